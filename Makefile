@@ -1,0 +1,76 @@
+# heapsnap - a plain Makefile.  `make` builds the shim and the CLI into $(BUILD)/;
+# `make check` runs every test; `make demo` profiles a bundled program.
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+BUILD   ?= build
+PREFIX  ?= /usr/local
+FUZZ_SECONDS ?= 20
+
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
+               -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
+SHIM_LIBS   := -lunwind -lz -ldl -pthread
+CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport
+CLI_LIBS    := -ldw -lelf -lz -lm
+
+SHIM_SRC := $(wildcard shim/*.c)
+CLI_SRC  := $(wildcard report/*.c)
+CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
+SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all deps check demo fuzz bench install clean
+all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
+
+deps:
+	@scripts/install-deps.sh build
+
+$(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h) shim/hsnap_format.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CLI_CFLAGS) -c $< -o $@
+
+$(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
+	$(CC) -shared -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
+
+$(BUILD)/heapsnap: $(CLI_OBJ)
+	$(CC) -o $@ $(CLI_OBJ) $(CLI_LIBS)
+
+$(BUILD)/include/heapsnap.h: shim/heapsnap.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+check: 
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh
+
+demo:
+	@scripts/install-deps.sh build
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+# libFuzzer + ASan over the snapshot reader; seeds come from tests/fuzz/corpus.
+fuzz:
+	@scripts/install-deps.sh test
+	@mkdir -p $(BUILD)/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishim -Ireport \
+	    tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+	    $(BUILD)/fuzz/corpus tests/fuzz/corpus
+
+bench:
+	@scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/heapsnap $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/heapsnap $(DESTDIR)$(PREFIX)/bin/heapsnap
+	install -m 755 $(BUILD)/libheapsnap.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap.so
+	install -m 644 shim/heapsnap.h $(DESTDIR)$(PREFIX)/include/heapsnap.h
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,154 @@
+/*
+ * hsnap_format.h - the .hsnap snapshot file format: the one contract between
+ * shim/ (which writes it) and report/ (which reads it).
+ *
+ * Everything is little-endian, packed, with no padding between items.  Raw
+ * instruction pointers and the module map are stored; symbolization happens
+ * later, in the CLI.
+ *
+ *   file     := header section* end
+ *   header   := magic[8] "HSNAP\0\r\n"          catches text-mode mangling
+ *               u32 version                      HSNAP_VERSION; readers refuse newer
+ *               u32 header_size                  sizeof(struct hsnap_header) = 24
+ *               u64 file_size                    total bytes incl. header and end
+ *   section  := u32 type                         HSNAP_SEC_*; unknown types are skipped
+ *               u32 crc32                        zlib crc32 of the payload bytes
+ *               u64 length                       payload bytes that follow
+ *               payload[length]
+ *   end      := section with type HSNAP_SEC_END and length 0: a file without it
+ *               is truncated.
+ *
+ * Each known section appears at most once, in the order below.  META, MODULES,
+ * TRACES and STATS are required.  Counts come first in every payload; a reader
+ * checks count * item_size against the section length before touching an item.
+ *
+ *   META      := struct hsnap_meta, then str cmdline, str exe
+ *                str := u32 len, bytes[len] (no NUL; cmdline args joined by ' ')
+ *   MODULES   := u32 count, module[count]
+ *                module := u64 bias        load bias (runtime = file vaddr + bias)
+ *                          u64 lo, u64 hi  runtime [lo,hi) covered by its PT_LOADs
+ *                          u16 path_len, u16 build_id_len, u32 reserved (0)
+ *                          path[path_len] build_id[build_id_len]
+ *                Module 0 is the main executable.
+ *   TRACES    := u32 count, trace[count]           trace id = index, 0-based
+ *                trace := u16 depth, u16 flags (HSNAP_TRACE_*), u32 reserved (0)
+ *                         u64 ip[depth]            innermost first; return
+ *                                                  addresses as captured (the
+ *                                                  reader subtracts 1 for lookup
+ *                                                  from every frame but frame 0)
+ *   STATS     := u32 count, struct hsnap_stat[count]   one per trace, same index
+ *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr
+ *   TIMELINE  := u32 count, struct hsnap_point[count]  heap size over time
+ *   LEAKS     := reserved for the reference model (issue 3)
+ */
+#ifndef HSNAP_FORMAT_H
+#define HSNAP_FORMAT_H
+
+#include <stdint.h>
+
+#define HSNAP_MAGIC "HSNAP\0\r\n"
+#define HSNAP_MAGIC_LEN 8
+#define HSNAP_VERSION 1u
+
+enum hsnap_section_type {
+    HSNAP_SEC_META = 1,
+    HSNAP_SEC_MODULES = 2,
+    HSNAP_SEC_TRACES = 3,
+    HSNAP_SEC_STATS = 4,
+    HSNAP_SEC_BLOCKS = 5,
+    HSNAP_SEC_TIMELINE = 6,
+    HSNAP_SEC_LEAKS = 7,
+    HSNAP_SEC_END = 0xffff,
+};
+
+/* Why a snapshot was written (hsnap_meta.reason). */
+enum hsnap_reason {
+    HSNAP_REASON_EXIT = 1,     /* normal process exit (atexit) */
+    HSNAP_REASON_SIGNAL = 2,   /* HEAPSNAP_SIGNAL received */
+    HSNAP_REASON_INTERVAL = 3, /* HEAPSNAP_INTERVAL timer */
+    HSNAP_REASON_API = 4,      /* heapsnap_take_snapshot() */
+    HSNAP_REASON_FATAL = 5,    /* fatal signal, written before re-raising */
+    HSNAP_REASON_COLLECT = 6,  /* heapsnap_collect() with a path */
+};
+
+/* hsnap_trace.flags */
+#define HSNAP_TRACE_TRUNCATED 0x1u /* the stack was deeper than meta.depth */
+#define HSNAP_TRACE_UNSAMPLED 0x2u /* the <unsampled> pseudo-site, depth 0 */
+
+/* hsnap_block.cls: filled by the reference model, else HSNAP_CLASS_UNKNOWN. */
+enum hsnap_class {
+    HSNAP_CLASS_UNKNOWN = 0,
+    HSNAP_CLASS_REACHABLE = 1,
+    HSNAP_CLASS_POSSIBLE = 2,
+    HSNAP_CLASS_DIRECT = 3,
+    HSNAP_CLASS_INDIRECT = 4,
+    HSNAP_CLASS_CYCLE = 5,
+    HSNAP_CLASS_IGNORED = 6,
+};
+
+#pragma pack(push, 1)
+
+struct hsnap_header {
+    char magic[HSNAP_MAGIC_LEN];
+    uint32_t version;
+    uint32_t header_size; /* 24 */
+    uint64_t file_size;   /* whole file, so truncation is caught at once */
+};
+
+struct hsnap_section {
+    uint32_t type;
+    uint32_t crc32;  /* of the payload */
+    uint64_t length; /* payload bytes */
+};
+
+struct hsnap_meta {
+    uint32_t pid;
+    uint32_t ppid;
+    uint64_t time_ns;         /* CLOCK_REALTIME when written */
+    uint64_t start_ns;        /* CLOCK_REALTIME when the shim started */
+    uint32_t reason;          /* enum hsnap_reason */
+    uint32_t seq;             /* %n: this process's snapshot sequence number */
+    uint32_t depth;           /* HEAPSNAP_DEPTH in effect */
+    uint32_t epoch;           /* current birth epoch */
+    uint64_t sample_interval; /* HEAPSNAP_SAMPLE bytes, 0 = every allocation */
+    uint64_t current_bytes;   /* traced bytes live now */
+    uint64_t peak_bytes;      /* highest current_bytes since start / reset */
+    uint64_t live_blocks;     /* traced blocks live now */
+    uint64_t total_allocs;    /* allocations traced since start */
+    uint64_t total_frees;     /* frees of traced blocks */
+    uint64_t foreign_frees;   /* frees of pointers the shim never saw */
+    uint64_t shim_bytes;      /* the shim's own memory (arena mapped) */
+    uint32_t flags;           /* HSNAP_META_* */
+    uint32_t reserved;
+};
+
+#define HSNAP_META_DEGRADED 0x1u   /* recording stopped early (out of memory) */
+#define HSNAP_META_HAS_BLOCKS 0x2u /* BLOCKS section present */
+#define HSNAP_META_HAS_LEAKS 0x4u  /* reference model ran; classes valid */
+
+struct hsnap_stat {
+    uint64_t live_count;
+    uint64_t live_bytes;
+    uint64_t total_count;
+    uint64_t total_bytes;
+};
+
+struct hsnap_block {
+    uint64_t addr;
+    uint64_t size;     /* requested size */
+    uint32_t trace;    /* index into TRACES */
+    uint32_t epoch;    /* birth epoch */
+    uint32_t refcount; /* references found by the model, else 0 */
+    uint8_t cls;       /* enum hsnap_class */
+    uint8_t flags;     /* reserved, 0 */
+    uint16_t reserved;
+};
+
+struct hsnap_point {
+    uint64_t t_ns;  /* nanoseconds since start_ns */
+    uint64_t bytes; /* traced bytes live at that time */
+};
+
+#pragma pack(pop)
+
+#endif
