@@ -14,8 +14,9 @@ mkdir -p "$BUILD/tests"
 
 run_one() { # name cmd...: run with a time limit, keep only the verdict lines
   local name=$1; shift
-  if ! timeout 300 "$@" >"$log.out" 2>"$log.err"; then
-    grep -qE '^(PASS|FAIL|SKIP) ' "$log.out" || echo "FAIL $name: exited $? without verdicts: $(tail -c 300 "$log.err" | tr '\n' ' ')" >>"$log.out"
+  timeout 300 "$@" >"$log.out" 2>"$log.err"; local rc=$?
+  if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$log.out"; then
+    echo "FAIL exit: exited $rc: $(tail -c 300 "$log.err" | tr '\n' ' ')" >>"$log.out"
   fi
   grep -E '^(PASS|FAIL|SKIP) |^    ' "$log.out" | sed "s|^\(PASS\|FAIL\|SKIP\) |\1 $name: |" | tee -a "$log"
 }
