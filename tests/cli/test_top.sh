@@ -1,0 +1,80 @@
+# tests/cli/test_top.sh - `heapsnap top` on fixtures whose answers are known from
+# their source (see the comment at the top of each tests/fixtures/*.c): goldens for
+# every key and option on sites.c and allocfns.c, and line-by-line checks for the
+# C++ (newdelete.cc) and threaded (threads.c) fixtures.
+. tests/fixtures/lib.sh
+FX_TEST=top fx_ready sites allocfns newdelete threads || return 0
+G=tests/golden
+
+# golden NAME SNAP ARGS...: top SNAP ARGS compared with tests/golden/NAME.txt
+golden() {
+  local name=$1 snap=$2; shift 2
+  fx_top "$name" "$snap" "$@" && t_golden "$name" "$G/$name.txt" "$T/$name.txt"
+}
+
+# golden_only PATTERN NAME SNAP ARGS...: the same, keeping only fx_only PATTERN
+golden_only() {
+  local pat=$1 name=$2 snap=$3; shift 3
+  fx_top "$name" "$snap" "$@" || return 0
+  fx_only "$pat" "$T/$name.txt" >"$T/$name.only.txt"
+  t_golden "$name" "$G/$name.txt" "$T/$name.only.txt"
+}
+
+# --- sites.c: every key -------------------------------------------------------
+if fx_profile "$T/sites.hsnap" "$FX/sites" && [ -s "$T/sites.hsnap" ]; then
+  t_pass top_sites_profiled
+  S=$T/sites.hsnap
+  golden top_sites_lineno "$S" --key lineno
+  golden top_sites_filename "$S" --key filename
+  golden top_sites_function "$S" --key function
+  golden top_sites_module "$S" --key module
+  golden top_sites_default_key "$S"
+  golden top_sites_n3 "$S" --key lineno -n 3
+  # cumulative and traceback also list libc's frames below main: compared without
+  golden_only sites.c top_sites_cumulative "$S" --key lineno --cumulative -n 0
+  golden_only sites.c top_sites_traceback "$S" --key traceback -n 0
+  golden top_sites_include "$S" --key lineno --include 'node_new'
+  golden top_sites_exclude "$S" --key lineno --exclude 'buf_new' --exclude 'node_*'
+else
+  t_fail top_sites_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"
+fi
+
+# --- allocfns.c: every allocation function -----------------------------------
+if fx_profile "$T/allocfns.hsnap" "$FX/allocfns" && [ -s "$T/allocfns.hsnap" ]; then
+  t_pass top_allocfns_profiled
+  A=$T/allocfns.hsnap
+  golden top_allocfns_lineno "$A" --key lineno -n 0
+  golden top_allocfns_function "$A" --key function
+  golden top_allocfns_filename "$A" --key filename
+else
+  t_fail top_allocfns_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"
+fi
+
+# --- newdelete.cc: C++ new in every form, charged to the user's line ----------
+# libstdc++ allocates its emergency exception pool before main (charged to the
+# runtime, not to this file), so only this file's lines are compared.
+if fx_profile "$T/newdelete.hsnap" "$FX/newdelete" && [ -s "$T/newdelete.hsnap" ]; then
+  t_pass top_newdelete_profiled
+  N=$T/newdelete.hsnap
+  golden_only newdelete.cc top_newdelete_lineno "$N" --key lineno -n 0
+  golden_only newdelete.cc top_newdelete_cumulative "$N" --key lineno --cumulative -n 0
+  if fx_top top_newdelete_function "$N" --key function -n 0; then
+    if grep -Eq 'operator new|_Zn[wa]m|^malloc|^aligned_alloc' "$T/top_newdelete_function.txt"; then
+      t_fail top_newdelete_function "a site is charged to the allocator, not its caller"
+      sed 's/^/    /' "$T/top_newdelete_function.txt" | head -20
+    elif ! grep -qx 'main: size=529 B, count=5, average=106 B' "$T/top_newdelete_function.txt"; then
+      t_fail top_newdelete_function "no 'main: size=529 B, count=5' line (new Foo, int[25], nothrow, Big, Foo[3])"
+      sed 's/^/    /' "$T/top_newdelete_function.txt" | head -20
+    else t_pass top_newdelete_function; fi
+  fi
+else
+  t_fail top_newdelete_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"
+fi
+
+# --- threads.c: 4 threads, cross-thread frees ---------------------------------
+if fx_profile "$T/threads.hsnap" "$FX/threads" && [ -s "$T/threads.hsnap" ]; then
+  t_pass top_threads_profiled
+  golden_only threads.c top_threads_lineno "$T/threads.hsnap" --key lineno -n 0
+else
+  t_fail top_threads_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"
+fi
