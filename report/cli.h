@@ -1,0 +1,21 @@
+/*
+ * cli.h - the subcommands main.c dispatches to.  Each takes the arguments
+ * after the command name (argv[0] is the command), returns the exit code
+ * (0 ok, 1 a gate found something, 2 trouble) and, for 2, leaves one line
+ * in err that main prints as "heapsnap: <err>".
+ */
+#ifndef REPORT_CLI_H
+#define REPORT_CLI_H
+
+#include <stddef.h>
+
+int cmd_top(int argc, char **argv, char *err, size_t errlen);
+int cmd_diff(int argc, char **argv, char *err, size_t errlen);
+int cmd_info(int argc, char **argv, char *err, size_t errlen);
+int cmd_run(int argc, char **argv, char *err, size_t errlen);
+
+/* getopt_long's "unknown option" / "missing argument" as one line in err;
+ * returns 2. */
+int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen);
+
+#endif

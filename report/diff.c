@@ -1,0 +1,44 @@
+/*
+ * diff.c - `heapsnap diff OLD NEW [options]`: tracemalloc's compare_to.
+ * Groups are ordered by the size of their change, and groups that exist only
+ * in OLD are shown with size=0 B (-N).
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "stats.h"
+
+static void diff_usage(void)
+{
+    printf("usage: heapsnap diff OLD NEW [options]\n"
+           "What changed between two snapshots (tracemalloc's compare_to()),\n"
+           "biggest change first.\n%s", stats_help);
+}
+
+int cmd_diff(int argc, char **argv, char *err, size_t errlen)
+{
+    struct stats_opts o;
+    int rc = stats_getopt("diff", argc, argv, &o, diff_usage, err, errlen);
+    if (rc >= 0)
+        return rc;
+    if (argc - optind != 2) {
+        snprintf(err, errlen, "diff: want two snapshots (heapsnap diff OLD NEW [options])");
+        return 2;
+    }
+    struct stats *old = stats_new(&o), *cur = stats_new(&o);
+    rc = 0;
+    if (!old || !cur) {
+        snprintf(err, errlen, "diff: out of memory");
+        rc = 2;
+    } else if (stats_add_file(old, argv[optind], err, errlen) < 0 ||
+               stats_add_file(cur, argv[optind + 1], err, errlen) < 0) {
+        rc = 2;
+    } else if (stats_compare(cur, old) < 0 || stats_print(cur, stdout, 1) < 0) {
+        snprintf(err, errlen, "diff: out of memory");
+        rc = 2;
+    }
+    stats_free(old);
+    stats_free(cur);
+    return rc;
+}

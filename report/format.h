@@ -1,0 +1,21 @@
+/*
+ * format.h - tracemalloc's text: _format_size and the Statistic /
+ * StatisticDiff lines, byte for byte.
+ */
+#ifndef REPORT_FORMAT_H
+#define REPORT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* tracemalloc._format_size(size, sign) into buf ("10.0 KiB", "+2150 KiB"). */
+void fmt_size(char *buf, size_t n, double size, int sign);
+
+/* "KEY: size=S, count=C[, average=A]" (Statistic.__str__), no newline. */
+void fmt_statistic(char *buf, size_t n, const char *key, int64_t size, int64_t count);
+
+/* "KEY: size=S (+D), count=C (+DC)[, average=A]" (StatisticDiff.__str__). */
+void fmt_statistic_diff(char *buf, size_t n, const char *key, int64_t size,
+                        int64_t size_diff, int64_t count, int64_t count_diff);
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * load.c - reads a .hsnap file and validates all of it before anyone uses it.
+ *
+ * The file is untrusted input (it may be truncated by a crash, damaged on disk,
+ * or not a snapshot at all), so the loader works in two passes:
+ *   1. the frame: header (magic, version, header_size, file_size == real size),
+ *      then every section header must fit, its crc32 must match, known types
+ *      appear at most once, END closes the file with nothing after it;
+ *   2. the payloads: a cursor reads each field only after checking that it
+ *      fits, and every count is compared with the bytes left *before* anything
+ *      is allocated, so a huge count cannot cause a huge allocation.
+ * Cross-references are checked last: STATS count == TRACES count, block trace
+ * ids < trace count, blocks sorted by address, module lo <= hi.
+ * Errors are one line, "reason" (snap_load prefixes the path).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "snap.h"
+
+#define SNAP_MAX_SECTIONS 16 /* slots for known types, indexed by type */
+
+/* A bounds-checked reader over one payload. */
+struct cur {
+    const uint8_t *p;
+    uint64_t left;
+};
+
+struct sec {
+    const uint8_t *data;
+    uint64_t len;
+    int seen;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int cur_take(struct cur *c, void *dst, uint64_t n)
+{
+    if (n > c->left)
+        return -1;
+    if (dst)
+        memcpy(dst, c->p, n);
+    c->p += n;
+    c->left -= n;
+    return 0;
+}
+
+const char *snap_section_name(uint32_t type)
+{
+    static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
+                                  "STATS", "BLOCKS", "TIMELINE", "LEAKS"};
+    static char other[32];
+    if (type < sizeof(names) / sizeof(names[0]) && names[type])
+        return names[type];
+    if (type == HSNAP_SEC_END)
+        return "END";
+    snprintf(other, sizeof(other), "type %u", type);
+    return other;
+}
+
+/* A str := u32 len, bytes[len]; returns a NUL-terminated copy or NULL. */
+static char *cur_str(struct cur *c)
+{
+    uint32_t n;
+    if (cur_take(c, &n, 4) < 0 || n > c->left)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, c->p, n);
+    s[n] = 0;
+    cur_take(c, NULL, n);
+    return s;
+}
+
+static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    struct hsnap_header h;
+    if (len == 0)
+        return fail(err, errlen, "empty file");
+    if (memcmp(buf, HSNAP_MAGIC, len < HSNAP_MAGIC_LEN ? len : HSNAP_MAGIC_LEN))
+        return fail(err, errlen, "not a heapsnap snapshot (bad magic)");
+    if (len < sizeof(h))
+        return fail(err, errlen, "truncated (%zu bytes, header needs %zu)", len,
+                    sizeof(h));
+    memcpy(&h, buf, sizeof(h));
+    if (h.version == 0 || h.version > HSNAP_VERSION)
+        return fail(err, errlen, "unsupported format version %u (this heapsnap reads %u)",
+                    h.version, HSNAP_VERSION);
+    if (h.header_size < sizeof(h) || h.header_size > len)
+        return fail(err, errlen, "bad header size %u", h.header_size);
+    if (h.file_size > len)
+        return fail(err, errlen, "truncated (%zu of %llu bytes)", len,
+                    (unsigned long long)h.file_size);
+    if (h.file_size < len)
+        return fail(err, errlen, "%llu bytes of trailing data after the snapshot",
+                    (unsigned long long)(len - h.file_size));
+    return (int)h.header_size;
+}
+
+/* Pass 1: walk the sections, check their frames and checksums. */
+static int walk_sections(const uint8_t *buf, size_t len, size_t off,
+                         struct sec *secs, char *err, size_t errlen)
+{
+    struct hsnap_section sh;
+    for (;;) {
+        if (len - off < sizeof(sh))
+            return fail(err, errlen, "truncated (no END section)");
+        memcpy(&sh, buf + off, sizeof(sh));
+        off += sizeof(sh);
+        const char *name = snap_section_name(sh.type);
+        if (sh.length > len - off)
+            return fail(err, errlen, "section %s: truncated (%llu bytes, %zu left)",
+                        name, (unsigned long long)sh.length, len - off);
+        const uint8_t *data = buf + off;
+        uLong crc = crc32_z(0L, data, (z_size_t)sh.length);
+        if (crc != sh.crc32)
+            return fail(err, errlen, "section %s: checksum mismatch", name);
+        off += sh.length;
+        if (sh.type == HSNAP_SEC_END) {
+            if (sh.length != 0)
+                return fail(err, errlen, "section END: length %llu, want 0",
+                            (unsigned long long)sh.length);
+            if (off != len)
+                return fail(err, errlen, "%zu bytes after the END section", len - off);
+            return 0;
+        }
+        if (sh.type >= SNAP_MAX_SECTIONS || sh.type == 0)
+            continue; /* unknown: skipped, by the format's rule */
+        if (secs[sh.type].seen)
+            return fail(err, errlen, "section %s appears twice", name);
+        secs[sh.type] = (struct sec){data, sh.length, 1};
+    }
+}
+
+static int parse_meta(struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    struct cur c = {sec->data, sec->len};
+    if (cur_take(&c, &s->meta, sizeof(s->meta)) < 0)
+        return fail(err, errlen, "section META: too short (%llu bytes)",
+                    (unsigned long long)sec->len);
+    s->cmdline = cur_str(&c);
+    if (!s->cmdline)
+        return fail(err, errlen, "section META: bad command line string");
+    s->exe = cur_str(&c);
+    if (!s->exe)
+        return fail(err, errlen, "section META: bad exe string");
+    if (c.left)
+        return fail(err, errlen, "section META: %llu stray bytes at the end",
+                    (unsigned long long)c.left);
+    return 0;
+}
+
+#define MODULE_FIXED 32 /* bias, lo, hi, path_len, build_id_len, reserved */
+
+static int parse_module(struct cur *c, struct snap_module *m, uint32_t i, char *err,
+                        size_t errlen)
+{
+    uint16_t plen, blen;
+    uint32_t reserved;
+    if (cur_take(c, &m->bias, 8) || cur_take(c, &m->lo, 8) || cur_take(c, &m->hi, 8) ||
+        cur_take(c, &plen, 2) || cur_take(c, &blen, 2) || cur_take(c, &reserved, 4))
+        return fail(err, errlen, "section MODULES: module %u truncated", i);
+    if ((uint64_t)plen + blen > c->left)
+        return fail(err, errlen, "section MODULES: module %u: names overrun the section", i);
+    if (m->lo > m->hi)
+        return fail(err, errlen, "section MODULES: module %u: range %#llx-%#llx is backwards",
+                    i, (unsigned long long)m->lo, (unsigned long long)m->hi);
+    m->path = malloc((size_t)plen + 1);
+    m->build_id = malloc(blen ? blen : 1);
+    if (!m->path || !m->build_id)
+        return fail(err, errlen, "out of memory");
+    cur_take(c, m->path, plen);
+    m->path[plen] = 0;
+    cur_take(c, m->build_id, blen);
+    m->build_id_len = blen;
+    return 0;
+}
+
+static int parse_modules(struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    struct cur c = {sec->data, sec->len};
+    uint32_t n;
+    if (cur_take(&c, &n, 4) < 0)
+        return fail(err, errlen, "section MODULES: no count");
+    if ((uint64_t)n * MODULE_FIXED > c.left)
+        return fail(err, errlen, "section MODULES: count %u does not fit in %llu bytes",
+                    n, (unsigned long long)sec->len);
+    s->modules = calloc(n ? n : 1, sizeof(*s->modules));
+    if (!s->modules)
+        return fail(err, errlen, "out of memory");
+    s->nmodules = n;
+    for (uint32_t i = 0; i < n; i++)
+        if (parse_module(&c, &s->modules[i], i, err, errlen) < 0)
+            return -1;
+    if (c.left)
+        return fail(err, errlen, "section MODULES: %llu stray bytes at the end",
+                    (unsigned long long)c.left);
+    return 0;
+}
+
+/* TRACES is read twice: once to count ips (so one aligned buffer holds them
+ * all), once to copy them. */
+static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    struct cur c = {sec->data, sec->len};
+    uint32_t n;
+    uint16_t depth;
+    if (cur_take(&c, &n, 4) < 0)
+        return fail(err, errlen, "section TRACES: no count");
+    if ((uint64_t)n * 8 > c.left)
+        return fail(err, errlen, "section TRACES: count %u does not fit in %llu bytes",
+                    n, (unsigned long long)sec->len);
+    struct cur scan = c;
+    uint64_t nips = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (cur_take(&scan, &depth, 2) || cur_take(&scan, NULL, 6) ||
+            cur_take(&scan, NULL, (uint64_t)depth * 8))
+            return fail(err, errlen, "section TRACES: trace %u overruns the section", i);
+        nips += depth;
+    }
+    if (scan.left)
+        return fail(err, errlen, "section TRACES: %llu stray bytes at the end",
+                    (unsigned long long)scan.left);
+    s->traces = calloc(n ? n : 1, sizeof(*s->traces));
+    s->ipbuf = malloc(nips ? nips * 8 : 8);
+    if (!s->traces || !s->ipbuf)
+        return fail(err, errlen, "out of memory");
+    s->ntraces = n;
+    uint64_t *ip = s->ipbuf;
+    for (uint32_t i = 0; i < n; i++) {
+        struct snap_trace *t = &s->traces[i];
+        cur_take(&c, &t->depth, 2);
+        cur_take(&c, &t->flags, 2);
+        cur_take(&c, NULL, 4);
+        cur_take(&c, ip, (uint64_t)t->depth * 8);
+        t->ips = ip;
+        ip += t->depth;
+    }
+    return 0;
+}
+
+/* count (u32 or u64) then count fixed-size items filling the rest exactly. */
+static int parse_array(struct sec *sec, int count_bytes, size_t item, uint64_t *count,
+                       const void **items, const char *name, char *err, size_t errlen)
+{
+    struct cur c = {sec->data, sec->len};
+    uint64_t n = 0;
+    if (cur_take(&c, &n, count_bytes) < 0)
+        return fail(err, errlen, "section %s: no count", name);
+    if (n > c.left / item || n * item != c.left)
+        return fail(err, errlen, "section %s: count %llu does not match %llu payload bytes",
+                    name, (unsigned long long)n, (unsigned long long)c.left);
+    *count = n;
+    *items = n ? c.p : NULL;
+    return 0;
+}
+
+static int check_blocks(struct snap *s, char *err, size_t errlen)
+{
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        const struct hsnap_block *b = &s->blocks[i];
+        if (b->trace >= s->ntraces)
+            return fail(err, errlen, "section BLOCKS: block %llu: trace id %u out of range (%u traces)",
+                        (unsigned long long)i, b->trace, s->ntraces);
+        if (i && b->addr <= s->blocks[i - 1].addr)
+            return fail(err, errlen, "section BLOCKS: block %llu: not sorted by address",
+                        (unsigned long long)i);
+    }
+    return 0;
+}
+
+static int parse_required(struct sec *secs, struct snap *s, char *err, size_t errlen)
+{
+    static const uint32_t req[] = {HSNAP_SEC_META, HSNAP_SEC_MODULES, HSNAP_SEC_TRACES,
+                                   HSNAP_SEC_STATS};
+    for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+        if (!secs[req[i]].seen)
+            return fail(err, errlen, "missing %s section", snap_section_name(req[i]));
+    if (parse_meta(&secs[HSNAP_SEC_META], s, err, errlen) ||
+        parse_modules(&secs[HSNAP_SEC_MODULES], s, err, errlen) ||
+        parse_traces(&secs[HSNAP_SEC_TRACES], s, err, errlen))
+        return -1;
+    uint64_t n;
+    const void *items;
+    if (parse_array(&secs[HSNAP_SEC_STATS], 4, sizeof(struct hsnap_stat), &n, &items,
+                    "STATS", err, errlen))
+        return -1;
+    if (n != s->ntraces)
+        return fail(err, errlen, "section STATS: %llu entries for %u traces",
+                    (unsigned long long)n, s->ntraces);
+    s->stats = items;
+    return 0;
+}
+
+static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t errlen)
+{
+    uint64_t n;
+    const void *items;
+    if (secs[HSNAP_SEC_BLOCKS].seen) {
+        if (parse_array(&secs[HSNAP_SEC_BLOCKS], 8, sizeof(struct hsnap_block), &n,
+                        &items, "BLOCKS", err, errlen))
+            return -1;
+        s->nblocks = n;
+        s->blocks = items;
+        s->has_blocks = 1;
+        if (check_blocks(s, err, errlen))
+            return -1;
+    }
+    if (secs[HSNAP_SEC_TIMELINE].seen) {
+        if (parse_array(&secs[HSNAP_SEC_TIMELINE], 4, sizeof(struct hsnap_point), &n,
+                        &items, "TIMELINE", err, errlen))
+            return -1;
+        s->npoints = (uint32_t)n;
+        s->points = items;
+    }
+    if (secs[HSNAP_SEC_LEAKS].seen) {
+        s->leaks = secs[HSNAP_SEC_LEAKS].data;
+        s->leaks_len = secs[HSNAP_SEC_LEAKS].len;
+    }
+    return 0;
+}
+
+/* Takes ownership of buf (malloc'd) in every case. */
+static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_t errlen)
+{
+    struct sec secs[SNAP_MAX_SECTIONS];
+    memset(s, 0, sizeof(*s));
+    memset(secs, 0, sizeof(secs));
+    s->buf = buf;
+    s->len = len;
+    int off = check_header(buf, len, err, errlen);
+    if (off < 0 || walk_sections(buf, len, (size_t)off, secs, err, errlen) ||
+        parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen)) {
+        snap_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
+                  size_t errlen)
+{
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        memset(out, 0, sizeof(*out));
+        return fail(err, errlen, "out of memory (%zu bytes)", len);
+    }
+    if (len)
+        memcpy(buf, data, len);
+    return load_owned(buf, len, out, err, errlen);
+}
+
+/* Reads a regular file whole; fills err with the reason on failure. */
+static uint8_t *read_file(const char *path, size_t *lenp, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(err, errlen, "%s", strerror(errno));
+        return NULL;
+    }
+    uint8_t *buf = NULL;
+    if (fstat(fd, &st) < 0) {
+        fail(err, errlen, "%s", strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+        fail(err, errlen, "is a directory");
+    } else if (!S_ISREG(st.st_mode)) {
+        fail(err, errlen, "not a regular file");
+    } else if (!(buf = malloc(st.st_size ? (size_t)st.st_size : 1))) {
+        fail(err, errlen, "out of memory (%lld bytes)", (long long)st.st_size);
+    } else {
+        size_t got = 0;
+        ssize_t r = 1;
+        while (got < (size_t)st.st_size && (r = read(fd, buf + got, st.st_size - got)) > 0)
+            got += r;
+        if (r < 0) {
+            fail(err, errlen, "%s", strerror(errno));
+            free(buf);
+            buf = NULL;
+        }
+        *lenp = got; /* a file that shrank while read is caught as truncated */
+    }
+    close(fd);
+    return buf;
+}
+
+int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
+{
+    char why[256];
+    size_t len = 0;
+    memset(out, 0, sizeof(*out));
+    uint8_t *buf = read_file(path, &len, why, sizeof(why));
+    if (!buf || load_owned(buf, len, out, why, sizeof(why)) < 0)
+        return fail(err, errlen, "%s: %s", path, why);
+    return 0;
+}
+
+void snap_free(struct snap *s)
+{
+    for (uint32_t i = 0; s->modules && i < s->nmodules; i++) {
+        free(s->modules[i].path);
+        free(s->modules[i].build_id);
+    }
+    free(s->modules);
+    free(s->traces);
+    free(s->ipbuf);
+    free(s->cmdline);
+    free(s->exe);
+    free(s->buf);
+    memset(s, 0, sizeof(*s));
+}
+
+const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip)
+{
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        if (ip >= s->modules[i].lo && ip < s->modules[i].hi)
+            return &s->modules[i];
+    return NULL;
+}

@@ -1,0 +1,79 @@
+/*
+ * main.c - `heapsnap <command> [options]`: dispatch and nothing else.  Each
+ * command lives in its own file and returns the exit code; errors come back
+ * as one line, printed here as "heapsnap: <line>" (exit 2).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hsnap_format.h"
+
+#include "cli.h"
+
+#define HEAPSNAP_CLI_VERSION "0.1.0"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv, char *err, size_t errlen);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"run", cmd_run, "run CMD with the shim preloaded; prints where snapshots went"},
+    {"top", cmd_top, "live memory by line, file, function, module or traceback"},
+    {"diff", cmd_diff, "what changed between two snapshots (tracemalloc compare_to)"},
+    {"info", cmd_info, "a snapshot's metadata"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: heapsnap <command> [options]   (heapsnap <command> --help)\n\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nExit status: 0 ok, 1 a gate found something, 2 trouble.\n");
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (c == ':')
+        snprintf(err, errlen, "%s: option '%s' needs a value", cmd, arg);
+    else if (optopt)
+        snprintf(err, errlen, "%s: unknown option '-%c' (see heapsnap %s --help)", cmd,
+                 optopt, cmd);
+    else
+        snprintf(err, errlen, "%s: unknown option '%s' (see heapsnap %s --help)", cmd, arg,
+                 cmd);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    char err[4096] = "";
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("heapsnap %s (snapshot format %u)\n", HEAPSNAP_CLI_VERSION, HSNAP_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        int rc = commands[i].fn(argc - 1, argv + 1, err, sizeof(err));
+        if (rc == 2 && err[0])
+            fprintf(stderr, "heapsnap: %s\n", err);
+        fflush(stdout);
+        return rc;
+    }
+    fprintf(stderr, "heapsnap: unknown command '%s' (see heapsnap --help)\n", argv[1]);
+    return 2;
+}

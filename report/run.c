@@ -1,0 +1,290 @@
+/*
+ * run.c - `heapsnap run [options] [--] CMD [ARGS]`: runs CMD with the shim.
+ *
+ * The shim is found next to this executable (build/), else in
+ * ../lib/heapsnap/ (after `make install`).  It is put FIRST in LD_PRELOAD and
+ * anything already there stays after it (so a preloaded jemalloc is still
+ * the allocator the shim forwards to).  Options become HEAPSNAP_* variables;
+ * HEAPSNAP_MANIFEST names a temporary file to which the shim appends every
+ * snapshot path it writes, so that, once CMD is done, we can say where its
+ * snapshots (and those of its children) went.  The exit status is CMD's, or
+ * 128+N when it died of signal N.  SIGINT/SIGTERM sent to heapsnap alone
+ * (kill) are forwarded; those from the terminal reach CMD by themselves.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "options_table.h"
+
+static volatile sig_atomic_t run_child; /* pid to forward signals to */
+
+struct run_opts {
+    const char *output;   /* -o */
+    const char *dir;      /* --output-dir */
+    const char *depth, *signal, *interval;
+    int no_blocks;
+};
+
+static void run_usage(void)
+{
+    printf("usage: heapsnap run [options] [--] CMD [ARGS]\n"
+           "Runs CMD with libheapsnap.so preloaded (an existing LD_PRELOAD is kept\n"
+           "after it) and prints the snapshots it wrote.  Exit status is CMD's.\n\n"
+           "  -o PATTERN         snapshot file name (default heapsnap.%%p.hsnap)\n"
+           "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
+           "      --depth N      frames kept per allocation stack\n"
+           "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
+           "      --interval S   write a snapshot every S seconds\n"
+           "      --no-blocks    do not record individual live blocks\n\n"
+           "Environment read by the shim (set them to tune it further):\n");
+    for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++)
+        printf("  %-18s default \"%s\": %s\n", opt_table[i].name, opt_table[i].def,
+               opt_table[i].help);
+}
+
+static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"output-dir", required_argument, NULL, 'd'}, {"depth", required_argument, NULL, 'D'},
+        {"signal", required_argument, NULL, 's'},     {"interval", required_argument, NULL, 'i'},
+        {"no-blocks", no_argument, NULL, 'b'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    memset(o, 0, sizeof(*o));
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->output = optarg; break;
+        case 'd': o->dir = optarg; break;
+        case 'D': o->depth = optarg; break;
+        case 's': o->signal = optarg; break;
+        case 'i': o->interval = optarg; break;
+        case 'b': o->no_blocks = 1; break;
+        case 'h': run_usage(); return 0;
+        default: return cli_bad_option("run", c, argv, err, errlen);
+        }
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
+        return 2;
+    }
+    return -1;
+}
+
+static int is_exec_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* execvp's search, done up front so a missing command is reported plainly. */
+static int run_find_command(const char *cmd)
+{
+    char buf[PATH_MAX];
+    if (strchr(cmd, '/'))
+        return is_exec_file(cmd);
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", cmd) <
+                (int)sizeof(buf) && is_exec_file(buf))
+            return 1;
+        if (!end)
+            return 0;
+        p = end;
+    }
+}
+
+static int run_find_shim(char *out, size_t n)
+{
+    char exe[PATH_MAX], cand[PATH_MAX + 64];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return -1;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    static const char *rel[] = {"/libheapsnap.so", "/../lib/heapsnap/libheapsnap.so"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(cand, sizeof(cand), "%s%s", exe, rel[i]);
+        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < n)
+            return 0;
+    }
+    return -1;
+}
+
+/* LD_PRELOAD = shim, then whatever was there (unless it is the shim). */
+static int run_env(const struct run_opts *o, const char *shim, const char *manifest,
+                   char *err, size_t errlen)
+{
+    char buf[8192], cwd[PATH_MAX];
+    const char *old = getenv("LD_PRELOAD");
+    if (old && *old && !strstr(old, shim))
+        snprintf(buf, sizeof(buf), "%s:%s", shim, old);
+    else
+        snprintf(buf, sizeof(buf), "%s", old && *old ? old : shim);
+    setenv("LD_PRELOAD", buf, 1);
+    const char *pat = o->output ? o->output : o->dir ? "%e.%p.hsnap" : "heapsnap.%p.hsnap";
+    if (o->dir && pat[0] != '/') {
+        if (mkdir(o->dir, 0777) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "run: %s: %s", o->dir, strerror(errno));
+            return -1;
+        }
+        snprintf(buf, sizeof(buf), "%s/%s", o->dir, pat);
+        pat = buf;
+    }
+    char full[PATH_MAX + sizeof(buf) + 2];
+    if (pat[0] != '/' && getcwd(cwd, sizeof(cwd)))
+        snprintf(full, sizeof(full), "%s/%s", cwd, pat); /* CMD may chdir */
+    else
+        snprintf(full, sizeof(full), "%s", pat);
+    setenv("HEAPSNAP_OUTPUT", full, 1);
+    setenv("HEAPSNAP_MANIFEST", manifest, 1);
+    if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
+    if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signal, 1);
+    if (o->interval) setenv("HEAPSNAP_INTERVAL", o->interval, 1);
+    if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);
+    return 0;
+}
+
+static void run_forward(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (run_child > 0 && si->si_code <= 0) /* sent by a process, not the tty */
+        kill((pid_t)run_child, sig);
+}
+
+/* fork + exec; returns the child's pid, or -1 with err filled. A CLOEXEC
+ * pipe carries exec's errno back, so a failed exec is reported here. */
+static pid_t run_spawn(char **cmd, char *err, size_t errlen)
+{
+    int fds[2], e = 0;
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "run: pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        execvp(cmd[0], cmd);
+        e = errno;
+        if (write(fds[1], &e, sizeof(e)) < 0) {}
+        _exit(127);
+    }
+    close(fds[1]);
+    if (pid < 0 || read(fds[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+        if (pid < 0)
+            e = errno;
+        else
+            waitpid(pid, NULL, 0);
+        snprintf(err, errlen, "run: %s: %s", cmd[0], strerror(e));
+        close(fds[0]);
+        return -1;
+    }
+    close(fds[0]);
+    return pid;
+}
+
+static int run_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return 2;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* "heapsnap: wrote PATH" for each distinct line of the manifest. */
+static void run_report(const char *manifest, const char *cmd)
+{
+    char line[PATH_MAX + 2], cwd[PATH_MAX];
+    char *seen = NULL;
+    size_t seenlen = 0, cwdlen = getcwd(cwd, sizeof(cwd)) ? strlen(cwd) : 0;
+    FILE *f = fopen(manifest, "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = 0;
+        char needle[PATH_MAX + 4];
+        snprintf(needle, sizeof(needle), "\n%s\n", line);
+        if (!line[0] || (seen && strstr(seen, needle)))
+            continue;
+        char *p = realloc(seen, seenlen + strlen(line) + 3);
+        if (!p)
+            break;
+        seen = p;
+        seenlen += (size_t)sprintf(seen + seenlen, "\n%s\n", line) - 1;
+        const char *show = line;
+        if (cwdlen > 1 && !strncmp(line, cwd, cwdlen) && line[cwdlen] == '/')
+            show = line + cwdlen + 1;
+        fprintf(stderr, "heapsnap: wrote %s\n", show);
+    }
+    if (f)
+        fclose(f);
+    if (!seen)
+        fprintf(stderr, "heapsnap: %s wrote no snapshot (statically linked, or setuid?)\n",
+                cmd);
+    free(seen);
+}
+
+int cmd_run(int argc, char **argv, char *err, size_t errlen)
+{
+    struct run_opts o;
+    char shim[PATH_MAX], manifest[PATH_MAX];
+    int rc = run_parse(argc, argv, &o, err, errlen);
+    if (rc >= 0)
+        return rc;
+    char **cmd = argv + optind;
+    if (!run_find_command(cmd[0])) {
+        snprintf(err, errlen, "run: %s: command not found", cmd[0]);
+        return 2;
+    }
+    if (run_find_shim(shim, sizeof(shim)) < 0) {
+        snprintf(err, errlen, "run: cannot find libheapsnap.so next to heapsnap "
+                              "or in ../lib/heapsnap/");
+        return 2;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(manifest, sizeof(manifest), "%s/heapsnap-manifest.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(manifest);
+    if (fd < 0) {
+        snprintf(err, errlen, "run: %s: %s", manifest, strerror(errno));
+        return 2;
+    }
+    close(fd);
+    if (run_env(&o, shim, manifest, err, errlen) < 0) {
+        unlink(manifest);
+        return 2;
+    }
+    struct sigaction sa = {.sa_sigaction = run_forward, .sa_flags = SA_SIGINFO | SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fflush(NULL);
+    pid_t pid = run_spawn(cmd, err, errlen);
+    if (pid < 0) {
+        unlink(manifest);
+        return 2;
+    }
+    run_child = pid;
+    rc = run_wait(pid);
+    run_report(manifest, cmd[0]);
+    unlink(manifest);
+    return rc;
+}

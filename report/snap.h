@@ -1,0 +1,71 @@
+/*
+ * snap.h - an in-memory, validated .hsnap snapshot (see shim/hsnap_format.h).
+ *
+ * snap_load() checks every length, count, offset, checksum and id before it
+ * fills a struct snap, so the rest of the CLI may index anything in it without
+ * further checks: trace ids in stats/blocks are < ntraces, module ranges have
+ * lo <= hi, strings are NUL-terminated copies.  Fixed-size arrays (stats,
+ * blocks, points) point into the file buffer the snap owns; they are packed
+ * structs, so the compiler emits unaligned-safe accesses.
+ */
+#ifndef REPORT_SNAP_H
+#define REPORT_SNAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsnap_format.h"
+
+struct snap_module {
+    uint64_t bias;             /* load bias: runtime = file vaddr + bias */
+    uint64_t lo, hi;           /* runtime range [lo, hi) */
+    char *path;                /* NUL-terminated copy */
+    uint8_t *build_id;         /* raw bytes (build_id_len of them) */
+    uint16_t build_id_len;
+};
+
+struct snap_trace {
+    uint16_t depth;            /* number of ips */
+    uint16_t flags;            /* HSNAP_TRACE_* */
+    const uint64_t *ips;       /* innermost first; into snap.ipbuf */
+};
+
+struct snap {
+    struct hsnap_meta meta;    /* copied out of the META section */
+    char *cmdline;             /* NUL-terminated copies */
+    char *exe;
+    uint32_t nmodules;
+    struct snap_module *modules;
+    uint32_t ntraces;
+    struct snap_trace *traces;
+    uint64_t *ipbuf;           /* all traces' ips, aligned */
+    const struct hsnap_stat *stats;    /* ntraces of them, into buf */
+    uint64_t nblocks;
+    const struct hsnap_block *blocks;  /* sorted by addr, into buf; may be NULL */
+    uint32_t npoints;
+    const struct hsnap_point *points;  /* timeline, into buf; may be NULL */
+    const uint8_t *leaks;      /* LEAKS payload, unparsed (issue 3) */
+    uint64_t leaks_len;
+    int has_blocks;            /* a BLOCKS section was present */
+    uint8_t *buf;              /* the whole file, owned */
+    size_t len;
+};
+
+/* Reads and validates the file at path.  Returns 0 and fills *out, or -1 with
+ * "PATH: reason" in err (out is then empty and need not be freed). */
+int snap_load(const char *path, struct snap *out, char *err, size_t errlen);
+
+/* Same from a buffer (copied).  On failure err holds the reason alone. */
+int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
+                  size_t errlen);
+
+/* Releases everything snap_load filled; safe on a zeroed snap. */
+void snap_free(struct snap *s);
+
+/* The module whose [lo, hi) holds ip, or NULL. */
+const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip);
+
+/* Name of a section type ("TRACES"), or "type N" in a static buffer. */
+const char *snap_section_name(uint32_t type);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * stats.h - grouping live memory by a key, like tracemalloc's
+ * Snapshot.statistics(key_type, cumulative) and Snapshot.compare_to().
+ */
+#ifndef REPORT_STATS_H
+#define REPORT_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <uthash.h>
+
+#include "snap.h"
+#include "sym.h"
+
+enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK };
+
+#define STATS_MAX_FILTERS 64
+
+struct stats_opts {
+    enum stats_key key;
+    int cumulative;       /* add a trace to every distinct key of its frames */
+    int all_frames;       /* filters look at every frame, not only the site */
+    long limit;           /* -n: lines to print, 0 = all */
+    int ninclude, nexclude;
+    const char *include[STATS_MAX_FILTERS]; /* fnmatch patterns */
+    const char *exclude[STATS_MAX_FILTERS];
+};
+
+/* One frame of a group's key, as printed. */
+struct stat_frame {
+    char *file;    /* shown path (relative to the cwd when below it) */
+    int line;
+    char *func;
+};
+
+struct stat_entry {
+    char *id;                 /* identity of the key (hash key) */
+    int nframes;              /* 1 except for KEY_TRACEBACK */
+    struct stat_frame *frames;
+    int64_t size, count;
+    int64_t size_diff, count_diff; /* filled by stats_compare */
+    int seen;                 /* stats_compare: matched in the new snapshot */
+    uint64_t stamp;           /* last trace charged (cumulative dedupe) */
+    UT_hash_handle hh;        /* stats.c: groups by id */
+};
+
+struct stats;
+
+/* Parses top/diff's options (getopt_long over argv) into o.  Returns -1 to
+ * go on (operands start at optind), or an exit code: 0 after --help (usage()
+ * was called), 2 with err filled. */
+int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
+                 void (*usage)(void), char *err, size_t errlen);
+extern const char stats_help[];
+
+struct stats *stats_new(const struct stats_opts *o);
+void stats_free(struct stats *st);
+
+/* Adds every live trace of s (symbolized through z). -1 when out of memory. */
+int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z);
+
+/* Loads path, symbolizes and adds it; -1 with "PATH: reason" in err. */
+int stats_add_file(struct stats *st, const char *path, char *err, size_t errlen);
+
+/* tracemalloc's compare_to: newer gets size/count diffs against older;
+ * groups only in older are moved into newer with size 0, count 0. */
+int stats_compare(struct stats *newer, struct stats *older);
+
+/* Sorts (Statistic order, or StatisticDiff order when diff) and prints
+ * at most o->limit groups (0 = all). */
+int stats_print(struct stats *st, FILE *out, int diff);
+
+#endif
