@@ -39,7 +39,23 @@
  *   STATS     := u32 count, struct hsnap_stat[count]   one per trace, same index
  *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr
  *   TIMELINE  := u32 count, struct hsnap_point[count]  heap size over time
- *   LEAKS     := reserved for the reference model (issue 3)
+ *   LEAKS     := struct hsnap_leaks_head
+ *                struct hsnap_leak_total[nclass]     by enum hsnap_class, 0-based
+ *                struct hsnap_leak_record[nrecords]  ordered by root address
+ *                u32 member[nmembers]                BLOCKS indices; each cycle
+ *                                                    record's members, in cycle
+ *                                                    order, at members_off
+ *                Written by the reference model; needs BLOCKS (records name
+ *                blocks by index).  The section length is exactly
+ *                40 + 16*nclass + 56*nrecords + 4*nmembers.  A reader checks
+ *                root < block count, cls in {DIRECT, CYCLE},
+ *                members_off + nmembers_of_record <= nmembers, each member
+ *                < block count, and reads min(nclass, what it knows) totals.
+ *                One record per leak root: a direct leak, or a leaked cycle no
+ *                other leaked block points into.  Every direct, indirect and
+ *                cycle block is owned by exactly one record (the lowest-
+ *                address root that reaches it), so own + indirect over all
+ *                records = the DIRECT + INDIRECT + CYCLE totals.
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -140,8 +156,45 @@ struct hsnap_block {
     uint32_t epoch;    /* birth epoch */
     uint32_t refcount; /* references found by the model, else 0 */
     uint8_t cls;       /* enum hsnap_class */
-    uint8_t flags;     /* reserved, 0 */
+    uint8_t flags;     /* HSNAP_BLOCK_*, set by the reference model, else 0 */
     uint16_t reserved;
+};
+
+/* hsnap_block.flags: the kinds of reference the reference model found. */
+#define HSNAP_BLOCK_START 0x01u    /* >= 1 reference to its first byte */
+#define HSNAP_BLOCK_INTERIOR 0x02u /* >= 1 reference into its middle */
+#define HSNAP_BLOCK_ROOTREF 0x04u  /* >= 1 reference from a root range */
+#define HSNAP_BLOCK_SELF 0x08u     /* it holds a reference to itself */
+
+/* LEAKS (reserved for the reference model). */
+struct hsnap_leaks_head {
+    uint32_t nclass;        /* totals that follow: HSNAP_CLASS_IGNORED + 1 */
+    uint32_t nrecords;      /* loss records */
+    uint32_t nmembers;      /* u32 cycle member indices after the records */
+    uint32_t unstopped;     /* threads that could not be stopped; their whole
+                               stack was scanned instead */
+    uint64_t scan_ns;       /* how long the model ran */
+    uint64_t scratch_bytes; /* the model's peak scratch memory */
+    uint64_t reserved;      /* 0 */
+};
+
+struct hsnap_leak_total {
+    uint64_t bytes;  /* requested bytes of the blocks in this class */
+    uint64_t blocks;
+};
+
+struct hsnap_leak_record {
+    uint32_t root;            /* BLOCKS index: the direct leak, or the
+                                 cycle's lowest-address member */
+    uint32_t cls;             /* HSNAP_CLASS_DIRECT or HSNAP_CLASS_CYCLE */
+    uint32_t members_off;     /* cycle: its first entry in member[] */
+    uint32_t nmembers;        /* cycle: its size (= own_blocks); else 0 */
+    uint64_t own_bytes;       /* the root block, or all the cycle's members */
+    uint64_t own_blocks;
+    uint64_t indirect_bytes;  /* leaked blocks it owns besides itself */
+    uint64_t indirect_blocks;
+    uint32_t ref_min;         /* refcount range over the own blocks */
+    uint32_t ref_max;
 };
 
 struct hsnap_point {

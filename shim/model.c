@@ -1,0 +1,629 @@
+/*
+ * model.c - the reference model (DESIGN.md "The reference model"): refcounts,
+ * reachability, possibly lost, and the direct / indirect / cycle split of the
+ * leaks, with one loss record per leak root.
+ *
+ * It must handle a heap of 1,000,000 blocks in well under two seconds with at
+ * most 32 bytes of scratch per block, so it works in place on the caller's
+ * sorted hsnap_block array (cls is the mark, flags holds the reference bits)
+ * and keeps no edges for the live part of the heap:
+ *
+ *   1. mark:     ignored blocks and start references from roots seed a
+ *                worklist of uint32 block indices; each popped block is read
+ *                and its start references marked REACHABLE.  Interior
+ *                references only set a flag on their target.
+ *   2. possible: blocks with an interior reference from a root or a
+ *                reachable block, and all they reach, become POSSIBLE.
+ *   3. graph:    the u blocks left (the leaks) are read twice - once to count
+ *                references (refcounts are bumped here only) and once to fill
+ *                a sentinel-terminated adjacency array (CSR) among them.
+ *   4. scc:      Pearce's iterative Tarjan ("A space-efficient algorithm for
+ *                finding strongly connected components", 2016): one rindex
+ *                word per node and one array shared by the call stack and
+ *                the component stack.  No recursion: a ring of a million
+ *                leaked blocks is one loop.
+ *   5. records:  each source component of the leak graph (a direct leak, or
+ *                a cycle nothing else points into) claims, by BFS, every
+ *                leak it reaches that no earlier root claimed.
+ *
+ * Every block's words contribute to refcounts exactly once (phase 1, 2 or 3).
+ * Scratch, in bytes per block: 4n for the worklist (freed after phase 2),
+ * then 24u + 4E for the u leaks and their E edges, plus a bitmap.
+ */
+#include "model.h"
+
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define SENT UINT32_MAX         /* ends a node's edge list */
+#define DONE_BIT 0x80000000u    /* rindex of a node whose component is done */
+#define F_NOTROOT 0x10u         /* Pearce: rindex was lowered */
+#define F_OWNED 0x20u           /* claimed by a loss record */
+
+/* One run's state; lives on model_run's stack. */
+struct scan {
+    struct hsnap_block *b;       /* the caller's array, sorted by addr */
+    uint32_t n;
+    uintptr_t lo, span;          /* [lo, lo+span) covers every block */
+    const struct model_ops *ops;
+    size_t held, peak;           /* scratch bytes, for out->scratch_peak */
+    uint32_t *work;              /* phase 1-2 worklist; n slots */
+    uint32_t nwork;
+    uint32_t *ub;                /* leak node -> block index, ascending */
+    uint32_t u;
+    uint32_t *off;               /* leak node -> first edge */
+    uint32_t *edge;              /* node ids, each list ends with SENT */
+    size_t nedge;                /* E + u */
+    uint32_t *rindex;            /* Pearce's rindex, then DONE_BIT|comp */
+    uint32_t *stk;               /* shared stacks, then the BFS queue */
+    uint32_t ncomp;
+    uint64_t *srcmap;            /* 2 bits per comp: has in-edge, seen */
+};
+
+static void *scratch_alloc(struct scan *s, size_t size)
+{
+    void *p = s->ops->alloc(size ? size : 1, s->ops->ctx);
+    if (p) {
+        s->held += size;
+        if (s->held > s->peak)
+            s->peak = s->held;
+    }
+    return p;
+}
+
+static void scratch_free(struct scan *s, void *p, size_t size)
+{
+    if (!p)
+        return;
+    s->ops->free(p, size ? size : 1, s->ops->ctx);
+    s->held -= size;
+}
+
+/* ---- block lookup ------------------------------------------------------ */
+
+/* The block that word w points into (start or interior), or NONE.  A word
+ * equal to start+size is past the block; a zero-size block owns only its
+ * start. */
+static inline uint32_t scan_lookup(const struct scan *s, uintptr_t w)
+{
+    if (w - s->lo >= s->span)
+        return NONE;
+    uint32_t l = 0, r = s->n; /* find the last block with addr <= w */
+    while (r - l > 1) {
+        uint32_t m = l + (r - l) / 2;
+        if (s->b[m].addr <= w)
+            l = m;
+        else
+            r = m;
+    }
+    const struct hsnap_block *b = &s->b[l];
+    if (w - b->addr < b->size || w == b->addr)
+        return l;
+    return NONE;
+}
+
+/* Count one reference to block j and remember its kind. */
+static inline void scan_count(struct scan *s, uint32_t j, uintptr_t w, uint8_t from)
+{
+    struct hsnap_block *b = &s->b[j];
+    if (b->refcount != UINT32_MAX)
+        b->refcount++;
+    b->flags |= (w == b->addr ? MODEL_BF_START : MODEL_BF_INTERIOR) | from;
+}
+
+static void scan_push(struct scan *s, uint32_t j, uint8_t cls)
+{
+    s->b[j].cls = cls;
+    s->work[s->nwork++] = j; /* each block is pushed at most once: n slots */
+}
+
+/* The aligned words wholly inside [lo, hi). */
+static inline const uintptr_t *words_begin(uintptr_t lo)
+{
+    return (const uintptr_t *)((lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1));
+}
+
+static inline const uintptr_t *words_end(uintptr_t hi)
+{
+    return (const uintptr_t *)(hi & ~(uintptr_t)(sizeof(uintptr_t) - 1));
+}
+
+/* ---- phase 0: check and reset ------------------------------------------ */
+
+static int scan_reset(struct scan *s)
+{
+    uintptr_t end = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        struct hsnap_block *b = &s->b[i];
+        if (b->addr + b->size < b->addr || (i && b->addr < end))
+            return MODEL_EINVAL;
+        end = b->addr + (b->size ? b->size : 1);
+        if (b->cls != HSNAP_CLASS_IGNORED)
+            b->cls = HSNAP_CLASS_UNKNOWN;
+        b->refcount = 0;
+        b->flags = 0;
+    }
+    s->lo = s->n ? s->b[0].addr : 0;
+    s->span = s->n ? end - s->lo : 0;
+    return MODEL_OK;
+}
+
+/* ---- phases 1 and 2: reachable and possibly lost ------------------------ */
+
+static void scan_root(struct scan *s, const struct model_root *r)
+{
+    int meta = (r->flags & MODEL_ROOT_ALLOC_META) && s->ops->is_alloc_meta;
+    const uintptr_t *end = words_end(r->hi);
+    for (const uintptr_t *p = words_begin(r->lo); p < end; p++) {
+        uintptr_t w = *p;
+        uint32_t j = scan_lookup(s, w);
+        if (j == NONE)
+            continue;
+        if (meta && s->ops->is_alloc_meta(w, &s->b[j], s->ops->ctx))
+            continue;
+        scan_count(s, j, w, MODEL_BF_ROOTREF);
+        if (w == s->b[j].addr && s->b[j].cls == HSNAP_CLASS_UNKNOWN)
+            scan_push(s, j, HSNAP_CLASS_REACHABLE);
+    }
+}
+
+/* Read every block on the worklist.  REACHABLE follows start references
+ * only; POSSIBLE follows every reference. */
+static void scan_drain(struct scan *s, uint8_t cls)
+{
+    while (s->nwork) {
+        uint32_t i = s->work[--s->nwork];
+        const struct hsnap_block *bi = &s->b[i];
+        const uintptr_t *end = words_end(bi->addr + bi->size);
+        for (const uintptr_t *p = words_begin(bi->addr); p < end; p++) {
+            uintptr_t w = *p;
+            uint32_t j = scan_lookup(s, w);
+            if (j == NONE)
+                continue;
+            scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
+            if (s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
+                (cls == HSNAP_CLASS_POSSIBLE || w == s->b[j].addr))
+                scan_push(s, j, cls);
+        }
+    }
+}
+
+static int scan_live(struct scan *s, const struct model_root *roots, size_t nroots)
+{
+    s->work = scratch_alloc(s, (size_t)s->n * sizeof(uint32_t));
+    if (!s->work)
+        return MODEL_ENOMEM;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->b[i].cls == HSNAP_CLASS_IGNORED)
+            s->work[s->nwork++] = i;
+    for (size_t r = 0; r < nroots; r++)
+        scan_root(s, &roots[r]);
+    scan_drain(s, HSNAP_CLASS_REACHABLE);
+    /* Interior flags so far all come from roots or reachable blocks. */
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->b[i].cls == HSNAP_CLASS_UNKNOWN && (s->b[i].flags & MODEL_BF_INTERIOR))
+            scan_push(s, i, HSNAP_CLASS_POSSIBLE);
+    scan_drain(s, HSNAP_CLASS_POSSIBLE);
+    scratch_free(s, s->work, (size_t)s->n * sizeof(uint32_t));
+    s->work = NULL;
+    return MODEL_OK;
+}
+
+/* ---- phase 3: the leak graph -------------------------------------------- */
+
+/* The leak node of block j (which must be a leak). */
+static uint32_t graph_node(const struct scan *s, uint32_t j)
+{
+    uint32_t l = 0, r = s->u;
+    while (l < r) {
+        uint32_t m = l + (r - l) / 2;
+        if (s->ub[m] < j)
+            l = m + 1;
+        else
+            r = m;
+    }
+    return l;
+}
+
+/* Read leak v's words: the counting pass (fill == NULL) bumps refcounts and
+ * returns the out-degree; the filling pass writes at most `cap` node ids. */
+static uint32_t graph_read(struct scan *s, uint32_t v, uint32_t *fill, uint32_t cap)
+{
+    uint32_t i = s->ub[v], deg = 0;
+    const struct hsnap_block *bi = &s->b[i];
+    const uintptr_t *end = words_end(bi->addr + bi->size);
+    for (const uintptr_t *p = words_begin(bi->addr); p < end; p++) {
+        uintptr_t w = *p;
+        uint32_t j = scan_lookup(s, w);
+        if (j == NONE)
+            continue;
+        if (!fill)
+            scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
+        if (s->b[j].cls != HSNAP_CLASS_UNKNOWN)
+            continue;
+        if (fill && deg < cap)
+            fill[deg] = graph_node(s, j);
+        deg++;
+    }
+    return deg;
+}
+
+static int graph_build(struct scan *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        s->u += s->b[i].cls == HSNAP_CLASS_UNKNOWN;
+    if (!s->u)
+        return MODEL_OK;
+    s->ub = scratch_alloc(s, (size_t)s->u * sizeof(uint32_t));
+    s->off = scratch_alloc(s, (size_t)s->u * sizeof(uint32_t));
+    if (!s->ub || !s->off)
+        return MODEL_ENOMEM;
+    for (uint32_t i = 0, v = 0; i < s->n; i++)
+        if (s->b[i].cls == HSNAP_CLASS_UNKNOWN)
+            s->ub[v++] = i;
+    size_t total = 0;
+    for (uint32_t v = 0; v < s->u; v++) {
+        s->off[v] = (uint32_t)total;
+        total += graph_read(s, v, NULL, 0) + 1;
+        if (total >= UINT32_MAX)
+            return MODEL_ENOMEM;
+    }
+    s->nedge = total;
+    s->edge = scratch_alloc(s, total * sizeof(uint32_t));
+    if (!s->edge)
+        return MODEL_ENOMEM;
+    for (uint32_t v = 0; v < s->u; v++) {
+        uint32_t cap = (v + 1 < s->u ? s->off[v + 1] : (uint32_t)total) - s->off[v] - 1;
+        uint32_t got = graph_read(s, v, s->edge + s->off[v], cap);
+        for (uint32_t k = got < cap ? got : cap; k <= cap; k++)
+            s->edge[s->off[v] + k] = SENT; /* memory changed: pad, stay in bounds */
+    }
+    return MODEL_OK;
+}
+
+/* ---- phase 4: strongly connected components ------------------------------ */
+
+/* Close the component rooted at v: its members are v and the nodes above
+ * it on the component stack (which grows down from stk[u-1]). */
+static void scc_close(struct scan *s, uint32_t v, uint32_t *top, uint32_t *index)
+{
+    uint32_t comp = DONE_BIT | s->ncomp++, size = 1, rv = s->rindex[v];
+    uint32_t first = *top;
+    while (*top < s->u && s->rindex[s->stk[*top]] >= rv) {
+        s->rindex[s->stk[*top]] = comp;
+        (*top)++;
+        size++;
+    }
+    s->rindex[v] = comp;
+    *index -= size;
+    int cycle = size > 1 || (s->b[s->ub[v]].flags & MODEL_BF_SELF);
+    if (!cycle)
+        return;
+    s->b[s->ub[v]].cls = HSNAP_CLASS_CYCLE;
+    for (uint32_t k = first; k < *top; k++)
+        s->b[s->ub[s->stk[k]]].cls = HSNAP_CLASS_CYCLE;
+}
+
+/* Pearce's PEA_FIND_SCC2, iterative.  The call stack grows up from stk[0],
+ * the component stack down from stk[u-1]; a node is on at most one of them,
+ * so they never meet.  off[v] is v's edge cursor (restored afterwards). */
+static void scc_visit(struct scan *s, uint32_t root, uint32_t *top, uint32_t *index)
+{
+    uint32_t depth = 0;
+    s->stk[depth++] = root;
+    s->rindex[root] = (*index)++;
+    while (depth) {
+        uint32_t v = s->stk[depth - 1];
+        uint32_t w = s->edge[s->off[v]];
+        if (w != SENT) {
+            if (s->rindex[w] == 0) { /* descend; revisit this edge after */
+                s->stk[depth++] = w;
+                s->rindex[w] = (*index)++;
+                continue;
+            }
+            if (s->rindex[w] < s->rindex[v]) {
+                s->rindex[v] = s->rindex[w];
+                s->b[s->ub[v]].flags |= F_NOTROOT;
+            }
+            s->off[v]++;
+            continue;
+        }
+        depth--;
+        if (s->b[s->ub[v]].flags & F_NOTROOT)
+            s->stk[--(*top)] = v;
+        else
+            scc_close(s, v, top, index);
+    }
+}
+
+static void graph_rewind(struct scan *s)
+{
+    size_t pos = 0;
+    for (uint32_t v = 0; v < s->u; v++) {
+        s->off[v] = (uint32_t)pos;
+        while (s->edge[pos] != SENT)
+            pos++;
+        pos++;
+    }
+}
+
+static int scc_find(struct scan *s)
+{
+    s->rindex = scratch_alloc(s, (size_t)s->u * sizeof(uint32_t));
+    s->stk = scratch_alloc(s, (size_t)s->u * sizeof(uint32_t));
+    if (!s->rindex || !s->stk)
+        return MODEL_ENOMEM;
+    memset(s->rindex, 0, (size_t)s->u * sizeof(uint32_t));
+    uint32_t top = s->u, index = 1;
+    for (uint32_t v = 0; v < s->u; v++)
+        if (s->rindex[v] == 0)
+            scc_visit(s, v, &top, &index);
+    graph_rewind(s);
+    for (uint32_t v = 0; v < s->u; v++) {
+        struct hsnap_block *b = &s->b[s->ub[v]];
+        if (b->cls == HSNAP_CLASS_UNKNOWN)
+            b->cls = b->refcount ? HSNAP_CLASS_INDIRECT : HSNAP_CLASS_DIRECT;
+    }
+    return MODEL_OK;
+}
+
+/* ---- phase 5: loss records ----------------------------------------------- */
+
+static inline uint32_t comp_of(const struct scan *s, uint32_t v)
+{
+    return s->rindex[v] & ~DONE_BIT;
+}
+
+/* srcmap bit 2c: component c has an edge from another; 2c+1: seen. */
+static inline int srcmap_get(const struct scan *s, uint32_t c, int bit)
+{
+    uint64_t k = 2 * (uint64_t)c + bit;
+    return (s->srcmap[k / 64] >> (k % 64)) & 1;
+}
+
+static inline void srcmap_set(struct scan *s, uint32_t c, int bit)
+{
+    uint64_t k = 2 * (uint64_t)c + bit;
+    s->srcmap[k / 64] |= 1ull << (k % 64);
+}
+
+static inline void srcmap_clear(struct scan *s, uint32_t c, int bit)
+{
+    uint64_t k = 2 * (uint64_t)c + bit;
+    s->srcmap[k / 64] &= ~(1ull << (k % 64));
+}
+
+static size_t srcmap_bytes(const struct scan *s)
+{
+    return ((2 * (size_t)s->ncomp + 63) / 64) * sizeof(uint64_t);
+}
+
+/* Mark the components something else points into; count records and the
+ * members of the cycle records. */
+static int rec_count(struct scan *s, size_t *nrec, size_t *nmem)
+{
+    s->srcmap = scratch_alloc(s, srcmap_bytes(s));
+    if (!s->srcmap)
+        return MODEL_ENOMEM;
+    memset(s->srcmap, 0, srcmap_bytes(s));
+    for (uint32_t v = 0; v < s->u; v++)
+        for (uint32_t e = s->off[v]; s->edge[e] != SENT; e++)
+            if (comp_of(s, s->edge[e]) != comp_of(s, v))
+                srcmap_set(s, comp_of(s, s->edge[e]), 0);
+    *nrec = *nmem = 0;
+    for (uint32_t v = 0; v < s->u; v++) {
+        uint32_t c = comp_of(s, v);
+        if (srcmap_get(s, c, 0))
+            continue;
+        *nmem += s->b[s->ub[v]].cls == HSNAP_CLASS_CYCLE;
+        if (!srcmap_get(s, c, 1)) {
+            srcmap_set(s, c, 1);
+            (*nrec)++;
+        }
+    }
+    return MODEL_OK;
+}
+
+static void rec_own(struct scan *s, struct model_record *r, uint32_t v)
+{
+    const struct hsnap_block *b = &s->b[s->ub[v]];
+    if (!r->own_blocks || b->refcount < r->ref_min)
+        r->ref_min = b->refcount;
+    if (b->refcount > r->ref_max)
+        r->ref_max = b->refcount;
+    r->own_bytes += b->size;
+    r->own_blocks++;
+}
+
+/* Claim, breadth first from v, every unclaimed leak v reaches.  Members of
+ * v's own component are the record's own blocks; the rest are indirect. */
+static void rec_claim(struct scan *s, struct model_record *r, uint32_t v)
+{
+    uint32_t head = 0, tail = 0, c = comp_of(s, v);
+    s->b[s->ub[v]].flags |= F_OWNED;
+    s->stk[tail++] = v;
+    while (head < tail) {
+        uint32_t x = s->stk[head++];
+        if (comp_of(s, x) == c) {
+            rec_own(s, r, x);
+        } else {
+            r->indirect_bytes += s->b[s->ub[x]].size;
+            r->indirect_blocks++;
+        }
+        for (uint32_t e = s->off[x]; s->edge[e] != SENT; e++) {
+            struct hsnap_block *bw = &s->b[s->ub[s->edge[e]]];
+            if (!(bw->flags & F_OWNED)) {
+                bw->flags |= F_OWNED;
+                s->stk[tail++] = s->edge[e];
+            }
+        }
+    }
+}
+
+/* Write a cycle's members in cycle order: a depth-first preorder along edges
+ * inside the component from its root (for a ring, the ring's order).  Clears
+ * F_OWNED on the way to mark "written"; off[] serves as the edge cursor. */
+static void rec_walk(struct scan *s, uint32_t v, uint32_t *out)
+{
+    uint32_t c = comp_of(s, v), depth = 0, k = 0;
+    s->b[s->ub[v]].flags &= ~F_OWNED;
+    out[k++] = s->ub[v];
+    s->stk[depth++] = v;
+    while (depth) {
+        uint32_t x = s->stk[depth - 1], w = s->edge[s->off[x]];
+        if (w == SENT) {
+            depth--;
+            continue;
+        }
+        s->off[x]++;
+        struct hsnap_block *bw = &s->b[s->ub[w]];
+        if (comp_of(s, w) == c && (bw->flags & F_OWNED)) {
+            bw->flags &= ~F_OWNED;
+            out[k++] = s->ub[w];
+            s->stk[depth++] = w;
+        }
+    }
+}
+
+static int rec_alloc(struct scan *s, struct model_result *out, size_t nrec, size_t nmem)
+{
+    out->nrecords = nrec;
+    out->nmembers = nmem;
+    out->records = s->ops->alloc(nrec * sizeof(*out->records), s->ops->ctx);
+    if (nmem)
+        out->members = s->ops->alloc(nmem * sizeof(uint32_t), s->ops->ctx);
+    if (!out->records || (nmem && !out->members))
+        return MODEL_ENOMEM;
+    memset(out->records, 0, nrec * sizeof(*out->records));
+    out->out_bytes = nrec * sizeof(*out->records) + nmem * sizeof(uint32_t);
+    return MODEL_OK;
+}
+
+static int rec_build(struct scan *s, struct model_result *out)
+{
+    size_t nrec, nmem, k = 0, m = 0;
+    int rc = rec_count(s, &nrec, &nmem);
+    if (!rc)
+        rc = rec_alloc(s, out, nrec, nmem);
+    if (rc)
+        return rc;
+    for (uint32_t v = 0; v < s->u; v++) { /* address order */
+        uint32_t c = comp_of(s, v);
+        if (srcmap_get(s, c, 0) || !srcmap_get(s, c, 1))
+            continue; /* not a source, or its record is made */
+        srcmap_clear(s, c, 1);
+        struct model_record *r = &out->records[k++];
+        r->root = s->ub[v];
+        r->cls = s->b[s->ub[v]].cls;
+        rec_claim(s, r, v);
+        if (r->cls == HSNAP_CLASS_CYCLE) {
+            r->members_off = (uint32_t)m;
+            r->nmembers = (uint32_t)r->own_blocks;
+            m += r->nmembers;
+        }
+    }
+    for (size_t i = 0; i < nrec; i++)
+        if (out->records[i].cls == HSNAP_CLASS_CYCLE)
+            rec_walk(s, graph_node(s, out->records[i].root),
+                     out->members + out->records[i].members_off);
+    return MODEL_OK;
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+static void scan_fini(struct scan *s)
+{
+    scratch_free(s, s->work, (size_t)s->n * sizeof(uint32_t));
+    scratch_free(s, s->ub, (size_t)s->u * sizeof(uint32_t));
+    scratch_free(s, s->off, (size_t)s->u * sizeof(uint32_t));
+    scratch_free(s, s->edge, s->nedge * sizeof(uint32_t));
+    scratch_free(s, s->rindex, (size_t)s->u * sizeof(uint32_t));
+    scratch_free(s, s->stk, (size_t)s->u * sizeof(uint32_t));
+    if (s->srcmap)
+        scratch_free(s, s->srcmap, srcmap_bytes(s));
+}
+
+static void model_totals(const struct scan *s, struct model_result *out)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        struct hsnap_block *b = &s->b[i];
+        b->flags &= MODEL_BF_KEEP;
+        out->total[b->cls].bytes += b->size;
+        out->total[b->cls].blocks++;
+    }
+}
+
+int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
+              size_t nroots, const struct model_ops *ops, struct model_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (n >= DONE_BIT)
+        return MODEL_EINVAL;
+    struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops};
+    int rc = scan_reset(&s);
+    if (!rc)
+        rc = scan_live(&s, roots, nroots);
+    if (!rc)
+        rc = graph_build(&s);
+    if (!rc && s.u)
+        rc = scc_find(&s);
+    if (!rc && s.u)
+        rc = rec_build(&s, out);
+    scan_fini(&s);
+    if (rc) {
+        model_result_free(out, ops);
+        return rc;
+    }
+    model_totals(&s, out);
+    out->scratch_peak = s.peak;
+    return MODEL_OK;
+}
+
+void model_result_free(struct model_result *out, const struct model_ops *ops)
+{
+    if (out->records)
+        ops->free(out->records, out->nrecords * sizeof(*out->records), ops->ctx);
+    if (out->members)
+        ops->free(out->members, out->nmembers * sizeof(uint32_t), ops->ctx);
+    memset(out, 0, sizeof(*out));
+}
+
+/* ---- the LEAKS section --------------------------------------------------- */
+
+static unsigned char *put(unsigned char *p, const void *v, size_t len)
+{
+    memcpy(p, v, len);
+    return p + len;
+}
+
+size_t model_result_encode(const struct model_result *r, void *buf, size_t cap)
+{
+    size_t need = sizeof(struct hsnap_leaks_head) +
+                  MODEL_NCLASS * sizeof(struct hsnap_leak_total) +
+                  r->nrecords * sizeof(struct hsnap_leak_record) +
+                  r->nmembers * sizeof(uint32_t);
+    if (!buf || cap < need)
+        return need;
+    struct hsnap_leaks_head h = {
+        .nclass = MODEL_NCLASS, .nrecords = (uint32_t)r->nrecords,
+        .nmembers = (uint32_t)r->nmembers, .unstopped = r->unstopped,
+        .scan_ns = r->scan_ns, .scratch_bytes = r->scratch_peak};
+    unsigned char *p = put(buf, &h, sizeof(h));
+    for (int c = 0; c < MODEL_NCLASS; c++) {
+        struct hsnap_leak_total t = {r->total[c].bytes, r->total[c].blocks};
+        p = put(p, &t, sizeof(t));
+    }
+    for (size_t i = 0; i < r->nrecords; i++) {
+        const struct model_record *m = &r->records[i];
+        struct hsnap_leak_record e = {
+            .root = m->root, .cls = m->cls, .members_off = m->members_off,
+            .nmembers = m->nmembers, .own_bytes = m->own_bytes,
+            .own_blocks = m->own_blocks, .indirect_bytes = m->indirect_bytes,
+            .indirect_blocks = m->indirect_blocks, .ref_min = m->ref_min,
+            .ref_max = m->ref_max};
+        p = put(p, &e, sizeof(e));
+    }
+    if (r->nmembers)
+        put(p, r->members, r->nmembers * sizeof(uint32_t));
+    return need;
+}

@@ -1,0 +1,136 @@
+/*
+ * model.h - the reference model: a conservative scan of roots and live blocks
+ * that gives every block a refcount and a class (reachable, possibly lost,
+ * direct, indirect, cycle, ignored), and groups the leaks into loss records,
+ * one per leak root, with the bytes each root owns indirectly.
+ *
+ * The model is pure: it reads memory through plain loads, allocates only
+ * through the caller's ops->alloc, and knows nothing about threads, modules or
+ * glibc.  The shim finds the roots, stops the world, and supplies an
+ * is_alloc_meta callback that knows glibc's chunk layout; unit tests build
+ * synthetic heaps in ordinary memory and fake the callback.
+ */
+#ifndef HSNAP_MODEL_H
+#define HSNAP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsnap_format.h"
+
+/* What a root range is (model_root.kind); kept for the retainer view. */
+enum model_root_kind {
+    MODEL_ROOT_DATA = 1,  /* a module's writable PT_LOAD (data, bss) */
+    MODEL_ROOT_STACK = 2, /* a thread's stack, from its stack pointer up */
+    MODEL_ROOT_REGS = 3,  /* a thread's saved registers */
+    MODEL_ROOT_TLS = 4,   /* static or dynamic thread-local storage */
+    MODEL_ROOT_USER = 5,  /* heapsnap_register_root() */
+};
+
+/* model_root.flags */
+#define MODEL_ROOT_ALLOC_META 0x1u /* the allocator's own data (glibc .data):
+                                      words naming the chunk after a block
+                                      are not references */
+
+struct model_root {
+    uintptr_t lo, hi; /* [lo, hi), readable; scanned by aligned words */
+    uint32_t kind;    /* enum model_root_kind */
+    uint32_t flags;   /* MODEL_ROOT_* */
+};
+
+/*
+ * The caller's services.  alloc/free carry the scratch memory (the shim's
+ * mmap arena; malloc in tests); alloc returns NULL on failure.
+ * is_alloc_meta(word, b, ctx) says whether `word`, found in an ALLOC_META
+ * root and pointing into block b, is the allocator's pointer to the chunk
+ * that follows b rather than a reference to b.  NULL means "never".
+ */
+struct model_ops {
+    void *(*alloc)(size_t size, void *ctx);
+    void (*free)(void *p, size_t size, void *ctx);
+    int (*is_alloc_meta)(uintptr_t word, const struct hsnap_block *b, void *ctx);
+    void *ctx;
+};
+
+/*
+ * hsnap_block.flags after model_run (the scan's own mark bits are cleared):
+ * which kinds of reference the block received, as stored in BLOCKS.
+ */
+#define MODEL_BF_START HSNAP_BLOCK_START
+#define MODEL_BF_INTERIOR HSNAP_BLOCK_INTERIOR
+#define MODEL_BF_ROOTREF HSNAP_BLOCK_ROOTREF
+#define MODEL_BF_SELF HSNAP_BLOCK_SELF
+#define MODEL_BF_KEEP 0x0fu /* the bits above; the rest is scratch */
+
+/*
+ * One loss record: a leak root (a direct leak, or a leaked cycle that no
+ * other leaked block points into) and everything it owns.  Every direct,
+ * indirect and cycle block belongs to exactly one record, so the records'
+ * sums equal the class totals.  Where two roots reach the same block, the
+ * root with the lower address owns it.
+ */
+struct model_record {
+    uint32_t root;           /* block index: the direct leak, or the cycle's
+                                lowest-address member */
+    uint32_t cls;            /* HSNAP_CLASS_DIRECT or HSNAP_CLASS_CYCLE */
+    uint32_t members_off;    /* cycle: first member in model_result.members */
+    uint32_t nmembers;       /* cycle: member count (= own_blocks); else 0 */
+    uint64_t own_bytes;      /* the root block, or all cycle members */
+    uint64_t own_blocks;     /* 1, or the cycle's size */
+    uint64_t indirect_bytes; /* owned blocks outside the root itself */
+    uint64_t indirect_blocks;
+    uint32_t ref_min;        /* refcount range over the own blocks */
+    uint32_t ref_max;
+};
+
+struct model_total {
+    uint64_t bytes;
+    uint64_t blocks;
+};
+
+#define MODEL_NCLASS (HSNAP_CLASS_IGNORED + 1)
+
+struct model_result {
+    struct model_total total[MODEL_NCLASS]; /* by enum hsnap_class */
+    struct model_record *records;           /* ordered by root address */
+    size_t nrecords;
+    uint32_t *members;   /* cycle members, each cycle in cycle order */
+    size_t nmembers;
+    size_t scratch_peak; /* most scratch bytes held at once (not the output) */
+    size_t out_bytes;    /* bytes held by records + members */
+    uint32_t unstopped;  /* set by the caller before encoding: threads */
+    uint64_t scan_ns;    /* not stopped, and the run's duration */
+};
+
+/* model_run's return values */
+#define MODEL_OK 0
+#define MODEL_EINVAL (-1) /* blocks not sorted by address, or overlapping */
+#define MODEL_ENOMEM (-2) /* ops->alloc failed; blocks' classes are invalid */
+
+/*
+ * Classify blocks[0..n), sorted by address and non-overlapping, against
+ * roots[0..nroots).  On entry a block whose cls is HSNAP_CLASS_IGNORED is
+ * held on purpose: it is a root itself and keeps that class; every other
+ * cls, refcount and flags value is overwritten.  On success fills each
+ * block's cls, refcount and flags (MODEL_BF_*) and *out, which the caller
+ * releases with model_result_free.
+ *
+ * Every range passed in, and every block's [addr, addr+size), must be
+ * readable.  The blocks array, the scratch and the result must not lie in a
+ * root range or a block (they hold block addresses); the caller's own stack
+ * range should end at model_run's caller's frame.
+ */
+int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
+              size_t nroots, const struct model_ops *ops, struct model_result *out);
+
+/* Release what model_run put in *out; safe on a zeroed result. */
+void model_result_free(struct model_result *out, const struct model_ops *ops);
+
+/*
+ * Encode *r as the payload of a HSNAP_SEC_LEAKS section (grammar in
+ * hsnap_format.h).  Returns the payload's size; writes it to buf only when
+ * cap is at least that size, so call once with cap 0 to size the buffer.
+ */
+size_t model_result_encode(const struct model_result *r, void *buf, size_t cap);
+
+#endif

@@ -1,0 +1,740 @@
+// link: shim/model.c
+/*
+ * test_model.c - the reference model on synthetic heaps: one big buffer
+ * carved into glibc-like chunks (a 16-byte header whose size field sits 8
+ * bytes before the user pointer), words that point at each other, and fake
+ * root ranges.  Each case pins classes, bytes, blocks, refcounts and loss
+ * records for one graph shape; no process, no shim.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "model.h"
+#include "unit.h"
+
+/* ---- a synthetic heap ---------------------------------------------------- */
+
+struct heap {
+    unsigned char *mem; /* 16-aligned buffer the chunks are carved from */
+    size_t cap, used;
+    struct hsnap_block *b;
+    size_t n, bcap;
+};
+
+static void heap_init(struct heap *h, size_t cap, size_t nblocks)
+{
+    h->mem = aligned_alloc(16, cap);
+    memset(h->mem, 0, cap);
+    h->cap = cap;
+    h->used = 0;
+    h->b = calloc(nblocks ? nblocks : 1, sizeof(*h->b));
+    h->n = 0;
+    h->bcap = nblocks;
+}
+
+static void heap_fini(struct heap *h)
+{
+    free(h->mem);
+    free(h->b);
+}
+
+/* glibc's chunk size for a request: size + 8 rounded up to 16, at least 32. */
+static size_t chunk_size(size_t size)
+{
+    size_t c = (size + 8 + 15) & ~(size_t)15;
+    return c < 32 ? 32 : c;
+}
+
+/* Carve the next block, in address order; returns its index. */
+static uint32_t heap_block(struct heap *h, size_t size)
+{
+    size_t c = chunk_size(size);
+    unsigned char *chunk = h->mem + h->used;
+    if (h->used + c + 16 > h->cap || h->n == h->bcap)
+        abort();
+    *(uint64_t *)(chunk + 8) = c | 1; /* size field, PREV_INUSE */
+    h->used += c;
+    struct hsnap_block *b = &h->b[h->n];
+    b->addr = (uintptr_t)(chunk + 16);
+    b->size = size;
+    b->trace = (uint32_t)h->n;
+    return (uint32_t)h->n++;
+}
+
+static uintptr_t addr(const struct heap *h, uint32_t i) { return h->b[i].addr; }
+
+/* Word k of block i := value. */
+static void heap_set(struct heap *h, uint32_t i, size_t k, uintptr_t value)
+{
+    ((uintptr_t *)h->b[i].addr)[k] = value;
+}
+
+/* Block i points at block j (word k). */
+static void heap_link(struct heap *h, uint32_t i, size_t k, uint32_t j)
+{
+    heap_set(h, i, k, addr(h, j));
+}
+
+/* ---- the caller's services ------------------------------------------------ */
+
+struct acct {
+    size_t held, peak, live;
+    int fail_after; /* fail the (n+1)th allocation; -1: never */
+};
+
+static void *acct_alloc(size_t size, void *ctx)
+{
+    struct acct *a = ctx;
+    if (a->fail_after == 0)
+        return NULL;
+    if (a->fail_after > 0)
+        a->fail_after--;
+    void *p = malloc(size);
+    if (p) {
+        a->held += size;
+        a->live++;
+        if (a->held > a->peak)
+            a->peak = a->held;
+    }
+    return p;
+}
+
+static void acct_free(void *p, size_t size, void *ctx)
+{
+    struct acct *a = ctx;
+    a->held -= size;
+    a->live--;
+    free(p);
+}
+
+/* glibc's rule, as the shim will apply it: the word is the address of the
+ * chunk header that follows block b. */
+static int glibc_is_meta(uintptr_t word, const struct hsnap_block *b, void *ctx)
+{
+    uint64_t csize = *(const uint64_t *)(uintptr_t)(b->addr - 8) & ~(uint64_t)7;
+    return word == b->addr - 16 + csize;
+}
+
+static struct acct g_acct = {.fail_after = -1};
+static const struct model_ops g_ops = {acct_alloc, acct_free, glibc_is_meta, &g_acct};
+
+/* Root ranges live in their own malloc'd words, outside the heap. */
+static uintptr_t *g_rootmem;
+static struct model_root g_roots[4];
+
+static size_t roots_one(const uintptr_t *words, size_t nwords, uint32_t flags)
+{
+    memcpy(g_rootmem, words, nwords * sizeof(uintptr_t));
+    g_roots[0] = (struct model_root){(uintptr_t)g_rootmem,
+                                     (uintptr_t)(g_rootmem + nwords), MODEL_ROOT_DATA, flags};
+    return 1;
+}
+
+static int run(struct heap *h, size_t nroots, struct model_result *out)
+{
+    return model_run(h->b, h->n, g_roots, nroots, &g_ops, out);
+}
+
+static int total_is(const struct model_result *r, int cls, uint64_t bytes, uint64_t blocks)
+{
+    return r->total[cls].bytes == bytes && r->total[cls].blocks == blocks;
+}
+
+/* own + indirect over the records equals direct + indirect + cycle. */
+static int records_add_up(const struct model_result *r)
+{
+    uint64_t bytes = 0, blocks = 0;
+    for (size_t i = 0; i < r->nrecords; i++) {
+        bytes += r->records[i].own_bytes + r->records[i].indirect_bytes;
+        blocks += r->records[i].own_blocks + r->records[i].indirect_blocks;
+    }
+    const struct model_total *t = r->total;
+    return bytes == t[HSNAP_CLASS_DIRECT].bytes + t[HSNAP_CLASS_INDIRECT].bytes +
+                        t[HSNAP_CLASS_CYCLE].bytes &&
+           blocks == t[HSNAP_CLASS_DIRECT].blocks + t[HSNAP_CLASS_INDIRECT].blocks +
+                         t[HSNAP_CLASS_CYCLE].blocks;
+}
+
+/* ---- small graphs --------------------------------------------------------- */
+
+TEST_BEGIN(test_no_leak)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 40), b = heap_block(&h, 24);
+    heap_link(&h, a, 2, b);
+    uintptr_t w[] = {7, addr(&h, a), 0};
+    expect_eq_u64(run(&h, roots_one(w, 3, 0), &r), MODEL_OK);
+    expect_true(total_is(&r, HSNAP_CLASS_REACHABLE, 64, 2), "reachable %llu/%llu",
+                (unsigned long long)r.total[1].bytes, (unsigned long long)r.total[1].blocks);
+    expect_eq_u64(r.nrecords, 0);
+    expect_eq_u64(h.b[a].refcount, 1);
+    expect_eq_u64(h.b[b].refcount, 1);
+    expect_eq_u64(h.b[a].flags, MODEL_BF_START | MODEL_BF_ROOTREF);
+    expect_eq_u64(h.b[b].flags, MODEL_BF_START);
+    model_result_free(&r, &g_ops);
+    expect_eq_u64(g_acct.live, 0);
+    heap_fini(&h);
+TEST_END
+
+TEST_BEGIN(test_one_direct)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 40), d = heap_block(&h, 100);
+    uintptr_t w[] = {addr(&h, a)};
+    expect_eq_u64(run(&h, roots_one(w, 1, 0), &r), MODEL_OK);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_DIRECT);
+    expect_true(total_is(&r, HSNAP_CLASS_DIRECT, 100, 1), "direct total");
+    expect_true(total_is(&r, HSNAP_CLASS_REACHABLE, 40, 1), "reachable total");
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].root, d);
+    expect_eq_u64(r.records[0].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(r.records[0].own_bytes, 100);
+    expect_eq_u64(r.records[0].indirect_blocks, 0);
+    expect_eq_u64(r.records[0].nmembers, 0);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* A lost list: 1 direct + 3 indirect, like 48 (16 direct, 32 indirect). */
+TEST_BEGIN(test_lost_list)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t n[4];
+    for (int i = 0; i < 4; i++)
+        n[i] = heap_block(&h, 16);
+    for (int i = 0; i < 3; i++)
+        heap_link(&h, n[i], 1, n[i + 1]);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_true(total_is(&r, HSNAP_CLASS_DIRECT, 16, 1), "direct total");
+    expect_true(total_is(&r, HSNAP_CLASS_INDIRECT, 48, 3), "indirect total");
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].root, n[0]);
+    expect_eq_u64(r.records[0].own_bytes, 16);
+    expect_eq_u64(r.records[0].indirect_bytes, 48);
+    expect_eq_u64(r.records[0].indirect_blocks, 3);
+    expect_eq_u64(h.b[n[3]].refcount, 1);
+    expect_eq_u64(h.b[n[0]].refcount, 0);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* The list built backwards (the root at the highest address) still gives one
+ * record: ownership follows edges, not addresses. */
+TEST_BEGIN(test_lost_list_backwards)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t n[4];
+    for (int i = 0; i < 4; i++)
+        n[i] = heap_block(&h, 16);
+    for (int i = 3; i > 0; i--)
+        heap_link(&h, n[i], 0, n[i - 1]);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].root, n[3]);
+    expect_eq_u64(r.records[0].indirect_blocks, 3);
+    expect_eq_u64(h.b[n[0]].cls, HSNAP_CLASS_INDIRECT);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+TEST_BEGIN(test_lost_tree)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t t = heap_block(&h, 24), l = heap_block(&h, 24), rr = heap_block(&h, 24);
+    uint32_t ll = heap_block(&h, 8), lr = heap_block(&h, 8);
+    heap_link(&h, t, 0, l);
+    heap_link(&h, t, 1, rr);
+    heap_link(&h, l, 0, ll);
+    heap_link(&h, l, 1, lr);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_true(total_is(&r, HSNAP_CLASS_DIRECT, 24, 1), "direct total");
+    expect_true(total_is(&r, HSNAP_CLASS_INDIRECT, 64, 4), "indirect total");
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].root, t);
+    expect_eq_u64(r.records[0].indirect_bytes, 64);
+    expect_true(records_add_up(&r), "records do not add up");
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+TEST_BEGIN(test_two_cycle)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 16), b = heap_block(&h, 32);
+    heap_link(&h, a, 0, b);
+    heap_link(&h, b, 1, a);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_true(total_is(&r, HSNAP_CLASS_CYCLE, 48, 2), "cycle total");
+    expect_true(total_is(&r, HSNAP_CLASS_DIRECT, 0, 0), "no direct");
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].cls, HSNAP_CLASS_CYCLE);
+    expect_eq_u64(r.records[0].root, a);
+    expect_eq_u64(r.records[0].own_bytes, 48);
+    expect_eq_u64(r.records[0].nmembers, 2);
+    expect_eq_u64(r.members[r.records[0].members_off], a);
+    expect_eq_u64(r.members[r.records[0].members_off + 1], b);
+    expect_eq_u64(r.records[0].ref_min, 1);
+    expect_eq_u64(r.records[0].ref_max, 1);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* A ring of 10 linked in a scrambled address order: members come out in
+ * ring order from the lowest address. */
+TEST_BEGIN(test_ring_of_10)
+    struct heap h;
+    struct model_result r;
+    static const int order[10] = {0, 7, 3, 9, 1, 5, 8, 2, 6, 4};
+    heap_init(&h, 8192, 16);
+    for (int i = 0; i < 10; i++)
+        heap_block(&h, 24);
+    for (int i = 0; i < 10; i++)
+        heap_link(&h, order[i], 0, order[(i + 1) % 10]);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_true(total_is(&r, HSNAP_CLASS_CYCLE, 240, 10), "cycle total");
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.nmembers, 10);
+    for (int i = 0; i < 10; i++)
+        expect_true(r.members[i] == (uint32_t)order[i], "member %d is %u, want %d", i,
+                    r.members[i], order[i]);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+TEST_BEGIN(test_self_reference)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 32), b = heap_block(&h, 32);
+    heap_set(&h, a, 2, addr(&h, a) + 8); /* interior self-reference */
+    heap_link(&h, a, 3, b);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_CYCLE);
+    expect_eq_u64(h.b[a].refcount, 1);
+    expect_true(h.b[a].flags & MODEL_BF_SELF, "SELF flag");
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_INDIRECT);
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].cls, HSNAP_CLASS_CYCLE);
+    expect_eq_u64(r.records[0].nmembers, 1);
+    expect_eq_u64(r.members[0], a);
+    expect_eq_u64(r.records[0].indirect_bytes, 32);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+TEST_BEGIN(test_cycles_still_reachable)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 8192, 16);
+    uint32_t a = heap_block(&h, 16), b = heap_block(&h, 16);
+    uint32_t ring[5];
+    for (int i = 0; i < 5; i++)
+        ring[i] = heap_block(&h, 16);
+    heap_link(&h, a, 0, b);
+    heap_link(&h, b, 0, a);
+    for (int i = 0; i < 5; i++)
+        heap_link(&h, ring[i], 0, ring[(i + 1) % 5]);
+    uintptr_t w[] = {addr(&h, b), addr(&h, ring[3])};
+    expect_eq_u64(run(&h, roots_one(w, 2, 0), &r), MODEL_OK);
+    expect_true(total_is(&r, HSNAP_CLASS_REACHABLE, 112, 7), "reachable total");
+    expect_eq_u64(r.nrecords, 0);
+    expect_eq_u64(h.b[ring[3]].refcount, 2);
+    expect_eq_u64(h.b[ring[4]].refcount, 1);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* D -> (A <-> B): one record, D's; A and B keep class CYCLE. */
+TEST_BEGIN(test_direct_into_cycle)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 16), b = heap_block(&h, 16), d = heap_block(&h, 48);
+    heap_link(&h, a, 0, b);
+    heap_link(&h, b, 0, a);
+    heap_link(&h, d, 5, a);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_true(total_is(&r, HSNAP_CLASS_CYCLE, 32, 2), "cycle total");
+    expect_true(total_is(&r, HSNAP_CLASS_DIRECT, 48, 1), "direct total");
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].root, d);
+    expect_eq_u64(r.records[0].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(r.records[0].indirect_blocks, 2);
+    expect_eq_u64(r.records[0].indirect_bytes, 32);
+    expect_eq_u64(r.nmembers, 0);
+    expect_eq_u64(h.b[a].refcount, 2);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* (A <-> B) -> T1 -> T2: the cycle owns its tail. */
+TEST_BEGIN(test_cycle_owns_tail)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t t2 = heap_block(&h, 8), a = heap_block(&h, 16), t1 = heap_block(&h, 24);
+    uint32_t b = heap_block(&h, 16);
+    heap_link(&h, a, 0, b);
+    heap_link(&h, b, 0, a);
+    heap_link(&h, b, 1, t1);
+    heap_link(&h, t1, 2, t2);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_eq_u64(h.b[t1].cls, HSNAP_CLASS_INDIRECT);
+    expect_eq_u64(h.b[t2].cls, HSNAP_CLASS_INDIRECT);
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.records[0].cls, HSNAP_CLASS_CYCLE);
+    expect_eq_u64(r.records[0].root, a);
+    expect_eq_u64(r.records[0].own_bytes, 32);
+    expect_eq_u64(r.records[0].indirect_bytes, 32);
+    expect_eq_u64(r.records[0].indirect_blocks, 2);
+    expect_true(records_add_up(&r), "records do not add up");
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* Two direct leaks share a child: the lower address owns it, once. */
+TEST_BEGIN(test_shared_child_owned_once)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t d1 = heap_block(&h, 16), x = heap_block(&h, 40), d2 = heap_block(&h, 16);
+    heap_link(&h, d1, 0, x);
+    heap_link(&h, d2, 0, x);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_eq_u64(r.nrecords, 2);
+    expect_eq_u64(r.records[0].root, d1);
+    expect_eq_u64(r.records[0].indirect_bytes, 40);
+    expect_eq_u64(r.records[1].root, d2);
+    expect_eq_u64(r.records[1].indirect_bytes, 0);
+    expect_eq_u64(h.b[x].refcount, 2);
+    expect_true(records_add_up(&r), "records do not add up");
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* An interior pointer from a root: possibly lost, and so is what it reaches
+ * by start pointers.  An interior pointer from a reachable block too. */
+TEST_BEGIN(test_interior_only)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 32), b = heap_block(&h, 16);
+    uint32_t c = heap_block(&h, 16), d = heap_block(&h, 64);
+    heap_link(&h, a, 0, b);
+    heap_set(&h, c, 1, addr(&h, d) + 40);
+    uintptr_t w[] = {addr(&h, a) + 8, addr(&h, c)};
+    expect_eq_u64(run(&h, roots_one(w, 2, 0), &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_POSSIBLE);
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_POSSIBLE);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_POSSIBLE);
+    expect_eq_u64(h.b[a].flags, MODEL_BF_INTERIOR | MODEL_BF_ROOTREF);
+    expect_true(total_is(&r, HSNAP_CLASS_POSSIBLE, 112, 3), "possible total");
+    expect_eq_u64(r.nrecords, 0);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* start+size points past a block; a zero-size block owns only its start. */
+TEST_BEGIN(test_pointer_past_end)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 24), z = heap_block(&h, 0), y = heap_block(&h, 0);
+    uintptr_t w[] = {addr(&h, a) + 24, addr(&h, z), addr(&h, y) + 8};
+    expect_eq_u64(run(&h, roots_one(w, 3, 0), &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(h.b[a].refcount, 0);
+    expect_eq_u64(h.b[z].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[y].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(r.nrecords, 2);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* Pointers at unaligned offsets, or in a word that sticks out past the
+ * requested size, are not references. */
+TEST_BEGIN(test_unaligned_words)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 32), b = heap_block(&h, 12), c = heap_block(&h, 16);
+    uintptr_t pa = addr(&h, a), pc = addr(&h, c);
+    memset(g_rootmem, 0, 8 * sizeof(uintptr_t));
+    memcpy(g_rootmem, "\0\0\0\0", 4);
+    memcpy((char *)g_rootmem + 4, &pa, sizeof(pa));
+    g_roots[0] = (struct model_root){(uintptr_t)g_rootmem, (uintptr_t)g_rootmem + 16,
+                                     MODEL_ROOT_STACK, 0};
+    g_roots[1] = (struct model_root){(uintptr_t)(g_rootmem + 4) + 1,
+                                     (uintptr_t)(g_rootmem + 6), MODEL_ROOT_DATA, 0};
+    g_rootmem[5] = addr(&h, b);                          /* aligned, inside root 1 */
+    memcpy((char *)addr(&h, b) + 8, &pc, 4);             /* b's word 1 is half out */
+    memcpy((char *)addr(&h, b) + 12, (char *)&pc + 4, 4);
+    expect_eq_u64(run(&h, 2, &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_DIRECT);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* glibc's top / last_remainder pointer: malloc(24) leaves 8 bytes of slack,
+ * so the next chunk's header (ptr+16) falls inside the block.  From the
+ * allocator's data it is not a reference; from anywhere else it is. */
+TEST_BEGIN(test_alloc_meta)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 24), b = heap_block(&h, 40), c = heap_block(&h, 16);
+    uintptr_t next = addr(&h, a) + 16;
+    expect_true(next == addr(&h, b) - 16, "synthetic layout");
+    uintptr_t w[] = {next, addr(&h, c), addr(&h, b) + 8};
+    expect_eq_u64(run(&h, roots_one(w, 3, MODEL_ROOT_ALLOC_META), &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(h.b[a].refcount, 0);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_REACHABLE); /* a start pointer still counts */
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_POSSIBLE);  /* so does a non-header interior */
+    model_result_free(&r, &g_ops);
+    expect_eq_u64(run(&h, roots_one(w, 3, 0), &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_POSSIBLE);
+    expect_eq_u64(h.b[a].refcount, 1);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+TEST_BEGIN(test_ignored_keeps_referents)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 16), b = heap_block(&h, 16), c = heap_block(&h, 16);
+    uint32_t d = heap_block(&h, 16);
+    heap_link(&h, a, 0, b);
+    heap_link(&h, b, 0, c);
+    h.b[a].cls = HSNAP_CLASS_IGNORED;
+    h.b[d].cls = HSNAP_CLASS_CYCLE; /* stale input is overwritten */
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_IGNORED);
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_DIRECT);
+    expect_true(total_is(&r, HSNAP_CLASS_IGNORED, 16, 1), "ignored total");
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* A: 2 from a root, 1 from reachable B, 1 from leaked D, 1 from itself. */
+TEST_BEGIN(test_refcounts_exact)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 32), b = heap_block(&h, 16), d = heap_block(&h, 16);
+    heap_link(&h, a, 3, a);
+    heap_link(&h, b, 1, a);
+    heap_link(&h, d, 0, a);
+    uintptr_t w[] = {addr(&h, a), 0, addr(&h, a), addr(&h, b)};
+    expect_eq_u64(run(&h, roots_one(w, 4, 0), &r), MODEL_OK);
+    expect_eq_u64(h.b[a].refcount, 5);
+    expect_eq_u64(h.b[b].refcount, 1);
+    expect_eq_u64(h.b[d].refcount, 0);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[a].flags, MODEL_BF_START | MODEL_BF_ROOTREF | MODEL_BF_SELF);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_DIRECT);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+TEST_BEGIN(test_bad_input)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    heap_block(&h, 16);
+    heap_block(&h, 16);
+    struct hsnap_block t = h.b[0];
+    h.b[0] = h.b[1];
+    h.b[1] = t;
+    expect_eq_u64(run(&h, 0, &r), MODEL_EINVAL);
+    h.b[1] = h.b[0];
+    h.b[0] = t;
+    h.b[0].size = 64; /* overlaps the next block */
+    expect_eq_u64(run(&h, 0, &r), MODEL_EINVAL);
+    expect_eq_u64(g_acct.live, 0);
+    heap_fini(&h);
+TEST_END
+
+/* Every allocation failing in turn gives ENOMEM and leaves nothing held. */
+TEST_BEGIN(test_out_of_memory)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 16), b = heap_block(&h, 16);
+    heap_link(&h, a, 0, b);
+    heap_link(&h, b, 0, a);
+    int fails = 0;
+    for (int k = 0; k < 12; k++) {
+        g_acct.fail_after = k;
+        int rc = run(&h, 0, &r);
+        fails += rc == MODEL_ENOMEM;
+        expect_true(rc == MODEL_OK || rc == MODEL_ENOMEM, "rc %d", rc);
+        model_result_free(&r, &g_ops);
+        expect_true(g_acct.live == 0, "fail_after %d: %zu allocations held", k, g_acct.live);
+    }
+    g_acct.fail_after = -1;
+    expect_true(fails >= 5, "only %d runs failed", fails);
+    heap_fini(&h);
+TEST_END
+
+/* The LEAKS payload: the documented size and the fields at their offsets. */
+TEST_BEGIN(test_encode)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t d = heap_block(&h, 16), a = heap_block(&h, 16), b = heap_block(&h, 16);
+    uint32_t c = heap_block(&h, 16);
+    heap_link(&h, d, 0, a);
+    heap_link(&h, b, 0, c);
+    heap_link(&h, c, 0, b);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    r.unstopped = 3;
+    size_t need = model_result_encode(&r, NULL, 0);
+    expect_eq_u64(need, 40 + 16 * 7 + 56 * 2 + 4 * 2);
+    unsigned char *buf = malloc(need);
+    expect_eq_u64(model_result_encode(&r, buf, need), need);
+    struct hsnap_leaks_head hd;
+    memcpy(&hd, buf, sizeof(hd));
+    expect_eq_u64(hd.nclass, 7);
+    expect_eq_u64(hd.nrecords, 2);
+    expect_eq_u64(hd.nmembers, 2);
+    expect_eq_u64(hd.unstopped, 3);
+    struct hsnap_leak_total tt;
+    memcpy(&tt, buf + 40 + 16 * HSNAP_CLASS_CYCLE, sizeof(tt));
+    expect_eq_u64(tt.bytes, 32);
+    struct hsnap_leak_record rec;
+    memcpy(&rec, buf + 40 + 16 * 7 + 56, sizeof(rec));
+    expect_eq_u64(rec.cls, HSNAP_CLASS_CYCLE);
+    expect_eq_u64(rec.root, b);
+    uint32_t m[2];
+    memcpy(m, buf + 40 + 16 * 7 + 56 * 2, sizeof(m));
+    expect_true(m[0] == b && m[1] == c, "members %u %u", m[0], m[1]);
+    free(buf);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* ---- a million blocks ----------------------------------------------------- */
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A leaked ring of 1,000,000: one loop, no recursion, <= 32 bytes/block. */
+TEST_BEGIN(test_ring_of_a_million)
+    enum { N = 1000000 };
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, (size_t)N * 32 + 64, N);
+    for (uint32_t i = 0; i < N; i++)
+        heap_block(&h, 16);
+    for (uint32_t i = 0; i < N; i++) /* stride 7 visits every block: 7 and N coprime */
+        heap_link(&h, (uint32_t)((uint64_t)i * 7 % N), 0, (uint32_t)((uint64_t)(i + 1) * 7 % N));
+    g_acct.peak = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    expect_eq_u64(run(&h, 0, &r), MODEL_OK);
+    printf("# model ring 1M: %.0f ms, scratch %zu bytes/block\n", ms_since(&t0),
+           r.scratch_peak / N);
+    expect_true(total_is(&r, HSNAP_CLASS_CYCLE, 16ull * N, N), "cycle total");
+    expect_eq_u64(r.nrecords, 1);
+    expect_eq_u64(r.nmembers, N);
+    for (uint32_t i = 0; i < N; i++)
+        if (r.members[i] != (uint32_t)((uint64_t)i * 7 % N))
+            expect_true(0, "member %u is %u", i, r.members[i]);
+    expect_true(r.scratch_peak <= 32ull * N, "scratch %zu", r.scratch_peak);
+    expect_true(g_acct.peak - r.out_bytes <= 32ull * N, "allocated %zu", g_acct.peak);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* 1,000,000 blocks of 64 bytes: a reachable list with data, near misses and
+ * interior words, and every 1000th block left out of it (1,000 direct leaks, each
+ * pointing back into the list). */
+TEST_BEGIN(test_million_with_1000_leaked)
+    enum { N = 1000000, SZ = 64 };
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, (size_t)N * chunk_size(SZ) + 64, N);
+    for (uint32_t i = 0; i < N; i++)
+        heap_block(&h, SZ);
+    uint32_t prev = 1, seed = 12345;
+    for (uint32_t i = 2; i < N; i++) {
+        for (size_t k = 2; k < SZ / 8; k++) { /* data: small ints, and words in
+                                                  the heap's span that hit a chunk
+                                                  header (a full lookup, a miss) */
+            seed = seed * 1103515245 + 12345;
+            heap_set(&h, i, k, k % 2 ? addr(&h, seed % N) - 8 : seed >> 8);
+        }
+        if (i % 1000 == 0) {
+            heap_link(&h, i, 0, i - 1);
+            continue;
+        }
+        heap_link(&h, prev, 0, i);
+        heap_set(&h, i, 1, addr(&h, prev) + 8); /* interior back-pointer */
+        prev = i;
+    }
+    heap_link(&h, 0, 0, 1);
+    uintptr_t w[] = {addr(&h, 0)};
+    size_t nr = roots_one(w, 1, 0);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    expect_eq_u64(run(&h, nr, &r), MODEL_OK);
+    printf("# model 1M: %.0f ms, scratch %zu bytes/block\n", ms_since(&t0), r.scratch_peak / N);
+    expect_true(total_is(&r, HSNAP_CLASS_DIRECT, 999ull * SZ, 999),
+                "direct %llu blocks", (unsigned long long)r.total[HSNAP_CLASS_DIRECT].blocks);
+    expect_true(total_is(&r, HSNAP_CLASS_REACHABLE, (uint64_t)(N - 999) * SZ, N - 999),
+                "reachable %llu blocks", (unsigned long long)r.total[HSNAP_CLASS_REACHABLE].blocks);
+    expect_eq_u64(r.nrecords, 999);
+    expect_eq_u64(h.b[999].refcount, 3); /* 998, leak 1000, 1001's back-pointer */
+    expect_eq_u64(h.b[1001].refcount, 2); /* 999 -> 1001, and 1002's back-pointer */
+    expect_true(r.scratch_peak <= 32ull * N, "scratch %zu", r.scratch_peak);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+int main(void)
+{
+    g_rootmem = calloc(64, sizeof(uintptr_t));
+    test_no_leak();
+    test_one_direct();
+    test_lost_list();
+    test_lost_list_backwards();
+    test_lost_tree();
+    test_two_cycle();
+    test_ring_of_10();
+    test_self_reference();
+    test_cycles_still_reachable();
+    test_direct_into_cycle();
+    test_cycle_owns_tail();
+    test_shared_child_owned_once();
+    test_interior_only();
+    test_pointer_past_end();
+    test_unaligned_words();
+    test_alloc_meta();
+    test_ignored_keeps_referents();
+    test_refcounts_exact();
+    test_bad_input();
+    test_out_of_memory();
+    test_encode();
+    test_ring_of_a_million();
+    test_million_with_1000_leaked();
+    free(g_rootmem);
+    return 0;
+}
