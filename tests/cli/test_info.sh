@@ -1,0 +1,41 @@
+# tests/cli/test_info.sh - `heapsnap info` on snapshots whose numbers are known
+# from the fixtures' source: the sites.c exit snapshot (golden, without the lines
+# that change from run to run: executable path, pid, time, shim memory, modules,
+# timeline points) and the reasons/sequence of the api.c snapshots.
+. tests/fixtures/lib.sh
+FX_TEST=info fx_ready sites api || return 0
+G=tests/golden
+unstable='^(executable|pid|time|shim memory|modules|timeline points):'
+
+# sites.c (see its header): 207 live blocks = 1113473 B; 20 blocks of 256 B were
+# freed, the last one just after it was allocated, so peak = 1113473 + 256 B.
+fx_profile "$T/sites.hsnap" "$FX/sites"
+if "$HEAPSNAP" info "$T/sites.hsnap" >"$T/info.all" 2>"$T/info.err"; then
+  grep -vE "$unstable" "$T/info.all" | sed "s|$FX/|FIXTURES/|g" >"$T/info.txt"
+  t_golden info_sites "$G/info_sites.txt" "$T/info.txt"
+  grep -qE "^pid: +[0-9]+ \(parent $$\)$" "$T/info.all" && t_pass info_sites_parent_pid \
+    || t_fail info_sites_parent_pid "want 'pid: N (parent $$)': $(grep '^pid' "$T/info.all")"
+  case "$(sed -n 's/^executable: *//p' "$T/info.all")" in
+    /*/fixtures/sites) t_pass info_sites_executable ;;
+    *) t_fail info_sites_executable "$(grep '^executable' "$T/info.all")" ;;
+  esac
+else
+  t_fail info_sites "info exited $?: $(head -c 300 "$T/info.err")"
+fi
+
+# api.c: two API snapshots, then the exit snapshot.
+fx_profile "$T/exit.hsnap" "$FX/api" "$T/a.hsnap" "$T/b.hsnap"
+for s in a b exit; do
+  "$HEAPSNAP" info "$T/$s.hsnap" >"$T/$s.info" 2>&1 || t_fail "info_api_$s" "info exited $?"
+done
+reason() { sed -n 's/^reason: *//p' "$T/$1.info"; }
+seq_of() { sed -n 's/^sequence: *//p' "$T/$1.info"; }
+[ "$(reason a)/$(reason b)/$(reason exit)" = api/api/exit ] && t_pass info_api_reasons \
+  || t_fail info_api_reasons "reasons a/b/exit = $(reason a)/$(reason b)/$(reason exit), want api/api/exit"
+if [ -n "$(seq_of a)" ] && [ "$(seq_of a)" -lt "$(seq_of b)" ] && [ "$(seq_of b)" -lt "$(seq_of exit)" ]; then
+  t_pass info_api_sequence
+else t_fail info_api_sequence "sequence a/b/exit = $(seq_of a)/$(seq_of b)/$(seq_of exit), want increasing"; fi
+# Snapshot A: 3 x 300 + 10 x 100 live from api.c (nothing else is traced by then).
+grep -qx 'live blocks: *13' "$T/a.info" && grep -qx 'traced current: *1900 B (1900 bytes)' "$T/a.info" \
+  && t_pass info_api_a_numbers \
+  || t_fail info_api_a_numbers "want 13 live blocks, 1900 B: $(grep -E '^(live|traced)' "$T/a.info" | tr '\n' '|')"
