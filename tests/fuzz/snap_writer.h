@@ -1,0 +1,196 @@
+/*
+ * snap_writer.h - a tiny, deliberately independent .hsnap writer for tests:
+ * test_load.c builds valid and damaged snapshots with it, mkcorpus.c writes
+ * the fuzzer's seed files.  It follows shim/hsnap_format.h's grammar by hand
+ * (not the shim's writer) so that the reader is checked against the spec.
+ * The knobs in struct wopts produce one specific damage each.
+ */
+#ifndef SNAP_WRITER_H
+#define SNAP_WRITER_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "hsnap_format.h"
+
+struct wbuf {
+    uint8_t *p;
+    size_t len, cap;
+    size_t bounds[32]; /* offsets of every section header, then the end */
+    int nbounds;
+};
+
+struct wopts {
+    uint32_t version;          /* 0 = HSNAP_VERSION */
+    int with_blocks;           /* BLOCKS + TIMELINE sections */
+    int unknown_section;       /* add a section of type 99 before END */
+    int omit_end;              /* no END section */
+    int set_trace_count;       /* TRACES count = trace_count instead */
+    uint32_t trace_count;
+    int set_block_count;       /* BLOCKS count = block_count instead */
+    uint64_t block_count;
+    uint32_t block_trace;      /* trace id of block 1 (default 1) */
+    int stats_short;           /* one STATS entry fewer than traces */
+    int module_backwards;      /* module 1 has lo > hi */
+    int unsorted_blocks;       /* blocks 0 and 1 swapped */
+};
+
+static void w_put(struct wbuf *w, const void *d, size_t n)
+{
+    if (w->len + n > w->cap) {
+        w->cap = (w->len + n) * 2 + 256;
+        w->p = realloc(w->p, w->cap);
+    }
+    memcpy(w->p + w->len, d, n);
+    w->len += n;
+}
+static void w_u16(struct wbuf *w, uint16_t v) { w_put(w, &v, 2); }
+static void w_u32(struct wbuf *w, uint32_t v) { w_put(w, &v, 4); }
+static void w_u64(struct wbuf *w, uint64_t v) { w_put(w, &v, 8); }
+static void w_str(struct wbuf *w, const char *s)
+{
+    w_u32(w, (uint32_t)strlen(s));
+    w_put(w, s, strlen(s));
+}
+
+static size_t w_sec_begin(struct wbuf *w, uint32_t type)
+{
+    struct hsnap_section sh = {type, 0, 0};
+    size_t at = w->len;
+    w->bounds[w->nbounds++] = at;
+    w_put(w, &sh, sizeof(sh));
+    return at;
+}
+
+static void w_sec_end(struct wbuf *w, size_t at)
+{
+    struct hsnap_section sh;
+    memcpy(&sh, w->p + at, sizeof(sh));
+    sh.length = w->len - at - sizeof(sh);
+    sh.crc32 = (uint32_t)crc32(0L, w->p + at + sizeof(sh), (uInt)sh.length);
+    memcpy(w->p + at, &sh, sizeof(sh));
+}
+
+/* The test program's three traces (ids 0..2): depths 2, 1, 3. */
+static const uint64_t w_ips[] = {0x401010, 0x401020, 0x7f0000001000, 0x401030, 0x401040,
+                                 0x401050};
+static const uint16_t w_depths[] = {2, 1, 3};
+
+static void w_meta(struct wbuf *w)
+{
+    struct hsnap_meta m;
+    memset(&m, 0, sizeof(m));
+    m.pid = 4242;
+    m.ppid = 1;
+    m.time_ns = 1700000000000000000ull;
+    m.start_ns = 1699999999000000000ull;
+    m.reason = HSNAP_REASON_EXIT;
+    m.depth = 64;
+    m.current_bytes = 4096 + 100 + 7;
+    m.peak_bytes = 9000;
+    m.live_blocks = 4;
+    m.total_allocs = 10;
+    m.total_frees = 6;
+    size_t at = w_sec_begin(w, HSNAP_SEC_META);
+    w_put(w, &m, sizeof(m));
+    w_str(w, "./prog --flag");
+    w_str(w, "/nonexistent/prog");
+    w_sec_end(w, at);
+}
+
+static void w_modules(struct wbuf *w, const struct wopts *o)
+{
+    static const char *paths[] = {"/nonexistent/prog", "/nonexistent/libc.so.6"};
+    static const uint64_t lo[] = {0x400000, 0x7f0000000000}, hi[] = {0x402000, 0x7f0000100000};
+    static const uint8_t bid[4] = {0xde, 0xad, 0xbe, 0xef};
+    size_t at = w_sec_begin(w, HSNAP_SEC_MODULES);
+    w_u32(w, 2);
+    for (int i = 0; i < 2; i++) {
+        int back = o->module_backwards && i == 1;
+        w_u64(w, i ? lo[i] : 0);
+        w_u64(w, back ? hi[i] : lo[i]);
+        w_u64(w, back ? lo[i] : hi[i]);
+        w_u16(w, (uint16_t)strlen(paths[i]));
+        w_u16(w, 4);
+        w_u32(w, 0);
+        w_put(w, paths[i], strlen(paths[i]));
+        w_put(w, bid, 4);
+    }
+    w_sec_end(w, at);
+}
+
+static void w_traces(struct wbuf *w, const struct wopts *o)
+{
+    size_t at = w_sec_begin(w, HSNAP_SEC_TRACES), k = 0;
+    w_u32(w, o->set_trace_count ? o->trace_count : 3);
+    for (int t = 0; t < 3; t++) {
+        w_u16(w, w_depths[t]);
+        w_u16(w, 0);
+        w_u32(w, 0);
+        for (int d = 0; d < w_depths[t]; d++)
+            w_u64(w, w_ips[k++]);
+    }
+    w_sec_end(w, at);
+    at = w_sec_begin(w, HSNAP_SEC_STATS);
+    int n = o->stats_short ? 2 : 3;
+    w_u32(w, (uint32_t)n);
+    for (int t = 0; t < n; t++) {
+        struct hsnap_stat s = {t == 2 ? 0 : (uint64_t)(t + 1), t == 0 ? 100 : t == 1 ? 4103 : 0,
+                               (uint64_t)(t + 3), 5000};
+        w_put(w, &s, sizeof(s));
+    }
+    w_sec_end(w, at);
+}
+
+static void w_blocks(struct wbuf *w, const struct wopts *o)
+{
+    struct hsnap_block b[3] = {
+        {0x1000, 100, 0, 0, 0, 0, 0, 0},
+        {0x2000, 4096, o->block_trace ? o->block_trace : 1, 1, 0, 0, 0, 0},
+        {0x3000, 7, 1, 1, 0, 0, 0, 0},
+    };
+    if (o->unsorted_blocks) {
+        struct hsnap_block t = b[0];
+        b[0] = b[1];
+        b[1] = t;
+    }
+    size_t at = w_sec_begin(w, HSNAP_SEC_BLOCKS);
+    w_u64(w, o->set_block_count ? o->block_count : 3);
+    w_put(w, b, sizeof(b));
+    w_sec_end(w, at);
+    at = w_sec_begin(w, HSNAP_SEC_TIMELINE);
+    w_u32(w, 2);
+    struct hsnap_point pts[2] = {{0, 0}, {1000000, 4203}};
+    w_put(w, pts, sizeof(pts));
+    w_sec_end(w, at);
+}
+
+/* Builds a whole file into w (w zeroed by the caller); free(w->p) after. */
+static void w_snapshot(struct wbuf *w, const struct wopts *o)
+{
+    struct hsnap_header h;
+    memcpy(h.magic, HSNAP_MAGIC, HSNAP_MAGIC_LEN);
+    h.version = o->version ? o->version : HSNAP_VERSION;
+    h.header_size = sizeof(h);
+    h.file_size = 0;
+    w_put(w, &h, sizeof(h));
+    w_meta(w);
+    w_modules(w, o);
+    w_traces(w, o);
+    if (o->with_blocks)
+        w_blocks(w, o);
+    if (o->unknown_section) {
+        size_t at = w_sec_begin(w, 99);
+        w_str(w, "a future section nobody reads yet");
+        w_sec_end(w, at);
+    }
+    if (!o->omit_end)
+        w_sec_end(w, w_sec_begin(w, HSNAP_SEC_END));
+    w->bounds[w->nbounds++] = w->len;
+    h.file_size = w->len;
+    memcpy(w->p, &h, sizeof(h));
+}
+
+#endif
