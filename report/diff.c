@@ -4,6 +4,7 @@
  * in OLD are shown with size=0 B (-N).
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -27,17 +28,24 @@ int cmd_diff(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     struct stats *old = stats_new(&o), *cur = stats_new(&o);
+    struct snap so, sn;
+    const char *po = argv[optind], *pn = argv[optind + 1];
+    memset(&so, 0, sizeof(so));
+    memset(&sn, 0, sizeof(sn));
     rc = 0;
     if (!old || !cur) {
         snprintf(err, errlen, "diff: out of memory");
         rc = 2;
-    } else if (stats_add_file(old, argv[optind], err, errlen) < 0 ||
-               stats_add_file(cur, argv[optind + 1], err, errlen) < 0) {
+    } else if (snap_load(po, &so, err, errlen) < 0 || snap_load(pn, &sn, err, errlen) < 0 ||
+               stats_add_snap(old, &so, po, err, errlen) < 0 ||
+               stats_add_snap(cur, &sn, pn, err, errlen) < 0) {
         rc = 2;
     } else if (stats_compare(cur, old) < 0 || stats_print(cur, stdout, 1) < 0) {
         snprintf(err, errlen, "diff: out of memory");
         rc = 2;
     }
+    snap_free(&so);
+    snap_free(&sn);
     stats_free(old);
     stats_free(cur);
     return rc;

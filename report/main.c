@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 {
     char err[4096] = "";
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "heapsnap: no command given (see heapsnap --help)\n");
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

@@ -406,17 +406,14 @@ int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z)
     return 0;
 }
 
-int stats_add_file(struct stats *st, const char *path, char *err, size_t errlen)
+int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
+                   size_t errlen)
 {
-    struct snap s;
-    if (snap_load(path, &s, err, errlen) < 0)
-        return -1;
-    struct symbolizer *z = sym_new(&s);
-    int rc = z ? stats_add(st, &s, z) : -1;
+    struct symbolizer *z = sym_new(s);
+    int rc = z ? stats_add(st, s, z) : -1;
     if (rc < 0)
         snprintf(err, errlen, "%s: out of memory", path);
     sym_free(z);
-    snap_free(&s);
     return rc;
 }
 

@@ -59,8 +59,9 @@ void stats_free(struct stats *st);
 /* Adds every live trace of s (symbolized through z). -1 when out of memory. */
 int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z);
 
-/* Loads path, symbolizes and adds it; -1 with "PATH: reason" in err. */
-int stats_add_file(struct stats *st, const char *path, char *err, size_t errlen);
+/* stats_add with a symbolizer of its own; -1 with "PATH: out of memory". */
+int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
+                   size_t errlen);
 
 /* tracemalloc's compare_to: newer gets size/count diffs against older;
  * groups only in older are moved into newer with size 0, count 0. */

@@ -52,6 +52,24 @@ struct symbolizer {
     struct sym_entry *cache;  /* uthash by ip */
 };
 
+/* Paths already warned about, so that diff (two symbolizers over the same
+ * files) warns once per file for the whole run. */
+static struct {
+    char *paths[256];
+    int n;
+} sym_warned;
+
+/* Returns 1 the first time path is seen (and remembers it), else 0. */
+static int sym_first_warning(const char *path)
+{
+    for (int i = 0; i < sym_warned.n; i++)
+        if (strcmp(sym_warned.paths[i], path) == 0)
+            return 0;
+    if (sym_warned.n < 256)
+        sym_warned.paths[sym_warned.n++] = strdup(path);
+    return 1;
+}
+
 static const Dwfl_Callbacks sym_callbacks = {
     .find_elf = dwfl_build_id_find_elf,
     .find_debuginfo = dwfl_standard_find_debuginfo,
@@ -128,6 +146,8 @@ static void sym_check_module(struct symbolizer *z, int idx)
     if (m->checked)
         return;
     m->checked = 1;
+    if (!sym_first_warning(sm->path))
+        return;
     if (!m->dm) {
         if (sm->path[0] == '/')
             fprintf(stderr, "heapsnap: warning: %s: %s; frames shown as module+offset\n",

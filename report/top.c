@@ -4,6 +4,7 @@
  * summed (one process's series, or the processes of a fork tree).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -26,19 +27,28 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: no snapshot given (heapsnap top SNAP... [options])");
         return 2;
     }
+    /* Validate every file before symbolizing any (no warnings, then an error). */
+    int n = argc - optind, loaded = 0;
+    struct snap *snaps = calloc(n, sizeof(*snaps));
     struct stats *st = stats_new(&o);
-    if (!st) {
-        snprintf(err, errlen, "top: out of memory");
-        return 2;
-    }
     rc = 0;
-    for (int i = optind; i < argc && rc == 0; i++)
-        if (stats_add_file(st, argv[i], err, errlen) < 0)
+    if (!snaps || !st) {
+        snprintf(err, errlen, "top: out of memory");
+        rc = 2;
+    }
+    for (; rc == 0 && loaded < n; loaded++)
+        if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
+            rc = 2;
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (stats_add_snap(st, &snaps[i], argv[optind + i], err, errlen) < 0)
             rc = 2;
     if (rc == 0 && stats_print(st, stdout, 0) < 0) {
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     }
+    for (int i = 0; snaps && i < n; i++)
+        snap_free(&snaps[i]);
+    free(snaps);
     stats_free(st);
     return rc;
 }

@@ -1,0 +1,56 @@
+# tests/cli/test_errors.sh - every kind of trouble gives exit 2, nothing on
+# stdout, and exactly one line on stderr starting "heapsnap: ".
+# Inputs: small valid snapshots from tests/fuzz/mkcorpus.c, and damaged copies.
+
+# t_trouble NAME WANT_SUBSTRING CMD...
+t_trouble() {
+  local name=$1 want=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  local lines; lines=$(wc -l <"$T/err")
+  if [ "$rc" -ne 2 ]; then t_fail "$name" "exit $rc, want 2: $(head -c 200 "$T/err")"
+  elif [ -s "$T/out" ]; then t_fail "$name" "stdout not empty: $(head -c 200 "$T/out")"
+  elif [ "$lines" -ne 1 ]; then t_fail "$name" "$lines lines on stderr: $(head -c 300 "$T/err" | tr '\n' '|')"
+  elif ! grep -q '^heapsnap: ' "$T/err"; then t_fail "$name" "no 'heapsnap: ' prefix: $(cat "$T/err")"
+  elif ! grep -qF -- "$want" "$T/err"; then t_fail "$name" "stderr lacks '$want': $(cat "$T/err")"
+  else t_pass "$name"; fi
+}
+
+if ! ${CC:-gcc} -Ishim tests/fuzz/mkcorpus.c -o "$T/mkcorpus" -lz 2>"$T/cc.err"; then
+  t_fail mkcorpus_builds "$(head -c 300 "$T/cc.err")"
+fi
+mkdir -p "$T/c" && "$T/mkcorpus" "$T/c"
+good=$T/c/blocks.hsnap
+: >"$T/empty.hsnap"
+head -c 100 "$good" >"$T/trunc.hsnap"
+size=$(stat -c %s "$good")
+head -c $((size - 16)) "$good" >"$T/noend.hsnap"
+cp "$good" "$T/flip.hsnap"
+printf '\x55' | dd of="$T/flip.hsnap" bs=1 seek=$((size - 24)) conv=notrunc 2>/dev/null
+cp "$good" "$T/v2.hsnap"
+printf '\x02' | dd of="$T/v2.hsnap" bs=1 seek=8 conv=notrunc 2>/dev/null
+
+t_check valid_snapshot_loads "$HEAPSNAP" info "$good"
+t_trouble missing_file "/nonexistent/x.hsnap: No such file or directory" "$HEAPSNAP" top /nonexistent/x.hsnap
+t_trouble empty_file "empty.hsnap: empty file" "$HEAPSNAP" top "$T/empty.hsnap"
+t_trouble directory "is a directory" "$HEAPSNAP" info "$T"
+t_trouble foreign_file "/bin/true: not a heapsnap snapshot (bad magic)" "$HEAPSNAP" top /bin/true
+t_trouble truncated_file "trunc.hsnap: truncated" "$HEAPSNAP" top "$T/trunc.hsnap"
+t_trouble truncated_before_end "noend.hsnap: truncated" "$HEAPSNAP" info "$T/noend.hsnap"
+t_trouble flipped_byte "checksum mismatch" "$HEAPSNAP" top "$T/flip.hsnap"
+t_trouble future_version "unsupported format version 2 (this heapsnap reads 1)" "$HEAPSNAP" info "$T/v2.hsnap"
+t_trouble diff_damaged_new "flip.hsnap: section" "$HEAPSNAP" diff "$good" "$T/flip.hsnap"
+t_trouble diff_one_operand "diff: want two snapshots" "$HEAPSNAP" diff "$good"
+t_trouble top_no_operand "top: no snapshot given" "$HEAPSNAP" top
+t_trouble unknown_option "top: unknown option '--bogus'" "$HEAPSNAP" top --bogus "$good"
+t_trouble unknown_short_option "unknown option '-q'" "$HEAPSNAP" info -q "$good"
+t_trouble option_needs_value "option '--key' needs a value" "$HEAPSNAP" top "$good" --key
+t_trouble bad_key "unknown key" "$HEAPSNAP" top --key colour "$good"
+t_trouble bad_count "-n wants a count" "$HEAPSNAP" top -n -3 "$good"
+t_trouble cumulative_traceback "--cumulative cannot be used with --key traceback" \
+  "$HEAPSNAP" top --cumulative --key traceback "$good"
+t_trouble unknown_command "unknown command 'frobnicate'" "$HEAPSNAP" frobnicate
+t_trouble no_command "no command given" "$HEAPSNAP"
+t_trouble run_missing_command "run: no-such-command-hs: command not found" \
+  "$HEAPSNAP" run -- no-such-command-hs --flag
+t_trouble run_no_command "run: no command given" "$HEAPSNAP" run
+t_trouble run_not_executable "run: /etc/passwd: command not found" "$HEAPSNAP" run /etc/passwd
