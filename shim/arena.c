@@ -1,0 +1,139 @@
+/*
+ * arena.c - the shim's own memory.  The shim never allocates through the
+ * host's malloc: that would recurse into the hooks, perturb the program's
+ * heap layout, and show up in its own profile.  Everything the shim keeps
+ * (the trace hash via uthash, trace records, table stripes, snapshot buffers)
+ * comes from here, and here only from mmap.
+ *
+ * Layout: power-of-two size classes from 16 B to 64 KiB, each with a free
+ * list threaded through the free blocks; fresh blocks are carved by bumping
+ * through 1 MiB chunks.  Larger requests are whole mmaps of their own.
+ * Callers pass the size back to arena_free (uthash does, and so do we), so
+ * blocks carry no header.
+ *
+ * One lock guards the lists and the bump pointer: every caller is on a slow
+ * path (a new trace, a table growing), never on the per-allocation path.
+ * Out of memory: warn once and degrade (life_degrade stops recording); the
+ * caller gets NULL and copes.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "shim.h"
+
+#define ARENA_MIN_SHIFT 4   /* 16 B */
+#define ARENA_MAX_SHIFT 16  /* 64 KiB; above that, a mapping of its own */
+#define ARENA_NCLASS (ARENA_MAX_SHIFT - ARENA_MIN_SHIFT + 1)
+#define ARENA_CHUNK (1u << 20)
+#define ARENA_PAGE 4096u
+
+struct arena_free { struct arena_free *next; };
+
+static struct {
+    lock_t lock;                              /* lists and bump pointer */
+    struct arena_free *free[ARENA_NCLASS];    /* per class, LIFO */
+    char *bump, *bump_end;                    /* current chunk's unused tail */
+    _Atomic size_t mapped;                    /* bytes mapped, all kinds */
+} arena;
+
+static size_t arena_round_pages(size_t n)
+{
+    return (n + ARENA_PAGE - 1) & ~(size_t)(ARENA_PAGE - 1);
+}
+
+void *arena_map(size_t n)
+{
+    n = arena_round_pages(n ? n : 1);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        life_degrade("out of memory (mmap failed)");
+        return NULL;
+    }
+    atomic_fetch_add(&arena.mapped, n);
+    return p;
+}
+
+void arena_unmap(void *p, size_t n)
+{
+    if (!p)
+        return;
+    n = arena_round_pages(n ? n : 1);
+    munmap(p, n);
+    atomic_fetch_sub(&arena.mapped, n);
+}
+
+static unsigned arena_class(size_t n)
+{
+    unsigned shift = ARENA_MIN_SHIFT;
+    while (((size_t)1 << shift) < n)
+        shift++;
+    return shift - ARENA_MIN_SHIFT;
+}
+
+/* Carves a block of class c from the chunk, mapping a new chunk if needed;
+ * the unused tail of the old chunk is simply abandoned (small). */
+static void *arena_carve(unsigned c)
+{
+    size_t sz = (size_t)1 << (c + ARENA_MIN_SHIFT);
+    if ((size_t)(arena.bump_end - arena.bump) < sz) {
+        char *chunk = arena_map(ARENA_CHUNK);
+        if (!chunk)
+            return NULL;
+        arena.bump = chunk;
+        arena.bump_end = chunk + ARENA_CHUNK;
+    }
+    void *p = arena.bump;
+    arena.bump += sz;
+    return p;
+}
+
+void *arena_alloc(size_t n)
+{
+    if (n > ((size_t)1 << ARENA_MAX_SHIFT))
+        return arena_map(n); /* fresh pages are zero */
+    unsigned c = arena_class(n ? n : 1);
+    lock_take(&arena.lock);
+    struct arena_free *f = arena.free[c];
+    void *p;
+    if (f) {
+        arena.free[c] = f->next;
+        p = f;
+    } else {
+        p = arena_carve(c);
+    }
+    lock_drop(&arena.lock);
+    if (p)
+        memset(p, 0, (size_t)1 << (c + ARENA_MIN_SHIFT));
+    return p;
+}
+
+void arena_free(void *p, size_t n)
+{
+    if (!p)
+        return;
+    if (n > ((size_t)1 << ARENA_MAX_SHIFT)) {
+        arena_unmap(p, n);
+        return;
+    }
+    unsigned c = arena_class(n ? n : 1);
+    struct arena_free *f = p;
+    lock_take(&arena.lock);
+    f->next = arena.free[c];
+    arena.free[c] = f;
+    lock_drop(&arena.lock);
+}
+
+size_t arena_mapped(void)
+{
+    return atomic_load(&arena.mapped);
+}
+
+void arena_lock(void)
+{
+    lock_take(&arena.lock);
+}
+
+void arena_unlock(void)
+{
+    lock_drop(&arena.lock);
+}

@@ -1,0 +1,394 @@
+/*
+ * hooks.c - the interposed allocation functions.  Each hook is a few lines:
+ * call the real function, then hand a successful result to a noinline slow
+ * path (hook_record / hook_forget) that unwinds, interns and updates the
+ * live-block table.
+ *
+ * Real functions come from dlsym(RTLD_NEXT), so an allocator later in the
+ * chain (jemalloc, mimalloc, ...) is respected.  Required names are resolved
+ * first: a failing dlsym allocates.  dlsym itself may call malloc/calloc
+ * before the real ones are known; those requests are served from a static
+ * bootstrap buffer (a bump allocator with a 16-byte size header), whose
+ * blocks are recognised later: free ignores them, malloc_usable_size and
+ * realloc read their header.
+ *
+ * hook_guard is a thread-local re-entry flag (initial-exec TLS: no
+ * __tls_get_addr, which can malloc).  While it is set - inside a hook, in
+ * the shim's helper thread, in the snapshot writer - allocations pass
+ * straight through, untracked.
+ *
+ * Traps handled here (DESIGN.md): a block leaves the table BEFORE the real
+ * free (another thread could get the address back and insert it first);
+ * realloc removes, calls, then inserts the result or re-inserts the old block
+ * if the call failed; a failed real call records nothing and keeps errno.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define HOOK_BOOT_SIZE (256u * 1024u)
+#define HOOK_BOOT_HDR 16u
+#define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
+
+enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
+
+__thread int hook_guard;
+static __thread unsigned hook_ticks;
+
+static struct {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t); /* optional */
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);        /* optional */
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);                       /* optional */
+    void *(*pvalloc)(size_t);                      /* optional */
+    size_t (*malloc_usable_size)(void *);
+    atomic_int state;  /* HOOK_* */
+    atomic_int active; /* recording new blocks */
+    unsigned depth;    /* HEAPSNAP_DEPTH, cached for the slow path */
+} real;
+
+static struct {
+    _Alignas(64) char buf[HOOK_BOOT_SIZE];
+    atomic_size_t used;
+} boot;
+
+/* ---------------- bootstrap buffer ---------------- */
+
+static inline int hook_is_boot(const void *p)
+{
+    return (const char *)p >= boot.buf && (const char *)p < boot.buf + HOOK_BOOT_SIZE;
+}
+
+static size_t hook_boot_size(const void *p)
+{
+    size_t n;
+    memcpy(&n, (const char *)p - sizeof n, sizeof n);
+    return n;
+}
+
+/* Bump allocation; zeroed (the buffer is never reused). */
+static void *hook_boot_alloc(size_t n, size_t align)
+{
+    if (align < HOOK_BOOT_HDR)
+        align = HOOK_BOOT_HDR;
+    size_t need = n + HOOK_BOOT_HDR + align;
+    if (n > HOOK_BOOT_SIZE)
+        return NULL;
+    size_t off = atomic_fetch_add(&boot.used, need);
+    if (off + need > HOOK_BOOT_SIZE)
+        return NULL;
+    uintptr_t p = (uintptr_t)boot.buf + off + HOOK_BOOT_HDR;
+    p = (p + align - 1) & ~(uintptr_t)(align - 1);
+    memcpy((char *)p - sizeof n, &n, sizeof n);
+    return (void *)p;
+}
+
+/* ---------------- resolution ---------------- */
+
+static void *hook_sym(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+/* Resolves every real function, once.  Re-entrant calls (dlsym allocating)
+ * and other threads see HOOK_RESOLVING and use the bootstrap buffer. */
+void hook_init(void)
+{
+    int expect = HOOK_UNRESOLVED;
+    if (!atomic_compare_exchange_strong(&real.state, &expect, HOOK_RESOLVING))
+        return;
+    int saved = hook_guard;
+    hook_guard = 1;
+    real.malloc = hook_sym("malloc");
+    real.free = hook_sym("free");
+    real.calloc = hook_sym("calloc");
+    real.realloc = hook_sym("realloc");
+    real.posix_memalign = hook_sym("posix_memalign");
+    real.memalign = hook_sym("memalign");
+    real.malloc_usable_size = hook_sym("malloc_usable_size");
+    real.aligned_alloc = hook_sym("aligned_alloc");
+    real.reallocarray = hook_sym("reallocarray");
+    real.valloc = hook_sym("valloc");
+    real.pvalloc = hook_sym("pvalloc");
+    hook_guard = saved;
+    if (!real.malloc || !real.free || !real.calloc || !real.realloc ||
+        !real.posix_memalign || !real.memalign) {
+        static const char msg[] = "heapsnap: cannot find the real allocator\n";
+        ssize_t r = write(2, msg, sizeof msg - 1);
+        (void)r;
+        _exit(127); /* nothing sane to fall back to */
+    }
+    atomic_store(&real.state, HOOK_READY);
+}
+
+static inline int hook_ready(void)
+{
+    return HS_LIKELY(atomic_load_explicit(&real.state, memory_order_acquire) == HOOK_READY);
+}
+
+/* Not ready yet: resolve, or serve from the bootstrap buffer meanwhile. */
+static HS_NOINLINE int hook_early(void)
+{
+    hook_init();
+    return hook_ready();
+}
+
+void hook_set_active(int on)
+{
+    real.depth = (unsigned)opt_int(OPT_DEPTH);
+    atomic_store(&real.active, on);
+}
+
+int hook_is_active(void)
+{
+    return atomic_load_explicit(&real.active, memory_order_relaxed);
+}
+
+/* ---------------- slow paths ---------------- */
+
+/* A block was born: unwind first (no lock held), then intern and insert.
+ * Called with hook_guard set; keeps errno. */
+static HS_NOINLINE void hook_record(void *p, size_t n)
+{
+    int saved = errno;
+    uintptr_t ip[real.depth + HS_UNWIND_SLACK];
+    int truncated;
+    unsigned depth = unwind_capture(ip, real.depth, &truncated);
+    uint32_t id;
+    struct tbl_entry old;
+    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
+        int r = tbl_insert((uintptr_t)p, n, id, snap_epoch(), &old);
+        if (r == 1)
+            trace_discharge(old.trace, old.size);
+        if (r >= 0)
+            trace_charge(id, n);
+    }
+    if ((++hook_ticks & HOOK_TICK_MASK) == 0)
+        life_tick();
+    errno = saved;
+}
+
+/* A block is about to die. */
+static HS_NOINLINE void hook_forget(void *p)
+{
+    struct tbl_entry e;
+    if (tbl_remove((uintptr_t)p, &e))
+        trace_discharge(e.trace, e.size);
+    else
+        atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
+}
+
+static inline int hook_tracking(void)
+{
+    return !hook_guard && atomic_load_explicit(&real.active, memory_order_relaxed);
+}
+
+/* ---------------- the hooks ---------------- */
+
+HS_EXPORT void *malloc(size_t n)
+{
+    if (!hook_ready() && !hook_early())
+        return hook_boot_alloc(n, 0);
+    if (!hook_tracking())
+        return real.malloc(n);
+    hook_guard = 1;
+    void *p = real.malloc(n);
+    if (p)
+        hook_record(p, n);
+    hook_guard = 0;
+    return p;
+}
+
+HS_EXPORT void free(void *p)
+{
+    if (!p || hook_is_boot(p))
+        return;
+    if (!hook_ready() && !hook_early())
+        return; /* cannot happen: only boot blocks exist before resolution */
+    if (!hook_guard)
+        hook_forget(p);
+    real.free(p);
+}
+
+HS_EXPORT void *calloc(size_t n, size_t m)
+{
+    if (!hook_ready() && !hook_early()) {
+        size_t total;
+        return __builtin_mul_overflow(n, m, &total) ? NULL : hook_boot_alloc(total, 0);
+    }
+    if (!hook_tracking())
+        return real.calloc(n, m);
+    hook_guard = 1;
+    void *p = real.calloc(n, m);
+    if (p)
+        hook_record(p, n * m);
+    hook_guard = 0;
+    return p;
+}
+
+/* realloc of a bootstrap block: move it to the real heap. */
+static HS_NOINLINE void *hook_boot_realloc(void *p, size_t n)
+{
+    if (n == 0)
+        return NULL; /* glibc semantics: realloc(p, 0) frees, returns NULL */
+    void *q = malloc(n);
+    size_t old = hook_boot_size(p);
+    if (q)
+        memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
+/* realloc / reallocarray with tracking: remove, call, insert the result or
+ * re-insert the old block if the call failed.  The new block is charged to
+ * this call site with its new size. */
+static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
+{
+    struct tbl_entry old;
+    size_t size = n * m;
+    hook_guard = 1;
+    int had = p && tbl_remove((uintptr_t)p, &old);
+    void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
+    int saved = errno;
+    if (q || (p && size == 0)) { /* success, or realloc(p, 0) freed p */
+        if (had)
+            trace_discharge(old.trace, old.size);
+        else if (p)
+            atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
+        if (q)
+            hook_record(q, size);
+    } else if (had) {
+        tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
+    }
+    errno = saved;
+    hook_guard = 0;
+    return q;
+}
+
+HS_EXPORT void *realloc(void *p, size_t n)
+{
+    if (p && hook_is_boot(p))
+        return hook_boot_realloc(p, n);
+    if (!hook_ready() && !hook_early())
+        return hook_boot_alloc(n, 0);
+    if (hook_guard)
+        return real.realloc(p, n);
+    if (!hook_is_active()) { /* not recording: still keep the table honest */
+        if (p)
+            hook_forget(p);
+        return real.realloc(p, n);
+    }
+    return hook_resize(p, n, 1, 0);
+}
+
+HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!hook_ready() && !hook_early())
+        return realloc(p, total);
+    if (!real.reallocarray || (p && hook_is_boot(p)))
+        return realloc(p, total);
+    if (hook_guard)
+        return real.reallocarray(p, n, m);
+    if (!hook_is_active()) {
+        if (p)
+            hook_forget(p);
+        return real.reallocarray(p, n, m);
+    }
+    return hook_resize(p, n, m, 1);
+}
+
+HS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (!hook_ready() && !hook_early()) {
+        void *p = hook_boot_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    if (!hook_tracking())
+        return real.posix_memalign(out, align, n);
+    hook_guard = 1;
+    int r = real.posix_memalign(out, align, n);
+    if (r == 0)
+        hook_record(*out, n);
+    hook_guard = 0;
+    return r;
+}
+
+/* The memalign-like family shares one tracking wrapper. */
+enum hook_kind { HOOK_MEMALIGN, HOOK_ALIGNED_ALLOC, HOOK_VALLOC, HOOK_PVALLOC };
+
+static void *hook_call_aligned(enum hook_kind k, size_t align, size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    switch (k) {
+    case HOOK_ALIGNED_ALLOC:
+        return real.aligned_alloc ? real.aligned_alloc(align, n) : real.memalign(align, n);
+    case HOOK_VALLOC:
+        return real.valloc ? real.valloc(n) : real.memalign(page, n);
+    case HOOK_PVALLOC:
+        if (real.pvalloc)
+            return real.pvalloc(n);
+        return real.memalign(page, n ? (n + page - 1) & ~(page - 1) : page);
+    default:
+        return real.memalign(align, n);
+    }
+}
+
+static void *hook_aligned(enum hook_kind k, size_t align, size_t n)
+{
+    if (!hook_ready() && !hook_early())
+        return hook_boot_alloc(n, k == HOOK_MEMALIGN || k == HOOK_ALIGNED_ALLOC ? align : 4096);
+    if (!hook_tracking())
+        return hook_call_aligned(k, align, n);
+    hook_guard = 1;
+    void *p = hook_call_aligned(k, align, n);
+    if (p)
+        hook_record(p, n);
+    hook_guard = 0;
+    return p;
+}
+
+HS_EXPORT void *memalign(size_t align, size_t n)
+{
+    return hook_aligned(HOOK_MEMALIGN, align, n);
+}
+
+HS_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    return hook_aligned(HOOK_ALIGNED_ALLOC, align, n);
+}
+
+HS_EXPORT void *valloc(size_t n)
+{
+    return hook_aligned(HOOK_VALLOC, 0, n);
+}
+
+HS_EXPORT void *pvalloc(size_t n)
+{
+    return hook_aligned(HOOK_PVALLOC, 0, n);
+}
+
+HS_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (hook_is_boot(p))
+        return hook_boot_size(p);
+    if (!hook_ready() && !hook_early())
+        return 0;
+    return real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
+}

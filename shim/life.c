@@ -1,0 +1,356 @@
+/*
+ * life.c - the shim's process life: start-up, exit, fork, signals, the
+ * helper thread, the fatal-signal path, and the heap-size timeline.
+ *
+ * Start-up (a constructor): real functions, options, clocks, own text range,
+ * then the atexit snapshot (registered here so that it runs after the
+ * program's own atexit handlers), fork handlers, fatal handlers, and - only
+ * when HEAPSNAP_SIGNAL or HEAPSNAP_INTERVAL is set - the helper thread.
+ * Recording starts last; blocks allocated before that are "foreign".
+ *
+ * Signals: the HEAPSNAP_SIGNAL handler only writes a byte to a pipe.  The
+ * helper thread (created with every signal blocked, so it never runs a
+ * handler) polls that pipe with the interval as its timeout and takes the
+ * snapshots.  A fatal signal (SEGV, BUS, ABRT, FPE, ILL) is the exception:
+ * the dying thread writes the snapshot itself with bounded lock attempts,
+ * then restores the previous disposition and re-raises.
+ *
+ * fork: prepare takes every shim lock in the order of shim.h; the parent
+ * releases them; the child releases them too (it is the only thread and the
+ * owner), takes a new pipe, numbers its snapshots from 0, and restarts the
+ * helper thread lazily, from its next tick; it keeps the inherited table and
+ * writes its own %p file at exit.  exec needs nothing: LD_PRELOAD carries us.
+ *
+ * Timeline: a bounded array of (t, traced bytes) points, appended from the
+ * allocation slow path at most every step (10 ms at first); when it is full,
+ * every other point is dropped and the step doubles.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define LIFE_TL_MAX 4096u
+#define LIFE_TL_STEP_NS 10000000ull /* 10 ms */
+#define LIFE_NFATAL 5
+
+static const int life_fatal_sigs[LIFE_NFATAL] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+
+static struct {
+    uint64_t start_ns;        /* CLOCK_REALTIME at start-up */
+    uint64_t start_mono;      /* CLOCK_MONOTONIC at start-up */
+    atomic_int degraded;      /* recording stopped (out of memory) */
+    int sig;                  /* HEAPSNAP_SIGNAL, 0 = off */
+    int pipe_r, pipe_w;       /* signal handler -> helper thread */
+    atomic_int need_helper;   /* the child of a fork must start one */
+    atomic_int in_fatal;      /* the fatal snapshot is being written */
+    struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
+    int fatal_installed[LIFE_NFATAL];
+    lock_t tl_lock;           /* the timeline */
+    unsigned tl_n;            /* points used */
+    uint64_t tl_step;         /* minimum spacing, ns */
+    _Atomic uint64_t tl_last; /* monotonic time of the last point */
+    struct hsnap_point tl[LIFE_TL_MAX];
+} life = {.pipe_r = -1, .pipe_w = -1, .tl_step = LIFE_TL_STEP_NS};
+
+static uint64_t life_clock(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t life_now_ns(void)
+{
+    return life_clock(CLOCK_REALTIME);
+}
+
+uint64_t life_start_ns(void)
+{
+    return life.start_ns;
+}
+
+void life_degrade(const char *why)
+{
+    if (atomic_exchange(&life.degraded, 1) == 0) {
+        hook_set_active(0);
+        opt_warn(why, "; recording stopped", "");
+    }
+}
+
+int life_degraded(void)
+{
+    return atomic_load(&life.degraded);
+}
+
+/* ---------------- timeline ---------------- */
+
+static void life_timeline_halve(void)
+{
+    for (unsigned i = 0; i < life.tl_n / 2; i++)
+        life.tl[i] = life.tl[2 * i];
+    life.tl_n /= 2;
+    life.tl_step *= 2;
+}
+
+static HS_NOINLINE void life_start_helper(void);
+
+/* Called now and then from the allocation slow path (hook_guard set). */
+void life_tick(void)
+{
+    if (HS_UNLIKELY(atomic_load_explicit(&life.need_helper, memory_order_relaxed)))
+        life_start_helper();
+    uint64_t now = life_clock(CLOCK_MONOTONIC);
+    if (now - atomic_load_explicit(&life.tl_last, memory_order_relaxed) < life.tl_step)
+        return;
+    if (!lock_try(&life.tl_lock))
+        return;
+    if (now - life.tl_last >= life.tl_step) {
+        if (life.tl_n == LIFE_TL_MAX)
+            life_timeline_halve();
+        uint64_t cur;
+        trace_totals(&cur, NULL);
+        life.tl[life.tl_n++] = (struct hsnap_point){now - life.start_mono, cur};
+        atomic_store(&life.tl_last, now);
+    }
+    lock_drop(&life.tl_lock);
+}
+
+/* Copies up to cap points; returns how many there are (cap 0: just count). */
+unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap)
+{
+    unsigned n = life.tl_n < cap ? life.tl_n : cap;
+    if (dst)
+        memcpy(dst, life.tl, n * sizeof *dst);
+    return cap ? n : life.tl_n;
+}
+
+void life_timeline_lock(void)
+{
+    lock_take(&life.tl_lock);
+}
+
+int life_timeline_lock_bounded(unsigned tries)
+{
+    return lock_take_bounded(&life.tl_lock, tries);
+}
+
+void life_timeline_unlock(void)
+{
+    lock_drop(&life.tl_lock);
+}
+
+/* ---------------- HEAPSNAP_SIGNAL and the helper thread ---------------- */
+
+static void life_on_signal(int sig)
+{
+    int saved = errno;
+    char c = 's';
+    ssize_t r = write(life.pipe_w, &c, 1); /* full pipe: a snapshot is pending anyway */
+    (void)r;
+    errno = saved;
+}
+
+static uint64_t life_interval_ns(void)
+{
+    return (uint64_t)opt_int(OPT_INTERVAL) * 1000000000ull;
+}
+
+/* poll's timeout until the next interval snapshot, -1 for none. */
+static int life_timeout_ms(uint64_t next)
+{
+    if (!next)
+        return -1;
+    uint64_t now = life_clock(CLOCK_MONOTONIC);
+    return next <= now ? 0 : (int)((next - now) / 1000000u + 1);
+}
+
+static void *life_helper(void *arg)
+{
+    uint64_t every = life_interval_ns();
+    uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
+    hook_guard = 1;
+    for (;;) {
+        struct pollfd pfd = {life.pipe_r, POLLIN, 0};
+        int r = poll(&pfd, 1, life_timeout_ms(next));
+        if (r > 0) {
+            char buf[64];
+            ssize_t n = read(life.pipe_r, buf, sizeof buf);
+            if (n > 0)
+                snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
+            else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                return NULL; /* the pipe is gone */
+        }
+        if (next && life_clock(CLOCK_MONOTONIC) >= next) {
+            snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
+            next += every;
+            uint64_t now = life_clock(CLOCK_MONOTONIC);
+            if (next <= now)
+                next = now + every;
+        }
+    }
+}
+
+/* Starts the helper with every signal blocked, so handlers never run on it. */
+static HS_NOINLINE void life_start_helper(void)
+{
+    sigset_t all, old;
+    pthread_t t;
+    pthread_attr_t attr;
+    if (atomic_exchange(&life.need_helper, 0) == 0 || life.pipe_r < 0)
+        return;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, life_helper, NULL) != 0)
+        opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static int life_open_pipe(void)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        opt_warn("cannot create a pipe; no signal or interval snapshots", "", "");
+        return -1;
+    }
+    life.pipe_r = fds[0];
+    life.pipe_w = fds[1];
+    return 0;
+}
+
+static void life_init_signals(void)
+{
+    long sig = opt_int(OPT_SIGNAL_ID);
+    if (!sig && !opt_int(OPT_INTERVAL))
+        return;
+    if (life_open_pipe() != 0)
+        return;
+    if (sig) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = life_on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction((int)sig, &sa, NULL) == 0)
+            life.sig = (int)sig;
+        else
+            opt_warn("cannot handle HEAPSNAP_SIGNAL", "", "");
+    }
+    atomic_store(&life.need_helper, 1);
+    life_start_helper();
+}
+
+/* ---------------- fatal signals ---------------- */
+
+static void life_on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    int saved = errno;
+    if (atomic_exchange(&life.in_fatal, 1) == 0) {
+        hook_guard = 1;
+        snap_take(HSNAP_REASON_FATAL, NULL, 1);
+    }
+    for (int i = 0; i < LIFE_NFATAL; i++)
+        if (life_fatal_sigs[i] == sig)
+            sigaction(sig, &life.old_fatal[i], NULL);
+    /* A fault re-executes the instruction and faults again under the old
+     * disposition; a sent signal (kill, raise, abort) must be sent again. */
+    if (si->si_code <= 0)
+        raise(sig);
+    errno = saved;
+}
+
+/* Only where the disposition is still the default: a program's own
+ * handlers (or SIG_IGN) are left alone. */
+static void life_init_fatal(void)
+{
+    if (!opt_int(OPT_FATAL))
+        return;
+    for (int i = 0; i < LIFE_NFATAL; i++) {
+        struct sigaction sa, old;
+        if (sigaction(life_fatal_sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+            (old.sa_flags & SA_SIGINFO))
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = life_on_fatal;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(life_fatal_sigs[i], &sa, &life.old_fatal[i]) == 0)
+            life.fatal_installed[i] = 1;
+    }
+}
+
+/* ---------------- fork and exit ---------------- */
+
+static __thread int life_fork_guard; /* hook_guard before prepare */
+
+static void life_prepare(void)
+{
+    life_fork_guard = hook_guard;
+    hook_guard = 1; /* allocations by other fork handlers pass through */
+    snap_lock();
+    trace_lock();
+    tbl_lock_all();
+    arena_lock();
+    life_timeline_lock();
+}
+
+static void life_release(void)
+{
+    life_timeline_unlock();
+    arena_unlock();
+    tbl_unlock_all();
+    trace_unlock();
+    snap_unlock();
+}
+
+static void life_parent(void)
+{
+    life_release();
+    hook_guard = life_fork_guard;
+}
+
+static void life_child(void)
+{
+    life_release();
+    snap_after_fork_child();
+    if (life.pipe_r >= 0) {
+        close(life.pipe_r);
+        close(life.pipe_w);
+        life.pipe_r = life.pipe_w = -1;
+        if (life_open_pipe() == 0)
+            atomic_store(&life.need_helper, 1);
+    }
+    hook_guard = life_fork_guard;
+}
+
+static void life_atexit(void)
+{
+    snap_take(HSNAP_REASON_EXIT, NULL, 0);
+}
+
+__attribute__((constructor(101))) static void life_init(void)
+{
+    hook_guard = 1;
+    hook_init();
+    opt_init();
+    life.start_ns = life_now_ns();
+    life.start_mono = life_clock(CLOCK_MONOTONIC);
+    unwind_init();
+    atexit(life_atexit);
+    pthread_atfork(life_prepare, life_parent, life_child);
+    life_init_fatal();
+    life_init_signals();
+    hook_set_active(1);
+    opt_debug("recording", "", "");
+    hook_guard = 0;
+}

@@ -1,0 +1,206 @@
+/*
+ * options.c - reads the HEAPSNAP_* variables of options_table.h once, at
+ * start-up, and owns the shim's messages.
+ *
+ * Parsing is table driven: a value is checked against its type (and range or
+ * choices); a bad value gives one warning and the default, never a crash.
+ * Strings are not copied: opt_str() returns the pointer getenv() gave, which
+ * lives in the environment block (glibc's setenv never frees old strings).
+ *
+ * Messages go to fd 2 with write(2), prefixed "heapsnap: ", never through
+ * stdio (we may be inside malloc).  Warnings are capped, like mimalloc's, so
+ * a profiler is never louder than the program it observes.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define OPT_MAX_WARNINGS 16
+
+_Static_assert(sizeof opt_table / sizeof opt_table[0] == OPT_COUNT,
+               "opt_table and enum opt_id disagree");
+
+static struct {
+    long ival[OPT_COUNT];        /* parsed value (ints, bools, signals, choices) */
+    const char *sval[OPT_COUNT]; /* OPT_STR values: environment or default */
+    atomic_int warnings;         /* messages printed so far (capped) */
+} opts;
+
+static const struct { const char *name; int sig; } opt_signames[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},  {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},  {"TERM", SIGTERM},
+    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"TSTP", SIGTSTP},  {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},  {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"POLL", SIGPOLL},
+    {"PWR", SIGPWR},   {"SYS", SIGSYS},
+};
+
+static void opt_write3(const char *a, const char *b, const char *c)
+{
+    char buf[512];
+    size_t n = 0;
+    const char *parts[] = {"heapsnap: ", a, b, c, "\n"};
+    for (unsigned i = 0; i < 5; i++) {
+        const char *s = parts[i] ? parts[i] : "";
+        size_t len = strlen(s);
+        if (len > sizeof buf - 1 - n)
+            len = sizeof buf - 1 - n;
+        memcpy(buf + n, s, len);
+        n += len;
+    }
+    if (buf[n - 1] != '\n')
+        buf[n++] = '\n';
+    ssize_t r = write(2, buf, n);
+    (void)r;
+}
+
+/* A warning: printed at most OPT_MAX_WARNINGS times per process. */
+void opt_warn(const char *a, const char *b, const char *c)
+{
+    int n = atomic_fetch_add(&opts.warnings, 1);
+    if (n < OPT_MAX_WARNINGS)
+        opt_write3(a, b, c);
+    else if (n == OPT_MAX_WARNINGS)
+        opt_write3("too many warnings; no more will be printed", 0, 0);
+}
+
+void opt_debug(const char *a, const char *b, const char *c)
+{
+    if (opts.ival[OPT_VERBOSE])
+        opt_write3(a, b, c);
+}
+
+size_t opt_fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Strict decimal: optional sign, digits, nothing else.  0 on success. */
+static int opt_parse_long(const char *s, long *out)
+{
+    char *end;
+    if (!*s)
+        return -1;
+    long v = strtol(s, &end, 10);
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int opt_parse_bool(const char *s)
+{
+    static const char *const yes[] = {"1", "yes", "true", "on"};
+    static const char *const no[] = {"0", "no", "false", "off"};
+    for (unsigned i = 0; i < 4; i++) {
+        if (!strcasecmp(s, yes[i]))
+            return 1;
+        if (!strcasecmp(s, no[i]))
+            return 0;
+    }
+    return -1;
+}
+
+/* "off"/"0"/"" -> 0; "USR2", "SIGUSR2", "12" -> the number; else -1. */
+int opt_parse_signal(const char *s)
+{
+    long n;
+    if (!*s || !strcasecmp(s, "off") || !strcmp(s, "0"))
+        return 0;
+    if (opt_parse_long(s, &n) == 0)
+        return (n >= 1 && n <= SIGRTMAX) ? (int)n : -1;
+    if (!strncasecmp(s, "SIG", 3))
+        s += 3;
+    for (unsigned i = 0; i < sizeof opt_signames / sizeof opt_signames[0]; i++)
+        if (!strcasecmp(s, opt_signames[i].name))
+            return opt_signames[i].sig;
+    return -1;
+}
+
+static int opt_parse_choice(const char *s, const char *choices)
+{
+    size_t len = strlen(s);
+    int idx = 0;
+    for (const char *c = choices; *c; idx++) {
+        const char *bar = strchr(c, '|');
+        size_t clen = bar ? (size_t)(bar - c) : strlen(c);
+        if (clen == len && !strncasecmp(c, s, len))
+            return idx;
+        c += clen + (bar ? 1 : 0);
+    }
+    return -1;
+}
+
+/* Parses text for option d into *out; 0 on success, -1 if it is bad. */
+static int opt_parse_one(const struct opt_def *d, const char *s, long *out)
+{
+    switch (d->type) {
+    case OPT_INT:
+        return (opt_parse_long(s, out) == 0 && *out >= d->lo && *out <= d->hi) ? 0 : -1;
+    case OPT_BOOL:
+        *out = opt_parse_bool(s);
+        return *out < 0 ? -1 : 0;
+    case OPT_SIGNAL:
+        *out = opt_parse_signal(s);
+        return *out < 0 ? -1 : 0;
+    case OPT_CHOICE:
+        *out = opt_parse_choice(s, d->choices);
+        return *out < 0 ? -1 : 0;
+    case OPT_STR:
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+static void opt_set_default(enum opt_id id)
+{
+    const struct opt_def *d = &opt_table[id];
+    opts.sval[id] = d->def;
+    if (opt_parse_one(d, d->def, &opts.ival[id]) != 0)
+        opts.ival[id] = 0; /* a table bug; the unit test catches it */
+}
+
+/* Reads every variable once.  Safe to call again (e.g. in tests). */
+void opt_init(void)
+{
+    for (int id = 0; id < OPT_COUNT; id++) {
+        const struct opt_def *d = &opt_table[id];
+        const char *env = getenv(d->name);
+        long v;
+        opt_set_default((enum opt_id)id);
+        if (!env)
+            continue;
+        if (opt_parse_one(d, env, &v) != 0) {
+            opt_warn("bad value for ", d->name, ", using the default");
+            continue;
+        }
+        opts.ival[id] = v;
+        opts.sval[id] = env;
+    }
+    if (!opts.sval[OPT_OUTPUT][0]) {
+        opt_warn("HEAPSNAP_OUTPUT is empty, using the default", 0, 0);
+        opt_set_default(OPT_OUTPUT);
+    }
+}
+
+long opt_int(enum opt_id id)
+{
+    return opts.ival[id];
+}
+
+const char *opt_str(enum opt_id id)
+{
+    return opts.sval[id] ? opts.sval[id] : opt_table[id].def;
+}

@@ -1,0 +1,74 @@
+/*
+ * options_table.h - the ONE declarative table of HEAPSNAP_* environment
+ * variables: name, type, default, one line of help (and a range or the
+ * choices where they apply).  shim/options.c parses it at start-up;
+ * report/ includes this header to print the same list in
+ * `heapsnap run --help`, and the README's option list is that output.
+ *
+ * Keep enum opt_id in the same order as opt_table (a static assert in
+ * options.c checks the count).
+ */
+#ifndef HEAPSNAP_OPTIONS_TABLE_H
+#define HEAPSNAP_OPTIONS_TABLE_H
+
+enum opt_type {
+    OPT_INT,    /* decimal integer within [lo, hi] */
+    OPT_BOOL,   /* 0/1, yes/no, true/false, on/off */
+    OPT_STR,    /* kept as given (a pointer into the environment) */
+    OPT_SIGNAL, /* off/0, a name (USR2, SIGUSR2) or a number */
+    OPT_CHOICE, /* one of the '|'-separated choices; value = its index */
+};
+
+enum opt_id {
+    OPT_OUTPUT,
+    OPT_DEPTH,
+    OPT_SIGNAL_ID,
+    OPT_INTERVAL,
+    OPT_BLOCKS,
+    OPT_UNWIND,
+    OPT_SAMPLE,
+    OPT_LEAKS,
+    OPT_FATAL,
+    OPT_MANIFEST,
+    OPT_VERBOSE,
+    OPT_COUNT
+};
+
+/* OPT_UNWIND choices, in the order of the choices string. */
+enum { OPT_UNWIND_AUTO, OPT_UNWIND_FP, OPT_UNWIND_LIBUNWIND };
+
+struct opt_def {
+    const char *name;    /* environment variable */
+    enum opt_type type;
+    const char *def;     /* default, as text */
+    const char *help;    /* one line */
+    long lo, hi;         /* OPT_INT: accepted range */
+    const char *choices; /* OPT_CHOICE: "a|b|c" */
+};
+
+static const struct opt_def opt_table[] = {
+    {"HEAPSNAP_OUTPUT", OPT_STR, "heapsnap.%p.hsnap",
+     "snapshot file name; %p pid, %n sequence, %e executable name, %% a '%'", 0, 0, 0},
+    {"HEAPSNAP_DEPTH", OPT_INT, "64",
+     "frames kept per allocation stack (1-256)", 1, 256, 0},
+    {"HEAPSNAP_SIGNAL", OPT_SIGNAL, "off",
+     "signal that writes a snapshot (e.g. USR2, SIGUSR2 or a number)", 0, 0, 0},
+    {"HEAPSNAP_INTERVAL", OPT_INT, "0",
+     "write a snapshot every N seconds (0 = off)", 0, 31536000, 0},
+    {"HEAPSNAP_BLOCKS", OPT_BOOL, "1",
+     "write every live block (address, size, trace, epoch) into snapshots", 0, 1, 0},
+    {"HEAPSNAP_UNWIND", OPT_CHOICE, "auto",
+     "stack capture: auto, fp (frame pointers) or libunwind", 0, 0, "auto|fp|libunwind"},
+    {"HEAPSNAP_SAMPLE", OPT_INT, "0",
+     "mean sampling interval in bytes (0 = every allocation; reserved)", 0, 1L << 40, 0},
+    {"HEAPSNAP_LEAKS", OPT_BOOL, "0",
+     "run the reference model (leak classes) before each snapshot (reserved)", 0, 1, 0},
+    {"HEAPSNAP_FATAL", OPT_BOOL, "1",
+     "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
+    {"HEAPSNAP_MANIFEST", OPT_STR, "",
+     "file to which the path of every snapshot written is appended", 0, 0, 0},
+    {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
+     "print what the shim does on stderr", 0, 1, 0},
+};
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * shim.h - the shim's internal glue header (musl style): the few declarations
+ * one shim file needs from another, and nothing else.  Everything here is
+ * hidden (the library is built with -fvisibility=hidden); only the names in
+ * exports.map leave the .so.
+ *
+ * Prefixes: hook_ (hooks.c), arena_ (arena.c), tbl_ (table.c), trace_
+ * (traces.c), unwind_ (unwind.c), opt_ (options.c), snap_ (snapshot.c),
+ * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
+ * lock_ (the spinlock below), public API heapsnap_* (api.c).
+ *
+ * Lock order (fork's prepare handler takes them in this order, and nobody
+ * takes them in another): snap -> traces -> table stripes (ascending) ->
+ * arena -> timeline.  No lock is ever held while unwinding (loader lock).
+ */
+#ifndef HEAPSNAP_SHIM_H
+#define HEAPSNAP_SHIM_H
+
+#include <sched.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsnap_format.h"
+#include "options_table.h"
+
+#define HS_EXPORT __attribute__((visibility("default")))
+#define HS_NOINLINE __attribute__((noinline))
+#define HS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HS_MAX_DEPTH 256
+#define HS_UNWIND_SLACK 16 /* extra frames captured: the shim's own */
+
+/* ---- a tiny spinlock: fork-safe (plain int), no allocation, trylock ---- */
+typedef struct { atomic_int v; } lock_t;
+
+static inline int lock_try(lock_t *l)
+{
+    return atomic_load_explicit(&l->v, memory_order_relaxed) == 0 &&
+           atomic_exchange_explicit(&l->v, 1, memory_order_acquire) == 0;
+}
+static inline void lock_take(lock_t *l)
+{
+    for (unsigned spins = 0; !lock_try(l); spins++)
+        if (spins > 64)
+            sched_yield();
+}
+/* Bounded attempt for the fatal-signal path: never hang. */
+static inline int lock_take_bounded(lock_t *l, unsigned tries)
+{
+    while (tries--) {
+        if (lock_try(l))
+            return 1;
+        sched_yield();
+    }
+    return 0;
+}
+static inline void lock_drop(lock_t *l)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* ---- hooks.c ---- */
+extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
+void hook_init(void);           /* resolve the real functions (idempotent) */
+void hook_set_active(int on);   /* start / stop recording */
+int hook_is_active(void);
+
+/* ---- arena.c: the shim's own memory ---- */
+void *arena_alloc(size_t n);           /* zeroed; NULL when out of memory */
+void arena_free(void *p, size_t n);    /* n = the size passed to arena_alloc */
+void *arena_map(size_t n);             /* whole pages, straight mmap */
+void arena_unmap(void *p, size_t n);
+size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
+void arena_lock(void);                 /* fork */
+void arena_unlock(void);
+
+/* ---- table.c: the live-block table ---- */
+struct tbl_entry {
+    uintptr_t ptr;  /* 0 = empty slot */
+    uint64_t size;  /* requested size */
+    uint32_t trace; /* trace id */
+    uint32_t epoch; /* birth epoch */
+};
+int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+               struct tbl_entry *replaced);
+int tbl_remove(uintptr_t ptr, struct tbl_entry *out);
+int tbl_find(uintptr_t ptr, struct tbl_entry *out);
+typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
+int tbl_foreach(tbl_visit_fn fn, void *arg);
+int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries);
+void tbl_lock_all(void);
+void tbl_unlock_all(void);
+uint64_t tbl_count(void);
+size_t tbl_bytes(void);
+void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
+
+/* ---- traces.c: interned stacks and per-site sums ---- */
+struct trace_stat {
+    _Atomic uint64_t live_count, live_bytes, total_count, total_bytes;
+};
+int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
+void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
+void trace_discharge(uint32_t id, uint64_t size); /* a block died */
+uint32_t trace_count(void);
+/* For the writer, with trace_lock held: the stack and sums of trace id. */
+const uintptr_t *trace_stack(uint32_t id, unsigned *depth, unsigned *flags);
+void trace_read_stat(uint32_t id, struct hsnap_stat *out);
+void trace_lock(void);
+int trace_lock_bounded(unsigned tries);
+void trace_unlock(void);
+void trace_totals(uint64_t *current, uint64_t *peak);
+void trace_reset_peak(void);
+void trace_clear(void);
+struct trace_counters {
+    _Atomic uint64_t total_allocs, total_frees, foreign_frees;
+};
+extern struct trace_counters trace_counters;
+
+/* ---- unwind.c: stack capture ---- */
+void unwind_init(void);
+/* Fills ip[0..] (room for max + HS_UNWIND_SLACK) with the caller's stack
+ * minus the shim's frames; returns the depth kept (<= max), sets *truncated
+ * when the stack was deeper than max. */
+unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated);
+int unwind_in_shim(uintptr_t ip);
+
+/* ---- options.c ---- */
+void opt_init(void);
+long opt_int(enum opt_id id);
+const char *opt_str(enum opt_id id);
+void opt_warn(const char *a, const char *b, const char *c); /* capped */
+void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
+int opt_parse_signal(const char *s);                         /* -1 = bad */
+size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
+
+/* ---- snapshot.c ---- */
+/* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
+ * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
+int snap_take(unsigned reason, const char *path, int fatal);
+uint32_t snap_epoch(void);
+void snap_lock(void);
+void snap_unlock(void);
+void snap_after_fork_child(void);
+
+/* ---- life.c ---- */
+uint64_t life_start_ns(void);
+void life_tick(void);             /* from the record slow path, now and then */
+void life_degrade(const char *why); /* out of memory: warn once, stop */
+int life_degraded(void);
+/* With the timeline lock held by the caller of life_timeline_lock. */
+unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
+void life_timeline_lock(void);
+int life_timeline_lock_bounded(unsigned tries);
+void life_timeline_unlock(void);
+uint64_t life_now_ns(void);       /* CLOCK_REALTIME */
+
+#endif

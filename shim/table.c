@@ -1,0 +1,274 @@
+/*
+ * table.c - the live-block table: pointer -> {size, trace id, birth epoch}.
+ * This is the hottest structure in the shim: every malloc inserts, every
+ * free removes.
+ *
+ * Why not uthash here: its UT_hash_handle alone is 56 bytes per item, over
+ * the 40 bytes per live block budget before the 24 bytes of payload.  Instead
+ * each entry is 24 bytes stored inline in an open-addressed array with linear
+ * probing, kept between 40% and 80% full (about 30-60 bytes per live block,
+ * 40 on average across a doubling).  Deletion uses backward shifting, so
+ * there are no tombstones and probe runs never rot.
+ *
+ * Striping: the table is TBL_STRIPES independent tables, chosen by the high
+ * bits of a hash of the pointer, each with its own lock and array (grown by
+ * doubling, in the arena).  No lock is shared by all threads, and a snapshot
+ * stops other threads for one stripe at a time.  fork and the reference
+ * model take every stripe (tbl_lock_all), in ascending order.
+ *
+ * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
+ */
+#include <string.h>
+
+#include "shim.h"
+
+#define TBL_STRIPE_BITS 7
+#define TBL_STRIPES (1u << TBL_STRIPE_BITS)
+#define TBL_INITIAL 64u /* slots in a stripe's first array */
+
+struct tbl_stripe {
+    lock_t lock;
+    uint32_t count;            /* live entries */
+    uint64_t mask;             /* slots - 1; meaningless while slots == NULL */
+    struct tbl_entry *slots;   /* arena memory, (mask + 1) entries */
+} __attribute__((aligned(64)));
+
+static struct {
+    struct tbl_stripe stripe[TBL_STRIPES];
+} tbl;
+
+/* murmur3's finalizer: every bit of the pointer reaches every bit of h. */
+static inline uint64_t tbl_hash(uintptr_t p)
+{
+    uint64_t h = p;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline struct tbl_stripe *tbl_stripe_of(uint64_t h)
+{
+    return &tbl.stripe[h >> (64 - TBL_STRIPE_BITS)];
+}
+
+/* Slot holding ptr, or the empty slot ending its probe run. */
+static inline uint64_t tbl_probe(const struct tbl_stripe *s, uintptr_t ptr, uint64_t h)
+{
+    uint64_t i = h & s->mask;
+    while (s->slots[i].ptr && s->slots[i].ptr != ptr)
+        i = (i + 1) & s->mask;
+    return i;
+}
+
+/* Doubles (or creates) a stripe's array, with its lock held. */
+static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
+{
+    uint64_t old_n = s->slots ? s->mask + 1 : 0;
+    uint64_t n = old_n ? old_n * 2 : TBL_INITIAL;
+    struct tbl_entry *slots = arena_alloc(n * sizeof *slots);
+    if (!slots)
+        return -1;
+    struct tbl_entry *old = s->slots;
+    s->slots = slots;
+    s->mask = n - 1;
+    for (uint64_t i = 0; i < old_n; i++)
+        if (old[i].ptr)
+            s->slots[tbl_probe(s, old[i].ptr, tbl_hash(old[i].ptr))] = old[i];
+    arena_free(old, old_n * sizeof *old);
+    return 0;
+}
+
+/* Room for one more entry?  Grows past 80% full; a failed growth is fine
+ * while a slot is still free (the table just gets slower). */
+static int tbl_make_room(struct tbl_stripe *s)
+{
+    if (!s->slots)
+        return tbl_grow(s);
+    uint64_t cap = s->mask + 1;
+    if ((uint64_t)(s->count + 1) * 5 <= cap * 4)
+        return 0;
+    if (tbl_grow(s) == 0)
+        return 0;
+    return s->count + 1 < cap ? 0 : -1;
+}
+
+/* Inserts ptr.  If ptr was already there (a stale entry whose free we did
+ * not see), the old entry is overwritten and copied to *replaced, and 1 is
+ * returned; 0 for a fresh insert; -1 when out of memory (nothing stored). */
+int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+               struct tbl_entry *replaced)
+{
+    uint64_t h = tbl_hash(ptr);
+    struct tbl_stripe *s = tbl_stripe_of(h);
+    int ret = 0;
+    lock_take(&s->lock);
+    if (tbl_make_room(s) != 0) {
+        lock_drop(&s->lock);
+        return -1;
+    }
+    struct tbl_entry *e = &s->slots[tbl_probe(s, ptr, h)];
+    if (e->ptr) {
+        if (replaced)
+            *replaced = *e;
+        ret = 1;
+    } else {
+        s->count++;
+    }
+    *e = (struct tbl_entry){ptr, size, trace, epoch};
+    lock_drop(&s->lock);
+    return ret;
+}
+
+/* Backward-shift deletion of slot i: pulls later members of the probe run
+ * into the hole when their home slot allows it. */
+static void tbl_delete_slot(struct tbl_stripe *s, uint64_t i)
+{
+    uint64_t j = i;
+    for (;;) {
+        j = (j + 1) & s->mask;
+        if (!s->slots[j].ptr)
+            break;
+        uint64_t k = tbl_hash(s->slots[j].ptr) & s->mask;
+        /* k is cyclically in (i, j]: the entry must stay where it is. */
+        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            s->slots[i] = s->slots[j];
+            i = j;
+        }
+    }
+    s->slots[i].ptr = 0;
+    s->count--;
+}
+
+/* Removes ptr; 1 and *out filled if it was there, else 0. */
+int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
+{
+    uint64_t h = tbl_hash(ptr);
+    struct tbl_stripe *s = tbl_stripe_of(h);
+    int found = 0;
+    lock_take(&s->lock);
+    if (s->slots) {
+        uint64_t i = tbl_probe(s, ptr, h);
+        if (s->slots[i].ptr) {
+            if (out)
+                *out = s->slots[i];
+            tbl_delete_slot(s, i);
+            found = 1;
+        }
+    }
+    lock_drop(&s->lock);
+    return found;
+}
+
+int tbl_find(uintptr_t ptr, struct tbl_entry *out)
+{
+    uint64_t h = tbl_hash(ptr);
+    struct tbl_stripe *s = tbl_stripe_of(h);
+    int found = 0;
+    lock_take(&s->lock);
+    if (s->slots) {
+        uint64_t i = tbl_probe(s, ptr, h);
+        if (s->slots[i].ptr) {
+            if (out)
+                *out = s->slots[i];
+            found = 1;
+        }
+    }
+    lock_drop(&s->lock);
+    return found;
+}
+
+static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
+{
+    if (!s->slots)
+        return 0;
+    for (uint64_t i = 0; i <= s->mask; i++)
+        if (s->slots[i].ptr) {
+            int r = fn(&s->slots[i], arg);
+            if (r)
+                return r;
+        }
+    return 0;
+}
+
+/* Calls fn on every entry, stripe by stripe with that stripe locked (fn
+ * must not call into the table).  A nonzero return from fn stops the walk
+ * and is returned. */
+int tbl_foreach(tbl_visit_fn fn, void *arg)
+{
+    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+        struct tbl_stripe *s = &tbl.stripe[k];
+        lock_take(&s->lock);
+        int r = tbl_visit_stripe(s, fn, arg);
+        lock_drop(&s->lock);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+/* The same, giving up (-1) if a stripe stays locked: the fatal-signal path,
+ * where the crashed thread may hold a stripe forever. */
+int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries)
+{
+    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+        struct tbl_stripe *s = &tbl.stripe[k];
+        if (!lock_take_bounded(&s->lock, tries))
+            return -1;
+        int r = tbl_visit_stripe(s, fn, arg);
+        lock_drop(&s->lock);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+void tbl_lock_all(void)
+{
+    for (unsigned k = 0; k < TBL_STRIPES; k++)
+        lock_take(&tbl.stripe[k].lock);
+}
+
+void tbl_unlock_all(void)
+{
+    for (unsigned k = TBL_STRIPES; k-- > 0;)
+        lock_drop(&tbl.stripe[k].lock);
+}
+
+/* Empties the table; fn (may be NULL) sees each entry first.  Every stripe
+ * is held for the whole operation so the clear is atomic to other threads. */
+void tbl_clear(tbl_visit_fn fn, void *arg)
+{
+    tbl_lock_all();
+    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+        struct tbl_stripe *s = &tbl.stripe[k];
+        if (fn)
+            tbl_visit_stripe(s, fn, arg);
+        if (s->slots)
+            memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
+        s->count = 0;
+    }
+    tbl_unlock_all();
+}
+
+/* Live entries; a relaxed sum, exact only when nothing runs concurrently. */
+uint64_t tbl_count(void)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < TBL_STRIPES; k++)
+        n += __atomic_load_n(&tbl.stripe[k].count, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* Bytes of slot arrays, for the bytes-per-live-block measurement. */
+size_t tbl_bytes(void)
+{
+    size_t n = 0;
+    for (unsigned k = 0; k < TBL_STRIPES; k++)
+        if (tbl.stripe[k].slots)
+            n += (tbl.stripe[k].mask + 1) * sizeof(struct tbl_entry);
+    return n;
+}

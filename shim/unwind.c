@@ -1,0 +1,187 @@
+/*
+ * unwind.c - stack capture, from inside a hook.
+ *
+ * Two backends behind unwind_capture(), chosen by HEAPSNAP_UNWIND:
+ *   libunwind  unw_backtrace(): correct for any code with unwind tables
+ *              (the default, and what "auto" means for now);
+ *   fp         a frame-pointer walk: fast, right only for code built with
+ *              frame pointers.  It must never fault, so every frame pointer
+ *              is checked before it is read: 8-aligned, strictly increasing,
+ *              and below the top of the current thread's stack.  The top is
+ *              the "[stack]" mapping's end for the main thread (read from
+ *              /proc/self/maps at start-up) and the thread descriptor for
+ *              other threads (glibc places it at the top of every thread's
+ *              stack, even a user-supplied one).  pthread_getattr_np would be
+ *              exact but it mallocs, so it is not allowed in a hook.  When
+ *              the stack pointer is in neither (an alternate signal stack, a
+ *              coroutine stack), the walk falls back to libunwind.
+ *
+ * Both capture the shim's own frames first; those are dropped by address:
+ * every leading frame inside libheapsnap.so's text, whose range is found once
+ * at start-up with dl_iterate_phdr.  No lock is held here (libunwind takes
+ * the loader lock; see DESIGN.md "Known traps").
+ */
+#include <fcntl.h>
+#include <libunwind.h>
+#include <link.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define UNWIND_STACK_MAX ((uintptr_t)1 << 30) /* sp-to-top distance we trust */
+
+static struct {
+    uintptr_t self_lo, self_hi;   /* libheapsnap.so's executable PT_LOADs */
+    uintptr_t main_lo, main_hi;   /* the main thread's [stack] mapping */
+    int method;                   /* OPT_UNWIND_* in effect */
+} unw;
+
+static int unwind_find_self(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uintptr_t me = (uintptr_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && me >= lo && me < hi) {
+            unw.self_lo = lo;
+            unw.self_hi = hi;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static uintptr_t unwind_hex(const char **s)
+{
+    uintptr_t v = 0;
+    for (;; (*s)++) {
+        char c = **s;
+        int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return v;
+        v = v * 16 + (uintptr_t)d;
+    }
+}
+
+/* One line of /proc/self/maps: keep it if it is the main stack. */
+static void unwind_maps_line(const char *line, size_t len)
+{
+    static const char tag[] = "[stack]";
+    if (len < sizeof tag - 1 || memcmp(line + len - (sizeof tag - 1), tag, sizeof tag - 1))
+        return;
+    const char *s = line;
+    uintptr_t lo = unwind_hex(&s);
+    if (*s++ != '-')
+        return;
+    unw.main_lo = lo;
+    unw.main_hi = unwind_hex(&s);
+}
+
+/* Reads /proc/self/maps with read(2) (no stdio, no malloc). */
+static void unwind_find_main_stack(void)
+{
+    static char buf[8192];
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    size_t have = 0;
+    if (fd < 0)
+        return;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        size_t start = 0;
+        for (size_t i = 0; i < have; i++)
+            if (buf[i] == '\n') {
+                unwind_maps_line(buf + start, i - start);
+                start = i + 1;
+            }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (have == sizeof buf) /* an absurd line: drop it */
+            have = 0;
+    }
+    close(fd);
+}
+
+void unwind_init(void)
+{
+    void *warm[4];
+    dl_iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
+    unwind_find_main_stack();
+    unw.method = (int)opt_int(OPT_UNWIND);
+    if (unw.method == OPT_UNWIND_AUTO)
+        unw.method = OPT_UNWIND_LIBUNWIND;
+    unw_backtrace(warm, 4); /* libunwind's own set-up, outside any hook */
+}
+
+int unwind_in_shim(uintptr_t ip)
+{
+    return ip >= unw.self_lo && ip < unw.self_hi;
+}
+
+/* Highest address the frame chain may reach from sp, or 0 if unknown. */
+static uintptr_t unwind_stack_top(uintptr_t sp)
+{
+    if (unw.main_hi && sp < unw.main_hi && unw.main_hi - sp < UNWIND_STACK_MAX)
+        return unw.main_hi;
+    uintptr_t self = (uintptr_t)pthread_self();
+    if (sp < self && self - sp < UNWIND_STACK_MAX)
+        return self;
+    return 0;
+}
+
+/* Frame-pointer walk; -1 when the stack bounds are unknown. */
+static HS_NOINLINE int unwind_fp(uintptr_t *ip, unsigned max)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t top = unwind_stack_top(sp);
+    const uintptr_t *fp = (const uintptr_t *)sp;
+    unsigned n = 0;
+    if (!top)
+        return -1;
+    while (n < max) {
+        uintptr_t f = (uintptr_t)fp;
+        if ((f & 7) || f < sp || f + 2 * sizeof(uintptr_t) > top)
+            break;
+        if (!fp[1])
+            break;
+        ip[n++] = fp[1];
+        const uintptr_t *next = (const uintptr_t *)fp[0];
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return (int)n;
+}
+
+static int unwind_raw(uintptr_t *ip, unsigned max)
+{
+    if (unw.method == OPT_UNWIND_FP) {
+        int n = unwind_fp(ip, max);
+        if (n >= 0)
+            return n;
+    }
+    return unw_backtrace((void **)ip, (int)max);
+}
+
+/* ip has room for max + HS_UNWIND_SLACK frames; the kept frames end up at
+ * ip[0..return). */
+unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated)
+{
+    unsigned cap = max + HS_UNWIND_SLACK;
+    int n = unwind_raw(ip, cap);
+    unsigned skip = 0;
+    if (n < 0)
+        n = 0;
+    while (skip < (unsigned)n && unwind_in_shim(ip[skip]))
+        skip++;
+    unsigned keep = (unsigned)n - skip;
+    *truncated = keep > max || (unsigned)n == cap;
+    if (keep > max)
+        keep = max;
+    memmove(ip, ip + skip, keep * sizeof *ip);
+    return keep;
+}

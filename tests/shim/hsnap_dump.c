@@ -1,0 +1,231 @@
+/*
+ * hsnap_dump.c - a tiny, strict reader of .hsnap files for the shim's own
+ * tests, independent of report/ (so the shim is tested against the format
+ * header, not against the CLI).  It checks magic, version, file size, every
+ * section's length and crc32, the required sections and their counts, and
+ * that BLOCKS is sorted and agrees with STATS; then prints:
+ *
+ *   meta pid=P ppid=P reason=R seq=N depth=D current=B peak=B blocks=N
+ *        allocs=N frees=N foreign=N flags=F
+ *   cmdline <text>
+ *   exe <path>
+ *   modules N
+ *   traces N
+ *   site <live_count> <live_bytes> <total_count> <total_bytes> <offset>
+ *        one per trace with total_count > 0; offset = first frame inside
+ *        module 0 (the executable) minus its bias, minus 1 (for addr2line),
+ *        or "-" if none
+ *   timeline N
+ *
+ * Exit 0 when valid, 2 with "hsnap_dump: <file>: <reason>" otherwise.
+ * Build: cc -O1 -Ishim tests/shim/hsnap_dump.c -lz
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "hsnap_format.h"
+
+static const char *file;
+
+static void die(const char *why)
+{
+    fprintf(stderr, "hsnap_dump: %s: %s\n", file, why);
+    exit(2);
+}
+
+struct cur { const unsigned char *p; uint64_t left; };
+
+static const void *take(struct cur *c, uint64_t n, const char *what)
+{
+    if (n > c->left)
+        die(what);
+    const void *r = c->p;
+    c->p += n;
+    c->left -= n;
+    return r;
+}
+
+static uint64_t u(struct cur *c, unsigned n, const char *what)
+{
+    uint64_t v = 0;
+    memcpy(&v, take(c, n, what), n);
+    return v;
+}
+
+static struct {
+    struct hsnap_meta meta;
+    struct cur sec[8];
+    int seen[8];
+} s;
+
+static void read_sections(const unsigned char *buf, uint64_t len)
+{
+    struct cur c = {buf, len};
+    const struct hsnap_header *h = take(&c, sizeof *h, "short header");
+    if (memcmp(h->magic, HSNAP_MAGIC, HSNAP_MAGIC_LEN))
+        die("bad magic");
+    if (h->version != HSNAP_VERSION || h->header_size != sizeof *h)
+        die("bad version or header size");
+    if (h->file_size != len)
+        die("file_size disagrees with the file");
+    uint32_t last = 0;
+    for (;;) {
+        const struct hsnap_section *sh = take(&c, sizeof *sh, "truncated section header");
+        const unsigned char *pay = take(&c, sh->length, "truncated payload");
+        if (sh->type == HSNAP_SEC_END) {
+            if (sh->length || c.left)
+                die("bad END");
+            break;
+        }
+        if (sh->type <= last)
+            die("sections out of order or repeated");
+        last = sh->type;
+        if (crc32_z(0, pay, sh->length) != sh->crc32)
+            die("crc mismatch");
+        if (sh->type < 8) {
+            s.sec[sh->type] = (struct cur){pay, sh->length};
+            s.seen[sh->type] = 1;
+        }
+    }
+    for (int t = HSNAP_SEC_META; t <= HSNAP_SEC_STATS; t++)
+        if (!s.seen[t])
+            die("a required section is missing");
+}
+
+static void print_meta(void)
+{
+    struct cur c = s.sec[HSNAP_SEC_META];
+    memcpy(&s.meta, take(&c, sizeof s.meta, "short META"), sizeof s.meta);
+    struct hsnap_meta *m = &s.meta;
+    printf("meta pid=%u ppid=%u reason=%u seq=%u depth=%u current=%llu peak=%llu "
+           "blocks=%llu allocs=%llu frees=%llu foreign=%llu flags=%u\n",
+           m->pid, m->ppid, m->reason, m->seq, m->depth,
+           (unsigned long long)m->current_bytes, (unsigned long long)m->peak_bytes,
+           (unsigned long long)m->live_blocks, (unsigned long long)m->total_allocs,
+           (unsigned long long)m->total_frees, (unsigned long long)m->foreign_frees, m->flags);
+    for (int i = 0; i < 2; i++) {
+        uint32_t n = (uint32_t)u(&c, 4, "short META string");
+        const char *str = take(&c, n, "short META string");
+        printf("%s %.*s\n", i ? "exe" : "cmdline", (int)n, str);
+    }
+}
+
+static uint64_t bias0, lo0, hi0;
+
+static void read_modules(void)
+{
+    struct cur c = s.sec[HSNAP_SEC_MODULES];
+    uint32_t n = (uint32_t)u(&c, 4, "short MODULES");
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t bias = u(&c, 8, "short module"), lo = u(&c, 8, "m"), hi = u(&c, 8, "m");
+        uint16_t pl = (uint16_t)u(&c, 2, "m"), bl = (uint16_t)u(&c, 2, "m");
+        u(&c, 4, "m");
+        take(&c, (uint64_t)pl + bl, "short module strings");
+        if (lo > hi)
+            die("module lo > hi");
+        if (i == 0) {
+            bias0 = bias;
+            lo0 = lo;
+            hi0 = hi;
+        }
+    }
+    if (c.left)
+        die("MODULES has trailing bytes");
+    printf("modules %u\n", n);
+}
+
+static void read_traces(void)
+{
+    struct cur t = s.sec[HSNAP_SEC_TRACES], st = s.sec[HSNAP_SEC_STATS];
+    uint32_t n = (uint32_t)u(&t, 4, "short TRACES"), ns = (uint32_t)u(&st, 4, "short STATS");
+    if (n != ns || st.left != (uint64_t)n * sizeof(struct hsnap_stat))
+        die("STATS count disagrees");
+    printf("traces %u\n", n);
+    uint64_t live = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t depth = (uint16_t)u(&t, 2, "short trace");
+        u(&t, 6, "short trace");
+        const unsigned char *ips = take(&t, (uint64_t)depth * 8, "short trace ips");
+        struct hsnap_stat stat;
+        memcpy(&stat, take(&st, sizeof stat, "short stat"), sizeof stat);
+        live += stat.live_bytes;
+        if (!stat.total_count)
+            continue;
+        printf("site %llu %llu %llu %llu ", (unsigned long long)stat.live_count,
+               (unsigned long long)stat.live_bytes, (unsigned long long)stat.total_count,
+               (unsigned long long)stat.total_bytes);
+        int found = 0;
+        for (uint16_t k = 0; k < depth && !found; k++) {
+            uint64_t ip;
+            memcpy(&ip, ips + 8 * k, 8);
+            if (ip >= lo0 && ip < hi0) {
+                printf("0x%llx\n", (unsigned long long)(ip - bias0 - 1));
+                found = 1;
+            }
+        }
+        if (!found)
+            printf("-\n");
+    }
+    if (t.left)
+        die("TRACES has trailing bytes");
+    if (live != s.meta.current_bytes)
+        fprintf(stderr, "hsnap_dump: note: sum of live_bytes %llu != current %llu\n",
+                (unsigned long long)live, (unsigned long long)s.meta.current_bytes);
+}
+
+static void read_blocks(void)
+{
+    if (!s.seen[HSNAP_SEC_BLOCKS])
+        return;
+    struct cur c = s.sec[HSNAP_SEC_BLOCKS];
+    uint64_t n = u(&c, 8, "short BLOCKS"), prev = 0, bytes = 0;
+    if (c.left / sizeof(struct hsnap_block) != n || c.left % sizeof(struct hsnap_block))
+        die("BLOCKS count disagrees with its length");
+    for (uint64_t i = 0; i < n; i++) {
+        struct hsnap_block b;
+        memcpy(&b, take(&c, sizeof b, "short block"), sizeof b);
+        if (i && b.addr <= prev)
+            die("BLOCKS not sorted");
+        prev = b.addr;
+        bytes += b.size;
+    }
+    if (n != s.meta.live_blocks)
+        die("BLOCKS count != meta.live_blocks");
+    printf("blocks %llu bytes %llu\n", (unsigned long long)n, (unsigned long long)bytes);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: hsnap_dump FILE\n");
+        return 2;
+    }
+    file = argv[1];
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        die("cannot open");
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc(len > 0 ? (size_t)len : 1);
+    if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len)
+        die("cannot read");
+    fclose(f);
+    read_sections(buf, (uint64_t)len);
+    print_meta();
+    read_modules();
+    read_traces();
+    read_blocks();
+    if (s.seen[HSNAP_SEC_TIMELINE]) {
+        struct cur c = s.sec[HSNAP_SEC_TIMELINE];
+        uint32_t n = (uint32_t)u(&c, 4, "short TIMELINE");
+        if (c.left != (uint64_t)n * sizeof(struct hsnap_point))
+            die("TIMELINE count disagrees");
+        printf("timeline %u\n", n);
+    }
+    free(buf);
+    return 0;
+}
