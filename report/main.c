@@ -36,20 +36,6 @@ static void usage(FILE *out)
     fprintf(out, "\nExit status: 0 ok, 1 a gate found something, 2 trouble.\n");
 }
 
-int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen)
-{
-    const char *arg = optind > 0 ? argv[optind - 1] : "?";
-    if (c == ':')
-        snprintf(err, errlen, "%s: option '%s' needs a value", cmd, arg);
-    else if (optopt)
-        snprintf(err, errlen, "%s: unknown option '-%c' (see heapsnap %s --help)", cmd,
-                 optopt, cmd);
-    else
-        snprintf(err, errlen, "%s: unknown option '%s' (see heapsnap %s --help)", cmd, arg,
-                 cmd);
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
     char err[4096] = "";
