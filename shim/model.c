@@ -40,11 +40,22 @@
 #define F_NOTROOT 0x10u         /* Pearce: rindex was lowered */
 #define F_OWNED 0x20u           /* claimed by a loss record */
 
+/* A run of blocks with no gap of CLUSTER_GAP or more; see index_build. */
+struct cluster {
+    uintptr_t lo, span;  /* [lo, lo+span) covers its blocks */
+    uint32_t first_page; /* its page table starts at page[first_page] */
+};
+
 /* One run's state; lives on model_run's stack. */
 struct scan {
     struct hsnap_block *b;       /* the caller's array, sorted by addr */
     uint32_t n;
     uintptr_t lo, span;          /* [lo, lo+span) covers every block */
+    struct cluster *cl;          /* the lookup index, or NULL */
+    uint32_t ncl;
+    uint32_t *page;              /* per cluster: pages + 1 block indices */
+    size_t npage;
+    unsigned shift;              /* page size = 1 << shift */
     const struct model_ops *ops;
     size_t held, peak;           /* scratch bytes, for out->scratch_peak */
     uint32_t *work;              /* phase 1-2 worklist; n slots */
@@ -81,6 +92,38 @@ static void scratch_free(struct scan *s, void *p, size_t size)
 
 /* ---- block lookup ------------------------------------------------------ */
 
+/*
+ * Most words scanned are not pointers, and a binary search over a million
+ * blocks costs ~20 cache misses: 1.3 s for test_model's 1M case, whose data words
+ * mostly land in the heap but miss every block; with 256-byte pages, 0.23 s
+ * (1 KiB pages: 0.5 s; 128 B: 0.37 s, the table itself misses the cache).  So
+ * the blocks are split into clusters at gaps of >= 1 MiB (brk heap, thread
+ * arenas, big mmapped chunks), and each cluster gets a page table: page[p]
+ * is the first block that ends after page p starts.  The block holding w is
+ * then among page[p] .. page[p+1].  The page size grows until the table
+ * costs at most about 2 bytes per block; without a table (allocation failed)
+ * lookup falls back to one binary search over all blocks.
+ */
+#define CLUSTER_GAP (1u << 20)
+#define CLUSTER_MAX 1024u
+#define PAGE_SHIFT_MIN 8u
+
+/* The last block in [l, r) with addr <= w, or NONE. */
+static inline uint32_t find_last_le(const struct hsnap_block *b, uint32_t l, uint32_t r,
+                                    uintptr_t w)
+{
+    if (l >= r || b[l].addr > w)
+        return NONE;
+    while (r - l > 1) {
+        uint32_t m = l + (r - l) / 2;
+        if (b[m].addr <= w)
+            l = m;
+        else
+            r = m;
+    }
+    return l;
+}
+
 /* The block that word w points into (start or interior), or NONE.  A word
  * equal to start+size is past the block; a zero-size block owns only its
  * start. */
@@ -88,18 +131,104 @@ static inline uint32_t scan_lookup(const struct scan *s, uintptr_t w)
 {
     if (w - s->lo >= s->span)
         return NONE;
-    uint32_t l = 0, r = s->n; /* find the last block with addr <= w */
-    while (r - l > 1) {
-        uint32_t m = l + (r - l) / 2;
-        if (s->b[m].addr <= w)
-            l = m;
-        else
-            r = m;
+    uint32_t j;
+    if (!s->page) {
+        j = find_last_le(s->b, 0, s->n, w);
+    } else {
+        const struct cluster *c = s->cl;
+        if (s->ncl > 1) {
+            uint32_t l = 0, r = s->ncl;
+            while (r - l > 1) {
+                uint32_t m = l + (r - l) / 2;
+                if (s->cl[m].lo <= w)
+                    l = m;
+                else
+                    r = m;
+            }
+            c = &s->cl[l];
+        }
+        if (w - c->lo >= c->span)
+            return NONE;
+        const uint32_t *pg = s->page + c->first_page + ((w - c->lo) >> s->shift);
+        j = find_last_le(s->b, pg[0], pg[1] + 1, w);
     }
-    const struct hsnap_block *b = &s->b[l];
+    if (j == NONE)
+        return NONE;
+    const struct hsnap_block *b = &s->b[j];
     if (w - b->addr < b->size || w == b->addr)
-        return l;
+        return j;
     return NONE;
+}
+
+static inline uintptr_t block_end(const struct hsnap_block *b)
+{
+    return b->addr + (b->size ? b->size : 1);
+}
+
+/* Clusters at gaps of >= gap bytes; returns how many. */
+static uint32_t index_count(const struct scan *s, uintptr_t gap)
+{
+    uint32_t k = 1;
+    for (uint32_t i = 1; i < s->n; i++)
+        k += s->b[i].addr - block_end(&s->b[i - 1]) >= gap;
+    return k;
+}
+
+static void index_fill(struct scan *s, uintptr_t gap)
+{
+    uint32_t k = 0, first = 0;
+    size_t pos = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (i + 1 < s->n && s->b[i + 1].addr - block_end(&s->b[i]) < gap)
+            continue;
+        struct cluster *c = &s->cl[k++]; /* blocks first..i */
+        c->lo = s->b[first].addr;
+        c->span = block_end(&s->b[i]) - c->lo;
+        c->first_page = (uint32_t)pos;
+        size_t np = ((c->span - 1) >> s->shift) + 1;
+        uint32_t j = first;
+        for (size_t p = 0; p < np; p++) {
+            uintptr_t start = c->lo + ((uintptr_t)p << s->shift);
+            while (j < i && block_end(&s->b[j]) <= start)
+                j++;
+            s->page[pos++] = j;
+        }
+        s->page[pos++] = i; /* the last page's upper bound */
+        first = i + 1;
+    }
+}
+
+/* Build the index; on failure leave none (lookup still works). */
+static void index_build(struct scan *s)
+{
+    uintptr_t gap = CLUSTER_GAP;
+    uint32_t ncl;
+    while ((ncl = index_count(s, gap)) > CLUSTER_MAX)
+        gap <<= 1;
+    size_t budget = s->n / 2 + 4096, npage;
+    for (s->shift = PAGE_SHIFT_MIN;; s->shift++) {
+        npage = 0;
+        for (uint32_t i = 0, first = 0; i < s->n; i++) {
+            if (i + 1 < s->n && s->b[i + 1].addr - block_end(&s->b[i]) < gap)
+                continue;
+            npage += ((block_end(&s->b[i]) - s->b[first].addr - 1) >> s->shift) + 2;
+            first = i + 1;
+        }
+        if (npage <= budget || s->shift >= 8 * sizeof(uintptr_t) - 1)
+            break;
+    }
+    s->cl = scratch_alloc(s, ncl * sizeof(*s->cl));
+    s->page = scratch_alloc(s, npage * sizeof(uint32_t));
+    s->ncl = ncl;
+    s->npage = npage;
+    if (s->cl && s->page) {
+        index_fill(s, gap);
+        return;
+    }
+    scratch_free(s, s->cl, ncl * sizeof(*s->cl));
+    scratch_free(s, s->page, npage * sizeof(uint32_t));
+    s->cl = NULL;
+    s->page = NULL;
 }
 
 /* Count one reference to block j and remember its kind. */
@@ -533,6 +662,8 @@ static int rec_build(struct scan *s, struct model_result *out)
 
 static void scan_fini(struct scan *s)
 {
+    scratch_free(s, s->cl, s->ncl * sizeof(*s->cl));
+    scratch_free(s, s->page, s->npage * sizeof(uint32_t));
     scratch_free(s, s->work, (size_t)s->n * sizeof(uint32_t));
     scratch_free(s, s->ub, (size_t)s->u * sizeof(uint32_t));
     scratch_free(s, s->off, (size_t)s->u * sizeof(uint32_t));
@@ -561,6 +692,8 @@ int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roo
         return MODEL_EINVAL;
     struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops};
     int rc = scan_reset(&s);
+    if (!rc && n)
+        index_build(&s);
     if (!rc)
         rc = scan_live(&s, roots, nroots);
     if (!rc)
