@@ -11,7 +11,9 @@ SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
 SHIM_LIBS   := -lunwind -lz -ldl -pthread
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport
-CLI_LIBS    := -ldw -lelf -lz -lm -lstdc++  # libstdc++: __cxa_demangle for C++ names
+# libstdc++ provides __cxa_demangle (report/symbolize.c refers to it weakly, so
+# --no-as-needed keeps the library even though no strong reference needs it).
+CLI_LIBS    := -ldw -lelf -lz -lm -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_SRC := $(wildcard shim/*.c)
 CLI_SRC  := $(wildcard report/*.c)

@@ -43,6 +43,7 @@ struct stats {
     size_t nfr, capfr;
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
     struct strbuf id;            /* scratch: key identity being built */
+    char nofile[300];            /* scratch: "[module]" for a frame without a file */
 };
 
 static const char stats_shortopts[] = ":k:n:";
@@ -69,7 +70,8 @@ const char stats_help[] =
     "                     not only the allocation site\n"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions).\n"
-    "File names below the current directory are shown relative to it.\n";
+    "File names below the current directory are shown relative to it; a frame\n"
+    "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
 
 static int bad(char *err, size_t errlen, const char *what, const char *arg)
 {
@@ -217,6 +219,8 @@ void stats_free(struct stats *st)
 
 static const char *show_path(const struct stats *st, const char *file)
 {
+    if (strcmp(file, "??") == 0)
+        return file;
     if (st->cwdlen && strncmp(file, st->cwd, st->cwdlen) == 0 && file[st->cwdlen] == '/')
         return file + st->cwdlen + 1;
     return file;
@@ -306,17 +310,28 @@ static int sb_add(struct strbuf *b, const char *s, size_t n)
     return 0;
 }
 
+/* A frame's file as shown: relative to the cwd when below it, or
+ * "[module]" when there is no source file (no debug info), so that such
+ * frames still group by where they are instead of into one "??:0". */
+static const char *shown_file(struct stats *st, const struct sym_frame *f)
+{
+    if (strcmp(f->file, "??") != 0)
+        return show_path(st, f->file);
+    snprintf(st->nofile, sizeof(st->nofile), "[%s]", f->module);
+    return st->nofile;
+}
+
 /* The printed parts of frame f under the key type. */
-static void key_parts(const struct stats *st, const struct sym_frame *f, const char **name,
+static void key_parts(struct stats *st, const struct sym_frame *f, const char **name,
                       int *line)
 {
     *line = 0;
     switch (st->o.key) {
     case KEY_LINENO: *line = f->line; /* fall through */
-    case KEY_FILENAME: *name = show_path(st, f->file); break;
+    case KEY_FILENAME: *name = shown_file(st, f); break;
     case KEY_FUNCTION: *name = f->func; break;
     case KEY_MODULE: *name = f->module; break;
-    case KEY_TRACEBACK: *name = show_path(st, f->file); *line = f->line; break;
+    case KEY_TRACEBACK: *name = shown_file(st, f); *line = f->line; break;
     }
 }
 
