@@ -1,0 +1,66 @@
+# test_hooks.sh - every interposed function behaves as without the shim, and
+# its blocks are charged to the right call site with the right size; C++
+# new/delete are seen through libstdc++; only the interposed names and the
+# API are exported.
+. tests/shim/lib_shim.sh
+s_dump_build
+
+s_build alloc_all || t_fail alloc_all_builds "cc failed"
+out="$T/all.%p.hsnap"
+HEAPSNAP_OUTPUT=$out s_same alloc_all_same_output_and_status "$T/alloc_all"
+snap=$(ls "$T"/all.*.hsnap 2>/dev/null | head -1)
+if [ -z "$snap" ]; then
+  t_fail alloc_all_snapshot_written "no snapshot in $T"
+else
+  t_pass alloc_all_snapshot_written
+  s_dump "$snap" >"$T/all.dump" 2>"$T/all.dumperr"
+  t_status alloc_all_snapshot_valid 0 s_dump "$snap"
+  s_site_funcs "$T/alloc_all" "$T/all.dump" | sort >"$T/sites"
+  # function, live count, live bytes: each allocation function charged to its caller
+  for want in "keep_malloc 1 1000" "keep_calloc 1 2000" "keep_realloc 1 3000" \
+              "keep_rarray 1 4000" "keep_memalign 1 5000" "keep_pmalign 1 6000" \
+              "keep_aligned 1 7168" "keep_valloc 1 8000" "keep_pvalloc 1 9000" \
+              "loop_site 10 1110"; do
+    fn=${want%% *}
+    if grep -qx "$want" "$T/sites"; then t_pass "site_$fn"
+    else t_fail "site_$fn" "want '$want', have: $(grep "^$fn " "$T/sites" | tr '\n' ';')"; fi
+  done
+  # short-lived and failed allocations leave nothing live in edge_cases
+  if awk '$1=="edge_cases" && $2!=0 {bad=1} END{exit bad}' "$T/sites"; then t_pass edge_cases_leave_nothing_live
+  else t_fail edge_cases_leave_nothing_live "$(grep ^edge_cases "$T/sites" | tr '\n' ';')"; fi
+  # the realloc'd block is charged once, at the realloc call, with its new size
+  n=$(grep -c '^keep_realloc ' "$T/sites")
+  if [ "$n" -ge 1 ] && ! grep -q '^keep_realloc 1 10$' "$T/sites"; then t_pass realloc_charged_to_new_size
+  else t_fail realloc_charged_to_new_size "$(grep ^keep_realloc "$T/sites" | tr '\n' ';')"; fi
+  if grep -q '^meta .* foreign=0 ' "$T/all.dump"; then t_pass no_foreign_frees_in_own_program
+  else t_fail no_foreign_frees_in_own_program "$(head -1 "$T/all.dump")"; fi
+fi
+
+# C++: new/new[]/delete reach the hooks through libstdc++
+cat >"$T/cxx.cc" <<'CXX'
+#include <cstdio>
+struct Foo { char pad[48]; };
+static Foo *keep[7];
+__attribute__((noinline)) void make_foos() { for (int i = 0; i < 7; i++) keep[i] = new Foo; }
+__attribute__((noinline)) int *make_array() { return new int[100]; }
+int main() { make_foos(); int *a = make_array(); int *b = new int(3); delete b; std::printf("%d\n", a[0] * 0 + 1); return 0; }
+CXX
+if g++ -g -O0 -fno-omit-frame-pointer "$T/cxx.cc" -o "$T/cxx"; then
+  HEAPSNAP_OUTPUT="$T/cxx.hsnap" s_same cxx_same_output "$T/cxx"
+  s_dump "$T/cxx.hsnap" >"$T/cxx.dump" 2>&1
+  s_site_funcs "$T/cxx" "$T/cxx.dump" >"$T/cxx.sites"
+  if grep -q '^_Z9make_foosv 7 336$\|^make_foos() 7 336$' "$T/cxx.sites" &&
+     grep -q '^_Z10make_arrayv 1 400$\|^make_array() 1 400$' "$T/cxx.sites"; then t_pass cxx_new_charged_to_caller
+  else t_fail cxx_new_charged_to_caller "$(tr '\n' ';' <"$T/cxx.sites")"; fi
+else
+  t_skip cxx_new_charged_to_caller "g++ failed"
+fi
+
+# exports: only the interposed names and heapsnap_*
+nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
+printf '%s\n' aligned_alloc calloc free malloc malloc_usable_size memalign posix_memalign \
+  pvalloc realloc reallocarray valloc | sort >"$T/want_exports"
+grep '^heapsnap_' "$T/exports" >>"$T/want_exports"
+sort -o "$T/want_exports" "$T/want_exports"
+if cmp -s "$T/exports" "$T/want_exports" && grep -q '^heapsnap_take_snapshot$' "$T/exports"; then t_pass exports_only_hooks_and_api
+else t_fail exports_only_hooks_and_api "$(diff "$T/want_exports" "$T/exports" | tr '\n' ' ')"; fi

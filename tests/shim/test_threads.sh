@@ -1,0 +1,28 @@
+# test_threads.sh - 8 threads x 100k malloc/free with cross-thread frees:
+# same output and status, and the snapshot's books balance (every block of
+# the churn freed, the 80 kept blocks charged to keep_site); the same again
+# with the frame-pointer unwinder.
+. tests/shim/lib_shim.sh
+s_dump_build
+s_build threads || t_fail threads_builds "cc failed"
+
+for unwind in libunwind fp; do
+  rm -f "$T"/th.*.hsnap
+  HEAPSNAP_UNWIND=$unwind HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same "threads_same_output_$unwind" "$T/threads"
+  snap=$(ls "$T"/th.*.hsnap 2>/dev/null | head -1)
+  if [ -z "$snap" ] || ! s_dump "$snap" >"$T/th.dump" 2>"$T/th.err"; then
+    t_fail "threads_snapshot_valid_$unwind" "$(cat "$T/th.err" 2>/dev/null)"; continue
+  fi
+  t_pass "threads_snapshot_valid_$unwind"
+  s_site_funcs "$T/threads" "$T/th.dump" >"$T/th.sites"
+  # keep_site: one site per thread size (1000..1007), 10 blocks each
+  got=$(awk '$1=="keep_site" {n+=$2; b+=$3} END {print n+0, b+0}' "$T/th.sites")
+  if [ "$got" = "80 80280" ]; then t_pass "threads_kept_blocks_$unwind"
+  else t_fail "threads_kept_blocks_$unwind" "keep_site: $got, want '80 80280'"; fi
+  # the churn in worker leaves nothing live, and it was all seen
+  got=$(awk '$1=="worker" {n+=$2; t+=$4} END {print n+0, t+0}' "$T/th.sites" )
+  sites=$(grep -c '^site ' "$T/th.dump")
+  allocs=$(sed -n 's/.* allocs=\([0-9]*\) .*/\1/p' "$T/th.dump")
+  if [ "${got%% *}" = 0 ] && [ "${allocs:-0}" -ge 800080 ]; then t_pass "threads_churn_balanced_$unwind"
+  else t_fail "threads_churn_balanced_$unwind" "worker live/total: $got, allocs=$allocs, sites=$sites"; fi
+done

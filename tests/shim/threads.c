@@ -1,0 +1,91 @@
+/*
+ * threads.c - 8 threads x 100k malloc/free, half of the frees done by the
+ * neighbour thread (cross-thread frees through a lock-protected mailbox).
+ * Each thread finally keeps 10 blocks of (1000 + its index) bytes from
+ * keep_site.  Prints a checksum that does not depend on scheduling.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define THREADS 8
+#define OPS 100000
+#define BOX 64
+
+struct mailbox {
+    pthread_mutex_t lock;
+    void *slot[BOX];
+    int n;
+};
+
+static struct mailbox box[THREADS];
+static void *kept[THREADS][10];
+static uint64_t sums[THREADS];
+
+/* Hands p to the neighbour; frees it here if the mailbox is full. */
+static void post(int to, void *p)
+{
+    struct mailbox *b = &box[to];
+    pthread_mutex_lock(&b->lock);
+    if (b->n < BOX) {
+        b->slot[b->n++] = p;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&b->lock);
+    free(p);
+}
+
+static void drain(int me)
+{
+    struct mailbox *b = &box[me];
+    pthread_mutex_lock(&b->lock);
+    while (b->n)
+        free(b->slot[--b->n]);
+    pthread_mutex_unlock(&b->lock);
+}
+
+__attribute__((noinline)) static void keep_site(int me)
+{
+    for (int i = 0; i < 10; i++)
+        kept[me][i] = malloc(1000 + (size_t)me);
+}
+
+static void *worker(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    for (int i = 0; i < OPS; i++) {
+        size_t n = 1 + (size_t)(i * 7 + me) % 512;
+        unsigned char *p = malloc(n);
+        memset(p, i & 0xff, n);
+        sums[me] += p[n - 1];
+        if (i & 1)
+            post((me + 1) % THREADS, p);
+        else
+            free(p);
+        if ((i & 255) == 0)
+            drain(me);
+    }
+    drain(me);
+    keep_site(me);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_mutex_init(&box[i].lock, NULL);
+    for (intptr_t i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, worker, (void *)i);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        drain(i);
+    uint64_t total = 0;
+    for (int i = 0; i < THREADS; i++)
+        total += sums[i];
+    printf("checksum %llu\n", (unsigned long long)total);
+    return 0;
+}
