@@ -27,8 +27,9 @@
  *                leak it reaches that no earlier root claimed.
  *
  * Every block's words contribute to refcounts exactly once (phase 1, 2 or 3).
- * Scratch, in bytes per block: 4n for the worklist (freed after phase 2),
- * then 24u + 4E for the u leaks and their E edges, plus a bitmap.
+ * Scratch: at most 2n bytes for the lookup index (below), 4n for the
+ * worklist (freed after phase 2), then 20u + 4E for the u leaks and their E
+ * edges, and a bit per leak component.
  */
 #include "model.h"
 
@@ -68,7 +69,7 @@ struct scan {
     uint32_t *rindex;            /* Pearce's rindex, then DONE_BIT|comp */
     uint32_t *stk;               /* shared stacks, then the BFS queue */
     uint32_t ncomp;
-    uint64_t *srcmap;            /* 2 bits per comp: has in-edge, seen */
+    uint64_t *inmap;             /* 1 bit per comp: has an in-edge */
 };
 
 static void *scratch_alloc(struct scan *s, size_t size)
@@ -165,68 +166,52 @@ static inline uintptr_t block_end(const struct hsnap_block *b)
     return b->addr + (b->size ? b->size : 1);
 }
 
-/* Clusters at gaps of >= gap bytes; returns how many. */
-static uint32_t index_count(const struct scan *s, uintptr_t gap)
+/* Walk the clusters (split at gaps of >= gap bytes) at the current page
+ * size: count clusters and table entries, and fill them if allocated. */
+static size_t index_walk(struct scan *s, uintptr_t gap, uint32_t *ncl)
 {
-    uint32_t k = 1;
-    for (uint32_t i = 1; i < s->n; i++)
-        k += s->b[i].addr - block_end(&s->b[i - 1]) >= gap;
-    return k;
-}
-
-static void index_fill(struct scan *s, uintptr_t gap)
-{
-    uint32_t k = 0, first = 0;
     size_t pos = 0;
-    for (uint32_t i = 0; i < s->n; i++) {
+    *ncl = 0;
+    for (uint32_t i = 0, first = 0; i < s->n; i++) {
         if (i + 1 < s->n && s->b[i + 1].addr - block_end(&s->b[i]) < gap)
             continue;
-        struct cluster *c = &s->cl[k++]; /* blocks first..i */
-        c->lo = s->b[first].addr;
-        c->span = block_end(&s->b[i]) - c->lo;
-        c->first_page = (uint32_t)pos;
-        size_t np = ((c->span - 1) >> s->shift) + 1;
-        uint32_t j = first;
-        for (size_t p = 0; p < np; p++) {
-            uintptr_t start = c->lo + ((uintptr_t)p << s->shift);
-            while (j < i && block_end(&s->b[j]) <= start)
-                j++;
-            s->page[pos++] = j;
+        uintptr_t lo = s->b[first].addr, span = block_end(&s->b[i]) - lo;
+        size_t np = ((span - 1) >> s->shift) + 1;
+        if (s->page) { /* blocks first..i */
+            s->cl[*ncl] = (struct cluster){lo, span, (uint32_t)pos};
+            for (size_t p = 0, j = first; p < np; p++) {
+                while (j < i && block_end(&s->b[j]) <= lo + ((uintptr_t)p << s->shift))
+                    j++;
+                s->page[pos + p] = (uint32_t)j;
+            }
+            s->page[pos + np] = i; /* the last page's upper bound */
         }
-        s->page[pos++] = i; /* the last page's upper bound */
+        pos += np + 1;
+        (*ncl)++;
         first = i + 1;
     }
+    return pos;
 }
 
 /* Build the index; on failure leave none (lookup still works). */
 static void index_build(struct scan *s)
 {
     uintptr_t gap = CLUSTER_GAP;
-    uint32_t ncl;
-    while ((ncl = index_count(s, gap)) > CLUSTER_MAX)
+    size_t budget = s->n / 2 + 4096;
+    s->shift = PAGE_SHIFT_MIN;
+    for (index_walk(s, gap, &s->ncl); s->ncl > CLUSTER_MAX; index_walk(s, gap, &s->ncl))
         gap <<= 1;
-    size_t budget = s->n / 2 + 4096, npage;
-    for (s->shift = PAGE_SHIFT_MIN;; s->shift++) {
-        npage = 0;
-        for (uint32_t i = 0, first = 0; i < s->n; i++) {
-            if (i + 1 < s->n && s->b[i + 1].addr - block_end(&s->b[i]) < gap)
-                continue;
-            npage += ((block_end(&s->b[i]) - s->b[first].addr - 1) >> s->shift) + 2;
-            first = i + 1;
-        }
-        if (npage <= budget || s->shift >= 8 * sizeof(uintptr_t) - 1)
-            break;
-    }
-    s->cl = scratch_alloc(s, ncl * sizeof(*s->cl));
-    s->page = scratch_alloc(s, npage * sizeof(uint32_t));
-    s->ncl = ncl;
-    s->npage = npage;
+    while ((s->npage = index_walk(s, gap, &s->ncl)) > budget &&
+           s->shift < 8 * sizeof(uintptr_t) - 1)
+        s->shift++;
+    s->cl = scratch_alloc(s, s->ncl * sizeof(*s->cl));
+    s->page = scratch_alloc(s, s->npage * sizeof(uint32_t));
     if (s->cl && s->page) {
-        index_fill(s, gap);
+        index_walk(s, gap, &s->ncl);
         return;
     }
-    scratch_free(s, s->cl, ncl * sizeof(*s->cl));
-    scratch_free(s, s->page, npage * sizeof(uint32_t));
+    scratch_free(s, s->cl, s->ncl * sizeof(*s->cl));
+    scratch_free(s, s->page, s->npage * sizeof(uint32_t));
     s->cl = NULL;
     s->page = NULL;
 }
@@ -266,7 +251,7 @@ static int scan_reset(struct scan *s)
         struct hsnap_block *b = &s->b[i];
         if (b->addr + b->size < b->addr || (i && b->addr < end))
             return MODEL_EINVAL;
-        end = b->addr + (b->size ? b->size : 1);
+        end = block_end(b);
         if (b->cls != HSNAP_CLASS_IGNORED)
             b->cls = HSNAP_CLASS_UNKNOWN;
         b->refcount = 0;
@@ -503,57 +488,41 @@ static inline uint32_t comp_of(const struct scan *s, uint32_t v)
     return s->rindex[v] & ~DONE_BIT;
 }
 
-/* srcmap bit 2c: component c has an edge from another; 2c+1: seen. */
-static inline int srcmap_get(const struct scan *s, uint32_t c, int bit)
+/* inmap bit c: component c has an edge from another component. */
+static inline int inmap_get(const struct scan *s, uint32_t c)
 {
-    uint64_t k = 2 * (uint64_t)c + bit;
-    return (s->srcmap[k / 64] >> (k % 64)) & 1;
+    return (s->inmap[c / 64] >> (c % 64)) & 1;
 }
 
-static inline void srcmap_set(struct scan *s, uint32_t c, int bit)
+static size_t inmap_bytes(const struct scan *s)
 {
-    uint64_t k = 2 * (uint64_t)c + bit;
-    s->srcmap[k / 64] |= 1ull << (k % 64);
+    return ((size_t)s->ncomp + 63) / 64 * sizeof(uint64_t);
 }
 
-static inline void srcmap_clear(struct scan *s, uint32_t c, int bit)
-{
-    uint64_t k = 2 * (uint64_t)c + bit;
-    s->srcmap[k / 64] &= ~(1ull << (k % 64));
-}
-
-static size_t srcmap_bytes(const struct scan *s)
-{
-    return ((2 * (size_t)s->ncomp + 63) / 64) * sizeof(uint64_t);
-}
-
-/* Mark the components something else points into; count records and the
- * members of the cycle records. */
+/* Mark the components something else points into; count the records (one
+ * per other component) and the members of the cycle records. */
 static int rec_count(struct scan *s, size_t *nrec, size_t *nmem)
 {
-    s->srcmap = scratch_alloc(s, srcmap_bytes(s));
-    if (!s->srcmap)
+    s->inmap = scratch_alloc(s, inmap_bytes(s));
+    if (!s->inmap)
         return MODEL_ENOMEM;
-    memset(s->srcmap, 0, srcmap_bytes(s));
+    memset(s->inmap, 0, inmap_bytes(s));
     for (uint32_t v = 0; v < s->u; v++)
-        for (uint32_t e = s->off[v]; s->edge[e] != SENT; e++)
-            if (comp_of(s, s->edge[e]) != comp_of(s, v))
-                srcmap_set(s, comp_of(s, s->edge[e]), 0);
-    *nrec = *nmem = 0;
-    for (uint32_t v = 0; v < s->u; v++) {
-        uint32_t c = comp_of(s, v);
-        if (srcmap_get(s, c, 0))
-            continue;
-        *nmem += s->b[s->ub[v]].cls == HSNAP_CLASS_CYCLE;
-        if (!srcmap_get(s, c, 1)) {
-            srcmap_set(s, c, 1);
-            (*nrec)++;
+        for (uint32_t e = s->off[v]; s->edge[e] != SENT; e++) {
+            uint32_t c = comp_of(s, s->edge[e]);
+            if (c != comp_of(s, v))
+                s->inmap[c / 64] |= 1ull << (c % 64);
         }
-    }
+    *nrec = s->ncomp;
+    for (size_t k = 0; k < inmap_bytes(s) / sizeof(uint64_t); k++)
+        *nrec -= (size_t)__builtin_popcountll(s->inmap[k]);
+    *nmem = 0;
+    for (uint32_t v = 0; v < s->u; v++)
+        *nmem += !inmap_get(s, comp_of(s, v)) && s->b[s->ub[v]].cls == HSNAP_CLASS_CYCLE;
     return MODEL_OK;
 }
 
-static void rec_own(struct scan *s, struct model_record *r, uint32_t v)
+static void rec_own(struct scan *s, struct hsnap_leak_record *r, uint32_t v)
 {
     const struct hsnap_block *b = &s->b[s->ub[v]];
     if (!r->own_blocks || b->refcount < r->ref_min)
@@ -566,7 +535,7 @@ static void rec_own(struct scan *s, struct model_record *r, uint32_t v)
 
 /* Claim, breadth first from v, every unclaimed leak v reaches.  Members of
  * v's own component are the record's own blocks; the rest are indirect. */
-static void rec_claim(struct scan *s, struct model_record *r, uint32_t v)
+static void rec_claim(struct scan *s, struct hsnap_leak_record *r, uint32_t v)
 {
     uint32_t head = 0, tail = 0, c = comp_of(s, v);
     s->b[s->ub[v]].flags |= F_OWNED;
@@ -637,11 +606,9 @@ static int rec_build(struct scan *s, struct model_result *out)
     if (rc)
         return rc;
     for (uint32_t v = 0; v < s->u; v++) { /* address order */
-        uint32_t c = comp_of(s, v);
-        if (srcmap_get(s, c, 0) || !srcmap_get(s, c, 1))
+        if (inmap_get(s, comp_of(s, v)) || (s->b[s->ub[v]].flags & F_OWNED))
             continue; /* not a source, or its record is made */
-        srcmap_clear(s, c, 1);
-        struct model_record *r = &out->records[k++];
+        struct hsnap_leak_record *r = &out->records[k++];
         r->root = s->ub[v];
         r->cls = s->b[s->ub[v]].cls;
         rec_claim(s, r, v);
@@ -670,8 +637,7 @@ static void scan_fini(struct scan *s)
     scratch_free(s, s->edge, s->nedge * sizeof(uint32_t));
     scratch_free(s, s->rindex, (size_t)s->u * sizeof(uint32_t));
     scratch_free(s, s->stk, (size_t)s->u * sizeof(uint32_t));
-    if (s->srcmap)
-        scratch_free(s, s->srcmap, srcmap_bytes(s));
+    scratch_free(s, s->inmap, s->inmap ? inmap_bytes(s) : 0);
 }
 
 static void model_totals(const struct scan *s, struct model_result *out)
@@ -723,40 +689,21 @@ void model_result_free(struct model_result *out, const struct model_ops *ops)
 
 /* ---- the LEAKS section --------------------------------------------------- */
 
-static unsigned char *put(unsigned char *p, const void *v, size_t len)
-{
-    memcpy(p, v, len);
-    return p + len;
-}
-
 size_t model_result_encode(const struct model_result *r, void *buf, size_t cap)
 {
-    size_t need = sizeof(struct hsnap_leaks_head) +
-                  MODEL_NCLASS * sizeof(struct hsnap_leak_total) +
-                  r->nrecords * sizeof(struct hsnap_leak_record) +
-                  r->nmembers * sizeof(uint32_t);
-    if (!buf || cap < need)
-        return need;
     struct hsnap_leaks_head h = {
         .nclass = MODEL_NCLASS, .nrecords = (uint32_t)r->nrecords,
         .nmembers = (uint32_t)r->nmembers, .unstopped = r->unstopped,
         .scan_ns = r->scan_ns, .scratch_bytes = r->scratch_peak};
-    unsigned char *p = put(buf, &h, sizeof(h));
-    for (int c = 0; c < MODEL_NCLASS; c++) {
-        struct hsnap_leak_total t = {r->total[c].bytes, r->total[c].blocks};
-        p = put(p, &t, sizeof(t));
-    }
-    for (size_t i = 0; i < r->nrecords; i++) {
-        const struct model_record *m = &r->records[i];
-        struct hsnap_leak_record e = {
-            .root = m->root, .cls = m->cls, .members_off = m->members_off,
-            .nmembers = m->nmembers, .own_bytes = m->own_bytes,
-            .own_blocks = m->own_blocks, .indirect_bytes = m->indirect_bytes,
-            .indirect_blocks = m->indirect_blocks, .ref_min = m->ref_min,
-            .ref_max = m->ref_max};
-        p = put(p, &e, sizeof(e));
-    }
-    if (r->nmembers)
-        put(p, r->members, r->nmembers * sizeof(uint32_t));
+    size_t lens[4] = {sizeof(h), sizeof(r->total),
+                      r->nrecords * sizeof(*r->records), r->nmembers * sizeof(uint32_t)};
+    const void *parts[4] = {&h, r->total, r->records, r->members};
+    size_t need = lens[0] + lens[1] + lens[2] + lens[3];
+    if (!buf || cap < need)
+        return need;
+    unsigned char *p = buf;
+    for (int k = 0; k < 4; p += lens[k], k++)
+        if (lens[k])
+            memcpy(p, parts[k], lens[k]);
     return need;
 }

@@ -63,36 +63,18 @@ struct model_ops {
 #define MODEL_BF_KEEP 0x0fu /* the bits above; the rest is scratch */
 
 /*
- * One loss record: a leak root (a direct leak, or a leaked cycle that no
- * other leaked block points into) and everything it owns.  Every direct,
- * indirect and cycle block belongs to exactly one record, so the records'
- * sums equal the class totals.  Where two roots reach the same block, the
- * root with the lower address owns it.
+ * Loss records and class totals are the LEAKS section's own structs
+ * (hsnap_format.h): struct hsnap_leak_record, one per leak root (a direct
+ * leak, or a leaked cycle no other leaked block points into) with what it
+ * owns, and struct hsnap_leak_total.  Every direct, indirect and cycle block
+ * belongs to exactly one record, so the records' sums equal the class
+ * totals; where two roots reach the same block, the lower address owns it.
  */
-struct model_record {
-    uint32_t root;           /* block index: the direct leak, or the cycle's
-                                lowest-address member */
-    uint32_t cls;            /* HSNAP_CLASS_DIRECT or HSNAP_CLASS_CYCLE */
-    uint32_t members_off;    /* cycle: first member in model_result.members */
-    uint32_t nmembers;       /* cycle: member count (= own_blocks); else 0 */
-    uint64_t own_bytes;      /* the root block, or all cycle members */
-    uint64_t own_blocks;     /* 1, or the cycle's size */
-    uint64_t indirect_bytes; /* owned blocks outside the root itself */
-    uint64_t indirect_blocks;
-    uint32_t ref_min;        /* refcount range over the own blocks */
-    uint32_t ref_max;
-};
-
-struct model_total {
-    uint64_t bytes;
-    uint64_t blocks;
-};
-
 #define MODEL_NCLASS (HSNAP_CLASS_IGNORED + 1)
 
 struct model_result {
-    struct model_total total[MODEL_NCLASS]; /* by enum hsnap_class */
-    struct model_record *records;           /* ordered by root address */
+    struct hsnap_leak_total total[MODEL_NCLASS]; /* by enum hsnap_class */
+    struct hsnap_leak_record *records;           /* ordered by root address */
     size_t nrecords;
     uint32_t *members;   /* cycle members, each cycle in cycle order */
     size_t nmembers;

@@ -148,7 +148,7 @@ static int records_add_up(const struct model_result *r)
         bytes += r->records[i].own_bytes + r->records[i].indirect_bytes;
         blocks += r->records[i].own_blocks + r->records[i].indirect_blocks;
     }
-    const struct model_total *t = r->total;
+    const struct hsnap_leak_total *t = r->total;
     return bytes == t[HSNAP_CLASS_DIRECT].bytes + t[HSNAP_CLASS_INDIRECT].bytes +
                         t[HSNAP_CLASS_CYCLE].bytes &&
            blocks == t[HSNAP_CLASS_DIRECT].blocks + t[HSNAP_CLASS_INDIRECT].blocks +
