@@ -62,8 +62,8 @@ if fx_profile "$T/newdelete.hsnap" "$FX/newdelete" && [ -s "$T/newdelete.hsnap" 
     if grep -Eq 'operator new|_Zn[wa]m|^malloc|^aligned_alloc' "$T/top_newdelete_function.txt"; then
       t_fail top_newdelete_function "a site is charged to the allocator, not its caller"
       sed 's/^/    /' "$T/top_newdelete_function.txt" | head -20
-    elif ! grep -qx 'main: size=529 B, count=5, average=106 B' "$T/top_newdelete_function.txt"; then
-      t_fail top_newdelete_function "no 'main: size=529 B, count=5' line (new Foo, int[25], nothrow, Big, Foo[3])"
+    elif ! grep -qx 'main: size=730 B, count=6, average=122 B' "$T/top_newdelete_function.txt"; then
+      t_fail top_newdelete_function "want 'main: size=730 B, count=6' (Foo, int[25], nothrow char[77], Big, Foo[3], string)"
       sed 's/^/    /' "$T/top_newdelete_function.txt" | head -20
     else t_pass top_newdelete_function; fi
   fi
