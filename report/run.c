@@ -238,8 +238,8 @@ static void run_report(const char *manifest, const char *cmd)
     if (f)
         fclose(f);
     if (!seen)
-        fprintf(stderr, "heapsnap: %s wrote no snapshot (statically linked, or setuid?)\n",
-                cmd);
+        fprintf(stderr, "heapsnap: no snapshot was written by %s (it left through _exit or a "
+                        "signal, or it ignores LD_PRELOAD)\n", cmd);
     free(seen);
 }
 
