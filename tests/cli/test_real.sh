@@ -38,12 +38,18 @@ symbolized() {
   else t_fail "real_${name}_symbolized" "no function name: $(head -5 "$T/$name.top" | tr '\n' '|')"; fi
 }
 
+# Debian's interpreter, not a version-manager wrapper script found first in PATH.
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 py='x = [str(i) * 10 for i in range(100000)]; d = {s: len(s) for s in x[::7]}; print(len(x), sum(d.values()))'
-same python python3 -c "$py"
+same python "$PY" -c "$py"
 symbolized python function
-same python_malloc env PYTHONMALLOC=malloc python3 -c "$py"
+same python_malloc env PYTHONMALLOC=malloc "$PY" -c "$py"
 symbolized python_malloc function
-same python_exit3 python3 -c 'import sys; print("bye"); sys.exit(3)'
+# With PYTHONMALLOC=malloc each of the 100000 strings is a malloc the shim saw.
+n=$("$HEAPSNAP" info "$T"/python_malloc/*.hsnap 2>/dev/null | sed -n 's/^total: *\([0-9]*\) allocations.*/\1/p' | head -1)
+[ "${n:-0}" -ge 100000 ] && t_pass real_python_malloc_sees_objects \
+  || t_fail real_python_malloc_sees_objects "info says ${n:-no} allocations, want >= 100000"
+same python_exit3 "$PY" -c 'import sys; print("bye"); sys.exit(3)'
 
 awk 'BEGIN { for (i = 0; i < 100000; i++) printf "line %d %d\n", (i * 7919) % 100003, i }' >"$T/lines.txt"
 same sort env LC_ALL=C sort "$T/lines.txt"
