@@ -72,10 +72,16 @@ HEAPSNAP_INTERVAL=1 HEAPSNAP_OUTPUT="$T/i.%p.%n.hsnap" s_same interval_same_outp
 n=0; exitsnap=0
 for f in "$T"/i.*.hsnap; do
   [ -e "$f" ] && s_dump "$f" >"$f.dump" 2>&1 || continue
-  case $(s_meta "$f.dump" reason) in 3) n=$((n + 1)) ;; 1) exitsnap=1 ;; esac
+  case $(s_meta "$f.dump" reason) in
+    3) n=$((n + 1)) ;;
+    1) exitsnap=1; points=$(sed -n 's/^timeline //p' "$f.dump") ;;
+  esac
 done
 if [ "$n" -ge 3 ] && [ "$exitsnap" = 1 ]; then t_pass interval_snapshots
 else t_fail interval_snapshots "$n interval snapshots, exit snapshot: $exitsnap"; fi
+# 500 allocations over 5 s: the timeline gets a point every 64th allocation
+if [ "${points:-0}" -ge 4 ]; then t_pass timeline_points_recorded
+else t_fail timeline_points_recorded "${points:-none} points"; fi
 
 # ---- fatal signals: snapshot, then the same death
 for how in segv abort; do
