@@ -46,6 +46,9 @@ if fx_profile "$T/allocfns.hsnap" "$FX/allocfns" && [ -s "$T/allocfns.hsnap" ]; 
   golden top_allocfns_lineno "$A" --key lineno -n 0
   golden top_allocfns_function "$A" --key function
   golden top_allocfns_filename "$A" --key filename
+  golden top_allocfns_module "$A" --key module
+  # each trace has one frame in allocfns.c (main): cumulative == lineno there
+  golden_only allocfns.c top_allocfns_cumulative "$A" --key lineno --cumulative -n 0
 else
   t_fail top_allocfns_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"
 fi
