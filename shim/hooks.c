@@ -331,18 +331,21 @@ HS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 /* The memalign-like family shares one tracking wrapper. */
 enum hook_kind { HOOK_MEMALIGN, HOOK_ALIGNED_ALLOC, HOOK_VALLOC, HOOK_PVALLOC };
 
+/* The real function, or its equivalent through memalign when the allocator
+ * in the chain lacks it. */
 static void *hook_call_aligned(enum hook_kind k, size_t align, size_t n)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
     switch (k) {
     case HOOK_ALIGNED_ALLOC:
         return real.aligned_alloc ? real.aligned_alloc(align, n) : real.memalign(align, n);
     case HOOK_VALLOC:
-        return real.valloc ? real.valloc(n) : real.memalign(page, n);
-    case HOOK_PVALLOC:
+        return real.valloc ? real.valloc(n) : real.memalign((size_t)getpagesize(), n);
+    case HOOK_PVALLOC: {
+        size_t page = (size_t)getpagesize();
         if (real.pvalloc)
             return real.pvalloc(n);
         return real.memalign(page, n ? (n + page - 1) & ~(page - 1) : page);
+    }
     default:
         return real.memalign(align, n);
     }
