@@ -44,9 +44,9 @@ int cmd_diff(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "diff: out of memory");
         rc = 2;
     }
+    stats_free(old); /* their symbolizers point into the snaps */
+    stats_free(cur);
     snap_free(&so);
     snap_free(&sn);
-    stats_free(old);
-    stats_free(cur);
     return rc;
 }

@@ -44,6 +44,8 @@ struct stats {
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
     struct strbuf id;            /* scratch: key identity being built */
     char nofile[300];            /* scratch: "[module]" for a frame without a file */
+    struct symbolizer **syms;    /* one per distinct module map seen */
+    size_t nsyms;
 };
 
 static const char stats_shortopts[] = ":k:n:";
@@ -209,6 +211,9 @@ void stats_free(struct stats *st)
         HASH_DEL(st->groups, e);
         entry_free(e);
     }
+    for (size_t i = 0; i < st->nsyms; i++)
+        sym_free(st->syms[i]);
+    free(st->syms);
     free(st->sorted);
     free(st->fr);
     free(st->id.p);
@@ -424,12 +429,22 @@ int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z)
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen)
 {
-    struct symbolizer *z = sym_new(s);
-    int rc = z ? stats_add(st, s, z) : -1;
-    if (rc < 0)
+    struct symbolizer *z = NULL;
+    for (size_t i = 0; i < st->nsyms && !z; i++)
+        if (sym_same_map(st->syms[i], s))
+            z = st->syms[i];
+    if (!z) {
+        struct symbolizer **p = realloc(st->syms, (st->nsyms + 1) * sizeof(*p));
+        if (p)
+            st->syms = p;
+        if (p && (z = sym_new(s)))
+            st->syms[st->nsyms++] = z;
+    }
+    if (!z || stats_add(st, s, z) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
-    sym_free(z);
-    return rc;
+        return -1;
+    }
+    return 0;
 }
 
 int stats_compare(struct stats *newer, struct stats *older)

@@ -59,7 +59,8 @@ void stats_free(struct stats *st);
 /* Adds every live trace of s (symbolized through z). -1 when out of memory. */
 int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z);
 
-/* stats_add with a symbolizer of its own; -1 with "PATH: out of memory". */
+/* stats_add through a symbolizer kept by st and shared by snapshots with the
+ * same module map; s must outlive st.  -1 with "PATH: out of memory". */
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen);
 

@@ -35,4 +35,8 @@ int sym_lookup(struct symbolizer *z, uint64_t ip, const struct sym_frame **out);
 
 void sym_free(struct symbolizer *z);
 
+/* 1 if s has exactly z's module map (paths, biases, ranges): the processes of
+ * a fork tree share one, so their snapshots can share one symbolizer. */
+int sym_same_map(const struct symbolizer *z, const struct snap *s);
+
 #endif

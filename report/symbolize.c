@@ -316,3 +316,17 @@ int sym_lookup(struct symbolizer *z, uint64_t ip, const struct sym_frame **out)
     *out = e->frames;
     return e->n;
 }
+
+int sym_same_map(const struct symbolizer *z, const struct snap *s)
+{
+    const struct snap *t = z->snap;
+    if (t->nmodules != s->nmodules)
+        return 0;
+    for (uint32_t i = 0; i < s->nmodules; i++) {
+        const struct snap_module *a = &t->modules[i], *b = &s->modules[i];
+        if (a->bias != b->bias || a->lo != b->lo || a->hi != b->hi ||
+            strcmp(a->path, b->path) != 0)
+            return 0;
+    }
+    return 1;
+}

@@ -46,9 +46,9 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     }
+    stats_free(st); /* its symbolizers point into snaps */
     for (int i = 0; snaps && i < n; i++)
         snap_free(&snaps[i]);
     free(snaps);
-    stats_free(st);
     return rc;
 }
