@@ -1,0 +1,329 @@
+#!/usr/bin/env bash
+# scripts/bench.sh - the benchmark of issue 4 (and the core issue's speed floor).
+#
+# Builds the workloads in tests/bench/ as the project's own programs (-O2 -g,
+# once without and once with frame pointers), then runs each one plain, under
+# heaptrack, and under heapsnap in each of its modes, ALTERNATING the tools
+# within a round so that drift on the machine hits them all alike, for N rounds.
+# It prints, per workload, the median wall time and peak RSS of each tool, the
+# ratio to the plain run, and heapsnap's overhead as a fraction of heaptrack's,
+# (hs - 1) / (ht - 1).  Every workload prints a "checksum ..." line; a run
+# under a tool whose checksum differs from the plain run's, or that exits
+# non-zero, is a loud error in the table and makes the script exit 1.
+#
+#   --quick        1 round, small sizes (about 2 minutes)
+#   --smoke        1 round, tiny sizes, short time-outs: proves the script works
+#                  (under 30 s); asserts nothing about timings
+#   --rounds N     rounds (default 3, or 1 with --quick/--smoke)
+#   --md FILE      also write the results as Markdown to FILE
+#   --only PAT     run only the workloads whose name contains PAT
+#   --preload      run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`
+#   --no-install   do not call scripts/install-deps.sh bench
+#
+# Wall time is measured by the shell around the whole command (heaptrack's
+# includes its heaptrack_interpret pipe); peak RSS is GNU time's %M, the largest
+# single process of the command's tree.  Exit: 0 all ran and matched, 1 a tool
+# failed or changed a workload's output, 2 trouble (a workload does not build
+# or fails on its own).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+SIZE=full ROUNDS="" MD="" ONLY="" PRELOAD=0 INSTALL=1 ARGS="$*"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) [ "$SIZE" = smoke ] || SIZE=quick ;;
+    --smoke) SIZE=smoke ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --md) MD=$2; shift ;;
+    --only) ONLY=$2; shift ;;
+    --preload) PRELOAD=1 ;;
+    --no-install) INSTALL=0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$SIZE" in full) : "${ROUNDS:=3}"; TMO=300 ;; quick) : "${ROUNDS:=1}"; TMO=60 ;; smoke) : "${ROUNDS:=1}"; TMO=15 ;; esac
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "bench.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
+
+BIN=$ROOT/$BUILD/bench
+WORK=$(mktemp -d /tmp/heapsnap-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+RESULTS=$WORK/results            # one line per run: workload mode round wall_us rss_kb status
+: >"$RESULTS"
+T_START=$SECONDS
+
+say() { echo "bench: $*" >&2; }
+
+# ---------------------------------------------------------------- set-up
+bench_setup() {
+  if [ "$INSTALL" = 1 ]; then
+    scripts/install-deps.sh bench || say "install-deps.sh bench failed; running with what is there"
+  fi
+  if ! make --no-print-directory -s all >"$WORK/make.log" 2>&1; then
+    say "make failed (heapsnap columns may be missing): $(tail -n 3 "$WORK/make.log" | tr '\n' ' ')"
+  fi
+  HS_SHIM=$ROOT/$BUILD/libheapsnap.so HS_CLI=$ROOT/$BUILD/heapsnap
+  [ -f "$HS_SHIM" ] || { say "no $BUILD/libheapsnap.so yet: heapsnap columns are skipped"; HS_SHIM=""; }
+  if [ "$PRELOAD" = 0 ] && [ ! -x "$HS_CLI" ]; then PRELOAD=1; fi
+  HAVE_HT=0; command -v heaptrack >/dev/null && HAVE_HT=1
+  HAVE_VG=0; command -v valgrind >/dev/null && HAVE_VG=1
+  [ -x /usr/bin/time ] || { say "/usr/bin/time is missing (apt-get install time)"; exit 2; }
+  PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3 || true)
+  SQLITE=$(command -v sqlite3 || true)
+}
+
+# Each C/C++ workload is built twice: NAME without frame pointers (what -O2
+# gives on x86-64, the default everywhere) and NAME.fp with them.
+bench_build() {
+  mkdir -p "$BIN"
+  local src name cc fl
+  for src in tests/bench/*.c tests/bench/*.cc; do
+    [ -e "$src" ] || continue
+    name=$(basename "${src%.*}")
+    case "$src" in *.cc) cc=${CXX:-g++} ;; *) cc=${CC:-gcc} ;; esac
+    for fl in "-fomit-frame-pointer:" "-fno-omit-frame-pointer:.fp"; do
+      if ! $cc -O2 -g -Wall -pthread "${fl%%:*}" "$src" -o "$BIN/$name${fl#*:}" 2>"$WORK/cc.log"; then
+        say "cannot build $src: $(head -c 300 "$WORK/cc.log")"; exit 2
+      fi
+    done
+  done
+  sed "s/@ROWS@/$(wl_size sqlite)/" tests/bench/sqlite.sql >"$WORK/sqlite.sql"
+}
+
+# ---------------------------------------------------------------- workloads
+# Sizes per workload: full / quick / smoke.
+wl_size() {
+  local full quick smoke
+  case "$1" in
+    churn1)    full="20000000 100000 1" quick="4000000 100000 1" smoke="200000 20000 1" ;;
+    deep)      full="1500000 100000"    quick="300000 100000"    smoke="20000 10000" ;;
+    churn2)    full="24000000 100000 2" quick="5000000 100000 2" smoke="200000 20000 2" ;;
+    churn4)    full="24000000 100000 4" quick="5000000 100000 4" smoke="200000 20000 4" ;;
+    realloc)   full="400000 20000"      quick="80000 20000"      smoke="5000 2000" ;;
+    cxx)       full="2000000 50000"     quick="400000 50000"     smoke="20000 5000" ;;
+    python)    full="300"               quick="60"               smoke="4" ;;
+    sqlite)    full="300000"            quick="60000"            smoke="3000" ;;
+    leakcheck) full="1000000 1000"      quick="1000000 1000"     smoke="20000 1000" ;;
+  esac
+  case "$SIZE" in full) echo "$full" ;; quick) echo "$quick" ;; smoke) echo "$smoke" ;; esac
+}
+
+WORKLOADS="churn1 deep churn2 churn4 realloc cxx python sqlite leakcheck"
+
+wl_desc() {
+  case "$1" in
+    churn1) echo "small-block churn, 1 thread" ;;
+    deep) echo "allocations 12-60 frames deep" ;;
+    churn2) echo "churn, 2 threads, cross-thread frees" ;;
+    churn4) echo "churn, 4 threads, cross-thread frees" ;;
+    realloc) echo "realloc growth + calloc/memalign family" ;;
+    cxx) echo "C++ std::map/std::string/std::vector" ;;
+    python) echo "python3 PYTHONMALLOC=malloc, dicts of lists" ;;
+    sqlite) echo "sqlite3 shell, insert/query script" ;;
+    leakcheck) echo "leak check: live blocks at exit, some leaked" ;;
+  esac
+}
+
+# wl_cmd WORKLOAD FP: the command words (FP=1: the frame-pointer build).
+wl_cmd() {
+  local sfx=""; [ "$2" = 1 ] && sfx=.fp
+  case "$1" in
+    churn1|churn2|churn4) echo "$BIN/churn$sfx $(wl_size "$1")" ;;
+    python) echo "$PY $ROOT/tests/bench/dicts.py $(wl_size python)" ;;
+    sqlite) echo "$SQLITE -init $WORK/sqlite.sql :memory:" ;;
+    *) echo "$BIN/$1$sfx $(wl_size "$1")" ;;
+  esac
+}
+
+# Whether the workload is our own program, with a frame-pointer build.
+wl_has_fp() { case "$1" in python|sqlite) return 1 ;; esac; return 0; }
+
+# The modes each workload runs under, in the order they alternate.
+wl_modes() {
+  local m="plain"
+  if [ "$1" = leakcheck ]; then
+    [ "$HAVE_VG" = 1 ] && m="$m valgrind"
+    [ -n "$HS_SHIM" ] && m="$m hs_leaks"
+    echo "$m"; return
+  fi
+  wl_has_fp "$1" && m="$m plain_fp"
+  [ "$HAVE_HT" = 1 ] && m="$m heaptrack"
+  [ -n "$HS_SHIM" ] && m="$m hs hs_fp hs_sample hs_sample_leaks"
+  echo "$m"
+}
+
+# ---------------------------------------------------------------- running
+# mode_prefix MODE WORKLOAD ROUND: the words put before the workload command.
+mode_prefix() {
+  local out=$WORK/out.$2.$3
+  case "$1" in
+    plain|plain_fp) ;;
+    heaptrack) echo "heaptrack -o $out.heaptrack" ;;
+    valgrind) echo "valgrind --leak-check=full --errors-for-leak-kinds=definite" ;;
+    hs*)
+      local env="" ; case "$1" in
+        hs_fp) env="HEAPSNAP_UNWIND=fp" ;;
+        hs_sample) env="HEAPSNAP_SAMPLE=524288" ;;
+        hs_sample_leaks) env="HEAPSNAP_SAMPLE=524288 HEAPSNAP_LEAKS=1" ;;
+        hs_leaks) env="HEAPSNAP_LEAKS=1" ;;
+      esac
+      if [ "$PRELOAD" = 1 ]; then echo "env $env LD_PRELOAD=$HS_SHIM"
+      else echo "env $env $HS_CLI run -o $out.%p.hsnap --"; fi ;;
+  esac
+}
+
+# run_one WORKLOAD MODE ROUND: one timed run, appended to $RESULTS.
+run_one() {
+  local wl=$1 mode=$2 round=$3 fp=0 status=ok
+  case "$mode" in plain_fp|hs_fp) wl_has_fp "$wl" && fp=1 ;; esac
+  local env="" ; [ "$wl" = python ] && env="PYTHONMALLOC=malloc PYTHONHASHSEED=0"
+  local log=$WORK/run.$wl.$mode
+  # shellcheck disable=SC2046
+  local t0=${EPOCHREALTIME/./}
+  ( cd "$WORK" && env $env /usr/bin/time -f %M -o "$log.rss" \
+      timeout -k 5 "$TMO" $(mode_prefix "$mode" "$wl" "$round") $(wl_cmd "$wl" $fp) \
+      </dev/null >"$log.out" 2>"$log.err" )
+  local rc=$? t1=${EPOCHREALTIME/./}
+  local rss; rss=$(grep -E '^[0-9]+$' "$log.rss" 2>/dev/null | tail -1)
+  grep '^checksum ' "$log.out" >"$log.sum"
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status=timeout
+  elif [ "$rc" != 0 ]; then status=exit$rc
+  elif [ ! -s "$log.sum" ]; then status=nochecksum
+  elif [ "$mode" != plain ] && ! cmp -s "$log.sum" "$WORK/want.$wl"; then status=mismatch
+  fi
+  [ "$mode" = plain ] && [ "$status" = ok ] && cp "$log.sum" "$WORK/want.$wl"
+  [ "$mode" = valgrind ] && run_valgrind_found "$log.err" >"$WORK/found.$wl.valgrind"
+  [ "$status" = ok ] || say "!! $wl under $mode: $status: $(tail -n 2 "$log.err" | tr '\n' ' ' | head -c 200)"
+  echo "$wl $mode $round $((t1 - t0)) ${rss:-0} $status" >>"$RESULTS"
+  rm -f "$WORK"/out."$wl"."$round".*
+}
+
+# What valgrind found: "N blocks" from its "definitely lost:" line.
+run_valgrind_found() {
+  sed -n 's/.*definitely lost: [0-9,]* bytes in \([0-9,]*\) blocks.*/\1 blocks/p' "$1" | tr -d , | tail -1
+}
+
+bench_run() {
+  local round wl mode
+  for round in $(seq 1 "$ROUNDS"); do
+    for wl in $WORKLOADS; do
+      case "$wl" in *"$ONLY"*) ;; *) continue ;; esac
+      say "round $round/$ROUNDS: $wl ($(wl_modes "$wl"))"
+      for mode in $(wl_modes "$wl"); do run_one "$wl" "$mode" "$round"; done
+    done
+  done
+}
+
+# ---------------------------------------------------------------- reporting
+# med WORKLOAD MODE FIELD: the median of a field (4 wall_us, 5 rss_kb) over
+# the rounds; "" if the mode never ran.  A failed round makes it "FAIL:status".
+med() {
+  local bad
+  bad=$(awk -v w="$1" -v m="$2" '$1==w && $2==m && $6!="ok" {print $6; exit}' "$RESULTS")
+  [ -n "$bad" ] && { echo "FAIL:$bad"; return; }
+  awk -v w="$1" -v m="$2" -v f="$3" '$1==w && $2==m {print $f}' "$RESULTS" | sort -n |
+    awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'
+}
+
+# cell WORKLOAD MODE BASE: "4.81x 123M" (ratio to BASE's median wall, peak RSS).
+cell() {
+  local w b r
+  w=$(med "$1" "$2" 4); b=$(med "$1" "$3" 4); r=$(med "$1" "$2" 5)
+  case "$w" in "") echo "-"; return ;; FAIL:*) echo "!!${w#FAIL:}"; return ;; esac
+  case "$b" in ""|FAIL:*) echo "?"; return ;; esac
+  awk -v w="$w" -v b="$b" -v r="$r" 'BEGIN {printf "%.2fx %dM", w/b, (r+512)/1024}'
+}
+
+# frac WORKLOAD: heapsnap's overhead as a fraction of heaptrack's.
+frac() {
+  local p h s
+  p=$(med "$1" plain 4); h=$(med "$1" heaptrack 4); s=$(med "$1" hs 4)
+  case "$p$h$s" in *FAIL*) echo "-"; return ;; esac
+  { [ -z "$p" ] || [ -z "$h" ] || [ -z "$s" ]; } && { echo "-"; return; }
+  awk -v p="$p" -v h="$h" -v s="$s" 'BEGIN {if (h<=p) print "-"; else printf "%.2f", (s-p)/(h-p)}'
+}
+
+plain_cell() {
+  local w r; w=$(med "$1" plain 4); r=$(med "$1" plain 5)
+  case "$w" in ""|FAIL:*) echo "!!${w#FAIL:}"; return ;; esac
+  awk -v w="$w" -v r="$r" 'BEGIN {printf "%.3fs %dM", w/1e6, (r+512)/1024}'
+}
+
+# row WORKLOAD: the cells of one row of the main table, one per line.
+row() {
+  local wl=$1 fpbase=plain
+  wl_has_fp "$wl" && fpbase=plain_fp
+  printf '%s\n' "$wl" "$(plain_cell "$wl")" "$(cell "$wl" heaptrack plain)" \
+    "$(cell "$wl" hs plain)" "$(frac "$wl")" "$(cell "$wl" hs_fp $fpbase)" \
+    "$(cell "$wl" hs_sample plain)" "$(cell "$wl" hs_sample_leaks plain)" \
+    "$(cell "$wl" plain_fp plain)"
+}
+
+# leak_row: the leak-check row: plain, valgrind and what it found, heapsnap.
+leak_row() {
+  local found="-"
+  [ -s "$WORK/found.leakcheck.valgrind" ] && found=$(cat "$WORK/found.leakcheck.valgrind")
+  printf '%s\n' leakcheck "$(plain_cell leakcheck)" "$(cell leakcheck valgrind plain)" \
+    "$found" "$(cell leakcheck hs_leaks plain)"
+}
+
+HEAD="workload|plain|heaptrack|heapsnap|hs/ht overhead|hs fp|hs sampled|hs sampled+leaks|plain fp build"
+LEAK_HEAD="leak check|plain|valgrind --leak-check=full|valgrind: definitely lost|heapsnap HEAPSNAP_LEAKS=1"
+
+# Writes $WORK/table and $WORK/leaks ('|'-separated) and prints them aligned.
+bench_table() {
+  local wl
+  { echo "$HEAD"
+    for wl in $WORKLOADS; do
+      [ "$wl" = leakcheck ] && continue
+      case "$wl" in *"$ONLY"*) ;; *) continue ;; esac
+      row "$wl" | paste -sd'|'
+    done; } >"$WORK/table"
+  column -t -s'|' "$WORK/table"
+  : >"$WORK/leaks"
+  case leakcheck in *"$ONLY"*) { echo "$LEAK_HEAD"; leak_row | paste -sd'|'; } >"$WORK/leaks" ;; esac
+  [ -s "$WORK/leaks" ] && { echo; column -t -s'|' "$WORK/leaks"; }
+}
+
+# md_table FILE: a '|'-separated file as a Markdown table.
+md_table() {
+  awk -F'|' '{s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s
+              if (NR == 1) {s = "|"; for (i = 1; i <= NF; i++) s = s "---|"; print s}}' "$1"
+}
+
+bench_machine() {
+  echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores (nproc)"
+  echo "- memory: $(free -g | awk '/^Mem:/ {print $2}') GiB"
+  echo "- kernel: $(uname -r); $(. /etc/os-release && echo "$PRETTY_NAME") ($(cat /etc/debian_version 2>/dev/null))"
+  echo "- heaptrack: $(heaptrack --version 2>/dev/null | head -1); valgrind: $(valgrind --version 2>/dev/null)"
+  echo "- heapsnap: $(git log -1 --format='%h %s' 2>/dev/null | head -c 70)"
+}
+
+bench_markdown() {
+  { echo "Command: \`scripts/bench.sh $ARGS\` ($SIZE sizes, $ROUNDS round(s), $((SECONDS - T_START)) s in all)"
+    echo; bench_machine; echo
+    md_table "$WORK/table"
+    [ -s "$WORK/leaks" ] && { echo; md_table "$WORK/leaks"; }
+    echo
+    echo "Each cell: median wall time as a ratio to the plain run (hs fp: to the frame-pointer"
+    echo "build's plain run where the workload has one), then the median peak RSS."
+    echo "\`hs/ht overhead\` is (heapsnap - 1) / (heaptrack - 1); the target is at most 0.33."
+    echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."
+    echo; for w in $WORKLOADS; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
+  } >"$MD"
+}
+
+bench_setup
+bench_build
+bench_run
+echo
+bench_table
+bench_machine | sed 's/^- /# /'
+echo "# $ROUNDS round(s), $SIZE sizes, $((SECONDS - T_START)) s"
+[ -n "$MD" ] && bench_markdown
+if awk '$6!="ok" && $2=="plain" {f=1} END {exit !f}' "$RESULTS"; then say "a workload failed on its own"; exit 2; fi
+if awk '$6!="ok" {f=1} END {exit !f}' "$RESULTS"; then say "some runs failed or changed the output (!! in the table)"; exit 1; fi
+exit 0
