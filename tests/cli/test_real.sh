@@ -14,7 +14,7 @@ same() {
   "$@" >"$T/$name.plain" 2>/dev/null; local want=$?
   "$HEAPSNAP" run -o "$T/$name/s.%p.hsnap" -- "$@" >"$T/$name.shim" 2>"$T/$name.err"; local got=$?
   if [ "$got" != "$want" ]; then
-    t_fail "real_${name}_unchanged" "exit $got under heapsnap run, $want plain: $(grep -v '^heapsnap: wrote' "$T/$name.err" | head -c 300)"
+    t_fail "real_${name}_unchanged" "exit $got under heapsnap run, $want plain: $(grep -v '^heapsnap: wrote' "$T/$name.err" | head -c 300 | tr '\n' ' ')"
   elif ! cmp -s "$T/$name.plain" "$T/$name.shim"; then
     t_fail "real_${name}_unchanged" "stdout differs: $(diff "$T/$name.plain" "$T/$name.shim" | head -c 300)"
   else t_pass "real_${name}_unchanged"; fi
@@ -50,6 +50,9 @@ n=$("$HEAPSNAP" info "$T"/python_malloc/*.hsnap 2>/dev/null | sed -n 's/^total: 
 [ "${n:-0}" -ge 100000 ] && t_pass real_python_malloc_sees_objects \
   || t_fail real_python_malloc_sees_objects "info says ${n:-no} allocations, want >= 100000"
 same python_exit3 "$PY" -c 'import sys; print("bye"); sys.exit(3)'
+# The frame-pointer unwinder meets code without frame pointers (python, libc):
+# it may lose frames but must never fault.
+same python_malloc_fp env HEAPSNAP_UNWIND=fp PYTHONMALLOC=malloc "$PY" -c "$py"
 
 awk 'BEGIN { for (i = 0; i < 100000; i++) printf "line %d %d\n", (i * 7919) % 100003, i }' >"$T/lines.txt"
 same sort env LC_ALL=C sort "$T/lines.txt"
@@ -66,3 +69,4 @@ same gcc gcc -O2 -c "$T/small.c" -o "$T/small.o"   # the second (shim) run write
 cmp -s "$T/small.o" "$T/small.plain.o" && t_pass real_gcc_same_object \
   || t_fail real_gcc_same_object "the object file differs from a plain compile"
 symbolized gcc function
+same gcc_fp env HEAPSNAP_UNWIND=fp gcc -O2 -c "$T/small.c" -o "$T/small_fp.o"
