@@ -8,16 +8,18 @@
  * when HEAPSNAP_SIGNAL or HEAPSNAP_INTERVAL is set - the helper thread.
  * Recording starts last; blocks allocated before that are "foreign".
  *
- * Signals: the HEAPSNAP_SIGNAL handler only writes a byte to a pipe.  The
- * helper thread (created with every signal blocked, so it never runs a
- * handler) polls that pipe with the interval as its timeout and takes the
- * snapshots.  A fatal signal (SEGV, BUS, ABRT, FPE, ILL) is the exception:
+ * Signals: the HEAPSNAP_SIGNAL handler only posts a semaphore (sem_post is
+ * async-signal-safe; it is the "write a byte to a pipe" of DESIGN.md without
+ * putting file descriptors into the host's table, where a daemon closing or
+ * reusing fds would break it or receive our bytes).  The helper thread
+ * (created with every signal blocked, so it never runs a handler) waits on
+ * the semaphore with the interval as its timeout and takes the snapshots.  A fatal signal (SEGV, BUS, ABRT, FPE, ILL) is the exception:
  * the dying thread writes the snapshot itself with bounded lock attempts,
  * then restores the previous disposition and re-raises.
  *
  * fork: prepare takes every shim lock in the order of shim.h; the parent
  * releases them; the child releases them too (it is the only thread and the
- * owner), takes a new pipe, numbers its snapshots from 0, and restarts the
+ * owner), takes a fresh semaphore, numbers its snapshots from 0, and restarts the
  * helper thread lazily, from its next tick; it keeps the inherited table and
  * writes its own %p file at exit.  exec needs nothing: LD_PRELOAD carries us.
  *
@@ -26,9 +28,8 @@
  * every other point is dropped and the step doubles.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ static struct {
     uint64_t start_mono;      /* CLOCK_MONOTONIC at start-up */
     atomic_int degraded;      /* recording stopped (out of memory) */
     int sig;                  /* HEAPSNAP_SIGNAL, 0 = off */
-    int pipe_r, pipe_w;       /* signal handler -> helper thread */
+    int wake_ok;              /* wake is initialised: a helper may run */
+    sem_t wake;               /* signal handler -> helper thread */
     atomic_int need_helper;   /* the child of a fork must start one */
     atomic_int in_fatal;      /* the fatal snapshot is being written */
     struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
@@ -58,7 +60,7 @@ static struct {
     uint64_t tl_step;         /* minimum spacing, ns */
     _Atomic uint64_t tl_last; /* monotonic time of the last point */
     struct hsnap_point tl[LIFE_TL_MAX];
-} life = {.pipe_r = -1, .pipe_w = -1, .tl_step = LIFE_TL_STEP_NS};
+} life = {.tl_step = LIFE_TL_STEP_NS};
 
 static uint64_t life_clock(clockid_t id)
 {
@@ -152,9 +154,7 @@ void life_timeline_unlock(void)
 static void life_on_signal(int sig)
 {
     int saved = errno;
-    char c = 's';
-    ssize_t r = write(life.pipe_w, &c, 1); /* full pipe: a snapshot is pending anyway */
-    (void)r;
+    sem_post(&life.wake);
     errno = saved;
 }
 
@@ -163,13 +163,22 @@ static uint64_t life_interval_ns(void)
     return (uint64_t)opt_int(OPT_INTERVAL) * 1000000000ull;
 }
 
-/* poll's timeout until the next interval snapshot, -1 for none. */
-static int life_timeout_ms(uint64_t next)
+/* Waits for a signal's post or until the monotonic time `until` (0: no
+ * limit); 1 when a signal asked for a snapshot. */
+static int life_wait(uint64_t until)
 {
-    if (!next)
-        return -1;
-    uint64_t now = life_clock(CLOCK_MONOTONIC);
-    return next <= now ? 0 : (int)((next - now) / 1000000u + 1);
+    int r;
+    if (until) {
+        struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+        r = sem_clockwait(&life.wake, CLOCK_MONOTONIC, &ts);
+    } else {
+        r = sem_wait(&life.wake);
+    }
+    if (r != 0)
+        return 0;
+    while (sem_trywait(&life.wake) == 0) /* signals that came meanwhile: one snapshot */
+        ;
+    return 1;
 }
 
 static void *life_helper(void *arg)
@@ -178,16 +187,8 @@ static void *life_helper(void *arg)
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
     hook_guard = 1;
     for (;;) {
-        struct pollfd pfd = {life.pipe_r, POLLIN, 0};
-        int r = poll(&pfd, 1, life_timeout_ms(next));
-        if (r > 0) {
-            char buf[64];
-            ssize_t n = read(life.pipe_r, buf, sizeof buf);
-            if (n > 0)
-                snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
-            else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                return NULL; /* the pipe is gone */
-        }
+        if (life_wait(next))
+            snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
         if (next && life_clock(CLOCK_MONOTONIC) >= next) {
             snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
             next += every;
@@ -196,6 +197,7 @@ static void *life_helper(void *arg)
                 next = now + every;
         }
     }
+    return NULL;
 }
 
 /* Starts the helper with every signal blocked, so handlers never run on it. */
@@ -204,7 +206,7 @@ static HS_NOINLINE void life_start_helper(void)
     sigset_t all, old;
     pthread_t t;
     pthread_attr_t attr;
-    if (atomic_exchange(&life.need_helper, 0) == 0 || life.pipe_r < 0)
+    if (atomic_exchange(&life.need_helper, 0) == 0 || !life.wake_ok)
         return;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -216,16 +218,10 @@ static HS_NOINLINE void life_start_helper(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-static int life_open_pipe(void)
+static int life_init_wake(void)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-        opt_warn("cannot create a pipe; no signal or interval snapshots", "", "");
-        return -1;
-    }
-    life.pipe_r = fds[0];
-    life.pipe_w = fds[1];
-    return 0;
+    life.wake_ok = sem_init(&life.wake, 0, 0) == 0;
+    return life.wake_ok ? 0 : -1;
 }
 
 static void life_init_signals(void)
@@ -233,7 +229,7 @@ static void life_init_signals(void)
     long sig = opt_int(OPT_SIGNAL_ID);
     if (!sig && !opt_int(OPT_INTERVAL))
         return;
-    if (life_open_pipe() != 0)
+    if (life_init_wake() != 0)
         return;
     if (sig) {
         struct sigaction sa;
@@ -323,18 +319,17 @@ static void life_child(void)
 {
     life_release();
     snap_after_fork_child();
-    if (life.pipe_r >= 0) {
-        close(life.pipe_r);
-        close(life.pipe_w);
-        life.pipe_r = life.pipe_w = -1;
-        if (life_open_pipe() == 0)
-            atomic_store(&life.need_helper, 1);
-    }
+    if (life.wake_ok && life_init_wake() == 0) /* the parent's helper is gone */
+        atomic_store(&life.need_helper, 1);
     hook_guard = life_fork_guard;
 }
 
 static void life_atexit(void)
 {
+    /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
+     * (the helper may not have woken yet; it dies with the process). */
+    if (life.wake_ok && sem_trywait(&life.wake) == 0)
+        snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
 }
 

@@ -30,6 +30,13 @@ else
   t_fail fork_child_keeps_table_and_writes_own_file "parent=$parent child=$child"
 fi
 
+# ---- fork with HEAPSNAP_SIGNAL: the child restarts the helper and answers
+(cd "$T" && LD_PRELOAD=$SHIM HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/fs.%p.hsnap" ./forker forksig "$T/fs" >"$T/fs.out" 2>&1)
+f=$(ls "$T"/fs.*.0.hsnap 2>/dev/null | head -1)
+if [ -n "$f" ] && grep -q 'child status 0' "$T/fs.out" && grep -q 'before exit: 1' "$T/fs.out" && s_dump "$f" >"$T/fs.dump" 2>&1 &&
+   grep -q '^meta .* reason=2 seq=0 ' "$T/fs.dump"; then t_pass fork_child_answers_signal
+else t_fail fork_child_answers_signal "$(tr '\n' ' ' <"$T/fs.out") files: $(ls "$T" | grep '^fs' | tr '\n' ' ')"; fi
+
 # ---- exec through /bin/sh: sh forks and execs alloc_all
 HEAPSNAP_OUTPUT="$T/e.%p.hsnap" s_same exec_same_output /bin/sh -c "\"$T/alloc_all\"; echo status \$?"
 found=0
