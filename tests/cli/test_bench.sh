@@ -1,0 +1,62 @@
+# test_bench.sh - proves scripts/bench.sh works: one tiny round of every
+# workload under every tool (`--quick --smoke`), its table and Markdown, and
+# that a tool which changes a workload's output is caught.  It asserts nothing
+# about timings: those are for `make bench` and docs/performance.md.
+
+ROWS="churn1 deep churn2 churn4 realloc cxx python sqlite"
+scripts/bench.sh --quick --smoke --md "$T/bench.md" >"$T/bench.out" 2>"$T/bench.err"
+rc=$?
+
+if [ "$rc" -le 1 ]; then t_pass bench_smoke_completes
+else t_fail bench_smoke_completes "exit $rc: $(tail -n 3 "$T/bench.err" | tr '\n' ' ')"; fi
+
+# bench_row FILE WORKLOAD: the row of WORKLOAD in the printed table.
+bench_row() { awk -v w="$2" '$1 == w' "$1"; }
+
+missing=""
+for w in $ROWS leakcheck; do [ -n "$(bench_row "$T/bench.out" "$w")" ] || missing="$missing $w"; done
+if [ -z "$missing" ]; then t_pass bench_table_has_every_workload
+else t_fail bench_table_has_every_workload "no row for:$missing"; fi
+
+if grep -q '^| workload | plain | heaptrack | heapsnap |' "$T/bench.md" 2>/dev/null &&
+   [ "$(grep -c '^| [a-z0-9]* | [0-9.]*s [0-9]*M |' "$T/bench.md")" -eq 9 ] &&
+   grep -q '^- CPU: ' "$T/bench.md"; then
+  t_pass bench_markdown_written
+else
+  t_fail bench_markdown_written "missing header, machine or rows in $T/bench.md"
+fi
+
+# bench_column NAME COL: every workload's cell in column COL (1-based) is a ratio.
+bench_column() {
+  local name=$1 col=$2 bad
+  bad=$(grep -E "^\| ($(echo $ROWS | tr ' ' '|')) \|" "$T/bench.md" |
+        awk -F'|' -v c=$((col + 1)) '$c !~ /^ [0-9.]+x [0-9]+M $/ {print $2 ":" $c}' | tr '\n' ' ')
+  if [ -z "$bad" ]; then t_pass "$name"; else t_fail "$name" "not measured or failed:$bad"; fi
+}
+
+if command -v heaptrack >/dev/null; then bench_column bench_heaptrack_measured 3
+else t_skip bench_heaptrack_measured "heaptrack is not installed"; fi
+if [ -f "$SHIM" ]; then
+  bench_column bench_heapsnap_default_runs_clean 4
+  bench_column bench_heapsnap_fp_runs_clean 6
+  bench_column bench_heapsnap_sampled_runs_clean 7
+  bench_column bench_heapsnap_sampled_leaks_runs_clean 8
+else
+  t_skip bench_heapsnap_runs_clean "no $SHIM (make did not build the shim)"
+fi
+
+# A "heaptrack" that changes the workload's checksum must be a loud error.
+mkdir -p "$T/fake"
+cat >"$T/fake/heaptrack" <<'EOF'
+#!/bin/sh
+shift 2                           # drop "-o FILE"
+"$@" | sed 's/^checksum \(.*\)$/checksum \1-tampered/'
+EOF
+chmod +x "$T/fake/heaptrack"
+PATH="$T/fake:$PATH" scripts/bench.sh --smoke --no-install --only churn1 >"$T/fake.out" 2>"$T/fake.err"
+rc=$?
+if [ "$rc" -eq 1 ] && bench_row "$T/fake.out" churn1 | grep -q '!!mismatch'; then
+  t_pass bench_catches_changed_output
+else
+  t_fail bench_catches_changed_output "exit $rc, row: $(bench_row "$T/fake.out" churn1)"
+fi
