@@ -33,6 +33,7 @@ struct run_opts {
     const char *dir;      /* --output-dir */
     const char *depth, *signal, *interval;
     int no_blocks;
+    int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
 };
 
 static void run_usage(void)
@@ -45,7 +46,8 @@ static void run_usage(void)
            "      --depth N      frames kept per allocation stack\n"
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
            "      --interval S   write a snapshot every S seconds\n"
-           "      --no-blocks    do not record individual live blocks\n\n"
+           "      --no-blocks    do not record individual live blocks\n"
+           "      --leaks        run the leak check (reference model) at exit\n\n"
            "Environment read by the shim (set them to tune it further):\n");
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++)
         printf("  %-18s default \"%s\": %s\n", opt_table[i].name, opt_table[i].def,
@@ -58,6 +60,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"output-dir", required_argument, NULL, 'd'}, {"depth", required_argument, NULL, 'D'},
         {"signal", required_argument, NULL, 's'},     {"interval", required_argument, NULL, 'i'},
         {"no-blocks", no_argument, NULL, 'b'},        {"help", no_argument, NULL, 'h'},
+        {"leaks", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -71,6 +74,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 's': o->signal = optarg; break;
         case 'i': o->interval = optarg; break;
         case 'b': o->no_blocks = 1; break;
+        case 'L': o->leaks = 1; break;
         case 'h': run_usage(); return 0;
         default: return cli_bad_option("run", c, argv, err, errlen);
         }
@@ -160,6 +164,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signal, 1);
     if (o->interval) setenv("HEAPSNAP_INTERVAL", o->interval, 1);
     if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);
+    if (o->leaks) setenv("HEAPSNAP_LEAKS", "1", 1);
     return 0;
 }
 
