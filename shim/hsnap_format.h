@@ -56,6 +56,23 @@
  *                cycle block is owned by exactly one record (the lowest-
  *                address root that reaches it), so own + indirect over all
  *                records = the DIRECT + INDIRECT + CYCLE totals.
+ *   RETAINERS := u32 count, u32 reserved (0), struct hsnap_retainer[count]
+ *                "Who keeps this memory alive", per allocation site: one
+ *                item per (target trace, source) pair found while the model
+ *                marked live memory, sorted by (target_trace, source_kind,
+ *                source_trace), no duplicates.  The source is a block's
+ *                allocation trace (source_kind HSNAP_RET_BLOCK) or a kind of
+ *                root (HSNAP_RET_DATA .. HSNAP_RET_USER; source_trace 0).
+ *                refs counts every reference (start or interior) from that
+ *                source to a block of the target site that was reachable or
+ *                possibly lost.  blocks/bytes count the target site's
+ *                REACHABLE blocks whose first retainer (the reference the
+ *                marking followed to reach it) was this source: over one
+ *                target trace they sum to its REACHABLE blocks and bytes,
+ *                less its IGNORED blocks (which are roots themselves).
+ *                Written only with LEAKS.  A reader checks the length is
+ *                exactly 8 + 40*count, each trace < TRACES count, and
+ *                source_kind <= HSNAP_RET_USER.
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -74,6 +91,7 @@ enum hsnap_section_type {
     HSNAP_SEC_BLOCKS = 5,
     HSNAP_SEC_TIMELINE = 6,
     HSNAP_SEC_LEAKS = 7,
+    HSNAP_SEC_RETAINERS = 8,
     HSNAP_SEC_END = 0xffff,
 };
 
@@ -195,6 +213,26 @@ struct hsnap_leak_record {
     uint64_t indirect_blocks;
     uint32_t ref_min;         /* refcount range over the own blocks */
     uint32_t ref_max;
+};
+
+/* hsnap_retainer.source_kind (the root kinds match model.h's). */
+enum hsnap_ret_kind {
+    HSNAP_RET_BLOCK = 0, /* a live block allocated at source_trace */
+    HSNAP_RET_DATA = 1,  /* a module's writable data (data, bss) */
+    HSNAP_RET_STACK = 2, /* a thread's stack */
+    HSNAP_RET_REGS = 3,  /* a thread's registers */
+    HSNAP_RET_TLS = 4,   /* thread-local storage (static TLS, TCB) */
+    HSNAP_RET_USER = 5,  /* heapsnap_register_root() ranges */
+};
+
+struct hsnap_retainer {
+    uint32_t target_trace; /* TRACES index of the retained blocks' site */
+    uint32_t source_kind;  /* enum hsnap_ret_kind */
+    uint32_t source_trace; /* HSNAP_RET_BLOCK: the referring blocks' site */
+    uint32_t reserved;     /* 0 */
+    uint64_t refs;         /* references from this source */
+    uint64_t blocks;       /* reachable target blocks first retained by it */
+    uint64_t bytes;        /* their requested bytes */
 };
 
 struct hsnap_point {

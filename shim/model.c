@@ -276,8 +276,11 @@ static void scan_root(struct scan *s, const struct model_root *r)
         if (meta && s->ops->is_alloc_meta(w, &s->b[j], s->ops->ctx))
             continue;
         scan_count(s, j, w, MODEL_BF_ROOTREF);
-        if (w == s->b[j].addr && s->b[j].cls == HSNAP_CLASS_UNKNOWN)
+        int first = w == s->b[j].addr && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
+        if (first)
             scan_push(s, j, HSNAP_CLASS_REACHABLE);
+        if (s->ops->on_ref)
+            s->ops->on_ref(j, MODEL_FROM_ROOT, r->kind, first, s->ops->ctx);
     }
 }
 
@@ -295,9 +298,12 @@ static void scan_drain(struct scan *s, uint8_t cls)
             if (j == NONE)
                 continue;
             scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
-            if (s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
-                (cls == HSNAP_CLASS_POSSIBLE || w == s->b[j].addr))
+            int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
+                       (cls == HSNAP_CLASS_POSSIBLE || w == s->b[j].addr);
+            if (push)
                 scan_push(s, j, cls);
+            if (s->ops->on_ref)
+                s->ops->on_ref(j, i, 0, push && cls == HSNAP_CLASS_REACHABLE, s->ops->ctx);
         }
     }
 }

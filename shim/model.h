@@ -50,7 +50,15 @@ struct model_ops {
     void (*free)(void *p, size_t size, void *ctx);
     int (*is_alloc_meta)(uintptr_t word, const struct hsnap_block *b, void *ctx);
     void *ctx;
+    /* Optional (NULL: not called): the retainer view.  Called for each
+     * reference found while marking live memory (phases 1-2), from a root
+     * range (from = MODEL_FROM_ROOT, kind = its model_root.kind) or from
+     * block `from` (kind 0).  first: this reference made `to` REACHABLE (it
+     * is `to`'s first retainer; each reachable block has exactly one, except
+     * ignored blocks, which are roots). */
+    void (*on_ref)(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
 };
+#define MODEL_FROM_ROOT UINT32_MAX
 
 /*
  * hsnap_block.flags after model_run (the scan's own mark bits are cleared):
