@@ -24,6 +24,9 @@ static const struct command commands[] = {
     {"top", cmd_top, "live memory by line, file, function, module or traceback"},
     {"diff", cmd_diff, "what changed between two snapshots (tracemalloc compare_to)"},
     {"info", cmd_info, "a snapshot's metadata"},
+    {"gate", cmd_gate, "CI gate: leak and growth rules; text, json, junit, sarif, github"},
+    {"trend", cmd_trend, "call sites whose live memory grows across a series of snapshots"},
+    {"merge", cmd_merge, "combine the snapshots of many processes into one"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

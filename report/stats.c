@@ -402,8 +402,14 @@ static int group_charge(struct stats *st, const struct sym_frame *const *fr, int
 
 int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z)
 {
+    return stats_add_values(st, s, z, s->stats);
+}
+
+int stats_add_values(struct stats *st, const struct snap *s, struct symbolizer *z,
+                     const struct hsnap_stat *values)
+{
     for (uint32_t t = 0; t < s->ntraces; t++) {
-        const struct hsnap_stat *sv = &s->stats[t];
+        const struct hsnap_stat *sv = &values[t];
         if (!sv->live_count && !sv->live_bytes)
             continue;
         long site = expand_trace(st, &s->traces[t], z);
@@ -536,17 +542,33 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
                 e->frames[i].line, e->frames[i].func);
 }
 
+struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
+{
+    size_t i = 0;
+    struct stat_entry *e, *tmp;
+    *n = HASH_COUNT(st->groups);
+    free(st->sorted);
+    st->sorted = malloc((*n ? *n : 1) * sizeof(*st->sorted));
+    if (!st->sorted)
+        return NULL;
+    HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
+    st->nsorted = *n;
+    qsort(st->sorted, *n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat);
+    return st->sorted;
+}
+
+struct stat_entry *stats_find(struct stats *st, const char *id)
+{
+    struct stat_entry *e;
+    HASH_FIND(hh, st->groups, id, strlen(id), e);
+    return e;
+}
+
 int stats_print(struct stats *st, FILE *out, int diff)
 {
-    size_t n = HASH_COUNT(st->groups), i = 0;
-    struct stat_entry *e, *tmp;
-    free(st->sorted);
-    st->sorted = malloc((n ? n : 1) * sizeof(*st->sorted));
-    if (!st->sorted)
+    size_t n, i;
+    if (!stats_sort(st, diff, &n))
         return -1;
-    HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
-    st->nsorted = n;
-    qsort(st->sorted, n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat);
     if (st->o.limit > 0 && (size_t)st->o.limit < n)
         n = (size_t)st->o.limit;
     for (i = 0; i < n; i++)

@@ -59,6 +59,12 @@ void stats_free(struct stats *st);
 /* Adds every live trace of s (symbolized through z). -1 when out of memory. */
 int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z);
 
+/* stats_add with per-trace values (ntraces of them) in place of s->stats:
+ * callers group other quantities by the same keys (leaked blocks of one
+ * class, blocks of one age).  Traces whose values are 0 are skipped. */
+int stats_add_values(struct stats *st, const struct snap *s, struct symbolizer *z,
+                     const struct hsnap_stat *values);
+
 /* stats_add through a symbolizer kept by st and shared by snapshots with the
  * same module map; s must outlive st.  -1 with "PATH: out of memory". */
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
@@ -67,6 +73,13 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
 /* tracemalloc's compare_to: newer gets size/count diffs against older;
  * groups only in older are moved into newer with size 0, count 0. */
 int stats_compare(struct stats *newer, struct stats *older);
+
+/* The groups in print order (see stats_print), *n of them; owned by st and
+ * valid until the next stats_sort/stats_print.  NULL when out of memory. */
+struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n);
+
+/* The group whose identity is id (stat_entry.id), or NULL. */
+struct stat_entry *stats_find(struct stats *st, const char *id);
 
 /* Sorts (Statistic order, or StatisticDiff order when diff) and prints
  * at most o->limit groups (0 = all). */

@@ -1,0 +1,416 @@
+/*
+ * merge.c - `heapsnap merge SNAP... -o ALL.hsnap`: combines the snapshots of
+ * many processes (a test suite, a fork tree) into one file that every command
+ * reads like any other snapshot.
+ *
+ * How the pieces combine.  Each process has its own address space, so raw
+ * instruction pointers of two processes cannot share one module map as they
+ * are.  The merged file gets ONE module per distinct (path, build-id), placed
+ * at a synthetic, non-overlapping runtime range (2 MiB aligned, from
+ * MERGE_BASE up).  Every ip of every input is relocated into that range:
+ *     ip' = ip - bias(in that process) + bias'(merged)
+ * which keeps ip' - bias' (the file address the symbolizer looks up) intact.
+ * Traces are then re-interned by their relocated ips, so the same stack in
+ * two processes (even at different ASLR addresses) becomes one trace, and its
+ * STATS are summed: top/diff/gate on the merged file sum per symbolized site.
+ * An ip outside every module of its process (JIT code) is kept as it is.
+ *
+ * BLOCKS are kept when every input has them: block addresses get the input's
+ * index in bits 48..63 (user addresses fit in 47 bits), which keeps them
+ * unique and sorted.  LEAKS are kept when every input has them: totals are
+ * summed, records and cycle members are renumbered.  Epochs of different
+ * processes are unrelated, so `trend` over merged files means little.  META:
+ * pid 0, sums of the byte and count fields, the earliest start, the latest
+ * time, the highest depth and epoch.  TIMELINE is dropped.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "cli.h"
+#include "save.h"
+
+#define MERGE_BASE 0x100000000000ull /* 16 TiB: above typical PIE/heap, below libs */
+#define MERGE_ALIGN (2ull << 20)
+#define MERGE_MAX_INPUTS 65535
+
+struct mtrace {           /* an interned merged trace */
+    uint8_t *key;         /* u16 depth, u16 flags, relocated ips */
+    size_t keylen;
+    uint32_t id;
+    UT_hash_handle hh;
+};
+
+struct merge {
+    struct snap out;          /* the view snap_save writes */
+    struct snap_module *mods; /* merged modules (out.modules) */
+    uint64_t cursor;          /* next free synthetic address */
+    struct mtrace *traces;    /* uthash by key */
+    struct snap_trace *tv;    /* out.traces */
+    struct hsnap_stat *stats; /* out.stats */
+    uint32_t cap;
+    struct hsnap_block *blocks;
+    uint8_t *leaks;
+};
+
+static void merge_usage(void)
+{
+    printf("usage: heapsnap merge SNAP... -o OUT.hsnap\n"
+           "Combines the snapshots of many processes into one: live bytes and counts\n"
+           "are summed per call stack (after symbolization, whatever each process's\n"
+           "load addresses were).  Blocks and leak data are kept when every input\n"
+           "has them.  The output loads with every command.\n");
+}
+
+/* --- modules ----------------------------------------------------------- */
+
+static int same_module(const struct snap_module *a, const struct snap_module *b)
+{
+    return strcmp(a->path, b->path) == 0 && a->build_id_len == b->build_id_len &&
+           memcmp(a->build_id, b->build_id, a->build_id_len) == 0;
+}
+
+/* The merged index of module m, adding it (at a fresh range) if new. */
+static int merge_module(struct merge *mg, const struct snap_module *m)
+{
+    for (uint32_t i = 0; i < mg->out.nmodules; i++)
+        if (same_module(&mg->mods[i], m)) {
+            uint64_t hi = m->hi - m->bias + mg->mods[i].bias;
+            if (hi > mg->mods[i].hi)
+                mg->mods[i].hi = hi; /* same file; keep the widest extent */
+            return (int)i;
+        }
+    struct snap_module *p = realloc(mg->mods, (mg->out.nmodules + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    mg->mods = p;
+    struct snap_module *n = &p[mg->out.nmodules];
+    uint64_t page_off = m->lo & (MERGE_ALIGN - 1);
+    n->lo = mg->cursor + page_off;
+    n->hi = n->lo + (m->hi - m->lo);
+    n->bias = m->bias + (n->lo - m->lo);
+    n->build_id_len = m->build_id_len;
+    n->path = strdup(m->path);
+    n->build_id = malloc(m->build_id_len ? m->build_id_len : 1);
+    if (!n->path || !n->build_id)
+        return -1;
+    memcpy(n->build_id, m->build_id, m->build_id_len);
+    mg->cursor += ((n->hi - mg->cursor + MERGE_ALIGN - 1) & ~(MERGE_ALIGN - 1)) + MERGE_ALIGN;
+    return (int)mg->out.nmodules++;
+}
+
+/* delta[j]: what to add to an ip of s's module j. */
+static int merge_modules(struct merge *mg, const struct snap *s, uint64_t *delta)
+{
+    for (uint32_t j = 0; j < s->nmodules; j++) {
+        int m = merge_module(mg, &s->modules[j]);
+        if (m < 0)
+            return -1;
+        delta[j] = mg->mods[m].bias - s->modules[j].bias;
+    }
+    return 0;
+}
+
+/* --- traces ------------------------------------------------------------ */
+
+static int trace_grow(struct merge *mg)
+{
+    uint32_t cap = mg->cap ? mg->cap * 2 : 1024;
+    struct snap_trace *tv = realloc(mg->tv, cap * sizeof(*tv));
+    if (tv)
+        mg->tv = tv;
+    struct hsnap_stat *st = realloc(mg->stats, cap * sizeof(*st));
+    if (st)
+        mg->stats = st;
+    if (!tv || !st)
+        return -1;
+    memset(mg->stats + mg->cap, 0, (cap - mg->cap) * sizeof(*st));
+    mg->cap = cap;
+    return 0;
+}
+
+/* Interns the relocated trace in key; returns its merged id or -1. */
+static long trace_intern(struct merge *mg, uint8_t *key, size_t keylen)
+{
+    struct mtrace *t;
+    HASH_FIND(hh, mg->traces, key, keylen, t);
+    if (t) {
+        free(key);
+        return t->id;
+    }
+    if (mg->out.ntraces == mg->cap && trace_grow(mg) < 0)
+        return -1;
+    if (!(t = calloc(1, sizeof(*t))))
+        return -1;
+    t->key = key;
+    t->keylen = keylen;
+    t->id = mg->out.ntraces++;
+    struct snap_trace *tv = &mg->tv[t->id];
+    memcpy(&tv->depth, key, 2);
+    memcpy(&tv->flags, key + 2, 2);
+    tv->ips = (const uint64_t *)(key + 8);
+    HASH_ADD_KEYPTR(hh, mg->traces, t->key, t->keylen, t);
+    return t->id;
+}
+
+static long merge_trace(struct merge *mg, const struct snap *s, const struct snap_trace *t,
+                        const uint64_t *delta)
+{
+    size_t keylen = 8 + (size_t)t->depth * 8;
+    uint8_t *key = calloc(1, keylen);
+    if (!key)
+        return -1;
+    memcpy(key, &t->depth, 2);
+    memcpy(key + 2, &t->flags, 2);
+    for (int i = 0; i < t->depth; i++) {
+        uint64_t ip = t->ips[i];
+        const struct snap_module *m = snap_module_at(s, ip);
+        if (m)
+            ip += delta[m - s->modules];
+        memcpy(key + 8 + (size_t)i * 8, &ip, 8);
+    }
+    return trace_intern(mg, key, keylen);
+}
+
+static void stat_add(struct hsnap_stat *a, const struct hsnap_stat *b)
+{
+    a->live_count += b->live_count;
+    a->live_bytes += b->live_bytes;
+    a->total_count += b->total_count;
+    a->total_bytes += b->total_bytes;
+}
+
+/* --- blocks and leaks ---------------------------------------------------- */
+
+static int merge_blocks(struct merge *mg, const struct snap *s, uint64_t input,
+                        const uint32_t *tmap)
+{
+    uint64_t n = mg->out.nblocks;
+    struct hsnap_block *p = realloc(mg->blocks, (n + s->nblocks + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    mg->blocks = p;
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        p[n + i] = s->blocks[i];
+        p[n + i].addr = (s->blocks[i].addr & ((1ull << 48) - 1)) | (input << 48);
+        p[n + i].trace = tmap[s->blocks[i].trace];
+    }
+    mg->out.nblocks = n + s->nblocks;
+    return 0;
+}
+
+/* A LEAKS payload's parts; 0 when its length matches the header. */
+static int leaks_split(const struct snap *s, struct hsnap_leaks_head *h, const uint8_t **tot,
+                       const uint8_t **rec, const uint8_t **mem)
+{
+    if (!s->leaks || s->leaks_len < sizeof(*h))
+        return -1;
+    memcpy(h, s->leaks, sizeof(*h));
+    uint64_t want = sizeof(*h) + 16ull * h->nclass + 56ull * h->nrecords + 4ull * h->nmembers;
+    if (want != s->leaks_len)
+        return -1;
+    *tot = s->leaks + sizeof(*h);
+    *rec = *tot + 16ull * h->nclass;
+    *mem = *rec + 56ull * h->nrecords;
+    return 0;
+}
+
+/* Builds the merged LEAKS payload from every input (all have one). */
+static int merge_leaks(struct merge *mg, const struct snap *in, int n)
+{
+    struct hsnap_leaks_head h, oh = {.nclass = HSNAP_CLASS_IGNORED + 1};
+    struct hsnap_leak_total tot[HSNAP_CLASS_IGNORED + 1] = {{0, 0}};
+    const uint8_t *t, *r, *m;
+    for (int i = 0; i < n; i++) {
+        if (leaks_split(&in[i], &h, &t, &r, &m) < 0)
+            return 1; /* unreadable: drop LEAKS */
+        for (uint32_t c = 0; c < h.nclass && c <= HSNAP_CLASS_IGNORED; c++) {
+            struct hsnap_leak_total x;
+            memcpy(&x, t + 16ull * c, sizeof(x));
+            tot[c].bytes += x.bytes;
+            tot[c].blocks += x.blocks;
+        }
+        oh.nrecords += h.nrecords;
+        oh.nmembers += h.nmembers;
+        oh.unstopped += h.unstopped;
+        oh.scan_ns += h.scan_ns;
+        if (h.scratch_bytes > oh.scratch_bytes)
+            oh.scratch_bytes = h.scratch_bytes;
+    }
+    size_t len = sizeof(oh) + sizeof(tot) + 56ull * oh.nrecords + 4ull * oh.nmembers;
+    uint8_t *out = malloc(len), *ro, *mo;
+    if (!out)
+        return -1;
+    memcpy(out, &oh, sizeof(oh));
+    memcpy(out + sizeof(oh), tot, sizeof(tot));
+    ro = out + sizeof(oh) + sizeof(tot);
+    mo = ro + 56ull * oh.nrecords;
+    uint32_t block_base = 0, member_base = 0;
+    for (int i = 0; i < n; i++) {
+        leaks_split(&in[i], &h, &t, &r, &m);
+        for (uint32_t k = 0; k < h.nrecords; k++, ro += 56) {
+            struct hsnap_leak_record rec;
+            memcpy(&rec, r + 56ull * k, sizeof(rec));
+            rec.root += block_base;
+            rec.members_off += member_base;
+            memcpy(ro, &rec, sizeof(rec));
+        }
+        for (uint32_t k = 0; k < h.nmembers; k++, mo += 4) {
+            uint32_t v;
+            memcpy(&v, m + 4ull * k, 4);
+            v += block_base;
+            memcpy(mo, &v, 4);
+        }
+        block_base += (uint32_t)in[i].nblocks;
+        member_base += h.nmembers;
+    }
+    mg->leaks = out;
+    mg->out.leaks = out;
+    mg->out.leaks_len = len;
+    return 0;
+}
+
+/* --- meta and driver ----------------------------------------------------- */
+
+static void merge_meta(struct hsnap_meta *o, const struct hsnap_meta *m, int first)
+{
+    if (first) {
+        *o = *m;
+        o->pid = o->ppid = 0;
+        o->seq = 0;
+        return;
+    }
+    if (m->start_ns < o->start_ns) o->start_ns = m->start_ns;
+    if (m->time_ns > o->time_ns) o->time_ns = m->time_ns;
+    if (m->depth > o->depth) o->depth = m->depth;
+    if (m->epoch > o->epoch) o->epoch = m->epoch;
+    o->current_bytes += m->current_bytes;
+    o->peak_bytes += m->peak_bytes; /* an upper bound: peaks need not coincide */
+    o->live_blocks += m->live_blocks;
+    o->total_allocs += m->total_allocs;
+    o->total_frees += m->total_frees;
+    o->foreign_frees += m->foreign_frees;
+    o->shim_bytes += m->shim_bytes;
+    o->flags |= m->flags & HSNAP_META_DEGRADED;
+    o->flags &= m->flags | ~(HSNAP_META_HAS_BLOCKS | HSNAP_META_HAS_LEAKS);
+}
+
+static int merge_one(struct merge *mg, const struct snap *s, int input)
+{
+    uint64_t *delta = calloc(s->nmodules + 1, sizeof(*delta));
+    uint32_t *tmap = calloc(s->ntraces + 1, sizeof(*tmap));
+    int rc = !delta || !tmap || merge_modules(mg, s, delta) < 0 ? -1 : 0;
+    for (uint32_t t = 0; rc == 0 && t < s->ntraces; t++) {
+        long id = merge_trace(mg, s, &s->traces[t], delta);
+        if (id < 0)
+            rc = -1;
+        else {
+            tmap[t] = (uint32_t)id;
+            stat_add(&mg->stats[id], &s->stats[t]);
+        }
+    }
+    if (rc == 0 && mg->out.has_blocks)
+        rc = merge_blocks(mg, s, (uint64_t)input, tmap);
+    free(delta);
+    free(tmap);
+    return rc;
+}
+
+static void merge_free(struct merge *mg)
+{
+    struct mtrace *t, *tmp;
+    HASH_ITER(hh, mg->traces, t, tmp) {
+        HASH_DEL(mg->traces, t);
+        free(t->key);
+        free(t);
+    }
+    for (uint32_t i = 0; i < mg->out.nmodules; i++) {
+        free(mg->mods[i].path);
+        free(mg->mods[i].build_id);
+    }
+    free(mg->mods);
+    free(mg->tv);
+    free(mg->stats);
+    free(mg->blocks);
+    free(mg->leaks);
+    free(mg->out.cmdline);
+}
+
+static int merge_snaps(const struct snap *in, int n, const char *out, char *err, size_t errlen)
+{
+    struct merge mg;
+    char cmd[64];
+    int rc = 0;
+    memset(&mg, 0, sizeof(mg));
+    mg.cursor = MERGE_BASE;
+    for (int i = 0; i < n; i++)
+        merge_meta(&mg.out.meta, &in[i].meta, i == 0);
+    mg.out.has_blocks = (mg.out.meta.flags & HSNAP_META_HAS_BLOCKS) != 0;
+    for (int i = 0; i < n && mg.out.has_blocks; i++)
+        mg.out.has_blocks = in[i].has_blocks;
+    if (!mg.out.has_blocks)
+        mg.out.meta.flags &= ~(HSNAP_META_HAS_BLOCKS | HSNAP_META_HAS_LEAKS);
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = merge_one(&mg, &in[i], i);
+    int with_leaks = (mg.out.meta.flags & HSNAP_META_HAS_LEAKS) != 0;
+    if (rc == 0 && with_leaks && (rc = merge_leaks(&mg, in, n)) > 0) {
+        mg.out.meta.flags &= ~HSNAP_META_HAS_LEAKS;
+        rc = 0;
+    }
+    snprintf(cmd, sizeof(cmd), "heapsnap merge (%d snapshots)", n);
+    mg.out.cmdline = strdup(cmd);
+    mg.out.exe = in[0].exe;
+    mg.out.modules = mg.mods;
+    mg.out.traces = mg.tv;
+    mg.out.stats = mg.stats;
+    mg.out.blocks = mg.blocks;
+    if (rc < 0 || !mg.out.cmdline) {
+        snprintf(err, errlen, "merge: out of memory");
+        rc = -1;
+    } else {
+        rc = snap_save(out, &mg.out, err, errlen);
+    }
+    merge_free(&mg);
+    return rc;
+}
+
+int cmd_merge(int argc, char **argv, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *out = NULL;
+    int c, n, rc = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 'h') {
+            merge_usage();
+            return 0;
+        } else
+            return cli_bad_option("merge", c, argv, err, errlen);
+    }
+    n = argc - optind;
+    if (!out || n < 1 || n > MERGE_MAX_INPUTS) {
+        snprintf(err, errlen, "merge: want SNAP... -o OUT (1 to %d snapshots)", MERGE_MAX_INPUTS);
+        return 2;
+    }
+    struct snap *in = calloc((size_t)n, sizeof(*in));
+    if (!in) {
+        snprintf(err, errlen, "merge: out of memory");
+        return 2;
+    }
+    for (int i = 0; i < n && rc == 0; i++)
+        if (snap_load(argv[optind + i], &in[i], err, errlen) < 0)
+            rc = 2;
+    if (rc == 0 && merge_snaps(in, n, out, err, errlen) < 0)
+        rc = 2;
+    for (int i = 0; i < n; i++)
+        snap_free(&in[i]);
+    free(in);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * trend.h - growth per call site across a series of snapshots of one process
+ * (report/trend.c), used by `heapsnap trend` and the gate's
+ * --max-trend-growth rule.
+ */
+#ifndef REPORT_TREND_H
+#define REPORT_TREND_H
+
+#include "snap.h"
+#include "stats.h"
+
+#define TREND_AGES 9 /* block-age buckets: 0..7 epochs, then 8 or more */
+
+struct trend_site {
+    const struct stat_entry *e;  /* the group in the last snapshot (frames, key) */
+    int64_t first, last;         /* live bytes in the first and last snapshot */
+    int64_t first_count, last_count;
+    int64_t ages[TREND_AGES];    /* last snapshot's blocks by epochs survived */
+};
+
+struct trend;
+
+/* A trend over sites grouped by key (lineno, function, ...). NULL: no memory. */
+struct trend *trend_new(enum stats_key key);
+void trend_free(struct trend *tr);
+
+/* Sorts the series by (seq, time) and finds the growing sites: those whose
+ * live bytes never shrink from one snapshot to the next and end higher than
+ * they started.  The series must outlive tr.  Returns 0, or -1 with err. */
+int trend_run(struct trend *tr, const struct snap **series, int n, char *err,
+              size_t errlen);
+
+/* The growing sites, biggest growth first; valid until trend_free. */
+const struct trend_site *trend_sites(const struct trend *tr, size_t *n);
+
+/* 1 when the last snapshot has BLOCKS (so ages are meaningful). */
+int trend_has_ages(const struct trend *tr);
+
+/* A group's key as printed by top: "file.c:12", or the function/module. */
+void trend_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n);
+
+#endif
