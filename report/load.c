@@ -10,7 +10,8 @@
  *      fits, and every count is compared with the bytes left *before* anything
  *      is allocated, so a huge count cannot cause a huge allocation.
  * Cross-references are checked last: STATS count == TRACES count, block trace
- * ids < trace count, blocks sorted by address, module lo <= hi.
+ * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
+ * checked by report/leakset.c (indices < block count, exact length).
  * Errors are one line, "reason" (snap_load prefixes the path).
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "leakset.h"
 #include "snap.h"
 
 #define SNAP_MAX_SECTIONS 16 /* slots for known types, indexed by type */
@@ -331,6 +333,8 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_LEAKS].seen) {
         s->leaks = secs[HSNAP_SEC_LEAKS].data;
         s->leaks_len = secs[HSNAP_SEC_LEAKS].len;
+        if (lset_decode(s, s->leaks, s->leaks_len, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }

@@ -30,6 +30,18 @@ struct snap_trace {
     const uint64_t *ips;       /* innermost first; into snap.ipbuf */
 };
 
+#define SNAP_NCLASS (HSNAP_CLASS_IGNORED + 1) /* classes this reader knows */
+
+/* The LEAKS section, validated by report/leakset.c (all zero without it). */
+struct snap_leaks {
+    int present;                         /* the section was there */
+    struct hsnap_leaks_head head;        /* copied out */
+    struct hsnap_leak_total total[SNAP_NCLASS]; /* by enum hsnap_class */
+    const struct hsnap_leak_record *records; /* head.nrecords, into buf */
+    const uint8_t *members;              /* head.nmembers u32s, into buf
+                                            (unaligned: use lset_member) */
+};
+
 struct snap {
     struct hsnap_meta meta;    /* copied out of the META section */
     char *cmdline;             /* NUL-terminated copies */
@@ -44,8 +56,9 @@ struct snap {
     const struct hsnap_block *blocks;  /* sorted by addr, into buf; may be NULL */
     uint32_t npoints;
     const struct hsnap_point *points;  /* timeline, into buf; may be NULL */
-    const uint8_t *leaks;      /* LEAKS payload, unparsed (issue 3) */
+    const uint8_t *leaks;      /* LEAKS payload as stored (for rewriting) */
     uint64_t leaks_len;
+    struct snap_leaks lk;      /* LEAKS decoded and validated */
     int has_blocks;            /* a BLOCKS section was present */
     uint8_t *buf;              /* the whole file, owned */
     size_t len;

@@ -1,7 +1,8 @@
 /*
  * fuzz_load.c - libFuzzer target for the snapshot reader: any input must
  * either load or be refused with a one-line reason; a loaded snapshot is
- * walked end to end (every ip, stat, block, point, module string) so that
+ * walked end to end (every ip, stat, block, point, module string, leak
+ * record and cycle member) so that
  * ASan sees any index the validation let through.  `make fuzz` runs it.
  */
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <zlib.h>
 
 #include "format.h"
+#include "leakset.h"
 #include "snap.h"
 
 static volatile uint64_t sink;
@@ -34,6 +36,12 @@ static void walk(const struct snap *s)
         acc += s->points[p].bytes;
     for (uint64_t l = 0; l < s->leaks_len; l++)
         acc += s->leaks[l];
+    for (uint32_t r = 0; r < s->lk.head.nrecords; r++) { /* what `leaks` reads */
+        const struct hsnap_leak_record *lr = &s->lk.records[r];
+        acc += s->blocks[lr->root].size + lr->own_bytes;
+        for (uint32_t m = 0; lr->cls == HSNAP_CLASS_CYCLE && m < lr->nmembers; m++)
+            acc += s->blocks[lset_member(s, lr->members_off + m)].trace;
+    }
     char buf[64];
     fmt_size(buf, sizeof(buf), (double)s->meta.current_bytes, 0);
     sink = acc + (uint64_t)buf[0];

@@ -2,6 +2,7 @@
  * mkcorpus.c - writes small valid snapshots (the fuzzer's seeds, and inputs
  * for the CLI error tests) with the independent test writer.
  * Usage: mkcorpus DIR   -> DIR/minimal.hsnap DIR/blocks.hsnap DIR/unknown.hsnap
+ *                          DIR/leaks.hsnap (the writer's leak heap, with LEAKS)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
  */
 #include <stdio.h>
@@ -31,8 +32,9 @@ int main(int argc, char **argv)
         return 2;
     }
     struct wopts minimal = {0}, blocks = {.with_blocks = 1},
-                 unknown = {.with_blocks = 1, .unknown_section = 1};
+                 unknown = {.with_blocks = 1, .unknown_section = 1}, leaks = {.with_leaks = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal) |
            write_one(argv[1], "blocks.hsnap", &blocks) |
-           write_one(argv[1], "unknown.hsnap", &unknown);
+           write_one(argv[1], "unknown.hsnap", &unknown) |
+           write_one(argv[1], "leaks.hsnap", &leaks);
 }

@@ -35,7 +35,48 @@ struct wopts {
     int stats_short;           /* one STATS entry fewer than traces */
     int module_backwards;      /* module 1 has lo > hi */
     int unsorted_blocks;       /* blocks 0 and 1 swapped */
+    int with_leaks;            /* the leak heap below: classified BLOCKS + LEAKS */
+    int leaks_extra_byte;      /* LEAKS one byte longer than its counts say */
+    int leaks_bad_root;        /* record 0's root = block count */
+    int leaks_bad_member;      /* member 1 = block count */
+    int leaks_bad_cls;         /* record 0's class = INDIRECT */
+    int leaks_members_over;    /* the last cycle's members run past member[] */
+    int leaks_no_blocks;       /* LEAKS but no BLOCKS section */
 };
+
+/* The leak heap (with_leaks): 14 blocks over the three traces.  Records:
+ *   A root 0  direct  16 B, owns blocks 1,2 (indirect, 32 B)
+ *   B root 3  direct  24 B
+ *   C root 4  cycle   4 -> 5 -> 6 (24 B)
+ *   D root 10 direct  32 B, owns the cycle 11,12 (16 B, indirect to D)
+ *   E root 13 cycle   a self-reference (40 B)
+ * Totals: direct 72 B/3, indirect 32/2, cycle 80/6, possible 100/1,
+ * reachable 4103/2.  Traces: 0 = A B 6 9 11 12, 1 = 7 8, 2 = the rest. */
+#define W_NLEAK_BLOCKS 14
+static const struct hsnap_block w_leak_blocks[W_NLEAK_BLOCKS] = {
+    {0x1000, 16, 0, 0, 0, HSNAP_CLASS_DIRECT, 0, 0},
+    {0x1100, 16, 2, 0, 1, HSNAP_CLASS_INDIRECT, HSNAP_BLOCK_START, 0},
+    {0x1200, 16, 2, 0, 1, HSNAP_CLASS_INDIRECT, HSNAP_BLOCK_START, 0},
+    {0x2000, 24, 0, 0, 0, HSNAP_CLASS_DIRECT, 0, 0},
+    {0x3000, 8, 2, 1, 1, HSNAP_CLASS_CYCLE, HSNAP_BLOCK_START, 0},
+    {0x3100, 8, 2, 1, 1, HSNAP_CLASS_CYCLE, HSNAP_BLOCK_START, 0},
+    {0x3200, 8, 0, 1, 2, HSNAP_CLASS_CYCLE, HSNAP_BLOCK_START, 0},
+    {0x4000, 100, 1, 1, 1, HSNAP_CLASS_POSSIBLE, HSNAP_BLOCK_INTERIOR, 0},
+    {0x5000, 4096, 1, 1, 1, HSNAP_CLASS_REACHABLE, HSNAP_BLOCK_START | HSNAP_BLOCK_ROOTREF, 0},
+    {0x6000, 7, 0, 2, 3, HSNAP_CLASS_REACHABLE, HSNAP_BLOCK_START | HSNAP_BLOCK_ROOTREF, 0},
+    {0x7000, 32, 2, 2, 0, HSNAP_CLASS_DIRECT, 0, 0},
+    {0x7100, 8, 0, 2, 2, HSNAP_CLASS_CYCLE, HSNAP_BLOCK_START, 0},
+    {0x7200, 8, 0, 2, 1, HSNAP_CLASS_CYCLE, HSNAP_BLOCK_START, 0},
+    {0x8000, 40, 2, 2, 1, HSNAP_CLASS_CYCLE, HSNAP_BLOCK_START | HSNAP_BLOCK_SELF, 0},
+};
+static const struct hsnap_leak_record w_leak_records[5] = {
+    {0, HSNAP_CLASS_DIRECT, 0, 0, 16, 1, 32, 2, 0, 0},
+    {3, HSNAP_CLASS_DIRECT, 0, 0, 24, 1, 0, 0, 0, 0},
+    {4, HSNAP_CLASS_CYCLE, 0, 3, 24, 3, 0, 0, 1, 2},
+    {10, HSNAP_CLASS_DIRECT, 0, 0, 32, 1, 16, 2, 0, 0},
+    {13, HSNAP_CLASS_CYCLE, 3, 1, 40, 1, 0, 0, 1, 1},
+};
+static const uint32_t w_leak_members[4] = {4, 5, 6, 13};
 
 static void w_put(struct wbuf *w, const void *d, size_t n)
 {
@@ -139,6 +180,14 @@ static void w_traces(struct wbuf *w, const struct wopts *o)
     for (int t = 0; t < n; t++) {
         struct hsnap_stat s = {t == 2 ? 0 : (uint64_t)(t + 1), t == 0 ? 100 : t == 1 ? 4103 : 0,
                                (uint64_t)(t + 3), 5000};
+        if (o->with_leaks) {
+            s.live_count = s.live_bytes = 0;
+            for (int b = 0; b < W_NLEAK_BLOCKS; b++)
+                if (w_leak_blocks[b].trace == (uint32_t)t) {
+                    s.live_count++;
+                    s.live_bytes += w_leak_blocks[b].size;
+                }
+        }
         w_put(w, &s, sizeof(s));
     }
     w_sec_end(w, at);
@@ -167,6 +216,43 @@ static void w_blocks(struct wbuf *w, const struct wopts *o)
     w_sec_end(w, at);
 }
 
+static void w_leaks(struct wbuf *w, const struct wopts *o)
+{
+    struct hsnap_leak_record r[5];
+    uint32_t m[4];
+    struct hsnap_leak_total tot[HSNAP_CLASS_IGNORED + 1];
+    memcpy(r, w_leak_records, sizeof(r));
+    memcpy(m, w_leak_members, sizeof(m));
+    memset(tot, 0, sizeof(tot));
+    for (int b = 0; b < W_NLEAK_BLOCKS; b++) {
+        tot[w_leak_blocks[b].cls].bytes += w_leak_blocks[b].size;
+        tot[w_leak_blocks[b].cls].blocks++;
+    }
+    if (o->leaks_bad_root)
+        r[0].root = W_NLEAK_BLOCKS;
+    if (o->leaks_bad_member)
+        m[1] = W_NLEAK_BLOCKS;
+    if (o->leaks_bad_cls)
+        r[0].cls = HSNAP_CLASS_INDIRECT;
+    if (o->leaks_members_over)
+        r[4].nmembers = 2;
+    if (!o->leaks_no_blocks) {
+        size_t at = w_sec_begin(w, HSNAP_SEC_BLOCKS);
+        w_u64(w, W_NLEAK_BLOCKS);
+        w_put(w, w_leak_blocks, sizeof(w_leak_blocks));
+        w_sec_end(w, at);
+    }
+    size_t at = w_sec_begin(w, HSNAP_SEC_LEAKS);
+    struct hsnap_leaks_head h = {HSNAP_CLASS_IGNORED + 1, 5, 4, 0, 12345, 4096, 0};
+    w_put(w, &h, sizeof(h));
+    w_put(w, tot, sizeof(tot));
+    w_put(w, r, sizeof(r));
+    w_put(w, m, sizeof(m));
+    if (o->leaks_extra_byte)
+        w_put(w, "", 1);
+    w_sec_end(w, at);
+}
+
 /* Builds a whole file into w (w zeroed by the caller); free(w->p) after. */
 static void w_snapshot(struct wbuf *w, const struct wopts *o)
 {
@@ -179,8 +265,10 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
     w_meta(w);
     w_modules(w, o);
     w_traces(w, o);
-    if (o->with_blocks)
+    if (o->with_blocks && !o->with_leaks)
         w_blocks(w, o);
+    if (o->with_leaks)
+        w_leaks(w, o);
     if (o->unknown_section) {
         size_t at = w_sec_begin(w, 99);
         w_str(w, "a future section nobody reads yet");

@@ -1,0 +1,119 @@
+/*
+ * leakset.c - decodes and validates a snapshot's LEAKS section.
+ *
+ * The reference model (shim/model.c) writes it; the reader trusts nothing:
+ *
+ *   LEAKS := hsnap_leaks_head                    40 bytes
+ *            hsnap_leak_total[nclass]            16 bytes each, by class
+ *            hsnap_leak_record[nrecords]         56 bytes each
+ *            u32 member[nmembers]                BLOCKS indices
+ *
+ * The length must be exactly the sum (computed in 64 bits from 32-bit
+ * counts, so it cannot overflow).  Totals beyond the classes this reader
+ * knows are ignored; missing ones read as 0.  Records and members stay in
+ * the file buffer (packed, possibly unaligned: members are read through
+ * memcpy), so a snapshot with a million-block ring costs no copy.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "leakset.h"
+
+#define LSET_HEAD 40u
+#define LSET_TOTAL 16u
+#define LSET_RECORD 56u
+
+_Static_assert(sizeof(struct hsnap_leaks_head) == LSET_HEAD, "LEAKS head size");
+_Static_assert(sizeof(struct hsnap_leak_total) == LSET_TOTAL, "LEAKS total size");
+_Static_assert(sizeof(struct hsnap_leak_record) == LSET_RECORD, "LEAKS record size");
+
+static int lset_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "section LEAKS: %s", why);
+    return -1;
+}
+
+uint32_t lset_member(const struct snap *s, uint32_t i)
+{
+    uint32_t v;
+    memcpy(&v, s->lk.members + (size_t)i * 4, 4);
+    return v;
+}
+
+static int lset_check_members(const struct snap *s, uint32_t k,
+                              const struct hsnap_leak_record *r, char *err, size_t errlen)
+{
+    if ((uint64_t)r->members_off + r->nmembers > s->lk.head.nmembers)
+        return lset_fail(err, errlen, "record %u: members %u+%u beyond the %u stored", k,
+                         r->members_off, r->nmembers, s->lk.head.nmembers);
+    if (r->nmembers == 0)
+        return lset_fail(err, errlen, "record %u: a cycle without members", k);
+    for (uint32_t i = 0; i < r->nmembers; i++) {
+        uint32_t m = lset_member(s, r->members_off + i);
+        if (m >= s->nblocks)
+            return lset_fail(err, errlen, "record %u: member %u is block %u (%llu blocks)", k,
+                             i, m, (unsigned long long)s->nblocks);
+        if (s->blocks[m].cls != HSNAP_CLASS_CYCLE)
+            return lset_fail(err, errlen, "record %u: member block %u is not in a cycle", k, m);
+    }
+    return 0;
+}
+
+static int lset_check_record(const struct snap *s, uint32_t k, char *err, size_t errlen)
+{
+    const struct hsnap_leak_record *r = &s->lk.records[k];
+    if (r->root >= s->nblocks)
+        return lset_fail(err, errlen, "record %u: root block %u out of range (%llu blocks)",
+                         k, r->root, (unsigned long long)s->nblocks);
+    if (r->cls != HSNAP_CLASS_DIRECT && r->cls != HSNAP_CLASS_CYCLE)
+        return lset_fail(err, errlen, "record %u: class %u is not direct or cycle", k, r->cls);
+    if (s->blocks[r->root].cls != r->cls)
+        return lset_fail(err, errlen, "record %u: class %u, its root block's is %u", k,
+                         r->cls, s->blocks[r->root].cls);
+    if (r->ref_min > r->ref_max)
+        return lset_fail(err, errlen, "record %u: refcount range %u..%u is backwards", k,
+                         r->ref_min, r->ref_max);
+    if (r->cls == HSNAP_CLASS_DIRECT) {
+        if (r->nmembers)
+            return lset_fail(err, errlen, "record %u: a direct leak with %u members", k,
+                             r->nmembers);
+        return 0;
+    }
+    return lset_check_members(s, k, r, err, errlen);
+}
+
+int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen)
+{
+    struct hsnap_leaks_head h;
+    if (len < LSET_HEAD)
+        return lset_fail(err, errlen, "too short (%llu bytes)", (unsigned long long)len);
+    memcpy(&h, p, LSET_HEAD);
+    uint64_t want = LSET_HEAD + (uint64_t)LSET_TOTAL * h.nclass +
+                    (uint64_t)LSET_RECORD * h.nrecords + 4ull * h.nmembers;
+    if (want != len)
+        return lset_fail(err, errlen, "%llu bytes, its counts (%u classes, %u records, "
+                         "%u members) need %llu", (unsigned long long)len, h.nclass,
+                         h.nrecords, h.nmembers, (unsigned long long)want);
+    if (!s->has_blocks)
+        return lset_fail(err, errlen, "present without a BLOCKS section");
+    memset(&s->lk, 0, sizeof(s->lk));
+    s->lk.head = h;
+    uint32_t known = h.nclass < SNAP_NCLASS ? h.nclass : SNAP_NCLASS;
+    memcpy(s->lk.total, p + LSET_HEAD, (size_t)known * LSET_TOTAL);
+    const uint8_t *q = p + LSET_HEAD + (uint64_t)LSET_TOTAL * h.nclass;
+    s->lk.records = (const struct hsnap_leak_record *)q;
+    s->lk.members = q + (uint64_t)LSET_RECORD * h.nrecords;
+    s->lk.present = 1;
+    for (uint32_t k = 0; k < h.nrecords; k++)
+        if (lset_check_record(s, k, err, errlen) < 0) {
+            memset(&s->lk, 0, sizeof(s->lk));
+            return -1;
+        }
+    return 0;
+}

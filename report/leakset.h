@@ -1,0 +1,24 @@
+/*
+ * leakset.h - the LEAKS section (shim/hsnap_format.h), decoded and validated
+ * once by the loader so that every command may trust it afterwards.
+ */
+#ifndef REPORT_LEAKSET_H
+#define REPORT_LEAKSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snap.h"
+
+/* Decodes the LEAKS payload p[0..len) into s->lk.  s's BLOCKS must be loaded
+ * already (records name blocks by index).  Checks: exact section length, a
+ * BLOCKS section present, every root and member < block count, record class
+ * DIRECT or CYCLE and equal to its root block's class, a cycle's members
+ * within member[] and of class CYCLE, a direct record without members,
+ * ref_min <= ref_max.  Returns 0, or -1 with "section LEAKS: reason". */
+int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
+
+/* Member i (0 <= i < s->lk.head.nmembers) of the member array: a BLOCKS index. */
+uint32_t lset_member(const struct snap *s, uint32_t i);
+
+#endif
