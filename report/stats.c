@@ -164,7 +164,7 @@ static const char *const wrapper_prefixes[] = {"operator new", "_Znwm", "_Znam",
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int is_wrapper(const struct sym_frame *f)
+int stats_is_wrapper(const struct sym_frame *f)
 {
     for (size_t i = 0; i < NELEM(wrapper_modules); i++)
         if (strncmp(f->module, wrapper_modules[i], strlen(wrapper_modules[i])) == 0)
@@ -262,7 +262,7 @@ static long expand_trace(struct stats *st, const struct snap_trace *t, struct sy
         push_frame(st, (t->flags & HSNAP_TRACE_UNSAMPLED) ? &unsampled : &unknown) < 0)
         return -1;
     for (size_t i = 0; i < st->nfr; i++)
-        if (!is_wrapper(st->fr[i]))
+        if (!stats_is_wrapper(st->fr[i]))
             return (long)i;
     return (long)st->nfr - 1;
 }

@@ -46,6 +46,11 @@ struct stat_entry {
 
 struct stats;
 
+/* 1 if f is an allocator wrapper (a frame in the shim, libc, libstdc++ or
+ * libgcc_s, or a malloc-, operator new- or strdup-like function anywhere):
+ * the allocation site is the first frame that is not one. */
+int stats_is_wrapper(const struct sym_frame *f);
+
 /* Parses top/diff's options (getopt_long over argv) into o.  Returns -1 to
  * go on (operands start at optind), or an exit code: 0 after --help (usage()
  * was called), 2 with err filled. */
