@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# tests/leakfix/build.sh - builds the leak-class fixtures (tests/leakfix/*.c,
+# *.cc) into $BUILD/leakfix/, plus libleakfix_root.so for root_dlopen.
+# Compiled from the repository root with relative paths, -g -O0 and
+# -fdebug-prefix-map=$PWD=. so allocation sites read "tests/leakfix/x.c:N"
+# wherever the checkout is.  Only rebuilds what is older than its source,
+# leakfix.h or this script.
+# Usage: tests/leakfix/build.sh [NAME...]   (default: all)   exits 1 on failure.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+out=$BUILD/leakfix
+src=tests/leakfix
+mkdir -p "$out"
+flags="-g -O0 -fno-omit-frame-pointer -fdebug-prefix-map=$PWD=. -pthread"
+
+stale() { # target sources...: true when target is missing or older than one of them
+  local t=$1; shift
+  [ -e "$t" ] || return 0
+  for s in "$@" "$src/leakfix.h" "$0"; do [ "$s" -nt "$t" ] && return 0; done
+  return 1
+}
+
+build_lib() {
+  stale "$out/libleakfix_root.so" "$src/libroot.c" || return 0
+  gcc $flags -fPIC -shared "$src/libroot.c" -o "$out/libleakfix_root.so.tmp.$$" &&
+    mv "$out/libleakfix_root.so.tmp.$$" "$out/libleakfix_root.so"
+}
+
+build_one() { # name
+  local name=$1 file cc extra=""
+  if [ -f "$src/$name.c" ]; then file=$src/$name.c cc=gcc; else file=$src/$name.cc cc=g++; fi
+  # shellcheck disable=SC2016
+  [ "$name" = root_dlopen ] && { build_lib; extra='-ldl -Wl,-rpath,$ORIGIN'; }
+  stale "$out/$name" "$file" || return 0
+  # shellcheck disable=SC2086
+  $cc $flags "$file" -o "$out/$name.tmp.$$" $extra && mv "$out/$name.tmp.$$" "$out/$name"
+}
+
+names=${*:-$(cd "$src" && ls ./*.c ./*.cc | sed 's|^\./||; s|\.cc*$||' | grep -vx libroot)}
+rc=0
+for n in $names; do
+  build_one "$n" || { echo "leakfix: cannot build $n" >&2; rc=1; }
+done
+exit $rc

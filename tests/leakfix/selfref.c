@@ -1,0 +1,30 @@
+/*
+ * selfref.c - a lost block that points at itself: a cycle of one.
+ *
+ * Expected:
+ *   cycle:    56 bytes in 1 blocks at selfref.c:18
+ *   record:   one cycle record of 1 block, 56 bytes
+ *   direct, indirect, possibly lost, suppressed: 0; still reachable: runtime only
+ */
+#include <stdlib.h>
+
+#include "leakfix.h"
+
+struct self { struct self *me; long pad[6]; }; /* 56 bytes */
+static void *volatile sink;
+
+static LF_NOINLINE void build(void)
+{
+    struct self *s = calloc(1, sizeof(*s));
+    s->me = s;
+    sink = s;
+    sink = NULL;
+    s = NULL;
+}
+
+int main(void)
+{
+    build();
+    lf_scrub();
+    return 0;
+}
