@@ -1,3 +1,454 @@
-#include "cli.h"
+/*
+ * gate.c - `heapsnap gate SNAP...`: should this CI job fail?
+ *
+ * Inputs are grouped by process (meta.pid); a process's snapshots form a
+ * series ordered by sequence number.  The checks, each a JUnit testcase:
+ *   leaks:<proc>   the LAST snapshot of each process: blocks of the --fail-on
+ *                  classes, grouped by call stack, minus suppressed stacks and
+ *                  minus what --site-limit budgets allow, must stay within
+ *                  --max-leaked-bytes/--max-leaked-blocks (both 0 by default).
+ *                  Needs the reference model's classes (HSNAP_META_HAS_LEAKS):
+ *                  without them the check is skipped, or is an error (exit 2)
+ *                  when --fail-on was given explicitly.
+ *   growth         --baseline OLD --max-growth L: every site's live bytes
+ *                  (summed over the processes' last snapshots, grouped by
+ *                  --key) may exceed OLD's by at most L (a percentage of OLD's
+ *                  bytes at that site, so a new site fails any % rule).
+ *                  With --metric peak: the processes' summed peak instead.
+ *   trend:<proc>   --max-trend-growth L: in a process with 2+ snapshots, a
+ *                  site that grows at every step (report/trend.c) may grow by
+ *                  at most L from the first snapshot to the last.
+ * Every input is loaded and validated before anything is evaluated, so a
+ * damaged file among many stops the gate with exit 2 and its name.
+ */
+#include <fnmatch.h>
 #include <stdio.h>
-int cmd_gate(int argc, char **argv, char *err, size_t errlen) { snprintf(err, errlen, "gate: todo"); return 2; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gate.h"
+#include "trend.h"
+
+struct gate {
+    struct gate_report g;
+    struct gate_rules r;
+    struct snap *snaps;
+    int nsnaps;
+    struct snap base;
+    struct stats **keep;   /* stats whose entries findings point to */
+    int nkeep;
+    struct trend **trends;
+    int ntrends;
+    struct symbolizer **syms;
+    int nsyms;
+};
+
+/* --- bookkeeping ----------------------------------------------------------- */
+
+static struct gate_check *check_add(struct gate *gt, const char *rule, int proc)
+{
+    struct gate_check *p = realloc(gt->g.checks, (gt->g.nchecks + 1) * sizeof(*p));
+    if (!p)
+        return NULL;
+    gt->g.checks = p;
+    p = &p[gt->g.nchecks++];
+    memset(p, 0, sizeof(*p));
+    p->rule = rule;
+    p->proc = proc;
+    return p;
+}
+
+static struct gate_finding *finding_add(struct gate *gt, const char *rule, int proc,
+                                        const struct stat_entry *e)
+{
+    struct gate_finding *p = realloc(gt->g.findings, (gt->g.nfindings + 1) * sizeof(*p));
+    if (!p)
+        return NULL;
+    gt->g.findings = p;
+    p = &p[gt->g.nfindings++];
+    memset(p, 0, sizeof(*p));
+    p->rule = rule;
+    p->proc = proc;
+    p->e = e;
+    return p;
+}
+
+static struct stats *keep_stats(struct gate *gt, enum stats_key key)
+{
+    struct stats_opts o = {.key = key};
+    struct stats **p = realloc(gt->keep, (gt->nkeep + 1) * sizeof(*p));
+    if (!p)
+        return NULL;
+    gt->keep = p;
+    return p[gt->nkeep] = stats_new(&o), p[gt->nkeep] ? p[gt->nkeep++] : NULL;
+}
+
+static struct symbolizer *gate_sym(struct gate *gt, const struct snap *s)
+{
+    for (int i = 0; i < gt->nsyms; i++)
+        if (sym_same_map(gt->syms[i], s))
+            return gt->syms[i];
+    struct symbolizer **p = realloc(gt->syms, (gt->nsyms + 1) * sizeof(*p));
+    if (!p)
+        return NULL;
+    gt->syms = p;
+    return (p[gt->nsyms] = sym_new(s)) ? p[gt->nsyms++] : NULL;
+}
+
+const char *gate_proc_name(const struct gate_report *g, int proc, char *buf, size_t n)
+{
+    if (proc < 0)
+        return "all processes";
+    const struct snap *s = g->procs[proc].last;
+    const char *base = strrchr(s->exe, '/');
+    snprintf(buf, n, "%s[%u]", base ? base + 1 : s->exe, s->meta.pid);
+    return buf;
+}
+
+void gate_site(const struct gate_report *g, const struct gate_finding *f, char *buf, size_t n)
+{
+    if (!f->e) {
+        snprintf(buf, n, "(process peak)");
+        return;
+    }
+    enum stats_key k = !strcmp(f->rule, "growth") || !strcmp(f->rule, "trend") ? g->key
+                                                                              : KEY_LINENO;
+    trend_key(k == KEY_TRACEBACK ? KEY_LINENO : k, f->e, buf, n);
+}
+
+/* --- processes ------------------------------------------------------------- */
+
+static int cmp_pid(const void *pa, const void *pb)
+{
+    const struct snap *a = *(const struct snap *const *)pa, *b = *(const struct snap *const *)pb;
+    if (a->meta.pid != b->meta.pid)
+        return a->meta.pid < b->meta.pid ? -1 : 1;
+    return (a->meta.seq > b->meta.seq) - (a->meta.seq < b->meta.seq);
+}
+
+static int gate_group(struct gate *gt, char **paths)
+{
+    const struct snap **v = malloc(gt->nsnaps * sizeof(*v));
+    gt->g.procs = calloc(gt->nsnaps, sizeof(*gt->g.procs));
+    if (!v || !gt->g.procs) {
+        free(v);
+        return -1;
+    }
+    for (int i = 0; i < gt->nsnaps; i++)
+        v[i] = &gt->snaps[i];
+    qsort(v, gt->nsnaps, sizeof(*v), cmp_pid);
+    for (int i = 0; i < gt->nsnaps; i++) {
+        struct gate_proc *q;
+        if (i && v[i]->meta.pid == v[i - 1]->meta.pid && v[i]->meta.pid != 0) {
+            q = &gt->g.procs[gt->g.nprocs - 1];
+            q->nseries++;
+        } else {
+            q = &gt->g.procs[gt->g.nprocs++];
+            q->series = &v[i];
+            q->nseries = 1;
+        }
+        q->last = v[i];
+        q->path = paths[v[i] - gt->snaps];
+    }
+    return 0; /* v is kept: procs point into it (freed with procs[0].series) */
+}
+
+/* --- leaks --------------------------------------------------------------- */
+
+/* The budget index of a site-limit whose pattern matches the site, or -1. */
+static int site_budget(const struct gate_rules *r, const struct stat_entry *e)
+{
+    char key[4200];
+    const struct stat_frame *f = &e->frames[0];
+    snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
+    for (int i = 0; i < r->nsites; i++)
+        if (!fnmatch(r->site_pat[i], key, 0) || !fnmatch(r->site_pat[i], f->file, 0) ||
+            !fnmatch(r->site_pat[i], f->func, 0))
+            return i;
+    return -1;
+}
+
+/* Findings for one class of one process; adds to the totals. */
+static int leak_class(struct gate *gt, int proc, int cls, int64_t *bytes, int64_t *blocks,
+                      int64_t *site_used)
+{
+    static const char *rule_of[] = {[HSNAP_CLASS_POSSIBLE] = "leak-possible",
+                                    [HSNAP_CLASS_DIRECT] = "leak-direct",
+                                    [HSNAP_CLASS_INDIRECT] = "leak-indirect",
+                                    [HSNAP_CLASS_CYCLE] = "leak-cycle"};
+    const struct snap *s = gt->g.procs[proc].last;
+    struct hsnap_stat *v = calloc(s->ntraces + 1, sizeof(*v));
+    struct stats *st = keep_stats(gt, KEY_TRACEBACK);
+    struct symbolizer *z = gate_sym(gt, s);
+    size_t n;
+    if (!v || !st || !z) {
+        free(v);
+        return -1;
+    }
+    for (uint64_t i = 0; i < s->nblocks; i++)
+        if (s->blocks[i].cls == cls) {
+            v[s->blocks[i].trace].live_count++;
+            v[s->blocks[i].trace].live_bytes += s->blocks[i].size;
+        }
+    int rc = stats_add_values(st, s, z, v);
+    free(v);
+    struct stat_entry **e = rc < 0 ? NULL : stats_sort(st, 0, &n);
+    if (!e)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct gate_finding *f = finding_add(gt, rule_of[cls], proc, e[i]);
+        if (!f)
+            return -1;
+        f->bytes = e[i]->size;
+        f->blocks = e[i]->count;
+        int b = site_budget(&gt->r, e[i]);
+        if (b >= 0 && site_used[b] + f->bytes <= gt->r.site_max[b]) {
+            site_used[b] += f->bytes;
+            continue;
+        }
+        *bytes += f->bytes;
+        *blocks += f->blocks;
+        f->over = 1;
+    }
+    return 0;
+}
+
+static int gate_leaks(struct gate *gt, int proc, char *err, size_t errlen)
+{
+    const struct gate_rules *r = &gt->r;
+    const struct snap *s = gt->g.procs[proc].last;
+    struct gate_check *c = check_add(gt, "leaks", proc);
+    int64_t bytes = 0, blocks = 0, used[GATE_MAX_SITES] = {0};
+    if (!c)
+        return -1;
+    if (!r->fail_on) {
+        c->skipped = 1;
+        snprintf(c->msg, sizeof(c->msg), "--fail-on none");
+        return 0;
+    }
+    if (!(s->meta.flags & HSNAP_META_HAS_LEAKS) || !s->has_blocks) {
+        c->skipped = 1;
+        snprintf(c->msg, sizeof(c->msg), "no leak classes in %s (run with HEAPSNAP_LEAKS=1 "
+                 "or heapsnap run --gate)", gt->g.procs[proc].path);
+        if (r->fail_on_set) {
+            snprintf(err, errlen, "%s", c->msg);
+            return -2;
+        }
+        return 0;
+    }
+    for (int cls = HSNAP_CLASS_POSSIBLE; cls <= HSNAP_CLASS_CYCLE; cls++)
+        if ((r->fail_on & (1u << cls)) && leak_class(gt, proc, cls, &bytes, &blocks, used) < 0)
+            return -1;
+    int64_t mb = r->max_bytes, mk = r->max_blocks;
+    if (mb < 0 && mk < 0)
+        mb = mk = 0;
+    c->failed = (mb >= 0 && bytes > mb) || (mk >= 0 && blocks > mk);
+    snprintf(c->msg, sizeof(c->msg), "%lld bytes in %lld blocks leaked (allowed: %s%lld bytes, "
+             "%s%lld blocks)", (long long)bytes, (long long)blocks, mb < 0 ? "any " : "",
+             (long long)(mb < 0 ? 0 : mb), mk < 0 ? "any " : "", (long long)(mk < 0 ? 0 : mk));
+    return 0;
+}
+
+/* --- growth ---------------------------------------------------------------- */
+
+static int gate_peak(struct gate *gt)
+{
+    struct gate_check *c = check_add(gt, "peak-growth", -1);
+    int64_t now = 0, old = (int64_t)gt->base.meta.peak_bytes;
+    if (!c)
+        return -1;
+    for (int i = 0; i < gt->g.nprocs; i++)
+        now += (int64_t)gt->g.procs[i].last->meta.peak_bytes;
+    int64_t allowed = rules_allowed(&gt->r.growth, old);
+    c->failed = now - old > allowed;
+    snprintf(c->msg, sizeof(c->msg), "peak %lld bytes, baseline %lld (%+lld, allowed +%lld)",
+             (long long)now, (long long)old, (long long)(now - old), (long long)allowed);
+    if (c->failed) {
+        struct gate_finding *f = finding_add(gt, "peak-growth", -1, NULL);
+        if (!f)
+            return -1;
+        f->bytes = now;
+        f->delta = now - old;
+        f->over = 1;
+    }
+    return 0;
+}
+
+static int gate_growth(struct gate *gt, char *err, size_t errlen)
+{
+    if (gt->r.peak)
+        return gate_peak(gt);
+    struct stats *old = keep_stats(gt, gt->r.key), *cur = keep_stats(gt, gt->r.key);
+    struct gate_check *c = check_add(gt, "growth", -1);
+    size_t n;
+    int nover = 0;
+    if (!old || !cur || !c || stats_add_snap(old, &gt->base, gt->r.baseline, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < gt->g.nprocs; i++)
+        if (stats_add_snap(cur, gt->g.procs[i].last, gt->g.procs[i].path, err, errlen) < 0)
+            return -1;
+    stats_compare(cur, old);
+    struct stat_entry **e = stats_sort(cur, 1, &n);
+    for (size_t i = 0; e && i < n; i++) {
+        int64_t was = e[i]->size - e[i]->size_diff;
+        if (e[i]->size_diff <= 0 || e[i]->size_diff <= rules_allowed(&gt->r.growth, was))
+            continue;
+        struct gate_finding *f = finding_add(gt, "growth", -1, e[i]);
+        if (!f)
+            return -1;
+        f->bytes = e[i]->size;
+        f->blocks = e[i]->count;
+        f->delta = e[i]->size_diff;
+        f->over = 1;
+        nover++;
+    }
+    if (!e)
+        return -1;
+    c->failed = nover > 0;
+    snprintf(c->msg, sizeof(c->msg), "%d site%s grew more than allowed over %s", nover,
+             nover == 1 ? "" : "s", gt->r.baseline);
+    return 0;
+}
+
+static int gate_trend(struct gate *gt, int proc, char *err, size_t errlen)
+{
+    const struct gate_proc *p = &gt->g.procs[proc];
+    struct gate_check *c = check_add(gt, "trend", proc);
+    struct trend **tv = realloc(gt->trends, (gt->ntrends + 1) * sizeof(*tv));
+    size_t n;
+    int nover = 0;
+    if (!c || !tv)
+        return -1;
+    gt->trends = tv;
+    if (p->nseries < 2) {
+        c->skipped = 1;
+        snprintf(c->msg, sizeof(c->msg), "one snapshot: no series");
+        return 0;
+    }
+    if (!(tv[gt->ntrends] = trend_new(gt->r.key)))
+        return -1;
+    struct trend *tr = tv[gt->ntrends++];
+    if (trend_run(tr, p->series, p->nseries, err, errlen) < 0)
+        return -1;
+    const struct trend_site *ts = trend_sites(tr, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i].last - ts[i].first <= rules_allowed(&gt->r.trend, ts[i].first))
+            continue;
+        struct gate_finding *f = finding_add(gt, "trend", proc, ts[i].e);
+        if (!f)
+            return -1;
+        f->bytes = ts[i].last;
+        f->blocks = ts[i].last_count;
+        f->delta = ts[i].last - ts[i].first;
+        f->over = 1;
+        nover++;
+    }
+    c->failed = nover > 0;
+    snprintf(c->msg, sizeof(c->msg), "%d site%s grew more than allowed across %d snapshots",
+             nover, nover == 1 ? "" : "s", p->nseries);
+    return 0;
+}
+
+/* --- driver ---------------------------------------------------------------- */
+
+static int gate_eval(struct gate *gt, char *err, size_t errlen)
+{
+    int rc = 0;
+    gt->g.key = gt->r.key;
+    for (int i = 0; i < gt->g.nprocs && rc == 0; i++)
+        rc = gate_leaks(gt, i, err, errlen);
+    if (rc == 0 && gt->r.baseline)
+        rc = gate_growth(gt, err, errlen);
+    for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.trend.set; i++)
+        rc = gate_trend(gt, i, err, errlen);
+    if (rc == -1 && !err[0])
+        snprintf(err, errlen, "gate: out of memory");
+    for (int i = 0; i < gt->g.nchecks; i++)
+        gt->g.failed |= gt->g.checks[i].failed;
+    return rc;
+}
+
+static int gate_write(struct gate *gt, char *err, size_t errlen)
+{
+    static int (*const writers[])(FILE *, const struct gate_report *,
+                                  const struct gate_rules *) = {
+        gate_write_text, gate_write_json, gate_write_junit, gate_write_sarif,
+        gate_write_github};
+    for (int i = 0; i < gt->r.nout; i++) {
+        const char *path = gt->r.out_path[i];
+        FILE *f = path && strcmp(path, "-") ? fopen(path, "w") : stdout;
+        int bad = !f || writers[gt->r.out_fmt[i]](f, &gt->g, &gt->r) < 0;
+        if (f && f != stdout)
+            bad |= fclose(f) != 0;
+        if (bad) {
+            snprintf(err, errlen, "%s: cannot write", path ? path : "stdout");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void gate_free(struct gate *gt)
+{
+    for (int i = 0; i < gt->nkeep; i++)
+        stats_free(gt->keep[i]);
+    for (int i = 0; i < gt->ntrends; i++)
+        trend_free(gt->trends[i]);
+    for (int i = 0; i < gt->nsyms; i++)
+        sym_free(gt->syms[i]);
+    if (gt->g.procs && gt->g.nprocs)
+        free(gt->g.procs[0].series);
+    free(gt->g.procs);
+    free(gt->g.checks);
+    free(gt->g.findings);
+    free(gt->keep);
+    free(gt->trends);
+    free(gt->syms);
+    for (int i = 0; gt->snaps && i < gt->nsnaps; i++)
+        snap_free(&gt->snaps[i]);
+    free(gt->snaps);
+    snap_free(&gt->base);
+    rules_fini(&gt->r);
+}
+
+static int gate_load(struct gate *gt, char **paths, char *err, size_t errlen)
+{
+    if (!(gt->snaps = calloc(gt->nsnaps, sizeof(*gt->snaps)))) {
+        snprintf(err, errlen, "gate: out of memory");
+        return -1;
+    }
+    for (int i = 0; i < gt->nsnaps; i++)
+        if (snap_load(paths[i], &gt->snaps[i], err, errlen) < 0)
+            return -1;
+    if (gt->r.baseline && snap_load(gt->r.baseline, &gt->base, err, errlen) < 0)
+        return -1;
+    if (gt->r.growth.set && !gt->r.baseline) {
+        snprintf(err, errlen, "gate: --max-growth needs --baseline OLD");
+        return -1;
+    }
+    return gate_group(gt, paths);
+}
+
+int cmd_gate(int argc, char **argv, char *err, size_t errlen)
+{
+    struct gate gt;
+    memset(&gt, 0, sizeof(gt));
+    rules_init(&gt.r);
+    int rc = rules_getopt(argc, argv, &gt.r, err, errlen);
+    if (rc < 0 && optind >= argc) {
+        snprintf(err, errlen, "gate: no snapshot given (heapsnap gate SNAP... [rules])");
+        rc = 2;
+    }
+    if (rc < 0) {
+        gt.nsnaps = argc - optind;
+        if (gate_load(&gt, argv + optind, err, errlen) < 0 || gate_eval(&gt, err, errlen) < 0 ||
+            gate_write(&gt, err, errlen) < 0)
+            rc = 2;
+        else
+            rc = gt.g.failed ? gt.r.exitcode : 0;
+    }
+    gate_free(&gt);
+    return rc;
+}

@@ -1,0 +1,367 @@
+/*
+ * rules.c - the gate's rules: one table of options that serves both the
+ * command line (getopt_long) and the rules file, so a repository can keep
+ * its policy in one place and the two never disagree.
+ *
+ * The rules file (--rules FILE, else ./.heapsnap.toml when it exists) is a
+ * small subset of TOML, documented in docs/ci.md:
+ *     # comment
+ *     [gate]                       (optional; other tables are an error)
+ *     fail-on = "direct,cycle"     any long option of `heapsnap gate`, with
+ *     max-leaked-bytes = 0         a string, an integer, true, or an array
+ *     suppressions = ["a.supp", "b.supp"]   of strings on one line
+ * Why a hand-written parser: the subset is one line per key with scalar or
+ * one-line array values, which needs ~60 lines; a TOML library would add a
+ * dependency the rest of the tool does not need.  Anything outside the subset
+ * is an error with its line number, never silently ignored.  The command line
+ * is applied after the file, so it wins.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gate.h"
+
+struct rule_opt {
+    const char *name;
+    int has_arg;
+    int code;
+    const char *help;
+};
+
+static const struct rule_opt rule_opts[] = {
+    {"fail-on", 1, 'F', "leak classes that fail: direct,indirect,cycle,possible or none "
+                        "(default direct,cycle)"},
+    {"max-leaked-bytes", 1, 'B', "leaked bytes allowed per process (default 0)"},
+    {"max-leaked-blocks", 1, 'K', "leaked blocks allowed per process (default 0)"},
+    {"site-limit", 1, 'S', "PAT=BYTES: leaks at sites matching PAT (fnmatch over file:line, "
+                           "file, function) are allowed up to BYTES per process"},
+    {"suppressions", 1, 'U', "suppressions file (leak:PAT lines or Valgrind blocks; repeatable)"},
+    {"baseline", 1, 'O', "baseline snapshot for the growth rules"},
+    {"max-growth", 1, 'G', "N% or BYTES: how much each site may grow over the baseline"},
+    {"key", 1, 'k', "site key for growth and trend: lineno, filename, function, module, "
+                    "traceback (default lineno)"},
+    {"metric", 1, 'M', "live (per-site live bytes, default) or peak (process peak)"},
+    {"max-trend-growth", 1, 'T', "N% or BYTES: how much a site may grow across one "
+                                 "process's snapshot series"},
+    {"source-root", 1, 'R', "the user's source tree (SARIF/GitHub locations), default ."},
+    {"exitcode", 1, 'E', "exit status when a rule fails (default 1)"},
+    {"format", 1, 'f', "text, json, junit, sarif or github (repeatable, each with its -o)"},
+    {"output", 1, 'o', "file for the preceding --format (default stdout)"},
+    {"rules", 1, 'r', "rules file (default ./.heapsnap.toml when it exists)"},
+    {"help", 0, 'h', "this help"},
+};
+
+#define NOPTS (sizeof(rule_opts) / sizeof(rule_opts[0]))
+
+static const char *const class_names[] = {"unknown", "reachable", "possible", "direct",
+                                          "indirect", "cycle", "ignored"};
+
+const char *rules_class_name(int cls)
+{
+    return cls >= 0 && cls <= HSNAP_CLASS_IGNORED ? class_names[cls] : "unknown";
+}
+
+void rules_init(struct gate_rules *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->fail_on = 1u << HSNAP_CLASS_DIRECT | 1u << HSNAP_CLASS_CYCLE;
+    r->max_bytes = r->max_blocks = -1;
+    r->exitcode = 1;
+}
+
+void rules_fini(struct gate_rules *r)
+{
+    for (int i = 0; i < r->nsites; i++)
+        free(r->site_pat[i]);
+    for (int i = 0; i < r->nsupp; i++)
+        free(r->supp[i]);
+    for (int i = 0; i < r->nout; i++)
+        free(r->out_path[i]);
+    free(r->baseline);
+    free(r->source_root);
+    free(r->rules_file);
+}
+
+static void usage(void)
+{
+    printf("usage: heapsnap gate SNAP... [rules] [--format F [-o FILE]]...\n"
+           "Applies leak and growth rules to the snapshots of one or many processes\n"
+           "(the last snapshot of each pid for leaks; every snapshot of a pid for trend).\n"
+           "Exit status: 0 pass, 1 (or --exitcode) a rule failed, 2 trouble.\n\n");
+    for (size_t i = 0; i < NOPTS; i++)
+        printf("  --%-18s %s\n", rule_opts[i].name, rule_opts[i].help);
+}
+
+int rules_limit(const char *s, struct gate_limit *l)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v < 0)
+        return -1;
+    l->pct = 0;
+    if (*end == '%')
+        l->pct = 1, end++;
+    else if (*end == 'K' || *end == 'k')
+        v *= 1024, end++;
+    else if (*end == 'M')
+        v *= 1024 * 1024, end++;
+    else if (*end == 'G')
+        v *= 1024.0 * 1024 * 1024, end++;
+    if (*end)
+        return -1;
+    l->set = 1;
+    l->value = v;
+    return 0;
+}
+
+int64_t rules_allowed(const struct gate_limit *l, int64_t old)
+{
+    if (!l->set)
+        return INT64_MAX;
+    return l->pct ? (int64_t)((double)old * l->value / 100.0) : (int64_t)l->value;
+}
+
+static int parse_fail_on(struct gate_rules *r, const char *arg)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    r->fail_on = 0;
+    r->fail_on_set = 1;
+    for (char *save, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        int c = -1;
+        for (int i = HSNAP_CLASS_POSSIBLE; i <= HSNAP_CLASS_CYCLE; i++)
+            if (!strcmp(t, class_names[i]))
+                c = i;
+        if (c < 0 && strcmp(t, "none") != 0)
+            return -1;
+        if (c >= 0)
+            r->fail_on |= 1u << c;
+    }
+    return 0;
+}
+
+static int parse_count(const char *arg, int64_t *v)
+{
+    struct gate_limit l;
+    if (rules_limit(arg, &l) < 0 || l.pct)
+        return -1;
+    *v = (int64_t)l.value;
+    return 0;
+}
+
+static int parse_site(struct gate_rules *r, const char *arg)
+{
+    const char *eq = strrchr(arg, '=');
+    if (!eq || eq == arg || r->nsites == GATE_MAX_SITES ||
+        parse_count(eq + 1, &r->site_max[r->nsites]) < 0)
+        return -1;
+    r->site_pat[r->nsites++] = strndup(arg, (size_t)(eq - arg));
+    return 0;
+}
+
+static int parse_format(struct gate_rules *r, const char *arg)
+{
+    static const char *names[] = {"text", "json", "junit", "sarif", "github"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(arg, names[i]) && r->nout < GATE_MAX_OUT) {
+            r->out_fmt[r->nout++] = (enum gate_fmt)i;
+            return 0;
+        }
+    return -1;
+}
+
+static int set_str(char **dst, const char *arg)
+{
+    free(*dst);
+    return (*dst = strdup(arg)) ? 0 : -1;
+}
+
+/* Applies one option; -1 when its value is bad. */
+static int rules_apply(struct gate_rules *r, int code, const char *arg)
+{
+    static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
+    switch (code) {
+    case 'F': return parse_fail_on(r, arg);
+    case 'B': return parse_count(arg, &r->max_bytes);
+    case 'K': return parse_count(arg, &r->max_blocks);
+    case 'S': return parse_site(r, arg);
+    case 'U':
+        if (r->nsupp == GATE_MAX_SUPP)
+            return -1;
+        return set_str(&r->supp[r->nsupp++], arg);
+    case 'O': return set_str(&r->baseline, arg);
+    case 'G': return rules_limit(arg, &r->growth);
+    case 'T': return rules_limit(arg, &r->trend);
+    case 'R': return set_str(&r->source_root, arg);
+    case 'f': return parse_format(r, arg);
+    case 'o':
+        if (r->nout == 0 || r->out_path[r->nout - 1])
+            return -1; /* -o belongs to the --format before it */
+        return set_str(&r->out_path[r->nout - 1], arg);
+    case 'M':
+        if (strcmp(arg, "live") && strcmp(arg, "peak"))
+            return -1;
+        r->peak = !strcmp(arg, "peak");
+        return 0;
+    case 'E': {
+        char *end;
+        long v = strtol(arg, &end, 10);
+        r->exitcode = (int)v;
+        return *arg && !*end && v >= 1 && v <= 125 ? 0 : -1;
+    }
+    case 'k':
+        for (int i = 0; i < 5; i++)
+            if (!strcmp(arg, keys[i])) {
+                r->key = (enum stats_key)i;
+                return 0;
+            }
+        return -1;
+    }
+    return -1;
+}
+
+/* --- the rules file ------------------------------------------------------ */
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+/* One value: "string", integer or true.  Returns the text after it. */
+static char *file_value(char *v, char **out)
+{
+    if (*v == '"') {
+        char *q = strchr(v + 1, '"');
+        if (!q)
+            return NULL;
+        *q = 0;
+        *out = v + 1;
+        return q + 1;
+    }
+    size_t n = strcspn(v, ",] \t");
+    if (!n)
+        return NULL;
+    *out = v; /* the caller NUL-terminates at the returned position */
+    return v + n;
+}
+
+static int file_line(struct gate_rules *r, char *line)
+{
+    char *eq = strchr(line, '='), *v, *val;
+    if (!eq)
+        return -1;
+    *eq = 0;
+    char *key = trim(line);
+    v = trim(eq + 1);
+    const struct rule_opt *o = NULL;
+    for (size_t i = 0; i < NOPTS; i++)
+        if (!strcmp(key, rule_opts[i].name) && rule_opts[i].has_arg && rule_opts[i].code != 'r')
+            o = &rule_opts[i];
+    if (!o)
+        return -1;
+    int array = *v == '[';
+    if (array)
+        v = trim(v + 1);
+    do {
+        char *rest = file_value(v, &val);
+        if (!rest)
+            return -1;
+        char save = *rest;
+        *rest = 0;
+        int bad = rules_apply(r, o->code, val) < 0;
+        *rest = save;
+        if (bad)
+            return -1;
+        v = trim(rest);
+        if (*v == ',')
+            v = trim(v + 1);
+    } while (array && *v && *v != ']');
+    return (array ? *v == ']' && !*trim(v + 1) : !*v) ? 0 : -1;
+}
+
+static int rules_load(struct gate_rules *r, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char buf[4096];
+    int lineno = 0, rc = 0;
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open rules file", path);
+        return -1;
+    }
+    while (rc == 0 && fgets(buf, sizeof(buf), f)) {
+        lineno++;
+        char *hash = strstr(buf, " #"), *s;
+        if (hash && !strchr(hash, '"'))
+            *hash = 0;
+        s = trim(buf);
+        if (!*s || *s == '#' || !strcmp(s, "[gate]"))
+            continue;
+        if (file_line(r, s) < 0) {
+            snprintf(err, errlen, "%s:%d: not a rule this gate knows (see docs/ci.md)", path,
+                     lineno);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    if (rc == 0)
+        set_str(&r->rules_file, path);
+    return rc;
+}
+
+/* --- the command line ---------------------------------------------------- */
+
+static const char *find_rules_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--rules") && i + 1 < argc)
+            return argv[i + 1];
+        if (!strncmp(argv[i], "--rules=", 8))
+            return argv[i] + 8;
+    }
+    return access(".heapsnap.toml", R_OK) == 0 ? ".heapsnap.toml" : NULL;
+}
+
+int rules_getopt(int argc, char **argv, struct gate_rules *r, char *err, size_t errlen)
+{
+    struct option longopts[NOPTS + 1];
+    const char *file = find_rules_arg(argc, argv);
+    int c, idx;
+    memset(longopts, 0, sizeof(longopts));
+    for (size_t i = 0; i < NOPTS; i++)
+        longopts[i] = (struct option){rule_opts[i].name, rule_opts[i].has_arg, NULL,
+                                      rule_opts[i].code};
+    if (file && strcmp(file, "none") != 0 && rules_load(r, file, err, errlen) < 0)
+        return 2;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:k:f:h", longopts, &idx)) != -1) {
+        if (c == 'h') {
+            usage();
+            return 0;
+        }
+        if (c == 'r')
+            continue;
+        if (c == '?' || c == ':')
+            return cli_bad_option("gate", c, argv, err, errlen);
+        if (rules_apply(r, c, optarg) < 0) {
+            snprintf(err, errlen, "gate: bad value for %s: %s",
+                     c == 'o' ? "-o (give --format first)" : argv[optind - 1], optarg);
+            return 2;
+        }
+    }
+    if (r->nout == 0)
+        r->out_fmt[r->nout++] = GF_TEXT;
+    return -1;
+}
