@@ -20,6 +20,9 @@
 #   --preload      run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`
 #   --no-install   do not call scripts/install-deps.sh bench
 #
+# A run that takes over 60 times the plain run (at least 20 s) is stopped and
+# shown as "!!timeout"; that tool is not run again on that workload.
+#
 # Wall time is measured by the shell around the whole command (heaptrack's
 # includes its heaptrack_interpret pipe); peak RSS is GNU time's %M, the largest
 # single process of the command's tree.  Exit: 0 all ran and matched, 1 a tool
@@ -40,7 +43,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift ;;
     --preload) PRELOAD=1 ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -170,7 +173,7 @@ mode_prefix() {
         hs_sample_leaks) env="HEAPSNAP_SAMPLE=524288 HEAPSNAP_LEAKS=1" ;;
         hs_leaks) env="HEAPSNAP_LEAKS=1" ;;
       esac
-      if [ "$PRELOAD" = 1 ]; then echo "env $env LD_PRELOAD=$HS_SHIM"
+      if [ "$PRELOAD" = 1 ]; then echo "env $env HEAPSNAP_OUTPUT=$out.%p.hsnap LD_PRELOAD=$HS_SHIM"
       else echo "env $env $HS_CLI run -o $out.%p.hsnap --"; fi ;;
   esac
 }
@@ -181,10 +184,13 @@ run_one() {
   case "$mode" in plain_fp|hs_fp) wl_has_fp "$wl" && fp=1 ;; esac
   local env="" ; [ "$wl" = python ] && env="PYTHONMALLOC=malloc PYTHONHASHSEED=0"
   local log=$WORK/run.$wl.$mode
+  if awk -v w="$wl" -v m="$mode" '$1==w && $2==m && $6=="timeout" {f=1} END {exit !f}' "$RESULTS"; then
+    echo "$wl $mode $round 0 0 timeout" >>"$RESULTS"; return      # do not wait twice
+  fi
   # shellcheck disable=SC2046
   local t0=${EPOCHREALTIME/./}
   ( cd "$WORK" && env $env /usr/bin/time -f %M -o "$log.rss" \
-      timeout -k 5 "$TMO" $(mode_prefix "$mode" "$wl" "$round") $(wl_cmd "$wl" $fp) \
+      timeout -k 5 "$(run_limit "$wl")" $(mode_prefix "$mode" "$wl" "$round") $(wl_cmd "$wl" $fp) \
       </dev/null >"$log.out" 2>"$log.err" )
   local rc=$? t1=${EPOCHREALTIME/./}
   local rss; rss=$(grep -E '^[0-9]+$' "$log.rss" 2>/dev/null | tail -1)
@@ -200,6 +206,16 @@ run_one() {
   [ "$status" = ok ] || say "!! $wl under $mode: $status: $(tail -n 2 "$log.err" | tr '\n' ' ' | head -c 200)"
   echo "$wl $mode $round $((t1 - t0)) ${rss:-0} $status" >>"$RESULTS"
   rm -f "$WORK"/out."$wl"."$round".*
+}
+
+# run_limit WORKLOAD: the time-out of one run, in seconds: RUN_LIMIT times the
+# warm-up plain run, at least 20 s, at most $TMO.  A tool that is that much
+# slower is reported as "!!timeout", and its later rounds are skipped.
+RUN_LIMIT=60
+run_limit() {
+  local us; us=$(awk -v w="$1" '$1==w && $2=="plain" && $3==0 {print $4; exit}' "$RESULTS")
+  awk -v us="${us:-0}" -v k=$RUN_LIMIT -v cap="$TMO" \
+    'BEGIN {t = int(us * k / 1e6) + 1; if (t < 20) t = 20; if (t > cap) t = cap; print t}'
 }
 
 # What valgrind found: "N blocks" from its "definitely lost:" line.
