@@ -11,6 +11,7 @@
  * 128+N when it died of signal N.  SIGINT/SIGTERM sent to heapsnap alone
  * (kill) are forwarded; those from the terminal reach CMD by themselves.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -34,6 +35,8 @@ struct run_opts {
     const char *depth, *signal, *interval;
     int no_blocks;
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
+    int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
+    const char *exitcode; /* --exitcode N for the gate */
 };
 
 static void run_usage(void)
@@ -47,7 +50,11 @@ static void run_usage(void)
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
            "      --interval S   write a snapshot every S seconds\n"
            "      --no-blocks    do not record individual live blocks\n"
-           "      --leaks        run the leak check (reference model) at exit\n\n"
+           "      --leaks        run the leak check (reference model) at exit\n"
+           "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
+           "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
+           "                     it failed, else the gate's (docs/ci.md)\n"
+           "      --exitcode N   the gate's status when a rule fails (default 1)\n\n"
            "Environment read by the shim (set them to tune it further):\n");
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++)
         printf("  %-18s default \"%s\": %s\n", opt_table[i].name, opt_table[i].def,
@@ -60,6 +67,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"output-dir", required_argument, NULL, 'd'}, {"depth", required_argument, NULL, 'D'},
         {"signal", required_argument, NULL, 's'},     {"interval", required_argument, NULL, 'i'},
         {"no-blocks", no_argument, NULL, 'b'},        {"help", no_argument, NULL, 'h'},
+        {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
         {"leaks", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -74,6 +82,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 's': o->signal = optarg; break;
         case 'i': o->interval = optarg; break;
         case 'b': o->no_blocks = 1; break;
+        case 'g': o->gate = 1; break;
+        case 'E': o->exitcode = optarg; break;
         case 'L': o->leaks = 1; break;
         case 'h': run_usage(); return 0;
         default: return cli_bad_option("run", c, argv, err, errlen);
@@ -92,25 +102,62 @@ static int is_exec_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* execvp's search, done up front so a missing command is reported plainly. */
-static int run_find_command(const char *cmd)
+/* execvp's search, done up front so a missing command is reported plainly;
+ * the path found is left in buf. */
+static int run_find_command(const char *cmd, char *buf)
 {
-    char buf[PATH_MAX];
     if (strchr(cmd, '/'))
-        return is_exec_file(cmd);
+        return snprintf(buf, PATH_MAX, "%s", cmd), is_exec_file(cmd);
     const char *path = getenv("PATH");
     if (!path)
         path = "/usr/local/bin:/usr/bin:/bin";
     for (const char *p = path;; p++) {
         const char *end = strchr(p, ':');
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", cmd) <
-                (int)sizeof(buf) && is_exec_file(buf))
+        if (snprintf(buf, PATH_MAX, "%.*s/%s", (int)n, n ? p : ".", cmd) < PATH_MAX &&
+            is_exec_file(buf))
             return 1;
         if (!end)
             return 0;
         p = end;
     }
+}
+
+/* A program the shim cannot enter: setuid/setgid (the loader ignores
+ * LD_PRELOAD) or an ELF without PT_INTERP (statically linked: no loader).
+ * Scripts are fine (their interpreter is checked when it runs: not here).
+ * Returns 0, or -1 with the reason in err. */
+static int run_check_target(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), interp = 0;
+    if (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
+        snprintf(err, errlen, "run: %s is setuid/setgid: the loader ignores LD_PRELOAD for it, "
+                 "so it cannot be profiled", path);
+        goto fail;
+    }
+    if (fd < 0 || read(fd, &eh, sizeof(eh)) != (ssize_t)sizeof(eh) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
+        if (fd >= 0)
+            close(fd);
+        return 0; /* a script, or not an ELF we can judge */
+    }
+    for (int i = 0; i < eh.e_phnum && !interp; i++)
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) ==
+                (ssize_t)sizeof(ph) && ph.p_type == PT_INTERP)
+            interp = 1;
+    if (interp) {
+        close(fd);
+        return 0;
+    }
+    snprintf(err, errlen, "run: %s is statically linked: the shim cannot be preloaded into it, "
+             "so it cannot be profiled", path);
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }
 
 static int run_find_shim(char *out, size_t n)
@@ -164,6 +211,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signal, 1);
     if (o->interval) setenv("HEAPSNAP_INTERVAL", o->interval, 1);
     if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);
+    if (o->gate) setenv("HEAPSNAP_LEAKS", "1", 1);
     if (o->leaks) setenv("HEAPSNAP_LEAKS", "1", 1);
     return 0;
 }
@@ -248,6 +296,49 @@ static void run_report(const char *manifest, const char *cmd)
     free(seen);
 }
 
+/* --gate: `heapsnap gate [--exitcode N] SNAP...` over the manifest. */
+static int run_gate(const char *manifest, const char *exitcode, char *err, size_t errlen)
+{
+    char line[PATH_MAX + 2];
+    char **av = calloc(4, sizeof(*av));
+    int ac = 0, cap = 4, rc;
+    FILE *f = fopen(manifest, "r");
+    av[ac++] = strdup("gate");
+    if (exitcode) {
+        av[ac++] = strdup("--exitcode");
+        av[ac++] = strdup(exitcode);
+    }
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = 0;
+        int dup = 0;
+        for (int i = 1; i < ac && !dup; i++)
+            dup = !strcmp(av[i], line);
+        if (!line[0] || dup)
+            continue;
+        if (ac + 2 > cap) {
+            char **p = realloc(av, (cap *= 2) * sizeof(*av));
+            if (!p)
+                break;
+            av = p;
+        }
+        av[ac++] = strdup(line);
+    }
+    if (f)
+        fclose(f);
+    av[ac] = NULL;
+    if (ac == (exitcode ? 3 : 1)) {
+        snprintf(err, errlen, "run: --gate: no snapshot to check");
+        rc = 2;
+    } else {
+        fflush(stderr);
+        rc = cmd_gate(ac, av, err, errlen);
+    }
+    for (int i = 0; i < ac; i++)
+        free(av[i]);
+    free(av);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv, char *err, size_t errlen)
 {
     struct run_opts o;
@@ -255,11 +346,13 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     int rc = run_parse(argc, argv, &o, err, errlen);
     if (rc >= 0)
         return rc;
-    char **cmd = argv + optind;
-    if (!run_find_command(cmd[0])) {
+    char **cmd = argv + optind, found[PATH_MAX];
+    if (!run_find_command(cmd[0], found)) {
         snprintf(err, errlen, "run: %s: command not found", cmd[0]);
         return 2;
     }
+    if (run_check_target(found, err, errlen) < 0)
+        return 2;
     if (run_find_shim(shim, sizeof(shim)) < 0) {
         snprintf(err, errlen, "run: cannot find libheapsnap.so next to heapsnap "
                               "or in ../lib/heapsnap/");
@@ -290,6 +383,10 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     run_child = pid;
     rc = run_wait(pid);
     run_report(manifest, cmd[0]);
+    if (o.gate) {
+        int g = run_gate(manifest, o.exitcode, err, errlen);
+        rc = rc ? rc : g;
+    }
     unlink(manifest);
     return rc;
 }
