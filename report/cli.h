@@ -12,6 +12,7 @@
 int cmd_top(int argc, char **argv, char *err, size_t errlen);
 int cmd_diff(int argc, char **argv, char *err, size_t errlen);
 int cmd_info(int argc, char **argv, char *err, size_t errlen);
+int cmd_leaks(int argc, char **argv, char *err, size_t errlen);
 int cmd_merge(int argc, char **argv, char *err, size_t errlen);
 int cmd_trend(int argc, char **argv, char *err, size_t errlen);
 int cmd_gate(int argc, char **argv, char *err, size_t errlen);

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "run CMD with the shim preloaded; prints where snapshots went"},
     {"top", cmd_top, "live memory by line, file, function, module or traceback"},
     {"diff", cmd_diff, "what changed between two snapshots (tracemalloc compare_to)"},
+    {"leaks", cmd_leaks, "loss records and LEAK SUMMARY from the reference model"},
     {"info", cmd_info, "a snapshot's metadata"},
     {"gate", cmd_gate, "CI gate: leak and growth rules; text, json, junit, sarif, github"},
     {"trend", cmd_trend, "call sites whose live memory grows across a series of snapshots"},

@@ -1,0 +1,171 @@
+/*
+ * json.c - a tiny streaming JSON writer for `leaks --format json` (and the
+ * gate).  Why not a library: heapsnap only ever WRITES JSON, of a fixed
+ * shape, and needs exactly two things a library would bring - string
+ * escaping and comma placement - which fit in this file; a dependency for
+ * that would cost more (packaging, install-deps, API churn) than it saves.
+ *
+ * Strings are written as UTF-8 with '"', '\\' and control characters
+ * escaped (\n, \t, ... or \u00XX); bytes >= 0x80 are passed through, so
+ * valid UTF-8 stays valid.  Invalid UTF-8 (a mangled symbol name) is
+ * replaced byte by byte with U+FFFD so that the output always parses.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "json.h"
+
+void json_init(struct json *j, FILE *out)
+{
+    memset(j, 0, sizeof(*j));
+    j->out = out;
+}
+
+static void json_indent(struct json *j)
+{
+    fputc('\n', j->out);
+    for (int i = 0; i < j->depth; i++)
+        fputs("  ", j->out);
+}
+
+/* Before any value: a comma and a new line inside containers, nothing after
+ * a key (the key wrote them). */
+static void json_pre(struct json *j)
+{
+    if (j->after_key) {
+        j->after_key = 0;
+        return;
+    }
+    if (j->depth == 0)
+        return;
+    if (j->count[j->depth - 1]++)
+        fputc(',', j->out);
+    json_indent(j);
+}
+
+static void json_open(struct json *j, int c)
+{
+    json_pre(j);
+    fputc(c, j->out);
+    if (j->depth < JSON_MAX_DEPTH)
+        j->count[j->depth] = 0;
+    j->depth++;
+}
+
+static void json_close(struct json *j, int c)
+{
+    int had = j->depth <= JSON_MAX_DEPTH ? j->count[j->depth - 1] : 1;
+    j->depth--;
+    if (had)
+        json_indent(j);
+    fputc(c, j->out);
+}
+
+void json_obj_begin(struct json *j) { json_open(j, '{'); }
+void json_obj_end(struct json *j) { json_close(j, '}'); }
+void json_arr_begin(struct json *j) { json_open(j, '['); }
+void json_arr_end(struct json *j) { json_close(j, ']'); }
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static int utf8_len(const unsigned char *s)
+{
+    int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (s[0] >= 0xf8)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+static void json_escaped(FILE *out, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', out);
+    while (*s) {
+        unsigned char c = *s;
+        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+                        : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
+        if (esc) {
+            fputs(esc, out);
+            s++;
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(out, "\\u%04x", c);
+            s++;
+        } else if (c < 0x80) {
+            fputc(c, out);
+            s++;
+        } else {
+            int n = utf8_len(s);
+            if (n) {
+                fwrite(s, 1, (size_t)n, out);
+                s += n;
+            } else {
+                fputs("\\ufffd", out);
+                s++;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+void json_key(struct json *j, const char *key)
+{
+    json_pre(j);
+    json_escaped(j->out, key);
+    fputs(": ", j->out);
+    j->after_key = 1;
+}
+
+void json_str(struct json *j, const char *s)
+{
+    json_pre(j);
+    if (s)
+        json_escaped(j->out, s);
+    else
+        fputs("null", j->out);
+}
+
+void json_u64(struct json *j, uint64_t v)
+{
+    json_pre(j);
+    fprintf(j->out, "%" PRIu64, v);
+}
+
+void json_i64(struct json *j, int64_t v)
+{
+    json_pre(j);
+    fprintf(j->out, "%" PRId64, v);
+}
+
+void json_bool(struct json *j, int v)
+{
+    json_pre(j);
+    fputs(v ? "true" : "false", j->out);
+}
+
+void json_null(struct json *j)
+{
+    json_pre(j);
+    fputs("null", j->out);
+}
+
+void json_kstr(struct json *j, const char *key, const char *s)
+{
+    json_key(j, key);
+    json_str(j, s);
+}
+
+void json_ku64(struct json *j, const char *key, uint64_t v)
+{
+    json_key(j, key);
+    json_u64(j, v);
+}
+
+void json_kbool(struct json *j, const char *key, int v)
+{
+    json_key(j, key);
+    json_bool(j, v);
+}
+
+void json_finish(struct json *j) { fputc('\n', j->out); }

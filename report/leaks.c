@@ -1,0 +1,465 @@
+/*
+ * leaks.c - `heapsnap leaks SNAP...`: the reference model's verdict as
+ * Valgrind-style loss records and a LEAK SUMMARY, in text or JSON.
+ *
+ * The records come from report/lossrec.c (grouping, filters, suppressions,
+ * order); this file parses the options and prints.  Text, per record:
+ *
+ *   48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 3 of 5
+ *       at 0x401136: make_list (list.c:12)
+ *       by 0x4011a0: main (list.c:30)
+ *
+ * frames innermost first; allocator wrappers that were recorded (strdup,
+ * operator new) come first, marked "[wrapper]", and the allocation site is
+ * the first frame without the mark.  Then LEAK SUMMARY (one line per kind,
+ * always all six) and, with --suppressions, which matched and which are
+ * stale.  Exit 0 whatever leaked: deciding failure is the gate's job.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+#include "lossrec.h"
+#include "suppress.h"
+
+#define LEAKS_MAX_SUPP_FILES 16
+#define LEAKS_JSON_VERSION 1
+
+struct leaks_opts {
+    struct lr_opts lr;
+    int refs;                  /* print refcount ranges */
+    int json;                  /* --format json */
+    int gen;                   /* --gen-suppressions: 0 no, 1 lsan, 2 valgrind */
+    const char *why;           /* --why SITE */
+    int nsupp;
+    const char *supp[LEAKS_MAX_SUPP_FILES];
+};
+
+static const char leaks_shortopts[] = ":n:";
+static const struct option leaks_longopts[] = {
+    {"kinds", required_argument, NULL, 'k'},
+    {"include", required_argument, NULL, 'i'},
+    {"exclude", required_argument, NULL, 'x'},
+    {"suppressions", required_argument, NULL, 's'},
+    {"refs", no_argument, NULL, 'r'},
+    {"sort", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, 'f'},
+    {"why", required_argument, NULL, 'w'},
+    {"gen-suppressions", optional_argument, NULL, 'g'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void leaks_usage(void)
+{
+    printf("usage: heapsnap leaks SNAP... [options]\n"
+           "Loss records from the reference model (run with --leaks or HEAPSNAP_LEAKS=1),\n"
+           "largest last, then a LEAK SUMMARY.  Several snapshots are combined.\n"
+           "  --kinds LIST        kinds of record to show: direct, indirect, cycle,\n"
+           "                      possible, reachable, all (default direct,cycle)\n"
+           "  --include PAT       keep records whose allocation site's file, function or\n"
+           "                      module matches the fnmatch PAT (repeatable)\n"
+           "  --exclude PAT       drop records whose allocation site matches PAT\n"
+           "  --suppressions FILE LeakSanitizer leak: lines and/or Valgrind { } blocks\n"
+           "                      (repeatable); matched and stale ones are listed\n"
+           "  --gen-suppressions[=lsan|valgrind]  print a suppression after each record\n"
+           "  --refs              print each record's refcount range\n"
+           "  --sort size         largest first\n"
+           "  -n N                show the N largest records only (0 = all)\n"
+           "  --format text|json  JSON is described in docs/json.md\n"
+           "  --why SITE          who keeps SITE's memory alive (file.c:12 or a function)\n"
+           "Filters and suppressions remove records from the summary too; suppressed\n"
+           "bytes are counted on the 'suppressed' line.\n");
+}
+
+static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, size_t errlen)
+{
+    char *end;
+    switch (c) {
+    case 'k': return lr_parse_kinds(arg, &o->lr.kinds, err, errlen) < 0 ? -1 : 1;
+    case 'r': o->refs = 1; return 1;
+    case 'w': o->why = arg; return 1;
+    case 'n':
+        o->lr.limit = strtol(arg, &end, 10);
+        if (!*arg || *end || o->lr.limit < 0)
+            return snprintf(err, errlen, "-n wants a count >= 0: %s", arg), -1;
+        return 1;
+    case 'o':
+        if (strcmp(arg, "size") != 0)
+            return snprintf(err, errlen, "--sort wants 'size': %s", arg), -1;
+        o->lr.largest_first = 1;
+        return 1;
+    case 'f':
+        if (strcmp(arg, "text") && strcmp(arg, "json"))
+            return snprintf(err, errlen, "--format wants text or json: %s", arg), -1;
+        o->json = !strcmp(arg, "json");
+        return 1;
+    case 'g':
+        if (arg && strcmp(arg, "lsan") && strcmp(arg, "valgrind"))
+            return snprintf(err, errlen, "--gen-suppressions wants lsan or valgrind: %s",
+                            arg), -1;
+        o->gen = arg && !strcmp(arg, "valgrind") ? 2 : 1;
+        return 1;
+    case 's':
+        if (o->nsupp == LEAKS_MAX_SUPP_FILES)
+            return snprintf(err, errlen, "too many --suppressions files"), -1;
+        o->supp[o->nsupp++] = arg;
+        return 1;
+    case 'i':
+    case 'x': {
+        int *n = c == 'i' ? &o->lr.ninclude : &o->lr.nexclude;
+        if (*n >= LR_MAX_FILTERS)
+            return snprintf(err, errlen, "too many filters"), -1;
+        (c == 'i' ? o->lr.include : o->lr.exclude)[(*n)++] = arg;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+/* Returns -1 to go on (operands at optind), else an exit code. */
+static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, size_t errlen)
+{
+    char why[512];
+    int c;
+    memset(o, 0, sizeof(*o));
+    o->lr.kinds = LR_KINDS_DEFAULT;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, leaks_shortopts, leaks_longopts, NULL)) != -1) {
+        if (c == 'h') {
+            leaks_usage();
+            return 0;
+        }
+        int r = leaks_opt(c, optarg, o, why, sizeof(why));
+        if (r < 0) {
+            snprintf(err, errlen, "leaks: %s", why);
+            return 2;
+        }
+        if (r == 0)
+            return cli_bad_option("leaks", c, argv, err, errlen);
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "leaks: no snapshot given (heapsnap leaks SNAP... [options])");
+        return 2;
+    }
+    return -1;
+}
+
+/* --- text ---------------------------------------------------------------- */
+
+static const char *const kind_verbs[LR_NKINDS] = {
+    "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
+    "are still reachable"};
+
+static void print_frame(const struct lr_frame *f, const char *word, FILE *out)
+{
+    fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
+    if (strcmp(f->file, "??") != 0)
+        fprintf(out, " (%s:%d)", f->file, f->line);
+    else
+        fprintf(out, " (in %s)", f->module);
+    fprintf(out, "%s\n", f->wrapper ? " [wrapper]" : "");
+}
+
+static void print_header(const struct lr_record *r, size_t n, FILE *out)
+{
+    unsigned long long own = r->bytes, ind = r->indirect_bytes;
+    if (ind)
+        fprintf(out, "%llu (%llu %s, %llu indirect) bytes", own + ind, own,
+                r->kind == LR_CYCLE ? "own" : "direct", ind);
+    else
+        fprintf(out, "%llu bytes", own);
+    fprintf(out, " in %llu blocks %s in loss record %d of %zu\n", (unsigned long long)r->blocks,
+            r->owned ? "are indirectly lost in a cycle" : kind_verbs[r->kind], r->index, n);
+}
+
+static void print_ring(const struct lr_record *r, FILE *out)
+{
+    fprintf(out, "    cycle of %u blocks: ", r->ring_blocks);
+    for (int i = 0; i < r->nring; i++)
+        fprintf(out, "%s -> ", r->ring[i]);
+    if (r->ring_blocks > (uint32_t)r->nring)
+        fprintf(out, "... (%u more) -> ", r->ring_blocks - (uint32_t)r->nring);
+    fprintf(out, "back");
+    if (r->ncycles > 1)
+        fprintf(out, " (1 of %llu cycles)", (unsigned long long)r->ncycles);
+    fputc('\n', out);
+}
+
+static void print_record(const struct leaks_opts *o, const struct lr_record *r, size_t n,
+                         FILE *out)
+{
+    print_header(r, n, out);
+    for (int i = 0; i < r->nframes; i++)
+        print_frame(&r->frames[i], i <= r->site ? "at" : "by", out);
+    if (r->ring_blocks)
+        print_ring(r, out);
+    if (o->refs) {
+        if (r->ref_min == r->ref_max)
+            fprintf(out, "    refcount: %u\n", r->ref_min);
+        else
+            fprintf(out, "    refcount: %u..%u\n", r->ref_min, r->ref_max);
+    }
+    if (o->gen)
+        supp_gen(out, o->gen == 2, r);
+    fputc('\n', out);
+}
+
+static void print_total(const char *name, const struct lr_total *t, FILE *out)
+{
+    fprintf(out, "   %s: %llu bytes in %llu blocks\n", name, (unsigned long long)t->bytes,
+            (unsigned long long)t->blocks);
+}
+
+static void print_supps(const struct supp_set *ss, FILE *out)
+{
+    fprintf(out, "SUPPRESSIONS:\n");
+    for (size_t i = 0; i < supp_count(ss); i++) {
+        const struct supp_info *si = supp_get(ss, i);
+        if (si->records)
+            fprintf(out, "   matched: %s (%s:%d): %llu records, %llu bytes in %llu blocks\n",
+                    si->name, si->file, si->line, (unsigned long long)si->records,
+                    (unsigned long long)si->bytes, (unsigned long long)si->blocks);
+        else
+            fprintf(out, "   stale: %s (%s:%d)\n", si->name, si->file, si->line);
+    }
+}
+
+static void leaks_text(const struct leaks_opts *o, const struct lr_set *ls, FILE *out)
+{
+    static const char *const names[LR_NKINDS] = {"direct", "indirect", "cycle",
+                                                 "possibly lost", "still reachable"};
+    static const enum lr_kind order[LR_NKINDS] = {LR_DIRECT, LR_INDIRECT, LR_CYCLE,
+                                                  LR_POSSIBLE, LR_REACHABLE};
+    size_t n;
+    struct lr_record *const *v = lr_shown(ls, &n);
+    struct lr_total supp;
+    const struct lr_total *sum = lr_summary(ls, &supp);
+    for (size_t i = 0; i < n; i++)
+        print_record(o, v[i], n, out);
+    if (lr_unstopped(ls))
+        fprintf(out, "note: %u threads could not be stopped; their whole stacks were "
+                "scanned\n\n", lr_unstopped(ls));
+    fprintf(out, "LEAK SUMMARY:\n");
+    for (int k = 0; k < LR_NKINDS; k++)
+        print_total(names[order[k]], &sum[order[k]], out);
+    print_total("suppressed", &supp, out);
+    if (o->lr.supp && supp_count(o->lr.supp))
+        print_supps(o->lr.supp, out);
+}
+
+/* --- JSON (docs/json.md) ------------------------------------------------- */
+
+static void json_frame(struct json *j, const struct lr_frame *f, int site)
+{
+    char addr[24];
+    snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->ip);
+    json_obj_begin(j);
+    json_kstr(j, "function", f->func);
+    json_kstr(j, "file", strcmp(f->file, "??") ? f->file : NULL);
+    json_ku64(j, "line", (uint64_t)f->line);
+    json_kstr(j, "module", f->module);
+    json_kstr(j, "address", addr);
+    json_kbool(j, "site", site);
+    json_kbool(j, "wrapper", f->wrapper);
+    json_obj_end(j);
+}
+
+static void json_cycle(struct json *j, const struct lr_record *r)
+{
+    json_key(j, "cycle");
+    if (!r->ring_blocks) {
+        json_null(j);
+        return;
+    }
+    json_obj_begin(j);
+    json_ku64(j, "blocks", r->ring_blocks);
+    json_ku64(j, "cycles", r->ncycles);
+    json_key(j, "sites");
+    json_arr_begin(j);
+    for (int i = 0; i < r->nring; i++)
+        json_str(j, r->ring[i]);
+    json_arr_end(j);
+    json_ku64(j, "more", r->ring_blocks - (uint32_t)r->nring);
+    json_obj_end(j);
+}
+
+static void json_record(struct json *j, const struct lr_record *r)
+{
+    json_obj_begin(j);
+    json_ku64(j, "index", (uint64_t)r->index);
+    json_kstr(j, "class", lr_kind_names[r->kind]);
+    json_kbool(j, "owned_by_another_leak", r->owned);
+    json_ku64(j, "blocks", r->blocks);
+    json_ku64(j, "bytes", r->bytes);
+    json_ku64(j, "indirect_blocks", r->indirect_blocks);
+    json_ku64(j, "indirect_bytes", r->indirect_bytes);
+    json_ku64(j, "total_bytes", r->bytes + r->indirect_bytes);
+    json_ku64(j, "refcount_min", r->ref_min);
+    json_ku64(j, "refcount_max", r->ref_max);
+    json_kstr(j, "site", r->site_name);
+    json_key(j, "frames");
+    json_arr_begin(j);
+    for (int i = 0; i < r->nframes; i++)
+        json_frame(j, &r->frames[i], i == r->site);
+    json_arr_end(j);
+    json_cycle(j, r);
+    json_obj_end(j);
+}
+
+static void json_total(struct json *j, const char *key, const struct lr_total *t)
+{
+    json_key(j, key);
+    json_obj_begin(j);
+    json_ku64(j, "bytes", t->bytes);
+    json_ku64(j, "blocks", t->blocks);
+    json_obj_end(j);
+}
+
+static void json_supps(struct json *j, const struct supp_set *ss)
+{
+    json_key(j, "suppressions");
+    json_arr_begin(j);
+    for (size_t i = 0; ss && i < supp_count(ss); i++) {
+        const struct supp_info *si = supp_get(ss, i);
+        json_obj_begin(j);
+        json_kstr(j, "name", si->name);
+        json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
+        json_kstr(j, "file", si->file);
+        json_ku64(j, "line", (uint64_t)si->line);
+        json_ku64(j, "records", si->records);
+        json_ku64(j, "bytes", si->bytes);
+        json_ku64(j, "blocks", si->blocks);
+        json_kbool(j, "stale", si->records == 0);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+static void json_snaps(struct json *j, const struct snap *snaps, char **paths, int n)
+{
+    json_key(j, "snapshots");
+    json_arr_begin(j);
+    for (int i = 0; i < n; i++) {
+        json_obj_begin(j);
+        json_kstr(j, "path", paths[i]);
+        json_ku64(j, "pid", snaps[i].meta.pid);
+        json_kstr(j, "exe", snaps[i].exe);
+        json_ku64(j, "unstopped_threads", snaps[i].lk.head.unstopped);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+static void leaks_json(const struct leaks_opts *o, const struct lr_set *ls,
+                       const struct snap *snaps, char **paths, int nsnaps, FILE *out)
+{
+    static const char *const keys[LR_NKINDS] = {"direct", "indirect", "cycle",
+                                                "possibly_lost", "still_reachable"};
+    struct json j;
+    size_t n;
+    struct lr_record *const *v = lr_shown(ls, &n);
+    struct lr_total supp;
+    const struct lr_total *sum = lr_summary(ls, &supp);
+    json_init(&j, out);
+    json_obj_begin(&j);
+    json_kstr(&j, "schema", "heapsnap-leaks");
+    json_ku64(&j, "version", LEAKS_JSON_VERSION);
+    json_snaps(&j, snaps, paths, nsnaps);
+    json_key(&j, "records");
+    json_arr_begin(&j);
+    for (size_t i = 0; i < n; i++)
+        json_record(&j, v[i]);
+    json_arr_end(&j);
+    json_key(&j, "summary");
+    json_obj_begin(&j);
+    for (int k = 0; k < LR_NKINDS; k++)
+        json_total(&j, keys[k], &sum[k]);
+    json_total(&j, "suppressed", &supp);
+    json_obj_end(&j);
+    json_supps(&j, o->lr.supp);
+    json_obj_end(&j);
+    json_finish(&j);
+}
+
+/* --- the command --------------------------------------------------------- */
+
+static int leaks_load_supps(struct leaks_opts *o, char *err, size_t errlen)
+{
+    char why[1024];
+    if (!o->nsupp)
+        return 0;
+    if (!(o->lr.supp = supp_new())) {
+        snprintf(err, errlen, "leaks: out of memory");
+        return -1;
+    }
+    for (int i = 0; i < o->nsupp; i++)
+        if (supp_load(o->lr.supp, o->supp[i], why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s", why);
+            return -1;
+        }
+    return 0;
+}
+
+static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, int n,
+                        char *err, size_t errlen)
+{
+    struct lr_set *ls = lr_new(&o->lr);
+    int rc = 0;
+    if (!ls) {
+        snprintf(err, errlen, "leaks: out of memory");
+        return 2;
+    }
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (lr_add_snap(ls, &snaps[i], paths[i], err, errlen) < 0)
+            rc = 2;
+    if (rc == 0 && lr_finish(ls) < 0) {
+        snprintf(err, errlen, "leaks: out of memory");
+        rc = 2;
+    }
+    if (rc == 0 && o->json)
+        leaks_json(o, ls, snaps, paths, n, stdout);
+    else if (rc == 0)
+        leaks_text(o, ls, stdout);
+    lr_free(ls);
+    return rc;
+}
+
+int cmd_leaks(int argc, char **argv, char *err, size_t errlen)
+{
+    struct leaks_opts o;
+    int rc = leaks_getopt(argc, argv, &o, err, errlen);
+    if (rc >= 0)
+        return rc;
+    int n = argc - optind, loaded = 0;
+    struct snap *snaps = calloc(n, sizeof(*snaps));
+    rc = 0;
+    if (!snaps) {
+        snprintf(err, errlen, "leaks: out of memory");
+        rc = 2;
+    }
+    if (rc == 0 && leaks_load_supps(&o, err, errlen) < 0)
+        rc = 2;
+    /* Validate every file before symbolizing any (no warnings, then an error). */
+    for (; rc == 0 && loaded < n; loaded++)
+        if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
+            rc = 2;
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (!snaps[i].lk.present) {
+            snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
+                     "HEAPSNAP_LEAKS=1)", argv[optind + i]);
+            rc = 2;
+        }
+    if (rc == 0)
+        rc = leaks_report(&o, snaps, argv + optind, n, err, errlen);
+    for (int i = 0; snaps && i < n; i++)
+        snap_free(&snaps[i]);
+    free(snaps);
+    supp_free(o.lr.supp);
+    return rc;
+}

@@ -1,0 +1,122 @@
+/*
+ * lossrec.h - loss records: the leaks of one or many snapshots, symbolized
+ * and grouped the way Valgrind groups them, ready for `leaks` and `gate`.
+ *
+ * Kinds (what a record's own blocks are):
+ *   direct     a model record whose root is a direct leak, with the bytes it
+ *              owns indirectly ("48 (16 direct, 32 indirect) bytes")
+ *   cycle      a model record whose root is a leaked cycle no other leak
+ *              points into (with its ring of members), or leaked-cycle
+ *              blocks that another leak owns ("owned": no ring of their own)
+ *   indirect   blocks of class INDIRECT
+ *   possible   blocks of class POSSIBLE
+ *   reachable  blocks of class REACHABLE
+ * Records with the same kind and the same symbolized stack from the
+ * allocation site outward are merged (across snapshots too).  Every leaked
+ * or live block of a snapshot with LEAKS is the own block of exactly one
+ * record, so the per-kind sums equal the LEAKS totals.  Suppressions and
+ * --include/--exclude apply to a record's own blocks (Valgrind's rule: a
+ * suppressed direct leak does not hide the indirect blocks it owns; those
+ * are records of their own, matched on their own stacks).
+ */
+#ifndef REPORT_LOSSREC_H
+#define REPORT_LOSSREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "snap.h"
+
+enum lr_kind { LR_DIRECT, LR_INDIRECT, LR_CYCLE, LR_POSSIBLE, LR_REACHABLE, LR_NKINDS };
+
+#define LR_KIND_BIT(k) (1u << (k))
+#define LR_KINDS_DEFAULT (LR_KIND_BIT(LR_DIRECT) | LR_KIND_BIT(LR_CYCLE))
+#define LR_KINDS_ALL ((1u << LR_NKINDS) - 1)
+
+/* "direct", "indirect", "cycle", "possible", "reachable" (--kinds, JSON). */
+extern const char *const lr_kind_names[LR_NKINDS];
+
+/* Parses a comma list of kind names (or "all") into a bit set; -1 with the
+ * bad name in err. */
+int lr_parse_kinds(const char *list, unsigned *kinds, char *err, size_t errlen);
+
+#define LR_MAX_FILTERS 64
+#define LR_RING_SHOWN 8 /* members of a cycle named before "... (N more)" */
+
+struct lr_frame {
+    uint64_t ip;      /* the recorded return address (0 for a placeholder) */
+    const char *func; /* function, or "module+0xoff" */
+    const char *file; /* source file as shown (relative below the cwd), "??" */
+    int line;         /* 0 when unknown */
+    const char *module; /* module basename, "??" */
+    const char *path; /* module path as recorded, "" when none */
+    int wrapper;      /* an allocator wrapper frame before the site (strdup, operator new) */
+};
+
+struct lr_record {
+    enum lr_kind kind;
+    int owned;                 /* cycle blocks owned by another leak */
+    uint64_t bytes, blocks;    /* own blocks */
+    uint64_t indirect_bytes, indirect_blocks; /* owned besides (direct, cycle) */
+    uint32_t ref_min, ref_max; /* refcounts over the own blocks */
+    uint64_t ncycles;          /* cycle records merged into this one */
+    uint32_t ring_blocks;      /* the first cycle's size (0: no ring) */
+    int nring;                 /* its first members' sites, in cycle order */
+    const char *ring[LR_RING_SHOWN]; /* (ring_blocks - nring more not named) */
+    int nframes, site;         /* frames[site] is the allocation site */
+    struct lr_frame *frames;   /* innermost first, wrappers included */
+    char *site_name;           /* "file.c:12", or the function without a file */
+    int supp;                  /* index of the suppression that matched, -1 */
+    int index;                 /* 1-based position among the shown records */
+    char *id;                  /* kind + stack identity (hash key) */
+    UT_hash_handle hh;
+};
+
+
+struct supp_set;
+
+struct lr_opts {
+    unsigned kinds;            /* LR_KIND_BIT set of kinds to show */
+    int largest_first;         /* --sort size */
+    long limit;                /* show the N largest (0 = all) */
+    int ninclude, nexclude;    /* fnmatch over the site's file, function, module */
+    const char *include[LR_MAX_FILTERS];
+    const char *exclude[LR_MAX_FILTERS];
+    struct supp_set *supp;     /* may be NULL */
+};
+
+struct lr_total {
+    uint64_t bytes, blocks;
+};
+
+struct lr_set;
+
+struct lr_set *lr_new(const struct lr_opts *o);
+void lr_free(struct lr_set *ls);
+
+/* Adds the records of s (which must outlive ls).  -1 with "PATH: reason" in
+ * err: "no leak check in this snapshot (...)" when s has no LEAKS. */
+int lr_add_snap(struct lr_set *ls, const struct snap *s, const char *path, char *err,
+                size_t errlen);
+
+/* Applies filters and suppressions, sums the kinds, sorts the shown records
+ * (largest last, or first with largest_first) and numbers them.  -1 when out
+ * of memory. */
+int lr_finish(struct lr_set *ls);
+
+/* After lr_finish: the shown records, in order. */
+struct lr_record *const *lr_shown(const struct lr_set *ls, size_t *n);
+
+/* After lr_finish: per-kind sums of the kept, unsuppressed records (all
+ * kinds, shown or not), and the suppressed sum. */
+const struct lr_total *lr_summary(const struct lr_set *ls, struct lr_total *suppressed);
+
+/* Threads that could not be stopped, summed over the snapshots. */
+uint32_t lr_unstopped(const struct lr_set *ls);
+
+/* Every record (all kinds, kept or not) for callers that need more than the
+ * shown ones (the gate's per-site rules). */
+struct lr_record *lr_all(const struct lr_set *ls);
+
+#endif

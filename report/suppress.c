@@ -1,0 +1,486 @@
+/*
+ * suppress.c - leak suppressions: LeakSanitizer's `leak:` lines and
+ * Valgrind's `{ ... Memcheck:Leak ... }` blocks, in one file or mixed.
+ *
+ *   leak:PATTERN   LeakSanitizer's rule: PATTERN is matched against the
+ *                  function, the source file and the module (basename and
+ *                  path) of EVERY frame, as a substring; '*' matches any
+ *                  run, a leading '^' / trailing '$' anchor it.  It applies
+ *                  to leaked kinds (direct, indirect, cycle) and possibly
+ *                  lost records, never to still reachable ones.
+ *   { NAME                       Valgrind's block.  Frame lines match one
+ *     Memcheck:Leak              frame each, innermost first, as whole-string
+ *     match-leak-kinds: K,...    globs ('*', '?'): fun: the function, obj:
+ *     fun:GLOB | obj:GLOB |      the module path (or basename), src: the
+ *     src:GLOB[:LINE] | ...      source file's basename or shown path and
+ *   }                            optionally its line; "..." matches zero
+ *                  or more frames.  Frames after the last line are ignored.
+ *                  Kinds: definite (= direct and cycle), indirect, possible,
+ *                  reachable, all, and heapsnap's own direct / cycle; no
+ *                  match-leak-kinds line means all kinds.
+ *
+ * Allocator frames: Valgrind stacks start in its malloc replacement, so its
+ * suppressions usually begin with fun:malloc / fun:_Znwm.  heapsnap drops
+ * its own hook frames when it records a stack, so leading fun: lines whose
+ * glob names an allocation function are optional: when such a line does
+ * not match the first recorded frame it is skipped (a wrapper that IS
+ * recorded, strdup or operator new in libstdc++, still has to match).
+ * Blocks for other tools or error kinds (Memcheck:Cond, Helgrind:Race) are
+ * read and dropped, so an existing Valgrind .supp file can be used as is.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suppress.h"
+
+#define SUPP_MAX_PATS 64 /* frame lines per Valgrind block */
+
+enum supp_pat_type { PAT_FUN, PAT_OBJ, PAT_SRC, PAT_DOTS };
+
+struct supp_pat {
+    enum supp_pat_type type;
+    char *glob;
+    int line;          /* src: line, 0 = any */
+};
+
+struct supp {
+    struct supp_info info;
+    unsigned kinds;        /* LR_KIND_BIT set */
+    char *templ;           /* leak: pattern, or NULL for a Valgrind block */
+    struct supp_pat *pats;
+    int npats;
+};
+
+struct supp_set {
+    struct supp *v;
+    size_t n, cap;
+};
+
+/* A reader over the text, one line at a time. */
+struct supp_reader {
+    const char *p;
+    const char *name;
+    int lineno;
+    char line[4096];
+};
+
+static int supp_fail(char *err, size_t errlen, const struct supp_reader *rd,
+                     const char *fmt, ...)
+{
+    char why[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "%s:%d: %s", rd->name, rd->lineno, why);
+    return -1;
+}
+
+struct supp_set *supp_new(void) { return calloc(1, sizeof(struct supp_set)); }
+
+static void supp_clear(struct supp *s)
+{
+    for (int i = 0; i < s->npats; i++)
+        free(s->pats[i].glob);
+    free(s->pats);
+    free(s->templ);
+    free((char *)s->info.name);
+    free((char *)s->info.file);
+}
+
+void supp_free(struct supp_set *ss)
+{
+    if (!ss)
+        return;
+    for (size_t i = 0; i < ss->n; i++)
+        supp_clear(&ss->v[i]);
+    free(ss->v);
+    free(ss);
+}
+
+size_t supp_count(const struct supp_set *ss) { return ss->n; }
+
+const struct supp_info *supp_get(const struct supp_set *ss, size_t i) { return &ss->v[i].info; }
+
+void supp_charge(struct supp_set *ss, int i, uint64_t bytes, uint64_t blocks)
+{
+    ss->v[i].info.records++;
+    ss->v[i].info.bytes += bytes;
+    ss->v[i].info.blocks += blocks;
+}
+
+/* --- matching ------------------------------------------------------------ */
+
+/* Valgrind's glob: '*' any run, '?' one character, the whole string. */
+static int glob_match(const char *g, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*g == '*') {
+            star = g++;
+            resume = s;
+        } else if (*g == '?' || *g == *s) {
+            g++;
+            s++;
+        } else if (star) {
+            g = star + 1;
+            s = ++resume;
+        } else {
+            return 0;
+        }
+    }
+    while (*g == '*')
+        g++;
+    return *g == 0;
+}
+
+/* LeakSanitizer's TemplateMatch: substrings separated by '*', '^' anchors
+ * the start, '$' the end; an empty string never matches. */
+static int templ_match(const char *t, const char *s)
+{
+    int start = 0, star = 0;
+    if (!s || !*s)
+        return 0;
+    if (*t == '^') {
+        start = 1;
+        t++;
+    }
+    while (*t) {
+        if (*t == '*') {
+            t++;
+            start = 0;
+            star = 1;
+            continue;
+        }
+        if (*t == '$')
+            return *s == 0 || star;
+        if (!*s)
+            return 0;
+        size_t n = strcspn(t, "*$");
+        const char *hit = NULL;
+        for (const char *q = s; *q && !hit; q++)
+            if (!strncmp(q, t, n))
+                hit = q;
+        if (!hit || (start && hit != s))
+            return 0;
+        s = hit + n;
+        t += n;
+        start = star = 0;
+    }
+    return 1;
+}
+
+static const char *base_of(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+static int lsan_frame(const char *templ, const struct lr_frame *f)
+{
+    return templ_match(templ, f->func) || (strcmp(f->file, "??") && templ_match(templ, f->file)) ||
+           templ_match(templ, f->module) || templ_match(templ, f->path);
+}
+
+static int pat_frame(const struct supp_pat *p, const struct lr_frame *f)
+{
+    switch (p->type) {
+    case PAT_FUN: return glob_match(p->glob, f->func);
+    case PAT_OBJ: return glob_match(p->glob, f->path[0] ? f->path : f->module);
+    case PAT_SRC:
+        if (!strcmp(f->file, "??") || (p->line && p->line != f->line))
+            return 0;
+        return glob_match(p->glob, base_of(f->file)) || glob_match(p->glob, f->file);
+    case PAT_DOTS: return 1;
+    }
+    return 0;
+}
+
+/* Patterns p[0..np) against frames f[0..n): a prefix match with "...". */
+static int pats_match(const struct supp_pat *p, int np, const struct lr_frame *f, int n)
+{
+    if (np == 0)
+        return 1;
+    if (p->type == PAT_DOTS)
+        return pats_match(p + 1, np - 1, f, n) || (n > 0 && pats_match(p, np, f + 1, n - 1));
+    return n > 0 && pat_frame(p, f) && pats_match(p + 1, np - 1, f + 1, n - 1);
+}
+
+/* A fun: glob naming an allocation function (matched optionally, see top). */
+static int pat_is_allocator(const struct supp_pat *p)
+{
+    static const char *const names[] = {
+        "malloc", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign",
+        "aligned_alloc", "valloc", "pvalloc", "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t",
+        "_ZnamRKSt9nothrow_t", "operator new(unsigned long)", "operator new[](unsigned long)"};
+    if (p->type != PAT_FUN)
+        return 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (glob_match(p->glob, names[i]))
+            return 1;
+    return 0;
+}
+
+static int valgrind_match(const struct supp *s, const struct lr_frame *fr, int n)
+{
+    const struct supp_pat *p = s->pats;
+    int np = s->npats;
+    for (;;) {
+        if (pats_match(p, np, fr, n))
+            return 1;
+        if (np == 0 || !pat_is_allocator(p) || pat_frame(p, fr))
+            return 0;
+        p++, np--; /* an allocator frame heapsnap did not record */
+    }
+}
+
+int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct lr_frame *fr,
+               int n, int site)
+{
+    (void)site;
+    for (size_t i = 0; i < ss->n; i++) {
+        const struct supp *s = &ss->v[i];
+        if (!(s->kinds & LR_KIND_BIT(kind)))
+            continue;
+        if (s->templ) {
+            for (int k = 0; k < n; k++)
+                if (lsan_frame(s->templ, &fr[k]))
+                    return (int)i;
+        } else if (valgrind_match(s, fr, n)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* --- parsing ------------------------------------------------------------- */
+
+/* Next line into rd->line without surrounding blanks; 0 at the end. */
+static int rd_next(struct supp_reader *rd)
+{
+    if (!*rd->p)
+        return 0;
+    size_t n = strcspn(rd->p, "\n");
+    const char *b = rd->p, *e = rd->p + n;
+    rd->p = *e ? e + 1 : e;
+    rd->lineno++;
+    while (b < e && (*b == ' ' || *b == '\t'))
+        b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    n = (size_t)(e - b) < sizeof(rd->line) - 1 ? (size_t)(e - b) : sizeof(rd->line) - 1;
+    memcpy(rd->line, b, n);
+    rd->line[n] = 0;
+    return 1;
+}
+
+/* Next line that is neither blank nor a '#' comment. */
+static int rd_content(struct supp_reader *rd)
+{
+    while (rd_next(rd))
+        if (rd->line[0] && rd->line[0] != '#')
+            return 1;
+    return 0;
+}
+
+static struct supp *supp_add(struct supp_set *ss, const struct supp_reader *rd,
+                             const char *name, unsigned kinds)
+{
+    if (ss->n == ss->cap) {
+        size_t cap = ss->cap ? ss->cap * 2 : 16;
+        struct supp *v = realloc(ss->v, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        ss->v = v;
+        ss->cap = cap;
+    }
+    struct supp *s = &ss->v[ss->n];
+    memset(s, 0, sizeof(*s));
+    s->kinds = kinds;
+    s->info.line = rd->lineno;
+    s->info.name = strdup(name);
+    s->info.file = strdup(rd->name);
+    if (!s->info.name || !s->info.file) {
+        supp_clear(s);
+        return NULL;
+    }
+    ss->n++;
+    return s;
+}
+
+static int parse_kinds(const char *list, unsigned *kinds)
+{
+    static const struct { const char *name; unsigned bits; } words[] = {
+        {"definite", LR_KIND_BIT(LR_DIRECT) | LR_KIND_BIT(LR_CYCLE)},
+        {"direct", LR_KIND_BIT(LR_DIRECT)},       {"cycle", LR_KIND_BIT(LR_CYCLE)},
+        {"indirect", LR_KIND_BIT(LR_INDIRECT)},   {"possible", LR_KIND_BIT(LR_POSSIBLE)},
+        {"reachable", LR_KIND_BIT(LR_REACHABLE)}, {"all", LR_KINDS_ALL}};
+    *kinds = 0;
+    while (*list) {
+        while (*list == ' ' || *list == ',')
+            list++;
+        size_t n = strcspn(list, ", "), i;
+        if (!n)
+            break;
+        for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if (strlen(words[i].name) == n && !strncmp(list, words[i].name, n))
+                break;
+        if (i == sizeof(words) / sizeof(words[0]))
+            return -1;
+        *kinds |= words[i].bits;
+        list += n;
+    }
+    return *kinds ? 0 : -1;
+}
+
+static int parse_frame_line(struct supp *s, const struct supp_reader *rd, char *err,
+                            size_t errlen)
+{
+    struct supp_pat p = {PAT_DOTS, NULL, 0};
+    const char *l = rd->line;
+    if (s->npats == SUPP_MAX_PATS)
+        return supp_fail(err, errlen, rd, "more than %d frame lines", SUPP_MAX_PATS);
+    if (!strncmp(l, "fun:", 4) || !strncmp(l, "obj:", 4) || !strncmp(l, "src:", 4)) {
+        p.type = l[0] == 'f' ? PAT_FUN : l[0] == 'o' ? PAT_OBJ : PAT_SRC;
+        char *colon = p.type == PAT_SRC ? strrchr(l + 4, ':') : NULL;
+        char *end;
+        if (colon && colon[1] && (p.line = (int)strtol(colon + 1, &end, 10)) > 0 && !*end)
+            p.glob = strndup(l + 4, (size_t)(colon - (l + 4)));
+        else
+            p.line = 0, p.glob = strdup(l + 4);
+        if (!p.glob)
+            return supp_fail(err, errlen, rd, "out of memory");
+    } else if (strcmp(l, "...") != 0) {
+        return supp_fail(err, errlen, rd, "bad frame line '%s' (want fun:, obj:, src: or ...)", l);
+    }
+    struct supp_pat *v = realloc(s->pats, (s->npats + 1) * sizeof(*v));
+    if (!v) {
+        free(p.glob);
+        return supp_fail(err, errlen, rd, "out of memory");
+    }
+    s->pats = v;
+    s->pats[s->npats++] = p;
+    return 0;
+}
+
+/* A { ... } block; rd->line is "{". */
+static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, size_t errlen)
+{
+    char name[4096];
+    unsigned kinds = LR_KINDS_ALL;
+    int first = rd->lineno + 1;
+    if (!rd_content(rd) || !strcmp(rd->line, "}"))
+        return supp_fail(err, errlen, rd, "suppression block without a name");
+    snprintf(name, sizeof(name), "%s", rd->line);
+    if (!rd_content(rd) || !strchr(rd->line, ':'))
+        return supp_fail(err, errlen, rd, "block '%s': want TOOL:KIND (Memcheck:Leak)", name);
+    int leak = !strcmp(rd->line, "Memcheck:Leak");
+    struct supp *s = NULL;
+    while (rd_content(rd) && strcmp(rd->line, "}") != 0) {
+        if (!leak || !strcmp(rd->line, "{"))
+            continue;
+        if (!s && !strncmp(rd->line, "match-leak-kinds:", 17)) {
+            if (parse_kinds(rd->line + 17, &kinds) < 0)
+                return supp_fail(err, errlen, rd, "bad match-leak-kinds '%s'", rd->line + 17);
+            continue;
+        }
+        if (!s && !(s = supp_add(ss, rd, name, kinds)))
+            return supp_fail(err, errlen, rd, "out of memory");
+        if (parse_frame_line(s, rd, err, errlen) < 0)
+            return -1;
+    }
+    if (strcmp(rd->line, "}") != 0)
+        return supp_fail(err, errlen, rd, "block '%s' has no closing '}'", name);
+    if (leak && !s)
+        return supp_fail(err, errlen, rd, "block '%s' has no frame lines", name);
+    if (s) {
+        s->info.line = first;
+        s->info.valgrind = 1;
+    }
+    return 0;
+}
+
+static int parse_lsan(struct supp_set *ss, struct supp_reader *rd, char *err, size_t errlen)
+{
+    const char *colon = strchr(rd->line, ':');
+    if (!colon || strncmp(rd->line, "leak:", 5) != 0)
+        return supp_fail(err, errlen, rd, "unknown suppression '%s' (want leak:PATTERN or a "
+                         "{ ... } block)", rd->line);
+    if (!rd->line[5])
+        return supp_fail(err, errlen, rd, "empty pattern after 'leak:'");
+    unsigned kinds = LR_KINDS_ALL & ~LR_KIND_BIT(LR_REACHABLE);
+    struct supp *s = supp_add(ss, rd, rd->line, kinds);
+    if (!s || !(s->templ = strdup(rd->line + 5)))
+        return supp_fail(err, errlen, rd, "out of memory");
+    return 0;
+}
+
+int supp_parse(struct supp_set *ss, const char *text, const char *name, char *err,
+               size_t errlen)
+{
+    struct supp_reader rd = {text, name, 0, ""};
+    while (rd_content(&rd)) {
+        int rc = !strcmp(rd.line, "{") ? parse_block(ss, &rd, err, errlen)
+                                       : parse_lsan(ss, &rd, err, errlen);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t len = 0, cap = 4096;
+    char *text = malloc(cap);
+    size_t got;
+    while (text && (got = fread(text + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            char *p = realloc(text, cap *= 2);
+            if (!p)
+                free(text);
+            text = p;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!text || bad) {
+        snprintf(err, errlen, "%s: %s", path, text ? "read error" : "out of memory");
+        free(text);
+        return -1;
+    }
+    text[len] = 0;
+    int rc = supp_parse(ss, text, path, err, errlen);
+    free(text);
+    return rc;
+}
+
+/* --- generation ---------------------------------------------------------- */
+
+static const char *const gen_kinds[LR_NKINDS] = {"definite", "indirect", "definite",
+                                                 "possible", "reachable"};
+
+void supp_gen(FILE *out, int valgrind, const struct lr_record *r)
+{
+    const struct lr_frame *site = &r->frames[r->site];
+    fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lr_kind_names[r->kind],
+            (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
+    if (!valgrind) {
+        fprintf(out, "leak:%s\n", site->func);
+        return;
+    }
+    fprintf(out, "{\n   heapsnap-%s-%s\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
+            lr_kind_names[r->kind], site->func, gen_kinds[r->kind]);
+    /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
+     * obj:, which matches every frame of the module; this stays precise. */
+    for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
+        fprintf(out, "   fun:%s\n", r->frames[i].func);
+    fprintf(out, "}\n");
+}

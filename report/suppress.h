@@ -1,0 +1,55 @@
+/*
+ * suppress.h - leak suppressions, in LeakSanitizer's and Valgrind's syntax,
+ * with a count of what each one matched (so stale ones can be reported).
+ * Shared by `heapsnap leaks` and `heapsnap gate`.
+ */
+#ifndef REPORT_SUPPRESS_H
+#define REPORT_SUPPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lossrec.h"
+
+struct supp_set;
+
+/* One suppression, as loaded, with what it matched. */
+struct supp_info {
+    const char *name;     /* "leak:PATTERN", or the Valgrind block's name */
+    const char *file;     /* the file it came from */
+    int line;             /* its (first) line there */
+    int valgrind;         /* 1: a { ... Memcheck:Leak ... } block */
+    uint64_t records;     /* loss records it suppressed */
+    uint64_t bytes, blocks;
+};
+
+struct supp_set *supp_new(void);
+void supp_free(struct supp_set *ss);
+
+/* Reads a suppression file (both syntaxes may be mixed) and appends its
+ * suppressions.  Valgrind blocks for other errors than Memcheck:Leak are
+ * skipped.  -1 with "FILE:LINE: reason" (or "FILE: reason") in err. */
+int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen);
+
+/* Same from text in memory; name stands for the file in messages. */
+int supp_parse(struct supp_set *ss, const char *text, const char *name, char *err,
+               size_t errlen);
+
+/* The first suppression that matches a record of this kind with these
+ * frames (innermost first, wrappers included; site = the allocation site's
+ * index), or -1.  Nothing is counted: see supp_charge. */
+int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct lr_frame *fr,
+               int n, int site);
+
+/* Counts one suppressed record against suppression i. */
+void supp_charge(struct supp_set *ss, int i, uint64_t bytes, uint64_t blocks);
+
+size_t supp_count(const struct supp_set *ss);
+const struct supp_info *supp_get(const struct supp_set *ss, size_t i);
+
+/* Prints a suppression that matches r: "leak:FUNC" (lsan) or a Valgrind
+ * block (valgrind), preceded by a '#' comment naming the record. */
+void supp_gen(FILE *out, int valgrind, const struct lr_record *r);
+
+#endif
