@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
-# Usage: scripts/install-deps.sh [build|test|bench|all]   (default: build)
+# Usage: scripts/install-deps.sh [build|test|bench|npm|all]   (default: build)
 #   build: compiler toolchain and the libraries the shim and CLI link against
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3)
+#   npm:   nodejs/npm, then the SARIF validator for tests/gate (ajv-cli, ajv-formats
+#          and the SARIF 2.1.0 schema as @microsoft/sarif-multitool-linux ships it)
+#          into $BUILD/npm/node_modules (never committed); exits non-zero when the
+#          npm registry cannot be reached
 #   bench: test + the peers we compare against (heaptrack, valgrind, hyperfine, sqlite3)
 set -eu
 level=${1:-build}
@@ -15,6 +19,7 @@ case "$level" in
   build) want="$build_pkgs" ;;
   test)  want="$build_pkgs $test_pkgs" ;;
   bench|all) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
+  npm)   if command -v npm >/dev/null; then want=""; else want="nodejs npm"; fi ;;
   *) echo "install-deps.sh: unknown level '$level' (build|test|bench|all)" >&2; exit 2 ;;
 esac
 
@@ -22,7 +27,19 @@ missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+npm_install() {
+  local dir=${BUILD:-build}/npm
+  [ -f "$dir/.done-v1" ] && return 0
+  mkdir -p "$dir"
+  npm install --no-audit --no-fund --silent --prefix "$dir" \
+      ajv-cli@5.0.0 ajv-formats@3.0.1 @microsoft/sarif-multitool-linux@5.7.0 >&2 &&
+    [ -f "$dir/node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" ] &&
+    touch "$dir/.done-v1"
+}
+if [ -z "$missing" ]; then
+  [ "$level" = npm ] && { npm_install; exit $?; }
+  exit 0
+fi
 
 echo "install-deps: installing$missing" >&2
 if [ "$(id -u)" -eq 0 ]; then as_root=""; else as_root="sudo"; fi
@@ -30,3 +47,4 @@ export DEBIAN_FRONTEND=noninteractive
 $as_root apt-get update -qq >/dev/null || true
 # shellcheck disable=SC2086
 $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ "$level" = npm ]; then npm_install; fi

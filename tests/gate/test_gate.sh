@@ -1,0 +1,112 @@
+# tests/gate/test_gate.sh - heapsnap merge, trend and gate: growth and trend rules,
+# every output format checked by a real parser/validator, exit codes, a damaged
+# snapshot among many, the rules file, run --gate over a forking and exec'ing
+# suite, and run's refusal of static programs.  Sourced by tests/run.sh.
+. tests/fixtures/lib.sh
+FX_TEST=gate_fixtures
+fx_ready sites forker execer || return 0
+flags="-g -O0 -fno-omit-frame-pointer -fdebug-prefix-map=$PWD=. -Ishim"
+gcc $flags tests/gate/cache.c -o "$T/cache" || { t_fail gate_cache_build "gcc"; return 0; }
+
+# --- merge: two runs (different ASLR) sum per site like top over both files ---
+for i in 1 2; do fx_profile "$T/s$i.hsnap" "$FX/sites"; done
+"$HEAPSNAP" merge "$T/s1.hsnap" "$T/s2.hsnap" -o "$T/all.hsnap"
+"$HEAPSNAP" top -n 0 "$T/all.hsnap" >"$T/merged.txt" 2>&1
+"$HEAPSNAP" top -n 0 "$T/s1.hsnap" "$T/s2.hsnap" >"$T/both.txt" 2>&1
+t_golden merge_sums_per_site "$T/both.txt" "$T/merged.txt"
+"$HEAPSNAP" info "$T/s1.hsnap" | grep '^traces:' >"$T/t1"
+"$HEAPSNAP" info "$T/all.hsnap" | grep '^traces:' >"$T/t2"
+t_golden merge_reinterns_traces "$T/t1" "$T/t2"
+
+# --- trend: the growing cache and nothing else ---
+(cd "$T" && LD_PRELOAD=$SHIM ./cache "$T/c.%d.hsnap") || t_fail trend_fixture "cache exited $?"
+"$HEAPSNAP" trend "$T"/c.[0-4].hsnap | sed 's/pid [0-9]*/pid P/; s|([^)]*cache)|(cache)|' >"$T/trend.txt"
+cat >"$T/trend.want" <<'W'
+1 growing site across 5 snapshots of pid P (cache)
+tests/gate/cache.c:23: size=48.8 KiB (+39.1 KiB), count=50 (+40), average=1000 B
+    blocks by epochs survived: 0:10 1:10 2:10 3:10 4:10
+W
+t_golden trend_picks_the_cache "$T/trend.want" "$T/trend.txt"
+
+# --- growth against a baseline ---
+t_status growth_same_passes 0 "$HEAPSNAP" gate --fail-on none --baseline "$T/c.4.hsnap" --max-growth 0 "$T/c.4.hsnap"
+t_status growth_5pct_fails 1 "$HEAPSNAP" gate --fail-on none --baseline "$T/c.3.hsnap" --max-growth 5% "$T/c.4.hsnap"
+t_status growth_30pct_passes 0 "$HEAPSNAP" gate --fail-on none --baseline "$T/c.3.hsnap" --max-growth 30% "$T/c.4.hsnap"
+t_status growth_exitcode_23 23 "$HEAPSNAP" gate --fail-on none --exitcode 23 --baseline "$T/c.3.hsnap" --max-growth 100 "$T/c.4.hsnap"
+t_status peak_growth_fails 1 "$HEAPSNAP" gate --fail-on none --metric peak --baseline "$T/c.0.hsnap" --max-growth 1K "$T/c.4.hsnap"
+t_status trend_rule_fails 1 "$HEAPSNAP" gate --fail-on none --max-trend-growth 39999 "$T"/c.[0-4].hsnap
+t_status trend_rule_passes 0 "$HEAPSNAP" gate --fail-on none --max-trend-growth 40000 "$T"/c.[0-4].hsnap
+
+# --- the rules file gives the same verdict as the command line ---
+mkdir -p "$T/repo"
+printf '# policy\n[gate]\nfail-on = "none"\nmax-growth = "5%%"  # per site\nkey = "function"\n' >"$T/repo/.heapsnap.toml"
+(cd "$T/repo" && "$HEAPSNAP" gate --baseline "$T/c.3.hsnap" "$T/c.4.hsnap" >"$T/rf.out" 2>&1); rc=$?
+if [ $rc = 1 ] && grep -q '^FAIL growth' "$T/rf.out" && grep -q 'at cache_add grew' "$T/rf.out"; then t_pass rules_file
+else t_fail rules_file "exit $rc: $(head -c 300 "$T/rf.out")"; fi
+printf 'max-growht = 5\n' >"$T/repo/.heapsnap.toml"
+(cd "$T/repo" && "$HEAPSNAP" gate "$T/c.4.hsnap" >"$T/rf.out" 2>&1); rc=$?
+if [ $rc = 2 ] && grep -q '.heapsnap.toml:1:' "$T/rf.out"; then t_pass rules_file_bad_key
+else t_fail rules_file_bad_key "exit $rc: $(head -c 300 "$T/rf.out")"; fi
+
+# --- every format from one run: text, JSON, JUnit, SARIF, GitHub ---
+"$HEAPSNAP" gate --fail-on none --max-trend-growth 0 --baseline "$T/c.3.hsnap" --max-growth 5% \
+  --format json -o "$T/g.json" --format junit -o "$T/g.xml" --format sarif -o "$T/g.sarif" \
+  --format github -o "$T/g.gh" --format text -o "$T/g.txt" "$T"/c.[0-4].hsnap
+rc=$?; [ $rc = 1 ] && t_pass formats_exit_1 || t_fail formats_exit_1 "exit $rc"
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="fail"; assert [c["status"] for c in d["checks"]]==["skip","fail","fail"], d["checks"]; assert len(d["findings"])==2' "$T/g.json" 2>"$T/py.err"
+then t_pass json_parses_with_counts; else t_fail json_parses_with_counts "$(head -c 300 "$T/py.err")"; fi
+if xmllint --noout "$T/g.xml" 2>"$T/x.err" && [ "$(xmllint --xpath 'string(/testsuites/@tests)' "$T/g.xml")" = 3 ] \
+   && [ "$(xmllint --xpath 'string(/testsuites/@failures)' "$T/g.xml")" = 2 ] \
+   && [ "$(xmllint --xpath 'count(//testcase)' "$T/g.xml")" = 3 ] \
+   && [ "$(xmllint --xpath 'count(//testcase/skipped)' "$T/g.xml")" = 1 ]
+then t_pass junit_wellformed_counts; else t_fail junit_wellformed_counts "$(cat "$T/x.err" | head -c 300)"; fi
+sed 's/\[[0-9]*\]/[PID]/g' "$T/g.gh" >"$T/gh.txt"
+cat >"$T/gh.want" <<'W'
+::error file=tests/gate/cache.c,line=23,title=heapsnap growth::live bytes at tests/gate/cache.c:23 grew by 10000 to 50000 (over the baseline) in all processes
+::error file=tests/gate/cache.c,line=23,title=heapsnap trend::live bytes at tests/gate/cache.c:23 grew by 40000 to 50000 (across the series) in cache[PID]
+W
+t_golden github_annotations_exact "$T/gh.want" "$T/gh.txt"
+if BUILD=$BUILD scripts/install-deps.sh npm >"$T/npm.log" 2>&1; then
+  npmdir=$BUILD/npm/node_modules
+  cp "$T/g.sarif" "$T/g.sarif.json"
+  if "$npmdir/.bin/ajv" validate --spec=draft2020 --strict=false -c ajv-formats \
+       -s "$npmdir/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" -d "$T/g.sarif.json" >"$T/ajv.out" 2>&1
+  then t_pass sarif_validates; else t_fail sarif_validates "$(head -c 400 "$T/ajv.out")"; fi
+  # the validator can fail: a result without a message is rejected
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["runs"][0]["results"][0]["message"]; json.dump(d,open(sys.argv[2],"w"))' "$T/g.sarif.json" "$T/bad.json"
+  t_status sarif_validator_rejects_bad 1 "$npmdir/.bin/ajv" validate --spec=draft2020 --strict=false -c ajv-formats \
+       -s "$npmdir/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" -d "$T/bad.json"
+else
+  t_fail sarif_validates "the npm validator could not be installed: $(tail -c 300 "$T/npm.log")"
+fi
+# the fingerprint is the same for a second run of the program (new addresses)
+(cd "$T" && mkdir -p r2 && LD_PRELOAD=$SHIM ./cache "$T/r2/c.%d.hsnap")
+"$HEAPSNAP" gate --fail-on none --max-trend-growth 0 --format sarif -o "$T/g2.sarif" "$T"/r2/c.[0-4].hsnap
+"$HEAPSNAP" gate --fail-on none --max-trend-growth 0 --format sarif -o "$T/g1.sarif" "$T"/c.[0-4].hsnap
+grep -o '"heapsnapStack/v1": "[0-9a-f]*"' "$T/g1.sarif" >"$T/f1"; grep -o '"heapsnapStack/v1": "[0-9a-f]*"' "$T/g2.sarif" >"$T/f2"
+[ -s "$T/f1" ] && t_golden sarif_fingerprint_stable "$T/f1" "$T/f2" || t_fail sarif_fingerprint_stable "no fingerprint"
+
+# --- a damaged snapshot among many: exit 2, named ---
+cp "$T/c.2.hsnap" "$T/bad.hsnap"; printf 'XXXX' | dd of="$T/bad.hsnap" bs=1 seek=200 conv=notrunc 2>/dev/null
+"$HEAPSNAP" gate --fail-on none "$T/c.1.hsnap" "$T/bad.hsnap" "$T/c.3.hsnap" >"$T/bad.out" 2>"$T/bad.err"; rc=$?
+if [ $rc = 2 ] && grep -q "^heapsnap: $T/bad.hsnap: " "$T/bad.err"; then t_pass damaged_among_many_exit_2
+else t_fail damaged_among_many_exit_2 "exit $rc: $(head -c 300 "$T/bad.err")"; fi
+
+# --- run --gate over a suite that forks and execs through a shell script ---
+printf '#!/bin/sh\n"$1"/forker\n"$1"/execer\nexit 0\n' >"$T/suite.sh"; chmod +x "$T/suite.sh"
+"$HEAPSNAP" run --gate --output-dir "$T/leaks" -- "$T/suite.sh" "$PWD/$FX" >"$T/run.out" 2>"$T/run.err"; rc=$?
+n=$(ls "$T/leaks" | grep -c '^forker\.[0-9]*\.hsnap$')
+[ "$n" = 2 ] && t_pass run_gate_follows_fork || t_fail run_gate_follows_fork "$n forker snapshots: $(ls "$T/leaks" | tr '\n' ' ')"
+if grep -q 'no leak classes' "$T/run.out"; then
+  t_fail run_gate_leak_classes "the shim wrote no leak classes under run --gate (HEAPSNAP_LEAKS not wired yet)"
+else
+  [ $rc -le 1 ] && t_pass run_gate_leak_classes || t_fail run_gate_leak_classes "exit $rc: $(head -c 300 "$T/run.err")"
+fi
+"$HEAPSNAP" run --gate --output-dir "$T/leaks2" -- sh -c 'exit 3' >/dev/null 2>&1; rc=$?
+[ $rc = 3 ] && t_pass run_gate_program_status_wins || t_fail run_gate_program_status_wins "exit $rc"
+if gcc -static -x c - -o "$T/static" <<<'int main(void){return 0;}' 2>/dev/null; then
+  "$HEAPSNAP" run -- "$T/static" >"$T/st.out" 2>&1; rc=$?
+  [ $rc = 2 ] && grep -q 'statically linked' "$T/st.out" && t_pass run_refuses_static || t_fail run_refuses_static "exit $rc: $(cat "$T/st.out")"
+else
+  t_skip run_refuses_static "no static libc to build a static program"
+fi
