@@ -370,7 +370,7 @@ static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, s
 {
     char name[4096];
     unsigned kinds = LR_KINDS_ALL;
-    int first = rd->lineno + 1;
+    int first = rd->lineno; /* the "{" line */
     if (!rd_content(rd) || !strcmp(rd->line, "}"))
         return supp_fail(err, errlen, rd, "suppression block without a name");
     snprintf(name, sizeof(name), "%s", rd->line);

@@ -1,0 +1,171 @@
+// link: report/suppress.c report/lossrec.c report/stats.c report/symbolize.c report/leakset.c report/load.c report/format.c report/args.c
+/*
+ * test_suppress.c - the suppression matcher on synthetic frames: LeakSanitizer
+ * templates (substring, '*', '^', '$', any frame, function/file/module),
+ * Valgrind blocks (fun/obj/src, globs, "...", prefix match, leading
+ * allocator frames optional, match-leak-kinds), parse errors with
+ * FILE:LINE, blocks of other tools skipped, and match counting.
+ */
+#include <stdio.h>
+
+#include "suppress.h"
+#include "unit.h"
+
+/* main -> make_list -> make_node -> strdup(wrapper) : innermost first */
+static const struct lr_frame frames[] = {
+    {0x10, "strdup", "??", 0, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 1},
+    {0x20, "make_node", "src/list.c", 5, "app", "/opt/app/bin/app", 0},
+    {0x30, "make_list", "src/list.c", 13, "app", "/opt/app/bin/app", 0},
+    {0x40, "main", "src/main.c", 23, "app", "/opt/app/bin/app", 0},
+};
+#define NF 4
+#define SITE 1
+
+static char err[512];
+
+/* Index matched by text's suppressions for kind k, or -1; -2 on a parse error. */
+static int match_text(const char *text, enum lr_kind k)
+{
+    struct supp_set *ss = supp_new();
+    int r = supp_parse(ss, text, "t.supp", err, sizeof(err)) < 0
+                ? -2 : supp_match(ss, k, frames, NF, SITE);
+    supp_free(ss);
+    return r;
+}
+
+TEST_BEGIN(test_lsan_templates)
+{
+    static const struct { const char *text; int want; } cases[] = {
+        {"leak:make_list\n", 0},         {"leak:ake_li\n", 0},       /* substring */
+        {"leak:^make_\n", 0},            {"leak:^ake\n", -1},        /* anchored start */
+        {"leak:_list$\n", 0},            {"leak:_lis$\n", -1},       /* anchored end */
+        {"leak:make*node\n", 0},         {"leak:main.c\n", 0},       /* '*', file */
+        {"leak:libc.so\n", 0},           {"leak:/opt/app/\n", 0},    /* module, path */
+        {"leak:nothing\n", -1},          {"# c\n\nleak:nothing\nleak:main\n", 1},
+        {"leak:^main$\n", 0},            {"leak:^mai$\n", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_true(match_text(cases[i].text, LR_DIRECT) == cases[i].want,
+                    "case %zu (%s): got %d want %d", i, cases[i].text,
+                    match_text(cases[i].text, LR_DIRECT), cases[i].want);
+}
+TEST_END
+
+TEST_BEGIN(test_lsan_kinds)
+{
+    expect_true(match_text("leak:main\n", LR_INDIRECT) == 0, "indirect");
+    expect_true(match_text("leak:main\n", LR_CYCLE) == 0, "cycle");
+    expect_true(match_text("leak:main\n", LR_POSSIBLE) == 0, "possible");
+    expect_true(match_text("leak:main\n", LR_REACHABLE) == -1, "reachable must not match");
+}
+TEST_END
+
+#define VG(body) "{\n   n\n   Memcheck:Leak\n" body "}\n"
+
+TEST_BEGIN(test_valgrind_frames)
+{
+    static const struct { const char *text; int want; } cases[] = {
+        {VG("   fun:strdup\n   fun:make_node\n"), 0},
+        {VG("   fun:make_node\n"), -1},                       /* innermost first */
+        {VG("   ...\n   fun:make_list\n"), 0},                /* "..." skips frames */
+        {VG("   fun:strdup\n   ...\n   fun:main\n"), 0},
+        {VG("   fun:strdup\n   ...\n   fun:nope\n"), -1},
+        {VG("   fun:str*\n   fun:make_?ode\n"), 0},           /* globs */
+        {VG("   fun:make\n"), -1},                            /* whole string */
+        {VG("   obj:*/libc.so*\n   obj:/opt/app/bin/app\n"), 0},
+        {VG("   fun:strdup\n   src:list.c:5\n"), 0},          /* src: basename + line */
+        {VG("   fun:strdup\n   src:list.c:6\n"), -1},
+        {VG("   fun:strdup\n   src:src/list.c\n"), 0},        /* shown path, any line */
+        {VG("   fun:malloc\n   fun:strdup\n"), 0},            /* unrecorded allocator */
+        {VG("   fun:_Znwm\n   fun:malloc\n   fun:strdup\n"), 0},
+        {VG("   fun:free\n   fun:strdup\n"), -1},             /* not an allocator */
+        {VG("   fun:strdup\n   fun:make_node\n   fun:make_list\n   fun:main\n   fun:_start\n"), -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_true(match_text(cases[i].text, LR_DIRECT) == cases[i].want,
+                    "case %zu: got %d want %d (%s)", i, match_text(cases[i].text, LR_DIRECT),
+                    cases[i].want, err);
+}
+TEST_END
+
+TEST_BEGIN(test_valgrind_kinds)
+{
+    const char *def = VG("   match-leak-kinds: definite\n   fun:strdup\n");
+    const char *two = VG("   match-leak-kinds: indirect,possible\n   fun:strdup\n");
+    expect_true(match_text(def, LR_DIRECT) == 0, "definite covers direct");
+    expect_true(match_text(def, LR_CYCLE) == 0, "definite covers cycle");
+    expect_true(match_text(def, LR_INDIRECT) == -1, "definite is not indirect");
+    expect_true(match_text(two, LR_POSSIBLE) == 0, "possible listed");
+    expect_true(match_text(two, LR_DIRECT) == -1, "direct not listed");
+    expect_true(match_text(VG("   fun:strdup\n"), LR_REACHABLE) == 0, "no kinds line = all");
+    expect_true(match_text(VG("   match-leak-kinds: all\n   fun:strdup\n"), LR_REACHABLE) == 0,
+                "all");
+}
+TEST_END
+
+TEST_BEGIN(test_other_tools_skipped)
+{
+    const char *text = "{\n  cond\n  Memcheck:Cond\n  fun:strdup\n}\n"
+                       "{\n  race\n  Helgrind:Race\n  fun:x\n  obj:y\n}\n"
+                       "leak:main\n";
+    struct supp_set *ss = supp_new();
+    expect_true(supp_parse(ss, text, "t.supp", err, sizeof(err)) == 0, "parse: %s", err);
+    expect_eq_u64(supp_count(ss), 1);
+    expect_str_eq(supp_get(ss, 0)->name, "leak:main");
+    expect_eq_u64(supp_get(ss, 0)->line, 12);
+    supp_free(ss);
+}
+TEST_END
+
+TEST_BEGIN(test_parse_errors)
+{
+    static const struct { const char *text, *want; } cases[] = {
+        {"race:foo\n", "t.supp:1: unknown suppression 'race:foo'"},
+        {"\nleak:\n", "t.supp:2: empty pattern after 'leak:'"},
+        {"{\n  n\n  Memcheck:Leak\n  fun:a\n", "has no closing '}'"},
+        {"{\n  n\n  Memcheck:Leak\n  bogus\n}\n", "t.supp:4: bad frame line 'bogus'"},
+        {"{\n  n\n  Memcheck:Leak\n  match-leak-kinds: lots\n  fun:a\n}\n",
+         "t.supp:4: bad match-leak-kinds"},
+        {"{\n  n\n  Memcheck:Leak\n}\n", "has no frame lines"},
+        {"{\n}\n", "without a name"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = 0;
+        expect_true(match_text(cases[i].text, LR_DIRECT) == -2, "case %zu parsed", i);
+        expect_true(strstr(err, cases[i].want) != NULL, "case %zu: \"%s\" lacks \"%s\"", i,
+                    err, cases[i].want);
+    }
+}
+TEST_END
+
+TEST_BEGIN(test_charge_and_stale)
+{
+    struct supp_set *ss = supp_new();
+    expect_true(supp_parse(ss, "leak:make_list\nleak:gone\n" VG("   fun:x\n"), "t.supp",
+                           err, sizeof(err)) == 0, "parse: %s", err);
+    int i = supp_match(ss, LR_DIRECT, frames, NF, SITE);
+    expect_true(i == 0, "matched %d", i);
+    supp_charge(ss, i, 48, 3);
+    supp_charge(ss, i, 16, 1);
+    expect_eq_u64(supp_get(ss, 0)->records, 2);
+    expect_eq_u64(supp_get(ss, 0)->bytes, 64);
+    expect_eq_u64(supp_get(ss, 0)->blocks, 4);
+    expect_eq_u64(supp_get(ss, 1)->records, 0);
+    expect_eq_u64(supp_get(ss, 2)->valgrind, 1);
+    expect_eq_u64(supp_get(ss, 2)->line, 3);
+    expect_str_eq(supp_get(ss, 2)->name, "n");
+    supp_free(ss);
+}
+TEST_END
+
+int main(void)
+{
+    test_lsan_templates();
+    test_lsan_kinds();
+    test_valgrind_frames();
+    test_valgrind_kinds();
+    test_other_tools_skipped();
+    test_parse_errors();
+    test_charge_and_stale();
+    return 0;
+}
