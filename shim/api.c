@@ -45,3 +45,81 @@ size_t heapsnap_get_tracemalloc_memory(void)
 {
     return arena_mapped();
 }
+
+/* ---------------- the reference model (collect.c) ---------------- */
+
+long heapsnap_collect(const char *path)
+{
+    return snap_collect(path) == 0 ? (long)collect_unreachable() : -1;
+}
+
+struct api_count {
+    size_t *counts, n;
+    uint32_t epoch;
+    size_t total;
+};
+
+static int api_count_one(const struct tbl_entry *e, void *arg)
+{
+    struct api_count *c = arg;
+    uint32_t age = c->epoch - e->epoch;
+    c->counts[age < c->n ? age : c->n - 1]++;
+    return 0;
+}
+
+static int api_count_all(const struct tbl_entry *e, void *arg)
+{
+    ((struct api_count *)arg)->total++;
+    return 0;
+}
+
+size_t heapsnap_get_count(size_t *counts, size_t n)
+{
+    struct api_count c = {counts, counts ? n : 0, snap_epoch(), 0};
+    for (size_t i = 0; i < c.n; i++)
+        counts[i] = 0;
+    tbl_foreach(c.n ? api_count_one : api_count_all, &c);
+    if (c.n)
+        for (size_t i = 0; i < c.n; i++)
+            c.total += counts[i];
+    return c.total;
+}
+
+long heapsnap_refcount(const void *p)
+{
+    collect_target(p);
+    return collect_query(0, NULL, 0);
+}
+
+long heapsnap_referrers(const void *p, struct heapsnap_ref *out, size_t max)
+{
+    collect_target(p);
+    return collect_query(0, out, out ? max : 0);
+}
+
+long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max)
+{
+    collect_target(p);
+    return collect_query(1, out, out ? max : 0);
+}
+
+int heapsnap_ignore(const void *p)
+{
+    return collect_ignore(p);
+}
+
+int heapsnap_register_root(const void *p, size_t len)
+{
+    snap_lock();
+    int r = roots_register(p, len);
+    snap_unlock();
+    return r;
+}
+
+int heapsnap_unregister_root(const void *p)
+{
+    snap_lock();
+    int r = roots_unregister(p);
+    snap_unlock();
+    return r;
+}

@@ -49,11 +49,69 @@ HEAPSNAP_API int heapsnap_is_tracing(void);
 HEAPSNAP_API size_t heapsnap_get_tracemalloc_memory(void);
 
 /*
- * Reserved for the reference model (gc-like API, added with it):
- *   heapsnap_collect, heapsnap_get_count, heapsnap_refcount,
- *   heapsnap_referrers, heapsnap_referents, heapsnap_ignore,
- *   heapsnap_register_root.
+ * The reference model (the leak check), named after Python's gc and sys.
+ * Each call stops the program's other threads for the time of one scan of
+ * the roots and the heap (a signal, HEAPSNAP_STOP_SIGNAL; see the README),
+ * so they cost about as much as a leak check: use them in tests and
+ * debugging sessions, not in hot loops.
  */
+
+/* What holds a reference (heapsnap_ref.kind). */
+enum heapsnap_ref_kind {
+    HEAPSNAP_REF_BLOCK = 0, /* a live heap block */
+    HEAPSNAP_REF_DATA = 1,  /* a module's data or bss */
+    HEAPSNAP_REF_STACK = 2, /* a thread's stack */
+    HEAPSNAP_REF_REGS = 3,  /* a thread's registers */
+    HEAPSNAP_REF_TLS = 4,   /* thread-local storage */
+    HEAPSNAP_REF_USER = 5,  /* a range given to heapsnap_register_root */
+};
+
+struct heapsnap_ref {
+    int kind;            /* enum heapsnap_ref_kind */
+    unsigned trace;      /* BLOCK: its allocation trace id (the TRACES index
+                            of the next snapshot) */
+    const void *block;   /* BLOCK: the block's start; else NULL */
+    size_t size;         /* BLOCK: its requested size */
+    const void *where;   /* the word holding the reference (NULL: register) */
+    const void *site;    /* BLOCK: innermost return address of its allocation
+                            stack (symbolize with addr2line / dladdr) */
+};
+
+/* gc.collect(): runs the leak check now and returns the number of
+ * unreachable blocks (direct, indirect and cycle; not possibly lost);
+ * with a path, also writes a snapshot there with the LEAKS section.
+ * Advances the birth epoch.  -1 on failure (warned once). */
+HEAPSNAP_API long heapsnap_collect(const char *path);
+
+/* gc.get_count(): live traced blocks by age in epochs (collections and
+ * snapshots): counts[0] born in the current epoch, counts[1] in the one
+ * before, ..., counts[n-1] that old or older.  Returns all live blocks. */
+HEAPSNAP_API size_t heapsnap_get_count(size_t *counts, size_t n);
+
+/* sys.getrefcount(): the references to p's block (p may point into it)
+ * from roots and from every live block, start or interior, found now.
+ * Like sys.getrefcount, a copy of p that the caller keeps in a register or
+ * on its stack counts.  -1 when p is not in a live traced block. */
+HEAPSNAP_API long heapsnap_refcount(const void *p);
+
+/* gc.get_referrers(): what refers to p's block, up to max of them into out
+ * (out may be NULL with max 0).  Returns how many there are (which may
+ * exceed max), or -1 when p is not in a live traced block. */
+HEAPSNAP_API long heapsnap_referrers(const void *p, struct heapsnap_ref *out, size_t max);
+
+/* gc.get_referents(): the live blocks that p's block points into, one
+ * entry per word (where = the word in p's block).  As heapsnap_referrers. */
+HEAPSNAP_API long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max);
+
+/* __lsan_ignore_object(): p's block (p = its start) is kept on purpose:
+ * it is a root, never reported, and what it points to is reachable.
+ * 0, or -1 when p is not the start of a live traced block. */
+HEAPSNAP_API int heapsnap_ignore(const void *p);
+
+/* LeakSanitizer's root regions: [p, p+len) is scanned as a root until
+ * unregistered (at most 1024 ranges).  0 or -1. */
+HEAPSNAP_API int heapsnap_register_root(const void *p, size_t len);
+HEAPSNAP_API int heapsnap_unregister_root(const void *p);
 
 #ifdef __cplusplus
 }

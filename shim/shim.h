@@ -7,11 +7,13 @@
  * Prefixes: hook_ (hooks.c), arena_ (arena.c), tbl_ (table.c), trace_
  * (traces.c), unwind_ (unwind.c), opt_ (options.c), snap_ (snapshot.c),
  * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
- * lock_ (the spinlock below), public API heapsnap_* (api.c).
+ * lock_ (the spinlock below), thr_ (threads.c), roots_ (roots.c),
+ * collect_ (collect.c: the leak check), public API heapsnap_* (api.c).
  *
  * Lock order (fork's prepare handler takes them in this order, and nobody
  * takes them in another): snap -> traces -> table stripes (ascending) ->
- * arena -> timeline.  No lock is ever held while unwinding (loader lock).
+ * arena -> timeline; the leak check takes the thread registry's lock after
+ * the arena's.  No lock is ever held while unwinding (loader lock).
  */
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
@@ -142,6 +144,52 @@ uint32_t snap_epoch(void);
 void snap_lock(void);
 void snap_unlock(void);
 void snap_after_fork_child(void);
+/* heapsnap_collect: the leak check, and a snapshot when path != NULL. */
+int snap_collect(const char *path);
+/* The live blocks, copied and sorted by address into a fresh mapping
+ * (release with arena_unmap(*map, *maplen)); 0 or -1. */
+int snap_copy_blocks(struct hsnap_block **b, uint64_t *n, void **map, size_t *maplen);
+
+/* ---- threads.c: thread registry, stop-the-world (leak check) ---- */
+typedef void (*thr_root_fn)(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg);
+void thr_prepare(void);    /* before thr_stop; may allocate (guard set) */
+uint32_t thr_stop(void);   /* stop the others; returns how many did not stop */
+void thr_resume(void);
+void thr_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, thr_root_fn fn,
+               void *arg);  /* with the world stopped */
+
+/* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
+struct model_root;
+struct model_ops;
+struct heapsnap_ref;
+int roots_begin(void);     /* before the stop: module ranges (loader lock) */
+void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
+const struct model_root *roots_get(size_t *n);
+void roots_add_user(void); /* with the world stopped */
+void roots_end(void);
+void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
+int roots_register(const void *p, size_t len);
+int roots_unregister(const void *p);
+
+/* ---- collect.c: the leak check (reference model) in the process ---- */
+int collect_wanted(unsigned reason);   /* HEAPSNAP_LEAKS and not fatal */
+int collect_begin(void);               /* roots, stop the world; 0 or -1 */
+int collect_model(struct hsnap_block *b, uint64_t n); /* 0 or -1 (warned) */
+void collect_end(void);                /* resume the world */
+size_t collect_leaks(void *buf, size_t cap);     /* LEAKS payload size */
+size_t collect_retainers(void *buf, size_t cap); /* RETAINERS payload size */
+void collect_release(void);            /* drop the encoded result */
+int64_t collect_unreachable(void);     /* the last run's leaked blocks */
+int collect_ignore(const void *p);     /* heapsnap_ignore */
+void collect_target(const void *p);    /* then collect_query: */
+long collect_query(int referents, struct heapsnap_ref *out, size_t max);
+
+/* ---- retain.c: the retainer view (RETAINERS section) ---- */
+int ret_begin(const struct hsnap_block *b);
+void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
+void ret_finish(void);                 /* sort; the blocks may go */
+size_t ret_encode(void *buf, size_t cap);
+void ret_free(void);
 
 /* ---- life.c ---- */
 uint64_t life_start_ns(void);

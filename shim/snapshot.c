@@ -1,7 +1,8 @@
 /*
  * snapshot.c - the writer of .hsnap files (grammar in hsnap_format.h).
  *
- *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | END
+ *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
+ *   RETAINERS? | END
  *
  * Each section is built in its own buffer of the shim's memory (mmap, never
  * the host's malloc), then the file is written with write(2) to
@@ -16,6 +17,11 @@
  * last, under the intern lock: every trace id a copied block names exists by
  * then.  Sums are relaxed atomics, so a snapshot taken while threads run is a
  * moment's approximation; one taken at exit is exact.
+ *
+ * With the leak check on (collect.c), the world is stopped from just
+ * before the blocks are copied until the model has run on the sorted
+ * BLOCKS array, which then carries classes and refcounts; LEAKS and
+ * RETAINERS follow TIMELINE.
  *
  * snap_take serialises snapshots (the helper thread, exit, the API, a fatal
  * signal), picks the name, and advances the birth epoch afterwards.  With
@@ -139,7 +145,8 @@ static void snap_put_strings(struct sbuf *b)
     sbuf_put(b, exe, n);
 }
 
-static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t blocks)
+static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t blocks,
+                      uint32_t flags)
 {
     struct hsnap_meta m = {0};
     m.pid = (uint32_t)getpid();
@@ -157,8 +164,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.total_frees = atomic_load(&trace_counters.total_frees);
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = arena_mapped();
-    m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) |
-              (opt_int(OPT_BLOCKS) ? HSNAP_META_HAS_BLOCKS : 0);
+    m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
     sbuf_put(b, &m, sizeof m);
     snap_put_strings(b);
 }
@@ -370,22 +376,32 @@ static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
     return b && b->len ? snap_write_all(fd, b->p, b->len) : 0;
 }
 
-enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_N };
-static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META, HSNAP_SEC_MODULES,
-                                           HSNAP_SEC_TRACES, HSNAP_SEC_STATS,
-                                           HSNAP_SEC_BLOCKS, HSNAP_SEC_TIMELINE};
+enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
+       SEC_RETAINERS, SEC_N };
+static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES,
+                                           HSNAP_SEC_TRACES,   HSNAP_SEC_STATS,
+                                           HSNAP_SEC_BLOCKS,   HSNAP_SEC_TIMELINE,
+                                           HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS};
+
+/* BLOCKS only when recorded; LEAKS and RETAINERS only when the model ran. */
+static int snap_present(const struct sbuf *sec, int i, int has_blocks)
+{
+    if (i == SEC_BLOCKS)
+        return has_blocks;
+    return i < SEC_LEAKS || sec[i].len > 0;
+}
 
 static int snap_emit(int fd, struct sbuf *sec, int has_blocks)
 {
     struct hsnap_header h = {HSNAP_MAGIC, HSNAP_VERSION, sizeof h, sizeof h};
     for (int i = 0; i < SEC_N; i++)
-        if (i != SEC_BLOCKS || has_blocks)
+        if (snap_present(sec, i, has_blocks))
             h.file_size += sizeof(struct hsnap_section) + sec[i].len;
     h.file_size += sizeof(struct hsnap_section);
     if (snap_write_all(fd, &h, sizeof h) != 0)
         return -1;
     for (int i = 0; i < SEC_N; i++)
-        if ((i != SEC_BLOCKS || has_blocks) && snap_put_section(fd, snap_types[i], &sec[i]))
+        if (snap_present(sec, i, has_blocks) && snap_put_section(fd, snap_types[i], &sec[i]))
             return -1;
     return snap_put_section(fd, HSNAP_SEC_END, NULL);
 }
@@ -425,22 +441,60 @@ static int snap_to_file(const char *path, struct sbuf *sec, int has_blocks)
     return 0;
 }
 
+/* The encoded LEAKS and RETAINERS of the model's last run into their
+ * buffers; 0, or -1 when either could not be built (no section). */
+static int snap_leak_sections(struct sbuf *leaks, struct sbuf *ret)
+{
+    size_t nl = collect_leaks(NULL, 0), nr = collect_retainers(NULL, 0);
+    if (!nl || sbuf_reserve(leaks, nl) != 0 || (nr && sbuf_reserve(ret, nr) != 0))
+        return -1;
+    leaks->len = collect_leaks(leaks->p, leaks->cap);
+    ret->len = nr ? collect_retainers(ret->p, ret->cap) : 0;
+    return 0;
+}
+
+/* Blocks with the leak check around them: the world is stopped from just
+ * before the copy until the model has classified the sorted array.
+ * *leaks is cleared when the check could not run. */
+static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
+{
+    if (*leaks && collect_begin() != 0)
+        *leaks = 0;
+    int r = snap_blocks(&sec[SEC_BLOCKS], fatal);
+    if (*leaks) {
+        uint64_t n = 0;
+        if (r == 0)
+            memcpy(&n, sec[SEC_BLOCKS].p, 8);
+        if (r != 0 || collect_model((struct hsnap_block *)(sec[SEC_BLOCKS].p + 8), n) != 0)
+            *leaks = 0;
+        collect_end();
+        if (*leaks && snap_leak_sections(&sec[SEC_LEAKS], &sec[SEC_RETAINERS]) != 0)
+            *leaks = 0;
+        collect_release();
+    }
+    return r;
+}
+
 /* Writes one snapshot to path; 0 or -1 (warned once).  Call with the
  * snapshot lock held and hook_guard set. */
 static int snap_write(const char *path, unsigned reason, uint32_t seq, int fatal)
 {
     struct sbuf sec[SEC_N] = {{0}};
-    int has_blocks = opt_int(OPT_BLOCKS) != 0, ret = -1;
+    int leaks = !fatal && collect_wanted(reason);
+    int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1;
     uint64_t blocks = tbl_count();
     snap_modules(&sec[SEC_MODULES]);
-    if (has_blocks && snap_blocks(&sec[SEC_BLOCKS], fatal) != 0)
+    if (has_blocks && snap_blocks_checked(sec, fatal, &leaks) != 0)
         goto out;
+    if (!leaks)
+        sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
     if (snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], fatal) != 0 ||
         snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     if (has_blocks)
         memcpy(&blocks, sec[SEC_BLOCKS].p, 8);
-    snap_meta(&sec[SEC_META], reason, seq, blocks);
+    snap_meta(&sec[SEC_META], reason, seq, blocks,
+              (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) | (leaks ? HSNAP_META_HAS_LEAKS : 0));
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].err)
             goto out;
@@ -583,6 +637,41 @@ void snap_lock(void)
 void snap_unlock(void)
 {
     lock_drop(&snap.lock);
+}
+
+/* heapsnap_collect: the leak check now; with a path, a snapshot too (whose
+ * name is taken literally).  Advances the epoch like a snapshot. */
+int snap_collect(const char *path)
+{
+    if (path)
+        return snap_take(HSNAP_REASON_COLLECT, path, 0);
+    int saved_guard = hook_guard, saved_errno = errno, ret = -1, leaks = 1;
+    struct sbuf sec[SEC_N] = {{0}};
+    hook_guard = 1;
+    lock_take(&snap.lock);
+    if (snap_blocks_checked(sec, 0, &leaks) == 0 && leaks)
+        ret = 0;
+    for (int i = 0; i < SEC_N; i++)
+        sbuf_free(&sec[i]);
+    atomic_fetch_add(&snap.epoch, 1);
+    lock_drop(&snap.lock);
+    hook_guard = saved_guard;
+    errno = saved_errno;
+    return ret;
+}
+
+int snap_copy_blocks(struct hsnap_block **b, uint64_t *n, void **map, size_t *maplen)
+{
+    struct sbuf s = {0};
+    if (snap_blocks(&s, 0) != 0) {
+        sbuf_free(&s);
+        return -1;
+    }
+    memcpy(n, s.p, 8);
+    *b = (struct hsnap_block *)(s.p + 8);
+    *map = s.p;
+    *maplen = s.cap;
+    return 0;
 }
 
 /* The child of fork numbers its own snapshots from 0. */

@@ -1,0 +1,395 @@
+/*
+ * collect.c - the leak check in the process: the orchestration around the
+ * pure model (model.c) and the gc-like queries of the API.
+ *
+ *   collect_begin   module roots (loader lock: before the stop), the
+ *                   collector's registers, then the stop: take the trace,
+ *                   table and arena locks so that no thread is inside
+ *                   them, stop every other thread (threads.c), drop the
+ *                   locks again (a stopped thread can no longer take them)
+ *   (the caller)    copies and sorts the live blocks: the snapshot writer's
+ *                   own BLOCKS array, so it is built once
+ *   collect_model   ignored blocks, thread and user roots, model_run with
+ *                   the retainer callback, the result kept for encoding
+ *   collect_end     resumes the world
+ *
+ * While the world is stopped nothing here takes a lock another thread may
+ * hold or calls the host's malloc: memory comes from mmap, and every
+ * stopped thread was outside the shim's locks when it stopped.  The
+ * collector's own stack is scanned from its caller's frame up (so the
+ * model's working frames, which hold block addresses, are not roots) and
+ * its callee-saved registers from getcontext.  Callers hold the snapshot
+ * lock (one check at a time) and set hook_guard.
+ *
+ * The check runs for every snapshot but the fatal one when HEAPSNAP_LEAKS
+ * is on, and for heapsnap_collect.  It does not run at _exit or on death by
+ * a signal (no atexit); the fatal snapshot skips it (a crashing process).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <ucontext.h>
+
+#include "heapsnap.h"
+#include "model.h"
+#include "shim.h"
+
+#define COLLECT_IGNORE_MIN 256u
+
+/* An ignored block: its address, and its trace and epoch so that a later
+ * block at the same address is not ignored. */
+struct collect_ign {
+    uintptr_t p;
+    uint32_t trace, epoch;
+};
+
+static struct {
+    ucontext_t uc;              /* the collector's registers at the stop */
+    uintptr_t regs[6];          /* its callee-saved ones: rbx rbp r12-r15 */
+    uintptr_t sp;               /* its stack is scanned from here up */
+    uint64_t t0;                /* CLOCK_MONOTONIC at collect_begin */
+    uint32_t unstopped;         /* threads that did not stop */
+    int stopped;                /* the world is stopped */
+    struct model_result res;    /* the last run's result */
+    struct model_ops ops;
+    int have_res;
+    atomic_int warned;
+    struct collect_ign *ign;    /* sorted by p; guarded by snap_lock */
+    size_t nign, ign_cap;
+    int64_t last_unreachable;   /* direct + indirect + cycle blocks */
+    uintptr_t target;           /* the pending query's address */
+} col;
+
+static uint64_t collect_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void collect_warn(const char *why)
+{
+    if (atomic_exchange(&col.warned, 1) == 0)
+        opt_warn("leak check skipped: ", why, "");
+}
+
+int collect_wanted(unsigned reason)
+{
+    return reason == HSNAP_REASON_COLLECT ||
+           (opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL);
+}
+
+/* ---------------- begin / end ---------------- */
+
+static void collect_save_regs(void)
+{
+    const greg_t *g = col.uc.uc_mcontext.gregs;
+    col.regs[0] = (uintptr_t)g[REG_RBX];
+    col.regs[1] = (uintptr_t)g[REG_RBP];
+    col.regs[2] = (uintptr_t)g[REG_R12];
+    col.regs[3] = (uintptr_t)g[REG_R13];
+    col.regs[4] = (uintptr_t)g[REG_R14];
+    col.regs[5] = (uintptr_t)g[REG_R15];
+}
+
+/* Roots, then the stop.  The caller's stack is scanned from its stack
+ * pointer at this call: the frames it calls later (the model's) are not
+ * roots.  0, or -1 (warned; nothing to undo). */
+HS_NOINLINE int collect_begin(void)
+{
+    col.t0 = collect_now();
+    col.sp = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
+    if (roots_begin() != 0) {
+        collect_warn("out of memory");
+        return -1;
+    }
+    thr_prepare();
+    trace_lock();
+    tbl_lock_all();
+    arena_lock();
+    getcontext(&col.uc);
+    collect_save_regs();
+    col.unstopped = thr_stop();
+    col.stopped = 1;
+    arena_unlock();
+    tbl_unlock_all();
+    trace_unlock();
+    return 0;
+}
+
+void collect_end(void)
+{
+    if (col.stopped)
+        thr_resume();
+    col.stopped = 0;
+    roots_end();
+}
+
+/* ---------------- ignored blocks ---------------- */
+
+/* Marks the ignored blocks of b[0..n) (sorted) HSNAP_CLASS_IGNORED and
+ * forgets ignore entries whose block is gone. */
+static void collect_mark_ignored(struct hsnap_block *b, uint64_t n)
+{
+    size_t keep = 0;
+    uint64_t j = 0;
+    for (size_t i = 0; i < col.nign; i++) {
+        const struct collect_ign *g = &col.ign[i];
+        while (j < n && b[j].addr < g->p)
+            j++;
+        if (j < n && b[j].addr == g->p && b[j].trace == g->trace && b[j].epoch == g->epoch) {
+            b[j].cls = HSNAP_CLASS_IGNORED;
+            col.ign[keep++] = *g;
+        }
+    }
+    col.nign = keep;
+}
+
+static int collect_ign_grow(void)
+{
+    size_t cap = col.ign_cap ? 2 * col.ign_cap : COLLECT_IGNORE_MIN;
+    struct collect_ign *g = arena_map(cap * sizeof *g);
+    if (!g)
+        return -1;
+    memcpy(g, col.ign, col.nign * sizeof *g);
+    arena_unmap(col.ign, col.ign_cap * sizeof *g);
+    col.ign = g;
+    col.ign_cap = cap;
+    return 0;
+}
+
+/* heapsnap_ignore: 0, or -1 when p is not a live traced block. */
+int collect_ignore(const void *p)
+{
+    struct tbl_entry e;
+    int ret = -1;
+    snap_lock();
+    if (tbl_find((uintptr_t)p, &e) && (col.nign < col.ign_cap || collect_ign_grow() == 0)) {
+        size_t i = 0;
+        while (i < col.nign && col.ign[i].p < e.ptr)
+            i++;
+        if (i == col.nign || col.ign[i].p != e.ptr) {
+            memmove(&col.ign[i + 1], &col.ign[i], (col.nign - i) * sizeof *col.ign);
+            col.nign++;
+        }
+        col.ign[i] = (struct collect_ign){e.ptr, e.trace, e.epoch};
+        ret = 0;
+    }
+    snap_unlock();
+    return ret;
+}
+
+/* ---------------- the model ---------------- */
+
+static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg)
+{
+    roots_add(lo, hi, kind, 0);
+}
+
+/* Threads and user roots, with the world stopped. */
+static void collect_roots(void)
+{
+    thr_roots(col.sp, col.regs, sizeof col.regs / sizeof col.regs[0], collect_add_root, NULL);
+    roots_add_user();
+}
+
+/* Classifies b[0..n) (sorted, world stopped); keeps the result for
+ * collect_leaks/collect_retainers.  0, or -1 (warned). */
+int collect_model(struct hsnap_block *b, uint64_t n)
+{
+    size_t nroots;
+    collect_release();
+    collect_mark_ignored(b, n);
+    collect_roots();
+    const struct model_root *r = roots_get(&nroots);
+    roots_set_ops(&col.ops);
+    col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
+    int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
+    ret_finish();
+    if (rc != MODEL_OK) {
+        collect_warn(rc == MODEL_ENOMEM ? "out of memory" : "inconsistent block table");
+        ret_free();
+        return -1;
+    }
+    col.res.unstopped = col.unstopped;
+    col.res.scan_ns = collect_now() - col.t0;
+    col.last_unreachable = (int64_t)(col.res.total[HSNAP_CLASS_DIRECT].blocks +
+                                     col.res.total[HSNAP_CLASS_INDIRECT].blocks +
+                                     col.res.total[HSNAP_CLASS_CYCLE].blocks);
+    col.have_res = 1;
+    return 0;
+}
+
+size_t collect_leaks(void *buf, size_t cap)
+{
+    return col.have_res ? model_result_encode(&col.res, buf, cap) : 0;
+}
+
+size_t collect_retainers(void *buf, size_t cap)
+{
+    return col.have_res ? ret_encode(buf, cap) : 0;
+}
+
+void collect_release(void)
+{
+    if (col.have_res)
+        model_result_free(&col.res, &col.ops);
+    ret_free();
+    col.have_res = 0;
+}
+
+int64_t collect_unreachable(void)
+{
+    return col.last_unreachable;
+}
+
+/* ---------------- queries (heapsnap_referrers and friends) ---------------- */
+
+struct collect_q {
+    const struct hsnap_block *b;
+    uint64_t n;
+    uint64_t t;                 /* the target's index */
+    struct heapsnap_ref *out;   /* scratch (mapped), copied out at the end */
+    size_t max, found;
+};
+
+/* The block holding address a, or n. */
+static uint64_t collect_find(const struct hsnap_block *b, uint64_t n, uintptr_t a)
+{
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint64_t m = lo + (hi - lo) / 2;
+        if (b[m].addr <= a)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    if (lo == 0)
+        return n;
+    const struct hsnap_block *x = &b[lo - 1];
+    return a == x->addr || a - x->addr < x->size ? lo - 1 : n;
+}
+
+static void collect_note(struct collect_q *q, const uintptr_t *where, int kind, uint64_t blk)
+{
+    if (q->found < q->max) {
+        struct heapsnap_ref *o = &q->out[q->found];
+        memset(o, 0, sizeof *o);
+        o->kind = kind;
+        o->where = kind == HEAPSNAP_REF_REGS ? NULL : where;
+        if (blk < q->n) {
+            unsigned depth = 0, flags;
+            o->block = (const void *)(uintptr_t)q->b[blk].addr;
+            o->size = q->b[blk].size;
+            o->trace = q->b[blk].trace;
+            const uintptr_t *ip = trace_stack(o->trace, &depth, &flags);
+            o->site = depth ? (const void *)ip[0] : NULL;
+        }
+    }
+    q->found++;
+}
+
+/* Every word of [lo, hi) that points into the target. */
+static void collect_scan_for(struct collect_q *q, uintptr_t lo, uintptr_t hi, int kind,
+                             uint64_t from, int meta)
+{
+    const struct hsnap_block *t = &q->b[q->t];
+    const uintptr_t *p = (const uintptr_t *)((lo + 7) & ~(uintptr_t)7);
+    for (; (uintptr_t)(p + 1) <= hi; p++) {
+        uintptr_t w = *p;
+        if (w != t->addr && (w < t->addr || w - t->addr >= t->size))
+            continue;
+        if (meta && col.ops.is_alloc_meta && col.ops.is_alloc_meta(w, t, NULL))
+            continue;
+        collect_note(q, p, kind, from);
+    }
+}
+
+static void collect_referrers(struct collect_q *q)
+{
+    size_t nroots;
+    const struct model_root *r = roots_get(&nroots);
+    for (size_t i = 0; i < nroots; i++)
+        collect_scan_for(q, r[i].lo, r[i].hi, (int)r[i].kind, q->n,
+                         r[i].flags & MODEL_ROOT_ALLOC_META);
+    for (uint64_t i = 0; i < q->n; i++)
+        collect_scan_for(q, q->b[i].addr, q->b[i].addr + q->b[i].size, HEAPSNAP_REF_BLOCK, i, 0);
+}
+
+static void collect_referents(struct collect_q *q)
+{
+    const struct hsnap_block *t = &q->b[q->t];
+    const uintptr_t *p = (const uintptr_t *)((t->addr + 7) & ~(uintptr_t)7);
+    for (; (uintptr_t)(p + 1) <= t->addr + t->size; p++) {
+        uint64_t j = collect_find(q->b, q->n, *p);
+        if (j < q->n)
+            collect_note(q, p, HEAPSNAP_REF_BLOCK, j);
+    }
+}
+
+/* The query proper, below the scanned part of the stack: the target is
+ * read from col.target only here, so no scanned frame holds a copy. */
+static HS_NOINLINE long collect_run_query(struct collect_q *q, int referents)
+{
+    q->t = collect_find(q->b, q->n, col.target);
+    col.target = 0;
+    if (q->t >= q->n)
+        return -1;
+    if (referents)
+        collect_referents(q);
+    else
+        collect_referrers(q);
+    return (long)q->found;
+}
+
+/* The target of the next collect_query (kept out of the scanned frames). */
+void collect_target(const void *p)
+{
+    col.target = (uintptr_t)p;
+}
+
+/*
+ * One query on the live heap, world stopped: the referrers of the target
+ * (the roots and blocks holding a pointer into its block) or its
+ * referents.  Returns how many were found (out gets at most max), or -1
+ * when the target is not in a live traced block.  The results are
+ * gathered in shim memory and copied out last, since out may itself lie
+ * on a scanned stack.
+ */
+HS_NOINLINE long collect_query(int referents, struct heapsnap_ref *out, size_t max)
+{
+    struct hsnap_block *b;
+    uint64_t n;
+    void *map;
+    size_t maplen;
+    long ret = -1;
+    int saved_guard = hook_guard, saved_errno = errno;
+    hook_guard = 1;
+    snap_lock();
+    if (collect_begin() != 0) {
+        col.target = 0;
+        goto out;
+    }
+    if (snap_copy_blocks(&b, &n, &map, &maplen) == 0) {
+        struct collect_q q = {b, n, n, NULL, max, 0};
+        q.out = max ? arena_map(max * sizeof *out) : NULL;
+        collect_roots();
+        roots_set_ops(&col.ops);
+        trace_lock();
+        if (q.out || !max)
+            ret = collect_run_query(&q, referents);
+        trace_unlock();
+        collect_end();
+        if (ret > 0 && out)
+            memcpy(out, q.out, (q.found < max ? q.found : max) * sizeof *out);
+        arena_unmap(q.out, max * sizeof *out);
+        arena_unmap(map, maplen);
+    } else {
+        collect_end();
+    }
+out:
+    snap_unlock();
+    hook_guard = saved_guard;
+    errno = saved_errno;
+    return ret;
+}
