@@ -55,6 +55,7 @@ static const struct option stats_longopts[] = {
     {"include", required_argument, NULL, 'i'},
     {"exclude", required_argument, NULL, 'x'},
     {"all-frames", no_argument, NULL, 'a'},
+    {"leaked", no_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -70,6 +71,8 @@ const char stats_help[] =
     "      --exclude PAT  drop traces whose allocation site matches PAT (repeatable)\n"
     "      --all-frames   --include/--exclude look at every frame of the trace,\n"
     "                     not only the allocation site\n"
+    "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
+    "                     snapshot with a leak check (run --leaks)\n"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions).\n"
     "File names below the current directory are shown relative to it; a frame\n"
@@ -100,6 +103,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
         return 1;
     case 'c': o->cumulative = 1; return 1;
     case 'a': o->all_frames = 1; return 1;
+    case 'L': o->leaked = 1; return 1;
     case 'i':
     case 'x': {
         int *n = c == 'i' ? &o->ninclude : &o->nexclude;
@@ -432,10 +436,37 @@ int stats_add_values(struct stats *st, const struct snap *s, struct symbolizer *
     return 0;
 }
 
+/* --leaked: per-trace sums over the blocks the model found leaked. */
+static int stats_add_leaked_or_live(struct stats *st, const struct snap *s,
+                                    struct symbolizer *z)
+{
+    if (!st->o.leaked)
+        return stats_add(st, s, z);
+    struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
+    if (!v)
+        return -1;
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        const struct hsnap_block *b = &s->blocks[i];
+        if (b->cls == HSNAP_CLASS_DIRECT || b->cls == HSNAP_CLASS_INDIRECT ||
+            b->cls == HSNAP_CLASS_CYCLE) {
+            v[b->trace].live_count++;
+            v[b->trace].live_bytes += b->size;
+        }
+    }
+    int rc = stats_add_values(st, s, z, v);
+    free(v);
+    return rc;
+}
+
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen)
 {
     struct symbolizer *z = NULL;
+    if (st->o.leaked && !s->lk.present) {
+        snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
+                 "HEAPSNAP_LEAKS=1)", path);
+        return -1;
+    }
     for (size_t i = 0; i < st->nsyms && !z; i++)
         if (sym_same_map(st->syms[i], s))
             z = st->syms[i];
@@ -446,7 +477,7 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
         if (p && (z = sym_new(s)))
             st->syms[st->nsyms++] = z;
     }
-    if (!z || stats_add(st, s, z) < 0) {
+    if (!z || stats_add_leaked_or_live(st, s, z) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }

@@ -20,6 +20,7 @@ struct stats_opts {
     enum stats_key key;
     int cumulative;       /* add a trace to every distinct key of its frames */
     int all_frames;       /* filters look at every frame, not only the site */
+    int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     long limit;           /* -n: lines to print, 0 = all */
     int ninclude, nexclude;
     const char *include[STATS_MAX_FILTERS]; /* fnmatch patterns */
@@ -71,7 +72,9 @@ int stats_add_values(struct stats *st, const struct snap *s, struct symbolizer *
                      const struct hsnap_stat *values);
 
 /* stats_add through a symbolizer kept by st and shared by snapshots with the
- * same module map; s must outlive st.  -1 with "PATH: out of memory". */
+ * same module map; s must outlive st.  With o.leaked, sums the leaked blocks
+ * of BLOCKS instead of STATS.  -1 with "PATH: out of memory", or "PATH: no
+ * leak check in this snapshot (...)" for o.leaked without LEAKS. */
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen);
 

@@ -88,3 +88,15 @@ t_status leaks_no_operand 2 "$HEAPSNAP" leaks
 t_status leaks_missing_suppressions 2 "$HEAPSNAP" leaks --suppressions "$T/none.supp" "$S"
 t_status leaks_help 0 "$HEAPSNAP" leaks --help
 t_status leaks_exit_0_when_leaking 0 "$HEAPSNAP" leaks "$S"
+
+# top --leaked: tracemalloc lines over direct + indirect + cycle blocks only
+# (184 B in 11 blocks, all in the prog module; 4203 B of others are not).
+"$HEAPSNAP" top --leaked --key module "$S" >"$T/tl.out" 2>"$T/tl.err"
+if [ "$(cat "$T/tl.out")" = "prog: size=184 B, count=11, average=17 B" ]; then t_pass top_leaked_sums_leaked_blocks
+else t_fail top_leaked_sums_leaked_blocks "$(cat "$T/tl.out" "$T/tl.err" | tr '\n' '|')"; fi
+"$HEAPSNAP" top --key module "$S" >"$T/tall.out" 2>/dev/null
+if grep -q '^libc.so.6: size=4196 B, count=2' "$T/tall.out"; then t_pass top_without_leaked_counts_all
+else t_fail top_without_leaked_counts_all "$(tr '\n' '|' <"$T/tall.out")"; fi
+"$HEAPSNAP" top --leaked "$T/c/blocks.hsnap" >"$T/tn.out" 2>"$T/tn.err"; rc=$?
+if [ "$rc" = 2 ] && grep -q 'blocks.hsnap: no leak check in this snapshot' "$T/tn.err"; then t_pass top_leaked_needs_leak_check
+else t_fail top_leaked_needs_leak_check "exit $rc: $(cat "$T/tn.err")"; fi
