@@ -13,6 +13,11 @@
  * knows are ignored; missing ones read as 0.  Records and members stay in
  * the file buffer (packed, possibly unaligned: members are read through
  * memcpy), so a snapshot with a million-block ring costs no copy.
+ *
+ *   RETAINERS := u32 count, u32 reserved, hsnap_retainer[count] (40 bytes)
+ *
+ * is checked the same way: exact length, traces in range, known kinds, and
+ * the sort order the format promises (so readers may binary-search it).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,10 +28,12 @@
 #define LSET_HEAD 40u
 #define LSET_TOTAL 16u
 #define LSET_RECORD 56u
+#define LSET_RETAINER 40u
 
 _Static_assert(sizeof(struct hsnap_leaks_head) == LSET_HEAD, "LEAKS head size");
 _Static_assert(sizeof(struct hsnap_leak_total) == LSET_TOTAL, "LEAKS total size");
 _Static_assert(sizeof(struct hsnap_leak_record) == LSET_RECORD, "LEAKS record size");
+_Static_assert(sizeof(struct hsnap_retainer) == LSET_RETAINER, "RETAINERS item size");
 
 static int lset_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -115,5 +122,68 @@ int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_
             memset(&s->lk, 0, sizeof(s->lk));
             return -1;
         }
+    return 0;
+}
+
+static int ret_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "section RETAINERS: %s", why);
+    return -1;
+}
+
+/* -1, 0, 1 as a sorts before, equals, after b in (target, kind, source). */
+static int ret_cmp(const struct hsnap_retainer *a, const struct hsnap_retainer *b)
+{
+    if (a->target_trace != b->target_trace)
+        return a->target_trace < b->target_trace ? -1 : 1;
+    if (a->source_kind != b->source_kind)
+        return a->source_kind < b->source_kind ? -1 : 1;
+    if (a->source_trace != b->source_trace)
+        return a->source_trace < b->source_trace ? -1 : 1;
+    return 0;
+}
+
+static int ret_check(const struct snap *s, const struct hsnap_retainer *v, uint32_t i,
+                     char *err, size_t errlen)
+{
+    const struct hsnap_retainer *r = &v[i];
+    if (r->target_trace >= s->ntraces)
+        return ret_fail(err, errlen, "item %u: target trace %u out of range (%u traces)", i,
+                        r->target_trace, s->ntraces);
+    if (r->source_kind > HSNAP_RET_USER)
+        return ret_fail(err, errlen, "item %u: unknown source kind %u", i, r->source_kind);
+    if (r->source_kind == HSNAP_RET_BLOCK && r->source_trace >= s->ntraces)
+        return ret_fail(err, errlen, "item %u: source trace %u out of range (%u traces)", i,
+                        r->source_trace, s->ntraces);
+    if (r->source_kind != HSNAP_RET_BLOCK && r->source_trace != 0)
+        return ret_fail(err, errlen, "item %u: a root source with trace %u", i,
+                        r->source_trace);
+    if (i && ret_cmp(&v[i - 1], r) >= 0)
+        return ret_fail(err, errlen, "item %u: not sorted, or a duplicate", i);
+    return 0;
+}
+
+int lset_decode_retainers(struct snap *s, const uint8_t *p, uint64_t len, char *err,
+                          size_t errlen)
+{
+    uint32_t n;
+    if (len < 8)
+        return ret_fail(err, errlen, "too short (%llu bytes)", (unsigned long long)len);
+    memcpy(&n, p, 4);
+    if (len != 8 + (uint64_t)LSET_RETAINER * n)
+        return ret_fail(err, errlen, "%llu bytes, count %u needs %llu",
+                        (unsigned long long)len, n,
+                        (unsigned long long)(8 + (uint64_t)LSET_RETAINER * n));
+    const struct hsnap_retainer *v = (const struct hsnap_retainer *)(p + 8);
+    for (uint32_t i = 0; i < n; i++)
+        if (ret_check(s, v, i, err, errlen) < 0)
+            return -1;
+    s->retainers = n ? v : NULL;
+    s->nretainers = n;
     return 0;
 }

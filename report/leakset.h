@@ -18,6 +18,14 @@
  * ref_min <= ref_max.  Returns 0, or -1 with "section LEAKS: reason". */
 int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
 
+/* Decodes the RETAINERS payload into s->retainers / s->nretainers (TRACES
+ * loaded).  Checks: exact length, target and source traces < trace count,
+ * source_kind <= HSNAP_RET_USER, root sources with source_trace 0, items
+ * sorted by (target, kind, source) without duplicates.  Returns 0, or -1
+ * with "section RETAINERS: reason". */
+int lset_decode_retainers(struct snap *s, const uint8_t *p, uint64_t len, char *err,
+                          size_t errlen);
+
 /* Member i (0 <= i < s->lk.head.nmembers) of the member array: a BLOCKS index. */
 uint32_t lset_member(const struct snap *s, uint32_t i);
 

@@ -64,7 +64,8 @@ static int cur_take(struct cur *c, void *dst, uint64_t n)
 const char *snap_section_name(uint32_t type)
 {
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
-                                  "STATS", "BLOCKS", "TIMELINE", "LEAKS"};
+                                  "STATS", "BLOCKS", "TIMELINE", "LEAKS",
+                                  "RETAINERS"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];
@@ -334,6 +335,12 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         s->leaks = secs[HSNAP_SEC_LEAKS].data;
         s->leaks_len = secs[HSNAP_SEC_LEAKS].len;
         if (lset_decode(s, s->leaks, s->leaks_len, err, errlen) < 0)
+            return -1;
+    }
+    if (secs[HSNAP_SEC_RETAINERS].seen) {
+        s->has_retainers = 1;
+        if (lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
+                                  secs[HSNAP_SEC_RETAINERS].len, err, errlen) < 0)
             return -1;
     }
     return 0;

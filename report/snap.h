@@ -59,6 +59,9 @@ struct snap {
     const uint8_t *leaks;      /* LEAKS payload as stored (for rewriting) */
     uint64_t leaks_len;
     struct snap_leaks lk;      /* LEAKS decoded and validated */
+    const struct hsnap_retainer *retainers; /* RETAINERS items, into buf */
+    uint32_t nretainers;
+    int has_retainers;         /* a RETAINERS section was present */
     int has_blocks;            /* a BLOCKS section was present */
     uint8_t *buf;              /* the whole file, owned */
     size_t len;

@@ -42,6 +42,8 @@ static void walk(const struct snap *s)
         for (uint32_t m = 0; lr->cls == HSNAP_CLASS_CYCLE && m < lr->nmembers; m++)
             acc += s->blocks[lset_member(s, lr->members_off + m)].trace;
     }
+    for (uint32_t r = 0; r < s->nretainers; r++)
+        acc += s->stats[s->retainers[r].target_trace].live_bytes + s->retainers[r].refs;
     char buf[64];
     fmt_size(buf, sizeof(buf), (double)s->meta.current_bytes, 0);
     sink = acc + (uint64_t)buf[0];

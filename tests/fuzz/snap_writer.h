@@ -42,6 +42,9 @@ struct wopts {
     int leaks_bad_cls;         /* record 0's class = INDIRECT */
     int leaks_members_over;    /* the last cycle's members run past member[] */
     int leaks_no_blocks;       /* LEAKS but no BLOCKS section */
+    int ret_bad_trace;         /* RETAINERS item 2's target = trace count */
+    int ret_bad_kind;          /* RETAINERS item 0's source kind = 9 */
+    int ret_unsorted;          /* RETAINERS items 1 and 2 swapped */
 };
 
 /* The leak heap (with_leaks): 14 blocks over the three traces.  Records:
@@ -77,6 +80,15 @@ static const struct hsnap_leak_record w_leak_records[5] = {
     {13, HSNAP_CLASS_CYCLE, 3, 1, 40, 1, 0, 0, 1, 1},
 };
 static const uint32_t w_leak_members[4] = {4, 5, 6, 13};
+
+/* Who keeps the leak heap's live blocks: block 9 (trace 0, 7 B) from module
+ * data; block 8 (trace 1, 4096 B) from a stack, block 7 (trace 1, possible)
+ * through an interior pointer from a trace-0 block. */
+static const struct hsnap_retainer w_retainers[3] = {
+    {0, HSNAP_RET_DATA, 0, 0, 2, 1, 7},
+    {1, HSNAP_RET_BLOCK, 0, 0, 1, 0, 0},
+    {1, HSNAP_RET_STACK, 0, 0, 1, 1, 4096},
+};
 
 static void w_put(struct wbuf *w, const void *d, size_t n)
 {
@@ -250,6 +262,21 @@ static void w_leaks(struct wbuf *w, const struct wopts *o)
     w_put(w, m, sizeof(m));
     if (o->leaks_extra_byte)
         w_put(w, "", 1);
+    w_sec_end(w, at);
+    struct hsnap_retainer rv[3];
+    memcpy(rv, w_retainers, sizeof(rv));
+    if (o->ret_bad_trace)
+        rv[2].target_trace = 3;
+    if (o->ret_bad_kind)
+        rv[0].source_kind = 9;
+    if (o->ret_unsorted) {
+        rv[1] = w_retainers[2];
+        rv[2] = w_retainers[1];
+    }
+    at = w_sec_begin(w, HSNAP_SEC_RETAINERS);
+    w_u32(w, 3);
+    w_u32(w, 0);
+    w_put(w, rv, sizeof(rv));
     w_sec_end(w, at);
 }
 

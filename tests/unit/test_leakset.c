@@ -46,6 +46,9 @@ TEST_BEGIN(test_leaks_decoded)
     expect_eq_u64(lset_member(&s, 2), 6);
     expect_eq_u64(lset_member(&s, 3), 13);
     expect_eq_u64(s.lk.head.scan_ns, 12345);
+    expect_eq_u64(s.nretainers, 3);
+    expect_eq_u64(s.retainers[2].bytes, 4096);
+    expect_eq_u64(s.retainers[1].source_kind, HSNAP_RET_BLOCK);
     snap_free(&s);
 }
 TEST_END
@@ -70,7 +73,7 @@ static int refused(struct wopts *o, const char *want)
         snprintf(err, sizeof(err), "loaded");
         return 0;
     }
-    return strstr(err, want) != NULL && strstr(err, "section LEAKS") != NULL &&
+    return strstr(err, want) != NULL && strstr(err, "section ") != NULL &&
            strchr(err, '\n') == NULL;
 }
 
@@ -87,6 +90,9 @@ TEST_BEGIN(test_damage_refused)
         {offsetof(struct wopts, leaks_bad_cls), "record 0: class 4 is not direct or cycle"},
         {offsetof(struct wopts, leaks_members_over), "record 4: members 3+2 beyond the 4 stored"},
         {offsetof(struct wopts, leaks_no_blocks), "present without a BLOCKS section"},
+        {offsetof(struct wopts, ret_bad_trace), "RETAINERS: item 2: target trace 3 out of range"},
+        {offsetof(struct wopts, ret_bad_kind), "RETAINERS: item 0: unknown source kind 9"},
+        {offsetof(struct wopts, ret_unsorted), "RETAINERS: item 2: not sorted, or a duplicate"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct wopts o = {0};
