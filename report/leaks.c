@@ -13,7 +13,8 @@
  * operator new) come first, marked "[wrapper]", and the allocation site is
  * the first frame without the mark.  Then LEAK SUMMARY (one line per kind,
  * always all six) and, with --suppressions, which matched and which are
- * stale.  Exit 0 whatever leaked: deciding failure is the gate's job.
+ * stale.  --why SITE prints report/retainers.c's view instead.  Exit 0
+ * whatever leaked: deciding failure is the gate's job.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "cli.h"
 #include "json.h"
 #include "lossrec.h"
+#include "retainers.h"
 #include "suppress.h"
 
 #define LEAKS_MAX_SUPP_FILES 16
@@ -422,7 +424,13 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         snprintf(err, errlen, "leaks: out of memory");
         rc = 2;
     }
-    if (rc == 0 && o->json)
+    if (rc == 0 && o->why) {
+        char why[1024];
+        if (ret_print(ls, snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "leaks: %s", why);
+            rc = 2;
+        }
+    } else if (rc == 0 && o->json)
         leaks_json(o, ls, snaps, paths, n, stdout);
     else if (rc == 0)
         leaks_text(o, ls, stdout);

@@ -505,3 +505,12 @@ const struct lr_total *lr_summary(const struct lr_set *ls, struct lr_total *supp
 uint32_t lr_unstopped(const struct lr_set *ls) { return ls->unstopped; }
 
 struct lr_record *lr_all(const struct lr_set *ls) { return ls->recs; }
+
+const char *lr_site_of(struct lr_set *ls, size_t snap, uint32_t ti,
+                       const struct lr_frame **site)
+{
+    struct lr_trace *t = lr_trace_get(ls, &ls->caches[snap], ti);
+    if (t && site)
+        *site = &t->frames[t->site];
+    return t ? t->site_name : NULL;
+}

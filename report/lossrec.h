@@ -115,6 +115,12 @@ const struct lr_total *lr_summary(const struct lr_set *ls, struct lr_total *supp
 /* Threads that could not be stopped, summed over the snapshots. */
 uint32_t lr_unstopped(const struct lr_set *ls);
 
+/* The allocation site of trace ti of the snap-th snapshot added: its name
+ * ("file.c:12", or the function) and, if site is not NULL, its frame.  NULL
+ * when out of memory. */
+const char *lr_site_of(struct lr_set *ls, size_t snap, uint32_t ti,
+                       const struct lr_frame **site);
+
 /* Every record (all kinds, kept or not) for callers that need more than the
  * shown ones (the gate's per-site rules). */
 struct lr_record *lr_all(const struct lr_set *ls);

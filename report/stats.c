@@ -56,6 +56,7 @@ static const struct option stats_longopts[] = {
     {"exclude", required_argument, NULL, 'x'},
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
+    {"retainers", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -73,6 +74,8 @@ const char stats_help[] =
     "                     not only the allocation site\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
+    "      --retainers    top only: for the sites holding the most reachable\n"
+    "                     memory, which sites and roots keep it alive\n"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions).\n"
     "File names below the current directory are shown relative to it; a frame\n"
@@ -104,6 +107,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'c': o->cumulative = 1; return 1;
     case 'a': o->all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
+    case 'R': o->retainers = 1; return 1;
     case 'i':
     case 'x': {
         int *n = c == 'i' ? &o->ninclude : &o->nexclude;

@@ -21,6 +21,7 @@ struct stats_opts {
     int cumulative;       /* add a trace to every distinct key of its frames */
     int all_frames;       /* filters look at every frame, not only the site */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
+    int retainers;        /* top --retainers: report/retainers.c's view */
     long limit;           /* -n: lines to print, 0 = all */
     int ninclude, nexclude;
     const char *include[STATS_MAX_FILTERS]; /* fnmatch patterns */

@@ -2,12 +2,15 @@
  * top.c - `heapsnap top SNAP... [options]`: live memory grouped by a key,
  * biggest first, in tracemalloc's Statistic lines.  Several snapshots are
  * summed (one process's series, or the processes of a fork tree).
+ * --retainers prints report/retainers.c's "who keeps it alive" view instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "lossrec.h"
+#include "retainers.h"
 #include "stats.h"
 
 static void top_usage(void)
@@ -15,6 +18,25 @@ static void top_usage(void)
     printf("usage: heapsnap top SNAP... [options]\n"
            "Live memory by allocation site, biggest first (tracemalloc's statistics()).\n"
            "Several snapshots are summed.\n%s", stats_help);
+}
+
+/* --retainers: who keeps the biggest sites' reachable memory alive. */
+static int top_retainers(const struct stats_opts *o, const struct snap *snaps, char **paths,
+                         int n, char *err, size_t errlen)
+{
+    struct lr_opts lo = {.kinds = LR_KINDS_DEFAULT};
+    struct lr_set *ls = lr_new(&lo);
+    int rc = ls ? 0 : 2;
+    char why[1024] = "top: out of memory";
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (lr_add_snap(ls, &snaps[i], paths[i], why, sizeof(why)) < 0)
+            rc = 2;
+    if (rc == 0 && ret_print(ls, snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0)
+        rc = 2;
+    if (rc)
+        snprintf(err, errlen, "%s", why);
+    lr_free(ls);
+    return rc;
 }
 
 int cmd_top(int argc, char **argv, char *err, size_t errlen)
@@ -39,6 +61,10 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     for (; rc == 0 && loaded < n; loaded++)
         if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
             rc = 2;
+    if (rc == 0 && o.retainers) {
+        rc = top_retainers(&o, snaps, argv + optind, n, err, errlen);
+        goto out;
+    }
     for (int i = 0; rc == 0 && i < n; i++)
         if (stats_add_snap(st, &snaps[i], argv[optind + i], err, errlen) < 0)
             rc = 2;
@@ -46,6 +72,7 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     }
+out:
     stats_free(st); /* its symbolizers point into snaps */
     for (int i = 0; snaps && i < n; i++)
         snap_free(&snaps[i]);

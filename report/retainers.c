@@ -1,0 +1,199 @@
+/*
+ * retainers.c - answers "who keeps this memory alive" from RETAINERS.
+ *
+ * The shim stores, per target trace, one item per source (the trace of a
+ * referring block, or a kind of root) with the references it holds and the
+ * reachable blocks it was first to reach.  Here items are symbolized and
+ * summed per target SITE and source site (several traces share a site;
+ * several snapshots are combined), then printed, biggest first:
+ *
+ *   list.c:5: 32 B still reachable in 2 blocks, kept alive by:
+ *      module data (globals): 1 refs, first to reach 1 blocks, 16 B
+ *      blocks from list.c:5: 1 refs, first to reach 1 blocks, 16 B
+ *
+ * "first to reach" is the marking's path: every reachable block is counted
+ * once, under the reference the model followed to reach it, so those
+ * columns add up to the site's reachable memory; refs counts every
+ * reference, so a block kept by two owners shows under both.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "retainers.h"
+
+struct ret_row {
+    int kind;              /* enum hsnap_ret_kind */
+    const char *source;    /* HSNAP_RET_BLOCK: the referring blocks' site */
+    uint64_t refs, blocks, bytes;
+};
+
+struct ret_target {
+    const char *site;      /* hash key; owned by the lossrec cache */
+    uint64_t blocks, bytes;
+    struct ret_row *rows;
+    size_t nrows, cap;
+    UT_hash_handle hh;
+};
+
+static const char *const ret_root_names[] = {
+    NULL, "module data (globals)", "thread stacks", "thread registers",
+    "thread-local storage", "registered roots"};
+
+static const char *base_of(const char *p)
+{
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+/* Does the site of a trace (its name and frame) answer to the user's SITE? */
+static int ret_site_is(const char *name, const struct lr_frame *f, const char *want)
+{
+    char buf[4200];
+    if (!strcmp(name, want) || !strcmp(f->func, want))
+        return 1;
+    snprintf(buf, sizeof(buf), "%s:%d", base_of(f->file), f->line);
+    return !strcmp(buf, want);
+}
+
+static struct ret_row *ret_row_get(struct ret_target *t, int kind, const char *source)
+{
+    for (size_t i = 0; i < t->nrows; i++)
+        if (t->rows[i].kind == kind && (kind != HSNAP_RET_BLOCK || !strcmp(t->rows[i].source, source)))
+            return &t->rows[i];
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        struct ret_row *v = realloc(t->rows, cap * sizeof(*v));
+        if (!v)
+            return NULL;
+        t->rows = v;
+        t->cap = cap;
+    }
+    struct ret_row *r = &t->rows[t->nrows++];
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->source = source;
+    return r;
+}
+
+static struct ret_target *ret_target_get(struct ret_target **all, const char *site)
+{
+    struct ret_target *t;
+    HASH_FIND_STR(*all, site, t);
+    if (t)
+        return t;
+    if (!(t = calloc(1, sizeof(*t))))
+        return NULL;
+    t->site = site;
+    HASH_ADD_KEYPTR(hh, *all, t->site, strlen(t->site), t);
+    return t;
+}
+
+/* Adds snapshot k's items whose target site answers to want (all if NULL). */
+static int ret_add(struct lr_set *ls, const struct snap *s, size_t k, const char *want,
+                   struct ret_target **all)
+{
+    for (uint32_t i = 0; i < s->nretainers; i++) {
+        const struct hsnap_retainer *it = &s->retainers[i];
+        const struct lr_frame *f;
+        const char *site = lr_site_of(ls, k, it->target_trace, &f), *src = NULL;
+        if (!site)
+            return -1;
+        if (want && !ret_site_is(site, f, want))
+            continue;
+        if (it->source_kind == HSNAP_RET_BLOCK && !(src = lr_site_of(ls, k, it->source_trace, NULL)))
+            return -1;
+        struct ret_target *t = ret_target_get(all, site);
+        struct ret_row *r = t ? ret_row_get(t, (int)it->source_kind, src) : NULL;
+        if (!r)
+            return -1;
+        r->refs += it->refs;
+        r->blocks += it->blocks;
+        r->bytes += it->bytes;
+        t->blocks += it->blocks;
+        t->bytes += it->bytes;
+    }
+    return 0;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
+
+static int ret_row_cmp(const void *pa, const void *pb)
+{
+    const struct ret_row *a = pa, *b = pb;
+    int c = cmp_u64(b->bytes, a->bytes);
+    if (!c) c = cmp_u64(b->refs, a->refs);
+    if (!c) c = a->kind - b->kind;
+    return c ? c : strcmp(a->source ? a->source : "", b->source ? b->source : "");
+}
+
+static int ret_target_cmp(const void *pa, const void *pb)
+{
+    const struct ret_target *a = *(void *const *)pa, *b = *(void *const *)pb;
+    int c = cmp_u64(b->bytes, a->bytes);
+    return c ? c : strcmp(a->site, b->site);
+}
+
+static void ret_print_target(struct ret_target *t, FILE *out)
+{
+    qsort(t->rows, t->nrows, sizeof(*t->rows), ret_row_cmp);
+    fprintf(out, "%s: %llu B still reachable in %llu blocks, kept alive by:\n", t->site,
+            (unsigned long long)t->bytes, (unsigned long long)t->blocks);
+    for (size_t i = 0; i < t->nrows; i++) {
+        const struct ret_row *r = &t->rows[i];
+        if (r->kind == HSNAP_RET_BLOCK)
+            fprintf(out, "   blocks from %s", r->source);
+        else
+            fprintf(out, "   %s", ret_root_names[r->kind]);
+        fprintf(out, ": %llu refs, first to reach %llu blocks, %llu B\n",
+                (unsigned long long)r->refs, (unsigned long long)r->blocks,
+                (unsigned long long)r->bytes);
+    }
+}
+
+static void ret_free_all(struct ret_target *all)
+{
+    struct ret_target *t, *tmp;
+    HASH_ITER(hh, all, t, tmp) {
+        HASH_DEL(all, t);
+        free(t->rows);
+        free(t);
+    }
+}
+
+int ret_print(struct lr_set *ls, const struct snap *snaps, char **paths, int n,
+              const char *site, long limit, FILE *out, char *err, size_t errlen)
+{
+    struct ret_target *all = NULL, *t, *tmp;
+    for (int k = 0; k < n; k++)
+        if (!snaps[k].has_retainers) {
+            snprintf(err, errlen, "%s: no retainer data in this snapshot (written by a "
+                     "leak check: run with --leaks or HEAPSNAP_LEAKS=1)", paths[k]);
+            return -1;
+        }
+    for (int k = 0; k < n; k++)
+        if (ret_add(ls, &snaps[k], (size_t)k, site, &all) < 0) {
+            ret_free_all(all);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    size_t nt = HASH_COUNT(all), i = 0;
+    struct ret_target **v = malloc((nt + 1) * sizeof(*v));
+    if (!v || (site && nt == 0)) {
+        if (v)
+            snprintf(err, errlen, "--why %s: no allocation site by that name holds live "
+                     "memory (give file.c:LINE as shown, or a function)", site);
+        else
+            snprintf(err, errlen, "out of memory");
+        free(v);
+        ret_free_all(all);
+        return -1;
+    }
+    HASH_ITER(hh, all, t, tmp) v[i++] = t;
+    qsort(v, nt, sizeof(*v), ret_target_cmp);
+    for (i = 0; i < nt && (limit <= 0 || i < (size_t)limit); i++)
+        ret_print_target(v[i], out);
+    free(v);
+    ret_free_all(all);
+    return 0;
+}
