@@ -65,17 +65,34 @@ bench_setup() {
   if [ "$INSTALL" = 1 ]; then
     scripts/install-deps.sh bench || say "install-deps.sh bench failed; running with what is there"
   fi
-  if ! make --no-print-directory -s all >"$WORK/make.log" 2>&1; then
-    say "make failed (heapsnap columns may be missing): $(tail -n 3 "$WORK/make.log" | tr '\n' ' ')"
-  fi
-  HS_SHIM=$ROOT/$BUILD/libheapsnap.so HS_CLI=$ROOT/$BUILD/heapsnap
-  [ -f "$HS_SHIM" ] || { say "no $BUILD/libheapsnap.so yet: heapsnap columns are skipped"; HS_SHIM=""; }
+  bench_tools
   if [ "$PRELOAD" = 0 ] && [ ! -x "$HS_CLI" ]; then PRELOAD=1; fi
   HAVE_HT=0; command -v heaptrack >/dev/null && HAVE_HT=1
   HAVE_VG=0; command -v valgrind >/dev/null && HAVE_VG=1
   [ -x /usr/bin/time ] || { say "/usr/bin/time is missing (apt-get install time)"; exit 2; }
   PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3 || true)
   SQLITE=$(command -v sqlite3 || true)
+}
+
+# heapsnap is built into a private directory and used from there for the whole
+# run, so a `make` or `make clean` in the shared build/ cannot change or remove
+# it mid-run.  If the tree does not build, a copy of build/'s last good pair is
+# used instead (or, failing that, this directory's previous build).  Sets HS_SHIM and HS_CLI (HS_SHIM="" when there is no shim).
+bench_tools() {
+  local tools=$BUILD/bench/tools
+  if make --no-print-directory -s BUILD="$tools" "$tools/libheapsnap.so" "$tools/heapsnap" \
+       >"$WORK/make.log" 2>&1; then
+    :
+  else
+    say "make failed: $(tail -n 2 "$WORK/make.log" | tr '\n' ' ' | head -c 300)"
+    mkdir -p "$tools"
+    if [ -f "$BUILD/libheapsnap.so" ]; then
+      say "using a copy of the $BUILD/libheapsnap.so and $BUILD/heapsnap that are there"
+      cp "$BUILD/libheapsnap.so" "$tools/" && cp "$BUILD/heapsnap" "$tools/" 2>/dev/null
+    fi
+  fi
+  HS_SHIM=$ROOT/$tools/libheapsnap.so HS_CLI=$ROOT/$tools/heapsnap
+  [ -f "$HS_SHIM" ] || { say "no libheapsnap.so: heapsnap columns are skipped"; HS_SHIM=""; }
 }
 
 # Each C/C++ workload is built twice: NAME without frame pointers (what -O2
