@@ -105,6 +105,7 @@ bench_build() {
     name=$(basename "${src%.*}")
     case "$src" in *.cc) cc=${CXX:-g++} ;; *) cc=${CC:-gcc} ;; esac
     for fl in "-fomit-frame-pointer:" "-fno-omit-frame-pointer:.fp"; do
+      [ "$BIN/$name${fl#*:}" -nt "$src" ] && [ "$BIN/$name${fl#*:}" -nt "$ROOT/scripts/bench.sh" ] && continue
       if ! $cc -O2 -g -Wall -pthread "${fl%%:*}" "$src" -o "$BIN/$name${fl#*:}" 2>"$WORK/cc.log"; then
         say "cannot build $src: $(head -c 300 "$WORK/cc.log")"; exit 2
       fi
