@@ -179,6 +179,27 @@ int collect_ignore(const void *p)
     return ret;
 }
 
+/* The dynamic loader's blocks are its bookkeeping (roots.c): ignored.
+ * Per trace once (innermost frame in ld.so), then per block. */
+static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
+{
+    trace_lock();
+    uint32_t nt = trace_count();
+    size_t len = nt / 8 + 1;
+    uint8_t *in = arena_map(len);
+    for (uint32_t t = 0; in && t < nt; t++) {
+        unsigned depth, flags;
+        const uintptr_t *ip = trace_stack(t, &depth, &flags);
+        if (depth && roots_in_loader(ip[0]))
+            in[t / 8] |= (uint8_t)(1u << (t % 8));
+    }
+    trace_unlock();
+    for (uint64_t i = 0; in && i < n; i++)
+        if (b[i].trace < nt && (in[b[i].trace / 8] >> (b[i].trace % 8) & 1))
+            b[i].cls = HSNAP_CLASS_IGNORED;
+    arena_unmap(in, len);
+}
+
 /* ---------------- the model ---------------- */
 
 static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg)
@@ -200,6 +221,7 @@ int collect_model(struct hsnap_block *b, uint64_t n)
     size_t nroots;
     collect_release();
     collect_mark_ignored(b, n);
+    collect_mark_loader(b, n);
     collect_roots();
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);

@@ -19,6 +19,12 @@
  * of the chunk after block b (b - 16 + chunk size, from b's size field) is
  * not a reference to b.  Mmapped chunks (size bit 0x2) are never followed
  * by another chunk, so the rule does not apply to them.
+ *
+ * The dynamic loader's own blocks (link maps, scope arrays, DTVs, the
+ * dl_find_object segments, which it keeps through 64-byte-aligned interior
+ * pointers) are its bookkeeping, not the program's: roots_in_loader tells
+ * collect.c which allocation sites lie in ld.so, and their blocks are
+ * treated as ignored (roots themselves, never reported).
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -38,6 +44,7 @@ static struct {
     int full_warned;
     uintptr_t real_malloc;     /* dlsym(RTLD_NEXT, "malloc") */
     int glibc;                 /* the real malloc is in libc.so.6 */
+    uintptr_t ld_lo, ld_hi;    /* the dynamic loader's text and data */
     struct { uintptr_t lo, hi; } user[ROOTS_USER_MAX]; /* guarded by snap_lock */
     size_t nuser;
 } roots;
@@ -88,11 +95,36 @@ static int roots_is_libc(const char *name)
     return !strcmp(base ? base + 1 : name, "libc.so.6");
 }
 
+/* The range covered by the loader's PT_LOADs. */
+static void roots_note_loader(const struct dl_phdr_info *info)
+{
+    const char *base = strrchr(info->dlpi_name, '/');
+    if (strncmp(base ? base + 1 : info->dlpi_name, "ld-linux", 8) != 0)
+        return;
+    roots.ld_lo = UINTPTR_MAX;
+    roots.ld_hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD)
+            continue;
+        roots.ld_lo = lo < roots.ld_lo ? lo : roots.ld_lo;
+        roots.ld_hi = lo + ph->p_memsz > roots.ld_hi ? lo + ph->p_memsz : roots.ld_hi;
+    }
+}
+
+int roots_in_loader(uintptr_t ip)
+{
+    return ip >= roots.ld_lo && ip < roots.ld_hi;
+}
+
 static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     if (roots_contains(info, (uintptr_t)&roots_module))
         return 0; /* the shim itself */
     unsigned flags = 0;
+    if (info->dlpi_name)
+        roots_note_loader(info);
     if (info->dlpi_name && roots_is_libc(info->dlpi_name)) {
         roots.glibc = roots_contains(info, roots.real_malloc);
         flags = roots.glibc ? MODEL_ROOT_ALLOC_META : 0;

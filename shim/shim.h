@@ -166,6 +166,7 @@ int roots_begin(void);     /* before the stop: module ranges (loader lock) */
 void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
 const struct model_root *roots_get(size_t *n);
 void roots_add_user(void); /* with the world stopped */
+int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
 void roots_end(void);
 void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
 int roots_register(const void *p, size_t len);
