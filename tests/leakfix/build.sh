@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/leakfix/build.sh - builds the leak-class fixtures (tests/leakfix/*.c,
-# *.cc) into $BUILD/leakfix/, plus libleakfix_root.so for root_dlopen.
+# *.cc) into $BUILD/leakfix/, plus libleakfix_root.so for root_dlopen and
+# libleakfix_tls.so for root_tls_dynamic.
 # Compiled from the repository root with relative paths, -g -O0 and
 # -fdebug-prefix-map=$PWD=. so allocation sites read "tests/leakfix/x.c:N"
 # wherever the checkout is.  Only rebuilds what is older than its source,
@@ -21,23 +22,25 @@ stale() { # target sources...: true when target is missing or older than one of 
   return 1
 }
 
-build_lib() {
-  stale "$out/libleakfix_root.so" "$src/libroot.c" || return 0
-  gcc $flags -fPIC -shared "$src/libroot.c" -o "$out/libleakfix_root.so.tmp.$$" &&
-    mv "$out/libleakfix_root.so.tmp.$$" "$out/libleakfix_root.so"
+build_lib() { # source library-name
+  stale "$out/$2" "$src/$1" || return 0
+  gcc $flags -fPIC -shared "$src/$1" -o "$out/$2.tmp.$$" && mv "$out/$2.tmp.$$" "$out/$2"
 }
 
 build_one() { # name
   local name=$1 file cc extra=""
   if [ -f "$src/$name.c" ]; then file=$src/$name.c cc=gcc; else file=$src/$name.cc cc=g++; fi
   # shellcheck disable=SC2016
-  [ "$name" = root_dlopen ] && { build_lib; extra='-ldl -Wl,-rpath,$ORIGIN'; }
+  case $name in
+    root_dlopen) build_lib libroot.c libleakfix_root.so || return 1; extra='-ldl -Wl,-rpath,$ORIGIN' ;;
+    root_tls_dynamic) build_lib libtlsroot.c libleakfix_tls.so || return 1; extra='-ldl -Wl,-rpath,$ORIGIN' ;;
+  esac
   stale "$out/$name" "$file" || return 0
   # shellcheck disable=SC2086
   $cc $flags "$file" -o "$out/$name.tmp.$$" $extra && mv "$out/$name.tmp.$$" "$out/$name"
 }
 
-names=${*:-$(cd "$src" && ls ./*.c ./*.cc | sed 's|^\./||; s|\.cc*$||' | grep -vx libroot)}
+names=${*:-$(cd "$src" && ls ./*.c ./*.cc | sed 's|^\./||; s|\.cc*$||' | grep -vx 'libroot\|libtlsroot')}
 rc=0
 for n in $names; do
   build_one "$n" || { echo "leakfix: cannot build $n" >&2; rc=1; }
