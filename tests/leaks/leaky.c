@@ -21,8 +21,16 @@
  *          unstopped 1, and 2001 still reachable (whole stack scanned).
  * dlopen:  3001 held only by a dlopened library's global: reachable.
  * fork:    the child leaks 4001 (direct) and exits; the parent frees all.
+ * worker:  a second thread calls heapsnap_collect(argv[2]) while main
+ *          waits in pthread_join holding 5101 on its stack; the worker holds
+ *          5102 on its own: both reachable, main stopped (unstopped 0).
+ * signal:  HEAPSNAP_SIGNAL's helper thread takes the snapshot (argv[2])
+ *          while main sleeps (nanosleep resumed on EINTR) holding 5201:
+ *          reachable.
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <time.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,6 +41,8 @@
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
+
+long heapsnap_collect(const char *path) __attribute__((weak));
 
 void *g_data = (void *)1; /* .data */
 void *g_bss;              /* .bss */
@@ -178,6 +188,38 @@ NOINLINE static int forked(void)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 4;
 }
 
+/* ---- a check from another thread, and from the signal helper ---- */
+
+static void *collector(void *path)
+{
+    void *volatile mine = alloc(5102);
+    long n = heapsnap_collect ? heapsnap_collect(path) : -2;
+    return n == 0 && mine ? NULL : (void *)1;
+}
+
+NOINLINE static int worker(const char *path)
+{
+    void *volatile held = alloc(5101);
+    pthread_t t;
+    void *bad;
+    pthread_create(&t, NULL, collector, (void *)path);
+    pthread_join(t, &bad);
+    return bad || !held ? 5 : 0;
+}
+
+/* Sleeps (resuming on EINTR) until the helper has written path, 10 s at most. */
+NOINLINE static int signalled(const char *path)
+{
+    void *volatile held = alloc(5201);
+    raise(SIGUSR2);
+    for (int i = 0; i < 1000 && access(path, F_OK) != 0; i++) {
+        struct timespec left = {0, 10000000};
+        while (nanosleep(&left, &left) != 0 && errno == EINTR)
+            ;
+    }
+    return held ? 0 : 6;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -192,6 +234,10 @@ int main(int argc, char **argv)
         rc = dlopened(argc > 2 ? argv[2] : "");
     else if (!strcmp(mode, "fork"))
         rc = forked();
+    else if (!strcmp(mode, "worker"))
+        rc = worker(argc > 2 ? argv[2] : NULL);
+    else if (!strcmp(mode, "signal"))
+        rc = signalled(argc > 2 ? argv[2] : "");
     else if (strcmp(mode, "none"))
         return 2;
     scrub();

@@ -100,6 +100,22 @@ if l_run fork fork; then
     *) t_fail forked_child_checks_its_own_heap "4001 per snapshot: '$got'" ;; esac
 else t_fail fork "exit $?"; fi
 
+# ---- checks from another thread and from the HEAPSNAP_SIGNAL helper ----
+if l_run worker worker "$T/worker.hsnap"; then
+  "$T/leakdump" "$T/worker.hsnap" >"$T/worker.txt"
+  l_expect collect_from_a_thread_sees_both_stacks "$T/worker.txt" 5101:1 5102:1
+  l_line collect_from_a_thread_stops_main "$T/worker.txt" "unstopped 0"
+else t_fail collect_from_a_thread "exit $?: $(head -c 300 "$T/worker.err")"; fi
+rm -f "$T"/sig.*.hsnap
+HEAPSNAP_LEAKS=1 HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/sig.%n.hsnap" LD_PRELOAD="$SHIM" \
+  "$T/leaky" signal "$T/sig.0.hsnap" >"$T/sig.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && [ -e "$T/sig.0.hsnap" ]; then
+  "$T/leakdump" "$T/sig.0.hsnap" >"$T/sig.txt"
+  l_expect signal_snapshot_checks_leaks "$T/sig.txt" 5201:1
+  l_line signal_helper_stops_main "$T/sig.txt" "unstopped 0"
+else t_fail signal_snapshot_checks_leaks "exit $rc, $(ls "$T" | grep sig | tr '\n' ' ')"; fi
+
 # ---- the API ----
 cat >"$T/gcapi.want" <<'W'
 refcount 3
