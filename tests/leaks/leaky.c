@@ -15,8 +15,8 @@
  *          malloc(24) last carved from the top chunk, leaked: direct.
  * threads: 2001 on the stack and 2002 in TLS of a thread still running
  *          (both reachable), 2003 leaked by a thread that exited (direct),
- *          2004 in TLS of a thread that exited (freed by its destructor? no:
- *          a plain TLS pointer dies with the thread: direct).
+ *          2004 held only by the TLS of a thread that exited (a plain TLS
+ *          pointer dies with its thread: direct).
  * blocked: like threads' running thread, but it blocks every signal:
  *          unstopped 1, and 2001 still reachable (whole stack scanned).
  * dlopen:  3001 held only by a dlopened library's global: reachable.
