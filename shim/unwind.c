@@ -144,7 +144,7 @@ static HS_NOINLINE int unwind_fp(uintptr_t *ip, unsigned max)
         return -1;
     while (n < max) {
         uintptr_t f = (uintptr_t)fp;
-        if ((f & 7) || f < sp || f + 2 * sizeof(uintptr_t) > top)
+        if ((f & 7) || f < sp || f > top - 2 * sizeof(uintptr_t)) /* no overflow */
             break;
         if (!fp[1])
             break;

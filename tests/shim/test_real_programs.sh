@@ -36,6 +36,13 @@ else
   t_skip python3_same_output "no python3"
 fi
 
+# the frame-pointer walker on a python built without frame pointers: rbp is
+# then any value, and the walk must stop, never fault
+if [ -x /usr/bin/python3 ]; then
+  PYTHONMALLOC=malloc HEAPSNAP_UNWIND=fp HEAPSNAP_OUTPUT="$T/pyfp.%p.hsnap" s_same python3_fp_unwind_never_faults \
+    /usr/bin/python3 -c 'd = {i: [str(i)] * 3 for i in range(200000)}; print(len(d))'
+fi
+
 seq 100000 | awk '{ print ($1 * 7919) % 100003 " line " $1 }' >"$T/lines.txt"
 HEAPSNAP_OUTPUT="$T/sort.%p.hsnap" s_same sort_same_output sort "$T/lines.txt"
 s_snaps_valid sort_snapshots_valid "$T/sort.*.hsnap" '/sort$'
