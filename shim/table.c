@@ -54,13 +54,20 @@ static inline struct tbl_stripe *tbl_stripe_of(uint64_t h)
     return &tbl.stripe[h >> (64 - TBL_STRIPE_BITS)];
 }
 
-/* Slot holding ptr, or the empty slot ending its probe run. */
+#define TBL_NONE UINT64_MAX
+
+/* Slot holding ptr, or the empty slot ending its probe run; TBL_NONE if
+ * there is neither (a full array: impossible while the load factor holds,
+ * but a guest must not spin forever on a broken invariant). */
 static inline uint64_t tbl_probe(const struct tbl_stripe *s, uintptr_t ptr, uint64_t h)
 {
     uint64_t i = h & s->mask;
-    while (s->slots[i].ptr && s->slots[i].ptr != ptr)
+    for (uint64_t n = 0; n <= s->mask; n++) {
+        if (!s->slots[i].ptr || s->slots[i].ptr == ptr)
+            return i;
         i = (i + 1) & s->mask;
-    return i;
+    }
+    return TBL_NONE;
 }
 
 /* Doubles (or creates) a stripe's array, with its lock held. */
@@ -75,7 +82,7 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
     s->slots = slots;
     s->mask = n - 1;
     for (uint64_t i = 0; i < old_n; i++)
-        if (old[i].ptr)
+        if (old[i].ptr) /* n > old_n entries: a free slot always exists */
             s->slots[tbl_probe(s, old[i].ptr, tbl_hash(old[i].ptr))] = old[i];
     arena_free(old, old_n * sizeof *old);
     return 0;
@@ -109,7 +116,12 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         lock_drop(&s->lock);
         return -1;
     }
-    struct tbl_entry *e = &s->slots[tbl_probe(s, ptr, h)];
+    uint64_t i = tbl_probe(s, ptr, h);
+    if (i == TBL_NONE) {
+        lock_drop(&s->lock);
+        return -1;
+    }
+    struct tbl_entry *e = &s->slots[i];
     if (e->ptr) {
         if (replaced)
             *replaced = *e;
@@ -127,7 +139,7 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
 static void tbl_delete_slot(struct tbl_stripe *s, uint64_t i)
 {
     uint64_t j = i;
-    for (;;) {
+    for (uint64_t n = 0; n < s->mask; n++) { /* bounded, as tbl_probe */
         j = (j + 1) & s->mask;
         if (!s->slots[j].ptr)
             break;
@@ -152,7 +164,7 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     lock_take(&s->lock);
     if (s->slots) {
         uint64_t i = tbl_probe(s, ptr, h);
-        if (s->slots[i].ptr) {
+        if (i != TBL_NONE && s->slots[i].ptr) {
             if (out)
                 *out = s->slots[i];
             tbl_delete_slot(s, i);
@@ -171,7 +183,7 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out)
     lock_take(&s->lock);
     if (s->slots) {
         uint64_t i = tbl_probe(s, ptr, h);
-        if (s->slots[i].ptr) {
+        if (i != TBL_NONE && s->slots[i].ptr) {
             if (out)
                 *out = s->slots[i];
             found = 1;
