@@ -75,6 +75,15 @@ static uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
     return h ^ (h >> 31);
 }
 
+/* uthash keeps a 32-bit `unsigned hashv` but compares it with the value we
+ * pass, so that value must already be 32 bits: a 64-bit one never matches,
+ * every lookup misses, duplicates pile up in one chain and uthash doubles its
+ * buckets without end (seen: 134M buckets for 23k traces). */
+static inline unsigned trace_hashv(uint64_t h)
+{
+    return (unsigned)(h ^ (h >> 32));
+}
+
 static inline struct trace *trace_by_id(uint32_t id)
 {
     struct trace **c = traces.chunk[id >> TRACE_CHUNK_BITS];
@@ -105,7 +114,7 @@ static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
     t->depth = (uint16_t)depth;
     memcpy(t->ip, ip, depth * sizeof *ip);
     traces.oom = 0;
-    HASH_ADD_KEYPTR_BYHASHVALUE(hh, traces.head, t->ip, depth * sizeof *ip, h, t);
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, traces.head, t->ip, depth * sizeof *ip, trace_hashv(h), t);
     if (traces.oom) { /* uthash could not even make its table */
         arena_free(t, sizeof *t + depth * sizeof *ip);
         return NULL;
@@ -120,7 +129,7 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
 {
     struct trace *t;
     lock_take(&traces.lock);
-    HASH_FIND_BYHASHVALUE(hh, traces.head, ip, depth * sizeof *ip, h, t);
+    HASH_FIND_BYHASHVALUE(hh, traces.head, ip, depth * sizeof *ip, trace_hashv(h), t);
     if (!t)
         t = trace_new(ip, depth, h);
     lock_drop(&traces.lock);
