@@ -20,7 +20,7 @@
 #   --preload      run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`
 #   --no-install   do not call scripts/install-deps.sh bench
 #
-# A run that takes over 60 times the plain run (at least 20 s) is stopped and
+# A run that takes over 30 times the plain run (at least 20 s) is stopped and
 # shown as "!!timeout"; that tool is not run again on that workload.
 #
 # Wall time is measured by the shell around the whole command (heaptrack's
@@ -229,7 +229,7 @@ run_one() {
 # run_limit WORKLOAD: the time-out of one run, in seconds: RUN_LIMIT times the
 # warm-up plain run, at least 20 s, at most $TMO.  A tool that is that much
 # slower is reported as "!!timeout", and its later rounds are skipped.
-RUN_LIMIT=60
+RUN_LIMIT=30
 run_limit() {
   local us; us=$(awk -v w="$1" '$1==w && $2=="plain" && $3==0 {print $4; exit}' "$RESULTS")
   awk -v us="${us:-0}" -v k=$RUN_LIMIT -v cap="$TMO" \
