@@ -3,13 +3,13 @@
  *
  * Inputs are grouped by process (meta.pid); a process's snapshots form a
  * series ordered by sequence number.  The checks, each a JUnit testcase:
- *   leaks:<proc>   the LAST snapshot of each process: blocks of the --fail-on
- *                  classes, grouped by call stack, minus suppressed stacks and
- *                  minus what --site-limit budgets allow, must stay within
- *                  --max-leaked-bytes/--max-leaked-blocks (both 0 by default).
- *                  Needs the reference model's classes (HSNAP_META_HAS_LEAKS):
- *                  without them the check is skipped, or is an error (exit 2)
- *                  when --fail-on was given explicitly.
+ *   leaks:<proc>   the LAST snapshot of each process: loss records of the
+ *                  --fail-on classes, grouped by call stack, minus suppressed
+ *                  records and minus what --site-limit budgets allow, must stay
+ *                  within --max-leaked-bytes/--max-leaked-blocks (both 0 by
+ *                  default).  Needs the reference model's LEAKS section:
+ *                  without it the check is skipped, or is an error (exit 2)
+ *                  when --fail-on was given explicitly (report/gateleaks.c).
  *   growth         --baseline OLD --max-growth L: every site's live bytes
  *                  (summed over the processes' last snapshots, grouped by
  *                  --key) may exceed OLD's by at most L (a percentage of OLD's
@@ -21,7 +21,6 @@
  * Every input is loaded and validated before anything is evaluated, so a
  * damaged file among many stops the gate with exit 2 and its name.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,34 +40,34 @@ struct gate {
     int nkeep;
     struct trend **trends;
     int ntrends;
-    struct symbolizer **syms;
-    int nsyms;
+    struct gate_leaks *leaks;  /* the leak check and its suppressions */
 };
 
 /* --- bookkeeping ----------------------------------------------------------- */
 
-static struct gate_check *check_add(struct gate *gt, const char *rule, int proc)
+struct gate_check *gate_check_add(struct gate_report *g, const char *rule, int proc)
 {
-    struct gate_check *p = realloc(gt->g.checks, (gt->g.nchecks + 1) * sizeof(*p));
+    struct gate_check *p = realloc(g->checks, (g->nchecks + 1) * sizeof(*p));
     if (!p)
         return NULL;
-    gt->g.checks = p;
-    p = &p[gt->g.nchecks++];
+    g->checks = p;
+    p = &p[g->nchecks++];
     memset(p, 0, sizeof(*p));
     p->rule = rule;
     p->proc = proc;
     return p;
 }
 
-static struct gate_finding *finding_add(struct gate *gt, const char *rule, int proc,
-                                        const struct stat_entry *e)
+struct gate_finding *gate_finding_add(struct gate_report *g, const char *rule, int proc,
+                                      const struct stat_entry *e)
 {
-    struct gate_finding *p = realloc(gt->g.findings, (gt->g.nfindings + 1) * sizeof(*p));
+    struct gate_finding *p = realloc(g->findings, (g->nfindings + 1) * sizeof(*p));
     if (!p)
         return NULL;
-    gt->g.findings = p;
-    p = &p[gt->g.nfindings++];
+    g->findings = p;
+    p = &p[g->nfindings++];
     memset(p, 0, sizeof(*p));
+    p->supp = -1;
     p->rule = rule;
     p->proc = proc;
     p->e = e;
@@ -83,18 +82,6 @@ static struct stats *keep_stats(struct gate *gt, enum stats_key key)
         return NULL;
     gt->keep = p;
     return p[gt->nkeep] = stats_new(&o), p[gt->nkeep] ? p[gt->nkeep++] : NULL;
-}
-
-static struct symbolizer *gate_sym(struct gate *gt, const struct snap *s)
-{
-    for (int i = 0; i < gt->nsyms; i++)
-        if (sym_same_map(gt->syms[i], s))
-            return gt->syms[i];
-    struct symbolizer **p = realloc(gt->syms, (gt->nsyms + 1) * sizeof(*p));
-    if (!p)
-        return NULL;
-    gt->syms = p;
-    return (p[gt->nsyms] = sym_new(s)) ? p[gt->nsyms++] : NULL;
 }
 
 const char *gate_proc_name(const struct gate_report *g, int proc, char *buf, size_t n)
@@ -155,107 +142,11 @@ static int gate_group(struct gate *gt, char **paths)
     return 0; /* v is kept: procs point into it (freed with procs[0].series) */
 }
 
-/* --- leaks --------------------------------------------------------------- */
-
-/* The budget index of a site-limit whose pattern matches the site, or -1. */
-static int site_budget(const struct gate_rules *r, const struct stat_entry *e)
-{
-    char key[4200];
-    const struct stat_frame *f = &e->frames[0];
-    snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
-    for (int i = 0; i < r->nsites; i++)
-        if (!fnmatch(r->site_pat[i], key, 0) || !fnmatch(r->site_pat[i], f->file, 0) ||
-            !fnmatch(r->site_pat[i], f->func, 0))
-            return i;
-    return -1;
-}
-
-/* Findings for one class of one process; adds to the totals. */
-static int leak_class(struct gate *gt, int proc, int cls, int64_t *bytes, int64_t *blocks,
-                      int64_t *site_used)
-{
-    static const char *rule_of[] = {[HSNAP_CLASS_POSSIBLE] = "leak-possible",
-                                    [HSNAP_CLASS_DIRECT] = "leak-direct",
-                                    [HSNAP_CLASS_INDIRECT] = "leak-indirect",
-                                    [HSNAP_CLASS_CYCLE] = "leak-cycle"};
-    const struct snap *s = gt->g.procs[proc].last;
-    struct hsnap_stat *v = calloc(s->ntraces + 1, sizeof(*v));
-    struct stats *st = keep_stats(gt, KEY_TRACEBACK);
-    struct symbolizer *z = gate_sym(gt, s);
-    size_t n;
-    if (!v || !st || !z) {
-        free(v);
-        return -1;
-    }
-    for (uint64_t i = 0; i < s->nblocks; i++)
-        if (s->blocks[i].cls == cls) {
-            v[s->blocks[i].trace].live_count++;
-            v[s->blocks[i].trace].live_bytes += s->blocks[i].size;
-        }
-    int rc = stats_add_values(st, s, z, v);
-    free(v);
-    struct stat_entry **e = rc < 0 ? NULL : stats_sort(st, 0, &n);
-    if (!e)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct gate_finding *f = finding_add(gt, rule_of[cls], proc, e[i]);
-        if (!f)
-            return -1;
-        f->bytes = e[i]->size;
-        f->blocks = e[i]->count;
-        int b = site_budget(&gt->r, e[i]);
-        if (b >= 0 && site_used[b] + f->bytes <= gt->r.site_max[b]) {
-            site_used[b] += f->bytes;
-            continue;
-        }
-        *bytes += f->bytes;
-        *blocks += f->blocks;
-        f->over = 1;
-    }
-    return 0;
-}
-
-static int gate_leaks(struct gate *gt, int proc, char *err, size_t errlen)
-{
-    const struct gate_rules *r = &gt->r;
-    const struct snap *s = gt->g.procs[proc].last;
-    struct gate_check *c = check_add(gt, "leaks", proc);
-    int64_t bytes = 0, blocks = 0, used[GATE_MAX_SITES] = {0};
-    if (!c)
-        return -1;
-    if (!r->fail_on) {
-        c->skipped = 1;
-        snprintf(c->msg, sizeof(c->msg), "--fail-on none");
-        return 0;
-    }
-    if (!(s->meta.flags & HSNAP_META_HAS_LEAKS) || !s->has_blocks) {
-        c->skipped = 1;
-        snprintf(c->msg, sizeof(c->msg), "no leak classes in %s (run with HEAPSNAP_LEAKS=1 "
-                 "or heapsnap run --gate)", gt->g.procs[proc].path);
-        if (r->fail_on_set) {
-            snprintf(err, errlen, "%s", c->msg);
-            return -2;
-        }
-        return 0;
-    }
-    for (int cls = HSNAP_CLASS_POSSIBLE; cls <= HSNAP_CLASS_CYCLE; cls++)
-        if ((r->fail_on & (1u << cls)) && leak_class(gt, proc, cls, &bytes, &blocks, used) < 0)
-            return -1;
-    int64_t mb = r->max_bytes, mk = r->max_blocks;
-    if (mb < 0 && mk < 0)
-        mb = mk = 0;
-    c->failed = (mb >= 0 && bytes > mb) || (mk >= 0 && blocks > mk);
-    snprintf(c->msg, sizeof(c->msg), "%lld bytes in %lld blocks leaked (allowed: %s%lld bytes, "
-             "%s%lld blocks)", (long long)bytes, (long long)blocks, mb < 0 ? "any " : "",
-             (long long)(mb < 0 ? 0 : mb), mk < 0 ? "any " : "", (long long)(mk < 0 ? 0 : mk));
-    return 0;
-}
-
 /* --- growth ---------------------------------------------------------------- */
 
 static int gate_peak(struct gate *gt)
 {
-    struct gate_check *c = check_add(gt, "peak-growth", -1);
+    struct gate_check *c = gate_check_add(&gt->g, "peak-growth", -1);
     int64_t now = 0, old = (int64_t)gt->base.meta.peak_bytes;
     if (!c)
         return -1;
@@ -266,7 +157,7 @@ static int gate_peak(struct gate *gt)
     snprintf(c->msg, sizeof(c->msg), "peak %lld bytes, baseline %lld (%+lld, allowed +%lld)",
              (long long)now, (long long)old, (long long)(now - old), (long long)allowed);
     if (c->failed) {
-        struct gate_finding *f = finding_add(gt, "peak-growth", -1, NULL);
+        struct gate_finding *f = gate_finding_add(&gt->g, "peak-growth", -1, NULL);
         if (!f)
             return -1;
         f->bytes = now;
@@ -281,7 +172,7 @@ static int gate_growth(struct gate *gt, char *err, size_t errlen)
     if (gt->r.peak)
         return gate_peak(gt);
     struct stats *old = keep_stats(gt, gt->r.key), *cur = keep_stats(gt, gt->r.key);
-    struct gate_check *c = check_add(gt, "growth", -1);
+    struct gate_check *c = gate_check_add(&gt->g, "growth", -1);
     size_t n;
     int nover = 0;
     if (!old || !cur || !c || stats_add_snap(old, &gt->base, gt->r.baseline, err, errlen) < 0)
@@ -295,7 +186,7 @@ static int gate_growth(struct gate *gt, char *err, size_t errlen)
         int64_t was = e[i]->size - e[i]->size_diff;
         if (e[i]->size_diff <= 0 || e[i]->size_diff <= rules_allowed(&gt->r.growth, was))
             continue;
-        struct gate_finding *f = finding_add(gt, "growth", -1, e[i]);
+        struct gate_finding *f = gate_finding_add(&gt->g, "growth", -1, e[i]);
         if (!f)
             return -1;
         f->bytes = e[i]->size;
@@ -315,7 +206,7 @@ static int gate_growth(struct gate *gt, char *err, size_t errlen)
 static int gate_trend(struct gate *gt, int proc, char *err, size_t errlen)
 {
     const struct gate_proc *p = &gt->g.procs[proc];
-    struct gate_check *c = check_add(gt, "trend", proc);
+    struct gate_check *c = gate_check_add(&gt->g, "trend", proc);
     struct trend **tv = realloc(gt->trends, (gt->ntrends + 1) * sizeof(*tv));
     size_t n;
     int nover = 0;
@@ -336,7 +227,7 @@ static int gate_trend(struct gate *gt, int proc, char *err, size_t errlen)
     for (size_t i = 0; i < n; i++) {
         if (ts[i].last - ts[i].first <= rules_allowed(&gt->r.trend, ts[i].first))
             continue;
-        struct gate_finding *f = finding_add(gt, "trend", proc, ts[i].e);
+        struct gate_finding *f = gate_finding_add(&gt->g, "trend", proc, ts[i].e);
         if (!f)
             return -1;
         f->bytes = ts[i].last;
@@ -358,7 +249,7 @@ static int gate_eval(struct gate *gt, char *err, size_t errlen)
     int rc = 0;
     gt->g.key = gt->r.key;
     for (int i = 0; i < gt->g.nprocs && rc == 0; i++)
-        rc = gate_leaks(gt, i, err, errlen);
+        rc = gleaks_check(gt->leaks, &gt->g, i, err, errlen);
     if (rc == 0 && gt->r.baseline)
         rc = gate_growth(gt, err, errlen);
     for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.trend.set; i++)
@@ -396,8 +287,6 @@ static void gate_free(struct gate *gt)
         stats_free(gt->keep[i]);
     for (int i = 0; i < gt->ntrends; i++)
         trend_free(gt->trends[i]);
-    for (int i = 0; i < gt->nsyms; i++)
-        sym_free(gt->syms[i]);
     if (gt->g.procs && gt->g.nprocs)
         free(gt->g.procs[0].series);
     free(gt->g.procs);
@@ -405,11 +294,11 @@ static void gate_free(struct gate *gt)
     free(gt->g.findings);
     free(gt->keep);
     free(gt->trends);
-    free(gt->syms);
     for (int i = 0; gt->snaps && i < gt->nsnaps; i++)
         snap_free(&gt->snaps[i]);
     free(gt->snaps);
     snap_free(&gt->base);
+    gleaks_free(gt->leaks);
     rules_fini(&gt->r);
 }
 
@@ -424,11 +313,9 @@ static int gate_load(struct gate *gt, char **paths, char *err, size_t errlen)
             return -1;
     if (gt->r.baseline && snap_load(gt->r.baseline, &gt->base, err, errlen) < 0)
         return -1;
-    if (gt->r.nsupp) { /* report/suppress.c is not wired into the gate yet */
-        snprintf(err, errlen, "gate: --suppressions is not applied by the gate yet "
-                 "(use heapsnap leaks --suppressions)");
+    if (!(gt->leaks = gleaks_new(&gt->r, err, errlen)))
         return -1;
-    }
+    gt->g.supp = gleaks_supp(gt->leaks);
     if (gt->r.growth.set && !gt->r.baseline) {
         snprintf(err, errlen, "gate: --max-growth needs --baseline OLD");
         return -1;

@@ -1,8 +1,8 @@
 /*
  * gate.h - the CI gate: its rules (report/rules.c), what it found
- * (report/gate.c) and the writers of each output format (gateout.c: text
- * and JSON, junit.c, sarif.c, ghanno.c), with the escaping they share
- * (emit.c).
+ * (report/gate.c, and the leak check in report/gateleaks.c) and the writers
+ * of each output format (gateout.c: text and JSON, junit.c, sarif.c,
+ * ghanno.c), with the escaping they share (emit.c).
  *
  * The gate evaluates CHECKS (one per rule and per process: a JUnit testcase
  * each) and records FINDINGS (one per offending call site: a SARIF result, a
@@ -16,6 +16,8 @@
 
 #include "snap.h"
 #include "stats.h"
+
+struct supp_set;
 
 enum gate_fmt { GF_TEXT, GF_JSON, GF_JUNIT, GF_SARIF, GF_GITHUB };
 
@@ -64,7 +66,8 @@ struct gate_finding {
     const struct stat_entry *e; /* the site (frames from the site outward) */
     int64_t bytes, blocks;      /* what the site holds (leaked, or live now) */
     int64_t delta;              /* growth: bytes more than the baseline / first */
-    int suppressed;             /* matched a suppression (not counted) */
+    int supp;                   /* the suppression that matched it (not counted:
+                                   supp_get(g->supp, supp)), or -1 */
     int over;                   /* it is what broke its check */
 };
 
@@ -84,6 +87,7 @@ struct gate_report {
     int nfindings;
     int failed;                 /* some check failed */
     enum stats_key key;         /* the key growth/trend findings use */
+    const struct supp_set *supp; /* --suppressions, with what each matched; or NULL */
 };
 
 /* rules.c */
@@ -100,9 +104,27 @@ int64_t rules_allowed(const struct gate_limit *l, int64_t old);
 const char *rules_class_name(int cls);
 
 /* gate.c */
+/* Appends a check / a finding (supp -1, the rest zero); NULL when out of memory. */
+struct gate_check *gate_check_add(struct gate_report *g, const char *rule, int proc);
+struct gate_finding *gate_finding_add(struct gate_report *g, const char *rule, int proc,
+                                      const struct stat_entry *e);
 const char *gate_proc_name(const struct gate_report *g, int proc, char *buf, size_t n);
 /* "file.c:12" or the function, for finding f. */
 void gate_site(const struct gate_report *g, const struct gate_finding *f, char *buf, size_t n);
+
+/* gateleaks.c: the leak check of each process's last snapshot, as loss
+ * records (report/lossrec.c) with one suppression set shared by all
+ * processes, so that matched counts add up and stale means stale everywhere. */
+struct gate_leaks;
+/* Loads r's suppression files.  NULL with "FILE:LINE: reason" in err. */
+struct gate_leaks *gleaks_new(const struct gate_rules *r, char *err, size_t errlen);
+void gleaks_free(struct gate_leaks *gl);
+/* The "leaks" check of process proc: 0, -1 out of memory, -2 an error in err
+ * (an explicit --fail-on on a snapshot without the model's classes). */
+int gleaks_check(struct gate_leaks *gl, struct gate_report *g, int proc, char *err,
+                 size_t errlen);
+/* The suppression set (NULL without --suppressions). */
+const struct supp_set *gleaks_supp(const struct gate_leaks *gl);
 
 /* gateout.c: the one-line message for a finding, shared by every format. */
 void gate_message(const struct gate_report *g, const struct gate_finding *f, char *buf,
@@ -117,6 +139,16 @@ int gate_finding_of(const struct gate_check *c, const struct gate_finding *f);
  * under the root (uri is then the site frame's file as it is). */
 int gate_location(const struct gate_rules *r, const struct stat_entry *e, char *uri,
                   size_t n);
+
+/* sarif.c: path relative to --source-root into buf, or NULL when file is not
+ * below the root. */
+const char *gate_relpath(const struct gate_rules *r, const char *file, char *buf, size_t n);
+
+/* gateout.c: "matched: NAME (FILE:LINE): N records, B bytes in K blocks" or
+ * "stale: NAME (FILE:LINE): matched no leak" for suppression i. */
+void gate_supp_line(const struct gate_report *g, size_t i, char *buf, size_t n);
+/* Suppressions loaded (0 without --suppressions), and how many are stale. */
+size_t gate_nsupp(const struct gate_report *g, size_t *nstale);
 
 /* emit.c: escapes for the output formats. */
 void emit_json_str(FILE *out, const char *s);

@@ -3,19 +3,26 @@
  * message every format uses for a finding (so text, JUnit, SARIF and GitHub
  * annotations say the same thing).
  *
- * JSON (documented in docs/ci.md, same conventions as docs/json.md: a
- * top-level "heapsnap" kind and version, sizes in bytes as integers):
- *   {"kind": "gate", "version": 1, "status": "pass"|"fail", "exitcode": N,
+ * JSON is written with report/json.c (the writer `leaks --format json`
+ * uses) and documented in docs/json.md ("heapsnap gate --format json"):
+ *   {"kind": "gate", "version": 2, "status": "pass"|"fail", "exitcode": N,
  *    "processes": [{"pid", "exe", "snapshot", "snapshots"}],
  *    "checks": [{"rule", "process", "status": "pass"|"fail"|"skip", "message"}],
  *    "findings": [{"rule", "process", "site", "bytes", "blocks", "delta",
- *                  "counted", "stack": [{"file", "line", "function"}]}]}
+ *                  "counted", "suppression", "stack": [{"file", "line", "function"}]}],
+ *    "suppressions": [{"name", "syntax", "file", "line", "records", "bytes",
+ *                      "blocks", "stale"}]}
  * "process" is an index into "processes", or -1 for all of them.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "gate.h"
+#include "json.h"
+#include "suppress.h"
+
+/* 2: findings carry "suppression", and "suppressions" lists them all. */
+#define GATE_JSON_VERSION 2
 
 void gate_message(const struct gate_report *g, const struct gate_finding *f, char *buf,
                   size_t n)
@@ -44,6 +51,26 @@ int gate_finding_of(const struct gate_check *c, const struct gate_finding *f)
     return !strcmp(f->rule, c->rule);
 }
 
+size_t gate_nsupp(const struct gate_report *g, size_t *nstale)
+{
+    size_t n = g->supp ? supp_count(g->supp) : 0;
+    *nstale = 0;
+    for (size_t i = 0; i < n; i++)
+        *nstale += supp_get(g->supp, i)->records == 0;
+    return n;
+}
+
+void gate_supp_line(const struct gate_report *g, size_t i, char *buf, size_t n)
+{
+    const struct supp_info *si = supp_get(g->supp, i);
+    if (si->records)
+        snprintf(buf, n, "matched: %s (%s:%d): %llu records, %llu bytes in %llu blocks",
+                 si->name, si->file, si->line, (unsigned long long)si->records,
+                 (unsigned long long)si->bytes, (unsigned long long)si->blocks);
+    else
+        snprintf(buf, n, "stale: %s (%s:%d): matched no leak", si->name, si->file, si->line);
+}
+
 static const char *check_status(const struct gate_check *c)
 {
     return c->failed ? "FAIL" : c->skipped ? "SKIP" : "PASS";
@@ -67,68 +94,130 @@ int gate_write_text(FILE *out, const struct gate_report *g, const struct gate_ru
             if (!gate_finding_of(c, f))
                 continue;
             gate_message(g, f, msg, sizeof(msg));
-            fprintf(out, "  %s%s\n", msg, f->suppressed ? " [suppressed]" : !f->over ?
-                    " [within its site limit]" : "");
+            fprintf(out, "  %s", msg);
+            if (f->supp >= 0)
+                fprintf(out, " [suppressed by %s]", supp_get(g->supp, (size_t)f->supp)->name);
+            fputs(f->supp < 0 && !f->over ? " [within its site limit]\n" : "\n", out);
             for (int j = 0; f->e && j < f->e->nframes && f->e->nframes > 1; j++)
                 fprintf(out, "    File \"%s\", line %d, in %s\n", f->e->frames[j].file,
                         f->e->frames[j].line, f->e->frames[j].func);
         }
     }
+    size_t nstale, nsupp = gate_nsupp(g, &nstale);
+    if (nsupp)
+        fprintf(out, "SUPPRESSIONS: %zu matched, %zu stale\n", nsupp - nstale, nstale);
+    for (size_t i = 0; i < nsupp; i++) {
+        gate_supp_line(g, i, msg, sizeof(msg));
+        fprintf(out, "   %s\n", msg);
+    }
     (void)r;
     return ferror(out) ? -1 : 0;
 }
 
-static void json_stack(FILE *out, const struct stat_entry *e)
+static void json_stack(struct json *j, const struct stat_entry *e)
 {
-    fputs("[", out);
-    for (int j = 0; e && j < e->nframes; j++) {
-        fputs(j ? ", {\"file\": " : "{\"file\": ", out);
-        emit_json_str(out, e->frames[j].file);
-        fprintf(out, ", \"line\": %d, \"function\": ", e->frames[j].line);
-        emit_json_str(out, e->frames[j].func);
-        fputs("}", out);
+    json_key(j, "stack");
+    json_arr_begin(j);
+    for (int i = 0; e && i < e->nframes; i++) {
+        json_obj_begin(j);
+        json_kstr(j, "file", e->frames[i].file);
+        json_ki64(j, "line", e->frames[i].line);
+        json_kstr(j, "function", e->frames[i].func);
+        json_obj_end(j);
     }
-    fputs("]", out);
+    json_arr_end(j);
 }
 
-static void json_finding(FILE *out, const struct gate_report *g, const struct gate_finding *f)
+static void json_finding(struct json *j, const struct gate_report *g,
+                         const struct gate_finding *f)
 {
     char site[4200];
     gate_site(g, f, site, sizeof(site));
-    fprintf(out, "    {\"rule\": \"%s\", \"process\": %d, \"site\": ", f->rule, f->proc);
-    emit_json_str(out, site);
-    fprintf(out, ", \"bytes\": %lld, \"blocks\": %lld, \"delta\": %lld, \"counted\": %s, "
-            "\"stack\": ", (long long)f->bytes, (long long)f->blocks, (long long)f->delta,
-            f->over ? "true" : "false");
-    json_stack(out, f->e);
-    fputs("}", out);
+    json_obj_begin(j);
+    json_kstr(j, "rule", f->rule);
+    json_ki64(j, "process", f->proc);
+    json_kstr(j, "site", site);
+    json_ki64(j, "bytes", f->bytes);
+    json_ki64(j, "blocks", f->blocks);
+    json_ki64(j, "delta", f->delta);
+    json_kbool(j, "counted", f->over);
+    json_kstr(j, "suppression", f->supp >= 0 ? supp_get(g->supp, (size_t)f->supp)->name : NULL);
+    json_stack(j, f->e);
+    json_obj_end(j);
+}
+
+static void json_procs(struct json *j, const struct gate_report *g)
+{
+    json_key(j, "processes");
+    json_arr_begin(j);
+    for (int i = 0; i < g->nprocs; i++) {
+        const struct gate_proc *p = &g->procs[i];
+        json_obj_begin(j);
+        json_ku64(j, "pid", p->last->meta.pid);
+        json_kstr(j, "exe", p->last->exe);
+        json_kstr(j, "snapshot", p->path);
+        json_ki64(j, "snapshots", p->nseries);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+static void json_checks(struct json *j, const struct gate_report *g)
+{
+    json_key(j, "checks");
+    json_arr_begin(j);
+    for (int i = 0; i < g->nchecks; i++) {
+        const struct gate_check *c = &g->checks[i];
+        json_obj_begin(j);
+        json_kstr(j, "rule", c->rule);
+        json_ki64(j, "process", c->proc);
+        json_kstr(j, "status", c->failed ? "fail" : c->skipped ? "skip" : "pass");
+        json_kstr(j, "message", c->msg);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+/* The same objects as `leaks --format json` (docs/json.md). */
+static void json_supps(struct json *j, const struct gate_report *g)
+{
+    size_t nstale, n = gate_nsupp(g, &nstale);
+    json_key(j, "suppressions");
+    json_arr_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        const struct supp_info *si = supp_get(g->supp, i);
+        json_obj_begin(j);
+        json_kstr(j, "name", si->name);
+        json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
+        json_kstr(j, "file", si->file);
+        json_ku64(j, "line", (uint64_t)si->line);
+        json_ku64(j, "records", si->records);
+        json_ku64(j, "bytes", si->bytes);
+        json_ku64(j, "blocks", si->blocks);
+        json_kbool(j, "stale", si->records == 0);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
 }
 
 int gate_write_json(FILE *out, const struct gate_report *g, const struct gate_rules *r)
 {
-    fprintf(out, "{\"kind\": \"gate\", \"version\": 1, \"status\": \"%s\", \"exitcode\": %d,\n"
-            " \"processes\": [\n", g->failed ? "fail" : "pass", g->failed ? r->exitcode : 0);
-    for (int i = 0; i < g->nprocs; i++) {
-        const struct gate_proc *p = &g->procs[i];
-        fprintf(out, "    {\"pid\": %u, \"exe\": ", p->last->meta.pid);
-        emit_json_str(out, p->last->exe);
-        fputs(", \"snapshot\": ", out);
-        emit_json_str(out, p->path);
-        fprintf(out, ", \"snapshots\": %d}%s\n", p->nseries, i + 1 < g->nprocs ? "," : "");
-    }
-    fputs(" ],\n \"checks\": [\n", out);
-    for (int i = 0; i < g->nchecks; i++) {
-        const struct gate_check *c = &g->checks[i];
-        fprintf(out, "    {\"rule\": \"%s\", \"process\": %d, \"status\": \"%s\", \"message\": ",
-                c->rule, c->proc, c->failed ? "fail" : c->skipped ? "skip" : "pass");
-        emit_json_str(out, c->msg);
-        fprintf(out, "}%s\n", i + 1 < g->nchecks ? "," : "");
-    }
-    fputs(" ],\n \"findings\": [\n", out);
-    for (int i = 0; i < g->nfindings; i++) {
-        json_finding(out, g, &g->findings[i]);
-        fputs(i + 1 < g->nfindings ? ",\n" : "\n", out);
-    }
-    fputs(" ]}\n", out);
+    struct json j;
+    json_init(&j, out);
+    json_obj_begin(&j);
+    json_kstr(&j, "kind", "gate");
+    json_ku64(&j, "version", GATE_JSON_VERSION);
+    json_kstr(&j, "status", g->failed ? "fail" : "pass");
+    json_ki64(&j, "exitcode", g->failed ? r->exitcode : 0);
+    json_procs(&j, g);
+    json_checks(&j, g);
+    json_key(&j, "findings");
+    json_arr_begin(&j);
+    for (int i = 0; i < g->nfindings; i++)
+        json_finding(&j, g, &g->findings[i]);
+    json_arr_end(&j);
+    json_supps(&j, g);
+    json_obj_end(&j);
+    json_finish(&j);
     return ferror(out) ? -1 : 0;
 }

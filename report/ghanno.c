@@ -6,18 +6,41 @@
  * The file is the finding's location relative to --source-root (so it must be
  * the repository root, where the workflow runs); a finding with no frame in
  * the source tree gets no file.  Suppressed findings, and those inside a
- * --site-limit budget, are not annotated.
+ * --site-limit budget, are not annotated.  A stale suppression (it matched
+ * no leak in any process) is a warning on its line of the suppression file:
+ *     ::warning file=.heapsnap-supp,line=3,title=heapsnap stale suppression::...
  */
 #include <stdio.h>
 
 #include "gate.h"
+#include "suppress.h"
+
+/* ::warning file=SUPP,line=N,title=heapsnap stale suppression::... for each
+ * suppression that matched no leak. */
+static void github_stale(FILE *out, const struct gate_report *g, const struct gate_rules *r)
+{
+    char rel[4200], line[8600];
+    size_t nstale, n = gate_nsupp(g, &nstale);
+    for (size_t i = 0; i < n; i++) {
+        const struct supp_info *si = supp_get(g->supp, i);
+        if (si->records)
+            continue;
+        const char *file = gate_relpath(r, si->file, rel, sizeof(rel));
+        fputs("::warning file=", out);
+        emit_gh_prop(out, file ? file : si->file);
+        fprintf(out, ",line=%d,title=heapsnap stale suppression::", si->line);
+        gate_supp_line(g, i, line, sizeof(line));
+        emit_gh_data(out, line);
+        fputs("\n", out);
+    }
+}
 
 int gate_write_github(FILE *out, const struct gate_report *g, const struct gate_rules *r)
 {
     char uri[4200], msg[8600], title[64];
     for (int i = 0; i < g->nfindings; i++) {
         const struct gate_finding *f = &g->findings[i];
-        if (!f->over || f->suppressed)
+        if (!f->over || f->supp >= 0)
             continue;
         int k = f->e ? gate_location(r, f->e, uri, sizeof(uri)) : -1;
         fputs("::error ", out);
@@ -36,5 +59,6 @@ int gate_write_github(FILE *out, const struct gate_report *g, const struct gate_
         emit_gh_data(out, msg);
         fputs("\n", out);
     }
+    github_stale(out, g, r);
     return ferror(out) ? -1 : 0;
 }

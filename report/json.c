@@ -1,6 +1,6 @@
 /*
- * json.c - a tiny streaming JSON writer for `leaks --format json` (and the
- * gate).  Why not a library: heapsnap only ever WRITES JSON, of a fixed
+ * json.c - a tiny streaming JSON writer for `leaks --format json` and the
+ * gate's JSON and SARIF.  Why not a library: heapsnap only ever WRITES JSON, of a fixed
  * shape, and needs exactly two things a library would bring - string
  * escaping and comma placement - which fit in this file; a dependency for
  * that would cost more (packaging, install-deps, API churn) than it saves.
@@ -160,6 +160,12 @@ void json_ku64(struct json *j, const char *key, uint64_t v)
 {
     json_key(j, key);
     json_u64(j, v);
+}
+
+void json_ki64(struct json *j, const char *key, int64_t v)
+{
+    json_key(j, key);
+    json_i64(j, v);
 }
 
 void json_kbool(struct json *j, const char *key, int v)

@@ -35,6 +35,7 @@ void json_null(struct json *j);
 /* key + value in one call, for objects. */
 void json_kstr(struct json *j, const char *key, const char *s);
 void json_ku64(struct json *j, const char *key, uint64_t v);
+void json_ki64(struct json *j, const char *key, int64_t v);
 void json_kbool(struct json *j, const char *key, int v);
 
 /* Ends the document with a newline. */

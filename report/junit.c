@@ -3,7 +3,8 @@
  * results: one <testcase> per check (one per rule and per process), with a
  * <failure> whose body lists the check's findings, or <skipped/>.  The
  * counts on <testsuites> and <testsuite> are the testcases, failures and
- * skips (errors are always 0: trouble is exit 2, not a report).
+ * skips (errors are always 0: trouble is exit 2, not a report).  Matched
+ * and stale suppressions are listed in the suite's <system-out>.
  */
 #include <stdio.h>
 
@@ -37,6 +38,23 @@ static void junit_case(FILE *out, const struct gate_report *g, const struct gate
     fputs("    </testcase>\n", out);
 }
 
+/* Which suppressions matched and which are stale, as the suite's output
+ * (they are not tests: a stale suppression does not fail the gate). */
+static void junit_supps(FILE *out, const struct gate_report *g)
+{
+    char line[8600];
+    size_t nstale, n = gate_nsupp(g, &nstale);
+    if (!n)
+        return;
+    fprintf(out, "    <system-out>suppressions: %zu matched, %zu stale\n", n - nstale, nstale);
+    for (size_t i = 0; i < n; i++) {
+        gate_supp_line(g, i, line, sizeof(line));
+        emit_xml_str(out, line);
+        fputs("\n", out);
+    }
+    fputs("</system-out>\n", out);
+}
+
 int gate_write_junit(FILE *out, const struct gate_report *g, const struct gate_rules *r)
 {
     int nfail = 0, nskip = 0;
@@ -52,6 +70,7 @@ int gate_write_junit(FILE *out, const struct gate_report *g, const struct gate_r
             "errors=\"0\" skipped=\"%d\">\n", g->nchecks, nfail, nskip);
     for (int i = 0; i < g->nchecks; i++)
         junit_case(out, g, &g->checks[i]);
+    junit_supps(out, g);
     fputs("  </testsuite>\n</testsuites>\n", out);
     return ferror(out) ? -1 : 0;
 }

@@ -468,8 +468,8 @@ int lr_finish(struct lr_set *ls)
         r->index = 0;
         if (!lr_kept(ls, r))
             continue;
-        r->supp = ls->o.supp ? supp_match(ls->o.supp, r->kind, r->frames, r->nframes, r->site)
-                             : -1;
+        r->supp = ls->o.supp && (!ls->o.supp_kinds || ls->o.supp_kinds & LR_KIND_BIT(r->kind))
+                      ? supp_match(ls->o.supp, r->kind, r->frames, r->nframes, r->site) : -1;
         struct lr_total *t = r->supp >= 0 ? &ls->suppressed : &ls->sum[r->kind];
         t->bytes += r->bytes;
         t->blocks += r->blocks;

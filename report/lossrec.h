@@ -84,6 +84,8 @@ struct lr_opts {
     const char *include[LR_MAX_FILTERS];
     const char *exclude[LR_MAX_FILTERS];
     struct supp_set *supp;     /* may be NULL */
+    unsigned supp_kinds;       /* kinds suppressions are matched against
+                                  (LR_KIND_BIT set; 0 = all kinds) */
 };
 
 struct lr_total {

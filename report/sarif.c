@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "json.h"
+#include "suppress.h"
 
 struct sarif_rule {
     const char *id, *name, *text;
@@ -60,6 +62,8 @@ static const char *under_root(const char *file, const char *root, char *buf, siz
         return NULL;
     while (!strncmp(file, "./", 2))
         file += 2;
+    if (!strncmp(file, "../", 3) || strstr(file, "/../")) /* not normalised: never trust it */
+        return NULL;
     if (file[0] != '/') {
         if (!getcwd(cwd, sizeof(cwd)))
             return NULL;
@@ -71,6 +75,13 @@ static const char *under_root(const char *file, const char *root, char *buf, siz
     if (strncmp(buf, root, rl) != 0 || buf[rl] != '/')
         return NULL;
     return buf + rl + 1;
+}
+
+const char *gate_relpath(const struct gate_rules *r, const char *file, char *buf, size_t n)
+{
+    char root[PATH_MAX];
+    source_root(r, root, sizeof(root));
+    return under_root(file, root, buf, n);
 }
 
 int gate_location(const struct gate_rules *r, const struct stat_entry *e, char *uri, size_t n)
@@ -107,49 +118,71 @@ static uint64_t fingerprint(const struct gate_finding *f)
     return h;
 }
 
-/* A URI reference: percent-encodes all but unreserved characters and '/'. */
-static void uri_encode(FILE *out, const char *s)
+/* A URI reference into buf: prefix, then s with all but unreserved
+ * characters and '/' percent-encoded. */
+static const char *uri_encode(char *buf, size_t n, const char *prefix, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    size_t k = (size_t)snprintf(buf, n, "%s", prefix);
+    for (const unsigned char *p = (const unsigned char *)s; *p && k + 4 < n; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             strchr("-._~/", *p))
-            fputc(*p, out);
+            buf[k++] = (char)*p;
         else
-            fprintf(out, "%%%02X", *p);
+            k += (size_t)snprintf(buf + k, n - k, "%%%02X", *p);
     }
+    buf[k < n ? k : n - 1] = '\0';
+    return buf;
 }
 
-static void sarif_phys(FILE *out, const char *uri, int base, int line)
+/* {"physicalLocation": ...} for uri (relative to SRCROOT when base). */
+static void sarif_location(struct json *j, const char *uri, int base, int line,
+                           const char *text, int id)
 {
-    fputs("\"physicalLocation\": {\"artifactLocation\": {\"uri\": \"", out);
-    if (!base && uri[0] == '/')
-        fputs("file://", out);
-    uri_encode(out, uri);
-    fprintf(out, "\"%s}", base ? ", \"uriBaseId\": \"SRCROOT\"" : "");
-    if (line > 0)
-        fprintf(out, ", \"region\": {\"startLine\": %d}", line);
-    fputs("}", out);
+    char enc[3 * 4200 + 16];
+    json_obj_begin(j);
+    if (id >= 0)
+        json_ki64(j, "id", id);
+    if (text) {
+        json_key(j, "message");
+        json_obj_begin(j);
+        json_kstr(j, "text", text);
+        json_obj_end(j);
+    }
+    json_key(j, "physicalLocation");
+    json_obj_begin(j);
+    json_key(j, "artifactLocation");
+    json_obj_begin(j);
+    json_kstr(j, "uri", uri_encode(enc, sizeof(enc), !base && uri[0] == '/' ? "file://" : "",
+                                   uri));
+    if (base)
+        json_kstr(j, "uriBaseId", "SRCROOT");
+    json_obj_end(j);
+    if (line > 0) {
+        json_key(j, "region");
+        json_obj_begin(j);
+        json_ki64(j, "startLine", line);
+        json_obj_end(j);
+    }
+    json_obj_end(j);
+    json_obj_end(j);
 }
 
-static void sarif_related(FILE *out, const struct gate_rules *r, const struct stat_entry *e,
-                          int skip)
+/* Every frame but skip (the result's location), innermost first. */
+static void sarif_related(struct json *j, const struct gate_rules *r,
+                          const struct stat_entry *e, int skip)
 {
-    char root[PATH_MAX], buf[PATH_MAX + 4200];
+    char buf[PATH_MAX + 4200];
     int id = 0;
-    source_root(r, root, sizeof(root));
-    fputs(", \"relatedLocations\": [", out);
+    json_key(j, "relatedLocations");
+    json_arr_begin(j);
     for (int i = 0; i < e->nframes; i++) {
         if (i == skip || e->frames[i].file[0] == '[' || !strcmp(e->frames[i].file, "??"))
             continue;
-        const char *rel = under_root(e->frames[i].file, root, buf, sizeof(buf));
-        fprintf(out, "%s\n        {\"id\": %d, \"message\": {\"text\": ", id ? "," : "", id);
-        emit_json_str(out, e->frames[i].func);
-        fputs("}, ", out);
-        sarif_phys(out, rel ? rel : e->frames[i].file, rel != NULL, e->frames[i].line);
-        fputs("}", out);
-        id++;
+        const char *rel = gate_relpath(r, e->frames[i].file, buf, sizeof(buf));
+        sarif_location(j, rel ? rel : e->frames[i].file, rel != NULL, e->frames[i].line,
+                       e->frames[i].func, id++);
     }
-    fputs("]", out);
+    json_arr_end(j);
 }
 
 static int rule_index(const char *id)
@@ -160,49 +193,153 @@ static int rule_index(const char *id)
     return 0;
 }
 
-static void sarif_result(FILE *out, const struct gate_report *g, const struct gate_rules *r,
-                         const struct gate_finding *f, int first)
+static void sarif_text(struct json *j, const char *key, const char *text)
 {
-    char uri[4200], msg[8600];
+    json_key(j, key);
+    json_obj_begin(j);
+    json_kstr(j, "text", text);
+    json_obj_end(j);
+}
+
+/* A suppressed finding stays a result, dismissed by the suppression that
+ * matched it (code scanning then shows it as suppressed, not as fixed). */
+static void sarif_suppression(struct json *j, const struct gate_report *g,
+                              const struct gate_finding *f)
+{
+    char why[4400];
+    const struct supp_info *si = supp_get(g->supp, (size_t)f->supp);
+    snprintf(why, sizeof(why), "heapsnap suppression %s (%s:%d)", si->name, si->file, si->line);
+    json_key(j, "suppressions");
+    json_arr_begin(j);
+    json_obj_begin(j);
+    json_kstr(j, "kind", "external");
+    json_kstr(j, "justification", why);
+    json_obj_end(j);
+    json_arr_end(j);
+}
+
+static void sarif_result(struct json *j, const struct gate_report *g, const struct gate_rules *r,
+                         const struct gate_finding *f)
+{
+    char uri[4200], msg[8600], fp[20];
     gate_message(g, f, msg, sizeof(msg));
-    fprintf(out, "%s\n      {\"ruleId\": \"%s\", \"ruleIndex\": %d, \"level\": \"error\", "
-            "\"message\": {\"text\": ", first ? "" : ",", f->rule, rule_index(f->rule));
-    emit_json_str(out, msg);
-    fputs("}", out);
+    json_obj_begin(j);
+    json_kstr(j, "ruleId", f->rule);
+    json_ki64(j, "ruleIndex", rule_index(f->rule));
+    json_kstr(j, "level", "error");
+    sarif_text(j, "message", msg);
     if (f->e) {
         int k = gate_location(r, f->e, uri, sizeof(uri));
-        fputs(",\n       \"locations\": [{", out);
-        sarif_phys(out, uri, k >= 0, f->e->frames[k >= 0 ? k : 0].line);
-        fputs("}]", out);
-        sarif_related(out, r, f->e, k >= 0 ? k : 0);
+        json_key(j, "locations");
+        json_arr_begin(j);
+        sarif_location(j, uri, k >= 0, f->e->frames[k >= 0 ? k : 0].line, NULL, -1);
+        json_arr_end(j);
+        sarif_related(j, r, f->e, k >= 0 ? k : 0);
     }
-    fprintf(out, ",\n       \"partialFingerprints\": {\"heapsnapStack/v1\": \"%016llx\"}",
-            (unsigned long long)fingerprint(f));
-    if (f->suppressed)
-        fputs(", \"suppressions\": [{\"kind\": \"external\"}]", out);
-    fputs("}", out);
+    snprintf(fp, sizeof(fp), "%016llx", (unsigned long long)fingerprint(f));
+    json_key(j, "partialFingerprints");
+    json_obj_begin(j);
+    json_kstr(j, "heapsnapStack/v1", fp);
+    json_obj_end(j);
+    if (f->supp >= 0)
+        sarif_suppression(j, g, f);
+    json_obj_end(j);
+}
+
+static void sarif_driver(struct json *j)
+{
+    json_key(j, "tool");
+    json_obj_begin(j);
+    json_key(j, "driver");
+    json_obj_begin(j);
+    json_kstr(j, "name", "heapsnap");
+    json_kstr(j, "version", "0.1.0");
+    json_key(j, "rules");
+    json_arr_begin(j);
+    for (size_t i = 0; i < NRULES; i++) {
+        json_obj_begin(j);
+        json_kstr(j, "id", sarif_rules[i].id);
+        json_kstr(j, "name", sarif_rules[i].name);
+        sarif_text(j, "shortDescription", sarif_rules[i].text);
+        json_key(j, "defaultConfiguration");
+        json_obj_begin(j);
+        json_kstr(j, "level", "error");
+        json_obj_end(j);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    json_obj_end(j);
+    json_obj_end(j);
+}
+
+/* One invocation; each stale suppression is a warning notification on its
+ * line of the suppression file. */
+static void sarif_invocation(struct json *j, const struct gate_report *g,
+                             const struct gate_rules *r)
+{
+    char rel[PATH_MAX + 4200], line[8600];
+    size_t nstale, n = gate_nsupp(g, &nstale);
+    json_key(j, "invocations");
+    json_arr_begin(j);
+    json_obj_begin(j);
+    json_kbool(j, "executionSuccessful", 1);
+    json_key(j, "toolExecutionNotifications");
+    json_arr_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        const struct supp_info *si = supp_get(g->supp, i);
+        if (si->records)
+            continue;
+        const char *file = gate_relpath(r, si->file, rel, sizeof(rel));
+        gate_supp_line(g, i, line, sizeof(line));
+        json_obj_begin(j);
+        json_kstr(j, "level", "warning");
+        sarif_text(j, "message", line);
+        json_key(j, "descriptor");
+        json_obj_begin(j);
+        json_kstr(j, "id", "stale-suppression");
+        json_obj_end(j);
+        json_key(j, "locations");
+        json_arr_begin(j);
+        sarif_location(j, file ? file : si->file, file != NULL, si->line, NULL, -1);
+        json_arr_end(j);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    json_obj_end(j);
+    json_arr_end(j);
 }
 
 int gate_write_sarif(FILE *out, const struct gate_report *g, const struct gate_rules *r)
 {
-    char root[PATH_MAX];
-    int first = 1;
+    char root[PATH_MAX], enc[3 * PATH_MAX + 16], slash[PATH_MAX + 2];
+    struct json j;
     source_root(r, root, sizeof(root));
-    fputs("{\"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\", "
-          "\"version\": \"2.1.0\",\n \"runs\": [{\n  \"tool\": {\"driver\": {\"name\": "
-          "\"heapsnap\", \"version\": \"0.1.0\", \"rules\": [", out);
-    for (size_t i = 0; i < NRULES; i++)
-        fprintf(out, "%s\n    {\"id\": \"%s\", \"name\": \"%s\", \"shortDescription\": "
-                "{\"text\": \"%s\"}, \"defaultConfiguration\": {\"level\": \"error\"}}",
-                i ? "," : "", sarif_rules[i].id, sarif_rules[i].name, sarif_rules[i].text);
-    fputs("]}},\n  \"originalUriBaseIds\": {\"SRCROOT\": {\"uri\": \"file://", out);
-    uri_encode(out, root);
-    fputs("/\"}},\n  \"results\": [", out);
+    snprintf(slash, sizeof(slash), "%s/", root);
+    json_init(&j, out);
+    json_obj_begin(&j);
+    json_kstr(&j, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+    json_kstr(&j, "version", "2.1.0");
+    json_key(&j, "runs");
+    json_arr_begin(&j);
+    json_obj_begin(&j);
+    sarif_driver(&j);
+    sarif_invocation(&j, g, r);
+    json_key(&j, "originalUriBaseIds");
+    json_obj_begin(&j);
+    json_key(&j, "SRCROOT");
+    json_obj_begin(&j);
+    json_kstr(&j, "uri", uri_encode(enc, sizeof(enc), "file://", slash));
+    json_obj_end(&j);
+    json_obj_end(&j);
+    json_key(&j, "results");
+    json_arr_begin(&j);
     for (int i = 0; i < g->nfindings; i++)
-        if (g->findings[i].over || g->findings[i].suppressed) {
-            sarif_result(out, g, r, &g->findings[i], first);
-            first = 0;
-        }
-    fputs("]\n }]\n}\n", out);
+        if (g->findings[i].over || g->findings[i].supp >= 0)
+            sarif_result(&j, g, r, &g->findings[i]);
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_finish(&j);
     return ferror(out) ? -1 : 0;
 }

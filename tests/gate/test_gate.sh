@@ -66,18 +66,23 @@ cat >"$T/gh.want" <<'W'
 ::error file=tests/gate/cache.c,line=23,title=heapsnap trend::live bytes at tests/gate/cache.c:23 grew by 40000 to 50000 (across the series) in cache[PID]
 W
 t_golden github_annotations_exact "$T/gh.want" "$T/gh.txt"
-if BUILD=$BUILD scripts/install-deps.sh npm >"$T/npm.log" 2>&1; then
-  npmdir=$BUILD/npm/node_modules
-  cp "$T/g.sarif" "$T/g.sarif.json"
+# sarif_check NAME FILE: FILE validates against the SARIF 2.1.0 schema (ajv, from npm)
+sarif_ok=0
+if BUILD=$BUILD scripts/install-deps.sh npm >"$T/npm.log" 2>&1; then sarif_ok=1; fi
+npmdir=$BUILD/npm/node_modules
+sarif_check() {
+  if [ $sarif_ok = 0 ]; then t_fail "$1" "the npm validator could not be installed: $(tail -c 300 "$T/npm.log")"; return; fi
+  cp "$2" "$T/$1.json"
   if "$npmdir/.bin/ajv" validate --spec=draft2020 --strict=false -c ajv-formats \
-       -s "$npmdir/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" -d "$T/g.sarif.json" >"$T/ajv.out" 2>&1
-  then t_pass sarif_validates; else t_fail sarif_validates "$(head -c 400 "$T/ajv.out")"; fi
+       -s "$npmdir/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" -d "$T/$1.json" >"$T/ajv.out" 2>&1
+  then t_pass "$1"; else t_fail "$1" "$(head -c 400 "$T/ajv.out")"; fi
+}
+sarif_check sarif_validates "$T/g.sarif"
+if [ $sarif_ok = 1 ]; then
   # the validator can fail: a result without a message is rejected
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["runs"][0]["results"][0]["message"]; json.dump(d,open(sys.argv[2],"w"))' "$T/g.sarif.json" "$T/bad.json"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["runs"][0]["results"][0]["message"]; json.dump(d,open(sys.argv[2],"w"))' "$T/g.sarif" "$T/bad.json"
   t_status sarif_validator_rejects_bad 1 "$npmdir/.bin/ajv" validate --spec=draft2020 --strict=false -c ajv-formats \
        -s "$npmdir/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" -d "$T/bad.json"
-else
-  t_fail sarif_validates "the npm validator could not be installed: $(tail -c 300 "$T/npm.log")"
 fi
 # the fingerprint is the same for a second run of the program (new addresses)
 (cd "$T" && mkdir -p r2 && LD_PRELOAD=$SHIM ./cache "$T/r2/c.%d.hsnap")
@@ -125,3 +130,77 @@ t_status leak_fail_on_indirect_passes 0 "$HEAPSNAP" gate --fail-on indirect "$T/
 t_status leak_site_limit_passes 0 "$HEAPSNAP" gate --site-limit 'lose=100' "$T/leaky.hsnap"
 t_status leak_site_limit_small_fails 1 "$HEAPSNAP" gate --site-limit 'tests/gate/leaky.c:10=50' "$T/leaky.hsnap"
 t_status leak_explicit_without_model_exit_2 2 "$HEAPSNAP" gate --fail-on direct "$T/c.4.hsnap"
+
+# --- suppressions: both syntaxes, one set for every process, matched and stale in every format ---
+# twoleaks: keep_cache leaks 2 x 64 bytes (line 13), lose_name 100 bytes (line 21); two processes
+gcc $flags tests/gate/twoleaks.c -o "$T/two" || t_fail twoleaks_build gcc
+for i in 1 2; do "$HEAPSNAP" run --leaks -o "$T/two$i.hsnap" -- "$T/two" >/dev/null 2>&1; done
+printf '# lsan\nleak:lose_name\nleak:never_called\n' >"$T/s1.supp"
+printf '{\n   cache\n   Memcheck:Leak\n   match-leak-kinds: definite\n   fun:keep_cache\n   ...\n}\n{\n   stale_block\n   Memcheck:Leak\n   fun:no_such_function\n}\n' >"$T/s2.supp"
+two="$T/two1.hsnap $T/two2.hsnap"
+t_status supp_none_fails 1 "$HEAPSNAP" gate $two
+t_status supp_lsan_only_fails 1 "$HEAPSNAP" gate --suppressions "$T/s1.supp" $two
+t_status supp_valgrind_only_fails 1 "$HEAPSNAP" gate --suppressions "$T/s2.supp" $two
+"$HEAPSNAP" gate --suppressions "$T/s1.supp" --suppressions "$T/s2.supp" $two \
+  --format text -o "$T/sp.txt" --format json -o "$T/sp.json" --format junit -o "$T/sp.xml" \
+  --format sarif -o "$T/sp.sarif" --format github -o "$T/sp.gh"
+rc=$?; [ $rc = 0 ] && t_pass supp_both_syntaxes_pass || t_fail supp_both_syntaxes_pass "exit $rc"
+sed -n '/^SUPPRESSIONS/,$p' "$T/sp.txt" | sed "s|$T|T|g" >"$T/sp.got"
+cat >"$T/sp.want" <<'W'
+SUPPRESSIONS: 2 matched, 2 stale
+   matched: leak:lose_name (T/s1.supp:2): 2 records, 200 bytes in 2 blocks
+   stale: leak:never_called (T/s1.supp:3): matched no leak
+   matched: cache (T/s2.supp:1): 2 records, 256 bytes in 4 blocks
+   stale: stale_block (T/s2.supp:8): matched no leak
+W
+t_golden supp_text_matched_and_stale "$T/sp.want" "$T/sp.got"
+if [ "$(grep -c 'suppressed by ' "$T/sp.txt")" = 4 ]; then t_pass supp_text_marks_findings
+else t_fail supp_text_marks_findings "$(head -c 300 "$T/sp.txt")"; fi
+if python3 - "$T/sp.json" 2>"$T/py.err" <<'P'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["status"] == "pass" and d["version"] == 2, d["status"]
+s = {x["name"]: (x["syntax"], x["records"], x["bytes"], x["stale"]) for x in d["suppressions"]}
+assert s == {"leak:lose_name": ("lsan", 2, 200, False), "leak:never_called": ("lsan", 0, 0, True),
+             "cache": ("valgrind", 2, 256, False), "stale_block": ("valgrind", 0, 0, True)}, s
+f = sorted((x["site"], x["suppression"], x["counted"]) for x in d["findings"])
+assert f == [("tests/gate/twoleaks.c:13", "cache", False)] * 2 + \
+           [("tests/gate/twoleaks.c:21", "leak:lose_name", False)] * 2, f
+P
+then t_pass supp_json; else t_fail supp_json "$(tail -c 300 "$T/py.err")"; fi
+if xmllint --noout "$T/sp.xml" 2>"$T/x.err" \
+   && xmllint --xpath 'string(//testsuite/system-out)' "$T/sp.xml" | grep -q '^stale: leak:never_called' \
+   && [ "$(xmllint --xpath 'count(//testcase)' "$T/sp.xml")" = 2 ]
+then t_pass supp_junit_system_out; else t_fail supp_junit_system_out "$(head -c 300 "$T/x.err")"; fi
+sed "s|$T|T|g" "$T/sp.gh" >"$T/spgh.got"
+cat >"$T/spgh.want" <<'W'
+::warning file=T/s1.supp,line=3,title=heapsnap stale suppression::stale: leak:never_called (T/s1.supp:3): matched no leak
+::warning file=T/s2.supp,line=8,title=heapsnap stale suppression::stale: stale_block (T/s2.supp:8): matched no leak
+W
+t_golden supp_github_stale_warnings "$T/spgh.want" "$T/spgh.got"
+if python3 - "$T/sp.sarif" 2>"$T/py.err" <<'P'
+import json, sys
+run = json.load(open(sys.argv[1]))["runs"][0]
+res = run["results"]
+assert len(res) == 4 and all(r["suppressions"][0]["kind"] == "external" for r in res), res
+assert {r["suppressions"][0]["justification"].split(" (")[0] for r in res} == \
+       {"heapsnap suppression cache", "heapsnap suppression leak:lose_name"}
+n = run["invocations"][0]["toolExecutionNotifications"]
+assert sorted(x["message"]["text"].split(" (")[0] for x in n) == \
+       ["stale: leak:never_called", "stale: stale_block"], n
+# only frames really below the source root are SRCROOT-relative (no "../" escapes)
+for r in res:
+    for l in r["locations"] + r["relatedLocations"]:
+        a = l["physicalLocation"]["artifactLocation"]
+        assert not (a.get("uriBaseId") and a["uri"].startswith("..")), a
+P
+then t_pass supp_sarif_suppressions_and_stale; else t_fail supp_sarif_suppressions_and_stale "$(tail -c 300 "$T/py.err")"; fi
+sarif_check supp_sarif_validates "$T/sp.sarif"
+# the rules file's suppressions list works the same way
+mkdir -p "$T/srepo"
+printf 'suppressions = ["%s", "%s"]\n' "$T/s1.supp" "$T/s2.supp" >"$T/srepo/.heapsnap.toml"
+(cd "$T/srepo" && "$HEAPSNAP" gate $two >"$T/srf.out" 2>&1); rc=$?
+[ $rc = 0 ] && grep -q 'stale: stale_block' "$T/srf.out" && t_pass supp_rules_file || t_fail supp_rules_file "exit $rc: $(head -c 300 "$T/srf.out")"
+printf 'leak:ok\nbogus line\n' >"$T/bad.supp"
+"$HEAPSNAP" gate --suppressions "$T/bad.supp" $two >/dev/null 2>"$T/bs.err"; rc=$?
+[ $rc = 2 ] && grep -q "^heapsnap: $T/bad.supp:2: " "$T/bs.err" && t_pass supp_bad_file_exit_2 || t_fail supp_bad_file_exit_2 "exit $rc: $(cat "$T/bs.err")"

@@ -1,0 +1,285 @@
+/*
+ * gateleaks.c - the gate's leak check: for each process, the loss records
+ * of its last snapshot (report/lossrec.c, the same records `heapsnap leaks`
+ * prints), one finding per (leak kind, stack from the allocation site out),
+ * minus suppressed records and minus what --site-limit budgets allow.
+ *
+ * Why loss records and not raw BLOCKS classes: suppressions are matched on a
+ * record's whole symbolized stack (wrappers included, Valgrind's fun:/obj:/
+ * src: frames and `...`), and the gate must agree with `leaks
+ * --suppressions` on what a suppression hides.  One suppression set serves
+ * every process, so a suppression's matched counts are summed over the
+ * suite, and "stale" (records == 0) means it matched no leak anywhere.
+ * Suppressions are matched against the leaked kinds only (direct, indirect,
+ * cycle, possible): a Valgrind block without match-leak-kinds that only
+ * covers still-reachable memory is stale, as it would be under Valgrind.
+ *
+ * A record's own bytes and blocks are what a finding counts (its indirect
+ * bytes are the indirect records' own, counted under --fail-on indirect), so
+ * the per-kind sums equal the LEAKS totals.  Cycle blocks owned by another
+ * leak form a record of their own in lossrec; here they are folded into the
+ * cycle finding of the same stack, so one stack is one finding.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <fnmatch.h>
+
+#include "gate.h"
+#include "lossrec.h"
+#include "suppress.h"
+
+/* The kinds the gate fails on, in report order, with their rule ids. */
+static const struct {
+    int cls;           /* enum hsnap_class bit of gate_rules.fail_on */
+    enum lr_kind kind;
+    const char *rule;
+} leak_rules[] = {
+    {HSNAP_CLASS_POSSIBLE, LR_POSSIBLE, "leak-possible"},
+    {HSNAP_CLASS_DIRECT, LR_DIRECT, "leak-direct"},
+    {HSNAP_CLASS_INDIRECT, LR_INDIRECT, "leak-indirect"},
+    {HSNAP_CLASS_CYCLE, LR_CYCLE, "leak-cycle"},
+};
+
+#define NLEAK_RULES (sizeof(leak_rules) / sizeof(leak_rules[0]))
+#define LEAKED_KINDS (LR_KINDS_ALL & ~LR_KIND_BIT(LR_REACHABLE))
+
+struct gate_leaks {
+    const struct gate_rules *r;
+    struct supp_set *supp;      /* NULL without --suppressions */
+    struct lr_set **sets;       /* one per process checked (records live here) */
+    int nsets;
+    struct stat_entry **ents;   /* findings' stacks (frames point into sets) */
+    int nents;
+};
+
+/* One finding in the making: a stack's records of one kind, merged. */
+struct leak_item {
+    struct stat_entry *e;
+    int supp;
+};
+
+struct gate_leaks *gleaks_new(const struct gate_rules *r, char *err, size_t errlen)
+{
+    struct gate_leaks *gl = calloc(1, sizeof(*gl));
+    if (!gl || (r->nsupp && !(gl->supp = supp_new()))) {
+        free(gl);
+        snprintf(err, errlen, "gate: out of memory");
+        return NULL;
+    }
+    gl->r = r;
+    for (int i = 0; i < r->nsupp; i++)
+        if (supp_load(gl->supp, r->supp[i], err, errlen) < 0) {
+            gleaks_free(gl);
+            return NULL;
+        }
+    return gl;
+}
+
+void gleaks_free(struct gate_leaks *gl)
+{
+    if (!gl)
+        return;
+    for (int i = 0; i < gl->nents; i++) {
+        free(gl->ents[i]->frames);
+        free(gl->ents[i]);
+    }
+    for (int i = 0; i < gl->nsets; i++)
+        lr_free(gl->sets[i]);
+    free(gl->ents);
+    free(gl->sets);
+    supp_free(gl->supp);
+    free(gl);
+}
+
+const struct supp_set *gleaks_supp(const struct gate_leaks *gl) { return gl->supp; }
+
+/* A stat_entry over r's frames from the allocation site outward (the shape
+ * every writer prints); its strings belong to the record's lr_set. */
+static struct stat_entry *entry_of(struct gate_leaks *gl, const struct lr_record *r)
+{
+    static char unknown[] = "??";
+    int n = r->nframes - r->site;
+    struct stat_entry *e = calloc(1, sizeof(*e));
+    struct stat_entry **v = realloc(gl->ents, (gl->nents + 1) * sizeof(*v));
+    if (v)
+        gl->ents = v;
+    if (!e || !v || !(e->frames = calloc(n > 0 ? n : 1, sizeof(*e->frames)))) {
+        free(e);
+        return NULL;
+    }
+    gl->ents[gl->nents++] = e;
+    e->id = r->id + 2; /* kind and owned flag stripped: the stack alone */
+    e->nframes = n > 0 ? n : 1;
+    for (int i = 0; i < n; i++) {
+        e->frames[i].file = (char *)r->frames[r->site + i].file;
+        e->frames[i].func = (char *)r->frames[r->site + i].func;
+        e->frames[i].line = r->frames[r->site + i].line;
+    }
+    if (n <= 0)
+        e->frames[0].file = e->frames[0].func = unknown;
+    return e;
+}
+
+static int cmp_stack(const void *pa, const void *pb)
+{
+    const struct lr_record *a = *(void *const *)pa, *b = *(void *const *)pb;
+    return strcmp(a->id + 2, b->id + 2);
+}
+
+/* Biggest first, then the stack: the order findings are reported in. */
+static int cmp_item(const void *pa, const void *pb)
+{
+    const struct leak_item *a = pa, *b = pb;
+    if (a->e->size != b->e->size)
+        return a->e->size > b->e->size ? -1 : 1;
+    if (a->e->count != b->e->count)
+        return a->e->count > b->e->count ? -1 : 1;
+    return strcmp(a->e->id, b->e->id);
+}
+
+/* The records of one kind, merged per stack, biggest first; *n of them. */
+static struct leak_item *kind_items(struct gate_leaks *gl, const struct lr_set *ls,
+                                    enum lr_kind kind, size_t *n)
+{
+    size_t nrec = 0, k = 0;
+    struct lr_record *r, *tmp, *all = lr_all(ls);
+    HASH_ITER(hh, all, r, tmp)
+        nrec += r->kind == kind;
+    struct lr_record **v = malloc((nrec + 1) * sizeof(*v));
+    struct leak_item *it = calloc(nrec + 1, sizeof(*it));
+    if (!v || !it)
+        goto oom;
+    HASH_ITER(hh, all, r, tmp)
+        if (r->kind == kind)
+            v[k++] = r;
+    qsort(v, nrec, sizeof(*v), cmp_stack);
+    for (size_t i = 0; i < nrec; i++) {
+        if (*n == 0 || cmp_stack(&v[i], &v[i - 1])) {
+            if (!(it[*n].e = entry_of(gl, v[i])))
+                goto oom;
+            it[(*n)++].supp = v[i]->supp;
+        }
+        it[*n - 1].e->size += (int64_t)v[i]->bytes;
+        it[*n - 1].e->count += (int64_t)v[i]->blocks;
+    }
+    free(v);
+    qsort(it, *n, sizeof(*it), cmp_item);
+    return it;
+oom:
+    free(v);
+    free(it);
+    return NULL;
+}
+
+/* The budget index of a site-limit whose pattern matches the site, or -1. */
+static int site_budget(const struct gate_rules *r, const struct stat_entry *e)
+{
+    char key[4200];
+    const struct stat_frame *f = &e->frames[0];
+    snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
+    for (int i = 0; i < r->nsites; i++)
+        if (!fnmatch(r->site_pat[i], key, 0) || !fnmatch(r->site_pat[i], f->file, 0) ||
+            !fnmatch(r->site_pat[i], f->func, 0))
+            return i;
+    return -1;
+}
+
+struct leak_sums {
+    int64_t bytes, blocks;            /* counted against the limits */
+    int64_t site_used[GATE_MAX_SITES];
+};
+
+/* Findings for one kind of one process; adds what counts to sums. */
+static int leak_kind(struct gate_leaks *gl, struct gate_report *g, int proc, size_t rule,
+                     const struct lr_set *ls, struct leak_sums *sums)
+{
+    size_t n = 0;
+    struct leak_item *it = kind_items(gl, ls, leak_rules[rule].kind, &n);
+    if (!it)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct gate_finding *f = gate_finding_add(g, leak_rules[rule].rule, proc, it[i].e);
+        if (!f) {
+            free(it);
+            return -1;
+        }
+        f->bytes = it[i].e->size;
+        f->blocks = it[i].e->count;
+        f->supp = it[i].supp;
+        int b = f->supp >= 0 ? -1 : site_budget(gl->r, it[i].e);
+        if (f->supp >= 0 || (b >= 0 && sums->site_used[b] + f->bytes <= gl->r->site_max[b])) {
+            if (b >= 0)
+                sums->site_used[b] += f->bytes;
+            continue;
+        }
+        sums->bytes += f->bytes;
+        sums->blocks += f->blocks;
+        f->over = 1;
+    }
+    free(it);
+    return 0;
+}
+
+/* The loss records of snapshot s, suppressions applied. */
+static struct lr_set *leak_records(struct gate_leaks *gl, const struct snap *s,
+                                   const char *path, char *err, size_t errlen)
+{
+    struct lr_opts o = {.kinds = LEAKED_KINDS, .supp = gl->supp, .supp_kinds = LEAKED_KINDS};
+    struct lr_set **v = realloc(gl->sets, (gl->nsets + 1) * sizeof(*v));
+    struct lr_set *ls = v ? lr_new(&o) : NULL;
+    if (v)
+        gl->sets = v;
+    if (!ls)
+        return NULL;
+    gl->sets[gl->nsets++] = ls;
+    if (lr_add_snap(ls, s, path, err, errlen) < 0 || lr_finish(ls) < 0)
+        return NULL;
+    return ls;
+}
+
+static void leak_message(struct gate_check *c, const struct gate_rules *r,
+                         const struct leak_sums *sums)
+{
+    int64_t mb = r->max_bytes, mk = r->max_blocks;
+    if (mb < 0 && mk < 0)
+        mb = mk = 0;
+    c->failed = (mb >= 0 && sums->bytes > mb) || (mk >= 0 && sums->blocks > mk);
+    snprintf(c->msg, sizeof(c->msg), "%lld bytes in %lld blocks leaked (allowed: %s%lld bytes, "
+             "%s%lld blocks)", (long long)sums->bytes, (long long)sums->blocks,
+             mb < 0 ? "any " : "", (long long)(mb < 0 ? 0 : mb), mk < 0 ? "any " : "",
+             (long long)(mk < 0 ? 0 : mk));
+}
+
+int gleaks_check(struct gate_leaks *gl, struct gate_report *g, int proc, char *err,
+                 size_t errlen)
+{
+    const struct gate_rules *r = gl->r;
+    const struct gate_proc *p = &g->procs[proc];
+    struct gate_check *c = gate_check_add(g, "leaks", proc);
+    struct leak_sums sums;
+    if (!c)
+        return -1;
+    memset(&sums, 0, sizeof(sums));
+    if (!r->fail_on) {
+        c->skipped = 1;
+        snprintf(c->msg, sizeof(c->msg), "--fail-on none");
+        return 0;
+    }
+    if (!p->last->lk.present || !p->last->has_blocks) {
+        c->skipped = 1;
+        snprintf(c->msg, sizeof(c->msg), "no leak classes in %s (run with HEAPSNAP_LEAKS=1 "
+                 "or heapsnap run --gate)", p->path);
+        if (!r->fail_on_set)
+            return 0;
+        snprintf(err, errlen, "%s", c->msg);
+        return -2;
+    }
+    const struct lr_set *ls = leak_records(gl, p->last, p->path, err, errlen);
+    if (!ls)
+        return -1;
+    for (size_t i = 0; i < NLEAK_RULES; i++)
+        if ((r->fail_on & (1u << leak_rules[i].cls)) && leak_kind(gl, g, proc, i, ls, &sums) < 0)
+            return -1;
+    leak_message(c, r, &sums);
+    return 0;
+}
