@@ -1,34 +1,15 @@
 /*
- * emit.c - escaping for the gate's output formats.  Each writer prints its
- * own structure with fprintf; the one thing they must all get exactly right
- * is how a string (a path, a function name, a message) is quoted, so that
- * lives here once: JSON string bodies (RFC 8259), XML attribute/text bodies,
- * and GitHub workflow-command data and properties (the runner's toolkit
- * escapes %, CR and LF in data, and also ':' and ',' in properties).
+ * emit.c - escaping for the gate's non-JSON output formats (JSON and SARIF
+ * go through report/json.c, the one JSON writer).  The JUnit and GitHub
+ * writers print their structure with fprintf; the one thing they must get
+ * exactly right is how a string (a path, a function name, a message) is
+ * quoted, so that lives here once: XML attribute/text bodies, and GitHub
+ * workflow-command data and properties (the runner's toolkit escapes %, CR
+ * and LF in data, and also ':' and ',' in properties).
  */
 #include <stdio.h>
 
 #include "gate.h"
-
-void emit_json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
 
 void emit_xml_str(FILE *out, const char *s)
 {

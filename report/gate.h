@@ -2,7 +2,8 @@
  * gate.h - the CI gate: its rules (report/rules.c), what it found
  * (report/gate.c, and the leak check in report/gateleaks.c) and the writers
  * of each output format (gateout.c: text and JSON, junit.c, sarif.c,
- * ghanno.c), with the escaping they share (emit.c).
+ * ghanno.c); JSON and SARIF are written with report/json.c, JUnit and GitHub
+ * with the escapes of emit.c.
  *
  * The gate evaluates CHECKS (one per rule and per process: a JUnit testcase
  * each) and records FINDINGS (one per offending call site: a SARIF result, a
@@ -150,8 +151,7 @@ void gate_supp_line(const struct gate_report *g, size_t i, char *buf, size_t n);
 /* Suppressions loaded (0 without --suppressions), and how many are stale. */
 size_t gate_nsupp(const struct gate_report *g, size_t *nstale);
 
-/* emit.c: escapes for the output formats. */
-void emit_json_str(FILE *out, const char *s);
+/* emit.c: escapes for JUnit and GitHub (JSON and SARIF use report/json.c). */
 void emit_xml_str(FILE *out, const char *s);
 /* GitHub workflow commands: data escapes %, CR, LF; properties also : and , */
 void emit_gh_data(FILE *out, const char *s);

@@ -5,7 +5,8 @@
  *
  * JSON is written with report/json.c (the writer `leaks --format json`
  * uses) and documented in docs/json.md ("heapsnap gate --format json"):
- *   {"kind": "gate", "version": 2, "status": "pass"|"fail", "exitcode": N,
+ *   {"schema": "heapsnap-gate", "kind": "gate", "version": 2,
+ *    "status": "pass"|"fail", "exitcode": N,
  *    "processes": [{"pid", "exe", "snapshot", "snapshots"}],
  *    "checks": [{"rule", "process", "status": "pass"|"fail"|"skip", "message"}],
  *    "findings": [{"rule", "process", "site", "bytes", "blocks", "delta",
@@ -178,33 +179,12 @@ static void json_checks(struct json *j, const struct gate_report *g)
     json_arr_end(j);
 }
 
-/* The same objects as `leaks --format json` (docs/json.md). */
-static void json_supps(struct json *j, const struct gate_report *g)
-{
-    size_t nstale, n = gate_nsupp(g, &nstale);
-    json_key(j, "suppressions");
-    json_arr_begin(j);
-    for (size_t i = 0; i < n; i++) {
-        const struct supp_info *si = supp_get(g->supp, i);
-        json_obj_begin(j);
-        json_kstr(j, "name", si->name);
-        json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
-        json_kstr(j, "file", si->file);
-        json_ku64(j, "line", (uint64_t)si->line);
-        json_ku64(j, "records", si->records);
-        json_ku64(j, "bytes", si->bytes);
-        json_ku64(j, "blocks", si->blocks);
-        json_kbool(j, "stale", si->records == 0);
-        json_obj_end(j);
-    }
-    json_arr_end(j);
-}
-
 int gate_write_json(FILE *out, const struct gate_report *g, const struct gate_rules *r)
 {
     struct json j;
     json_init(&j, out);
     json_obj_begin(&j);
+    json_kstr(&j, "schema", "heapsnap-gate");
     json_kstr(&j, "kind", "gate");
     json_ku64(&j, "version", GATE_JSON_VERSION);
     json_kstr(&j, "status", g->failed ? "fail" : "pass");
@@ -216,7 +196,7 @@ int gate_write_json(FILE *out, const struct gate_report *g, const struct gate_ru
     for (int i = 0; i < g->nfindings; i++)
         json_finding(&j, g, &g->findings[i]);
     json_arr_end(&j);
-    json_supps(&j, g);
+    supp_json(&j, g->supp);
     json_obj_end(&j);
     json_finish(&j);
     return ferror(out) ? -1 : 0;

@@ -323,26 +323,6 @@ static void json_total(struct json *j, const char *key, const struct lr_total *t
     json_obj_end(j);
 }
 
-static void json_supps(struct json *j, const struct supp_set *ss)
-{
-    json_key(j, "suppressions");
-    json_arr_begin(j);
-    for (size_t i = 0; ss && i < supp_count(ss); i++) {
-        const struct supp_info *si = supp_get(ss, i);
-        json_obj_begin(j);
-        json_kstr(j, "name", si->name);
-        json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
-        json_kstr(j, "file", si->file);
-        json_ku64(j, "line", (uint64_t)si->line);
-        json_ku64(j, "records", si->records);
-        json_ku64(j, "bytes", si->bytes);
-        json_ku64(j, "blocks", si->blocks);
-        json_kbool(j, "stale", si->records == 0);
-        json_obj_end(j);
-    }
-    json_arr_end(j);
-}
-
 static void json_snaps(struct json *j, const struct snap *snaps, char **paths, int n)
 {
     json_key(j, "snapshots");
@@ -384,7 +364,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lr_set *ls,
         json_total(&j, keys[k], &sum[k]);
     json_total(&j, "suppressed", &supp);
     json_obj_end(&j);
-    json_supps(&j, o->lr.supp);
+    supp_json(&j, o->lr.supp);
     json_obj_end(&j);
     json_finish(&j);
 }

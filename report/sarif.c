@@ -13,8 +13,11 @@
  *                    frame's (file basename, line, function): symbolized
  *                    frames, never addresses, so it is the same across runs,
  *                    address-space randomisation and checkout directories
- * Suppressed findings are kept, with an external suppression, so that code
- * scanning shows them as dismissed instead of fixed.
+ * Suppressed findings are kept, with an external suppression whose
+ * justification names the suppression, so that code scanning shows them as
+ * dismissed instead of fixed.  Stale suppressions are warnings in
+ * invocations[0].toolExecutionNotifications, located on their line of the
+ * suppression file.  Written with report/json.c.
  */
 #include <limits.h>
 #include <stdint.h>

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "suppress.h"
 
 #define SUPP_MAX_PATS 64 /* frame lines per Valgrind block */
@@ -483,4 +484,24 @@ void supp_gen(FILE *out, int valgrind, const struct lr_record *r)
     for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
         fprintf(out, "   fun:%s\n", r->frames[i].func);
     fprintf(out, "}\n");
+}
+
+void supp_json(struct json *j, const struct supp_set *ss)
+{
+    json_key(j, "suppressions");
+    json_arr_begin(j);
+    for (size_t i = 0; ss && i < supp_count(ss); i++) {
+        const struct supp_info *si = supp_get(ss, i);
+        json_obj_begin(j);
+        json_kstr(j, "name", si->name);
+        json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
+        json_kstr(j, "file", si->file);
+        json_ku64(j, "line", (uint64_t)si->line);
+        json_ku64(j, "records", si->records);
+        json_ku64(j, "bytes", si->bytes);
+        json_ku64(j, "blocks", si->blocks);
+        json_kbool(j, "stale", si->records == 0);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
 }

@@ -48,6 +48,12 @@ void supp_charge(struct supp_set *ss, int i, uint64_t bytes, uint64_t blocks);
 size_t supp_count(const struct supp_set *ss);
 const struct supp_info *supp_get(const struct supp_set *ss, size_t i);
 
+struct json;
+/* Writes "suppressions": [{name, syntax, file, line, records, bytes, blocks,
+ * stale}] (docs/json.md) into the open object of j; an empty array when ss
+ * is NULL.  Shared by `leaks --format json` and the gate's JSON. */
+void supp_json(struct json *j, const struct supp_set *ss);
+
 /* Prints a suppression that matches r: "leak:FUNC" (lsan) or a Valgrind
  * block (valgrind), preceded by a '#' comment naming the record. */
 void supp_gen(FILE *out, int valgrind, const struct lr_record *r);
