@@ -17,8 +17,13 @@
  *
  * BLOCKS are kept when every input has them: block addresses get the input's
  * index in bits 48..63 (user addresses fit in 47 bits), which keeps them
- * unique and sorted.  LEAKS are kept when every input has them: totals are
- * summed, records and cycle members are renumbered.  Epochs of different
+ * unique and sorted (so a merged file with blocks is not merged again: its
+ * tags would collide).  LEAKS are kept when every input has them: totals are
+ * summed, records and cycle members are renumbered.  RETAINERS are kept
+ * with LEAKS when every input has them: target and source traces are mapped
+ * to the merged ids, and items that become equal (the same site pair in two
+ * processes) are summed, so `leaks --why` and `top --retainers` read the
+ * merged file like one process's.  Epochs of different
  * processes are unrelated, so `trend` over merged files means little.  META:
  * pid 0, sums of the byte and count fields, the earliest start, the latest
  * time, the highest depth and epoch.  TIMELINE is dropped.
@@ -53,6 +58,8 @@ struct merge {
     uint32_t cap;
     struct hsnap_block *blocks;
     uint8_t *leaks;
+    struct hsnap_retainer *rets;  /* out.retainers, sorted and unique at the end */
+    uint32_t nrets;
 };
 
 static void merge_usage(void)
@@ -184,6 +191,13 @@ static void stat_add(struct hsnap_stat *a, const struct hsnap_stat *b)
 
 /* --- blocks and leaks ---------------------------------------------------- */
 
+/* 1 when s's blocks already carry an input index in bits 48..63 (s is a
+ * merged snapshot): a second tag would reorder them, so merge refuses. */
+static int merged_blocks(const struct snap *s)
+{
+    return s->has_blocks && s->nblocks && s->blocks[s->nblocks - 1].addr >> 48;
+}
+
 static int merge_blocks(struct merge *mg, const struct snap *s, uint64_t input,
                         const uint32_t *tmap)
 {
@@ -272,6 +286,54 @@ static int merge_leaks(struct merge *mg, const struct snap *in, int n)
     return 0;
 }
 
+/* Appends s's RETAINERS with merged trace ids (sorted by merge_retainers). */
+static int merge_rets(struct merge *mg, const struct snap *s, const uint32_t *tmap)
+{
+    uint64_t n = (uint64_t)mg->nrets + s->nretainers;
+    struct hsnap_retainer *p = n > UINT32_MAX ? NULL : realloc(mg->rets, (n + 1) * sizeof(*p));
+    if (!p)
+        return -1;
+    mg->rets = p;
+    for (uint32_t i = 0; i < s->nretainers; i++) {
+        struct hsnap_retainer r = s->retainers[i];
+        r.target_trace = tmap[r.target_trace];
+        if (r.source_kind == HSNAP_RET_BLOCK)
+            r.source_trace = tmap[r.source_trace];
+        p[mg->nrets++] = r;
+    }
+    return 0;
+}
+
+static int cmp_ret(const void *pa, const void *pb)
+{
+    const struct hsnap_retainer *a = pa, *b = pb;
+    if (a->target_trace != b->target_trace)
+        return a->target_trace < b->target_trace ? -1 : 1;
+    if (a->source_kind != b->source_kind)
+        return a->source_kind < b->source_kind ? -1 : 1;
+    return (a->source_trace > b->source_trace) - (a->source_trace < b->source_trace);
+}
+
+/* The format's order (target, source kind, source trace) with equal items
+ * summed. */
+static void merge_retainers(struct merge *mg)
+{
+    uint32_t k = 0;
+    qsort(mg->rets, mg->nrets, sizeof(*mg->rets), cmp_ret);
+    for (uint32_t i = 0; i < mg->nrets; i++) {
+        if (k && !cmp_ret(&mg->rets[k - 1], &mg->rets[i])) {
+            mg->rets[k - 1].refs += mg->rets[i].refs;
+            mg->rets[k - 1].blocks += mg->rets[i].blocks;
+            mg->rets[k - 1].bytes += mg->rets[i].bytes;
+        } else {
+            mg->rets[k++] = mg->rets[i];
+        }
+    }
+    mg->nrets = k;
+    mg->out.retainers = mg->rets;
+    mg->out.nretainers = k;
+}
+
 /* --- meta and driver ----------------------------------------------------- */
 
 static void merge_meta(struct hsnap_meta *o, const struct hsnap_meta *m, int first)
@@ -313,6 +375,8 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
     }
     if (rc == 0 && mg->out.has_blocks)
         rc = merge_blocks(mg, s, (uint64_t)input, tmap);
+    if (rc == 0 && mg->out.has_retainers)
+        rc = merge_rets(mg, s, tmap);
     free(delta);
     free(tmap);
     return rc;
@@ -335,6 +399,7 @@ static void merge_free(struct merge *mg)
     free(mg->stats);
     free(mg->blocks);
     free(mg->leaks);
+    free(mg->rets);
     free(mg->out.cmdline);
 }
 
@@ -352,13 +417,19 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
         mg.out.has_blocks = in[i].has_blocks;
     if (!mg.out.has_blocks)
         mg.out.meta.flags &= ~(HSNAP_META_HAS_BLOCKS | HSNAP_META_HAS_LEAKS);
+    int with_leaks = (mg.out.meta.flags & HSNAP_META_HAS_LEAKS) != 0;
+    mg.out.has_retainers = with_leaks;
+    for (int i = 0; i < n && mg.out.has_retainers; i++)
+        mg.out.has_retainers = in[i].has_retainers;
     for (int i = 0; i < n && rc == 0; i++)
         rc = merge_one(&mg, &in[i], i);
-    int with_leaks = (mg.out.meta.flags & HSNAP_META_HAS_LEAKS) != 0;
     if (rc == 0 && with_leaks && (rc = merge_leaks(&mg, in, n)) > 0) {
         mg.out.meta.flags &= ~HSNAP_META_HAS_LEAKS;
+        mg.out.has_retainers = 0;
         rc = 0;
     }
+    if (rc == 0 && mg.out.has_retainers)
+        merge_retainers(&mg);
     snprintf(cmd, sizeof(cmd), "heapsnap merge (%d snapshots)", n);
     mg.out.cmdline = strdup(cmd);
     mg.out.exe = in[0].exe;
@@ -407,6 +478,11 @@ int cmd_merge(int argc, char **argv, char *err, size_t errlen)
     for (int i = 0; i < n && rc == 0; i++)
         if (snap_load(argv[optind + i], &in[i], err, errlen) < 0)
             rc = 2;
+        else if (n > 1 && merged_blocks(&in[i])) {
+            snprintf(err, errlen, "%s: a merged snapshot with blocks cannot be merged again "
+                     "(merge the original snapshots)", argv[optind + i]);
+            rc = 2;
+        }
     if (rc == 0 && merge_snaps(in, n, out, err, errlen) < 0)
         rc = 2;
     for (int i = 0; i < n; i++)

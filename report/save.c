@@ -6,10 +6,13 @@
  * heap buffer and writes it atomically (temporary file, then rename), so a
  * reader never sees half a file.
  *
- *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS] | END
+ *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
+ *          | [RETAINERS] | END
  *
  * BLOCKS is written when s->has_blocks, TIMELINE when s->npoints, LEAKS when
- * s->leaks_len (its payload is copied as given: the caller builds it).
+ * s->leaks_len (its payload is copied as given: the caller builds it), and
+ * RETAINERS when s->has_retainers and LEAKS is written (the format keeps
+ * RETAINERS only beside LEAKS; the caller sorts and dedups the items).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -130,6 +133,15 @@ static void put_array(struct obuf *b, uint32_t type, int count64, uint64_t n,
     sec_end(b, at);
 }
 
+static void put_retainers(struct obuf *b, const struct snap *s)
+{
+    size_t at = sec_begin(b, HSNAP_SEC_RETAINERS);
+    ob_u32(b, s->nretainers);
+    ob_u32(b, 0);
+    ob_put(b, s->retainers, (size_t)s->nretainers * sizeof(*s->retainers));
+    sec_end(b, at);
+}
+
 static int save_file(const char *path, const struct obuf *b, char *err, size_t errlen)
 {
     char tmp[4200];
@@ -167,6 +179,8 @@ int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)
         size_t at = sec_begin(&b, HSNAP_SEC_LEAKS);
         ob_put(&b, s->leaks, s->leaks_len);
         sec_end(&b, at);
+        if (s->has_retainers)
+            put_retainers(&b, s);
     }
     sec_end(&b, sec_begin(&b, HSNAP_SEC_END));
     if (b.oom) {

@@ -18,6 +18,22 @@ t_golden merge_sums_per_site "$T/both.txt" "$T/merged.txt"
 "$HEAPSNAP" info "$T/all.hsnap" | grep '^traces:' >"$T/t2"
 t_golden merge_reinterns_traces "$T/t1" "$T/t2"
 
+# --- merge keeps RETAINERS: --why and top --retainers read the merged file like both inputs ---
+gcc $flags tests/gate/chain.c -o "$T/chain" || t_fail chain_build gcc
+for i in 1 2; do "$HEAPSNAP" run --leaks -o "$T/ch$i.hsnap" -- "$T/chain" >/dev/null 2>&1; done
+"$HEAPSNAP" merge "$T/ch1.hsnap" "$T/ch2.hsnap" -o "$T/chm.hsnap"
+"$HEAPSNAP" leaks --why tests/gate/chain.c:19 "$T/ch1.hsnap" "$T/ch2.hsnap" >"$T/why2.txt" 2>&1
+"$HEAPSNAP" leaks --why tests/gate/chain.c:19 "$T/chm.hsnap" >"$T/whym.txt" 2>&1
+if grep -q '^   blocks from tests/gate/chain.c:17: 8 refs' "$T/whym.txt"; then t_golden merge_keeps_retainers_why "$T/why2.txt" "$T/whym.txt"
+else t_fail merge_keeps_retainers_why "$(head -c 300 "$T/whym.txt")"; fi
+"$HEAPSNAP" top --retainers "$T/ch1.hsnap" "$T/ch2.hsnap" >"$T/ret2.txt" 2>&1
+"$HEAPSNAP" top --retainers "$T/chm.hsnap" >"$T/retm.txt" 2>&1
+t_golden merge_keeps_retainers_top "$T/ret2.txt" "$T/retm.txt"
+# a merged file with blocks is not merged again (its blocks' input tags would collide): exit 2, named
+"$HEAPSNAP" merge "$T/chm.hsnap" "$T/ch1.hsnap" -o "$T/chm3.hsnap" >/dev/null 2>"$T/m3.err"; rc=$?
+[ $rc = 2 ] && grep -q "^heapsnap: $T/chm.hsnap: a merged snapshot" "$T/m3.err" && [ ! -e "$T/chm3.hsnap" ] \
+  && t_pass merge_refuses_merged_with_blocks || t_fail merge_refuses_merged_with_blocks "exit $rc: $(head -c 300 "$T/m3.err")"
+
 # --- trend: the growing cache and nothing else ---
 (cd "$T" && LD_PRELOAD=$SHIM ./cache "$T/c.%d.hsnap") || t_fail trend_fixture "cache exited $?"
 "$HEAPSNAP" trend "$T"/c.[0-4].hsnap | sed 's/pid [0-9]*/pid P/; s|([^)]*cache)|(cache)|' >"$T/trend.txt"
