@@ -21,6 +21,12 @@
  * free (another thread could get the address back and insert it first);
  * realloc removes, calls, then inserts the result or re-inserts the old block
  * if the call failed; a failed real call records nothing and keeps errno.
+ *
+ * HEAPSNAP_SAMPLE (sample.c): the per-thread byte countdown lives here, so
+ * that an unsampled allocation costs one subtraction and one test
+ * (hook_skip).  A free then asks the table's presence filter (one load)
+ * before it takes any lock.  With HEAPSNAP_LEAKS=1 as well, unsampled blocks
+ * still enter the table, charged to the <unsampled> trace without unwinding.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -37,6 +43,7 @@ enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
 __thread int hook_guard;
 static __thread unsigned hook_ticks;
+static __thread int64_t hook_countdown; /* bytes to this thread's next sample */
 
 static struct {
     void *(*malloc)(size_t);
@@ -53,6 +60,9 @@ static struct {
     atomic_int state;  /* HOOK_* */
     atomic_int active; /* recording new blocks */
     unsigned depth;    /* HEAPSNAP_DEPTH, cached for the slow path */
+    int sample;        /* HEAPSNAP_SAMPLE is on */
+    int all_blocks;    /* ... with HEAPSNAP_LEAKS: unsampled blocks enter too */
+    uint32_t unsampled; /* their trace id */
 } real;
 
 static struct {
@@ -141,9 +151,19 @@ static HS_NOINLINE int hook_early(void)
     return hook_ready();
 }
 
+/* Starts recording: options are read here (life_init, hook_guard set). */
 void hook_set_active(int on)
 {
     real.depth = (unsigned)opt_int(OPT_DEPTH);
+    if (on && !real.sample) {
+        sample_init();
+        real.sample = sample_interval() != 0;
+        real.all_blocks = real.sample && opt_int(OPT_LEAKS);
+        if (real.all_blocks && trace_intern_unsampled(&real.unsampled) != 0)
+            real.all_blocks = 0;
+        if (real.sample && !real.all_blocks)
+            tbl_filter_enable();
+    }
     atomic_store(&real.active, on);
 }
 
@@ -154,22 +174,32 @@ int hook_is_active(void)
 
 /* ---------------- slow paths ---------------- */
 
+static void hook_insert(void *p, size_t n, uint32_t id)
+{
+    struct tbl_entry old;
+    int r = tbl_insert((uintptr_t)p, n, id, snap_epoch(), &old);
+    if (r == 1)
+        trace_discharge(old.trace, old.size);
+    if (r >= 0)
+        trace_charge(id, n);
+}
+
 /* A block was born: unwind first (no lock held), then intern and insert.
- * Called with hook_guard set; keeps errno. */
+ * Sampled mode: the countdown has already been decreased by n.  Called with
+ * hook_guard set; keeps errno. */
 static HS_NOINLINE void hook_record(void *p, size_t n)
 {
     int saved = errno;
-    uintptr_t ip[real.depth + HS_UNWIND_SLACK];
-    int truncated;
-    unsigned depth = unwind_capture(ip, real.depth, &truncated);
-    uint32_t id;
-    struct tbl_entry old;
-    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
-        int r = tbl_insert((uintptr_t)p, n, id, snap_epoch(), &old);
-        if (r == 1)
-            trace_discharge(old.trace, old.size);
-        if (r >= 0)
-            trace_charge(id, n);
+    if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
+        if (real.all_blocks)
+            hook_insert(p, n, real.unsampled);
+    } else {
+        uintptr_t ip[real.depth + HS_UNWIND_SLACK];
+        int truncated;
+        unsigned depth = unwind_capture(ip, real.depth, &truncated);
+        uint32_t id;
+        if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0)
+            hook_insert(p, n, id);
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
@@ -182,7 +212,7 @@ static HS_NOINLINE void hook_forget(void *p)
     struct tbl_entry e;
     if (tbl_remove((uintptr_t)p, &e))
         trace_discharge(e.trace, e.size);
-    else
+    else if (!real.sample) /* sampled mode: unsampled blocks are not foreign */
         atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
 }
 
@@ -191,13 +221,19 @@ static inline int hook_tracking(void)
     return !hook_guard && atomic_load_explicit(&real.active, memory_order_relaxed);
 }
 
+/* Sampled mode's fast path: the block is neither sampled nor kept. */
+static inline int hook_skip(size_t n)
+{
+    return real.sample && (hook_countdown -= (int64_t)n) > 0 && !real.all_blocks;
+}
+
 /* ---------------- the hooks ---------------- */
 
 HS_EXPORT void *malloc(size_t n)
 {
     if (!hook_ready() && !hook_early())
         return hook_boot_alloc(n, 0);
-    if (!hook_tracking())
+    if (!hook_tracking() || hook_skip(n))
         return real.malloc(n);
     hook_guard = 1;
     void *p = real.malloc(n);
@@ -213,7 +249,7 @@ HS_EXPORT void free(void *p)
         return;
     if (!hook_ready() && !hook_early())
         return; /* cannot happen: only boot blocks exist before resolution */
-    if (!hook_guard)
+    if (!hook_guard && tbl_maybe((uintptr_t)p))
         hook_forget(p);
     real.free(p);
 }
@@ -224,7 +260,7 @@ HS_EXPORT void *calloc(size_t n, size_t m)
         size_t total;
         return __builtin_mul_overflow(n, m, &total) ? NULL : hook_boot_alloc(total, 0);
     }
-    if (!hook_tracking())
+    if (!hook_tracking() || hook_skip(n * m))
         return real.calloc(n, m);
     hook_guard = 1;
     void *p = real.calloc(n, m);
@@ -254,15 +290,15 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     struct tbl_entry old;
     size_t size = n * m;
     hook_guard = 1;
-    int had = p && tbl_remove((uintptr_t)p, &old);
+    int had = p && tbl_maybe((uintptr_t)p) && tbl_remove((uintptr_t)p, &old);
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
     int saved = errno;
     if (q || (p && size == 0)) { /* success, or realloc(p, 0) freed p */
         if (had)
             trace_discharge(old.trace, old.size);
-        else if (p)
+        else if (p && !real.sample)
             atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
-        if (q)
+        if (q && !hook_skip(size))
             hook_record(q, size);
     } else if (had) {
         tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
@@ -281,7 +317,7 @@ HS_EXPORT void *realloc(void *p, size_t n)
     if (hook_guard)
         return real.realloc(p, n);
     if (!hook_is_active()) { /* not recording: still keep the table honest */
-        if (p)
+        if (p && tbl_maybe((uintptr_t)p))
             hook_forget(p);
         return real.realloc(p, n);
     }
@@ -302,7 +338,7 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     if (hook_guard)
         return real.reallocarray(p, n, m);
     if (!hook_is_active()) {
-        if (p)
+        if (p && tbl_maybe((uintptr_t)p))
             hook_forget(p);
         return real.reallocarray(p, n, m);
     }
@@ -318,7 +354,7 @@ HS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         *out = p;
         return 0;
     }
-    if (!hook_tracking())
+    if (!hook_tracking() || hook_skip(n))
         return real.posix_memalign(out, align, n);
     hook_guard = 1;
     int r = real.posix_memalign(out, align, n);
@@ -355,7 +391,7 @@ static void *hook_aligned(enum hook_kind k, size_t align, size_t n)
 {
     if (!hook_ready() && !hook_early())
         return hook_boot_alloc(n, k == HOOK_MEMALIGN || k == HOOK_ALIGNED_ALLOC ? align : 4096);
-    if (!hook_tracking())
+    if (!hook_tracking() || hook_skip(n))
         return hook_call_aligned(k, align, n);
     hook_guard = 1;
     void *p = hook_call_aligned(k, align, n);

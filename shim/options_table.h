@@ -32,6 +32,7 @@ enum opt_id {
     OPT_FATAL,
     OPT_MANIFEST,
     OPT_VERBOSE,
+    OPT_SAMPLE_SEED,
     OPT_COUNT
 };
 
@@ -61,7 +62,8 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_UNWIND", OPT_CHOICE, "auto",
      "stack capture: auto, fp (frame pointers) or libunwind", 0, 0, "auto|fp|libunwind"},
     {"HEAPSNAP_SAMPLE", OPT_INT, "0",
-     "mean sampling interval in bytes (0 = every allocation; reserved)", 0, 1L << 40, 0},
+     "mean sampling interval in bytes (0 = every allocation; 524288 is a good choice)",
+     0, 1L << 40, 0},
     {"HEAPSNAP_LEAKS", OPT_BOOL, "0",
      "run the leak check (reference model) for each snapshot; implies HEAPSNAP_BLOCKS", 0, 1, 0},
     {"HEAPSNAP_STOP_SIGNAL", OPT_STR, "RTMAX-1",
@@ -72,6 +74,9 @@ static const struct opt_def opt_table[] = {
      "file to which the path of every snapshot written is appended", 0, 0, 0},
     {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
      "print what the shim does on stderr", 0, 1, 0},
+    {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",
+     "seed of the sampling PRNG (0 = from the clock; fixed for reproducible tests)",
+     0, 1L << 62, 0},
 };
 
 #endif

@@ -96,12 +96,38 @@ void tbl_unlock_all(void);
 uint64_t tbl_count(void);
 size_t tbl_bytes(void);
 void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
+/* The presence filter (on only in sampled mode): a counter per pointer-hash
+ * bucket of the entries in the table, so that a free of a block the table
+ * cannot hold costs one load and no lock. */
+#define TBL_FILTER_BITS 16
+extern struct tbl_filter {
+    int on;
+    _Atomic uint16_t n[1u << TBL_FILTER_BITS];
+} tbl_filter;
+void tbl_filter_enable(void);
+static inline uint64_t tbl_hash(uintptr_t p)
+{
+    uint64_t h = p; /* murmur3's finalizer: every bit of p reaches every bit */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+static inline int tbl_maybe(uintptr_t p) /* 0: p is certainly not in the table */
+{
+    return !tbl_filter.on ||
+           atomic_load_explicit(&tbl_filter.n[tbl_hash(p) & ((1u << TBL_FILTER_BITS) - 1)],
+                                memory_order_relaxed) != 0;
+}
 
 /* ---- traces.c: interned stacks and per-site sums ---- */
 struct trace_stat {
     _Atomic uint64_t live_count, live_bytes, total_count, total_bytes;
 };
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
+int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
 uint32_t trace_count(void);
@@ -126,6 +152,13 @@ void unwind_init(void);
  * when the stack was deeper than max. */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated);
 int unwind_in_shim(uintptr_t ip);
+
+/* ---- sample.c: HEAPSNAP_SAMPLE ---- */
+void sample_init(void);
+uint64_t sample_interval(void);       /* 0 = off */
+int sample_weighted(void);            /* sums are estimates (not LEAKS) */
+int sample_hit(int64_t *left, size_t n); /* countdown ran out: sampled? */
+void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes); /* count/65536 */
 
 /* ---- options.c ---- */
 void opt_init(void);

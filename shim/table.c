@@ -17,6 +17,12 @@
  * model take every stripe (tbl_lock_all), in ascending order.
  *
  * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
+ *
+ * The presence filter (sampled mode only, shim.h): tbl_filter.n[b] counts
+ * the entries whose hash falls in bucket b, maintained on every fresh insert
+ * and delete; a saturated counter (0xffff) stays so for good (it then only
+ * costs lookups).  With few (sampled) blocks in the table almost every free
+ * of an unsampled block is answered by one load, without a lock.
  */
 #include <string.h>
 
@@ -37,21 +43,29 @@ static struct {
     struct tbl_stripe stripe[TBL_STRIPES];
 } tbl;
 
-/* murmur3's finalizer: every bit of the pointer reaches every bit of h. */
-static inline uint64_t tbl_hash(uintptr_t p)
-{
-    uint64_t h = p;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 static inline struct tbl_stripe *tbl_stripe_of(uint64_t h)
 {
     return &tbl.stripe[h >> (64 - TBL_STRIPE_BITS)];
+}
+
+struct tbl_filter tbl_filter;
+
+#define TBL_FILTER_MASK ((1u << TBL_FILTER_BITS) - 1)
+
+void tbl_filter_enable(void)
+{
+    tbl_filter.on = 1;
+}
+
+static void tbl_filter_add(uint64_t h, int delta)
+{
+    _Atomic uint16_t *c = &tbl_filter.n[h & TBL_FILTER_MASK];
+    uint16_t v = atomic_load_explicit(c, memory_order_relaxed);
+    do {
+        if (v == 0xffff || (delta < 0 && v == 0))
+            return;
+    } while (!atomic_compare_exchange_weak_explicit(c, &v, (uint16_t)(v + delta),
+                                                    memory_order_relaxed, memory_order_relaxed));
 }
 
 #define TBL_NONE UINT64_MAX
@@ -128,6 +142,8 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         ret = 1;
     } else {
         s->count++;
+        if (tbl_filter.on)
+            tbl_filter_add(h, 1);
     }
     *e = (struct tbl_entry){ptr, size, trace, epoch};
     lock_drop(&s->lock);
@@ -139,6 +155,8 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
 static void tbl_delete_slot(struct tbl_stripe *s, uint64_t i)
 {
     uint64_t j = i;
+    if (tbl_filter.on)
+        tbl_filter_add(tbl_hash(s->slots[i].ptr), -1);
     for (uint64_t n = 0; n < s->mask; n++) { /* bounded, as tbl_probe */
         j = (j + 1) & s->mask;
         if (!s->slots[j].ptr)
@@ -263,6 +281,8 @@ void tbl_clear(tbl_visit_fn fn, void *arg)
             memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
         s->count = 0;
     }
+    if (tbl_filter.on)
+        memset(tbl_filter.n, 0, sizeof tbl_filter.n);
     tbl_unlock_all();
 }
 

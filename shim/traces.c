@@ -15,6 +15,8 @@
  * id -> record goes through a two-level array whose chunks never move, so
  * trace_charge/discharge (called on every malloc/free) read it without a
  * lock.  Sums are relaxed atomics: exact once the threads are quiet.
+ * Counts are kept in 1/65536 units (TRACE_UNIT) so that sampled mode can add
+ * fractional weights (sample.c); readers get them rounded to whole blocks.
  */
 #include <string.h>
 
@@ -30,6 +32,8 @@
 #define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* ids per chunk */
 #define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
+#define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
+#define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
 
 struct trace {
     UT_hash_handle hh;       /* intern table; key = ip[0..depth) */
@@ -156,17 +160,33 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
     return 0;
 }
 
+/* The <unsampled> pseudo-trace (HEAPSNAP_SAMPLE with HEAPSNAP_LEAKS): depth
+ * 0 like an empty stack, but a hash of its own so the two never merge. */
+int trace_intern_unsampled(uint32_t *id)
+{
+    static const uintptr_t none[1];
+    uint64_t h = trace_hash(none, 0) ^ TRACE_UNSAMPLED_SALT;
+    struct trace *t = trace_lookup_slow(none, 0, h);
+    if (!t)
+        return -1;
+    atomic_fetch_or(&t->flags, (uint16_t)HSNAP_TRACE_UNSAMPLED);
+    *id = t->id;
+    return 0;
+}
+
 void trace_charge(uint32_t id, uint64_t size)
 {
+    uint64_t n, bytes;
+    sample_weigh(size, &n, &bytes);
     struct trace *t = trace_by_id(id);
     if (t) {
-        atomic_fetch_add_explicit(&t->st.live_count, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&t->st.live_bytes, size, memory_order_relaxed);
-        atomic_fetch_add_explicit(&t->st.total_count, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&t->st.total_bytes, size, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->st.live_count, n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->st.live_bytes, bytes, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->st.total_count, n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&t->st.total_bytes, bytes, memory_order_relaxed);
     }
     atomic_fetch_add_explicit(&trace_counters.total_allocs, 1, memory_order_relaxed);
-    uint64_t cur = atomic_fetch_add_explicit(&traces.current, size, memory_order_relaxed) + size;
+    uint64_t cur = atomic_fetch_add_explicit(&traces.current, bytes, memory_order_relaxed) + bytes;
     uint64_t peak = atomic_load_explicit(&traces.peak, memory_order_relaxed);
     while (cur > peak && !atomic_compare_exchange_weak(&traces.peak, &peak, cur))
         ;
@@ -174,13 +194,15 @@ void trace_charge(uint32_t id, uint64_t size)
 
 void trace_discharge(uint32_t id, uint64_t size)
 {
+    uint64_t n, bytes;
+    sample_weigh(size, &n, &bytes);
     struct trace *t = trace_by_id(id);
     if (t) {
-        atomic_fetch_sub_explicit(&t->st.live_count, 1, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&t->st.live_bytes, size, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&t->st.live_count, n, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&t->st.live_bytes, bytes, memory_order_relaxed);
     }
     atomic_fetch_add_explicit(&trace_counters.total_frees, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&traces.current, size, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&traces.current, bytes, memory_order_relaxed);
 }
 
 uint32_t trace_count(void)
@@ -207,9 +229,12 @@ void trace_read_stat(uint32_t id, struct hsnap_stat *out)
     memset(out, 0, sizeof *out);
     if (!t)
         return;
-    out->live_count = atomic_load_explicit(&t->st.live_count, memory_order_relaxed);
+    uint64_t half = 1u << (TRACE_UNIT_SHIFT - 1);
+    out->live_count = (atomic_load_explicit(&t->st.live_count, memory_order_relaxed) + half) >>
+                      TRACE_UNIT_SHIFT;
     out->live_bytes = atomic_load_explicit(&t->st.live_bytes, memory_order_relaxed);
-    out->total_count = atomic_load_explicit(&t->st.total_count, memory_order_relaxed);
+    out->total_count = (atomic_load_explicit(&t->st.total_count, memory_order_relaxed) + half) >>
+                       TRACE_UNIT_SHIFT;
     out->total_bytes = atomic_load_explicit(&t->st.total_bytes, memory_order_relaxed);
 }
 
@@ -244,12 +269,14 @@ void trace_reset_peak(void)
 
 static int trace_forget_block(const struct tbl_entry *e, void *arg)
 {
+    uint64_t n, bytes;
+    sample_weigh(e->size, &n, &bytes);
     struct trace *t = trace_by_id(e->trace);
     if (t) {
-        atomic_fetch_sub(&t->st.live_count, 1);
-        atomic_fetch_sub(&t->st.live_bytes, e->size);
+        atomic_fetch_sub(&t->st.live_count, n);
+        atomic_fetch_sub(&t->st.live_bytes, bytes);
     }
-    atomic_fetch_sub(&traces.current, e->size);
+    atomic_fetch_sub(&traces.current, bytes);
     return 0;
 }
 
