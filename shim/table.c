@@ -12,7 +12,8 @@
  *
  * Striping: the table is TBL_STRIPES independent tables, chosen by the high
  * bits of a hash of the pointer, each with its own lock and array (grown by
- * doubling, in the arena).  No lock is shared by all threads, and a snapshot
+ * doubling; each array is a mapping of its own, so the old one goes back
+ * to the system instead of idling in an arena free list).  No lock is shared by all threads, and a snapshot
  * stops other threads for one stripe at a time.  fork and the reference
  * model take every stripe (tbl_lock_all), in ascending order.
  *
@@ -30,7 +31,7 @@
 
 #define TBL_STRIPE_BITS 7
 #define TBL_STRIPES (1u << TBL_STRIPE_BITS)
-#define TBL_INITIAL 64u /* slots in a stripe's first array */
+#define TBL_INITIAL 128u /* slots in a stripe's first array (3 KiB of a page) */
 
 struct tbl_stripe {
     lock_t lock;
@@ -89,7 +90,7 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
 {
     uint64_t old_n = s->slots ? s->mask + 1 : 0;
     uint64_t n = old_n ? old_n * 2 : TBL_INITIAL;
-    struct tbl_entry *slots = arena_alloc(n * sizeof *slots);
+    struct tbl_entry *slots = arena_map(n * sizeof *slots);
     if (!slots)
         return -1;
     struct tbl_entry *old = s->slots;
@@ -98,7 +99,7 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
     for (uint64_t i = 0; i < old_n; i++)
         if (old[i].ptr) /* n > old_n entries: a free slot always exists */
             s->slots[tbl_probe(s, old[i].ptr, tbl_hash(old[i].ptr))] = old[i];
-    arena_free(old, old_n * sizeof *old);
+    arena_unmap(old, old_n * sizeof *old);
     return 0;
 }
 

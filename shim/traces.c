@@ -15,6 +15,9 @@
  * id -> record goes through a two-level array whose chunks never move, so
  * trace_charge/discharge (called on every malloc/free) read it without a
  * lock.  Sums are relaxed atomics: exact once the threads are quiet.
+ * Records are bump-allocated from TRACE_SLAB-byte mappings (they are never
+ * freed, so power-of-two arena classes would only waste: a 64-frame record
+ * of 632 bytes took a 1 KiB block).
  * Counts are kept in 1/65536 units (TRACE_UNIT) so that sampled mode can add
  * fractional weights (sample.c); readers get them rounded to whole blocks.
  */
@@ -32,6 +35,7 @@
 #define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* ids per chunk */
 #define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
+#define TRACE_SLAB (256u * 1024u)                 /* records are carved from these */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
 #define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
 
@@ -56,6 +60,7 @@ static struct {
     _Atomic uint32_t count;              /* ids handed out */
     struct trace **chunk[TRACE_CHUNKS];  /* id -> record */
     _Atomic uint64_t current, peak;      /* traced bytes live now / highest */
+    char *slab, *slab_end;               /* unused tail of the record slab */
     int oom;                             /* uthash could not grow */
 } traces;
 
@@ -99,6 +104,24 @@ static int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth
     return t->depth == depth && memcmp(t->ip, ip, depth * sizeof *ip) == 0;
 }
 
+/* n bytes (8-aligned, zeroed) for a record; lock held.  The tail of a slab
+ * too short for a record is abandoned. */
+static void *trace_carve(size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if ((size_t)(traces.slab_end - traces.slab) < n) {
+        size_t len = n > TRACE_SLAB ? n : TRACE_SLAB;
+        char *m = arena_map(len);
+        if (!m)
+            return NULL;
+        traces.slab = m;
+        traces.slab_end = m + len;
+    }
+    void *p = traces.slab;
+    traces.slab += n;
+    return p;
+}
+
 /* Creates the record for a stack not seen before; lock held. */
 static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
 {
@@ -110,7 +133,7 @@ static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
     }
     if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_alloc(TRACE_CHUNK * sizeof(void *))))
         return NULL;
-    struct trace *t = arena_alloc(sizeof *t + depth * sizeof *ip);
+    struct trace *t = trace_carve(sizeof *t + depth * sizeof *ip);
     if (!t)
         return NULL;
     t->hash = h;
@@ -119,10 +142,8 @@ static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
     memcpy(t->ip, ip, depth * sizeof *ip);
     traces.oom = 0;
     HASH_ADD_KEYPTR_BYHASHVALUE(hh, traces.head, t->ip, depth * sizeof *ip, trace_hashv(h), t);
-    if (traces.oom) { /* uthash could not even make its table */
-        arena_free(t, sizeof *t + depth * sizeof *ip);
+    if (traces.oom) /* uthash could not even make its table: t is lost */
         return NULL;
-    }
     traces.chunk[ci][id & (TRACE_CHUNK - 1)] = t;
     atomic_store_explicit(&traces.count, id + 1, memory_order_release);
     return t;
