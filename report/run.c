@@ -291,8 +291,8 @@ static void run_report(const char *manifest, const char *cmd)
     if (f)
         fclose(f);
     if (!seen)
-        fprintf(stderr, "heapsnap: no snapshot was written by %s (it left through _exit or a "
-                        "signal, or it ignores LD_PRELOAD)\n", cmd);
+        fprintf(stderr, "heapsnap: no snapshot was written by %s (a signal killed it, or it "
+                        "ignores LD_PRELOAD)\n", cmd);
     free(seen);
 }
 

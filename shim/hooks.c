@@ -207,13 +207,17 @@ static HS_NOINLINE void hook_record(void *p, size_t n)
 }
 
 /* A block is about to die. */
+/* Called with hook_guard clear; sets it while table and trace locks may be
+ * held, so that a signal handler on this thread (an _exit in it) can tell. */
 static HS_NOINLINE void hook_forget(void *p)
 {
     struct tbl_entry e;
+    hook_guard = 1;
     if (tbl_remove((uintptr_t)p, &e))
         trace_discharge(e.trace, e.size);
     else if (!real.sample) /* sampled mode: unsampled blocks are not foreign */
         atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
+    hook_guard = 0;
 }
 
 static inline int hook_tracking(void)

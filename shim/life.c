@@ -23,6 +23,16 @@
  * helper thread lazily, from its next tick; it keeps the inherited table and
  * writes its own %p file at exit.  exec needs nothing: LD_PRELOAD carries us.
  *
+ * _exit and _Exit are interposed too: dash (Debian's /bin/sh), and any
+ * program that leaves without running atexit handlers, would otherwise write
+ * no snapshot at all.  The exit snapshot is taken there only when it is
+ * safe: in the process that ran our constructor or fork handler (a vfork
+ * child, or a raw clone, shares its parent's memory and locks: it is left
+ * alone), and never from inside the shim (hook_guard: a signal handler that
+ * interrupted a hook on this thread, which may hold a shim lock).  exit()
+ * reaches the kernel through glibc's internal _exit, not this one, so a
+ * normal exit is still written once, by the atexit handler.
+ *
  * Timeline: a bounded array of (t, traced bytes) points, appended from the
  * allocation slow path at most every step (10 ms at first); when it is full,
  * every other point is dropped and the step doubles.
@@ -34,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dlfcn.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -55,6 +67,9 @@ static struct {
     atomic_int in_fatal;      /* the fatal snapshot is being written */
     struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
     int fatal_installed[LIFE_NFATAL];
+    pid_t pid;                /* the process our constructor/fork handler ran in */
+    void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
+    atomic_int exited;        /* the _exit snapshot was taken */
     lock_t tl_lock;           /* the timeline */
     unsigned tl_n;            /* points used */
     uint64_t tl_step;         /* minimum spacing, ns */
@@ -317,6 +332,7 @@ static void life_parent(void)
 
 static void life_child(void)
 {
+    life.pid = getpid();
     life_release();
     snap_after_fork_child();
     if (life.wake_ok && life_init_wake() == 0) /* the parent's helper is gone */
@@ -333,6 +349,37 @@ static void life_atexit(void)
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
 }
 
+/* The exit snapshot of a process that leaves through _exit (see the top). */
+static HS_NOINLINE void life_quick_exit(void)
+{
+    if (hook_guard || getpid() != life.pid || !hook_is_active() ||
+        atomic_exchange(&life.exited, 1))
+        return;
+    hook_guard = 1;
+    life_atexit();
+    hook_guard = 0;
+}
+
+static _Noreturn void life_exit_now(int status)
+{
+    if (life.real_exit)
+        life.real_exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+HS_EXPORT _Noreturn void _exit(int status)
+{
+    life_quick_exit();
+    life_exit_now(status);
+}
+
+HS_EXPORT _Noreturn void _Exit(int status)
+{
+    life_quick_exit();
+    life_exit_now(status);
+}
+
 __attribute__((constructor(101))) static void life_init(void)
 {
     hook_guard = 1;
@@ -340,6 +387,8 @@ __attribute__((constructor(101))) static void life_init(void)
     opt_init();
     life.start_ns = life_now_ns();
     life.start_mono = life_clock(CLOCK_MONOTONIC);
+    life.pid = getpid();
+    life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     unwind_init();
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);

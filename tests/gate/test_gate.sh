@@ -113,16 +113,37 @@ cp "$T/c.2.hsnap" "$T/bad.hsnap"; printf 'XXXX' | dd of="$T/bad.hsnap" bs=1 seek
 if [ $rc = 2 ] && grep -q "^heapsnap: $T/bad.hsnap: " "$T/bad.err"; then t_pass damaged_among_many_exit_2
 else t_fail damaged_among_many_exit_2 "exit $rc: $(head -c 300 "$T/bad.err")"; fi
 
-# --- run --gate over a suite that forks and execs through a shell script ---
-printf '#!/bin/sh\n"$1"/forker\n"$1"/execer\nexit 0\n' >"$T/suite.sh"; chmod +x "$T/suite.sh"
-"$HEAPSNAP" run --gate --output-dir "$T/leaks" -- "$T/suite.sh" "$PWD/$FX" >"$T/run.out" 2>"$T/run.err"; rc=$?
-n=$(ls "$T/leaks" | grep -c '^forker\.[0-9]*\.hsnap$')
-[ "$n" = 2 ] && t_pass run_gate_follows_fork || t_fail run_gate_follows_fork "$n forker snapshots: $(ls "$T/leaks" | tr '\n' ' ')"
+# --- following children: a suite (a dash script) that forks, execs through a shell script,
+# posix_spawns, calls system() and runs a static program; every dynamically linked process
+# writes its own <exe>.<pid>.hsnap, shells included (dash leaves through _exit) ---
+gcc $flags tests/gate/spawner.c -o "$T/spawner" || t_fail spawner_build gcc
+have_static=0
+gcc -static -x c - -o "$T/static" <<<'#include <stdlib.h>
+int main(void){ free(malloc(10)); return 0; }' 2>/dev/null && have_static=1
+printf '#!/bin/sh\n"$1"/forker\n"$1"/execer "$1"/sites\n"$2"/spawner "$2"/chain\n[ -x "$2"/static ] && "$2"/static\nexit 0\n' >"$T/suite.sh"; chmod +x "$T/suite.sh"
+"$HEAPSNAP" run --gate --output-dir "$T/leaks" -- "$T/suite.sh" "$PWD/$FX" "$T" >"$T/run.out" 2>"$T/run.err"; rc=$?
+ls "$T/leaks" | sed 's/\.[0-9]*\.hsnap$//' | sort | uniq -c | awk '{print $2, $1}' >"$T/kids.txt"
+cat >"$T/kids.want" <<'W'
+chain 2
+dash 2
+forker 2
+sites 1
+spawner 1
+W
+t_golden run_gate_follows_every_child "$T/kids.want" "$T/kids.txt"
+n=$(ls "$T/leaks" | sed 's/^[^.]*\.\([0-9]*\)\.hsnap$/\1/' | sort -u | wc -l)
+[ "$n" = 8 ] && t_pass run_gate_one_snapshot_per_pid || t_fail run_gate_one_snapshot_per_pid "$n pids: $(ls "$T/leaks" | tr '\n' ' ')"
 if grep -q 'no leak classes' "$T/run.out"; then
-  t_fail run_gate_leak_classes "the shim wrote no leak classes under run --gate (HEAPSNAP_LEAKS not wired yet)"
+  t_fail run_gate_leak_classes "a process wrote no leak classes under run --gate: $(grep 'no leak' "$T/run.out" | head -c 300)"
 else
-  [ $rc -le 1 ] && t_pass run_gate_leak_classes || t_fail run_gate_leak_classes "exit $rc: $(head -c 300 "$T/run.err")"
+  [ $rc = 0 ] && grep -q '^heapsnap gate: PASS (0 of 8 checks failed, 8 processes)' "$T/run.out" \
+    && t_pass run_gate_leak_classes || t_fail run_gate_leak_classes "exit $rc: $(head -c 300 "$T/run.out")"
 fi
+[ $have_static = 1 ] || t_skip run_static_child_absent "no static libc to build a static program"
+[ $have_static = 1 ] && { ls "$T/leaks" | grep -q '^static\.' && t_fail run_static_child_absent "a static child wrote a snapshot?" || t_pass run_static_child_absent; }
+# the shell of exec_into.sh with nothing to exec leaves through _exit: it still writes its snapshot
+"$HEAPSNAP" run --output-dir "$T/sh1" -- tests/fixtures/exec_into.sh >/dev/null 2>&1
+[ "$(ls "$T/sh1" 2>/dev/null | grep -c '^dash\.[0-9]*\.hsnap$')" = 1 ] && t_pass run_shell_exit_via__exit_writes || t_fail run_shell_exit_via__exit_writes "$(ls "$T/sh1" 2>&1)"
 "$HEAPSNAP" run --gate --output-dir "$T/leaks2" -- sh -c 'exit 3' >/dev/null 2>&1; rc=$?
 [ $rc = 3 ] && t_pass run_gate_program_status_wins || t_fail run_gate_program_status_wins "exit $rc"
 if gcc -static -x c - -o "$T/static" <<<'int main(void){return 0;}' 2>/dev/null; then
@@ -220,3 +241,17 @@ printf 'suppressions = ["%s", "%s"]\n' "$T/s1.supp" "$T/s2.supp" >"$T/srepo/.hea
 printf 'leak:ok\nbogus line\n' >"$T/bad.supp"
 "$HEAPSNAP" gate --suppressions "$T/bad.supp" $two >/dev/null 2>"$T/bs.err"; rc=$?
 [ $rc = 2 ] && grep -q "^heapsnap: $T/bad.supp:2: " "$T/bs.err" && t_pass supp_bad_file_exit_2 || t_fail supp_bad_file_exit_2 "exit $rc: $(cat "$T/bs.err")"
+# leak findings' SARIF fingerprints are the same for two runs of the program (ASLR, new pids)
+for i in 1 2; do "$HEAPSNAP" gate --format sarif -o "$T/two$i.sarif" "$T/two$i.hsnap" >/dev/null 2>&1; done
+grep -o '"heapsnapStack/v1": "[0-9a-f]*"' "$T/two1.sarif" >"$T/tf1"; grep -o '"heapsnapStack/v1": "[0-9a-f]*"' "$T/two2.sarif" >"$T/tf2"
+[ "$(wc -l <"$T/tf1")" = 2 ] && t_golden sarif_leak_fingerprint_stable "$T/tf1" "$T/tf2" || t_fail sarif_leak_fingerprint_stable "$(cat "$T/tf1")"
+if python3 - "$T/two1.sarif" 2>"$T/py.err" <<'P'
+import json, sys
+res = json.load(open(sys.argv[1]))["runs"][0]["results"]
+got = sorted((r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+              r["locations"][0]["physicalLocation"]["region"]["startLine"],
+              r["relatedLocations"][0]["message"]["text"]) for r in res)
+assert got == [("leak-direct", "tests/gate/twoleaks.c", 13, "main"),
+               ("leak-direct", "tests/gate/twoleaks.c", 21, "main")], got
+P
+then t_pass sarif_leak_location_and_related; else t_fail sarif_leak_location_and_related "$(tail -c 300 "$T/py.err")"; fi
