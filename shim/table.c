@@ -4,11 +4,18 @@
  * free removes.
  *
  * Why not uthash here: its UT_hash_handle alone is 56 bytes per item, over
- * the 40 bytes per live block budget before the 24 bytes of payload.  Instead
- * each entry is 24 bytes stored inline in an open-addressed array with linear
- * probing, kept between 40% and 80% full (about 30-60 bytes per live block,
- * 40 on average across a doubling).  Deletion uses backward shifting, so
- * there are no tombstones and probe runs never rot.
+ * the 40 bytes per live block budget before the payload.  Instead each entry
+ * is packed into 16 bytes stored inline in an open-addressed array with
+ * linear probing, kept between 40% and 80% full (20-40 bytes per live block,
+ * about 28 on average across a doubling).  Deletion uses backward shifting,
+ * so there are no tombstones and probe runs never rot.
+ *
+ *   w0:  ptr (bits 0-47) | birth epoch (bits 48-63, saturating at 65535)
+ *   w1:  size (bits 0-39) | trace id (bits 40-63; traces.c has < 2^24 ids)
+ *
+ * A pointer at or above 2^48 (no x86-64 or arm64 malloc returns one) or a
+ * block of 1 TiB or more is not recorded: tbl_insert says out of memory.
+ * Callers see the unpacked struct tbl_entry; visitors get a copy.
  *
  * Striping: the table is TBL_STRIPES independent tables, chosen by the high
  * bits of a hash of the pointer, each with its own lock and array (grown by
@@ -31,13 +38,22 @@
 
 #define TBL_STRIPE_BITS 7
 #define TBL_STRIPES (1u << TBL_STRIPE_BITS)
-#define TBL_INITIAL 128u /* slots in a stripe's first array (3 KiB of a page) */
+#define TBL_INITIAL 256u /* slots in a stripe's first array: one page */
+
+#define TBL_PTR_BITS 48
+#define TBL_SIZE_BITS 40
+#define TBL_LOW(bits) (((uint64_t)1 << (bits)) - 1)
+
+struct tbl_slot {
+    uint64_t w0; /* ptr | epoch << 48; 0 = empty */
+    uint64_t w1; /* size | trace << 40 */
+};
 
 struct tbl_stripe {
     lock_t lock;
     uint32_t count;            /* live entries */
     uint64_t mask;             /* slots - 1; meaningless while slots == NULL */
-    struct tbl_entry *slots;   /* arena memory, (mask + 1) entries */
+    struct tbl_slot *slots;    /* a mapping of (mask + 1) slots */
 } __attribute__((aligned(64)));
 
 static struct {
@@ -69,6 +85,32 @@ static void tbl_filter_add(uint64_t h, int delta)
                                                     memory_order_relaxed, memory_order_relaxed));
 }
 
+static inline uintptr_t tbl_ptr(const struct tbl_slot *x)
+{
+    return (uintptr_t)(x->w0 & TBL_LOW(TBL_PTR_BITS));
+}
+
+static inline void tbl_unpack(const struct tbl_slot *x, struct tbl_entry *e)
+{
+    e->ptr = tbl_ptr(x);
+    e->epoch = (uint32_t)(x->w0 >> TBL_PTR_BITS);
+    e->size = x->w1 & TBL_LOW(TBL_SIZE_BITS);
+    e->trace = (uint32_t)(x->w1 >> TBL_SIZE_BITS);
+}
+
+/* 0, or -1 when the entry does not fit the packing. */
+static inline int tbl_pack(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uint32_t trace,
+                           uint32_t epoch)
+{
+    if ((ptr >> TBL_PTR_BITS) || (size >> TBL_SIZE_BITS) || (trace >> (64 - TBL_SIZE_BITS)))
+        return -1;
+    if (epoch > 0xffff)
+        epoch = 0xffff;
+    x->w0 = (uint64_t)ptr | (uint64_t)epoch << TBL_PTR_BITS;
+    x->w1 = size | (uint64_t)trace << TBL_SIZE_BITS;
+    return 0;
+}
+
 #define TBL_NONE UINT64_MAX
 
 /* Slot holding ptr, or the empty slot ending its probe run; TBL_NONE if
@@ -78,7 +120,8 @@ static inline uint64_t tbl_probe(const struct tbl_stripe *s, uintptr_t ptr, uint
 {
     uint64_t i = h & s->mask;
     for (uint64_t n = 0; n <= s->mask; n++) {
-        if (!s->slots[i].ptr || s->slots[i].ptr == ptr)
+        uint64_t w = s->slots[i].w0;
+        if (!w || (w & TBL_LOW(TBL_PTR_BITS)) == ptr)
             return i;
         i = (i + 1) & s->mask;
     }
@@ -90,15 +133,15 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
 {
     uint64_t old_n = s->slots ? s->mask + 1 : 0;
     uint64_t n = old_n ? old_n * 2 : TBL_INITIAL;
-    struct tbl_entry *slots = arena_map(n * sizeof *slots);
+    struct tbl_slot *slots = arena_map(n * sizeof *slots);
     if (!slots)
         return -1;
-    struct tbl_entry *old = s->slots;
+    struct tbl_slot *old = s->slots;
     s->slots = slots;
     s->mask = n - 1;
     for (uint64_t i = 0; i < old_n; i++)
-        if (old[i].ptr) /* n > old_n entries: a free slot always exists */
-            s->slots[tbl_probe(s, old[i].ptr, tbl_hash(old[i].ptr))] = old[i];
+        if (old[i].w0) /* n > old_n entries: a free slot always exists */
+            s->slots[tbl_probe(s, tbl_ptr(&old[i]), tbl_hash(tbl_ptr(&old[i])))] = old[i];
     arena_unmap(old, old_n * sizeof *old);
     return 0;
 }
@@ -125,7 +168,10 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
 {
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(h);
+    struct tbl_slot packed;
     int ret = 0;
+    if (tbl_pack(&packed, ptr, size, trace, epoch) != 0)
+        return -1;
     lock_take(&s->lock);
     if (tbl_make_room(s) != 0) {
         lock_drop(&s->lock);
@@ -136,17 +182,17 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         lock_drop(&s->lock);
         return -1;
     }
-    struct tbl_entry *e = &s->slots[i];
-    if (e->ptr) {
+    struct tbl_slot *e = &s->slots[i];
+    if (e->w0) {
         if (replaced)
-            *replaced = *e;
+            tbl_unpack(e, replaced);
         ret = 1;
     } else {
         s->count++;
         if (tbl_filter.on)
             tbl_filter_add(h, 1);
     }
-    *e = (struct tbl_entry){ptr, size, trace, epoch};
+    *e = packed;
     lock_drop(&s->lock);
     return ret;
 }
@@ -157,12 +203,12 @@ static void tbl_delete_slot(struct tbl_stripe *s, uint64_t i)
 {
     uint64_t j = i;
     if (tbl_filter.on)
-        tbl_filter_add(tbl_hash(s->slots[i].ptr), -1);
+        tbl_filter_add(tbl_hash(tbl_ptr(&s->slots[i])), -1);
     for (uint64_t n = 0; n < s->mask; n++) { /* bounded, as tbl_probe */
         j = (j + 1) & s->mask;
-        if (!s->slots[j].ptr)
+        if (!s->slots[j].w0)
             break;
-        uint64_t k = tbl_hash(s->slots[j].ptr) & s->mask;
+        uint64_t k = tbl_hash(tbl_ptr(&s->slots[j])) & s->mask;
         /* k is cyclically in (i, j]: the entry must stay where it is. */
         int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
         if (!stays) {
@@ -170,7 +216,7 @@ static void tbl_delete_slot(struct tbl_stripe *s, uint64_t i)
             i = j;
         }
     }
-    s->slots[i].ptr = 0;
+    s->slots[i].w0 = 0;
     s->count--;
 }
 
@@ -183,9 +229,9 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     lock_take(&s->lock);
     if (s->slots) {
         uint64_t i = tbl_probe(s, ptr, h);
-        if (i != TBL_NONE && s->slots[i].ptr) {
+        if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
-                *out = s->slots[i];
+                tbl_unpack(&s->slots[i], out);
             tbl_delete_slot(s, i);
             found = 1;
         }
@@ -202,9 +248,9 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out)
     lock_take(&s->lock);
     if (s->slots) {
         uint64_t i = tbl_probe(s, ptr, h);
-        if (i != TBL_NONE && s->slots[i].ptr) {
+        if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
-                *out = s->slots[i];
+                tbl_unpack(&s->slots[i], out);
             found = 1;
         }
     }
@@ -216,9 +262,11 @@ static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
 {
     if (!s->slots)
         return 0;
+    struct tbl_entry e;
     for (uint64_t i = 0; i <= s->mask; i++)
-        if (s->slots[i].ptr) {
-            int r = fn(&s->slots[i], arg);
+        if (s->slots[i].w0) {
+            tbl_unpack(&s->slots[i], &e);
+            int r = fn(&e, arg);
             if (r)
                 return r;
         }
@@ -302,6 +350,6 @@ size_t tbl_bytes(void)
     size_t n = 0;
     for (unsigned k = 0; k < TBL_STRIPES; k++)
         if (tbl.stripe[k].slots)
-            n += (tbl.stripe[k].mask + 1) * sizeof(struct tbl_entry);
+            n += (tbl.stripe[k].mask + 1) * sizeof(struct tbl_slot);
     return n;
 }

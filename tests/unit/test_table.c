@@ -3,7 +3,8 @@
  * test_table.c - the live-block table: insert/find/remove of many pointers,
  * growth, deletion correctness under probing (checked against a reference
  * bitmap through heavy churn), replacement of a stale entry, foreach/clear,
- * and many threads at once.
+ * the 16-byte packing's limits (fields round-trip, epoch saturates, what
+ * does not fit is refused), the bytes per live block, and many threads.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -48,9 +49,10 @@ TEST_BEGIN(table_grows)
     size_t after = tbl_bytes();
     expect_eq_u64(before, 0);
     expect_true(after > before, "tbl_bytes did not grow: %zu -> %zu", before, after);
-    /* load factor stays <= 80%: at least 24/0.8 = 30 bytes per entry */
-    expect_true(after >= (size_t)N * 30, "table too full: %zu bytes for %u entries", after, N);
-    expect_true(after <= (size_t)N * 24 * 4, "table too sparse: %zu bytes", after);
+    /* 16-byte slots; load factor stays <= 80%: at least 16/0.8 = 20 bytes
+     * per entry */
+    expect_true(after >= (size_t)N * 20, "table too full: %zu bytes for %u entries", after, N);
+    expect_true(after <= (size_t)N * 16 * 4, "table too sparse: %zu bytes", after);
     for (uint64_t i = 0; i < N; i++)
         tbl_remove(key(i), NULL);
     expect_eq_u64(tbl_count(), 0);
@@ -100,6 +102,51 @@ TEST_BEGIN(table_insert_existing_replaces)
     expect_true(tbl_find(0x5000, &old) && old.size == 20, "new value not stored");
     tbl_remove(0x5000, NULL);
     expect_eq_u64(tbl_count(), 0);
+TEST_END
+
+TEST_BEGIN(table_packing_limits)
+    struct tbl_entry e;
+    uintptr_t top = ((uintptr_t)1 << 48) - 16;
+    uint64_t big = ((uint64_t)1 << 40) - 1;
+    expect_true(tbl_insert(top, big, (1u << 24) - 1, 65535, NULL) == 0, "largest fields");
+    expect_true(tbl_find(top, &e), "largest not found");
+    expect_true(e.ptr == top && e.size == big && e.trace == (1u << 24) - 1 && e.epoch == 65535,
+                "round trip: %llx %llu %u %u", (unsigned long long)e.ptr,
+                (unsigned long long)e.size, e.trace, e.epoch);
+    expect_true(tbl_insert(0x7000, 1, 2, 70000, NULL) == 0 && tbl_find(0x7000, &e) &&
+                e.epoch == 65535, "epoch saturates: %u", e.epoch);
+    expect_true(tbl_insert((uintptr_t)1 << 48, 1, 0, 0, NULL) == -1, "ptr >= 2^48 stored");
+    expect_true(tbl_insert(0x8000, big + 1, 0, 0, NULL) == -1, "1 TiB stored");
+    expect_true(tbl_insert(0x9000, 1, 1u << 24, 0, NULL) == -1, "trace id >= 2^24 stored");
+    expect_eq_u64(tbl_count(), 2);
+    tbl_remove(top, NULL);
+    tbl_remove(0x7000, NULL);
+    expect_eq_u64(tbl_count(), 0);
+TEST_END
+
+/* Issue 4's budget: at most 40 bytes of table per live block on average,
+ * over table sizes from 100k to 1M blocks (a doubling stripe is at 40%
+ * load, 40 bytes, and at 80% just before, 20 bytes). */
+TEST_BEGIN(table_bytes_per_block)
+    uint64_t n = 0, worst = 0, points = 0;
+    double sum = 0;
+    for (; n < 1000000; n++) {
+        tbl_insert(key(10000000 + n), 8, 0, 0, NULL);
+        if (n > 100000 && n % 1000 == 0) {
+            double per = (double)tbl_bytes() / (double)tbl_count();
+            sum += per;
+            points++;
+            if (per > worst)
+                worst = (uint64_t)per;
+        }
+    }
+    printf("# table: %.1f B/block at 1M blocks, %.1f on average from 100k, worst %llu\n",
+           (double)tbl_bytes() / (double)tbl_count(), sum / points, (unsigned long long)worst);
+    for (uint64_t i = 0; i < n; i++)
+        tbl_remove(key(10000000 + i), NULL);
+    expect_eq_u64(tbl_count(), 0);
+    expect_true(sum / points <= 40, "%.1f bytes per live block", sum / points);
+    expect_true(worst <= 48, "worst %llu bytes per live block", (unsigned long long)worst);
 TEST_END
 
 static int count_visit(const struct tbl_entry *e, void *arg)
@@ -169,6 +216,8 @@ int main(void)
     table_churn_matches_reference();
     table_insert_existing_replaces();
     table_foreach_and_clear();
+    table_packing_limits();
+    table_bytes_per_block();
     table_many_threads();
     return 0;
 }
