@@ -255,3 +255,9 @@ assert got == [("leak-direct", "tests/gate/twoleaks.c", 13, "main"),
                ("leak-direct", "tests/gate/twoleaks.c", 21, "main")], got
 P
 then t_pass sarif_leak_location_and_related; else t_fail sarif_leak_location_and_related "$(tail -c 300 "$T/py.err")"; fi
+"$HEAPSNAP" gate --format github "$T/two1.hsnap" 2>/dev/null | sed 's/\[[0-9]*\]/[PID]/' >"$T/lgh.txt"
+cat >"$T/lgh.want" <<'W'
+::error file=tests/gate/twoleaks.c,line=13,title=heapsnap leak-direct::128 bytes in 2 blocks leaked (direct) at tests/gate/twoleaks.c:13 in two[PID]
+::error file=tests/gate/twoleaks.c,line=21,title=heapsnap leak-direct::100 bytes in 1 blocks leaked (direct) at tests/gate/twoleaks.c:21 in two[PID]
+W
+t_golden github_leak_annotations_exact "$T/lgh.want" "$T/lgh.txt"
