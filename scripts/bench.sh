@@ -20,7 +20,7 @@
 #   --preload      run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`
 #   --no-install   do not call scripts/install-deps.sh bench
 #
-# A run that takes over 30 times the plain run (at least 20 s) is stopped and
+# A run that takes over 30 times the plain run (at least 60 s) is stopped and
 # shown as "!!timeout"; that tool is not run again on that workload.
 #
 # Wall time is measured by the shell around the whole command (heaptrack's
@@ -54,7 +54,7 @@ case "$ROUNDS" in ''|*[!0-9]*|0) echo "bench.sh: --rounds wants a positive integ
 BIN=$ROOT/$BUILD/bench
 WORK=$(mktemp -d /tmp/heapsnap-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-RESULTS=$WORK/results            # one line per run: workload mode round wall_us rss_kb status
+RESULTS=$WORK/results            # one line per run: workload mode round wall_us rss_kb status cpu_us
 : >"$RESULTS"
 T_START=$SECONDS
 
@@ -203,15 +203,17 @@ run_one() {
   local env="" ; [ "$wl" = python ] && env="PYTHONMALLOC=malloc PYTHONHASHSEED=0"
   local log=$WORK/run.$wl.$mode
   if awk -v w="$wl" -v m="$mode" '$1==w && $2==m && $6=="timeout" {f=1} END {exit !f}' "$RESULTS"; then
-    echo "$wl $mode $round 0 0 timeout" >>"$RESULTS"; return      # do not wait twice
+    echo "$wl $mode $round 0 0 timeout 0" >>"$RESULTS"; return    # do not wait twice
   fi
   # shellcheck disable=SC2046
   local t0=${EPOCHREALTIME/./}
-  ( cd "$WORK" && env $env /usr/bin/time -f %M -o "$log.rss" \
+  ( cd "$WORK" && env $env /usr/bin/time -f '%M %U %S' -o "$log.rss" \
       timeout -k 5 "$(run_limit "$wl")" $(mode_prefix "$mode" "$wl" "$round") $(wl_cmd "$wl" $fp) \
       </dev/null >"$log.out" 2>"$log.err" )
   local rc=$? t1=${EPOCHREALTIME/./}
-  local rss; rss=$(grep -E '^[0-9]+$' "$log.rss" 2>/dev/null | tail -1)
+  local rss cpu                                  # peak RSS (KiB), user+sys (us)
+  rss=$(awk 'NF == 3 && $1 ~ /^[0-9]+$/ {print $1}' "$log.rss" 2>/dev/null | tail -1)
+  cpu=$(awk 'NF == 3 && $1 ~ /^[0-9]+$/ {printf "%d", ($2 + $3) * 1e6}' "$log.rss" 2>/dev/null | tail -1)
   grep '^checksum ' "$log.out" >"$log.sum"
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status=timeout
   elif [ "$rc" != 0 ]; then status=exit$rc
@@ -222,18 +224,18 @@ run_one() {
   [ "$mode" = plain ] && [ "$status" = ok ] && [ ! -f "$WORK/want.$wl" ] && cp "$log.sum" "$WORK/want.$wl"
   [ "$mode" = valgrind ] && run_valgrind_found "$log.err" >"$WORK/found.$wl.valgrind"
   [ "$status" = ok ] || say "!! $wl under $mode: $status: $(tail -n 2 "$log.err" | tr '\n' ' ' | head -c 200)"
-  echo "$wl $mode $round $((t1 - t0)) ${rss:-0} $status" >>"$RESULTS"
+  echo "$wl $mode $round $((t1 - t0)) ${rss:-0} $status ${cpu:-0}" >>"$RESULTS"
   rm -f "$WORK"/out."$wl"."$round".*
 }
 
 # run_limit WORKLOAD: the time-out of one run, in seconds: RUN_LIMIT times the
-# warm-up plain run, at least 20 s, at most $TMO.  A tool that is that much
+# warm-up plain run, at least RUN_FLOOR s, at most $TMO.  A tool that is that much
 # slower is reported as "!!timeout", and its later rounds are skipped.
-RUN_LIMIT=30
+RUN_LIMIT=30 RUN_FLOOR=60
 run_limit() {
   local us; us=$(awk -v w="$1" '$1==w && $2=="plain" && $3==0 {print $4; exit}' "$RESULTS")
-  awk -v us="${us:-0}" -v k=$RUN_LIMIT -v cap="$TMO" \
-    'BEGIN {t = int(us * k / 1e6) + 1; if (t < 20) t = 20; if (t > cap) t = cap; print t}'
+  awk -v us="${us:-0}" -v k=$RUN_LIMIT -v lo=$RUN_FLOOR -v cap="$TMO" \
+    'BEGIN {t = int(us * k / 1e6) + 1; if (t < lo) t = lo; if (t > cap) t = cap; print t}'
 }
 
 # What valgrind found: "N blocks" from its "definitely lost:" line.
@@ -258,7 +260,10 @@ bench_run() {
 }
 
 # ---------------------------------------------------------------- reporting
-# med WORKLOAD MODE FIELD: the median of a field (4 wall_us, 5 rss_kb) over
+# The time field the tables use: 4 wall time, 7 CPU time (user+sys).
+F=4
+
+# med WORKLOAD MODE FIELD: the median of a field (4 wall_us, 5 rss_kb, 7 cpu_us) over
 # the rounds; "" if the mode never ran.  A failed round makes it "FAIL:status".
 med() {
   local bad
@@ -271,23 +276,23 @@ med() {
 # cell WORKLOAD MODE BASE: "4.81x 123M" (ratio to BASE's median wall, peak RSS).
 cell() {
   local w b r
-  w=$(med "$1" "$2" 4); b=$(med "$1" "$3" 4); r=$(med "$1" "$2" 5)
+  w=$(med "$1" "$2" $F); b=$(med "$1" "$3" $F); r=$(med "$1" "$2" 5)
   case "$w" in "") echo "-"; return ;; FAIL:*) echo "!!${w#FAIL:}"; return ;; esac
-  case "$b" in ""|FAIL:*) echo "?"; return ;; esac
+  case "$b" in ""|FAIL:*|0) echo "?"; return ;; esac
   awk -v w="$w" -v b="$b" -v r="$r" 'BEGIN {printf "%.2fx %dM", w/b, (r+512)/1024}'
 }
 
 # frac WORKLOAD: heapsnap's overhead as a fraction of heaptrack's.
 frac() {
   local p h s
-  p=$(med "$1" plain 4); h=$(med "$1" heaptrack 4); s=$(med "$1" hs 4)
+  p=$(med "$1" plain $F); h=$(med "$1" heaptrack $F); s=$(med "$1" hs $F)
   case "$p$h$s" in *FAIL*) echo "-"; return ;; esac
   { [ -z "$p" ] || [ -z "$h" ] || [ -z "$s" ]; } && { echo "-"; return; }
-  awk -v p="$p" -v h="$h" -v s="$s" 'BEGIN {if (h<=p) print "-"; else printf "%.2f", (s-p)/(h-p)}'
+  awk -v p="$p" -v h="$h" -v s="$s" 'BEGIN {if (h<=p || p<=0) print "-"; else printf "%.2f", (s-p)/(h-p)}'
 }
 
 plain_cell() {
-  local w r; w=$(med "$1" plain 4); r=$(med "$1" plain 5)
+  local w r; w=$(med "$1" plain $F); r=$(med "$1" plain 5)
   case "$w" in ""|FAIL:*) echo "!!${w#FAIL:}"; return ;; esac
   awk -v w="$w" -v r="$r" 'BEGIN {printf "%.3fs %dM", w/1e6, (r+512)/1024}'
 }
@@ -313,19 +318,26 @@ leak_row() {
 HEAD="workload|plain|heaptrack|heapsnap|hs/ht overhead|hs fp|hs sampled|hs sampled+leaks|plain fp build"
 LEAK_HEAD="leak check|plain|valgrind --leak-check=full|valgrind: definitely lost|heapsnap HEAPSNAP_LEAKS=1"
 
-# Writes $WORK/table and $WORK/leaks ('|'-separated) and prints them aligned.
-bench_table() {
+# main_table: the main table, '|'-separated, for the time field $F.
+main_table() {
   local wl
-  { echo "$HEAD"
-    for wl in $WORKLOADS; do
-      [ "$wl" = leakcheck ] && continue
-      case "$wl" in *"$ONLY"*) ;; *) continue ;; esac
-      row "$wl" | paste -sd'|'
-    done; } >"$WORK/table"
-  column -t -s'|' "$WORK/table"
+  echo "$HEAD"
+  for wl in $WORKLOADS; do
+    [ "$wl" = leakcheck ] && continue
+    case "$wl" in *"$ONLY"*) row "$wl" | paste -sd'|' ;; esac
+  done
+}
+
+# Writes $WORK/table (wall time), $WORK/table.cpu (CPU time) and $WORK/leaks,
+# '|'-separated, and prints them aligned.
+bench_table() {
+  F=4; main_table >"$WORK/table"
   : >"$WORK/leaks"
   case leakcheck in *"$ONLY"*) { echo "$LEAK_HEAD"; leak_row | paste -sd'|'; } >"$WORK/leaks" ;; esac
+  F=7; main_table >"$WORK/table.cpu"; F=4
+  echo "# wall time"; column -t -s'|' "$WORK/table"
   [ -s "$WORK/leaks" ] && { echo; column -t -s'|' "$WORK/leaks"; }
+  echo; echo "# CPU time (user+sys of the whole command tree)"; column -t -s'|' "$WORK/table.cpu"
 }
 
 # md_table FILE: a '|'-separated file as a Markdown table.
@@ -354,6 +366,9 @@ bench_markdown() {
     echo "\`hs/ht overhead\` is (heapsnap - 1) / (heaptrack - 1); the target is at most 0.33."
     echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."
     echo; for w in $WORKLOADS; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
+    echo; echo "The same runs in CPU time (user+sys of the command and all its children, so"
+    echo "heaptrack's includes heaptrack_interpret); less sensitive to a busy machine:"
+    echo; md_table "$WORK/table.cpu"
   } >"$MD"
 }
 
