@@ -60,6 +60,7 @@ static struct {
     atomic_int state;  /* HOOK_* */
     atomic_int active; /* recording new blocks */
     unsigned depth;    /* HEAPSNAP_DEPTH, cached for the slow path */
+    int started;       /* options read, sampling set up (once) */
     int sample;        /* HEAPSNAP_SAMPLE is on */
     int all_blocks;    /* ... with HEAPSNAP_LEAKS: unsampled blocks enter too */
     uint32_t unsampled; /* their trace id */
@@ -155,7 +156,8 @@ static HS_NOINLINE int hook_early(void)
 void hook_set_active(int on)
 {
     real.depth = (unsigned)opt_int(OPT_DEPTH);
-    if (on && !real.sample) {
+    if (on && !real.started) {
+        real.started = 1;
         sample_init();
         real.sample = sample_interval() != 0;
         real.all_blocks = real.sample && opt_int(OPT_LEAKS);
