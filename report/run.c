@@ -291,8 +291,9 @@ static void run_report(const char *manifest, const char *cmd)
     if (f)
         fclose(f);
     if (!seen)
-        fprintf(stderr, "heapsnap: no snapshot was written by %s (a signal killed it, or it "
-                        "ignores LD_PRELOAD)\n", cmd);
+        fprintf(stderr, "heapsnap: no snapshot was written by %s (see the shim's warning "
+                        "above, if any; else a signal killed it, or it ignores LD_PRELOAD)\n",
+                cmd);
     free(seen);
 }
 

@@ -408,8 +408,12 @@ static int snap_emit(int fd, struct sbuf *sec, int has_blocks)
 
 static void snap_warn_failure(const char *path, int err)
 {
-    if (atomic_exchange(&snap.warned, 1) == 0)
-        opt_warn("cannot write ", path, err ? strerrordesc_np(err) : ": out of memory");
+    if (atomic_exchange(&snap.warned, 1) != 0)
+        return;
+    char why[96] = ": ";
+    const char *desc = err ? strerrordesc_np(err) : "out of memory";
+    strncat(why, desc ? desc : "unknown error", sizeof why - 3);
+    opt_warn("cannot write ", path, why);
 }
 
 /* Writes everything to path via a temporary file; 0 or -1 (warned). */
