@@ -29,7 +29,7 @@
 # failed or changed a workload's output, 2 trouble (a workload does not build
 # or fails on its own).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 BUILD=${BUILD:-build}
 SIZE=full ROUNDS="" MD="" ONLY="" PRELOAD=0 INSTALL=1 ARGS="$*"
@@ -159,6 +159,9 @@ wl_cmd() {
   esac
 }
 
+# Whether --only selects the workload.
+wl_selected() { case "$1" in *"$ONLY"*) return 0 ;; esac; return 1; }
+
 # Whether the workload is our own program, with a frame-pointer build.
 wl_has_fp() { case "$1" in python|sqlite) return 1 ;; esac; return 0; }
 
@@ -205,8 +208,9 @@ run_one() {
   if awk -v w="$wl" -v m="$mode" '$1==w && $2==m && $6=="timeout" {f=1} END {exit !f}' "$RESULTS"; then
     echo "$wl $mode $round 0 0 timeout 0" >>"$RESULTS"; return    # do not wait twice
   fi
-  # shellcheck disable=SC2046
   local t0=${EPOCHREALTIME/./}
+  # The env, prefix and command strings are word lists on purpose.
+  # shellcheck disable=SC2046,SC2086
   ( cd "$WORK" && env $env /usr/bin/time -f '%M %U %S' -o "$log.rss" \
       timeout -k 5 "$(run_limit "$wl")" $(mode_prefix "$mode" "$wl" "$round") $(wl_cmd "$wl" $fp) \
       </dev/null >"$log.out" 2>"$log.err" )
@@ -248,11 +252,11 @@ run_valgrind_found() {
 bench_run() {
   local round wl mode
   for wl in $WORKLOADS; do
-    case "$wl" in *"$ONLY"*) run_one "$wl" plain 0 ;; esac
+    wl_selected "$wl" && run_one "$wl" plain 0
   done
   for round in $(seq 1 "$ROUNDS"); do
     for wl in $WORKLOADS; do
-      case "$wl" in *"$ONLY"*) ;; *) continue ;; esac
+      wl_selected "$wl" || continue
       say "round $round/$ROUNDS: $wl ($(wl_modes "$wl"))"
       for mode in $(wl_modes "$wl"); do run_one "$wl" "$mode" "$round"; done
     done
@@ -324,7 +328,7 @@ main_table() {
   echo "$HEAD"
   for wl in $WORKLOADS; do
     [ "$wl" = leakcheck ] && continue
-    case "$wl" in *"$ONLY"*) row "$wl" | paste -sd'|' ;; esac
+    wl_selected "$wl" && row "$wl" | paste -sd'|'
   done
 }
 
@@ -333,7 +337,7 @@ main_table() {
 bench_table() {
   F=4; main_table >"$WORK/table"
   : >"$WORK/leaks"
-  case leakcheck in *"$ONLY"*) { echo "$LEAK_HEAD"; leak_row | paste -sd'|'; } >"$WORK/leaks" ;; esac
+  wl_selected leakcheck && { echo "$LEAK_HEAD"; leak_row | paste -sd'|'; } >"$WORK/leaks"
   F=7; main_table >"$WORK/table.cpu"; F=4
   echo "# wall time"; column -t -s'|' "$WORK/table"
   [ -s "$WORK/leaks" ] && { echo; column -t -s'|' "$WORK/leaks"; }

@@ -33,7 +33,7 @@ fi
 # bench_column NAME COL: every workload's cell in column COL (1-based) is a ratio.
 bench_column() {
   local name=$1 col=$2 bad
-  bad=$(grep -E "^\| ($(echo $ROWS | tr ' ' '|')) \|" "$T/wall.md" |
+  bad=$(grep -E "^\| ($(echo "$ROWS" | tr ' ' '|')) \|" "$T/wall.md" |
         awk -F'|' -v c=$((col + 1)) '$c !~ /^ [0-9.]+x [0-9]+M $/ {print $2 ":" $c}' | tr '\n' ' ')
   if [ -z "$bad" ]; then t_pass "$name"; else t_fail "$name" "not measured or failed:$bad"; fi
 }
