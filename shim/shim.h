@@ -5,7 +5,7 @@
  * exports.map leave the .so.
  *
  * Prefixes: hook_ (hooks.c), arena_ (arena.c), tbl_ (table.c), trace_
- * (traces.c), unwind_ (unwind.c), opt_ (options.c), snap_ (snapshot.c),
+ * (traces.c), unwind_ (unwind.c), cfi_ (cfi.c), opt_ (options.c), snap_ (snapshot.c),
  * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
  * lock_ (the spinlock below), thr_ (threads.c), roots_ (roots.c),
  * collect_ (collect.c: the leak check), public API heapsnap_* (api.c).
@@ -152,6 +152,33 @@ void unwind_init(void);
  * when the stack was deeper than max. */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated);
 int unwind_in_shim(uintptr_t ip);
+
+/* ---- cfi.c: cached CFI rules, the walk behind HEAPSNAP_UNWIND=auto ---- */
+enum { CFI_EMPTY, CFI_STEP, CFI_STOP, CFI_UNKNOWN };
+struct cfi_rule {                  /* what the walk does at one IP */
+    unsigned kind;                 /* CFI_*; STOP = the outermost frame */
+    int cfa_rbp;                   /* CFA = rbp + cfa_off, else rsp + cfa_off */
+    int rbp_saved;                 /* the caller's rbp is at CFA - rbp_k */
+    uint32_t cfa_off, rbp_k;       /* the return address is at CFA - 8 */
+};
+struct cfi_cie_info {              /* a synthetic CIE, for cfi_eval */
+    uint64_t code_align;
+    int64_t data_align;
+    uint64_t ra_col;
+    int signal;                    /* the 'S' augmentation */
+};
+int cfi_init(void);                /* outside any hook; 0, or -1 (no cache) */
+/* From a captured (rip, rsp, rbp) with the stack's top, fills ip[0..max)
+ * with return addresses as unw_backtrace does (the capturing frame itself
+ * omitted); the count, or -1: fall back to libunwind for this stack. */
+int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+             unsigned max);
+int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
+/* Tests: the CIE's initial instructions, then the FDE's (whose range
+ * starts at start) up to ip, classified; returns out->kind. */
+int cfi_eval(const uint8_t *cie_ins, size_t cie_len, const uint8_t *fde_ins, size_t fde_len,
+             const struct cfi_cie_info *info, uintptr_t start, uintptr_t ip,
+             struct cfi_rule *out);
 
 /* ---- sample.c: HEAPSNAP_SAMPLE ---- */
 void sample_init(void);

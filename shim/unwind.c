@@ -1,9 +1,13 @@
 /*
  * unwind.c - stack capture, from inside a hook.
  *
- * Two backends behind unwind_capture(), chosen by HEAPSNAP_UNWIND:
- *   libunwind  unw_backtrace(): correct for any code with unwind tables
- *              (the default, and what "auto" means for now);
+ * Three backends behind unwind_capture(), chosen by HEAPSNAP_UNWIND:
+ *   auto       (the default) the CFI-rule-caching walk of cfi.c, started
+ *              from this thread's (rip, rsp, rbp) captured in unwind_cfi;
+ *              whenever it has any doubt about a frame it returns -1 and the
+ *              whole stack is taken with unw_backtrace instead, so its
+ *              stacks are libunwind's, frame for frame, only cheaper;
+ *   libunwind  unw_backtrace(): correct for any code with unwind tables;
  *   fp         a frame-pointer walk: fast, right only for code built with
  *              frame pointers.  It must never fault, so every frame pointer
  *              is checked before it is read: 8-aligned, strictly increasing,
@@ -14,12 +18,16 @@
  *              stack, even a user-supplied one).  pthread_getattr_np would be
  *              exact but it mallocs, so it is not allowed in a hook.  When
  *              the stack pointer is in neither (an alternate signal stack, a
- *              coroutine stack), the walk falls back to libunwind.
+ *              coroutine stack), the walk falls back to libunwind.  The CFI
+ *              walk uses the same bounds.
  *
- * Both capture the shim's own frames first; those are dropped by address:
+ * All capture the shim's own frames first; those are dropped by address:
  * every leading frame inside libheapsnap.so's text, whose range is found once
- * at start-up with dl_iterate_phdr.  No lock is held here (libunwind takes
- * the loader lock; see DESIGN.md "Known traps").
+ * at start-up with dl_iterate_phdr.  Every backend is entered from
+ * unwind_raw, so each captures the same number of shim frames and a stack
+ * cut at max + HS_UNWIND_SLACK is cut at the same frame.  No lock is held
+ * here (libunwind and cfi.c's slow path take the loader lock; see
+ * DESIGN.md "Known traps").
  */
 #include <fcntl.h>
 #include <libunwind.h>
@@ -34,7 +42,8 @@
 
 static struct {
     uintptr_t self_lo, self_hi;   /* libheapsnap.so's executable PT_LOADs */
-    uintptr_t main_lo, main_hi;   /* the main thread's [stack] mapping */
+    uintptr_t main_lo, main_hi;   /* the main thread's stack mapping */
+    int main_by_sp;               /* ... found by the start-up sp */
     int method;                   /* OPT_UNWIND_* in effect */
 } unw;
 
@@ -65,24 +74,35 @@ static uintptr_t unwind_hex(const char **s)
     }
 }
 
-/* One line of /proc/self/maps: keep it if it is the main stack. */
-static void unwind_maps_line(const char *line, size_t len)
+/* One line of /proc/self/maps: keep it if it is the main stack - the
+ * mapping holding the start-up stack pointer (the shim starts on the main
+ * thread), else the one named [stack].  Under Valgrind the client's stack
+ * is an unnamed mapping, hence the stack pointer first. */
+static void unwind_maps_line(const char *line, size_t len, uintptr_t sp)
 {
     static const char tag[] = "[stack]";
-    if (len < sizeof tag - 1 || memcmp(line + len - (sizeof tag - 1), tag, sizeof tag - 1))
-        return;
+    int named = len >= sizeof tag - 1 &&
+                !memcmp(line + len - (sizeof tag - 1), tag, sizeof tag - 1);
     const char *s = line;
     uintptr_t lo = unwind_hex(&s);
     if (*s++ != '-')
         return;
-    unw.main_lo = lo;
-    unw.main_hi = unwind_hex(&s);
+    uintptr_t hi = unwind_hex(&s);
+    if (sp >= lo && sp < hi) {
+        unw.main_lo = lo;
+        unw.main_hi = hi;
+        unw.main_by_sp = 1;
+    } else if (named && !unw.main_by_sp) {
+        unw.main_lo = lo;
+        unw.main_hi = hi;
+    }
 }
 
 /* Reads /proc/self/maps with read(2) (no stdio, no malloc). */
 static void unwind_find_main_stack(void)
 {
     static char buf[8192];
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     size_t have = 0;
     if (fd < 0)
@@ -95,7 +115,7 @@ static void unwind_find_main_stack(void)
         size_t start = 0;
         for (size_t i = 0; i < have; i++)
             if (buf[i] == '\n') {
-                unwind_maps_line(buf + start, i - start);
+                unwind_maps_line(buf + start, i - start, sp);
                 start = i + 1;
             }
         memmove(buf, buf + start, have - start);
@@ -112,7 +132,7 @@ void unwind_init(void)
     dl_iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
     unwind_find_main_stack();
     unw.method = (int)opt_int(OPT_UNWIND);
-    if (unw.method == OPT_UNWIND_AUTO)
+    if (unw.method == OPT_UNWIND_AUTO && cfi_init() < 0)
         unw.method = OPT_UNWIND_LIBUNWIND;
     unw_backtrace(warm, 4); /* libunwind's own set-up, outside any hook */
 }
@@ -157,14 +177,27 @@ static HS_NOINLINE int unwind_fp(uintptr_t *ip, unsigned max)
     return (int)n;
 }
 
-static int unwind_raw(uintptr_t *ip, unsigned max)
+/* The CFI walk from this frame's registers; -1: use libunwind. */
+static HS_NOINLINE int unwind_cfi(uintptr_t *ip, unsigned max)
 {
-    if (unw.method == OPT_UNWIND_FP) {
-        int n = unwind_fp(ip, max);
-        if (n >= 0)
-            return n;
-    }
-    return unw_backtrace((void **)ip, (int)max);
+    uintptr_t rip, rsp, rbp;
+    __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                     : "=r"(rip), "=r"(rsp), "=r"(rbp));
+    return cfi_walk(rip, rsp, rbp, unwind_stack_top(rsp), ip, max);
+}
+
+/* Every backend is called from here (never a tail call: see the top). */
+static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
+{
+    int n = -1;
+    if (unw.method == OPT_UNWIND_AUTO)
+        n = unwind_cfi(ip, max);
+    else if (unw.method == OPT_UNWIND_FP)
+        n = unwind_fp(ip, max);
+    if (n < 0)
+        n = unw_backtrace((void **)ip, (int)max);
+    __asm__ volatile("" ::: "memory");
+    return n;
 }
 
 /* ip has room for max + HS_UNWIND_SLACK frames; the kept frames end up at

@@ -1,0 +1,370 @@
+// link: shim/cfi.c shim/arena.c
+/*
+ * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
+ * First on synthetic CIE/FDE instruction bytes (each supported opcode,
+ * remember/restore, the unsupported ones and the rules the walk cannot
+ * follow -> CFI_UNKNOWN, RA undefined -> CFI_STOP), then on this binary's
+ * own code: cfi_walk from a captured (rip, rsp, rbp) must give exactly the
+ * return addresses unw_backtrace gives from the same frame, for shallow,
+ * 200-deep, frame-pointer (alloca) and frameless recursion, truncated
+ * stacks, and another thread; bad bounds must make it give up, not fault.
+ */
+#include <alloca.h>
+#include <libunwind.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "shim.h"
+#include "unit.h"
+
+/* The arena's out-of-memory path calls these; the tests never run out. */
+void life_degrade(const char *why) { printf("degrade: %s\n", why); }
+void opt_warn(const char *a, const char *b, const char *c) {}
+
+#define NOINLINE __attribute__((noinline))
+#define START 0x1000u
+
+/* The x86-64 CIE every compiler writes: CFA = rsp + 8, RA at CFA - 8. */
+static const uint8_t cie_std[] = {0x0c, 0x07, 0x08, 0x90, 0x01};
+static const struct cfi_cie_info info_std = {1, -8, 16, 0};
+
+static int eval(const uint8_t *fde, size_t n, uintptr_t off, struct cfi_rule *r)
+{
+    return cfi_eval(cie_std, sizeof cie_std, fde, n, &info_std, START, START + off, r);
+}
+
+/* A rule as one comparable number: kind, cfa reg, offset, rbp rule. */
+static unsigned long long rule_of(const uint8_t *fde, size_t n, uintptr_t off)
+{
+    struct cfi_rule r;
+    eval(fde, n, off, &r);
+    return (unsigned long long)r.kind << 60 | (unsigned long long)r.cfa_rbp << 56 |
+           (unsigned long long)r.rbp_saved << 52 | (unsigned long long)r.rbp_k << 32 | r.cfa_off;
+}
+
+static unsigned long long R(unsigned kind, int rbp_cfa, uint32_t off, int saved, uint32_t k)
+{
+    return (unsigned long long)kind << 60 | (unsigned long long)rbp_cfa << 56 |
+           (unsigned long long)saved << 52 | (unsigned long long)k << 32 | off;
+}
+
+/* push rbp; mov rsp,rbp; ...; leave: gcc -fno-omit-frame-pointer. */
+TEST_BEGIN(cfi_frame_pointer_prologue_rows)
+    static const uint8_t f[] = {
+        0x41, 0x0e, 0x10, 0x86, 0x02, /* +1: def_cfa_offset 16; rbp at cfa-16 */
+        0x43, 0x0d, 0x06,             /* +4: def_cfa_register rbp */
+        0x4a, 0x0c, 0x07, 0x08,       /* +14: def_cfa rsp+8 (after leave) */
+    };
+    expect_eq_u64(rule_of(f, sizeof f, 0), R(CFI_STEP, 0, 8, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 1), R(CFI_STEP, 0, 16, 1, 16));
+    expect_eq_u64(rule_of(f, sizeof f, 3), R(CFI_STEP, 0, 16, 1, 16));
+    expect_eq_u64(rule_of(f, sizeof f, 4), R(CFI_STEP, 1, 16, 1, 16));
+    expect_eq_u64(rule_of(f, sizeof f, 13), R(CFI_STEP, 1, 16, 1, 16));
+    expect_eq_u64(rule_of(f, sizeof f, 14), R(CFI_STEP, 0, 8, 1, 16));
+    expect_eq_u64(rule_of(f, sizeof f, 1000), R(CFI_STEP, 0, 8, 1, 16));
+TEST_END
+
+TEST_BEGIN(cfi_remember_restore_state)
+    static const uint8_t f[] = {
+        0x41, 0x0e, 0x10,             /* +1: push */
+        0x0a,                         /* remember */
+        0x41, 0x0e, 0x08,             /* +2: an early ret's pop */
+        0x41, 0x0b,                   /* +3: restore: back to rsp+16 */
+    };
+    expect_eq_u64(rule_of(f, sizeof f, 1), R(CFI_STEP, 0, 16, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 2), R(CFI_STEP, 0, 8, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 3), R(CFI_STEP, 0, 16, 0, 0));
+    static const uint8_t unbalanced[] = {0x41, 0x0b};
+    expect_eq_u64(rule_of(unbalanced, sizeof unbalanced, 0), R(CFI_STEP, 0, 8, 0, 0));
+    expect_eq_u64(rule_of(unbalanced, sizeof unbalanced, 1) >> 60, CFI_UNKNOWN);
+TEST_END
+
+TEST_BEGIN(cfi_advance_forms_and_code_align)
+    /* advance_loc1 200, advance_loc2 300, advance_loc4 70000 */
+    static const uint8_t f[] = {
+        0x02, 200, 0x0e, 0x10,
+        0x03, 0x2c, 0x01, 0x0e, 0x18,
+        0x04, 0x70, 0x11, 0x01, 0x00, 0x0e, 0x20,
+    };
+    expect_eq_u64(rule_of(f, sizeof f, 199), R(CFI_STEP, 0, 8, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 200), R(CFI_STEP, 0, 16, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 499), R(CFI_STEP, 0, 16, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 500), R(CFI_STEP, 0, 24, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 70499), R(CFI_STEP, 0, 24, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 70500), R(CFI_STEP, 0, 32, 0, 0));
+    /* code_align 4: advance_loc 2 moves 8 bytes */
+    static const uint8_t g[] = {0x42, 0x0e, 0x10};
+    struct cfi_cie_info ca = {4, -8, 16, 0};
+    struct cfi_rule r;
+    cfi_eval(cie_std, sizeof cie_std, g, sizeof g, &ca, START, START + 7, &r);
+    expect_eq_u64(r.cfa_off, 8);
+    cfi_eval(cie_std, sizeof cie_std, g, sizeof g, &ca, START, START + 8, &r);
+    expect_eq_u64(r.cfa_off, 16);
+TEST_END
+
+TEST_BEGIN(cfi_extended_and_signed_forms)
+    static const uint8_t f[] = {
+        0x41, 0x05, 0x06, 0x03,       /* +1: offset_extended rbp, 3*-8 */
+        0x41, 0x11, 0x06, 0x7e,       /* +2: offset_extended_sf rbp, -2*-8 = +16 -> refused */
+        0x41, 0x11, 0x06, 0x04,       /* +3: offset_extended_sf rbp, 4*-8 */
+        0x41, 0x12, 0x06, 0x7e,       /* +4: def_cfa_sf rbp, -2*-8 = 16 */
+        0x41, 0x13, 0x7d,             /* +5: def_cfa_offset_sf -3*-8 = 24 */
+        0x41, 0x2e, 0x10, 0x00,       /* +6: GNU_args_size, nop: no change */
+        0x41, 0x06, 0x06,             /* +7: restore_extended rbp */
+    };
+    expect_eq_u64(rule_of(f, sizeof f, 1), R(CFI_STEP, 0, 8, 1, 24));
+    expect_eq_u64(rule_of(f, sizeof f, 2) >> 60, CFI_UNKNOWN);
+    expect_eq_u64(rule_of(f, sizeof f, 3), R(CFI_STEP, 0, 8, 1, 32));
+    expect_eq_u64(rule_of(f, sizeof f, 4), R(CFI_STEP, 1, 16, 1, 32));
+    expect_eq_u64(rule_of(f, sizeof f, 5), R(CFI_STEP, 1, 24, 1, 32));
+    expect_eq_u64(rule_of(f, sizeof f, 6), R(CFI_STEP, 1, 24, 1, 32));
+    expect_eq_u64(rule_of(f, sizeof f, 7), R(CFI_STEP, 1, 24, 0, 0));
+TEST_END
+
+TEST_BEGIN(cfi_restore_and_same_value)
+    static const uint8_t f[] = {
+        0x41, 0x0e, 0x10, 0x86, 0x02, /* +1: rbp at cfa-16 */
+        0x41, 0xc6,                   /* +2: restore rbp (CIE: same) */
+        0x41, 0x86, 0x02,             /* +3: again */
+        0x41, 0x08, 0x06,             /* +4: same_value rbp */
+        0x41, 0x83, 0x03,             /* +5: rbx saved: irrelevant */
+    };
+    expect_eq_u64(rule_of(f, sizeof f, 1), R(CFI_STEP, 0, 16, 1, 16));
+    expect_eq_u64(rule_of(f, sizeof f, 2), R(CFI_STEP, 0, 16, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 3), R(CFI_STEP, 0, 16, 1, 16));
+    expect_eq_u64(rule_of(f, sizeof f, 4), R(CFI_STEP, 0, 16, 0, 0));
+    expect_eq_u64(rule_of(f, sizeof f, 5), R(CFI_STEP, 0, 16, 0, 0));
+TEST_END
+
+TEST_BEGIN(cfi_undefined_ra_is_the_outermost_frame)
+    static const uint8_t f[] = {0x07, 0x10}; /* _start: undefined rip */
+    expect_eq_u64(rule_of(f, sizeof f, 0) >> 60, CFI_STOP);
+    static const uint8_t g[] = {0x07, 0x06}; /* undefined rbp: libunwind stops, we defer */
+    expect_eq_u64(rule_of(g, sizeof g, 0) >> 60, CFI_UNKNOWN);
+TEST_END
+
+/* Each: fine at +0, the refused instruction from +1 on. */
+TEST_BEGIN(cfi_unsupported_is_unknown)
+    static const uint8_t cases[][8] = {
+        {0x41, 0x0f, 0x02, 0x77, 0x08},       /* def_cfa_expression (PLT) */
+        {0x41, 0x10, 0x06, 0x01, 0x9c},       /* expression rbp */
+        {0x41, 0x10, 0x03, 0x01, 0x9c},       /* expression rbx: refused too */
+        {0x41, 0x14, 0x06, 0x02},             /* val_offset */
+        {0x41, 0x15, 0x06, 0x02},             /* val_offset_sf */
+        {0x41, 0x16, 0x06, 0x01, 0x9c},       /* val_expression */
+        {0x41, 0x09, 0x06, 0x03},             /* register rbp in rbx */
+        {0x41, 0x09, 0x03, 0x0c},             /* register rbx in r12 */
+        {0x41, 0x0d, 0x03},                   /* CFA in rbx */
+        {0x41, 0x13, 0x01},                   /* CFA below rsp: -1*-8 */
+        {0x41, 0x90, 0x02},                   /* RA at CFA-16 */
+        {0x41, 0x87, 0x02},                   /* rsp saved */
+        {0x41, 0x01, 0, 0, 0, 0, 0, 0},       /* set_loc */
+        {0x41, 0x2f, 0x06, 0x02},             /* GNU_negative_offset_extended */
+        {0x41, 0x3f},                         /* a vendor opcode */
+        {0x41, 0x05, 0x06},                   /* truncated operand */
+    };
+    static const size_t len[] = {5, 5, 5, 4, 4, 5, 4, 4, 3, 3, 3, 3, 8, 4, 2, 3};
+    for (size_t i = 0; i < sizeof len / sizeof *len; i++) {
+        expect_true(rule_of(cases[i], len[i], 0) >> 60 == CFI_STEP, "case %zu at +0", i);
+        expect_true(rule_of(cases[i], len[i], 1) >> 60 == CFI_UNKNOWN, "case %zu at +1", i);
+    }
+TEST_END
+
+TEST_BEGIN(cfi_cie_properties_refused)
+    static const uint8_t f[] = {0x00};
+    struct cfi_rule r;
+    struct cfi_cie_info sig = {1, -8, 16, 1}, ra = {1, -8, 15, 0};
+    expect_eq_u64(cfi_eval(cie_std, sizeof cie_std, f, 1, &sig, START, START, &r), CFI_UNKNOWN);
+    expect_eq_u64(cfi_eval(cie_std, sizeof cie_std, f, 1, &ra, START, START, &r), CFI_UNKNOWN);
+    static const uint8_t cie_restore[] = {0x0c, 0x07, 0x08, 0x90, 0x01, 0xc6};
+    expect_eq_u64(cfi_eval(cie_restore, sizeof cie_restore, f, 1, &info_std, START, START, &r),
+                  CFI_UNKNOWN); /* restore inside a CIE has nothing to go back to */
+TEST_END
+
+/* ---------------- against libunwind, on this binary ---------------- */
+
+static uintptr_t main_lo, main_hi;
+
+static void find_main_stack(void)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo, hi;
+    char line[512];
+    FILE *f = fopen("/proc/self/maps", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && sp >= lo && sp < hi) {
+            main_lo = lo;
+            main_hi = hi;
+        }
+    if (f)
+        fclose(f);
+}
+
+static uintptr_t top_of(uintptr_t sp)
+{
+    if (sp >= main_lo && sp < main_hi)
+        return main_hi;
+    return (uintptr_t)pthread_self();
+}
+
+struct both {
+    uintptr_t cfi[300];
+    void *unw[301];
+    int ncfi, nunw;
+    uintptr_t top_override; /* nonzero: use this as the stack top */
+};
+
+/* cfi_walk and unw_backtrace from this same frame: cfi[i] == unw[i + 1]. */
+static NOINLINE void capture(struct both *b, unsigned max)
+{
+    uintptr_t rip, rsp, rbp;
+    __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                     : "=r"(rip), "=r"(rsp), "=r"(rbp));
+    b->ncfi = cfi_walk(rip, rsp, rbp, b->top_override ? b->top_override : top_of(rsp),
+                       b->cfi, max);
+    b->nunw = unw_backtrace(b->unw, (int)max + 1);
+    __asm__ volatile("" ::: "memory");
+}
+
+static int same(const struct both *b, char *why, size_t n)
+{
+    if (b->ncfi != b->nunw - 1) {
+        snprintf(why, n, "cfi %d frames, libunwind %d", b->ncfi, b->nunw - 1);
+        return 0;
+    }
+    for (int i = 0; i < b->ncfi; i++)
+        if (b->cfi[i] != (uintptr_t)b->unw[i + 1]) {
+            snprintf(why, n, "frame %d: %#lx vs %p", i, b->cfi[i], b->unw[i + 1]);
+            return 0;
+        }
+    return 1;
+}
+
+static volatile int sink;
+
+static NOINLINE int rec_plain(struct both *b, int d, unsigned max)
+{
+    if (d == 0)
+        capture(b, max);
+    else
+        sink += rec_plain(b, d - 1, max);
+    return d;
+}
+
+/* alloca of a runtime size: CFA from rbp, rbp saved at CFA-16. */
+static NOINLINE int rec_fp(struct both *b, int d, unsigned max)
+{
+    volatile char *p = alloca((size_t)(d & 7) + 16);
+    p[0] = (char)d;
+    if (d == 0)
+        capture(b, max);
+    else
+        sink += rec_fp(b, d - 1, max) + p[0];
+    return d;
+}
+
+static NOINLINE int rec_mixed(struct both *b, int d, unsigned max)
+{
+    if (d == 0) {
+        capture(b, max);
+        return 0;
+    }
+    return (d & 1 ? rec_fp(b, d - 1, max) : rec_plain(b, d - 1, max)) + rec_mixed(b, 0, 0) * 0;
+}
+
+TEST_BEGIN(cfi_walk_equals_unw_backtrace_shallow)
+    static struct both b;
+    char why[160];
+    rec_plain(&b, 1, 64);
+    expect_true(b.ncfi > 3, "cfi_walk gave %d frames", b.ncfi);
+    expect_true(same(&b, why, sizeof why), "%s", why);
+    rec_fp(&b, 3, 64);
+    expect_true(same(&b, why, sizeof why), "fp: %s", why);
+TEST_END
+
+TEST_BEGIN(cfi_walk_equals_unw_backtrace_200_deep)
+    static struct both b;
+    char why[160];
+    rec_plain(&b, 200, 290);
+    expect_true(b.ncfi > 200, "cfi_walk gave %d frames", b.ncfi);
+    expect_true(same(&b, why, sizeof why), "plain: %s", why);
+    rec_fp(&b, 200, 290);
+    expect_true(same(&b, why, sizeof why), "fp: %s", why);
+    rec_mixed(&b, 150, 290);
+    expect_true(same(&b, why, sizeof why), "mixed: %s", why);
+TEST_END
+
+TEST_BEGIN(cfi_walk_truncates_like_unw_backtrace)
+    static struct both b;
+    char why[160];
+    for (unsigned max = 1; max < 40; max += 3) {
+        rec_plain(&b, 50, max);
+        expect_true(b.ncfi == (int)max, "max %u: %d frames", max, b.ncfi);
+        expect_true(same(&b, why, sizeof why), "max %u: %s", max, why);
+    }
+TEST_END
+
+static void *thread_body(void *arg)
+{
+    struct both *b = arg;
+    rec_fp(b, 20, 64);
+    return NULL;
+}
+
+TEST_BEGIN(cfi_walk_equals_unw_backtrace_in_a_thread)
+    static struct both b;
+    char why[160];
+    pthread_t t;
+    expect_true(pthread_create(&t, NULL, thread_body, &b) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    expect_true(b.ncfi > 20, "cfi_walk gave %d frames", b.ncfi);
+    expect_true(same(&b, why, sizeof why), "%s", why);
+TEST_END
+
+TEST_BEGIN(cfi_rules_of_this_binary)
+    static struct both b;
+    struct cfi_rule r;
+    rec_fp(&b, 2, 64);
+    expect_true(b.ncfi > 4, "frames %d", b.ncfi);
+    /* every frame but the last steps; the last (_start or clone) stops */
+    for (int i = 0; i + 1 < b.ncfi; i++)
+        expect_true(cfi_rule_at(b.cfi[i] - 1, &r) == CFI_STEP, "frame %d kind %u", i, r.kind);
+    expect_eq_u64(cfi_rule_at(b.cfi[b.ncfi - 1] - 1, &r), CFI_STOP);
+    expect_eq_u64(cfi_rule_at((uintptr_t)rec_fp + 4 + 1, &r), CFI_STEP); /* twice: cached */
+    expect_eq_u64(cfi_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
+TEST_END
+
+TEST_BEGIN(cfi_walk_gives_up_outside_the_bounds)
+    static struct both b;
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    b.top_override = sp + 64; /* far too low: the walk must stop, not read on */
+    rec_plain(&b, 30, 64);
+    b.top_override = 0;
+    expect_true(b.ncfi == -1, "cfi_walk gave %d, want -1", b.ncfi);
+    uintptr_t ip[4];
+    expect_true(cfi_walk(0, sp, 0, 0, ip, 4) == -1, "no top: fall back");
+TEST_END
+
+int main(void)
+{
+    find_main_stack();
+    if (cfi_init() != 0) {
+        printf("FAIL cfi_init: no cache\n");
+        return 1;
+    }
+    cfi_frame_pointer_prologue_rows();
+    cfi_remember_restore_state();
+    cfi_advance_forms_and_code_align();
+    cfi_extended_and_signed_forms();
+    cfi_restore_and_same_value();
+    cfi_undefined_ra_is_the_outermost_frame();
+    cfi_unsupported_is_unknown();
+    cfi_cie_properties_refused();
+    cfi_walk_equals_unw_backtrace_shallow();
+    cfi_walk_equals_unw_backtrace_200_deep();
+    cfi_walk_truncates_like_unw_backtrace();
+    cfi_walk_equals_unw_backtrace_in_a_thread();
+    cfi_rules_of_this_binary();
+    cfi_walk_gives_up_outside_the_bounds();
+    return 0;
+}
