@@ -1,0 +1,14 @@
+# test_fuzz.sh - `make fuzz` briefly: the libFuzzer + ASan/UBSan target over
+# the snapshot reader (tests/fuzz/fuzz_load.c) builds from a clean tree, loads
+# the committed seed corpus, and runs 10 s without a crash, leak or hang.
+# Longer runs: make fuzz FUZZ_SECONDS=600.
+if make --no-print-directory fuzz BUILD="$T/b" FUZZ_SECONDS=10 >"$T/fuzz.log" 2>&1; then
+  if grep -q "Done [0-9]* runs" "$T/fuzz.log"; then t_pass fuzz_reader_10s_clean
+  else t_fail fuzz_reader_10s_clean "no 'Done N runs' line: $(tail -c 300 "$T/fuzz.log" | tr '\n' ' ')"; fi
+else
+  t_fail fuzz_reader_10s_clean "$(grep -m1 -A2 'ERROR\|error:\|No such' "$T/fuzz.log" | tr '\n' ' ' | head -c 400)"
+fi
+seeds=$(ls tests/fuzz/corpus/*.hsnap 2>/dev/null | wc -l)
+if [ "$seeds" -ge 4 ] && grep -q "INFO: seed corpus: files: [1-9]\|files found in tests/fuzz/corpus" "$T/fuzz.log"; then
+  t_pass fuzz_seed_corpus_loaded
+else t_fail fuzz_seed_corpus_loaded "$seeds seeds in tests/fuzz/corpus; log: $(grep -m2 'corpus' "$T/fuzz.log" | tr '\n' ' ')"; fi
