@@ -45,6 +45,7 @@ static struct {
     uintptr_t main_lo, main_hi;   /* the main thread's stack mapping */
     int main_by_sp;               /* ... found by the start-up sp */
     int method;                   /* OPT_UNWIND_* in effect */
+    _Atomic uint64_t fallbacks;   /* auto stacks taken by libunwind instead */
 } unw;
 
 static int unwind_find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -190,9 +191,11 @@ static HS_NOINLINE int unwind_cfi(uintptr_t *ip, unsigned max)
 static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 {
     int n = -1;
-    if (unw.method == OPT_UNWIND_AUTO)
+    if (unw.method == OPT_UNWIND_AUTO) {
         n = unwind_cfi(ip, max);
-    else if (unw.method == OPT_UNWIND_FP)
+        if (HS_UNLIKELY(n < 0))
+            atomic_fetch_add_explicit(&unw.fallbacks, 1, memory_order_relaxed);
+    } else if (unw.method == OPT_UNWIND_FP)
         n = unwind_fp(ip, max);
     if (n < 0)
         n = unw_backtrace((void **)ip, (int)max);
@@ -217,4 +220,15 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated)
         keep = max;
     memmove(ip, ip + skip, keep * sizeof *ip);
     return keep;
+}
+
+/* HEAPSNAP_VERBOSE: how often auto had to defer to libunwind (tests use it
+ * to see that the CFI walk really ran). */
+__attribute__((destructor)) static void unwind_report(void)
+{
+    char num[24];
+    if (unw.method != OPT_UNWIND_AUTO)
+        return;
+    num[opt_fmt_u64(num, atomic_load(&unw.fallbacks))] = 0;
+    opt_debug("unwind: stacks auto left to libunwind: ", num, "");
 }

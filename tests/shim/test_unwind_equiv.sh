@@ -5,26 +5,79 @@
 # (symbolized: function, file and line of each frame, outermost included).
 # The stacks must reach through the library into main.  (fp alone cannot
 # do this; auto may only pick it where it is known to be right.)
+# Variants, each auto against libunwind: a 200-frame recursion (one side
+# with an rbp-based CFA) with HEAPSNAP_DEPTH=256 and, truncated, with the
+# default depth, in the main thread and another; a C++ library that throws
+# and catches (landing pads, cold parts, remember/restore_state).
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
 cc $flags -fPIC -shared tests/shim/unwind_lib.c -o "$T/libunwind_lib.so" &&
   cc $flags tests/shim/unwind_main.c -o "$T/unwind_main" -L"$T" -lunwind_lib -Wl,-rpath,"$T" ||
   t_fail unwind_equiv_builds "cc failed"
 
-for m in auto libunwind; do
-  HEAPSNAP_UNWIND=$m HEAPSNAP_OUTPUT="$T/uw_$m.hsnap" LD_PRELOAD="$SHIM" "$T/unwind_main"
-  "$HEAPSNAP" top --key traceback -n 0 "$T/uw_$m.hsnap" >"$T/uw_$m.txt" 2>&1
-done
-if [ -s "$T/uw_libunwind.txt" ] && cmp -s "$T/uw_auto.txt" "$T/uw_libunwind.txt"; then
-  t_pass unwind_auto_equals_libunwind_frame_by_frame
-else
-  t_fail unwind_auto_equals_libunwind_frame_by_frame \
-    "$(diff "$T/uw_libunwind.txt" "$T/uw_auto.txt" | head -6 | tr '\n' ' ')"
-fi
+# u_equiv NAME EXE [VAR=VALUE...]: auto and libunwind give identical
+# symbolized tracebacks (left in $T/NAME_auto.txt), and auto took every
+# stack with its own CFI walk (HEAPSNAP_VERBOSE reports the stacks it left
+# to libunwind: none, for these programs), so the equality is not vacuous.
+u_equiv() {
+  local name=$1 exe=$2 m; shift 2
+  for m in auto libunwind; do
+    env "$@" HEAPSNAP_VERBOSE=1 HEAPSNAP_UNWIND=$m HEAPSNAP_OUTPUT="$T/${name}_$m.hsnap" \
+      LD_PRELOAD="$SHIM" "$exe" 2>"$T/${name}_$m.err"
+    "$HEAPSNAP" top --key traceback -n 0 "$T/${name}_$m.hsnap" >"$T/${name}_$m.txt" 2>&1
+  done
+  if [ -s "$T/${name}_libunwind.txt" ] && cmp -s "$T/${name}_auto.txt" "$T/${name}_libunwind.txt"; then
+    t_pass "$name"
+  else
+    t_fail "$name" "$(diff "$T/${name}_libunwind.txt" "$T/${name}_auto.txt" | head -6 | tr '\n' ' ')"
+  fi
+  if grep -q 'stacks auto left to libunwind: 0$' "$T/${name}_auto.err"; then
+    t_pass "${name}_by_cfi"
+  else
+    t_fail "${name}_by_cfi" "$(grep 'left to libunwind' "$T/${name}_auto.err" || echo no report)"
+  fi
+}
+
+u_equiv unwind_auto_equals_libunwind_frame_by_frame "$T/unwind_main"
+cp "$T/unwind_auto_equals_libunwind_frame_by_frame_auto.txt" "$T/uw_auto.txt"
 # Completeness: the deepest library stack (7 lib_inner frames) reaches main.
 if grep -q 'lib_inner' "$T/uw_auto.txt" && grep -q 'lib_outer' "$T/uw_auto.txt" &&
    grep -q 'app_loop' "$T/uw_auto.txt" && grep -q 'main' "$T/uw_auto.txt"; then
   t_pass unwind_auto_reaches_main_through_the_library
 else
   t_fail unwind_auto_reaches_main_through_the_library "$(head -c 300 "$T/uw_auto.txt")"
+fi
+
+if cc $flags tests/shim/unwind_deep.c -o "$T/unwind_deep" -pthread; then
+  u_equiv unwind_auto_equals_libunwind_200_deep_depth256 "$T/unwind_deep" HEAPSNAP_DEPTH=256
+  # 200 recursion frames and the thread's start_thread/clone were all kept
+  f="$T/unwind_auto_equals_libunwind_200_deep_depth256_auto.txt"
+  if [ "$(grep -c 'deep_odd' "$f")" -ge 100 ] && grep -q 'deep_thread' "$f" &&
+     grep -q 'deep_rounds' "$f"; then
+    t_pass unwind_auto_200_deep_stacks_are_complete
+  else
+    t_fail unwind_auto_200_deep_stacks_are_complete "$(grep -c deep_odd "$f") deep_odd lines"
+  fi
+  u_equiv unwind_auto_equals_libunwind_truncated "$T/unwind_deep" HEAPSNAP_DEPTH=64
+else
+  t_fail unwind_deep_builds "cc failed"
+fi
+
+if command -v c++ >/dev/null &&
+   c++ $flags -fPIC -shared tests/shim/unwind_cxx.cc -o "$T/libunwind_cxx.so" &&
+   cc $flags tests/shim/unwind_cxx_main.c -o "$T/unwind_cxx" -L"$T" -lunwind_cxx -Wl,-rpath,"$T"; then
+  u_equiv unwind_auto_equals_libunwind_cxx_exceptions "$T/unwind_cxx"
+  # the throw's exception object (allocated in __cxa_allocate_exception, a
+  # wrapper the report skips) and the handler's string both have stacks
+  f="$T/unwind_auto_equals_libunwind_cxx_exceptions_auto.txt"
+  throw=$(grep -n 'throw std::runtime_error' tests/shim/unwind_cxx.cc | cut -d: -f1)
+  catch=$(grep -n 'new std::string(e.what())' tests/shim/unwind_cxx.cc | cut -d: -f1)
+  if grep -q "unwind_cxx.cc\", line $throw, in cxx_fail" "$f" &&
+     grep -q "unwind_cxx.cc\", line $catch, in cxx_guarded" "$f"; then
+    t_pass unwind_cxx_throw_and_handler_stacks_recorded
+  else
+    t_fail unwind_cxx_throw_and_handler_stacks_recorded "no line $throw / $catch: $(head -c 300 "$f")"
+  fi
+else
+  t_fail unwind_cxx_builds "c++ failed"
 fi
