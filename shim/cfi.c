@@ -42,6 +42,14 @@
  * when it moved, the cache is cleared.  The window left (fewer than
  * CFI_CHECK_EVERY captures per thread after a dlclose + dlopen at the same
  * address) can only mis-step a walk whose reads are bounds-checked anyway.
+ * (libunwind's own per-thread trace cache has no such check at all.)
+ *
+ * Measured (tests/bench, -O2 -g, callgrind instructions of the whole run,
+ * libunwind -> this): churn 200000 20000 1: 413M -> 354M (native 50M);
+ * deep 20000 1000: 385M -> 292M (native 26M).  CPU time, median of 9
+ * alternated runs: churn1 quick 2.76x -> 2.69x, deep quick 4.20x -> 3.90x.
+ * What is left of the capture is a dependent chain per frame (return
+ * address -> slot -> rule -> CFA -> next return address).
  */
 #include <link.h>
 #include <pthread.h>
