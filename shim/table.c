@@ -220,12 +220,24 @@ static void tbl_delete_slot(struct tbl_stripe *s, uint64_t i)
     s->count--;
 }
 
+/* Starts loading ptr's home slot before the stripe lock is taken, so the
+ * likely cache miss overlaps the lock's.  The unlocked reads may see an
+ * array being replaced: a prefetch never faults, so that only wastes it. */
+static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
+{
+    struct tbl_slot *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+    uint64_t mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
+    if (slots)
+        __builtin_prefetch(&slots[h & mask], 1);
+}
+
 /* Removes ptr; 1 and *out filled if it was there, else 0. */
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 {
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(h);
     int found = 0;
+    tbl_prefetch(s, h);
     lock_take(&s->lock);
     if (s->slots) {
         uint64_t i = tbl_probe(s, ptr, h);
