@@ -73,15 +73,26 @@ static void trace_oom(void)
     traces.oom = 1;
 }
 
+/* Two independent xor-multiply chains (even and odd frames) halve the
+ * loop's dependency chain, which on deep stacks was most of trace_intern;
+ * each step is a bijection of the lane, and the final mix (murmur3's
+ * finalizer) carries every bit to the low ones the caches index with. */
 static uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ depth;
-    for (unsigned i = 0; i < depth; i++) {
-        h = (h ^ ip[i]) * 0x100000001b3ULL;
-        h ^= h >> 29;
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ depth, b = 0x6a09e667f3bcc909ULL;
+    unsigned i = 0;
+    for (; i + 1 < depth; i += 2) {
+        a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ip[i + 1]) * 0xc4ceb9fe1a85ec53ULL;
     }
-    h *= 0xbf58476d1ce4e5b9ULL;
-    return h ^ (h >> 31);
+    if (i < depth)
+        a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
+    uint64_t h = (a ^ (a >> 32)) * 0xbf58476d1ce4e5b9ULL + b;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
 }
 
 /* uthash keeps a 32-bit `unsigned hashv` but compares it with the value we
