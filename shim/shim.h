@@ -123,8 +123,11 @@ static inline int tbl_maybe(uintptr_t p) /* 0: p is certainly not in the table *
 }
 
 /* ---- traces.c: interned stacks and per-site sums ---- */
-struct trace_stat {
-    _Atomic uint64_t live_count, live_bytes, total_count, total_bytes;
+struct trace_stat { /* live sums are derived at snapshot time: trace_live */
+    _Atomic uint64_t total_count, total_bytes;
+};
+struct trace_live {
+    uint64_t count, bytes; /* count in 1/65536 units, as the totals */
 };
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
@@ -133,15 +136,17 @@ void trace_discharge(uint32_t id, uint64_t size); /* a block died */
 uint32_t trace_count(void);
 /* For the writer, with trace_lock held: the stack and sums of trace id. */
 const uintptr_t *trace_stack(uint32_t id, unsigned *depth, unsigned *flags);
-void trace_read_stat(uint32_t id, struct hsnap_stat *out);
+void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_stat *out);
+void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t size);
 void trace_lock(void);
 int trace_lock_bounded(unsigned tries);
 void trace_unlock(void);
 void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);
+void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 struct trace_counters {
-    _Atomic uint64_t total_allocs, total_frees, foreign_frees;
+    _Atomic uint64_t foreign_frees;
 };
 extern struct trace_counters trace_counters;
 

@@ -15,8 +15,10 @@
  * Blocks are copied next, one table stripe at a time under that stripe's
  * lock, so another thread waits for at most one stripe.  Traces are copied
  * last, under the intern lock: every trace id a copied block names exists by
- * then.  Sums are relaxed atomics, so a snapshot taken while threads run is a
- * moment's approximation; one taken at exit is exact.
+ * then.  Live sums per trace are summed from the copied blocks (or a walk of
+ * the table when BLOCKS is off); totals are relaxed atomics, so a snapshot
+ * taken while threads run is a moment's approximation; one taken at exit is
+ * exact.
  *
  * With the leak check on (collect.c), the world is stopped from just
  * before the blocks are copied until the model has run on the sorted
@@ -160,8 +162,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.sample_interval = (uint64_t)opt_int(OPT_SAMPLE);
     trace_totals(&m.current_bytes, &m.peak_bytes);
     m.live_blocks = blocks;
-    m.total_allocs = atomic_load(&trace_counters.total_allocs);
-    m.total_frees = atomic_load(&trace_counters.total_frees);
+    trace_alloc_counts(&m.total_allocs, &m.total_frees);
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = arena_mapped();
     m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
@@ -314,7 +315,45 @@ static int snap_blocks(struct sbuf *b, int fatal)
 
 /* ---------------- TRACES, STATS, TIMELINE ---------------- */
 
-static int snap_traces(struct sbuf *tr, struct sbuf *st, int fatal)
+/* Live sums per trace, derived here rather than kept on the hot path:
+ * from the BLOCKS copy when there is one, else from a walk of the table
+ * (one stripe locked at a time, as the BLOCKS copy).  Traces born after
+ * the array was sized get zero live sums in this snapshot. */
+struct snap_live {
+    struct trace_live *live;
+    uint32_t n;
+    size_t len;
+};
+
+static int snap_live_block(const struct tbl_entry *e, void *arg)
+{
+    struct snap_live *lv = arg;
+    trace_live_add(lv->live, lv->n, e->trace, e->size);
+    return 0;
+}
+
+static int snap_live(struct snap_live *lv, const struct sbuf *blocks, int fatal)
+{
+    lv->n = trace_count();
+    lv->len = (size_t)lv->n * sizeof *lv->live;
+    if (!lv->n)
+        return 0;
+    if (!(lv->live = arena_map(lv->len)))
+        return -1;
+    if (blocks) {
+        uint64_t nb;
+        memcpy(&nb, blocks->p, 8);
+        const struct hsnap_block *b = (const struct hsnap_block *)(blocks->p + 8);
+        for (uint64_t i = 0; i < nb; i++)
+            trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
+        return 0;
+    }
+    int r = fatal ? tbl_foreach_bounded(snap_live_block, lv, SNAP_FATAL_TRIES)
+                  : tbl_foreach(snap_live_block, lv);
+    return r < 0 ? -1 : 0;
+}
+
+static int snap_traces(struct sbuf *tr, struct sbuf *st, const struct snap_live *lv, int fatal)
 {
     if (fatal ? !trace_lock_bounded(SNAP_FATAL_TRIES) : (trace_lock(), 0))
         return -1;
@@ -328,7 +367,7 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, int fatal)
         struct hsnap_stat s;
         sbuf_put(tr, head, sizeof head);
         sbuf_put(tr, ip, depth * sizeof *ip);
-        trace_read_stat(id, &s);
+        trace_read_stat(id, id < lv->n ? &lv->live[id] : NULL, &s);
         sbuf_put(st, &s, sizeof s);
     }
     trace_unlock();
@@ -492,8 +531,12 @@ static int snap_write(const char *path, unsigned reason, uint32_t seq, int fatal
         goto out;
     if (!leaks)
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
-    if (snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], fatal) != 0 ||
-        snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
+    struct snap_live lv = {0};
+    int r = snap_live(&lv, has_blocks ? &sec[SEC_BLOCKS] : NULL, fatal);
+    if (r == 0)
+        r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &lv, fatal);
+    arena_unmap(lv.live, lv.len);
+    if (r != 0 || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     if (has_blocks)
         memcpy(&blocks, sec[SEC_BLOCKS].p, 8);

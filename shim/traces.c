@@ -13,11 +13,27 @@
  * what the snapshot writer holds while it copies the traces.
  *
  * id -> record goes through a two-level array whose chunks never move, so
- * trace_charge/discharge (called on every malloc/free) read it without a
- * lock.  Sums are relaxed atomics: exact once the threads are quiet.
+ * trace_charge (called on every malloc) reads it without a lock.  The hot
+ * path keeps only each trace's running totals (relaxed atomics: exact once
+ * the threads are quiet).  Live count and bytes per trace are not kept at
+ * all: the snapshot writer derives them from the live-block table, which it
+ * walks anyway (trace_live_add, trace_read_stat), so a free touches no
+ * trace record.
  * Records are bump-allocated from TRACE_SLAB-byte mappings (they are never
  * freed, so power-of-two arena classes would only waste: a 64-frame record
  * of 632 bytes took a 1 KiB block).
+ * Global sums (allocations, frees, traced bytes now) are sharded: each
+ * thread adds to one of TRACE_SHARDS cache lines, picked round-robin at its
+ * first allocation, so threads do not fight over one line; readers add the
+ * shards up (exact once the threads are quiet).  The peak needs the global
+ * current size on every change, which the shards do not give cheaply, so
+ * each thread folds: it keeps the bytes it changed since the last fold
+ * (trace_pending); past +-TRACE_FOLD (64 KiB) it re-reads the shards' sum
+ * into traces.folded and raises the peak to it.  Between folds a thread
+ * raises the peak to folded + its own pending change, read-only loads of
+ * lines that rarely change.  With one thread the peak is exact; with N, it
+ * can miss the true peak by the others' pending changes: less than
+ * (N - 1) x 64 KiB.  It is never reported below the current size.
  * Counts are kept in 1/65536 units (TRACE_UNIT) so that sampled mode can add
  * fractional weights (sample.c); readers get them rounded to whole blocks.
  */
@@ -38,6 +54,8 @@
 #define TRACE_SLAB (256u * 1024u)                 /* records are carved from these */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
 #define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
+#define TRACE_SHARDS 8                            /* lines for the global sums */
+#define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 
 struct trace {
     UT_hash_handle hh;       /* intern table; key = ip[0..depth) */
@@ -59,12 +77,22 @@ static struct {
     struct trace *head;                  /* uthash intern table */
     _Atomic uint32_t count;              /* ids handed out */
     struct trace **chunk[TRACE_CHUNKS];  /* id -> record */
-    _Atomic uint64_t current, peak;      /* traced bytes live now / highest */
+    _Atomic uint64_t folded, peak;       /* current size at the last fold / highest */
+    _Atomic unsigned shards_used;        /* threads given a shard */
     char *slab, *slab_end;               /* unused tail of the record slab */
     int oom;                             /* uthash could not grow */
 } traces;
 
 struct trace_counters trace_counters;
+
+/* One thread's share of the global sums (bytes may wrap: only the sum over
+ * shards means anything, as blocks are freed by other threads). */
+static struct trace_shard {
+    _Alignas(64) _Atomic uint64_t allocs, frees, bytes;
+} trace_shards[TRACE_SHARDS];
+
+static __thread struct trace_shard *trace_my_shard;
+static __thread int64_t trace_pending; /* bytes this thread changed since its last fold */
 
 static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
 
@@ -206,35 +234,99 @@ int trace_intern_unsampled(uint32_t *id)
     return 0;
 }
 
+static HS_NOINLINE struct trace_shard *trace_shard_pick(void)
+{
+    unsigned k = atomic_fetch_add_explicit(&traces.shards_used, 1, memory_order_relaxed);
+    return trace_my_shard = &trace_shards[k % TRACE_SHARDS];
+}
+
+static inline struct trace_shard *trace_shard(void)
+{
+    struct trace_shard *s = trace_my_shard;
+    return HS_LIKELY(s != NULL) ? s : trace_shard_pick();
+}
+
+static uint64_t trace_current(void)
+{
+    uint64_t sum = 0;
+    for (unsigned k = 0; k < TRACE_SHARDS; k++)
+        sum += atomic_load_explicit(&trace_shards[k].bytes, memory_order_relaxed);
+    /* Shards read one after another while others change them can add up
+     * to less than nothing (a free counted, its allocation not yet). */
+    return (int64_t)sum < 0 ? 0 : sum;
+}
+
+static void trace_raise_peak(uint64_t cur)
+{
+    uint64_t peak = atomic_load_explicit(&traces.peak, memory_order_relaxed);
+    while (cur > peak && !atomic_compare_exchange_weak(&traces.peak, &peak, cur))
+        ;
+}
+
+static HS_NOINLINE void trace_fold(void)
+{
+    uint64_t cur = trace_current();
+    trace_pending = 0;
+    atomic_store_explicit(&traces.folded, cur, memory_order_relaxed);
+    trace_raise_peak(cur);
+}
+
+/* The peak after this thread changed the traced size (trace_pending). */
+static inline void trace_track_peak(void)
+{
+    if (trace_pending >= TRACE_FOLD || trace_pending <= -TRACE_FOLD) {
+        trace_fold();
+        return;
+    }
+    if (trace_pending <= 0) /* frees by this thread (of others' blocks, too) */
+        return;
+    uint64_t cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
+                   (uint64_t)trace_pending;
+    if (HS_UNLIKELY(cur > atomic_load_explicit(&traces.peak, memory_order_relaxed)))
+        trace_raise_peak(cur);
+}
+
 void trace_charge(uint32_t id, uint64_t size)
 {
     uint64_t n, bytes;
     sample_weigh(size, &n, &bytes);
     struct trace *t = trace_by_id(id);
     if (t) {
-        atomic_fetch_add_explicit(&t->st.live_count, n, memory_order_relaxed);
-        atomic_fetch_add_explicit(&t->st.live_bytes, bytes, memory_order_relaxed);
         atomic_fetch_add_explicit(&t->st.total_count, n, memory_order_relaxed);
         atomic_fetch_add_explicit(&t->st.total_bytes, bytes, memory_order_relaxed);
     }
-    atomic_fetch_add_explicit(&trace_counters.total_allocs, 1, memory_order_relaxed);
-    uint64_t cur = atomic_fetch_add_explicit(&traces.current, bytes, memory_order_relaxed) + bytes;
-    uint64_t peak = atomic_load_explicit(&traces.peak, memory_order_relaxed);
-    while (cur > peak && !atomic_compare_exchange_weak(&traces.peak, &peak, cur))
-        ;
+    struct trace_shard *s = trace_shard();
+    atomic_fetch_add_explicit(&s->allocs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
+    trace_pending += (int64_t)bytes;
+    trace_track_peak();
 }
 
+/* A block died: only the global sums move (live sums per trace are derived
+ * at snapshot time). */
 void trace_discharge(uint32_t id, uint64_t size)
 {
     uint64_t n, bytes;
+    (void)id;
     sample_weigh(size, &n, &bytes);
-    struct trace *t = trace_by_id(id);
-    if (t) {
-        atomic_fetch_sub_explicit(&t->st.live_count, n, memory_order_relaxed);
-        atomic_fetch_sub_explicit(&t->st.live_bytes, bytes, memory_order_relaxed);
+    struct trace_shard *s = trace_shard();
+    atomic_fetch_add_explicit(&s->frees, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&s->bytes, bytes, memory_order_relaxed);
+    trace_pending -= (int64_t)bytes;
+    if (trace_pending <= -TRACE_FOLD)
+        trace_fold();
+}
+
+/* Allocations and frees of traced blocks so far (META). */
+void trace_alloc_counts(uint64_t *allocs, uint64_t *frees)
+{
+    uint64_t a = 0, f = 0;
+    for (unsigned k = 0; k < TRACE_SHARDS; k++) {
+        a += atomic_load_explicit(&trace_shards[k].allocs, memory_order_relaxed);
+        f += atomic_load_explicit(&trace_shards[k].frees, memory_order_relaxed);
     }
-    atomic_fetch_add_explicit(&trace_counters.total_frees, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&traces.current, bytes, memory_order_relaxed);
+    *allocs = a;
+    *frees = f;
 }
 
 uint32_t trace_count(void)
@@ -255,16 +347,31 @@ const uintptr_t *trace_stack(uint32_t id, unsigned *depth, unsigned *flags)
     return t->ip;
 }
 
-void trace_read_stat(uint32_t id, struct hsnap_stat *out)
+/* Adds a live block of size bytes charged to trace id to live[id], with
+ * the weight trace_charge gave it; ids at or past n are ignored (traces
+ * born after the caller sized its array). */
+void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t size)
+{
+    uint64_t c, bytes;
+    if (id >= n)
+        return;
+    sample_weigh(size, &c, &bytes);
+    live[id].count += c;
+    live[id].bytes += bytes;
+}
+
+/* The sums of trace id; live (NULL: none) as summed by trace_live_add. */
+void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_stat *out)
 {
     struct trace *t = trace_by_id(id);
     memset(out, 0, sizeof *out);
     if (!t)
         return;
     uint64_t half = 1u << (TRACE_UNIT_SHIFT - 1);
-    out->live_count = (atomic_load_explicit(&t->st.live_count, memory_order_relaxed) + half) >>
-                      TRACE_UNIT_SHIFT;
-    out->live_bytes = atomic_load_explicit(&t->st.live_bytes, memory_order_relaxed);
+    if (live) {
+        out->live_count = (live->count + half) >> TRACE_UNIT_SHIFT;
+        out->live_bytes = live->bytes;
+    }
     out->total_count = (atomic_load_explicit(&t->st.total_count, memory_order_relaxed) + half) >>
                        TRACE_UNIT_SHIFT;
     out->total_bytes = atomic_load_explicit(&t->st.total_bytes, memory_order_relaxed);
@@ -287,28 +394,28 @@ void trace_unlock(void)
 
 void trace_totals(uint64_t *current, uint64_t *peak)
 {
+    uint64_t cur = trace_current(), p = atomic_load(&traces.peak);
     if (current)
-        *current = atomic_load(&traces.current);
+        *current = cur;
     if (peak)
-        *peak = atomic_load(&traces.peak);
+        *peak = p > cur ? p : cur;
 }
 
 /* tracemalloc.reset_peak: the peak restarts from the current size. */
 void trace_reset_peak(void)
 {
-    atomic_store(&traces.peak, atomic_load(&traces.current));
+    uint64_t cur = trace_current();
+    trace_pending = 0;
+    atomic_store(&traces.folded, cur);
+    atomic_store(&traces.peak, cur);
 }
 
 static int trace_forget_block(const struct tbl_entry *e, void *arg)
 {
     uint64_t n, bytes;
+    (void)arg;
     sample_weigh(e->size, &n, &bytes);
-    struct trace *t = trace_by_id(e->trace);
-    if (t) {
-        atomic_fetch_sub(&t->st.live_count, n);
-        atomic_fetch_sub(&t->st.live_bytes, bytes);
-    }
-    atomic_fetch_sub(&traces.current, bytes);
+    atomic_fetch_sub(&trace_shards[0].bytes, bytes);
     return 0;
 }
 
@@ -325,6 +432,6 @@ void trace_clear(void)
         atomic_store(&t->st.total_count, 0);
         atomic_store(&t->st.total_bytes, 0);
     }
-    atomic_store(&traces.peak, atomic_load(&traces.current));
+    trace_reset_peak();
     lock_drop(&traces.lock);
 }
