@@ -60,7 +60,9 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_BLOCKS", OPT_BOOL, "1",
      "write every live block (address, size, trace, epoch) into snapshots", 0, 1, 0},
     {"HEAPSNAP_UNWIND", OPT_CHOICE, "auto",
-     "stack capture: auto, fp (frame pointers) or libunwind", 0, 0, "auto|fp|libunwind"},
+     "stack capture: auto walks each frame by its .eh_frame rules, cached per address (exact "
+     "as libunwind, falls back to it on any doubt); fp trusts frame pointers; libunwind "
+     "unw_backtrace", 0, 0, "auto|fp|libunwind"},
     {"HEAPSNAP_SAMPLE", OPT_INT, "0",
      "mean sampling interval in bytes (0 = every allocation; 524288 is a good choice)",
      0, 1L << 40, 0},
