@@ -31,7 +31,7 @@ $(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h) shim/hsnap_format.h
+$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h) shim/hsnap_format.h shim/options_table.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
