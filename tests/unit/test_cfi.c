@@ -182,6 +182,22 @@ TEST_BEGIN(cfi_cie_properties_refused)
                   CFI_UNKNOWN); /* restore inside a CIE has nothing to go back to */
 TEST_END
 
+/* The walk checks only the CFA's alignment, so a saved rbp not 8-aligned
+ * below it is left to libunwind; the largest offsets that fit still step. */
+TEST_BEGIN(cfi_misaligned_rbp_slot_and_field_limits)
+    struct cfi_rule r;
+    struct cfi_cie_info by4 = {1, -4, 16, 0};
+    static const uint8_t cie4[] = {0x0c, 0x07, 0x08, 0x90, 0x02}; /* RA at CFA - 2*4 */
+    static const uint8_t odd[] = {0x41, 0x86, 0x03, 0x41, 0x86, 0x04};
+    expect_eq_u64(cfi_eval(cie4, sizeof cie4, odd, sizeof odd, &by4, START, START + 1, &r),
+                  CFI_UNKNOWN); /* rbp at CFA - 12 */
+    expect_eq_u64(cfi_eval(cie4, sizeof cie4, odd, sizeof odd, &by4, START, START + 2, &r),
+                  CFI_STEP);    /* rbp at CFA - 16 */
+    expect_eq_u64(r.rbp_k, 16);
+    static const uint8_t big[] = {0x0e, 0xf8, 0xff, 0xff, 0x7f, 0x86, 0xff, 0x0f};
+    expect_eq_u64(rule_of(big, sizeof big, 0), R(CFI_STEP, 0, (1u << 28) - 8, 1, 0x3ff8));
+TEST_END
+
 /* ---------------- against libunwind, on this binary ---------------- */
 
 static uintptr_t main_lo, main_hi;
@@ -360,6 +376,7 @@ int main(void)
     cfi_undefined_ra_is_the_outermost_frame();
     cfi_unsupported_is_unknown();
     cfi_cie_properties_refused();
+    cfi_misaligned_rbp_slot_and_field_limits();
     cfi_walk_equals_unw_backtrace_shallow();
     cfi_walk_equals_unw_backtrace_200_deep();
     cfi_walk_truncates_like_unw_backtrace();
