@@ -11,7 +11,11 @@
  * Callers pass the size back to arena_free (uthash does, and so do we), so
  * blocks carry no header.
  *
- * One lock guards the lists and the bump pointer: every caller is on a slow
+ * Memory that is never given back (trace records) comes from arena_keep: a
+ * second bump region in 8-byte steps, with no power-of-two rounding.  It is
+ * kept apart from the classes' region so class blocks stay naturally aligned.
+ *
+ * One lock guards the lists and both bump regions: every caller is on a slow
  * path (a new trace, a table growing), never on the per-allocation path.
  * Out of memory: warn once and degrade (life_degrade stops recording); the
  * caller gets NULL and copes.
@@ -27,12 +31,19 @@
 #define ARENA_CHUNK (1u << 20)
 #define ARENA_PAGE 4096u
 
+#define ARENA_KEEP_CHUNK (256u * 1024u)
+
 struct arena_free { struct arena_free *next; };
 
+struct arena_bump {
+    char *cur, *end; /* the current mapping's unused tail */
+};
+
 static struct {
-    lock_t lock;                              /* lists and bump pointer */
+    lock_t lock;                              /* lists and bump regions */
     struct arena_free *free[ARENA_NCLASS];    /* per class, LIFO */
-    char *bump, *bump_end;                    /* current chunk's unused tail */
+    struct arena_bump classes;                /* fresh size-class blocks */
+    struct arena_bump keep;                   /* arena_keep: never freed */
     _Atomic size_t mapped;                    /* bytes mapped, all kinds */
 } arena;
 
@@ -70,20 +81,34 @@ static unsigned arena_class(size_t n)
     return shift - ARENA_MIN_SHIFT;
 }
 
-/* Carves a block of class c from the chunk, mapping a new chunk if needed;
- * the unused tail of the old chunk is simply abandoned (small). */
+/* n bytes from region b, mapping a fresh chunk (at least `chunk` bytes) when
+ * the tail is too short; the old tail is simply abandoned (small).  Fresh
+ * mappings are zero, and bumped memory is never handed out twice. */
+static void *arena_bump(struct arena_bump *b, size_t n, size_t chunk)
+{
+    if ((size_t)(b->end - b->cur) < n) {
+        size_t len = n > chunk ? n : chunk;
+        char *m = arena_map(len);
+        if (!m)
+            return NULL;
+        b->cur = m;
+        b->end = m + len;
+    }
+    void *p = b->cur;
+    b->cur += n;
+    return p;
+}
+
 static void *arena_carve(unsigned c)
 {
-    size_t sz = (size_t)1 << (c + ARENA_MIN_SHIFT);
-    if ((size_t)(arena.bump_end - arena.bump) < sz) {
-        char *chunk = arena_map(ARENA_CHUNK);
-        if (!chunk)
-            return NULL;
-        arena.bump = chunk;
-        arena.bump_end = chunk + ARENA_CHUNK;
-    }
-    void *p = arena.bump;
-    arena.bump += sz;
+    return arena_bump(&arena.classes, (size_t)1 << (c + ARENA_MIN_SHIFT), ARENA_CHUNK);
+}
+
+void *arena_keep(size_t n)
+{
+    lock_take(&arena.lock);
+    void *p = arena_bump(&arena.keep, (n + 7) & ~(size_t)7, ARENA_KEEP_CHUNK);
+    lock_drop(&arena.lock);
     return p;
 }
 

@@ -71,6 +71,7 @@ int hook_is_active(void);
 /* ---- arena.c: the shim's own memory ---- */
 void *arena_alloc(size_t n);           /* zeroed; NULL when out of memory */
 void arena_free(void *p, size_t n);    /* n = the size passed to arena_alloc */
+void *arena_keep(size_t n);            /* zeroed, 8-aligned, never freed */
 void *arena_map(size_t n);             /* whole pages, straight mmap */
 void arena_unmap(void *p, size_t n);
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */

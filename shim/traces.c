@@ -19,9 +19,9 @@
  * all: the snapshot writer derives them from the live-block table, which it
  * walks anyway (trace_live_add, trace_read_stat), so a free touches no
  * trace record.
- * Records are bump-allocated from TRACE_SLAB-byte mappings (they are never
- * freed, so power-of-two arena classes would only waste: a 64-frame record
- * of 632 bytes took a 1 KiB block).
+ * Records come from arena_keep (they are never freed, so power-of-two arena
+ * classes would only waste: a 64-frame record of 632 bytes took a 1 KiB
+ * block).
  * Global sums (allocations, frees, traced bytes now) are sharded: each
  * thread adds to one of TRACE_SHARDS cache lines, picked round-robin at its
  * first allocation, so threads do not fight over one line; readers add the
@@ -51,7 +51,6 @@
 #define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* ids per chunk */
 #define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
-#define TRACE_SLAB (256u * 1024u)                 /* records are carved from these */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
 #define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
 #define TRACE_SHARDS 8                            /* lines for the global sums */
@@ -79,7 +78,6 @@ static struct {
     struct trace **chunk[TRACE_CHUNKS];  /* id -> record */
     _Atomic uint64_t folded, peak;       /* current size at the last fold / highest */
     _Atomic unsigned shards_used;        /* threads given a shard */
-    char *slab, *slab_end;               /* unused tail of the record slab */
     int oom;                             /* uthash could not grow */
 } traces;
 
@@ -143,24 +141,6 @@ static int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth
     return t->depth == depth && memcmp(t->ip, ip, depth * sizeof *ip) == 0;
 }
 
-/* n bytes (8-aligned, zeroed) for a record; lock held.  The tail of a slab
- * too short for a record is abandoned. */
-static void *trace_carve(size_t n)
-{
-    n = (n + 7) & ~(size_t)7;
-    if ((size_t)(traces.slab_end - traces.slab) < n) {
-        size_t len = n > TRACE_SLAB ? n : TRACE_SLAB;
-        char *m = arena_map(len);
-        if (!m)
-            return NULL;
-        traces.slab = m;
-        traces.slab_end = m + len;
-    }
-    void *p = traces.slab;
-    traces.slab += n;
-    return p;
-}
-
 /* Creates the record for a stack not seen before; lock held. */
 static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
 {
@@ -172,7 +152,7 @@ static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
     }
     if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_alloc(TRACE_CHUNK * sizeof(void *))))
         return NULL;
-    struct trace *t = trace_carve(sizeof *t + depth * sizeof *ip);
+    struct trace *t = arena_keep(sizeof *t + depth * sizeof *ip);
     if (!t)
         return NULL;
     t->hash = h;
