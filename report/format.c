@@ -11,6 +11,8 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "format.h"
 
@@ -60,4 +62,20 @@ void fmt_statistic_diff(char *buf, size_t n, const char *key, int64_t size,
     fmt_average(avg, sizeof(avg), size, count);
     snprintf(buf, n, "%s: size=%s (%s), count=%lld (%+lld)%s", key, sz, dsz,
              (long long)count, (long long)count_diff, avg);
+}
+
+/* The directory is read once: the CLI never changes it.  "/" shortens nothing. */
+const char *fmt_path(const char *file)
+{
+    static char cwd[4096];
+    static size_t len;
+    static int known;
+    if (!known) {
+        known = 1;
+        if (getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/") != 0)
+            len = strlen(cwd);
+    }
+    if (len && strncmp(file, cwd, len) == 0 && file[len] == '/')
+        return file + len + 1;
+    return file;
 }

@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* file as shown: relative to the current directory when it lies below it
+ * ("tests/x.c" for "/repo/tests/x.c" run from /repo), else unchanged. */
+const char *fmt_path(const char *file);
+
 /* tracemalloc._format_size(size, sign) into buf ("10.0 KiB", "+2150 KiB"). */
 void fmt_size(char *buf, size_t n, double size, int sign);
 

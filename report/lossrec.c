@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "format.h"
 #include "leakset.h"
 #include "lossrec.h"
 #include "stats.h"
@@ -53,8 +53,6 @@ struct lr_set {
     size_t ncaches;
     struct symbolizer **syms;      /* one per distinct module map */
     size_t nsyms;
-    char cwd[4096];
-    size_t cwdlen;
 };
 
 /* Sums of one (trace, kind) over BLOCKS. */
@@ -96,8 +94,6 @@ struct lr_set *lr_new(const struct lr_opts *o)
     if (!ls)
         return NULL;
     ls->o = *o;
-    if (getcwd(ls->cwd, sizeof(ls->cwd)) && strcmp(ls->cwd, "/") != 0)
-        ls->cwdlen = strlen(ls->cwd);
     return ls;
 }
 
@@ -134,13 +130,6 @@ void lr_free(struct lr_set *ls)
 
 /* --- symbolized traces ------------------------------------------------- */
 
-static const char *lr_show_path(const struct lr_set *ls, const char *file)
-{
-    if (ls->cwdlen && !strncmp(file, ls->cwd, ls->cwdlen) && file[ls->cwdlen] == '/')
-        return file + ls->cwdlen + 1;
-    return file;
-}
-
 static int lr_push(struct lr_trace *t, size_t *cap, const struct lr_frame *f)
 {
     if ((size_t)t->nframes == *cap) {
@@ -167,7 +156,7 @@ static int lr_expand(const struct lr_set *ls, struct lr_cache *c, uint32_t ti,
         int n = sym_lookup(c->z, st->ips[i], &sf);
         for (int j = 0; j < n; j++) {
             const char *path = sf[j].mod >= 0 ? c->s->modules[sf[j].mod].path : "";
-            struct lr_frame f = {st->ips[i], sf[j].func, lr_show_path(ls, sf[j].file),
+            struct lr_frame f = {st->ips[i], sf[j].func, fmt_path(sf[j].file),
                                  sf[j].line, sf[j].module, path, stats_is_wrapper(&sf[j])};
             if (lr_push(t, &cap, &f) < 0)
                 return -1;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "format.h"
 #include "options_table.h"
 
 static volatile sig_atomic_t run_child; /* pid to forward signals to */
@@ -268,9 +269,9 @@ static int run_wait(pid_t pid)
 /* "heapsnap: wrote PATH" for each distinct line of the manifest. */
 static void run_report(const char *manifest, const char *cmd)
 {
-    char line[PATH_MAX + 2], cwd[PATH_MAX];
+    char line[PATH_MAX + 2];
     char *seen = NULL;
-    size_t seenlen = 0, cwdlen = getcwd(cwd, sizeof(cwd)) ? strlen(cwd) : 0;
+    size_t seenlen = 0;
     FILE *f = fopen(manifest, "r");
     while (f && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = 0;
@@ -283,10 +284,7 @@ static void run_report(const char *manifest, const char *cmd)
             break;
         seen = p;
         seenlen += (size_t)sprintf(seen + seenlen, "\n%s\n", line) - 1;
-        const char *show = line;
-        if (cwdlen > 1 && !strncmp(line, cwd, cwdlen) && line[cwdlen] == '/')
-            show = line + cwdlen + 1;
-        fprintf(stderr, "heapsnap: wrote %s\n", show);
+        fprintf(stderr, "heapsnap: wrote %s\n", fmt_path(line));
     }
     if (f)
         fclose(f);

@@ -21,7 +21,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "format.h"
@@ -37,8 +36,6 @@ struct stats {
     struct stat_entry *groups;   /* uthash by id */
     struct stat_entry **sorted;
     size_t nsorted;
-    char cwd[4096];              /* file names below it are shown relative */
-    size_t cwdlen;
     const struct sym_frame **fr; /* scratch: one trace's expanded frames */
     size_t nfr, capfr;
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
@@ -194,8 +191,6 @@ struct stats *stats_new(const struct stats_opts *o)
     if (!st)
         return NULL;
     st->o = *o;
-    if (getcwd(st->cwd, sizeof(st->cwd)) && strcmp(st->cwd, "/") != 0)
-        st->cwdlen = strlen(st->cwd);
     return st;
 }
 
@@ -232,11 +227,7 @@ void stats_free(struct stats *st)
 
 static const char *show_path(const struct stats *st, const char *file)
 {
-    if (strcmp(file, "??") == 0)
-        return file;
-    if (st->cwdlen && strncmp(file, st->cwd, st->cwdlen) == 0 && file[st->cwdlen] == '/')
-        return file + st->cwdlen + 1;
-    return file;
+    return strcmp(file, "??") == 0 ? file : fmt_path(file);
 }
 
 static int push_frame(struct stats *st, const struct sym_frame *f)
