@@ -677,48 +677,198 @@ static int cfi_check_unloads(void)
     return 0;
 }
 
-/* The walk proper.  Per frame: one probe of the cache (key, then one mask
- * checks tag and kind together: anything but a first-probe STEP goes to
- * cfi_lookup_far), then the return address's slot at = CFA - 8, which must
- * be 8-aligned in [rsp, top - 8] (so the CFA grows by 8 at least and every
- * read is inside the stack); a saved rbp is at at + 8 - rbp_k, an aligned
- * address below at (classify keeps rbp_k a multiple of 8), checked against
- * lo only. */
-static int cfi_steps(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, uintptr_t *ip,
-                     uintptr_t *end)
+/* ---------------- the memo: the last walk of this thread ---------------- */
+
+/* A walk is a pure function of its state before each step - (key, rsp,
+ * rbp) - the cached rules and the stack words it reads: the return address
+ * at rsp_next - 8 and, where the rule restores rbp, the word at rbp_at.
+ * Each thread keeps its last successful walk as that chain of states.
+ * When a new walk reaches a state with the same rsp and key as one of the
+ * memo's, the memo's later steps are replayed instead of re-derived: a
+ * replayed step compares the return address word with what it held then
+ * (and, for a CFA based on rbp, rbp with the value it had then) and loads
+ * the restored rbp, with no cache probe and no rule decode.  The first
+ * difference ends the replay, and the ordinary walk goes on from that very
+ * state (and may meet the memo again further out), so the result is always
+ * what the ordinary walk gives: the outer frames that did not change (deep
+ * recursion, an interpreter's loop) are checked, not assumed.  Rules are a
+ * function of the loaded modules, so the memo is dropped when dlpi_subs
+ * moves.  Two buffers alternate: the new walk is recorded into one while
+ * the other is read. */
+struct cfi_state {
+    uintptr_t rsp, key, rbp;
+    uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
+};
+
+#define CFI_HOW_CFA_RBP ((uintptr_t)1) /* its CFA was rbp-based (rbp_at is 8-aligned) */
+
+struct cfi_memo {
+    unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
+    unsigned long long subs;      /* the modules the rules came from */
+    uintptr_t top8;
+    struct cfi_state *st;         /* cap + 1 states */
+};
+
+static __thread struct {
+    struct cfi_memo m[2];
+    unsigned cur;                 /* m[cur] is the last walk */
+    unsigned cap;                 /* steps each buffer holds; 0 = not set up */
+    int off;                      /* no memo on this thread (ended, or no memory) */
+    uint64_t replayed;            /* frames taken from the memo (HEAPSNAP_VERBOSE) */
+} cfi_memo;
+
+static _Atomic uint64_t cfi_replayed_ended; /* ... by threads that ended */
+
+/* Buffers for walks of up to cap steps, from the arena; 0, or -1. */
+static HS_NOINLINE int cfi_memo_setup(unsigned cap)
 {
-    struct cfi_slot *const slots = cfi.slot;
-    const uintptr_t lo = rsp;
-    uintptr_t *out = ip;
-    while (out < end) {
-        struct cfi_slot *s = (struct cfi_slot *)((char *)slots + (cfi_hash(key) >>
-                             (64 - CFI_CACHE_BITS - 4) & ~(uint64_t)15)); /* one shift */
-        uint64_t w = CFI_W(CFI_EMPTY);
-        if (HS_LIKELY(atomic_load_explicit(&s->key, memory_order_acquire) == key))
-            w = atomic_load_explicit(&s->rule, memory_order_relaxed);
-        if (HS_UNLIKELY(((w ^ (uint64_t)key << CFI_TAG_SHIFT) & CFI_CHECK_MASK) !=
-                        CFI_W(CFI_STEP))) {
-            w = cfi_lookup_far(key);
-            if (CFI_KIND(w) != CFI_STEP)
-                return CFI_KIND(w) == CFI_STOP ? (int)(out - ip) : -1;
-        }
-        uintptr_t at = ((w & CFI_W_CFA_RBP) ? rbp : rsp) + (uintptr_t)(w >> CFI_OFF_SHIFT) - 8;
-        if (HS_UNLIKELY(at < rsp || at > top8 || (at & 7)))
+    if (cfi_memo.off)
+        return -1;
+    size_t one = (size_t)(cap + 1) * sizeof(struct cfi_state);
+    struct cfi_state *st = arena_alloc(2 * one);
+    if (!st) {
+        cfi_memo.off = 1;
+        return -1;
+    }
+    cfi_memo.m[0] = (struct cfi_memo){.st = st};
+    cfi_memo.m[1] = (struct cfi_memo){.st = st + cap + 1};
+    cfi_memo.cap = cap;
+    return 0;
+}
+
+/* The thread is ending: give the buffers back; no memo from now on. */
+void cfi_thread_end(void)
+{
+    atomic_fetch_add_explicit(&cfi_replayed_ended, cfi_memo.replayed, memory_order_relaxed);
+    cfi_memo.replayed = 0;
+    if (cfi_memo.cap)
+        arena_free(cfi_memo.m[0].st, 2 * (size_t)(cfi_memo.cap + 1) * sizeof(struct cfi_state));
+    cfi_memo.cap = 0;
+    cfi_memo.off = 1;
+}
+
+/* ---------------- the walk ---------------- */
+
+/* One ordinary step from *c: 1 = *c is now the caller's state (its key
+ * the frame to record) and *how says how the step went, 0 = the walk ends
+ * here, -1 = fall back.  Per frame: one probe of the cache (key, then one
+ * mask checks tag and kind together: anything but a first-probe STEP goes
+ * to cfi_lookup_far), then the return address's slot at = CFA - 8, which
+ * must be 8-aligned in [rsp, top - 8] (so the CFA grows by 8 at least and
+ * every read is inside the stack); a saved rbp is at at + 8 - rbp_k, an
+ * aligned address below at (classify keeps rbp_k a multiple of 8), checked
+ * against lo only. */
+static inline int cfi_step(struct cfi_state *c, uintptr_t *how, uintptr_t lo, uintptr_t top8)
+{
+    uintptr_t key = c->key;
+    struct cfi_slot *s = (struct cfi_slot *)((char *)cfi.slot + (cfi_hash(key) >>
+                         (64 - CFI_CACHE_BITS - 4) & ~(uint64_t)15)); /* one shift */
+    uint64_t w = CFI_W(CFI_EMPTY);
+    if (HS_LIKELY(atomic_load_explicit(&s->key, memory_order_acquire) == key))
+        w = atomic_load_explicit(&s->rule, memory_order_relaxed);
+    if (HS_UNLIKELY(((w ^ (uint64_t)key << CFI_TAG_SHIFT) & CFI_CHECK_MASK) != CFI_W(CFI_STEP))) {
+        w = cfi_lookup_far(key);
+        if (CFI_KIND(w) != CFI_STEP)
+            return CFI_KIND(w) == CFI_STOP ? 0 : -1;
+    }
+    uintptr_t cfa_rbp = (w & CFI_W_CFA_RBP) != 0;
+    uintptr_t at = (cfa_rbp ? c->rbp : c->rsp) + (uintptr_t)(w >> CFI_OFF_SHIFT) - 8;
+    if (HS_UNLIKELY(at < c->rsp || at > top8 || (at & 7)))
+        return -1;
+    uintptr_t ra = *(const uintptr_t *)at, rbp_at = 0;
+    if (w & CFI_W_RBP_SAVED) {
+        uintptr_t k = (uintptr_t)(w >> CFI_K_SHIFT & (CFI_MAX_RBP_K - 1));
+        if (HS_UNLIKELY(at + 8 - k < lo))
             return -1;
-        uintptr_t ra = *(const uintptr_t *)at;
-        if (w & CFI_W_RBP_SAVED) {
-            uintptr_t k = (uintptr_t)(w >> CFI_K_SHIFT & (CFI_MAX_RBP_K - 1));
-            if (HS_UNLIKELY(at + 8 - k < lo))
-                return -1;
-            rbp = *(const uintptr_t *)(at + 8 - k);
+        rbp_at = at + 8 - k;
+    }
+    if (HS_UNLIKELY(ra < CFI_MIN_RA))
+        return 0; /* libunwind's end: not recorded */
+    *how = rbp_at | cfa_rbp;
+    c->key = ra; /* a caller: the rule of its call instruction, ra - 1 */
+    c->rsp = at + 8;
+    if (rbp_at)
+        c->rbp = *(const uintptr_t *)rbp_at;
+    return 1;
+}
+
+/* Replays the memo's steps from state i, where the walk is at *c (same rsp
+ * and key), while they would read the same: appends them to nw (*n steps so
+ * far) and to *out, and leaves *c at the state the ordinary walk goes on
+ * from.  Returns the index of that state in the memo. */
+static unsigned cfi_replay(const struct cfi_memo *old, unsigned i, struct cfi_state *c,
+                           struct cfi_memo *nw, unsigned *n, uintptr_t lo, uintptr_t **out,
+                           uintptr_t *end)
+{
+    const struct cfi_state *st = old->st;
+    struct cfi_state *rec = nw->st + *n;
+    uintptr_t *o = *out, rbp = c->rbp;
+    unsigned lim = old->n;
+    if (lim - i > (unsigned)(end - o))
+        lim = i + (unsigned)(end - o);
+    for (; i < lim; i++) {
+        const struct cfi_state *s = &st[i], *t = s + 1;
+        uintptr_t how = s->how, rbp_at = how & ~CFI_HOW_CFA_RBP;
+        if (*(const uintptr_t *)(t->rsp - 8) != t->key)
+            break;
+        if (HS_UNLIKELY(how) && (((how & CFI_HOW_CFA_RBP) && rbp != s->rbp) ||
+                                 (rbp_at && rbp_at < lo)))
+            break;
+        *rec++ = (struct cfi_state){s->rsp, s->key, rbp, how};
+        if (rbp_at)
+            rbp = *(const uintptr_t *)rbp_at;
+        *o++ = t->key;
+    }
+    *c = (struct cfi_state){st[i].rsp, st[i].key, rbp, 0};
+    cfi_memo.replayed += (uint64_t)(o - *out);
+    *n = (unsigned)(rec - nw->st);
+    *out = o;
+    return i;
+}
+
+/* The walk, with the memo old (NULL: none) and recording into nw (NULL:
+ * none).  A walk that falls back leaves the memo as it was. */
+static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_t *end,
+                     const struct cfi_memo *old, struct cfi_memo *nw)
+{
+    const uintptr_t lo = c.rsp;
+    uintptr_t *out = ip;
+    unsigned n = 0, m = 0, on = old ? old->n : 0;
+    int r = 1;
+    while (out < end) {
+        while (m < on && old->st[m].rsp < c.rsp)
+            m++;
+        if (m < on && old->st[m].rsp == c.rsp && old->st[m].key == c.key) {
+            unsigned stop = cfi_replay(old, m, &c, nw, &n, lo, &out, end);
+            if (stop > m) {
+                m = stop;
+                continue;
+            }
         }
-        rsp = at + 8;
-        if (HS_UNLIKELY(ra < CFI_MIN_RA))
-            break; /* libunwind's end: not recorded */
-        *out++ = ra;
-        key = ra; /* a caller: the rule of its call instruction, ra - 1 */
+        uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp, how;
+        r = cfi_step(&c, &how, lo, top8);
+        if (r <= 0)
+            break;
+        *out++ = c.key;
+        if (nw)
+            nw->st[n++] = (struct cfi_state){rsp, key, rbp, how};
+    }
+    if (r < 0)
+        return -1;
+    if (nw) {
+        nw->st[n] = (struct cfi_state){c.rsp, c.key, c.rbp, 0};
+        nw->n = n;
+        nw->top8 = top8;
+        nw->subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
+        cfi_memo.cur ^= 1;
     }
     return (int)(out - ip);
+}
+
+/* Frames replayed so far by ended threads and the calling one. */
+uint64_t cfi_replayed(void)
+{
+    return atomic_load(&cfi_replayed_ended) + cfi_memo.replayed;
 }
 
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
@@ -726,7 +876,15 @@ int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr
 {
     if (!cfi.slot || top < rsp + 8 || cfi_check_unloads() < 0)
         return -1;
-    return cfi_steps(rip + 1, rsp, rbp, top - 8, ip, ip + max);
+    struct cfi_memo *old = NULL, *nw = NULL;
+    if (HS_LIKELY(cfi_memo.cap >= max) || (!cfi_memo.cap && cfi_memo_setup(max) == 0)) {
+        old = &cfi_memo.m[cfi_memo.cur];
+        nw = &cfi_memo.m[cfi_memo.cur ^ 1];
+        if (old->top8 != top - 8 || old->subs != atomic_load_explicit(&cfi.subs, memory_order_relaxed))
+            old = NULL;
+    }
+    struct cfi_state c = {.rsp = rsp, .key = rip + 1, .rbp = rbp};
+    return cfi_steps(c, top - 8, ip, ip + max, old, nw);
 }
 
 /* ---------------- life ---------------- */

@@ -180,6 +180,8 @@ int cfi_init(void);                /* outside any hook; 0, or -1 (no cache) */
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
              unsigned max);
 int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
+void cfi_thread_end(void);         /* this thread's walk memo goes back */
+uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */
 /* Tests: the CIE's initial instructions, then the FDE's (whose range
  * starts at start) up to ip, classified; returns out->kind. */
 int cfi_eval(const uint8_t *cie_ins, size_t cie_len, const uint8_t *fde_ins, size_t fde_len,

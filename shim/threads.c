@@ -209,6 +209,7 @@ static void thr_detach(void *p)
     uintptr_t dtv = thr_dtv_block(s->tp);
     thr_self = NULL;
     thr_free(s);
+    cfi_thread_end();
     if (dtv)
         collect_ignore((const void *)dtv);
 }

@@ -231,4 +231,6 @@ __attribute__((destructor)) static void unwind_report(void)
         return;
     num[opt_fmt_u64(num, atomic_load(&unw.fallbacks))] = 0;
     opt_debug("unwind: stacks auto left to libunwind: ", num, "");
+    num[opt_fmt_u64(num, cfi_replayed())] = 0;
+    opt_debug("unwind: frames replayed from the last walk: ", num, "");
 }

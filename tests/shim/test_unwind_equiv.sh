@@ -8,7 +8,8 @@
 # Variants, each auto against libunwind: a 200-frame recursion (one side
 # with an rbp-based CFA) with HEAPSNAP_DEPTH=256 and, truncated, with the
 # default depth, in the main thread and another; a C++ library that throws
-# and catches (landing pads, cold parts, remember/restore_state).
+# and catches (landing pads, cold parts, remember/restore_state); stacks that
+# share parts with the one before (the CFI walk's memo).
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
 cc $flags -fPIC -shared tests/shim/unwind_lib.c -o "$T/libunwind_lib.so" &&
@@ -61,6 +62,21 @@ if cc $flags tests/shim/unwind_deep.c -o "$T/unwind_deep" -pthread; then
   u_equiv unwind_auto_equals_libunwind_truncated "$T/unwind_deep" HEAPSNAP_DEPTH=64
 else
   t_fail unwind_deep_builds "cc failed"
+fi
+
+# The walk's memo (shim/cfi.c): stacks sharing inner or outer parts with
+# the one before; the memo must have been used, or the equality says nothing.
+if cc $flags tests/shim/unwind_memo.c -o "$T/unwind_memo" -pthread; then
+  u_equiv unwind_auto_equals_libunwind_with_the_memo "$T/unwind_memo"
+  f="$T/unwind_auto_equals_libunwind_with_the_memo_auto"
+  n=$(sed -n 's/.*frames replayed from the last walk: \([0-9]*\)$/\1/p' "$f.err")
+  if [ "${n:-0}" -gt 1000 ] && grep -q 'memo_site_a' "$f.txt" && grep -q 'memo_site_b' "$f.txt"; then
+    t_pass unwind_memo_replays_unchanged_frames
+  else
+    t_fail unwind_memo_replays_unchanged_frames "replayed ${n:-none}; $(head -c 200 "$f.txt")"
+  fi
+else
+  t_fail unwind_memo_builds "cc failed"
 fi
 
 if command -v c++ >/dev/null &&
