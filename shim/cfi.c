@@ -793,35 +793,37 @@ static inline int cfi_step(struct cfi_state *c, uintptr_t *how, uintptr_t lo, ui
 }
 
 /* Replays the memo's steps from state i, where the walk is at *c (same rsp
- * and key), while they would read the same: appends them to nw (*n steps so
- * far) and to *out, and leaves *c at the state the ordinary walk goes on
- * from.  Returns the index of that state in the memo. */
-static unsigned cfi_replay(const struct cfi_memo *old, unsigned i, struct cfi_state *c,
-                           struct cfi_memo *nw, unsigned *n, uintptr_t lo, uintptr_t **out,
-                           uintptr_t *end)
+ * and key), while they would read the same: appends them to the record rec
+ * and to o, and leaves *c at the state the ordinary walk goes on from.
+ * Returns the index of that state in the memo.  The saved-rbp slot of a
+ * replayed step is checked against this walk's lo, as the ordinary step
+ * does; an rbp-based CFA needs rbp as it was. */
+static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsigned lim,
+                                  struct cfi_state *c, struct cfi_state **rec, uintptr_t lo,
+                                  uintptr_t **out)
 {
-    const struct cfi_state *st = old->st;
-    struct cfi_state *rec = nw->st + *n;
+    struct cfi_state *r = *rec;
     uintptr_t *o = *out, rbp = c->rbp;
-    unsigned lim = old->n;
-    if (lim - i > (unsigned)(end - o))
-        lim = i + (unsigned)(end - o);
     for (; i < lim; i++) {
-        const struct cfi_state *s = &st[i], *t = s + 1;
-        uintptr_t how = s->how, rbp_at = how & ~CFI_HOW_CFA_RBP;
-        if (*(const uintptr_t *)(t->rsp - 8) != t->key)
+        const struct cfi_state *s = &st[i];
+        uintptr_t how = s->how;
+        if (*(const uintptr_t *)(s[1].rsp - 8) != s[1].key)
             break;
-        if (HS_UNLIKELY(how) && (((how & CFI_HOW_CFA_RBP) && rbp != s->rbp) ||
-                                 (rbp_at && rbp_at < lo)))
-            break;
-        *rec++ = (struct cfi_state){s->rsp, s->key, rbp, how};
-        if (rbp_at)
-            rbp = *(const uintptr_t *)rbp_at;
-        *o++ = t->key;
+        if (how) {
+            if ((how & CFI_HOW_CFA_RBP) && rbp != s->rbp)
+                break;
+            if (how > CFI_HOW_CFA_RBP && (how & ~CFI_HOW_CFA_RBP) < lo)
+                break;
+        }
+        *r = *s;
+        r->rbp = rbp;
+        r++;
+        if (how > CFI_HOW_CFA_RBP)
+            rbp = *(const uintptr_t *)(how & ~CFI_HOW_CFA_RBP);
+        *o++ = s[1].key;
     }
     *c = (struct cfi_state){st[i].rsp, st[i].key, rbp, 0};
-    cfi_memo.replayed += (uint64_t)(o - *out);
-    *n = (unsigned)(rec - nw->st);
+    *rec = r;
     *out = o;
     return i;
 }
@@ -833,31 +835,33 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
 {
     const uintptr_t lo = c.rsp;
     uintptr_t *out = ip;
-    unsigned n = 0, m = 0, on = old ? old->n : 0;
+    struct cfi_state *rec = nw ? nw->st : NULL;
+    unsigned m = 0, on = old ? old->n : 0;
     int r = 1;
     while (out < end) {
         while (m < on && old->st[m].rsp < c.rsp)
             m++;
         if (m < on && old->st[m].rsp == c.rsp && old->st[m].key == c.key) {
-            unsigned stop = cfi_replay(old, m, &c, nw, &n, lo, &out, end);
-            if (stop > m) {
-                m = stop;
+            unsigned lim = on - m > (unsigned)(end - out) ? m + (unsigned)(end - out) : on;
+            uintptr_t *from = out;
+            m = cfi_replay(old->st, m, lim, &c, &rec, lo, &out);
+            cfi_memo.replayed += (uint64_t)(out - from);
+            if (out > from)
                 continue;
-            }
         }
         uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp, how;
         r = cfi_step(&c, &how, lo, top8);
         if (r <= 0)
             break;
         *out++ = c.key;
-        if (nw)
-            nw->st[n++] = (struct cfi_state){rsp, key, rbp, how};
+        if (rec)
+            *rec++ = (struct cfi_state){rsp, key, rbp, how};
     }
     if (r < 0)
         return -1;
     if (nw) {
-        nw->st[n] = (struct cfi_state){c.rsp, c.key, c.rbp, 0};
-        nw->n = n;
+        *rec = (struct cfi_state){c.rsp, c.key, c.rbp, 0};
+        nw->n = (unsigned)(rec - nw->st);
         nw->top8 = top8;
         nw->subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
         cfi_memo.cur ^= 1;

@@ -30,6 +30,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -235,12 +236,18 @@ static inline int hook_skip(size_t n)
 
 /* ---------------- the hooks ---------------- */
 
-HS_EXPORT void *malloc(size_t n)
+/* Each hook's own code is only its fast path: checks, then a tail call of
+ * the real function, with no registers to save.  Anything else - before
+ * the real functions are resolved, or a block to record - is a noinline
+ * function of its own. */
+
+static HS_NOINLINE void *hook_malloc_early(size_t n)
 {
-    if (!hook_ready() && !hook_early())
-        return hook_boot_alloc(n, 0);
-    if (!hook_tracking() || hook_skip(n))
-        return real.malloc(n);
+    return hook_early() ? malloc(n) : hook_boot_alloc(n, 0);
+}
+
+static HS_NOINLINE void *hook_malloc_tracked(size_t n)
+{
     hook_guard = 1;
     void *p = real.malloc(n);
     if (p)
@@ -249,34 +256,62 @@ HS_EXPORT void *malloc(size_t n)
     return p;
 }
 
+HS_EXPORT void *malloc(size_t n)
+{
+    if (HS_UNLIKELY(!hook_ready()))
+        return hook_malloc_early(n);
+    if (!hook_tracking() || hook_skip(n))
+        return real.malloc(n);
+    return hook_malloc_tracked(n);
+}
+
+static HS_NOINLINE void hook_free_tracked(void *p)
+{
+    hook_forget(p);
+    real.free(p);
+}
+
 HS_EXPORT void free(void *p)
 {
     if (!p || hook_is_boot(p))
         return;
-    if (!hook_ready() && !hook_early())
-        return; /* cannot happen: only boot blocks exist before resolution */
+    if (HS_UNLIKELY(!hook_ready()))
+        return; /* only boot blocks exist before resolution */
     /* The real free reads the chunk header: start that cache miss now, so
      * that it overlaps the table's own miss instead of following it. */
     __builtin_prefetch((char *)p - sizeof(size_t));
-    if (!hook_guard && tbl_maybe((uintptr_t)p))
-        hook_forget(p);
+    if (!hook_guard && tbl_maybe((uintptr_t)p)) {
+        hook_free_tracked(p);
+        return;
+    }
     real.free(p);
 }
 
-HS_EXPORT void *calloc(size_t n, size_t m)
+static HS_NOINLINE void *hook_calloc_early(size_t n, size_t m)
 {
-    if (!hook_ready() && !hook_early()) {
-        size_t total;
-        return __builtin_mul_overflow(n, m, &total) ? NULL : hook_boot_alloc(total, 0);
-    }
-    if (!hook_tracking() || hook_skip(n * m))
-        return real.calloc(n, m);
+    size_t total;
+    if (hook_early())
+        return calloc(n, m);
+    return __builtin_mul_overflow(n, m, &total) ? NULL : hook_boot_alloc(total, 0);
+}
+
+static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
+{
     hook_guard = 1;
     void *p = real.calloc(n, m);
     if (p)
         hook_record(p, n * m);
     hook_guard = 0;
     return p;
+}
+
+HS_EXPORT void *calloc(size_t n, size_t m)
+{
+    if (HS_UNLIKELY(!hook_ready()))
+        return hook_calloc_early(n, m);
+    if (!hook_tracking() || hook_skip(n * m))
+        return real.calloc(n, m);
+    return hook_calloc_tracked(n, m);
 }
 
 /* realloc of a bootstrap block: move it to the real heap. */
@@ -354,23 +389,34 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     return hook_resize(p, n, m, 1);
 }
 
-HS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+static HS_NOINLINE int hook_posix_memalign_early(void **out, size_t align, size_t n)
 {
-    if (!hook_ready() && !hook_early()) {
-        void *p = hook_boot_alloc(n, align);
-        if (!p)
-            return ENOMEM;
-        *out = p;
-        return 0;
-    }
-    if (!hook_tracking() || hook_skip(n))
-        return real.posix_memalign(out, align, n);
+    if (hook_early())
+        return posix_memalign(out, align, n);
+    void *p = hook_boot_alloc(n, align);
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, size_t n)
+{
     hook_guard = 1;
     int r = real.posix_memalign(out, align, n);
     if (r == 0)
         hook_record(*out, n);
     hook_guard = 0;
     return r;
+}
+
+HS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (HS_UNLIKELY(!hook_ready()))
+        return hook_posix_memalign_early(out, align, n);
+    if (!hook_tracking() || hook_skip(n))
+        return real.posix_memalign(out, align, n);
+    return hook_posix_memalign_tracked(out, align, n);
 }
 
 /* The memalign-like family shares one tracking wrapper. */
