@@ -10,12 +10,12 @@
  * tombstones and probe runs never rot.
  *
  * Load: an array grows by 1.5x when it would pass 5/8 full, so it is between
- * 5/12 and 5/8 full (26-38 bytes per live block, about 31 on average).  Probe
+ * 5/12 and 5/8 full (26-38 bytes per live block, about 32 on average).  Probe
  * runs grow as 1/(1-load)^2: at the 40-80% of a doubling table a fresh insert
  * or the shift after a delete walked ~9 slots near the top, here ~2-3.  The
  * 1.5x sizes are not powers of two, so the home slot is "fastrange",
- * (low 32 bits of the hash) * slots >> 32, and probes wrap at the size
- * instead of a mask.  Sizes are whole pages (multiples of 256 slots).
+ * (32 hash bits) * slots >> 32, and probes wrap at the size instead of a
+ * mask.  Sizes are whole pages (multiples of 256 slots).
  *
  *   w0:  ptr (bits 0-47) | birth epoch (bits 48-63, saturating at 65535)
  *   w1:  size (bits 0-39) | trace id (bits 40-63; traces.c has < 2^24 ids)
@@ -27,10 +27,10 @@
  * Striping: the table is TBL_STRIPES independent tables, chosen by the high
  * bits of a hash of the pointer, each with its own lock and array (each
  * array is a mapping of its own, so the old one goes back to the system
- * instead of idling in an arena free list).  The home slot takes bits 0-31
- * of the hash (their high part, for arrays under 2^16 slots), the stripe
- * bits 57-63.  No lock is shared by all threads, and a snapshot
- * stops other threads for one stripe at a time.  fork and the reference
+ * instead of idling in an arena free list).  Within a stripe the home slot
+ * comes from a second, cheaper hash (tbl_home).  No lock is shared by all
+ * threads, and a snapshot stops other threads for one stripe at a time.
+ * fork and the reference
  * model take every stripe (tbl_lock_all), in ascending order.
  *
  * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
@@ -135,18 +135,21 @@ static inline int tbl_pack(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uin
 
 #define TBL_NONE UINT32_MAX
 
-/* The home slot of hash h in an array of n slots (fastrange). */
-static inline uint32_t tbl_home(uint64_t h, uint32_t n)
+/* The home slot of ptr in an array of n slots: fastrange over the high half
+ * of a one-multiply (Fibonacci) hash.  The backward shift recomputes it for
+ * every entry it passes, so it is not the murmur finalizer; its quality for
+ * malloc-like addresses is pinned by test_table's table_probes_stay_short. */
+static inline uint32_t tbl_home(uintptr_t ptr, uint32_t n)
 {
-    return (uint32_t)(((uint64_t)(uint32_t)h * n) >> 32);
+    return (uint32_t)(((ptr * 0x9e3779b97f4a7c15ULL) >> 32) * n >> 32);
 }
 
 /* Slot holding ptr, or the empty slot ending its probe run; TBL_NONE if
  * there is neither (a full array: impossible while the load factor holds,
  * but a guest must not spin forever on a broken invariant). */
-static inline uint32_t tbl_probe(const struct tbl_stripe *s, uintptr_t ptr, uint64_t h)
+static inline uint32_t tbl_probe(const struct tbl_stripe *s, uintptr_t ptr)
 {
-    uint32_t n = s->n, i = tbl_home(h, n);
+    uint32_t n = s->n, i = tbl_home(ptr, n);
     for (uint32_t step = 0; step < n; step++) {
         uint64_t w = s->slots[i].w0;
         if (!w || (w & TBL_LOW(TBL_PTR_BITS)) == ptr)
@@ -175,7 +178,7 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
     s->limit = (uint32_t)((uint64_t)n * TBL_LOAD_NUM / TBL_LOAD_DEN);
     for (uint32_t i = 0; i < old_n; i++)
         if (old[i].w0) /* n > old_n entries: a free slot always exists */
-            s->slots[tbl_probe(s, tbl_ptr(&old[i]), tbl_hash(tbl_ptr(&old[i])))] = old[i];
+            s->slots[tbl_probe(s, tbl_ptr(&old[i]))] = old[i];
     arena_unmap(old, (size_t)old_n * sizeof *old);
     return 0;
 }
@@ -208,7 +211,7 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         lock_drop(&s->lock);
         return -1;
     }
-    uint32_t i = tbl_probe(s, ptr, h);
+    uint32_t i = tbl_probe(s, ptr);
     if (i == TBL_NONE) {
         lock_drop(&s->lock);
         return -1;
@@ -243,7 +246,7 @@ static void tbl_delete_slot(struct tbl_stripe *s, uint32_t i, uint64_t h)
         if (!t[j].w0)
             break;
         gap++;
-        uint32_t k = tbl_home(tbl_hash(tbl_ptr(&t[j])), n);
+        uint32_t k = tbl_home(tbl_ptr(&t[j]), n);
         uint32_t dist = j >= k ? j - k : j + n - k;
         if (dist >= gap) {
             t[i] = t[j];
@@ -258,12 +261,12 @@ static void tbl_delete_slot(struct tbl_stripe *s, uint32_t i, uint64_t h)
 /* Starts loading ptr's home slot before the stripe lock is taken, so the
  * likely cache miss overlaps the lock's.  The unlocked reads may see an
  * array being replaced: a prefetch never faults, so that only wastes it. */
-static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
+static inline void tbl_prefetch(const struct tbl_stripe *s, uintptr_t ptr)
 {
     struct tbl_slot *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
     uint32_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
     if (slots)
-        __builtin_prefetch(&slots[tbl_home(h, n)], 1);
+        __builtin_prefetch(&slots[tbl_home(ptr, n)], 1);
 }
 
 /* Removes ptr; 1 and *out filled if it was there, else 0. */
@@ -272,10 +275,10 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(h);
     int found = 0;
-    tbl_prefetch(s, h);
+    tbl_prefetch(s, ptr);
     tbl_lock(s);
     if (s->slots) {
-        uint32_t i = tbl_probe(s, ptr, h);
+        uint32_t i = tbl_probe(s, ptr);
         if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
                 tbl_unpack(&s->slots[i], out);
@@ -294,7 +297,7 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out)
     int found = 0;
     tbl_lock(s);
     if (s->slots) {
-        uint32_t i = tbl_probe(s, ptr, h);
+        uint32_t i = tbl_probe(s, ptr);
         if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
                 tbl_unpack(&s->slots[i], out);
@@ -411,7 +414,7 @@ static void tbl_stats_stripe(const struct tbl_stripe *s, struct tbl_probe_stats 
         st->miss_reads += reads;
         if (!x->w0)
             continue;
-        uint32_t k = tbl_home(tbl_hash(tbl_ptr(x)), n);
+        uint32_t k = tbl_home(tbl_ptr(x), n);
         uint32_t dist = i >= k ? i - k : i + n - k;
         st->entries++;
         st->hit_reads += dist + 1;
