@@ -97,6 +97,16 @@ void tbl_unlock_all(void);
 uint64_t tbl_count(void);
 size_t tbl_bytes(void);
 void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
+struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
+    uint64_t entries;      /* live entries counted */
+    uint64_t slots;        /* slots in the arrays */
+    uint64_t hit_reads;    /* sum over entries of the slots a lookup reads */
+    uint64_t miss_reads;   /* sum over slots of the slots read by a probe for
+                            * an absent key whose home is that slot */
+    uint64_t wrapped;      /* entries stored past the array's end, at its start */
+    uint32_t max_dist;     /* longest distance from an entry to its home */
+};
+void tbl_probe_stats(struct tbl_probe_stats *st);
 /* The presence filter (on only in sampled mode): a counter per pointer-hash
  * bucket of the entries in the table, so that a free of a block the table
  * cannot hold costs one load and no lock. */

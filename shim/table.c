@@ -6,9 +6,16 @@
  * Why not uthash here: its UT_hash_handle alone is 56 bytes per item, over
  * the 40 bytes per live block budget before the payload.  Instead each entry
  * is packed into 16 bytes stored inline in an open-addressed array with
- * linear probing, kept between 40% and 80% full (20-40 bytes per live block,
- * about 28 on average across a doubling).  Deletion uses backward shifting,
- * so there are no tombstones and probe runs never rot.
+ * linear probing.  Deletion uses backward shifting, so there are no
+ * tombstones and probe runs never rot.
+ *
+ * Load: an array grows by 1.5x when it would pass 5/8 full, so it is between
+ * 5/12 and 5/8 full (26-38 bytes per live block, about 32 on average).  Probe
+ * runs grow as 1/(1-load)^2: at the 40-80% of a doubling table a fresh insert
+ * or the shift after a delete walked ~9 slots near the top, here ~2-3.  The
+ * 1.5x sizes are not powers of two, so the home slot is "fastrange",
+ * (32 hash bits) * slots >> 32, and probes wrap at the size instead of a
+ * mask.  Sizes are whole pages (multiples of 256 slots).
  *
  *   w0:  ptr (bits 0-47) | birth epoch (bits 48-63, saturating at 65535)
  *   w1:  size (bits 0-39) | trace id (bits 40-63; traces.c has < 2^24 ids)
@@ -18,10 +25,12 @@
  * Callers see the unpacked struct tbl_entry; visitors get a copy.
  *
  * Striping: the table is TBL_STRIPES independent tables, chosen by the high
- * bits of a hash of the pointer, each with its own lock and array (grown by
- * doubling; each array is a mapping of its own, so the old one goes back
- * to the system instead of idling in an arena free list).  No lock is shared by all threads, and a snapshot
- * stops other threads for one stripe at a time.  fork and the reference
+ * bits of a hash of the pointer, each with its own lock and array (each
+ * array is a mapping of its own, so the old one goes back to the system
+ * instead of idling in an arena free list).  Within a stripe the home slot
+ * comes from a second, cheaper hash (tbl_home).  No lock is shared by all
+ * threads, and a snapshot stops other threads for one stripe at a time.
+ * fork and the reference
  * model take every stripe (tbl_lock_all), in ascending order.
  *
  * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
@@ -39,6 +48,9 @@
 #define TBL_STRIPE_BITS 7
 #define TBL_STRIPES (1u << TBL_STRIPE_BITS)
 #define TBL_INITIAL 256u /* slots in a stripe's first array: one page */
+#define TBL_MAX_SLOTS (1u << 31) /* 32 GiB per stripe: never reached */
+#define TBL_LOAD_NUM 5u /* grow past 5/8 full */
+#define TBL_LOAD_DEN 8u
 
 #define TBL_PTR_BITS 48
 #define TBL_SIZE_BITS 40
@@ -52,8 +64,9 @@ struct tbl_slot {
 struct tbl_stripe {
     lock_t lock;
     uint32_t count;            /* live entries */
-    uint64_t mask;             /* slots - 1; meaningless while slots == NULL */
-    struct tbl_slot *slots;    /* a mapping of (mask + 1) slots */
+    uint32_t n;                /* slots in the array; 0 while slots == NULL */
+    uint32_t limit;            /* most entries before it grows: n * 5/8 */
+    struct tbl_slot *slots;    /* a mapping of n slots */
 } __attribute__((aligned(64)));
 
 static struct {
@@ -120,53 +133,65 @@ static inline int tbl_pack(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uin
     return 0;
 }
 
-#define TBL_NONE UINT64_MAX
+#define TBL_NONE UINT32_MAX
+
+/* The home slot of ptr in an array of n slots: fastrange over the high half
+ * of a one-multiply (Fibonacci) hash.  The backward shift recomputes it for
+ * every entry it passes, so it is not the murmur finalizer; its quality for
+ * malloc-like addresses is pinned by test_table's table_probes_stay_short. */
+static inline uint32_t tbl_home(uintptr_t ptr, uint32_t n)
+{
+    return (uint32_t)(((ptr * 0x9e3779b97f4a7c15ULL) >> 32) * n >> 32);
+}
 
 /* Slot holding ptr, or the empty slot ending its probe run; TBL_NONE if
  * there is neither (a full array: impossible while the load factor holds,
  * but a guest must not spin forever on a broken invariant). */
-static inline uint64_t tbl_probe(const struct tbl_stripe *s, uintptr_t ptr, uint64_t h)
+static inline uint32_t tbl_probe(const struct tbl_stripe *s, uintptr_t ptr)
 {
-    uint64_t i = h & s->mask;
-    for (uint64_t n = 0; n <= s->mask; n++) {
+    uint32_t n = s->n, i = tbl_home(ptr, n);
+    for (uint32_t step = 0; step < n; step++) {
         uint64_t w = s->slots[i].w0;
         if (!w || (w & TBL_LOW(TBL_PTR_BITS)) == ptr)
             return i;
-        i = (i + 1) & s->mask;
+        if (HS_UNLIKELY(++i == n))
+            i = 0;
     }
     return TBL_NONE;
 }
 
-/* Doubles (or creates) a stripe's array, with its lock held. */
+/* Grows (or creates) a stripe's array by 1.5x, in whole pages, with its
+ * lock held. */
 static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
 {
-    uint64_t old_n = s->slots ? s->mask + 1 : 0;
-    uint64_t n = old_n ? old_n * 2 : TBL_INITIAL;
-    struct tbl_slot *slots = arena_map(n * sizeof *slots);
+    uint32_t old_n = s->n;
+    if (old_n >= TBL_MAX_SLOTS)
+        return -1;
+    uint32_t n = old_n ? (old_n + old_n / 2 + TBL_INITIAL - 1) / TBL_INITIAL * TBL_INITIAL
+                       : TBL_INITIAL;
+    struct tbl_slot *slots = arena_map((size_t)n * sizeof *slots);
     if (!slots)
         return -1;
     struct tbl_slot *old = s->slots;
     s->slots = slots;
-    s->mask = n - 1;
-    for (uint64_t i = 0; i < old_n; i++)
+    s->n = n;
+    s->limit = (uint32_t)((uint64_t)n * TBL_LOAD_NUM / TBL_LOAD_DEN);
+    for (uint32_t i = 0; i < old_n; i++)
         if (old[i].w0) /* n > old_n entries: a free slot always exists */
-            s->slots[tbl_probe(s, tbl_ptr(&old[i]), tbl_hash(tbl_ptr(&old[i])))] = old[i];
-    arena_unmap(old, old_n * sizeof *old);
+            s->slots[tbl_probe(s, tbl_ptr(&old[i]))] = old[i];
+    arena_unmap(old, (size_t)old_n * sizeof *old);
     return 0;
 }
 
-/* Room for one more entry?  Grows past 80% full; a failed growth is fine
- * while a slot is still free (the table just gets slower). */
-static int tbl_make_room(struct tbl_stripe *s)
+/* Room for one more entry?  Grows past the load limit; a failed growth is
+ * fine while a slot is still free (the table just gets slower). */
+static inline int tbl_make_room(struct tbl_stripe *s)
 {
-    if (!s->slots)
-        return tbl_grow(s);
-    uint64_t cap = s->mask + 1;
-    if ((uint64_t)(s->count + 1) * 5 <= cap * 4)
+    if (HS_LIKELY(s->count < s->limit))
         return 0;
     if (tbl_grow(s) == 0)
         return 0;
-    return s->count + 1 < cap ? 0 : -1;
+    return s->count + 1 < s->n ? 0 : -1;
 }
 
 /* Inserts ptr.  If ptr was already there (a stale entry whose free we did
@@ -186,7 +211,7 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         lock_drop(&s->lock);
         return -1;
     }
-    uint64_t i = tbl_probe(s, ptr, h);
+    uint32_t i = tbl_probe(s, ptr);
     if (i == TBL_NONE) {
         lock_drop(&s->lock);
         return -1;
@@ -207,37 +232,41 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
 }
 
 /* Backward-shift deletion of slot i: pulls later members of the probe run
- * into the hole when their home slot allows it. */
-static void tbl_delete_slot(struct tbl_stripe *s, uint64_t i)
+ * into the hole when their home slot allows it, i.e. when the entry at j
+ * sits at least as far from its home as j is from the hole. */
+static void tbl_delete_slot(struct tbl_stripe *s, uint32_t i, uint64_t h)
 {
-    uint64_t j = i;
+    struct tbl_slot *t = s->slots;
+    uint32_t n = s->n, j = i, gap = 0;
     if (tbl_filter.on)
-        tbl_filter_add(tbl_hash(tbl_ptr(&s->slots[i])), -1);
-    for (uint64_t n = 0; n < s->mask; n++) { /* bounded, as tbl_probe */
-        j = (j + 1) & s->mask;
-        if (!s->slots[j].w0)
+        tbl_filter_add(h, -1);
+    for (uint32_t step = 1; step < n; step++) { /* bounded, as tbl_probe */
+        if (HS_UNLIKELY(++j == n))
+            j = 0;
+        if (!t[j].w0)
             break;
-        uint64_t k = tbl_hash(tbl_ptr(&s->slots[j])) & s->mask;
-        /* k is cyclically in (i, j]: the entry must stay where it is. */
-        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-        if (!stays) {
-            s->slots[i] = s->slots[j];
+        gap++;
+        uint32_t k = tbl_home(tbl_ptr(&t[j]), n);
+        uint32_t dist = j >= k ? j - k : j + n - k;
+        if (dist >= gap) {
+            t[i] = t[j];
             i = j;
+            gap = 0;
         }
     }
-    s->slots[i].w0 = 0;
+    t[i].w0 = 0;
     s->count--;
 }
 
 /* Starts loading ptr's home slot before the stripe lock is taken, so the
  * likely cache miss overlaps the lock's.  The unlocked reads may see an
  * array being replaced: a prefetch never faults, so that only wastes it. */
-static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
+static inline void tbl_prefetch(const struct tbl_stripe *s, uintptr_t ptr)
 {
     struct tbl_slot *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
-    uint64_t mask = __atomic_load_n(&s->mask, __ATOMIC_RELAXED);
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
     if (slots)
-        __builtin_prefetch(&slots[h & mask], 1);
+        __builtin_prefetch(&slots[tbl_home(ptr, n)], 1);
 }
 
 /* Removes ptr; 1 and *out filled if it was there, else 0. */
@@ -246,14 +275,14 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(h);
     int found = 0;
-    tbl_prefetch(s, h);
+    tbl_prefetch(s, ptr);
     tbl_lock(s);
     if (s->slots) {
-        uint64_t i = tbl_probe(s, ptr, h);
+        uint32_t i = tbl_probe(s, ptr);
         if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
                 tbl_unpack(&s->slots[i], out);
-            tbl_delete_slot(s, i);
+            tbl_delete_slot(s, i, h);
             found = 1;
         }
     }
@@ -268,7 +297,7 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out)
     int found = 0;
     tbl_lock(s);
     if (s->slots) {
-        uint64_t i = tbl_probe(s, ptr, h);
+        uint32_t i = tbl_probe(s, ptr);
         if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
                 tbl_unpack(&s->slots[i], out);
@@ -284,7 +313,7 @@ static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
     if (!s->slots)
         return 0;
     struct tbl_entry e;
-    for (uint64_t i = 0; i <= s->mask; i++)
+    for (uint32_t i = 0; i < s->n; i++)
         if (s->slots[i].w0) {
             tbl_unpack(&s->slots[i], &e);
             int r = fn(&e, arg);
@@ -339,7 +368,9 @@ void tbl_unlock_all(void)
 }
 
 /* Empties the table; fn (may be NULL) sees each entry first.  Every stripe
- * is held for the whole operation so the clear is atomic to other threads. */
+ * is held for the whole operation so the clear is atomic to other threads.
+ * The arrays go back to the system (a stripe regrows from one page), as
+ * tracemalloc.clear_traces frees its traces. */
 void tbl_clear(tbl_visit_fn fn, void *arg)
 {
     tbl_lock_all();
@@ -347,9 +378,9 @@ void tbl_clear(tbl_visit_fn fn, void *arg)
         struct tbl_stripe *s = &tbl.stripe[k];
         if (fn)
             tbl_visit_stripe(s, fn, arg);
-        if (s->slots)
-            memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
-        s->count = 0;
+        arena_unmap(s->slots, (size_t)s->n * sizeof *s->slots);
+        s->slots = NULL;
+        s->n = s->limit = s->count = 0;
     }
     if (tbl_filter.on)
         memset(tbl_filter.n, 0, sizeof tbl_filter.n);
@@ -365,12 +396,53 @@ uint64_t tbl_count(void)
     return n;
 }
 
+/* Adds one stripe's probe costs to *st (its lock held).  Going backwards
+ * from an empty slot, a probe starting at slot i reads 1 slot if i is
+ * empty, else one more than a probe starting at i + 1. */
+static void tbl_stats_stripe(const struct tbl_stripe *s, struct tbl_probe_stats *st)
+{
+    uint32_t n = s->n, e = 0, reads = 0;
+    while (e < n && s->slots[e].w0)
+        e++;
+    if (e == n) /* no empty slot (or no array): nothing sound to count */
+        return;
+    st->slots += n;
+    for (uint32_t step = 0; step < n; step++) {
+        uint32_t i = e >= step ? e - step : e + n - step;
+        const struct tbl_slot *x = &s->slots[i];
+        reads = x->w0 ? reads + 1 : 1;
+        st->miss_reads += reads;
+        if (!x->w0)
+            continue;
+        uint32_t k = tbl_home(tbl_ptr(x), n);
+        uint32_t dist = i >= k ? i - k : i + n - k;
+        st->entries++;
+        st->hit_reads += dist + 1;
+        st->wrapped += i < k;
+        if (dist > st->max_dist)
+            st->max_dist = dist;
+    }
+}
+
+/* Probe costs over the whole table, for tests and tuning (struct in shim.h);
+ * each stripe is locked in turn. */
+void tbl_probe_stats(struct tbl_probe_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+        struct tbl_stripe *s = &tbl.stripe[k];
+        lock_take(&s->lock);
+        tbl_stats_stripe(s, st);
+        lock_drop(&s->lock);
+    }
+}
+
 /* Bytes of slot arrays, for the bytes-per-live-block measurement. */
 size_t tbl_bytes(void)
 {
     size_t n = 0;
     for (unsigned k = 0; k < TBL_STRIPES; k++)
         if (tbl.stripe[k].slots)
-            n += (tbl.stripe[k].mask + 1) * sizeof(struct tbl_slot);
+            n += (size_t)tbl.stripe[k].n * sizeof(struct tbl_slot);
     return n;
 }

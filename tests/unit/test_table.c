@@ -4,8 +4,11 @@
  * growth, deletion correctness under probing (checked against a reference
  * bitmap through heavy churn), replacement of a stale entry, foreach/clear,
  * the 16-byte packing's limits (fields round-trip, epoch saturates, what
- * does not fit is refused), the bytes per live block, and many threads.
+ * does not fit is refused), the bytes per live block, probe lengths for
+ * malloc-like address patterns, random operations against a reference
+ * through growth and wrap-around, and many threads.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -125,11 +128,15 @@ TEST_BEGIN(table_packing_limits)
 TEST_END
 
 /* Issue 4's budget: at most 40 bytes of table per live block on average,
- * over table sizes from 100k to 1M blocks (a doubling stripe is at 40%
- * load, 40 bytes, and at 80% just before, 20 bytes). */
+ * over table sizes from 100k to 1M blocks, growing from empty (a stripe
+ * that just grew 1.5x is 5/12 full, 38.4 bytes; just before, 5/8, 25.6).
+ * The arrays never shrink, so leftovers of an earlier, larger test would
+ * measure that test's peak instead: start from a clear. */
 TEST_BEGIN(table_bytes_per_block)
     uint64_t n = 0, worst = 0, points = 0;
     double sum = 0;
+    tbl_clear(NULL, NULL);
+    expect_eq_u64(tbl_bytes(), 0);
     for (; n < 1000000; n++) {
         tbl_insert(key(10000000 + n), 8, 0, 0, NULL);
         if (n > 100000 && n % 1000 == 0) {
@@ -170,7 +177,124 @@ TEST_BEGIN(table_foreach_and_clear)
     tbl_clear(count_visit, sum);
     expect_eq_u64(sum[0], 1000);
     expect_eq_u64(tbl_count(), 0);
+    expect_eq_u64(tbl_bytes(), 0); /* the arrays went back to the system */
     expect_true(!tbl_find(key(5), NULL), "found after clear");
+    expect_true(tbl_insert(key(5), 5, 0, 0, NULL) == 0 && tbl_find(key(5), NULL),
+                "no insert after clear");
+    tbl_remove(key(5), NULL);
+TEST_END
+
+/* Malloc-like address patterns: what a hash must spread over the slots. */
+enum { PAT_GLIBC, PAT_SEQ16, PAT_SLAB64, PAT_MMAP, PAT_PAGE, PAT_64K, PAT_COUNT };
+static const char *const pat_name[PAT_COUNT] = {"glibc bump", "16-byte stride", "64-byte slab",
+                                                "mmap chunks", "page-aligned", "64 KiB-aligned"};
+
+/* The i-th address of pattern pat; *state carries the bump pointer. */
+static uintptr_t pat_addr(int pat, uint64_t i, uint64_t *state)
+{
+    switch (pat) {
+    case PAT_GLIBC: { /* size 16..256 + 8 header, 16-aligned, bumped */
+        uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ULL;
+        *state += ((16 + (x >> 56) % 241) + 8 + 15) & ~(uint64_t)15;
+        return 0x555555559000 + *state + 16;
+    }
+    case PAT_SEQ16: return 0x7f3a2c000010 + i * 16;
+    case PAT_SLAB64: return 0x7f3a40000000 + i * 64;
+    case PAT_MMAP: return 0x7ffff7000010 - i * 0x21000; /* 132 KiB, downwards */
+    case PAT_PAGE: return 0x562a00000000 + i * 4096;
+    default: return 0x7e0000000000 + i * 65536;
+    }
+}
+
+/* Linear probing with a random hash at load a: a lookup reads
+ * (1 + 1/(1-a))/2 slots, a probe for an absent key (1 + 1/(1-a)^2)/2. */
+static double probe_hit_theory(double a) { return (1 + 1 / (1 - a)) / 2; }
+static double probe_miss_theory(double a) { return (1 + 1 / ((1 - a) * (1 - a))) / 2; }
+
+/* Probe runs stay short: for each pattern, 100k inserts into an empty table
+ * must leave the load under 5/8 and probe lengths near a random hash's (a
+ * clustering hash gives runs of hundreds). */
+TEST_BEGIN(table_probes_stay_short)
+    for (int pat = 0; pat < PAT_COUNT; pat++) {
+        uint64_t st = 0;
+        struct tbl_probe_stats ps;
+        tbl_clear(NULL, NULL);
+        for (uint64_t i = 0; i < 100000; i++)
+            expect_true(tbl_insert(pat_addr(pat, i, &st), 8, 0, 0, NULL) == 0, "%s: insert %llu",
+                        pat_name[pat], (unsigned long long)i);
+        tbl_probe_stats(&ps);
+        expect_eq_u64(ps.entries, 100000);
+        double load = (double)ps.entries / ps.slots;
+        double hit = (double)ps.hit_reads / ps.entries, miss = (double)ps.miss_reads / ps.slots;
+        printf("# probes, %s: load %.3f, lookup %.2f slots (random hash %.2f), absent key %.2f "
+               "(%.2f), longest %u\n", pat_name[pat], load, hit, probe_hit_theory(load), miss,
+               probe_miss_theory(load), ps.max_dist);
+        expect_true(load <= 0.625, "%s: load %.3f", pat_name[pat], load);
+        expect_true(hit <= 1.2 * probe_hit_theory(load), "%s: lookups read %.2f slots",
+                    pat_name[pat], hit);
+        expect_true(miss <= 1.5 * probe_miss_theory(load), "%s: absent keys read %.2f slots",
+                    pat_name[pat], miss);
+        expect_true(ps.max_dist < 256, "%s: an entry %u slots from home", pat_name[pat],
+                    ps.max_dist);
+    }
+    tbl_clear(NULL, NULL);
+TEST_END
+
+/* Random insert/remove/find against a reference bitmap while the table
+ * grows from empty through the 1.5x sizes and shrinks back, twice: every
+ * answer must match, and at some check the probes must have wrapped past an
+ * array's end (the test has exercised wrap-around). */
+TEST_BEGIN(table_random_through_growth)
+    enum { K = 300000 };
+    static unsigned char ref[K];
+    static uintptr_t keys[K];
+    uint64_t st = 0, live = 0, x = 777, wraps = 0, sizes = 0, last_bytes = 0;
+    memset(ref, 0, sizeof ref);
+    tbl_clear(NULL, NULL);
+    for (uint64_t i = 0; i < K; i++) /* a mix of the patterns, interleaved */
+        keys[i] = pat_addr((int)(i % PAT_COUNT), i / PAT_COUNT, &st);
+    for (int step = 0; step < 2400000; step++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t i = (x >> 33) % K;
+        int grow = (step / 600000) % 2 == 0; /* ramps: up, down, up, down */
+        int op = (int)((x >> 20) % 10);
+        struct tbl_entry e;
+        if (op == 0) {
+            int found = tbl_find(keys[i], &e);
+            expect_true(found == ref[i], "step %d: find %d, want %d", step, found, ref[i]);
+            expect_true(!found || e.size == i, "step %d: size %llu", step,
+                        (unsigned long long)e.size);
+        } else if (!ref[i] && (grow ? op < 8 : op < 3)) {
+            expect_true(tbl_insert(keys[i], i, 0, 0, NULL) == 0, "step %d: insert", step);
+            ref[i] = 1;
+            live++;
+        } else if (ref[i] && (grow ? op >= 8 : op >= 3)) {
+            expect_true(tbl_remove(keys[i], &e) && e.size == i, "step %d: remove", step);
+            ref[i] = 0;
+            live--;
+        }
+        if (step % 20000 == 0) {
+            struct tbl_probe_stats ps;
+            tbl_probe_stats(&ps);
+            expect_true(ps.entries == live && tbl_count() == live, "step %d: %llu entries, %llu live",
+                        step, (unsigned long long)ps.entries, (unsigned long long)live);
+            wraps += ps.wrapped;
+            sizes += tbl_bytes() != last_bytes;
+            last_bytes = tbl_bytes();
+        }
+    }
+    printf("# random ops: %llu wrapped entries seen, %llu table sizes\n",
+           (unsigned long long)wraps, (unsigned long long)sizes);
+    expect_true(wraps > 0, "no entry ever wrapped around an array's end");
+    expect_true(sizes >= 5, "the table went through %llu sizes", (unsigned long long)sizes);
+    for (uint64_t i = 0; i < K; i++) {
+        int found = tbl_find(keys[i], NULL);
+        expect_true(found == ref[i], "key %llu: found %d, want %d", (unsigned long long)i, found,
+                    ref[i]);
+        if (found)
+            tbl_remove(keys[i], NULL);
+    }
+    expect_eq_u64(tbl_count(), 0);
 TEST_END
 
 #define THREADS 8
@@ -199,6 +323,7 @@ static void *churn_thread(void *arg)
 
 TEST_BEGIN(table_many_threads)
     pthread_t t[THREADS];
+    tbl_clear(NULL, NULL); /* whatever an earlier failed test left */
     for (uintptr_t i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, churn_thread, (void *)i);
     for (int i = 0; i < THREADS; i++) {
@@ -218,6 +343,8 @@ int main(void)
     table_foreach_and_clear();
     table_packing_limits();
     table_bytes_per_block();
+    table_probes_stay_short();
+    table_random_through_growth();
     table_many_threads();
     return 0;
 }
