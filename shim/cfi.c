@@ -875,8 +875,9 @@ uint64_t cfi_replayed(void)
     return atomic_load(&cfi_replayed_ended) + cfi_memo.replayed;
 }
 
-int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
-             unsigned max)
+/* The walk from the state (key, rsp, rbp): key is an IP + 1. */
+static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+                        unsigned max)
 {
     if (!cfi.slot || top < rsp + 8 || cfi_check_unloads() < 0)
         return -1;
@@ -887,8 +888,20 @@ int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr
         if (old->top8 != top - 8 || old->subs != atomic_load_explicit(&cfi.subs, memory_order_relaxed))
             old = NULL;
     }
-    struct cfi_state c = {.rsp = rsp, .key = rip + 1, .rbp = rbp};
+    struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
     return cfi_steps(c, top - 8, ip, ip + max, old, nw);
+}
+
+int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+             unsigned max)
+{
+    return cfi_walk_key(rip + 1, rsp, rbp, top, ip, max);
+}
+
+int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+                    unsigned max)
+{
+    return cfi_walk_key(ra, cfa, rbp, top, ip, max);
 }
 
 /* ---------------- life ---------------- */

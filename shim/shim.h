@@ -189,6 +189,11 @@ int cfi_init(void);                /* outside any hook; 0, or -1 (no cache) */
  * omitted); the count, or -1: fall back to libunwind for this stack. */
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
              unsigned max);
+/* The same from a frame's caller: ra the return address into it, cfa the
+ * caller's rsp after the return, rbp the caller's rbp; ip[] gets ra's
+ * callers (not ra itself). */
+int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+                    unsigned max);
 int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
 void cfi_thread_end(void);         /* this thread's walk memo goes back */
 uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */

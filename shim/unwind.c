@@ -46,6 +46,7 @@ static struct {
     int main_by_sp;               /* ... found by the start-up sp */
     int method;                   /* OPT_UNWIND_* in effect */
     _Atomic uint64_t fallbacks;   /* auto stacks taken by libunwind instead */
+    _Atomic uint64_t from_here;   /* auto stacks not started at the hook's caller */
 } unw;
 
 static int unwind_find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -187,6 +188,36 @@ static HS_NOINLINE int unwind_cfi(uintptr_t *ip, unsigned max)
     return cfi_walk(rip, rsp, rbp, unwind_stack_top(rsp), ip, max);
 }
 
+/* auto's usual path.  The shim is built with frame pointers and a hook
+ * without a frame only tail-calls, so the chain of saved rbp from here
+ * leads, within a few frames, to the first return address outside the
+ * shim: the call site in the program.  The frame holding it has its CFA at
+ * rbp + 16 and the program's rbp saved at rbp; the CFI walk starts from that
+ * state, so the shim's own frames are neither walked nor dropped after.
+ * -1 on anything unexpected: then the walk from here (unwind_raw). */
+static HS_NOINLINE int unwind_cfi_caller(uintptr_t *ip, unsigned max)
+{
+    uintptr_t sp, fp = (uintptr_t)__builtin_frame_address(0);
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    uintptr_t top = unwind_stack_top(sp);
+    if (!top || max == 0)
+        return -1;
+    for (unsigned k = 0; k < HS_UNWIND_SLACK; k++) {
+        if ((fp & 7) || fp < sp || fp > top - 16)
+            return -1;
+        const uintptr_t *f = (const uintptr_t *)fp;
+        if (!unwind_in_shim(f[1])) {
+            ip[0] = f[1];
+            int n = cfi_walk_caller(f[1], fp + 16, f[0], top, ip + 1, max - 1);
+            return n < 0 ? -1 : n + 1;
+        }
+        if (f[0] <= fp)
+            return -1;
+        fp = f[0];
+    }
+    return -1;
+}
+
 /* Every backend is called from here (never a tail call: see the top). */
 static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 {
@@ -207,6 +238,14 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
  * ip[0..return). */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated)
 {
+    if (unw.method == OPT_UNWIND_AUTO) {
+        int got = unwind_cfi_caller(ip, max + 1); /* one more: truncated? */
+        if (got >= 0) {
+            *truncated = (unsigned)got > max;
+            return (unsigned)got > max ? max : (unsigned)got;
+        }
+        atomic_fetch_add_explicit(&unw.from_here, 1, memory_order_relaxed);
+    }
     unsigned cap = max + HS_UNWIND_SLACK;
     int n = unwind_raw(ip, cap);
     unsigned skip = 0;
@@ -231,6 +270,8 @@ __attribute__((destructor)) static void unwind_report(void)
         return;
     num[opt_fmt_u64(num, atomic_load(&unw.fallbacks))] = 0;
     opt_debug("unwind: stacks auto left to libunwind: ", num, "");
+    num[opt_fmt_u64(num, atomic_load(&unw.from_here))] = 0;
+    opt_debug("unwind: stacks auto did not start at the hook's caller: ", num, "");
     num[opt_fmt_u64(num, cfi_replayed())] = 0;
     opt_debug("unwind: frames replayed from the last walk: ", num, "");
 }
