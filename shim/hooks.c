@@ -193,6 +193,7 @@ static void hook_insert(void *p, size_t n, uint32_t id)
 static HS_NOINLINE void hook_record(void *p, size_t n)
 {
     int saved = errno;
+    tbl_prefetch_ptr((uintptr_t)p); /* its miss overlaps the unwind */
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
             hook_insert(p, n, real.unsampled);

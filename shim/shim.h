@@ -88,6 +88,7 @@ struct tbl_entry {
 int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                struct tbl_entry *replaced);
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out);
+void tbl_prefetch_ptr(uintptr_t ptr); /* ptr's home slot, ahead of an insert */
 int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
@@ -156,6 +157,8 @@ void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
+void trace_thread_end(void);       /* the thread's own line of sums goes back */
+void trace_after_fork_child(void); /* ... and every other thread's */
 struct trace_counters {
     _Atomic uint64_t foreign_frees;
 };

@@ -269,6 +269,14 @@ static inline void tbl_prefetch(const struct tbl_stripe *s, uintptr_t ptr)
         __builtin_prefetch(&slots[tbl_home(ptr, n)], 1);
 }
 
+/* The same for a caller that will insert or remove ptr a little later:
+ * the hooks call it as soon as they know a new block's address, so that
+ * the miss on its home slot overlaps the stack walk. */
+void tbl_prefetch_ptr(uintptr_t ptr)
+{
+    tbl_prefetch(tbl_stripe_of(tbl_hash(ptr)), ptr);
+}
+
 /* Removes ptr; 1 and *out filled if it was there, else 0. */
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 {

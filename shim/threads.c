@@ -210,6 +210,7 @@ static void thr_detach(void *p)
     thr_self = NULL;
     thr_free(s);
     cfi_thread_end();
+    trace_thread_end();
     if (dtv)
         collect_ignore((const void *)dtv);
 }

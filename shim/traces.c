@@ -22,10 +22,14 @@
  * Records come from arena_keep (they are never freed, so power-of-two arena
  * classes would only waste: a 64-frame record of 632 bytes took a 1 KiB
  * block).
- * Global sums (allocations, frees, traced bytes now) are sharded: each
- * thread adds to one of TRACE_SHARDS cache lines, picked round-robin at its
- * first allocation, so threads do not fight over one line; readers add the
- * shards up (exact once the threads are quiet).  The peak needs the global
+ * Global sums (allocations, frees, traced bytes now) are sharded: at its
+ * first allocation a thread claims one of TRACE_SHARDS - 1 cache lines for
+ * itself until it ends, and adds to it with a plain load and store - no
+ * locked instruction, which would also wait for the host's pending stores
+ * (perf: most of trace_discharge in the realloc workload).  Only its own
+ * thread writes a claimed line, and never re-entrantly (hook_guard is set).
+ * Threads that find none free share line 0 with atomic adds.  Readers add
+ * the lines up (exact once the threads are quiet).  The peak needs the global
  * current size on every change, which the shards do not give cheaply, so
  * each thread folds: it keeps the bytes it changed since the last fold
  * (trace_pending); past +-TRACE_FOLD (64 KiB) it re-reads the shards' sum
@@ -53,7 +57,7 @@
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
 #define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
-#define TRACE_SHARDS 8                            /* lines for the global sums */
+#define TRACE_SHARDS 64                           /* lines for the global sums */
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 
 struct trace {
@@ -87,6 +91,7 @@ struct trace_counters trace_counters;
  * shards means anything, as blocks are freed by other threads). */
 static struct trace_shard {
     _Alignas(64) _Atomic uint64_t allocs, frees, bytes;
+    atomic_int owned;        /* claimed by a live thread (never line 0) */
 } trace_shards[TRACE_SHARDS];
 
 static __thread struct trace_shard *trace_my_shard;
@@ -216,14 +221,48 @@ int trace_intern_unsampled(uint32_t *id)
 
 static HS_NOINLINE struct trace_shard *trace_shard_pick(void)
 {
-    unsigned k = atomic_fetch_add_explicit(&traces.shards_used, 1, memory_order_relaxed);
-    return trace_my_shard = &trace_shards[k % TRACE_SHARDS];
+    for (unsigned k = 1; k < TRACE_SHARDS; k++) {
+        int free_line = 0;
+        if (atomic_compare_exchange_strong_explicit(&trace_shards[k].owned, &free_line, 1,
+                                                    memory_order_acquire, memory_order_relaxed))
+            return trace_my_shard = &trace_shards[k];
+    }
+    return trace_my_shard = &trace_shards[0];
 }
 
 static inline struct trace_shard *trace_shard(void)
 {
     struct trace_shard *s = trace_my_shard;
     return HS_LIKELY(s != NULL) ? s : trace_shard_pick();
+}
+
+/* In a fork's child only this thread is left: the other lines go back. */
+void trace_after_fork_child(void)
+{
+    for (unsigned k = 1; k < TRACE_SHARDS; k++)
+        if (&trace_shards[k] != trace_my_shard)
+            atomic_store_explicit(&trace_shards[k].owned, 0, memory_order_relaxed);
+}
+
+/* *c += v on this thread's line: a plain load and store if the line is its
+ * own, an atomic add on the shared line 0. */
+static inline void trace_shard_add(const struct trace_shard *s, _Atomic uint64_t *c, uint64_t v)
+{
+    if (HS_LIKELY(s != trace_shards))
+        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+/* The thread is ending: its line goes back (its sums stay in it) and what
+ * it still allocates goes to line 0. */
+void trace_thread_end(void)
+{
+    struct trace_shard *s = trace_my_shard;
+    trace_my_shard = &trace_shards[0];
+    if (s && s != trace_shards)
+        atomic_store_explicit(&s->owned, 0, memory_order_release);
 }
 
 static uint64_t trace_current(void)
@@ -276,8 +315,8 @@ void trace_charge(uint32_t id, uint64_t size)
         atomic_fetch_add_explicit(&t->st.total_bytes, bytes, memory_order_relaxed);
     }
     struct trace_shard *s = trace_shard();
-    atomic_fetch_add_explicit(&s->allocs, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->bytes, bytes, memory_order_relaxed);
+    trace_shard_add(s, &s->allocs, 1);
+    trace_shard_add(s, &s->bytes, bytes);
     trace_pending += (int64_t)bytes;
     trace_track_peak();
 }
@@ -290,8 +329,8 @@ void trace_discharge(uint32_t id, uint64_t size)
     (void)id;
     sample_weigh(size, &n, &bytes);
     struct trace_shard *s = trace_shard();
-    atomic_fetch_add_explicit(&s->frees, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&s->bytes, bytes, memory_order_relaxed);
+    trace_shard_add(s, &s->frees, 1);
+    trace_shard_add(s, &s->bytes, -bytes);
     trace_pending -= (int64_t)bytes;
     if (trace_pending <= -TRACE_FOLD)
         trace_fold();

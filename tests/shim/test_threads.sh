@@ -1,12 +1,29 @@
 # test_threads.sh - 8 threads x 100k malloc/free with cross-thread frees:
 # same output and status, and the snapshot's books balance (every block of
 # the churn freed, the 80 kept blocks charged to keep_site); the same again
-# with the frame-pointer unwinder.
+# with each unwinder.  The books: allocations - frees = live blocks, and the
+# traced size = the live blocks' bytes (the global sums are kept in per-thread
+# lines without locked instructions: a line written by two threads at once
+# would lose counts); also over 12 waves of 8 threads, more threads than
+# there are lines.
 . tests/shim/lib_shim.sh
 s_dump_build
 s_build threads || t_fail threads_builds "cc failed"
 
-for unwind in libunwind fp; do
+# books DUMP: "ok", or what does not add up
+books() {
+  awk '$1=="meta" { for (i = 2; i <= NF; i++) { split($i, kv, "="); m[kv[1]] = kv[2] } }
+       $1=="site" { live += $3 }
+       END { if (m["allocs"] - m["frees"] != m["blocks"]) print "allocs-frees", m["allocs"] - m["frees"], "blocks", m["blocks"];
+             else if (m["current"] != live) print "current", m["current"], "live bytes", live;
+             else print "ok" }' "$1"
+}
+books_check() {
+  local r; r=$(books "$2")
+  if [ "$r" = ok ]; then t_pass "$1"; else t_fail "$1" "$r"; fi
+}
+
+for unwind in auto libunwind fp; do
   rm -f "$T"/th.*.hsnap
   HEAPSNAP_UNWIND=$unwind HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same "threads_same_output_$unwind" "$T/threads"
   snap=$(ls "$T"/th.*.hsnap 2>/dev/null | head -1)
@@ -25,4 +42,14 @@ for unwind in libunwind fp; do
   allocs=$(sed -n 's/.* allocs=\([0-9]*\) .*/\1/p' "$T/th.dump")
   if [ "${got%% *}" = 0 ] && [ "${allocs:-0}" -ge 800080 ]; then t_pass "threads_churn_balanced_$unwind"
   else t_fail "threads_churn_balanced_$unwind" "worker live/total: $got, allocs=$allocs, sites=$sites"; fi
+  books_check "threads_books_balance_$unwind" "$T/th.dump"
 done
+
+rm -f "$T"/th.*.hsnap
+HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same threads_96_in_waves_same_output "$T/threads" 12
+snap=$(ls "$T"/th.*.hsnap 2>/dev/null | head -1)
+if [ -n "$snap" ] && s_dump "$snap" >"$T/th.dump" 2>"$T/th.err"; then
+  books_check threads_96_in_waves_books_balance "$T/th.dump"
+else
+  t_fail threads_96_in_waves_books_balance "no valid snapshot: $(cat "$T/th.err" 2>/dev/null)"
+fi

@@ -3,6 +3,8 @@
  * neighbour thread (cross-thread frees through a lock-protected mailbox).
  * Each thread finally keeps 10 blocks of (1000 + its index) bytes from
  * keep_site.  Prints a checksum that does not depend on scheduling.
+ * `threads WAVES`: WAVES rounds of 8 threads doing 5000 operations each
+ * (more threads over the run than the shim has lines for its sums).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -23,6 +25,7 @@ struct mailbox {
 static struct mailbox box[THREADS];
 static void *kept[THREADS][10];
 static uint64_t sums[THREADS];
+static int ops = OPS;
 
 /* Hands p to the neighbour; frees it here if the mailbox is full. */
 static void post(int to, void *p)
@@ -55,7 +58,7 @@ __attribute__((noinline)) static void keep_site(int me)
 static void *worker(void *arg)
 {
     int me = (int)(intptr_t)arg;
-    for (int i = 0; i < OPS; i++) {
+    for (int i = 0; i < ops; i++) {
         size_t n = 1 + (size_t)(i * 7 + me) % 512;
         unsigned char *p = malloc(n);
         memset(p, i & 0xff, n);
@@ -72,15 +75,20 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     pthread_t t[THREADS];
+    int waves = argc > 1 ? atoi(argv[1]) : 1;
+    if (waves > 1)
+        ops = 5000;
     for (int i = 0; i < THREADS; i++)
         pthread_mutex_init(&box[i].lock, NULL);
-    for (intptr_t i = 0; i < THREADS; i++)
-        pthread_create(&t[i], NULL, worker, (void *)i);
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    for (int w = 0; w < waves; w++) {
+        for (intptr_t i = 0; i < THREADS; i++)
+            pthread_create(&t[i], NULL, worker, (void *)i);
+        for (int i = 0; i < THREADS; i++)
+            pthread_join(t[i], NULL);
+    }
     for (int i = 0; i < THREADS; i++)
         drain(i);
     uint64_t total = 0;
