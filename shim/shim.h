@@ -127,11 +127,16 @@ static inline uint64_t tbl_hash(uintptr_t p)
     h ^= h >> 33;
     return h;
 }
+/* The filter's bucket of p: the top bits of a multiplicative hash (one
+ * multiply, on the free path of every unsampled block). */
+static inline unsigned tbl_filter_index(uintptr_t p)
+{
+    return (unsigned)((p * 0x9e3779b97f4a7c15ULL) >> (64 - TBL_FILTER_BITS));
+}
 static inline int tbl_maybe(uintptr_t p) /* 0: p is certainly not in the table */
 {
     return !tbl_filter.on ||
-           atomic_load_explicit(&tbl_filter.n[tbl_hash(p) & ((1u << TBL_FILTER_BITS) - 1)],
-                                memory_order_relaxed) != 0;
+           atomic_load_explicit(&tbl_filter.n[tbl_filter_index(p)], memory_order_relaxed) != 0;
 }
 
 /* ---- traces.c: interned stacks and per-site sums ---- */

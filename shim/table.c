@@ -36,7 +36,7 @@
  * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
  *
  * The presence filter (sampled mode only, shim.h): tbl_filter.n[b] counts
- * the entries whose hash falls in bucket b, maintained on every fresh insert
+ * the entries whose tbl_filter_index is b, maintained on every fresh insert
  * and delete; a saturated counter (0xffff) stays so for good (it then only
  * costs lookups).  With few (sampled) blocks in the table almost every free
  * of an unsampled block is answered by one load, without a lock.
@@ -89,16 +89,15 @@ static inline struct tbl_stripe *tbl_stripe_of(uint64_t h)
 
 struct tbl_filter tbl_filter;
 
-#define TBL_FILTER_MASK ((1u << TBL_FILTER_BITS) - 1)
 
 void tbl_filter_enable(void)
 {
     tbl_filter.on = 1;
 }
 
-static void tbl_filter_add(uint64_t h, int delta)
+static void tbl_filter_add(uintptr_t ptr, int delta)
 {
-    _Atomic uint16_t *c = &tbl_filter.n[h & TBL_FILTER_MASK];
+    _Atomic uint16_t *c = &tbl_filter.n[tbl_filter_index(ptr)];
     uint16_t v = atomic_load_explicit(c, memory_order_relaxed);
     do {
         if (v == 0xffff || (delta < 0 && v == 0))
@@ -224,7 +223,7 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
     } else {
         s->count++;
         if (tbl_filter.on)
-            tbl_filter_add(h, 1);
+            tbl_filter_add(ptr, 1);
     }
     *e = packed;
     lock_drop(&s->lock);
@@ -234,12 +233,12 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
 /* Backward-shift deletion of slot i: pulls later members of the probe run
  * into the hole when their home slot allows it, i.e. when the entry at j
  * sits at least as far from its home as j is from the hole. */
-static void tbl_delete_slot(struct tbl_stripe *s, uint32_t i, uint64_t h)
+static void tbl_delete_slot(struct tbl_stripe *s, uint32_t i)
 {
     struct tbl_slot *t = s->slots;
     uint32_t n = s->n, j = i, gap = 0;
     if (tbl_filter.on)
-        tbl_filter_add(h, -1);
+        tbl_filter_add(tbl_ptr(&s->slots[i]), -1);
     for (uint32_t step = 1; step < n; step++) { /* bounded, as tbl_probe */
         if (HS_UNLIKELY(++j == n))
             j = 0;
@@ -290,7 +289,7 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
         if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
                 tbl_unpack(&s->slots[i], out);
-            tbl_delete_slot(s, i, h);
+            tbl_delete_slot(s, i);
             found = 1;
         }
     }
