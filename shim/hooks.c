@@ -200,10 +200,14 @@ static HS_NOINLINE void hook_record(void *p, size_t n)
     } else {
         uintptr_t ip[real.depth + HS_UNWIND_SLACK];
         int truncated;
-        unsigned depth = unwind_capture(ip, real.depth, &truncated);
         uint32_t id;
-        if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0)
+        unsigned depth = unwind_capture(ip, real.depth, &truncated, &id);
+        if (id != CFI_NO_TAG) {
+            hook_insert(p, n, id); /* the same stack as this thread's last */
+        } else if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
+            unwind_name(id);
             hook_insert(p, n, id);
+        }
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();

@@ -174,7 +174,10 @@ void unwind_init(void);
 /* Fills ip[0..] (room for max + HS_UNWIND_SLACK) with the caller's stack
  * minus the shim's frames; returns the depth kept (<= max), sets *truncated
  * when the stack was deeper than max. */
-unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated);
+unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same);
+/* *same (not CFI_NO_TAG): the stack is the one last named with unwind_name,
+ * and ip[] was not written. */
+void unwind_name(uint32_t name);
 int unwind_in_shim(uintptr_t ip);
 
 /* ---- cfi.c: cached CFI rules, the walk behind HEAPSNAP_UNWIND=auto ---- */
@@ -199,9 +202,13 @@ int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr
              unsigned max);
 /* The same from a frame's caller: ra the return address into it, cfa the
  * caller's rsp after the return, rbp the caller's rbp; ip[] gets ra's
- * callers (not ra itself). */
+ * callers (not ra itself).  If this thread's last walk gave exactly the
+ * same frames and was named with cfi_name, *tag is that name and ip[] is
+ * not written; else *tag is CFI_NO_TAG. */
+#define CFI_NO_TAG UINT32_MAX
 int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
-                    unsigned max);
+                    unsigned max, uint32_t *tag);
+void cfi_name(uint32_t name);        /* names the result of this thread's last walk */
 int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
 void cfi_thread_end(void);         /* this thread's walk memo goes back */
 uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */

@@ -195,7 +195,7 @@ static HS_NOINLINE int unwind_cfi(uintptr_t *ip, unsigned max)
  * rbp + 16 and the program's rbp saved at rbp; the CFI walk starts from that
  * state, so the shim's own frames are neither walked nor dropped after.
  * -1 on anything unexpected: then the walk from here (unwind_raw). */
-static HS_NOINLINE int unwind_cfi_caller(uintptr_t *ip, unsigned max)
+static HS_NOINLINE int unwind_cfi_caller(uintptr_t *ip, unsigned max, uint32_t *same)
 {
     uintptr_t sp, fp = (uintptr_t)__builtin_frame_address(0);
     __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
@@ -208,7 +208,7 @@ static HS_NOINLINE int unwind_cfi_caller(uintptr_t *ip, unsigned max)
         const uintptr_t *f = (const uintptr_t *)fp;
         if (!unwind_in_shim(f[1])) {
             ip[0] = f[1];
-            int n = cfi_walk_caller(f[1], fp + 16, f[0], top, ip + 1, max - 1);
+            int n = cfi_walk_caller(f[1], fp + 16, f[0], top, ip + 1, max - 1, same);
             return n < 0 ? -1 : n + 1;
         }
         if (f[0] <= fp)
@@ -236,10 +236,11 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 
 /* ip has room for max + HS_UNWIND_SLACK frames; the kept frames end up at
  * ip[0..return). */
-unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated)
+unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same)
 {
+    *same = CFI_NO_TAG;
     if (unw.method == OPT_UNWIND_AUTO) {
-        int got = unwind_cfi_caller(ip, max + 1); /* one more: truncated? */
+        int got = unwind_cfi_caller(ip, max + 1, same); /* one more: truncated? */
         if (got >= 0) {
             *truncated = (unsigned)got > max;
             return (unsigned)got > max ? max : (unsigned)got;
@@ -259,6 +260,14 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated)
         keep = max;
     memmove(ip, ip + skip, keep * sizeof *ip);
     return keep;
+}
+
+/* The caller's name for the stack it was just given (the trace id), so
+ * that the same stack next time comes back as that name (auto only). */
+void unwind_name(uint32_t name)
+{
+    if (unw.method == OPT_UNWIND_AUTO)
+        cfi_name(name);
 }
 
 /* HEAPSNAP_VERBOSE: how often auto had to defer to libunwind (tests use it
