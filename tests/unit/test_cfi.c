@@ -1,4 +1,4 @@
-// link: shim/cfi.c shim/arena.c
+// link: shim/cfi.c shim/ehframe.c shim/arena.c
 /*
  * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
  * First on synthetic CIE/FDE instruction bytes (each supported opcode,
@@ -27,11 +27,11 @@ void opt_warn(const char *a, const char *b, const char *c) {}
 
 /* The x86-64 CIE every compiler writes: CFA = rsp + 8, RA at CFA - 8. */
 static const uint8_t cie_std[] = {0x0c, 0x07, 0x08, 0x90, 0x01};
-static const struct cfi_cie_info info_std = {1, -8, 16, 0};
+static const struct ehf_cie_info info_std = {1, -8, 16, 0};
 
 static int eval(const uint8_t *fde, size_t n, uintptr_t off, struct cfi_rule *r)
 {
-    return cfi_eval(cie_std, sizeof cie_std, fde, n, &info_std, START, START + off, r);
+    return ehf_eval(cie_std, sizeof cie_std, fde, n, &info_std, START, START + off, r);
 }
 
 /* A rule as one comparable number: kind, cfa reg, offset, rbp rule. */
@@ -95,11 +95,11 @@ TEST_BEGIN(cfi_advance_forms_and_code_align)
     expect_eq_u64(rule_of(f, sizeof f, 70500), R(CFI_STEP, 0, 32, 0, 0));
     /* code_align 4: advance_loc 2 moves 8 bytes */
     static const uint8_t g[] = {0x42, 0x0e, 0x10};
-    struct cfi_cie_info ca = {4, -8, 16, 0};
+    struct ehf_cie_info ca = {4, -8, 16, 0};
     struct cfi_rule r;
-    cfi_eval(cie_std, sizeof cie_std, g, sizeof g, &ca, START, START + 7, &r);
+    ehf_eval(cie_std, sizeof cie_std, g, sizeof g, &ca, START, START + 7, &r);
     expect_eq_u64(r.cfa_off, 8);
-    cfi_eval(cie_std, sizeof cie_std, g, sizeof g, &ca, START, START + 8, &r);
+    ehf_eval(cie_std, sizeof cie_std, g, sizeof g, &ca, START, START + 8, &r);
     expect_eq_u64(r.cfa_off, 16);
 TEST_END
 
@@ -174,11 +174,11 @@ TEST_END
 TEST_BEGIN(cfi_cie_properties_refused)
     static const uint8_t f[] = {0x00};
     struct cfi_rule r;
-    struct cfi_cie_info sig = {1, -8, 16, 1}, ra = {1, -8, 15, 0};
-    expect_eq_u64(cfi_eval(cie_std, sizeof cie_std, f, 1, &sig, START, START, &r), CFI_UNKNOWN);
-    expect_eq_u64(cfi_eval(cie_std, sizeof cie_std, f, 1, &ra, START, START, &r), CFI_UNKNOWN);
+    struct ehf_cie_info sig = {1, -8, 16, 1}, ra = {1, -8, 15, 0};
+    expect_eq_u64(ehf_eval(cie_std, sizeof cie_std, f, 1, &sig, START, START, &r), CFI_UNKNOWN);
+    expect_eq_u64(ehf_eval(cie_std, sizeof cie_std, f, 1, &ra, START, START, &r), CFI_UNKNOWN);
     static const uint8_t cie_restore[] = {0x0c, 0x07, 0x08, 0x90, 0x01, 0xc6};
-    expect_eq_u64(cfi_eval(cie_restore, sizeof cie_restore, f, 1, &info_std, START, START, &r),
+    expect_eq_u64(ehf_eval(cie_restore, sizeof cie_restore, f, 1, &info_std, START, START, &r),
                   CFI_UNKNOWN); /* restore inside a CIE has nothing to go back to */
 TEST_END
 
@@ -186,12 +186,12 @@ TEST_END
  * below it is left to libunwind; the largest offsets that fit still step. */
 TEST_BEGIN(cfi_misaligned_rbp_slot_and_field_limits)
     struct cfi_rule r;
-    struct cfi_cie_info by4 = {1, -4, 16, 0};
+    struct ehf_cie_info by4 = {1, -4, 16, 0};
     static const uint8_t cie4[] = {0x0c, 0x07, 0x08, 0x90, 0x02}; /* RA at CFA - 2*4 */
     static const uint8_t odd[] = {0x41, 0x86, 0x03, 0x41, 0x86, 0x04};
-    expect_eq_u64(cfi_eval(cie4, sizeof cie4, odd, sizeof odd, &by4, START, START + 1, &r),
+    expect_eq_u64(ehf_eval(cie4, sizeof cie4, odd, sizeof odd, &by4, START, START + 1, &r),
                   CFI_UNKNOWN); /* rbp at CFA - 12 */
-    expect_eq_u64(cfi_eval(cie4, sizeof cie4, odd, sizeof odd, &by4, START, START + 2, &r),
+    expect_eq_u64(ehf_eval(cie4, sizeof cie4, odd, sizeof odd, &by4, START, START + 2, &r),
                   CFI_STEP);    /* rbp at CFA - 16 */
     expect_eq_u64(r.rbp_k, 16);
     static const uint8_t big[] = {0x0e, 0xf8, 0xff, 0xff, 0x7f, 0x86, 0xff, 0x0f};
