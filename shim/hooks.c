@@ -190,7 +190,7 @@ static void hook_insert(void *p, size_t n, uint32_t id)
 /* A block was born: unwind first (no lock held), then intern and insert.
  * Sampled mode: the countdown has already been decreased by n.  Called with
  * hook_guard set; keeps errno. */
-static HS_NOINLINE void hook_record(void *p, size_t n)
+static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     int saved = errno;
     tbl_prefetch_ptr((uintptr_t)p); /* its miss overlaps the unwind */
@@ -201,7 +201,7 @@ static HS_NOINLINE void hook_record(void *p, size_t n)
         uintptr_t ip[real.depth + HS_UNWIND_SLACK];
         int truncated;
         uint32_t id;
-        unsigned depth = unwind_capture(ip, real.depth, &truncated, &id);
+        unsigned depth = unwind_capture(ip, real.depth, &truncated, &id, origin);
         if (id != CFI_NO_TAG) {
             hook_insert(p, n, id); /* the same stack as this thread's last */
         } else if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
@@ -253,10 +253,12 @@ static HS_NOINLINE void *hook_malloc_early(size_t n)
 
 static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
+    struct unwind_origin o;
+    UNWIND_ORIGIN(o);
     hook_guard = 1;
     void *p = real.malloc(n);
     if (p)
-        hook_record(p, n);
+        hook_record(p, n, &o);
     hook_guard = 0;
     return p;
 }
@@ -302,10 +304,12 @@ static HS_NOINLINE void *hook_calloc_early(size_t n, size_t m)
 
 static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
 {
+    struct unwind_origin o;
+    UNWIND_ORIGIN(o);
     hook_guard = 1;
     void *p = real.calloc(n, m);
     if (p)
-        hook_record(p, n * m);
+        hook_record(p, n * m, &o);
     hook_guard = 0;
     return p;
 }
@@ -336,6 +340,8 @@ static HS_NOINLINE void *hook_boot_realloc(void *p, size_t n)
  * this call site with its new size. */
 static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
 {
+    struct unwind_origin o;
+    UNWIND_ORIGIN(o);
     struct tbl_entry old;
     size_t size = n * m;
     hook_guard = 1;
@@ -348,7 +354,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
         else if (p && !real.sample)
             atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
         if (q && !hook_skip(size))
-            hook_record(q, size);
+            hook_record(q, size, &o);
     } else if (had) {
         tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
     }
@@ -407,10 +413,12 @@ static HS_NOINLINE int hook_posix_memalign_early(void **out, size_t align, size_
 
 static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, size_t n)
 {
+    struct unwind_origin o;
+    UNWIND_ORIGIN(o);
     hook_guard = 1;
     int r = real.posix_memalign(out, align, n);
     if (r == 0)
-        hook_record(*out, n);
+        hook_record(*out, n, &o);
     hook_guard = 0;
     return r;
 }
@@ -449,6 +457,8 @@ static void *hook_call_aligned(enum hook_kind k, size_t align, size_t n)
 
 static void *hook_aligned(enum hook_kind k, size_t align, size_t n)
 {
+    struct unwind_origin o;
+    UNWIND_ORIGIN(o);
     if (!hook_ready() && !hook_early())
         return hook_boot_alloc(n, k == HOOK_MEMALIGN || k == HOOK_ALIGNED_ALLOC ? align : 4096);
     if (!hook_tracking() || hook_skip(n))
@@ -456,7 +466,7 @@ static void *hook_aligned(enum hook_kind k, size_t align, size_t n)
     hook_guard = 1;
     void *p = hook_call_aligned(k, align, n);
     if (p)
-        hook_record(p, n);
+        hook_record(p, n, &o);
     hook_guard = 0;
     return p;
 }

@@ -174,7 +174,22 @@ void unwind_init(void);
 /* Fills ip[0..] (room for max + HS_UNWIND_SLACK) with the caller's stack
  * minus the shim's frames; returns the depth kept (<= max), sets *truncated
  * when the stack was deeper than max. */
-unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same);
+/* Where a hook was called from: the return address into its caller, the
+ * caller's rsp after the return (the hook frame's CFA) and the caller's rbp,
+ * read from the hook's own frame (the shim keeps frame pointers).  Taken
+ * with UNWIND_ORIGIN in the hook that records; unwind_capture checks it. */
+struct unwind_origin {
+    uintptr_t ra, cfa, rbp;
+};
+#define UNWIND_ORIGIN(o)                                                                  \
+    do {                                                                                  \
+        const uintptr_t *f_ = __builtin_frame_address(0);                                 \
+        (o).ra = f_[1];                                                                   \
+        (o).cfa = (uintptr_t)(f_ + 2);                                                    \
+        (o).rbp = f_[0];                                                                  \
+    } while (0)
+unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
+                        const struct unwind_origin *origin);
 /* *same (not CFI_NO_TAG): the stack is the one last named with unwind_name,
  * and ip[] was not written. */
 void unwind_name(uint32_t name);

@@ -21,9 +21,14 @@
  *              coroutine stack), the walk falls back to libunwind.  The CFI
  *              walk uses the same bounds.
  *
- * All capture the shim's own frames first; those are dropped by address:
- * every leading frame inside libheapsnap.so's text, whose range is found once
- * at start-up with dl_iterate_phdr.  Every backend is entered from
+ * auto usually starts at the program's frame: the recording hook notes
+ * where it was called from (UNWIND_ORIGIN: the return address, CFA and rbp
+ * of its own frame pointer frame), else the shim's frame-pointer chain
+ * leads there; the CFI walk goes on from that state, so no shim frame is
+ * walked.  Otherwise (and for libunwind and fp) the backends capture the
+ * shim's own frames first and those are dropped by address: every leading
+ * frame inside libheapsnap.so's text, whose range is found once at
+ * start-up with dl_iterate_phdr.  Every such backend is entered from
  * unwind_raw, so each captures the same number of shim frames and a stack
  * cut at max + HS_UNWIND_SLACK is cut at the same frame.  No lock is held
  * here (libunwind and cfi.c's slow path take the loader lock; see
@@ -47,6 +52,7 @@ static struct {
     int method;                   /* OPT_UNWIND_* in effect */
     _Atomic uint64_t fallbacks;   /* auto stacks taken by libunwind instead */
     _Atomic uint64_t from_here;   /* auto stacks not started at the hook's caller */
+    _Atomic uint64_t by_chain;    /* ... started there, found by the frame chain */
 } unw;
 
 static int unwind_find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -218,6 +224,24 @@ static HS_NOINLINE int unwind_cfi_caller(uintptr_t *ip, unsigned max, uint32_t *
     return -1;
 }
 
+/* auto from the hook's own record of its caller (UNWIND_ORIGIN): no chain
+ * to follow when the recording hook was entered from the program directly
+ * (malloc jumps to hook_malloc_tracked, so its return address is the
+ * program's).  -1 when it was not, or the record looks wrong. */
+static int unwind_cfi_origin(const struct unwind_origin *o, uintptr_t *ip, unsigned max,
+                             uint32_t *same)
+{
+    uintptr_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    uintptr_t top = unwind_stack_top(sp);
+    if (!top || max == 0 || unwind_in_shim(o->ra) || (o->cfa & 7) || o->cfa <= sp ||
+        o->cfa > top - 8)
+        return -1;
+    ip[0] = o->ra;
+    int n = cfi_walk_caller(o->ra, o->cfa, o->rbp, top, ip + 1, max - 1, same);
+    return n < 0 ? -1 : n + 1;
+}
+
 /* Every backend is called from here (never a tail call: see the top). */
 static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 {
@@ -236,11 +260,14 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 
 /* ip has room for max + HS_UNWIND_SLACK frames; the kept frames end up at
  * ip[0..return). */
-unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same)
+unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
+                        const struct unwind_origin *origin)
 {
     *same = CFI_NO_TAG;
     if (unw.method == OPT_UNWIND_AUTO) {
-        int got = unwind_cfi_caller(ip, max + 1, same); /* one more: truncated? */
+        int got = origin ? unwind_cfi_origin(origin, ip, max + 1, same) : -1; /* +1: truncated? */
+        if (got < 0 && (got = unwind_cfi_caller(ip, max + 1, same)) >= 0)
+            atomic_fetch_add_explicit(&unw.by_chain, 1, memory_order_relaxed);
         if (got >= 0) {
             *truncated = (unsigned)got > max;
             return (unsigned)got > max ? max : (unsigned)got;
@@ -281,6 +308,8 @@ __attribute__((destructor)) static void unwind_report(void)
     opt_debug("unwind: stacks auto left to libunwind: ", num, "");
     num[opt_fmt_u64(num, atomic_load(&unw.from_here))] = 0;
     opt_debug("unwind: stacks auto did not start at the hook's caller: ", num, "");
+    num[opt_fmt_u64(num, atomic_load(&unw.by_chain))] = 0;
+    opt_debug("unwind: stacks whose start was found by the frame chain: ", num, "");
     num[opt_fmt_u64(num, cfi_replayed())] = 0;
     opt_debug("unwind: frames replayed from the last walk: ", num, "");
 }
