@@ -30,8 +30,8 @@
  * instead of idling in an arena free list).  Within a stripe the home slot
  * comes from a second, cheaper hash (tbl_home).  No lock is shared by all
  * threads, and a snapshot stops other threads for one stripe at a time.
- * fork and the reference
- * model take every stripe (tbl_lock_all), in ascending order.
+ * fork and the reference model take every stripe (tbl_lock_all), in
+ * ascending order.
  *
  * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
  *
@@ -88,7 +88,6 @@ static inline struct tbl_stripe *tbl_stripe_of(uint64_t h)
 }
 
 struct tbl_filter tbl_filter;
-
 
 void tbl_filter_enable(void)
 {
