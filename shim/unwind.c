@@ -23,9 +23,9 @@
  *
  * auto usually starts at the program's frame: the recording hook notes
  * where it was called from (UNWIND_ORIGIN: the return address, CFA and rbp
- * of its own frame pointer frame), else the shim's frame-pointer chain
- * leads there; the CFI walk goes on from that state, so no shim frame is
- * walked.  Otherwise (and for libunwind and fp) the backends capture the
+ * of its own frame-pointer frame) and the CFI walk goes on from that state,
+ * so no shim frame is walked.  Otherwise (a hook entered through another of
+ * the shim's frames, and for libunwind and fp) the backends capture the
  * shim's own frames first and those are dropped by address: every leading
  * frame inside libheapsnap.so's text, whose range is found once at
  * start-up with dl_iterate_phdr.  Every such backend is entered from
@@ -52,7 +52,6 @@ static struct {
     int method;                   /* OPT_UNWIND_* in effect */
     _Atomic uint64_t fallbacks;   /* auto stacks taken by libunwind instead */
     _Atomic uint64_t from_here;   /* auto stacks not started at the hook's caller */
-    _Atomic uint64_t by_chain;    /* ... started there, found by the frame chain */
 } unw;
 
 static int unwind_find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -194,45 +193,12 @@ static HS_NOINLINE int unwind_cfi(uintptr_t *ip, unsigned max)
     return cfi_walk(rip, rsp, rbp, unwind_stack_top(rsp), ip, max);
 }
 
-/* auto's usual path.  The shim is built with frame pointers and a hook
- * without a frame only tail-calls, so the chain of saved rbp from here
- * leads, within a few frames, to the first return address outside the
- * shim: the call site in the program.  The frame holding it has its CFA at
- * rbp + 16 and the program's rbp saved at rbp; the CFI walk starts from that
- * state, so the shim's own frames are neither walked nor dropped after.
- * -1 on anything unexpected: then the walk from here (unwind_raw). */
-static HS_NOINLINE int unwind_cfi_caller(uintptr_t *ip, unsigned max, uint32_t *same)
+/* auto's usual path: the walk from the program's frame o, whose return
+ * address into the program is the first frame kept.  -1 if o is not that
+ * (a return address inside the shim, a CFA off this stack). */
+static int unwind_cfi_from(const struct unwind_origin *o, uintptr_t sp, uintptr_t *ip,
+                           unsigned max, uint32_t *same)
 {
-    uintptr_t sp, fp = (uintptr_t)__builtin_frame_address(0);
-    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-    uintptr_t top = unwind_stack_top(sp);
-    if (!top || max == 0)
-        return -1;
-    for (unsigned k = 0; k < HS_UNWIND_SLACK; k++) {
-        if ((fp & 7) || fp < sp || fp > top - 16)
-            return -1;
-        const uintptr_t *f = (const uintptr_t *)fp;
-        if (!unwind_in_shim(f[1])) {
-            ip[0] = f[1];
-            int n = cfi_walk_caller(f[1], fp + 16, f[0], top, ip + 1, max - 1, same);
-            return n < 0 ? -1 : n + 1;
-        }
-        if (f[0] <= fp)
-            return -1;
-        fp = f[0];
-    }
-    return -1;
-}
-
-/* auto from the hook's own record of its caller (UNWIND_ORIGIN): no chain
- * to follow when the recording hook was entered from the program directly
- * (malloc jumps to hook_malloc_tracked, so its return address is the
- * program's).  -1 when it was not, or the record looks wrong. */
-static int unwind_cfi_origin(const struct unwind_origin *o, uintptr_t *ip, unsigned max,
-                             uint32_t *same)
-{
-    uintptr_t sp;
-    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
     uintptr_t top = unwind_stack_top(sp);
     if (!top || max == 0 || unwind_in_shim(o->ra) || (o->cfa & 7) || o->cfa <= sp ||
         o->cfa > top - 8)
@@ -265,9 +231,9 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
 {
     *same = CFI_NO_TAG;
     if (unw.method == OPT_UNWIND_AUTO) {
-        int got = origin ? unwind_cfi_origin(origin, ip, max + 1, same) : -1; /* +1: truncated? */
-        if (got < 0 && (got = unwind_cfi_caller(ip, max + 1, same)) >= 0)
-            atomic_fetch_add_explicit(&unw.by_chain, 1, memory_order_relaxed);
+        uintptr_t sp;
+        __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+        int got = origin ? unwind_cfi_from(origin, sp, ip, max + 1, same) : -1; /* +1: truncated? */
         if (got >= 0) {
             *truncated = (unsigned)got > max;
             return (unsigned)got > max ? max : (unsigned)got;
@@ -308,8 +274,6 @@ __attribute__((destructor)) static void unwind_report(void)
     opt_debug("unwind: stacks auto left to libunwind: ", num, "");
     num[opt_fmt_u64(num, atomic_load(&unw.from_here))] = 0;
     opt_debug("unwind: stacks auto did not start at the hook's caller: ", num, "");
-    num[opt_fmt_u64(num, atomic_load(&unw.by_chain))] = 0;
-    opt_debug("unwind: stacks whose start was found by the frame chain: ", num, "");
     num[opt_fmt_u64(num, cfi_replayed())] = 0;
     opt_debug("unwind: frames replayed from the last walk: ", num, "");
 }
