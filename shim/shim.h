@@ -114,7 +114,7 @@ void tbl_probe_stats(struct tbl_probe_stats *st);
 #define TBL_FILTER_BITS 16
 extern struct tbl_filter {
     int on;
-    _Atomic uint16_t n[1u << TBL_FILTER_BITS];
+    _Atomic uint8_t n[1u << TBL_FILTER_BITS];
 } tbl_filter;
 void tbl_filter_enable(void);
 static inline uint64_t tbl_hash(uintptr_t p)
