@@ -42,7 +42,7 @@ struct stats {
     struct strbuf id;            /* scratch: key identity being built */
     char nofile[300];            /* scratch: "[module]" for a frame without a file */
     struct symbolizer **syms;    /* one per distinct module map seen */
-    size_t nsyms;
+    size_t nsyms, capsyms;
 };
 
 static const char stats_shortopts[] = ":k:n:";
@@ -232,14 +232,8 @@ static const char *show_path(const struct stats *st, const char *file)
 
 static int push_frame(struct stats *st, const struct sym_frame *f)
 {
-    if (st->nfr == st->capfr) {
-        size_t cap = st->capfr ? st->capfr * 2 : 256;
-        const struct sym_frame **p = realloc(st->fr, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        st->fr = p;
-        st->capfr = cap;
-    }
+    if (grow_array((void **)&st->fr, &st->capfr, st->nfr + 1, sizeof(*st->fr)) < 0)
+        return -1;
     st->fr[st->nfr++] = f;
     return 0;
 }
@@ -300,14 +294,8 @@ static int trace_kept(const struct stats *st, const struct snap *s, long site)
 
 static int sb_add(struct strbuf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
+    if (grow_array((void **)&b->p, &b->cap, b->len + n + 1, 1) < 0)
+        return -1;
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = 0;
@@ -466,10 +454,8 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
         if (sym_same_map(st->syms[i], s))
             z = st->syms[i];
     if (!z) {
-        struct symbolizer **p = realloc(st->syms, (st->nsyms + 1) * sizeof(*p));
-        if (p)
-            st->syms = p;
-        if (p && (z = sym_new(s)))
+        if (grow_array((void **)&st->syms, &st->capsyms, st->nsyms + 1,
+                       sizeof(*st->syms)) == 0 && (z = sym_new(s)))
             st->syms[st->nsyms++] = z;
     }
     if (!z || stats_add_leaked_or_live(st, s, z) < 0) {
