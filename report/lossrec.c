@@ -139,6 +139,11 @@ static int lr_push(struct lr_trace *t, size_t *cap, const struct lr_frame *f)
     return 0;
 }
 
+static int lr_frame_wrapper(const void *frames, size_t i)
+{
+    return ((const struct lr_frame *)frames)[i].wrapper;
+}
+
 static int lr_expand(const struct lr_set *ls, struct lr_cache *c, uint32_t ti,
                      struct lr_trace *t)
 {
@@ -163,12 +168,7 @@ static int lr_expand(const struct lr_set *ls, struct lr_cache *c, uint32_t ti,
         if (lr_push(t, &cap, &f) < 0)
             return -1;
     }
-    t->site = t->nframes - 1;
-    for (int i = 0; i < t->nframes; i++)
-        if (!t->frames[i].wrapper) {
-            t->site = i;
-            break;
-        }
+    t->site = (int)stats_site(t->frames, (size_t)t->nframes, lr_frame_wrapper);
     for (int i = t->site + 1; i < t->nframes; i++)
         t->frames[i].wrapper = 0; /* libc's start-up frames are callers, not wrappers */
     return 0;

@@ -183,6 +183,14 @@ int stats_is_wrapper(const struct sym_frame *f)
     return 0;
 }
 
+long stats_site(const void *frames, size_t n, int (*is_wrapper)(const void *frames, size_t i))
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_wrapper(frames, i))
+            return (long)i;
+    return (long)n - 1;
+}
+
 /* --- setup ------------------------------------------------------------- */
 
 struct stats *stats_new(const struct stats_opts *o)
@@ -238,6 +246,11 @@ static int push_frame(struct stats *st, const struct sym_frame *f)
     return 0;
 }
 
+static int fr_is_wrapper(const void *frames, size_t i)
+{
+    return stats_is_wrapper(((const struct sym_frame *const *)frames)[i]);
+}
+
 /* Expands trace t into st->fr; returns the allocation site's index. */
 static long expand_trace(struct stats *st, const struct snap_trace *t, struct symbolizer *z)
 {
@@ -254,10 +267,7 @@ static long expand_trace(struct stats *st, const struct snap_trace *t, struct sy
     if (st->nfr == 0 &&
         push_frame(st, (t->flags & HSNAP_TRACE_UNSAMPLED) ? &unsampled : &unknown) < 0)
         return -1;
-    for (size_t i = 0; i < st->nfr; i++)
-        if (!stats_is_wrapper(st->fr[i]))
-            return (long)i;
-    return (long)st->nfr - 1;
+    return stats_site(st->fr, st->nfr, fr_is_wrapper);
 }
 
 static int frame_matches(const struct stats *st, const struct snap *s,
