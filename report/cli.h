@@ -3,6 +3,8 @@
  * after the command name (argv[0] is the command), returns the exit code
  * (0 ok, 1 a gate found something, 2 trouble) and, for 2, leaves one line
  * in err that main prints as "heapsnap: <err>".
+ *
+ * Below them, the small helpers the subcommands share (args.c, grow.c).
  */
 #ifndef REPORT_CLI_H
 #define REPORT_CLI_H
@@ -21,5 +23,11 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen);
 /* getopt_long's "unknown option" / "missing argument" as one line in err;
  * returns 2. */
 int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen);
+
+/* Makes room for at least need elements of elem bytes in *arr (a T ** passed
+ * as void **), whose capacity is *cap elements: 0 when it already fits or
+ * after a realloc to a doubled capacity (from 8), -1 when the size in bytes
+ * would overflow or realloc fails, with *arr and *cap unchanged. */
+int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 
 #endif

@@ -38,8 +38,10 @@ struct gate {
     struct snap base;
     struct stats **keep;   /* stats whose entries findings point to */
     int nkeep;
+    size_t capkeep;
     struct trend **trends;
     int ntrends;
+    size_t captrends;
     struct gate_leaks *leaks;  /* the leak check and its suppressions */
 };
 
@@ -47,11 +49,10 @@ struct gate {
 
 struct gate_check *gate_check_add(struct gate_report *g, const char *rule, int proc)
 {
-    struct gate_check *p = realloc(g->checks, (g->nchecks + 1) * sizeof(*p));
-    if (!p)
+    if (grow_array((void **)&g->checks, &g->capchecks, (size_t)g->nchecks + 1,
+                   sizeof(*g->checks)) < 0)
         return NULL;
-    g->checks = p;
-    p = &p[g->nchecks++];
+    struct gate_check *p = &g->checks[g->nchecks++];
     memset(p, 0, sizeof(*p));
     p->rule = rule;
     p->proc = proc;
@@ -61,11 +62,10 @@ struct gate_check *gate_check_add(struct gate_report *g, const char *rule, int p
 struct gate_finding *gate_finding_add(struct gate_report *g, const char *rule, int proc,
                                       const struct stat_entry *e)
 {
-    struct gate_finding *p = realloc(g->findings, (g->nfindings + 1) * sizeof(*p));
-    if (!p)
+    if (grow_array((void **)&g->findings, &g->capfindings, (size_t)g->nfindings + 1,
+                   sizeof(*g->findings)) < 0)
         return NULL;
-    g->findings = p;
-    p = &p[g->nfindings++];
+    struct gate_finding *p = &g->findings[g->nfindings++];
     memset(p, 0, sizeof(*p));
     p->supp = -1;
     p->rule = rule;
@@ -77,11 +77,13 @@ struct gate_finding *gate_finding_add(struct gate_report *g, const char *rule, i
 static struct stats *keep_stats(struct gate *gt, enum stats_key key)
 {
     struct stats_opts o = {.key = key};
-    struct stats **p = realloc(gt->keep, (gt->nkeep + 1) * sizeof(*p));
-    if (!p)
+    if (grow_array((void **)&gt->keep, &gt->capkeep, (size_t)gt->nkeep + 1,
+                   sizeof(*gt->keep)) < 0)
         return NULL;
-    gt->keep = p;
-    return p[gt->nkeep] = stats_new(&o), p[gt->nkeep] ? p[gt->nkeep++] : NULL;
+    struct stats *st = stats_new(&o);
+    if (st)
+        gt->keep[gt->nkeep++] = st;
+    return st;
 }
 
 const char *gate_proc_name(const struct gate_report *g, int proc, char *buf, size_t n)
@@ -207,20 +209,20 @@ static int gate_trend(struct gate *gt, int proc, char *err, size_t errlen)
 {
     const struct gate_proc *p = &gt->g.procs[proc];
     struct gate_check *c = gate_check_add(&gt->g, "trend", proc);
-    struct trend **tv = realloc(gt->trends, (gt->ntrends + 1) * sizeof(*tv));
     size_t n;
     int nover = 0;
-    if (!c || !tv)
+    if (!c || grow_array((void **)&gt->trends, &gt->captrends, (size_t)gt->ntrends + 1,
+                         sizeof(*gt->trends)) < 0)
         return -1;
-    gt->trends = tv;
     if (p->nseries < 2) {
         c->skipped = 1;
         snprintf(c->msg, sizeof(c->msg), "one snapshot: no series");
         return 0;
     }
-    if (!(tv[gt->ntrends] = trend_new(gt->r.key)))
+    struct trend *tr = trend_new(gt->r.key);
+    if (!tr)
         return -1;
-    struct trend *tr = tv[gt->ntrends++];
+    gt->trends[gt->ntrends++] = tr;
     if (trend_run(tr, p->series, p->nseries, err, errlen) < 0)
         return -1;
     const struct trend_site *ts = trend_sites(tr, &n);

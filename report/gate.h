@@ -84,8 +84,10 @@ struct gate_report {
     int nprocs;
     struct gate_check *checks;
     int nchecks;
+    size_t capchecks;           /* grow_array's capacity of checks */
     struct gate_finding *findings;
     int nfindings;
+    size_t capfindings;         /* grow_array's capacity of findings */
     int failed;                 /* some check failed */
     enum stats_key key;         /* the key growth/trend findings use */
     const struct supp_set *supp; /* --suppressions, with what each matched; or NULL */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <fnmatch.h>
 
+#include "cli.h"
 #include "gate.h"
 #include "lossrec.h"
 #include "suppress.h"
@@ -48,8 +49,10 @@ struct gate_leaks {
     struct supp_set *supp;      /* NULL without --suppressions */
     struct lr_set **sets;       /* one per process checked (records live here) */
     int nsets;
+    size_t capsets;
     struct stat_entry **ents;   /* findings' stacks (frames point into sets) */
     int nents;
+    size_t capents;
 };
 
 /* One finding in the making: a stack's records of one kind, merged. */
@@ -100,10 +103,10 @@ static struct stat_entry *entry_of(struct gate_leaks *gl, const struct lr_record
     static char unknown[] = "??";
     int n = r->nframes - r->site;
     struct stat_entry *e = calloc(1, sizeof(*e));
-    struct stat_entry **v = realloc(gl->ents, (gl->nents + 1) * sizeof(*v));
-    if (v)
-        gl->ents = v;
-    if (!e || !v || !(e->frames = calloc(n > 0 ? n : 1, sizeof(*e->frames)))) {
+    if (!e ||
+        grow_array((void **)&gl->ents, &gl->capents, (size_t)gl->nents + 1,
+                   sizeof(*gl->ents)) < 0 ||
+        !(e->frames = calloc(n > 0 ? n : 1, sizeof(*e->frames)))) {
         free(e);
         return NULL;
     }
@@ -225,11 +228,10 @@ static struct lr_set *leak_records(struct gate_leaks *gl, const struct snap *s,
                                    const char *path, char *err, size_t errlen)
 {
     struct lr_opts o = {.kinds = LEAKED_KINDS, .supp = gl->supp, .supp_kinds = LEAKED_KINDS};
-    struct lr_set **v = realloc(gl->sets, (gl->nsets + 1) * sizeof(*v));
-    struct lr_set *ls = v ? lr_new(&o) : NULL;
-    if (v)
-        gl->sets = v;
-    if (!ls)
+    struct lr_set *ls = NULL;
+    if (grow_array((void **)&gl->sets, &gl->capsets, (size_t)gl->nsets + 1,
+                   sizeof(*gl->sets)) < 0 ||
+        !(ls = lr_new(&o)))
         return NULL;
     gl->sets[gl->nsets++] = ls;
     if (lr_add_snap(ls, s, path, err, errlen) < 0 || lr_finish(ls) < 0)

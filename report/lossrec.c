@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "format.h"
 #include "leakset.h"
 #include "lossrec.h"
@@ -50,9 +51,9 @@ struct lr_set {
     struct lr_total sum[LR_NKINDS], suppressed;
     uint32_t unstopped;
     struct lr_cache *caches;
-    size_t ncaches;
+    size_t ncaches, capcaches;
     struct symbolizer **syms;      /* one per distinct module map */
-    size_t nsyms;
+    size_t nsyms, capsyms;
 };
 
 /* Sums of one (trace, kind) over BLOCKS. */
@@ -132,16 +133,15 @@ void lr_free(struct lr_set *ls)
 
 static int lr_push(struct lr_trace *t, size_t *cap, const struct lr_frame *f)
 {
-    if ((size_t)t->nframes == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        struct lr_frame *p = realloc(t->frames, ncap * sizeof(*p));
-        if (!p)
-            return -1;
-        t->frames = p;
-        *cap = ncap;
-    }
+    if (grow_array((void **)&t->frames, cap, (size_t)t->nframes + 1, sizeof(*t->frames)) < 0)
+        return -1;
     t->frames[t->nframes++] = *f;
     return 0;
+}
+
+static int lr_frame_wrapper(const void *frames, size_t i)
+{
+    return ((const struct lr_frame *)frames)[i].wrapper;
 }
 
 static int lr_expand(const struct lr_set *ls, struct lr_cache *c, uint32_t ti,
@@ -168,12 +168,7 @@ static int lr_expand(const struct lr_set *ls, struct lr_cache *c, uint32_t ti,
         if (lr_push(t, &cap, &f) < 0)
             return -1;
     }
-    t->site = t->nframes - 1;
-    for (int i = 0; i < t->nframes; i++)
-        if (!t->frames[i].wrapper) {
-            t->site = i;
-            break;
-        }
+    t->site = (int)stats_site(t->frames, (size_t)t->nframes, lr_frame_wrapper);
     for (int i = t->site + 1; i < t->nframes; i++)
         t->frames[i].wrapper = 0; /* libc's start-up frames are callers, not wrappers */
     return 0;
@@ -365,10 +360,8 @@ static struct symbolizer *lr_symbolizer(struct lr_set *ls, const struct snap *s)
     for (size_t i = 0; i < ls->nsyms; i++)
         if (sym_same_map(ls->syms[i], s))
             return ls->syms[i];
-    struct symbolizer **p = realloc(ls->syms, (ls->nsyms + 1) * sizeof(*p));
-    if (!p)
+    if (grow_array((void **)&ls->syms, &ls->capsyms, ls->nsyms + 1, sizeof(*ls->syms)) < 0)
         return NULL;
-    ls->syms = p;
     struct symbolizer *z = sym_new(s);
     if (z)
         ls->syms[ls->nsyms++] = z;
@@ -383,10 +376,9 @@ int lr_add_snap(struct lr_set *ls, const struct snap *s, const char *path, char 
                  "HEAPSNAP_LEAKS=1)", path);
         return -1;
     }
-    struct lr_cache *p = realloc(ls->caches, (ls->ncaches + 1) * sizeof(*p));
-    if (!p)
+    if (grow_array((void **)&ls->caches, &ls->capcaches, ls->ncaches + 1,
+                   sizeof(*ls->caches)) < 0)
         goto oom;
-    ls->caches = p;
     struct lr_cache *c = &ls->caches[ls->ncaches];
     memset(c, 0, sizeof(*c));
     c->s = s;

@@ -51,15 +51,18 @@ struct mtrace {           /* an interned merged trace */
 struct merge {
     struct snap out;          /* the view snap_save writes */
     struct snap_module *mods; /* merged modules (out.modules) */
+    size_t capmods;
     uint64_t cursor;          /* next free synthetic address */
     struct mtrace *traces;    /* uthash by key */
     struct snap_trace *tv;    /* out.traces */
-    struct hsnap_stat *stats; /* out.stats */
-    uint32_t cap;
+    struct hsnap_stat *stats; /* out.stats; zero past out.ntraces */
+    size_t captv, capstats;   /* equal unless growing one of the two failed */
     struct hsnap_block *blocks;
+    size_t capblocks;
     uint8_t *leaks;
     struct hsnap_retainer *rets;  /* out.retainers, sorted and unique at the end */
     uint32_t nrets;
+    size_t caprets;
 };
 
 static void merge_usage(void)
@@ -89,11 +92,10 @@ static int merge_module(struct merge *mg, const struct snap_module *m)
                 mg->mods[i].hi = hi; /* same file; keep the widest extent */
             return (int)i;
         }
-    struct snap_module *p = realloc(mg->mods, (mg->out.nmodules + 1) * sizeof(*p));
-    if (!p)
+    if (grow_array((void **)&mg->mods, &mg->capmods, (size_t)mg->out.nmodules + 1,
+                   sizeof(*mg->mods)) < 0)
         return -1;
-    mg->mods = p;
-    struct snap_module *n = &p[mg->out.nmodules];
+    struct snap_module *n = &mg->mods[mg->out.nmodules];
     uint64_t page_off = m->lo & (MERGE_ALIGN - 1);
     n->lo = mg->cursor + page_off;
     n->hi = n->lo + (m->hi - m->lo);
@@ -122,19 +124,15 @@ static int merge_modules(struct merge *mg, const struct snap *s, uint64_t *delta
 
 /* --- traces ------------------------------------------------------------ */
 
+/* Room for one more trace in tv and stats, grown side by side; the stats
+ * gained start at zero (stat_add sums into them). */
 static int trace_grow(struct merge *mg)
 {
-    uint32_t cap = mg->cap ? mg->cap * 2 : 1024;
-    struct snap_trace *tv = realloc(mg->tv, cap * sizeof(*tv));
-    if (tv)
-        mg->tv = tv;
-    struct hsnap_stat *st = realloc(mg->stats, cap * sizeof(*st));
-    if (st)
-        mg->stats = st;
-    if (!tv || !st)
+    size_t need = (size_t)mg->out.ntraces + 1, old = mg->capstats;
+    if (grow_array((void **)&mg->tv, &mg->captv, need, sizeof(*mg->tv)) < 0 ||
+        grow_array((void **)&mg->stats, &mg->capstats, need, sizeof(*mg->stats)) < 0)
         return -1;
-    memset(mg->stats + mg->cap, 0, (cap - mg->cap) * sizeof(*st));
-    mg->cap = cap;
+    memset(mg->stats + old, 0, (mg->capstats - old) * sizeof(*mg->stats));
     return 0;
 }
 
@@ -147,7 +145,7 @@ static long trace_intern(struct merge *mg, uint8_t *key, size_t keylen)
         free(key);
         return t->id;
     }
-    if (mg->out.ntraces == mg->cap && trace_grow(mg) < 0)
+    if (trace_grow(mg) < 0)
         return -1;
     if (!(t = calloc(1, sizeof(*t))))
         return -1;
@@ -202,10 +200,10 @@ static int merge_blocks(struct merge *mg, const struct snap *s, uint64_t input,
                         const uint32_t *tmap)
 {
     uint64_t n = mg->out.nblocks;
-    struct hsnap_block *p = realloc(mg->blocks, (n + s->nblocks + 1) * sizeof(*p));
-    if (!p)
+    if (grow_array((void **)&mg->blocks, &mg->capblocks, n + s->nblocks + 1,
+                   sizeof(*mg->blocks)) < 0)
         return -1;
-    mg->blocks = p;
+    struct hsnap_block *p = mg->blocks;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         p[n + i] = s->blocks[i];
         p[n + i].addr = (s->blocks[i].addr & ((1ull << 48) - 1)) | (input << 48);
@@ -290,10 +288,10 @@ static int merge_leaks(struct merge *mg, const struct snap *in, int n)
 static int merge_rets(struct merge *mg, const struct snap *s, const uint32_t *tmap)
 {
     uint64_t n = (uint64_t)mg->nrets + s->nretainers;
-    struct hsnap_retainer *p = n > UINT32_MAX ? NULL : realloc(mg->rets, (n + 1) * sizeof(*p));
-    if (!p)
+    if (n > UINT32_MAX ||
+        grow_array((void **)&mg->rets, &mg->caprets, n + 1, sizeof(*mg->rets)) < 0)
         return -1;
-    mg->rets = p;
+    struct hsnap_retainer *p = mg->rets;
     for (uint32_t i = 0; i < s->nretainers; i++) {
         struct hsnap_retainer r = s->retainers[i];
         r.target_trace = tmap[r.target_trace];

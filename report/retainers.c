@@ -20,6 +20,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cli.h"
 #include "retainers.h"
 
 struct ret_row {
@@ -61,14 +62,8 @@ static struct ret_row *ret_row_get(struct ret_target *t, int kind, const char *s
     for (size_t i = 0; i < t->nrows; i++)
         if (t->rows[i].kind == kind && (kind != HSNAP_RET_BLOCK || !strcmp(t->rows[i].source, source)))
             return &t->rows[i];
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        struct ret_row *v = realloc(t->rows, cap * sizeof(*v));
-        if (!v)
-            return NULL;
-        t->rows = v;
-        t->cap = cap;
-    }
+    if (grow_array((void **)&t->rows, &t->cap, t->nrows + 1, sizeof(*t->rows)) < 0)
+        return NULL;
     struct ret_row *r = &t->rows[t->nrows++];
     memset(r, 0, sizeof(*r));
     r->kind = kind;

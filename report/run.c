@@ -271,7 +271,7 @@ static void run_report(const char *manifest, const char *cmd)
 {
     char line[PATH_MAX + 2];
     char *seen = NULL;
-    size_t seenlen = 0;
+    size_t seenlen = 0, seencap = 0;
     FILE *f = fopen(manifest, "r");
     while (f && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = 0;
@@ -279,10 +279,8 @@ static void run_report(const char *manifest, const char *cmd)
         snprintf(needle, sizeof(needle), "\n%s\n", line);
         if (!line[0] || (seen && strstr(seen, needle)))
             continue;
-        char *p = realloc(seen, seenlen + strlen(line) + 3);
-        if (!p)
+        if (grow_array((void **)&seen, &seencap, seenlen + strlen(line) + 3, 1) < 0)
             break;
-        seen = p;
         seenlen += (size_t)sprintf(seen + seenlen, "\n%s\n", line) - 1;
         fprintf(stderr, "heapsnap: wrote %s\n", fmt_path(line));
     }
@@ -299,8 +297,13 @@ static void run_report(const char *manifest, const char *cmd)
 static int run_gate(const char *manifest, const char *exitcode, char *err, size_t errlen)
 {
     char line[PATH_MAX + 2];
-    char **av = calloc(4, sizeof(*av));
-    int ac = 0, cap = 4, rc;
+    char **av = NULL;
+    size_t cap = 0;
+    int ac = 0, rc;
+    if (grow_array((void **)&av, &cap, 4, sizeof(*av)) < 0) {
+        snprintf(err, errlen, "run: --gate: out of memory");
+        return 2;
+    }
     FILE *f = fopen(manifest, "r");
     av[ac++] = strdup("gate");
     if (exitcode) {
@@ -314,12 +317,8 @@ static int run_gate(const char *manifest, const char *exitcode, char *err, size_
             dup = !strcmp(av[i], line);
         if (!line[0] || dup)
             continue;
-        if (ac + 2 > cap) {
-            char **p = realloc(av, (cap *= 2) * sizeof(*av));
-            if (!p)
-                break;
-            av = p;
-        }
+        if (grow_array((void **)&av, &cap, (size_t)ac + 2, sizeof(*av)) < 0)
+            break;
         av[ac++] = strdup(line);
     }
     if (f)

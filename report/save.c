@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cli.h"
 #include "save.h"
 
 struct obuf {
@@ -33,15 +34,9 @@ static void ob_put(struct obuf *b, const void *d, size_t n)
 {
     if (b->oom || !n)
         return;
-    if (b->len + n > b->cap) {
-        size_t cap = (b->len + n) * 2;
-        uint8_t *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
+    if (grow_array((void **)&b->p, &b->cap, b->len + n, 1) < 0) {
+        b->oom = 1;
+        return;
     }
     memcpy(b->p + b->len, d, n);
     b->len += n;

@@ -42,7 +42,7 @@ struct stats {
     struct strbuf id;            /* scratch: key identity being built */
     char nofile[300];            /* scratch: "[module]" for a frame without a file */
     struct symbolizer **syms;    /* one per distinct module map seen */
-    size_t nsyms;
+    size_t nsyms, capsyms;
 };
 
 static const char stats_shortopts[] = ":k:n:";
@@ -183,6 +183,14 @@ int stats_is_wrapper(const struct sym_frame *f)
     return 0;
 }
 
+long stats_site(const void *frames, size_t n, int (*is_wrapper)(const void *frames, size_t i))
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_wrapper(frames, i))
+            return (long)i;
+    return (long)n - 1;
+}
+
 /* --- setup ------------------------------------------------------------- */
 
 struct stats *stats_new(const struct stats_opts *o)
@@ -232,16 +240,15 @@ static const char *show_path(const struct stats *st, const char *file)
 
 static int push_frame(struct stats *st, const struct sym_frame *f)
 {
-    if (st->nfr == st->capfr) {
-        size_t cap = st->capfr ? st->capfr * 2 : 256;
-        const struct sym_frame **p = realloc(st->fr, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        st->fr = p;
-        st->capfr = cap;
-    }
+    if (grow_array((void **)&st->fr, &st->capfr, st->nfr + 1, sizeof(*st->fr)) < 0)
+        return -1;
     st->fr[st->nfr++] = f;
     return 0;
+}
+
+static int fr_is_wrapper(const void *frames, size_t i)
+{
+    return stats_is_wrapper(((const struct sym_frame *const *)frames)[i]);
 }
 
 /* Expands trace t into st->fr; returns the allocation site's index. */
@@ -260,10 +267,7 @@ static long expand_trace(struct stats *st, const struct snap_trace *t, struct sy
     if (st->nfr == 0 &&
         push_frame(st, (t->flags & HSNAP_TRACE_UNSAMPLED) ? &unsampled : &unknown) < 0)
         return -1;
-    for (size_t i = 0; i < st->nfr; i++)
-        if (!stats_is_wrapper(st->fr[i]))
-            return (long)i;
-    return (long)st->nfr - 1;
+    return stats_site(st->fr, st->nfr, fr_is_wrapper);
 }
 
 static int frame_matches(const struct stats *st, const struct snap *s,
@@ -300,14 +304,8 @@ static int trace_kept(const struct stats *st, const struct snap *s, long site)
 
 static int sb_add(struct strbuf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
+    if (grow_array((void **)&b->p, &b->cap, b->len + n + 1, 1) < 0)
+        return -1;
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = 0;
@@ -466,10 +464,8 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
         if (sym_same_map(st->syms[i], s))
             z = st->syms[i];
     if (!z) {
-        struct symbolizer **p = realloc(st->syms, (st->nsyms + 1) * sizeof(*p));
-        if (p)
-            st->syms = p;
-        if (p && (z = sym_new(s)))
+        if (grow_array((void **)&st->syms, &st->capsyms, st->nsyms + 1,
+                       sizeof(*st->syms)) == 0 && (z = sym_new(s)))
             st->syms[st->nsyms++] = z;
     }
     if (!z || stats_add_leaked_or_live(st, s, z) < 0) {

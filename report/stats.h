@@ -53,6 +53,13 @@ struct stats;
  * the allocation site is the first frame that is not one. */
 int stats_is_wrapper(const struct sym_frame *f);
 
+/* The allocation site among n frames (innermost first) of any frame type:
+ * the index of the first frame that is not an allocator wrapper, else the
+ * outermost one's (n - 1; -1 for n == 0).  is_wrapper(frames, i) says
+ * whether frame i is one; the rule itself lives only here, for `top`,
+ * `diff`, `trend` and the loss records of `leaks` and `gate` alike. */
+long stats_site(const void *frames, size_t n, int (*is_wrapper)(const void *frames, size_t i));
+
 /* Parses top/diff's options (getopt_long over argv) into o.  Returns -1 to
  * go on (operands start at optind), or an exit code: 0 after --help (usage()
  * was called), 2 with err filled. */

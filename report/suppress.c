@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "json.h"
 #include "suppress.h"
 
@@ -52,6 +53,7 @@ struct supp {
     char *templ;           /* leak: pattern, or NULL for a Valgrind block */
     struct supp_pat *pats;
     int npats;
+    size_t cappats;
 };
 
 struct supp_set {
@@ -289,14 +291,8 @@ static int rd_content(struct supp_reader *rd)
 static struct supp *supp_add(struct supp_set *ss, const struct supp_reader *rd,
                              const char *name, unsigned kinds)
 {
-    if (ss->n == ss->cap) {
-        size_t cap = ss->cap ? ss->cap * 2 : 16;
-        struct supp *v = realloc(ss->v, cap * sizeof(*v));
-        if (!v)
-            return NULL;
-        ss->v = v;
-        ss->cap = cap;
-    }
+    if (grow_array((void **)&ss->v, &ss->cap, ss->n + 1, sizeof(*ss->v)) < 0)
+        return NULL;
     struct supp *s = &ss->v[ss->n];
     memset(s, 0, sizeof(*s));
     s->kinds = kinds;
@@ -356,12 +352,11 @@ static int parse_frame_line(struct supp *s, const struct supp_reader *rd, char *
     } else if (strcmp(l, "...") != 0) {
         return supp_fail(err, errlen, rd, "bad frame line '%s' (want fun:, obj:, src: or ...)", l);
     }
-    struct supp_pat *v = realloc(s->pats, (s->npats + 1) * sizeof(*v));
-    if (!v) {
+    if (grow_array((void **)&s->pats, &s->cappats, (size_t)s->npats + 1,
+                   sizeof(*s->pats)) < 0) {
         free(p.glob);
         return supp_fail(err, errlen, rd, "out of memory");
     }
-    s->pats = v;
     s->pats[s->npats++] = p;
     return 0;
 }
@@ -438,22 +433,17 @@ int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    size_t len = 0, cap = 4096;
-    char *text = malloc(cap);
-    size_t got;
-    while (text && (got = fread(text + len, 1, cap - len - 1, f)) > 0) {
+    size_t len = 0, cap = 0, got;
+    char *text = NULL;
+    int oom;
+    /* at least 4 KiB free for each read, and a byte for the NUL */
+    while (!(oom = grow_array((void **)&text, &cap, len + 4096, 1) < 0) &&
+           (got = fread(text + len, 1, cap - len - 1, f)) > 0)
         len += got;
-        if (cap - len - 1 == 0) {
-            char *p = realloc(text, cap *= 2);
-            if (!p)
-                free(text);
-            text = p;
-        }
-    }
     int bad = ferror(f);
     fclose(f);
-    if (!text || bad) {
-        snprintf(err, errlen, "%s: %s", path, text ? "read error" : "out of memory");
+    if (oom || bad) {
+        snprintf(err, errlen, "%s: %s", path, oom ? "out of memory" : "read error");
         free(text);
         return -1;
     }
