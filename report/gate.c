@@ -296,11 +296,11 @@ static void gate_free(struct gate *gt)
     free(gt->g.findings);
     free(gt->keep);
     free(gt->trends);
+    gleaks_free(gt->leaks); /* its loss records point into the snapshots */
     for (int i = 0; gt->snaps && i < gt->nsnaps; i++)
         snap_free(&gt->snaps[i]);
     free(gt->snaps);
     snap_free(&gt->base);
-    gleaks_free(gt->leaks);
     rules_fini(&gt->r);
 }
 
