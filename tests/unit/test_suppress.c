@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 
+#include "stats.h"
 #include "suppress.h"
 #include "unit.h"
 
@@ -158,6 +159,26 @@ TEST_BEGIN(test_charge_and_stale)
 }
 TEST_END
 
+static int frame_is_wrapper(const void *fr, size_t i)
+{
+    return ((const struct lr_frame *)fr)[i].wrapper;
+}
+
+/* The allocation-site rule (report/stats.c, shared by top and leaks): the
+ * first frame that is not an allocator wrapper, else the outermost. */
+TEST_BEGIN(test_site_rule)
+{
+    struct lr_frame all[NF];
+    expect_true(stats_site(frames, NF, frame_is_wrapper) == SITE, "site of the chain");
+    for (int i = 0; i < NF; i++) {
+        all[i] = frames[i];
+        all[i].wrapper = 1;
+    }
+    expect_true(stats_site(all, NF, frame_is_wrapper) == NF - 1, "all wrappers: the outermost");
+    expect_true(stats_site(frames + 1, NF - 1, frame_is_wrapper) == 0, "no wrapper: the first");
+}
+TEST_END
+
 int main(void)
 {
     test_lsan_templates();
@@ -167,5 +188,6 @@ int main(void)
     test_other_tools_skipped();
     test_parse_errors();
     test_charge_and_stale();
+    test_site_rule();
     return 0;
 }
