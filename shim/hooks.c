@@ -1,8 +1,12 @@
 /*
- * hooks.c - the interposed allocation functions.  Each hook is a few lines:
- * call the real function, then hand a successful result to a noinline slow
- * path (hook_record / hook_forget) that unwinds, interns and updates the
- * live-block table.
+ * hooks.c - the interposed allocation functions.  Each exported hook is
+ * only its fast path: a few checks, then a tail call of the real function,
+ * or of a noinline helper (hook_*_tracked) that calls the real function and
+ * hands a successful result to hook_record / hook_forget, which unwind,
+ * intern and update the live-block table.  The helper that records notes
+ * where the hook was called from (UNWIND_ORIGIN), where the stack walk
+ * starts; a walk that repeats the thread's last one gives back the trace id
+ * that hook_record named it with (unwind_name), without interning.
  *
  * Real functions come from dlsym(RTLD_NEXT), so an allocator later in the
  * chain (jemalloc, mimalloc, ...) is respected.  Required names are resolved
