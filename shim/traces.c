@@ -81,7 +81,6 @@ static struct {
     _Atomic uint32_t count;              /* ids handed out */
     struct trace **chunk[TRACE_CHUNKS];  /* id -> record */
     _Atomic uint64_t folded, peak;       /* current size at the last fold / highest */
-    _Atomic unsigned shards_used;        /* threads given a shard */
     int oom;                             /* uthash could not grow */
 } traces;
 
