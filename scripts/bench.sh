@@ -14,7 +14,7 @@
 #   --quick        1 round, small sizes (about 2 minutes)
 #   --smoke        1 round, tiny sizes, short time-outs: proves the script works
 #                  (under 30 s); asserts nothing about timings
-#   --rounds N     rounds (default 3, or 1 with --quick/--smoke)
+#   --rounds N     rounds (default 5, or 1 with --quick/--smoke)
 #   --md FILE      also write the results as Markdown to FILE
 #   --only PAT     run only the workloads whose name contains PAT
 #   --preload      run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case "$SIZE" in full) : "${ROUNDS:=3}"; TMO=300 ;; quick) : "${ROUNDS:=1}"; TMO=60 ;; smoke) : "${ROUNDS:=1}"; TMO=15 ;; esac
+case "$SIZE" in full) : "${ROUNDS:=5}"; TMO=300 ;; quick) : "${ROUNDS:=1}"; TMO=60 ;; smoke) : "${ROUNDS:=1}"; TMO=15 ;; esac
 case "$ROUNDS" in ''|*[!0-9]*|0) echo "bench.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 
 BIN=$ROOT/$BUILD/bench
