@@ -289,10 +289,8 @@ HS_EXPORT void free(void *p)
     if (HS_UNLIKELY(!hook_ready()))
         return; /* only boot blocks exist before resolution */
     /* The real free reads the chunk header: start that cache miss now, so
-     * that it overlaps the table's own miss instead of following it.  With
-     * intent to write (glibc's free writes the same line): a block freed by
-     * another thread than its last writer then moves once, not twice. */
-    __builtin_prefetch((char *)p - sizeof(size_t), 1);
+     * that it overlaps the table's own miss instead of following it. */
+    __builtin_prefetch((char *)p - sizeof(size_t));
     if (!hook_guard && tbl_maybe((uintptr_t)p)) {
         hook_free_tracked(p);
         return;
