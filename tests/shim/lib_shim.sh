@@ -16,6 +16,17 @@ s_dump_build() {
 # s_dump FILE: validated summary on stdout (see hsnap_dump.c)
 s_dump() { "$T/hsnap_dump" "$1"; }
 
+# s_books DUMP: "ok" when the books balance - allocs - frees = the sites'
+# live blocks, META's current = their live bytes - else what does not
+s_books() {
+  awk '$1=="meta" { for (i = 2; i <= NF; i++) { split($i, kv, "="); m[kv[1]] = kv[2] } }
+       $1=="site" { n += $2; b += $3 }
+       END { if (m["current"] == "") print "no meta line";
+             else if (m["allocs"] - m["frees"] != n) print "allocs-frees", m["allocs"] - m["frees"], "live blocks", n;
+             else if (m["current"] != b) print "current", m["current"], "live bytes", b;
+             else print "ok" }' "$1"
+}
+
 # s_same NAME CMD...: runs CMD plainly and under the shim (with HEAPSNAP_*
 # from the caller's environment); passes when stdout, stderr and exit status
 # are identical.  The shim's run leaves its output in $T/shim.{out,err}.

@@ -10,16 +10,8 @@
 s_dump_build
 s_build threads || t_fail threads_builds "cc failed"
 
-# books DUMP: "ok", or what does not add up
-books() {
-  awk '$1=="meta" { for (i = 2; i <= NF; i++) { split($i, kv, "="); m[kv[1]] = kv[2] } }
-       $1=="site" { live += $3 }
-       END { if (m["allocs"] - m["frees"] != m["blocks"]) print "allocs-frees", m["allocs"] - m["frees"], "blocks", m["blocks"];
-             else if (m["current"] != live) print "current", m["current"], "live bytes", live;
-             else print "ok" }' "$1"
-}
 books_check() {
-  local r; r=$(books "$2")
+  local r; r=$(s_books "$2")
   if [ "$r" = ok ]; then t_pass "$1"; else t_fail "$1" "$r"; fi
 }
 
