@@ -345,12 +345,28 @@ static inline int cfi_step(struct cfi_state *c, uintptr_t *how, uintptr_t lo, ui
     return 1;
 }
 
+/* Would the ordinary step from memo state s, with this walk's rbp (*rbp)
+ * and lo, read what it read then?  Then 1, and *rbp is the caller's rbp:
+ * the return address word still holds s[1].key, an rbp-based CFA still
+ * has the rbp it had, the saved-rbp slot is still above lo (and is read). */
+static inline int cfi_still(const struct cfi_state *s, uintptr_t *rbp, uintptr_t lo)
+{
+    uintptr_t how = s->how, rbp_at = how & ~CFI_HOW_CFA_RBP;
+    if (*(const uintptr_t *)(s[1].rsp - 8) != s[1].key)
+        return 0;
+    if (HS_UNLIKELY(how)) {
+        if (((how & CFI_HOW_CFA_RBP) && *rbp != s->rbp) || (rbp_at && rbp_at < lo))
+            return 0;
+        if (rbp_at)
+            *rbp = *(const uintptr_t *)rbp_at;
+    }
+    return 1;
+}
+
 /* Replays the memo's steps from state i, where the walk is at *c (same rsp
  * and key), while they would read the same: appends them to the record rec
  * and to o, and leaves *c at the state the ordinary walk goes on from.
- * Returns the index of that state in the memo.  The saved-rbp slot of a
- * replayed step is checked against this walk's lo, as the ordinary step
- * does; an rbp-based CFA needs rbp as it was. */
+ * Returns the index of that state in the memo. */
 static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsigned lim,
                                   struct cfi_state *c, struct cfi_state **rec, uintptr_t lo,
                                   uintptr_t **out)
@@ -358,22 +374,13 @@ static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsign
     struct cfi_state *r = *rec;
     uintptr_t *o = *out, rbp = c->rbp;
     for (; i < lim; i++) {
-        const struct cfi_state *s = &st[i];
-        uintptr_t how = s->how;
-        if (*(const uintptr_t *)(s[1].rsp - 8) != s[1].key)
+        uintptr_t was = rbp;
+        if (!cfi_still(&st[i], &rbp, lo))
             break;
-        if (how) {
-            if ((how & CFI_HOW_CFA_RBP) && rbp != s->rbp)
-                break;
-            if (how > CFI_HOW_CFA_RBP && (how & ~CFI_HOW_CFA_RBP) < lo)
-                break;
-        }
-        *r = *s;
-        r->rbp = rbp;
+        *r = st[i];
+        r->rbp = was;
         r++;
-        if (how > CFI_HOW_CFA_RBP)
-            rbp = *(const uintptr_t *)(how & ~CFI_HOW_CFA_RBP);
-        *o++ = s[1].key;
+        *o++ = st[i + 1].key;
     }
     *c = (struct cfi_state){st[i].rsp, st[i].key, rbp, 0};
     *rec = r;
@@ -439,20 +446,11 @@ uint64_t cfi_replayed(void)
  * only: the memo stays as it is. */
 static int cfi_same_again(const struct cfi_memo *old, uintptr_t rbp, uintptr_t lo)
 {
-    const struct cfi_state *st = old->st;
     if (old->end == CFI_END_LOW_RA)
         return 0;
-    for (unsigned i = 0; i < old->n; i++) {
-        uintptr_t how = st[i].how, rbp_at = how & ~CFI_HOW_CFA_RBP;
-        if (*(const uintptr_t *)(st[i + 1].rsp - 8) != st[i + 1].key)
+    for (unsigned i = 0; i < old->n; i++)
+        if (!cfi_still(&old->st[i], &rbp, lo))
             return 0;
-        if (HS_UNLIKELY(how)) {
-            if (((how & CFI_HOW_CFA_RBP) && rbp != st[i].rbp) || (rbp_at && rbp_at < lo))
-                return 0;
-            if (rbp_at)
-                rbp = *(const uintptr_t *)rbp_at;
-        }
-    }
     return 1;
 }
 
