@@ -26,8 +26,9 @@
  *               shim lock is held: it takes the loader lock); what it
  *               cannot express is cached as CFI_UNKNOWN, so the next
  *               capture through that IP falls back at once.
- *   the memo    each thread's last walk, replayed where the stack did not
- *               change (below).
+ *   the memo    each thread's recent walks: the last one replayed where
+ *               the stack did not change, any of them given back whole
+ *               when a walk would repeat it exactly (below).
  *
  * The rules we accept are a subset of what libunwind's fast trace calls a
  * STANDARD frame (Gstash_frame.c), and we stop where it stops (RA undefined:
@@ -216,7 +217,7 @@ static int cfi_check_unloads(void)
     return 0;
 }
 
-/* ---------------- the memo: the last walk of this thread ---------------- */
+/* ---------------- the memo: this thread's recent walks ---------------- */
 
 /* A walk is a pure function of its state before each step - (key, rsp,
  * rbp) - the cached rules and the stack words it reads: the return address
@@ -231,16 +232,19 @@ static int cfi_check_unloads(void)
  * state (and may meet the memo again further out), so the result is always
  * what the ordinary walk gives: the outer frames that did not change (deep
  * recursion, an interpreter's loop) are checked, not assumed.  Rules are a
- * function of the loaded modules, so the memo is dropped when dlpi_subs
- * moves.  Two buffers alternate: the new walk is recorded into one while
- * the other is read.
+ * function of the loaded modules, so a memo is not used once dlpi_subs
+ * has moved.  A new walk is recorded into a spare memo, never one being
+ * read.
  * The caller may name a walk's result (cfi_name: hooks.c gives the trace
- * id).  A new walk that starts in the memo's first state and whose every
- * read would see the same word again gives the same frames: it returns the
- * name without writing a frame or touching the memo, and the caller skips
- * interning the stack (a loop allocating from one place; deep's four
- * allocations per recursion).  callgrind, deep 20000 1000: 201.1M ->
- * 151.6M instructions; churn (six sites in random order) +1.2%. */
+ * id).  A new walk that starts in a named memo's first state and whose
+ * every read would see the same word again gives the same frames: it
+ * returns the name without writing a frame, and the caller skips interning
+ * the stack (a loop allocating from one place; deep's four allocations per
+ * recursion).  callgrind, deep 20000 1000: 201.1M -> 151.6M instructions.
+ * The thread keeps its last walks from up to 16 first states (below), not
+ * only the last one: churn 1000000 100000 1 (six sites in random order)
+ * 1505.4M -> 1274.1M, deep 146.4M -> 133.5M, python3 dicts.py 20 1573.9M
+ * -> 1376.0M (59% of its walks repeat one kept). */
 struct cfi_state {
     uintptr_t rsp, key, rbp;
     uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
@@ -257,44 +261,91 @@ struct cfi_memo {
     uint32_t tag;                 /* the caller's name for its result (cfi_name) */
     unsigned long long subs;      /* the modules the rules came from */
     uintptr_t top8;
-    struct cfi_state *st;         /* cap + 1 states */
+    struct cfi_state st[];        /* cap + 1 states */
 };
 
+/* Walks kept per thread: CFI_MEMO_SETS sets of two, a walk in the set of
+ * its first state (the hook's caller: return address and CFA), the most
+ * recent of the two first.  Sites that take turns (churn's six, a parser's
+ * handful) each find their own walk again; two paths into one function
+ * from the same depth share a set without pushing each other out. */
+#define CFI_MEMO_SETS 32
+#define CFI_MEMO_WAYS 2
+
 static __thread struct {
-    struct cfi_memo m[2];
-    unsigned cur;                 /* m[cur] is the last walk */
-    unsigned cap;                 /* steps each buffer holds; 0 = not set up */
+    struct cfi_memo *set[CFI_MEMO_SETS][CFI_MEMO_WAYS]; /* NULL: none yet */
+    struct cfi_memo *last;        /* the last walk (replayed from); one of set[][] */
+    struct cfi_memo *spare;       /* the next walk is recorded here; never one of set[][] */
+    unsigned cap;                 /* steps each memo holds; 0 = not set up */
     int off;                      /* no memo on this thread (ended, or no memory) */
-    int fresh;                    /* m[cur] is the walk just made (cfi_name may name it) */
+    int fresh;                    /* last is the walk just made (cfi_name may name it) */
     uint64_t replayed;            /* frames taken from the memo (HEAPSNAP_VERBOSE) */
 } cfi_memo;
 
 static _Atomic uint64_t cfi_replayed_ended; /* ... by threads that ended */
 
-/* Buffers for walks of up to cap steps, from the arena; 0, or -1. */
+static size_t cfi_memo_size(unsigned cap)
+{
+    return sizeof(struct cfi_memo) + (size_t)(cap + 1) * sizeof(struct cfi_state);
+}
+
+static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
+{
+    return (unsigned)(((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL >> 61);
+}
+
+/* A memo for walks of up to cap steps, from the arena; NULL when out of
+ * memory (the walk then records nothing: it is exact all the same). */
+static HS_NOINLINE struct cfi_memo *cfi_memo_new(unsigned cap)
+{
+    struct cfi_memo *m = arena_alloc(cfi_memo_size(cap));
+    if (m)
+        m->tag = CFI_NO_TAG;
+    return m;
+}
+
+/* Sets up this thread's memos for walks of up to cap steps: 0, or -1. */
 static HS_NOINLINE int cfi_memo_setup(unsigned cap)
 {
     if (cfi_memo.off)
         return -1;
-    size_t one = (size_t)(cap + 1) * sizeof(struct cfi_state);
-    struct cfi_state *st = arena_alloc(2 * one);
-    if (!st) {
+    cfi_memo.spare = cfi_memo_new(cap);
+    if (!cfi_memo.spare) {
         cfi_memo.off = 1;
         return -1;
     }
-    cfi_memo.m[0] = (struct cfi_memo){.tag = CFI_NO_TAG, .st = st};
-    cfi_memo.m[1] = (struct cfi_memo){.tag = CFI_NO_TAG, .st = st + cap + 1};
     cfi_memo.cap = cap;
     return 0;
 }
 
-/* The thread is ending: give the buffers back; no memo from now on. */
+/* The walk just recorded into the spare becomes the last one and the most
+ * recent of its set; the set's oldest walk (if any) is the next spare. */
+static void cfi_memo_keep(struct cfi_memo *nw)
+{
+    struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)];
+    struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
+    memmove(w + 1, w, (CFI_MEMO_WAYS - 1) * sizeof *w);
+    w[0] = nw;
+    cfi_memo.last = nw;
+    cfi_memo.fresh = 1;
+    cfi_memo.spare = out ? out : cfi_memo_new(cfi_memo.cap);
+}
+
+/* The thread is ending: give the memos back; no memo from now on. */
 void cfi_thread_end(void)
 {
     atomic_fetch_add_explicit(&cfi_replayed_ended, cfi_memo.replayed, memory_order_relaxed);
     cfi_memo.replayed = 0;
-    if (cfi_memo.cap)
-        arena_free(cfi_memo.m[0].st, 2 * (size_t)(cfi_memo.cap + 1) * sizeof(struct cfi_state));
+    size_t one = cfi_memo_size(cfi_memo.cap);
+    for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
+        for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+            if (cfi_memo.set[i][j])
+                arena_free(cfi_memo.set[i][j], one);
+            cfi_memo.set[i][j] = NULL;
+        }
+    if (cfi_memo.spare)
+        arena_free(cfi_memo.spare, one);
+    cfi_memo.spare = cfi_memo.last = NULL;
     cfi_memo.cap = 0;
     cfi_memo.off = 1;
 }
@@ -425,10 +476,9 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
         nw->max = (unsigned)(end - ip);
         nw->end = out == end ? CFI_END_CAP : r == 0 ? CFI_END_STOP : CFI_END_LOW_RA;
         nw->tag = CFI_NO_TAG;
-        cfi_memo.fresh = 1;
         nw->top8 = top8;
         nw->subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
-        cfi_memo.cur ^= 1;
+        cfi_memo_keep(nw);
     }
     return (int)(out - ip);
 }
@@ -439,25 +489,45 @@ uint64_t cfi_replayed(void)
     return atomic_load(&cfi_replayed_ended) + cfi_memo.replayed;
 }
 
-/* Would a walk from (rsp, key, rbp) give exactly the memo's frames again?
- * The memo's state 0 is (rsp, key); every word its steps read still holds
- * what it held (rbp too, where a CFA was based on it), and the walk ended
- * at its cap or on the outermost frame's rule, which read nothing.  Reads
- * only: the memo stays as it is. */
-static int cfi_same_again(const struct cfi_memo *old, uintptr_t rbp, uintptr_t lo)
+/* Would a walk from (key, rsp, rbp) give exactly memo m's frames again?
+ * m was made for this stack (top8) and these modules, with the same cap,
+ * and named; its state 0 is (rsp, key); every word its steps read still
+ * holds what it held (rbp too, where a CFA was based on it), and the walk
+ * ended at its cap or on the outermost frame's rule, which read nothing.
+ * Reads only. */
+static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+                          uintptr_t top8, unsigned max, unsigned long long subs)
 {
-    if (old->end == CFI_END_LOW_RA)
+    if (!m || m->tag == CFI_NO_TAG || m->st[0].rsp != rsp || m->st[0].key != key ||
+        m->max != max || m->top8 != top8 || m->subs != subs || m->end == CFI_END_LOW_RA)
         return 0;
-    for (unsigned i = 0; i < old->n; i++)
-        if (!cfi_still(&old->st[i], &rbp, lo))
+    for (unsigned i = 0; i < m->n; i++)
+        if (!cfi_still(&m->st[i], &rbp, rsp))
             return 0;
     return 1;
 }
 
+/* The walk of this thread that a walk from (key, rsp, rbp) would repeat
+ * exactly, made the last and the most recent of its set; NULL if none. */
+static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+                                       uintptr_t top8, unsigned max, unsigned long long subs)
+{
+    struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(key, rsp)];
+    for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+        struct cfi_memo *m = w[j];
+        if (cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
+            memmove(w + 1, w, j * sizeof *w);
+            w[0] = m;
+            return cfi_memo.last = m;
+        }
+    }
+    return NULL;
+}
+
 /* The walk from the state (key, rsp, rbp): key is an IP + 1.  With tag
- * (may be NULL): when the walk would repeat the memo's exactly and the
- * caller has named that result (cfi_name), *tag gets the name and ip[] is
- * left alone; else *tag is CFI_NO_TAG. */
+ * (may be NULL): when the walk would repeat one of the thread's named
+ * walks exactly, *tag gets its name and ip[] is left alone; else *tag is
+ * CFI_NO_TAG. */
 static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
                         unsigned max, uint32_t *tag)
 {
@@ -469,17 +539,18 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
     struct cfi_memo *old = NULL, *nw = NULL;
     if (HS_LIKELY(cfi_memo.cap >= max) ||
         (!cfi_memo.cap && cfi_memo_setup(max + HS_UNWIND_SLACK) == 0)) {
-        old = &cfi_memo.m[cfi_memo.cur];
-        nw = &cfi_memo.m[cfi_memo.cur ^ 1];
-        if (old->top8 != top - 8 || old->subs != atomic_load_explicit(&cfi.subs, memory_order_relaxed))
+        unsigned long long subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
+        struct cfi_memo *m;
+        if (tag && (m = cfi_memo_again(key, rsp, rbp, top - 8, max, subs))) {
+            *tag = m->tag;
+            cfi_memo.fresh = 1;
+            cfi_memo.replayed += m->n;
+            return (int)m->n;
+        }
+        old = cfi_memo.last;
+        nw = cfi_memo.spare;
+        if (old && (old->top8 != top - 8 || old->subs != subs))
             old = NULL;
-    }
-    if (tag && old && old->tag != CFI_NO_TAG && old->max == max && old->st[0].rsp == rsp &&
-        old->st[0].key == key && cfi_same_again(old, rbp, rsp)) {
-        *tag = old->tag;
-        cfi_memo.fresh = 1;
-        cfi_memo.replayed += old->n;
-        return (int)old->n;
     }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
     return cfi_steps(c, top - 8, ip, ip + max, old, nw);
@@ -489,7 +560,7 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
 void cfi_name(uint32_t name)
 {
     if (cfi_memo.fresh)
-        cfi_memo.m[cfi_memo.cur].tag = name;
+        cfi_memo.last->tag = name;
 }
 
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
