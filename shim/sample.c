@@ -35,17 +35,18 @@
 static struct {
     uint64_t interval;       /* T, bytes; 0 = sampling off */
     uint64_t seed;           /* HEAPSNAP_SAMPLE_SEED, 0 = from the clock */
-    int weighted;            /* estimates (not HEAPSNAP_LEAKS) */
     _Atomic uint64_t threads; /* seeds handed out */
 } smp;
 
 static __thread uint64_t sample_rng; /* 0 = this thread not seeded yet */
 
+int sample_estimates; /* weights above 1 (sampling without HEAPSNAP_LEAKS) */
+
 void sample_init(void)
 {
     smp.interval = (uint64_t)opt_int(OPT_SAMPLE);
     smp.seed = (uint64_t)opt_int(OPT_SAMPLE_SEED);
-    smp.weighted = smp.interval && !opt_int(OPT_LEAKS);
+    sample_estimates = smp.interval && !opt_int(OPT_LEAKS);
 }
 
 uint64_t sample_interval(void)
@@ -55,7 +56,7 @@ uint64_t sample_interval(void)
 
 int sample_weighted(void)
 {
-    return smp.weighted;
+    return sample_estimates;
 }
 
 /* splitmix64: turns a counter into a well-mixed nonzero seed. */
@@ -160,13 +161,13 @@ int sample_hit(int64_t *left, size_t n)
     return 1;
 }
 
-/* What a recorded block of size bytes stands for: *count in 1/65536 units,
- * *bytes in bytes.  Weight 1 unless estimates are on. */
-void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
+/* sample_weigh (shim.h) when estimates are on: what a sampled block of
+ * size bytes stands for, the inverse of its chance to be sampled. */
+void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes)
 {
-    if (!smp.weighted || !size) {
+    if (!size) {
         *count = 1u << 16;
-        *bytes = size;
+        *bytes = 0;
         return;
     }
     double p = sample_one_minus_exp_neg((double)size / (double)smp.interval);

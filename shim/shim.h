@@ -262,7 +262,20 @@ void sample_init(void);
 uint64_t sample_interval(void);       /* 0 = off */
 int sample_weighted(void);            /* sums are estimates (not LEAKS) */
 int sample_hit(int64_t *left, size_t n); /* countdown ran out: sampled? */
-void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes); /* count/65536 */
+extern int sample_estimates;          /* = sample_weighted(), for the hot path */
+void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes);
+/* What a recorded block of size bytes stands for: *count in 1/65536 units,
+ * *bytes in bytes.  Weight 1 unless estimates are on (inline: every charge
+ * and discharge asks). */
+static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
+{
+    if (HS_LIKELY(!sample_estimates)) {
+        *count = 1u << 16;
+        *bytes = size;
+        return;
+    }
+    sample_weigh_estimate(size, count, bytes);
+}
 
 /* ---- options.c ---- */
 void opt_init(void);
