@@ -324,16 +324,24 @@ static HS_NOINLINE int cfi_memo_setup(unsigned cap)
     return 0;
 }
 
-/* The walk just recorded into the spare becomes the last one and the most
- * recent of its set; the set's oldest walk (if any) is the next spare. */
+/* m becomes the last walk (cfi_name may name it) and the most recent of
+ * its set w, where it was way j (or replaces the oldest, j = ways - 1): the
+ * j more recent ones move down one way. */
+static void cfi_memo_front(struct cfi_memo **w, unsigned j, struct cfi_memo *m)
+{
+    memmove(w + 1, w, j * sizeof *w);
+    w[0] = m;
+    cfi_memo.last = m;
+    cfi_memo.fresh = 1;
+}
+
+/* The walk just recorded into the spare is kept; its set's oldest walk (if
+ * any) is the next spare. */
 static void cfi_memo_keep(struct cfi_memo *nw)
 {
     struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)];
     struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
-    memmove(w + 1, w, (CFI_MEMO_WAYS - 1) * sizeof *w);
-    w[0] = nw;
-    cfi_memo.last = nw;
-    cfi_memo.fresh = 1;
+    cfi_memo_front(w, CFI_MEMO_WAYS - 1, nw);
     cfi_memo.spare = out ? out : cfi_memo_new(cfi_memo.cap);
 }
 
@@ -522,9 +530,8 @@ static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t r
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
         struct cfi_memo *m = w[j];
         if (cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
-            memmove(w + 1, w, j * sizeof *w);
-            w[0] = m;
-            return cfi_memo.last = m;
+            cfi_memo_front(w, j, m);
+            return m;
         }
     }
     return NULL;
@@ -549,7 +556,6 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
         struct cfi_memo *m;
         if (tag && (m = cfi_memo_again(key, rsp, rbp, top - 8, max, subs))) {
             *tag = m->tag;
-            cfi_memo.fresh = 1;
             cfi_memo.replayed += m->n;
             return (int)m->n;
         }
