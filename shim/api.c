@@ -8,6 +8,15 @@
 #include "heapsnap.h"
 #include "shim.h"
 
+/* The frees this thread holds back (pending.c) happened before this call:
+ * they are released first, unless the call comes from a signal handler
+ * that interrupted a hook. */
+static void api_settle(void)
+{
+    if (!hook_guard)
+        pend_settle();
+}
+
 int heapsnap_take_snapshot(const char *path)
 {
     return snap_take(HSNAP_REASON_API, path, 0);
@@ -16,6 +25,7 @@ int heapsnap_take_snapshot(const char *path)
 void heapsnap_get_traced_memory(size_t *current, size_t *peak)
 {
     uint64_t c, p;
+    api_settle();
     trace_totals(&c, &p);
     if (current)
         *current = (size_t)c;
@@ -25,12 +35,14 @@ void heapsnap_get_traced_memory(size_t *current, size_t *peak)
 
 void heapsnap_reset_peak(void)
 {
+    api_settle();
     trace_reset_peak();
 }
 
 void heapsnap_clear_traces(void)
 {
     int saved = hook_guard;
+    api_settle();
     hook_guard = 1;
     trace_clear();
     hook_guard = saved;
@@ -50,6 +62,7 @@ size_t heapsnap_get_tracemalloc_memory(void)
 
 long heapsnap_collect(const char *path)
 {
+    api_settle();
     return snap_collect(path) == 0 ? (long)collect_unreachable() : -1;
 }
 
@@ -78,7 +91,8 @@ size_t heapsnap_get_count(size_t *counts, size_t n)
     struct api_count c = {counts, counts ? n : 0, snap_epoch(), 0};
     for (size_t i = 0; i < c.n; i++)
         counts[i] = 0;
-    tbl_foreach(c.n ? api_count_one : api_count_all, &c);
+    api_settle();
+    pend_foreach(c.n ? api_count_one : api_count_all, &c, 0);
     if (c.n)
         for (size_t i = 0; i < c.n; i++)
             c.total += counts[i];
@@ -87,18 +101,21 @@ size_t heapsnap_get_count(size_t *counts, size_t n)
 
 long heapsnap_refcount(const void *p)
 {
+    api_settle();
     collect_target(p);
     return collect_query(0, NULL, 0);
 }
 
 long heapsnap_referrers(const void *p, struct heapsnap_ref *out, size_t max)
 {
+    api_settle();
     collect_target(p);
     return collect_query(0, out, out ? max : 0);
 }
 
 long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max)
 {
+    api_settle();
     collect_target(p);
     return collect_query(1, out, out ? max : 0);
 }

@@ -218,18 +218,32 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     errno = saved;
 }
 
-/* A block is about to die. */
-/* Called with hook_guard clear; sets it while table and trace locks may be
- * held, so that a signal handler on this thread (an _exit in it) can tell. */
-static HS_NOINLINE void hook_forget(void *p)
+/* A block is about to die: out of the table, its trace discharged.  Called
+ * with hook_guard set (table and trace locks may be held: a signal handler
+ * on this thread, an _exit in it, can tell). */
+static void hook_drop(void *p)
 {
     struct tbl_entry e;
-    hook_guard = 1;
     if (tbl_remove((uintptr_t)p, &e))
         trace_discharge(e.trace, e.size);
     else if (!real.sample) /* sampled mode: unsampled blocks are not foreign */
         atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
+}
+
+/* The same, called with hook_guard clear. */
+static HS_NOINLINE void hook_forget(void *p)
+{
+    hook_guard = 1;
+    hook_drop(p);
     hook_guard = 0;
+}
+
+/* A held free ends (pending.c, hook_guard set): the block leaves the table
+ * and goes to the real free. */
+void hook_release(void *p)
+{
+    hook_drop(p);
+    real.free(p);
 }
 
 static inline int hook_tracking(void)
@@ -260,6 +274,7 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
     hook_guard = 1;
+    pend_room(n);
     void *p = real.malloc(n);
     if (p)
         hook_record(p, n, &o);
@@ -276,10 +291,14 @@ HS_EXPORT void *malloc(size_t n)
     return hook_malloc_tracked(n);
 }
 
+/* A free the shim tracks: held back (pending.c), and the block that falls
+ * out of the thread's queue released. */
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
-    hook_forget(p);
-    real.free(p);
+    hook_guard = 1;
+    if ((p = pend_hold(p)))
+        hook_release(p);
+    hook_guard = 0;
 }
 
 HS_EXPORT void free(void *p)
@@ -310,7 +329,9 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
 {
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
+    size_t total;
     hook_guard = 1;
+    pend_room(__builtin_mul_overflow(n, m, &total) ? 0 : total);
     void *p = real.calloc(n, m);
     if (p)
         hook_record(p, n * m, &o);
@@ -349,6 +370,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     struct tbl_entry old;
     size_t size = n * m;
     hook_guard = 1;
+    pend_room(size);
     int had = p && tbl_maybe((uintptr_t)p) && tbl_remove((uintptr_t)p, &old);
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
     int saved = errno;
@@ -420,6 +442,7 @@ static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, siz
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
     hook_guard = 1;
+    pend_room(n);
     int r = real.posix_memalign(out, align, n);
     if (r == 0)
         hook_record(*out, n, &o);
@@ -468,6 +491,7 @@ static void *hook_aligned(enum hook_kind k, size_t align, size_t n)
     if (!hook_tracking() || hook_skip(n))
         return hook_call_aligned(k, align, n);
     hook_guard = 1;
+    pend_room(n);
     void *p = hook_call_aligned(k, align, n);
     if (p)
         hook_record(p, n, &o);

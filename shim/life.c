@@ -336,6 +336,7 @@ static void life_child(void)
     life_release();
     snap_after_fork_child();
     trace_after_fork_child();
+    pend_after_fork_child();
     if (life.wake_ok && life_init_wake() == 0) /* the parent's helper is gone */
         atomic_store(&life.need_helper, 1);
     hook_guard = life_fork_guard;

@@ -5,7 +5,7 @@
  * exports.map leave the .so.
  *
  * Prefixes: hook_ (hooks.c), arena_ (arena.c), tbl_ (table.c), trace_
- * (traces.c), unwind_ (unwind.c), cfi_ (cfi.c), ehf_ (ehframe.c), opt_ (options.c), snap_ (snapshot.c),
+ * (traces.c), pend_ (pending.c), unwind_ (unwind.c), cfi_ (cfi.c), ehf_ (ehframe.c), opt_ (options.c), snap_ (snapshot.c),
  * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
  * lock_ (the spinlock below), thr_ (threads.c), roots_ (roots.c),
  * collect_ (collect.c: the leak check), public API heapsnap_* (api.c).
@@ -67,6 +67,21 @@ extern __thread int hook_guard; /* nonzero: allocations pass through untracked *
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
+void hook_release(void *p); /* a held free's end: out of the table, real free */
+
+/* ---- pending.c: frees each thread holds back for a few calls ---- */
+#define PEND_BIG 65536u         /* an allocation this big releases them first */
+extern __thread struct pend_queue *pend_self;
+void *pend_hold(void *p);       /* holds p; returns the block to release now */
+void pend_settle(void);         /* releases what this thread holds */
+static inline void pend_room(size_t n) /* before an allocation of n bytes */
+{
+    if (HS_UNLIKELY(n >= PEND_BIG) && pend_self)
+        pend_settle();
+}
+void pend_thread_begin(void);
+void pend_thread_end(void);
+void pend_after_fork_child(void);
 
 /* ---- arena.c: the shim's own memory ---- */
 void *arena_alloc(size_t n);           /* zeroed; NULL when out of memory */
@@ -93,6 +108,8 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
 int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries);
+/* pending.c: either walk (tries == 0: unbounded) without the held blocks */
+int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries);
 void tbl_lock_all(void);
 void tbl_unlock_all(void);
 uint64_t tbl_count(void);

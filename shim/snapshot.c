@@ -294,8 +294,7 @@ static int snap_blocks(struct sbuf *b, int fatal)
         if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
             return -1;
         struct snap_blocks sb = {(struct hsnap_block *)(b->p + 8), 0, cap};
-        int r = fatal ? tbl_foreach_bounded(snap_block, &sb, SNAP_FATAL_TRIES)
-                      : tbl_foreach(snap_block, &sb);
+        int r = pend_foreach(snap_block, &sb, fatal ? SNAP_FATAL_TRIES : 0);
         if (r < 0)
             return -1;
         if (r > 0)
@@ -348,8 +347,7 @@ static int snap_live(struct snap_live *lv, const struct sbuf *blocks, int fatal)
             trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
         return 0;
     }
-    int r = fatal ? tbl_foreach_bounded(snap_live_block, lv, SNAP_FATAL_TRIES)
-                  : tbl_foreach(snap_live_block, lv);
+    int r = pend_foreach(snap_live_block, lv, fatal ? SNAP_FATAL_TRIES : 0);
     return r < 0 ? -1 : 0;
 }
 
@@ -644,6 +642,8 @@ static void snap_manifest(const char *path)
 int snap_take(unsigned reason, const char *path, int fatal)
 {
     int saved_guard = hook_guard, saved_errno = errno, ret;
+    if (!saved_guard && !fatal)
+        pend_settle(); /* this thread's held frees came before the snapshot */
     hook_guard = 1;
     if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (lock_take(&snap.lock), 0)) {
         hook_guard = saved_guard;

@@ -197,6 +197,7 @@ static void thr_attach(struct thr_slot *s)
     thr_self = s;
     atomic_store(&s->state, THR_LIVE);
     lock_drop(&thr.lock);
+    pend_thread_begin();
 }
 
 /* A thread's end.  glibc keeps an exited thread's stack, TCB and DTV in
@@ -209,6 +210,7 @@ static void thr_detach(void *p)
     uintptr_t dtv = thr_dtv_block(s->tp);
     thr_self = NULL;
     thr_free(s);
+    pend_thread_end();
     cfi_thread_end();
     trace_thread_end();
     if (dtv)
@@ -481,6 +483,7 @@ __attribute__((constructor(102))) static void thr_init(void)
     thr_bounds(&m->lo, &m->hi);
     thr_self = m;
     atomic_store(&m->state, THR_LIVE);
+    pend_thread_begin();
     pthread_atfork(NULL, NULL, thr_after_fork_child);
     hook_guard = saved;
 }

@@ -281,11 +281,26 @@ static void trace_raise_peak(uint64_t cur)
         ;
 }
 
+/* Before a new peak is taken: the frees this thread holds back (pending.c)
+ * happened before the allocation that raises it.  Releasing them lowers
+ * trace_pending (and may fold). */
 static HS_NOINLINE void trace_fold(void)
 {
+    pend_settle();
     uint64_t cur = trace_current();
     trace_pending = 0;
     atomic_store_explicit(&traces.folded, cur, memory_order_relaxed);
+    trace_raise_peak(cur);
+}
+
+/* This thread's change would raise the peak: first the frees it holds. */
+static HS_NOINLINE void trace_new_peak(void)
+{
+    pend_settle();
+    if (trace_pending <= 0)
+        return;
+    uint64_t cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
+                   (uint64_t)trace_pending;
     trace_raise_peak(cur);
 }
 
@@ -301,7 +316,7 @@ static inline void trace_track_peak(void)
     uint64_t cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
                    (uint64_t)trace_pending;
     if (HS_UNLIKELY(cur > atomic_load_explicit(&traces.peak, memory_order_relaxed)))
-        trace_raise_peak(cur);
+        trace_new_peak();
 }
 
 void trace_charge(uint32_t id, uint64_t size)
