@@ -92,7 +92,7 @@ size_t heapsnap_get_count(size_t *counts, size_t n)
     for (size_t i = 0; i < c.n; i++)
         counts[i] = 0;
     api_settle();
-    pend_foreach(c.n ? api_count_one : api_count_all, &c, 0);
+    pend_foreach(c.n ? api_count_one : api_count_all, &c, 0, NULL);
     if (c.n)
         for (size_t i = 0; i < c.n; i++)
             c.total += counts[i];

@@ -20,8 +20,9 @@
  *    holds two.  glibc's mmapped chunks (a page start + 16) are never held.
  *  - Snapshots and the leak check: a held block is freed as far as the
  *    program knows.  Every walk of the table goes through pend_foreach,
- *    which leaves out the blocks any queue holds; the thread that takes a
- *    snapshot or asks for its sums settles its own queue first.
+ *    which leaves out the blocks any queue holds (a snapshot counts them
+ *    as freed in its sums); the thread that takes a snapshot or asks for
+ *    its sums settles its own queue first.
  *  - The peak: traces.c settles the thread's queue before it raises the
  *    peak, so with one thread the peak is still exact.
  *  - Thread end, fork: a thread settles its queue as it ends (threads.c);
@@ -125,6 +126,7 @@ struct pend_view {
     unsigned n;
     tbl_visit_fn fn;
     void *arg;
+    struct pend_left left;
 };
 
 /* Every block some queue holds now, sorted (insertion: a handful). */
@@ -161,20 +163,29 @@ static int pend_held(const struct pend_view *v, uintptr_t p)
 
 static int pend_visit(const struct tbl_entry *e, void *arg)
 {
-    const struct pend_view *v = arg;
-    if (v->n && pend_held(v, e->ptr))
+    struct pend_view *v = arg;
+    if (v->n && pend_held(v, e->ptr)) {
+        uint64_t n, bytes;
+        sample_weigh(e->size, &n, &bytes);
+        v->left.blocks++;
+        v->left.bytes += bytes;
         return 0;
+    }
     return v->fn(e, v->arg);
 }
 
 /* tbl_foreach (tries == 0) or tbl_foreach_bounded, without the held
  * blocks.  A block held while the walk runs on other threads may be
  * counted or not, as any block freed during the walk. */
-int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries)
+int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left)
 {
     struct pend_view v;
     v.fn = fn;
     v.arg = arg;
+    v.left = (struct pend_left){0, 0};
     pend_look(&v);
-    return tries ? tbl_foreach_bounded(pend_visit, &v, tries) : tbl_foreach(pend_visit, &v);
+    int r = tries ? tbl_foreach_bounded(pend_visit, &v, tries) : tbl_foreach(pend_visit, &v);
+    if (left)
+        *left = v.left;
+    return r;
 }

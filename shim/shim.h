@@ -108,8 +108,13 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
 int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries);
-/* pending.c: either walk (tries == 0: unbounded) without the held blocks */
-int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries);
+/* pending.c: either walk (tries == 0: unbounded) without the held blocks;
+ * left (may be NULL) gets how many it left out and their bytes, weighed as
+ * their discharge will weigh them. */
+struct pend_left {
+    uint64_t blocks, bytes;
+};
+int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
 void tbl_lock_all(void);
 void tbl_unlock_all(void);
 uint64_t tbl_count(void);

@@ -59,6 +59,7 @@ static struct {
     atomic_int warned;        /* a write failure was reported */
     char name[SNAP_PATH_MAX]; /* the name being written */
     char tmp[SNAP_PATH_MAX + 32];
+    struct pend_left left;    /* held blocks the last walk left out */
 } snap;
 
 /* ---------------- buffers ---------------- */
@@ -163,6 +164,10 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     trace_totals(&m.current_bytes, &m.peak_bytes);
     m.live_blocks = blocks;
     trace_alloc_counts(&m.total_allocs, &m.total_frees);
+    /* blocks other threads hold back (pending.c) are freed: the walk left
+     * them out, and the sums count them so */
+    m.current_bytes -= m.current_bytes > snap.left.bytes ? snap.left.bytes : m.current_bytes;
+    m.total_frees += snap.left.blocks;
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = arena_mapped();
     m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
@@ -294,7 +299,7 @@ static int snap_blocks(struct sbuf *b, int fatal)
         if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
             return -1;
         struct snap_blocks sb = {(struct hsnap_block *)(b->p + 8), 0, cap};
-        int r = pend_foreach(snap_block, &sb, fatal ? SNAP_FATAL_TRIES : 0);
+        int r = pend_foreach(snap_block, &sb, fatal ? SNAP_FATAL_TRIES : 0, &snap.left);
         if (r < 0)
             return -1;
         if (r > 0)
@@ -347,7 +352,7 @@ static int snap_live(struct snap_live *lv, const struct sbuf *blocks, int fatal)
             trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
         return 0;
     }
-    int r = pend_foreach(snap_live_block, lv, fatal ? SNAP_FATAL_TRIES : 0);
+    int r = pend_foreach(snap_live_block, lv, fatal ? SNAP_FATAL_TRIES : 0, &snap.left);
     return r < 0 ? -1 : 0;
 }
 
@@ -524,6 +529,7 @@ static int snap_write(const char *path, unsigned reason, uint32_t seq, int fatal
     int leaks = !fatal && collect_wanted(reason);
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1;
     uint64_t blocks = tbl_count();
+    snap.left = (struct pend_left){0, 0};
     snap_modules(&sec[SEC_MODULES]);
     if (has_blocks && snap_blocks_checked(sec, fatal, &leaks) != 0)
         goto out;
@@ -538,6 +544,8 @@ static int snap_write(const char *path, unsigned reason, uint32_t seq, int fatal
         goto out;
     if (has_blocks)
         memcpy(&blocks, sec[SEC_BLOCKS].p, 8);
+    else
+        blocks -= blocks > snap.left.blocks ? snap.left.blocks : blocks;
     snap_meta(&sec[SEC_META], reason, seq, blocks,
               (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) | (leaks ? HSNAP_META_HAS_LEAKS : 0));
     for (int i = 0; i < SEC_N; i++)
