@@ -329,7 +329,8 @@ static HS_NOINLINE int cfi_memo_setup(unsigned cap)
  * j more recent ones move down one way. */
 static void cfi_memo_front(struct cfi_memo **w, unsigned j, struct cfi_memo *m)
 {
-    memmove(w + 1, w, j * sizeof *w);
+    for (; j > 0; j--) /* at most CFI_MEMO_WAYS - 1: no call to memmove */
+        w[j] = w[j - 1];
     w[0] = m;
     cfi_memo.last = m;
     cfi_memo.fresh = 1;
