@@ -198,6 +198,7 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
 {
     int saved = errno;
     tbl_prefetch_ptr((uintptr_t)p); /* its miss overlaps the unwind */
+    pend_note(p);
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
             hook_insert(p, n, real.unsampled);

@@ -9,7 +9,8 @@
  * only starts loading both lines (prefetch) and puts the block in the
  * thread's queue; the block that falls out of the queue, PEND_DEPTH frees
  * later, is the one removed from the table and given to the real free,
- * by then with both lines in cache.  No lock: a queue is written only by
+ * by then with both lines in cache.  Only threads whose frees are mostly
+ * of old blocks hold any (pend_hold says why).  No lock: a queue is written only by
  * its own thread, with hook_guard set (a signal handler's free passes
  * through untracked and never touches it).
  *
@@ -38,11 +39,15 @@
 
 #define PEND_DEPTH 4      /* blocks a thread holds */
 #define PEND_QUEUES 64    /* threads that hold any */
+#define PEND_YOUNG_BITS 6 /* blocks remembered as young: 64, direct-mapped */
+#define PEND_SCORE 1024   /* bound of the old-minus-young score (pend_hold) */
 
 struct pend_queue {
     void *_Atomic p[PEND_DEPTH]; /* NULL = empty */
     unsigned next;               /* the slot the next free goes to */
+    int score;                   /* > 0: this thread holds (pend_hold) */
     atomic_int owned;
+    uintptr_t young[1u << PEND_YOUNG_BITS]; /* recent allocations, by pend_young */
 } __attribute__((aligned(64)));
 
 static struct pend_queue pend_q[PEND_QUEUES];
@@ -53,8 +58,11 @@ void pend_thread_begin(void)
 {
     for (unsigned i = 0; i < PEND_QUEUES && !pend_self; i++) {
         int want = 0;
-        if (atomic_compare_exchange_strong(&pend_q[i].owned, &want, 1))
+        if (atomic_compare_exchange_strong(&pend_q[i].owned, &want, 1)) {
+            pend_q[i].score = 0; /* a previous owner's history is not ours */
+            memset(pend_q[i].young, 0, sizeof pend_q[i].young);
             pend_self = &pend_q[i];
+        }
     }
 }
 
@@ -103,13 +111,48 @@ void pend_after_fork_child(void)
     }
 }
 
+static inline unsigned pend_young(uintptr_t p)
+{
+    return (unsigned)((p * 0x9e3779b97f4a7c15ULL) >> (64 - PEND_YOUNG_BITS));
+}
+
+/* The thread allocated p (a tracked block). */
+void pend_note(void *p)
+{
+    struct pend_queue *q = pend_self;
+    if (q)
+        q->young[pend_young((uintptr_t)p)] = (uintptr_t)p;
+}
+
 /* A tracked free: holds p and returns the block to release now (the one
  * that fell out), or NULL.  Starts loading p's table slot; free() already
- * started on its header. */
+ * started on its header.
+ *
+ * Only a thread whose frees are mostly of old blocks holds any.  A young
+ * block (one of the thread's last few dozen allocations) has its table
+ * slot and header still in cache: holding it hides nothing.  And holding
+ * changes which block glibc hands out next.  Where most frees are of
+ * blocks the program just allocated (and just used), that reuse is worth
+ * more than what holding hides: measured, holding every old block made the
+ * C++ containers workload 1.18x -> 1.36x (its memcmp of map keys slowed
+ * down by a third) while the small-block churn, whose frees are all of old,
+ * cold blocks, went 1.84x -> 1.24x.  So the thread keeps a score, +1 for
+ * each old block freed, -1 for each young one, within +-PEND_SCORE, and
+ * holds while it is positive (churn: 0.1% young; deep 0.1%; realloc 11%;
+ * python 55%; cxx 69%; sqlite 99%). */
 void *pend_hold(void *p)
 {
     struct pend_queue *q = pend_self;
-    if (!q || ((uintptr_t)p & 4095) == 16) /* none, or maybe an mmapped chunk */
+    if (!q || ((uintptr_t)p & 4095) == 16) /* none, maybe an mmapped chunk */
+        return p;
+    if (q->young[pend_young((uintptr_t)p)] == (uintptr_t)p) {
+        if (q->score > -PEND_SCORE && --q->score == 0)
+            pend_drain(q); /* stops holding: what it held goes too */
+        return p;
+    }
+    if (q->score < PEND_SCORE)
+        q->score++;
+    if (q->score <= 0)
         return p;
     tbl_prefetch_ptr((uintptr_t)p);
     unsigned i = q->next;

@@ -73,6 +73,7 @@ void hook_release(void *p); /* a held free's end: out of the table, real free */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
 extern __thread struct pend_queue *pend_self;
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
+void pend_note(void *p);        /* this thread allocated p */
 void pend_settle(void);         /* releases what this thread holds */
 static inline void pend_room(size_t n) /* before an allocation of n bytes */
 {

@@ -281,9 +281,10 @@ static void trace_raise_peak(uint64_t cur)
         ;
 }
 
-/* Before a new peak is taken: the frees this thread holds back (pending.c)
- * happened before the allocation that raises it.  Releasing them lowers
- * trace_pending (and may fold). */
+/* Folds this thread's change into the global size and raises the peak to
+ * it.  The frees this thread holds back (pending.c) happened before the
+ * change: they are released first (lowering trace_pending; the discharge of
+ * a big one may fold in its turn, which finds the queue emptied). */
 static HS_NOINLINE void trace_fold(void)
 {
     pend_settle();

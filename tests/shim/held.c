@@ -1,15 +1,18 @@
 /*
  * held.c - the frees the shim holds back (shim/pending.c) must not show.
  * Each mode prints lines the test compares with what a shim that freed at
- * once would give:
- *   peak    free-then-allocate of 1000 B blocks: current and peak move by
- *           exactly one block, as tracemalloc's would;
- *   thread  a worker frees 8 x 48 B from held_site and then waits (its queue
- *           still holds some): the leak check finds nothing unreachable,
+ * once would give.  A thread holds only frees of old blocks, and only while
+ * most of its frees are of old blocks: held_age makes both so (3000
+ * allocations, then their frees, nearly all of blocks old by then).
+ *   peak    8 old 1000 B blocks each freed and replaced by a new one: the
+ *           peak and the current size do not move, as tracemalloc's would
+ *           not (a held block counted as live would raise the peak);
+ *   thread  a worker frees 8 old 48 B blocks from held_site and then waits
+ *           (its queue still holds 4): the leak check finds nothing unreachable,
  *           the live count has none of them, and a snapshot to argv[2]
  *           has no live block from held_site and balanced books;
  *   fork    the same worker, then fork: the child finds the same;
- *   big     a freed 100000 B block is reused by the next such allocation
+ *   big     a freed old 100000 B block is reused by the next such allocation
  *           (an allocation of 64 KiB or more releases the held frees),
  *           printed as the same address or not - the same line without the
  *           shim.
@@ -21,6 +24,19 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define HELD_FILL 3000
+
+/* Ages every block allocated before it out of the thread's young set and
+ * makes the thread's frees mostly of old blocks; leaves nothing allocated. */
+static void held_age(void)
+{
+    static void *fill[HELD_FILL];
+    for (int i = 0; i < HELD_FILL; i++)
+        fill[i] = malloc(16);
+    for (int i = 0; i < HELD_FILL; i++)
+        free(fill[i]);
+}
 
 static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t held_cv = PTHREAD_COND_INITIALIZER;
@@ -41,6 +57,7 @@ static void *held_worker(void *arg)
     pthread_mutex_unlock(&held_mu);
     for (int i = 0; i < 8; i++)
         b[i] = held_site();
+    held_age();
     for (int i = 0; i < 8; i++)
         free(b[i]);
     pthread_mutex_lock(&held_mu);
@@ -85,21 +102,21 @@ static void held_report(const char *who, const char *path, size_t live_before)
 static int held_peak(void)
 {
     size_t c0, p0, c1, p1;
-    void *x = malloc(1000);
-    free(x); /* a held free from before the reset */
+    void *old[8];
+    for (int i = 0; i < 8; i++)
+        old[i] = malloc(1000);
+    held_age();
     heapsnap_reset_peak();
     heapsnap_get_traced_memory(&c0, &p0);
-    void *p = malloc(1000);
-    free(p);
-    for (int i = 0; i < 100; i++) {
-        void *q = malloc(1000);
-        free(q);
+    for (int i = 0; i < 8; i++) {
+        free(old[i]); /* held */
+        old[i] = malloc(1000);
     }
-    void *keep = malloc(1000);
     heapsnap_get_traced_memory(&c1, &p1);
-    printf("current grew by one block: %d\n", c1 - c0 == 1000);
-    printf("peak grew by one block: %d\n", p1 - c0 == 1000);
-    free(keep);
+    printf("current unchanged: %d\n", c1 == c0);
+    printf("peak unchanged: %d\n", p1 == c0);
+    for (int i = 0; i < 8; i++)
+        free(old[i]);
     return 0;
 }
 
@@ -109,7 +126,8 @@ int main(int argc, char **argv)
         return 2;
     if (!strcmp(argv[1], "big")) {
         void *guard = malloc(100), *p = malloc(100000);
-        free(p);
+        held_age();
+        free(p); /* old: held */
         void *q = malloc(100000);
         printf("reused: %d\n", p == q);
         free(q);
