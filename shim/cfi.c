@@ -54,6 +54,7 @@
  * mask and cfa_off one shift: deep 20000 1000 278.9M -> 243.4M instructions
  * (cfi_walk 175.1M -> 137.8M, ~52 -> ~41 per frame).
  */
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
@@ -253,8 +254,16 @@ struct cfi_state {
 
 enum { CFI_END_CAP, CFI_END_STOP, CFI_END_LOW_RA }; /* how a walk ended */
 
+/* A word an exact repeat must find again: *at == val. */
+struct cfi_check {
+    uintptr_t at, val;
+};
+
 struct cfi_memo {
     unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
+    unsigned nchk;                /* checks (cfi_memo_checks) after the states */
+    int rbp_need;                 /* an exact repeat needs the register rbp == rbp0 */
+    uintptr_t rbp0;
     unsigned max;                 /* frames the walk could give */
     unsigned end;                 /* CFI_END_* */
     uint32_t tag;                 /* the caller's name for its result (cfi_name) */
@@ -268,8 +277,9 @@ struct cfi_memo {
  * recent first.  Sites that take turns (churn's six, a parser's handful)
  * each find their own walk again; paths into one function from the same
  * depth share a set without pushing each other out.  Memos are allocated
- * as sets fill: at most 33 of (depth + 1) states, about 70 KB per thread
- * at the default depth.  callgrind, python3 dicts.py 20 (instructions of
+ * as sets fill: at most 33, each (depth + 1) states and its check list in
+ * one power-of-two arena block (4 KiB at the default depth: 132 KiB per
+ * thread at most).  callgrind, python3 dicts.py 20 (instructions of
  * the run): 8 sets of 2 1376.0M, 4 of 4 1380.9M, 8 of 4 1191.4M, 16 of 4
  * 1186.0M; churn 1000000 100000 1 with 8 sets of 2 cost 1178M to 1262M
  * as ASLR put three of its six sites in one set or not, 1198.9M at 4 of 4. */
@@ -289,9 +299,72 @@ static __thread struct {
 
 static _Atomic uint64_t cfi_replayed_ended; /* ... by threads that ended */
 
+#define CFI_CHECKS_NONE UINT_MAX /* nchk: the list did not fit; compare step by step */
+
+/* cap + 1 states, then checks in the rest of the arena's power-of-two
+ * block: 122 at the default depth (64), where a walk of n steps needs n to
+ * 2n. */
 static size_t cfi_memo_size(unsigned cap)
 {
-    return sizeof(struct cfi_memo) + (size_t)(cap + 1) * sizeof(struct cfi_state);
+    size_t base = sizeof(struct cfi_memo) + (size_t)(cap + 1) * sizeof(struct cfi_state), n = 16;
+    while (n < base)
+        n *= 2;
+    return n;
+}
+
+static unsigned cfi_memo_checks_max(unsigned cap)
+{
+    return (unsigned)((cfi_memo_size(cap) - sizeof(struct cfi_memo) -
+                       (size_t)(cap + 1) * sizeof(struct cfi_state)) / sizeof(struct cfi_check));
+}
+
+static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
+{
+    return (struct cfi_check *)((char *)m + sizeof *m +
+                                (size_t)(cfi_memo.cap + 1) * sizeof(struct cfi_state));
+}
+
+/* The words a walk from m's first state must find again to give m's
+ * frames exactly, as a flat list (what cfi_still compares step by step,
+ * without its branches): each step's return address word and, for a CFA
+ * based on rbp, that state's rbp, once per load of rbp - the register
+ * itself (rbp0) or the word a step loaded it from.  A saved rbp no later
+ * CFA uses is not compared (its value changes nothing), and the saved-rbp
+ * slot's bound (lo) is what it was when the walk was recorded, since the
+ * first state's rsp must be.  callgrind, against cfi_still on each state:
+ * python3 dicts.py 20 1243.5M -> 1150.3M instructions, deep 20000 1000
+ * 128.9M -> 120.7M, churn 1000000 100000 1 1297.9M -> 1256.9M; deriving
+ * the return address words from the states instead (no list for them, half
+ * the memory) kept churn and python at 1297.9M and 1187.1M and made deep
+ * 131.5M. */
+static void cfi_memo_checks(struct cfi_memo *m)
+{
+    struct cfi_check *k = cfi_memo_chk(m);
+    uintptr_t from = 0; /* where rbp was last loaded from; 0: the register */
+    int checked = 0;
+    unsigned nk = 0, lim = cfi_memo_checks_max(cfi_memo.cap);
+    m->rbp_need = 0;
+    m->nchk = CFI_CHECKS_NONE;
+    for (unsigned i = 0; i < m->n; i++) {
+        if (nk + 2 > lim)
+            return;
+        const struct cfi_state *s = &m->st[i];
+        if ((s->how & CFI_HOW_CFA_RBP) && !checked) {
+            if (from) {
+                k[nk++] = (struct cfi_check){from, s->rbp};
+            } else {
+                m->rbp_need = 1;
+                m->rbp0 = s->rbp;
+            }
+            checked = 1;
+        }
+        k[nk++] = (struct cfi_check){m->st[i + 1].rsp - 8, m->st[i + 1].key};
+        if (s->how & ~CFI_HOW_CFA_RBP) {
+            from = s->how & ~CFI_HOW_CFA_RBP;
+            checked = 0;
+        }
+    }
+    m->nchk = nk;
 }
 
 static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
@@ -493,6 +566,7 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
         nw->tag = CFI_NO_TAG;
         nw->top8 = top8;
         nw->subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
+        cfi_memo_checks(nw);
         cfi_memo_keep(nw);
     }
     return (int)(out - ip);
@@ -516,10 +590,19 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
     if (!m || m->tag == CFI_NO_TAG || m->st[0].rsp != rsp || m->st[0].key != key ||
         m->max != max || m->top8 != top8 || m->subs != subs || m->end == CFI_END_LOW_RA)
         return 0;
-    for (unsigned i = 0; i < m->n; i++)
-        if (!cfi_still(&m->st[i], &rbp, rsp))
-            return 0;
-    return 1;
+    if (HS_UNLIKELY(m->nchk == CFI_CHECKS_NONE)) {
+        for (unsigned i = 0; i < m->n; i++)
+            if (!cfi_still(&m->st[i], &rbp, rsp))
+                return 0;
+        return 1;
+    }
+    if (m->rbp_need && rbp != m->rbp0)
+        return 0;
+    const struct cfi_check *k = cfi_memo_chk(m);
+    uintptr_t diff = 0; /* every word read is on this stack, in [rsp, top8] */
+    for (unsigned i = 0; i < m->nchk; i++)
+        diff |= *(const uintptr_t *)k[i].at ^ k[i].val;
+    return diff == 0;
 }
 
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat

@@ -10,9 +10,9 @@
  * thread's queue; the block that falls out of the queue, PEND_DEPTH frees
  * later, is the one removed from the table and given to the real free,
  * by then with both lines in cache.  Only threads whose frees are mostly
- * of old blocks hold any (pend_hold says why).  No lock: a queue is written only by
- * its own thread, with hook_guard set (a signal handler's free passes
- * through untracked and never touches it).
+ * of old blocks hold any, and never a young block (pend_hold says why).
+ * No lock: a queue is written only by its own thread, with hook_guard set
+ * (a signal handler's free passes through untracked and never touches it).
  *
  * What a held block may not change:
  *  - Memory: at most PEND_DEPTH blocks per thread, released PEND_DEPTH

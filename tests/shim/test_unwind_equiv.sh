@@ -12,7 +12,8 @@
 # with an rbp-based CFA) with HEAPSNAP_DEPTH=256 and, truncated, with the
 # default depth, in the main thread and another; a C++ library that throws
 # and catches (landing pads, cold parts, remember/restore_state); stacks that
-# share parts with the one before (the CFI walk's memo).
+# share parts with the one before (the CFI walk's memo); two walks that
+# start alike and differ only in an rbp their first CFA is based on.
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
 cc $flags -fPIC -shared tests/shim/unwind_lib.c -o "$T/libunwind_lib.so" &&
@@ -81,6 +82,20 @@ if cc $flags tests/shim/unwind_memo.c -o "$T/unwind_memo" -pthread; then
   fi
 else
   t_fail unwind_memo_builds "cc failed"
+fi
+
+# A walk that would start where a kept walk started (same return address,
+# same stack pointer) but with another rbp, on which the first frame's CFA is
+# based: not a repeat, even where every return address word it would read
+# holds what it held (unwind_rbp.c plants them).
+if cc $flags tests/shim/unwind_rbp.c -o "$T/unwind_rbp"; then
+  if [ "$("$T/unwind_rbp")" = "aligned 1" ]; then
+    u_equiv unwind_auto_equals_libunwind_same_start_other_rbp "$T/unwind_rbp"
+  else
+    t_fail unwind_rbp_calibrates "the two paths did not meet at one stack pointer"
+  fi
+else
+  t_fail unwind_rbp_builds "cc failed"
 fi
 
 if command -v c++ >/dev/null &&
