@@ -66,6 +66,11 @@ struct tbl_slot {
 struct tbl_stripe {
     lock_t lock;
     uint32_t count;            /* live entries */
+    /* The fields below change only when the array grows, and every free
+     * and allocation reads them before it takes the lock (tbl_prefetch):
+     * on a line of their own they stay shared between cores, where on the
+     * lock's line each read would fetch the line another core just wrote. */
+    char apart[64 - sizeof(lock_t) - sizeof(uint32_t)];
     uint32_t n;                /* slots in the array; 0 while slots == NULL */
     uint32_t limit;            /* most entries before it grows: n * 5/8 */
     struct tbl_slot *slots;    /* a mapping of n slots */
