@@ -59,6 +59,7 @@
 #define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
 #define TRACE_SHARDS 64                           /* lines for the global sums */
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
+#define TRACE_DELTAS 32                           /* per-trace totals a line keeps */
 
 struct trace {
     UT_hash_handle hh;       /* intern table; key = ip[0..depth) */
@@ -86,11 +87,23 @@ static struct {
 
 struct trace_counters trace_counters;
 
+/* A share of one trace's totals, not yet added to its record. */
+struct trace_delta {
+    _Atomic uint32_t id1;    /* the trace's id + 1; 0 = none */
+    _Atomic uint64_t count, bytes;
+};
+
 /* One thread's share of the global sums (bytes may wrap: only the sum over
- * shards means anything, as blocks are freed by other threads). */
+ * shards means anything, as blocks are freed by other threads), and of
+ * per-trace totals: threads allocating from one site would otherwise each
+ * add to its record's line (perf, churn on 2 threads: trace_charge 7.6% of
+ * samples against 2.5% on one).  A delta goes to the record when another
+ * trace needs its slot; readers add the deltas of every line (kept when its
+ * thread ends, and used on by the next owner). */
 static struct trace_shard {
     _Alignas(64) _Atomic uint64_t allocs, frees, bytes;
     atomic_int owned;        /* claimed by a live thread (never line 0) */
+    struct trace_delta delta[TRACE_DELTAS]; /* by id; unused on line 0 */
 } trace_shards[TRACE_SHARDS];
 
 static __thread struct trace_shard *trace_my_shard;
@@ -320,16 +333,47 @@ static inline void trace_track_peak(void)
         trace_new_peak();
 }
 
-void trace_charge(uint32_t id, uint64_t size)
+/* Adds to trace id's record (a shared line: atomic adds). */
+static void trace_total_add(uint32_t id, uint64_t n, uint64_t bytes)
 {
-    uint64_t n, bytes;
-    sample_weigh(size, &n, &bytes);
     struct trace *t = trace_by_id(id);
     if (t) {
         atomic_fetch_add_explicit(&t->st.total_count, n, memory_order_relaxed);
         atomic_fetch_add_explicit(&t->st.total_bytes, bytes, memory_order_relaxed);
     }
+}
+
+/* The delta slot d goes over to trace id: what it held goes to its trace. */
+static HS_NOINLINE void trace_delta_take(struct trace_delta *d, uint32_t id)
+{
+    uint32_t was = atomic_load_explicit(&d->id1, memory_order_relaxed);
+    if (was)
+        trace_total_add(was - 1, atomic_load_explicit(&d->count, memory_order_relaxed),
+                        atomic_load_explicit(&d->bytes, memory_order_relaxed));
+    atomic_store_explicit(&d->count, 0, memory_order_relaxed);
+    atomic_store_explicit(&d->bytes, 0, memory_order_relaxed);
+    atomic_store_explicit(&d->id1, id + 1, memory_order_relaxed);
+}
+
+static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t n,
+                                   uint64_t bytes)
+{
+    struct trace_delta *d = &s->delta[id & (TRACE_DELTAS - 1)];
+    if (HS_UNLIKELY(atomic_load_explicit(&d->id1, memory_order_relaxed) != id + 1))
+        trace_delta_take(d, id);
+    trace_shard_add(s, &d->count, n);
+    trace_shard_add(s, &d->bytes, bytes);
+}
+
+void trace_charge(uint32_t id, uint64_t size)
+{
+    uint64_t n, bytes;
+    sample_weigh(size, &n, &bytes);
     struct trace_shard *s = trace_shard();
+    if (HS_LIKELY(s != trace_shards))
+        trace_delta_add(s, id, n, bytes);
+    else
+        trace_total_add(id, n, bytes);
     trace_shard_add(s, &s->allocs, 1);
     trace_shard_add(s, &s->bytes, bytes);
     trace_pending += (int64_t)bytes;
@@ -406,9 +450,17 @@ void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_st
         out->live_count = (live->count + half) >> TRACE_UNIT_SHIFT;
         out->live_bytes = live->bytes;
     }
-    out->total_count = (atomic_load_explicit(&t->st.total_count, memory_order_relaxed) + half) >>
-                       TRACE_UNIT_SHIFT;
-    out->total_bytes = atomic_load_explicit(&t->st.total_bytes, memory_order_relaxed);
+    uint64_t count = atomic_load_explicit(&t->st.total_count, memory_order_relaxed);
+    uint64_t bytes = atomic_load_explicit(&t->st.total_bytes, memory_order_relaxed);
+    for (unsigned k = 1; k < TRACE_SHARDS; k++) { /* the lines' deltas */
+        const struct trace_delta *d = &trace_shards[k].delta[id & (TRACE_DELTAS - 1)];
+        if (atomic_load_explicit(&d->id1, memory_order_relaxed) == id + 1) {
+            count += atomic_load_explicit(&d->count, memory_order_relaxed);
+            bytes += atomic_load_explicit(&d->bytes, memory_order_relaxed);
+        }
+    }
+    out->total_count = (count + half) >> TRACE_UNIT_SHIFT;
+    out->total_bytes = bytes;
 }
 
 void trace_lock(void)
@@ -466,6 +518,11 @@ void trace_clear(void)
         atomic_store(&t->st.total_count, 0);
         atomic_store(&t->st.total_bytes, 0);
     }
+    for (unsigned k = 1; k < TRACE_SHARDS; k++)
+        for (unsigned j = 0; j < TRACE_DELTAS; j++) {
+            atomic_store(&trace_shards[k].delta[j].count, 0);
+            atomic_store(&trace_shards[k].delta[j].bytes, 0);
+        }
     trace_reset_peak();
     lock_drop(&traces.lock);
 }
