@@ -13,9 +13,10 @@
  * what the snapshot writer holds while it copies the traces.
  *
  * id -> record goes through a two-level array whose chunks never move, so
- * trace_charge (called on every malloc) reads it without a lock.  The hot
- * path keeps only each trace's running totals (relaxed atomics: exact once
- * the threads are quiet).  Live count and bytes per trace are not kept at
+ * trace_charge reads it without a lock.  The hot path keeps only each
+ * trace's running totals, as deltas in the thread's own line of the global
+ * sums that go to the record when their slot is needed (trace_delta_add;
+ * exact once the threads are quiet).  Live count and bytes per trace are not kept at
  * all: the snapshot writer derives them from the live-block table, which it
  * walks anyway (trace_live_add, trace_read_stat), so a free touches no
  * trace record.

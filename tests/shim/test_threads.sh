@@ -4,8 +4,8 @@
 # with each unwinder.  The books: allocations - frees = live blocks, and the
 # traced size = the live blocks' bytes (the global sums are kept in per-thread
 # lines without locked instructions: a line written by two threads at once
-# would lose counts); also over 12 waves of 8 threads, more threads than
-# there are lines.
+# would lose counts), and the sites' total counts add up to the allocations;
+# also over 12 waves of 8 threads, more threads than there are lines.
 . tests/shim/lib_shim.sh
 s_dump_build
 s_build threads || t_fail threads_builds "cc failed"
@@ -35,6 +35,11 @@ for unwind in auto libunwind fp; do
   if [ "${got%% *}" = 0 ] && [ "${allocs:-0}" -ge 800080 ]; then t_pass "threads_churn_balanced_$unwind"
   else t_fail "threads_churn_balanced_$unwind" "worker live/total: $got, allocs=$allocs, sites=$sites"; fi
   books_check "threads_books_balance_$unwind" "$T/th.dump"
+  # every allocation is in its site's total (threads keep per-trace deltas of
+  # the totals in their lines: traces.c; readers must add them all)
+  tot=$(awk '$1=="site" {t+=$4} END {print t+0}' "$T/th.dump")
+  if [ "$tot" = "${allocs:-none}" ]; then t_pass "threads_site_totals_add_up_$unwind"
+  else t_fail "threads_site_totals_add_up_$unwind" "sites' totals $tot, allocs ${allocs:-none}"; fi
 done
 
 rm -f "$T"/th.*.hsnap
@@ -42,6 +47,10 @@ HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same threads_96_in_waves_same_output "$T/thre
 snap=$(ls "$T"/th.*.hsnap 2>/dev/null | head -1)
 if [ -n "$snap" ] && s_dump "$snap" >"$T/th.dump" 2>"$T/th.err"; then
   books_check threads_96_in_waves_books_balance "$T/th.dump"
+  tot=$(awk '$1=="site" {t+=$4} END {print t+0}' "$T/th.dump")
+  allocs=$(sed -n 's/.* allocs=\([0-9]*\) .*/\1/p' "$T/th.dump")
+  if [ "$tot" = "${allocs:-none}" ]; then t_pass threads_96_in_waves_site_totals_add_up
+  else t_fail threads_96_in_waves_site_totals_add_up "sites' totals $tot, allocs ${allocs:-none}"; fi
 else
   t_fail threads_96_in_waves_books_balance "no valid snapshot: $(cat "$T/th.err" 2>/dev/null)"
 fi
