@@ -258,6 +258,17 @@ static inline int hook_skip(size_t n)
     return real.sample && (hook_countdown -= (int64_t)n) > 0 && !real.all_blocks;
 }
 
+/* The same for a realloc: p is not in the table (or NULL) and the new
+ * block is neither sampled nor kept.  The countdown moves as hook_skip's. */
+static inline int hook_skip_resize(const void *p, size_t n)
+{
+    if (!real.sample || real.all_blocks || (p && tbl_maybe((uintptr_t)p)) ||
+        hook_countdown <= (int64_t)n)
+        return 0;
+    hook_countdown -= (int64_t)n;
+    return 1;
+}
+
 /* ---------------- the hooks ---------------- */
 
 /* Each hook's own code is only its fast path: checks, then a tail call of
@@ -403,6 +414,8 @@ HS_EXPORT void *realloc(void *p, size_t n)
             hook_forget(p);
         return real.realloc(p, n);
     }
+    if (hook_skip_resize(p, n))
+        return real.realloc(p, n);
     return hook_resize(p, n, 1, 0);
 }
 
