@@ -2,11 +2,14 @@
  * hooks.c - the interposed allocation functions.  Each exported hook is
  * only its fast path: a few checks, then a tail call of the real function,
  * or of a noinline helper (hook_*_tracked) that calls the real function and
- * hands a successful result to hook_record / hook_forget, which unwind,
- * intern and update the live-block table.  The helper that records notes
- * where the hook was called from (UNWIND_ORIGIN), where the stack walk
- * starts; a walk that repeats the thread's last one gives back the trace id
- * that hook_record named it with (unwind_name), without interning.
+ * hands a successful result to hook_record, which unwinds, interns and
+ * inserts into the live-block table.  A tracked free goes to pend_hold
+ * (pending.c), which may hold it back for a few frees; the block it gives
+ * back is removed and really freed by hook_release.  The helper that
+ * records notes where the hook was called from (UNWIND_ORIGIN), where the
+ * stack walk starts; a walk that repeats one of the thread's kept walks
+ * gives back the trace id that hook_record named it with (unwind_name),
+ * without interning.
  *
  * Real functions come from dlsym(RTLD_NEXT), so an allocator later in the
  * chain (jemalloc, mimalloc, ...) is respected.  Required names are resolved
@@ -28,8 +31,8 @@
  *
  * HEAPSNAP_SAMPLE (sample.c): the per-thread byte countdown lives here, so
  * that an unsampled allocation costs one subtraction and one test
- * (hook_skip).  A free then asks the table's presence filter (one load)
- * before it takes any lock.  With HEAPSNAP_LEAKS=1 as well, unsampled blocks
+ * (hook_skip; a realloc of an untracked block, hook_skip_resize).  A free
+ * then asks the table's presence filter (one load) before it takes any lock.  With HEAPSNAP_LEAKS=1 as well, unsampled blocks
  * still enter the table, charged to the <unsampled> trace without unwinding.
  */
 #include <dlfcn.h>
