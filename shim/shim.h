@@ -131,6 +131,7 @@ struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
     uint32_t max_dist;     /* longest distance from an entry to its home */
 };
 void tbl_probe_stats(struct tbl_probe_stats *st);
+unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
 /* The presence filter (on only in sampled mode): a counter per pointer-hash
  * bucket of the entries in the table, so that a free of a block the table
  * cannot hold costs one load and no lock. */

@@ -476,6 +476,12 @@ static void tbl_stats_stripe(const struct tbl_stripe *s, struct tbl_probe_stats 
 
 /* Probe costs over the whole table, for tests and tuning (struct in shim.h);
  * each stripe is locked in turn. */
+/* The stripe ptr belongs to (claiming its region's group if need be). */
+unsigned tbl_stripe_index(uintptr_t ptr)
+{
+    return (unsigned)(tbl_stripe_of(ptr, tbl_hash(ptr)) - tbl.stripe);
+}
+
 void tbl_probe_stats(struct tbl_probe_stats *st)
 {
     memset(st, 0, sizeof *st);

@@ -6,7 +6,7 @@
  * the 16-byte packing's limits (fields round-trip, epoch saturates, what
  * does not fit is refused), the bytes per live block, probe lengths for
  * malloc-like address patterns, random operations against a reference
- * through growth and wrap-around, and many threads.
+ * through growth and wrap-around, many threads, and stripes by region.
  */
 #include <math.h>
 #include <pthread.h>
@@ -334,6 +334,28 @@ TEST_BEGIN(table_many_threads)
     expect_eq_u64(tbl_count(), THREADS * PER_THREAD / 2);
 TEST_END
 
+/* Blocks of two 64 MiB regions (two glibc thread arenas) use disjoint
+ * sets of stripes, 16 each: two threads freeing their own blocks never
+ * take the same lock. */
+TEST_BEGIN(table_regions_own_stripes)
+    uint32_t used[2] = {0, 0}; /* a bit per stripe of the group */
+    unsigned group[2];
+    for (int r = 0; r < 2; r++) {
+        uintptr_t base = 0x7f1240000000 + (uintptr_t)r * (5u << 26); /* 64 MiB aligned */
+        group[r] = tbl_stripe_index(base + 16) / 16;
+        for (uint64_t i = 0; i < 4096; i++) {
+            unsigned k = tbl_stripe_index(base + 16 + i * 48);
+            expect_true(k / 16 == group[r], "region %d: block %llu in stripe %u, not group %u", r,
+                        (unsigned long long)i, k, group[r]);
+            used[r] |= 1u << (k % 16);
+        }
+        expect_true(used[r] == 0xffff, "region %d used stripes %#x of its group", r, used[r]);
+    }
+    expect_true(group[0] != group[1], "both regions in group %u", group[0]);
+    expect_true(tbl_stripe_index(0x7f1240000000 + (64u << 20) - 16) / 16 == group[0],
+                "a region's last block is in its group");
+TEST_END
+
 int main(void)
 {
     table_grows(); /* first: the stripes start empty */
@@ -346,5 +368,6 @@ int main(void)
     table_probes_stay_short();
     table_random_through_growth();
     table_many_threads();
+    table_regions_own_stripes();
     return 0;
 }
