@@ -164,7 +164,8 @@ int collect_ignore(const void *p)
     struct tbl_entry e;
     int ret = -1;
     snap_lock();
-    if (tbl_find((uintptr_t)p, &e) && (col.nign < col.ign_cap || collect_ign_grow() == 0)) {
+    if ((tbl_find((uintptr_t)p, &e) || pend_find_fresh((uintptr_t)p, &e)) &&
+        (col.nign < col.ign_cap || collect_ign_grow() == 0)) {
         size_t i = 0;
         while (i < col.nign && col.ign[i].p < e.ptr)
             i++;

@@ -184,11 +184,12 @@ int hook_is_active(void)
 
 /* ---------------- slow paths ---------------- */
 
+/* A block was born: kept fresh (pending.c) or inserted, and charged. */
 static void hook_insert(void *p, size_t n, uint32_t id)
 {
     struct tbl_entry old;
-    int r = tbl_insert((uintptr_t)p, n, id, snap_epoch(), &old);
-    if (r == 1)
+    int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, snap_epoch()) : -1;
+    if (r != 0 && (r = tbl_insert((uintptr_t)p, n, id, snap_epoch(), &old)) == 1)
         trace_discharge(old.trace, old.size);
     if (r >= 0)
         trace_charge(id, n);
@@ -200,7 +201,7 @@ static void hook_insert(void *p, size_t n, uint32_t id)
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     int saved = errno;
-    tbl_prefetch_ptr((uintptr_t)p); /* its miss overlaps the unwind */
+    pend_prefetch((uintptr_t)p); /* its miss overlaps the unwind */
     pend_note(p);
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
@@ -225,10 +226,24 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
 /* A block is about to die: out of the table, its trace discharged.  Called
  * with hook_guard set (table and trace locks may be held: a signal handler
  * on this thread, an _exit in it, can tell). */
-static void hook_drop(void *p)
+/* A block the program frees or reallocates leaves the shim's books: 1 and
+ * *e filled if it was there.  Looked for where it is most likely: this
+ * thread's fresh blocks, the table, other threads' fresh blocks, and the
+ * table again (one of those threads may have moved it there between the
+ * two looks: it leaves a slot only after its insert, under the flock). */
+static int hook_take(void *p, struct tbl_entry *e, int fresh)
+{
+    uintptr_t a = (uintptr_t)p;
+    return (fresh && pend_fresh_on && pend_take(a, e)) || tbl_remove(a, e) ||
+           pend_take_other(a, e) || tbl_remove(a, e);
+}
+
+/* fresh: p may be one of this thread's fresh blocks (not for a held one:
+ * pend_take missed it before it was held). */
+static void hook_drop(void *p, int fresh)
 {
     struct tbl_entry e;
-    if (tbl_remove((uintptr_t)p, &e))
+    if (hook_take(p, &e, fresh))
         trace_discharge(e.trace, e.size);
     else if (!real.sample) /* sampled mode: unsampled blocks are not foreign */
         atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
@@ -238,7 +253,7 @@ static void hook_drop(void *p)
 static HS_NOINLINE void hook_forget(void *p)
 {
     hook_guard = 1;
-    hook_drop(p);
+    hook_drop(p, 1);
     hook_guard = 0;
 }
 
@@ -246,7 +261,7 @@ static HS_NOINLINE void hook_forget(void *p)
  * and goes to the real free. */
 void hook_release(void *p)
 {
-    hook_drop(p);
+    hook_drop(p, 0);
     real.free(p);
 }
 
@@ -311,8 +326,13 @@ HS_EXPORT void *malloc(size_t n)
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
     hook_guard = 1;
-    if ((p = pend_hold(p)))
+    struct tbl_entry e;
+    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
+        trace_discharge(e.trace, e.size);
+        real.free(p);
+    } else if ((p = pend_hold(p))) {
         hook_release(p);
+    }
     hook_guard = 0;
 }
 
@@ -386,7 +406,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     size_t size = n * m;
     hook_guard = 1;
     pend_room(size);
-    int had = p && tbl_maybe((uintptr_t)p) && tbl_remove((uintptr_t)p, &old);
+    int had = p && tbl_maybe((uintptr_t)p) && hook_take(p, &old, 1);
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
     int saved = errno;
     if (q || (p && size == 0)) { /* success, or realloc(p, 0) freed p */

@@ -310,6 +310,7 @@ static void life_prepare(void)
     hook_guard = 1; /* allocations by other fork handlers pass through */
     snap_lock();
     trace_lock();
+    pend_lock_all();
     tbl_lock_all();
     arena_lock();
     life_timeline_lock();
@@ -320,6 +321,7 @@ static void life_release(void)
     life_timeline_unlock();
     arena_unlock();
     tbl_unlock_all();
+    pend_unlock_all();
     trace_unlock();
     snap_unlock();
 }

@@ -69,12 +69,22 @@ void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
 void hook_release(void *p); /* a held free's end: out of the table, real free */
 
-/* ---- pending.c: frees each thread holds back for a few calls ---- */
+/* ---- pending.c: frees each thread holds back for a few calls, and its
+ * fresh blocks, not yet in the table ---- */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
 extern __thread struct pend_queue *pend_self;
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void pend_note(void *p);        /* this thread allocated p */
 void pend_settle(void);         /* releases what this thread holds */
+struct tbl_entry;
+extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
+int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
+int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
+int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
+void pend_prefetch(uintptr_t p);                       /* the slot recording p will write */
+int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
+void pend_lock_all(void);                              /* fork */
+void pend_unlock_all(void);
 static inline void pend_room(size_t n) /* before an allocation of n bytes */
 {
     if (HS_UNLIKELY(n >= PEND_BIG) && pend_self)
@@ -109,13 +119,16 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
 int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries);
-/* pending.c: either walk (tries == 0: unbounded) without the held blocks;
+/* pending.c: either walk (tries == 0: unbounded) without the held blocks
+ * and with the fresh ones;
  * left (may be NULL) gets how many it left out and their bytes, weighed as
  * their discharge will weigh them. */
 struct pend_left {
     uint64_t blocks, bytes;
 };
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
+uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
+void pend_forget_fresh(void);                        /* trace_clear */
 void tbl_lock_all(void);
 void tbl_unlock_all(void);
 uint64_t tbl_count(void);
@@ -141,16 +154,6 @@ extern struct tbl_filter {
     _Atomic uint8_t n[1u << TBL_FILTER_BITS];
 } tbl_filter;
 void tbl_filter_enable(void);
-static inline uint64_t tbl_hash(uintptr_t p)
-{
-    uint64_t h = p; /* murmur3's finalizer: every bit of p reaches every bit */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
 /* The filter's bucket of p: the top bits of a multiplicative hash (one
  * multiply, on the free path of every unsampled block). */
 static inline unsigned tbl_filter_index(uintptr_t p)
@@ -174,6 +177,7 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
+void trace_forget(uint64_t size);                  /* trace_clear forgets a live block */
 uint32_t trace_count(void);
 /* For the writer, with trace_lock held: the stack and sums of trace id. */
 const uintptr_t *trace_stack(uint32_t id, unsigned *depth, unsigned *flags);

@@ -293,7 +293,7 @@ static void snap_sort(struct hsnap_block *a, struct hsnap_block *tmp, uint64_t n
 /* BLOCKS payload into b: u64 count, then the blocks sorted by address. */
 static int snap_blocks(struct sbuf *b, int fatal)
 {
-    uint64_t cap = tbl_count();
+    uint64_t cap = pend_live_count();
     for (cap += cap / 4 + 1024;; cap *= 2) {
         b->len = 0;
         if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
@@ -528,7 +528,7 @@ static int snap_write(const char *path, unsigned reason, uint32_t seq, int fatal
     struct sbuf sec[SEC_N] = {{0}};
     int leaks = !fatal && collect_wanted(reason);
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1;
-    uint64_t blocks = tbl_count();
+    uint64_t blocks = pend_live_count();
     snap.left = (struct pend_left){0, 0};
     snap_modules(&sec[SEC_MODULES]);
     if (has_blocks && snap_blocks_checked(sec, fatal, &leaks) != 0)

@@ -100,6 +100,16 @@ static inline void tbl_lock(struct tbl_stripe *s)
     lock_take(&s->lock);
 }
 
+/* One multiply (Fibonacci hashing): its high bits depend on every bit of
+ * the pointer below them, which is all a stripe (bits 60-63) and a home
+ * slot (bits 28-59) need.  The murmur finalizer it replaced cost ten
+ * instructions more on each of a block's three lookups (prefetch, insert,
+ * remove). */
+static inline uint64_t tbl_hash(uintptr_t ptr)
+{
+    return (uint64_t)ptr * 0x9e3779b97f4a7c15ULL;
+}
+
 /* Which stripes serve an address region (one byte per TBL_REGION_SHIFT
  * region of the 48-bit address space: 4 MiB of bss, of which a program
  * touches a page per 256 regions it allocates in).  0: not yet claimed;
@@ -177,13 +187,13 @@ static inline int tbl_pack(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uin
 
 #define TBL_NONE UINT32_MAX
 
-/* The home slot of ptr in an array of n slots: fastrange over the high half
- * of a one-multiply (Fibonacci) hash.  The backward shift recomputes it for
- * every entry it passes, so it is not the murmur finalizer; its quality for
+/* The home slot of ptr in an array of n slots: fastrange over bits 28-59
+ * of tbl_hash (the top four pick the stripe in its group).  The backward
+ * shift recomputes it for every entry it passes; its quality for
  * malloc-like addresses is pinned by test_table's table_probes_stay_short. */
 static inline uint32_t tbl_home(uintptr_t ptr, uint32_t n)
 {
-    return (uint32_t)(((ptr * 0x9e3779b97f4a7c15ULL) >> 32) * n >> 32);
+    return (uint32_t)((uint64_t)(uint32_t)(tbl_hash(ptr) >> 28) * n >> 32);
 }
 
 /* Slot holding ptr, or the empty slot ending its probe run; TBL_NONE if

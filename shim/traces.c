@@ -497,12 +497,18 @@ void trace_reset_peak(void)
     atomic_store(&traces.peak, cur);
 }
 
-static int trace_forget_block(const struct tbl_entry *e, void *arg)
+/* trace_clear forgets a live block of size bytes (pending.c: a fresh one). */
+void trace_forget(uint64_t size)
 {
     uint64_t n, bytes;
-    (void)arg;
-    sample_weigh(e->size, &n, &bytes);
+    sample_weigh(size, &n, &bytes);
     atomic_fetch_sub(&trace_shards[0].bytes, bytes);
+}
+
+static int trace_forget_block(const struct tbl_entry *e, void *arg)
+{
+    (void)arg;
+    trace_forget(e->size);
     return 0;
 }
 
@@ -512,6 +518,7 @@ static int trace_forget_block(const struct tbl_entry *e, void *arg)
 void trace_clear(void)
 {
     lock_take(&traces.lock);
+    pend_forget_fresh();
     tbl_clear(trace_forget_block, NULL);
     uint32_t n = atomic_load(&traces.count);
     for (uint32_t id = 0; id < n; id++) {

@@ -1,0 +1,35 @@
+# test_fresh.sh - blocks the shim keeps fresh (shim/pending.c) do not show:
+# another thread's fresh blocks freed by this one are neither live, leaked
+# nor foreign; kept ones are live in every walk, in the process and in a
+# fork's child; and clear_traces forgets them.
+. tests/shim/lib_shim.sh
+s_dump_build
+if ! s_build fresh; then t_fail fresh_builds "cc failed"; return 0 2>/dev/null || exit 0; fi
+
+# fresh_site's live blocks in a dump: "count bytes" ("" when none)
+fresh_live() { s_site_funcs "$T/fresh" "$1" | awk '$1 == "fresh_site" && $2 > 0 { print $2, $3 }'; }
+fresh_foreign() { sed -n 's/.* foreign=\([0-9]*\).*/\1/p' "$1"; }
+
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" cross "$T/cross.hsnap" >"$T/cross.out" 2>&1
+printf 'unreachable: 0\nlive count unchanged: 1\nsnapshot: 0\n' >"$T/cross.want"
+t_golden fresh_other_threads_blocks_freed_here "$T/cross.want" "$T/cross.out"
+if s_dump "$T/cross.hsnap" >"$T/cross.dump" 2>&1 && [ -z "$(fresh_live "$T/cross.dump")" ] &&
+   [ "$(fresh_foreign "$T/cross.dump")" = 0 ] && [ "$(s_books "$T/cross.dump")" = ok ]; then
+  t_pass fresh_cross_snapshot_not_live_nor_foreign
+else t_fail fresh_cross_snapshot_not_live_nor_foreign \
+  "live '$(fresh_live "$T/cross.dump")' foreign $(fresh_foreign "$T/cross.dump") $(s_books "$T/cross.dump" 2>&1)"; fi
+
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" live "$T/main.hsnap" "$T/child.hsnap" \
+  >"$T/live.out" 2>&1
+printf 'main snapshot: 0\nchild snapshot: 0\nchild status: 0\n' >"$T/live.want"
+t_golden fresh_live_runs "$T/live.want" "$T/live.out"
+for who in main child; do
+  if s_dump "$T/$who.hsnap" >"$T/$who.dump" 2>&1 && [ "$(fresh_live "$T/$who.dump")" = "3 12726" ] &&
+     [ "$(s_books "$T/$who.dump")" = ok ]; then t_pass fresh_other_threads_blocks_live_in_$who
+  else t_fail fresh_other_threads_blocks_live_in_$who \
+    "fresh_site live '$(fresh_live "$T/$who.dump")', want '3 12726'; $(s_books "$T/$who.dump" 2>&1)"; fi
+done
+
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" clear >"$T/clear.out" 2>&1
+printf 'after clear: 0\nafter frees: 0\n' >"$T/clear.want"
+t_golden fresh_blocks_forgotten_by_clear_traces "$T/clear.want" "$T/clear.out"
