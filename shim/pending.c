@@ -96,6 +96,7 @@ struct pend_queue {
 } __attribute__((aligned(64)));
 
 static struct pend_queue pend_q[PEND_QUEUES];
+static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (a free's search of them) */
 __thread struct pend_queue *pend_self;
 __thread int pend_fresh_on; /* this thread keeps fresh blocks (its score <= 0) */
 
@@ -112,6 +113,9 @@ void pend_thread_begin(void)
             atomic_store(&pend_q[i].forget, 0);
             pend_self = &pend_q[i];
             pend_fresh_on = 1;
+            unsigned top = atomic_load(&pend_q_top);
+            while (top < i + 1 && !atomic_compare_exchange_weak(&pend_q_top, &top, i + 1))
+                ;
         }
     }
 }
@@ -287,7 +291,8 @@ int pend_take(uintptr_t p, struct tbl_entry *e)
  * did not find p in the table. */
 int pend_take_other(uintptr_t p, struct tbl_entry *e)
 {
-    for (unsigned i = 0; i < PEND_QUEUES; i++) {
+    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
+    for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
         struct pend_fresh *f = pend_fresh_of(q, p);
         if (q == pend_self || atomic_load_explicit(&f->p, memory_order_acquire) != p)
