@@ -3,7 +3,9 @@
  * only its fast path: a few checks, then a tail call of the real function,
  * or of a noinline helper (hook_*_tracked) that calls the real function and
  * hands a successful result to hook_record, which unwinds, interns and
- * inserts into the live-block table.  A tracked free goes to pend_hold
+ * inserts into the live-block table - or keeps the block fresh for a while
+ * (pending.c, pend_keep), and a free that finds it there (pend_take) frees
+ * it without touching the table.  Any other tracked free goes to pend_hold
  * (pending.c), which may hold it back for a few frees; the block it gives
  * back is removed and really freed by hook_release.  The helper that
  * records notes where the hook was called from (UNWIND_ORIGIN), where the
@@ -223,14 +225,12 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     errno = saved;
 }
 
-/* A block is about to die: out of the table, its trace discharged.  Called
- * with hook_guard set (table and trace locks may be held: a signal handler
- * on this thread, an _exit in it, can tell). */
 /* A block the program frees or reallocates leaves the shim's books: 1 and
  * *e filled if it was there.  Looked for where it is most likely: this
- * thread's fresh blocks, the table, other threads' fresh blocks, and the
- * table again (one of those threads may have moved it there between the
- * two looks: it leaves a slot only after its insert, under the flock). */
+ * thread's fresh blocks (if fresh), the table, other threads' fresh
+ * blocks, and the table again (one of those threads may have moved it
+ * there between the two looks: it leaves a slot only after its insert,
+ * under the flock). */
 static int hook_take(void *p, struct tbl_entry *e, int fresh)
 {
     uintptr_t a = (uintptr_t)p;
@@ -238,8 +238,11 @@ static int hook_take(void *p, struct tbl_entry *e, int fresh)
            pend_take_other(a, e) || tbl_remove(a, e);
 }
 
-/* fresh: p may be one of this thread's fresh blocks (not for a held one:
- * pend_take missed it before it was held). */
+/* A block is about to die: out of the books, its trace discharged.  fresh:
+ * p may be one of this thread's fresh blocks (not so for a held one: it
+ * was looked for there before it was held).  Called with hook_guard set
+ * (table and trace locks may be held: a signal handler on this thread, an
+ * _exit in it, can tell). */
 static void hook_drop(void *p, int fresh)
 {
     struct tbl_entry e;

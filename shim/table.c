@@ -114,7 +114,8 @@ static inline uint64_t tbl_hash(uintptr_t ptr)
  * region of the 48-bit address space: 4 MiB of bss, of which a program
  * touches a page per 256 regions it allocates in).  0: not yet claimed;
  * else 1 + the region's group. */
-static _Atomic uint8_t tbl_region[1u << (TBL_PTR_BITS - TBL_REGION_SHIFT)];
+#define TBL_REGIONS (1u << (TBL_PTR_BITS - TBL_REGION_SHIFT))
+static _Atomic uint8_t tbl_region[TBL_REGIONS];
 static _Atomic unsigned tbl_region_next; /* round robin over the groups */
 
 /* First block seen in ptr's region: give the region the next group.  Two
@@ -134,7 +135,7 @@ static HS_NOINLINE unsigned tbl_region_claim(_Atomic uint8_t *r)
  * ptr's hash. */
 static inline struct tbl_stripe *tbl_stripe_of(uintptr_t ptr, uint64_t h)
 {
-    _Atomic uint8_t *r = &tbl_region[(ptr >> TBL_REGION_SHIFT) & ((1u << (TBL_PTR_BITS - TBL_REGION_SHIFT)) - 1)];
+    _Atomic uint8_t *r = &tbl_region[(ptr >> TBL_REGION_SHIFT) & (TBL_REGIONS - 1)];
     unsigned g = atomic_load_explicit(r, memory_order_relaxed);
     if (HS_UNLIKELY(!g))
         g = tbl_region_claim(r);
