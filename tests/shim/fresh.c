@@ -17,20 +17,15 @@
  *           traced size is 0 after the clear and after their frees, which
  *           count as foreign.
  */
-#include <heapsnap.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "parked.h"
 
 #define FRESH_N 3
 #define FRESH_SIZE 4242
 
-static pthread_mutex_t fresh_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t fresh_cv = PTHREAD_COND_INITIALIZER;
-static int fresh_go, fresh_done;
 static void *fresh_blocks[FRESH_N];
 
 __attribute__((noinline)) static void *fresh_site(void)
@@ -38,49 +33,16 @@ __attribute__((noinline)) static void *fresh_site(void)
     return malloc(FRESH_SIZE);
 }
 
-static void fresh_signal(int *flag)
+/* The worker's job: FRESH_N blocks from fresh_site, kept fresh. */
+static void fresh_job(void)
 {
-    pthread_mutex_lock(&fresh_mu);
-    *flag = 1;
-    pthread_cond_broadcast(&fresh_cv);
-    pthread_mutex_unlock(&fresh_mu);
-}
-
-static void fresh_wait(const int *flag)
-{
-    pthread_mutex_lock(&fresh_mu);
-    while (!*flag)
-        pthread_cond_wait(&fresh_cv, &fresh_mu);
-    pthread_mutex_unlock(&fresh_mu);
-}
-
-static void *fresh_worker(void *arg)
-{
-    (void)arg;
-    fresh_wait(&fresh_go);
     for (int i = 0; i < FRESH_N; i++)
         fresh_blocks[i] = fresh_site();
-    fresh_signal(&fresh_done);
-    for (;;)
-        pause(); /* keeps its slots: never ends, never allocates again */
-    return NULL;
-}
-
-/* The worker exists before live_before is counted (its thread's own
- * blocks are in the count); then it allocates. */
-static size_t fresh_start_worker(void)
-{
-    pthread_t t;
-    pthread_create(&t, NULL, fresh_worker, NULL);
-    size_t live_before = heapsnap_get_count(NULL, 0);
-    fresh_signal(&fresh_go);
-    fresh_wait(&fresh_done);
-    return live_before;
 }
 
 static int fresh_cross(const char *path)
 {
-    size_t live_before = fresh_start_worker();
+    size_t live_before = parked_start(fresh_job);
     for (int i = 0; i < FRESH_N; i++)
         free(fresh_blocks[i]);
     long unreachable = heapsnap_collect(NULL);
@@ -92,22 +54,17 @@ static int fresh_cross(const char *path)
     return 0;
 }
 
+static void fresh_child(const void *path)
+{
+    printf("child snapshot: %d\n", heapsnap_take_snapshot(path));
+}
+
 static int fresh_live(const char *path, const char *child_path)
 {
-    fresh_start_worker();
+    parked_start(fresh_job);
     int r = heapsnap_take_snapshot(path);
     printf("main snapshot: %d\n", r);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        r = heapsnap_take_snapshot(child_path);
-        printf("child snapshot: %d\n", r);
-        fflush(stdout);
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    printf("child status: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    parked_fork(fresh_child, child_path);
     return 0;
 }
 

@@ -17,13 +17,11 @@
  *           printed as the same address or not - the same line without the
  *           shim.
  */
-#include <heapsnap.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "parked.h"
 
 #define HELD_FILL 3000
 
@@ -38,51 +36,21 @@ static void held_age(void)
         free(fill[i]);
 }
 
-static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t held_cv = PTHREAD_COND_INITIALIZER;
-static int held_go, held_freed;
-
 __attribute__((noinline)) static void *held_site(void)
 {
     return malloc(48);
 }
 
-static void *held_worker(void *arg)
+/* The worker's job: 8 blocks from held_site, aged, then freed (its queue
+ * keeps the last 4 of them). */
+static void held_job(void)
 {
     void *b[8];
-    (void)arg;
-    pthread_mutex_lock(&held_mu);
-    while (!held_go)
-        pthread_cond_wait(&held_cv, &held_mu);
-    pthread_mutex_unlock(&held_mu);
     for (int i = 0; i < 8; i++)
         b[i] = held_site();
     held_age();
     for (int i = 0; i < 8; i++)
         free(b[i]);
-    pthread_mutex_lock(&held_mu);
-    held_freed = 1;
-    pthread_cond_broadcast(&held_cv);
-    pthread_mutex_unlock(&held_mu);
-    for (;;)
-        pause(); /* keeps its queue: never ends, never frees again */
-    return NULL;
-}
-
-/* The worker exists before live_before is counted (its thread's own blocks
- * are in the count); then it allocates and frees. */
-static size_t held_start_worker(void)
-{
-    pthread_t t;
-    pthread_create(&t, NULL, held_worker, NULL);
-    size_t live_before = heapsnap_get_count(NULL, 0);
-    pthread_mutex_lock(&held_mu);
-    held_go = 1;
-    pthread_cond_broadcast(&held_cv);
-    while (!held_freed)
-        pthread_cond_wait(&held_cv, &held_mu);
-    pthread_mutex_unlock(&held_mu);
-    return live_before;
 }
 
 /* Everything is measured before the first printf (stdout's buffer is a
@@ -97,6 +65,17 @@ static void held_report(const char *who, const char *path, size_t live_before)
     if (live != live_before)
         printf("  (%zu before, %zu now)\n", live_before, live);
     printf("%s snapshot: %d\n", who, r);
+}
+
+struct held_child {
+    const char *path;
+    size_t live_before;
+};
+
+static void held_child(const void *arg)
+{
+    const struct held_child *c = arg;
+    held_report("child", c->path, c->live_before);
 }
 
 static int held_peak(void)
@@ -142,22 +121,14 @@ int main(int argc, char **argv)
         return held_peak();
     if (argc < 3)
         return 2;
-    size_t live_before = held_start_worker();
+    size_t live_before = parked_start(held_job);
     if (!strcmp(argv[1], "thread")) {
         held_report("main", argv[2], live_before);
         return 0;
     }
     if (!strcmp(argv[1], "fork")) {
-        fflush(stdout);
-        pid_t pid = fork();
-        if (pid == 0) {
-            held_report("child", argv[2], live_before);
-            fflush(stdout);
-            _exit(0);
-        }
-        int st;
-        waitpid(pid, &st, 0);
-        printf("child status: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        struct held_child c = {argv[2], live_before};
+        parked_fork(held_child, &c);
         return 0;
     }
     return 2;
