@@ -1,7 +1,8 @@
 # test_fresh.sh - blocks the shim keeps fresh (shim/pending.c) do not show:
 # another thread's fresh blocks freed by this one are neither live, leaked
 # nor foreign; kept ones are live in every walk, in the process and in a
-# fork's child; and clear_traces forgets them.
+# fork's child; clear_traces forgets them; and under load with API calls,
+# forks and a clear at the same time, the books end at zero.
 . tests/shim/lib_shim.sh
 s_dump_build
 if ! s_build fresh; then t_fail fresh_builds "cc failed"; return 0 2>/dev/null || exit 0; fi
@@ -33,3 +34,11 @@ done
 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" clear >"$T/clear.out" 2>&1
 printf 'after clear: 0\nafter frees: 0\n' >"$T/clear.want"
 t_golden fresh_blocks_forgotten_by_clear_traces "$T/clear.want" "$T/clear.out"
+
+# Under load: cross-thread frees of fresh blocks, reallocs, and at the same
+# time live counts, leak checks, a clear and forks; the books end at zero.
+if s_build fresh_stress; then
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/st.%p.hsnap" "$T/fresh_stress" >"$T/st.out" 2>&1
+  if grep -q '^done current 0 count 0 rounds [0-9]' "$T/st.out"; then t_pass fresh_stress_books_end_at_zero
+  else t_fail fresh_stress_books_end_at_zero "$(tail -c 300 "$T/st.out")"; fi
+else t_fail fresh_stress_builds "cc failed"; fi
