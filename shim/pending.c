@@ -74,6 +74,7 @@
 #define PEND_SCORE 1024   /* bound of the old-minus-young score (pend_hold) */
 #define PEND_FRESH_BITS 4 /* fresh slots per thread: 16, direct-mapped */
 #define PEND_FRESH (1u << PEND_FRESH_BITS)
+#define PEND_SLOTS (PEND_FRESH + 1) /* ... and the one entering the table */
 
 /* A block not yet in the table.  The fields are written before p (release)
  * by the slot's thread; other threads read them under the flock, or
@@ -91,7 +92,7 @@ struct pend_queue {
     atomic_int owned;
     lock_t flock;                /* emptying a full fresh slot (above) */
     atomic_int forget;           /* trace_clear came: forget the fresh blocks */
-    struct pend_fresh fresh[PEND_FRESH]; /* by pend_fresh_of */
+    struct pend_fresh fresh[PEND_SLOTS]; /* by pend_fresh_of; the last: entering */
     uintptr_t young[1u << PEND_YOUNG_BITS]; /* recent allocations, by pend_young */
 } __attribute__((aligned(64)));
 
@@ -108,7 +109,7 @@ void pend_thread_begin(void)
         if (atomic_compare_exchange_strong(&pend_q[i].owned, &want, 1)) {
             pend_q[i].score = 0; /* a previous owner's history is not ours */
             memset(pend_q[i].young, 0, sizeof pend_q[i].young);
-            for (unsigned j = 0; j < PEND_FRESH; j++) /* its last owner emptied them */
+            for (unsigned j = 0; j < PEND_SLOTS; j++) /* its last owner emptied them */
                 atomic_store_explicit(&pend_q[i].fresh[j].p, 0, memory_order_relaxed);
             atomic_store(&pend_q[i].forget, 0);
             pend_self = &pend_q[i];
@@ -179,7 +180,7 @@ static int pend_fresh_enter(const struct pend_fresh *f, uintptr_t p, struct tbl_
 /* Puts every fresh block of q in the table (q's thread is ending, or gone). */
 static void pend_fresh_flush(struct pend_queue *q)
 {
-    for (unsigned j = 0; j < PEND_FRESH; j++) {
+    for (unsigned j = 0; j < PEND_SLOTS; j++) {
         struct pend_fresh *f = &q->fresh[j];
         struct tbl_entry e;
         lock_take(&q->flock);
@@ -198,7 +199,7 @@ static HS_NOINLINE void pend_fresh_forget(struct pend_queue *q)
 {
     lock_take(&q->flock);
     atomic_store_explicit(&q->forget, 0, memory_order_relaxed);
-    for (unsigned j = 0; j < PEND_FRESH; j++) {
+    for (unsigned j = 0; j < PEND_SLOTS; j++) {
         struct pend_fresh *f = &q->fresh[j];
         uintptr_t p = atomic_load_explicit(&f->p, memory_order_relaxed);
         if (!p)
@@ -209,15 +210,29 @@ static HS_NOINLINE void pend_fresh_forget(struct pend_queue *q)
     lock_drop(&q->flock);
 }
 
-/* p takes the full slot f: its block enters the table first, under the
- * flock (another thread may be freeing it). */
+/* p takes the full slot f, under the flock (another thread may be freeing
+ * a block of q).  f's block does not enter the table yet: it becomes the
+ * one entering, whose table slot was prefetched when p was born
+ * (pend_prefetch), and the block that was entering goes in now, its slot
+ * prefetched one eviction ago.  (Inserted at once, python's pushed-out
+ * blocks waited on their slot: tbl_insert was 10% of its samples.)  The
+ * order of the stores lets a walk on another thread (pend_look reads f
+ * before the entering slot) see f's block twice but never miss it. */
 static HS_NOINLINE void pend_fresh_evict(struct pend_queue *q, struct pend_fresh *f, uintptr_t p,
                                          uint64_t size, uint32_t trace, uint32_t epoch)
 {
-    struct tbl_entry e;
+    struct pend_fresh *in = &q->fresh[PEND_FRESH];
+    struct tbl_entry e, o;
     lock_take(&q->flock);
     uintptr_t old = atomic_load_explicit(&f->p, memory_order_relaxed);
-    int left = old && pend_fresh_enter(f, old, &e) < 0; /* old: not taken meanwhile */
+    uintptr_t prev = atomic_load_explicit(&in->p, memory_order_relaxed);
+    int left = prev && pend_fresh_enter(in, prev, &e) < 0;
+    if (old) { /* not taken by another thread meanwhile */
+        pend_fresh_read(f, old, &o);
+        pend_fresh_fill(in, old, o.size, o.trace, o.epoch);
+    } else {
+        atomic_store_explicit(&in->p, 0, memory_order_relaxed);
+    }
     pend_fresh_fill(f, p, size, trace, epoch);
     lock_drop(&q->flock);
     if (left) /* outside the flock: a discharge may release held frees */
@@ -279,8 +294,11 @@ int pend_take(uintptr_t p, struct tbl_entry *e)
     if (!q)
         return 0;
     struct pend_fresh *f = pend_fresh_of(q, p);
-    if (atomic_load_explicit(&f->p, memory_order_relaxed) != p)
-        return 0;
+    if (atomic_load_explicit(&f->p, memory_order_relaxed) != p) {
+        f = &q->fresh[PEND_FRESH];
+        if (atomic_load_explicit(&f->p, memory_order_relaxed) != p)
+            return 0;
+    }
     pend_fresh_read(f, p, e);
     atomic_store_explicit(&f->p, 0, memory_order_relaxed);
     pend_young_freed(q);
@@ -294,14 +312,18 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e)
     unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
     for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
-        struct pend_fresh *f = pend_fresh_of(q, p);
-        if (q == pend_self || atomic_load_explicit(&f->p, memory_order_acquire) != p)
+        struct pend_fresh *f = pend_fresh_of(q, p), *in = &q->fresh[PEND_FRESH];
+        if (q == pend_self || (atomic_load_explicit(&f->p, memory_order_acquire) != p &&
+                               atomic_load_explicit(&in->p, memory_order_acquire) != p))
             continue;
+        int got = 0;
         lock_take(&q->flock);
-        int got = atomic_load_explicit(&f->p, memory_order_relaxed) == p;
-        if (got) {
+        if (atomic_load_explicit(&f->p, memory_order_relaxed) != p)
+            f = in; /* moved on (or was there) */
+        if (atomic_load_explicit(&f->p, memory_order_relaxed) == p) {
             pend_fresh_read(f, p, e);
             atomic_store_explicit(&f->p, 0, memory_order_relaxed);
+            got = 1;
         }
         lock_drop(&q->flock);
         if (got)
@@ -314,14 +336,15 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e)
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e)
 {
     for (unsigned i = 0; i < PEND_QUEUES; i++) {
-        struct pend_queue *q = &pend_q[i];
-        struct pend_fresh *f = pend_fresh_of(q, p);
-        if (atomic_load_explicit(&f->p, memory_order_acquire) != p)
-            continue;
-        pend_fresh_read(f, p, e);
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&f->p, memory_order_relaxed) == p)
-            return 1;
+        struct pend_fresh *at[2] = {pend_fresh_of(&pend_q[i], p), &pend_q[i].fresh[PEND_FRESH]};
+        for (unsigned k = 0; k < 2; k++) {
+            if (atomic_load_explicit(&at[k]->p, memory_order_acquire) != p)
+                continue;
+            pend_fresh_read(at[k], p, e);
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&at[k]->p, memory_order_relaxed) == p)
+                return 1;
+        }
     }
     return 0;
 }
@@ -443,14 +466,28 @@ void *pend_hold(void *p)
 struct pend_view {
     uintptr_t p[PEND_QUEUES * PEND_DEPTH]; /* held, sorted */
     unsigned n;
-    struct tbl_entry fresh[PEND_QUEUES * PEND_FRESH]; /* sorted by ptr */
-    unsigned char seen[PEND_QUEUES * PEND_FRESH];     /* ... met in the table too */
+    struct tbl_entry fresh[PEND_QUEUES * PEND_SLOTS]; /* sorted by ptr, each once */
+    unsigned char seen[PEND_QUEUES * PEND_SLOTS];     /* ... met in the table too */
     unsigned nfresh;
     tbl_visit_fn fn;
     void *arg;
     struct pend_left left;
 };
 
+
+/* Index of the first of the n sorted values at a (stride apart) >= p. */
+static unsigned pend_lower(const void *a, size_t stride, unsigned n, uintptr_t p)
+{
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (*(const uintptr_t *)((const char *)a + mid * stride) < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 /* Every block some queue holds now, and every fresh block, each sorted
  * (insertion: a handful per thread).  A fresh slot is read between two
@@ -472,7 +509,7 @@ static void pend_look(struct pend_view *v)
                 v->p[k] = v->p[k - 1];
             v->p[k] = p;
         }
-        for (unsigned j = 0; j < PEND_FRESH; j++) {
+        for (unsigned j = 0; j < PEND_SLOTS; j++) { /* the entering slot last */
             const struct pend_fresh *f = &q->fresh[j];
             uintptr_t p = atomic_load_explicit(&f->p, memory_order_acquire);
             struct tbl_entry e;
@@ -482,27 +519,15 @@ static void pend_look(struct pend_view *v)
             atomic_thread_fence(memory_order_acquire);
             if (atomic_load_explicit(&f->p, memory_order_relaxed) != p)
                 continue;
-            unsigned k = v->nfresh++;
-            for (; k > 0 && v->fresh[k - 1].ptr > p; k--)
-                v->fresh[k] = v->fresh[k - 1];
+            unsigned k = pend_lower(v->fresh, sizeof *v->fresh, v->nfresh, p);
+            if (k < v->nfresh && v->fresh[k].ptr == p)
+                continue; /* seen in its slot, then entering (pend_fresh_evict) */
+            memmove(&v->fresh[k + 1], &v->fresh[k], (v->nfresh - k) * sizeof *v->fresh);
             v->fresh[k] = e;
+            v->nfresh++;
         }
     }
     memset(v->seen, 0, v->nfresh);
-}
-
-/* Index of the first of the n sorted values at a (stride apart) >= p. */
-static unsigned pend_lower(const void *a, size_t stride, unsigned n, uintptr_t p)
-{
-    unsigned lo = 0, hi = n;
-    while (lo < hi) {
-        unsigned mid = (lo + hi) / 2;
-        if (*(const uintptr_t *)((const char *)a + mid * stride) < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 static int pend_visit(const struct tbl_entry *e, void *arg)
@@ -554,7 +579,7 @@ uint64_t pend_live_count(void)
     uint64_t n = tbl_count();
     for (unsigned i = 0; i < PEND_QUEUES; i++)
         if (atomic_load_explicit(&pend_q[i].owned, memory_order_relaxed))
-            for (unsigned j = 0; j < PEND_FRESH; j++)
+            for (unsigned j = 0; j < PEND_SLOTS; j++)
                 n += atomic_load_explicit(&pend_q[i].fresh[j].p, memory_order_relaxed) != 0;
     return n;
 }
