@@ -18,9 +18,11 @@
  * workload die within a few allocations of their birth (pend_hold's
  * counts).  In a thread that does not hold frees (its score <= 0:
  * pend_fresh_on), a new block is first kept in one of 16 fresh slots
- * (direct-mapped by address: one load finds it) and enters the table only
- * when a later block takes its slot (pend_keep).  A block freed while still
- * fresh never touches the table: no insert, no remove, no miss on its slot.
+ * (direct-mapped by address: one load finds it).  When a later block takes
+ * its slot (pend_keep) it becomes the thread's one entering block, and
+ * enters the table when the next one is pushed out (pend_fresh_evict).  A
+ * block freed while still fresh or entering never touches the table: no
+ * insert, no remove, no miss on its slot.
  * Where frees are of old blocks the thread holds frees instead, and keeps
  * no fresh blocks (a free would only look in vain).  callgrind, whole runs
  * (setarch -R): python3 dicts.py 20 1168.6M -> 1118.2M instructions, cxx
@@ -43,7 +45,7 @@
  *    frees later or at once when the thread allocates PEND_BIG bytes or
  *    more (pend_room, shim.h), so "free a big block, allocate another" never
  *    holds two.  glibc's mmapped chunks (a page start + 16) are never held.
- *    Fresh blocks are live: they cost 24 bytes of slot and nothing else.
+ *    Fresh blocks are live: 17 slots of 24 bytes per thread, nothing else.
  *  - Snapshots and the leak check: a held block is freed as far as the
  *    program knows, and a fresh one is live.  Every walk of the table goes
  *    through pend_foreach, which leaves out the blocks any queue holds (a
