@@ -39,6 +39,10 @@
  * thread that frees a block finds it in its own slots, in the table, in
  * another thread's slot, or - having missed both while the owner moved it
  * - in the table on a second look (hooks.c, hook_take).
+ *   Lock order: the trace lock, then a flock (one at a time; fork's
+ * prepare takes all, ascending), then table stripes - an eviction inserts
+ * under its flock.  Nothing that can discharge a block (which may fold
+ * and release held frees, reaching other flocks) runs under a flock.
  *
  * What a held or fresh block may not change:
  *  - Memory: at most PEND_DEPTH held blocks per thread, released PEND_DEPTH
@@ -243,7 +247,7 @@ static HS_NOINLINE void pend_fresh_evict(struct pend_queue *q, struct pend_fresh
 
 /* The calling thread allocated p (the caller charges it): 0 if p is kept
  * fresh, -1 if the caller must insert it.  The block whose slot p takes
- * enters the table now; its slot was loaded when it was born. */
+ * becomes the entering one (pend_fresh_evict). */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
 {
     struct pend_queue *q = pend_self;
@@ -556,7 +560,7 @@ static int pend_visit(const struct tbl_entry *e, void *arg)
  * the walk.  -1 also when the view's memory cannot be had. */
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left)
 {
-    /* 25 KiB: too big for the stack of a fatal signal's snapshot.  mmap is
+    /* About 29 KiB: too big for the stack of a fatal signal's snapshot.  mmap is
      * async-signal-safe, and no lock is needed. */
     struct pend_view *v = arena_map(sizeof *v);
     if (!v)
