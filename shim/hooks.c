@@ -34,8 +34,9 @@
  * HEAPSNAP_SAMPLE (sample.c): the per-thread byte countdown lives here, so
  * that an unsampled allocation costs one subtraction and one test
  * (hook_skip; a realloc of an untracked block, hook_skip_resize).  A free
- * then asks the table's presence filter (one load) before it takes any lock.  With HEAPSNAP_LEAKS=1 as well, unsampled blocks
- * still enter the table, charged to the <unsampled> trace without unwinding.
+ * then asks the table's presence filter (one load) before it takes any
+ * lock.  With HEAPSNAP_LEAKS=1 as well, unsampled blocks still enter the
+ * table, charged to the <unsampled> trace without unwinding.
  */
 #include <dlfcn.h>
 #include <errno.h>
