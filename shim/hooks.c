@@ -204,8 +204,7 @@ static void hook_insert(void *p, size_t n, uint32_t id)
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     int saved = errno;
-    pend_prefetch((uintptr_t)p); /* its miss overlaps the unwind */
-    pend_note(p);
+    pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
             hook_insert(p, n, real.unsampled);

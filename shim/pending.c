@@ -150,6 +150,11 @@ void pend_settle(void)
 
 /* ---------------- fresh blocks ---------------- */
 
+static inline unsigned pend_young(uintptr_t p)
+{
+    return (unsigned)((p * 0x9e3779b97f4a7c15ULL) >> (64 - PEND_YOUNG_BITS));
+}
+
 static inline struct pend_fresh *pend_fresh_of(struct pend_queue *q, uintptr_t p)
 {
     return &q->fresh[(p * 0x9e3779b97f4a7c15ULL) >> (64 - PEND_FRESH_BITS)];
@@ -219,7 +224,7 @@ static HS_NOINLINE void pend_fresh_forget(struct pend_queue *q)
 /* p takes the full slot f, under the flock (another thread may be freeing
  * a block of q).  f's block does not enter the table yet: it becomes the
  * one entering, whose table slot was prefetched when p was born
- * (pend_prefetch), and the block that was entering goes in now, its slot
+ * (pend_born), and the block that was entering goes in now, its slot
  * prefetched one eviction ago.  (Inserted at once, python's pushed-out
  * blocks waited on their slot: tbl_insert was 10% of its samples.)  The
  * order of the stores lets a walk on another thread (pend_look reads f
@@ -265,15 +270,21 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
     return 0;
 }
 
-/* The calling thread got p and will record it a little later: start
- * loading the table slot that recording will write - p's own, or where p
- * will be kept fresh, that of the block p will push out.  (Pushed out by
- * a block 16 allocations later, it would otherwise meet a cold line: the
- * realloc workload, which copies big blocks between, ran 10% slower.) */
-void pend_prefetch(uintptr_t p)
+/* The calling thread got p (a tracked block) and will record it a little
+ * later: p is noted young, and the table slot that recording will write
+ * starts loading - p's own, or where p will be kept fresh, that of the
+ * block p will push out.  (Pushed out by a block 16 allocations later, it
+ * would otherwise meet a cold line: the realloc workload, which copies big
+ * blocks between, ran 10% slower.) */
+void pend_born(uintptr_t p)
 {
     struct pend_queue *q = pend_self;
-    if (pend_fresh_on && q) {
+    if (!q) {
+        tbl_prefetch_ptr(p);
+        return;
+    }
+    q->young[pend_young(p)] = p;
+    if (pend_fresh_on) {
         uintptr_t old = atomic_load_explicit(&pend_fresh_of(q, p)->p, memory_order_relaxed);
         if (old)
             tbl_prefetch_ptr(old);
@@ -415,19 +426,6 @@ void pend_after_fork_child(void)
     }
 }
 
-static inline unsigned pend_young(uintptr_t p)
-{
-    return (unsigned)((p * 0x9e3779b97f4a7c15ULL) >> (64 - PEND_YOUNG_BITS));
-}
-
-/* The thread allocated p (a tracked block). */
-void pend_note(void *p)
-{
-    struct pend_queue *q = pend_self;
-    if (q)
-        q->young[pend_young((uintptr_t)p)] = (uintptr_t)p;
-}
-
 /* A tracked free: holds p and returns the block to release now (the one
  * that fell out), or NULL.  Starts loading p's table slot; free() already
  * started on its header.
@@ -479,7 +477,6 @@ struct pend_view {
     void *arg;
     struct pend_left left;
 };
-
 
 /* Index of the first of the n sorted values at a (stride apart) >= p. */
 static unsigned pend_lower(const void *a, size_t stride, unsigned n, uintptr_t p)

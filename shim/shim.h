@@ -74,14 +74,13 @@ void hook_release(void *p); /* a held free's end: out of the table, real free */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
 extern __thread struct pend_queue *pend_self;
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
-void pend_note(void *p);        /* this thread allocated p */
 void pend_settle(void);         /* releases what this thread holds */
 struct tbl_entry;
 extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
-void pend_prefetch(uintptr_t p);                       /* the slot recording p will write */
+void pend_born(uintptr_t p);                           /* this thread allocated p (tracked) */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 void pend_lock_all(void);                              /* fork */
 void pend_unlock_all(void);
