@@ -168,6 +168,36 @@ static void pend_fresh_read(const struct pend_fresh *f, uintptr_t p, struct tbl_
     e->epoch = __atomic_load_n(&f->epoch, __ATOMIC_RELAXED);
 }
 
+/* Which of q's slots holds p - its own, or the entering one - or NULL. */
+static inline struct pend_fresh *pend_fresh_find(struct pend_queue *q, uintptr_t p)
+{
+    struct pend_fresh *f = pend_fresh_of(q, p);
+    if (atomic_load_explicit(&f->p, memory_order_acquire) == p)
+        return f;
+    f = &q->fresh[PEND_FRESH];
+    return atomic_load_explicit(&f->p, memory_order_acquire) == p ? f : NULL;
+}
+
+/* Reads f, which holds p, and empties it. */
+static inline void pend_fresh_empty(struct pend_fresh *f, uintptr_t p, struct tbl_entry *e)
+{
+    pend_fresh_read(f, p, e);
+    atomic_store_explicit(&f->p, 0, memory_order_relaxed);
+}
+
+/* Reads a slot another thread may change, between two loads of its
+ * pointer: the pointer and *e, or 0 if the slot was empty or changed
+ * meanwhile. */
+static uintptr_t pend_fresh_peek(const struct pend_fresh *f, struct tbl_entry *e)
+{
+    uintptr_t p = atomic_load_explicit(&f->p, memory_order_acquire);
+    if (!p)
+        return 0;
+    pend_fresh_read(f, p, e);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&f->p, memory_order_relaxed) == p ? p : 0;
+}
+
 /* Fills an empty slot (the caller is the slot's thread). */
 static inline void pend_fresh_fill(struct pend_fresh *f, uintptr_t p, uint64_t size,
                                    uint32_t trace, uint32_t epoch)
@@ -310,14 +340,10 @@ int pend_take(uintptr_t p, struct tbl_entry *e)
     struct pend_queue *q = pend_self;
     if (!q)
         return 0;
-    struct pend_fresh *f = pend_fresh_of(q, p);
-    if (atomic_load_explicit(&f->p, memory_order_relaxed) != p) {
-        f = &q->fresh[PEND_FRESH];
-        if (atomic_load_explicit(&f->p, memory_order_relaxed) != p)
-            return 0;
-    }
-    pend_fresh_read(f, p, e);
-    atomic_store_explicit(&f->p, 0, memory_order_relaxed);
+    struct pend_fresh *f = pend_fresh_find(q, p);
+    if (!f)
+        return 0;
+    pend_fresh_empty(f, p, e);
     pend_young_freed(q);
     return 1;
 }
@@ -329,21 +355,14 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e)
     unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
     for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
-        struct pend_fresh *f = pend_fresh_of(q, p), *in = &q->fresh[PEND_FRESH];
-        if (q == pend_self || (atomic_load_explicit(&f->p, memory_order_acquire) != p &&
-                               atomic_load_explicit(&in->p, memory_order_acquire) != p))
+        if (q == pend_self || !pend_fresh_find(q, p))
             continue;
-        int got = 0;
         lock_take(&q->flock);
-        if (atomic_load_explicit(&f->p, memory_order_relaxed) != p)
-            f = in; /* moved on (or was there) */
-        if (atomic_load_explicit(&f->p, memory_order_relaxed) == p) {
-            pend_fresh_read(f, p, e);
-            atomic_store_explicit(&f->p, 0, memory_order_relaxed);
-            got = 1;
-        }
+        struct pend_fresh *f = pend_fresh_find(q, p); /* again: it may have moved on */
+        if (f)
+            pend_fresh_empty(f, p, e);
         lock_drop(&q->flock);
-        if (got)
+        if (f)
             return 1;
     }
     return 0;
@@ -352,16 +371,11 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e)
 /* A fresh block p of any thread, copied to *e (heapsnap_ignore). */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e)
 {
-    for (unsigned i = 0; i < PEND_QUEUES; i++) {
-        struct pend_fresh *at[2] = {pend_fresh_of(&pend_q[i], p), &pend_q[i].fresh[PEND_FRESH]};
-        for (unsigned k = 0; k < 2; k++) {
-            if (atomic_load_explicit(&at[k]->p, memory_order_acquire) != p)
-                continue;
-            pend_fresh_read(at[k], p, e);
-            atomic_thread_fence(memory_order_acquire);
-            if (atomic_load_explicit(&at[k]->p, memory_order_relaxed) == p)
-                return 1;
-        }
+    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
+    for (unsigned i = 0; i < top; i++) {
+        struct pend_fresh *f = pend_fresh_find(&pend_q[i], p);
+        if (f && pend_fresh_peek(f, e) == p)
+            return 1;
     }
     return 0;
 }
@@ -513,14 +527,9 @@ static void pend_look(struct pend_view *v)
             v->p[k] = p;
         }
         for (unsigned j = 0; j < PEND_SLOTS; j++) { /* the entering slot last */
-            const struct pend_fresh *f = &q->fresh[j];
-            uintptr_t p = atomic_load_explicit(&f->p, memory_order_acquire);
             struct tbl_entry e;
+            uintptr_t p = pend_fresh_peek(&q->fresh[j], &e);
             if (!p)
-                continue;
-            pend_fresh_read(f, p, &e);
-            atomic_thread_fence(memory_order_acquire);
-            if (atomic_load_explicit(&f->p, memory_order_relaxed) != p)
                 continue;
             unsigned k = pend_lower(v->fresh, sizeof *v->fresh, v->nfresh, p);
             if (k < v->nfresh && v->fresh[k].ptr == p)
