@@ -41,16 +41,8 @@ t_golden fresh_blocks_forgotten_by_clear_traces "$T/clear.want" "$T/clear.out"
 if s_build fresh_stress; then
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/st.%p.hsnap" "$T/fresh_stress" "$T/st.hsnap" >"$T/st.out" 2>&1
   st_live() { s_site_funcs "$T/fresh_stress" "$T/st.dump" | awk '$1 == "stress_site" && $2 > 0'; }
-  # META's current against the sites' live bytes (allocs - frees is no
-  # identity across a clear: they count from the start, and the frees of
-  # blocks the clear forgot are foreign)
-  st_bytes() {
-    awk '$1=="meta" { for (i = 2; i <= NF; i++) { split($i, kv, "="); m[kv[1]] = kv[2] } }
-         $1=="site" { b += $3 } END { print (m["current"] == b ? "ok" : "current " m["current"] " live bytes " b) }' \
-      "$T/st.dump"
-  }
   if grep -q '^done rounds [0-9]* snapshot 0$' "$T/st.out" && s_dump "$T/st.hsnap" >"$T/st.dump" 2>&1 &&
-     [ -z "$(st_live)" ] && [ "$(st_bytes)" = ok ]; then t_pass fresh_stress_books_balance
+     [ -z "$(st_live)" ] && [ "$(s_books "$T/st.dump" bytes)" = ok ]; then t_pass fresh_stress_books_balance
   else t_fail fresh_stress_books_balance \
-    "$(tail -c 200 "$T/st.out") live '$(st_live)' $(st_bytes 2>&1)"; fi
+    "$(tail -c 200 "$T/st.out") live '$(st_live)' $(s_books "$T/st.dump" bytes 2>&1)"; fi
 else t_fail fresh_stress_builds "cc failed"; fi
