@@ -108,7 +108,8 @@ static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (a free's search
 __thread struct pend_queue *pend_self;
 __thread int pend_fresh_on; /* this thread keeps fresh blocks (its score <= 0) */
 static struct pend_queue *_Atomic pend_lazy; /* the thread that may defer removals */
-struct pend_queue *_Atomic pend_gone_q;      /* ... whose queue may hold gone blocks */
+static struct pend_queue *_Atomic pend_gone_q; /* ... whose queue may hold gone blocks */
+_Atomic unsigned pend_gone_n; /* how many it may hold: 0 = none anywhere (shim.h) */
 
 /* The calling thread starts holding frees, if a queue is left. */
 void pend_thread_begin(void)
@@ -147,8 +148,18 @@ static int pend_gone_pop(_Atomic uintptr_t *slot, uintptr_t v, struct tbl_entry 
     return tbl_remove_gone(v & ~PEND_GONE, slot, v, e);
 }
 
-/* Under p's stripe lock (table.c): the queue slot that has p gone, or
- * NULL.  Only pend_gone_q's queue can have one. */
+/* Recounts pend_gone_n, which only q's thread writes (other threads that
+ * cancel a slot leave it too high until then). */
+static void pend_gone_count(struct pend_queue *q)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < PEND_DEPTH; i++)
+        n += (atomic_load_explicit(&q->p[i], memory_order_relaxed) & PEND_GONE) != 0;
+    atomic_store_explicit(&pend_gone_n, n, memory_order_release);
+}
+
+/* Under p's stripe lock (table.c, when pend_gone_n is not 0): the queue
+ * slot that has p gone, or NULL.  Only pend_gone_q's queue can have one. */
 _Atomic uintptr_t *pend_gone_slot(uintptr_t p)
 {
     struct pend_queue *q = atomic_load_explicit(&pend_gone_q, memory_order_acquire);
@@ -160,6 +171,15 @@ _Atomic uintptr_t *pend_gone_slot(uintptr_t p)
     return NULL;
 }
 
+/* A gone block falls out of q's slot (pend_drain, pend_hold): its entry
+ * leaves the table, the slot is left empty. */
+static void pend_gone_out(_Atomic uintptr_t *slot, uintptr_t v)
+{
+    struct tbl_entry e;
+    if (pend_gone_pop(slot, v, &e))
+        trace_discharge(e.trace, e.size); /* may settle q: the slot is empty */
+}
+
 /* Releases every block q holds, and takes its gone blocks out of the
  * table.  Each slot is emptied before its block is released, so a settle
  * that re-enters (through the peak) finds it empty. */
@@ -169,15 +189,18 @@ static void pend_drain(struct pend_queue *q)
     hook_guard = 1;
     for (unsigned i = 0; i < PEND_DEPTH; i++) {
         uintptr_t v = atomic_load_explicit(&q->p[i], memory_order_relaxed);
-        struct tbl_entry e;
+        if (!v)
+            continue;
         if (v & PEND_GONE) {
-            if (pend_gone_pop(&q->p[i], v, &e))
-                trace_discharge(e.trace, e.size);
-        } else if (v) {
+            pend_gone_out(&q->p[i], v);
+        } else {
             atomic_store_explicit(&q->p[i], 0, memory_order_relaxed);
             hook_release((void *)v);
         }
     }
+    if (atomic_load_explicit(&pend_gone_n, memory_order_relaxed) &&
+        q == atomic_load_explicit(&pend_gone_q, memory_order_relaxed))
+        pend_gone_count(q);
     hook_guard = saved;
 }
 
@@ -190,6 +213,7 @@ void pend_lazy_stop(void)
     atomic_store(&pend_lazy, NULL);
     if (q && q == atomic_load(&pend_gone_q)) {
         pend_drain(q);
+        atomic_store(&pend_gone_n, 0);
         atomic_store(&pend_gone_q, NULL);
     }
 }
@@ -495,6 +519,7 @@ void pend_after_fork_child(void)
     }
     if (atomic_load(&pend_gone_q) != pend_self) { /* the lazy thread is not this one */
         atomic_store(&pend_lazy, NULL);
+        atomic_store(&pend_gone_n, 0);
         atomic_store(&pend_gone_q, NULL);
     }
 }
@@ -515,6 +540,28 @@ void pend_after_fork_child(void)
  * each old block freed, -1 for each young one, within +-PEND_SCORE, and
  * holds while it is positive (churn: 0.1% young; deep 0.1%; realloc 11%;
  * python 55%; cxx 69%; sqlite 99%). */
+/* The lazy thread frees p now and defers its entry's removal: p's slot
+ * starts loading, and the gone block p pushes out leaves the table. */
+static inline void pend_defer(struct pend_queue *q, void *p)
+{
+    uintptr_t v = (uintptr_t)p | PEND_GONE;
+    tbl_prefetch_ptr((uintptr_t)p);
+    unsigned i = q->next;
+    uintptr_t out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
+    q->next = (i + 1) % PEND_DEPTH;
+    if (out & PEND_GONE)
+        pend_gone_out(&q->p[i], out);
+    else if (out) { /* held before the thread stopped holding */
+        atomic_store_explicit(&q->p[i], 0, memory_order_relaxed); /* first: see pend_drain */
+        hook_release((void *)out);
+    }
+    /* Marked gone (slot and count) before the real free: a thread that gets
+     * p back from glibc sees it. */
+    atomic_store_explicit(&q->p[i], v, memory_order_release);
+    pend_gone_count(q);
+    hook_free_now(p);
+}
+
 void *pend_hold(void *p)
 {
     struct pend_queue *q = pend_self;
@@ -530,25 +577,24 @@ void *pend_hold(void *p)
         pend_fresh_flush(q);
     }
     if (q->score <= 0) {
-        if (q != atomic_load_explicit(&pend_lazy, memory_order_relaxed)) {
-            if (HS_UNLIKELY(q == atomic_load_explicit(&pend_gone_q, memory_order_relaxed)))
-                pend_lazy_stop(); /* another thread stopped it: the gone blocks go now */
-            return p;
+        if (q == atomic_load_explicit(&pend_lazy, memory_order_relaxed)) {
+            pend_defer(q, p);
+            return NULL;
         }
-        v |= PEND_GONE; /* freed now, out of the table PEND_DEPTH frees later */
+        if (HS_UNLIKELY(q == atomic_load_explicit(&pend_gone_q, memory_order_relaxed)))
+            pend_lazy_stop(); /* another thread stopped it: the gone blocks go now */
+        return p;
     }
-    tbl_prefetch_ptr((uintptr_t)p);
+    tbl_prefetch_ptr(v);
     unsigned i = q->next;
     uintptr_t out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
-    struct tbl_entry e;
-    int popped = (out & PEND_GONE) && pend_gone_pop(&q->p[i], out, &e);
-    atomic_store_explicit(&q->p[i], v, memory_order_release); /* before the free (above) */
     q->next = (i + 1) % PEND_DEPTH;
-    if (v & PEND_GONE)
-        hook_free_now(p);
-    if (popped) /* last: a discharge may settle this queue */
-        trace_discharge(e.trace, e.size);
-    return out & PEND_GONE ? NULL : (void *)out;
+    if (HS_UNLIKELY(out & PEND_GONE)) { /* deferred before the thread started holding */
+        pend_gone_out(&q->p[i], out);
+        out = 0;
+    }
+    atomic_store_explicit(&q->p[i], v, memory_order_relaxed);
+    return (void *)out;
 }
 
 /* ---------------- walks: held blocks out, fresh ones in ---------------- */
