@@ -108,8 +108,7 @@ static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (a free's search
 __thread struct pend_queue *pend_self;
 __thread int pend_fresh_on; /* this thread keeps fresh blocks (its score <= 0) */
 static struct pend_queue *_Atomic pend_lazy; /* the thread that may defer removals */
-static struct pend_queue *_Atomic pend_gone_q; /* ... whose queue may hold gone blocks */
-_Atomic unsigned pend_gone_n; /* how many it may hold: 0 = none anywhere (shim.h) */
+struct pend_queue *_Atomic pend_gone_q;      /* ... whose queue may hold gone blocks */
 
 /* The calling thread starts holding frees, if a queue is left. */
 void pend_thread_begin(void)
@@ -148,18 +147,8 @@ static int pend_gone_pop(_Atomic uintptr_t *slot, uintptr_t v, struct tbl_entry 
     return tbl_remove_gone(v & ~PEND_GONE, slot, v, e);
 }
 
-/* Recounts pend_gone_n, which only q's thread writes (other threads that
- * cancel a slot leave it too high until then). */
-static void pend_gone_count(struct pend_queue *q)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < PEND_DEPTH; i++)
-        n += (atomic_load_explicit(&q->p[i], memory_order_relaxed) & PEND_GONE) != 0;
-    atomic_store_explicit(&pend_gone_n, n, memory_order_release);
-}
-
-/* Under p's stripe lock (table.c, when pend_gone_n is not 0): the queue
- * slot that has p gone, or NULL.  Only pend_gone_q's queue can have one. */
+/* Under p's stripe lock (table.c): the queue slot that has p gone, or
+ * NULL.  Only pend_gone_q's queue can have one. */
 _Atomic uintptr_t *pend_gone_slot(uintptr_t p)
 {
     struct pend_queue *q = atomic_load_explicit(&pend_gone_q, memory_order_acquire);
@@ -171,15 +160,6 @@ _Atomic uintptr_t *pend_gone_slot(uintptr_t p)
     return NULL;
 }
 
-/* A gone block falls out of q's slot (pend_drain, pend_hold): its entry
- * leaves the table, the slot is left empty. */
-static void pend_gone_out(_Atomic uintptr_t *slot, uintptr_t v)
-{
-    struct tbl_entry e;
-    if (pend_gone_pop(slot, v, &e))
-        trace_discharge(e.trace, e.size); /* may settle q: the slot is empty */
-}
-
 /* Releases every block q holds, and takes its gone blocks out of the
  * table.  Each slot is emptied before its block is released, so a settle
  * that re-enters (through the peak) finds it empty. */
@@ -189,18 +169,15 @@ static void pend_drain(struct pend_queue *q)
     hook_guard = 1;
     for (unsigned i = 0; i < PEND_DEPTH; i++) {
         uintptr_t v = atomic_load_explicit(&q->p[i], memory_order_relaxed);
-        if (!v)
-            continue;
+        struct tbl_entry e;
         if (v & PEND_GONE) {
-            pend_gone_out(&q->p[i], v);
-        } else {
+            if (pend_gone_pop(&q->p[i], v, &e))
+                trace_discharge(e.trace, e.size);
+        } else if (v) {
             atomic_store_explicit(&q->p[i], 0, memory_order_relaxed);
             hook_release((void *)v);
         }
     }
-    if (atomic_load_explicit(&pend_gone_n, memory_order_relaxed) &&
-        q == atomic_load_explicit(&pend_gone_q, memory_order_relaxed))
-        pend_gone_count(q);
     hook_guard = saved;
 }
 
@@ -213,7 +190,6 @@ void pend_lazy_stop(void)
     atomic_store(&pend_lazy, NULL);
     if (q && q == atomic_load(&pend_gone_q)) {
         pend_drain(q);
-        atomic_store(&pend_gone_n, 0);
         atomic_store(&pend_gone_q, NULL);
     }
 }
@@ -519,7 +495,6 @@ void pend_after_fork_child(void)
     }
     if (atomic_load(&pend_gone_q) != pend_self) { /* the lazy thread is not this one */
         atomic_store(&pend_lazy, NULL);
-        atomic_store(&pend_gone_n, 0);
         atomic_store(&pend_gone_q, NULL);
     }
 }
@@ -540,28 +515,6 @@ void pend_after_fork_child(void)
  * each old block freed, -1 for each young one, within +-PEND_SCORE, and
  * holds while it is positive (churn: 0.1% young; deep 0.1%; realloc 11%;
  * python 55%; cxx 69%; sqlite 99%). */
-/* The lazy thread frees p now and defers its entry's removal: p's slot
- * starts loading, and the gone block p pushes out leaves the table. */
-static inline void pend_defer(struct pend_queue *q, void *p)
-{
-    uintptr_t v = (uintptr_t)p | PEND_GONE;
-    tbl_prefetch_ptr((uintptr_t)p);
-    unsigned i = q->next;
-    uintptr_t out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
-    q->next = (i + 1) % PEND_DEPTH;
-    if (out & PEND_GONE)
-        pend_gone_out(&q->p[i], out);
-    else if (out) { /* held before the thread stopped holding */
-        atomic_store_explicit(&q->p[i], 0, memory_order_relaxed); /* first: see pend_drain */
-        hook_release((void *)out);
-    }
-    /* Marked gone (slot and count) before the real free: a thread that gets
-     * p back from glibc sees it. */
-    atomic_store_explicit(&q->p[i], v, memory_order_release);
-    pend_gone_count(q);
-    hook_free_now(p);
-}
-
 void *pend_hold(void *p)
 {
     struct pend_queue *q = pend_self;
@@ -577,24 +530,25 @@ void *pend_hold(void *p)
         pend_fresh_flush(q);
     }
     if (q->score <= 0) {
-        if (q == atomic_load_explicit(&pend_lazy, memory_order_relaxed)) {
-            pend_defer(q, p);
-            return NULL;
+        if (q != atomic_load_explicit(&pend_lazy, memory_order_relaxed)) {
+            if (HS_UNLIKELY(q == atomic_load_explicit(&pend_gone_q, memory_order_relaxed)))
+                pend_lazy_stop(); /* another thread stopped it: the gone blocks go now */
+            return p;
         }
-        if (HS_UNLIKELY(q == atomic_load_explicit(&pend_gone_q, memory_order_relaxed)))
-            pend_lazy_stop(); /* another thread stopped it: the gone blocks go now */
-        return p;
+        v |= PEND_GONE; /* freed now, out of the table PEND_DEPTH frees later */
     }
-    tbl_prefetch_ptr(v);
+    tbl_prefetch_ptr((uintptr_t)p);
     unsigned i = q->next;
     uintptr_t out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
+    struct tbl_entry e;
+    int popped = (out & PEND_GONE) && pend_gone_pop(&q->p[i], out, &e);
+    atomic_store_explicit(&q->p[i], v, memory_order_release); /* before the free (above) */
     q->next = (i + 1) % PEND_DEPTH;
-    if (HS_UNLIKELY(out & PEND_GONE)) { /* deferred before the thread started holding */
-        pend_gone_out(&q->p[i], out);
-        out = 0;
-    }
-    atomic_store_explicit(&q->p[i], v, memory_order_relaxed);
-    return (void *)out;
+    if (v & PEND_GONE)
+        hook_free_now(p);
+    if (popped) /* last: a discharge may settle this queue */
+        trace_discharge(e.trace, e.size);
+    return out & PEND_GONE ? NULL : (void *)out;
 }
 
 /* ---------------- walks: held blocks out, fresh ones in ---------------- */

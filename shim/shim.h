@@ -77,12 +77,12 @@ extern __thread struct pend_queue *pend_self;
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void pend_settle(void);         /* releases what this thread holds */
 void pend_lazy_stop(void);      /* no more gone blocks (a thread is being created) */
-extern _Atomic unsigned pend_gone_n;           /* 0: no gone block anywhere */
+extern struct pend_queue *_Atomic pend_gone_q; /* NULL: no gone block anywhere */
 _Atomic uintptr_t *pend_gone_slot(uintptr_t p); /* under p's stripe lock */
 /* Has p gone (freed, its table entry not yet removed)?  Its queue slot, or NULL. */
 static inline _Atomic uintptr_t *pend_gone_find(uintptr_t p)
 {
-    return atomic_load_explicit(&pend_gone_n, memory_order_acquire) ? pend_gone_slot(p) : NULL;
+    return atomic_load_explicit(&pend_gone_q, memory_order_relaxed) ? pend_gone_slot(p) : NULL;
 }
 struct tbl_entry;
 extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */

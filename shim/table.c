@@ -290,7 +290,7 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
 /* Backward-shift deletion of slot i: pulls later members of the probe run
  * into the hole when their home slot allows it, i.e. when the entry at j
  * sits at least as far from its home as j is from the hole. */
-static inline __attribute__((always_inline)) void tbl_delete_slot(struct tbl_stripe *s, uint32_t i)
+static void tbl_delete_slot(struct tbl_stripe *s, uint32_t i)
 {
     struct tbl_slot *t = s->slots;
     uint32_t n = s->n, j = i, gap = 0;

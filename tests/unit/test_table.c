@@ -23,7 +23,7 @@ void opt_warn(const char *a, const char *b, const char *c) {}
 
 /* pending.c's gone blocks, as the table sees them: here one queue slot. */
 static _Atomic uintptr_t gone_slot;
-_Atomic unsigned pend_gone_n;
+struct pend_queue *_Atomic pend_gone_q;
 _Atomic uintptr_t *pend_gone_slot(uintptr_t p)
 {
     return atomic_load(&gone_slot) == (p | 1) ? &gone_slot : NULL;
@@ -372,7 +372,7 @@ TEST_BEGIN(table_gone_entries)
     struct tbl_entry e;
     uintptr_t a = 0x7000010, b = 0x7000030, c = 0x7000050;
     uint32_t before = (uint32_t)tbl_count();
-    pend_gone_n = 1;
+    pend_gone_q = (struct pend_queue *)&gone_slot; /* any non-NULL queue */
     expect_true(tbl_insert(a, 48, 3, 1, NULL) == 0, "insert a");
     gone_slot = a | 1;
     expect_true(tbl_remove(a, &e) == 0, "a gone: a free of a does not take its entry");
@@ -396,7 +396,7 @@ TEST_BEGIN(table_gone_entries)
     expect_true(tbl_remove_gone(c, &gone_slot, c | 1, &e) == 0, "a slot emptied meanwhile: c stays");
     expect_true(tbl_remove(c, &e) == 1 && tbl_remove(b, &e) == 1, "b and c are live blocks");
     expect_eq_u64(tbl_count(), before);
-    pend_gone_n = 0;
+    pend_gone_q = NULL;
 TEST_END
 
 int main(void)
