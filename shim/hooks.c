@@ -269,12 +269,6 @@ void hook_release(void *p)
     real.free(p);
 }
 
-/* A gone block (pending.c): the real free now, its entry leaves later. */
-void hook_free_now(void *p)
-{
-    real.free(p);
-}
-
 static inline int hook_tracking(void)
 {
     return !hook_guard && atomic_load_explicit(&real.active, memory_order_relaxed);

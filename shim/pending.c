@@ -81,7 +81,6 @@
 #define PEND_FRESH_BITS 4 /* fresh slots per thread: 16, direct-mapped */
 #define PEND_FRESH (1u << PEND_FRESH_BITS)
 #define PEND_SLOTS (PEND_FRESH + 1) /* ... and the one entering the table */
-#define PEND_GONE ((uintptr_t)1) /* a queue entry's tag: a gone block (above) */
 
 /* A block not yet in the table.  The fields are written before p (release)
  * by the slot's thread; other threads read them under the flock, or
@@ -93,7 +92,7 @@ struct pend_fresh {
 };
 
 struct pend_queue {
-    _Atomic uintptr_t p[PEND_DEPTH]; /* 0 = empty; a held block, or one gone (PEND_GONE) */
+    void *_Atomic p[PEND_DEPTH]; /* NULL = empty */
     unsigned next;               /* the slot the next free goes to */
     int score;                   /* > 0: this thread holds (pend_hold) */
     atomic_int owned;
@@ -107,8 +106,6 @@ static struct pend_queue pend_q[PEND_QUEUES];
 static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (a free's search of them) */
 __thread struct pend_queue *pend_self;
 __thread int pend_fresh_on; /* this thread keeps fresh blocks (its score <= 0) */
-static struct pend_queue *_Atomic pend_lazy; /* the thread that may defer removals */
-struct pend_queue *_Atomic pend_gone_q;      /* ... whose queue may hold gone blocks */
 
 /* The calling thread starts holding frees, if a queue is left. */
 void pend_thread_begin(void)
@@ -123,11 +120,6 @@ void pend_thread_begin(void)
             atomic_store(&pend_q[i].forget, 0);
             pend_self = &pend_q[i];
             pend_fresh_on = 1;
-            static atomic_int lazy_given; /* to the first thread only: the main one */
-            if (atomic_exchange(&lazy_given, 1) == 0) {
-                atomic_store(&pend_gone_q, pend_self);
-                atomic_store(&pend_lazy, pend_self);
-            }
             unsigned top = atomic_load(&pend_q_top);
             while (top < i + 1 && !atomic_compare_exchange_weak(&pend_q_top, &top, i + 1))
                 ;
@@ -135,63 +127,18 @@ void pend_thread_begin(void)
     }
 }
 
-/* ---------------- gone blocks ---------------- */
-
-/* The table entry of a gone block (already given to the real free) leaves
- * the table now: 1 and *e filled if it was there.  Under p's stripe lock,
- * and only if the queue slot still names it (tbl_remove_gone): another
- * thread that got the address back and inserted it has cancelled the slot
- * (pend_gone_slot). */
-static int pend_gone_pop(_Atomic uintptr_t *slot, uintptr_t v, struct tbl_entry *e)
-{
-    return tbl_remove_gone(v & ~PEND_GONE, slot, v, e);
-}
-
-/* Under p's stripe lock (table.c): the queue slot that has p gone, or
- * NULL.  Only pend_gone_q's queue can have one. */
-_Atomic uintptr_t *pend_gone_slot(uintptr_t p)
-{
-    struct pend_queue *q = atomic_load_explicit(&pend_gone_q, memory_order_acquire);
-    if (!q)
-        return NULL;
-    for (unsigned i = 0; i < PEND_DEPTH; i++)
-        if (atomic_load_explicit(&q->p[i], memory_order_relaxed) == (p | PEND_GONE))
-            return &q->p[i];
-    return NULL;
-}
-
-/* Releases every block q holds, and takes its gone blocks out of the
- * table.  Each slot is emptied before its block is released, so a settle
- * that re-enters (through the peak) finds it empty. */
+/* Releases every block q holds.  Each slot is emptied before its block is
+ * released, so a settle that re-enters (through the peak) finds it empty. */
 static void pend_drain(struct pend_queue *q)
 {
     int saved = hook_guard;
     hook_guard = 1;
     for (unsigned i = 0; i < PEND_DEPTH; i++) {
-        uintptr_t v = atomic_load_explicit(&q->p[i], memory_order_relaxed);
-        struct tbl_entry e;
-        if (v & PEND_GONE) {
-            if (pend_gone_pop(&q->p[i], v, &e))
-                trace_discharge(e.trace, e.size);
-        } else if (v) {
-            atomic_store_explicit(&q->p[i], 0, memory_order_relaxed);
-            hook_release((void *)v);
-        }
+        void *p = atomic_exchange_explicit(&q->p[i], NULL, memory_order_relaxed);
+        if (p)
+            hook_release(p);
     }
     hook_guard = saved;
-}
-
-/* Deferring stops for good (a second thread is on its way, or this one
- * ends): the lazy thread takes its gone blocks out of the table, after
- * which no table operation has to look for them. */
-void pend_lazy_stop(void)
-{
-    struct pend_queue *q = pend_self;
-    atomic_store(&pend_lazy, NULL);
-    if (q && q == atomic_load(&pend_gone_q)) {
-        pend_drain(q);
-        atomic_store(&pend_gone_q, NULL);
-    }
 }
 
 /* Releases what the calling thread holds. */
@@ -471,8 +418,6 @@ void pend_thread_end(void)
     struct pend_queue *q = pend_self;
     if (!q)
         return;
-    if (q == atomic_load(&pend_lazy))
-        pend_lazy_stop();
     pend_drain(q);
     pend_fresh_on = 0;
     pend_fresh_flush(q);
@@ -492,10 +437,6 @@ void pend_after_fork_child(void)
         pend_drain(q);
         pend_fresh_flush(q);
         atomic_store(&q->owned, 0);
-    }
-    if (atomic_load(&pend_gone_q) != pend_self) { /* the lazy thread is not this one */
-        atomic_store(&pend_lazy, NULL);
-        atomic_store(&pend_gone_q, NULL);
     }
 }
 
@@ -518,10 +459,9 @@ void pend_after_fork_child(void)
 void *pend_hold(void *p)
 {
     struct pend_queue *q = pend_self;
-    uintptr_t v = (uintptr_t)p;
-    if (!q || (v & 4095) == 16) /* none, maybe an mmapped chunk */
+    if (!q || ((uintptr_t)p & 4095) == 16) /* none, maybe an mmapped chunk */
         return p;
-    if (q->young[pend_young(v)] == v) {
+    if (q->young[pend_young((uintptr_t)p)] == (uintptr_t)p) {
         pend_young_freed(q);
         return p;
     }
@@ -529,26 +469,14 @@ void *pend_hold(void *p)
         pend_fresh_on = 0; /* starts holding: keeps no fresh blocks meanwhile */
         pend_fresh_flush(q);
     }
-    if (q->score <= 0) {
-        if (q != atomic_load_explicit(&pend_lazy, memory_order_relaxed)) {
-            if (HS_UNLIKELY(q == atomic_load_explicit(&pend_gone_q, memory_order_relaxed)))
-                pend_lazy_stop(); /* another thread stopped it: the gone blocks go now */
-            return p;
-        }
-        v |= PEND_GONE; /* freed now, out of the table PEND_DEPTH frees later */
-    }
+    if (q->score <= 0)
+        return p;
     tbl_prefetch_ptr((uintptr_t)p);
     unsigned i = q->next;
-    uintptr_t out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
-    struct tbl_entry e;
-    int popped = (out & PEND_GONE) && pend_gone_pop(&q->p[i], out, &e);
-    atomic_store_explicit(&q->p[i], v, memory_order_release); /* before the free (above) */
+    void *out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
+    atomic_store_explicit(&q->p[i], p, memory_order_relaxed);
     q->next = (i + 1) % PEND_DEPTH;
-    if (v & PEND_GONE)
-        hook_free_now(p);
-    if (popped) /* last: a discharge may settle this queue */
-        trace_discharge(e.trace, e.size);
-    return out & PEND_GONE ? NULL : (void *)out;
+    return out;
 }
 
 /* ---------------- walks: held blocks out, fresh ones in ---------------- */
@@ -590,7 +518,7 @@ static void pend_look(struct pend_view *v)
         if (!atomic_load_explicit(&q->owned, memory_order_relaxed))
             continue;
         for (unsigned j = 0; j < PEND_DEPTH; j++) {
-            uintptr_t p = atomic_load_explicit(&q->p[j], memory_order_relaxed) & ~PEND_GONE;
+            uintptr_t p = (uintptr_t)atomic_load_explicit(&q->p[j], memory_order_relaxed);
             if (!p)
                 continue;
             unsigned k = v->n++;

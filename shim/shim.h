@@ -68,7 +68,6 @@ void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
 void hook_release(void *p); /* a held free's end: out of the table, real free */
-void hook_free_now(void *p); /* the real free, nothing else */
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
@@ -76,14 +75,6 @@ void hook_free_now(void *p); /* the real free, nothing else */
 extern __thread struct pend_queue *pend_self;
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void pend_settle(void);         /* releases what this thread holds */
-void pend_lazy_stop(void);      /* no more gone blocks (a thread is being created) */
-extern struct pend_queue *_Atomic pend_gone_q; /* NULL: no gone block anywhere */
-_Atomic uintptr_t *pend_gone_slot(uintptr_t p); /* under p's stripe lock */
-/* Has p gone (freed, its table entry not yet removed)?  Its queue slot, or NULL. */
-static inline _Atomic uintptr_t *pend_gone_find(uintptr_t p)
-{
-    return atomic_load_explicit(&pend_gone_q, memory_order_relaxed) ? pend_gone_slot(p) : NULL;
-}
 struct tbl_entry;
 extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
@@ -122,7 +113,6 @@ struct tbl_entry {
 int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                struct tbl_entry *replaced);
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out);
-int tbl_remove_gone(uintptr_t ptr, _Atomic uintptr_t *slot, uintptr_t v, struct tbl_entry *out);
 void tbl_prefetch_ptr(uintptr_t ptr); /* ptr's home slot, ahead of an insert */
 int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);

@@ -270,9 +270,6 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         return -1;
     }
     struct tbl_slot *e = &s->slots[i];
-    _Atomic uintptr_t *gone = pend_gone_find(ptr);
-    if (gone) /* the entry here (if any) is a gone block's: it leaves now */
-        atomic_store_explicit(gone, 0, memory_order_relaxed);
     if (e->w0) {
         if (replaced)
             tbl_unpack(e, replaced);
@@ -343,31 +340,9 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     tbl_lock(s);
     if (s->slots) {
         uint32_t i = tbl_probe(s, ptr);
-        if (i != TBL_NONE && s->slots[i].w0 && !pend_gone_find(ptr)) {
+        if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
                 tbl_unpack(&s->slots[i], out);
-            tbl_delete_slot(s, i);
-            found = 1;
-        }
-    }
-    lock_drop(&s->lock);
-    return found;
-}
-
-/* A gone block's entry leaves (pending.c): if its queue slot still holds
- * v (no insert of ptr cancelled it), the slot is emptied and the entry, if
- * any, removed: 1 and *out filled. */
-int tbl_remove_gone(uintptr_t ptr, _Atomic uintptr_t *slot, uintptr_t v, struct tbl_entry *out)
-{
-    uint64_t h = tbl_hash(ptr);
-    struct tbl_stripe *s = tbl_stripe_of(ptr, h);
-    int found = 0;
-    tbl_lock(s);
-    if (atomic_load_explicit(slot, memory_order_relaxed) == v) {
-        atomic_store_explicit(slot, 0, memory_order_relaxed);
-        uint32_t i = s->slots ? tbl_probe(s, ptr) : TBL_NONE;
-        if (i != TBL_NONE && s->slots[i].w0) {
-            tbl_unpack(&s->slots[i], out);
             tbl_delete_slot(s, i);
             found = 1;
         }
@@ -384,7 +359,7 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out)
     tbl_lock(s);
     if (s->slots) {
         uint32_t i = tbl_probe(s, ptr);
-        if (i != TBL_NONE && s->slots[i].w0 && !pend_gone_find(ptr)) {
+        if (i != TBL_NONE && s->slots[i].w0) {
             if (out)
                 tbl_unpack(&s->slots[i], out);
             found = 1;

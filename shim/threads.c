@@ -244,8 +244,6 @@ HS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
         thr_resolve();
     if (!thr.create)
         return EAGAIN;
-    if (!hook_guard)
-        pend_lazy_stop(); /* gone blocks are for a program of one thread */
     struct thr_slot *s = hook_guard ? NULL : thr_claim(start, arg);
     if (!s)
         return thr.create(t, attr, start, arg);

@@ -6,8 +6,7 @@
  * the 16-byte packing's limits (fields round-trip, epoch saturates, what
  * does not fit is refused), the bytes per live block, probe lengths for
  * malloc-like address patterns, random operations against a reference
- * through growth and wrap-around, many threads, stripes by region, and
- * the entries of gone blocks (pending.c).
+ * through growth and wrap-around, many threads, and stripes by region.
  */
 #include <math.h>
 #include <pthread.h>
@@ -20,14 +19,6 @@
 /* The arena's out-of-memory path calls these; the tests never run out. */
 void life_degrade(const char *why) { printf("degrade: %s\n", why); }
 void opt_warn(const char *a, const char *b, const char *c) {}
-
-/* pending.c's gone blocks, as the table sees them: here one queue slot. */
-static _Atomic uintptr_t gone_slot;
-struct pend_queue *_Atomic pend_gone_q;
-_Atomic uintptr_t *pend_gone_slot(uintptr_t p)
-{
-    return atomic_load(&gone_slot) == (p | 1) ? &gone_slot : NULL;
-}
 
 #define N 200000u
 
@@ -365,40 +356,6 @@ TEST_BEGIN(table_regions_own_stripes)
                 "a region's last block is in its group");
 TEST_END
 
-/* A gone block's entry is not the live block of a later free or look-up;
- * it leaves through its queue slot (tbl_remove_gone), unless an insert of
- * the same address cancelled the slot first. */
-TEST_BEGIN(table_gone_entries)
-    struct tbl_entry e;
-    uintptr_t a = 0x7000010, b = 0x7000030, c = 0x7000050;
-    uint32_t before = (uint32_t)tbl_count();
-    pend_gone_q = (struct pend_queue *)&gone_slot; /* any non-NULL queue */
-    expect_true(tbl_insert(a, 48, 3, 1, NULL) == 0, "insert a");
-    gone_slot = a | 1;
-    expect_true(tbl_remove(a, &e) == 0, "a gone: a free of a does not take its entry");
-    expect_true(tbl_find(a, &e) == 0, "a gone: not found either");
-    expect_true(tbl_remove_gone(a, &gone_slot, a | 1, &e) == 1, "a leaves through its slot");
-    expect_eq_u64(e.size, 48);
-    expect_eq_u64(e.trace, 3);
-    expect_eq_u64(gone_slot, 0);
-    expect_eq_u64(tbl_count(), before);
-
-    expect_true(tbl_insert(b, 16, 4, 1, NULL) == 0, "insert b");
-    gone_slot = b | 1;
-    expect_true(tbl_insert(b, 32, 5, 2, &e) == 1, "b born again: the gone entry is replaced");
-    expect_eq_u64(e.size, 16);
-    expect_eq_u64(gone_slot, 0);
-    expect_true(tbl_remove_gone(b, &gone_slot, b | 1, &e) == 0, "cancelled: b stays");
-    expect_true(tbl_find(b, &e) == 1 && e.size == 32 && e.trace == 5, "the new b is live");
-
-    expect_true(tbl_insert(c, 8, 6, 1, NULL) == 0, "insert c");
-    gone_slot = 0;
-    expect_true(tbl_remove_gone(c, &gone_slot, c | 1, &e) == 0, "a slot emptied meanwhile: c stays");
-    expect_true(tbl_remove(c, &e) == 1 && tbl_remove(b, &e) == 1, "b and c are live blocks");
-    expect_eq_u64(tbl_count(), before);
-    pend_gone_q = NULL;
-TEST_END
-
 int main(void)
 {
     table_grows(); /* first: the stripes start empty */
@@ -412,6 +369,5 @@ int main(void)
     table_random_through_growth();
     table_many_threads();
     table_regions_own_stripes();
-    table_gone_entries();
     return 0;
 }
