@@ -153,6 +153,7 @@ extern struct tbl_filter {
     _Atomic uint8_t n[1u << TBL_FILTER_BITS];
 } tbl_filter;
 void tbl_filter_enable(void);
+void tbl_filter_pin(const void *p); /* p's bucket says "maybe" for good */
 /* The filter's bucket of p: the top bits of a multiplicative hash (one
  * multiply, on the free path of every unsampled block). */
 static inline unsigned tbl_filter_index(uintptr_t p)

@@ -149,6 +149,12 @@ void tbl_filter_enable(void)
     tbl_filter.on = 1;
 }
 
+void tbl_filter_pin(const void *p)
+{
+    atomic_store_explicit(&tbl_filter.n[tbl_filter_index((uintptr_t)p)], 0xff,
+                          memory_order_relaxed);
+}
+
 static void tbl_filter_add(uintptr_t ptr, int delta)
 {
     _Atomic uint8_t *c = &tbl_filter.n[tbl_filter_index(ptr)];
