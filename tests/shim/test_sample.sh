@@ -3,7 +3,7 @@
 # counts are within 5% of full tracking for every site holding more than 1%
 # of the heap (fixed seed: deterministic); the program's output is unchanged;
 # only a fraction of the blocks is recorded (so unweighted sums would be far
-# off); with HEAPSNAP_LEAKS=1 as well, every block is in the table and the
+# off); sampled blocks that are freed are not live; with HEAPSNAP_LEAKS=1 as well, every block is in the table and the
 # unsampled ones are charged to <unsampled>.
 . tests/shim/lib_shim.sh
 s_dump_build
@@ -33,6 +33,12 @@ else t_fail sample_bytes_within_5pct "$n sites > 1%, worst error $worst"; fi
 read -r n worst <<<"$(compare "$T/full.sites" "$T/smp.sites" 2)"
 if [ "$n" = 5 ] && awk -v w="$worst" 'BEGIN { exit !(w < 0.05) }'; then t_pass sample_counts_within_5pct
 else t_fail sample_counts_within_5pct "$n sites > 1%, worst error $worst"; fi
+
+# Every sampled block the churn freed left the table (a free's fast path
+# passes only what the presence filter rules out): nothing of it is live.
+churn_live=$(awk '$1 == "churn_site" { n += $2 } END { print n + 0 }' "$T/smp.sites")
+if grep -q '^churn_site ' "$T/smp.sites" && [ "$churn_live" = 0 ]; then t_pass sample_freed_blocks_not_live
+else t_fail sample_freed_blocks_not_live "churn_site live $churn_live: $(grep churn_site "$T/smp.sites")"; fi
 
 # Only a sample is recorded: unweighted sums would be several times too small.
 meta=$(head -1 "$T/smp.hsnap.dump")
