@@ -31,12 +31,14 @@
  * realloc removes, calls, then inserts the result or re-inserts the old block
  * if the call failed; a failed real call records nothing and keeps errno.
  *
- * HEAPSNAP_SAMPLE (sample.c): the per-thread byte countdown lives here, so
- * that an unsampled allocation costs one subtraction and one test
- * (hook_skip; a realloc of an untracked block, hook_skip_resize).  A free
- * then asks the table's presence filter (one load) before it takes any
- * lock.  With HEAPSNAP_LEAKS=1 as well, unsampled blocks still enter the
- * table, charged to the <unsampled> trace without unwinding.
+ * HEAPSNAP_SAMPLE (sample.c): the per-thread byte countdown lives here.
+ * Each hook starts with sampled mode's fast path (hook_pass, hook_pass_free):
+ * one load of real.mode, then for an allocation the countdown (a
+ * subtraction and a test), for a free the table's presence filter (one
+ * load); a block neither sampled nor in the table goes straight to the
+ * real function.  Everything else takes the careful path below it.  With
+ * HEAPSNAP_LEAKS=1 as well, unsampled blocks still enter the table,
+ * charged to the <unsampled> trace without unwinding.
  */
 #include <dlfcn.h>
 #include <errno.h>

@@ -3,8 +3,9 @@
 # counts are within 5% of full tracking for every site holding more than 1%
 # of the heap (fixed seed: deterministic); the program's output is unchanged;
 # only a fraction of the blocks is recorded (so unweighted sums would be far
-# off); sampled blocks that are freed are not live; with HEAPSNAP_LEAKS=1 as well, every block is in the table and the
-# unsampled ones are charged to <unsampled>.
+# off); sampled blocks that are freed are not live; with HEAPSNAP_LEAKS=1 as
+# well, every block is in the table and the unsampled ones are charged to
+# <unsampled>.
 . tests/shim/lib_shim.sh
 s_dump_build
 cc -g -O1 -fno-omit-frame-pointer tests/shim/sampled.c -o "$T/sampled" || t_fail sampled_builds "cc failed"
