@@ -7,17 +7,18 @@ PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 20
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
-# The hot path is built with link-time optimisation: a recording crosses
-# hooks.c, unwind.c, cfi.c, pending.c, table.c and traces.c, and LTO inlines
-# across them (callgrind, setarch -R: python3 dicts.py 20 1115.3M -> 1067.8M
-# instructions, cxx 100000 50000 521.8M -> 496.4M, churn 1000000 100000 1
-# 1321.6M -> 1275.4M).  Only the hot path: the leak check scans the calling
+# The hot path is built with link-time optimisation and -O3: a recording
+# crosses hooks.c, unwind.c, cfi.c, pending.c, table.c and traces.c, and LTO
+# inlines across them (callgrind, setarch -R, whole runs: python3 dicts.py 20
+# 1115.3M -> 1067.8M instructions with LTO -> 1032.4M with -O3 too; cxx
+# 100000 50000 521.8M -> 496.4M -> 484.5M; churn 1000000 100000 1 1321.6M ->
+# 1275.4M -> 1216.1M).  Only the hot path: the leak check scans the calling
 # thread's stack from its caller's frame up, and with LTO everywhere the
 # snapshot's frames took in callees that held block addresses (27 leak tests
 # failed).  The rest gets -fno-lto, so CFLAGS with -flto (as distributions
 # build packages) cannot bring that back.  Fat objects: the unit tests link
 # single objects without LTO.
-SHIM_LTO    := -flto=auto -ffat-lto-objects
+SHIM_LTO    := -O3 -flto=auto -ffat-lto-objects
 SHIM_HOT    := hooks unwind cfi pending table traces sample
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
