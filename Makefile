@@ -17,7 +17,8 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # snapshot's frames took in callees that held block addresses (27 leak tests
 # failed).  The rest gets -fno-lto, so CFLAGS with -flto (as distributions
 # build packages) cannot bring that back.  Fat objects: the unit tests link
-# single objects without LTO.
+# single objects without LTO.  `make SHIM_LTO=` builds the hot path plainly
+# (with CFLAGS alone, -O0 for a debugger say).
 SHIM_LTO    := -O3 -flto=auto -ffat-lto-objects
 SHIM_HOT    := hooks unwind cfi pending table traces sample
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
