@@ -316,25 +316,13 @@ static inline int hook_pass(size_t n)
 static inline int hook_pass_free(const void *p)
 {
     return atomic_load_explicit(&real.mode, memory_order_relaxed) == HOOK_MODE_SAMPLED &&
-           !atomic_load_explicit(&tbl_filter.n[tbl_filter_index((uintptr_t)p)],
-                                 memory_order_relaxed);
+           !tbl_filter_hit((uintptr_t)p);
 }
 
 /* The careful path's test: the block is neither sampled nor kept. */
 static inline int hook_skip(size_t n)
 {
     return real.sample && (hook_countdown -= (int64_t)n) > 0 && !real.all_blocks;
-}
-
-/* The same for a realloc: p is not in the table (or NULL) and the new
- * block is neither sampled nor kept.  The countdown moves as hook_skip's. */
-static inline int hook_skip_resize(const void *p, size_t n)
-{
-    if (!real.sample || real.all_blocks || (p && tbl_maybe((uintptr_t)p)) ||
-        hook_countdown <= (int64_t)n)
-        return 0;
-    hook_countdown -= (int64_t)n;
-    return 1;
 }
 
 /* ---------------- the hooks ---------------- */
@@ -510,9 +498,7 @@ HS_EXPORT void *realloc(void *p, size_t n)
         return real.realloc(p, n);
     if (!hook_is_active())
         return hook_realloc_idle(p, n);
-    if (hook_skip_resize(p, n))
-        return real.realloc(p, n);
-    return hook_resize(p, n, 1, 0);
+    return hook_resize(p, n, 1, 0); /* sampled: what hook_pass did not pass */
 }
 
 HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
@@ -594,7 +580,7 @@ static void *hook_call_aligned(enum hook_kind k, size_t align, size_t n)
     }
 }
 
-static void *hook_aligned(enum hook_kind k, size_t align, size_t n)
+static HS_NOINLINE void *hook_aligned(enum hook_kind k, size_t align, size_t n)
 {
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
@@ -611,32 +597,32 @@ static void *hook_aligned(enum hook_kind k, size_t align, size_t n)
     return p;
 }
 
-HS_EXPORT void *memalign(size_t align, size_t n)
+/* Each of the family: sampled mode's fast path, else hook_aligned. */
+static inline void *hook_aligned_entry(enum hook_kind k, size_t align, size_t n)
 {
     if (hook_pass(n))
-        return hook_call_aligned(HOOK_MEMALIGN, align, n);
-    return hook_aligned(HOOK_MEMALIGN, align, n);
+        return hook_call_aligned(k, align, n);
+    return hook_aligned(k, align, n);
+}
+
+HS_EXPORT void *memalign(size_t align, size_t n)
+{
+    return hook_aligned_entry(HOOK_MEMALIGN, align, n);
 }
 
 HS_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-    if (hook_pass(n))
-        return hook_call_aligned(HOOK_ALIGNED_ALLOC, align, n);
-    return hook_aligned(HOOK_ALIGNED_ALLOC, align, n);
+    return hook_aligned_entry(HOOK_ALIGNED_ALLOC, align, n);
 }
 
 HS_EXPORT void *valloc(size_t n)
 {
-    if (hook_pass(n))
-        return hook_call_aligned(HOOK_VALLOC, 0, n);
-    return hook_aligned(HOOK_VALLOC, 0, n);
+    return hook_aligned_entry(HOOK_VALLOC, 0, n);
 }
 
 HS_EXPORT void *pvalloc(size_t n)
 {
-    if (hook_pass(n))
-        return hook_call_aligned(HOOK_PVALLOC, 0, n);
-    return hook_aligned(HOOK_PVALLOC, 0, n);
+    return hook_aligned_entry(HOOK_PVALLOC, 0, n);
 }
 
 HS_EXPORT size_t malloc_usable_size(void *p)

@@ -160,10 +160,13 @@ static inline unsigned tbl_filter_index(uintptr_t p)
 {
     return (unsigned)((p * 0x9e3779b97f4a7c15ULL) >> (64 - TBL_FILTER_BITS));
 }
+static inline int tbl_filter_hit(uintptr_t p) /* p's bucket counts some entry */
+{
+    return atomic_load_explicit(&tbl_filter.n[tbl_filter_index(p)], memory_order_relaxed) != 0;
+}
 static inline int tbl_maybe(uintptr_t p) /* 0: p is certainly not in the table */
 {
-    return !tbl_filter.on ||
-           atomic_load_explicit(&tbl_filter.n[tbl_filter_index(p)], memory_order_relaxed) != 0;
+    return !tbl_filter.on || tbl_filter_hit(p);
 }
 
 /* ---- traces.c: interned stacks and per-site sums ---- */
