@@ -209,7 +209,9 @@ static int cfi_check_unloads(void)
     if (HS_LIKELY(cfi_countdown-- > 0))
         return 0;
     unsigned long long subs = atomic_load(&cfi.subs);
+    life_loader_enter();
     dl_iterate_phdr(cfi_subs_of, &subs);
+    life_loader_leave();
     if (cfi_sync(subs) < 0) {
         cfi_countdown = 0; /* busy: fall back now, check again next time */
         return -1;

@@ -304,10 +304,42 @@ static void life_init_fatal(void)
 
 static __thread int life_fork_guard; /* hook_guard before prepare */
 
+/* The loader lock across fork.  glibc does not take it in fork, so a thread
+ * of ours inside dl_iterate_phdr (an unwind's module look-up, a snapshot's
+ * module list) when another thread forks would leave the child a loader
+ * lock nobody will release, and the child's next dl_iterate_phdr, dlopen or
+ * dlsym hangs: test_fresh's forking stress hung about one run in 40.  So
+ * every such call of the shim is counted (life_loader_enter/leave, never
+ * nested), and fork's prepare waits until none is running, while new ones
+ * wait for the fork.  A thread increments before it looks at the flag and
+ * prepare sets the flag before it looks at the count, so one of them sees
+ * the other. */
+static atomic_int life_loader_users, life_forking;
+
+void life_loader_enter(void)
+{
+    for (;;) {
+        atomic_fetch_add(&life_loader_users, 1);
+        if (!atomic_load(&life_forking))
+            return;
+        atomic_fetch_sub(&life_loader_users, 1);
+        while (atomic_load(&life_forking))
+            sched_yield();
+    }
+}
+
+void life_loader_leave(void)
+{
+    atomic_fetch_sub(&life_loader_users, 1);
+}
+
 static void life_prepare(void)
 {
     life_fork_guard = hook_guard;
     hook_guard = 1; /* allocations by other fork handlers pass through */
+    atomic_store(&life_forking, 1);
+    while (atomic_load(&life_loader_users)) /* no shim lock is held in there */
+        sched_yield();
     snap_lock();
     trace_lock();
     pend_lock_all();
@@ -329,6 +361,7 @@ static void life_release(void)
 static void life_parent(void)
 {
     life_release();
+    atomic_store(&life_forking, 0);
     hook_guard = life_fork_guard;
 }
 
@@ -336,6 +369,8 @@ static void life_child(void)
 {
     life.pid = getpid();
     life_release();
+    atomic_store(&life_loader_users, 0); /* the other threads are gone */
+    atomic_store(&life_forking, 0);
     snap_after_fork_child();
     trace_after_fork_child();
     pend_after_fork_child();

@@ -150,7 +150,9 @@ int roots_begin(void)
     if (!roots.real_malloc)
         roots.real_malloc = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
     roots.glibc = 0;
+    life_loader_enter();
     dl_iterate_phdr(roots_module, NULL);
+    life_loader_leave();
     return 0;
 }
 

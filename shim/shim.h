@@ -377,6 +377,8 @@ void ret_free(void);
 uint64_t life_start_ns(void);
 void life_tick(void);             /* from the record slow path, now and then */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
+void life_loader_enter(void);      /* around a call that takes the loader lock */
+void life_loader_leave(void);
 int life_degraded(void);
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);

@@ -218,8 +218,11 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
             atomic_fetch_add_explicit(&unw.fallbacks, 1, memory_order_relaxed);
     } else if (unw.method == OPT_UNWIND_FP)
         n = unwind_fp(ip, max);
-    if (n < 0)
+    if (n < 0) {
+        life_loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
         n = unw_backtrace((void **)ip, (int)max);
+        life_loader_leave();
+    }
     __asm__ volatile("" ::: "memory");
     return n;
 }

@@ -20,6 +20,9 @@
 
 /* The arena's out-of-memory path calls these; the tests never run out. */
 void life_degrade(const char *why) { printf("degrade: %s\n", why); }
+/* life.c's fork guard around the loader lock: nothing forks here. */
+void life_loader_enter(void) {}
+void life_loader_leave(void) {}
 void opt_warn(const char *a, const char *b, const char *c) {}
 
 #define NOINLINE __attribute__((noinline))
