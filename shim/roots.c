@@ -147,10 +147,10 @@ int roots_begin(void)
     roots.n = 0;
     if (!roots.r)
         return -1;
+    life_loader_enter(); /* dlsym and dl_iterate_phdr take the loader's locks */
     if (!roots.real_malloc)
         roots.real_malloc = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
     roots.glibc = 0;
-    life_loader_enter();
     dl_iterate_phdr(roots_module, NULL);
     life_loader_leave();
     return 0;
