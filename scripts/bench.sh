@@ -5,16 +5,19 @@
 # once without and once with frame pointers), then runs each one plain, under
 # heaptrack, and under heapsnap in each of its modes, ALTERNATING the tools
 # within a round so that drift on the machine hits them all alike, for N rounds.
-# It prints, per workload, the median wall time and peak RSS of each tool, the
-# ratio to the plain run, and heapsnap's overhead as a fraction of heaptrack's,
-# (hs - 1) / (ht - 1).  Every workload prints a "checksum ..." line; a run
+# It prints, per workload, each tool's time as a ratio to the plain run of the
+# same round (the median of those ratios over the rounds: pairing the runs of
+# a round cancels the machine's slow spells, which last longer than a round's
+# few seconds), its median peak RSS, heapsnap's overhead as a fraction of
+# heaptrack's, (hs - plain) / (ht - plain) per round, and issue 4's targets
+# judged on those figures.  Every workload prints a "checksum ..." line; a run
 # under a tool whose checksum differs from the plain run's, or that exits
 # non-zero, is a loud error in the table and makes the script exit 1.
 #
 #   --quick        1 round, small sizes (about 2 minutes)
 #   --smoke        1 round, tiny sizes, short time-outs: proves the script works
 #                  (under 30 s); asserts nothing about timings
-#   --rounds N     rounds (default 5, or 1 with --quick/--smoke)
+#   --rounds N     rounds (default 7, or 1 with --quick/--smoke)
 #   --md FILE      also write the results as Markdown to FILE
 #   --only PAT     run only the workloads whose name contains PAT
 #   --preload      run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`
@@ -48,7 +51,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-case "$SIZE" in full) : "${ROUNDS:=5}"; TMO=300 ;; quick) : "${ROUNDS:=1}"; TMO=60 ;; smoke) : "${ROUNDS:=1}"; TMO=15 ;; esac
+case "$SIZE" in full) : "${ROUNDS:=7}"; TMO=300 ;; quick) : "${ROUNDS:=1}"; TMO=60 ;; smoke) : "${ROUNDS:=1}"; TMO=15 ;; esac
 case "$ROUNDS" in ''|*[!0-9]*|0) echo "bench.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 
 BIN=$ROOT/$BUILD/bench
@@ -277,22 +280,50 @@ med() {
     awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'
 }
 
-# cell WORKLOAD MODE BASE: "4.81x 123M" (ratio to BASE's median wall, peak RSS).
-cell() {
-  local w b r
-  w=$(med "$1" "$2" $F); b=$(med "$1" "$3" $F); r=$(med "$1" "$2" 5)
-  case "$w" in "") echo "-"; return ;; FAIL:*) echo "!!${w#FAIL:}"; return ;; esac
-  case "$b" in ""|FAIL:*|0) echo "?"; return ;; esac
-  awk -v w="$w" -v b="$b" -v r="$r" 'BEGIN {printf "%.2fx %dM", w/b, (r+512)/1024}'
+# ratios WORKLOAD MODE BASE FIELD: one line per round in which both ran,
+# "MODE/BASE" for that round (the runs of a round follow each other, so a
+# machine that slows down for a while slows both).
+ratios() {
+  awk -v w="$1" -v m="$2" -v b="$3" -v f="$4" '
+    $1==w && $3>0 && $2==m {t[$3]=$f} $1==w && $3>0 && $2==b {u[$3]=$f}
+    END {for (r in t) if ((r in u) && u[r] > 0) printf "%.6f\n", t[r]/u[r]}' "$RESULTS"
 }
 
-# frac WORKLOAD: heapsnap's overhead as a fraction of heaptrack's.
+# median_of: the median of the numbers on stdin, "" if none.
+median_of() {
+  sort -g | awk '{v[NR]=$1} END {if (NR) printf "%.6f\n", (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'
+}
+
+# pratio WORKLOAD MODE BASE: the median over the rounds of each round's
+# MODE/BASE time ratio (paired); "FAIL:status" if a round failed, "" if
+# either never ran.
+pratio() {
+  local b
+  for b in "$2" "$3"; do
+    case "$(med "$1" "$b" $F)" in "") return ;; FAIL:*) med "$1" "$b" $F; return ;; esac
+  done
+  ratios "$1" "$2" "$3" $F | median_of
+}
+
+# cell WORKLOAD MODE BASE: "4.81x 123M" (paired ratio to BASE, median peak RSS).
+cell() {
+  local x r
+  x=$(pratio "$1" "$2" "$3"); r=$(med "$1" "$2" 5)
+  case "$x" in "") echo "-"; return ;; FAIL:*) echo "!!${x#FAIL:}"; return ;; esac
+  awk -v x="$x" -v r="$r" 'BEGIN {printf "%.2fx %dM", x, (r+512)/1024}'
+}
+
+# frac WORKLOAD: heapsnap's overhead as a fraction of heaptrack's, the
+# median over the rounds of each round's (hs - plain) / (ht - plain).
 frac() {
   local p h s
   p=$(med "$1" plain $F); h=$(med "$1" heaptrack $F); s=$(med "$1" hs $F)
   case "$p$h$s" in *FAIL*) echo "-"; return ;; esac
   { [ -z "$p" ] || [ -z "$h" ] || [ -z "$s" ]; } && { echo "-"; return; }
-  awk -v p="$p" -v h="$h" -v s="$s" 'BEGIN {if (h<=p || p<=0) print "-"; else printf "%.2f", (s-p)/(h-p)}'
+  awk -v w="$1" -v f=$F '$1==w && $3>0 {t[$2 " " $3]=$f; r[$3]=1}
+    END {for (k in r) {p=t["plain " k]; h=t["heaptrack " k]; s=t["hs " k]
+           if (h > p && p > 0) print (s-p)/(h-p)}}' "$RESULTS" | median_of |
+    awk '{printf "%.2f\n", $1} END {if (!NR) print "-"}'
 }
 
 plain_cell() {
@@ -342,6 +373,36 @@ bench_table() {
   echo "# wall time"; column -t -s'|' "$WORK/table"
   [ -s "$WORK/leaks" ] && { echo; column -t -s'|' "$WORK/leaks"; }
   echo; echo "# CPU time (user+sys of the whole command tree)"; column -t -s'|' "$WORK/table.cpu"
+  echo; echo "# issue 4's targets, wall time"; targets "$WORK/table"
+  echo "# the same, CPU time"; targets "$WORK/table.cpu"
+}
+
+# targets FILE: issue 4's targets, judged on a '|'-separated table (main_table).
+targets() {
+  awk -F'|' 'NR > 1 {
+      w[++n] = $1; hs[$1] = $4 + 0; fr[$1] = $5; sa[$1] = $7
+    }
+    END {
+      met = 0; tot = 0; over = ""
+      for (i = 1; i <= n; i++) if (fr[w[i]] ~ /^[0-9.]+$/) {
+        tot++; if (fr[w[i]] + 0 <= 0.33) met++; else over = over " " w[i] " " fr[w[i]]
+      }
+      printf "- full stacks, overhead at most 1/3 of heaptrack'"'"'s: %d of %d met%s\n", met, tot,
+             over == "" ? "" : " (over:" over ")"
+      if (hs["churn1"] > 0) {
+        s = ""
+        for (i = 1; i <= n; i++) if (w[i] ~ /^churn[0-9]+$/ && w[i] != "churn1" && hs[w[i]] > 0) {
+          q = hs[w[i]] / hs["churn1"]
+          s = s sprintf("%s %s/churn1 = %.2f (%s)", s == "" ? "" : ",", w[i], q, q <= 1.5 ? "met" : "over")
+        }
+        if (s != "") printf "- threaded churn within 1.5x of churn1'"'"'s ratio:%s\n", s
+      }
+      met = 0; tot = 0; over = ""
+      for (i = 1; i <= n; i++) if (sa[w[i]] ~ /^[0-9.]+x/) {
+        tot++; v = sa[w[i]] + 0; if (v <= 1.10) met++; else over = over sprintf(" %s %.2fx", w[i], v)
+      }
+      if (tot) printf "- sampled at most 1.10x: %d of %d met%s\n", met, tot, over == "" ? "" : " (over:" over ")"
+    }' "$1"
 }
 
 # md_table FILE: a '|'-separated file as a Markdown table.
@@ -364,10 +425,14 @@ bench_markdown() {
     echo; bench_machine; echo
     md_table "$WORK/table"
     [ -s "$WORK/leaks" ] && { echo; md_table "$WORK/leaks"; }
+    echo; echo "Issue 4's targets, wall time:"; echo; targets "$WORK/table"
+    echo; echo "CPU time:"; echo; targets "$WORK/table.cpu"
     echo
-    echo "Each cell: median wall time as a ratio to the plain run (hs fp: to the frame-pointer"
-    echo "build's plain run where the workload has one), then the median peak RSS."
-    echo "\`hs/ht overhead\` is (heapsnap - 1) / (heaptrack - 1); the target is at most 0.33."
+    echo "Each cell: wall time as a ratio to the plain run of the same round (hs fp: to the"
+    echo "frame-pointer build's plain run where the workload has one), the median over the"
+    echo "rounds, then the median peak RSS. \`hs/ht overhead\` is (heapsnap - plain) /"
+    echo "(heaptrack - plain) in each round, the median over the rounds; the target is at"
+    echo "most 0.33."
     echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."
     echo; for w in $WORKLOADS; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
     echo; echo "The same runs in CPU time (user+sys of the command and all its children, so"

@@ -30,6 +30,15 @@ else
   t_fail bench_markdown_written "missing header, machine or rows in $T/bench.md"
 fi
 
+# The targets are judged in the output: each of the three has its line, with
+# a count or a verdict (not a number the script could not compute).
+if [ "$(sed -n '/targets, wall time/,/^# the same/p' "$T/bench.out" |
+        grep -cE '^- (full stacks.*: [0-9]+ of [0-9]+ met|threaded churn.*\((met|over)\)|sampled .*: [0-9]+ of [0-9]+ met)')" -eq 3 ]; then
+  t_pass bench_targets_judged
+else
+  t_fail bench_targets_judged "no target lines: $(grep -A3 'targets, wall' "$T/bench.out" | tr '\n' ' ')"
+fi
+
 # bench_column NAME COL: every workload's cell in column COL (1-based) is a ratio.
 bench_column() {
   local name=$1 col=$2 bad
