@@ -384,7 +384,7 @@ targets() {
     }
     END {
       met = 0; tot = 0; over = ""
-      for (i = 1; i <= n; i++) if (fr[w[i]] ~ /^[0-9.]+$/) {
+      for (i = 1; i <= n; i++) if (fr[w[i]] ~ /^-?[0-9.]+$/) {
         tot++; if (fr[w[i]] + 0 <= 0.33) met++; else over = over " " w[i] " " fr[w[i]]
       }
       printf "- full stacks, overhead at most 1/3 of heaptrack'"'"'s: %d of %d met%s\n", met, tot,
