@@ -374,7 +374,7 @@ bench_table() {
   [ -s "$WORK/leaks" ] && { echo; column -t -s'|' "$WORK/leaks"; }
   echo; echo "# CPU time (user+sys of the whole command tree)"; column -t -s'|' "$WORK/table.cpu"
   echo; echo "# issue 4's targets, wall time"; targets "$WORK/table"
-  echo "# the same, CPU time"; targets "$WORK/table.cpu"
+  echo "# the same, CPU time"; targets "$WORK/table.cpu"; per_op "$WORK/table.cpu"
 }
 
 # targets FILE: issue 4's targets, judged on a '|'-separated table (main_table).
@@ -405,6 +405,21 @@ targets() {
     }' "$1"
 }
 
+# per_op FILE: heapsnap's added time per malloc-free pair on the churn rows of
+# a table, in ns: whether the shim's own cost grows with the threads (a lock
+# or line shared by them would make it), apart from how the plain program's
+# cost per operation changes (it falls: each thread has fewer live blocks).
+per_op() {
+  local w ops line=""
+  for w in churn1 churn2 churn4; do
+    wl_selected "$w" || continue
+    ops=$(wl_size "$w" | cut -d' ' -f1)
+    line="$line$(awk -F'|' -v w="$w" -v ops="$ops" '$1 == w && $2 ~ /^[0-9.]+s/ && $4 ~ /^[0-9.]+x/ {
+        p = $2 + 0; printf " %s %.0f ns (plain %.0f ns),", w, p * ($4 - 1) * 1e9 / ops, p * 1e9 / ops}' "$1")"
+  done
+  [ -n "$line" ] && echo "- heapsnap's added time per malloc-free pair:${line%,}"
+}
+
 # md_table FILE: a '|'-separated file as a Markdown table.
 md_table() {
   awk -F'|' '{s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s
@@ -426,7 +441,7 @@ bench_markdown() {
     md_table "$WORK/table"
     [ -s "$WORK/leaks" ] && { echo; md_table "$WORK/leaks"; }
     echo; echo "Issue 4's targets, wall time:"; echo; targets "$WORK/table"
-    echo; echo "CPU time:"; echo; targets "$WORK/table.cpu"
+    echo; echo "CPU time:"; echo; targets "$WORK/table.cpu"; per_op "$WORK/table.cpu"
     echo
     echo "Each cell: wall time as a ratio to the plain run of the same round (hs fp: to the"
     echo "frame-pointer build's plain run where the workload has one), the median over the"
@@ -441,15 +456,22 @@ bench_markdown() {
   } >"$MD"
 }
 
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-bench_setup
-bench_build
-bench_run
-echo
-bench_table
-bench_machine | sed 's/^- /# /'
-echo "# $ROUNDS round(s), $SIZE sizes, $((SECONDS - T_START)) s"
-[ -n "$MD" ] && bench_markdown
-if awk '$6!="ok" && $2=="plain" {f=1} END {exit !f}' "$RESULTS"; then say "a workload failed on its own"; exit 2; fi
-if awk '$6!="ok" {f=1} END {exit !f}' "$RESULTS"; then say "some runs failed or changed the output (!! in the table)"; exit 1; fi
-exit 0
+# bash reads a script as it runs it: the whole run is one function, called
+# from the last line, so that editing this file mid-run (a 12-minute run)
+# cannot change what the run does next.
+bench_main() {
+  LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+  bench_setup
+  bench_build
+  bench_run
+  echo
+  bench_table
+  bench_machine | sed 's/^- /# /'
+  echo "# $ROUNDS round(s), $SIZE sizes, $((SECONDS - T_START)) s"
+  [ -n "$MD" ] && bench_markdown
+  if awk '$6!="ok" && $2=="plain" {f=1} END {exit !f}' "$RESULTS"; then say "a workload failed on its own"; return 2; fi
+  if awk '$6!="ok" {f=1} END {exit !f}' "$RESULTS"; then say "some runs failed or changed the output (!! in the table)"; return 1; fi
+  return 0
+}
+
+bench_main; exit
