@@ -7,19 +7,20 @@ PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 20
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
-# The hot path is built with link-time optimisation and -O3: a recording
-# crosses hooks.c, unwind.c, cfi.c, pending.c, table.c and traces.c, and LTO
-# inlines across them (callgrind, setarch -R, whole runs: python3 dicts.py 20
-# 1115.3M -> 1067.8M instructions with LTO -> 1032.4M with -O3 too; cxx
-# 100000 50000 521.8M -> 496.4M -> 484.5M; churn 1000000 100000 1 1321.6M ->
-# 1275.4M -> 1216.1M).  Only the hot path: the leak check scans the calling
-# thread's stack from its caller's frame up, and with LTO everywhere the
-# snapshot's frames took in callees that held block addresses (27 leak tests
-# failed).  The rest gets -fno-lto, so CFLAGS with -flto (as distributions
-# build packages) cannot bring that back.  Fat objects: the unit tests link
-# single objects without LTO.  `make SHIM_LTO=` builds the hot path plainly
-# (with CFLAGS alone, -O0 for a debugger say).
-SHIM_LTO    := -O3 -flto=auto -ffat-lto-objects
+# The shim is built with link-time optimisation, and the hot path at -O3
+# as well: a recording crosses hooks.c, unwind.c, cfi.c, pending.c, table.c
+# and traces.c, and LTO inlines across them (callgrind, setarch -R, whole
+# runs: python3 dicts.py 20 1115.3M -> 1067.8M instructions with LTO ->
+# 1032.4M with -O3 too; cxx 100000 50000 521.8M -> 496.4M -> 484.5M; churn
+# 1000000 100000 1 1321.6M -> 1275.4M -> 1216.1M).  The leak check does not
+# depend on what LTO inlines: it scans the calling thread's stack from
+# where the program called into the shim (collect.c).  Until it did, LTO
+# outside the hot path failed 27 leak tests, and those files were built
+# with -fno-lto.  Fat objects: the unit tests link single objects without
+# LTO.  `make SHIM_LTO= SHIM_HOT_OPT=` builds plainly (with CFLAGS alone,
+# -O0 for a debugger say).
+SHIM_LTO    := -flto=auto -ffat-lto-objects
+SHIM_HOT_OPT := -O3
 SHIM_HOT    := hooks unwind cfi pending table traces sample
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
@@ -43,14 +44,14 @@ deps:
 
 $(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) $(if $(filter $(*F),$(SHIM_HOT)),$(SHIM_LTO),-fno-lto) -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter $(*F),$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
 $(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h) shim/hsnap_format.h shim/options_table.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(SHIM_LTO) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
+	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
 	    -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/heapsnap: $(CLI_OBJ)

@@ -2,7 +2,8 @@
  * api.c - the public API of heapsnap.h, thin wrappers over the shim's
  * modules.  Defined with default visibility (everything else in the shim is
  * hidden) and strong here: HEAPSNAP_API is redefined to export instead of
- * the weak declarations a program sees.
+ * the weak declarations a program sees.  The entry points that can run
+ * the leak check mark where the program's frames end (COLLECT_ENTRY).
  */
 #define HEAPSNAP_API __attribute__((visibility("default")))
 #include "heapsnap.h"
@@ -19,7 +20,10 @@ static void api_settle(void)
 
 int heapsnap_take_snapshot(const char *path)
 {
-    return snap_take(HSNAP_REASON_API, path, 0);
+    COLLECT_ENTRY();
+    int r = snap_take(HSNAP_REASON_API, path, 0);
+    COLLECT_LEAVE();
+    return r;
 }
 
 void heapsnap_get_traced_memory(size_t *current, size_t *peak)
@@ -62,8 +66,11 @@ size_t heapsnap_get_tracemalloc_memory(void)
 
 long heapsnap_collect(const char *path)
 {
+    COLLECT_ENTRY();
     api_settle();
-    return snap_collect(path) == 0 ? (long)collect_unreachable() : -1;
+    long r = snap_collect(path) == 0 ? (long)collect_unreachable() : -1;
+    COLLECT_LEAVE();
+    return r;
 }
 
 struct api_count {
@@ -99,25 +106,36 @@ size_t heapsnap_get_count(size_t *counts, size_t n)
     return c.total;
 }
 
-long heapsnap_refcount(const void *p)
+/* The three queries: the check, then p's count, referrers or referents. */
+static long api_query(const void *p, int referents, struct heapsnap_ref *out, size_t max)
 {
     api_settle();
     collect_target(p);
-    return collect_query(0, NULL, 0);
+    return collect_query(referents, out, out ? max : 0);
+}
+
+long heapsnap_refcount(const void *p)
+{
+    COLLECT_ENTRY();
+    long r = api_query(p, 0, NULL, 0);
+    COLLECT_LEAVE();
+    return r;
 }
 
 long heapsnap_referrers(const void *p, struct heapsnap_ref *out, size_t max)
 {
-    api_settle();
-    collect_target(p);
-    return collect_query(0, out, out ? max : 0);
+    COLLECT_ENTRY();
+    long r = api_query(p, 0, out, max);
+    COLLECT_LEAVE();
+    return r;
 }
 
 long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max)
 {
-    api_settle();
-    collect_target(p);
-    return collect_query(1, out, out ? max : 0);
+    COLLECT_ENTRY();
+    long r = api_query(p, 1, out, max);
+    COLLECT_LEAVE();
+    return r;
 }
 
 int heapsnap_ignore(const void *p)

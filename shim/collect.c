@@ -16,10 +16,16 @@
  * While the world is stopped nothing here takes a lock another thread may
  * hold or calls the host's malloc: memory comes from mmap, and every
  * stopped thread was outside the shim's locks when it stopped.  The
- * collector's own stack is scanned from its caller's frame up (so the
- * model's working frames, which hold block addresses, are not roots) and
- * its callee-saved registers from getcontext.  Callers hold the snapshot
- * lock (one check at a time) and set hook_guard.
+ * calling thread's stack is scanned from where the program called into
+ * the shim (COLLECT_ENTRY, shim.h: the API and the atexit handler) up, and
+ * its callee-saved registers are the program's at that call, which
+ * libunwind recovers from wherever the shim's frames saved them (their
+ * CFI says where).  So the shim's own frames, which hold block addresses,
+ * are not roots, whatever the compiler inlined.  Without a mark (the
+ * helper thread's snapshots), or if the walk does not land on it, the
+ * stack is scanned from collect_begin's caller's frame up, with the
+ * registers from getcontext.
+ * Callers hold the snapshot lock (one check at a time) and set hook_guard.
  *
  * The check runs for every snapshot but the fatal one when HEAPSNAP_LEAKS
  * is on, and for heapsnap_collect.  It does not run at _exit or on death by
@@ -29,6 +35,9 @@
 #include <string.h>
 #include <time.h>
 #include <ucontext.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
 #include "heapsnap.h"
 #include "model.h"
@@ -92,13 +101,52 @@ static void collect_save_regs(void)
     col.regs[5] = (uintptr_t)g[REG_R15];
 }
 
-/* Roots, then the stop.  The caller's stack is scanned from its stack
- * pointer at this call: the frames it calls later (the model's) are not
- * roots.  0, or -1 (warned; nothing to undo). */
+__thread uintptr_t collect_entry_sp;
+
+/* The program's callee-saved registers where it called into the shim:
+ * libunwind steps from here to the frame whose stack pointer is the entry
+ * mark (the entry point's CFA), restoring each register from the slot the
+ * frames in between saved it in.  0, or -1 when the walk does not land on
+ * the mark (the caller falls back). */
+static HS_NOINLINE int collect_entry_regs(uintptr_t mark)
+{
+    static const int reg[6] = {UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+                               UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15};
+    unw_context_t uc;
+    unw_cursor_t c;
+    unw_word_t sp, v;
+    int ret = -1;
+    life_loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
+    if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0)
+        for (int step = 0; step < 64; step++) { /* the shim's frames: a handful */
+            if (unw_get_reg(&c, UNW_REG_SP, &sp) != 0 || sp > mark)
+                break;
+            if (sp == mark) {
+                ret = 0;
+                for (int k = 0; k < 6; k++) {
+                    if (unw_get_reg(&c, reg[k], &v) != 0)
+                        ret = -1;
+                    col.regs[k] = (uintptr_t)v;
+                }
+                break;
+            }
+            if (unw_step(&c) <= 0)
+                break;
+        }
+    life_loader_leave();
+    return ret;
+}
+
+/* Roots, then the stop.  The calling thread's stack is scanned from its
+ * entry mark, or failing one from the caller's stack pointer at this call:
+ * the frames it calls later (the model's) are not roots either way.  0, or
+ * -1 (warned; nothing to undo). */
 HS_NOINLINE int collect_begin(void)
 {
+    uintptr_t entry = collect_entry_sp;
+    int marked = entry && collect_entry_regs(entry) == 0;
     col.t0 = collect_now();
-    col.sp = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
+    col.sp = marked ? entry : (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
     if (roots_begin() != 0) {
         collect_warn("out of memory");
         return -1;
@@ -107,8 +155,10 @@ HS_NOINLINE int collect_begin(void)
     trace_lock();
     tbl_lock_all();
     arena_lock();
-    getcontext(&col.uc);
-    collect_save_regs();
+    if (!marked) {
+        getcontext(&col.uc);
+        collect_save_regs();
+    }
     col.unstopped = thr_stop();
     col.stopped = 1;
     arena_unlock();

@@ -366,6 +366,26 @@ int collect_ignore(const void *p);     /* heapsnap_ignore */
 void collect_target(const void *p);    /* then collect_query: */
 long collect_query(int referents, struct heapsnap_ref *out, size_t max);
 
+/* Where the program's frames end on this thread, for the leak check's scan
+ * of the calling thread's stack: the CFA of the shim's entry point, set by
+ * COLLECT_ENTRY in the entry points that can run the check (the API, the
+ * atexit handler); 0 where none is active. */
+extern __thread uintptr_t collect_entry_sp;
+
+/* In an entry point (an out-of-line function of a file built with frame
+ * pointers and without LTO): its CFA is the program's stack pointer at the
+ * call.  The outermost entry on a thread sets the mark; COLLECT_LEAVE,
+ * before it returns, clears it. */
+#define COLLECT_ENTRY()                                                              \
+    const int collect_outer_ = !collect_entry_sp;                                    \
+    if (collect_outer_)                                                              \
+        collect_entry_sp = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *)
+#define COLLECT_LEAVE()                                                              \
+    do {                                                                             \
+        if (collect_outer_)                                                          \
+            collect_entry_sp = 0;                                                    \
+    } while (0)
+
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);
 void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);

@@ -376,15 +376,17 @@ void thr_resume(void)
 
 /* ---------------- roots ---------------- */
 
-/* One thread's roots: stack from its stack pointer (minus the red zone) or
- * whole, registers, and static TLS up to the TCB's end (the TCB holds the
+/* One thread's roots: stack from its stack pointer (minus redzone bytes:
+ * a stopped thread's red zone, which the code it was stopped in may use;
+ * the calling thread has none, since a call clobbers it) or whole,
+ * registers, and static TLS up to the TCB's end (the TCB holds the
  * pthread_setspecific values).  A TLS block inside the stack mapping
  * (every thread but the main one) ends the stack range.  The TCB points
  * 16 bytes into the DTV block, so *dtv gets the block's start and is a
  * root word of its own: the DTV, and the dynamic TLS blocks it lists, are
  * reachable, not "possibly lost". */
-static void thr_thread_roots(uintptr_t sp, uintptr_t lo, uintptr_t hi, uintptr_t tp,
-                             const uintptr_t *regs, size_t nregs, uintptr_t *dtv,
+static void thr_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uintptr_t hi,
+                             uintptr_t tp, const uintptr_t *regs, size_t nregs, uintptr_t *dtv,
                              thr_root_fn fn, void *arg)
 {
     uintptr_t tls_lo = 0, tls_hi = 0;
@@ -395,7 +397,7 @@ static void thr_thread_roots(uintptr_t sp, uintptr_t lo, uintptr_t hi, uintptr_t
     if (tls_lo && tls_lo >= lo && tls_lo < hi)
         hi = tls_lo;
     if (sp) {
-        sp = sp > lo + THR_REDZONE ? sp - THR_REDZONE : lo;
+        sp = sp > lo + redzone ? sp - redzone : lo;
         lo = sp;
     }
     if (lo && hi > lo)
@@ -414,9 +416,9 @@ void thr_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, thr_root_fn fn
 {
     struct thr_slot *me = thr_self;
     if (me)
-        thr_thread_roots(sp, me->lo, me->hi, me->tp, regs, nregs, &me->dtv, fn, arg);
+        thr_thread_roots(sp, 0, me->lo, me->hi, me->tp, regs, nregs, &me->dtv, fn, arg);
     else
-        thr_thread_roots(sp, thr.caller_lo, thr.caller_hi, (uintptr_t)pthread_self(), regs,
+        thr_thread_roots(sp, 0, thr.caller_lo, thr.caller_hi, (uintptr_t)pthread_self(), regs,
                          nregs, &thr.caller_dtv, fn, arg);
     for (int i = 0; i < THR_MAX; i++) {
         struct thr_slot *s = &thr.slot[i];
@@ -425,7 +427,7 @@ void thr_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, thr_root_fn fn
             fn((uintptr_t)&s->arg, (uintptr_t)(&s->arg + 1), MODEL_ROOT_STACK, arg);
         if (st != THR_LIVE || s == me)
             continue;
-        thr_thread_roots(s->stopped ? s->sp : 0, s->lo, s->hi, s->tp,
+        thr_thread_roots(s->stopped ? s->sp : 0, THR_REDZONE, s->lo, s->hi, s->tp,
                          s->stopped ? s->regs : NULL, NGREG, &s->dtv, fn, arg);
     }
 }
