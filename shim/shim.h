@@ -372,10 +372,10 @@ long collect_query(int referents, struct heapsnap_ref *out, size_t max);
  * atexit handler); 0 where none is active. */
 extern __thread uintptr_t collect_entry_sp;
 
-/* In an entry point (an out-of-line function of a file built with frame
- * pointers and without LTO): its CFA is the program's stack pointer at the
- * call.  The outermost entry on a thread sets the mark; COLLECT_LEAVE,
- * before it returns, clears it. */
+/* In an entry point, which the program calls (the shim is built with frame
+ * pointers, so its frame address + 16 is its CFA: the program's stack
+ * pointer at the call).  The outermost entry on a thread sets the mark;
+ * COLLECT_LEAVE, before it returns, clears it. */
 #define COLLECT_ENTRY()                                                              \
     const int collect_outer_ = !collect_entry_sp;                                    \
     if (collect_outer_)                                                              \
