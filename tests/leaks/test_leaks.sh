@@ -2,12 +2,13 @@
 # classes per block, loss records, retainers, threads (stopped, unstopped,
 # exited), TLS, dlopen, fork, the glibc top-chunk rule, the gc-like API,
 # and `heapsnap run --leaks`.  Fixtures: tests/leaks/leaky.c (modes),
-# gcapi.c, leakylib.c; snapshots are read with tests/leaks/leakdump.c.
+# gcapi.c, regroot.c, leakylib.c; snapshots are read with tests/leaks/leakdump.c.
 # Blocks are named by their requested size (unique per role).
 
 L=tests/leaks
 cc -g -O0 -fno-omit-frame-pointer $L/leaky.c -o "$T/leaky" -pthread -ldl &&
 cc -g -O0 -fno-omit-frame-pointer -Ishim $L/gcapi.c -o "$T/gcapi" &&
+cc -g -O2 -Ishim $L/regroot.c -o "$T/regroot" &&
 cc -shared -fPIC -g $L/leakylib.c -o "$T/leakylib.so" &&
 cc -O1 -g -Ishim $L/leakdump.c -o "$T/leakdump" || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
 
@@ -115,6 +116,11 @@ if [ "$rc" = 0 ] && [ -e "$T/sig.0.hsnap" ]; then
   l_expect signal_snapshot_checks_leaks "$T/sig.txt" 5201:1
   l_line signal_helper_stops_main "$T/sig.txt" "unstopped 0"
 else t_fail signal_snapshot_checks_leaks "exit $rc, $(ls "$T" | grep sig | tr '\n' ' ')"; fi
+
+# ---- the caller's registers: five blocks held only in rbx and r12-r15 ----
+got=$(HEAPSNAP_OUTPUT="$T/rr.%p.hsnap" LD_PRELOAD="$SHIM" "$T/regroot" 2>"$T/regroot.err")
+if [ "$got" = "collect 1" ]; then t_pass collect_sees_callers_registers
+else t_fail collect_sees_callers_registers "want 'collect 1' (only 4006 lost), got '$got'"; fi
 
 # ---- the API ----
 cat >"$T/gcapi.want" <<'W'
