@@ -106,36 +106,31 @@ size_t heapsnap_get_count(size_t *counts, size_t n)
     return c.total;
 }
 
-/* The three queries: the check, then p's count, referrers or referents. */
+/* The three queries: the check, then p's count, referrers or referents.
+ * The entry mark is this frame's (or, inlined, the exported function's). */
 static long api_query(const void *p, int referents, struct heapsnap_ref *out, size_t max)
 {
+    COLLECT_ENTRY();
     api_settle();
     collect_target(p);
-    return collect_query(referents, out, out ? max : 0);
+    long r = collect_query(referents, out, out ? max : 0);
+    COLLECT_LEAVE();
+    return r;
 }
 
 long heapsnap_refcount(const void *p)
 {
-    COLLECT_ENTRY();
-    long r = api_query(p, 0, NULL, 0);
-    COLLECT_LEAVE();
-    return r;
+    return api_query(p, 0, NULL, 0);
 }
 
 long heapsnap_referrers(const void *p, struct heapsnap_ref *out, size_t max)
 {
-    COLLECT_ENTRY();
-    long r = api_query(p, 0, out, max);
-    COLLECT_LEAVE();
-    return r;
+    return api_query(p, 0, out, max);
 }
 
 long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max)
 {
-    COLLECT_ENTRY();
-    long r = api_query(p, 1, out, max);
-    COLLECT_LEAVE();
-    return r;
+    return api_query(p, 1, out, max);
 }
 
 int heapsnap_ignore(const void *p)

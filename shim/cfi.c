@@ -209,9 +209,7 @@ static int cfi_check_unloads(void)
     if (HS_LIKELY(cfi_countdown-- > 0))
         return 0;
     unsigned long long subs = atomic_load(&cfi.subs);
-    life_loader_enter();
-    dl_iterate_phdr(cfi_subs_of, &subs);
-    life_loader_leave();
+    life_iterate_phdr(cfi_subs_of, &subs);
     if (cfi_sync(subs) < 0) {
         cfi_countdown = 0; /* busy: fall back now, check again next time */
         return -1;
@@ -686,7 +684,7 @@ int cfi_init(void)
     if (cfi.slot)
         return 0;
     unsigned long long subs = 0;
-    dl_iterate_phdr(cfi_subs_of, &subs);
+    life_iterate_phdr(cfi_subs_of, &subs);
     atomic_store(&cfi.subs, subs);
     struct cfi_slot *s = arena_map(bytes);
     if (!s)

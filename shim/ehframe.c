@@ -468,9 +468,7 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
 {
     struct ehf_mod m = {.ip = ip};
     uint64_t w = CFI_W(CFI_UNKNOWN);
-    life_loader_enter();
-    dl_iterate_phdr(ehf_find_module, &m);
-    life_loader_leave();
+    life_iterate_phdr(ehf_find_module, &m);
     if (m.found && m.hdr) {
         const uint8_t *fde = ehf_search(&m, ip);
         if (fde)

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -331,6 +332,15 @@ void life_loader_enter(void)
 void life_loader_leave(void)
 {
     atomic_fetch_sub(&life_loader_users, 1);
+}
+
+/* Every module walk of the shim: dl_iterate_phdr inside the guard. */
+int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    life_loader_enter();
+    int r = dl_iterate_phdr(cb, data);
+    life_loader_leave();
+    return r;
 }
 
 static void life_prepare(void)

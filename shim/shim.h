@@ -399,6 +399,8 @@ void life_tick(void);             /* from the record slow path, now and then */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
 void life_loader_enter(void);      /* around a call that takes the loader lock */
 void life_loader_leave(void);
+struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
+int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 int life_degraded(void);
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);

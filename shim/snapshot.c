@@ -245,9 +245,7 @@ static void snap_modules(struct sbuf *b)
 {
     struct snap_modules sm = {b, 0};
     sbuf_u32(b, 0);
-    life_loader_enter();
-    dl_iterate_phdr(snap_module, &sm);
-    life_loader_leave();
+    life_iterate_phdr(snap_module, &sm);
     if (!b->err)
         memcpy(b->p, &sm.count, sizeof sm.count);
 }

@@ -136,7 +136,7 @@ static void unwind_find_main_stack(void)
 void unwind_init(void)
 {
     void *warm[4];
-    dl_iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
+    life_iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
     unwind_find_main_stack();
     unw.method = (int)opt_int(OPT_UNWIND);
     if (unw.method == OPT_UNWIND_AUTO && cfi_init() < 0)

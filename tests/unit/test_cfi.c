@@ -11,6 +11,7 @@
  */
 #include <alloca.h>
 #include <libunwind.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,8 +22,10 @@
 /* The arena's out-of-memory path calls these; the tests never run out. */
 void life_degrade(const char *why) { printf("degrade: %s\n", why); }
 /* life.c's fork guard around the loader lock: nothing forks here. */
-void life_loader_enter(void) {}
-void life_loader_leave(void) {}
+int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    return dl_iterate_phdr(cb, data);
+}
 void opt_warn(const char *a, const char *b, const char *c) {}
 
 #define NOINLINE __attribute__((noinline))
