@@ -13,6 +13,9 @@
 # judged on those figures.  Every workload prints a "checksum ..." line; a run
 # under a tool whose checksum differs from the plain run's, or that exits
 # non-zero, is a loud error in the table and makes the script exit 1.
+# After the workloads, each round also writes one snapshot of a million live
+# blocks while another thread runs, and runs `heapsnap top` on it: the
+# snapshot and memory targets (bench_snapshot).
 #
 #   --quick        1 round, small sizes (about 2 minutes)
 #   --smoke        1 round, tiny sizes, short time-outs: proves the script works
@@ -109,7 +112,7 @@ bench_build() {
     case "$src" in *.cc) cc=${CXX:-g++} ;; *) cc=${CC:-gcc} ;; esac
     for fl in "-fomit-frame-pointer:" "-fno-omit-frame-pointer:.fp"; do
       [ "$BIN/$name${fl#*:}" -nt "$src" ] && [ "$BIN/$name${fl#*:}" -nt "$ROOT/scripts/bench.sh" ] && continue
-      if ! $cc -O2 -g -Wall -pthread "${fl%%:*}" "$src" -o "$BIN/$name${fl#*:}" 2>"$WORK/cc.log"; then
+      if ! $cc -O2 -g -Wall -pthread -I"$ROOT/shim" "${fl%%:*}" "$src" -o "$BIN/$name${fl#*:}" 2>"$WORK/cc.log"; then
         say "cannot build $src: $(head -c 300 "$WORK/cc.log")"; exit 2
       fi
     done
@@ -131,6 +134,7 @@ wl_size() {
     python)    full="150"               quick="50"               smoke="4" ;;
     sqlite)    full="150000"            quick="50000"            smoke="3000" ;;
     leakcheck) full="1000000 1000"      quick="1000000 1000"     smoke="20000 1000" ;;
+    snapshot)  full="1000000"           quick="1000000"          smoke="100000" ;;
   esac
   case "$SIZE" in full) echo "$full" ;; quick) echo "$quick" ;; smoke) echo "$smoke" ;; esac
 }
@@ -148,6 +152,7 @@ wl_desc() {
     python) echo "python3 PYTHONMALLOC=malloc, dicts of lists" ;;
     sqlite) echo "sqlite3 shell, insert/query script" ;;
     leakcheck) echo "leak check: live blocks at exit, some leaked" ;;
+    snapshot) echo "one snapshot of many live blocks while a second thread churns them" ;;
   esac
 }
 
@@ -266,6 +271,46 @@ bench_run() {
   done
 }
 
+# ---------------------------------------------------------------- snapshots
+# Issue 4's snapshot and memory targets, on tests/bench/bigsnap.c under the
+# shim (LD_PRELOAD: the program calls heapsnap.h), one run per round after
+# the workloads.  bigsnap keeps LIVE blocks from 128 stacks and writes one
+# snapshot while a second thread frees and replaces blocks of the same set;
+# it reports the write's time, that thread's longest free+malloc meanwhile
+# (how long the snapshot stopped it) and the shim's own memory.  Then
+# `heapsnap top` runs on the snapshot twice, symbolization included: the
+# default key, and every frame of every trace (-k traceback -n 0), which
+# must name bigsnap's leaf functions from their debug info.  $WORK/snap has
+# one line per round: "write_ms stall_ms ops shim_bytes blocks base_ms
+# top_us traceback_us status" (base_ms: the same thread's longest pair in
+# as long a window right after, without a snapshot).
+bench_snapshot() {
+  local round n out=$WORK/bigsnap line t0 t1 t2 status
+  n=$(wl_size snapshot)
+  : >"$WORK/snap"
+  { [ -n "$HS_SHIM" ] && [ -x "$HS_CLI" ] && wl_selected snapshot; } || return 0
+  for round in $(seq 1 "$ROUNDS"); do
+    say "round $round/$ROUNDS: snapshot (bigsnap $n, then heapsnap top)"
+    rm -f "$out".*
+    status=ok
+    ( cd "$WORK" && env HEAPSNAP_OUTPUT="$out.exit.%p.hsnap" LD_PRELOAD="$HS_SHIM" \
+        timeout -k 5 "$TMO" "$BIN/bigsnap" "$n" "$out.hsnap" </dev/null >"$out.out" 2>"$out.err" ) ||
+      status=exit$?
+    line=$(sed -n 's/^bigsnap blocks=\([0-9]*\) write_ms=\([0-9.]*\) stall_ms=\([0-9.]*\) ops=\([0-9]*\) base_ms=\([0-9.]*\) shim_bytes=\([0-9]*\)$/\2 \3 \4 \6 \1 \5/p' "$out.out")
+    [ "$status" = ok ] && [ -z "$line" ] && status=noline
+    t0=${EPOCHREALTIME/./}
+    timeout -k 5 "$TMO" "$HS_CLI" top "$out.hsnap" >"$out.top" 2>"$out.toperr" || status=top$?
+    t1=${EPOCHREALTIME/./}
+    timeout -k 5 "$TMO" "$HS_CLI" top -k traceback -n 0 "$out.hsnap" >"$out.tb" 2>>"$out.toperr" ||
+      status=traceback$?
+    t2=${EPOCHREALTIME/./}
+    if [ "$status" = ok ] && ! grep -q ', in bs_leaf[0-3]$' "$out.tb"; then status=unsymbolized; fi
+    [ "$status" = ok ] ||
+      say "!! snapshot, round $round: $status: $(cat "$out.err" "$out.toperr" 2>/dev/null | tail -n 2 | tr '\n' ' ' | head -c 200)"
+    echo "${line:-0 0 0 0 0 0} $((t1 - t0)) $((t2 - t1)) $status" >>"$WORK/snap"
+  done
+}
+
 # ---------------------------------------------------------------- reporting
 # The time field the tables use: 4 wall time, 7 CPU time (user+sys).
 F=4
@@ -375,6 +420,7 @@ bench_table() {
   echo; echo "# CPU time (user+sys of the whole command tree)"; column -t -s'|' "$WORK/table.cpu"
   echo; echo "# issue 4's targets, wall time"; targets "$WORK/table"
   echo "# the same, CPU time"; targets "$WORK/table.cpu"; per_op "$WORK/table.cpu"
+  [ -s "$WORK/snap" ] && { echo; echo "# snapshots and memory (bigsnap $(wl_size snapshot), medians of $ROUNDS)"; snap_targets; }
 }
 
 # targets FILE: issue 4's targets, judged on a '|'-separated table (main_table).
@@ -420,6 +466,26 @@ per_op() {
   [ -n "$line" ] && echo "- heapsnap's added time per malloc-free pair:${line%,}"
 }
 
+# snap_targets: the snapshot and memory targets, judged on the medians over
+# the rounds of $WORK/snap (nothing if it did not run).
+snap_targets() {
+  [ -s "$WORK/snap" ] || return 0
+  local bad; bad=$(awk '$9 != "ok" {print $9; exit}' "$WORK/snap")
+  [ -n "$bad" ] && { echo "- snapshots: !!$bad (see the messages above)"; return 0; }
+  snap_col() { awk -v c="$1" '{print $c}' "$WORK/snap" | median_of; }
+  awk -v w="$(snap_col 1)" -v st="$(snap_col 2)" -v ops="$(snap_col 3)" -v b="$(snap_col 4)" \
+      -v n="$(snap_col 5)" -v base="$(snap_col 6)" -v top="$(snap_col 7)" -v tb="$(snap_col 8)" \
+      -v wmax="$(awk '{print $1}' "$WORK/snap" | sort -g | tail -1)" \
+      -v stmax="$(awk '{print $2}' "$WORK/snap" | sort -g | tail -1)" 'function v(ok) {return ok ? "met" : "over"}
+    BEGIN {
+      printf "- a snapshot of %d live blocks written in under 0.5 s: %.0f ms, the slowest %.0f ms (%s)\n", n, w, wmax, v(w <= 500)
+      printf "- other threads stopped no longer: a second thread'"'"'s longest free+malloc during the write %.1f ms, the worst %.1f ms (%d pairs meanwhile; %.1f ms in as long a window without a snapshot) (%s)\n", st, stmax, ops, base, v(st <= 500)
+      t = top > tb ? top : tb
+      printf "- heapsnap top on it in under 2 s, symbolization included: %.2f s by line, %.2f s every frame of every trace (%s)\n", top / 1e6, tb / 1e6, v(t <= 2e6)
+      printf "- the shim'"'"'s own memory at most 40 B per live block plus the trace table: %.1f B per live block, everything included (%.1f MiB) (%s)\n", b / n, b / 1048576, v(b / n <= 40)
+    }'
+}
+
 # md_table FILE: a '|'-separated file as a Markdown table.
 md_table() {
   awk -F'|' '{s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s
@@ -442,6 +508,7 @@ bench_markdown() {
     [ -s "$WORK/leaks" ] && { echo; md_table "$WORK/leaks"; }
     echo; echo "Issue 4's targets, wall time:"; echo; targets "$WORK/table"
     echo; echo "CPU time:"; echo; targets "$WORK/table.cpu"; per_op "$WORK/table.cpu"
+    [ -s "$WORK/snap" ] && { echo; echo "Snapshots and memory (\`bigsnap $(wl_size snapshot)\`, medians of $ROUNDS):"; echo; snap_targets; }
     echo
     echo "Each cell: wall time as a ratio to the plain run of the same round (hs fp: to the"
     echo "frame-pointer build's plain run where the workload has one), the median over the"
@@ -449,7 +516,7 @@ bench_markdown() {
     echo "(heaptrack - plain) in each round, the median over the rounds; the target is at"
     echo "most 0.33."
     echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."
-    echo; for w in $WORKLOADS; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
+    echo; for w in $WORKLOADS snapshot; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
     echo; echo "The same runs in CPU time (user+sys of the command and all its children, so"
     echo "heaptrack's includes heaptrack_interpret); less sensitive to a busy machine:"
     echo; md_table "$WORK/table.cpu"
@@ -464,6 +531,7 @@ bench_main() {
   bench_setup
   bench_build
   bench_run
+  bench_snapshot
   echo
   bench_table
   bench_machine | sed 's/^- /# /'
@@ -471,6 +539,7 @@ bench_main() {
   [ -n "$MD" ] && bench_markdown
   if awk '$6!="ok" && $2=="plain" {f=1} END {exit !f}' "$RESULTS"; then say "a workload failed on its own"; return 2; fi
   if awk '$6!="ok" {f=1} END {exit !f}' "$RESULTS"; then say "some runs failed or changed the output (!! in the table)"; return 1; fi
+  if awk '$9!="ok" {f=1} END {exit !f}' "$WORK/snap"; then say "the snapshot runs failed"; return 1; fi
   return 0
 }
 

@@ -39,6 +39,20 @@ else
   t_fail bench_targets_judged "no target lines: $(grep -A3 'targets, wall' "$T/bench.out" | tr '\n' ' ')"
 fi
 
+# The snapshot and memory targets: a snapshot written while another thread
+# runs, `heapsnap top` on it (symbolized), the shim's memory per block.
+if [ -f "$SHIM" ]; then
+  if [ "$(sed -n '/^# snapshots and memory/,/^#/p' "$T/bench.out" |
+          grep -cE '^- (a snapshot of [0-9]+ live blocks.*: [0-9]+ ms|other threads stopped.*during the write [0-9.]+ ms|heapsnap top on it.*: [0-9.]+ s by line|the shim.s own memory.*: [0-9.]+ B per live block).* \((met|over)\)$')" -eq 4 ] &&
+     grep -q '^Snapshots and memory' "$T/bench.md"; then
+    t_pass bench_snapshot_targets_judged
+  else
+    t_fail bench_snapshot_targets_judged "$(grep -A4 '^# snapshots' "$T/bench.out" | tr '\n' ' ' | head -c 400)"
+  fi
+else
+  t_skip bench_snapshot_targets_judged "no $SHIM (make did not build the shim)"
+fi
+
 # bench_column NAME COL: every workload's cell in column COL (1-based) is a ratio.
 bench_column() {
   local name=$1 col=$2 bad
