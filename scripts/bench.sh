@@ -4,8 +4,9 @@
 # Builds the workloads in tests/bench/ as the project's own programs (-O2 -g,
 # once without and once with frame pointers), then runs each one plain, under
 # heaptrack, and under heapsnap in each of its modes, ALTERNATING the tools
-# within a round so that drift on the machine hits them all alike, for N rounds.
-# It prints, per workload, each tool's time as a ratio to the plain run of the
+# within a round so that drift on the machine hits them all alike, for N rounds
+# (the heapsnap modes between two plain runs, heaptrack last: wl_modes).
+# It prints, per workload, each tool's time as a ratio to the plain runs of the
 # same round (the median of those ratios over the rounds: pairing the runs of
 # a round cancels the machine's slow spells, which last longer than a round's
 # few seconds), its median peak RSS, heapsnap's overhead as a fraction of
@@ -173,17 +174,26 @@ wl_selected() { case "$1" in *"$ONLY"*) return 0 ;; esac; return 1; }
 # Whether the workload is our own program, with a frame-pointer build.
 wl_has_fp() { case "$1" in python|sqlite) return 1 ;; esac; return 0; }
 
-# The modes each workload runs under, in the order they alternate.
+# The modes each workload runs under, in the order they alternate.  The
+# heapsnap modes run between two plain runs (plain, then plain2 before the
+# long heaptrack or valgrind run), and each is divided by the mean of the
+# two (base_of): the slow spells of this machine last seconds, and heaptrack
+# alone takes 15 s on the threaded churn, so a plain run before it was far
+# from the runs after it.  hs_fp follows plain_fp, its own base, where the
+# workload has a frame-pointer build (else it runs with the others).
 wl_modes() {
-  local m="plain"
+  local m=""
   if [ "$1" = leakcheck ]; then
-    [ "$HAVE_VG" = 1 ] && m="$m valgrind"
+    m="plain"
     [ -n "$HS_SHIM" ] && m="$m hs_leaks"
+    [ "$HAVE_VG" = 1 ] && m="$m plain2 valgrind"
     echo "$m"; return
   fi
-  wl_has_fp "$1" && m="$m plain_fp"
-  [ "$HAVE_HT" = 1 ] && m="$m heaptrack"
-  [ -n "$HS_SHIM" ] && m="$m hs hs_fp hs_sample hs_sample_leaks"
+  local fp=""
+  [ -n "$HS_SHIM" ] && fp=hs_fp
+  if wl_has_fp "$1"; then m="plain_fp $fp plain"; fp=""; else m="plain"; fi
+  [ -n "$HS_SHIM" ] && m="$m hs $fp hs_sample hs_sample_leaks"
+  [ "$HAVE_HT" = 1 ] && m="$m plain2 heaptrack"
   echo "$m"
 }
 
@@ -192,7 +202,7 @@ wl_modes() {
 mode_prefix() {
   local out=$WORK/out.$2.$3
   case "$1" in
-    plain|plain_fp) ;;
+    plain|plain2|plain_fp) ;;
     heaptrack) echo "heaptrack -o $out.heaptrack" ;;
     valgrind) echo "valgrind --leak-check=full --errors-for-leak-kinds=definite" ;;
     hs*)
@@ -327,12 +337,24 @@ med() {
 
 # ratios WORKLOAD MODE BASE FIELD: one line per round in which both ran,
 # "MODE/BASE" for that round (the runs of a round follow each other, so a
-# machine that slows down for a while slows both).
+# machine that slows down for a while slows both).  A plain base is the
+# mean of the round's two plain runs where both ran (wl_modes).
 ratios() {
-  awk -v w="$1" -v m="$2" -v b="$3" -v f="$4" '
-    $1==w && $3>0 && $2==m {t[$3]=$f} $1==w && $3>0 && $2==b {u[$3]=$f}
-    END {for (r in t) if ((r in u) && u[r] > 0) printf "%.6f\n", t[r]/u[r]}' "$RESULTS"
+  awk -v w="$1" -v m="$2" -v b="$3" -v f="$4" "$BASE_OF"'
+    $1==w && $3>0 && $2==m {t[$3]=$f}
+    END {for (r in t) if ((x = base_of(r)) > 0) printf "%.6f\n", t[r] / x}' "$RESULTS"
 }
+
+# An awk function over $RESULTS (rows of workload w): base_of(r), the time
+# (field f) of base b in round r: for "plain" the mean of plain and plain2
+# (if plain2 ran clean), else b's own; 0 if it did not run.
+BASE_OF='function base_of(r) {
+    if (!((b " " r) in bt)) return 0
+    if (b == "plain" && (("plain2 " r) in bt)) return (bt["plain " r] + bt["plain2 " r]) / 2
+    return bt[b " " r]
+  }
+  $1==w && $3>0 && ($2==b || ($2=="plain2" && $6=="ok")) {bt[$2 " " $3]=$f}
+'
 
 # median_of: the median of the numbers on stdin, "" if none.
 median_of() {
@@ -359,14 +381,15 @@ cell() {
 }
 
 # frac WORKLOAD: heapsnap's overhead as a fraction of heaptrack's, the
-# median over the rounds of each round's (hs - plain) / (ht - plain).
+# median over the rounds of each round's (hs - plain) / (ht - plain), plain
+# being the round's base (base_of).
 frac() {
   local p h s
   p=$(med "$1" plain $F); h=$(med "$1" heaptrack $F); s=$(med "$1" hs $F)
   case "$p$h$s" in *FAIL*) echo "-"; return ;; esac
   { [ -z "$p" ] || [ -z "$h" ] || [ -z "$s" ]; } && { echo "-"; return; }
-  awk -v w="$1" -v f=$F '$1==w && $3>0 {t[$2 " " $3]=$f; r[$3]=1}
-    END {for (k in r) {p=t["plain " k]; h=t["heaptrack " k]; s=t["hs " k]
+  awk -v w="$1" -v f=$F -v b=plain "$BASE_OF"'$1==w && $3>0 {t[$2 " " $3]=$f; r[$3]=1}
+    END {for (k in r) {p=base_of(k); h=t["heaptrack " k]; s=t["hs " k]
            if (h > p && p > 0) print (s-p)/(h-p)}}' "$RESULTS" | median_of |
     awk '{printf "%.2f\n", $1} END {if (!NR) print "-"}'
 }
