@@ -146,10 +146,21 @@ void tbl_probe_stats(struct tbl_probe_stats *st);
 unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
 /* The presence filter (on only in sampled mode): a counter per pointer-hash
  * bucket of the entries in the table, so that a free of a block the table
- * cannot hold costs one load and no lock. */
+ * cannot hold costs one load and no lock.  Above the buckets, a counter per
+ * group of 128 of them (512 bytes, which stay in the L1 cache): with few
+ * sampled blocks live, most frees are answered there, without touching the
+ * 64 KiB of buckets, whose random line the free of a cold block missed.
+ * (perf, HEAPSNAP_SAMPLE=524288, churn 12000000 100000 2: the shim's
+ * samples halved with a 4 KiB filter, 619-744 -> 361-385, against about
+ * 10,000 in the whole run; the groups keep the 64 KiB's resolution for
+ * programs with many sampled blocks.)  A group counts what its buckets
+ * count, and saturates (0xff, for good) no later than any of them, so a
+ * zero group means zero buckets. */
 #define TBL_FILTER_BITS 16
+#define TBL_FILTER_GROUP_BITS 7
 extern struct tbl_filter {
     int on;
+    _Atomic uint8_t g[1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)];
     _Atomic uint8_t n[1u << TBL_FILTER_BITS];
 } tbl_filter;
 void tbl_filter_enable(void);
@@ -162,7 +173,10 @@ static inline unsigned tbl_filter_index(uintptr_t p)
 }
 static inline int tbl_filter_hit(uintptr_t p) /* p's bucket counts some entry */
 {
-    return atomic_load_explicit(&tbl_filter.n[tbl_filter_index(p)], memory_order_relaxed) != 0;
+    unsigned b = tbl_filter_index(p);
+    return atomic_load_explicit(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS],
+                                memory_order_relaxed) != 0 &&
+           atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) != 0;
 }
 static inline int tbl_maybe(uintptr_t p) /* 0: p is certainly not in the table */
 {

@@ -45,9 +45,10 @@
  * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
  *
  * The presence filter (sampled mode only, shim.h): tbl_filter.n[b] counts
- * the entries whose tbl_filter_index is b, maintained on every fresh insert
- * and delete; a saturated counter (0xff) stays so for good (it then only
- * costs lookups).  With few (sampled) blocks in the table almost every free
+ * the entries whose tbl_filter_index is b, and tbl_filter.g[b >> 7] those
+ * of its group of 128 buckets, maintained on every fresh insert and delete;
+ * a saturated counter (0xff) stays so for good (it then only costs
+ * lookups).  With few (sampled) blocks in the table almost every free
  * of an unsampled block is answered by one load, without a lock.  One byte
  * per bucket keeps the array at 64 KiB: perf showed the free path waiting
  * on it at two bytes (sampled churn2).
@@ -151,19 +152,46 @@ void tbl_filter_enable(void)
 
 void tbl_filter_pin(const void *p)
 {
-    atomic_store_explicit(&tbl_filter.n[tbl_filter_index((uintptr_t)p)], 0xff,
-                          memory_order_relaxed);
+    unsigned b = tbl_filter_index((uintptr_t)p);
+    atomic_store_explicit(&tbl_filter.n[b], 0xff, memory_order_relaxed);
+    atomic_store_explicit(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS], 0xff, memory_order_relaxed);
 }
 
-static void tbl_filter_add(uintptr_t ptr, int delta)
+/* Moves counter c by delta (+1 or -1); 0xff stays for good, and 0 does not
+ * go below.  1 if c changed. */
+static int tbl_filter_step(_Atomic uint8_t *c, int delta)
 {
-    _Atomic uint8_t *c = &tbl_filter.n[tbl_filter_index(ptr)];
     uint8_t v = atomic_load_explicit(c, memory_order_relaxed);
     do {
         if (v == 0xff || (delta < 0 && v == 0))
-            return;
+            return 0;
     } while (!atomic_compare_exchange_weak_explicit(c, &v, (uint8_t)(v + delta),
                                                     memory_order_relaxed, memory_order_relaxed));
+    return 1;
+}
+
+/* Every counter back to zero but the saturated ones: a pinned bucket (a
+ * boot block, which the real free must never see) stays pinned, and so
+ * does its group. */
+static void tbl_filter_clear(void)
+{
+    for (unsigned b = 0; b < (1u << TBL_FILTER_BITS); b++)
+        if (atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) != 0xff)
+            atomic_store_explicit(&tbl_filter.n[b], 0, memory_order_relaxed);
+    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++)
+        if (atomic_load_explicit(&tbl_filter.g[k], memory_order_relaxed) != 0xff)
+            atomic_store_explicit(&tbl_filter.g[k], 0, memory_order_relaxed);
+}
+
+/* The bucket moves, and its group with it: only when the bucket did, so
+ * that the group is always the sum of its buckets (or saturated).  An
+ * insert moves them before the block reaches the program, so no free of
+ * it can find its group at zero. */
+static void tbl_filter_add(uintptr_t ptr, int delta)
+{
+    unsigned b = tbl_filter_index(ptr);
+    if (tbl_filter_step(&tbl_filter.n[b], delta))
+        tbl_filter_step(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS], delta);
 }
 
 static inline uintptr_t tbl_ptr(const struct tbl_slot *x)
@@ -450,7 +478,7 @@ void tbl_clear(tbl_visit_fn fn, void *arg)
         s->n = s->limit = s->count = 0;
     }
     if (tbl_filter.on)
-        memset(tbl_filter.n, 0, sizeof tbl_filter.n);
+        tbl_filter_clear();
     tbl_unlock_all();
 }
 

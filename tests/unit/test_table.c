@@ -6,7 +6,8 @@
  * the 16-byte packing's limits (fields round-trip, epoch saturates, what
  * does not fit is refused), the bytes per live block, probe lengths for
  * malloc-like address patterns, random operations against a reference
- * through growth and wrap-around, many threads, and stripes by region.
+ * through growth and wrap-around, many threads, stripes by region, and the
+ * sampled mode's presence filter with its group counters.
  */
 #include <math.h>
 #include <pthread.h>
@@ -356,6 +357,73 @@ TEST_BEGIN(table_regions_own_stripes)
                 "a region's last block is in its group");
 TEST_END
 
+/* The group counters: each the sum of its buckets, back to zero when the
+ * table empties, so a free in a group with nothing sampled is answered by
+ * the group alone; saturated and pinned counters stay for good, through a
+ * clear as well. */
+static unsigned filter_bad_sums(void)
+{
+    unsigned per = 1u << TBL_FILTER_GROUP_BITS, bad = 0;
+    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++) {
+        unsigned sum = 0, g = tbl_filter.g[k];
+        for (unsigned b = k * per; b < (k + 1) * per; b++)
+            sum += tbl_filter.n[b];
+        if (g != 0xff && g != sum)
+            bad++;
+        if (g == 0 && sum != 0)
+            bad++;
+    }
+    return bad;
+}
+
+TEST_BEGIN(table_filter_groups)
+    tbl_clear(NULL, NULL);
+    tbl_filter_enable();
+    for (uint64_t i = 0; i < 5000; i++)
+        expect_true(tbl_insert(key(i * 7), 32, 1, 0, NULL) == 0, "insert %llu", (unsigned long long)i);
+    unsigned misses = 0;
+    for (uint64_t i = 0; i < 5000; i++)
+        misses += !tbl_filter_hit(key(i * 7));
+    expect_true(misses == 0, "%u entries the filter says are absent", misses);
+    expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the inserts");
+    unsigned groups = 0;
+    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++)
+        groups += tbl_filter.g[k] != 0;
+    expect_true(groups > 0, "no group counts anything");
+    for (uint64_t i = 0; i < 5000; i++)
+        expect_true(tbl_remove(key(i * 7), NULL), "remove %llu", (unsigned long long)i);
+    expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the removals");
+    unsigned left = 0;
+    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++)
+        left += tbl_filter.g[k] != 0;
+    expect_true(left == 0, "%u groups still count something in an empty table", left);
+    expect_true(!tbl_filter_hit(key(3)), "a filter with nothing in it says maybe");
+
+    /* 300 entries in one bucket: it saturates, and its group with it */
+    uintptr_t same[300];
+    unsigned n = 0, want = tbl_filter_index(key(1));
+    for (uint64_t i = 1; n < 300 && i < (1ull << 28); i++)
+        if (tbl_filter_index(key(i)) == want)
+            same[n++] = key(i);
+    expect_true(n == 300, "found %u keys for one bucket", n);
+    for (unsigned i = 0; i < n; i++)
+        tbl_insert(same[i], 16, 1, 0, NULL);
+    for (unsigned i = 0; i < n; i++)
+        tbl_remove(same[i], NULL);
+    expect_true(tbl_filter.n[want] == 0xff && tbl_filter.g[want >> TBL_FILTER_GROUP_BITS] == 0xff,
+                "saturated: bucket %u group %u", tbl_filter.n[want],
+                tbl_filter.g[want >> TBL_FILTER_GROUP_BITS]);
+    expect_true(tbl_filter_hit(same[0]), "a saturated bucket says absent");
+    expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after saturation");
+
+    /* a pinned block survives a clear (clear_traces) */
+    uintptr_t pin = key(123457);
+    tbl_filter_pin((void *)pin);
+    tbl_clear(NULL, NULL);
+    expect_true(tbl_filter_hit(pin), "a pinned block passes after a clear");
+    expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the clear");
+TEST_END
+
 int main(void)
 {
     table_grows(); /* first: the stripes start empty */
@@ -369,5 +437,6 @@ int main(void)
     table_random_through_growth();
     table_many_threads();
     table_regions_own_stripes();
+    table_filter_groups(); /* last: it leaves the filter on */
     return 0;
 }
