@@ -151,9 +151,9 @@ unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
  * sampled blocks live, most frees are answered there, without touching the
  * 64 KiB of buckets, whose random line the free of a cold block missed.
  * (perf, HEAPSNAP_SAMPLE=524288, churn 12000000 100000 2: the shim's
- * samples halved with a 4 KiB filter, 619-744 -> 361-385, against about
- * 10,000 in the whole run; the groups keep the 64 KiB's resolution for
- * programs with many sampled blocks.)  A group counts what its buckets
+ * samples 590-788 -> 322-391, of 10,000-14,000 in the whole run, as with a
+ * 4 KiB filter; the groups keep the 64 KiB's resolution for programs with
+ * many sampled blocks.)  A group counts what its buckets
  * count, and saturates (0xff, for good) no later than any of them, so a
  * zero group means zero buckets. */
 #define TBL_FILTER_BITS 16
