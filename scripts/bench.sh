@@ -449,7 +449,7 @@ bench_table() {
 # targets FILE: issue 4's targets, judged on a '|'-separated table (main_table).
 targets() {
   awk -F'|' 'NR > 1 {
-      w[++n] = $1; hs[$1] = $4 + 0; fr[$1] = $5; sa[$1] = $7
+      w[++n] = $1; hs[$1] = $4 + 0; fr[$1] = $5; sa[$1] = $7; fp[$1] = $9
     }
     END {
       met = 0; tot = 0; over = ""
@@ -471,6 +471,11 @@ targets() {
         tot++; v = sa[w[i]] + 0; if (v <= 1.10) met++; else over = over sprintf(" %s %.2fx", w[i], v)
       }
       if (tot) printf "- sampled at most 1.10x: %d of %d met%s\n", met, tot, over == "" ? "" : " (over:" over ")"
+      lo = ""; hi = ""
+      for (i = 1; i <= n; i++) if (fp[w[i]] ~ /^[0-9.]+x/) {
+        v = fp[w[i]] + 0; if (lo == "" || v < lo) lo = v; if (hi == "" || v > hi) hi = v
+      }
+      if (lo != "") printf "- the noise floor: the frame-pointer build run plain, which should read 1.00x, read %.2fx to %.2fx\n", lo, hi
     }' "$1"
 }
 

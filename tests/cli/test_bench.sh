@@ -39,6 +39,15 @@ else
   t_fail bench_targets_judged "no target lines: $(grep -A3 'targets, wall' "$T/bench.out" | tr '\n' ' ')"
 fi
 
+# Beside the verdicts, the noise floor they are read against: the plain
+# frame-pointer build's ratio to the plain build, which should be 1.00x.
+if sed -n '/targets, wall time/,/^# the same/p' "$T/bench.out" |
+     grep -qE '^- the noise floor: .* read [0-9.]+x to [0-9.]+x$'; then
+  t_pass bench_noise_floor_printed
+else
+  t_fail bench_noise_floor_printed "$(grep -A5 'targets, wall' "$T/bench.out" | tr '\n' ' ' | head -c 300)"
+fi
+
 # The snapshot and memory targets: a snapshot written while another thread
 # runs, `heapsnap top` on it (symbolized), the shim's memory per block.
 if [ -f "$SHIM" ]; then
