@@ -23,6 +23,10 @@
 #                  (under 30 s); asserts nothing about timings
 #   --rounds N     rounds (default 7, or 1 with --quick/--smoke)
 #   --md FILE      also write the results as Markdown to FILE
+#   --raw FILE     also keep every run's figures in FILE: a line per run,
+#                  "workload mode round wall_us rss_kb status cpu_us", then a
+#                  line per snapshot round, "snapshot " and bench_snapshot's
+#                  fields
 #   --only PAT     run only the workloads whose name contains PAT
 #   --preload      run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`
 #   --no-install   do not call scripts/install-deps.sh bench
@@ -39,7 +43,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 BUILD=${BUILD:-build}
-SIZE=full ROUNDS="" MD="" ONLY="" PRELOAD=0 INSTALL=1 ARGS="$*"
+SIZE=full ROUNDS="" MD="" RAW="" ONLY="" PRELOAD=0 INSTALL=1 ARGS="$*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,10 +51,11 @@ while [ $# -gt 0 ]; do
     --smoke) SIZE=smoke ;;
     --rounds) ROUNDS=$2; shift ;;
     --md) MD=$2; shift ;;
+    --raw) RAW=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --preload) PRELOAD=1 ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -u$/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -565,6 +570,7 @@ bench_main() {
   bench_machine | sed 's/^- /# /'
   echo "# $ROUNDS round(s), $SIZE sizes, $((SECONDS - T_START)) s"
   [ -n "$MD" ] && bench_markdown
+  [ -n "$RAW" ] && { cp "$RESULTS" "$RAW"; sed 's/^/snapshot /' "$WORK/snap" >>"$RAW"; }
   if awk '$6!="ok" && $2=="plain" {f=1} END {exit !f}' "$RESULTS"; then say "a workload failed on its own"; return 2; fi
   if awk '$6!="ok" {f=1} END {exit !f}' "$RESULTS"; then say "some runs failed or changed the output (!! in the table)"; return 1; fi
   if awk '$9!="ok" {f=1} END {exit !f}' "$WORK/snap"; then say "the snapshot runs failed"; return 1; fi
