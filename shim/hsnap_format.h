@@ -151,7 +151,8 @@ struct hsnap_meta {
     uint64_t total_allocs;    /* allocations traced since start */
     uint64_t total_frees;     /* frees of traced blocks */
     uint64_t foreign_frees;   /* frees of pointers the shim never saw */
-    uint64_t shim_bytes;      /* the shim's own memory (arena mapped) */
+    uint64_t shim_bytes;      /* the shim's own memory (arena mapped) as the
+                                 snapshot began: not its own buffers */
     uint32_t flags;           /* HSNAP_META_* */
     uint32_t reserved;
 };
