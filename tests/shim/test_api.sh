@@ -54,7 +54,7 @@ else t_fail snapshot_of_1M_blocks_complete "$(cat "$T/big.out") $(grep '^blocks'
 
 # The shim memory a snapshot records is the program's view of it, as the API
 # gave it just before (tracemalloc.get_tracemalloc_memory), not that plus the
-# snapshot's own buffers (about 70 MiB for these blocks, freed after).
+# snapshot's own buffers (about 40 MiB for these blocks, freed after).
 api=$(sed -n 's/.* shim=\([0-9]*\)$/\1/p' "$T/big.out")
 rec=$("$HEAPSNAP" info "$T/big.hsnap" 2>/dev/null | sed -n 's/^shim memory: .*(\([0-9]*\) bytes)$/\1/p')
 if [ -n "$api" ] && [ -n "$rec" ] && [ "$api" -gt 0 ] &&
