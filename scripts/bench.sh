@@ -336,8 +336,7 @@ med() {
   local bad
   bad=$(awk -v w="$1" -v m="$2" '$1==w && $2==m && $3>0 && $6!="ok" {print $6; exit}' "$RESULTS")
   [ -n "$bad" ] && { echo "FAIL:$bad"; return; }
-  awk -v w="$1" -v m="$2" -v f="$3" '$1==w && $2==m && $3>0 {print $f}' "$RESULTS" | sort -n |
-    awk '{v[NR]=$1} END {if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'
+  awk -v w="$1" -v m="$2" -v f="$3" '$1==w && $2==m && $3>0 {print $f}' "$RESULTS" | median_of
 }
 
 # ratios WORKLOAD MODE BASE FIELD: one line per round in which both ran,
@@ -506,10 +505,10 @@ snap_targets() {
   local bad; bad=$(awk '$9 != "ok" {print $9; exit}' "$WORK/snap")
   [ -n "$bad" ] && { echo "- snapshots: !!$bad (see the messages above)"; return 0; }
   snap_col() { awk -v c="$1" '{print $c}' "$WORK/snap" | median_of; }
+  snap_max() { awk -v c="$1" '{print $c}' "$WORK/snap" | sort -g | tail -1; }
   awk -v w="$(snap_col 1)" -v st="$(snap_col 2)" -v ops="$(snap_col 3)" -v b="$(snap_col 4)" \
       -v n="$(snap_col 5)" -v base="$(snap_col 6)" -v top="$(snap_col 7)" -v tb="$(snap_col 8)" \
-      -v wmax="$(awk '{print $1}' "$WORK/snap" | sort -g | tail -1)" \
-      -v stmax="$(awk '{print $2}' "$WORK/snap" | sort -g | tail -1)" 'function v(ok) {return ok ? "met" : "over"}
+      -v wmax="$(snap_max 1)" -v stmax="$(snap_max 2)" 'function v(ok) {return ok ? "met" : "over"}
     BEGIN {
       printf "- a snapshot of %d live blocks written in under 0.5 s: %.0f ms, the slowest %.0f ms (%s)\n", n, w, wmax, v(w <= 500)
       printf "- other threads stopped no longer: a second thread'"'"'s longest free+malloc during the write %.1f ms, the worst %.1f ms (%d pairs meanwhile; %.1f ms in as long a window without a snapshot) (%s)\n", st, stmax, ops, base, v(st <= 500)

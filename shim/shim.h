@@ -153,14 +153,15 @@ unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
  * (perf, HEAPSNAP_SAMPLE=524288, churn 12000000 100000 2: the shim's
  * samples 590-788 -> 322-391, of 10,000-14,000 in the whole run, as with a
  * 4 KiB filter; the groups keep the 64 KiB's resolution for programs with
- * many sampled blocks.)  A group counts what its buckets
- * count, and saturates (0xff, for good) no later than any of them, so a
- * zero group means zero buckets. */
+ * many sampled blocks.)  A group counts what its buckets count, and
+ * saturates (0xff, for good) no later than any of them, so a zero group
+ * means zero buckets. */
 #define TBL_FILTER_BITS 16
 #define TBL_FILTER_GROUP_BITS 7
+#define TBL_FILTER_GROUPS (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS))
 extern struct tbl_filter {
     int on;
-    _Atomic uint8_t g[1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)];
+    _Atomic uint8_t g[TBL_FILTER_GROUPS];
     _Atomic uint8_t n[1u << TBL_FILTER_BITS];
 } tbl_filter;
 void tbl_filter_enable(void);

@@ -60,6 +60,7 @@ static struct {
     char name[SNAP_PATH_MAX]; /* the name being written */
     char tmp[SNAP_PATH_MAX + 32];
     struct pend_left left;    /* held blocks the last walk left out */
+    uint64_t sort_w[8 * 512]; /* snap_sort's counters: 8 levels of 512 */
 } snap;
 
 /* ---------------- buffers ---------------- */
@@ -272,10 +273,9 @@ static int snap_block(const struct tbl_entry *e, void *arg)
  * SNAP_SORT_SMALL blocks.  Why our own: glibc's qsort mallocs its scratch
  * (the host's heap, from inside the shim), and the LSD radix sort this
  * replaced scattered into a second copy of the array, 32 more bytes per
- * live block while a snapshot is written.  w: SNAP_SORT_WORDS counters
- * for the deepest possible recursion (8 levels of 512). */
+ * live block while a snapshot is written.  w: 512 counters a level, 8
+ * levels at most (snap.sort_w, under the snapshot lock). */
 #define SNAP_SORT_SMALL 32
-#define SNAP_SORT_WORDS (8 * 512)
 
 static void snap_sort_small(struct hsnap_block *a, uint64_t n)
 {
@@ -351,11 +351,7 @@ static int snap_blocks(struct sbuf *b, int fatal)
             continue;
         memcpy(b->p, &sb.n, 8);
         b->len = 8 + sb.n * sizeof(struct hsnap_block);
-        uint64_t *w = arena_map(SNAP_SORT_WORDS * sizeof *w);
-        if (!w)
-            return -1;
-        snap_sort(sb.out, sb.n, w);
-        arena_unmap(w, SNAP_SORT_WORDS * sizeof *w);
+        snap_sort(sb.out, sb.n, snap.sort_w);
         return 0;
     }
 }

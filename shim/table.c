@@ -178,7 +178,7 @@ static void tbl_filter_clear(void)
     for (unsigned b = 0; b < (1u << TBL_FILTER_BITS); b++)
         if (atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) != 0xff)
             atomic_store_explicit(&tbl_filter.n[b], 0, memory_order_relaxed);
-    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++)
+    for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
         if (atomic_load_explicit(&tbl_filter.g[k], memory_order_relaxed) != 0xff)
             atomic_store_explicit(&tbl_filter.g[k], 0, memory_order_relaxed);
 }

@@ -364,7 +364,7 @@ TEST_END
 static unsigned filter_bad_sums(void)
 {
     unsigned per = 1u << TBL_FILTER_GROUP_BITS, bad = 0;
-    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++) {
+    for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++) {
         unsigned sum = 0, g = tbl_filter.g[k];
         for (unsigned b = k * per; b < (k + 1) * per; b++)
             sum += tbl_filter.n[b];
@@ -387,14 +387,14 @@ TEST_BEGIN(table_filter_groups)
     expect_true(misses == 0, "%u entries the filter says are absent", misses);
     expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the inserts");
     unsigned groups = 0;
-    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++)
+    for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
         groups += tbl_filter.g[k] != 0;
     expect_true(groups > 0, "no group counts anything");
     for (uint64_t i = 0; i < 5000; i++)
         expect_true(tbl_remove(key(i * 7), NULL), "remove %llu", (unsigned long long)i);
     expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the removals");
     unsigned left = 0;
-    for (unsigned k = 0; k < (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS)); k++)
+    for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
         left += tbl_filter.g[k] != 0;
     expect_true(left == 0, "%u groups still count something in an empty table", left);
     expect_true(!tbl_filter_hit(key(3)), "a filter with nothing in it says maybe");
