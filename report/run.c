@@ -45,7 +45,8 @@ static void run_usage(void)
     printf("usage: heapsnap run [options] [--] CMD [ARGS]\n"
            "Runs CMD with libheapsnap.so preloaded (an existing LD_PRELOAD is kept\n"
            "after it) and prints the snapshots it wrote.  Exit status is CMD's.\n\n"
-           "  -o PATTERN         snapshot file name (default heapsnap.%%p.hsnap)\n"
+           "  -o PATTERN         snapshot file name (default $HEAPSNAP_OUTPUT, else\n"
+           "                     heapsnap.%%p.hsnap)\n"
            "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
            "      --depth N      frames kept per allocation stack\n"
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
@@ -192,7 +193,13 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     else
         snprintf(buf, sizeof(buf), "%s", old && *old ? old : shim);
     setenv("LD_PRELOAD", buf, 1);
-    const char *pat = o->output ? o->output : o->dir ? "%e.%p.hsnap" : "heapsnap.%p.hsnap";
+    /* -o, else the caller's own HEAPSNAP_OUTPUT (as the shim would read it
+     * without us), else the default for the directory or the cwd. */
+    const char *env = getenv("HEAPSNAP_OUTPUT");
+    const char *pat = o->output          ? o->output
+                      : env && *env      ? env
+                      : o->dir           ? "%e.%p.hsnap"
+                                         : "heapsnap.%p.hsnap";
     if (o->dir && pat[0] != '/') {
         if (mkdir(o->dir, 0777) < 0 && errno != EEXIST) {
             snprintf(err, errlen, "run: %s: %s", o->dir, strerror(errno));

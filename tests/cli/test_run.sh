@@ -38,6 +38,20 @@ else
   t_fail run_keeps_ld_preload "cannot build a marker library: $(head -c 200 "$T/cc.err")"
 fi
 
+# --- the caller's HEAPSNAP_OUTPUT is the default pattern; -o still wins -------
+mkdir -p "$T/envout"
+HEAPSNAP_OUTPUT="$T/envout/mine.%p.hsnap" "$HEAPSNAP" run -- "$FX/sites" >/dev/null 2>"$T/envout.err"
+set -- "$T"/envout/*.hsnap
+case "$#:$1" in
+  1:"$T"/envout/mine.[0-9]*.hsnap) t_pass run_honours_heapsnap_output ;;
+  *) t_fail run_honours_heapsnap_output "wrote $*: $(head -c 200 "$T/envout.err")" ;;
+esac
+HEAPSNAP_OUTPUT="$T/envout/not.%p.hsnap" "$HEAPSNAP" run -o "$T/envout/o.%p.hsnap" -- "$FX/sites" \
+  >/dev/null 2>&1
+set -- "$T"/envout/o.*.hsnap
+[ $# = 1 ] && [ -s "$1" ] && ! ls "$T"/envout/not.* >/dev/null 2>&1 && t_pass run_o_beats_heapsnap_output \
+  || t_fail run_o_beats_heapsnap_output "files: $(ls "$T/envout")"
+
 # --- the shim changes nothing: same stdout, stderr and status as a plain run ---
 for f in sites allocfns newdelete threads forker; do
   "$FX/$f" >"$T/plain.out" 2>"$T/plain.err"; want=$?
