@@ -5,7 +5,8 @@
 # once without and once with frame pointers), then runs each one plain, under
 # heaptrack, and under heapsnap in each of its modes, ALTERNATING the tools
 # within a round so that drift on the machine hits them all alike, for N rounds
-# (the heapsnap modes between two plain runs, heaptrack last: wl_modes).
+# (the heapsnap modes between two plain runs, heaptrack last: wl_modes; then
+# sampled mode a second time between plain runs of its own: wl_resample).
 # It prints, per workload, each tool's time as a ratio to the plain runs of the
 # same round (the median of those ratios over the rounds: pairing the runs of
 # a round cancels the machine's slow spells, which last longer than a round's
@@ -179,15 +180,20 @@ wl_selected() { case "$1" in *"$ONLY"*) return 0 ;; esac; return 1; }
 # Whether the workload is our own program, with a frame-pointer build.
 wl_has_fp() { case "$1" in python|sqlite) return 1 ;; esac; return 0; }
 
-# The modes each workload runs under, in the order they alternate.  The
-# heapsnap modes run between two plain runs (plain, then plain2 before the
-# long heaptrack or valgrind run), and each is divided by the mean of the
-# two (base_of): the slow spells of this machine last seconds, and heaptrack
-# alone takes 15 s on the threaded churn, so a plain run before it was far
-# from the runs after it.  hs_fp follows plain_fp, its own base, where the
-# workload has a frame-pointer build (else it runs with the others).
+# wl_modes WORKLOAD ROUND: the modes the workload runs under in that round,
+# in the order they alternate.  The heapsnap modes run between two plain
+# runs (plain, then plain2 before the long heaptrack or valgrind run), and
+# each is divided by the mean of the two (base_of): the slow spells of this
+# machine last seconds, and heaptrack alone takes 15 s on the threaded churn,
+# so a plain run before it was far from the runs after it.  hs_fp follows
+# plain_fp, its own base, where the workload has a frame-pointer build (else
+# it runs with the others).
+# Two runs are left out of the even rounds, to pay for sampled mode's second
+# run (wl_resample): hs_fp, which no target judges, and heaptrack on the
+# threaded churns, where it takes 13-26x and 15 s a run, and heapsnap's
+# overhead is a twentieth of its own (the limit is a third).
 wl_modes() {
-  local m=""
+  local m="" odd=$(($2 % 2))
   if [ "$1" = leakcheck ]; then
     m="plain"
     [ -n "$HS_SHIM" ] && m="$m hs_leaks"
@@ -195,11 +201,21 @@ wl_modes() {
     echo "$m"; return
   fi
   local fp=""
-  [ -n "$HS_SHIM" ] && fp=hs_fp
+  [ -n "$HS_SHIM" ] && [ "$odd" = 1 ] && fp=hs_fp
   if wl_has_fp "$1"; then m="plain_fp $fp plain"; fp=""; else m="plain"; fi
   [ -n "$HS_SHIM" ] && m="$m hs $fp hs_sample hs_sample_leaks"
-  [ "$HAVE_HT" = 1 ] && m="$m plain2 heaptrack"
+  case "$1:$odd" in churn[2-9]:0) m="$m plain2" ;; *) [ "$HAVE_HT" = 1 ] && m="$m plain2 heaptrack" ;; esac
   echo "$m"
+}
+
+# wl_resample WORKLOAD: the second sampled run of each round, between two
+# plain runs of its own; its figures go in as round ROUNDS + round, so the
+# sampled cell is the median of twice as many paired ratios.  Sampled mode's
+# target (1.10x) is the thinnest margin the script judges: one paired ratio
+# moves by a tenth or more from round to round on this machine, so seven of
+# them left the verdict to chance (docs/performance.md, "the noise floor").
+wl_resample() {
+  [ -n "$HS_SHIM" ] && [ "$1" != leakcheck ] && echo "plain hs_sample plain2"
 }
 
 # ---------------------------------------------------------------- running
@@ -280,8 +296,9 @@ bench_run() {
   for round in $(seq 1 "$ROUNDS"); do
     for wl in $WORKLOADS; do
       wl_selected "$wl" || continue
-      say "round $round/$ROUNDS: $wl ($(wl_modes "$wl"))"
-      for mode in $(wl_modes "$wl"); do run_one "$wl" "$mode" "$round"; done
+      say "round $round/$ROUNDS: $wl ($(wl_modes "$wl" "$round"); $(wl_resample "$wl"))"
+      for mode in $(wl_modes "$wl" "$round"); do run_one "$wl" "$mode" "$round"; done
+      for mode in $(wl_resample "$wl"); do run_one "$wl" "$mode" $((ROUNDS + round)); done
     done
   done
 }
@@ -546,7 +563,9 @@ bench_markdown() {
     echo "frame-pointer build's plain run where the workload has one), the median over the"
     echo "rounds, then the median peak RSS. \`hs/ht overhead\` is (heapsnap - plain) /"
     echo "(heaptrack - plain) in each round, the median over the rounds; the target is at"
-    echo "most 0.33."
+    echo "most 0.33. \`hs sampled\` runs twice a round, each run between two plain runs"
+    echo "of its own: its cell is the median of twice as many ratios. \`hs fp\`, and"
+    echo "heaptrack on churn2 and churn4, run in the odd rounds only."
     echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."
     echo; for w in $WORKLOADS snapshot; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
     echo; echo "The same runs in CPU time (user+sys of the command and all its children, so"

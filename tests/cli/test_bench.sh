@@ -4,7 +4,7 @@
 # about timings: those are for `make bench` and docs/performance.md.
 
 ROWS="churn1 deep churn2 churn4 realloc cxx python sqlite"
-scripts/bench.sh --quick --smoke --md "$T/bench.md" >"$T/bench.out" 2>"$T/bench.err"
+scripts/bench.sh --quick --smoke --md "$T/bench.md" --raw "$T/raw.txt" >"$T/bench.out" 2>"$T/bench.err"
 rc=$?
 
 if [ "$rc" -le 1 ]; then t_pass bench_smoke_completes
@@ -60,6 +60,24 @@ if [ -f "$SHIM" ]; then
   fi
 else
   t_skip bench_snapshot_targets_judged "no $SHIM (make did not build the shim)"
+fi
+
+# Sampled mode runs twice a round, the second time between two plain runs of
+# its own, kept as round ROUNDS + 1 (here 2): --raw shows both.
+if [ -f "$SHIM" ]; then
+  short=""
+  for w in $ROWS; do
+    for r in 1 2; do
+      for m in plain hs_sample plain2; do
+        awk -v w="$w" -v m="$m" -v r="$r" '$1 == w && $2 == m && $3 == r && $6 == "ok" {f = 1}
+          END {exit !f}' "$T/raw.txt" 2>/dev/null || short="$short $w:$m:$r"
+      done
+    done
+  done
+  if [ -z "$short" ]; then t_pass bench_sampled_runs_twice_a_round
+  else t_fail bench_sampled_runs_twice_a_round "no clean run in --raw for:$short"; fi
+else
+  t_skip bench_sampled_runs_twice_a_round "no $SHIM (make did not build the shim)"
 fi
 
 # bench_column NAME COL: every workload's cell in column COL (1-based) is a ratio.
