@@ -39,6 +39,20 @@ else
   t_fail bench_targets_judged "no target lines: $(grep -A3 'targets, wall' "$T/bench.out" | tr '\n' ' ')"
 fi
 
+# churn1_25k: one thread with as many live blocks as churn4 has per thread,
+# run plain and under heapsnap, and the threaded verdict's companion line.
+if [ -f "$SHIM" ]; then
+  if bench_row "$T/bench.out" churn1_25k | grep -qE '^churn1_25k +[0-9.]+s [0-9]+M +- +[0-9.]+x [0-9]+M ' &&
+     sed -n '/targets, wall time/,/^# the same/p' "$T/bench.out" |
+       grep -qE '^- the same at equal live blocks per thread .*: churn4/churn1_25k = [0-9.]+$'; then
+    t_pass bench_threads_at_equal_live_blocks
+  else
+    t_fail bench_threads_at_equal_live_blocks "$(bench_row "$T/bench.out" churn1_25k) / $(grep 'equal live' "$T/bench.out")"
+  fi
+else
+  t_skip bench_threads_at_equal_live_blocks "no $SHIM (make did not build the shim)"
+fi
+
 # Beside the verdicts, the noise floor they are read against: the plain
 # frame-pointer build's ratio to the plain build, which should be 1.00x.
 if sed -n '/targets, wall time/,/^# the same/p' "$T/bench.out" |
