@@ -25,7 +25,8 @@
 #   --rounds N     rounds (default 7, or 1 with --quick/--smoke)
 #   --md FILE      also write the results as Markdown to FILE
 #   --raw FILE     also keep every run's figures in FILE: a line per run,
-#                  "workload mode round wall_us rss_kb status cpu_us", then a
+#                  "workload mode round wall_us rss_kb status cpu_us" (sampled
+#                  mode's second runs are rounds N+1..2N: wl_resample), then a
 #                  line per snapshot round, "snapshot " and bench_snapshot's
 #                  fields
 #   --only PAT     run only the workloads whose name contains PAT
@@ -308,7 +309,7 @@ bench_run() {
       resample=$(wl_resample "$wl")
       say "round $round/$ROUNDS: $wl ($(echo $(wl_modes "$wl" "$round"))${resample:+; $resample})"
       for mode in $(wl_modes "$wl" "$round"); do run_one "$wl" "$mode" "$round"; done
-      for mode in $(wl_resample "$wl"); do run_one "$wl" "$mode" $((ROUNDS + round)); done
+      for mode in $resample; do run_one "$wl" "$mode" $((ROUNDS + round)); done
     done
   done
 }
