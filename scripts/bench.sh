@@ -137,7 +137,7 @@ wl_size() {
     deep)      full="750000 100000"     quick="250000 100000"    smoke="20000 10000" ;;
     churn2)    full="12000000 100000 2" quick="4000000 100000 2" smoke="200000 20000 2" ;;
     churn4)    full="12000000 100000 4" quick="4000000 100000 4" smoke="200000 20000 4" ;;
-    churn1_25k) full="12000000 25000 1" quick="4000000 25000 1"  smoke="200000 5000 1" ;;
+    churn1_25k) full="6000000 25000 1"  quick="2000000 25000 1"  smoke="200000 5000 1" ;;
     realloc)   full="200000 20000"      quick="60000 20000"      smoke="5000 2000" ;;
     cxx)       full="1000000 50000"     quick="300000 50000"     smoke="20000 5000" ;;
     python)    full="150"               quick="50"               smoke="4" ;;
@@ -191,10 +191,11 @@ wl_has_fp() { case "$1" in python|sqlite) return 1 ;; esac; return 0; }
 # so a plain run before it was far from the runs after it.  hs_fp follows
 # plain_fp, its own base, where the workload has a frame-pointer build (else
 # it runs with the others).
-# Two runs are left out of the even rounds, to pay for sampled mode's second
-# run (wl_resample): hs_fp, which no target judges, and heaptrack on the
-# threaded churns, where it takes 13-26x and 15 s a run, and heapsnap's
-# overhead is a twentieth of its own (the limit is a third).
+# Three runs are left out of the even rounds, to pay for sampled mode's
+# second run (wl_resample): hs_fp and hs_sample_leaks, which no target
+# judges, and heaptrack on the threaded churns, where it takes 13-26x and
+# 15 s a run, and heapsnap's overhead is a twentieth of its own (the limit
+# is a third).
 # churn1_25k runs plain and under heapsnap's default mode only: it is there
 # for the threaded churn's verdict (targets), not for a target of its own.
 wl_modes() {
@@ -209,10 +210,10 @@ wl_modes() {
     [ "$HAVE_VG" = 1 ] && m="$m plain2 valgrind"
     echo "$m"; return
   fi
-  local fp=""
-  [ -n "$HS_SHIM" ] && [ "$odd" = 1 ] && fp=hs_fp
+  local fp="" sl=""
+  [ -n "$HS_SHIM" ] && [ "$odd" = 1 ] && fp=hs_fp sl=hs_sample_leaks
   if wl_has_fp "$1"; then m="plain_fp $fp plain"; fp=""; else m="plain"; fi
-  [ -n "$HS_SHIM" ] && m="$m hs $fp hs_sample hs_sample_leaks"
+  [ -n "$HS_SHIM" ] && m="$m hs $fp hs_sample $sl"
   case "$1:$odd" in churn[2-9]:0) m="$m plain2" ;; *) [ "$HAVE_HT" = 1 ] && m="$m plain2 heaptrack" ;; esac
   echo "$m"
 }
@@ -581,8 +582,9 @@ bench_markdown() {
     echo "rounds, then the median peak RSS. \`hs/ht overhead\` is (heapsnap - plain) /"
     echo "(heaptrack - plain) in each round, the median over the rounds; the target is at"
     echo "most 0.33. \`hs sampled\` runs twice a round, each run between two plain runs"
-    echo "of its own: its cell is the median of twice as many ratios. \`hs fp\`, and"
-    echo "heaptrack on churn2 and churn4, run in the odd rounds only."
+    echo "of its own: its cell is the median of twice as many ratios. \`hs fp\`,"
+    echo "\`hs sampled+leaks\`, and heaptrack on churn2 and churn4, run in the odd rounds"
+    echo "only."
     echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."
     echo; for w in $WORKLOADS snapshot; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
     echo; echo "The same runs in CPU time (user+sys of the command and all its children, so"
