@@ -5,8 +5,8 @@
 # once without and once with frame pointers), then runs each one plain, under
 # heaptrack, and under heapsnap in each of its modes, ALTERNATING the tools
 # within a round so that drift on the machine hits them all alike, for N rounds
-# (the heapsnap modes between two plain runs, heaptrack last: wl_modes; then
-# sampled mode a second time between plain runs of its own: wl_resample).
+# (the heapsnap modes between two plain runs, then sampled mode a second time,
+# then heaptrack: wl_modes).
 # It prints, per workload, each tool's time as a ratio to the plain runs of the
 # same round (the median of those ratios over the rounds: pairing the runs of
 # a round cancels the machine's slow spells, which last longer than a round's
@@ -26,7 +26,7 @@
 #   --md FILE      also write the results as Markdown to FILE
 #   --raw FILE     also keep every run's figures in FILE: a line per run,
 #                  "workload mode round wall_us rss_kb status cpu_us" (sampled
-#                  mode's second runs are rounds N+1..2N: wl_resample), then a
+#                  mode's second runs are rounds N+1..2N: wl_modes), then a
 #                  line per snapshot round, "snapshot " and bench_snapshot's
 #                  fields
 #   --only PAT     run only the workloads whose name contains PAT
@@ -192,7 +192,7 @@ wl_has_fp() { case "$1" in python|sqlite) return 1 ;; esac; return 0; }
 # plain_fp, its own base, where the workload has a frame-pointer build (else
 # it runs with the others).
 # Three runs are left out of the even rounds, to pay for sampled mode's
-# second run (wl_resample): hs_fp and hs_sample_leaks, which no target
+# second run (MODE+, below): hs_fp and hs_sample_leaks, which no target
 # judges, and heaptrack on the threaded churns, where it takes 13-26x and
 # 15 s a run, and heapsnap's overhead is a twentieth of its own (the limit
 # is a third).
@@ -214,20 +214,20 @@ wl_modes() {
   [ -n "$HS_SHIM" ] && [ "$odd" = 1 ] && fp=hs_fp sl=hs_sample_leaks
   if wl_has_fp "$1"; then m="plain_fp $fp plain"; fp=""; else m="plain"; fi
   [ -n "$HS_SHIM" ] && m="$m hs $fp hs_sample $sl"
-  case "$1:$odd" in churn[2-9]:0) m="$m plain2" ;; *) [ "$HAVE_HT" = 1 ] && m="$m plain2 heaptrack" ;; esac
+  m="$m plain2"
+  [ -n "$HS_SHIM" ] && m="$m hs_sample+ plain2+"
+  case "$1:$odd" in churn[2-9]:0) ;; *) [ "$HAVE_HT" = 1 ] && m="$m heaptrack" ;; esac
   echo "$m"
 }
 
-# wl_resample WORKLOAD: the second sampled run of each round, between two
-# plain runs of its own; its figures go in as round ROUNDS + round, so the
-# sampled cell is the median of twice as many paired ratios.  Sampled mode's
-# target (1.10x) is the thinnest margin the script judges: one paired ratio
-# moves by a tenth or more from round to round on this machine, so seven of
-# them left the verdict to chance (docs/performance.md, "the noise floor").
-wl_resample() {
-  case "$1" in leakcheck|churn1_25k) return ;; esac
-  [ -n "$HS_SHIM" ] && echo "plain hs_sample plain2"
-}
+# A mode written MODE+ is sampled mode's second run of the round: after
+# plain2, then a plain run of its own (plain2+), before heaptrack.  Its
+# figures go in as round ROUNDS + round, whose base is that round's plain2
+# and plain2+ (base_of), so the sampled cell is the median of twice as many
+# paired ratios.  Sampled mode's target (1.10x) is the thinnest margin the
+# script judges: one paired ratio moves by a tenth or more from round to
+# round on this machine, so seven of them left the verdict to chance
+# (docs/performance.md, "What is measured").
 
 # ---------------------------------------------------------------- running
 # mode_prefix MODE WORKLOAD ROUND: the words put before the workload command.
@@ -300,17 +300,20 @@ run_valgrind_found() {
 # Round 0 is an untimed warm-up plain run of each workload (page cache, and the
 # checksum the tools' runs must reproduce); the medians use rounds 1..N.
 bench_run() {
-  local round wl mode resample
+  local round wl mode
   for wl in $WORKLOADS; do
     wl_selected "$wl" && run_one "$wl" plain 0
   done
   for round in $(seq 1 "$ROUNDS"); do
     for wl in $WORKLOADS; do
       wl_selected "$wl" || continue
-      resample=$(wl_resample "$wl")
-      say "round $round/$ROUNDS: $wl ($(echo $(wl_modes "$wl" "$round"))${resample:+; $resample})"
-      for mode in $(wl_modes "$wl" "$round"); do run_one "$wl" "$mode" "$round"; done
-      for mode in $resample; do run_one "$wl" "$mode" $((ROUNDS + round)); done
+      say "round $round/$ROUNDS: $wl ($(echo $(wl_modes "$wl" "$round")))"
+      for mode in $(wl_modes "$wl" "$round"); do
+        case "$mode" in
+          *+) run_one "$wl" "${mode%+}" $((ROUNDS + round)) ;;
+          *) run_one "$wl" "$mode" "$round" ;;
+        esac
+      done
     done
   done
 }
@@ -373,18 +376,23 @@ med() {
 # machine that slows down for a while slows both).  A plain base is the
 # mean of the round's two plain runs where both ran (wl_modes).
 ratios() {
-  awk -v w="$1" -v m="$2" -v b="$3" -v f="$4" "$BASE_OF"'
+  awk -v w="$1" -v m="$2" -v b="$3" -v f="$4" -v R="$ROUNDS" "$BASE_OF"'
     $1==w && $3>0 && $2==m {t[$3]=$f}
     END {for (r in t) if ((x = base_of(r)) > 0) printf "%.6f\n", t[r] / x}' "$RESULTS"
 }
 
 # An awk function over $RESULTS (rows of workload w): base_of(r), the time
 # (field f) of base b in round r: for "plain" the mean of plain and plain2
-# (if plain2 ran clean), else b's own; 0 if it did not run.
-BASE_OF='function base_of(r) {
-    if (!((b " " r) in bt)) return 0
-    if (b == "plain" && (("plain2 " r) in bt)) return (bt["plain " r] + bt["plain2 " r]) / 2
-    return bt[b " " r]
+# (if plain2 ran clean), else b's own; 0 if it did not run.  A round past R
+# ($ROUNDS, passed as -v R=) holds sampled mode's second runs (wl_modes):
+# its plain is round r - R's plain2, the run just before it.
+BASE_OF='function base_of(r,   p) {
+    r += 0                                     # a key of "for (r in t)" is a string
+    p = r > R ? "plain2 " (r - R) : "plain " r
+    if (b != "plain") return (b " " r) in bt ? bt[b " " r] : 0
+    if (!(p in bt)) return 0
+    if (("plain2 " r) in bt) return (bt[p] + bt["plain2 " r]) / 2
+    return r > R ? 0 : bt[p]
   }
   $1==w && $3>0 && ($2==b || ($2=="plain2" && $6=="ok")) {bt[$2 " " $3]=$f}
 '
@@ -421,7 +429,7 @@ frac() {
   p=$(med "$1" plain $F); h=$(med "$1" heaptrack $F); s=$(med "$1" hs $F)
   case "$p$h$s" in *FAIL*) echo "-"; return ;; esac
   { [ -z "$p" ] || [ -z "$h" ] || [ -z "$s" ]; } && { echo "-"; return; }
-  awk -v w="$1" -v f=$F -v b=plain "$BASE_OF"'$1==w && $3>0 {t[$2 " " $3]=$f; r[$3]=1}
+  awk -v w="$1" -v f=$F -v b=plain -v R="$ROUNDS" "$BASE_OF"'$1==w && $3>0 {t[$2 " " $3]=$f; r[$3]=1}
     END {for (k in r) {p=base_of(k); h=t["heaptrack " k]; s=t["hs " k]
            if (h > p && p > 0) print (s-p)/(h-p)}}' "$RESULTS" | median_of |
     awk '{printf "%.2f\n", $1} END {if (!NR) print "-"}'
@@ -581,8 +589,9 @@ bench_markdown() {
     echo "frame-pointer build's plain run where the workload has one), the median over the"
     echo "rounds, then the median peak RSS. \`hs/ht overhead\` is (heapsnap - plain) /"
     echo "(heaptrack - plain) in each round, the median over the rounds; the target is at"
-    echo "most 0.33. \`hs sampled\` runs twice a round, each run between two plain runs"
-    echo "of its own: its cell is the median of twice as many ratios. \`hs fp\`,"
+    echo "most 0.33. \`hs sampled\` runs twice a round, the second time between the"
+    echo "round's second plain run and one more: its cell is the median of twice as many"
+    echo "ratios. \`hs fp\`,"
     echo "\`hs sampled+leaks\`, and heaptrack on churn2 and churn4, run in the odd rounds"
     echo "only."
     echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."

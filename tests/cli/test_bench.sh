@@ -76,16 +76,15 @@ else
   t_skip bench_snapshot_targets_judged "no $SHIM (make did not build the shim)"
 fi
 
-# Sampled mode runs twice a round, the second time between two plain runs of
-# its own, kept as round ROUNDS + 1 (here 2): --raw shows both.
+# Sampled mode runs twice a round, the second time between the round's
+# plain2 and a plain run of its own, kept as round ROUNDS + 1 (here 2):
+# --raw shows both.
 if [ -f "$SHIM" ]; then
   short=""
   for w in $ROWS; do
-    for r in 1 2; do
-      for m in plain hs_sample plain2; do
-        awk -v w="$w" -v m="$m" -v r="$r" '$1 == w && $2 == m && $3 == r && $6 == "ok" {f = 1}
-          END {exit !f}' "$T/raw.txt" 2>/dev/null || short="$short $w:$m:$r"
-      done
+    for rm in 1:plain 1:hs_sample 1:plain2 2:hs_sample 2:plain2; do
+      awk -v w="$w" -v m="${rm#*:}" -v r="${rm%%:*}" '$1 == w && $2 == m && $3 == r && $6 == "ok" {f = 1}
+        END {exit !f}' "$T/raw.txt" 2>/dev/null || short="$short $w:${rm#*:}:${rm%%:*}"
     done
   done
   if [ -z "$short" ]; then t_pass bench_sampled_runs_twice_a_round
