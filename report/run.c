@@ -193,12 +193,12 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     else
         snprintf(buf, sizeof(buf), "%s", old && *old ? old : shim);
     setenv("LD_PRELOAD", buf, 1);
-    /* -o, else the caller's own HEAPSNAP_OUTPUT (as the shim would read it
-     * without us), else the default for the directory or the cwd. */
+    /* The command line first (-o, then --output-dir's default), else the
+     * caller's own HEAPSNAP_OUTPUT (as the shim would read it without us). */
     const char *env = getenv("HEAPSNAP_OUTPUT");
     const char *pat = o->output          ? o->output
-                      : env && *env      ? env
                       : o->dir           ? "%e.%p.hsnap"
+                      : env && *env      ? env
                                          : "heapsnap.%p.hsnap";
     if (o->dir && pat[0] != '/') {
         if (mkdir(o->dir, 0777) < 0 && errno != EEXIST) {

@@ -51,6 +51,11 @@ HEAPSNAP_OUTPUT="$T/envout/not.%p.hsnap" "$HEAPSNAP" run -o "$T/envout/o.%p.hsna
 set -- "$T"/envout/o.*.hsnap
 [ $# = 1 ] && [ -s "$1" ] && ! ls "$T"/envout/not.* >/dev/null 2>&1 && t_pass run_o_beats_heapsnap_output \
   || t_fail run_o_beats_heapsnap_output "files: $(ls "$T/envout")"
+HEAPSNAP_OUTPUT="$T/envout/not.%p.hsnap" "$HEAPSNAP" run --output-dir "$T/envout/dir" -- "$FX/sites" \
+  >/dev/null 2>&1
+set -- "$T"/envout/dir/sites.*.hsnap
+[ $# = 1 ] && [ -s "$1" ] && ! ls "$T"/envout/not.* >/dev/null 2>&1 && t_pass run_output_dir_beats_heapsnap_output \
+  || t_fail run_output_dir_beats_heapsnap_output "files: $(ls -R "$T/envout")"
 
 # --- the shim changes nothing: same stdout, stderr and status as a plain run ---
 for f in sites allocfns newdelete threads forker; do
