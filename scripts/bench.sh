@@ -191,11 +191,17 @@ wl_has_fp() { case "$1" in python|sqlite) return 1 ;; esac; return 0; }
 # so a plain run before it was far from the runs after it.  hs_fp follows
 # plain_fp, its own base, where the workload has a frame-pointer build (else
 # it runs with the others).
-# Three runs are left out of the even rounds, to pay for sampled mode's
-# second run (MODE+, below): hs_fp and hs_sample_leaks, which no target
-# judges, and heaptrack on the threaded churns, where it takes 13-26x and
-# 15 s a run, and heapsnap's overhead is a twentieth of its own (the limit
-# is a third).
+# A mode written MODE+ is sampled mode's second run of the round: after
+# plain2, then a plain run of its own (plain2+), before heaptrack.  Its
+# figures go in as round ROUNDS + round, whose base is that round's plain2
+# and plain2+ (base_of), so the sampled cell is the median of twice as many
+# paired ratios.  Sampled mode's target (1.10x) is the thinnest margin the
+# script judges: one paired ratio moves by a tenth or more from round to
+# round on this machine, so seven of them left the verdict to chance
+# (docs/performance.md, "What is measured").
+# Three runs are left out of the even rounds to pay for it: hs_fp and
+# hs_sample_leaks, which no target judges, and heaptrack where it is slow
+# and far from the limit (wl_ht_odd_only).
 # churn1_25k runs plain and under heapsnap's default mode only: it is there
 # for the threaded churn's verdict (targets), not for a target of its own.
 wl_modes() {
@@ -216,18 +222,14 @@ wl_modes() {
   [ -n "$HS_SHIM" ] && m="$m hs $fp hs_sample $sl"
   m="$m plain2"
   [ -n "$HS_SHIM" ] && m="$m hs_sample+ plain2+"
-  case "$1:$odd" in churn[2-9]:0) ;; *) [ "$HAVE_HT" = 1 ] && m="$m heaptrack" ;; esac
+  [ "$HAVE_HT" = 1 ] && { [ "$odd" = 1 ] || ! wl_ht_odd_only "$1"; } && m="$m heaptrack"
   echo "$m"
 }
 
-# A mode written MODE+ is sampled mode's second run of the round: after
-# plain2, then a plain run of its own (plain2+), before heaptrack.  Its
-# figures go in as round ROUNDS + round, whose base is that round's plain2
-# and plain2+ (base_of), so the sampled cell is the median of twice as many
-# paired ratios.  Sampled mode's target (1.10x) is the thinnest margin the
-# script judges: one paired ratio moves by a tenth or more from round to
-# round on this machine, so seven of them left the verdict to chance
-# (docs/performance.md, "What is measured").
+# Whether heaptrack runs in the odd rounds only: the threaded churns, where it
+# takes 13-26x and 15 s a run, and heapsnap's overhead is a twentieth of its
+# own (the limit is a third).
+wl_ht_odd_only() { case "$1" in churn2|churn4) return 0 ;; esac; return 1; }
 
 # ---------------------------------------------------------------- running
 # mode_prefix MODE WORKLOAD ROUND: the words put before the workload command.
@@ -591,9 +593,8 @@ bench_markdown() {
     echo "(heaptrack - plain) in each round, the median over the rounds; the target is at"
     echo "most 0.33. \`hs sampled\` runs twice a round, the second time between the"
     echo "round's second plain run and one more: its cell is the median of twice as many"
-    echo "ratios. \`hs fp\`,"
-    echo "\`hs sampled+leaks\`, and heaptrack on churn2 and churn4, run in the odd rounds"
-    echo "only."
+    echo "ratios. \`hs fp\`, \`hs sampled+leaks\`, and heaptrack on churn2 and churn4, run"
+    echo "in the odd rounds only."
     echo "\`!!status\` marks a run that failed or changed the workload's output; \`-\` was not run."
     echo; for w in $WORKLOADS snapshot; do echo "- \`$w\`: $(wl_desc "$w"), argv \`$(wl_size "$w")\`"; done
     echo; echo "The same runs in CPU time (user+sys of the command and all its children, so"
