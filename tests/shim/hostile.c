@@ -8,7 +8,8 @@
  *                each ran; exits 0
  *   forkexit N   allocates 2000 blocks, forks N children that leave through
  *                _exit and one that leaves through exit; exits 0
- *   usr2         raises SIGUSR2 with its default disposition ignored; exits 0
+ *   vmsize       prints its address space (VmSize, kB), which counts
+ *                against RLIMIT_AS
  */
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,14 @@ int main(int argc, char **argv)
         signal(SIGUSR2, on_b);
         raise(SIGUSR2);
         printf("own handlers ran: %d %d\n", (int)ran_a, (int)ran_b);
+        return 0;
+    }
+    if (!strcmp(argv[1], "vmsize")) {
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "VmSize:", 7))
+                printf("%ld\n", atol(line + 7));
         return 0;
     }
     if (!strcmp(argv[1], "forkexit") && argc > 2)

@@ -70,6 +70,16 @@ na=$(ls "$T/fa" | wc -l) nn=$(ls "$T/fn" | wc -l)
 if [ "$na" = 7 ] && [ "$nn" = 1 ]; then t_pass fork_children_all_and_none
 else t_fail fork_children_all_and_none "all: $na (want 7), none: $nn (want 1)"; fi
 
+# ---- the shim's fixed address space (RLIMIT_AS counts it): was 16 MiB
+# (a 4 MiB region table in bss, the helper thread's 8 MiB stack)
+plain=$("$T/hostile" vmsize)
+shim=$(LD_PRELOAD=$SHIM HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
+if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 8192 ]; then
+  t_pass shim_fixed_address_space_under_8mib
+else
+  t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB"
+fi
+
 # ---- fork from a thread while snapshots are requested every 2 ms: no hang
 hung=0 failed=0
 for i in $(seq 1 20); do
