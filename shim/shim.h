@@ -443,6 +443,7 @@ int sig_owned(void);                      /* it still reaches that handler */
 uint64_t life_start_ns(void);
 void life_tick(void);             /* from the record slow path, now and then */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
+int life_start_early(void);        /* an allocation before the constructor */
 void life_loader_enter(void);      /* around a call that takes the loader lock */
 void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
