@@ -105,6 +105,16 @@ else
   t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB"
 fi
 
+# ---- heapsnap run --children sets it; a bad mode is refused
+mkdir -p "$T/rc"
+"$HEAPSNAP" run -o "$T/rc/r.%p.hsnap" --children all -- "$T/hostile" forkexit 3 >/dev/null 2>&1
+"$HEAPSNAP" run --children bogus -- true 2>"$T/rc.err"; bad=$?
+if [ "$(ls "$T/rc" | wc -l)" = 5 ] && [ "$bad" = 2 ] && grep -q -- '--children' "$T/rc.err"; then
+  t_pass run_children_flag
+else
+  t_fail run_children_flag "$(ls "$T/rc" | wc -l) snapshots (want 5), bogus mode exit $bad"
+fi
+
 # ---- fork from a thread while snapshots are requested every 2 ms: no hang
 hung=0 failed=0
 for i in $(seq 1 20); do
