@@ -145,8 +145,7 @@ void hook_init(void)
     int expect = HOOK_UNRESOLVED;
     if (!atomic_compare_exchange_strong(&real.state, &expect, HOOK_RESOLVING))
         return;
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     real.malloc = hook_sym("malloc");
     real.free = hook_sym("free");
     real.calloc = hook_sym("calloc");
@@ -158,7 +157,7 @@ void hook_init(void)
     real.reallocarray = hook_sym("reallocarray");
     real.valloc = hook_sym("valloc");
     real.pvalloc = hook_sym("pvalloc");
-    hook_guard = saved;
+    guard_leave(saved);
     if (!real.malloc || !real.free || !real.calloc || !real.realloc ||
         !real.posix_memalign || !real.memalign) {
         static const char msg[] = "heapsnap: cannot find the real allocator\n";
@@ -275,9 +274,9 @@ static void hook_drop(void *p, int fresh)
 /* The same, called with hook_guard clear. */
 static HS_NOINLINE void hook_forget(void *p)
 {
-    hook_guard = 1;
+    guard_enter();
     hook_drop(p, 1);
-    hook_guard = 0;
+    guard_leave(0);
 }
 
 /* A held free ends (pending.c, hook_guard set): the block leaves the table
@@ -341,12 +340,12 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
-    hook_guard = 1;
+    guard_enter();
     pend_room(n);
     void *p = real.malloc(n);
     if (p)
         hook_record(p, n, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return p;
 }
 
@@ -365,7 +364,7 @@ HS_EXPORT void *malloc(size_t n)
  * out of the thread's queue released. */
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
-    hook_guard = 1;
+    guard_enter();
     struct tbl_entry e;
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge(e.trace, e.size);
@@ -373,7 +372,7 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     } else if ((p = pend_hold(p))) {
         hook_release(p);
     }
-    hook_guard = 0;
+    guard_leave(0);
 }
 
 HS_EXPORT void free(void *p)
@@ -407,12 +406,12 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
     size_t total;
-    hook_guard = 1;
+    guard_enter();
     pend_room(__builtin_mul_overflow(n, m, &total) ? 0 : total);
     void *p = real.calloc(n, m);
     if (p)
         hook_record(p, n * m, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return p;
 }
 
@@ -448,7 +447,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     UNWIND_ORIGIN(o);
     struct tbl_entry old;
     size_t size = n * m;
-    hook_guard = 1;
+    guard_enter();
     pend_room(size);
     int had = p && tbl_maybe((uintptr_t)p) && hook_take(p, &old, 1);
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
@@ -464,7 +463,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
         tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
     }
     errno = saved;
-    hook_guard = 0;
+    guard_leave(0);
     return q;
 }
 
@@ -537,12 +536,12 @@ static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, siz
 {
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
-    hook_guard = 1;
+    guard_enter();
     pend_room(n);
     int r = real.posix_memalign(out, align, n);
     if (r == 0)
         hook_record(*out, n, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return r;
 }
 
@@ -588,12 +587,12 @@ static HS_NOINLINE void *hook_aligned(enum hook_kind k, size_t align, size_t n)
         return hook_boot_alloc(n, k == HOOK_MEMALIGN || k == HOOK_ALIGNED_ALLOC ? align : 4096);
     if (!hook_tracking() || hook_skip(n))
         return hook_call_aligned(k, align, n);
-    hook_guard = 1;
+    guard_enter();
     pend_room(n);
     void *p = hook_call_aligned(k, align, n);
     if (p)
         hook_record(p, n, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return p;
 }
 

@@ -201,7 +201,7 @@ static void *life_helper(void *arg)
 {
     uint64_t every = life_interval_ns();
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
-    hook_guard = 1;
+    guard_enter(); /* for good: the helper's allocations are the shim's */
     for (;;) {
         if (life_wait(next))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
@@ -268,7 +268,7 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
     if (atomic_exchange(&life.in_fatal, 1) == 0) {
-        hook_guard = 1;
+        guard_enter(); /* for good: the thread dies */
         snap_take(HSNAP_REASON_FATAL, NULL, 1);
     }
     for (int i = 0; i < LIFE_NFATAL; i++)
@@ -345,8 +345,7 @@ int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *da
 
 static void life_prepare(void)
 {
-    life_fork_guard = hook_guard;
-    hook_guard = 1; /* allocations by other fork handlers pass through */
+    life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     atomic_store(&life_forking, 1);
     while (atomic_load(&life_loader_users)) /* no shim lock is held in there */
         sched_yield();
@@ -372,7 +371,7 @@ static void life_parent(void)
 {
     life_release();
     atomic_store(&life_forking, 0);
-    hook_guard = life_fork_guard;
+    guard_leave(life_fork_guard);
 }
 
 static void life_child(void)
@@ -386,7 +385,7 @@ static void life_child(void)
     pend_after_fork_child();
     if (life.wake_ok && life_init_wake() == 0) /* the parent's helper is gone */
         atomic_store(&life.need_helper, 1);
-    hook_guard = life_fork_guard;
+    guard_leave(life_fork_guard);
 }
 
 /* Out of line: its frame holds the leak check's entry mark. */
@@ -407,9 +406,9 @@ static HS_NOINLINE void life_quick_exit(void)
     if (hook_guard || getpid() != life.pid || !hook_is_active() ||
         atomic_exchange(&life.exited, 1))
         return;
-    hook_guard = 1;
+    guard_enter();
     life_atexit();
-    hook_guard = 0;
+    guard_leave(0);
 }
 
 static _Noreturn void life_exit_now(int status)
@@ -434,7 +433,7 @@ HS_EXPORT _Noreturn void _Exit(int status)
 
 __attribute__((constructor(101))) static void life_init(void)
 {
-    hook_guard = 1;
+    guard_enter();
     hook_init();
     opt_init();
     life.start_ns = life_now_ns();
@@ -448,5 +447,5 @@ __attribute__((constructor(101))) static void life_init(void)
     life_init_signals();
     hook_set_active(1);
     opt_debug("recording", "", "");
-    hook_guard = 0;
+    guard_leave(0);
 }

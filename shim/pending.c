@@ -131,14 +131,13 @@ void pend_thread_begin(void)
  * released, so a settle that re-enters (through the peak) finds it empty. */
 static void pend_drain(struct pend_queue *q)
 {
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     for (unsigned i = 0; i < PEND_DEPTH; i++) {
         void *p = atomic_exchange_explicit(&q->p[i], NULL, memory_order_relaxed);
         if (p)
             hook_release(p);
     }
-    hook_guard = saved;
+    guard_leave(saved);
 }
 
 /* Releases what the calling thread holds. */

@@ -64,6 +64,19 @@ static inline void lock_drop(lock_t *l)
 
 /* ---- hooks.c ---- */
 extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
+/* The shim's own work: allocations made until guard_leave pass through
+ * untracked.  guard_enter returns the flag as it was, for guard_leave
+ * (a caller that knows it entered clear may pass 0). */
+static inline int guard_enter(void)
+{
+    int saved = hook_guard;
+    hook_guard = 1;
+    return saved;
+}
+static inline void guard_leave(int saved)
+{
+    hook_guard = saved;
+}
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);

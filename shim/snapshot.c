@@ -693,12 +693,12 @@ static void snap_manifest(const char *path)
  * is NULL.  Serialised with every other snapshot; advances the epoch. */
 int snap_take(unsigned reason, const char *path, int fatal)
 {
-    int saved_guard = hook_guard, saved_errno = errno, ret;
-    if (!saved_guard && !fatal)
+    int saved_errno = errno, ret;
+    if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
-    hook_guard = 1;
+    int saved_guard = guard_enter();
     if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (lock_take(&snap.lock), 0)) {
-        hook_guard = saved_guard;
+        guard_leave(saved_guard);
         return -1;
     }
     uint32_t seq = snap.seq++;
@@ -718,7 +718,7 @@ int snap_take(unsigned reason, const char *path, int fatal)
     }
     atomic_fetch_add(&snap.epoch, 1);
     lock_drop(&snap.lock);
-    hook_guard = saved_guard;
+    guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
 }
@@ -744,9 +744,9 @@ int snap_collect(const char *path)
 {
     if (path)
         return snap_take(HSNAP_REASON_COLLECT, path, 0);
-    int saved_guard = hook_guard, saved_errno = errno, ret = -1, leaks = 1;
+    int saved_errno = errno, ret = -1, leaks = 1;
     struct sbuf sec[SEC_N] = {{0}};
-    hook_guard = 1;
+    int saved_guard = guard_enter();
     lock_take(&snap.lock);
     if (snap_blocks_checked(sec, 0, &leaks) == 0 && leaks)
         ret = 0;
@@ -754,7 +754,7 @@ int snap_collect(const char *path)
         sbuf_free(&sec[i]);
     atomic_fetch_add(&snap.epoch, 1);
     lock_drop(&snap.lock);
-    hook_guard = saved_guard;
+    guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
 }
