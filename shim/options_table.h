@@ -33,6 +33,7 @@ enum opt_id {
     OPT_MANIFEST,
     OPT_VERBOSE,
     OPT_SAMPLE_SEED,
+    OPT_MODE,
     OPT_COUNT
 };
 
@@ -79,6 +80,8 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",
      "seed of the sampling PRNG (0 = from the clock; fixed for reproducible tests)",
      0, 1L << 62, 0},
+    {"HEAPSNAP_MODE", OPT_STR, "0600",
+     "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
 };
 
 #endif

@@ -80,13 +80,14 @@ static inline void guard_leave(int saved)
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
-void hook_release(void *p); /* a held free's end: out of the table, real free */
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
 extern __thread struct pend_queue *pend_self;
+void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
+void pend_release(void *p);     /* a held free's end: out of the books, real free */
 void pend_settle(void);         /* releases what this thread holds */
 struct tbl_entry;
 extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
@@ -95,6 +96,8 @@ int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
 void pend_born(uintptr_t p);                           /* this thread allocated p (tracked) */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
+int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
+void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
 void pend_lock_all(void);                              /* fork */
 void pend_unlock_all(void);
 static inline void pend_room(size_t n) /* before an allocation of n bytes */

@@ -6,8 +6,9 @@
  *
  * Each section is built in its own buffer of the shim's memory (mmap, never
  * the host's malloc), then the file is written with write(2) to
- * "<final>.tmp.<pid>" and renamed into place, so a reader never sees half a
- * snapshot.  Any error unlinks the temporary file, warns once, and the
+ * ".<base>.tmp.XXXXXX" beside it, created exclusively (O_EXCL|O_NOFOLLOW:
+ * no planted symlink is followed), and renamed into place, so a reader
+ * never sees half a snapshot.  Files are 0600 unless HEAPSNAP_MODE says.  Any error unlinks the temporary file, warns once, and the
  * program goes on.
  *
  * Consistency without stopping the world: the module map is gathered first
@@ -35,7 +36,10 @@
 #include <fcntl.h>
 #include <link.h>
 #include <stdio.h> /* rename(2) only; no stdio streams */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -59,6 +63,7 @@ static struct {
     atomic_int warned;        /* a write failure was reported */
     char name[SNAP_PATH_MAX]; /* the name being written */
     char tmp[SNAP_PATH_MAX + 32];
+    mode_t mode;              /* HEAPSNAP_MODE | S_IFREG once read */
     struct pend_left left;    /* held blocks the last walk left out */
     uint64_t sort_w[8 * 512]; /* snap_sort's counters: 8 levels of 512 */
 } snap;
@@ -497,22 +502,72 @@ static void snap_warn_failure(const char *path, int err)
     opt_warn("cannot write ", path, why);
 }
 
-/* Writes everything to path via a temporary file; 0 or -1 (warned). */
+/* HEAPSNAP_MODE, octal, read once: a bad value warns and gives 0600. */
+static mode_t snap_mode(void)
+{
+    if (!snap.mode) {
+        const char *s = opt_str(OPT_MODE);
+        char *end = NULL;
+        long m = s && *s ? strtol(s, &end, 8) : 0600;
+        if (m < 0 || m > 07777 || (end && *end)) {
+            opt_warn("bad HEAPSNAP_MODE (want octal permissions, e.g. 0644), using 0600", "", "");
+            m = 0600;
+        }
+        snap.mode = (mode_t)m | S_IFREG; /* nonzero: read */
+    }
+    return snap.mode & 07777;
+}
+
+/* ".<base>.tmp.XXXXXX" beside path, into t: six alphanumerics from
+ * getrandom, or from the clock and pid where it fails; try moves them on
+ * (a name that exists is never reused). */
+static void snap_tmp_name(char *t, const char *path, unsigned try)
+{
+    static const char an[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint8_t r[6];
+    size_t len = strlen(path), base = len;
+    while (base > 0 && path[base - 1] != '/')
+        base--;
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        uint64_t x = (life_now_ns() ^ (uint64_t)getpid() << 40) * 0x9e3779b97f4a7c15ULL;
+        for (unsigned i = 0; i < sizeof r; i++)
+            r[i] = (uint8_t)(x >> (8 * i + 16));
+    }
+    memcpy(t, path, base);
+    t[base] = '.';
+    memcpy(t + base + 1, path + base, len - base);
+    char *x = t + len + 1;
+    memcpy(x, ".tmp.", 5);
+    for (unsigned i = 0; i < sizeof r; i++)
+        x[5 + i] = an[(r[i] + try * 11u) % (sizeof an - 1)];
+    x[5 + sizeof r] = 0;
+}
+
+/* The temporary file for path, created exclusively (never through a
+ * symlink or over a file someone planted), 0600 until written; t gets
+ * its name.  The fd, or -1 with errno. */
+static int snap_open_tmp(char *t, const char *path)
+{
+    for (unsigned try = 0; try < 16; try++) {
+        snap_tmp_name(t, path, try);
+        int fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+/* Writes everything to path via a temporary file (snap_open_tmp); 0 or -1
+ * (warned). */
 static int snap_to_file(const char *path, struct sbuf *sec, int has_blocks)
 {
-    char *t = snap.tmp, pid[24];
-    size_t plen = strlen(path), n = opt_fmt_u64(pid, (uint64_t)getpid());
-    memcpy(t, path, plen);
-    memcpy(t + plen, ".tmp.", 5);
-    memcpy(t + plen + 5, pid, n);
-    t[plen + 5 + n] = 0;
-    int fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err = 0;
+    char *t = snap.tmp;
+    int fd = snap_open_tmp(t, path), err = 0;
     if (fd < 0) {
         snap_warn_failure(path, errno);
         return -1;
     }
-    if (snap_emit(fd, sec, has_blocks) != 0)
+    if (fchmod(fd, snap_mode()) != 0 || snap_emit(fd, sec, has_blocks) != 0)
         err = errno ? errno : EIO;
     if (close(fd) != 0 && !err)
         err = errno;
