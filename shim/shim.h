@@ -348,6 +348,31 @@ void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE
 int opt_parse_signal(const char *s);                         /* -1 = bad */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 
+/* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int err; /* an allocation failed: the buffer is unusable */
+};
+int sbuf_reserve(struct sbuf *b, size_t n); /* room for n more bytes: 0, or -1 (err) */
+void sbuf_put(struct sbuf *b, const void *data, size_t n);
+void sbuf_u32(struct sbuf *b, uint32_t v);
+void sbuf_u64(struct sbuf *b, uint64_t v);
+void sbuf_file(struct sbuf *b, const char *path); /* a whole small file appended */
+void sbuf_free(struct sbuf *b);
+int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
+
+/* ---- blocksort.c ---- */
+void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
+
+/* ---- snapname.c: where a snapshot goes ---- */
+#define NAME_MAX_PATH 4096
+size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
+void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
+int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
+unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
+void name_manifest(const char *path);         /* HEAPSNAP_MANIFEST += path */
+
 /* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
