@@ -206,7 +206,7 @@ static void *life_helper(void *arg)
 {
     uint64_t every = life_interval_ns();
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
-    hook_guard = 1;
+    guard_enter(); /* for good: the helper's allocations are the shim's */
     for (;;) {
         if (life_wait(next))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
@@ -275,7 +275,7 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
     if (atomic_exchange(&life.in_fatal, 1) == 0) {
-        hook_guard = 1;
+        guard_enter(); /* for good: the thread dies */
         snap_take(HSNAP_REASON_FATAL, NULL, 1);
     }
     for (int i = 0; i < LIFE_NFATAL; i++)
@@ -356,8 +356,7 @@ int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *da
  * for the snapshot would wait for a snapshot that waits at the gate. */
 static void life_prepare(void)
 {
-    life_fork_guard = hook_guard;
-    hook_guard = 1; /* allocations by other fork handlers pass through */
+    life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
     atomic_store(&life_forking, 1);
     while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
@@ -383,7 +382,7 @@ static void life_parent(void)
 {
     life_release();
     atomic_store(&life_forking, 0);
-    hook_guard = life_fork_guard;
+    guard_leave(life_fork_guard);
 }
 
 static void life_child(void)
@@ -399,7 +398,7 @@ static void life_child(void)
     if (life.wake_ok && life_init_wake() == 0 && /* the parent's helper is gone */
         opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
         atomic_store(&life.need_helper, 1);
-    hook_guard = life_fork_guard;
+    guard_leave(life_fork_guard);
 }
 
 /* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
@@ -434,9 +433,9 @@ static HS_NOINLINE void life_quick_exit(void)
     if (hook_guard || getpid() != life.pid || !hook_is_active() ||
         !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
-    hook_guard = 1;
+    guard_enter();
     life_atexit();
-    hook_guard = 0;
+    guard_leave(0);
 }
 
 static _Noreturn void life_exit_now(int status)
@@ -488,17 +487,16 @@ int life_start_early(void)
     static atomic_int tried;
     if (!environ || atomic_exchange(&tried, 1))
         return hook_is_active();
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     life_init_core();
     hook_set_active(1);
-    hook_guard = saved;
+    guard_leave(saved);
     return 1;
 }
 
 __attribute__((constructor(101))) static void life_init(void)
 {
-    hook_guard = 1;
+    guard_enter();
     life_init_core();
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
@@ -506,5 +504,5 @@ __attribute__((constructor(101))) static void life_init(void)
     life_init_signals();
     hook_set_active(1);
     opt_debug("recording", "", "");
-    hook_guard = 0;
+    guard_leave(0);
 }

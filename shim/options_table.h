@@ -34,6 +34,7 @@ enum opt_id {
     OPT_VERBOSE,
     OPT_SAMPLE_SEED,
     OPT_CHILDREN,
+    OPT_MODE,
     OPT_COUNT
 };
 
@@ -87,6 +88,8 @@ static const struct opt_def opt_table[] = {
      "server's worker or save child leaves that way with the whole heap inherited), all "
      "also at _exit, none never (valgrind's --child-silent-after-fork); a process that "
      "execs always writes", 0, 0, "exit|all|none"},
+    {"HEAPSNAP_MODE", OPT_STR, "0600",
+     "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
 };
 
 #endif
