@@ -208,6 +208,8 @@ static void *life_helper(void *arg)
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
     guard_enter(); /* for good: the helper's allocations are the shim's */
     for (;;) {
+        guard_leave(0); /* frees it deferred (hooks.c) are done now */
+        guard_enter();
         if (life_wait(next))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
         if (next && life_clock(CLOCK_MONOTONIC) >= next) {

@@ -91,9 +91,16 @@ static inline int guard_enter(void)
     hook_guard = 1;
     return saved;
 }
+/* Frees that came while the guard was set (a signal handler that
+ * interrupted a hook on this thread): a stack linked through the freed
+ * blocks themselves, emptied when the guard is next left clear. */
+extern __thread void *_Atomic hook_deferred;
+void hook_drain(void);
 static inline void guard_leave(int saved)
 {
     hook_guard = saved;
+    if (HS_UNLIKELY(!saved && atomic_load_explicit(&hook_deferred, memory_order_relaxed)))
+        hook_drain();
 }
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
@@ -116,6 +123,7 @@ void pend_born(uintptr_t p);                           /* this thread allocated 
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
+int pend_unbook(void *p, int fresh); /* the same, silent about unknown blocks */
 void pend_lock_all(void);                              /* fork */
 void pend_unlock_all(void);
 static inline void pend_room(size_t n) /* before an allocation of n bytes */
