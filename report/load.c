@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "input.h"
 #include "leakset.h"
 #include "snap.h"
 
@@ -90,14 +91,17 @@ static char *cur_str(struct cur *c)
     return s;
 }
 
-static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
+/* buf holds the first have bytes of a file of len bytes (have == len, or at
+ * least a header's worth).  Returns the header's size, or -1. */
+static int check_header(const uint8_t *buf, size_t have, size_t len, char *err,
+                        size_t errlen)
 {
     struct hsnap_header h;
     if (len == 0)
         return fail(err, errlen, "empty file");
-    if (memcmp(buf, HSNAP_MAGIC, len < HSNAP_MAGIC_LEN ? len : HSNAP_MAGIC_LEN))
+    if (memcmp(buf, HSNAP_MAGIC, have < HSNAP_MAGIC_LEN ? have : HSNAP_MAGIC_LEN))
         return fail(err, errlen, "not a heapsnap snapshot (bad magic)");
-    if (len < sizeof(h))
+    if (have < sizeof(h))
         return fail(err, errlen, "truncated (%zu bytes, header needs %zu)", len,
                     sizeof(h));
     memcpy(&h, buf, sizeof(h));
@@ -354,7 +358,7 @@ static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_
     memset(secs, 0, sizeof(secs));
     s->buf = buf;
     s->len = len;
-    int off = check_header(buf, len, err, errlen);
+    int off = check_header(buf, len, len, err, errlen);
     if (off < 0 || walk_sections(buf, len, (size_t)off, secs, err, errlen) ||
         parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen)) {
         snap_free(s);
@@ -376,35 +380,42 @@ int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
     return load_owned(buf, len, out, err, errlen);
 }
 
-/* Reads a regular file whole; fills err with the reason on failure. */
+/* Reads the file at fd (size bytes) into buf from offset off. */
+static int read_at(int fd, uint8_t *buf, size_t off, size_t size, char *err, size_t errlen)
+{
+    while (off < size) {
+        ssize_t r = pread(fd, buf + off, size - off, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return fail(err, errlen, "%s", r < 0 ? strerror(errno) : "file shrank while read");
+        off += (size_t)r;
+    }
+    return 0;
+}
+
+/* Reads a snapshot file: its header first, checked against the file's real
+ * size (so a huge or sparse file that is not a snapshot, or whose header
+ * disagrees with its size, costs one small read), then the rest. */
 static uint8_t *read_file(const char *path, size_t *lenp, char *err, size_t errlen)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fail(err, errlen, "%s", strerror(errno));
+    uint8_t head[sizeof(struct hsnap_header)], *buf = NULL;
+    int fd = in_open(path, &st, err, errlen);
+    if (fd < 0)
         return NULL;
-    }
-    uint8_t *buf = NULL;
-    if (fstat(fd, &st) < 0) {
-        fail(err, errlen, "%s", strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-        fail(err, errlen, "is a directory");
-    } else if (!S_ISREG(st.st_mode)) {
-        fail(err, errlen, "not a regular file");
-    } else if (!(buf = malloc(st.st_size ? (size_t)st.st_size : 1))) {
-        fail(err, errlen, "out of memory (%lld bytes)", (long long)st.st_size);
-    } else {
-        size_t got = 0;
-        ssize_t r = 1;
-        while (got < (size_t)st.st_size && (r = read(fd, buf + got, st.st_size - got)) > 0)
-            got += r;
-        if (r < 0) {
-            fail(err, errlen, "%s", strerror(errno));
+    size_t len = (size_t)st.st_size, hlen = len < sizeof(head) ? len : sizeof(head);
+    if ((uint64_t)st.st_size > SIZE_MAX / 2) {
+        fail(err, errlen, "too large (%lld bytes)", (long long)st.st_size);
+    } else if (read_at(fd, head, 0, hlen, err, errlen) == 0 &&
+               check_header(head, hlen, len, err, errlen) >= 0) {
+        if (!(buf = malloc(len ? len : 1)))
+            fail(err, errlen, "out of memory (%zu bytes)", len);
+        else if (memcpy(buf, head, hlen), read_at(fd, buf, hlen, len, err, errlen) < 0) {
             free(buf);
             buf = NULL;
         }
-        *lenp = got; /* a file that shrank while read is caught as truncated */
+        *lenp = len;
     }
     close(fd);
     return buf;

@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "gate.h"
+#include "input.h"
 
 struct rule_opt {
     const char *name;
@@ -291,28 +292,31 @@ static int file_line(struct gate_rules *r, char *line)
 
 static int rules_load(struct gate_rules *r, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    char buf[4096];
+    size_t len;
+    char *text = in_read_text(path, IN_MAX_RULES, &len, err, errlen), *next;
     int lineno = 0, rc = 0;
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open rules file", path);
+    if (!text)
         return -1;
-    }
-    while (rc == 0 && fgets(buf, sizeof(buf), f)) {
+    for (char *buf = text; rc == 0 && buf < text + len; buf = next) {
+        char *nl = memchr(buf, '\n', (size_t)(text + len - buf));
+        next = nl ? nl + 1 : text + len;
+        if (nl)
+            *nl = 0;
         lineno++;
+        int nul = strlen(buf) != (size_t)(next - buf) - (nl != NULL); /* a NUL inside */
         char *hash = strstr(buf, " #"), *s;
         if (hash && !strchr(hash, '"'))
             *hash = 0;
         s = trim(buf);
-        if (!*s || *s == '#' || !strcmp(s, "[gate]"))
+        if (!nul && (!*s || *s == '#' || !strcmp(s, "[gate]")))
             continue;
-        if (file_line(r, s) < 0) {
+        if (nul || file_line(r, s) < 0) {
             snprintf(err, errlen, "%s:%d: not a rule this gate knows (see docs/ci.md)", path,
                      lineno);
             rc = -1;
         }
     }
-    fclose(f);
+    free(text);
     if (rc == 0)
         set_str(&r->rules_file, path);
     return rc;

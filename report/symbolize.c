@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uthash.h>
 
+#include "input.h"
 #include "sym.h"
 
 /* libstdc++'s demangler; weak so that objects linked without -lstdc++ (unit
@@ -94,9 +96,17 @@ static void sym_report(struct symbolizer *z)
             snprintf(m->why, sizeof(m->why), "not a file");
             continue;
         }
-        m->dm = dwfl_report_elf(z->dwfl, sm->path, sm->path, -1, sm->bias, true);
-        if (!m->dm)
+        /* Opened here, not by libdwfl, so that a FIFO or a device named by
+         * a crafted snapshot is refused instead of blocking the CLI. */
+        struct stat st;
+        int fd = in_open(sm->path, &st, m->why, sizeof(m->why));
+        if (fd < 0)
+            continue;
+        m->dm = dwfl_report_elf(z->dwfl, sm->path, sm->path, fd, sm->bias, true);
+        if (!m->dm) { /* libdwfl keeps fd only when it succeeds */
             snprintf(m->why, sizeof(m->why), "%s", dwfl_errmsg(-1));
+            close(fd);
+        }
     }
     dwfl_report_end(z->dwfl, NULL, NULL);
 }
