@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "gate.h"
 #include "trend.h"
 
@@ -92,7 +93,9 @@ const char *gate_proc_name(const struct gate_report *g, int proc, char *buf, siz
         return "all processes";
     const struct snap *s = g->procs[proc].last;
     const char *base = strrchr(s->exe, '/');
-    snprintf(buf, n, "%s[%u]", base ? base + 1 : s->exe, s->meta.pid);
+    char name[256];
+    esc_text(base ? base + 1 : s->exe, name, sizeof(name)); /* the snapshot's words */
+    snprintf(buf, n, "%s[%u]", name, s->meta.pid);
     return buf;
 }
 

@@ -10,6 +10,7 @@
 #include "hsnap_format.h"
 
 #include "cli.h"
+#include "escape.h"
 
 #define HEAPSNAP_CLI_VERSION "0.1.0"
 
@@ -59,8 +60,9 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
         int rc = commands[i].fn(argc - 1, argv + 1, err, sizeof(err));
-        if (rc == 2 && err[0])
-            fprintf(stderr, "heapsnap: %s\n", err);
+        char line[sizeof(err)];
+        if (rc == 2 && err[0]) /* one line, whatever names it quotes */
+            fprintf(stderr, "heapsnap: %s\n", esc_text(err, line, sizeof(line)));
         fflush(stdout);
         return rc;
     }

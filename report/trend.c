@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "format.h"
 #include "trend.h"
 
@@ -254,8 +255,10 @@ static int trend_report(const struct snap **ser, int n, const struct stats_opts 
     int rc = trend_run(tr, ser, n, err, errlen) < 0 ? 2 : 0;
     if (rc == 0) {
         const struct trend_site *s = trend_sites(tr, &ns);
+        char exe[600];
         printf("%zu growing site%s across %d snapshots of pid %u (%s)\n", ns,
-               ns == 1 ? "" : "s", n, ser[0]->meta.pid, ser[0]->exe);
+               ns == 1 ? "" : "s", n, ser[0]->meta.pid,
+               esc_text(ser[0]->exe, exe, sizeof(exe)));
         for (size_t i = 0; i < ns && (o->limit == 0 || (long)i < o->limit); i++)
             trend_print_site(tr, &s[i]);
     }

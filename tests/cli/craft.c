@@ -2,8 +2,8 @@
  * craft.c - writes hostile but well-formed snapshots for test_hostile.sh,
  * through tests/fuzz/snap_writer.h:
  *   craft names OUT MODULE CMDLINE EXE   module 0's path and META's strings
- *                                        as given (bytes, escapes decoded
- *                                        by the shell's printf)
+ *                                        as given (any bytes but NUL), with
+ *                                        the writer's leak heap
  *   craft stats OUT BYTES                every trace's live bytes = BYTES
  */
 #include <stdio.h>
@@ -19,6 +19,7 @@ int main(int argc, char **argv)
     memset(&w, 0, sizeof(w));
     o.with_blocks = 1;
     if (argc == 6 && !strcmp(argv[1], "names")) {
+        o.with_leaks = 1; /* loss records: the gate's findings name module 0 */
         o.module0 = argv[3];
         o.cmdline = argv[4];
         o.exe = argv[5];

@@ -61,3 +61,103 @@ h_trouble sparse_10g_refused_by_magic "sparse.hsnap: not a heapsnap snapshot (ba
 cp "$good" "$T/sparse2.hsnap" && truncate -s 10G "$T/sparse2.hsnap"
 h_trouble sparse_10g_refused_by_header_size "sparse2.hsnap: " "$HEAPSNAP" top "$T/sparse2.hsnap"
 grep -q "trailing data" "$T/h.err" || t_fail sparse_10g_header_size_reason "$(cat "$T/h.err")"
+
+# --- 3. names with control characters and invalid UTF-8, in every format ----
+# module 0 (the frames' "[module]" file and "module+0xoff" function), the
+# command line and the executable: a forged "::error" line, an ESC sequence
+# and a UTF-16 surrogate encoded as CESU-8
+evil_mod=$'/nonexistent/ev\n::error::pwned\e[31m\xed\xa0\x80'
+evil_cmd=$'./prog\n::error::cmd\e]0;title\a'
+evil_exe=$'/x/e\nx\xed\xa0\x80e'
+ev=$T/ev$'\xed\xa0\x80'.hsnap
+"$T/craft" names "$ev" "$evil_mod" "$evil_cmd" "$evil_exe"
+# h_clean NAME FILE: no line starts with "::", no ESC or BEL byte, valid UTF-8
+h_clean() {
+  if grep -aq '^::' "$2"; then t_fail "$1" "a line starts with '::': $(grep -am1 '^::' "$2" | head -c 200)"
+  elif grep -aq $'[\e\a]' "$2"; then t_fail "$1" "a raw control character: $(grep -m1 $'[\e\a]' "$2" | od -c | head -3)"
+  elif ! iconv -f UTF-8 -t UTF-8 "$2" >/dev/null 2>&1; then t_fail "$1" "not UTF-8"
+  elif ! [ -s "$2" ]; then t_fail "$1" "no output"
+  else t_pass "$1"; fi
+}
+while read -r name args; do
+  extra=""; case $args in trend) extra=$ev ;; esac
+  timeout 10 "$HEAPSNAP" $args "$ev" $extra >"$T/t.out" 2>>"$T/t.err"
+  h_clean "text_escaped_$name" "$T/t.out"
+done <<'L'
+top top -n 0
+top_traceback top --key traceback
+top_module top --key module
+top_function_cumulative top --key function --cumulative
+info info
+leaks leaks
+leaks_gen_suppressions leaks --gen-suppressions
+gate gate
+trend trend
+L
+h_clean text_escaped_warnings "$T/t.err"
+timeout 10 "$HEAPSNAP" diff "$good" "$ev" >"$T/t.out" 2>&1; h_clean text_escaped_diff "$T/t.out"
+grep -qF '[ev\n::error::pwned\x1b[31m\xed\xa0\x80]:0' "$T/t.out" \
+  && t_pass text_escape_shows_the_bytes || t_fail text_escape_shows_the_bytes "$(head -c 300 "$T/t.out")"
+timeout 10 "$HEAPSNAP" info "$ev" >"$T/t.out" 2>&1
+grep -qF 'command:          ./prog\n::error::cmd\x1b]0;title\x07' "$T/t.out" \
+  && t_pass info_command_line_escaped || t_fail info_command_line_escaped "$(head -3 "$T/t.out")"
+timeout 10 "$HEAPSNAP" gate --format github "$ev" >"$T/gh.out" 2>/dev/null
+if grep -q '^::error::\|^::warning::' "$T/gh.out" || grep -v '^::error \|^::warning ' "$T/gh.out" | grep -q .; then
+  t_fail github_annotations_not_forged "$(head -c 400 "$T/gh.out")"
+elif ! grep -q '^::error ' "$T/gh.out"; then t_fail github_annotations_not_forged "no annotation: $(head -c 300 "$T/gh.out")"
+else t_pass github_annotations_not_forged; fi
+
+timeout 10 "$HEAPSNAP" gate --format json -o "$T/ev.json" --format junit -o "$T/ev.xml" \
+  --format sarif -o "$T/ev.sarif" "$ev" >/dev/null 2>&1
+timeout 10 "$HEAPSNAP" leaks --format json "$ev" >"$T/evl.json" 2>/dev/null
+for f in ev.json evl.json ev.sarif; do
+  python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8", errors="strict"))' "$T/$f" 2>"$T/py.err" \
+    && t_pass "json_parses_hostile_names_${f%.*}_${f#*.}" || t_fail "json_parses_hostile_names_${f%.*}_${f#*.}" "$(tail -c 300 "$T/py.err")"
+done
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any("\ufffd" in p["snapshot"] for p in d["processes"]), d["processes"]' \
+  "$T/ev.json" 2>"$T/py.err" && t_pass json_invalid_utf8_is_replacement_char \
+  || t_fail json_invalid_utf8_is_replacement_char "$(tail -c 300 "$T/py.err")"
+xmllint --noout "$T/ev.xml" 2>"$T/x.err" && t_pass junit_parses_hostile_names \
+  || t_fail junit_parses_hostile_names "$(head -c 300 "$T/x.err")"
+if BUILD=$BUILD scripts/install-deps.sh npm >"$T/npm.log" 2>&1; then
+  npmdir=$BUILD/npm/node_modules
+  cp "$T/ev.sarif" "$T/ev_sarif.json"
+  "$npmdir/.bin/ajv" validate --spec=draft2020 --strict=false -c ajv-formats \
+    -s "$npmdir/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" -d "$T/ev_sarif.json" >"$T/ajv.out" 2>&1 \
+    && t_pass sarif_validates_hostile_names || t_fail sarif_validates_hostile_names "$(head -c 400 "$T/ajv.out")"
+else
+  t_fail sarif_validates_hostile_names "the npm validator could not be installed: $(tail -c 300 "$T/npm.log")"
+fi
+h_trouble error_line_escaped "no-such"$'\\n'"::error::x" "$HEAPSNAP" info "$T/no-such"$'\n'"::error::x"
+
+# --- run: a program's name with a newline, its death by a signal, shared names
+gcc -g -O0 -fno-omit-frame-pointer -fdebug-prefix-map=$PWD=. tests/gate/leaky.c -o "$T/le"$'\n'"aky" \
+  || t_fail run_leaky_build gcc
+cp "$T/le"$'\n'"aky" "$T/leaky"
+(cd "$T" && timeout 30 "$HEAPSNAP" run --gate --output-dir "$T/nl" -- "$T/le"$'\n'"aky") >"$T/nl.out" 2>"$T/nl.err"; rc=$?
+if [ $rc = 1 ] && grep -q '100 bytes in 1 blocks leaked (direct) at tests/gate/leaky.c:10' "$T/nl.out" \
+   && grep -q '^heapsnap: wrote nl/le\\naky\.[0-9]*\.hsnap$' "$T/nl.err"; then t_pass run_gate_name_with_newline
+else t_fail run_gate_name_with_newline "exit $rc: $(head -c 300 "$T/nl.err" | tr '\n' '|')"; fi
+
+# h_died NAME SIGNAL CMD...: CMD dies by SIGNAL itself (not exit 128+N)
+h_died() {
+  local name=$1 sig=$2; shift 2
+  local got; got=$(timeout 30 python3 -c 'import subprocess,sys; print(subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode)' "$@")
+  [ "$got" = "-$sig" ] && t_pass "$name" || t_fail "$name" "status $got, want death by signal $sig"
+}
+h_died run_dies_by_the_programs_signal 6 "$HEAPSNAP" run --output-dir "$T/sig" -- sh -c 'kill -ABRT $$'
+h_died run_dies_by_sigkill_too 9 "$HEAPSNAP" run --output-dir "$T/sig" -- sh -c 'kill -KILL $$'
+(cd "$T" && timeout 30 python3 -c 'import subprocess,sys; print(subprocess.run(sys.argv[1:]).returncode)' \
+  "$HEAPSNAP" run --gate --output-dir "$T/sig3" -- sh -c "\"$T/leaky\"; kill -TERM \$\$") >"$T/sg.out" 2>"$T/sg.err"
+if [ "$(tail -1 "$T/sg.out")" = -15 ] && grep -q '^heapsnap gate: FAIL' "$T/sg.out"; then t_pass run_gate_reports_then_dies_by_signal
+else t_fail run_gate_reports_then_dies_by_signal "$(tail -c 300 "$T/sg.out" | tr '\n' '|')"; fi
+
+h_trouble run_gate_refuses_name_without_pid "run: --gate needs %p in the snapshot name" \
+  "$HEAPSNAP" run --gate -o "$T/same.hsnap" -- sh -c "\"$T/leaky\" & true & wait"
+[ -e "$T/same.hsnap" ] && t_fail run_gate_refusal_runs_nothing "same.hsnap written" || t_pass run_gate_refusal_runs_nothing
+timeout 30 "$HEAPSNAP" run -o "$T/same.hsnap" -- sh -c '/bin/true & /bin/true & wait' >"$T/sm.out" 2>"$T/sm.err"; rc=$?
+if [ $rc = 0 ] && [ "$(grep -c 'snapshots were written to .*same.hsnap, each replacing the one before' "$T/sm.err")" = 1 ]
+then t_pass run_warns_once_when_processes_share_a_name
+else t_fail run_warns_once_when_processes_share_a_name "exit $rc: $(head -c 300 "$T/sm.err" | tr '\n' '|')"; fi
+timeout 30 "$HEAPSNAP" run -o "$T/one.hsnap" -- /bin/true >"$T/sm.out" 2>"$T/sm.err"
+grep -q 'replacing' "$T/sm.err" && t_fail run_one_process_no_warning "$(cat "$T/sm.err")" || t_pass run_one_process_no_warning
