@@ -71,6 +71,19 @@ static void run_usage(void)
                opt_table[i].help);
 }
 
+/* A numeric option checked here, in the shim's range, rather than warned
+ * about by every process the shim enters. */
+static int run_check_int(const char *opt, const char *val, int idx, char *err, size_t errlen)
+{
+    uint64_t v;
+    const struct opt_def *d = &opt_table[idx];
+    if (!val || (cli_parse_count(val, (uint64_t)d->hi, &v) == 0 && v >= (uint64_t)d->lo))
+        return 0;
+    snprintf(err, errlen, "run: bad value for %s: '%s' (want %ld to %ld)", opt, val, d->lo,
+             d->hi);
+    return -1;
+}
+
 static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
@@ -103,6 +116,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
         return 2;
     }
+    if (run_check_int("--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
+        run_check_int("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0)
+        return 2;
     return -1;
 }
 
@@ -342,7 +358,7 @@ static void run_report(const struct manifest *mf, const char *cmd)
 /* --gate: `heapsnap gate [--exitcode N] SNAP...` over the manifest. */
 static int run_gate(const struct manifest *mf, const char *exitcode, char *err, size_t errlen)
 {
-    char **av = calloc(mf->n + 4, sizeof(*av));
+    char **av = calloc(mf->n + 5, sizeof(*av)); /* gate --exitcode N -- PATHS NULL */
     int ac = 0, rc;
     if (!av) {
         snprintf(err, errlen, "run: --gate: out of memory");

@@ -209,7 +209,6 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
         {NULL, 0, NULL, 0}};
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
     int c;
-    char *end;
     memset(o, 0, sizeof(*o));
     o->limit = 10;
     optind = 1;
@@ -219,11 +218,13 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
             trend_usage();
             return 0;
         } else if (c == 'n') {
-            o->limit = strtol(optarg, &end, 10);
-            if (!*optarg || *end || o->limit < 0) {
-                snprintf(err, errlen, "trend: -n wants a count >= 0: %s", optarg);
+            uint64_t n;
+            if (cli_parse_count(optarg, INT32_MAX, &n) < 0) {
+                snprintf(err, errlen, "trend: -n wants a count from 0 to 2147483647: %s",
+                         optarg);
                 return 2;
             }
+            o->limit = (long)n;
         } else if (c == 'k') {
             size_t i = 0;
             while (i < 5 && strcmp(optarg, keys[i]) != 0)

@@ -161,3 +161,37 @@ then t_pass run_warns_once_when_processes_share_a_name
 else t_fail run_warns_once_when_processes_share_a_name "exit $rc: $(head -c 300 "$T/sm.err" | tr '\n' '|')"; fi
 timeout 30 "$HEAPSNAP" run -o "$T/one.hsnap" -- /bin/true >"$T/sm.out" 2>"$T/sm.err"
 grep -q 'replacing' "$T/sm.err" && t_fail run_one_process_no_warning "$(cat "$T/sm.err")" || t_pass run_one_process_no_warning
+
+# --- 4. numeric options: one strict parser, one line naming the option --------
+lk=$T/c/leaks.hsnap
+[ -e "$lk" ] || lk=$ev
+while read -r name want args; do
+  h_trouble "$name" "$want" "$HEAPSNAP" $args "$lk"
+done <<'L'
+max_leaked_bytes_inf_refused --max-leaked-bytes gate --max-leaked-bytes inf
+max_leaked_bytes_nan_refused --max-leaked-bytes gate --max-leaked-bytes nan
+max_leaked_bytes_exponent_refused --max-leaked-bytes gate --max-leaked-bytes 1e30
+max_leaked_bytes_negative_refused --max-leaked-bytes gate --max-leaked-bytes -1
+max_leaked_bytes_overflow_refused --max-leaked-bytes gate --max-leaked-bytes 99999999999999999999
+max_leaked_blocks_hex_refused --max-leaked-blocks gate --max-leaked-blocks 0x10
+max_trend_growth_nan_refused --max-trend-growth gate --max-trend-growth nan%
+site_limit_inf_refused --site-limit gate --site-limit lose=inf
+exitcode_exponent_refused --exitcode gate --exitcode 1e2
+top_count_overflow_refused -n top -n 99999999999999999999
+leaks_count_overflow_refused -n leaks -n 99999999999999999999
+L
+h_trouble max_growth_inf_refused "bad value for --max-growth: 'inf'" \
+  "$HEAPSNAP" gate --fail-on none --baseline "$good" --max-growth inf "$good"
+h_trouble max_growth_percent_inf_refused "bad value for --max-growth: 'inf%'" \
+  "$HEAPSNAP" gate --fail-on none --baseline "$good" --max-growth inf% "$good"
+h_trouble fail_on_empty_refused "bad value for --fail-on: ''" "$HEAPSNAP" gate --fail-on '' "$lk"
+h_trouble fail_on_only_commas_refused "bad value for --fail-on" "$HEAPSNAP" gate --fail-on ', ,' "$lk"
+h_trouble trend_count_overflow_refused "-n wants a count" "$HEAPSNAP" trend -n 99999999999999999999 "$good" "$good"
+h_trouble run_depth_overflow_refused "run: bad value for --depth" \
+  "$HEAPSNAP" run --depth 99999999999999999999 -o "$T/d.%p.hsnap" -- /bin/true
+printf '[gate]\nmax-leaked-bytes = inf\n' >"$T/inf.toml"
+h_trouble rules_file_inf_refused "inf.toml:2: bad value for max-leaked-bytes" "$HEAPSNAP" gate --rules "$T/inf.toml" "$lk"
+printf 'fail-on = ""\n' >"$T/empty.toml"
+h_trouble rules_file_empty_fail_on_refused "empty.toml:1: bad value for fail-on" "$HEAPSNAP" gate --rules "$T/empty.toml" "$lk"
+t_status max_leaked_bytes_suffix_accepted 0 "$HEAPSNAP" gate --max-leaked-bytes 1.5M --max-leaked-blocks 1K "$lk"
+t_status max_growth_percent_accepted 0 "$HEAPSNAP" gate --fail-on none --baseline "$good" --max-growth 5% "$good"
