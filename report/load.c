@@ -9,6 +9,10 @@
  *   2. the payloads: a cursor reads each field only after checking that it
  *      fits, and every count is compared with the bytes left *before* anything
  *      is allocated, so a huge count cannot cause a huge allocation.
+ * snap_load reads the header alone first and checks it against the file's
+ * size, so a file that is not a snapshot costs one small read, whatever its
+ * size.  Byte and block counts are bounded (check_sums) so that no sum the
+ * CLI makes can overflow.
  * Cross-references are checked last: STATS count == TRACES count, block trace
  * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
  * checked by report/leakset.c (indices < block count, exact length).
@@ -350,6 +354,60 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     return 0;
 }
 
+/* Byte and block counts: no process holds more than SNAP_MAX_SUM (4 PiB),
+ * so larger values, and sums of one kind that pass it, are damage.  The
+ * CLI adds them in signed 64-bit arithmetic (sizes may shrink in a diff);
+ * with this bound, sums over thousands of snapshots cannot overflow. */
+#define SNAP_MAX_SUM (1ull << 52)
+
+struct sum {
+    uint64_t v;
+    const char *what;
+};
+
+/* Adds x to *acc; -1 when the sum passes SNAP_MAX_SUM. */
+static int sum_add(struct sum *acc, uint64_t x)
+{
+    if (x > SNAP_MAX_SUM || (acc->v += x) > SNAP_MAX_SUM)
+        return -1;
+    return 0;
+}
+
+static int check_sums(const struct snap *s, char *err, size_t errlen)
+{
+    struct sum b = {0, "STATS live bytes"}, c = {0, "STATS live counts"};
+    struct sum *bad = NULL;
+    for (uint32_t i = 0; i < s->ntraces && !bad; i++)
+        bad = sum_add(&b, s->stats[i].live_bytes) ? &b
+            : sum_add(&c, s->stats[i].live_count) ? &c : NULL;
+    struct sum m = {0, "META current bytes"}, p = {0, "META peak bytes"};
+    if (!bad)
+        bad = sum_add(&m, s->meta.current_bytes) ? &m : sum_add(&p, s->meta.peak_bytes) ? &p : NULL;
+    struct sum k = {0, "BLOCKS sizes"};
+    for (uint64_t i = 0; i < s->nblocks && !bad; i++)
+        bad = sum_add(&k, s->blocks[i].size) ? &k : NULL;
+    struct sum t = {0, "TIMELINE bytes"};
+    for (uint32_t i = 0; i < s->npoints && !bad; i++, t.v = 0)
+        bad = sum_add(&t, s->points[i].bytes) ? &t : NULL;
+    struct sum l = {0, "LEAKS bytes"}, n = {0, "LEAKS blocks"};
+    for (int i = 0; i < SNAP_NCLASS && !bad && s->lk.present; i++)
+        bad = sum_add(&l, s->lk.total[i].bytes) ? &l : sum_add(&n, s->lk.total[i].blocks) ? &n : NULL;
+    struct sum r = {0, "LEAKS record bytes"}, q = {0, "LEAKS record blocks"};
+    for (uint64_t i = 0; s->lk.present && i < s->lk.head.nrecords && !bad; i++) {
+        const struct hsnap_leak_record *x = &s->lk.records[i];
+        bad = sum_add(&r, x->own_bytes) || sum_add(&r, x->indirect_bytes) ? &r
+            : sum_add(&q, x->own_blocks) || sum_add(&q, x->indirect_blocks) ? &q : NULL;
+    }
+    struct sum rb = {0, "RETAINERS bytes"}, rk = {0, "RETAINERS blocks"};
+    for (uint32_t i = 0; i < s->nretainers && !bad; i++)
+        bad = sum_add(&rb, s->retainers[i].bytes) ? &rb
+            : sum_add(&rk, s->retainers[i].blocks) ? &rk : NULL;
+    if (bad)
+        return fail(err, errlen, "%s add up to more than %llu: damaged", bad->what,
+                    (unsigned long long)SNAP_MAX_SUM);
+    return 0;
+}
+
 /* Takes ownership of buf (malloc'd) in every case. */
 static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_t errlen)
 {
@@ -360,7 +418,8 @@ static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_
     s->len = len;
     int off = check_header(buf, len, len, err, errlen);
     if (off < 0 || walk_sections(buf, len, (size_t)off, secs, err, errlen) ||
-        parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen)) {
+        parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen) ||
+        check_sums(s, err, errlen)) {
         snap_free(s);
         return -1;
     }

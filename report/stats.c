@@ -392,8 +392,12 @@ static int group_charge(struct stats *st, const struct sym_frame *const *fr, int
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
     e->stamp = st->stamp;
-    e->size += (int64_t)sv->live_bytes;
-    e->count += (int64_t)sv->live_count;
+    /* Each snapshot's sums are bounded at load (report/load.c); many of them
+     * together saturate rather than wrap. */
+    if (__builtin_add_overflow(e->size, (int64_t)sv->live_bytes, &e->size))
+        e->size = INT64_MAX;
+    if (__builtin_add_overflow(e->count, (int64_t)sv->live_count, &e->count))
+        e->count = INT64_MAX;
     return 0;
 }
 

@@ -195,3 +195,14 @@ printf 'fail-on = ""\n' >"$T/empty.toml"
 h_trouble rules_file_empty_fail_on_refused "empty.toml:1: bad value for fail-on" "$HEAPSNAP" gate --rules "$T/empty.toml" "$lk"
 t_status max_leaked_bytes_suffix_accepted 0 "$HEAPSNAP" gate --max-leaked-bytes 1.5M --max-leaked-blocks 1K "$lk"
 t_status max_growth_percent_accepted 0 "$HEAPSNAP" gate --fail-on none --baseline "$good" --max-growth 5% "$good"
+
+# --- 5. crafted STATS: refused at load; sums over many snapshots saturate -----
+"$T/craft" stats "$T/st.hsnap" 0x8000000000000000
+h_trouble stats_overflow_refused_at_load "st.hsnap: STATS live bytes add up to more than" \
+  "$HEAPSNAP" top "$T/st.hsnap"
+"$T/craft" stats "$T/st3.hsnap" 0x5555555555555   # within the bound: 3100 of them pass INT64_MAX
+set --; for i in $(seq 3100); do set -- "$@" "$T/st3.hsnap"; done
+timeout 30 "$HEAPSNAP" top "$@" >"$T/st.out" 2>/dev/null; rc=$?
+[ $rc = 0 ] && ! grep -q 'size=-' "$T/st.out" && grep -q '^\[prog\]:0: size=8388608 TiB, count=3100' "$T/st.out" \
+  && t_pass stats_sums_saturate_never_negative || t_fail stats_sums_saturate_never_negative "exit $rc: $(head -c 200 "$T/st.out")"
+set --
