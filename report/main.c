@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"gate", cmd_gate, "CI gate: leak and growth rules; text, json, junit, sarif, github"},
     {"trend", cmd_trend, "call sites whose live memory grows across a series of snapshots"},
     {"merge", cmd_merge, "combine the snapshots of many processes into one"},
+    {"clean", cmd_clean, "remove temporary files left by a snapshot write that was killed"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

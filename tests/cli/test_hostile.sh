@@ -206,3 +206,44 @@ timeout 30 "$HEAPSNAP" top "$@" >"$T/st.out" 2>/dev/null; rc=$?
 [ $rc = 0 ] && ! grep -q 'size=-' "$T/st.out" && grep -q '^\[prog\]:0: size=8388608 TiB, count=3100' "$T/st.out" \
   && t_pass stats_sums_saturate_never_negative || t_fail stats_sums_saturate_never_negative "exit $rc: $(head -c 200 "$T/st.out")"
 set --
+
+# --- 8. files the CLI writes: exclusive temporaries, rename, nothing followed -
+mkdir -p "$T/w" && cd "$T/w" || return 0
+echo victim >"$T/victim"
+# merge's old temporary was "<final>.tmp.<pid>": plant it for the pid that runs
+sh -c 'ln -s "$1" "$2.tmp.$$"; ln -s "$1" "$2"; exec "$3" merge "$4" "$5" -o "$2"' sh \
+  "$T/victim" "$T/w/m.hsnap" "$HEAPSNAP" "$T/c/leaks.hsnap" "$good" >/dev/null 2>"$T/w.err"; rc=$?
+if [ $rc = 0 ] && [ "$(cat "$T/victim")" = victim ] && [ -f "$T/w/m.hsnap" ] && [ ! -L "$T/w/m.hsnap" ] \
+   && "$HEAPSNAP" info "$T/w/m.hsnap" >/dev/null 2>&1; then t_pass merge_never_follows_a_planted_symlink
+else t_fail merge_never_follows_a_planted_symlink "exit $rc, victim: $(head -c 50 "$T/victim"): $(head -c 200 "$T/w.err")"; fi
+[ "$(stat -c %a "$T/w/m.hsnap")" = 600 ] && t_pass merged_snapshot_is_0600 || t_fail merged_snapshot_is_0600 "$(stat -c %a "$T/w/m.hsnap")"
+ln -s "$T/victim" "$T/w/r.json"; ln -s "$T/victim" "$T/w/r.xml"
+(umask 022; timeout 10 "$HEAPSNAP" gate --format json -o "$T/w/r.json" --format junit -o "$T/w/r.xml" "$T/c/leaks.hsnap" >/dev/null 2>&1)
+if [ "$(cat "$T/victim")" = victim ] && [ ! -L "$T/w/r.json" ] && python3 -m json.tool "$T/w/r.json" >/dev/null 2>&1 \
+   && xmllint --noout "$T/w/r.xml" 2>/dev/null; then t_pass gate_output_never_follows_a_planted_symlink
+else t_fail gate_output_never_follows_a_planted_symlink "victim: $(head -c 80 "$T/victim")"; fi
+[ "$(stat -c %a "$T/w/r.json")" = 644 ] && t_pass gate_report_mode_follows_umask || t_fail gate_report_mode_follows_umask "$(stat -c %a "$T/w/r.json")"
+# a write that fails (here: the file size limit, as a full disk would) leaves the target as it was
+echo before >"$T/w/full.hsnap"; echo before >"$T/w/full.json"
+# (stderr through a pipe: the limit applies to a file it is redirected to)
+(ulimit -f 0; trap '' XFSZ; exec "$HEAPSNAP" merge "$T/c/leaks.hsnap" -o "$T/w/full.hsnap") 2>&1 >/dev/null | cat >"$T/f.err"
+rc=${PIPESTATUS[0]}
+(ulimit -f 0; trap '' XFSZ; exec "$HEAPSNAP" gate --format json -o "$T/w/full.json" "$T/c/leaks.hsnap") 2>&1 >/dev/null | cat >"$T/f2.err"
+rc2=${PIPESTATUS[0]}
+if [ $rc = 2 ] && [ $rc2 = 2 ] && grep -q 'full.hsnap: File too large' "$T/f.err" && grep -q 'full.json: File too large' "$T/f2.err" \
+   && [ "$(cat "$T/w/full.hsnap" "$T/w/full.json")" = "before
+before" ] && [ -z "$(ls -A "$T/w" | grep '^\..*\.tmp\.')" ]; then t_pass failed_write_leaves_target_untouched
+else t_fail failed_write_leaves_target_untouched "exit $rc/$rc2: $(cat "$T/f.err" "$T/f2.err" | head -c 200) files: $(ls -A "$T/w" | tr '\n' ' ')"; fi
+
+# clean: stale temporaries of a killed writer, nothing else
+mkdir -p "$T/cl" && cd "$T/cl"
+: >.a.hsnap.tmp.Ab12Cd; : >.b.hsnap.tmp.Zz99yy77; : >.c.hsnap.tmp.fresh1; : >.d.tmp.ab1; : >e.hsnap.tmp.abcdef
+ln -s "$T/victim" .f.hsnap.tmp.link00
+touch -h -d '2 minutes ago' .a.hsnap.tmp.Ab12Cd .b.hsnap.tmp.Zz99yy77 .d.tmp.ab1 e.hsnap.tmp.abcdef .f.hsnap.tmp.link00
+"$HEAPSNAP" clean --dry-run "$T/cl" | sort >"$T/cl.dry"
+"$HEAPSNAP" clean "$T/cl" | sort >"$T/cl.out"; rc=$?
+if [ $rc = 0 ] && [ "$(wc -l <"$T/cl.dry")" = 2 ] && grep -q "^removed $T/cl/.a.hsnap.tmp.Ab12Cd (0 bytes)" "$T/cl.out" \
+   && [ "$(ls -A "$T/cl" | sort | tr '\n' ' ')" = ".c.hsnap.tmp.fresh1 .d.tmp.ab1 .f.hsnap.tmp.link00 e.hsnap.tmp.abcdef " ] \
+   && [ "$(cat "$T/victim")" = victim ]; then t_pass clean_removes_only_stale_temporaries
+else t_fail clean_removes_only_stale_temporaries "exit $rc: $(cat "$T/cl.out" | tr '\n' '|') left: $(ls -A "$T/cl" | tr '\n' ' ')"; fi
+cd - >/dev/null
