@@ -288,9 +288,17 @@ void hook_release(void *p)
     real.free(p);
 }
 
+/* Not recording: started, then stopped (degraded), or not started yet,
+ * when an allocation comes before the constructor (life_start_early). */
+static HS_NOINLINE int hook_start(void)
+{
+    return !real.started && life_start_early();
+}
+
 static inline int hook_tracking(void)
 {
-    return !hook_guard && atomic_load_explicit(&real.active, memory_order_relaxed);
+    return !hook_guard &&
+           (atomic_load_explicit(&real.active, memory_order_relaxed) || hook_start());
 }
 
 /* Sampled mode's fast path, first thing in each allocating hook: 1 when

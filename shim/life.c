@@ -459,9 +459,14 @@ HS_EXPORT _Noreturn void _Exit(int status)
     life_exit_now(status);
 }
 
-__attribute__((constructor(101))) static void life_init(void)
+/* What recording needs: real functions, options, clocks, the unwinder.
+ * Once, from whichever comes first: the constructor, or the first
+ * allocation that reaches the hooks (life_start_early).  Guard set. */
+static void life_init_core(void)
 {
-    hook_guard = 1;
+    static atomic_int done;
+    if (atomic_exchange(&done, 1))
+        return;
     hook_init();
     sig_init();
     opt_init();
@@ -470,6 +475,31 @@ __attribute__((constructor(101))) static void life_init(void)
     life.pid = getpid();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     unwind_init();
+}
+
+/* An allocation reached the hooks before this library's constructor ran:
+ * the constructors of libraries the program links run before a preloaded
+ * library's, and their blocks (and leaks) would go unseen.  Recording
+ * starts now, once libc has set up the environment (before that the
+ * options cannot be read: the allocation passes untracked).  Start-up is
+ * single-threaded.  1 when recording. */
+int life_start_early(void)
+{
+    static atomic_int tried;
+    if (!environ || atomic_exchange(&tried, 1))
+        return hook_is_active();
+    int saved = hook_guard;
+    hook_guard = 1;
+    life_init_core();
+    hook_set_active(1);
+    hook_guard = saved;
+    return 1;
+}
+
+__attribute__((constructor(101))) static void life_init(void)
+{
+    hook_guard = 1;
+    life_init_core();
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();
