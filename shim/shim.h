@@ -399,6 +399,8 @@ void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
 int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
 void name_manifest(const char *path);         /* HEAPSNAP_MANIFEST += path */
+int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
+void name_after_fork_child(void);
 
 /* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h> /* renameat2 only; no stdio streams */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -22,7 +23,11 @@
 
 #include "shim.h"
 
-static mode_t name_mode_bits; /* HEAPSNAP_MODE | S_IFREG once read (snapshot lock) */
+/* All under the snapshot lock. */
+static mode_t name_mode_bits; /* HEAPSNAP_MODE | S_IFREG once read */
+static int name_shared;       /* the name chosen last came from a pattern without %p */
+static dev_t name_dev;        /* the file this process last put in place */
+static ino_t name_ino;
 
 size_t name_exe(char *buf, size_t cap)
 {
@@ -40,11 +45,11 @@ static size_t name_append(char *out, size_t len, const char *s, size_t n)
 
 /* Expands %p %n %e %% of pat into out (NUL-terminated); *has_n tells
  * whether %n occurred. */
-static void name_expand(char *out, const char *pat, uint32_t seq, int *has_n)
+static void name_expand(char *out, const char *pat, uint32_t seq, int *has_n, int *has_p)
 {
     size_t len = 0;
     char num[24], exe[NAME_MAX_PATH];
-    *has_n = 0;
+    *has_n = *has_p = 0;
     for (const char *c = pat; *c; c++) {
         if (*c != '%' || !c[1]) {
             len = name_append(out, len, c, 1);
@@ -53,6 +58,7 @@ static void name_expand(char *out, const char *pat, uint32_t seq, int *has_n)
         c++;
         if (*c == 'p') {
             len = name_append(out, len, num, opt_fmt_u64(num, (uint64_t)getpid()));
+            *has_p = 1;
         } else if (*c == 'n') {
             len = name_append(out, len, num, opt_fmt_u64(num, seq));
             *has_n = 1;
@@ -72,8 +78,8 @@ static void name_expand(char *out, const char *pat, uint32_t seq, int *has_n)
     out[len] = 0;
 }
 
-/* "a/b.hsnap" -> "a/b.<seq>.hsnap"; no extension -> "a/b.<seq>". */
-static void name_insert_seq(char *name, uint32_t seq)
+/* "a/b.hsnap" -> "a/b.<n>.hsnap"; no extension -> "a/b.<n>". */
+static void name_insert_seq(char *name, uint64_t seq)
 {
     char num[24], tail[NAME_MAX_PATH];
     size_t len = strlen(name), dot = len;
@@ -119,13 +125,15 @@ void name_manifest(const char *path)
  * pattern has no %n and more than one snapshot may come (not at exit). */
 void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
 {
+    name_shared = 0;
     if (path) {
         size_t len = name_append(out, 0, path, strlen(path));
         out[len] = 0;
         return;
     }
-    int has_n;
-    name_expand(out, opt_str(OPT_OUTPUT), seq, &has_n);
+    int has_n, has_p;
+    name_expand(out, opt_str(OPT_OUTPUT), seq, &has_n, &has_p);
+    name_shared = !has_p;
     if (!has_n && reason != HSNAP_REASON_EXIT && reason != HSNAP_REASON_FATAL)
         name_insert_seq(out, seq);
 }
@@ -169,6 +177,56 @@ static void name_tmp(char *t, const char *path, unsigned try)
     for (unsigned i = 0; i < sizeof r; i++)
         x[5 + i] = an[(r[i] + try * 11u) % (sizeof an - 1)];
     x[5 + sizeof r] = 0;
+}
+
+/* Whether the file at path was put there by another process of this run:
+ * not the one this process put there last, and written after it started
+ * (an older file is an earlier run's, replaced as before). */
+static int name_taken(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    if (st.st_dev == name_dev && st.st_ino == name_ino)
+        return 0;
+    uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+    return mtime >= life_start_ns();
+}
+
+/* Moves the written temporary t to path.  Where the name came from a
+ * pattern without %p and another process of the run has already written
+ * it (a shell and its children under `-o same.hsnap`), it is not
+ * replaced: this snapshot goes to the name with .<pid> before its
+ * extension (path is rewritten), with one warning.  0, or -1 with errno. */
+int name_commit(const char *t, char *path)
+{
+    static atomic_int warned;
+    struct stat st;
+    if (name_shared) {
+        int r = renameat2(AT_FDCWD, t, AT_FDCWD, path, RENAME_NOREPLACE);
+        if (r == 0 || (errno != EEXIST && errno != EINVAL))
+            goto done;
+        if (name_taken(path)) {
+            if (!atomic_exchange(&warned, 1))
+                opt_warn(path, " was written by another process (HEAPSNAP_OUTPUT has no %p): ",
+                         "adding this one's pid to its name");
+            name_insert_seq(path, (uint64_t)getpid());
+        }
+    }
+    if (rename(t, path) != 0)
+        return -1;
+done:
+    if (stat(path, &st) == 0) {
+        name_dev = st.st_dev;
+        name_ino = st.st_ino;
+    }
+    return 0;
+}
+
+void name_after_fork_child(void)
+{
+    name_dev = 0;
+    name_ino = 0;
 }
 
 /* The temporary file for path, created exclusively (never through a

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <stdio.h> /* rename(2) only; no stdio streams */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -326,7 +325,7 @@ static void snap_warn_failure(const char *path, int err)
 
 /* Writes everything to path via a temporary file (name_open_tmp); 0 or -1
  * (warned). */
-static int snap_to_file(const char *path, struct sbuf *sec, int has_blocks)
+static int snap_to_file(char *path, struct sbuf *sec, int has_blocks)
 {
     char *t = snap.tmp;
     int fd = name_open_tmp(t, path), err = 0;
@@ -338,7 +337,7 @@ static int snap_to_file(const char *path, struct sbuf *sec, int has_blocks)
         err = errno ? errno : EIO;
     if (close(fd) != 0 && !err)
         err = errno;
-    if (!err && rename(t, path) != 0)
+    if (!err && name_commit(t, path) != 0)
         err = errno;
     if (err) {
         unlink(t);
@@ -384,7 +383,7 @@ static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
 
 /* Writes one snapshot to path; 0 or -1 (warned once).  Call with the
  * snapshot lock held and hook_guard set. */
-static int snap_write(const char *path, unsigned reason, uint32_t seq, int fatal)
+static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal)
 {
     struct sbuf sec[SEC_N] = {{0}};
     int leaks = !fatal && collect_wanted(reason);
@@ -505,6 +504,7 @@ int snap_copy_blocks(struct hsnap_block **b, uint64_t *n, void **map, size_t *ma
 /* The child of fork numbers its own snapshots from 0. */
 void snap_after_fork_child(void)
 {
+    name_after_fork_child();
     snap.seq = 0;
     atomic_store(&snap.warned, 0);
 }

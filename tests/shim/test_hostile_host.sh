@@ -120,6 +120,24 @@ else
   t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB"
 fi
 
+# ---- two processes, one name without %p: the second does not replace the first
+mkdir -p "$T/sn"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/sn/same.hsnap" \
+  sh -c "\"$T/hostile\" chdir \"$T\" & \"$T/hostile\" chdir \"$T\" & wait" 2>"$T/sn.err"
+n=$(ls "$T/sn" | grep -c '^same\(\.[0-9]*\)\?\.hsnap$')
+if [ "$n" = 2 ] && [ -e "$T/sn/same.hsnap" ] && [ "$(grep -c 'written by another process' "$T/sn.err")" = 1 ]; then
+  t_pass shared_name_never_replaces_another_process
+else
+  t_fail shared_name_never_replaces_another_process "$(ls "$T/sn" | tr '\n' ' ') $(head -c 200 "$T/sn.err")"
+fi
+rm -f "$T"/sn/*; touch -d '1 hour ago' "$T/sn/same.hsnap"   # an earlier run's file is replaced
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/sn/same.hsnap" "$T/hostile" chdir "$T" 2>"$T/sn2.err"
+if [ "$(ls "$T/sn" | wc -l)" = 1 ] && [ -s "$T/sn/same.hsnap" ] && [ ! -s "$T/sn2.err" ]; then
+  t_pass shared_name_replaces_earlier_runs_file
+else
+  t_fail shared_name_replaces_earlier_runs_file "$(ls -l "$T/sn" | tr '\n' ' ')"
+fi
+
 # ---- heapsnap run --children sets it; a bad mode is refused
 mkdir -p "$T/rc"
 "$HEAPSNAP" run -o "$T/rc/r.%p.hsnap" --children all -- "$T/hostile" forkexit 3 >/dev/null 2>&1
