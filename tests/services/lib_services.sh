@@ -33,7 +33,7 @@ sv_up() {
   return 1
 }
 
-# sv_child TPID: the pid of the process `timeout` (TPID) runs, once it exists.
+# sv_child PID: the pid of PID's first child, once it exists (at most 5 s).
 sv_child() {
   local i c
   for i in $(seq 100); do
@@ -45,15 +45,17 @@ sv_child() {
 }
 
 # sv_start LOG CMD...: starts CMD under timeout (stdout and stderr to LOG) and
-# sets SV_TPID (the wrapper, for `wait`) and SV_PID (CMD itself).  Put
-# LD_PRELOAD and HEAPSNAP_* after `env` in CMD, so that only the service, not
-# timeout, is profiled.
+# sets SV_TPID (the wrapper, for `wait`) and SV_PID (CMD itself, which may
+# be gone already: a daemon's first process).  Put LD_PRELOAD and HEAPSNAP_*
+# after `env` in CMD, so that only the service, not timeout, is profiled.
 sv_start() {
-  local log=$1; shift
-  timeout -k 5 "$SV_LIFE" "$@" >"$log" 2>&1 &
+  local log=$1 pidf i; shift
+  pidf=$(mktemp "$T/pid.XXXXXX")
+  timeout -k 5 "$SV_LIFE" sh -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" >"$log" 2>&1 &
   SV_TPID=$!
   SV_PIDS="$SV_PIDS $SV_TPID"
-  SV_PID=$(sv_child "$SV_TPID") || SV_PID=""
+  for i in $(seq 100); do [ -s "$pidf" ] && break; sleep 0.05; done
+  SV_PID=$(cat "$pidf")
   [ -n "$SV_PID" ] && SV_PIDS="$SV_PIDS $SV_PID"
 }
 

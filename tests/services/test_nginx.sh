@@ -17,9 +17,10 @@ N=$T/nginx
 chmod 0711 "$T"
 
 # ng_conf DIR PORT DAEMON: DIR/nginx.conf, served from DIR (the prefix), with
-# its access log (one line a request: how the test knows the load is on).
+# its access log (one line a request: how the test knows the load is on) and
+# temporary dirs of its own (Debian's default is /var/lib/nginx).
 ng_conf() {
-  mkdir -p "$1/html" "$1/wd" "$1/out"
+  mkdir -p "$1/html" "$1/wd" "$1/out" "$1/tmp"
   chmod 0755 "$1" "$1/html" "$1/wd"; chmod 0777 "$1/out"
   head -c 20000 /dev/zero | tr '\0' x >"$1/html/index.html"; chmod 0644 "$1/html/index.html"
   cat >"$1/nginx.conf" <<EOF
@@ -32,6 +33,11 @@ working_directory $1/wd;
 events { worker_connections 128; }
 http {
   access_log $1/access.log;
+  client_body_temp_path $1/tmp/body;
+  proxy_temp_path $1/tmp/proxy;
+  fastcgi_temp_path $1/tmp/fastcgi;
+  uwsgi_temp_path $1/tmp/uwsgi;
+  scgi_temp_path $1/tmp/scgi;
   server {
     listen 127.0.0.1:$2;
     root $1/html;
