@@ -13,8 +13,9 @@
 # end of its run; the exit snapshot is written after the measurement.
 #
 #   --quick        2 rounds, a tenth of the load (under a minute; the full run
-#                  takes about 6 minutes on 2 cores)
-#   --rounds N     rounds (default 5)
+#                  takes about 6 minutes on 2 busy cores)
+#   --rounds N     rounds (default 7: on a shared machine a run's throughput
+#                  moves by 2x from one run to the next, its RSS by 1%)
 #   --only NAME    redis, nginx or memcached
 #   --raw FILE     also keep every run: "service mode round rps rss_kb cpu_ms"
 #
@@ -25,7 +26,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 SHIM=$PWD/$BUILD/libheapsnap.so
-ROUNDS=5 QUICK=0 ONLY="" RAW="" ARGS="$*"
+ROUNDS=7 QUICK=0 ONLY="" RAW="" ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; ROUNDS=2 ;;
@@ -47,7 +48,7 @@ RESULTS=$W/results
 SRV=""
 trap 'for p in $SRV; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$W"' EXIT
 # load sizes: full, or a tenth with --quick
-if [ "$QUICK" = 1 ]; then R_N=2000 N_N=2000 M_N=20000; else R_N=20000 N_N=20000 M_N=200000; fi
+if [ "$QUICK" = 1 ]; then R_N=1000 N_N=1000 M_N=10000; else R_N=10000 N_N=10000 M_N=100000; fi
 
 die() { echo "services.sh: $*" >&2; exit 2; }
 
@@ -174,7 +175,8 @@ services="redis nginx memcached"
 [ -n "$ONLY" ] && services=$ONLY
 modes=(plain full sampled)
 echo "scripts/services.sh $ARGS: commit $(git rev-parse --short HEAD 2>/dev/null), $(date -u +%Y-%m-%dT%H:%MZ)," \
-     "$(nproc) CPUs, $ROUNDS rounds; loads: redis $R_N x 8 tests, nginx $N_N requests, memcached $M_N ops"
+     "$(nproc) CPUs, $ROUNDS rounds; loads: redis $R_N x 8 tests, nginx $N_N requests, memcached $M_N ops;" \
+     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s)
 : >"$RESULTS"
 for r in $(seq "$ROUNDS"); do
@@ -191,4 +193,5 @@ done
 [ -n "$RAW" ] && cp "$RESULTS" "$RAW"
 printf '%-10s %-8s %22s %20s %20s\n' service mode "throughput (ratio)" "peak RSS (ratio)" "server CPU (ratio)"
 for s in $services; do report "$s"; done
-echo "($(( $(date +%s) - start )) s; ratios are medians of the per-round ratios to the same round's plain run)"
+echo "($(( $(date +%s) - start )) s, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; ratios are medians of the" \
+     "per-round ratios to the same round's plain run)"
