@@ -71,6 +71,7 @@ static struct {
     pid_t pid;                /* the process our constructor/fork handler ran in */
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
     atomic_int exited;        /* the _exit snapshot was taken */
+    int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
     lock_t tl_lock;           /* the timeline */
     unsigned tl_n;            /* points used */
     uint64_t tl_step;         /* minimum spacing, ns */
@@ -253,9 +254,10 @@ static void life_init_signals(void)
         sa.sa_handler = life_on_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        if (sigaction((int)sig, &sa, NULL) == 0)
+        if (sig_install((int)sig, &sa, NULL) == 0) {
             life.sig = (int)sig;
-        else
+            sig_watch(life.sig, life_on_signal);
+        } else
             opt_warn("cannot handle HEAPSNAP_SIGNAL", "", "");
     }
     atomic_store(&life.need_helper, 1);
@@ -273,7 +275,7 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
     }
     for (int i = 0; i < LIFE_NFATAL; i++)
         if (life_fatal_sigs[i] == sig)
-            sigaction(sig, &life.old_fatal[i], NULL);
+            sig_install(sig, &life.old_fatal[i], NULL);
     /* A fault re-executes the instruction and faults again under the old
      * disposition; a sent signal (kill, raise, abort) must be sent again. */
     if (si->si_code <= 0)
@@ -289,14 +291,14 @@ static void life_init_fatal(void)
         return;
     for (int i = 0; i < LIFE_NFATAL; i++) {
         struct sigaction sa, old;
-        if (sigaction(life_fatal_sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+        if (sig_install(life_fatal_sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
             (old.sa_flags & SA_SIGINFO))
             continue;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = life_on_fatal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(life_fatal_sigs[i], &sa, &life.old_fatal[i]) == 0)
+        if (sig_install(life_fatal_sigs[i], &sa, &life.old_fatal[i]) == 0)
             life.fatal_installed[i] = 1;
     }
 }
@@ -343,14 +345,18 @@ int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *da
     return r;
 }
 
+/* The lock order of shim.h: the snapshot lock comes before the loader gate,
+ * because a snapshot holds it while it walks the modules (and the leak
+ * check while it gathers roots); closing the gate first and then waiting
+ * for the snapshot would wait for a snapshot that waits at the gate. */
 static void life_prepare(void)
 {
     life_fork_guard = hook_guard;
     hook_guard = 1; /* allocations by other fork handlers pass through */
-    atomic_store(&life_forking, 1);
-    while (atomic_load(&life_loader_users)) /* no shim lock is held in there */
-        sched_yield();
     snap_lock();
+    atomic_store(&life_forking, 1);
+    while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
+        sched_yield();
     trace_lock();
     pend_lock_all();
     tbl_lock_all();
@@ -378,20 +384,36 @@ static void life_parent(void)
 static void life_child(void)
 {
     life.pid = getpid();
+    life.forked = 1;
     life_release();
     atomic_store(&life_loader_users, 0); /* the other threads are gone */
     atomic_store(&life_forking, 0);
     snap_after_fork_child();
     trace_after_fork_child();
     pend_after_fork_child();
-    if (life.wake_ok && life_init_wake() == 0) /* the parent's helper is gone */
+    if (life.wake_ok && life_init_wake() == 0 && /* the parent's helper is gone */
+        opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
         atomic_store(&life.need_helper, 1);
     hook_guard = life_fork_guard;
+}
+
+/* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
+ * fork child that has not exec'd writes at exit() by default, and at _exit
+ * (quick) only when asked; a worker or save child that leaves through _exit
+ * would otherwise write the whole heap it inherited, once per child. */
+static int life_writes_at_exit(int quick)
+{
+    long mode = opt_int(OPT_CHILDREN);
+    if (!life.forked || mode == OPT_CHILDREN_ALL)
+        return 1;
+    return mode == OPT_CHILDREN_EXIT && !quick;
 }
 
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
+    if (!life_writes_at_exit(0))
+        return;
     COLLECT_ENTRY();
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
      * (the helper may not have woken yet; it dies with the process). */
@@ -405,7 +427,7 @@ static HS_NOINLINE void life_atexit(void)
 static HS_NOINLINE void life_quick_exit(void)
 {
     if (hook_guard || getpid() != life.pid || !hook_is_active() ||
-        atomic_exchange(&life.exited, 1))
+        !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
     hook_guard = 1;
     life_atexit();
@@ -436,6 +458,7 @@ __attribute__((constructor(101))) static void life_init(void)
 {
     hook_guard = 1;
     hook_init();
+    sig_init();
     opt_init();
     life.start_ns = life_now_ns();
     life.start_mono = life_clock(CLOCK_MONOTONIC);

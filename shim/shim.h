@@ -8,12 +8,30 @@
  * (traces.c), pend_ (pending.c), unwind_ (unwind.c), cfi_ (cfi.c), ehf_ (ehframe.c), opt_ (options.c), snap_ (snapshot.c),
  * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
  * lock_ (the spinlock below), thr_ (threads.c), roots_ (roots.c),
- * collect_ (collect.c: the leak check), public API heapsnap_* (api.c).
+ * collect_ (collect.c: the leak check), sig_ (signals.c), public API
+ * heapsnap_* (api.c).
  *
- * Lock order (fork's prepare handler takes them in this order, and nobody
- * takes them in another): snap -> traces -> table stripes (ascending) ->
- * arena -> timeline; the leak check takes the thread registry's lock after
- * the arena's.  No lock is ever held while unwinding (loader lock).
+ * Lock order.  Every lock the shim takes, in the one order in which they
+ * may be nested (fork's prepare handler takes them all in this order, and
+ * nobody takes two of them in another):
+ *
+ *   1. snap         snapshot.c: one snapshot or leak check at a time (and
+ *                   the API's root/ignore lists)
+ *   2. loader gate  life.c: life_loader_enter/leave around every call that
+ *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
+ *                   dlsym); fork closes it and waits for those inside
+ *   3. traces       traces.c: the intern table
+ *   4. pending      pending.c: every thread's held frees (fork only)
+ *   5. table        table.c: the stripes, in ascending order
+ *   6. arena        arena.c
+ *   7. timeline     life.c
+ *   8. threads      threads.c: the registry (the leak check, after the
+ *                   arena; fork's child resets it)
+ *
+ * A hook holds no lock while it unwinds (the loader lock: a thread inside
+ * dlopen may be waiting for malloc).  A snapshot holds only snap while it
+ * walks the modules.  The fatal-signal path tries every lock a bounded
+ * number of times and gives up rather than wait.
  */
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
@@ -330,6 +348,7 @@ const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
 void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
+int opt_signal_unsafe(int sig); /* a trigger no program survives (SEGV, KILL...) */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 
 /* ---- snapshot.c ---- */
@@ -407,6 +426,13 @@ void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx)
 void ret_finish(void);                 /* sort; the blocks may go */
 size_t ret_encode(void *buf, size_t cap);
 void ret_free(void);
+
+/* ---- signals.c: the program's sigaction/signal, watched ---- */
+struct sigaction;
+void sig_init(void);
+int sig_install(int s, const struct sigaction *act, struct sigaction *old); /* unwatched */
+void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler on it */
+int sig_owned(void);                      /* it still reaches that handler */
 
 /* ---- life.c ---- */
 uint64_t life_start_ns(void);

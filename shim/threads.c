@@ -297,7 +297,7 @@ static int thr_parse_signal(const char *s)
 static int thr_handler_ok(void)
 {
     struct sigaction old, sa;
-    if (!thr.sig || sigaction(thr.sig, NULL, &old) != 0)
+    if (!thr.sig || sig_install(thr.sig, NULL, &old) != 0)
         return 0;
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == thr_on_stop)
         return 1;
@@ -306,7 +306,7 @@ static int thr_handler_ok(void)
         sa.sa_sigaction = thr_on_stop;
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigfillset(&sa.sa_mask);
-        return sigaction(thr.sig, &sa, NULL) == 0;
+        return sig_install(thr.sig, &sa, NULL) == 0;
     }
     if (atomic_exchange(&thr.warned, 1) == 0)
         opt_warn("HEAPSNAP_STOP_SIGNAL has a handler of the program's; "
@@ -464,7 +464,11 @@ static void thr_init_signal(void)
 {
     const char *s = opt_str(OPT_STOP_SIGNAL);
     int sig = thr_parse_signal(s && *s ? s : "RTMAX-1");
-    if (sig < 0) {
+    if (sig > 0 && opt_signal_unsafe(sig)) {
+        opt_warn("refusing HEAPSNAP_STOP_SIGNAL: a program cannot survive that signal, "
+                 "using RTMAX-1", "", "");
+        sig = SIGRTMAX - 1;
+    } else if (sig < 0) {
         opt_warn("bad HEAPSNAP_STOP_SIGNAL, using RTMAX-1", "", "");
         sig = SIGRTMAX - 1;
     }
