@@ -139,9 +139,9 @@ sv_start "$D/stderr" env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$D/out/nginx.%p.%n.
 master=$SV_PID tpid=$SV_TPID
 if [ -n "$master" ] && sv_up "$port"; then
   kill -QUIT "$master"; wait "$tpid"; rc=$?
-  if [ "$rc" = 0 ] && cat "$D/stderr" "$D/error.log" | grep -i 'heapsnap' | grep -Eiq 'USR2|signal 12'; then
+  if [ "$rc" = 0 ] && cat "$D/stderr" "$D/error.log" | grep -i 'heapsnap' | grep -Eiq 'USR2|signal 12|HEAPSNAP_SIGNAL.*handler|handler.*HEAPSNAP_SIGNAL'; then
     t_pass nginx_usr2_takeover_warned
-  else sv_fail nginx_usr2_takeover_warned "exit $rc; no heapsnap warning naming USR2" "$D/stderr" "$D/error.log"; fi
+  else sv_fail nginx_usr2_takeover_warned "exit $rc; no heapsnap warning that nginx took HEAPSNAP_SIGNAL (USR2) over" "$D/stderr" "$D/error.log"; fi
 else
   sv_fail nginx_usr2_takeover_warned "nginx did not start on port $port" "$D/stderr" "$D/error.log"
 fi

@@ -3,7 +3,8 @@
 # exit snapshot after SHUTDOWN NOSAVE with the leak check (no direct leaks),
 # `top` naming redis's own functions (zmalloc's callers: Debian's redis has no
 # debug info without its -dbgsym package, so names come from the symbol table,
-# which redis exports whole), replies identical to a plain server's for a fixed
+# which redis exports whole), a BGSAVE child that writes no snapshot (it leaves
+# through _exit), replies identical to a plain server's for a fixed
 # command sequence, and a relative HEAPSNAP_OUTPUT that stays put when redis
 # changes to its `dir`.
 . tests/services/lib_services.sh
@@ -128,6 +129,16 @@ else sv_fail redis_benchmark_completes_under_shim "redis-benchmark exited $bench
 if [ "$during" = 0 ] && [ "$after" = 0 ]; then t_pass redis_signal_snapshots_during_load
 else sv_fail redis_signal_snapshots_during_load "USR2 during and after the load: $(ls -A "$R/prof/out" "$R/prof/data" | tr '\n' ' ')" "$R/prof/log"; fi
 
+# a background save forks a child that leaves through _exit: by default it
+# writes no snapshot of the heap it inherited (HEAPSNAP_CHILDREN=exit)
+rd_cli "$port" BGSAVE >"$R/bgsave.out" 2>&1
+for i in $(seq 200); do
+  rd_cli "$port" INFO persistence 2>/dev/null | tr -d '\r' >"$R/persistence"
+  grep -q '^rdb_bgsave_in_progress:0' "$R/persistence" && grep -q '^rdb_last_bgsave_status:ok' "$R/persistence" &&
+    [ -f "$R/prof/data/dump.rdb" ] && break
+  sleep 0.1
+done
+
 rd_replies "$port" "$R/prof/replies"
 if [ -s "$R/plain/replies" ] && cmp -s "$R/plain/replies" "$R/prof/replies"; then t_pass redis_replies_same_as_plain
 else sv_fail redis_replies_same_as_plain "$(diff "$R/plain/replies" "$R/prof/replies" 2>&1 | head -6 | tr '\n' ' ')" "$R/prof/log"; fi
@@ -142,6 +153,10 @@ if [ "$rc" = 0 ] && [ -n "$exit_snap" ] && [ "$nsig" = 2 ] && ! grep -q '^heapsn
 else
   sv_fail redis_exit_snapshot_after_shutdown "exit $rc, snapshots of pid $pid: $(tr '\n' ' ' <"$R/snaps"), in data/: $(ls -A "$R/prof/data" | tr '\n' ' ')" "$R/prof/log"
 fi
+
+others=$(awk -v p="$pid" '$1 != p' "$R/snaps" | tr '\n' ' ')
+if [ -f "$R/prof/data/dump.rdb" ] && [ -n "$exit_snap" ] && [ -z "$others" ]; then t_pass redis_bgsave_child_writes_no_snapshot
+else sv_fail redis_bgsave_child_writes_no_snapshot "dump.rdb: $(ls "$R/prof/data" | tr '\n' ' '); snapshots of other pids: $others" "$R/bgsave.out" "$R/prof/log"; fi
 
 # ---- what the exit snapshot says
 exe=$(basename "$(readlink -f "$(command -v redis-server)")")
