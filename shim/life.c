@@ -54,6 +54,10 @@
 #define LIFE_TL_MAX 4096u
 #define LIFE_TL_STEP_NS 10000000ull /* 10 ms */
 #define LIFE_NFATAL 5
+/* The helper's stack: the snapshot writer and the leak check keep their
+ * data in the arena, and glibc's default (8 MiB of address space) would
+ * count against a program's RLIMIT_AS. */
+#define LIFE_HELPER_STACK (256u * 1024u)
 
 static const int life_fatal_sigs[LIFE_NFATAL] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
 
@@ -229,6 +233,7 @@ static HS_NOINLINE void life_start_helper(void)
     pthread_sigmask(SIG_BLOCK, &all, &old);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, LIFE_HELPER_STACK);
     if (pthread_create(&t, &attr, life_helper, NULL) != 0)
         opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
     pthread_attr_destroy(&attr);

@@ -420,6 +420,11 @@ extern __thread uintptr_t collect_entry_sp;
             collect_entry_sp = 0;                                                    \
     } while (0)
 
+/* ---- maps.c: what the leak check must not read ---- */
+struct model_range;
+int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
+void maps_free(struct model_range *holes, size_t bytes);
+
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);
 void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);

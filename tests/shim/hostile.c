@@ -8,12 +8,18 @@
  *                each ran; exits 0
  *   forkexit N   allocates 2000 blocks, forks N children that leave through
  *                _exit and one that leaves through exit; exits 0
- *   usr2         raises SIGUSR2 with its default disposition ignored; exits 0
+ *   guard        makes the middle page of a live, reachable block PROT_NONE
+ *                (a guard region: valgrind's leak-segv-jmp); a 200-byte
+ *                block is referenced from that page only, a 100-byte one
+ *                from the block's first page; exits 0
+ *   vmsize       prints its address space (VmSize, kB), which counts
+ *                against RLIMIT_AS
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +85,24 @@ int main(int argc, char **argv)
         signal(SIGUSR2, on_b);
         raise(SIGUSR2);
         printf("own handlers ran: %d %d\n", (int)ran_a, (int)ran_b);
+        return 0;
+    }
+    if (!strcmp(argv[1], "guard")) {
+        static void *volatile keep;
+        char *a = aligned_alloc(4096, 3 * 4096);
+        ((void **)a)[0] = malloc(100);
+        ((void **)(a + 4096))[0] = malloc(200);
+        keep = a;
+        if (mprotect(a + 4096, 4096, PROT_NONE) != 0)
+            return 3;
+        return 0;
+    }
+    if (!strcmp(argv[1], "vmsize")) {
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "VmSize:", 7))
+                printf("%ld\n", atol(line + 7));
         return 0;
     }
     if (!strcmp(argv[1], "forkexit") && argc > 2)

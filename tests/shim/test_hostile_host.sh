@@ -70,6 +70,28 @@ na=$(ls "$T/fa" | wc -l) nn=$(ls "$T/fn" | wc -l)
 if [ "$na" = 7 ] && [ "$nn" = 1 ]; then t_pass fork_children_all_and_none
 else t_fail fork_children_all_and_none "all: $na (want 7), none: $nn (want 1)"; fi
 
+# ---- a PROT_NONE page inside a live block: the leak check scans around it
+LD_PRELOAD=$SHIM HEAPSNAP_LEAKS=1 HEAPSNAP_OUTPUT="$T/guard.hsnap" "$T/hostile" guard 2>"$T/guard.err"
+rc=$?
+"$HEAPSNAP" leaks "$T/guard.hsnap" >"$T/guard.txt" 2>&1
+if [ "$rc" = 0 ] && grep -q '^200 bytes in 1 blocks are definitely lost' "$T/guard.txt" &&
+   grep -q 'still reachable: 12388 bytes in 2 blocks' "$T/guard.txt" &&
+   s_dump "$T/guard.hsnap" | grep -qx 'partial 1'; then
+  t_pass leak_check_scans_around_prot_none_page   # as valgrind: 200 lost, 12,388 reachable
+else
+  t_fail leak_check_scans_around_prot_none_page "exit $rc: $(head -c 300 "$T/guard.txt") $(head -c 200 "$T/guard.err")"
+fi
+
+# ---- the shim's fixed address space (RLIMIT_AS counts it): was 16 MiB
+# (a 4 MiB region table in bss, the helper thread's 8 MiB stack)
+plain=$("$T/hostile" vmsize)
+shim=$(LD_PRELOAD=$SHIM HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
+if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 8192 ]; then
+  t_pass shim_fixed_address_space_under_8mib
+else
+  t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB"
+fi
+
 # ---- fork from a thread while snapshots are requested every 2 ms: no hang
 hung=0 failed=0
 for i in $(seq 1 20); do
