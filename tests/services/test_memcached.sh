@@ -1,7 +1,7 @@
 # test_memcached.sh - memcached (2 worker threads) under `heapsnap run`, driven
 # by memcaslap (libmemcached-tools' load generator; memtier_benchmark is not in
 # Debian 12): a signal snapshot during the load (SIGUSR2: memcached handles
-# HUP, INT, TERM and USR1, and ignores QUIT and PIPE), the exit snapshot after
+# HUP, INT, TERM and USR1, and ignores PIPE), the exit snapshot after
 # SIGTERM (memcached leaves main normally), replies identical to a plain
 # server's for a fixed command list (mc_client.py, a small socket client: no
 # Debian client prints raw replies to a scripted list), and a daemon (-d,
