@@ -444,8 +444,7 @@ HS_NOINLINE long collect_query(int referents, struct heapsnap_ref *out, size_t m
     void *map;
     size_t maplen;
     long ret = -1;
-    int saved_guard = hook_guard, saved_errno = errno;
-    hook_guard = 1;
+    int saved_errno = errno, saved_guard = guard_enter();
     snap_lock();
     if (collect_begin() != 0) {
         col.target = 0;
@@ -470,7 +469,7 @@ HS_NOINLINE long collect_query(int referents, struct heapsnap_ref *out, size_t m
     }
 out:
     snap_unlock();
-    hook_guard = saved_guard;
+    guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
 }

@@ -206,8 +206,10 @@ static void *life_helper(void *arg)
 {
     uint64_t every = life_interval_ns();
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
-    hook_guard = 1;
+    guard_enter(); /* for good: the helper's allocations are the shim's */
     for (;;) {
+        guard_leave(0); /* frees it deferred (hooks.c) are done now */
+        guard_enter();
         if (life_wait(next))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
         if (next && life_clock(CLOCK_MONOTONIC) >= next) {
@@ -275,7 +277,7 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
     if (atomic_exchange(&life.in_fatal, 1) == 0) {
-        hook_guard = 1;
+        guard_enter(); /* for good: the thread dies */
         snap_take(HSNAP_REASON_FATAL, NULL, 1);
     }
     for (int i = 0; i < LIFE_NFATAL; i++)
@@ -356,8 +358,7 @@ int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *da
  * for the snapshot would wait for a snapshot that waits at the gate. */
 static void life_prepare(void)
 {
-    life_fork_guard = hook_guard;
-    hook_guard = 1; /* allocations by other fork handlers pass through */
+    life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
     atomic_store(&life_forking, 1);
     while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
@@ -383,7 +384,7 @@ static void life_parent(void)
 {
     life_release();
     atomic_store(&life_forking, 0);
-    hook_guard = life_fork_guard;
+    guard_leave(life_fork_guard);
 }
 
 static void life_child(void)
@@ -399,7 +400,7 @@ static void life_child(void)
     if (life.wake_ok && life_init_wake() == 0 && /* the parent's helper is gone */
         opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
         atomic_store(&life.need_helper, 1);
-    hook_guard = life_fork_guard;
+    guard_leave(life_fork_guard);
 }
 
 /* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
@@ -434,9 +435,9 @@ static HS_NOINLINE void life_quick_exit(void)
     if (hook_guard || getpid() != life.pid || !hook_is_active() ||
         !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
-    hook_guard = 1;
+    guard_enter();
     life_atexit();
-    hook_guard = 0;
+    guard_leave(0);
 }
 
 static _Noreturn void life_exit_now(int status)
@@ -459,9 +460,14 @@ HS_EXPORT _Noreturn void _Exit(int status)
     life_exit_now(status);
 }
 
-__attribute__((constructor(101))) static void life_init(void)
+/* What recording needs: real functions, options, clocks, the unwinder.
+ * Once, from whichever comes first: the constructor, or the first
+ * allocation that reaches the hooks (life_start_early).  Guard set. */
+static void life_init_core(void)
 {
-    hook_guard = 1;
+    static atomic_int done;
+    if (atomic_exchange(&done, 1))
+        return;
     hook_init();
     sig_init();
     opt_init();
@@ -470,11 +476,35 @@ __attribute__((constructor(101))) static void life_init(void)
     life.pid = getpid();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     unwind_init();
+}
+
+/* An allocation reached the hooks before this library's constructor ran:
+ * the constructors of libraries the program links run before a preloaded
+ * library's, and their blocks (and leaks) would go unseen.  Recording
+ * starts now, once libc has set up the environment (before that the
+ * options cannot be read: the allocation passes untracked).  Start-up is
+ * single-threaded.  1 when recording. */
+int life_start_early(void)
+{
+    static atomic_int tried;
+    if (!environ || atomic_exchange(&tried, 1))
+        return hook_is_active();
+    int saved = guard_enter();
+    life_init_core();
+    hook_set_active(1);
+    guard_leave(saved);
+    return 1;
+}
+
+__attribute__((constructor(101))) static void life_init(void)
+{
+    guard_enter();
+    life_init_core();
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();
     life_init_signals();
     hook_set_active(1);
     opt_debug("recording", "", "");
-    hook_guard = 0;
+    guard_leave(0);
 }

@@ -34,6 +34,7 @@ enum opt_id {
     OPT_VERBOSE,
     OPT_SAMPLE_SEED,
     OPT_CHILDREN,
+    OPT_MODE,
     OPT_COUNT
 };
 
@@ -76,7 +77,7 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_FATAL", OPT_BOOL, "1",
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",
-     "file to which the path of every snapshot written is appended", 0, 0, 0},
+     "file to which the path of every snapshot written is appended, each ended by a NUL byte", 0, 0, 0},
     {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
      "print what the shim does on stderr", 0, 1, 0},
     {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",
@@ -87,6 +88,8 @@ static const struct opt_def opt_table[] = {
      "server's worker or save child leaves that way with the whole heap inherited), all "
      "also at _exit, none never (valgrind's --child-silent-after-fork); a process that "
      "execs always writes", 0, 0, "exit|all|none"},
+    {"HEAPSNAP_MODE", OPT_STR, "0600",
+     "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
 };
 
 #endif

@@ -82,16 +82,37 @@ static inline void lock_drop(lock_t *l)
 
 /* ---- hooks.c ---- */
 extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
+/* The shim's own work: allocations made until guard_leave pass through
+ * untracked.  guard_enter returns the flag as it was, for guard_leave
+ * (a caller that knows it entered clear may pass 0). */
+static inline int guard_enter(void)
+{
+    int saved = hook_guard;
+    hook_guard = 1;
+    return saved;
+}
+/* Frees that came while the guard was set (a signal handler that
+ * interrupted a hook on this thread): a stack linked through the freed
+ * blocks themselves, emptied when the guard is next left clear. */
+extern __thread void *_Atomic hook_deferred;
+void hook_drain(void);
+static inline void guard_leave(int saved)
+{
+    hook_guard = saved;
+    if (HS_UNLIKELY(!saved && atomic_load_explicit(&hook_deferred, memory_order_relaxed)))
+        hook_drain();
+}
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
-void hook_release(void *p); /* a held free's end: out of the table, real free */
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
 extern __thread struct pend_queue *pend_self;
+void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
+void pend_release(void *p);     /* a held free's end: out of the books, real free */
 void pend_settle(void);         /* releases what this thread holds */
 struct tbl_entry;
 extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
@@ -100,6 +121,9 @@ int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
 void pend_born(uintptr_t p);                           /* this thread allocated p (tracked) */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
+int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
+void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
+int pend_unbook(void *p, int fresh); /* the same, silent about unknown blocks */
 void pend_lock_all(void);                              /* fork */
 void pend_unlock_all(void);
 static inline void pend_room(size_t n) /* before an allocation of n bytes */
@@ -351,6 +375,31 @@ int opt_parse_signal(const char *s);                         /* -1 = bad */
 int opt_signal_unsafe(int sig); /* a trigger no program survives (SEGV, KILL...) */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 
+/* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int err; /* an allocation failed: the buffer is unusable */
+};
+int sbuf_reserve(struct sbuf *b, size_t n); /* room for n more bytes: 0, or -1 (err) */
+void sbuf_put(struct sbuf *b, const void *data, size_t n);
+void sbuf_u32(struct sbuf *b, uint32_t v);
+void sbuf_u64(struct sbuf *b, uint64_t v);
+void sbuf_file(struct sbuf *b, const char *path); /* a whole small file appended */
+void sbuf_free(struct sbuf *b);
+int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
+
+/* ---- blocksort.c ---- */
+void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
+
+/* ---- snapname.c: where a snapshot goes ---- */
+#define NAME_MAX_PATH 4096
+size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
+void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
+int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
+unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
+void name_manifest(const char *path);         /* HEAPSNAP_MANIFEST += path */
+
 /* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
@@ -443,6 +492,7 @@ int sig_owned(void);                      /* it still reaches that handler */
 uint64_t life_start_ns(void);
 void life_tick(void);             /* from the record slow path, now and then */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
+int life_start_early(void);        /* an allocation before the constructor */
 void life_loader_enter(void);      /* around a call that takes the loader lock */
 void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */

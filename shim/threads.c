@@ -183,10 +183,9 @@ static void thr_free(struct thr_slot *s)
 static void thr_attach(struct thr_slot *s)
 {
     uintptr_t lo, hi;
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     thr_bounds(&lo, &hi);
-    hook_guard = saved;
+    guard_leave(saved);
     lock_take(&thr.lock);
     s->tid = (pid_t)syscall(SYS_gettid);
     s->tp = (uintptr_t)pthread_self();
@@ -230,11 +229,10 @@ static void *thr_start(void *p)
 
 static void thr_resolve(void)
 {
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     if (!thr.create)
         thr.create = dlsym(RTLD_NEXT, "pthread_create");
-    hook_guard = saved;
+    guard_leave(saved);
 }
 
 HS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
@@ -478,8 +476,7 @@ static void thr_init_signal(void)
 /* After life_init (priority 101): options are parsed. */
 __attribute__((constructor(102))) static void thr_init(void)
 {
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     thr_resolve();
     thr_init_tls();
     thr_init_signal();
@@ -491,5 +488,5 @@ __attribute__((constructor(102))) static void thr_init(void)
     atomic_store(&m->state, THR_LIVE);
     pend_thread_begin();
     pthread_atfork(NULL, NULL, thr_after_fork_child);
-    hook_guard = saved;
+    guard_leave(saved);
 }
