@@ -104,7 +104,7 @@ void gate_site(const struct gate_report *g, const struct gate_finding *f, char *
     }
     enum stats_key k = !strcmp(f->rule, "growth") || !strcmp(f->rule, "trend") ? g->key
                                                                               : KEY_LINENO;
-    trend_key(k == KEY_TRACEBACK ? KEY_LINENO : k, f->e, buf, n);
+    stats_key(k == KEY_TRACEBACK ? KEY_LINENO : k, f->e, buf, n);
 }
 
 /* --- processes ------------------------------------------------------------- */

@@ -82,10 +82,8 @@ void gleaks_free(struct gate_leaks *gl)
 {
     if (!gl)
         return;
-    for (int i = 0; i < gl->nents; i++) {
-        free(gl->ents[i]->frames);
+    for (int i = 0; i < gl->nents; i++)
         free(gl->ents[i]);
-    }
     for (int i = 0; i < gl->nsets; i++)
         lr_free(gl->sets[i]);
     free(gl->ents);
@@ -97,29 +95,19 @@ void gleaks_free(struct gate_leaks *gl)
 const struct supp_set *gleaks_supp(const struct gate_leaks *gl) { return gl->supp; }
 
 /* A stat_entry over r's frames from the allocation site outward (the shape
- * every writer prints); its strings belong to the record's lr_set. */
+ * every writer prints); its frames belong to report/frames.c. */
 static struct stat_entry *entry_of(struct gate_leaks *gl, const struct lr_record *r)
 {
-    static char unknown[] = "??";
-    int n = r->nframes - r->site;
     struct stat_entry *e = calloc(1, sizeof(*e));
-    if (!e ||
-        grow_array((void **)&gl->ents, &gl->capents, (size_t)gl->nents + 1,
-                   sizeof(*gl->ents)) < 0 ||
-        !(e->frames = calloc(n > 0 ? n : 1, sizeof(*e->frames)))) {
+    if (!e || grow_array((void **)&gl->ents, &gl->capents, (size_t)gl->nents + 1,
+                         sizeof(*gl->ents)) < 0) {
         free(e);
         return NULL;
     }
     gl->ents[gl->nents++] = e;
     e->id = r->id + 2; /* kind and owned flag stripped: the stack alone */
-    e->nframes = n > 0 ? n : 1;
-    for (int i = 0; i < n; i++) {
-        e->frames[i].file = (char *)r->frames[r->site + i].file;
-        e->frames[i].func = (char *)r->frames[r->site + i].func;
-        e->frames[i].line = r->frames[r->site + i].line;
-    }
-    if (n <= 0)
-        e->frames[0].file = e->frames[0].func = unknown;
+    e->nframes = r->nframes - r->site;
+    e->frames = r->frames + r->site;
     return e;
 }
 
@@ -178,7 +166,7 @@ oom:
 static int site_budget(const struct gate_rules *r, const struct stat_entry *e)
 {
     char key[4200];
-    const struct stat_frame *f = &e->frames[0];
+    const struct frame *f = &e->frames[0];
     snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
     for (int i = 0; i < r->nsites; i++)
         if (!fnmatch(r->site_pat[i], key, 0) || !fnmatch(r->site_pat[i], f->file, 0) ||

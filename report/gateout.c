@@ -79,7 +79,7 @@ static const char *check_status(const struct gate_check *c)
 
 int gate_write_text(FILE *out, const struct gate_report *g, const struct gate_rules *r)
 {
-    char proc[300], msg[8600];
+    char proc[300], msg[8600], where[300];
     int nfail = 0;
     for (int i = 0; i < g->nchecks; i++)
         nfail += g->checks[i].failed;
@@ -100,7 +100,8 @@ int gate_write_text(FILE *out, const struct gate_report *g, const struct gate_ru
                 fprintf(out, " [suppressed by %s]", supp_get(g->supp, (size_t)f->supp)->name);
             fputs(f->supp < 0 && !f->over ? " [within its site limit]\n" : "\n", out);
             for (int j = 0; f->e && j < f->e->nframes && f->e->nframes > 1; j++)
-                fprintf(out, "    File \"%s\", line %d, in %s\n", f->e->frames[j].file,
+                fprintf(out, "    File \"%s\", line %d, in %s\n",
+                        frames_where(&f->e->frames[j], where, sizeof(where)),
                         f->e->frames[j].line, f->e->frames[j].func);
         }
     }

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "leakset.h"
 #include "lossrec.h"
 #include "retainers.h"
 #include "suppress.h"
@@ -112,13 +113,8 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
         o->supp[o->nsupp++] = arg;
         return 1;
     case 'i':
-    case 'x': {
-        int *n = c == 'i' ? &o->lr.ninclude : &o->lr.nexclude;
-        if (*n >= LR_MAX_FILTERS)
-            return snprintf(err, errlen, "too many filters"), -1;
-        (c == 'i' ? o->lr.include : o->lr.exclude)[(*n)++] = arg;
-        return 1;
-    }
+    case 'x':
+        return frames_filter_add(&o->lr.filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
     }
     return 0;
 }
@@ -158,10 +154,10 @@ static const char *const kind_verbs[LR_NKINDS] = {
     "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
     "are still reachable"};
 
-static void print_frame(const struct lr_frame *f, const char *word, FILE *out)
+static void print_frame(const struct frame *f, const char *word, FILE *out)
 {
     fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
-    if (strcmp(f->file, "??") != 0)
+    if (frames_has_file(f))
         fprintf(out, " (%s:%d)", f->file, f->line);
     else
         fprintf(out, " (in %s)", f->module);
@@ -193,6 +189,28 @@ static void print_ring(const struct lr_record *r, FILE *out)
     fputc('\n', out);
 }
 
+/* A suppression that matches r: "leak:FUNC" (lsan) or a Valgrind block,
+ * preceded by a '#' comment naming the record. */
+static void print_gen(FILE *out, int valgrind, const struct lr_record *r)
+{
+    static const char *const gen_kinds[LR_NKINDS] = {"definite", "indirect", "definite",
+                                                     "possible", "reachable"};
+    const struct frame *site = &r->frames[r->site];
+    fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lr_kind_names[r->kind],
+            (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
+    if (!valgrind) {
+        fprintf(out, "leak:%s\n", site->func);
+        return;
+    }
+    fprintf(out, "{\n   heapsnap-%s-%s\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
+            lr_kind_names[r->kind], site->func, gen_kinds[r->kind]);
+    /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
+     * obj:, which matches every frame of the module; this stays precise. */
+    for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
+        fprintf(out, "   fun:%s\n", r->frames[i].func);
+    fprintf(out, "}\n");
+}
+
 static void print_record(const struct leaks_opts *o, const struct lr_record *r, size_t n,
                          FILE *out)
 {
@@ -208,7 +226,7 @@ static void print_record(const struct leaks_opts *o, const struct lr_record *r, 
             fprintf(out, "    refcount: %u..%u\n", r->ref_min, r->ref_max);
     }
     if (o->gen)
-        supp_gen(out, o->gen == 2, r);
+        print_gen(out, o->gen == 2, r);
     fputc('\n', out);
 }
 
@@ -257,13 +275,13 @@ static void leaks_text(const struct leaks_opts *o, const struct lr_set *ls, FILE
 
 /* --- JSON (docs/json.md) ------------------------------------------------- */
 
-static void json_frame(struct json *j, const struct lr_frame *f, int site)
+static void json_frame(struct json *j, const struct frame *f, int site)
 {
     char addr[24];
     snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->ip);
     json_obj_begin(j);
     json_kstr(j, "function", f->func);
-    json_kstr(j, "file", strcmp(f->file, "??") ? f->file : NULL);
+    json_kstr(j, "file", frames_has_file(f) ? f->file : NULL);
     json_ku64(j, "line", (uint64_t)f->line);
     json_kstr(j, "module", f->module);
     json_kstr(j, "address", addr);
@@ -406,7 +424,7 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
     }
     if (rc == 0 && o->why) {
         char why[1024];
-        if (ret_print(ls, snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
+        if (ret_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "leaks: %s", why);
             rc = 2;
         }
@@ -438,11 +456,8 @@ int cmd_leaks(int argc, char **argv, char *err, size_t errlen)
         if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
             rc = 2;
     for (int i = 0; rc == 0 && i < n; i++)
-        if (!snaps[i].lk.present) {
-            snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
-                     "HEAPSNAP_LEAKS=1)", argv[optind + i]);
+        if (lset_require(&snaps[i], argv[optind + i], err, errlen) < 0)
             rc = 2;
-        }
     if (rc == 0)
         rc = leaks_report(&o, snaps, argv + optind, n, err, errlen);
     for (int i = 0; snaps && i < n; i++)

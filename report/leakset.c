@@ -47,6 +47,15 @@ static int lset_fail(char *err, size_t errlen, const char *section, const char *
     return -1;
 }
 
+int lset_require(const struct snap *s, const char *path, char *err, size_t errlen)
+{
+    if (s->lk.present)
+        return 0;
+    snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
+             "HEAPSNAP_LEAKS=1)", path);
+    return -1;
+}
+
 uint32_t lset_member(const struct snap *s, uint32_t i)
 {
     uint32_t v;

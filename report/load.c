@@ -349,9 +349,11 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
 /* Takes ownership of buf (malloc'd) in every case. */
 static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_t errlen)
 {
+    static uint64_t serials;
     struct sec secs[SNAP_MAX_SECTIONS];
     memset(s, 0, sizeof(*s));
     memset(secs, 0, sizeof(secs));
+    s->serial = ++serials;
     s->buf = buf;
     s->len = len;
     int off = check_header(buf, len, err, errlen);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <uthash.h>
 
+#include "frames.h"
 #include "snap.h"
 
 enum lr_kind { LR_DIRECT, LR_INDIRECT, LR_CYCLE, LR_POSSIBLE, LR_REACHABLE, LR_NKINDS };
@@ -41,18 +42,7 @@ extern const char *const lr_kind_names[LR_NKINDS];
  * bad name in err. */
 int lr_parse_kinds(const char *list, unsigned *kinds, char *err, size_t errlen);
 
-#define LR_MAX_FILTERS 64
 #define LR_RING_SHOWN 8 /* members of a cycle named before "... (N more)" */
-
-struct lr_frame {
-    uint64_t ip;      /* the recorded return address (0 for a placeholder) */
-    const char *func; /* function, or "module+0xoff" */
-    const char *file; /* source file as shown (relative below the cwd), "??" */
-    int line;         /* 0 when unknown */
-    const char *module; /* module basename, "??" */
-    const char *path; /* module path as recorded, "" when none */
-    int wrapper;      /* an allocator wrapper frame before the site (strdup, operator new) */
-};
 
 struct lr_record {
     enum lr_kind kind;
@@ -64,9 +54,10 @@ struct lr_record {
     uint32_t ring_blocks;      /* the first cycle's size (0: no ring) */
     int nring;                 /* its first members' sites, in cycle order */
     const char *ring[LR_RING_SHOWN]; /* (ring_blocks - nring more not named) */
+    const struct frames_trace *trace; /* the stack (report/frames.c) */
     int nframes, site;         /* frames[site] is the allocation site */
-    struct lr_frame *frames;   /* innermost first, wrappers included */
-    char *site_name;           /* "file.c:12", or the function without a file */
+    const struct frame *frames; /* innermost first, wrappers included */
+    const char *site_name;     /* "file.c:12", or the function without a file */
     int supp;                  /* index of the suppression that matched, -1 */
     int index;                 /* 1-based position among the shown records */
     char *id;                  /* kind + stack identity (hash key) */
@@ -80,9 +71,7 @@ struct lr_opts {
     unsigned kinds;            /* LR_KIND_BIT set of kinds to show */
     int largest_first;         /* --sort size */
     long limit;                /* show the N largest (0 = all) */
-    int ninclude, nexclude;    /* fnmatch over the site's file, function, module */
-    const char *include[LR_MAX_FILTERS];
-    const char *exclude[LR_MAX_FILTERS];
+    struct frames_filter filter; /* over the site frame (all_frames unused) */
     struct supp_set *supp;     /* may be NULL */
     unsigned supp_kinds;       /* kinds suppressions are matched against
                                   (LR_KIND_BIT set; 0 = all kinds) */
@@ -116,12 +105,6 @@ const struct lr_total *lr_summary(const struct lr_set *ls, struct lr_total *supp
 
 /* Threads that could not be stopped, summed over the snapshots. */
 uint32_t lr_unstopped(const struct lr_set *ls);
-
-/* The allocation site of trace ti of the snap-th snapshot added: its name
- * ("file.c:12", or the function) and, if site is not NULL, its frame.  NULL
- * when out of memory. */
-const char *lr_site_of(struct lr_set *ls, size_t snap, uint32_t ti,
-                       const struct lr_frame **site);
 
 /* Every record (all kinds, kept or not) for callers that need more than the
  * shown ones (the gate's per-site rules). */

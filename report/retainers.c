@@ -21,6 +21,7 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "frames.h"
 #include "retainers.h"
 
 struct ret_row {
@@ -30,7 +31,7 @@ struct ret_row {
 };
 
 struct ret_target {
-    const char *site;      /* hash key; owned by the lossrec cache */
+    const char *site;      /* hash key; owned by report/frames.c */
     uint64_t blocks, bytes;
     struct ret_row *rows;
     size_t nrows, cap;
@@ -48,7 +49,7 @@ static const char *base_of(const char *p)
 }
 
 /* Does the site of a trace (its name and frame) answer to the user's SITE? */
-static int ret_site_is(const char *name, const struct lr_frame *f, const char *want)
+static int ret_site_is(const char *name, const struct frame *f, const char *want)
 {
     char buf[4200];
     if (!strcmp(name, want) || !strcmp(f->func, want))
@@ -85,19 +86,21 @@ static struct ret_target *ret_target_get(struct ret_target **all, const char *si
 }
 
 /* Adds snapshot k's items whose target site answers to want (all if NULL). */
-static int ret_add(struct lr_set *ls, const struct snap *s, size_t k, const char *want,
-                   struct ret_target **all)
+static int ret_add(const struct snap *s, const char *want, struct ret_target **all)
 {
     for (uint32_t i = 0; i < s->nretainers; i++) {
         const struct hsnap_retainer *it = &s->retainers[i];
-        const struct lr_frame *f;
-        const char *site = lr_site_of(ls, k, it->target_trace, &f), *src = NULL;
-        if (!site)
+        const struct frames_trace *to = frames_get(s, it->target_trace), *from = NULL;
+        if (!to)
             return -1;
-        if (want && !ret_site_is(site, f, want))
+        const char *site = to->site_name, *src = NULL;
+        if (want && !ret_site_is(site, &to->fr[to->site], want))
             continue;
-        if (it->source_kind == HSNAP_RET_BLOCK && !(src = lr_site_of(ls, k, it->source_trace, NULL)))
-            return -1;
+        if (it->source_kind == HSNAP_RET_BLOCK) {
+            if (!(from = frames_get(s, it->source_trace)))
+                return -1;
+            src = from->site_name;
+        }
         struct ret_target *t = ret_target_get(all, site);
         struct ret_row *r = t ? ret_row_get(t, (int)it->source_kind, src) : NULL;
         if (!r)
@@ -156,7 +159,7 @@ static void ret_free_all(struct ret_target *all)
     }
 }
 
-int ret_print(struct lr_set *ls, const struct snap *snaps, char **paths, int n,
+int ret_print(const struct snap *snaps, char **paths, int n,
               const char *site, long limit, FILE *out, char *err, size_t errlen)
 {
     struct ret_target *all = NULL, *t, *tmp;
@@ -167,7 +170,7 @@ int ret_print(struct lr_set *ls, const struct snap *snaps, char **paths, int n,
             return -1;
         }
     for (int k = 0; k < n; k++)
-        if (ret_add(ls, &snaps[k], (size_t)k, site, &all) < 0) {
+        if (ret_add(&snaps[k], site, &all) < 0) {
             ret_free_all(all);
             snprintf(err, errlen, "out of memory");
             return -1;

@@ -37,8 +37,6 @@
 #include "json.h"
 #include "suppress.h"
 
-#define SUPP_MAX_PATS 64 /* frame lines per Valgrind block */
-
 enum supp_pat_type { PAT_FUN, PAT_OBJ, PAT_SRC, PAT_DOTS };
 
 struct supp_pat {
@@ -181,13 +179,13 @@ static const char *base_of(const char *path)
     return b ? b + 1 : path;
 }
 
-static int lsan_frame(const char *templ, const struct lr_frame *f)
+static int lsan_frame(const char *templ, const struct frame *f)
 {
     return templ_match(templ, f->func) || (strcmp(f->file, "??") && templ_match(templ, f->file)) ||
            templ_match(templ, f->module) || templ_match(templ, f->path);
 }
 
-static int pat_frame(const struct supp_pat *p, const struct lr_frame *f)
+static int pat_frame(const struct supp_pat *p, const struct frame *f)
 {
     switch (p->type) {
     case PAT_FUN: return glob_match(p->glob, f->func);
@@ -202,7 +200,7 @@ static int pat_frame(const struct supp_pat *p, const struct lr_frame *f)
 }
 
 /* Patterns p[0..np) against frames f[0..n): a prefix match with "...". */
-static int pats_match(const struct supp_pat *p, int np, const struct lr_frame *f, int n)
+static int pats_match(const struct supp_pat *p, int np, const struct frame *f, int n)
 {
     if (np == 0)
         return 1;
@@ -226,7 +224,7 @@ static int pat_is_allocator(const struct supp_pat *p)
     return 0;
 }
 
-static int valgrind_match(const struct supp *s, const struct lr_frame *fr, int n)
+static int valgrind_match(const struct supp *s, const struct frame *fr, int n)
 {
     const struct supp_pat *p = s->pats;
     int np = s->npats;
@@ -239,7 +237,7 @@ static int valgrind_match(const struct supp *s, const struct lr_frame *fr, int n
     }
 }
 
-int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct lr_frame *fr,
+int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct frame *fr,
                int n, int site)
 {
     (void)site;
@@ -451,29 +449,6 @@ int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen)
     int rc = supp_parse(ss, text, path, err, errlen);
     free(text);
     return rc;
-}
-
-/* --- generation ---------------------------------------------------------- */
-
-static const char *const gen_kinds[LR_NKINDS] = {"definite", "indirect", "definite",
-                                                 "possible", "reachable"};
-
-void supp_gen(FILE *out, int valgrind, const struct lr_record *r)
-{
-    const struct lr_frame *site = &r->frames[r->site];
-    fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lr_kind_names[r->kind],
-            (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
-    if (!valgrind) {
-        fprintf(out, "leak:%s\n", site->func);
-        return;
-    }
-    fprintf(out, "{\n   heapsnap-%s-%s\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
-            lr_kind_names[r->kind], site->func, gen_kinds[r->kind]);
-    /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
-     * obj:, which matches every frame of the module; this stays precise. */
-    for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
-        fprintf(out, "   fun:%s\n", r->frames[i].func);
-    fprintf(out, "}\n");
 }
 
 void supp_json(struct json *j, const struct supp_set *ss)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "lossrec.h"
+#include "leakset.h"
 #include "retainers.h"
 #include "stats.h"
 
@@ -24,19 +24,15 @@ static void top_usage(void)
 static int top_retainers(const struct stats_opts *o, const struct snap *snaps, char **paths,
                          int n, char *err, size_t errlen)
 {
-    struct lr_opts lo = {.kinds = LR_KINDS_DEFAULT};
-    struct lr_set *ls = lr_new(&lo);
-    int rc = ls ? 0 : 2;
-    char why[1024] = "top: out of memory";
-    for (int i = 0; rc == 0 && i < n; i++)
-        if (lr_add_snap(ls, &snaps[i], paths[i], why, sizeof(why)) < 0)
-            rc = 2;
-    if (rc == 0 && ret_print(ls, snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0)
-        rc = 2;
-    if (rc)
+    char why[1024];
+    for (int i = 0; i < n; i++)
+        if (lset_require(&snaps[i], paths[i], err, errlen) < 0)
+            return 2;
+    if (ret_print(snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s", why);
-    lr_free(ls);
-    return rc;
+        return 2;
+    }
+    return 0;
 }
 
 int cmd_top(int argc, char **argv, char *err, size_t errlen)
@@ -73,7 +69,7 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         rc = 2;
     }
 out:
-    stats_free(st); /* its symbolizers point into snaps */
+    stats_free(st);
     for (int i = 0; snaps && i < n; i++)
         snap_free(&snaps[i]);
     free(snaps);

@@ -1,4 +1,4 @@
-// link: report/suppress.c report/grow.c report/lossrec.c report/stats.c report/symbolize.c report/leakset.c report/load.c report/format.c report/args.c report/json.c
+// link: report/suppress.c report/grow.c report/frames.c report/sym.c report/leakset.c report/load.c report/format.c report/json.c
 /*
  * test_suppress.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
@@ -7,17 +7,18 @@
  * FILE:LINE, blocks of other tools skipped, and match counting.
  */
 #include <stdio.h>
+#include <string.h>
 
-#include "stats.h"
+#include "frames.h"
 #include "suppress.h"
 #include "unit.h"
 
 /* main -> make_list -> make_node -> strdup(wrapper) : innermost first */
-static const struct lr_frame frames[] = {
-    {0x10, "strdup", "??", 0, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 1},
-    {0x20, "make_node", "src/list.c", 5, "app", "/opt/app/bin/app", 0},
-    {0x30, "make_list", "src/list.c", 13, "app", "/opt/app/bin/app", 0},
-    {0x40, "main", "src/main.c", 23, "app", "/opt/app/bin/app", 0},
+static const struct frame frames[] = {
+    {0x10, "strdup", "??", "??", 0, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 0, 1},
+    {0x20, "make_node", "src/list.c", "src/list.c", 5, "app", "/opt/app/bin/app", 0, 0},
+    {0x30, "make_list", "src/list.c", "src/list.c", 13, "app", "/opt/app/bin/app", 0, 0},
+    {0x40, "main", "src/main.c", "src/main.c", 23, "app", "/opt/app/bin/app", 0, 0},
 };
 #define NF 4
 #define SITE 1
@@ -159,23 +160,19 @@ TEST_BEGIN(test_charge_and_stale)
 }
 TEST_END
 
-static int frame_is_wrapper(const void *fr, size_t i)
-{
-    return ((const struct lr_frame *)fr)[i].wrapper;
-}
-
-/* The allocation-site rule (report/stats.c, shared by top and leaks): the
+/* The allocation-site rule (report/frames.c, shared by every command): the
  * first frame that is not an allocator wrapper, else the outermost. */
 TEST_BEGIN(test_site_rule)
 {
-    struct lr_frame all[NF];
-    expect_true(stats_site(frames, NF, frame_is_wrapper) == SITE, "site of the chain");
-    for (int i = 0; i < NF; i++) {
-        all[i] = frames[i];
-        all[i].wrapper = 1;
-    }
-    expect_true(stats_site(all, NF, frame_is_wrapper) == NF - 1, "all wrappers: the outermost");
-    expect_true(stats_site(frames + 1, NF - 1, frame_is_wrapper) == 0, "no wrapper: the first");
+    struct frame fr[NF];
+    memcpy(fr, frames, sizeof(fr));
+    expect_true(frames_site(fr, NF) == SITE, "site of the chain");
+    expect_true(fr[0].wrapper && !fr[SITE].wrapper, "the wrapper before the site is marked");
+    for (int i = 0; i < NF; i++)
+        fr[i].func = "malloc";
+    expect_true(frames_site(fr, NF) == NF - 1, "all wrappers: the outermost");
+    memcpy(fr, frames, sizeof(fr));
+    expect_true(frames_site(fr + 1, NF - 1) == 0, "no wrapper: the first");
 }
 TEST_END
 
