@@ -41,6 +41,8 @@ static const struct option stats_longopts[] = {
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
     {"retainers", no_argument, NULL, 'R'},
+    {"pid", required_argument, NULL, 'p'},
+    {"exe", required_argument, NULL, 'e'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -60,6 +62,9 @@ const char stats_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --retainers    top only: for the sites holding the most reachable\n"
     "                     memory, which sites and roots keep it alive\n"
+    "      --pid PID      top only: sum only the snapshots of process PID\n"
+    "      --exe NAME     top only: sum only the snapshots of executable NAME\n"
+    "                     (its path or basename)\n"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions).\n"
     "File names below the current directory are shown relative to it; a frame\n"
@@ -92,6 +97,12 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
     case 'R': o->retainers = 1; return 1;
+    case 'e': o->exe = arg; return 1;
+    case 'p':
+        o->pid = strtol(arg, &end, 10);
+        if (!*arg || *end || o->pid <= 0)
+            return bad(err, errlen, "--pid wants a process id", arg);
+        return 1;
     case 'i':
     case 'x':
         return frames_filter_add(&o->filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
