@@ -4,6 +4,7 @@
  * (0 ok, 1 a gate found something, 2 trouble) and, for 2, leaves one line
  * in err that main prints as "heapsnap: <err>".
  *
+ * cmd_gate is behind report/gate/gate.h, the gate's door.
  * Below them, the small helpers the subcommands share (args.c, grow.c).
  */
 #ifndef REPORT_CLI_H
@@ -17,7 +18,6 @@ int cmd_info(int argc, char **argv, char *err, size_t errlen);
 int cmd_leaks(int argc, char **argv, char *err, size_t errlen);
 int cmd_merge(int argc, char **argv, char *err, size_t errlen);
 int cmd_trend(int argc, char **argv, char *err, size_t errlen);
-int cmd_gate(int argc, char **argv, char *err, size_t errlen);
 int cmd_run(int argc, char **argv, char *err, size_t errlen);
 
 /* getopt_long's "unknown option" / "missing argument" as one line in err;

@@ -10,6 +10,7 @@
 #include "hsnap_format.h"
 
 #include "cli.h"
+#include "gate.h"
 
 #define HEAPSNAP_CLI_VERSION "0.1.0"
 

@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "format.h"
+#include "gate.h"
 #include "options_table.h"
 
 static volatile sig_atomic_t run_child; /* pid to forward signals to */

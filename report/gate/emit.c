@@ -9,7 +9,7 @@
  */
 #include <stdio.h>
 
-#include "gate.h"
+#include "formats.h"
 
 void emit_xml_str(FILE *out, const char *s)
 {

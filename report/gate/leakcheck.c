@@ -25,7 +25,7 @@
 #include <fnmatch.h>
 
 #include "cli.h"
-#include "gate.h"
+#include "leakcheck.h"
 #include "lossrec.h"
 #include "suppress.h"
 
@@ -44,7 +44,7 @@ static const struct {
 #define NLEAK_RULES (sizeof(leak_rules) / sizeof(leak_rules[0]))
 #define LEAKED_KINDS (LR_KINDS_ALL & ~LR_KIND_BIT(LR_REACHABLE))
 
-struct gate_leaks {
+struct leakcheck {
     const struct gate_rules *r;
     struct supp_set *supp;      /* NULL without --suppressions */
     struct lr_set **sets;       /* one per process checked (records live here) */
@@ -61,9 +61,9 @@ struct leak_item {
     int supp;
 };
 
-struct gate_leaks *gleaks_new(const struct gate_rules *r, char *err, size_t errlen)
+struct leakcheck *leakcheck_new(const struct gate_rules *r, char *err, size_t errlen)
 {
-    struct gate_leaks *gl = calloc(1, sizeof(*gl));
+    struct leakcheck *gl = calloc(1, sizeof(*gl));
     if (!gl || (r->nsupp && !(gl->supp = supp_new()))) {
         free(gl);
         snprintf(err, errlen, "gate: out of memory");
@@ -72,13 +72,13 @@ struct gate_leaks *gleaks_new(const struct gate_rules *r, char *err, size_t errl
     gl->r = r;
     for (int i = 0; i < r->nsupp; i++)
         if (supp_load(gl->supp, r->supp[i], err, errlen) < 0) {
-            gleaks_free(gl);
+            leakcheck_free(gl);
             return NULL;
         }
     return gl;
 }
 
-void gleaks_free(struct gate_leaks *gl)
+void leakcheck_free(struct leakcheck *gl)
 {
     if (!gl)
         return;
@@ -92,11 +92,11 @@ void gleaks_free(struct gate_leaks *gl)
     free(gl);
 }
 
-const struct supp_set *gleaks_supp(const struct gate_leaks *gl) { return gl->supp; }
+const struct supp_set *leakcheck_supp(const struct leakcheck *gl) { return gl->supp; }
 
 /* A stat_entry over r's frames from the allocation site outward (the shape
  * every writer prints); its frames belong to report/frames.c. */
-static struct stat_entry *entry_of(struct gate_leaks *gl, const struct lr_record *r)
+static struct stat_entry *entry_of(struct leakcheck *gl, const struct lr_record *r)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
     if (!e || grow_array((void **)&gl->ents, &gl->capents, (size_t)gl->nents + 1,
@@ -129,7 +129,7 @@ static int cmp_item(const void *pa, const void *pb)
 }
 
 /* The records of one kind, merged per stack, biggest first; *n of them. */
-static struct leak_item *kind_items(struct gate_leaks *gl, const struct lr_set *ls,
+static struct leak_item *kind_items(struct leakcheck *gl, const struct lr_set *ls,
                                     enum lr_kind kind, size_t *n)
 {
     size_t nrec = 0, k = 0;
@@ -181,7 +181,7 @@ struct leak_sums {
 };
 
 /* Findings for one kind of one process; adds what counts to sums. */
-static int leak_kind(struct gate_leaks *gl, struct gate_report *g, int proc, size_t rule,
+static int leak_kind(struct leakcheck *gl, struct verdict *g, int proc, size_t rule,
                      const struct lr_set *ls, struct leak_sums *sums)
 {
     size_t n = 0;
@@ -189,7 +189,7 @@ static int leak_kind(struct gate_leaks *gl, struct gate_report *g, int proc, siz
     if (!it)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        struct gate_finding *f = gate_finding_add(g, leak_rules[rule].rule, proc, it[i].e);
+        struct gate_finding *f = verdict_finding_add(g, leak_rules[rule].rule, proc, it[i].e);
         if (!f) {
             free(it);
             return -1;
@@ -212,7 +212,7 @@ static int leak_kind(struct gate_leaks *gl, struct gate_report *g, int proc, siz
 }
 
 /* The loss records of snapshot s, suppressions applied. */
-static struct lr_set *leak_records(struct gate_leaks *gl, const struct snap *s,
+static struct lr_set *leak_records(struct leakcheck *gl, const struct snap *s,
                                    const char *path, char *err, size_t errlen)
 {
     struct lr_opts o = {.kinds = LEAKED_KINDS, .supp = gl->supp, .supp_kinds = LEAKED_KINDS};
@@ -240,12 +240,12 @@ static void leak_message(struct gate_check *c, const struct gate_rules *r,
              (long long)(mk < 0 ? 0 : mk));
 }
 
-int gleaks_check(struct gate_leaks *gl, struct gate_report *g, int proc, char *err,
+int leakcheck_check(struct leakcheck *gl, struct verdict *g, int proc, char *err,
                  size_t errlen)
 {
     const struct gate_rules *r = gl->r;
     const struct gate_proc *p = &g->procs[proc];
-    struct gate_check *c = gate_check_add(g, "leaks", proc);
+    struct gate_check *c = verdict_check_add(g, "leaks", proc);
     struct leak_sums sums;
     if (!c)
         return -1;

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "gate.h"
+#include "rules.h"
 
 struct rule_opt {
     const char *name;
