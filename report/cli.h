@@ -5,7 +5,7 @@
  * in err that main prints as "heapsnap: <err>".
  *
  * cmd_gate is behind report/gate/gate.h, the gate's door.
- * Below them, the small helpers the subcommands share (args.c, grow.c).
+ * Below them, the small helpers the subcommands share (cli.c, grow.c).
  */
 #ifndef REPORT_CLI_H
 #define REPORT_CLI_H

@@ -18,7 +18,7 @@
 #include <uthash.h>
 
 #include "cli.h"
-#include "format.h"
+#include "fmt.h"
 #include "frames.h"
 #include "sym.h"
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "format.h"
+#include "fmt.h"
 #include "snap.h"
 
 static const char *info_reason(uint32_t r)

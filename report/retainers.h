@@ -15,7 +15,7 @@
  * hold references to their memory, summed over snaps[0..n).  Returns 0,
  * or -1 with err filled ("PATH: no retainer data ...", "no allocation site
  * matches ...", out of memory). */
-int ret_print(const struct snap *snaps, char **paths, int n,
+int retainers_print(const struct snap *snaps, char **paths, int n,
               const char *site, long limit, FILE *out, char *err, size_t errlen);
 
 #endif

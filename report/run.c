@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "format.h"
+#include "fmt.h"
 #include "gate.h"
 #include "options_table.h"
 

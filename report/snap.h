@@ -32,7 +32,7 @@ struct snap_trace {
 
 #define SNAP_NCLASS (HSNAP_CLASS_IGNORED + 1) /* classes this reader knows */
 
-/* The LEAKS section, validated by report/leakset.c (all zero without it). */
+/* The LEAKS section, validated by report/lset.c (all zero without it). */
 struct snap_leaks {
     int present;                         /* the section was there */
     struct hsnap_leaks_head head;        /* copied out */

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "format.h"
-#include "leakset.h"
+#include "fmt.h"
+#include "lset.h"
 #include "stats.h"
 
 struct strbuf {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "leakset.h"
+#include "lset.h"
 #include "retainers.h"
 #include "stats.h"
 
@@ -29,7 +29,7 @@ static int top_retainers(const struct stats_opts *o, const struct snap *snaps, c
     for (int i = 0; i < n; i++)
         if (lset_require(&snaps[i], paths[i], err, errlen) < 0)
             return 2;
-    if (ret_print(snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0) {
+    if (retainers_print(snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s", why);
         return 2;
     }

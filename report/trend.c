@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "format.h"
+#include "fmt.h"
 #include "trend.h"
 
 struct trend {

@@ -9,7 +9,7 @@
  *                  within --max-leaked-bytes/--max-leaked-blocks (both 0 by
  *                  default).  Needs the reference model's LEAKS section:
  *                  without it the check is skipped, or is an error (exit 2)
- *                  when --fail-on was given explicitly (report/gateleaks.c).
+ *                  when --fail-on was given explicitly (leakcheck.c).
  *   growth         --baseline OLD --max-growth L: every site's live bytes
  *                  (summed over the processes' last snapshots, grouped by
  *                  --key) may exceed OLD's by at most L (a percentage of OLD's

@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "formats.h"
-#include "suppress.h"
+#include "supp.h"
 
 /* ::warning file=SUPP,line=N,title=heapsnap stale suppression::... for each
  * suppression that matched no leak. */

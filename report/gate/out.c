@@ -1,5 +1,5 @@
 /*
- * gateout.c - the gate's human text and its JSON document, and the one-line
+ * out.c - the gate's human text and its JSON document, and the one-line
  * message every format uses for a finding (so text, JUnit, SARIF and GitHub
  * annotations say the same thing).
  *
@@ -20,7 +20,7 @@
 
 #include "formats.h"
 #include "json.h"
-#include "suppress.h"
+#include "supp.h"
 
 /* 2: findings carry "suppression", and "suppressions" lists them all. */
 #define GATE_JSON_VERSION 2

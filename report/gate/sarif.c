@@ -28,7 +28,7 @@
 
 #include "formats.h"
 #include "json.h"
-#include "suppress.h"
+#include "supp.h"
 
 struct sarif_rule {
     const char *id, *name, *text;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "suppress.h"
+#include "supp.h"
 #include "verdict.h"
 
 struct gate_check *verdict_check_add(struct verdict *g, const char *rule, int proc)

@@ -1,4 +1,4 @@
-// link: report/suppress.c report/grow.c report/frames.c report/sym.c report/leakset.c report/load.c report/format.c report/json.c
+// link: report/supp.c report/grow.c report/frames.c report/sym.c report/lset.c report/snap.c report/fmt.c report/json.c
 /*
  * test_suppress.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "frames.h"
-#include "suppress.h"
+#include "supp.h"
 #include "unit.h"
 
 /* main -> make_list -> make_node -> strdup(wrapper) : innermost first */
@@ -26,7 +26,7 @@ static const struct frame frames[] = {
 static char err[512];
 
 /* Index matched by text's suppressions for kind k, or -1; -2 on a parse error. */
-static int match_text(const char *text, enum lr_kind k)
+static int match_text(const char *text, enum lossrec_kind k)
 {
     struct supp_set *ss = supp_new();
     int r = supp_parse(ss, text, "t.supp", err, sizeof(err)) < 0
@@ -47,18 +47,18 @@ TEST_BEGIN(test_lsan_templates)
         {"leak:^main$\n", 0},            {"leak:^mai$\n", -1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_true(match_text(cases[i].text, LR_DIRECT) == cases[i].want,
+        expect_true(match_text(cases[i].text, LOSSREC_DIRECT) == cases[i].want,
                     "case %zu (%s): got %d want %d", i, cases[i].text,
-                    match_text(cases[i].text, LR_DIRECT), cases[i].want);
+                    match_text(cases[i].text, LOSSREC_DIRECT), cases[i].want);
 }
 TEST_END
 
 TEST_BEGIN(test_lsan_kinds)
 {
-    expect_true(match_text("leak:main\n", LR_INDIRECT) == 0, "indirect");
-    expect_true(match_text("leak:main\n", LR_CYCLE) == 0, "cycle");
-    expect_true(match_text("leak:main\n", LR_POSSIBLE) == 0, "possible");
-    expect_true(match_text("leak:main\n", LR_REACHABLE) == -1, "reachable must not match");
+    expect_true(match_text("leak:main\n", LOSSREC_INDIRECT) == 0, "indirect");
+    expect_true(match_text("leak:main\n", LOSSREC_CYCLE) == 0, "cycle");
+    expect_true(match_text("leak:main\n", LOSSREC_POSSIBLE) == 0, "possible");
+    expect_true(match_text("leak:main\n", LOSSREC_REACHABLE) == -1, "reachable must not match");
 }
 TEST_END
 
@@ -84,8 +84,8 @@ TEST_BEGIN(test_valgrind_frames)
         {VG("   fun:strdup\n   fun:make_node\n   fun:make_list\n   fun:main\n   fun:_start\n"), -1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_true(match_text(cases[i].text, LR_DIRECT) == cases[i].want,
-                    "case %zu: got %d want %d (%s)", i, match_text(cases[i].text, LR_DIRECT),
+        expect_true(match_text(cases[i].text, LOSSREC_DIRECT) == cases[i].want,
+                    "case %zu: got %d want %d (%s)", i, match_text(cases[i].text, LOSSREC_DIRECT),
                     cases[i].want, err);
 }
 TEST_END
@@ -94,13 +94,13 @@ TEST_BEGIN(test_valgrind_kinds)
 {
     const char *def = VG("   match-leak-kinds: definite\n   fun:strdup\n");
     const char *two = VG("   match-leak-kinds: indirect,possible\n   fun:strdup\n");
-    expect_true(match_text(def, LR_DIRECT) == 0, "definite covers direct");
-    expect_true(match_text(def, LR_CYCLE) == 0, "definite covers cycle");
-    expect_true(match_text(def, LR_INDIRECT) == -1, "definite is not indirect");
-    expect_true(match_text(two, LR_POSSIBLE) == 0, "possible listed");
-    expect_true(match_text(two, LR_DIRECT) == -1, "direct not listed");
-    expect_true(match_text(VG("   fun:strdup\n"), LR_REACHABLE) == 0, "no kinds line = all");
-    expect_true(match_text(VG("   match-leak-kinds: all\n   fun:strdup\n"), LR_REACHABLE) == 0,
+    expect_true(match_text(def, LOSSREC_DIRECT) == 0, "definite covers direct");
+    expect_true(match_text(def, LOSSREC_CYCLE) == 0, "definite covers cycle");
+    expect_true(match_text(def, LOSSREC_INDIRECT) == -1, "definite is not indirect");
+    expect_true(match_text(two, LOSSREC_POSSIBLE) == 0, "possible listed");
+    expect_true(match_text(two, LOSSREC_DIRECT) == -1, "direct not listed");
+    expect_true(match_text(VG("   fun:strdup\n"), LOSSREC_REACHABLE) == 0, "no kinds line = all");
+    expect_true(match_text(VG("   match-leak-kinds: all\n   fun:strdup\n"), LOSSREC_REACHABLE) == 0,
                 "all");
 }
 TEST_END
@@ -133,7 +133,7 @@ TEST_BEGIN(test_parse_errors)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         err[0] = 0;
-        expect_true(match_text(cases[i].text, LR_DIRECT) == -2, "case %zu parsed", i);
+        expect_true(match_text(cases[i].text, LOSSREC_DIRECT) == -2, "case %zu parsed", i);
         expect_true(strstr(err, cases[i].want) != NULL, "case %zu: \"%s\" lacks \"%s\"", i,
                     err, cases[i].want);
     }
@@ -145,7 +145,7 @@ TEST_BEGIN(test_charge_and_stale)
     struct supp_set *ss = supp_new();
     expect_true(supp_parse(ss, "leak:make_list\nleak:gone\n" VG("   fun:x\n"), "t.supp",
                            err, sizeof(err)) == 0, "parse: %s", err);
-    int i = supp_match(ss, LR_DIRECT, frames, NF, SITE);
+    int i = supp_match(ss, LOSSREC_DIRECT, frames, NF, SITE);
     expect_true(i == 0, "matched %d", i);
     supp_charge(ss, i, 48, 3);
     supp_charge(ss, i, 16, 1);

@@ -1,5 +1,5 @@
 /*
- * load.c - reads a .hsnap file and validates all of it before anyone uses it.
+ * snap.c - reads a .hsnap file and validates all of it before anyone uses it.
  *
  * The file is untrusted input (it may be truncated by a crash, damaged on disk,
  * or not a snapshot at all), so the loader works in two passes:
@@ -11,7 +11,7 @@
  *      is allocated, so a huge count cannot cause a huge allocation.
  * Cross-references are checked last: STATS count == TRACES count, block trace
  * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
- * checked by report/leakset.c (indices < block count, exact length).
+ * checked by report/lset.c (indices < block count, exact length).
  * Errors are one line, "reason" (snap_load prefixes the path).
  */
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "leakset.h"
+#include "lset.h"
 #include "snap.h"
 
 #define SNAP_MAX_SECTIONS 16 /* slots for known types, indexed by type */

@@ -1,5 +1,5 @@
 /*
- * args.c - argument-parsing helpers shared by the subcommands.  Every
+ * cli.c - argument-parsing helpers shared by the subcommands.  Every
  * subcommand runs getopt_long with opterr = 0 and a leading ':' in its short
  * options, so that a bad option comes back here and becomes the one-line
  * error the CLI promises, instead of getopt's own message.

@@ -1,10 +1,10 @@
 /*
- * suppress.h - leak suppressions, in LeakSanitizer's and Valgrind's syntax,
+ * supp.h - leak suppressions, in LeakSanitizer's and Valgrind's syntax,
  * with a count of what each one matched (so stale ones can be reported).
  * Shared by `heapsnap leaks` and `heapsnap gate`.
  */
-#ifndef REPORT_SUPPRESS_H
-#define REPORT_SUPPRESS_H
+#ifndef REPORT_SUPP_H
+#define REPORT_SUPP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +41,7 @@ int supp_parse(struct supp_set *ss, const char *text, const char *name, char *er
 /* The first suppression that matches a record of this kind with these
  * frames (innermost first, wrappers included; site = the allocation site's
  * index), or -1.  Nothing is counted: see supp_charge. */
-int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct frame *fr,
+int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *fr,
                int n, int site);
 
 /* Counts one suppressed record against suppression i. */

@@ -1,5 +1,5 @@
 /*
- * suppress.c - leak suppressions: LeakSanitizer's `leak:` lines and
+ * supp.c - leak suppressions: LeakSanitizer's `leak:` lines and
  * Valgrind's `{ ... Memcheck:Leak ... }` blocks, in one file or mixed.
  *
  *   leak:PATTERN   LeakSanitizer's rule: PATTERN is matched against the
@@ -35,7 +35,7 @@
 
 #include "cli.h"
 #include "json.h"
-#include "suppress.h"
+#include "supp.h"
 
 enum supp_pat_type { PAT_FUN, PAT_OBJ, PAT_SRC, PAT_DOTS };
 
@@ -47,7 +47,7 @@ struct supp_pat {
 
 struct supp {
     struct supp_info info;
-    unsigned kinds;        /* LR_KIND_BIT set */
+    unsigned kinds;        /* LOSSREC_KIND_BIT set */
     char *templ;           /* leak: pattern, or NULL for a Valgrind block */
     struct supp_pat *pats;
     int npats;
@@ -237,13 +237,13 @@ static int valgrind_match(const struct supp *s, const struct frame *fr, int n)
     }
 }
 
-int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct frame *fr,
+int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *fr,
                int n, int site)
 {
     (void)site;
     for (size_t i = 0; i < ss->n; i++) {
         const struct supp *s = &ss->v[i];
-        if (!(s->kinds & LR_KIND_BIT(kind)))
+        if (!(s->kinds & LOSSREC_KIND_BIT(kind)))
             continue;
         if (s->templ) {
             for (int k = 0; k < n; k++)
@@ -308,10 +308,10 @@ static struct supp *supp_add(struct supp_set *ss, const struct supp_reader *rd,
 static int parse_kinds(const char *list, unsigned *kinds)
 {
     static const struct { const char *name; unsigned bits; } words[] = {
-        {"definite", LR_KIND_BIT(LR_DIRECT) | LR_KIND_BIT(LR_CYCLE)},
-        {"direct", LR_KIND_BIT(LR_DIRECT)},       {"cycle", LR_KIND_BIT(LR_CYCLE)},
-        {"indirect", LR_KIND_BIT(LR_INDIRECT)},   {"possible", LR_KIND_BIT(LR_POSSIBLE)},
-        {"reachable", LR_KIND_BIT(LR_REACHABLE)}, {"all", LR_KINDS_ALL}};
+        {"definite", LOSSREC_KIND_BIT(LOSSREC_DIRECT) | LOSSREC_KIND_BIT(LOSSREC_CYCLE)},
+        {"direct", LOSSREC_KIND_BIT(LOSSREC_DIRECT)},       {"cycle", LOSSREC_KIND_BIT(LOSSREC_CYCLE)},
+        {"indirect", LOSSREC_KIND_BIT(LOSSREC_INDIRECT)},   {"possible", LOSSREC_KIND_BIT(LOSSREC_POSSIBLE)},
+        {"reachable", LOSSREC_KIND_BIT(LOSSREC_REACHABLE)}, {"all", LOSSREC_KINDS_ALL}};
     *kinds = 0;
     while (*list) {
         while (*list == ' ' || *list == ',')
@@ -363,7 +363,7 @@ static int parse_frame_line(struct supp *s, const struct supp_reader *rd, char *
 static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, size_t errlen)
 {
     char name[4096];
-    unsigned kinds = LR_KINDS_ALL;
+    unsigned kinds = LOSSREC_KINDS_ALL;
     int first = rd->lineno; /* the "{" line */
     if (!rd_content(rd) || !strcmp(rd->line, "}"))
         return supp_fail(err, errlen, rd, "suppression block without a name");
@@ -404,7 +404,7 @@ static int parse_lsan(struct supp_set *ss, struct supp_reader *rd, char *err, si
                          "{ ... } block)", rd->line);
     if (!rd->line[5])
         return supp_fail(err, errlen, rd, "empty pattern after 'leak:'");
-    unsigned kinds = LR_KINDS_ALL & ~LR_KIND_BIT(LR_REACHABLE);
+    unsigned kinds = LOSSREC_KINDS_ALL & ~LOSSREC_KIND_BIT(LOSSREC_REACHABLE);
     struct supp *s = supp_add(ss, rd, rd->line, kinds);
     if (!s || !(s->templ = strdup(rd->line + 5)))
         return supp_fail(err, errlen, rd, "out of memory");

@@ -1,5 +1,5 @@
 /*
- * leakset.c - decodes and validates a snapshot's LEAKS section.
+ * lset.c - decodes and validates a snapshot's LEAKS section.
  *
  * The reference model (shim/model.c) writes it; the reader trusts nothing:
  *
@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "leakset.h"
+#include "lset.h"
 
 #define LSET_HEAD 40u
 #define LSET_TOTAL 16u

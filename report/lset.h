@@ -1,9 +1,9 @@
 /*
- * leakset.h - the LEAKS section (shim/hsnap_format.h), decoded and validated
+ * lset.h - the LEAKS section (shim/hsnap_format.h), decoded and validated
  * once by the loader so that every command may trust it afterwards.
  */
-#ifndef REPORT_LEAKSET_H
-#define REPORT_LEAKSET_H
+#ifndef REPORT_LSET_H
+#define REPORT_LSET_H
 
 #include <stddef.h>
 #include <stdint.h>
