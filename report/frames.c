@@ -102,12 +102,11 @@ static struct frames_snap *snap_view(const struct snap *s)
     struct frames_snap *v = &fx.snaps[s->serial - 1];
     if (v->traces)
         return v;
-    v->mods = calloc(s->nmodules + 1, sizeof(*v->mods));
-    v->traces = calloc(s->ntraces + 1, sizeof(*v->traces));
-    for (uint32_t j = 0; v->mods && v->traces && j < s->nmodules; j++)
-        if ((v->mods[j] = sym_module(&s->modules[j])) < 0)
-            break;
-    if (!v->mods || !v->traces || (s->nmodules && v->mods[s->nmodules - 1] < 0)) {
+    int ok = (v->mods = calloc(s->nmodules + 1, sizeof(*v->mods))) &&
+             (v->traces = calloc(s->ntraces + 1, sizeof(*v->traces)));
+    for (uint32_t j = 0; ok && j < s->nmodules; j++)
+        ok = (v->mods[j] = sym_module(&s->modules[j])) >= 0;
+    if (!ok) {
         free(v->mods);
         free(v->traces);
         memset(v, 0, sizeof(*v));
