@@ -35,6 +35,7 @@ struct run_opts {
     const char *output;   /* -o */
     const char *dir;      /* --output-dir */
     const char *depth, *signal, *interval;
+    const char *children; /* --children exit|all|none */
     int no_blocks;
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
@@ -53,6 +54,8 @@ static void run_usage(void)
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
            "      --interval S   write a snapshot every S seconds\n"
            "      --no-blocks    do not record individual live blocks\n"
+           "      --children M   forked children that do not exec write at exit() (exit,\n"
+           "                     the default), also at _exit (all), or never (none)\n"
            "      --leaks        run the leak check (reference model) at exit\n"
            "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
@@ -71,7 +74,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"signal", required_argument, NULL, 's'},     {"interval", required_argument, NULL, 'i'},
         {"no-blocks", no_argument, NULL, 'b'},        {"help", no_argument, NULL, 'h'},
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
-        {"leaks", no_argument, NULL, 'L'},
+        {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -88,9 +91,15 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'g': o->gate = 1; break;
         case 'E': o->exitcode = optarg; break;
         case 'L': o->leaks = 1; break;
+        case 'C': o->children = optarg; break;
         case 'h': run_usage(); return 0;
         default: return cli_bad_option("run", c, argv, err, errlen);
         }
+    }
+    if (o->children && strcmp(o->children, "exit") && strcmp(o->children, "all") &&
+        strcmp(o->children, "none")) {
+        snprintf(err, errlen, "run: --children: '%s' is not exit, all or none", o->children);
+        return 2;
     }
     if (optind >= argc) {
         snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
@@ -219,6 +228,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signal, 1);
     if (o->interval) setenv("HEAPSNAP_INTERVAL", o->interval, 1);
+    if (o->children) setenv("HEAPSNAP_CHILDREN", o->children, 1);
     if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);
     if (o->gate) setenv("HEAPSNAP_LEAKS", "1", 1);
     if (o->leaks) setenv("HEAPSNAP_LEAKS", "1", 1);

@@ -1,0 +1,185 @@
+/*
+ * snapname.c - where a snapshot goes: its name (HEAPSNAP_OUTPUT's %p pid,
+ * %n sequence, %e executable name, %% a '%'; a sequence number inserted
+ * before the extension when the pattern has none and more snapshots may
+ * follow), the temporary file it is written to, its permissions
+ * (HEAPSNAP_MODE), and the manifest line that tells `heapsnap run` it
+ * exists.
+ *
+ * The temporary file is ".<base>.tmp.XXXXXX" beside the final name, created
+ * with O_EXCL|O_NOFOLLOW: another user's symlink or file planted in a
+ * shared directory is never followed or reused, and a stale one left by a
+ * killed process is recognisable.  Nothing here allocates: names are built
+ * in the caller's buffers (NAME_MAX_PATH bytes) with raw syscalls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static mode_t name_mode_bits; /* HEAPSNAP_MODE | S_IFREG once read (snapshot lock) */
+
+size_t name_exe(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static size_t name_append(char *out, size_t len, const char *s, size_t n)
+{
+    if (len + n >= NAME_MAX_PATH)
+        n = NAME_MAX_PATH - 1 - len;
+    memcpy(out + len, s, n);
+    return len + n;
+}
+
+/* Expands %p %n %e %% of pat into out (NUL-terminated); *has_n tells
+ * whether %n occurred. */
+static void name_expand(char *out, const char *pat, uint32_t seq, int *has_n)
+{
+    size_t len = 0;
+    char num[24], exe[NAME_MAX_PATH];
+    *has_n = 0;
+    for (const char *c = pat; *c; c++) {
+        if (*c != '%' || !c[1]) {
+            len = name_append(out, len, c, 1);
+            continue;
+        }
+        c++;
+        if (*c == 'p') {
+            len = name_append(out, len, num, opt_fmt_u64(num, (uint64_t)getpid()));
+        } else if (*c == 'n') {
+            len = name_append(out, len, num, opt_fmt_u64(num, seq));
+            *has_n = 1;
+        } else if (*c == 'e') {
+            size_t n = name_exe(exe, sizeof exe);
+            const char *base = exe;
+            for (size_t i = 0; i < n; i++)
+                if (exe[i] == '/')
+                    base = exe + i + 1;
+            len = name_append(out, len, base, (size_t)(exe + n - base));
+        } else if (*c == '%') {
+            len = name_append(out, len, "%", 1);
+        } else {
+            len = name_append(out, len, c - 1, 2); /* unknown: kept as is */
+        }
+    }
+    out[len] = 0;
+}
+
+/* "a/b.hsnap" -> "a/b.<seq>.hsnap"; no extension -> "a/b.<seq>". */
+static void name_insert_seq(char *name, uint32_t seq)
+{
+    char num[24], tail[NAME_MAX_PATH];
+    size_t len = strlen(name), dot = len;
+    for (size_t i = len; i-- > 0 && name[i] != '/';)
+        if (name[i] == '.' && i > 0 && name[i - 1] != '/') {
+            dot = i;
+            break;
+        }
+    size_t tail_len = len - dot;
+    memcpy(tail, name + dot, tail_len);
+    num[0] = '.';
+    size_t n = 1 + opt_fmt_u64(num + 1, seq);
+    len = name_append(name, dot, num, n);
+    len = name_append(name, len, tail, tail_len);
+    name[len] = 0;
+}
+
+/* Appends "<absolute path>\n" to HEAPSNAP_MANIFEST, in one write. */
+void name_manifest(const char *path)
+{
+    const char *m = opt_str(OPT_MANIFEST);
+    char line[2 * NAME_MAX_PATH + 2];
+    size_t len = 0;
+    if (!m || !*m)
+        return;
+    if (path[0] != '/' && getcwd(line, NAME_MAX_PATH)) {
+        len = strlen(line);
+        line[len++] = '/';
+    }
+    len = name_append(line, len, path, strlen(path));
+    line[len++] = '\n';
+    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    if (sbuf_write_all(fd, line, len) != 0)
+        opt_warn("cannot append to ", m, "");
+    close(fd);
+}
+
+/* The name of snapshot seq into out (NAME_MAX_PATH): path taken literally,
+ * or HEAPSNAP_OUTPUT expanded, with .<seq> before the extension when the
+ * pattern has no %n and more than one snapshot may come (not at exit). */
+void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
+{
+    if (path) {
+        size_t len = name_append(out, 0, path, strlen(path));
+        out[len] = 0;
+        return;
+    }
+    int has_n;
+    name_expand(out, opt_str(OPT_OUTPUT), seq, &has_n);
+    if (!has_n && reason != HSNAP_REASON_EXIT && reason != HSNAP_REASON_FATAL)
+        name_insert_seq(out, seq);
+}
+
+/* HEAPSNAP_MODE, octal, read once: a bad value warns and gives 0600. */
+unsigned name_mode(void)
+{
+    if (!name_mode_bits) {
+        const char *s = opt_str(OPT_MODE);
+        char *end = NULL;
+        long m = s && *s ? strtol(s, &end, 8) : 0600;
+        if (m < 0 || m > 07777 || (end && *end)) {
+            opt_warn("bad HEAPSNAP_MODE (want octal permissions, e.g. 0644), using 0600", "", "");
+            m = 0600;
+        }
+        name_mode_bits = (mode_t)m | S_IFREG; /* nonzero: read */
+    }
+    return name_mode_bits & 07777;
+}
+
+/* ".<base>.tmp.XXXXXX" beside path, into t: six alphanumerics from
+ * getrandom, or from the clock and pid where it fails; try moves them on
+ * (a name that exists is never reused). */
+static void name_tmp(char *t, const char *path, unsigned try)
+{
+    static const char an[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint8_t r[6];
+    size_t len = strlen(path), base = len;
+    while (base > 0 && path[base - 1] != '/')
+        base--;
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        uint64_t x = (life_now_ns() ^ (uint64_t)getpid() << 40) * 0x9e3779b97f4a7c15ULL;
+        for (unsigned i = 0; i < sizeof r; i++)
+            r[i] = (uint8_t)(x >> (8 * i + 16));
+    }
+    memcpy(t, path, base);
+    t[base] = '.';
+    memcpy(t + base + 1, path + base, len - base);
+    char *x = t + len + 1;
+    memcpy(x, ".tmp.", 5);
+    for (unsigned i = 0; i < sizeof r; i++)
+        x[5 + i] = an[(r[i] + try * 11u) % (sizeof an - 1)];
+    x[5 + sizeof r] = 0;
+}
+
+/* The temporary file for path, created exclusively (never through a
+ * symlink or over a file someone planted), 0600 until written; t gets
+ * its name.  The fd, or -1 with errno. */
+int name_open_tmp(char *t, const char *path)
+{
+    for (unsigned try = 0; try < 16; try++) {
+        name_tmp(t, path, try);
+        int fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
