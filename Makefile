@@ -82,7 +82,7 @@ fuzz:
 	    $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 bench:
-	@scripts/bench.sh
+	@scripts/bench/bench.py
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/heapsnap $(DESTDIR)$(PREFIX)/include
