@@ -82,6 +82,7 @@ fuzz:
 	    $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 bench:
+	@scripts/install-deps.sh bench
 	@scripts/bench/bench.py
 
 install: all
