@@ -29,7 +29,7 @@ rounds, then the median peak RSS. `hs/ht overhead` is (heapsnap - plain) /
 (heaptrack - plain) in each round, the median over the rounds; the target is at
 most 0.33. `hs sampled` runs twice a round, the second time between the
 round's second plain run and one more: its cell is the median of twice as many
-ratios. `hs fp`, `hs sampled+leaks`, and heaptrack on churn2 and churn4, run
+ratios. `hs fp`, `hs sampled+leaks`, and heaptrack on %s, run
 in the odd rounds only.
 `!!status` marks a run that failed or changed the workload's output; `-` was not run."""
 
@@ -166,7 +166,8 @@ class Report:
         if r.snaps:
             out += ["", "Snapshots and memory (`bigsnap %s`, medians of %d):" % (self.snap_size, r.rounds),
                     ""] + judge.snap_targets(r.snaps)
-        out += ["", MD_NOTE, ""]
+        odd = " and ".join(w.name for w in W.WORKLOADS if w.ht_odd_only)
+        out += ["", MD_NOTE % odd, ""]
         out += ["- `%s`: %s, argv `%s`" % (w.name, w.desc, w.sizes[r.size]) for w in W.WORKLOADS]
         out += ["", "The same runs in CPU time (user+sys of the command and all its children, so",
                 "heaptrack's includes heaptrack_interpret); less sensitive to a busy machine:",
