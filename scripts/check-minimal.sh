@@ -16,11 +16,14 @@
 # Usage: scripts/check-minimal.sh [DIR]    (default /var/tmp/heapsnap-minimal)
 #   MIRROR=URL  the Debian mirror (default http://deb.debian.org/debian)
 #   KEEP=1      keep DIR/run afterwards (to look into it); by default it is removed
+#   CMD='...'   what to run inside instead (default: scripts/install-deps.sh && make check;
+#               e.g. CMD='scripts/install-deps.sh && make && tests/run.sh bench')
 # Exit: make check's status; 2 trouble (not root, no debootstrap, no mirror).
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-/var/tmp/heapsnap-minimal}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+CMD=${CMD:-scripts/install-deps.sh && make check}
 RUN=$DIR/run
 die() { echo "check-minimal: $*" >&2; exit 2; }
 
@@ -62,7 +65,7 @@ mount -t tmpfs -o mode=1777 shm "$RUN/dev/shm" || die "cannot mount /dev/shm"
 [ ! -e "$RUN/sys/kernel" ] || die "/sys is populated in the root"
 
 chroot "$RUN" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  /bin/bash -c 'cd /heapsnap && scripts/install-deps.sh && make check' 2>&1 | tee "$DIR/check.log"
+  /bin/bash -c "cd /heapsnap && $CMD" 2>&1 | tee "$DIR/check.log"
 rc=${PIPESTATUS[0]}
-echo "check-minimal: make check in a minimal bookworm root exited $rc (log: $DIR/check.log)" >&2
+echo "check-minimal: '$CMD' in a minimal bookworm root exited $rc (log: $DIR/check.log)" >&2
 exit "$rc"
