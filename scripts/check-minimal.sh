@@ -41,11 +41,17 @@ if [ ! -f "$DIR/base/etc/debian_version" ]; then
   mv "$DIR/base.new" "$DIR/base"
 fi
 
-# Undoes every mount under the root (ours, and any a test left), deepest first.
+# Stops what still runs inside the root (a test's child that outlived its
+# time-out), then undoes every mount under it (ours, and any a test left),
+# deepest first.
 cleanup() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$RUN" ] && kill -9 "${p#/proc/}" 2>/dev/null
+  done
   awk -v r="$RUN/" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m"; done
-  [ "${KEEP:-0}" = 1 ] || rm -rf --one-file-system "$RUN"
+  [ "${KEEP:-0}" = 1 ] || rm -rf --one-file-system "$RUN" || echo "check-minimal: could not remove $RUN" >&2
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
