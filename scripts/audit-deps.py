@@ -46,7 +46,7 @@ KEYWORDS = set("if then else elif fi case esac for while until do done in functi
 # ---------------------------------------------------------------- candidates
 def subshells(code):
     """The insides of every $(...) in CODE, nested ones included."""
-    out, depth, start = [], 0, []
+    out, start = [], []
     i = 0
     while i < len(code):
         if code.startswith("$(", i):
