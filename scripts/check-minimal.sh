@@ -60,6 +60,10 @@ if grep -q " $RUN/" /proc/self/mounts; then die "something is still mounted unde
 rm -rf --one-file-system "$RUN"
 cp -a "$DIR/base" "$RUN" || die "cannot copy $DIR/base"
 cp /etc/resolv.conf "$RUN/etc/resolv.conf"            # apt-get inside needs names
+# The host's own CAs (a site's TLS proxy, say) go in too: ca-certificates, once
+# a level installs it, adds them, as it would on that site's machines.
+mkdir -p "$RUN/usr/local/share/ca-certificates"
+cp /usr/local/share/ca-certificates/*.crt "$RUN/usr/local/share/ca-certificates/" 2>/dev/null
 git clone -q --no-hardlinks "$SRC" "$RUN/heapsnap" &&
   git -C "$RUN/heapsnap" checkout -q --detach "$(git -C "$SRC" rev-parse HEAD)" ||
   die "cannot clone $SRC"
