@@ -45,11 +45,10 @@ void heapsnap_reset_peak(void)
 
 void heapsnap_clear_traces(void)
 {
-    int saved = hook_guard;
     api_settle();
-    hook_guard = 1;
+    int saved = guard_enter();
     trace_clear();
-    hook_guard = saved;
+    guard_leave(saved);
 }
 
 int heapsnap_is_tracing(void)

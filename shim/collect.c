@@ -277,7 +277,15 @@ int collect_model(struct hsnap_block *b, uint64_t n)
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);
     col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
+    struct model_range *holes;
+    size_t hbytes;
+    if (maps_holes(&holes, &col.ops.nholes, &hbytes) != 0)
+        opt_debug("cannot read /proc/self/maps: every block is trusted to be readable", "", "");
+    col.ops.holes = holes;
     int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
+    maps_free(holes, hbytes);
+    col.ops.holes = NULL;
+    col.ops.nholes = 0;
     ret_finish();
     if (rc != MODEL_OK) {
         collect_warn(rc == MODEL_ENOMEM ? "out of memory" : "inconsistent block table");
@@ -436,8 +444,7 @@ HS_NOINLINE long collect_query(int referents, struct heapsnap_ref *out, size_t m
     void *map;
     size_t maplen;
     long ret = -1;
-    int saved_guard = hook_guard, saved_errno = errno;
-    hook_guard = 1;
+    int saved_errno = errno, saved_guard = guard_enter();
     snap_lock();
     if (collect_begin() != 0) {
         col.target = 0;
@@ -462,7 +469,7 @@ HS_NOINLINE long collect_query(int referents, struct heapsnap_ref *out, size_t m
     }
 out:
     snap_unlock();
-    hook_guard = saved_guard;
+    guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
 }

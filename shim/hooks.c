@@ -7,7 +7,7 @@
  * (pending.c, pend_keep), and a free that finds it there (pend_take) frees
  * it without touching the table.  Any other tracked free goes to pend_hold
  * (pending.c), which may hold it back for a few frees; the block it gives
- * back is removed and really freed by hook_release.  The helper that
+ * back is removed and really freed by pend_release.  The helper that
  * records notes where the hook was called from (UNWIND_ORIGIN), where the
  * stack walk starts; a walk that repeats one of the thread's kept walks
  * gives back the trace id that hook_record named it with (unwind_name),
@@ -145,8 +145,7 @@ void hook_init(void)
     int expect = HOOK_UNRESOLVED;
     if (!atomic_compare_exchange_strong(&real.state, &expect, HOOK_RESOLVING))
         return;
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     real.malloc = hook_sym("malloc");
     real.free = hook_sym("free");
     real.calloc = hook_sym("calloc");
@@ -158,7 +157,7 @@ void hook_init(void)
     real.reallocarray = hook_sym("reallocarray");
     real.valloc = hook_sym("valloc");
     real.pvalloc = hook_sym("pvalloc");
-    hook_guard = saved;
+    guard_leave(saved);
     if (!real.malloc || !real.free || !real.calloc || !real.realloc ||
         !real.posix_memalign || !real.memalign) {
         static const char msg[] = "heapsnap: cannot find the real allocator\n";
@@ -193,6 +192,7 @@ void hook_set_active(int on)
         real.all_blocks = real.sample && opt_int(OPT_LEAKS);
         if (real.all_blocks && trace_intern_unsampled(&real.unsampled) != 0)
             real.all_blocks = 0;
+        pend_init(real.free, real.sample);
         if (real.sample && !real.all_blocks)
             tbl_filter_enable();
     }
@@ -245,52 +245,26 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     errno = saved;
 }
 
-/* A block the program frees or reallocates leaves the shim's books: 1 and
- * *e filled if it was there.  Looked for where it is most likely: this
- * thread's fresh blocks (if fresh), the table, other threads' fresh
- * blocks, and the table again (one of those threads may have moved it
- * there between the two looks: it leaves a slot only after its insert,
- * under the flock). */
-static int hook_take(void *p, struct tbl_entry *e, int fresh)
-{
-    uintptr_t a = (uintptr_t)p;
-    return (fresh && pend_fresh_on && pend_take(a, e)) || tbl_remove(a, e) ||
-           pend_take_other(a, e) || tbl_remove(a, e);
-}
-
-/* A block is about to die: out of the books, its trace discharged.  fresh:
- * p may be one of this thread's fresh blocks (not so for a held one: it
- * was looked for there before it was held).  Called with hook_guard set
- * (table and trace locks may be held: a signal handler on this thread, an
- * _exit in it, can tell). */
-static void hook_drop(void *p, int fresh)
-{
-    struct tbl_entry e;
-    if (hook_take(p, &e, fresh))
-        trace_discharge(e.trace, e.size);
-    else if (!real.sample) /* sampled mode: unsampled blocks are not foreign */
-        atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
-}
-
-/* The same, called with hook_guard clear. */
+/* A block about to die leaves the books (pend_drop), with hook_guard
+ * clear on entry. */
 static HS_NOINLINE void hook_forget(void *p)
 {
-    hook_guard = 1;
-    hook_drop(p, 1);
-    hook_guard = 0;
+    guard_enter();
+    pend_drop(p, 1);
+    guard_leave(0);
 }
 
-/* A held free ends (pending.c, hook_guard set): the block leaves the table
- * and goes to the real free. */
-void hook_release(void *p)
+/* Not recording: started, then stopped (degraded), or not started yet,
+ * when an allocation comes before the constructor (life_start_early). */
+static HS_NOINLINE int hook_start(void)
 {
-    hook_drop(p, 0);
-    real.free(p);
+    return !real.started && life_start_early();
 }
 
 static inline int hook_tracking(void)
 {
-    return !hook_guard && atomic_load_explicit(&real.active, memory_order_relaxed);
+    return !hook_guard &&
+           (atomic_load_explicit(&real.active, memory_order_relaxed) || hook_start());
 }
 
 /* Sampled mode's fast path, first thing in each allocating hook: 1 when
@@ -341,12 +315,12 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
-    hook_guard = 1;
+    guard_enter();
     pend_room(n);
     void *p = real.malloc(n);
     if (p)
         hook_record(p, n, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return p;
 }
 
@@ -363,17 +337,75 @@ HS_EXPORT void *malloc(size_t n)
 
 /* A free the shim tracks: held back (pending.c), and the block that falls
  * out of the thread's queue released. */
-static HS_NOINLINE void hook_free_tracked(void *p)
+static void hook_free_books(void *p)
 {
-    hook_guard = 1;
     struct tbl_entry e;
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge(e.trace, e.size);
         real.free(p);
     } else if ((p = pend_hold(p))) {
-        hook_release(p);
+        pend_release(p);
     }
-    hook_guard = 0;
+}
+
+static HS_NOINLINE void hook_free_tracked(void *p)
+{
+    guard_enter();
+    hook_free_books(p);
+    guard_leave(0);
+}
+
+/* ---------------- frees while the guard is set ----------------
+ * The guard is set inside a hook; a signal handler that interrupts the
+ * hook and frees a tracked block cannot take the table's locks (this
+ * thread may hold one), and passing the free on would leave the block in
+ * the table: a false leak, and an address the next malloc reuses.  So the
+ * block is not freed yet: it is pushed on this thread's stack of deferred
+ * frees, linked through its own first word (every block has room for a
+ * pointer, and the program gave it up), and freed for real, books first,
+ * when the guard is next left clear.  Pushes are a CAS, so a handler
+ * that interrupts a push is safe; the drain takes the whole stack with
+ * one exchange. */
+__thread void *_Atomic hook_deferred;
+
+static HS_NOINLINE void hook_defer(void *p)
+{
+    void *head = atomic_load_explicit(&hook_deferred, memory_order_relaxed);
+    do
+        *(void **)p = head;
+    while (!atomic_compare_exchange_weak_explicit(&hook_deferred, &head, p,
+                                                  memory_order_relaxed, memory_order_relaxed));
+}
+
+void hook_drain(void)
+{
+    void *p;
+    while ((p = atomic_exchange_explicit(&hook_deferred, NULL, memory_order_relaxed))) {
+        hook_guard = 1;
+        while (p) { /* many are the shim's own, or libc's: not foreign */
+            void *next = *(void **)p;
+            pend_unbook(p, 1);
+            real.free(p);
+            p = next;
+        }
+        hook_guard = 0;
+    }
+}
+
+/* A realloc while the guard is set: a new block, the old one deferred. */
+static HS_NOINLINE void *hook_realloc_guarded(void *p, size_t n)
+{
+    if (!n) {
+        hook_defer(p);
+        return NULL;
+    }
+    void *q = real.malloc(n);
+    if (q) {
+        size_t had = real.malloc_usable_size(p);
+        memcpy(q, p, had < n ? had : n);
+        hook_defer(p);
+    }
+    return q;
 }
 
 HS_EXPORT void free(void *p)
@@ -387,8 +419,13 @@ HS_EXPORT void free(void *p)
     /* The real free reads the chunk header: start that cache miss now, so
      * that it overlaps the table's own miss instead of following it. */
     __builtin_prefetch((char *)p - sizeof(size_t));
-    if (!hook_guard && tbl_maybe((uintptr_t)p)) {
-        hook_free_tracked(p);
+    if (tbl_maybe((uintptr_t)p)) {
+        if (HS_LIKELY(!hook_guard))
+            hook_free_tracked(p);
+        else if (hook_is_active())
+            hook_defer(p);
+        else
+            real.free(p);
         return;
     }
     real.free(p);
@@ -407,12 +444,12 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
     size_t total;
-    hook_guard = 1;
+    guard_enter();
     pend_room(__builtin_mul_overflow(n, m, &total) ? 0 : total);
     void *p = real.calloc(n, m);
     if (p)
         hook_record(p, n * m, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return p;
 }
 
@@ -448,9 +485,9 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     UNWIND_ORIGIN(o);
     struct tbl_entry old;
     size_t size = n * m;
-    hook_guard = 1;
+    guard_enter();
     pend_room(size);
-    int had = p && tbl_maybe((uintptr_t)p) && hook_take(p, &old, 1);
+    int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
     int saved = errno;
     if (q || (p && size == 0)) { /* success, or realloc(p, 0) freed p */
@@ -464,7 +501,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
         tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
     }
     errno = saved;
-    hook_guard = 0;
+    guard_leave(0);
     return q;
 }
 
@@ -495,7 +532,8 @@ HS_EXPORT void *realloc(void *p, size_t n)
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
     if (hook_guard)
-        return real.realloc(p, n);
+        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? hook_realloc_guarded(p, n)
+                                                                 : real.realloc(p, n);
     if (!hook_is_active())
         return hook_realloc_idle(p, n);
     return hook_resize(p, n, 1, 0); /* sampled: what hook_pass did not pass */
@@ -513,7 +551,8 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     if (!real.reallocarray || (p && hook_is_boot(p)))
         return realloc(p, total);
     if (hook_guard)
-        return real.reallocarray(p, n, m);
+        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? hook_realloc_guarded(p, total)
+                                                                 : real.reallocarray(p, n, m);
     if (!hook_is_active()) {
         if (p && tbl_maybe((uintptr_t)p))
             hook_forget(p);
@@ -537,12 +576,12 @@ static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, siz
 {
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
-    hook_guard = 1;
+    guard_enter();
     pend_room(n);
     int r = real.posix_memalign(out, align, n);
     if (r == 0)
         hook_record(*out, n, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return r;
 }
 
@@ -588,12 +627,12 @@ static HS_NOINLINE void *hook_aligned(enum hook_kind k, size_t align, size_t n)
         return hook_boot_alloc(n, k == HOOK_MEMALIGN || k == HOOK_ALIGNED_ALLOC ? align : 4096);
     if (!hook_tracking() || hook_skip(n))
         return hook_call_aligned(k, align, n);
-    hook_guard = 1;
+    guard_enter();
     pend_room(n);
     void *p = hook_call_aligned(k, align, n);
     if (p)
         hook_record(p, n, &o);
-    hook_guard = 0;
+    guard_leave(0);
     return p;
 }
 

@@ -38,7 +38,7 @@
  * (pend_take_other, after the table missed) and fork's prepare.  So a
  * thread that frees a block finds it in its own slots, in the table, in
  * another thread's slot, or - having missed both while the owner moved it
- * - in the table on a second look (hooks.c, hook_take).
+ * - in the table on a second look (pend_take_any).
  *   Lock order: the trace lock, then a flock (one at a time; fork's
  * prepare takes all, ascending), then table stripes - an eviction inserts
  * under its flock.  Nothing that can discharge a block (which may fold
@@ -106,6 +106,17 @@ static struct pend_queue pend_q[PEND_QUEUES];
 static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (a free's search of them) */
 __thread struct pend_queue *pend_self;
 __thread int pend_fresh_on; /* this thread keeps fresh blocks (its score <= 0) */
+static struct {
+    void (*free)(void *); /* the real free, where a held free ends */
+    int sampled;          /* HEAPSNAP_SAMPLE: an unknown block is not foreign */
+} pend_real;
+
+/* From the hooks as recording starts, before any thread holds a free. */
+void pend_init(void (*real_free)(void *), int sampled)
+{
+    pend_real.free = real_free;
+    pend_real.sampled = sampled;
+}
 
 /* The calling thread starts holding frees, if a queue is left. */
 void pend_thread_begin(void)
@@ -131,14 +142,13 @@ void pend_thread_begin(void)
  * released, so a settle that re-enters (through the peak) finds it empty. */
 static void pend_drain(struct pend_queue *q)
 {
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     for (unsigned i = 0; i < PEND_DEPTH; i++) {
         void *p = atomic_exchange_explicit(&q->p[i], NULL, memory_order_relaxed);
         if (p)
-            hook_release(p);
+            pend_release(p);
     }
-    hook_guard = saved;
+    guard_leave(saved);
 }
 
 /* Releases what the calling thread holds. */
@@ -146,6 +156,50 @@ void pend_settle(void)
 {
     if (pend_self)
         pend_drain(pend_self);
+}
+
+/* ---------------- the books: where a dying block is ---------------- */
+
+/* A block the program frees or reallocates leaves the shim's books: 1 and
+ * *e filled if it was there.  Looked for where it is most likely: this
+ * thread's fresh blocks (if fresh), the table, other threads' fresh
+ * blocks, and the table again (one of those threads may have moved it
+ * there between the two looks: it leaves a slot only after its insert,
+ * under the flock). */
+int pend_take_any(uintptr_t a, struct tbl_entry *e, int fresh)
+{
+    return (fresh && pend_fresh_on && pend_take(a, e)) || tbl_remove(a, e) ||
+           pend_take_other(a, e) || tbl_remove(a, e);
+}
+
+/* A block is about to die: out of the books, its trace discharged.  fresh:
+ * p may be one of this thread's fresh blocks (not so for a held one: it
+ * was looked for there before it was held).  Called with hook_guard set
+ * (table and trace locks may be held: a signal handler on this thread, an
+ * _exit in it, can tell). */
+void pend_drop(void *p, int fresh)
+{
+    if (!pend_unbook(p, fresh) && !pend_real.sampled) /* sampled: unsampled blocks are not foreign */
+        atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
+}
+
+/* The same without counting an unknown block as foreign: 1 when p was in
+ * the books. */
+int pend_unbook(void *p, int fresh)
+{
+    struct tbl_entry e;
+    if (!pend_take_any((uintptr_t)p, &e, fresh))
+        return 0;
+    trace_discharge(e.trace, e.size);
+    return 1;
+}
+
+/* A held free ends (hook_guard set): the block leaves the books and goes
+ * to the real free. */
+void pend_release(void *p)
+{
+    pend_drop(p, 0);
+    pend_real.free(p);
 }
 
 /* ---------------- fresh blocks ---------------- */

@@ -8,12 +8,30 @@
  * (traces.c), pend_ (pending.c), unwind_ (unwind.c), cfi_ (cfi.c), ehf_ (ehframe.c), opt_ (options.c), snap_ (snapshot.c),
  * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
  * lock_ (the spinlock below), thr_ (threads.c), roots_ (roots.c),
- * collect_ (collect.c: the leak check), public API heapsnap_* (api.c).
+ * collect_ (collect.c: the leak check), sig_ (signals.c), public API
+ * heapsnap_* (api.c).
  *
- * Lock order (fork's prepare handler takes them in this order, and nobody
- * takes them in another): snap -> traces -> table stripes (ascending) ->
- * arena -> timeline; the leak check takes the thread registry's lock after
- * the arena's.  No lock is ever held while unwinding (loader lock).
+ * Lock order.  Every lock the shim takes, in the one order in which they
+ * may be nested (fork's prepare handler takes them all in this order, and
+ * nobody takes two of them in another):
+ *
+ *   1. snap         snapshot.c: one snapshot or leak check at a time (and
+ *                   the API's root/ignore lists)
+ *   2. loader gate  life.c: life_loader_enter/leave around every call that
+ *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
+ *                   dlsym); fork closes it and waits for those inside
+ *   3. traces       traces.c: the intern table
+ *   4. pending      pending.c: every thread's held frees (fork only)
+ *   5. table        table.c: the stripes, in ascending order
+ *   6. arena        arena.c
+ *   7. timeline     life.c
+ *   8. threads      threads.c: the registry (the leak check, after the
+ *                   arena; fork's child resets it)
+ *
+ * A hook holds no lock while it unwinds (the loader lock: a thread inside
+ * dlopen may be waiting for malloc).  A snapshot holds only snap while it
+ * walks the modules.  The fatal-signal path tries every lock a bounded
+ * number of times and gives up rather than wait.
  */
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
@@ -64,16 +82,37 @@ static inline void lock_drop(lock_t *l)
 
 /* ---- hooks.c ---- */
 extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
+/* The shim's own work: allocations made until guard_leave pass through
+ * untracked.  guard_enter returns the flag as it was, for guard_leave
+ * (a caller that knows it entered clear may pass 0). */
+static inline int guard_enter(void)
+{
+    int saved = hook_guard;
+    hook_guard = 1;
+    return saved;
+}
+/* Frees that came while the guard was set (a signal handler that
+ * interrupted a hook on this thread): a stack linked through the freed
+ * blocks themselves, emptied when the guard is next left clear. */
+extern __thread void *_Atomic hook_deferred;
+void hook_drain(void);
+static inline void guard_leave(int saved)
+{
+    hook_guard = saved;
+    if (HS_UNLIKELY(!saved && atomic_load_explicit(&hook_deferred, memory_order_relaxed)))
+        hook_drain();
+}
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
-void hook_release(void *p); /* a held free's end: out of the table, real free */
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
 extern __thread struct pend_queue *pend_self;
+void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
+void pend_release(void *p);     /* a held free's end: out of the books, real free */
 void pend_settle(void);         /* releases what this thread holds */
 struct tbl_entry;
 extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
@@ -82,6 +121,9 @@ int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
 void pend_born(uintptr_t p);                           /* this thread allocated p (tracked) */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
+int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
+void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
+int pend_unbook(void *p, int fresh); /* the same, silent about unknown blocks */
 void pend_lock_all(void);                              /* fork */
 void pend_unlock_all(void);
 static inline void pend_room(size_t n) /* before an allocation of n bytes */
@@ -330,7 +372,35 @@ const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
 void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
+int opt_signal_unsafe(int sig); /* a trigger no program survives (SEGV, KILL...) */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
+
+/* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int err; /* an allocation failed: the buffer is unusable */
+};
+int sbuf_reserve(struct sbuf *b, size_t n); /* room for n more bytes: 0, or -1 (err) */
+void sbuf_put(struct sbuf *b, const void *data, size_t n);
+void sbuf_u32(struct sbuf *b, uint32_t v);
+void sbuf_u64(struct sbuf *b, uint64_t v);
+void sbuf_file(struct sbuf *b, const char *path); /* a whole small file appended */
+void sbuf_free(struct sbuf *b);
+int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
+
+/* ---- blocksort.c ---- */
+void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
+
+/* ---- snapname.c: where a snapshot goes ---- */
+#define NAME_MAX_PATH 4096
+size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
+void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
+int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
+unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
+void name_manifest(const char *path);         /* HEAPSNAP_MANIFEST += path */
+int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
+void name_after_fork_child(void);
 
 /* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
@@ -401,6 +471,11 @@ extern __thread uintptr_t collect_entry_sp;
             collect_entry_sp = 0;                                                    \
     } while (0)
 
+/* ---- maps.c: what the leak check must not read ---- */
+struct model_range;
+int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
+void maps_free(struct model_range *holes, size_t bytes);
+
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);
 void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
@@ -408,10 +483,18 @@ void ret_finish(void);                 /* sort; the blocks may go */
 size_t ret_encode(void *buf, size_t cap);
 void ret_free(void);
 
+/* ---- signals.c: the program's sigaction/signal, watched ---- */
+struct sigaction;
+void sig_init(void);
+int sig_install(int s, const struct sigaction *act, struct sigaction *old); /* unwatched */
+void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler on it */
+int sig_owned(void);                      /* it still reaches that handler */
+
 /* ---- life.c ---- */
 uint64_t life_start_ns(void);
 void life_tick(void);             /* from the record slow path, now and then */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
+int life_start_early(void);        /* an allocation before the constructor */
 void life_loader_enter(void);      /* around a call that takes the loader lock */
 void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */

@@ -1,140 +1,48 @@
 /*
- * snapshot.c - the writer of .hsnap files (grammar in hsnap_format.h).
+ * snapshot.c - the sections of a .hsnap file (grammar in hsnap_format.h)
+ * and the order they are gathered in:
  *
  *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
  *   RETAINERS? | END
  *
- * Each section is built in its own buffer of the shim's memory (mmap, never
- * the host's malloc), then the file is written with write(2) to
- * "<final>.tmp.<pid>" and renamed into place, so a reader never sees half a
- * snapshot.  Any error unlinks the temporary file, warns once, and the
- * program goes on.
- *
- * Consistency without stopping the world: the module map is gathered first
- * (dl_iterate_phdr takes the loader lock; no shim lock may be held then).
- * Blocks are copied next, one table stripe at a time under that stripe's
- * lock, so another thread waits for at most one stripe.  Traces are copied
- * last, under the intern lock: every trace id a copied block names exists by
- * then.  Live sums per trace are summed from the copied blocks (or a walk of
- * the table when BLOCKS is off); totals are relaxed atomics, so a snapshot
- * taken while threads run is a moment's approximation; one taken at exit is
- * exact.
- *
- * With the leak check on (collect.c), the world is stopped from just
- * before the blocks are copied until the model has run on the sorted
- * BLOCKS array, which then carries classes and refcounts; LEAKS and
- * RETAINERS follow TIMELINE.
- *
- * snap_take serialises snapshots (the helper thread, exit, the API, a fatal
- * signal), picks the name, and advances the birth epoch afterwards.  With
- * fatal set (we are in a crashing thread's signal handler) every lock is
- * tried a bounded number of times and the snapshot is abandoned rather than
- * waiting: never hang.
+ * Without stopping the world: the module map first (the loader lock; no shim
+ * lock held), then the blocks, one table stripe at a time, then the traces
+ * under the intern lock (every trace a copied block names exists by then).
+ * With the leak check, the world is stopped around the block copy and the
+ * model runs on the sorted BLOCKS array.  snap_take serialises snapshots and
+ * advances the birth epoch; with fatal set (a crashing thread's handler)
+ * every lock is tried a bounded number of times: never hang.  Buffers are
+ * sbuf.c's, names and the temporary file snapname.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <stdio.h> /* rename(2) only; no stdio streams */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "shim.h"
 
-#define SNAP_PATH_MAX 4096
 #define SNAP_FATAL_TRIES 2000
-#define SNAP_MIN_BUF (64u * 1024u)
-
-/* A growable buffer in mmap'd memory. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int err; /* an allocation failed: the buffer is unusable */
-};
 
 static struct {
     lock_t lock;              /* one snapshot at a time; guards seq and name */
     _Atomic uint32_t epoch;   /* birth epoch of new blocks */
     uint32_t seq;             /* next %n */
     atomic_int warned;        /* a write failure was reported */
-    char name[SNAP_PATH_MAX]; /* the name being written */
-    char tmp[SNAP_PATH_MAX + 32];
+    char name[NAME_MAX_PATH]; /* the name being written */
+    char tmp[NAME_MAX_PATH + 32];
     struct pend_left left;    /* held blocks the last walk left out */
-    uint64_t sort_w[8 * 512]; /* snap_sort's counters: 8 levels of 512 */
 } snap;
 
-/* ---------------- buffers ---------------- */
-
-static int sbuf_reserve(struct sbuf *b, size_t n)
-{
-    if (b->err)
-        return -1;
-    if (b->len + n <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap * 2 : SNAP_MIN_BUF;
-    while (cap < b->len + n)
-        cap *= 2;
-    char *p = arena_map(cap);
-    if (!p) {
-        b->err = 1;
-        return -1;
-    }
-    if (b->p) {
-        memcpy(p, b->p, b->len);
-        arena_unmap(b->p, b->cap);
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static void sbuf_put(struct sbuf *b, const void *data, size_t n)
-{
-    if (sbuf_reserve(b, n) == 0) {
-        memcpy(b->p + b->len, data, n);
-        b->len += n;
-    }
-}
-
-static void sbuf_u32(struct sbuf *b, uint32_t v) { sbuf_put(b, &v, sizeof v); }
-static void sbuf_u64(struct sbuf *b, uint64_t v) { sbuf_put(b, &v, sizeof v); }
-
-static void sbuf_free(struct sbuf *b)
-{
-    arena_unmap(b->p, b->cap);
-    *b = (struct sbuf){0};
-}
-
-/* Appends a whole small file (e.g. /proc/self/cmdline). */
-static void sbuf_file(struct sbuf *b, const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    for (;;) {
-        if (sbuf_reserve(b, 4096) != 0)
-            break;
-        ssize_t n = read(fd, b->p + b->len, 4096);
-        if (n <= 0)
-            break;
-        b->len += (size_t)n;
-    }
-    close(fd);
-}
-
 /* ---------------- META ---------------- */
-
-static size_t snap_exe(char *buf, size_t cap)
-{
-    ssize_t n = readlink("/proc/self/exe", buf, cap);
-    return n < 0 ? 0 : (size_t)n;
-}
 
 /* str := u32 len, bytes.  cmdline: NULs between arguments become spaces. */
 static void snap_put_strings(struct sbuf *b)
 {
     struct sbuf cmd = {0};
-    char exe[SNAP_PATH_MAX];
+    char exe[NAME_MAX_PATH];
     sbuf_file(&cmd, "/proc/self/cmdline");
     while (cmd.len && !cmd.p[cmd.len - 1])
         cmd.len--;
@@ -144,7 +52,7 @@ static void snap_put_strings(struct sbuf *b)
     sbuf_u32(b, (uint32_t)cmd.len);
     sbuf_put(b, cmd.p, cmd.len);
     sbuf_free(&cmd);
-    size_t n = snap_exe(exe, sizeof exe);
+    size_t n = name_exe(exe, sizeof exe);
     sbuf_u32(b, (uint32_t)n);
     sbuf_put(b, exe, n);
 }
@@ -223,11 +131,11 @@ static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (hi == 0)
         return 0;
-    char exe[SNAP_PATH_MAX];
+    char exe[NAME_MAX_PATH];
     const char *path = info->dlpi_name ? info->dlpi_name : "";
     size_t path_len = strlen(path);
     if (sm->count == 0) { /* the main executable: its real path */
-        path_len = snap_exe(exe, sizeof exe);
+        path_len = name_exe(exe, sizeof exe);
         path = exe;
     }
     uint16_t lens[4] = {(uint16_t)(path_len > 0xffff ? 0xffff : path_len),
@@ -268,73 +176,6 @@ static int snap_block(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
-/* Sorting the BLOCKS copy by address, in place: an MSD radix sort
- * ("American flag sort"), 8 bits a level, with insertion sort below
- * SNAP_SORT_SMALL blocks.  Why our own: glibc's qsort mallocs its scratch
- * (the host's heap, from inside the shim), and the LSD radix sort this
- * replaced scattered into a second copy of the array, 32 more bytes per
- * live block while a snapshot is written.  w: 512 counters a level, 8
- * levels at most (snap.sort_w, under the snapshot lock). */
-#define SNAP_SORT_SMALL 32
-
-static void snap_sort_small(struct hsnap_block *a, uint64_t n)
-{
-    for (uint64_t i = 1; i < n; i++) {
-        struct hsnap_block v = a[i];
-        uint64_t j = i;
-        for (; j > 0 && a[j - 1].addr > v.addr; j--)
-            a[j] = a[j - 1];
-        a[j] = v;
-    }
-}
-
-/* a[0..n) share every address bit above shift + 8: sorts them on the
- * byte at shift, then each bucket on the next byte down. */
-static void snap_sort_level(struct hsnap_block *a, uint64_t n, unsigned shift, uint64_t *w)
-{
-    if (n <= SNAP_SORT_SMALL) {
-        snap_sort_small(a, n);
-        return;
-    }
-    uint64_t *head = w, *tail = w + 256, sum = 0;
-    memset(head, 0, 256 * sizeof *head);
-    for (uint64_t i = 0; i < n; i++)
-        head[(a[i].addr >> shift) & 0xff]++;
-    for (unsigned d = 0; d < 256; d++) {
-        uint64_t c = head[d];
-        head[d] = sum;
-        tail[d] = sum += c;
-    }
-    for (unsigned d = 0; d < 256; d++) /* each block to its bucket, by cycles */
-        while (head[d] < tail[d]) {
-            struct hsnap_block v = a[head[d]];
-            unsigned k = (unsigned)(v.addr >> shift) & 0xff;
-            while (k != d) {
-                struct hsnap_block t = a[head[k]];
-                a[head[k]++] = v;
-                v = t;
-                k = (unsigned)(v.addr >> shift) & 0xff;
-            }
-            a[head[d]++] = v;
-        }
-    if (shift == 0)
-        return;
-    for (unsigned d = 0; d < 256; d++) { /* bucket d is [tail[d - 1], tail[d]) */
-        uint64_t from = d ? tail[d - 1] : 0;
-        if (tail[d] - from > 1)
-            snap_sort_level(a + from, tail[d] - from, shift - 8, w + 512);
-    }
-}
-
-static void snap_sort(struct hsnap_block *a, uint64_t n, uint64_t *w)
-{
-    uint64_t x = 0;
-    for (uint64_t i = 1; i < n; i++)
-        x |= a[i].addr ^ a[0].addr;
-    if (x)
-        snap_sort_level(a, n, (unsigned)(63 - __builtin_clzll(x)) / 8 * 8, w);
-}
-
 /* BLOCKS payload into b: u64 count, then the blocks sorted by address. */
 static int snap_blocks(struct sbuf *b, int fatal)
 {
@@ -351,7 +192,7 @@ static int snap_blocks(struct sbuf *b, int fatal)
             continue;
         memcpy(b->p, &sb.n, 8);
         b->len = 8 + sb.n * sizeof(struct hsnap_block);
-        snap_sort(sb.out, sb.n, snap.sort_w);
+        bsort_blocks(sb.out, sb.n);
         return 0;
     }
 }
@@ -432,29 +273,14 @@ static int snap_timeline(struct sbuf *b, int fatal)
 
 /* ---------------- the file ---------------- */
 
-static int snap_write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
 {
     struct hsnap_section s = {type, 0, b ? b->len : 0};
     if (b && b->len)
         s.crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)b->p, b->len);
-    if (snap_write_all(fd, &s, sizeof s) != 0)
+    if (sbuf_write_all(fd, &s, sizeof s) != 0)
         return -1;
-    return b && b->len ? snap_write_all(fd, b->p, b->len) : 0;
+    return b && b->len ? sbuf_write_all(fd, b->p, b->len) : 0;
 }
 
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
@@ -479,7 +305,7 @@ static int snap_emit(int fd, struct sbuf *sec, int has_blocks)
         if (snap_present(sec, i, has_blocks))
             h.file_size += sizeof(struct hsnap_section) + sec[i].len;
     h.file_size += sizeof(struct hsnap_section);
-    if (snap_write_all(fd, &h, sizeof h) != 0)
+    if (sbuf_write_all(fd, &h, sizeof h) != 0)
         return -1;
     for (int i = 0; i < SEC_N; i++)
         if (snap_present(sec, i, has_blocks) && snap_put_section(fd, snap_types[i], &sec[i]))
@@ -497,26 +323,21 @@ static void snap_warn_failure(const char *path, int err)
     opt_warn("cannot write ", path, why);
 }
 
-/* Writes everything to path via a temporary file; 0 or -1 (warned). */
-static int snap_to_file(const char *path, struct sbuf *sec, int has_blocks)
+/* Writes everything to path via a temporary file (name_open_tmp); 0 or -1
+ * (warned). */
+static int snap_to_file(char *path, struct sbuf *sec, int has_blocks)
 {
-    char *t = snap.tmp, pid[24];
-    size_t plen = strlen(path), n = opt_fmt_u64(pid, (uint64_t)getpid());
-    memcpy(t, path, plen);
-    memcpy(t + plen, ".tmp.", 5);
-    memcpy(t + plen + 5, pid, n);
-    t[plen + 5 + n] = 0;
-    int fd = open(t, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err = 0;
+    char *t = snap.tmp;
+    int fd = name_open_tmp(t, path), err = 0;
     if (fd < 0) {
         snap_warn_failure(path, errno);
         return -1;
     }
-    if (snap_emit(fd, sec, has_blocks) != 0)
+    if (fchmod(fd, name_mode()) != 0 || snap_emit(fd, sec, has_blocks) != 0)
         err = errno ? errno : EIO;
     if (close(fd) != 0 && !err)
         err = errno;
-    if (!err && rename(t, path) != 0)
+    if (!err && name_commit(t, path) != 0)
         err = errno;
     if (err) {
         unlink(t);
@@ -562,7 +383,7 @@ static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
 
 /* Writes one snapshot to path; 0 or -1 (warned once).  Call with the
  * snapshot lock held and hook_guard set. */
-static int snap_write(const char *path, unsigned reason, uint32_t seq, int fatal)
+static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal)
 {
     struct sbuf sec[SEC_N] = {{0}};
     int leaks = !fatal && collect_wanted(reason);
@@ -604,121 +425,28 @@ out:
     return ret == 0 ? 0 : -1;
 }
 
-/* ---------------- names, manifest, epochs ---------------- */
-
-static size_t snap_append(char *out, size_t len, const char *s, size_t n)
-{
-    if (len + n >= SNAP_PATH_MAX)
-        n = SNAP_PATH_MAX - 1 - len;
-    memcpy(out + len, s, n);
-    return len + n;
-}
-
-/* Expands %p %n %e %% of pat into out (NUL-terminated); *has_n tells
- * whether %n occurred. */
-static void snap_expand(char *out, const char *pat, uint32_t seq, int *has_n)
-{
-    size_t len = 0;
-    char num[24], exe[SNAP_PATH_MAX];
-    *has_n = 0;
-    for (const char *c = pat; *c; c++) {
-        if (*c != '%' || !c[1]) {
-            len = snap_append(out, len, c, 1);
-            continue;
-        }
-        c++;
-        if (*c == 'p') {
-            len = snap_append(out, len, num, opt_fmt_u64(num, (uint64_t)getpid()));
-        } else if (*c == 'n') {
-            len = snap_append(out, len, num, opt_fmt_u64(num, seq));
-            *has_n = 1;
-        } else if (*c == 'e') {
-            size_t n = snap_exe(exe, sizeof exe);
-            const char *base = exe;
-            for (size_t i = 0; i < n; i++)
-                if (exe[i] == '/')
-                    base = exe + i + 1;
-            len = snap_append(out, len, base, (size_t)(exe + n - base));
-        } else if (*c == '%') {
-            len = snap_append(out, len, "%", 1);
-        } else {
-            len = snap_append(out, len, c - 1, 2); /* unknown: kept as is */
-        }
-    }
-    out[len] = 0;
-}
-
-/* "a/b.hsnap" -> "a/b.<seq>.hsnap"; no extension -> "a/b.<seq>". */
-static void snap_insert_seq(char *name, uint32_t seq)
-{
-    char num[24], tail[SNAP_PATH_MAX];
-    size_t len = strlen(name), dot = len;
-    for (size_t i = len; i-- > 0 && name[i] != '/';)
-        if (name[i] == '.' && i > 0 && name[i - 1] != '/') {
-            dot = i;
-            break;
-        }
-    size_t tail_len = len - dot;
-    memcpy(tail, name + dot, tail_len);
-    num[0] = '.';
-    size_t n = 1 + opt_fmt_u64(num + 1, seq);
-    len = snap_append(name, dot, num, n);
-    len = snap_append(name, len, tail, tail_len);
-    name[len] = 0;
-}
-
-/* Appends "<absolute path>\n" to HEAPSNAP_MANIFEST, in one write. */
-static void snap_manifest(const char *path)
-{
-    const char *m = opt_str(OPT_MANIFEST);
-    char line[2 * SNAP_PATH_MAX + 2];
-    size_t len = 0;
-    if (!m || !*m)
-        return;
-    if (path[0] != '/' && getcwd(line, SNAP_PATH_MAX)) {
-        len = strlen(line);
-        line[len++] = '/';
-    }
-    len = snap_append(line, len, path, strlen(path));
-    line[len++] = '\n';
-    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return;
-    if (snap_write_all(fd, line, len) != 0)
-        opt_warn("cannot append to ", m, "");
-    close(fd);
-}
-
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
  * is NULL.  Serialised with every other snapshot; advances the epoch. */
 int snap_take(unsigned reason, const char *path, int fatal)
 {
-    int saved_guard = hook_guard, saved_errno = errno, ret;
-    if (!saved_guard && !fatal)
+    int saved_errno = errno, ret;
+    if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
-    hook_guard = 1;
+    int saved_guard = guard_enter();
     if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (lock_take(&snap.lock), 0)) {
-        hook_guard = saved_guard;
+        guard_leave(saved_guard);
         return -1;
     }
     uint32_t seq = snap.seq++;
-    if (path) {
-        size_t len = snap_append(snap.name, 0, path, strlen(path));
-        snap.name[len] = 0;
-    } else {
-        int has_n;
-        snap_expand(snap.name, opt_str(OPT_OUTPUT), seq, &has_n);
-        if (!has_n && reason != HSNAP_REASON_EXIT && reason != HSNAP_REASON_FATAL)
-            snap_insert_seq(snap.name, seq);
-    }
+    name_choose(snap.name, path, reason, seq);
     ret = snap_write(snap.name, reason, seq, fatal);
     if (ret == 0) {
-        snap_manifest(snap.name);
+        name_manifest(snap.name);
         opt_debug("wrote ", snap.name, "");
     }
     atomic_fetch_add(&snap.epoch, 1);
     lock_drop(&snap.lock);
-    hook_guard = saved_guard;
+    guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
 }
@@ -744,9 +472,9 @@ int snap_collect(const char *path)
 {
     if (path)
         return snap_take(HSNAP_REASON_COLLECT, path, 0);
-    int saved_guard = hook_guard, saved_errno = errno, ret = -1, leaks = 1;
+    int saved_errno = errno, ret = -1, leaks = 1;
     struct sbuf sec[SEC_N] = {{0}};
-    hook_guard = 1;
+    int saved_guard = guard_enter();
     lock_take(&snap.lock);
     if (snap_blocks_checked(sec, 0, &leaks) == 0 && leaks)
         ret = 0;
@@ -754,7 +482,7 @@ int snap_collect(const char *path)
         sbuf_free(&sec[i]);
     atomic_fetch_add(&snap.epoch, 1);
     lock_drop(&snap.lock);
-    hook_guard = saved_guard;
+    guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
 }
@@ -776,6 +504,7 @@ int snap_copy_blocks(struct hsnap_block **b, uint64_t *n, void **map, size_t *ma
 /* The child of fork numbers its own snapshots from 0. */
 void snap_after_fork_child(void)
 {
+    name_after_fork_child();
     snap.seq = 0;
     atomic_store(&snap.warned, 0);
 }

@@ -183,10 +183,9 @@ static void thr_free(struct thr_slot *s)
 static void thr_attach(struct thr_slot *s)
 {
     uintptr_t lo, hi;
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     thr_bounds(&lo, &hi);
-    hook_guard = saved;
+    guard_leave(saved);
     lock_take(&thr.lock);
     s->tid = (pid_t)syscall(SYS_gettid);
     s->tp = (uintptr_t)pthread_self();
@@ -230,11 +229,10 @@ static void *thr_start(void *p)
 
 static void thr_resolve(void)
 {
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     if (!thr.create)
         thr.create = dlsym(RTLD_NEXT, "pthread_create");
-    hook_guard = saved;
+    guard_leave(saved);
 }
 
 HS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
@@ -297,7 +295,7 @@ static int thr_parse_signal(const char *s)
 static int thr_handler_ok(void)
 {
     struct sigaction old, sa;
-    if (!thr.sig || sigaction(thr.sig, NULL, &old) != 0)
+    if (!thr.sig || sig_install(thr.sig, NULL, &old) != 0)
         return 0;
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == thr_on_stop)
         return 1;
@@ -306,7 +304,7 @@ static int thr_handler_ok(void)
         sa.sa_sigaction = thr_on_stop;
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigfillset(&sa.sa_mask);
-        return sigaction(thr.sig, &sa, NULL) == 0;
+        return sig_install(thr.sig, &sa, NULL) == 0;
     }
     if (atomic_exchange(&thr.warned, 1) == 0)
         opt_warn("HEAPSNAP_STOP_SIGNAL has a handler of the program's; "
@@ -464,7 +462,11 @@ static void thr_init_signal(void)
 {
     const char *s = opt_str(OPT_STOP_SIGNAL);
     int sig = thr_parse_signal(s && *s ? s : "RTMAX-1");
-    if (sig < 0) {
+    if (sig > 0 && opt_signal_unsafe(sig)) {
+        opt_warn("refusing HEAPSNAP_STOP_SIGNAL: a program cannot survive that signal, "
+                 "using RTMAX-1", "", "");
+        sig = SIGRTMAX - 1;
+    } else if (sig < 0) {
         opt_warn("bad HEAPSNAP_STOP_SIGNAL, using RTMAX-1", "", "");
         sig = SIGRTMAX - 1;
     }
@@ -474,8 +476,7 @@ static void thr_init_signal(void)
 /* After life_init (priority 101): options are parsed. */
 __attribute__((constructor(102))) static void thr_init(void)
 {
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_enter();
     thr_resolve();
     thr_init_tls();
     thr_init_signal();
@@ -487,5 +488,5 @@ __attribute__((constructor(102))) static void thr_init(void)
     atomic_store(&m->state, THR_LIVE);
     pend_thread_begin();
     pthread_atfork(NULL, NULL, thr_after_fork_child);
-    hook_guard = saved;
+    guard_leave(saved);
 }

@@ -1,0 +1,244 @@
+/*
+ * snapname.c - where a snapshot goes: its name (HEAPSNAP_OUTPUT's %p pid,
+ * %n sequence, %e executable name, %% a '%'; a sequence number inserted
+ * before the extension when the pattern has none and more snapshots may
+ * follow), the temporary file it is written to, its permissions
+ * (HEAPSNAP_MODE), and the manifest line that tells `heapsnap run` it
+ * exists.
+ *
+ * The temporary file is ".<base>.tmp.XXXXXX" beside the final name, created
+ * with O_EXCL|O_NOFOLLOW: another user's symlink or file planted in a
+ * shared directory is never followed or reused, and a stale one left by a
+ * killed process is recognisable.  Nothing here allocates: names are built
+ * in the caller's buffers (NAME_MAX_PATH bytes) with raw syscalls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h> /* renameat2 only; no stdio streams */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+/* All under the snapshot lock. */
+static mode_t name_mode_bits; /* HEAPSNAP_MODE | S_IFREG once read */
+static int name_shared;       /* the name chosen last came from a pattern without %p */
+static dev_t name_dev;        /* the file this process last put in place */
+static ino_t name_ino;
+
+size_t name_exe(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static size_t name_append(char *out, size_t len, const char *s, size_t n)
+{
+    if (len + n >= NAME_MAX_PATH)
+        n = NAME_MAX_PATH - 1 - len;
+    memcpy(out + len, s, n);
+    return len + n;
+}
+
+/* Expands %p %n %e %% of pat into out (NUL-terminated); *has_n tells
+ * whether %n occurred. */
+static void name_expand(char *out, const char *pat, uint32_t seq, int *has_n, int *has_p)
+{
+    size_t len = 0;
+    char num[24], exe[NAME_MAX_PATH];
+    *has_n = *has_p = 0;
+    for (const char *c = pat; *c; c++) {
+        if (*c != '%' || !c[1]) {
+            len = name_append(out, len, c, 1);
+            continue;
+        }
+        c++;
+        if (*c == 'p') {
+            len = name_append(out, len, num, opt_fmt_u64(num, (uint64_t)getpid()));
+            *has_p = 1;
+        } else if (*c == 'n') {
+            len = name_append(out, len, num, opt_fmt_u64(num, seq));
+            *has_n = 1;
+        } else if (*c == 'e') {
+            size_t n = name_exe(exe, sizeof exe);
+            const char *base = exe;
+            for (size_t i = 0; i < n; i++)
+                if (exe[i] == '/')
+                    base = exe + i + 1;
+            len = name_append(out, len, base, (size_t)(exe + n - base));
+        } else if (*c == '%') {
+            len = name_append(out, len, "%", 1);
+        } else {
+            len = name_append(out, len, c - 1, 2); /* unknown: kept as is */
+        }
+    }
+    out[len] = 0;
+}
+
+/* "a/b.hsnap" -> "a/b.<n>.hsnap"; no extension -> "a/b.<n>". */
+static void name_insert_seq(char *name, uint64_t seq)
+{
+    char num[24], tail[NAME_MAX_PATH];
+    size_t len = strlen(name), dot = len;
+    for (size_t i = len; i-- > 0 && name[i] != '/';)
+        if (name[i] == '.' && i > 0 && name[i - 1] != '/') {
+            dot = i;
+            break;
+        }
+    size_t tail_len = len - dot;
+    memcpy(tail, name + dot, tail_len);
+    num[0] = '.';
+    size_t n = 1 + opt_fmt_u64(num + 1, seq);
+    len = name_append(name, dot, num, n);
+    len = name_append(name, len, tail, tail_len);
+    name[len] = 0;
+}
+
+/* Appends "<absolute path>\0" to HEAPSNAP_MANIFEST, in one write: NUL
+ * ends a record, since a path may hold a newline. */
+void name_manifest(const char *path)
+{
+    const char *m = opt_str(OPT_MANIFEST);
+    char line[2 * NAME_MAX_PATH + 2];
+    size_t len = 0;
+    if (!m || !*m)
+        return;
+    if (path[0] != '/' && getcwd(line, NAME_MAX_PATH)) {
+        len = strlen(line);
+        line[len++] = '/';
+    }
+    len = name_append(line, len, path, strlen(path));
+    line[len++] = '\0';
+    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    if (sbuf_write_all(fd, line, len) != 0)
+        opt_warn("cannot append to ", m, "");
+    close(fd);
+}
+
+/* The name of snapshot seq into out (NAME_MAX_PATH): path taken literally,
+ * or HEAPSNAP_OUTPUT expanded, with .<seq> before the extension when the
+ * pattern has no %n and more than one snapshot may come (not at exit). */
+void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
+{
+    name_shared = 0;
+    if (path) {
+        size_t len = name_append(out, 0, path, strlen(path));
+        out[len] = 0;
+        return;
+    }
+    int has_n, has_p;
+    name_expand(out, opt_str(OPT_OUTPUT), seq, &has_n, &has_p);
+    name_shared = !has_p;
+    if (!has_n && reason != HSNAP_REASON_EXIT && reason != HSNAP_REASON_FATAL)
+        name_insert_seq(out, seq);
+}
+
+/* HEAPSNAP_MODE, octal, read once: a bad value warns and gives 0600. */
+unsigned name_mode(void)
+{
+    if (!name_mode_bits) {
+        const char *s = opt_str(OPT_MODE);
+        char *end = NULL;
+        long m = s && *s ? strtol(s, &end, 8) : 0600;
+        if (m < 0 || m > 07777 || (end && *end)) {
+            opt_warn("bad HEAPSNAP_MODE (want octal permissions, e.g. 0644), using 0600", "", "");
+            m = 0600;
+        }
+        name_mode_bits = (mode_t)m | S_IFREG; /* nonzero: read */
+    }
+    return name_mode_bits & 07777;
+}
+
+/* ".<base>.tmp.XXXXXX" beside path, into t: six alphanumerics from
+ * getrandom, or from the clock and pid where it fails; try moves them on
+ * (a name that exists is never reused). */
+static void name_tmp(char *t, const char *path, unsigned try)
+{
+    static const char an[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint8_t r[6];
+    size_t len = strlen(path), base = len;
+    while (base > 0 && path[base - 1] != '/')
+        base--;
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        uint64_t x = (life_now_ns() ^ (uint64_t)getpid() << 40) * 0x9e3779b97f4a7c15ULL;
+        for (unsigned i = 0; i < sizeof r; i++)
+            r[i] = (uint8_t)(x >> (8 * i + 16));
+    }
+    memcpy(t, path, base);
+    t[base] = '.';
+    memcpy(t + base + 1, path + base, len - base);
+    char *x = t + len + 1;
+    memcpy(x, ".tmp.", 5);
+    for (unsigned i = 0; i < sizeof r; i++)
+        x[5 + i] = an[(r[i] + try * 11u) % (sizeof an - 1)];
+    x[5 + sizeof r] = 0;
+}
+
+/* Whether the file at path was put there by another process of this run:
+ * not the one this process put there last, and written after it started
+ * (an older file is an earlier run's, replaced as before). */
+static int name_taken(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    if (st.st_dev == name_dev && st.st_ino == name_ino)
+        return 0;
+    uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+    return mtime >= life_start_ns();
+}
+
+/* Moves the written temporary t to path.  Where the name came from a
+ * pattern without %p and another process of the run has already written
+ * it (a shell and its children under `-o same.hsnap`), it is not
+ * replaced: this snapshot goes to the name with .<pid> before its
+ * extension (path is rewritten), with one warning.  0, or -1 with errno. */
+int name_commit(const char *t, char *path)
+{
+    static atomic_int warned;
+    struct stat st;
+    if (name_shared) {
+        int r = renameat2(AT_FDCWD, t, AT_FDCWD, path, RENAME_NOREPLACE);
+        if (r == 0 || (errno != EEXIST && errno != EINVAL))
+            goto done;
+        if (name_taken(path)) {
+            if (!atomic_exchange(&warned, 1))
+                opt_warn(path, " was written by another process (HEAPSNAP_OUTPUT has no %p): ",
+                         "adding this one's pid to its name");
+            name_insert_seq(path, (uint64_t)getpid());
+        }
+    }
+    if (rename(t, path) != 0)
+        return -1;
+done:
+    if (stat(path, &st) == 0) {
+        name_dev = st.st_dev;
+        name_ino = st.st_ino;
+    }
+    return 0;
+}
+
+void name_after_fork_child(void)
+{
+    name_dev = 0;
+    name_ino = 0;
+}
+
+/* The temporary file for path, created exclusively (never through a
+ * symlink or over a file someone planted), 0600 until written; t gets
+ * its name.  The fd, or -1 with errno. */
+int name_open_tmp(char *t, const char *path)
+{
+    for (unsigned try = 0; try < 16; try++) {
+        name_tmp(t, path, try);
+        int fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
