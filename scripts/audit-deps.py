@@ -95,12 +95,12 @@ def shell_code(text):
 
 def shell_words(text):
     """The words of a shell script's code, but for loop variables, the names
-    that are assigned, expanded, or used in arithmetic."""
+    that are assigned, expanded, or used in arithmetic, and parts of paths."""
     code = shell_code(text)
     code = re.sub(r"\$\(\([^)]*\)\)|\$\{?\w+", " ", code)
     code = re.sub(r"\bfor\s+\w+\s+in\b", " ", code)
     code = re.sub(r"\b[A-Za-z_]\w*=", " ", code)
-    return WORD.findall(code)
+    return re.findall(r"(?<![\w./-])(?:%s)" % WORD.pattern, code)     # not inside a path
 
 
 def python_words(text):
