@@ -101,6 +101,47 @@ int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
     return 0;
 }
 
+/* --- numbered frames ------------------------------------------------------ */
+
+struct prof_fkey {
+    char *key;
+    size_t index;
+    UT_hash_handle hh;
+};
+
+long prof_ftab_index(struct prof_ftab *ft, const struct frame *f)
+{
+    char key[4400];
+    struct prof_fkey *k;
+    snprintf(key, sizeof(key), "%s\x1f%s\x1f%d\x1f%s", f->func, f->file, f->line, f->module);
+    HASH_FIND_STR(ft->set, key, k);
+    if (k)
+        return (long)k->index;
+    if (grow_array((void **)&ft->frames, &ft->cap, ft->n + 1, sizeof(*ft->frames)) < 0 ||
+        !(k = calloc(1, sizeof(*k))))
+        return -1;
+    if (!(k->key = strdup(key))) {
+        free(k);
+        return -1;
+    }
+    k->index = ft->n;
+    HASH_ADD_KEYPTR(hh, ft->set, k->key, strlen(k->key), k);
+    ft->frames[ft->n] = f;
+    return (long)ft->n++;
+}
+
+void prof_ftab_free(struct prof_ftab *ft)
+{
+    struct prof_fkey *k, *tmp;
+    HASH_ITER(hh, ft->set, k, tmp) {
+        HASH_DEL(ft->set, k);
+        free(k->key);
+        free(k);
+    }
+    free(ft->frames);
+    memset(ft, 0, sizeof(*ft));
+}
+
 /* --- processes and the state -------------------------------------------- */
 
 static int same_proc(const struct snap *a, const struct snap *b)

@@ -90,6 +90,19 @@ void prof_free(struct prof *p);
 int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
              size_t *nout);
 
+/* Distinct frames (function, file, line, module) numbered from 0 in the
+ * order first asked for, for formats that list frames once and refer to
+ * them by number (speedscope, the HTML report). */
+struct prof_ftab {
+    const struct frame **frames; /* by number */
+    size_t n, cap;
+    struct prof_fkey *set;       /* prof.c */
+};
+
+/* f's number, new ones appended; -1 when out of memory. */
+long prof_ftab_index(struct prof_ftab *ft, const struct frame *f);
+void prof_ftab_free(struct prof_ftab *ft);
+
 /* A stack's frame i counted from the outermost (0) to the site
  * (prof_depth - 1): the order of folded stacks and flame graphs. */
 static inline int prof_depth(const struct prof_stack *st) { return st->t->n - st->t->site; }

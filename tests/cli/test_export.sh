@@ -90,3 +90,59 @@ else t_fail export_output_replaces_atomically "$(head -c 200 "$T/out.folded")"; 
 "$HEAPSNAP" export -f folded -o "$T/nodir/x" "$S" >/dev/null 2>"$T/nodir.err"; rc=$?
 [ $rc = 2 ] && grep -q "nodir/x" "$T/nodir.err" && t_pass export_output_error_names_file \
   || t_fail export_output_error_names_file "exit $rc: $(cat "$T/nodir.err")"
+
+# --- speedscope -------------------------------------------------------------------
+npmdir=$BUILD/npm/node_modules
+schema=$npmdir/speedscope/dist/release/file-format-schema.json
+if exp export_speedscope -f speedscope -o "$T/sites.speedscope.json" "$S"; then
+  if ! BUILD=$BUILD scripts/install-deps.sh npm >"$T/npm.log" 2>&1 || [ ! -f "$schema" ]; then
+    t_fail export_speedscope_schema "speedscope's schema could not be installed: $(tail -c 300 "$T/npm.log")"
+  elif "$npmdir/.bin/ajv" validate --spec=draft7 --strict=false -s "$schema" \
+         -d "$T/sites.speedscope.json" >"$T/ajv.out" 2>&1; then
+    t_pass export_speedscope_schema
+  else t_fail export_speedscope_schema "$(head -c 400 "$T/ajv.out")"; fi
+  # the schema does not check frame numbers or sums: node does
+  cat >"$T/ss.js" <<'JS'
+const f = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+const n = f.shared.frames.length, p = f.profiles[0];
+const bad = f.profiles.filter(q => q.samples.length !== q.weights.length ||
+  q.samples.some(s => s.some(i => !Number.isInteger(i) || i < 0 || i >= n)) ||
+  q.weights.reduce((a, b) => a + b, 0) !== q.endValue);
+const site = f.shared.frames[p.samples[1][p.samples[1].length - 1]];
+console.log([f.profiles.length, p.name, p.unit, p.endValue, bad.length,
+             site.name + ' ' + site.file + ':' + site.line].join('|'));
+JS
+  got=$(node "$T/ss.js" "$T/sites.speedscope.json" 2>&1)
+  want='4|live bytes|bytes|1113473|0|buf_new tests/fixtures/sites.c:33'
+  [ "$got" = "$want" ] && t_pass export_speedscope_profiles \
+    || t_fail export_speedscope_profiles "got '$got', want '$want'"
+  exp export_speedscope_value -f speedscope --value alloc_objects "$S" &&
+    node -e 'const f=JSON.parse(require("fs").readFileSync(process.argv[1]));
+             process.exit(f.profiles[0].name==="blocks allocated"&&f.profiles[0].endValue===227?0:1)' \
+         "$T/export_speedscope_value" && t_pass export_speedscope_value_first \
+    || t_fail export_speedscope_value_first "the first profile is not alloc_objects = 227"
+fi
+
+# --- massif -----------------------------------------------------------------------
+# api.c (see its header): snapshot A holds 1900 B (lines 58, 59), B 9500 B
+# (500 + 4000 + 5000), the exit snapshot the same 9500 B.
+fx_profile "$T/api_exit.hsnap" "$FX/api" "$T/api_a.hsnap" "$T/api_b.hsnap"
+if exp export_massif -f massif -o "$T/massif.out.1" "$T/api_b.hsnap" "$T/api_exit.hsnap" "$T/api_a.hsnap"
+then
+  if ms_print "$T/massif.out.1" >"$T/ms.txt" 2>"$T/ms.err"; then
+    t_pass export_massif_ms_print_reads
+    has export_massif_three_detailed "$T/ms.txt" '^ Detailed snapshots: \[([0-9]+, ){2}[0-9]+\]$'
+    # the first detailed snapshot is A, in time order whatever the order given
+    awk '/^ +[0-9]+ +[0-9,]+ +[0-9,]+ / {print $3}' "$T/ms.txt" | tr '\n' ' ' >"$T/ms.totals"
+    case "$(cat "$T/ms.totals")" in
+      *"1,900 9,500 9,500 "*) t_pass export_massif_series_in_time_order ;;
+      *) t_fail export_massif_series_in_time_order "totals: $(cat "$T/ms.totals")" ;;
+    esac
+    has export_massif_tree_site "$T/ms.txt" '^->42\.11% \(4,000B\) 0x[0-9a-f]+: main \(tests/fixtures/api.c:64\)$'
+  else
+    t_fail export_massif_ms_print_reads "$(head -c 300 "$T/ms.err")"
+  fi
+fi
+"$HEAPSNAP" export -f massif "$S" "$T/api_a.hsnap" >/dev/null 2>"$T/ms2.err"; rc=$?
+[ $rc = 2 ] && grep -q "of 2 processes" "$T/ms2.err" && t_pass export_massif_one_process \
+  || t_fail export_massif_one_process "exit $rc: $(cat "$T/ms2.err")"
