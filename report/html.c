@@ -90,10 +90,27 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
 
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
-static int html_stacks(struct json *j, const struct prof *p)
+struct html_seq {
+    const long *ids;
+    const size_t *off;
+};
+
+/* Stacks in the order of their frame numbers, outermost first: a stack
+ * comes before those it is a prefix of, and stacks that share a prefix
+ * are next to each other. */
+static int html_seq_cmp(const void *a, const void *b, void *ctx)
 {
-    struct prof_ftab ft = {0};
-    int rc = 0;
+    const struct html_seq *q = ctx;
+    size_t i = *(const size_t *)a, k = *(const size_t *)b;
+    size_t la = q->off[i + 1] - q->off[i], lb = q->off[k + 1] - q->off[k];
+    for (size_t d = 0; d < la && d < lb; d++)
+        if (q->ids[q->off[i] + d] != q->ids[q->off[k] + d])
+            return q->ids[q->off[i] + d] < q->ids[q->off[k] + d] ? -1 : 1;
+    return la < lb ? -1 : la > lb;
+}
+
+static void html_values(struct json *j)
+{
     json_key(j, "values");
     json_arr_begin(j);
     for (int v = 0; v < PROF_NVALUES; v++) {
@@ -104,29 +121,14 @@ static int html_stacks(struct json *j, const struct prof *p)
         json_obj_end(j);
     }
     json_arr_end(j);
-    json_key(j, "stacks"); /* [[frame numbers, outermost first], [values]] */
-    json_arr_begin(j);
-    for (size_t i = 0; rc == 0 && i < p->nstacks; i++) {
-        const struct prof_stack *st = &p->stacks[i];
-        json_arr_begin(j);
-        json_arr_begin(j);
-        for (int d = 0; rc == 0 && d < prof_depth(st); d++) {
-            long k = prof_ftab_index(&ft, prof_frame(st, d));
-            rc = k < 0 ? -1 : 0;
-            json_i64(j, k);
-        }
-        json_arr_end(j);
-        json_arr_begin(j);
-        for (int v = 0; v < PROF_NVALUES; v++)
-            json_i64(j, st->v[v]);
-        json_arr_end(j);
-        json_arr_end(j);
-    }
-    json_arr_end(j);
+}
+
+static void html_frames(struct json *j, const struct prof_ftab *ft)
+{
     json_key(j, "frames"); /* [function, file ("" without one), line, module] */
     json_arr_begin(j);
-    for (size_t i = 0; i < ft.n; i++) {
-        const struct frame *f = ft.frames[i];
+    for (size_t i = 0; i < ft->n; i++) {
+        const struct frame *f = ft->frames[i];
         json_arr_begin(j);
         json_str(j, f->func);
         json_str(j, frames_has_file(f) ? f->file : "");
@@ -135,8 +137,57 @@ static int html_stacks(struct json *j, const struct prof *p)
         json_arr_end(j);
     }
     json_arr_end(j);
+}
+
+/* "stacks": [[shared, [frames], [values]]...] in html_seq_cmp's order: each
+ * stack's frames (outermost first) are the first `shared` of the previous
+ * stack's, then its own; so the page builds the tree in one pass, and a
+ * program with many similar stacks makes a small page. */
+static int html_stacks(struct json *j, const struct prof *p)
+{
+    struct prof_ftab ft = {0};
+    struct html_seq q;
+    size_t *order = malloc((p->nstacks + 1) * sizeof(*order));
+    long *ids = NULL;
+    size_t *off = NULL;
+    if (!order || prof_ftab_number(&ft, p->stacks, p->nstacks, &ids, &off) < 0) {
+        free(order);
+        prof_ftab_free(&ft);
+        return -1;
+    }
+    q.ids = ids;
+    q.off = off;
+    for (size_t i = 0; i < p->nstacks; i++)
+        order[i] = i;
+    qsort_r(order, p->nstacks, sizeof(*order), html_seq_cmp, &q);
+    html_values(j);
+    json_key(j, "stacks");
+    json_arr_begin(j);
+    for (size_t k = 0, prev = 0; k < p->nstacks; k++) {
+        size_t i = order[k], shared = 0, n = off[i + 1] - off[i];
+        while (k && shared < n && shared < off[prev + 1] - off[prev] &&
+               ids[off[i] + shared] == ids[off[prev] + shared])
+            shared++;
+        json_arr_begin(j);
+        json_u64(j, shared);
+        json_arr_begin(j);
+        for (size_t d = shared; d < n; d++)
+            json_i64(j, ids[off[i] + d]);
+        json_arr_end(j);
+        json_arr_begin(j);
+        for (int v = 0; v < PROF_NVALUES; v++)
+            json_i64(j, p->stacks[i].v[v]);
+        json_arr_end(j);
+        json_arr_end(j);
+        prev = i;
+    }
+    json_arr_end(j);
+    html_frames(j, &ft);
     prof_ftab_free(&ft);
-    return rc;
+    free(ids);
+    free(off);
+    free(order);
+    return 0;
 }
 
 static void html_series(struct json *j, const struct prof *p)

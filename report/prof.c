@@ -130,6 +130,32 @@ long prof_ftab_index(struct prof_ftab *ft, const struct frame *f)
     return (long)ft->n++;
 }
 
+int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n,
+                     long **ids, size_t **off)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += (size_t)prof_depth(&st[i]);
+    *ids = malloc((total ? total : 1) * sizeof(**ids));
+    *off = malloc((n + 1) * sizeof(**off));
+    if (!*ids || !*off)
+        goto oom;
+    (*off)[0] = 0;
+    for (size_t i = 0, at = 0; i < n; i++) {
+        for (int d = 0; d < prof_depth(&st[i]); d++)
+            if (((*ids)[at++] = prof_ftab_index(ft, prof_frame(&st[i], d))) < 0)
+                goto oom;
+        (*off)[i + 1] = at;
+    }
+    return 0;
+oom:
+    free(*ids);
+    free(*off);
+    *ids = NULL;
+    *off = NULL;
+    return -1;
+}
+
 void prof_ftab_free(struct prof_ftab *ft)
 {
     struct prof_fkey *k, *tmp;

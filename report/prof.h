@@ -101,6 +101,12 @@ struct prof_ftab {
 
 /* f's number, new ones appended; -1 when out of memory. */
 long prof_ftab_index(struct prof_ftab *ft, const struct frame *f);
+
+/* Numbers the frames of stacks st[0..n), outermost first: stack i's are
+ * (*ids)[(*off)[i] .. (*off)[i + 1]).  0, or -1 when out of memory (then
+ * nothing is to be freed); the caller frees *ids and *off. */
+int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n,
+                     long **ids, size_t **off);
 void prof_ftab_free(struct prof_ftab *ft);
 
 /* A stack's frame i counted from the outermost (0) to the site

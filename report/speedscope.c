@@ -8,12 +8,14 @@
  * with their file and line.  Units: "bytes", or "none" for counts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export.h"
 #include "json.h"
 
-static int ss_profile(struct json *j, const struct prof *p, int v, struct prof_ftab *ft)
+static void ss_profile(struct json *j, const struct prof *p, int v, const long *ids,
+                       const size_t *off)
 {
     int64_t total = 0;
     json_obj_begin(j);
@@ -28,12 +30,8 @@ static int ss_profile(struct json *j, const struct prof *p, int v, struct prof_f
         if (st->v[v] == 0)
             continue;
         json_arr_begin(j);
-        for (int d = 0; d < prof_depth(st); d++) {
-            long k = prof_ftab_index(ft, prof_frame(st, d));
-            if (k < 0)
-                return -1;
-            json_i64(j, k);
-        }
+        for (size_t k = off[i]; k < off[i + 1]; k++)
+            json_i64(j, ids[k]);
         json_arr_end(j);
         total = st->v[v] > INT64_MAX - total ? INT64_MAX : total + st->v[v];
     }
@@ -46,7 +44,6 @@ static int ss_profile(struct json *j, const struct prof *p, int v, struct prof_f
     json_arr_end(j);
     json_ki64(j, "endValue", total);
     json_obj_end(j);
-    return 0;
 }
 
 static void ss_frames(struct json *j, const struct prof_ftab *ft)
@@ -74,7 +71,13 @@ int speedscope_write(const struct prof *p, const struct export_opts *o, FILE *ou
 {
     struct json j;
     struct prof_ftab ft = {0};
-    int rc = 0;
+    long *ids;
+    size_t *off;
+    if (prof_ftab_number(&ft, p->stacks, p->nstacks, &ids, &off) < 0) {
+        prof_ftab_free(&ft);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     json_init_compact(&j, out, 0);
     json_obj_begin(&j);
     json_kstr(&j, "$schema", "https://www.speedscope.app/file-format-schema.json");
@@ -83,19 +86,20 @@ int speedscope_write(const struct prof *p, const struct export_opts *o, FILE *ou
     json_ki64(&j, "activeProfileIndex", 0);
     json_key(&j, "profiles");
     json_arr_begin(&j);
-    rc = ss_profile(&j, p, o->value, &ft);
-    for (int v = 0; rc == 0 && v < PROF_NVALUES; v++)
+    ss_profile(&j, p, o->value, ids, off);
+    for (int v = 0; v < PROF_NVALUES; v++)
         if (v != o->value)
-            rc = ss_profile(&j, p, v, &ft);
+            ss_profile(&j, p, v, ids, off);
     json_arr_end(&j);
-    if (rc == 0)
-        ss_frames(&j, &ft);
+    ss_frames(&j, &ft);
     json_obj_end(&j);
     json_finish(&j);
     prof_ftab_free(&ft);
-    if (rc < 0)
-        snprintf(err, errlen, "out of memory");
-    else if (ferror(out) && (rc = -1) < 0)
+    free(ids);
+    free(off);
+    if (ferror(out)) {
         snprintf(err, errlen, "cannot write");
-    return rc;
+        return -1;
+    }
+    return 0;
 }

@@ -67,14 +67,57 @@
   /* --- header ---------------------------------------------------------------- */
 
   const I_ALLOC_N = 0, I_ALLOC_B = 1, I_LIVE_N = 2, I_LIVE_B = 3;
-  const totals = [0, 0, 0, 0];
-  for (const s of data.stacks) for (let i = 0; i < 4; i++) totals[i] += s[1][i];
+
+  /* The tree, in typed arrays: node 0 is the root ("all"); node k's parent
+   * is parent[k] < k, its frame frame[k], its totals val[4k .. 4k+3].  The
+   * stacks come sorted, each sharing a prefix with the one before
+   * (report/html.c), so nodes are made in one pass without lookups. */
+  let cap = 1024, nn = 1;
+  let parent = new Int32Array(cap), frame = new Int32Array(cap), val = new Float64Array(cap * 4);
+  parent[0] = -1;
+  frame[0] = -1;
+  const path = [0];
+  for (const s of data.stacks) {
+    path.length = s[0] + 1;
+    for (const f of s[1]) {
+      if (nn === cap) {
+        cap *= 2;
+        const p = new Int32Array(cap), q = new Int32Array(cap), w = new Float64Array(cap * 4);
+        p.set(parent); q.set(frame); w.set(val);
+        parent = p; frame = q; val = w;
+      }
+      parent[nn] = path[path.length - 1];
+      frame[nn] = f;
+      path.push(nn++);
+    }
+    const leaf = path[path.length - 1];
+    for (let i = 0; i < 4; i++) val[leaf * 4 + i] += s[2][i];
+  }
+  for (let k = nn - 1; k > 0; k--) for (let i = 0; i < 4; i++) val[parent[k] * 4 + i] += val[k * 4 + i];
+  const first = new Int32Array(nn + 1); /* children of k: kid[first[k] .. first[k+1]) */
+  for (let k = 1; k < nn; k++) first[parent[k] + 1]++;
+  for (let k = 0; k < nn; k++) first[k + 1] += first[k];
+  const kid = new Int32Array(Math.max(nn - 1, 1)), fill = first.slice(0, nn);
+  for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
+  const sortedKids = [new Map(), new Map(), new Map(), new Map()];
+  function kids(n, vi) {
+    let v = sortedKids[vi].get(n);
+    if (!v) {
+      v = Array.from(kid.subarray(first[n], first[n + 1])).filter(function (k) { return val[k * 4 + vi] > 0; })
+        .sort(function (a, b) { return val[b * 4 + vi] - val[a * 4 + vi]; });
+      sortedKids[vi].set(n, v);
+    }
+    return v;
+  }
+  function label(n) { return n === 0 ? 'all' : data.frames[frame[n]][0]; }
+  function v(n, vi) { return val[n * 4 + vi]; }
+
   const head = el('header', '', el('h1', '', 'heapsnap: ' + data.exe));
   head.append(el('p', 'sub', data.snapshots.length + ' snapshot' +
     (data.snapshots.length === 1 ? '' : 's') + ' of ' + data.processes + ' process' +
-    (data.processes === 1 ? '' : 'es') + ' \u2014 live ' + size(totals[I_LIVE_B]) + ' in ' +
-    count(totals[I_LIVE_N]) + ' blocks, ' + size(totals[I_ALLOC_B]) + ' allocated in ' +
-    count(totals[I_ALLOC_N]) + ' blocks'));
+    (data.processes === 1 ? '' : 'es') + ' \u2014 live ' + size(v(0, I_LIVE_B)) + ' in ' +
+    count(v(0, I_LIVE_N)) + ' blocks, ' + size(v(0, I_ALLOC_B)) + ' allocated in ' +
+    count(v(0, I_ALLOC_N)) + ' blocks'));
   const nav = el('nav');
   head.append(nav);
   document.body.append(head);
@@ -85,25 +128,6 @@
   }
 
   /* --- flame graph -------------------------------------------------------------- */
-
-  function Node(f, parent) { this.f = f; this.parent = parent; this.v = [0, 0, 0, 0]; this.kids = new Map(); this.sorted = []; }
-  const root = new Node(-1, null);
-  for (const s of data.stacks) {
-    let n = root;
-    for (let i = 0; i < 4; i++) n.v[i] += s[1][i];
-    for (const f of s[0]) {
-      let k = n.kids.get(f);
-      if (!k) { k = new Node(f, n); n.kids.set(f, k); }
-      for (let i = 0; i < 4; i++) k.v[i] += s[1][i];
-      n = k;
-    }
-  }
-  function kids(n, vi) {
-    if (!n.sorted[vi]) n.sorted[vi] = Array.from(n.kids.values()).filter(function (k) { return k.v[vi] > 0; })
-      .sort(function (a, b) { return b.v[vi] - a.v[vi]; });
-    return n.sorted[vi];
-  }
-  function label(n) { return n.f < 0 ? 'all' : data.frames[n.f][0]; }
 
   navlink('flame', 'Flame graph');
   const fsec = section('flame', 'Flame graph');
@@ -128,12 +152,12 @@
     'Click to zoom, hover for details.'), fbox);
   document.body.append(tip);
   const ROW = 18, MAXBARS = 4000;
-  const st = { vi: I_LIVE_B, zoom: root, q: '' };
+  const st = { vi: I_LIVE_B, zoom: 0, q: '' };
   let drawn = [];
 
   function matches(n) {
-    if (!st.q || n.f < 0) return false;
-    const f = data.frames[n.f];
+    if (!st.q || n === 0) return false;
+    const f = data.frames[frame[n]];
     return f[0].toLowerCase().includes(st.q) || f[1].toLowerCase().includes(st.q);
   }
   function hue(name) {
@@ -141,8 +165,8 @@
     for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
     return h;
   }
-  function bar(n, x, w, depth, full) {
-    const d = el('div', 'fg-frame' + (full ? ' fg-parent' : ''));
+  function bar(n, x, w, depth, up) {
+    const d = el('div', 'fg-frame' + (up ? ' fg-parent' : ''));
     d.style.left = x + 'px';
     d.style.width = Math.max(w - 1, 1) + 'px';
     d.style.top = depth * ROW + 'px';
@@ -155,24 +179,24 @@
     return d;
   }
   function render() {
-    const W = Math.max(fbox.clientWidth, 300), vi = st.vi, total = st.zoom.v[vi];
+    const W = Math.max(fbox.clientWidth, 300), vi = st.vi, total = v(st.zoom, vi);
     const frag = document.createDocumentFragment();
     drawn = [];
     const chain = [];
-    for (let a = st.zoom; a; a = a.parent) chain.unshift(a);
+    for (let a = st.zoom; a >= 0; a = parent[a]) chain.unshift(a);
     chain.forEach(function (a, i) { frag.append(bar(a, 0, W, i, a !== st.zoom)); });
     let depth = chain.length, bars = 0;
-    const stack = [[st.zoom, 0, chain.length - 1]];
-    while (stack.length && bars < MAXBARS) {
-      const [n, x0, d] = stack.pop();
+    const todo = [[st.zoom, 0, chain.length - 1]];
+    while (todo.length && bars < MAXBARS) {
+      const [n, x0, d] = todo.pop();
       let x = x0;
       for (const k of kids(n, vi)) {
-        const w = total ? k.v[vi] / total * W : 0;
+        const w = total ? v(k, vi) / total * W : 0;
         if (w < 1) break;
         frag.append(bar(k, x, w, d + 1, false));
         bars++;
         depth = Math.max(depth, d + 2);
-        stack.push([k, x, d + 1]);
+        todo.push([k, x, d + 1]);
         x += w;
       }
     }
@@ -180,18 +204,21 @@
     fbox.style.height = depth * ROW + 'px';
     fbox.append(frag);
     let found = 0;
-    (function walk(n) { for (const k of kids(n, vi)) { if (matches(k)) found += k.v[vi]; else walk(k); } })(root);
+    if (st.q) {
+      const todo2 = [0];
+      while (todo2.length) for (const k of kids(todo2.pop(), vi)) { if (matches(k)) found += v(k, vi); else todo2.push(k); }
+    }
     fnote.textContent = st.q ? 'matched: ' + value(found, vi) + ' (' +
-      (root.v[vi] ? (100 * found / root.v[vi]).toFixed(1) : '0') + '%)' : '';
+      (v(0, vi) ? (100 * found / v(0, vi)).toFixed(1) : '0') + '%)' : '';
   }
   function details(n) {
-    const f = n.f < 0 ? null : data.frames[n.f];
-    const pct = root.v[st.vi] ? (100 * n.v[st.vi] / root.v[st.vi]).toFixed(2) : '0';
+    const f = n === 0 ? null : data.frames[frame[n]];
+    const pct = v(0, st.vi) ? (100 * v(n, st.vi) / v(0, st.vi)).toFixed(2) : '0';
     tip.textContent = '';
     tip.append(el('b', '', label(n)));
     if (f) tip.append(el('div', '', where(f) + '  (' + f[3] + ')'));
-    tip.append(el('div', '', 'live: ' + size(n.v[I_LIVE_B]) + ' in ' + count(n.v[I_LIVE_N]) + ' blocks'),
-      el('div', '', 'allocated: ' + size(n.v[I_ALLOC_B]) + ' in ' + count(n.v[I_ALLOC_N]) + ' blocks'),
+    tip.append(el('div', '', 'live: ' + size(v(n, I_LIVE_B)) + ' in ' + count(v(n, I_LIVE_N)) + ' blocks'),
+      el('div', '', 'allocated: ' + size(v(n, I_ALLOC_B)) + ' in ' + count(v(n, I_ALLOC_N)) + ' blocks'),
       el('div', '', pct + '% of ' + data.values[st.vi].title));
   }
   fbox.addEventListener('mousemove', function (e) {
@@ -209,11 +236,11 @@
   });
   vsel.addEventListener('change', function () {
     st.vi = +vsel.value;
-    if (!st.zoom.v[st.vi]) st.zoom = root;
+    if (!v(st.zoom, st.vi)) st.zoom = 0;
     render();
   });
   search.addEventListener('input', function () { st.q = search.value.trim().toLowerCase(); render(); });
-  reset.addEventListener('click', function () { st.zoom = root; render(); });
+  reset.addEventListener('click', function () { st.zoom = 0; render(); });
   window.addEventListener('resize', render);
   render();
 
