@@ -112,7 +112,9 @@
   function label(n) { return n === 0 ? 'all' : data.frames[frame[n]][0]; }
   function v(n, vi) { return val[n * 4 + vi]; }
 
-  const head = el('header', '', el('h1', '', 'heapsnap: ' + data.exe));
+  const h1 = el('h1', '', 'heapsnap: ' + data.exe.slice(data.exe.lastIndexOf('/') + 1));
+  h1.title = data.exe;
+  const head = el('header', '', h1);
   head.append(el('p', 'sub', data.snapshots.length + ' snapshot' +
     (data.snapshots.length === 1 ? '' : 's') + ' of ' + data.processes + ' process' +
     (data.processes === 1 ? '' : 'es') + ' \u2014 live ' + size(v(0, I_LIVE_B)) + ' in ' +
