@@ -81,7 +81,7 @@ if gcc -Ishim tests/cli/craft.c -o "$T/craft" -lz 2>"$T/cc.err"; then
     quiet html_hostile_no_console_messages "$T/ev.log"
     grep -q 'data-pwned' "$T/ev.dom" && t_fail html_hostile_nothing_runs "$(grep -o 'data-pwned="[0-9]"' "$T/ev.dom")" \
       || t_pass html_hostile_nothing_runs
-    dom html_hostile_names_as_text "$T/ev.dom" 'heapsnap: script&gt;&lt;script&gt;document.body.dataset.pwned=2&lt;/script&gt;'
+    dom html_hostile_names_as_text "$T/ev.dom" '<h1 title="/x/&lt;/script&gt;&lt;script&gt;document.body.dataset.pwned=2&lt;/script&gt;">heapsnap: script&gt;</h1>'
     dom html_hostile_frame_as_text "$T/ev.dom" 'data-func="&lt;img src=x onerror=&quot;document.body.dataset.pwned=1&quot;&gt;&lt;!--\+0x'
     dom html_hostile_drawn "$T/ev.dom" '<body[^>]* data-ready="1"'
   else
