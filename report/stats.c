@@ -6,7 +6,9 @@
  * frames of their own), innermost first.  Its ALLOCATION SITE is the first
  * frame that is not an allocator wrapper: wrappers are frames in the shim,
  * libc, libstdc++ or libgcc_s, and functions named like operator new,
- * malloc-family or strdup-family anywhere (static libstdc++, xmalloc).  If
+ * malloc-family or strdup-family anywhere (static libstdc++, xmalloc), or
+ * like the malloc front ends of redis, nginx and OpenSSL (zmalloc,
+ * ngx_alloc, CRYPTO_malloc).  If
  * every frame is a wrapper, the outermost one is the site.  Keys:
  *   lineno    "file.c:12"      filename  "file.c:0"     function  "name"
  *   module    "libfoo.so"      traceback the frames from the site outward
@@ -74,7 +76,9 @@ const char stats_help[] =
     "      --retainers    top only: for the sites holding the most reachable\n"
     "                     memory, which sites and roots keep it alive\n"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
-    "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions).\n"
+    "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions,\n"
+    "and the malloc front ends of redis, nginx and OpenSSL: zmalloc, ngx_alloc,\n"
+    "CRYPTO_malloc and their kin).\n"
     "File names below the current directory are shown relative to it; a frame\n"
     "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
 
@@ -163,9 +167,16 @@ static const char *const wrapper_funcs[] = {
     "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
     "aligned_alloc", "memalign", "valloc", "pvalloc", "__libc_malloc", "__libc_calloc",
     "__libc_realloc", "__libc_memalign", "strdup", "strndup", "__strdup", "__strndup",
-    "wcsdup", "xmalloc", "xcalloc", "xrealloc", "xstrdup", "xstrndup", "xmemdup"};
+    "wcsdup", "xmalloc", "xcalloc", "xrealloc", "xstrdup", "xstrndup", "xmemdup",
+    /* the services' own front ends to malloc: nginx, OpenSSL (redis: zmalloc below) */
+    "ngx_alloc", "ngx_calloc", "ngx_memalign", "CRYPTO_malloc", "CRYPTO_zalloc",
+    "CRYPTO_realloc", "CRYPTO_clear_realloc", "CRYPTO_strdup", "CRYPTO_strndup",
+    "CRYPTO_memdup", "zstrdup"};
+/* redis's zmalloc family has a dozen variants (zmalloc_usable, zcalloc_num,
+ * ztrymalloc_usable_internal, ...); zlib's internal zcalloc is a wrapper too */
 static const char *const wrapper_prefixes[] = {"operator new", "_Znwm", "_Znam", "_Znwj",
-                                               "_Znaj"};
+                                               "_Znaj", "zmalloc", "zcalloc", "zrealloc",
+                                               "ztrymalloc", "ztrycalloc", "ztryrealloc"};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -4,7 +4,9 @@
 #   build: compiler toolchain and the libraries the shim and CLI link against, and
 #          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto)
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3,
-#          go for `go tool pprof`, chromium for the HTML report, valgrind's ms_print)
+#          go for `go tool pprof`, chromium for the HTML report, valgrind's ms_print,
+#          and the services tests/services/ runs: redis, nginx, memcached and their
+#          load clients; installed without starting them: the tests run their own)
 #   npm:   nodejs/npm, then the JSON validators for the tests (ajv-cli, ajv-formats,
 #          the SARIF 2.1.0 schema as @microsoft/sarif-multitool-linux ships it, and
 #          speedscope's file-format schema as the speedscope package ships it)
@@ -16,13 +18,14 @@ level=${1:-build}
 
 build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev
             libprotobuf-c-dev protobuf-c-compiler"
-test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind golang-go chromium"
+test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps golang-go chromium"
+service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time"
 
 case "$level" in
   build) want="$build_pkgs" ;;
-  test)  want="$build_pkgs $test_pkgs" ;;
-  bench|all) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
+  test)  want="$build_pkgs $test_pkgs $service_pkgs" ;;
+  bench|all) want="$build_pkgs $test_pkgs $service_pkgs $bench_pkgs" ;;
   npm)   if command -v npm >/dev/null; then want=""; else want="nodejs npm"; fi ;;
   *) echo "install-deps.sh: unknown level '$level' (build|test|bench|all)" >&2; exit 2 ;;
 esac
@@ -51,6 +54,22 @@ echo "install-deps: installing$missing" >&2
 if [ "$(id -u)" -eq 0 ]; then as_root=""; else as_root="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $as_root apt-get update -qq >/dev/null || true
+# Debian starts a daemon when its package is installed (redis on 6379, nginx on
+# 80, memcached on 11211).  The tests start their own on free ports and need
+# none of these, so while apt installs them a policy-rc.d (Debian's switch for
+# chroots and containers; invoke-rc.d and deb-systemd-invoke read it) says no.
+# An existing policy-rc.d is left as it is.
+policy=/usr/sbin/policy-rc.d
+no_start=""
+for p in $missing; do
+  case " $service_pkgs " in *" $p "*) [ -e "$policy" ] || no_start=1 ;; esac
+done
+if [ -n "$no_start" ]; then
+  trap '$as_root rm -f "$policy"' EXIT
+  printf '#!/bin/sh\n# scripts/install-deps.sh: no daemon starts while it installs\nexit 101\n' |
+    $as_root tee "$policy" >/dev/null
+  $as_root chmod 0755 "$policy"
+fi
 # shellcheck disable=SC2086
 $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
 if [ "$level" = npm ]; then npm_install; fi
