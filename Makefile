@@ -25,13 +25,13 @@ SHIM_HOT    := hooks unwind cfi pending table traces sample
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
 SHIM_LIBS   := -lunwind -lz -ldl -pthread
-CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -I$(BUILD)/gen
-# libstdc++ provides __cxa_demangle (report/symbolize.c refers to it weakly, so
+CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I$(BUILD)/gen
+# libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
 CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_SRC := $(wildcard shim/*.c)
-CLI_SRC  := $(wildcard report/*.c)
+CLI_SRC  := $(wildcard report/*.c report/gate/*.c)
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 # Generated at build time: the pprof export's protobuf code (protoc-c, from
@@ -52,8 +52,8 @@ $(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter $(*F),$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h) shim/hsnap_format.h shim/options_table.h \
-                        $(BUILD)/gen/profile.pb-c.h
+$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/gate/*.h) shim/hsnap_format.h \
+                        shim/options_table.h $(BUILD)/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
@@ -95,8 +95,9 @@ fuzz:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory $(CLI_GEN)
 	@mkdir -p $(BUILD)/fuzz
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishim -Ireport \
-	    -I$(BUILD)/gen tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_GEN) report/html/assets.S -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate \
+	    -I$(BUILD)/gen tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_GEN) report/html/assets.S \
+	    -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    $(BUILD)/fuzz/corpus tests/fuzz/corpus

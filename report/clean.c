@@ -20,7 +20,7 @@
 
 #include "cli.h"
 #include "escape.h"
-#include "save.h"
+#include "snapsave.h"
 
 static void clean_usage(void)
 {

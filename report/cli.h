@@ -4,7 +4,8 @@
  * (0 ok, 1 a gate found something, 2 trouble) and, for 2, leaves one line
  * in err that main prints as "heapsnap: <err>".
  *
- * Below them, the small helpers the subcommands share (args.c, grow.c).
+ * cmd_gate is behind report/gate/gate.h, the gate's door.
+ * Below them, the small helpers the subcommands share (cli.c, grow.c).
  */
 #ifndef REPORT_CLI_H
 #define REPORT_CLI_H
@@ -18,7 +19,6 @@ int cmd_info(int argc, char **argv, char *err, size_t errlen);
 int cmd_leaks(int argc, char **argv, char *err, size_t errlen);
 int cmd_merge(int argc, char **argv, char *err, size_t errlen);
 int cmd_trend(int argc, char **argv, char *err, size_t errlen);
-int cmd_gate(int argc, char **argv, char *err, size_t errlen);
 int cmd_run(int argc, char **argv, char *err, size_t errlen);
 int cmd_clean(int argc, char **argv, char *err, size_t errlen);
 int cmd_export(int argc, char **argv, char *err, size_t errlen);

@@ -44,7 +44,7 @@ int cmd_diff(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "diff: out of memory");
         rc = 2;
     }
-    stats_free(old); /* their symbolizers point into the snaps */
+    stats_free(old);
     stats_free(cur);
     snap_free(&so);
     snap_free(&sn);

@@ -17,7 +17,7 @@
 
 #include "cli.h"
 #include "export.h"
-#include "save.h"
+#include "snapsave.h"
 
 struct export_format {
     const char *name;

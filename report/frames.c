@@ -1,49 +1,181 @@
 /*
- * frames.c - expands traces into frames once per snapshot and finds their
- * allocation site (see frames.h).  The interface of the frames module on
- * main, over the symbolizer and stats_is_wrapper; replaced by that module.
+ * frames.c - expands traces into frames once per command, finds their
+ * allocation site, and filters them (see frames.h for the rules).
+ *
+ * An expansion is interned by its key: the trace's flags and, per ip, the
+ * module file (sym_module's index) and the file address (ip - bias), or the
+ * raw ip outside every module.  The same stack in two processes, at two
+ * load addresses, is one key; a snapshot's own table (indexed by its load
+ * serial) then maps each trace id to its expansion in one step.  Frames are
+ * copied into the expansion with their strings pointing into the
+ * symbolizer's cache, which lives as long: an expansion outlives the
+ * snapshot it came from.  The ip kept is the first process's.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 #include "cli.h"
-#include "format.h"
+#include "fmt.h"
 #include "frames.h"
-#include "stats.h"
 #include "sym.h"
 
+/* One snapshot's view: its modules in the registry, its traces' expansions. */
 struct frames_snap {
-    const struct snap *s;
-    struct symbolizer *z;
-    struct frames_trace **traces; /* ntraces, filled on first use */
+    int *mods;                            /* nmodules registry indices */
+    const struct frames_trace **traces;   /* ntraces, filled on first use */
 };
 
+struct frames_entry {
+    struct frames_trace t;
+    uint8_t *key;
+    size_t keylen;
+    UT_hash_handle hh;
+};
+
+/* The command's expansions.  snaps[serial - 1] belongs to the snapshot of
+ * that load serial; every frames_entry owns its frames, id and site name. */
 static struct {
     struct frames_snap *snaps;
-    size_t n, cap;
+    size_t capsnaps;
+    struct frames_entry *all;      /* uthash by key */
+    uint8_t *key;                  /* scratch: the key being built */
+    size_t capkey;
+    struct frame *fr;              /* scratch: the frames being gathered */
+    size_t capfr;
 } fx;
+
+#define KEY_IP 12 /* bytes per ip in a key: i32 module, u64 address */
+
+/* --- allocator wrappers and the site ------------------------------------ */
+
+static const char *const wrapper_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
+                                              "libgcc_s.so"};
+static const char *const wrapper_funcs[] = {
+    "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
+    "aligned_alloc", "memalign", "valloc", "pvalloc", "__libc_malloc", "__libc_calloc",
+    "__libc_realloc", "__libc_memalign", "strdup", "strndup", "__strdup", "__strndup",
+    "wcsdup", "xmalloc", "xcalloc", "xrealloc", "xstrdup", "xstrndup", "xmemdup",
+    /* the services' own front ends to malloc: nginx, OpenSSL (redis: zmalloc below) */
+    "ngx_alloc", "ngx_calloc", "ngx_memalign", "CRYPTO_malloc", "CRYPTO_zalloc",
+    "CRYPTO_realloc", "CRYPTO_clear_realloc", "CRYPTO_strdup", "CRYPTO_strndup",
+    "CRYPTO_memdup", "zstrdup"};
+/* redis's zmalloc family has a dozen variants (zmalloc_usable, zcalloc_num,
+ * ztrymalloc_usable_internal, ...); zlib's internal zcalloc is a wrapper too */
+static const char *const wrapper_prefixes[] = {"operator new", "_Znwm", "_Znam", "_Znwj",
+                                               "_Znaj", "zmalloc", "zcalloc", "zrealloc",
+                                               "ztrymalloc", "ztrycalloc", "ztryrealloc"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int is_wrapper(const struct frame *f)
+{
+    for (size_t i = 0; i < NELEM(wrapper_modules); i++)
+        if (strncmp(f->module, wrapper_modules[i], strlen(wrapper_modules[i])) == 0)
+            return 1;
+    for (size_t i = 0; i < NELEM(wrapper_funcs); i++)
+        if (strcmp(f->func, wrapper_funcs[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < NELEM(wrapper_prefixes); i++)
+        if (strncmp(f->func, wrapper_prefixes[i], strlen(wrapper_prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+int frames_site(struct frame *fr, int n)
+{
+    int site = n - 1;
+    for (int i = 0; i < n; i++)
+        if (!is_wrapper(&fr[i])) {
+            site = i;
+            break;
+        }
+    for (int i = 0; i < n; i++)
+        fr[i].wrapper = i <= site && is_wrapper(&fr[i]);
+    return site;
+}
+
+/* --- one snapshot -------------------------------------------------------- */
 
 static struct frames_snap *snap_view(const struct snap *s)
 {
-    for (size_t i = 0; i < fx.n; i++)
-        if (fx.snaps[i].s == s)
-            return &fx.snaps[i];
-    if (grow_array((void **)&fx.snaps, &fx.cap, fx.n + 1, sizeof(*fx.snaps)) < 0)
+    size_t old = fx.capsnaps;
+    if (s->serial == 0 ||
+        grow_array((void **)&fx.snaps, &fx.capsnaps, s->serial, sizeof(*fx.snaps)) < 0)
         return NULL;
-    struct frames_snap *v = &fx.snaps[fx.n];
-    v->s = s;
-    v->z = sym_new(s);
-    v->traces = calloc(s->ntraces + 1, sizeof(*v->traces));
-    if (!v->z || !v->traces) {
-        sym_free(v->z);
+    memset(fx.snaps + old, 0, (fx.capsnaps - old) * sizeof(*fx.snaps));
+    struct frames_snap *v = &fx.snaps[s->serial - 1];
+    if (v->traces)
+        return v;
+    int ok = (v->mods = calloc(s->nmodules + 1, sizeof(*v->mods))) &&
+             (v->traces = calloc(s->ntraces + 1, sizeof(*v->traces)));
+    for (uint32_t j = 0; ok && j < s->nmodules; j++)
+        ok = (v->mods[j] = sym_module(&s->modules[j])) >= 0;
+    if (!ok) {
+        free(v->mods);
         free(v->traces);
+        memset(v, 0, sizeof(*v));
         return NULL;
     }
-    fx.n++;
     return v;
 }
 
+/* The key of trace t into fx.key; its length, or 0 when out of memory. */
+static size_t trace_key(const struct snap *s, const struct frames_snap *v,
+                        const struct snap_trace *t)
+{
+    size_t len = 2 + (size_t)t->depth * KEY_IP;
+    if (grow_array((void **)&fx.key, &fx.capkey, len, 1) < 0)
+        return 0;
+    memcpy(fx.key, &t->flags, 2);
+    for (int i = 0; i < t->depth; i++) {
+        const struct snap_module *m = snap_module_at(s, t->ips[i]);
+        int32_t mod = m ? v->mods[m - s->modules] : -1;
+        uint64_t off = m ? t->ips[i] - m->bias : t->ips[i];
+        memcpy(fx.key + 2 + (size_t)i * KEY_IP, &mod, 4);
+        memcpy(fx.key + 6 + (size_t)i * KEY_IP, &off, 8);
+    }
+    return len;
+}
+
+static int push(int n, const struct frame *f)
+{
+    if (grow_array((void **)&fx.fr, &fx.capfr, (size_t)n + 1, sizeof(*fx.fr)) < 0)
+        return -1;
+    fx.fr[n] = *f;
+    return n + 1;
+}
+
+/* Gathers the frames of trace t (its key built) into fx.fr; how many, -1. */
+static int gather(const struct snap_trace *t)
+{
+    static const struct frame none[2] = {
+        {0, "<unknown>", "<unknown>", "<unknown>", 0, "<unknown>", "", 0, 0},
+        {0, "<unsampled>", "<unsampled>", "<unsampled>", 0, "<unsampled>", "", 0, 0}};
+    int n = 0;
+    for (int i = 0; i < t->depth && n >= 0; i++) {
+        int32_t mod;
+        uint64_t off;
+        const struct sym_frame *sf;
+        memcpy(&mod, fx.key + 2 + (size_t)i * KEY_IP, 4);
+        memcpy(&off, fx.key + 6 + (size_t)i * KEY_IP, 8);
+        int k = sym_lookup(mod, off, &sf);
+        for (int j = 0; j < k && n >= 0; j++) {
+            struct frame f = {t->ips[i], sf[j].func, fmt_path(sf[j].file), sf[j].file,
+                              sf[j].line, mod >= 0 ? sym_module_base(mod) : "??",
+                              mod >= 0 ? sym_module_path(mod) : "", sf[j].inlined, 0};
+            n = push(n, &f);
+        }
+    }
+    if (n == 0)
+        n = push(0, &none[(t->flags & HSNAP_TRACE_UNSAMPLED) != 0]);
+    return n;
+}
+
+/* The stack from the site outward as one string (the identity of a loss
+ * record and of a gate finding). */
 static char *stack_id(const struct frame *fr, int site, int n)
 {
     size_t len = 1, at = 0;
@@ -59,86 +191,135 @@ static char *stack_id(const struct frame *fr, int site, int n)
     return id;
 }
 
-static struct frames_trace *expand(struct frames_snap *v, const struct snap_trace *t)
+static char *site_name(const struct frame *f)
 {
-    static const struct frame none[2] = {
-        {0, "<unknown>", "<unknown>", "<unknown>", 0, "<unknown>", "", 0, 0},
-        {0, "<unsampled>", "<unsampled>", "<unsampled>", 0, "<unsampled>", "", 0, 0}};
-    struct frames_trace *e = calloc(1, sizeof(*e));
-    struct frame *fr = NULL;
-    size_t n = 0, cap = 0;
     char buf[4200];
-    for (int i = 0; e && i < t->depth; i++) {
-        const struct sym_frame *sf;
-        int k = sym_lookup(v->z, t->ips[i], &sf);
-        if (grow_array((void **)&fr, &cap, n + (size_t)k + 1, sizeof(*fr)) < 0)
-            goto oom;
-        for (int j = 0; j < k; j++) {
-            const char *path = sf[j].mod >= 0 ? v->s->modules[sf[j].mod].path : "";
-            struct frame f = {t->ips[i], sf[j].func,
-                              strcmp(sf[j].file, "??") ? fmt_path(sf[j].file) : "??",
-                              sf[j].file, sf[j].line, sf[j].module, path, sf[j].inlined, 0};
-            fr[n++] = f;
-        }
-    }
-    if (!e || (n == 0 && grow_array((void **)&fr, &cap, 1, sizeof(*fr)) < 0))
-        goto oom;
-    if (n == 0)
-        fr[n++] = none[(t->flags & HSNAP_TRACE_UNSAMPLED) != 0];
-    e->fr = fr;
-    e->n = (int)n;
-    e->site = e->n - 1;
-    for (int i = 0; i < e->n; i++) {
-        struct sym_frame sf = {fr[i].func, fr[i].file, fr[i].line, -1, fr[i].module, 0};
-        if (!stats_is_wrapper(&sf)) {
-            e->site = i;
-            break;
-        }
-    }
-    for (int i = 0; i < e->site; i++)
-        fr[i].wrapper = 1;
-    if (frames_has_file(&fr[e->site]))
-        snprintf(buf, sizeof(buf), "%s:%d", fr[e->site].file, fr[e->site].line);
+    if (frames_has_file(f))
+        snprintf(buf, sizeof(buf), "%s:%d", f->file, f->line);
     else
-        snprintf(buf, sizeof(buf), "%s", fr[e->site].func);
-    e->site_name = strdup(buf);
-    e->id = stack_id(fr, e->site, e->n);
-    if (!e->site_name || !e->id)
+        snprintf(buf, sizeof(buf), "%s", f->func);
+    return strdup(buf);
+}
+
+static void entry_free(struct frames_entry *e)
+{
+    free((void *)e->t.fr);
+    free((char *)e->t.id);
+    free((char *)e->t.site_name);
+    free(e->key);
+    free(e);
+}
+
+/* A new expansion of trace t, whose key is in fx.key[0..len). */
+static struct frames_entry *expand(const struct snap_trace *t, size_t len)
+{
+    struct frames_entry *e = calloc(1, sizeof(*e));
+    int n = gather(t);
+    if (!e || n < 0)
         goto oom;
+    struct frame *fr = malloc((size_t)n * sizeof(*fr));
+    e->t.fr = fr;
+    e->key = malloc(len);
+    if (!fr || !e->key)
+        goto oom;
+    memcpy(fr, fx.fr, (size_t)n * sizeof(*fr));
+    memcpy(e->key, fx.key, len);
+    e->keylen = len;
+    e->t.n = n;
+    e->t.site = frames_site(fr, n);
+    if (!(e->t.id = stack_id(fr, e->t.site, n)) || !(e->t.site_name = site_name(&fr[e->t.site])))
+        goto oom;
+    HASH_ADD_KEYPTR(hh, fx.all, e->key, e->keylen, e);
     return e;
 oom:
-    free(fr);
-    free(e);
+    if (e)
+        entry_free(e);
     return NULL;
 }
 
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
 {
     struct frames_snap *v = snap_view(s);
+    struct frames_entry *e;
     if (!v)
         return NULL;
-    if (!v->traces[ti])
-        v->traces[ti] = expand(v, &s->traces[ti]);
-    return v->traces[ti];
+    if (v->traces[ti])
+        return v->traces[ti];
+    size_t len = trace_key(s, v, &s->traces[ti]);
+    if (!len)
+        return NULL;
+    HASH_FIND(hh, fx.all, fx.key, len, e);
+    if (!e && !(e = expand(&s->traces[ti], len)))
+        return NULL;
+    return v->traces[ti] = &e->t;
 }
-
-int frames_has_file(const struct frame *f) { return strcmp(f->file, "??") != 0; }
 
 void frames_fini(void)
 {
-    for (size_t i = 0; i < fx.n; i++) {
-        for (uint32_t j = 0; j < fx.snaps[i].s->ntraces; j++) {
-            struct frames_trace *e = fx.snaps[i].traces[j];
-            if (!e)
-                continue;
-            free((void *)e->fr);
-            free((char *)e->id);
-            free((char *)e->site_name);
-            free(e);
-        }
+    struct frames_entry *e, *tmp;
+    HASH_ITER(hh, fx.all, e, tmp) {
+        HASH_DEL(fx.all, e);
+        entry_free(e);
+    }
+    for (size_t i = 0; i < fx.capsnaps; i++) {
+        free(fx.snaps[i].mods);
         free(fx.snaps[i].traces);
-        sym_free(fx.snaps[i].z);
     }
     free(fx.snaps);
+    free(fx.key);
+    free(fx.fr);
     memset(&fx, 0, sizeof(fx));
+    sym_fini();
+}
+
+/* --- shown names and filters -------------------------------------------- */
+
+int frames_has_file(const struct frame *f) { return strcmp(f->file, "??") != 0; }
+
+const char *frames_where(const struct frame *f, char *buf, size_t n)
+{
+    if (frames_has_file(f))
+        return f->file;
+    snprintf(buf, n, "[%s]", f->module);
+    return buf;
+}
+
+int frames_filter_add(struct frames_filter *fl, int exclude, const char *pat, char *err,
+                      size_t errlen)
+{
+    int *n = exclude ? &fl->nexclude : &fl->ninclude;
+    if (*n >= FRAMES_MAX_FILTERS) {
+        snprintf(err, errlen, "too many filters: %s", pat);
+        return -1;
+    }
+    (exclude ? fl->exclude : fl->include)[(*n)++] = pat;
+    return 0;
+}
+
+static int frame_matches(const struct frame *f, const char *pat)
+{
+    return !fnmatch(pat, f->dwarf_file, 0) || !fnmatch(pat, f->file, 0) ||
+           !fnmatch(pat, f->func, 0) || !fnmatch(pat, f->module, 0) ||
+           (f->path[0] && !fnmatch(pat, f->path, 0));
+}
+
+static int trace_matches(const struct frames_filter *fl, const struct frames_trace *t,
+                         const char *pat)
+{
+    if (!fl->all_frames)
+        return frame_matches(&t->fr[t->site], pat);
+    for (int i = 0; i < t->n; i++)
+        if (frame_matches(&t->fr[i], pat))
+            return 1;
+    return 0;
+}
+
+int frames_kept(const struct frames_filter *fl, const struct frames_trace *t)
+{
+    int kept = fl->ninclude == 0;
+    for (int i = 0; i < fl->ninclude && !kept; i++)
+        kept = trace_matches(fl, t, fl->include[i]);
+    for (int i = 0; i < fl->nexclude && kept; i++)
+        kept = !trace_matches(fl, t, fl->exclude[i]);
+    return kept;
 }

@@ -1,15 +1,18 @@
 /*
  * frames.h - the one frame model of the CLI: a snapshot's traces expanded
  * into frames (inlined functions are frames of their own), innermost first,
- * with their allocation site.
+ * with their allocation site, for every command.
  *
- * This is the part of the frames module (report/frames.c on main) that the
- * exports and the HTML report use, kept to its interface so that they build
- * before that module lands; the module replaces both files.
+ * A trace is expanded once per command: traces of any snapshot whose ips
+ * name the same (module file, file address) sequence share one expansion,
+ * so ten snapshots of one program cost one symbolization (report/sym.c).
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
- * (stats_is_wrapper); if every frame is one, the outermost.  A trace
- * without frames is one placeholder frame whose fields read "<unknown>"
- * ("<unsampled>" for the sampler's trace).
+ * (a frame in the shim, libc, libstdc++ or libgcc_s, or a malloc-,
+ * operator new- or strdup-like function anywhere); if every frame is one,
+ * the outermost.  A trace without frames is one placeholder frame whose
+ * function, file and module all read "<unknown>" ("<unsampled>" for the
+ * sampler's trace): a name, never a field that merely went unresolved
+ * ("??"), in top, leaks and gate alike.
  */
 #ifndef REPORT_FRAMES_H
 #define REPORT_FRAMES_H
@@ -34,18 +37,49 @@ struct frame {
 struct frames_trace {
     int n, site;          /* fr[site] is the allocation site; n >= 1 */
     const struct frame *fr; /* innermost first */
-    const char *id;       /* the stack from the site outward: equal ids, equal stacks */
+    const char *id;       /* the stack from the site outward (file, line, function,
+                             module of each frame): equal ids, equal stacks */
     const char *site_name; /* "file.c:12", or the function without a file */
 };
 
-/* Trace ti of s expanded, or NULL when out of memory.  The result lives
- * until frames_fini. */
+/* Trace ti of s expanded, or NULL when out of memory.  s must have been
+ * loaded by snap_load (its serial keys the cache); the result lives until
+ * frames_fini, whatever happens to s. */
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti);
+
+/* The allocation site among fr[0..n) (n >= 1, innermost first): the index
+ * of the first frame that is not an allocator wrapper, else n - 1.  Marks
+ * .wrapper on the wrappers up to it (libc's start-up frames beyond it are
+ * callers, not wrappers). */
+int frames_site(struct frame *fr, int n);
 
 /* 1 when f has a source file. */
 int frames_has_file(const struct frame *f);
 
-/* Releases every expansion, and the symbolizers. */
+/* Where f is, as keys show it: its file, or "[module]" without one (so
+ * such frames still group by module instead of into one "??"); buf holds
+ * the latter. */
+const char *frames_where(const struct frame *f, char *buf, size_t n);
+
+#define FRAMES_MAX_FILTERS 64
+
+/* --include / --exclude: fnmatch patterns over a frame's file (as shown or
+ * recorded), function, module basename or path, like tracemalloc's Filter.
+ * A trace is kept if some include matches (or there is none) and no exclude
+ * does; only the allocation site is looked at unless all_frames. */
+struct frames_filter {
+    int all_frames;
+    int ninclude, nexclude;
+    const char *include[FRAMES_MAX_FILTERS];
+    const char *exclude[FRAMES_MAX_FILTERS];
+};
+
+/* Adds a pattern; -1 with "too many filters" in err. */
+int frames_filter_add(struct frames_filter *fl, int exclude, const char *pat, char *err,
+                      size_t errlen);
+int frames_kept(const struct frames_filter *fl, const struct frames_trace *t);
+
+/* Releases every expansion, and the symbolizer's state. */
 void frames_fini(void);
 
 #endif

@@ -25,7 +25,7 @@
 #include "lossrec.h"
 #include "prof.h"
 #include "retainers.h"
-#include "save.h"
+#include "snapsave.h"
 #include "stats.h"
 
 extern const char html_page_js[], html_page_css[];
@@ -262,9 +262,10 @@ static int html_rows(struct json *j, struct stats *st, int diff, long rows)
     json_arr_begin(j);
     for (size_t i = 0; i < n && (rows == 0 || (long)i < rows); i++) {
         const struct stat_entry *e = v[i];
+        char site[4400];
+        stats_key(KEY_LINENO, e, site, sizeof(site));
         json_obj_begin(j);
-        json_kstr(j, "file", e->frames[0].file);
-        json_ki64(j, "line", e->frames[0].line);
+        json_kstr(j, "site", site);
         json_kstr(j, "func", e->frames[0].func);
         json_ki64(j, "size", e->size);
         json_ki64(j, "count", e->count);
@@ -339,10 +340,10 @@ out:
 
 /* --- the leak check ------------------------------------------------------------- */
 
-static void html_record(struct json *j, const struct lr_record *r)
+static void html_record(struct json *j, const struct lossrec_record *r)
 {
     json_obj_begin(j);
-    json_kstr(j, "kind", lr_kind_names[r->kind]);
+    json_kstr(j, "kind", lossrec_kind_names[r->kind]);
     json_kbool(j, "owned", r->owned);
     json_ku64(j, "bytes", r->bytes);
     json_ku64(j, "blocks", r->blocks);
@@ -354,7 +355,7 @@ static void html_record(struct json *j, const struct lr_record *r)
     for (int i = r->site; i < r->nframes; i++) {
         json_arr_begin(j);
         json_str(j, r->frames[i].func);
-        json_str(j, strcmp(r->frames[i].file, "??") ? r->frames[i].file : "");
+        json_str(j, frames_has_file(&r->frames[i]) ? r->frames[i].file : "");
         json_i64(j, r->frames[i].line);
         json_arr_end(j);
     }
@@ -370,14 +371,14 @@ static void html_record(struct json *j, const struct lr_record *r)
 
 /* Who retains the most reachable memory, as `top --retainers` prints it;
  * NULL when the snapshots hold no retainer data. */
-static char *html_retainers(struct lr_set *ls, const struct snap *snaps, char **paths, int n)
+static char *html_retainers(const struct snap *snaps, char **paths, int n)
 {
     char *text = NULL, why[512];
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    int rc = ret_print(ls, snaps, paths, n, NULL, 10, f, why, sizeof(why));
+    int rc = retainers_print(snaps, paths, n, NULL, 10, f, why, sizeof(why));
     if (fclose(f) != 0 || rc < 0) {
         free(text);
         return NULL;
@@ -388,11 +389,11 @@ static char *html_retainers(struct lr_set *ls, const struct snap *snaps, char **
 static int html_leaks(struct json *j, const struct prof *p, long rows, char *err,
                       size_t errlen)
 {
-    struct lr_opts lo = {.kinds = LR_KINDS_ALL & ~LR_KIND_BIT(LR_REACHABLE),
+    struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_ALL & ~LOSSREC_KIND_BIT(LOSSREC_REACHABLE),
                          .largest_first = 1, .limit = rows};
     struct snap *lk = calloc(p->nin + 1, sizeof(*lk)); /* copies: lossrec reads them */
     char **paths = calloc(p->nin + 1, sizeof(*paths));
-    struct lr_set *ls = lr_new(&lo);
+    struct lossrec_set *ls = lossrec_new(&lo);
     int n = 0, rc = -1;
     json_key(j, "leaks");
     if (!lk || !paths || !ls)
@@ -401,7 +402,7 @@ static int html_leaks(struct json *j, const struct prof *p, long rows, char *err
         if (p->in[i].latest && p->in[i].s->lk.present) {
             lk[n] = *p->in[i].s;
             paths[n] = (char *)p->in[i].path;
-            if (lr_add_snap(ls, &lk[n], paths[n], err, errlen) < 0)
+            if (lossrec_add_snap(ls, &lk[n], paths[n], err, errlen) < 0)
                 goto out;
             n++;
         }
@@ -410,17 +411,17 @@ static int html_leaks(struct json *j, const struct prof *p, long rows, char *err
         rc = 0;
         goto out;
     }
-    if (lr_finish(ls) < 0)
+    if (lossrec_finish(ls) < 0)
         goto oom;
     size_t nshown;
-    struct lr_total supp;
-    struct lr_record *const *v = lr_shown(ls, &nshown);
-    const struct lr_total *sum = lr_summary(ls, &supp);
+    struct lossrec_total supp;
+    struct lossrec_record *const *v = lossrec_shown(ls, &nshown);
+    const struct lossrec_total *sum = lossrec_summary(ls, &supp);
     json_obj_begin(j);
     json_key(j, "summary");
     json_obj_begin(j);
-    for (int k = 0; k < LR_NKINDS; k++) {
-        json_key(j, lr_kind_names[k]);
+    for (int k = 0; k < LOSSREC_NKINDS; k++) {
+        json_key(j, lossrec_kind_names[k]);
         json_arr_begin(j);
         json_u64(j, sum[k].bytes);
         json_u64(j, sum[k].blocks);
@@ -432,7 +433,7 @@ static int html_leaks(struct json *j, const struct prof *p, long rows, char *err
     for (size_t i = 0; i < nshown; i++)
         html_record(j, v[i]);
     json_arr_end(j);
-    char *ret = html_retainers(ls, lk, paths, n);
+    char *ret = html_retainers(lk, paths, n);
     json_kstr(j, "retainers", ret);
     free(ret);
     json_obj_end(j);
@@ -441,7 +442,7 @@ static int html_leaks(struct json *j, const struct prof *p, long rows, char *err
 oom:
     snprintf(err, errlen, "out of memory");
 out:
-    lr_free(ls);
+    lossrec_free(ls);
     free(lk);
     free(paths);
     return rc;

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "escape.h"
-#include "format.h"
+#include "fmt.h"
 #include "snap.h"
 
 static const char *info_reason(uint32_t r)

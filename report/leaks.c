@@ -24,15 +24,16 @@
 
 #include "cli.h"
 #include "json.h"
+#include "lset.h"
 #include "lossrec.h"
 #include "retainers.h"
-#include "suppress.h"
+#include "supp.h"
 
 #define LEAKS_MAX_SUPP_FILES 16
 #define LEAKS_JSON_VERSION 1
 
 struct leaks_opts {
-    struct lr_opts lr;
+    struct lossrec_opts lr;
     int refs;                  /* print refcount ranges */
     int json;                  /* --format json */
     int gen;                   /* --gen-suppressions: 0 no, 1 lsan, 2 valgrind */
@@ -82,7 +83,7 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
 {
     uint64_t cnt;
     switch (c) {
-    case 'k': return lr_parse_kinds(arg, &o->lr.kinds, err, errlen) < 0 ? -1 : 1;
+    case 'k': return lossrec_parse_kinds(arg, &o->lr.kinds, err, errlen) < 0 ? -1 : 1;
     case 'r': o->refs = 1; return 1;
     case 'w': o->why = arg; return 1;
     case 'n':
@@ -112,13 +113,8 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
         o->supp[o->nsupp++] = arg;
         return 1;
     case 'i':
-    case 'x': {
-        int *n = c == 'i' ? &o->lr.ninclude : &o->lr.nexclude;
-        if (*n >= LR_MAX_FILTERS)
-            return snprintf(err, errlen, "too many filters"), -1;
-        (c == 'i' ? o->lr.include : o->lr.exclude)[(*n)++] = arg;
-        return 1;
-    }
+    case 'x':
+        return frames_filter_add(&o->lr.filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
     }
     return 0;
 }
@@ -129,7 +125,7 @@ static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, 
     char why[512];
     int c;
     memset(o, 0, sizeof(*o));
-    o->lr.kinds = LR_KINDS_DEFAULT;
+    o->lr.kinds = LOSSREC_KINDS_DEFAULT;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, leaks_shortopts, leaks_longopts, NULL)) != -1) {
@@ -154,33 +150,33 @@ static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, 
 
 /* --- text ---------------------------------------------------------------- */
 
-static const char *const kind_verbs[LR_NKINDS] = {
+static const char *const kind_verbs[LOSSREC_NKINDS] = {
     "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
     "are still reachable"};
 
-static void print_frame(const struct lr_frame *f, const char *word, FILE *out)
+static void print_frame(const struct frame *f, const char *word, FILE *out)
 {
     fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
-    if (strcmp(f->file, "??") != 0)
+    if (frames_has_file(f))
         fprintf(out, " (%s:%d)", f->file, f->line);
     else
         fprintf(out, " (in %s)", f->module);
     fprintf(out, "%s\n", f->wrapper ? " [wrapper]" : "");
 }
 
-static void print_header(const struct lr_record *r, size_t n, FILE *out)
+static void print_header(const struct lossrec_record *r, size_t n, FILE *out)
 {
     unsigned long long own = r->bytes, ind = r->indirect_bytes;
     if (ind)
         fprintf(out, "%llu (%llu %s, %llu indirect) bytes", own + ind, own,
-                r->kind == LR_CYCLE ? "own" : "direct", ind);
+                r->kind == LOSSREC_CYCLE ? "own" : "direct", ind);
     else
         fprintf(out, "%llu bytes", own);
     fprintf(out, " in %llu blocks %s in loss record %d of %zu\n", (unsigned long long)r->blocks,
             r->owned ? "are indirectly lost in a cycle" : kind_verbs[r->kind], r->index, n);
 }
 
-static void print_ring(const struct lr_record *r, FILE *out)
+static void print_ring(const struct lossrec_record *r, FILE *out)
 {
     fprintf(out, "    cycle of %u blocks: ", r->ring_blocks);
     for (int i = 0; i < r->nring; i++)
@@ -193,7 +189,29 @@ static void print_ring(const struct lr_record *r, FILE *out)
     fputc('\n', out);
 }
 
-static void print_record(const struct leaks_opts *o, const struct lr_record *r, size_t n,
+/* A suppression that matches r: "leak:FUNC" (lsan) or a Valgrind block,
+ * preceded by a '#' comment naming the record. */
+static void print_gen(FILE *out, int valgrind, const struct lossrec_record *r)
+{
+    static const char *const gen_kinds[LOSSREC_NKINDS] = {"definite", "indirect", "definite",
+                                                     "possible", "reachable"};
+    const struct frame *site = &r->frames[r->site];
+    fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lossrec_kind_names[r->kind],
+            (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
+    if (!valgrind) {
+        fprintf(out, "leak:%s\n", site->func);
+        return;
+    }
+    fprintf(out, "{\n   heapsnap-%s-%s\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
+            lossrec_kind_names[r->kind], site->func, gen_kinds[r->kind]);
+    /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
+     * obj:, which matches every frame of the module; this stays precise. */
+    for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
+        fprintf(out, "   fun:%s\n", r->frames[i].func);
+    fprintf(out, "}\n");
+}
+
+static void print_record(const struct leaks_opts *o, const struct lossrec_record *r, size_t n,
                          FILE *out)
 {
     print_header(r, n, out);
@@ -208,11 +226,11 @@ static void print_record(const struct leaks_opts *o, const struct lr_record *r, 
             fprintf(out, "    refcount: %u..%u\n", r->ref_min, r->ref_max);
     }
     if (o->gen)
-        supp_gen(out, o->gen == 2, r);
+        print_gen(out, o->gen == 2, r);
     fputc('\n', out);
 }
 
-static void print_total(const char *name, const struct lr_total *t, FILE *out)
+static void print_total(const char *name, const struct lossrec_total *t, FILE *out)
 {
     fprintf(out, "   %s: %llu bytes in %llu blocks\n", name, (unsigned long long)t->bytes,
             (unsigned long long)t->blocks);
@@ -232,23 +250,23 @@ static void print_supps(const struct supp_set *ss, FILE *out)
     }
 }
 
-static void leaks_text(const struct leaks_opts *o, const struct lr_set *ls, FILE *out)
+static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls, FILE *out)
 {
-    static const char *const names[LR_NKINDS] = {"direct", "indirect", "cycle",
+    static const char *const names[LOSSREC_NKINDS] = {"direct", "indirect", "cycle",
                                                  "possibly lost", "still reachable"};
-    static const enum lr_kind order[LR_NKINDS] = {LR_DIRECT, LR_INDIRECT, LR_CYCLE,
-                                                  LR_POSSIBLE, LR_REACHABLE};
+    static const enum lossrec_kind order[LOSSREC_NKINDS] = {LOSSREC_DIRECT, LOSSREC_INDIRECT, LOSSREC_CYCLE,
+                                                  LOSSREC_POSSIBLE, LOSSREC_REACHABLE};
     size_t n;
-    struct lr_record *const *v = lr_shown(ls, &n);
-    struct lr_total supp;
-    const struct lr_total *sum = lr_summary(ls, &supp);
+    struct lossrec_record *const *v = lossrec_shown(ls, &n);
+    struct lossrec_total supp;
+    const struct lossrec_total *sum = lossrec_summary(ls, &supp);
     for (size_t i = 0; i < n; i++)
         print_record(o, v[i], n, out);
-    if (lr_unstopped(ls))
+    if (lossrec_unstopped(ls))
         fprintf(out, "note: %u threads could not be stopped; their whole stacks were "
-                "scanned\n\n", lr_unstopped(ls));
+                "scanned\n\n", lossrec_unstopped(ls));
     fprintf(out, "LEAK SUMMARY:\n");
-    for (int k = 0; k < LR_NKINDS; k++)
+    for (int k = 0; k < LOSSREC_NKINDS; k++)
         print_total(names[order[k]], &sum[order[k]], out);
     print_total("suppressed", &supp, out);
     if (o->lr.supp && supp_count(o->lr.supp))
@@ -257,13 +275,13 @@ static void leaks_text(const struct leaks_opts *o, const struct lr_set *ls, FILE
 
 /* --- JSON (docs/json.md) ------------------------------------------------- */
 
-static void json_frame(struct json *j, const struct lr_frame *f, int site)
+static void json_frame(struct json *j, const struct frame *f, int site)
 {
     char addr[24];
     snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->ip);
     json_obj_begin(j);
     json_kstr(j, "function", f->func);
-    json_kstr(j, "file", strcmp(f->file, "??") ? f->file : NULL);
+    json_kstr(j, "file", frames_has_file(f) ? f->file : NULL);
     json_ku64(j, "line", (uint64_t)f->line);
     json_kstr(j, "module", f->module);
     json_kstr(j, "address", addr);
@@ -272,7 +290,7 @@ static void json_frame(struct json *j, const struct lr_frame *f, int site)
     json_obj_end(j);
 }
 
-static void json_cycle(struct json *j, const struct lr_record *r)
+static void json_cycle(struct json *j, const struct lossrec_record *r)
 {
     json_key(j, "cycle");
     if (!r->ring_blocks) {
@@ -291,11 +309,11 @@ static void json_cycle(struct json *j, const struct lr_record *r)
     json_obj_end(j);
 }
 
-static void json_record(struct json *j, const struct lr_record *r)
+static void json_record(struct json *j, const struct lossrec_record *r)
 {
     json_obj_begin(j);
     json_ku64(j, "index", (uint64_t)r->index);
-    json_kstr(j, "class", lr_kind_names[r->kind]);
+    json_kstr(j, "class", lossrec_kind_names[r->kind]);
     json_kbool(j, "owned_by_another_leak", r->owned);
     json_ku64(j, "blocks", r->blocks);
     json_ku64(j, "bytes", r->bytes);
@@ -314,7 +332,7 @@ static void json_record(struct json *j, const struct lr_record *r)
     json_obj_end(j);
 }
 
-static void json_total(struct json *j, const char *key, const struct lr_total *t)
+static void json_total(struct json *j, const char *key, const struct lossrec_total *t)
 {
     json_key(j, key);
     json_obj_begin(j);
@@ -338,16 +356,16 @@ static void json_snaps(struct json *j, const struct snap *snaps, char **paths, i
     json_arr_end(j);
 }
 
-static void leaks_json(const struct leaks_opts *o, const struct lr_set *ls,
+static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
                        const struct snap *snaps, char **paths, int nsnaps, FILE *out)
 {
-    static const char *const keys[LR_NKINDS] = {"direct", "indirect", "cycle",
+    static const char *const keys[LOSSREC_NKINDS] = {"direct", "indirect", "cycle",
                                                 "possibly_lost", "still_reachable"};
     struct json j;
     size_t n;
-    struct lr_record *const *v = lr_shown(ls, &n);
-    struct lr_total supp;
-    const struct lr_total *sum = lr_summary(ls, &supp);
+    struct lossrec_record *const *v = lossrec_shown(ls, &n);
+    struct lossrec_total supp;
+    const struct lossrec_total *sum = lossrec_summary(ls, &supp);
     json_init(&j, out);
     json_obj_begin(&j);
     json_kstr(&j, "schema", "heapsnap-leaks");
@@ -360,7 +378,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lr_set *ls,
     json_arr_end(&j);
     json_key(&j, "summary");
     json_obj_begin(&j);
-    for (int k = 0; k < LR_NKINDS; k++)
+    for (int k = 0; k < LOSSREC_NKINDS; k++)
         json_total(&j, keys[k], &sum[k]);
     json_total(&j, "suppressed", &supp);
     json_obj_end(&j);
@@ -391,22 +409,22 @@ static int leaks_load_supps(struct leaks_opts *o, char *err, size_t errlen)
 static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, int n,
                         char *err, size_t errlen)
 {
-    struct lr_set *ls = lr_new(&o->lr);
+    struct lossrec_set *ls = lossrec_new(&o->lr);
     int rc = 0;
     if (!ls) {
         snprintf(err, errlen, "leaks: out of memory");
         return 2;
     }
     for (int i = 0; rc == 0 && i < n; i++)
-        if (lr_add_snap(ls, &snaps[i], paths[i], err, errlen) < 0)
+        if (lossrec_add_snap(ls, &snaps[i], paths[i], err, errlen) < 0)
             rc = 2;
-    if (rc == 0 && lr_finish(ls) < 0) {
+    if (rc == 0 && lossrec_finish(ls) < 0) {
         snprintf(err, errlen, "leaks: out of memory");
         rc = 2;
     }
     if (rc == 0 && o->why) {
         char why[1024];
-        if (ret_print(ls, snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
+        if (retainers_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "leaks: %s", why);
             rc = 2;
         }
@@ -414,7 +432,7 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         leaks_json(o, ls, snaps, paths, n, stdout);
     else if (rc == 0)
         leaks_text(o, ls, stdout);
-    lr_free(ls);
+    lossrec_free(ls);
     return rc;
 }
 
@@ -438,11 +456,8 @@ int cmd_leaks(int argc, char **argv, char *err, size_t errlen)
         if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
             rc = 2;
     for (int i = 0; rc == 0 && i < n; i++)
-        if (!snaps[i].lk.present) {
-            snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
-                     "HEAPSNAP_LEAKS=1)", argv[optind + i]);
+        if (lset_require(&snaps[i], argv[optind + i], err, errlen) < 0)
             rc = 2;
-        }
     if (rc == 0)
         rc = leaks_report(&o, snaps, argv + optind, n, err, errlen);
     for (int i = 0; snaps && i < n; i++)

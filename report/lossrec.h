@@ -26,36 +26,26 @@
 #include <stdint.h>
 #include <uthash.h>
 
+#include "frames.h"
 #include "snap.h"
 
-enum lr_kind { LR_DIRECT, LR_INDIRECT, LR_CYCLE, LR_POSSIBLE, LR_REACHABLE, LR_NKINDS };
+enum lossrec_kind { LOSSREC_DIRECT, LOSSREC_INDIRECT, LOSSREC_CYCLE, LOSSREC_POSSIBLE, LOSSREC_REACHABLE, LOSSREC_NKINDS };
 
-#define LR_KIND_BIT(k) (1u << (k))
-#define LR_KINDS_DEFAULT (LR_KIND_BIT(LR_DIRECT) | LR_KIND_BIT(LR_CYCLE))
-#define LR_KINDS_ALL ((1u << LR_NKINDS) - 1)
+#define LOSSREC_KIND_BIT(k) (1u << (k))
+#define LOSSREC_KINDS_DEFAULT (LOSSREC_KIND_BIT(LOSSREC_DIRECT) | LOSSREC_KIND_BIT(LOSSREC_CYCLE))
+#define LOSSREC_KINDS_ALL ((1u << LOSSREC_NKINDS) - 1)
 
 /* "direct", "indirect", "cycle", "possible", "reachable" (--kinds, JSON). */
-extern const char *const lr_kind_names[LR_NKINDS];
+extern const char *const lossrec_kind_names[LOSSREC_NKINDS];
 
 /* Parses a comma list of kind names (or "all") into a bit set; -1 with the
  * bad name in err. */
-int lr_parse_kinds(const char *list, unsigned *kinds, char *err, size_t errlen);
+int lossrec_parse_kinds(const char *list, unsigned *kinds, char *err, size_t errlen);
 
-#define LR_MAX_FILTERS 64
-#define LR_RING_SHOWN 8 /* members of a cycle named before "... (N more)" */
+#define LOSSREC_RING_SHOWN 8 /* members of a cycle named before "... (N more)" */
 
-struct lr_frame {
-    uint64_t ip;      /* the recorded return address (0 for a placeholder) */
-    const char *func; /* function, or "module+0xoff" */
-    const char *file; /* source file as shown (relative below the cwd), "??" */
-    int line;         /* 0 when unknown */
-    const char *module; /* module basename, "??" */
-    const char *path; /* module path as recorded, "" when none */
-    int wrapper;      /* an allocator wrapper frame before the site (strdup, operator new) */
-};
-
-struct lr_record {
-    enum lr_kind kind;
+struct lossrec_record {
+    enum lossrec_kind kind;
     int owned;                 /* cycle blocks owned by another leak */
     uint64_t bytes, blocks;    /* own blocks */
     uint64_t indirect_bytes, indirect_blocks; /* owned besides (direct, cycle) */
@@ -63,10 +53,11 @@ struct lr_record {
     uint64_t ncycles;          /* cycle records merged into this one */
     uint32_t ring_blocks;      /* the first cycle's size (0: no ring) */
     int nring;                 /* its first members' sites, in cycle order */
-    const char *ring[LR_RING_SHOWN]; /* (ring_blocks - nring more not named) */
+    const char *ring[LOSSREC_RING_SHOWN]; /* (ring_blocks - nring more not named) */
+    const struct frames_trace *trace; /* the stack (report/frames.c) */
     int nframes, site;         /* frames[site] is the allocation site */
-    struct lr_frame *frames;   /* innermost first, wrappers included */
-    char *site_name;           /* "file.c:12", or the function without a file */
+    const struct frame *frames; /* innermost first, wrappers included */
+    const char *site_name;     /* "file.c:12", or the function without a file */
     int supp;                  /* index of the suppression that matched, -1 */
     int index;                 /* 1-based position among the shown records */
     char *id;                  /* kind + stack identity (hash key) */
@@ -76,55 +67,47 @@ struct lr_record {
 
 struct supp_set;
 
-struct lr_opts {
-    unsigned kinds;            /* LR_KIND_BIT set of kinds to show */
+struct lossrec_opts {
+    unsigned kinds;            /* LOSSREC_KIND_BIT set of kinds to show */
     int largest_first;         /* --sort size */
     long limit;                /* show the N largest (0 = all) */
-    int ninclude, nexclude;    /* fnmatch over the site's file, function, module */
-    const char *include[LR_MAX_FILTERS];
-    const char *exclude[LR_MAX_FILTERS];
+    struct frames_filter filter; /* over the site frame (all_frames unused) */
     struct supp_set *supp;     /* may be NULL */
     unsigned supp_kinds;       /* kinds suppressions are matched against
-                                  (LR_KIND_BIT set; 0 = all kinds) */
+                                  (LOSSREC_KIND_BIT set; 0 = all kinds) */
 };
 
-struct lr_total {
+struct lossrec_total {
     uint64_t bytes, blocks;
 };
 
-struct lr_set;
+struct lossrec_set;
 
-struct lr_set *lr_new(const struct lr_opts *o);
-void lr_free(struct lr_set *ls);
+struct lossrec_set *lossrec_new(const struct lossrec_opts *o);
+void lossrec_free(struct lossrec_set *ls);
 
 /* Adds the records of s (which must outlive ls).  -1 with "PATH: reason" in
  * err: "no leak check in this snapshot (...)" when s has no LEAKS. */
-int lr_add_snap(struct lr_set *ls, const struct snap *s, const char *path, char *err,
+int lossrec_add_snap(struct lossrec_set *ls, const struct snap *s, const char *path, char *err,
                 size_t errlen);
 
 /* Applies filters and suppressions, sums the kinds, sorts the shown records
  * (largest last, or first with largest_first) and numbers them.  -1 when out
  * of memory. */
-int lr_finish(struct lr_set *ls);
+int lossrec_finish(struct lossrec_set *ls);
 
-/* After lr_finish: the shown records, in order. */
-struct lr_record *const *lr_shown(const struct lr_set *ls, size_t *n);
+/* After lossrec_finish: the shown records, in order. */
+struct lossrec_record *const *lossrec_shown(const struct lossrec_set *ls, size_t *n);
 
-/* After lr_finish: per-kind sums of the kept, unsuppressed records (all
+/* After lossrec_finish: per-kind sums of the kept, unsuppressed records (all
  * kinds, shown or not), and the suppressed sum. */
-const struct lr_total *lr_summary(const struct lr_set *ls, struct lr_total *suppressed);
+const struct lossrec_total *lossrec_summary(const struct lossrec_set *ls, struct lossrec_total *suppressed);
 
 /* Threads that could not be stopped, summed over the snapshots. */
-uint32_t lr_unstopped(const struct lr_set *ls);
-
-/* The allocation site of trace ti of the snap-th snapshot added: its name
- * ("file.c:12", or the function) and, if site is not NULL, its frame.  NULL
- * when out of memory. */
-const char *lr_site_of(struct lr_set *ls, size_t snap, uint32_t ti,
-                       const struct lr_frame **site);
+uint32_t lossrec_unstopped(const struct lossrec_set *ls);
 
 /* Every record (all kinds, kept or not) for callers that need more than the
  * shown ones (the gate's per-site rules). */
-struct lr_record *lr_all(const struct lr_set *ls);
+struct lossrec_record *lossrec_all(const struct lossrec_set *ls);
 
 #endif

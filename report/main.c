@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "gate.h"
 
 #define HEAPSNAP_CLI_VERSION "0.1.0"
 

@@ -35,7 +35,7 @@
 #include <uthash.h>
 
 #include "cli.h"
-#include "save.h"
+#include "snapsave.h"
 
 #define MERGE_BASE 0x100000000000ull /* 16 TiB: above typical PIE/heap, below libs */
 #define MERGE_ALIGN (2ull << 20)

@@ -21,23 +21,24 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "frames.h"
 #include "retainers.h"
 
-struct ret_row {
+struct retainers_row {
     int kind;              /* enum hsnap_ret_kind */
     const char *source;    /* HSNAP_RET_BLOCK: the referring blocks' site */
     uint64_t refs, blocks, bytes;
 };
 
-struct ret_target {
-    const char *site;      /* hash key; owned by the lossrec cache */
+struct retainers_target {
+    const char *site;      /* hash key; owned by report/frames.c */
     uint64_t blocks, bytes;
-    struct ret_row *rows;
+    struct retainers_row *rows;
     size_t nrows, cap;
     UT_hash_handle hh;
 };
 
-static const char *const ret_root_names[] = {
+static const char *const retainers_root_names[] = {
     NULL, "module data (globals)", "thread stacks", "thread registers",
     "thread-local storage", "registered roots"};
 
@@ -48,7 +49,7 @@ static const char *base_of(const char *p)
 }
 
 /* Does the site of a trace (its name and frame) answer to the user's SITE? */
-static int ret_site_is(const char *name, const struct lr_frame *f, const char *want)
+static int retainers_site_is(const char *name, const struct frame *f, const char *want)
 {
     char buf[4200];
     if (!strcmp(name, want) || !strcmp(f->func, want))
@@ -57,23 +58,23 @@ static int ret_site_is(const char *name, const struct lr_frame *f, const char *w
     return !strcmp(buf, want);
 }
 
-static struct ret_row *ret_row_get(struct ret_target *t, int kind, const char *source)
+static struct retainers_row *retainers_row_get(struct retainers_target *t, int kind, const char *source)
 {
     for (size_t i = 0; i < t->nrows; i++)
         if (t->rows[i].kind == kind && (kind != HSNAP_RET_BLOCK || !strcmp(t->rows[i].source, source)))
             return &t->rows[i];
     if (grow_array((void **)&t->rows, &t->cap, t->nrows + 1, sizeof(*t->rows)) < 0)
         return NULL;
-    struct ret_row *r = &t->rows[t->nrows++];
+    struct retainers_row *r = &t->rows[t->nrows++];
     memset(r, 0, sizeof(*r));
     r->kind = kind;
     r->source = source;
     return r;
 }
 
-static struct ret_target *ret_target_get(struct ret_target **all, const char *site)
+static struct retainers_target *retainers_target_get(struct retainers_target **all, const char *site)
 {
-    struct ret_target *t;
+    struct retainers_target *t;
     HASH_FIND_STR(*all, site, t);
     if (t)
         return t;
@@ -85,21 +86,23 @@ static struct ret_target *ret_target_get(struct ret_target **all, const char *si
 }
 
 /* Adds snapshot k's items whose target site answers to want (all if NULL). */
-static int ret_add(struct lr_set *ls, const struct snap *s, size_t k, const char *want,
-                   struct ret_target **all)
+static int retainers_add(const struct snap *s, const char *want, struct retainers_target **all)
 {
     for (uint32_t i = 0; i < s->nretainers; i++) {
         const struct hsnap_retainer *it = &s->retainers[i];
-        const struct lr_frame *f;
-        const char *site = lr_site_of(ls, k, it->target_trace, &f), *src = NULL;
-        if (!site)
+        const struct frames_trace *to = frames_get(s, it->target_trace), *from = NULL;
+        if (!to)
             return -1;
-        if (want && !ret_site_is(site, f, want))
+        const char *site = to->site_name, *src = NULL;
+        if (want && !retainers_site_is(site, &to->fr[to->site], want))
             continue;
-        if (it->source_kind == HSNAP_RET_BLOCK && !(src = lr_site_of(ls, k, it->source_trace, NULL)))
-            return -1;
-        struct ret_target *t = ret_target_get(all, site);
-        struct ret_row *r = t ? ret_row_get(t, (int)it->source_kind, src) : NULL;
+        if (it->source_kind == HSNAP_RET_BLOCK) {
+            if (!(from = frames_get(s, it->source_trace)))
+                return -1;
+            src = from->site_name;
+        }
+        struct retainers_target *t = retainers_target_get(all, site);
+        struct retainers_row *r = t ? retainers_row_get(t, (int)it->source_kind, src) : NULL;
         if (!r)
             return -1;
         r->refs += it->refs;
@@ -113,42 +116,42 @@ static int ret_add(struct lr_set *ls, const struct snap *s, size_t k, const char
 
 static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 
-static int ret_row_cmp(const void *pa, const void *pb)
+static int retainers_row_cmp(const void *pa, const void *pb)
 {
-    const struct ret_row *a = pa, *b = pb;
+    const struct retainers_row *a = pa, *b = pb;
     int c = cmp_u64(b->bytes, a->bytes);
     if (!c) c = cmp_u64(b->refs, a->refs);
     if (!c) c = a->kind - b->kind;
     return c ? c : strcmp(a->source ? a->source : "", b->source ? b->source : "");
 }
 
-static int ret_target_cmp(const void *pa, const void *pb)
+static int retainers_target_cmp(const void *pa, const void *pb)
 {
-    const struct ret_target *a = *(void *const *)pa, *b = *(void *const *)pb;
+    const struct retainers_target *a = *(void *const *)pa, *b = *(void *const *)pb;
     int c = cmp_u64(b->bytes, a->bytes);
     return c ? c : strcmp(a->site, b->site);
 }
 
-static void ret_print_target(struct ret_target *t, FILE *out)
+static void retainers_print_target(struct retainers_target *t, FILE *out)
 {
-    qsort(t->rows, t->nrows, sizeof(*t->rows), ret_row_cmp);
+    qsort(t->rows, t->nrows, sizeof(*t->rows), retainers_row_cmp);
     fprintf(out, "%s: %llu B still reachable in %llu blocks, kept alive by:\n", t->site,
             (unsigned long long)t->bytes, (unsigned long long)t->blocks);
     for (size_t i = 0; i < t->nrows; i++) {
-        const struct ret_row *r = &t->rows[i];
+        const struct retainers_row *r = &t->rows[i];
         if (r->kind == HSNAP_RET_BLOCK)
             fprintf(out, "   blocks from %s", r->source);
         else
-            fprintf(out, "   %s", ret_root_names[r->kind]);
+            fprintf(out, "   %s", retainers_root_names[r->kind]);
         fprintf(out, ": %llu refs, first to reach %llu blocks, %llu B\n",
                 (unsigned long long)r->refs, (unsigned long long)r->blocks,
                 (unsigned long long)r->bytes);
     }
 }
 
-static void ret_free_all(struct ret_target *all)
+static void retainers_free_all(struct retainers_target *all)
 {
-    struct ret_target *t, *tmp;
+    struct retainers_target *t, *tmp;
     HASH_ITER(hh, all, t, tmp) {
         HASH_DEL(all, t);
         free(t->rows);
@@ -156,10 +159,10 @@ static void ret_free_all(struct ret_target *all)
     }
 }
 
-int ret_print(struct lr_set *ls, const struct snap *snaps, char **paths, int n,
+int retainers_print(const struct snap *snaps, char **paths, int n,
               const char *site, long limit, FILE *out, char *err, size_t errlen)
 {
-    struct ret_target *all = NULL, *t, *tmp;
+    struct retainers_target *all = NULL, *t, *tmp;
     for (int k = 0; k < n; k++)
         if (!snaps[k].has_retainers) {
             snprintf(err, errlen, "%s: no retainer data in this snapshot (written by a "
@@ -167,13 +170,13 @@ int ret_print(struct lr_set *ls, const struct snap *snaps, char **paths, int n,
             return -1;
         }
     for (int k = 0; k < n; k++)
-        if (ret_add(ls, &snaps[k], (size_t)k, site, &all) < 0) {
-            ret_free_all(all);
+        if (retainers_add(&snaps[k], site, &all) < 0) {
+            retainers_free_all(all);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
     size_t nt = HASH_COUNT(all), i = 0;
-    struct ret_target **v = malloc((nt + 1) * sizeof(*v));
+    struct retainers_target **v = malloc((nt + 1) * sizeof(*v));
     if (!v || (site && nt == 0)) {
         if (v)
             snprintf(err, errlen, "--why %s: no allocation site by that name holds live "
@@ -181,14 +184,14 @@ int ret_print(struct lr_set *ls, const struct snap *snaps, char **paths, int n,
         else
             snprintf(err, errlen, "out of memory");
         free(v);
-        ret_free_all(all);
+        retainers_free_all(all);
         return -1;
     }
     HASH_ITER(hh, all, t, tmp) v[i++] = t;
-    qsort(v, nt, sizeof(*v), ret_target_cmp);
+    qsort(v, nt, sizeof(*v), retainers_target_cmp);
     for (i = 0; i < nt && (limit <= 0 || i < (size_t)limit); i++)
-        ret_print_target(v[i], out);
+        retainers_print_target(v[i], out);
     free(v);
-    ret_free_all(all);
+    retainers_free_all(all);
     return 0;
 }

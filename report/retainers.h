@@ -7,15 +7,15 @@
 
 #include <stdio.h>
 
-#include "lossrec.h"
+#include "snap.h"
 
 /* Prints, for the allocation sites matching site (a "file.c:12" as shown,
  * "basename.c:12", or a function name; NULL = every site with retained
  * memory, the limit largest when limit > 0), which sites and kinds of root
- * hold references to their memory.  snaps[0..n) were added to ls in that
- * order.  Returns 0, or -1 with err filled ("PATH: no retainer data ...",
- * "no allocation site matches ...", out of memory). */
-int ret_print(struct lr_set *ls, const struct snap *snaps, char **paths, int n,
+ * hold references to their memory, summed over snaps[0..n).  Returns 0,
+ * or -1 with err filled ("PATH: no retainer data ...", "no allocation site
+ * matches ...", out of memory). */
+int retainers_print(const struct snap *snaps, char **paths, int n,
               const char *site, long limit, FILE *out, char *err, size_t errlen);
 
 #endif

@@ -30,7 +30,8 @@
 
 #include "cli.h"
 #include "escape.h"
-#include "format.h"
+#include "fmt.h"
+#include "gate.h"
 #include "manifest.h"
 #include "options_table.h"
 

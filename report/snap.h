@@ -32,7 +32,7 @@ struct snap_trace {
 
 #define SNAP_NCLASS (HSNAP_CLASS_IGNORED + 1) /* classes this reader knows */
 
-/* The LEAKS section, validated by report/leakset.c (all zero without it). */
+/* The LEAKS section, validated by report/lset.c (all zero without it). */
 struct snap_leaks {
     int present;                         /* the section was there */
     struct hsnap_leaks_head head;        /* copied out */
@@ -63,6 +63,8 @@ struct snap {
     uint32_t nretainers;
     int has_retainers;         /* a RETAINERS section was present */
     int has_blocks;            /* a BLOCKS section was present */
+    uint64_t serial;           /* distinct per load in this process (1, 2, ...):
+                                  what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */
     size_t len;
 };

@@ -2,30 +2,20 @@
  * stats.c - groups live traces by a key and orders the groups the way
  * tracemalloc does (Snapshot.statistics, Snapshot.compare_to).
  *
- * A trace's frames are its ips symbolized and expanded (inlined functions are
- * frames of their own), innermost first.  Its ALLOCATION SITE is the first
- * frame that is not an allocator wrapper: wrappers are frames in the shim,
- * libc, libstdc++ or libgcc_s, and functions named like operator new,
- * malloc-family or strdup-family anywhere (static libstdc++, xmalloc), or
- * like the malloc front ends of redis, nginx and OpenSSL (zmalloc,
- * ngx_alloc, CRYPTO_malloc).  If
- * every frame is a wrapper, the outermost one is the site.  Keys:
+ * A trace's frames and its allocation site come from report/frames.c.
+ * Keys:
  *   lineno    "file.c:12"      filename  "file.c:0"     function  "name"
  *   module    "libfoo.so"      traceback the frames from the site outward
  * --cumulative charges a trace to every distinct key among the frames from
- * the site outward.  Filters (fnmatch) look at a frame's file, function and
- * module; by default only the site frame is looked at (tracemalloc's
- * Filter(all_frames=False)), with --all-frames any frame of the trace.
- * A trace is kept if some --include matches (or there is none) and no
- * --exclude matches.
+ * the site outward.  --include/--exclude are frames.c's filters.
  */
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "format.h"
+#include "fmt.h"
+#include "lset.h"
 #include "stats.h"
 
 struct strbuf {
@@ -38,13 +28,8 @@ struct stats {
     struct stat_entry *groups;   /* uthash by id */
     struct stat_entry **sorted;
     size_t nsorted;
-    const struct sym_frame **fr; /* scratch: one trace's expanded frames */
-    size_t nfr, capfr;
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
     struct strbuf id;            /* scratch: key identity being built */
-    char nofile[300];            /* scratch: "[module]" for a frame without a file */
-    struct symbolizer **syms;    /* one per distinct module map seen */
-    size_t nsyms, capsyms;
 };
 
 static const char stats_shortopts[] = ":k:n:";
@@ -56,6 +41,8 @@ static const struct option stats_longopts[] = {
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
     {"retainers", no_argument, NULL, 'R'},
+    {"pid", required_argument, NULL, 'p'},
+    {"exe", required_argument, NULL, 'e'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -75,6 +62,9 @@ const char stats_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --retainers    top only: for the sites holding the most reachable\n"
     "                     memory, which sites and roots keep it alive\n"
+    "      --pid PID      top only: sum only the snapshots of process PID\n"
+    "      --exe NAME     top only: sum only the snapshots of executable NAME\n"
+    "                     (its path or basename)\n"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions,\n"
     "and the malloc front ends of redis, nginx and OpenSSL: zmalloc, ngx_alloc,\n"
@@ -106,17 +96,18 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
         o->limit = (long)cnt;
         return 1;
     case 'c': o->cumulative = 1; return 1;
-    case 'a': o->all_frames = 1; return 1;
+    case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
     case 'R': o->retainers = 1; return 1;
-    case 'i':
-    case 'x': {
-        int *n = c == 'i' ? &o->ninclude : &o->nexclude;
-        if (*n >= STATS_MAX_FILTERS)
-            return bad(err, errlen, "too many filters", arg);
-        (c == 'i' ? o->include : o->exclude)[(*n)++] = arg;
+    case 'e': o->exe = arg; return 1;
+    case 'p':
+        if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
+            return bad(err, errlen, "--pid wants a process id", arg);
+        o->pid = (long)cnt;
         return 1;
-    }
+    case 'i':
+    case 'x':
+        return frames_filter_add(&o->filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
     }
     return 0;
 }
@@ -159,49 +150,6 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
     return -1;
 }
 
-/* --- allocator wrappers ------------------------------------------------ */
-
-static const char *const wrapper_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
-                                              "libgcc_s.so"};
-static const char *const wrapper_funcs[] = {
-    "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
-    "aligned_alloc", "memalign", "valloc", "pvalloc", "__libc_malloc", "__libc_calloc",
-    "__libc_realloc", "__libc_memalign", "strdup", "strndup", "__strdup", "__strndup",
-    "wcsdup", "xmalloc", "xcalloc", "xrealloc", "xstrdup", "xstrndup", "xmemdup",
-    /* the services' own front ends to malloc: nginx, OpenSSL (redis: zmalloc below) */
-    "ngx_alloc", "ngx_calloc", "ngx_memalign", "CRYPTO_malloc", "CRYPTO_zalloc",
-    "CRYPTO_realloc", "CRYPTO_clear_realloc", "CRYPTO_strdup", "CRYPTO_strndup",
-    "CRYPTO_memdup", "zstrdup"};
-/* redis's zmalloc family has a dozen variants (zmalloc_usable, zcalloc_num,
- * ztrymalloc_usable_internal, ...); zlib's internal zcalloc is a wrapper too */
-static const char *const wrapper_prefixes[] = {"operator new", "_Znwm", "_Znam", "_Znwj",
-                                               "_Znaj", "zmalloc", "zcalloc", "zrealloc",
-                                               "ztrymalloc", "ztrycalloc", "ztryrealloc"};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-int stats_is_wrapper(const struct sym_frame *f)
-{
-    for (size_t i = 0; i < NELEM(wrapper_modules); i++)
-        if (strncmp(f->module, wrapper_modules[i], strlen(wrapper_modules[i])) == 0)
-            return 1;
-    for (size_t i = 0; i < NELEM(wrapper_funcs); i++)
-        if (strcmp(f->func, wrapper_funcs[i]) == 0)
-            return 1;
-    for (size_t i = 0; i < NELEM(wrapper_prefixes); i++)
-        if (strncmp(f->func, wrapper_prefixes[i], strlen(wrapper_prefixes[i])) == 0)
-            return 1;
-    return 0;
-}
-
-long stats_site(const void *frames, size_t n, int (*is_wrapper)(const void *frames, size_t i))
-{
-    for (size_t i = 0; i < n; i++)
-        if (!is_wrapper(frames, i))
-            return (long)i;
-    return (long)n - 1;
-}
-
 /* --- setup ------------------------------------------------------------- */
 
 struct stats *stats_new(const struct stats_opts *o)
@@ -215,11 +163,6 @@ struct stats *stats_new(const struct stats_opts *o)
 
 static void entry_free(struct stat_entry *e)
 {
-    for (int i = 0; i < e->nframes; i++) {
-        free(e->frames[i].file);
-        free(e->frames[i].func);
-    }
-    free(e->frames);
     free(e->id);
     free(e);
 }
@@ -233,82 +176,9 @@ void stats_free(struct stats *st)
         HASH_DEL(st->groups, e);
         entry_free(e);
     }
-    for (size_t i = 0; i < st->nsyms; i++)
-        sym_free(st->syms[i]);
-    free(st->syms);
     free(st->sorted);
-    free(st->fr);
     free(st->id.p);
     free(st);
-}
-
-/* --- one trace --------------------------------------------------------- */
-
-static const char *show_path(const struct stats *st, const char *file)
-{
-    return strcmp(file, "??") == 0 ? file : fmt_path(file);
-}
-
-static int push_frame(struct stats *st, const struct sym_frame *f)
-{
-    if (grow_array((void **)&st->fr, &st->capfr, st->nfr + 1, sizeof(*st->fr)) < 0)
-        return -1;
-    st->fr[st->nfr++] = f;
-    return 0;
-}
-
-static int fr_is_wrapper(const void *frames, size_t i)
-{
-    return stats_is_wrapper(((const struct sym_frame *const *)frames)[i]);
-}
-
-/* Expands trace t into st->fr; returns the allocation site's index. */
-static long expand_trace(struct stats *st, const struct snap_trace *t, struct symbolizer *z)
-{
-    static const struct sym_frame unsampled = {"<unsampled>", "<unsampled>", 0, -1, "<unsampled>", 0};
-    static const struct sym_frame unknown = {"<unknown>", "<unknown>", 0, -1, "<unknown>", 0};
-    st->nfr = 0;
-    for (int i = 0; i < t->depth; i++) {
-        const struct sym_frame *f;
-        int n = sym_lookup(z, t->ips[i], &f);
-        for (int j = 0; j < n; j++)
-            if (push_frame(st, &f[j]) < 0)
-                return -1;
-    }
-    if (st->nfr == 0 &&
-        push_frame(st, (t->flags & HSNAP_TRACE_UNSAMPLED) ? &unsampled : &unknown) < 0)
-        return -1;
-    return stats_site(st->fr, st->nfr, fr_is_wrapper);
-}
-
-static int frame_matches(const struct stats *st, const struct snap *s,
-                         const struct sym_frame *f, const char *pat)
-{
-    if (fnmatch(pat, f->file, 0) == 0 || fnmatch(pat, show_path(st, f->file), 0) == 0 ||
-        fnmatch(pat, f->func, 0) == 0 || fnmatch(pat, f->module, 0) == 0)
-        return 1;
-    return f->mod >= 0 && fnmatch(pat, s->modules[f->mod].path, 0) == 0;
-}
-
-static int trace_matches(const struct stats *st, const struct snap *s, long site,
-                         const char *pat)
-{
-    if (!st->o.all_frames)
-        return frame_matches(st, s, st->fr[site], pat);
-    for (size_t i = 0; i < st->nfr; i++)
-        if (frame_matches(st, s, st->fr[i], pat))
-            return 1;
-    return 0;
-}
-
-static int trace_kept(const struct stats *st, const struct snap *s, long site)
-{
-    int kept = st->o.ninclude == 0;
-    for (int i = 0; i < st->o.ninclude && !kept; i++)
-        kept = trace_matches(st, s, site, st->o.include[i]);
-    for (int i = 0; i < st->o.nexclude && kept; i++)
-        kept = !trace_matches(st, s, site, st->o.exclude[i]);
-    return kept;
 }
 
 /* --- groups ------------------------------------------------------------ */
@@ -323,38 +193,36 @@ static int sb_add(struct strbuf *b, const char *s, size_t n)
     return 0;
 }
 
-/* A frame's file as shown: relative to the cwd when below it, or
- * "[module]" when there is no source file (no debug info), so that such
- * frames still group by where they are instead of into one "??:0". */
-static const char *shown_file(struct stats *st, const struct sym_frame *f)
+/* The printed parts of frame f under key: its name (into buf when it must
+ * be built) and line. */
+static const char *key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
+                            int *line)
 {
-    if (strcmp(f->file, "??") != 0)
-        return show_path(st, f->file);
-    snprintf(st->nofile, sizeof(st->nofile), "[%s]", f->module);
-    return st->nofile;
-}
-
-/* The printed parts of frame f under the key type. */
-static void key_parts(struct stats *st, const struct sym_frame *f, const char **name,
-                      int *line)
-{
-    *line = 0;
-    switch (st->o.key) {
-    case KEY_LINENO: *line = f->line; /* fall through */
-    case KEY_FILENAME: *name = shown_file(st, f); break;
-    case KEY_FUNCTION: *name = f->func; break;
-    case KEY_MODULE: *name = f->module; break;
-    case KEY_TRACEBACK: *name = shown_file(st, f); *line = f->line; break;
+    *line = key == KEY_LINENO || key == KEY_TRACEBACK ? f->line : 0;
+    switch (key) {
+    case KEY_FUNCTION: return f->func;
+    case KEY_MODULE: return f->module;
+    default: return frames_where(f, buf, n);
     }
 }
 
-/* Appends frame f's identity to the id being built. */
-static int id_add(struct stats *st, const struct sym_frame *f)
+void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n)
 {
-    const char *name;
+    char where[300];
     int line;
-    char num[24];
-    key_parts(st, f, &name, &line);
+    const char *name = key_part(key, &e->frames[0], where, sizeof(where), &line);
+    if (key == KEY_FUNCTION || key == KEY_MODULE)
+        snprintf(buf, n, "%s", name);
+    else
+        snprintf(buf, n, "%s:%d", name, line);
+}
+
+/* Appends frame f's identity to the id being built. */
+static int id_add(struct stats *st, const struct frame *f)
+{
+    char num[24], where[300];
+    int line;
+    const char *name = key_part(st->o.key, f, where, sizeof(where), &line);
     int n = snprintf(num, sizeof(num), "\x1f%d\x1f", line);
     if (sb_add(&st->id, name, strlen(name)) || sb_add(&st->id, num, n))
         return -1;
@@ -363,39 +231,27 @@ static int id_add(struct stats *st, const struct sym_frame *f)
     return 0;
 }
 
-static struct stat_entry *group_new(struct stats *st, const struct sym_frame *const *fr,
-                                    int n)
+static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
-    if (!e || !(e->id = strdup(st->id.p)) || !(e->frames = calloc(n, sizeof(*e->frames)))) {
-        if (e)
-            free(e->id);
+    if (!e || !(e->id = strdup(st->id.p))) {
         free(e);
         return NULL;
     }
     e->nframes = n;
-    for (int i = 0; i < n; i++) {
-        const char *name;
-        key_parts(st, fr[i], &name, &e->frames[i].line);
-        e->frames[i].file = strdup(name);
-        e->frames[i].func = strdup(fr[i]->func);
-        if (!e->frames[i].file || !e->frames[i].func) {
-            entry_free(e);
-            return NULL;
-        }
-    }
+    e->frames = fr;
     HASH_ADD_KEYPTR(hh, st->groups, e->id, strlen(e->id), e);
     return e;
 }
 
 /* Charges size/count to the group of frames fr[0..n). */
-static int group_charge(struct stats *st, const struct sym_frame *const *fr, int n,
+static int group_charge(struct stats *st, const struct frame *fr, int n,
                         const struct hsnap_stat *sv)
 {
     struct stat_entry *e;
     st->id.len = 0;
     for (int i = 0; i < n; i++)
-        if (id_add(st, fr[i]) < 0)
+        if (id_add(st, &fr[i]) < 0)
             return -1;
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
     if (!e && !(e = group_new(st, fr, n)))
@@ -412,26 +268,25 @@ static int group_charge(struct stats *st, const struct sym_frame *const *fr, int
     return 0;
 }
 
-int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z)
+int stats_add(struct stats *st, const struct snap *s)
 {
-    return stats_add_values(st, s, z, s->stats);
+    return stats_add_values(st, s, s->stats);
 }
 
-int stats_add_values(struct stats *st, const struct snap *s, struct symbolizer *z,
-                     const struct hsnap_stat *values)
+int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values)
 {
-    for (uint32_t t = 0; t < s->ntraces; t++) {
-        const struct hsnap_stat *sv = &values[t];
+    for (uint32_t ti = 0; ti < s->ntraces; ti++) {
+        const struct hsnap_stat *sv = &values[ti];
         if (!sv->live_count && !sv->live_bytes)
             continue;
-        long site = expand_trace(st, &s->traces[t], z);
-        if (site < 0)
+        const struct frames_trace *t = frames_get(s, ti);
+        if (!t)
             return -1;
-        if (!trace_kept(st, s, site))
+        if (!frames_kept(&st->o.filter, t))
             continue;
         st->stamp++;
-        const struct sym_frame *const *fr = st->fr + site;
-        int rest = (int)(st->nfr - site);
+        const struct frame *fr = t->fr + t->site;
+        int rest = t->n - t->site;
         if (st->o.key == KEY_TRACEBACK) {
             if (group_charge(st, fr, rest, sv) < 0)
                 return -1;
@@ -445,11 +300,8 @@ int stats_add_values(struct stats *st, const struct snap *s, struct symbolizer *
 }
 
 /* --leaked: per-trace sums over the blocks the model found leaked. */
-static int stats_add_leaked_or_live(struct stats *st, const struct snap *s,
-                                    struct symbolizer *z)
+static int stats_add_leaked(struct stats *st, const struct snap *s)
 {
-    if (!st->o.leaked)
-        return stats_add(st, s, z);
     struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
     if (!v)
         return -1;
@@ -461,7 +313,7 @@ static int stats_add_leaked_or_live(struct stats *st, const struct snap *s,
             v[b->trace].live_bytes += b->size;
         }
     }
-    int rc = stats_add_values(st, s, z, v);
+    int rc = stats_add_values(st, s, v);
     free(v);
     return rc;
 }
@@ -469,21 +321,9 @@ static int stats_add_leaked_or_live(struct stats *st, const struct snap *s,
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen)
 {
-    struct symbolizer *z = NULL;
-    if (st->o.leaked && !s->lk.present) {
-        snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
-                 "HEAPSNAP_LEAKS=1)", path);
+    if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
-    }
-    for (size_t i = 0; i < st->nsyms && !z; i++)
-        if (sym_same_map(st->syms[i], s))
-            z = st->syms[i];
-    if (!z) {
-        if (grow_array((void **)&st->syms, &st->capsyms, st->nsyms + 1,
-                       sizeof(*st->syms)) == 0 && (z = sym_new(s)))
-            st->syms[st->nsyms++] = z;
-    }
-    if (!z || stats_add_leaked_or_live(st, s, z) < 0) {
+    if ((st->o.leaked ? stats_add_leaked(st, s) : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
@@ -518,13 +358,16 @@ static int cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
 
 /* tracemalloc compares Tracebacks oldest frame first, frames by
  * (filename, lineno); function names only break remaining ties. */
-static int cmp_key(const struct stat_entry *a, const struct stat_entry *b)
+static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct stat_entry *b)
 {
-    int i = a->nframes - 1, j = b->nframes - 1, c;
+    char wa[300], wb[300];
+    int i = a->nframes - 1, j = b->nframes - 1, c, la, lb;
     for (; i >= 0 && j >= 0; i--, j--) {
-        if ((c = strcmp(a->frames[i].file, b->frames[j].file)) != 0)
+        const char *na = key_part(key, &a->frames[i], wa, sizeof(wa), &la);
+        const char *nb = key_part(key, &b->frames[j], wb, sizeof(wb), &lb);
+        if ((c = strcmp(na, nb)) != 0)
             return c;
-        if ((c = cmp_i64(a->frames[i].line, b->frames[j].line)) != 0)
+        if ((c = cmp_i64(la, lb)) != 0)
             return c;
     }
     if (i >= 0 || j >= 0)
@@ -536,36 +379,32 @@ static int cmp_key(const struct stat_entry *a, const struct stat_entry *b)
 }
 
 /* Descending (size, count, key): Statistic._sort_key, reverse=True. */
-static int cmp_stat(const void *pa, const void *pb)
+static int cmp_stat(const void *pa, const void *pb, void *key)
 {
     const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
     int c = cmp_i64(b->size, a->size);
     if (!c) c = cmp_i64(b->count, a->count);
-    return c ? c : cmp_key(b, a);
+    return c ? c : cmp_key(*(enum stats_key *)key, b, a);
 }
 
 static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
 
 /* Descending (|size_diff|, size, |count_diff|, count, key). */
-static int cmp_diff(const void *pa, const void *pb)
+static int cmp_diff(const void *pa, const void *pb, void *key)
 {
     const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
     int c = cmp_i64(abs64(b->size_diff), abs64(a->size_diff));
     if (!c) c = cmp_i64(b->size, a->size);
     if (!c) c = cmp_i64(abs64(b->count_diff), abs64(a->count_diff));
     if (!c) c = cmp_i64(b->count, a->count);
-    return c ? c : cmp_key(b, a);
+    return c ? c : cmp_key(*(enum stats_key *)key, b, a);
 }
 
 static void print_entry(const struct stats *st, const struct stat_entry *e, FILE *out,
                         int diff)
 {
-    char key[4200], line[4600];
-    const struct stat_frame *f = &e->frames[0];
-    if (st->o.key == KEY_FUNCTION || st->o.key == KEY_MODULE)
-        snprintf(key, sizeof(key), "%s", f->file);
-    else
-        snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
+    char key[4200], line[4600], where[300];
+    stats_key(st->o.key, e, key, sizeof(key));
     if (diff)
         fmt_statistic_diff(line, sizeof(line), key, e->size, e->size_diff, e->count,
                            e->count_diff);
@@ -575,8 +414,9 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
     if (st->o.key != KEY_TRACEBACK)
         return;
     for (int i = 0; i < e->nframes; i++)
-        fprintf(out, "  File \"%s\", line %d, in %s\n", e->frames[i].file,
-                e->frames[i].line, e->frames[i].func);
+        fprintf(out, "  File \"%s\", line %d, in %s\n",
+                frames_where(&e->frames[i], where, sizeof(where)), e->frames[i].line,
+                e->frames[i].func);
 }
 
 struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
@@ -590,7 +430,7 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
         return NULL;
     HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
     st->nsorted = *n;
-    qsort(st->sorted, *n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat);
+    qsort_r(st->sorted, *n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat, &st->o.key);
     return st->sorted;
 }
 

@@ -9,36 +9,26 @@
 #include <stdio.h>
 #include <uthash.h>
 
+#include "frames.h"
 #include "snap.h"
-#include "sym.h"
 
 enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK };
-
-#define STATS_MAX_FILTERS 64
 
 struct stats_opts {
     enum stats_key key;
     int cumulative;       /* add a trace to every distinct key of its frames */
-    int all_frames;       /* filters look at every frame, not only the site */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int retainers;        /* top --retainers: report/retainers.c's view */
+    long pid;             /* top --pid: only this process's snapshots (0 = all) */
+    const char *exe;      /* top --exe: only this executable's (path or basename) */
     long limit;           /* -n: lines to print, 0 = all */
-    int ninclude, nexclude;
-    const char *include[STATS_MAX_FILTERS]; /* fnmatch patterns */
-    const char *exclude[STATS_MAX_FILTERS];
-};
-
-/* One frame of a group's key, as printed. */
-struct stat_frame {
-    char *file;    /* shown path (relative to the cwd when below it) */
-    int line;
-    char *func;
+    struct frames_filter filter; /* --include, --exclude, --all-frames */
 };
 
 struct stat_entry {
     char *id;                 /* identity of the key (hash key) */
     int nframes;              /* 1 except for KEY_TRACEBACK */
-    struct stat_frame *frames;
+    const struct frame *frames; /* the key's frames (report/frames.c owns them) */
     int64_t size, count;
     int64_t size_diff, count_diff; /* filled by stats_compare */
     int seen;                 /* stats_compare: matched in the new snapshot */
@@ -48,17 +38,10 @@ struct stat_entry {
 
 struct stats;
 
-/* 1 if f is an allocator wrapper (a frame in the shim, libc, libstdc++ or
- * libgcc_s, or a malloc-, operator new- or strdup-like function anywhere):
- * the allocation site is the first frame that is not one. */
-int stats_is_wrapper(const struct sym_frame *f);
-
-/* The allocation site among n frames (innermost first) of any frame type:
- * the index of the first frame that is not an allocator wrapper, else the
- * outermost one's (n - 1; -1 for n == 0).  is_wrapper(frames, i) says
- * whether frame i is one; the rule itself lives only here, for `top`,
- * `diff`, `trend` and the loss records of `leaks` and `gate` alike. */
-long stats_site(const void *frames, size_t n, int (*is_wrapper)(const void *frames, size_t i));
+/* A group's key as top prints it: "file.c:12" (lineno, and traceback's
+ * site), "file.c:0" (filename), the function, or the module; a frame
+ * without a source file shows "[module]" for its file. */
+void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n);
 
 /* Parses top/diff's options (getopt_long over argv) into o.  Returns -1 to
  * go on (operands start at optind), or an exit code: 0 after --help (usage()
@@ -70,17 +53,15 @@ extern const char stats_help[];
 struct stats *stats_new(const struct stats_opts *o);
 void stats_free(struct stats *st);
 
-/* Adds every live trace of s (symbolized through z). -1 when out of memory. */
-int stats_add(struct stats *st, const struct snap *s, struct symbolizer *z);
+/* Adds every live trace of s. -1 when out of memory. */
+int stats_add(struct stats *st, const struct snap *s);
 
 /* stats_add with per-trace values (ntraces of them) in place of s->stats:
  * callers group other quantities by the same keys (leaked blocks of one
  * class, blocks of one age).  Traces whose values are 0 are skipped. */
-int stats_add_values(struct stats *st, const struct snap *s, struct symbolizer *z,
-                     const struct hsnap_stat *values);
+int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values);
 
-/* stats_add through a symbolizer kept by st and shared by snapshots with the
- * same module map; s must outlive st.  With o.leaked, sums the leaked blocks
+/* stats_add, or with o.leaked, sums the leaked blocks
  * of BLOCKS instead of STATS.  -1 with "PATH: out of memory", or "PATH: no
  * leak check in this snapshot (...)" for o.leaked without LEAKS. */
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,

@@ -1,10 +1,15 @@
 /*
- * sym.h - offline symbolization of a snapshot's raw instruction pointers.
+ * sym.h - offline symbolization of raw instruction pointers, once per
+ * command.
  *
- * One symbolizer per loaded snapshot (each has its own module map and load
- * biases).  sym_lookup turns one ip into one or more frames: the innermost
- * inlined function first, the real (out-of-line) function last.  Results are
- * cached per ip, so a trace table with few distinct ips costs few lookups.
+ * A module FILE (path and build ID) is registered once, whatever process or
+ * snapshot it was loaded in and at whatever load bias, and is looked up by
+ * its file address (ip - bias).  Results are cached per (module, address)
+ * for the whole command: the snapshots of ten runs of one program share
+ * every lookup.  sym_lookup turns one address into one or more frames: the
+ * innermost inlined function first, the real (out-of-line) function last.
+ * The state is one process-wide registry (the CLI runs one command per
+ * process); sym_fini releases it.
  */
 #ifndef REPORT_SYM_H
 #define REPORT_SYM_H
@@ -14,29 +19,28 @@
 #include "snap.h"
 
 struct sym_frame {
-    const char *func;   /* demangled name, symbol-table name, or "mod+0xoff" */
+    const char *func;   /* demangled name, symbol-table name, "module+0xoff" or "0xip" */
     const char *file;   /* source file as recorded in DWARF, or "??" */
     int line;           /* 0 when unknown */
-    int mod;            /* index into snap.modules, or -1 */
-    const char *module; /* module basename, or "??" */
     int inlined;        /* this frame was inlined into the next one */
 };
 
-struct symbolizer;
+/* The registry index of m's file (added on first sight), or -1 when out of
+ * memory.  A module that cannot be opened is warned about once, on its
+ * first lookup, and its frames fall back to "module+0xoffset". */
+int sym_module(const struct snap_module *m);
 
-/* A symbolizer over s's module map; s must outlive it.  NULL only when out
- * of memory.  Modules that cannot be opened are warned about (once, on first
- * use) and their frames fall back to "module+0xoffset". */
-struct symbolizer *sym_new(const struct snap *s);
+/* The module's path as recorded, and its basename. */
+const char *sym_module_path(int mod);
+const char *sym_module_base(int mod);
 
-/* Frames for ip (a return address: ip - 1 is looked up).  Returns how many
- * (>= 1) and points *out at them; they live as long as the symbolizer. */
-int sym_lookup(struct symbolizer *z, uint64_t ip, const struct sym_frame **out);
+/* Frames for the return address whose file address in module mod is off
+ * (off - 1 is looked up); mod -1: off is a raw ip outside every module.
+ * Returns how many (>= 1) and points *out at them; they live until
+ * sym_fini.  Out of memory gives one "??" frame. */
+int sym_lookup(int mod, uint64_t off, const struct sym_frame **out);
 
-void sym_free(struct symbolizer *z);
-
-/* 1 if s has exactly z's module map (paths, biases, ranges): the processes of
- * a fork tree share one, so their snapshots can share one symbolizer. */
-int sym_same_map(const struct symbolizer *z, const struct snap *s);
+/* Releases every module and cached frame. */
+void sym_fini(void);
 
 #endif

@@ -6,10 +6,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "lossrec.h"
+#include "lset.h"
 #include "retainers.h"
 #include "stats.h"
 
@@ -24,18 +25,74 @@ static void top_usage(void)
 static int top_retainers(const struct stats_opts *o, const struct snap *snaps, char **paths,
                          int n, char *err, size_t errlen)
 {
-    struct lr_opts lo = {.kinds = LR_KINDS_DEFAULT};
-    struct lr_set *ls = lr_new(&lo);
-    int rc = ls ? 0 : 2;
-    char why[1024] = "top: out of memory";
-    for (int i = 0; rc == 0 && i < n; i++)
-        if (lr_add_snap(ls, &snaps[i], paths[i], why, sizeof(why)) < 0)
-            rc = 2;
-    if (rc == 0 && ret_print(ls, snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0)
-        rc = 2;
-    if (rc)
+    char why[1024];
+    for (int i = 0; i < n; i++)
+        if (lset_require(&snaps[i], paths[i], err, errlen) < 0)
+            return 2;
+    if (retainers_print(snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s", why);
-    lr_free(ls);
+        return 2;
+    }
+    return 0;
+}
+
+static const char *base_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* Whether s is one of the snapshots --pid / --exe select. */
+static int top_selected(const struct stats_opts *o, const struct snap *s)
+{
+    if (o->pid && s->meta.pid != (uint32_t)o->pid)
+        return 0;
+    return !o->exe || !strcmp(o->exe, s->exe) || !strcmp(o->exe, base_of(s->exe));
+}
+
+/* One line on stderr when the sum mixes executables: their sites add up
+ * only by name, which is rarely what was meant. */
+static void top_note_mixed(const struct snap *snaps, const int *sel, int n)
+{
+    char names[512] = "";
+    size_t len = 0;
+    int nexe = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = !sel[i];
+        for (int j = 0; j < i && !seen; j++)
+            seen = sel[j] && !strcmp(snaps[j].exe, snaps[i].exe);
+        if (seen)
+            continue;
+        if (nexe++ < 4 && len < sizeof(names) - 1)
+            len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+                                    nexe > 1 ? ", " : "", base_of(snaps[i].exe));
+    }
+    if (nexe > 1)
+        fprintf(stderr, "heapsnap: note: summing snapshots of %d executables (%s%s); "
+                "--exe NAME or --pid PID selects\n", nexe, names, nexe > 4 ? ", ..." : "");
+}
+
+/* Adds the selected snapshots to st; 0, or 2 with err. */
+static int top_sum(const struct stats_opts *o, struct stats *st, const struct snap *snaps,
+                   char **paths, int n, char *err, size_t errlen)
+{
+    int *sel = calloc(n, sizeof(*sel)), nsel = 0, rc = 0;
+    if (!sel) {
+        snprintf(err, errlen, "top: out of memory");
+        return 2;
+    }
+    for (int i = 0; i < n; i++)
+        nsel += sel[i] = top_selected(o, &snaps[i]);
+    if (nsel == 0) {
+        snprintf(err, errlen, "top: no snapshot of the selected process (--pid, --exe)");
+        rc = 2;
+    } else {
+        top_note_mixed(snaps, sel, n);
+    }
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (sel[i] && stats_add_snap(st, &snaps[i], paths[i], err, errlen) < 0)
+            rc = 2;
+    free(sel);
     return rc;
 }
 
@@ -65,15 +122,14 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         rc = top_retainers(&o, snaps, argv + optind, n, err, errlen);
         goto out;
     }
-    for (int i = 0; rc == 0 && i < n; i++)
-        if (stats_add_snap(st, &snaps[i], argv[optind + i], err, errlen) < 0)
-            rc = 2;
+    if (rc == 0)
+        rc = top_sum(&o, st, snaps, argv + optind, n, err, errlen);
     if (rc == 0 && stats_print(st, stdout, 0) < 0) {
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     }
 out:
-    stats_free(st); /* its symbolizers point into snaps */
+    stats_free(st);
     for (int i = 0; snaps && i < n; i++)
         snap_free(&snaps[i]);
     free(snaps);

@@ -24,7 +24,7 @@
 
 #include "cli.h"
 #include "escape.h"
-#include "format.h"
+#include "fmt.h"
 #include "trend.h"
 
 struct trend {
@@ -33,7 +33,7 @@ struct trend {
     const struct snap **series;   /* sorted copy of the caller's pointers */
     struct stats **st;            /* one per snapshot */
     struct stats *age[TREND_AGES];
-    struct symbolizer *z;         /* over the last snapshot, for ages */
+    int has_ages;                 /* the last snapshot has BLOCKS */
     struct trend_site *sites;
     size_t nsites;
 };
@@ -55,7 +55,6 @@ void trend_free(struct trend *tr)
         stats_free(tr->st[i]);
     for (int i = 0; i < TREND_AGES; i++)
         stats_free(tr->age[i]);
-    sym_free(tr->z);
     free(tr->st);
     free(tr->series);
     free(tr->sites);
@@ -75,7 +74,8 @@ static int trend_ages(struct trend *tr)
 {
     const struct snap *s = tr->series[tr->n - 1];
     struct hsnap_stat *v = calloc(s->ntraces + 1, sizeof(*v));
-    int rc = v && (tr->z = sym_new(s)) ? 0 : -1;
+    int rc = v ? 0 : -1;
+    tr->has_ages = 1;
     for (int b = 0; rc == 0 && b < TREND_AGES; b++) {
         memset(v, 0, (s->ntraces + 1) * sizeof(*v));
         for (uint64_t i = 0; i < s->nblocks; i++) {
@@ -86,7 +86,7 @@ static int trend_ages(struct trend *tr)
             v[k->trace].live_count++;
             v[k->trace].live_bytes += k->size;
         }
-        if (!(tr->age[b] = stats_new(&tr->o)) || stats_add_values(tr->age[b], s, tr->z, v) < 0)
+        if (!(tr->age[b] = stats_new(&tr->o)) || stats_add_values(tr->age[b], s, v) < 0)
             rc = -1;
     }
     free(v);
@@ -161,15 +161,7 @@ const struct trend_site *trend_sites(const struct trend *tr, size_t *n)
     return tr->sites;
 }
 
-int trend_has_ages(const struct trend *tr) { return tr->z != NULL; }
-
-void trend_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n)
-{
-    if (key == KEY_FUNCTION || key == KEY_MODULE)
-        snprintf(buf, n, "%s", e->frames[0].file);
-    else
-        snprintf(buf, n, "%s:%d", e->frames[0].file, e->frames[0].line);
-}
+int trend_has_ages(const struct trend *tr) { return tr->has_ages; }
 
 /* --- the command --------------------------------------------------------- */
 
@@ -189,7 +181,7 @@ static void trend_print_site(const struct trend *tr, const struct trend_site *ts
 {
     char key[4200], line[4600], ages[512];
     size_t len = 0;
-    trend_key(tr->o.key, ts->e, key, sizeof(key));
+    stats_key(tr->o.key, ts->e, key, sizeof(key));
     fmt_statistic_diff(line, sizeof(line), key, ts->last, ts->last - ts->first, ts->last_count,
                        ts->last_count - ts->first_count);
     printf("%s\n", line);

@@ -36,7 +36,4 @@ const struct trend_site *trend_sites(const struct trend *tr, size_t *n);
 /* 1 when the last snapshot has BLOCKS (so ages are meaningful). */
 int trend_has_ages(const struct trend *tr);
 
-/* A group's key as printed by top: "file.c:12", or the function/module. */
-void trend_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n);
-
 #endif

@@ -291,7 +291,7 @@
 
   /* --- top and diff --------------------------------------------------------------- */
 
-  function site(r) { return r.file + ':' + r.line; }
+  function site(r) { return r.site; }
   function avg(r) { return r.count ? size(Math.round(r.size / r.count)) : ''; }
   function filtered(id, title, heads, rows, numeric) {
     navlink(id, title);

@@ -63,3 +63,14 @@ if [ $rc -eq 0 ] && grep -q '^inl+0x[0-9a-f]*: size=' "$T/gone.txt"; then
 else t_fail sym_missing_binary_module_offset "exit $rc: $(head -c 300 "$T/gone.txt" | tr '\n' '|')"; fi
 n=$(grep -c "inl: No such file" "$T/gone.err")
 [ "$n" -eq 1 ] && t_pass sym_missing_binary_warns_once || t_fail sym_missing_binary_warns_once "$n warnings: $(cat "$T/gone.err")"
+
+# A merged snapshot of a non-PIE program (load bias 0, relocated by merge to a
+# synthetic range) symbolizes as the inputs do: modules are looked up by file
+# address (before: every frame "[np]:0").
+if ${CXX:-g++} -O2 -g -no-pie -fno-omit-frame-pointer -fno-optimize-sibling-calls "$src" \
+     -o "$T/np" 2>"$T/np.err"; then
+  for i in 1 2; do (cd "$T" && HEAPSNAP_OUTPUT=$T/np.$i.hsnap LD_PRELOAD=$SHIM ./np); done
+  "$HEAPSNAP" merge "$T/np.1.hsnap" "$T/np.2.hsnap" -o "$T/np.m.hsnap" 2>"$T/npm.err"
+  "$HEAPSNAP" top "$T/np.m.hsnap" --key function -n 0 >"$T/npm.txt" 2>&1
+  has sym_merged_non_pie_keeps_symbols "$T/npm.txt" 'shop::make(): size=96 B, count=2, average=48 B'
+else t_fail sym_non_pie_fixture_builds "$(head -c 300 "$T/np.err")"; fi

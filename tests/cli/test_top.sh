@@ -53,6 +53,22 @@ else
   t_fail top_allocfns_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"
 fi
 
+# --- two executables summed: one note on stderr, and --exe / --pid select -----
+if [ -s "$T/sites.hsnap" ] && [ -s "$T/allocfns.hsnap" ]; then
+  "$HEAPSNAP" top "$T/sites.hsnap" "$T/allocfns.hsnap" >"$T/mix.out" 2>"$T/mix.err"
+  if [ "$(grep -c . "$T/mix.err")" = 1 ] &&
+     grep -q '^heapsnap: note: summing snapshots of 2 executables (sites, allocfns); --exe NAME or --pid PID selects$' "$T/mix.err"
+  then t_pass top_notes_mixed_executables
+  else t_fail top_notes_mixed_executables "$(tr '\n' '|' <"$T/mix.err")"; fi
+  "$HEAPSNAP" top "$T/sites.hsnap" >"$T/one.out" 2>/dev/null
+  "$HEAPSNAP" top --exe sites "$T/sites.hsnap" "$T/allocfns.hsnap" >"$T/exe.out" 2>"$T/exe.err"
+  pid=$("$HEAPSNAP" info "$T/sites.hsnap" | awk '/^pid:/ { print $2 }')
+  "$HEAPSNAP" top --pid "$pid" "$T/allocfns.hsnap" "$T/sites.hsnap" >"$T/pid.out" 2>"$T/pid.err"
+  if cmp -s "$T/one.out" "$T/exe.out" && cmp -s "$T/one.out" "$T/pid.out" &&
+     [ ! -s "$T/exe.err" ] && [ ! -s "$T/pid.err" ]; then t_pass top_selects_by_exe_and_pid
+  else t_fail top_selects_by_exe_and_pid "$(cat "$T/exe.err" "$T/pid.err" | tr '\n' '|')"; fi
+fi
+
 # --- newdelete.cc: C++ new in every form, charged to the user's line ----------
 # libstdc++ allocates its emergency exception pool before main (charged to the
 # runtime, not to this file), so only this file's lines are compared.

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "format.h"
-#include "leakset.h"
+#include "fmt.h"
+#include "lset.h"
 #include "snap.h"
 
 static volatile uint64_t sink;

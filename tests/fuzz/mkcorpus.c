@@ -3,6 +3,7 @@
  * for the CLI error tests) with the independent test writer.
  * Usage: mkcorpus DIR   -> DIR/minimal.hsnap DIR/blocks.hsnap DIR/unknown.hsnap
  *                          DIR/leaks.hsnap (the writer's leak heap, with LEAKS)
+ *                          DIR/leaks_noframes.hsnap (the same, trace 2 without frames)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
  */
 #include <stdio.h>
@@ -32,9 +33,11 @@ int main(int argc, char **argv)
         return 2;
     }
     struct wopts minimal = {0}, blocks = {.with_blocks = 1},
-                 unknown = {.with_blocks = 1, .unknown_section = 1}, leaks = {.with_leaks = 1};
+                 unknown = {.with_blocks = 1, .unknown_section = 1}, leaks = {.with_leaks = 1},
+                 noframes = {.with_leaks = 1, .empty_trace2 = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal) |
            write_one(argv[1], "blocks.hsnap", &blocks) |
            write_one(argv[1], "unknown.hsnap", &unknown) |
-           write_one(argv[1], "leaks.hsnap", &leaks);
+           write_one(argv[1], "leaks.hsnap", &leaks) |
+           write_one(argv[1], "leaks_noframes.hsnap", &noframes);
 }

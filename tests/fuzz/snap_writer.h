@@ -50,6 +50,7 @@ struct wopts {
     const char *module0;       /* invalid UTF-8) */
     uint64_t stats_bytes;      /* when set: every trace's live and total
                                   bytes (a crafted overflow) */
+    int empty_trace2;          /* trace 2 recorded without frames (depth 0) */
 };
 
 /* The leak heap (with_leaks): 14 blocks over the three traces.  Records:
@@ -185,11 +186,13 @@ static void w_traces(struct wbuf *w, const struct wopts *o)
     size_t at = w_sec_begin(w, HSNAP_SEC_TRACES), k = 0;
     w_u32(w, o->set_trace_count ? o->trace_count : 3);
     for (int t = 0; t < 3; t++) {
-        w_u16(w, w_depths[t]);
+        int depth = o->empty_trace2 && t == 2 ? 0 : w_depths[t];
+        w_u16(w, (uint16_t)depth);
         w_u16(w, 0);
         w_u32(w, 0);
-        for (int d = 0; d < w_depths[t]; d++)
-            w_u64(w, w_ips[k++]);
+        for (int d = 0; d < depth; d++)
+            w_u64(w, w_ips[k + d]);
+        k += w_depths[t];
     }
     w_sec_end(w, at);
     at = w_sec_begin(w, HSNAP_SEC_STATS);

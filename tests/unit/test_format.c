@@ -1,11 +1,11 @@
-// link: report/format.c
+// link: report/fmt.c
 /*
  * test_format.c - pins tracemalloc's _format_size and Statistic text.  The
  * expected strings were produced by python3's tracemalloc._format_size.
  */
 #include <stdint.h>
 
-#include "format.h"
+#include "fmt.h"
 #include "unit.h"
 
 struct vec {

@@ -1,4 +1,4 @@
-// link: report/suppress.c report/grow.c report/lossrec.c report/stats.c report/symbolize.c report/leakset.c report/load.c report/format.c report/args.c report/json.c report/input.c report/escape.c
+// link: report/supp.c report/grow.c report/frames.c report/sym.c report/lset.c report/snap.c report/fmt.c report/json.c report/cli.c report/input.c report/escape.c
 /*
  * test_suppress.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
@@ -7,17 +7,18 @@
  * FILE:LINE, blocks of other tools skipped, and match counting.
  */
 #include <stdio.h>
+#include <string.h>
 
-#include "stats.h"
-#include "suppress.h"
+#include "frames.h"
+#include "supp.h"
 #include "unit.h"
 
 /* main -> make_list -> make_node -> strdup(wrapper) : innermost first */
-static const struct lr_frame frames[] = {
-    {0x10, "strdup", "??", 0, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 1},
-    {0x20, "make_node", "src/list.c", 5, "app", "/opt/app/bin/app", 0},
-    {0x30, "make_list", "src/list.c", 13, "app", "/opt/app/bin/app", 0},
-    {0x40, "main", "src/main.c", 23, "app", "/opt/app/bin/app", 0},
+static const struct frame frames[] = {
+    {0x10, "strdup", "??", "??", 0, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 0, 1},
+    {0x20, "make_node", "src/list.c", "src/list.c", 5, "app", "/opt/app/bin/app", 0, 0},
+    {0x30, "make_list", "src/list.c", "src/list.c", 13, "app", "/opt/app/bin/app", 0, 0},
+    {0x40, "main", "src/main.c", "src/main.c", 23, "app", "/opt/app/bin/app", 0, 0},
 };
 #define NF 4
 #define SITE 1
@@ -25,7 +26,7 @@ static const struct lr_frame frames[] = {
 static char err[512];
 
 /* Index matched by text's suppressions for kind k, or -1; -2 on a parse error. */
-static int match_text(const char *text, enum lr_kind k)
+static int match_text(const char *text, enum lossrec_kind k)
 {
     struct supp_set *ss = supp_new();
     int r = supp_parse(ss, text, "t.supp", err, sizeof(err)) < 0
@@ -46,18 +47,18 @@ TEST_BEGIN(test_lsan_templates)
         {"leak:^main$\n", 0},            {"leak:^mai$\n", -1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_true(match_text(cases[i].text, LR_DIRECT) == cases[i].want,
+        expect_true(match_text(cases[i].text, LOSSREC_DIRECT) == cases[i].want,
                     "case %zu (%s): got %d want %d", i, cases[i].text,
-                    match_text(cases[i].text, LR_DIRECT), cases[i].want);
+                    match_text(cases[i].text, LOSSREC_DIRECT), cases[i].want);
 }
 TEST_END
 
 TEST_BEGIN(test_lsan_kinds)
 {
-    expect_true(match_text("leak:main\n", LR_INDIRECT) == 0, "indirect");
-    expect_true(match_text("leak:main\n", LR_CYCLE) == 0, "cycle");
-    expect_true(match_text("leak:main\n", LR_POSSIBLE) == 0, "possible");
-    expect_true(match_text("leak:main\n", LR_REACHABLE) == -1, "reachable must not match");
+    expect_true(match_text("leak:main\n", LOSSREC_INDIRECT) == 0, "indirect");
+    expect_true(match_text("leak:main\n", LOSSREC_CYCLE) == 0, "cycle");
+    expect_true(match_text("leak:main\n", LOSSREC_POSSIBLE) == 0, "possible");
+    expect_true(match_text("leak:main\n", LOSSREC_REACHABLE) == -1, "reachable must not match");
 }
 TEST_END
 
@@ -83,8 +84,8 @@ TEST_BEGIN(test_valgrind_frames)
         {VG("   fun:strdup\n   fun:make_node\n   fun:make_list\n   fun:main\n   fun:_start\n"), -1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        expect_true(match_text(cases[i].text, LR_DIRECT) == cases[i].want,
-                    "case %zu: got %d want %d (%s)", i, match_text(cases[i].text, LR_DIRECT),
+        expect_true(match_text(cases[i].text, LOSSREC_DIRECT) == cases[i].want,
+                    "case %zu: got %d want %d (%s)", i, match_text(cases[i].text, LOSSREC_DIRECT),
                     cases[i].want, err);
 }
 TEST_END
@@ -93,13 +94,13 @@ TEST_BEGIN(test_valgrind_kinds)
 {
     const char *def = VG("   match-leak-kinds: definite\n   fun:strdup\n");
     const char *two = VG("   match-leak-kinds: indirect,possible\n   fun:strdup\n");
-    expect_true(match_text(def, LR_DIRECT) == 0, "definite covers direct");
-    expect_true(match_text(def, LR_CYCLE) == 0, "definite covers cycle");
-    expect_true(match_text(def, LR_INDIRECT) == -1, "definite is not indirect");
-    expect_true(match_text(two, LR_POSSIBLE) == 0, "possible listed");
-    expect_true(match_text(two, LR_DIRECT) == -1, "direct not listed");
-    expect_true(match_text(VG("   fun:strdup\n"), LR_REACHABLE) == 0, "no kinds line = all");
-    expect_true(match_text(VG("   match-leak-kinds: all\n   fun:strdup\n"), LR_REACHABLE) == 0,
+    expect_true(match_text(def, LOSSREC_DIRECT) == 0, "definite covers direct");
+    expect_true(match_text(def, LOSSREC_CYCLE) == 0, "definite covers cycle");
+    expect_true(match_text(def, LOSSREC_INDIRECT) == -1, "definite is not indirect");
+    expect_true(match_text(two, LOSSREC_POSSIBLE) == 0, "possible listed");
+    expect_true(match_text(two, LOSSREC_DIRECT) == -1, "direct not listed");
+    expect_true(match_text(VG("   fun:strdup\n"), LOSSREC_REACHABLE) == 0, "no kinds line = all");
+    expect_true(match_text(VG("   match-leak-kinds: all\n   fun:strdup\n"), LOSSREC_REACHABLE) == 0,
                 "all");
 }
 TEST_END
@@ -132,7 +133,7 @@ TEST_BEGIN(test_parse_errors)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         err[0] = 0;
-        expect_true(match_text(cases[i].text, LR_DIRECT) == -2, "case %zu parsed", i);
+        expect_true(match_text(cases[i].text, LOSSREC_DIRECT) == -2, "case %zu parsed", i);
         expect_true(strstr(err, cases[i].want) != NULL, "case %zu: \"%s\" lacks \"%s\"", i,
                     err, cases[i].want);
     }
@@ -144,7 +145,7 @@ TEST_BEGIN(test_charge_and_stale)
     struct supp_set *ss = supp_new();
     expect_true(supp_parse(ss, "leak:make_list\nleak:gone\n" VG("   fun:x\n"), "t.supp",
                            err, sizeof(err)) == 0, "parse: %s", err);
-    int i = supp_match(ss, LR_DIRECT, frames, NF, SITE);
+    int i = supp_match(ss, LOSSREC_DIRECT, frames, NF, SITE);
     expect_true(i == 0, "matched %d", i);
     supp_charge(ss, i, 48, 3);
     supp_charge(ss, i, 16, 1);
@@ -159,23 +160,19 @@ TEST_BEGIN(test_charge_and_stale)
 }
 TEST_END
 
-static int frame_is_wrapper(const void *fr, size_t i)
-{
-    return ((const struct lr_frame *)fr)[i].wrapper;
-}
-
-/* The allocation-site rule (report/stats.c, shared by top and leaks): the
+/* The allocation-site rule (report/frames.c, shared by every command): the
  * first frame that is not an allocator wrapper, else the outermost. */
 TEST_BEGIN(test_site_rule)
 {
-    struct lr_frame all[NF];
-    expect_true(stats_site(frames, NF, frame_is_wrapper) == SITE, "site of the chain");
-    for (int i = 0; i < NF; i++) {
-        all[i] = frames[i];
-        all[i].wrapper = 1;
-    }
-    expect_true(stats_site(all, NF, frame_is_wrapper) == NF - 1, "all wrappers: the outermost");
-    expect_true(stats_site(frames + 1, NF - 1, frame_is_wrapper) == 0, "no wrapper: the first");
+    struct frame fr[NF];
+    memcpy(fr, frames, sizeof(fr));
+    expect_true(frames_site(fr, NF) == SITE, "site of the chain");
+    expect_true(fr[0].wrapper && !fr[SITE].wrapper, "the wrapper before the site is marked");
+    for (int i = 0; i < NF; i++)
+        fr[i].func = "malloc";
+    expect_true(frames_site(fr, NF) == NF - 1, "all wrappers: the outermost");
+    memcpy(fr, frames, sizeof(fr));
+    expect_true(frames_site(fr + 1, NF - 1) == 0, "no wrapper: the first");
 }
 TEST_END
 

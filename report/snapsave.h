@@ -1,8 +1,8 @@
 /*
- * save.h - writing a struct snap as a .hsnap file (report/save.c).
+ * snapsave.h - writing a struct snap as a .hsnap file (report/snapsave.c).
  */
-#ifndef REPORT_SAVE_H
-#define REPORT_SAVE_H
+#ifndef REPORT_SNAPSAVE_H
+#define REPORT_SNAPSAVE_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  *                  within --max-leaked-bytes/--max-leaked-blocks (both 0 by
  *                  default).  Needs the reference model's LEAKS section:
  *                  without it the check is skipped, or is an error (exit 2)
- *                  when --fail-on was given explicitly (report/gateleaks.c).
+ *                  when --fail-on was given explicitly (leakcheck.c).
  *   growth         --baseline OLD --max-growth L: every site's live bytes
  *                  (summed over the processes' last snapshots, grouped by
  *                  --key) may exceed OLD's by at most L (a percentage of OLD's
@@ -28,12 +28,16 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "formats.h"
 #include "gate.h"
-#include "save.h"
+#include "leakcheck.h"
+#include "rules.h"
+#include "snapsave.h"
 #include "trend.h"
+#include "verdict.h"
 
 struct gate {
-    struct gate_report g;
+    struct verdict g;
     struct gate_rules r;
     struct snap *snaps;
     int nsnaps;
@@ -44,37 +48,10 @@ struct gate {
     struct trend **trends;
     int ntrends;
     size_t captrends;
-    struct gate_leaks *leaks;  /* the leak check and its suppressions */
+    struct leakcheck *leaks;  /* the leak check and its suppressions */
 };
 
 /* --- bookkeeping ----------------------------------------------------------- */
-
-struct gate_check *gate_check_add(struct gate_report *g, const char *rule, int proc)
-{
-    if (grow_array((void **)&g->checks, &g->capchecks, (size_t)g->nchecks + 1,
-                   sizeof(*g->checks)) < 0)
-        return NULL;
-    struct gate_check *p = &g->checks[g->nchecks++];
-    memset(p, 0, sizeof(*p));
-    p->rule = rule;
-    p->proc = proc;
-    return p;
-}
-
-struct gate_finding *gate_finding_add(struct gate_report *g, const char *rule, int proc,
-                                      const struct stat_entry *e)
-{
-    if (grow_array((void **)&g->findings, &g->capfindings, (size_t)g->nfindings + 1,
-                   sizeof(*g->findings)) < 0)
-        return NULL;
-    struct gate_finding *p = &g->findings[g->nfindings++];
-    memset(p, 0, sizeof(*p));
-    p->supp = -1;
-    p->rule = rule;
-    p->proc = proc;
-    p->e = e;
-    return p;
-}
 
 static struct stats *keep_stats(struct gate *gt, enum stats_key key)
 {
@@ -86,29 +63,6 @@ static struct stats *keep_stats(struct gate *gt, enum stats_key key)
     if (st)
         gt->keep[gt->nkeep++] = st;
     return st;
-}
-
-const char *gate_proc_name(const struct gate_report *g, int proc, char *buf, size_t n)
-{
-    if (proc < 0)
-        return "all processes";
-    const struct snap *s = g->procs[proc].last;
-    const char *base = strrchr(s->exe, '/');
-    char name[256];
-    esc_text(base ? base + 1 : s->exe, name, sizeof(name)); /* the snapshot's words */
-    snprintf(buf, n, "%s[%u]", name, s->meta.pid);
-    return buf;
-}
-
-void gate_site(const struct gate_report *g, const struct gate_finding *f, char *buf, size_t n)
-{
-    if (!f->e) {
-        snprintf(buf, n, "(process peak)");
-        return;
-    }
-    enum stats_key k = !strcmp(f->rule, "growth") || !strcmp(f->rule, "trend") ? g->key
-                                                                              : KEY_LINENO;
-    trend_key(k == KEY_TRACEBACK ? KEY_LINENO : k, f->e, buf, n);
 }
 
 /* --- processes ------------------------------------------------------------- */
@@ -152,7 +106,7 @@ static int gate_group(struct gate *gt, char **paths)
 
 static int gate_peak(struct gate *gt)
 {
-    struct gate_check *c = gate_check_add(&gt->g, "peak-growth", -1);
+    struct gate_check *c = verdict_check_add(&gt->g, "peak-growth", -1);
     int64_t now = 0, old = (int64_t)gt->base.meta.peak_bytes;
     if (!c)
         return -1;
@@ -163,7 +117,7 @@ static int gate_peak(struct gate *gt)
     snprintf(c->msg, sizeof(c->msg), "peak %lld bytes, baseline %lld (%+lld, allowed +%lld)",
              (long long)now, (long long)old, (long long)(now - old), (long long)allowed);
     if (c->failed) {
-        struct gate_finding *f = gate_finding_add(&gt->g, "peak-growth", -1, NULL);
+        struct gate_finding *f = verdict_finding_add(&gt->g, "peak-growth", -1, NULL);
         if (!f)
             return -1;
         f->bytes = now;
@@ -178,7 +132,7 @@ static int gate_growth(struct gate *gt, char *err, size_t errlen)
     if (gt->r.peak)
         return gate_peak(gt);
     struct stats *old = keep_stats(gt, gt->r.key), *cur = keep_stats(gt, gt->r.key);
-    struct gate_check *c = gate_check_add(&gt->g, "growth", -1);
+    struct gate_check *c = verdict_check_add(&gt->g, "growth", -1);
     size_t n;
     int nover = 0;
     if (!old || !cur || !c || stats_add_snap(old, &gt->base, gt->r.baseline, err, errlen) < 0)
@@ -192,7 +146,7 @@ static int gate_growth(struct gate *gt, char *err, size_t errlen)
         int64_t was = e[i]->size - e[i]->size_diff;
         if (e[i]->size_diff <= 0 || e[i]->size_diff <= rules_allowed(&gt->r.growth, was))
             continue;
-        struct gate_finding *f = gate_finding_add(&gt->g, "growth", -1, e[i]);
+        struct gate_finding *f = verdict_finding_add(&gt->g, "growth", -1, e[i]);
         if (!f)
             return -1;
         f->bytes = e[i]->size;
@@ -212,7 +166,7 @@ static int gate_growth(struct gate *gt, char *err, size_t errlen)
 static int gate_trend(struct gate *gt, int proc, char *err, size_t errlen)
 {
     const struct gate_proc *p = &gt->g.procs[proc];
-    struct gate_check *c = gate_check_add(&gt->g, "trend", proc);
+    struct gate_check *c = verdict_check_add(&gt->g, "trend", proc);
     size_t n;
     int nover = 0;
     if (!c || grow_array((void **)&gt->trends, &gt->captrends, (size_t)gt->ntrends + 1,
@@ -233,7 +187,7 @@ static int gate_trend(struct gate *gt, int proc, char *err, size_t errlen)
     for (size_t i = 0; i < n; i++) {
         if (ts[i].last - ts[i].first <= rules_allowed(&gt->r.trend, ts[i].first))
             continue;
-        struct gate_finding *f = gate_finding_add(&gt->g, "trend", proc, ts[i].e);
+        struct gate_finding *f = verdict_finding_add(&gt->g, "trend", proc, ts[i].e);
         if (!f)
             return -1;
         f->bytes = ts[i].last;
@@ -255,7 +209,7 @@ static int gate_eval(struct gate *gt, char *err, size_t errlen)
     int rc = 0;
     gt->g.key = gt->r.key;
     for (int i = 0; i < gt->g.nprocs && rc == 0; i++)
-        rc = gleaks_check(gt->leaks, &gt->g, i, err, errlen);
+        rc = leakcheck_check(gt->leaks, &gt->g, i, err, errlen);
     if (rc == 0 && gt->r.baseline)
         rc = gate_growth(gt, err, errlen);
     for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.trend.set; i++)
@@ -269,10 +223,10 @@ static int gate_eval(struct gate *gt, char *err, size_t errlen)
 
 static int gate_write(struct gate *gt, char *err, size_t errlen)
 {
-    static int (*const writers[])(FILE *, const struct gate_report *,
+    static int (*const writers[])(FILE *, const struct verdict *,
                                   const struct gate_rules *) = {
-        gate_write_text, gate_write_json, gate_write_junit, gate_write_sarif,
-        gate_write_github};
+        out_text, out_json, junit_write, sarif_write,
+        ghanno_write};
     for (int i = 0; i < gt->r.nout; i++) {
         const char *path = gt->r.out_path[i];
         struct save_tmp t;
@@ -310,7 +264,7 @@ static void gate_free(struct gate *gt)
     free(gt->g.findings);
     free(gt->keep);
     free(gt->trends);
-    gleaks_free(gt->leaks); /* its loss records point into the snapshots */
+    leakcheck_free(gt->leaks); /* its loss records point into the snapshots */
     for (int i = 0; gt->snaps && i < gt->nsnaps; i++)
         snap_free(&gt->snaps[i]);
     free(gt->snaps);
@@ -329,9 +283,9 @@ static int gate_load(struct gate *gt, char **paths, char *err, size_t errlen)
             return -1;
     if (gt->r.baseline && snap_load(gt->r.baseline, &gt->base, err, errlen) < 0)
         return -1;
-    if (!(gt->leaks = gleaks_new(&gt->r, err, errlen)))
+    if (!(gt->leaks = leakcheck_new(&gt->r, err, errlen)))
         return -1;
-    gt->g.supp = gleaks_supp(gt->leaks);
+    gt->g.supp = leakcheck_supp(gt->leaks);
     if (gt->r.growth.set && !gt->r.baseline) {
         snprintf(err, errlen, "gate: --max-growth needs --baseline OLD");
         return -1;

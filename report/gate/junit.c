@@ -8,13 +8,13 @@
  */
 #include <stdio.h>
 
-#include "gate.h"
+#include "formats.h"
 
-static void junit_case(FILE *out, const struct gate_report *g, const struct gate_check *c)
+static void junit_case(FILE *out, const struct verdict *g, const struct gate_check *c)
 {
     char proc[300], msg[8600];
     fprintf(out, "    <testcase classname=\"heapsnap.%s\" name=\"", c->rule);
-    emit_xml_str(out, gate_proc_name(g, c->proc, proc, sizeof(proc)));
+    emit_xml_str(out, verdict_proc_name(g, c->proc, proc, sizeof(proc)));
     fputs("\">\n", out);
     if (c->skipped) {
         fputs("      <skipped message=\"", out);
@@ -27,9 +27,9 @@ static void junit_case(FILE *out, const struct gate_report *g, const struct gate
         emit_xml_str(out, c->msg);
         fputs("\">", out);
         for (int k = 0; k < g->nfindings; k++) {
-            if (!gate_finding_of(c, &g->findings[k]) || !g->findings[k].over)
+            if (!verdict_finding_of(c, &g->findings[k]) || !g->findings[k].over)
                 continue;
-            gate_message(g, &g->findings[k], msg, sizeof(msg));
+            verdict_message(g, &g->findings[k], msg, sizeof(msg));
             emit_xml_str(out, msg);
             fputs("\n", out);
         }
@@ -40,22 +40,22 @@ static void junit_case(FILE *out, const struct gate_report *g, const struct gate
 
 /* Which suppressions matched and which are stale, as the suite's output
  * (they are not tests: a stale suppression does not fail the gate). */
-static void junit_supps(FILE *out, const struct gate_report *g)
+static void junit_supps(FILE *out, const struct verdict *g)
 {
     char line[8600];
-    size_t nstale, n = gate_nsupp(g, &nstale);
+    size_t nstale, n = verdict_nsupp(g, &nstale);
     if (!n)
         return;
     fprintf(out, "    <system-out>suppressions: %zu matched, %zu stale\n", n - nstale, nstale);
     for (size_t i = 0; i < n; i++) {
-        gate_supp_line(g, i, line, sizeof(line));
+        verdict_supp_line(g, i, line, sizeof(line));
         emit_xml_str(out, line);
         fputs("\n", out);
     }
     fputs("</system-out>\n", out);
 }
 
-int gate_write_junit(FILE *out, const struct gate_report *g, const struct gate_rules *r)
+int junit_write(FILE *out, const struct verdict *g, const struct gate_rules *r)
 {
     int nfail = 0, nskip = 0;
     for (int i = 0; i < g->nchecks; i++) {

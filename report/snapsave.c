@@ -1,5 +1,5 @@
 /*
- * save.c - writes a struct snap back out as a .hsnap file (the grammar in
+ * snapsave.c - writes a struct snap back out as a .hsnap file (the grammar in
  * shim/hsnap_format.h), for commands that produce snapshots themselves:
  * `heapsnap merge`.  The shim has its own writer that never allocates through
  * the host's malloc; this one runs in the CLI, so it builds the file in one
@@ -28,7 +28,7 @@
 #include <zlib.h>
 
 #include "cli.h"
-#include "save.h"
+#include "snapsave.h"
 
 #define SAVE_RANDOM 12 /* random letters and digits in a temporary's name */
 

@@ -1,16 +1,18 @@
 /*
- * suppress.h - leak suppressions, in LeakSanitizer's and Valgrind's syntax,
+ * supp.h - leak suppressions, in LeakSanitizer's and Valgrind's syntax,
  * with a count of what each one matched (so stale ones can be reported).
  * Shared by `heapsnap leaks` and `heapsnap gate`.
  */
-#ifndef REPORT_SUPPRESS_H
-#define REPORT_SUPPRESS_H
+#ifndef REPORT_SUPP_H
+#define REPORT_SUPP_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "lossrec.h"
+
+#define SUPP_MAX_PATS 64 /* frame lines per Valgrind block */
 
 struct supp_set;
 
@@ -39,7 +41,7 @@ int supp_parse(struct supp_set *ss, const char *text, const char *name, char *er
 /* The first suppression that matches a record of this kind with these
  * frames (innermost first, wrappers included; site = the allocation site's
  * index), or -1.  Nothing is counted: see supp_charge. */
-int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct lr_frame *fr,
+int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *fr,
                int n, int site);
 
 /* Counts one suppressed record against suppression i. */
@@ -53,9 +55,5 @@ struct json;
  * stale}] (docs/json.md) into the open object of j; an empty array when ss
  * is NULL.  Shared by `leaks --format json` and the gate's JSON. */
 void supp_json(struct json *j, const struct supp_set *ss);
-
-/* Prints a suppression that matches r: "leak:FUNC" (lsan) or a Valgrind
- * block (valgrind), preceded by a '#' comment naming the record. */
-void supp_gen(FILE *out, int valgrind, const struct lr_record *r);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * format.c - the text of tracemalloc's statistics, reproduced rule for rule so
+ * fmt.c - the text of tracemalloc's statistics, reproduced rule for rule so
  * that a Python user reads heapsnap's output without learning anything new.
  *
  * _format_size walks the units B, KiB, MiB, GiB, TiB: below 100 of any unit
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "format.h"
+#include "fmt.h"
 
 void fmt_size(char *buf, size_t n, double size, int sign)
 {

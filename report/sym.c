@@ -1,18 +1,18 @@
 /*
- * symbolize.c - raw ips to function / file / line, offline, with libdwfl.
+ * sym.c - raw ips to function / file / line, offline, with libdwfl.
  *
- * Every module of the snapshot's map is reported to libdwfl at its recorded
- * load bias (dwfl_report_elf with add_p_vaddr, so bias == the recorded one for
- * ET_DYN; ET_EXEC ignores it, as it should).  Debug info is found the
- * standard way (.gnu_debuglink, /usr/lib/debug/.build-id/...).  For one ip:
+ * Each module file gets its own Dwfl, reported at load address 0
+ * (dwfl_report_elf with add_p_vaddr), so its addresses are file addresses
+ * whatever bias the process had; an ET_EXEC reported there is where it
+ * always is, and a merged snapshot's synthetic bias changes nothing.
+ * Debug info is found the standard way (.gnu_debuglink,
+ * /usr/lib/debug/.build-id/...).  For one address:
  *   1. DWARF: the CU DIE, the scope chain of the innermost DIE at the address;
  *      each DW_TAG_inlined_subroutine becomes its own frame, whose caller's
  *      position is the inline's DW_AT_call_file / DW_AT_call_line;
  *   2. no DWARF: the symbol table name, file "??", line 0;
  *   3. nothing (file missing, address outside every module): "module+0xoff"
  *      or "0xip".
- * Every recorded ip is a return address (the shim drops its own frames), so
- * ip - 1 is looked up: that lands inside the call instruction's line.
  * Problems with a module are warned about once on stderr and never fail.
  * Names (functions, files, module basenames) are escaped here, once, for
  * every output (report/escape.c): debug info and module paths are input.
@@ -22,9 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uthash.h>
 
+#include "cli.h"
 #include "escape.h"
 #include "input.h"
 #include "sym.h"
@@ -37,41 +39,50 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
 #define SYM_MAX_INLINE 32 /* inline frames kept per ip */
 
 struct sym_mod {
+    char *path;            /* as recorded (owned) */
+    uint8_t *build_id;     /* owned copy, build_id_len bytes */
+    uint16_t build_id_len;
+    char *base;            /* basename of path, escaped (report/escape.c) */
+    char *shown;           /* path, escaped, for messages */
+    Dwfl *dwfl;            /* this file alone, at load address 0 */
     Dwfl_Module *dm;       /* NULL when the file could not be reported */
-    char *base;            /* basename of the path, escaped (report/escape.c) */
     char why[160];         /* why dm is NULL */
+    int reported;          /* dwfl set up (on the first lookup) */
     int checked;           /* build-id / debug info looked at */
 };
 
+/* The cache key: (module, file address); pad zeroed so the bytes hash. */
+struct sym_key {
+    int32_t mod;
+    uint32_t pad;
+    uint64_t off;
+};
+
 struct sym_entry {
-    uint64_t ip;
+    struct sym_key key;
     int n;
     struct sym_frame *frames;
     UT_hash_handle hh;
 };
 
-struct symbolizer {
-    const struct snap *snap;
-    Dwfl *dwfl;
-    struct sym_mod *mods;     /* parallel to snap->modules */
-    struct sym_entry *cache;  /* uthash by ip */
-};
-
-/* Paths already warned about, so that diff (two symbolizers over the same
- * files) warns once per file for the whole run. */
+/* The command's one registry.  Invariants: mods[i] is a distinct (path,
+ * build-id); every cached frame's strings are owned by its entry. */
 static struct {
-    char *paths[256];
-    int n;
-} sym_warned;
+    struct sym_mod *mods;
+    size_t nmods, capmods;
+    struct sym_entry *cache;  /* uthash by key */
+    char *warned[256];        /* paths already warned about */
+    int nwarned;
+} sym;
 
 /* Returns 1 the first time path is seen (and remembers it), else 0. */
 static int sym_first_warning(const char *path)
 {
-    for (int i = 0; i < sym_warned.n; i++)
-        if (strcmp(sym_warned.paths[i], path) == 0)
+    for (int i = 0; i < sym.nwarned; i++)
+        if (strcmp(sym.warned[i], path) == 0)
             return 0;
-    if (sym_warned.n < 256)
-        sym_warned.paths[sym_warned.n++] = strdup(path);
+    if (sym.nwarned < 256)
+        sym.warned[sym.nwarned++] = strdup(path);
     return 1;
 }
 
@@ -87,56 +98,77 @@ static const char *base_name(const char *path)
     return slash && slash[1] ? slash + 1 : path;
 }
 
-static void sym_report(struct symbolizer *z)
+static int sym_same_file(const struct sym_mod *a, const struct snap_module *m)
 {
-    const struct snap *s = z->snap;
-    dwfl_report_begin(z->dwfl);
-    for (uint32_t i = 0; i < s->nmodules; i++) {
-        struct sym_mod *m = &z->mods[i];
-        const struct snap_module *sm = &s->modules[i];
-        m->base = esc_text_dup(base_name(sm->path));
-        if (sm->path[0] != '/') {
-            snprintf(m->why, sizeof(m->why), "not a file");
-            continue;
-        }
-        /* Opened here, not by libdwfl, so that a FIFO or a device named by
-         * a crafted snapshot is refused instead of blocking the CLI. */
-        struct stat st;
-        int fd = in_open(sm->path, &st, m->why, sizeof(m->why));
-        if (fd < 0)
-            continue;
-        m->dm = dwfl_report_elf(z->dwfl, sm->path, sm->path, fd, sm->bias, true);
-        if (!m->dm) { /* libdwfl keeps fd only when it succeeds */
-            snprintf(m->why, sizeof(m->why), "%s", dwfl_errmsg(-1));
-            close(fd);
-        }
-    }
-    dwfl_report_end(z->dwfl, NULL, NULL);
+    return a->build_id_len == m->build_id_len && strcmp(a->path, m->path) == 0 &&
+           memcmp(a->build_id, m->build_id, m->build_id_len) == 0;
 }
 
-struct symbolizer *sym_new(const struct snap *s)
+int sym_module(const struct snap_module *m)
 {
-    struct symbolizer *z = calloc(1, sizeof(*z));
-    if (!z)
-        return NULL;
-    z->snap = s;
-    z->mods = calloc(s->nmodules ? s->nmodules : 1, sizeof(*z->mods));
-    z->dwfl = dwfl_begin(&sym_callbacks);
-    if (!z->mods || !z->dwfl) {
-        sym_free(z);
-        return NULL;
+    for (size_t i = 0; i < sym.nmods; i++)
+        if (sym_same_file(&sym.mods[i], m))
+            return (int)i;
+    if (grow_array((void **)&sym.mods, &sym.capmods, sym.nmods + 1, sizeof(*sym.mods)) < 0)
+        return -1;
+    struct sym_mod *n = &sym.mods[sym.nmods];
+    memset(n, 0, sizeof(*n));
+    n->path = strdup(m->path);
+    n->build_id = malloc(m->build_id_len ? m->build_id_len : 1);
+    if (!n->path || !n->build_id) {
+        free(n->path);
+        free(n->build_id);
+        return -1;
     }
-    sym_report(z);
-    return z;
+    memcpy(n->build_id, m->build_id, m->build_id_len);
+    n->build_id_len = m->build_id_len;
+    n->base = esc_text_dup(base_name(n->path));
+    n->shown = esc_text_dup(n->path);
+    if (!n->base || !n->shown) {
+        free(n->path);
+        free(n->build_id);
+        free(n->base);
+        free(n->shown);
+        return -1;
+    }
+    return (int)sym.nmods++;
 }
 
-void sym_free(struct symbolizer *z)
+const char *sym_module_path(int mod) { return sym.mods[mod].path; }
+const char *sym_module_base(int mod) { return sym.mods[mod].base; }
+
+/* Opens the module's file in a Dwfl of its own, once. */
+static void sym_report(struct sym_mod *m)
+{
+    m->reported = 1;
+    if (m->path[0] != '/') {
+        snprintf(m->why, sizeof(m->why), "not a file");
+        return;
+    }
+    if (!(m->dwfl = dwfl_begin(&sym_callbacks))) {
+        snprintf(m->why, sizeof(m->why), "%s", dwfl_errmsg(-1));
+        return;
+    }
+    /* Opened here, not by libdwfl, so that a FIFO or a device named by a
+     * crafted snapshot is refused instead of blocking the CLI. */
+    struct stat st;
+    int fd = in_open(m->path, &st, m->why, sizeof(m->why));
+    if (fd < 0)
+        return;
+    dwfl_report_begin(m->dwfl);
+    m->dm = dwfl_report_elf(m->dwfl, m->path, m->path, fd, 0, true);
+    if (!m->dm) { /* libdwfl keeps fd only when it succeeds */
+        snprintf(m->why, sizeof(m->why), "%s", dwfl_errmsg(-1));
+        close(fd);
+    }
+    dwfl_report_end(m->dwfl, NULL, NULL);
+}
+
+void sym_fini(void)
 {
     struct sym_entry *e, *tmp;
-    if (!z)
-        return;
-    HASH_ITER(hh, z->cache, e, tmp) {
-        HASH_DEL(z->cache, e);
+    HASH_ITER(hh, sym.cache, e, tmp) {
+        HASH_DEL(sym.cache, e);
         for (int i = 0; i < e->n; i++) {
             free((char *)e->frames[i].func);
             free((char *)e->frames[i].file);
@@ -144,44 +176,47 @@ void sym_free(struct symbolizer *z)
         free(e->frames);
         free(e);
     }
-    if (z->dwfl)
-        dwfl_end(z->dwfl);
-    for (uint32_t i = 0; z->mods && i < z->snap->nmodules; i++)
-        free(z->mods[i].base);
-    free(z->mods);
-    free(z);
+    for (size_t i = 0; i < sym.nmods; i++) {
+        if (sym.mods[i].dwfl)
+            dwfl_end(sym.mods[i].dwfl);
+        free(sym.mods[i].path);
+        free(sym.mods[i].build_id);
+        free(sym.mods[i].base);
+        free(sym.mods[i].shown);
+    }
+    for (int i = 0; i < sym.nwarned; i++)
+        free(sym.warned[i]);
+    free(sym.mods);
+    memset(&sym, 0, sizeof(sym));
 }
 
-/* Warns once per module about a missing file, a build-id mismatch or missing
- * debug info; the first lookup in a module triggers it. */
-static void sym_check_module(struct symbolizer *z, int idx)
+/* Sets the module up on its first lookup and warns once per file about a
+ * missing file, a build-id mismatch or missing debug info. */
+static void sym_check_module(struct sym_mod *m)
 {
-    struct sym_mod *m = &z->mods[idx];
-    const struct snap_module *sm = &z->snap->modules[idx];
-    char path[600];
     if (m->checked)
         return;
     m->checked = 1;
-    if (!sym_first_warning(sm->path))
+    sym_report(m);
+    if (!sym_first_warning(m->path))
         return;
-    esc_text(sm->path, path, sizeof(path));
     if (!m->dm) {
-        if (sm->path[0] == '/')
+        if (m->path[0] == '/')
             fprintf(stderr, "heapsnap: warning: %s: %s; frames shown as module+offset\n",
-                    path, m->why);
+                    m->shown, m->why);
         return;
     }
     const unsigned char *bits;
     GElf_Addr vaddr;
     int n = dwfl_module_build_id(m->dm, &bits, &vaddr);
-    if (sm->build_id_len && n > 0 &&
-        (n != sm->build_id_len || memcmp(bits, sm->build_id, n) != 0))
+    if (m->build_id_len && n > 0 &&
+        (n != m->build_id_len || memcmp(bits, m->build_id, n) != 0))
         fprintf(stderr, "heapsnap: warning: %s: build-id differs from the recorded one "
-                        "(file changed since the run?); symbols may be wrong\n", path);
+                        "(file changed since the run?); symbols may be wrong\n", m->shown);
     Dwarf_Addr bias;
     if (!dwfl_module_getdwarf(m->dm, &bias))
         fprintf(stderr, "heapsnap: warning: %s: no debug info; using the symbol table\n",
-                path);
+                m->shown);
 }
 
 /* The name as printed: demangled, then escaped (report/escape.c). */
@@ -274,82 +309,66 @@ static int sym_dwarf(Dwfl_Module *dm, Dwarf_Addr addr, struct sym_frame *out, in
 }
 
 /* Fallbacks: symbol table, then module+offset, then the bare address. */
-static void sym_fallback(struct symbolizer *z, int idx, uint64_t ip, struct sym_frame *f)
+static void sym_fallback(int mod, uint64_t addr, struct sym_frame *f)
 {
     char buf[512];
     const char *name = NULL;
-    if (idx >= 0 && z->mods[idx].dm) {
+    if (mod >= 0 && sym.mods[mod].dm) {
         GElf_Off off;
-        GElf_Sym sym;
-        name = dwfl_module_addrinfo(z->mods[idx].dm, ip, &off, &sym, NULL, NULL, NULL);
+        GElf_Sym es;
+        name = dwfl_module_addrinfo(sym.mods[mod].dm, addr, &off, &es, NULL, NULL, NULL);
     }
-    if (!name && idx >= 0) {
-        snprintf(buf, sizeof(buf), "%s+%#llx", z->mods[idx].base ? z->mods[idx].base : "??",
-                 (unsigned long long)(ip - z->snap->modules[idx].bias));
+    if (!name && mod >= 0) {
+        snprintf(buf, sizeof(buf), "%s+%#llx", sym.mods[mod].base, (unsigned long long)addr);
         name = buf;
     } else if (!name) {
-        snprintf(buf, sizeof(buf), "%#llx", (unsigned long long)ip);
+        snprintf(buf, sizeof(buf), "%#llx", (unsigned long long)addr);
         name = buf;
     }
     frame_set(f, name, NULL, 0, 0);
 }
 
-static struct sym_entry *sym_resolve(struct symbolizer *z, uint64_t ip)
+static struct sym_entry *sym_resolve(const struct sym_key *k)
 {
     struct sym_frame frames[SYM_MAX_INLINE];
-    const struct snap_module *sm = snap_module_at(z->snap, ip);
-    int idx = sm ? (int)(sm - z->snap->modules) : -1, n = 0;
-    uint64_t addr = ip ? ip - 1 : 0;
+    uint64_t addr = k->off ? k->off - 1 : 0;
+    int n = 0;
     memset(frames, 0, sizeof(frames));
-    if (idx >= 0) {
-        sym_check_module(z, idx);
-        if (z->mods[idx].dm)
-            n = sym_dwarf(z->mods[idx].dm, addr, frames, SYM_MAX_INLINE);
+    if (k->mod >= 0) {
+        sym_check_module(&sym.mods[k->mod]);
+        if (sym.mods[k->mod].dm)
+            n = sym_dwarf(sym.mods[k->mod].dm, addr, frames, SYM_MAX_INLINE);
     }
     if (n == 0)
-        sym_fallback(z, idx, addr, &frames[n++]);
+        sym_fallback(k->mod, addr, &frames[n++]);
     struct sym_entry *e = calloc(1, sizeof(*e));
     if (!e || !(e->frames = malloc(n * sizeof(*frames)))) {
         free(e);
         return NULL;
     }
-    for (int i = 0; i < n; i++) {
-        frames[i].mod = idx;
-        frames[i].module = idx >= 0 && z->mods[idx].base ? z->mods[idx].base : "??";
-    }
     memcpy(e->frames, frames, n * sizeof(*frames));
     e->n = n;
-    e->ip = ip;
+    e->key = *k;
     return e;
 }
 
-int sym_lookup(struct symbolizer *z, uint64_t ip, const struct sym_frame **out)
+int sym_lookup(int mod, uint64_t off, const struct sym_frame **out)
 {
-    static const struct sym_frame oom = {"??", "??", 0, -1, "??", 0};
+    static const struct sym_frame oom = {"??", "??", 0, 0};
+    struct sym_key k;
     struct sym_entry *e;
-    HASH_FIND(hh, z->cache, &ip, sizeof(ip), e);
+    memset(&k, 0, sizeof(k));
+    k.mod = mod;
+    k.off = off;
+    HASH_FIND(hh, sym.cache, &k, sizeof(k), e);
     if (!e) {
-        e = sym_resolve(z, ip);
+        e = sym_resolve(&k);
         if (!e) {
             *out = &oom;
             return 1;
         }
-        HASH_ADD(hh, z->cache, ip, sizeof(e->ip), e);
+        HASH_ADD(hh, sym.cache, key, sizeof(e->key), e);
     }
     *out = e->frames;
     return e->n;
-}
-
-int sym_same_map(const struct symbolizer *z, const struct snap *s)
-{
-    const struct snap *t = z->snap;
-    if (t->nmodules != s->nmodules)
-        return 0;
-    for (uint32_t i = 0; i < s->nmodules; i++) {
-        const struct snap_module *a = &t->modules[i], *b = &s->modules[i];
-        if (a->bias != b->bias || a->lo != b->lo || a->hi != b->hi ||
-            strcmp(a->path, b->path) != 0)
-            return 0;
-    }
-    return 1;
 }

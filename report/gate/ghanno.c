@@ -12,37 +12,37 @@
  */
 #include <stdio.h>
 
-#include "gate.h"
-#include "suppress.h"
+#include "formats.h"
+#include "supp.h"
 
 /* ::warning file=SUPP,line=N,title=heapsnap stale suppression::... for each
  * suppression that matched no leak. */
-static void github_stale(FILE *out, const struct gate_report *g, const struct gate_rules *r)
+static void github_stale(FILE *out, const struct verdict *g, const struct gate_rules *r)
 {
     char rel[4200], line[8600];
-    size_t nstale, n = gate_nsupp(g, &nstale);
+    size_t nstale, n = verdict_nsupp(g, &nstale);
     for (size_t i = 0; i < n; i++) {
         const struct supp_info *si = supp_get(g->supp, i);
         if (si->records)
             continue;
-        const char *file = gate_relpath(r, si->file, rel, sizeof(rel));
+        const char *file = sarif_relpath(r, si->file, rel, sizeof(rel));
         fputs("::warning file=", out);
         emit_gh_prop(out, file ? file : si->file);
         fprintf(out, ",line=%d,title=heapsnap stale suppression::", si->line);
-        gate_supp_line(g, i, line, sizeof(line));
+        verdict_supp_line(g, i, line, sizeof(line));
         emit_gh_data(out, line);
         fputs("\n", out);
     }
 }
 
-int gate_write_github(FILE *out, const struct gate_report *g, const struct gate_rules *r)
+int ghanno_write(FILE *out, const struct verdict *g, const struct gate_rules *r)
 {
     char uri[4200], msg[8600], title[64];
     for (int i = 0; i < g->nfindings; i++) {
         const struct gate_finding *f = &g->findings[i];
         if (!f->over || f->supp >= 0)
             continue;
-        int k = f->e ? gate_location(r, f->e, uri, sizeof(uri)) : -1;
+        int k = f->e ? sarif_site_uri(r, f->e, uri, sizeof(uri)) : -1;
         fputs("::error ", out);
         if (k >= 0) {
             fputs("file=", out);
@@ -55,7 +55,7 @@ int gate_write_github(FILE *out, const struct gate_report *g, const struct gate_
         fputs("title=", out);
         emit_gh_prop(out, title);
         fputs("::", out);
-        gate_message(g, f, msg, sizeof(msg));
+        verdict_message(g, f, msg, sizeof(msg));
         emit_gh_data(out, msg);
         fputs("\n", out);
     }

@@ -1,5 +1,5 @@
 /*
- * suppress.c - leak suppressions: LeakSanitizer's `leak:` lines and
+ * supp.c - leak suppressions: LeakSanitizer's `leak:` lines and
  * Valgrind's `{ ... Memcheck:Leak ... }` blocks, in one file or mixed.
  *
  *   leak:PATTERN   LeakSanitizer's rule: PATTERN is matched against the
@@ -36,9 +36,7 @@
 #include "cli.h"
 #include "input.h"
 #include "json.h"
-#include "suppress.h"
-
-#define SUPP_MAX_PATS 64 /* frame lines per Valgrind block */
+#include "supp.h"
 
 enum supp_pat_type { PAT_FUN, PAT_OBJ, PAT_SRC, PAT_DOTS };
 
@@ -50,7 +48,7 @@ struct supp_pat {
 
 struct supp {
     struct supp_info info;
-    unsigned kinds;        /* LR_KIND_BIT set */
+    unsigned kinds;        /* LOSSREC_KIND_BIT set */
     char *templ;           /* leak: pattern, or NULL for a Valgrind block */
     struct supp_pat *pats;
     int npats;
@@ -182,13 +180,13 @@ static const char *base_of(const char *path)
     return b ? b + 1 : path;
 }
 
-static int lsan_frame(const char *templ, const struct lr_frame *f)
+static int lsan_frame(const char *templ, const struct frame *f)
 {
     return templ_match(templ, f->func) || (strcmp(f->file, "??") && templ_match(templ, f->file)) ||
            templ_match(templ, f->module) || templ_match(templ, f->path);
 }
 
-static int pat_frame(const struct supp_pat *p, const struct lr_frame *f)
+static int pat_frame(const struct supp_pat *p, const struct frame *f)
 {
     switch (p->type) {
     case PAT_FUN: return glob_match(p->glob, f->func);
@@ -203,7 +201,7 @@ static int pat_frame(const struct supp_pat *p, const struct lr_frame *f)
 }
 
 /* Patterns p[0..np) against frames f[0..n): a prefix match with "...". */
-static int pats_match(const struct supp_pat *p, int np, const struct lr_frame *f, int n)
+static int pats_match(const struct supp_pat *p, int np, const struct frame *f, int n)
 {
     if (np == 0)
         return 1;
@@ -227,7 +225,7 @@ static int pat_is_allocator(const struct supp_pat *p)
     return 0;
 }
 
-static int valgrind_match(const struct supp *s, const struct lr_frame *fr, int n)
+static int valgrind_match(const struct supp *s, const struct frame *fr, int n)
 {
     const struct supp_pat *p = s->pats;
     int np = s->npats;
@@ -240,13 +238,13 @@ static int valgrind_match(const struct supp *s, const struct lr_frame *fr, int n
     }
 }
 
-int supp_match(const struct supp_set *ss, enum lr_kind kind, const struct lr_frame *fr,
+int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *fr,
                int n, int site)
 {
     (void)site;
     for (size_t i = 0; i < ss->n; i++) {
         const struct supp *s = &ss->v[i];
-        if (!(s->kinds & LR_KIND_BIT(kind)))
+        if (!(s->kinds & LOSSREC_KIND_BIT(kind)))
             continue;
         if (s->templ) {
             for (int k = 0; k < n; k++)
@@ -311,10 +309,10 @@ static struct supp *supp_add(struct supp_set *ss, const struct supp_reader *rd,
 static int parse_kinds(const char *list, unsigned *kinds)
 {
     static const struct { const char *name; unsigned bits; } words[] = {
-        {"definite", LR_KIND_BIT(LR_DIRECT) | LR_KIND_BIT(LR_CYCLE)},
-        {"direct", LR_KIND_BIT(LR_DIRECT)},       {"cycle", LR_KIND_BIT(LR_CYCLE)},
-        {"indirect", LR_KIND_BIT(LR_INDIRECT)},   {"possible", LR_KIND_BIT(LR_POSSIBLE)},
-        {"reachable", LR_KIND_BIT(LR_REACHABLE)}, {"all", LR_KINDS_ALL}};
+        {"definite", LOSSREC_KIND_BIT(LOSSREC_DIRECT) | LOSSREC_KIND_BIT(LOSSREC_CYCLE)},
+        {"direct", LOSSREC_KIND_BIT(LOSSREC_DIRECT)},       {"cycle", LOSSREC_KIND_BIT(LOSSREC_CYCLE)},
+        {"indirect", LOSSREC_KIND_BIT(LOSSREC_INDIRECT)},   {"possible", LOSSREC_KIND_BIT(LOSSREC_POSSIBLE)},
+        {"reachable", LOSSREC_KIND_BIT(LOSSREC_REACHABLE)}, {"all", LOSSREC_KINDS_ALL}};
     *kinds = 0;
     while (*list) {
         while (*list == ' ' || *list == ',')
@@ -366,7 +364,7 @@ static int parse_frame_line(struct supp *s, const struct supp_reader *rd, char *
 static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, size_t errlen)
 {
     char name[4096];
-    unsigned kinds = LR_KINDS_ALL;
+    unsigned kinds = LOSSREC_KINDS_ALL;
     int first = rd->lineno; /* the "{" line */
     if (!rd_content(rd) || !strcmp(rd->line, "}"))
         return supp_fail(err, errlen, rd, "suppression block without a name");
@@ -407,7 +405,7 @@ static int parse_lsan(struct supp_set *ss, struct supp_reader *rd, char *err, si
                          "{ ... } block)", rd->line);
     if (!rd->line[5])
         return supp_fail(err, errlen, rd, "empty pattern after 'leak:'");
-    unsigned kinds = LR_KINDS_ALL & ~LR_KIND_BIT(LR_REACHABLE);
+    unsigned kinds = LOSSREC_KINDS_ALL & ~LOSSREC_KIND_BIT(LOSSREC_REACHABLE);
     struct supp *s = supp_add(ss, rd, rd->line, kinds);
     if (!s || !(s->templ = strdup(rd->line + 5)))
         return supp_fail(err, errlen, rd, "out of memory");
@@ -439,29 +437,6 @@ int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen)
                  strlen(text));
     free(text);
     return rc;
-}
-
-/* --- generation ---------------------------------------------------------- */
-
-static const char *const gen_kinds[LR_NKINDS] = {"definite", "indirect", "definite",
-                                                 "possible", "reachable"};
-
-void supp_gen(FILE *out, int valgrind, const struct lr_record *r)
-{
-    const struct lr_frame *site = &r->frames[r->site];
-    fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lr_kind_names[r->kind],
-            (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
-    if (!valgrind) {
-        fprintf(out, "leak:%s\n", site->func);
-        return;
-    }
-    fprintf(out, "{\n   heapsnap-%s-%s\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
-            lr_kind_names[r->kind], site->func, gen_kinds[r->kind]);
-    /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
-     * obj:, which matches every frame of the module; this stays precise. */
-    for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
-        fprintf(out, "   fun:%s\n", r->frames[i].func);
-    fprintf(out, "}\n");
 }
 
 void supp_json(struct json *j, const struct supp_set *ss)

@@ -1,5 +1,5 @@
 /*
- * gateout.c - the gate's human text and its JSON document, and the one-line
+ * out.c - the gate's human text and its JSON document, and the one-line
  * message every format uses for a finding (so text, JUnit, SARIF and GitHub
  * annotations say the same thing).
  *
@@ -18,68 +18,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gate.h"
+#include "formats.h"
 #include "json.h"
-#include "suppress.h"
+#include "supp.h"
 
 /* 2: findings carry "suppression", and "suppressions" lists them all. */
 #define GATE_JSON_VERSION 2
-
-void gate_message(const struct gate_report *g, const struct gate_finding *f, char *buf,
-                  size_t n)
-{
-    char site[4200], pbuf[300];
-    gate_site(g, f, site, sizeof(site));
-    const char *proc = gate_proc_name(g, f->proc, pbuf, sizeof(pbuf));
-    if (!strncmp(f->rule, "leak-", 5))
-        snprintf(buf, n, "%lld bytes in %lld blocks leaked (%s) at %s in %s", (long long)f->bytes,
-                 (long long)f->blocks, f->rule + 5, site, proc);
-    else if (!strcmp(f->rule, "peak-growth"))
-        snprintf(buf, n, "peak grew by %lld bytes to %lld bytes in %s", (long long)f->delta,
-                 (long long)f->bytes, proc);
-    else
-        snprintf(buf, n, "live bytes at %s grew by %lld to %lld (%s) in %s", site,
-                 (long long)f->delta, (long long)f->bytes,
-                 strcmp(f->rule, "trend") ? "over the baseline" : "across the series", proc);
-}
-
-int gate_finding_of(const struct gate_check *c, const struct gate_finding *f)
-{
-    if (f->proc != c->proc)
-        return 0;
-    if (!strcmp(c->rule, "leaks"))
-        return !strncmp(f->rule, "leak-", 5);
-    return !strcmp(f->rule, c->rule);
-}
-
-size_t gate_nsupp(const struct gate_report *g, size_t *nstale)
-{
-    size_t n = g->supp ? supp_count(g->supp) : 0;
-    *nstale = 0;
-    for (size_t i = 0; i < n; i++)
-        *nstale += supp_get(g->supp, i)->records == 0;
-    return n;
-}
-
-void gate_supp_line(const struct gate_report *g, size_t i, char *buf, size_t n)
-{
-    const struct supp_info *si = supp_get(g->supp, i);
-    if (si->records)
-        snprintf(buf, n, "matched: %s (%s:%d): %llu records, %llu bytes in %llu blocks",
-                 si->name, si->file, si->line, (unsigned long long)si->records,
-                 (unsigned long long)si->bytes, (unsigned long long)si->blocks);
-    else
-        snprintf(buf, n, "stale: %s (%s:%d): matched no leak", si->name, si->file, si->line);
-}
 
 static const char *check_status(const struct gate_check *c)
 {
     return c->failed ? "FAIL" : c->skipped ? "SKIP" : "PASS";
 }
 
-int gate_write_text(FILE *out, const struct gate_report *g, const struct gate_rules *r)
+int out_text(FILE *out, const struct verdict *g, const struct gate_rules *r)
 {
-    char proc[300], msg[8600];
+    char proc[300], msg[8600], where[300];
     int nfail = 0;
     for (int i = 0; i < g->nchecks; i++)
         nfail += g->checks[i].failed;
@@ -89,26 +42,27 @@ int gate_write_text(FILE *out, const struct gate_report *g, const struct gate_ru
     for (int i = 0; i < g->nchecks; i++) {
         const struct gate_check *c = &g->checks[i];
         fprintf(out, "%s %s %s: %s\n", check_status(c), c->rule,
-                gate_proc_name(g, c->proc, proc, sizeof(proc)), c->msg);
+                verdict_proc_name(g, c->proc, proc, sizeof(proc)), c->msg);
         for (int k = 0; k < g->nfindings; k++) {
             const struct gate_finding *f = &g->findings[k];
-            if (!gate_finding_of(c, f))
+            if (!verdict_finding_of(c, f))
                 continue;
-            gate_message(g, f, msg, sizeof(msg));
+            verdict_message(g, f, msg, sizeof(msg));
             fprintf(out, "  %s", msg);
             if (f->supp >= 0)
                 fprintf(out, " [suppressed by %s]", supp_get(g->supp, (size_t)f->supp)->name);
             fputs(f->supp < 0 && !f->over ? " [within its site limit]\n" : "\n", out);
             for (int j = 0; f->e && j < f->e->nframes && f->e->nframes > 1; j++)
-                fprintf(out, "    File \"%s\", line %d, in %s\n", f->e->frames[j].file,
+                fprintf(out, "    File \"%s\", line %d, in %s\n",
+                        frames_where(&f->e->frames[j], where, sizeof(where)),
                         f->e->frames[j].line, f->e->frames[j].func);
         }
     }
-    size_t nstale, nsupp = gate_nsupp(g, &nstale);
+    size_t nstale, nsupp = verdict_nsupp(g, &nstale);
     if (nsupp)
         fprintf(out, "SUPPRESSIONS: %zu matched, %zu stale\n", nsupp - nstale, nstale);
     for (size_t i = 0; i < nsupp; i++) {
-        gate_supp_line(g, i, msg, sizeof(msg));
+        verdict_supp_line(g, i, msg, sizeof(msg));
         fprintf(out, "   %s\n", msg);
     }
     (void)r;
@@ -129,11 +83,11 @@ static void json_stack(struct json *j, const struct stat_entry *e)
     json_arr_end(j);
 }
 
-static void json_finding(struct json *j, const struct gate_report *g,
+static void json_finding(struct json *j, const struct verdict *g,
                          const struct gate_finding *f)
 {
     char site[4200];
-    gate_site(g, f, site, sizeof(site));
+    verdict_site(g, f, site, sizeof(site));
     json_obj_begin(j);
     json_kstr(j, "rule", f->rule);
     json_ki64(j, "process", f->proc);
@@ -147,7 +101,7 @@ static void json_finding(struct json *j, const struct gate_report *g,
     json_obj_end(j);
 }
 
-static void json_procs(struct json *j, const struct gate_report *g)
+static void json_procs(struct json *j, const struct verdict *g)
 {
     json_key(j, "processes");
     json_arr_begin(j);
@@ -163,7 +117,7 @@ static void json_procs(struct json *j, const struct gate_report *g)
     json_arr_end(j);
 }
 
-static void json_checks(struct json *j, const struct gate_report *g)
+static void json_checks(struct json *j, const struct verdict *g)
 {
     json_key(j, "checks");
     json_arr_begin(j);
@@ -179,7 +133,7 @@ static void json_checks(struct json *j, const struct gate_report *g)
     json_arr_end(j);
 }
 
-int gate_write_json(FILE *out, const struct gate_report *g, const struct gate_rules *r)
+int out_json(FILE *out, const struct verdict *g, const struct gate_rules *r)
 {
     struct json j;
     json_init(&j, out);

@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "gate.h"
 #include "input.h"
+#include "rules.h"
 
 struct rule_opt {
     const char *name;

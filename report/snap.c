@@ -1,5 +1,5 @@
 /*
- * load.c - reads a .hsnap file and validates all of it before anyone uses it.
+ * snap.c - reads a .hsnap file and validates all of it before anyone uses it.
  *
  * The file is untrusted input (it may be truncated by a crash, damaged on disk,
  * or not a snapshot at all), so the loader works in two passes:
@@ -15,7 +15,7 @@
  * CLI makes can overflow.
  * Cross-references are checked last: STATS count == TRACES count, block trace
  * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
- * checked by report/leakset.c (indices < block count, exact length).
+ * checked by report/lset.c (indices < block count, exact length).
  * Errors are one line, "reason" (snap_load prefixes the path).
  */
 #include <errno.h>
@@ -29,7 +29,7 @@
 #include <zlib.h>
 
 #include "input.h"
-#include "leakset.h"
+#include "lset.h"
 #include "snap.h"
 
 #define SNAP_MAX_SECTIONS 16 /* slots for known types, indexed by type */
@@ -411,9 +411,11 @@ static int check_sums(const struct snap *s, char *err, size_t errlen)
 /* Takes ownership of buf (malloc'd) in every case. */
 static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_t errlen)
 {
+    static uint64_t serials;
     struct sec secs[SNAP_MAX_SECTIONS];
     memset(s, 0, sizeof(*s));
     memset(secs, 0, sizeof(secs));
+    s->serial = ++serials;
     s->buf = buf;
     s->len = len;
     int off = check_header(buf, len, len, err, errlen);

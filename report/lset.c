@@ -1,5 +1,5 @@
 /*
- * leakset.c - decodes and validates a snapshot's LEAKS section.
+ * lset.c - decodes and validates a snapshot's LEAKS section.
  *
  * The reference model (shim/model.c) writes it; the reader trusts nothing:
  *
@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "leakset.h"
+#include "lset.h"
 
 #define LSET_HEAD 40u
 #define LSET_TOTAL 16u
@@ -44,6 +44,15 @@ static int lset_fail(char *err, size_t errlen, const char *section, const char *
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     snprintf(err, errlen, "section %s: %s", section, why);
+    return -1;
+}
+
+int lset_require(const struct snap *s, const char *path, char *err, size_t errlen)
+{
+    if (s->lk.present)
+        return 0;
+    snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
+             "HEAPSNAP_LEAKS=1)", path);
     return -1;
 }
 

@@ -1,5 +1,5 @@
 /*
- * args.c - argument-parsing helpers shared by the subcommands: the one
+ * cli.c - argument-parsing helpers shared by the subcommands: the one
  * strict parser of numeric values (cli.h says what it accepts), and bad
  * options as one line.  Every subcommand runs getopt_long with opterr = 0
  * and a leading ':' in its short options, so that a bad option comes back

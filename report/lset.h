@@ -1,9 +1,9 @@
 /*
- * leakset.h - the LEAKS section (shim/hsnap_format.h), decoded and validated
+ * lset.h - the LEAKS section (shim/hsnap_format.h), decoded and validated
  * once by the loader so that every command may trust it afterwards.
  */
-#ifndef REPORT_LEAKSET_H
-#define REPORT_LEAKSET_H
+#ifndef REPORT_LSET_H
+#define REPORT_LSET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +25,11 @@ int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_
  * with "section RETAINERS: reason". */
 int lset_decode_retainers(struct snap *s, const uint8_t *p, uint64_t len, char *err,
                           size_t errlen);
+
+/* 0 when s has a leak check (a LEAKS section), else -1 with "PATH: no leak
+ * check in this snapshot (run with ...)" in err: the one wording every
+ * command uses. */
+int lset_require(const struct snap *s, const char *path, char *err, size_t errlen);
 
 /* Member i (0 <= i < s->lk.head.nmembers) of the member array: a BLOCKS index. */
 uint32_t lset_member(const struct snap *s, uint32_t i);

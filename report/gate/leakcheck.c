@@ -1,5 +1,5 @@
 /*
- * gateleaks.c - the gate's leak check: for each process, the loss records
+ * leakcheck.c - the gate's leak check: for each process, the loss records
  * of its last snapshot (report/lossrec.c, the same records `heapsnap leaks`
  * prints), one finding per (leak kind, stack from the allocation site out),
  * minus suppressed records and minus what --site-limit budgets allow.
@@ -25,29 +25,29 @@
 #include <fnmatch.h>
 
 #include "cli.h"
-#include "gate.h"
+#include "leakcheck.h"
 #include "lossrec.h"
-#include "suppress.h"
+#include "supp.h"
 
 /* The kinds the gate fails on, in report order, with their rule ids. */
 static const struct {
     int cls;           /* enum hsnap_class bit of gate_rules.fail_on */
-    enum lr_kind kind;
+    enum lossrec_kind kind;
     const char *rule;
 } leak_rules[] = {
-    {HSNAP_CLASS_POSSIBLE, LR_POSSIBLE, "leak-possible"},
-    {HSNAP_CLASS_DIRECT, LR_DIRECT, "leak-direct"},
-    {HSNAP_CLASS_INDIRECT, LR_INDIRECT, "leak-indirect"},
-    {HSNAP_CLASS_CYCLE, LR_CYCLE, "leak-cycle"},
+    {HSNAP_CLASS_POSSIBLE, LOSSREC_POSSIBLE, "leak-possible"},
+    {HSNAP_CLASS_DIRECT, LOSSREC_DIRECT, "leak-direct"},
+    {HSNAP_CLASS_INDIRECT, LOSSREC_INDIRECT, "leak-indirect"},
+    {HSNAP_CLASS_CYCLE, LOSSREC_CYCLE, "leak-cycle"},
 };
 
 #define NLEAK_RULES (sizeof(leak_rules) / sizeof(leak_rules[0]))
-#define LEAKED_KINDS (LR_KINDS_ALL & ~LR_KIND_BIT(LR_REACHABLE))
+#define LEAKED_KINDS (LOSSREC_KINDS_ALL & ~LOSSREC_KIND_BIT(LOSSREC_REACHABLE))
 
-struct gate_leaks {
+struct leakcheck {
     const struct gate_rules *r;
     struct supp_set *supp;      /* NULL without --suppressions */
-    struct lr_set **sets;       /* one per process checked (records live here) */
+    struct lossrec_set **sets;       /* one per process checked (records live here) */
     int nsets;
     size_t capsets;
     struct stat_entry **ents;   /* findings' stacks (frames point into sets) */
@@ -61,9 +61,9 @@ struct leak_item {
     int supp;
 };
 
-struct gate_leaks *gleaks_new(const struct gate_rules *r, char *err, size_t errlen)
+struct leakcheck *leakcheck_new(const struct gate_rules *r, char *err, size_t errlen)
 {
-    struct gate_leaks *gl = calloc(1, sizeof(*gl));
+    struct leakcheck *gl = calloc(1, sizeof(*gl));
     if (!gl || (r->nsupp && !(gl->supp = supp_new()))) {
         free(gl);
         snprintf(err, errlen, "gate: out of memory");
@@ -72,60 +72,48 @@ struct gate_leaks *gleaks_new(const struct gate_rules *r, char *err, size_t errl
     gl->r = r;
     for (int i = 0; i < r->nsupp; i++)
         if (supp_load(gl->supp, r->supp[i], err, errlen) < 0) {
-            gleaks_free(gl);
+            leakcheck_free(gl);
             return NULL;
         }
     return gl;
 }
 
-void gleaks_free(struct gate_leaks *gl)
+void leakcheck_free(struct leakcheck *gl)
 {
     if (!gl)
         return;
-    for (int i = 0; i < gl->nents; i++) {
-        free(gl->ents[i]->frames);
+    for (int i = 0; i < gl->nents; i++)
         free(gl->ents[i]);
-    }
     for (int i = 0; i < gl->nsets; i++)
-        lr_free(gl->sets[i]);
+        lossrec_free(gl->sets[i]);
     free(gl->ents);
     free(gl->sets);
     supp_free(gl->supp);
     free(gl);
 }
 
-const struct supp_set *gleaks_supp(const struct gate_leaks *gl) { return gl->supp; }
+const struct supp_set *leakcheck_supp(const struct leakcheck *gl) { return gl->supp; }
 
 /* A stat_entry over r's frames from the allocation site outward (the shape
- * every writer prints); its strings belong to the record's lr_set. */
-static struct stat_entry *entry_of(struct gate_leaks *gl, const struct lr_record *r)
+ * every writer prints); its frames belong to report/frames.c. */
+static struct stat_entry *entry_of(struct leakcheck *gl, const struct lossrec_record *r)
 {
-    static char unknown[] = "??";
-    int n = r->nframes - r->site;
     struct stat_entry *e = calloc(1, sizeof(*e));
-    if (!e ||
-        grow_array((void **)&gl->ents, &gl->capents, (size_t)gl->nents + 1,
-                   sizeof(*gl->ents)) < 0 ||
-        !(e->frames = calloc(n > 0 ? n : 1, sizeof(*e->frames)))) {
+    if (!e || grow_array((void **)&gl->ents, &gl->capents, (size_t)gl->nents + 1,
+                         sizeof(*gl->ents)) < 0) {
         free(e);
         return NULL;
     }
     gl->ents[gl->nents++] = e;
     e->id = r->id + 2; /* kind and owned flag stripped: the stack alone */
-    e->nframes = n > 0 ? n : 1;
-    for (int i = 0; i < n; i++) {
-        e->frames[i].file = (char *)r->frames[r->site + i].file;
-        e->frames[i].func = (char *)r->frames[r->site + i].func;
-        e->frames[i].line = r->frames[r->site + i].line;
-    }
-    if (n <= 0)
-        e->frames[0].file = e->frames[0].func = unknown;
+    e->nframes = r->nframes - r->site;
+    e->frames = r->frames + r->site;
     return e;
 }
 
 static int cmp_stack(const void *pa, const void *pb)
 {
-    const struct lr_record *a = *(void *const *)pa, *b = *(void *const *)pb;
+    const struct lossrec_record *a = *(void *const *)pa, *b = *(void *const *)pb;
     return strcmp(a->id + 2, b->id + 2);
 }
 
@@ -141,14 +129,14 @@ static int cmp_item(const void *pa, const void *pb)
 }
 
 /* The records of one kind, merged per stack, biggest first; *n of them. */
-static struct leak_item *kind_items(struct gate_leaks *gl, const struct lr_set *ls,
-                                    enum lr_kind kind, size_t *n)
+static struct leak_item *kind_items(struct leakcheck *gl, const struct lossrec_set *ls,
+                                    enum lossrec_kind kind, size_t *n)
 {
     size_t nrec = 0, k = 0;
-    struct lr_record *r, *tmp, *all = lr_all(ls);
+    struct lossrec_record *r, *tmp, *all = lossrec_all(ls);
     HASH_ITER(hh, all, r, tmp)
         nrec += r->kind == kind;
-    struct lr_record **v = malloc((nrec + 1) * sizeof(*v));
+    struct lossrec_record **v = malloc((nrec + 1) * sizeof(*v));
     struct leak_item *it = calloc(nrec + 1, sizeof(*it));
     if (!v || !it)
         goto oom;
@@ -178,7 +166,7 @@ oom:
 static int site_budget(const struct gate_rules *r, const struct stat_entry *e)
 {
     char key[4200];
-    const struct stat_frame *f = &e->frames[0];
+    const struct frame *f = &e->frames[0];
     snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
     for (int i = 0; i < r->nsites; i++)
         if (!fnmatch(r->site_pat[i], key, 0) || !fnmatch(r->site_pat[i], f->file, 0) ||
@@ -193,15 +181,15 @@ struct leak_sums {
 };
 
 /* Findings for one kind of one process; adds what counts to sums. */
-static int leak_kind(struct gate_leaks *gl, struct gate_report *g, int proc, size_t rule,
-                     const struct lr_set *ls, struct leak_sums *sums)
+static int leak_kind(struct leakcheck *gl, struct verdict *g, int proc, size_t rule,
+                     const struct lossrec_set *ls, struct leak_sums *sums)
 {
     size_t n = 0;
     struct leak_item *it = kind_items(gl, ls, leak_rules[rule].kind, &n);
     if (!it)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        struct gate_finding *f = gate_finding_add(g, leak_rules[rule].rule, proc, it[i].e);
+        struct gate_finding *f = verdict_finding_add(g, leak_rules[rule].rule, proc, it[i].e);
         if (!f) {
             free(it);
             return -1;
@@ -224,17 +212,17 @@ static int leak_kind(struct gate_leaks *gl, struct gate_report *g, int proc, siz
 }
 
 /* The loss records of snapshot s, suppressions applied. */
-static struct lr_set *leak_records(struct gate_leaks *gl, const struct snap *s,
+static struct lossrec_set *leak_records(struct leakcheck *gl, const struct snap *s,
                                    const char *path, char *err, size_t errlen)
 {
-    struct lr_opts o = {.kinds = LEAKED_KINDS, .supp = gl->supp, .supp_kinds = LEAKED_KINDS};
-    struct lr_set *ls = NULL;
+    struct lossrec_opts o = {.kinds = LEAKED_KINDS, .supp = gl->supp, .supp_kinds = LEAKED_KINDS};
+    struct lossrec_set *ls = NULL;
     if (grow_array((void **)&gl->sets, &gl->capsets, (size_t)gl->nsets + 1,
                    sizeof(*gl->sets)) < 0 ||
-        !(ls = lr_new(&o)))
+        !(ls = lossrec_new(&o)))
         return NULL;
     gl->sets[gl->nsets++] = ls;
-    if (lr_add_snap(ls, s, path, err, errlen) < 0 || lr_finish(ls) < 0)
+    if (lossrec_add_snap(ls, s, path, err, errlen) < 0 || lossrec_finish(ls) < 0)
         return NULL;
     return ls;
 }
@@ -252,12 +240,12 @@ static void leak_message(struct gate_check *c, const struct gate_rules *r,
              (long long)(mk < 0 ? 0 : mk));
 }
 
-int gleaks_check(struct gate_leaks *gl, struct gate_report *g, int proc, char *err,
+int leakcheck_check(struct leakcheck *gl, struct verdict *g, int proc, char *err,
                  size_t errlen)
 {
     const struct gate_rules *r = gl->r;
     const struct gate_proc *p = &g->procs[proc];
-    struct gate_check *c = gate_check_add(g, "leaks", proc);
+    struct gate_check *c = verdict_check_add(g, "leaks", proc);
     struct leak_sums sums;
     if (!c)
         return -1;
@@ -276,7 +264,7 @@ int gleaks_check(struct gate_leaks *gl, struct gate_report *g, int proc, char *e
         snprintf(err, errlen, "%s", c->msg);
         return -2;
     }
-    const struct lr_set *ls = leak_records(gl, p->last, p->path, err, errlen);
+    const struct lossrec_set *ls = leak_records(gl, p->last, p->path, err, errlen);
     if (!ls)
         return -1;
     for (size_t i = 0; i < NLEAK_RULES; i++)

@@ -26,9 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gate.h"
+#include "formats.h"
 #include "json.h"
-#include "suppress.h"
+#include "supp.h"
 
 struct sarif_rule {
     const char *id, *name, *text;
@@ -80,14 +80,14 @@ static const char *under_root(const char *file, const char *root, char *buf, siz
     return buf + rl + 1;
 }
 
-const char *gate_relpath(const struct gate_rules *r, const char *file, char *buf, size_t n)
+const char *sarif_relpath(const struct gate_rules *r, const char *file, char *buf, size_t n)
 {
     char root[PATH_MAX];
     source_root(r, root, sizeof(root));
     return under_root(file, root, buf, n);
 }
 
-int gate_location(const struct gate_rules *r, const struct stat_entry *e, char *uri, size_t n)
+int sarif_site_uri(const struct gate_rules *r, const struct stat_entry *e, char *uri, size_t n)
 {
     char root[PATH_MAX], buf[PATH_MAX + 4200];
     source_root(r, root, sizeof(root));
@@ -181,7 +181,7 @@ static void sarif_related(struct json *j, const struct gate_rules *r,
     for (int i = 0; i < e->nframes; i++) {
         if (i == skip || e->frames[i].file[0] == '[' || !strcmp(e->frames[i].file, "??"))
             continue;
-        const char *rel = gate_relpath(r, e->frames[i].file, buf, sizeof(buf));
+        const char *rel = sarif_relpath(r, e->frames[i].file, buf, sizeof(buf));
         sarif_location(j, rel ? rel : e->frames[i].file, rel != NULL, e->frames[i].line,
                        e->frames[i].func, id++);
     }
@@ -206,7 +206,7 @@ static void sarif_text(struct json *j, const char *key, const char *text)
 
 /* A suppressed finding stays a result, dismissed by the suppression that
  * matched it (code scanning then shows it as suppressed, not as fixed). */
-static void sarif_suppression(struct json *j, const struct gate_report *g,
+static void sarif_suppression(struct json *j, const struct verdict *g,
                               const struct gate_finding *f)
 {
     char why[4400];
@@ -221,18 +221,18 @@ static void sarif_suppression(struct json *j, const struct gate_report *g,
     json_arr_end(j);
 }
 
-static void sarif_result(struct json *j, const struct gate_report *g, const struct gate_rules *r,
+static void sarif_result(struct json *j, const struct verdict *g, const struct gate_rules *r,
                          const struct gate_finding *f)
 {
     char uri[4200], msg[8600], fp[20];
-    gate_message(g, f, msg, sizeof(msg));
+    verdict_message(g, f, msg, sizeof(msg));
     json_obj_begin(j);
     json_kstr(j, "ruleId", f->rule);
     json_ki64(j, "ruleIndex", rule_index(f->rule));
     json_kstr(j, "level", "error");
     sarif_text(j, "message", msg);
     if (f->e) {
-        int k = gate_location(r, f->e, uri, sizeof(uri));
+        int k = sarif_site_uri(r, f->e, uri, sizeof(uri));
         json_key(j, "locations");
         json_arr_begin(j);
         sarif_location(j, uri, k >= 0, f->e->frames[k >= 0 ? k : 0].line, NULL, -1);
@@ -277,11 +277,11 @@ static void sarif_driver(struct json *j)
 
 /* One invocation; each stale suppression is a warning notification on its
  * line of the suppression file. */
-static void sarif_invocation(struct json *j, const struct gate_report *g,
+static void sarif_invocation(struct json *j, const struct verdict *g,
                              const struct gate_rules *r)
 {
     char rel[PATH_MAX + 4200], line[8600];
-    size_t nstale, n = gate_nsupp(g, &nstale);
+    size_t nstale, n = verdict_nsupp(g, &nstale);
     json_key(j, "invocations");
     json_arr_begin(j);
     json_obj_begin(j);
@@ -292,8 +292,8 @@ static void sarif_invocation(struct json *j, const struct gate_report *g,
         const struct supp_info *si = supp_get(g->supp, i);
         if (si->records)
             continue;
-        const char *file = gate_relpath(r, si->file, rel, sizeof(rel));
-        gate_supp_line(g, i, line, sizeof(line));
+        const char *file = sarif_relpath(r, si->file, rel, sizeof(rel));
+        verdict_supp_line(g, i, line, sizeof(line));
         json_obj_begin(j);
         json_kstr(j, "level", "warning");
         sarif_text(j, "message", line);
@@ -312,7 +312,7 @@ static void sarif_invocation(struct json *j, const struct gate_report *g,
     json_arr_end(j);
 }
 
-int gate_write_sarif(FILE *out, const struct gate_report *g, const struct gate_rules *r)
+int sarif_write(FILE *out, const struct verdict *g, const struct gate_rules *r)
 {
     char root[PATH_MAX], enc[3 * PATH_MAX + 16], slash[PATH_MAX + 2];
     struct json j;

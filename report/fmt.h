@@ -1,9 +1,9 @@
 /*
- * format.h - tracemalloc's text: _format_size and the Statistic /
+ * fmt.h - tracemalloc's text: _format_size and the Statistic /
  * StatisticDiff lines, byte for byte.
  */
-#ifndef REPORT_FORMAT_H
-#define REPORT_FORMAT_H
+#ifndef REPORT_FMT_H
+#define REPORT_FMT_H
 
 #include <stddef.h>
 #include <stdint.h>

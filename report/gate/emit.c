@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "escape.h"
-#include "gate.h"
+#include "formats.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD in UTF-8 */
 
