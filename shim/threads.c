@@ -268,7 +268,11 @@ static void thr_on_stop(int sig, siginfo_t *si, void *ucv)
         memcpy(s->regs, uc->uc_mcontext.gregs, sizeof s->regs);
         s->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
         atomic_store(&s->ack, gen);
-        for (unsigned go; (go = atomic_load(&thr.go)) != gen;)
+        /* Until a resume reaches this generation or a later one: a signal
+         * handled late (the collector gave up waiting for it) may find the
+         * next round already begun and ended, and go past gen; waiting
+         * for go == gen would then wait for good. */
+        for (unsigned go; (int)((go = atomic_load(&thr.go)) - gen) < 0;)
             thr_futex(&thr.go, FUTEX_WAIT_PRIVATE, go);
     }
     errno = saved;
