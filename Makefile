@@ -21,7 +21,8 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # -O0 for a debugger say).
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
-SHIM_HOT    := hooks unwind cfi pending table traces sample
+SHIM_HOT    := shim/hooks shim/pending shim/table shim/traces shim/sample \
+               shim/unwind/unwind shim/unwind/cfi
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
 SHIM_LIBS   := -lunwind -lz -ldl -pthread
@@ -30,7 +31,9 @@ CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport
 # --no-as-needed keeps the library even though no strong reference needs it).
 CLI_LIBS    := -ldw -lelf -lz -lm -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
-SHIM_SRC := $(wildcard shim/*.c)
+SHIM_ROOMS := shim shim/unwind shim/leak
+SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
+SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
 CLI_SRC  := $(wildcard report/*.c)
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
@@ -42,16 +45,16 @@ all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 deps:
 	@scripts/install-deps.sh build
 
-$(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
+$(BUILD)/obj/shim/%.o: shim/%.c $(SHIM_HDR) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter $(*F),$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h) shim/hsnap_format.h shim/options_table.h
+$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/*/*.h) shim/hsnap_format.h shim/options_table.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
+	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs \
 	    -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/heapsnap: $(CLI_OBJ)

@@ -18,49 +18,10 @@
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
 
-#include <sched.h>
-#include <stdatomic.h>
-#include <stddef.h>
-#include <stdint.h>
-
+#include "base.h"
 #include "hsnap_format.h"
+#include "leak/leak.h"
 #include "options_table.h"
-
-#define HS_EXPORT __attribute__((visibility("default")))
-#define HS_NOINLINE __attribute__((noinline))
-#define HS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define HS_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define HS_MAX_DEPTH 256
-#define HS_UNWIND_SLACK 16 /* extra frames captured: the shim's own */
-
-/* ---- a tiny spinlock: fork-safe (plain int), no allocation, trylock ---- */
-typedef struct { atomic_int v; } lock_t;
-
-static inline int lock_try(lock_t *l)
-{
-    return atomic_load_explicit(&l->v, memory_order_relaxed) == 0 &&
-           atomic_exchange_explicit(&l->v, 1, memory_order_acquire) == 0;
-}
-static inline void lock_take(lock_t *l)
-{
-    for (unsigned spins = 0; !lock_try(l); spins++)
-        if (spins > 64)
-            sched_yield();
-}
-/* Bounded attempt for the fatal-signal path: never hang. */
-static inline int lock_take_bounded(lock_t *l, unsigned tries)
-{
-    while (tries--) {
-        if (lock_try(l))
-            return 1;
-        sched_yield();
-    }
-    return 0;
-}
-static inline void lock_drop(lock_t *l)
-{
-    atomic_store_explicit(&l->v, 0, memory_order_release);
-}
 
 /* ---- hooks.c ---- */
 extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
@@ -381,73 +342,16 @@ uint32_t snap_epoch(void);
 void snap_lock(void);
 void snap_unlock(void);
 void snap_after_fork_child(void);
-/* heapsnap_collect: the leak check, and a snapshot when path != NULL. */
-int snap_collect(const char *path);
-/* The live blocks, copied and sorted by address into a fresh mapping
- * (release with arena_unmap(*map, *maplen)); 0 or -1. */
-int snap_copy_blocks(struct hsnap_block **b, uint64_t *n, void **map, size_t *maplen);
+/* heapsnap_collect: the leak check, and a snapshot when path != NULL; the
+ * leaked blocks the last check found, or -1. */
+int64_t snap_collect(const char *path);
+/* heapsnap_refcount and friends: the leak room's query on the live heap. */
+long snap_query(int referents, struct heapsnap_ref *out, size_t max);
+int snap_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not a live block) */
+extern const struct leak_host snap_leak_host; /* the recorder, as the leak room sees it */
 
-/* ---- threads.c: thread registry, stop-the-world (leak check) ---- */
-typedef void (*thr_root_fn)(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg);
-void thr_prepare(void);    /* before thr_stop; may allocate (guard set) */
-uint32_t thr_stop(void);   /* stop the others; returns how many did not stop */
-void thr_resume(void);
-void thr_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, thr_root_fn fn,
-               void *arg);  /* with the world stopped */
-
-/* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
-struct model_root;
-struct model_ops;
-struct heapsnap_ref;
-int roots_begin(void);     /* before the stop: module ranges (loader lock) */
-void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
-const struct model_root *roots_get(size_t *n);
-void roots_add_user(void); /* with the world stopped */
-int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
-void roots_end(void);
-void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
-int roots_register(const void *p, size_t len);
-int roots_unregister(const void *p);
-
-/* ---- collect.c: the leak check (reference model) in the process ---- */
-int collect_wanted(unsigned reason);   /* HEAPSNAP_LEAKS and not fatal */
-int collect_begin(void);               /* roots, stop the world; 0 or -1 */
-int collect_model(struct hsnap_block *b, uint64_t n); /* 0 or -1 (warned) */
-void collect_end(void);                /* resume the world */
-size_t collect_leaks(void *buf, size_t cap);     /* LEAKS payload size */
-size_t collect_retainers(void *buf, size_t cap); /* RETAINERS payload size */
-void collect_release(void);            /* drop the encoded result */
-int64_t collect_unreachable(void);     /* the last run's leaked blocks */
-int collect_ignore(const void *p);     /* heapsnap_ignore */
-void collect_target(const void *p);    /* then collect_query: */
-long collect_query(int referents, struct heapsnap_ref *out, size_t max);
-
-/* Where the program's frames end on this thread, for the leak check's scan
- * of the calling thread's stack: the CFA of the shim's entry point, set by
- * COLLECT_ENTRY in the entry points that can run the check (the API, the
- * atexit handler); 0 where none is active. */
-extern __thread uintptr_t collect_entry_sp;
-
-/* In an entry point, which the program calls (the shim is built with frame
- * pointers, so its frame address + 16 is its CFA: the program's stack
- * pointer at the call).  The outermost entry on a thread sets the mark;
- * COLLECT_LEAVE, before it returns, clears it. */
-#define COLLECT_ENTRY()                                                              \
-    const int collect_outer_ = !collect_entry_sp;                                    \
-    if (collect_outer_)                                                              \
-        collect_entry_sp = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *)
-#define COLLECT_LEAVE()                                                              \
-    do {                                                                             \
-        if (collect_outer_)                                                          \
-            collect_entry_sp = 0;                                                    \
-    } while (0)
-
-/* ---- retain.c: the retainer view (RETAINERS section) ---- */
-int ret_begin(const struct hsnap_block *b);
-void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
-void ret_finish(void);                 /* sort; the blocks may go */
-size_t ret_encode(void *buf, size_t cap);
-void ret_free(void);
+/* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
+/* (the registry the leak check stops and scans is the leak room's: stop_*) */
 
 /* ---- life.c ---- */
 uint64_t life_start_ns(void);
