@@ -17,8 +17,6 @@
 #define HS_NOINLINE __attribute__((noinline))
 #define HS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HS_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define HS_MAX_DEPTH 256
-#define HS_UNWIND_SLACK 16 /* extra frames captured: the shim's own */
 
 /* ---- a tiny spinlock: fork-safe (plain int), no allocation, trylock ---- */
 typedef struct { atomic_int v; } lock_t;

@@ -440,7 +440,7 @@ __attribute__((constructor(101))) static void life_init(void)
     life.start_mono = life_clock(CLOCK_MONOTONIC);
     life.pid = getpid();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
-    unwind_init();
+    hook_unwind_init();
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();

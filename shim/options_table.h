@@ -37,7 +37,7 @@ enum opt_id {
     OPT_COUNT
 };
 
-/* OPT_UNWIND choices, in the order of the choices string. */
+/* OPT_UNWIND choices, in the order of the choices string (unwind.h's UNWIND_*). */
 enum { OPT_UNWIND_AUTO, OPT_UNWIND_FP, OPT_UNWIND_LIBUNWIND };
 
 struct opt_def {

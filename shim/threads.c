@@ -5,7 +5,7 @@
  * its tid, thread pointer and stack bounds, in a fixed array, no
  * allocation) and, when it returns, calls pthread_exit or is cancelled,
  * gives back what the recorder kept for it: its held frees and fresh
- * blocks (pending.c), its walk memo (cfi.c), its line of sums (traces.c).
+ * blocks (pending.c), its walk memo (unwind/), its line of sums (traces.c).
  * The main thread is registered at start-up.  Threads the shim creates
  * itself (the snapshot helper, created with hook_guard set) are not
  * registered: they hold no program pointers and block every signal.
@@ -26,7 +26,7 @@ static void thr_detach(void *p)
 {
     uintptr_t dtv = stop_detach(p);
     pend_thread_end();
-    cfi_thread_end();
+    unwind_thread_end();
     trace_thread_end();
     if (dtv)
         snap_ignore((const void *)dtv);
