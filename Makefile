@@ -8,13 +8,11 @@ FUZZ_SECONDS ?= 20
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # The shim is built with link-time optimisation, and the hot path at -O3
-# as well: a recording crosses hooks.c, unwind.c, cfi.c, pending.c, table.c
-# and traces.c, and LTO inlines across them (callgrind, setarch -R, whole
-# runs: python3 dicts.py 20 1115.3M -> 1067.8M instructions with LTO ->
-# 1032.4M with -O3 too; cxx 100000 50000 521.8M -> 496.4M -> 484.5M; churn
-# 1000000 100000 1 1321.6M -> 1275.4M -> 1216.1M).  The leak check does not
+# as well: a recording crosses hooks, pending, table, traces and the
+# unwinders, and LTO inlines across them (docs/performance.md has the
+# figures).  The leak check does not
 # depend on what LTO inlines: it scans the calling thread's stack from
-# where the program called into the shim (collect.c).  Until it did, LTO
+# where the program called into the shim (shim/leak/collect.c).  Until it did, LTO
 # outside the hot path failed 27 leak tests, and those files were built
 # with -fno-lto.  Fat objects: the unit tests link single objects without
 # LTO.  `make SHIM_LTO= SHIM_HOT_OPT=` builds plainly (with CFLAGS alone,
