@@ -1,10 +1,14 @@
 /*
- * args.c - argument-parsing helpers shared by the subcommands.  Every
- * subcommand runs getopt_long with opterr = 0 and a leading ':' in its short
- * options, so that a bad option comes back here and becomes the one-line
- * error the CLI promises, instead of getopt's own message.
+ * args.c - argument-parsing helpers shared by the subcommands: the one
+ * strict parser of numeric values (cli.h says what it accepts), and bad
+ * options as one line.  Every subcommand runs getopt_long with opterr = 0
+ * and a leading ':' in its short options, so that a bad option comes back
+ * here and becomes the one-line error the CLI promises, instead of
+ * getopt's own message.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,4 +25,45 @@ int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen
         snprintf(err, errlen, "%s: unknown option '%s' (see heapsnap %s --help)", cmd, arg,
                  cmd);
     return 2;
+}
+
+int cli_parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (*s < '0' || *s > '9' || d > max || v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_amount(const char *s, int allow_pct, double *out, int *pct)
+{
+    static const char digits[] = "0123456789";
+    size_t n = strspn(s, digits), f = 0;
+    if (n == 0 || n > 20)
+        return -1;
+    if (s[n] == '.' && ((f = strspn(s + n + 1, digits)) == 0 || f > 20))
+        return -1;
+    const char *p = s + n + (f ? f + 1 : 0);
+    double v = strtod(s, NULL), mult = 1; /* only digits and a dot: finite */
+    int is_pct = 0;
+    switch (*p) {
+    case '%': is_pct = allow_pct; mult = allow_pct ? 1 : 0; break;
+    case 'K': case 'k': mult = 1024.0; break;
+    case 'M': mult = 1024.0 * 1024; break;
+    case 'G': mult = 1024.0 * 1024 * 1024; break;
+    case 0: p--; break;
+    default: return -1;
+    }
+    if (!mult || p[1] || v * mult > (is_pct ? CLI_MAX_PCT : CLI_MAX_BYTES))
+        return -1;
+    *out = v * mult;
+    *pct = is_pct;
+    return 0;
 }

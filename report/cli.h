@@ -10,6 +10,7 @@
 #define REPORT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 int cmd_top(int argc, char **argv, char *err, size_t errlen);
 int cmd_diff(int argc, char **argv, char *err, size_t errlen);
@@ -19,10 +20,22 @@ int cmd_merge(int argc, char **argv, char *err, size_t errlen);
 int cmd_trend(int argc, char **argv, char *err, size_t errlen);
 int cmd_gate(int argc, char **argv, char *err, size_t errlen);
 int cmd_run(int argc, char **argv, char *err, size_t errlen);
+int cmd_clean(int argc, char **argv, char *err, size_t errlen);
 
 /* getopt_long's "unknown option" / "missing argument" as one line in err;
  * returns 2. */
 int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen);
+
+/* The one parser behind every numeric option, so that none of them takes
+ * "inf", "nan", "1e30", " 7", "-0" or a value that overflows (args.c).
+ * cli_parse_count: decimal digits only, at most max.  cli_parse_amount:
+ * DIGITS[.DIGITS] then optionally K, M or G (binary multiples), or % when
+ * allow_pct; a byte amount may reach CLI_MAX_BYTES, a percentage
+ * CLI_MAX_PCT.  Both return 0, or -1 with *out untouched. */
+#define CLI_MAX_BYTES 4611686018427387904.0 /* 2^62: more than any heap */
+#define CLI_MAX_PCT 1000000.0
+int cli_parse_count(const char *s, uint64_t max, uint64_t *out);
+int cli_parse_amount(const char *s, int allow_pct, double *out, int *pct);
 
 /* Makes room for at least need elements of elem bytes in *arr (a T ** passed
  * as void **), whose capacity is *cap elements: 0 when it already fits or

@@ -27,7 +27,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "gate.h"
+#include "save.h"
 #include "trend.h"
 
 struct gate {
@@ -92,7 +94,9 @@ const char *gate_proc_name(const struct gate_report *g, int proc, char *buf, siz
         return "all processes";
     const struct snap *s = g->procs[proc].last;
     const char *base = strrchr(s->exe, '/');
-    snprintf(buf, n, "%s[%u]", base ? base + 1 : s->exe, s->meta.pid);
+    char name[256];
+    esc_text(base ? base + 1 : s->exe, name, sizeof(name)); /* the snapshot's words */
+    snprintf(buf, n, "%s[%u]", name, s->meta.pid);
     return buf;
 }
 
@@ -271,14 +275,24 @@ static int gate_write(struct gate *gt, char *err, size_t errlen)
         gate_write_github};
     for (int i = 0; i < gt->r.nout; i++) {
         const char *path = gt->r.out_path[i];
-        FILE *f = path && strcmp(path, "-") ? fopen(path, "w") : stdout;
-        int bad = !f || writers[gt->r.out_fmt[i]](f, &gt->g, &gt->r) < 0;
-        if (f && f != stdout)
-            bad |= fclose(f) != 0;
-        if (bad) {
-            snprintf(err, errlen, "%s: cannot write", path ? path : "stdout");
+        struct save_tmp t;
+        if (!path || !strcmp(path, "-")) {
+            if (writers[gt->r.out_fmt[i]](stdout, &gt->g, &gt->r) < 0 || fflush(stdout)) {
+                snprintf(err, errlen, "stdout: cannot write");
+                return -1;
+            }
+            continue;
+        }
+        /* Reports are for sharing: 0666 less the umask, like any new file. */
+        if (save_begin(&t, path, 0666, err, errlen) < 0)
+            return -1;
+        if (writers[gt->r.out_fmt[i]](t.f, &gt->g, &gt->r) < 0) {
+            snprintf(err, errlen, "%s: cannot write", path);
+            save_abort(&t);
             return -1;
         }
+        if (save_commit(&t, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }

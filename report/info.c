@@ -4,10 +4,12 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "format.h"
 #include "snap.h"
 
@@ -40,8 +42,11 @@ static void info_print(const struct snap *s)
     char when[64], start[64];
     info_time(when, sizeof(when), m->time_ns);
     info_time(start, sizeof(start), m->start_ns);
-    printf("%-17s %s\n", "command:", s->cmdline);
-    printf("%-17s %s\n", "executable:", s->exe);
+    char *cmd = esc_text_dup(s->cmdline), *exe = esc_text_dup(s->exe); /* the program's words */
+    printf("%-17s %s\n", "command:", cmd ? cmd : "?");
+    printf("%-17s %s\n", "executable:", exe ? exe : "?");
+    free(cmd);
+    free(exe);
     printf("%-17s %u (parent %u)\n", "pid:", m->pid, m->ppid);
     printf("%-17s %s (started %s)\n", "time:", when, start);
     printf("%-17s %s\n", "reason:", info_reason(m->reason));
@@ -91,8 +96,9 @@ int cmd_info(int argc, char **argv, char *err, size_t errlen)
         struct snap s;
         if (snap_load(argv[i], &s, err, errlen) < 0)
             return 2;
+        char name[4200];
         if (argc - optind > 1)
-            printf("%s%s:\n", i > optind ? "\n" : "", argv[i]);
+            printf("%s%s:\n", i > optind ? "\n" : "", esc_text(argv[i], name, sizeof(name)));
         info_print(&s);
         snap_free(&s);
     }

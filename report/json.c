@@ -6,13 +6,16 @@
  * that would cost more (packaging, install-deps, API churn) than it saves.
  *
  * Strings are written as UTF-8 with '"', '\\' and control characters
- * escaped (\n, \t, ... or \u00XX); bytes >= 0x80 are passed through, so
- * valid UTF-8 stays valid.  Invalid UTF-8 (a mangled symbol name) is
- * replaced byte by byte with U+FFFD so that the output always parses.
+ * escaped (\n, \t, ... or \u00XX); well-formed UTF-8 is passed through.
+ * Anything else (a mangled symbol name, a path's stray byte, a UTF-16
+ * surrogate encoded as CESU-8) is replaced byte by byte with U+FFFD
+ * (report/escape.c decides what is well-formed), so the output always
+ * parses, with Python's strict json module too.
  */
 #include <inttypes.h>
 #include <string.h>
 
+#include "escape.h"
 #include "json.h"
 
 void json_init(struct json *j, FILE *out)
@@ -66,18 +69,6 @@ void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static int utf8_len(const unsigned char *s)
-{
-    int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (s[0] >= 0xf8)
-        return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
 static void json_escaped(FILE *out, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -96,7 +87,8 @@ static void json_escaped(FILE *out, const char *str)
             fputc(c, out);
             s++;
         } else {
-            int n = utf8_len(s);
+            uint32_t cp;
+            int n = esc_utf8_len(s, &cp);
             if (n) {
                 fwrite(s, 1, (size_t)n, out);
                 s += n;

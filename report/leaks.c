@@ -80,15 +80,15 @@ static void leaks_usage(void)
 
 static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, size_t errlen)
 {
-    char *end;
+    uint64_t cnt;
     switch (c) {
     case 'k': return lr_parse_kinds(arg, &o->lr.kinds, err, errlen) < 0 ? -1 : 1;
     case 'r': o->refs = 1; return 1;
     case 'w': o->why = arg; return 1;
     case 'n':
-        o->lr.limit = strtol(arg, &end, 10);
-        if (!*arg || *end || o->lr.limit < 0)
-            return snprintf(err, errlen, "-n wants a count >= 0: %s", arg), -1;
+        if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
+            return snprintf(err, errlen, "-n wants a count from 0 to 2147483647: %s", arg), -1;
+        o->lr.limit = (long)cnt;
         return 1;
     case 'o':
         if (strcmp(arg, "size") != 0)

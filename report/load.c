@@ -9,6 +9,10 @@
  *   2. the payloads: a cursor reads each field only after checking that it
  *      fits, and every count is compared with the bytes left *before* anything
  *      is allocated, so a huge count cannot cause a huge allocation.
+ * snap_load reads the header alone first and checks it against the file's
+ * size, so a file that is not a snapshot costs one small read, whatever its
+ * size.  Byte and block counts are bounded (check_sums) so that no sum the
+ * CLI makes can overflow.
  * Cross-references are checked last: STATS count == TRACES count, block trace
  * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
  * checked by report/leakset.c (indices < block count, exact length).
@@ -24,6 +28,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "input.h"
 #include "leakset.h"
 #include "snap.h"
 
@@ -90,14 +95,17 @@ static char *cur_str(struct cur *c)
     return s;
 }
 
-static int check_header(const uint8_t *buf, size_t len, char *err, size_t errlen)
+/* buf holds the first have bytes of a file of len bytes (have == len, or at
+ * least a header's worth).  Returns the header's size, or -1. */
+static int check_header(const uint8_t *buf, size_t have, size_t len, char *err,
+                        size_t errlen)
 {
     struct hsnap_header h;
     if (len == 0)
         return fail(err, errlen, "empty file");
-    if (memcmp(buf, HSNAP_MAGIC, len < HSNAP_MAGIC_LEN ? len : HSNAP_MAGIC_LEN))
+    if (memcmp(buf, HSNAP_MAGIC, have < HSNAP_MAGIC_LEN ? have : HSNAP_MAGIC_LEN))
         return fail(err, errlen, "not a heapsnap snapshot (bad magic)");
-    if (len < sizeof(h))
+    if (have < sizeof(h))
         return fail(err, errlen, "truncated (%zu bytes, header needs %zu)", len,
                     sizeof(h));
     memcpy(&h, buf, sizeof(h));
@@ -346,6 +354,60 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     return 0;
 }
 
+/* Byte and block counts: no process holds more than SNAP_MAX_SUM (4 PiB),
+ * so larger values, and sums of one kind that pass it, are damage.  The
+ * CLI adds them in signed 64-bit arithmetic (sizes may shrink in a diff);
+ * with this bound, sums over thousands of snapshots cannot overflow. */
+#define SNAP_MAX_SUM (1ull << 52)
+
+struct sum {
+    uint64_t v;
+    const char *what;
+};
+
+/* Adds x to *acc; -1 when the sum passes SNAP_MAX_SUM. */
+static int sum_add(struct sum *acc, uint64_t x)
+{
+    if (x > SNAP_MAX_SUM || (acc->v += x) > SNAP_MAX_SUM)
+        return -1;
+    return 0;
+}
+
+static int check_sums(const struct snap *s, char *err, size_t errlen)
+{
+    struct sum b = {0, "STATS live bytes"}, c = {0, "STATS live counts"};
+    struct sum *bad = NULL;
+    for (uint32_t i = 0; i < s->ntraces && !bad; i++)
+        bad = sum_add(&b, s->stats[i].live_bytes) ? &b
+            : sum_add(&c, s->stats[i].live_count) ? &c : NULL;
+    struct sum m = {0, "META current bytes"}, p = {0, "META peak bytes"};
+    if (!bad)
+        bad = sum_add(&m, s->meta.current_bytes) ? &m : sum_add(&p, s->meta.peak_bytes) ? &p : NULL;
+    struct sum k = {0, "BLOCKS sizes"};
+    for (uint64_t i = 0; i < s->nblocks && !bad; i++)
+        bad = sum_add(&k, s->blocks[i].size) ? &k : NULL;
+    struct sum t = {0, "TIMELINE bytes"};
+    for (uint32_t i = 0; i < s->npoints && !bad; i++, t.v = 0)
+        bad = sum_add(&t, s->points[i].bytes) ? &t : NULL;
+    struct sum l = {0, "LEAKS bytes"}, n = {0, "LEAKS blocks"};
+    for (int i = 0; i < SNAP_NCLASS && !bad && s->lk.present; i++)
+        bad = sum_add(&l, s->lk.total[i].bytes) ? &l : sum_add(&n, s->lk.total[i].blocks) ? &n : NULL;
+    struct sum r = {0, "LEAKS record bytes"}, q = {0, "LEAKS record blocks"};
+    for (uint64_t i = 0; s->lk.present && i < s->lk.head.nrecords && !bad; i++) {
+        const struct hsnap_leak_record *x = &s->lk.records[i];
+        bad = sum_add(&r, x->own_bytes) || sum_add(&r, x->indirect_bytes) ? &r
+            : sum_add(&q, x->own_blocks) || sum_add(&q, x->indirect_blocks) ? &q : NULL;
+    }
+    struct sum rb = {0, "RETAINERS bytes"}, rk = {0, "RETAINERS blocks"};
+    for (uint32_t i = 0; i < s->nretainers && !bad; i++)
+        bad = sum_add(&rb, s->retainers[i].bytes) ? &rb
+            : sum_add(&rk, s->retainers[i].blocks) ? &rk : NULL;
+    if (bad)
+        return fail(err, errlen, "%s add up to more than %llu: damaged", bad->what,
+                    (unsigned long long)SNAP_MAX_SUM);
+    return 0;
+}
+
 /* Takes ownership of buf (malloc'd) in every case. */
 static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_t errlen)
 {
@@ -354,9 +416,10 @@ static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_
     memset(secs, 0, sizeof(secs));
     s->buf = buf;
     s->len = len;
-    int off = check_header(buf, len, err, errlen);
+    int off = check_header(buf, len, len, err, errlen);
     if (off < 0 || walk_sections(buf, len, (size_t)off, secs, err, errlen) ||
-        parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen)) {
+        parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen) ||
+        check_sums(s, err, errlen)) {
         snap_free(s);
         return -1;
     }
@@ -376,35 +439,42 @@ int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
     return load_owned(buf, len, out, err, errlen);
 }
 
-/* Reads a regular file whole; fills err with the reason on failure. */
+/* Reads the file at fd (size bytes) into buf from offset off. */
+static int read_at(int fd, uint8_t *buf, size_t off, size_t size, char *err, size_t errlen)
+{
+    while (off < size) {
+        ssize_t r = pread(fd, buf + off, size - off, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return fail(err, errlen, "%s", r < 0 ? strerror(errno) : "file shrank while read");
+        off += (size_t)r;
+    }
+    return 0;
+}
+
+/* Reads a snapshot file: its header first, checked against the file's real
+ * size (so a huge or sparse file that is not a snapshot, or whose header
+ * disagrees with its size, costs one small read), then the rest. */
 static uint8_t *read_file(const char *path, size_t *lenp, char *err, size_t errlen)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fail(err, errlen, "%s", strerror(errno));
+    uint8_t head[sizeof(struct hsnap_header)], *buf = NULL;
+    int fd = in_open(path, &st, err, errlen);
+    if (fd < 0)
         return NULL;
-    }
-    uint8_t *buf = NULL;
-    if (fstat(fd, &st) < 0) {
-        fail(err, errlen, "%s", strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-        fail(err, errlen, "is a directory");
-    } else if (!S_ISREG(st.st_mode)) {
-        fail(err, errlen, "not a regular file");
-    } else if (!(buf = malloc(st.st_size ? (size_t)st.st_size : 1))) {
-        fail(err, errlen, "out of memory (%lld bytes)", (long long)st.st_size);
-    } else {
-        size_t got = 0;
-        ssize_t r = 1;
-        while (got < (size_t)st.st_size && (r = read(fd, buf + got, st.st_size - got)) > 0)
-            got += r;
-        if (r < 0) {
-            fail(err, errlen, "%s", strerror(errno));
+    size_t len = (size_t)st.st_size, hlen = len < sizeof(head) ? len : sizeof(head);
+    if ((uint64_t)st.st_size > SIZE_MAX / 2) {
+        fail(err, errlen, "too large (%lld bytes)", (long long)st.st_size);
+    } else if (read_at(fd, head, 0, hlen, err, errlen) == 0 &&
+               check_header(head, hlen, len, err, errlen) >= 0) {
+        if (!(buf = malloc(len ? len : 1)))
+            fail(err, errlen, "out of memory (%zu bytes)", len);
+        else if (memcpy(buf, head, hlen), read_at(fd, buf, hlen, len, err, errlen) < 0) {
             free(buf);
             buf = NULL;
         }
-        *lenp = got; /* a file that shrank while read is caught as truncated */
+        *lenp = len;
     }
     close(fd);
     return buf;

@@ -10,6 +10,7 @@
 #include "hsnap_format.h"
 
 #include "cli.h"
+#include "escape.h"
 
 #define HEAPSNAP_CLI_VERSION "0.1.0"
 
@@ -28,6 +29,7 @@ static const struct command commands[] = {
     {"gate", cmd_gate, "CI gate: leak and growth rules; text, json, junit, sarif, github"},
     {"trend", cmd_trend, "call sites whose live memory grows across a series of snapshots"},
     {"merge", cmd_merge, "combine the snapshots of many processes into one"},
+    {"clean", cmd_clean, "remove temporary files left by a snapshot write that was killed"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -59,8 +61,9 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
         int rc = commands[i].fn(argc - 1, argv + 1, err, sizeof(err));
-        if (rc == 2 && err[0])
-            fprintf(stderr, "heapsnap: %s\n", err);
+        char line[sizeof(err)];
+        if (rc == 2 && err[0]) /* one line, whatever names it quotes */
+            fprintf(stderr, "heapsnap: %s\n", esc_text(err, line, sizeof(line)));
         fflush(stdout);
         return rc;
     }

@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "gate.h"
+#include "input.h"
 
 struct rule_opt {
     const char *name;
@@ -99,22 +100,12 @@ static void usage(void)
 
 int rules_limit(const char *s, struct gate_limit *l)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    l->pct = 0;
-    if (*end == '%')
-        l->pct = 1, end++;
-    else if (*end == 'K' || *end == 'k')
-        v *= 1024, end++;
-    else if (*end == 'M')
-        v *= 1024 * 1024, end++;
-    else if (*end == 'G')
-        v *= 1024.0 * 1024 * 1024, end++;
-    if (*end)
+    double v;
+    int pct;
+    if (cli_parse_amount(s, 1, &v, &pct) < 0)
         return -1;
     l->set = 1;
+    l->pct = pct;
     l->value = v;
     return 0;
 }
@@ -123,13 +114,17 @@ int64_t rules_allowed(const struct gate_limit *l, int64_t old)
 {
     if (!l->set)
         return INT64_MAX;
-    return l->pct ? (int64_t)((double)old * l->value / 100.0) : (int64_t)l->value;
+    double v = l->pct ? (double)old * l->value / 100.0 : l->value;
+    return v >= 9.2e18 ? INT64_MAX : v <= 0 ? 0 : (int64_t)v; /* saturated, never UB */
 }
 
+/* A list of classes, or "none"; an empty list is an error, not "none". */
 static int parse_fail_on(struct gate_rules *r, const char *arg)
 {
     char buf[256];
-    snprintf(buf, sizeof(buf), "%s", arg);
+    int n = 0;
+    if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+        return -1;
     r->fail_on = 0;
     r->fail_on_set = 1;
     for (char *save, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
@@ -141,16 +136,18 @@ static int parse_fail_on(struct gate_rules *r, const char *arg)
             return -1;
         if (c >= 0)
             r->fail_on |= 1u << c;
+        n++;
     }
-    return 0;
+    return n ? 0 : -1;
 }
 
 static int parse_count(const char *arg, int64_t *v)
 {
-    struct gate_limit l;
-    if (rules_limit(arg, &l) < 0 || l.pct)
+    double d;
+    int pct;
+    if (cli_parse_amount(arg, 0, &d, &pct) < 0)
         return -1;
-    *v = (int64_t)l.value;
+    *v = (int64_t)d; /* at most CLI_MAX_BYTES */
     return 0;
 }
 
@@ -209,10 +206,11 @@ static int rules_apply(struct gate_rules *r, int code, const char *arg)
         r->peak = !strcmp(arg, "peak");
         return 0;
     case 'E': {
-        char *end;
-        long v = strtol(arg, &end, 10);
+        uint64_t v;
+        if (cli_parse_count(arg, 125, &v) < 0 || v < 1)
+            return -1;
         r->exitcode = (int)v;
-        return *arg && !*end && v >= 1 && v <= 125 ? 0 : -1;
+        return 0;
     }
     case 'k':
         for (int i = 0; i < 5; i++)
@@ -223,6 +221,28 @@ static int rules_apply(struct gate_rules *r, int code, const char *arg)
         return -1;
     }
     return -1;
+}
+
+/* The long name of the option whose code is c. */
+static const char *rule_name(int c)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (rule_opts[i].code == c)
+            return rule_opts[i].name;
+    return "?";
+}
+
+/* What a numeric option wants, for its error line. */
+static const char *rule_value_hint(int c)
+{
+    switch (c) {
+    case 'B': case 'K': return " (want a count like 4096, 64K or 2M)";
+    case 'G': case 'T': return " (want N% or a byte count like 4096, 64K or 2M)";
+    case 'S': return " (want PAT=BYTES)";
+    case 'E': return " (want 1 to 125)";
+    case 'F': return " (want direct, indirect, cycle, possible, or none)";
+    }
+    return "";
 }
 
 /* --- the rules file ------------------------------------------------------ */
@@ -255,7 +275,9 @@ static char *file_value(char *v, char **out)
     return v + n;
 }
 
-static int file_line(struct gate_rules *r, char *line)
+/* One "key = value" line: 0, -1 when the key is unknown, -2 when its value
+ * is bad (*o is then the option). */
+static int file_line(struct gate_rules *r, char *line, const struct rule_opt **out)
 {
     char *eq = strchr(line, '='), *v, *val;
     if (!eq)
@@ -269,50 +291,58 @@ static int file_line(struct gate_rules *r, char *line)
             o = &rule_opts[i];
     if (!o)
         return -1;
+    *out = o;
     int array = *v == '[';
     if (array)
         v = trim(v + 1);
     do {
         char *rest = file_value(v, &val);
         if (!rest)
-            return -1;
+            return -2;
         char save = *rest;
         *rest = 0;
         int bad = rules_apply(r, o->code, val) < 0;
         *rest = save;
         if (bad)
-            return -1;
+            return -2;
         v = trim(rest);
         if (*v == ',')
             v = trim(v + 1);
     } while (array && *v && *v != ']');
-    return (array ? *v == ']' && !*trim(v + 1) : !*v) ? 0 : -1;
+    return (array ? *v == ']' && !*trim(v + 1) : !*v) ? 0 : -2;
 }
 
 static int rules_load(struct gate_rules *r, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    char buf[4096];
+    size_t len;
+    char *text = in_read_text(path, IN_MAX_RULES, &len, err, errlen), *next;
     int lineno = 0, rc = 0;
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open rules file", path);
+    if (!text)
         return -1;
-    }
-    while (rc == 0 && fgets(buf, sizeof(buf), f)) {
+    for (char *buf = text; rc == 0 && buf < text + len; buf = next) {
+        char *nl = memchr(buf, '\n', (size_t)(text + len - buf));
+        next = nl ? nl + 1 : text + len;
+        if (nl)
+            *nl = 0;
         lineno++;
+        int nul = strlen(buf) != (size_t)(next - buf) - (nl != NULL); /* a NUL inside */
         char *hash = strstr(buf, " #"), *s;
         if (hash && !strchr(hash, '"'))
             *hash = 0;
         s = trim(buf);
-        if (!*s || *s == '#' || !strcmp(s, "[gate]"))
+        if (!nul && (!*s || *s == '#' || !strcmp(s, "[gate]")))
             continue;
-        if (file_line(r, s) < 0) {
+        const struct rule_opt *o = NULL;
+        int bad = nul ? -1 : file_line(r, s, &o);
+        if (bad == -2)
+            snprintf(err, errlen, "%s:%d: bad value for %s%s", path, lineno, o->name,
+                     rule_value_hint(o->code));
+        else if (bad)
             snprintf(err, errlen, "%s:%d: not a rule this gate knows (see docs/ci.md)", path,
                      lineno);
-            rc = -1;
-        }
+        rc = bad ? -1 : 0;
     }
-    fclose(f);
+    free(text);
     if (rc == 0)
         set_str(&r->rules_file, path);
     return rc;
@@ -356,8 +386,9 @@ int rules_getopt(int argc, char **argv, struct gate_rules *r, char *err, size_t 
         if (c == '?' || c == ':')
             return cli_bad_option("gate", c, argv, err, errlen);
         if (rules_apply(r, c, optarg) < 0) {
-            snprintf(err, errlen, "gate: bad value for %s: %s",
-                     c == 'o' ? "-o (give --format first)" : argv[optind - 1], optarg);
+            snprintf(err, errlen, "gate: bad value for %s%s: '%s'%s", c == 'o' ? "-" : "--",
+                     c == 'o' ? "o (give --format first)" : rule_name(c), optarg,
+                     rule_value_hint(c));
             return 2;
         }
     }

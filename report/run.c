@@ -7,9 +7,12 @@
  * the allocator the shim forwards to).  Options become HEAPSNAP_* variables;
  * HEAPSNAP_MANIFEST names a temporary file to which the shim appends every
  * snapshot path it writes, so that, once CMD is done, we can say where its
- * snapshots (and those of its children) went.  The exit status is CMD's, or
- * 128+N when it died of signal N.  SIGINT/SIGTERM sent to heapsnap alone
- * (kill) are forwarded; those from the terminal reach CMD by themselves.
+ * snapshots (and those of its children) went (report/manifest.c).  The exit
+ * status is CMD's; when a signal killed CMD, heapsnap dies by the same
+ * signal once its report (and --gate's) is out.  SIGINT/SIGTERM sent to
+ * heapsnap alone (kill) are forwarded; those from the terminal reach CMD by
+ * themselves.  --gate wants %p in the output name: without it, processes
+ * would replace each other's snapshots and the gate would pass on the last.
  */
 #include <elf.h>
 #include <errno.h>
@@ -20,12 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "format.h"
+#include "manifest.h"
 #include "options_table.h"
 
 static volatile sig_atomic_t run_child; /* pid to forward signals to */
@@ -34,6 +40,7 @@ struct run_opts {
     const char *output;   /* -o */
     const char *dir;      /* --output-dir */
     const char *depth, *signal, *interval;
+    const char *children; /* --children exit|all|none */
     int no_blocks;
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
@@ -44,7 +51,8 @@ static void run_usage(void)
 {
     printf("usage: heapsnap run [options] [--] CMD [ARGS]\n"
            "Runs CMD with libheapsnap.so preloaded (an existing LD_PRELOAD is kept\n"
-           "after it) and prints the snapshots it wrote.  Exit status is CMD's.\n\n"
+           "after it) and prints the snapshots it wrote.  Exit status is CMD's; when a\n"
+           "signal kills CMD, heapsnap dies by the same signal (without a core file).\n\n"
            "  -o PATTERN         snapshot file name (default $HEAPSNAP_OUTPUT, else\n"
            "                     heapsnap.%%p.hsnap)\n"
            "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
@@ -52,15 +60,31 @@ static void run_usage(void)
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
            "      --interval S   write a snapshot every S seconds\n"
            "      --no-blocks    do not record individual live blocks\n"
+           "      --children M   forked children that do not exec write at exit() (exit,\n"
+           "                     the default), also at _exit (all), or never (none)\n"
            "      --leaks        run the leak check (reference model) at exit\n"
            "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
-           "                     it failed, else the gate's (docs/ci.md)\n"
+           "                     it failed, else the gate's (docs/ci.md); the output\n"
+           "                     name must hold %%p\n"
            "      --exitcode N   the gate's status when a rule fails (default 1)\n\n"
            "Environment read by the shim (set them to tune it further):\n");
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++)
         printf("  %-18s default \"%s\": %s\n", opt_table[i].name, opt_table[i].def,
                opt_table[i].help);
+}
+
+/* A numeric option checked here, in the shim's range, rather than warned
+ * about by every process the shim enters. */
+static int run_check_int(const char *opt, const char *val, int idx, char *err, size_t errlen)
+{
+    uint64_t v;
+    const struct opt_def *d = &opt_table[idx];
+    if (!val || (cli_parse_count(val, (uint64_t)d->hi, &v) == 0 && v >= (uint64_t)d->lo))
+        return 0;
+    snprintf(err, errlen, "run: bad value for %s: '%s' (want %ld to %ld)", opt, val, d->lo,
+             d->hi);
+    return -1;
 }
 
 static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
@@ -70,7 +94,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"signal", required_argument, NULL, 's'},     {"interval", required_argument, NULL, 'i'},
         {"no-blocks", no_argument, NULL, 'b'},        {"help", no_argument, NULL, 'h'},
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
-        {"leaks", no_argument, NULL, 'L'},
+        {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -87,14 +111,23 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'g': o->gate = 1; break;
         case 'E': o->exitcode = optarg; break;
         case 'L': o->leaks = 1; break;
+        case 'C': o->children = optarg; break;
         case 'h': run_usage(); return 0;
         default: return cli_bad_option("run", c, argv, err, errlen);
         }
+    }
+    if (o->children && strcmp(o->children, "exit") && strcmp(o->children, "all") &&
+        strcmp(o->children, "none")) {
+        snprintf(err, errlen, "run: --children: '%s' is not exit, all or none", o->children);
+        return 2;
     }
     if (optind >= argc) {
         snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
         return 2;
     }
+    if (run_check_int("--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
+        run_check_int("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0)
+        return 2;
     return -1;
 }
 
@@ -182,6 +215,16 @@ static int run_find_shim(char *out, size_t n)
     return -1;
 }
 
+/* 1 when the output pattern expands %p (each process its own file). */
+static int run_has_pid(const char *pat)
+{
+    for (; *pat; pat++)
+        if (pat[0] == '%' && (pat[1] == 'p' || pat[1] == '%'))
+            if (*++pat == 'p')
+                return 1;
+    return 0;
+}
+
 /* LD_PRELOAD = shim, then whatever was there (unless it is the shim). */
 static int run_env(const struct run_opts *o, const char *shim, const char *manifest,
                    char *err, size_t errlen)
@@ -208,6 +251,11 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         snprintf(buf, sizeof(buf), "%s/%s", o->dir, pat);
         pat = buf;
     }
+    if (o->gate && !run_has_pid(pat)) {
+        snprintf(err, errlen, "run: --gate needs %%p in the snapshot name (%s): processes "
+                 "that share a name replace each other's snapshots, unseen by the gate", pat);
+        return -1;
+    }
     char full[PATH_MAX + sizeof(buf) + 2];
     if (pat[0] != '/' && getcwd(cwd, sizeof(cwd)))
         snprintf(full, sizeof(full), "%s/%s", cwd, pat); /* CMD may chdir */
@@ -218,6 +266,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signal, 1);
     if (o->interval) setenv("HEAPSNAP_INTERVAL", o->interval, 1);
+    if (o->children) setenv("HEAPSNAP_CHILDREN", o->children, 1);
     if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);
     if (o->gate) setenv("HEAPSNAP_LEAKS", "1", 1);
     if (o->leaks) setenv("HEAPSNAP_LEAKS", "1", 1);
@@ -262,84 +311,85 @@ static pid_t run_spawn(char **cmd, char *err, size_t errlen)
     return pid;
 }
 
-static int run_wait(pid_t pid)
+/* CMD's exit code; when a signal killed it, 128 + N with N in *sig. */
+static int run_wait(pid_t pid, int *sig)
 {
     int status;
+    *sig = 0;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return 2;
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
+    if (WIFSIGNALED(status)) {
+        *sig = WTERMSIG(status);
+        return 128 + *sig;
+    }
     return WEXITSTATUS(status);
 }
 
-/* "heapsnap: wrote PATH" for each distinct line of the manifest. */
-static void run_report(const char *manifest, const char *cmd)
+/* Dies by sig, as CMD did, so that whoever waits for heapsnap (a shell, a
+ * CI runner, make) sees the same death ("Aborted", "Killed") and not an exit
+ * code.  No core file of heapsnap's own: CMD's is the one that matters. */
+static void run_die_by(int sig)
 {
-    char line[PATH_MAX + 2];
-    char *seen = NULL;
-    size_t seenlen = 0, seencap = 0;
-    FILE *f = fopen(manifest, "r");
-    while (f && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = 0;
-        char needle[PATH_MAX + 4];
-        snprintf(needle, sizeof(needle), "\n%s\n", line);
-        if (!line[0] || (seen && strstr(seen, needle)))
-            continue;
-        if (grow_array((void **)&seen, &seencap, seenlen + strlen(line) + 3, 1) < 0)
-            break;
-        seenlen += (size_t)sprintf(seen + seenlen, "\n%s\n", line) - 1;
-        fprintf(stderr, "heapsnap: wrote %s\n", fmt_path(line));
+    struct rlimit no_core = {0, 0};
+    sigset_t set;
+    fflush(NULL);
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(sig, SIG_DFL);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig); /* returns only for a signal whose default is not to die */
+}
+
+/* "heapsnap: wrote PATH" for each path of the manifest, and one warning
+ * when a name was written more than once (the later snapshot replaced the
+ * earlier one: a pattern without %p, and several processes). */
+static void run_report(const struct manifest *mf, const char *cmd)
+{
+    char shown[2 * PATH_MAX];
+    size_t dup = mf->n;
+    for (size_t i = 0; i < mf->n; i++) {
+        fprintf(stderr, "heapsnap: wrote %s\n",
+                esc_text(fmt_path(mf->e[i].path), shown, sizeof(shown)));
+        if (mf->e[i].times > 1 && dup == mf->n)
+            dup = i;
     }
-    if (f)
-        fclose(f);
-    if (!seen)
+    if (dup < mf->n)
+        fprintf(stderr, "heapsnap: warning: %u snapshots were written to %s, each replacing "
+                "the one before (put %%p in -o to keep one per process)\n", mf->e[dup].times,
+                esc_text(fmt_path(mf->e[dup].path), shown, sizeof(shown)));
+    if (!mf->n)
         fprintf(stderr, "heapsnap: no snapshot was written by %s (see the shim's warning "
                         "above, if any; else a signal killed it, or it ignores LD_PRELOAD)\n",
-                cmd);
-    free(seen);
+                esc_text(cmd, shown, sizeof(shown)));
 }
 
 /* --gate: `heapsnap gate [--exitcode N] SNAP...` over the manifest. */
-static int run_gate(const char *manifest, const char *exitcode, char *err, size_t errlen)
+static int run_gate(const struct manifest *mf, const char *exitcode, char *err, size_t errlen)
 {
-    char line[PATH_MAX + 2];
-    char **av = NULL;
-    size_t cap = 0;
+    char **av = calloc(mf->n + 5, sizeof(*av)); /* gate --exitcode N -- PATHS NULL */
     int ac = 0, rc;
-    if (grow_array((void **)&av, &cap, 4, sizeof(*av)) < 0) {
+    if (!av) {
         snprintf(err, errlen, "run: --gate: out of memory");
         return 2;
     }
-    FILE *f = fopen(manifest, "r");
-    av[ac++] = strdup("gate");
+    av[ac++] = "gate";
     if (exitcode) {
-        av[ac++] = strdup("--exitcode");
-        av[ac++] = strdup(exitcode);
+        av[ac++] = "--exitcode";
+        av[ac++] = (char *)exitcode;
     }
-    while (f && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = 0;
-        int dup = 0;
-        for (int i = 1; i < ac && !dup; i++)
-            dup = !strcmp(av[i], line);
-        if (!line[0] || dup)
-            continue;
-        if (grow_array((void **)&av, &cap, (size_t)ac + 2, sizeof(*av)) < 0)
-            break;
-        av[ac++] = strdup(line);
-    }
-    if (f)
-        fclose(f);
+    av[ac++] = "--"; /* a snapshot's name may start with '-' */
+    for (size_t i = 0; i < mf->n; i++)
+        av[ac++] = mf->e[i].path;
     av[ac] = NULL;
-    if (ac == (exitcode ? 3 : 1)) {
+    if (!mf->n) {
         snprintf(err, errlen, "run: --gate: no snapshot to check");
         rc = 2;
     } else {
         fflush(stderr);
         rc = cmd_gate(ac, av, err, errlen);
     }
-    for (int i = 0; i < ac; i++)
-        free(av[i]);
     free(av);
     return rc;
 }
@@ -386,12 +436,22 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     run_child = pid;
-    rc = run_wait(pid);
-    run_report(manifest, cmd[0]);
+    int sig;
+    struct manifest mf;
+    char why[512];
+    rc = run_wait(pid, &sig);
+    if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
+        fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
+    run_report(&mf, cmd[0]);
     if (o.gate) {
-        int g = run_gate(manifest, o.exitcode, err, errlen);
+        int g = run_gate(&mf, o.exitcode, err, errlen);
+        if (g == 2 && sig && err[0]) /* we die below: say it now */
+            fprintf(stderr, "heapsnap: %s\n", esc_text(err, why, sizeof(why)));
         rc = rc ? rc : g;
     }
+    mf_free(&mf);
     unlink(manifest);
+    if (sig)
+        run_die_by(sig);
     return rc;
 }

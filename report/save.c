@@ -3,8 +3,12 @@
  * shim/hsnap_format.h), for commands that produce snapshots themselves:
  * `heapsnap merge`.  The shim has its own writer that never allocates through
  * the host's malloc; this one runs in the CLI, so it builds the file in one
- * heap buffer and writes it atomically (temporary file, then rename), so a
- * reader never sees half a file.
+ * heap buffer and writes it atomically, so a reader never sees half a file.
+ * The atomic write (save_begin / save_commit, also behind `gate -o`) never
+ * follows a name someone else may have planted: the temporary is created
+ * exclusively (O_TMPFILE, else a random name with O_EXCL|O_NOFOLLOW) in the
+ * target's directory, and a rename replaces the target (a symlink there is
+ * replaced, not followed).
  *
  *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
  *          | [RETAINERS] | END
@@ -15,14 +19,18 @@
  * RETAINERS only beside LEAKS; the caller sorts and dedups the items).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "cli.h"
 #include "save.h"
+
+#define SAVE_RANDOM 12 /* random letters and digits in a temporary's name */
 
 struct obuf {
     uint8_t *p;
@@ -137,23 +145,135 @@ static void put_retainers(struct obuf *b, const struct snap *s)
     sec_end(b, at);
 }
 
-static int save_file(const char *path, const struct obuf *b, char *err, size_t errlen)
+/* ".BASE.tmp." and 12 random letters and digits, in path's directory. */
+static int save_tmp_name(struct save_tmp *t)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char rnd[SAVE_RANDOM];
+    char suffix[SAVE_RANDOM + 1];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
         return -1;
+    for (int i = 0; i < SAVE_RANDOM; i++)
+        suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+    suffix[SAVE_RANDOM] = 0;
+    const char *slash = strrchr(t->path, '/');
+    int dlen = slash ? (int)(slash - t->path + 1) : 0;
+    int n = snprintf(t->tmp, sizeof(t->tmp), "%.*s.%s.tmp.%s", dlen, t->path,
+                     t->path + dlen, suffix);
+    return n > 0 && (size_t)n < sizeof(t->tmp) ? 0 : -1;
+}
+
+static int save_fail(struct save_tmp *t, char *err, size_t errlen, int e)
+{
+    snprintf(err, errlen, "%s: %s", t->path, strerror(e));
+    return -1;
+}
+
+int save_begin(struct save_tmp *t, const char *path, unsigned mode, char *err,
+               size_t errlen)
+{
+    char dir[4096];
+    int fd = -1;
+    memset(t, 0, sizeof(*t));
+    if (snprintf(t->path, sizeof(t->path), "%s", path) >= (int)sizeof(t->path))
+        return save_fail(t, err, errlen, ENAMETOOLONG);
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+             slash ? path : ".");
+    if (access("/proc/self/fd", X_OK) == 0) /* linkat needs it to name the file */
+        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    t->anon = fd >= 0;
+    for (int i = 0; fd < 0 && i < 100; i++) {
+        if (save_tmp_name(t) < 0)
+            return save_fail(t, err, errlen, errno ? errno : ENAMETOOLONG);
+        fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST)
+            return save_fail(t, err, errlen, errno);
     }
-    int ok = fwrite(b->p, 1, b->len, f) == b->len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-        unlink(tmp);
-        return -1;
+    if (fd < 0)
+        return save_fail(t, err, errlen, EEXIST);
+    if (!(t->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        save_abort(t);
+        return save_fail(t, err, errlen, e);
     }
     return 0;
+}
+
+/* An O_TMPFILE file gets its temporary name now that it is complete. */
+static int save_link(struct save_tmp *t)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fileno(t->f));
+    for (int i = 0; i < 100; i++) {
+        if (save_tmp_name(t) < 0)
+            return -1;
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
+}
+
+int save_commit(struct save_tmp *t, char *err, size_t errlen)
+{
+    int e = 0;
+    if (fflush(t->f) != 0 || ferror(t->f))
+        e = errno ? errno : EIO;
+    else if (fsync(fileno(t->f)) != 0 && errno != EINVAL)
+        e = errno;
+    else if (t->anon && save_link(t) < 0)
+        e = errno ? errno : EIO;
+    else if (t->anon)
+        t->anon = 0; /* it has a name now: save_abort unlinks it */
+    if (!e && rename(t->tmp, t->path) != 0)
+        e = errno;
+    if (e) {
+        save_abort(t);
+        return save_fail(t, err, errlen, e);
+    }
+    t->tmp[0] = 0;
+    e = fclose(t->f) != 0 ? errno : 0;
+    t->f = NULL;
+    return e ? save_fail(t, err, errlen, e) : 0;
+}
+
+void save_abort(struct save_tmp *t)
+{
+    if (t->f)
+        fclose(t->f);
+    t->f = NULL;
+    if (!t->anon && t->tmp[0])
+        unlink(t->tmp);
+    t->tmp[0] = 0;
+}
+
+int save_is_tmp_name(const char *name)
+{
+    const char *tail = strstr(name, ".tmp.");
+    size_t n;
+    if (name[0] != '.' || !tail)
+        return 0;
+    while (strstr(tail + 1, ".tmp."))
+        tail = strstr(tail + 1, ".tmp.");
+    n = strlen(tail + 5);
+    return tail > name + 1 && n >= 6 &&
+           strspn(tail + 5, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
+}
+
+static int save_file(const char *path, const struct obuf *b, char *err, size_t errlen)
+{
+    struct save_tmp t;
+    if (save_begin(&t, path, 0600, err, errlen) < 0)
+        return -1;
+    if (fwrite(b->p, 1, b->len, t.f) != b->len) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+        save_abort(&t);
+        return -1;
+    }
+    return save_commit(&t, err, errlen);
 }
 
 int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)

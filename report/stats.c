@@ -87,7 +87,7 @@ static int bad(char *err, size_t errlen, const char *what, const char *arg)
 static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
 {
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
-    char *end;
+    uint64_t cnt;
     switch (c) {
     case 'k':
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -97,9 +97,9 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
             }
         return bad(err, errlen, "unknown key (lineno, filename, function, module, traceback)", arg);
     case 'n':
-        o->limit = strtol(arg, &end, 10);
-        if (!*arg || *end || o->limit < 0)
-            return bad(err, errlen, "-n wants a count >= 0", arg);
+        if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
+            return bad(err, errlen, "-n wants a count from 0 to 2147483647", arg);
+        o->limit = (long)cnt;
         return 1;
     case 'c': o->cumulative = 1; return 1;
     case 'a': o->all_frames = 1; return 1;
@@ -392,8 +392,12 @@ static int group_charge(struct stats *st, const struct sym_frame *const *fr, int
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
     e->stamp = st->stamp;
-    e->size += (int64_t)sv->live_bytes;
-    e->count += (int64_t)sv->live_count;
+    /* Each snapshot's sums are bounded at load (report/load.c); many of them
+     * together saturate rather than wrap. */
+    if (__builtin_add_overflow(e->size, (int64_t)sv->live_bytes, &e->size))
+        e->size = INT64_MAX;
+    if (__builtin_add_overflow(e->count, (int64_t)sv->live_count, &e->count))
+        e->count = INT64_MAX;
     return 0;
 }
 

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "input.h"
 #include "json.h"
 #include "suppress.h"
 
@@ -342,9 +343,9 @@ static int parse_frame_line(struct supp *s, const struct supp_reader *rd, char *
     if (!strncmp(l, "fun:", 4) || !strncmp(l, "obj:", 4) || !strncmp(l, "src:", 4)) {
         p.type = l[0] == 'f' ? PAT_FUN : l[0] == 'o' ? PAT_OBJ : PAT_SRC;
         char *colon = p.type == PAT_SRC ? strrchr(l + 4, ':') : NULL;
-        char *end;
-        if (colon && colon[1] && (p.line = (int)strtol(colon + 1, &end, 10)) > 0 && !*end)
-            p.glob = strndup(l + 4, (size_t)(colon - (l + 4)));
+        uint64_t line;
+        if (colon && cli_parse_count(colon + 1, INT32_MAX, &line) == 0 && line > 0)
+            p.line = (int)line, p.glob = strndup(l + 4, (size_t)(colon - (l + 4)));
         else
             p.line = 0, p.glob = strdup(l + 4);
         if (!p.glob)
@@ -428,27 +429,14 @@ int supp_parse(struct supp_set *ss, const char *text, const char *name, char *er
 
 int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t len;
+    char *text = in_read_text(path, IN_MAX_SUPP, &len, err, errlen);
+    if (!text)
         return -1;
-    }
-    size_t len = 0, cap = 0, got;
-    char *text = NULL;
-    int oom;
-    /* at least 4 KiB free for each read, and a byte for the NUL */
-    while (!(oom = grow_array((void **)&text, &cap, len + 4096, 1) < 0) &&
-           (got = fread(text + len, 1, cap - len - 1, f)) > 0)
-        len += got;
-    int bad = ferror(f);
-    fclose(f);
-    if (oom || bad) {
-        snprintf(err, errlen, "%s: %s", path, oom ? "out of memory" : "read error");
-        free(text);
-        return -1;
-    }
-    text[len] = 0;
-    int rc = supp_parse(ss, text, path, err, errlen);
+    int rc = strlen(text) == len ? supp_parse(ss, text, path, err, errlen) : -1;
+    if (rc < 0 && strlen(text) != len)
+        snprintf(err, errlen, "%s: a NUL byte at offset %zu: not a text file", path,
+                 strlen(text));
     free(text);
     return rc;
 }

@@ -14,14 +14,19 @@
  * Every recorded ip is a return address (the shim drops its own frames), so
  * ip - 1 is looked up: that lands inside the call instruction's line.
  * Problems with a module are warned about once on stderr and never fail.
+ * Names (functions, files, module basenames) are escaped here, once, for
+ * every output (report/escape.c): debug info and module paths are input.
  */
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uthash.h>
 
+#include "escape.h"
+#include "input.h"
 #include "sym.h"
 
 /* libstdc++'s demangler; weak so that objects linked without -lstdc++ (unit
@@ -33,7 +38,7 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
 
 struct sym_mod {
     Dwfl_Module *dm;       /* NULL when the file could not be reported */
-    const char *base;      /* basename of the path */
+    char *base;            /* basename of the path, escaped (report/escape.c) */
     char why[160];         /* why dm is NULL */
     int checked;           /* build-id / debug info looked at */
 };
@@ -89,14 +94,22 @@ static void sym_report(struct symbolizer *z)
     for (uint32_t i = 0; i < s->nmodules; i++) {
         struct sym_mod *m = &z->mods[i];
         const struct snap_module *sm = &s->modules[i];
-        m->base = base_name(sm->path);
+        m->base = esc_text_dup(base_name(sm->path));
         if (sm->path[0] != '/') {
             snprintf(m->why, sizeof(m->why), "not a file");
             continue;
         }
-        m->dm = dwfl_report_elf(z->dwfl, sm->path, sm->path, -1, sm->bias, true);
-        if (!m->dm)
+        /* Opened here, not by libdwfl, so that a FIFO or a device named by
+         * a crafted snapshot is refused instead of blocking the CLI. */
+        struct stat st;
+        int fd = in_open(sm->path, &st, m->why, sizeof(m->why));
+        if (fd < 0)
+            continue;
+        m->dm = dwfl_report_elf(z->dwfl, sm->path, sm->path, fd, sm->bias, true);
+        if (!m->dm) { /* libdwfl keeps fd only when it succeeds */
             snprintf(m->why, sizeof(m->why), "%s", dwfl_errmsg(-1));
+            close(fd);
+        }
     }
     dwfl_report_end(z->dwfl, NULL, NULL);
 }
@@ -133,6 +146,8 @@ void sym_free(struct symbolizer *z)
     }
     if (z->dwfl)
         dwfl_end(z->dwfl);
+    for (uint32_t i = 0; z->mods && i < z->snap->nmodules; i++)
+        free(z->mods[i].base);
     free(z->mods);
     free(z);
 }
@@ -143,15 +158,17 @@ static void sym_check_module(struct symbolizer *z, int idx)
 {
     struct sym_mod *m = &z->mods[idx];
     const struct snap_module *sm = &z->snap->modules[idx];
+    char path[600];
     if (m->checked)
         return;
     m->checked = 1;
     if (!sym_first_warning(sm->path))
         return;
+    esc_text(sm->path, path, sizeof(path));
     if (!m->dm) {
         if (sm->path[0] == '/')
             fprintf(stderr, "heapsnap: warning: %s: %s; frames shown as module+offset\n",
-                    sm->path, m->why);
+                    path, m->why);
         return;
     }
     const unsigned char *bits;
@@ -160,23 +177,29 @@ static void sym_check_module(struct symbolizer *z, int idx)
     if (sm->build_id_len && n > 0 &&
         (n != sm->build_id_len || memcmp(bits, sm->build_id, n) != 0))
         fprintf(stderr, "heapsnap: warning: %s: build-id differs from the recorded one "
-                        "(file changed since the run?); symbols may be wrong\n", sm->path);
+                        "(file changed since the run?); symbols may be wrong\n", path);
     Dwarf_Addr bias;
     if (!dwfl_module_getdwarf(m->dm, &bias))
         fprintf(stderr, "heapsnap: warning: %s: no debug info; using the symbol table\n",
-                sm->path);
+                path);
 }
 
+/* The name as printed: demangled, then escaped (report/escape.c). */
 static char *sym_demangle(const char *name)
 {
     if (name && name[0] == '_' && name[1] == 'Z' && __cxa_demangle) {
         int status = -1;
         char *d = __cxa_demangle(name, NULL, NULL, &status);
+        if (d && status == 0 && esc_text_needed(d)) {
+            char *e = esc_text_dup(d);
+            free(d);
+            return e;
+        }
         if (d && status == 0)
             return d;
         free(d);
     }
-    return strdup(name ? name : "??");
+    return esc_text_dup(name ? name : "??");
 }
 
 /* The linkage name (mangled, so it demangles with arguments) or the plain
@@ -196,7 +219,7 @@ static void frame_set(struct sym_frame *f, const char *func, const char *file, i
                       int inlined)
 {
     f->func = sym_demangle(func);
-    f->file = strdup(file ? file : "??");
+    f->file = esc_text_dup(file ? file : "??");
     f->line = line;
     f->inlined = inlined;
 }
@@ -261,7 +284,7 @@ static void sym_fallback(struct symbolizer *z, int idx, uint64_t ip, struct sym_
         name = dwfl_module_addrinfo(z->mods[idx].dm, ip, &off, &sym, NULL, NULL, NULL);
     }
     if (!name && idx >= 0) {
-        snprintf(buf, sizeof(buf), "%s+%#llx", z->mods[idx].base,
+        snprintf(buf, sizeof(buf), "%s+%#llx", z->mods[idx].base ? z->mods[idx].base : "??",
                  (unsigned long long)(ip - z->snap->modules[idx].bias));
         name = buf;
     } else if (!name) {
@@ -292,7 +315,7 @@ static struct sym_entry *sym_resolve(struct symbolizer *z, uint64_t ip)
     }
     for (int i = 0; i < n; i++) {
         frames[i].mod = idx;
-        frames[i].module = idx >= 0 ? z->mods[idx].base : "??";
+        frames[i].module = idx >= 0 && z->mods[idx].base ? z->mods[idx].base : "??";
     }
     memcpy(e->frames, frames, n * sizeof(*frames));
     e->n = n;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "format.h"
 #include "trend.h"
 
@@ -208,7 +209,6 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
         {NULL, 0, NULL, 0}};
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
     int c;
-    char *end;
     memset(o, 0, sizeof(*o));
     o->limit = 10;
     optind = 1;
@@ -218,11 +218,13 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
             trend_usage();
             return 0;
         } else if (c == 'n') {
-            o->limit = strtol(optarg, &end, 10);
-            if (!*optarg || *end || o->limit < 0) {
-                snprintf(err, errlen, "trend: -n wants a count >= 0: %s", optarg);
+            uint64_t n;
+            if (cli_parse_count(optarg, INT32_MAX, &n) < 0) {
+                snprintf(err, errlen, "trend: -n wants a count from 0 to 2147483647: %s",
+                         optarg);
                 return 2;
             }
+            o->limit = (long)n;
         } else if (c == 'k') {
             size_t i = 0;
             while (i < 5 && strcmp(optarg, keys[i]) != 0)
@@ -254,8 +256,10 @@ static int trend_report(const struct snap **ser, int n, const struct stats_opts 
     int rc = trend_run(tr, ser, n, err, errlen) < 0 ? 2 : 0;
     if (rc == 0) {
         const struct trend_site *s = trend_sites(tr, &ns);
+        char exe[600];
         printf("%zu growing site%s across %d snapshots of pid %u (%s)\n", ns,
-               ns == 1 ? "" : "s", n, ser[0]->meta.pid, ser[0]->exe);
+               ns == 1 ? "" : "s", n, ser[0]->meta.pid,
+               esc_text(ser[0]->exe, exe, sizeof(exe)));
         for (size_t i = 0; i < ns && (o->limit == 0 || (long)i < o->limit); i++)
             trend_print_site(tr, &s[i]);
     }

@@ -256,9 +256,17 @@ static HS_NOINLINE void hook_forget(void *p)
     guard_leave(0);
 }
 
+/* Not recording: started, then stopped (degraded), or not started yet,
+ * when an allocation comes before the constructor (life_start_early). */
+static HS_NOINLINE int hook_start(void)
+{
+    return !real.started && life_start_early();
+}
+
 static inline int hook_tracking(void)
 {
-    return !hook_guard && atomic_load_explicit(&real.active, memory_order_relaxed);
+    return !hook_guard &&
+           (atomic_load_explicit(&real.active, memory_order_relaxed) || hook_start());
 }
 
 /* Sampled mode's fast path, first thing in each allocating hook: 1 when
@@ -328,9 +336,8 @@ HS_EXPORT void *malloc(size_t n)
 
 /* A free the shim tracks: held back (pending.c), and the block that falls
  * out of the thread's queue released. */
-static HS_NOINLINE void hook_free_tracked(void *p)
+static void hook_free_books(void *p)
 {
-    guard_enter();
     struct tbl_entry e;
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge(e.trace, e.size);
@@ -338,7 +345,66 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     } else if ((p = pend_hold(p))) {
         pend_release(p);
     }
+}
+
+static HS_NOINLINE void hook_free_tracked(void *p)
+{
+    guard_enter();
+    hook_free_books(p);
     guard_leave(0);
+}
+
+/* ---------------- frees while the guard is set ----------------
+ * The guard is set inside a hook; a signal handler that interrupts the
+ * hook and frees a tracked block cannot take the table's locks (this
+ * thread may hold one), and passing the free on would leave the block in
+ * the table: a false leak, and an address the next malloc reuses.  So the
+ * block is not freed yet: it is pushed on this thread's stack of deferred
+ * frees, linked through its own first word (every block has room for a
+ * pointer, and the program gave it up), and freed for real, books first,
+ * when the guard is next left clear.  Pushes are a CAS, so a handler
+ * that interrupts a push is safe; the drain takes the whole stack with
+ * one exchange. */
+__thread void *_Atomic hook_deferred;
+
+static HS_NOINLINE void hook_defer(void *p)
+{
+    void *head = atomic_load_explicit(&hook_deferred, memory_order_relaxed);
+    do
+        *(void **)p = head;
+    while (!atomic_compare_exchange_weak_explicit(&hook_deferred, &head, p,
+                                                  memory_order_relaxed, memory_order_relaxed));
+}
+
+void hook_drain(void)
+{
+    void *p;
+    while ((p = atomic_exchange_explicit(&hook_deferred, NULL, memory_order_relaxed))) {
+        hook_guard = 1;
+        while (p) { /* many are the shim's own, or libc's: not foreign */
+            void *next = *(void **)p;
+            pend_unbook(p, 1);
+            real.free(p);
+            p = next;
+        }
+        hook_guard = 0;
+    }
+}
+
+/* A realloc while the guard is set: a new block, the old one deferred. */
+static HS_NOINLINE void *hook_realloc_guarded(void *p, size_t n)
+{
+    if (!n) {
+        hook_defer(p);
+        return NULL;
+    }
+    void *q = real.malloc(n);
+    if (q) {
+        size_t had = real.malloc_usable_size(p);
+        memcpy(q, p, had < n ? had : n);
+        hook_defer(p);
+    }
+    return q;
 }
 
 HS_EXPORT void free(void *p)
@@ -352,8 +418,13 @@ HS_EXPORT void free(void *p)
     /* The real free reads the chunk header: start that cache miss now, so
      * that it overlaps the table's own miss instead of following it. */
     __builtin_prefetch((char *)p - sizeof(size_t));
-    if (!hook_guard && tbl_maybe((uintptr_t)p)) {
-        hook_free_tracked(p);
+    if (tbl_maybe((uintptr_t)p)) {
+        if (HS_LIKELY(!hook_guard))
+            hook_free_tracked(p);
+        else if (hook_is_active())
+            hook_defer(p);
+        else
+            real.free(p);
         return;
     }
     real.free(p);
@@ -458,7 +529,8 @@ HS_EXPORT void *realloc(void *p, size_t n)
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
     if (hook_guard)
-        return real.realloc(p, n);
+        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? hook_realloc_guarded(p, n)
+                                                                 : real.realloc(p, n);
     if (!hook_is_active())
         return hook_realloc_idle(p, n);
     return hook_resize(p, n, 1, 0); /* sampled: what hook_pass did not pass */
@@ -476,7 +548,8 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     if (!real.reallocarray || (p && hook_is_boot(p)))
         return realloc(p, total);
     if (hook_guard)
-        return real.reallocarray(p, n, m);
+        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? hook_realloc_guarded(p, total)
+                                                                 : real.reallocarray(p, n, m);
     if (!hook_is_active()) {
         if (p && tbl_maybe((uintptr_t)p))
             hook_forget(p);

@@ -184,6 +184,8 @@ struct hsnap_block {
 #define HSNAP_BLOCK_INTERIOR 0x02u /* >= 1 reference into its middle */
 #define HSNAP_BLOCK_ROOTREF 0x04u  /* >= 1 reference from a root range */
 #define HSNAP_BLOCK_SELF 0x08u     /* it holds a reference to itself */
+#define HSNAP_BLOCK_PARTIAL 0x10u  /* part of it could not be read (PROT_NONE,
+                                      unmapped): scanned partially */
 
 /* LEAKS (reserved for the reference model). */
 struct hsnap_leaks_head {

@@ -54,6 +54,10 @@
 #define LIFE_TL_MAX 4096u
 #define LIFE_TL_STEP_NS 10000000ull /* 10 ms */
 #define LIFE_NFATAL 5
+/* The helper's stack: the snapshot writer and the leak check keep their
+ * data in the arena, and glibc's default (8 MiB of address space) would
+ * count against a program's RLIMIT_AS. */
+#define LIFE_HELPER_STACK (256u * 1024u)
 
 static const int life_fatal_sigs[LIFE_NFATAL] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
 
@@ -71,6 +75,7 @@ static struct {
     pid_t pid;                /* the process our constructor/fork handler ran in */
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
     atomic_int exited;        /* the _exit snapshot was taken */
+    int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
     lock_t tl_lock;           /* the timeline */
     unsigned tl_n;            /* points used */
     uint64_t tl_step;         /* minimum spacing, ns */
@@ -203,6 +208,8 @@ static void *life_helper(void *arg)
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
     guard_enter(); /* for good: the helper's allocations are the shim's */
     for (;;) {
+        guard_leave(0); /* frees it deferred (hooks.c) are done now */
+        guard_enter();
         if (life_wait(next))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
         if (next && life_clock(CLOCK_MONOTONIC) >= next) {
@@ -228,6 +235,7 @@ static HS_NOINLINE void life_start_helper(void)
     pthread_sigmask(SIG_BLOCK, &all, &old);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, LIFE_HELPER_STACK);
     if (pthread_create(&t, &attr, life_helper, NULL) != 0)
         opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
     pthread_attr_destroy(&attr);
@@ -253,9 +261,10 @@ static void life_init_signals(void)
         sa.sa_handler = life_on_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        if (sigaction((int)sig, &sa, NULL) == 0)
+        if (sig_install((int)sig, &sa, NULL) == 0) {
             life.sig = (int)sig;
-        else
+            sig_watch(life.sig, life_on_signal);
+        } else
             opt_warn("cannot handle HEAPSNAP_SIGNAL", "", "");
     }
     atomic_store(&life.need_helper, 1);
@@ -273,7 +282,7 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
     }
     for (int i = 0; i < LIFE_NFATAL; i++)
         if (life_fatal_sigs[i] == sig)
-            sigaction(sig, &life.old_fatal[i], NULL);
+            sig_install(sig, &life.old_fatal[i], NULL);
     /* A fault re-executes the instruction and faults again under the old
      * disposition; a sent signal (kill, raise, abort) must be sent again. */
     if (si->si_code <= 0)
@@ -289,14 +298,14 @@ static void life_init_fatal(void)
         return;
     for (int i = 0; i < LIFE_NFATAL; i++) {
         struct sigaction sa, old;
-        if (sigaction(life_fatal_sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+        if (sig_install(life_fatal_sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
             (old.sa_flags & SA_SIGINFO))
             continue;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = life_on_fatal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(life_fatal_sigs[i], &sa, &life.old_fatal[i]) == 0)
+        if (sig_install(life_fatal_sigs[i], &sa, &life.old_fatal[i]) == 0)
             life.fatal_installed[i] = 1;
     }
 }
@@ -343,13 +352,17 @@ int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *da
     return r;
 }
 
+/* The lock order of shim.h: the snapshot lock comes before the loader gate,
+ * because a snapshot holds it while it walks the modules (and the leak
+ * check while it gathers roots); closing the gate first and then waiting
+ * for the snapshot would wait for a snapshot that waits at the gate. */
 static void life_prepare(void)
 {
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
-    atomic_store(&life_forking, 1);
-    while (atomic_load(&life_loader_users)) /* no shim lock is held in there */
-        sched_yield();
     snap_lock();
+    atomic_store(&life_forking, 1);
+    while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
+        sched_yield();
     trace_lock();
     pend_lock_all();
     tbl_lock_all();
@@ -377,20 +390,36 @@ static void life_parent(void)
 static void life_child(void)
 {
     life.pid = getpid();
+    life.forked = 1;
     life_release();
     atomic_store(&life_loader_users, 0); /* the other threads are gone */
     atomic_store(&life_forking, 0);
     snap_after_fork_child();
     trace_after_fork_child();
     pend_after_fork_child();
-    if (life.wake_ok && life_init_wake() == 0) /* the parent's helper is gone */
+    if (life.wake_ok && life_init_wake() == 0 && /* the parent's helper is gone */
+        opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
         atomic_store(&life.need_helper, 1);
     guard_leave(life_fork_guard);
+}
+
+/* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
+ * fork child that has not exec'd writes at exit() by default, and at _exit
+ * (quick) only when asked; a worker or save child that leaves through _exit
+ * would otherwise write the whole heap it inherited, once per child. */
+static int life_writes_at_exit(int quick)
+{
+    long mode = opt_int(OPT_CHILDREN);
+    if (!life.forked || mode == OPT_CHILDREN_ALL)
+        return 1;
+    return mode == OPT_CHILDREN_EXIT && !quick;
 }
 
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
+    if (!life_writes_at_exit(0))
+        return;
     COLLECT_ENTRY();
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
      * (the helper may not have woken yet; it dies with the process). */
@@ -404,7 +433,7 @@ static HS_NOINLINE void life_atexit(void)
 static HS_NOINLINE void life_quick_exit(void)
 {
     if (hook_guard || getpid() != life.pid || !hook_is_active() ||
-        atomic_exchange(&life.exited, 1))
+        !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
     guard_enter();
     life_atexit();
@@ -431,16 +460,46 @@ HS_EXPORT _Noreturn void _Exit(int status)
     life_exit_now(status);
 }
 
-__attribute__((constructor(101))) static void life_init(void)
+/* What recording needs: real functions, options, clocks, the unwinder.
+ * Once, from whichever comes first: the constructor, or the first
+ * allocation that reaches the hooks (life_start_early).  Guard set. */
+static void life_init_core(void)
 {
-    guard_enter();
+    static atomic_int done;
+    if (atomic_exchange(&done, 1))
+        return;
     hook_init();
+    sig_init();
     opt_init();
     life.start_ns = life_now_ns();
     life.start_mono = life_clock(CLOCK_MONOTONIC);
     life.pid = getpid();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     hook_unwind_init();
+}
+
+/* An allocation reached the hooks before this library's constructor ran:
+ * the constructors of libraries the program links run before a preloaded
+ * library's, and their blocks (and leaks) would go unseen.  Recording
+ * starts now, once libc has set up the environment (before that the
+ * options cannot be read: the allocation passes untracked).  Start-up is
+ * single-threaded.  1 when recording. */
+int life_start_early(void)
+{
+    static atomic_int tried;
+    if (!environ || atomic_exchange(&tried, 1))
+        return hook_is_active();
+    int saved = guard_enter();
+    life_init_core();
+    hook_set_active(1);
+    guard_leave(saved);
+    return 1;
+}
+
+__attribute__((constructor(101))) static void life_init(void)
+{
+    guard_enter();
+    life_init_core();
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();

@@ -4,8 +4,11 @@
  *
  * Parsing is table driven: a value is checked against its type (and range or
  * choices); a bad value gives one warning and the default, never a crash.
- * Strings are not copied: opt_str() returns the pointer getenv() gave, which
- * lives in the environment block (glibc's setenv never frees old strings).
+ * Strings are copied into the shim's own memory: services that set their
+ * process title (redis, nginx, postgres) overwrite the environment block, and
+ * a pointer into it would name the output file after their title.  Relative
+ * file names are resolved once, against the directory the process started
+ * in, so a daemon's later chdir("/") does not move its snapshots.
  *
  * Messages go to fd 2 with write(2), prefixed "heapsnap: ", never through
  * stdio (we may be inside malloc).  Warnings are capped, like mimalloc's, so
@@ -36,7 +39,25 @@ static const struct { const char *name; int sig; } opt_signames[] = {
     {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},  {"XFSZ", SIGXFSZ},
     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"POLL", SIGPOLL},
     {"PWR", SIGPWR},   {"SYS", SIGSYS},
+    /* parsed so that they can be refused by name (opt_signal_unsafe) */
+    {"SEGV", SIGSEGV}, {"ILL", SIGILL},     {"BUS", SIGBUS},    {"FPE", SIGFPE},
+    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},   {"IOT", SIGABRT},   {"KILL", SIGKILL},
+    {"STOP", SIGSTOP},
 };
+
+/* Signals no program survives as a snapshot trigger: the faults re-run the
+ * faulting instruction after the handler (a loop of snapshots), ABRT and
+ * TRAP are how programs and debuggers end or stop them, KILL and STOP
+ * cannot be caught. */
+int opt_signal_unsafe(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: case SIGILL: case SIGBUS: case SIGFPE:
+    case SIGTRAP: case SIGABRT: case SIGKILL: case SIGSTOP:
+        return 1;
+    }
+    return 0;
+}
 
 static void opt_write3(const char *a, const char *b, const char *c)
 {
@@ -153,6 +174,12 @@ static int opt_parse_one(const struct opt_def *d, const char *s, long *out)
         return *out < 0 ? -1 : 0;
     case OPT_SIGNAL:
         *out = opt_parse_signal(s);
+        if (*out > 0 && opt_signal_unsafe((int)*out)) {
+            opt_warn("refusing ", d->name, ": a program cannot survive that signal as a "
+                                           "snapshot trigger");
+            *out = 0;
+            return 1; /* refused, warned: the default */
+        }
         return *out < 0 ? -1 : 0;
     case OPT_CHOICE:
         *out = opt_parse_choice(s, d->choices);
@@ -172,9 +199,34 @@ static void opt_set_default(enum opt_id id)
         opts.ival[id] = 0; /* a table bug; the unit test catches it */
 }
 
+/* A copy of s in the shim's own memory (never freed: options live as long
+ * as the process), with dir and a '/' before it when s is a relative file
+ * name and dir is given; NULL when out of memory. */
+static const char *opt_copy(const char *s, const char *dir)
+{
+    size_t n = strlen(s), dn = (dir && s[0] != '/') ? strlen(dir) : 0;
+    char *c = arena_keep(dn + 1 + n + 1);
+    if (!c)
+        return NULL;
+    if (dn) {
+        memcpy(c, dir, dn);
+        c[dn++] = '/';
+    }
+    memcpy(c + dn, s, n + 1);
+    return c;
+}
+
+/* The option names a file: a relative value is resolved at start-up. */
+static int opt_is_path(enum opt_id id)
+{
+    return id == OPT_OUTPUT || id == OPT_MANIFEST;
+}
+
 /* Reads every variable once.  Safe to call again (e.g. in tests). */
 void opt_init(void)
 {
+    static char cwd[4096];
+    const char *dir = getcwd(cwd, sizeof cwd) ? cwd : NULL;
     for (int id = 0; id < OPT_COUNT; id++) {
         const struct opt_def *d = &opt_table[id];
         const char *env = getenv(d->name);
@@ -182,13 +234,22 @@ void opt_init(void)
         opt_set_default((enum opt_id)id);
         if (!env)
             continue;
-        if (opt_parse_one(d, env, &v) != 0) {
+        int r = opt_parse_one(d, env, &v);
+        if (r < 0)
             opt_warn("bad value for ", d->name, ", using the default");
+        if (r != 0)
             continue;
-        }
         opts.ival[id] = v;
-        opts.sval[id] = env;
+        opts.sval[id] = opt_copy(env, opt_is_path((enum opt_id)id) && *env ? dir : NULL);
+        if (!opts.sval[id])
+            opt_set_default((enum opt_id)id);
     }
+    if (!opts.sval[OPT_OUTPUT][0]) {
+        opt_warn("HEAPSNAP_OUTPUT is empty, using the default", 0, 0);
+        opt_set_default(OPT_OUTPUT);
+    }
+    if (opts.sval[OPT_OUTPUT][0] != '/' && dir) /* the default is relative too */
+        opts.sval[OPT_OUTPUT] = opt_copy(opts.sval[OPT_OUTPUT], dir) ?: opts.sval[OPT_OUTPUT];
     if (!opts.sval[OPT_OUTPUT][0]) {
         opt_warn("HEAPSNAP_OUTPUT is empty, using the default", 0, 0);
         opt_set_default(OPT_OUTPUT);

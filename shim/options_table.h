@@ -14,7 +14,7 @@
 enum opt_type {
     OPT_INT,    /* decimal integer within [lo, hi] */
     OPT_BOOL,   /* 0/1, yes/no, true/false, on/off */
-    OPT_STR,    /* kept as given (a pointer into the environment) */
+    OPT_STR,    /* copied at start-up; file names made absolute */
     OPT_SIGNAL, /* off/0, a name (USR2, SIGUSR2) or a number */
     OPT_CHOICE, /* one of the '|'-separated choices; value = its index */
 };
@@ -33,12 +33,15 @@ enum opt_id {
     OPT_MANIFEST,
     OPT_VERBOSE,
     OPT_SAMPLE_SEED,
+    OPT_CHILDREN,
     OPT_MODE,
     OPT_COUNT
 };
 
 /* OPT_UNWIND choices, in the order of the choices string (unwind.h's UNWIND_*). */
 enum { OPT_UNWIND_AUTO, OPT_UNWIND_FP, OPT_UNWIND_LIBUNWIND };
+/* OPT_CHILDREN choices: which forked children (that have not exec'd) write */
+enum { OPT_CHILDREN_EXIT, OPT_CHILDREN_ALL, OPT_CHILDREN_NONE };
 
 struct opt_def {
     const char *name;    /* environment variable */
@@ -80,6 +83,11 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",
      "seed of the sampling PRNG (0 = from the clock; fixed for reproducible tests)",
      0, 1L << 62, 0},
+    {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
+     "forked children that do not exec: exit writes when they call exit() (not _exit: a "
+     "server's worker or save child leaves that way with the whole heap inherited), all "
+     "also at _exit, none never (valgrind's --child-silent-after-fork); a process that "
+     "execs always writes", 0, 0, "exit|all|none"},
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
 };

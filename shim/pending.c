@@ -175,11 +175,19 @@ int pend_take_any(uintptr_t a, struct tbl_entry *e, int fresh)
  * _exit in it, can tell). */
 void pend_drop(void *p, int fresh)
 {
-    struct tbl_entry e;
-    if (pend_take_any((uintptr_t)p, &e, fresh))
-        trace_discharge(e.trace, e.size);
-    else if (!pend_real.sampled) /* sampled mode: unsampled blocks are not foreign */
+    if (!pend_unbook(p, fresh) && !pend_real.sampled) /* sampled: unsampled blocks are not foreign */
         atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
+}
+
+/* The same without counting an unknown block as foreign: 1 when p was in
+ * the books. */
+int pend_unbook(void *p, int fresh)
+{
+    struct tbl_entry e;
+    if (!pend_take_any((uintptr_t)p, &e, fresh))
+        return 0;
+    trace_discharge(e.trace, e.size);
+    return 1;
 }
 
 /* A held free ends (hook_guard set): the block leaves the books and goes

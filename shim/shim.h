@@ -7,13 +7,31 @@
  *
  * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
- * signals, timeline), thr_ (threads.c), snap_ (snapshot.c), sbuf_, bsort_
- * (blocksort.c), name_ (snapname.c), heapsnap_* (api.c).
+ * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
+ * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), heapsnap_*
+ * (api.c).
  *
- * Lock order (fork's prepare handler takes them in this order, and nobody
- * takes them in another): snap -> traces -> table stripes (ascending) ->
- * arena -> timeline; the leak check takes the thread registry's lock after
- * the arena's.  No lock is ever held while unwinding (loader lock).
+ * Lock order.  Every lock the shim takes, in the one order in which they
+ * may be nested (fork's prepare handler takes them all in this order, and
+ * nobody takes two of them in another):
+ *
+ *   1. snap         snapshot.c: one snapshot or leak check at a time (and
+ *                   the API's root/ignore lists)
+ *   2. loader gate  life.c: life_loader_enter/leave around every call that
+ *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
+ *                   dlsym); fork closes it and waits for those inside
+ *   3. traces       traces.c: the intern table
+ *   4. pending      pending.c: every thread's held frees (fork only)
+ *   5. table        table.c: the stripes, in ascending order
+ *   6. arena        arena.c
+ *   7. timeline     life.c
+ *   8. threads      leak/stop.c: the registry (the leak check, after the
+ *                   arena; fork's child resets it)
+ *
+ * A hook holds no lock while it unwinds (the loader lock: a thread inside
+ * dlopen may be waiting for malloc).  A snapshot holds only snap while it
+ * walks the modules.  The fatal-signal path tries every lock a bounded
+ * number of times and gives up rather than wait.
  */
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
@@ -35,9 +53,16 @@ static inline int guard_enter(void)
     hook_guard = 1;
     return saved;
 }
+/* Frees that came while the guard was set (a signal handler that
+ * interrupted a hook on this thread): a stack linked through the freed
+ * blocks themselves, emptied when the guard is next left clear. */
+extern __thread void *_Atomic hook_deferred;
+void hook_drain(void);
 static inline void guard_leave(int saved)
 {
     hook_guard = saved;
+    if (HS_UNLIKELY(!saved && atomic_load_explicit(&hook_deferred, memory_order_relaxed)))
+        hook_drain();
 }
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
@@ -60,6 +85,7 @@ void pend_born(uintptr_t p);                           /* this thread allocated 
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
+int pend_unbook(void *p, int fresh); /* the same, silent about unknown blocks */
 void pend_lock_all(void);                              /* fork */
 void pend_unlock_all(void);
 static inline void pend_room(size_t n) /* before an allocation of n bytes */
@@ -221,6 +247,7 @@ const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
 void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
+int opt_signal_unsafe(int sig); /* a trigger no program survives (SEGV, KILL...) */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 
 /* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
@@ -267,10 +294,18 @@ extern const struct leak_host snap_leak_host; /* the recorder, as the leak room 
 /* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
 /* (the registry the leak check stops and scans is the leak room's: stop_*) */
 
+/* ---- signals.c: the program's sigaction/signal, watched ---- */
+struct sigaction;
+void sig_init(void);
+int sig_install(int s, const struct sigaction *act, struct sigaction *old); /* unwatched */
+void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler on it */
+int sig_owned(void);                      /* it still reaches that handler */
+
 /* ---- life.c ---- */
 uint64_t life_start_ns(void);
 void life_tick(void);             /* from the record slow path, now and then */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
+int life_start_early(void);        /* an allocation before the constructor */
 void life_loader_enter(void);      /* around a call that takes the loader lock */
 void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */

@@ -565,6 +565,7 @@ const struct leak_host snap_leak_host = {
     .loader_leave = life_loader_leave,
     .lock_all = snap_lock_world,
     .unlock_all = snap_unlock_world,
+    .sigaction = sig_install,
     .trace_lock = trace_lock,
     .trace_unlock = trace_unlock,
     .trace_count = trace_count,

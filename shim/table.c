@@ -107,11 +107,13 @@ static inline uint64_t tbl_hash(uintptr_t ptr)
     return (uint64_t)ptr * 0x9e3779b97f4a7c15ULL;
 }
 
-/* Which stripes serve an address region (one byte per TBL_REGION_SHIFT
- * region of the 48-bit address space: 4 MiB of bss, of which a program
- * touches a page per 256 regions it allocates in).  0: not yet claimed;
- * else 1 + the region's group. */
-#define TBL_REGIONS (1u << (TBL_PTR_BITS - TBL_REGION_SHIFT))
+/* Which stripes serve an address region: one byte per TBL_REGION_SHIFT
+ * region, indexed by the region number's low 12 bits (regions 256 GiB
+ * apart share a byte, and so a group: only locality is at stake).  A byte
+ * for every region of the 48-bit space was 4 MiB of bss, and bss counts
+ * against a program's RLIMIT_AS.  0: not yet claimed; else 1 + the
+ * region's group. */
+#define TBL_REGIONS (1u << 12)
 static _Atomic uint8_t tbl_region[TBL_REGIONS];
 static _Atomic unsigned tbl_region_next; /* round robin over the groups */
 

@@ -92,7 +92,11 @@ static int thr_signal(void)
 {
     const char *s = opt_str(OPT_STOP_SIGNAL);
     int sig = thr_parse_signal(s && *s ? s : "RTMAX-1");
-    if (sig < 0) {
+    if (sig > 0 && opt_signal_unsafe(sig)) {
+        opt_warn("refusing HEAPSNAP_STOP_SIGNAL: a program cannot survive that signal, "
+                 "using RTMAX-1", "", "");
+        sig = SIGRTMAX - 1;
+    } else if (sig < 0) {
         opt_warn("bad HEAPSNAP_STOP_SIGNAL, using RTMAX-1", "", "");
         sig = SIGRTMAX - 1;
     }

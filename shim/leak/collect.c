@@ -252,7 +252,15 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);
     col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
+    struct model_range *holes;
+    size_t hbytes;
+    if (maps_holes(&holes, &col.ops.nholes, &hbytes) != 0)
+        collect_host->debug("cannot read /proc/self/maps: every block is trusted to be readable", "", "");
+    col.ops.holes = holes;
     int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
+    maps_free(holes, hbytes);
+    col.ops.holes = NULL;
+    col.ops.nholes = 0;
     ret_finish();
     if (rc != MODEL_OK) {
         collect_warn(rc == MODEL_ENOMEM ? "out of memory" : "inconsistent block table");

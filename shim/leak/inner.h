@@ -30,6 +30,10 @@ int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
 void roots_end(void);
 void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
 
+/* ---- maps.c: what the leak check must not read ---- */
+int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
+void maps_free(struct model_range *holes, size_t bytes);
+
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);
 void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);

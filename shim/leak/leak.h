@@ -22,6 +22,7 @@
 #include "hsnap_format.h"
 
 struct heapsnap_ref;
+struct sigaction;
 
 /* What the check needs from the recorder; every member is required. */
 struct leak_host {
@@ -33,6 +34,8 @@ struct leak_host {
     void (*loader_leave)(void);             /* libunwind (fork-safe guard) */
     void (*lock_all)(void);   /* the recorder's locks taken: no thread is inside them */
     void (*unlock_all)(void);
+    /* the real sigaction (the recorder watches the program's own calls) */
+    int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
     void (*trace_lock)(void);
     void (*trace_unlock)(void);
     uint32_t (*trace_count)(void);

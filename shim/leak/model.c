@@ -242,6 +242,62 @@ static inline const uintptr_t *words_end(uintptr_t hi)
     return (const uintptr_t *)(hi & ~(uintptr_t)(sizeof(uintptr_t) - 1));
 }
 
+/* ---- holes: memory the scan must not read -------------------------------- */
+
+/* The first hole that ends after lo (nholes: none). */
+static size_t hole_after(const struct scan *s, uintptr_t lo)
+{
+    const struct model_range *h = s->ops->holes;
+    size_t l = 0, r = s->ops->nholes;
+    while (l < r) {
+        size_t m = l + (r - l) / 2;
+        if (h[m].hi <= lo)
+            l = m + 1;
+        else
+            r = m;
+    }
+    return l;
+}
+
+static int overlaps_hole(const struct scan *s, uintptr_t lo, uintptr_t hi)
+{
+    size_t k = hole_after(s, lo);
+    return k < s->ops->nholes && s->ops->holes[k].lo < hi;
+}
+
+/* The next readable piece of [*lo, hi): 1 with it in [*lo, *phi), or 0
+ * when none is left. */
+static int readable_piece(const struct scan *s, uintptr_t *lo, uintptr_t hi, uintptr_t *phi)
+{
+    const struct model_range *h = s->ops->holes;
+    for (size_t k = hole_after(s, *lo); *lo < hi; k++) {
+        if (k == s->ops->nholes || h[k].lo >= hi) {
+            *phi = hi;
+            return 1;
+        }
+        if (h[k].lo > *lo) {
+            *phi = h[k].lo;
+            return 1;
+        }
+        *lo = h[k].hi;
+    }
+    return 0;
+}
+
+/* Flags the blocks that overlap a hole (blocks and holes both sorted). */
+static void holes_mark(struct scan *s)
+{
+    const struct model_range *h = s->ops->holes;
+    size_t k = 0;
+    for (uint32_t i = 0; i < s->n && k < s->ops->nholes; i++) {
+        struct hsnap_block *b = &s->b[i];
+        while (k < s->ops->nholes && h[k].hi <= b->addr)
+            k++;
+        if (k < s->ops->nholes && h[k].lo < b->addr + b->size)
+            b->flags |= MODEL_BF_PARTIAL;
+    }
+}
+
 /* ---- phase 0: check and reset ------------------------------------------ */
 
 static int scan_reset(struct scan *s)
@@ -257,6 +313,7 @@ static int scan_reset(struct scan *s)
         b->refcount = 0;
         b->flags = 0;
     }
+    holes_mark(s);
     s->lo = s->n ? s->b[0].addr : 0;
     s->span = s->n ? end - s->lo : 0;
     return MODEL_OK;
@@ -264,11 +321,12 @@ static int scan_reset(struct scan *s)
 
 /* ---- phases 1 and 2: reachable and possibly lost ------------------------ */
 
-static void scan_root(struct scan *s, const struct model_root *r)
+static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_t lo,
+                            uintptr_t hi)
 {
     int meta = (r->flags & MODEL_ROOT_ALLOC_META) && s->ops->is_alloc_meta;
-    const uintptr_t *end = words_end(r->hi);
-    for (const uintptr_t *p = words_begin(r->lo); p < end; p++) {
+    const uintptr_t *end = words_end(hi);
+    for (const uintptr_t *p = words_begin(lo); p < end; p++) {
         uintptr_t w = *p;
         uint32_t j = scan_lookup(s, w);
         if (j == NONE)
@@ -284,27 +342,49 @@ static void scan_root(struct scan *s, const struct model_root *r)
     }
 }
 
+static void scan_root(struct scan *s, const struct model_root *r)
+{
+    uintptr_t lo = r->lo, phi;
+    if (!overlaps_hole(s, r->lo, r->hi)) {
+        scan_root_words(s, r, r->lo, r->hi);
+        return;
+    }
+    for (; readable_piece(s, &lo, r->hi, &phi); lo = phi)
+        scan_root_words(s, r, lo, phi);
+}
+
 /* Read every block on the worklist.  REACHABLE follows start references
  * only; POSSIBLE follows every reference. */
+static void drain_words(struct scan *s, uint32_t i, uint8_t cls, uintptr_t lo, uintptr_t hi)
+{
+    const uintptr_t *end = words_end(hi);
+    for (const uintptr_t *p = words_begin(lo); p < end; p++) {
+        uintptr_t w = *p;
+        uint32_t j = scan_lookup(s, w);
+        if (j == NONE)
+            continue;
+        scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
+        int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
+                   (cls == HSNAP_CLASS_POSSIBLE || w == s->b[j].addr);
+        if (push)
+            scan_push(s, j, cls);
+        if (s->ops->on_ref)
+            s->ops->on_ref(j, i, 0, push && cls == HSNAP_CLASS_REACHABLE, s->ops->ctx);
+    }
+}
+
 static void scan_drain(struct scan *s, uint8_t cls)
 {
     while (s->nwork) {
         uint32_t i = s->work[--s->nwork];
         const struct hsnap_block *bi = &s->b[i];
-        const uintptr_t *end = words_end(bi->addr + bi->size);
-        for (const uintptr_t *p = words_begin(bi->addr); p < end; p++) {
-            uintptr_t w = *p;
-            uint32_t j = scan_lookup(s, w);
-            if (j == NONE)
-                continue;
-            scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
-            int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
-                       (cls == HSNAP_CLASS_POSSIBLE || w == s->b[j].addr);
-            if (push)
-                scan_push(s, j, cls);
-            if (s->ops->on_ref)
-                s->ops->on_ref(j, i, 0, push && cls == HSNAP_CLASS_REACHABLE, s->ops->ctx);
+        uintptr_t lo = bi->addr, hi = bi->addr + bi->size, phi;
+        if (!(bi->flags & MODEL_BF_PARTIAL)) {
+            drain_words(s, i, cls, lo, hi);
+            continue;
         }
+        for (; readable_piece(s, &lo, hi, &phi); lo = phi)
+            drain_words(s, i, cls, lo, phi);
     }
 }
 
@@ -347,12 +427,11 @@ static uint32_t graph_node(const struct scan *s, uint32_t j)
 
 /* Read leak v's words: the counting pass (fill == NULL) bumps refcounts and
  * returns the out-degree; the filling pass writes at most `cap` node ids. */
-static uint32_t graph_read(struct scan *s, uint32_t v, uint32_t *fill, uint32_t cap)
+static uint32_t graph_words(struct scan *s, uint32_t i, uint32_t *fill, uint32_t cap,
+                            uint32_t deg, uintptr_t lo, uintptr_t hi)
 {
-    uint32_t i = s->ub[v], deg = 0;
-    const struct hsnap_block *bi = &s->b[i];
-    const uintptr_t *end = words_end(bi->addr + bi->size);
-    for (const uintptr_t *p = words_begin(bi->addr); p < end; p++) {
+    const uintptr_t *end = words_end(hi);
+    for (const uintptr_t *p = words_begin(lo); p < end; p++) {
         uintptr_t w = *p;
         uint32_t j = scan_lookup(s, w);
         if (j == NONE)
@@ -365,6 +444,18 @@ static uint32_t graph_read(struct scan *s, uint32_t v, uint32_t *fill, uint32_t 
             fill[deg] = graph_node(s, j);
         deg++;
     }
+    return deg;
+}
+
+static uint32_t graph_read(struct scan *s, uint32_t v, uint32_t *fill, uint32_t cap)
+{
+    uint32_t i = s->ub[v], deg = 0;
+    const struct hsnap_block *bi = &s->b[i];
+    uintptr_t lo = bi->addr, hi = bi->addr + bi->size, phi;
+    if (!(bi->flags & MODEL_BF_PARTIAL))
+        return graph_words(s, i, fill, cap, 0, lo, hi);
+    for (; readable_piece(s, &lo, hi, &phi); lo = phi)
+        deg = graph_words(s, i, fill, cap, deg, lo, phi);
     return deg;
 }
 

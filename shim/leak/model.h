@@ -57,6 +57,15 @@ struct model_ops {
      * is `to`'s first retainer; each reachable block has exactly one, except
      * ignored blocks, which are roots). */
     void (*on_ref)(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
+    /* Memory that must not be read (a guard page the program made
+     * PROT_NONE inside a block, a range it unmapped): sorted, disjoint
+     * [lo, hi) ranges, or none.  Blocks and roots are scanned around them,
+     * and such a block is flagged MODEL_BF_PARTIAL. */
+    const struct model_range *holes;
+    size_t nholes;
+};
+struct model_range {
+    uintptr_t lo, hi;
 };
 #define MODEL_FROM_ROOT UINT32_MAX
 
@@ -68,7 +77,8 @@ struct model_ops {
 #define MODEL_BF_INTERIOR HSNAP_BLOCK_INTERIOR
 #define MODEL_BF_ROOTREF HSNAP_BLOCK_ROOTREF
 #define MODEL_BF_SELF HSNAP_BLOCK_SELF
-#define MODEL_BF_KEEP 0x0fu /* the bits above; the rest is scratch */
+#define MODEL_BF_PARTIAL HSNAP_BLOCK_PARTIAL
+#define MODEL_BF_KEEP 0x1fu /* the bits above; the rest is scratch */
 
 /*
  * Loss records and class totals are the LEAKS section's own structs
@@ -106,7 +116,7 @@ struct model_result {
  * releases with model_result_free.
  *
  * Every range passed in, and every block's [addr, addr+size), must be
- * readable.  The blocks array, the scratch and the result must not lie in a
+ * readable outside ops->holes.  The blocks array, the scratch and the result must not lie in a
  * root range or a block (they hold block addresses); the caller's own stack
  * range should end at model_run's caller's frame.
  */

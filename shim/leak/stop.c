@@ -217,7 +217,7 @@ static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
 static int stop_handler_ok(void)
 {
     struct sigaction old, sa;
-    if (!stop.sig || sigaction(stop.sig, NULL, &old) != 0)
+    if (!stop.sig || collect_host->sigaction(stop.sig, NULL, &old) != 0)
         return 0;
     if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == stop_on_signal)
         return 1;
@@ -226,7 +226,7 @@ static int stop_handler_ok(void)
         sa.sa_sigaction = stop_on_signal;
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigfillset(&sa.sa_mask);
-        return sigaction(stop.sig, &sa, NULL) == 0;
+        return collect_host->sigaction(stop.sig, &sa, NULL) == 0;
     }
     if (atomic_exchange(&stop.warned, 1) == 0)
         collect_host->warn("HEAPSNAP_STOP_SIGNAL has a handler of the program's; "

@@ -60,3 +60,18 @@ ca_same gate_growth gate --fail-on none --baseline "$T/ca_c.3.hsnap" --max-growt
 ca_same gate_trend gate --fail-on none --max-trend-growth 1000 "$T"/ca_c.[0-4].hsnap
 ca_same merge merge "$two" "$T/ca_c.4.hsnap" -o "$T/ca_merged.hsnap"
 ca_same trend trend "$T"/ca_c.[0-4].hsnap
+
+# crafted STATS (tests/cli/craft.c): refused at load, or summed without overflow
+if gcc -Ishim tests/cli/craft.c -o "$T/ca_craft" -lz; then
+  "$T/ca_craft" stats "$T/ca_st.hsnap" 0x8000000000000000
+  "$T/ca_craft" stats "$T/ca_st3.hsnap" 0x5555555555555
+  ca_same stats_overflow top "$T/ca_st.hsnap"
+  set --; for i in $(seq 3100); do set -- "$@" "$T/ca_st3.hsnap"; done
+  ca_same stats_sums_saturate top "$@"
+  set --
+  "$T/ca_craft" names "$T/ca_ev.hsnap" $'/x/e\n::v\xed\xa0\x80' $'c\e[1m' $'/x/\xff'
+  ca_same hostile_names_gate gate --format json --format github --format junit -o "$T/ca_ev.xml" "$T/ca_ev.hsnap"
+  ca_same hostile_names_info info "$T/ca_ev.hsnap"
+else
+  t_fail cli_asan_craft_build gcc
+fi

@@ -45,6 +45,11 @@ struct wopts {
     int ret_bad_trace;         /* RETAINERS item 2's target = trace count */
     int ret_bad_kind;          /* RETAINERS item 0's source kind = 9 */
     int ret_unsorted;          /* RETAINERS items 1 and 2 swapped */
+    const char *cmdline;       /* META's strings and module 0's path, when */
+    const char *exe;           /* set (hostile names: control characters, */
+    const char *module0;       /* invalid UTF-8) */
+    uint64_t stats_bytes;      /* when set: every trace's live and total
+                                  bytes (a crafted overflow) */
 };
 
 /* The leak heap (with_leaks): 14 blocks over the three traces.  Records:
@@ -131,7 +136,7 @@ static const uint64_t w_ips[] = {0x401010, 0x401020, 0x7f0000001000, 0x401030, 0
                                  0x401050};
 static const uint16_t w_depths[] = {2, 1, 3};
 
-static void w_meta(struct wbuf *w)
+static void w_meta(struct wbuf *w, const struct wopts *o)
 {
     struct hsnap_meta m;
     memset(&m, 0, sizeof(m));
@@ -148,14 +153,15 @@ static void w_meta(struct wbuf *w)
     m.total_frees = 6;
     size_t at = w_sec_begin(w, HSNAP_SEC_META);
     w_put(w, &m, sizeof(m));
-    w_str(w, "./prog --flag");
-    w_str(w, "/nonexistent/prog");
+    w_str(w, o->cmdline ? o->cmdline : "./prog --flag");
+    w_str(w, o->exe ? o->exe : "/nonexistent/prog");
     w_sec_end(w, at);
 }
 
 static void w_modules(struct wbuf *w, const struct wopts *o)
 {
-    static const char *paths[] = {"/nonexistent/prog", "/nonexistent/libc.so.6"};
+    const char *paths[] = {o->module0 ? o->module0 : "/nonexistent/prog",
+                           "/nonexistent/libc.so.6"};
     static const uint64_t lo[] = {0x400000, 0x7f0000000000}, hi[] = {0x402000, 0x7f0000100000};
     static const uint8_t bid[4] = {0xde, 0xad, 0xbe, 0xef};
     size_t at = w_sec_begin(w, HSNAP_SEC_MODULES);
@@ -192,6 +198,8 @@ static void w_traces(struct wbuf *w, const struct wopts *o)
     for (int t = 0; t < n; t++) {
         struct hsnap_stat s = {t == 2 ? 0 : (uint64_t)(t + 1), t == 0 ? 100 : t == 1 ? 4103 : 0,
                                (uint64_t)(t + 3), 5000};
+        if (o->stats_bytes)
+            s.live_bytes = s.total_bytes = o->stats_bytes;
         if (o->with_leaks) {
             s.live_count = s.live_bytes = 0;
             for (int b = 0; b < W_NLEAK_BLOCKS; b++)
@@ -289,7 +297,7 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
     h.header_size = sizeof(h);
     h.file_size = 0;
     w_put(w, &h, sizeof(h));
-    w_meta(w);
+    w_meta(w, o);
     w_modules(w, o);
     w_traces(w, o);
     if (o->with_blocks && !o->with_leaks)

@@ -155,7 +155,8 @@ fi
 
 # --- leak rules on a program that leaks 100 bytes directly at leaky.c:10 ---
 gcc $flags tests/gate/leaky.c -o "$T/leaky" || t_fail leaky_build gcc
-"$HEAPSNAP" run --gate --exitcode 23 -o "$T/leaky.hsnap" -- "$T/leaky" >"$T/lk.out" 2>&1; rc=$?
+"$HEAPSNAP" run --gate --exitcode 23 -o "$T/leaky.%p.hsnap" -- "$T/leaky" >"$T/lk.out" 2>&1; rc=$?
+mv "$T"/leaky.[0-9]*.hsnap "$T/leaky.hsnap"
 if [ $rc = 23 ] && grep -q '100 bytes in 1 blocks leaked (direct) at tests/gate/leaky.c:10' "$T/lk.out"
 then t_pass run_gate_leak_fails_exitcode; else t_fail run_gate_leak_fails_exitcode "exit $rc: $(head -c 300 "$T/lk.out")"; fi
 t_status leak_default_fails 1 "$HEAPSNAP" gate "$T/leaky.hsnap"

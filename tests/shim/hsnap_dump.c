@@ -181,7 +181,7 @@ static void read_blocks(void)
     if (!s.seen[HSNAP_SEC_BLOCKS])
         return;
     struct cur c = s.sec[HSNAP_SEC_BLOCKS];
-    uint64_t n = u(&c, 8, "short BLOCKS"), prev = 0, bytes = 0;
+    uint64_t n = u(&c, 8, "short BLOCKS"), prev = 0, bytes = 0, partial = 0;
     if (c.left / sizeof(struct hsnap_block) != n || c.left % sizeof(struct hsnap_block))
         die("BLOCKS count disagrees with its length");
     for (uint64_t i = 0; i < n; i++) {
@@ -191,10 +191,13 @@ static void read_blocks(void)
             die("BLOCKS not sorted");
         prev = b.addr;
         bytes += b.size;
+        partial += (b.flags & HSNAP_BLOCK_PARTIAL) != 0;
     }
     if (n != s.meta.live_blocks)
         die("BLOCKS count != meta.live_blocks");
     printf("blocks %llu bytes %llu\n", (unsigned long long)n, (unsigned long long)bytes);
+    if (partial)
+        printf("partial %llu\n", (unsigned long long)partial);
 }
 
 int main(int argc, char **argv)

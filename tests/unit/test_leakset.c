@@ -1,4 +1,4 @@
-// link: report/load.c report/leakset.c
+// link: report/load.c report/leakset.c report/input.c
 /*
  * test_leakset.c - the LEAKS section is decoded right from the independent
  * test writer's leak heap, and every kind of damage to it (an index out of

@@ -1,4 +1,4 @@
-// link: report/load.c report/leakset.c
+// link: report/load.c report/leakset.c report/input.c
 /*
  * test_load.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this

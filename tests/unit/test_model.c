@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "leak/model.h"
@@ -799,6 +800,38 @@ TEST_BEGIN(test_million_with_1000_leaked)
     heap_fini(&h);
 TEST_END
 
+/* A page of a live block is PROT_NONE (ops->holes): the model reads
+ * around it (reading it would fault), flags the block partial, and the
+ * block referenced from that page alone is lost, as valgrind says. */
+TEST_BEGIN(test_hole_scanned_around)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 16, 8);
+    free(h.mem);
+    h.mem = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    h.cap = 4 * 4096;
+    uint32_t a = heap_block(&h, 2 * 4096), b = heap_block(&h, 24), c = heap_block(&h, 40);
+    heap_link(&h, a, 0, b);
+    heap_link(&h, a, 4096 / 8, c); /* in the block's second page */
+    struct model_range hole = {(uintptr_t)h.mem + 4096, (uintptr_t)h.mem + 2 * 4096};
+    struct model_ops ops = g_ops;
+    ops.holes = &hole;
+    ops.nholes = 1;
+    expect_eq_u64(mprotect(h.mem + 4096, 4096, PROT_NONE), 0);
+    uintptr_t w[] = {addr(&h, a)};
+    expect_eq_u64(model_run(h.b, h.n, g_roots, roots_one(w, 1, 0), &ops, &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[a].flags, MODEL_BF_START | MODEL_BF_ROOTREF | MODEL_BF_PARTIAL);
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[b].flags, MODEL_BF_START);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_DIRECT);
+    expect_true(total_is(&r, HSNAP_CLASS_DIRECT, 40, 1), "direct total");
+    model_result_free(&r, &g_ops);
+    mprotect(h.mem + 4096, 4096, PROT_READ | PROT_WRITE);
+    munmap(h.mem, 4 * 4096);
+    free(h.b);
+TEST_END
+
 int main(void)
 {
     g_rootmem = calloc(64, sizeof(uintptr_t));
@@ -826,6 +859,7 @@ int main(void)
     test_encode();
     test_ring_of_a_million();
     test_million_with_1000_leaked();
+    test_hole_scanned_around();
     free(g_rootmem);
     return 0;
 }

@@ -1,4 +1,4 @@
-// link: report/suppress.c report/grow.c report/lossrec.c report/stats.c report/symbolize.c report/leakset.c report/load.c report/format.c report/args.c report/json.c
+// link: report/suppress.c report/grow.c report/lossrec.c report/stats.c report/symbolize.c report/leakset.c report/load.c report/format.c report/args.c report/json.c report/input.c report/escape.c
 /*
  * test_suppress.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),

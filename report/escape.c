@@ -1,0 +1,120 @@
+/*
+ * escape.c - what a name may look like when printed.  Names come from
+ * snapshots (command lines, executable and module paths, written by any
+ * program, or crafted) and from debug info (function and file names), so
+ * they may hold newlines, escape sequences or bytes that are not UTF-8.
+ * Printed raw, a newline forges an output line ("::error ..." is a GitHub
+ * Actions command when it starts a line of a step's output), an ESC
+ * sequence drives the terminal, and an invalid byte makes JSON or XML
+ * unparseable.  Text output escapes such names once, when they enter the
+ * CLI (report/symbolize.c, and the printers of snapshot strings); the JSON,
+ * XML and GitHub writers (json.c, emit.c) additionally replace what their
+ * format forbids, for names that reach them from anywhere else (argv).
+ * Backslashes are kept as they are, so ordinary names print unchanged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+
+int esc_utf8_len(const unsigned char *s, uint32_t *cp)
+{
+    unsigned c = s[0];
+    int n;
+    uint32_t v, lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, v = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, v = c & 0x0f, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, v = c & 0x07, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    *cp = v;
+    return n;
+}
+
+/* Bytes of s to copy as they are at this point (0: escape one byte). */
+static int esc_keep(const unsigned char *s)
+{
+    uint32_t cp;
+    int n = esc_utf8_len(s, &cp);
+    if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+        return 0;
+    return n;
+}
+
+/* Writes the escape of s into out (at most n bytes, NUL included, when out
+ * is not NULL); returns the full length, as snprintf does. */
+static size_t esc_put(const char *str, char *out, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len = 0, w = 0;
+    int cut = 0;
+    char tmp[8];
+    while (*s) {
+        int k = esc_keep(s);
+        const char *piece = (const char *)s;
+        size_t plen = (size_t)k;
+        if (!k) {
+            if (*s == '\n' || *s == '\t' || *s == '\r')
+                snprintf(tmp, sizeof(tmp), "\\%c", *s == '\n' ? 'n' : *s == '\t' ? 't' : 'r');
+            else
+                snprintf(tmp, sizeof(tmp), "\\x%02x", *s);
+            piece = tmp;
+            plen = strlen(tmp);
+            k = 1;
+        }
+        if (out && !cut && w + plen < n) { /* never half an escape */
+            memcpy(out + w, piece, plen);
+            w += plen;
+        } else {
+            cut = 1;
+        }
+        len += plen;
+        s += k;
+    }
+    if (out && n)
+        out[w] = 0;
+    return len;
+}
+
+int esc_text_needed(const char *str)
+{
+    for (const unsigned char *s = (const unsigned char *)str; *s;) {
+        int k = esc_keep(s);
+        if (!k)
+            return 1;
+        s += k;
+    }
+    return 0;
+}
+
+char *esc_text_dup(const char *s)
+{
+    if (!esc_text_needed(s))
+        return strdup(s);
+    size_t len = esc_put(s, NULL, 0);
+    char *out = malloc(len + 1);
+    if (out)
+        esc_put(s, out, len + 1);
+    return out;
+}
+
+const char *esc_text(const char *s, char *buf, size_t n)
+{
+    esc_put(s, buf, n);
+    return buf;
+}

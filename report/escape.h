@@ -1,0 +1,30 @@
+/*
+ * escape.h - making untrusted names safe to print (report/escape.c): the
+ * one UTF-8 decoder the output formats share, and the text escape that
+ * every name from a snapshot or its debug info goes through.
+ */
+#ifndef REPORT_ESCAPE_H
+#define REPORT_ESCAPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Length (1-4) of the well-formed UTF-8 sequence at s, with its code point
+ * in *cp; 0 when s does not start one: a stray continuation byte, an
+ * overlong form, a UTF-16 surrogate (CESU-8's "\xed\xa0\x80"), a code point
+ * past U+10FFFF, or a sequence cut short (by the NUL that ends s). */
+int esc_utf8_len(const unsigned char *s, uint32_t *cp);
+
+/* s made printable: C0 and C1 control characters and DEL become "\n",
+ * "\t", "\r" or "\xNN" (one per byte), bytes that are not well-formed UTF-8
+ * become "\xNN"; everything else, valid UTF-8 included, is kept.  So a name
+ * can never start a line of output, move the cursor or inject a terminal
+ * sequence.  esc_text_dup returns a malloc'd copy (NULL when out of
+ * memory); esc_text writes into buf (cut to n bytes) and returns buf. */
+char *esc_text_dup(const char *s);
+const char *esc_text(const char *s, char *buf, size_t n);
+
+/* 1 when esc_text would change s. */
+int esc_text_needed(const char *s);
+
+#endif
