@@ -77,7 +77,7 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_FATAL", OPT_BOOL, "1",
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",
-     "file to which the path of every snapshot written is appended", 0, 0, 0},
+     "file to which the path of every snapshot written is appended, each ended by a NUL byte", 0, 0, 0},
     {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
      "print what the shim does on stderr", 0, 1, 0},
     {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",

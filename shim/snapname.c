@@ -91,7 +91,8 @@ static void name_insert_seq(char *name, uint32_t seq)
     name[len] = 0;
 }
 
-/* Appends "<absolute path>\n" to HEAPSNAP_MANIFEST, in one write. */
+/* Appends "<absolute path>\0" to HEAPSNAP_MANIFEST, in one write: NUL
+ * ends a record, since a path may hold a newline. */
 void name_manifest(const char *path)
 {
     const char *m = opt_str(OPT_MANIFEST);
@@ -104,8 +105,8 @@ void name_manifest(const char *path)
         line[len++] = '/';
     }
     len = name_append(line, len, path, strlen(path));
-    line[len++] = '\n';
-    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    line[len++] = '\0';
+    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
     if (sbuf_write_all(fd, line, len) != 0)

@@ -43,10 +43,11 @@ else t_fail unwritable_output_warns_and_exits_normally "status $(cat "$T/shim.st
 run_shim HEAPSNAP_OUTPUT="$T/x.%e.%%.hsnap" HEAPSNAP_MANIFEST="$T/manifest"
 if [ -e "$T/x.alloc_all.%.hsnap" ]; then t_pass output_expands_e_and_percent
 else t_fail output_expands_e_and_percent "$(ls "$T" | tr '\n' ' ')"; fi
-if [ "$(cat "$T/manifest" 2>/dev/null)" = "$T/x.alloc_all.%.hsnap" ]; then t_pass manifest_lists_snapshot
+if [ "$(tr '\0' '\n' <"$T/manifest" 2>/dev/null)" = "$T/x.alloc_all.%.hsnap" ] &&
+   [ "$(tail -c 1 "$T/manifest" | od -An -c | tr -d ' ')" = '\0' ]; then t_pass manifest_lists_snapshot
 else t_fail manifest_lists_snapshot "$(cat "$T/manifest" 2>/dev/null)"; fi
 (cd "$T" && LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT=rel.%p.hsnap HEAPSNAP_MANIFEST="$T/manifest2" ./forker >/dev/null 2>&1)
-if [ "$(wc -l <"$T/manifest2")" = 2 ] && while read -r f; do [ -e "$f" ] && case $f in /*) ;; *) exit 1 ;; esac || exit 1; done <"$T/manifest2"
+if [ "$(tr '\0' '\n' <"$T/manifest2" | wc -l)" = 2 ] && tr '\0' '\n' <"$T/manifest2" | while read -r f; do [ -e "$f" ] && case $f in /*) ;; *) exit 1 ;; esac || exit 1; done
 then t_pass manifest_absolute_paths_from_both_sides_of_fork
 else t_fail manifest_absolute_paths_from_both_sides_of_fork "$(tr '\n' ' ' <"$T/manifest2")"; fi
 
