@@ -127,7 +127,6 @@ static int parse_fail_on(struct gate_rules *r, const char *arg)
     if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
         return -1;
     r->fail_on = 0;
-    r->fail_on_set = 1;
     for (char *save, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         int c = -1;
         for (int i = HSNAP_CLASS_POSSIBLE; i <= HSNAP_CLASS_CYCLE; i++)

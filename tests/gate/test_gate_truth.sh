@@ -1,0 +1,61 @@
+# tests/gate/test_gate_truth.sh - a gate that never misleads (issue 19): a rule
+# that can check nothing is trouble (exit 2), not a PASS; leak totals are the
+# loss records' totals that `leaks` prints (indirect bytes included, never
+# twice); --key function never puts a function where a file belongs.
+. tests/fixtures/lib.sh
+FX_TEST=gate_truth_fixtures
+fx_ready sites || return 0
+flags="-g -O0 -fno-omit-frame-pointer -fdebug-prefix-map=$PWD=. -Ishim"
+
+# --- a rule that cannot be evaluated: exit 2 with one line, unless turned off ---
+fx_profile "$T/plain.hsnap" "$FX/sites"
+"$HEAPSNAP" gate "$T/plain.hsnap" >"$T/g0.out" 2>"$T/g0.err"; rc=$?
+if [ $rc = 2 ] && [ "$(wc -l <"$T/g0.err")" = 1 ] \
+   && grep -q "^heapsnap: gate: cannot check leaks in $T/plain.hsnap: no leak check in this snapshot (run with --leaks" "$T/g0.err"
+then t_pass gate_without_leak_check_exit_2; else t_fail gate_without_leak_check_exit_2 "exit $rc: $(head -c 300 "$T/g0.out" "$T/g0.err")"; fi
+t_status gate_without_leak_check_fail_on_none_passes 0 "$HEAPSNAP" gate --fail-on none "$T/plain.hsnap"
+"$HEAPSNAP" gate --fail-on none --max-trend-growth 10% "$T/plain.hsnap" >"$T/g1.out" 2>"$T/g1.err"; rc=$?
+[ $rc = 2 ] && grep -q '^heapsnap: gate: --max-trend-growth cannot be checked: no process has two snapshots' "$T/g1.err" \
+  && t_pass gate_trend_without_series_exit_2 || t_fail gate_trend_without_series_exit_2 "exit $rc: $(head -c 300 "$T/g1.out" "$T/g1.err")"
+# a crashed program's fatal-signal snapshot: the reason, not "run with --leaks"
+printf '#include <signal.h>\n#include <stdlib.h>\nint main(void){ void *volatile p = malloc(10); (void)p; raise(SIGSEGV); return 0; }\n' >"$T/crash.c"
+gcc $flags "$T/crash.c" -o "$T/crash" || t_fail crash_build gcc
+"$HEAPSNAP" run --leaks -o "$T/crash.hsnap" -- "$T/crash" >/dev/null 2>&1
+"$HEAPSNAP" gate "$T/crash.hsnap" >/dev/null 2>"$T/g2.err"; rc=$?
+[ $rc = 2 ] && grep -q 'written at a fatal signal (the program crashed' "$T/g2.err" \
+  && t_pass gate_fatal_snapshot_says_crashed || t_fail gate_fatal_snapshot_says_crashed "exit $rc: $(head -c 300 "$T/g2.err")"
+
+# --- totals: one direct leak of 48000 bytes owning 42889 indirect ones ---
+gcc $flags tests/gate/owner.c -o "$T/owner" || t_fail owner_build gcc
+"$HEAPSNAP" run --leaks -o "$T/owner.hsnap" -- "$T/owner" >/dev/null 2>&1
+"$HEAPSNAP" leaks "$T/owner.hsnap" >"$T/ol.txt" 2>&1
+"$HEAPSNAP" gate "$T/owner.hsnap" >"$T/og.txt" 2>&1; rc=$?
+if [ $rc = 1 ] && grep -q '^90889 (48000 direct, 42889 indirect) bytes' "$T/ol.txt" \
+   && grep -q '^FAIL leaks owner\[[0-9]*\]: 90889 bytes in 2 blocks lost (loss record totals, indirect included;' "$T/og.txt" \
+   && grep -q '^  90889 bytes in 2 blocks leaked (direct, 42889 of them indirect) at tests/gate/owner.c:20' "$T/og.txt"
+then t_pass gate_total_matches_leaks; else t_fail gate_total_matches_leaks "exit $rc: $(head -c 400 "$T/og.txt")"; fi
+t_status gate_limit_counts_indirect_owned 1 "$HEAPSNAP" gate --max-leaked-bytes 90000 "$T/owner.hsnap"
+t_status gate_limit_at_total_passes 0 "$HEAPSNAP" gate --max-leaked-bytes 90889 "$T/owner.hsnap"
+# failing on indirect too never counts the owned bytes twice
+"$HEAPSNAP" gate --fail-on direct,indirect,cycle "$T/owner.hsnap" >"$T/og3.txt" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q '^FAIL leaks owner\[[0-9]*\]: 90889 bytes in 2 blocks lost' "$T/og3.txt" \
+  && grep -q 'leaked (indirect) at tests/gate/owner.c:21 .*\[counted in the record that owns it\]' "$T/og3.txt" \
+  && t_pass gate_indirect_not_counted_twice || t_fail gate_indirect_not_counted_twice "exit $rc: $(head -c 400 "$T/og3.txt")"
+# alone, the indirect rule counts the indirect bytes
+"$HEAPSNAP" gate --fail-on indirect "$T/owner.hsnap" >"$T/og4.txt" 2>&1
+grep -q '^FAIL leaks owner\[[0-9]*\]: 42889 bytes in 1 blocks lost' "$T/og4.txt" \
+  && t_pass gate_indirect_alone_counts || t_fail gate_indirect_alone_counts "$(head -c 300 "$T/og4.txt")"
+
+# --- --key function: a file where a file belongs (GitHub file=, SARIF uri) ---
+gcc $flags tests/gate/cache.c -o "$T/cache" || t_fail cache_build gcc
+(cd "$T" && LD_PRELOAD=$SHIM ./cache "$T/c.%d.hsnap") || t_fail cache_run "exit $?"
+"$HEAPSNAP" gate --fail-on none --key function --baseline "$T/c.3.hsnap" --max-growth 5% \
+  --format github -o "$T/kf.gh" --format sarif -o "$T/kf.sarif" "$T/c.4.hsnap"
+if grep -q '^::error file=tests/gate/cache.c,line=23,title=heapsnap growth::live bytes at cache_add grew' "$T/kf.gh" \
+   && python3 - "$T/kf.sarif" 2>"$T/py.err" <<'P'
+import json, sys
+res = json.load(open(sys.argv[1]))["runs"][0]["results"]
+uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in res]
+assert uris == ["tests/gate/cache.c"], uris
+P
+then t_pass gate_key_function_file_is_a_file; else t_fail gate_key_function_file_is_a_file "$(head -c 300 "$T/kf.gh" "$T/py.err")"; fi
