@@ -1,6 +1,7 @@
 # heapsnap - a plain Makefile.  `make` builds the shim and the CLI into $(BUILD)/;
 # `make check` runs every test; `make demo` profiles a bundled program.
 CC      ?= gcc
+CXX     ?= g++
 CFLAGS  ?= -O2 -g
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -28,13 +29,18 @@ SHIM_LIBS   := -lunwind -lz -ldl -pthread
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate
 # libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
-CLI_LIBS    := -ldw -lelf -lz -lm -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
+# toml++ reads the gate's rules file (report/gate/tomlread.cc, the one C++
+# file; its flags are Debian's tomlplusplus.pc: the shared library build).
+CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -Ireport/gate
+CLI_LIBS    := -ldw -lelf -lz -lm -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_SRC := $(wildcard shim/*.c)
 CLI_SRC  := $(wildcard report/*.c report/gate/*.c)
+CLI_CXX_SRC := $(wildcard report/gate/*.cc)
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_CXX_OBJ := $(CLI_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(CLI_CXX_OBJ)
 
 .PHONY: all deps check demo fuzz bench install clean
 all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
@@ -49,6 +55,10 @@ $(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 $(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/gate/*.h) shim/hsnap_format.h shim/options_table.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/report/%.o: report/%.cc report/gate/tomlread.h Makefile
+	@mkdir -p $(dir $@)
+	$(CXX) $(CLI_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
 	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
@@ -72,11 +82,11 @@ demo:
 	@scripts/demo.sh
 
 # libFuzzer + ASan over the snapshot reader; seeds come from tests/fuzz/corpus.
-fuzz:
+fuzz: $(CLI_CXX_OBJ)
 	@scripts/install-deps.sh test
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate \
-	    tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
+	    tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_CXX_OBJ) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    $(BUILD)/fuzz/corpus tests/fuzz/corpus

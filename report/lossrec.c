@@ -51,14 +51,15 @@ int lossrec_parse_kinds(const char *list, unsigned *kinds, char *err, size_t err
         else if (n == 3 && !strncmp(p, "all", 3))
             *kinds = LOSSREC_KINDS_ALL;
         else {
-            snprintf(err, errlen, "unknown leak kind '%.*s' (direct, indirect, cycle, "
-                     "possible, reachable, all)", (int)n, p);
+            snprintf(err, errlen, "bad value for --kinds: '%s' (a comma list of direct, "
+                     "indirect, cycle, possible, reachable, or all)", list);
             return -1;
         }
         p += n + (p[n] == ',');
     }
     if (!*kinds) {
-        snprintf(err, errlen, "no leak kind given");
+        snprintf(err, errlen, "bad value for --kinds: '%s' (a comma list of direct, indirect, "
+                 "cycle, possible, reachable, or all)", list);
         return -1;
     }
     return 0;

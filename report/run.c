@@ -98,10 +98,10 @@ static int run_check_opt(const char *opt, const char *val, int idx, char *err, s
             if (strcspn(c, "|") == strlen(val) && !strncasecmp(c, val, strlen(val)))
                 return 0;
     if (d->type == OPT_INT)
-        snprintf(err, errlen, "run: bad value for %s: '%s' (want an integer from %ld to %ld)",
+        snprintf(err, errlen, "run: bad value for %s: '%s' (an integer from %ld to %ld)",
                  opt, val, d->lo, d->hi);
     else if (d->type == OPT_MSEC)
-        snprintf(err, errlen, "run: bad value for %s: '%s' (want seconds from %ld to %ld, "
+        snprintf(err, errlen, "run: bad value for %s: '%s' (seconds from %ld to %ld, "
                  "up to 3 decimals, e.g. 0.5; 0 = off)", opt, val, d->lo / 1000, d->hi / 1000);
     else {
         char list[128];
@@ -109,7 +109,7 @@ static int run_check_opt(const char *opt, const char *val, int idx, char *err, s
         for (const char *c = d->choices; *c && k + 3 < sizeof(list); c++)
             k += (size_t)snprintf(list + k, sizeof(list) - k, *c == '|' ? ", " : "%c", *c);
         list[k] = 0;
-        snprintf(err, errlen, "run: bad value for %s: '%s' (want one of %s)", opt, val, list);
+        snprintf(err, errlen, "run: bad value for %s: '%s' (%s)", opt, val, list);
     }
     return -1;
 }
@@ -132,7 +132,7 @@ static int run_check_signal(const char *val, char *buf, size_t n, char *err, siz
         snprintf(buf, n, "%d", sig);
         return 0;
     }
-    snprintf(err, errlen, "run: bad value for --signal: '%s' (want a signal name such as USR2 "
+    snprintf(err, errlen, "run: bad value for --signal: '%s' (a signal name such as USR2 "
              "or SIGUSR2, a number from 1 to %d, or off; not SEGV, ILL, BUS, FPE, TRAP, ABRT, "
              "KILL or STOP)", val, SIGRTMAX);
     return -1;

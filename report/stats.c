@@ -72,12 +72,6 @@ const char stats_help[] =
     "File names below the current directory are shown relative to it; a frame\n"
     "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
 
-static int bad(char *err, size_t errlen, const char *what, const char *arg)
-{
-    snprintf(err, errlen, "%s: %s", what, arg);
-    return -1;
-}
-
 static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
 {
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
@@ -89,10 +83,11 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
                 o->key = (enum stats_key)i;
                 return 1;
             }
-        return bad(err, errlen, "unknown key (lineno, filename, function, module, traceback)", arg);
+        return cli_bad_value(err, errlen, "--key", arg,
+                             "lineno, filename, function, module, traceback");
     case 'n':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
-            return bad(err, errlen, "-n wants a count from 0 to 2147483647", arg);
+            return cli_bad_value(err, errlen, "-n", arg, "a count from 0 to 2147483647");
         o->limit = (long)cnt;
         return 1;
     case 'c': o->cumulative = 1; return 1;
@@ -102,7 +97,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'e': o->exe = arg; return 1;
     case 'p':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
-            return bad(err, errlen, "--pid wants a process id", arg);
+            return cli_bad_value(err, errlen, "--pid", arg, "a process id from 1 to 2147483647");
         o->pid = (long)cnt;
         return 1;
     case 'i':

@@ -212,9 +212,8 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
         } else if (c == 'n') {
             uint64_t n;
             if (cli_parse_count(optarg, INT32_MAX, &n) < 0) {
-                snprintf(err, errlen, "trend: -n wants a count from 0 to 2147483647: %s",
-                         optarg);
-                return 2;
+                cli_bad_value(err, errlen, "-n", optarg, "a count from 0 to 2147483647");
+                return cli_prefix(err, errlen, "trend"), 2;
             }
             o->limit = (long)n;
         } else if (c == 'k') {
@@ -222,8 +221,9 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
             while (i < 5 && strcmp(optarg, keys[i]) != 0)
                 i++;
             if (i == 5) {
-                snprintf(err, errlen, "trend: unknown key: %s", optarg);
-                return 2;
+                cli_bad_value(err, errlen, "--key", optarg,
+                              "lineno, filename, function, module, traceback");
+                return cli_prefix(err, errlen, "trend"), 2;
             }
             o->key = (enum stats_key)i;
         } else

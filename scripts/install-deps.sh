@@ -13,7 +13,7 @@
 set -eu
 level=${1:-build}
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev"
+build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libtomlplusplus-dev"
 test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time"

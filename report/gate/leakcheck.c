@@ -263,11 +263,14 @@ static void leak_message(struct gate_check *c, const struct gate_rules *r,
     if (mb < 0 && mk < 0)
         mb = mk = 0;
     c->failed = (mb >= 0 && sums->bytes > mb) || (mk >= 0 && sums->blocks > mk);
+    char ab[40] = "any", ak[40] = "any";
+    if (mb >= 0)
+        snprintf(ab, sizeof(ab), "%lld", (long long)mb);
+    if (mk >= 0)
+        snprintf(ak, sizeof(ak), "%lld", (long long)mk);
     snprintf(c->msg, sizeof(c->msg), "%lld bytes in %lld blocks lost (loss record totals, "
-             "indirect included; allowed: %s%lld bytes, %s%lld blocks)",
-             (long long)sums->bytes, (long long)sums->blocks,
-             mb < 0 ? "any " : "", (long long)(mb < 0 ? 0 : mb), mk < 0 ? "any " : "",
-             (long long)(mk < 0 ? 0 : mk));
+             "indirect included; allowed: %s bytes, %s blocks)", (long long)sums->bytes,
+             (long long)sums->blocks, ab, ak);
 }
 
 int leakcheck_check(struct leakcheck *gl, struct verdict *g, int proc, char *err,

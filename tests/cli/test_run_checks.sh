@@ -11,13 +11,13 @@ bad() { # NAME FLAG VALUE WANT: run refuses FLAG VALUE with a line holding WANT
      && grep -qF "heapsnap: run: bad value for $flag: '$val' ($want" "$T/bad.err"
   then t_pass "$name"; else t_fail "$name" "exit $rc, ran: $([ -e "$T/ran" ] && echo yes || echo no): $(head -c 300 "$T/bad.err")"; fi
 }
-bad run_rejects_depth_1000 --depth 1000 "want an integer from 1 to 256"
-bad run_rejects_interval_garbage --interval 0.2s "want seconds from 0 to 31536000, up to 3 decimals"
-bad run_rejects_interval_4_decimals --interval 0.0001 "want seconds"
-bad run_rejects_signal_foo --signal FOO "want a signal name such as USR2"
-bad run_rejects_signal_segv --signal SEGV "want a signal name such as USR2"
-bad run_rejects_sample_garbage --sample 1x "want an integer from 0 to"
-bad run_rejects_unwind_bogus --unwind bogus "want one of auto, fp, libunwind"
+bad run_rejects_depth_1000 --depth 1000 "an integer from 1 to 256"
+bad run_rejects_interval_garbage --interval 0.2s "seconds from 0 to 31536000, up to 3 decimals"
+bad run_rejects_interval_4_decimals --interval 0.0001 "seconds from"
+bad run_rejects_signal_foo --signal FOO "a signal name such as USR2"
+bad run_rejects_signal_segv --signal SEGV "a signal name such as USR2"
+bad run_rejects_sample_garbage --sample 1x "an integer from 0 to"
+bad run_rejects_unwind_bogus --unwind bogus "auto, fp, libunwind"
 
 # --- good values reach the shim, which takes them without a warning ---
 "$HEAPSNAP" run --sample 4096 --unwind fp --signal usr2 --depth 8 -o "$T/s.hsnap" -- sh -c 'exit 0' >"$T/ok.out" 2>"$T/ok.err"; rc=$?

@@ -59,3 +59,31 @@ uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r i
 assert uris == ["tests/gate/cache.c"], uris
 P
 then t_pass gate_key_function_file_is_a_file; else t_fail gate_key_function_file_is_a_file "$(head -c 300 "$T/kf.gh" "$T/py.err")"; fi
+
+# --- the rules file is TOML, read by a complete parser; bad values say what is accepted ---
+mkdir -p "$T/toml"
+printf '[gate]\nmax-leaked-bytes = 100_000   # TOML integer with separators\nfail-on = '"'"'direct,cycle'"'"'\n' >"$T/toml/.heapsnap.toml"
+(cd "$T/toml" && "$HEAPSNAP" gate "$T/owner.hsnap" >"$T/t1.out" 2>&1); rc=$?
+[ $rc = 0 ] && grep -q 'allowed: 100000 bytes, any blocks' "$T/t1.out" \
+  && t_pass rules_file_toml_underscores || t_fail rules_file_toml_underscores "exit $rc: $(head -c 300 "$T/t1.out")"
+printf 'max-leaked-bytes = "10MB"\n' >"$T/toml/.heapsnap.toml"
+(cd "$T/toml" && "$HEAPSNAP" gate "$T/owner.hsnap" >"$T/t2.out" 2>&1); rc=$?
+[ $rc = 2 ] && grep -qF ".heapsnap.toml:1: bad value for max-leaked-bytes: '10MB' (a byte count: digits with an optional K, M or G" "$T/t2.out" \
+  && t_pass rules_file_bad_amount_says_accepted || t_fail rules_file_bad_amount_says_accepted "exit $rc: $(head -c 300 "$T/t2.out")"
+printf 'max-leaked-bytes = = 5\n' >"$T/toml/.heapsnap.toml"
+(cd "$T/toml" && "$HEAPSNAP" gate "$T/owner.hsnap" >"$T/t3.out" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q '^heapsnap: .heapsnap.toml:1: not valid TOML' "$T/t3.out" \
+  && t_pass rules_file_invalid_toml_line || t_fail rules_file_invalid_toml_line "exit $rc: $(head -c 300 "$T/t3.out")"
+printf 'suppressions = [\n  "a.supp",\n]\n[other]\nx = 1\n' >"$T/toml/.heapsnap.toml"
+(cd "$T/toml" && "$HEAPSNAP" gate "$T/owner.hsnap" >"$T/t4.out" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q '^heapsnap: .heapsnap.toml:4: other: not a rule (only \[gate\] holds a table of rules)' "$T/t4.out" \
+  && t_pass rules_file_other_table_refused || t_fail rules_file_other_table_refused "exit $rc: $(head -c 300 "$T/t4.out")"
+"$HEAPSNAP" gate --format xml "$T/owner.hsnap" >/dev/null 2>"$T/t5.err"
+grep -qx "heapsnap: gate: bad value for --format: 'xml' (text, json, junit, sarif, github)" "$T/t5.err" \
+  && t_pass gate_bad_format_names_option_and_values || t_fail gate_bad_format_names_option_and_values "$(cat "$T/t5.err")"
+"$HEAPSNAP" gate --max-leaked-bytes 10MB "$T/owner.hsnap" >/dev/null 2>"$T/t6.err"; rc=$?
+[ $rc = 2 ] && grep -qF "heapsnap: gate: bad value for --max-leaked-bytes: '10MB' (a byte count: digits with an optional K, M or G" "$T/t6.err" \
+  && t_pass gate_bad_amount_says_accepted || t_fail gate_bad_amount_says_accepted "exit $rc: $(cat "$T/t6.err")"
+"$HEAPSNAP" leaks --format xml "$T/owner.hsnap" >/dev/null 2>"$T/t7.err"
+grep -qx "heapsnap: leaks: bad value for --format: 'xml' (text, json)" "$T/t7.err" \
+  && t_pass leaks_bad_format_names_option_and_values || t_fail leaks_bad_format_names_option_and_values "$(cat "$T/t7.err")"
