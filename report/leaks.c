@@ -260,7 +260,7 @@ static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls,
     struct lossrec_total supp;
     const struct lossrec_total *sum = lossrec_summary(ls, &supp);
     for (size_t i = 0; i < n; i++)
-        print_record(o, v[i], n, out);
+        print_record(o, v[i], lossrec_ranked(ls), out);
     if (lossrec_unstopped(ls))
         fprintf(out, "note: %u threads could not be stopped; their whole stacks were "
                 "scanned\n\n", lossrec_unstopped(ls));

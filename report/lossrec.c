@@ -27,6 +27,7 @@ struct lossrec_set {
     struct lossrec_record *recs;        /* uthash by id */
     struct lossrec_record **shown;
     size_t nshown;
+    size_t nranked;           /* records before -n kept the nshown largest */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
     uint32_t unstopped;
 };
@@ -295,12 +296,17 @@ int lossrec_finish(struct lossrec_set *ls)
     size_t skip = ls->o.limit > 0 && (size_t)ls->o.limit < n ? n - (size_t)ls->o.limit : 0;
     memmove(ls->shown, ls->shown + skip, (n - skip) * sizeof(*ls->shown));
     ls->nshown = n - skip;
+    ls->nranked = n;
+    /* Numbered among all n records of their order, as if -n had not cut
+     * them: -n 2 of 6 shows records 5 and 6 of 6 (1 and 2 with --sort size). */
+    for (size_t i = 0; i < ls->nshown; i++)
+        ls->shown[i]->index = (int)(ls->o.largest_first ? n - skip - i : skip + i + 1);
     if (ls->o.largest_first)
         lossrec_reverse(ls->shown, ls->nshown);
-    for (size_t i = 0; i < ls->nshown; i++)
-        ls->shown[i]->index = (int)i + 1;
     return 0;
 }
+
+size_t lossrec_ranked(const struct lossrec_set *ls) { return ls->nranked; }
 
 struct lossrec_record *const *lossrec_shown(const struct lossrec_set *ls, size_t *n)
 {

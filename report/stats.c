@@ -10,10 +10,12 @@
  * the site outward.  --include/--exclude are frames.c's filters.
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "fmt.h"
 #include "lset.h"
 #include "stats.h"
@@ -47,6 +49,13 @@ static const struct option stats_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+const char stats_help_top[] =
+    "      --retainers    for the sites holding the most reachable memory, which\n"
+    "                     sites and roots keep it alive\n"
+    "      --pid PID      sum only the snapshots of process PID\n"
+    "      --exe NAME     sum only the snapshots of executable NAME\n"
+    "                     (its path or basename)\n";
+
 const char stats_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
     "                     or traceback\n"
@@ -60,11 +69,7 @@ const char stats_help[] =
     "                     not only the allocation site\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
-    "      --retainers    top only: for the sites holding the most reachable\n"
-    "                     memory, which sites and roots keep it alive\n"
-    "      --pid PID      top only: sum only the snapshots of process PID\n"
-    "      --exe NAME     top only: sum only the snapshots of executable NAME\n"
-    "                     (its path or basename)\n"
+    "%s"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions,\n"
     "and the malloc front ends of redis, nginx and OpenSSL: zmalloc, ngx_alloc,\n"
@@ -129,6 +134,11 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
         if (c == 'h') {
             usage();
             return 0;
+        }
+        if (strcmp(cmd, "top") && (c == 'R' || c == 'p' || c == 'e')) {
+            snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
+                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : "--exe", cmd);
+            return 2;
         }
         int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
         if (r < 0) {
@@ -313,11 +323,27 @@ static int stats_add_leaked(struct stats *st, const struct snap *s)
     return rc;
 }
 
+/* Sampled sizes and counts are estimates that print like exact ones: say
+ * so once per command, on stderr (stdout stays tracemalloc's format). */
+static void stats_note_sampled(const struct snap *s, const char *path)
+{
+    static int noted;
+    char name[4200];
+    if (noted || !s->meta.sample_interval)
+        return;
+    noted = 1;
+    fprintf(stderr, "heapsnap: note: %s was sampled (one allocation per %llu bytes on "
+            "average): sizes and counts are estimates\n", esc_text(path, name, sizeof(name)),
+            (unsigned long long)s->meta.sample_interval);
+}
+
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen)
 {
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
+    if (!st->o.leaked)
+        stats_note_sampled(s, path);
     if ((st->o.leaked ? stats_add_leaked(st, s) : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
