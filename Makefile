@@ -42,7 +42,7 @@ SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_CXX_OBJ := $(CLI_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(CLI_CXX_OBJ)
 
-.PHONY: all deps check demo fuzz bench install clean
+.PHONY: all deps check demo fuzz bench man install clean
 all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 
 deps:
@@ -94,11 +94,20 @@ fuzz: $(CLI_CXX_OBJ)
 bench:
 	@scripts/bench.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/heapsnap $(DESTDIR)$(PREFIX)/include
+# Man pages are made from the --help texts (scripts/man.sh, help2man), so
+# they say what the program says.
+man: $(BUILD)/heapsnap scripts/man.sh
+	@rm -rf $(BUILD)/man
+	scripts/man.sh $(BUILD)/heapsnap $(BUILD)/man
+
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/heapsnap $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/heapsnap $(DESTDIR)$(PREFIX)/bin/heapsnap
 	install -m 755 $(BUILD)/libheapsnap.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap.so
 	install -m 644 shim/heapsnap.h $(DESTDIR)$(PREFIX)/include/heapsnap.h
+	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 scripts/heapsnap.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/heapsnap
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
 # Usage: scripts/install-deps.sh [build|test|bench|npm|all]   (default: build)
-#   build: compiler toolchain and the libraries the shim and CLI link against
+#   build: compiler toolchain and the libraries the shim and CLI link against,
+#          toml++ for the gate's rules file, help2man for `make install`'s man pages
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3,
 #          and the services tests/services/ runs: redis, nginx, memcached and their
 #          load clients; installed without starting them: the tests run their own)
@@ -13,7 +14,7 @@
 set -eu
 level=${1:-build}
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libtomlplusplus-dev"
+build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libtomlplusplus-dev help2man"
 test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time"
