@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "lset.h"
 #include "lossrec.h"
+#include "progress.h"
 #include "supp.h"
 
 const char *const lossrec_kind_names[LOSSREC_NKINDS] = {"direct", "indirect", "cycle", "possible",
@@ -232,6 +233,7 @@ int lossrec_add_snap(struct lossrec_set *ls, const struct snap *s, const char *p
 {
     if (lset_require(s, path, err, errlen) < 0)
         return -1;
+    progress_step("symbolizing", path);
     if (lossrec_add_model(ls, s) < 0 || lossrec_add_blocks(ls, s) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "gate.h"
+#include "progress.h"
 
 #define HEAPSNAP_CLI_VERSION "0.1.0"
 
@@ -73,7 +74,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
+        progress_start();
         int rc = commands[i].fn(argc - 1, argv + 1, err, sizeof(err));
+        progress_end();
         char line[sizeof(err)];
         if (rc == 2 && err[0]) /* one line, whatever names it quotes */
             fprintf(stderr, "heapsnap: %s\n", esc_text(err, line, sizeof(line)));

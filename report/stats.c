@@ -18,6 +18,7 @@
 #include "escape.h"
 #include "fmt.h"
 #include "lset.h"
+#include "progress.h"
 #include "stats.h"
 
 struct strbuf {
@@ -344,6 +345,7 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
         return -1;
     if (!st->o.leaked)
         stats_note_sampled(s, path);
+    progress_step("symbolizing", path);
     if ((st->o.leaked ? stats_add_leaked(st, s) : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;

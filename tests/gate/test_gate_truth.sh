@@ -87,3 +87,12 @@ grep -qx "heapsnap: gate: bad value for --format: 'xml' (text, json, junit, sari
 "$HEAPSNAP" leaks --format xml "$T/owner.hsnap" >/dev/null 2>"$T/t7.err"
 grep -qx "heapsnap: leaks: bad value for --format: 'xml' (text, json)" "$T/t7.err" \
   && t_pass leaks_bad_format_names_option_and_values || t_fail leaks_bad_format_names_option_and_values "$(cat "$T/t7.err")"
+
+# --- trend judges the steady part: the exit snapshot (cache freed, a last buffer) is left out ---
+gcc $flags tests/gate/exitgrow.c -o "$T/exitgrow" || t_fail exitgrow_build gcc
+(cd "$T" && HEAPSNAP_OUTPUT="$T/eg.9.hsnap" LD_PRELOAD=$SHIM ./exitgrow "$T/eg.%d.hsnap") || t_fail exitgrow_run "exit $?"
+"$HEAPSNAP" trend "$T"/eg.[0-9].hsnap >"$T/eg.txt" 2>&1
+if grep -q '^1 growing site across 4 snapshots of pid [0-9]* (.*exitgrow); its exit snapshot left out$' "$T/eg.txt" \
+   && grep -q '^tests/gate/exitgrow.c:23: size=39.1 KiB (+29.3 KiB)' "$T/eg.txt" && ! grep -q 'exitgrow.c:35' "$T/eg.txt"
+then t_pass trend_steady_part_without_exit; else t_fail trend_steady_part_without_exit "$(head -c 300 "$T/eg.txt")"; fi
+t_status gate_trend_steady_part_fails 1 "$HEAPSNAP" gate --fail-on none --max-trend-growth 0 "$T"/eg.[0-9].hsnap
