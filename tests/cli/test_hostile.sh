@@ -192,7 +192,7 @@ h_trouble max_growth_percent_inf_refused "bad value for --max-growth: 'inf%'" \
   "$HEAPSNAP" gate --fail-on none --baseline "$good" --max-growth inf% "$good"
 h_trouble fail_on_empty_refused "bad value for --fail-on: ''" "$HEAPSNAP" gate --fail-on '' "$lk"
 h_trouble fail_on_only_commas_refused "bad value for --fail-on" "$HEAPSNAP" gate --fail-on ', ,' "$lk"
-h_trouble trend_count_overflow_refused "-n wants a count" "$HEAPSNAP" trend -n 99999999999999999999 "$good" "$good"
+h_trouble trend_count_overflow_refused "bad value for -n" "$HEAPSNAP" trend -n 99999999999999999999 "$good" "$good"
 h_trouble run_depth_overflow_refused "run: bad value for --depth" \
   "$HEAPSNAP" run --depth 99999999999999999999 -o "$T/d.%p.hsnap" -- /bin/true
 printf '[gate]\nmax-leaked-bytes = inf\n' >"$T/inf.toml"
