@@ -3,7 +3,8 @@
 # every key and option on sites.c and allocfns.c, and line-by-line checks for the
 # C++ (newdelete.cc) and threaded (threads.c) fixtures.
 . tests/fixtures/lib.sh
-FX_TEST=top fx_ready sites allocfns newdelete threads || return 0
+FX_TEST=top fx_ready sites allocfns newdelete threads sites_clang sites_clang_O2 \
+  newdelete_clang newdelete_clang_O2 || return 0
 G=tests/golden
 
 # golden NAME SNAP ARGS...: top SNAP ARGS compared with tests/golden/NAME.txt
@@ -89,6 +90,24 @@ if fx_profile "$T/newdelete.hsnap" "$FX/newdelete" && [ -s "$T/newdelete.hsnap" 
 else
   t_fail top_newdelete_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"
 fi
+
+# --- clang builds: no .debug_aranges, and the same answers as gcc's -----------
+# (before: every frame of a clang -g binary read "[sites_clang]:0")
+for fx in sites_clang sites_clang_O2; do
+  if fx_profile "$T/$fx.hsnap" "$FX/$fx" && [ -s "$T/$fx.hsnap" ]; then
+    fx_top "$fx.l" "$T/$fx.hsnap" --key lineno &&
+      t_golden "top_${fx}_lineno_as_gcc" "$G/top_sites_lineno.txt" "$T/$fx.l.txt"
+    fx_top "$fx.f" "$T/$fx.hsnap" --key function &&
+      t_golden "top_${fx}_function_as_gcc" "$G/top_sites_function.txt" "$T/$fx.f.txt"
+    fx_top "$fx.t" "$T/$fx.hsnap" --key traceback -n 0 &&
+      fx_only sites.c "$T/$fx.t.txt" >"$T/$fx.t.only" &&
+      t_golden "top_${fx}_traceback_as_gcc" "$G/top_sites_traceback.txt" "$T/$fx.t.only"
+  else t_fail "top_${fx}_profiled" "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"; fi
+done
+if fx_profile "$T/ndc.hsnap" "$FX/newdelete_clang" && [ -s "$T/ndc.hsnap" ]; then
+  fx_top ndc "$T/ndc.hsnap" --key lineno -n 0 && fx_only newdelete.cc "$T/ndc.txt" >"$T/ndc.only" &&
+    t_golden top_newdelete_clang_lineno_as_gcc "$G/top_newdelete_lineno.txt" "$T/ndc.only"
+else t_fail top_newdelete_clang_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"; fi
 
 # --- threads.c: 4 threads, cross-thread frees ---------------------------------
 if fx_profile "$T/threads.hsnap" "$FX/threads" && [ -s "$T/threads.hsnap" ]; then
