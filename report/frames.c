@@ -51,8 +51,29 @@ static struct {
 
 /* --- allocator wrappers and the site ------------------------------------ */
 
-static const char *const wrapper_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
-                                              "libgcc_s.so"};
+/* The allocator's machinery, always: the shim, the C and C++ runtimes, and
+ * the C++ standard library's headers (libstdc++'s /usr/include/c++/12/...,
+ * libc++'s .../include/c++/v1/...), whose templates (new_allocator.h,
+ * stl_vector.h, basic_string.h, shared_ptr_base.h...) are inlined into or
+ * instantiated in the user's own code: a std::vector's block belongs to the
+ * line that made the vector, as operator new's does. */
+static const char *const machinery_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
+                                                "libgcc_s.so", "libc++.so", "libc++abi.so"};
+static const char *const machinery_dirs[] = {"/include/c++/"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int is_machinery(const struct frame *f)
+{
+    for (size_t i = 0; i < NELEM(machinery_modules); i++)
+        if (strncmp(f->module, machinery_modules[i], strlen(machinery_modules[i])) == 0)
+            return 1;
+    for (size_t i = 0; i < NELEM(machinery_dirs); i++)
+        if (strstr(f->dwarf_file, machinery_dirs[i]))
+            return 1;
+    return 0;
+}
+
 static const char *const wrapper_funcs[] = {
     "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
     "aligned_alloc", "memalign", "valloc", "pvalloc", "__libc_malloc", "__libc_calloc",
@@ -68,13 +89,10 @@ static const char *const wrapper_prefixes[] = {"operator new", "_Znwm", "_Znam",
                                                "_Znaj", "zmalloc", "zcalloc", "zrealloc",
                                                "ztrymalloc", "ztrycalloc", "ztryrealloc"};
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 static int is_wrapper(const struct frame *f)
 {
-    for (size_t i = 0; i < NELEM(wrapper_modules); i++)
-        if (strncmp(f->module, wrapper_modules[i], strlen(wrapper_modules[i])) == 0)
-            return 1;
+    if (is_machinery(f))
+        return 1;
     for (size_t i = 0; i < NELEM(wrapper_funcs); i++)
         if (strcmp(f->func, wrapper_funcs[i]) == 0)
             return 1;

@@ -7,8 +7,9 @@
  * name the same (module file, file address) sequence share one expansion,
  * so ten snapshots of one program cost one symbolization (report/sym.c).
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
- * (a frame in the shim, libc, libstdc++ or libgcc_s, or a malloc-,
- * operator new- or strdup-like function anywhere); if every frame is one,
+ * (a frame in the shim, libc, libstdc++ or libgcc_s, a frame whose source
+ * is a C++ standard library header (".../include/c++/...", inlined or not),
+ * or a malloc-, operator new- or strdup-like function anywhere); if every frame is one,
  * the outermost.  A trace without frames is one placeholder frame whose
  * function, file and module all read "<unknown>" ("<unsampled>" for the
  * sampler's trace): a name, never a field that merely went unresolved
