@@ -166,7 +166,15 @@ static int push(int n, const struct frame *f)
     return n + 1;
 }
 
-/* Gathers the frames of trace t (its key built) into fx.fr; how many, -1. */
+/* heapsnap's own library: its frames (the thread-start wrapper under every
+ * thread's start routine) are never part of the user's stack. */
+static int is_self(int mod)
+{
+    return strncmp(sym_module_base(mod), "libheapsnap", 11) == 0;
+}
+
+/* Gathers the frames of trace t (its key built) into fx.fr, without the
+ * shim's own; how many, -1. */
 static int gather(const struct snap_trace *t)
 {
     static const struct frame none[2] = {
@@ -179,6 +187,8 @@ static int gather(const struct snap_trace *t)
         const struct sym_frame *sf;
         memcpy(&mod, fx.key + 2 + (size_t)i * KEY_IP, 4);
         memcpy(&off, fx.key + 6 + (size_t)i * KEY_IP, 8);
+        if (mod >= 0 && is_self(mod))
+            continue;
         int k = sym_lookup(mod, off, &sf);
         for (int j = 0; j < k && n >= 0; j++) {
             struct frame f = {t->ips[i], sf[j].func, fmt_path(sf[j].file), sf[j].file,

@@ -6,6 +6,8 @@
  * A trace is expanded once per command: traces of any snapshot whose ips
  * name the same (module file, file address) sequence share one expansion,
  * so ten snapshots of one program cost one symbolization (report/sym.c).
+ * Frames of heapsnap's own library (libheapsnap*) are dropped: the shim's
+ * thread-start wrapper is not part of the user's stack.
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
  * (a frame in the shim, libc, libstdc++ or libgcc_s, a frame whose source
  * is a C++ standard library header (".../include/c++/...", inlined or not),
