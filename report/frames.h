@@ -11,7 +11,8 @@
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
  * (a frame in the shim, libc, libstdc++ or libgcc_s, a frame whose source
  * is a C++ standard library header (".../include/c++/...", inlined or not),
- * or a malloc-, operator new- or strdup-like function anywhere); if every frame is one,
+ * or an allocation function: malloc, operator new, strdup and their kin, the
+ * common libraries' front ends, --alloc-fn); if every frame is one,
  * the outermost.  A trace without frames is one placeholder frame whose
  * function, file and module all read "<unknown>" ("<unsampled>" for the
  * sampler's trace): a name, never a field that merely went unresolved
@@ -56,6 +57,27 @@ const struct frames_trace *frames_get(const struct snap *s, uint32_t ti);
  * callers, not wrappers). */
 int frames_site(struct frame *fr, int n);
 
+#define FRAMES_MAX_ALLOC_FNS 64
+
+/* --alloc-fn PAT (massif's name): functions matching the fnmatch PAT (over
+ * the function's name, with or without its C++ parameter list) are
+ * allocator wrappers too; -1 with err when there are too many.
+ * --no-default-alloc-fns: the common libraries' wrappers (glib's g_malloc,
+ * OpenSSL's CRYPTO_malloc, redis's zmalloc, nginx's ngx_alloc, xmalloc...)
+ * are not wrappers; malloc, operator new and their kin always are.
+ * Both are set before the command's first frames_get. */
+int frames_alloc_fn_add(const char *pat, char *err, size_t errlen);
+void frames_no_default_alloc_fns(void);
+
+/* The help lines of both options, for every command that takes them. */
+#define FRAMES_ALLOC_FN_HELP                                                          \
+    "      --alloc-fn PAT allocation functions of your own: a function whose name\n"    \
+    "                     matches the fnmatch PAT is a wrapper like malloc, and its\n" \
+    "                     caller is the allocation site (repeatable)\n"                \
+    "      --no-default-alloc-fns  the common libraries' wrappers (glib's g_malloc,\n" \
+    "                     OpenSSL's CRYPTO_malloc, redis's zmalloc, nginx's\n"         \
+    "                     ngx_alloc, xmalloc...) are sites like any function\n"
+
 /* 1 when f has a source file. */
 int frames_has_file(const struct frame *f);
 
@@ -82,7 +104,7 @@ int frames_filter_add(struct frames_filter *fl, int exclude, const char *pat, ch
                       size_t errlen);
 int frames_kept(const struct frames_filter *fl, const struct frames_trace *t);
 
-/* Releases every expansion, and the symbolizer's state. */
+/* Releases every expansion, the --alloc-fn choices, and the symbolizer's state. */
 void frames_fini(void);
 
 #endif

@@ -9,7 +9,8 @@
  *     [gate]                       (optional; other tables are an error)
  *     fail-on = "direct,cycle"     any long option of `heapsnap gate`, with
  *     max-leaked-bytes = 0         a string, an integer, true, or an array
- *     suppressions = ["a.supp", "b.supp"]   of strings on one line
+ *     suppressions = ["a.supp", "b.supp"]   of strings on one line;
+ *     no-default-alloc-fns = true  a flag: true or false
  * Why a hand-written parser: the subset is one line per key with scalar or
  * one-line array values, which needs ~60 lines; a TOML library would add a
  * dependency the rest of the tool does not need.  Anything outside the subset
@@ -54,6 +55,10 @@ static const struct rule_opt rule_opts[] = {
     {"exitcode", 1, 'E', "exit status when a rule fails (default 1)"},
     {"format", 1, 'f', "text, json, junit, sarif or github (repeatable, each with its -o)"},
     {"output", 1, 'o', "file for the preceding --format (default stdout)"},
+    {"alloc-fn", 1, 'A', "PAT: functions matching PAT are allocation wrappers, their "
+                         "callers the sites (repeatable)"},
+    {"no-default-alloc-fns", 0, 'D', "g_malloc, CRYPTO_malloc, zmalloc, ngx_alloc, "
+                                     "xmalloc... are sites like any function"},
     {"rules", 1, 'r', "rules file (default ./.heapsnap.toml when it exists)"},
     {"help", 0, 'h', "this help"},
 };
@@ -213,6 +218,13 @@ static int rules_apply(struct gate_rules *r, int code, const char *arg)
         r->exitcode = (int)v;
         return 0;
     }
+    case 'A': {
+        char why[160];
+        return frames_alloc_fn_add(arg, why, sizeof(why));
+    }
+    case 'D':
+        frames_no_default_alloc_fns();
+        return 0;
     case 'k':
         for (int i = 0; i < 5; i++)
             if (!strcmp(arg, keys[i])) {
@@ -288,11 +300,15 @@ static int file_line(struct gate_rules *r, char *line, const struct rule_opt **o
     v = trim(eq + 1);
     const struct rule_opt *o = NULL;
     for (size_t i = 0; i < NOPTS; i++)
-        if (!strcmp(key, rule_opts[i].name) && rule_opts[i].has_arg && rule_opts[i].code != 'r')
+        if (!strcmp(key, rule_opts[i].name) && rule_opts[i].code != 'r' &&
+            rule_opts[i].code != 'h')
             o = &rule_opts[i];
     if (!o)
         return -1;
     *out = o;
+    if (!o->has_arg) /* a flag: "= true" sets it, "= false" leaves it unset */
+        return !strcmp(v, "true") ? rules_apply(r, o->code, NULL) < 0 ? -2 : 0
+                                  : !strcmp(v, "false") ? 0 : -2;
     int array = *v == '[';
     if (array)
         v = trim(v + 1);
