@@ -5,7 +5,7 @@
  * exports.map leave the .so.
  *
  * Prefixes: hook_ (hooks.c), arena_ (arena.c), tbl_ (table.c), trace_
- * (traces.c), pend_ (pending.c), unwind_ (unwind.c), cfi_ (cfi.c), ehf_ (ehframe.c), opt_ (options.c), snap_ (snapshot.c),
+ * (traces.c), pend_ (pending.c), unwind_ (unwind.c), cfi_ (cfi.c), ehf_ (ehframe.c), opt_ (options.c), snap_ (snapshot.c), dlc_ (dlclose.c),
  * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
  * lock_ (the spinlock below), thr_ (threads.c), roots_ (roots.c),
  * collect_ (collect.c: the leak check), sig_ (signals.c), public API
@@ -375,6 +375,11 @@ int opt_parse_signal(const char *s);                         /* -1 = bad */
 int opt_signal_unsafe(int sig); /* a trigger no program survives (SEGV, KILL...) */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 
+/* ---- dlclose.c: modules that were unloaded ---- */
+/* Appends the records of unloaded modules to MODULES, newest first; how many. */
+struct sbuf;
+uint32_t dlc_put_modules(struct sbuf *b);
+
 /* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
 struct sbuf {
     char *p;
@@ -403,6 +408,9 @@ int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid
 void name_after_fork_child(void);
 
 /* ---- snapshot.c ---- */
+/* The GNU build ID in a loaded PT_NOTE segment of len bytes: its length, 0
+ * when there is none; *id points into note. */
+size_t snap_build_id(const char *note, size_t len, const char **id);
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
 int snap_take(unsigned reason, const char *path, int fatal);
