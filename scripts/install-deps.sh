@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
-# Usage: scripts/install-deps.sh [build|test|bench|npm|all]   (default: build)
+# Usage: scripts/install-deps.sh [build|test|bench|npm|minimal|all]   (default: build)
 #   build: compiler toolchain and the libraries the shim and CLI link against
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3,
-#          and the services tests/services/ runs: redis, nginx, memcached and their
-#          load clients; installed without starting them: the tests run their own)
+#          binutils' nm and addr2line, and the services tests/services/ runs: redis,
+#          nginx, memcached and their load clients; installed without starting them:
+#          the tests run their own)
 #   npm:   nodejs/npm, then the SARIF validator for tests/gate (ajv-cli, ajv-formats
 #          and the SARIF 2.1.0 schema as @microsoft/sarif-multitool-linux ships it)
 #          into $BUILD/npm/node_modules (never committed); exits non-zero when the
 #          npm registry cannot be reached
 #   bench: test + the peers we compare against (heaptrack, valgrind, hyperfine, sqlite3)
+#   minimal: what scripts/check-minimal.sh needs to make a minimal root (debootstrap, git)
 set -eu
 level=${1:-build}
 
 build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev"
-test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps"
+test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps binutils"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time"
+minimal_pkgs="debootstrap git"
 
 case "$level" in
   build) want="$build_pkgs" ;;
   test)  want="$build_pkgs $test_pkgs $service_pkgs" ;;
   bench|all) want="$build_pkgs $test_pkgs $service_pkgs $bench_pkgs" ;;
+  minimal) want="$minimal_pkgs" ;;
   npm)   if command -v npm >/dev/null; then want=""; else want="nodejs npm"; fi ;;
-  *) echo "install-deps.sh: unknown level '$level' (build|test|bench|all)" >&2; exit 2 ;;
+  *) echo "install-deps.sh: unknown level '$level' (build|test|bench|npm|minimal|all)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -337,8 +337,9 @@ HS_EXPORT void *malloc(size_t n)
 
 /* A free the shim tracks: held back (pending.c), and the block that falls
  * out of the thread's queue released. */
-static void hook_free_books(void *p)
+static HS_NOINLINE void hook_free_tracked(void *p)
 {
+    guard_enter();
     struct tbl_entry e;
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge(e.trace, e.size);
@@ -346,12 +347,6 @@ static void hook_free_books(void *p)
     } else if ((p = pend_hold(p))) {
         pend_release(p);
     }
-}
-
-static HS_NOINLINE void hook_free_tracked(void *p)
-{
-    guard_enter();
-    hook_free_books(p);
     guard_leave(0);
 }
 
@@ -377,6 +372,8 @@ static HS_NOINLINE void hook_defer(void *p)
                                                   memory_order_relaxed, memory_order_relaxed));
 }
 
+/* guard_leave's slow path (the flag is set and cleared here directly: the
+ * pair would call back in). */
 void hook_drain(void)
 {
     void *p;

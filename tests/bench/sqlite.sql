@@ -1,6 +1,6 @@
 -- sqlite.sql - benchmark workload: the sqlite3 shell running an insert/query
--- script (issue 4, row 8).  scripts/bench.sh replaces @ROWS@ with the size and
--- runs `sqlite3 :memory: ".read FILE"`.  The data come from a recursive CTE
+-- script (issue 4, row 8).  The bench (scripts/bench/) replaces @ROWS@ with the size and
+-- runs `sqlite3 -init FILE :memory:`.  The data come from a recursive CTE
 -- with a fixed linear congruential generator, so the output is the same on
 -- every run; the last line is "checksum sqlite <n>|<n>|<n>".
 CREATE TABLE item(id INTEGER PRIMARY KEY, grp INTEGER, name TEXT, val INTEGER);

@@ -1,10 +1,10 @@
-# test_bench.sh - proves scripts/bench.sh works: one tiny round of every
+# test_bench.sh - proves scripts/bench/bench.py works: one tiny round of every
 # workload under every tool (`--quick --smoke`), its table and Markdown, and
 # that a tool which changes a workload's output is caught.  It asserts nothing
 # about timings: those are for `make bench` and docs/performance.md.
 
 ROWS="churn1 deep churn2 churn4 realloc cxx python sqlite"
-scripts/bench.sh --quick --smoke --md "$T/bench.md" --raw "$T/raw.txt" >"$T/bench.out" 2>"$T/bench.err"
+scripts/bench/bench.py --quick --smoke --md "$T/bench.md" --raw "$T/raw.txt" >"$T/bench.out" 2>"$T/bench.err"
 rc=$?
 
 if [ "$rc" -le 1 ]; then t_pass bench_smoke_completes
@@ -120,7 +120,7 @@ shift 2                           # drop "-o FILE"
 "$@" | sed 's/^checksum \(.*\)$/checksum \1-tampered/'
 EOF
 chmod +x "$T/fake/heaptrack"
-PATH="$T/fake:$PATH" scripts/bench.sh --smoke --no-install --only churn1 >"$T/fake.out" 2>"$T/fake.err"
+PATH="$T/fake:$PATH" scripts/bench/bench.py --smoke --no-install --only churn1 >"$T/fake.out" 2>"$T/fake.err"
 rc=$?
 if [ "$rc" -eq 1 ] && bench_row "$T/fake.out" churn1 | grep -q '!!mismatch'; then
   t_pass bench_catches_changed_output

@@ -1,0 +1,320 @@
+"""The benchmark's runs: the tools it measures, the workloads' builds, every
+timed run in its order, and bigsnap's snapshot rounds.
+
+heapsnap is built into a private directory (build/bench/tools) and used
+from there for the whole run, so a `make` or `make clean` in the shared
+build/ cannot change or remove it mid-run.  Round 0 is an untimed warm-up
+plain run of each workload (page cache, and the checksum that every run
+under a tool must reproduce); then each round runs every workload under
+its modes (workloads.py, wl_modes), alternating the tools so that drift on
+the machine hits them all alike.
+
+Wall time is taken around the whole command (heaptrack's includes its
+heaptrack_interpret pipe).  Peak RSS is GNU time's %M, the largest single
+process of the command's tree: GNU time runs the command because a process
+forked from this runner keeps the runner's own RSS as its high-water mark
+through exec.  CPU time is wait4's user+sys of the whole tree.  A run that
+takes over RUN_LIMIT times the warm-up (at least RUN_FLOOR s, at most the
+size's time-out) is stopped, marked "timeout", and not run again.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import judge
+import workloads as W
+
+RUN_LIMIT, RUN_FLOOR = 30, 60
+TIMEOUTS = {"full": 300, "quick": 60, "smoke": 15}
+CFLAGS = ["-O2", "-g", "-Wall", "-pthread"]
+FP_FLAGS = [("-fomit-frame-pointer", ""), ("-fno-omit-frame-pointer", ".fp")]
+HS_ENV = {"hs_fp": ["HEAPSNAP_UNWIND=fp"], "hs_sample": ["HEAPSNAP_SAMPLE=524288"],
+          "hs_sample_leaks": ["HEAPSNAP_SAMPLE=524288", "HEAPSNAP_LEAKS=1"],
+          "hs_leaks": ["HEAPSNAP_LEAKS=1"], "hs": []}
+SNAP_LINE = re.compile(r"^bigsnap blocks=(\d*) write_ms=([\d.]*) stall_ms=([\d.]*) ops=(\d*) "
+                       r"base_ms=([\d.]*) shim_bytes=(\d*)$", re.M)
+
+
+def say(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def tail_of(paths, limit):
+    """The last two lines of the files at PATHS, on one line, at most LIMIT bytes."""
+    data = b""
+    for p in paths:
+        try:
+            with open(p, "rb") as f:
+                data += f.read()
+        except OSError:
+            pass
+    lines = data.splitlines(keepends=True)[-2:]
+    return b"".join(lines).replace(b"\n", b" ")[:limit].decode(errors="replace")
+
+
+def now_us():
+    return time.monotonic_ns() // 1000
+
+
+class Runner:
+    """One benchmark: its options, its tools, and the runs made so far
+    (runs: judge.Run rows; snaps: judge.SnapRound rows)."""
+
+    def __init__(self, root, build, size, rounds, only, preload, work):
+        self.root, self.size, self.rounds, self.only = root, size, rounds, only
+        self.preload, self.work = preload, work
+        self.build_name, self.build = build, os.path.join(root, build)
+        self.bin = os.path.join(self.build, "bench")
+        self.tmo = TIMEOUTS[size]
+        self.runs, self.snaps, self.found, self.want = [], [], {}, {}
+
+    def selected(self, w):
+        """Whether --only selects workload W."""
+        return self.only in w.name
+
+    # ------------------------------------------------------------ set-up
+    def setup(self, install):
+        """Installs the bench's packages (INSTALL), builds heapsnap, and looks
+        for the other tools; False if one it cannot do without is missing."""
+        if install and subprocess.call([os.path.join(self.root, "scripts/install-deps.sh"),
+                                        "bench"], cwd=self.root) != 0:
+            say("install-deps.sh bench failed; running with what is there")
+        self.tools()
+        if not self.preload and not os.access(self.hs_cli, os.X_OK):
+            self.preload = True
+        if not os.access("/usr/bin/time", os.X_OK):
+            say("/usr/bin/time is missing (apt-get install time)")
+            return False
+        self.have_ht = shutil.which("heaptrack") is not None
+        self.have_vg = shutil.which("valgrind") is not None
+        py = "/usr/bin/python3"
+        self.python = py if os.access(py, os.X_OK) else shutil.which("python3") or "python3"
+        self.sqlite = shutil.which("sqlite3") or "sqlite3"
+        return True
+
+    def tools(self):
+        """Builds heapsnap into build/bench/tools; if the tree does not build,
+        uses a copy of build/'s last good pair (or that directory's previous
+        build).  Sets hs_shim ("" when there is none) and hs_cli."""
+        tools = os.path.join(self.build, "bench", "tools")
+        log = os.path.join(self.work, "make.log")
+        with open(log, "wb") as f:
+            rc = subprocess.call(["make", "--no-print-directory", "-s", "BUILD=" + tools,
+                                  tools + "/libheapsnap.so", tools + "/heapsnap"],
+                                 cwd=self.root, stdout=f, stderr=subprocess.STDOUT)
+        if rc != 0:
+            say("make failed: " + tail_of([log], 300))
+            os.makedirs(tools, exist_ok=True)
+            if os.path.isfile(os.path.join(self.build, "libheapsnap.so")):
+                say("using a copy of the %s/libheapsnap.so and %s/heapsnap that are there"
+                    % ((self.build_name,) * 2))
+                for f in ("libheapsnap.so", "heapsnap"):
+                    try:
+                        shutil.copy2(os.path.join(self.build, f), tools)
+                    except OSError:
+                        pass
+        self.hs_shim = os.path.join(tools, "libheapsnap.so")
+        self.hs_cli = os.path.join(tools, "heapsnap")
+        if not os.path.isfile(self.hs_shim):
+            say("no libheapsnap.so: heapsnap columns are skipped")
+            self.hs_shim = ""
+
+    def build_workloads(self):
+        """Builds tests/bench's C and C++ programs twice (FP_FLAGS), and fills
+        in the workloads' scripts; False if one does not build."""
+        os.makedirs(self.bin, exist_ok=True)
+        srcs = sorted(glob.glob(self.root + "/tests/bench/*.c")) + \
+            sorted(glob.glob(self.root + "/tests/bench/*.cc"))
+        for src in srcs:
+            cc = os.environ.get("CXX", "g++") if src.endswith(".cc") else os.environ.get("CC", "gcc")
+            name = os.path.splitext(os.path.basename(src))[0]
+            for flag, sfx in FP_FLAGS:
+                out = os.path.join(self.bin, name + sfx)
+                if self._newer(out, [src, __file__]):
+                    continue
+                p = subprocess.run(cc.split() + CFLAGS + ["-I" + self.root + "/shim", flag, src,
+                                                          "-o", out], capture_output=True)
+                if p.returncode != 0:
+                    say("cannot build %s: %s" % (os.path.relpath(src, self.root),
+                                                 p.stderr[:300].decode(errors="replace")))
+                    return False
+        for w in W.WORKLOADS:
+            if w.script:
+                with open(os.path.join(self.root, w.script)) as f:
+                    text = f.read().replace("@ROWS@", w.sizes[self.size])
+                with open(os.path.join(self.work, os.path.basename(w.script)), "w") as f:
+                    f.write(text)
+        return True
+
+    @staticmethod
+    def _newer(path, than):
+        try:
+            t = os.stat(path).st_mtime
+        except OSError:
+            return False
+        return all(t > os.stat(p).st_mtime for p in than)
+
+    # ------------------------------------------------------------ the rounds
+    def run_rounds(self):
+        """The warm-up, then every round of every selected workload."""
+        todo = [w for w in W.WORKLOADS if w.kind != W.SNAPSHOT and self.selected(w)]
+        for w in todo:
+            self.run_one(w, "plain", 0)
+        for rnd in range(1, self.rounds + 1):
+            for w in todo:
+                modes = W.wl_modes(w, rnd, bool(self.hs_shim), self.have_ht, self.have_vg)
+                say("round %d/%d: %s (%s)" % (rnd, self.rounds, w.name, " ".join(modes)))
+                for mode in modes:
+                    if mode.endswith("+"):
+                        self.run_one(w, mode[:-1], self.rounds + rnd)
+                    else:
+                        self.run_one(w, mode, rnd)
+
+    def run_limit(self, w):
+        """The time-out of one run of W, in seconds (RUN_LIMIT)."""
+        us = next((r.wall_us for r in self.runs
+                   if r.wl == w.name and r.mode == "plain" and r.round == 0), 0)
+        return min(max(int(us * RUN_LIMIT / 1e6) + 1, RUN_FLOOR), self.tmo)
+
+    def prefix(self, mode, w, rnd):
+        """The words put before W's command under MODE."""
+        out = os.path.join(self.work, "out.%s.%d" % (w.name, rnd))
+        if mode == "heaptrack":
+            return ["heaptrack", "-o", out + ".heaptrack"]
+        if mode == "valgrind":
+            return ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite"]
+        if mode not in HS_ENV:
+            return []
+        if self.preload:
+            return ["env"] + HS_ENV[mode] + ["HEAPSNAP_OUTPUT=%s.%%p.hsnap" % out,
+                                             "LD_PRELOAD=" + self.hs_shim]
+        return ["env"] + HS_ENV[mode] + [self.hs_cli, "run", "-o", out + ".%p.hsnap", "--"]
+
+    def argv(self, w, fp):
+        return W.wl_argv(w, self.size, fp, {"bin": self.bin, "python": self.python,
+                                            "sqlite": self.sqlite, "work": self.work,
+                                            "root": self.root})
+
+    def run_one(self, w, mode, rnd):
+        """One timed run of W under MODE, appended to runs."""
+        if any(r.wl == w.name and r.mode == mode and r.status == "timeout" for r in self.runs):
+            self.runs.append(judge.Run(w.name, mode, rnd, 0, 0, "timeout", 0))   # do not wait twice
+            return
+        fp = mode in ("plain_fp", "hs_fp") and W.wl_has_fp(w)
+        cmd = ["timeout", "-k", "5", str(self.run_limit(w))] + self.prefix(mode, w, rnd) + self.argv(w, fp)
+        log = os.path.join(self.work, "run.%s.%s" % (w.name, mode))
+        rc, wall, rss, cpu = self._timed(cmd, dict(os.environ, **w.env), log)
+        with open(log + ".out", "rb") as f:
+            sums = [ln for ln in f.read().splitlines() if ln.startswith(b"checksum ")]
+        status = self._status(w, mode, rc, sums)
+        if mode == "plain" and status == "ok" and w.name not in self.want:
+            self.want[w.name] = sums
+        if mode == "valgrind":
+            self.found[w.name] = valgrind_found(log + ".err")
+        if status != "ok":
+            say("!! %s under %s: %s: %s" % (w.name, mode, status, tail_of([log + ".err"], 200)))
+        self.runs.append(judge.Run(w.name, mode, rnd, wall, rss, status, cpu))
+        for f in glob.glob(os.path.join(self.work, "out.%s.%d.*" % (w.name, rnd))):
+            os.remove(f)
+
+    def _timed(self, cmd, env, log):
+        """Runs CMD in the scratch directory under GNU time: its exit status
+        (128 + the signal that killed it), wall time in us, peak RSS in KiB,
+        and user+sys in us."""
+        timed = ["/usr/bin/time", "-f", "%M", "-o", log + ".rss"] + cmd
+        with open(log + ".out", "wb") as out, open(log + ".err", "wb") as err:
+            t0 = now_us()
+            p = subprocess.Popen(timed, cwd=self.work, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=err)
+            _, st, ru = os.wait4(p.pid, 0)
+            t1 = now_us()
+        p.returncode = rc = os.waitstatus_to_exitcode(st)
+        with open(log + ".rss", errors="replace") as f:
+            rss = [int(ln) for ln in f.read().split("\n") if ln.isdigit()]
+        cpu = int((ru.ru_utime + ru.ru_stime) * 1e6)
+        return (128 - rc if rc < 0 else rc), t1 - t0, rss[-1] if rss else 0, cpu
+
+    def _status(self, w, mode, rc, sums):
+        if rc in (124, 137):
+            return "timeout"
+        if rc != 0:
+            return "exit%d" % rc
+        if not sums:
+            return "nochecksum"
+        if w.name in self.want and sums != self.want[w.name]:
+            return "mismatch"
+        if mode != "plain" and w.name not in self.want:
+            return "noplain"
+        return "ok"
+
+    # ------------------------------------------------------------ snapshots
+    def run_snapshot(self):
+        """Issue 4's snapshot and memory targets: per round, bigsnap under the
+        shim (LD_PRELOAD: it calls heapsnap.h) keeps many live blocks and
+        writes one snapshot while a second thread frees and replaces blocks
+        of the same set, and reports the write's time, that thread's longest
+        free+malloc meanwhile (how long the snapshot stopped it; base_ms: its
+        longest in as long a window right after, without a snapshot) and the
+        shim's own memory.  Then `heapsnap top` runs on the snapshot twice,
+        symbolization included: the default key, and every frame of every
+        trace, which must name bigsnap's leaf functions from their debug info."""
+        w = W.wl_find("snapshot")
+        if not (self.hs_shim and os.access(self.hs_cli, os.X_OK) and self.selected(w)):
+            return
+        for rnd in range(1, self.rounds + 1):
+            say("round %d/%d: snapshot (bigsnap %s, then heapsnap top)"
+                % (rnd, self.rounds, w.sizes[self.size]))
+            self.snaps.append(self._snapshot_round(w, rnd))
+
+    def _snapshot_round(self, w, rnd):
+        out = os.path.join(self.work, "bigsnap")
+        for f in glob.glob(out + ".*"):
+            os.remove(f)
+        env = dict(os.environ, HEAPSNAP_OUTPUT=out + ".exit.%p.hsnap", LD_PRELOAD=self.hs_shim)
+        status = "ok"
+        rc = self._call(["timeout", "-k", "5", str(self.tmo)] + self.argv(w, False) + [out + ".hsnap"],
+                        out + ".out", out + ".err", env=env, cwd=self.work)
+        if rc != 0:
+            status = "exit%d" % rc
+        with open(out + ".out", errors="replace") as f:
+            m = SNAP_LINE.search(f.read())
+        fields = [m.group(i) for i in (2, 3, 4, 6, 1, 5)] if m else ["0"] * 6
+        if status == "ok" and not m:
+            status = "noline"
+        tmo = ["timeout", "-k", "5", str(self.tmo), self.hs_cli, "top"]
+        t0 = now_us()
+        rc = self._call(tmo + [out + ".hsnap"], out + ".top", out + ".toperr")
+        if rc != 0:
+            status = "top%d" % rc
+        t1 = now_us()
+        rc = self._call(tmo + ["-k", "traceback", "-n", "0", out + ".hsnap"], out + ".tb",
+                        out + ".toperr", append=True)
+        if rc != 0:
+            status = "traceback%d" % rc
+        t2 = now_us()
+        with open(out + ".tb", errors="replace") as f:
+            if status == "ok" and not re.search(r", in bs_leaf[0-3]$", f.read(), re.M):
+                status = "unsymbolized"
+        if status != "ok":
+            say("!! snapshot, round %d: %s: %s" % (rnd, status, tail_of([out + ".err", out + ".toperr"], 200)))
+        return judge.SnapRound(*fields, t1 - t0, t2 - t1, status)
+
+    def _call(self, cmd, out, err, append=False, **kw):
+        with open(out, "wb") as o, open(err, "ab" if append else "wb") as e:
+            rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=o, stderr=e, **kw)
+        return 128 - rc if rc < 0 else rc
+
+
+def valgrind_found(path):
+    """What valgrind found: "N blocks" from its last "definitely lost:" line."""
+    try:
+        with open(path, errors="replace") as f:
+            hits = re.findall(r"definitely lost: [0-9,]* bytes in ([0-9,]*) blocks", f.read())
+    except OSError:
+        return ""
+    return hits[-1].replace(",", "") + " blocks" if hits else ""

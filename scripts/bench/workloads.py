@@ -1,0 +1,135 @@
+"""The benchmark's workloads: one entry each, the one place that says what a
+workload runs, at which sizes, under which modes, and which targets judge it.
+
+A command is a list of words with placeholders the runner fills in: {bin}
+the directory of tests/bench/'s builds, {fp} "" or ".fp" (a command that
+has {fp} is one of our own programs, built twice: without frame pointers,
+what -O2 gives on x86-64, and with them), {size} the size's words,
+{python}, {sqlite}, {work} (the run's scratch directory) and {root}.
+A workload with a script has that file copied into {work} with @ROWS@
+replaced by its size.
+
+The kinds decide the modes (wl_modes): COMPARE runs every tool, HS_ONLY
+plain and heapsnap's default mode, LEAKS the exit-time leak check against
+valgrind, SNAPSHOT is bigsnap's own step after the rounds (runner.py).
+The targets are judge.py's names: overhead, sampled, noise, per_op, and
+threaded / threaded_base, equal_live / equal_live_base (a ratio of the
+first's heapsnap cell over the base's).
+"""
+
+import collections
+
+COMPARE, HS_ONLY, LEAKS, SNAPSHOT = "compare", "hs_only", "leaks", "snapshot"
+SIZES = ("full", "quick", "smoke")
+
+Workload = collections.namedtuple(
+    "Workload", "name desc command sizes kind targets env script ht_odd_only")
+
+COMMON = ("overhead", "sampled", "noise")
+PY_ENV = {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"}
+
+
+def _wl(name, desc, command, full, quick, smoke, kind=COMPARE, targets=COMMON,
+        env=None, script=None, ht_odd_only=False):
+    return Workload(name, desc, command.split(), dict(zip(SIZES, (full, quick, smoke))),
+                    kind, tuple(targets), env or {}, script, ht_odd_only)
+
+
+# The order is the order of the runs in a round and of the table's rows.
+# heaptrack runs in the odd rounds only on the threaded churns (ht_odd_only):
+# there it takes 13-26x and 15 s a run, and heapsnap's overhead is a
+# twentieth of its own (the limit is a third).
+WORKLOADS = [
+    _wl("churn1", "small-block churn, 1 thread", "{bin}/churn{fp} {size}",
+        "10000000 100000 1", "3000000 100000 1", "200000 20000 1",
+        targets=COMMON + ("per_op", "threaded_base")),
+    _wl("deep", "allocations 12-60 frames deep", "{bin}/deep{fp} {size}",
+        "750000 100000", "250000 100000", "20000 10000"),
+    _wl("churn2", "churn, 2 threads, cross-thread frees", "{bin}/churn{fp} {size}",
+        "12000000 100000 2", "4000000 100000 2", "200000 20000 2",
+        targets=COMMON + ("per_op", "threaded"), ht_odd_only=True),
+    _wl("churn4", "churn, 4 threads, cross-thread frees", "{bin}/churn{fp} {size}",
+        "12000000 100000 4", "4000000 100000 4", "200000 20000 4",
+        targets=COMMON + ("per_op", "threaded", "equal_live"), ht_odd_only=True),
+    # There for the threaded churn's verdict, not for a target of its own.
+    _wl("churn1_25k", "churn, 1 thread, as many live blocks as churn4 has per thread "
+        "(full stacks only)", "{bin}/churn{fp} {size}",
+        "6000000 25000 1", "2000000 25000 1", "200000 5000 1",
+        kind=HS_ONLY, targets=("per_op", "equal_live_base")),
+    _wl("realloc", "realloc growth + calloc/memalign family", "{bin}/realloc{fp} {size}",
+        "200000 20000", "60000 20000", "5000 2000"),
+    _wl("cxx", "C++ std::map/std::string/std::vector", "{bin}/cxx{fp} {size}",
+        "1000000 50000", "300000 50000", "20000 5000"),
+    _wl("python", "python3 PYTHONMALLOC=malloc, dicts of lists",
+        "{python} {root}/tests/bench/dicts.py {size}", "150", "50", "4", env=PY_ENV),
+    _wl("sqlite", "sqlite3 shell, insert/query script", "{sqlite} -init {work}/sqlite.sql :memory:",
+        "150000", "50000", "3000", script="tests/bench/sqlite.sql"),
+    _wl("leakcheck", "leak check: live blocks at exit, some leaked", "{bin}/leakcheck{fp} {size}",
+        "1000000 1000", "1000000 1000", "20000 1000", kind=LEAKS, targets=()),
+    _wl("snapshot", "one snapshot of many live blocks while a second thread churns them",
+        "{bin}/bigsnap {size}", "1000000", "1000000", "100000", kind=SNAPSHOT, targets=()),
+]
+
+
+def wl_find(name):
+    """The workload called NAME (KeyError if there is none)."""
+    for w in WORKLOADS:
+        if w.name == name:
+            return w
+    raise KeyError(name)
+
+
+def wl_has_fp(w):
+    """Whether W is our own program, with a frame-pointer build."""
+    return "{fp}" in " ".join(w.command)
+
+
+def wl_modes(w, rnd, have_hs, have_ht, have_vg):
+    """The modes W runs under in round RND, in the order they alternate.
+
+    The heapsnap modes run between two plain runs (plain, then plain2 before
+    the long heaptrack or valgrind run), and each is divided by the mean of
+    the two (judge.py's base_of): the slow spells of this machine last
+    seconds, and heaptrack alone takes 15 s on the threaded churn, so a
+    plain run before it was far from the runs after it.  hs_fp follows
+    plain_fp, its own base, where W has a frame-pointer build (else it runs
+    with the others).
+    A mode written MODE+ is sampled mode's second run of the round: after
+    plain2, then a plain run of its own (plain2+), before heaptrack.  Its
+    figures go in as round ROUNDS + RND, whose base is that round's plain2
+    and plain2+, so the sampled cell is the median of twice as many paired
+    ratios: its target (1.10x) is the thinnest margin judged, and one paired
+    ratio moves by a tenth or more from round to round on this machine
+    (docs/performance.md, "What is measured").  Three runs are left out of
+    the even rounds to pay for it: hs_fp and hs_sample_leaks, which no
+    target judges, and heaptrack where ht_odd_only.
+    """
+    odd = rnd % 2 == 1
+    if w.kind == HS_ONLY:
+        return ["plain"] + (["hs", "plain2"] if have_hs else [])
+    if w.kind == LEAKS:
+        return (["plain"] + (["hs_leaks"] if have_hs else [])
+                + (["plain2", "valgrind"] if have_vg else []))
+    fp = ["hs_fp"] if have_hs and odd else []
+    m = ["plain_fp"] + fp + ["plain"] if wl_has_fp(w) else ["plain"]
+    if have_hs:
+        m += ["hs"] + ([] if wl_has_fp(w) else fp) + ["hs_sample"]
+        m += ["hs_sample_leaks"] if odd else []
+    m += ["plain2"]
+    m += ["hs_sample+", "plain2+"] if have_hs else []
+    if have_ht and (odd or not w.ht_odd_only):
+        m += ["heaptrack"]
+    return m
+
+
+def wl_argv(w, size, fp, places):
+    """W's command words at SIZE (full, quick or smoke); FP picks the
+    frame-pointer build; PLACES fills the other placeholders."""
+    fill = dict(places, fp=".fp" if fp else "")
+    out = []
+    for word in w.command:
+        if word == "{size}":
+            out += w.sizes[size].split()
+        else:
+            out.append(word.format(**fill))
+    return out
