@@ -272,7 +272,7 @@ static int gather(const struct snap_trace *t)
         int k = sym_lookup(mod, off, &sf);
         for (int j = 0; j < k && n >= 0; j++) {
             struct frame f = {t->ips[i], sf[j].func, fmt_path(sf[j].file), sf[j].file,
-                              sf[j].line, mod >= 0 ? sym_module_base(mod) : "??",
+                              sf[j].line, mod >= 0 ? sym_module_base(mod) : "<unknown>",
                               mod >= 0 ? sym_module_path(mod) : "", sf[j].inlined, 0};
             n = push(n, &f);
         }
@@ -389,8 +389,8 @@ int frames_has_file(const struct frame *f) { return strcmp(f->file, "??") != 0; 
 
 const char *frames_where(const struct frame *f, char *buf, size_t n)
 {
-    if (frames_has_file(f))
-        return f->file;
+    if (frames_has_file(f) || f->module[0] == '<')
+        return f->file[0] == '?' ? f->module : f->file;
     snprintf(buf, n, "[%s]", f->module);
     return buf;
 }

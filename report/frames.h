@@ -32,7 +32,7 @@ struct frame {
     const char *file;     /* source file as shown (relative below the cwd), "??" */
     const char *dwarf_file; /* source file as recorded in DWARF, "??" */
     int line;             /* 0 when unknown */
-    const char *module;   /* module basename, "??" outside every module */
+    const char *module;   /* module basename, "<unknown>" outside every module */
     const char *path;     /* module path as recorded, "" outside every module */
     int inlined;          /* inlined into the next frame */
     int wrapper;          /* an allocator wrapper before the allocation site */
@@ -82,8 +82,9 @@ void frames_no_default_alloc_fns(void);
 int frames_has_file(const struct frame *f);
 
 /* Where f is, as keys show it: its file, or "[module]" without one (so
- * such frames still group by module instead of into one "??"); buf holds
- * the latter. */
+ * such frames still group by module instead of into one "??"), or
+ * "<unknown>" outside every module, as every command shows it; buf holds
+ * the bracketed name. */
 const char *frames_where(const struct frame *f, char *buf, size_t n);
 
 #define FRAMES_MAX_FILTERS 64
