@@ -25,16 +25,22 @@ SHIM_HOT    := hooks unwind cfi pending table traces sample
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
 SHIM_LIBS   := -lunwind -lz -ldl -pthread
-CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate
+CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I$(BUILD)/gen
 # libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
-CLI_LIBS    := -ldw -lelf -lz -lm -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
+CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_SRC := $(wildcard shim/*.c)
 CLI_SRC  := $(wildcard report/*.c report/gate/*.c)
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+# Generated at build time: the pprof export's protobuf code (protoc-c, from
+# report/profile.proto), and the HTML report's script and style sheet
+# (report/html/, embedded whole by report/html/assets.S's .incbin).
+CLI_GEN  := $(BUILD)/gen/profile.pb-c.c
+HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
+            $(BUILD)/obj/report/html/assets.o
 
 .PHONY: all deps check demo fuzz bench install clean
 all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
@@ -46,9 +52,22 @@ $(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter $(*F),$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/gate/*.h) shim/hsnap_format.h shim/options_table.h
+$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/gate/*.h) shim/hsnap_format.h \
+                        shim/options_table.h $(BUILD)/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h &: report/profile.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=report --c_out=$(BUILD)/gen report/profile.proto
+
+$(BUILD)/obj/gen/profile.pb-c.o: $(BUILD)/gen/profile.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(BUILD)/gen -c $< -o $@
+
+$(BUILD)/obj/report/html/assets.o: report/html/assets.S $(HTML_ASSETS)
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
 
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
 	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
@@ -79,9 +98,11 @@ demo:
 # libFuzzer + ASan over the snapshot reader; seeds come from tests/fuzz/corpus.
 fuzz:
 	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory $(CLI_GEN)
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate \
-	    tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
+	    -I$(BUILD)/gen tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_GEN) report/html/assets.S \
+	    -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    $(BUILD)/fuzz/corpus tests/fuzz/corpus

@@ -21,6 +21,8 @@ int cmd_merge(int argc, char **argv, char *err, size_t errlen);
 int cmd_trend(int argc, char **argv, char *err, size_t errlen);
 int cmd_run(int argc, char **argv, char *err, size_t errlen);
 int cmd_clean(int argc, char **argv, char *err, size_t errlen);
+int cmd_export(int argc, char **argv, char *err, size_t errlen);
+int cmd_html(int argc, char **argv, char *err, size_t errlen);
 
 /* getopt_long's "unknown option" / "missing argument" as one line in err;
  * returns 2. */

@@ -24,8 +24,17 @@ void json_init(struct json *j, FILE *out)
     j->out = out;
 }
 
+void json_init_compact(struct json *j, FILE *out, int html)
+{
+    json_init(j, out);
+    j->compact = 1;
+    j->html = html;
+}
+
 static void json_indent(struct json *j)
 {
+    if (j->compact)
+        return;
     fputc('\n', j->out);
     for (int i = 0; i < j->depth; i++)
         fputs("  ", j->out);
@@ -69,7 +78,7 @@ void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
 
-static void json_escaped(FILE *out, const char *str)
+static void json_escaped(FILE *out, const char *str, int html)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', out);
@@ -77,7 +86,13 @@ static void json_escaped(FILE *out, const char *str)
         unsigned char c = *s;
         const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
                         : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
-        if (esc) {
+        if (html && (c == '<' || c == '>' || c == '&')) {
+            fprintf(out, "\\u%04x", c);
+            s++;
+        } else if (html && c == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+            fprintf(out, "\\u%04x", 0x2000 + s[2] - 0x80);
+            s += 3;
+        } else if (esc) {
             fputs(esc, out);
             s++;
         } else if (c < 0x20 || c == 0x7f) {
@@ -104,8 +119,8 @@ static void json_escaped(FILE *out, const char *str)
 void json_key(struct json *j, const char *key)
 {
     json_pre(j);
-    json_escaped(j->out, key);
-    fputs(": ", j->out);
+    json_escaped(j->out, key, j->html);
+    fputs(j->compact ? ":" : ": ", j->out);
     j->after_key = 1;
 }
 
@@ -113,7 +128,7 @@ void json_str(struct json *j, const char *s)
 {
     json_pre(j);
     if (s)
-        json_escaped(j->out, s);
+        json_escaped(j->out, s, j->html);
     else
         fputs("null", j->out);
 }

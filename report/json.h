@@ -1,6 +1,6 @@
 /*
  * json.h - a tiny streaming JSON writer (objects, arrays, strings, numbers,
- * booleans), indented two spaces per level.
+ * booleans), indented two spaces per level, or compact.
  */
 #ifndef REPORT_JSON_H
 #define REPORT_JSON_H
@@ -15,9 +15,16 @@ struct json {
     int depth;
     int count[JSON_MAX_DEPTH]; /* items written at each open level */
     int after_key;             /* a key was written; its value comes next */
+    int compact;               /* no spaces or new lines (json_init_compact) */
+    int html;                  /* '<', '>', '&', U+2028 and U+2029 escaped */
 };
 
 void json_init(struct json *j, FILE *out);
+
+/* A writer without whitespace, for files read by programs.  With html, the
+ * text can sit inside an HTML <script> element: no "</script>" or "<!--"
+ * can appear in it, whatever the strings hold. */
+void json_init_compact(struct json *j, FILE *out, int html);
 
 /* Containers; inside an object, call json_key first. */
 void json_obj_begin(struct json *j);

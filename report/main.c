@@ -29,6 +29,8 @@ static const struct command commands[] = {
     {"info", cmd_info, "a snapshot's metadata"},
     {"gate", cmd_gate, "CI gate: leak and growth rules; text, json, junit, sarif, github"},
     {"trend", cmd_trend, "call sites whose live memory grows across a series of snapshots"},
+    {"export", cmd_export, "write pprof, folded stacks, speedscope or massif files"},
+    {"html", cmd_html, "a self-contained HTML report: flame graph, timeline, tables"},
     {"merge", cmd_merge, "combine the snapshots of many processes into one"},
     {"clean", cmd_clean, "remove temporary files left by a snapshot write that was killed"},
 };

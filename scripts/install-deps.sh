@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
 # Usage: scripts/install-deps.sh [build|test|bench|npm|minimal|all]   (default: build)
-#   build: compiler toolchain and the libraries the shim and CLI link against
+#   build: compiler toolchain and the libraries the shim and CLI link against, and
+#          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto)
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3,
-#          binutils' nm and addr2line, and the services tests/services/ runs: redis,
+#          binutils' nm and addr2line, go for `go tool pprof`, chromium for the HTML
+#          report, valgrind's ms_print, and the services tests/services/ runs: redis,
 #          nginx, memcached and their load clients; installed without starting them:
 #          the tests run their own)
-#   npm:   nodejs/npm, then the SARIF validator for tests/gate (ajv-cli, ajv-formats
-#          and the SARIF 2.1.0 schema as @microsoft/sarif-multitool-linux ships it)
+#   npm:   nodejs/npm, then the JSON validators for the tests (ajv-cli, ajv-formats,
+#          the SARIF 2.1.0 schema as @microsoft/sarif-multitool-linux ships it, and
+#          speedscope's file-format schema as the speedscope package ships it)
 #          into $BUILD/npm/node_modules (never committed); exits non-zero when the
 #          npm registry cannot be reached
 #   bench: test + the peers we compare against (heaptrack, valgrind, hyperfine, sqlite3)
@@ -15,8 +18,10 @@
 set -eu
 level=${1:-build}
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev"
-test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps binutils"
+build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev
+            libprotobuf-c-dev protobuf-c-compiler"
+test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps binutils golang-go
+           chromium"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time"
 minimal_pkgs="debootstrap git"
@@ -36,12 +41,14 @@ for p in $want; do
 done
 npm_install() {
   local dir=${BUILD:-build}/npm
-  [ -f "$dir/.done-v1" ] && return 0
+  [ -f "$dir/.done-v2" ] && return 0
   mkdir -p "$dir"
   npm install --no-audit --no-fund --silent --prefix "$dir" \
-      ajv-cli@5.0.0 ajv-formats@3.0.1 @microsoft/sarif-multitool-linux@5.7.0 >&2 &&
+      ajv-cli@5.0.0 ajv-formats@3.0.1 @microsoft/sarif-multitool-linux@5.7.0 \
+      speedscope@1.25.0 >&2 &&
     [ -f "$dir/node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" ] &&
-    touch "$dir/.done-v1"
+    [ -f "$dir/node_modules/speedscope/dist/release/file-format-schema.json" ] &&
+    touch "$dir/.done-v2"
 }
 if [ -z "$missing" ]; then
   [ "$level" = npm ] && { npm_install; exit $?; }

@@ -6,8 +6,9 @@
 # Sourced by tests/run.sh.
 asan=$T/heapsnap_asan
 if ! ${CC:-gcc} -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
-     -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate report/*.c report/gate/*.c -o "$asan" \
-     -ldw -lelf -lz -lm -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state 2>"$T/ca.err"; then
+     -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I"$BUILD/gen" report/*.c report/gate/*.c \
+     "$BUILD/gen/profile.pb-c.c" report/html/assets.S -o "$asan" \
+     -ldw -lelf -lz -lm -lprotobuf-c -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state 2>"$T/ca.err"; then
   if grep -q "cannot find.*asan\|libasan" "$T/ca.err"; then
     t_skip cli_asan_build "no AddressSanitizer runtime: $(head -c 200 "$T/ca.err")"
   else
@@ -60,6 +61,12 @@ ca_same gate_growth gate --fail-on none --baseline "$T/ca_c.3.hsnap" --max-growt
 ca_same gate_trend gate --fail-on none --max-trend-growth 1000 "$T"/ca_c.[0-4].hsnap
 ca_same merge merge "$two" "$T/ca_c.4.hsnap" -o "$T/ca_merged.hsnap"
 ca_same trend trend "$T"/ca_c.[0-4].hsnap
+ca_same export_pprof export -f pprof -o "$T/ca.pb.gz" "$two" "$chain"
+ca_same export_folded export -f folded "$T"/ca_c.[0-4].hsnap
+ca_same export_speedscope export -f speedscope "$two"
+ca_same export_massif export -f massif "$T"/ca_c.[0-4].hsnap
+ca_same html html -o "$T/ca.html" "$T"/ca_c.[0-4].hsnap
+ca_same html_leaks html -o "$T/ca2.html" "$two" "$chain"
 
 # crafted STATS (tests/cli/craft.c): refused at load, or summed without overflow
 if gcc -Ishim tests/cli/craft.c -o "$T/ca_craft" -lz; then
@@ -68,10 +75,13 @@ if gcc -Ishim tests/cli/craft.c -o "$T/ca_craft" -lz; then
   ca_same stats_overflow top "$T/ca_st.hsnap"
   set --; for i in $(seq 3100); do set -- "$@" "$T/ca_st3.hsnap"; done
   ca_same stats_sums_saturate top "$@"
+  ca_same stats_sums_saturate_export export -f folded "$T/ca_st.hsnap" "$T/ca_st3.hsnap"
   set --
   "$T/ca_craft" names "$T/ca_ev.hsnap" $'/x/e\n::v\xed\xa0\x80' $'c\e[1m' $'/x/\xff'
   ca_same hostile_names_gate gate --format json --format github --format junit -o "$T/ca_ev.xml" "$T/ca_ev.hsnap"
   ca_same hostile_names_info info "$T/ca_ev.hsnap"
+  ca_same hostile_names_pprof export -f pprof -o "$T/ca_ev.pb.gz" "$T/ca_ev.hsnap"
+  ca_same hostile_names_html html -o "$T/ca_ev.html" "$T/ca_ev.hsnap"
 else
   t_fail cli_asan_craft_build gcc
 fi

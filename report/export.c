@@ -1,0 +1,183 @@
+/*
+ * export.c - `heapsnap export --format F [-o FILE] SNAP...`: the snapshots
+ * in the formats other viewers read.  pprof (gzip'd profile.proto) for go
+ * tool pprof, Pyroscope and Parca; folded stacks for flamegraph.pl, inferno
+ * and speedscope; speedscope's own JSON; massif's massif.out for ms_print
+ * and massif-visualizer.  Every format but massif shows the state of the
+ * snapshots (the latest of each process, summed: report/prof.h); massif
+ * shows one process's snapshots as its series.  Output goes to FILE through
+ * the atomic writer (report/save.c), or to stdout for "-" or no -o; pprof
+ * is binary and is never written to a terminal.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "export.h"
+#include "snapsave.h"
+
+struct export_format {
+    const char *name;
+    int binary;
+    int (*write)(const struct prof *, const struct export_opts *, FILE *, char *, size_t);
+};
+
+static const struct export_format formats[] = {
+    {"pprof", 1, pprof_write},
+    {"folded", 0, folded_write},
+    {"speedscope", 0, speedscope_write},
+    {"massif", 0, massif_write},
+};
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+static void export_usage(void)
+{
+    printf("usage: heapsnap export --format FORMAT [-o FILE] SNAP...\n"
+           "Writes the snapshots in a format other tools read:\n"
+           "  pprof       gzip'd profile.proto (go tool pprof, Pyroscope, Parca); sample\n"
+           "              types alloc_objects, alloc_space, inuse_objects, inuse_space\n"
+           "  folded      \"outer;...;site VALUE\" lines (flamegraph.pl, inferno, speedscope)\n"
+           "  speedscope  speedscope's JSON file format, one profile per value\n"
+           "  massif      massif.out for ms_print and massif-visualizer: one process's\n"
+           "              snapshots and timeline over time, each snapshot detailed\n"
+           "  -f, --format FORMAT  one of the above (required)\n"
+           "  -o, --output FILE    write FILE (atomically); \"-\" or none: stdout\n"
+           "                       (pprof refuses to write to a terminal)\n"
+           "      --value VALUE    folded's value, speedscope's first profile: inuse_space\n"
+           "                       (default), inuse_objects, alloc_space, alloc_objects\n"
+           "Stacks start at the allocation site (allocator wrappers such as strdup and\n"
+           "operator new are left out, as top leaves them out).  Several snapshots: the\n"
+           "latest of each process, summed; massif takes one process's snapshots.\n");
+}
+
+struct export_args {
+    const struct export_format *fmt;
+    const char *output;
+    struct export_opts o;
+};
+
+static int export_getopt(int argc, char **argv, struct export_args *a, char *err,
+                         size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+        {"value", required_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    memset(a, 0, sizeof(*a));
+    a->o.value = PROF_INUSE_SPACE;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":f:o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            export_usage();
+            return 0;
+        case 'f':
+            for (size_t i = 0; i < NFORMATS; i++)
+                if (strcmp(optarg, formats[i].name) == 0)
+                    a->fmt = &formats[i];
+            if (!a->fmt) {
+                snprintf(err, errlen, "export: unknown format '%s' (pprof, folded, "
+                                      "speedscope, massif)", optarg);
+                return 2;
+            }
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'V':
+            if ((a->o.value = prof_value_parse(optarg)) < 0) {
+                snprintf(err, errlen, "export: unknown value '%s' (inuse_space, "
+                                      "inuse_objects, alloc_space, alloc_objects)", optarg);
+                return 2;
+            }
+            break;
+        default:
+            return cli_bad_option("export", c, argv, err, errlen);
+        }
+    }
+    if (!a->fmt) {
+        snprintf(err, errlen, "export: no --format given (pprof, folded, speedscope, massif)");
+        return 2;
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "export: no snapshot given (heapsnap export --format F SNAP...)");
+        return 2;
+    }
+    if (a->output && strcmp(a->output, "-") == 0)
+        a->output = NULL;
+    if (!a->output && a->fmt->binary && isatty(STDOUT_FILENO)) {
+        snprintf(err, errlen, "export: %s is binary: not writing it to a terminal "
+                              "(use -o FILE or a redirection)", a->fmt->name);
+        return 2;
+    }
+    return -1;
+}
+
+static int export_write(const struct export_args *a, const struct prof *p, char *err,
+                        size_t errlen)
+{
+    char why[1024] = "";
+    struct save_tmp t;
+    if (!a->output) {
+        if (a->fmt->write(p, &a->o, stdout, why, sizeof(why)) < 0 || fflush(stdout) != 0) {
+            snprintf(err, errlen, "export: %s", why[0] ? why : "cannot write to stdout");
+            return 2;
+        }
+        return 0;
+    }
+    /* Exports are for sharing: 0666 less the umask, like any new file. */
+    if (save_begin(&t, a->output, 0666, err, errlen) < 0)
+        return 2;
+    if (a->fmt->write(p, &a->o, t.f, why, sizeof(why)) < 0) {
+        save_abort(&t);
+        snprintf(err, errlen, "export: %s", why[0] ? why : "cannot write");
+        return 2;
+    }
+    return save_commit(&t, err, errlen) < 0 ? 2 : 0;
+}
+
+int cmd_export(int argc, char **argv, char *err, size_t errlen)
+{
+    struct export_args a;
+    int rc = export_getopt(argc, argv, &a, err, errlen);
+    if (rc >= 0)
+        return rc;
+    int n = argc - optind, loaded = 0;
+    struct snap *snaps = calloc(n, sizeof(*snaps));
+    struct prof p = {0};
+    char why[512];
+    rc = 0;
+    if (!snaps) {
+        snprintf(err, errlen, "export: out of memory");
+        rc = 2;
+    }
+    for (; rc == 0 && loaded < n; loaded++)
+        if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
+            rc = 2;
+    if (rc == 0 && prof_build(&p, snaps, argv + optind, n, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "export: %s", why);
+        rc = 2;
+    }
+    if (rc == 0)
+        rc = export_write(&a, &p, err, errlen);
+    prof_free(&p);
+    frames_fini();
+    for (int i = 0; snaps && i < loaded; i++)
+        snap_free(&snaps[i]);
+    free(snaps);
+    return rc;
+}
+
+const char *export_frame_name(const struct frame *f, char *buf, size_t n)
+{
+    if (!frames_has_file(f))
+        return f->func;
+    snprintf(buf, n, "%s (%s:%d)", f->func, f->file, f->line);
+    return buf;
+}

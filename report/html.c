@@ -1,0 +1,547 @@
+/*
+ * html.c - `heapsnap html -o report.html SNAP...`: one self-contained page
+ * (no network: the script and style sheet are embedded in the CLI by
+ * report/html/assets.S and written inline, and a Content-Security-Policy
+ * forbids every fetch) with a flame graph, the timeline, the top table,
+ * the diff of the earliest and latest snapshots and the leak check.
+ *
+ * The page is three parts: the style sheet, the data, and the script that
+ * draws it (report/html/page.js).  The data is one JSON document inside
+ * <script type="application/json">, written HTML-safe (json.c: no '<',
+ * '>' or '&' survives, so no "</script>" or "<!--" can end or bend it, and
+ * the browser never runs it); the script reads it with JSON.parse and
+ * builds the DOM with textContent, so a name from a program (a C++
+ * template, a hostile file name) is only ever text.  The data holds stacks
+ * aggregated per distinct stack (report/prof.h), never per block, so a
+ * snapshot of a million blocks makes a page of its traces' size.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "lossrec.h"
+#include "prof.h"
+#include "retainers.h"
+#include "snapsave.h"
+#include "stats.h"
+
+extern const char html_page_js[], html_page_css[];
+
+#define HTML_ROWS 200  /* top, diff and loss record rows by default */
+
+struct html_args {
+    const char *output;
+    long rows;
+};
+
+static void html_usage(void)
+{
+    printf("usage: heapsnap html -o FILE [-n N] SNAP...\n"
+           "Writes one self-contained HTML page (no network access): a flame graph of\n"
+           "live or allocated memory with search and zoom, the traced heap over time,\n"
+           "the top allocation sites, the diff between the earliest and the latest\n"
+           "snapshot, and, when the snapshots hold a leak check, the loss records, the\n"
+           "leaked cycles and who retains the most memory.\n"
+           "  -o, --output FILE  the page (written atomically; \"-\": stdout)\n"
+           "  -n N               rows of the top, diff and leak tables (default %d)\n"
+           "Several snapshots: the flame graph and the top table show the latest of\n"
+           "each process, summed; the timeline shows every process.\n", HTML_ROWS);
+}
+
+static int html_getopt(int argc, char **argv, struct html_args *a, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    uint64_t n;
+    int c;
+    a->output = NULL;
+    a->rows = HTML_ROWS;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:n:", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            html_usage();
+            return 0;
+        } else if (c == 'o') {
+            a->output = optarg;
+        } else if (c == 'n' && cli_parse_count(optarg, 1000000, &n) == 0) {
+            a->rows = (long)n;
+        } else if (c == 'n') {
+            snprintf(err, errlen, "html: -n wants a count from 0 to 1000000: %s", optarg);
+            return 2;
+        } else {
+            return cli_bad_option("html", c, argv, err, errlen);
+        }
+    }
+    if (!a->output) {
+        snprintf(err, errlen, "html: no output given (heapsnap html -o FILE SNAP...)");
+        return 2;
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "html: no snapshot given (heapsnap html -o FILE SNAP...)");
+        return 2;
+    }
+    return -1;
+}
+
+/* --- stacks, frames and the timeline ------------------------------------------ */
+
+struct html_seq {
+    const long *ids;
+    const size_t *off;
+};
+
+/* Stacks in the order of their frame numbers, outermost first: a stack
+ * comes before those it is a prefix of, and stacks that share a prefix
+ * are next to each other. */
+static int html_seq_cmp(const void *a, const void *b, void *ctx)
+{
+    const struct html_seq *q = ctx;
+    size_t i = *(const size_t *)a, k = *(const size_t *)b;
+    size_t la = q->off[i + 1] - q->off[i], lb = q->off[k + 1] - q->off[k];
+    for (size_t d = 0; d < la && d < lb; d++)
+        if (q->ids[q->off[i] + d] != q->ids[q->off[k] + d])
+            return q->ids[q->off[i] + d] < q->ids[q->off[k] + d] ? -1 : 1;
+    return la < lb ? -1 : la > lb;
+}
+
+static void html_values(struct json *j)
+{
+    json_key(j, "values");
+    json_arr_begin(j);
+    for (int v = 0; v < PROF_NVALUES; v++) {
+        json_obj_begin(j);
+        json_kstr(j, "name", prof_values[v].name);
+        json_kstr(j, "title", prof_values[v].title);
+        json_kstr(j, "unit", prof_values[v].unit);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+static void html_frames(struct json *j, const struct prof_ftab *ft)
+{
+    json_key(j, "frames"); /* [function, file ("" without one), line, module] */
+    json_arr_begin(j);
+    for (size_t i = 0; i < ft->n; i++) {
+        const struct frame *f = ft->frames[i];
+        json_arr_begin(j);
+        json_str(j, f->func);
+        json_str(j, frames_has_file(f) ? f->file : "");
+        json_i64(j, f->line);
+        json_str(j, f->module);
+        json_arr_end(j);
+    }
+    json_arr_end(j);
+}
+
+/* "stacks": [[shared, [frames], [values]]...] in html_seq_cmp's order: each
+ * stack's frames (outermost first) are the first `shared` of the previous
+ * stack's, then its own; so the page builds the tree in one pass, and a
+ * program with many similar stacks makes a small page. */
+static int html_stacks(struct json *j, const struct prof *p)
+{
+    struct prof_ftab ft = {0};
+    struct html_seq q;
+    size_t *order = malloc((p->nstacks + 1) * sizeof(*order));
+    long *ids = NULL;
+    size_t *off = NULL;
+    if (!order || prof_ftab_number(&ft, p->stacks, p->nstacks, &ids, &off) < 0) {
+        free(order);
+        prof_ftab_free(&ft);
+        return -1;
+    }
+    q.ids = ids;
+    q.off = off;
+    for (size_t i = 0; i < p->nstacks; i++)
+        order[i] = i;
+    qsort_r(order, p->nstacks, sizeof(*order), html_seq_cmp, &q);
+    html_values(j);
+    json_key(j, "stacks");
+    json_arr_begin(j);
+    for (size_t k = 0, prev = 0; k < p->nstacks; k++) {
+        size_t i = order[k], shared = 0, n = off[i + 1] - off[i];
+        while (k && shared < n && shared < off[prev + 1] - off[prev] &&
+               ids[off[i] + shared] == ids[off[prev] + shared])
+            shared++;
+        json_arr_begin(j);
+        json_u64(j, shared);
+        json_arr_begin(j);
+        for (size_t d = shared; d < n; d++)
+            json_i64(j, ids[off[i] + d]);
+        json_arr_end(j);
+        json_arr_begin(j);
+        for (int v = 0; v < PROF_NVALUES; v++)
+            json_i64(j, p->stacks[i].v[v]);
+        json_arr_end(j);
+        json_arr_end(j);
+        prev = i;
+    }
+    json_arr_end(j);
+    html_frames(j, &ft);
+    prof_ftab_free(&ft);
+    free(ids);
+    free(off);
+    free(order);
+    return 0;
+}
+
+static void html_series(struct json *j, const struct prof *p)
+{
+    json_key(j, "series"); /* kind, label, t (ms since the first start), v */
+    json_arr_begin(j);
+    for (size_t i = 0; i < p->nseries; i++) {
+        const struct prof_series *se = &p->series[i];
+        json_obj_begin(j);
+        json_kstr(j, "kind", se->kind);
+        json_kstr(j, "label", se->label);
+        json_key(j, "t");
+        json_arr_begin(j);
+        for (size_t k = 0; k < se->n; k++)
+            json_u64(j, se->pts[k].t_ns / 1000000);
+        json_arr_end(j);
+        json_key(j, "v");
+        json_arr_begin(j);
+        for (size_t k = 0; k < se->n; k++)
+            json_i64(j, se->pts[k].v);
+        json_arr_end(j);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    json_key(j, "snapshots");
+    json_arr_begin(j);
+    for (size_t i = 0; i < p->nin; i++) {
+        const struct snap *s = p->in[i].s;
+        json_obj_begin(j);
+        json_kstr(j, "path", p->in[i].path);
+        json_ku64(j, "pid", s->meta.pid);
+        json_ki64(j, "series", p->in[i].proc);
+        json_ku64(j, "t", s->meta.time_ns > p->t0_ns ? (s->meta.time_ns - p->t0_ns) / 1000000 : 0);
+        json_ku64(j, "bytes", s->meta.current_bytes);
+        json_ku64(j, "blocks", s->meta.live_blocks);
+        json_ku64(j, "peak", s->meta.peak_bytes);
+        json_kbool(j, "latest", p->in[i].latest);
+        json_kbool(j, "leaks", s->lk.present);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+/* --- the top table and the diff ---------------------------------------------- */
+
+/* stats over snaps[i] for the i with want[i] (NULL: all), key lineno. */
+static struct stats *html_stats(const struct prof *p, const int *want, char *err,
+                                size_t errlen)
+{
+    struct stats_opts so;
+    memset(&so, 0, sizeof(so));
+    so.key = KEY_LINENO;
+    struct stats *st = stats_new(&so);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < p->nin; i++)
+        if ((!want || want[i]) && stats_add_snap(st, p->in[i].s, p->in[i].path, err, errlen) < 0) {
+            stats_free(st);
+            return NULL;
+        }
+    return st;
+}
+
+static int html_rows(struct json *j, struct stats *st, int diff, long rows)
+{
+    size_t n;
+    struct stat_entry **v = stats_sort(st, diff, &n);
+    if (!v)
+        return -1;
+    json_arr_begin(j);
+    for (size_t i = 0; i < n && (rows == 0 || (long)i < rows); i++) {
+        const struct stat_entry *e = v[i];
+        char site[4400];
+        stats_key(KEY_LINENO, e, site, sizeof(site));
+        json_obj_begin(j);
+        json_kstr(j, "site", site);
+        json_kstr(j, "func", e->frames[0].func);
+        json_ki64(j, "size", e->size);
+        json_ki64(j, "count", e->count);
+        if (diff) {
+            json_ki64(j, "size_diff", e->size_diff);
+            json_ki64(j, "count_diff", e->count_diff);
+        }
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    return 0;
+}
+
+static int html_tables(struct json *j, const struct prof *p, long rows, char *err,
+                       size_t errlen)
+{
+    int *want = calloc(p->nin + 1, sizeof(*want));
+    struct stats *top = NULL, *old = NULL, *cur = NULL;
+    int rc = -1;
+    if (!want) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < p->nin; i++)
+        want[i] = p->in[i].latest;
+    if (!(top = html_stats(p, want, err, errlen)))
+        goto out;
+    json_key(j, "top");
+    if (html_rows(j, top, 0, rows) < 0)
+        goto oom;
+    json_key(j, "diff");
+    if (p->nin < 2) {
+        json_null(j);
+        rc = 0;
+        goto out;
+    }
+    size_t first = 0, last = 0; /* in time; the order given breaks ties */
+    for (size_t i = 1; i < p->nin; i++) {
+        if (p->in[i].s->meta.time_ns < p->in[first].s->meta.time_ns)
+            first = i;
+        if (p->in[i].s->meta.time_ns >= p->in[last].s->meta.time_ns)
+            last = i;
+    }
+    memset(want, 0, p->nin * sizeof(*want));
+    want[first] = 1;
+    if (!(old = html_stats(p, want, err, errlen)))
+        goto out;
+    want[first] = 0;
+    want[last] = 1;
+    if (!(cur = html_stats(p, want, err, errlen)))
+        goto out;
+    if (stats_compare(cur, old) < 0)
+        goto oom;
+    json_obj_begin(j);
+    json_kstr(j, "old", p->in[first].path);
+    json_kstr(j, "new", p->in[last].path);
+    json_key(j, "rows");
+    if (html_rows(j, cur, 1, rows) < 0)
+        goto oom;
+    json_obj_end(j);
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    stats_free(top);
+    stats_free(old);
+    stats_free(cur);
+    free(want);
+    return rc;
+}
+
+/* --- the leak check ------------------------------------------------------------- */
+
+static void html_record(struct json *j, const struct lossrec_record *r)
+{
+    json_obj_begin(j);
+    json_kstr(j, "kind", lossrec_kind_names[r->kind]);
+    json_kbool(j, "owned", r->owned);
+    json_ku64(j, "bytes", r->bytes);
+    json_ku64(j, "blocks", r->blocks);
+    json_ku64(j, "indirect_bytes", r->indirect_bytes);
+    json_ku64(j, "indirect_blocks", r->indirect_blocks);
+    json_kstr(j, "site", r->site_name);
+    json_key(j, "stack"); /* from the site outward: [function, file, line] */
+    json_arr_begin(j);
+    for (int i = r->site; i < r->nframes; i++) {
+        json_arr_begin(j);
+        json_str(j, r->frames[i].func);
+        json_str(j, frames_has_file(&r->frames[i]) ? r->frames[i].file : "");
+        json_i64(j, r->frames[i].line);
+        json_arr_end(j);
+    }
+    json_arr_end(j);
+    json_ku64(j, "ring_blocks", r->ring_blocks);
+    json_key(j, "ring");
+    json_arr_begin(j);
+    for (int i = 0; i < r->nring; i++)
+        json_str(j, r->ring[i]);
+    json_arr_end(j);
+    json_obj_end(j);
+}
+
+/* Who retains the most reachable memory, as `top --retainers` prints it;
+ * NULL when the snapshots hold no retainer data. */
+static char *html_retainers(const struct snap *snaps, char **paths, int n)
+{
+    char *text = NULL, why[512];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    int rc = retainers_print(snaps, paths, n, NULL, 10, f, why, sizeof(why));
+    if (fclose(f) != 0 || rc < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int html_leaks(struct json *j, const struct prof *p, long rows, char *err,
+                      size_t errlen)
+{
+    struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_ALL & ~LOSSREC_KIND_BIT(LOSSREC_REACHABLE),
+                         .largest_first = 1, .limit = rows};
+    struct snap *lk = calloc(p->nin + 1, sizeof(*lk)); /* copies: lossrec reads them */
+    char **paths = calloc(p->nin + 1, sizeof(*paths));
+    struct lossrec_set *ls = lossrec_new(&lo);
+    int n = 0, rc = -1;
+    json_key(j, "leaks");
+    if (!lk || !paths || !ls)
+        goto oom;
+    for (size_t i = 0; i < p->nin; i++)
+        if (p->in[i].latest && p->in[i].s->lk.present) {
+            lk[n] = *p->in[i].s;
+            paths[n] = (char *)p->in[i].path;
+            if (lossrec_add_snap(ls, &lk[n], paths[n], err, errlen) < 0)
+                goto out;
+            n++;
+        }
+    if (n == 0) {
+        json_null(j);
+        rc = 0;
+        goto out;
+    }
+    if (lossrec_finish(ls) < 0)
+        goto oom;
+    size_t nshown;
+    struct lossrec_total supp;
+    struct lossrec_record *const *v = lossrec_shown(ls, &nshown);
+    const struct lossrec_total *sum = lossrec_summary(ls, &supp);
+    json_obj_begin(j);
+    json_key(j, "summary");
+    json_obj_begin(j);
+    for (int k = 0; k < LOSSREC_NKINDS; k++) {
+        json_key(j, lossrec_kind_names[k]);
+        json_arr_begin(j);
+        json_u64(j, sum[k].bytes);
+        json_u64(j, sum[k].blocks);
+        json_arr_end(j);
+    }
+    json_obj_end(j);
+    json_key(j, "records");
+    json_arr_begin(j);
+    for (size_t i = 0; i < nshown; i++)
+        html_record(j, v[i]);
+    json_arr_end(j);
+    char *ret = html_retainers(lk, paths, n);
+    json_kstr(j, "retainers", ret);
+    free(ret);
+    json_obj_end(j);
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    lossrec_free(ls);
+    free(lk);
+    free(paths);
+    return rc;
+}
+
+/* --- the page --------------------------------------------------------------------- */
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+    "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>heapsnap report</title>\n<style>\n";
+
+static const char html_body[] =
+    "</style>\n</head>\n<body>\n"
+    "<noscript>This report draws itself with JavaScript.</noscript>\n"
+    "<script type=\"application/json\" id=\"heapsnap-data\">";
+
+static int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errlen)
+{
+    struct json j;
+    fputs(html_head, out);
+    fputs(html_page_css, out);
+    fputs(html_body, out);
+    json_init_compact(&j, out, 1);
+    json_obj_begin(&j);
+    json_ki64(&j, "version", 1);
+    json_kstr(&j, "exe", p->in[0].s->exe && p->in[0].s->exe[0] ? p->in[0].s->exe : "?");
+    json_ki64(&j, "processes", p->nprocs);
+    if (html_stacks(&j, p) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    html_series(&j, p);
+    if (html_tables(&j, p, rows, err, errlen) < 0 || html_leaks(&j, p, rows, err, errlen) < 0)
+        return -1;
+    json_obj_end(&j);
+    fputs("</script>\n<script>\n", out);
+    fputs(html_page_js, out);
+    fputs("</script>\n</body>\n</html>\n", out);
+    if (ferror(out)) {
+        snprintf(err, errlen, "cannot write");
+        return -1;
+    }
+    return 0;
+}
+
+static int html_write(const struct html_args *a, const struct prof *p, char *err,
+                      size_t errlen)
+{
+    char why[1024] = "";
+    struct save_tmp t;
+    if (strcmp(a->output, "-") == 0) {
+        if (html_page(stdout, p, a->rows, why, sizeof(why)) < 0 || fflush(stdout) != 0) {
+            snprintf(err, errlen, "html: %s", why[0] ? why : "cannot write to stdout");
+            return 2;
+        }
+        return 0;
+    }
+    /* Reports are for sharing: 0666 less the umask, like any new file. */
+    if (save_begin(&t, a->output, 0666, err, errlen) < 0)
+        return 2;
+    if (html_page(t.f, p, a->rows, why, sizeof(why)) < 0) {
+        save_abort(&t);
+        snprintf(err, errlen, "html: %s", why);
+        return 2;
+    }
+    return save_commit(&t, err, errlen) < 0 ? 2 : 0;
+}
+
+int cmd_html(int argc, char **argv, char *err, size_t errlen)
+{
+    struct html_args a;
+    int rc = html_getopt(argc, argv, &a, err, errlen);
+    if (rc >= 0)
+        return rc;
+    int n = argc - optind, loaded = 0;
+    struct snap *snaps = calloc(n, sizeof(*snaps));
+    struct prof p = {0};
+    char why[512];
+    rc = 0;
+    if (!snaps) {
+        snprintf(err, errlen, "html: out of memory");
+        rc = 2;
+    }
+    for (; rc == 0 && loaded < n; loaded++)
+        if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
+            rc = 2;
+    if (rc == 0 && prof_build(&p, snaps, argv + optind, n, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "html: %s", why);
+        rc = 2;
+    }
+    if (rc == 0)
+        rc = html_write(&a, &p, err, errlen);
+    prof_free(&p);
+    frames_fini();
+    for (int i = 0; snaps && i < loaded; i++)
+        snap_free(&snaps[i]);
+    free(snaps);
+    return rc;
+}

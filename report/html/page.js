@@ -1,0 +1,378 @@
+/*
+ * page.js - draws the heapsnap HTML report (report/html.c) from the JSON in
+ * <script id="heapsnap-data">: a flame graph (an icicle: callers above
+ * callees) with zoom, search and hover details, the heap over time, the top
+ * and diff tables and the leak check.  Plain DOM and SVG, no library: every
+ * name from the profiled program goes into the page as text (textContent,
+ * or a text node), never as markup.  Errors are counted on <html
+ * data-errors>, and <body data-ready> is set once everything is drawn, for
+ * the tests that load the page in a browser (data-drawn-ms: milliseconds
+ * from the start of navigation until then).
+ */
+'use strict';
+(function () {
+  let nerrors = 0;
+  window.addEventListener('error', function () {
+    document.documentElement.dataset.errors = String(++nerrors);
+  });
+  const data = JSON.parse(document.getElementById('heapsnap-data').textContent);
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  /* --- helpers ------------------------------------------------------------- */
+
+  function el(tag, cls, ...kids) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    for (const k of kids) e.append(typeof k === 'string' ? document.createTextNode(k) : k);
+    return e;
+  }
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  /* tracemalloc's _format_size: "10.0 KiB", "1024 KiB", "17 B" */
+  function size(n, sign) {
+    let v = Math.abs(n), units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], u = 0;
+    const pre = sign ? (n < 0 ? '-' : '+') : (n < 0 ? '-' : '');
+    while (u < units.length - 1 && v >= 10 * 1024) { v /= 1024; u++; }
+    if (u === 0) return pre + v + ' B';
+    return pre + (v < 100 ? v.toFixed(1) : Math.round(v)) + ' ' + units[u];
+  }
+  function count(n) { return n.toLocaleString('en-US'); }
+  function value(n, vi) { return data.values[vi].unit === 'bytes' ? size(n) : count(n); }
+  function where(f) { return f[1] ? f[1] + ':' + f[2] : '[' + f[3] + ']'; }
+  function section(id, title) {
+    const s = el('section', 'card');
+    s.id = id;
+    s.append(el('h2', '', title));
+    document.body.append(s);
+    return s;
+  }
+  function table(heads, rows, numeric) {
+    const t = el('table', 'grid'), hr = el('tr');
+    heads.forEach(function (h, i) { hr.append(el('th', numeric[i] ? 'num' : '', h)); });
+    t.append(el('thead', '', hr));
+    const body = el('tbody');
+    for (const r of rows) {
+      const tr = el('tr');
+      r.forEach(function (c, i) { tr.append(el('td', numeric[i] ? 'num' : '', String(c))); });
+      body.append(tr);
+    }
+    t.append(body);
+    return t;
+  }
+
+  /* --- header ---------------------------------------------------------------- */
+
+  const I_ALLOC_N = 0, I_ALLOC_B = 1, I_LIVE_N = 2, I_LIVE_B = 3;
+
+  /* The tree, in typed arrays: node 0 is the root ("all"); node k's parent
+   * is parent[k] < k, its frame frame[k], its totals val[4k .. 4k+3].  The
+   * stacks come sorted, each sharing a prefix with the one before
+   * (report/html.c), so nodes are made in one pass without lookups. */
+  let cap = 1024, nn = 1;
+  let parent = new Int32Array(cap), frame = new Int32Array(cap), val = new Float64Array(cap * 4);
+  parent[0] = -1;
+  frame[0] = -1;
+  const path = [0];
+  for (const s of data.stacks) {
+    path.length = s[0] + 1;
+    for (const f of s[1]) {
+      if (nn === cap) {
+        cap *= 2;
+        const p = new Int32Array(cap), q = new Int32Array(cap), w = new Float64Array(cap * 4);
+        p.set(parent); q.set(frame); w.set(val);
+        parent = p; frame = q; val = w;
+      }
+      parent[nn] = path[path.length - 1];
+      frame[nn] = f;
+      path.push(nn++);
+    }
+    const leaf = path[path.length - 1];
+    for (let i = 0; i < 4; i++) val[leaf * 4 + i] += s[2][i];
+  }
+  for (let k = nn - 1; k > 0; k--) for (let i = 0; i < 4; i++) val[parent[k] * 4 + i] += val[k * 4 + i];
+  const first = new Int32Array(nn + 1); /* children of k: kid[first[k] .. first[k+1]) */
+  for (let k = 1; k < nn; k++) first[parent[k] + 1]++;
+  for (let k = 0; k < nn; k++) first[k + 1] += first[k];
+  const kid = new Int32Array(Math.max(nn - 1, 1)), fill = first.slice(0, nn);
+  for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
+  const sortedKids = [new Map(), new Map(), new Map(), new Map()];
+  function kids(n, vi) {
+    let v = sortedKids[vi].get(n);
+    if (!v) {
+      v = Array.from(kid.subarray(first[n], first[n + 1])).filter(function (k) { return val[k * 4 + vi] > 0; })
+        .sort(function (a, b) { return val[b * 4 + vi] - val[a * 4 + vi]; });
+      sortedKids[vi].set(n, v);
+    }
+    return v;
+  }
+  function label(n) { return n === 0 ? 'all' : data.frames[frame[n]][0]; }
+  function v(n, vi) { return val[n * 4 + vi]; }
+
+  const h1 = el('h1', '', 'heapsnap: ' + data.exe.slice(data.exe.lastIndexOf('/') + 1));
+  h1.title = data.exe;
+  const head = el('header', '', h1);
+  head.append(el('p', 'sub', data.snapshots.length + ' snapshot' +
+    (data.snapshots.length === 1 ? '' : 's') + ' of ' + data.processes + ' process' +
+    (data.processes === 1 ? '' : 'es') + ' \u2014 live ' + size(v(0, I_LIVE_B)) + ' in ' +
+    count(v(0, I_LIVE_N)) + ' blocks, ' + size(v(0, I_ALLOC_B)) + ' allocated in ' +
+    count(v(0, I_ALLOC_N)) + ' blocks'));
+  const nav = el('nav');
+  head.append(nav);
+  document.body.append(head);
+  function navlink(id, text) {
+    const a = el('a', '', text);
+    a.href = '#' + id;
+    nav.append(a);
+  }
+
+  /* --- flame graph -------------------------------------------------------------- */
+
+  navlink('flame', 'Flame graph');
+  const fsec = section('flame', 'Flame graph');
+  const fctl = el('div', 'controls');
+  const vsel = el('select');
+  [I_LIVE_B, I_LIVE_N, I_ALLOC_B, I_ALLOC_N].forEach(function (vi) {
+    const o = el('option', '', data.values[vi].title);
+    o.value = String(vi);
+    vsel.append(o);
+  });
+  const search = el('input');
+  search.type = 'search';
+  search.placeholder = 'search functions and files';
+  const reset = el('button', '', 'Reset zoom');
+  const fnote = el('span', 'note');
+  fctl.append(el('label', '', 'Show ', vsel), search, reset, fnote);
+  const fbox = el('div', 'fg');
+  const tip = el('div', 'tip');
+  tip.hidden = true;
+  fsec.append(fctl, el('p', 'hint', 'Each bar is a frame, as wide as the memory allocated ' +
+    'through it; callers are above callees, allocation sites at the bottom of each column. ' +
+    'Click to zoom, hover for details.'), fbox);
+  document.body.append(tip);
+  const ROW = 18, MAXBARS = 4000;
+  const st = { vi: I_LIVE_B, zoom: 0, q: '' };
+  let drawn = [];
+
+  function matches(n) {
+    if (!st.q || n === 0) return false;
+    const f = data.frames[frame[n]];
+    return f[0].toLowerCase().includes(st.q) || f[1].toLowerCase().includes(st.q);
+  }
+  function hue(name) {
+    let h = 0;
+    for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+    return h;
+  }
+  function bar(n, x, w, depth, up) {
+    const d = el('div', 'fg-frame' + (up ? ' fg-parent' : ''));
+    d.style.left = x + 'px';
+    d.style.width = Math.max(w - 1, 1) + 'px';
+    d.style.top = depth * ROW + 'px';
+    const h = hue(label(n));
+    d.style.background = matches(n) ? '#c04ee0' : 'hsl(' + (10 + h % 45) + ',' + (70 + h % 20) + '%,' + (st.q ? 85 : 62 + h % 12) + '%)';
+    d.dataset.i = String(drawn.length);
+    d.dataset.func = label(n);
+    if (w > 28) d.textContent = label(n);
+    drawn.push(n);
+    return d;
+  }
+  function render() {
+    const W = Math.max(fbox.clientWidth, 300), vi = st.vi, total = v(st.zoom, vi);
+    const frag = document.createDocumentFragment();
+    drawn = [];
+    const chain = [];
+    for (let a = st.zoom; a >= 0; a = parent[a]) chain.unshift(a);
+    chain.forEach(function (a, i) { frag.append(bar(a, 0, W, i, a !== st.zoom)); });
+    let depth = chain.length, bars = 0;
+    const todo = [[st.zoom, 0, chain.length - 1]];
+    while (todo.length && bars < MAXBARS) {
+      const [n, x0, d] = todo.pop();
+      let x = x0;
+      for (const k of kids(n, vi)) {
+        const w = total ? v(k, vi) / total * W : 0;
+        if (w < 1) break;
+        frag.append(bar(k, x, w, d + 1, false));
+        bars++;
+        depth = Math.max(depth, d + 2);
+        todo.push([k, x, d + 1]);
+        x += w;
+      }
+    }
+    fbox.textContent = '';
+    fbox.style.height = depth * ROW + 'px';
+    fbox.append(frag);
+    let found = 0;
+    if (st.q) {
+      const todo2 = [0];
+      while (todo2.length) for (const k of kids(todo2.pop(), vi)) { if (matches(k)) found += v(k, vi); else todo2.push(k); }
+    }
+    fnote.textContent = st.q ? 'matched: ' + value(found, vi) + ' (' +
+      (v(0, vi) ? (100 * found / v(0, vi)).toFixed(1) : '0') + '%)' : '';
+  }
+  function details(n) {
+    const f = n === 0 ? null : data.frames[frame[n]];
+    const pct = v(0, st.vi) ? (100 * v(n, st.vi) / v(0, st.vi)).toFixed(2) : '0';
+    tip.textContent = '';
+    tip.append(el('b', '', label(n)));
+    if (f) tip.append(el('div', '', where(f) + '  (' + f[3] + ')'));
+    tip.append(el('div', '', 'live: ' + size(v(n, I_LIVE_B)) + ' in ' + count(v(n, I_LIVE_N)) + ' blocks'),
+      el('div', '', 'allocated: ' + size(v(n, I_ALLOC_B)) + ' in ' + count(v(n, I_ALLOC_N)) + ' blocks'),
+      el('div', '', pct + '% of ' + data.values[st.vi].title));
+  }
+  fbox.addEventListener('mousemove', function (e) {
+    const t = e.target.closest('.fg-frame');
+    if (!t) { tip.hidden = true; return; }
+    details(drawn[+t.dataset.i]);
+    tip.hidden = false;
+    tip.style.left = Math.min(e.pageX + 14, document.documentElement.scrollWidth - 320) + 'px';
+    tip.style.top = e.pageY + 14 + 'px';
+  });
+  fbox.addEventListener('mouseleave', function () { tip.hidden = true; });
+  fbox.addEventListener('click', function (e) {
+    const t = e.target.closest('.fg-frame');
+    if (t) { st.zoom = drawn[+t.dataset.i]; render(); }
+  });
+  vsel.addEventListener('change', function () {
+    st.vi = +vsel.value;
+    if (!v(st.zoom, st.vi)) st.zoom = 0;
+    render();
+  });
+  search.addEventListener('input', function () { st.q = search.value.trim().toLowerCase(); render(); });
+  reset.addEventListener('click', function () { st.zoom = 0; render(); });
+  window.addEventListener('resize', render);
+  render();
+
+  /* --- timeline ---------------------------------------------------------------- */
+
+  navlink('timeline', 'Timeline');
+  const tsec = section('timeline', 'Traced heap over time');
+  const W = 1000, H = 280, L = 80, R = 20, T = 14, B = 34;
+  const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'tl', role: 'img' });
+  let tmax = 1, vmax = 1;
+  for (const s of data.series) s.t.forEach(function (t, i) { tmax = Math.max(tmax, t); vmax = Math.max(vmax, s.v[i]); });
+  for (const s of data.snapshots) vmax = Math.max(vmax, s.peak);
+  const X = function (t) { return L + (W - L - R) * t / tmax; };
+  const Y = function (v) { return H - B - (H - T - B) * v / vmax; };
+  for (let i = 0; i <= 4; i++) {
+    const v = vmax * i / 4;
+    chart.append(svg('line', { x1: L, x2: W - R, y1: Y(v), y2: Y(v), class: 'grid' }),
+      svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, size(Math.round(v))));
+    const t = tmax * i / 4;
+    chart.append(svg('text', { x: X(t), y: H - 12, 'text-anchor': 'middle' }, (t / 1000).toFixed(2) + ' s'));
+  }
+  const colors = ['#d9480f', '#1971c2', '#2f9e44', '#9c36b5', '#e67700', '#0c8599'];
+  const legend = el('div', 'legend');
+  data.series.forEach(function (s, k) {
+    const c = colors[k % colors.length];
+    const pts = s.t.map(function (t, i) { return X(t).toFixed(1) + ',' + Y(s.v[i]).toFixed(1); });
+    chart.append(svg('polyline', { points: pts.join(' '), class: 'series', stroke: c, 'data-kind': s.kind }));
+    const key = el('span', 'key', s.label + ' (' + s.kind + ')');
+    key.style.borderColor = c;
+    legend.append(key);
+  });
+  const peaks = {};
+  for (const s of data.snapshots) peaks[s.series] = Math.max(peaks[s.series] || 0, s.peak);
+  Object.keys(peaks).forEach(function (k) {
+    const c = colors[k % colors.length];
+    chart.append(svg('line', { x1: L, x2: W - R, y1: Y(peaks[k]), y2: Y(peaks[k]), stroke: c, class: 'peak' }),
+      svg('text', { x: W - R, y: Y(peaks[k]) - 4, 'text-anchor': 'end', fill: c }, 'traced peak ' + size(peaks[k])));
+  });
+  for (const s of data.snapshots) {
+    const dot = svg('circle', { cx: X(s.t), cy: Y(s.bytes), r: 5, class: 'snap', fill: colors[s.series % colors.length] });
+    dot.append(svg('title', {}, s.path + ': ' + size(s.bytes) + ' in ' + count(s.blocks) + ' blocks at ' + (s.t / 1000).toFixed(3) + ' s'));
+    chart.append(dot);
+  }
+  tsec.append(chart, legend, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
+    'the lines are the heap each process recorded between them.'));
+
+  /* --- top and diff --------------------------------------------------------------- */
+
+  function site(r) { return r.site; }
+  function avg(r) { return r.count ? size(Math.round(r.size / r.count)) : ''; }
+  function filtered(id, title, heads, rows, numeric) {
+    navlink(id, title);
+    const s = section(id, title);
+    const q = el('input');
+    q.type = 'search';
+    q.placeholder = 'filter';
+    const t = table(heads, rows, numeric);
+    q.addEventListener('input', function () {
+      const w = q.value.trim().toLowerCase();
+      for (const tr of t.tBodies[0].rows) tr.hidden = !!w && !tr.textContent.toLowerCase().includes(w);
+    });
+    s.append(el('div', 'controls', q), t);
+    return s;
+  }
+  filtered('top', 'Top allocation sites (live)', ['#', 'site', 'function', 'size', 'count', 'average'],
+    data.top.map(function (r, i) { return [i + 1, site(r), r.func, size(r.size), count(r.count), avg(r)]; }),
+    [1, 0, 0, 1, 1, 1]);
+  if (data.diff) {
+    const d = filtered('diff', 'Diff: earliest \u2192 latest snapshot',
+      ['#', 'site', 'function', 'size', '\u0394 size', 'count', '\u0394 count'],
+      data.diff.rows.map(function (r, i) {
+        return [i + 1, site(r), r.func, size(r.size), size(r.size_diff, 1), count(r.count),
+          (r.count_diff >= 0 ? '+' : '') + count(r.count_diff)];
+      }), [1, 0, 0, 1, 1, 1, 1]);
+    d.insertBefore(el('p', 'sub', data.diff.old + ' \u2192 ' + data.diff.new), d.children[1]);
+  }
+
+  /* --- leaks -------------------------------------------------------------------------- */
+
+  function ring(r, id) {
+    const n = r.ring.length, more = r.ring_blocks - n, S = 260, C = S / 2, rad = 80;
+    const g = svg('svg', { viewBox: '0 0 ' + S + ' ' + S, class: 'ring', role: 'img' });
+    g.append(svg('defs', {}));
+    g.firstChild.append(svg('marker', { id: 'arrow' + id, viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' }));
+    g.firstChild.firstChild.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#555' }));
+    const pos = r.ring.map(function (_, i) {
+      const a = -Math.PI / 2 + 2 * Math.PI * i / n;
+      return [C + rad * Math.cos(a), C + rad * Math.sin(a)];
+    });
+    pos.forEach(function (p, i) {
+      const q = pos[(i + 1) % n];
+      const dx = q[0] - p[0], dy = q[1] - p[1], len = Math.hypot(dx, dy) || 1, k = 9 / len;
+      if (n > 1) g.append(svg('line', { x1: p[0] + dx * k, y1: p[1] + dy * k, x2: q[0] - dx * k, y2: q[1] - dy * k, class: 'edge', 'marker-end': 'url(#arrow' + id + ')' }));
+    });
+    if (n === 1) g.append(svg('circle', { cx: pos[0][0], cy: pos[0][1] - 16, r: 14, class: 'self' }));
+    pos.forEach(function (p, i) {
+      g.append(svg('circle', { cx: p[0], cy: p[1], r: 8, class: 'node' }));
+      g.append(svg('text', { x: p[0], y: p[1] + (p[1] >= C ? 22 : -14), 'text-anchor': 'middle' }, r.ring[i]));
+    });
+    if (more > 0) g.append(svg('text', { x: C, y: C + 4, 'text-anchor': 'middle' }, '+' + more + ' more'));
+    return g;
+  }
+  const kindText = { direct: 'definitely lost', indirect: 'indirectly lost', cycle: 'lost in a cycle', possible: 'possibly lost', reachable: 'still reachable' };
+  if (data.leaks) {
+    navlink('leaks', 'Leaks');
+    const ls = section('leaks', 'Leak check');
+    ls.append(table(['kind', 'bytes', 'blocks'], Object.keys(data.leaks.summary).map(function (k) {
+      return [k, count(data.leaks.summary[k][0]), count(data.leaks.summary[k][1])];
+    }), [0, 1, 1]));
+    const recs = el('div', 'records');
+    data.leaks.records.forEach(function (r, i) {
+      const bytes = r.indirect_bytes ? count(r.bytes + r.indirect_bytes) + ' (' + count(r.bytes) + ' ' + r.kind + ', ' + count(r.indirect_bytes) + ' indirect)' : count(r.bytes);
+      const d = el('details', 'record ' + r.kind);
+      d.append(el('summary', '', bytes + ' bytes in ' + count(r.blocks) + ' blocks are ' + kindText[r.kind] +
+        ' in loss record ' + (i + 1) + ' of ' + data.leaks.records.length + ' \u2014 ' + r.site));
+      const ul = el('ol', 'stack');
+      for (const f of r.stack) ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
+      d.append(ul);
+      if (r.ring.length) {
+        d.append(el('p', 'sub', 'cycle of ' + r.ring_blocks + ' blocks:'), ring(r, i));
+        d.open = true;
+      }
+      recs.append(d);
+    });
+    ls.append(el('h3', '', 'Loss records'), recs);
+    if (!data.leaks.records.length) recs.append(el('p', 'sub', 'no leaks'));
+    if (data.leaks.retainers) {
+      ls.append(el('h3', '', 'Who keeps the most memory alive (retainers)'), el('pre', 'retainers', data.leaks.retainers));
+    }
+  }
+  document.body.dataset.drawnMs = String(Math.round(performance.now()));
+  document.body.dataset.ready = '1';
+})();

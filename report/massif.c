@@ -1,0 +1,234 @@
+/*
+ * massif.c - one process's snapshots in Valgrind massif's output format
+ * (massif.out.PID), for ms_print and massif-visualizer:
+ *
+ *   desc: / cmd: / time_unit: ms
+ *   snapshot=N  time= mem_heap_B= mem_heap_extra_B=0 mem_stacks_B=0
+ *   heap_tree=empty | detailed
+ *   nK: BYTES (heap allocation functions) malloc/new/new[], --alloc-fns, etc.
+ *    nK: BYTES 0xADDR: func (file:line)       one space deeper per level
+ *
+ * Every point of the process's heap series (report/prof.h: its TIMELINE
+ * points and its snapshots' totals) is a massif snapshot in time order, in
+ * milliseconds since the process started; those that are heapsnap
+ * snapshots are detailed, with the tree massif draws: the allocation sites
+ * first, then their callers, children largest first.  Massif marks its
+ * peak snapshot "peak"; heapsnap snapshots hold live memory at their own
+ * time, so none is marked until a snapshot records what each site held at
+ * the peak.  ms_print applies its own threshold to the trees.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+struct ms_stack {
+    long *ids;             /* prof_ftab numbers, from the site outward */
+    int n;
+    int64_t bytes;
+};
+
+struct ms {
+    FILE *out;
+    struct prof_ftab ft;
+    struct ms_stack *st;
+    size_t nst;
+};
+
+/* --- one detailed tree ------------------------------------------------------- */
+
+static int id_at(const struct ms_stack *s, int d) { return d < s->n ? (int)s->ids[d] : -1; }
+
+static int stack_order(const void *a, const void *b)
+{
+    const struct ms_stack *x = a, *y = b;
+    for (int d = 0;; d++) {
+        int i = id_at(x, d), j = id_at(y, d);
+        if (i != j)
+            return i < j ? -1 : 1;
+        if (i < 0)
+            return 0;
+    }
+}
+
+struct ms_group {
+    size_t lo, hi;         /* stacks [lo, hi) share the frame at this depth */
+    int64_t bytes;
+};
+
+static int group_order(const void *a, const void *b)
+{
+    const struct ms_group *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return x->lo < y->lo ? -1 : 1;
+}
+
+/* The runs of stacks [lo, hi) that have a frame at depth d and share it;
+ * NULL when out of memory (*n = 0 and no runs is not an error). */
+static struct ms_group *ms_groups(struct ms *m, size_t lo, size_t hi, int d, size_t *n,
+                                  int *oom)
+{
+    struct ms_group *g = malloc((hi - lo + 1) * sizeof(*g));
+    *n = 0;
+    if (!g) {
+        *oom = 1;
+        return NULL;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        if (id_at(&m->st[i], d) < 0)
+            continue;
+        if (*n && g[*n - 1].hi == i && id_at(&m->st[g[*n - 1].lo], d) == id_at(&m->st[i], d)) {
+            g[*n - 1].hi = i + 1;
+        } else {
+            g[(*n)++] = (struct ms_group){i, i + 1, 0};
+        }
+        struct ms_group *last = &g[*n - 1];
+        last->bytes = m->st[i].bytes > INT64_MAX - last->bytes ? INT64_MAX
+                                                               : last->bytes + m->st[i].bytes;
+    }
+    qsort(g, *n, sizeof(*g), group_order);
+    return g;
+}
+
+static void ms_name(struct ms *m, const struct frame *f)
+{
+    if (frames_has_file(f))
+        fprintf(m->out, "0x%" PRIx64 ": %s (%s:%d)\n", f->ip, f->func, f->file, f->line);
+    else
+        fprintf(m->out, "0x%" PRIx64 ": %s (in %s)\n", f->ip, f->func,
+                f->path[0] ? f->path : f->module);
+}
+
+/* The nodes below a node: the groups of stacks [lo, hi) at depth d. */
+static int ms_children(struct ms *m, size_t lo, size_t hi, int d)
+{
+    int oom = 0;
+    size_t n, nsub;
+    struct ms_group *g = ms_groups(m, lo, hi, d, &n, &oom);
+    for (size_t i = 0; !oom && i < n; i++) {
+        free(ms_groups(m, g[i].lo, g[i].hi, d + 1, &nsub, &oom));
+        fprintf(m->out, "%*sn%zu: %" PRId64 " ", d + 1, "", nsub, g[i].bytes);
+        ms_name(m, m->ft.frames[m->st[g[i].lo].ids[d]]);
+        if (!oom && ms_children(m, g[i].lo, g[i].hi, d + 1) < 0)
+            oom = 1;
+    }
+    free(g);
+    return oom ? -1 : 0;
+}
+
+/* The tree of snapshot s (live bytes per stack). */
+static int ms_tree(struct ms *m, const struct snap *s, int64_t *total)
+{
+    struct prof_stack *ps;
+    size_t n, nroot;
+    int oom = 0;
+    if (prof_sum(&s, 1, &ps, &n) < 0)
+        return -1;
+    m->st = calloc(n + 1, sizeof(*m->st));
+    m->nst = 0;
+    *total = 0;
+    for (size_t i = 0; m->st && !oom && i < n; i++) {
+        struct ms_stack *t = &m->st[m->nst];
+        if (ps[i].v[PROF_INUSE_SPACE] <= 0)
+            continue;
+        m->nst++;
+        t->bytes = ps[i].v[PROF_INUSE_SPACE];
+        *total = t->bytes > INT64_MAX - *total ? INT64_MAX : *total + t->bytes;
+        t->n = ps[i].t->n - ps[i].t->site;
+        if (!(t->ids = malloc((size_t)t->n * sizeof(*t->ids))))
+            oom = 1;
+        for (int d = 0; !oom && d < t->n; d++)
+            if ((t->ids[d] = prof_ftab_index(&m->ft, &ps[i].t->fr[ps[i].t->site + d])) < 0)
+                oom = 1;
+    }
+    if (!m->st || oom)
+        goto out;
+    qsort(m->st, m->nst, sizeof(*m->st), stack_order);
+    free(ms_groups(m, 0, m->nst, 0, &nroot, &oom));
+    fprintf(m->out, "mem_heap_B=%" PRId64 "\nmem_heap_extra_B=0\nmem_stacks_B=0\n"
+                    "heap_tree=detailed\n", *total);
+    fprintf(m->out, "n%zu: %" PRId64 " (heap allocation functions) malloc/new/new[], "
+                    "--alloc-fns, etc.\n", nroot, *total);
+    if (!oom && ms_children(m, 0, m->nst, 0) < 0)
+        oom = 1;
+out:
+    oom = oom || !m->st;
+    for (size_t i = 0; m->st && i < m->nst; i++)
+        free(m->st[i].ids);
+    free(m->st);
+    m->st = NULL;
+    free(ps);
+    return oom ? -1 : 0;
+}
+
+/* --- the series -------------------------------------------------------------- */
+
+static uint64_t ms_time(const struct prof *p, const struct snap *s)
+{
+    return s->meta.time_ns > p->t0_ns ? s->meta.time_ns - p->t0_ns : 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct snap *const *x = a, *const *y = b;
+    uint64_t s = (*x)->meta.time_ns, t = (*y)->meta.time_ns;
+    return s < t ? -1 : s > t;
+}
+
+/* Writes the header and every point of the series, the snapshots among them
+ * detailed. */
+static int ms_series(struct ms *m, const struct prof *p, const struct snap **snaps)
+{
+    const struct prof_series *se = &p->series[0];
+    const struct snap *s0 = p->in[0].s;
+    size_t k = 0, num = 0;
+    fprintf(m->out, "desc: heapsnap export of %zu snapshot%s\ncmd: %s\ntime_unit: ms\n",
+            p->nin, p->nin == 1 ? "" : "s", s0->exe && s0->exe[0] ? s0->exe : "?");
+    for (size_t i = 0; i < se->n || k < p->nin; num++) {
+        int detailed = k < p->nin && (i >= se->n || ms_time(p, snaps[k]) <= se->pts[i].t_ns);
+        uint64_t t = detailed ? ms_time(p, snaps[k]) : se->pts[i].t_ns;
+        fprintf(m->out, "#-----------\nsnapshot=%zu\n#-----------\ntime=%" PRIu64 "\n", num,
+                t / 1000000);
+        if (detailed) {
+            int64_t total;
+            if (ms_tree(m, snaps[k++], &total) < 0)
+                return -1;
+            if (i < se->n && se->pts[i].t_ns == t) /* the series has this point too */
+                i++;
+            continue;
+        }
+        fprintf(m->out, "mem_heap_B=%" PRId64 "\nmem_heap_extra_B=0\nmem_stacks_B=0\n"
+                        "heap_tree=empty\n", se->pts[i++].v);
+    }
+    return 0;
+}
+
+int massif_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
+                 size_t errlen)
+{
+    if (p->nprocs != 1) {
+        snprintf(err, errlen, "massif: the snapshots are of %d processes and a massif file "
+                              "holds one (give one process's snapshots, or merge them first)",
+                 p->nprocs);
+        return -1;
+    }
+    struct ms m = {.out = out};
+    const struct snap **snaps = malloc(p->nin * sizeof(*snaps));
+    int rc = -1;
+    if (snaps) {
+        for (size_t i = 0; i < p->nin; i++)
+            snaps[i] = p->in[i].s;
+        qsort(snaps, p->nin, sizeof(*snaps), by_time);
+        rc = ms_series(&m, p, snaps);
+    }
+    free(snaps);
+    prof_ftab_free(&m.ft);
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    else if (ferror(out) && (rc = -1) < 0)
+        snprintf(err, errlen, "cannot write");
+    return rc;
+}

@@ -1,0 +1,308 @@
+/*
+ * prof.c - the snapshots given to an export or the HTML report, read into
+ * memory per distinct stack and memory over time (see prof.h for what a
+ * stack, the state and a series are).
+ *
+ * Stacks are merged by their identity (frames_trace.id: file, line,
+ * function and module of every frame from the site outward), so the same
+ * call path in two processes, or reached through two different wrappers,
+ * is one stack.  Ties in the order (live bytes, then allocated bytes) are
+ * broken by identity, so that every output is the same from run to run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "cli.h"
+#include "prof.h"
+
+const struct prof_value_info prof_values[PROF_NVALUES] = {
+    [PROF_ALLOC_OBJECTS] = {"alloc_objects", "count", "blocks allocated"},
+    [PROF_ALLOC_SPACE] = {"alloc_space", "bytes", "bytes allocated"},
+    [PROF_INUSE_OBJECTS] = {"inuse_objects", "count", "live blocks"},
+    [PROF_INUSE_SPACE] = {"inuse_space", "bytes", "live bytes"},
+};
+
+int prof_value_parse(const char *name)
+{
+    for (int i = 0; i < PROF_NVALUES; i++)
+        if (strcmp(name, prof_values[i].name) == 0)
+            return i;
+    return -1;
+}
+
+struct sum_entry {
+    struct prof_stack st;
+    UT_hash_handle hh;   /* by st.t->id */
+};
+
+static int stack_cmp(const void *a, const void *b)
+{
+    const struct prof_stack *x = a, *y = b;
+    if (x->v[PROF_INUSE_SPACE] != y->v[PROF_INUSE_SPACE])
+        return x->v[PROF_INUSE_SPACE] > y->v[PROF_INUSE_SPACE] ? -1 : 1;
+    if (x->v[PROF_ALLOC_SPACE] != y->v[PROF_ALLOC_SPACE])
+        return x->v[PROF_ALLOC_SPACE] > y->v[PROF_ALLOC_SPACE] ? -1 : 1;
+    return strcmp(x->t->id, y->t->id);
+}
+
+/* *a += v, held at INT64_MAX: a crafted snapshot's sums must not wrap. */
+static void sat_add(int64_t *a, uint64_t v)
+{
+    *a = v > (uint64_t)(INT64_MAX - *a) ? INT64_MAX : *a + (int64_t)v;
+}
+
+/* Adds the traces of s to *set; -1 when out of memory. */
+static int sum_snap(struct sum_entry **set, const struct snap *s)
+{
+    for (uint32_t i = 0; i < s->ntraces; i++) {
+        const struct hsnap_stat *st = &s->stats[i];
+        if (!st->live_count && !st->live_bytes && !st->total_count && !st->total_bytes)
+            continue;
+        const struct frames_trace *t = frames_get(s, i);
+        struct sum_entry *e;
+        if (!t)
+            return -1;
+        HASH_FIND_STR(*set, t->id, e);
+        if (!e) {
+            if (!(e = calloc(1, sizeof(*e))))
+                return -1;
+            e->st.t = t;
+            HASH_ADD_KEYPTR(hh, *set, t->id, strlen(t->id), e);
+        }
+        sat_add(&e->st.v[PROF_ALLOC_OBJECTS], st->total_count);
+        sat_add(&e->st.v[PROF_ALLOC_SPACE], st->total_bytes);
+        sat_add(&e->st.v[PROF_INUSE_OBJECTS], st->live_count);
+        sat_add(&e->st.v[PROF_INUSE_SPACE], st->live_bytes);
+    }
+    return 0;
+}
+
+int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
+             size_t *nout)
+{
+    struct sum_entry *set = NULL, *e, *tmp;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = sum_snap(&set, snaps[i]);
+    size_t count = HASH_COUNT(set), k = 0;
+    *out = rc == 0 ? malloc((count ? count : 1) * sizeof(**out)) : NULL;
+    HASH_ITER(hh, set, e, tmp) {
+        if (*out)
+            (*out)[k++] = e->st;
+        HASH_DEL(set, e);
+        free(e);
+    }
+    if (!*out)
+        return -1;
+    qsort(*out, k, sizeof(**out), stack_cmp);
+    *nout = k;
+    return 0;
+}
+
+/* --- numbered frames ------------------------------------------------------ */
+
+struct prof_fkey {
+    char *key;
+    size_t index;
+    UT_hash_handle hh;
+};
+
+long prof_ftab_index(struct prof_ftab *ft, const struct frame *f)
+{
+    char key[4400];
+    struct prof_fkey *k;
+    snprintf(key, sizeof(key), "%s\x1f%s\x1f%d\x1f%s", f->func, f->file, f->line, f->module);
+    HASH_FIND_STR(ft->set, key, k);
+    if (k)
+        return (long)k->index;
+    if (grow_array((void **)&ft->frames, &ft->cap, ft->n + 1, sizeof(*ft->frames)) < 0 ||
+        !(k = calloc(1, sizeof(*k))))
+        return -1;
+    if (!(k->key = strdup(key))) {
+        free(k);
+        return -1;
+    }
+    k->index = ft->n;
+    HASH_ADD_KEYPTR(hh, ft->set, k->key, strlen(k->key), k);
+    ft->frames[ft->n] = f;
+    return (long)ft->n++;
+}
+
+int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n,
+                     long **ids, size_t **off)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += (size_t)prof_depth(&st[i]);
+    *ids = malloc((total ? total : 1) * sizeof(**ids));
+    *off = malloc((n + 1) * sizeof(**off));
+    if (!*ids || !*off)
+        goto oom;
+    (*off)[0] = 0;
+    for (size_t i = 0, at = 0; i < n; i++) {
+        for (int d = 0; d < prof_depth(&st[i]); d++)
+            if (((*ids)[at++] = prof_ftab_index(ft, prof_frame(&st[i], d))) < 0)
+                goto oom;
+        (*off)[i + 1] = at;
+    }
+    return 0;
+oom:
+    free(*ids);
+    free(*off);
+    *ids = NULL;
+    *off = NULL;
+    return -1;
+}
+
+void prof_ftab_free(struct prof_ftab *ft)
+{
+    struct prof_fkey *k, *tmp;
+    HASH_ITER(hh, ft->set, k, tmp) {
+        HASH_DEL(ft->set, k);
+        free(k->key);
+        free(k);
+    }
+    free(ft->frames);
+    memset(ft, 0, sizeof(*ft));
+}
+
+/* --- processes and the state -------------------------------------------- */
+
+static int same_proc(const struct snap *a, const struct snap *b)
+{
+    return a->meta.pid == b->meta.pid && a->meta.start_ns == b->meta.start_ns;
+}
+
+static int later(const struct snap *a, const struct snap *b)
+{
+    if (a->meta.time_ns != b->meta.time_ns)
+        return a->meta.time_ns > b->meta.time_ns;
+    return a->meta.seq > b->meta.seq;
+}
+
+/* Numbers the processes and marks each one's latest snapshot. */
+static void find_procs(struct prof *p)
+{
+    for (size_t i = 0; i < p->nin; i++) {
+        struct prof_input *in = &p->in[i];
+        in->proc = -1;
+        for (size_t j = 0; j < i && in->proc < 0; j++)
+            if (same_proc(in->s, p->in[j].s))
+                in->proc = p->in[j].proc;
+        if (in->proc < 0)
+            in->proc = p->nprocs++;
+    }
+    for (size_t i = 0; i < p->nin; i++) {
+        p->in[i].latest = 1;
+        for (size_t j = 0; j < p->nin && p->in[i].latest; j++)
+            if (j != i && p->in[j].proc == p->in[i].proc &&
+                (later(p->in[j].s, p->in[i].s) || (!later(p->in[i].s, p->in[j].s) && j > i)))
+                p->in[i].latest = 0;
+    }
+}
+
+/* --- the timeline --------------------------------------------------------- */
+
+static int point_cmp(const void *a, const void *b)
+{
+    const struct prof_point *x = a, *y = b;
+    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+}
+
+static int add_point(struct prof_series *se, size_t *cap, uint64_t abs_ns, uint64_t t0,
+                     uint64_t v)
+{
+    if (grow_array((void **)&se->pts, cap, se->n + 1, sizeof(*se->pts)) < 0)
+        return -1;
+    se->pts[se->n].t_ns = abs_ns > t0 ? abs_ns - t0 : 0;
+    se->pts[se->n++].v = v > INT64_MAX ? INT64_MAX : (int64_t)v;
+    return 0;
+}
+
+static const char *base_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+/* The traced heap of process proc: every point its snapshots hold, once. */
+static int heap_series(struct prof *p, int proc, struct prof_series *se)
+{
+    size_t cap = 0;
+    const struct snap *first = NULL;
+    for (size_t i = 0; i < p->nin; i++) {
+        const struct snap *s = p->in[i].s;
+        if (p->in[i].proc != proc)
+            continue;
+        first = first ? first : s;
+        for (uint32_t k = 0; k < s->npoints; k++)
+            if (add_point(se, &cap, s->meta.start_ns + s->points[k].t_ns, p->t0_ns,
+                          s->points[k].bytes) < 0)
+                return -1;
+        if (add_point(se, &cap, s->meta.time_ns, p->t0_ns, s->meta.current_bytes) < 0)
+            return -1;
+    }
+    qsort(se->pts, se->n, sizeof(*se->pts), point_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < se->n; i++)
+        if (k == 0 || se->pts[i].t_ns != se->pts[k - 1].t_ns)
+            se->pts[k++] = se->pts[i];
+    se->n = k;
+    se->kind = "heap";
+    char label[300];
+    snprintf(label, sizeof(label), "pid %u %s", first->meta.pid,
+             base_of(first->exe && first->exe[0] ? first->exe : "?"));
+    return (se->label = strdup(label)) ? 0 : -1;
+}
+
+/* --- the whole -------------------------------------------------------------- */
+
+int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, char *err,
+               size_t errlen)
+{
+    const struct snap **state = calloc(n ? n : 1, sizeof(*state));
+    size_t nstate = 0;
+    memset(p, 0, sizeof(*p));
+    p->in = calloc(n ? n : 1, sizeof(*p->in));
+    if (!p->in || !state)
+        goto oom;
+    p->nin = (size_t)n;
+    for (int i = 0; i < n; i++) {
+        p->in[i].s = &snaps[i];
+        p->in[i].path = paths[i];
+        if (i == 0 || snaps[i].meta.start_ns < p->t0_ns)
+            p->t0_ns = snaps[i].meta.start_ns;
+    }
+    find_procs(p);
+    for (size_t i = 0; i < p->nin; i++)
+        if (p->in[i].latest)
+            state[nstate++] = p->in[i].s;
+    if (prof_sum(state, nstate, &p->stacks, &p->nstacks) < 0)
+        goto oom;
+    if (!(p->series = calloc((size_t)p->nprocs + 1, sizeof(*p->series))))
+        goto oom;
+    for (int k = 0; k < p->nprocs; k++, p->nseries++)
+        if (heap_series(p, k, &p->series[k]) < 0)
+            goto oom;
+    free(state);
+    return 0;
+oom:
+    free(state);
+    prof_free(p);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+void prof_free(struct prof *p)
+{
+    for (size_t i = 0; i < p->nseries + (p->series ? 1 : 0) && p->series; i++) {
+        free(p->series[i].pts);
+        free(p->series[i].label);
+    }
+    free(p->series);
+    free(p->stacks);
+    free(p->in);
+    memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,120 @@
+/*
+ * prof.h - what the exports and the HTML report show, read once from the
+ * snapshots given (report/prof.c): memory per distinct stack, and memory
+ * over time.
+ *
+ * A STACK is an allocation site and its callers (the frames from the
+ * trace's site outward: allocator wrappers such as strdup or operator new
+ * are left out, as `top` leaves them out).  Its VALUES are the quantities
+ * of prof_values[], one per enum prof_value: live ("inuse") and allocated
+ * since the start ("alloc"), in blocks and in bytes.  Values the peak adds
+ * later join the enum; writers loop over PROF_NVALUES.
+ * The STATE of several snapshots is the latest snapshot of each process
+ * (pid and start time), summed: a process's series is a history, not a
+ * sum, and the processes of a fork tree add up.  The TIMELINE is a list of
+ * series (the traced heap of each process now; others later), each a list
+ * of points from the snapshots' TIMELINE sections and their own totals.
+ */
+#ifndef REPORT_PROF_H
+#define REPORT_PROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frames.h"
+#include "snap.h"
+
+enum prof_value {
+    PROF_ALLOC_OBJECTS,  /* blocks allocated since the start (total_count) */
+    PROF_ALLOC_SPACE,    /* bytes allocated since the start (total_bytes) */
+    PROF_INUSE_OBJECTS,  /* live blocks (live_count) */
+    PROF_INUSE_SPACE,    /* live bytes (live_bytes) */
+    PROF_NVALUES
+};
+
+struct prof_value_info {
+    const char *name;    /* "inuse_space": pprof's sample type, --value's name */
+    const char *unit;    /* "bytes" or "count" */
+    const char *title;   /* "live bytes", for people */
+};
+extern const struct prof_value_info prof_values[PROF_NVALUES];
+
+/* The value named name ("inuse_space", ...); -1 when none is. */
+int prof_value_parse(const char *name);
+
+struct prof_stack {
+    const struct frames_trace *t;  /* frames t->fr[t->site .. t->n) */
+    int64_t v[PROF_NVALUES];
+};
+
+struct prof_point {
+    uint64_t t_ns;       /* since prof.t0_ns */
+    int64_t v;
+};
+
+struct prof_series {
+    const char *kind;    /* "heap": traced bytes live */
+    char *label;         /* "pid 1234 demo" */
+    struct prof_point *pts; /* by time */
+    size_t n;
+};
+
+struct prof_input {
+    const struct snap *s;
+    const char *path;
+    int proc;            /* index of its process among the inputs' processes */
+    int latest;          /* the latest snapshot of its process */
+};
+
+struct prof {
+    struct prof_input *in;  /* as given */
+    size_t nin;
+    int nprocs;
+    uint64_t t0_ns;         /* the earliest start of the processes (realtime) */
+    struct prof_stack *stacks; /* the state; one per distinct stack, largest
+                                  live bytes first */
+    size_t nstacks;
+    struct prof_series *series;
+    size_t nseries;
+};
+
+/* Reads snaps[0..n) (loaded; they must outlive p).  0, or -1 with "export:
+ * out of memory" in err. */
+int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, char *err,
+               size_t errlen);
+void prof_free(struct prof *p);
+
+/* The stacks of the given snapshots summed (for one snapshot alone, a
+ * massif snapshot or a diff side): *out, *nout, in prof_build's order.
+ * 0, or -1 when out of memory. */
+int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
+             size_t *nout);
+
+/* Distinct frames (function, file, line, module) numbered from 0 in the
+ * order first asked for, for formats that list frames once and refer to
+ * them by number (speedscope, the HTML report). */
+struct prof_ftab {
+    const struct frame **frames; /* by number */
+    size_t n, cap;
+    struct prof_fkey *set;       /* prof.c */
+};
+
+/* f's number, new ones appended; -1 when out of memory. */
+long prof_ftab_index(struct prof_ftab *ft, const struct frame *f);
+
+/* Numbers the frames of stacks st[0..n), outermost first: stack i's are
+ * (*ids)[(*off)[i] .. (*off)[i + 1]).  0, or -1 when out of memory (then
+ * nothing is to be freed); the caller frees *ids and *off. */
+int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n,
+                     long **ids, size_t **off);
+void prof_ftab_free(struct prof_ftab *ft);
+
+/* A stack's frame i counted from the outermost (0) to the site
+ * (prof_depth - 1): the order of folded stacks and flame graphs. */
+static inline int prof_depth(const struct prof_stack *st) { return st->t->n - st->t->site; }
+static inline const struct frame *prof_frame(const struct prof_stack *st, int i)
+{
+    return &st->t->fr[st->t->n - 1 - i];
+}
+
+#endif
