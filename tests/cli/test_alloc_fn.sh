@@ -1,7 +1,7 @@
 # tests/cli/test_alloc_fn.sh - allocation wrappers of the program itself:
 # --alloc-fn PAT (repeatable, fnmatch on the function name) charges a wrapper's
-# blocks to its callers in top, diff, leaks, gate (also from .heapsnap.toml) and
-# trend, and --no-default-alloc-fns turns the built-in library list (xmalloc,
+# blocks to its callers in top, diff, leaks, gate (also from .heapsnap.toml),
+# trend and export, and --no-default-alloc-fns turns the built-in list (xmalloc,
 # g_malloc, zmalloc...) off.  Fixture: tests/fixtures/wrapped.c.
 # (before: "pool_grab: size=6564 B, count=18" for everything, and the options
 # were unknown)
@@ -59,3 +59,9 @@ if fx_profile "$T/stl.hsnap" "$FX/stl_clang_O2" &&
     ! grep -q '^make_cycle' "$T/alloc_fn_cxx.txt" && t_pass alloc_fn_cxx_name_without_parameters ||
     t_fail alloc_fn_cxx_name_without_parameters "$(head -c 300 "$T/alloc_fn_cxx.txt" | tr '\n' '|')"
 fi
+
+# exports: stacks start at the site, so the wrapper is no stack's leaf
+"$HEAPSNAP" export --format folded "$W" --alloc-fn 'pool_*' >"$T/folded.txt" 2>&1
+grep -q ';load_index (tests/fixtures/wrapped.c:42) 4000$' "$T/folded.txt" &&
+  ! grep -q 'pool_grab' "$T/folded.txt" && t_pass alloc_fn_export_folded ||
+  t_fail alloc_fn_export_folded "$(head -c 300 "$T/folded.txt" | tr '\n' '|')"
