@@ -8,20 +8,19 @@ FUZZ_SECONDS ?= 20
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # The shim is built with link-time optimisation, and the hot path at -O3
-# as well: a recording crosses hooks.c, unwind.c, cfi.c, pending.c, table.c
-# and traces.c, and LTO inlines across them (callgrind, setarch -R, whole
-# runs: python3 dicts.py 20 1115.3M -> 1067.8M instructions with LTO ->
-# 1032.4M with -O3 too; cxx 100000 50000 521.8M -> 496.4M -> 484.5M; churn
-# 1000000 100000 1 1321.6M -> 1275.4M -> 1216.1M).  The leak check does not
+# as well: a recording crosses hooks, pending, table, traces and the
+# unwinders, and LTO inlines across them (docs/performance.md has the
+# figures).  The leak check does not
 # depend on what LTO inlines: it scans the calling thread's stack from
-# where the program called into the shim (collect.c).  Until it did, LTO
+# where the program called into the shim (shim/leak/collect.c).  Until it did, LTO
 # outside the hot path failed 27 leak tests, and those files were built
 # with -fno-lto.  Fat objects: the unit tests link single objects without
 # LTO.  `make SHIM_LTO= SHIM_HOT_OPT=` builds plainly (with CFLAGS alone,
 # -O0 for a debugger say).
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
-SHIM_HOT    := hooks unwind cfi pending table traces sample
+SHIM_HOT    := shim/hooks shim/pending shim/table shim/traces shim/sample \
+               shim/unwind/unwind shim/unwind/cfi
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
 SHIM_LIBS   := -lunwind -lz -ldl -pthread
@@ -30,7 +29,9 @@ CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Irepo
 # --no-as-needed keeps the library even though no strong reference needs it).
 CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
-SHIM_SRC := $(wildcard shim/*.c)
+SHIM_ROOMS := shim shim/unwind shim/leak
+SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
+SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
 CLI_SRC  := $(wildcard report/*.c report/gate/*.c)
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
@@ -48,11 +49,11 @@ all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 deps:
 	@scripts/install-deps.sh build
 
-$(BUILD)/obj/shim/%.o: shim/%.c $(wildcard shim/*.h) Makefile
+$(BUILD)/obj/shim/%.o: shim/%.c $(SHIM_HDR) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter $(*F),$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/gate/*.h) shim/hsnap_format.h \
+$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/*/*.h) shim/hsnap_format.h \
                         shim/options_table.h $(BUILD)/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
@@ -70,7 +71,7 @@ $(BUILD)/obj/report/html/assets.o: report/html/assets.S $(HTML_ASSETS)
 	$(CC) -c $< -o $@
 
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
+	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs \
 	    -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/heapsnap: $(CLI_OBJ)

@@ -67,7 +67,7 @@ long heapsnap_collect(const char *path)
 {
     COLLECT_ENTRY();
     api_settle();
-    long r = snap_collect(path) == 0 ? (long)collect_unreachable() : -1;
+    long r = (long)snap_collect(path);
     COLLECT_LEAVE();
     return r;
 }
@@ -112,7 +112,7 @@ static long api_query(const void *p, int referents, struct heapsnap_ref *out, si
     COLLECT_ENTRY();
     api_settle();
     collect_target(p);
-    long r = collect_query(referents, out, out ? max : 0);
+    long r = snap_query(referents, out, out ? max : 0);
     COLLECT_LEAVE();
     return r;
 }
@@ -134,7 +134,7 @@ long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max)
 
 int heapsnap_ignore(const void *p)
 {
-    return collect_ignore(p);
+    return snap_ignore(p);
 }
 
 int heapsnap_register_root(const void *p, size_t len)

@@ -1,44 +1,17 @@
 /*
- * hooks.c - the interposed allocation functions.  Each exported hook is
- * only its fast path: a few checks, then a tail call of the real function,
- * or of a noinline helper (hook_*_tracked) that calls the real function and
- * hands a successful result to hook_record, which unwinds, interns and
- * inserts into the live-block table - or keeps the block fresh for a while
- * (pending.c, pend_keep), and a free that finds it there (pend_take) frees
- * it without touching the table.  Any other tracked free goes to pend_hold
- * (pending.c), which may hold it back for a few frees; the block it gives
- * back is removed and really freed by pend_release.  The helper that
- * records notes where the hook was called from (UNWIND_ORIGIN), where the
- * stack walk starts; a walk that repeats one of the thread's kept walks
- * gives back the trace id that hook_record named it with (unwind_name),
- * without interning.
- *
- * Real functions come from dlsym(RTLD_NEXT), so an allocator later in the
- * chain (jemalloc, mimalloc, ...) is respected.  Required names are resolved
- * first: a failing dlsym allocates.  dlsym itself may call malloc/calloc
- * before the real ones are known; those requests are served from a static
- * bootstrap buffer (a bump allocator with a 16-byte size header), whose
- * blocks are recognised later: free ignores them, malloc_usable_size and
- * realloc read their header.
- *
- * hook_guard is a thread-local re-entry flag (initial-exec TLS: no
- * __tls_get_addr, which can malloc).  While it is set - inside a hook, in
- * the shim's helper thread, in the snapshot writer - allocations pass
- * straight through, untracked.
- *
- * Traps handled here (DESIGN.md): a block leaves the table BEFORE the real
- * free (another thread could get the address back and insert it first);
- * realloc removes, calls, then inserts the result or re-inserts the old block
- * if the call failed; a failed real call records nothing and keeps errno.
- *
- * HEAPSNAP_SAMPLE (sample.c): the per-thread byte countdown lives here.
- * Each hook starts with sampled mode's fast path (hook_pass, hook_pass_free):
- * one load of real.mode, then for an allocation the countdown (a
- * subtraction and a test), for a free the table's presence filter (one
- * load); a block neither sampled nor in the table goes straight to the
- * real function.  Everything else takes the careful path below it.  With
- * HEAPSNAP_LEAKS=1 as well, unsampled blocks still enter the table,
- * charged to the <unsampled> trace without unwinding.
+ * hooks.c - the interposed allocation functions and the real ones behind
+ * them.  Each exported hook is only its fast path (a few checks, then a
+ * tail call); recording is a noinline helper that unwinds first (no lock
+ * held), then interns and inserts; a tracked free goes to pending.c.
+ * Real functions come from dlsym(RTLD_NEXT), required names first (a
+ * failing dlsym allocates), so an allocator later in the chain is
+ * respected; until they are known, requests are served from a static
+ * bootstrap buffer whose blocks free ignores.  hook_guard (initial-exec
+ * TLS) passes the shim's own allocations through untracked.  Sampled mode's
+ * byte countdown is here: one load and a test before the real function.
+ * Traps (DESIGN.md): a block leaves the books before the real free;
+ * realloc removes, calls, then inserts the result or re-inserts the old
+ * block; a failed real call records nothing and keeps errno.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -169,6 +142,35 @@ void hook_init(void)
     hook_set_mode();
 }
 
+/* ---------------- the unwinders' host ---------------- */
+
+static void hook_count(const char *what, uint64_t n)
+{
+    char num[24];
+    num[opt_fmt_u64(num, n)] = 0;
+    opt_debug(what, num, "");
+}
+
+static const struct unwind_host hook_unwind_host = {
+    .alloc = arena_alloc,
+    .free = arena_free,
+    .map = arena_map,
+    .iterate_phdr = life_iterate_phdr,
+    .loader_enter = life_loader_enter,
+    .loader_leave = life_loader_leave,
+    .count = hook_count,
+};
+
+_Static_assert((int)OPT_UNWIND_AUTO == UNWIND_AUTO && (int)OPT_UNWIND_FP == UNWIND_FP &&
+                   (int)OPT_UNWIND_LIBUNWIND == UNWIND_LIBUNWIND,
+               "HEAPSNAP_UNWIND's choices are unwind.h's backends");
+
+/* HEAPSNAP_UNWIND's backend, started outside any hook (life_init). */
+void hook_unwind_init(void)
+{
+    unwind_init((int)opt_int(OPT_UNWIND), &hook_unwind_host);
+}
+
 static inline int hook_ready(void)
 {
     return HS_LIKELY(atomic_load_explicit(&real.state, memory_order_acquire) == HOOK_READY);
@@ -229,11 +231,11 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
         if (real.all_blocks)
             hook_insert(p, n, real.unsampled);
     } else {
-        uintptr_t ip[real.depth + HS_UNWIND_SLACK];
+        uintptr_t ip[real.depth + UNWIND_SLACK];
         int truncated;
         uint32_t id;
         unsigned depth = unwind_capture(ip, real.depth, &truncated, &id, origin);
-        if (id != CFI_NO_TAG) {
+        if (id != UNWIND_NO_NAME) {
             hook_insert(p, n, id); /* the same stack as this thread's last */
         } else if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
             unwind_name(id);
@@ -270,12 +272,9 @@ static inline int hook_tracking(void)
 /* Sampled mode's fast path, first thing in each allocating hook: 1 when
  * the block of n bytes is not sampled (the countdown moves by n), 0 for
  * the careful path (which moves it there).  One load of real.mode, one of
- * the countdown: callgrind, HEAPSNAP_SAMPLE=524288 HEAPSNAP_SAMPLE_SEED=42
- * (setarch -R), whole runs against plain: churn 1000000 100000 1 301.4M ->
- * 273.5M (plain 250.0M; malloc's own 23.0M -> 10.0M, free's 16.3M ->
- * 8.8M), realloc 60000 20000 1052.9M -> 1002.8M (953.6M), cxx 100000
- * 50000 228.8M -> 218.5M (210.1M).  The full mode pays its three
- * instructions: churn 1315.2M -> 1321.4M. */
+ * the countdown, so an unsampled block costs little more than the
+ * interposition itself; the full mode pays three instructions for it
+ * (docs/performance.md, "Why the hot path is the way it is"). */
 static inline int hook_pass(size_t n)
 {
     if (atomic_load_explicit(&real.mode, memory_order_relaxed) != HOOK_MODE_SAMPLED ||
@@ -517,9 +516,7 @@ static HS_NOINLINE void *hook_realloc_idle(void *p, size_t n)
 }
 
 /* Only the fast path here, every call a tail call (no frame to set up).
- * callgrind, HEAPSNAP_SAMPLE=524288 HEAPSNAP_SAMPLE_SEED=42 realloc 60000
- * 20000, with the one-compare boot check: 1062.0M -> 1052.9M (plain
- * 953.6M). */
+ * The boot check is one compare (hook_is_boot). */
 HS_EXPORT void *realloc(void *p, size_t n)
 {
     if ((!p || hook_pass_free(p)) && hook_pass(n))

@@ -475,7 +475,7 @@ static void life_init_core(void)
     life.start_mono = life_clock(CLOCK_MONOTONIC);
     life.pid = getpid();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
-    unwind_init();
+    hook_unwind_init();
 }
 
 /* An allocation reached the hooks before this library's constructor ran:

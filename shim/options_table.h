@@ -38,7 +38,7 @@ enum opt_id {
     OPT_COUNT
 };
 
-/* OPT_UNWIND choices, in the order of the choices string. */
+/* OPT_UNWIND choices, in the order of the choices string (unwind.h's UNWIND_*). */
 enum { OPT_UNWIND_AUTO, OPT_UNWIND_FP, OPT_UNWIND_LIBUNWIND };
 /* OPT_CHILDREN choices: which forked children (that have not exec'd) write */
 enum { OPT_CHILDREN_EXIT, OPT_CHILDREN_ALL, OPT_CHILDREN_NONE };

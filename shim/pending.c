@@ -24,12 +24,8 @@
  * block freed while still fresh or entering never touches the table: no
  * insert, no remove, no miss on its slot.
  * Where frees are of old blocks the thread holds frees instead, and keeps
- * no fresh blocks (a free would only look in vain).  callgrind, whole runs
- * (setarch -R): python3 dicts.py 20 1168.6M -> 1118.2M instructions, cxx
- * 100000 50000 564.0M -> 524.5M, realloc 60000 20000 2634.9M -> 2363.9M;
- * churn 1000000 100000 1 1288.2M -> 1327.5M and deep 20000 1000 124.2M ->
- * 127.3M (the checks on their paths).  Wall time, medians of 15 alternated
- * runs of dicts.py 150: 2.57x -> 2.32x.
+ * no fresh blocks (a free would only look in vain).  Workloads whose
+ * blocks live long (churn, deep) pay only the checks on their paths.
  *   Who may touch a slot: its thread alone fills an empty slot, and alone
  * empties a slot whose block it frees itself, without a lock.  Anything
  * else that empties a full slot holds the queue's flock: its thread
@@ -309,8 +305,8 @@ static HS_NOINLINE void pend_fresh_forget(struct pend_queue *q)
  * a block of q).  f's block does not enter the table yet: it becomes the
  * one entering, whose table slot was prefetched when p was born
  * (pend_born), and the block that was entering goes in now, its slot
- * prefetched one eviction ago.  (Inserted at once, python's pushed-out
- * blocks waited on their slot: tbl_insert was 10% of its samples.)  The
+ * prefetched one eviction ago.  (Inserted at once, a pushed-out block
+ * would wait on its cold slot.)  The
  * order of the stores lets a walk on another thread (pend_look reads f
  * before the entering slot) see f's block twice but never miss it. */
 static HS_NOINLINE void pend_fresh_evict(struct pend_queue *q, struct pend_fresh *f, uintptr_t p,
@@ -503,10 +499,9 @@ void pend_after_fork_child(void)
  * slot and header still in cache: holding it hides nothing.  And holding
  * changes which block glibc hands out next.  Where most frees are of
  * blocks the program just allocated (and just used), that reuse is worth
- * more than what holding hides: measured, holding every old block made the
- * C++ containers workload 1.18x -> 1.36x (its memcmp of map keys slowed
- * down by a third) while the small-block churn, whose frees are all of old,
- * cold blocks, went 1.84x -> 1.24x.  So the thread keeps a score, +1 for
+ * more than what holding hides (the C++ containers workload's map keys
+ * went cold), while the small-block churn, whose frees are all of old,
+ * cold blocks, gains most.  So the thread keeps a score, +1 for
  * each old block freed, -1 for each young one, within +-PEND_SCORE, and
  * holds while it is positive (churn: 0.1% young; deep 0.1%; realloc 11%;
  * python 55%; cxx 69%; sqlite 99%). */

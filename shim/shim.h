@@ -1,15 +1,15 @@
 /*
- * shim.h - the shim's internal glue header (musl style): the few declarations
- * one shim file needs from another, and nothing else.  Everything here is
- * hidden (the library is built with -fvisibility=hidden); only the names in
- * exports.map leave the .so.
+ * shim.h - the glue of shim/ (musl style): the few declarations one file of
+ * the recorder needs from another.  The other rooms have their own doors,
+ * included here: unwind/unwind.h (stack capture) and leak/leak.h (the leak
+ * check); base.h is what every room shares.  Everything is hidden
+ * (-fvisibility=hidden); only exports.map's names leave the .so.
  *
- * Prefixes: hook_ (hooks.c), arena_ (arena.c), tbl_ (table.c), trace_
- * (traces.c), pend_ (pending.c), unwind_ (unwind.c), cfi_ (cfi.c), ehf_ (ehframe.c), opt_ (options.c), snap_ (snapshot.c), dlc_ (dlclose.c),
- * life_ (life.c: start-up, exit, fork, signals, helper thread, timeline),
- * lock_ (the spinlock below), thr_ (threads.c), roots_ (roots.c),
- * collect_ (collect.c: the leak check), sig_ (signals.c), public API
- * heapsnap_* (api.c).
+ * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
+ * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
+ * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
+ * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
+ * (dlclose.c), heapsnap_* (api.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -25,7 +25,7 @@
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
  *   7. timeline     life.c
- *   8. threads      threads.c: the registry (the leak check, after the
+ *   8. threads      leak/stop.c: the registry (the leak check, after the
  *                   arena; fork's child resets it)
  *
  * A hook holds no lock while it unwinds (the loader lock: a thread inside
@@ -36,49 +36,11 @@
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
 
-#include <sched.h>
-#include <stdatomic.h>
-#include <stddef.h>
-#include <stdint.h>
-
+#include "base.h"
 #include "hsnap_format.h"
+#include "leak/leak.h"
+#include "unwind/unwind.h"
 #include "options_table.h"
-
-#define HS_EXPORT __attribute__((visibility("default")))
-#define HS_NOINLINE __attribute__((noinline))
-#define HS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define HS_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define HS_MAX_DEPTH 256
-#define HS_UNWIND_SLACK 16 /* extra frames captured: the shim's own */
-
-/* ---- a tiny spinlock: fork-safe (plain int), no allocation, trylock ---- */
-typedef struct { atomic_int v; } lock_t;
-
-static inline int lock_try(lock_t *l)
-{
-    return atomic_load_explicit(&l->v, memory_order_relaxed) == 0 &&
-           atomic_exchange_explicit(&l->v, 1, memory_order_acquire) == 0;
-}
-static inline void lock_take(lock_t *l)
-{
-    for (unsigned spins = 0; !lock_try(l); spins++)
-        if (spins > 64)
-            sched_yield();
-}
-/* Bounded attempt for the fatal-signal path: never hang. */
-static inline int lock_take_bounded(lock_t *l, unsigned tries)
-{
-    while (tries--) {
-        if (lock_try(l))
-            return 1;
-        sched_yield();
-    }
-    return 0;
-}
-static inline void lock_drop(lock_t *l)
-{
-    atomic_store_explicit(&l->v, 0, memory_order_release);
-}
 
 /* ---- hooks.c ---- */
 extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
@@ -191,11 +153,9 @@ unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
  * cannot hold costs one load and no lock.  Above the buckets, a counter per
  * group of 128 of them (512 bytes, which stay in the L1 cache): with few
  * sampled blocks live, most frees are answered there, without touching the
- * 64 KiB of buckets, whose random line the free of a cold block missed.
- * (perf, HEAPSNAP_SAMPLE=524288, churn 12000000 100000 2: the shim's
- * samples 590-788 -> 322-391, of 10,000-14,000 in the whole run, as with a
- * 4 KiB filter; the groups keep the 64 KiB's resolution for programs with
- * many sampled blocks.)  A group counts what its buckets count, and
+ * 64 KiB of buckets, whose random line the free of a cold block missed;
+ * the groups keep the 64 KiB's resolution for programs with many sampled
+ * blocks.  A group counts what its buckets count, and
  * saturates (0xff, for good) no later than any of them, so a zero group
  * means zero buckets. */
 #define TBL_FILTER_BITS 16
@@ -257,93 +217,8 @@ struct trace_counters {
 };
 extern struct trace_counters trace_counters;
 
-/* ---- unwind.c: stack capture ---- */
-void unwind_init(void);
-/* Fills ip[0..] (room for max + HS_UNWIND_SLACK) with the caller's stack
- * minus the shim's frames; returns the depth kept (<= max), sets *truncated
- * when the stack was deeper than max. */
-/* Where a hook was called from: the return address into its caller, the
- * caller's rsp after the return (the hook frame's CFA) and the caller's rbp,
- * read from the hook's own frame (the shim keeps frame pointers).  Taken
- * with UNWIND_ORIGIN in the hook that records; unwind_capture checks it. */
-struct unwind_origin {
-    uintptr_t ra, cfa, rbp;
-};
-#define UNWIND_ORIGIN(o)                                                                  \
-    do {                                                                                  \
-        const uintptr_t *f_ = __builtin_frame_address(0);                                 \
-        (o).ra = f_[1];                                                                   \
-        (o).cfa = (uintptr_t)(f_ + 2);                                                    \
-        (o).rbp = f_[0];                                                                  \
-    } while (0)
-unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
-                        const struct unwind_origin *origin);
-/* *same (not CFI_NO_TAG): the stack is the one last named with unwind_name,
- * and ip[] was not written. */
-void unwind_name(uint32_t name);
-int unwind_in_shim(uintptr_t ip);
-
-/* ---- the rule word: what the walk does at one IP (ehframe.c makes it,
- * cfi.c caches it): kind 0-1, tag 2-19 (its cache key's low 18 bits: a
- * reader racing a clear and a refill of its slot by another key sees a
- * mismatch, or an empty kind, and takes the slow path), cfa_rbp 20,
- * rbp_saved 21, rbp_k 22-35, cfa_off 36-63.  The walk's first-probe check
- * of tag and kind is a shift, an xor and a mask; cfa_off is one shift. ---- */
-enum { CFI_EMPTY, CFI_STEP, CFI_STOP, CFI_UNKNOWN };
-#define CFI_MAX_CFA_OFF (1u << 28)
-#define CFI_MAX_RBP_K (1u << 14)
-#define CFI_TAG_MASK (((uint64_t)1 << 18) - 1)
-#define CFI_TAG_SHIFT 2
-#define CFI_KIND_SHIFT 0
-#define CFI_W_CFA_RBP ((uint64_t)1 << 20)
-#define CFI_W_RBP_SAVED ((uint64_t)1 << 21)
-#define CFI_K_SHIFT 22
-#define CFI_OFF_SHIFT 36
-#define CFI_W(kind) ((uint64_t)(kind) << CFI_KIND_SHIFT)
-#define CFI_KIND(w) ((unsigned)((w) >> CFI_KIND_SHIFT & 3))
-#define CFI_CHECK_MASK (CFI_TAG_MASK << CFI_TAG_SHIFT | CFI_W(3))
-
-struct cfi_rule {                  /* a rule word, unpacked */
-    unsigned kind;                 /* CFI_*; STOP = the outermost frame */
-    int cfa_rbp;                   /* CFA = rbp + cfa_off, else rsp + cfa_off */
-    int rbp_saved;                 /* the caller's rbp is at CFA - rbp_k */
-    uint32_t cfa_off, rbp_k;       /* the return address is at CFA - 8 */
-};
-
-/* ---- ehframe.c: the rule word of an IP, from the module's .eh_frame ---- */
-uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs); /* loader lock */
-void ehf_decode(uint64_t w, struct cfi_rule *out);
-struct ehf_cie_info {              /* a synthetic CIE, for ehf_eval */
-    uint64_t code_align;
-    int64_t data_align;
-    uint64_t ra_col;
-    int signal;                    /* the 'S' augmentation */
-};
-/* Tests: the CIE's initial instructions, then the FDE's (whose range
- * starts at start) up to ip, classified; returns out->kind. */
-int ehf_eval(const uint8_t *cie_ins, size_t cie_len, const uint8_t *fde_ins, size_t fde_len,
-             const struct ehf_cie_info *info, uintptr_t start, uintptr_t ip,
-             struct cfi_rule *out);
-
-/* ---- cfi.c: the cache of rule words, and the walk behind HEAPSNAP_UNWIND=auto ---- */
-int cfi_init(void);                /* outside any hook; 0, or -1 (no cache) */
-/* From a captured (rip, rsp, rbp) with the stack's top, fills ip[0..max)
- * with return addresses as unw_backtrace does (the capturing frame itself
- * omitted); the count, or -1: fall back to libunwind for this stack. */
-int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
-             unsigned max);
-/* The same from a frame's caller: ra the return address into it, cfa the
- * caller's rsp after the return, rbp the caller's rbp; ip[] gets ra's
- * callers (not ra itself).  If this thread's last walk gave exactly the
- * same frames and was named with cfi_name, *tag is that name and ip[] is
- * not written; else *tag is CFI_NO_TAG. */
-#define CFI_NO_TAG UINT32_MAX
-int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
-                    unsigned max, uint32_t *tag);
-void cfi_name(uint32_t name);      /* names the result of this thread's last walk */
-int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
-void cfi_thread_end(void);         /* this thread's walk memo goes back */
-uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */
+/* ---- the unwinders (shim/unwind/unwind.h), as the hooks start them ---- */
+void hook_unwind_init(void);       /* HEAPSNAP_UNWIND's backend, with the shim as host */
 
 /* ---- sample.c: HEAPSNAP_SAMPLE ---- */
 void sample_init(void);
@@ -418,78 +293,16 @@ uint32_t snap_epoch(void);
 void snap_lock(void);
 void snap_unlock(void);
 void snap_after_fork_child(void);
-/* heapsnap_collect: the leak check, and a snapshot when path != NULL. */
-int snap_collect(const char *path);
-/* The live blocks, copied and sorted by address into a fresh mapping
- * (release with arena_unmap(*map, *maplen)); 0 or -1. */
-int snap_copy_blocks(struct hsnap_block **b, uint64_t *n, void **map, size_t *maplen);
+/* heapsnap_collect: the leak check, and a snapshot when path != NULL; the
+ * leaked blocks the last check found, or -1. */
+int64_t snap_collect(const char *path);
+/* heapsnap_refcount and friends: the leak room's query on the live heap. */
+long snap_query(int referents, struct heapsnap_ref *out, size_t max);
+int snap_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not a live block) */
+extern const struct leak_host snap_leak_host; /* the recorder, as the leak room sees it */
 
-/* ---- threads.c: thread registry, stop-the-world (leak check) ---- */
-typedef void (*thr_root_fn)(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg);
-void thr_prepare(void);    /* before thr_stop; may allocate (guard set) */
-uint32_t thr_stop(void);   /* stop the others; returns how many did not stop */
-void thr_resume(void);
-void thr_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, thr_root_fn fn,
-               void *arg);  /* with the world stopped */
-
-/* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
-struct model_root;
-struct model_ops;
-struct heapsnap_ref;
-int roots_begin(void);     /* before the stop: module ranges (loader lock) */
-void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
-const struct model_root *roots_get(size_t *n);
-void roots_add_user(void); /* with the world stopped */
-int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
-void roots_end(void);
-void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
-int roots_register(const void *p, size_t len);
-int roots_unregister(const void *p);
-
-/* ---- collect.c: the leak check (reference model) in the process ---- */
-int collect_wanted(unsigned reason);   /* HEAPSNAP_LEAKS and not fatal */
-int collect_begin(void);               /* roots, stop the world; 0 or -1 */
-int collect_model(struct hsnap_block *b, uint64_t n); /* 0 or -1 (warned) */
-void collect_end(void);                /* resume the world */
-size_t collect_leaks(void *buf, size_t cap);     /* LEAKS payload size */
-size_t collect_retainers(void *buf, size_t cap); /* RETAINERS payload size */
-void collect_release(void);            /* drop the encoded result */
-int64_t collect_unreachable(void);     /* the last run's leaked blocks */
-int collect_ignore(const void *p);     /* heapsnap_ignore */
-void collect_target(const void *p);    /* then collect_query: */
-long collect_query(int referents, struct heapsnap_ref *out, size_t max);
-
-/* Where the program's frames end on this thread, for the leak check's scan
- * of the calling thread's stack: the CFA of the shim's entry point, set by
- * COLLECT_ENTRY in the entry points that can run the check (the API, the
- * atexit handler); 0 where none is active. */
-extern __thread uintptr_t collect_entry_sp;
-
-/* In an entry point, which the program calls (the shim is built with frame
- * pointers, so its frame address + 16 is its CFA: the program's stack
- * pointer at the call).  The outermost entry on a thread sets the mark;
- * COLLECT_LEAVE, before it returns, clears it. */
-#define COLLECT_ENTRY()                                                              \
-    const int collect_outer_ = !collect_entry_sp;                                    \
-    if (collect_outer_)                                                              \
-        collect_entry_sp = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *)
-#define COLLECT_LEAVE()                                                              \
-    do {                                                                             \
-        if (collect_outer_)                                                          \
-            collect_entry_sp = 0;                                                    \
-    } while (0)
-
-/* ---- maps.c: what the leak check must not read ---- */
-struct model_range;
-int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
-void maps_free(struct model_range *holes, size_t bytes);
-
-/* ---- retain.c: the retainer view (RETAINERS section) ---- */
-int ret_begin(const struct hsnap_block *b);
-void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
-void ret_finish(void);                 /* sort; the blocks may go */
-size_t ret_encode(void *buf, size_t cap);
-void ret_free(void);
+/* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
+/* (the registry the leak check stops and scans is the leak room's: stop_*) */
 
 /* ---- signals.c: the program's sigaction/signal, watched ---- */
 struct sigaction;

@@ -34,6 +34,7 @@ static struct {
     char name[NAME_MAX_PATH]; /* the name being written */
     char tmp[NAME_MAX_PATH + 32];
     struct pend_left left;    /* held blocks the last walk left out */
+    int64_t unreachable;      /* the last leak check's leaked blocks */
 } snap;
 
 /* ---------------- META ---------------- */
@@ -348,38 +349,48 @@ static int snap_to_file(char *path, struct sbuf *sec, int has_blocks)
     return 0;
 }
 
-/* The encoded LEAKS and RETAINERS of the model's last run into their
- * buffers; 0, or -1 when either could not be built (no section). */
-static int snap_leak_sections(struct sbuf *leaks, struct sbuf *ret)
+/* ---------------- the leak check ---------------- */
+
+/* HEAPSNAP_LEAKS and not fatal (a crashing process), or heapsnap_collect. */
+static int snap_leaks_wanted(unsigned reason)
 {
-    size_t nl = collect_leaks(NULL, 0), nr = collect_retainers(NULL, 0);
-    if (!nl || sbuf_reserve(leaks, nl) != 0 || (nr && sbuf_reserve(ret, nr) != 0))
+    return reason == HSNAP_REASON_COLLECT ||
+           (opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL);
+}
+
+/* The leak room's callback for the live blocks: the BLOCKS section, built
+ * while the world is stopped. */
+struct snap_check {
+    struct sbuf *blocks;
+    int fatal, called, r; /* r: snap_blocks' result, once called */
+};
+
+static int snap_check_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
+{
+    struct snap_check *c = ctx;
+    c->called = 1;
+    if ((c->r = snap_blocks(c->blocks, c->fatal)) != 0)
         return -1;
-    leaks->len = collect_leaks(leaks->p, leaks->cap);
-    ret->len = nr ? collect_retainers(ret->p, ret->cap) : 0;
+    memcpy(n, c->blocks->p, 8);
+    *b = (struct hsnap_block *)(c->blocks->p + 8);
     return 0;
 }
 
-/* Blocks with the leak check around them: the world is stopped from just
- * before the copy until the model has classified the sorted array.
+/* Blocks with the leak check around them (collect_check): BLOCKS then
+ * carries classes and refcounts, and LEAKS and RETAINERS the answer.
  * *leaks is cleared when the check could not run. */
 static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
 {
-    if (*leaks && collect_begin() != 0)
+    struct snap_check c = {&sec[SEC_BLOCKS], fatal, 0, -1};
+    struct leak_answer a;
+    if (*leaks && collect_check(snap_check_blocks, &c, &a) == 0) {
+        sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
+        sec[SEC_RETAINERS] = (struct sbuf){a.retainers, a.ret_len, a.ret_cap, 0};
+        snap.unreachable = a.unreachable;
+    } else {
         *leaks = 0;
-    int r = snap_blocks(&sec[SEC_BLOCKS], fatal);
-    if (*leaks) {
-        uint64_t n = 0;
-        if (r == 0)
-            memcpy(&n, sec[SEC_BLOCKS].p, 8);
-        if (r != 0 || collect_model((struct hsnap_block *)(sec[SEC_BLOCKS].p + 8), n) != 0)
-            *leaks = 0;
-        collect_end();
-        if (*leaks && snap_leak_sections(&sec[SEC_LEAKS], &sec[SEC_RETAINERS]) != 0)
-            *leaks = 0;
-        collect_release();
     }
-    return r;
+    return c.called ? c.r : snap_blocks(&sec[SEC_BLOCKS], fatal);
 }
 
 /* Writes one snapshot to path; 0 or -1 (warned once).  Call with the
@@ -387,7 +398,7 @@ static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
 static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal)
 {
     struct sbuf sec[SEC_N] = {{0}};
-    int leaks = !fatal && collect_wanted(reason);
+    int leaks = !fatal && snap_leaks_wanted(reason);
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1;
     uint64_t blocks = pend_live_count();
     /* the shim's memory as the program had it: not this snapshot's own
@@ -468,17 +479,19 @@ void snap_unlock(void)
 }
 
 /* heapsnap_collect: the leak check now; with a path, a snapshot too (whose
- * name is taken literally).  Advances the epoch like a snapshot. */
-int snap_collect(const char *path)
+ * name is taken literally).  Advances the epoch like a snapshot; the last
+ * check's leaked blocks, or -1. */
+int64_t snap_collect(const char *path)
 {
     if (path)
-        return snap_take(HSNAP_REASON_COLLECT, path, 0);
-    int saved_errno = errno, ret = -1, leaks = 1;
+        return snap_take(HSNAP_REASON_COLLECT, path, 0) == 0 ? snap.unreachable : -1;
+    int saved_errno = errno, leaks = 1;
+    int64_t ret = -1;
     struct sbuf sec[SEC_N] = {{0}};
     int saved_guard = guard_enter();
     lock_take(&snap.lock);
     if (snap_blocks_checked(sec, 0, &leaks) == 0 && leaks)
-        ret = 0;
+        ret = snap.unreachable;
     for (int i = 0; i < SEC_N; i++)
         sbuf_free(&sec[i]);
     atomic_fetch_add(&snap.epoch, 1);
@@ -488,19 +501,76 @@ int snap_collect(const char *path)
     return ret;
 }
 
-int snap_copy_blocks(struct hsnap_block **b, uint64_t *n, void **map, size_t *maplen)
+/* The query's callback: the live blocks, copied and sorted into a fresh
+ * mapping (the caller's sbuf). */
+static int snap_query_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
 {
-    struct sbuf s = {0};
-    if (snap_blocks(&s, 0) != 0) {
-        sbuf_free(&s);
+    struct sbuf *s = ctx;
+    if (snap_blocks(s, 0) != 0)
         return -1;
-    }
-    memcpy(n, s.p, 8);
-    *b = (struct hsnap_block *)(s.p + 8);
-    *map = s.p;
-    *maplen = s.cap;
+    memcpy(n, s->p, 8);
+    *b = (struct hsnap_block *)(s->p + 8);
     return 0;
 }
+
+/* heapsnap_refcount, _referrers, _referents: one query of the leak room on
+ * the live heap (its target set by collect_target). */
+long snap_query(int referents, struct heapsnap_ref *out, size_t max)
+{
+    struct sbuf blocks = {0};
+    int saved_errno = errno, saved_guard = guard_enter();
+    snap_lock();
+    long ret = collect_query(snap_query_blocks, &blocks, referents, out, max);
+    sbuf_free(&blocks);
+    snap_unlock();
+    guard_leave(saved_guard);
+    errno = saved_errno;
+    return ret;
+}
+
+/* heapsnap_ignore: the live block holding p (from its start) is ignored by
+ * later checks; 0, or -1 when p is not a live traced block. */
+int snap_ignore(const void *p)
+{
+    struct tbl_entry e;
+    int ret = -1;
+    snap_lock();
+    if (tbl_find((uintptr_t)p, &e) || pend_find_fresh((uintptr_t)p, &e))
+        ret = collect_ignore(e.ptr, e.trace, e.epoch);
+    snap_unlock();
+    return ret;
+}
+
+/* The recorder's locks, in shim.h's order, around the leak check's stop. */
+static void snap_lock_world(void)
+{
+    trace_lock();
+    tbl_lock_all();
+    arena_lock();
+}
+
+static void snap_unlock_world(void)
+{
+    arena_unlock();
+    tbl_unlock_all();
+    trace_unlock();
+}
+
+const struct leak_host snap_leak_host = {
+    .map = arena_map,
+    .unmap = arena_unmap,
+    .warn = opt_warn,
+    .debug = opt_debug,
+    .loader_enter = life_loader_enter,
+    .loader_leave = life_loader_leave,
+    .lock_all = snap_lock_world,
+    .unlock_all = snap_unlock_world,
+    .sigaction = sig_install,
+    .trace_lock = trace_lock,
+    .trace_unlock = trace_unlock,
+    .trace_count = trace_count,
+    .trace_stack = trace_stack,
+};
 
 /* The child of fork numbers its own snapshots from 0. */
 void snap_after_fork_child(void)

@@ -37,9 +37,7 @@
  * so two threads' blocks land in different groups: each core keeps its own
  * stripes' locks and slots in its cache, where with stripes picked by hash
  * alone every lock and slot line went back and forth between the cores.
- * Alternated wall time, medians of 9 (churn 12000000 100000 N): 2 threads
- * 1.57x -> 1.50x and 1.62x -> 1.51x, 4 threads 1.94x -> 1.67x and
- * 1.76x -> 1.61x.  Within a stripe the home slot comes from a second,
+ * Within a stripe the home slot comes from a second,
  * cheaper hash (tbl_home).
  *
  * Invariant: ptr == 0 marks an empty slot (NULL is never inserted).
@@ -50,8 +48,7 @@
  * a saturated counter (0xff) stays so for good (it then only costs
  * lookups).  With few (sampled) blocks in the table almost every free
  * of an unsampled block is answered by one load, without a lock.  One byte
- * per bucket keeps the array at 64 KiB: perf showed the free path waiting
- * on it at two bytes (sampled churn2).
+ * per bucket keeps the array at 64 KiB, small enough to stay cached.
  */
 #include <string.h>
 
@@ -103,9 +100,8 @@ static inline void tbl_lock(struct tbl_stripe *s)
 
 /* One multiply (Fibonacci hashing): its high bits depend on every bit of
  * the pointer below them, which is all a stripe (bits 60-63) and a home
- * slot (bits 28-59) need.  The murmur finalizer it replaced cost ten
- * instructions more on each of a block's three lookups (prefetch, insert,
- * remove). */
+ * slot (bits 28-59) need, at the cost of one instruction on each of a
+ * block's three lookups (prefetch, insert, remove). */
 static inline uint64_t tbl_hash(uintptr_t ptr)
 {
     return (uint64_t)ptr * 0x9e3779b97f4a7c15ULL;
@@ -521,14 +517,14 @@ static void tbl_stats_stripe(const struct tbl_stripe *s, struct tbl_probe_stats 
     }
 }
 
-/* Probe costs over the whole table, for tests and tuning (struct in shim.h);
- * each stripe is locked in turn. */
 /* The stripe ptr belongs to (claiming its region's group if need be). */
 unsigned tbl_stripe_index(uintptr_t ptr)
 {
     return (unsigned)(tbl_stripe_of(ptr, tbl_hash(ptr)) - tbl.stripe);
 }
 
+/* Probe costs over the whole table, for tests and tuning (struct in shim.h);
+ * each stripe is locked in turn. */
 void tbl_probe_stats(struct tbl_probe_stats *st)
 {
     memset(st, 0, sizeof *st);

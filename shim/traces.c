@@ -97,8 +97,8 @@ struct trace_delta {
 /* One thread's share of the global sums (bytes may wrap: only the sum over
  * shards means anything, as blocks are freed by other threads), and of
  * per-trace totals: threads allocating from one site would otherwise each
- * add to its record's line (perf, churn on 2 threads: trace_charge 7.6% of
- * samples against 2.5% on one).  A delta goes to the record when another
+ * add to its record's line, which would bounce between their cores.  A
+ * delta goes to the record when another
  * trace needs its slot; readers add the deltas of every line (kept when its
  * thread ends, and used on by the next owner). */
 static struct trace_shard {

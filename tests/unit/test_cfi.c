@@ -1,4 +1,4 @@
-// link: shim/cfi.c shim/ehframe.c shim/arena.c
+// link: shim/unwind/cfi.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/arena.c
 /*
  * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
  * First on synthetic CIE/FDE instruction bytes (each supported opcode,
@@ -18,15 +18,20 @@
 
 #include "shim.h"
 #include "unit.h"
+#include "unwind/inner.h"
 
 /* The arena's out-of-memory path calls these; the tests never run out. */
 void life_degrade(const char *why) { printf("degrade: %s\n", why); }
-/* life.c's fork guard around the loader lock: nothing forks here. */
-int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+void opt_warn(const char *a, const char *b, const char *c) {}
+/* The unwinders' host: the arena, and no fork guard (nothing forks here). */
+static int test_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
 {
     return dl_iterate_phdr(cb, data);
 }
-void opt_warn(const char *a, const char *b, const char *c) {}
+static void test_nothing(void) {}
+static void test_count(const char *what, uint64_t n) {}
+static const struct unwind_host test_host = {arena_alloc, arena_free, arena_map, test_iterate_phdr,
+                                             test_nothing, test_nothing, test_count};
 
 #define NOINLINE __attribute__((noinline))
 #define START 0x1000u
@@ -370,6 +375,7 @@ TEST_END
 int main(void)
 {
     find_main_stack();
+    unwind_host = &test_host;
     if (cfi_init() != 0) {
         printf("FAIL cfi_init: no cache\n");
         return 1;

@@ -30,7 +30,7 @@
  * frame inside libheapsnap.so's text, whose range is found once at
  * start-up with dl_iterate_phdr.  Every such backend is entered from
  * unwind_raw, so each captures the same number of shim frames and a stack
- * cut at max + HS_UNWIND_SLACK is cut at the same frame.  No lock is held
+ * cut at max + UNWIND_SLACK is cut at the same frame.  No lock is held
  * here (libunwind and cfi.c's slow path take the loader lock; see
  * DESIGN.md "Known traps").
  */
@@ -41,7 +41,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "inner.h"
 
 #define UNWIND_STACK_MAX ((uintptr_t)1 << 30) /* sp-to-top distance we trust */
 
@@ -49,7 +49,7 @@ static struct {
     uintptr_t self_lo, self_hi;   /* libheapsnap.so's executable PT_LOADs */
     uintptr_t main_lo, main_hi;   /* the main thread's stack mapping */
     int main_by_sp;               /* ... found by the start-up sp */
-    int method;                   /* OPT_UNWIND_* in effect */
+    int method;                   /* UNWIND_* in effect */
     _Atomic uint64_t fallbacks;   /* auto stacks taken by libunwind instead */
     _Atomic uint64_t from_here;   /* auto stacks not started at the hook's caller */
 } unw;
@@ -133,14 +133,17 @@ static void unwind_find_main_stack(void)
     close(fd);
 }
 
-void unwind_init(void)
+const struct unwind_host *unwind_host;
+
+void unwind_init(int method, const struct unwind_host *host)
 {
     void *warm[4];
-    life_iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
+    unwind_host = host;
+    unwind_host->iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
     unwind_find_main_stack();
-    unw.method = (int)opt_int(OPT_UNWIND);
-    if (unw.method == OPT_UNWIND_AUTO && cfi_init() < 0)
-        unw.method = OPT_UNWIND_LIBUNWIND;
+    unw.method = method;
+    if (unw.method == UNWIND_AUTO && cfi_init() < 0)
+        unw.method = UNWIND_LIBUNWIND;
     unw_backtrace(warm, 4); /* libunwind's own set-up, outside any hook */
 }
 
@@ -212,28 +215,28 @@ static int unwind_cfi_from(const struct unwind_origin *o, uintptr_t sp, uintptr_
 static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 {
     int n = -1;
-    if (unw.method == OPT_UNWIND_AUTO) {
+    if (unw.method == UNWIND_AUTO) {
         n = unwind_cfi(ip, max);
         if (HS_UNLIKELY(n < 0))
             atomic_fetch_add_explicit(&unw.fallbacks, 1, memory_order_relaxed);
-    } else if (unw.method == OPT_UNWIND_FP)
+    } else if (unw.method == UNWIND_FP)
         n = unwind_fp(ip, max);
     if (n < 0) {
-        life_loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
+        unwind_host->loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
         n = unw_backtrace((void **)ip, (int)max);
-        life_loader_leave();
+        unwind_host->loader_leave();
     }
     __asm__ volatile("" ::: "memory");
     return n;
 }
 
-/* ip has room for max + HS_UNWIND_SLACK frames; the kept frames end up at
+/* ip has room for max + UNWIND_SLACK frames; the kept frames end up at
  * ip[0..return). */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
                         const struct unwind_origin *origin)
 {
     *same = CFI_NO_TAG;
-    if (unw.method == OPT_UNWIND_AUTO) {
+    if (unw.method == UNWIND_AUTO) {
         uintptr_t sp;
         __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
         int got = origin ? unwind_cfi_from(origin, sp, ip, max + 1, same) : -1; /* +1: truncated? */
@@ -243,7 +246,7 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
         }
         atomic_fetch_add_explicit(&unw.from_here, 1, memory_order_relaxed);
     }
-    unsigned cap = max + HS_UNWIND_SLACK;
+    unsigned cap = max + UNWIND_SLACK;
     int n = unwind_raw(ip, cap);
     unsigned skip = 0;
     if (n < 0)
@@ -262,7 +265,7 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
  * that the same stack next time comes back as that name (auto only). */
 void unwind_name(uint32_t name)
 {
-    if (unw.method == OPT_UNWIND_AUTO)
+    if (unw.method == UNWIND_AUTO)
         cfi_name(name);
 }
 
@@ -270,13 +273,15 @@ void unwind_name(uint32_t name)
  * to see that the CFI walk really ran). */
 __attribute__((destructor)) static void unwind_report(void)
 {
-    char num[24];
-    if (unw.method != OPT_UNWIND_AUTO)
+    if (unw.method != UNWIND_AUTO || !unwind_host)
         return;
-    num[opt_fmt_u64(num, atomic_load(&unw.fallbacks))] = 0;
-    opt_debug("unwind: stacks auto left to libunwind: ", num, "");
-    num[opt_fmt_u64(num, atomic_load(&unw.from_here))] = 0;
-    opt_debug("unwind: stacks auto did not start at the hook's caller: ", num, "");
-    num[opt_fmt_u64(num, cfi_replayed())] = 0;
-    opt_debug("unwind: frames replayed from the last walk: ", num, "");
+    unwind_host->count("unwind: stacks auto left to libunwind: ", atomic_load(&unw.fallbacks));
+    unwind_host->count("unwind: stacks auto did not start at the hook's caller: ",
+                       atomic_load(&unw.from_here));
+    unwind_host->count("unwind: frames replayed from the last walk: ", cfi_replayed());
+}
+
+void unwind_thread_end(void)
+{
+    cfi_thread_end();
 }

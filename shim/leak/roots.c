@@ -30,8 +30,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "model.h"
-#include "shim.h"
+#include "inner.h"
 
 #define ROOTS_CAP 16384u      /* ranges per check (modules, threads, user) */
 #define ROOTS_USER_MAX 1024u  /* heapsnap_register_root ranges */
@@ -45,7 +44,7 @@ static struct {
     uintptr_t real_malloc;     /* dlsym(RTLD_NEXT, "malloc") */
     int glibc;                 /* the real malloc is in libc.so.6 */
     uintptr_t ld_lo, ld_hi;    /* the dynamic loader's text and data */
-    struct { uintptr_t lo, hi; } user[ROOTS_USER_MAX]; /* guarded by snap_lock */
+    struct { uintptr_t lo, hi; } user[ROOTS_USER_MAX]; /* callers serialise */
     size_t nuser;
 } roots;
 
@@ -57,7 +56,7 @@ void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags)
         return;
     if (roots.n == ROOTS_CAP) {
         if (!roots.full_warned++)
-            opt_warn("too many root ranges; the leak check may report false leaks", "", "");
+            collect_host->warn("too many root ranges; the leak check may report false leaks", "", "");
         return;
     }
     roots.r[roots.n++] = (struct model_root){lo, hi, kind, flags};
@@ -71,7 +70,7 @@ const struct model_root *roots_get(size_t *n)
 
 void roots_end(void)
 {
-    arena_unmap(roots.r, ROOTS_CAP * sizeof *roots.r);
+    collect_host->unmap(roots.r, ROOTS_CAP * sizeof *roots.r);
     roots.r = NULL;
     roots.n = 0;
 }
@@ -143,16 +142,16 @@ static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
  * with hook_guard set, before the world is stopped. */
 int roots_begin(void)
 {
-    roots.r = arena_map(ROOTS_CAP * sizeof *roots.r);
+    roots.r = collect_host->map(ROOTS_CAP * sizeof *roots.r);
     roots.n = 0;
     if (!roots.r)
         return -1;
-    life_loader_enter(); /* dlsym and dl_iterate_phdr take the loader's locks */
+    collect_host->loader_enter(); /* dlsym and dl_iterate_phdr take the loader's locks */
     if (!roots.real_malloc)
         roots.real_malloc = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
     roots.glibc = 0;
     dl_iterate_phdr(roots_module, NULL);
-    life_loader_leave();
+    collect_host->loader_leave();
     return 0;
 }
 
@@ -177,12 +176,12 @@ static int roots_is_meta(uintptr_t word, const struct hsnap_block *b, void *ctx)
 
 static void *roots_alloc(size_t n, void *ctx)
 {
-    return arena_map(n);
+    return collect_host->map(n);
 }
 
 static void roots_free(void *p, size_t n, void *ctx)
 {
-    arena_unmap(p, n);
+    collect_host->unmap(p, n);
 }
 
 /* The model's memory is whole mappings (no lock: the world may be stopped
@@ -195,7 +194,7 @@ void roots_set_ops(struct model_ops *ops)
     ops->ctx = NULL;
 }
 
-/* ---------------- user roots (callers hold snap_lock) ---------------- */
+/* ---------------- user roots (callers serialise) ---------------- */
 
 int roots_register(const void *p, size_t len)
 {

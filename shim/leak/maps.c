@@ -14,8 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "model.h"
-#include "shim.h"
+#include "inner.h"
 
 #define MAPS_CHUNK (64u * 1024u)
 
@@ -29,12 +28,12 @@ static char *maps_read(size_t *len, size_t *cap)
         return NULL;
     for (;;) {
         if (*len == *cap) {
-            char *nb = arena_map(*cap + MAPS_CHUNK);
+            char *nb = collect_host->map(*cap + MAPS_CHUNK);
             if (!nb)
                 break;
             if (buf) {
                 __builtin_memcpy(nb, buf, *len);
-                arena_unmap(buf, *cap);
+                collect_host->unmap(buf, *cap);
             }
             buf = nb;
             *cap += MAPS_CHUNK;
@@ -51,7 +50,7 @@ static char *maps_read(size_t *len, size_t *cap)
     if (fd >= 0)
         close(fd);
     if (buf)
-        arena_unmap(buf, *cap);
+        collect_host->unmap(buf, *cap);
     return NULL;
 }
 
@@ -89,9 +88,9 @@ int maps_holes(struct model_range **holes, size_t *n, size_t *bytes)
         return -1;
     for (size_t i = 0; i < len; i++)
         lines += text[i] == '\n';
-    struct model_range *h = arena_map(lines * sizeof *h + 4096);
+    struct model_range *h = collect_host->map(lines * sizeof *h + 4096);
     if (!h) {
-        arena_unmap(text, cap);
+        collect_host->unmap(text, cap);
         return -1;
     }
     uintptr_t readable_end = 0;
@@ -109,7 +108,7 @@ int maps_holes(struct model_range **holes, size_t *n, size_t *bytes)
             ;
     }
     maps_hole(h, n, readable_end, UINTPTR_MAX);
-    arena_unmap(text, cap);
+    collect_host->unmap(text, cap);
     *holes = h;
     *bytes = lines * sizeof *h + 4096;
     return 0;
@@ -118,5 +117,5 @@ int maps_holes(struct model_range **holes, size_t *n, size_t *bytes)
 void maps_free(struct model_range *holes, size_t bytes)
 {
     if (holes)
-        arena_unmap(holes, bytes);
+        collect_host->unmap(holes, bytes);
 }

@@ -15,8 +15,7 @@
  */
 #include <string.h>
 
-#include "model.h"
-#include "shim.h"
+#include "inner.h"
 
 #define RET_MIN_SLOTS 4096u
 #define RET_EMPTY UINT32_MAX /* target_trace of an empty slot */
@@ -36,7 +35,7 @@ static size_t ret_bytes(size_t nslot)
 
 static struct hsnap_retainer *ret_map(size_t nslot)
 {
-    struct hsnap_retainer *s = arena_map(ret_bytes(nslot));
+    struct hsnap_retainer *s = collect_host->map(ret_bytes(nslot));
     if (s)
         for (size_t i = 0; i < nslot; i++)
             s[i].target_trace = RET_EMPTY;
@@ -70,7 +69,7 @@ static int ret_grow(void)
         if (o->target_trace != RET_EMPTY)
             *ret_slot(tab, n, o->target_trace, o->source_kind, o->source_trace) = *o;
     }
-    arena_unmap(ret.slot, ret_bytes(ret.nslot));
+    collect_host->unmap(ret.slot, ret_bytes(ret.nslot));
     ret.slot = tab;
     ret.nslot = n;
     ret.last = NULL;
@@ -187,6 +186,6 @@ size_t ret_encode(void *buf, size_t cap)
 
 void ret_free(void)
 {
-    arena_unmap(ret.slot, ret_bytes(ret.nslot));
+    collect_host->unmap(ret.slot, ret_bytes(ret.nslot));
     memset(&ret, 0, sizeof ret);
 }

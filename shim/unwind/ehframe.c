@@ -21,7 +21,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "shim.h"
+#include "inner.h"
 
 #define EHF_STATES 8               /* DW_CFA_remember_state depth */
 #define EHF_NREG 17                /* DWARF x86-64 columns rax..r15, RA */
@@ -468,7 +468,7 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
 {
     struct ehf_mod m = {.ip = ip};
     uint64_t w = CFI_W(CFI_UNKNOWN);
-    life_iterate_phdr(ehf_find_module, &m);
+    unwind_host->iterate_phdr(ehf_find_module, &m);
     if (m.found && m.hdr) {
         const uint8_t *fde = ehf_search(&m, ip);
         if (fde)

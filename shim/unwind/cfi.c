@@ -43,23 +43,18 @@
  * address) can only mis-step a walk whose reads are bounds-checked anyway.
  * (libunwind's own per-thread trace cache has no such check at all.)
  *
- * Measured (tests/bench, -O2 -g, callgrind instructions of the whole run,
- * libunwind -> this): churn 200000 20000 1: 413M -> 354M (native 50M);
- * deep 20000 1000: 385M -> 292M (native 26M).  CPU time, median of 9
- * alternated runs: churn1 quick 2.76x -> 2.69x, deep quick 4.20x -> 3.90x.
  * What is left of the capture is a dependent chain per frame (return
  * address -> slot -> rule -> CFA -> next return address).  The key is the
  * IP + 1 (a caller's return address as is: no subtraction per frame), and
  * the rule word's layout makes the first-probe check of tag and kind one
- * mask and cfa_off one shift: deep 20000 1000 278.9M -> 243.4M instructions
- * (cfi_walk 175.1M -> 137.8M, ~52 -> ~41 per frame).
+ * mask and cfa_off one shift.
  */
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
 
-#include "shim.h"
+#include "inner.h"
 
 #define CFI_CACHE_BITS 16          /* 64K slots x 16 B = 1 MiB */
 #define CFI_PROBES 8               /* linear probes before a clear */
@@ -209,7 +204,7 @@ static int cfi_check_unloads(void)
     if (HS_LIKELY(cfi_countdown-- > 0))
         return 0;
     unsigned long long subs = atomic_load(&cfi.subs);
-    life_iterate_phdr(cfi_subs_of, &subs);
+    unwind_host->iterate_phdr(cfi_subs_of, &subs);
     if (cfi_sync(subs) < 0) {
         cfi_countdown = 0; /* busy: fall back now, check again next time */
         return -1;
@@ -241,10 +236,9 @@ static int cfi_check_unloads(void)
  * every read would see the same word again gives the same frames: it
  * returns the name without writing a frame, and the caller skips interning
  * the stack (a loop allocating from one place; deep's four allocations per
- * recursion).  callgrind, deep 20000 1000: 201.1M -> 151.6M instructions.
- * The thread keeps up to 32 named walks (below), not only the last one:
- * churn 1000000 100000 1 (six sites in random order) 1505.4M -> 1193.2M,
- * deep 146.4M -> 123.6M, python3 dicts.py 20 1573.9M -> 1191.4M. */
+ * recursion).  The thread keeps up to 32 named walks (below), not only
+ * the last one: sites that take turns (churn's six in random order) each
+ * find theirs again. */
 struct cfi_state {
     uintptr_t rsp, key, rbp;
     uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
@@ -279,10 +273,9 @@ struct cfi_memo {
  * depth share a set without pushing each other out.  Memos are allocated
  * as sets fill: at most 33, each (depth + 1) states and its check list in
  * one power-of-two arena block (4 KiB at the default depth: 132 KiB per
- * thread at most).  callgrind, python3 dicts.py 20 (instructions of
- * the run): 8 sets of 2 1376.0M, 4 of 4 1380.9M, 8 of 4 1191.4M, 16 of 4
- * 1186.0M; churn 1000000 100000 1 with 8 sets of 2 cost 1178M to 1262M
- * as ASLR put three of its six sites in one set or not, 1198.9M at 4 of 4. */
+ * thread at most).  8 sets of 4: fewer ways let a handful of sites push
+ * each other out as the address layout puts them in one set; more sets
+ * buy little. */
 #define CFI_MEMO_SET_BITS 3
 #define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
 #define CFI_MEMO_WAYS 4
@@ -331,12 +324,8 @@ static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
  * itself (rbp0) or the word a step loaded it from.  A saved rbp no later
  * CFA uses is not compared (its value changes nothing), and the saved-rbp
  * slot's bound (lo) is what it was when the walk was recorded, since the
- * first state's rsp must be.  callgrind, against cfi_still on each state:
- * python3 dicts.py 20 1243.5M -> 1150.3M instructions, deep 20000 1000
- * 128.9M -> 120.7M, churn 1000000 100000 1 1297.9M -> 1256.9M; deriving
- * the return address words from the states instead (no list for them, half
- * the memory) kept churn and python at 1297.9M and 1187.1M and made deep
- * 131.5M. */
+ * first state's rsp must be.  The return address words are listed too,
+ * rather than derived from the states (half the memory, but no faster). */
 static void cfi_memo_checks(struct cfi_memo *m)
 {
     struct cfi_check *k = cfi_memo_chk(m);
@@ -377,7 +366,7 @@ static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
  * memory (the walk then records nothing: it is exact all the same). */
 static HS_NOINLINE struct cfi_memo *cfi_memo_new(unsigned cap)
 {
-    struct cfi_memo *m = arena_alloc(cfi_memo_size(cap));
+    struct cfi_memo *m = unwind_host->alloc(cfi_memo_size(cap));
     if (m)
         m->tag = CFI_NO_TAG;
     return m;
@@ -428,11 +417,11 @@ void cfi_thread_end(void)
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
             if (cfi_memo.set[i][j])
-                arena_free(cfi_memo.set[i][j], one);
+                unwind_host->free(cfi_memo.set[i][j], one);
             cfi_memo.set[i][j] = NULL;
         }
     if (cfi_memo.spare)
-        arena_free(cfi_memo.spare, one);
+        unwind_host->free(cfi_memo.spare, one);
     cfi_memo.spare = cfi_memo.last = NULL;
     cfi_memo.cap = 0;
     cfi_memo.off = 1;
@@ -684,9 +673,9 @@ int cfi_init(void)
     if (cfi.slot)
         return 0;
     unsigned long long subs = 0;
-    life_iterate_phdr(cfi_subs_of, &subs);
+    unwind_host->iterate_phdr(cfi_subs_of, &subs);
     atomic_store(&cfi.subs, subs);
-    struct cfi_slot *s = arena_map(bytes);
+    struct cfi_slot *s = unwind_host->map(bytes);
     if (!s)
         return -1;
     pthread_atfork(NULL, NULL, cfi_after_fork_child);

@@ -1,35 +1,17 @@
 /*
  * collect.c - the leak check in the process: the orchestration around the
- * pure model (model.c) and the gc-like queries of the API.
- *
- *   collect_begin   module roots (loader lock: before the stop), the
- *                   collector's registers, then the stop: take the trace,
- *                   table and arena locks so that no thread is inside
- *                   them, stop every other thread (threads.c), drop the
- *                   locks again (a stopped thread can no longer take them)
- *   (the caller)    copies and sorts the live blocks: the snapshot writer's
- *                   own BLOCKS array, so it is built once
- *   collect_model   ignored blocks, thread and user roots, model_run with
- *                   the retainer callback, the result kept for encoding
- *   collect_end     resumes the world
- *
- * While the world is stopped nothing here takes a lock another thread may
- * hold or calls the host's malloc: memory comes from mmap, and every
- * stopped thread was outside the shim's locks when it stopped.  The
- * calling thread's stack is scanned from where the program called into
- * the shim (COLLECT_ENTRY, shim.h: the API and the atexit handler) up, and
- * its callee-saved registers are the program's at that call, which
- * libunwind recovers from wherever the shim's frames saved them (their
- * CFI says where).  So the shim's own frames, which hold block addresses,
- * are not roots, whatever the compiler inlined.  Without a mark (the
- * helper thread's snapshots), or if the walk does not land on it, the
- * stack is scanned from collect_begin's caller's frame up, with the
- * registers from getcontext.
- * Callers hold the snapshot lock (one check at a time) and set hook_guard.
- *
- * The check runs for every snapshot but the fatal one when HEAPSNAP_LEAKS
- * is on, and for heapsnap_collect.  It does not run at _exit or on death by
- * a signal (no atexit); the fatal snapshot skips it (a crashing process).
+ * pure model (model.c), the door's one question (collect_check) and the
+ * gc-like queries of the API.  A check: module roots (loader lock: before
+ * the stop), the collector's registers, the stop (the recorder's locks
+ * taken so that no thread is inside them, the other threads stopped,
+ * the locks dropped), the caller's sorted copy of the live blocks, thread
+ * and user roots, model_run with the retainer callback, the resume, and
+ * the answer encoded.  While the world is stopped nothing here takes a lock
+ * another thread may hold or calls the host's malloc.  The calling thread's
+ * stack is scanned from where the program called into the shim
+ * (COLLECT_ENTRY) with the program's callee-saved registers at that call
+ * (libunwind finds where the shim's frames saved them), or failing a mark
+ * from collect_begin's caller with getcontext's registers.
  */
 #include <errno.h>
 #include <string.h>
@@ -40,8 +22,7 @@
 #include <libunwind.h>
 
 #include "heapsnap.h"
-#include "model.h"
-#include "shim.h"
+#include "inner.h"
 
 #define COLLECT_IGNORE_MIN 256u
 
@@ -63,7 +44,7 @@ static struct {
     struct model_ops ops;
     int have_res;
     atomic_int warned;
-    struct collect_ign *ign;    /* sorted by p; guarded by snap_lock */
+    struct collect_ign *ign;    /* sorted by p; callers serialise */
     size_t nign, ign_cap;
     int64_t last_unreachable;   /* direct + indirect + cycle blocks */
     uintptr_t target;           /* the pending query's address */
@@ -76,16 +57,17 @@ static uint64_t collect_now(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+const struct leak_host *collect_host;
+
+void collect_init(const struct leak_host *h)
+{
+    collect_host = h;
+}
+
 static void collect_warn(const char *why)
 {
     if (atomic_exchange(&col.warned, 1) == 0)
-        opt_warn("leak check skipped: ", why, "");
-}
-
-int collect_wanted(unsigned reason)
-{
-    return reason == HSNAP_REASON_COLLECT ||
-           (opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL);
+        collect_host->warn("leak check skipped: ", why, "");
 }
 
 /* ---------------- begin / end ---------------- */
@@ -116,7 +98,7 @@ static HS_NOINLINE int collect_entry_regs(uintptr_t mark)
     unw_cursor_t c;
     unw_word_t sp, v;
     int ret = -1;
-    life_loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
+    collect_host->loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
     if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0)
         for (int step = 0; step < 64; step++) { /* the shim's frames: a handful */
             if (unw_get_reg(&c, UNW_REG_SP, &sp) != 0 || sp > mark)
@@ -133,7 +115,7 @@ static HS_NOINLINE int collect_entry_regs(uintptr_t mark)
             if (unw_step(&c) <= 0)
                 break;
         }
-    life_loader_leave();
+    collect_host->loader_leave();
     return ret;
 }
 
@@ -141,7 +123,7 @@ static HS_NOINLINE int collect_entry_regs(uintptr_t mark)
  * entry mark, or failing one from the caller's stack pointer at this call:
  * the frames it calls later (the model's) are not roots either way.  0, or
  * -1 (warned; nothing to undo). */
-HS_NOINLINE int collect_begin(void)
+static HS_NOINLINE int collect_begin(void)
 {
     uintptr_t entry = collect_entry_sp;
     int marked = entry && collect_entry_regs(entry) == 0;
@@ -151,26 +133,22 @@ HS_NOINLINE int collect_begin(void)
         collect_warn("out of memory");
         return -1;
     }
-    thr_prepare();
-    trace_lock();
-    tbl_lock_all();
-    arena_lock();
+    stop_prepare();
+    collect_host->lock_all();
     if (!marked) {
         getcontext(&col.uc);
         collect_save_regs();
     }
-    col.unstopped = thr_stop();
+    col.unstopped = stop_world();
     col.stopped = 1;
-    arena_unlock();
-    tbl_unlock_all();
-    trace_unlock();
+    collect_host->unlock_all();
     return 0;
 }
 
-void collect_end(void)
+static void collect_end(void)
 {
     if (col.stopped)
-        thr_resume();
+        stop_resume();
     col.stopped = 0;
     roots_end();
 }
@@ -198,57 +176,52 @@ static void collect_mark_ignored(struct hsnap_block *b, uint64_t n)
 static int collect_ign_grow(void)
 {
     size_t cap = col.ign_cap ? 2 * col.ign_cap : COLLECT_IGNORE_MIN;
-    struct collect_ign *g = arena_map(cap * sizeof *g);
+    struct collect_ign *g = collect_host->map(cap * sizeof *g);
     if (!g)
         return -1;
     memcpy(g, col.ign, col.nign * sizeof *g);
-    arena_unmap(col.ign, col.ign_cap * sizeof *g);
+    collect_host->unmap(col.ign, col.ign_cap * sizeof *g);
     col.ign = g;
     col.ign_cap = cap;
     return 0;
 }
 
-/* heapsnap_ignore: 0, or -1 when p is not a live traced block. */
-int collect_ignore(const void *p)
+/* heapsnap_ignore (the caller found the block): 0, or -1 out of memory. */
+int collect_ignore(uintptr_t p, uint32_t trace, uint32_t epoch)
 {
-    struct tbl_entry e;
-    int ret = -1;
-    snap_lock();
-    if ((tbl_find((uintptr_t)p, &e) || pend_find_fresh((uintptr_t)p, &e)) &&
-        (col.nign < col.ign_cap || collect_ign_grow() == 0)) {
-        size_t i = 0;
-        while (i < col.nign && col.ign[i].p < e.ptr)
-            i++;
-        if (i == col.nign || col.ign[i].p != e.ptr) {
-            memmove(&col.ign[i + 1], &col.ign[i], (col.nign - i) * sizeof *col.ign);
-            col.nign++;
-        }
-        col.ign[i] = (struct collect_ign){e.ptr, e.trace, e.epoch};
-        ret = 0;
+    if (col.nign == col.ign_cap && collect_ign_grow() != 0)
+        return -1;
+    size_t i = 0;
+    while (i < col.nign && col.ign[i].p < p)
+        i++;
+    if (i == col.nign || col.ign[i].p != p) {
+        memmove(&col.ign[i + 1], &col.ign[i], (col.nign - i) * sizeof *col.ign);
+        col.nign++;
     }
-    snap_unlock();
-    return ret;
+    col.ign[i] = (struct collect_ign){p, trace, epoch};
+    return 0;
 }
 
 /* The dynamic loader's blocks are its bookkeeping (roots.c): ignored.
  * Per trace once (innermost frame in ld.so), then per block. */
 static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
 {
-    trace_lock();
-    uint32_t nt = trace_count();
+    const struct leak_host *h = collect_host;
+    h->trace_lock();
+    uint32_t nt = h->trace_count();
     size_t len = nt / 8 + 1;
-    uint8_t *in = arena_map(len);
+    uint8_t *in = h->map(len);
     for (uint32_t t = 0; in && t < nt; t++) {
         unsigned depth, flags;
-        const uintptr_t *ip = trace_stack(t, &depth, &flags);
+        const uintptr_t *ip = h->trace_stack(t, &depth, &flags);
         if (depth && roots_in_loader(ip[0]))
             in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
-    trace_unlock();
+    h->trace_unlock();
     for (uint64_t i = 0; in && i < n; i++)
         if (b[i].trace < nt && (in[b[i].trace / 8] >> (b[i].trace % 8) & 1))
             b[i].cls = HSNAP_CLASS_IGNORED;
-    arena_unmap(in, len);
+    h->unmap(in, len);
 }
 
 /* ---------------- the model ---------------- */
@@ -261,13 +234,15 @@ static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *ar
 /* Threads and user roots, with the world stopped. */
 static void collect_roots(void)
 {
-    thr_roots(col.sp, col.regs, sizeof col.regs / sizeof col.regs[0], collect_add_root, NULL);
+    stop_roots(col.sp, col.regs, sizeof col.regs / sizeof col.regs[0], collect_add_root, NULL);
     roots_add_user();
 }
 
+static void collect_release(void);
+
 /* Classifies b[0..n) (sorted, world stopped); keeps the result for
- * collect_leaks/collect_retainers.  0, or -1 (warned). */
-int collect_model(struct hsnap_block *b, uint64_t n)
+ * collect_encode.  0, or -1 (warned). */
+static int collect_model(struct hsnap_block *b, uint64_t n)
 {
     size_t nroots;
     collect_release();
@@ -280,7 +255,7 @@ int collect_model(struct hsnap_block *b, uint64_t n)
     struct model_range *holes;
     size_t hbytes;
     if (maps_holes(&holes, &col.ops.nholes, &hbytes) != 0)
-        opt_debug("cannot read /proc/self/maps: every block is trusted to be readable", "", "");
+        collect_host->debug("cannot read /proc/self/maps: every block is trusted to be readable", "", "");
     col.ops.holes = holes;
     int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
     maps_free(holes, hbytes);
@@ -301,17 +276,7 @@ int collect_model(struct hsnap_block *b, uint64_t n)
     return 0;
 }
 
-size_t collect_leaks(void *buf, size_t cap)
-{
-    return col.have_res ? model_result_encode(&col.res, buf, cap) : 0;
-}
-
-size_t collect_retainers(void *buf, size_t cap)
-{
-    return col.have_res ? ret_encode(buf, cap) : 0;
-}
-
-void collect_release(void)
+static void collect_release(void)
 {
     if (col.have_res)
         model_result_free(&col.res, &col.ops);
@@ -319,9 +284,46 @@ void collect_release(void)
     col.have_res = 0;
 }
 
-int64_t collect_unreachable(void)
+/* The model's last result, encoded into mappings of the host's; 0, or -1
+ * when LEAKS could not be built (no section, no warning). */
+static int collect_encode(struct leak_answer *a)
 {
-    return col.last_unreachable;
+    const struct leak_host *h = collect_host;
+    size_t nl = model_result_encode(&col.res, NULL, 0), nr = ret_encode(NULL, 0);
+    if (!nl || !(a->leaks = h->map(nl)))
+        return -1;
+    a->leaks_cap = nl;
+    a->leaks_len = model_result_encode(&col.res, a->leaks, nl);
+    if (nr && (a->retainers = h->map(nr))) {
+        a->ret_cap = nr;
+        a->ret_len = ret_encode(a->retainers, nr);
+    } else if (nr) {
+        h->unmap(a->leaks, a->leaks_cap);
+        *a = (struct leak_answer){0};
+        return -1;
+    }
+    a->unreachable = col.last_unreachable;
+    return 0;
+}
+
+/* The door's one question (leak.h).  The world is stopped from just
+ * before blocks() copies the live blocks until the model has classified
+ * them. */
+int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
+{
+    struct hsnap_block *b;
+    uint64_t n;
+    int ret = -1;
+    *a = (struct leak_answer){0};
+    if (collect_begin() != 0)
+        return -1;
+    if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0)
+        ret = 0;
+    collect_end();
+    if (ret == 0)
+        ret = collect_encode(a);
+    collect_release();
+    return ret;
 }
 
 /* ---------------- queries (heapsnap_referrers and friends) ---------------- */
@@ -363,7 +365,7 @@ static void collect_note(struct collect_q *q, const uintptr_t *where, int kind, 
             o->block = (const void *)(uintptr_t)q->b[blk].addr;
             o->size = q->b[blk].size;
             o->trace = q->b[blk].trace;
-            const uintptr_t *ip = trace_stack(o->trace, &depth, &flags);
+            const uintptr_t *ip = collect_host->trace_stack(o->trace, &depth, &flags);
             o->site = depth ? (const void *)ip[0] : NULL;
         }
     }
@@ -437,39 +439,32 @@ void collect_target(const void *p)
  * gathered in shim memory and copied out last, since out may itself lie
  * on a scanned stack.
  */
-HS_NOINLINE long collect_query(int referents, struct heapsnap_ref *out, size_t max)
+HS_NOINLINE long collect_query(leak_blocks_fn blocks, void *ctx, int referents,
+                               struct heapsnap_ref *out, size_t max)
 {
+    const struct leak_host *h = collect_host;
     struct hsnap_block *b;
     uint64_t n;
-    void *map;
-    size_t maplen;
     long ret = -1;
-    int saved_errno = errno, saved_guard = guard_enter();
-    snap_lock();
     if (collect_begin() != 0) {
         col.target = 0;
-        goto out;
+        return -1;
     }
-    if (snap_copy_blocks(&b, &n, &map, &maplen) == 0) {
+    if (blocks(ctx, &b, &n) == 0) {
         struct collect_q q = {b, n, n, NULL, max, 0};
-        q.out = max ? arena_map(max * sizeof *out) : NULL;
+        q.out = max ? h->map(max * sizeof *out) : NULL;
         collect_roots();
         roots_set_ops(&col.ops);
-        trace_lock();
+        h->trace_lock();
         if (q.out || !max)
             ret = collect_run_query(&q, referents);
-        trace_unlock();
+        h->trace_unlock();
         collect_end();
         if (ret > 0 && out)
             memcpy(out, q.out, (q.found < max ? q.found : max) * sizeof *out);
-        arena_unmap(q.out, max * sizeof *out);
-        arena_unmap(map, maplen);
+        h->unmap(q.out, max * sizeof *out);
     } else {
         collect_end();
     }
-out:
-    snap_unlock();
-    guard_leave(saved_guard);
-    errno = saved_errno;
     return ret;
 }

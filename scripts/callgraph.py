@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""callgraph.py - file-to-file call edges from object files, and the cycles
+they make between rooms.
+
+Usage: scripts/callgraph.py OBJDIR ROOM...
+  e.g. scripts/callgraph.py build/obj shim shim/unwind shim/leak
+
+A room is a folder; its files are the sources ROOM/*.c (not those of
+sub-folders, which are rooms of their own), read as OBJDIR/ROOM/*.o.  Run
+from the repository's root.  An edge A -> B is a symbol A
+leaves undefined (nm: U) that B defines as a function (T, W or i); a data
+reference (a flag, a table) is not a call.  Calls within a room may go in
+circles; a strongly connected component of the file graph that holds files
+of two rooms is a cycle between rooms.  Prints the edges between rooms and
+every such cycle; exits 1 if there is one, 2 on trouble.
+"""
+import os
+import subprocess
+import sys
+from collections import defaultdict
+
+
+def nm(path):
+    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    defined, undefined = {}, set()
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] == "U":
+            undefined.add(f[1])
+        elif len(f) == 3:
+            defined[f[2]] = f[1]
+    return defined, undefined
+
+
+def sccs(nodes, edges):
+    """Tarjan's strongly connected components, iteratively."""
+    index, low, on, stack, out, counter = {}, {}, set(), [], [], [0]
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = counter[0]; counter[0] += 1
+        stack.append(root); on.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = counter[0]; counter[0] += 1
+                    stack.append(w); on.add(w)
+                    work.append((w, iter(sorted(edges[w]))))
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop(); on.discard(w); comp.append(w)
+                    if w == v:
+                        break
+                out.append(sorted(comp))
+    return out
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    objdir, rooms = argv[1], argv[2:]
+    room_of, syms = {}, {}
+    for room in rooms:
+        if not os.path.isdir(room):
+            print(f"callgraph: no folder {room} (run from the repository's root)", file=sys.stderr)
+            return 2
+        for name in sorted(os.listdir(room)):
+            if name.endswith(".c"):
+                f = os.path.join(room, name[:-2])
+                obj = os.path.join(objdir, f + ".o")
+                if not os.path.exists(obj):
+                    print(f"callgraph: {obj} is missing (build first)", file=sys.stderr)
+                    return 2
+                room_of[f] = room
+                syms[f] = nm(obj)
+    owner = {}
+    for f, (defined, _) in syms.items():
+        for s, t in defined.items():
+            if t in "TWi":
+                owner[s] = f
+    edges, why = defaultdict(set), defaultdict(list)
+    for f, (_, undefined) in syms.items():
+        for s in sorted(undefined):
+            g = owner.get(s)
+            if g and g != f:
+                edges[f].add(g)
+                why[(f, g)].append(s)
+    between = defaultdict(list)
+    for (f, g), ss in why.items():
+        if room_of[f] != room_of[g]:
+            between[(room_of[f], room_of[g])].extend(ss)
+    print("rooms:", " ".join(rooms))
+    print("calls between rooms:")
+    for (a, b), ss in sorted(between.items()):
+        names = sorted(set(ss))
+        more = f" (+{len(names) - 6} more)" if len(names) > 6 else ""
+        print(f"  {a}/ -> {b}/: {len(names)} functions: {', '.join(names[:6])}{more}")
+    if not between:
+        print("  none")
+    bad = 0
+    for comp in sccs(sorted(syms), edges):
+        if len(comp) < 2:
+            continue
+        crooms = sorted({room_of[f] for f in comp})
+        if len(crooms) > 1:
+            bad += 1
+            print(f"CYCLE between rooms {', '.join(crooms)}: {' '.join(comp)}")
+            for f in comp:
+                for g in sorted(edges[f]):
+                    if g in comp and room_of[f] != room_of[g]:
+                        print(f"    {f} -> {g}: {', '.join(why[(f, g)][:4])}")
+        else:
+            print(f"within {crooms[0]}/ (allowed): {len(comp)} files call each other in circles: "
+                  + " ".join(os.path.basename(f) for f in comp))
+    print(f"cycles between rooms: {bad}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

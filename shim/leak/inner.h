@@ -1,0 +1,44 @@
+/*
+ * inner.h - the leak room's own glue: what collect.c, roots.c, stop.c and
+ * retain.c share, never included outside shim/leak/.  Everything the room
+ * needs from the recorder goes through collect_host (leak.h's leak_host),
+ * given once by collect_init.
+ */
+#ifndef HEAPSNAP_LEAK_INNER_H
+#define HEAPSNAP_LEAK_INNER_H
+
+#include "base.h"
+#include "leak.h"
+#include "model.h"
+
+extern const struct leak_host *collect_host;
+
+/* ---- stop.c: stop-the-world, thread roots ---- */
+typedef void (*stop_root_fn)(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg);
+void stop_prepare(void);    /* before stop_world; may allocate (guard set) */
+uint32_t stop_world(void);  /* stop the others; returns how many did not stop */
+void stop_resume(void);
+void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn fn,
+                void *arg); /* with the world stopped */
+
+/* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
+int roots_begin(void);     /* before the stop: module ranges (loader lock) */
+void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
+const struct model_root *roots_get(size_t *n);
+void roots_add_user(void); /* with the world stopped */
+int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
+void roots_end(void);
+void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
+
+/* ---- maps.c: what the leak check must not read ---- */
+int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
+void maps_free(struct model_range *holes, size_t bytes);
+
+/* ---- retain.c: the retainer view (RETAINERS section) ---- */
+int ret_begin(const struct hsnap_block *b);
+void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
+void ret_finish(void);                 /* sort; the blocks may go */
+size_t ret_encode(void *buf, size_t cap);
+void ret_free(void);
+
+#endif

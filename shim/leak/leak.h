@@ -1,0 +1,114 @@
+/*
+ * leak.h - the door of the leak check (the reference model, run inside the
+ * profiled process): what the recorder may ask it, and what it needs from
+ * the recorder in return.
+ *
+ * The recorder (shim/) introduces itself once (collect_init with a
+ * leak_host: its memory, warnings, loader guard, locks and traces) and
+ * then asks one question per check: collect_check stops the world, calls
+ * back for the live blocks (sorted by address, copied while nothing
+ * moves), classifies them in place and answers with the encoded LEAKS and
+ * RETAINERS payloads.  Nothing here calls into shim/ but through the host:
+ * the room sits below the recorder, never beside it in a circle.  The
+ * thread registry the stop needs is here too (stop_*), fed by shim/'s
+ * pthread_create hook.
+ */
+#ifndef HEAPSNAP_LEAK_H
+#define HEAPSNAP_LEAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hsnap_format.h"
+
+struct heapsnap_ref;
+struct sigaction;
+
+/* What the check needs from the recorder; every member is required. */
+struct leak_host {
+    void *(*map)(size_t n);                 /* zeroed whole pages, or NULL */
+    void (*unmap)(void *p, size_t n);       /* n as given to map; NULL p: nothing */
+    void (*warn)(const char *a, const char *b, const char *c);  /* capped */
+    void (*debug)(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
+    void (*loader_enter)(void);             /* around dlsym, dl_iterate_phdr, */
+    void (*loader_leave)(void);             /* libunwind (fork-safe guard) */
+    void (*lock_all)(void);   /* the recorder's locks taken: no thread is inside them */
+    void (*unlock_all)(void);
+    /* the real sigaction (the recorder watches the program's own calls) */
+    int (*sigaction)(int sig, const struct sigaction *act, struct sigaction *old);
+    void (*trace_lock)(void);
+    void (*trace_unlock)(void);
+    uint32_t (*trace_count)(void);
+    /* With the trace lock held: trace id's frames (innermost first). */
+    const uintptr_t *(*trace_stack)(uint32_t id, unsigned *depth, unsigned *flags);
+};
+
+/* The live blocks, sorted by address, into *b (n of them) while the world
+ * is stopped; 0, or -1.  The array stays the caller's. */
+typedef int (*leak_blocks_fn)(void *ctx, struct hsnap_block **b, uint64_t *n);
+
+/* One check's answer: the blocks' classes and refcounts are in the array
+ * the callback gave; the payloads are mappings of host->map (len bytes
+ * used, cap mapped), the caller's to unmap; NULL when not built. */
+struct leak_answer {
+    void *leaks, *retainers;
+    size_t leaks_len, leaks_cap, ret_len, ret_cap;
+    int64_t unreachable; /* direct + indirect + cycle blocks */
+};
+
+/* ---- collect.c: the check and the queries (callers serialise them and
+ * set the re-entry guard) ---- */
+void collect_init(const struct leak_host *h); /* once, before any other call */
+/* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
+ * nothing in *a to release).  *a's payloads need a->leaks_len != 0. */
+int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a);
+void collect_target(const void *p); /* the next collect_query's target */
+/* The referrers (referents = 0) or referents of the target's block, at
+ * most max into out; how many there are, or -1 (not a live block). */
+long collect_query(leak_blocks_fn blocks, void *ctx, int referents, struct heapsnap_ref *out,
+                   size_t max);
+/* heapsnap_ignore: the block at p, with its trace and epoch (a later block
+ * at the same address is not ignored); 0, or -1 out of memory. */
+int collect_ignore(uintptr_t p, uint32_t trace, uint32_t epoch);
+
+/* Where the program's frames end on this thread: the CFA of the shim's
+ * entry point (COLLECT_ENTRY, in the entry points that can run the check:
+ * the API, the atexit handler); 0 where none is active.  The calling
+ * thread's stack is scanned from there, so the shim's own frames, which
+ * hold block addresses, are never roots. */
+extern __thread uintptr_t collect_entry_sp;
+/* The shim is built with frame pointers: its frame address + 16 is its
+ * CFA, the program's stack pointer at the call.  The outermost entry on a
+ * thread sets the mark; COLLECT_LEAVE, before it returns, clears it. */
+#define COLLECT_ENTRY()                                                              \
+    const int collect_outer_ = !collect_entry_sp;                                    \
+    if (collect_outer_)                                                              \
+        collect_entry_sp = (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *)
+#define COLLECT_LEAVE()                                                              \
+    do {                                                                             \
+        if (collect_outer_)                                                          \
+            collect_entry_sp = 0;                                                    \
+    } while (0)
+
+/* ---- roots.c: the program's own roots (callers serialise) ---- */
+int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full) */
+int roots_unregister(const void *p);           /* 0, or -1 (not registered) */
+
+/* ---- stop.c: the registry of threads the check stops and scans ---- */
+struct stop_slot;
+/* At pthread_create: a slot for the thread-to-be (arg is scanned as a root
+ * until it runs); NULL when full (warned). */
+struct stop_slot *stop_claim(void *(*start)(void *), void *arg);
+void stop_unclaim(struct stop_slot *s);       /* the thread was not created */
+/* On the new thread: its start routine and argument, then it is live with
+ * stack [lo, hi). */
+void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start)(void *),
+                 void **arg);
+uintptr_t stop_detach(struct stop_slot *s);   /* thread end: its DTV block (or 0) */
+/* Start-up, on the main thread: the stop signal (0: never stop) and the
+ * main stack; dlsym inside (the re-entry guard set). */
+void stop_init(int sig, uintptr_t lo, uintptr_t hi);
+void stop_after_fork_child(void);
+void stop_bounds(uintptr_t *lo, uintptr_t *hi); /* this thread's stack (may allocate) */
+
+#endif

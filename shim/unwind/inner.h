@@ -1,0 +1,76 @@
+/*
+ * inner.h - the unwind room's own glue: what unwind.c, cfi.c and ehframe.c
+ * share, never included outside shim/unwind/.  The host (unwind.h) is
+ * unwind.c's, set at unwind_init.
+ */
+#ifndef HEAPSNAP_UNWIND_INNER_H
+#define HEAPSNAP_UNWIND_INNER_H
+
+#include "base.h"
+#include "unwind.h"
+
+extern const struct unwind_host *unwind_host;
+
+/* ---- the rule word: what the walk does at one IP (ehframe.c makes it,
+ * cfi.c caches it): kind 0-1, tag 2-19 (its cache key's low 18 bits: a
+ * reader racing a clear and a refill of its slot by another key sees a
+ * mismatch, or an empty kind, and takes the slow path), cfa_rbp 20,
+ * rbp_saved 21, rbp_k 22-35, cfa_off 36-63.  The walk's first-probe check
+ * of tag and kind is a shift, an xor and a mask; cfa_off is one shift. ---- */
+enum { CFI_EMPTY, CFI_STEP, CFI_STOP, CFI_UNKNOWN };
+#define CFI_MAX_CFA_OFF (1u << 28)
+#define CFI_MAX_RBP_K (1u << 14)
+#define CFI_TAG_MASK (((uint64_t)1 << 18) - 1)
+#define CFI_TAG_SHIFT 2
+#define CFI_KIND_SHIFT 0
+#define CFI_W_CFA_RBP ((uint64_t)1 << 20)
+#define CFI_W_RBP_SAVED ((uint64_t)1 << 21)
+#define CFI_K_SHIFT 22
+#define CFI_OFF_SHIFT 36
+#define CFI_W(kind) ((uint64_t)(kind) << CFI_KIND_SHIFT)
+#define CFI_KIND(w) ((unsigned)((w) >> CFI_KIND_SHIFT & 3))
+#define CFI_CHECK_MASK (CFI_TAG_MASK << CFI_TAG_SHIFT | CFI_W(3))
+
+struct cfi_rule {                  /* a rule word, unpacked */
+    unsigned kind;                 /* CFI_*; STOP = the outermost frame */
+    int cfa_rbp;                   /* CFA = rbp + cfa_off, else rsp + cfa_off */
+    int rbp_saved;                 /* the caller's rbp is at CFA - rbp_k */
+    uint32_t cfa_off, rbp_k;       /* the return address is at CFA - 8 */
+};
+
+/* ---- ehframe.c: the rule word of an IP, from the module's .eh_frame ---- */
+uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs); /* loader lock */
+void ehf_decode(uint64_t w, struct cfi_rule *out);
+struct ehf_cie_info {              /* a synthetic CIE, for ehf_eval */
+    uint64_t code_align;
+    int64_t data_align;
+    uint64_t ra_col;
+    int signal;                    /* the 'S' augmentation */
+};
+/* Tests: the CIE's initial instructions, then the FDE's (whose range
+ * starts at start) up to ip, classified; returns out->kind. */
+int ehf_eval(const uint8_t *cie_ins, size_t cie_len, const uint8_t *fde_ins, size_t fde_len,
+             const struct ehf_cie_info *info, uintptr_t start, uintptr_t ip,
+             struct cfi_rule *out);
+
+/* ---- cfi.c: the cache of rule words, and the walk behind HEAPSNAP_UNWIND=auto ---- */
+int cfi_init(void);                /* outside any hook; 0, or -1 (no cache) */
+/* From a captured (rip, rsp, rbp) with the stack's top, fills ip[0..max)
+ * with return addresses as unw_backtrace does (the capturing frame itself
+ * omitted); the count, or -1: fall back to libunwind for this stack. */
+int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+             unsigned max);
+/* The same from a frame's caller: ra the return address into it, cfa the
+ * caller's rsp after the return, rbp the caller's rbp; ip[] gets ra's
+ * callers (not ra itself).  If this thread's last walk gave exactly the
+ * same frames and was named with cfi_name, *tag is that name and ip[] is
+ * not written; else *tag is CFI_NO_TAG. */
+#define CFI_NO_TAG UNWIND_NO_NAME
+int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+                    unsigned max, uint32_t *tag);
+void cfi_name(uint32_t name);      /* names the result of this thread's last walk */
+int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
+void cfi_thread_end(void);         /* this thread's walk memo goes back */
+uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */
+
+#endif

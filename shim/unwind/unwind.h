@@ -1,0 +1,64 @@
+/*
+ * unwind.h - the door of the unwinders: stack capture from inside a hook,
+ * behind one small interface (heaptrack keeps its backends the same way).
+ * Three backends, chosen at unwind_init: auto (the CFI walk of cfi.c over
+ * .eh_frame rules decoded by ehframe.c, which defers to libunwind on any
+ * doubt), libunwind's unw_backtrace, and a checked frame-pointer walk.
+ * The room calls nothing of the recorder's but through the unwind_host it
+ * is given: memory, the fork-safe guard around the loader lock, and a
+ * debug line.
+ */
+#ifndef HEAPSNAP_UNWIND_H
+#define HEAPSNAP_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define UNWIND_SLACK 16 /* extra frames captured: the shim's own */
+
+struct dl_phdr_info;
+
+/* What the unwinders need from the library around them; all required. */
+struct unwind_host {
+    void *(*alloc)(size_t n);          /* zeroed, or NULL (a walk memo, a few KiB) */
+    void (*free)(void *p, size_t n);   /* n as given to alloc */
+    void *(*map)(size_t n);            /* zeroed whole pages (the rule cache) */
+    /* dl_iterate_phdr inside the loader guard (fork waits for it) */
+    int (*iterate_phdr)(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
+    void (*loader_enter)(void);        /* around unw_backtrace (it looks modules up) */
+    void (*loader_leave)(void);
+    void (*count)(const char *what, uint64_t n); /* HEAPSNAP_VERBOSE: one figure */
+};
+
+enum { UNWIND_AUTO, UNWIND_FP, UNWIND_LIBUNWIND }; /* HEAPSNAP_UNWIND's choices, in order */
+
+/* Outside any hook, once: the backend and the host (kept). */
+void unwind_init(int method, const struct unwind_host *host);
+
+/* Where a hook was called from: the return address into its caller, the
+ * caller's rsp after the return (the hook frame's CFA) and the caller's rbp,
+ * read from the hook's own frame (the shim keeps frame pointers).  Taken
+ * with UNWIND_ORIGIN in the hook that records; unwind_capture checks it. */
+struct unwind_origin {
+    uintptr_t ra, cfa, rbp;
+};
+#define UNWIND_ORIGIN(o)                                                                  \
+    do {                                                                                  \
+        const uintptr_t *f_ = __builtin_frame_address(0);                                 \
+        (o).ra = f_[1];                                                                   \
+        (o).cfa = (uintptr_t)(f_ + 2);                                                    \
+        (o).rbp = f_[0];                                                                  \
+    } while (0)
+
+#define UNWIND_NO_NAME UINT32_MAX
+/* Fills ip[0..] (room for max + UNWIND_SLACK) with the caller's stack
+ * minus the shim's frames; returns the depth kept (<= max), sets *truncated
+ * when the stack was deeper than max.  *same (not UNWIND_NO_NAME): the
+ * stack is the one last named with unwind_name, and ip[] was not written. */
+unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
+                        const struct unwind_origin *origin);
+void unwind_name(uint32_t name);   /* the caller's name for the stack it was just given */
+int unwind_in_shim(uintptr_t ip);  /* ip lies in libheapsnap.so's text */
+void unwind_thread_end(void);      /* this thread's walk memo goes back */
+
+#endif
