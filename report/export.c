@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "export.h"
+#include "frames.h"
 #include "snapsave.h"
 
 struct export_format {
@@ -49,6 +50,7 @@ static void export_usage(void)
            "                       (pprof refuses to write to a terminal)\n"
            "      --value VALUE    folded's value, speedscope's first profile: inuse_space\n"
            "                       (default), inuse_objects, alloc_space, alloc_objects\n"
+           FRAMES_ALLOC_FN_HELP
            "Stacks start at the allocation site (allocator wrappers such as strdup and\n"
            "operator new are left out, as top leaves them out).  Several snapshots: the\n"
            "latest of each process, summed; massif takes one process's snapshots.\n");
@@ -66,7 +68,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"value", required_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"alloc-fn", required_argument, NULL, 'A'},
+        {"no-default-alloc-fns", no_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
     int c;
     memset(a, 0, sizeof(*a));
     a->o.value = PROF_INUSE_SPACE;
@@ -95,6 +98,13 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
                               "inuse_space, inuse_objects, alloc_space, alloc_objects");
                 return cli_prefix(err, errlen, "export"), 2;
             }
+            break;
+        case 'A':
+            if (frames_alloc_fn_add(optarg, err, errlen) < 0)
+                return 2;
+            break;
+        case 'D':
+            frames_no_default_alloc_fns();
             break;
         default:
             return cli_bad_option("export", c, argv, err, errlen);

@@ -64,7 +64,9 @@ void fmt_statistic_diff(char *buf, size_t n, const char *key, int64_t size,
              (long long)count, (long long)count_diff, avg);
 }
 
-/* The directory is read once: the CLI never changes it.  "/" shortens nothing. */
+/* The directory is read once: the CLI never changes it.  "/" shortens nothing.
+ * A leading "./" (clang joins a comp_dir of "." to the file) is dropped, so
+ * one source file reads the same whichever compiler built it. */
 const char *fmt_path(const char *file)
 {
     static char cwd[4096];
@@ -76,6 +78,8 @@ const char *fmt_path(const char *file)
             len = strlen(cwd);
     }
     if (len && strncmp(file, cwd, len) == 0 && file[len] == '/')
-        return file + len + 1;
+        file += len + 1;
+    while (file[0] == '.' && file[1] == '/' && file[2])
+        file += 2;
     return file;
 }

@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 /* file as shown: relative to the current directory when it lies below it
- * ("tests/x.c" for "/repo/tests/x.c" run from /repo), else unchanged. */
+ * ("tests/x.c" for "/repo/tests/x.c" run from /repo), without a leading "./",
+ * else unchanged. */
 const char *fmt_path(const char *file);
 
 /* tracemalloc._format_size(size, sign) into buf ("10.0 KiB", "+2150 KiB"). */

@@ -51,37 +51,135 @@ static struct {
 
 /* --- allocator wrappers and the site ------------------------------------ */
 
-static const char *const wrapper_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
-                                              "libgcc_s.so"};
-static const char *const wrapper_funcs[] = {
-    "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
-    "aligned_alloc", "memalign", "valloc", "pvalloc", "__libc_malloc", "__libc_calloc",
-    "__libc_realloc", "__libc_memalign", "strdup", "strndup", "__strdup", "__strndup",
-    "wcsdup", "xmalloc", "xcalloc", "xrealloc", "xstrdup", "xstrndup", "xmemdup",
-    /* the services' own front ends to malloc: nginx, OpenSSL (redis: zmalloc below) */
-    "ngx_alloc", "ngx_calloc", "ngx_memalign", "CRYPTO_malloc", "CRYPTO_zalloc",
-    "CRYPTO_realloc", "CRYPTO_clear_realloc", "CRYPTO_strdup", "CRYPTO_strndup",
-    "CRYPTO_memdup", "zstrdup"};
-/* redis's zmalloc family has a dozen variants (zmalloc_usable, zcalloc_num,
- * ztrymalloc_usable_internal, ...); zlib's internal zcalloc is a wrapper too */
-static const char *const wrapper_prefixes[] = {"operator new", "_Znwm", "_Znam", "_Znwj",
-                                               "_Znaj", "zmalloc", "zcalloc", "zrealloc",
-                                               "ztrymalloc", "ztrycalloc", "ztryrealloc"};
+/* The allocator's machinery, always: the shim, the C and C++ runtimes, and
+ * the C++ standard library's headers (libstdc++'s /usr/include/c++/12/...,
+ * libc++'s .../include/c++/v1/...), whose templates (new_allocator.h,
+ * stl_vector.h, basic_string.h, shared_ptr_base.h...) are inlined into or
+ * instantiated in the user's own code: a std::vector's block belongs to the
+ * line that made the vector, as operator new's does. */
+static const char *const machinery_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
+                                                "libgcc_s.so", "libc++.so", "libc++abi.so"};
+static const char *const machinery_dirs[] = {"/include/c++/"};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int is_wrapper(const struct frame *f)
+static int is_machinery(const struct frame *f)
 {
-    for (size_t i = 0; i < NELEM(wrapper_modules); i++)
-        if (strncmp(f->module, wrapper_modules[i], strlen(wrapper_modules[i])) == 0)
+    for (size_t i = 0; i < NELEM(machinery_modules); i++)
+        if (strncmp(f->module, machinery_modules[i], strlen(machinery_modules[i])) == 0)
             return 1;
-    for (size_t i = 0; i < NELEM(wrapper_funcs); i++)
-        if (strcmp(f->func, wrapper_funcs[i]) == 0)
-            return 1;
-    for (size_t i = 0; i < NELEM(wrapper_prefixes); i++)
-        if (strncmp(f->func, wrapper_prefixes[i], strlen(wrapper_prefixes[i])) == 0)
+    for (size_t i = 0; i < NELEM(machinery_dirs); i++)
+        if (strstr(f->dwarf_file, machinery_dirs[i]))
             return 1;
     return 0;
+}
+
+/* Allocation functions by name (fnmatch patterns over the function name).
+ * The C library's and the C++ runtime's are always wrappers; the common
+ * libraries' front ends to malloc are too, unless --no-default-alloc-fns. */
+struct alloc_fn {
+    const char *pat;
+    int library;          /* 1: a library's wrapper, dropped by --no-default-alloc-fns */
+};
+
+static const struct alloc_fn builtin_alloc_fns[] = {
+    /* the C library and the C++ runtime */
+    {"malloc", 0}, {"calloc", 0}, {"realloc", 0}, {"reallocarray", 0}, {"free", 0},
+    {"posix_memalign", 0}, {"aligned_alloc", 0}, {"memalign", 0}, {"valloc", 0},
+    {"pvalloc", 0}, {"__libc_malloc", 0}, {"__libc_calloc", 0}, {"__libc_realloc", 0},
+    {"__libc_memalign", 0}, {"strdup", 0}, {"strndup", 0}, {"__strdup", 0},
+    {"__strndup", 0}, {"wcsdup", 0}, {"operator new*", 0}, {"_Znwm*", 0}, {"_Znam*", 0},
+    {"_Znwj*", 0}, {"_Znaj*", 0},
+    /* libiberty and gnulib */
+    {"xmalloc", 1}, {"xcalloc", 1}, {"xrealloc", 1}, {"xstrdup", 1}, {"xstrndup", 1},
+    {"xmemdup", 1}, {"xzalloc", 1},
+    /* glib (g_new, g_new0, g_renew are macros over g_malloc_n & co) */
+    {"g_malloc*", 1}, {"g_try_malloc*", 1}, {"g_realloc*", 1}, {"g_try_realloc*", 1},
+    {"g_strdup*", 1}, {"g_strndup", 1}, {"g_memdup*", 1}, {"g_slice_alloc*", 1},
+    /* OpenSSL */
+    {"CRYPTO_malloc", 1}, {"CRYPTO_zalloc", 1}, {"CRYPTO_realloc", 1},
+    {"CRYPTO_clear_realloc", 1}, {"CRYPTO_strdup", 1}, {"CRYPTO_strndup", 1},
+    {"CRYPTO_memdup", 1}, {"CRYPTO_secure_malloc", 1}, {"CRYPTO_secure_zalloc", 1},
+    /* redis (zmalloc_usable, zcalloc_num, ztrymalloc_usable_internal...; zlib's
+     * internal zcalloc matches too, and is one) */
+    {"zmalloc*", 1}, {"zcalloc*", 1}, {"zrealloc*", 1}, {"ztrymalloc*", 1},
+    {"ztrycalloc*", 1}, {"ztryrealloc*", 1}, {"zstrdup", 1},
+    /* nginx */
+    {"ngx_alloc", 1}, {"ngx_calloc", 1}, {"ngx_memalign", 1},
+};
+
+/* The command's choices (--alloc-fn, --no-default-alloc-fns), fixed before
+ * the first expansion: a verdict is part of every cached expansion. */
+static struct {
+    int no_defaults;
+    int n;
+    char *pat[FRAMES_MAX_ALLOC_FNS]; /* owned */
+} alloc_cfg;
+
+int frames_alloc_fn_add(const char *pat, char *err, size_t errlen)
+{
+    if (alloc_cfg.n == FRAMES_MAX_ALLOC_FNS) {
+        snprintf(err, errlen, "too many --alloc-fn patterns (at most %d): %s",
+                 FRAMES_MAX_ALLOC_FNS, pat);
+        return -1;
+    }
+    char *copy = strdup(pat); /* the rules file's text does not outlive its parsing */
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    alloc_cfg.pat[alloc_cfg.n++] = copy;
+    return 0;
+}
+
+void frames_no_default_alloc_fns(void) { alloc_cfg.no_defaults = 1; }
+
+
+/* The length of func without its parameter list ("ns::get(unsigned long)
+ * const" -> "ns::get"), so that a pattern names a C++ function as a C one. */
+static size_t name_len(const char *func)
+{
+    size_t len = strlen(func);
+    if (len > 6 && strcmp(func + len - 6, " const") == 0)
+        len -= 6;
+    if (len == 0 || func[len - 1] != ')')
+        return strlen(func);
+    for (int depth = 0; len-- > 0;) {
+        depth += func[len] == ')' ? 1 : func[len] == '(' ? -1 : 0;
+        if (depth == 0)
+            return len ? len : strlen(func);
+    }
+    return strlen(func);
+}
+
+static int name_matches(const char *pat, const char *func, const char *name)
+{
+    return fnmatch(pat, func, 0) == 0 || (name && fnmatch(pat, name, 0) == 0);
+}
+
+static int is_alloc_fn(const char *func)
+{
+    char buf[512];
+    const char *name = NULL;
+    size_t len = name_len(func);
+    if (func[len] && len < sizeof(buf)) {
+        memcpy(buf, func, len);
+        buf[len] = 0;
+        name = buf;
+    }
+    for (size_t i = 0; i < NELEM(builtin_alloc_fns); i++)
+        if ((!builtin_alloc_fns[i].library || !alloc_cfg.no_defaults) &&
+            name_matches(builtin_alloc_fns[i].pat, func, name))
+            return 1;
+    for (int i = 0; i < alloc_cfg.n; i++)
+        if (name_matches(alloc_cfg.pat[i], func, name))
+            return 1;
+    return 0;
+}
+
+static int is_wrapper(const struct frame *f)
+{
+    return is_machinery(f) || is_alloc_fn(f->func);
 }
 
 int frames_site(struct frame *fr, int n)
@@ -148,7 +246,15 @@ static int push(int n, const struct frame *f)
     return n + 1;
 }
 
-/* Gathers the frames of trace t (its key built) into fx.fr; how many, -1. */
+/* heapsnap's own library: its frames (the thread-start wrapper under every
+ * thread's start routine) are never part of the user's stack. */
+static int is_self(int mod)
+{
+    return strncmp(sym_module_base(mod), "libheapsnap", 11) == 0;
+}
+
+/* Gathers the frames of trace t (its key built) into fx.fr, without the
+ * shim's own; how many, -1. */
 static int gather(const struct snap_trace *t)
 {
     static const struct frame none[2] = {
@@ -161,10 +267,12 @@ static int gather(const struct snap_trace *t)
         const struct sym_frame *sf;
         memcpy(&mod, fx.key + 2 + (size_t)i * KEY_IP, 4);
         memcpy(&off, fx.key + 6 + (size_t)i * KEY_IP, 8);
+        if (mod >= 0 && is_self(mod))
+            continue;
         int k = sym_lookup(mod, off, &sf);
         for (int j = 0; j < k && n >= 0; j++) {
             struct frame f = {t->ips[i], sf[j].func, fmt_path(sf[j].file), sf[j].file,
-                              sf[j].line, mod >= 0 ? sym_module_base(mod) : "??",
+                              sf[j].line, mod >= 0 ? sym_module_base(mod) : "<unknown>",
                               mod >= 0 ? sym_module_path(mod) : "", sf[j].inlined, 0};
             n = push(n, &f);
         }
@@ -269,6 +377,9 @@ void frames_fini(void)
     free(fx.key);
     free(fx.fr);
     memset(&fx, 0, sizeof(fx));
+    for (int i = 0; i < alloc_cfg.n; i++)
+        free(alloc_cfg.pat[i]);
+    memset(&alloc_cfg, 0, sizeof(alloc_cfg));
     sym_fini();
 }
 
@@ -278,8 +389,8 @@ int frames_has_file(const struct frame *f) { return strcmp(f->file, "??") != 0; 
 
 const char *frames_where(const struct frame *f, char *buf, size_t n)
 {
-    if (frames_has_file(f))
-        return f->file;
+    if (frames_has_file(f) || f->module[0] == '<')
+        return f->file[0] == '?' ? f->module : f->file;
     snprintf(buf, n, "[%s]", f->module);
     return buf;
 }

@@ -6,9 +6,13 @@
  * A trace is expanded once per command: traces of any snapshot whose ips
  * name the same (module file, file address) sequence share one expansion,
  * so ten snapshots of one program cost one symbolization (report/sym.c).
+ * Frames of heapsnap's own library (libheapsnap*) are dropped: the shim's
+ * thread-start wrapper is not part of the user's stack.
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
- * (a frame in the shim, libc, libstdc++ or libgcc_s, or a malloc-,
- * operator new- or strdup-like function anywhere); if every frame is one,
+ * (a frame in the shim, libc, libstdc++ or libgcc_s, a frame whose source
+ * is a C++ standard library header (".../include/c++/...", inlined or not),
+ * or an allocation function: malloc, operator new, strdup and their kin, the
+ * common libraries' front ends, --alloc-fn); if every frame is one,
  * the outermost.  A trace without frames is one placeholder frame whose
  * function, file and module all read "<unknown>" ("<unsampled>" for the
  * sampler's trace): a name, never a field that merely went unresolved
@@ -28,7 +32,7 @@ struct frame {
     const char *file;     /* source file as shown (relative below the cwd), "??" */
     const char *dwarf_file; /* source file as recorded in DWARF, "??" */
     int line;             /* 0 when unknown */
-    const char *module;   /* module basename, "??" outside every module */
+    const char *module;   /* module basename, "<unknown>" outside every module */
     const char *path;     /* module path as recorded, "" outside every module */
     int inlined;          /* inlined into the next frame */
     int wrapper;          /* an allocator wrapper before the allocation site */
@@ -53,12 +57,34 @@ const struct frames_trace *frames_get(const struct snap *s, uint32_t ti);
  * callers, not wrappers). */
 int frames_site(struct frame *fr, int n);
 
+#define FRAMES_MAX_ALLOC_FNS 64
+
+/* --alloc-fn PAT (massif's name): functions matching the fnmatch PAT (over
+ * the function's name, with or without its C++ parameter list) are
+ * allocator wrappers too; -1 with err when there are too many.
+ * --no-default-alloc-fns: the common libraries' wrappers (glib's g_malloc,
+ * OpenSSL's CRYPTO_malloc, redis's zmalloc, nginx's ngx_alloc, xmalloc...)
+ * are not wrappers; malloc, operator new and their kin always are.
+ * Both are set before the command's first frames_get. */
+int frames_alloc_fn_add(const char *pat, char *err, size_t errlen);
+void frames_no_default_alloc_fns(void);
+
+/* The help lines of both options, for every command that takes them. */
+#define FRAMES_ALLOC_FN_HELP                                                          \
+    "      --alloc-fn PAT allocation functions of your own: a function whose name\n"    \
+    "                     matches the fnmatch PAT is a wrapper like malloc, and its\n" \
+    "                     caller is the allocation site (repeatable)\n"                \
+    "      --no-default-alloc-fns  the common libraries' wrappers (glib's g_malloc,\n" \
+    "                     OpenSSL's CRYPTO_malloc, redis's zmalloc, nginx's\n"         \
+    "                     ngx_alloc, xmalloc...) are sites like any function\n"
+
 /* 1 when f has a source file. */
 int frames_has_file(const struct frame *f);
 
 /* Where f is, as keys show it: its file, or "[module]" without one (so
- * such frames still group by module instead of into one "??"); buf holds
- * the latter. */
+ * such frames still group by module instead of into one "??"), or
+ * "<unknown>" outside every module, as every command shows it; buf holds
+ * the bracketed name. */
 const char *frames_where(const struct frame *f, char *buf, size_t n);
 
 #define FRAMES_MAX_FILTERS 64
@@ -79,7 +105,7 @@ int frames_filter_add(struct frames_filter *fl, int exclude, const char *pat, ch
                       size_t errlen);
 int frames_kept(const struct frames_filter *fl, const struct frames_trace *t);
 
-/* Releases every expansion, and the symbolizer's state. */
+/* Releases every expansion, the --alloc-fn choices, and the symbolizer's state. */
 void frames_fini(void);
 
 #endif

@@ -64,7 +64,13 @@ static void info_print(const struct snap *s)
     printf("%-17s %llu\n", "foreign frees:", (unsigned long long)m->foreign_frees);
     info_bytes("shim memory:", m->shim_bytes);
     printf("%-17s %u\n", "traces:", s->ntraces);
-    printf("%-17s %u\n", "modules:", s->nmodules);
+    uint32_t gone = 0;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
+    if (gone)
+        printf("%-17s %u (%u unloaded before the snapshot)\n", "modules:", s->nmodules, gone);
+    else
+        printf("%-17s %u\n", "modules:", s->nmodules);
     if (s->has_blocks)
         printf("%-17s %llu\n", "blocks:", (unsigned long long)s->nblocks);
     else

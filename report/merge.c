@@ -101,6 +101,7 @@ static int merge_module(struct merge *mg, const struct snap_module *m)
     n->hi = n->lo + (m->hi - m->lo);
     n->bias = m->bias + (n->lo - m->lo);
     n->build_id_len = m->build_id_len;
+    n->flags = m->flags;
     n->path = strdup(m->path);
     n->build_id = malloc(m->build_id_len ? m->build_id_len : 1);
     if (!n->path || !n->build_id)

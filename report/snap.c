@@ -176,15 +176,15 @@ static int parse_meta(struct sec *sec, struct snap *s, char *err, size_t errlen)
     return 0;
 }
 
-#define MODULE_FIXED 32 /* bias, lo, hi, path_len, build_id_len, reserved */
+#define MODULE_FIXED 32 /* bias, lo, hi, path_len, build_id_len, flags */
 
 static int parse_module(struct cur *c, struct snap_module *m, uint32_t i, char *err,
                         size_t errlen)
 {
     uint16_t plen, blen;
-    uint32_t reserved;
+    uint32_t flags;
     if (cur_take(c, &m->bias, 8) || cur_take(c, &m->lo, 8) || cur_take(c, &m->hi, 8) ||
-        cur_take(c, &plen, 2) || cur_take(c, &blen, 2) || cur_take(c, &reserved, 4))
+        cur_take(c, &plen, 2) || cur_take(c, &blen, 2) || cur_take(c, &flags, 4))
         return fail(err, errlen, "section MODULES: module %u truncated", i);
     if ((uint64_t)plen + blen > c->left)
         return fail(err, errlen, "section MODULES: module %u: names overrun the section", i);
@@ -199,6 +199,7 @@ static int parse_module(struct cur *c, struct snap_module *m, uint32_t i, char *
     m->path[plen] = 0;
     cur_take(c, m->build_id, blen);
     m->build_id_len = blen;
+    m->flags = flags;
     return 0;
 }
 

@@ -22,6 +22,7 @@ struct snap_module {
     char *path;                /* NUL-terminated copy */
     uint8_t *build_id;         /* raw bytes (build_id_len of them) */
     uint16_t build_id_len;
+    uint32_t flags;            /* HSNAP_MODULE_UNLOADED: dlclose'd before the snapshot */
 };
 
 struct snap_trace {

@@ -103,7 +103,7 @@ static void put_modules(struct obuf *b, const struct snap *s)
         ob_u64(b, m->hi);
         ob_u16(b, plen);
         ob_u16(b, m->build_id_len);
-        ob_u32(b, 0);
+        ob_u32(b, m->flags);
         ob_put(b, m->path, plen);
         ob_put(b, m->build_id, m->build_id_len);
     }

@@ -46,6 +46,8 @@ static const struct option stats_longopts[] = {
     {"retainers", no_argument, NULL, 'R'},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
+    {"alloc-fn", required_argument, NULL, 'A'},
+    {"no-default-alloc-fns", no_argument, NULL, 'D'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -71,10 +73,11 @@ const char stats_help[] =
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
     "%s"
+    FRAMES_ALLOC_FN_HELP
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
-    "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions,\n"
-    "and the malloc front ends of redis, nginx and OpenSSL: zmalloc, ngx_alloc,\n"
-    "CRYPTO_malloc and their kin).\n"
+    "libc, libstdc++, libgcc_s, the C++ standard library's headers (include/c++/),\n"
+    "operator new, malloc- and strdup-like functions, the malloc front ends of\n"
+    "glib, OpenSSL, redis and nginx, and --alloc-fn's).\n"
     "File names below the current directory are shown relative to it; a frame\n"
     "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
 
@@ -109,6 +112,8 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'i':
     case 'x':
         return frames_filter_add(&o->filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
+    case 'A': return frames_alloc_fn_add(arg, err, errlen) < 0 ? -1 : 1;
+    case 'D': frames_no_default_alloc_fns(); return 1;
     }
     return 0;
 }

@@ -13,6 +13,9 @@
  *   2. no DWARF: the symbol table name, file "??", line 0;
  *   3. nothing (file missing, address outside every module): "module+0xoff"
  *      or "0xip".
+ * clang emits no .debug_aranges, and libdwfl finds a CU only through them:
+ * when it finds none, the CU is looked up in the module's own table of CU
+ * address ranges (DW_AT_ranges / low_pc-high_pc), built once per module.
  * Problems with a module are warned about once on stderr and never fail.
  * Names (functions, files, module basenames) are escaped here, once, for
  * every output (report/escape.c): debug info and module paths are input.
@@ -38,6 +41,12 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
 
 #define SYM_MAX_INLINE 32 /* inline frames kept per ip */
 
+/* One CU address range [lo, hi), for modules without (complete) aranges. */
+struct sym_curange {
+    Dwarf_Addr lo, hi;
+    Dwarf_Die cu;
+};
+
 struct sym_mod {
     char *path;            /* as recorded (owned) */
     uint8_t *build_id;     /* owned copy, build_id_len bytes */
@@ -49,6 +58,9 @@ struct sym_mod {
     char why[160];         /* why dm is NULL */
     int reported;          /* dwfl set up (on the first lookup) */
     int checked;           /* build-id / debug info looked at */
+    struct sym_curange *cur; /* CU ranges sorted by lo (built on first need) */
+    size_t ncur;
+    int cur_built;
 };
 
 /* The cache key: (module, file address); pad zeroed so the bytes hash. */
@@ -183,6 +195,7 @@ void sym_fini(void)
         free(sym.mods[i].build_id);
         free(sym.mods[i].base);
         free(sym.mods[i].shown);
+        free(sym.mods[i].cur);
     }
     for (int i = 0; i < sym.nwarned; i++)
         free(sym.warned[i]);
@@ -250,20 +263,132 @@ static const char *die_name(Dwarf_Die *die)
     return name;
 }
 
+/* An absolute path with its "." and "dir/.." components removed, in place
+ * (clang records libstdc++'s headers as "/usr/bin/../lib/gcc/.../../../../
+ * include/c++/12/..."): lexically, as the compiler's own paths are meant. */
+static void sym_clean_path(char *p)
+{
+    if (p[0] != '/')
+        return;
+    char *out = p; /* p[0..out) is the cleaned prefix, starting with '/' */
+    for (const char *in = p; *in;) {
+        while (*in == '/')
+            in++;
+        size_t len = strcspn(in, "/");
+        if (len == 0 || (len == 1 && in[0] == '.')) {
+            in += len;
+            continue;
+        }
+        if (len == 2 && in[0] == '.' && in[1] == '.') {
+            while (out > p && *--out != '/')
+                ;
+            in += len;
+            continue;
+        }
+        *out++ = '/';
+        memmove(out, in, len);
+        out += len;
+        in += len;
+    }
+    if (out == p)
+        *out++ = '/';
+    *out = 0;
+}
+
 static void frame_set(struct sym_frame *f, const char *func, const char *file, int line,
                       int inlined)
 {
     f->func = sym_demangle(func);
     f->file = esc_text_dup(file ? file : "??");
+    if (f->file)
+        sym_clean_path((char *)f->file);
     f->line = line;
     f->inlined = inlined;
 }
 
-/* Fills frames from DWARF; returns how many (0: no DWARF here). */
-static int sym_dwarf(Dwfl_Module *dm, Dwarf_Addr addr, struct sym_frame *out, int max)
+static int sym_curange_cmp(const void *a, const void *b)
 {
+    const struct sym_curange *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Adds every address range of one CU to m's table; -1 when out of memory. */
+static int sym_add_cu(struct sym_mod *m, Dwarf_Die *cu, size_t *cap)
+{
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t at = 0;
+    while ((at = dwarf_ranges(cu, at, &base, &lo, &hi)) > 0) {
+        if (hi <= lo)
+            continue;
+        if (grow_array((void **)&m->cur, cap, m->ncur + 1, sizeof(*m->cur)) < 0)
+            return -1;
+        m->cur[m->ncur++] = (struct sym_curange){lo, hi, *cu};
+    }
+    return 0;
+}
+
+/* The table of m's CU ranges, from the units themselves (not .debug_aranges). */
+static void sym_build_curanges(struct sym_mod *m, Dwarf *dw)
+{
+    Dwarf_CU *cu = NULL;
+    Dwarf_Die cudie;
+    uint8_t type;
+    size_t cap = 0;
+    m->cur_built = 1;
+    while (dwarf_get_units(dw, cu, &cu, NULL, &type, &cudie, NULL) == 0) {
+        if (type != DW_UT_compile && type != DW_UT_partial && type != DW_UT_skeleton)
+            continue;
+        if (sym_add_cu(m, &cudie, &cap) < 0)
+            break;
+    }
+    qsort(m->cur, m->ncur, sizeof(*m->cur), sym_curange_cmp);
+}
+
+/* The CU containing addr (a module-relative DWARF address) from m's table:
+ * the innermost (latest-starting) range that holds it; NULL if none. */
+static Dwarf_Die *sym_cu_fallback(struct sym_mod *m, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+    Dwarf *dw = dwfl_module_getdwarf(m->dm, bias);
+    if (!dw)
+        return NULL;
+    if (!m->cur_built)
+        sym_build_curanges(m, dw);
+    addr -= *bias;
+    size_t lo = 0, hi = m->ncur; /* first range with .lo > addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->cur[mid].lo <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0;)
+        if (addr < m->cur[i].hi)
+            return &m->cur[i].cu;
+    return NULL;
+}
+
+/* The source line of addr: libdwfl's (through aranges), else the CU's table. */
+static const char *sym_line(Dwfl_Module *dm, Dwarf_Die *cu, Dwarf_Addr addr,
+                            Dwarf_Addr bias, int *line)
+{
+    Dwfl_Line *dl = dwfl_module_getsrc(dm, addr);
+    if (dl)
+        return dwfl_lineinfo(dl, NULL, line, NULL, NULL, NULL);
+    Dwarf_Line *l = dwarf_getsrc_die(cu, addr - bias);
+    if (!l || dwarf_lineno(l, line) != 0)
+        return NULL;
+    return dwarf_linesrc(l, NULL, NULL);
+}
+
+/* Fills frames from DWARF; returns how many (0: no DWARF here). */
+static int sym_dwarf(struct sym_mod *m, Dwarf_Addr addr, struct sym_frame *out, int max)
+{
+    Dwfl_Module *dm = m->dm;
     Dwarf_Addr bias;
     Dwarf_Die *cu = dwfl_module_addrdie(dm, addr, &bias);
+    if (!cu)
+        cu = sym_cu_fallback(m, addr, &bias);
     if (!cu)
         return 0;
     Dwarf_Die *scopes = NULL, inner;
@@ -280,9 +405,7 @@ static int sym_dwarf(Dwfl_Module *dm, Dwarf_Addr addr, struct sym_frame *out, in
     dwarf_getsrcfiles(cu, &files, NULL);
     const char *file = NULL;
     int line = 0, n = 0;
-    Dwfl_Line *dl = dwfl_module_getsrc(dm, addr);
-    if (dl)
-        file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+    file = sym_line(dm, cu, addr, bias, &line);
     for (int i = 0; i < ns && n < max; i++) {
         int tag = dwarf_tag(&scopes[i]);
         if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine &&
@@ -337,7 +460,7 @@ static struct sym_entry *sym_resolve(const struct sym_key *k)
     if (k->mod >= 0) {
         sym_check_module(&sym.mods[k->mod]);
         if (sym.mods[k->mod].dm)
-            n = sym_dwarf(sym.mods[k->mod].dm, addr, frames, SYM_MAX_INLINE);
+            n = sym_dwarf(&sym.mods[k->mod], addr, frames, SYM_MAX_INLINE);
     }
     if (n == 0)
         sym_fallback(k->mod, addr, &frames[n++]);

@@ -182,14 +182,15 @@ int trend_steady(const struct trend *tr, int *left_out)
 
 static void trend_usage(void)
 {
-    printf("usage: heapsnap trend SNAP1 SNAP2 ... [--key KEY] [-n N]\n"
+    printf("usage: heapsnap trend SNAP1 SNAP2 ... [--key KEY] [-n N] [--alloc-fn PAT]\n"
            "Call sites whose live bytes grew at every step of a series of snapshots of\n"
            "one process (ordered by snapshot number), biggest growth first, with how\n"
            "many of their blocks in the last snapshot survived 0, 1, 2... epochs (an\n"
            "epoch ends at each snapshot).  A cache that never evicts has old blocks and\n"
            "grows at every step; a steady working set does neither.\n"
            "  -k, --key KEY   lineno (default), filename, function, module, traceback\n"
-           "  -n N            print at most N sites (default 10, 0 = all)\n");
+           "  -n N            print at most N sites (default 10, 0 = all)\n"
+           FRAMES_ALLOC_FN_HELP);
 }
 
 static void trend_print_site(const struct trend *tr, const struct trend_site *ts)
@@ -213,7 +214,8 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
 {
     static const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"alloc-fn", required_argument, NULL, 'A'},
+        {"no-default-alloc-fns", no_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
     int c;
     memset(o, 0, sizeof(*o));
@@ -231,6 +233,11 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
                 return cli_prefix(err, errlen, "trend"), 2;
             }
             o->limit = (long)n;
+        } else if (c == 'A') {
+            if (frames_alloc_fn_add(optarg, err, errlen) < 0)
+                return 2;
+        } else if (c == 'D') {
+            frames_no_default_alloc_fns();
         } else if (c == 'k') {
             size_t i = 0;
             while (i < 5 && strcmp(optarg, keys[i]) != 0)

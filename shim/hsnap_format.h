@@ -27,9 +27,13 @@
  *   MODULES   := u32 count, module[count]
  *                module := u64 bias        load bias (runtime = file vaddr + bias)
  *                          u64 lo, u64 hi  runtime [lo,hi) covered by its PT_LOADs
- *                          u16 path_len, u16 build_id_len, u32 reserved (0)
+ *                          u16 path_len, u16 build_id_len, u32 flags
  *                          path[path_len] build_id[build_id_len]
- *                Module 0 is the main executable.
+ *                Module 0 is the main executable.  Modules unloaded (dlclose)
+ *                before the snapshot follow the loaded ones, newest first,
+ *                with HSNAP_MODULE_UNLOADED; ranges may then overlap, and the
+ *                first module that holds an address is the one it is in (a
+ *                loaded module, else the latest unloaded).
  *   TRACES    := u32 count, trace[count]           trace id = index, 0-based
  *                trace := u16 depth, u16 flags (HSNAP_TRACE_*), u32 reserved (0)
  *                         u64 ip[depth]            innermost first; return
@@ -108,6 +112,7 @@ enum hsnap_reason {
 /* hsnap_trace.flags */
 #define HSNAP_TRACE_TRUNCATED 0x1u /* the stack was deeper than meta.depth */
 #define HSNAP_TRACE_UNSAMPLED 0x2u /* the <unsampled> pseudo-site, depth 0 */
+#define HSNAP_MODULE_UNLOADED 0x1u /* module flags: dlclose'd before the snapshot */
 
 /* hsnap_block.cls: filled by the reference model, else HSNAP_CLASS_UNKNOWN. */
 enum hsnap_class {

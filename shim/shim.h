@@ -8,8 +8,8 @@
  * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
- * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), heapsnap_*
- * (api.c).
+ * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
+ * (dlclose.c), heapsnap_* (api.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -250,6 +250,11 @@ int opt_parse_signal(const char *s);                         /* -1 = bad */
 int opt_signal_unsafe(int sig); /* a trigger no program survives (SEGV, KILL...) */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 
+/* ---- dlclose.c: modules that were unloaded ---- */
+/* Appends the records of unloaded modules to MODULES, newest first; how many. */
+struct sbuf;
+uint32_t dlc_put_modules(struct sbuf *b);
+
 /* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
 struct sbuf {
     char *p;
@@ -278,6 +283,9 @@ int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid
 void name_after_fork_child(void);
 
 /* ---- snapshot.c ---- */
+/* The GNU build ID in a loaded PT_NOTE segment of len bytes: its length, 0
+ * when there is none; *id points into note. */
+size_t snap_build_id(const char *note, size_t len, const char **id);
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
 int snap_take(unsigned reason, const char *path, int fatal);

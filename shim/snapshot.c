@@ -88,7 +88,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
 /* ---------------- MODULES ---------------- */
 
 /* The GNU build-id from a loaded PT_NOTE segment, bounds-checked. */
-static size_t snap_build_id(const char *note, size_t len, const char **id)
+size_t snap_build_id(const char *note, size_t len, const char **id)
 {
     size_t off = 0;
     while (off + 12 <= len) {
@@ -156,6 +156,7 @@ static void snap_modules(struct sbuf *b)
     struct snap_modules sm = {b, 0};
     sbuf_u32(b, 0);
     life_iterate_phdr(snap_module, &sm);
+    sm.count += dlc_put_modules(b); /* after the live ones: those win a lookup */
     if (!b->err)
         memcpy(b->p, &sm.count, sizeof sm.count);
 }

@@ -10,6 +10,7 @@
  * the repeatable ones.  An unknown key, another table or a bad value is an
  * error that names FILE:LINE, never silently ignored.  The command line is
  * applied after the file, so it wins.
+ * A flag (no-default-alloc-fns) takes true or false.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -49,6 +50,10 @@ static const struct rule_opt rule_opts[] = {
     {"exitcode", 1, 'E', "exit status when a rule fails (default 1)"},
     {"format", 1, 'f', "text, json, junit, sarif or github (repeatable, each with its -o)"},
     {"output", 1, 'o', "file for the preceding --format (default stdout)"},
+    {"alloc-fn", 1, 'A', "PAT: functions matching PAT are allocation wrappers, their "
+                         "callers the sites (repeatable)"},
+    {"no-default-alloc-fns", 0, 'D', "g_malloc, CRYPTO_malloc, zmalloc, ngx_alloc, "
+                                     "xmalloc... are sites like any function"},
     {"rules", 1, 'r', "rules file (default ./.heapsnap.toml when it exists)"},
     {"help", 0, 'h', "this help"},
 };
@@ -207,6 +212,13 @@ static int rules_apply(struct gate_rules *r, int code, const char *arg)
         r->exitcode = (int)v;
         return 0;
     }
+    case 'A': {
+        char why[160];
+        return frames_alloc_fn_add(arg, why, sizeof(why));
+    }
+    case 'D':
+        frames_no_default_alloc_fns();
+        return 0;
     case 'k':
         for (int i = 0; i < 5; i++)
             if (!strcmp(arg, keys[i])) {
@@ -259,17 +271,24 @@ static int file_rule(void *ctx, const char *key, const char *value, int line, ch
     struct file_ctx *fc = ctx;
     const struct rule_opt *o = NULL;
     for (size_t i = 0; i < NOPTS; i++)
-        if (!strcmp(key, rule_opts[i].name) && rule_opts[i].has_arg && rule_opts[i].code != 'r')
+        if (!strcmp(key, rule_opts[i].name) && rule_opts[i].code != 'r' &&
+            rule_opts[i].code != 'h')
             o = &rule_opts[i];
     if (!o) {
         snprintf(err, errlen, "%s:%d: %s: not a rule this gate knows (heapsnap gate --help, "
                  "docs/ci.md)", fc->path, line, key);
         return -1;
     }
-    if (rules_apply(fc->r, o->code, value) == 0)
+    if (!o->has_arg && (!strcmp(value, "true") || !strcmp(value, "false"))) {
+        /* a flag: true sets it, false leaves it unset */
+        if (!strcmp(value, "false") || rules_apply(fc->r, o->code, NULL) == 0)
+            return 0;
+    } else if (o->has_arg && rules_apply(fc->r, o->code, value) == 0) {
         return 0;
+    }
     char why[1024];
-    cli_bad_value(why, sizeof(why), o->name, value, rule_accepts(o->code));
+    cli_bad_value(why, sizeof(why), o->name, value,
+                  o->has_arg ? rule_accepts(o->code) : "true or false");
     snprintf(err, errlen, "%s:%d: %s", fc->path, line, why);
     return -1;
 }

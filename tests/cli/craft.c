@@ -5,6 +5,8 @@
  *                                        as given (any bytes but NUL), with
  *                                        the writer's leak heap
  *   craft stats OUT BYTES                every trace's live bytes = BYTES
+ *   craft stray OUT                      module 0 only, with the leak heap:
+ *                                        trace 1's frame is outside every module
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +25,14 @@ int main(int argc, char **argv)
         o.module0 = argv[3];
         o.cmdline = argv[4];
         o.exe = argv[5];
+    } else if (argc == 3 && !strcmp(argv[1], "stray")) {
+        o.with_leaks = 1;
+        o.one_module = 1;
     } else if (argc == 4 && !strcmp(argv[1], "stats")) {
         o.stats_bytes = strtoull(argv[3], NULL, 0);
     } else {
-        fprintf(stderr, "usage: craft names OUT MODULE CMDLINE EXE | craft stats OUT BYTES\n");
+        fprintf(stderr, "usage: craft names OUT MODULE CMDLINE EXE | craft stats OUT BYTES | "
+                        "craft stray OUT\n");
         return 2;
     }
     w_snapshot(&w, &o);

@@ -34,6 +34,7 @@ struct wopts {
     uint32_t block_trace;      /* trace id of block 1 (default 1) */
     int stats_short;           /* one STATS entry fewer than traces */
     int module_backwards;      /* module 1 has lo > hi */
+    int one_module;            /* module 0 only: trace 1's ip is outside every module */
     int unsorted_blocks;       /* blocks 0 and 1 swapped */
     int with_leaks;            /* the leak heap below: classified BLOCKS + LEAKS */
     int leaks_extra_byte;      /* LEAKS one byte longer than its counts say */
@@ -166,8 +167,8 @@ static void w_modules(struct wbuf *w, const struct wopts *o)
     static const uint64_t lo[] = {0x400000, 0x7f0000000000}, hi[] = {0x402000, 0x7f0000100000};
     static const uint8_t bid[4] = {0xde, 0xad, 0xbe, 0xef};
     size_t at = w_sec_begin(w, HSNAP_SEC_MODULES);
-    w_u32(w, 2);
-    for (int i = 0; i < 2; i++) {
+    w_u32(w, o->one_module ? 1 : 2);
+    for (int i = 0; i < (o->one_module ? 1 : 2); i++) {
         int back = o->module_backwards && i == 1;
         w_u64(w, i ? lo[i] : 0);
         w_u64(w, back ? hi[i] : lo[i]);

@@ -58,9 +58,10 @@ fi
 
 # exports: only the interposed names (pthread_create: the leak check's thread registry; _exit and
 # _Exit: the exit snapshot of processes that skip atexit, like dash; sigaction and signal: a
-# program taking over HEAPSNAP_SIGNAL is noticed) and heapsnap_*
+# program taking over HEAPSNAP_SIGNAL is noticed; dlclose: an unloaded library's module record
+# is kept) and heapsnap_*
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
-printf '%s\n' aligned_alloc calloc free malloc malloc_usable_size memalign posix_memalign \
+printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \
   pthread_create pvalloc realloc reallocarray valloc _exit _Exit sigaction signal | sort >"$T/want_exports"
 grep '^heapsnap_' "$T/exports" >>"$T/want_exports"
 sort -o "$T/want_exports" "$T/want_exports"

@@ -1,0 +1,156 @@
+/*
+ * dlclose.c - the module records of libraries that were unloaded, so that a
+ * block allocated in a dlclose'd library still symbolizes (valgrind's
+ * --keep-debuginfo=yes).
+ *
+ * dlclose is interposed.  Before the real call, every loaded module's record
+ * (bias, PT_LOAD range, path, build ID) is copied into the shim's arena;
+ * after it, the records of modules still loaded are dropped and the rest
+ * (the library and any dependency that left with it) are kept, once per
+ * distinct (bias, range, path, build ID), up to DLC_MAX.  The snapshot
+ * writer appends them to MODULES, newest first, flagged HSNAP_MODULE_UNLOADED
+ * (the reader's first match wins: a live module over an unloaded one at the
+ * same addresses, then the latest unloaded; see hsnap_format.h).
+ * Publication is lock-free (a claimed slot, then its pointer), so neither a
+ * fork nor a fatal signal can find a lock held here.
+ */
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#include "shim.h"
+
+#define DLC_MAX 256 /* unloaded module records kept */
+
+struct dlc_mod {
+    struct dlc_mod *next;      /* the candidates of one dlclose */
+    uint64_t bias, lo, hi;
+    uint16_t path_len, id_len;
+    size_t size;               /* bytes from arena_alloc */
+    int alive;                 /* still loaded after the real dlclose */
+    char data[];               /* path[path_len], then build_id[id_len] */
+};
+
+static struct {
+    int (*real)(void *);
+    _Atomic(struct dlc_mod *) gone[DLC_MAX]; /* published records, NULL while filling */
+    atomic_uint claimed;                     /* slots handed out */
+} dlc;
+
+/* The PT_LOAD range, bias and build ID of one loaded module, as the writer
+ * records a live one. */
+static struct dlc_mod *dlc_record(struct dl_phdr_info *info)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    const char *id = NULL;
+    size_t id_len = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD) {
+            lo = start < lo ? start : lo;
+            hi = start + ph->p_memsz > hi ? start + ph->p_memsz : hi;
+        } else if (ph->p_type == PT_NOTE && !id_len) {
+            id_len = snap_build_id((const char *)(uintptr_t)start, ph->p_memsz, &id);
+        }
+    }
+    const char *path = info->dlpi_name ? info->dlpi_name : "";
+    size_t path_len = strlen(path);
+    if (hi == 0 || path_len == 0 || path_len > 0xffff || id_len > 0xffff)
+        return NULL; /* the executable and the vdso never leave */
+    size_t size = sizeof(struct dlc_mod) + path_len + id_len;
+    struct dlc_mod *m = arena_alloc(size);
+    if (!m)
+        return NULL;
+    *m = (struct dlc_mod){NULL, info->dlpi_addr, lo, hi, (uint16_t)path_len,
+                          (uint16_t)id_len, size, 0};
+    memcpy(m->data, path, path_len);
+    memcpy(m->data + path_len, id, id_len);
+    return m;
+}
+
+static int dlc_before(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct dlc_mod **list = arg, *m = dlc_record(info);
+    if (m) {
+        m->next = *list;
+        *list = m;
+    }
+    return 0;
+}
+
+static int dlc_after(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    const char *path = info->dlpi_name ? info->dlpi_name : "";
+    size_t len = strlen(path);
+    for (struct dlc_mod *m = arg; m; m = m->next)
+        if (m->bias == info->dlpi_addr && m->path_len == len && !memcmp(m->data, path, len))
+            m->alive = 1;
+    return 0;
+}
+
+static int dlc_same(const struct dlc_mod *a, const struct dlc_mod *b)
+{
+    return a->bias == b->bias && a->lo == b->lo && a->hi == b->hi &&
+           a->path_len == b->path_len && a->id_len == b->id_len &&
+           !memcmp(a->data, b->data, (size_t)a->path_len + a->id_len);
+}
+
+/* Keeps m (a module that left) unless an equal record is kept already; 1
+ * when kept. */
+static int dlc_publish(struct dlc_mod *m)
+{
+    unsigned n = atomic_load(&dlc.claimed);
+    for (unsigned i = 0; i < n && i < DLC_MAX; i++) {
+        struct dlc_mod *g = atomic_load(&dlc.gone[i]);
+        if (g && dlc_same(g, m))
+            return 0;
+    }
+    unsigned slot = atomic_fetch_add(&dlc.claimed, 1);
+    if (slot >= DLC_MAX)
+        return 0;
+    m->next = NULL;
+    atomic_store(&dlc.gone[slot], m);
+    return 1;
+}
+
+HS_EXPORT int dlclose(void *handle)
+{
+    int saved = guard_enter(); /* dlsym may allocate */
+    if (!dlc.real)
+        dlc.real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    struct dlc_mod *list = NULL;
+    if (dlc.real)
+        life_iterate_phdr(dlc_before, &list);
+    int r = dlc.real ? dlc.real(handle) : -1;
+    if (list)
+        life_iterate_phdr(dlc_after, list);
+    for (struct dlc_mod *m = list, *next; m; m = next) {
+        next = m->next;
+        if (m->alive || !dlc_publish(m))
+            arena_free(m, m->size);
+    }
+    guard_leave(saved);
+    return r;
+}
+
+uint32_t dlc_put_modules(struct sbuf *b)
+{
+    unsigned n = atomic_load(&dlc.claimed);
+    uint32_t count = 0;
+    for (unsigned i = n < DLC_MAX ? n : DLC_MAX; i-- > 0;) {
+        const struct dlc_mod *m = atomic_load(&dlc.gone[i]);
+        if (!m)
+            continue;
+        uint16_t lens[4] = {m->path_len, m->id_len, HSNAP_MODULE_UNLOADED, 0};
+        sbuf_u64(b, m->bias);
+        sbuf_u64(b, m->lo);
+        sbuf_u64(b, m->hi);
+        sbuf_put(b, lens, sizeof lens);
+        sbuf_put(b, m->data, (size_t)m->path_len + m->id_len);
+        count++;
+    }
+    return count;
+}
