@@ -2,7 +2,7 @@
 # classes per block, loss records, retainers, threads (stopped, unstopped,
 # exited), TLS, dlopen, fork, the glibc top-chunk rule, the gc-like API,
 # and `heapsnap run --leaks`.  Fixtures: tests/leaks/leaky.c (modes),
-# gcapi.c, regroot.c, leakylib.c; snapshots are read with tests/leaks/leakdump.c.
+# gcapi.c, regroot.c, leakylib.c; snapshots are read with tests/shim/hsnap_dump.c --leaks.
 # Blocks are named by their requested size (unique per role).
 
 L=tests/leaks
@@ -10,7 +10,7 @@ cc -g -O0 -fno-omit-frame-pointer $L/leaky.c -o "$T/leaky" -pthread -ldl &&
 cc -g -O0 -fno-omit-frame-pointer -Ishim $L/gcapi.c -o "$T/gcapi" &&
 cc -g -O2 -Ishim $L/regroot.c -o "$T/regroot" &&
 cc -shared -fPIC -g $L/leakylib.c -o "$T/leakylib.so" &&
-cc -O1 -g -Ishim $L/leakdump.c -o "$T/leakdump" || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
+cc -O1 -g -Ishim tests/shim/hsnap_dump.c -o "$T/hsnap_dump" -lz || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
 
 # l_run NAME MODE...: runs leaky under the shim with the leak check; the
 # dump of each snapshot is $T/NAME.<pid>.txt (also $T/NAME.txt: the first).
@@ -21,7 +21,7 @@ l_run() {
     >"$T/$name.out" 2>"$T/$name.err"
   local rc=$? f
   for f in "$T/$name".*.hsnap; do
-    [ -e "$f" ] && "$T/leakdump" "$f" >"${f%.hsnap}.txt"
+    [ -e "$f" ] && "$T/hsnap_dump" --leaks "$f" >"${f%.hsnap}.txt"
   done
   ls "$T/$name".*.txt 2>/dev/null | head -1 | xargs -r -I{} cp {} "$T/$name.txt"
   return $rc
@@ -50,7 +50,7 @@ l_run none none
 l_line leaks_flag_set "$T/none.txt" "flags 6"
 l_line no_leak_no_direct "$T/none.txt" "total 3 0 0"
 HEAPSNAP_OUTPUT="$T/off.hsnap" LD_PRELOAD="$SHIM" "$T/leaky" basic
-"$T/leakdump" "$T/off.hsnap" >"$T/off.txt"
+"$T/hsnap_dump" --leaks "$T/off.hsnap" >"$T/off.txt"
 if grep -q '^total\|^ret' "$T/off.txt" || ! grep -qx 'flags 2' "$T/off.txt"; then
   t_fail no_leaks_section_when_off "$(head -3 "$T/off.txt" | tr '\n' ' ')"
 else t_pass no_leaks_section_when_off; fi
@@ -103,7 +103,7 @@ else t_fail fork "exit $?"; fi
 
 # ---- checks from another thread and from the HEAPSNAP_SIGNAL helper ----
 if l_run worker worker "$T/worker.hsnap"; then
-  "$T/leakdump" "$T/worker.hsnap" >"$T/worker.txt"
+  "$T/hsnap_dump" --leaks "$T/worker.hsnap" >"$T/worker.txt"
   l_expect collect_from_a_thread_sees_both_stacks "$T/worker.txt" 5101:1 5102:1
   l_line collect_from_a_thread_stops_main "$T/worker.txt" "unstopped 0"
 else t_fail collect_from_a_thread "exit $?: $(head -c 300 "$T/worker.err")"; fi
@@ -112,7 +112,7 @@ HEAPSNAP_LEAKS=1 HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/sig.%n.hsnap" LD_PRELO
   "$T/leaky" signal "$T/sig.0.hsnap" >"$T/sig.out" 2>&1
 rc=$?
 if [ "$rc" = 0 ] && [ -e "$T/sig.0.hsnap" ]; then
-  "$T/leakdump" "$T/sig.0.hsnap" >"$T/sig.txt"
+  "$T/hsnap_dump" --leaks "$T/sig.0.hsnap" >"$T/sig.txt"
   l_expect signal_snapshot_checks_leaks "$T/sig.txt" 5201:1
   l_line signal_helper_stops_main "$T/sig.txt" "unstopped 0"
 else t_fail signal_snapshot_checks_leaks "exit $rc, $(ls "$T" | grep sig | tr '\n' ' ')"; fi
@@ -145,7 +145,7 @@ W
 HEAPSNAP_OUTPUT="$T/g.%p.hsnap" LD_PRELOAD="$SHIM" "$T/gcapi" "$T/gc.hsnap" >"$T/gcapi.out" 2>"$T/gcapi.err"
 if diff -u "$T/gcapi.want" "$T/gcapi.out" >"$T/gcapi.diff"; then t_pass gc_api_results
 else t_fail gc_api_results "output differs"; sed 's/^/    /' "$T/gcapi.diff" | head -30; fi
-"$T/leakdump" "$T/gc.hsnap" >"$T/gc.txt" 2>&1
+"$T/hsnap_dump" --leaks "$T/gc.hsnap" >"$T/gc.txt" 2>&1
 l_expect collect_snapshot_ignored_and_user_root "$T/gc.txt" 5003:3 5004:6 5005:1
 l_line retainer_user_root "$T/gc.txt" "ret 5005 5 - 1 1 5005"
 if [ "$("$T/gcapi")" = "no shim" ]; then t_pass gc_api_without_shim
@@ -155,7 +155,7 @@ else t_fail gc_api_without_shim "weak symbols resolved without the shim"; fi
 if [ -x "$HEAPSNAP" ]; then
   "$HEAPSNAP" run --leaks -o "$T/run.%p.hsnap" -- "$T/leaky" basic >"$T/run.out" 2>&1
   f=$(ls "$T"/run.*.hsnap 2>/dev/null | head -1)
-  if [ -n "$f" ] && "$T/leakdump" "$f" | grep -qx 'total 3 4 3038'; then t_pass run_leaks_option
+  if [ -n "$f" ] && "$T/hsnap_dump" --leaks "$f" | grep -qx 'total 3 4 3038'; then t_pass run_leaks_option
   else t_fail run_leaks_option "no snapshot with the leak check: $(head -c 200 "$T/run.out")"; fi
 else
   t_fail run_leaks_option "$HEAPSNAP not built"
