@@ -6,11 +6,11 @@
 # Blocks are named by their requested size (unique per role).
 
 L=tests/leaks
-cc -g -O0 -fno-omit-frame-pointer $L/leaky.c -o "$T/leaky" -pthread -ldl &&
-cc -g -O0 -fno-omit-frame-pointer -Ishim $L/gcapi.c -o "$T/gcapi" &&
-cc -g -O2 -Ishim $L/regroot.c -o "$T/regroot" &&
-cc -shared -fPIC -g $L/leakylib.c -o "$T/leakylib.so" &&
-cc -O1 -g -Ishim tests/shim/hsnap_dump.c -o "$T/hsnap_dump" -lz || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
+t_build leaky $L/leaky.c -pthread -ldl &&
+t_build gcapi $L/gcapi.c &&
+t_build regroot $L/regroot.c -O2 -fomit-frame-pointer &&
+t_build leakylib.so $L/leakylib.c -shared -fPIC &&
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
 
 # l_run NAME MODE...: runs leaky under the shim with the leak check; the
 # dump of each snapshot is $T/NAME.<pid>.txt (also $T/NAME.txt: the first).
