@@ -1,6 +1,7 @@
 # heapsnap - a plain Makefile.  `make` builds the shim and the CLI into $(BUILD)/;
 # `make check` runs every test; `make demo` profiles a bundled program.
 CC      ?= gcc
+CXX     ?= g++
 CFLAGS  ?= -O2 -g
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -27,23 +28,28 @@ SHIM_LIBS   := -lunwind -lz -ldl -pthread
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I$(BUILD)/gen
 # libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
-CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
+# toml++ reads the gate's rules file (report/gate/tomlread.cc, the one C++
+# file; its flags are Debian's tomlplusplus.pc: the shared library build).
+CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -Ireport/gate
+CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_ROOMS := shim shim/unwind shim/leak
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
 SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
 CLI_SRC  := $(wildcard report/*.c report/gate/*.c)
+CLI_CXX_SRC := $(wildcard report/gate/*.cc)
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_CXX_OBJ := $(CLI_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 # Generated at build time: the pprof export's protobuf code (protoc-c, from
 # report/profile.proto), and the HTML report's script and style sheet
 # (report/html/, embedded whole by report/html/assets.S's .incbin).
 CLI_GEN  := $(BUILD)/gen/profile.pb-c.c
 HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
-            $(BUILD)/obj/report/html/assets.o
+            $(BUILD)/obj/report/html/assets.o $(CLI_CXX_OBJ)
 
-.PHONY: all deps check demo fuzz bench install clean
+.PHONY: all deps check demo fuzz bench man install clean
 all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 
 deps:
@@ -57,6 +63,10 @@ $(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/*/*.h) shim/hsn
                         shim/options_table.h $(BUILD)/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/report/%.o: report/%.cc report/gate/tomlread.h Makefile
+	@mkdir -p $(dir $@)
+	$(CXX) $(CLI_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h &: report/profile.proto
 	@mkdir -p $(BUILD)/gen
@@ -97,13 +107,13 @@ demo:
 	@scripts/demo.sh
 
 # libFuzzer + ASan over the snapshot reader; seeds come from tests/fuzz/corpus.
-fuzz:
+fuzz: $(CLI_CXX_OBJ)
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory $(CLI_GEN)
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate \
 	    -I$(BUILD)/gen tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_GEN) report/html/assets.S \
-	    -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
+	    $(CLI_CXX_OBJ) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    $(BUILD)/fuzz/corpus tests/fuzz/corpus
@@ -112,11 +122,20 @@ bench:
 	@scripts/install-deps.sh bench
 	@scripts/bench/bench.py
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/heapsnap $(DESTDIR)$(PREFIX)/include
+# Man pages are made from the --help texts (scripts/man.sh, help2man), so
+# they say what the program says.
+man: $(BUILD)/heapsnap scripts/man.sh
+	@rm -rf $(BUILD)/man
+	scripts/man.sh $(BUILD)/heapsnap $(BUILD)/man
+
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/heapsnap $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/heapsnap $(DESTDIR)$(PREFIX)/bin/heapsnap
 	install -m 755 $(BUILD)/libheapsnap.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap.so
 	install -m 644 shim/heapsnap.h $(DESTDIR)$(PREFIX)/include/heapsnap.h
+	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 scripts/heapsnap.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/heapsnap
 
 clean:
 	rm -rf $(BUILD)

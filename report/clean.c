@@ -82,7 +82,7 @@ int cmd_clean(int argc, char **argv, char *err, size_t errlen)
             dry = 1;
         } else if (c == 'a') {
             if (cli_parse_count(optarg, 100u * 365 * 86400, &min_age) < 0) {
-                snprintf(err, errlen, "clean: bad value for --min-age: '%s' (want seconds)",
+                snprintf(err, errlen, "clean: bad value for --min-age: '%s' (seconds, an integer)",
                          optarg);
                 return 2;
             }

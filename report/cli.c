@@ -27,6 +27,20 @@ int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen
     return 2;
 }
 
+int cli_bad_value(char *err, size_t errlen, const char *opt, const char *val,
+                  const char *accepted)
+{
+    snprintf(err, errlen, "bad value for %s: '%s' (%s)", opt, val, accepted);
+    return -1;
+}
+
+void cli_prefix(char *err, size_t errlen, const char *cmd)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", err);
+    snprintf(err, errlen, "%s: %s", cmd, tmp);
+}
+
 int cli_parse_count(const char *s, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;

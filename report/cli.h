@@ -28,6 +28,19 @@ int cmd_html(int argc, char **argv, char *err, size_t errlen);
  * returns 2. */
 int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen);
 
+/* "bad value for OPT: 'VAL' (ACCEPTED)" in err, the one wording of a bad
+ * option value everywhere (ACCEPTED lists the values or describes them);
+ * returns -1. */
+int cli_bad_value(char *err, size_t errlen, const char *opt, const char *val,
+                  const char *accepted);
+
+/* Puts "CMD: " before the message in err. */
+void cli_prefix(char *err, size_t errlen, const char *cmd);
+
+/* What a byte amount accepts, for cli_bad_value. */
+#define CLI_AMOUNT_WANTS "a byte count: digits with an optional K, M or G (binary multiples), " \
+                         "e.g. 4096, 64K, 10M"
+
 /* The one parser behind every numeric option, so that none of them takes
  * "inf", "nan", "1e30", " 7", "-0" or a value that overflows (args.c).
  * cli_parse_count: decimal digits only, at most max.  cli_parse_amount:

@@ -14,7 +14,8 @@ static void diff_usage(void)
 {
     printf("usage: heapsnap diff OLD NEW [options]\n"
            "What changed between two snapshots (tracemalloc's compare_to()),\n"
-           "biggest change first.\n%s", stats_help);
+           "biggest change first.\n");
+    printf(stats_help, "");
 }
 
 int cmd_diff(int argc, char **argv, char *err, size_t errlen)

@@ -82,9 +82,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
                 if (strcmp(optarg, formats[i].name) == 0)
                     a->fmt = &formats[i];
             if (!a->fmt) {
-                snprintf(err, errlen, "export: unknown format '%s' (pprof, folded, "
-                                      "speedscope, massif)", optarg);
-                return 2;
+                cli_bad_value(err, errlen, "--format", optarg, "pprof, folded, speedscope, massif");
+                return cli_prefix(err, errlen, "export"), 2;
             }
             break;
         case 'o':
@@ -92,9 +91,9 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
             break;
         case 'V':
             if ((a->o.value = prof_value_parse(optarg)) < 0) {
-                snprintf(err, errlen, "export: unknown value '%s' (inuse_space, "
-                                      "inuse_objects, alloc_space, alloc_objects)", optarg);
-                return 2;
+                cli_bad_value(err, errlen, "--value", optarg,
+                              "inuse_space, inuse_objects, alloc_space, alloc_objects");
+                return cli_prefix(err, errlen, "export"), 2;
             }
             break;
         default:

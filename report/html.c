@@ -71,8 +71,8 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
         } else if (c == 'n' && cli_parse_count(optarg, 1000000, &n) == 0) {
             a->rows = (long)n;
         } else if (c == 'n') {
-            snprintf(err, errlen, "html: -n wants a count from 0 to 1000000: %s", optarg);
-            return 2;
+            cli_bad_value(err, errlen, "-n", optarg, "a count from 0 to 1000000");
+            return cli_prefix(err, errlen, "html"), 2;
         } else {
             return cli_bad_option("html", c, argv, err, errlen);
         }

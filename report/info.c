@@ -69,6 +69,13 @@ static void info_print(const struct snap *s)
         printf("%-17s %llu\n", "blocks:", (unsigned long long)s->nblocks);
     else
         printf("%-17s not recorded\n", "blocks:");
+    if (s->lk.present)
+        printf("%-17s yes, %u loss records\n", "leak check:", s->lk.head.nrecords);
+    else if (m->reason == HSNAP_REASON_FATAL)
+        printf("%-17s no (written at a fatal signal: no check runs in a crashing process)\n",
+               "leak check:");
+    else
+        printf("%-17s no (run with --leaks or HEAPSNAP_LEAKS=1)\n", "leak check:");
     printf("%-17s %u\n", "timeline points:", s->npoints);
     printf("%-17s %s\n", "degraded:", (m->flags & HSNAP_META_DEGRADED)
                                           ? "yes (recording stopped early: out of memory)"

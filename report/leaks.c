@@ -88,23 +88,22 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
     case 'w': o->why = arg; return 1;
     case 'n':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
-            return snprintf(err, errlen, "-n wants a count from 0 to 2147483647: %s", arg), -1;
+            return cli_bad_value(err, errlen, "-n", arg, "a count from 0 to 2147483647");
         o->lr.limit = (long)cnt;
         return 1;
     case 'o':
         if (strcmp(arg, "size") != 0)
-            return snprintf(err, errlen, "--sort wants 'size': %s", arg), -1;
+            return cli_bad_value(err, errlen, "--sort", arg, "size");
         o->lr.largest_first = 1;
         return 1;
     case 'f':
         if (strcmp(arg, "text") && strcmp(arg, "json"))
-            return snprintf(err, errlen, "--format wants text or json: %s", arg), -1;
+            return cli_bad_value(err, errlen, "--format", arg, "text, json");
         o->json = !strcmp(arg, "json");
         return 1;
     case 'g':
         if (arg && strcmp(arg, "lsan") && strcmp(arg, "valgrind"))
-            return snprintf(err, errlen, "--gen-suppressions wants lsan or valgrind: %s",
-                            arg), -1;
+            return cli_bad_value(err, errlen, "--gen-suppressions", arg, "lsan, valgrind");
         o->gen = arg && !strcmp(arg, "valgrind") ? 2 : 1;
         return 1;
     case 's':
@@ -261,7 +260,7 @@ static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls,
     struct lossrec_total supp;
     const struct lossrec_total *sum = lossrec_summary(ls, &supp);
     for (size_t i = 0; i < n; i++)
-        print_record(o, v[i], n, out);
+        print_record(o, v[i], lossrec_ranked(ls), out);
     if (lossrec_unstopped(ls))
         fprintf(out, "note: %u threads could not be stopped; their whole stacks were "
                 "scanned\n\n", lossrec_unstopped(ls));

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "lset.h"
 #include "lossrec.h"
+#include "progress.h"
 #include "supp.h"
 
 const char *const lossrec_kind_names[LOSSREC_NKINDS] = {"direct", "indirect", "cycle", "possible",
@@ -27,6 +28,7 @@ struct lossrec_set {
     struct lossrec_record *recs;        /* uthash by id */
     struct lossrec_record **shown;
     size_t nshown;
+    size_t nranked;           /* records before -n kept the nshown largest */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
     uint32_t unstopped;
 };
@@ -51,14 +53,15 @@ int lossrec_parse_kinds(const char *list, unsigned *kinds, char *err, size_t err
         else if (n == 3 && !strncmp(p, "all", 3))
             *kinds = LOSSREC_KINDS_ALL;
         else {
-            snprintf(err, errlen, "unknown leak kind '%.*s' (direct, indirect, cycle, "
-                     "possible, reachable, all)", (int)n, p);
+            snprintf(err, errlen, "bad value for --kinds: '%s' (a comma list of direct, "
+                     "indirect, cycle, possible, reachable, or all)", list);
             return -1;
         }
         p += n + (p[n] == ',');
     }
     if (!*kinds) {
-        snprintf(err, errlen, "no leak kind given");
+        snprintf(err, errlen, "bad value for --kinds: '%s' (a comma list of direct, indirect, "
+                 "cycle, possible, reachable, or all)", list);
         return -1;
     }
     return 0;
@@ -230,6 +233,7 @@ int lossrec_add_snap(struct lossrec_set *ls, const struct snap *s, const char *p
 {
     if (lset_require(s, path, err, errlen) < 0)
         return -1;
+    progress_step("symbolizing", path);
     if (lossrec_add_model(ls, s) < 0 || lossrec_add_blocks(ls, s) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
@@ -294,12 +298,17 @@ int lossrec_finish(struct lossrec_set *ls)
     size_t skip = ls->o.limit > 0 && (size_t)ls->o.limit < n ? n - (size_t)ls->o.limit : 0;
     memmove(ls->shown, ls->shown + skip, (n - skip) * sizeof(*ls->shown));
     ls->nshown = n - skip;
+    ls->nranked = n;
+    /* Numbered among all n records of their order, as if -n had not cut
+     * them: -n 2 of 6 shows records 5 and 6 of 6 (1 and 2 with --sort size). */
+    for (size_t i = 0; i < ls->nshown; i++)
+        ls->shown[i]->index = (int)(ls->o.largest_first ? n - skip - i : skip + i + 1);
     if (ls->o.largest_first)
         lossrec_reverse(ls->shown, ls->nshown);
-    for (size_t i = 0; i < ls->nshown; i++)
-        ls->shown[i]->index = (int)i + 1;
     return 0;
 }
+
+size_t lossrec_ranked(const struct lossrec_set *ls) { return ls->nranked; }
 
 struct lossrec_record *const *lossrec_shown(const struct lossrec_set *ls, size_t *n)
 {

@@ -99,6 +99,10 @@ int lossrec_finish(struct lossrec_set *ls);
 /* After lossrec_finish: the shown records, in order. */
 struct lossrec_record *const *lossrec_shown(const struct lossrec_set *ls, size_t *n);
 
+/* After lossrec_finish: how many records the shown ones are numbered among
+ * (all that matched, before -n kept the largest): "loss record 5 of 6". */
+size_t lossrec_ranked(const struct lossrec_set *ls);
+
 /* After lossrec_finish: per-kind sums of the kept, unsuppressed records (all
  * kinds, shown or not), and the suppressed sum. */
 const struct lossrec_total *lossrec_summary(const struct lossrec_set *ls, struct lossrec_total *suppressed);

@@ -47,12 +47,19 @@ static int lset_fail(char *err, size_t errlen, const char *section, const char *
     return -1;
 }
 
+const char *lset_absent_why(const struct snap *s)
+{
+    if (s->meta.reason == HSNAP_REASON_FATAL)
+        return "no leak check: the snapshot was written at a fatal signal (the program "
+               "crashed, and no leak check runs in a crashing process)";
+    return "no leak check in this snapshot (run with --leaks or HEAPSNAP_LEAKS=1)";
+}
+
 int lset_require(const struct snap *s, const char *path, char *err, size_t errlen)
 {
     if (s->lk.present)
         return 0;
-    snprintf(err, errlen, "%s: no leak check in this snapshot (run with --leaks or "
-             "HEAPSNAP_LEAKS=1)", path);
+    snprintf(err, errlen, "%s: %s", path, lset_absent_why(s));
     return -1;
 }
 

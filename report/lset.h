@@ -26,10 +26,14 @@ int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_
 int lset_decode_retainers(struct snap *s, const uint8_t *p, uint64_t len, char *err,
                           size_t errlen);
 
-/* 0 when s has a leak check (a LEAKS section), else -1 with "PATH: no leak
- * check in this snapshot (run with ...)" in err: the one wording every
- * command uses. */
+/* 0 when s has a leak check (a LEAKS section), else -1 with "PATH: " and
+ * lset_absent_why's line in err: the one wording every command uses. */
 int lset_require(const struct snap *s, const char *path, char *err, size_t errlen);
+
+/* Why s holds no leak check, as one line: a fatal-signal snapshot says the
+ * program crashed (no check runs in a crashing process), any other says how
+ * to ask for one. */
+const char *lset_absent_why(const struct snap *s);
 
 /* Member i (0 <= i < s->lk.head.nmembers) of the member array: a BLOCKS index. */
 uint32_t lset_member(const struct snap *s, uint32_t i);

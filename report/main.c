@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "gate.h"
+#include "progress.h"
 
 #define HEAPSNAP_CLI_VERSION "0.1.0"
 
@@ -42,7 +43,9 @@ static void usage(FILE *out)
     fprintf(out, "usage: heapsnap <command> [options]   (heapsnap <command> --help)\n\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\nExit status: 0 ok, 1 a gate found something, 2 trouble.\n");
+    fprintf(out, "\nheapsnap help COMMAND (or heapsnap COMMAND --help) describes a command;\n"
+                 "heapsnap --version prints the version.\n"
+                 "Exit status: 0 ok, 1 a gate found something, 2 trouble.\n");
 }
 
 int main(int argc, char **argv)
@@ -52,9 +55,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "heapsnap: no command given (see heapsnap --help)\n");
         return 2;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        (!strcmp(argv[1], "help") && argc == 2)) {
         usage(stdout);
         return 0;
+    }
+    char help_opt[] = "--help", *help_argv[] = {argv[0], argv[argc > 2 ? 2 : 1], help_opt, NULL};
+    if (!strcmp(argv[1], "help")) { /* help COMMAND: COMMAND --help */
+        if (argc > 3) {
+            fprintf(stderr, "heapsnap: help takes one command (heapsnap help COMMAND)\n");
+            return 2;
+        }
+        argc = 3;
+        argv = help_argv;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("heapsnap %s (snapshot format %u)\n", HEAPSNAP_CLI_VERSION, HSNAP_VERSION);
@@ -63,7 +76,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
+        progress_start();
         int rc = commands[i].fn(argc - 1, argv + 1, err, sizeof(err));
+        progress_end();
         char line[sizeof(err)];
         if (rc == 2 && err[0]) /* one line, whatever names it quotes */
             fprintf(stderr, "heapsnap: %s\n", esc_text(err, line, sizeof(line)));

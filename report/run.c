@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,7 +41,8 @@ static volatile sig_atomic_t run_child; /* pid to forward signals to */
 struct run_opts {
     const char *output;   /* -o */
     const char *dir;      /* --output-dir */
-    const char *depth, *signal, *interval;
+    const char *depth, *signal, *interval, *sample, *unwind;
+    char signum[16];      /* --signal as the number the shim is given */
     const char *children; /* --children exit|all|none */
     int no_blocks;
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
@@ -57,9 +59,11 @@ static void run_usage(void)
            "  -o PATTERN         snapshot file name (default $HEAPSNAP_OUTPUT, else\n"
            "                     heapsnap.%%p.hsnap)\n"
            "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
-           "      --depth N      frames kept per allocation stack\n"
+           "      --depth N      frames kept per allocation stack (1 to 256)\n"
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
-           "      --interval S   write a snapshot every S seconds\n"
+           "      --interval S   write a snapshot every S seconds (e.g. 0.5)\n"
+           "      --sample BYTES mean sampling interval in bytes (HEAPSNAP_SAMPLE)\n"
+           "      --unwind M     stack capture: auto, fp or libunwind (HEAPSNAP_UNWIND)\n"
            "      --no-blocks    do not record individual live blocks\n"
            "      --children M   forked children that do not exec write at exit() (exit,\n"
            "                     the default), also at _exit (all), or never (none)\n"
@@ -75,16 +79,62 @@ static void run_usage(void)
                opt_table[i].help);
 }
 
-/* A numeric option checked here, in the shim's range, rather than warned
- * about by every process the shim enters. */
-static int run_check_int(const char *opt, const char *val, int idx, char *err, size_t errlen)
+/* An option checked here against the shim's table (range, choices), rather
+ * than warned about by every process the shim enters. */
+static int run_check_opt(const char *opt, const char *val, int idx, char *err, size_t errlen)
 {
     uint64_t v;
+    long ms;
     const struct opt_def *d = &opt_table[idx];
-    if (!val || (cli_parse_count(val, (uint64_t)d->hi, &v) == 0 && v >= (uint64_t)d->lo))
+    if (!val)
         return 0;
-    snprintf(err, errlen, "run: bad value for %s: '%s' (want %ld to %ld)", opt, val, d->lo,
-             d->hi);
+    if (d->type == OPT_INT && cli_parse_count(val, (uint64_t)d->hi, &v) == 0 &&
+        v >= (uint64_t)d->lo)
+        return 0;
+    if (d->type == OPT_MSEC && opt_parse_msec(val, d->lo, d->hi, &ms) == 0)
+        return 0;
+    if (d->type == OPT_CHOICE)
+        for (const char *c = d->choices; *c; c += strcspn(c, "|") + (c[strcspn(c, "|")] != 0))
+            if (strcspn(c, "|") == strlen(val) && !strncasecmp(c, val, strlen(val)))
+                return 0;
+    if (d->type == OPT_INT)
+        snprintf(err, errlen, "run: bad value for %s: '%s' (an integer from %ld to %ld)",
+                 opt, val, d->lo, d->hi);
+    else if (d->type == OPT_MSEC)
+        snprintf(err, errlen, "run: bad value for %s: '%s' (seconds from %ld to %ld, "
+                 "up to 3 decimals, e.g. 0.5; 0 = off)", opt, val, d->lo / 1000, d->hi / 1000);
+    else {
+        char list[128];
+        size_t k = 0;
+        for (const char *c = d->choices; *c && k + 3 < sizeof(list); c++)
+            k += (size_t)snprintf(list + k, sizeof(list) - k, *c == '|' ? ", " : "%c", *c);
+        list[k] = 0;
+        snprintf(err, errlen, "run: bad value for %s: '%s' (%s)", opt, val, list);
+    }
+    return -1;
+}
+
+/* --signal: a name (USR2, SIGUSR2), a number or off, given to the shim as
+ * a number in buf.  The signals no program survives as a trigger (faults,
+ * ABRT, TRAP, KILL, STOP) are refused, as the shim would refuse them. */
+static int run_check_signal(const char *val, char *buf, size_t n, char *err, size_t errlen)
+{
+    uint64_t v = 0;
+    const char *name = strncasecmp(val, "SIG", 3) ? val : val + 3;
+    int sig = -1;
+    if (!strcasecmp(val, "off") || (cli_parse_count(val, (uint64_t)SIGRTMAX, &v) == 0))
+        sig = (int)v;
+    for (int i = 1; i < SIGRTMIN && sig < 0 && *name; i++)
+        if (sigabbrev_np(i) && !strcasecmp(name, sigabbrev_np(i)))
+            sig = i;
+    if (sig >= 0 && sig != SIGSEGV && sig != SIGILL && sig != SIGBUS && sig != SIGFPE &&
+        sig != SIGTRAP && sig != SIGABRT && sig != SIGKILL && sig != SIGSTOP) {
+        snprintf(buf, n, "%d", sig);
+        return 0;
+    }
+    snprintf(err, errlen, "run: bad value for --signal: '%s' (a signal name such as USR2 "
+             "or SIGUSR2, a number from 1 to %d, or off; not SEGV, ILL, BUS, FPE, TRAP, ABRT, "
+             "KILL or STOP)", val, SIGRTMAX);
     return -1;
 }
 
@@ -96,6 +146,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"no-blocks", no_argument, NULL, 'b'},        {"help", no_argument, NULL, 'h'},
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
         {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
+        {"sample", required_argument, NULL, 'S'},     {"unwind", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -108,6 +159,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'D': o->depth = optarg; break;
         case 's': o->signal = optarg; break;
         case 'i': o->interval = optarg; break;
+        case 'S': o->sample = optarg; break;
+        case 'U': o->unwind = optarg; break;
         case 'b': o->no_blocks = 1; break;
         case 'g': o->gate = 1; break;
         case 'E': o->exitcode = optarg; break;
@@ -126,8 +179,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
         return 2;
     }
-    if (run_check_int("--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
-        run_check_int("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0)
+    if (run_check_opt("--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
+        run_check_opt("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
+        run_check_opt("--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
+        run_check_opt("--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
+        (o->signal && run_check_signal(o->signal, o->signum, sizeof(o->signum), err, errlen) < 0))
         return 2;
     return -1;
 }
@@ -265,7 +321,9 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     setenv("HEAPSNAP_OUTPUT", full, 1);
     setenv("HEAPSNAP_MANIFEST", manifest, 1);
     if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
-    if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signal, 1);
+    if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signum, 1);
+    if (o->sample) setenv("HEAPSNAP_SAMPLE", o->sample, 1);
+    if (o->unwind) setenv("HEAPSNAP_UNWIND", o->unwind, 1);
     if (o->interval) setenv("HEAPSNAP_INTERVAL", o->interval, 1);
     if (o->children) setenv("HEAPSNAP_CHILDREN", o->children, 1);
     if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);

@@ -10,12 +10,15 @@
  * the site outward.  --include/--exclude are frames.c's filters.
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "fmt.h"
 #include "lset.h"
+#include "progress.h"
 #include "stats.h"
 
 struct strbuf {
@@ -47,6 +50,13 @@ static const struct option stats_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+const char stats_help_top[] =
+    "      --retainers    for the sites holding the most reachable memory, which\n"
+    "                     sites and roots keep it alive\n"
+    "      --pid PID      sum only the snapshots of process PID\n"
+    "      --exe NAME     sum only the snapshots of executable NAME\n"
+    "                     (its path or basename)\n";
+
 const char stats_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
     "                     or traceback\n"
@@ -60,23 +70,13 @@ const char stats_help[] =
     "                     not only the allocation site\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
-    "      --retainers    top only: for the sites holding the most reachable\n"
-    "                     memory, which sites and roots keep it alive\n"
-    "      --pid PID      top only: sum only the snapshots of process PID\n"
-    "      --exe NAME     top only: sum only the snapshots of executable NAME\n"
-    "                     (its path or basename)\n"
+    "%s"
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, operator new, malloc- and strdup-like functions,\n"
     "and the malloc front ends of redis, nginx and OpenSSL: zmalloc, ngx_alloc,\n"
     "CRYPTO_malloc and their kin).\n"
     "File names below the current directory are shown relative to it; a frame\n"
     "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
-
-static int bad(char *err, size_t errlen, const char *what, const char *arg)
-{
-    snprintf(err, errlen, "%s: %s", what, arg);
-    return -1;
-}
 
 static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
 {
@@ -89,10 +89,11 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
                 o->key = (enum stats_key)i;
                 return 1;
             }
-        return bad(err, errlen, "unknown key (lineno, filename, function, module, traceback)", arg);
+        return cli_bad_value(err, errlen, "--key", arg,
+                             "lineno, filename, function, module, traceback");
     case 'n':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
-            return bad(err, errlen, "-n wants a count from 0 to 2147483647", arg);
+            return cli_bad_value(err, errlen, "-n", arg, "a count from 0 to 2147483647");
         o->limit = (long)cnt;
         return 1;
     case 'c': o->cumulative = 1; return 1;
@@ -102,7 +103,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'e': o->exe = arg; return 1;
     case 'p':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
-            return bad(err, errlen, "--pid wants a process id", arg);
+            return cli_bad_value(err, errlen, "--pid", arg, "a process id from 1 to 2147483647");
         o->pid = (long)cnt;
         return 1;
     case 'i':
@@ -134,6 +135,11 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
         if (c == 'h') {
             usage();
             return 0;
+        }
+        if (strcmp(cmd, "top") && (c == 'R' || c == 'p' || c == 'e')) {
+            snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
+                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : "--exe", cmd);
+            return 2;
         }
         int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
         if (r < 0) {
@@ -318,11 +324,28 @@ static int stats_add_leaked(struct stats *st, const struct snap *s)
     return rc;
 }
 
+/* Sampled sizes and counts are estimates that print like exact ones: say
+ * so once per command, on stderr (stdout stays tracemalloc's format). */
+static void stats_note_sampled(const struct snap *s, const char *path)
+{
+    static int noted;
+    char name[4200];
+    if (noted || !s->meta.sample_interval)
+        return;
+    noted = 1;
+    fprintf(stderr, "heapsnap: note: %s was sampled (one allocation per %llu bytes on "
+            "average): sizes and counts are estimates\n", esc_text(path, name, sizeof(name)),
+            (unsigned long long)s->meta.sample_interval);
+}
+
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen)
 {
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
+    if (!st->o.leaked)
+        stats_note_sampled(s, path);
+    progress_step("symbolizing", path);
     if ((st->o.leaked ? stats_add_leaked(st, s) : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;

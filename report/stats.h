@@ -48,7 +48,8 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
  * was called), 2 with err filled. */
 int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
                  void (*usage)(void), char *err, size_t errlen);
-extern const char stats_help[];
+extern const char stats_help[];     /* a printf format: %s takes stats_help_top or "" */
+extern const char stats_help_top[]; /* the options only top takes */
 
 struct stats *stats_new(const struct stats_opts *o);
 void stats_free(struct stats *st);

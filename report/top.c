@@ -18,7 +18,8 @@ static void top_usage(void)
 {
     printf("usage: heapsnap top SNAP... [options]\n"
            "Live memory by allocation site, biggest first (tracemalloc's statistics()).\n"
-           "Several snapshots are summed.\n%s", stats_help);
+           "Several snapshots are summed.\n");
+    printf(stats_help, stats_help_top);
 }
 
 /* --retainers: who keeps the biggest sites' reachable memory alive. */

@@ -34,6 +34,7 @@ struct trend {
     struct stats **st;            /* one per snapshot */
     struct stats *age[TREND_AGES];
     int has_ages;                 /* the last snapshot has BLOCKS */
+    int left_out;                 /* the exit snapshot was left out of n */
     struct trend_site *sites;
     size_t nsites;
 };
@@ -136,6 +137,14 @@ int trend_run(struct trend *tr, const struct snap **series, int n, char *err, si
         goto oom;
     memcpy(tr->series, series, (size_t)n * sizeof(*series));
     qsort(tr->series, (size_t)n, sizeof(*series), cmp_series);
+    /* The steady part (docs/ci.md): without the snapshot written at exit or
+     * at a fatal signal, when two or more remain.  At exit a program frees
+     * its caches and allocates its last buffers: neither is its trend. */
+    uint32_t why = tr->series[n - 1]->meta.reason;
+    if (n > 2 && (why == HSNAP_REASON_EXIT || why == HSNAP_REASON_FATAL)) {
+        tr->n = n = n - 1;
+        tr->left_out = 1;
+    }
     for (int i = 0; i < n; i++)
         if (!(tr->st[i] = stats_new(&tr->o)) ||
             stats_add_snap(tr->st[i], tr->series[i], tr->series[i]->exe, err, errlen) < 0)
@@ -162,6 +171,12 @@ const struct trend_site *trend_sites(const struct trend *tr, size_t *n)
 }
 
 int trend_has_ages(const struct trend *tr) { return tr->has_ages; }
+
+int trend_steady(const struct trend *tr, int *left_out)
+{
+    *left_out = tr->left_out;
+    return tr->n;
+}
 
 /* --- the command --------------------------------------------------------- */
 
@@ -212,9 +227,8 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
         } else if (c == 'n') {
             uint64_t n;
             if (cli_parse_count(optarg, INT32_MAX, &n) < 0) {
-                snprintf(err, errlen, "trend: -n wants a count from 0 to 2147483647: %s",
-                         optarg);
-                return 2;
+                cli_bad_value(err, errlen, "-n", optarg, "a count from 0 to 2147483647");
+                return cli_prefix(err, errlen, "trend"), 2;
             }
             o->limit = (long)n;
         } else if (c == 'k') {
@@ -222,8 +236,9 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
             while (i < 5 && strcmp(optarg, keys[i]) != 0)
                 i++;
             if (i == 5) {
-                snprintf(err, errlen, "trend: unknown key: %s", optarg);
-                return 2;
+                cli_bad_value(err, errlen, "--key", optarg,
+                              "lineno, filename, function, module, traceback");
+                return cli_prefix(err, errlen, "trend"), 2;
             }
             o->key = (enum stats_key)i;
         } else
@@ -249,9 +264,10 @@ static int trend_report(const struct snap **ser, int n, const struct stats_opts 
     if (rc == 0) {
         const struct trend_site *s = trend_sites(tr, &ns);
         char exe[600];
-        printf("%zu growing site%s across %d snapshots of pid %u (%s)\n", ns,
-               ns == 1 ? "" : "s", n, ser[0]->meta.pid,
-               esc_text(ser[0]->exe, exe, sizeof(exe)));
+        int left_out, m = trend_steady(tr, &left_out);
+        printf("%zu growing site%s across %d snapshots of pid %u (%s)%s\n", ns,
+               ns == 1 ? "" : "s", m, ser[0]->meta.pid, esc_text(ser[0]->exe, exe, sizeof(exe)),
+               left_out ? "; its exit snapshot left out" : "");
         for (size_t i = 0; i < ns && (o->limit == 0 || (long)i < o->limit); i++)
             trend_print_site(tr, &s[i]);
     }

@@ -24,14 +24,19 @@ struct trend;
 struct trend *trend_new(enum stats_key key);
 void trend_free(struct trend *tr);
 
-/* Sorts the series by (seq, time) and finds the growing sites: those whose
- * live bytes never shrink from one snapshot to the next and end higher than
- * they started.  The series must outlive tr.  Returns 0, or -1 with err. */
+/* Sorts the series by (seq, time) and finds the growing sites over its
+ * steady part (trend_steady): those whose live bytes never shrink from one
+ * snapshot to the next and end higher than they started.  The series must outlive tr.  Returns 0, or -1 with err. */
 int trend_run(struct trend *tr, const struct snap **series, int n, char *err,
               size_t errlen);
 
 /* The growing sites, biggest growth first; valid until trend_free. */
 const struct trend_site *trend_sites(const struct trend *tr, size_t *n);
+
+/* After trend_run: how many snapshots the steady part holds (the series
+ * less its exit or fatal-signal snapshot when two or more remain; *left_out
+ * then 1). */
+int trend_steady(const struct trend *tr, int *left_out);
 
 /* 1 when the last snapshot has BLOCKS (so ages are meaningful). */
 int trend_has_ages(const struct trend *tr);

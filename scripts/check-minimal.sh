@@ -6,7 +6,7 @@
 #
 # DIR/base is a `debootstrap --variant=minbase bookworm` root (what the debian:12
 # container image holds), made once and never changed; each run copies it to
-# DIR/run, clones this repository's HEAD (committed work only) into
+# DIR/run, clones this repository's HEAD (committed work only; REF=) into
 # DIR/run/heapsnap, and chroots there as root with /proc and a /dev/shm tmpfs
 # mounted, as a container has, but not /sys (so a tool that needs /sys, as lscpu
 # does, fails here too).  Inside, it runs what the README tells a new user to:
@@ -15,6 +15,7 @@
 #
 # Usage: scripts/check-minimal.sh [DIR]    (default /var/tmp/heapsnap-minimal)
 #   MIRROR=URL  the Debian mirror (default http://deb.debian.org/debian)
+#   REF=COMMIT  check that commit instead of HEAD (the old code, to see a fix fail there)
 #   KEEP=1      keep DIR/run afterwards (to look into it); by default it is removed
 #   CMD='...'   what to run inside instead (default: scripts/install-deps.sh && make check;
 #               e.g. CMD='scripts/install-deps.sh && make && tests/run.sh bench')
@@ -65,7 +66,7 @@ cp /etc/resolv.conf "$RUN/etc/resolv.conf"            # apt-get inside needs nam
 mkdir -p "$RUN/usr/local/share/ca-certificates"
 cp /usr/local/share/ca-certificates/*.crt "$RUN/usr/local/share/ca-certificates/" 2>/dev/null
 git clone -q --no-hardlinks "$SRC" "$RUN/heapsnap" &&
-  git -C "$RUN/heapsnap" checkout -q --detach "$(git -C "$SRC" rev-parse HEAD)" ||
+  git -C "$RUN/heapsnap" checkout -q --detach "$(git -C "$SRC" rev-parse "${REF:-HEAD}")" ||
   die "cannot clone $SRC"
 echo "check-minimal: $(git -C "$RUN/heapsnap" log -1 --format='%h %s' | head -c 80)" >&2
 

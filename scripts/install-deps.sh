@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
 # Usage: scripts/install-deps.sh [build|test|bench|npm|minimal|all]   (default: build)
-#   build: compiler toolchain and the libraries the shim and CLI link against, and
-#          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto)
+#   build: compiler toolchain and the libraries the shim and CLI link against,
+#          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto),
+#          toml++ for the gate's rules file, help2man for `make install`'s man pages
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3,
 #          binutils' nm and addr2line, go for `go tool pprof`, chromium for the HTML
 #          report, valgrind's ms_print, and the services tests/services/ runs: redis,
@@ -19,7 +20,7 @@ set -eu
 level=${1:-build}
 
 build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev
-            libprotobuf-c-dev protobuf-c-compiler"
+            libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man"
 test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps binutils golang-go
            chromium"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"

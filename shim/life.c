@@ -181,7 +181,7 @@ static void life_on_signal(int sig)
 
 static uint64_t life_interval_ns(void)
 {
-    return (uint64_t)opt_int(OPT_INTERVAL) * 1000000000ull;
+    return (uint64_t)opt_int(OPT_INTERVAL) * 1000000ull; /* milliseconds */
 }
 
 /* Waits for a signal's post or until the monotonic time `until` (0: no

@@ -184,6 +184,8 @@ static int opt_parse_one(const struct opt_def *d, const char *s, long *out)
     case OPT_CHOICE:
         *out = opt_parse_choice(s, d->choices);
         return *out < 0 ? -1 : 0;
+    case OPT_MSEC:
+        return opt_parse_msec(s, d->lo, d->hi, out);
     case OPT_STR:
         *out = 0;
         return 0;

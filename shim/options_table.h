@@ -17,6 +17,7 @@ enum opt_type {
     OPT_STR,    /* copied at start-up; file names made absolute */
     OPT_SIGNAL, /* off/0, a name (USR2, SIGUSR2) or a number */
     OPT_CHOICE, /* one of the '|'-separated choices; value = its index */
+    OPT_MSEC,   /* seconds, DIGITS[.DDD]; value = milliseconds within [lo, hi] */
 };
 
 enum opt_id {
@@ -59,8 +60,9 @@ static const struct opt_def opt_table[] = {
      "frames kept per allocation stack (1-256)", 1, 256, 0},
     {"HEAPSNAP_SIGNAL", OPT_SIGNAL, "off",
      "signal that writes a snapshot (e.g. USR2, SIGUSR2 or a number)", 0, 0, 0},
-    {"HEAPSNAP_INTERVAL", OPT_INT, "0",
-     "write a snapshot every N seconds (0 = off)", 0, 31536000, 0},
+    {"HEAPSNAP_INTERVAL", OPT_MSEC, "0",
+     "write a snapshot every N seconds, 0.001 to 31536000, decimals allowed (0 = off)",
+     0, 31536000000L, 0},
     {"HEAPSNAP_BLOCKS", OPT_BOOL, "1",
      "write every live block (address, size, trace, epoch) into snapshots", 0, 1, 0},
     {"HEAPSNAP_UNWIND", OPT_CHOICE, "auto",
@@ -91,5 +93,28 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
 };
+
+/* OPT_MSEC's parser, shared by the shim and `heapsnap run` so that both
+ * take the same text: digits, then optionally '.' and 1 to 3 digits; no
+ * sign, exponent or blank.  0 and *ms filled, or -1. */
+static inline int opt_parse_msec(const char *s, long lo, long hi, long *ms)
+{
+    long v = 0, frac = 0;
+    int n = 0, f = 0;
+    for (; *s >= '0' && *s <= '9' && n < 12; s++, n++)
+        v = v * 10 + (*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9' && f < 3; s++, f++)
+            frac = frac * 10 + (*s - '0');
+    if (n == 0 || *s || (f == 0 && s[-1] == '.'))
+        return -1;
+    for (; f < 3; f++)
+        frac *= 10;
+    v = v * 1000 + frac;
+    if (v < lo || v > hi)
+        return -1;
+    *ms = v;
+    return 0;
+}
 
 #endif

@@ -8,8 +8,8 @@
  *                  records and minus what --site-limit budgets allow, must stay
  *                  within --max-leaked-bytes/--max-leaked-blocks (both 0 by
  *                  default).  Needs the reference model's LEAKS section:
- *                  without it the check is skipped, or is an error (exit 2)
- *                  when --fail-on was given explicitly (leakcheck.c).
+ *                  without it the gate stops with exit 2 (a rule that can
+ *                  check nothing never passes) unless --fail-on none.
  *   growth         --baseline OLD --max-growth L: every site's live bytes
  *                  (summed over the processes' last snapshots, grouped by
  *                  --key) may exceed OLD's by at most L (a percentage of OLD's
@@ -17,7 +17,8 @@
  *                  With --metric peak: the processes' summed peak instead.
  *   trend:<proc>   --max-trend-growth L: in a process with 2+ snapshots, a
  *                  site that grows at every step (report/trend.c) may grow by
- *                  at most L from the first snapshot to the last.
+ *                  at most L from the first snapshot to the last.  With no
+ *                  process of 2+ snapshots the rule checks nothing: exit 2.
  * Every input is loaded and validated before anything is evaluated, so a
  * damaged file among many stops the gate with exit 2 and its name.
  */
@@ -204,6 +205,15 @@ static int gate_trend(struct gate *gt, int proc, char *err, size_t errlen)
 
 /* --- driver ---------------------------------------------------------------- */
 
+/* How many processes have a series (2+ snapshots) the trend rule can judge. */
+static int gate_series(const struct gate *gt)
+{
+    int n = 0;
+    for (int i = 0; i < gt->g.nprocs; i++)
+        n += gt->g.procs[i].nseries >= 2;
+    return n;
+}
+
 static int gate_eval(struct gate *gt, char *err, size_t errlen)
 {
     int rc = 0;
@@ -214,6 +224,11 @@ static int gate_eval(struct gate *gt, char *err, size_t errlen)
         rc = gate_growth(gt, err, errlen);
     for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.trend.set; i++)
         rc = gate_trend(gt, i, err, errlen);
+    if (rc == 0 && gt->r.trend.set && gate_series(gt) == 0) {
+        snprintf(err, errlen, "gate: --max-trend-growth cannot be checked: no process has "
+                 "two snapshots or more (HEAPSNAP_INTERVAL, HEAPSNAP_SIGNAL or the API take them)");
+        rc = -2;
+    }
     if (rc == -1 && !err[0])
         snprintf(err, errlen, "gate: out of memory");
     for (int i = 0; i < gt->g.nchecks; i++)

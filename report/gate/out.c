@@ -51,7 +51,9 @@ int out_text(FILE *out, const struct verdict *g, const struct gate_rules *r)
             fprintf(out, "  %s", msg);
             if (f->supp >= 0)
                 fprintf(out, " [suppressed by %s]", supp_get(g->supp, (size_t)f->supp)->name);
-            fputs(f->supp < 0 && !f->over ? " [within its site limit]\n" : "\n", out);
+            fputs(f->supp >= 0 || f->over ? "\n"
+                  : f->owned ? " [counted in the record that owns it]\n"
+                             : " [within its site limit]\n", out);
             for (int j = 0; f->e && j < f->e->nframes && f->e->nframes > 1; j++)
                 fprintf(out, "    File \"%s\", line %d, in %s\n",
                         frames_where(&f->e->frames[j], where, sizeof(where)),
@@ -95,6 +97,7 @@ static void json_finding(struct json *j, const struct verdict *g,
     json_ki64(j, "bytes", f->bytes);
     json_ki64(j, "blocks", f->blocks);
     json_ki64(j, "delta", f->delta);
+    json_ki64(j, "indirect", f->indirect);
     json_kbool(j, "counted", f->over);
     json_kstr(j, "suppression", f->supp >= 0 ? supp_get(g->supp, (size_t)f->supp)->name : NULL);
     json_stack(j, f->e);

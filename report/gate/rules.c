@@ -3,20 +3,14 @@
  * command line (getopt_long) and the rules file, so a repository can keep
  * its policy in one place and the two never disagree.
  *
- * The rules file (--rules FILE, else ./.heapsnap.toml when it exists) is a
- * small subset of TOML, documented in docs/ci.md:
- *     # comment
- *     [gate]                       (optional; other tables are an error)
- *     fail-on = "direct,cycle"     any long option of `heapsnap gate`, with
- *     max-leaked-bytes = 0         a string, an integer, true, or an array
- *     suppressions = ["a.supp", "b.supp"]   of strings on one line
- * Why a hand-written parser: the subset is one line per key with scalar or
- * one-line array values, which needs ~60 lines; a TOML library would add a
- * dependency the rest of the tool does not need.  Anything outside the subset
- * is an error with its line number, never silently ignored.  The command line
- * is applied after the file, so it wins.
+ * The rules file (--rules FILE, else ./.heapsnap.toml when it exists) is
+ * TOML, read by toml++ (tomlread.cc; docs/ci.md says why a library): every
+ * long option of `heapsnap gate` that takes a value is a key, at the root or
+ * under [gate], with a string, a number, a boolean, or an array of them for
+ * the repeatable ones.  An unknown key, another table or a bad value is an
+ * error that names FILE:LINE, never silently ignored.  The command line is
+ * applied after the file, so it wins.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +21,7 @@
 #include "gate.h"
 #include "input.h"
 #include "rules.h"
+#include "tomlread.h"
 
 struct rule_opt {
     const char *name;
@@ -127,7 +122,6 @@ static int parse_fail_on(struct gate_rules *r, const char *arg)
     if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
         return -1;
     r->fail_on = 0;
-    r->fail_on_set = 1;
     for (char *save, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         int c = -1;
         for (int i = HSNAP_CLASS_POSSIBLE; i <= HSNAP_CLASS_CYCLE; i++)
@@ -233,116 +227,61 @@ static const char *rule_name(int c)
     return "?";
 }
 
-/* What a numeric option wants, for its error line. */
-static const char *rule_value_hint(int c)
+/* What an option accepts, for its error line. */
+static const char *rule_accepts(int c)
 {
     switch (c) {
-    case 'B': case 'K': return " (want a count like 4096, 64K or 2M)";
-    case 'G': case 'T': return " (want N% or a byte count like 4096, 64K or 2M)";
-    case 'S': return " (want PAT=BYTES)";
-    case 'E': return " (want 1 to 125)";
-    case 'F': return " (want direct, indirect, cycle, possible, or none)";
+    case 'B': case 'K': return CLI_AMOUNT_WANTS;
+    case 'G': case 'T': return "N% or " CLI_AMOUNT_WANTS;
+    case 'S': return "PAT=BYTES, BYTES " CLI_AMOUNT_WANTS;
+    case 'E': return "an integer from 1 to 125";
+    case 'F': return "a comma list of direct, indirect, cycle, possible, or none";
+    case 'f': return "text, json, junit, sarif, github";
+    case 'k': return "lineno, filename, function, module, traceback";
+    case 'M': return "live, peak";
+    case 'o': return "a file, after a --format";
+    case 'U': return "at most 16 suppression files";
     }
-    return "";
+    return "a value";
 }
 
 /* --- the rules file ------------------------------------------------------ */
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = 0;
-    return s;
-}
+struct file_ctx {
+    struct gate_rules *r;
+    const char *path;
+};
 
-/* One value: "string", integer or true.  Returns the text after it. */
-static char *file_value(char *v, char **out)
+/* One key = value of the rules file (each element of an array). */
+static int file_rule(void *ctx, const char *key, const char *value, int line, char *err,
+                     size_t errlen)
 {
-    if (*v == '"') {
-        char *q = strchr(v + 1, '"');
-        if (!q)
-            return NULL;
-        *q = 0;
-        *out = v + 1;
-        return q + 1;
-    }
-    size_t n = strcspn(v, ",] \t");
-    if (!n)
-        return NULL;
-    *out = v; /* the caller NUL-terminates at the returned position */
-    return v + n;
-}
-
-/* One "key = value" line: 0, -1 when the key is unknown, -2 when its value
- * is bad (*o is then the option). */
-static int file_line(struct gate_rules *r, char *line, const struct rule_opt **out)
-{
-    char *eq = strchr(line, '='), *v, *val;
-    if (!eq)
-        return -1;
-    *eq = 0;
-    char *key = trim(line);
-    v = trim(eq + 1);
+    struct file_ctx *fc = ctx;
     const struct rule_opt *o = NULL;
     for (size_t i = 0; i < NOPTS; i++)
         if (!strcmp(key, rule_opts[i].name) && rule_opts[i].has_arg && rule_opts[i].code != 'r')
             o = &rule_opts[i];
-    if (!o)
+    if (!o) {
+        snprintf(err, errlen, "%s:%d: %s: not a rule this gate knows (heapsnap gate --help, "
+                 "docs/ci.md)", fc->path, line, key);
         return -1;
-    *out = o;
-    int array = *v == '[';
-    if (array)
-        v = trim(v + 1);
-    do {
-        char *rest = file_value(v, &val);
-        if (!rest)
-            return -2;
-        char save = *rest;
-        *rest = 0;
-        int bad = rules_apply(r, o->code, val) < 0;
-        *rest = save;
-        if (bad)
-            return -2;
-        v = trim(rest);
-        if (*v == ',')
-            v = trim(v + 1);
-    } while (array && *v && *v != ']');
-    return (array ? *v == ']' && !*trim(v + 1) : !*v) ? 0 : -2;
+    }
+    if (rules_apply(fc->r, o->code, value) == 0)
+        return 0;
+    char why[1024];
+    cli_bad_value(why, sizeof(why), o->name, value, rule_accepts(o->code));
+    snprintf(err, errlen, "%s:%d: %s", fc->path, line, why);
+    return -1;
 }
 
 static int rules_load(struct gate_rules *r, const char *path, char *err, size_t errlen)
 {
     size_t len;
-    char *text = in_read_text(path, IN_MAX_RULES, &len, err, errlen), *next;
-    int lineno = 0, rc = 0;
+    char *text = in_read_text(path, IN_MAX_RULES, &len, err, errlen);
+    struct file_ctx fc = {r, path};
     if (!text)
         return -1;
-    for (char *buf = text; rc == 0 && buf < text + len; buf = next) {
-        char *nl = memchr(buf, '\n', (size_t)(text + len - buf));
-        next = nl ? nl + 1 : text + len;
-        if (nl)
-            *nl = 0;
-        lineno++;
-        int nul = strlen(buf) != (size_t)(next - buf) - (nl != NULL); /* a NUL inside */
-        char *hash = strstr(buf, " #"), *s;
-        if (hash && !strchr(hash, '"'))
-            *hash = 0;
-        s = trim(buf);
-        if (!nul && (!*s || *s == '#' || !strcmp(s, "[gate]")))
-            continue;
-        const struct rule_opt *o = NULL;
-        int bad = nul ? -1 : file_line(r, s, &o);
-        if (bad == -2)
-            snprintf(err, errlen, "%s:%d: bad value for %s%s", path, lineno, o->name,
-                     rule_value_hint(o->code));
-        else if (bad)
-            snprintf(err, errlen, "%s:%d: not a rule this gate knows (see docs/ci.md)", path,
-                     lineno);
-        rc = bad ? -1 : 0;
-    }
+    int rc = tomlread_rules(path, text, len, file_rule, &fc, err, errlen);
     free(text);
     if (rc == 0)
         set_str(&r->rules_file, path);
@@ -387,9 +326,10 @@ int rules_getopt(int argc, char **argv, struct gate_rules *r, char *err, size_t 
         if (c == '?' || c == ':')
             return cli_bad_option("gate", c, argv, err, errlen);
         if (rules_apply(r, c, optarg) < 0) {
-            snprintf(err, errlen, "gate: bad value for %s%s: '%s'%s", c == 'o' ? "-" : "--",
-                     c == 'o' ? "o (give --format first)" : rule_name(c), optarg,
-                     rule_value_hint(c));
+            char opt[64];
+            snprintf(opt, sizeof(opt), "%s%s", c == 'o' ? "-" : "--", c == 'o' ? "o" : rule_name(c));
+            cli_bad_value(err, errlen, opt, optarg, rule_accepts(c));
+            cli_prefix(err, errlen, "gate");
             return 2;
         }
     }

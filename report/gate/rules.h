@@ -23,7 +23,6 @@ struct gate_limit {
 
 struct gate_rules {
     unsigned fail_on;           /* bit (1 << enum hsnap_class) per failing class */
-    int fail_on_set;            /* given explicitly (a missing model is then an error) */
     int64_t max_bytes, max_blocks; /* leaked, per process; -1 = not set */
     int nsites;
     char *site_pat[GATE_MAX_SITES];  /* fnmatch over the site's file:line, file, function */

@@ -68,7 +68,11 @@ void verdict_message(const struct verdict *g, const struct gate_finding *f, char
     char site[4200], pbuf[300];
     verdict_site(g, f, site, sizeof(site));
     const char *proc = verdict_proc_name(g, f->proc, pbuf, sizeof(pbuf));
-    if (!strncmp(f->rule, "leak-", 5))
+    if (!strncmp(f->rule, "leak-", 5) && f->indirect)
+        snprintf(buf, n, "%lld bytes in %lld blocks leaked (%s, %lld of them indirect) at %s "
+                 "in %s", (long long)f->bytes, (long long)f->blocks, f->rule + 5,
+                 (long long)f->indirect, site, proc);
+    else if (!strncmp(f->rule, "leak-", 5))
         snprintf(buf, n, "%lld bytes in %lld blocks leaked (%s) at %s in %s", (long long)f->bytes,
                  (long long)f->blocks, f->rule + 5, site, proc);
     else if (!strcmp(f->rule, "peak-growth"))

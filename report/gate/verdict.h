@@ -29,9 +29,12 @@ struct gate_finding {
     const struct stat_entry *e; /* the site (frames from the site outward) */
     int64_t bytes, blocks;      /* what the site holds (leaked, or live now) */
     int64_t delta;              /* growth: bytes more than the baseline / first */
+    int64_t indirect;           /* leaks: of bytes, those owned indirectly */
     int supp;                   /* the suppression that matched it (not counted:
                                    supp_get(g->supp, supp)), or -1 */
     int over;                   /* it is what broke its check */
+    int owned;                  /* leaks: counted in the total of the direct
+                                   or cycle record that owns its blocks */
 };
 
 struct gate_check {

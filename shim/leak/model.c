@@ -22,7 +22,7 @@
  *                word per node and one array shared by the call stack and
  *                the component stack.  No recursion: a ring of a million
  *                leaked blocks is one loop.
- *   5. records:  each source component of the leak graph (a direct leak, or
+ *   5. records:  (records.c) each source component of the leak graph (a direct leak, or
  *                a cycle nothing else points into) claims, by BFS, every
  *                leak it reaches that no earlier root claimed.
  *
@@ -35,61 +35,7 @@
 
 #include <string.h>
 
-#define NONE UINT32_MAX
-#define SENT UINT32_MAX         /* ends a node's edge list */
-#define DONE_BIT 0x80000000u    /* rindex of a node whose component is done */
-#define F_NOTROOT 0x10u         /* Pearce: rindex was lowered */
-#define F_OWNED 0x20u           /* claimed by a loss record */
-
-/* A run of blocks with no gap of CLUSTER_GAP or more; see index_build. */
-struct cluster {
-    uintptr_t lo, span;  /* [lo, lo+span) covers its blocks */
-    uint32_t first_page; /* its page table starts at page[first_page] */
-};
-
-/* One run's state; lives on model_run's stack. */
-struct scan {
-    struct hsnap_block *b;       /* the caller's array, sorted by addr */
-    uint32_t n;
-    uintptr_t lo, span;          /* [lo, lo+span) covers every block */
-    struct cluster *cl;          /* the lookup index, or NULL */
-    uint32_t ncl;
-    uint32_t *page;              /* per cluster: pages + 1 block indices */
-    size_t npage;
-    unsigned shift;              /* page size = 1 << shift */
-    const struct model_ops *ops;
-    size_t held, peak;           /* scratch bytes, for out->scratch_peak */
-    uint32_t *work;              /* phase 1-2 worklist; n slots */
-    uint32_t nwork;
-    uint32_t *ub;                /* leak node -> block index, ascending */
-    uint32_t u;
-    uint32_t *off;               /* leak node -> first edge */
-    uint32_t *edge;              /* node ids, each list ends with SENT */
-    size_t nedge;                /* E + u */
-    uint32_t *rindex;            /* Pearce's rindex, then DONE_BIT|comp */
-    uint32_t *stk;               /* shared stacks, then the BFS queue */
-    uint32_t ncomp;
-    uint64_t *inmap;             /* 1 bit per comp: has an in-edge */
-};
-
-static void *scratch_alloc(struct scan *s, size_t size)
-{
-    void *p = s->ops->alloc(size ? size : 1, s->ops->ctx);
-    if (p) {
-        s->held += size;
-        if (s->held > s->peak)
-            s->peak = s->held;
-    }
-    return p;
-}
-
-static void scratch_free(struct scan *s, void *p, size_t size)
-{
-    if (!p)
-        return;
-    s->ops->free(p, size ? size : 1, s->ops->ctx);
-    s->held -= size;
-}
+#include "scan.h"
 
 /* ---- block lookup ------------------------------------------------------ */
 
@@ -411,20 +357,6 @@ static int scan_live(struct scan *s, const struct model_root *roots, size_t nroo
 
 /* ---- phase 3: the leak graph -------------------------------------------- */
 
-/* The leak node of block j (which must be a leak). */
-static uint32_t graph_node(const struct scan *s, uint32_t j)
-{
-    uint32_t l = 0, r = s->u;
-    while (l < r) {
-        uint32_t m = l + (r - l) / 2;
-        if (s->ub[m] < j)
-            l = m + 1;
-        else
-            r = m;
-    }
-    return l;
-}
-
 /* Read leak v's words: the counting pass (fill == NULL) bumps refcounts and
  * returns the out-degree; the filling pass writes at most `cap` node ids. */
 static uint32_t graph_words(struct scan *s, uint32_t i, uint32_t *fill, uint32_t cap,
@@ -578,150 +510,6 @@ static int scc_find(struct scan *s)
     return MODEL_OK;
 }
 
-/* ---- phase 5: loss records ----------------------------------------------- */
-
-static inline uint32_t comp_of(const struct scan *s, uint32_t v)
-{
-    return s->rindex[v] & ~DONE_BIT;
-}
-
-/* inmap bit c: component c has an edge from another component. */
-static inline int inmap_get(const struct scan *s, uint32_t c)
-{
-    return (s->inmap[c / 64] >> (c % 64)) & 1;
-}
-
-static size_t inmap_bytes(const struct scan *s)
-{
-    return ((size_t)s->ncomp + 63) / 64 * sizeof(uint64_t);
-}
-
-/* Mark the components something else points into; count the records (one
- * per other component) and the members of the cycle records. */
-static int rec_count(struct scan *s, size_t *nrec, size_t *nmem)
-{
-    s->inmap = scratch_alloc(s, inmap_bytes(s));
-    if (!s->inmap)
-        return MODEL_ENOMEM;
-    memset(s->inmap, 0, inmap_bytes(s));
-    for (uint32_t v = 0; v < s->u; v++)
-        for (uint32_t e = s->off[v]; s->edge[e] != SENT; e++) {
-            uint32_t c = comp_of(s, s->edge[e]);
-            if (c != comp_of(s, v))
-                s->inmap[c / 64] |= 1ull << (c % 64);
-        }
-    *nrec = s->ncomp;
-    for (size_t k = 0; k < inmap_bytes(s) / sizeof(uint64_t); k++)
-        *nrec -= (size_t)__builtin_popcountll(s->inmap[k]);
-    *nmem = 0;
-    for (uint32_t v = 0; v < s->u; v++)
-        *nmem += !inmap_get(s, comp_of(s, v)) && s->b[s->ub[v]].cls == HSNAP_CLASS_CYCLE;
-    return MODEL_OK;
-}
-
-static void rec_own(struct scan *s, struct hsnap_leak_record *r, uint32_t v)
-{
-    const struct hsnap_block *b = &s->b[s->ub[v]];
-    if (!r->own_blocks || b->refcount < r->ref_min)
-        r->ref_min = b->refcount;
-    if (b->refcount > r->ref_max)
-        r->ref_max = b->refcount;
-    r->own_bytes += b->size;
-    r->own_blocks++;
-}
-
-/* Claim, breadth first from v, every unclaimed leak v reaches.  Members of
- * v's own component are the record's own blocks; the rest are indirect. */
-static void rec_claim(struct scan *s, struct hsnap_leak_record *r, uint32_t v)
-{
-    uint32_t head = 0, tail = 0, c = comp_of(s, v);
-    s->b[s->ub[v]].flags |= F_OWNED;
-    s->stk[tail++] = v;
-    while (head < tail) {
-        uint32_t x = s->stk[head++];
-        if (comp_of(s, x) == c) {
-            rec_own(s, r, x);
-        } else {
-            r->indirect_bytes += s->b[s->ub[x]].size;
-            r->indirect_blocks++;
-        }
-        for (uint32_t e = s->off[x]; s->edge[e] != SENT; e++) {
-            struct hsnap_block *bw = &s->b[s->ub[s->edge[e]]];
-            if (!(bw->flags & F_OWNED)) {
-                bw->flags |= F_OWNED;
-                s->stk[tail++] = s->edge[e];
-            }
-        }
-    }
-}
-
-/* Write a cycle's members in cycle order: a depth-first preorder along edges
- * inside the component from its root (for a ring, the ring's order).  Clears
- * F_OWNED on the way to mark "written"; off[] serves as the edge cursor. */
-static void rec_walk(struct scan *s, uint32_t v, uint32_t *out)
-{
-    uint32_t c = comp_of(s, v), depth = 0, k = 0;
-    s->b[s->ub[v]].flags &= ~F_OWNED;
-    out[k++] = s->ub[v];
-    s->stk[depth++] = v;
-    while (depth) {
-        uint32_t x = s->stk[depth - 1], w = s->edge[s->off[x]];
-        if (w == SENT) {
-            depth--;
-            continue;
-        }
-        s->off[x]++;
-        struct hsnap_block *bw = &s->b[s->ub[w]];
-        if (comp_of(s, w) == c && (bw->flags & F_OWNED)) {
-            bw->flags &= ~F_OWNED;
-            out[k++] = s->ub[w];
-            s->stk[depth++] = w;
-        }
-    }
-}
-
-static int rec_alloc(struct scan *s, struct model_result *out, size_t nrec, size_t nmem)
-{
-    out->nrecords = nrec;
-    out->nmembers = nmem;
-    out->records = s->ops->alloc(nrec * sizeof(*out->records), s->ops->ctx);
-    if (nmem)
-        out->members = s->ops->alloc(nmem * sizeof(uint32_t), s->ops->ctx);
-    if (!out->records || (nmem && !out->members))
-        return MODEL_ENOMEM;
-    memset(out->records, 0, nrec * sizeof(*out->records));
-    out->out_bytes = nrec * sizeof(*out->records) + nmem * sizeof(uint32_t);
-    return MODEL_OK;
-}
-
-static int rec_build(struct scan *s, struct model_result *out)
-{
-    size_t nrec, nmem, k = 0, m = 0;
-    int rc = rec_count(s, &nrec, &nmem);
-    if (!rc)
-        rc = rec_alloc(s, out, nrec, nmem);
-    if (rc)
-        return rc;
-    for (uint32_t v = 0; v < s->u; v++) { /* address order */
-        if (inmap_get(s, comp_of(s, v)) || (s->b[s->ub[v]].flags & F_OWNED))
-            continue; /* not a source, or its record is made */
-        struct hsnap_leak_record *r = &out->records[k++];
-        r->root = s->ub[v];
-        r->cls = s->b[s->ub[v]].cls;
-        rec_claim(s, r, v);
-        if (r->cls == HSNAP_CLASS_CYCLE) {
-            r->members_off = (uint32_t)m;
-            r->nmembers = (uint32_t)r->own_blocks;
-            m += r->nmembers;
-        }
-    }
-    for (size_t i = 0; i < nrec; i++)
-        if (out->records[i].cls == HSNAP_CLASS_CYCLE)
-            rec_walk(s, graph_node(s, out->records[i].root),
-                     out->members + out->records[i].members_off);
-    return MODEL_OK;
-}
-
 /* ---- entry points -------------------------------------------------------- */
 
 static void scan_fini(struct scan *s)
@@ -773,34 +561,4 @@ int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roo
     model_totals(&s, out);
     out->scratch_peak = s.peak;
     return MODEL_OK;
-}
-
-void model_result_free(struct model_result *out, const struct model_ops *ops)
-{
-    if (out->records)
-        ops->free(out->records, out->nrecords * sizeof(*out->records), ops->ctx);
-    if (out->members)
-        ops->free(out->members, out->nmembers * sizeof(uint32_t), ops->ctx);
-    memset(out, 0, sizeof(*out));
-}
-
-/* ---- the LEAKS section --------------------------------------------------- */
-
-size_t model_result_encode(const struct model_result *r, void *buf, size_t cap)
-{
-    struct hsnap_leaks_head h = {
-        .nclass = MODEL_NCLASS, .nrecords = (uint32_t)r->nrecords,
-        .nmembers = (uint32_t)r->nmembers, .unstopped = r->unstopped,
-        .scan_ns = r->scan_ns, .scratch_bytes = r->scratch_peak};
-    size_t lens[4] = {sizeof(h), sizeof(r->total),
-                      r->nrecords * sizeof(*r->records), r->nmembers * sizeof(uint32_t)};
-    const void *parts[4] = {&h, r->total, r->records, r->members};
-    size_t need = lens[0] + lens[1] + lens[2] + lens[3];
-    if (!buf || cap < need)
-        return need;
-    unsigned char *p = buf;
-    for (int k = 0; k < 4; p += lens[k], k++)
-        if (lens[k])
-            memcpy(p, parts[k], lens[k]);
-    return need;
 }

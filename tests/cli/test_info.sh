@@ -39,3 +39,15 @@ else t_fail info_api_sequence "sequence a/b/exit = $(seq_of a)/$(seq_of b)/$(seq
 grep -qx 'live blocks: *13' "$T/a.info" && grep -qx 'traced current: *1900 B (1900 bytes)' "$T/a.info" \
   && t_pass info_api_a_numbers \
   || t_fail info_api_a_numbers "want 13 live blocks, 1900 B: $(grep -E '^(live|traced)' "$T/a.info" | tr '\n' '|')"
+
+# --- whether the snapshot holds a leak check, and why not (issue 19) ---
+"$HEAPSNAP" run --leaks -o "$T/lk.hsnap" -- "$FX/sites" >/dev/null 2>&1
+grep -qE '^leak check: +yes, [0-9]+ loss records$' <("$HEAPSNAP" info "$T/lk.hsnap") \
+  && t_pass info_says_leak_check || t_fail info_says_leak_check "$("$HEAPSNAP" info "$T/lk.hsnap" 2>&1 | grep -i leak)"
+printf '#include <signal.h>\nint main(void){ raise(SIGABRT); return 0; }\n' >"$T/abrt.c"
+gcc -g "$T/abrt.c" -o "$T/abrt" && "$HEAPSNAP" run --leaks -o "$T/abrt.hsnap" -- "$T/abrt" >/dev/null 2>&1
+grep -q '^leak check: *no (written at a fatal signal: no check runs in a crashing process)$' <("$HEAPSNAP" info "$T/abrt.hsnap") \
+  && t_pass info_fatal_snapshot_no_leak_check_why || t_fail info_fatal_snapshot_no_leak_check_why "$("$HEAPSNAP" info "$T/abrt.hsnap" 2>&1 | grep -i -e leak -e reason)"
+"$HEAPSNAP" leaks "$T/abrt.hsnap" >/dev/null 2>"$T/abrt.err"; rc=$?
+[ $rc = 2 ] && grep -q "^heapsnap: $T/abrt.hsnap: no leak check: the snapshot was written at a fatal signal (the program crashed" "$T/abrt.err" \
+  && t_pass leaks_fatal_snapshot_says_crashed || t_fail leaks_fatal_snapshot_says_crashed "exit $rc: $(cat "$T/abrt.err")"

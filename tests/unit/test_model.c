@@ -1,4 +1,4 @@
-// link: shim/leak/model.c
+// link: shim/leak/model.c shim/leak/records.c
 /*
  * test_model.c - the reference model on synthetic heaps: one big buffer
  * carved into glibc-like chunks (a 16-byte header whose size field sits 8

@@ -1,0 +1,99 @@
+/*
+ * scan.h - the reference model's run state (struct scan), shared by the
+ * two files of the one algorithm: model.c (phases 0-4: check, mark,
+ * possible, the leak graph, its components) and records.c (phase 5, the
+ * loss records, and the LEAKS section's encoding).  Private to them.
+ */
+#ifndef HSNAP_SCAN_H
+#define HSNAP_SCAN_H
+
+#include <string.h>
+
+#include "model.h"
+
+#define NONE UINT32_MAX
+#define SENT UINT32_MAX         /* ends a node's edge list */
+#define DONE_BIT 0x80000000u    /* rindex of a node whose component is done */
+#define F_NOTROOT 0x10u         /* Pearce: rindex was lowered */
+#define F_OWNED 0x20u           /* claimed by a loss record */
+
+/* A run of blocks with no gap of CLUSTER_GAP or more; see index_build. */
+struct cluster {
+    uintptr_t lo, span;  /* [lo, lo+span) covers its blocks */
+    uint32_t first_page; /* its page table starts at page[first_page] */
+};
+
+/* One run's state; lives on model_run's stack. */
+struct scan {
+    struct hsnap_block *b;       /* the caller's array, sorted by addr */
+    uint32_t n;
+    uintptr_t lo, span;          /* [lo, lo+span) covers every block */
+    struct cluster *cl;          /* the lookup index, or NULL */
+    uint32_t ncl;
+    uint32_t *page;              /* per cluster: pages + 1 block indices */
+    size_t npage;
+    unsigned shift;              /* page size = 1 << shift */
+    const struct model_ops *ops;
+    size_t held, peak;           /* scratch bytes, for out->scratch_peak */
+    uint32_t *work;              /* phase 1-2 worklist; n slots */
+    uint32_t nwork;
+    uint32_t *ub;                /* leak node -> block index, ascending */
+    uint32_t u;
+    uint32_t *off;               /* leak node -> first edge */
+    uint32_t *edge;              /* node ids, each list ends with SENT */
+    size_t nedge;                /* E + u */
+    uint32_t *rindex;            /* Pearce's rindex, then DONE_BIT|comp */
+    uint32_t *stk;               /* shared stacks, then the BFS queue */
+    uint32_t ncomp;
+    uint64_t *inmap;             /* 1 bit per comp: has an in-edge */
+};
+
+static inline void *scratch_alloc(struct scan *s, size_t size)
+{
+    void *p = s->ops->alloc(size ? size : 1, s->ops->ctx);
+    if (p) {
+        s->held += size;
+        if (s->held > s->peak)
+            s->peak = s->held;
+    }
+    return p;
+}
+
+static inline void scratch_free(struct scan *s, void *p, size_t size)
+{
+    if (!p)
+        return;
+    s->ops->free(p, size ? size : 1, s->ops->ctx);
+    s->held -= size;
+}
+
+/* The component of leak node v (phase 4's result). */
+static inline uint32_t comp_of(const struct scan *s, uint32_t v)
+{
+    return s->rindex[v] & ~DONE_BIT;
+}
+
+/* inmap: a bit per component, set when another component points into it. */
+static inline size_t inmap_bytes(const struct scan *s)
+{
+    return ((size_t)s->ncomp + 63) / 64 * sizeof(uint64_t);
+}
+
+/* The leak node of block j (which must be a leak). */
+static inline uint32_t graph_node(const struct scan *s, uint32_t j)
+{
+    uint32_t l = 0, r = s->u;
+    while (l < r) {
+        uint32_t m = l + (r - l) / 2;
+        if (s->ub[m] < j)
+            l = m + 1;
+        else
+            r = m;
+    }
+    return l;
+}
+
+/* Phase 5: one loss record per leak root, into *out; MODEL_OK or an error. */
+int rec_build(struct scan *s, struct model_result *out);
+
+#endif

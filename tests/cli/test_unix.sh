@@ -1,0 +1,29 @@
+# tests/cli/test_unix.sh - heapsnap behaves as a Unix tool (issue 19): --version,
+# `help COMMAND`, and `make install` puts man pages (made from the --help
+# texts) and a bash completion script where man and bash-completion look.
+"$HEAPSNAP" --version >"$T/v.out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -qE '^heapsnap [0-9]+\.[0-9]+\.[0-9]+ ' "$T/v.out" && t_pass version_prints || t_fail version_prints "exit $rc: $(cat "$T/v.out")"
+"$HEAPSNAP" help gate >"$T/hg.out" 2>&1; rc=$?
+"$HEAPSNAP" gate --help >"$T/gh.out" 2>&1
+[ $rc = 0 ] && [ -s "$T/hg.out" ] && cmp -s "$T/hg.out" "$T/gh.out" && t_pass help_command_is_command_help \
+  || t_fail help_command_is_command_help "exit $rc: $(head -c 200 "$T/hg.out")"
+"$HEAPSNAP" help nosuch >/dev/null 2>"$T/hn.err"; rc=$?
+[ $rc = 2 ] && grep -q "unknown command 'nosuch'" "$T/hn.err" && t_pass help_unknown_command_exit_2 || t_fail help_unknown_command_exit_2 "exit $rc: $(cat "$T/hn.err")"
+
+# --- make install: man pages for heapsnap and each command, and the completion ---
+if ! command -v help2man >/dev/null; then
+  t_fail install_man_pages "help2man is not installed (scripts/install-deps.sh build)"
+else
+  make --no-print-directory install DESTDIR="$T/inst" PREFIX=/usr BUILD="$BUILD" >"$T/inst.log" 2>&1 || t_fail install_runs "$(tail -c 300 "$T/inst.log")"
+  m=$T/inst/usr/share/man/man1
+  want="heapsnap.1 $("$HEAPSNAP" --help | sed -n 's/^  \([a-z]*\)  .*/heapsnap-\1.1/p' | tr '\n' ' ')"
+  missing=""; for f in $want; do [ -s "$m/$f" ] || missing="$missing $f"; done
+  if [ -z "$missing" ] && [ "$(echo $want | wc -w)" -ge 9 ] && man -l "$m/heapsnap-gate.1" 2>/dev/null | grep -q -- '--max-leaked-bytes'
+  then t_pass install_man_pages; else t_fail install_man_pages "missing:$missing $(ls "$m" 2>&1 | head -c 200)"; fi
+  c=$T/inst/usr/share/bash-completion/completions/heapsnap
+  if [ -s "$c" ] && got=$(bash -c '. "$1"; COMP_WORDS=("$2" gate --max-l); COMP_CWORD=2; _heapsnap "$2"; echo "${COMPREPLY[*]}"' _ "$c" "$HEAPSNAP") \
+     && [ "$got" = "--max-leaked-blocks --max-leaked-bytes" ] \
+     && cmds=$(bash -c '. "$1"; COMP_WORDS=("$2" tr); COMP_CWORD=1; _heapsnap "$2"; echo "${COMPREPLY[*]}"' _ "$c" "$HEAPSNAP") \
+     && [ "$cmds" = trend ]
+  then t_pass install_bash_completion; else t_fail install_bash_completion "got '${got:-}' '${cmds:-}'"; fi
+fi
