@@ -517,31 +517,13 @@ static int html_write(const struct html_args *a, const struct prof *p, char *err
 int cmd_html(int argc, char **argv, char *err, size_t errlen)
 {
     struct html_args a;
+    struct prof_run r;
     int rc = html_getopt(argc, argv, &a, err, errlen);
     if (rc >= 0)
         return rc;
-    int n = argc - optind, loaded = 0;
-    struct snap *snaps = calloc(n, sizeof(*snaps));
-    struct prof p = {0};
-    char why[512];
-    rc = 0;
-    if (!snaps) {
-        snprintf(err, errlen, "html: out of memory");
-        rc = 2;
-    }
-    for (; rc == 0 && loaded < n; loaded++)
-        if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
-            rc = 2;
-    if (rc == 0 && prof_build(&p, snaps, argv + optind, n, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "html: %s", why);
-        rc = 2;
-    }
+    rc = prof_load(&r, "html", argv + optind, argc - optind, err, errlen);
     if (rc == 0)
-        rc = html_write(&a, &p, err, errlen);
-    prof_free(&p);
-    frames_fini();
-    for (int i = 0; snaps && i < loaded; i++)
-        snap_free(&snaps[i]);
-    free(snaps);
+        rc = html_write(&a, &r.p, err, errlen);
+    prof_unload(&r);
     return rc;
 }

@@ -306,3 +306,33 @@ void prof_free(struct prof *p)
     free(p->in);
     memset(p, 0, sizeof(*p));
 }
+
+int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, char *err,
+              size_t errlen)
+{
+    char why[512];
+    memset(r, 0, sizeof(*r));
+    r->snaps = calloc(n ? n : 1, sizeof(*r->snaps));
+    if (!r->snaps) {
+        snprintf(err, errlen, "%s: out of memory", cmd);
+        return 2;
+    }
+    for (; r->loaded < n; r->loaded++)
+        if (snap_load(paths[r->loaded], &r->snaps[r->loaded], err, errlen) < 0)
+            return 2;
+    if (prof_build(&r->p, r->snaps, paths, n, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", cmd, why);
+        return 2;
+    }
+    return 0;
+}
+
+void prof_unload(struct prof_run *r)
+{
+    prof_free(&r->p);
+    frames_fini();
+    for (int i = 0; r->snaps && i < r->loaded; i++)
+        snap_free(&r->snaps[i]);
+    free(r->snaps);
+    memset(r, 0, sizeof(*r));
+}

@@ -84,6 +84,18 @@ int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, ch
                size_t errlen);
 void prof_free(struct prof *p);
 
+/* What export and html both do first: load the snapshots at paths[0..n)
+ * and build p from them.  0, or 2 with "CMD: why" in err; release with
+ * prof_unload either way. */
+struct prof_run {
+    struct prof p;
+    struct snap *snaps;
+    int loaded;
+};
+int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, char *err,
+              size_t errlen);
+void prof_unload(struct prof_run *r);
+
 /* The stacks of the given snapshots summed (for one snapshot alone, a
  * massif snapshot or a diff side): *out, *nout, in prof_build's order.
  * 0, or -1 when out of memory. */
