@@ -44,7 +44,7 @@ IGNORE = {
     "free": {"tests/shim/test_hooks.sh"},                # a list of hooked names
     "tc": {"tests/shim/lib_shim.sh"},                    # read's variables
     "col": {"tests/shim/test_sample.sh"},                # awk's variable
-    "open": {"tests/cli/test_leaks_real.sh"},            # Python in a heredoc'd string
+    "open": {"tests/leaks/test_leaks_real.sh"},            # Python in a heredoc'd string
     "write": {"tests/unit/test_load.c"},                 # a message
 }
 WORD = re.compile(r"(?:/usr)?/s?bin/[\w.+-]+|[A-Za-z_][\w.+-]*")    # a program's name or path

@@ -8,6 +8,18 @@ HEAPSNAP=${HEAPSNAP:-$PWD/$BUILD/heapsnap}
 SHIM=${SHIM:-$PWD/$BUILD/libheapsnap.so}
 T=${T:-$(mktemp -d)}
 
+# t_build OUT SRC [FLAGS...]: the one way a test compiles a program of its own:
+# gcc (g++ for .cc) from the repository root with -g -O0 -fno-omit-frame-pointer
+# -Ishim -fdebug-prefix-map=$PWD=. (DWARF names read "tests/x/y.c" wherever the
+# checkout is), then FLAGS (a later -O or -shared wins).  OUT may be relative to $T.
+# Programs with known answers shared by several tests: tests/fixtures/build.sh.
+t_build() {
+  local out=$1 src=$2 cc=${CC:-gcc}; shift 2
+  case "$src" in *.cc) cc=${CXX:-g++} ;; esac
+  case "$out" in /*) ;; *) out=$T/$out ;; esac
+  "$cc" -g -O0 -fno-omit-frame-pointer -Ishim -fdebug-prefix-map="$PWD"=. "$src" -o "$out" "$@"
+}
+
 t_pass() { echo "PASS $1"; }
 t_fail() { echo "FAIL $1: ${2:-}"; }
 t_skip() { echo "SKIP $1: ${2:-}"; }

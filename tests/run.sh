@@ -3,6 +3,8 @@
 #   tests/unit/*.c        built (with the report/ or shim/ objects they name in a
 #                         "// link: ..." comment) and run
 #   tests/*/test_*.sh     sourced-harness shell tests (see tests/lib.sh)
+# and checks the names: no two test scripts (tests/unit/*.c, tests/*/test_*.sh)
+# share a base name, no two cases (PASS/FAIL/SKIP lines) share a name.
 # Usage: tests/run.sh [PATTERN]   runs only the tests whose path contains PATTERN.
 set -u
 cd "$(dirname "$0")/.."
@@ -42,6 +44,18 @@ for sh in tests/*/test_*.sh; do
   rm -rf "$scratch"
 done
 rm -f "$log.out" "$log.err"
+
+# unique_names CASE WHAT: PASS CASE when no name on stdin comes twice, else FAIL
+# CASE naming the names that do.
+unique_names() {
+  local dups; dups=$(sort | uniq -d | tr '\n' ' ')
+  if [ -z "$dups" ]; then echo "PASS $1" | tee -a "$log"
+  else echo "FAIL $1: $2 share a name: $dups" | tee -a "$log"; fi
+}
+for f in tests/unit/*.c tests/*/test_*.sh; do basename "${f%.*}"; done |
+  unique_names unique_test_script_names "test scripts"
+grep -E '^(PASS|FAIL|SKIP) ' "$log" | grep -v '^FAIL exit: ' | sed -E 's/^[A-Z]+ ([^ :]+).*/\1/' |
+  unique_names unique_test_case_names "test cases"
 
 p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
 echo "$p passed, $f failed, $s skipped"

@@ -121,22 +121,7 @@ fi
 
 # --- services' malloc front ends (redis zmalloc*, nginx ngx_alloc, OpenSSL
 # CRYPTO_*) are wrappers: the site is the function that called them ----------
-cat >"$T/svcwrap.c" <<'CEOF'
-#include <stdlib.h>
-#include <string.h>
-#define NI __attribute__((noinline))
-NI void *zmalloc_usable(size_t n, size_t *u) { void *p = malloc(n); if (u) *u = n; return p; }
-NI void *zmalloc(size_t n) { return zmalloc_usable(n, 0); }
-NI void *zcalloc_num(size_t k, size_t n) { return calloc(k, n); }
-NI void *ngx_alloc(size_t n, void *log) { (void)log; return malloc(n); }
-NI void *CRYPTO_zalloc(size_t n, const char *f, int l) { (void)f; (void)l; return calloc(1, n); }
-void *keep[4];
-NI void redis_site(void) { keep[0] = zmalloc(1000); keep[1] = zcalloc_num(10, 20); }
-NI void ngx_site(void) { keep[2] = ngx_alloc(300, 0); }
-NI void ssl_site(void) { keep[3] = CRYPTO_zalloc(50, __FILE__, __LINE__); }
-int main(void) { redis_site(); ngx_site(); ssl_site(); return keep[0] == 0; }
-CEOF
-if cc -g -O0 "$T/svcwrap.c" -o "$T/svcwrap" && fx_profile "$T/svcwrap.hsnap" "$T/svcwrap" &&
+if fx_ready svcwrap && fx_profile "$T/svcwrap.hsnap" "$FX/svcwrap" &&
    fx_top top_service_wrappers_charged_to_callers "$T/svcwrap.hsnap" --key function -n 0; then
   got=$(grep -E '^(redis_site|ngx_site|ssl_site|z[a-z_]*|ngx_alloc|CRYPTO_zalloc):' \
         "$T/top_service_wrappers_charged_to_callers.txt" | tr '\n' '|')

@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "../leakfix/leakfix.h"
+#include "../leaks/classes/leakfix.h"
 
 struct head {
     char *tail;

@@ -2,7 +2,7 @@
  * gcapi.c - the gc-like API of heapsnap.h on a heap whose answer is known.
  * Blocks are named by size; helpers allocate into globals and main scrubs
  * the dead stack after each, so no stale copy of a pointer is a root.
- * Prints one line per check; tests/leaks/test_leaks.sh compares them.
+ * Prints one line per check; tests/leaks/test_leak_check.sh compares them.
  */
 #include <stdint.h>
 #include <stdio.h>

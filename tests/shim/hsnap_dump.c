@@ -17,6 +17,19 @@
  *        or "-" if none
  *   timeline N
  *
+ * With --leaks, the same checks, then what the in-process leak check wrote
+ * instead (blocks are named by their requested size, which the leak
+ * fixtures choose unique per role):
+ *
+ *   flags <meta flags>                 HAS_LEAKS = 4
+ *   total <class> <blocks> <bytes>     one per class 0..6 (LEAKS totals)
+ *   unstopped <n>
+ *   record <cls> <root size> <own blocks> <own bytes> <ind blocks> <ind bytes>
+ *   block <size> <cls> <refcount> <flags>   (cls: 1 reach 2 possible 3 direct
+ *                                            4 indirect 5 cycle 6 ignored)
+ *   ret <target> <kind> <source> <refs> <blocks> <bytes>
+ *        target/source: the smallest block size of that trace ("-": none)
+ *
  * Exit 0 when valid, 2 with "hsnap_dump: <file>: <reason>" otherwise.
  * Build: cc -O1 -Ishim tests/shim/hsnap_dump.c -lz
  */
@@ -29,6 +42,7 @@
 #include "hsnap_format.h"
 
 static const char *file;
+static FILE *out; /* the summary's lines: stdout, or /dev/null under --leaks */
 
 static void die(const char *why)
 {
@@ -57,8 +71,8 @@ static uint64_t u(struct cur *c, unsigned n, const char *what)
 
 static struct {
     struct hsnap_meta meta;
-    struct cur sec[8];
-    int seen[8];
+    struct cur sec[HSNAP_SEC_RETAINERS + 1];
+    int seen[HSNAP_SEC_RETAINERS + 1];
 } s;
 
 static void read_sections(const unsigned char *buf, uint64_t len)
@@ -85,7 +99,7 @@ static void read_sections(const unsigned char *buf, uint64_t len)
         last = sh->type;
         if (crc32_z(0, pay, sh->length) != sh->crc32)
             die("crc mismatch");
-        if (sh->type < 8) {
+        if (sh->type <= HSNAP_SEC_RETAINERS) {
             s.sec[sh->type] = (struct cur){pay, sh->length};
             s.seen[sh->type] = 1;
         }
@@ -100,7 +114,7 @@ static void print_meta(void)
     struct cur c = s.sec[HSNAP_SEC_META];
     memcpy(&s.meta, take(&c, sizeof s.meta, "short META"), sizeof s.meta);
     struct hsnap_meta *m = &s.meta;
-    printf("meta pid=%u ppid=%u reason=%u seq=%u depth=%u current=%llu peak=%llu "
+    fprintf(out, "meta pid=%u ppid=%u reason=%u seq=%u depth=%u current=%llu peak=%llu "
            "blocks=%llu allocs=%llu frees=%llu foreign=%llu flags=%u\n",
            m->pid, m->ppid, m->reason, m->seq, m->depth,
            (unsigned long long)m->current_bytes, (unsigned long long)m->peak_bytes,
@@ -109,7 +123,7 @@ static void print_meta(void)
     for (int i = 0; i < 2; i++) {
         uint32_t n = (uint32_t)u(&c, 4, "short META string");
         const char *str = take(&c, n, "short META string");
-        printf("%s %.*s\n", i ? "exe" : "cmdline", (int)n, str);
+        fprintf(out, "%s %.*s\n", i ? "exe" : "cmdline", (int)n, str);
     }
 }
 
@@ -134,7 +148,7 @@ static void read_modules(void)
     }
     if (c.left)
         die("MODULES has trailing bytes");
-    printf("modules %u\n", n);
+    fprintf(out, "modules %u\n", n);
 }
 
 static void read_traces(void)
@@ -143,7 +157,7 @@ static void read_traces(void)
     uint32_t n = (uint32_t)u(&t, 4, "short TRACES"), ns = (uint32_t)u(&st, 4, "short STATS");
     if (n != ns || st.left != (uint64_t)n * sizeof(struct hsnap_stat))
         die("STATS count disagrees");
-    printf("traces %u\n", n);
+    fprintf(out, "traces %u\n", n);
     uint64_t live = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint16_t depth = (uint16_t)u(&t, 2, "short trace");
@@ -154,7 +168,7 @@ static void read_traces(void)
         live += stat.live_bytes;
         if (!stat.total_count)
             continue;
-        printf("site %llu %llu %llu %llu ", (unsigned long long)stat.live_count,
+        fprintf(out, "site %llu %llu %llu %llu ", (unsigned long long)stat.live_count,
                (unsigned long long)stat.live_bytes, (unsigned long long)stat.total_count,
                (unsigned long long)stat.total_bytes);
         int found = 0;
@@ -162,12 +176,12 @@ static void read_traces(void)
             uint64_t ip;
             memcpy(&ip, ips + 8 * k, 8);
             if (ip >= lo0 && ip < hi0) {
-                printf("0x%llx\n", (unsigned long long)(ip - bias0 - 1));
+                fprintf(out, "0x%llx\n", (unsigned long long)(ip - bias0 - 1));
                 found = 1;
             }
         }
         if (!found)
-            printf("-\n");
+            fprintf(out, "-\n");
     }
     if (t.left)
         die("TRACES has trailing bytes");
@@ -195,18 +209,113 @@ static void read_blocks(void)
     }
     if (n != s.meta.live_blocks)
         die("BLOCKS count != meta.live_blocks");
-    printf("blocks %llu bytes %llu\n", (unsigned long long)n, (unsigned long long)bytes);
+    fprintf(out, "blocks %llu bytes %llu\n", (unsigned long long)n, (unsigned long long)bytes);
     if (partial)
-        printf("partial %llu\n", (unsigned long long)partial);
+        fprintf(out, "partial %llu\n", (unsigned long long)partial);
+}
+
+/* Block i of BLOCKS (read_blocks checked the count). */
+static struct hsnap_block block_at(uint64_t i)
+{
+    struct hsnap_block b;
+    memcpy(&b, s.sec[HSNAP_SEC_BLOCKS].p + 8 + i * sizeof b, sizeof b);
+    return b;
+}
+
+static uint64_t block_count(void)
+{
+    return s.seen[HSNAP_SEC_BLOCKS] ? s.meta.live_blocks : 0;
+}
+
+/* The smallest block size of trace t, or -1. */
+static long long trace_size(uint32_t t)
+{
+    long long best = -1;
+    for (uint64_t i = 0; i < block_count(); i++) {
+        struct hsnap_block b = block_at(i);
+        if (b.trace == t && (best < 0 || (long long)b.size < best))
+            best = (long long)b.size;
+    }
+    return best;
+}
+
+static void put_size(long long v)
+{
+    if (v < 0)
+        printf(" -");
+    else
+        printf(" %lld", v);
+}
+
+static void print_leaks(void)
+{
+    struct cur c = s.sec[HSNAP_SEC_LEAKS];
+    struct hsnap_leaks_head h;
+    memcpy(&h, take(&c, sizeof h, "short LEAKS"), sizeof h);
+    if (c.left != 16ull * h.nclass + sizeof(struct hsnap_leak_record) * h.nrecords + 4ull * h.nmembers)
+        die("bad LEAKS length");
+    for (uint32_t k = 0; k < h.nclass; k++) {
+        struct hsnap_leak_total t;
+        memcpy(&t, take(&c, sizeof t, "short LEAKS total"), sizeof t);
+        printf("total %u %llu %llu\n", k, (unsigned long long)t.blocks, (unsigned long long)t.bytes);
+    }
+    printf("unstopped %u\n", h.unstopped);
+    for (uint32_t i = 0; i < h.nrecords; i++) {
+        struct hsnap_leak_record r;
+        memcpy(&r, take(&c, sizeof r, "short LEAKS record"), sizeof r);
+        if (r.root >= block_count())
+            die("bad record root");
+        printf("record %u %llu %llu %llu %llu %llu\n", r.cls,
+               (unsigned long long)block_at(r.root).size, (unsigned long long)r.own_blocks,
+               (unsigned long long)r.own_bytes, (unsigned long long)r.indirect_blocks,
+               (unsigned long long)r.indirect_bytes);
+    }
+}
+
+static void print_retainers(void)
+{
+    struct cur c = s.sec[HSNAP_SEC_RETAINERS];
+    uint32_t n = (uint32_t)u(&c, 4, "short RETAINERS");
+    u(&c, 4, "short RETAINERS");
+    if (c.left != (uint64_t)sizeof(struct hsnap_retainer) * n)
+        die("bad RETAINERS length");
+    for (uint32_t i = 0; i < n; i++) {
+        struct hsnap_retainer r;
+        memcpy(&r, take(&c, sizeof r, "short retainer"), sizeof r);
+        printf("ret");
+        put_size(trace_size(r.target_trace));
+        printf(" %u", r.source_kind);
+        put_size(r.source_kind ? -1 : trace_size(r.source_trace));
+        printf(" %llu %llu %llu\n", (unsigned long long)r.refs, (unsigned long long)r.blocks,
+               (unsigned long long)r.bytes);
+    }
+}
+
+/* --leaks: what the leak check wrote, in leak-test lines (see the top). */
+static void print_leak_check(void)
+{
+    printf("flags %u\n", s.meta.flags);
+    if (s.seen[HSNAP_SEC_LEAKS])
+        print_leaks();
+    for (uint64_t i = 0; i < block_count(); i++) {
+        struct hsnap_block b = block_at(i);
+        printf("block %llu %u %u %u\n", (unsigned long long)b.size, b.cls, b.refcount, b.flags);
+    }
+    if (s.seen[HSNAP_SEC_RETAINERS])
+        print_retainers();
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: hsnap_dump FILE\n");
+    int leaks = argc == 3 && !strcmp(argv[1], "--leaks");
+    if (argc != 2 && !leaks) {
+        fprintf(stderr, "usage: hsnap_dump [--leaks] FILE\n");
         return 2;
     }
-    file = argv[1];
+    file = argv[argc - 1];
+    out = leaks ? fopen("/dev/null", "w") : stdout;
+    if (!out)
+        die("cannot open /dev/null");
     FILE *f = fopen(file, "rb");
     if (!f)
         die("cannot open");
@@ -227,8 +336,10 @@ int main(int argc, char **argv)
         uint32_t n = (uint32_t)u(&c, 4, "short TIMELINE");
         if (c.left != (uint64_t)n * sizeof(struct hsnap_point))
             die("TIMELINE count disagrees");
-        printf("timeline %u\n", n);
+        fprintf(out, "timeline %u\n", n);
     }
+    if (leaks)
+        print_leak_check();
     free(buf);
     return 0;
 }

@@ -1,16 +1,16 @@
 # tests/shim/lib_shim.sh - helpers shared by the shim's shell tests (sourced
-# after tests/lib.sh).  Fixtures are built into $T with
-# `cc -g -O0 -fno-omit-frame-pointer`; hsnap_dump is the tests' own strict
-# reader of .hsnap files (independent of report/).
+# after tests/lib.sh).  Fixtures are built into $T with t_build (tests/lib.sh);
+# hsnap_dump is the tests' own strict reader of .hsnap files (independent of
+# report/).
 
 # s_build NAME [cc flags...]: tests/shim/NAME.c -> $T/NAME
 s_build() {
   local name=$1; shift
-  cc -g -O0 -fno-omit-frame-pointer -Ishim "tests/shim/$name.c" -o "$T/$name" "$@" -pthread
+  t_build "$name" "tests/shim/$name.c" "$@" -pthread
 }
 
 s_dump_build() {
-  [ -x "$T/hsnap_dump" ] || cc -O1 -g -Ishim tests/shim/hsnap_dump.c -o "$T/hsnap_dump" -lz
+  [ -x "$T/hsnap_dump" ] || t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz
 }
 
 # s_dump FILE: validated summary on stdout (see hsnap_dump.c)

@@ -37,15 +37,7 @@ else
 fi
 
 # C++: new/new[]/delete reach the hooks through libstdc++
-cat >"$T/cxx.cc" <<'CXX'
-#include <cstdio>
-struct Foo { char pad[48]; };
-static Foo *keep[7];
-__attribute__((noinline)) void make_foos() { for (int i = 0; i < 7; i++) keep[i] = new Foo; }
-__attribute__((noinline)) int *make_array() { return new int[100]; }
-int main() { make_foos(); int *a = make_array(); int *b = new int(3); delete b; std::printf("%d\n", a[0] * 0 + 1); return 0; }
-CXX
-if g++ -g -O0 -fno-omit-frame-pointer "$T/cxx.cc" -o "$T/cxx"; then
+if t_build cxx tests/shim/cxx_new.cc; then
   HEAPSNAP_OUTPUT="$T/cxx.hsnap" s_same cxx_same_output "$T/cxx"
   s_dump "$T/cxx.hsnap" >"$T/cxx.dump" 2>&1
   s_site_funcs "$T/cxx" "$T/cxx.dump" >"$T/cxx.sites"
