@@ -41,19 +41,10 @@ static struct {
  * records a live one. */
 static struct dlc_mod *dlc_record(struct dl_phdr_info *info)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
-    const char *id = NULL;
-    size_t id_len = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uint64_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD) {
-            lo = start < lo ? start : lo;
-            hi = start + ph->p_memsz > hi ? start + ph->p_memsz : hi;
-        } else if (ph->p_type == PT_NOTE && !id_len) {
-            id_len = snap_build_id((const char *)(uintptr_t)start, ph->p_memsz, &id);
-        }
-    }
+    uint64_t lo, hi;
+    const char *id;
+    size_t id_len;
+    snap_module_span(info, &lo, &hi, &id, &id_len);
     const char *path = info->dlpi_name ? info->dlpi_name : "";
     size_t path_len = strlen(path);
     if (hi == 0 || path_len == 0 || path_len > 0xffff || id_len > 0xffff)

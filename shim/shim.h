@@ -286,6 +286,9 @@ void name_after_fork_child(void);
 /* The GNU build ID in a loaded PT_NOTE segment of len bytes: its length, 0
  * when there is none; *id points into note. */
 size_t snap_build_id(const char *note, size_t len, const char **id);
+struct dl_phdr_info;
+void snap_module_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi,
+                      const char **id, size_t *id_len); /* *hi 0: no PT_LOAD */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
 int snap_take(unsigned reason, const char *path, int fatal);

@@ -114,22 +114,33 @@ struct snap_modules {
     uint32_t count;
 };
 
-static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
+/* A loaded module's PT_LOAD span [*lo, *hi) (*hi 0: none) and build ID. */
+void snap_module_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi,
+                      const char **id, size_t *id_len)
 {
-    struct snap_modules *sm = arg;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    const char *id = NULL;
-    size_t id_len = 0;
+    *lo = UINT64_MAX;
+    *hi = 0;
+    *id = NULL;
+    *id_len = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uint64_t start = info->dlpi_addr + ph->p_vaddr;
         if (ph->p_type == PT_LOAD) {
-            lo = start < lo ? start : lo;
-            hi = start + ph->p_memsz > hi ? start + ph->p_memsz : hi;
-        } else if (ph->p_type == PT_NOTE && !id_len) {
-            id_len = snap_build_id((const char *)(uintptr_t)start, ph->p_memsz, &id);
+            *lo = start < *lo ? start : *lo;
+            *hi = start + ph->p_memsz > *hi ? start + ph->p_memsz : *hi;
+        } else if (ph->p_type == PT_NOTE && !*id_len) {
+            *id_len = snap_build_id((const char *)(uintptr_t)start, ph->p_memsz, id);
         }
     }
+}
+
+static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct snap_modules *sm = arg;
+    uint64_t lo, hi;
+    const char *id;
+    size_t id_len;
+    snap_module_span(info, &lo, &hi, &id, &id_len);
     if (hi == 0)
         return 0;
     char exe[NAME_MAX_PATH];
