@@ -269,6 +269,10 @@ static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls,
     if (lossrec_unstopped(ls))
         fprintf(out, "note: %u threads could not be stopped; their whole stacks were "
                 "scanned\n\n", lossrec_unstopped(ls));
+    if (lossrec_partial(ls))
+        fprintf(out, "note: %llu blocks could not be read whole (a PROT_NONE page or an "
+                "unmapped range in them): scanned partially; what they point to from "
+                "there counts as unreferenced\n\n", (unsigned long long)lossrec_partial(ls));
     fprintf(out, "LEAK SUMMARY:\n");
     for (int k = 0; k < LOSSREC_NKINDS; k++)
         print_total(names[order[k]], &sum[order[k]], out);

@@ -31,6 +31,7 @@ struct lossrec_set {
     size_t nranked;           /* records before -n kept the nshown largest */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
     uint32_t unstopped;
+    uint64_t partial;         /* blocks the check could not read whole */
 };
 
 /* Sums of one (trace, kind) over BLOCKS. */
@@ -239,6 +240,8 @@ int lossrec_add_snap(struct lossrec_set *ls, const struct snap *s, const char *p
         return -1;
     }
     ls->unstopped += s->lk.head.unstopped;
+    for (uint64_t i = 0; s->blocks && i < s->nblocks; i++)
+        ls->partial += (s->blocks[i].flags & HSNAP_BLOCK_PARTIAL) != 0;
     return 0;
 }
 
@@ -324,5 +327,6 @@ const struct lossrec_total *lossrec_summary(const struct lossrec_set *ls, struct
 }
 
 uint32_t lossrec_unstopped(const struct lossrec_set *ls) { return ls->unstopped; }
+uint64_t lossrec_partial(const struct lossrec_set *ls) { return ls->partial; }
 
 struct lossrec_record *lossrec_all(const struct lossrec_set *ls) { return ls->recs; }

@@ -109,6 +109,9 @@ const struct lossrec_total *lossrec_summary(const struct lossrec_set *ls, struct
 
 /* Threads that could not be stopped, summed over the snapshots. */
 uint32_t lossrec_unstopped(const struct lossrec_set *ls);
+/* Blocks the leak check could read only in part (a PROT_NONE page in
+ * them, a range unmapped): what they point to from there was not seen. */
+uint64_t lossrec_partial(const struct lossrec_set *ls);
 
 /* Every record (all kinds, kept or not) for callers that need more than the
  * shown ones (the gate's per-site rules). */
