@@ -14,7 +14,7 @@
 #define NONE UINT32_MAX
 #define SENT UINT32_MAX         /* ends a node's edge list */
 #define DONE_BIT 0x80000000u    /* rindex of a node whose component is done */
-#define F_NOTROOT 0x10u         /* Pearce: rindex was lowered */
+#define F_NOTROOT 0x40u         /* Pearce: rindex was lowered (0x10 is MODEL_BF_PARTIAL) */
 #define F_OWNED 0x20u           /* claimed by a loss record */
 
 /* A run of blocks with no gap of CLUSTER_GAP or more; see index_build. */
