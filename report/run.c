@@ -127,8 +127,7 @@ static int run_check_signal(const char *val, char *buf, size_t n, char *err, siz
     for (int i = 1; i < SIGRTMIN && sig < 0 && *name; i++)
         if (sigabbrev_np(i) && !strcasecmp(name, sigabbrev_np(i)))
             sig = i;
-    if (sig >= 0 && sig != SIGSEGV && sig != SIGILL && sig != SIGBUS && sig != SIGFPE &&
-        sig != SIGTRAP && sig != SIGABRT && sig != SIGKILL && sig != SIGSTOP) {
+    if (sig >= 0 && !opt_signal_unsafe(sig)) {
         snprintf(buf, n, "%d", sig);
         return 0;
     }
@@ -170,11 +169,6 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         default: return cli_bad_option("run", c, argv, err, errlen);
         }
     }
-    if (o->children && strcmp(o->children, "exit") && strcmp(o->children, "all") &&
-        strcmp(o->children, "none")) {
-        snprintf(err, errlen, "run: --children: '%s' is not exit, all or none", o->children);
-        return 2;
-    }
     if (optind >= argc) {
         snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
         return 2;
@@ -183,6 +177,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         run_check_opt("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
         run_check_opt("--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
         run_check_opt("--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
+        run_check_opt("--children", o->children, OPT_CHILDREN, err, errlen) < 0 ||
         (o->signal && run_check_signal(o->signal, o->signum, sizeof(o->signum), err, errlen) < 0))
         return 2;
     return -1;

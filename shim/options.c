@@ -45,20 +45,6 @@ static const struct { const char *name; int sig; } opt_signames[] = {
     {"STOP", SIGSTOP},
 };
 
-/* Signals no program survives as a snapshot trigger: the faults re-run the
- * faulting instruction after the handler (a loop of snapshots), ABRT and
- * TRAP are how programs and debuggers end or stop them, KILL and STOP
- * cannot be caught. */
-int opt_signal_unsafe(int sig)
-{
-    switch (sig) {
-    case SIGSEGV: case SIGILL: case SIGBUS: case SIGFPE:
-    case SIGTRAP: case SIGABRT: case SIGKILL: case SIGSTOP:
-        return 1;
-    }
-    return 0;
-}
-
 static void opt_write3(const char *a, const char *b, const char *c)
 {
     char buf[512];

@@ -11,6 +11,8 @@
 #ifndef HEAPSNAP_OPTIONS_TABLE_H
 #define HEAPSNAP_OPTIONS_TABLE_H
 
+#include <signal.h>
+
 enum opt_type {
     OPT_INT,    /* decimal integer within [lo, hi] */
     OPT_BOOL,   /* 0/1, yes/no, true/false, on/off */
@@ -93,6 +95,20 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
 };
+
+/* Signals no program survives as a snapshot trigger, refused by the shim
+ * and by `heapsnap run` alike: the faults re-run the faulting instruction
+ * after the handler (a loop of snapshots), ABRT and TRAP are how programs
+ * and debuggers end or stop them, KILL and STOP cannot be caught. */
+static inline int opt_signal_unsafe(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: case SIGILL: case SIGBUS: case SIGFPE:
+    case SIGTRAP: case SIGABRT: case SIGKILL: case SIGSTOP:
+        return 1;
+    }
+    return 0;
+}
 
 /* OPT_MSEC's parser, shared by the shim and `heapsnap run` so that both
  * take the same text: digits, then optionally '.' and 1 to 3 digits; no

@@ -247,7 +247,6 @@ const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
 void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
-int opt_signal_unsafe(int sig); /* a trigger no program survives (SEGV, KILL...) */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 
 /* ---- dlclose.c: modules that were unloaded ---- */
