@@ -282,9 +282,6 @@ int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid
 void name_after_fork_child(void);
 
 /* ---- snapshot.c ---- */
-/* The GNU build ID in a loaded PT_NOTE segment of len bytes: its length, 0
- * when there is none; *id points into note. */
-size_t snap_build_id(const char *note, size_t len, const char **id);
 struct dl_phdr_info;
 void snap_module_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi,
                       const char **id, size_t *id_len); /* *hi 0: no PT_LOAD */

@@ -88,7 +88,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
 /* ---------------- MODULES ---------------- */
 
 /* The GNU build-id from a loaded PT_NOTE segment, bounds-checked. */
-size_t snap_build_id(const char *note, size_t len, const char **id)
+static size_t snap_build_id(const char *note, size_t len, const char **id)
 {
     size_t off = 0;
     while (off + 12 <= len) {

@@ -5,112 +5,68 @@
  * A program may make part of a live block PROT_NONE (a guard page, as
  * valgrind's leak-segv-jmp test does) or unmap part of a large block; a
  * scan that reads it dies with SIGSEGV.  The model scans around these
- * holes.  They are read once per check, with the world stopped (no thread
- * can map or protect meanwhile), through open/read into the shim's own
- * memory: no stdio, no malloc.  The holes are the complement of the
- * readable mappings over the whole address space, adjacent readable
- * mappings merged, so there are about as many as there are mappings.
+ * holes.  They are read with the world stopped (no thread can map or
+ * protect meanwhile) by procmaps.h: no stdio, no malloc.  The holes are
+ * the complement of the readable mappings over the whole address space,
+ * adjacent readable mappings merged, so there are about as many as there
+ * are mappings.
  */
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "inner.h"
+#include "procmaps.h"
 
-#define MAPS_CHUNK (64u * 1024u)
+#define MAPS_SLACK 256 /* holes beyond the first count: the array's own mapping */
 
-/* /proc/self/maps, whole, in a mapping of *cap bytes; NULL on failure. */
-static char *maps_read(size_t *len, size_t *cap)
+struct maps_fill {
+    struct model_range *h;
+    size_t n, cap;
+    uintptr_t readable_end; /* end of the last readable mapping */
+};
+
+static void maps_count(const struct procmaps_line *l, void *arg)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    char *buf = NULL;
-    *len = *cap = 0;
-    if (fd < 0)
-        return NULL;
-    for (;;) {
-        if (*len == *cap) {
-            char *nb = collect_host->map(*cap + MAPS_CHUNK);
-            if (!nb)
-                break;
-            if (buf) {
-                __builtin_memcpy(nb, buf, *len);
-                collect_host->unmap(buf, *cap);
-            }
-            buf = nb;
-            *cap += MAPS_CHUNK;
-        }
-        ssize_t r = read(fd, buf + *len, *cap - *len);
-        if (r <= 0) {
-            close(fd);
-            if (r == 0)
-                return buf;
-            break;
-        }
-        *len += (size_t)r;
-    }
-    if (fd >= 0)
-        close(fd);
-    if (buf)
-        collect_host->unmap(buf, *cap);
-    return NULL;
+    (*(size_t *)arg)++;
 }
 
-static uintptr_t maps_hex(const char **p, const char *end)
+/* Appends [lo, hi) to the holes. */
+static void maps_hole(struct maps_fill *f, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t v = 0;
-    for (; *p < end; (*p)++) {
-        char c = **p;
-        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-                   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16u;
-        if (d == 16)
-            break;
-        v = v << 4 | d;
-    }
-    return v;
+    if (lo < hi && f->n < f->cap)
+        f->h[f->n++] = (struct model_range){lo, hi};
 }
 
-/* Appends [lo, hi) to the holes (room for one per line plus one). */
-static void maps_hole(struct model_range *h, size_t *n, uintptr_t lo, uintptr_t hi)
+static void maps_fill_line(const struct procmaps_line *l, void *arg)
 {
-    if (lo < hi)
-        h[(*n)++] = (struct model_range){lo, hi};
+    struct maps_fill *f = arg;
+    if (l->readable && l->hi > l->lo) {
+        maps_hole(f, f->readable_end, l->lo);
+        f->readable_end = l->hi;
+    }
 }
 
 /* Fills *holes (a mapping of *bytes bytes, release with maps_free) with
  * the unreadable ranges, sorted; 0, or -1 when /proc/self/maps cannot be
- * read (then there are none, and the scan trusts every block). */
+ * read (then there are none, and the scan trusts every block).  Two
+ * passes: a count, then the holes into an array of that size. */
 int maps_holes(struct model_range **holes, size_t *n, size_t *bytes)
 {
-    size_t len, cap, lines = 1;
-    char *text = maps_read(&len, &cap);
+    static char buf[8192]; /* one check at a time (the snapshot lock) */
+    size_t lines = 0;
     *holes = NULL;
     *n = *bytes = 0;
-    if (!text)
+    if (procmaps_each(buf, sizeof buf, maps_count, &lines) != 0)
         return -1;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    struct model_range *h = collect_host->map(lines * sizeof *h + 4096);
-    if (!h) {
-        collect_host->unmap(text, cap);
+    struct maps_fill f = {.cap = lines + 1 + MAPS_SLACK};
+    f.h = collect_host->map(f.cap * sizeof *f.h);
+    if (!f.h)
+        return -1;
+    if (procmaps_each(buf, sizeof buf, maps_fill_line, &f) != 0 || f.n == f.cap) {
+        collect_host->unmap(f.h, f.cap * sizeof *f.h);
         return -1;
     }
-    uintptr_t readable_end = 0;
-    for (const char *p = text, *end = text + len; p < end;) {
-        uintptr_t lo = maps_hex(&p, end);
-        p += p < end && *p == '-';
-        uintptr_t hi = maps_hex(&p, end);
-        p += p < end && *p == ' ';
-        int r = p < end && *p == 'r';
-        if (r && hi > lo) {
-            maps_hole(h, n, readable_end, lo);
-            readable_end = hi;
-        }
-        while (p < end && *p++ != '\n')
-            ;
-    }
-    maps_hole(h, n, readable_end, UINTPTR_MAX);
-    collect_host->unmap(text, cap);
-    *holes = h;
-    *bytes = lines * sizeof *h + 4096;
+    maps_hole(&f, f.readable_end, UINTPTR_MAX);
+    *holes = f.h;
+    *n = f.n;
+    *bytes = f.cap * sizeof *f.h;
     return 0;
 }
 

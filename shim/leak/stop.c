@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "inner.h"
+#include "procmaps.h"
 
 #define STOP_MAX 1024
 #define STOP_STOP_NS 200000000ull /* a thread's time to answer the stop */
@@ -89,33 +90,23 @@ void stop_bounds(uintptr_t *lo, uintptr_t *hi)
 /* The lowest address of the mapping holding addr, from /proc/self/maps
  * (the main thread's stack grows on demand: its rlimit bound is not
  * mapped).  Raw reads, no allocation; 0 when not found. */
+struct stop_find {
+    uintptr_t addr, lo;
+};
+
+static void stop_mapping_line(const struct procmaps_line *l, void *arg)
+{
+    struct stop_find *f = arg;
+    if (f->addr >= l->lo && f->addr < l->hi)
+        f->lo = l->lo;
+}
+
 static uintptr_t stop_mapping_lo(uintptr_t addr)
 {
     char buf[4096];
-    size_t have = 0;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    uintptr_t found = 0;
-    if (fd < 0)
-        return 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
-        if (r <= 0)
-            break;
-        have += (size_t)r;
-        buf[have] = 0;
-        char *line = buf, *nl;
-        while ((nl = strchr(line, '\n'))) {
-            char *end;
-            uintptr_t lo = strtoul(line, &end, 16), hi = *end == '-' ? strtoul(end + 1, NULL, 16) : 0;
-            if (addr >= lo && addr < hi)
-                found = lo;
-            line = nl + 1;
-        }
-        have = (size_t)(buf + have - line);
-        memmove(buf, line, have);
-    }
-    close(fd);
-    return found;
+    struct stop_find f = {addr, 0};
+    procmaps_each(buf, sizeof buf, stop_mapping_line, &f);
+    return f.lo;
 }
 
 /* ---------------- the registry ---------------- */

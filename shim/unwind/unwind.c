@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "inner.h"
+#include "procmaps.h"
 
 #define UNWIND_STACK_MAX ((uintptr_t)1 << 30) /* sp-to-top distance we trust */
 
@@ -69,68 +70,31 @@ static int unwind_find_self(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-static uintptr_t unwind_hex(const char **s)
-{
-    uintptr_t v = 0;
-    for (;; (*s)++) {
-        char c = **s;
-        int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-        if (d < 0)
-            return v;
-        v = v * 16 + (uintptr_t)d;
-    }
-}
-
 /* One line of /proc/self/maps: keep it if it is the main stack - the
  * mapping holding the start-up stack pointer (the shim starts on the main
  * thread), else the one named [stack].  Under Valgrind the client's stack
  * is an unnamed mapping, hence the stack pointer first. */
-static void unwind_maps_line(const char *line, size_t len, uintptr_t sp)
+static void unwind_maps_line(const struct procmaps_line *l, void *arg)
 {
     static const char tag[] = "[stack]";
-    int named = len >= sizeof tag - 1 &&
-                !memcmp(line + len - (sizeof tag - 1), tag, sizeof tag - 1);
-    const char *s = line;
-    uintptr_t lo = unwind_hex(&s);
-    if (*s++ != '-')
-        return;
-    uintptr_t hi = unwind_hex(&s);
-    if (sp >= lo && sp < hi) {
-        unw.main_lo = lo;
-        unw.main_hi = hi;
+    uintptr_t sp = *(const uintptr_t *)arg;
+    int named = l->len >= sizeof tag - 1 &&
+                !memcmp(l->text + l->len - (sizeof tag - 1), tag, sizeof tag - 1);
+    if (sp >= l->lo && sp < l->hi) {
+        unw.main_lo = l->lo;
+        unw.main_hi = l->hi;
         unw.main_by_sp = 1;
     } else if (named && !unw.main_by_sp) {
-        unw.main_lo = lo;
-        unw.main_hi = hi;
+        unw.main_lo = l->lo;
+        unw.main_hi = l->hi;
     }
 }
 
-/* Reads /proc/self/maps with read(2) (no stdio, no malloc). */
 static void unwind_find_main_stack(void)
 {
     static char buf[8192];
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    size_t have = 0;
-    if (fd < 0)
-        return;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        size_t start = 0;
-        for (size_t i = 0; i < have; i++)
-            if (buf[i] == '\n') {
-                unwind_maps_line(buf + start, i - start, sp);
-                start = i + 1;
-            }
-        memmove(buf, buf + start, have - start);
-        have -= start;
-        if (have == sizeof buf) /* an absurd line: drop it */
-            have = 0;
-    }
-    close(fd);
+    procmaps_each(buf, sizeof buf, unwind_maps_line, &sp);
 }
 
 const struct unwind_host *unwind_host;

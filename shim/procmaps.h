@@ -1,0 +1,79 @@
+/*
+ * procmaps.h - the one reader of /proc/self/maps, for every room that needs
+ * the process's mappings: the unwinder (where the main stack is), the leak
+ * check (a thread stack's mapping, and the memory it must not read).  It
+ * reads with read(2) into the caller's buffer and hands over one line at a
+ * time: no stdio, no malloc, so it may run with the world stopped or from
+ * the allocator's own start-up.  Header-only: the rooms share no file.
+ */
+#ifndef HEAPSNAP_PROCMAPS_H
+#define HEAPSNAP_PROCMAPS_H
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+struct procmaps_line {
+    uintptr_t lo, hi;  /* [lo, hi) */
+    int readable;      /* 'r' in its permissions */
+    const char *text;  /* the whole line, without its newline */
+    size_t len;
+};
+typedef void (*procmaps_fn)(const struct procmaps_line *l, void *arg);
+
+static inline uintptr_t procmaps_hex(const char **s, const char *end)
+{
+    uintptr_t v = 0;
+    for (; *s < end; (*s)++) {
+        char c = **s;
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16u;
+        if (d == 16)
+            break;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+static inline void procmaps_parse(const char *text, size_t len, procmaps_fn fn, void *arg)
+{
+    const char *s = text, *end = text + len;
+    struct procmaps_line l = {.text = text, .len = len};
+    l.lo = procmaps_hex(&s, end);
+    if (s == end || *s++ != '-')
+        return;
+    l.hi = procmaps_hex(&s, end);
+    l.readable = s + 1 < end && s[1] == 'r';
+    fn(&l, arg);
+}
+
+/* Calls fn for each line, in the kernel's (ascending) order; buf (cap
+ * bytes) holds at most one line at a time.  0, or -1 when the file could
+ * not be opened or read whole. */
+static inline int procmaps_each(char *buf, size_t cap, procmaps_fn fn, void *arg)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    size_t have = 0;
+    ssize_t n;
+    if (fd < 0)
+        return -1;
+    while ((n = read(fd, buf + have, cap - have)) > 0) {
+        have += (size_t)n;
+        size_t start = 0;
+        for (size_t i = 0; i < have; i++)
+            if (buf[i] == '\n') {
+                procmaps_parse(buf + start, i - start, fn, arg);
+                start = i + 1;
+            }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (have == cap) /* an absurd line: dropped */
+            have = 0;
+    }
+    close(fd);
+    return n < 0 ? -1 : 0;
+}
+
+#endif
