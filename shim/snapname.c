@@ -180,8 +180,13 @@ static void name_tmp(char *t, const char *path, unsigned try)
 }
 
 /* Whether the file at path was put there by another process of this run:
- * not the one this process put there last, and written after it started
- * (an older file is an earlier run's, replaced as before). */
+ * not the one this process put there last, and written after it started,
+ * give or take NAME_MTIME_SLACK (an older file is an earlier run's,
+ * replaced as before).  File times come from the kernel's coarse clock,
+ * a tick or more behind the real time this process started by, so a
+ * sibling's file written just after our start can carry an earlier
+ * time; a slack of a second keeps it. */
+#define NAME_MTIME_SLACK 1000000000ull
 static int name_taken(const char *path)
 {
     struct stat st;
@@ -190,7 +195,7 @@ static int name_taken(const char *path)
     if (st.st_dev == name_dev && st.st_ino == name_ino)
         return 0;
     uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
-    return mtime >= life_start_ns();
+    return mtime + NAME_MTIME_SLACK >= life_start_ns();
 }
 
 /* Moves the written temporary t to path.  Where the name came from a
