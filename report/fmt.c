@@ -64,6 +64,17 @@ void fmt_statistic_diff(char *buf, size_t n, const char *key, int64_t size,
              (long long)count, (long long)count_diff, avg);
 }
 
+void fmt_allocations(char *buf, size_t n, const char *key, int64_t alloc_size,
+                     int64_t alloc_count, int64_t size, int64_t count)
+{
+    char asz[64], avg[80], sz[64];
+    fmt_size(asz, sizeof(asz), (double)alloc_size, 0);
+    fmt_average(avg, sizeof(avg), alloc_size, alloc_count);
+    fmt_size(sz, sizeof(sz), (double)size, 0);
+    snprintf(buf, n, "%s: allocations=%lld, allocated=%s%s (live: size=%s, count=%lld)", key,
+             (long long)alloc_count, asz, avg, sz, (long long)count);
+}
+
 /* The directory is read once: the CLI never changes it.  "/" shortens nothing.
  * A leading "./" (clang joins a comp_dir of "." to the file) is dropped, so
  * one source file reads the same whichever compiler built it. */

@@ -23,4 +23,10 @@ void fmt_statistic(char *buf, size_t n, const char *key, int64_t size, int64_t c
 void fmt_statistic_diff(char *buf, size_t n, const char *key, int64_t size,
                         int64_t size_diff, int64_t count, int64_t count_diff);
 
+/* top --sort allocations/allocated: "KEY: allocations=C, allocated=S,
+ * average=A (live: size=S, count=C)", in _format_size's units; no
+ * average when nothing was allocated. */
+void fmt_allocations(char *buf, size_t n, const char *key, int64_t alloc_size,
+                     int64_t alloc_count, int64_t size, int64_t count);
+
 #endif

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "jsondoc.h"
 #include "lset.h"
 #include "lossrec.h"
 #include "retainers.h"
@@ -100,10 +101,7 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
         o->lr.largest_first = 1;
         return 1;
     case 'f':
-        if (strcmp(arg, "text") && strcmp(arg, "json"))
-            return cli_bad_value(err, errlen, "--format", arg, "text, json");
-        o->json = !strcmp(arg, "json");
-        return 1;
+        return jdoc_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
     case 'g':
         if (arg && strcmp(arg, "lsan") && strcmp(arg, "valgrind"))
             return cli_bad_value(err, errlen, "--gen-suppressions", arg, "lsan, valgrind");
@@ -288,10 +286,7 @@ static void json_frame(struct json *j, const struct frame *f, int site)
     char addr[24];
     snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->ip);
     json_obj_begin(j);
-    json_kstr(j, "function", f->func);
-    json_kstr(j, "file", frames_has_file(f) ? f->file : NULL);
-    json_ku64(j, "line", (uint64_t)f->line);
-    json_kstr(j, "module", f->module);
+    jdoc_frame_fields(j, f);
     json_kstr(j, "address", addr);
     json_kbool(j, "site", site);
     json_kbool(j, "wrapper", f->wrapper);
@@ -374,10 +369,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     struct lossrec_record *const *v = lossrec_shown(ls, &n);
     struct lossrec_total supp;
     const struct lossrec_total *sum = lossrec_summary(ls, &supp);
-    json_init(&j, out);
-    json_obj_begin(&j);
-    json_kstr(&j, "schema", "heapsnap-leaks");
-    json_ku64(&j, "version", LEAKS_JSON_VERSION);
+    jdoc_begin(&j, out, "heapsnap-leaks", LEAKS_JSON_VERSION);
     json_snaps(&j, snaps, paths, nsnaps);
     json_key(&j, "records");
     json_arr_begin(&j);
@@ -391,8 +383,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     json_total(&j, "suppressed", &supp);
     json_obj_end(&j);
     supp_json(&j, o->lr.supp);
-    json_obj_end(&j);
-    json_finish(&j);
+    jdoc_end(&j);
 }
 
 /* --- the command --------------------------------------------------------- */

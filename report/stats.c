@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "fmt.h"
+#include "jsondoc.h"
 #include "lset.h"
 #include "progress.h"
 #include "stats.h"
@@ -48,11 +49,21 @@ static const struct option stats_longopts[] = {
     {"exe", required_argument, NULL, 'e'},
     {"alloc-fn", required_argument, NULL, 'A'},
     {"no-default-alloc-fns", no_argument, NULL, 'D'},
+    {"sort", required_argument, NULL, 's'},
+    {"format", required_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
+const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
+const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
+                                       "traceback"};
+
 const char stats_help_top[] =
+    "      --sort WHAT    live (default): live bytes, tracemalloc's lines;\n"
+    "                     allocations: the most allocations since the start;\n"
+    "                     allocated: the most bytes allocated since the start\n"
+    "                     (freed or not), as allocations=, allocated= lines\n"
     "      --retainers    for the sites holding the most reachable memory, which\n"
     "                     sites and roots keep it alive\n"
     "      --pid PID      sum only the snapshots of process PID\n"
@@ -72,6 +83,7 @@ const char stats_help[] =
     "                     not only the allocation site\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
+    "      --format text|json  JSON is described in docs/json.md\n"
     "%s"
     FRAMES_ALLOC_FN_HELP
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
@@ -83,12 +95,19 @@ const char stats_help[] =
 
 static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
 {
-    static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
     uint64_t cnt;
     switch (c) {
+    case 's':
+        for (int i = SORT_LIVE; i <= SORT_ALLOCATED; i++)
+            if (strcmp(arg, stats_sort_names[i]) == 0) {
+                o->sort = (enum stats_sort)i;
+                return 1;
+            }
+        return cli_bad_value(err, errlen, "--sort", arg, "live, allocations, allocated");
+    case 'f': return jdoc_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
     case 'k':
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-            if (strcmp(arg, keys[i]) == 0) {
+        for (size_t i = 0; i <= KEY_TRACEBACK; i++)
+            if (strcmp(arg, stats_key_names[i]) == 0) {
                 o->key = (enum stats_key)i;
                 return 1;
             }
@@ -141,9 +160,10 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
             usage();
             return 0;
         }
-        if (strcmp(cmd, "top") && (c == 'R' || c == 'p' || c == 'e')) {
+        if (strcmp(cmd, "top") && (c == 'R' || c == 'p' || c == 'e' || c == 's')) {
             snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
-                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : "--exe", cmd);
+                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe" : "--sort",
+                     cmd);
             return 2;
         }
         int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
@@ -276,6 +296,10 @@ static int group_charge(struct stats *st, const struct frame *fr, int n,
         e->size = INT64_MAX;
     if (__builtin_add_overflow(e->count, (int64_t)sv->live_count, &e->count))
         e->count = INT64_MAX;
+    if (__builtin_add_overflow(e->alloc_size, (int64_t)sv->total_bytes, &e->alloc_size))
+        e->alloc_size = INT64_MAX;
+    if (__builtin_add_overflow(e->alloc_count, (int64_t)sv->total_count, &e->alloc_count))
+        e->alloc_count = INT64_MAX;
     return 0;
 }
 
@@ -288,8 +312,9 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
 {
     for (uint32_t ti = 0; ti < s->ntraces; ti++) {
         const struct hsnap_stat *sv = &values[ti];
-        if (!sv->live_count && !sv->live_bytes)
-            continue;
+        if (!sv->live_count && !sv->live_bytes &&
+            (st->o.sort == SORT_LIVE || (!sv->total_count && !sv->total_bytes)))
+            continue; /* nothing live: only the allocation sorts show it */
         const struct frames_trace *t = frames_get(s, ti);
         if (!t)
             return -1;
@@ -415,6 +440,20 @@ static int cmp_stat(const void *pa, const void *pb, void *key)
     return c ? c : cmp_key(*(enum stats_key *)key, b, a);
 }
 
+/* Descending (allocations, allocated, key) or (allocated, allocations, key). */
+static int cmp_alloc(const void *pa, const void *pb, void *opts)
+{
+    const struct stats_opts *o = opts;
+    const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
+    int bycount = o->sort == SORT_ALLOCATIONS;
+    int c = bycount ? cmp_i64(b->alloc_count, a->alloc_count)
+                    : cmp_i64(b->alloc_size, a->alloc_size);
+    if (!c)
+        c = bycount ? cmp_i64(b->alloc_size, a->alloc_size)
+                    : cmp_i64(b->alloc_count, a->alloc_count);
+    return c ? c : cmp_key(o->key, b, a);
+}
+
 static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
 
 /* Descending (|size_diff|, size, |count_diff|, count, key). */
@@ -436,6 +475,9 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
     if (diff)
         fmt_statistic_diff(line, sizeof(line), key, e->size, e->size_diff, e->count,
                            e->count_diff);
+    else if (st->o.sort != SORT_LIVE)
+        fmt_allocations(line, sizeof(line), key, e->alloc_size, e->alloc_count, e->size,
+                        e->count);
     else
         fmt_statistic(line, sizeof(line), key, e->size, e->count);
     fprintf(out, "%s\n", line);
@@ -458,9 +500,14 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
         return NULL;
     HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
     st->nsorted = *n;
-    qsort_r(st->sorted, *n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat, &st->o.key);
+    if (!diff && st->o.sort != SORT_LIVE)
+        qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp_alloc, &st->o);
+    else
+        qsort_r(st->sorted, *n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat, &st->o.key);
     return st->sorted;
 }
+
+const struct stats_opts *stats_opts(const struct stats *st) { return &st->o; }
 
 struct stat_entry *stats_find(struct stats *st, const char *id)
 {

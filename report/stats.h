@@ -14,6 +14,13 @@
 
 enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK };
 
+/* top --sort: live memory (tracemalloc's order and lines, the default), or
+ * allocations since the start by count or by bytes (STATS' total_count,
+ * total_bytes: heaptrack's "most allocations" views). */
+enum stats_sort { SORT_LIVE, SORT_ALLOCATIONS, SORT_ALLOCATED };
+extern const char *const stats_sort_names[]; /* "live", "allocations", "allocated" */
+extern const char *const stats_key_names[];  /* "lineno", ... "traceback" */
+
 struct stats_opts {
     enum stats_key key;
     int cumulative;       /* add a trace to every distinct key of its frames */
@@ -22,6 +29,8 @@ struct stats_opts {
     long pid;             /* top --pid: only this process's snapshots (0 = all) */
     const char *exe;      /* top --exe: only this executable's (path or basename) */
     long limit;           /* -n: lines to print, 0 = all */
+    enum stats_sort sort; /* top --sort */
+    int json;             /* --format json (docs/json.md) */
     struct frames_filter filter; /* --include, --exclude, --all-frames */
 };
 
@@ -30,6 +39,7 @@ struct stat_entry {
     int nframes;              /* 1 except for KEY_TRACEBACK */
     const struct frame *frames; /* the key's frames (report/frames.c owns them) */
     int64_t size, count;
+    int64_t alloc_size, alloc_count; /* allocated since the start (total_*) */
     int64_t size_diff, count_diff; /* filled by stats_compare */
     int seen;                 /* stats_compare: matched in the new snapshot */
     uint64_t stamp;           /* last trace charged (cumulative dedupe) */
@@ -79,8 +89,13 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n);
 /* The group whose identity is id (stat_entry.id), or NULL. */
 struct stat_entry *stats_find(struct stats *st, const char *id);
 
-/* Sorts (Statistic order, or StatisticDiff order when diff) and prints
- * at most o->limit groups (0 = all). */
+/* Sorts (Statistic order, or StatisticDiff order when diff; by allocations
+ * under --sort allocations/allocated) and prints at most o->limit groups
+ * (0 = all): tracemalloc's lines, or under --sort allocations/allocated
+ * "KEY: allocations=C, allocated=S, average=A (live: size=S, count=C)". */
 int stats_print(struct stats *st, FILE *out, int diff);
+
+/* The options st was made with. */
+const struct stats_opts *stats_opts(const struct stats *st);
 
 #endif

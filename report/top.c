@@ -3,6 +3,7 @@
  * biggest first, in tracemalloc's Statistic lines.  Several snapshots are
  * summed (one process's series, or the processes of a fork tree).
  * --retainers prints report/retainers.c's "who keeps it alive" view instead.
+ * --format json writes the "heapsnap-top" document of docs/json.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jsondoc.h"
 #include "lset.h"
 #include "retainers.h"
 #include "stats.h"
@@ -73,6 +75,27 @@ static void top_note_mixed(const struct snap *snaps, const int *sel, int n)
                 "--exe NAME or --pid PID selects\n", nexe, names, nexe > 4 ? ", ..." : "");
 }
 
+/* --format json: the "heapsnap-top" document (docs/json.md). */
+static int top_json(const struct stats_opts *o, struct stats *st, const struct snap *snaps,
+                    char **paths, int n)
+{
+    struct json j;
+    jdoc_begin(&j, stdout, "heapsnap-top", 1);
+    json_kstr(&j, "key", stats_key_names[o->key]);
+    json_kbool(&j, "cumulative", o->cumulative);
+    json_kstr(&j, "sort", stats_sort_names[o->sort]);
+    json_kbool(&j, "leaked", o->leaked);
+    json_key(&j, "snapshots");
+    json_arr_begin(&j);
+    for (int i = 0; i < n; i++)
+        if (top_selected(o, &snaps[i]))
+            jdoc_snapshot(&j, &snaps[i], paths[i]);
+    json_arr_end(&j);
+    int rc = jdoc_groups(&j, st, 0);
+    jdoc_end(&j);
+    return rc;
+}
+
 /* Adds the selected snapshots to st; 0, or 2 with err. */
 static int top_sum(const struct stats_opts *o, struct stats *st, const struct snap *snaps,
                    char **paths, int n, char *err, size_t errlen)
@@ -107,6 +130,10 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: no snapshot given (heapsnap top SNAP... [options])");
         return 2;
     }
+    if (o.retainers && (o.json || o.sort != SORT_LIVE)) {
+        snprintf(err, errlen, "top: --retainers takes neither --format json nor --sort");
+        return 2;
+    }
     /* Validate every file before symbolizing any (no warnings, then an error). */
     int n = argc - optind, loaded = 0;
     struct snap *snaps = calloc(n, sizeof(*snaps));
@@ -125,7 +152,8 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     }
     if (rc == 0)
         rc = top_sum(&o, st, snaps, argv + optind, n, err, errlen);
-    if (rc == 0 && stats_print(st, stdout, 0) < 0) {
+    if (rc == 0 && (o.json ? top_json(&o, st, snaps, argv + optind, n)
+                           : stats_print(st, stdout, 0)) < 0) {
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     }

@@ -1,0 +1,114 @@
+/*
+ * jsondoc.c - the parts every JSON document of heapsnap shares (jsondoc.h
+ * lists the conventions): the --format option, the opening with its schema
+ * and version, frames, snapshots, and the statistic groups of top and diff.
+ * A command writes its own fields with report/json.c in between; the
+ * documents themselves are described in docs/json.md.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "jsondoc.h"
+
+int jdoc_format(const char *arg, int *json, char *err, size_t errlen)
+{
+    if (strcmp(arg, "text") && strcmp(arg, "json"))
+        return cli_bad_value(err, errlen, "--format", arg, "text, json");
+    *json = !strcmp(arg, "json");
+    return 0;
+}
+
+void jdoc_begin(struct json *j, FILE *out, const char *schema, int version)
+{
+    json_init(j, out);
+    json_obj_begin(j);
+    json_kstr(j, "schema", schema);
+    json_ku64(j, "version", (uint64_t)version);
+}
+
+void jdoc_end(struct json *j)
+{
+    json_obj_end(j);
+    json_finish(j);
+}
+
+void jdoc_frame_fields(struct json *j, const struct frame *f)
+{
+    json_kstr(j, "function", f->func);
+    json_kstr(j, "file", frames_has_file(f) ? f->file : NULL);
+    json_ku64(j, "line", f->line > 0 ? (uint64_t)f->line : 0);
+    json_kstr(j, "module", f->module);
+}
+
+void jdoc_frames(struct json *j, const char *key, const struct frame *fr, int n)
+{
+    json_key(j, key);
+    json_arr_begin(j);
+    for (int i = 0; i < n; i++) {
+        json_obj_begin(j);
+        jdoc_frame_fields(j, &fr[i]);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+void jdoc_snapshot(struct json *j, const struct snap *s, const char *path)
+{
+    json_obj_begin(j);
+    json_kstr(j, "path", path);
+    json_ku64(j, "pid", s->meta.pid);
+    json_kstr(j, "exe", s->exe);
+    json_ku64(j, "time_ns", s->meta.time_ns);
+    json_ku64(j, "sample_interval", s->meta.sample_interval);
+    json_obj_end(j);
+}
+
+/* What a group's key names, beside its text. */
+static void group_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e)
+{
+    const struct frame *f = &e->frames[0];
+    switch (key) {
+    case KEY_LINENO:
+    case KEY_TRACEBACK: jdoc_frames(j, "frames", e->frames, e->nframes); break;
+    case KEY_FILENAME:
+        json_kstr(j, "file", frames_has_file(f) ? f->file : NULL);
+        json_kstr(j, "module", f->module);
+        break;
+    case KEY_FUNCTION: json_kstr(j, "function", f->func); break;
+    case KEY_MODULE: json_kstr(j, "module", f->module); break;
+    }
+}
+
+int jdoc_groups(struct json *j, struct stats *st, int diff)
+{
+    const struct stats_opts *o = stats_opts(st);
+    size_t n;
+    struct stat_entry **v = stats_sort(st, diff, &n);
+    char key[4200];
+    if (!v)
+        return -1;
+    json_ku64(j, "groups_total", n);
+    if (o->limit > 0 && (size_t)o->limit < n)
+        n = (size_t)o->limit;
+    json_key(j, "groups");
+    json_arr_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        const struct stat_entry *e = v[i];
+        stats_key(o->key, e, key, sizeof(key));
+        json_obj_begin(j);
+        json_kstr(j, "key", key);
+        json_ki64(j, "bytes", e->size);
+        json_ki64(j, "blocks", e->count);
+        if (diff) {
+            json_ki64(j, "bytes_diff", e->size_diff);
+            json_ki64(j, "blocks_diff", e->count_diff);
+        } else {
+            json_ki64(j, "allocated_bytes", e->alloc_size);
+            json_ki64(j, "allocated_blocks", e->alloc_count);
+        }
+        group_key_fields(j, o->key, e);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    return 0;
+}
