@@ -63,8 +63,7 @@ void jdoc_snapshot(struct json *j, const struct snap *s, const char *path)
     json_obj_end(j);
 }
 
-/* What a group's key names, beside its text. */
-static void group_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e)
+void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e)
 {
     const struct frame *f = &e->frames[0];
     switch (key) {
@@ -106,7 +105,7 @@ int jdoc_groups(struct json *j, struct stats *st, int diff)
             json_ki64(j, "allocated_bytes", e->alloc_size);
             json_ki64(j, "allocated_blocks", e->alloc_count);
         }
-        group_key_fields(j, o->key, e);
+        jdoc_key_fields(j, o->key, e);
         json_obj_end(j);
     }
     json_arr_end(j);

@@ -40,6 +40,10 @@ void jdoc_frames(struct json *j, const char *key, const struct frame *fr, int n)
  * sample_interval (0: every allocation was recorded). */
 void jdoc_snapshot(struct json *j, const struct snap *s, const char *path);
 
+/* What a group's key names, beside its text (stats_key): frames (lineno,
+ * traceback: e's frames), file and module (filename), function, or module. */
+void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e);
+
 /* "groups_total" (groups before -n) and "groups": st's groups in print
  * order, at most its -n of them, each {key (as the text shows it), bytes,
  * blocks, and for top allocated_bytes, allocated_blocks, for a diff

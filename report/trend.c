@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "fmt.h"
+#include "jsondoc.h"
 #include "trend.h"
 
 struct trend {
@@ -190,6 +191,7 @@ static void trend_usage(void)
            "grows at every step; a steady working set does neither.\n"
            "  -k, --key KEY   lineno (default), filename, function, module, traceback\n"
            "  -n N            print at most N sites (default 10, 0 = all)\n"
+           "      --format text|json  JSON is described in docs/json.md\n"
            FRAMES_ALLOC_FN_HELP);
 }
 
@@ -214,6 +216,7 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
 {
     static const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
+        {"format", required_argument, NULL, 'f'},
         {"alloc-fn", required_argument, NULL, 'A'},
         {"no-default-alloc-fns", no_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
@@ -233,6 +236,9 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
                 return cli_prefix(err, errlen, "trend"), 2;
             }
             o->limit = (long)n;
+        } else if (c == 'f') {
+            if (jdoc_format(optarg, &o->json, err, errlen) < 0)
+                return cli_prefix(err, errlen, "trend"), 2;
         } else if (c == 'A') {
             if (frames_alloc_fn_add(optarg, err, errlen) < 0)
                 return 2;
@@ -258,8 +264,53 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
     return -1;
 }
 
-static int trend_report(const struct snap **ser, int n, const struct stats_opts *o,
-                        char *err, size_t errlen)
+/* --format json: the "heapsnap-trend" document (docs/json.md). */
+static void trend_json(const struct trend *tr, const struct snap **ser, char **paths, int n,
+                       const struct stats_opts *o)
+{
+    struct json j;
+    size_t ns;
+    const struct trend_site *s = trend_sites(tr, &ns);
+    int left_out, m = trend_steady(tr, &left_out);
+    char key[4200];
+    jdoc_begin(&j, stdout, "heapsnap-trend", 1);
+    json_kstr(&j, "key", stats_key_names[o->key]);
+    json_key(&j, "snapshots");
+    json_arr_begin(&j);
+    for (int i = 0; i < n; i++)
+        jdoc_snapshot(&j, ser[i], paths[i]);
+    json_arr_end(&j);
+    json_ku64(&j, "steady", (uint64_t)m);
+    json_kbool(&j, "exit_left_out", left_out);
+    json_ku64(&j, "sites_total", ns);
+    json_key(&j, "sites");
+    json_arr_begin(&j);
+    for (size_t i = 0; i < ns && (o->limit == 0 || (long)i < o->limit); i++) {
+        stats_key(o->key, s[i].e, key, sizeof(key));
+        json_obj_begin(&j);
+        json_kstr(&j, "key", key);
+        json_ki64(&j, "first_bytes", s[i].first);
+        json_ki64(&j, "last_bytes", s[i].last);
+        json_ki64(&j, "first_blocks", s[i].first_count);
+        json_ki64(&j, "last_blocks", s[i].last_count);
+        json_key(&j, "ages");
+        if (trend_has_ages(tr)) {
+            json_arr_begin(&j);
+            for (int b = 0; b < TREND_AGES; b++)
+                json_i64(&j, s[i].ages[b]);
+            json_arr_end(&j);
+        } else {
+            json_null(&j);
+        }
+        jdoc_key_fields(&j, o->key, s[i].e);
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    jdoc_end(&j);
+}
+
+static int trend_report(const struct snap **ser, char **paths, int n,
+                        const struct stats_opts *o, char *err, size_t errlen)
 {
     struct trend *tr = trend_new(o->key);
     size_t ns;
@@ -268,7 +319,9 @@ static int trend_report(const struct snap **ser, int n, const struct stats_opts 
         return 2;
     }
     int rc = trend_run(tr, ser, n, err, errlen) < 0 ? 2 : 0;
-    if (rc == 0) {
+    if (rc == 0 && o->json) {
+        trend_json(tr, ser, paths, n, o);
+    } else if (rc == 0) {
         const struct trend_site *s = trend_sites(tr, &ns);
         char exe[600];
         int left_out, m = trend_steady(tr, &left_out);
@@ -305,7 +358,7 @@ int cmd_trend(int argc, char **argv, char *err, size_t errlen)
         }
     }
     if (rc == 0)
-        rc = trend_report(ser, n, &o, err, errlen);
+        rc = trend_report(ser, argv + optind, n, &o, err, errlen);
     for (int i = 0; in && i < n; i++)
         snap_free(&in[i]);
     free(in);

@@ -6,7 +6,7 @@
 . tests/fixtures/lib.sh
 FX_TEST=json fx_ready sites api || return 0
 G=tests/golden
-NORM="python3 tests/cli/jsonnorm.py"
+NORM="python3 tests/cli/jsonnorm.py command modules modules_unloaded traces timeline_points"
 
 # jgolden NAME CMD...: CMD's stdout through jsonnorm, compared with
 # tests/golden/NAME.json
@@ -60,7 +60,32 @@ assert (g["bytes"], g["blocks"], g["file"]) == (1113473, 207, "tests/fixtures/si
 fx_profile "$T/exit.hsnap" "$FX/api" "$T/a.hsnap" "$T/b.hsnap"
 jgolden json_diff_api "$HEAPSNAP" diff "$T/a.hsnap" "$T/b.hsnap" --format json -n 3
 
+# --- info: the sites.c numbers (test_info.sh's golden), machine-dependent
+# counts left out -------------------------------------------------------------
+jgolden json_info_sites "$HEAPSNAP" info "$S" --format json
+# two snapshots: one document, both in order; a bad second file: exit 2, no output
+"$HEAPSNAP" info "$T/a.hsnap" "$T/b.hsnap" --format json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["snapshots"]
+assert [x["reason"] for x in s] == ["api", "api"] and s[0]["sequence"] < s[1]["sequence"], s
+' 2>"$T/info2.err" && t_pass json_info_two_snapshots ||
+  t_fail json_info_two_snapshots "$(tail -c 300 "$T/info2.err")"
+echo garbage >"$T/bad.hsnap"
+"$HEAPSNAP" info "$S" "$T/bad.hsnap" --format json >"$T/info3.out" 2>/dev/null; rc=$?
+[ $rc -eq 2 ] && [ ! -s "$T/info3.out" ] && t_pass json_info_bad_file_no_half_document ||
+  t_fail json_info_bad_file_no_half_document "exit $rc, $(wc -c <"$T/info3.out") bytes out"
+
+# --- trend: api.c's series (its exit snapshot left out) ------------------------
+jgolden json_trend_api "$HEAPSNAP" trend "$T/a.hsnap" "$T/b.hsnap" "$T/exit.hsnap" --format json
+
 # --- bad values ----------------------------------------------------------------
+for cmd in info trend; do
+  "$HEAPSNAP" $cmd "$S" "$S" --format=xml >"$T/bad.out" 2>"$T/bad.err"; rc=$?
+  [ $rc -eq 2 ] && [ ! -s "$T/bad.out" ] &&
+    grep -qx "heapsnap: $cmd: bad value for --format: 'xml' (text, json)" "$T/bad.err" &&
+    t_pass "json_${cmd}_bad_format_names_flag" ||
+    t_fail "json_${cmd}_bad_format_names_flag" "exit $rc: $(cat "$T/bad.err")"
+done
 for cmd in top diff; do
   "$HEAPSNAP" $cmd "$S" "$S" --format xml >"$T/bad.out" 2>"$T/bad.err"; rc=$?
   [ $rc -eq 2 ] && [ ! -s "$T/bad.out" ] &&
