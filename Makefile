@@ -28,16 +28,16 @@ SHIM_LIBS   := -lunwind -lz -ldl -pthread
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I$(BUILD)/gen
 # libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
-# toml++ reads the gate's rules file (report/gate/tomlread.cc, the one C++
+# toml++ reads the rules file, .heapsnap.toml (report/tomlread.cc, the one C++
 # file; its flags are Debian's tomlplusplus.pc: the shared library build).
-CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -Ireport/gate
+CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -Ireport
 CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_ROOMS := shim shim/unwind shim/leak
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
 SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
 CLI_SRC  := $(wildcard report/*.c report/gate/*.c)
-CLI_CXX_SRC := $(wildcard report/gate/*.cc)
+CLI_CXX_SRC := $(wildcard report/*.cc report/gate/*.cc)
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_CXX_OBJ := $(CLI_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
@@ -64,7 +64,7 @@ $(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/*/*.h) shim/hsn
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.cc report/gate/tomlread.h Makefile
+$(BUILD)/obj/report/%.o: report/%.cc report/tomlread.h Makefile
 	@mkdir -p $(dir $@)
 	$(CXX) $(CLI_CXXFLAGS) -c $< -o $@
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "export.h"
 #include "frames.h"
 #include "snapsave.h"
@@ -50,7 +51,7 @@ static void export_usage(void)
            "                       (pprof refuses to write to a terminal)\n"
            "      --value VALUE    folded's value, speedscope's first profile: inuse_space\n"
            "                       (default), inuse_objects, alloc_space, alloc_objects\n"
-           FRAMES_ALLOC_FN_HELP
+           CONFIG_HELP
            "Stacks start at the allocation site (allocator wrappers such as strdup and\n"
            "operator new are left out, as top leaves them out).  Several snapshots: the\n"
            "latest of each process, summed; massif takes one process's snapshots.\n");
@@ -68,9 +69,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"value", required_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
-        {"alloc-fn", required_argument, NULL, 'A'},
-        {"no-default-alloc-fns", no_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
-    int c;
+        CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
+    int c, r;
     memset(a, 0, sizeof(*a));
     a->o.value = PROF_INUSE_SPACE;
     optind = 1;
@@ -99,15 +99,11 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
                 return cli_prefix(err, errlen, "export"), 2;
             }
             break;
-        case 'A':
-            if (frames_alloc_fn_add(optarg, err, errlen) < 0)
-                return 2;
-            break;
-        case 'D':
-            frames_no_default_alloc_fns();
-            break;
         default:
-            return cli_bad_option("export", c, argv, err, errlen);
+            if ((r = config_opt(c, optarg, err, errlen)) < 0)
+                return cli_prefix(err, errlen, "export"), 2;
+            if (r == 0)
+                return cli_bad_option("export", c, argv, err, errlen);
         }
     }
     if (!a->fmt) {
@@ -125,7 +121,7 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
                               "(use -o FILE or a redirection)", a->fmt->name);
         return 2;
     }
-    return -1;
+    return config_load("export", err, errlen) ? 2 : -1;
 }
 
 static int export_write(const struct export_args *a, const struct prof *p, char *err,

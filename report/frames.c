@@ -21,11 +21,18 @@
 #include "fmt.h"
 #include "frames.h"
 #include "sym.h"
+#include "tmpl.h"
 
 /* One snapshot's view: its modules in the registry, its traces' expansions. */
 struct frames_snap {
     int *mods;                            /* nmodules registry indices */
     const struct frames_trace **traces;   /* ntraces, filled on first use */
+};
+
+/* A shortened function name (--shorten-templates), owned, once per name. */
+struct frames_name {
+    char *name;
+    UT_hash_handle hh;
 };
 
 struct frames_entry {
@@ -45,6 +52,8 @@ static struct {
     size_t capkey;
     struct frame *fr;              /* scratch: the frames being gathered */
     size_t capfr;
+    int shorten;                   /* --shorten-templates */
+    struct frames_name *names;     /* uthash by name: the shortened names */
 } fx;
 
 #define KEY_IP 12 /* bytes per ip in a key: i32 module, u64 address */
@@ -133,6 +142,8 @@ int frames_alloc_fn_add(const char *pat, char *err, size_t errlen)
 }
 
 void frames_no_default_alloc_fns(void) { alloc_cfg.no_defaults = 1; }
+
+void frames_shorten_templates(void) { fx.shorten = 1; }
 
 
 /* The length of func without its parameter list ("ns::get(unsigned long)
@@ -309,6 +320,35 @@ static char *site_name(const struct frame *f)
     return strdup(buf);
 }
 
+/* func without its template arguments, interned; func itself when there
+ * is nothing to shorten; NULL when out of memory. */
+static const char *short_name(const char *func)
+{
+    char buf[4096];
+    struct frames_name *nm;
+    if (!tmpl_shorten(func, buf, sizeof(buf)))
+        return func;
+    HASH_FIND_STR(fx.names, buf, nm);
+    if (nm)
+        return nm->name;
+    if (!(nm = calloc(1, sizeof(*nm))) || !(nm->name = strdup(buf))) {
+        free(nm);
+        return NULL;
+    }
+    HASH_ADD_KEYPTR(hh, fx.names, nm->name, strlen(nm->name), nm);
+    return nm->name;
+}
+
+/* --shorten-templates over fr[0..n), once the site is known; -1 when out
+ * of memory. */
+static int shorten_all(struct frame *fr, int n)
+{
+    for (int i = 0; fx.shorten && i < n; i++)
+        if (!(fr[i].func = short_name(fr[i].func)))
+            return -1;
+    return 0;
+}
+
 static void entry_free(struct frames_entry *e)
 {
     free((void *)e->t.fr);
@@ -335,7 +375,8 @@ static struct frames_entry *expand(const struct snap_trace *t, size_t len)
     e->keylen = len;
     e->t.n = n;
     e->t.site = frames_site(fr, n);
-    if (!(e->t.id = stack_id(fr, e->t.site, n)) || !(e->t.site_name = site_name(&fr[e->t.site])))
+    if (shorten_all(fr, n) < 0 ||
+        !(e->t.id = stack_id(fr, e->t.site, n)) || !(e->t.site_name = site_name(&fr[e->t.site])))
         goto oom;
     HASH_ADD_KEYPTR(hh, fx.all, e->key, e->keylen, e);
     return e;
@@ -376,6 +417,12 @@ void frames_fini(void)
     free(fx.snaps);
     free(fx.key);
     free(fx.fr);
+    struct frames_name *nm, *ntmp;
+    HASH_ITER(hh, fx.names, nm, ntmp) {
+        HASH_DEL(fx.names, nm);
+        free(nm->name);
+        free(nm);
+    }
     memset(&fx, 0, sizeof(fx));
     for (int i = 0; i < alloc_cfg.n; i++)
         free(alloc_cfg.pat[i]);

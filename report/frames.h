@@ -69,6 +69,13 @@ int frames_site(struct frame *fr, int n);
 int frames_alloc_fn_add(const char *pat, char *err, size_t errlen);
 void frames_no_default_alloc_fns(void);
 
+/* --shorten-templates (heaptrack's): every frame's function is shown
+ * without its template arguments (report/tmpl.c: "std::vector<>::push_back"),
+ * in every command and in the stacks' identities, so that a template's
+ * instantiations group as one.  Allocator wrappers are still recognised by
+ * the full name.  Set before the command's first frames_get. */
+void frames_shorten_templates(void);
+
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \
     "      --alloc-fn PAT allocation functions of your own: a function whose name\n"    \

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "json.h"
 #include "lossrec.h"
 #include "prof.h"
@@ -47,6 +48,7 @@ static void html_usage(void)
            "leaked cycles and who retains the most memory.\n"
            "  -o, --output FILE  the page (written atomically; \"-\": stdout)\n"
            "  -n N               rows of the top, diff and leak tables (default %d)\n"
+           CONFIG_HELP
            "Several snapshots: the flame graph and the top table show the latest of\n"
            "each process, summed; the timeline shows every process.\n", HTML_ROWS);
 }
@@ -55,9 +57,9 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     uint64_t n;
-    int c;
+    int c, r;
     a->output = NULL;
     a->rows = HTML_ROWS;
     optind = 1;
@@ -73,6 +75,9 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
         } else if (c == 'n') {
             cli_bad_value(err, errlen, "-n", optarg, "a count from 0 to 1000000");
             return cli_prefix(err, errlen, "html"), 2;
+        } else if ((r = config_opt(c, optarg, err, errlen)) != 0) {
+            if (r < 0)
+                return cli_prefix(err, errlen, "html"), 2;
         } else {
             return cli_bad_option("html", c, argv, err, errlen);
         }
@@ -85,7 +90,7 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
         snprintf(err, errlen, "html: no snapshot given (heapsnap html -o FILE SNAP...)");
         return 2;
     }
-    return -1;
+    return config_load("html", err, errlen) ? 2 : -1;
 }
 
 /* --- stacks, frames and the timeline ------------------------------------------ */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "json.h"
 #include "jsondoc.h"
 #include "lset.h"
@@ -54,8 +55,7 @@ static const struct option leaks_longopts[] = {
     {"format", required_argument, NULL, 'f'},
     {"why", required_argument, NULL, 'w'},
     {"gen-suppressions", optional_argument, NULL, 'g'},
-    {"alloc-fn", required_argument, NULL, 'A'},
-    {"no-default-alloc-fns", no_argument, NULL, 'D'},
+    CONFIG_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -78,7 +78,7 @@ static void leaks_usage(void)
            "  -n N                show the N largest records only (0 = all)\n"
            "  --format text|json  JSON is described in docs/json.md\n"
            "  --why SITE          who keeps SITE's memory alive (file.c:12 or a function)\n"
-           FRAMES_ALLOC_FN_HELP
+           CONFIG_HELP
            "Filters and suppressions remove records from the summary too; suppressed\n"
            "bytes are counted on the 'suppressed' line.\n");
 }
@@ -115,10 +115,8 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
     case 'i':
     case 'x':
         return frames_filter_add(&o->lr.filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
-    case 'A': return frames_alloc_fn_add(arg, err, errlen) < 0 ? -1 : 1;
-    case 'D': frames_no_default_alloc_fns(); return 1;
     }
-    return 0;
+    return config_opt(c, arg, err, errlen);
 }
 
 /* Returns -1 to go on (operands at optind), else an exit code. */
@@ -147,7 +145,7 @@ static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, 
         snprintf(err, errlen, "leaks: no snapshot given (heapsnap leaks SNAP... [options])");
         return 2;
     }
-    return -1;
+    return config_load("leaks", err, errlen) ? 2 : -1;
 }
 
 /* --- text ---------------------------------------------------------------- */

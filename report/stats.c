@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "escape.h"
 #include "fmt.h"
 #include "jsondoc.h"
@@ -47,8 +48,7 @@ static const struct option stats_longopts[] = {
     {"retainers", no_argument, NULL, 'R'},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
-    {"alloc-fn", required_argument, NULL, 'A'},
-    {"no-default-alloc-fns", no_argument, NULL, 'D'},
+    CONFIG_LONGOPTS,
     {"sort", required_argument, NULL, 's'},
     {"format", required_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
@@ -85,7 +85,7 @@ const char stats_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --format text|json  JSON is described in docs/json.md\n"
     "%s"
-    FRAMES_ALLOC_FN_HELP
+    CONFIG_HELP
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, the C++ standard library's headers (include/c++/),\n"
     "operator new, malloc- and strdup-like functions, the malloc front ends of\n"
@@ -131,10 +131,8 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'i':
     case 'x':
         return frames_filter_add(&o->filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
-    case 'A': return frames_alloc_fn_add(arg, err, errlen) < 0 ? -1 : 1;
-    case 'D': frames_no_default_alloc_fns(); return 1;
     }
-    return 0;
+    return config_opt(c, arg, err, errlen);
 }
 
 static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen)
@@ -178,7 +176,7 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
         snprintf(err, errlen, "%s: %s", cmd, why);
         return 2;
     }
-    return -1;
+    return config_load(cmd, err, errlen) ? 2 : -1;
 }
 
 /* --- setup ------------------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "escape.h"
 #include "fmt.h"
 #include "jsondoc.h"
@@ -192,7 +193,7 @@ static void trend_usage(void)
            "  -k, --key KEY   lineno (default), filename, function, module, traceback\n"
            "  -n N            print at most N sites (default 10, 0 = all)\n"
            "      --format text|json  JSON is described in docs/json.md\n"
-           FRAMES_ALLOC_FN_HELP);
+           CONFIG_HELP);
 }
 
 static void trend_print_site(const struct trend *tr, const struct trend_site *ts)
@@ -216,11 +217,9 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
 {
     static const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, 'f'},
-        {"alloc-fn", required_argument, NULL, 'A'},
-        {"no-default-alloc-fns", no_argument, NULL, 'D'}, {NULL, 0, NULL, 0}};
+        {"format", required_argument, NULL, 'f'}, CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
-    int c;
+    int c, r;
     memset(o, 0, sizeof(*o));
     o->limit = 10;
     optind = 1;
@@ -239,11 +238,9 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
         } else if (c == 'f') {
             if (jdoc_format(optarg, &o->json, err, errlen) < 0)
                 return cli_prefix(err, errlen, "trend"), 2;
-        } else if (c == 'A') {
-            if (frames_alloc_fn_add(optarg, err, errlen) < 0)
-                return 2;
-        } else if (c == 'D') {
-            frames_no_default_alloc_fns();
+        } else if ((r = config_opt(c, optarg, err, errlen)) != 0) {
+            if (r < 0)
+                return cli_prefix(err, errlen, "trend"), 2;
         } else if (c == 'k') {
             size_t i = 0;
             while (i < 5 && strcmp(optarg, keys[i]) != 0)
@@ -261,7 +258,7 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
         snprintf(err, errlen, "trend: want at least two snapshots of one process");
         return 2;
     }
-    return -1;
+    return config_load("trend", err, errlen) ? 2 : -1;
 }
 
 /* --format json: the "heapsnap-trend" document (docs/json.md). */

@@ -10,7 +10,9 @@
  * the repeatable ones.  An unknown key, another table or a bad value is an
  * error that names FILE:LINE, never silently ignored.  The command line is
  * applied after the file, so it wins.
- * A flag (no-default-alloc-fns) takes true or false.
+ * A flag (no-default-alloc-fns, shorten-templates) takes true or false.
+ * alloc-fn, no-default-alloc-fns and shorten-templates are read from the
+ * same file by every other command too (report/config.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -54,6 +56,8 @@ static const struct rule_opt rule_opts[] = {
                          "callers the sites (repeatable)"},
     {"no-default-alloc-fns", 0, 'D', "g_malloc, CRYPTO_malloc, zmalloc, ngx_alloc, "
                                      "xmalloc... are sites like any function"},
+    {"shorten-templates", 0, 'W', "C++ names without their template arguments "
+                                  "(std::vector<>::push_back)"},
     {"rules", 1, 'r', "rules file (default ./.heapsnap.toml when it exists)"},
     {"help", 0, 'h', "this help"},
 };
@@ -218,6 +222,9 @@ static int rules_apply(struct gate_rules *r, int code, const char *arg)
     }
     case 'D':
         frames_no_default_alloc_fns();
+        return 0;
+    case 'W':
+        frames_shorten_templates();
         return 0;
     case 'k':
         for (int i = 0; i < 5; i++)
