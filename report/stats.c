@@ -141,6 +141,11 @@ static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen
         snprintf(err, errlen, "--cumulative cannot be used with --key traceback");
         return -1;
     }
+    if (o->leaked && o->sort != SORT_LIVE) {
+        snprintf(err, errlen, "--sort %s cannot be used with --leaked (a leaked block has "
+                 "no allocation count; --sort live)", stats_sort_names[o->sort]);
+        return -1;
+    }
     return 0;
 }
 

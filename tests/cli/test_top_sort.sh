@@ -26,4 +26,5 @@ fx_top top_sites_sort_live "$S" --sort live && cmp -s "$T/default.txt" "$T/top_s
 [ $rc -eq 2 ] && grep -qx "heapsnap: top: bad value for --sort: 'count' (live, allocations, allocated)" \
   "$T/bad.err" && t_pass top_sort_bad_value_names_flag ||
   t_fail top_sort_bad_value_names_flag "exit $rc: $(cat "$T/bad.err")"
+t_status top_sort_allocations_refuses_leaked 2 "$HEAPSNAP" top "$S" --sort allocations --leaked
 t_status top_sort_not_an_option_of_diff 2 "$HEAPSNAP" diff "$S" "$S" --sort allocations
