@@ -458,10 +458,13 @@ int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *
         const char *exe = strrchr(snaps[i].exe, '/');
         snprintf(name, sizeof(name), "%s's __lsan_default_suppressions()",
                  exe ? exe + 1 : snaps[i].exe);
+        size_t first = (*ss)->n;
         if (supp_parse(*ss, text, name, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "%s: %s", paths[i], why);
             return -1;
         }
+        for (size_t k = first; k < (*ss)->n; k++)
+            (*ss)->v[k].info.embedded = 1;
     }
     return 0;
 }
@@ -476,6 +479,7 @@ void supp_json(struct json *j, const struct supp_set *ss)
         json_kstr(j, "name", si->name);
         json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
         json_kstr(j, "file", si->file);
+        json_kbool(j, "program", si->embedded);
         json_ku64(j, "line", (uint64_t)si->line);
         json_ku64(j, "records", si->records);
         json_ku64(j, "bytes", si->bytes);

@@ -22,6 +22,8 @@ struct supp_info {
     const char *file;     /* the file it came from */
     int line;             /* its (first) line there */
     int valgrind;         /* 1: a { ... Memcheck:Leak ... } block */
+    int embedded;         /* 1: from a snapshot (the program's
+                             __lsan_default_suppressions()): file names no file */
     uint64_t records;     /* loss records it suppressed */
     uint64_t bytes, blocks;
 };

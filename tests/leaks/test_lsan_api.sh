@@ -145,3 +145,16 @@ fi
 "$HEAPSNAP" merge "$T"/supp.*.hsnap "$(a_seq chk 0 | sed 's/\.txt$/.hsnap/')" -o "$T/merged.hsnap" >/dev/null 2>&1
 "$HEAPSNAP" leaks "$T/merged.hsnap" >"$T/merged.leaks" 2>&1
 a_line lsan_default_suppressions_survive_merge "$T/merged.leaks" "   suppressed: 666 bytes in 1 blocks"
+
+# ---- the program's own have no file: annotations do not name one ----
+"$HEAPSNAP" gate --format github "$T"/chk.*.hsnap >"$T/chk.gh" 2>&1
+if grep -q '^::warning title=heapsnap stale suppression::' "$T/chk.gh" &&
+   ! grep -q "file=lsanapi's" "$T/chk.gh"; then t_pass lsan_program_suppression_no_file_annotation
+else t_fail lsan_program_suppression_no_file_annotation "$(grep stale "$T/chk.gh" | head -c 300)"; fi
+"$HEAPSNAP" leaks --format json "$T"/supp.*.hsnap >"$T/supp.ljson" 2>&1
+if python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["suppressions"]
+assert [(x["name"], x["program"], x["records"], x["bytes"]) for x in s] == [("leak:lsan_supp_leaker", True, 1, 666)], s
+' "$T/supp.ljson" 2>"$T/supp.pyerr"; then t_pass lsan_program_suppression_json
+else t_fail lsan_program_suppression_json "$(tail -c 300 "$T/supp.pyerr")"; fi
