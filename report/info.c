@@ -18,7 +18,7 @@
 static const char *info_reason(uint32_t r)
 {
     static const char *names[] = {"?", "exit", "signal", "interval", "api", "fatal signal",
-                                  "collect"};
+                                  "collect", "lsan"};
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
@@ -82,8 +82,21 @@ static void info_print(const struct snap *s)
     else if (m->reason == HSNAP_REASON_FATAL)
         printf("%-17s no (written at a fatal signal: no check runs in a crashing process)\n",
                "leak check:");
+    else if (m->flags & HSNAP_META_LSAN_CHECKED)
+        printf("%-17s no (the program's __lsan_do_leak_check() ran it earlier)\n",
+               "leak check:");
+    else if (m->flags & HSNAP_META_LSAN_OFF)
+        printf("%-17s no (the program's __lsan_is_turned_off() turned it off)\n",
+               "leak check:");
     else
         printf("%-17s no (run with --leaks or HEAPSNAP_LEAKS=1)\n", "leak check:");
+    if (s->supp_text) {
+        unsigned lines = 0;
+        for (const char *c = s->supp_text; *c; c++)
+            lines += *c == '\n' || !c[1];
+        printf("%-17s %u lines from the program's __lsan_default_suppressions()\n",
+               "suppressions:", lines);
+    }
     printf("%-17s %u\n", "timeline points:", s->npoints);
     printf("%-17s %s\n", "degraded:", (m->flags & HSNAP_META_DEGRADED)
                                           ? "yes (recording stopped early: out of memory)"

@@ -455,6 +455,8 @@ int cmd_leaks(int argc, char **argv, char *err, size_t errlen)
     for (int i = 0; rc == 0 && i < n; i++)
         if (lset_require(&snaps[i], argv[optind + i], err, errlen) < 0)
             rc = 2;
+    if (rc == 0 && supp_add_snaps(&o.lr.supp, snaps, argv + optind, n, err, errlen) < 0)
+        rc = 2;
     if (rc == 0)
         rc = leaks_report(&o, snaps, argv + optind, n, err, errlen);
     for (int i = 0; snaps && i < n; i++)

@@ -52,6 +52,11 @@ const char *lset_absent_why(const struct snap *s)
     if (s->meta.reason == HSNAP_REASON_FATAL)
         return "no leak check: the snapshot was written at a fatal signal (the program "
                "crashed, and no leak check runs in a crashing process)";
+    if (s->meta.flags & HSNAP_META_LSAN_CHECKED)
+        return "no leak check at exit: the program's __lsan_do_leak_check() ran it earlier "
+               "(see its snapshot, reason lsan)";
+    if (s->meta.flags & HSNAP_META_LSAN_OFF)
+        return "no leak check at exit: the program's __lsan_is_turned_off() turned it off";
     return "no leak check in this snapshot (run with --leaks or HEAPSNAP_LEAKS=1)";
 }
 

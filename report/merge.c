@@ -400,6 +400,34 @@ static void merge_free(struct merge *mg)
     free(mg->leaks);
     free(mg->rets);
     free(mg->out.cmdline);
+    free(mg->out.supp_text);
+}
+
+/* The programs' own suppressions (SUPPRESSIONS), each distinct text once,
+ * one after the other: the merged leak check is judged under all of them.
+ * 0, or -1 out of memory. */
+static int merge_supps(struct merge *mg, const struct snap *in, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        const char *t = in[i].supp_text;
+        int seen = 0;
+        for (int k = 0; t && k < i && !seen; k++)
+            seen = in[k].supp_text && !strcmp(in[k].supp_text, t);
+        if (!t || seen)
+            continue;
+        size_t tl = strlen(t);
+        char *p = realloc(mg->out.supp_text, len + tl + 2);
+        if (!p)
+            return -1;
+        memcpy(p + len, t, tl);
+        len += tl;
+        if (tl && t[tl - 1] != '\n')
+            p[len++] = '\n';
+        p[len] = 0;
+        mg->out.supp_text = p;
+    }
+    return 0;
 }
 
 static int merge_snaps(const struct snap *in, int n, const char *out, char *err, size_t errlen)
@@ -429,6 +457,8 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
     }
     if (rc == 0 && mg.out.has_retainers)
         merge_retainers(&mg);
+    if (rc == 0 && (mg.out.meta.flags & HSNAP_META_HAS_LEAKS))
+        rc = merge_supps(&mg, in, n);
     snprintf(cmd, sizeof(cmd), "heapsnap merge (%d snapshots)", n);
     mg.out.cmdline = strdup(cmd);
     mg.out.exe = in[0].exe;

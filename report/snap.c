@@ -70,7 +70,8 @@ const char *snap_section_name(uint32_t type)
 {
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
-                                  "RETAINERS"};
+                                  "RETAINERS", NULL, NULL, NULL, NULL, NULL, NULL,
+                                  "SUPPRESSIONS"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];
@@ -346,6 +347,13 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         if (lset_decode(s, s->leaks, s->leaks_len, err, errlen) < 0)
             return -1;
     }
+    if (secs[HSNAP_SEC_SUPPRESSIONS].seen && secs[HSNAP_SEC_SUPPRESSIONS].len) {
+        const struct sec *sp = &secs[HSNAP_SEC_SUPPRESSIONS];
+        if (!(s->supp_text = malloc(sp->len + 1)))
+            return fail(err, errlen, "out of memory");
+        memcpy(s->supp_text, sp->data, sp->len);
+        s->supp_text[sp->len] = 0;
+    }
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;
         if (lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
@@ -505,6 +513,7 @@ void snap_free(struct snap *s)
     free(s->ipbuf);
     free(s->cmdline);
     free(s->exe);
+    free(s->supp_text);
     free(s->buf);
     memset(s, 0, sizeof(*s));
 }

@@ -64,6 +64,9 @@ struct snap {
     uint32_t nretainers;
     int has_retainers;         /* a RETAINERS section was present */
     int has_blocks;            /* a BLOCKS section was present */
+    char *supp_text;           /* SUPPRESSIONS: the program's
+                                  __lsan_default_suppressions(), NUL-terminated
+                                  copy; NULL when absent */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

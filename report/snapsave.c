@@ -11,12 +11,13 @@
  * replaced, not followed).
  *
  *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
- *          | [RETAINERS] | END
+ *          | [RETAINERS] | [SUPPRESSIONS] | END
  *
  * BLOCKS is written when s->has_blocks, TIMELINE when s->npoints, LEAKS when
  * s->leaks_len (its payload is copied as given: the caller builds it), and
  * RETAINERS when s->has_retainers and LEAKS is written (the format keeps
- * RETAINERS only beside LEAKS; the caller sorts and dedups the items).
+ * RETAINERS only beside LEAKS; the caller sorts and dedups the items), and
+ * SUPPRESSIONS when s->supp_text and LEAKS is written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -296,6 +297,11 @@ int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)
         sec_end(&b, at);
         if (s->has_retainers)
             put_retainers(&b, s);
+        if (s->supp_text && *s->supp_text) {
+            size_t sat = sec_begin(&b, HSNAP_SEC_SUPPRESSIONS);
+            ob_put(&b, s->supp_text, strlen(s->supp_text));
+            sec_end(&b, sat);
+        }
     }
     sec_end(&b, sec_begin(&b, HSNAP_SEC_END));
     if (b.oom) {

@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "input.h"
 #include "json.h"
+#include "snap.h"
 #include "supp.h"
 
 enum supp_pat_type { PAT_FUN, PAT_OBJ, PAT_SRC, PAT_DOTS };
@@ -439,6 +440,35 @@ int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen)
     return rc;
 }
 
+int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *paths, int n,
+                   char *err, size_t errlen)
+{
+    char name[1024], why[1024];
+    for (int i = 0; i < n; i++) {
+        const char *text = snaps[i].supp_text;
+        int seen = 0;
+        for (int k = 0; text && k < i && !seen; k++)
+            seen = snaps[k].supp_text && !strcmp(snaps[k].supp_text, text);
+        if (!text || seen)
+            continue;
+        if (!*ss && !(*ss = supp_new())) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        const char *exe = strrchr(snaps[i].exe, '/');
+        snprintf(name, sizeof(name), "%s's __lsan_default_suppressions()",
+                 exe ? exe + 1 : snaps[i].exe);
+        size_t first = (*ss)->n;
+        if (supp_parse(*ss, text, name, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s: %s", paths[i], why);
+            return -1;
+        }
+        for (size_t k = first; k < (*ss)->n; k++)
+            (*ss)->v[k].info.embedded = 1;
+    }
+    return 0;
+}
+
 void supp_json(struct json *j, const struct supp_set *ss)
 {
     json_key(j, "suppressions");
@@ -449,6 +479,7 @@ void supp_json(struct json *j, const struct supp_set *ss)
         json_kstr(j, "name", si->name);
         json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
         json_kstr(j, "file", si->file);
+        json_kbool(j, "program", si->embedded);
         json_ku64(j, "line", (uint64_t)si->line);
         json_ku64(j, "records", si->records);
         json_ku64(j, "bytes", si->bytes);

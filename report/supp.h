@@ -22,6 +22,8 @@ struct supp_info {
     const char *file;     /* the file it came from */
     int line;             /* its (first) line there */
     int valgrind;         /* 1: a { ... Memcheck:Leak ... } block */
+    int embedded;         /* 1: from a snapshot (the program's
+                             __lsan_default_suppressions()): file names no file */
     uint64_t records;     /* loss records it suppressed */
     uint64_t bytes, blocks;
 };
@@ -37,6 +39,15 @@ int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen);
 /* Same from text in memory; name stands for the file in messages. */
 int supp_parse(struct supp_set *ss, const char *text, const char *name, char *err,
                size_t errlen);
+
+struct snap;
+/* The suppressions programs gave in their snapshots (their
+ * __lsan_default_suppressions(), section SUPPRESSIONS), each distinct text
+ * once, appended to *ss (made when NULL and there is any), named
+ * "EXE's __lsan_default_suppressions()" in messages and listings.  0, or
+ * -1 with "PATH: EXE's __lsan_default_suppressions():LINE: reason" in err. */
+int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *paths, int n,
+                   char *err, size_t errlen);
 
 /* The first suppression that matches a record of this kind with these
  * frames (innermost first, wrappers included; site = the allocation site's

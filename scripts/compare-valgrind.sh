@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/compare-valgrind.sh - runs the leak-class fixtures (tests/leaks/classes/)
 # under Valgrind memcheck and under heapsnap, and prints, per fixture and per
-# process, Valgrind's LEAK SUMMARY next to heapsnap's.  docs/valgrind-
-# comparison.md explains every difference this prints.
+# process, Valgrind's LEAK SUMMARY next to heapsnap's.  docs/peer-comparison.md
+# explains every difference this prints.
 #
 #   valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=none
 #   heapsnap run --leaks -o DIR/NAME.%p.hsnap -- FIXTURE ; heapsnap leaks SNAP

@@ -148,7 +148,7 @@ int heapsnap_register_root(const void *p, size_t len)
 int heapsnap_unregister_root(const void *p)
 {
     snap_lock();
-    int r = roots_unregister(p);
+    int r = roots_unregister(p, 0);
     snap_unlock();
     return r;
 }

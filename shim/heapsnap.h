@@ -103,13 +103,15 @@ HEAPSNAP_API long heapsnap_referrers(const void *p, struct heapsnap_ref *out, si
  * entry per word (where = the word in p's block).  As heapsnap_referrers. */
 HEAPSNAP_API long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max);
 
-/* __lsan_ignore_object(): p's block (p = its start) is kept on purpose:
- * it is a root, never reported, and what it points to is reachable.
- * 0, or -1 when p is not the start of a live traced block. */
+/* __lsan_ignore_object(): p's block (p = its start, or a pointer into it)
+ * is kept on purpose: it is a root, never reported, and what it points to
+ * is reachable.  0, or -1 when p is in no live traced block.  (The shim
+ * also exports LeakSanitizer's own interface: see the README.) */
 HEAPSNAP_API int heapsnap_ignore(const void *p);
 
 /* LeakSanitizer's root regions: [p, p+len) is scanned as a root until
- * unregistered (at most 1024 ranges).  0 or -1. */
+ * unregistered (at most 1024 ranges; unregister drops one range that
+ * starts at p, whatever its length).  0 or -1. */
 HEAPSNAP_API int heapsnap_register_root(const void *p, size_t len);
 HEAPSNAP_API int heapsnap_unregister_root(const void *p);
 

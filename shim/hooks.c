@@ -138,6 +138,10 @@ void hook_init(void)
         (void)r;
         _exit(127); /* nothing sane to fall back to */
     }
+    /* A free can come before recording starts (the constructor of a library
+     * initialised before this one: gcc's liblsan, with -fsanitize=leak, frees
+     * dlerror's message); the held-free path needs the real free by then. */
+    pend_init(real.free, 0);
     atomic_store(&real.state, HOOK_READY);
     hook_set_mode();
 }
@@ -220,6 +224,14 @@ static void hook_insert(void *p, size_t n, uint32_t id)
         trace_charge(id, n);
 }
 
+/* Between __lsan_disable and __lsan_enable (lsan.c) a block is charged to
+ * its trace's twin, which the leak check ignores; the unwinder's memo keeps
+ * naming the plain trace. */
+static inline uint32_t hook_lsan_twin(uint32_t id)
+{
+    return HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
+}
+
 /* A block was born: unwind first (no lock held), then intern and insert.
  * Sampled mode: the countdown has already been decreased by n.  Called with
  * hook_guard set; keeps errno. */
@@ -229,17 +241,17 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
-            hook_insert(p, n, real.unsampled);
+            hook_insert(p, n, hook_lsan_twin(real.unsampled));
     } else {
         uintptr_t ip[real.depth + UNWIND_SLACK];
         int truncated;
         uint32_t id;
         unsigned depth = unwind_capture(ip, real.depth, &truncated, &id, origin);
         if (id != UNWIND_NO_NAME) {
-            hook_insert(p, n, id); /* the same stack as this thread's last */
+            hook_insert(p, n, hook_lsan_twin(id)); /* the same stack as this thread's last */
         } else if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
             unwind_name(id);
-            hook_insert(p, n, id);
+            hook_insert(p, n, hook_lsan_twin(id));
         }
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)

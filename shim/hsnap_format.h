@@ -77,6 +77,11 @@
  *                Written only with LEAKS.  A reader checks the length is
  *                exactly 8 + 40*count, each trace < TRACES count, and
  *                source_kind <= HSNAP_RET_USER.
+ *   SUPPRESSIONS := bytes[length]   (type 15) the text the program's
+ *                __lsan_default_suppressions() returned (LeakSanitizer's
+ *                "leak:PATTERN" lines), no NUL; written only with LEAKS, and
+ *                only when the program defines it and it returned a
+ *                non-empty string.  `leaks` and `gate` apply it.
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -96,6 +101,7 @@ enum hsnap_section_type {
     HSNAP_SEC_TIMELINE = 6,
     HSNAP_SEC_LEAKS = 7,
     HSNAP_SEC_RETAINERS = 8,
+    HSNAP_SEC_SUPPRESSIONS = 15,
     HSNAP_SEC_END = 0xffff,
 };
 
@@ -107,11 +113,15 @@ enum hsnap_reason {
     HSNAP_REASON_API = 4,      /* heapsnap_take_snapshot() */
     HSNAP_REASON_FATAL = 5,    /* fatal signal, written before re-raising */
     HSNAP_REASON_COLLECT = 6,  /* heapsnap_collect() with a path */
+    HSNAP_REASON_LSAN = 7,     /* __lsan_do_leak_check / __lsan_do_recoverable_leak_check */
 };
 
 /* hsnap_trace.flags */
 #define HSNAP_TRACE_TRUNCATED 0x1u /* the stack was deeper than meta.depth */
 #define HSNAP_TRACE_UNSAMPLED 0x2u /* the <unsampled> pseudo-site, depth 0 */
+/* allocated between __lsan_disable and __lsan_enable: the leak check
+ * ignores its blocks (a twin of the trace with the same frames) */
+#define HSNAP_TRACE_DISABLED 0x4u
 #define HSNAP_MODULE_UNLOADED 0x1u /* module flags: dlclose'd before the snapshot */
 
 /* hsnap_block.cls: filled by the reference model, else HSNAP_CLASS_UNKNOWN. */
@@ -165,6 +175,12 @@ struct hsnap_meta {
 #define HSNAP_META_DEGRADED 0x1u   /* recording stopped early (out of memory) */
 #define HSNAP_META_HAS_BLOCKS 0x2u /* BLOCKS section present */
 #define HSNAP_META_HAS_LEAKS 0x4u  /* reference model ran; classes valid */
+/* Exit snapshots: no leak check at exit, as LSan's interface says:
+ * __lsan_do_leak_check ran it earlier (a snapshot of reason
+ * HSNAP_REASON_LSAN holds it), or, HEAPSNAP_LEAKS asking for one,
+ * __lsan_is_turned_off() was nonzero. */
+#define HSNAP_META_LSAN_CHECKED 0x8u
+#define HSNAP_META_LSAN_OFF 0x10u
 
 struct hsnap_stat {
     uint64_t live_count;

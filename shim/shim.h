@@ -9,7 +9,7 @@
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
  * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
- * (dlclose.c), heapsnap_* (api.c).
+ * (dlclose.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_.
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -209,6 +209,10 @@ void trace_unlock(void);
 void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);
+/* The twin of trace id for blocks allocated under __lsan_disable: the
+ * same frames, HSNAP_TRACE_DISABLED; interned at first use.  The twin's
+ * id, or id itself when out of memory. */
+uint32_t trace_disabled_twin(uint32_t id);
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */
 void trace_after_fork_child(void); /* ... and every other thread's */
@@ -297,7 +301,10 @@ void snap_after_fork_child(void);
 int64_t snap_collect(const char *path);
 /* heapsnap_refcount and friends: the leak room's query on the live heap. */
 long snap_query(int referents, struct heapsnap_ref *out, size_t max);
-int snap_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not a live block) */
+int snap_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live block) */
+/* A snapshot with the leak check (to HEAPSNAP_OUTPUT's next name): the
+ * blocks it found leaked (direct, indirect, cycle), or -1. */
+int64_t snap_check(unsigned reason);
 extern const struct leak_host snap_leak_host; /* the recorder, as the leak room sees it */
 
 /* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
@@ -309,6 +316,18 @@ void sig_init(void);
 int sig_install(int s, const struct sigaction *act, struct sigaction *old); /* unwatched */
 void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler on it */
 int sig_owned(void);                      /* it still reaches that handler */
+
+/* ---- lsan.c: LeakSanitizer's interface ---- */
+extern __thread unsigned lsan_disabled; /* __lsan_disable nesting on this thread */
+/* Why the leak check at exit does not run (HSNAP_META_LSAN_*), or 0:
+ * __lsan_do_leak_check ran (said whether or not a check is wanted), or,
+ * when one is, __lsan_is_turned_off() is nonzero. */
+unsigned lsan_exit_check(int wanted);
+void lsan_read_suppressions(void); /* __lsan_default_suppressions(), once */
+const char *lsan_suppressions(size_t *len); /* what it returned; NULL: none */
+
+/* ---- elfsym.c: the executable's own functions, by name (.symtab) ---- */
+void elfsym_find(const char *const *names, void **out, unsigned n);
 
 /* ---- life.c ---- */
 uint64_t life_start_ns(void);

@@ -3,7 +3,7 @@
  * and the order they are gathered in:
  *
  *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
- *   RETAINERS? | END
+ *   RETAINERS? | SUPPRESSIONS? | END
  *
  * Without stopping the world: the module map first (the loader lock; no shim
  * lock held), then the blocks, one table stripe at a time, then the traces
@@ -297,13 +297,15 @@ static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
 }
 
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
-       SEC_RETAINERS, SEC_N };
+       SEC_RETAINERS, SEC_SUPP, SEC_N };
 static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES,
                                            HSNAP_SEC_TRACES,   HSNAP_SEC_STATS,
                                            HSNAP_SEC_BLOCKS,   HSNAP_SEC_TIMELINE,
-                                           HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS};
+                                           HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS,
+                                           HSNAP_SEC_SUPPRESSIONS};
 
-/* BLOCKS only when recorded; LEAKS and RETAINERS only when the model ran. */
+/* BLOCKS only when recorded; LEAKS, RETAINERS and SUPPRESSIONS only when
+ * the model ran (and had something to say). */
 static int snap_present(const struct sbuf *sec, int i, int has_blocks)
 {
     if (i == SEC_BLOCKS)
@@ -362,11 +364,22 @@ static int snap_to_file(char *path, struct sbuf *sec, int has_blocks)
 
 /* ---------------- the leak check ---------------- */
 
-/* HEAPSNAP_LEAKS and not fatal (a crashing process), or heapsnap_collect. */
-static int snap_leaks_wanted(unsigned reason)
+/* heapsnap_collect and LSan's checks; else HEAPSNAP_LEAKS, but not for a
+ * crashing process, nor at exit after __lsan_do_leak_check or when the
+ * program's __lsan_is_turned_off() says so (lsan.c: *why gets which, for
+ * META).  Not under a lock: the exit's answer may come from the program's
+ * code. */
+static int snap_leaks_wanted(unsigned reason, int fatal, unsigned *why)
 {
-    return reason == HSNAP_REASON_COLLECT ||
-           (opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL);
+    *why = 0;
+    if (fatal)
+        return 0;
+    if (reason == HSNAP_REASON_COLLECT || reason == HSNAP_REASON_LSAN)
+        return 1;
+    int wanted = opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL;
+    if (reason == HSNAP_REASON_EXIT)
+        *why = lsan_exit_check(wanted);
+    return wanted && !*why;
 }
 
 /* The leak room's callback for the live blocks: the BLOCKS section, built
@@ -404,12 +417,13 @@ static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
     return c.called ? c.r : snap_blocks(&sec[SEC_BLOCKS], fatal);
 }
 
-/* Writes one snapshot to path; 0 or -1 (warned once).  Call with the
- * snapshot lock held and hook_guard set. */
-static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal)
+/* Writes one snapshot to path, with the leak check when leaks is set; 0
+ * or -1 (warned once).  Call with the snapshot lock held and hook_guard
+ * set. */
+static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int leaks,
+                      unsigned flags)
 {
     struct sbuf sec[SEC_N] = {{0}};
-    int leaks = !fatal && snap_leaks_wanted(reason);
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1;
     uint64_t blocks = pend_live_count();
     /* the shim's memory as the program had it: not this snapshot's own
@@ -420,8 +434,14 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal)
     snap_modules(&sec[SEC_MODULES]);
     if (has_blocks && snap_blocks_checked(sec, fatal, &leaks) != 0)
         goto out;
-    if (!leaks)
+    if (!leaks) {
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
+    } else {
+        size_t n;
+        const char *supp = lsan_suppressions(&n);
+        if (n)
+            sbuf_put(&sec[SEC_SUPP], supp, n);
+    }
     struct snap_live lv = {0};
     int r = snap_live(&lv, has_blocks ? &sec[SEC_BLOCKS] : NULL, fatal);
     if (r == 0)
@@ -434,7 +454,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal)
     else
         blocks -= blocks > snap.left.blocks ? snap.left.blocks : blocks;
     snap_meta(&sec[SEC_META], reason, seq, blocks,
-              (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) | (leaks ? HSNAP_META_HAS_LEAKS : 0),
+              flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
+                  (leaks ? HSNAP_META_HAS_LEAKS : 0),
               shim_bytes);
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].err)
@@ -449,12 +470,17 @@ out:
 }
 
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
- * is NULL.  Serialised with every other snapshot; advances the epoch. */
-int snap_take(unsigned reason, const char *path, int fatal)
+ * is NULL.  Serialised with every other snapshot; advances the epoch.
+ * found (may be NULL): the leaked blocks the check found, -1 without one. */
+static int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
 {
     int saved_errno = errno, ret;
     if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
+    unsigned why;
+    int leaks = snap_leaks_wanted(reason, fatal, &why);
+    if (leaks)
+        lsan_read_suppressions(); /* the program's code: before any lock */
     int saved_guard = guard_enter();
     if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (lock_take(&snap.lock), 0)) {
         guard_leave(saved_guard);
@@ -462,7 +488,10 @@ int snap_take(unsigned reason, const char *path, int fatal)
     }
     uint32_t seq = snap.seq++;
     name_choose(snap.name, path, reason, seq);
-    ret = snap_write(snap.name, reason, seq, fatal);
+    snap.unreachable = -1;
+    ret = snap_write(snap.name, reason, seq, fatal, leaks, why);
+    if (found)
+        *found = snap.unreachable;
     if (ret == 0) {
         name_manifest(snap.name);
         opt_debug("wrote ", snap.name, "");
@@ -472,6 +501,11 @@ int snap_take(unsigned reason, const char *path, int fatal)
     guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
+}
+
+int snap_take(unsigned reason, const char *path, int fatal)
+{
+    return snap_take_found(reason, path, fatal, NULL);
 }
 
 uint32_t snap_epoch(void)
@@ -512,6 +546,15 @@ int64_t snap_collect(const char *path)
     return ret;
 }
 
+/* LSan's checks: a snapshot with the leak check to HEAPSNAP_OUTPUT's next
+ * name; the leaked blocks it found, or -1 when the check did not run. */
+int64_t snap_check(unsigned reason)
+{
+    int64_t found;
+    snap_take_found(reason, NULL, 0, &found);
+    return found;
+}
+
 /* The query's callback: the live blocks, copied and sorted into a fresh
  * mapping (the caller's sbuf). */
 static int snap_query_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
@@ -539,16 +582,43 @@ long snap_query(int referents, struct heapsnap_ref *out, size_t max)
     return ret;
 }
 
-/* heapsnap_ignore: the live block holding p (from its start) is ignored by
- * later checks; 0, or -1 when p is not a live traced block. */
+/* The live block that holds p inside it (a walk: the table is keyed by
+ * start addresses). */
+struct snap_holder {
+    uintptr_t p;
+    struct tbl_entry e;
+    int found;
+};
+
+static int snap_holder_of(const struct tbl_entry *e, void *arg)
+{
+    struct snap_holder *h = arg;
+    if (h->p > e->ptr && h->p - e->ptr < e->size) {
+        h->e = *e;
+        h->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* heapsnap_ignore and __lsan_ignore_object: the live block holding p (its
+ * start, or, as LSan allows, a pointer into it: found by a walk of the
+ * table) is ignored by later checks; 0, or -1 when p is in no live traced
+ * block. */
 int snap_ignore(const void *p)
 {
-    struct tbl_entry e;
+    struct snap_holder h = {(uintptr_t)p, {0}, 0};
     int ret = -1;
+    int saved = guard_enter();
     snap_lock();
-    if (tbl_find((uintptr_t)p, &e) || pend_find_fresh((uintptr_t)p, &e))
-        ret = collect_ignore(e.ptr, e.trace, e.epoch);
+    if (tbl_find(h.p, &h.e) || pend_find_fresh(h.p, &h.e))
+        h.found = 1;
+    else if (h.p)
+        pend_foreach(snap_holder_of, &h, 0, NULL);
+    if (h.found)
+        ret = collect_ignore(h.e.ptr, h.e.trace, h.e.epoch);
     snap_unlock();
+    guard_leave(saved);
     return ret;
 }
 

@@ -58,6 +58,7 @@
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
 #define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
+#define TRACE_DISABLED_SALT 0x3c3c3c3c3c3c3c3cULL  /* a disabled twin's: not its stack's */
 #define TRACE_SHARDS 64                           /* lines for the global sums */
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 #define TRACE_DELTAS 32                           /* per-trace totals a line keeps */
@@ -68,6 +69,7 @@ struct trace {
     uint32_t id;             /* index, 0-based */
     uint16_t depth;          /* frames in ip[] */
     _Atomic uint16_t flags;  /* HSNAP_TRACE_* */
+    _Atomic uint32_t twin1;  /* its HSNAP_TRACE_DISABLED twin's id + 1; 0 = none yet */
     struct trace_stat st;    /* running sums */
     uintptr_t ip[];          /* innermost first */
 };
@@ -230,6 +232,26 @@ int trace_intern_unsampled(uint32_t *id)
     atomic_fetch_or(&t->flags, (uint16_t)HSNAP_TRACE_UNSAMPLED);
     *id = t->id;
     return 0;
+}
+
+/* __lsan_disable's twin of a trace: the same frames under a salted hash,
+ * so that neither lookup ever finds the other (the per-thread cache and
+ * trace_intern see only unsalted hashes).  A twin's own twin is itself. */
+uint32_t trace_disabled_twin(uint32_t id)
+{
+    struct trace *t = trace_by_id(id);
+    if (!t || (atomic_load_explicit(&t->flags, memory_order_relaxed) & HSNAP_TRACE_DISABLED))
+        return id;
+    uint32_t twin1 = atomic_load_explicit(&t->twin1, memory_order_acquire);
+    if (twin1)
+        return twin1 - 1;
+    struct trace *w = trace_lookup_slow(t->ip, t->depth, t->hash ^ TRACE_DISABLED_SALT);
+    if (!w)
+        return id;
+    atomic_fetch_or(&w->flags, (uint16_t)(HSNAP_TRACE_DISABLED |
+                                          atomic_load_explicit(&t->flags, memory_order_relaxed)));
+    atomic_store_explicit(&t->twin1, w->id + 1, memory_order_release);
+    return w->id;
 }
 
 static HS_NOINLINE struct trace_shard *trace_shard_pick(void)

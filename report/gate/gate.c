@@ -298,7 +298,7 @@ static int gate_load(struct gate *gt, char **paths, char *err, size_t errlen)
             return -1;
     if (gt->r.baseline && snap_load(gt->r.baseline, &gt->base, err, errlen) < 0)
         return -1;
-    if (!(gt->leaks = leakcheck_new(&gt->r, err, errlen)))
+    if (!(gt->leaks = leakcheck_new(&gt->r, gt->snaps, paths, gt->nsnaps, err, errlen)))
         return -1;
     gt->g.supp = leakcheck_supp(gt->leaks);
     if (gt->r.growth.set && !gt->r.baseline) {

@@ -26,9 +26,13 @@ static void github_stale(FILE *out, const struct verdict *g, const struct gate_r
         if (si->records)
             continue;
         const char *file = sarif_relpath(r, si->file, rel, sizeof(rel));
-        fputs("::warning file=", out);
-        emit_gh_prop(out, file ? file : si->file);
-        fprintf(out, ",line=%d,title=heapsnap stale suppression::", si->line);
+        if (si->embedded) { /* the program's own: no file to point at */
+            fputs("::warning title=heapsnap stale suppression::", out);
+        } else {
+            fputs("::warning file=", out);
+            emit_gh_prop(out, file ? file : si->file);
+            fprintf(out, ",line=%d,title=heapsnap stale suppression::", si->line);
+        }
         verdict_supp_line(g, i, line, sizeof(line));
         emit_gh_data(out, line);
         fputs("\n", out);

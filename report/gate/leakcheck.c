@@ -51,7 +51,7 @@ static const struct {
 
 struct leakcheck {
     const struct gate_rules *r;
-    struct supp_set *supp;      /* NULL without --suppressions */
+    struct supp_set *supp;      /* NULL without --suppressions or a program's own */
     struct lossrec_set **sets;       /* one per process checked (records live here) */
     int nsets;
     size_t capsets;
@@ -70,7 +70,8 @@ struct leak_item {
     int supp;
 };
 
-struct leakcheck *leakcheck_new(const struct gate_rules *r, char *err, size_t errlen)
+struct leakcheck *leakcheck_new(const struct gate_rules *r, const struct snap *snaps,
+                                char *const *paths, int n, char *err, size_t errlen)
 {
     struct leakcheck *gl = calloc(1, sizeof(*gl));
     if (!gl || (r->nsupp && !(gl->supp = supp_new()))) {
@@ -84,6 +85,10 @@ struct leakcheck *leakcheck_new(const struct gate_rules *r, char *err, size_t er
             leakcheck_free(gl);
             return NULL;
         }
+    if (supp_add_snaps(&gl->supp, snaps, paths, n, err, errlen) < 0) {
+        leakcheck_free(gl);
+        return NULL;
+    }
     return gl;
 }
 
@@ -273,6 +278,19 @@ static void leak_message(struct gate_check *c, const struct gate_rules *r,
              (long long)sums->blocks, ab, ak);
 }
 
+/* The snapshot of process p whose leak check the rule judges: its last,
+ * or, when the program's __lsan_do_leak_check() ran the check before the
+ * exit (LSan's "no check at exit after it"), the last that holds one. */
+static const struct snap *leak_snap(const struct gate_proc *p)
+{
+    if (p->last->lk.present || !(p->last->meta.flags & HSNAP_META_LSAN_CHECKED))
+        return p->last;
+    for (int i = p->nseries; i-- > 0;)
+        if (p->series[i]->lk.present)
+            return p->series[i];
+    return p->last;
+}
+
 int leakcheck_check(struct leakcheck *gl, struct verdict *g, int proc, char *err,
                  size_t errlen)
 {
@@ -288,15 +306,22 @@ int leakcheck_check(struct leakcheck *gl, struct verdict *g, int proc, char *err
         snprintf(c->msg, sizeof(c->msg), "--fail-on none");
         return 0;
     }
-    if (!p->last->lk.present || !p->last->has_blocks) {
+    const struct snap *s = leak_snap(p);
+    if (!s->lk.present && (s->meta.flags & HSNAP_META_LSAN_OFF)) {
+        /* the program's own LeakSanitizer hook turned the check off */
+        c->skipped = 1;
+        snprintf(c->msg, sizeof(c->msg), "the program's __lsan_is_turned_off()");
+        return 0;
+    }
+    if (!s->lk.present || !s->has_blocks) {
         /* A rule that could check nothing must not pass: trouble, unless
          * the user turned the leak rule off (--fail-on none, above). */
         snprintf(err, errlen, "gate: cannot check leaks in %s: %s (--fail-on none turns "
                  "the leak rule off)", p->path,
-                 p->last->lk.present ? "the snapshot holds no blocks" : lset_absent_why(p->last));
+                 s->lk.present ? "the snapshot holds no blocks" : lset_absent_why(s));
         return -2;
     }
-    const struct lossrec_set *ls = leak_records(gl, p->last, p->path, err, errlen);
+    const struct lossrec_set *ls = leak_records(gl, s, p->path, err, errlen);
     if (!ls)
         return -1;
     for (size_t i = 0; i < NLEAK_RULES; i++)

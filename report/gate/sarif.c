@@ -301,10 +301,12 @@ static void sarif_invocation(struct json *j, const struct verdict *g,
         json_obj_begin(j);
         json_kstr(j, "id", "stale-suppression");
         json_obj_end(j);
-        json_key(j, "locations");
-        json_arr_begin(j);
-        sarif_location(j, file ? file : si->file, file != NULL, si->line, NULL, -1);
-        json_arr_end(j);
+        if (!si->embedded) { /* the program's own have no file to point at */
+            json_key(j, "locations");
+            json_arr_begin(j);
+            sarif_location(j, file ? file : si->file, file != NULL, si->line, NULL, -1);
+            json_arr_end(j);
+        }
         json_obj_end(j);
     }
     json_arr_end(j);

@@ -202,8 +202,10 @@ int collect_ignore(uintptr_t p, uint32_t trace, uint32_t epoch)
     return 0;
 }
 
-/* The dynamic loader's blocks are its bookkeeping (roots.c): ignored.
- * Per trace once (innermost frame in ld.so), then per block. */
+/* The dynamic loader's blocks are its bookkeeping (roots.c), and blocks
+ * allocated under __lsan_disable (their trace's HSNAP_TRACE_DISABLED) are
+ * the program's wish: both ignored.  Per trace once (innermost frame in
+ * ld.so, or the flag), then per block. */
 static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
 {
     const struct leak_host *h = collect_host;
@@ -214,7 +216,7 @@ static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
     for (uint32_t t = 0; in && t < nt; t++) {
         unsigned depth, flags;
         const uintptr_t *ip = h->trace_stack(t, &depth, &flags);
-        if (depth && roots_in_loader(ip[0]))
+        if ((flags & HSNAP_TRACE_DISABLED) || (depth && roots_in_loader(ip[0])))
             in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
     h->trace_unlock();

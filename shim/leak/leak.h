@@ -92,7 +92,9 @@ extern __thread uintptr_t collect_entry_sp;
 
 /* ---- roots.c: the program's own roots (callers serialise) ---- */
 int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full) */
-int roots_unregister(const void *p);           /* 0, or -1 (not registered) */
+/* The range registered at p (and of len bytes, unless len is 0): 0, or -1
+ * (not registered). */
+int roots_unregister(const void *p, size_t len);
 
 /* ---- stop.c: the registry of threads the check stops and scans ---- */
 struct stop_slot;

@@ -207,10 +207,11 @@ int roots_register(const void *p, size_t len)
     return 0;
 }
 
-int roots_unregister(const void *p)
+int roots_unregister(const void *p, size_t len)
 {
     for (size_t i = 0; i < roots.nuser; i++) {
-        if (roots.user[i].lo == (uintptr_t)p) {
+        if (roots.user[i].lo == (uintptr_t)p &&
+            (!len || roots.user[i].hi - roots.user[i].lo == len)) {
             roots.user[i] = roots.user[--roots.nuser];
             return 0;
         }

@@ -1,0 +1,200 @@
+/*
+ * lsan.c - LeakSanitizer's interface (compiler-rt's
+ * <sanitizer/lsan_interface.h>), so that a program written for LSan runs
+ * under heapsnap unchanged, each function mapped onto heapsnap's own:
+ *
+ *   __lsan_do_leak_check            the check once, as a snapshot with LEAKS
+ *                                   (reason "lsan"); no check at exit after it
+ *   __lsan_do_recoverable_leak_check the same, any number of times: 1 when
+ *                                   it found leaked blocks, else 0
+ *   __lsan_ignore_object            heapsnap_ignore (p may point into the block)
+ *   __lsan_disable / __lsan_enable  per thread, nesting: blocks allocated in
+ *                                   between are ignored (their trace's twin
+ *                                   with HSNAP_TRACE_DISABLED, traces.c)
+ *   __lsan_(un)register_root_region heapsnap_(un)register_root, by (p, size)
+ *
+ * and two hooks the program may define: __lsan_is_turned_off() (nonzero:
+ * no check at exit or by the two calls above) and
+ * __lsan_default_suppressions() (its text goes into every snapshot with
+ * LEAKS, section SUPPRESSIONS, which `leaks` and `gate` apply).  They are
+ * looked up once, with dlsym and then in the executable's .symtab
+ * (elfsym.c), as LSan linked into the executable would find them.
+ * Where LSan aborts the program (an unmatched enable, unregistering what
+ * was never registered) or exits with its exitcode after finding leaks,
+ * the shim warns or carries on: the verdict is `heapsnap gate`'s.
+ */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "shim.h"
+
+#define LSAN_SUPP_MAX (64u * 1024u) /* bytes of __lsan_default_suppressions kept */
+
+__thread unsigned lsan_disabled;
+
+static struct {
+    lock_t lock;              /* the look-up of the program's hooks */
+    atomic_int resolved;
+    int (*turned_off)(void);  /* __lsan_is_turned_off, or NULL */
+    const char *(*supp_fn)(void); /* __lsan_default_suppressions, or NULL */
+    atomic_int supp_read;     /* supp holds its text (read once) */
+    char *supp;               /* arena copy, NUL-terminated; NULL: none */
+    size_t supp_len;
+    atomic_int checked;       /* __lsan_do_leak_check ran: no check at exit */
+    atomic_int warned_enable, warned_unregister, warned_register;
+} lsan;
+
+/* The program's two hooks, looked up once (the guard set: dlsym and the
+ * file mapping may allocate). */
+static void lsan_resolve(void)
+{
+    static const char *const names[2] = {"__lsan_is_turned_off", "__lsan_default_suppressions"};
+    void *f[2], *g[2];
+    if (atomic_load_explicit(&lsan.resolved, memory_order_acquire))
+        return;
+    int saved = guard_enter();
+    lock_take(&lsan.lock);
+    if (!atomic_load(&lsan.resolved)) {
+        life_loader_enter();
+        f[0] = dlsym(RTLD_DEFAULT, names[0]);
+        f[1] = dlsym(RTLD_DEFAULT, names[1]);
+        life_loader_leave();
+        if (!f[0] || !f[1]) {
+            elfsym_find(names, g, 2);
+            f[0] = f[0] ? f[0] : g[0];
+            f[1] = f[1] ? f[1] : g[1];
+        }
+        lsan.turned_off = (int (*)(void))f[0];
+        lsan.supp_fn = (const char *(*)(void))f[1];
+        atomic_store_explicit(&lsan.resolved, 1, memory_order_release);
+    }
+    lock_drop(&lsan.lock);
+    guard_leave(saved);
+}
+
+/* __lsan_is_turned_off(): the program's answer (never under a shim lock:
+ * it is the program's code). */
+static int lsan_turned_off(void)
+{
+    lsan_resolve();
+    return lsan.turned_off && lsan.turned_off() != 0;
+}
+
+unsigned lsan_exit_check(int wanted)
+{
+    if (atomic_load(&lsan.checked))
+        return HSNAP_META_LSAN_CHECKED;
+    return wanted && lsan_turned_off() ? HSNAP_META_LSAN_OFF : 0;
+}
+
+/* Reads __lsan_default_suppressions() once, into the arena (LSan reads it
+ * at its first check too: the program's globals are set up by then). */
+void lsan_read_suppressions(void)
+{
+    if (atomic_load_explicit(&lsan.supp_read, memory_order_acquire))
+        return;
+    lsan_resolve();
+    const char *s = lsan.supp_fn ? lsan.supp_fn() : NULL;
+    int saved = guard_enter();
+    lock_take(&lsan.lock);
+    if (!atomic_load(&lsan.supp_read)) {
+        size_t n = s ? strnlen(s, LSAN_SUPP_MAX) : 0;
+        if (n && (lsan.supp = arena_keep(n + 1))) {
+            memcpy(lsan.supp, s, n);
+            lsan.supp_len = n;
+        }
+        atomic_store_explicit(&lsan.supp_read, 1, memory_order_release);
+    }
+    lock_drop(&lsan.lock);
+    guard_leave(saved);
+}
+
+const char *lsan_suppressions(size_t *len)
+{
+    int read = atomic_load_explicit(&lsan.supp_read, memory_order_acquire);
+    *len = read ? lsan.supp_len : 0;
+    return read ? lsan.supp : NULL;
+}
+
+static void lsan_warn_once(atomic_int *flag, const char *a, const char *b)
+{
+    if (atomic_exchange(flag, 1) == 0)
+        opt_warn(a, b, "");
+}
+
+/* ---------------- the interface ---------------- */
+
+HS_EXPORT void __lsan_do_leak_check(void)
+{
+    COLLECT_ENTRY();
+    if (atomic_exchange(&lsan.checked, 1) == 0 && !lsan_turned_off())
+        snap_take(HSNAP_REASON_LSAN, NULL, 0);
+    COLLECT_LEAVE();
+}
+
+HS_EXPORT int __lsan_do_recoverable_leak_check(void)
+{
+    COLLECT_ENTRY();
+    int64_t r = lsan_turned_off() ? 0 : snap_check(HSNAP_REASON_LSAN);
+    COLLECT_LEAVE();
+    return r > 0;
+}
+
+HS_EXPORT void __lsan_ignore_object(const void *p)
+{
+    if (snap_ignore(p) != 0)
+        opt_debug("__lsan_ignore_object: no live traced block there", "", "");
+}
+
+HS_EXPORT void __lsan_disable(void)
+{
+    lsan_disabled++;
+}
+
+HS_EXPORT void __lsan_enable(void)
+{
+    if (lsan_disabled)
+        lsan_disabled--;
+    else
+        lsan_warn_once(&lsan.warned_enable,
+                       "__lsan_enable without __lsan_disable on this thread; ignored", "");
+}
+
+HS_EXPORT void __lsan_register_root_region(const void *p, size_t size)
+{
+    snap_lock();
+    int r = size ? roots_register(p, size) : 0;
+    snap_unlock();
+    if (r != 0)
+        lsan_warn_once(&lsan.warned_register, "__lsan_register_root_region: ",
+                       "bad range or more than 1024 regions; not registered");
+}
+
+HS_EXPORT void __lsan_unregister_root_region(const void *p, size_t size)
+{
+    snap_lock();
+    int r = size ? roots_unregister(p, size) : 0;
+    snap_unlock();
+    if (r != 0)
+        lsan_warn_once(&lsan.warned_unregister, "__lsan_unregister_root_region: ",
+                       "no region registered at that address with that size; ignored");
+}
+
+/* A program built with -fsanitize=leak (or =address) carries LSan's own
+ * runtime and allocator: a static one in the executable comes before this
+ * library (its malloc is the one every call binds to, and the shim sees
+ * nothing), a shared one (gcc's liblsan) after it.  Either way two leak
+ * checkers interpose one heap: say so, once.  Once the hooks are up. */
+__attribute__((constructor(102))) static void lsan_init(void)
+{
+    int saved = guard_enter();
+    life_loader_enter();
+    void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check");
+    void *next = dlsym(RTLD_NEXT, "__lsan_do_leak_check");
+    life_loader_leave();
+    if ((first && !unwind_in_shim((uintptr_t)first)) || next)
+        opt_warn("the program carries LeakSanitizer's own runtime (built with -fsanitize=leak "
+                 "or =address): two allocator interposers and two leak checks on one heap, "
+                 "whose results are not to be trusted; build it without -fsanitize", "", "");
+    guard_leave(saved);
+}
