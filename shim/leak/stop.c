@@ -66,8 +66,14 @@
 #define STOP_XSTATE_MAX (1u << 20) /* far beyond any CPU's state: a bad frame */
 #define STOP_NXC 4
 static const unsigned stop_xc_id[STOP_NXC] = {2, 5, 6, 7};
-/* xmm 256 + ymm_hi 256 + opmask 64 + zmm_hi256 512 + hi16_zmm 1024 bytes */
-#define STOP_VEC_WORDS (2112u / sizeof(uintptr_t))
+/* A slot's vector save area: xmm (256 bytes) and the components this CPU
+ * has (AVX-512: 64 + 512 + 1024 more after ymm's 256), in chunks of
+ * STOP_VEC_CHUNK slots mapped when a slot of the chunk is first claimed
+ * and kept (a handler that runs late may still write there): the
+ * address space grows with the threads a program has at once, never with
+ * STOP_MAX. */
+#define STOP_VEC_CHUNK 64
+#define STOP_VEC_MAX 16384u /* bytes: beyond any CPU's sum of the four */
 
 enum { STOP_FREE, STOP_PENDING, STOP_LIVE };
 
@@ -82,7 +88,7 @@ struct stop_slot {
     int stopped;                /* answered the current stop */
     uintptr_t sp;               /* stack pointer when stopped */
     uintptr_t regs[NGREG];      /* general registers when stopped */
-    uintptr_t vec[STOP_VEC_WORDS]; /* vector registers when stopped: nvec words */
+    uintptr_t *vec;             /* vector registers when stopped: nvec words */
     unsigned nvec;
     atomic_int ending;          /* its start routine is over; live until gone */
     uintptr_t dtv;              /* its DTV block's start (a root word) */
@@ -94,6 +100,8 @@ static struct {
     size_t tcb;                  /* sizeof(struct pthread): the TCB */
     size_t tid_off;              /* offsetof(struct pthread, tid), or 0 */
     struct { uint32_t off, size; } xc[STOP_NXC]; /* XSAVE components (CPUID 0xD) */
+    size_t vec_words;            /* a slot's vector save area, in words */
+    _Atomic(uintptr_t *) vec_chunk[STOP_MAX / STOP_VEC_CHUNK];
     int sig;                     /* stop signal; 0 = never stop */
     int installed;               /* our handler is on sig */
     atomic_int warned;           /* the stop signal had another handler */
@@ -212,6 +220,23 @@ static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
     return NULL;
 }
 
+/* Slot s's vector save area (see STOP_VEC_CHUNK); NULL when there are no
+ * vector registers to save or no memory (its vectors are then not saved). */
+static uintptr_t *stop_vec_area(const struct stop_slot *s)
+{
+    size_t i = (size_t)(s - stop.slot), bytes = STOP_VEC_CHUNK * stop.vec_words * sizeof(uintptr_t);
+    _Atomic(uintptr_t *) *c = &stop.vec_chunk[i / STOP_VEC_CHUNK];
+    uintptr_t *p = atomic_load(c);
+    if (!p && bytes) {
+        uintptr_t *q = collect_host->map(bytes);
+        if (q && atomic_compare_exchange_strong(c, &p, q))
+            p = q;
+        else
+            collect_host->unmap(q, bytes);
+    }
+    return p ? p + i % STOP_VEC_CHUNK * stop.vec_words : NULL;
+}
+
 struct stop_slot *stop_claim(void *(*start)(void *), void *arg)
 {
     lock_take(&stop.lock);
@@ -223,6 +248,8 @@ struct stop_slot *stop_claim(void *(*start)(void *), void *arg)
     lock_drop(&stop.lock);
     if (!s)
         collect_host->warn("more than 1024 threads: the newest are not scanned by the leak check", "", "");
+    else if (!s->vec) /* the slot is ours until it is live */
+        s->vec = stop_vec_area(s);
     return s;
 }
 
@@ -283,15 +310,15 @@ static uint32_t stop_u32(const unsigned char *p)
 }
 
 /* The vector registers of the signal frame's FPU state (see the layout at
- * the top) into out (STOP_VEC_WORDS words); how many words were filled.
+ * the top) into out; how many words were filled.
  * Components the XSAVE header marks absent are in their initial state
- * (zero): skipped. */
+ * (zero): skipped.  out has stop.vec_words words, or is NULL. */
 static unsigned stop_save_vec(const ucontext_t *uc, uintptr_t *out)
 {
     const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
     unsigned char *o = (unsigned char *)out;
-    size_t n = 0, cap = STOP_VEC_WORDS * sizeof *out;
-    if (!fp)
+    size_t n = 0, cap = stop.vec_words * sizeof *out;
+    if (!fp || !out || cap < STOP_FX_XMM_LEN)
         return 0;
     memcpy(o, fp + STOP_FX_XMM, STOP_FX_XMM_LEN);
     n = STOP_FX_XMM_LEN;
@@ -533,11 +560,16 @@ static void stop_init_tls(void)
 static void stop_init_xsave(void)
 {
     unsigned a, b, c, d;
+    stop.vec_words = STOP_FX_XMM_LEN / sizeof(uintptr_t);
     if (__get_cpuid_max(0, NULL) < 0xD)
         return;
+    size_t bytes = STOP_FX_XMM_LEN;
     for (int k = 0; k < STOP_NXC; k++)
-        if (__get_cpuid_count(0xD, stop_xc_id[k], &a, &b, &c, &d) && a)
+        if (__get_cpuid_count(0xD, stop_xc_id[k], &a, &b, &c, &d) && a && bytes + a <= STOP_VEC_MAX) {
             stop.xc[k].size = a, stop.xc[k].off = b;
+            bytes += a;
+        }
+    stop.vec_words = bytes / sizeof(uintptr_t);
 }
 
 /* Start-up, on the main thread (the re-entry guard set: dlsym): the stop
@@ -552,6 +584,7 @@ void stop_init(int sig, uintptr_t lo, uintptr_t hi)
     m->tp = (uintptr_t)pthread_self();
     m->lo = lo;
     m->hi = hi;
+    m->vec = stop_vec_area(m);
     stop_self = m;
     atomic_store(&m->state, STOP_LIVE);
 }
