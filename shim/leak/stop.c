@@ -107,6 +107,7 @@ static struct {
     atomic_int warned;           /* the stop signal had another handler */
     atomic_uint gen;             /* current stop generation */
     atomic_uint go;              /* generation released */
+    atomic_int nending;          /* live slots whose start routine is over */
     uintptr_t caller_lo, caller_hi; /* the collecting thread's stack */
     uintptr_t caller_dtv;        /* its DTV block, when not registered */
     struct stop_slot slot[STOP_MAX];
@@ -190,17 +191,24 @@ static int stop_gone(const struct stop_slot *s, pid_t pid)
     return gone;
 }
 
+/* With the registry lock: an ending slot whose thread is gone is free. */
+static void stop_free_ended(struct stop_slot *s)
+{
+    atomic_store(&s->state, STOP_FREE);
+    atomic_fetch_sub(&stop.nending, 1);
+}
+
 /* With the registry lock: frees the slots of ended threads (all of them,
  * or those whose tid is tid: the kernel gave it to a new thread). */
 static void stop_sweep(pid_t tid)
 {
     pid_t pid = getpid();
-    for (int i = 1; i < STOP_MAX; i++) {
+    for (int i = 1; i < STOP_MAX && atomic_load(&stop.nending); i++) {
         struct stop_slot *s = &stop.slot[i];
         if (atomic_load(&s->state) != STOP_LIVE || !atomic_load(&s->ending) || s == stop_self)
             continue;
         if (tid ? s->tid == tid : stop_gone(s, pid))
-            atomic_store(&s->state, STOP_FREE);
+            stop_free_ended(s);
     }
 }
 
@@ -291,7 +299,8 @@ void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start
  * program, so the caller has it ignored (as by heapsnap_ignore). */
 uintptr_t stop_detach(struct stop_slot *s)
 {
-    atomic_store(&s->ending, 1);
+    if (!atomic_exchange(&s->ending, 1))
+        atomic_fetch_add(&stop.nending, 1);
     return stop_dtv_block(s->tp);
 }
 
@@ -420,7 +429,7 @@ uint32_t stop_world(void)
         if (atomic_load(&s->state) != STOP_LIVE || s == stop_self)
             continue;
         if (atomic_load(&s->ending) && stop_gone(s, pid)) {
-            atomic_store(&s->state, STOP_FREE);
+            stop_free_ended(s);
             continue;
         }
         if (stop.installed && syscall(SYS_tgkill, pid, s->tid, stop.sig) == 0)
@@ -439,7 +448,7 @@ uint32_t stop_world(void)
             /* past its destructors, glibc blocks every signal: it will
              * not answer, but it is about to be gone */
             if (atomic_load(&s->ending) && stop_gone(s, pid))
-                atomic_store(&s->state, STOP_FREE);
+                stop_free_ended(s);
             else
                 waiting++;
         }
@@ -531,6 +540,7 @@ void stop_after_fork_child(void)
             atomic_store(&stop.slot[i].state, STOP_FREE);
     if (stop_self)
         stop_self->tid = (pid_t)syscall(SYS_gettid);
+    atomic_store(&stop.nending, stop_self && atomic_load(&stop_self->ending));
     stop.installed = 0;
 }
 

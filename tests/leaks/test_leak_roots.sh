@@ -5,12 +5,13 @@
 # (LeakSanitizer's detached_thread_dlsym), and the stale words that dead
 # frames leave where exit()'s frames are built (LeakSanitizer's
 # exit_atexit_stale_stack, pointer_to_self, large_allocation_leak).
-# Fixtures: tests/leaks/vecreg.c, dying.c, stale.c; snapshots are read
+# Fixtures: tests/leaks/vecreg.c, dying.c, dying_tl.cc, stale.c; snapshots are read
 # with tests/shim/hsnap_dump.c --leaks.  Blocks are named by their size.
 
 L=tests/leaks
 t_build vecreg $L/vecreg.c -pthread &&
 t_build dying $L/dying.c -pthread -ldl &&
+t_build dying_tl $L/dying_tl.cc -pthread &&
 t_build stale $L/stale.c -fno-stack-protector -Wl,-z,now &&
 t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
 
@@ -60,6 +61,9 @@ out=$(r_run dying tsd)
 r_want key_destructor_of_detached_thread_is_scanned "$T/dying.tsd.txt" "$out" "collect 0" 6001:1
 grep -qx 'unstopped 0' "$T/dying.tsd.txt" 2>/dev/null && t_pass thread_in_key_destructor_is_stopped ||
   t_fail thread_in_key_destructor_is_stopped "$(grep unstopped "$T/dying.tsd.txt" 2>&1)"
+out=$(HEAPSNAP_OUTPUT="$T/tl.exit.%p.hsnap" LD_PRELOAD="$SHIM" "$T/dying_tl" "$T/tl.hsnap" 2>"$T/tl.err")
+[ -e "$T/tl.hsnap" ] && "$T/hsnap_dump" --leaks "$T/tl.hsnap" >"$T/tl.txt"
+r_want thread_local_destructor_of_detached_thread_is_scanned "$T/tl.txt" "$out" "collect 0" 6101:1
 out=$(r_run dying dlerror)
 r_want dlerror_buffer_of_dying_thread_is_reachable "$T/dying.dlerror.txt" "$out" "collect 0"
 out=$(r_run dying ended)
