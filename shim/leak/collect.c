@@ -103,15 +103,18 @@ static void collect_save_regs(void)
 __thread uintptr_t collect_entry_sp;
 __thread int collect_entry_exit;
 
-static void collect_read_regs(unw_cursor_t *c, uintptr_t *out)
+/* The callee-saved registers of the cursor's frame; 0, or -1. */
+static int collect_read_regs(unw_cursor_t *c, uintptr_t *out)
 {
     static const int reg[6] = {UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
                                UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15};
     for (int k = 0; k < 6; k++) {
         unw_word_t v = 0;
-        unw_get_reg(c, reg[k], &v);
+        if (unw_get_reg(c, reg[k], &v) != 0)
+            return -1;
         out[k] = (uintptr_t)v;
     }
+    return 0;
 }
 
 /* The frame is libc's exit() (its return address, less one, inside it:
@@ -127,8 +130,9 @@ static int collect_in_exit(unw_cursor_t *c)
  * registers there (into col.regs): libunwind steps from here to the frame
  * whose stack pointer is the entry mark (the entry point's CFA), restoring
  * each register from the slot the frames in between saved it in; at exit
- * on, to the caller of exit().  The stack pointer found, or 0 when the
- * walk does not land on the mark (the caller falls back). */
+ * on, to the caller of exit() (failing that, the mark holds).  The stack
+ * pointer found, or 0 when the walk does not land on the mark (the caller
+ * falls back). */
 static HS_NOINLINE uintptr_t collect_entry_regs(uintptr_t mark, int at_exit)
 {
     unw_context_t uc;
@@ -142,7 +146,8 @@ static HS_NOINLINE uintptr_t collect_entry_regs(uintptr_t mark, int at_exit)
             if (unw_get_reg(&c, UNW_REG_SP, &sp) != 0 || (!ret && sp > mark))
                 break;
             if (caller || sp == mark) {
-                collect_read_regs(&c, regs);
+                if (collect_read_regs(&c, regs) != 0)
+                    break;
                 memcpy(col.regs, regs, sizeof regs);
                 ret = (uintptr_t)sp;
                 if (caller || !at_exit)

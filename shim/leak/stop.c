@@ -15,10 +15,10 @@
  * once).  The registry lock is the last in shim.h's lock order.
  *
  * The saved registers are all of them: the general ones, and the vector
- * registers from the signal frame's FPU state (xmm, and from the XSAVE
- * area the ymm upper halves, AVX-512's opmask and zmm registers), where a
- * program's code (memcpy, a vectorised loop) may hold the only copy of a
- * pointer.  A thread's slot outlives its start routine: its TLS
+ * registers from the signal frame's FPU state (fpstate.c: xmm, and from
+ * the XSAVE area the ymm upper halves, AVX-512's opmask and zmm
+ * registers), where a program's code (memcpy, a vectorised loop) may hold
+ * the only copy of a pointer.  A thread's slot outlives its start routine: its TLS
  * destructors and glibc's thread cleanup still run on it and may hold
  * block addresses, so it stays live (stopped, scanned) until the kernel
  * says the thread is gone (stop_gone).
@@ -34,10 +34,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
-#include <cpuid.h>
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "fpstate.h"
 #include "inner.h"
 #include "procmaps.h"
 
@@ -45,27 +45,6 @@
 #define STOP_STOP_NS 200000000ull /* a thread's time to answer the stop */
 #define STOP_REDZONE 128          /* below SP, the x86-64 ABI's red zone */
 
-/* The FPU state a signal frame holds (uc_mcontext.fpregs), x86-64:
- *
- *   fpregs +0    fxsave area (512 bytes): ..., xmm0-15 at +160 (256 bytes),
- *          +464  sw_reserved: magic1, extended_size, xfeatures, xstate_size
- *   fpregs +512  XSAVE header (64 bytes): xstate_bv, the components present
- *          +576  the extended components, at CPUID 0xD's offsets (standard
- *                format): 2 ymm upper halves, 5 opmask, 6 zmm0-15 upper
- *                halves, 7 zmm16-31
- *   fpregs + xstate_size: magic2
- *
- * Only when magic1 is there is the extended part present; every offset is
- * checked against xstate_size and extended_size before it is read. */
-#define STOP_FX_XMM 160u
-#define STOP_FX_XMM_LEN 256u
-#define STOP_FX_SW 464u
-#define STOP_XSAVE_HDR 512u
-#define STOP_XSTATE_MAGIC1 0x46505853u
-#define STOP_XSTATE_MAGIC2 0x46505845u
-#define STOP_XSTATE_MAX (1u << 20) /* far beyond any CPU's state: a bad frame */
-#define STOP_NXC 4
-static const unsigned stop_xc_id[STOP_NXC] = {2, 5, 6, 7};
 /* A slot's vector save area: xmm (256 bytes) and the components this CPU
  * has (AVX-512: 64 + 512 + 1024 more after ymm's 256), in chunks of
  * STOP_VEC_CHUNK slots mapped when a slot of the chunk is first claimed
@@ -73,7 +52,6 @@ static const unsigned stop_xc_id[STOP_NXC] = {2, 5, 6, 7};
  * address space grows with the threads a program has at once, never with
  * STOP_MAX. */
 #define STOP_VEC_CHUNK 64
-#define STOP_VEC_MAX 16384u /* bytes: beyond any CPU's sum of the four */
 
 enum { STOP_FREE, STOP_PENDING, STOP_LIVE };
 
@@ -99,7 +77,7 @@ static struct {
     size_t tls_static;           /* _dl_get_tls_static_info: static TLS + TCB */
     size_t tcb;                  /* sizeof(struct pthread): the TCB */
     size_t tid_off;              /* offsetof(struct pthread, tid), or 0 */
-    struct { uint32_t off, size; } xc[STOP_NXC]; /* XSAVE components (CPUID 0xD) */
+    struct fpstate_layout fp;    /* the vector registers' place in a signal frame */
     size_t vec_words;            /* a slot's vector save area, in words */
     _Atomic(uintptr_t *) vec_chunk[STOP_MAX / STOP_VEC_CHUNK];
     int sig;                     /* stop signal; 0 = never stop */
@@ -311,45 +289,6 @@ static long stop_futex(atomic_uint *w, int op, unsigned val)
     return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
 }
 
-static uint32_t stop_u32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* The vector registers of the signal frame's FPU state (see the layout at
- * the top) into out; how many words were filled.
- * Components the XSAVE header marks absent are in their initial state
- * (zero): skipped.  out has stop.vec_words words, or is NULL. */
-static unsigned stop_save_vec(const ucontext_t *uc, uintptr_t *out)
-{
-    const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
-    unsigned char *o = (unsigned char *)out;
-    size_t n = 0, cap = stop.vec_words * sizeof *out;
-    if (!fp || !out || cap < STOP_FX_XMM_LEN)
-        return 0;
-    memcpy(o, fp + STOP_FX_XMM, STOP_FX_XMM_LEN);
-    n = STOP_FX_XMM_LEN;
-    uint32_t ext = stop_u32(fp + STOP_FX_SW + 4), size = stop_u32(fp + STOP_FX_SW + 16);
-    if (stop_u32(fp + STOP_FX_SW) != STOP_XSTATE_MAGIC1 || size < STOP_XSAVE_HDR + 64 ||
-        size > STOP_XSTATE_MAX || ext < size + 4 || stop_u32(fp + size) != STOP_XSTATE_MAGIC2)
-        return (unsigned)(n / sizeof *out);
-    uint64_t bv, feat;
-    memcpy(&bv, fp + STOP_XSAVE_HDR, sizeof bv);
-    memcpy(&feat, fp + STOP_FX_SW + 8, sizeof feat);
-    bv &= feat;
-    for (int k = 0; k < STOP_NXC; k++) {
-        uint32_t off = stop.xc[k].off, len = stop.xc[k].size;
-        if (!len || !(bv >> stop_xc_id[k] & 1) || off < STOP_XSAVE_HDR + 64 || off > size ||
-            len > size - off || len > cap - n)
-            continue;
-        memcpy(o + n, fp + off, len);
-        n += len;
-    }
-    return (unsigned)(n / sizeof *out);
-}
-
 static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
@@ -358,7 +297,8 @@ static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
     if (s && atomic_load(&s->ack) != gen) {
         const ucontext_t *uc = ucv;
         memcpy(s->regs, uc->uc_mcontext.gregs, sizeof s->regs);
-        s->nvec = stop_save_vec(uc, s->vec);
+        s->nvec = (unsigned)(fpstate_vectors(uc->uc_mcontext.fpregs, &stop.fp, s->vec,
+                                             stop.vec_words * sizeof *s->vec) / sizeof *s->vec);
         s->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
         atomic_store(&s->ack, gen);
         /* Until a resume reaches this generation or a later one: a signal
@@ -565,29 +505,14 @@ static void stop_init_tls(void)
         collect_host->debug("no pthread tid offset: an ended thread is known by tgkill only", "", "");
 }
 
-/* Where the XSAVE components the stop saves lie in a signal frame's
- * standard-format XSAVE area (CPUID leaf 0xD, sub-leaf = component). */
-static void stop_init_xsave(void)
-{
-    unsigned a, b, c, d;
-    stop.vec_words = STOP_FX_XMM_LEN / sizeof(uintptr_t);
-    if (__get_cpuid_max(0, NULL) < 0xD)
-        return;
-    size_t bytes = STOP_FX_XMM_LEN;
-    for (int k = 0; k < STOP_NXC; k++)
-        if (__get_cpuid_count(0xD, stop_xc_id[k], &a, &b, &c, &d) && a && bytes + a <= STOP_VEC_MAX) {
-            stop.xc[k].size = a, stop.xc[k].off = b;
-            bytes += a;
-        }
-    stop.vec_words = bytes / sizeof(uintptr_t);
-}
 
 /* Start-up, on the main thread (the re-entry guard set: dlsym): the stop
  * signal and the main thread's slot. */
 void stop_init(int sig, uintptr_t lo, uintptr_t hi)
 {
     stop_init_tls();
-    stop_init_xsave();
+    fpstate_layout_init(&stop.fp);
+    stop.vec_words = stop.fp.bytes / sizeof(uintptr_t);
     stop.sig = sig;
     struct stop_slot *m = &stop.slot[0];
     m->tid = (pid_t)syscall(SYS_gettid);
