@@ -420,7 +420,7 @@ static HS_NOINLINE void life_atexit(void)
 {
     if (!life_writes_at_exit(0))
         return;
-    COLLECT_ENTRY();
+    COLLECT_ENTRY_EXIT();
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
      * (the helper may not have woken yet; it dies with the process). */
     if (life.wake_ok && sem_trywait(&life.wake) == 0)

@@ -6,6 +6,8 @@
  * allocation) and, when it returns, calls pthread_exit or is cancelled,
  * gives back what the recorder kept for it: its held frees and fresh
  * blocks (pending.c), its walk memo (unwind/), its line of sums (traces.c).
+ * Its registration outlives that point: the leak check keeps stopping and
+ * scanning it while its TLS destructors run, until the thread is gone.
  * The main thread is registered at start-up.  Threads the shim creates
  * itself (the snapshot helper, created with hook_guard set) are not
  * registered: they hold no program pointers and block every signal.

@@ -11,9 +11,17 @@
  * stack is scanned from where the program called into the shim
  * (COLLECT_ENTRY) with the program's callee-saved registers at that call
  * (libunwind finds where the shim's frames saved them), or failing a mark
- * from collect_begin's caller with getcontext's registers.
+ * from collect_begin's caller with getcontext's registers.  At exit
+ * (COLLECT_ENTRY_EXIT) the walk goes on up to the frame that called libc's
+ * exit(), and the stack is scanned from there: the frames of exit() and of
+ * the atexit handlers lie where main's dead frame (or the exiting
+ * function's callees') was, and its stale words would keep leaks
+ * reachable.
  */
+#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <string.h>
 #include <time.h>
 #include <ucontext.h>
@@ -48,6 +56,7 @@ static struct {
     size_t nign, ign_cap;
     int64_t last_unreachable;   /* direct + indirect + cycle blocks */
     uintptr_t target;           /* the pending query's address */
+    uintptr_t exit_lo, exit_hi; /* libc's exit(): [lo, hi), or 0 */
 } col;
 
 static uint64_t collect_now(void)
@@ -59,9 +68,17 @@ static uint64_t collect_now(void)
 
 const struct leak_host *collect_host;
 
+/* Start-up (the re-entry guard set: dlsym may allocate). */
 void collect_init(const struct leak_host *h)
 {
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    void *fn = dlsym(RTLD_NEXT, "exit");
     collect_host = h;
+    if (fn && dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size) {
+        col.exit_lo = (uintptr_t)fn;
+        col.exit_hi = (uintptr_t)fn + sym->st_size;
+    }
 }
 
 static void collect_warn(const char *why)
@@ -84,34 +101,60 @@ static void collect_save_regs(void)
 }
 
 __thread uintptr_t collect_entry_sp;
+__thread int collect_entry_exit;
 
-/* The program's callee-saved registers where it called into the shim:
- * libunwind steps from here to the frame whose stack pointer is the entry
- * mark (the entry point's CFA), restoring each register from the slot the
- * frames in between saved it in.  0, or -1 when the walk does not land on
- * the mark (the caller falls back). */
-static HS_NOINLINE int collect_entry_regs(uintptr_t mark)
+/* The callee-saved registers of the cursor's frame; 0, or -1. */
+static int collect_read_regs(unw_cursor_t *c, uintptr_t *out)
 {
     static const int reg[6] = {UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
                                UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15};
+    for (int k = 0; k < 6; k++) {
+        unw_word_t v = 0;
+        if (unw_get_reg(c, reg[k], &v) != 0)
+            return -1;
+        out[k] = (uintptr_t)v;
+    }
+    return 0;
+}
+
+/* The frame is libc's exit() (its return address, less one, inside it:
+ * exit ends with its call). */
+static int collect_in_exit(unw_cursor_t *c)
+{
+    unw_word_t ip;
+    return col.exit_lo && unw_get_reg(c, UNW_REG_IP, &ip) == 0 && ip - 1 >= col.exit_lo &&
+           ip - 1 < col.exit_hi;
+}
+
+/* Where the program's frames end on this thread, and its callee-saved
+ * registers there (into col.regs): libunwind steps from here to the frame
+ * whose stack pointer is the entry mark (the entry point's CFA), restoring
+ * each register from the slot the frames in between saved it in; at exit
+ * on, to the caller of exit() (failing that, the mark holds).  The stack
+ * pointer found, or 0 when the walk does not land on the mark (the caller
+ * falls back). */
+static HS_NOINLINE uintptr_t collect_entry_regs(uintptr_t mark, int at_exit)
+{
     unw_context_t uc;
     unw_cursor_t c;
-    unw_word_t sp, v;
-    int ret = -1;
+    unw_word_t sp;
+    uintptr_t ret = 0, regs[6];
+    int caller = 0;
     collect_host->loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
     if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0)
-        for (int step = 0; step < 64; step++) { /* the shim's frames: a handful */
-            if (unw_get_reg(&c, UNW_REG_SP, &sp) != 0 || sp > mark)
+        for (int step = 0; step < 64; step++) { /* the shim's and exit's frames: a handful */
+            if (unw_get_reg(&c, UNW_REG_SP, &sp) != 0 || (!ret && sp > mark))
                 break;
-            if (sp == mark) {
-                ret = 0;
-                for (int k = 0; k < 6; k++) {
-                    if (unw_get_reg(&c, reg[k], &v) != 0)
-                        ret = -1;
-                    col.regs[k] = (uintptr_t)v;
-                }
-                break;
+            if (caller || sp == mark) {
+                if (collect_read_regs(&c, regs) != 0)
+                    break;
+                memcpy(col.regs, regs, sizeof regs);
+                ret = (uintptr_t)sp;
+                if (caller || !at_exit)
+                    break;
             }
+            if (ret)
+                caller = collect_in_exit(&c);
             if (unw_step(&c) <= 0)
                 break;
         }
@@ -126,9 +169,10 @@ static HS_NOINLINE int collect_entry_regs(uintptr_t mark)
 static HS_NOINLINE int collect_begin(void)
 {
     uintptr_t entry = collect_entry_sp;
-    int marked = entry && collect_entry_regs(entry) == 0;
+    uintptr_t from = entry ? collect_entry_regs(entry, collect_entry_exit) : 0;
+    int marked = from != 0;
     col.t0 = collect_now();
-    col.sp = marked ? entry : (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
+    col.sp = marked ? from : (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
     if (roots_begin() != 0) {
         collect_warn("out of memory");
         return -1;

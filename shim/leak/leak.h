@@ -87,8 +87,19 @@ extern __thread uintptr_t collect_entry_sp;
 #define COLLECT_LEAVE()                                                              \
     do {                                                                             \
         if (collect_outer_)                                                          \
-            collect_entry_sp = 0;                                                    \
+            collect_entry_sp = 0, collect_entry_exit = 0;                            \
     } while (0)
+/* The entry of the exit-time check (an atexit handler): the program's
+ * frames end where exit() was called, not at the handler.  exit()'s own
+ * frames below that point hold what the dead frames of main (or of the
+ * function that called exit) left there: they are not roots, as in
+ * LeakSanitizer.  Without an exit() frame above the mark (_exit), the
+ * mark is used. */
+extern __thread int collect_entry_exit;
+#define COLLECT_ENTRY_EXIT()                                                         \
+    COLLECT_ENTRY();                                                                 \
+    if (collect_outer_)                                                              \
+        collect_entry_exit = 1
 
 /* ---- roots.c: the program's own roots (callers serialise) ---- */
 int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full) */
@@ -106,7 +117,9 @@ void stop_unclaim(struct stop_slot *s);       /* the thread was not created */
  * stack [lo, hi). */
 void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start)(void *),
                  void **arg);
-uintptr_t stop_detach(struct stop_slot *s);   /* thread end: its DTV block (or 0) */
+/* Its start routine is over: its DTV block (or 0).  The slot stays live
+ * (stopped, scanned) through the TLS destructors, until the thread is gone. */
+uintptr_t stop_detach(struct stop_slot *s);
 /* Start-up, on the main thread: the stop signal (0: never stop) and the
  * main stack; dlsym inside (the re-entry guard set). */
 void stop_init(int sig, uintptr_t lo, uintptr_t hi);

@@ -13,6 +13,15 @@
  * answer within 200 ms is counted unstopped and its whole stack scanned.
  * If the program has its own handler on the signal, nothing is sent (warned
  * once).  The registry lock is the last in shim.h's lock order.
+ *
+ * The saved registers are all of them: the general ones, and the vector
+ * registers from the signal frame's FPU state (fpstate.c: xmm, and from
+ * the XSAVE area the ymm upper halves, AVX-512's opmask and zmm
+ * registers), where a program's code (memcpy, a vectorised loop) may hold
+ * the only copy of a pointer.  A thread's slot outlives its start routine: its TLS
+ * destructors and glibc's thread cleanup still run on it and may hold
+ * block addresses, so it stays live (stopped, scanned) until the kernel
+ * says the thread is gone (stop_gone).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,12 +37,21 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "fpstate.h"
 #include "inner.h"
 #include "procmaps.h"
 
 #define STOP_MAX 1024
 #define STOP_STOP_NS 200000000ull /* a thread's time to answer the stop */
 #define STOP_REDZONE 128          /* below SP, the x86-64 ABI's red zone */
+
+/* A slot's vector save area: xmm (256 bytes) and the components this CPU
+ * has (AVX-512: 64 + 512 + 1024 more after ymm's 256), in chunks of
+ * STOP_VEC_CHUNK slots mapped when a slot of the chunk is first claimed
+ * and kept (a handler that runs late may still write there): the
+ * address space grows with the threads a program has at once, never with
+ * STOP_MAX. */
+#define STOP_VEC_CHUNK 64
 
 enum { STOP_FREE, STOP_PENDING, STOP_LIVE };
 
@@ -48,6 +66,9 @@ struct stop_slot {
     int stopped;                /* answered the current stop */
     uintptr_t sp;               /* stack pointer when stopped */
     uintptr_t regs[NGREG];      /* general registers when stopped */
+    uintptr_t *vec;             /* vector registers when stopped: nvec words */
+    unsigned nvec;
+    atomic_int ending;          /* its start routine is over; live until gone */
     uintptr_t dtv;              /* its DTV block's start (a root word) */
 };
 
@@ -55,11 +76,16 @@ static struct {
     lock_t lock;                 /* slot claims and frees; held by a stop */
     size_t tls_static;           /* _dl_get_tls_static_info: static TLS + TCB */
     size_t tcb;                  /* sizeof(struct pthread): the TCB */
+    size_t tid_off;              /* offsetof(struct pthread, tid), or 0 */
+    struct fpstate_layout fp;    /* the vector registers' place in a signal frame */
+    size_t vec_words;            /* a slot's vector save area, in words */
+    _Atomic(uintptr_t *) vec_chunk[STOP_MAX / STOP_VEC_CHUNK];
     int sig;                     /* stop signal; 0 = never stop */
     int installed;               /* our handler is on sig */
     atomic_int warned;           /* the stop signal had another handler */
     atomic_uint gen;             /* current stop generation */
     atomic_uint go;              /* generation released */
+    atomic_int nending;          /* live slots whose start routine is over */
     uintptr_t caller_lo, caller_hi; /* the collecting thread's stack */
     uintptr_t caller_dtv;        /* its DTV block, when not registered */
     struct stop_slot slot[STOP_MAX];
@@ -122,23 +148,95 @@ static uintptr_t stop_dtv_block(uintptr_t tp)
     return dtv ? dtv - 16 : 0;
 }
 
-struct stop_slot *stop_claim(void *(*start)(void *), void *arg)
+/* Whether the thread of a live slot has ended: the kernel knows no such
+ * thread, or the tid word of its TCB, which the kernel clears when the
+ * thread exits (CLONE_CHILD_CLEARTID, what pthread_join waits on), no
+ * longer holds its tid.  The word is probed with a zero-timeout
+ * FUTEX_WAIT, which compares it without a read of ours: a TCB already
+ * unmapped (glibc trims its stack cache) is EFAULT, never a fault. */
+static int stop_gone(const struct stop_slot *s, pid_t pid)
 {
-    lock_take(&stop.lock);
+    int saved = errno, gone = 0;
+    if (syscall(SYS_tgkill, pid, s->tid, 0) != 0 && errno == ESRCH) {
+        gone = 1;
+    } else if (stop.tid_off && s->tp) {
+        struct timespec zero = {0, 0};
+        uint32_t *w = (uint32_t *)(s->tp + stop.tid_off);
+        long r = syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, (uint32_t)s->tid, &zero, NULL, 0);
+        gone = r != 0 && (errno == EAGAIN || errno == EFAULT);
+    }
+    errno = saved;
+    return gone;
+}
+
+/* With the registry lock: an ending slot whose thread is gone is free. */
+static void stop_free_ended(struct stop_slot *s)
+{
+    atomic_store(&s->state, STOP_FREE);
+    atomic_fetch_sub(&stop.nending, 1);
+}
+
+/* With the registry lock: frees the slots of ended threads (all of them,
+ * or those whose tid is tid: the kernel gave it to a new thread). */
+static void stop_sweep(pid_t tid)
+{
+    pid_t pid = getpid();
+    for (int i = 1; i < STOP_MAX && atomic_load(&stop.nending); i++) {
+        struct stop_slot *s = &stop.slot[i];
+        if (atomic_load(&s->state) != STOP_LIVE || !atomic_load(&s->ending) || s == stop_self)
+            continue;
+        if (tid ? s->tid == tid : stop_gone(s, pid))
+            stop_free_ended(s);
+    }
+}
+
+static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
+{
     for (int i = 1; i < STOP_MAX; i++) {
         struct stop_slot *s = &stop.slot[i];
         if (atomic_load(&s->state) == STOP_FREE) {
             s->start = start;
             s->arg = arg;
             s->tid = 0;
+            atomic_store(&s->ending, 0);
             atomic_store(&s->state, STOP_PENDING);
-            lock_drop(&stop.lock);
             return s;
         }
     }
-    lock_drop(&stop.lock);
-    collect_host->warn("more than 1024 threads: the newest are not scanned by the leak check", "", "");
     return NULL;
+}
+
+/* Slot s's vector save area (see STOP_VEC_CHUNK); NULL when there are no
+ * vector registers to save or no memory (its vectors are then not saved). */
+static uintptr_t *stop_vec_area(const struct stop_slot *s)
+{
+    size_t i = (size_t)(s - stop.slot), bytes = STOP_VEC_CHUNK * stop.vec_words * sizeof(uintptr_t);
+    _Atomic(uintptr_t *) *c = &stop.vec_chunk[i / STOP_VEC_CHUNK];
+    uintptr_t *p = atomic_load(c);
+    if (!p && bytes) {
+        uintptr_t *q = collect_host->map(bytes);
+        if (q && atomic_compare_exchange_strong(c, &p, q))
+            p = q;
+        else
+            collect_host->unmap(q, bytes);
+    }
+    return p ? p + i % STOP_VEC_CHUNK * stop.vec_words : NULL;
+}
+
+struct stop_slot *stop_claim(void *(*start)(void *), void *arg)
+{
+    lock_take(&stop.lock);
+    struct stop_slot *s = stop_take_free(start, arg);
+    if (!s) { /* ended threads' slots are only reclaimed when needed */
+        stop_sweep(0);
+        s = stop_take_free(start, arg);
+    }
+    lock_drop(&stop.lock);
+    if (!s)
+        collect_host->warn("more than 1024 threads: the newest are not scanned by the leak check", "", "");
+    else if (!s->vec) /* the slot is ours until it is live */
+        s->vec = stop_vec_area(s);
+    return s;
 }
 
 void stop_unclaim(struct stop_slot *s)
@@ -156,8 +254,10 @@ void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start
 {
     *start = s->start;
     *arg = s->arg;
+    pid_t tid = (pid_t)syscall(SYS_gettid);
     lock_take(&stop.lock);
-    s->tid = (pid_t)syscall(SYS_gettid);
+    stop_sweep(tid); /* an ended thread's slot with our tid is stale */
+    s->tid = tid;
     s->tp = (uintptr_t)pthread_self();
     s->lo = lo;
     s->hi = hi;
@@ -168,16 +268,18 @@ void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start
     lock_drop(&stop.lock);
 }
 
-/* A thread's end: its slot goes; returns its DTV block's start.  glibc
- * keeps an exited thread's stack, TCB and DTV in its stack cache for
- * reuse, where no root reaches them: the DTV is glibc's, not a leak of the
+/* The thread's start routine is over (returned, pthread_exit, cancelled):
+ * returns its DTV block's start.  The slot stays live, and the thread
+ * stoppable, while its TLS destructors and glibc's cleanup run; a later
+ * stop, claim or attach frees it once the thread is gone.  glibc keeps
+ * an exited thread's stack, TCB and DTV in its stack cache for reuse,
+ * where no root reaches them: the DTV is glibc's, not a leak of the
  * program, so the caller has it ignored (as by heapsnap_ignore). */
 uintptr_t stop_detach(struct stop_slot *s)
 {
-    uintptr_t dtv = stop_dtv_block(s->tp);
-    stop_self = NULL;
-    stop_unclaim(s);
-    return dtv;
+    if (!atomic_exchange(&s->ending, 1))
+        atomic_fetch_add(&stop.nending, 1);
+    return stop_dtv_block(s->tp);
 }
 
 /* ---------------- stopping ---------------- */
@@ -195,6 +297,8 @@ static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
     if (s && atomic_load(&s->ack) != gen) {
         const ucontext_t *uc = ucv;
         memcpy(s->regs, uc->uc_mcontext.gregs, sizeof s->regs);
+        s->nvec = (unsigned)(fpstate_vectors(uc->uc_mcontext.fpregs, &stop.fp, s->vec,
+                                             stop.vec_words * sizeof *s->vec) / sizeof *s->vec);
         s->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
         atomic_store(&s->ack, gen);
         /* Until a resume reaches this generation or a later one: a signal
@@ -264,6 +368,10 @@ uint32_t stop_world(void)
         s->stopped = 0;
         if (atomic_load(&s->state) != STOP_LIVE || s == stop_self)
             continue;
+        if (atomic_load(&s->ending) && stop_gone(s, pid)) {
+            stop_free_ended(s);
+            continue;
+        }
         if (stop.installed && syscall(SYS_tgkill, pid, s->tid, stop.sig) == 0)
             waiting++;
         else
@@ -273,8 +381,16 @@ uint32_t stop_world(void)
         waiting = 0;
         for (int i = 0; i < STOP_MAX; i++) {
             struct stop_slot *s = &stop.slot[i];
-            if (atomic_load(&s->state) == STOP_LIVE && s != stop_self && !s->stopped)
-                waiting += !(s->stopped = atomic_load(&s->ack) == gen);
+            if (atomic_load(&s->state) != STOP_LIVE || s == stop_self || s->stopped)
+                continue;
+            if ((s->stopped = atomic_load(&s->ack) == gen))
+                continue;
+            /* past its destructors, glibc blocks every signal: it will
+             * not answer, but it is about to be gone */
+            if (atomic_load(&s->ending) && stop_gone(s, pid))
+                stop_free_ended(s);
+            else
+                waiting++;
         }
         if (waiting)
             sched_yield();
@@ -301,7 +417,8 @@ void stop_resume(void)
  * root word of its own: the DTV, and the dynamic TLS blocks it lists, are
  * reachable, not "possibly lost". */
 static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uintptr_t hi,
-                             uintptr_t tp, const uintptr_t *regs, size_t nregs, uintptr_t *dtv,
+                             uintptr_t tp, const uintptr_t *regs, size_t nregs,
+                             const uintptr_t *vec, size_t nvec, uintptr_t *dtv,
                              stop_root_fn fn, void *arg)
 {
     uintptr_t tls_lo = 0, tls_hi = 0;
@@ -319,6 +436,8 @@ static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uin
         fn(lo, hi, MODEL_ROOT_STACK, arg);
     if (regs)
         fn((uintptr_t)regs, (uintptr_t)(regs + nregs), MODEL_ROOT_REGS, arg);
+    if (vec && nvec)
+        fn((uintptr_t)vec, (uintptr_t)(vec + nvec), MODEL_ROOT_REGS, arg);
     if (tls_lo)
         fn(tls_lo, tls_hi, MODEL_ROOT_TLS, arg);
     if ((*dtv = stop_dtv_block(tp)))
@@ -326,15 +445,18 @@ static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uin
 }
 
 /* With the world stopped: every thread's root ranges.  The caller's own
- * stack starts at sp and its registers are regs[0..nregs). */
+ * stack starts at sp and its registers are regs[0..nregs): the callee-saved
+ * ones at its call into the shim.  Its vector registers are not roots: the
+ * x86-64 ABI has them all caller-saved, so no value of the program's lives
+ * in one across that call (what they hold now is the shim's). */
 void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn fn, void *arg)
 {
     struct stop_slot *me = stop_self;
     if (me)
-        stop_thread_roots(sp, 0, me->lo, me->hi, me->tp, regs, nregs, &me->dtv, fn, arg);
+        stop_thread_roots(sp, 0, me->lo, me->hi, me->tp, regs, nregs, NULL, 0, &me->dtv, fn, arg);
     else
         stop_thread_roots(sp, 0, stop.caller_lo, stop.caller_hi, (uintptr_t)pthread_self(), regs,
-                         nregs, &stop.caller_dtv, fn, arg);
+                         nregs, NULL, 0, &stop.caller_dtv, fn, arg);
     for (int i = 0; i < STOP_MAX; i++) {
         struct stop_slot *s = &stop.slot[i];
         int st = atomic_load(&s->state);
@@ -343,7 +465,8 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
         if (st != STOP_LIVE || s == me)
             continue;
         stop_thread_roots(s->stopped ? s->sp : 0, STOP_REDZONE, s->lo, s->hi, s->tp,
-                         s->stopped ? s->regs : NULL, NGREG, &s->dtv, fn, arg);
+                         s->stopped ? s->regs : NULL, NGREG, s->stopped ? s->vec : NULL,
+                         s->nvec, &s->dtv, fn, arg);
     }
 }
 
@@ -357,6 +480,7 @@ void stop_after_fork_child(void)
             atomic_store(&stop.slot[i].state, STOP_FREE);
     if (stop_self)
         stop_self->tid = (pid_t)syscall(SYS_gettid);
+    atomic_store(&stop.nending, stop_self && atomic_load(&stop_self->ending));
     stop.installed = 0;
 }
 
@@ -366,6 +490,8 @@ static void stop_init_tls(void)
 {
     void (*info)(size_t *, size_t *) = dlsym(RTLD_NEXT, "_dl_get_tls_static_info");
     const uint32_t *tcb = dlsym(RTLD_NEXT, "_thread_db_sizeof_pthread");
+    /* libthread_db's field descriptor: {bits, count, offset} */
+    const uint32_t *tid = dlsym(RTLD_NEXT, "_thread_db_pthread_tid");
     if (info && tcb) {
         size_t align;
         info(&stop.tls_static, &align);
@@ -373,19 +499,27 @@ static void stop_init_tls(void)
     } else {
         collect_host->debug("no static TLS bounds: TLS is not scanned", "", "");
     }
+    if (tid && tid[0] == 32 && tid[1] == 1 && tcb && tid[2] + 4 <= *tcb)
+        stop.tid_off = tid[2];
+    else
+        collect_host->debug("no pthread tid offset: an ended thread is known by tgkill only", "", "");
 }
+
 
 /* Start-up, on the main thread (the re-entry guard set: dlsym): the stop
  * signal and the main thread's slot. */
 void stop_init(int sig, uintptr_t lo, uintptr_t hi)
 {
     stop_init_tls();
+    fpstate_layout_init(&stop.fp);
+    stop.vec_words = stop.fp.bytes / sizeof(uintptr_t);
     stop.sig = sig;
     struct stop_slot *m = &stop.slot[0];
     m->tid = (pid_t)syscall(SYS_gettid);
     m->tp = (uintptr_t)pthread_self();
     m->lo = lo;
     m->hi = hi;
+    m->vec = stop_vec_area(m);
     stop_self = m;
     atomic_store(&m->state, STOP_LIVE);
 }
