@@ -8,7 +8,7 @@
 # (fork_child) has one expectation per snapshot: expect/<name>+<role>.txt.
 # "+ runtime noleak" in an expectation adds what the noleak fixture (or
 # cxx_noleak) has in that class, i.e. what glibc/libstdc++ keep for themselves.
-# Cases: leakfix_lint, leakfix_<name>..., leakfix_million_time.
+# Cases: leakfix_lint, leakfix_<name>... (leakfix_million too; its time is printed).
 LF=tests/leaks/classes
 LFB=$BUILD/leakfix
 
