@@ -18,10 +18,10 @@
  * registers from the signal frame's FPU state (fpstate.c: xmm, and from
  * the XSAVE area the ymm upper halves, AVX-512's opmask and zmm
  * registers), where a program's code (memcpy, a vectorised loop) may hold
- * the only copy of a pointer.  A thread's slot outlives its start routine: its TLS
- * destructors and glibc's thread cleanup still run on it and may hold
- * block addresses, so it stays live (stopped, scanned) until the kernel
- * says the thread is gone (stop_gone).
+ * the only copy of a pointer.  A thread's slot outlives its start
+ * routine: its TLS destructors and glibc's thread cleanup still run on it
+ * and may hold block addresses, so it stays live (stopped, scanned) until
+ * the kernel says the thread is gone (stop_gone).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -504,7 +504,6 @@ static void stop_init_tls(void)
     else
         collect_host->debug("no pthread tid offset: an ended thread is known by tgkill only", "", "");
 }
-
 
 /* Start-up, on the main thread (the re-entry guard set: dlsym): the stop
  * signal and the main thread's slot. */

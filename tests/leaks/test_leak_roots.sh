@@ -84,8 +84,7 @@ s_exit() {
   local f; f=$(ls "$T"/stale.x.*.hsnap 2>/dev/null | head -1)
   [ -n "$f" ] && "$T/hsnap_dump" --leaks "$f" >"$T/stale.$1.exit.txt"
 }
-# s_totals DUMP: "direct N B, cycle N B, reachable N B" of the fixture's
-# own blocks' classes (totals 3, 5)
+# s_totals DUMP: the direct (3) and cycle (5) totals, "3 BLOCKS BYTES; 5 BLOCKS BYTES"
 s_totals() { awk '$1 == "total" && ($2 == 3 || $2 == 5) { printf "%s%s %s %s", sep, $2, $3, $4; sep = "; " }' "$1"; }
 
 s_exit return
