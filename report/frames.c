@@ -321,20 +321,25 @@ static char *site_name(const struct frame *f)
 }
 
 /* func without its template arguments, interned; func itself when there
- * is nothing to shorten; NULL when out of memory. */
+ * is nothing to shorten; NULL when out of memory.  A short name is never
+ * longer than its original, whatever its length. */
 static const char *short_name(const char *func)
 {
-    char buf[4096];
+    size_t n = strlen(func) + 1;
+    char *buf = malloc(n);
     struct frames_name *nm;
-    if (!tmpl_shorten(func, buf, sizeof(buf)))
-        return func;
-    HASH_FIND_STR(fx.names, buf, nm);
-    if (nm)
-        return nm->name;
-    if (!(nm = calloc(1, sizeof(*nm))) || !(nm->name = strdup(buf))) {
-        free(nm);
+    if (!buf)
         return NULL;
+    if (!tmpl_shorten(func, buf, n)) {
+        free(buf);
+        return func;
     }
+    HASH_FIND_STR(fx.names, buf, nm);
+    if (nm || !(nm = calloc(1, sizeof(*nm)))) {
+        free(buf);
+        return nm ? nm->name : NULL;
+    }
+    nm->name = buf;
     HASH_ADD_KEYPTR(hh, fx.names, nm->name, strlen(nm->name), nm);
     return nm->name;
 }

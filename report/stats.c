@@ -278,6 +278,13 @@ static struct stat_entry *group_new(struct stats *st, const struct frame *fr, in
     return e;
 }
 
+/* *a += v, held at INT64_MAX: the load does not bound the allocation
+ * totals (a crafted snapshot's, or a long run's), and they must not wrap. */
+static void sat_add(int64_t *a, uint64_t v)
+{
+    *a = v > (uint64_t)(INT64_MAX - *a) ? INT64_MAX : *a + (int64_t)v;
+}
+
 /* Charges size/count to the group of frames fr[0..n). */
 static int group_charge(struct stats *st, const struct frame *fr, int n,
                         const struct hsnap_stat *sv)
@@ -299,10 +306,8 @@ static int group_charge(struct stats *st, const struct frame *fr, int n,
         e->size = INT64_MAX;
     if (__builtin_add_overflow(e->count, (int64_t)sv->live_count, &e->count))
         e->count = INT64_MAX;
-    if (__builtin_add_overflow(e->alloc_size, (int64_t)sv->total_bytes, &e->alloc_size))
-        e->alloc_size = INT64_MAX;
-    if (__builtin_add_overflow(e->alloc_count, (int64_t)sv->total_count, &e->alloc_count))
-        e->alloc_count = INT64_MAX;
+    sat_add(&e->alloc_size, sv->total_bytes);
+    sat_add(&e->alloc_count, sv->total_count);
     return 0;
 }
 

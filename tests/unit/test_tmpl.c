@@ -102,6 +102,21 @@ TEST_BEGIN(tmpl_leaves_alone)
                 "a name that does not fit is kept");
 TEST_END
 
+/* A Boost-sized name (about 20 KiB) shortens whole, given room for it. */
+TEST_BEGIN(tmpl_long_names)
+    static char name[40000], out[40000];
+    size_t at = 0;
+    at += (size_t)snprintf(name + at, sizeof(name) - at, "ns::Deep");
+    for (int i = 0; i < 3000; i++)
+        at += (size_t)snprintf(name + at, sizeof(name) - at, "<T%d", i);
+    for (int i = 0; i < 3000; i++)
+        name[at++] = '>';
+    at += (size_t)snprintf(name + at, sizeof(name) - at, "::grow(unsigned long)");
+    expect_true(at > 16384, "the name is %zu bytes", at);
+    expect_true(tmpl_shorten(name, out, strlen(name) + 1) == 1, "shortened");
+    expect_str_eq(out, "ns::Deep<>::grow(unsigned long)");
+TEST_END
+
 int main(void)
 {
     tmpl_nested_arguments();
@@ -109,5 +124,6 @@ int main(void)
     tmpl_lambdas_and_anonymous_namespaces();
     tmpl_parentheses_inside_arguments();
     tmpl_leaves_alone();
+    tmpl_long_names();
     return 0;
 }
