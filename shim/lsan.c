@@ -24,6 +24,7 @@
  * the shim warns or carries on: the verdict is `heapsnap gate`'s.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <string.h>
 
 #include "shim.h"
@@ -183,16 +184,32 @@ HS_EXPORT void __lsan_unregister_root_region(const void *p, size_t size)
 /* A program built with -fsanitize=leak (or =address) carries LSan's own
  * runtime and allocator: a static one in the executable comes before this
  * library (its malloc is the one every call binds to, and the shim sees
- * nothing), a shared one (gcc's liblsan) after it.  Either way two leak
- * checkers interpose one heap: say so, once.  Once the hooks are up. */
+ * nothing), a shared one (gcc's liblsan, libasan) after it.  Either way two
+ * leak checkers interpose one heap: say so, once.  Found without a failing
+ * dlsym (which allocates a message the program might free): the address
+ * __lsan_do_leak_check binds to, and the loaded modules' names. */
+static int lsan_runtime_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    static const char *const names[] = {"/liblsan.so", "/libasan.so", "/libhwasan.so",
+                                        "/libtsan.so"};
+    const char *path = info->dlpi_name ? info->dlpi_name : "";
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strstr(path, names[i]))
+            return *(int *)arg = 1;
+    return 0;
+}
+
 __attribute__((constructor(102))) static void lsan_init(void)
 {
-    int saved = guard_enter();
+    int saved = guard_enter(), other = 0;
     life_loader_enter();
-    void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check");
-    void *next = dlsym(RTLD_NEXT, "__lsan_do_leak_check");
+    void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check"); /* ours at least */
     life_loader_leave();
-    if ((first && !unwind_in_shim((uintptr_t)first)) || next)
+    if (first && !unwind_in_shim((uintptr_t)first))
+        other = 1;
+    else
+        life_iterate_phdr(lsan_runtime_cb, &other);
+    if (other)
         opt_warn("the program carries LeakSanitizer's own runtime (built with -fsanitize=leak "
                  "or =address): two allocator interposers and two leak checks on one heap, "
                  "whose results are not to be trusted; build it without -fsanitize", "", "");
