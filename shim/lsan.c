@@ -33,17 +33,25 @@
 
 __thread unsigned lsan_disabled;
 
+/* __lsan_default_suppressions' text, as read once (arena_keep: never freed). */
+struct lsan_supp {
+    size_t len;
+    char text[];
+};
+
+/* No lock: a look-up is idempotent, so threads that race each do it and
+ * store the same answer (a lock held across dlsym and a file mapping
+ * could be inherited held by a fork's child). */
 static struct {
-    lock_t lock;              /* the look-up of the program's hooks */
     atomic_int resolved;
-    int (*turned_off)(void);  /* __lsan_is_turned_off, or NULL */
-    const char *(*supp_fn)(void); /* __lsan_default_suppressions, or NULL */
-    atomic_int supp_read;     /* supp holds its text (read once) */
-    char *supp;               /* arena copy, NUL-terminated; NULL: none */
-    size_t supp_len;
-    atomic_int checked;       /* __lsan_do_leak_check ran: no check at exit */
+    _Atomic uintptr_t turned_off; /* int (*)(void): __lsan_is_turned_off, or 0 */
+    _Atomic uintptr_t supp_fn;    /* const char *(*)(void): __lsan_default_suppressions */
+    struct lsan_supp *_Atomic supp; /* NULL: not read yet */
+    atomic_int checked;           /* __lsan_do_leak_check ran: no check at exit */
     atomic_int warned_enable, warned_unregister, warned_register;
 } lsan;
+
+static struct lsan_supp lsan_no_supp; /* read, and there was none */
 
 /* The program's two hooks, looked up once (the guard set: dlsym and the
  * file mapping may allocate). */
@@ -54,22 +62,18 @@ static void lsan_resolve(void)
     if (atomic_load_explicit(&lsan.resolved, memory_order_acquire))
         return;
     int saved = guard_enter();
-    lock_take(&lsan.lock);
-    if (!atomic_load(&lsan.resolved)) {
-        life_loader_enter();
-        f[0] = dlsym(RTLD_DEFAULT, names[0]);
-        f[1] = dlsym(RTLD_DEFAULT, names[1]);
-        life_loader_leave();
-        if (!f[0] || !f[1]) {
-            elfsym_find(names, g, 2);
-            f[0] = f[0] ? f[0] : g[0];
-            f[1] = f[1] ? f[1] : g[1];
-        }
-        lsan.turned_off = (int (*)(void))f[0];
-        lsan.supp_fn = (const char *(*)(void))f[1];
-        atomic_store_explicit(&lsan.resolved, 1, memory_order_release);
+    life_loader_enter();
+    f[0] = dlsym(RTLD_DEFAULT, names[0]);
+    f[1] = dlsym(RTLD_DEFAULT, names[1]);
+    life_loader_leave();
+    if (!f[0] || !f[1]) {
+        elfsym_find(names, g, 2);
+        f[0] = f[0] ? f[0] : g[0];
+        f[1] = f[1] ? f[1] : g[1];
     }
-    lock_drop(&lsan.lock);
+    atomic_store(&lsan.turned_off, (uintptr_t)f[0]);
+    atomic_store(&lsan.supp_fn, (uintptr_t)f[1]);
+    atomic_store_explicit(&lsan.resolved, 1, memory_order_release);
     guard_leave(saved);
 }
 
@@ -78,7 +82,8 @@ static void lsan_resolve(void)
 static int lsan_turned_off(void)
 {
     lsan_resolve();
-    return lsan.turned_off && lsan.turned_off() != 0;
+    int (*fn)(void) = (int (*)(void))atomic_load(&lsan.turned_off);
+    return fn && fn() != 0;
 }
 
 unsigned lsan_exit_check(int wanted)
@@ -92,29 +97,29 @@ unsigned lsan_exit_check(int wanted)
  * at its first check too: the program's globals are set up by then). */
 void lsan_read_suppressions(void)
 {
-    if (atomic_load_explicit(&lsan.supp_read, memory_order_acquire))
+    if (atomic_load_explicit(&lsan.supp, memory_order_acquire))
         return;
     lsan_resolve();
-    const char *s = lsan.supp_fn ? lsan.supp_fn() : NULL;
+    const char *(*fn)(void) = (const char *(*)(void))atomic_load(&lsan.supp_fn);
+    const char *s = fn ? fn() : NULL;
+    size_t n = s ? strnlen(s, LSAN_SUPP_MAX) : 0;
+    struct lsan_supp *c = &lsan_no_supp, *none = NULL;
     int saved = guard_enter();
-    lock_take(&lsan.lock);
-    if (!atomic_load(&lsan.supp_read)) {
-        size_t n = s ? strnlen(s, LSAN_SUPP_MAX) : 0;
-        if (n && (lsan.supp = arena_keep(n + 1))) {
-            memcpy(lsan.supp, s, n);
-            lsan.supp_len = n;
-        }
-        atomic_store_explicit(&lsan.supp_read, 1, memory_order_release);
+    if (n && (c = arena_keep(sizeof *c + n + 1))) {
+        memcpy(c->text, s, n);
+        c->len = n;
     }
-    lock_drop(&lsan.lock);
+    if (!c)
+        c = &lsan_no_supp;
+    atomic_compare_exchange_strong(&lsan.supp, &none, c); /* a racer's copy stays kept */
     guard_leave(saved);
 }
 
 const char *lsan_suppressions(size_t *len)
 {
-    int read = atomic_load_explicit(&lsan.supp_read, memory_order_acquire);
-    *len = read ? lsan.supp_len : 0;
-    return read ? lsan.supp : NULL;
+    struct lsan_supp *c = atomic_load_explicit(&lsan.supp, memory_order_acquire);
+    *len = c ? c->len : 0;
+    return c && c->len ? c->text : NULL;
 }
 
 static void lsan_warn_once(atomic_int *flag, const char *a, const char *b)
