@@ -130,10 +130,14 @@ static void lsan_warn_once(atomic_int *flag, const char *a, const char *b)
 
 /* ---------------- the interface ---------------- */
 
+/* Turned off, it does not count as the check that replaces the one at
+ * exit: that one asks __lsan_is_turned_off() again (and the exit snapshot
+ * says it was off, not that an earlier snapshot holds the check). */
 HS_EXPORT void __lsan_do_leak_check(void)
 {
     COLLECT_ENTRY();
-    if (atomic_exchange(&lsan.checked, 1) == 0 && !lsan_turned_off())
+    if (!atomic_load(&lsan.checked) && !lsan_turned_off() &&
+        atomic_exchange(&lsan.checked, 1) == 0)
         snap_take(HSNAP_REASON_LSAN, NULL, 0);
     COLLECT_LEAVE();
 }

@@ -180,6 +180,7 @@ int main(int argc, char **argv)
         leak(555);
         g_off = 1; /* asked at the check, as LSan does: set late on purpose */
         printf("off %d\n", __lsan_do_recoverable_leak_check());
+        __lsan_do_leak_check(); /* turned off: no snapshot, and no "checked" */
     } else if (!strcmp(mode, "supp")) {
         lsan_supp_leaker();
         leak(1337);
