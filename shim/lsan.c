@@ -17,8 +17,9 @@
  * no check at exit or by the two calls above) and
  * __lsan_default_suppressions() (its text goes into every snapshot with
  * LEAKS, section SUPPRESSIONS, which `leaks` and `gate` apply).  They are
- * looked up once, with dlsym and then in the executable's .symtab
- * (elfsym.c), as LSan linked into the executable would find them.
+ * looked up once, among the loaded modules' exported functions and then
+ * in the executable's .symtab (elfsym.c, without dlsym), as LSan linked
+ * into the executable would find them.
  * Where LSan aborts the program (an unmatched enable, unregistering what
  * was never registered) or exits with its exitcode after finding leaks,
  * the shim warns or carries on: the verdict is `heapsnap gate`'s.
@@ -40,7 +41,7 @@ struct lsan_supp {
 };
 
 /* No lock: a look-up is idempotent, so threads that race each do it and
- * store the same answer (a lock held across dlsym and a file mapping
+ * store the same answer (a lock held across the look-up and a file mapping
  * could be inherited held by a fork's child). */
 static struct {
     atomic_int resolved;
@@ -53,24 +54,16 @@ static struct {
 
 static struct lsan_supp lsan_no_supp; /* read, and there was none */
 
-/* The program's two hooks, looked up once (the guard set: dlsym and the
- * file mapping may allocate). */
+/* The program's two hooks, looked up once (elfsym.c: without dlsym, whose
+ * failure allocates). */
 static void lsan_resolve(void)
 {
     static const char *const names[2] = {"__lsan_is_turned_off", "__lsan_default_suppressions"};
-    void *f[2], *g[2];
+    void *f[2];
     if (atomic_load_explicit(&lsan.resolved, memory_order_acquire))
         return;
     int saved = guard_enter();
-    life_loader_enter();
-    f[0] = dlsym(RTLD_DEFAULT, names[0]);
-    f[1] = dlsym(RTLD_DEFAULT, names[1]);
-    life_loader_leave();
-    if (!f[0] || !f[1]) {
-        elfsym_find(names, g, 2);
-        f[0] = f[0] ? f[0] : g[0];
-        f[1] = f[1] ? f[1] : g[1];
-    }
+    elfsym_find(names, f, 2);
     atomic_store(&lsan.turned_off, (uintptr_t)f[0]);
     atomic_store(&lsan.supp_fn, (uintptr_t)f[1]);
     atomic_store_explicit(&lsan.resolved, 1, memory_order_release);

@@ -115,7 +115,7 @@ a_line lsan_turned_off_no_exit_check "$(a_exit off)" "flags 18"
 t_status lsan_turned_off_gate_skips 0 "$HEAPSNAP" gate "$T"/off.*.hsnap
 # exported (-rdynamic) and stripped: found by dlsym
 a_run offdyn lsanapi_dyn_stripped off
-a_line lsan_hooks_found_by_dlsym "$T/offdyn.out" "off 0"
+a_line lsan_hooks_found_when_exported "$T/offdyn.out" "off 0"
 # neither: a stripped executable's hooks cannot be found (README)
 a_run offstrip lsanapi_stripped off
 a_line lsan_hooks_stripped_unseen "$T/offstrip.out" "off 1"
