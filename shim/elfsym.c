@@ -1,16 +1,21 @@
 /*
- * elfsym.c - a function of the program's own executable, found by name in
- * the file's static symbol table (.symtab), for the hooks a program defines
- * for LeakSanitizer (__lsan_is_turned_off, __lsan_default_suppressions):
- * an executable does not export its functions (they are not in .dynsym,
- * so dlsym cannot see them) unless it was linked with -rdynamic, and LSan,
- * linked into the executable, finds them at link time.  A stripped file
- * has no .symtab: nothing is found, which the caller treats as "not
- * defined".
+ * elfsym.c - a function defined by the program, found by name, for the
+ * hooks a program defines for LeakSanitizer (__lsan_is_turned_off,
+ * __lsan_default_suppressions), without dlsym: a failing dlsym allocates
+ * its error message (which the program may free later, or which may wait
+ * on a malloc lock held by code that a signal handler calling _exit
+ * interrupted).  Two places, as LSan linked into the executable sees them:
  *
- * The file is mapped read-only and every offset, count and string is
- * checked against its size before use; nothing here allocates through the
- * program's malloc.  Called outside the hooks, with the re-entry guard set.
+ *   the loaded modules' dynamic symbols (.dynsym, read in memory through
+ *   PT_DYNAMIC and DT_HASH / DT_GNU_HASH), in the loader's search order,
+ *   libheapsnap.so's own skipped: what dlsym(RTLD_DEFAULT) would find;
+ *   the executable file's static symbol table (.symtab): an executable
+ *   does not export its functions unless linked with -rdynamic.  A
+ *   stripped file has none: nothing is found ("not defined").
+ *
+ * Every address, count and string is checked against the module's span
+ * or the file's size before use; nothing here allocates.  Called outside
+ * the hooks, with the re-entry guard set.
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -82,13 +87,114 @@ static int elfsym_exe_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 1; /* the first module is the executable */
 }
 
-/* Each name in names[0..n) that the executable defines: its address into
- * out[i], else NULL.  One mapping of the file for all of them. */
+/* ---------------- .dynsym of the loaded modules ---------------- */
+
+struct elfsym_dyn {
+    const char *const *names;
+    void **out;
+    unsigned n, left;
+};
+
+/* A dynamic-section address: glibc relocates most in place, a read-only
+ * dynamic section (the vDSO's) keeps file addresses.  0 when outside the
+ * module's span [lo, hi). */
+static uintptr_t elfsym_dptr(const struct dl_phdr_info *info, uint64_t lo, uint64_t hi,
+                             uintptr_t v)
+{
+    if (v >= lo && v < hi)
+        return v;
+    v += (uintptr_t)info->dlpi_addr;
+    return v >= lo && v < hi ? v : 0;
+}
+
+/* How many symbols .dynsym holds: DT_HASH's nchain, or past the last
+ * chain of DT_GNU_HASH; 0 when unknown. */
+static uint32_t elfsym_count(uintptr_t hash, uintptr_t gnu, uint64_t hi)
+{
+    if (hash && hash + 8 <= hi)
+        return ((const uint32_t *)hash)[1];
+    if (!gnu || gnu + 16 > hi)
+        return 0;
+    const uint32_t *h = (const uint32_t *)gnu;
+    uint32_t nbuckets = h[0], symoffset = h[1], bloom = h[2], last = 0;
+    const uint32_t *buckets = (const uint32_t *)(gnu + 16 + (uintptr_t)bloom * 8);
+    const uint32_t *chain = buckets + nbuckets;
+    if ((uintptr_t)chain > hi || (uintptr_t)chain < gnu)
+        return 0;
+    for (uint32_t b = 0; b < nbuckets; b++)
+        last = buckets[b] > last ? buckets[b] : last;
+    if (last < symoffset)
+        return symoffset;
+    for (; (uintptr_t)&chain[last - symoffset + 1] <= hi; last++)
+        if (chain[last - symoffset] & 1)
+            return last + 1;
+    return 0;
+}
+
+static int elfsym_dyn_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct elfsym_dyn *d = arg;
+    uint64_t lo, hi;
+    const char *id;
+    size_t id_len;
+    const ElfW(Dyn) *dyn = NULL;
+    snap_module_span(info, &lo, &hi, &id, &id_len);
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    if (!dyn || !hi || unwind_in_shim((uintptr_t)dyn) || unwind_in_shim(lo))
+        return 0;
+    uintptr_t strtab = 0, symtab = 0, hash = 0, gnu = 0, strsz = 0;
+    for (; dyn->d_tag != DT_NULL; dyn++) {
+        if (dyn->d_tag == DT_STRTAB)
+            strtab = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
+        else if (dyn->d_tag == DT_SYMTAB)
+            symtab = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
+        else if (dyn->d_tag == DT_HASH)
+            hash = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
+        else if (dyn->d_tag == DT_GNU_HASH)
+            gnu = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
+        else if (dyn->d_tag == DT_STRSZ)
+            strsz = dyn->d_un.d_val;
+    }
+    uint32_t count = elfsym_count(hash, gnu, hi);
+    if (!strtab || !symtab || !strsz || strtab + strsz > hi ||
+        symtab + (uint64_t)count * sizeof(ElfW(Sym)) > hi)
+        return 0;
+    const ElfW(Sym) *sym = (const ElfW(Sym) *)symtab;
+    for (uint32_t k = 0; k < count; k++) {
+        if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_shndx == SHN_UNDEF ||
+            sym[k].st_name >= strsz)
+            continue;
+        const char *name = (const char *)strtab + sym[k].st_name;
+        size_t room = strsz - sym[k].st_name;
+        for (unsigned i = 0; i < d->n; i++) {
+            size_t len = strlen(d->names[i]);
+            uintptr_t a = (uintptr_t)info->dlpi_addr + (uintptr_t)sym[k].st_value;
+            if (!d->out[i] && room > len && !memcmp(name, d->names[i], len + 1) && a >= lo &&
+                a < hi) {
+                d->out[i] = (void *)a;
+                d->left--;
+            }
+        }
+    }
+    return d->left == 0;
+}
+
+/* ---------------- .symtab of the executable file ---------------- */
+
+/* Each name in names[0..n) that the program defines: its address into
+ * out[i], else NULL: first the loaded modules' exported functions, then
+ * the executable file's own.  One mapping of the file for all of them. */
 void elfsym_find(const char *const *names, void **out, unsigned n)
 {
     struct stat st;
+    struct elfsym_dyn d = {names, out, n, n};
     for (unsigned i = 0; i < n; i++)
         out[i] = NULL;
+    life_iterate_phdr(elfsym_dyn_cb, &d);
+    if (!d.left)
+        return;
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
@@ -101,6 +207,8 @@ void elfsym_find(const char *const *names, void **out, unsigned n)
     struct elfsym_exe x = {0, 0, 0};
     life_iterate_phdr(elfsym_exe_cb, &x);
     for (unsigned i = 0; i < n; i++) {
+        if (out[i])
+            continue;
         uint64_t v = elfsym_scan(m, (size_t)st.st_size, names[i]);
         uintptr_t a = x.bias + (uintptr_t)v;
         out[i] = v && a >= x.lo && a < x.hi ? (void *)a : NULL;

@@ -17,13 +17,15 @@
  * no check at exit or by the two calls above) and
  * __lsan_default_suppressions() (its text goes into every snapshot with
  * LEAKS, section SUPPRESSIONS, which `leaks` and `gate` apply).  They are
- * looked up once, with dlsym and then in the executable's .symtab
- * (elfsym.c), as LSan linked into the executable would find them.
+ * looked up once, among the loaded modules' exported functions and then
+ * in the executable's .symtab (elfsym.c, without dlsym), as LSan linked
+ * into the executable would find them.
  * Where LSan aborts the program (an unmatched enable, unregistering what
  * was never registered) or exits with its exitcode after finding leaks,
  * the shim warns or carries on: the verdict is `heapsnap gate`'s.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <string.h>
 
 #include "shim.h"
@@ -32,43 +34,39 @@
 
 __thread unsigned lsan_disabled;
 
+/* __lsan_default_suppressions' text, as read once (arena_keep: never freed). */
+struct lsan_supp {
+    size_t len;
+    char text[];
+};
+
+/* No lock: a look-up is idempotent, so threads that race each do it and
+ * store the same answer (a lock held across the look-up and a file mapping
+ * could be inherited held by a fork's child). */
 static struct {
-    lock_t lock;              /* the look-up of the program's hooks */
     atomic_int resolved;
-    int (*turned_off)(void);  /* __lsan_is_turned_off, or NULL */
-    const char *(*supp_fn)(void); /* __lsan_default_suppressions, or NULL */
-    atomic_int supp_read;     /* supp holds its text (read once) */
-    char *supp;               /* arena copy, NUL-terminated; NULL: none */
-    size_t supp_len;
-    atomic_int checked;       /* __lsan_do_leak_check ran: no check at exit */
+    _Atomic uintptr_t turned_off; /* int (*)(void): __lsan_is_turned_off, or 0 */
+    _Atomic uintptr_t supp_fn;    /* const char *(*)(void): __lsan_default_suppressions */
+    struct lsan_supp *_Atomic supp; /* NULL: not read yet */
+    atomic_int checked;           /* __lsan_do_leak_check ran: no check at exit */
     atomic_int warned_enable, warned_unregister, warned_register;
 } lsan;
 
-/* The program's two hooks, looked up once (the guard set: dlsym and the
- * file mapping may allocate). */
+static struct lsan_supp lsan_no_supp; /* read, and there was none */
+
+/* The program's two hooks, looked up once (elfsym.c: without dlsym, whose
+ * failure allocates). */
 static void lsan_resolve(void)
 {
     static const char *const names[2] = {"__lsan_is_turned_off", "__lsan_default_suppressions"};
-    void *f[2], *g[2];
+    void *f[2];
     if (atomic_load_explicit(&lsan.resolved, memory_order_acquire))
         return;
     int saved = guard_enter();
-    lock_take(&lsan.lock);
-    if (!atomic_load(&lsan.resolved)) {
-        life_loader_enter();
-        f[0] = dlsym(RTLD_DEFAULT, names[0]);
-        f[1] = dlsym(RTLD_DEFAULT, names[1]);
-        life_loader_leave();
-        if (!f[0] || !f[1]) {
-            elfsym_find(names, g, 2);
-            f[0] = f[0] ? f[0] : g[0];
-            f[1] = f[1] ? f[1] : g[1];
-        }
-        lsan.turned_off = (int (*)(void))f[0];
-        lsan.supp_fn = (const char *(*)(void))f[1];
-        atomic_store_explicit(&lsan.resolved, 1, memory_order_release);
-    }
-    lock_drop(&lsan.lock);
+    elfsym_find(names, f, 2);
+    atomic_store(&lsan.turned_off, (uintptr_t)f[0]);
+    atomic_store(&lsan.supp_fn, (uintptr_t)f[1]);
+    atomic_store_explicit(&lsan.resolved, 1, memory_order_release);
     guard_leave(saved);
 }
 
@@ -77,7 +75,8 @@ static void lsan_resolve(void)
 static int lsan_turned_off(void)
 {
     lsan_resolve();
-    return lsan.turned_off && lsan.turned_off() != 0;
+    int (*fn)(void) = (int (*)(void))atomic_load(&lsan.turned_off);
+    return fn && fn() != 0;
 }
 
 unsigned lsan_exit_check(int wanted)
@@ -91,29 +90,29 @@ unsigned lsan_exit_check(int wanted)
  * at its first check too: the program's globals are set up by then). */
 void lsan_read_suppressions(void)
 {
-    if (atomic_load_explicit(&lsan.supp_read, memory_order_acquire))
+    if (atomic_load_explicit(&lsan.supp, memory_order_acquire))
         return;
     lsan_resolve();
-    const char *s = lsan.supp_fn ? lsan.supp_fn() : NULL;
+    const char *(*fn)(void) = (const char *(*)(void))atomic_load(&lsan.supp_fn);
+    const char *s = fn ? fn() : NULL;
+    size_t n = s ? strnlen(s, LSAN_SUPP_MAX) : 0;
+    struct lsan_supp *c = &lsan_no_supp, *none = NULL;
     int saved = guard_enter();
-    lock_take(&lsan.lock);
-    if (!atomic_load(&lsan.supp_read)) {
-        size_t n = s ? strnlen(s, LSAN_SUPP_MAX) : 0;
-        if (n && (lsan.supp = arena_keep(n + 1))) {
-            memcpy(lsan.supp, s, n);
-            lsan.supp_len = n;
-        }
-        atomic_store_explicit(&lsan.supp_read, 1, memory_order_release);
+    if (n && (c = arena_keep(sizeof *c + n + 1))) {
+        memcpy(c->text, s, n);
+        c->len = n;
     }
-    lock_drop(&lsan.lock);
+    if (!c)
+        c = &lsan_no_supp;
+    atomic_compare_exchange_strong(&lsan.supp, &none, c); /* a racer's copy stays kept */
     guard_leave(saved);
 }
 
 const char *lsan_suppressions(size_t *len)
 {
-    int read = atomic_load_explicit(&lsan.supp_read, memory_order_acquire);
-    *len = read ? lsan.supp_len : 0;
-    return read ? lsan.supp : NULL;
+    struct lsan_supp *c = atomic_load_explicit(&lsan.supp, memory_order_acquire);
+    *len = c ? c->len : 0;
+    return c && c->len ? c->text : NULL;
 }
 
 static void lsan_warn_once(atomic_int *flag, const char *a, const char *b)
@@ -124,10 +123,14 @@ static void lsan_warn_once(atomic_int *flag, const char *a, const char *b)
 
 /* ---------------- the interface ---------------- */
 
+/* Turned off, it does not count as the check that replaces the one at
+ * exit: that one asks __lsan_is_turned_off() again (and the exit snapshot
+ * says it was off, not that an earlier snapshot holds the check). */
 HS_EXPORT void __lsan_do_leak_check(void)
 {
     COLLECT_ENTRY();
-    if (atomic_exchange(&lsan.checked, 1) == 0 && !lsan_turned_off())
+    if (!atomic_load(&lsan.checked) && !lsan_turned_off() &&
+        atomic_exchange(&lsan.checked, 1) == 0)
         snap_take(HSNAP_REASON_LSAN, NULL, 0);
     COLLECT_LEAVE();
 }
@@ -183,16 +186,32 @@ HS_EXPORT void __lsan_unregister_root_region(const void *p, size_t size)
 /* A program built with -fsanitize=leak (or =address) carries LSan's own
  * runtime and allocator: a static one in the executable comes before this
  * library (its malloc is the one every call binds to, and the shim sees
- * nothing), a shared one (gcc's liblsan) after it.  Either way two leak
- * checkers interpose one heap: say so, once.  Once the hooks are up. */
+ * nothing), a shared one (gcc's liblsan, libasan) after it.  Either way two
+ * leak checkers interpose one heap: say so, once.  Found without a failing
+ * dlsym (which allocates a message the program might free): the address
+ * __lsan_do_leak_check binds to, and the loaded modules' names. */
+static int lsan_runtime_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    static const char *const names[] = {"/liblsan.so", "/libasan.so", "/libhwasan.so",
+                                        "/libtsan.so"};
+    const char *path = info->dlpi_name ? info->dlpi_name : "";
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strstr(path, names[i]))
+            return *(int *)arg = 1;
+    return 0;
+}
+
 __attribute__((constructor(102))) static void lsan_init(void)
 {
-    int saved = guard_enter();
+    int saved = guard_enter(), other = 0;
     life_loader_enter();
-    void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check");
-    void *next = dlsym(RTLD_NEXT, "__lsan_do_leak_check");
+    void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check"); /* ours at least */
     life_loader_leave();
-    if ((first && !unwind_in_shim((uintptr_t)first)) || next)
+    if (first && !unwind_in_shim((uintptr_t)first))
+        other = 1;
+    else
+        life_iterate_phdr(lsan_runtime_cb, &other);
+    if (other)
         opt_warn("the program carries LeakSanitizer's own runtime (built with -fsanitize=leak "
                  "or =address): two allocator interposers and two leak checks on one heap, "
                  "whose results are not to be trusted; build it without -fsanitize", "", "");

@@ -326,7 +326,7 @@ unsigned lsan_exit_check(int wanted);
 void lsan_read_suppressions(void); /* __lsan_default_suppressions(), once */
 const char *lsan_suppressions(size_t *len); /* what it returned; NULL: none */
 
-/* ---- elfsym.c: the executable's own functions, by name (.symtab) ---- */
+/* ---- elfsym.c: the program's functions by name (.dynsym, the exe's .symtab) ---- */
 void elfsym_find(const char *const *names, void **out, unsigned n);
 
 /* ---- life.c ---- */

@@ -57,8 +57,13 @@
 #define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
-#define TRACE_UNSAMPLED_SALT 0x5a5a5a5a5a5a5a5aULL /* its hash: no real stack's */
-#define TRACE_DISABLED_SALT 0x3c3c3c3c3c3c3c3cULL  /* a disabled twin's: not its stack's */
+/* Salts of the hashes of traces that share their frames with another: the
+ * <unsampled> pseudo-trace (no frames, like an empty stack) and a disabled
+ * twin.  Their halves differ, so that trace_hashv's 32 bits (hash ^ hash >>
+ * 32) differ too: uthash compares those, then the frames, and a salt whose
+ * halves were equal (0x5a5a5a5a5a5a5a5a) left the 32 bits as they were. */
+#define TRACE_UNSAMPLED_SALT 0x5a5a5a5a00000000ULL
+#define TRACE_DISABLED_SALT 0x9e3779b97f4a7c15ULL
 #define TRACE_SHARDS 64                           /* lines for the global sums */
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 #define TRACE_DELTAS 32                           /* per-trace totals a line keeps */

@@ -121,6 +121,23 @@ NOINLINE static void disabled(void)
     __lsan_enable();                  /* unmatched: warned, ignored */
 }
 
+NOINLINE static void *same_site(void)
+{
+    return alloc(555);
+}
+
+/* One stack three times, the second disabled: that block only is ignored */
+NOINLINE static void same(void)
+{
+    for (int i = 0; i < 3; i++) {
+        if (i == 1)
+            __lsan_disable();
+        same_site();
+        if (i == 1)
+            __lsan_enable();
+    }
+}
+
 NOINLINE static void roots(int unregister)
 {
     size_t page = (size_t)getpagesize();
@@ -153,6 +170,8 @@ int main(int argc, char **argv)
         ignored();
     else if (!strcmp(mode, "disable"))
         disabled();
+    else if (!strcmp(mode, "same"))
+        same();
     else if (!strcmp(mode, "roots"))
         roots(1);
     else if (!strcmp(mode, "roots-kept"))
@@ -161,6 +180,7 @@ int main(int argc, char **argv)
         leak(555);
         g_off = 1; /* asked at the check, as LSan does: set late on purpose */
         printf("off %d\n", __lsan_do_recoverable_leak_check());
+        __lsan_do_leak_check(); /* turned off: no snapshot, and no "checked" */
     } else if (!strcmp(mode, "supp")) {
         lsan_supp_leaker();
         leak(1337);

@@ -89,6 +89,13 @@ a_expect lsan_ignore_object "$(a_exit ign)" 16:6 666:1 4000:6 1337:3
 # ---- __lsan_disable / __lsan_enable: nesting, per thread ----
 a_run dis lsanapi disable
 a_expect lsan_disable_nests_per_thread "$(a_exit dis)" 111:6 8:6 222:1 333:3 444:3
+a_run same lsanapi same
+a_expect lsan_disable_same_stack_only_that_block "$(a_exit same)" "555:3 3 6"
+rm -f "$T"/samp.*
+HEAPSNAP_SAMPLE=524288 HEAPSNAP_SAMPLE_SEED=1 HEAPSNAP_LEAKS=1 HEAPSNAP_OUTPUT="$T/samp.%p.hsnap" \
+  LD_PRELOAD="$SHIM" "$T/lsanapi" disable >/dev/null 2>&1
+"$T/hsnap_dump" --leaks "$T"/samp.*.hsnap >"$T/samp.txt" 2>&1
+a_expect lsan_disable_sampled_unsampled_blocks "$T/samp.txt" 111:6 8:6 222:1 333:3 444:3
 n=$(grep -c '__lsan_enable without __lsan_disable' "$T/dis.err")
 if [ "$n" = 1 ]; then t_pass lsan_unmatched_enable_warned_once; else t_fail lsan_unmatched_enable_warned_once "$n warnings"; fi
 
@@ -108,7 +115,7 @@ a_line lsan_turned_off_no_exit_check "$(a_exit off)" "flags 18"
 t_status lsan_turned_off_gate_skips 0 "$HEAPSNAP" gate "$T"/off.*.hsnap
 # exported (-rdynamic) and stripped: found by dlsym
 a_run offdyn lsanapi_dyn_stripped off
-a_line lsan_hooks_found_by_dlsym "$T/offdyn.out" "off 0"
+a_line lsan_hooks_found_when_exported "$T/offdyn.out" "off 0"
 # neither: a stripped executable's hooks cannot be found (README)
 a_run offstrip lsanapi_stripped off
 a_line lsan_hooks_stripped_unseen "$T/offstrip.out" "off 1"

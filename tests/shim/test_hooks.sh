@@ -51,10 +51,12 @@ fi
 # exports: only the interposed names (pthread_create: the leak check's thread registry; _exit and
 # _Exit: the exit snapshot of processes that skip atexit, like dash; sigaction and signal: a
 # program taking over HEAPSNAP_SIGNAL is noticed; dlclose: an unloaded library's module record
-# is kept) and heapsnap_*
+# is kept), heapsnap_* and LeakSanitizer's interface (shim/lsan.c; never the program's hooks)
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
 printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \
-  pthread_create pvalloc realloc reallocarray valloc _exit _Exit sigaction signal | sort >"$T/want_exports"
+  pthread_create pvalloc realloc reallocarray valloc _exit _Exit sigaction signal \
+  __lsan_disable __lsan_do_leak_check __lsan_do_recoverable_leak_check __lsan_enable \
+  __lsan_ignore_object __lsan_register_root_region __lsan_unregister_root_region | sort >"$T/want_exports"
 grep '^heapsnap_' "$T/exports" >>"$T/want_exports"
 sort -o "$T/want_exports" "$T/want_exports"
 if cmp -s "$T/exports" "$T/want_exports" && grep -q '^heapsnap_take_snapshot$' "$T/exports"; then t_pass exports_only_hooks_and_api
