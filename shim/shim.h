@@ -9,7 +9,7 @@
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
  * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
- * (dlclose.c), heapsnap_* (api.c).
+ * (dlclose.c), peak_ (peak.c), heapsnap_* (api.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -21,6 +21,8 @@
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
  *   3. traces       traces.c: the intern table
+ *   3b. peak        peak.c: the peak's capture (tried from a hook, never
+ *                   waited for there; nothing of 1-3 taken under it)
  *   4. pending      pending.c: every thread's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
@@ -216,6 +218,31 @@ struct trace_counters {
     _Atomic uint64_t foreign_frees;
 };
 extern struct trace_counters trace_counters;
+
+/* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
+extern _Atomic uint64_t peak_next; /* capture when the peak reaches it */
+void peak_capture(uint64_t peak_now);
+/* traces.c's slow paths, after a charge raised the peak: a capture when
+ * it passed the threshold.  Not on the hot path: only where the peak moved. */
+static inline void peak_check(uint64_t peak_now)
+{
+    if (HS_UNLIKELY(peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed)))
+        peak_capture(peak_now);
+}
+void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
+struct sbuf;
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
+int peak_put_temps(struct sbuf *b, uint32_t n);
+void peak_clear_temps(void);
+extern __thread uintptr_t peak_last; /* this thread's last recorded block */
+void peak_born(uintptr_t p, uint32_t id, uint64_t size);
+void peak_temp(void);
+/* TEMPS, in the free hook: a compare and branch. */
+static inline void peak_freed(const void *p)
+{
+    if (HS_UNLIKELY((uintptr_t)p == peak_last))
+        peak_temp();
+}
 
 /* ---- the unwinders (shim/unwind/unwind.h), as the hooks start them ---- */
 void hook_unwind_init(void);       /* HEAPSNAP_UNWIND's backend, with the shim as host */

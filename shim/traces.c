@@ -317,6 +317,7 @@ static HS_NOINLINE void trace_new_peak(void)
     uint64_t cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
                    (uint64_t)trace_pending;
     trace_raise_peak(cur);
+    peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
 }
 
 /* The peak after this thread changed the traced size (trace_pending). */
@@ -324,6 +325,7 @@ static inline void trace_track_peak(void)
 {
     if (trace_pending >= TRACE_FOLD || trace_pending <= -TRACE_FOLD) {
         trace_fold();
+        peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
         return;
     }
     if (trace_pending <= 0) /* frees by this thread (of others' blocks, too) */
