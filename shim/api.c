@@ -49,7 +49,7 @@ void heapsnap_clear_traces(void)
     api_settle();
     int saved = guard_enter();
     trace_clear();
-    peak_clear_temps();
+    peak_clear();
     guard_leave(saved);
     peak_reset();
 }

@@ -2,36 +2,37 @@
  * peak.c - what each trace held at the traced high-water mark (PEAK), and
  * each trace's temporary allocations (TEMPS).
  *
- * The peak.  traces.c keeps per-trace totals only; live sums per trace
- * exist nowhere on the hot path (the snapshot writer derives them from a
- * walk of the table).  So a capture is such a walk (pend_foreach: held
- * frees out, fresh blocks in) into a scratch array, kept as the nonzero
- * (trace, blocks, bytes) items.  traces.c asks for one from its slow paths
- * only (peak_check: after the peak moved on a charge), so the hot path
- * gains nothing; the walk costs O(live blocks), so captures are rationed
- * by HEAPSNAP_PEAK: "on" captures when the peak has grown past the last
- * capture by PEAK_STEP_PPM (1%) or PEAK_FLOOR (64 KiB), whichever is more
- * - a climb from 0 to P pays at most P/64 KiB below 6.4 MiB and then
- * ln(P / 6.4 MiB) / ln(1.01) captures, each walk a geometric share of the
- * last, so the walks add up to about 100 walks of the peak's table;
- * "exact" captures at every new peak (tests: quadratic on a climb), "off"
- * never.  A snapshot whose own live sums are above the capture (the
- * process is at its peak as it writes) offers them instead (peak_put).
- *   Exactness: one thread, "exact": the capture is the peak's state.  One
- * thread, "on": a state whose total C satisfies P / 1.01 < C <= P (or
- * P - 64 KiB < C).  N threads: traces.c's peak itself may miss the true
- * one by less than (N - 1) x 64 KiB, and the walk is not a cut: blocks
- * other threads allocate or free while it runs may be counted or not.
- * Lock: peak.lock guards the capture; only ever tried from a hook (a
- * thread that finds it taken leaves the capture to its holder), taken by
- * the writer and heapsnap_reset_peak; under it only the table walk's own
- * locks (pending, table, arena): between traces and pending in the order.
+ * The peak.  traces.c keeps per-trace totals only (snapshots derive live
+ * sums from a walk of the table), and a walk at each 1% of growth cost
+ * 1-28% more instructions on the benchmark (docs/performance.md).  So
+ * this file counts each trace's frees, per thread: every discharge adds
+ * to the thread's own line of per-trace cells (peak_discharge, from
+ * traces.c) - a plain load and store, no locked instruction, like
+ * traces.c's shards; a charge does nothing new.  Threads past
+ * PEAK_LINES share line 0 with atomic adds.  A capture takes the totals
+ * less the lines' frees (O(traces x lines)) into the kept items.
+ * traces.c asks for one from
+ * its slow paths only (peak_check: after a charge moved the peak), when
+ * the peak has passed the last capture by PEAK_STEP_PPM (1%) or
+ * PEAK_FLOOR (4 KiB), whichever is more (HEAPSNAP_PEAK=on): a climb
+ * from 0 to P pays at most 100 captures below 400 KiB and
+ * ln(P / 400 KiB) / ln(1.01) above; "exact" captures at every new peak
+ * (tests), "off" never.  A snapshot whose own live sums are above the
+ * capture (the process is at its peak as it writes) offers them instead.
+ *   Exactness: one thread, "exact": the capture is the peak's state; "on":
+ * a state whose total C satisfies P / 1.01 < C <= P (or P - 4 KiB < C).
+ * N threads: traces.c's peak itself may miss the true one by less than
+ * (N - 1) x 64 KiB, and a capture reads the lines while their threads
+ * write them: it is exact for each cell, not a cut across cells.
+ * Lock: peak.lock guards the capture; only tried from a hook (a thread
+ * that finds it taken leaves the capture to its holder), taken by the
+ * writer and heapsnap_reset_peak; nothing is taken under it.
  *
  * Temporary allocations (heaptrack's definition): a block freed by the
  * thread that allocated it with no other allocation on that thread in
  * between.  Each thread remembers its last recorded block (peak_born,
  * from the record path); a free of that very pointer is one compare
- * (peak_is_temp, in the free hook) and counts for its trace, with the
+ * (peak_freed, in the free hook) and counts for its trace, with the
  * weight of a sampled block, in an arena array of atomic counters.
  */
 #include <string.h>
@@ -39,16 +40,16 @@
 #include "shim.h"
 
 #define PEAK_STEP_PPM 10000u      /* 1%: the relative growth between captures */
-#define PEAK_FLOOR (64u * 1024u)  /* ... and at least this many bytes */
-#define PEAK_CHUNK_BITS 12
-#define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)
-#define PEAK_CHUNKS 4096u         /* as traces.c: 16M ids */
+#define PEAK_FLOOR 4096u          /* ... and at least this many bytes */
 #define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as traces.c */
 
 _Atomic uint64_t peak_next;       /* capture when the peak reaches this */
-__thread uintptr_t peak_last;     /* this thread's last recorded block */
-static __thread uint32_t peak_last_trace;
-static __thread uint64_t peak_last_size;
+struct peak_line peak_lines[PEAK_LINES]; /* per-thread live sums; 0 shared */
+static atomic_uint peak_lines_top;       /* lines ever claimed: [0, top) */
+__thread struct peak_line *peak_mine;    /* this thread's line, or NULL */
+static __thread int peak_lineless;       /* no line to claim (or ended) */
+__thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
+__thread struct peak_last peak_last; /* this thread's last recorded block */
 
 static struct {
     lock_t lock;                  /* the capture below */
@@ -74,6 +75,104 @@ static int peak_mode(void)
     return m;
 }
 
+/* ---------------- the live sums ---------------- */
+
+/* A line's cells for id's chunk, made if missing (only its thread makes
+ * them, but line 0's are shared: a CAS). */
+static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
+{
+    _Atomic(struct peak_cell *) *slot = &l->chunk[id >> PEAK_CHUNK_BITS];
+    struct peak_cell *c = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
+    if (c)
+        return c;
+    if (!(c = arena_alloc(PEAK_CHUNK * sizeof *c)))
+        return NULL;
+    if (!atomic_compare_exchange_strong(slot, &none, c)) {
+        arena_free(c, PEAK_CHUNK * sizeof *c);
+        return none;
+    }
+    return c;
+}
+
+static struct peak_line *peak_claim(void)
+{
+    for (unsigned k = 1; k < PEAK_LINES; k++) {
+        int free_line = 0;
+        if (atomic_compare_exchange_strong(&peak_lines[k].owned, &free_line, 1)) {
+            unsigned top = atomic_load(&peak_lines_top);
+            while (top < k + 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, k + 1))
+                ;
+            return peak_mine = &peak_lines[k];
+        }
+    }
+    peak_lineless = 1;
+    return NULL;
+}
+
+/* peak_discharge's slow path: the thread's first free, a new chunk of
+ * ids, or no line of its own (line 0, atomic adds). */
+HS_NOINLINE void peak_discharge_slow(uint32_t id, uint64_t n, uint64_t bytes)
+{
+    struct peak_line *l = peak_mine;
+    struct peak_cell *c;
+    if (peak_mode() == PEAK_OFF) {
+        peak_idle = 1; /* the hot path pays a load and a branch */
+        return;
+    }
+    if (!l && !peak_lineless)
+        l = peak_claim();
+    if (l && (c = peak_chunk(l, id))) {
+        c += id & (PEAK_CHUNK - 1);
+        atomic_store_explicit(&c->count, atomic_load_explicit(&c->count, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+        atomic_store_explicit(&c->bytes, atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
+                              memory_order_relaxed);
+        return;
+    }
+    unsigned top = atomic_load(&peak_lines_top);
+    while (top < 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, 1))
+        ;
+    if (!(c = peak_chunk(&peak_lines[0], id)))
+        return; /* out of memory: the arena's warning is enough */
+    c += id & (PEAK_CHUNK - 1);
+    atomic_fetch_add_explicit(&c->count, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes, bytes, memory_order_relaxed);
+}
+
+/* The thread ends: its line goes back (its sums stay in it, for the next
+ * owner to go on from); what it still moves goes to line 0. */
+void peak_thread_end(void)
+{
+    struct peak_line *l = peak_mine;
+    peak_mine = NULL;
+    peak_lineless = 1;
+    if (l)
+        atomic_store_explicit(&l->owned, 0, memory_order_release);
+}
+
+/* In a fork's child only this thread is left: the other lines go back. */
+void peak_after_fork_child(void)
+{
+    for (unsigned k = 1; k < PEAK_LINES; k++)
+        if (&peak_lines[k] != peak_mine)
+            atomic_store_explicit(&peak_lines[k].owned, 0, memory_order_relaxed);
+    lock_drop(&peak.lock); /* a thread that was capturing is gone */
+}
+
+/* heapsnap_clear_traces: every live block is forgotten. */
+static void peak_clear_lines(void)
+{
+    unsigned top = atomic_load(&peak_lines_top);
+    for (unsigned k = 0; k < top; k++)
+        for (unsigned j = 0; j < PEAK_CHUNKS; j++) {
+            struct peak_cell *c = atomic_load(&peak_lines[k].chunk[j]);
+            for (unsigned i = 0; c && i < PEAK_CHUNK; i++) {
+                atomic_store_explicit(&c[i].count, 0, memory_order_relaxed);
+                atomic_store_explicit(&c[i].bytes, 0, memory_order_relaxed);
+            }
+        }
+}
+
 /* The threshold after a capture of a state of `bytes` traced bytes. */
 static uint64_t peak_step(uint64_t bytes)
 {
@@ -81,13 +180,6 @@ static uint64_t peak_step(uint64_t bytes)
         return bytes + 1;
     uint64_t step = bytes / 1000000u * PEAK_STEP_PPM;
     return bytes + (step > PEAK_FLOOR ? step : PEAK_FLOOR);
-}
-
-static int peak_live_block(const struct tbl_entry *e, void *arg)
-{
-    (void)arg;
-    trace_live_add(peak.scratch, peak.scratch_n, e->trace, e->size);
-    return 0;
 }
 
 /* Room for n traces in the scratch array (zeroed) and for n items; lock
@@ -149,15 +241,37 @@ static uint64_t peak_since_start(void)
     return now > start ? now - start : 0;
 }
 
-/* Walks the live blocks into the capture; lock held, hook_guard set.
- * 0, or -1 (the capture is unchanged). */
-static int peak_walk(void)
+/* Live sums per trace into the scratch array: totals (traces.c) minus
+ * every line's frees; lock held.  A sum below zero (a block charged
+ * after its trace's totals were read and freed before its line was: other
+ * threads at work) reads as nothing. */
+static void peak_sum(uint32_t n)
+{
+    unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
+    trace_sum_totals(peak.scratch, n);
+    for (unsigned k = 0; k < top; k++)
+        for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
+            struct peak_cell *c = atomic_load_explicit(&peak_lines[k].chunk[base >> PEAK_CHUNK_BITS],
+                                                       memory_order_acquire);
+            uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
+            for (uint32_t j = 0; c && j < end; j++) {
+                peak.scratch[base + j].count -= atomic_load_explicit(&c[j].count, memory_order_relaxed);
+                peak.scratch[base + j].bytes -= atomic_load_explicit(&c[j].bytes, memory_order_relaxed);
+            }
+        }
+    for (uint32_t id = 0; id < n; id++)
+        if ((int64_t)peak.scratch[id].count < 0 || (int64_t)peak.scratch[id].bytes < 0)
+            peak.scratch[id] = (struct trace_live){0, 0};
+}
+
+/* Takes a capture of now's live sums; lock held.  0, or -1 (the capture
+ * is unchanged: no memory). */
+static int peak_take(void)
 {
     uint64_t t = peak_since_start();
     if (peak_room(trace_count()) != 0)
         return -1;
-    if (pend_foreach(peak_live_block, NULL, 0, NULL) != 0)
-        return -1;
+    peak_sum(peak.scratch_n);
     peak_keep(peak.scratch, peak.scratch_n, t, 0);
     atomic_store_explicit(&peak_next, peak_step(peak.head.bytes), memory_order_relaxed);
     return 0;
@@ -174,20 +288,20 @@ HS_NOINLINE void peak_capture(uint64_t peak_now)
     if (!lock_try(&peak.lock))
         return; /* another thread is capturing: its walk is as near */
     if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed) &&
-        peak_walk() != 0)
+        peak_take() != 0)
         atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
     lock_drop(&peak.lock);
 }
 
 /* heapsnap_reset_peak, heapsnap_clear_traces: the peak restarts from now,
- * so the capture does too (a walk of now's blocks). */
+ * so the capture does too. */
 void peak_reset(void)
 {
     if (peak_mode() == PEAK_OFF)
         return;
     int saved = guard_enter();
     lock_take(&peak.lock);
-    if (peak_walk() != 0) {
+    if (peak_take() != 0) {
         peak.head = (struct hsnap_peak){0};
         atomic_store(&peak_next, 0);
     }
@@ -220,19 +334,11 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
 
 /* ---------------- temporary allocations ---------------- */
 
-/* The record path: p (of size bytes, trace id) is this thread's newest. */
-void peak_born(uintptr_t p, uint32_t id, uint64_t size)
-{
-    peak_last = p;
-    peak_last_trace = id;
-    peak_last_size = size;
-}
-
 /* The free hook found p == peak_last: a temporary allocation. */
 HS_NOINLINE void peak_temp(void)
 {
-    uint32_t id = peak_last_trace;
-    peak_last = 0;
+    uint32_t id = peak_last.trace;
+    peak_last.p = 0;
     _Atomic uint64_t *c = atomic_load_explicit(&peak.temps[id >> PEAK_CHUNK_BITS],
                                                memory_order_acquire);
     if (HS_UNLIKELY(!c)) {
@@ -247,7 +353,7 @@ HS_NOINLINE void peak_temp(void)
         }
     }
     uint64_t n, bytes;
-    sample_weigh(peak_last_size, &n, &bytes);
+    sample_weigh(peak_last.size, &n, &bytes);
     atomic_fetch_add_explicit(&c[id & (PEAK_CHUNK - 1)], n, memory_order_relaxed);
 }
 
@@ -268,13 +374,14 @@ int peak_put_temps(struct sbuf *b, uint32_t n)
     return b->err ? -1 : 0;
 }
 
-/* heapsnap_clear_traces: the counts restart from zero. */
-void peak_clear_temps(void)
+/* heapsnap_clear_traces: live sums and temporary counts restart from zero. */
+void peak_clear(void)
 {
+    peak_clear_lines();
     for (unsigned k = 0; k < PEAK_CHUNKS; k++) {
         _Atomic uint64_t *c = atomic_load(&peak.temps[k]);
         for (unsigned j = 0; c && j < PEAK_CHUNK; j++)
             atomic_store_explicit(&c[j], 0, memory_order_relaxed);
     }
-    peak_last = 0;
+    peak_last.p = 0;
 }

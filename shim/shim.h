@@ -22,7 +22,7 @@
  *                   dlsym); fork closes it and waits for those inside
  *   3. traces       traces.c: the intern table
  *   3b. peak        peak.c: the peak's capture (tried from a hook, never
- *                   waited for there; nothing of 1-3 taken under it)
+ *                   waited for there; no other lock is taken under it)
  *   4. pending      pending.c: every thread's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
@@ -212,6 +212,7 @@ void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
+void trace_sum_totals(struct trace_live *acc, uint32_t n);  /* peak.c's captures */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */
 void trace_after_fork_child(void); /* ... and every other thread's */
 struct trace_counters {
@@ -220,6 +221,42 @@ struct trace_counters {
 extern struct trace_counters trace_counters;
 
 /* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
+#define PEAK_CHUNK_BITS 12
+#define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)  /* trace ids per chunk of cells */
+#define PEAK_CHUNKS 4096u                   /* as traces.c: 16M ids */
+#define PEAK_LINES 64                       /* threads with a line of their own */
+struct peak_cell {                          /* one trace's frees on one line */
+    _Atomic uint64_t count, bytes;          /* count in 1/65536 units */
+};
+struct peak_line {
+    atomic_int owned;                       /* claimed by a live thread (never line 0) */
+    _Atomic(struct peak_cell *) chunk[PEAK_CHUNKS]; /* by id >> PEAK_CHUNK_BITS */
+};
+extern struct peak_line peak_lines[PEAK_LINES];
+extern __thread struct peak_line *peak_mine;
+extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
+void peak_discharge_slow(uint32_t id, uint64_t n, uint64_t bytes);
+/* A block of trace id died (traces.c, with the weights it has): this
+ * thread's line of frees per trace moves.  The peak's live sums are the
+ * totals minus these (no per-trace work on a charge). */
+static inline void peak_discharge(uint32_t id, uint64_t n, uint64_t bytes)
+{
+    struct peak_line *l = peak_mine;
+    struct peak_cell *c;
+    if (HS_LIKELY(l != NULL) &&
+        HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
+                                            memory_order_relaxed)) != NULL)) {
+        c += id & (PEAK_CHUNK - 1);
+        atomic_store_explicit(&c->count, atomic_load_explicit(&c->count, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+        atomic_store_explicit(&c->bytes, atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
+                              memory_order_relaxed);
+    } else if (!peak_idle) {
+        peak_discharge_slow(id, n, bytes);
+    }
+}
+void peak_thread_end(void);
+void peak_after_fork_child(void);
 extern _Atomic uint64_t peak_next; /* capture when the peak reaches it */
 void peak_capture(uint64_t peak_now);
 /* traces.c's slow paths, after a charge raised the peak: a capture when
@@ -233,14 +270,24 @@ void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
 struct sbuf;
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
 int peak_put_temps(struct sbuf *b, uint32_t n);
-void peak_clear_temps(void);
-extern __thread uintptr_t peak_last; /* this thread's last recorded block */
-void peak_born(uintptr_t p, uint32_t id, uint64_t size);
+void peak_clear(void);                /* heapsnap_clear_traces */
+extern __thread struct peak_last {  /* this thread's last recorded block */
+    uintptr_t p;
+    uint64_t size;
+    uint32_t trace;
+} peak_last;
+static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
+{
+    struct peak_last *l = &peak_last;
+    l->p = p;
+    l->size = size;
+    l->trace = id;
+}
 void peak_temp(void);
 /* TEMPS, in the free hook: a compare and branch. */
 static inline void peak_freed(const void *p)
 {
-    if (HS_UNLIKELY((uintptr_t)p == peak_last))
+    if (HS_UNLIKELY((uintptr_t)p == peak_last.p))
         peak_temp();
 }
 
