@@ -101,7 +101,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--instr", action="store_true")
     args = ap.parse_args()
-    bin_dir = os.path.join(ROOT, args.build, "bench", "peakcost")
+    bin_dir = os.path.join(ROOT, "build", "bench", "peakcost")
     build(bin_dir)
     work = tempfile.mkdtemp(prefix="peakcost.")
     todo = [w for w in W.WORKLOADS if w.kind in (W.COMPARE, W.HS_ONLY) and args.only in w.name]
