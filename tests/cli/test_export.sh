@@ -113,7 +113,7 @@ console.log([f.profiles.length, p.name, p.unit, p.endValue, bad.length,
              site.name + ' ' + site.file + ':' + site.line].join('|'));
 JS
   got=$(node "$T/ss.js" "$T/sites.speedscope.json" 2>&1)
-  want='4|live bytes|bytes|1113473|0|buf_new tests/fixtures/sites.c:33'
+  want='6|live bytes|bytes|1113473|0|buf_new tests/fixtures/sites.c:33'
   [ "$got" = "$want" ] && t_pass export_speedscope_profiles \
     || t_fail export_speedscope_profiles "got '$got', want '$want'"
   exp export_speedscope_value -f speedscope --value alloc_objects "$S" &&

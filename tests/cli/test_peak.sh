@@ -133,3 +133,12 @@ if "$HEAPSNAP" export -f massif -o "$T/massif.out" "$T/exact.hsnap" 2>"$T/ms.err
     grep -qE '^->100\.00% \(10,000B\) 0x[0-9a-f]+: main \(tests/fixtures/peak\.c:36\)$' "$T/ms.txt" \
     && t_pass peak_massif_ms_print || t_fail peak_massif_ms_print "$(grep -E 'Detailed|peak.c' "$T/ms.txt")"
 else t_fail peak_massif_ms_print "$(head -c 300 "$T/ms.err")"; fi
+
+# pprof carries the peak as two more sample types (peak_objects, peak_space),
+# read by go tool pprof: site A's 10000 B at the peak, site B's 8000 B live.
+if command -v go >/dev/null && "$HEAPSNAP" export -f pprof -o "$T/peak.pb.gz" "$T/exact.hsnap" 2>"$T/pp.err"; then
+  HOME=$T PPROF_TMPDIR=$T timeout 60 go tool pprof -top -lines -unit=B -sample_index=peak_space \
+    "$T/peak.pb.gz" >"$T/pp.peak" 2>>"$T/pp.err"
+  grep -qE '^ +10000B .* main tests/fixtures/peak\.c:36$' "$T/pp.peak" && grep -q '^Type: peak_space$' "$T/pp.peak" \
+    && t_pass peak_pprof_sample_type || t_fail peak_pprof_sample_type "$(cat "$T/pp.peak" "$T/pp.err" | head -c 400)"
+else t_fail peak_pprof_sample_type "go missing or export failed: $(head -c 300 "$T/pp.err")"; fi
