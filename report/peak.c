@@ -113,7 +113,7 @@ int peak_require(const struct snap *s, const char *path, char *err, size_t errle
         return 0;
     snprintf(err, errlen, "%s: no peak in this snapshot (%s)", path,
              s->version < 2 ? "written by a heapsnap before format version 2"
-                            : "written with HEAPSNAP_PEAK=off");
+                            : "written with HEAPSNAP_PEAK=off, or by heapsnap merge");
     return -1;
 }
 
@@ -121,8 +121,9 @@ int temps_require(const struct snap *s, const char *path, char *err, size_t errl
 {
     if (s->temps)
         return 0;
-    snprintf(err, errlen, "%s: no temporary allocations in this snapshot (written by a "
-             "heapsnap before format version 2)", path);
+    snprintf(err, errlen, "%s: no temporary allocations in this snapshot (%s)", path,
+             s->version < 2 ? "written by a heapsnap before format version 2"
+                            : "written by heapsnap merge, which keeps none");
     return -1;
 }
 

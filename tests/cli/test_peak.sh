@@ -71,7 +71,7 @@ peak_top peak_stepped_exact "$T/stepped_exact.hsnap" --peak --key function &&
 # HEAPSNAP_PEAK=off: no PEAK section, and top --peak says so in one line (exit 2).
 HEAPSNAP_PEAK=off fx_profile "$T/off.hsnap" "$P"
 t_status peak_off_exit_2 2 "$HEAPSNAP" top --peak "$T/off.hsnap"
-[ "$(wc -l <"$T/status.out")" = 1 ] && grep -q 'no peak in this snapshot (written with HEAPSNAP_PEAK=off)' "$T/status.out" \
+[ "$(wc -l <"$T/status.out")" = 1 ] && grep -q 'no peak in this snapshot (written with HEAPSNAP_PEAK=off, or by heapsnap merge)' "$T/status.out" \
   && t_pass peak_off_one_line || t_fail peak_off_one_line "$(cat "$T/status.out")"
 
 # A version-1 file (this snapshot without PEAK and TEMPS, its header saying 1)
@@ -142,3 +142,39 @@ if command -v go >/dev/null && "$HEAPSNAP" export -f pprof -o "$T/peak.pb.gz" "$
   grep -qE '^ +10000B .* main tests/fixtures/peak\.c:36$' "$T/pp.peak" && grep -q '^Type: peak_space$' "$T/pp.peak" \
     && t_pass peak_pprof_sample_type || t_fail peak_pprof_sample_type "$(cat "$T/pp.peak" "$T/pp.err" | head -c 400)"
 else t_fail peak_pprof_sample_type "go missing or export failed: $(head -c 300 "$T/pp.err")"; fi
+
+# Damaged PEAK and TEMPS sections are refused with one line naming the section
+# (the payload changed, its checksum recomputed, so only the reader's checks stand).
+damage() { # damage OUT WHAT: a copy of exact.hsnap with one field of PEAK or TEMPS changed
+  python3 - "$T/exact.hsnap" "$1" "$2" <<'PY'
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+what, off = sys.argv[3], 24
+while True:
+    t, crc, n = struct.unpack_from("<IIQ", b, off)
+    p = off + 16
+    if t == 9 and what == "trace":      # the first item's trace id, far out of range
+        struct.pack_into("<I", b, p + 40, 999999)
+    elif t == 9 and what == "sum":      # the head's bytes no longer the items' sum
+        struct.pack_into("<Q", b, p + 8, struct.unpack_from("<Q", b, p + 8)[0] + 1)
+    elif t == 11 and what == "count":   # TEMPS' count != the trace count
+        struct.pack_into("<I", b, p, struct.unpack_from("<I", b, p)[0] + 1)
+    else:
+        off = p + n
+        if t == 0xffff:
+            break
+        continue
+    struct.pack_into("<I", b, off + 4, zlib.crc32(bytes(b[p:p + n])))
+    off = p + n
+open(sys.argv[2], "wb").write(b)
+PY
+}
+damage "$T/bad_trace.hsnap" trace && t_status peak_bad_trace_refused 2 "$HEAPSNAP" info "$T/bad_trace.hsnap"
+grep -q 'section PEAK: item 0: trace id 999999 out of range' "$T/status.out" && t_pass peak_bad_trace_says_why \
+  || t_fail peak_bad_trace_says_why "$(cat "$T/status.out")"
+damage "$T/bad_sum.hsnap" sum && t_status peak_bad_sum_refused 2 "$HEAPSNAP" top --peak "$T/bad_sum.hsnap"
+grep -q 'section PEAK: items add up to' "$T/status.out" && t_pass peak_bad_sum_says_why \
+  || t_fail peak_bad_sum_says_why "$(cat "$T/status.out")"
+damage "$T/bad_temps.hsnap" count && t_status peak_bad_temps_refused 2 "$HEAPSNAP" top "$T/bad_temps.hsnap"
+grep -q 'section TEMPS: count' "$T/status.out" && t_pass peak_bad_temps_says_why \
+  || t_fail peak_bad_temps_says_why "$(cat "$T/status.out")"
