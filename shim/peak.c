@@ -3,14 +3,15 @@
  * each trace's temporary allocations (TEMPS).
  *
  * The peak.  traces.c keeps per-trace totals only (snapshots derive live
- * sums from a walk of the table), and a walk at each 1% of growth cost
- * 1-28% more instructions on the benchmark (docs/performance.md).  So
- * this file counts each trace's frees, per thread: every discharge adds
- * to the thread's own line of per-trace cells (peak_discharge, from
- * traces.c) - a plain load and store, no locked instruction, like
- * traces.c's shards; a charge does nothing new.  Threads past
- * PEAK_LINES share line 0 with atomic adds.  A capture takes the totals
- * less the lines' frees (O(traces x lines)) into the kept items.
+ * sums from a walk of the table).  A walk at each 1% of growth cost 1-28%
+ * more instructions on the benchmark, totals less per-thread frees (a
+ * trace record read per trace) 27% on python's many traces
+ * (docs/performance.md).  So this file keeps live sums per trace, per
+ * thread, in dense arrays: a charge adds and a discharge subtracts
+ * (peak_move, from traces.c) in the thread's own line of cells - a plain
+ * load and store, no locked instruction, like traces.c's shards; threads
+ * past PEAK_LINES share line 0 with atomic adds.  A capture adds the
+ * lines up into the kept array (a vectorized loop: O(traces x lines)).
  * traces.c asks for one from
  * its slow paths only (peak_check: after a charge moved the peak), when
  * the peak has passed the last capture by PEAK_STEP_PPM (1%) or
@@ -41,6 +42,7 @@
 
 #define PEAK_STEP_PPM 10000u      /* 1%: the relative growth between captures */
 #define PEAK_FLOOR 4096u          /* ... and at least this many bytes */
+#define PEAK_TRACE_BYTES 16u      /* ... and as many per trace */
 #define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as traces.c */
 
 _Atomic uint64_t peak_next;       /* capture when the peak reaches this */
@@ -55,11 +57,9 @@ static struct {
     lock_t lock;                  /* the capture below */
     atomic_int mode;              /* 0 not read yet, else PEAK_ON/EXACT/OFF + 1 */
     struct hsnap_peak head;       /* the capture's figures */
-    struct hsnap_peak_item *items; /* head.count of them, by trace id */
-    size_t items_cap;             /* items' mapping, in items */
-    struct trace_live *scratch;   /* a walk's per-trace sums */
-    size_t scratch_len;           /* its mapping, in bytes */
-    uint32_t scratch_n;           /* traces it covers */
+    struct trace_live *kept;      /* the capture: live sums by trace id */
+    size_t kept_len;              /* its mapping, in bytes */
+    uint32_t kept_n;              /* traces it covers */
     _Atomic(_Atomic uint64_t *) temps[PEAK_CHUNKS]; /* temporary counts, by id */
 } peak;
 
@@ -109,9 +109,9 @@ static struct peak_line *peak_claim(void)
     return NULL;
 }
 
-/* peak_discharge's slow path: the thread's first free, a new chunk of
- * ids, or no line of its own (line 0, atomic adds). */
-HS_NOINLINE void peak_discharge_slow(uint32_t id, uint64_t n, uint64_t bytes)
+/* peak_move's slow path: the thread's first move, a new chunk of ids, or
+ * no line of its own (line 0, atomic adds). */
+HS_NOINLINE void peak_move_slow(uint32_t id, int64_t n, int64_t bytes)
 {
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
@@ -173,66 +173,39 @@ static void peak_clear_lines(void)
         }
 }
 
+/* The least growth between two captures, with n traces: PEAK_FLOOR, or
+ * PEAK_TRACE_BYTES per trace, which bounds the captures' cost (a few
+ * instructions per trace) per byte the program allocates. */
+static uint64_t peak_floor(uint32_t n)
+{
+    uint64_t f = (uint64_t)n * PEAK_TRACE_BYTES;
+    return f > PEAK_FLOOR ? f : PEAK_FLOOR;
+}
+
 /* The threshold after a capture of a state of `bytes` traced bytes. */
 static uint64_t peak_step(uint64_t bytes)
 {
     if (peak_mode() == PEAK_EXACT)
         return bytes + 1;
-    uint64_t step = bytes / 1000000u * PEAK_STEP_PPM;
-    return bytes + (step > PEAK_FLOOR ? step : PEAK_FLOOR);
+    uint64_t step = bytes / 1000000u * PEAK_STEP_PPM, floor = peak_floor(trace_count());
+    return bytes + (step > floor ? step : floor);
 }
 
-/* Room for n traces in the scratch array (zeroed) and for n items; lock
- * held.  0, or -1 when the arena has none. */
+/* Room for n traces in the kept array; lock held.  0, or -1 when the
+ * arena has none (the capture is then unchanged). */
 static int peak_room(uint32_t n)
 {
-    size_t len = ((size_t)n * sizeof *peak.scratch + 4095) & ~(size_t)4095;
-    if (len > peak.scratch_len) {
-        struct trace_live *s = arena_map(len);
-        if (!s)
+    size_t len = ((size_t)n * sizeof *peak.kept + 4095) & ~(size_t)4095;
+    if (len > peak.kept_len) {
+        struct trace_live *k = arena_map(len);
+        if (!k)
             return -1;
-        arena_unmap(peak.scratch, peak.scratch_len);
-        peak.scratch = s;
-        peak.scratch_len = len;
-    } else if (n) {
-        memset(peak.scratch, 0, (size_t)n * sizeof *peak.scratch);
+        memcpy(k, peak.kept, (size_t)peak.kept_n * sizeof *k);
+        arena_unmap(peak.kept, peak.kept_len);
+        peak.kept = k;
+        peak.kept_len = len;
     }
-    if (n > peak.items_cap) {
-        size_t cap = n + n / 2 + 64, ilen = cap * sizeof *peak.items;
-        struct hsnap_peak_item *it = arena_map(ilen);
-        if (!it)
-            return -1;
-        if (peak.head.count)
-            memcpy(it, peak.items, peak.head.count * sizeof *it);
-        arena_unmap(peak.items, peak.items_cap * sizeof *peak.items);
-        peak.items = it;
-        peak.items_cap = cap;
-    }
-    peak.scratch_n = n;
     return 0;
-}
-
-/* The capture becomes live[0..n) (sums as trace_live_add makes them),
- * taken t_ns after start; lock held, items room for n. */
-static void peak_keep(const struct trace_live *live, uint32_t n, uint64_t t_ns, uint32_t flags)
-{
-    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), blocks = 0, bytes = 0;
-    uint32_t k = 0;
-    for (uint32_t id = 0; id < n; id++) {
-        if (!live[id].count && !live[id].bytes)
-            continue;
-        struct hsnap_peak_item *it = &peak.items[k++];
-        it->trace = id;
-        it->reserved = 0;
-        it->blocks = (live[id].count + half) >> PEAK_UNIT_SHIFT;
-        it->bytes = live[id].bytes;
-        blocks += it->blocks;
-        bytes += it->bytes;
-    }
-    uint32_t step = peak_mode() == PEAK_EXACT ? 0 : PEAK_STEP_PPM;
-    peak.head = (struct hsnap_peak){.t_ns = t_ns, .bytes = bytes, .blocks = blocks,
-                                    .count = k, .flags = flags, .step_ppm = step,
-                                    .floor = step ? PEAK_FLOOR : 0};
 }
 
 static uint64_t peak_since_start(void)
@@ -241,39 +214,71 @@ static uint64_t peak_since_start(void)
     return now > start ? now - start : 0;
 }
 
-/* Live sums per trace into the scratch array: totals (traces.c) minus
- * every line's frees; lock held.  A sum below zero (a block charged
- * after its trace's totals were read and freed before its line was: other
- * threads at work) reads as nothing. */
-static void peak_sum(uint32_t n)
+/* The head's figures for the kept sums, at write time (negative sums - a
+ * line read while its thread moved a block - count nothing). */
+static void peak_head(void)
 {
-    unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
-    trace_sum_totals(peak.scratch, n);
-    for (unsigned k = 0; k < top; k++)
-        for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
-            struct peak_cell *c = atomic_load_explicit(&peak_lines[k].chunk[base >> PEAK_CHUNK_BITS],
-                                                       memory_order_acquire);
-            uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
-            for (uint32_t j = 0; c && j < end; j++) {
-                peak.scratch[base + j].count -= atomic_load_explicit(&c[j].count, memory_order_relaxed);
-                peak.scratch[base + j].bytes -= atomic_load_explicit(&c[j].bytes, memory_order_relaxed);
-            }
+    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), blocks = 0, bytes = 0;
+    uint32_t count = 0;
+    for (uint32_t id = 0; id < peak.kept_n; id++) {
+        struct trace_live *k = &peak.kept[id];
+        if ((int64_t)k->count <= 0 || (int64_t)k->bytes < 0) {
+            *k = (struct trace_live){0, 0};
+            continue;
         }
-    for (uint32_t id = 0; id < n; id++)
-        if ((int64_t)peak.scratch[id].count < 0 || (int64_t)peak.scratch[id].bytes < 0)
-            peak.scratch[id] = (struct trace_live){0, 0};
+        count++;
+        blocks += (k->count + half) >> PEAK_UNIT_SHIFT;
+        bytes += k->bytes;
+    }
+    uint32_t step = peak_mode() == PEAK_EXACT ? 0 : PEAK_STEP_PPM;
+    peak.head.bytes = bytes;
+    peak.head.blocks = blocks;
+    peak.head.count = count;
+    peak.head.step_ppm = step;
+    peak.head.floor = step ? (uint32_t)peak_floor(peak.kept_n) : 0;
 }
 
-/* Takes a capture of now's live sums; lock held.  0, or -1 (the capture
- * is unchanged: no memory). */
-static int peak_take(void)
+/* A cell's two sums as one SSE2 vector: a capture adds them up with one
+ * paddq per trace and line. */
+typedef int64_t peak_pair __attribute__((vector_size(16), aligned(8), may_alias));
+
+/* The lines added up into the kept array for traces [0, n).  Plain loads
+ * of cells other threads may be writing (each sum a whole 8-byte word on
+ * x86-64, as its thread stores it). */
+static uint64_t peak_sum(uint32_t n)
+{
+    unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
+    peak_pair *restrict k = (peak_pair *)peak.kept, acc = {0, 0};
+    memset(k, 0, (size_t)n * sizeof *peak.kept);
+    for (unsigned l = 0; l < top; l++)
+        for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
+            const peak_pair *restrict c = (const peak_pair *)atomic_load_explicit(
+                &peak_lines[l].chunk[base >> PEAK_CHUNK_BITS], memory_order_acquire);
+            uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
+            for (uint32_t j = 0; c && j < end; j++) {
+                k[base + j] += c[j];
+                acc += c[j];
+            }
+        }
+    peak.kept_n = n;
+    return acc[1] > 0 ? (uint64_t)acc[1] : 0;
+}
+
+/* Takes a capture of now's live sums, the peak being peak_now; lock
+ * held.  The next is due a step above the higher of the two: with several
+ * threads the sums may lag traces.c's peak (its folds), and a threshold
+ * above the sums alone would capture at every move of the peak.  0, or -1
+ * (the capture is unchanged: no memory). */
+static int peak_take(uint64_t peak_now)
 {
     uint64_t t = peak_since_start();
-    if (peak_room(trace_count()) != 0)
+    uint32_t n = trace_count();
+    if (peak_room(n) != 0)
         return -1;
-    peak_sum(peak.scratch_n);
-    peak_keep(peak.scratch, peak.scratch_n, t, 0);
-    atomic_store_explicit(&peak_next, peak_step(peak.head.bytes), memory_order_relaxed);
+    uint64_t bytes = peak_sum(n);
+    peak.head = (struct hsnap_peak){.t_ns = t, .bytes = bytes};
+    atomic_store_explicit(&peak_next, peak_step(bytes > peak_now ? bytes : peak_now),
+                          memory_order_relaxed);
     return 0;
 }
 
@@ -288,7 +293,7 @@ HS_NOINLINE void peak_capture(uint64_t peak_now)
     if (!lock_try(&peak.lock))
         return; /* another thread is capturing: its walk is as near */
     if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed) &&
-        peak_take() != 0)
+        peak_take(peak_now) != 0)
         atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
     lock_drop(&peak.lock);
 }
@@ -301,8 +306,11 @@ void peak_reset(void)
         return;
     int saved = guard_enter();
     lock_take(&peak.lock);
-    if (peak_take() != 0) {
+    uint64_t now;
+    trace_totals(NULL, &now);
+    if (peak_take(now) != 0) {
         peak.head = (struct hsnap_peak){0};
+        peak.kept_n = 0;
         atomic_store(&peak_next, 0);
     }
     lock_drop(&peak.lock);
@@ -315,19 +323,32 @@ void peak_reset(void)
  * 0, or -1 (nothing written: no PEAK section). */
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries)
 {
+    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), bytes = 0;
     if (peak_mode() == PEAK_OFF)
         return -1;
     if (tries ? !lock_take_bounded(&peak.lock, tries) : (lock_take(&peak.lock), 0))
         return -1;
-    uint64_t bytes = 0;
     for (uint32_t id = 0; live && id < n; id++)
         bytes += live[id].bytes;
     if (live && bytes > peak.head.bytes && peak_room(n) == 0) {
-        peak_keep(live, n, peak_since_start(), HSNAP_PEAK_AT_SNAPSHOT);
+        memcpy(peak.kept, live, (size_t)n * sizeof *live);
+        peak.kept_n = n;
+        peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
+                                        .flags = HSNAP_PEAK_AT_SNAPSHOT};
         atomic_store(&peak_next, peak_step(bytes));
     }
-    sbuf_put(b, &peak.head, sizeof peak.head);
-    sbuf_put(b, peak.items, (size_t)peak.head.count * sizeof *peak.items);
+    peak_head();
+    if (sbuf_reserve(b, sizeof peak.head + (size_t)peak.head.count *
+                                               sizeof(struct hsnap_peak_item)) == 0) {
+        sbuf_put(b, &peak.head, sizeof peak.head);
+        for (uint32_t id = 0; id < peak.kept_n; id++)
+            if (peak.kept[id].count) {
+                struct hsnap_peak_item it = {id, 0,
+                                             (peak.kept[id].count + half) >> PEAK_UNIT_SHIFT,
+                                             peak.kept[id].bytes};
+                sbuf_put(b, &it, sizeof it);
+            }
+    }
     lock_drop(&peak.lock);
     return b->err ? -1 : 0;
 }

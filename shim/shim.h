@@ -212,7 +212,6 @@ void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
-void trace_sum_totals(struct trace_live *acc, uint32_t n);  /* peak.c's captures */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */
 void trace_after_fork_child(void); /* ... and every other thread's */
 struct trace_counters {
@@ -225,8 +224,9 @@ extern struct trace_counters trace_counters;
 #define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)  /* trace ids per chunk of cells */
 #define PEAK_CHUNKS 4096u                   /* as traces.c: 16M ids */
 #define PEAK_LINES 64                       /* threads with a line of their own */
-struct peak_cell {                          /* one trace's frees on one line */
-    _Atomic uint64_t count, bytes;          /* count in 1/65536 units */
+struct peak_cell {                          /* one trace's live sums on one line */
+    _Atomic int64_t count, bytes;           /* count in 1/65536 units; < 0: this
+                                               thread freed others' blocks */
 };
 struct peak_line {
     atomic_int owned;                       /* claimed by a live thread (never line 0) */
@@ -235,11 +235,10 @@ struct peak_line {
 extern struct peak_line peak_lines[PEAK_LINES];
 extern __thread struct peak_line *peak_mine;
 extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
-void peak_discharge_slow(uint32_t id, uint64_t n, uint64_t bytes);
-/* A block of trace id died (traces.c, with the weights it has): this
- * thread's line of frees per trace moves.  The peak's live sums are the
- * totals minus these (no per-trace work on a charge). */
-static inline void peak_discharge(uint32_t id, uint64_t n, uint64_t bytes)
+void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
+/* A block of trace id was born (+) or died (-) (traces.c, with the weights
+ * it has): this thread's line of live sums per trace moves. */
+static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
 {
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
@@ -252,7 +251,7 @@ static inline void peak_discharge(uint32_t id, uint64_t n, uint64_t bytes)
         atomic_store_explicit(&c->bytes, atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
                               memory_order_relaxed);
     } else if (!peak_idle) {
-        peak_discharge_slow(id, n, bytes);
+        peak_move_slow(id, n, bytes);
     }
 }
 void peak_thread_end(void);

@@ -19,8 +19,8 @@
  * exact once the threads are quiet).  Live count and bytes per trace are not kept at
  * all: the snapshot writer derives them from the live-block table, which it
  * walks anyway (trace_live_add, trace_read_stat), so a free touches no
- * trace record but peak.c's per-thread line of frees per trace (its
- * captures of the peak take totals minus frees: trace_sum_totals).
+ * trace record (peak.c keeps per-thread live sums per trace of its own,
+ * for the peak's captures: peak_move).
  * Records come from arena_keep (they are never freed, so power-of-two arena
  * classes would only waste: a 64-frame record of 632 bytes took a 1 KiB
  * block).
@@ -380,13 +380,13 @@ void trace_charge(uint32_t id, uint64_t size)
         trace_total_add(id, n, bytes);
     trace_shard_add(s, &s->allocs, 1);
     trace_shard_add(s, &s->bytes, bytes);
+    peak_move(id, (int64_t)n, (int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
     trace_pending += (int64_t)bytes;
     trace_track_peak();
 }
 
-/* A block died: the global sums move, and peak.c's per-trace frees
- * (live sums per trace are derived: at snapshot time from the table, at
- * the peak as totals minus those frees). */
+/* A block died: the global sums move, and peak.c's per-thread live sums
+ * per trace (snapshots still derive theirs from the table). */
 void trace_discharge(uint32_t id, uint64_t size)
 {
     uint64_t n, bytes;
@@ -394,7 +394,7 @@ void trace_discharge(uint32_t id, uint64_t size)
     struct trace_shard *s = trace_shard();
     trace_shard_add(s, &s->frees, 1);
     trace_shard_add(s, &s->bytes, -bytes);
-    peak_discharge(id, n, bytes); /* PEAK: per-trace frees (peak.c) */
+    peak_move(id, -(int64_t)n, -(int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
     trace_pending -= (int64_t)bytes;
     if (trace_pending <= -TRACE_FOLD)
         trace_fold();
@@ -466,30 +466,6 @@ void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_st
     }
     out->total_count = (count + half) >> TRACE_UNIT_SHIFT;
     out->total_bytes = bytes;
-}
-
-/* Adds every trace's totals (count in 1/65536 units, bytes) below n to
- * acc[id]: records, then each line's deltas - O(n + lines x deltas), for
- * peak.c's captures (no lock: exact once the threads are quiet). */
-void trace_sum_totals(struct trace_live *acc, uint32_t n)
-{
-    for (uint32_t id = 0; id < n; id++) {
-        struct trace *t = trace_by_id(id);
-        if (!t)
-            continue;
-        acc[id].count += atomic_load_explicit(&t->st.total_count, memory_order_relaxed);
-        acc[id].bytes += atomic_load_explicit(&t->st.total_bytes, memory_order_relaxed);
-    }
-    for (unsigned k = 1; k < TRACE_SHARDS; k++)
-        for (unsigned j = 0; j < TRACE_DELTAS &&
-                            atomic_load_explicit(&trace_shards[k].allocs, memory_order_relaxed); j++) {
-            const struct trace_delta *d = &trace_shards[k].delta[j];
-            uint32_t id1 = atomic_load_explicit(&d->id1, memory_order_relaxed);
-            if (id1 && id1 - 1 < n) {
-                acc[id1 - 1].count += atomic_load_explicit(&d->count, memory_order_relaxed);
-                acc[id1 - 1].bytes += atomic_load_explicit(&d->bytes, memory_order_relaxed);
-            }
-        }
 }
 
 void trace_lock(void)
