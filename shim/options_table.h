@@ -99,7 +99,8 @@ static const struct opt_def opt_table[] = {
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
     {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
      "what each site held at the peak (PEAK section): on captures it whenever the peak has "
-     "grown by 1% (at least 4 KiB) since the last capture, exact at every new peak "
+     "grown by 1% (at least 4 KiB and 16 B per allocation stack) since the last capture, "
+     "exact at every new peak "
      "(slow: for tests), off never", 0, 0, "on|exact|off"},
 };
 

@@ -2,30 +2,25 @@
  * peak.c - what each trace held at the traced high-water mark (PEAK), and
  * each trace's temporary allocations (TEMPS).
  *
- * The peak.  traces.c keeps per-trace totals only (snapshots derive live
- * sums from a walk of the table).  A walk at each 1% of growth cost 1-28%
- * more instructions on the benchmark, totals less per-thread frees (a
- * trace record read per trace) 27% on python's many traces
- * (docs/performance.md).  So this file keeps live sums per trace, per
+ * The peak.  traces.c keeps no live sums per trace (snapshots derive them
+ * from a walk of the table; a walk at every 1% of growth cost up to 28%
+ * more instructions, docs/performance.md).  This file keeps them, per
  * thread, in dense arrays: a charge adds and a discharge subtracts
  * (peak_move, from traces.c) in the thread's own line of cells - a plain
- * load and store, no locked instruction, like traces.c's shards; threads
- * past PEAK_LINES share line 0 with atomic adds.  A capture adds the
- * lines up into the kept array (a vectorized loop: O(traces x lines)).
- * traces.c asks for one from
- * its slow paths only (peak_check: after a charge moved the peak), when
- * the peak has passed the last capture by PEAK_STEP_PPM (1%) or
- * PEAK_FLOOR (4 KiB), whichever is more (HEAPSNAP_PEAK=on): a climb
- * from 0 to P pays at most 100 captures below 400 KiB and
- * ln(P / 400 KiB) / ln(1.01) above; "exact" captures at every new peak
- * (tests), "off" never.  A snapshot whose own live sums are above the
- * capture (the process is at its peak as it writes) offers them instead.
- *   Exactness: one thread, "exact": the capture is the peak's state; "on":
- * a state whose total C satisfies P / 1.01 < C <= P (or P - 4 KiB < C).
- * N threads: traces.c's peak itself may miss the true one by less than
- * (N - 1) x 64 KiB, and a capture reads the lines while their threads
- * write them: it is exact for each cell, not a cut across cells.
- * Lock: peak.lock guards the capture; only tried from a hook (a thread
+ * load and store, like traces.c's shards; threads past PEAK_LINES share
+ * line 0 with atomic adds.  A capture adds the lines up into the kept
+ * array (one paddq per trace and line).  traces.c asks for one from its
+ * slow paths only (peak_check, after a charge moved the peak) once the
+ * peak passed the last capture by a step: 1%, at least PEAK_FLOOR (4 KiB)
+ * and 16 B per trace (HEAPSNAP_PEAK=on; the last bounds the captures'
+ * cost per byte allocated); "exact" captures at every new peak (tests),
+ * "off" never.  A snapshot whose own live sums are above the capture (the
+ * process is at its peak as it writes) offers them instead.
+ *   Exactness: one thread, "exact": the peak's state; "on": a state within
+ * a step below the peak.  N threads: traces.c's peak may miss the true one
+ * by less than (N - 1) x 64 KiB, and a capture reads the lines while their
+ * threads write them: exact per cell, not a cut across cells.
+ *   Lock: peak.lock guards the capture; only tried from a hook (a thread
  * that finds it taken leaves the capture to its holder), taken by the
  * writer and heapsnap_reset_peak; nothing is taken under it.
  *
