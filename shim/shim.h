@@ -271,14 +271,15 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_clear(void);                /* heapsnap_clear_traces */
 extern __thread struct peak_last {  /* this thread's last recorded block */
-    uintptr_t p;
+    uintptr_t p;                    /* ~address: the leak check scans TLS, and
+                                       must not take this for a reference */
     uint64_t size;
     uint32_t trace;
 } peak_last;
 static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
 {
     struct peak_last *l = &peak_last;
-    l->p = p;
+    l->p = ~p;
     l->size = size;
     l->trace = id;
 }
@@ -286,7 +287,7 @@ void peak_temp(void);
 /* TEMPS, in the free hook: a compare and branch. */
 static inline void peak_freed(const void *p)
 {
-    if (HS_UNLIKELY((uintptr_t)p == peak_last.p))
+    if (HS_UNLIKELY(~(uintptr_t)p == peak_last.p))
         peak_temp();
 }
 
