@@ -229,6 +229,11 @@ static void html_series(struct json *j, const struct prof *p)
         json_ku64(j, "bytes", s->meta.current_bytes);
         json_ku64(j, "blocks", s->meta.live_blocks);
         json_ku64(j, "peak", s->meta.peak_bytes);
+        if (s->has_peak) { /* the capture: when (ms since the first start), how much */
+            uint64_t at = s->meta.start_ns + s->peak.t_ns;
+            json_ku64(j, "peak_t", at > p->t0_ns ? (at - p->t0_ns) / 1000000 : 0);
+            json_ku64(j, "peak_held", s->peak.bytes);
+        }
         json_kbool(j, "latest", p->in[i].latest);
         json_kbool(j, "leaks", s->lk.present);
         json_obj_end(j);

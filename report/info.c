@@ -1,7 +1,8 @@
 /*
  * info.c - `heapsnap info SNAP`: what a snapshot says about itself (who,
- * when, why, how much), without symbolizing anything.  --format json
- * writes the same facts as the "heapsnap-info" document of docs/json.md.
+ * when, why, how much), symbolizing nothing but the peak's top three sites.
+ * --format json writes the same facts as the "heapsnap-info" document of
+ * docs/json.md.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,7 +14,9 @@
 #include "escape.h"
 #include "fmt.h"
 #include "jsondoc.h"
+#include "peak.h"
 #include "snap.h"
+#include "stats.h"
 
 static const char *info_reason(uint32_t r)
 {
@@ -38,6 +41,41 @@ static void info_bytes(const char *label, uint64_t v)
     printf("%-17s %s (%llu bytes)\n", label, sz, (unsigned long long)v);
 }
 
+/* When the peak was captured, how near, and its three biggest sites
+ * (tracemalloc lines, by line). */
+static void info_peak(const struct snap *s)
+{
+    const struct hsnap_peak *p = &s->peak;
+    char sz[64], near[96];
+    if (!s->has_peak) {
+        printf("%-17s no (%s)\n", "peak held:", s->version < 2
+               ? "written by a heapsnap before format version 2"
+               : "written with HEAPSNAP_PEAK=off, or by heapsnap merge");
+        return;
+    }
+    fmt_size(sz, sizeof(sz), (double)p->bytes, 0);
+    if (p->step_ppm)
+        snprintf(near, sizeof(near), "captured within %g%% or %u KiB of the peak",
+                 p->step_ppm / 10000.0, p->floor / 1024);
+    else
+        snprintf(near, sizeof(near), "captured at every new peak");
+    printf("%-17s %.3f s after start\n", "peak time:", p->t_ns / 1e9);
+    printf("%-17s %s in %llu blocks (%s)\n", "peak held:", sz, (unsigned long long)p->blocks,
+           near);
+    struct stats_opts o = {.key = KEY_LINENO, .limit = 3};
+    struct stats *st = stats_new(&o);
+    size_t n = 0;
+    struct stat_entry **e = st && stats_add_values(st, s, s->peak_stats) == 0
+                                ? stats_sort(st, 0, &n) : NULL;
+    for (size_t i = 0; e && i < n && i < 3; i++) {
+        char key[4200], line[4600];
+        stats_key(KEY_LINENO, e[i], key, sizeof(key));
+        fmt_statistic(line, sizeof(line), key, e[i]->size, e[i]->count);
+        printf("%-17s %s\n", i ? "" : "peak sites:", line);
+    }
+    stats_free(st);
+}
+
 static void info_print(const struct snap *s)
 {
     const struct hsnap_meta *m = &s->meta;
@@ -60,6 +98,7 @@ static void info_print(const struct snap *s)
         printf("%-17s every allocation\n", "sample interval:");
     info_bytes("traced current:", m->current_bytes);
     info_bytes("traced peak:", m->peak_bytes);
+    info_peak(s);
     printf("%-17s %llu\n", "live blocks:", (unsigned long long)m->live_blocks);
     printf("%-17s %llu allocations, %llu frees\n", "total:",
            (unsigned long long)m->total_allocs, (unsigned long long)m->total_frees);

@@ -12,10 +12,11 @@
  * points and its snapshots' totals) is a massif snapshot in time order, in
  * milliseconds since the process started; those that are heapsnap
  * snapshots are detailed, with the tree massif draws: the allocation sites
- * first, then their callers, children largest first.  Massif marks its
- * peak snapshot "peak"; heapsnap snapshots hold live memory at their own
- * time, so none is marked until a snapshot records what each site held at
- * the peak.  ms_print applies its own threshold to the trees.
+ * first, then their callers, children largest first.  The peak (the
+ * largest PEAK capture among the snapshots, report/peak.c) is one more
+ * snapshot at its own time, heap_tree=peak, as massif marks its peak:
+ * ms_print draws it with '#' and prints its tree.  ms_print applies its
+ * own threshold to the trees.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -119,8 +120,9 @@ static int ms_children(struct ms *m, size_t lo, size_t hi, int d)
     return oom ? -1 : 0;
 }
 
-/* The tree of snapshot s (live bytes per stack). */
-static int ms_tree(struct ms *m, const struct snap *s, int64_t *total)
+/* The tree of snapshot s (live bytes per stack), massif's kind ("detailed"
+ * or "peak"). */
+static int ms_tree(struct ms *m, const struct snap *s, const char *kind, int64_t *total)
 {
     struct prof_stack *ps;
     size_t n, nroot;
@@ -149,7 +151,7 @@ static int ms_tree(struct ms *m, const struct snap *s, int64_t *total)
     qsort(m->st, m->nst, sizeof(*m->st), stack_order);
     free(ms_groups(m, 0, m->nst, 0, &nroot, &oom));
     fprintf(m->out, "mem_heap_B=%" PRId64 "\nmem_heap_extra_B=0\nmem_stacks_B=0\n"
-                    "heap_tree=detailed\n", *total);
+                    "heap_tree=%s\n", *total, kind);
     fprintf(m->out, "n%zu: %" PRId64 " (heap allocation functions) malloc/new/new[], "
                     "--alloc-fns, etc.\n", nroot, *total);
     if (!oom && ms_children(m, 0, m->nst, 0) < 0)
@@ -178,23 +180,60 @@ static int by_time(const void *a, const void *b)
     return s < t ? -1 : s > t;
 }
 
+/* The snapshot with the largest peak capture, or NULL when none has one. */
+static const struct snap *ms_peak(const struct prof *p)
+{
+    const struct snap *best = NULL;
+    for (size_t i = 0; i < p->nin; i++)
+        if (p->in[i].s->has_peak && (!best || p->in[i].s->peak.bytes > best->peak.bytes))
+            best = p->in[i].s;
+    return best;
+}
+
+/* The peak snapshot, when its time has come before the next point at t
+ * (more: another point follows); 1 when written, -1 out of memory. */
+static int ms_peak_at(struct ms *m, const struct prof *p, const struct snap **pk, uint64_t t,
+                      int more, size_t num)
+{
+    uint64_t at = (*pk)->meta.start_ns + (*pk)->peak.t_ns;
+    at = at > p->t0_ns ? at - p->t0_ns : 0;
+    if (more && at > t)
+        return 0;
+    struct snap view = **pk; /* the same traces (and frames), the peak's sums */
+    int64_t total;
+    view.stats = (*pk)->peak_stats;
+    *pk = NULL;
+    fprintf(m->out, "#-----------\nsnapshot=%zu\n#-----------\ntime=%" PRIu64 "\n", num,
+            at / 1000000);
+    return ms_tree(m, &view, "peak", &total) < 0 ? -1 : 1;
+}
+
 /* Writes the header and every point of the series, the snapshots among them
- * detailed. */
+ * detailed, and the peak. */
 static int ms_series(struct ms *m, const struct prof *p, const struct snap **snaps)
 {
     const struct prof_series *se = &p->series[0];
-    const struct snap *s0 = p->in[0].s;
+    const struct snap *s0 = p->in[0].s, *pk = ms_peak(p);
     size_t k = 0, num = 0;
     fprintf(m->out, "desc: heapsnap export of %zu snapshot%s\ncmd: %s\ntime_unit: ms\n",
             p->nin, p->nin == 1 ? "" : "s", s0->exe && s0->exe[0] ? s0->exe : "?");
-    for (size_t i = 0; i < se->n || k < p->nin; num++) {
+    for (size_t i = 0; i < se->n || k < p->nin || pk; num++) {
+        int more = i < se->n || k < p->nin, r = 0;
+        uint64_t next = k < p->nin ? ms_time(p, snaps[k]) : 0;
+        if (i < se->n && (k >= p->nin || se->pts[i].t_ns < next))
+            next = se->pts[i].t_ns;
+        if (pk && (r = ms_peak_at(m, p, &pk, next, more, num)) != 0) {
+            if (r < 0)
+                return -1;
+            continue;
+        }
         int detailed = k < p->nin && (i >= se->n || ms_time(p, snaps[k]) <= se->pts[i].t_ns);
         uint64_t t = detailed ? ms_time(p, snaps[k]) : se->pts[i].t_ns;
         fprintf(m->out, "#-----------\nsnapshot=%zu\n#-----------\ntime=%" PRIu64 "\n", num,
                 t / 1000000);
         if (detailed) {
             int64_t total;
-            if (ms_tree(m, snaps[k++], &total) < 0)
+            if (ms_tree(m, snaps[k++], "detailed", &total) < 0)
                 return -1;
             if (i < se->n && se->pts[i].t_ns == t) /* the series has this point too */
                 i++;

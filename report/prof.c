@@ -22,6 +22,8 @@ const struct prof_value_info prof_values[PROF_NVALUES] = {
     [PROF_ALLOC_SPACE] = {"alloc_space", "bytes", "bytes allocated"},
     [PROF_INUSE_OBJECTS] = {"inuse_objects", "count", "live blocks"},
     [PROF_INUSE_SPACE] = {"inuse_space", "bytes", "live bytes"},
+    [PROF_PEAK_OBJECTS] = {"peak_objects", "count", "blocks at the peak"},
+    [PROF_PEAK_SPACE] = {"peak_space", "bytes", "bytes at the peak"},
 };
 
 int prof_value_parse(const char *name)
@@ -58,7 +60,9 @@ static int sum_snap(struct sum_entry **set, const struct snap *s)
 {
     for (uint32_t i = 0; i < s->ntraces; i++) {
         const struct hsnap_stat *st = &s->stats[i];
-        if (!st->live_count && !st->live_bytes && !st->total_count && !st->total_bytes)
+        const struct hsnap_stat *pk = s->has_peak && s->peak_stats ? &s->peak_stats[i] : NULL;
+        if (!st->live_count && !st->live_bytes && !st->total_count && !st->total_bytes &&
+            (!pk || (!pk->live_count && !pk->live_bytes)))
             continue;
         const struct frames_trace *t = frames_get(s, i);
         struct sum_entry *e;
@@ -75,6 +79,10 @@ static int sum_snap(struct sum_entry **set, const struct snap *s)
         sat_add(&e->st.v[PROF_ALLOC_SPACE], st->total_bytes);
         sat_add(&e->st.v[PROF_INUSE_OBJECTS], st->live_count);
         sat_add(&e->st.v[PROF_INUSE_SPACE], st->live_bytes);
+        if (pk) {
+            sat_add(&e->st.v[PROF_PEAK_OBJECTS], pk->live_count);
+            sat_add(&e->st.v[PROF_PEAK_SPACE], pk->live_bytes);
+        }
     }
     return 0;
 }

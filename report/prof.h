@@ -7,8 +7,9 @@
  * trace's site outward: allocator wrappers such as strdup or operator new
  * are left out, as `top` leaves them out).  Its VALUES are the quantities
  * of prof_values[], one per enum prof_value: live ("inuse") and allocated
- * since the start ("alloc"), in blocks and in bytes.  Values the peak adds
- * later join the enum; writers loop over PROF_NVALUES.
+ * since the start ("alloc"), and live at the traced peak ("peak", from
+ * PEAK: report/peak.c), in blocks and in bytes; writers loop over
+ * PROF_NVALUES.
  * The STATE of several snapshots is the latest snapshot of each process
  * (pid and start time), summed: a process's series is a history, not a
  * sum, and the processes of a fork tree add up.  The TIMELINE is a list of
@@ -29,6 +30,8 @@ enum prof_value {
     PROF_ALLOC_SPACE,    /* bytes allocated since the start (total_bytes) */
     PROF_INUSE_OBJECTS,  /* live blocks (live_count) */
     PROF_INUSE_SPACE,    /* live bytes (live_bytes) */
+    PROF_PEAK_OBJECTS,   /* blocks live at the traced peak (PEAK; 0 without) */
+    PROF_PEAK_SPACE,     /* bytes live at the traced peak */
     PROF_NVALUES
 };
 

@@ -30,6 +30,7 @@
 
 #include "input.h"
 #include "lset.h"
+#include "peak.h"
 #include "snap.h"
 
 #define SNAP_MAX_SECTIONS 16 /* slots for known types, indexed by type */
@@ -70,7 +71,7 @@ const char *snap_section_name(uint32_t type)
 {
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
-                                  "RETAINERS", NULL, NULL, NULL, NULL, NULL, NULL,
+                                  "RETAINERS", "PEAK", NULL, "TEMPS", NULL, NULL, NULL,
                                   "SUPPRESSIONS"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -354,6 +355,12 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         memcpy(s->supp_text, sp->data, sp->len);
         s->supp_text[sp->len] = 0;
     }
+    if (secs[HSNAP_SEC_PEAK].seen &&
+        peak_decode(s, secs[HSNAP_SEC_PEAK].data, secs[HSNAP_SEC_PEAK].len, err, errlen) < 0)
+        return -1;
+    if (secs[HSNAP_SEC_TEMPS].seen &&
+        temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
+        return -1;
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;
         if (lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
@@ -428,6 +435,8 @@ static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_
     s->buf = buf;
     s->len = len;
     int off = check_header(buf, len, len, err, errlen);
+    if (off >= 0)
+        memcpy(&s->version, buf + HSNAP_MAGIC_LEN, 4);
     if (off < 0 || walk_sections(buf, len, (size_t)off, secs, err, errlen) ||
         parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen) ||
         check_sums(s, err, errlen)) {
@@ -515,6 +524,8 @@ void snap_free(struct snap *s)
     free(s->exe);
     free(s->supp_text);
     free(s->buf);
+    free(s->peak_stats);
+    free(s->temps);
     memset(s, 0, sizeof(*s));
 }
 

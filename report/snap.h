@@ -67,6 +67,13 @@ struct snap {
     char *supp_text;           /* SUPPRESSIONS: the program's
                                   __lsan_default_suppressions(), NUL-terminated
                                   copy; NULL when absent */
+    int has_peak;              /* a PEAK section was present (report/peak.c) */
+    struct hsnap_peak peak;    /* its head, copied out */
+    struct hsnap_stat *peak_stats; /* ntraces: live sums at the peak, totals 0 */
+    uint32_t peak_items_last;  /* peak.c's scratch while decoding */
+    uint64_t *temps;           /* TEMPS: ntraces temporary counts, or NULL */
+    uint32_t version;          /* the file's format version */
+    int at_peak;               /* the command reads its peak (PATH@peak) */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

@@ -20,6 +20,7 @@
 #include "fmt.h"
 #include "jsondoc.h"
 #include "lset.h"
+#include "peak.h"
 #include "progress.h"
 #include "stats.h"
 
@@ -46,6 +47,8 @@ static const struct option stats_longopts[] = {
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
     {"retainers", no_argument, NULL, 'R'},
+    {"peak", no_argument, NULL, 'P'},
+    {"temporary", no_argument, NULL, 'T'},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
     CONFIG_LONGOPTS,
@@ -64,6 +67,9 @@ const char stats_help_top[] =
     "                     allocations: the most allocations since the start;\n"
     "                     allocated: the most bytes allocated since the start\n"
     "                     (freed or not), as allocations=, allocated= lines\n"
+    "      --temporary    sites by temporary allocations (freed with no other\n"
+    "                     allocation on the thread in between): count, and %% of\n"
+    "                     the site's allocations\n"
     "      --retainers    for the sites holding the most reachable memory, which\n"
     "                     sites and roots keep it alive\n"
     "      --pid PID      sum only the snapshots of process PID\n"
@@ -81,6 +87,8 @@ const char stats_help[] =
     "      --exclude PAT  drop traces whose allocation site matches PAT (repeatable)\n"
     "      --all-frames   --include/--exclude look at every frame of the trace,\n"
     "                     not only the allocation site\n"
+    "      --peak         what each site held at the traced peak (every SNAP; one\n"
+    "                     snapshot's peak alone: SNAP@peak)\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
     "      --format text|json  JSON is described in docs/json.md\n"
@@ -122,6 +130,8 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
     case 'R': o->retainers = 1; return 1;
+    case 'P': o->peak = 1; return 1;
+    case 'T': o->temporary = 1; return 1;
     case 'e': o->exe = arg; return 1;
     case 'p':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
@@ -137,6 +147,10 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
 
 static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen)
 {
+    if (o->peak + o->temporary + o->leaked + o->retainers > 1) {
+        snprintf(err, errlen, "--peak, --temporary, --leaked and --retainers exclude each other");
+        return -1;
+    }
     if (o->cumulative && o->key == KEY_TRACEBACK) {
         snprintf(err, errlen, "--cumulative cannot be used with --key traceback");
         return -1;
@@ -163,10 +177,10 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
             usage();
             return 0;
         }
-        if (strcmp(cmd, "top") && (c == 'R' || c == 'p' || c == 'e' || c == 's')) {
+        if (strcmp(cmd, "top") && (c == 'R' || c == 'p' || c == 'e' || c == 's' || c == 'T')) {
             snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
-                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe" : "--sort",
-                     cmd);
+                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe"
+                     : c == 's' ? "--sort" : "--temporary", cmd);
             return 2;
         }
         int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
@@ -376,11 +390,41 @@ static void stats_note_sampled(const struct snap *s, const char *path)
             (unsigned long long)s->meta.sample_interval);
 }
 
+/* --temporary: per trace, temporaries as size and allocations as count. */
+static int stats_add_temps(struct stats *st, const struct snap *s)
+{
+    struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
+    if (!v)
+        return -1;
+    for (uint32_t i = 0; i < s->ntraces; i++)
+        if (s->temps[i]) {
+            v[i].live_bytes = s->temps[i];
+            v[i].live_count = s->stats[i].total_count;
+        }
+    int rc = stats_add_values(st, s, v);
+    free(v);
+    return rc;
+}
+
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen)
 {
+    int peak = st->o.peak || s->at_peak;
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
+    if (peak && peak_require(s, path, err, errlen) < 0)
+        return -1;
+    if (st->o.temporary && temps_require(s, path, err, errlen) < 0)
+        return -1;
+    if (peak || st->o.temporary) {
+        stats_note_sampled(s, path);
+        progress_step("symbolizing", path);
+        if ((peak ? stats_add_values(st, s, s->peak_stats) : stats_add_temps(st, s)) < 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+        return 0;
+    }
     if (!st->o.leaked)
         stats_note_sampled(s, path);
     progress_step("symbolizing", path);

@@ -26,6 +26,8 @@ struct stats_opts {
     int cumulative;       /* add a trace to every distinct key of its frames */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int retainers;        /* top --retainers: report/retainers.c's view */
+    int peak;             /* --peak: what each trace held at the peak (PEAK) */
+    int temporary;        /* top --temporary: sites by temporary allocations */
     long pid;             /* top --pid: only this process's snapshots (0 = all) */
     const char *exe;      /* top --exe: only this executable's (path or basename) */
     long limit;           /* -n: lines to print, 0 = all */

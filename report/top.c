@@ -3,6 +3,8 @@
  * biggest first, in tracemalloc's Statistic lines.  Several snapshots are
  * summed (one process's series, or the processes of a fork tree).
  * --retainers prints report/retainers.c's "who keeps it alive" view instead.
+ * --peak (or SNAP@peak) groups what each site held at the traced peak
+ * (report/peak.c); --temporary lists sites by temporary allocations.
  * --format json writes the "heapsnap-top" document of docs/json.md.
  */
 #include <stdio.h>
@@ -12,7 +14,9 @@
 
 #include "cli.h"
 #include "jsondoc.h"
+#include "frames.h"
 #include "lset.h"
+#include "peak.h"
 #include "retainers.h"
 #include "stats.h"
 
@@ -120,6 +124,44 @@ static int top_sum(const struct stats_opts *o, struct stats *st, const struct sn
     return rc;
 }
 
+/* --temporary: each group's temporaries (its size here) and their share
+ * of its allocations (its count), most temporaries first. */
+static int top_print_temps(struct stats *st, const struct stats_opts *o)
+{
+    size_t n;
+    struct stat_entry **e = stats_sort(st, 0, &n);
+    if (!e)
+        return -1;
+    if (o->limit > 0 && (size_t)o->limit < n)
+        n = (size_t)o->limit;
+    for (size_t i = 0; i < n; i++) {
+        char key[4200], where[300];
+        stats_key(o->key, e[i], key, sizeof(key));
+        printf("%s: temporary=%lld, allocations=%lld (%.1f%%)\n", key, (long long)e[i]->size,
+               (long long)e[i]->count, e[i]->count ? 100.0 * e[i]->size / e[i]->count : 0.0);
+        for (int f = 0; o->key == KEY_TRACEBACK && f < e[i]->nframes; f++)
+            printf("  File \"%s\", line %d, in %s\n",
+                   frames_where(&e[i]->frames[f], where, sizeof(where)), e[i]->frames[f].line,
+                   e[i]->frames[f].func);
+    }
+    return 0;
+}
+
+/* Loads argv's snapshot i; SNAP@peak reads its peak. */
+static int top_load(const char *arg, struct snap *s, char *err, size_t errlen)
+{
+    char path[4096];
+    int at = peak_split(arg, path, sizeof(path));
+    if (at < 0) {
+        snprintf(err, errlen, "top: path too long");
+        return -1;
+    }
+    if (snap_load(path, s, err, errlen) < 0)
+        return -1;
+    s->at_peak = at;
+    return 0;
+}
+
 int cmd_top(int argc, char **argv, char *err, size_t errlen)
 {
     struct stats_opts o;
@@ -134,6 +176,10 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: --retainers takes neither --format json nor --sort");
         return 2;
     }
+    if (o.temporary && (o.json || o.sort != SORT_LIVE)) {
+        snprintf(err, errlen, "top: --temporary takes neither --format json nor --sort");
+        return 2;
+    }
     /* Validate every file before symbolizing any (no warnings, then an error). */
     int n = argc - optind, loaded = 0;
     struct snap *snaps = calloc(n, sizeof(*snaps));
@@ -144,7 +190,7 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         rc = 2;
     }
     for (; rc == 0 && loaded < n; loaded++)
-        if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
+        if (top_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
             rc = 2;
     if (rc == 0 && o.retainers) {
         rc = top_retainers(&o, snaps, argv + optind, n, err, errlen);
@@ -152,8 +198,9 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     }
     if (rc == 0)
         rc = top_sum(&o, st, snaps, argv + optind, n, err, errlen);
-    if (rc == 0 && (o.json ? top_json(&o, st, snaps, argv + optind, n)
-                           : stats_print(st, stdout, 0)) < 0) {
+    if (rc == 0 && (o.temporary ? top_print_temps(st, &o)
+                    : o.json    ? top_json(&o, st, snaps, argv + optind, n)
+                                : stats_print(st, stdout, 0)) < 0) {
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     }

@@ -41,6 +41,7 @@ void heapsnap_reset_peak(void)
 {
     api_settle();
     trace_reset_peak();
+    peak_reset();
 }
 
 void heapsnap_clear_traces(void)
@@ -48,7 +49,9 @@ void heapsnap_clear_traces(void)
     api_settle();
     int saved = guard_enter();
     trace_clear();
+    peak_clear();
     guard_leave(saved);
+    peak_reset();
 }
 
 int heapsnap_is_tracing(void)

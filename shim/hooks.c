@@ -220,8 +220,10 @@ static void hook_insert(void *p, size_t n, uint32_t id)
     int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, snap_epoch()) : -1;
     if (r != 0 && (r = tbl_insert((uintptr_t)p, n, id, snap_epoch(), &old)) == 1)
         trace_discharge(old.trace, old.size);
-    if (r >= 0)
+    if (r >= 0) {
+        peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
         trace_charge(id, n);
+    }
 }
 
 /* Between __lsan_disable and __lsan_enable (lsan.c) a block is charged to
@@ -351,6 +353,7 @@ HS_EXPORT void *malloc(size_t n)
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
     guard_enter();
+    peak_freed(p); /* TEMPS (peak.c): one compare and branch */
     struct tbl_entry e;
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge(e.trace, e.size);

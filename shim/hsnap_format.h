@@ -82,6 +82,27 @@
  *                "leak:PATTERN" lines), no NUL; written only with LEAKS, and
  *                only when the program defines it and it returned a
  *                non-empty string.  `leaks` and `gate` apply it.
+ *   PEAK      := struct hsnap_peak, struct hsnap_peak_item[count]   (version 2)
+ *                What each trace held at the traced high-water mark, as
+ *                captured by the shim (shim/peak.c): the items are the
+ *                traces with live blocks then, sorted by trace id, each
+ *                once, trace < TRACES count; their blocks and bytes add up
+ *                to the head's.  The capture is a state whose total is
+ *                within step_ppm millionths (or floor bytes, whichever is
+ *                more) of meta.peak_bytes below it, 0 = every new peak;
+ *                with several threads see peak.c on exactness.  Absent
+ *                when HEAPSNAP_PEAK=off.  A reader checks the length is
+ *                exactly 40 + 24*count.
+ *   TEMPS     := u32 count, u32 reserved (0), u64 temps[count]   (version 2)
+ *                Temporary allocations per trace, same index as STATS
+ *                (count = the STATS count): blocks freed by the thread
+ *                that allocated them with no other allocation recorded on
+ *                that thread in between (heaptrack's definition).  A
+ *                realloc is an allocation; a sampled snapshot counts
+ *                sampled blocks only, weighted like STATS' counts.  Each
+ *                value is at most the trace's total_count.
+ *
+ * Versions: 1 had no PEAK and TEMPS; readers load both 1 and 2.
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -90,7 +111,7 @@
 
 #define HSNAP_MAGIC "HSNAP\0\r\n"
 #define HSNAP_MAGIC_LEN 8
-#define HSNAP_VERSION 1u
+#define HSNAP_VERSION 2u
 
 enum hsnap_section_type {
     HSNAP_SEC_META = 1,
@@ -102,6 +123,8 @@ enum hsnap_section_type {
     HSNAP_SEC_LEAKS = 7,
     HSNAP_SEC_RETAINERS = 8,
     HSNAP_SEC_SUPPRESSIONS = 15,
+    HSNAP_SEC_PEAK = 9,
+    HSNAP_SEC_TEMPS = 11,
     HSNAP_SEC_END = 0xffff,
 };
 
@@ -257,6 +280,27 @@ struct hsnap_retainer {
     uint64_t refs;         /* references from this source */
     uint64_t blocks;       /* reachable target blocks first retained by it */
     uint64_t bytes;        /* their requested bytes */
+};
+
+/* PEAK's head and items. */
+struct hsnap_peak {
+    uint64_t t_ns;     /* when the capture was taken, ns since meta.start_ns */
+    uint64_t bytes;    /* traced bytes live in the capture (= its items') */
+    uint64_t blocks;   /* traced blocks live in the capture */
+    uint32_t count;    /* items that follow */
+    uint32_t flags;    /* HSNAP_PEAK_* */
+    uint32_t step_ppm; /* capture step, millionths of the peak (0: exact) */
+    uint32_t floor;    /* ... and at least this many bytes */
+};
+
+#define HSNAP_PEAK_AT_SNAPSHOT 0x1u /* the snapshot's own state was nearer
+                                       the peak than the last capture */
+
+struct hsnap_peak_item {
+    uint32_t trace;    /* TRACES index */
+    uint32_t reserved; /* 0 */
+    uint64_t blocks;   /* its live blocks at the capture */
+    uint64_t bytes;    /* their requested bytes */
 };
 
 struct hsnap_point {

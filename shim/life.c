@@ -397,6 +397,7 @@ static void life_child(void)
     snap_after_fork_child();
     trace_after_fork_child();
     pend_after_fork_child();
+    peak_after_fork_child();
     if (life.wake_ok && life_init_wake() == 0 && /* the parent's helper is gone */
         opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
         atomic_store(&life.need_helper, 1);

@@ -38,6 +38,7 @@ enum opt_id {
     OPT_SAMPLE_SEED,
     OPT_CHILDREN,
     OPT_MODE,
+    OPT_PEAK,
     OPT_COUNT
 };
 
@@ -45,6 +46,8 @@ enum opt_id {
 enum { OPT_UNWIND_AUTO, OPT_UNWIND_FP, OPT_UNWIND_LIBUNWIND };
 /* OPT_CHILDREN choices: which forked children (that have not exec'd) write */
 enum { OPT_CHILDREN_EXIT, OPT_CHILDREN_ALL, OPT_CHILDREN_NONE };
+/* OPT_PEAK choices */
+enum { OPT_PEAK_ON, OPT_PEAK_EXACT, OPT_PEAK_OFF };
 
 struct opt_def {
     const char *name;    /* environment variable */
@@ -94,6 +97,11 @@ static const struct opt_def opt_table[] = {
      "execs always writes", 0, 0, "exit|all|none"},
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
+    {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
+     "what each site held at the peak (PEAK section): on captures it whenever the peak has "
+     "grown by 1% (at least 4 KiB and 16 B per allocation stack) since the last capture, "
+     "exact at every new peak "
+     "(slow: for tests), off never", 0, 0, "on|exact|off"},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

@@ -9,7 +9,7 @@
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
  * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
- * (dlclose.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_.
+ * (dlclose.c), peak_ (peak.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_.
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -21,6 +21,8 @@
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
  *   3. traces       traces.c: the intern table
+ *   3b. peak        peak.c: the peak's capture (tried from a hook, never
+ *                   waited for there; no other lock is taken under it)
  *   4. pending      pending.c: every thread's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
@@ -220,6 +222,78 @@ struct trace_counters {
     _Atomic uint64_t foreign_frees;
 };
 extern struct trace_counters trace_counters;
+
+/* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
+#define PEAK_CHUNK_BITS 12
+#define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)  /* trace ids per chunk of cells */
+#define PEAK_CHUNKS 4096u                   /* as traces.c: 16M ids */
+#define PEAK_LINES 64                       /* threads with a line of their own */
+struct peak_cell {                          /* one trace's live sums on one line */
+    _Atomic int64_t count, bytes;           /* count in 1/65536 units; < 0: this
+                                               thread freed others' blocks */
+};
+struct peak_line {
+    atomic_int owned;                       /* claimed by a live thread (never line 0) */
+    _Atomic(struct peak_cell *) chunk[PEAK_CHUNKS]; /* by id >> PEAK_CHUNK_BITS */
+};
+extern struct peak_line peak_lines[PEAK_LINES];
+extern __thread struct peak_line *peak_mine;
+extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
+void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
+/* A block of trace id was born (+) or died (-) (traces.c, with the weights
+ * it has): this thread's line of live sums per trace moves. */
+static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
+{
+    struct peak_line *l = peak_mine;
+    struct peak_cell *c;
+    if (HS_LIKELY(l != NULL) &&
+        HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
+                                            memory_order_relaxed)) != NULL)) {
+        c += id & (PEAK_CHUNK - 1);
+        atomic_store_explicit(&c->count, atomic_load_explicit(&c->count, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+        atomic_store_explicit(&c->bytes, atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
+                              memory_order_relaxed);
+    } else if (!peak_idle) {
+        peak_move_slow(id, n, bytes);
+    }
+}
+void peak_thread_end(void);
+void peak_after_fork_child(void);
+extern _Atomic uint64_t peak_next; /* capture when the peak reaches it */
+void peak_capture(uint64_t peak_now);
+/* traces.c's slow paths, after a charge raised the peak: a capture when
+ * it passed the threshold.  Not on the hot path: only where the peak moved. */
+static inline void peak_check(uint64_t peak_now)
+{
+    if (HS_UNLIKELY(peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed)))
+        peak_capture(peak_now);
+}
+void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
+struct sbuf;
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
+int peak_put_temps(struct sbuf *b, uint32_t n);
+void peak_clear(void);                /* heapsnap_clear_traces */
+extern __thread struct peak_last {  /* this thread's last recorded block */
+    uintptr_t p;                    /* ~address: the leak check scans TLS, and
+                                       must not take this for a reference */
+    uint64_t size;
+    uint32_t trace;
+} peak_last;
+static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
+{
+    struct peak_last *l = &peak_last;
+    l->p = ~p;
+    l->size = size;
+    l->trace = id;
+}
+void peak_temp(void);
+/* TEMPS, in the free hook: a compare and branch. */
+static inline void peak_freed(const void *p)
+{
+    if (HS_UNLIKELY(~(uintptr_t)p == peak_last.p))
+        peak_temp();
+}
 
 /* ---- the unwinders (shim/unwind/unwind.h), as the hooks start them ---- */
 void hook_unwind_init(void);       /* HEAPSNAP_UNWIND's backend, with the shim as host */

@@ -3,7 +3,7 @@
  * and the order they are gathered in:
  *
  *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
- *   RETAINERS? | SUPPRESSIONS? | END
+ *   RETAINERS? | PEAK? | TEMPS | SUPPRESSIONS? | END
  *
  * Without stopping the world: the module map first (the loader lock; no shim
  * lock held), then the blocks, one table stripe at a time, then the traces
@@ -297,12 +297,25 @@ static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
 }
 
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
-       SEC_RETAINERS, SEC_SUPP, SEC_N };
+       SEC_RETAINERS, SEC_PEAK, SEC_TEMPS, SEC_SUPP, SEC_N };
 static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES,
                                            HSNAP_SEC_TRACES,   HSNAP_SEC_STATS,
                                            HSNAP_SEC_BLOCKS,   HSNAP_SEC_TIMELINE,
                                            HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS,
+                                           HSNAP_SEC_PEAK,     HSNAP_SEC_TEMPS,
                                            HSNAP_SEC_SUPPRESSIONS};
+
+/* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
+ * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
+static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
+{
+    uint32_t n = 0;
+    if (sec[SEC_STATS].len >= 4)
+        memcpy(&n, sec[SEC_STATS].p, 4);
+    if (peak_put(&sec[SEC_PEAK], lv->live, lv->n, fatal ? SNAP_FATAL_TRIES : 0) != 0)
+        sbuf_free(&sec[SEC_PEAK]);
+    return peak_put_temps(&sec[SEC_TEMPS], n);
+}
 
 /* BLOCKS only when recorded; LEAKS, RETAINERS and SUPPRESSIONS only when
  * the model ran (and had something to say). */
@@ -446,6 +459,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     int r = snap_live(&lv, has_blocks ? &sec[SEC_BLOCKS] : NULL, fatal);
     if (r == 0)
         r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &lv, fatal);
+    if (r == 0)
+        r = snap_peak(sec, &lv, fatal);
     arena_unmap(lv.live, lv.len);
     if (r != 0 || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;

@@ -30,6 +30,7 @@ static void thr_detach(void *p)
     pend_thread_end();
     unwind_thread_end();
     trace_thread_end();
+    peak_thread_end();
     if (dtv)
         snap_ignore((const void *)dtv);
 }

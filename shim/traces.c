@@ -19,7 +19,8 @@
  * exact once the threads are quiet).  Live count and bytes per trace are not kept at
  * all: the snapshot writer derives them from the live-block table, which it
  * walks anyway (trace_live_add, trace_read_stat), so a free touches no
- * trace record.
+ * trace record (peak.c keeps per-thread live sums per trace of its own,
+ * for the peak's captures: peak_move).
  * Records come from arena_keep (they are never freed, so power-of-two arena
  * classes would only waste: a 64-frame record of 632 bytes took a 1 KiB
  * block).
@@ -344,6 +345,7 @@ static HS_NOINLINE void trace_new_peak(void)
     uint64_t cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
                    (uint64_t)trace_pending;
     trace_raise_peak(cur);
+    peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
 }
 
 /* The peak after this thread changed the traced size (trace_pending). */
@@ -351,6 +353,7 @@ static inline void trace_track_peak(void)
 {
     if (trace_pending >= TRACE_FOLD || trace_pending <= -TRACE_FOLD) {
         trace_fold();
+        peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
         return;
     }
     if (trace_pending <= 0) /* frees by this thread (of others' blocks, too) */
@@ -404,20 +407,21 @@ void trace_charge(uint32_t id, uint64_t size)
         trace_total_add(id, n, bytes);
     trace_shard_add(s, &s->allocs, 1);
     trace_shard_add(s, &s->bytes, bytes);
+    peak_move(id, (int64_t)n, (int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
     trace_pending += (int64_t)bytes;
     trace_track_peak();
 }
 
-/* A block died: only the global sums move (live sums per trace are derived
- * at snapshot time). */
+/* A block died: the global sums move, and peak.c's per-thread live sums
+ * per trace (snapshots still derive theirs from the table). */
 void trace_discharge(uint32_t id, uint64_t size)
 {
     uint64_t n, bytes;
-    (void)id;
     sample_weigh(size, &n, &bytes);
     struct trace_shard *s = trace_shard();
     trace_shard_add(s, &s->frees, 1);
     trace_shard_add(s, &s->bytes, -bytes);
+    peak_move(id, -(int64_t)n, -(int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
     trace_pending -= (int64_t)bytes;
     if (trace_pending <= -TRACE_FOLD)
         trace_fold();

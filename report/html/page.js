@@ -66,14 +66,15 @@
 
   /* --- header ---------------------------------------------------------------- */
 
-  const I_ALLOC_N = 0, I_ALLOC_B = 1, I_LIVE_N = 2, I_LIVE_B = 3;
+  const I_ALLOC_N = 0, I_ALLOC_B = 1, I_LIVE_N = 2, I_LIVE_B = 3, I_PEAK_N = 4, I_PEAK_B = 5;
+  const NV = data.values.length;
 
   /* The tree, in typed arrays: node 0 is the root ("all"); node k's parent
-   * is parent[k] < k, its frame frame[k], its totals val[4k .. 4k+3].  The
+   * is parent[k] < k, its frame frame[k], its totals val[NVk .. NVk+NV-1].  The
    * stacks come sorted, each sharing a prefix with the one before
    * (report/html.c), so nodes are made in one pass without lookups. */
   let cap = 1024, nn = 1;
-  let parent = new Int32Array(cap), frame = new Int32Array(cap), val = new Float64Array(cap * 4);
+  let parent = new Int32Array(cap), frame = new Int32Array(cap), val = new Float64Array(cap * NV);
   parent[0] = -1;
   frame[0] = -1;
   const path = [0];
@@ -82,7 +83,7 @@
     for (const f of s[1]) {
       if (nn === cap) {
         cap *= 2;
-        const p = new Int32Array(cap), q = new Int32Array(cap), w = new Float64Array(cap * 4);
+        const p = new Int32Array(cap), q = new Int32Array(cap), w = new Float64Array(cap * NV);
         p.set(parent); q.set(frame); w.set(val);
         parent = p; frame = q; val = w;
       }
@@ -91,26 +92,28 @@
       path.push(nn++);
     }
     const leaf = path[path.length - 1];
-    for (let i = 0; i < 4; i++) val[leaf * 4 + i] += s[2][i];
+    for (let i = 0; i < NV; i++) val[leaf * NV + i] += s[2][i];
   }
-  for (let k = nn - 1; k > 0; k--) for (let i = 0; i < 4; i++) val[parent[k] * 4 + i] += val[k * 4 + i];
+  for (let k = nn - 1; k > 0; k--) for (let i = 0; i < NV; i++) val[parent[k] * NV + i] += val[k * NV + i];
   const first = new Int32Array(nn + 1); /* children of k: kid[first[k] .. first[k+1]) */
   for (let k = 1; k < nn; k++) first[parent[k] + 1]++;
   for (let k = 0; k < nn; k++) first[k + 1] += first[k];
   const kid = new Int32Array(Math.max(nn - 1, 1)), fill = first.slice(0, nn);
   for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
-  const sortedKids = [new Map(), new Map(), new Map(), new Map()];
+  const sortedKids = data.values.map(function () { return new Map(); });
   function kids(n, vi) {
     let v = sortedKids[vi].get(n);
     if (!v) {
-      v = Array.from(kid.subarray(first[n], first[n + 1])).filter(function (k) { return val[k * 4 + vi] > 0; })
-        .sort(function (a, b) { return val[b * 4 + vi] - val[a * 4 + vi]; });
+      v = Array.from(kid.subarray(first[n], first[n + 1])).filter(function (k) { return val[k * NV + vi] > 0; })
+        .sort(function (a, b) { return val[b * NV + vi] - val[a * NV + vi]; });
       sortedKids[vi].set(n, v);
     }
     return v;
   }
   function label(n) { return n === 0 ? 'all' : data.frames[frame[n]][0]; }
-  function v(n, vi) { return val[n * 4 + vi]; }
+  function v(n, vi) { return val[n * NV + vi]; }
+  /* The snapshots recorded what each site held at the traced peak (PEAK). */
+  const hasPeak = NV > I_PEAK_B && v(0, I_PEAK_B) > 0;
 
   const h1 = el('h1', '', 'heapsnap: ' + data.exe.slice(data.exe.lastIndexOf('/') + 1));
   h1.title = data.exe;
@@ -135,7 +138,7 @@
   const fsec = section('flame', 'Flame graph');
   const fctl = el('div', 'controls');
   const vsel = el('select');
-  [I_LIVE_B, I_LIVE_N, I_ALLOC_B, I_ALLOC_N].forEach(function (vi) {
+  [I_LIVE_B, I_LIVE_N, I_ALLOC_B, I_ALLOC_N].concat(hasPeak ? [I_PEAK_B, I_PEAK_N] : []).forEach(function (vi) {
     const o = el('option', '', data.values[vi].title);
     o.value = String(vi);
     vsel.append(o);
@@ -154,7 +157,9 @@
     'Click to zoom, hover for details.'), fbox);
   document.body.append(tip);
   const ROW = 18, MAXBARS = 4000;
-  const st = { vi: I_LIVE_B, zoom: 0, q: '' };
+  /* file.html#peak opens on the peak */
+  const st = { vi: hasPeak && location.hash === '#peak' ? I_PEAK_B : I_LIVE_B, zoom: 0, q: '' };
+  vsel.value = String(st.vi);
   let drawn = [];
 
   function matches(n) {
@@ -203,6 +208,7 @@
       }
     }
     fbox.textContent = '';
+    fbox.dataset.value = data.values[vi].name;
     fbox.style.height = depth * ROW + 'px';
     fbox.append(frag);
     let found = 0;
@@ -220,8 +226,10 @@
     tip.append(el('b', '', label(n)));
     if (f) tip.append(el('div', '', where(f) + '  (' + f[3] + ')'));
     tip.append(el('div', '', 'live: ' + size(v(n, I_LIVE_B)) + ' in ' + count(v(n, I_LIVE_N)) + ' blocks'),
-      el('div', '', 'allocated: ' + size(v(n, I_ALLOC_B)) + ' in ' + count(v(n, I_ALLOC_N)) + ' blocks'),
-      el('div', '', pct + '% of ' + data.values[st.vi].title));
+      el('div', '', 'allocated: ' + size(v(n, I_ALLOC_B)) + ' in ' + count(v(n, I_ALLOC_N)) + ' blocks'));
+    if (hasPeak)
+      tip.append(el('div', '', 'at the peak: ' + size(v(n, I_PEAK_B)) + ' in ' + count(v(n, I_PEAK_N)) + ' blocks'));
+    tip.append(el('div', '', pct + '% of ' + data.values[st.vi].title));
   }
   fbox.addEventListener('mousemove', function (e) {
     const t = e.target.closest('.fg-frame');
@@ -236,11 +244,13 @@
     const t = e.target.closest('.fg-frame');
     if (t) { st.zoom = drawn[+t.dataset.i]; render(); }
   });
-  vsel.addEventListener('change', function () {
-    st.vi = +vsel.value;
+  function show(vi) {
+    st.vi = vi;
+    vsel.value = String(vi);
     if (!v(st.zoom, st.vi)) st.zoom = 0;
     render();
-  });
+  }
+  vsel.addEventListener('change', function () { show(+vsel.value); });
   search.addEventListener('input', function () { st.q = search.value.trim().toLowerCase(); render(); });
   reset.addEventListener('click', function () { st.zoom = 0; render(); });
   window.addEventListener('resize', render);
@@ -281,13 +291,30 @@
     chart.append(svg('line', { x1: L, x2: W - R, y1: Y(peaks[k]), y2: Y(peaks[k]), stroke: c, class: 'peak' }),
       svg('text', { x: W - R, y: Y(peaks[k]) - 4, 'text-anchor': 'end', fill: c }, 'traced peak ' + size(peaks[k])));
   });
+  /* The peak each snapshot captured (the largest per process): one click
+   * shows what each site held then in the flame graph. */
+  const held = {};
+  for (const s of data.snapshots)
+    if (s.peak_held !== undefined && (!held[s.series] || s.peak_held > held[s.series].peak_held)) held[s.series] = s;
+  Object.keys(held).forEach(function (k) {
+    const s = held[k];
+    const dot = svg('circle', { cx: X(s.peak_t), cy: Y(s.peak_held), r: 7, class: 'peak-dot', fill: colors[k % colors.length] });
+    dot.append(svg('title', {}, 'the peak: ' + size(s.peak_held) + ' at ' + (s.peak_t / 1000).toFixed(3) +
+      ' s \u2014 click to see it in the flame graph'));
+    dot.addEventListener('click', function () {
+      if (hasPeak) show(I_PEAK_B);
+      fsec.scrollIntoView();
+    });
+    chart.append(dot);
+  });
   for (const s of data.snapshots) {
     const dot = svg('circle', { cx: X(s.t), cy: Y(s.bytes), r: 5, class: 'snap', fill: colors[s.series % colors.length] });
     dot.append(svg('title', {}, s.path + ': ' + size(s.bytes) + ' in ' + count(s.blocks) + ' blocks at ' + (s.t / 1000).toFixed(3) + ' s'));
     chart.append(dot);
   }
   tsec.append(chart, legend, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
-    'the lines are the heap each process recorded between them.'));
+    'the lines are the heap each process recorded between them' +
+    (Object.keys(held).length ? '; the big dot is the peak: click it to see what each site held then.' : '.')));
 
   /* --- top and diff --------------------------------------------------------------- */
 

@@ -60,6 +60,14 @@ then
   dom html_leak_records "$T/demo.dom" 'are definitely lost in loss record'
   dom html_leak_cycle_drawn "$T/demo.dom" '<svg [^>]*class="ring"'
   dom html_retainers "$T/demo.dom" '<pre class="retainers">'
+  # the peak (PEAK): the timeline's peak dot; the flame graph shows live bytes
+  # until switched, and page.html#peak opens it on the peak's bytes
+  dom html_timeline_peak_dot "$T/demo.dom" '<circle [^>]*class="peak-dot"'
+  dom html_flame_live_by_default "$T/demo.dom" 'class="fg" data-value="inuse_space"'
+  chr demopeak "$T/demo.html#peak"
+  quiet html_peak_no_console_messages "$T/demopeak.log"
+  dom html_flame_switched_to_peak "$T/demopeak.dom" 'class="fg" data-value="peak_space"'
+  dom html_flame_peak_frames "$T/demopeak.dom" 'class="fg-frame"[^>]*data-func="table_add"'
 else
   t_fail html_demo_written "$(head -c 300 "$T/h.err")"
 fi

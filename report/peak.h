@@ -1,0 +1,39 @@
+/*
+ * peak.h - the PEAK and TEMPS sections (shim/hsnap_format.h, version 2),
+ * decoded and validated once by the loader, and the one wording every
+ * command uses for a snapshot without them.
+ */
+#ifndef REPORT_PEAK_H
+#define REPORT_PEAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snap.h"
+
+/* Decodes the PEAK payload p[0..len) into s->peak and s->peak_stats (one
+ * per trace: live_count/live_bytes at the peak, totals 0).  TRACES loaded.
+ * Checks: exact length 40 + 24*count, items sorted by trace without
+ * duplicates, trace < trace count, the items adding up to the head's
+ * blocks and bytes, each within the loader's bound on sums.  Returns 0,
+ * or -1 with "section PEAK: reason". */
+int peak_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
+
+/* Decodes the TEMPS payload into s->temps (one per trace).  Checks: exact
+ * length, count equal to the trace count, each value within the bound.
+ * Returns 0, or -1 with "section TEMPS: reason". */
+int temps_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
+
+/* 0 when s has a PEAK section, else -1 with "PATH: " and why in err (one
+ * line: an older snapshot, or HEAPSNAP_PEAK=off). */
+int peak_require(const struct snap *s, const char *path, char *err, size_t errlen);
+
+/* The same for TEMPS. */
+int temps_require(const struct snap *s, const char *path, char *err, size_t errlen);
+
+/* Splits "PATH@peak" (diff, top): 1 and path cut to PATH when arg ends in
+ * "@peak" and no file of that whole name exists, else 0 (path = arg).
+ * path has room for n bytes; -1 when arg does not fit. */
+int peak_split(const char *arg, char *path, size_t n);
+
+#endif

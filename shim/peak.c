@@ -1,0 +1,403 @@
+/*
+ * peak.c - what each trace held at the traced high-water mark (PEAK), and
+ * each trace's temporary allocations (TEMPS).
+ *
+ * The peak.  traces.c keeps no live sums per trace (snapshots derive them
+ * from a walk of the table; a walk at every 1% of growth cost up to 28%
+ * more instructions, docs/performance.md).  This file keeps them, per
+ * thread, in dense arrays: a charge adds and a discharge subtracts
+ * (peak_move, from traces.c) in the thread's own line of cells - a plain
+ * load and store, like traces.c's shards; threads past PEAK_LINES share
+ * line 0 with atomic adds.  A capture adds the lines up into the kept
+ * array (one paddq per trace and line).  traces.c asks for one from its
+ * slow paths only (peak_check, after a charge moved the peak) once the
+ * peak passed the last capture by a step: 1%, at least PEAK_FLOOR (4 KiB)
+ * and 16 B per trace (HEAPSNAP_PEAK=on; the last bounds the captures'
+ * cost per byte allocated); "exact" captures at every new peak (tests),
+ * "off" never.  A snapshot whose own live sums are above the capture (the
+ * process is at its peak as it writes) offers them instead.
+ *   Exactness: one thread, "exact": the peak's state; "on": a state within
+ * a step below the peak.  N threads: traces.c's peak may miss the true one
+ * by less than (N - 1) x 64 KiB, and a capture reads the lines while their
+ * threads write them: exact per cell, not a cut across cells.
+ *   Lock: peak.lock guards the capture; only tried from a hook (a thread
+ * that finds it taken leaves the capture to its holder), taken by the
+ * writer and heapsnap_reset_peak; nothing is taken under it.
+ *
+ * Temporary allocations (heaptrack's definition): a block freed by the
+ * thread that allocated it with no other allocation on that thread in
+ * between.  Each thread remembers its last recorded block (peak_born,
+ * from the record path); a free of that very pointer is one compare
+ * (peak_freed, in the free hook) and counts for its trace, with the
+ * weight of a sampled block, in an arena array of atomic counters.
+ */
+#include <string.h>
+
+#include "shim.h"
+
+#define PEAK_STEP_PPM 10000u      /* 1%: the relative growth between captures */
+#define PEAK_FLOOR 4096u          /* ... and at least this many bytes */
+#define PEAK_TRACE_BYTES 16u      /* ... and as many per trace */
+#define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as traces.c */
+
+_Atomic uint64_t peak_next;       /* capture when the peak reaches this */
+struct peak_line peak_lines[PEAK_LINES]; /* per-thread live sums; 0 shared */
+static atomic_uint peak_lines_top;       /* lines ever claimed: [0, top) */
+__thread struct peak_line *peak_mine;    /* this thread's line, or NULL */
+static __thread int peak_lineless;       /* no line to claim (or ended) */
+__thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
+__thread struct peak_last peak_last; /* this thread's last recorded block */
+
+static struct {
+    lock_t lock;                  /* the capture below */
+    atomic_int mode;              /* 0 not read yet, else PEAK_ON/EXACT/OFF + 1 */
+    struct hsnap_peak head;       /* the capture's figures */
+    struct trace_live *kept;      /* the capture: live sums by trace id */
+    size_t kept_len;              /* its mapping, in bytes */
+    uint32_t kept_n;              /* traces it covers */
+    _Atomic(_Atomic uint64_t *) temps[PEAK_CHUNKS]; /* temporary counts, by id */
+} peak;
+
+enum { PEAK_ON = 1, PEAK_EXACT = 2, PEAK_OFF = 3 };
+
+static int peak_mode(void)
+{
+    int m = atomic_load_explicit(&peak.mode, memory_order_relaxed);
+    if (HS_UNLIKELY(!m)) {
+        m = (int)opt_int(OPT_PEAK) + 1; /* on|exact|off */
+        atomic_store(&peak.mode, m);
+    }
+    return m;
+}
+
+/* ---------------- the live sums ---------------- */
+
+/* A line's cells for id's chunk, made if missing (only its thread makes
+ * them, but line 0's are shared: a CAS). */
+static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
+{
+    _Atomic(struct peak_cell *) *slot = &l->chunk[id >> PEAK_CHUNK_BITS];
+    struct peak_cell *c = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
+    if (c)
+        return c;
+    if (!(c = arena_alloc(PEAK_CHUNK * sizeof *c)))
+        return NULL;
+    if (!atomic_compare_exchange_strong(slot, &none, c)) {
+        arena_free(c, PEAK_CHUNK * sizeof *c);
+        return none;
+    }
+    return c;
+}
+
+static struct peak_line *peak_claim(void)
+{
+    for (unsigned k = 1; k < PEAK_LINES; k++) {
+        int free_line = 0;
+        if (atomic_compare_exchange_strong(&peak_lines[k].owned, &free_line, 1)) {
+            unsigned top = atomic_load(&peak_lines_top);
+            while (top < k + 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, k + 1))
+                ;
+            return peak_mine = &peak_lines[k];
+        }
+    }
+    peak_lineless = 1;
+    return NULL;
+}
+
+/* peak_move's slow path: the thread's first move, a new chunk of ids, or
+ * no line of its own (line 0, atomic adds). */
+HS_NOINLINE void peak_move_slow(uint32_t id, int64_t n, int64_t bytes)
+{
+    struct peak_line *l = peak_mine;
+    struct peak_cell *c;
+    if (peak_mode() == PEAK_OFF) {
+        peak_idle = 1; /* the hot path pays a load and a branch */
+        return;
+    }
+    if (!l && !peak_lineless)
+        l = peak_claim();
+    if (l && (c = peak_chunk(l, id))) {
+        c += id & (PEAK_CHUNK - 1);
+        atomic_store_explicit(&c->count, atomic_load_explicit(&c->count, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+        atomic_store_explicit(&c->bytes, atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
+                              memory_order_relaxed);
+        return;
+    }
+    unsigned top = atomic_load(&peak_lines_top);
+    while (top < 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, 1))
+        ;
+    if (!(c = peak_chunk(&peak_lines[0], id)))
+        return; /* out of memory: the arena's warning is enough */
+    c += id & (PEAK_CHUNK - 1);
+    atomic_fetch_add_explicit(&c->count, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes, bytes, memory_order_relaxed);
+}
+
+/* The thread ends: its line goes back (its sums stay in it, for the next
+ * owner to go on from); what it still moves goes to line 0. */
+void peak_thread_end(void)
+{
+    struct peak_line *l = peak_mine;
+    peak_mine = NULL;
+    peak_lineless = 1;
+    if (l)
+        atomic_store_explicit(&l->owned, 0, memory_order_release);
+}
+
+/* In a fork's child only this thread is left: the other lines go back. */
+void peak_after_fork_child(void)
+{
+    for (unsigned k = 1; k < PEAK_LINES; k++)
+        if (&peak_lines[k] != peak_mine)
+            atomic_store_explicit(&peak_lines[k].owned, 0, memory_order_relaxed);
+    lock_drop(&peak.lock); /* a thread that was capturing is gone */
+}
+
+/* heapsnap_clear_traces: every live block is forgotten. */
+static void peak_clear_lines(void)
+{
+    unsigned top = atomic_load(&peak_lines_top);
+    for (unsigned k = 0; k < top; k++)
+        for (unsigned j = 0; j < PEAK_CHUNKS; j++) {
+            struct peak_cell *c = atomic_load(&peak_lines[k].chunk[j]);
+            for (unsigned i = 0; c && i < PEAK_CHUNK; i++) {
+                atomic_store_explicit(&c[i].count, 0, memory_order_relaxed);
+                atomic_store_explicit(&c[i].bytes, 0, memory_order_relaxed);
+            }
+        }
+}
+
+/* The least growth between two captures, with n traces: PEAK_FLOOR, or
+ * PEAK_TRACE_BYTES per trace, which bounds the captures' cost (a few
+ * instructions per trace) per byte the program allocates. */
+static uint64_t peak_floor(uint32_t n)
+{
+    uint64_t f = (uint64_t)n * PEAK_TRACE_BYTES;
+    return f > PEAK_FLOOR ? f : PEAK_FLOOR;
+}
+
+/* The threshold after a capture of a state of `bytes` traced bytes. */
+static uint64_t peak_step(uint64_t bytes)
+{
+    if (peak_mode() == PEAK_EXACT)
+        return bytes + 1;
+    uint64_t step = bytes / 1000000u * PEAK_STEP_PPM, floor = peak_floor(trace_count());
+    return bytes + (step > floor ? step : floor);
+}
+
+/* Room for n traces in the kept array; lock held.  0, or -1 when the
+ * arena has none (the capture is then unchanged). */
+static int peak_room(uint32_t n)
+{
+    size_t len = ((size_t)n * sizeof *peak.kept + 4095) & ~(size_t)4095;
+    if (len > peak.kept_len) {
+        struct trace_live *k = arena_map(len);
+        if (!k)
+            return -1;
+        memcpy(k, peak.kept, (size_t)peak.kept_n * sizeof *k);
+        arena_unmap(peak.kept, peak.kept_len);
+        peak.kept = k;
+        peak.kept_len = len;
+    }
+    return 0;
+}
+
+static uint64_t peak_since_start(void)
+{
+    uint64_t now = life_now_ns(), start = life_start_ns();
+    return now > start ? now - start : 0;
+}
+
+/* The head's figures for the kept sums, at write time (negative sums - a
+ * line read while its thread moved a block - count nothing). */
+static void peak_head(void)
+{
+    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), blocks = 0, bytes = 0;
+    uint32_t count = 0;
+    for (uint32_t id = 0; id < peak.kept_n; id++) {
+        struct trace_live *k = &peak.kept[id];
+        if ((int64_t)k->count <= 0 || (int64_t)k->bytes < 0) {
+            *k = (struct trace_live){0, 0};
+            continue;
+        }
+        count++;
+        blocks += (k->count + half) >> PEAK_UNIT_SHIFT;
+        bytes += k->bytes;
+    }
+    uint32_t step = peak_mode() == PEAK_EXACT ? 0 : PEAK_STEP_PPM;
+    peak.head.bytes = bytes;
+    peak.head.blocks = blocks;
+    peak.head.count = count;
+    peak.head.step_ppm = step;
+    peak.head.floor = step ? (uint32_t)peak_floor(peak.kept_n) : 0;
+}
+
+/* A cell's two sums as one SSE2 vector: a capture adds them up with one
+ * paddq per trace and line. */
+typedef int64_t peak_pair __attribute__((vector_size(16), aligned(8), may_alias));
+
+/* The lines added up into the kept array for traces [0, n).  Plain loads
+ * of cells other threads may be writing (each sum a whole 8-byte word on
+ * x86-64, as its thread stores it). */
+static uint64_t peak_sum(uint32_t n)
+{
+    unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
+    peak_pair *restrict k = (peak_pair *)peak.kept, acc = {0, 0};
+    memset(k, 0, (size_t)n * sizeof *peak.kept);
+    for (unsigned l = 0; l < top; l++)
+        for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
+            const peak_pair *restrict c = (const peak_pair *)atomic_load_explicit(
+                &peak_lines[l].chunk[base >> PEAK_CHUNK_BITS], memory_order_acquire);
+            uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
+            for (uint32_t j = 0; c && j < end; j++) {
+                k[base + j] += c[j];
+                acc += c[j];
+            }
+        }
+    peak.kept_n = n;
+    return acc[1] > 0 ? (uint64_t)acc[1] : 0;
+}
+
+/* Takes a capture of now's live sums, the peak being peak_now; lock
+ * held.  The next is due a step above the higher of the two: with several
+ * threads the sums may lag traces.c's peak (its folds), and a threshold
+ * above the sums alone would capture at every move of the peak.  0, or -1
+ * (the capture is unchanged: no memory). */
+static int peak_take(uint64_t peak_now)
+{
+    uint64_t t = peak_since_start();
+    uint32_t n = trace_count();
+    if (peak_room(n) != 0)
+        return -1;
+    uint64_t bytes = peak_sum(n);
+    peak.head = (struct hsnap_peak){.t_ns = t, .bytes = bytes};
+    atomic_store_explicit(&peak_next, peak_step(bytes > peak_now ? bytes : peak_now),
+                          memory_order_relaxed);
+    return 0;
+}
+
+/* From traces.c's slow paths, on a charge that raised the peak to at
+ * least peak_next (hook_guard set, no lock held). */
+HS_NOINLINE void peak_capture(uint64_t peak_now)
+{
+    if (peak_mode() == PEAK_OFF) {
+        atomic_store(&peak_next, UINT64_MAX);
+        return;
+    }
+    if (!lock_try(&peak.lock))
+        return; /* another thread is capturing: its walk is as near */
+    if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed) &&
+        peak_take(peak_now) != 0)
+        atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
+    lock_drop(&peak.lock);
+}
+
+/* heapsnap_reset_peak, heapsnap_clear_traces: the peak restarts from now,
+ * so the capture does too. */
+void peak_reset(void)
+{
+    if (peak_mode() == PEAK_OFF)
+        return;
+    int saved = guard_enter();
+    lock_take(&peak.lock);
+    uint64_t now;
+    trace_totals(NULL, &now);
+    if (peak_take(now) != 0) {
+        peak.head = (struct hsnap_peak){0};
+        peak.kept_n = 0;
+        atomic_store(&peak_next, 0);
+    }
+    lock_drop(&peak.lock);
+    guard_leave(saved);
+}
+
+/* The PEAK payload into b.  live[0..n) are the snapshot's own live sums;
+ * when they are above the capture, this moment is nearer the peak and
+ * becomes the capture.  tries: 0 waits for the lock, else bounded.
+ * 0, or -1 (nothing written: no PEAK section). */
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries)
+{
+    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), bytes = 0;
+    if (peak_mode() == PEAK_OFF)
+        return -1;
+    if (tries ? !lock_take_bounded(&peak.lock, tries) : (lock_take(&peak.lock), 0))
+        return -1;
+    for (uint32_t id = 0; live && id < n; id++)
+        bytes += live[id].bytes;
+    if (live && bytes > peak.head.bytes && peak_room(n) == 0) {
+        memcpy(peak.kept, live, (size_t)n * sizeof *live);
+        peak.kept_n = n;
+        peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
+                                        .flags = HSNAP_PEAK_AT_SNAPSHOT};
+        atomic_store(&peak_next, peak_step(bytes));
+    }
+    peak_head();
+    if (sbuf_reserve(b, sizeof peak.head + (size_t)peak.head.count *
+                                               sizeof(struct hsnap_peak_item)) == 0) {
+        sbuf_put(b, &peak.head, sizeof peak.head);
+        for (uint32_t id = 0; id < peak.kept_n; id++)
+            if (peak.kept[id].count) {
+                struct hsnap_peak_item it = {id, 0,
+                                             (peak.kept[id].count + half) >> PEAK_UNIT_SHIFT,
+                                             peak.kept[id].bytes};
+                sbuf_put(b, &it, sizeof it);
+            }
+    }
+    lock_drop(&peak.lock);
+    return b->err ? -1 : 0;
+}
+
+/* ---------------- temporary allocations ---------------- */
+
+/* The free hook found p == peak_last: a temporary allocation. */
+HS_NOINLINE void peak_temp(void)
+{
+    uint32_t id = peak_last.trace;
+    peak_last.p = 0;
+    _Atomic uint64_t *c = atomic_load_explicit(&peak.temps[id >> PEAK_CHUNK_BITS],
+                                               memory_order_acquire);
+    if (HS_UNLIKELY(!c)) {
+        _Atomic uint64_t *fresh = arena_alloc(PEAK_CHUNK * sizeof *fresh), *none = NULL;
+        if (!fresh)
+            return;
+        if (!atomic_compare_exchange_strong(&peak.temps[id >> PEAK_CHUNK_BITS], &none, fresh)) {
+            arena_free(fresh, PEAK_CHUNK * sizeof *fresh);
+            c = none;
+        } else {
+            c = fresh;
+        }
+    }
+    uint64_t n, bytes;
+    sample_weigh(peak_last.size, &n, &bytes);
+    atomic_fetch_add_explicit(&c[id & (PEAK_CHUNK - 1)], n, memory_order_relaxed);
+}
+
+/* The TEMPS payload for traces [0, n) into b: u32 n, u32 0, u64 count[n]. */
+int peak_put_temps(struct sbuf *b, uint32_t n)
+{
+    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1);
+    if (sbuf_reserve(b, 8 + (size_t)n * 8) != 0)
+        return -1;
+    sbuf_u32(b, n);
+    sbuf_u32(b, 0);
+    for (uint32_t id = 0; id < n; id++) {
+        _Atomic uint64_t *c = atomic_load_explicit(&peak.temps[id >> PEAK_CHUNK_BITS],
+                                                   memory_order_acquire);
+        uint64_t v = c ? atomic_load_explicit(&c[id & (PEAK_CHUNK - 1)], memory_order_relaxed) : 0;
+        sbuf_u64(b, (v + half) >> PEAK_UNIT_SHIFT);
+    }
+    return b->err ? -1 : 0;
+}
+
+/* heapsnap_clear_traces: live sums and temporary counts restart from zero. */
+void peak_clear(void)
+{
+    peak_clear_lines();
+    for (unsigned k = 0; k < PEAK_CHUNKS; k++) {
+        _Atomic uint64_t *c = atomic_load(&peak.temps[k]);
+        for (unsigned j = 0; c && j < PEAK_CHUNK; j++)
+            atomic_store_explicit(&c[j], 0, memory_order_relaxed);
+    }
+    peak_last.p = 0;
+}
