@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"info", cmd_info, "a snapshot's metadata"},
     {"gate", cmd_gate, "CI gate: leak and growth rules; text, json, junit, sarif, github"},
     {"trend", cmd_trend, "call sites whose live memory grows across a series of snapshots"},
+    {"timeline", cmd_timeline, "memory over time: heap, RSS and the largest sites"},
     {"export", cmd_export, "write pprof, folded stacks, speedscope or massif files"},
     {"html", cmd_html, "a self-contained HTML report: flame graph, timeline, tables"},
     {"merge", cmd_merge, "combine the snapshots of many processes into one"},
