@@ -120,7 +120,10 @@ static void tl_head(const struct memline *ml, size_t cols)
         char name[4200], func[4200];
         esc_text(ml->sites[k].name, name, sizeof(name));
         esc_text(ml->sites[k].func, func, sizeof(func));
-        printf("  [%zu] %s  %s\n", k + 1, name, func);
+        if (strcmp(ml->sites[k].name, ml->sites[k].func))
+            printf("  [%zu] %s  %s\n", k + 1, name, func);
+        else
+            printf("  [%zu] %s\n", k + 1, name);
     }
     printf("%9s %11s %11s", "time", "heap", "rss");
     for (size_t k = 0; k < cols; k++) {
