@@ -192,13 +192,14 @@ static int html_stacks(struct json *j, const struct prof *p)
 
 static void html_series(struct json *j, const struct prof *p)
 {
-    json_key(j, "series"); /* kind, label, t (ms since the first start), v */
+    json_key(j, "series"); /* kind, label, proc, t (ms since the first start), v */
     json_arr_begin(j);
     for (size_t i = 0; i < p->nseries; i++) {
         const struct prof_series *se = &p->series[i];
         json_obj_begin(j);
         json_kstr(j, "kind", se->kind);
         json_kstr(j, "label", se->label);
+        json_ki64(j, "proc", se->proc);
         json_key(j, "t");
         json_arr_begin(j);
         for (size_t k = 0; k < se->n; k++)
