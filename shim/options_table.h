@@ -39,6 +39,7 @@ enum opt_id {
     OPT_CHILDREN,
     OPT_MODE,
     OPT_SITELINE,
+    OPT_SITELINE_COST,
     OPT_COUNT
 };
 
@@ -95,10 +96,14 @@ static const struct opt_def opt_table[] = {
      "execs always writes", 0, 0, "exit|all|none"},
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
-    {"HEAPSNAP_SITELINE", OPT_MSEC, "0.05",
+    {"HEAPSNAP_SITELINE", OPT_MSEC, "0.1",
      "memory over time: every N seconds a helper thread records the traced heap, the "
      "resident set and the 8 largest sites' live bytes; 512 points kept, then every other "
      "one goes and the spacing doubles (0 = off)", 0, 3600000L, 0},
+    {"HEAPSNAP_SITELINE_COST", OPT_INT, "1",
+     "most of the program's CPU time, in percent, that HEAPSNAP_SITELINE's walks of the "
+     "live blocks may take (a tenth of that of one core while it idles); a point is "
+     "skipped until it is paid for (0 = no limit)", 0, 100, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

@@ -11,15 +11,18 @@
  * the host's table).  A point where nothing was allocated or freed since
  * the last one reuses its sites without a walk.
  *
- * Schedule: a point every step (HEAPSNAP_SITELINE, 50 ms at first).  When
+ * Schedule: a point every step (HEAPSNAP_SITELINE, 100 ms at first).  When
  * the SL_MAX points are full, every other one is dropped - the highest
  * heap point always stays - and the step doubles: a run of any length
  * keeps at most SL_MAX points spread over all of it (an hour: a point
- * every ~14 s).  A walk also costs at most 1/SL_DUTY of a core: the next
- * point waits SL_DUTY times the CPU time a walk took (the lesser of the
- * last two: one slow walk is not the rule), so a heap of millions of
- * blocks is sampled less often, never slower.  A snapshot
- * adds one point of its own, at its time, from its own live sums.
+ * every ~14 s).  Walks are paid for (HEAPSNAP_SITELINE_COST, 1%): one is
+ * skipped until the process has used 100 times a walk's CPU time since
+ * the last (a busy program: walks take at most 1% of its CPU), or ten
+ * times that much has passed on the clock (an idle one: 0.1% of a core).
+ * A walk's CPU time is the lesser of the last two (one slow walk - page
+ * faults, the first - is not the rule).  So a heap of millions of blocks
+ * is sampled less often, never slower.  A snapshot adds one point of its
+ * own, at its time, from its own live sums.
  *
  * Lock: sl.lock (shim.h's order: after timeline), held only to append a
  * point or to copy them; the walk holds none of ours.
@@ -33,7 +36,6 @@
 
 #include "shim.h"
 
-#define SL_DUTY 100u        /* the step is at least this many walks long */
 #define SL_FATAL_TRIES 2000u /* lock attempts on the fatal-signal path */
 
 static struct {
@@ -42,6 +44,8 @@ static struct {
     uint64_t step;            /* ns between points now; 0 = not started */
     uint64_t walk_ns;         /* a walk's CPU time: the lesser of the last two */
     uint64_t last_cpu;        /* the last walk's */
+    uint64_t walked_at;       /* monotonic time of the last walk's end */
+    uint64_t pcpu_at;         /* the process's CPU time then */
     _Atomic uint64_t due;     /* monotonic time of the next point */
     /* the helper's own (one helper per process): */
     struct trace_live *live;  /* walk scratch, cap entries (arena_map) */
@@ -163,25 +167,29 @@ static int sl_scratch(uint32_t n)
     return 0;
 }
 
-/* One point now: walks the live blocks unless nothing changed since the
- * last walk.  1 when it walked. */
-static int sl_measure(struct sl_point *pt)
+/* Nothing was allocated or freed since the last walk: the last point's
+ * sites hold, into pt.  1 when so. */
+static int sl_unchanged(struct sl_point *pt, uint64_t *ops)
 {
     uint64_t a, f;
     trace_alloc_counts(&a, &f);
+    *ops = a + f;
     lock_take(&sl.lock);
-    int same = sl.n > 0 && a + f == sl.ops;
+    int same = sl.n > 0 && *ops == sl.ops;
     if (same)
         *pt = sl.pt[sl.n - 1];
     lock_drop(&sl.lock);
-    if (same)
-        return 0;
+    return same;
+}
+
+/* A point's sites from a walk of the live blocks; 0, or -1 out of memory. */
+static int sl_walk(struct sl_point *pt)
+{
     uint32_t n = trace_count();
     if (sl_scratch(n) != 0 || pend_foreach(sl_visit, sl.live, 0, NULL) != 0)
         return -1;
     sl_fill(pt, sl.live, sl.cap);
-    sl.ops = a + f;
-    return 1;
+    return 0;
 }
 
 /* The monotonic time of the next point; 0 when off. */
@@ -193,38 +201,59 @@ uint64_t sl_due(void)
     return due ? due : 1; /* the first point: at once */
 }
 
-/* The helper's own CPU time: what a walk costs, whatever else the machine
- * runs meanwhile. */
-static uint64_t sl_cpu_ns(void)
+/* CPU time of the helper thread (CLOCK_THREAD_CPUTIME_ID: what a walk
+ * costs, whatever else the machine runs) or of the whole process. */
+static uint64_t sl_cpu_ns(clockid_t id)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    if (clock_gettime(id, &ts) != 0)
         return 0;
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Takes a point (the helper, when sl_due has come). */
+/* Whether a walk now keeps within HEAPSNAP_SITELINE_COST (percent): since
+ * the last walk, the process has used 100/cost times a walk's CPU time (a
+ * busy program), or ten times that has passed on the clock (an idle one). */
+static int sl_affordable(uint64_t now, uint64_t pcpu)
+{
+    long pct = opt_int(OPT_SITELINE_COST);
+    if (!pct || !sl.walked_at)
+        return 1;
+    uint64_t budget = sl.walk_ns * 100 / (uint64_t)pct;
+    return pcpu - sl.pcpu_at >= budget || now - sl.walked_at >= 10 * budget;
+}
+
+/* Takes a point (the helper, when sl_due has come), unless the program
+ * has done too little since the last walk to pay for one. */
 void sl_sample(void)
 {
     struct sl_point pt;
-    uint64_t start = life_mono_ns(), cpu = sl_cpu_ns();
-    int walked = sl_measure(&pt);
-    if (walked < 0) { /* out of memory: try again much later */
-        atomic_store(&sl.due, start + 1000 * sl_step_ns());
-        return;
+    uint64_t start = life_mono_ns(), ops, cpu = 0;
+    uint64_t step = sl.step ? sl.step : sl_step_ns();
+    atomic_store(&sl.due, start + step);
+    int same = sl_unchanged(&pt, &ops);
+    if (!same) {
+        if (!sl_affordable(start, sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID)))
+            return;
+        cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        if (sl_walk(&pt) != 0) { /* out of memory: try again much later */
+            atomic_store(&sl.due, start + 1000 * step);
+            return;
+        }
+        cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+        sl.walked_at = life_mono_ns();
+        sl.pcpu_at = sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     }
     pt.p.t_ns = life_uptime_ns(start);
     pt.p.rss = sl_rss();
-    cpu = sl_cpu_ns() - cpu;
     lock_take(&sl.lock);
-    if (walked) { /* one slow walk (page faults, the first) does not count */
+    if (!same) { /* one slow walk (page faults, the first) does not count */
         sl.walk_ns = sl.last_cpu < cpu ? sl.last_cpu : cpu;
         sl.last_cpu = cpu;
+        sl.ops = ops;
     }
     sl_record(&pt);
-    uint64_t wait = sl.walk_ns * SL_DUTY > sl.step ? sl.walk_ns * SL_DUTY : sl.step;
     lock_drop(&sl.lock);
-    atomic_store(&sl.due, start + wait);
 }
 
 /* ---------------- the snapshot's section ---------------- */

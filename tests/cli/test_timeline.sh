@@ -1,7 +1,9 @@
 # tests/cli/test_timeline.sh - memory over time (the SITELINE section and
 # `heapsnap timeline`): the phases fixture's sites hold memory in known
 # phases (grow_a rises then frees everything, grow_b rises later), sampled
-# every 10 ms; the RSS is there beside the heap; the snapshots of one
+# every 10 ms (HEAPSNAP_SITELINE_COST=0: every point is taken; with the
+# default 1%, an idle program's points are fewer); the RSS is there beside
+# the heap; the snapshots of one
 # process merge; a snapshot without the section (HEAPSNAP_SITELINE=0, or
 # a format 1 file) shows the heap alone and says why; damage is refused.
 . tests/fixtures/lib.sh
@@ -17,6 +19,7 @@ $2" "$3" 2>&1)
   if [ -z "$why" ]; then t_pass "$1"; else t_fail "$1" "$(echo "$why" | tail -3 | tr '\n' ' ')"; fi
 }
 
+export HEAPSNAP_SITELINE_COST=0
 if HEAPSNAP_SITELINE=0.01 fx_profile "$T/ph.hsnap" "$FX/phases"; then
   t_pass timeline_phases_profiled
 else
@@ -97,6 +100,15 @@ assert t[-1] >= 700 * 10**6, 'last point at %d ns' % t[-1]
 else
   t_fail timeline_snapshots_of_one_process_merge "$(ls "$T"; head -c 300 "$T/iv.err" "$T/fx.err")"
 fi
+
+# The walks' cost limit (the default, 1%): phases is idle most of the time,
+# so a walk waits until ten times its budget has passed on the clock.
+HEAPSNAP_SITELINE_COST=1 HEAPSNAP_SITELINE=0.01 fx_profile "$T/cost.hsnap" "$FX/phases"
+"$HEAPSNAP" timeline --format json "$T/cost.hsnap" >"$T/cost.json" 2>&1
+py timeline_cost_limit_skips_points "n = len(d['processes'][0]['points'])
+m = len(json.load(open('$T/ph.json'))['processes'][0]['points'])
+assert 2 <= n and 2 * n < m, '%d points with the limit, %d without' % (n, m)
+" "$T/cost.json"
 
 # Without the section: the heap alone, and one line saying why.
 HEAPSNAP_SITELINE=0 fx_profile "$T/off.hsnap" "$FX/phases"
