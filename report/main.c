@@ -43,7 +43,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: heapsnap <command> [options]   (heapsnap <command> --help)\n\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\nheapsnap help COMMAND (or heapsnap COMMAND --help) describes a command;\n"
                  "heapsnap --version prints the version.\n"
                  "Exit status: 0 ok, 1 a gate found something, 2 trouble.\n");

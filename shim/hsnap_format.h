@@ -92,9 +92,9 @@
  *                TIMELINE's); the buffer is bounded: when full, every
  *                other point is dropped (the highest heap point always
  *                stays) and the spacing doubles (step_ns: the spacing now;
- *                a heap whose walk takes long is sampled less often, at
- *                most 1% of the time).  The last point is the snapshot's
- *                own, at its time.
+ *                points are skipped while a walk of the live blocks is not
+ *                paid for, HEAPSNAP_SITELINE_COST).  The last point is the
+ *                snapshot's own, at its time.
  *                Absent when HEAPSNAP_SITELINE=0.  A reader checks the
  *                length is exactly 32 + count*(32 + 16*nsites),
  *                1 <= nsites <= 64, each trace < TRACES count or NONE,

@@ -84,6 +84,14 @@ else
   t_fail timeline_text_columns "$(head -c 600 "$T/ph.txt")"
 fi
 
+# info says what the snapshot holds
+"$HEAPSNAP" info "$T/ph.hsnap" >"$T/info.txt" 2>&1
+if grep -qE '^memory over time: +[0-9]+ points, RSS and the 8 largest sites at each \(heapsnap timeline\)$' "$T/info.txt"; then
+  t_pass timeline_info_line
+else
+  t_fail timeline_info_line "$(grep -i 'memory over\|timeline' "$T/info.txt")"
+fi
+
 # Several snapshots of one process (interval ones and the exit one): one
 # table, the points of all of them once each, in time order.
 if HEAPSNAP_SITELINE=0.01 HEAPSNAP_INTERVAL=0.2 fx_profile "$T/iv.%n.hsnap" "$FX/phases" &&
@@ -114,6 +122,7 @@ assert 2 <= n and 2 * n < m, '%d points with the limit, %d without' % (n, m)
 HEAPSNAP_SITELINE=0 fx_profile "$T/off.hsnap" "$FX/phases"
 "$HEAPSNAP" timeline "$T/off.hsnap" >"$T/off.txt" 2>&1
 if head -1 "$T/off.txt" | grep -q ', traced heap only: RSS and sites were not recorded (HEAPSNAP_SITELINE=0)$' &&
+   "$HEAPSNAP" info "$T/off.hsnap" | grep -q '^memory over time: *not recorded (HEAPSNAP_SITELINE=0)$' &&
    sed -n 2p "$T/off.txt" | grep -qE '^ +time +heap$' && grep -q '^peak: ' "$T/off.txt"; then
   t_pass timeline_off_heap_only
 else
