@@ -21,7 +21,7 @@
 #include "snap.h"
 
 struct ml_site {
-    char *name;          /* "file.c:12", or the function without a file */
+    const char *name;    /* "file.c:12", or the function without a file */
     const char *func;    /* the site's function */
     uint64_t max;        /* its most bytes at any point */
 };

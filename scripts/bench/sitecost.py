@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -52,7 +53,7 @@ def run(cmd, env, work):
     snap = os.path.join(work, "s.hsnap")
     if os.path.exists(snap):
         os.unlink(snap)
-    e = dict(os.environ, LD_PRELOAD=os.path.join(BUILD, "libheapsnap.so"),
+    e = dict(os.environ, LD_PRELOAD=os.path.join(work, "libheapsnap.so"),
              HEAPSNAP_OUTPUT=snap, **env)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
@@ -64,7 +65,8 @@ def run(cmd, env, work):
 
 
 def points(snap):
-    out = subprocess.run([os.path.join(BUILD, "heapsnap"), "timeline", "--format", "json", snap],
+    out = subprocess.run([os.path.join(os.path.dirname(snap), "heapsnap"), "timeline", "--format",
+                          "json", snap],
                          capture_output=True, text=True, check=True).stdout
     p = json.loads(out)["processes"][0]
     return len(p["points"]), p.get("step_ns", 0)
@@ -79,6 +81,8 @@ def main():
     o = ap.parse_args()
     on_env = {"HEAPSNAP_SITELINE": o.step} if o.step else {}
     with tempfile.TemporaryDirectory() as work:
+        for f in ("libheapsnap.so", "heapsnap"):  # a copy: a rebuild meanwhile changes nothing
+            shutil.copy2(os.path.join(BUILD, f), work)
         for name, prog, args in WORKLOADS:
             if o.only not in name:
                 continue
