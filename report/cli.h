@@ -23,6 +23,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen);
 int cmd_clean(int argc, char **argv, char *err, size_t errlen);
 int cmd_export(int argc, char **argv, char *err, size_t errlen);
 int cmd_html(int argc, char **argv, char *err, size_t errlen);
+int cmd_timeline(int argc, char **argv, char *err, size_t errlen);
 
 /* getopt_long's "unknown option" / "missing argument" as one line in err;
  * returns 2. */

@@ -2,7 +2,8 @@
  * html.c - `heapsnap html -o report.html SNAP...`: one self-contained page
  * (no network: the script and style sheet are embedded in the CLI by
  * report/html/assets.S and written inline, and a Content-Security-Policy
- * forbids every fetch) with a flame graph, the timeline, the top table,
+ * forbids every fetch) with a flame graph, memory over time (heap, RSS and
+ * the largest sites: report/prof.c's series), the top table,
  * the diff of the earliest and latest snapshots and the leak check.
  *
  * The page is three parts: the style sheet, the data, and the script that
@@ -42,8 +43,9 @@ static void html_usage(void)
 {
     printf("usage: heapsnap html -o FILE [-n N] SNAP...\n"
            "Writes one self-contained HTML page (no network access): a flame graph of\n"
-           "live or allocated memory with search and zoom, the traced heap over time,\n"
-           "the top allocation sites, the diff between the earliest and the latest\n"
+           "live or allocated memory with search and zoom, memory over time (the traced\n"
+           "heap, the resident set and the largest sites, with \"Go to peak\"), the top\n"
+           "allocation sites, the diff between the earliest and the latest\n"
            "snapshot, and, when the snapshots hold a leak check, the loss records, the\n"
            "leaked cycles and who retains the most memory.\n"
            "  -o, --output FILE  the page (written atomically; \"-\": stdout)\n"
@@ -197,13 +199,14 @@ static int html_stacks(struct json *j, const struct prof *p)
 
 static void html_series(struct json *j, const struct prof *p)
 {
-    json_key(j, "series"); /* kind, label, t (ms since the first start), v */
+    json_key(j, "series"); /* kind, label, proc, t (ms since the first start), v */
     json_arr_begin(j);
     for (size_t i = 0; i < p->nseries; i++) {
         const struct prof_series *se = &p->series[i];
         json_obj_begin(j);
         json_kstr(j, "kind", se->kind);
         json_kstr(j, "label", se->label);
+        json_ki64(j, "proc", se->proc);
         json_key(j, "t");
         json_arr_begin(j);
         for (size_t k = 0; k < se->n; k++)

@@ -137,6 +137,12 @@ static void info_print(const struct snap *s)
                "suppressions:", lines);
     }
     printf("%-17s %u\n", "timeline points:", s->npoints);
+    if (s->sl.present)
+        printf("%-17s %u points, RSS and the %u largest sites at each (heapsnap timeline)\n",
+               "memory over time:", s->sl.head.count, s->sl.head.nsites);
+    else
+        printf("%-17s not recorded (%s)\n", "memory over time:",
+               s->version < 2 ? "snapshot format 1" : "HEAPSNAP_SITELINE=0");
     printf("%-17s %s\n", "degraded:", (m->flags & HSNAP_META_DEGRADED)
                                           ? "yes (recording stopped early: out of memory)"
                                           : "no");

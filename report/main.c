@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"info", cmd_info, "a snapshot's metadata"},
     {"gate", cmd_gate, "CI gate: leak and growth rules; text, json, junit, sarif, github"},
     {"trend", cmd_trend, "call sites whose live memory grows across a series of snapshots"},
+    {"timeline", cmd_timeline, "memory over time: heap, RSS and the largest sites"},
     {"export", cmd_export, "write pprof, folded stacks, speedscope or massif files"},
     {"html", cmd_html, "a self-contained HTML report: flame graph, timeline, tables"},
     {"merge", cmd_merge, "combine the snapshots of many processes into one"},
@@ -42,7 +43,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: heapsnap <command> [options]   (heapsnap <command> --help)\n\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\nheapsnap help COMMAND (or heapsnap COMMAND --help) describes a command;\n"
                  "heapsnap --version prints the version.\n"
                  "Exit status: 0 ok, 1 a gate found something, 2 trouble.\n");

@@ -26,7 +26,7 @@
  * merged file like one process's.  Epochs of different
  * processes are unrelated, so `trend` over merged files means little.  META:
  * pid 0, sums of the byte and count fields, the earliest start, the latest
- * time, the highest depth and epoch.  TIMELINE is dropped.
+ * time, the highest depth and epoch.  TIMELINE and SITELINE are dropped.
  */
 #include <getopt.h>
 #include <stdio.h>

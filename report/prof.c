@@ -15,6 +15,7 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "memline.h"
 #include "prof.h"
 
 const struct prof_value_info prof_values[PROF_NVALUES] = {
@@ -235,8 +236,10 @@ static const char *base_of(const char *path)
     return slash && slash[1] ? slash + 1 : path;
 }
 
-/* The traced heap of process proc: every point its snapshots hold, once. */
-static int heap_series(struct prof *p, int proc, struct prof_series *se)
+/* The traced heap of process proc: every point its snapshots hold, once
+ * (ml: its SITELINE points too). */
+static int heap_series(struct prof *p, int proc, const struct memline *ml,
+                       struct prof_series *se)
 {
     size_t cap = 0;
     const struct snap *first = NULL;
@@ -252,6 +255,10 @@ static int heap_series(struct prof *p, int proc, struct prof_series *se)
         if (add_point(se, &cap, s->meta.time_ns, p->t0_ns, s->meta.current_bytes) < 0)
             return -1;
     }
+    for (size_t i = 0; ml->has_sites && i < ml->n; i++)
+        if (add_point(se, &cap, first->meta.start_ns + ml->pts[i].t_ns, p->t0_ns,
+                      ml->pts[i].heap) < 0)
+            return -1;
     qsort(se->pts, se->n, sizeof(*se->pts), point_cmp);
     size_t k = 0;
     for (size_t i = 0; i < se->n; i++)
@@ -259,10 +266,87 @@ static int heap_series(struct prof *p, int proc, struct prof_series *se)
             se->pts[k++] = se->pts[i];
     se->n = k;
     se->kind = "heap";
+    se->proc = proc;
     char label[300];
     snprintf(label, sizeof(label), "pid %u %s", first->meta.pid,
              base_of(first->exe && first->exe[0] ? first->exe : "?"));
     return (se->label = strdup(label)) ? 0 : -1;
+}
+
+/* Process proc's resident set (site < 0) or its site-th largest site, from
+ * its SITELINE points. */
+static int sl_series(struct prof *p, int proc, const struct memline *ml, long site,
+                     const char *heap_label, struct prof_series *se)
+{
+    size_t cap = 0;
+    uint64_t start = ml->latest->meta.start_ns;
+    char label[4200];
+    for (size_t i = 0; i < ml->n; i++) {
+        uint64_t v = ml->pts[i].rss;
+        if (site >= 0)
+            memline_bytes(ml, &ml->pts[i], (size_t)site, &v);
+        else if (!v)
+            continue; /* not read */
+        if (add_point(se, &cap, start + ml->pts[i].t_ns, p->t0_ns, v) < 0)
+            return -1;
+    }
+    se->kind = site < 0 ? "rss" : "site";
+    se->proc = proc;
+    if (site < 0)
+        snprintf(label, sizeof(label), "%s", heap_label);
+    else if (strcmp(ml->sites[site].name, ml->sites[site].func))
+        snprintf(label, sizeof(label), "%s %s", ml->sites[site].name, ml->sites[site].func);
+    else
+        snprintf(label, sizeof(label), "%s", ml->sites[site].name);
+    return (se->label = strdup(label)) ? 0 : -1;
+}
+
+/* The memline of process proc. */
+static int proc_memline(const struct prof *p, int proc, struct memline *ml)
+{
+    const struct snap **mine = calloc(p->nin + 1, sizeof(*mine));
+    int m = 0;
+    if (!mine)
+        return -1;
+    for (size_t i = 0; i < p->nin; i++)
+        if (p->in[i].proc == proc)
+            mine[m++] = p->in[i].s;
+    int rc = memline_build(ml, mine, m);
+    free(mine);
+    return rc;
+}
+
+/* Every series: the heap of each process first (massif reads series[0]),
+ * then the resident sets and sites of those with SITELINE. */
+static int all_series(struct prof *p)
+{
+    struct memline *ml = calloc((size_t)p->nprocs + 1, sizeof(*ml));
+    size_t total = (size_t)p->nprocs;
+    int rc = -1;
+    if (!ml)
+        return -1;
+    for (int k = 0; k < p->nprocs; k++) {
+        if (proc_memline(p, k, &ml[k]) < 0)
+            goto out;
+        if (ml[k].has_sites)
+            total += 1 + (ml[k].nsites < PROF_SITE_SERIES ? ml[k].nsites : PROF_SITE_SERIES);
+    }
+    if (!(p->series = calloc(total + 1, sizeof(*p->series))))
+        goto out;
+    for (int k = 0; k < p->nprocs; k++, p->nseries++)
+        if (heap_series(p, k, &ml[k], &p->series[k]) < 0)
+            goto out;
+    for (int k = 0; k < p->nprocs; k++)
+        for (long site = -1; ml[k].has_sites && site < (long)ml[k].nsites && site < PROF_SITE_SERIES;
+             site++, p->nseries++)
+            if (sl_series(p, k, &ml[k], site, p->series[k].label, &p->series[p->nseries]) < 0)
+                goto out;
+    rc = 0;
+out:
+    for (int k = 0; k < p->nprocs; k++)
+        memline_free(&ml[k]);
+    free(ml);
+    return rc;
 }
 
 /* --- the whole -------------------------------------------------------------- */
@@ -289,11 +373,8 @@ int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, ch
             state[nstate++] = p->in[i].s;
     if (prof_sum(state, nstate, &p->stacks, &p->nstacks) < 0)
         goto oom;
-    if (!(p->series = calloc((size_t)p->nprocs + 1, sizeof(*p->series))))
+    if (all_series(p) < 0)
         goto oom;
-    for (int k = 0; k < p->nprocs; k++, p->nseries++)
-        if (heap_series(p, k, &p->series[k]) < 0)
-            goto oom;
     free(state);
     return 0;
 oom:

@@ -55,9 +55,14 @@ struct prof_point {
     int64_t v;
 };
 
+#define PROF_SITE_SERIES 6 /* sites drawn per process */
+
 struct prof_series {
-    const char *kind;    /* "heap": traced bytes live */
-    char *label;         /* "pid 1234 demo" */
+    const char *kind;    /* "heap": traced bytes live; "rss": the resident
+                            set; "site": a site's live bytes (0 where it was
+                            not among a point's largest) */
+    char *label;         /* "pid 1234 demo", or the site: "demo.c:80 table_add" */
+    int proc;            /* the process's index */
     struct prof_point *pts; /* by time */
     size_t n;
 };

@@ -31,6 +31,7 @@
 #include "input.h"
 #include "lset.h"
 #include "peak.h"
+#include "siteline.h"
 #include "snap.h"
 
 #define SNAP_MAX_SECTIONS 16 /* slots for known types, indexed by type */
@@ -71,7 +72,7 @@ const char *snap_section_name(uint32_t type)
 {
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
-                                  "RETAINERS", "PEAK", NULL, "TEMPS", NULL, NULL, NULL,
+                                  "RETAINERS", "PEAK", "SITELINE", "TEMPS", NULL, NULL, NULL,
                                   "SUPPRESSIONS"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -367,6 +368,10 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
                                   secs[HSNAP_SEC_RETAINERS].len, err, errlen) < 0)
             return -1;
     }
+    if (secs[HSNAP_SEC_SITELINE].seen &&
+        siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len, err,
+                        errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -436,7 +441,7 @@ static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_
     s->len = len;
     int off = check_header(buf, len, len, err, errlen);
     if (off >= 0)
-        memcpy(&s->version, buf + HSNAP_MAGIC_LEN, 4);
+        memcpy(&s->version, buf + HSNAP_MAGIC_LEN, sizeof(s->version));
     if (off < 0 || walk_sections(buf, len, (size_t)off, secs, err, errlen) ||
         parse_required(secs, s, err, errlen) || parse_optional(secs, s, err, errlen) ||
         check_sums(s, err, errlen)) {

@@ -43,7 +43,17 @@ struct snap_leaks {
                                             (unaligned: use lset_member) */
 };
 
+/* The SITELINE section (format 2), validated by report/siteline.c (all
+ * zero without it). */
+struct snap_siteline {
+    int present;                         /* the section was there */
+    struct hsnap_siteline_head head;     /* copied out */
+    const uint8_t *points;               /* head.count points, into buf:
+                                            use siteline_point/_sites */
+};
+
 struct snap {
+    uint32_t version;          /* the file's format version (1, 2) */
     struct hsnap_meta meta;    /* copied out of the META section */
     char *cmdline;             /* NUL-terminated copies */
     char *exe;
@@ -72,8 +82,8 @@ struct snap {
     struct hsnap_stat *peak_stats; /* ntraces: live sums at the peak, totals 0 */
     uint32_t peak_items_last;  /* peak.c's scratch while decoding */
     uint64_t *temps;           /* TEMPS: ntraces temporary counts, or NULL */
-    uint32_t version;          /* the file's format version */
     int at_peak;               /* the command reads its peak (PATH@peak) */
+    struct snap_siteline sl;   /* SITELINE: memory over time per site */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

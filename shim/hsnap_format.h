@@ -102,7 +102,30 @@
  *                sampled blocks only, weighted like STATS' counts.  Each
  *                value is at most the trace's total_count.
  *
- * Versions: 1 had no PEAK and TEMPS; readers load both 1 and 2.
+ *   (format 2) SITELINE := struct hsnap_siteline_head, point[count]
+ *                point := struct hsnap_siteline_point,
+ *                         struct hsnap_siteline_site[nsites]
+ *                Memory over time, sampled by the shim's helper thread
+ *                (shim/siteline.c): at each point the traced live bytes
+ *                (heap), the process's resident set (rss, from
+ *                /proc/self/statm; 0 = could not be read), and the live
+ *                bytes of the point's nsites largest traces, biggest first
+ *                (a slot with trace HSNAP_SITELINE_NONE and 0 bytes when
+ *                fewer traces hold memory); other = heap less those.
+ *                Points are in time order (t_ns since meta.start_ns, as
+ *                TIMELINE's); the buffer is bounded: when full, every
+ *                other point is dropped (the highest heap point always
+ *                stays) and the spacing doubles (step_ns: the spacing now;
+ *                points are skipped while a walk of the live blocks is not
+ *                paid for, HEAPSNAP_SITELINE_COST).  The last point is the
+ *                snapshot's own, at its time.
+ *                Absent when HEAPSNAP_SITELINE=0.  A reader checks the
+ *                length is exactly 32 + count*(32 + 16*nsites),
+ *                1 <= nsites <= 64, each trace < TRACES count or NONE,
+ *                and t_ns never decreasing.
+ *
+ * Versions: 1 had no PEAK, SITELINE, TEMPS and SUPPRESSIONS; readers load
+ * both 1 and 2.
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -111,7 +134,7 @@
 
 #define HSNAP_MAGIC "HSNAP\0\r\n"
 #define HSNAP_MAGIC_LEN 8
-#define HSNAP_VERSION 2u
+#define HSNAP_VERSION 2u /* readers take 1 and 2 */
 
 enum hsnap_section_type {
     HSNAP_SEC_META = 1,
@@ -122,9 +145,10 @@ enum hsnap_section_type {
     HSNAP_SEC_TIMELINE = 6,
     HSNAP_SEC_LEAKS = 7,
     HSNAP_SEC_RETAINERS = 8,
-    HSNAP_SEC_SUPPRESSIONS = 15,
     HSNAP_SEC_PEAK = 9,
+    HSNAP_SEC_SITELINE = 10,
     HSNAP_SEC_TEMPS = 11,
+    HSNAP_SEC_SUPPRESSIONS = 15,
     HSNAP_SEC_END = 0xffff,
 };
 
@@ -306,6 +330,32 @@ struct hsnap_peak_item {
 struct hsnap_point {
     uint64_t t_ns;  /* nanoseconds since start_ns */
     uint64_t bytes; /* traced bytes live at that time */
+};
+
+/* ---- SITELINE (format 2): memory over time, per site ---- */
+#define HSNAP_SITELINE_NONE 0xffffffffu /* an unused site slot */
+#define HSNAP_SITELINE_MAX_SITES 64u
+
+struct hsnap_siteline_head {
+    uint32_t count;   /* points */
+    uint32_t nsites;  /* site slots in every point */
+    uint64_t step_ns; /* spacing of the points now (doubles at each halving) */
+    uint64_t walk_ns; /* CPU time of a walk of the live blocks (the lesser
+                         of the last two) */
+    uint64_t first_step_ns; /* the spacing at the start (HEAPSNAP_SITELINE) */
+};
+
+struct hsnap_siteline_point {
+    uint64_t t_ns;  /* nanoseconds since meta.start_ns */
+    uint64_t heap;  /* traced bytes live (the walk's sum) */
+    uint64_t rss;   /* resident set size in bytes; 0 = unknown */
+    uint64_t other; /* heap less the sites' bytes below */
+};
+
+struct hsnap_siteline_site {
+    uint32_t trace;    /* TRACES index, or HSNAP_SITELINE_NONE */
+    uint32_t reserved; /* 0 */
+    uint64_t bytes;    /* its live bytes at that point */
 };
 
 #pragma pack(pop)

@@ -7,6 +7,8 @@
  * program's own atexit handlers), fork handlers, fatal handlers, and - only
  * when HEAPSNAP_SIGNAL or HEAPSNAP_INTERVAL is set - the helper thread.
  * Recording starts last; blocks allocated before that are "foreign".
+ * The helper also takes siteline.c's points (HEAPSNAP_SITELINE, on by
+ * default): then it runs in every process.
  *
  * Signals: the HEAPSNAP_SIGNAL handler only posts a semaphore (sem_post is
  * async-signal-safe; it is the "write a byte to a pipe" of DESIGN.md without
@@ -93,6 +95,16 @@ static uint64_t life_clock(clockid_t id)
 uint64_t life_now_ns(void)
 {
     return life_clock(CLOCK_REALTIME);
+}
+
+uint64_t life_mono_ns(void)
+{
+    return life_clock(CLOCK_MONOTONIC);
+}
+
+uint64_t life_uptime_ns(uint64_t mono)
+{
+    return mono > life.start_mono ? mono - life.start_mono : 0;
 }
 
 uint64_t life_start_ns(void)
@@ -202,6 +214,12 @@ static int life_wait(uint64_t until)
     return 1;
 }
 
+/* The earlier of two monotonic deadlines, 0 meaning none. */
+static uint64_t life_earlier(uint64_t a, uint64_t b)
+{
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
 static void *life_helper(void *arg)
 {
     uint64_t every = life_interval_ns();
@@ -210,8 +228,11 @@ static void *life_helper(void *arg)
     for (;;) {
         guard_leave(0); /* frees it deferred (hooks.c) are done now */
         guard_enter();
-        if (life_wait(next))
+        if (life_wait(life_earlier(next, sl_due())))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
+        uint64_t due = sl_due();
+        if (due && life_clock(CLOCK_MONOTONIC) >= due)
+            sl_sample();
         if (next && life_clock(CLOCK_MONOTONIC) >= next) {
             snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
             next += every;
@@ -236,8 +257,12 @@ static HS_NOINLINE void life_start_helper(void)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, LIFE_HELPER_STACK);
-    if (pthread_create(&t, &attr, life_helper, NULL) != 0)
-        opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
+    if (pthread_create(&t, &attr, life_helper, NULL) != 0) {
+        if (life.sig || opt_int(OPT_INTERVAL))
+            opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
+        else /* the siteline alone: not worth a word on the program's stderr */
+            opt_debug("cannot start the helper thread; no SITELINE", "", "");
+    }
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -251,7 +276,7 @@ static int life_init_wake(void)
 static void life_init_signals(void)
 {
     long sig = opt_int(OPT_SIGNAL_ID);
-    if (!sig && !opt_int(OPT_INTERVAL))
+    if (!sig && !opt_int(OPT_INTERVAL) && !sl_step_ns())
         return;
     if (life_init_wake() != 0)
         return;
@@ -368,10 +393,12 @@ static void life_prepare(void)
     tbl_lock_all();
     arena_lock();
     life_timeline_lock();
+    sl_lock();
 }
 
 static void life_release(void)
 {
+    sl_unlock();
     life_timeline_unlock();
     arena_unlock();
     tbl_unlock_all();

@@ -39,6 +39,8 @@ enum opt_id {
     OPT_CHILDREN,
     OPT_MODE,
     OPT_PEAK,
+    OPT_SITELINE,
+    OPT_SITELINE_COST,
     OPT_COUNT
 };
 
@@ -102,6 +104,14 @@ static const struct opt_def opt_table[] = {
      "grown by 1% (at least 4 KiB and 16 B per allocation stack) since the last capture, "
      "exact at every new peak "
      "(slow: for tests), off never", 0, 0, "on|exact|off"},
+    {"HEAPSNAP_SITELINE", OPT_MSEC, "0.1",
+     "memory over time: every N seconds a helper thread records the traced heap, the "
+     "resident set and the 8 largest sites' live bytes; 512 points kept, then every other "
+     "one goes and the spacing doubles (0 = off)", 0, 3600000L, 0},
+    {"HEAPSNAP_SITELINE_COST", OPT_INT, "1",
+     "most of the program's CPU time, in percent, that HEAPSNAP_SITELINE's walks of the "
+     "live blocks may take (a tenth of that of one core while it idles); a point is "
+     "skipped until it is paid for (0 = no limit)", 0, 100, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

@@ -9,7 +9,8 @@
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
  * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
- * (dlclose.c), peak_ (peak.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_.
+ * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_*
+ * (lsan.c), elfsym_.
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -27,7 +28,9 @@
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
  *   7. timeline     life.c
- *   8. threads      leak/stop.c: the registry (the leak check, after the
+ *   8. siteline     siteline.c: the per-site points (taken alone, or
+ *                   after snap by the writer)
+ *   9. threads      leak/stop.c: the registry (the leak check, after the
  *                   arena; fork's child resets it)
  *
  * A hook holds no lock while it unwinds (the loader lock: a thread inside
@@ -419,5 +422,28 @@ void life_timeline_lock(void);
 int life_timeline_lock_bounded(unsigned tries);
 void life_timeline_unlock(void);
 uint64_t life_now_ns(void);       /* CLOCK_REALTIME */
+uint64_t life_mono_ns(void);      /* CLOCK_MONOTONIC */
+uint64_t life_uptime_ns(uint64_t mono); /* a life_mono_ns time, since start-up */
+
+/* ---- siteline.c: memory over time, per site (SITELINE) ---- */
+#define SL_SITES 8u  /* the largest traces kept at each point */
+#define SL_MAX 512u  /* points kept (then halved) */
+struct sl_point {
+    struct hsnap_siteline_point p;
+    struct hsnap_siteline_site site[SL_SITES];
+};
+uint64_t sl_step_ns(void);  /* HEAPSNAP_SITELINE; 0 = off */
+uint64_t sl_due(void);      /* monotonic time of the next point; 0 = off */
+void sl_sample(void);       /* the helper thread takes a point */
+struct sbuf;
+int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32_t ntraces,
+           int fatal);      /* the SITELINE payload (empty when off); 0 or -1 */
+void sl_lock(void);         /* fork */
+void sl_unlock(void);
+/* For the unit test: */
+unsigned sl_halve(struct sl_point *pt, unsigned n);
+void sl_record(const struct sl_point *p);
+uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline_site *top,
+                unsigned k);
 
 #endif

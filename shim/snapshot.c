@@ -3,7 +3,7 @@
  * and the order they are gathered in:
  *
  *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
- *   RETAINERS? | PEAK? | TEMPS | SUPPRESSIONS? | END
+ *   RETAINERS? | PEAK? | SITELINE? | TEMPS | SUPPRESSIONS? | END
  *
  * Without stopping the world: the module map first (the loader lock; no shim
  * lock held), then the blocks, one table stripe at a time, then the traces
@@ -270,6 +270,16 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, const struct snap_live 
     return tr->err || st->err ? -1 : 0;
 }
 
+/* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
+ * are within the TRACES just written. */
+static int snap_siteline(struct sbuf *b, const struct sbuf *traces, const struct snap_live *lv,
+                         int fatal)
+{
+    uint32_t ntraces;
+    memcpy(&ntraces, traces->p, sizeof ntraces);
+    return sl_put(b, lv->live, lv->n, ntraces, fatal);
+}
+
 static int snap_timeline(struct sbuf *b, int fatal)
 {
     if (fatal ? !life_timeline_lock_bounded(SNAP_FATAL_TRIES) : (life_timeline_lock(), 0))
@@ -297,13 +307,13 @@ static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
 }
 
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
-       SEC_RETAINERS, SEC_PEAK, SEC_TEMPS, SEC_SUPP, SEC_N };
+       SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_SUPP, SEC_N };
 static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES,
                                            HSNAP_SEC_TRACES,   HSNAP_SEC_STATS,
                                            HSNAP_SEC_BLOCKS,   HSNAP_SEC_TIMELINE,
                                            HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS,
-                                           HSNAP_SEC_PEAK,     HSNAP_SEC_TEMPS,
-                                           HSNAP_SEC_SUPPRESSIONS};
+                                           HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
+                                           HSNAP_SEC_TEMPS,    HSNAP_SEC_SUPPRESSIONS};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -318,7 +328,7 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
 }
 
 /* BLOCKS only when recorded; LEAKS, RETAINERS and SUPPRESSIONS only when
- * the model ran (and had something to say). */
+ * the model ran (and had something to say); SITELINE only when on. */
 static int snap_present(const struct sbuf *sec, int i, int has_blocks)
 {
     if (i == SEC_BLOCKS)
@@ -461,6 +471,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &lv, fatal);
     if (r == 0)
         r = snap_peak(sec, &lv, fatal);
+    if (r == 0)
+        r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], &lv, fatal);
     arena_unmap(lv.live, lv.len);
     if (r != 0 || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;

@@ -258,9 +258,14 @@
 
   /* --- timeline ---------------------------------------------------------------- */
 
+  /* Series of three kinds (report/prof.h): the traced heap of each process,
+   * and, where the shim recorded them (SITELINE), its resident set and its
+   * largest sites.  "Go to peak" (or the address #peak) selects the highest
+   * heap point; a click on the chart selects the time under it; the
+   * readout lists every series' value there. */
   navlink('timeline', 'Timeline');
-  const tsec = section('timeline', 'Traced heap over time');
-  const W = 1000, H = 280, L = 80, R = 20, T = 14, B = 34;
+  const tsec = section('timeline', 'Memory over time');
+  const W = 1000, H = 300, L = 80, R = 20, T = 14, B = 34;
   const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'tl', role: 'img' });
   let tmax = 1, vmax = 1;
   for (const s of data.series) s.t.forEach(function (t, i) { tmax = Math.max(tmax, t); vmax = Math.max(vmax, s.v[i]); });
@@ -275,14 +280,24 @@
     chart.append(svg('text', { x: X(t), y: H - 12, 'text-anchor': 'middle' }, (t / 1000).toFixed(2) + ' s'));
   }
   const colors = ['#d9480f', '#1971c2', '#2f9e44', '#9c36b5', '#e67700', '#0c8599'];
+  const siteColors = ['#5c940d', '#862e9c', '#0b7285', '#c2255c', '#5f3dc4', '#a61e4d', '#364fc7', '#087f5b'];
+  const seriesText = { heap: 'traced heap', rss: 'RSS', site: 'site' };
   const legend = el('div', 'legend');
-  data.series.forEach(function (s, k) {
-    const c = colors[k % colors.length];
+  let nsite = 0;
+  const layer = { site: svg('g', {}), rss: svg('g', {}), heap: svg('g', {}) }; /* the heap on top */
+  chart.append(layer.site, layer.rss, layer.heap);
+  const lines = data.series.map(function (s) {
+    const c = s.kind === 'site' ? siteColors[nsite++ % siteColors.length] : colors[s.proc % colors.length];
     const pts = s.t.map(function (t, i) { return X(t).toFixed(1) + ',' + Y(s.v[i]).toFixed(1); });
-    chart.append(svg('polyline', { points: pts.join(' '), class: 'series', stroke: c, 'data-kind': s.kind }));
-    const key = el('span', 'key', s.label + ' (' + s.kind + ')');
+    const line = svg('polyline', { points: pts.join(' '), class: 'series', stroke: c, 'data-kind': s.kind });
+    (layer[s.kind] || layer.heap).append(line);
+    const key = el('span', 'key', s.label + ' (' + (seriesText[s.kind] || s.kind) + ')');
     key.style.borderColor = c;
+    key.dataset.kind = s.kind;
+    key.title = 'click to hide or show';
+    key.addEventListener('click', function () { key.classList.toggle('off'); line.classList.toggle('off'); });
     legend.append(key);
+    return c;
   });
   const peaks = {};
   for (const s of data.snapshots) peaks[s.series] = Math.max(peaks[s.series] || 0, s.peak);
@@ -312,9 +327,60 @@
     dot.append(svg('title', {}, s.path + ': ' + size(s.bytes) + ' in ' + count(s.blocks) + ' blocks at ' + (s.t / 1000).toFixed(3) + ' s'));
     chart.append(dot);
   }
-  tsec.append(chart, legend, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
-    'the lines are the heap each process recorded between them' +
-    (Object.keys(held).length ? '; the big dot is the peak: click it to see what each site held then.' : '.')));
+  const cursor = svg('line', { y1: T, y2: H - B, class: 'cursor', visibility: 'hidden' });
+  const mark = svg('circle', { r: 7, class: 'peak-mark', visibility: 'hidden' });
+  chart.append(cursor, mark);
+  const readout = el('div', 'readout');
+  /* A series' value at time t: its last point at or before t (0 before its first). */
+  function at(s, t) {
+    let lo = 0, hi = s.t.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (s.t[mid] <= t) lo = mid + 1; else hi = mid; }
+    return lo ? s.v[lo - 1] : 0;
+  }
+  function select(t, why) {
+    cursor.setAttribute('x1', X(t));
+    cursor.setAttribute('x2', X(t));
+    cursor.setAttribute('visibility', 'visible');
+    readout.textContent = '';
+    readout.dataset.t = String(t);
+    readout.append(el('b', '', (t / 1000).toFixed(3) + ' s' + (why ? ' \u2014 ' + why : '')));
+    const ul = el('ul');
+    data.series.forEach(function (s, k) {
+      const li = el('li', '', s.label + ' (' + (seriesText[s.kind] || s.kind) + '): ' + size(at(s, t)));
+      li.style.borderColor = lines[k];
+      li.dataset.kind = s.kind;
+      ul.append(li);
+    });
+    readout.append(ul);
+  }
+  let peak = null; /* the highest point of any heap series */
+  for (const s of data.series) {
+    if (s.kind !== 'heap') continue;
+    s.t.forEach(function (t, i) { if (!peak || s.v[i] > peak.v) peak = { t: t, v: s.v[i] }; });
+  }
+  const goPeak = el('button', 'go-peak', 'Go to peak');
+  goPeak.disabled = !peak;
+  goPeak.addEventListener('click', function () {
+    select(peak.t, 'peak: traced heap ' + size(peak.v));
+    mark.setAttribute('cx', X(peak.t));
+    mark.setAttribute('cy', Y(peak.v));
+    mark.setAttribute('visibility', 'visible');
+    if (hasPeak) show(I_PEAK_B); /* the flame graph shows what each site held then */
+    tsec.scrollIntoView();
+  });
+  chart.addEventListener('click', function (e) {
+    const r = chart.getBoundingClientRect();
+    const x = (e.clientX - r.left) * W / r.width;
+    select(Math.max(0, Math.min(tmax, (x - L) / (W - L - R) * tmax)), '');
+  });
+  const nsl = data.series.filter(function (s) { return s.kind !== 'heap'; }).length;
+  tsec.append(el('div', 'controls', goPeak), chart, legend, readout, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
+    'the lines are the traced heap each process recorded between them' + (nsl ? ', its resident set (dashed) and its largest ' +
+    'allocation sites (thin; 0 where a site was not among a point\'s largest)' : ' (the snapshots hold no resident set or ' +
+    'sites: written with HEAPSNAP_SITELINE=0 or by an older heapsnap)') + '. Click the chart to read the values at a time; ' +
+    'click a legend entry to hide or show its line.' + (Object.keys(held).length ? ' The big dot is the ' +
+    'peak each process captured: click it to see what each site held then in the flame graph.' : '')));
+  if (location.hash === '#peak' && peak) goPeak.click();
 
   /* --- top and diff --------------------------------------------------------------- */
 

@@ -1,9 +1,10 @@
 # tests/cli/test_html.sh - `heapsnap html` loaded in a real browser: headless
 # Chromium renders the report of the demo fixture (three snapshots of one
 # process, with a leak check) and of a snapshot whose names are hostile; the
-# test reads the rendered DOM (flame graph frames, the timeline, the tables,
-# the loss records and cycles) and Chromium's console (no message at all:
-# no script error, no blocked fetch).
+# test reads the rendered DOM (flame graph frames, the timeline with its
+# resident set, sites and "Go to peak", the tables, the loss records and
+# cycles) and Chromium's console (no message at all: no script error, no
+# blocked fetch).
 . tests/fixtures/lib.sh
 FX_TEST=html fx_ready demo || return 0
 if ! command -v chromium >/dev/null; then
@@ -53,6 +54,17 @@ then
   dom html_timeline_series "$T/demo.dom" '<polyline [^>]*class="series"'
   dom html_timeline_snapshots "$T/demo.dom" '<circle [^>]*class="snap"' 3
   dom html_timeline_peak "$T/demo.dom" 'traced peak [0-9]'
+  # memory over time (SITELINE): the resident set, the largest sites as lines
+  # with their names in the legend, and "Go to peak"
+  dom html_timeline_rss "$T/demo.dom" '<polyline [^>]*data-kind="rss"'
+  dom html_timeline_site_lines "$T/demo.dom" '<polyline [^>]*data-kind="site"' 5
+  dom html_timeline_site_legend "$T/demo.dom" '<span class="key" data-kind="site"[^>]*>tests/fixtures/demo.c:80 table_add \(site\)</span>'
+  dom html_timeline_peak_button "$T/demo.dom" '<button class="go-peak">Go to peak</button>'
+  chr demopeak "$T/demo.html#peak" # as a click on it would: the page selects the peak
+  quiet html_timeline_peak_no_console_messages "$T/demopeak.log"
+  dom html_timeline_peak_marked "$T/demopeak.dom" '<circle [^>]*class="peak-mark"[^>]* visibility="visible"'
+  dom html_timeline_peak_readout "$T/demopeak.dom" '<div class="readout" data-t="[0-9]+"><b>[0-9.]+ s — peak: traced heap [0-9.]+ [KM]iB</b>'
+  dom html_timeline_peak_sites "$T/demopeak.dom" '<li data-kind="site"[^>]*>tests/fixtures/demo.c:80 table_add \(site\): [0-9.]+ [KM]iB</li>'
   # tables: the top sites and the diff of first.hsnap -> the exit snapshot
   dom html_top_table "$T/demo.dom" '<td>tests/fixtures/demo.c:80</td><td>table_add</td>'
   dom html_diff_table "$T/demo.dom" 'first.hsnap → .*demo\.[0-9]+\.hsnap'

@@ -1,11 +1,11 @@
 # tests/cli/test_info.sh - `heapsnap info` on snapshots whose numbers are known
 # from the fixtures' source: the sites.c exit snapshot (golden, without the lines
 # that change from run to run: executable path, pid, time, shim memory, modules,
-# timeline points) and the reasons/sequence of the api.c snapshots.
+# timeline points, memory over time) and the reasons/sequence of the api.c snapshots.
 . tests/fixtures/lib.sh
 FX_TEST=info fx_ready sites api || return 0
 G=tests/golden
-unstable='^(executable|pid|time|peak time|shim memory|modules|timeline points):'
+unstable='^(executable|pid|time|peak time|shim memory|modules|timeline points|memory over time):'
 
 # sites.c (see its header): 207 live blocks = 1113473 B; 20 blocks of 256 B were
 # freed, the last one just after it was allocated, so peak = 1113473 + 256 B.

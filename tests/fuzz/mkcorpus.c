@@ -4,6 +4,7 @@
  * Usage: mkcorpus DIR   -> DIR/minimal.hsnap DIR/blocks.hsnap DIR/unknown.hsnap
  *                          DIR/leaks.hsnap (the writer's leak heap, with LEAKS)
  *                          DIR/leaks_noframes.hsnap (the same, trace 2 without frames)
+ *                          DIR/siteline.hsnap (format 2's SITELINE)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
  */
 #include <stdio.h>
@@ -34,10 +35,12 @@ int main(int argc, char **argv)
     }
     struct wopts minimal = {0}, blocks = {.with_blocks = 1},
                  unknown = {.with_blocks = 1, .unknown_section = 1}, leaks = {.with_leaks = 1},
-                 noframes = {.with_leaks = 1, .empty_trace2 = 1};
+                 noframes = {.with_leaks = 1, .empty_trace2 = 1},
+                 siteline = {.with_blocks = 1, .with_siteline = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal) |
            write_one(argv[1], "blocks.hsnap", &blocks) |
            write_one(argv[1], "unknown.hsnap", &unknown) |
            write_one(argv[1], "leaks.hsnap", &leaks) |
-           write_one(argv[1], "leaks_noframes.hsnap", &noframes);
+           write_one(argv[1], "leaks_noframes.hsnap", &noframes) |
+           write_one(argv[1], "siteline.hsnap", &siteline);
 }

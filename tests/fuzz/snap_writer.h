@@ -52,6 +52,12 @@ struct wopts {
     uint64_t stats_bytes;      /* when set: every trace's live and total
                                   bytes (a crafted overflow) */
     int empty_trace2;          /* trace 2 recorded without frames (depth 0) */
+    /* SITELINE (format 2): three points of two site slots over the traces */
+    int with_siteline;
+    int sl_bad_trace;          /* point 1's first site names trace 3 */
+    int sl_bad_sum;            /* point 2's other one byte short */
+    int sl_backwards;          /* point 2 earlier than point 1 */
+    int sl_nsites;             /* head.nsites instead of 2 (0: 2) */
 };
 
 /* The leak heap (with_leaks): 14 blocks over the three traces.  Records:
@@ -292,6 +298,31 @@ static void w_leaks(struct wbuf *w, const struct wopts *o)
     w_sec_end(w, at);
 }
 
+/* SITELINE: trace 0 grows then goes, trace 1 comes later. */
+static void w_siteline(struct wbuf *w, const struct wopts *o)
+{
+    struct {
+        struct hsnap_siteline_point p;
+        struct hsnap_siteline_site s[2];
+    } pt[3] = {
+        {{1000000, 150, 8192, 50}, {{0, 0, 100}, {HSNAP_SITELINE_NONE, 0, 0}}},
+        {{2000000, 400, 12288, 0}, {{0, 0, 300}, {1, 0, 100}}},
+        {{3000000, 4203, 16384, 0}, {{1, 0, 4103}, {0, 0, 100}}},
+    };
+    if (o->sl_bad_trace)
+        pt[1].s[0].trace = 3;
+    if (o->sl_bad_sum)
+        pt[2].p.other = 1; /* heap is then 1 byte more than the sites */
+    if (o->sl_backwards)
+        pt[2].p.t_ns = 1500000;
+    struct hsnap_siteline_head h = {3, o->sl_nsites ? (uint32_t)o->sl_nsites : 2, 20000000,
+                                    150000, 10000000};
+    size_t at = w_sec_begin(w, HSNAP_SEC_SITELINE);
+    w_put(w, &h, sizeof(h));
+    w_put(w, pt, sizeof(pt));
+    w_sec_end(w, at);
+}
+
 /* Builds a whole file into w (w zeroed by the caller); free(w->p) after. */
 static void w_snapshot(struct wbuf *w, const struct wopts *o)
 {
@@ -308,6 +339,8 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
         w_blocks(w, o);
     if (o->with_leaks)
         w_leaks(w, o);
+    if (o->with_siteline)
+        w_siteline(w, o);
     if (o->unknown_section) {
         size_t at = w_sec_begin(w, 99);
         w_str(w, "a future section nobody reads yet");

@@ -1,4 +1,4 @@
-// link: report/snap.c report/peak.c report/lset.c report/input.c
+// link: report/snap.c report/peak.c report/lset.c report/siteline.c report/input.c
 /*
  * test_load.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this
@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../fuzz/snap_writer.h"
+#include "siteline.h"
 #include "snap.h"
 #include "unit.h"
 
@@ -212,6 +213,62 @@ TEST_BEGIN(file_errors_name_the_file)
 }
 TEST_END
 
+TEST_BEGIN(version_1_file_still_loads)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.version = 1, .with_blocks = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    int rc = load(&w, w.len, &s);
+    free(w.p);
+    expect_true(rc == 0, "a format 1 file: %s", err);
+    expect_eq_u64(s.version, 1);
+    expect_eq_u64(s.npoints, 2);
+    expect_true(!s.sl.present, "SITELINE in a file without one");
+    snap_free(&s);
+}
+TEST_END
+
+TEST_BEGIN(siteline_section_loads)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.with_siteline = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    int rc = load(&w, w.len, &s);
+    free(w.p);
+    expect_true(rc == 0, "load failed: %s", err);
+    expect_eq_u64(s.version, 2);
+    expect_true(s.sl.present, "no SITELINE");
+    expect_eq_u64(s.sl.head.count, 3);
+    expect_eq_u64(s.sl.head.nsites, 2);
+    expect_eq_u64(s.sl.head.first_step_ns, 10000000);
+    expect_eq_u64(siteline_point(&s, 2)->heap, 4203);
+    expect_eq_u64(siteline_point(&s, 1)->rss, 12288);
+    expect_eq_u64(siteline_sites(&s, 2)[0].trace, 1);
+    expect_eq_u64(siteline_sites(&s, 0)[1].trace, HSNAP_SITELINE_NONE);
+    snap_free(&s);
+}
+TEST_END
+
+TEST_BEGIN(damaged_siteline_is_refused)
+{
+    struct wopts t = {.with_siteline = 1, .sl_bad_trace = 1};
+    expect_true(refuses(&t, "section SITELINE: point 1: trace id 3 out of range (3 traces)"),
+                "%s", err);
+    struct wopts u = {.with_siteline = 1, .sl_bad_sum = 1};
+    expect_true(refuses(&u, "section SITELINE: point 2: sites and other add up to 4204"), "%s",
+                err);
+    struct wopts b = {.with_siteline = 1, .sl_backwards = 1};
+    expect_true(refuses(&b, "section SITELINE: point 2: earlier than"), "%s", err);
+    struct wopts n = {.with_siteline = 1, .sl_nsites = 3}; /* the points are 2 sites wide */
+    expect_true(refuses(&n, "section SITELINE: 224 bytes, 3 points of 3 sites need 272"), "%s",
+                err);
+    n.sl_nsites = 65;
+    expect_true(refuses(&n, "section SITELINE: 65 sites per point (1 to 64)"), "%s", err);
+}
+TEST_END
+
 int main(void)
 {
     valid_snapshot_loads_every_section();
@@ -223,5 +280,8 @@ int main(void)
     counts_that_overflow_are_refused();
     bad_cross_references_are_refused();
     file_errors_name_the_file();
+    version_1_file_still_loads();
+    siteline_section_loads();
+    damaged_siteline_is_refused();
     return 0;
 }

@@ -1,0 +1,322 @@
+/*
+ * siteline.c - memory over time, per site (the SITELINE section): at each
+ * point the traced heap, the process's resident set, and the live bytes of
+ * the SL_SITES largest traces, the rest summed as "other".
+ *
+ * Points are taken by the helper thread (life.c), never by a hook.  The
+ * shim keeps no live sums per trace, so a point walks the live blocks
+ * (pend_foreach: one table stripe locked at a time, as a snapshot does)
+ * into a scratch array of the helper's, and reads /proc/self/statm with
+ * raw system calls (no stdio, no allocation, no file descriptor kept in
+ * the host's table).  A point where nothing was allocated or freed since
+ * the last one reuses its sites without a walk.
+ *
+ * Schedule: a point every step (HEAPSNAP_SITELINE, 100 ms at first).  When
+ * the SL_MAX points are full, every other one is dropped - the highest
+ * heap point always stays - and the step doubles: a run of any length
+ * keeps at most SL_MAX points spread over all of it (an hour: a point
+ * every ~14 s).  Walks are paid for (HEAPSNAP_SITELINE_COST, 1%): one is
+ * skipped until the process has used 100 times a walk's CPU time since
+ * the last (a busy program: walks take at most 1% of its CPU), or ten
+ * times that much has passed on the clock (an idle one: 0.1% of a core).
+ * A walk's CPU time is the lesser of the last two (one slow walk - page
+ * faults, the first - is not the rule).  So a heap of millions of blocks
+ * is sampled less often, never slower.  A snapshot adds one point of its
+ * own, at its time, from its own live sums.
+ *
+ * Lock: sl.lock (shim.h's order: after timeline), held only to append a
+ * point or to copy them; the walk holds none of ours.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define SL_FATAL_TRIES 2000u /* lock attempts on the fatal-signal path */
+
+static struct {
+    lock_t lock;              /* n, step, pt */
+    unsigned n;               /* points used */
+    uint64_t step;            /* ns between points now; 0 = not started */
+    uint64_t walk_ns;         /* a walk's CPU time: the lesser of the last two */
+    uint64_t last_cpu;        /* the last walk's */
+    uint64_t walked_at;       /* monotonic time of the last walk's end */
+    uint64_t pcpu_at;         /* the process's CPU time then */
+    _Atomic uint64_t due;     /* monotonic time of the next point */
+    /* the helper's own (one helper per process): */
+    struct trace_live *live;  /* walk scratch, cap entries (arena_map) */
+    uint32_t cap;
+    uint64_t ops;             /* allocations + frees at the last walk */
+    struct sl_point pt[SL_MAX];
+} sl;
+
+uint64_t sl_step_ns(void)
+{
+    return (uint64_t)opt_int(OPT_SITELINE) * 1000000ull;
+}
+
+/* ---------------- the points ---------------- */
+
+/* Keeps every other of the n points (the first of each pair), except that
+ * the one with the highest heap stays wherever it is; returns how many are
+ * left (n / 2, rounded up). */
+unsigned sl_halve(struct sl_point *pt, unsigned n)
+{
+    unsigned top = 0, k = 0;
+    for (unsigned i = 1; i < n; i++)
+        if (pt[i].p.heap > pt[top].p.heap)
+            top = i;
+    for (unsigned i = 0; i < n; i += 2)
+        pt[k++] = pt[i + 1 == top ? top : i];
+    return k;
+}
+
+/* Appends a point, halving first when full.  Lock held. */
+void sl_record(const struct sl_point *p)
+{
+    if (!sl.step)
+        sl.step = sl_step_ns();
+    if (sl.n == SL_MAX) {
+        sl.n = sl_halve(sl.pt, sl.n);
+        sl.step *= 2;
+    }
+    sl.pt[sl.n++] = *p;
+}
+
+/* The k largest of live[0..n) by bytes into top[0..k), biggest first (ties:
+ * the lower id), unused slots NONE; returns the sum of all n. */
+uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline_site *top,
+                unsigned k)
+{
+    unsigned used = 0;
+    uint64_t sum = 0;
+    for (uint32_t id = 0; id < n; id++) {
+        uint64_t b = live[id].bytes;
+        sum += b;
+        if (!b || (used == k && b <= top[k - 1].bytes))
+            continue;
+        unsigned i = used < k ? used++ : k - 1;
+        for (; i > 0 && top[i - 1].bytes < b; i--)
+            top[i] = top[i - 1];
+        top[i] = (struct hsnap_siteline_site){id, 0, b};
+    }
+    for (unsigned i = used; i < k; i++)
+        top[i] = (struct hsnap_siteline_site){HSNAP_SITELINE_NONE, 0, 0};
+    return sum;
+}
+
+/* A point of the live sums live[0..n): heap, sites and other. */
+static void sl_fill(struct sl_point *pt, const struct trace_live *live, uint32_t n)
+{
+    pt->p.heap = sl_top(live, n, pt->site, SL_SITES);
+    pt->p.other = pt->p.heap;
+    for (unsigned i = 0; i < SL_SITES; i++)
+        pt->p.other -= pt->site[i].bytes;
+}
+
+/* ---------------- sampling (the helper thread) ---------------- */
+
+/* The resident set in bytes from /proc/self/statm ("size resident ..." in
+ * pages); 0 when it cannot be read. */
+static uint64_t sl_rss(void)
+{
+    char buf[160];
+    long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long n = syscall(SYS_read, (int)fd, buf, sizeof buf - 1);
+    syscall(SYS_close, (int)fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *s = buf;
+    while (*s && *s != ' ')
+        s++;
+    uint64_t pages = 0;
+    for (s++; *s >= '0' && *s <= '9'; s++)
+        pages = pages * 10 + (uint64_t)(*s - '0');
+    unsigned long page = getauxval(AT_PAGESZ);
+    return pages * (page ? page : 4096);
+}
+
+static int sl_visit(const struct tbl_entry *e, void *arg)
+{
+    struct trace_live *live = arg;
+    trace_live_add(live, sl.cap, e->trace, e->size);
+    return 0;
+}
+
+/* The scratch array for n traces, zeroed; 0, or -1 out of memory. */
+static int sl_scratch(uint32_t n)
+{
+    if (n > sl.cap) {
+        uint32_t cap = n + n / 2 + 64;
+        struct trace_live *live = arena_map((size_t)cap * sizeof *live);
+        if (!live)
+            return -1;
+        if (sl.live)
+            arena_unmap(sl.live, (size_t)sl.cap * sizeof *sl.live);
+        sl.live = live;
+        sl.cap = cap;
+    }
+    memset(sl.live, 0, (size_t)sl.cap * sizeof *sl.live);
+    return 0;
+}
+
+/* Nothing was allocated or freed since the last walk: the last point's
+ * sites hold, into pt.  1 when so. */
+static int sl_unchanged(struct sl_point *pt, uint64_t *ops)
+{
+    uint64_t a, f;
+    trace_alloc_counts(&a, &f);
+    *ops = a + f;
+    lock_take(&sl.lock);
+    int same = sl.n > 0 && *ops == sl.ops;
+    if (same)
+        *pt = sl.pt[sl.n - 1];
+    lock_drop(&sl.lock);
+    return same;
+}
+
+/* A point's sites from a walk of the live blocks; 0, or -1 out of memory. */
+static int sl_walk(struct sl_point *pt)
+{
+    uint32_t n = trace_count();
+    if (sl_scratch(n) != 0 || pend_foreach(sl_visit, sl.live, 0, NULL) != 0)
+        return -1;
+    sl_fill(pt, sl.live, sl.cap);
+    return 0;
+}
+
+/* The monotonic time of the next point; 0 when off. */
+uint64_t sl_due(void)
+{
+    if (!sl_step_ns())
+        return 0;
+    uint64_t due = atomic_load_explicit(&sl.due, memory_order_relaxed);
+    return due ? due : 1; /* the first point: at once */
+}
+
+/* CPU time of the helper thread (CLOCK_THREAD_CPUTIME_ID: what a walk
+ * costs, whatever else the machine runs) or of the whole process. */
+static uint64_t sl_cpu_ns(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether a walk now keeps within HEAPSNAP_SITELINE_COST (percent): since
+ * the last walk, the process has used 100/cost times a walk's CPU time (a
+ * busy program), or ten times that has passed on the clock (an idle one). */
+static int sl_affordable(uint64_t now, uint64_t pcpu)
+{
+    long pct = opt_int(OPT_SITELINE_COST);
+    if (!pct || !sl.walked_at)
+        return 1;
+    uint64_t budget = sl.walk_ns * 100 / (uint64_t)pct;
+    return pcpu - sl.pcpu_at >= budget || now - sl.walked_at >= 10 * budget;
+}
+
+/* Takes a point (the helper, when sl_due has come), unless the program
+ * has done too little since the last walk to pay for one. */
+void sl_sample(void)
+{
+    struct sl_point pt;
+    uint64_t start = life_mono_ns(), ops, cpu = 0;
+    uint64_t step = sl.step ? sl.step : sl_step_ns();
+    atomic_store(&sl.due, start + step);
+    int same = sl_unchanged(&pt, &ops);
+    if (!same) {
+        if (!sl_affordable(start, sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID)))
+            return;
+        cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        if (sl_walk(&pt) != 0) { /* out of memory: try again much later */
+            atomic_store(&sl.due, start + 1000 * step);
+            return;
+        }
+        cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+        sl.walked_at = life_mono_ns();
+        sl.pcpu_at = sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+    }
+    pt.p.t_ns = life_uptime_ns(start);
+    pt.p.rss = sl_rss();
+    lock_take(&sl.lock);
+    if (!same) { /* one slow walk (page faults, the first) does not count */
+        sl.walk_ns = sl.last_cpu < cpu ? sl.last_cpu : cpu;
+        sl.last_cpu = cpu;
+        sl.ops = ops;
+    }
+    sl_record(&pt);
+    lock_drop(&sl.lock);
+}
+
+/* ---------------- the snapshot's section ---------------- */
+
+/* Sites of traces past ntraces (born after the snapshot's TRACES) go to
+ * other; the rest keep their order. */
+static void sl_clip(struct sl_point *pt, uint32_t ntraces)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < SL_SITES; i++) {
+        struct hsnap_siteline_site s = pt->site[i];
+        if (s.trace != HSNAP_SITELINE_NONE && s.trace >= ntraces) {
+            pt->p.other += s.bytes;
+            continue;
+        }
+        pt->site[k++] = s;
+    }
+    for (; k < SL_SITES; k++)
+        pt->site[k] = (struct hsnap_siteline_site){HSNAP_SITELINE_NONE, 0, 0};
+}
+
+static void sl_put_point(struct sbuf *b, struct sl_point *pt, uint32_t ntraces)
+{
+    sl_clip(pt, ntraces);
+    sbuf_put(b, &pt->p, sizeof pt->p);
+    sbuf_put(b, pt->site, sizeof pt->site);
+}
+
+/* The SITELINE payload into b (nothing when HEAPSNAP_SITELINE is 0): the
+ * points so far, then one at this moment from the snapshot's live sums
+ * live[0..nlive) (NULL: none).  Trace ids below ntraces (the TRACES
+ * written).  0, or -1 (a lock the fatal path could not get, or memory). */
+int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32_t ntraces,
+           int fatal)
+{
+    if (!sl_step_ns())
+        return 0;
+    struct sl_point now = {0};
+    now.p.t_ns = life_uptime_ns(life_mono_ns());
+    now.p.rss = sl_rss();
+    sl_fill(&now, live, live ? nlive : 0);
+    if (fatal ? !lock_take_bounded(&sl.lock, SL_FATAL_TRIES) : (lock_take(&sl.lock), 0))
+        return -1;
+    struct hsnap_siteline_head h = {sl.n + 1, SL_SITES, sl.step ? sl.step : sl_step_ns(),
+                                    sl.walk_ns, sl_step_ns()};
+    if (sbuf_reserve(b, sizeof h + (size_t)h.count * sizeof(struct sl_point)) == 0) {
+        sbuf_put(b, &h, sizeof h);
+        for (unsigned i = 0; i < sl.n; i++) {
+            struct sl_point pt = sl.pt[i];
+            sl_put_point(b, &pt, ntraces);
+        }
+        sl_put_point(b, &now, ntraces);
+    }
+    lock_drop(&sl.lock);
+    return b->err ? -1 : 0;
+}
+
+void sl_lock(void)
+{
+    lock_take(&sl.lock);
+}
+
+void sl_unlock(void)
+{
+    lock_drop(&sl.lock);
+}
