@@ -155,6 +155,8 @@ TEST_BEGIN(version_1_file_still_loads)
     expect_eq_u64(s.version, 1);
     expect_eq_u64(s.has_peak, 0);
     expect_true(s.temps == NULL, "TEMPS in a version-1 file");
+    expect_true(!s.sl.present, "SITELINE in a version-1 file");
+    expect_eq_u64(s.npoints, 2);
     expect_eq_u64(s.nblocks, 3);
     snap_free(&s);
 }
@@ -213,22 +215,6 @@ TEST_BEGIN(file_errors_name_the_file)
 }
 TEST_END
 
-TEST_BEGIN(version_1_file_still_loads)
-{
-    struct wbuf w = {0};
-    struct wopts o = {.version = 1, .with_blocks = 1};
-    struct snap s;
-    w_snapshot(&w, &o);
-    int rc = load(&w, w.len, &s);
-    free(w.p);
-    expect_true(rc == 0, "a format 1 file: %s", err);
-    expect_eq_u64(s.version, 1);
-    expect_eq_u64(s.npoints, 2);
-    expect_true(!s.sl.present, "SITELINE in a file without one");
-    snap_free(&s);
-}
-TEST_END
-
 TEST_BEGIN(siteline_section_loads)
 {
     struct wbuf w = {0};
@@ -280,7 +266,6 @@ int main(void)
     counts_that_overflow_are_refused();
     bad_cross_references_are_refused();
     file_errors_name_the_file();
-    version_1_file_still_loads();
     siteline_section_loads();
     damaged_siteline_is_refused();
     return 0;
