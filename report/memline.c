@@ -192,7 +192,8 @@ static int rank(struct memline *ml)
             ml->sites[ml->ent[e].site].max = ml->ent[e].bytes;
     for (size_t i = 0; i < ml->nsites; i++)
         order[i] = i;
-    qsort_r(order, ml->nsites, sizeof(*order), site_cmp, ml->sites);
+    if (ml->nsites > 1)
+        qsort_r(order, ml->nsites, sizeof(*order), site_cmp, ml->sites);
     for (size_t i = 0; i < ml->nsites; i++) {
         sorted[i] = ml->sites[order[i]];
         to[order[i]] = i;
@@ -200,7 +201,8 @@ static int rank(struct memline *ml)
     for (size_t e = 0; e < ml->nent; e++)
         ml->ent[e].site = (uint32_t)to[ml->ent[e].site];
     for (size_t i = 0; i < ml->n; i++)
-        qsort(ml->ent + ml->pts[i].first, ml->pts[i].n, sizeof(*ml->ent), ent_cmp);
+        if (ml->pts[i].n > 1) /* (ent is NULL without sites) */
+            qsort(ml->ent + ml->pts[i].first, ml->pts[i].n, sizeof(*ml->ent), ent_cmp);
     free(ml->sites);
     ml->sites = sorted;
     free(order);

@@ -214,19 +214,26 @@ static void tl_json_point(struct json *j, const struct memline *ml, const struct
     json_obj_end(j);
 }
 
-static void tl_json_proc(struct json *j, const struct memline *ml, char **paths,
-                         const int *proc, int k, int n)
+static void tl_json_proc(struct json *j, const struct memline *ml, const struct snap *snaps,
+                         char **paths, const int *proc, int k, int n)
 {
     const struct snap *s = ml->latest;
     json_obj_begin(j);
     json_ku64(j, "pid", s->meta.pid);
     json_kstr(j, "exe", s->exe);
     json_ku64(j, "start_ns", s->meta.start_ns);
-    json_key(j, "snapshots");
+    json_key(j, "snapshots"); /* the shape every JSON document gives a snapshot */
     json_arr_begin(j);
     for (int i = 0; i < n; i++)
-        if (proc[i] == k)
-            json_str(j, paths[i]);
+        if (proc[i] == k) {
+            json_obj_begin(j);
+            json_kstr(j, "path", paths[i]);
+            json_ku64(j, "pid", snaps[i].meta.pid);
+            json_kstr(j, "exe", snaps[i].exe);
+            json_ku64(j, "time_ns", snaps[i].meta.time_ns);
+            json_ku64(j, "sample_interval", snaps[i].meta.sample_interval);
+            json_obj_end(j);
+        }
     json_arr_end(j);
     json_ku64(j, "format", s->version);
     json_key(j, "recorded");
@@ -310,7 +317,7 @@ static int tl_print(const struct tl_opts *o, const struct snap *snaps, char **pa
             break;
         }
         if (o->json) {
-            tl_json_proc(&j, &ml, paths, proc, k, n);
+            tl_json_proc(&j, &ml, snaps, paths, proc, k, n);
         } else {
             if (k)
                 printf("\n");

@@ -70,6 +70,9 @@ assert all(pt["other"] + sum(v for i, v in pt["sites"]) == pt["heap"] for pt in 
 py timeline_json_schema 'assert d["schema"] == "heapsnap-timeline" and d["version"] == 1, d.get("schema")
 p = d["processes"][0]
 assert p["format"] == 2 and p["sites_per_point"] == 8 and p["first_step_ns"] == 10000000, p
+sn = p["snapshots"]
+assert len(sn) == 1 and sn[0]["path"].endswith("/ph.hsnap") and sn[0]["pid"] == p["pid"], sn
+assert sn[0]["time_ns"] > p["start_ns"] and sn[0]["sample_interval"] == 0, sn
 assert p["step_ns"] >= p["first_step_ns"]
 assert [pt["t_ns"] for pt in p["points"]] == sorted(pt["t_ns"] for pt in p["points"])
 ' "$T/ph.json"
