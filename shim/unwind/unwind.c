@@ -35,6 +35,7 @@
  * DESIGN.md "Known traps").
  */
 #include <fcntl.h>
+#define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <link.h>
 #include <pthread.h>
@@ -99,16 +100,32 @@ static void unwind_find_main_stack(void)
 
 const struct unwind_host *unwind_host;
 
+/* libunwind's own set-up (its global caches), outside any hook: a cursor
+ * stepped once.  Not unw_backtrace, unless it is the backend: its first
+ * call on a thread maps and fills a 256 KiB per-thread cache, which auto
+ * and fp use only on a fallback (that was 256 KiB of every process's
+ * peak RSS, docs/performance.md). */
+static void unwind_warm(void)
+{
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw.method == UNWIND_LIBUNWIND) {
+        void *warm[4];
+        unw_backtrace(warm, 4);
+    } else if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
+        unw_step(&c);
+    }
+}
+
 void unwind_init(int method, const struct unwind_host *host)
 {
-    void *warm[4];
     unwind_host = host;
     unwind_host->iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
     unwind_find_main_stack();
     unw.method = method;
     if (unw.method == UNWIND_AUTO && cfi_init() < 0)
         unw.method = UNWIND_LIBUNWIND;
-    unw_backtrace(warm, 4); /* libunwind's own set-up, outside any hook */
+    unwind_warm();
 }
 
 int unwind_in_shim(uintptr_t ip)
