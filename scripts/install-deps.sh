@@ -14,7 +14,8 @@
 #          speedscope's file-format schema as the speedscope package ships it)
 #          into $BUILD/npm/node_modules (never committed); exits non-zero when the
 #          npm registry cannot be reached
-#   bench: test + the peers we compare against (heaptrack, valgrind, hyperfine, sqlite3)
+#   bench: test + the peers we compare against (heaptrack, valgrind, hyperfine, sqlite3,
+#          and clang with LeakSanitizer's runtime for the bench's lsan column)
 #   minimal: what scripts/check-minimal.sh needs to make a minimal root (debootstrap, git)
 set -eu
 level=${1:-build}
@@ -24,7 +25,7 @@ build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-de
 test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps binutils golang-go
            chromium"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
-bench_pkgs="heaptrack valgrind hyperfine sqlite3 time"
+bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"
 minimal_pkgs="debootstrap git"
 
 case "$level" in

@@ -234,31 +234,40 @@ static inline uint32_t hook_lsan_twin(uint32_t id)
     return HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
 }
 
+/* The stack of a block whose walk repeats none of this thread's named
+ * ones (unwind_again said so): captured, interned and named; its trace
+ * id, or UNWIND_NO_NAME when out of memory. */
+static HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin)
+{
+    uintptr_t ip[real.depth + UNWIND_SLACK];
+    int truncated;
+    uint32_t id;
+    unsigned depth = unwind_capture(ip, real.depth, &truncated, NULL, origin);
+    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
+        return UNWIND_NO_NAME;
+    unwind_name(id);
+    return id;
+}
+
 /* A block was born: unwind first (no lock held), then intern and insert.
- * Sampled mode: the countdown has already been decreased by n.  Called with
- * hook_guard set; keeps errno. */
+ * Most stacks are one this thread has named before (unwind_again: no
+ * walk, no intern).  Sampled mode: the countdown has already been
+ * decreased by n.  Called with hook_guard set; keeps errno. */
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
-    int saved = errno;
+    int *err = &errno, saved = *err;
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
             hook_insert(p, n, hook_lsan_twin(real.unsampled));
     } else {
-        uintptr_t ip[real.depth + UNWIND_SLACK];
-        int truncated;
-        uint32_t id;
-        unsigned depth = unwind_capture(ip, real.depth, &truncated, &id, origin);
-        if (id != UNWIND_NO_NAME) {
-            hook_insert(p, n, hook_lsan_twin(id)); /* the same stack as this thread's last */
-        } else if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
-            unwind_name(id);
+        uint32_t id = unwind_again(origin, real.depth);
+        if (id != UNWIND_NO_NAME || (id = hook_stack(origin)) != UNWIND_NO_NAME)
             hook_insert(p, n, hook_lsan_twin(id));
-        }
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
-    errno = saved;
+    *err = saved;
 }
 
 /* A block about to die leaves the books (pend_drop), with hook_guard

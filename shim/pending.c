@@ -194,7 +194,11 @@ int pend_unbook(void *p, int fresh)
  * to the real free. */
 void pend_release(void *p)
 {
-    pend_drop(p, 0);
+    struct tbl_entry e;
+    if (tbl_remove((uintptr_t)p, &e)) /* where a held block almost always is */
+        trace_discharge(e.trace, e.size);
+    else
+        pend_drop(p, 0);
     pend_real.free(p);
 }
 

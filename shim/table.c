@@ -368,8 +368,7 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     int found = 0;
-    tbl_prefetch(s, ptr);
-    tbl_lock(s);
+    tbl_lock(s); /* no prefetch here: a held free's slot was loaded at pend_hold */
     if (s->slots) {
         uint32_t i = tbl_probe(s, ptr);
         if (i != TBL_NONE && s->slots[i].w0) {

@@ -25,7 +25,9 @@ Fail = collections.namedtuple("Fail", "status")
 
 OVERHEAD_MAX = 0.33      # heapsnap's overhead over heaptrack's
 THREADED_MAX = 1.5       # a threaded churn's heapsnap ratio over churn1's
-SAMPLED_MAX = 1.10       # sampled mode's ratio to plain
+SAMPLED_MAX = 1.05       # sampled mode's ratio to plain (issue 21; 1.10 in issue 4)
+FULL_MAX = 2.0           # full stacks' ratio to plain (issue 21)
+RSS_MAX = 1.25           # full stacks' peak RSS over plain's (issue 21)
 
 
 def median(values):
@@ -99,6 +101,14 @@ class Judge:
             return "!!" + x.status
         return "%.2fx %dM" % (x, int((self.med(wl, mode, "rss_kb") + 512) / 1024))
 
+    def rss_ratio(self, wl, mode):
+        """MODE's peak RSS over the plain runs' ("1.23x"; paired, the
+        median), "-" or "!!status" as cell."""
+        x = self.pratio(wl, mode, "plain", "rss_kb")
+        if x is None:
+            return "-"
+        return "!!" + x.status if isinstance(x, Fail) else "%.2fx" % x
+
     def plain_cell(self, wl, field):
         """The plain column: median seconds and peak RSS."""
         w = self.med(wl, "plain", field)
@@ -146,7 +156,7 @@ def targets(rows, workloads):
     """Issue 4's targets judged on a main table's ROWS (cells as printed,
     columns as report.HEAD), one line each; WORKLOADS maps names to entries."""
     out = []
-    col = {"hs": 3, "frac": 4, "sampled": 6, "fp": 8}
+    col = {"hs": 3, "frac": 4, "sampled": 6, "fp": 8, "rss": 9, "lsan": 10}
     fr = [(r[0], r[col["frac"]]) for r in _tagged(rows, workloads, "overhead")
           if shown(r[col["frac"]]) is not None]
     over = ["%s %s" % (w, v) for w, v in fr if float(v) > OVERHEAD_MAX]
@@ -154,16 +164,43 @@ def targets(rows, workloads):
                % (len(fr) - len(over), len(fr), " (over: %s)" % " ".join(over) if over else ""))
     hs = {r[0]: shown(r[col["hs"]]) or 0 for r in rows}
     out += _threaded(rows, workloads, hs)
+    out += _absolute(rows, workloads, col)
     sa = [(r[0], shown(r[col["sampled"]])) for r in _tagged(rows, workloads, "sampled")
           if is_ratio(r[col["sampled"]])]
     over = ["%s %.2fx" % (w, v) for w, v in sa if v > SAMPLED_MAX]
     if sa:
-        out.append("- sampled at most 1.10x: %d of %d met%s"
-                   % (len(sa) - len(over), len(sa), " (over: %s)" % " ".join(over) if over else ""))
+        out.append("- sampled at most %.2fx: %d of %d met%s"
+                   % (SAMPLED_MAX, len(sa) - len(over), len(sa),
+                      " (over: %s)" % " ".join(over) if over else ""))
     fp = [shown(r[col["fp"]]) for r in _tagged(rows, workloads, "noise") if is_ratio(r[col["fp"]])]
     if fp:
         out.append("- the noise floor: the frame-pointer build run plain, which should read "
                    "1.00x, read %.2fx to %.2fx" % (min(fp), max(fp)))
+    return out
+
+
+def _absolute(rows, workloads, col):
+    """Issue 21's targets: full stacks at most FULL_MAX on every row, and
+    at most LeakSanitizer's ratio where it ran; peak RSS at most RSS_MAX."""
+    out = []
+
+    def verdict(name, pairs, limit, fmt):
+        over = ["%s %s" % (w, fmt % v) for w, v in pairs if v > limit]
+        if pairs:
+            out.append("- %s: %d of %d met%s" % (name, len(pairs) - len(over), len(pairs),
+                                                 " (over: %s)" % " ".join(over) if over else ""))
+    hs = [(r[0], shown(r[col["hs"]])) for r in rows if is_ratio(r[col["hs"]])]
+    verdict("full stacks at most %.1fx plain, every workload" % FULL_MAX, hs, FULL_MAX, "%.2fx")
+    ls = [(r[0], shown(r[col["hs"]]), shown(r[col["lsan"]])) for r in rows
+          if "lsan" in workloads[r[0]].targets and is_ratio(r[col["hs"]])
+          and is_ratio(r[col["lsan"]])]
+    if ls:
+        s = ["%s %.2fx vs %.2fx (%s)" % (w, h, l, "met" if h <= l else "over") for w, h, l in ls]
+        out.append("- full stacks at most LeakSanitizer's ratio (clang -fsanitize=leak over the "
+                   "clang build): " + ", ".join(s))
+    rss = [(r[0], shown(r[col["rss"]])) for r in rows if is_ratio(r[col["rss"]])]
+    verdict("full stacks' peak RSS at most %.2fx plain's, every workload" % RSS_MAX, rss, RSS_MAX,
+            "%.2fx")
     return out
 
 

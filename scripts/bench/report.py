@@ -17,7 +17,7 @@ import judge
 import workloads as W
 
 HEAD = ["workload", "plain", "heaptrack", "heapsnap", "hs/ht overhead", "hs fp", "hs sampled",
-        "hs sampled+leaks", "plain fp build"]
+        "hs sampled+leaks", "plain fp build", "hs peak RSS", "LSan (clang)"]
 LEAK_HEAD = ["leak check", "plain", "valgrind --leak-check=full", "valgrind: definitely lost",
              "heapsnap HEAPSNAP_LEAKS=1"]
 BY_NAME = {w.name: w for w in W.WORKLOADS}
@@ -30,7 +30,10 @@ rounds, then the median peak RSS. `hs/ht overhead` is (heapsnap - plain) /
 most 0.33. `hs sampled` runs twice a round, the second time between the
 round's second plain run and one more: its cell is the median of twice as many
 ratios. `hs fp`, `hs sampled+leaks`, and heaptrack on %s, run
-in the odd rounds only.
+in the odd rounds only. `hs peak RSS` is heapsnap's peak RSS over the plain
+runs' (paired, the median). `LSan (clang)` is the workload rebuilt with
+`clang -fsanitize=leak`, as a ratio to the same source built by clang
+without it, run in the same round.
 `!!status` marks a run that failed or changed the workload's output; `-` was not run."""
 
 
@@ -45,7 +48,8 @@ def main_table(j, wls, field):
                      j.cell(n, "hs", "plain", field), j.frac(n, field),
                      j.cell(n, "hs_fp", fpbase, field), j.cell(n, "hs_sample", "plain", field),
                      j.cell(n, "hs_sample_leaks", "plain", field),
-                     j.cell(n, "plain_fp", "plain", field)])
+                     j.cell(n, "plain_fp", "plain", field), j.rss_ratio(n, "hs"),
+                     j.cell(n, "lsan", "plain_clang", field)])
     return rows
 
 
@@ -147,7 +151,7 @@ class Report:
         if self.leaks:
             out += [""] + align(self.leaks)
         out += ["", "# CPU time (user+sys of the whole command tree)"] + align(self.cpu)
-        out += ["", "# issue 4's targets, wall time"] + verdicts(self.wall, self.r.size, False)
+        out += ["", "# issue 4's and issue 21's targets, wall time"] + verdicts(self.wall, self.r.size, False)
         out += ["# the same, CPU time"] + verdicts(self.cpu, self.r.size, True)
         if self.r.snaps:
             out += ["", "# snapshots and memory (bigsnap %s, medians of %d)"
@@ -161,7 +165,7 @@ class Report:
                ""] + machine_lines + [""] + md_table(self.wall)
         if self.leaks:
             out += [""] + md_table(self.leaks)
-        out += ["", "Issue 4's targets, wall time:", ""] + verdicts(self.wall, r.size, False)
+        out += ["", "Issue 4's and issue 21's targets, wall time:", ""] + verdicts(self.wall, r.size, False)
         out += ["", "CPU time:", ""] + verdicts(self.cpu, r.size, True)
         if r.snaps:
             out += ["", "Snapshots and memory (`bigsnap %s`, medians of %d):" % (self.snap_size, r.rounds),

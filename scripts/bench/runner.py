@@ -33,6 +33,11 @@ RUN_LIMIT, RUN_FLOOR = 30, 60
 TIMEOUTS = {"full": 300, "quick": 60, "smoke": 15}
 CFLAGS = ["-O2", "-g", "-Wall", "-pthread"]
 FP_FLAGS = [("-fomit-frame-pointer", ""), ("-fno-omit-frame-pointer", ".fp")]
+# LeakSanitizer's column: the workloads judged against it, rebuilt with
+# clang without and with LSan (its runtime: Debian's libclang-rt-14-dev);
+# the mode's build suffix.
+CLANG_FLAGS = [([], ".clang"), (["-fsanitize=leak"], ".lsan")]
+BUILD_OF = {"plain_fp": ".fp", "hs_fp": ".fp", "plain_clang": ".clang", "lsan": ".lsan"}
 HS_ENV = {"hs_fp": ["HEAPSNAP_UNWIND=fp"], "hs_sample": ["HEAPSNAP_SAMPLE=524288"],
           "hs_sample_leaks": ["HEAPSNAP_SAMPLE=524288", "HEAPSNAP_LEAKS=1"],
           "hs_leaks": ["HEAPSNAP_LEAKS=1"], "hs": []}
@@ -91,6 +96,7 @@ class Runner:
             say("/usr/bin/time is missing (apt-get install time)")
             return False
         self.have_ht = shutil.which("heaptrack") is not None
+        self.have_lsan = False  # build_workloads: clang built the LSan pair
         self.have_vg = shutil.which("valgrind") is not None
         py = "/usr/bin/python3"
         self.python = py if os.access(py, os.X_OK) else shutil.which("python3") or "python3"
@@ -143,6 +149,7 @@ class Runner:
                     say("cannot build %s: %s" % (os.path.relpath(src, self.root),
                                                  p.stderr[:300].decode(errors="replace")))
                     return False
+        self.have_lsan = self._build_lsan()
         for w in W.WORKLOADS:
             if w.script:
                 with open(os.path.join(self.root, w.script)) as f:
@@ -150,6 +157,31 @@ class Runner:
                 with open(os.path.join(self.work, os.path.basename(w.script)), "w") as f:
                     f.write(text)
         return True
+
+    def _build_lsan(self):
+        """Builds the LSan-judged workloads' programs with clang, plain and
+        with -fsanitize=leak (CLANG_FLAGS); False (no lsan column) when
+        clang or LSan's runtime is missing."""
+        srcs = {os.path.join(self.root, "tests/bench", os.path.basename(w.command[0]).split("{")[0])
+                for w in W.WORKLOADS if W.wl_has_lsan(w) and self.selected(w)}
+        cc = {".c": "clang", ".cc": "clang++"}
+        for base in sorted(srcs):
+            src = next((base + x for x in cc if os.path.isfile(base + x)), None)
+            if not src or not shutil.which(cc[os.path.splitext(src)[1]]):
+                say("no clang for %s: the lsan column is skipped" % os.path.relpath(base, self.root))
+                return False
+            for flags, sfx in CLANG_FLAGS:
+                out = os.path.join(self.bin, os.path.basename(base) + sfx)
+                if self._newer(out, [src, __file__]):
+                    continue
+                p = subprocess.run([cc[os.path.splitext(src)[1]]] + CFLAGS + flags + [src, "-o", out],
+                                   capture_output=True)
+                if p.returncode != 0:
+                    say("cannot build %s with clang %s (libclang-rt-14-dev?): the lsan column is "
+                        "skipped: %s" % (os.path.relpath(src, self.root), " ".join(flags),
+                                         p.stderr[:200].decode(errors="replace")))
+                    return False
+        return bool(srcs)
 
     @staticmethod
     def _newer(path, than):
@@ -167,7 +199,8 @@ class Runner:
             self.run_one(w, "plain", 0)
         for rnd in range(1, self.rounds + 1):
             for w in todo:
-                modes = W.wl_modes(w, rnd, bool(self.hs_shim), self.have_ht, self.have_vg)
+                modes = W.wl_modes(w, rnd, bool(self.hs_shim), self.have_ht, self.have_vg,
+                                   self.have_lsan)
                 say("round %d/%d: %s (%s)" % (rnd, self.rounds, w.name, " ".join(modes)))
                 for mode in modes:
                     if mode.endswith("+"):
@@ -188,6 +221,8 @@ class Runner:
             return ["heaptrack", "-o", out + ".heaptrack"]
         if mode == "valgrind":
             return ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite"]
+        if mode == "lsan":  # its exit-time check runs as users run it; a find is no failure
+            return ["env", "LSAN_OPTIONS=exitcode=0"]
         if mode not in HS_ENV:
             return []
         if self.preload:
@@ -205,7 +240,7 @@ class Runner:
         if any(r.wl == w.name and r.mode == mode and r.status == "timeout" for r in self.runs):
             self.runs.append(judge.Run(w.name, mode, rnd, 0, 0, "timeout", 0))   # do not wait twice
             return
-        fp = mode in ("plain_fp", "hs_fp") and W.wl_has_fp(w)
+        fp = BUILD_OF.get(mode, "") if W.wl_has_fp(w) else False
         cmd = ["timeout", "-k", "5", str(self.run_limit(w))] + self.prefix(mode, w, rnd) + self.argv(w, fp)
         log = os.path.join(self.work, "run.%s.%s" % (w.name, mode))
         rc, wall, rss, cpu = self._timed(cmd, dict(os.environ, **w.env), log)

@@ -236,7 +236,7 @@ static int cfi_check_unloads(void)
  * every read would see the same word again gives the same frames: it
  * returns the name without writing a frame, and the caller skips interning
  * the stack (a loop allocating from one place; deep's four allocations per
- * recursion).  The thread keeps up to 32 named walks (below), not only
+ * recursion).  The thread keeps up to 64 named walks (below), not only
  * the last one: sites that take turns (churn's six in random order) each
  * find theirs again. */
 struct cfi_state {
@@ -271,12 +271,14 @@ struct cfi_memo {
  * recent first.  Sites that take turns (churn's six, a parser's handful)
  * each find their own walk again; paths into one function from the same
  * depth share a set without pushing each other out.  Memos are allocated
- * as sets fill: at most 33, each (depth + 1) states and its check list in
- * one power-of-two arena block (4 KiB at the default depth: 132 KiB per
- * thread at most).  8 sets of 4: fewer ways let a handful of sites push
- * each other out as the address layout puts them in one set; more sets
- * buy little. */
-#define CFI_MEMO_SET_BITS 3
+ * as sets fill: at most 65, each (depth + 1) states and its check list in
+ * one power-of-two arena block (4 KiB at the default depth: 260 KiB per
+ * thread at most, only where that many walks take turns).  Fewer ways let
+ * a handful of sites push each other out as the address layout puts them
+ * in one set.  16 sets of 4: deep's 30 (site, depth) walks missed one
+ * allocation in 15 with 8 sets (1318 instructions per pair, 1140 with 16;
+ * 32 sets buy nothing more: docs/performance.md). */
+#define CFI_MEMO_SET_BITS 4
 #define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
 #define CFI_MEMO_WAYS 4
 
@@ -587,11 +589,15 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
     }
     if (m->rbp_need && rbp != m->rbp0)
         return 0;
-    const struct cfi_check *k = cfi_memo_chk(m);
-    uintptr_t diff = 0; /* every word read is on this stack, in [rsp, top8] */
-    for (unsigned i = 0; i < m->nchk; i++)
-        diff |= *(const uintptr_t *)k[i].at ^ k[i].val;
-    return diff == 0;
+    const struct cfi_check *k = cfi_memo_chk(m), *end = k + m->nchk;
+    uintptr_t d0 = 0, d1 = 0; /* every word read is on this stack, in [rsp, top8] */
+    for (; k + 2 <= end; k += 2) { /* two chains: the loop is all loads */
+        d0 |= *(const uintptr_t *)k[0].at ^ k[0].val;
+        d1 |= *(const uintptr_t *)k[1].at ^ k[1].val;
+    }
+    if (k < end)
+        d0 |= *(const uintptr_t *)k->at ^ k->val;
+    return (d0 | d1) == 0;
 }
 
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat
@@ -608,6 +614,20 @@ static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t r
         }
     }
     return NULL;
+}
+
+/* The named walk a walk from (key, rsp, rbp) would repeat exactly, or
+ * NULL; the memos set up for walks of max steps first. */
+static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+                                             uintptr_t top, unsigned max)
+{
+    if (HS_UNLIKELY(cfi_memo.cap < max) && (cfi_memo.cap || cfi_memo_setup(max) != 0))
+        return NULL;
+    struct cfi_memo *m = cfi_memo_again(key, rsp, rbp, top - 8, max,
+                                        atomic_load_explicit(&cfi.subs, memory_order_relaxed));
+    if (m)
+        cfi_memo.replayed += m->n;
+    return m;
 }
 
 /* The walk from the state (key, rsp, rbp): key is an IP + 1.  With tag
@@ -627,9 +647,8 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
         (!cfi_memo.cap && cfi_memo_setup(max) == 0)) {
         unsigned long long subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
         struct cfi_memo *m;
-        if (tag && (m = cfi_memo_again(key, rsp, rbp, top - 8, max, subs))) {
+        if (tag && (m = cfi_again_key(key, rsp, rbp, top, max))) {
             *tag = m->tag;
-            cfi_memo.replayed += m->n;
             return (int)m->n;
         }
         old = cfi_memo.last;
@@ -639,6 +658,17 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
     }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
     return cfi_steps(c, top - 8, ip, ip + max, old, nw);
+}
+
+/* cfi_walk_caller's exact-repeat answer alone, without walking: the name
+ * of the named walk it would repeat, or CFI_NO_TAG (then walk). */
+uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+{
+    cfi_memo.fresh = 0;
+    if (!cfi.slot || top < cfa + 8 || cfi_check_unloads() < 0)
+        return CFI_NO_TAG;
+    struct cfi_memo *m = cfi_again_key(ra, cfa, rbp, top, max);
+    return m ? m->tag : CFI_NO_TAG;
 }
 
 /* Names the result of this thread's last walk, if it was one of ours. */

@@ -68,6 +68,9 @@ int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr
 #define CFI_NO_TAG UNWIND_NO_NAME
 int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
                     unsigned max, uint32_t *tag);
+/* Only the exact-repeat test of cfi_walk_caller (ip[] would get max
+ * frames): the name, or CFI_NO_TAG when a walk is needed. */
+uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max);
 void cfi_name(uint32_t name);      /* names the result of this thread's last walk */
 int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
 void cfi_thread_end(void);         /* this thread's walk memo goes back */

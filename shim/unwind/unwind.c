@@ -35,6 +35,7 @@
  * DESIGN.md "Known traps").
  */
 #include <fcntl.h>
+#define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <link.h>
 #include <pthread.h>
@@ -99,16 +100,32 @@ static void unwind_find_main_stack(void)
 
 const struct unwind_host *unwind_host;
 
+/* libunwind's own set-up (its global caches), outside any hook: a cursor
+ * stepped once.  Not unw_backtrace, unless it is the backend: its first
+ * call on a thread maps and fills a 256 KiB per-thread cache, which auto
+ * and fp use only on a fallback (that was 256 KiB of every process's
+ * peak RSS, docs/performance.md). */
+static void unwind_warm(void)
+{
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw.method == UNWIND_LIBUNWIND) {
+        void *warm[4];
+        unw_backtrace(warm, 4);
+    } else if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
+        unw_step(&c);
+    }
+}
+
 void unwind_init(int method, const struct unwind_host *host)
 {
-    void *warm[4];
     unwind_host = host;
     unwind_host->iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
     unwind_find_main_stack();
     unw.method = method;
     if (unw.method == UNWIND_AUTO && cfi_init() < 0)
         unw.method = UNWIND_LIBUNWIND;
-    unw_backtrace(warm, 4); /* libunwind's own set-up, outside any hook */
+    unwind_warm();
 }
 
 int unwind_in_shim(uintptr_t ip)
@@ -160,15 +177,24 @@ static HS_NOINLINE int unwind_cfi(uintptr_t *ip, unsigned max)
     return cfi_walk(rip, rsp, rbp, unwind_stack_top(rsp), ip, max);
 }
 
-/* auto's usual path: the walk from the program's frame o, whose return
- * address into the program is the first frame kept.  -1 if o is not that
- * (a return address inside the shim, a CFA off this stack). */
+/* The top of this stack if o can start auto's walk (its return address
+ * into the program is the first frame kept), else 0 (a return address
+ * inside the shim, a CFA off this stack). */
+static inline uintptr_t unwind_origin_ok(const struct unwind_origin *o, uintptr_t sp)
+{
+    uintptr_t top = unwind_stack_top(sp);
+    if (!top || unwind_in_shim(o->ra) || (o->cfa & 7) || o->cfa <= sp || o->cfa > top - 8)
+        return 0;
+    return top;
+}
+
+/* auto's usual path: the walk from the program's frame o.  -1 if o
+ * cannot start it. */
 static int unwind_cfi_from(const struct unwind_origin *o, uintptr_t sp, uintptr_t *ip,
                            unsigned max, uint32_t *same)
 {
-    uintptr_t top = unwind_stack_top(sp);
-    if (!top || max == 0 || unwind_in_shim(o->ra) || (o->cfa & 7) || o->cfa <= sp ||
-        o->cfa > top - 8)
+    uintptr_t top = unwind_origin_ok(o, sp);
+    if (!top || max == 0)
         return -1;
     ip[0] = o->ra;
     int n = cfi_walk_caller(o->ra, o->cfa, o->rbp, top, ip + 1, max - 1, same);
@@ -199,7 +225,8 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
                         const struct unwind_origin *origin)
 {
-    *same = CFI_NO_TAG;
+    if (same)
+        *same = CFI_NO_TAG;
     if (unw.method == UNWIND_AUTO) {
         uintptr_t sp;
         __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
@@ -223,6 +250,19 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
         keep = max;
     memmove(ip, ip + skip, keep * sizeof *ip);
     return keep;
+}
+
+/* unwind_capture's *same alone, without a walk or an ip[] (auto only):
+ * the name of the stack the capture would give, or UNWIND_NO_NAME. */
+uint32_t unwind_again(const struct unwind_origin *origin, unsigned max)
+{
+    uintptr_t sp, top;
+    if (unw.method != UNWIND_AUTO)
+        return UNWIND_NO_NAME;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    if (!(top = unwind_origin_ok(origin, sp)))
+        return UNWIND_NO_NAME;
+    return cfi_again(origin->ra, origin->cfa, origin->rbp, top, max); /* max + 1 frames, o's first */
 }
 
 /* The caller's name for the stack it was just given (the trace id), so

@@ -54,9 +54,14 @@ struct unwind_origin {
 /* Fills ip[0..] (room for max + UNWIND_SLACK) with the caller's stack
  * minus the shim's frames; returns the depth kept (<= max), sets *truncated
  * when the stack was deeper than max.  *same (not UNWIND_NO_NAME): the
- * stack is the one last named with unwind_name, and ip[] was not written. */
+ * stack is the one last named with unwind_name, and ip[] was not written
+ * (same may be NULL: not asked). */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
                         const struct unwind_origin *origin);
+/* The name unwind_capture would give in *same, alone (no ip[] needed):
+ * the recording hook's fast path; UNWIND_NO_NAME: capture (same NULL
+ * then skips asking again). */
+uint32_t unwind_again(const struct unwind_origin *origin, unsigned max);
 void unwind_name(uint32_t name);   /* the caller's name for the stack it was just given */
 int unwind_in_shim(uintptr_t ip);  /* ip lies in libheapsnap.so's text */
 void unwind_thread_end(void);      /* this thread's walk memo goes back */

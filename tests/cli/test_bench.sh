@@ -33,10 +33,27 @@ fi
 # The targets are judged in the output: each of the three has its line, with
 # a count or a verdict (not a number the script could not compute).
 if [ "$(sed -n '/targets, wall time/,/^# the same/p' "$T/bench.out" |
-        grep -cE '^- (full stacks.*: [0-9]+ of [0-9]+ met|threaded churn.*\((met|over)\)|sampled .*: [0-9]+ of [0-9]+ met)')" -eq 3 ]; then
+        grep -cE '^- (full stacks, overhead.*: [0-9]+ of [0-9]+ met|threaded churn.*\((met|over)\)|sampled .*: [0-9]+ of [0-9]+ met)')" -eq 3 ]; then
   t_pass bench_targets_judged
 else
   t_fail bench_targets_judged "no target lines: $(grep -A3 'targets, wall' "$T/bench.out" | tr '\n' ' ')"
+fi
+
+# Issue 21's absolute targets, side by side in the same run: full stacks at
+# most 2.0x on every row, peak RSS at most 1.25x, sampled at most 1.05x,
+# and (clang with LSan's runtime being a bench dependency) full stacks
+# against LeakSanitizer's own ratio on the workloads rebuilt with it.
+verdicts=$(sed -n '/targets, wall time/,/^# the same/p' "$T/bench.out")
+if [ -f "$SHIM" ]; then
+  if [ "$(grep -cE '^- (full stacks at most 2.0x plain, every workload: [0-9]+ of 9 met|full stacks. peak RSS at most 1.25x plain.s, every workload: [0-9]+ of 9 met|sampled at most 1.05x: [0-9]+ of 8 met)' <<<"$verdicts")" -eq 3 ] &&
+     grep -qE '^- full stacks at most LeakSanitizer.s ratio .*: churn1 [0-9.]+x vs [0-9.]+x \((met|over)\), deep [0-9.]+x vs [0-9.]+x \((met|over)\), churn1_25k [0-9.]+x vs [0-9.]+x \((met|over)\)$' <<<"$verdicts" &&
+     bench_row "$T/bench.out" churn1_25k | grep -qE ' [0-9.]+x +[0-9.]+x [0-9]+M$'; then
+    t_pass bench_absolute_targets_judged
+  else
+    t_fail bench_absolute_targets_judged "$(tr '\n' ' ' <<<"$verdicts" | head -c 600)"
+  fi
+else
+  t_skip bench_absolute_targets_judged "no $SHIM (make did not build the shim)"
 fi
 
 # churn1_25k: one thread with as many live blocks as churn4 has per thread,
