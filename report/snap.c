@@ -70,7 +70,7 @@ const char *snap_section_name(uint32_t type)
 {
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
-                                  "RETAINERS"};
+                                  "RETAINERS", NULL, NULL, NULL, "PYCODE"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];
@@ -346,6 +346,19 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         if (lset_decode(s, s->leaks, s->leaks_len, err, errlen) < 0)
             return -1;
     }
+    if (secs[HSNAP_SEC_PYCODE].seen &&
+        pycode_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, err,
+                      errlen) < 0)
+        return -1;
+    for (uint64_t i = 0; i < (uint64_t)(s->ipbuf ? s->ntraces : 0); i++)
+        for (int k = 0; k < s->traces[i].depth; k++)
+            if (HSNAP_IS_PYFRAME(s->traces[i].ips[k]) &&
+                ((s->traces[i].ips[k] & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT) >=
+                    s->npycodes)
+                return fail(err, errlen, "section TRACES: trace %llu names Python code "
+                            "%llu, which PYCODE does not hold", (unsigned long long)i,
+                            (unsigned long long)((s->traces[i].ips[k] & ~HSNAP_PY_TAG_MASK) >>
+                                                 HSNAP_PY_CODE_SHIFT));
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;
         if (lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
@@ -501,6 +514,7 @@ void snap_free(struct snap *s)
         free(s->modules[i].build_id);
     }
     free(s->modules);
+    pycode_free(s);
     free(s->traces);
     free(s->ipbuf);
     free(s->cmdline);

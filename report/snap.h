@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hsnap_format.h"
+#include "pycode.h"
 
 struct snap_module {
     uint64_t bias;             /* load bias: runtime = file vaddr + bias */
@@ -64,6 +65,9 @@ struct snap {
     uint32_t nretainers;
     int has_retainers;         /* a RETAINERS section was present */
     int has_blocks;            /* a BLOCKS section was present */
+    struct snap_pycode *pycodes; /* PYCODE (report/pycode.h), NULL without it */
+    uint32_t npycodes;
+    uint32_t py_version;       /* Py_Version of the interpreter that wrote them */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "python/python.h" /* shim/python: hook_record and hook_adopt only */
 
 #define HOOK_BOOT_SIZE (256u * 1024u)
 #define HOOK_BOOT_HDR 16u
@@ -226,6 +227,8 @@ static void hook_insert(void *p, size_t n, uint32_t id)
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     int saved = errno;
+    if (HS_UNLIKELY(py_waiting)) /* shim/python: wrap CPython's domains once it runs */
+        py_poll();
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
@@ -235,7 +238,13 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
         int truncated;
         uint32_t id;
         unsigned depth = unwind_capture(ip, real.depth, &truncated, &id, origin);
-        if (id != UNWIND_NO_NAME) {
+        int py = 0;
+        if (HS_UNLIKELY(py_on)) /* shim/python: Python frames spliced in (the trace id) */
+            py = py_trace(ip, depth, real.depth, truncated, id, &id);
+        if (py) {
+            if (py > 0)
+                hook_insert(p, n, id);
+        } else if (id != UNWIND_NO_NAME) {
             hook_insert(p, n, id); /* the same stack as this thread's last */
         } else if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) == 0) {
             unwind_name(id);
@@ -296,6 +305,14 @@ static inline int hook_pass_free(const void *p)
 static inline int hook_skip(size_t n)
 {
     return real.sample && (hook_countdown -= (int64_t)n) > 0 && !real.all_blocks;
+}
+
+/* ---- shim/python: a block born in a wrapped CPython allocator domain,
+ * with hook_guard set and recording on (the sampled countdown moves). ---- */
+void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
+{
+    if (!hook_skip(n))
+        hook_record(p, n, origin);
 }
 
 /* ---------------- the hooks ---------------- */

@@ -85,7 +85,7 @@
 
 #define HSNAP_MAGIC "HSNAP\0\r\n"
 #define HSNAP_MAGIC_LEN 8
-#define HSNAP_VERSION 1u
+#define HSNAP_VERSION 2u /* readers accept 1 and 2 */
 
 enum hsnap_section_type {
     HSNAP_SEC_META = 1,
@@ -96,6 +96,7 @@ enum hsnap_section_type {
     HSNAP_SEC_TIMELINE = 6,
     HSNAP_SEC_LEAKS = 7,
     HSNAP_SEC_RETAINERS = 8,
+    HSNAP_SEC_PYCODE = 12, /* python helper's block, below */
     HSNAP_SEC_END = 0xffff,
 };
 
@@ -124,6 +125,29 @@ enum hsnap_class {
     HSNAP_CLASS_CYCLE = 5,
     HSNAP_CLASS_IGNORED = 6,
 };
+
+/* ---- Python frames (version 2; shim/python/) ----
+ *   A trace's ip may name a Python frame instead of a return address: a
+ *   word whose top 12 bits are HSNAP_PY_TAG (no user-space address has
+ *   them) holds a PYCODE index and the frame's instruction offset + 1 (in
+ *   16-bit code units; 0: the frame had not started its first
+ *   instruction).  Such frames stand where the interpreter's native
+ *   evaluation frames were, innermost first like the rest.
+ *   PYCODE    := u32 count, u32 py_version (Py_Version: the line table's
+ *                format), code[count]           code id = index, 0-based
+ *                code := i32 firstlineno, u32 filename_len,
+ *                        u32 qualname_len, u32 linetable_len,
+ *                        filename, qualname (UTF-8), linetable (co_linetable
+ *                        bytes as the interpreter kept them)
+ *                Required when a trace holds a Python frame: each index
+ *                < count.  The CLI turns (linetable, offset) into a line. */
+#define HSNAP_PY_TAG 0xfff0000000000000ull
+#define HSNAP_PY_TAG_MASK 0xfff0000000000000ull
+#define HSNAP_PY_CODE_SHIFT 24
+#define HSNAP_PY_CODE_MAX 0x0fffffffu /* 28 bits of code index */
+#define HSNAP_PY_OFF_MASK 0x00ffffffu /* 24 bits of offset + 1 */
+#define HSNAP_IS_PYFRAME(ip) (((ip) & HSNAP_PY_TAG_MASK) == HSNAP_PY_TAG)
+/* ---- end of the Python block ---- */
 
 #pragma pack(push, 1)
 

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "python/python.h"
 
 #define LIFE_TL_MAX 4096u
 #define LIFE_TL_STEP_NS 10000000ull /* 10 ms */
@@ -500,6 +501,7 @@ __attribute__((constructor(101))) static void life_init(void)
 {
     guard_enter();
     life_init_core();
+    py_init(); /* shim/python: finds CPython, if any */
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();

@@ -38,6 +38,7 @@ enum opt_id {
     OPT_SAMPLE_SEED,
     OPT_CHILDREN,
     OPT_MODE,
+    OPT_PYTHON,
     OPT_COUNT
 };
 
@@ -94,6 +95,9 @@ static const struct opt_def opt_table[] = {
      "execs always writes", 0, 0, "exit|all|none"},
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
+    {"HEAPSNAP_PYTHON", OPT_STR, "auto",
+     "CPython in the process: auto charges its objects to Python lines, with Python frames in "
+     "the stacks; off leaves it to native frames; X.Y claims that version (tests)", 0, 0, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

@@ -9,7 +9,8 @@
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
  * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
- * (dlclose.c), heapsnap_* (api.c).
+ * (dlclose.c), heapsnap_* (api.c), py_ (python/: CPython's frames and
+ * allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -67,6 +68,8 @@ static inline void guard_leave(int saved)
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
+struct unwind_origin;
+void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */

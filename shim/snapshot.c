@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "shim.h"
+#include "python/python.h"
 
 #define SNAP_FATAL_TRIES 2000
 
@@ -297,11 +298,12 @@ static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
 }
 
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
-       SEC_RETAINERS, SEC_N };
+       SEC_RETAINERS, SEC_PYCODE /* shim/python */, SEC_N };
 static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES,
                                            HSNAP_SEC_TRACES,   HSNAP_SEC_STATS,
                                            HSNAP_SEC_BLOCKS,   HSNAP_SEC_TIMELINE,
-                                           HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS};
+                                           HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS,
+                                           HSNAP_SEC_PYCODE};
 
 /* BLOCKS only when recorded; LEAKS and RETAINERS only when the model ran. */
 static int snap_present(const struct sbuf *sec, int i, int has_blocks)
@@ -429,6 +431,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal)
     arena_unmap(lv.live, lv.len);
     if (r != 0 || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
+    py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     if (has_blocks)
         memcpy(&blocks, sec[SEC_BLOCKS].p, 8);
     else
