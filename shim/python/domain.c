@@ -54,12 +54,24 @@ static struct {
 
 /* pymalloc's arenas, wherever they come from (malloc in some builds), are
  * never blocks: the objects in them are.  Wrapped in the constructor,
- * before the interpreter makes its first arena. */
+ * before the interpreter makes its first arena.  Each arena is a root of
+ * the leak check (heapsnap_register_root's list): the objects made before
+ * the domains were wrapped live there and are not blocks, and what they
+ * point to is alive; so is what any object points to (Python's own
+ * leaks are its gc's business; a C extension's malloc that nothing
+ * references is still a direct leak). */
 static void *py_arena_alloc(void *ctx, size_t n)
 {
     (void)ctx;
     int saved = guard_enter();
     void *p = dom.arena.alloc(dom.arena.ctx, n);
+    if (p) {
+        snap_lock();
+        if (roots_register(p, n) != 0)
+            opt_warn("too many pymalloc arenas to scan as roots: the leak check may "
+                     "report Python objects' referents", "", "");
+        snap_unlock();
+    }
     guard_leave(saved);
     return p;
 }
@@ -68,8 +80,9 @@ static void py_arena_free(void *ctx, void *p, size_t n)
 {
     (void)ctx;
     int saved = guard_enter();
-    if (!saved)
-        pend_unbook(p, 1); /* an arena made before the wrap (a late preload) */
+    snap_lock();
+    roots_unregister(p);
+    snap_unlock();
     dom.arena.free(dom.arena.ctx, p, n);
     guard_leave(saved);
 }
@@ -141,13 +154,23 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     return q;
 }
 
+/* A dead object's memory stays in its arena, which the leak check scans
+ * as a root: a small object (one that pymalloc keeps) is zeroed first, so
+ * that its stale pointers keep nothing alive. */
+#define PY_SMALL 512u
+
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
     if (!p || hook_guard || !tbl_maybe((uintptr_t)p))
         return o->free(o->ctx, p);
+    struct tbl_entry e;
     guard_enter();
-    pend_unbook(p, 1); /* objects made before the wrap are not foreign frees */
+    if (pend_take_any((uintptr_t)p, &e, 1)) { /* objects made before the wrap: not foreign */
+        trace_discharge(e.trace, e.size);
+        if (e.size <= PY_SMALL)
+            memset(p, 0, e.size);
+    }
     o->free(o->ctx, p);
     guard_leave(0);
 }

@@ -1,4 +1,4 @@
-// link: report/snap.c report/lset.c report/input.c
+// link: report/snap.c report/pycode.c report/lset.c report/input.c
 /*
  * test_load.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this
@@ -137,8 +137,20 @@ TEST_BEGIN(wrong_magic_and_future_version_are_refused)
     w.p[0] = 'X';
     expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
     free(w.p);
-    o.version = 2;
-    expect_true(refuses(&o, "unsupported format version 2 (this heapsnap reads 1)"), "%s", err);
+    o.version = 3;
+    expect_true(refuses(&o, "unsupported format version 3 (this heapsnap reads 2)"), "%s", err);
+}
+TEST_END
+
+TEST_BEGIN(version_1_files_still_load)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.version = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    expect_true(load(&w, w.len, &s) == 0, "version 1: %s", err);
+    snap_free(&s);
+    free(w.p);
 }
 TEST_END
 
@@ -202,6 +214,7 @@ int main(void)
     every_truncation_is_refused();
     flipped_payload_bit_fails_checksum();
     wrong_magic_and_future_version_are_refused();
+    version_1_files_still_load();
     counts_that_overflow_are_refused();
     bad_cross_references_are_refused();
     file_errors_name_the_file();
