@@ -350,15 +350,6 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         pycode_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, err,
                       errlen) < 0)
         return -1;
-    for (uint64_t i = 0; i < (uint64_t)(s->ipbuf ? s->ntraces : 0); i++)
-        for (int k = 0; k < s->traces[i].depth; k++)
-            if (HSNAP_IS_PYFRAME(s->traces[i].ips[k]) &&
-                ((s->traces[i].ips[k] & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT) >=
-                    s->npycodes)
-                return fail(err, errlen, "section TRACES: trace %llu names Python code "
-                            "%llu, which PYCODE does not hold", (unsigned long long)i,
-                            (unsigned long long)((s->traces[i].ips[k] & ~HSNAP_PY_TAG_MASK) >>
-                                                 HSNAP_PY_CODE_SHIFT));
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;
         if (lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,

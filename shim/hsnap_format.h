@@ -139,8 +139,10 @@ enum hsnap_class {
  *                        u32 qualname_len, u32 linetable_len,
  *                        filename, qualname (UTF-8), linetable (co_linetable
  *                        bytes as the interpreter kept them)
- *                Required when a trace holds a Python frame: each index
- *                < count.  The CLI turns (linetable, offset) into a line. */
+ *                Written when a trace holds a Python frame (a fatal
+ *                signal's snapshot may lack it: a frame whose index is
+ *                not < count reads as an unknown Python frame).  The CLI
+ *                turns (linetable, offset) into a line. */
 #define HSNAP_PY_TAG 0xfff0000000000000ull
 #define HSNAP_PY_TAG_MASK 0xfff0000000000000ull
 #define HSNAP_PY_CODE_SHIFT 24

@@ -364,6 +364,7 @@ static void life_prepare(void)
     atomic_store(&life_forking, 1);
     while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
         sched_yield();
+    py_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
     tbl_lock_all();
@@ -378,6 +379,7 @@ static void life_release(void)
     tbl_unlock_all();
     pend_unlock_all();
     trace_unlock();
+    py_code_unlock();
     snap_unlock();
 }
 

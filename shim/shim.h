@@ -21,6 +21,9 @@
  *   2. loader gate  life.c: life_loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
+ *   2a. pycode      python/code.c: the Python code table (a hook takes it
+ *                   after the unwind, around the splice; the writer after
+ *                   TRACES)
  *   3. traces       traces.c: the intern table
  *   4. pending      pending.c: every thread's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order

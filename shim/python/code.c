@@ -8,8 +8,8 @@
  * code size and line table's size and first bytes), and an address whose
  * check differs gets a new id (the old one stays for the traces that name
  * it).  Ids index `recs`; an open-addressed index by address finds them.
- * Callers hold the GIL (one at a time); the lock is for the snapshot
- * writer, which reads the records from another thread.
+ * One lock for all: the allocating threads (one splice at a time; with the
+ * GIL, they seldom meet) and the snapshot writer.
  */
 #include <string.h>
 
@@ -154,6 +154,16 @@ static int py_code_grow(void)
     return 0;
 }
 
+void py_code_lock(void)
+{
+    lock_take(&code.lock);
+}
+
+void py_code_unlock(void)
+{
+    lock_drop(&code.lock);
+}
+
 uint32_t py_code_id(const char *co)
 {
     uint64_t check = py_code_check(co);
@@ -169,7 +179,6 @@ uint32_t py_code_id(const char *co)
     struct py_code *c = py_code_copy(co, check);
     if (!c || code.n >= HSNAP_PY_CODE_MAX)
         return UINT32_MAX;
-    lock_take(&code.lock);
     uint32_t id = UINT32_MAX;
     if (py_code_grow() == 0) {
         id = code.n;
@@ -179,7 +188,6 @@ uint32_t py_code_id(const char *co)
             s = (s + 1) & (code.slots - 1);
         code.index[s] = id + 1;
     }
-    lock_drop(&code.lock);
     return id;
 }
 

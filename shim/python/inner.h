@@ -42,8 +42,9 @@ struct py_syms {
 };
 extern struct py_syms py_sym;
 
-/* code.c: the code object at co (read with the GIL held) as a small id
- * for a trace word, copying it the first time; UINT32_MAX when it cannot. */
+/* code.c: the code object at co (alive: a frame of this thread names it)
+ * as a small id for a trace word, copying it the first time; UINT32_MAX
+ * when it cannot.  With py_code_lock held. */
 uint32_t py_code_id(const char *co);
 
 /* A word of a trace naming a Python frame: HSNAP_PY_TAG | id | offset. */

@@ -40,6 +40,10 @@ void py_poll(void);
 int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t same,
              uint32_t *id);
 
+/* The code table's lock (code.c), for fork's handlers (life.c). */
+void py_code_lock(void);
+void py_code_unlock(void);
+
 /* The snapshot writer: the PYCODE section's payload (see hsnap_format.h),
  * with only the snapshot lock held, after TRACES.  fatal: bounded lock
  * attempts (nothing written if they fail). */

@@ -11,9 +11,13 @@
  * instruction offset + 1): the code is copied once (code.c), lines are
  * found offline by the CLI.
  *
- * Only a thread that holds the GIL is read (its own frames, which no
- * other thread changes while it holds it); another keeps its native
- * frames.  Stacks with evaluation frames are never named for the
+ * A thread reads only its own frames (its thread state from
+ * PyGILState_GetThisThreadState, never the GIL holder's): they change
+ * only while it runs Python code, which it does holding the GIL, so they
+ * are still while it allocates, GIL held or released around a C call
+ * (ctypes releases it for every foreign call; a C extension may): the
+ * code objects they name are alive.  The code table is locked once per
+ * splice (code.c).  Stacks with evaluation frames are never named for the
  * unwinder's memo: the same native stack runs many Python lines.
  * A native evaluation frame outside the function's symbol (GCC's .cold
  * part, on error paths) is not recognised: its Python frames then go to
@@ -28,13 +32,11 @@ static inline int py_is_eval(uintptr_t ip)
     return ip - 1 - py_sym.eval_lo < py_sym.eval_hi - py_sym.eval_lo;
 }
 
-/* This thread's state when it holds the GIL, else NULL. */
-static const char *py_gil_state(void)
+/* This thread's own state, or NULL (not a Python thread, finalizing). */
+static const char *py_own_state(void)
 {
     void *me = py_sym.this_thread();
-    if (!me || me != py_sym.gil_holder())
-        return NULL;
-    if (py_sym.finalizing && py_sym.finalizing())
+    if (!me || (py_sym.finalizing && py_sym.finalizing()))
         return NULL;
     return me;
 }
@@ -96,11 +98,13 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
         i++;
     if (i == depth)
         return 0;
-    const char *ts = py_gil_state();
+    const char *ts = py_own_state();
     if (ts) {
         uintptr_t nat[depth];
         __builtin_memcpy(nat, ip, depth * sizeof *ip);
+        py_code_lock();
         depth = py_splice(nat, depth, ip, max, ts, &truncated);
+        py_code_unlock();
     }
     return trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, id) == 0 ? 1 : -1;
 }
