@@ -41,3 +41,14 @@ while read -r tag py; do
 done < <(py_interpreters)
 if [ "$n" -ge 1 ]; then t_pass python_interpreters_found
 else t_fail python_interpreters_found "no CPython 3.11 (install-deps.sh test installs python3-dev)"; fi
+
+# merge: two processes' Python frames (their code ids differ) combine by
+# file, name and line.
+set -- "$T"/l-*.hsnap
+if [ -e "$1" ]; then
+  "$HEAPSNAP" merge "$@" "$1" -o "$T/merged.hsnap" >/dev/null 2>&1
+  want=$(( ($# + 1) * 600 ))
+  if "$HEAPSNAP" top "$T/merged.hsnap" -n 1 --include '*/lines.py' 2>/dev/null |
+     grep -q "lines.py:21: size=.*, count=$want,"; then t_pass python_merge_keeps_python_lines
+  else t_fail python_merge_keeps_python_lines "$("$HEAPSNAP" top "$T/merged.hsnap" -n 2 2>&1 | tr '\n' ' ')"; fi
+fi
