@@ -315,6 +315,18 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
         hook_record(p, n, origin);
 }
 
+/* The sampled countdown around a domain's own call: the malloc it makes
+ * underneath (guard set) must not move it a second time. */
+int64_t hook_countdown_get(void)
+{
+    return hook_countdown;
+}
+
+void hook_countdown_set(int64_t v)
+{
+    hook_countdown = v;
+}
+
 /* ---------------- the hooks ---------------- */
 
 /* Each hook's own code is only its fast path: checks, then a tail call of

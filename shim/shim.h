@@ -73,6 +73,8 @@ void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
 struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
+int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
+void hook_countdown_set(int64_t v); /* across a domain's own call */
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */

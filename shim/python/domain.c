@@ -7,7 +7,8 @@
  * Counting once.  A wrapper calls the original allocator with hook_guard
  * set, so what pymalloc takes from malloc underneath (a large object's
  * block, or an arena when arenas come from malloc) passes untracked: the
- * object is the block, never its memory twice.  pymalloc's arenas come
+ * object is the block, never its memory twice (nor twice on the sampled
+ * countdown: the wrapper puts it back after the call).  pymalloc's arenas come
  * from mmap and were never blocks.  The objects the interpreter made
  * before the wrap are not blocks either (as for tracemalloc -X), except
  * those large enough to have been malloc'd: those were RAW blocks, and
@@ -108,7 +109,9 @@ static void *py_malloc(void *ctx, size_t n)
     if (hook_guard || !hook_is_active())
         return o->malloc(o->ctx, n);
     guard_enter();
+    int64_t cd = hook_countdown_get();
     void *p = o->malloc(o->ctx, n);
+    hook_countdown_set(cd);
     if (p)
         hook_adopt(p, n, &org);
     guard_leave(0);
@@ -123,7 +126,9 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     if (hook_guard || !hook_is_active())
         return o->calloc(o->ctx, n, m);
     guard_enter();
+    int64_t cd = hook_countdown_get();
     void *p = o->calloc(o->ctx, n, m);
+    hook_countdown_set(cd);
     if (p)
         hook_adopt(p, n * m, &org);
     guard_leave(0);
@@ -141,7 +146,9 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     struct tbl_entry old;
     guard_enter();
     int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
+    int64_t cd = hook_countdown_get();
     void *q = o->realloc(o->ctx, p, n);
+    hook_countdown_set(cd);
     if (q) {
         if (had)
             trace_discharge(old.trace, old.size);
