@@ -1,6 +1,6 @@
 """pywork.py - the Python workload of scripts/bench/python_bench.py: object
 churn as a typical Python program makes it (dicts, lists, strings, a class,
-JSON round trips), about a million allocations, holding ~40 MB at its peak.
+JSON round trips): 3.2 million allocations, 57 MiB at the traced peak.
 argv[1]: the scale (1 = the benchmark's size)."""
 import json
 import sys
