@@ -16,7 +16,8 @@
  *
  * When.  The symbols are looked up once, in the constructor, with
  * dlsym(RTLD_DEFAULT) (the python3 executable exports them, so does a
- * libpython linked by an embedder).  PyMem_SetAllocator must run with the
+ * libpython linked by an embedder), in a process whose executable is
+ * python* or which has a libpython* loaded.  PyMem_SetAllocator must run with the
  * GIL held: the wrap is done by the first recorded allocation made after
  * Py_IsInitialized() by the thread that holds the GIL (the main thread,
  * usually within microseconds).  Versions not in layout.c are left alone.
@@ -189,7 +190,9 @@ static void *py_dlsym(const char *name)
     return dlsym(RTLD_DEFAULT, name);
 }
 
-/* HEAPSNAP_PYTHON: "auto", "off", or "X.Y", a version to claim (tests). */
+/* HEAPSNAP_PYTHON: "auto", "off", or "X.Y", a version to claim (tests:
+ * a claim other than the real version only ever makes it unknown, so the
+ * knob can never put one version's layout on another). */
 static uint32_t py_claimed(uint32_t real)
 {
     const char *v = opt_str(OPT_PYTHON);
@@ -214,6 +217,39 @@ static void py_version_note(uint32_t v, const char *what)
     opt_warn("CPython ", num, what);
 }
 
+static int py_basename_is(const char *path, const char *prefix)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strncmp(base, prefix, strlen(prefix)) == 0;
+}
+
+static int py_find_libpython(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    if (info->dlpi_name && py_basename_is(info->dlpi_name, "libpython")) {
+        *(int *)arg = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* A python executable, or a libpython among the modules: only then is
+ * CPython looked up, since a failing dlsym leaves glibc's error state
+ * behind (a malloc'd block that a program's later dl* calls would turn
+ * into blocks of its own: one more reachable block in every program). */
+static int py_present(void)
+{
+    char exe[NAME_MAX_PATH + 1];
+    size_t n = name_exe(exe, NAME_MAX_PATH);
+    exe[n] = 0;
+    if (py_basename_is(exe, "python"))
+        return 1;
+    int found = 0;
+    life_iterate_phdr(py_find_libpython, &found);
+    return found;
+}
+
 /* _PyEval_EvalFrameDefault's text range, from its dynamic symbol. */
 static int py_find_eval(void)
 {
@@ -231,13 +267,15 @@ void py_init(void)
 {
     if (!strcmp(opt_str(OPT_PYTHON), "off"))
         return;
+    if (!py_present())
+        return;
     dom.is_initialized = (int (*)(void))py_dlsym("Py_IsInitialized");
     if (!dom.is_initialized)
-        return; /* no CPython here */
+        return; /* no CPython here after all */
     const unsigned long *version = py_dlsym("Py_Version"); /* 3.11 on */
-    uint32_t v = py_claimed(version ? (uint32_t)*version : 0);
-    py_sym.version = v;
-    py_lay = py_layout_find(v);
+    uint32_t real = version ? (uint32_t)*version : 0, v = py_claimed(real);
+    py_sym.version = real;
+    py_lay = (v & 0xffff0000u) == (real & 0xffff0000u) ? py_layout_find(real) : NULL;
     if (!py_lay) {
         if (v)
             py_version_note(v, " is not one heapsnap knows: native frames only");
