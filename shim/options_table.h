@@ -97,7 +97,8 @@ static const struct opt_def opt_table[] = {
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
     {"HEAPSNAP_PYTHON", OPT_STR, "auto",
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
-     "the stacks; off leaves it to native frames; X.Y claims that version (tests)", 0, 0, 0},
+     "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
+     "real one gets native frames only)", 0, 0, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim
