@@ -33,7 +33,7 @@ CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Irepo
 CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -Ireport
 CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
-SHIM_ROOMS := shim shim/unwind shim/leak
+SHIM_ROOMS := shim shim/unwind shim/leak shim/python
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
 SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
 CLI_SRC  := $(wildcard report/*.c report/gate/*.c)

@@ -193,16 +193,102 @@ static int is_wrapper(const struct frame *f)
     return is_machinery(f) || is_alloc_fn(f->func);
 }
 
+/* --- Python frames ------------------------------------------------------- */
+
+#define PY_MODULE "<python>" /* the module of a Python frame */
+
+/* In a stack with Python frames, the interpreter's own code (libpython, the
+ * python executable, ctypes and libffi) is machinery too: a bytearray's
+ * block belongs to its Python line, a libc malloc made through ctypes to
+ * the line that called it; a C extension's own code stays a site. */
+static const char *const py_machinery[] = {"libpython", "python", "_ctypes", "libffi"};
+
+static int is_py_machinery(const struct frame *f)
+{
+    for (size_t i = 0; i < NELEM(py_machinery); i++)
+        if (strncmp(f->module, py_machinery[i], strlen(py_machinery[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_wrapper_in(const struct frame *f, int py)
+{
+    return is_wrapper(f) || (py && is_py_machinery(f));
+}
+
+/* (file, qualified name, line) of the Python frames met by this command,
+ * interned: their index is a trace key's address, so that the same Python
+ * stack in two processes (whose code ids differ) is one key. */
+struct py_name {
+    char *key; /* file \0 qualname \0 line, keylen bytes */
+    size_t keylen;
+    const char *file, *qualname;
+    int line;
+    uint64_t index;
+    UT_hash_handle hh;
+};
+static struct {
+    struct py_name *byname;
+    struct py_name **all;
+    size_t n, cap;
+} pyn;
+
+/* The index of a Python frame word of snapshot s, or UINT64_MAX. */
+static uint64_t py_name_of(const struct snap *s, uint64_t w)
+{
+    static const struct snap_pycode missing = {0, "<unknown>", "<python>", NULL, 0};
+    uint64_t code = (w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
+    const struct snap_pycode *c = code < s->npycodes ? &s->pycodes[code] : &missing;
+    int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
+    int line = c == &missing ? 0 : pycode_line(c->linetable, c->lt_len, c->firstline, off);
+    size_t fl = strlen(c->file), ql = strlen(c->qualname), len = fl + ql + 2 + sizeof line;
+    char *key = malloc(len);
+    struct py_name *e;
+    if (!key)
+        return UINT64_MAX;
+    memcpy(key, c->file, fl + 1);
+    memcpy(key + fl + 1, c->qualname, ql + 1);
+    memcpy(key + fl + ql + 2, &line, sizeof line);
+    HASH_FIND(hh, pyn.byname, key, len, e);
+    if (e) {
+        free(key);
+        return e->index;
+    }
+    if (grow_array((void **)&pyn.all, &pyn.cap, pyn.n + 1, sizeof(*pyn.all)) < 0 ||
+        !(e = calloc(1, sizeof(*e)))) {
+        free(key);
+        return UINT64_MAX;
+    }
+    *e = (struct py_name){key, len, key, key + fl + 1, line, pyn.n, {0}};
+    HASH_ADD_KEYPTR(hh, pyn.byname, e->key, e->keylen, e);
+    pyn.all[pyn.n] = e;
+    return pyn.n++;
+}
+
+static void py_names_free(void)
+{
+    struct py_name *e, *tmp;
+    HASH_ITER(hh, pyn.byname, e, tmp) {
+        HASH_DEL(pyn.byname, e);
+        free(e->key);
+        free(e);
+    }
+    free(pyn.all);
+    memset(&pyn, 0, sizeof(pyn));
+}
+
 int frames_site(struct frame *fr, int n)
 {
-    int site = n - 1;
+    int site = n - 1, py = 0;
+    for (int i = 0; i < n && !py; i++)
+        py = strcmp(fr[i].module, PY_MODULE) == 0;
     for (int i = 0; i < n; i++)
-        if (!is_wrapper(&fr[i])) {
+        if (!is_wrapper_in(&fr[i], py)) {
             site = i;
             break;
         }
     for (int i = 0; i < n; i++)
-        fr[i].wrapper = i <= site && is_wrapper(&fr[i]);
+        fr[i].wrapper = i <= site && is_wrapper_in(&fr[i], py);
     return site;
 }
 
@@ -240,6 +326,15 @@ static size_t trace_key(const struct snap *s, const struct frames_snap *v,
         return 0;
     memcpy(fx.key, &t->flags, 2);
     for (int i = 0; i < t->depth; i++) {
+        if (HSNAP_IS_PYFRAME(t->ips[i])) { /* module -2: an interned Python name */
+            int32_t mod = -2;
+            uint64_t k = py_name_of(s, t->ips[i]);
+            if (k == UINT64_MAX)
+                return 0;
+            memcpy(fx.key + 2 + (size_t)i * KEY_IP, &mod, 4);
+            memcpy(fx.key + 6 + (size_t)i * KEY_IP, &k, 8);
+            continue;
+        }
         const struct snap_module *m = snap_module_at(s, t->ips[i]);
         int32_t mod = m ? v->mods[m - s->modules] : -1;
         uint64_t off = m ? t->ips[i] - m->bias : t->ips[i];
@@ -280,6 +375,13 @@ static int gather(const struct snap_trace *t)
         memcpy(&off, fx.key + 6 + (size_t)i * KEY_IP, 8);
         if (mod >= 0 && is_self(mod))
             continue;
+        if (mod == -2) {
+            const struct py_name *pn = pyn.all[off];
+            struct frame f = {t->ips[i], pn->qualname, fmt_path(pn->file), pn->file,
+                              pn->line > 0 ? pn->line : 0, PY_MODULE, "", 0, 0};
+            n = push(n, &f);
+            continue;
+        }
         int k = sym_lookup(mod, off, &sf);
         for (int j = 0; j < k && n >= 0; j++) {
             struct frame f = {t->ips[i], sf[j].func, fmt_path(sf[j].file), sf[j].file,
@@ -433,6 +535,7 @@ void frames_fini(void)
         free(alloc_cfg.pat[i]);
     memset(&alloc_cfg, 0, sizeof(alloc_cfg));
     sym_fini();
+    py_names_free();
 }
 
 /* --- shown names and filters -------------------------------------------- */

@@ -156,7 +156,10 @@ static const char *const kind_verbs[LOSSREC_NKINDS] = {
 
 static void print_frame(const struct frame *f, const char *word, FILE *out)
 {
-    fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
+    if (HSNAP_IS_PYFRAME(f->ip)) /* a Python frame has no address */
+        fprintf(out, "    %s %s", word, f->func);
+    else
+        fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
     if (frames_has_file(f))
         fprintf(out, " (%s:%d)", f->file, f->line);
     else

@@ -26,7 +26,10 @@
  * merged file like one process's.  Epochs of different
  * processes are unrelated, so `trend` over merged files means little.  META:
  * pid 0, sums of the byte and count fields, the earliest start, the latest
- * time, the highest depth and epoch.  TIMELINE and SITELINE are dropped.
+ * time, the highest depth and epoch.  TIMELINE and SITELINE are dropped.  PYCODE: the
+ * code objects of every input, one per distinct (file, qualified name,
+ * first line, line table), and each Python frame's code index mapped to
+ * its merged one.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -48,8 +51,17 @@ struct mtrace {           /* an interned merged trace */
     UT_hash_handle hh;
 };
 
+struct mcode {             /* a merged PYCODE entry, interned by content */
+    uint8_t *key;
+    size_t keylen;
+    uint32_t id;
+    UT_hash_handle hh;
+};
+
 struct merge {
     struct snap out;          /* the view snap_save writes */
+    struct mcode *codes;      /* uthash by content; out.pycodes by id */
+    size_t capcodes;
     struct snap_module *mods; /* merged modules (out.modules) */
     size_t capmods;
     uint64_t cursor;          /* next free synthetic address */
@@ -161,6 +173,42 @@ static long trace_intern(struct merge *mg, uint8_t *key, size_t keylen)
     return t->id;
 }
 
+/* Input code c as a merged code id, or -1 (out of memory). */
+static long merge_code(struct merge *mg, const struct snap *s, const struct snap_pycode *c)
+{
+    size_t fl = strlen(c->file) + 1, ql = strlen(c->qualname) + 1;
+    size_t keylen = fl + ql + 4 + c->lt_len;
+    uint8_t *key = malloc(keylen);
+    struct mcode *m;
+    if (!key)
+        return -1;
+    memcpy(key, c->file, fl);
+    memcpy(key + fl, c->qualname, ql);
+    memcpy(key + fl + ql, &c->firstline, 4);
+    if (c->lt_len)
+        memcpy(key + fl + ql + 4, c->linetable, c->lt_len);
+    HASH_FIND(hh, mg->codes, key, keylen, m);
+    if (m) {
+        free(key);
+        return m->id;
+    }
+    if (grow_array((void **)&mg->out.pycodes, &mg->capcodes, (size_t)mg->out.npycodes + 1,
+                   sizeof(*mg->out.pycodes)) < 0 || !(m = calloc(1, sizeof(*m)))) {
+        free(key);
+        return -1;
+    }
+    struct snap_pycode *o = &mg->out.pycodes[mg->out.npycodes];
+    *o = *c; /* file and qualname point into the key, the line table into s */
+    o->file = (char *)key;
+    o->qualname = (char *)key + fl;
+    m->key = key;
+    m->keylen = keylen;
+    m->id = mg->out.npycodes++;
+    mg->out.py_version = s->py_version;
+    HASH_ADD_KEYPTR(hh, mg->codes, m->key, m->keylen, m);
+    return m->id;
+}
+
 static long merge_trace(struct merge *mg, const struct snap *s, const struct snap_trace *t,
                         const uint64_t *delta)
 {
@@ -172,9 +220,18 @@ static long merge_trace(struct merge *mg, const struct snap *s, const struct sna
     memcpy(key + 2, &t->flags, 2);
     for (int i = 0; i < t->depth; i++) {
         uint64_t ip = t->ips[i];
-        const struct snap_module *m = snap_module_at(s, ip);
+        const struct snap_module *m = HSNAP_IS_PYFRAME(ip) ? NULL : snap_module_at(s, ip);
         if (m)
             ip += delta[m - s->modules];
+        uint64_t code = (ip & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
+        if (HSNAP_IS_PYFRAME(ip) && code < s->npycodes) {
+            long id = merge_code(mg, s, &s->pycodes[code]);
+            if (id < 0) {
+                free(key);
+                return -1;
+            }
+            ip = HSNAP_PY_TAG | (uint64_t)id << HSNAP_PY_CODE_SHIFT | (ip & HSNAP_PY_OFF_MASK);
+        }
         memcpy(key + 8 + (size_t)i * 8, &ip, 8);
     }
     return trace_intern(mg, key, keylen);
@@ -389,6 +446,13 @@ static void merge_free(struct merge *mg)
         free(t->key);
         free(t);
     }
+    struct mcode *c, *ctmp;
+    HASH_ITER(hh, mg->codes, c, ctmp) {
+        HASH_DEL(mg->codes, c);
+        free(c->key);
+        free(c);
+    }
+    free(mg->out.pycodes);
     for (uint32_t i = 0; i < mg->out.nmodules; i++) {
         free(mg->mods[i].path);
         free(mg->mods[i].build_id);

@@ -72,7 +72,7 @@ const char *snap_section_name(uint32_t type)
 {
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
-                                  "RETAINERS", "PEAK", "SITELINE", "TEMPS", NULL, NULL, NULL,
+                                  "RETAINERS", "PEAK", "SITELINE", "TEMPS", "PYCODE", NULL, NULL,
                                   "SUPPRESSIONS"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -362,6 +362,10 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_TEMPS].seen &&
         temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
         return -1;
+    if (secs[HSNAP_SEC_PYCODE].seen &&
+        pycode_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, err,
+                      errlen) < 0)
+        return -1;
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;
         if (lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
@@ -523,6 +527,7 @@ void snap_free(struct snap *s)
         free(s->modules[i].build_id);
     }
     free(s->modules);
+    pycode_free(s);
     free(s->traces);
     free(s->ipbuf);
     free(s->cmdline);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hsnap_format.h"
+#include "pycode.h"
 
 struct snap_module {
     uint64_t bias;             /* load bias: runtime = file vaddr + bias */
@@ -84,6 +85,9 @@ struct snap {
     uint64_t *temps;           /* TEMPS: ntraces temporary counts, or NULL */
     int at_peak;               /* the command reads its peak (PATH@peak) */
     struct snap_siteline sl;   /* SITELINE: memory over time per site */
+    struct snap_pycode *pycodes; /* PYCODE (report/pycode.h), NULL without it */
+    uint32_t npycodes;
+    uint32_t py_version;       /* Py_Version of the interpreter that wrote them */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

@@ -11,7 +11,7 @@
  * replaced, not followed).
  *
  *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
- *          | [RETAINERS] | [SUPPRESSIONS] | END
+ *          | [RETAINERS] | [SUPPRESSIONS] | [PYCODE] | END
  *
  * BLOCKS is written when s->has_blocks, TIMELINE when s->npoints, LEAKS when
  * s->leaks_len (its payload is copied as given: the caller builds it), and
@@ -121,6 +121,25 @@ static void put_traces(struct obuf *b, const struct snap *s)
         ob_u16(b, t->flags);
         ob_u32(b, 0);
         ob_put(b, t->ips, (size_t)t->depth * 8);
+    }
+    sec_end(b, at);
+}
+
+static void put_pycodes(struct obuf *b, const struct snap *s)
+{
+    size_t at = sec_begin(b, HSNAP_SEC_PYCODE);
+    ob_u32(b, s->npycodes);
+    ob_u32(b, s->py_version);
+    for (uint32_t i = 0; i < s->npycodes; i++) {
+        const struct snap_pycode *c = &s->pycodes[i];
+        uint32_t fl = (uint32_t)strlen(c->file), ql = (uint32_t)strlen(c->qualname);
+        ob_u32(b, (uint32_t)c->firstline);
+        ob_u32(b, fl);
+        ob_u32(b, ql);
+        ob_u32(b, c->lt_len);
+        ob_put(b, c->file, fl);
+        ob_put(b, c->qualname, ql);
+        ob_put(b, c->linetable, c->lt_len);
     }
     sec_end(b, at);
 }
@@ -303,6 +322,8 @@ int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)
             sec_end(&b, sat);
         }
     }
+    if (s->npycodes)
+        put_pycodes(&b, s);
     sec_end(&b, sec_begin(&b, HSNAP_SEC_END));
     if (b.oom) {
         free(b.p);

@@ -4,7 +4,9 @@
 #   build: compiler toolchain and the libraries the shim and CLI link against,
 #          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto),
 #          toml++ for the gate's rules file, help2man for `make install`'s man pages
-#   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3,
+#   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and
+#          python3-dev (tests/python builds a C extension and checks the frame layout),
+#          python3-venv, -pip, -wheel and -setuptools (pip installs ./python offline),
 #          binutils' nm and addr2line, go for `go tool pprof`, chromium for the HTML
 #          report, valgrind's ms_print, and the services tests/services/ runs: redis,
 #          nginx, memcached and their load clients; installed without starting them:
@@ -22,7 +24,8 @@ level=${1:-build}
 
 build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man"
-test_pkgs="clang libclang-rt-14-dev python3 libxml2-utils valgrind procps binutils golang-go
+test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
+           python3-setuptools libxml2-utils valgrind procps binutils golang-go
            chromium"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"

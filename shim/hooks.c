@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "python/python.h" /* shim/python: hook_record and hook_adopt only */
 
 #define HOOK_BOOT_SIZE (256u * 1024u)
 #define HOOK_BOOT_HDR 16u
@@ -236,13 +237,21 @@ static inline uint32_t hook_lsan_twin(uint32_t id)
 
 /* The stack of a block whose walk repeats none of this thread's named
  * ones (unwind_again said so): captured, interned and named; its trace
- * id, or UNWIND_NO_NAME when out of memory. */
+ * id, or UNWIND_NO_NAME when out of memory.  A stack that runs Python
+ * (evaluation frames) gets its Python frames spliced in and is never
+ * named: the same native walk runs different Python lines, so
+ * unwind_again must never answer for it. */
 static HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin)
 {
     uintptr_t ip[real.depth + UNWIND_SLACK];
     int truncated;
     uint32_t id;
     unsigned depth = unwind_capture(ip, real.depth, &truncated, NULL, origin);
+    if (HS_UNLIKELY(py_on)) { /* shim/python: Python frames spliced in, never named */
+        int py = py_trace(ip, depth, real.depth, truncated, UNWIND_NO_NAME, &id);
+        if (py)
+            return py > 0 ? id : UNWIND_NO_NAME;
+    }
     if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
         return UNWIND_NO_NAME;
     unwind_name(id);
@@ -256,6 +265,8 @@ static HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin)
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
+    if (HS_UNLIKELY(py_waiting)) /* shim/python: wrap CPython's domains once it runs */
+        py_poll();
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
         if (real.all_blocks)
@@ -319,6 +330,26 @@ static inline int hook_pass_free(const void *p)
 static inline int hook_skip(size_t n)
 {
     return real.sample && (hook_countdown -= (int64_t)n) > 0 && !real.all_blocks;
+}
+
+/* ---- shim/python: a block born in a wrapped CPython allocator domain,
+ * with hook_guard set and recording on (the sampled countdown moves). ---- */
+void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
+{
+    if (!hook_skip(n))
+        hook_record(p, n, origin);
+}
+
+/* The sampled countdown around a domain's own call: the malloc it makes
+ * underneath (guard set) must not move it a second time. */
+int64_t hook_countdown_get(void)
+{
+    return hook_countdown;
+}
+
+void hook_countdown_set(int64_t v)
+{
+    hook_countdown = v;
 }
 
 /* ---------------- the hooks ---------------- */

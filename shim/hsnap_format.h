@@ -124,7 +124,7 @@
  *                1 <= nsites <= 64, each trace < TRACES count or NONE,
  *                and t_ns never decreasing.
  *
- * Versions: 1 had no PEAK, SITELINE, TEMPS and SUPPRESSIONS; readers load
+ * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; readers load
  * both 1 and 2.
  */
 #ifndef HSNAP_FORMAT_H
@@ -148,6 +148,7 @@ enum hsnap_section_type {
     HSNAP_SEC_PEAK = 9,
     HSNAP_SEC_SITELINE = 10,
     HSNAP_SEC_TEMPS = 11,
+    HSNAP_SEC_PYCODE = 12, /* Python code objects: their own block, below */
     HSNAP_SEC_SUPPRESSIONS = 15,
     HSNAP_SEC_END = 0xffff,
 };
@@ -181,6 +182,31 @@ enum hsnap_class {
     HSNAP_CLASS_CYCLE = 5,
     HSNAP_CLASS_IGNORED = 6,
 };
+
+/* ---- Python frames (version 2; shim/python/) ----
+ *   A trace's ip may name a Python frame instead of a return address: a
+ *   word whose top 12 bits are HSNAP_PY_TAG (no user-space address has
+ *   them) holds a PYCODE index and the frame's instruction offset + 1 (in
+ *   16-bit code units; 0: the frame had not started its first
+ *   instruction).  Such frames stand where the interpreter's native
+ *   evaluation frames were, innermost first like the rest.
+ *   PYCODE    := u32 count, u32 py_version (Py_Version: the line table's
+ *                format), code[count]           code id = index, 0-based
+ *                code := i32 firstlineno, u32 filename_len,
+ *                        u32 qualname_len, u32 linetable_len,
+ *                        filename, qualname (UTF-8), linetable (co_linetable
+ *                        bytes as the interpreter kept them)
+ *                Written when a trace holds a Python frame (a fatal
+ *                signal's snapshot may lack it: a frame whose index is
+ *                not < count reads as an unknown Python frame).  The CLI
+ *                turns (linetable, offset) into a line. */
+#define HSNAP_PY_TAG 0xfff0000000000000ull
+#define HSNAP_PY_TAG_MASK 0xfff0000000000000ull
+#define HSNAP_PY_CODE_SHIFT 24
+#define HSNAP_PY_CODE_MAX 0x0fffffffu /* 28 bits of code index */
+#define HSNAP_PY_OFF_MASK 0x00ffffffu /* 24 bits of offset + 1 */
+#define HSNAP_IS_PYFRAME(ip) (((ip) & HSNAP_PY_TAG_MASK) == HSNAP_PY_TAG)
+/* ---- end of the Python block ---- */
 
 #pragma pack(push, 1)
 

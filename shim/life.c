@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "python/python.h"
 
 #define LIFE_TL_MAX 4096u
 #define LIFE_TL_STEP_NS 10000000ull /* 10 ms */
@@ -388,6 +389,7 @@ static void life_prepare(void)
     atomic_store(&life_forking, 1);
     while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
         sched_yield();
+    py_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
     tbl_lock_all();
@@ -404,6 +406,7 @@ static void life_release(void)
     tbl_unlock_all();
     pend_unlock_all();
     trace_unlock();
+    py_code_unlock();
     snap_unlock();
 }
 
@@ -529,6 +532,7 @@ __attribute__((constructor(101))) static void life_init(void)
 {
     guard_enter();
     life_init_core();
+    py_init(); /* shim/python: finds CPython, if any */
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();

@@ -41,6 +41,7 @@ enum opt_id {
     OPT_PEAK,
     OPT_SITELINE,
     OPT_SITELINE_COST,
+    OPT_PYTHON,
     OPT_COUNT
 };
 
@@ -112,6 +113,10 @@ static const struct opt_def opt_table[] = {
      "most of the program's CPU time, in percent, that HEAPSNAP_SITELINE's walks of the "
      "live blocks may take (a tenth of that of one core while it idles); a point is "
      "skipped until it is paid for (0 = no limit)", 0, 100, 0},
+    {"HEAPSNAP_PYTHON", OPT_STR, "auto",
+     "CPython in the process: auto charges its objects to Python lines, with Python frames in "
+     "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
+     "real one gets native frames only)", 0, 0, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

@@ -10,7 +10,7 @@
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
  * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_*
- * (lsan.c), elfsym_.
+ * (lsan.c), elfsym_, py_ (python/: CPython's frames and allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -21,6 +21,9 @@
  *   2. loader gate  life.c: life_loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
+ *   2a. pycode      python/code.c: the Python code table (a hook takes it
+ *                   after the unwind, around the splice; the writer after
+ *                   TRACES)
  *   3. traces       traces.c: the intern table
  *   3b. peak        peak.c: the peak's capture (tried from a hook, never
  *                   waited for there; no other lock is taken under it)
@@ -72,6 +75,10 @@ static inline void guard_leave(int saved)
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
+struct unwind_origin;
+void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
+int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
+void hook_countdown_set(int64_t v); /* across a domain's own call */
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */

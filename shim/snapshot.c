@@ -3,7 +3,7 @@
  * and the order they are gathered in:
  *
  *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
- *   RETAINERS? | PEAK? | SITELINE? | TEMPS | SUPPRESSIONS? | END
+ *   RETAINERS? | PEAK? | SITELINE? | TEMPS | PYCODE? | SUPPRESSIONS? | END
  *
  * Without stopping the world: the module map first (the loader lock; no shim
  * lock held), then the blocks, one table stripe at a time, then the traces
@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "shim.h"
+#include "python/python.h"
 
 #define SNAP_FATAL_TRIES 2000
 
@@ -307,13 +308,15 @@ static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
 }
 
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
-       SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_SUPP, SEC_N };
+       SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
+       SEC_N };
 static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES,
                                            HSNAP_SEC_TRACES,   HSNAP_SEC_STATS,
                                            HSNAP_SEC_BLOCKS,   HSNAP_SEC_TIMELINE,
                                            HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS,
                                            HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
-                                           HSNAP_SEC_TEMPS,    HSNAP_SEC_SUPPRESSIONS};
+                                           HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
+                                           HSNAP_SEC_SUPPRESSIONS};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -476,6 +479,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     arena_unmap(lv.live, lv.len);
     if (r != 0 || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
+    py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     if (has_blocks)
         memcpy(&blocks, sec[SEC_BLOCKS].p, 8);
     else

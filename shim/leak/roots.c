@@ -33,7 +33,7 @@
 #include "inner.h"
 
 #define ROOTS_CAP 16384u      /* ranges per check (modules, threads, user) */
-#define ROOTS_USER_MAX 1024u  /* heapsnap_register_root ranges */
+#define ROOTS_USER_MAX 8192u  /* heapsnap_register_root ranges (and pymalloc arenas) */
 #define ROOTS_CHUNK_HDR 16u   /* glibc: prev_size + size before user memory */
 #define ROOTS_MMAPPED 0x2u    /* glibc chunk size bit: IS_MMAPPED */
 

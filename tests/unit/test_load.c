@@ -1,4 +1,4 @@
-// link: report/snap.c report/peak.c report/lset.c report/siteline.c report/input.c
+// link: report/snap.c report/peak.c report/lset.c report/siteline.c report/pycode.c report/input.c
 /*
  * test_load.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this
@@ -156,6 +156,7 @@ TEST_BEGIN(version_1_file_still_loads)
     expect_eq_u64(s.has_peak, 0);
     expect_true(s.temps == NULL, "TEMPS in a version-1 file");
     expect_true(!s.sl.present, "SITELINE in a version-1 file");
+    expect_true(s.npycodes == 0, "PYCODE in a version-1 file");
     expect_eq_u64(s.npoints, 2);
     expect_eq_u64(s.nblocks, 3);
     snap_free(&s);

@@ -1,4 +1,4 @@
-// link: report/supp.c report/grow.c report/frames.c report/tmpl.c report/sym.c report/lset.c report/snap.c report/peak.c report/siteline.c report/fmt.c report/json.c report/cli.c report/input.c report/escape.c
+// link: report/supp.c report/grow.c report/frames.c report/tmpl.c report/sym.c report/lset.c report/snap.c report/peak.c report/siteline.c report/pycode.c report/fmt.c report/json.c report/cli.c report/input.c report/escape.c
 /*
  * test_suppress.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),

@@ -1,0 +1,142 @@
+/*
+ * pycode.c - PYCODE decoded, and 3.11 line tables read offline.
+ *
+ * The line table (co_linetable) is a sequence of entries, each covering
+ * 1-8 code units.  An entry's first byte has bit 7 set, bits 3-6 its kind
+ * and bits 0-2 its length - 1.  Kind 15: no line; 14 (long form): a signed
+ * varint line delta, then end line delta, column and end column as
+ * varints; 13 (no column): a signed varint line delta; 10-12 (one line):
+ * the line delta is kind - 10, then two column bytes; 0-9 (short): delta 0
+ * and one column byte.  Varints are 6 bits a byte, least significant
+ * first, bit 6 says another follows; a signed varint is (v >> 1), negated
+ * when v & 1.  The running line starts at co_firstlineno and moves by each
+ * delta (kind 15 moves it by none), as CPython's PyCode_Addr2Line does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pycode.h"
+#include "snap.h"
+
+static int fail(char *err, size_t errlen, const char *msg, unsigned long long v)
+{
+    snprintf(err, errlen, "section PYCODE: %s%llu", msg, v);
+    return -1;
+}
+
+/* A varint from lt[*i] on (bounded by len). */
+static uint32_t varint(const uint8_t *lt, uint32_t len, uint32_t *i)
+{
+    uint32_t v = 0, shift = 0;
+    while (*i < len) {
+        uint8_t b = lt[(*i)++];
+        if (shift < 32)
+            v |= (uint32_t)(b & 63) << shift;
+        shift += 6;
+        if (!(b & 64))
+            break;
+    }
+    return v;
+}
+
+static int32_t svarint(const uint8_t *lt, uint32_t len, uint32_t *i)
+{
+    uint32_t v = varint(lt, len, i);
+    return v & 1 ? -(int32_t)(v >> 1) : (int32_t)(v >> 1);
+}
+
+int pycode_line(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off)
+{
+    if (off < 0)
+        return firstline;
+    int64_t at = 0;
+    int32_t line = firstline;
+    uint32_t i = 0;
+    while (i < len) {
+        uint8_t b = lt[i++];
+        int kind = (b >> 3) & 15, units = (b & 7) + 1;
+        int32_t delta = 0;
+        if (kind == 14) {
+            delta = svarint(lt, len, &i);
+            for (int k = 0; k < 3; k++)
+                varint(lt, len, &i);
+        } else if (kind == 13) {
+            delta = svarint(lt, len, &i);
+        } else if (kind >= 10 && kind <= 12) {
+            delta = kind - 10;
+            i += 2;
+        } else if (kind < 10) {
+            i += 1;
+        }
+        line += delta;
+        if (off < at + units)
+            return kind == 15 ? -1 : line;
+        at += units;
+        while (i < len && !(lt[i] & 128)) /* stray bytes: to the next entry */
+            i++;
+    }
+    return 0;
+}
+
+static int take(const uint8_t **p, uint64_t *left, void *dst, uint64_t n)
+{
+    if (n > *left)
+        return -1;
+    if (dst)
+        memcpy(dst, *p, n);
+    *p += n;
+    *left -= n;
+    return 0;
+}
+
+static char *copy_str(const uint8_t *p, uint32_t n)
+{
+    char *s = malloc((size_t)n + 1);
+    if (s) {
+        memcpy(s, p, n);
+        s[n] = 0;
+    }
+    return s;
+}
+
+int pycode_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen)
+{
+    uint32_t n;
+    if (take(&p, &len, &n, 4) || take(&p, &len, &s->py_version, 4))
+        return fail(err, errlen, "too short: ", len);
+    if ((uint64_t)n * 16 > len)
+        return fail(err, errlen, "count does not fit: ", n);
+    s->pycodes = calloc(n ? n : 1, sizeof(*s->pycodes));
+    if (!s->pycodes)
+        return fail(err, errlen, "out of memory at code ", 0);
+    s->npycodes = n;
+    for (uint32_t i = 0; i < n; i++) {
+        struct snap_pycode *c = &s->pycodes[i];
+        uint32_t h[4];
+        if (take(&p, &len, h, 16) || (uint64_t)h[1] + h[2] + h[3] > len)
+            return fail(err, errlen, "overrun at code ", i);
+        c->firstline = (int32_t)h[0];
+        c->file = copy_str(p, h[1]);
+        c->qualname = copy_str(p + h[1], h[2]);
+        c->linetable = p + h[1] + h[2];
+        c->lt_len = h[3];
+        if (!c->file || !c->qualname)
+            return fail(err, errlen, "out of memory at code ", i);
+        take(&p, &len, NULL, (uint64_t)h[1] + h[2] + h[3]);
+    }
+    if (len)
+        return fail(err, errlen, "stray bytes at the end: ", len);
+    return 0;
+}
+
+void pycode_free(struct snap *s)
+{
+    for (uint32_t i = 0; s->pycodes && i < s->npycodes; i++) {
+        free(s->pycodes[i].file);
+        free(s->pycodes[i].qualname);
+    }
+    free(s->pycodes);
+    s->pycodes = NULL;
+    s->npycodes = 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * pycode.h - Python code objects as a snapshot's PYCODE section keeps them
+ * (shim/hsnap_format.h): decoded and validated once at load, and the line
+ * of an instruction offset, from CPython 3.11's line table (the location
+ * table of Objects/locations.md), offline.
+ */
+#ifndef REPORT_PYCODE_H
+#define REPORT_PYCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct snap_pycode {
+    int32_t firstline;         /* co_firstlineno */
+    char *file;                /* co_filename, NUL-terminated copy */
+    char *qualname;            /* co_qualname, NUL-terminated copy */
+    const uint8_t *linetable;  /* co_linetable bytes, into the snapshot's buffer */
+    uint32_t lt_len;
+};
+
+struct snap;
+
+/* Fills s->pycodes from the PYCODE payload; 0, or -1 with err.  Checks
+ * every Python frame word of s's traces names a code it holds. */
+int pycode_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
+void pycode_free(struct snap *s);
+
+/* The line of the instruction at code-unit offset off (-1: before the
+ * first) in a 3.11 line table; firstline when off < 0, -1 when the table
+ * gives no line there (and 0 past its end). */
+int pycode_line(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * code.c - code objects, copied into the shim's memory the first time a
+ * trace names them: a trace keeps (code id, instruction offset) words, and
+ * the file name, qualified name, first line and line table it needs for a
+ * line number go into PYCODE.  A code object may die and another be born
+ * at its address: each entry keeps a check of the object's identity (the
+ * addresses of its name, file and line-table objects, its first line,
+ * code size and line table's size and first bytes), and an address whose
+ * check differs gets a new id (the old one stays for the traces that name
+ * it).  Ids index `recs`; an open-addressed index by address finds them.
+ * One lock for all: the allocating threads (one splice at a time; with the
+ * GIL, they seldom meet) and the snapshot writer.
+ */
+#include <string.h>
+
+#include "inner.h"
+
+#define PY_STR_MAX 1024u /* bytes kept of a file or qualified name */
+
+struct py_code {
+    uintptr_t addr;     /* the code object's address when copied */
+    uint64_t check;     /* its identity (py_code_check) */
+    int32_t firstline;
+    uint32_t fn_len, qn_len, lt_len;
+    char data[];        /* filename, qualname, linetable */
+};
+
+static struct {
+    lock_t lock;
+    struct py_code **recs; /* by id */
+    uint32_t n, cap;
+    uint32_t *index;       /* id + 1 by address hash; 0 = empty */
+    uint32_t slots;        /* power of two */
+} code;
+
+static uint64_t py_mix(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * 0x100000001b3ull + (h >> 29);
+}
+
+static uint64_t py_code_check(const char *co)
+{
+    const struct py_layout *l = py_lay;
+    const char *lt = (const char *)py_ptr(co, l->co_linetable);
+    uint64_t h = 0xcbf29ce484222325ull, first = 0;
+    h = py_mix(h, py_ptr(co, l->co_filename));
+    h = py_mix(h, py_ptr(co, l->co_qualname));
+    h = py_mix(h, (uintptr_t)lt);
+    h = py_mix(h, *(const uint32_t *)(co + l->co_firstlineno));
+    h = py_mix(h, py_ptr(co, l->co_size));
+    if (lt) {
+        uintptr_t len = py_ptr(lt, l->bytes_size);
+        memcpy(&first, lt + l->bytes_data, len < 8 ? len : 8);
+        h = py_mix(py_mix(h, len), first);
+    }
+    return h;
+}
+
+/* The UTF-8 text of a compact str object into out (cap bytes); length. */
+static uint32_t py_str(const char *s, char *out, uint32_t cap)
+{
+    const struct py_layout *l = py_lay;
+    if (!s)
+        return 0;
+    uint32_t state = *(const uint32_t *)(s + l->str_state);
+    unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+    uintptr_t len = py_ptr(s, l->str_length);
+    if (!compact || (kind != 1 && kind != 2 && kind != 4))
+        return 0;
+    const char *d = s + (ascii ? l->str_ascii_data : l->str_compact_data);
+    uint32_t k = 0;
+    for (uintptr_t i = 0; i < len; i++) {
+        uint32_t c = kind == 1 ? ((const uint8_t *)d)[i]
+                     : kind == 2 ? ((const uint16_t *)d)[i] : ((const uint32_t *)d)[i];
+        unsigned need = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+        if (k + need > cap)
+            break;
+        if (need == 1) {
+            out[k++] = (char)c;
+            continue;
+        }
+        static const uint8_t lead[5] = {0, 0, 0xc0, 0xe0, 0xf0};
+        for (unsigned j = need - 1; j > 0; j--, c >>= 6) /* continuation bytes, last first */
+            out[k + j] = (char)(0x80 | (c & 0x3f));
+        out[k] = (char)(lead[need] | c);
+        k += need;
+    }
+    return k;
+}
+
+/* A new record for co, or NULL. */
+static struct py_code *py_code_copy(const char *co, uint64_t check)
+{
+    const struct py_layout *l = py_lay;
+    const char *lt = (const char *)py_ptr(co, l->co_linetable);
+    uintptr_t lt_len = lt ? py_ptr(lt, l->bytes_size) : 0;
+    if (lt_len > (1u << 20))
+        lt_len = 0;
+    char fn[PY_STR_MAX], qn[PY_STR_MAX];
+    uint32_t fn_len = py_str((const char *)py_ptr(co, l->co_filename), fn, sizeof fn);
+    uint32_t qn_len = py_str((const char *)py_ptr(co, l->co_qualname), qn, sizeof qn);
+    struct py_code *c = arena_keep(sizeof *c + fn_len + qn_len + lt_len);
+    if (!c)
+        return NULL;
+    c->addr = (uintptr_t)co;
+    c->check = check;
+    c->firstline = *(const int32_t *)(co + l->co_firstlineno);
+    c->fn_len = fn_len;
+    c->qn_len = qn_len;
+    c->lt_len = (uint32_t)lt_len;
+    memcpy(c->data, fn, fn_len);
+    memcpy(c->data + fn_len, qn, qn_len);
+    if (lt_len)
+        memcpy(c->data + fn_len + qn_len, lt + l->bytes_data, lt_len);
+    return c;
+}
+
+static inline uint32_t py_slot(uintptr_t addr, uint32_t slots)
+{
+    return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 40) & (slots - 1);
+}
+
+/* Index and records grown for one more id: 0, or -1. */
+static int py_code_grow(void)
+{
+    if (code.n + 1 > code.cap) {
+        uint32_t cap = code.cap ? code.cap * 2 : 1024;
+        struct py_code **r = arena_alloc(cap * sizeof *r);
+        if (!r)
+            return -1;
+        if (code.n)
+            memcpy(r, code.recs, code.n * sizeof *r);
+        struct py_code **old = code.recs;
+        uint32_t oldcap = code.cap;
+        code.recs = r, code.cap = cap;
+        if (old)
+            arena_free(old, oldcap * sizeof *old);
+    }
+    if ((code.n + 1) * 2 <= code.slots)
+        return 0;
+    uint32_t slots = code.slots ? code.slots * 2 : 2048;
+    uint32_t *ix = arena_alloc(slots * sizeof *ix);
+    if (!ix)
+        return -1;
+    for (uint32_t id = 0; id < code.n; id++) { /* the newest id of an address wins */
+        uint32_t s = py_slot(code.recs[id]->addr, slots);
+        while (ix[s] && code.recs[ix[s] - 1]->addr != code.recs[id]->addr)
+            s = (s + 1) & (slots - 1);
+        ix[s] = id + 1;
+    }
+    if (code.index)
+        arena_free(code.index, code.slots * sizeof *code.index);
+    code.index = ix, code.slots = slots;
+    return 0;
+}
+
+void py_code_lock(void)
+{
+    lock_take(&code.lock);
+}
+
+void py_code_unlock(void)
+{
+    lock_drop(&code.lock);
+}
+
+uint32_t py_code_id(const char *co)
+{
+    uint64_t check = py_code_check(co);
+    uint32_t s = code.slots ? py_slot((uintptr_t)co, code.slots) : 0;
+    for (; code.slots && code.index[s]; s = (s + 1) & (code.slots - 1)) {
+        struct py_code *c = code.recs[code.index[s] - 1];
+        if (c->addr == (uintptr_t)co) {
+            if (c->check == check)
+                return code.index[s] - 1;
+            break; /* another code object at a freed one's address */
+        }
+    }
+    struct py_code *c = py_code_copy(co, check);
+    if (!c || code.n >= HSNAP_PY_CODE_MAX)
+        return UINT32_MAX;
+    uint32_t id = UINT32_MAX;
+    if (py_code_grow() == 0) {
+        id = code.n;
+        code.recs[code.n++] = c;
+        s = py_slot((uintptr_t)co, code.slots);
+        while (code.index[s] && code.recs[code.index[s] - 1]->addr != (uintptr_t)co)
+            s = (s + 1) & (code.slots - 1);
+        code.index[s] = id + 1;
+    }
+    return id;
+}
+
+void py_put_codes(struct sbuf *b, int fatal)
+{
+    if (!fatal)
+        lock_take(&code.lock);
+    else if (!lock_take_bounded(&code.lock, 2000))
+        return;
+    uint32_t n = code.n;
+    if (n) {
+        sbuf_u32(b, n);
+        sbuf_u32(b, py_sym.version);
+        for (uint32_t i = 0; i < n; i++) {
+            const struct py_code *c = code.recs[i];
+            sbuf_u32(b, (uint32_t)c->firstline);
+            sbuf_u32(b, c->fn_len);
+            sbuf_u32(b, c->qn_len);
+            sbuf_u32(b, c->lt_len);
+            sbuf_put(b, c->data, (size_t)c->fn_len + c->qn_len + c->lt_len);
+        }
+    }
+    lock_drop(&code.lock);
+}

@@ -1,0 +1,321 @@
+/*
+ * domain.c - CPython found in the process, and its MEM and OBJ allocator
+ * domains wrapped, as tracemalloc wraps them: pymalloc stays on, and each
+ * object it hands out is a block of ours, charged where the program asked
+ * for it.  The RAW domain is malloc itself and already reaches the hooks.
+ *
+ * Counting once.  A wrapper calls the original allocator with hook_guard
+ * set, so what pymalloc takes from malloc underneath (a large object's
+ * block, or an arena when arenas come from malloc) passes untracked: the
+ * object is the block, never its memory twice (nor twice on the sampled
+ * countdown: the wrapper puts it back after the call).  pymalloc's arenas come
+ * from mmap and were never blocks.  The objects the interpreter made
+ * before the wrap are not blocks either (as for tracemalloc -X), except
+ * those large enough to have been malloc'd: those were RAW blocks, and
+ * still leave the books at their free.
+ *
+ * When.  The symbols are looked up once, in the constructor, with
+ * dlsym(RTLD_DEFAULT) (the python3 executable exports them, so does a
+ * libpython linked by an embedder), in a process whose executable is
+ * python* or which has a libpython* loaded.  PyMem_SetAllocator must run with the
+ * GIL held: the wrap is done by the first recorded allocation made after
+ * Py_IsInitialized() by the thread that holds the GIL (the main thread,
+ * usually within microseconds).  Versions not in layout.c are left alone.
+ */
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#include "inner.h"
+
+/* CPython's PyMemAllocatorEx and domains (stable since 3.4). */
+struct py_alloc {
+    void *ctx;
+    void *(*malloc)(void *ctx, size_t n);
+    void *(*calloc)(void *ctx, size_t n, size_t m);
+    void *(*realloc)(void *ctx, void *p, size_t n);
+    void (*free)(void *ctx, void *p);
+};
+enum { PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
+struct py_arena_alloc { /* PyObjectArenaAllocator */
+    void *ctx;
+    void *(*alloc)(void *ctx, size_t n);
+    void (*free)(void *ctx, void *p, size_t n);
+};
+
+int py_on;
+int py_waiting;
+
+static struct {
+    int (*is_initialized)(void);
+    void (*get_allocator)(int domain, struct py_alloc *a);
+    void (*set_allocator)(int domain, struct py_alloc *a);
+    struct py_alloc orig[3]; /* by domain: what the wrappers call */
+    struct py_arena_alloc arena; /* pymalloc's arena allocator, wrapped */
+} dom;
+
+/* pymalloc's arenas, wherever they come from (malloc in some builds), are
+ * never blocks: the objects in them are.  Wrapped in the constructor,
+ * before the interpreter makes its first arena.  Each arena is a root of
+ * the leak check (heapsnap_register_root's list): the objects made before
+ * the domains were wrapped live there and are not blocks, and what they
+ * point to is alive; so is what any object points to (Python's own
+ * leaks are its gc's business; a C extension's malloc that nothing
+ * references is still a direct leak). */
+static void *py_arena_alloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    int saved = guard_enter();
+    void *p = dom.arena.alloc(dom.arena.ctx, n);
+    if (p) {
+        snap_lock();
+        if (roots_register(p, n) != 0)
+            opt_warn("too many pymalloc arenas to scan as roots: the leak check may "
+                     "report Python objects' referents", "", "");
+        snap_unlock();
+    }
+    guard_leave(saved);
+    return p;
+}
+
+static void py_arena_free(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    int saved = guard_enter();
+    snap_lock();
+    roots_unregister(p);
+    snap_unlock();
+    dom.arena.free(dom.arena.ctx, p, n);
+    guard_leave(saved);
+}
+
+static void py_wrap_arenas(void)
+{
+    void (*get)(struct py_arena_alloc *) = dlsym(RTLD_DEFAULT, "PyObject_GetArenaAllocator");
+    void (*set)(struct py_arena_alloc *) = dlsym(RTLD_DEFAULT, "PyObject_SetArenaAllocator");
+    if (!get || !set || dom.is_initialized())
+        return; /* an interpreter already running: its arenas may be blocks */
+    struct py_arena_alloc ours = {NULL, py_arena_alloc, py_arena_free};
+    get(&dom.arena);
+    set(&ours);
+}
+
+/* ---------------- the wrappers ---------------- */
+
+static void *py_malloc(void *ctx, size_t n)
+{
+    const struct py_alloc *o = ctx;
+    struct unwind_origin org;
+    UNWIND_ORIGIN(org);
+    if (hook_guard || !hook_is_active())
+        return o->malloc(o->ctx, n);
+    guard_enter();
+    int64_t cd = hook_countdown_get();
+    void *p = o->malloc(o->ctx, n);
+    hook_countdown_set(cd);
+    if (p)
+        hook_adopt(p, n, &org);
+    guard_leave(0);
+    return p;
+}
+
+static void *py_calloc(void *ctx, size_t n, size_t m)
+{
+    const struct py_alloc *o = ctx;
+    struct unwind_origin org;
+    UNWIND_ORIGIN(org);
+    if (hook_guard || !hook_is_active())
+        return o->calloc(o->ctx, n, m);
+    guard_enter();
+    int64_t cd = hook_countdown_get();
+    void *p = o->calloc(o->ctx, n, m);
+    hook_countdown_set(cd);
+    if (p)
+        hook_adopt(p, n * m, &org);
+    guard_leave(0);
+    return p;
+}
+
+/* The old block leaves the books first; back in if the call fails. */
+static void *py_realloc(void *ctx, void *p, size_t n)
+{
+    const struct py_alloc *o = ctx;
+    struct unwind_origin org;
+    UNWIND_ORIGIN(org);
+    if (hook_guard)
+        return o->realloc(o->ctx, p, n);
+    struct tbl_entry old;
+    guard_enter();
+    int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
+    int64_t cd = hook_countdown_get();
+    void *q = o->realloc(o->ctx, p, n);
+    hook_countdown_set(cd);
+    if (q) {
+        if (had)
+            trace_discharge(old.trace, old.size);
+        if (hook_is_active())
+            hook_adopt(q, n, &org);
+    } else if (had) {
+        tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
+    }
+    guard_leave(0);
+    return q;
+}
+
+/* A dead object's memory stays in its arena, which the leak check scans
+ * as a root: a small object (one that pymalloc keeps) is zeroed first, so
+ * that its stale pointers keep nothing alive. */
+#define PY_SMALL 512u
+
+static void py_free(void *ctx, void *p)
+{
+    const struct py_alloc *o = ctx;
+    if (!p || hook_guard || !tbl_maybe((uintptr_t)p))
+        return o->free(o->ctx, p);
+    struct tbl_entry e;
+    guard_enter();
+    if (pend_take_any((uintptr_t)p, &e, 1)) { /* objects made before the wrap: not foreign */
+        trace_discharge(e.trace, e.size);
+        if (e.size <= PY_SMALL)
+            memset(p, 0, e.size);
+    }
+    o->free(o->ctx, p);
+    guard_leave(0);
+}
+
+/* ---------------- finding CPython ---------------- */
+
+static void *py_dlsym(const char *name)
+{
+    return dlsym(RTLD_DEFAULT, name);
+}
+
+/* HEAPSNAP_PYTHON: "auto", "off", or "X.Y", a version to claim (tests:
+ * a claim other than the real version only ever makes it unknown, so the
+ * knob can never put one version's layout on another). */
+static uint32_t py_claimed(uint32_t real)
+{
+    const char *v = opt_str(OPT_PYTHON);
+    unsigned maj = 0, min = 0;
+    const char *s = v;
+    while (*s >= '0' && *s <= '9')
+        maj = maj * 10 + (unsigned)(*s++ - '0');
+    if (*s != '.' || s == v)
+        return real;
+    for (s++; *s >= '0' && *s <= '9'; s++)
+        min = min * 10 + (unsigned)(*s - '0');
+    return (maj & 0xff) << 24 | (min & 0xff) << 16;
+}
+
+static void py_version_note(uint32_t v, const char *what)
+{
+    char num[48];
+    size_t k = opt_fmt_u64(num, v >> 24);
+    num[k++] = '.';
+    k += opt_fmt_u64(num + k, (v >> 16) & 0xff);
+    num[k] = 0;
+    opt_warn("CPython ", num, what);
+}
+
+static int py_basename_is(const char *path, const char *prefix)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strncmp(base, prefix, strlen(prefix)) == 0;
+}
+
+static int py_find_libpython(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    if (info->dlpi_name && py_basename_is(info->dlpi_name, "libpython")) {
+        *(int *)arg = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* A python executable, or a libpython among the modules: only then is
+ * CPython looked up, since a failing dlsym leaves glibc's error state
+ * behind (a malloc'd block that a program's later dl* calls would turn
+ * into blocks of its own: one more reachable block in every program). */
+static int py_present(void)
+{
+    char exe[NAME_MAX_PATH + 1];
+    size_t n = name_exe(exe, NAME_MAX_PATH);
+    exe[n] = 0;
+    if (py_basename_is(exe, "python"))
+        return 1;
+    int found = 0;
+    life_iterate_phdr(py_find_libpython, &found);
+    return found;
+}
+
+/* _PyEval_EvalFrameDefault's text range, from its dynamic symbol. */
+static int py_find_eval(void)
+{
+    void *f = py_dlsym("_PyEval_EvalFrameDefault");
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (!f || !dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)
+        return -1;
+    py_sym.eval_lo = (uintptr_t)f;
+    py_sym.eval_hi = (uintptr_t)f + sym->st_size;
+    return 0;
+}
+
+void py_init(void)
+{
+    if (!strcmp(opt_str(OPT_PYTHON), "off"))
+        return;
+    if (!py_present())
+        return;
+    dom.is_initialized = (int (*)(void))py_dlsym("Py_IsInitialized");
+    if (!dom.is_initialized)
+        return; /* no CPython here after all */
+    const unsigned long *version = py_dlsym("Py_Version"); /* 3.11 on */
+    uint32_t real = version ? (uint32_t)*version : 0, v = py_claimed(real);
+    py_sym.version = real;
+    py_lay = (v & 0xffff0000u) == (real & 0xffff0000u) ? py_layout_find(real) : NULL;
+    if (!py_lay) {
+        if (v)
+            py_version_note(v, " is not one heapsnap knows: native frames only");
+        else
+            opt_warn("CPython older than 3.11: native frames only", "", "");
+        return;
+    }
+    dom.get_allocator = py_dlsym("PyMem_GetAllocator");
+    dom.set_allocator = py_dlsym("PyMem_SetAllocator");
+    py_sym.this_thread = py_dlsym("PyGILState_GetThisThreadState");
+    py_sym.gil_holder = py_dlsym("_PyThreadState_UncheckedGet");
+    py_sym.finalizing = py_dlsym("_Py_IsFinalizing");
+    if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
+        !py_sym.gil_holder || py_find_eval() != 0) {
+        opt_warn("CPython's symbols are not all there: native frames only", "", "");
+        py_lay = NULL;
+        return;
+    }
+    py_wrap_arenas();
+    py_waiting = 1;
+    opt_debug("python: found CPython ", py_lay->name, "");
+}
+
+void py_poll(void)
+{
+    if (!dom.is_initialized())
+        return;
+    void *me = py_sym.this_thread();
+    if (!me || me != py_sym.gil_holder())
+        return;
+    py_waiting = 0;
+    if (py_sym.finalizing && py_sym.finalizing())
+        return;
+    static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
+    for (int i = 0; i < 2; i++) {
+        int d = domains[i];
+        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free};
+        dom.get_allocator(d, &dom.orig[d]);
+        dom.set_allocator(d, &ours);
+    }
+    py_on = 1;
+    opt_debug("python: allocator domains wrapped", "", "");
+}

@@ -1,0 +1,65 @@
+/*
+ * pyext.c - a tiny C extension for the Python tests (built by lib_py.sh's
+ * py_ext_build against the interpreter's headers): its own mallocs, at
+ * lines the tests find by their markers.
+ *   leak(n)   mallocs n bytes and loses the pointer (a direct leak)
+ *   keep(n)   mallocs n bytes, kept in a global (reachable)
+ *   nogil(n)  mallocs n bytes with the GIL released, kept
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *pyext_kept[1024]; /* global: the compiler may not drop the mallocs stored here */
+static int nkept;
+static void *volatile sink; /* the compiler may not drop a malloc it sees unused */
+
+static PyObject *ext_leak(PyObject *self, PyObject *args)
+{
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "n", &n))
+        return NULL;
+    sink = malloc((size_t)n); /* MARK_LEAK */
+    memset(sink, 1, (size_t)n);
+    sink = NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *ext_keep(PyObject *self, PyObject *args)
+{
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "n", &n))
+        return NULL;
+    if (nkept < 1024)
+        pyext_kept[nkept++] = malloc((size_t)n); /* MARK_KEEP */
+    Py_RETURN_NONE;
+}
+
+static PyObject *ext_nogil(PyObject *self, PyObject *args)
+{
+    Py_ssize_t n;
+    void *p;
+    if (!PyArg_ParseTuple(args, "n", &n))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    p = malloc((size_t)n); /* MARK_NOGIL */
+    Py_END_ALLOW_THREADS
+    if (nkept < 1024)
+        pyext_kept[nkept++] = p;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef ext_methods[] = {
+    {"leak", ext_leak, METH_VARARGS, NULL},
+    {"keep", ext_keep, METH_VARARGS, NULL},
+    {"nogil", ext_nogil, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef ext_module = {PyModuleDef_HEAD_INIT, "pyext", NULL, -1, ext_methods};
+
+PyMODINIT_FUNC PyInit_pyext(void)
+{
+    return PyModule_Create(&ext_module);
+}

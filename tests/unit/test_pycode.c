@@ -1,0 +1,70 @@
+// link: report/pycode.c
+/*
+ * test_pycode.c - report/pycode.c: CPython 3.11 line tables read offline
+ * give the lines CPython itself gives (the tables and the lines per code
+ * unit below were printed by /usr/bin/python3 from co_linetable and
+ * co_lines() of two small functions: multi-line expressions, a lambda,
+ * blank lines, a loop, and an except clause with no-location entries).
+ */
+#include <stdio.h>
+
+#include "pycode.h"
+#include "unit.h"
+
+/* def f(a): x = [a,\n a + 1] / if a: y = (lambda q:\n q)(1) / 3 blank lines /
+ * for i in range(3): x.append(i) / return x, first line 2. */
+static const uint8_t lt_f[] = {128, 0, 216, 9, 10, 216, 9, 10, 136, 81, 137, 21, 240, 3, 1, 9,
+                               16, 128, 65, 224, 7, 8, 240, 0, 2, 5, 19, 240, 2, 1, 14, 15,
+                               240, 0, 1, 14, 15, 240, 0, 1, 14, 15, 216, 16, 17, 241, 3, 1,
+                               13, 19, 244, 0, 1, 13, 19, 136, 1, 245, 10, 0, 14, 19, 144, 49,
+                               137, 88, 140, 88, 240, 0, 1, 5, 20, 240, 0, 1, 5, 20, 136, 1,
+                               216, 8, 9, 143, 8, 138, 8, 144, 17, 137, 11, 140, 11, 136, 11,
+                               136, 11, 216, 11, 12, 128, 72};
+static const int want_f[] = {2,  3,  4,  4,  4,  4,  3,  3,  5,  5,  6,  6,  6,  7,  6,  6,
+                             6,  6,  6,  6,  6,  6,  11, 11, 11, 11, 11, 11, 11, 11, 11, 11,
+                             11, 11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+                             12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 13, 13};
+
+/* def g(a): try: b = a() / except ValueError as e: b = e / return b. */
+static const uint8_t lt_g[] = {128, 0,   240, 2,   3,   5,   14,  216, 12,  13,  136, 65,
+                               137, 67,  140, 67,  136, 1,   136, 1,   248, 221, 11,  21,
+                               240, 0,   1,   5,   14,  240, 0,   1,   5,   14,  240, 0,
+                               1,   5,   14,  216, 12,  13,  136, 1,   136, 1,   136, 1,
+                               136, 1,   136, 1,   136, 1,   248, 248, 248, 248, 240, 3,
+                               1,   5,   14,  248, 248, 248, 224, 11,  12,  128, 72};
+static const int want_g[] = {2, 3, 4, 4, 4, 4, 4, 4, 4,  4,  4,  4,  4,  -1, 5, 5, 5, 5, 5, 5,
+                             5, 5, 5, 6, 6, 6, 6, 6, 6,  6,  -1, -1, -1, -1, 5, -1, -1, -1, 7, 7};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+TEST_BEGIN(pycode_lines_match_cpython)
+{
+    for (size_t i = 0; i < N(want_f); i++)
+        expect_true(pycode_line(lt_f, sizeof lt_f, 2, (int64_t)i) == want_f[i],
+                    "f unit %zu: %d, want %d", i, pycode_line(lt_f, sizeof lt_f, 2, (int64_t)i),
+                    want_f[i]);
+    for (size_t i = 0; i < N(want_g); i++)
+        expect_true(pycode_line(lt_g, sizeof lt_g, 2, (int64_t)i) == want_g[i],
+                    "g unit %zu: %d, want %d", i, pycode_line(lt_g, sizeof lt_g, 2, (int64_t)i),
+                    want_g[i]);
+}
+TEST_END
+
+TEST_BEGIN(pycode_line_edges)
+{
+    /* before the first instruction: the first line, as PyCode_Addr2Line */
+    expect_true(pycode_line(lt_f, sizeof lt_f, 2, -1) == 2, "offset -1");
+    /* past the table's end, and an empty or cut table: no line, no overrun */
+    expect_true(pycode_line(lt_f, sizeof lt_f, 2, 1000) == 0, "past the end");
+    expect_true(pycode_line(lt_f, 0, 2, 0) == 0, "empty table");
+    for (uint32_t cut = 0; cut < sizeof lt_f; cut++)
+        (void)pycode_line(lt_f, cut, 2, 62); /* ASan would catch an overrun */
+}
+TEST_END
+
+int main(void)
+{
+    pycode_lines_match_cpython();
+    pycode_line_edges();
+    return 0;
+}
