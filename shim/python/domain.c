@@ -83,7 +83,7 @@ static void py_arena_free(void *ctx, void *p, size_t n)
     (void)ctx;
     int saved = guard_enter();
     snap_lock();
-    roots_unregister(p);
+    roots_unregister(p, n);
     snap_unlock();
     dom.arena.free(dom.arena.ctx, p, n);
     guard_leave(saved);
