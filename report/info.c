@@ -185,6 +185,17 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_kbool(j, "leak_check", s->lk.present);
     json_ku64(j, "loss_records", s->lk.present ? s->lk.head.nrecords : 0);
     json_ku64(j, "timeline_points", s->npoints);
+    json_key(j, "peak"); /* what the traced peak held (PEAK), or null */
+    if (s->has_peak) {
+        json_obj_begin(j);
+        json_ku64(j, "t_ns", s->peak.t_ns);
+        json_ku64(j, "bytes", s->peak.bytes);
+        json_ku64(j, "blocks", s->peak.blocks);
+        json_ku64(j, "step_ppm", s->peak.step_ppm);
+        json_obj_end(j);
+    } else {
+        json_null(j);
+    }
     json_kbool(j, "degraded", (m->flags & HSNAP_META_DEGRADED) != 0);
     json_obj_end(j);
 }
