@@ -292,11 +292,14 @@ int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32
     if (!sl_step_ns())
         return 0;
     struct sl_point now = {0};
-    now.p.t_ns = life_uptime_ns(life_mono_ns());
     now.p.rss = sl_rss();
     sl_fill(&now, live, live ? nlive : 0);
     if (fatal ? !lock_take_bounded(&sl.lock, SL_FATAL_TRIES) : (lock_take(&sl.lock), 0))
         return -1;
+    /* The time under the lock: a point the helper records while this
+     * snapshot waits carries its own start time, which must not come
+     * after ours (points are in time order). */
+    now.p.t_ns = life_uptime_ns(life_mono_ns());
     struct hsnap_siteline_head h = {sl.n + 1, SL_SITES, sl.step ? sl.step : sl_step_ns(),
                                     sl.walk_ns, sl_step_ns()};
     if (sbuf_reserve(b, sizeof h + (size_t)h.count * sizeof(struct sl_point)) == 0) {
