@@ -244,17 +244,27 @@ static uint64_t peak_sum(uint32_t n)
 {
     unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
     peak_pair *restrict k = (peak_pair *)peak.kept, acc = {0, 0};
-    memset(k, 0, (size_t)n * sizeof *peak.kept);
-    for (unsigned l = 0; l < top; l++)
-        for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
+    for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
+        uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
+        int set = 0; /* the first line with cells here is copied, the others added */
+        for (unsigned l = 0; l < top; l++) {
             const peak_pair *restrict c = (const peak_pair *)atomic_load_explicit(
                 &peak_lines[l].chunk[base >> PEAK_CHUNK_BITS], memory_order_acquire);
-            uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
-            for (uint32_t j = 0; c && j < end; j++) {
-                k[base + j] += c[j];
+            if (!c)
+                continue;
+            if (set)
+                for (uint32_t j = 0; j < end; j++)
+                    k[base + j] += c[j];
+            else
+                for (uint32_t j = 0; j < end; j++)
+                    k[base + j] = c[j];
+            for (uint32_t j = 0; j < end; j++)
                 acc += c[j];
-            }
+            set = 1;
         }
+        if (!set)
+            memset(&k[base], 0, (size_t)end * sizeof *k);
+    }
     peak.kept_n = n;
     return acc[1] > 0 ? (uint64_t)acc[1] : 0;
 }
