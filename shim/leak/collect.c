@@ -121,9 +121,11 @@ static HS_NOINLINE int collect_entry_regs(uintptr_t mark)
 
 /* Roots, then the stop.  The calling thread's stack is scanned from its
  * entry mark, or failing one from the caller's stack pointer at this call:
- * the frames it calls later (the model's) are not roots either way.  0, or
- * -1 (warned; nothing to undo). */
-static HS_NOINLINE int collect_begin(void)
+ * the frames it calls later (the model's) are not roots either way.  With
+ * hold set the recorder's locks stay taken (for the fork: its child finds
+ * no lock held by a thread it does not have).  0, or -1 (warned; nothing
+ * to undo). */
+static HS_NOINLINE int collect_begin(int hold)
 {
     uintptr_t entry = collect_entry_sp;
     int marked = entry && collect_entry_regs(entry) == 0;
@@ -141,7 +143,8 @@ static HS_NOINLINE int collect_begin(void)
     }
     col.unstopped = stop_world();
     col.stopped = 1;
-    collect_host->unlock_all();
+    if (!hold)
+        collect_host->unlock_all();
     return 0;
 }
 
@@ -315,7 +318,7 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
     uint64_t n;
     int ret = -1;
     *a = (struct leak_answer){0};
-    if (collect_begin() != 0)
+    if (collect_begin(0) != 0)
         return -1;
     if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0)
         ret = 0;
@@ -324,6 +327,48 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
         ret = collect_encode(a);
     collect_release();
     return ret;
+}
+
+/* The fork's child: the recorder's locks it inherited taken are dropped
+ * (no other thread is left to hold one), then the check runs as in
+ * place and report() puts the answer where the parent will find it. */
+static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn report, void *ctx,
+                                      int wr)
+{
+    struct hsnap_block *b;
+    struct leak_answer a;
+    uint64_t n;
+    int status = 1;
+    collect_host->unlock_all();
+    if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0 && collect_encode(&a) == 0)
+        status = report(ctx, b, n, &a) == 0 ? 0 : 1;
+    lfork_exit(wr, status);
+}
+
+/* The check in a fork (leak.h): the world is stopped from the stop to the
+ * fork, the child scans while the parent runs on, and the caller's thread
+ * waits for it. */
+int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
+{
+    int rd = -1, wr = -1;
+    if (collect_begin(1) != 0)
+        return -1;
+    pid_t pid = lfork_spawn(&rd, &wr);
+    if (pid == 0)
+        collect_child(blocks, report, ctx, wr);
+    int err = errno;
+    collect_host->unlock_all();
+    collect_end();
+    if (pid < 0) {
+        collect_host->debug("leak check: cannot fork (", strerrordesc_np(err),
+                            "): the check runs in place");
+        return COLLECT_NOFORK;
+    }
+    if (lfork_wait(pid, rd) != 0) {
+        collect_warn("its copy of the process failed");
+        return -1;
+    }
+    return 0;
 }
 
 /* ---------------- queries (heapsnap_referrers and friends) ---------------- */
@@ -446,7 +491,7 @@ HS_NOINLINE long collect_query(leak_blocks_fn blocks, void *ctx, int referents,
     struct hsnap_block *b;
     uint64_t n;
     long ret = -1;
-    if (collect_begin() != 0) {
+    if (collect_begin(0) != 0) {
         col.target = 0;
         return -1;
     }
