@@ -44,7 +44,20 @@ static struct {
     char tmp[NAME_MAX_PATH + 32];
     struct pend_left left;    /* held blocks the last walk left out */
     int64_t unreachable;      /* the last leak check's leaked blocks */
+    atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
 } snap;
+
+/* The lock for a snapshot or a check, after any snap_lock caller: with
+ * snapshots requested back to back (a signal every few ms, each snapshot
+ * longer than that), a thread in fork's prepare handler could otherwise
+ * wait for good, since the helper drops the lock and takes it again
+ * before a yielding waiter runs. */
+static void snap_take_lock(void)
+{
+    while (atomic_load_explicit(&snap.waiters, memory_order_relaxed))
+        sched_yield();
+    lock_take(&snap.lock);
+}
 
 /* ---------------- META ---------------- */
 
@@ -769,7 +782,7 @@ int snap_take(unsigned reason, const char *path, int fatal)
     if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
     int saved_guard = guard_enter();
-    if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (lock_take(&snap.lock), 0)) {
+    if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (snap_take_lock(), 0)) {
         guard_leave(saved_guard);
         return -1;
     }
@@ -794,7 +807,9 @@ uint32_t snap_epoch(void)
 
 void snap_lock(void)
 {
+    atomic_fetch_add(&snap.waiters, 1);
     lock_take(&snap.lock);
+    atomic_fetch_sub(&snap.waiters, 1);
 }
 
 void snap_unlock(void)
@@ -816,7 +831,7 @@ int64_t snap_collect(const char *path)
     struct snap_live lv = {0};
     uint64_t n;
     int saved_guard = guard_enter();
-    lock_take(&snap.lock);
+    snap_take_lock();
     if (snap_put_blocks(&f, sec, 0, &leaks, &lv, &n) == 0 && leaks)
         ret = snap.unreachable;
     arena_unmap(lv.live, lv.len);
