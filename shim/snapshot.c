@@ -2,25 +2,23 @@
  * snapshot.c - the sections of a .hsnap file (grammar in hsnap_format.h)
  * and the order they are gathered in:
  *
- *   header | BLOCKS? | LEAKS? | RETAINERS? | META | MODULES | TRACES |
- *   STATS | TIMELINE | END
+ *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
+ *   RETAINERS? | END
  *
  * Without stopping the world: the module map first (the loader lock; no shim
- * lock held), then the blocks, one table stripe at a time, then the traces
- * under the intern lock (every trace a block names exists by then).  BLOCKS
- * goes into the file as it is made, first, so that it is never held whole:
- * blockstream.c hands the blocks on in address order for 8 bytes a block;
- * the sections after it (small) are built in sbufs, and the header, whose
- * size field needs the end, is written last.  With the leak check, the
- * world is stopped until a fork of the process is made (leak/fork.c), whose
- * child copies and sorts the blocks, runs the model, writes BLOCKS, LEAKS
- * and RETAINERS into the file, and leaves the live sums in a shared
- * mapping; where no fork can be made (HEAPSNAP_LEAK_FORK=0, seccomp), the
- * world stays stopped around the copy and the model in place.  snap_take
- * serialises snapshots and advances the birth epoch; with fatal set (a
- * crashing thread's handler) every lock is tried a bounded number of
- * times: never hang.  Buffers are sbuf.c's, names and the temporary file
- * snapname.c's.
+ * lock held), then the blocks, then the traces under the intern lock (every
+ * trace a block names exists by then).  BLOCKS is never held whole: it goes
+ * into a side file as it is made (blockstream.c hands the blocks on in
+ * address order for 8 bytes a block), and the kernel copies it into the
+ * snapshot in its place.  With the leak check the world is stopped until a
+ * fork of the process is made (leak/fork.c), whose child copies, sorts and
+ * classifies the blocks, writes BLOCKS, LEAKS and RETAINERS into the side
+ * file and leaves the live sums in a shared mapping; where no fork can be
+ * made (HEAPSNAP_LEAK_FORK=0, seccomp) the world stays stopped around the
+ * copy and the model in place.  snap_take serialises snapshots and
+ * advances the birth epoch; with fatal set (a crashing thread's handler)
+ * every lock is tried a bounded number of times: never hang.  Buffers are
+ * sbuf.c's, names and the temporary files snapname.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -236,9 +234,9 @@ static int snap_blocks(struct sbuf *b, int fatal)
 /* ---------------- TRACES, STATS, TIMELINE ---------------- */
 
 /* Live sums per trace, derived here rather than kept on the hot path:
- * from the BLOCKS copy when there is one, else from a walk of the table
- * (one stripe locked at a time, as the BLOCKS copy).  Traces born after
- * the array was sized get zero live sums in this snapshot. */
+ * from the blocks as BLOCKS is written when there is one, else from a
+ * walk of the table (one stripe locked at a time).  Traces born after the
+ * array was sized get zero live sums in this snapshot (BLOCKS grows it). */
 struct snap_live {
     struct trace_live *live;
     uint32_t n;

@@ -11,7 +11,9 @@
  * stack is scanned from where the program called into the shim
  * (COLLECT_ENTRY) with the program's callee-saved registers at that call
  * (libunwind finds where the shim's frames saved them), or failing a mark
- * from collect_begin's caller with getcontext's registers.
+ * from collect_begin's caller with getcontext's registers.  On a fork
+ * (collect_check_fork) the same steps run in the child, the world stopped
+ * only until the fork is made, with the recorder's locks held across it.
  */
 #include <errno.h>
 #include <string.h>
@@ -38,6 +40,7 @@ static struct {
     uintptr_t regs[6];          /* its callee-saved ones: rbx rbp r12-r15 */
     uintptr_t sp;               /* its stack is scanned from here up */
     uint64_t t0;                /* CLOCK_MONOTONIC at collect_begin */
+    uint64_t t_stop;            /* ... as the stop began */
     uint32_t unstopped;         /* threads that did not stop */
     int stopped;                /* the world is stopped */
     struct model_result res;    /* the last run's result */
@@ -141,6 +144,7 @@ static HS_NOINLINE int collect_begin(int hold)
         getcontext(&col.uc);
         collect_save_regs();
     }
+    col.t_stop = collect_now();
     col.unstopped = stop_world();
     col.stopped = 1;
     if (!hold)
@@ -148,10 +152,24 @@ static HS_NOINLINE int collect_begin(int hold)
     return 0;
 }
 
+/* HEAPSNAP_VERBOSE: how long the other threads were held. */
+static void collect_note_stop(uint64_t ns)
+{
+    char num[24], *p = num + sizeof num - 1;
+    uint64_t us = ns / 1000;
+    *p = 0;
+    do
+        *--p = (char)('0' + us % 10);
+    while (us /= 10);
+    collect_host->debug("leak check: threads stopped for ", p, " us");
+}
+
 static void collect_end(void)
 {
-    if (col.stopped)
+    if (col.stopped) {
         stop_resume();
+        collect_note_stop(collect_now() - col.t_stop);
+    }
     col.stopped = 0;
     roots_end();
 }
