@@ -272,8 +272,9 @@ int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
 /* ---- blocksort.c ---- */
 void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
 void bsort_addrs(uint64_t *a, uint64_t n);            /* the same, bare addresses */
+void bsort_u32(uint32_t *a, uint64_t n);              /* ... and their lower halves */
 
-/* ---- blockstream.c: BLOCKS in address order, 8 bytes a live block ---- */
+/* ---- blockstream.c: BLOCKS in address order, 4 bytes a live block ---- */
 typedef void (*bstream_fn)(const struct hsnap_block *b, void *arg);
 /* Every live block (as pend_foreach sees them: left gets the held ones) to
  * fn, by address; 0, or -1 out of memory (fn saw none).  Not for the
