@@ -41,6 +41,14 @@ static uint64_t lfork_now(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The child's exit: the system call itself, not the shim's own _exit
+ * (which may write an exit snapshot) nor the host's atexit handlers. */
+static _Noreturn void lfork_die(int code)
+{
+    for (;;)
+        syscall(SYS_exit_group, code);
+}
+
 /* Forks: the child's pid in the parent, 0 in the child (*wr: its end of
  * the status pipe), -1 when no child could be made (errno: EPERM or
  * ENOSYS under seccomp, ENOMEM, EAGAIN). */
@@ -66,7 +74,7 @@ pid_t lfork_spawn(int *rd, int *wr)
         prctl(PR_SET_DUMPABLE, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) /* the parent died before the line above */
-            _exit(1);
+            lfork_die(1);
         close(p[0]);
         *wr = p[1];
         return 0;
@@ -82,7 +90,7 @@ void lfork_exit(int wr, int status)
     unsigned char c = (unsigned char)status;
     while (write(wr, &c, 1) < 0 && errno == EINTR)
         ;
-    _exit(0);
+    lfork_die(0);
 }
 
 /* Reaps pid (blocking once it has ended); an ECHILD (someone else reaped
