@@ -14,9 +14,10 @@
  * that the child still lives, and reaps it (an ECHILD is only noted).  The
  * child blocks every signal (a fault still kills it, without a core
  * dump: the kernel forces the default action of a blocked synchronous
- * signal), dies with its parent, and never returns: its only thread holds what the forking one
- * held, and whatever other threads held (glibc's locks, malloc's) stays
- * held for good, so it calls nothing that may take such a lock.
+ * signal), dies with its parent, and leaves by exit_group: its only thread
+ * holds what the forking one held, and whatever other threads held
+ * (glibc's locks, malloc's) stays held for good, so it calls nothing that
+ * may take such a lock.  A child that runs past LFORK_MAX_NS is killed.
  */
 #include <errno.h>
 #include <fcntl.h>
