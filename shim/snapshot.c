@@ -690,7 +690,9 @@ static int snap_check_forked(struct snap_file *f, struct snap_live *lv, uint64_t
         return COLLECT_NOFORK;
     r->ntraces = nt;
     struct sbuf blocks = {0}; /* the child's */
-    struct snap_fork sf = {{&blocks, 0, 0, -1}, f, r};
+    /* fatal set: the child's walk tries each lock a bounded number of
+     * times, so that a lock some vanished thread held cannot hang it */
+    struct snap_fork sf = {{&blocks, 1, 0, -1}, f, r};
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
     int rc = collect_check_fork(snap_check_blocks, snap_fork_report, &sf);
     if (rc == 0 && snap_live_init(lv, nt) == 0) {
