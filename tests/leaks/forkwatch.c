@@ -30,7 +30,7 @@
 
 static void **live;
 static void *volatile leak;
-static atomic_int running, sigchld;
+static atomic_int phase, sigchld; /* phase: 0 before the check, 1 during, 2 after */
 static int seen, exit_signal = -1;
 
 static void on_chld(int s)
@@ -72,9 +72,9 @@ static int child_exit_signal(void)
 static void *watch(void *arg)
 {
     (void)arg;
-    while (!atomic_load(&running))
+    while (atomic_load(&phase) == 0)
         ;
-    while (atomic_load(&running) && !seen) {
+    while (atomic_load(&phase) == 1 && !seen) {
         siginfo_t si;
         if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0) {
             seen = 1;
@@ -87,9 +87,9 @@ static void *watch(void *arg)
 static void *reap(void *arg)
 {
     (void)arg;
-    while (!atomic_load(&running))
+    while (atomic_load(&phase) == 0)
         ;
-    while (atomic_load(&running))
+    while (atomic_load(&phase) == 1)
         waitpid(-1, NULL, WNOHANG);
     return NULL;
 }
@@ -123,9 +123,9 @@ int main(int argc, char **argv)
     pthread_create(&w, NULL, watch, NULL);
     if (reaper)
         pthread_create(&r, NULL, reap, NULL);
-    atomic_store(&running, 1);
+    atomic_store(&phase, 1);
     long leaked = heapsnap_collect(NULL);
-    atomic_store(&running, 0);
+    atomic_store(&phase, 2);
     pthread_join(w, NULL);
     if (reaper)
         pthread_join(r, NULL);
