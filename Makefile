@@ -80,8 +80,11 @@ $(BUILD)/obj/report/html/assets.o: report/html/assets.S $(HTML_ASSETS)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
+# -z now: every call the shim makes is bound at load, so the leak check's
+# fork (shim/leak/fork.c), whose other threads' locks stay held, never runs
+# the lazy resolver.
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs \
+	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
 	    -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/heapsnap: $(CLI_OBJ)

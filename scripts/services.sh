@@ -18,6 +18,13 @@
 #                  moves by 2x from one run to the next, its RSS by 1%)
 #   --only NAME    redis, nginx or memcached
 #   --raw FILE     also keep every run: "service mode round rps rss_kb cpu_ms"
+#   --leak-stall KEYS  instead: the leak check's stall on redis holding KEYS
+#                  keys (DEBUG POPULATE), on a fork of it and in place
+#                  (HEAPSNAP_LEAK_FORK=1, 0): a client PINGs without pause
+#                  while the check and its snapshot run (HEAPSNAP_SIGNAL asks,
+#                  the snapshot's rename ends them) and in as long a window
+#                  after; its longest round trips, the server's VmRSS before
+#                  and VmHWM during the check, the live blocks
 #
 # The tests in tests/services/ are the short, checked versions of these runs;
 # this script measures and asserts nothing.  Exit 2 when a service or client
@@ -26,13 +33,14 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 SHIM=$PWD/$BUILD/libheapsnap.so
-ROUNDS=7 QUICK=0 ONLY="" RAW="" ARGS="$*"
+ROUNDS=7 QUICK=0 ONLY="" RAW="" LEAK_KEYS="" ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; ROUNDS=2 ;;
     --rounds) ROUNDS=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --raw) RAW=$2; shift ;;
+    --leak-stall) LEAK_KEYS=$2; shift ;;
     -h|--help) sed -n '2,/^set -u$/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "services.sh: unknown option $1 (--help)" >&2; exit 2 ;;
   esac
@@ -170,6 +178,63 @@ report() {
     echo
   done
 }
+
+# ---- --leak-stall KEYS (see the top)
+leak_stall() {
+  local keys=$1 fk p pid blocks
+  printf '%-8s %10s %11s %14s %13s %10s %10s\n' check "blocks" "check (ms)" "longest (ms)" "after (ms)" "RSS (MB)" "peak (MB)"
+  for fk in 1 0; do
+    p=$(port); rm -f "$W/pid" "$W"/ls.*.hsnap; mkdir -p "$W/redis"
+    timeout 1800 sh -c 'echo $$ >"$0"; exec "$@"' "$W/pid" env LD_PRELOAD="$SHIM" HEAPSNAP_LEAKS=1 \
+      HEAPSNAP_LEAK_FORK=$fk HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$W/ls.%n.hsnap" redis-server \
+      --bind 127.0.0.1 --port "$p" --save '' --appendonly no --dir "$W/redis" \
+      --logfile "$W/redis.log" --enable-debug-command yes &
+    local job=$!
+    pid=$(started); SRV="$SRV $pid"
+    up "$p" || die "redis did not start: $(tail -3 "$W/redis.log")"
+    timeout 1200 redis-cli -p "$p" DEBUG POPULATE "$keys" key 16 >/dev/null || die "DEBUG POPULATE failed"
+    python3 - "$p" "$pid" "$W/ls.0.hsnap" >"$W/ls.line" <<'PY' || die "the PING client failed"
+import os, signal, socket, sys, time
+port, pid, snap = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def ping():
+    t = time.monotonic()
+    s.sendall(b"PING\r\n")
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        buf += s.recv(64)
+    return time.monotonic() - t
+def status(key):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith(key):
+            return int(line.split()[1])
+with open("/proc/%d/clear_refs" % pid, "w") as f:
+    f.write("5")
+rss = status("VmRSS:")
+t0, worst = time.monotonic(), 0.0
+os.kill(pid, signal.SIGUSR2)
+while not os.path.exists(snap):
+    worst = max(worst, ping())
+check, hwm = time.monotonic() - t0, status("VmHWM:")
+t1, after = time.monotonic(), 0.0
+while time.monotonic() - t1 < check:
+    after = max(after, ping())
+print("%.0f %.1f %.1f %.1f %.1f" % (check * 1e3, worst * 1e3, after * 1e3, rss / 1024, hwm / 1024))
+PY
+    blocks=$("$BUILD/heapsnap" info "$W/ls.0.hsnap" | awk '/^live blocks:/ { print $3 }')
+    kill -KILL "$pid" 2>/dev/null; wait "$job" 2>/dev/null
+    read -r c wst aft rss hwm <"$W/ls.line"
+    printf '%-8s %10s %11s %14s %13s %10s %10s\n' "$([ $fk = 1 ] && echo fork || echo 'in place')" \
+      "$blocks" "$c" "$wst" "$aft" "$rss" "$hwm"
+  done
+}
+if [ -n "$LEAK_KEYS" ]; then
+  echo "scripts/services.sh $ARGS: commit $(git rev-parse --short HEAD 2>/dev/null), $(date -u +%Y-%m-%dT%H:%MZ)," \
+       "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  leak_stall "$LEAK_KEYS"
+  exit 0
+fi
 
 services="redis nginx memcached"
 [ -n "$ONLY" ] && services=$ONLY

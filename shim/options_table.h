@@ -32,6 +32,7 @@ enum opt_id {
     OPT_SAMPLE,
     OPT_LEAKS,
     OPT_STOP_SIGNAL,
+    OPT_LEAK_FORK,
     OPT_FATAL,
     OPT_MANIFEST,
     OPT_VERBOSE,
@@ -84,6 +85,9 @@ static const struct opt_def opt_table[] = {
      "run the leak check (reference model) for each snapshot; implies HEAPSNAP_BLOCKS", 0, 1, 0},
     {"HEAPSNAP_STOP_SIGNAL", OPT_STR, "RTMAX-1",
      "signal that pauses threads during a leak check (RTMAX-k, a name, a number, off)", 0, 0, 0},
+    {"HEAPSNAP_LEAK_FORK", OPT_BOOL, "1",
+     "run the leak check on a fork of the process, so that threads stop only for the fork "
+     "(0: in place, with every thread stopped until the scan ends)", 0, 1, 0},
     {"HEAPSNAP_FATAL", OPT_BOOL, "1",
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",

@@ -5,8 +5,8 @@
  *
  * A buffer that fails to grow is marked (err) and ignores later appends, so
  * a writer appends a whole section without checking each step and looks
- * at err once.  Buffers double; a section of a million blocks is about
- * 40 MiB, returned when the file is written.
+ * at err once.  Buffers double; the leak check's copy of a million
+ * blocks is about 40 MiB (made in its fork, or in place as a fallback).
  */
 #include <errno.h>
 #include <fcntl.h>

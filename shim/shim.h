@@ -8,9 +8,9 @@
  * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
- * (snapshot.c), sbuf_, bsort_ (blocksort.c), name_ (snapname.c), dlc_
- * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_*
- * (lsan.c), elfsym_, py_ (python/: CPython's frames and allocator domains).
+ * (snapshot.c), sbuf_, bsort_ (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c),
+ * dlc_ (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_ and
+ * __lsan_* (lsan.c), elfsym_, py_ (python/: CPython's frames and allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -358,6 +358,15 @@ int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
 
 /* ---- blocksort.c ---- */
 void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
+void bsort_addrs(uint64_t *a, uint64_t n);            /* the same, bare addresses */
+void bsort_u32(uint32_t *a, uint64_t n);              /* ... and their lower halves */
+
+/* ---- blockstream.c: BLOCKS in address order, 4 bytes a live block ---- */
+typedef void (*bstream_fn)(const struct hsnap_block *b, void *arg);
+/* Every live block (as pend_foreach sees them: left gets the held ones) to
+ * fn, by address; 0, or -1 out of memory (fn saw none).  Not for the
+ * fatal path: the lookups take the stripes' locks. */
+int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left);
 
 /* ---- snapname.c: where a snapshot goes ---- */
 #define NAME_MAX_PATH 4096
@@ -367,6 +376,7 @@ int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its nam
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
 void name_manifest(const char *path);         /* HEAPSNAP_MANIFEST += path */
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
+int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
 
 /* ---- snapshot.c ---- */

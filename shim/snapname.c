@@ -247,3 +247,34 @@ int name_open_tmp(char *t, const char *path)
     }
     return -1;
 }
+
+/* An unnamed scratch file beside path, for reading and writing: O_TMPFILE
+ * in path's directory, or where its file system has none, a temporary name
+ * created exclusively and removed at once.  The fd, or -1 with errno. */
+int name_open_side(const char *path)
+{
+    char t[NAME_MAX_PATH + 32];
+    size_t base = strlen(path);
+    while (base > 0 && path[base - 1] != '/')
+        base--;
+    if (base) {
+        memcpy(t, path, base);
+        t[base] = 0;
+    } else {
+        strcpy(t, ".");
+    }
+    int fd = open(t, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    for (unsigned try = 0; try < 16; try++) {
+        name_tmp(t, path, try);
+        fd = open(t, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            unlink(t);
+            return fd;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
+}

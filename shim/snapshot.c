@@ -6,18 +6,25 @@
  *   RETAINERS? | PEAK? | SITELINE? | TEMPS | PYCODE? | SUPPRESSIONS? | END
  *
  * Without stopping the world: the module map first (the loader lock; no shim
- * lock held), then the blocks, one table stripe at a time, then the traces
- * under the intern lock (every trace a copied block names exists by then).
- * With the leak check, the world is stopped around the block copy and the
- * model runs on the sorted BLOCKS array.  snap_take serialises snapshots and
+ * lock held), then the blocks, then the traces under the intern lock (every
+ * trace a block names exists by then).  BLOCKS is never held whole: it goes
+ * into a side file as it is made (blockstream.c hands the blocks on in
+ * address order for 8 bytes a block), and the kernel copies it into the
+ * snapshot in its place.  With the leak check the world is stopped until a
+ * fork of the process is made (leak/fork.c), whose child copies, sorts and
+ * classifies the blocks, writes BLOCKS, LEAKS and RETAINERS into the side
+ * file and leaves the live sums in a shared mapping; where no fork can be
+ * made (HEAPSNAP_LEAK_FORK=0, seccomp) the world stays stopped around the
+ * copy and the model in place.  snap_take serialises snapshots and
  * advances the birth epoch; with fatal set (a crashing thread's handler)
  * every lock is tried a bounded number of times: never hang.  Buffers are
- * sbuf.c's, names and the temporary file snapname.c's.
+ * sbuf.c's, names and the temporary files snapname.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -36,7 +43,20 @@ static struct {
     char tmp[NAME_MAX_PATH + 32];
     struct pend_left left;    /* held blocks the last walk left out */
     int64_t unreachable;      /* the last leak check's leaked blocks */
+    atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
 } snap;
+
+/* The lock for a snapshot or a check, after any snap_lock caller: with
+ * snapshots requested back to back (a signal every few ms, each snapshot
+ * longer than that), a thread in fork's prepare handler could otherwise
+ * wait for good, since the helper drops the lock and takes it again
+ * before a yielding waiter runs. */
+static void snap_take_lock(void)
+{
+    while (atomic_load_explicit(&snap.waiters, memory_order_relaxed))
+        sched_yield();
+    lock_take(&snap.lock);
+}
 
 /* ---------------- META ---------------- */
 
@@ -190,7 +210,8 @@ static int snap_block(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
-/* BLOCKS payload into b: u64 count, then the blocks sorted by address. */
+/* BLOCKS payload into b (the copy the leak check scans and the fatal
+ * path writes): u64 count, then the blocks sorted by address. */
 static int snap_blocks(struct sbuf *b, int fatal)
 {
     uint64_t cap = pend_live_count();
@@ -214,9 +235,9 @@ static int snap_blocks(struct sbuf *b, int fatal)
 /* ---------------- TRACES, STATS, TIMELINE ---------------- */
 
 /* Live sums per trace, derived here rather than kept on the hot path:
- * from the BLOCKS copy when there is one, else from a walk of the table
- * (one stripe locked at a time, as the BLOCKS copy).  Traces born after
- * the array was sized get zero live sums in this snapshot. */
+ * from the blocks as BLOCKS is written when there is one, else from a
+ * walk of the table (one stripe locked at a time).  Traces born after the
+ * array was sized get zero live sums in this snapshot (BLOCKS grows it). */
 struct snap_live {
     struct trace_live *live;
     uint32_t n;
@@ -230,22 +251,22 @@ static int snap_live_block(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
-static int snap_live(struct snap_live *lv, const struct sbuf *blocks, int fatal)
+/* The array, for n traces (and slack: traces born while the blocks are
+ * written); 0 or -1. */
+static int snap_live_init(struct snap_live *lv, uint32_t n)
 {
-    lv->n = trace_count();
-    lv->len = (size_t)lv->n * sizeof *lv->live;
+    lv->n = n;
+    lv->len = (size_t)n * sizeof *lv->live;
+    return !n || (lv->live = arena_map(lv->len)) ? 0 : -1;
+}
+
+/* Without BLOCKS: the sums from a walk of the table. */
+static int snap_live(struct snap_live *lv, int fatal)
+{
+    if (snap_live_init(lv, trace_count()) != 0)
+        return -1;
     if (!lv->n)
         return 0;
-    if (!(lv->live = arena_map(lv->len)))
-        return -1;
-    if (blocks) {
-        uint64_t nb;
-        memcpy(&nb, blocks->p, 8);
-        const struct hsnap_block *b = (const struct hsnap_block *)(blocks->p + 8);
-        for (uint64_t i = 0; i < nb; i++)
-            trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
-        return 0;
-    }
     int r = pend_foreach(snap_live_block, lv, fatal ? SNAP_FATAL_TRIES : 0, &snap.left);
     return r < 0 ? -1 : 0;
 }
@@ -297,14 +318,123 @@ static int snap_timeline(struct sbuf *b, int fatal)
 
 /* ---------------- the file ---------------- */
 
-static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
+/* BLOCKS (and, from the leak check's fork, LEAKS and RETAINERS) are made
+ * in a side file, an unnamed scratch file beside the snapshot
+ * (name_open_side), as they come: never held whole in memory.  A section
+ * there is framed by snap_sec_begin/end (its header rewritten with the
+ * length and checksum once they are known) or written whole; the side
+ * file holds framed sections back to back from offset 0.  The snapshot
+ * itself is written at the end, its sections in the format's order, the
+ * side file's copied in by the kernel (copy_file_range). */
+struct snap_file {
+    int fd;       /* -1: none (no file, or no BLOCKS) */
+    int err;      /* errno of the first failure */
+    off_t at;     /* the open section's header */
+    uint64_t len; /* its payload so far */
+    uint32_t crc; /* ... and that payload's crc32 */
+};
+
+static void snap_fail(struct snap_file *f)
 {
-    struct hsnap_section s = {type, 0, b ? b->len : 0};
-    if (b && b->len)
-        s.crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)b->p, b->len);
-    if (sbuf_write_all(fd, &s, sizeof s) != 0)
-        return -1;
-    return b && b->len ? sbuf_write_all(fd, b->p, b->len) : 0;
+    if (!f->err)
+        f->err = errno ? errno : EIO;
+}
+
+static void snap_out(struct snap_file *f, const void *p, size_t n)
+{
+    if (f->err || !n || f->fd < 0)
+        return;
+    if (sbuf_write_all(f->fd, p, n) != 0) {
+        snap_fail(f);
+        return;
+    }
+    f->crc = (uint32_t)crc32_z(f->crc, (const Bytef *)p, n);
+    f->len += n;
+}
+
+/* room bytes after the section's header are left for snap_sec_end (not
+ * in the checksum yet). */
+static void snap_sec_begin(struct snap_file *f, size_t room)
+{
+    char zero[sizeof(struct hsnap_section) + 8] = {0};
+    f->len = 0;
+    f->crc = (uint32_t)crc32_z(0, Z_NULL, 0);
+    if (f->err || f->fd < 0)
+        return;
+    if ((f->at = lseek(f->fd, 0, SEEK_CUR)) < 0 ||
+        sbuf_write_all(f->fd, zero, sizeof(struct hsnap_section) + room) != 0)
+        snap_fail(f);
+}
+
+/* The section's header, with head (room bytes, as reserved) before the
+ * payload written since snap_sec_begin. */
+static void snap_sec_end(struct snap_file *f, uint32_t type, const void *head, size_t room)
+{
+    uint32_t crc = f->crc;
+    if (room)
+        crc = (uint32_t)crc32_combine(crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)head, room),
+                                      crc, (z_off_t)f->len);
+    struct hsnap_section h = {type, crc, f->len + room};
+    if (f->err || f->fd < 0)
+        return;
+    if (pwrite(f->fd, &h, sizeof h, f->at) != (ssize_t)sizeof h ||
+        (room && pwrite(f->fd, head, room, f->at + (off_t)sizeof h) != (ssize_t)room))
+        snap_fail(f);
+}
+
+/* A section whose payload is at hand. */
+static void snap_sec_whole(struct snap_file *f, uint32_t type, const void *p, size_t n)
+{
+    snap_sec_begin(f, 0);
+    snap_out(f, p, n);
+    snap_sec_end(f, type, NULL, 0);
+}
+
+/* The side file's sections: [at, at + len) framed, by type. */
+struct snap_side {
+    off_t at[HSNAP_SEC_RETAINERS + 1];
+    uint64_t len[HSNAP_SEC_RETAINERS + 1];
+};
+
+/* Reads the side file's section headers; 0, or -1 (damaged). */
+static int snap_side_index(int fd, struct snap_side *sd)
+{
+    struct hsnap_section h;
+    off_t end = fd < 0 ? 0 : lseek(fd, 0, SEEK_END);
+    memset(sd, 0, sizeof *sd);
+    for (off_t at = 0; at < end; at += (off_t)(sizeof h + h.length)) {
+        if (pread(fd, &h, sizeof h, at) != (ssize_t)sizeof h || h.length > (uint64_t)(end - at) ||
+            h.type > HSNAP_SEC_RETAINERS || h.type == 0)
+            return -1;
+        sd->at[h.type] = at;
+        sd->len[h.type] = sizeof h + h.length;
+    }
+    return end < 0 ? -1 : 0;
+}
+
+/* Copies [at, at + len) of the side file to fd's end: in the kernel, or
+ * through a buffer where copy_file_range cannot. */
+static int snap_copy(int fd, int side, off_t at, uint64_t len)
+{
+    static char buf[65536]; /* the snapshot lock */
+    while (len) {
+        ssize_t k = copy_file_range(side, &at, fd, NULL, len, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        len -= (uint64_t)k;
+    }
+    while (len) {
+        ssize_t k = pread(side, buf, len < sizeof buf ? len : sizeof buf, at);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0 || sbuf_write_all(fd, buf, (size_t)k) != 0)
+            return -1;
+        at += k;
+        len -= (uint64_t)k;
+    }
+    return 0;
 }
 
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
@@ -330,27 +460,48 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
     return peak_put_temps(&sec[SEC_TEMPS], n);
 }
 
-/* BLOCKS only when recorded; LEAKS, RETAINERS and SUPPRESSIONS only when
- * the model ran (and had something to say); SITELINE only when on. */
-static int snap_present(const struct sbuf *sec, int i, int has_blocks)
+/* Section i's bytes with its header: from the side file, or its sbuf
+ * (BLOCKS only from the side file; LEAKS and RETAINERS only when the model
+ * ran); 0 when absent. */
+static uint64_t snap_sec_size(const struct sbuf *sec, int i, const struct snap_side *sd)
 {
-    if (i == SEC_BLOCKS)
-        return has_blocks;
-    return i < SEC_LEAKS || sec[i].len > 0;
+    uint32_t t = snap_types[i];
+    if (t <= HSNAP_SEC_RETAINERS && sd->len[t])
+        return sd->len[t];
+    if (i == SEC_BLOCKS || (i >= SEC_LEAKS && !sec[i].len))
+        return 0;
+    return sizeof(struct hsnap_section) + sec[i].len;
 }
 
-static int snap_emit(int fd, struct sbuf *sec, int has_blocks)
+static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
+{
+    struct hsnap_section s = {type, 0, b ? b->len : 0};
+    if (b && b->len)
+        s.crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)b->p, b->len);
+    if (sbuf_write_all(fd, &s, sizeof s) != 0)
+        return -1;
+    return b && b->len ? sbuf_write_all(fd, b->p, b->len) : 0;
+}
+
+static int snap_emit(int fd, struct sbuf *sec, int side)
 {
     struct hsnap_header h = {HSNAP_MAGIC, HSNAP_VERSION, sizeof h, sizeof h};
+    struct snap_side sd;
+    if (snap_side_index(side, &sd) != 0)
+        return -1;
     for (int i = 0; i < SEC_N; i++)
-        if (snap_present(sec, i, has_blocks))
-            h.file_size += sizeof(struct hsnap_section) + sec[i].len;
+        h.file_size += snap_sec_size(sec, i, &sd);
     h.file_size += sizeof(struct hsnap_section);
     if (sbuf_write_all(fd, &h, sizeof h) != 0)
         return -1;
-    for (int i = 0; i < SEC_N; i++)
-        if (snap_present(sec, i, has_blocks) && snap_put_section(fd, snap_types[i], &sec[i]))
+    for (int i = 0; i < SEC_N; i++) {
+        uint32_t t = snap_types[i];
+        if (!snap_sec_size(sec, i, &sd))
+            continue;
+        if (t <= HSNAP_SEC_RETAINERS && sd.len[t] ? snap_copy(fd, side, sd.at[t], sd.len[t])
+                                                  : snap_put_section(fd, t, &sec[i]))
             return -1;
+    }
     return snap_put_section(fd, HSNAP_SEC_END, NULL);
 }
 
@@ -366,7 +517,7 @@ static void snap_warn_failure(const char *path, int err)
 
 /* Writes everything to path via a temporary file (name_open_tmp); 0 or -1
  * (warned). */
-static int snap_to_file(char *path, struct sbuf *sec, int has_blocks)
+static int snap_to_file(char *path, struct sbuf *sec, int side)
 {
     char *t = snap.tmp;
     int fd = name_open_tmp(t, path), err = 0;
@@ -374,7 +525,7 @@ static int snap_to_file(char *path, struct sbuf *sec, int has_blocks)
         snap_warn_failure(path, errno);
         return -1;
     }
-    if (fchmod(fd, name_mode()) != 0 || snap_emit(fd, sec, has_blocks) != 0)
+    if (fchmod(fd, name_mode()) != 0 || snap_emit(fd, sec, side) != 0)
         err = errno ? errno : EIO;
     if (close(fd) != 0 && !err)
         err = errno;
@@ -385,6 +536,80 @@ static int snap_to_file(char *path, struct sbuf *sec, int has_blocks)
         snap_warn_failure(path, err);
         return -1;
     }
+    return 0;
+}
+
+/* ---------------- BLOCKS into the file ---------------- */
+
+/* Room in *lv for trace id (a trace born while the blocks are written);
+ * 0, or -1 (the block goes uncounted in STATS). */
+static int snap_live_grow(struct snap_live *lv, uint32_t id)
+{
+    uint32_t n = id + 1 > 2 * lv->n ? id + 1 : 2 * lv->n;
+    struct trace_live *live = arena_map((size_t)n * sizeof *live);
+    if (!live)
+        return -1;
+    memcpy(live, lv->live, lv->len);
+    arena_unmap(lv->live, lv->len);
+    lv->live = live;
+    lv->n = n;
+    lv->len = (size_t)n * sizeof *live;
+    return 0;
+}
+
+/* BLOCKS from a sorted array (the leak check's copy, the fatal path's),
+ * and the live sums. */
+static void snap_blocks_put(struct snap_file *f, const struct hsnap_block *b, uint64_t n,
+                            struct snap_live *lv)
+{
+    for (uint64_t i = 0; i < n; i++)
+        trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
+    if (f->fd < 0)
+        return;
+    snap_sec_begin(f, 0);
+    snap_out(f, &n, sizeof n);
+    snap_out(f, b, n * sizeof *b);
+    snap_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
+}
+
+/* BLOCKS streamed (blockstream.c): a chunk of blocks at a time. */
+#define SNAP_CHUNK 2048 /* 64 KiB */
+static struct {
+    struct snap_file *f;
+    struct snap_live *lv;
+    uint64_t n;
+    unsigned k;
+    struct hsnap_block buf[SNAP_CHUNK];
+} snap_stream; /* one snapshot at a time: the snapshot lock */
+
+static void snap_stream_block(const struct hsnap_block *b, void *arg)
+{
+    if (b->trace >= snap_stream.lv->n)
+        snap_live_grow(snap_stream.lv, b->trace);
+    trace_live_add(snap_stream.lv->live, snap_stream.lv->n, b->trace, b->size);
+    snap_stream.buf[snap_stream.k++] = *b;
+    snap_stream.n++;
+    if (snap_stream.k == SNAP_CHUNK) {
+        snap_out(snap_stream.f, snap_stream.buf, sizeof snap_stream.buf);
+        snap_stream.k = 0;
+    }
+}
+
+/* The blocks' count comes before them, and is known after them: its room
+ * is reserved, and its crc combined with theirs (snap_sec_end). */
+static int snap_blocks_stream(struct snap_file *f, struct snap_live *lv, uint64_t *count)
+{
+    if (snap_live_init(lv, trace_count() + 1024) != 0)
+        return -1;
+    snap_stream.f = f;
+    snap_stream.lv = lv;
+    snap_stream.n = snap_stream.k = 0;
+    snap_sec_begin(f, 8);
+    if (bstream_blocks(snap_stream_block, NULL, &snap.left) != 0)
+        return -1;
+    snap_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
+    snap_sec_end(f, HSNAP_SEC_BLOCKS, &snap_stream.n, 8);
+    *count = snap_stream.n;
     return 0;
 }
 
@@ -408,8 +633,8 @@ static int snap_leaks_wanted(unsigned reason, int fatal, unsigned *why)
     return wanted && !*why;
 }
 
-/* The leak room's callback for the live blocks: the BLOCKS section, built
- * while the world is stopped. */
+/* The leak room's callback for the live blocks: the sorted copy, built
+ * while the world is stopped (or in the check's fork). */
 struct snap_check {
     struct sbuf *blocks;
     int fatal, called, r; /* r: snap_blocks' result, once called */
@@ -426,12 +651,16 @@ static int snap_check_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
     return 0;
 }
 
-/* Blocks with the leak check around them (collect_check): BLOCKS then
- * carries classes and refcounts, and LEAKS and RETAINERS the answer.
- * *leaks is cleared when the check could not run. */
-static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
+/* The check in place (collect_check), or the copy alone when *leaks is 0
+ * or the check could not run (then *leaks is cleared): BLOCKS, with
+ * classes and refcounts after a check, into the file, and LEAKS and
+ * RETAINERS into their sbufs.  The copy is released before the rest of
+ * the snapshot is built. */
+static int snap_check_inplace(struct snap_file *f, struct sbuf *sec, int fatal, int *leaks,
+                              struct snap_live *lv, uint64_t *count)
 {
-    struct snap_check c = {&sec[SEC_BLOCKS], fatal, 0, -1};
+    struct sbuf blocks = {0};
+    struct snap_check c = {&blocks, fatal, 0, -1};
     struct leak_answer a;
     if (*leaks && collect_check(snap_check_blocks, &c, &a) == 0) {
         sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
@@ -440,7 +669,100 @@ static int snap_blocks_checked(struct sbuf *sec, int fatal, int *leaks)
     } else {
         *leaks = 0;
     }
-    return c.called ? c.r : snap_blocks(&sec[SEC_BLOCKS], fatal);
+    int r = c.called ? c.r : snap_blocks(&blocks, fatal);
+    if (r == 0 && snap_live_init(lv, trace_count()) != 0)
+        r = -1;
+    if (r == 0) {
+        memcpy(count, blocks.p, 8);
+        snap_blocks_put(f, (const struct hsnap_block *)(blocks.p + 8), *count, lv);
+    }
+    sbuf_free(&blocks);
+    return r;
+}
+
+/* What the check's fork leaves its parent, in a shared mapping. */
+struct snap_reply {
+    uint64_t count;         /* blocks in BLOCKS */
+    struct pend_left left;  /* held blocks the copy left out */
+    int64_t unreachable;    /* direct + indirect + cycle blocks */
+    uint32_t ntraces;       /* live[]'s room */
+    struct trace_live live[];
+};
+
+struct snap_fork {
+    struct snap_check c;    /* first: snap_check_blocks' ctx */
+    struct snap_file *f;
+    struct snap_reply *reply;
+};
+
+/* In the fork: BLOCKS, LEAKS and RETAINERS into the file, the rest into
+ * the reply (nothing here may allocate but by mmap). */
+static int snap_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
+                            const struct leak_answer *a)
+{
+    struct snap_fork *sf = ctx;
+    struct snap_reply *r = sf->reply;
+    struct snap_live lv = {r->live, r->ntraces, 0};
+    r->count = n;
+    r->left = snap.left;
+    r->unreachable = a->unreachable;
+    snap_blocks_put(sf->f, b, n, &lv);
+    if (sf->f->fd >= 0) {
+        snap_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
+        if (a->ret_len)
+            snap_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
+    }
+    return sf->f->err ? -1 : 0;
+}
+
+/* The check on a fork of the process (collect_check_fork): 0 (BLOCKS,
+ * LEAKS and RETAINERS are in the file, *lv and *count filled), -1 (it
+ * failed, warned: the file is as it was), or COLLECT_NOFORK. */
+static int snap_check_forked(struct snap_file *f, struct snap_live *lv, uint64_t *count)
+{
+    uint32_t nt = 2 * trace_count() + 4096; /* traces born before the stop */
+    size_t len = sizeof(struct snap_reply) + (size_t)nt * sizeof(struct trace_live);
+    struct snap_reply *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                                -1, 0);
+    if (r == MAP_FAILED)
+        return COLLECT_NOFORK;
+    r->ntraces = nt;
+    struct sbuf blocks = {0}; /* the child's */
+    /* fatal set: the child's walk tries each lock a bounded number of
+     * times, so that a lock some vanished thread held cannot hang it */
+    struct snap_fork sf = {{&blocks, 1, 0, -1}, f, r};
+    off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
+    int rc = collect_check_fork(snap_check_blocks, snap_fork_report, &sf);
+    if (rc == 0 && snap_live_init(lv, nt) == 0) {
+        memcpy(lv->live, r->live, lv->len);
+        *count = r->count;
+        snap.left = r->left;
+        snap.unreachable = r->unreachable;
+    } else if (rc == 0) {
+        rc = -1;
+    }
+    if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
+        snap_fail(f); /* what the child wrote goes */
+    munmap(r, len);
+    return rc;
+}
+
+/* BLOCKS into the file, the live sums into *lv, the blocks written into
+ * *count; with the leak check (*leaks), LEAKS and RETAINERS too, or into
+ * their sbufs (in place); *leaks cleared when it could not run.  0 or -1. */
+static int snap_put_blocks(struct snap_file *f, struct sbuf *sec, int fatal, int *leaks,
+                           struct snap_live *lv, uint64_t *count)
+{
+    if (*leaks && opt_int(OPT_LEAK_FORK)) {
+        int rc = snap_check_forked(f, lv, count);
+        if (rc == 0)
+            return 0;
+        if (rc < 0)
+            *leaks = 0; /* warned: a snapshot without it */
+    }
+    if (*leaks || fatal)
+        return snap_check_inplace(f, sec, fatal, leaks, lv, count);
+    return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);
 }
 
 /* Writes one snapshot to path, with the leak check when leaks is set; 0
@@ -450,16 +772,21 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
                       unsigned flags)
 {
     struct sbuf sec[SEC_N] = {{0}};
-    int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1;
+    struct snap_file side = {.fd = -1};
+    struct snap_live lv = {0};
+    int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
     uint64_t blocks = pend_live_count();
     /* the shim's memory as the program had it: not this snapshot's own
-     * buffers (the BLOCKS copy takes about 40 MiB for a million blocks,
-     * returned when the file is written) */
+     * buffers */
     uint64_t shim_bytes = arena_mapped();
     snap.left = (struct pend_left){0, 0};
     snap_modules(&sec[SEC_MODULES]);
-    if (has_blocks && snap_blocks_checked(sec, fatal, &leaks) != 0)
-        goto out;
+    if (has_blocks && (side.fd = name_open_side(path)) < 0) {
+        snap_warn_failure(path, errno);
+        return -1;
+    }
+    r = has_blocks ? snap_put_blocks(&side, sec, fatal, &leaks, &lv, &blocks)
+                   : snap_live(&lv, fatal);
     if (!leaks) {
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
     } else {
@@ -468,21 +795,17 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         if (n)
             sbuf_put(&sec[SEC_SUPP], supp, n);
     }
-    struct snap_live lv = {0};
-    int r = snap_live(&lv, has_blocks ? &sec[SEC_BLOCKS] : NULL, fatal);
-    if (r == 0)
+    if (r == 0 && !side.err)
         r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &lv, fatal);
     if (r == 0)
         r = snap_peak(sec, &lv, fatal);
     if (r == 0)
         r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], &lv, fatal);
     arena_unmap(lv.live, lv.len);
-    if (r != 0 || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
+    if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
-    if (has_blocks)
-        memcpy(&blocks, sec[SEC_BLOCKS].p, 8);
-    else
+    if (!has_blocks)
         blocks -= blocks > snap.left.blocks ? snap.left.blocks : blocks;
     snap_meta(&sec[SEC_META], reason, seq, blocks,
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
@@ -491,10 +814,12 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].err)
             goto out;
-    ret = snap_to_file(path, sec, has_blocks) == 0 ? 0 : -2;
+    ret = snap_to_file(path, sec, side.fd) == 0 ? 0 : -2;
 out:
     if (ret == -1)
-        snap_warn_failure(path, 0);
+        snap_warn_failure(path, side.err);
+    if (side.fd >= 0)
+        close(side.fd);
     for (int i = 0; i < SEC_N; i++)
         sbuf_free(&sec[i]);
     return ret == 0 ? 0 : -1;
@@ -513,7 +838,7 @@ static int snap_take_found(unsigned reason, const char *path, int fatal, int64_t
     if (leaks)
         lsan_read_suppressions(); /* the program's code: before any lock */
     int saved_guard = guard_enter();
-    if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (lock_take(&snap.lock), 0)) {
+    if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (snap_take_lock(), 0)) {
         guard_leave(saved_guard);
         return -1;
     }
@@ -546,7 +871,9 @@ uint32_t snap_epoch(void)
 
 void snap_lock(void)
 {
+    atomic_fetch_add(&snap.waiters, 1);
     lock_take(&snap.lock);
+    atomic_fetch_sub(&snap.waiters, 1);
 }
 
 void snap_unlock(void)
@@ -564,10 +891,14 @@ int64_t snap_collect(const char *path)
     int saved_errno = errno, leaks = 1;
     int64_t ret = -1;
     struct sbuf sec[SEC_N] = {{0}};
+    struct snap_file f = {.fd = -1};
+    struct snap_live lv = {0};
+    uint64_t n;
     int saved_guard = guard_enter();
-    lock_take(&snap.lock);
-    if (snap_blocks_checked(sec, 0, &leaks) == 0 && leaks)
+    snap_take_lock();
+    if (snap_put_blocks(&f, sec, 0, &leaks, &lv, &n) == 0 && leaks)
         ret = snap.unreachable;
+    arena_unmap(lv.live, lv.len);
     for (int i = 0; i < SEC_N; i++)
         sbuf_free(&sec[i]);
     atomic_fetch_add(&snap.epoch, 1);

@@ -20,7 +20,8 @@ import re
 
 Run = collections.namedtuple("Run", "wl mode round wall_us rss_kb status cpu_us")
 SnapRound = collections.namedtuple(
-    "SnapRound", "write_ms stall_ms ops shim_bytes blocks base_ms top_us traceback_us status")
+    "SnapRound", "write_ms stall_ms ops shim_bytes blocks base_ms top_us traceback_us transient_kb "
+    "leak_blocks leak_stall_ms leak_base_ms leak_write_ms status")
 Fail = collections.namedtuple("Fail", "status")
 
 OVERHEAD_MAX = 0.33      # heapsnap's overhead over heaptrack's
@@ -267,4 +268,13 @@ def snap_targets(snaps):
         "every frame of every trace (%s)" % (top / 1e6, tb / 1e6, v(max(top, tb) <= 2e6)),
         "- the shim's own memory at most 40 B per live block plus the trace table: %.1f B per "
         "live block, everything included (%.1f MiB) (%s)" % (b / n, b / 1048576, v(b / n <= 40)),
+        "- writing the snapshot needs at most 8 B of memory per live block: %.1f B (the resident "
+        "set's high-water mark during the write above the set before it; the churning thread's "
+        "own growth included) (%s)" % (col["transient_kb"] * 1024 / n,
+                                       v(col["transient_kb"] * 1024 / n <= 8)),
+        "- a leak check of %d live blocks stops other threads at most 100 ms: a second thread's "
+        "longest free+malloc during the check %.1f ms, the worst %.1f ms (%.1f ms in as long a "
+        "window without one; the check and its snapshot took %.0f ms) (%s)"
+        % (col["leak_blocks"], col["leak_stall_ms"], max(float(s.leak_stall_ms) for s in snaps),
+           col["leak_base_ms"], col["leak_write_ms"], v(col["leak_stall_ms"] <= 100)),
     ]

@@ -43,6 +43,8 @@ HS_ENV = {"hs_fp": ["HEAPSNAP_UNWIND=fp"], "hs_sample": ["HEAPSNAP_SAMPLE=524288
           "hs_leaks": ["HEAPSNAP_LEAKS=1"], "hs": []}
 SNAP_LINE = re.compile(r"^bigsnap blocks=(\d*) write_ms=([\d.]*) stall_ms=([\d.]*) ops=(\d*) "
                        r"base_ms=([\d.]*) shim_bytes=(\d*)$", re.M)
+MEM_LINE = re.compile(r"^bigsnap_mem rss_kb=(\d*) hwm_kb=(\d*) children_maxrss_kb=(\d*)$", re.M)
+LEAK_SCALE = 2.5   # the leak-check round keeps 2.5x the snapshot round's blocks
 
 
 def say(msg):
@@ -335,9 +337,28 @@ class Runner:
         with open(out + ".tb", errors="replace") as f:
             if status == "ok" and not re.search(r", in bs_leaf[0-3]$", f.read(), re.M):
                 status = "unsymbolized"
+        with open(out + ".out", errors="replace") as f:
+            m = MEM_LINE.search(f.read())
+        transient = int(m.group(2)) - int(m.group(1)) if m else 0
+        leak, status = self._leak_round(w, out, status)
         if status != "ok":
             say("!! snapshot, round %d: %s: %s" % (rnd, status, tail_of([out + ".err", out + ".toperr"], 200)))
-        return judge.SnapRound(*fields, t1 - t0, t2 - t1, status)
+        return judge.SnapRound(*fields, t1 - t0, t2 - t1, transient, *leak, status)
+
+    def _leak_round(self, w, out, status):
+        """bigsnap in collect mode on LEAK_SCALE times the blocks: the leak
+        check (on a fork of the process) and its snapshot while the second
+        thread churns; its blocks, stall, window without a check and write."""
+        argv = self.argv(w, False)
+        argv[1] = str(int(float(argv[1]) * LEAK_SCALE))
+        env = dict(os.environ, HEAPSNAP_OUTPUT=out + ".lexit.%p.hsnap", LD_PRELOAD=self.hs_shim)
+        rc = self._call(["timeout", "-k", "5", str(self.tmo)] + argv + [out + ".leak.hsnap", "collect"],
+                        out + ".leak.out", out + ".leak.err", env=env, cwd=self.work)
+        with open(out + ".leak.out", errors="replace") as f:
+            m = SNAP_LINE.search(f.read())
+        if status == "ok" and (rc != 0 or not m):
+            status = "leakcheck%d" % rc if rc else "leaknoline"
+        return ([m.group(i) for i in (1, 3, 5, 2)] if m else ["0"] * 4), status
 
     def _call(self, cmd, out, err, append=False, **kw):
         with open(out, "wb") as o, open(err, "ab" if append else "wb") as e:

@@ -17,6 +17,9 @@
  * the atexit handlers lie where main's dead frame (or the exiting
  * function's callees') was, and its stale words would keep leaks
  * reachable.
+ * from collect_begin's caller with getcontext's registers.  On a fork
+ * (collect_check_fork) the same steps run in the child, the world stopped
+ * only until the fork is made, with the recorder's locks held across it.
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -46,6 +49,7 @@ static struct {
     uintptr_t regs[6];          /* its callee-saved ones: rbx rbp r12-r15 */
     uintptr_t sp;               /* its stack is scanned from here up */
     uint64_t t0;                /* CLOCK_MONOTONIC at collect_begin */
+    uint64_t t_stop;            /* ... as the stop began */
     uint32_t unstopped;         /* threads that did not stop */
     int stopped;                /* the world is stopped */
     struct model_result res;    /* the last run's result */
@@ -164,9 +168,11 @@ static HS_NOINLINE uintptr_t collect_entry_regs(uintptr_t mark, int at_exit)
 
 /* Roots, then the stop.  The calling thread's stack is scanned from its
  * entry mark, or failing one from the caller's stack pointer at this call:
- * the frames it calls later (the model's) are not roots either way.  0, or
- * -1 (warned; nothing to undo). */
-static HS_NOINLINE int collect_begin(void)
+ * the frames it calls later (the model's) are not roots either way.  With
+ * hold set the recorder's locks stay taken (for the fork: its child finds
+ * no lock held by a thread it does not have).  0, or -1 (warned; nothing
+ * to undo). */
+static HS_NOINLINE int collect_begin(int hold)
 {
     uintptr_t entry = collect_entry_sp;
     uintptr_t from = entry ? collect_entry_regs(entry, collect_entry_exit) : 0;
@@ -183,16 +189,32 @@ static HS_NOINLINE int collect_begin(void)
         getcontext(&col.uc);
         collect_save_regs();
     }
+    col.t_stop = collect_now();
     col.unstopped = stop_world();
     col.stopped = 1;
-    collect_host->unlock_all();
+    if (!hold)
+        collect_host->unlock_all();
     return 0;
+}
+
+/* HEAPSNAP_VERBOSE: how long the other threads were held. */
+static void collect_note_stop(uint64_t ns)
+{
+    char num[24], *p = num + sizeof num - 1;
+    uint64_t us = ns / 1000;
+    *p = 0;
+    do
+        *--p = (char)('0' + us % 10);
+    while (us /= 10);
+    collect_host->debug("leak check: threads stopped for ", p, " us");
 }
 
 static void collect_end(void)
 {
-    if (col.stopped)
+    if (col.stopped) {
         stop_resume();
+        collect_note_stop(collect_now() - col.t_stop);
+    }
     col.stopped = 0;
     roots_end();
 }
@@ -361,7 +383,7 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
     uint64_t n;
     int ret = -1;
     *a = (struct leak_answer){0};
-    if (collect_begin() != 0)
+    if (collect_begin(0) != 0)
         return -1;
     if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0)
         ret = 0;
@@ -370,6 +392,48 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
         ret = collect_encode(a);
     collect_release();
     return ret;
+}
+
+/* The fork's child: the recorder's locks it inherited taken are dropped
+ * (no other thread is left to hold one), then the check runs as in
+ * place and report() puts the answer where the parent will find it. */
+static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn report, void *ctx,
+                                      int wr)
+{
+    struct hsnap_block *b;
+    struct leak_answer a;
+    uint64_t n;
+    int status = 1;
+    collect_host->unlock_all();
+    if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0 && collect_encode(&a) == 0)
+        status = report(ctx, b, n, &a) == 0 ? 0 : 1;
+    lfork_exit(wr, status);
+}
+
+/* The check in a fork (leak.h): the world is stopped from the stop to the
+ * fork, the child scans while the parent runs on, and the caller's thread
+ * waits for it. */
+int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
+{
+    int rd = -1, wr = -1;
+    if (collect_begin(1) != 0)
+        return -1;
+    pid_t pid = lfork_spawn(&rd, &wr);
+    if (pid == 0)
+        collect_child(blocks, report, ctx, wr);
+    int err = errno;
+    collect_host->unlock_all();
+    collect_end();
+    if (pid < 0) {
+        collect_host->debug("leak check: cannot fork (", strerrordesc_np(err),
+                            "): the check runs in place");
+        return COLLECT_NOFORK;
+    }
+    if (lfork_wait(pid, rd) != 0) {
+        collect_warn("its copy of the process failed");
+        return -1;
+    }
+    return 0;
 }
 
 /* ---------------- queries (heapsnap_referrers and friends) ---------------- */
@@ -492,7 +556,7 @@ HS_NOINLINE long collect_query(leak_blocks_fn blocks, void *ctx, int referents,
     struct hsnap_block *b;
     uint64_t n;
     long ret = -1;
-    if (collect_begin() != 0) {
+    if (collect_begin(0) != 0) {
         col.target = 0;
         return -1;
     }

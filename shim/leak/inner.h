@@ -7,6 +7,8 @@
 #ifndef HEAPSNAP_LEAK_INNER_H
 #define HEAPSNAP_LEAK_INNER_H
 
+#include <sys/types.h>
+
 #include "base.h"
 #include "leak.h"
 #include "model.h"
@@ -33,6 +35,11 @@ void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
 /* ---- maps.c: what the leak check must not read ---- */
 int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
 void maps_free(struct model_range *holes, size_t bytes);
+
+/* ---- fork.c: the copy of the process a check scans ---- */
+pid_t lfork_spawn(int *rd, int *wr);        /* child 0 (*wr), parent its pid (*rd), -1 */
+__attribute__((noreturn)) void lfork_exit(int wr, int status); /* the child's end */
+int lfork_wait(pid_t pid, int rd);           /* 0: the child reported success */
 
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);

@@ -8,7 +8,8 @@
  * then asks one question per check: collect_check stops the world, calls
  * back for the live blocks (sorted by address, copied while nothing
  * moves), classifies them in place and answers with the encoded LEAKS and
- * RETAINERS payloads.  Nothing here calls into shim/ but through the host:
+ * RETAINERS payloads; collect_check_fork asks the same of a fork of the
+ * process, which hands its answer to the recorder's report callback.  Nothing here calls into shim/ but through the host:
  * the room sits below the recorder, never beside it in a circle.  The
  * thread registry the stop needs is here too (stop_*), fed by shim/'s
  * pthread_create hook.
@@ -56,12 +57,26 @@ struct leak_answer {
     int64_t unreachable; /* direct + indirect + cycle blocks */
 };
 
+/* In the fork of collect_check_fork, after the model: the classified
+ * blocks (sorted) and the answer, put where the caller's process will find
+ * them (a file descriptor it opened, a shared mapping it made); 0, or -1.
+ * It runs in a copy of the process whose only thread is the caller's: no
+ * malloc, no stdio, no lock another thread could have held. */
+typedef int (*leak_report_fn)(void *ctx, const struct hsnap_block *b, uint64_t n,
+                              const struct leak_answer *a);
+
 /* ---- collect.c: the check and the queries (callers serialise them and
  * set the re-entry guard) ---- */
 void collect_init(const struct leak_host *h); /* once, before any other call */
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
  * nothing in *a to release).  *a's payloads need a->leaks_len != 0. */
 int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a);
+/* The same check on a fork of the process (fork.c): the world is stopped
+ * only until the fork, blocks(ctx) and report(ctx) run in the child.  0
+ * (the child reported), -1 (warned; the check failed), or COLLECT_NOFORK
+ * (no fork could be made: the caller runs collect_check instead). */
+#define COLLECT_NOFORK 1
+int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx);
 void collect_target(const void *p); /* the next collect_query's target */
 /* The referrers (referents = 0) or referents of the target's block, at
  * most max into out; how many there are, or -1 (not a live block). */

@@ -15,11 +15,18 @@
  * meanwhile; Q: its longest pair in a window as long, right after, without
  * a snapshot (what the machine and the shim cost anyway);
  * B: heapsnap_get_tracemalloc_memory() with the LIVE blocks live, before
- * the snapshot.  Without the shim (the API's weak symbols
+ * the snapshot.  A second line, "bigsnap_mem rss_kb=R hwm_kb=H
+ * children_maxrss_kb=C", gives the
+ * resident set just before the call and its high-water mark during it
+ * (VmHWM, reset through /proc/self/clear_refs first): H - R is what the
+ * write needed for itself; C, the largest child's (a leak check that
+ * scans a fork of the process).  With MODE "collect" the call is
+ * heapsnap_collect(PATH), the leak check and its snapshot, instead of
+ * heapsnap_take_snapshot(PATH): S is then the leak check's stall.  Without the shim (the API's weak symbols
  * unresolved) the line says "no shim".  Either way it ends with a
  * "checksum bigsnap <hex>" line.
  *
- * Usage: bigsnap LIVE PATH
+ * Usage: bigsnap LIVE PATH [snap|collect]
  */
 #include <heapsnap.h>
 #include <pthread.h>
@@ -28,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define BIGSNAP_DEPTHS 32
@@ -49,6 +57,31 @@ static double bs_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* VmRSS or VmHWM of this process, in KiB (0: unknown). */
+static long bs_status_kb(const char *key)
+{
+    char line[256];
+    long v = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, strlen(key)))
+            v = atol(line + strlen(key));
+    fclose(f);
+    return v;
+}
+
+/* The high-water mark starts again from the current resident set. */
+static void bs_reset_hwm(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
 }
 
 static uint64_t bs_next(uint64_t *x)
@@ -109,15 +142,19 @@ static void *bs_mutator(void *arg)
             break;
         uint64_t r = bs_next(&x);
         long i = lo + (long)((r >> 16) % (uint64_t)span);
-        double t0 = ph ? bs_now_ms() : 0;
+        double t0 = bs_now_ms(); /* every pair: the one in flight when the
+                                  * snapshot starts may be the one it stops */
         free(bs.v[i]);
         bs.v[i] = bs_block(r);
-        if (ph) {
-            double dt = bs_now_ms() - t0, *worst = ph == 1 ? &bs.stall_ms : &bs.base_ms;
-            if (dt > *worst)
-                *worst = dt;
-            bs.ops += ph == 1;
-        }
+        int ph2 = atomic_load(&bs.phase);
+        double dt = bs_now_ms() - t0, *worst = NULL;
+        if (ph == 1 || ph2 == 1)
+            worst = &bs.stall_ms;
+        else if (ph == 3 && ph2 == 3)
+            worst = &bs.base_ms;
+        if (worst && dt > *worst)
+            *worst = dt;
+        bs.ops += ph == 1 || ph2 == 1;
         atomic_fetch_add_explicit(&bs.warm, 1, memory_order_relaxed);
     }
     return NULL;
@@ -125,8 +162,9 @@ static void *bs_mutator(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || atol(argv[1]) < 8) {
-        fprintf(stderr, "usage: bigsnap LIVE PATH\n");
+    int collect = argc == 4 && !strcmp(argv[3], "collect");
+    if (argc < 3 || argc > 4 || atol(argv[1]) < 8 || (argc == 4 && !collect && strcmp(argv[3], "snap"))) {
+        fprintf(stderr, "usage: bigsnap LIVE PATH [snap|collect]\n");
         return 2;
     }
     bs.n = atol(argv[1]);
@@ -142,12 +180,15 @@ int main(int argc, char **argv)
     if (pthread_create(&t, NULL, bs_mutator, NULL) != 0) { fprintf(stderr, "bigsnap: no thread\n"); return 3; }
     while (atomic_load_explicit(&bs.warm, memory_order_relaxed) < 10000)
         ;
-    if (heapsnap_take_snapshot && heapsnap_get_tracemalloc_memory) {
+    if (heapsnap_take_snapshot && heapsnap_collect && heapsnap_get_tracemalloc_memory) {
         size_t shim = heapsnap_get_tracemalloc_memory();
+        bs_reset_hwm();
+        long rss = bs_status_kb("VmRSS:");
         atomic_store(&bs.phase, 1);
         double t0 = bs_now_ms();
-        int rc = heapsnap_take_snapshot(argv[2]);
+        int rc = collect ? (heapsnap_collect(argv[2]) < 0 ? -1 : 0) : heapsnap_take_snapshot(argv[2]);
         double ms = bs_now_ms() - t0;
+        long hwm = bs_status_kb("VmHWM:");
         atomic_store(&bs.phase, 3);
         for (double t1 = bs_now_ms(); bs_now_ms() - t1 < ms;)
             ;
@@ -155,6 +196,9 @@ int main(int argc, char **argv)
         pthread_join(t, NULL);
         printf("bigsnap blocks=%ld write_ms=%.1f stall_ms=%.2f ops=%ld base_ms=%.2f shim_bytes=%zu%s\n",
                bs.n, ms, bs.stall_ms, bs.ops, bs.base_ms, shim, rc == 0 ? "" : " failed");
+        struct rusage ru;
+        long kids = getrusage(RUSAGE_CHILDREN, &ru) == 0 ? ru.ru_maxrss : 0;
+        printf("bigsnap_mem rss_kb=%ld hwm_kb=%ld children_maxrss_kb=%ld\n", rss, hwm, kids);
         if (rc != 0)
             return 1;
     } else {

@@ -1,0 +1,148 @@
+/*
+ * fork.c - the copy of the process a leak check scans while the program
+ * runs on: the world is stopped only to capture every thread's registers
+ * and to fork, then resumed; the child scans its copy-on-write image,
+ * reports, and exits.
+ *
+ * The copy is a raw clone(2) with no exit signal, not fork(3): the host's
+ * pthread_atfork handlers do not run (they may take locks or start
+ * threads), no SIGCHLD reaches the program, and the host's waitpid(-1) and
+ * wait() do not see the child (a child with no exit signal is a "clone"
+ * child, reaped only with __WALL or __WCLONE), so a service that reaps
+ * every child it has, or ignores SIGCHLD, neither takes ours nor learns of
+ * it.  The parent waits on a pipe for the child's status byte, watches
+ * that the child still lives, and reaps it (an ECHILD is only noted).  The
+ * child blocks every signal (a fault still kills it, without a core
+ * dump: the kernel forces the default action of a blocked synchronous
+ * signal), dies with its parent, and leaves by exit_group: its only thread
+ * holds what the forking one held, and whatever other threads held
+ * (glibc's locks, malloc's) stays held for good, so it calls nothing that
+ * may take such a lock.  A child that runs past LFORK_MAX_NS is killed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inner.h"
+
+#define LFORK_POLL_MS 200                 /* how often the waiting parent looks */
+#define LFORK_MAX_NS (600ull * 1000000000) /* a child this slow is killed */
+
+static uint64_t lfork_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The child's exit: the system call itself, not the shim's own _exit
+ * (which may write an exit snapshot) nor the host's atexit handlers. */
+static _Noreturn void lfork_die(int code)
+{
+    for (;;)
+        syscall(SYS_exit_group, code);
+}
+
+/* Forks: the child's pid in the parent, 0 in the child (*wr: its end of
+ * the status pipe), -1 when no child could be made (errno: EPERM or
+ * ENOSYS under seccomp, ENOMEM, EAGAIN). */
+pid_t lfork_spawn(int *rd, int *wr)
+{
+    int p[2];
+    pid_t parent = getpid();
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    long pid = syscall(SYS_clone, 0L /* no CLONE_* flags, no exit signal */, 0L, NULL, NULL, 0L);
+    if (pid < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        errno = e;
+        return -1;
+    }
+    if (pid == 0) {
+        uint64_t all = ~0ull;
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof all);
+        struct rlimit none = {0, 0}; /* a fault must not dump the whole heap */
+        setrlimit(RLIMIT_CORE, &none);
+        prctl(PR_SET_DUMPABLE, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) /* the parent died before the line above */
+            lfork_die(1);
+        close(p[0]);
+        *wr = p[1];
+        return 0;
+    }
+    close(p[1]);
+    *rd = p[0];
+    return (pid_t)pid;
+}
+
+/* The child's end: its status to the parent (0 = the report is out). */
+void lfork_exit(int wr, int status)
+{
+    unsigned char c = (unsigned char)status;
+    while (write(wr, &c, 1) < 0 && errno == EINTR)
+        ;
+    lfork_die(0);
+}
+
+/* Reaps pid (blocking once it has ended); an ECHILD (someone else reaped
+ * it, with __WALL) is fine. */
+static void lfork_reap(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
+/* Whether pid has ended (reaped here, or by someone else). */
+static int lfork_gone(pid_t pid)
+{
+    int st;
+    pid_t r = waitpid(pid, &st, WNOHANG | __WALL);
+    return r == pid || (r < 0 && errno == ECHILD);
+}
+
+/* The parent: waits for pid's status byte on rd (closed here) and reaps
+ * it.  0 when the child reported success; -1 when it died first (killed,
+ * a fault), failed, or ran past LFORK_MAX_NS (then it is killed). */
+int lfork_wait(pid_t pid, int rd)
+{
+    unsigned char c = 1;
+    int got = 0, gone = 0;
+    uint64_t until = lfork_now() + LFORK_MAX_NS;
+    for (;;) {
+        struct pollfd pf = {rd, POLLIN, 0};
+        int r = poll(&pf, 1, LFORK_POLL_MS);
+        if (r > 0) {
+            ssize_t k = read(rd, &c, 1);
+            if (k < 0 && errno == EINTR)
+                continue;
+            got = k == 1;
+            break;
+        }
+        if (r < 0 && errno != EINTR)
+            break;
+        /* a host's fork child may hold the pipe's write end open: EOF
+         * alone does not say that ours is gone */
+        if (gone)
+            break;
+        gone = lfork_gone(pid); /* then one more look at the pipe */
+        if (!gone && lfork_now() > until) {
+            kill(pid, SIGKILL);
+            break;
+        }
+    }
+    close(rd);
+    if (!gone)
+        lfork_reap(pid);
+    return got && c == 0 ? 0 : -1;
+}
