@@ -1021,4 +1021,7 @@ void snap_after_fork_child(void)
     name_after_fork_child();
     snap.seq = 0;
     atomic_store(&snap.warned, 0);
+    /* threads of the parent that were waiting in snap_lock are not here:
+     * their count would make every snapshot of the child wait for good */
+    atomic_store(&snap.waiters, 0);
 }
