@@ -795,7 +795,9 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         if (n)
             sbuf_put(&sec[SEC_SUPP], supp, n);
     }
-    if (r == 0 && !side.err)
+    if (r == 0 && side.err)
+        r = -1; /* the side file could not be written (a full disk): nothing more */
+    if (r == 0)
         r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &lv, fatal);
     if (r == 0)
         r = snap_peak(sec, &lv, fatal);
