@@ -8,9 +8,10 @@
  * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
- * (snapshot.c), sbuf_, bsort_ (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c),
- * dlc_ (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_ and
- * __lsan_* (lsan.c), elfsym_, py_ (python/: CPython's frames and allocator domains).
+ * (snapshot.c), sbuf_, side_ (sidefile.c), bsort_ (blocksort.c), bstream_
+ * (blockstream.c), name_ (snapname.c), dlc_ (dlclose.c), peak_ (peak.c), sl_
+ * (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_,
+ * py_ (python/: CPython's frames and allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -355,6 +356,38 @@ void sbuf_u64(struct sbuf *b, uint64_t v);
 void sbuf_file(struct sbuf *b, const char *path); /* a whole small file appended */
 void sbuf_free(struct sbuf *b);
 int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
+
+/* ---- sidefile.c: the side file beside a snapshot ---- */
+/* BLOCKS (and, from the leak check's fork, LEAKS and RETAINERS) are made
+ * in a side file, an unnamed scratch file beside the snapshot
+ * (name_open_side), as they come: never held whole in memory.  A section
+ * there is framed by side_sec_begin/end (its header rewritten with the
+ * length and checksum once they are known) or written whole; the side
+ * file holds framed sections back to back from offset 0.  The snapshot
+ * itself is written at the end, its sections in the format's order, the
+ * side file's copied in by the kernel (copy_file_range). */
+struct side_file {
+    int fd;       /* -1: none (no file, or no BLOCKS) */
+    int err;      /* errno of the first failure */
+    off_t at;     /* the open section's header */
+    uint64_t len; /* its payload so far */
+    uint32_t crc; /* ... and that payload's crc32 */
+};
+
+/* The side file's sections: [at, at + len) framed, by type. */
+struct side_index {
+    off_t at[HSNAP_SEC_RETAINERS + 1];
+    uint64_t len[HSNAP_SEC_RETAINERS + 1];
+};
+
+void side_fail(struct side_file *f);
+void side_out(struct side_file *f, const void *p, size_t n);
+void side_sec_begin(struct side_file *f, size_t room);
+void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
+void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
+int side_index(int fd, struct side_index *sd);
+int side_copy(int fd, int side, off_t at, uint64_t len);
+
 
 /* ---- blocksort.c ---- */
 void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */

@@ -316,127 +316,6 @@ static int snap_timeline(struct sbuf *b, int fatal)
     return b->err ? -1 : 0;
 }
 
-/* ---------------- the file ---------------- */
-
-/* BLOCKS (and, from the leak check's fork, LEAKS and RETAINERS) are made
- * in a side file, an unnamed scratch file beside the snapshot
- * (name_open_side), as they come: never held whole in memory.  A section
- * there is framed by snap_sec_begin/end (its header rewritten with the
- * length and checksum once they are known) or written whole; the side
- * file holds framed sections back to back from offset 0.  The snapshot
- * itself is written at the end, its sections in the format's order, the
- * side file's copied in by the kernel (copy_file_range). */
-struct snap_file {
-    int fd;       /* -1: none (no file, or no BLOCKS) */
-    int err;      /* errno of the first failure */
-    off_t at;     /* the open section's header */
-    uint64_t len; /* its payload so far */
-    uint32_t crc; /* ... and that payload's crc32 */
-};
-
-static void snap_fail(struct snap_file *f)
-{
-    if (!f->err)
-        f->err = errno ? errno : EIO;
-}
-
-static void snap_out(struct snap_file *f, const void *p, size_t n)
-{
-    if (f->err || !n || f->fd < 0)
-        return;
-    if (sbuf_write_all(f->fd, p, n) != 0) {
-        snap_fail(f);
-        return;
-    }
-    f->crc = (uint32_t)crc32_z(f->crc, (const Bytef *)p, n);
-    f->len += n;
-}
-
-/* room bytes after the section's header are left for snap_sec_end (not
- * in the checksum yet). */
-static void snap_sec_begin(struct snap_file *f, size_t room)
-{
-    char zero[sizeof(struct hsnap_section) + 8] = {0};
-    f->len = 0;
-    f->crc = (uint32_t)crc32_z(0, Z_NULL, 0);
-    if (f->err || f->fd < 0)
-        return;
-    if ((f->at = lseek(f->fd, 0, SEEK_CUR)) < 0 ||
-        sbuf_write_all(f->fd, zero, sizeof(struct hsnap_section) + room) != 0)
-        snap_fail(f);
-}
-
-/* The section's header, with head (room bytes, as reserved) before the
- * payload written since snap_sec_begin. */
-static void snap_sec_end(struct snap_file *f, uint32_t type, const void *head, size_t room)
-{
-    uint32_t crc = f->crc;
-    if (room)
-        crc = (uint32_t)crc32_combine(crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)head, room),
-                                      crc, (z_off_t)f->len);
-    struct hsnap_section h = {type, crc, f->len + room};
-    if (f->err || f->fd < 0)
-        return;
-    if (pwrite(f->fd, &h, sizeof h, f->at) != (ssize_t)sizeof h ||
-        (room && pwrite(f->fd, head, room, f->at + (off_t)sizeof h) != (ssize_t)room))
-        snap_fail(f);
-}
-
-/* A section whose payload is at hand. */
-static void snap_sec_whole(struct snap_file *f, uint32_t type, const void *p, size_t n)
-{
-    snap_sec_begin(f, 0);
-    snap_out(f, p, n);
-    snap_sec_end(f, type, NULL, 0);
-}
-
-/* The side file's sections: [at, at + len) framed, by type. */
-struct snap_side {
-    off_t at[HSNAP_SEC_RETAINERS + 1];
-    uint64_t len[HSNAP_SEC_RETAINERS + 1];
-};
-
-/* Reads the side file's section headers; 0, or -1 (damaged). */
-static int snap_side_index(int fd, struct snap_side *sd)
-{
-    struct hsnap_section h;
-    off_t end = fd < 0 ? 0 : lseek(fd, 0, SEEK_END);
-    memset(sd, 0, sizeof *sd);
-    for (off_t at = 0; at < end; at += (off_t)(sizeof h + h.length)) {
-        if (pread(fd, &h, sizeof h, at) != (ssize_t)sizeof h || h.length > (uint64_t)(end - at) ||
-            h.type > HSNAP_SEC_RETAINERS || h.type == 0)
-            return -1;
-        sd->at[h.type] = at;
-        sd->len[h.type] = sizeof h + h.length;
-    }
-    return end < 0 ? -1 : 0;
-}
-
-/* Copies [at, at + len) of the side file to fd's end: in the kernel, or
- * through a buffer where copy_file_range cannot. */
-static int snap_copy(int fd, int side, off_t at, uint64_t len)
-{
-    static char buf[65536]; /* the snapshot lock */
-    while (len) {
-        ssize_t k = copy_file_range(side, &at, fd, NULL, len, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        len -= (uint64_t)k;
-    }
-    while (len) {
-        ssize_t k = pread(side, buf, len < sizeof buf ? len : sizeof buf, at);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0 || sbuf_write_all(fd, buf, (size_t)k) != 0)
-            return -1;
-        at += k;
-        len -= (uint64_t)k;
-    }
-    return 0;
-}
-
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
        SEC_N };
@@ -463,7 +342,7 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
 /* Section i's bytes with its header: from the side file, or its sbuf
  * (BLOCKS only from the side file; LEAKS and RETAINERS only when the model
  * ran); 0 when absent. */
-static uint64_t snap_sec_size(const struct sbuf *sec, int i, const struct snap_side *sd)
+static uint64_t snap_sec_size(const struct sbuf *sec, int i, const struct side_index *sd)
 {
     uint32_t t = snap_types[i];
     if (t <= HSNAP_SEC_RETAINERS && sd->len[t])
@@ -486,8 +365,8 @@ static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
 static int snap_emit(int fd, struct sbuf *sec, int side)
 {
     struct hsnap_header h = {HSNAP_MAGIC, HSNAP_VERSION, sizeof h, sizeof h};
-    struct snap_side sd;
-    if (snap_side_index(side, &sd) != 0)
+    struct side_index sd;
+    if (side_index(side, &sd) != 0)
         return -1;
     for (int i = 0; i < SEC_N; i++)
         h.file_size += snap_sec_size(sec, i, &sd);
@@ -498,7 +377,7 @@ static int snap_emit(int fd, struct sbuf *sec, int side)
         uint32_t t = snap_types[i];
         if (!snap_sec_size(sec, i, &sd))
             continue;
-        if (t <= HSNAP_SEC_RETAINERS && sd.len[t] ? snap_copy(fd, side, sd.at[t], sd.len[t])
+        if (t <= HSNAP_SEC_RETAINERS && sd.len[t] ? side_copy(fd, side, sd.at[t], sd.len[t])
                                                   : snap_put_section(fd, t, &sec[i]))
             return -1;
     }
@@ -559,23 +438,23 @@ static int snap_live_grow(struct snap_live *lv, uint32_t id)
 
 /* BLOCKS from a sorted array (the leak check's copy, the fatal path's),
  * and the live sums. */
-static void snap_blocks_put(struct snap_file *f, const struct hsnap_block *b, uint64_t n,
+static void snap_blocks_put(struct side_file *f, const struct hsnap_block *b, uint64_t n,
                             struct snap_live *lv)
 {
     for (uint64_t i = 0; i < n; i++)
         trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
     if (f->fd < 0)
         return;
-    snap_sec_begin(f, 0);
-    snap_out(f, &n, sizeof n);
-    snap_out(f, b, n * sizeof *b);
-    snap_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
+    side_sec_begin(f, 0);
+    side_out(f, &n, sizeof n);
+    side_out(f, b, n * sizeof *b);
+    side_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
 }
 
 /* BLOCKS streamed (blockstream.c): a chunk of blocks at a time. */
 #define SNAP_CHUNK 2048 /* 64 KiB */
 static struct {
-    struct snap_file *f;
+    struct side_file *f;
     struct snap_live *lv;
     uint64_t n;
     unsigned k;
@@ -590,25 +469,25 @@ static void snap_stream_block(const struct hsnap_block *b, void *arg)
     snap_stream.buf[snap_stream.k++] = *b;
     snap_stream.n++;
     if (snap_stream.k == SNAP_CHUNK) {
-        snap_out(snap_stream.f, snap_stream.buf, sizeof snap_stream.buf);
+        side_out(snap_stream.f, snap_stream.buf, sizeof snap_stream.buf);
         snap_stream.k = 0;
     }
 }
 
 /* The blocks' count comes before them, and is known after them: its room
- * is reserved, and its crc combined with theirs (snap_sec_end). */
-static int snap_blocks_stream(struct snap_file *f, struct snap_live *lv, uint64_t *count)
+ * is reserved, and its crc combined with theirs (side_sec_end). */
+static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_t *count)
 {
     if (snap_live_init(lv, trace_count() + 1024) != 0)
         return -1;
     snap_stream.f = f;
     snap_stream.lv = lv;
     snap_stream.n = snap_stream.k = 0;
-    snap_sec_begin(f, 8);
+    side_sec_begin(f, 8);
     if (bstream_blocks(snap_stream_block, NULL, &snap.left) != 0)
         return -1;
-    snap_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
-    snap_sec_end(f, HSNAP_SEC_BLOCKS, &snap_stream.n, 8);
+    side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
+    side_sec_end(f, HSNAP_SEC_BLOCKS, &snap_stream.n, 8);
     *count = snap_stream.n;
     return 0;
 }
@@ -656,7 +535,7 @@ static int snap_check_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
  * classes and refcounts after a check, into the file, and LEAKS and
  * RETAINERS into their sbufs.  The copy is released before the rest of
  * the snapshot is built. */
-static int snap_check_inplace(struct snap_file *f, struct sbuf *sec, int fatal, int *leaks,
+static int snap_check_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
                               struct snap_live *lv, uint64_t *count)
 {
     struct sbuf blocks = {0};
@@ -691,7 +570,7 @@ struct snap_reply {
 
 struct snap_fork {
     struct snap_check c;    /* first: snap_check_blocks' ctx */
-    struct snap_file *f;
+    struct side_file *f;
     struct snap_reply *reply;
 };
 
@@ -708,9 +587,9 @@ static int snap_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
     r->unreachable = a->unreachable;
     snap_blocks_put(sf->f, b, n, &lv);
     if (sf->f->fd >= 0) {
-        snap_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
+        side_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
         if (a->ret_len)
-            snap_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
+            side_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
     }
     return sf->f->err ? -1 : 0;
 }
@@ -718,7 +597,7 @@ static int snap_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
 /* The check on a fork of the process (collect_check_fork): 0 (BLOCKS,
  * LEAKS and RETAINERS are in the file, *lv and *count filled), -1 (it
  * failed, warned: the file is as it was), or COLLECT_NOFORK. */
-static int snap_check_forked(struct snap_file *f, struct snap_live *lv, uint64_t *count)
+static int snap_check_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
 {
     uint32_t nt = 2 * trace_count() + 4096; /* traces born before the stop */
     size_t len = sizeof(struct snap_reply) + (size_t)nt * sizeof(struct trace_live);
@@ -742,7 +621,7 @@ static int snap_check_forked(struct snap_file *f, struct snap_live *lv, uint64_t
         rc = -1;
     }
     if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
-        snap_fail(f); /* what the child wrote goes */
+        side_fail(f); /* what the child wrote goes */
     munmap(r, len);
     return rc;
 }
@@ -750,7 +629,7 @@ static int snap_check_forked(struct snap_file *f, struct snap_live *lv, uint64_t
 /* BLOCKS into the file, the live sums into *lv, the blocks written into
  * *count; with the leak check (*leaks), LEAKS and RETAINERS too, or into
  * their sbufs (in place); *leaks cleared when it could not run.  0 or -1. */
-static int snap_put_blocks(struct snap_file *f, struct sbuf *sec, int fatal, int *leaks,
+static int snap_put_blocks(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
                            struct snap_live *lv, uint64_t *count)
 {
     if (*leaks && opt_int(OPT_LEAK_FORK)) {
@@ -772,7 +651,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
                       unsigned flags)
 {
     struct sbuf sec[SEC_N] = {{0}};
-    struct snap_file side = {.fd = -1};
+    struct side_file side = {.fd = -1};
     struct snap_live lv = {0};
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
     uint64_t blocks = pend_live_count();
@@ -893,7 +772,7 @@ int64_t snap_collect(const char *path)
     int saved_errno = errno, leaks = 1;
     int64_t ret = -1;
     struct sbuf sec[SEC_N] = {{0}};
-    struct snap_file f = {.fd = -1};
+    struct side_file f = {.fd = -1};
     struct snap_live lv = {0};
     uint64_t n;
     int saved_guard = guard_enter();
