@@ -153,11 +153,12 @@ void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes 
 struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
     uint64_t entries;      /* live entries counted */
     uint64_t slots;        /* slots in the arrays */
-    uint64_t hit_reads;    /* sum over entries of the slots a lookup reads */
-    uint64_t miss_reads;   /* sum over slots of the slots read by a probe for
-                            * an absent key whose home is that slot */
+    uint64_t clusters;     /* clusters of 15 slots (a probe reads one at a time) */
+    uint64_t hit_reads;    /* sum over entries of the clusters a lookup reads */
+    uint64_t miss_reads;   /* sum over clusters of the clusters read by a probe
+                            * for an absent key whose home is that cluster */
     uint64_t wrapped;      /* entries stored past the array's end, at its start */
-    uint32_t max_dist;     /* longest distance from an entry to its home */
+    uint32_t max_dist;     /* longest distance, in clusters, from an entry to its home */
 };
 void tbl_probe_stats(struct tbl_probe_stats *st);
 unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
