@@ -21,13 +21,14 @@
  * A delete empties the slot and takes back its overflows (F14's scheme):
  * no tombstones, so churn never rots the probes.
  *
- * Load: an array grows by 1.5x when it would pass 13/16 full, so it is
- * between 13/24 and 13/16 full (21-32 bytes per live block, 28 on average
- * over 100k-1M blocks: test_table).  Not 7/8, which saves 4 bytes a block: a cluster holds 12 to
- * 13 entries on average there, and so many of them overflow that a fresh
- * insert's probe went on past its home cluster nearly one time in three
- * (churn with 25,000 blocks: 2.89x native wall time at 7/8, 2.65x at
- * 13/16, 2.61x at 3/4).  The
+ * Load: an array grows by 1.5x when it would pass 7/8 full, so it is
+ * between 7/12 and 7/8 full (20-29 bytes per live block, 24 on average over
+ * 100k-1M blocks: test_table).  A cluster then holds 12 to 13 entries on
+ * average, and so many overflow that a fresh insert's probe goes on past
+ * its home cluster about one time in three, a branch no predictor learns:
+ * 13/16 mispredicts 0.5 branches a pair less (callgrind), for 4 bytes a
+ * block more, and wall-time runs could not tell the two apart
+ * (docs/performance.md).  The
  * 1.5x sizes are not powers of two, so the home cluster is "fastrange",
  * (32 hash bits) * clusters >> 32, and probes wrap at the size instead of a
  * mask.  Sizes are whole pages (multiples of 16 clusters).
@@ -76,8 +77,8 @@
 #define TBL_REGION_SHIFT 26 /* 64 MiB: glibc's HEAP_MAX_SIZE on 64-bit */
 #define TBL_INITIAL 16u /* clusters in a stripe's first array: one page */
 #define TBL_MAX_CLUSTERS (1u << 26) /* 16 GiB per stripe: never reached */
-#define TBL_LOAD_NUM 13u /* grow past 13/16 full */
-#define TBL_LOAD_DEN 16u
+#define TBL_LOAD_NUM 7u /* grow past 7/8 full */
+#define TBL_LOAD_DEN 8u
 #define TBL_CLUSTER 15u /* slots in a cluster */
 #define TBL_ALL 0x7fffu /* a cluster's slots, as a mask of its control bytes */
 #define TBL_EMPTY 0x80u /* control bytes: a tag (0-127) marks a live slot */
@@ -109,7 +110,7 @@ struct tbl_stripe {
      * another core just wrote. */
     char apart[64 - sizeof(lock_t) - sizeof(uint32_t)];
     uint32_t clusters;         /* in the array; 0 while cl == NULL */
-    uint32_t limit;            /* most entries before it grows: 13/16 of the slots */
+    uint32_t limit;            /* most entries before it grows: 7/8 of the slots */
     struct tbl_cluster *cl;    /* a mapping of its own */
 } __attribute__((aligned(64)));
 
