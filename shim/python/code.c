@@ -8,8 +8,13 @@
  * code size and line table's size and first bytes), and an address whose
  * check differs gets a new id (the old one stays for the traces that name
  * it).  Ids index `recs`; an open-addressed index by address finds them.
- * One lock for all: the allocating threads (one splice at a time; with the
- * GIL, they seldom meet) and the snapshot writer.
+ * One lock for all: the allocating threads (with the GIL, they seldom
+ * meet) and the snapshot writer.
+ * Each thread keeps its recent answers (address, check -> id) in a small
+ * cache that takes no lock: an answer holds while no address has got a
+ * newer id since (code.gen counts those), so a hit is the id the index
+ * would give, and an address reused by another code object (another
+ * check) misses.
  */
 #include <string.h>
 
@@ -31,29 +36,70 @@ static struct {
     uint32_t n, cap;
     uint32_t *index;       /* id + 1 by address hash; 0 = empty */
     uint32_t slots;        /* power of two */
+    _Atomic uint32_t gen;  /* addresses given a newer id (a code reborn there) */
 } code;
+
+/* What a code object's identity is made of (see the top). */
+struct py_ident {
+    uintptr_t fn, qn, lt;  /* its file name, qualified name and line table objects */
+    uintptr_t size, len;   /* its code size, its line table's size */
+    uint64_t first;        /* the line table's first bytes */
+    uint32_t line;         /* its first line */
+};
+
+#define PY_CODE_CACHE 128u /* per-thread answers kept (power of two) */
+
+/* An answer: the code at addr, while it is made of ident, is id, as long
+ * as code.gen is gen.  Equal parts make an equal check: the index's answer. */
+struct py_code_hit {
+    uintptr_t addr;        /* 0: empty */
+    struct py_ident ident;
+    uint32_t id, gen;
+};
+
+/* This thread's answers: PY_CODE_CACHE, from the arena at its first
+ * lookup; NULL: none (yet, or ended with the thread, or no memory). */
+static __thread struct py_code_hit *py_code_hits;
+static __thread int py_code_hits_off;
 
 static uint64_t py_mix(uint64_t h, uint64_t v)
 {
     return (h ^ v) * 0x100000001b3ull + (h >> 29);
 }
 
-static uint64_t py_code_check(const char *co)
+static void py_code_ident(const char *co, struct py_ident *d)
 {
     const struct py_layout *l = py_lay;
     const char *lt = (const char *)py_ptr(co, l->co_linetable);
-    uint64_t h = 0xcbf29ce484222325ull, first = 0;
-    h = py_mix(h, py_ptr(co, l->co_filename));
-    h = py_mix(h, py_ptr(co, l->co_qualname));
-    h = py_mix(h, (uintptr_t)lt);
-    h = py_mix(h, *(const uint32_t *)(co + l->co_firstlineno));
-    h = py_mix(h, py_ptr(co, l->co_size));
+    d->fn = py_ptr(co, l->co_filename);
+    d->qn = py_ptr(co, l->co_qualname);
+    d->lt = (uintptr_t)lt;
+    d->line = *(const uint32_t *)(co + l->co_firstlineno);
+    d->size = py_ptr(co, l->co_size);
+    d->len = d->first = 0;
     if (lt) {
-        uintptr_t len = py_ptr(lt, l->bytes_size);
-        memcpy(&first, lt + l->bytes_data, len < 8 ? len : 8);
-        h = py_mix(py_mix(h, len), first);
+        d->len = py_ptr(lt, l->bytes_size);
+        memcpy(&d->first, lt + l->bytes_data, d->len < 8 ? d->len : 8);
     }
+}
+
+static uint64_t py_code_check(const struct py_ident *d)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = py_mix(h, d->fn);
+    h = py_mix(h, d->qn);
+    h = py_mix(h, d->lt);
+    h = py_mix(h, d->line);
+    h = py_mix(h, d->size);
+    if (d->lt)
+        h = py_mix(py_mix(h, d->len), d->first);
     return h;
+}
+
+static int py_ident_same(const struct py_ident *a, const struct py_ident *b)
+{
+    return ((a->fn ^ b->fn) | (a->qn ^ b->qn) | (a->lt ^ b->lt) | (a->size ^ b->size) |
+            (a->len ^ b->len) | (a->first ^ b->first) | (a->line ^ b->line)) == 0;
 }
 
 /* The UTF-8 text of a compact str object into out (cap bytes); length. */
@@ -164,16 +210,19 @@ void py_code_unlock(void)
     lock_drop(&code.lock);
 }
 
-uint32_t py_code_id(const char *co)
+/* The table's id for co (check), copying it if new; lock held. */
+static uint32_t py_code_find(const char *co, uint64_t check)
 {
-    uint64_t check = py_code_check(co);
     uint32_t s = code.slots ? py_slot((uintptr_t)co, code.slots) : 0;
     for (; code.slots && code.index[s]; s = (s + 1) & (code.slots - 1)) {
         struct py_code *c = code.recs[code.index[s] - 1];
         if (c->addr == (uintptr_t)co) {
             if (c->check == check)
                 return code.index[s] - 1;
-            break; /* another code object at a freed one's address */
+            /* another code object at a freed one's address: a newer id
+             * for it, and every thread's cached answers are void */
+            atomic_fetch_add_explicit(&code.gen, 1, memory_order_relaxed);
+            break;
         }
     }
     struct py_code *c = py_code_copy(co, check);
@@ -189,6 +238,38 @@ uint32_t py_code_id(const char *co)
         code.index[s] = id + 1;
     }
     return id;
+}
+
+uint32_t py_code_id(const char *co)
+{
+    struct py_ident d;
+    py_code_ident(co, &d);
+    uint32_t gen = atomic_load_explicit(&code.gen, memory_order_relaxed);
+    if (HS_UNLIKELY(!py_code_hits) && !py_code_hits_off) {
+        py_code_hits = arena_alloc(PY_CODE_CACHE * sizeof *py_code_hits);
+        py_code_hits_off = !py_code_hits;
+    }
+    struct py_code_hit *h = NULL;
+    if (HS_LIKELY(py_code_hits)) {
+        h = &py_code_hits[((uintptr_t)co * 0x9e3779b97f4a7c15ull) >> 40 & (PY_CODE_CACHE - 1)];
+        if (h->addr == (uintptr_t)co && h->gen == gen && py_ident_same(&h->ident, &d))
+            return h->id;
+    }
+    lock_take(&code.lock);
+    uint32_t id = py_code_find(co, py_code_check(&d));
+    gen = atomic_load_explicit(&code.gen, memory_order_relaxed);
+    lock_drop(&code.lock);
+    if (h && id != UINT32_MAX)
+        *h = (struct py_code_hit){(uintptr_t)co, d, id, gen};
+    return id;
+}
+
+void py_code_thread_end(void)
+{
+    if (py_code_hits)
+        arena_free(py_code_hits, PY_CODE_CACHE * sizeof *py_code_hits);
+    py_code_hits = NULL;
+    py_code_hits_off = 1;
 }
 
 void py_put_codes(struct sbuf *b, int fatal)

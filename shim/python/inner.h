@@ -44,8 +44,16 @@ extern struct py_syms py_sym;
 
 /* code.c: the code object at co (alive: a frame of this thread names it)
  * as a small id for a trace word, copying it the first time; UINT32_MAX
- * when it cannot.  With py_code_lock held. */
+ * when it cannot.  Takes py_code_lock when this thread's cache misses. */
 uint32_t py_code_id(const char *co);
+
+void py_code_thread_end(void); /* code.c: this thread's cache goes back */
+
+/* native.c: the name of the native stack ip[0..depth) (truncated: it was
+ * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; the
+ * same frames always get the same name.  UNWIND_NO_NAME when out of
+ * memory.  Takes py_code_lock. */
+uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
 
 /* A word of a trace naming a Python frame: HSNAP_PY_TAG | id | offset. */
 static inline uint64_t py_frame_word(uint32_t code, uint32_t off)

@@ -32,13 +32,25 @@ void py_init(void);
  * when the interpreter is initialized and this thread holds the GIL. */
 void py_poll(void);
 
-/* The one call of the recorder (hooks.c's hook_record) after the unwind:
- * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *same
- * the unwinder's memo name.  Returns 0 when the stack is the recorder's to
- * intern as usual; 1 when *id is the trace, Python frames spliced in and
- * interned; -1 when nothing can be recorded. */
-int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t same,
+/* The one call of the recorder (hooks.c's hook_stack) after the unwind:
+ * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
+ * the unwinder's memo name it came back with (UNWIND_NAME_FRAMES set), or
+ * UNWIND_NO_NAME when it was walked.  Returns 0 when the stack is the
+ * recorder's to intern and name as usual (no evaluation frames); 1 when
+ * *id is the trace, Python frames spliced in and interned; -1 when nothing
+ * can be recorded.  Nonzero: *name is the name for the walk (a new one,
+ * UNWIND_NAME_FRAMES set, when it was UNWIND_NO_NAME). */
+int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
              uint32_t *id);
+
+/* hook_stack, for a stack that unwind_again answered with a name of
+ * py_trace's: 1 and *id the trace when this thread spliced the same native
+ * stack with the same Python frames before (no frame needed); 0: the
+ * native frames and py_trace, then. */
+int py_again(uint32_t name, uint32_t *id);
+
+/* The thread is ending (threads.c): its recent splices go back. */
+void py_thread_end(void);
 
 /* The code table's lock (code.c), for fork's handlers (life.c). */
 void py_code_lock(void);
