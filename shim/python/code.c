@@ -36,51 +36,17 @@ static struct {
     uint32_t n, cap;
     uint32_t *index;       /* id + 1 by address hash; 0 = empty */
     uint32_t slots;        /* power of two */
-    _Atomic uint32_t gen;  /* addresses given a newer id (a code reborn there) */
 } code;
 
-/* What a code object's identity is made of (see the top). */
-struct py_ident {
-    uintptr_t fn, qn, lt;  /* its file name, qualified name and line table objects */
-    uintptr_t size, len;   /* its code size, its line table's size */
-    uint64_t first;        /* the line table's first bytes */
-    uint32_t line;         /* its first line */
-};
-
-#define PY_CODE_CACHE 128u /* per-thread answers kept (power of two) */
-
-/* An answer: the code at addr, while it is made of ident, is id, as long
- * as code.gen is gen.  Equal parts make an equal check: the index's answer. */
-struct py_code_hit {
-    uintptr_t addr;        /* 0: empty */
-    struct py_ident ident;
-    uint32_t id, gen;
-};
-
-/* This thread's answers: PY_CODE_CACHE, from the arena at its first
- * lookup; NULL: none (yet, or ended with the thread, or no memory). */
-static __thread struct py_code_hit *py_code_hits;
+/* This thread's answers (inner.h): PY_CODE_CACHE, from the arena at its
+ * first lookup; NULL: none (yet, or ended with the thread, or no memory). */
+__thread struct py_code_hit *py_code_hits;
 static __thread int py_code_hits_off;
+_Atomic uint32_t py_code_gen; /* addresses given a newer id (a code reborn there) */
 
 static uint64_t py_mix(uint64_t h, uint64_t v)
 {
     return (h ^ v) * 0x100000001b3ull + (h >> 29);
-}
-
-static void py_code_ident(const char *co, struct py_ident *d)
-{
-    const struct py_layout *l = py_lay;
-    const char *lt = (const char *)py_ptr(co, l->co_linetable);
-    d->fn = py_ptr(co, l->co_filename);
-    d->qn = py_ptr(co, l->co_qualname);
-    d->lt = (uintptr_t)lt;
-    d->line = *(const uint32_t *)(co + l->co_firstlineno);
-    d->size = py_ptr(co, l->co_size);
-    d->len = d->first = 0;
-    if (lt) {
-        d->len = py_ptr(lt, l->bytes_size);
-        memcpy(&d->first, lt + l->bytes_data, d->len < 8 ? d->len : 8);
-    }
 }
 
 static uint64_t py_code_check(const struct py_ident *d)
@@ -94,12 +60,6 @@ static uint64_t py_code_check(const struct py_ident *d)
     if (d->lt)
         h = py_mix(py_mix(h, d->len), d->first);
     return h;
-}
-
-static int py_ident_same(const struct py_ident *a, const struct py_ident *b)
-{
-    return ((a->fn ^ b->fn) | (a->qn ^ b->qn) | (a->lt ^ b->lt) | (a->size ^ b->size) |
-            (a->len ^ b->len) | (a->first ^ b->first) | (a->line ^ b->line)) == 0;
 }
 
 /* The UTF-8 text of a compact str object into out (cap bytes); length. */
@@ -221,7 +181,7 @@ static uint32_t py_code_find(const char *co, uint64_t check)
                 return code.index[s] - 1;
             /* another code object at a freed one's address: a newer id
              * for it, and every thread's cached answers are void */
-            atomic_fetch_add_explicit(&code.gen, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&py_code_gen, 1, memory_order_relaxed);
             break;
         }
     }
@@ -240,27 +200,20 @@ static uint32_t py_code_find(const char *co, uint64_t check)
     return id;
 }
 
-uint32_t py_code_id(const char *co)
+HS_NOINLINE uint32_t py_code_id(const char *co)
 {
     struct py_ident d;
     py_code_ident(co, &d);
-    uint32_t gen = atomic_load_explicit(&code.gen, memory_order_relaxed);
     if (HS_UNLIKELY(!py_code_hits) && !py_code_hits_off) {
         py_code_hits = arena_alloc(PY_CODE_CACHE * sizeof *py_code_hits);
         py_code_hits_off = !py_code_hits;
     }
-    struct py_code_hit *h = NULL;
-    if (HS_LIKELY(py_code_hits)) {
-        h = &py_code_hits[((uintptr_t)co * 0x9e3779b97f4a7c15ull) >> 40 & (PY_CODE_CACHE - 1)];
-        if (h->addr == (uintptr_t)co && h->gen == gen && py_ident_same(&h->ident, &d))
-            return h->id;
-    }
     lock_take(&code.lock);
     uint32_t id = py_code_find(co, py_code_check(&d));
-    gen = atomic_load_explicit(&code.gen, memory_order_relaxed);
+    uint32_t gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
     lock_drop(&code.lock);
-    if (h && id != UINT32_MAX)
-        *h = (struct py_code_hit){(uintptr_t)co, d, id, gen};
+    if (py_code_hits && id != UINT32_MAX)
+        *py_code_hit_of(co) = (struct py_code_hit){(uintptr_t)co, d, id, gen};
     return id;
 }
 

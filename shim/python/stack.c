@@ -45,13 +45,13 @@ static const char *py_own_state(void)
 }
 
 /* The frame's word, or 0 when its code cannot be kept. */
-static uint64_t py_word(const char *fr)
+static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
 {
     const struct py_layout *l = py_lay;
     const char *co = (const char *)py_ptr(fr, l->fr_code);
     if (!co)
         return 0;
-    uint32_t id = py_code_id(co);
+    uint32_t id = py_code_quick(co);
     if (id == UINT32_MAX)
         return 0;
     intptr_t lasti = ((intptr_t)py_ptr(fr, l->fr_prev_instr) - (intptr_t)(co + l->co_code)) / 2;
