@@ -6,7 +6,10 @@
  *
  * Counting once.  A wrapper calls the original allocator with hook_guard
  * set, so what pymalloc takes from malloc underneath (a large object's
- * block, or an arena when arenas come from malloc) passes untracked: the
+ * block, or an arena when arenas come from malloc) passes untracked, and
+ * the block it gives back there (PYTHONMALLOC=malloc: the object itself),
+ * taken off the books just before, goes straight to the real free or
+ * realloc (hook_offbook), never deferred as a free under the guard: the
  * object is the block, never its memory twice (nor twice on the sampled
  * countdown: the wrapper puts it back after the call).  pymalloc's arenas come
  * from mmap and were never blocks.  The objects the interpreter made
@@ -148,7 +151,9 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     guard_enter();
     int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
     int64_t cd = hook_countdown_get();
+    hook_offbook = (uintptr_t)p; /* off the books now, either way */
     void *q = o->realloc(o->ctx, p, n);
+    hook_offbook = 0;
     hook_countdown_set(cd);
     if (q) {
         if (had)
@@ -179,7 +184,9 @@ static void py_free(void *ctx, void *p)
         if (e.size <= PY_SMALL)
             memset(p, 0, e.size);
     }
+    hook_offbook = (uintptr_t)p; /* off the books now, either way */
     o->free(o->ctx, p);
+    hook_offbook = 0;
     guard_leave(0);
 }
 
