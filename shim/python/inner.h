@@ -136,18 +136,50 @@ static inline __attribute__((always_inline)) uint32_t py_code_quick(const char *
 
 void py_code_thread_end(void); /* code.c: this thread's cache goes back */
 
-/* native.c: the name of the native stack ip[0..depth) (truncated: it was
- * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; the
- * same frames always get the same name.  UNWIND_NO_NAME when out of
- * memory.  Takes py_code_lock. */
-uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
-
 /* A word of a trace naming a Python frame: HSNAP_PY_TAG | id | offset. */
 static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
 {
     return HSNAP_PY_TAG | ((uint64_t)code << HSNAP_PY_CODE_SHIFT) |
            (off & HSNAP_PY_OFF_MASK);
 }
+
+/* The frame's word, or 0 when its code cannot be kept. */
+static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
+{
+    const struct py_layout *l = py_lay;
+    const char *co = (const char *)py_ptr(fr, l->fr_code);
+    if (!co)
+        return 0;
+    uint32_t id = py_code_quick(co);
+    if (id == UINT32_MAX)
+        return 0;
+    intptr_t lasti = ((intptr_t)py_ptr(fr, l->fr_prev_instr) - (intptr_t)(co + l->co_code)) / 2;
+    if (lasti < -1 || lasti >= (intptr_t)HSNAP_PY_OFF_MASK)
+        lasti = -1;
+    return py_frame_word(id, (uint32_t)(lasti + 1));
+}
+
+/* recent.c: the thread's recent splices (see there). */
+#define PY_CHAIN_MAX 24u /* Python frames of a splice kept */
+struct py_chain {          /* a splice's key: the native stack's name, the Python frames */
+    uint64_t hash;         /* of all but the innermost frame's word */
+    uint32_t name, n;      /* n: Python frames, innermost first */
+    uint64_t entry;        /* bit i: frame i is an entry frame */
+    uint64_t w[PY_CHAIN_MAX]; /* their words */
+};
+/* The key of a splice into the native stack name, from this thread's
+ * state ts: 0, or -1 when it is not one to keep. */
+int py_chain_of(const char *ts, uint32_t name, struct py_chain *k);
+int py_recent_find(const struct py_chain *k, uint32_t *id); /* 1: *id, kept before */
+void py_recent_keep(const struct py_chain *k, uint32_t id); /* k's splice is trace id */
+void py_recent_thread_end(void);                            /* the thread's tables go back */
+
+/* native.c: the name of the native stack ip[0..depth) (truncated: it was
+ * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; the
+ * same frames always get the same name.  UNWIND_NO_NAME when out of
+ * memory.  Takes py_code_lock. */
+uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
+
 
 
 #endif

@@ -3,7 +3,7 @@
 # guard set, after taking it off the books: it goes straight to the real
 # free or realloc (hooks.c's hook_offbook), not through the stack of frees
 # deferred under the guard (which a signal handler's frees still take:
-# tens of thousands of deferrals here before, 7 or so of the shim's own
+# 180,000 deferrals here before, 7 or so of the shim's own
 # now), and the books stay right: the bytearray grown by realloc is one
 # live block of its final size (100,000 bytes and bytearray's headroom:
 # 103 KiB on 3.11).
