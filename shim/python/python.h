@@ -7,7 +7,11 @@
  *   domain.c  finding CPython, and wrapping its MEM and OBJ allocator
  *             domains (tracemalloc's way: pymalloc stays on)
  *   stack.c   the thread's Python frames spliced into a native stack
- *   code.c    code objects copied into the shim's memory, and PYCODE
+ *   native.c  the native stacks spliced into, numbered: their names for
+ *             the unwinder's memo (UNWIND_NAME_FRAMES)
+ *   recent.c  the thread's recent splices: (name, Python frames) -> trace
+ *   code.c    code objects copied into the shim's memory, their ids (and
+ *             each thread's cache of them), and PYCODE
  *
  * Everything here runs on the allocating thread with hook_guard set, reads
  * the interpreter's memory only for the thread that holds the GIL, and
