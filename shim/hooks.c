@@ -435,11 +435,11 @@ static HS_NOINLINE void hook_free_tracked(void *p)
 __thread void *_Atomic hook_deferred;
 
 /* shim/python's domain wrappers: the block that their own call of the
- * allocator underneath frees or resizes with the guard set is one they
- * have just taken off the books, so it goes straight to the real free or
- * realloc, as hook_drain would send it (pend_unbook finding nothing):
- * no deferred stack, no drain, no copy.  Any other block freed with the
- * guard set (a signal handler's) is deferred as ever. */
+ * allocator underneath frees with the guard set is one they have just
+ * taken off the books, so it goes straight to the real free, as
+ * hook_drain would send it (pend_unbook finding nothing): no deferred
+ * stack, no drain.  Any other block freed with the guard set (a signal
+ * handler's) is deferred as ever. */
 __thread uintptr_t hook_offbook;
 
 static _Atomic uint64_t hook_deferrals; /* HEAPSNAP_VERBOSE: frees deferred so */
@@ -617,9 +617,8 @@ HS_EXPORT void *realloc(void *p, size_t n)
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
     if (hook_guard)
-        return p && tbl_maybe((uintptr_t)p) && hook_is_active() && (uintptr_t)p != hook_offbook
-                   ? hook_realloc_guarded(p, n)
-                   : real.realloc(p, n);
+        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? hook_realloc_guarded(p, n)
+                                                                 : real.realloc(p, n);
     if (!hook_is_active())
         return hook_realloc_idle(p, n);
     return hook_resize(p, n, 1, 0); /* sampled: what hook_pass did not pass */

@@ -67,8 +67,8 @@ static inline int guard_enter(void)
  * interrupted a hook on this thread): a stack linked through the freed
  * blocks themselves, emptied when the guard is next left clear. */
 extern __thread void *_Atomic hook_deferred;
-/* shim/python: the block its wrapper's own call frees or resizes with the
- * guard set, already off the books: not deferred (hooks.c). */
+/* shim/python: the block its wrapper's own call frees with the guard
+ * set, already off the books: not deferred (hooks.c). */
 extern __thread uintptr_t hook_offbook;
 void hook_drain(void);
 static inline void guard_leave(int saved)

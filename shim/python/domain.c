@@ -7,9 +7,11 @@
  * Counting once.  A wrapper calls the original allocator with hook_guard
  * set, so what pymalloc takes from malloc underneath (a large object's
  * block, or an arena when arenas come from malloc) passes untracked, and
- * the block it gives back there (PYTHONMALLOC=malloc: the object itself),
- * taken off the books just before, goes straight to the real free or
- * realloc (hook_offbook), never deferred as a free under the guard: the
+ * the block it frees there (PYTHONMALLOC=malloc: the object itself),
+ * taken off the books just before, goes straight to the real free
+ * (hook_offbook), never deferred as a free under the guard (a realloc's
+ * old block still is: glibc's in-place growth measured 2 MiB more peak
+ * RSS on dicts.py than the guard's move; docs/performance.md): the
  * object is the block, never its memory twice (nor twice on the sampled
  * countdown: the wrapper puts it back after the call).  pymalloc's arenas come
  * from mmap and were never blocks.  The objects the interpreter made
@@ -151,9 +153,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     guard_enter();
     int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
     int64_t cd = hook_countdown_get();
-    hook_offbook = (uintptr_t)p; /* off the books now, either way */
     void *q = o->realloc(o->ctx, p, n);
-    hook_offbook = 0;
     hook_countdown_set(cd);
     if (q) {
         if (had)
