@@ -236,32 +236,49 @@ static inline uint32_t hook_lsan_twin(uint32_t id)
 }
 
 /* The stack of a block whose walk repeats none of this thread's named
- * ones (unwind_again said so): captured, interned and named; its trace
- * id, or UNWIND_NO_NAME when out of memory.  A stack that runs Python
- * (evaluation frames) gets its Python frames spliced in and is never
- * named: the same native walk runs different Python lines, so
- * unwind_again must never answer for it. */
-static HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin)
+ * ones (again = UNWIND_NO_NAME: unwind_again said so): captured, interned
+ * and named; its trace id, or UNWIND_NO_NAME when out of memory.  A stack
+ * that runs Python (evaluation frames) gets its Python frames spliced in
+ * (shim/python) and is named for its native frames only, with
+ * UNWIND_NAME_FRAMES: the same native walk runs different Python lines, so
+ * unwind_again answers such a name (again) with the native frames kept,
+ * and the Python frames are spliced afresh, every time. */
+static HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again)
 {
     uintptr_t ip[real.depth + UNWIND_SLACK];
-    int truncated;
+    int truncated, got = -1;
     uint32_t id;
-    unsigned depth = unwind_capture(ip, real.depth, &truncated, NULL, origin);
-    if (HS_UNLIKELY(py_on)) { /* shim/python: Python frames spliced in, never named */
-        int py = py_trace(ip, depth, real.depth, truncated, UNWIND_NO_NAME, &id);
-        if (py)
+    if (again != UNWIND_NO_NAME) {
+        if (py_on && py_again(again, &id)) /* the same Python frames too */
+            return id;
+        got = unwind_again_frames(again, ip, real.depth, &truncated);
+    }
+    if (got < 0) {
+        again = UNWIND_NO_NAME;
+        got = (int)unwind_capture(ip, real.depth, &truncated, NULL, origin);
+    }
+    unsigned depth = (unsigned)got;
+    if (HS_UNLIKELY(py_on)) { /* shim/python: Python frames spliced in */
+        uint32_t name = again;
+        int py = py_trace(ip, depth, real.depth, truncated, &name, &id);
+        if (py) {
+            if (again == UNWIND_NO_NAME)
+                unwind_name(name);
             return py > 0 ? id : UNWIND_NO_NAME;
+        }
     }
     if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
         return UNWIND_NO_NAME;
-    unwind_name(id);
+    if (again == UNWIND_NO_NAME)
+        unwind_name(id);
     return id;
 }
 
 /* A block was born: unwind first (no lock held), then intern and insert.
  * Most stacks are one this thread has named before (unwind_again: no
- * walk, no intern).  Sampled mode: the countdown has already been
- * decreased by n.  Called with hook_guard set; keeps errno. */
+ * walk, no intern; a Python stack's native frames without a walk).
+ * Sampled mode: the countdown has already been decreased by n.  Called
+ * with hook_guard set; keeps errno. */
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
@@ -272,8 +289,8 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
         if (real.all_blocks)
             hook_insert(p, n, hook_lsan_twin(real.unsampled));
     } else {
-        uint32_t id = unwind_again(origin, real.depth);
-        if (id != UNWIND_NO_NAME || (id = hook_stack(origin)) != UNWIND_NO_NAME)
+        uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
+        if (!(id & UNWIND_NAME_FRAMES) || (id = hook_stack(origin, id)) != UNWIND_NO_NAME)
             hook_insert(p, n, hook_lsan_twin(id));
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
@@ -417,8 +434,19 @@ static HS_NOINLINE void hook_free_tracked(void *p)
  * one exchange. */
 __thread void *_Atomic hook_deferred;
 
+/* shim/python's domain wrappers: the block that their own call of the
+ * allocator underneath frees with the guard set is one they have just
+ * taken off the books, so it goes straight to the real free, as
+ * hook_drain would send it (pend_unbook finding nothing): no deferred
+ * stack, no drain.  Any other block freed with the guard set (a signal
+ * handler's) is deferred as ever. */
+__thread uintptr_t hook_offbook;
+
+static _Atomic uint64_t hook_deferrals; /* HEAPSNAP_VERBOSE: frees deferred so */
+
 static HS_NOINLINE void hook_defer(void *p)
 {
+    atomic_fetch_add_explicit(&hook_deferrals, 1, memory_order_relaxed);
     void *head = atomic_load_explicit(&hook_deferred, memory_order_relaxed);
     do
         *(void **)p = head;
@@ -441,6 +469,14 @@ void hook_drain(void)
         }
         hook_guard = 0;
     }
+}
+
+/* HEAPSNAP_VERBOSE: how many frees came with the guard set and waited
+ * for its end (tests: not the Python wrappers' own, see hook_offbook). */
+__attribute__((destructor)) static void hook_report(void)
+{
+    if (atomic_load(&real.state) == HOOK_READY)
+        hook_count("hooks: frees deferred under the guard: ", atomic_load(&hook_deferrals));
 }
 
 /* A realloc while the guard is set: a new block, the old one deferred. */
@@ -473,7 +509,7 @@ HS_EXPORT void free(void *p)
     if (tbl_maybe((uintptr_t)p)) {
         if (HS_LIKELY(!hook_guard))
             hook_free_tracked(p);
-        else if (hook_is_active())
+        else if (hook_is_active() && (uintptr_t)p != hook_offbook)
             hook_defer(p);
         else
             real.free(p);

@@ -22,8 +22,9 @@
  *   2. loader gate  life.c: life_loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
- *   2a. pycode      python/code.c: the Python code table (a hook takes it
- *                   after the unwind, around the splice; the writer after
+ *   2a. pycode      python/code.c: the Python code table, and native.c's
+ *                   numbered native stacks (a hook takes it after the
+ *                   unwind, when its thread's caches miss; the writer after
  *                   TRACES)
  *   3. traces       traces.c: the intern table
  *   3b. peak        peak.c: the peak's capture (tried from a hook, never
@@ -66,6 +67,9 @@ static inline int guard_enter(void)
  * interrupted a hook on this thread): a stack linked through the freed
  * blocks themselves, emptied when the guard is next left clear. */
 extern __thread void *_Atomic hook_deferred;
+/* shim/python: the block its wrapper's own call frees with the guard
+ * set, already off the books: not deferred (hooks.c). */
+extern __thread uintptr_t hook_offbook;
 void hook_drain(void);
 static inline void guard_leave(int saved)
 {

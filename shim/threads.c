@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "shim.h"
+#include "python/python.h" /* py_thread_end */
 
 static int (*thr_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
@@ -29,6 +30,7 @@ static void thr_detach(void *p)
     uintptr_t dtv = stop_detach(p);
     pend_thread_end();
     unwind_thread_end();
+    py_thread_end();
     trace_thread_end();
     peak_thread_end();
     if (dtv)

@@ -8,8 +8,13 @@
  * code size and line table's size and first bytes), and an address whose
  * check differs gets a new id (the old one stays for the traces that name
  * it).  Ids index `recs`; an open-addressed index by address finds them.
- * One lock for all: the allocating threads (one splice at a time; with the
- * GIL, they seldom meet) and the snapshot writer.
+ * One lock for all: the allocating threads (with the GIL, they seldom
+ * meet) and the snapshot writer.
+ * Each thread keeps its recent answers (address, check -> id) in a small
+ * cache that takes no lock: an answer holds while no address has got a
+ * newer id since (code.gen counts those), so a hit is the id the index
+ * would give, and an address reused by another code object (another
+ * check) misses.
  */
 #include <string.h>
 
@@ -33,26 +38,27 @@ static struct {
     uint32_t slots;        /* power of two */
 } code;
 
+/* This thread's answers (inner.h): PY_CODE_CACHE, from the arena at its
+ * first lookup; NULL: none (yet, or ended with the thread, or no memory). */
+__thread struct py_code_hit *py_code_hits;
+static __thread int py_code_hits_off;
+_Atomic uint32_t py_code_gen; /* addresses given a newer id (a code reborn there) */
+
 static uint64_t py_mix(uint64_t h, uint64_t v)
 {
     return (h ^ v) * 0x100000001b3ull + (h >> 29);
 }
 
-static uint64_t py_code_check(const char *co)
+static uint64_t py_code_check(const struct py_ident *d)
 {
-    const struct py_layout *l = py_lay;
-    const char *lt = (const char *)py_ptr(co, l->co_linetable);
-    uint64_t h = 0xcbf29ce484222325ull, first = 0;
-    h = py_mix(h, py_ptr(co, l->co_filename));
-    h = py_mix(h, py_ptr(co, l->co_qualname));
-    h = py_mix(h, (uintptr_t)lt);
-    h = py_mix(h, *(const uint32_t *)(co + l->co_firstlineno));
-    h = py_mix(h, py_ptr(co, l->co_size));
-    if (lt) {
-        uintptr_t len = py_ptr(lt, l->bytes_size);
-        memcpy(&first, lt + l->bytes_data, len < 8 ? len : 8);
-        h = py_mix(py_mix(h, len), first);
-    }
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = py_mix(h, d->fn);
+    h = py_mix(h, d->qn);
+    h = py_mix(h, d->lt);
+    h = py_mix(h, d->line);
+    h = py_mix(h, d->size);
+    if (d->lt)
+        h = py_mix(py_mix(h, d->len), d->first);
     return h;
 }
 
@@ -164,16 +170,19 @@ void py_code_unlock(void)
     lock_drop(&code.lock);
 }
 
-uint32_t py_code_id(const char *co)
+/* The table's id for co (check), copying it if new; lock held. */
+static uint32_t py_code_find(const char *co, uint64_t check)
 {
-    uint64_t check = py_code_check(co);
     uint32_t s = code.slots ? py_slot((uintptr_t)co, code.slots) : 0;
     for (; code.slots && code.index[s]; s = (s + 1) & (code.slots - 1)) {
         struct py_code *c = code.recs[code.index[s] - 1];
         if (c->addr == (uintptr_t)co) {
             if (c->check == check)
                 return code.index[s] - 1;
-            break; /* another code object at a freed one's address */
+            /* another code object at a freed one's address: a newer id
+             * for it, and every thread's cached answers are void */
+            atomic_fetch_add_explicit(&py_code_gen, 1, memory_order_relaxed);
+            break;
         }
     }
     struct py_code *c = py_code_copy(co, check);
@@ -189,6 +198,31 @@ uint32_t py_code_id(const char *co)
         code.index[s] = id + 1;
     }
     return id;
+}
+
+HS_NOINLINE uint32_t py_code_id(const char *co)
+{
+    struct py_ident d;
+    py_code_ident(co, &d);
+    if (HS_UNLIKELY(!py_code_hits) && !py_code_hits_off) {
+        py_code_hits = arena_alloc(PY_CODE_CACHE * sizeof *py_code_hits);
+        py_code_hits_off = !py_code_hits;
+    }
+    lock_take(&code.lock);
+    uint32_t id = py_code_find(co, py_code_check(&d));
+    uint32_t gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
+    lock_drop(&code.lock);
+    if (py_code_hits && id != UINT32_MAX)
+        *py_code_hit_of(co) = (struct py_code_hit){(uintptr_t)co, d, id, gen};
+    return id;
+}
+
+void py_code_thread_end(void)
+{
+    if (py_code_hits)
+        arena_free(py_code_hits, PY_CODE_CACHE * sizeof *py_code_hits);
+    py_code_hits = NULL;
+    py_code_hits_off = 1;
 }
 
 void py_put_codes(struct sbuf *b, int fatal)

@@ -42,10 +42,99 @@ struct py_syms {
 };
 extern struct py_syms py_sym;
 
+static inline uintptr_t py_ptr(const char *base, uint16_t off)
+{
+    uintptr_t v;
+    __builtin_memcpy(&v, base + off, sizeof v);
+    return v;
+}
+
+/* The first 8 bytes of a line table of len bytes (fewer: zeros after). */
+static inline uint64_t py_first8(const char *data, uintptr_t len)
+{
+    uint64_t v = 0;
+    if (HS_LIKELY(len >= 8))
+        __builtin_memcpy(&v, data, 8); /* one load */
+    else
+        __builtin_memcpy(&v, data, len);
+    return v;
+}
+
 /* code.c: the code object at co (alive: a frame of this thread names it)
  * as a small id for a trace word, copying it the first time; UINT32_MAX
- * when it cannot.  With py_code_lock held. */
+ * when it cannot.  The table's own answer, under py_code_lock (taken
+ * here), kept in this thread's cache; py_code_quick asks the cache first. */
 uint32_t py_code_id(const char *co);
+
+/* What a code object's identity is made of (code.c's check hashes it). */
+struct py_ident {
+    uintptr_t fn, qn, lt;  /* its file name, qualified name and line table objects */
+    uintptr_t size, len;   /* its code size, its line table's size */
+    uint64_t first;        /* the line table's first bytes */
+    uint32_t line;         /* its first line */
+};
+
+static inline void py_code_ident(const char *co, struct py_ident *d)
+{
+    const struct py_layout *l = py_lay;
+    const char *lt = (const char *)py_ptr(co, l->co_linetable);
+    d->fn = py_ptr(co, l->co_filename);
+    d->qn = py_ptr(co, l->co_qualname);
+    d->lt = (uintptr_t)lt;
+    d->line = *(const uint32_t *)(co + l->co_firstlineno);
+    d->size = py_ptr(co, l->co_size);
+    d->len = d->first = 0;
+    if (lt) {
+        d->len = py_ptr(lt, l->bytes_size);
+        d->first = py_first8(lt + l->bytes_data, d->len);
+    }
+}
+
+/* A thread's answer of the code table: the code at addr, while it is made
+ * of ident, is id, as long as py_code_gen is gen.  Equal parts make an
+ * equal check, so a hit is what the table would answer; an address reused
+ * by another code object misses (another ident), and the table giving an
+ * address a newer id (py_code_gen moves) voids every thread's answers. */
+#define PY_CODE_CACHE 128u /* answers per thread (power of two) */
+struct py_code_hit {
+    uintptr_t addr;        /* 0: empty */
+    struct py_ident ident;
+    uint32_t id, gen;
+};
+extern __thread struct py_code_hit *py_code_hits; /* NULL: none */
+extern _Atomic uint32_t py_code_gen;
+
+static inline struct py_code_hit *py_code_hit_of(const char *co)
+{
+    return &py_code_hits[((uintptr_t)co * 0x9e3779b97f4a7c15ull) >> 40 & (PY_CODE_CACHE - 1)];
+}
+
+/* py_code_id, from this thread's cache when it can (no lock): the parts
+ * of the identity compared as they are read. */
+static inline __attribute__((always_inline)) uint32_t py_code_quick(const char *co)
+{
+    const struct py_layout *l = py_lay;
+    if (HS_LIKELY(py_code_hits)) {
+        const struct py_code_hit *h = py_code_hit_of(co);
+        if (h->addr == (uintptr_t)co &&
+            h->gen == atomic_load_explicit(&py_code_gen, memory_order_relaxed)) {
+            const char *lt = (const char *)py_ptr(co, l->co_linetable);
+            uintptr_t d = (py_ptr(co, l->co_filename) ^ h->ident.fn) |
+                          (py_ptr(co, l->co_qualname) ^ h->ident.qn) |
+                          ((uintptr_t)lt ^ h->ident.lt) | (py_ptr(co, l->co_size) ^ h->ident.size) |
+                          (*(const uint32_t *)(co + l->co_firstlineno) ^ h->ident.line);
+            if (lt) {
+                uintptr_t len = py_ptr(lt, l->bytes_size);
+                d |= (len ^ h->ident.len) | (py_first8(lt + l->bytes_data, len) ^ h->ident.first);
+            }
+            if (d == 0)
+                return h->id;
+        }
+    }
+    return py_code_id(co);
+}
+
+void py_code_thread_end(void); /* code.c: this thread's cache goes back */
 
 /* A word of a trace naming a Python frame: HSNAP_PY_TAG | id | offset. */
 static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
@@ -54,11 +143,43 @@ static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
            (off & HSNAP_PY_OFF_MASK);
 }
 
-static inline uintptr_t py_ptr(const char *base, uint16_t off)
+/* The frame's word, or 0 when its code cannot be kept. */
+static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
 {
-    uintptr_t v;
-    __builtin_memcpy(&v, base + off, sizeof v);
-    return v;
+    const struct py_layout *l = py_lay;
+    const char *co = (const char *)py_ptr(fr, l->fr_code);
+    if (!co)
+        return 0;
+    uint32_t id = py_code_quick(co);
+    if (id == UINT32_MAX)
+        return 0;
+    intptr_t lasti = ((intptr_t)py_ptr(fr, l->fr_prev_instr) - (intptr_t)(co + l->co_code)) / 2;
+    if (lasti < -1 || lasti >= (intptr_t)HSNAP_PY_OFF_MASK)
+        lasti = -1;
+    return py_frame_word(id, (uint32_t)(lasti + 1));
 }
+
+/* recent.c: the thread's recent splices (see there). */
+#define PY_CHAIN_MAX 24u /* Python frames of a splice kept */
+struct py_chain {          /* a splice's key: the native stack's name, the Python frames */
+    uint64_t hash;         /* of all but the innermost frame's word */
+    uint32_t name, n;      /* n: Python frames, innermost first */
+    uint64_t entry;        /* bit i: frame i is an entry frame */
+    uint64_t w[PY_CHAIN_MAX]; /* their words */
+};
+/* The key of a splice into the native stack name, from this thread's
+ * state ts: 0, or -1 when it is not one to keep. */
+int py_chain_of(const char *ts, uint32_t name, struct py_chain *k);
+int py_recent_find(const struct py_chain *k, uint32_t *id); /* 1: *id, kept before */
+void py_recent_keep(const struct py_chain *k, uint32_t id); /* k's splice is trace id */
+void py_recent_thread_end(void);                            /* the thread's tables go back */
+
+/* native.c: the name of the native stack ip[0..depth) (truncated: it was
+ * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; the
+ * same frames always get the same name.  UNWIND_NO_NAME when out of
+ * memory.  Takes py_code_lock. */
+uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
+
+
 
 #endif

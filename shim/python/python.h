@@ -7,7 +7,11 @@
  *   domain.c  finding CPython, and wrapping its MEM and OBJ allocator
  *             domains (tracemalloc's way: pymalloc stays on)
  *   stack.c   the thread's Python frames spliced into a native stack
- *   code.c    code objects copied into the shim's memory, and PYCODE
+ *   native.c  the native stacks spliced into, numbered: their names for
+ *             the unwinder's memo (UNWIND_NAME_FRAMES)
+ *   recent.c  the thread's recent splices: (name, Python frames) -> trace
+ *   code.c    code objects copied into the shim's memory, their ids (and
+ *             each thread's cache of them), and PYCODE
  *
  * Everything here runs on the allocating thread with hook_guard set, reads
  * the interpreter's memory only for the thread that holds the GIL, and
@@ -32,13 +36,25 @@ void py_init(void);
  * when the interpreter is initialized and this thread holds the GIL. */
 void py_poll(void);
 
-/* The one call of the recorder (hooks.c's hook_record) after the unwind:
- * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *same
- * the unwinder's memo name.  Returns 0 when the stack is the recorder's to
- * intern as usual; 1 when *id is the trace, Python frames spliced in and
- * interned; -1 when nothing can be recorded. */
-int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t same,
+/* The one call of the recorder (hooks.c's hook_stack) after the unwind:
+ * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
+ * the unwinder's memo name it came back with (UNWIND_NAME_FRAMES set), or
+ * UNWIND_NO_NAME when it was walked.  Returns 0 when the stack is the
+ * recorder's to intern and name as usual (no evaluation frames); 1 when
+ * *id is the trace, Python frames spliced in and interned; -1 when nothing
+ * can be recorded.  Nonzero: *name is the name for the walk (a new one,
+ * UNWIND_NAME_FRAMES set, when it was UNWIND_NO_NAME). */
+int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
              uint32_t *id);
+
+/* hook_stack, for a stack that unwind_again answered with a name of
+ * py_trace's: 1 and *id the trace when this thread spliced the same native
+ * stack with the same Python frames before (no frame needed); 0: the
+ * native frames and py_trace, then. */
+int py_again(uint32_t name, uint32_t *id);
+
+/* The thread is ending (threads.c): its recent splices go back. */
+void py_thread_end(void);
 
 /* The code table's lock (code.c), for fork's handlers (life.c). */
 void py_code_lock(void);

@@ -16,9 +16,13 @@
  * only while it runs Python code, which it does holding the GIL, so they
  * are still while it allocates, GIL held or released around a C call
  * (ctypes releases it for every foreign call; a C extension may): the
- * code objects they name are alive.  The code table is locked once per
- * splice (code.c).  Stacks with evaluation frames are never named for the
- * unwinder's memo: the same native stack runs many Python lines.
+ * code objects they name are alive.  The code table (code.c) is locked
+ * only when the thread's cache of it misses.  A stack with evaluation
+ * frames is named for the unwinder's memo as a native stack only
+ * (UNWIND_NAME_FRAMES, see hooks.c's hook_stack): the same native stack
+ * runs many Python lines, so a repeat gives back its native frames, never
+ * a trace, and the Python frames are spliced into them afresh, unless
+ * the thread spliced the same Python frames into them recently (recent.c).
  * A native evaluation frame outside the function's symbol (GCC's .cold
  * part, on error paths) is not recognised: its Python frames then go to
  * the next evaluation frame out, in the same order (README, limits).
@@ -39,22 +43,6 @@ static const char *py_own_state(void)
     if (!me || (py_sym.finalizing && py_sym.finalizing()))
         return NULL;
     return me;
-}
-
-/* The frame's word, or 0 when its code cannot be kept. */
-static uint64_t py_word(const char *fr)
-{
-    const struct py_layout *l = py_lay;
-    const char *co = (const char *)py_ptr(fr, l->fr_code);
-    if (!co)
-        return 0;
-    uint32_t id = py_code_id(co);
-    if (id == UINT32_MAX)
-        return 0;
-    intptr_t lasti = ((intptr_t)py_ptr(fr, l->fr_prev_instr) - (intptr_t)(co + l->co_code)) / 2;
-    if (lasti < -1 || lasti >= (intptr_t)HSNAP_PY_OFF_MASK)
-        lasti = -1;
-    return py_frame_word(id, (uint32_t)(lasti + 1));
 }
 
 /* Splices from nat[0..n) into out (room for max); the depth written. */
@@ -88,23 +76,41 @@ static unsigned py_splice(const uintptr_t *nat, unsigned n, uintptr_t *out, unsi
     return k;
 }
 
-int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t same,
+void py_thread_end(void)
+{
+    py_code_thread_end();
+    py_recent_thread_end();
+}
+
+int py_again(uint32_t name, uint32_t *id)
+{
+    struct py_chain k;
+    const char *ts = py_own_state();
+    return ts && py_chain_of(ts, name, &k) == 0 && py_recent_find(&k, id);
+}
+
+int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
              uint32_t *id)
 {
-    if (same != UNWIND_NO_NAME)
-        return 0; /* a named stack is never one with evaluation frames */
     unsigned i = 0;
     while (i < depth && !py_is_eval(ip[i]))
         i++;
     if (i == depth)
         return 0;
+    if (*name == UNWIND_NO_NAME)
+        *name = py_native_name(ip, depth, truncated);
     const char *ts = py_own_state();
+    struct py_chain k;
+    int keep = 0;
     if (ts) {
         uintptr_t nat[depth];
         __builtin_memcpy(nat, ip, depth * sizeof *ip);
-        py_code_lock();
+        keep = *name != UNWIND_NO_NAME && py_chain_of(ts, *name, &k) == 0;
         depth = py_splice(nat, depth, ip, max, ts, &truncated);
-        py_code_unlock();
     }
-    return trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, id) == 0 ? 1 : -1;
+    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, id) != 0)
+        return -1;
+    if (keep)
+        py_recent_keep(&k, *id);
+    return 1;
 }

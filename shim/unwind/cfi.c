@@ -678,6 +678,20 @@ void cfi_name(uint32_t name)
         cfi_memo.last->tag = name;
 }
 
+/* The frames of the walk cfi_again just answered name for: its states'
+ * keys are the return addresses, the first state's the caller's own (each
+ * step's record is the state before it, its key the frame it gave:
+ * cfi_steps and cfi_replay alike). */
+int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room)
+{
+    const struct cfi_memo *m = cfi_memo.last;
+    if (!m || m->tag != name || name == CFI_NO_TAG || m->n + 1 > room)
+        return -1;
+    for (unsigned i = 0; i <= m->n; i++)
+        ip[i] = m->st[i].key;
+    return (int)m->n + 1;
+}
+
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
              unsigned max)
 {

@@ -72,6 +72,10 @@ int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, u
  * frames): the name, or CFI_NO_TAG when a walk is needed. */
 uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max);
 void cfi_name(uint32_t name);      /* names the result of this thread's last walk */
+/* Right after cfi_again answered name: ip[] gets the frames of the walk it
+ * repeats (ra first, then the ones cfi_walk_caller gives); their count, or
+ * -1 when the thread's last walk is not that one. */
+int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room);
 int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
 void cfi_thread_end(void);         /* this thread's walk memo goes back */
 uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */

@@ -273,6 +273,17 @@ void unwind_name(uint32_t name)
         cfi_name(name);
 }
 
+int unwind_again_frames(uint32_t name, uintptr_t *ip, unsigned max, int *truncated)
+{
+    if (unw.method != UNWIND_AUTO || !(name & UNWIND_NAME_FRAMES) || name == UNWIND_NO_NAME)
+        return -1;
+    int got = cfi_again_frames(name, ip, max + 1); /* as unwind_cfi_from: +1, truncated? */
+    if (got < 0)
+        return -1;
+    *truncated = (unsigned)got > max;
+    return (unsigned)got > max ? (int)max : got;
+}
+
 /* HEAPSNAP_VERBOSE: how often auto had to defer to libunwind (tests use it
  * to see that the CFI walk really ran). */
 __attribute__((destructor)) static void unwind_report(void)

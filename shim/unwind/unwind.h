@@ -63,6 +63,17 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
  * then skips asking again). */
 uint32_t unwind_again(const struct unwind_origin *origin, unsigned max);
 void unwind_name(uint32_t name);   /* the caller's name for the stack it was just given */
+/* A name with UNWIND_NAME_FRAMES set (never UNWIND_NO_NAME) keeps the
+ * stack's frames for the caller: after unwind_again answered it,
+ * unwind_again_frames gives them back without a walk (shim/python: the
+ * native part of a Python stack, its Python frames spliced afresh).
+ * Other names are the caller's own (hooks.c: trace ids, below 2^24). */
+#define UNWIND_NAME_FRAMES 0x80000000u
+/* Right after unwind_again(origin, max) answered name (UNWIND_NAME_FRAMES
+ * set): ip[] (room for max + UNWIND_SLACK) gets the frames unwind_capture
+ * would give, *truncated as it sets it; the depth, or -1 when the walk
+ * answered is no longer at hand (capture then). */
+int unwind_again_frames(uint32_t name, uintptr_t *ip, unsigned max, int *truncated);
 int unwind_in_shim(uintptr_t ip);  /* ip lies in libheapsnap.so's text */
 void unwind_thread_end(void);      /* this thread's walk memo goes back */
 

@@ -1,0 +1,121 @@
+/*
+ * native.c - the native stacks that Python frames are spliced into,
+ * numbered: a stack with evaluation frames is named for the unwinder's
+ * memo by its number (UNWIND_NAME_FRAMES | number, see hooks.c's
+ * hook_stack), so that the same native frames, walked again after the
+ * memo forgot them, get the same name, and the thread's recent splices
+ * (stack.c) keyed by that name are found again.  A number stands for
+ * exactly one native stack (its frames and truncation flag, compared in
+ * full), for good: records are never freed, like traces.  Only a walk
+ * (a memo miss) comes here; the table is under the room's lock (code.c's
+ * py_code_lock), which fork's handlers hold.
+ */
+#include <string.h>
+
+#include "inner.h"
+
+#define PY_NATIVE_MAX (1u << 24) /* numbers handed out, at most */
+
+struct py_native {
+    uint64_t hash;
+    uint32_t depth;
+    uint32_t truncated;
+    uintptr_t ip[];
+};
+
+static struct {
+    struct py_native **recs; /* by number */
+    uint32_t n, cap;
+    uint32_t *index;         /* number + 1 by hash; 0 = empty */
+    uint32_t slots;          /* power of two */
+} nat;
+
+static uint64_t py_native_hash(const uintptr_t *ip, unsigned depth, int truncated)
+{
+    uint64_t a = 0x9e3779b97f4a7c15ull ^ depth ^ (uint64_t)(truncated != 0) << 32;
+    uint64_t b = 0x6a09e667f3bcc909ull;
+    unsigned i = 0;
+    for (; i + 1 < depth; i += 2) {
+        a = (a ^ ip[i]) * 0xff51afd7ed558ccdull;
+        b = (b ^ ip[i + 1]) * 0xc4ceb9fe1a85ec53ull;
+    }
+    if (i < depth)
+        a = (a ^ ip[i]) * 0xff51afd7ed558ccdull;
+    uint64_t h = (a ^ (a >> 32)) * 0xbf58476d1ce4e5b9ull + b;
+    return h ^ (h >> 31);
+}
+
+static inline uint32_t py_native_slot(uint64_t hash, uint32_t slots)
+{
+    return (uint32_t)(hash >> 20) & (slots - 1);
+}
+
+static int py_native_same(const struct py_native *r, uint64_t hash, const uintptr_t *ip,
+                          unsigned depth, int truncated)
+{
+    return r->hash == hash && r->depth == depth && r->truncated == (truncated != 0) &&
+           memcmp(r->ip, ip, depth * sizeof *ip) == 0;
+}
+
+/* Records and index grown for one more number: 0, or -1. */
+static int py_native_grow(void)
+{
+    if (nat.n + 1 > nat.cap) {
+        uint32_t cap = nat.cap ? nat.cap * 2 : 256;
+        struct py_native **r = arena_alloc(cap * sizeof *r);
+        if (!r)
+            return -1;
+        if (nat.n)
+            memcpy(r, nat.recs, nat.n * sizeof *r);
+        if (nat.recs)
+            arena_free(nat.recs, nat.cap * sizeof *nat.recs);
+        nat.recs = r, nat.cap = cap;
+    }
+    if ((nat.n + 1) * 2 <= nat.slots)
+        return 0;
+    uint32_t slots = nat.slots ? nat.slots * 2 : 512;
+    uint32_t *ix = arena_alloc(slots * sizeof *ix);
+    if (!ix)
+        return -1;
+    for (uint32_t k = 0; k < nat.n; k++) {
+        uint32_t s = py_native_slot(nat.recs[k]->hash, slots);
+        while (ix[s])
+            s = (s + 1) & (slots - 1);
+        ix[s] = k + 1;
+    }
+    if (nat.index)
+        arena_free(nat.index, nat.slots * sizeof *nat.index);
+    nat.index = ix, nat.slots = slots;
+    return 0;
+}
+
+uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated)
+{
+    uint64_t h = py_native_hash(ip, depth, truncated);
+    uint32_t name = UNWIND_NO_NAME;
+    py_code_lock();
+    uint32_t s = nat.slots ? py_native_slot(h, nat.slots) : 0;
+    for (; nat.slots && nat.index[s]; s = (s + 1) & (nat.slots - 1))
+        if (py_native_same(nat.recs[nat.index[s] - 1], h, ip, depth, truncated)) {
+            name = UNWIND_NAME_FRAMES | (nat.index[s] - 1);
+            goto out;
+        }
+    if (nat.n >= PY_NATIVE_MAX || py_native_grow() != 0)
+        goto out;
+    struct py_native *r = arena_keep(sizeof *r + depth * sizeof *ip);
+    if (!r)
+        goto out;
+    r->hash = h;
+    r->depth = depth;
+    r->truncated = truncated != 0;
+    memcpy(r->ip, ip, depth * sizeof *ip);
+    s = py_native_slot(h, nat.slots);
+    while (nat.index[s])
+        s = (s + 1) & (nat.slots - 1);
+    nat.recs[nat.n] = r;
+    nat.index[s] = nat.n + 1;
+    name = UNWIND_NAME_FRAMES | nat.n++;
+out:
+    py_code_unlock();
+    return name;
+}

@@ -1,0 +1,169 @@
+/*
+ * recent.c - the thread's recent splices: (native stack's name, Python
+ * frames) -> trace id, so that a Python stack met again costs its Python
+ * frames' words, and no native frame is copied, scanned or interned
+ * (stack.c's py_again).
+ *
+ * A splice is a function of the native frames (with the truncation flag),
+ * the chain of the thread's Python frames (their words and entry flags)
+ * and the depth.  A native stack's name (UNWIND_NAME_FRAMES | its number
+ * in native.c) stands for its frames for good, so the answer holds
+ * forever.  Two tables per thread, from the arena at the first keep:
+ *
+ *   contexts  (name, entry flags, the words of every frame but the
+ *             innermost) -> a serial, given anew each time a context
+ *             takes a place: a serial names one context's content
+ *   splices   (serial, the innermost frame's word) -> trace id
+ *
+ * so the many lines run under one context (a loop's body, one function's
+ * allocations) take 16 bytes each.  Both are 2-way set-associative, the
+ * most recent first.  The serials are this thread's count; its wrap
+ * empties both tables.  Chains of more than PY_CHAIN_MAX frames, or with
+ * a frame whose code cannot be kept, are not kept.
+ */
+#include <string.h>
+
+#include "inner.h"
+
+#define PY_CTX_SETS 128u   /* x 2 contexts (power of two) */
+#define PY_DONE_SETS 2048u /* x 2 splices (power of two) */
+
+struct py_ctx {
+    uint64_t hash;         /* py_chain's */
+    uint32_t serial;       /* 0: empty */
+    uint32_t name, n;      /* the native stack's name; Python frames */
+    uint64_t entry;        /* bit i: frame i is an entry frame */
+    uint64_t w[PY_CHAIN_MAX - 1]; /* the words of frames 1 .. n - 1 */
+};
+
+struct py_done {
+    uint32_t serial, id;   /* serial 0: empty */
+    uint64_t w0;           /* the innermost frame's word (0: no frame) */
+};
+
+struct py_recent {
+    struct py_ctx ctx[PY_CTX_SETS][2];
+    struct py_done done[PY_DONE_SETS][2];
+    uint32_t serials;      /* given so far */
+};
+
+static __thread struct py_recent *py_rec; /* NULL: none (yet) */
+static __thread int py_rec_off;           /* none for good (ended, no memory) */
+
+int py_chain_of(const char *ts, uint32_t name, struct py_chain *k)
+{
+    const struct py_layout *l = py_lay;
+    const char *cf = (const char *)py_ptr(ts, l->ts_cframe);
+    const char *fr = cf ? (const char *)py_ptr(cf, l->cf_current) : NULL;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ name, entry = 0;
+    uint32_t n = 0;
+    for (; fr; fr = (const char *)py_ptr(fr, l->fr_previous), n++) {
+        uint64_t w;
+        if (n == PY_CHAIN_MAX || !(w = py_word(fr)))
+            return -1;
+        k->w[n] = w;
+        entry |= (uint64_t)(*(const uint8_t *)(fr + l->fr_is_entry) != 0) << n;
+        if (n)
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+    }
+    h = (h ^ entry ^ (uint64_t)n << 32) * 0xc4ceb9fe1a85ec53ull;
+    k->hash = h ^ h >> 29;
+    k->name = name;
+    k->n = n;
+    k->entry = entry;
+    return 0;
+}
+
+static inline uint64_t py_w0(const struct py_chain *k)
+{
+    return k->n ? k->w[0] : 0;
+}
+
+static int py_ctx_same(const struct py_ctx *c, const struct py_chain *k)
+{
+    return c->serial && c->hash == k->hash && c->name == k->name && c->n == k->n &&
+           c->entry == k->entry &&
+           (k->n < 2 || memcmp(c->w, k->w + 1, (k->n - 1) * sizeof k->w[0]) == 0);
+}
+
+/* k's context, made the most recent of its set; NULL: not kept. */
+static struct py_ctx *py_ctx_find(struct py_recent *r, const struct py_chain *k)
+{
+    struct py_ctx *set = r->ctx[k->hash & (PY_CTX_SETS - 1)];
+    if (py_ctx_same(&set[0], k))
+        return &set[0];
+    if (!py_ctx_same(&set[1], k))
+        return NULL;
+    struct py_ctx t = set[0];
+    set[0] = set[1];
+    set[1] = t;
+    return &set[0];
+}
+
+static inline struct py_done *py_done_set(struct py_recent *r, uint32_t serial, uint64_t w0)
+{
+    uint64_t h = ((uint64_t)serial * 0x9e3779b97f4a7c15ull) ^ (w0 * 0xc4ceb9fe1a85ec53ull);
+    return r->done[(h ^ h >> 32) & (PY_DONE_SETS - 1)];
+}
+
+int py_recent_find(const struct py_chain *k, uint32_t *id)
+{
+    struct py_recent *r = py_rec;
+    const struct py_ctx *c;
+    if (!r || !(c = py_ctx_find(r, k)))
+        return 0;
+    uint64_t w0 = py_w0(k);
+    struct py_done *set = py_done_set(r, c->serial, w0);
+    for (unsigned j = 0; j < 2; j++)
+        if (set[j].serial == c->serial && set[j].w0 == w0) {
+            *id = set[j].id;
+            if (j) { /* the most recent first */
+                struct py_done t = set[0];
+                set[0] = set[1];
+                set[1] = t;
+            }
+            return 1;
+        }
+    return 0;
+}
+
+void py_recent_keep(const struct py_chain *k, uint32_t id)
+{
+    struct py_recent *r = py_rec;
+    if (!r) {
+        if (py_rec_off || !(r = py_rec = arena_alloc(sizeof *r))) {
+            py_rec_off = 1;
+            return;
+        }
+    }
+    struct py_ctx *c = py_ctx_find(r, k);
+    if (!c) {
+        if (HS_UNLIKELY(++r->serials == 0)) { /* wrapped: serials come round again */
+            memset(r, 0, sizeof *r);
+            r->serials = 1;
+        }
+        struct py_ctx *set = r->ctx[k->hash & (PY_CTX_SETS - 1)];
+        set[1] = set[0];
+        c = &set[0];
+        c->hash = k->hash;
+        c->serial = r->serials;
+        c->name = k->name;
+        c->n = k->n;
+        c->entry = k->entry;
+        if (k->n > 1)
+            memcpy(c->w, k->w + 1, (k->n - 1) * sizeof k->w[0]);
+    }
+    uint64_t w0 = py_w0(k);
+    struct py_done *set = py_done_set(r, c->serial, w0);
+    if (set[0].serial != c->serial || set[0].w0 != w0) /* a walk's splice may be kept already */
+        set[1] = set[0];
+    set[0] = (struct py_done){c->serial, id, w0};
+}
+
+void py_recent_thread_end(void)
+{
+    if (py_rec)
+        arena_free(py_rec, sizeof *py_rec);
+    py_rec = NULL;
+    py_rec_off = 1;
+}
