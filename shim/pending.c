@@ -154,6 +154,26 @@ void pend_settle(void)
         pend_drain(pend_self);
 }
 
+/* Releases the oldest block the calling thread holds (the one whose lines
+ * have been loading longest): 1, or 0 when it holds none. */
+int pend_settle_one(void)
+{
+    struct pend_queue *q = pend_self;
+    if (!q)
+        return 0;
+    for (unsigned k = 0; k < PEND_DEPTH; k++) {
+        void *p = atomic_exchange_explicit(&q->p[(q->next + k) % PEND_DEPTH], NULL,
+                                           memory_order_relaxed);
+        if (p) {
+            int saved = guard_enter();
+            pend_release(p);
+            guard_leave(saved);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* ---------------- the books: where a dying block is ---------------- */
 
 /* A block the program frees or reallocates leaves the shim's books: 1 and

@@ -93,6 +93,7 @@ void pend_init(void (*real_free)(void *), int sampled); /* as recording starts *
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void pend_release(void *p);     /* a held free's end: out of the books, real free */
 void pend_settle(void);         /* releases what this thread holds */
+int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
 struct tbl_entry;
 extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
