@@ -96,13 +96,18 @@ static __thread struct stop_slot *stop_self;
 
 /* ---------------- stack bounds ---------------- */
 
-/* The main thread's stack as glibc's pthread_getattr_np gives it, read
- * here instead: on the main thread glibc parses /proc/self/maps with
- * stdio and sscanf, whose code pages and FILE buffer cost the host ~300
- * KiB of resident memory for this one call (a 5 MB program's peak RSS
- * moved by 6%).  The same rule: the stack ends at the page after
- * __libc_stack_end, and reaches down RLIMIT_STACK or to the end of the
- * mapping below, whichever is nearer.  Raw reads, no allocation. */
+/* The main thread's stack, read here instead of from glibc's
+ * pthread_getattr_np.  Its top is the end of the stack's mapping, which
+ * holds argv[], envp[] and the auxiliary vector above __libc_stack_end:
+ * glibc ends the stack at the page after __libc_stack_end, and a program
+ * that stores heap pointers in argv[] (setproctitle: redis, nginx) had the
+ * ones past that page read as leaks (test_leak_roots's
+ * main_stack_argv_array_is_a_root; redis's test one run in 30 or so).  Its
+ * bottom is glibc's: RLIMIT_STACK below that page, or the end of the
+ * mapping below, whichever is nearer.  Also, on the main thread glibc
+ * parses /proc/self/maps with stdio and sscanf, whose code pages and FILE
+ * buffer cost the host ~300 KiB of resident memory for this one call (a
+ * 5 MB program's peak RSS moved by 3%).  Raw reads, no allocation. */
 extern void *__libc_stack_end;
 
 struct stop_main {
@@ -122,7 +127,7 @@ static void stop_main_line(const struct procmaps_line *l, void *arg)
             size = end - m->below;
         else
             size = rl.rlim_cur < end - m->below ? rl.rlim_cur : end - m->below;
-        m->hi = end;
+        m->hi = l->hi;
         m->lo = end - size;
         return;
     }
