@@ -213,6 +213,7 @@ struct trace_live {
     uint64_t count, bytes; /* count in 1/65536 units, as the totals */
 };
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
+uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */

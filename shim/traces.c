@@ -129,7 +129,7 @@ static void trace_oom(void)
  * loop's dependency chain, which on deep stacks was most of trace_intern;
  * each step is a bijection of the lane, and the final mix (murmur3's
  * finalizer) carries every bit to the low ones the caches index with. */
-static uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
+uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
 {
     uint64_t a = 0x9e3779b97f4a7c15ULL ^ depth, b = 0x6a09e667f3bcc909ULL;
     unsigned i = 0;

@@ -126,21 +126,32 @@ static inline uint32_t py_slot(uintptr_t addr, uint32_t slots)
     return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 40) & (slots - 1);
 }
 
+/* The n elements of elem bytes at old (room for *cap) copied to an arena
+ * block of twice the room (first, when *cap is 0), old freed and *cap
+ * set; NULL when out of memory (old kept).  The record arrays of code.c
+ * and native.c grow by it. */
+void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first)
+{
+    uint32_t want = *cap ? *cap * 2 : first;
+    void *r = arena_alloc(want * elem);
+    if (!r)
+        return NULL;
+    if (n)
+        memcpy(r, old, n * elem);
+    if (old)
+        arena_free(old, *cap * elem);
+    *cap = want;
+    return r;
+}
+
 /* Index and records grown for one more id: 0, or -1. */
 static int py_code_grow(void)
 {
     if (code.n + 1 > code.cap) {
-        uint32_t cap = code.cap ? code.cap * 2 : 1024;
-        struct py_code **r = arena_alloc(cap * sizeof *r);
+        struct py_code **r = py_array_double(code.recs, code.n, &code.cap, sizeof *r, 1024);
         if (!r)
             return -1;
-        if (code.n)
-            memcpy(r, code.recs, code.n * sizeof *r);
-        struct py_code **old = code.recs;
-        uint32_t oldcap = code.cap;
-        code.recs = r, code.cap = cap;
-        if (old)
-            arena_free(old, oldcap * sizeof *old);
+        code.recs = r;
     }
     if ((code.n + 1) * 2 <= code.slots)
         return 0;

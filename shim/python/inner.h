@@ -65,6 +65,8 @@ static inline uint64_t py_first8(const char *data, uintptr_t len)
  * when it cannot.  The table's own answer, under py_code_lock (taken
  * here), kept in this thread's cache; py_code_quick asks the cache first. */
 uint32_t py_code_id(const char *co);
+/* code.c: a record array doubled in the arena (native.c's grows by it too) */
+void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first);
 
 /* What a code object's identity is made of (code.c's check hashes it). */
 struct py_ident {

@@ -30,19 +30,10 @@ static struct {
     uint32_t slots;          /* power of two */
 } nat;
 
+/* traces.c's hash of the frames, told apart from the same frames cut short. */
 static uint64_t py_native_hash(const uintptr_t *ip, unsigned depth, int truncated)
 {
-    uint64_t a = 0x9e3779b97f4a7c15ull ^ depth ^ (uint64_t)(truncated != 0) << 32;
-    uint64_t b = 0x6a09e667f3bcc909ull;
-    unsigned i = 0;
-    for (; i + 1 < depth; i += 2) {
-        a = (a ^ ip[i]) * 0xff51afd7ed558ccdull;
-        b = (b ^ ip[i + 1]) * 0xc4ceb9fe1a85ec53ull;
-    }
-    if (i < depth)
-        a = (a ^ ip[i]) * 0xff51afd7ed558ccdull;
-    uint64_t h = (a ^ (a >> 32)) * 0xbf58476d1ce4e5b9ull + b;
-    return h ^ (h >> 31);
+    return trace_hash(ip, depth) ^ (truncated ? 0x5bd1e9955bd1e995ull : 0);
 }
 
 static inline uint32_t py_native_slot(uint64_t hash, uint32_t slots)
@@ -61,15 +52,10 @@ static int py_native_same(const struct py_native *r, uint64_t hash, const uintpt
 static int py_native_grow(void)
 {
     if (nat.n + 1 > nat.cap) {
-        uint32_t cap = nat.cap ? nat.cap * 2 : 256;
-        struct py_native **r = arena_alloc(cap * sizeof *r);
+        struct py_native **r = py_array_double(nat.recs, nat.n, &nat.cap, sizeof *r, 256);
         if (!r)
             return -1;
-        if (nat.n)
-            memcpy(r, nat.recs, nat.n * sizeof *r);
-        if (nat.recs)
-            arena_free(nat.recs, nat.cap * sizeof *nat.recs);
-        nat.recs = r, nat.cap = cap;
+        nat.recs = r;
     }
     if ((nat.n + 1) * 2 <= nat.slots)
         return 0;
