@@ -19,7 +19,6 @@
  * is checked the same way: exact length, traces in range, known kinds, and
  * the sort order the format promises (so readers may binary-search it).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,18 +33,6 @@ _Static_assert(sizeof(struct hsnap_leaks_head) == LSET_HEAD, "LEAKS head size");
 _Static_assert(sizeof(struct hsnap_leak_total) == LSET_TOTAL, "LEAKS total size");
 _Static_assert(sizeof(struct hsnap_leak_record) == LSET_RECORD, "LEAKS record size");
 _Static_assert(sizeof(struct hsnap_retainer) == LSET_RETAINER, "RETAINERS item size");
-
-/* "section NAME: why" into err; returns -1. */
-static int lset_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
-{
-    char why[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "section %s: %s", section, why);
-    return -1;
-}
 
 const char *lset_absent_why(const struct snap *s)
 {
@@ -79,17 +66,17 @@ static int lset_check_members(const struct snap *s, uint32_t k,
                               const struct hsnap_leak_record *r, char *err, size_t errlen)
 {
     if ((uint64_t)r->members_off + r->nmembers > s->lk.head.nmembers)
-        return lset_fail(err, errlen, "LEAKS", "record %u: members %u+%u beyond the %u stored", k,
+        return snap_section_fail(err, errlen, "LEAKS", "record %u: members %u+%u beyond the %u stored", k,
                          r->members_off, r->nmembers, s->lk.head.nmembers);
     if (r->nmembers == 0)
-        return lset_fail(err, errlen, "LEAKS", "record %u: a cycle without members", k);
+        return snap_section_fail(err, errlen, "LEAKS", "record %u: a cycle without members", k);
     for (uint32_t i = 0; i < r->nmembers; i++) {
         uint32_t m = lset_member(s, r->members_off + i);
         if (m >= s->nblocks)
-            return lset_fail(err, errlen, "LEAKS", "record %u: member %u is block %u (%llu blocks)", k,
+            return snap_section_fail(err, errlen, "LEAKS", "record %u: member %u is block %u (%llu blocks)", k,
                              i, m, (unsigned long long)s->nblocks);
         if (s->blocks[m].cls != HSNAP_CLASS_CYCLE)
-            return lset_fail(err, errlen, "LEAKS", "record %u: member block %u is not in a cycle", k, m);
+            return snap_section_fail(err, errlen, "LEAKS", "record %u: member block %u is not in a cycle", k, m);
     }
     return 0;
 }
@@ -98,19 +85,19 @@ static int lset_check_record(const struct snap *s, uint32_t k, char *err, size_t
 {
     const struct hsnap_leak_record *r = &s->lk.records[k];
     if (r->root >= s->nblocks)
-        return lset_fail(err, errlen, "LEAKS", "record %u: root block %u out of range (%llu blocks)",
+        return snap_section_fail(err, errlen, "LEAKS", "record %u: root block %u out of range (%llu blocks)",
                          k, r->root, (unsigned long long)s->nblocks);
     if (r->cls != HSNAP_CLASS_DIRECT && r->cls != HSNAP_CLASS_CYCLE)
-        return lset_fail(err, errlen, "LEAKS", "record %u: class %u is not direct or cycle", k, r->cls);
+        return snap_section_fail(err, errlen, "LEAKS", "record %u: class %u is not direct or cycle", k, r->cls);
     if (s->blocks[r->root].cls != r->cls)
-        return lset_fail(err, errlen, "LEAKS", "record %u: class %u, its root block's is %u", k,
+        return snap_section_fail(err, errlen, "LEAKS", "record %u: class %u, its root block's is %u", k,
                          r->cls, s->blocks[r->root].cls);
     if (r->ref_min > r->ref_max)
-        return lset_fail(err, errlen, "LEAKS", "record %u: refcount range %u..%u is backwards", k,
+        return snap_section_fail(err, errlen, "LEAKS", "record %u: refcount range %u..%u is backwards", k,
                          r->ref_min, r->ref_max);
     if (r->cls == HSNAP_CLASS_DIRECT) {
         if (r->nmembers)
-            return lset_fail(err, errlen, "LEAKS", "record %u: a direct leak with %u members", k,
+            return snap_section_fail(err, errlen, "LEAKS", "record %u: a direct leak with %u members", k,
                              r->nmembers);
         return 0;
     }
@@ -121,16 +108,16 @@ int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_
 {
     struct hsnap_leaks_head h;
     if (len < LSET_HEAD)
-        return lset_fail(err, errlen, "LEAKS", "too short (%llu bytes)", (unsigned long long)len);
+        return snap_section_fail(err, errlen, "LEAKS", "too short (%llu bytes)", (unsigned long long)len);
     memcpy(&h, p, LSET_HEAD);
     uint64_t want = LSET_HEAD + (uint64_t)LSET_TOTAL * h.nclass +
                     (uint64_t)LSET_RECORD * h.nrecords + 4ull * h.nmembers;
     if (want != len)
-        return lset_fail(err, errlen, "LEAKS", "%llu bytes, its counts (%u classes, %u records, "
+        return snap_section_fail(err, errlen, "LEAKS", "%llu bytes, its counts (%u classes, %u records, "
                          "%u members) need %llu", (unsigned long long)len, h.nclass,
                          h.nrecords, h.nmembers, (unsigned long long)want);
     if (!s->has_blocks)
-        return lset_fail(err, errlen, "LEAKS", "present without a BLOCKS section");
+        return snap_section_fail(err, errlen, "LEAKS", "present without a BLOCKS section");
     memset(&s->lk, 0, sizeof(s->lk));
     s->lk.head = h;
     uint32_t known = h.nclass < SNAP_NCLASS ? h.nclass : SNAP_NCLASS;
@@ -164,18 +151,18 @@ static int ret_check(const struct snap *s, const struct hsnap_retainer *v, uint3
 {
     const struct hsnap_retainer *r = &v[i];
     if (r->target_trace >= s->ntraces)
-        return lset_fail(err, errlen, "RETAINERS", "item %u: target trace %u out of range (%u traces)", i,
+        return snap_section_fail(err, errlen, "RETAINERS", "item %u: target trace %u out of range (%u traces)", i,
                         r->target_trace, s->ntraces);
     if (r->source_kind > HSNAP_RET_USER)
-        return lset_fail(err, errlen, "RETAINERS", "item %u: unknown source kind %u", i, r->source_kind);
+        return snap_section_fail(err, errlen, "RETAINERS", "item %u: unknown source kind %u", i, r->source_kind);
     if (r->source_kind == HSNAP_RET_BLOCK && r->source_trace >= s->ntraces)
-        return lset_fail(err, errlen, "RETAINERS", "item %u: source trace %u out of range (%u traces)", i,
+        return snap_section_fail(err, errlen, "RETAINERS", "item %u: source trace %u out of range (%u traces)", i,
                         r->source_trace, s->ntraces);
     if (r->source_kind != HSNAP_RET_BLOCK && r->source_trace != 0)
-        return lset_fail(err, errlen, "RETAINERS", "item %u: a root source with trace %u", i,
+        return snap_section_fail(err, errlen, "RETAINERS", "item %u: a root source with trace %u", i,
                         r->source_trace);
     if (i && ret_cmp(&v[i - 1], r) >= 0)
-        return lset_fail(err, errlen, "RETAINERS", "item %u: not sorted, or a duplicate", i);
+        return snap_section_fail(err, errlen, "RETAINERS", "item %u: not sorted, or a duplicate", i);
     return 0;
 }
 
@@ -184,10 +171,10 @@ int lset_decode_retainers(struct snap *s, const uint8_t *p, uint64_t len, char *
 {
     uint32_t n;
     if (len < 8)
-        return lset_fail(err, errlen, "RETAINERS", "too short (%llu bytes)", (unsigned long long)len);
+        return snap_section_fail(err, errlen, "RETAINERS", "too short (%llu bytes)", (unsigned long long)len);
     memcpy(&n, p, 4);
     if (len != 8 + (uint64_t)LSET_RETAINER * n)
-        return lset_fail(err, errlen, "RETAINERS", "%llu bytes, count %u needs %llu",
+        return snap_section_fail(err, errlen, "RETAINERS", "%llu bytes, count %u needs %llu",
                         (unsigned long long)len, n,
                         (unsigned long long)(8 + (uint64_t)LSET_RETAINER * n));
     const struct hsnap_retainer *v = (const struct hsnap_retainer *)(p + 8);

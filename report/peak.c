@@ -12,7 +12,6 @@
  * (shim/peak.c says how near it is); TEMPS counts heaptrack's temporary
  * allocations per trace.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,6 @@
 _Static_assert(sizeof(struct hsnap_peak) == PEAK_HEAD, "PEAK head size");
 _Static_assert(sizeof(struct hsnap_peak_item) == PEAK_ITEM, "PEAK item size");
 
-static int peak_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
-{
-    char why[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "section %s: %s", section, why);
-    return -1;
-}
-
 static int peak_items(struct snap *s, const uint8_t *p, uint32_t count, char *err, size_t errlen)
 {
     uint64_t blocks = 0, bytes = 0;
@@ -45,20 +33,20 @@ static int peak_items(struct snap *s, const uint8_t *p, uint32_t count, char *er
         struct hsnap_peak_item it;
         memcpy(&it, p + PEAK_HEAD + (size_t)i * PEAK_ITEM, sizeof(it));
         if (it.trace >= s->ntraces)
-            return peak_fail(err, errlen, "PEAK", "item %u: trace id %u out of range (%u traces)",
+            return snap_section_fail(err, errlen, "PEAK", "item %u: trace id %u out of range (%u traces)",
                              i, it.trace, s->ntraces);
         if (i && it.trace <= s->peak_items_last)
-            return peak_fail(err, errlen, "PEAK", "item %u: not sorted by trace id", i);
+            return snap_section_fail(err, errlen, "PEAK", "item %u: not sorted by trace id", i);
         s->peak_items_last = it.trace;
         if (it.bytes > PEAK_MAX_SUM || it.blocks > PEAK_MAX_SUM ||
             (blocks += it.blocks) > PEAK_MAX_SUM || (bytes += it.bytes) > PEAK_MAX_SUM)
-            return peak_fail(err, errlen, "PEAK", "item %u: sums past %llu: damaged", i,
+            return snap_section_fail(err, errlen, "PEAK", "item %u: sums past %llu: damaged", i,
                              (unsigned long long)PEAK_MAX_SUM);
         s->peak_stats[it.trace].live_count = it.blocks;
         s->peak_stats[it.trace].live_bytes = it.bytes;
     }
     if (blocks != s->peak.blocks || bytes != s->peak.bytes)
-        return peak_fail(err, errlen, "PEAK", "items add up to %llu blocks, %llu bytes; "
+        return snap_section_fail(err, errlen, "PEAK", "items add up to %llu blocks, %llu bytes; "
                          "the head says %llu, %llu", (unsigned long long)blocks,
                          (unsigned long long)bytes, (unsigned long long)s->peak.blocks,
                          (unsigned long long)s->peak.bytes);
@@ -68,17 +56,17 @@ static int peak_items(struct snap *s, const uint8_t *p, uint32_t count, char *er
 int peak_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen)
 {
     if (len < PEAK_HEAD)
-        return peak_fail(err, errlen, "PEAK", "too short (%llu bytes)", (unsigned long long)len);
+        return snap_section_fail(err, errlen, "PEAK", "too short (%llu bytes)", (unsigned long long)len);
     memcpy(&s->peak, p, sizeof(s->peak));
     if (len != PEAK_HEAD + (uint64_t)s->peak.count * PEAK_ITEM)
-        return peak_fail(err, errlen, "PEAK", "count %u does not match %llu payload bytes",
+        return snap_section_fail(err, errlen, "PEAK", "count %u does not match %llu payload bytes",
                          s->peak.count, (unsigned long long)len);
     if (s->peak.count > s->ntraces)
-        return peak_fail(err, errlen, "PEAK", "%u items for %u traces", s->peak.count,
+        return snap_section_fail(err, errlen, "PEAK", "%u items for %u traces", s->peak.count,
                          s->ntraces);
     s->peak_stats = calloc(s->ntraces ? s->ntraces : 1, sizeof(*s->peak_stats));
     if (!s->peak_stats)
-        return peak_fail(err, errlen, "PEAK", "out of memory");
+        return snap_section_fail(err, errlen, "PEAK", "out of memory");
     if (peak_items(s, p, s->peak.count, err, errlen) < 0)
         return -1;
     s->has_peak = 1;
@@ -89,20 +77,20 @@ int temps_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size
 {
     uint32_t count;
     if (len < 8)
-        return peak_fail(err, errlen, "TEMPS", "too short (%llu bytes)", (unsigned long long)len);
+        return snap_section_fail(err, errlen, "TEMPS", "too short (%llu bytes)", (unsigned long long)len);
     memcpy(&count, p, 4);
     if (len != 8 + (uint64_t)count * 8)
-        return peak_fail(err, errlen, "TEMPS", "count %u does not match %llu payload bytes",
+        return snap_section_fail(err, errlen, "TEMPS", "count %u does not match %llu payload bytes",
                          count, (unsigned long long)len);
     if (count != s->ntraces)
-        return peak_fail(err, errlen, "TEMPS", "%u entries for %u traces", count, s->ntraces);
+        return snap_section_fail(err, errlen, "TEMPS", "%u entries for %u traces", count, s->ntraces);
     s->temps = malloc((count ? count : 1) * sizeof(*s->temps));
     if (!s->temps)
-        return peak_fail(err, errlen, "TEMPS", "out of memory");
+        return snap_section_fail(err, errlen, "TEMPS", "out of memory");
     memcpy(s->temps, p + 8, (size_t)count * 8);
     for (uint32_t i = 0; i < count; i++)
         if (s->temps[i] > PEAK_MAX_SUM)
-            return peak_fail(err, errlen, "TEMPS", "trace %u: %llu temporaries: damaged", i,
+            return snap_section_fail(err, errlen, "TEMPS", "trace %u: %llu temporaries: damaged", i,
                              (unsigned long long)s->temps[i]);
     return 0;
 }

@@ -57,6 +57,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "section %s: %s", section, why);
+    return -1;
+}
+
 static int cur_take(struct cur *c, void *dst, uint64_t n)
 {
     if (n > c->left)

@@ -111,4 +111,9 @@ const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip);
 /* Name of a section type ("TRACES"), or "type N" in a static buffer. */
 const char *snap_section_name(uint32_t type);
 
+/* "section NAME: why" into err, for the loaders of the sections kept in
+ * files of their own (lset.c, peak.c); returns -1. */
+int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif

@@ -20,174 +20,73 @@ static uint64_t bsort_w[8 * 512];
 
 #define BSORT_SMALL 32
 
-static void bsort_small(struct hsnap_block *a, uint64_t n)
-{
-    for (uint64_t i = 1; i < n; i++) {
-        struct hsnap_block v = a[i];
-        uint64_t j = i;
-        for (; j > 0 && a[j - 1].addr > v.addr; j--)
-            a[j] = a[j - 1];
-        a[j] = v;
+/* One sort per element type T keyed by KEY(x), an unsigned integer of at
+ * most 64 bits: NAME_small, insertion sort; NAME_level, where a[0..n)
+ * share every key bit above shift + 8: sorts them on the byte at shift
+ * (each element to its bucket, by cycles), then each bucket on the next
+ * byte down, with the next 512 counters of w; and NAME, which starts at the
+ * highest byte where the keys differ.  A macro, not a comparison callback:
+ * the key's load is the sort's inner loop. */
+#define BSORT_DEFINE(NAME, T, KEY)                                                      \
+    static void NAME##_small(T *a, uint64_t n)                                          \
+    {                                                                                   \
+        for (uint64_t i = 1; i < n; i++) {                                              \
+            T v = a[i];                                                                 \
+            uint64_t j = i;                                                             \
+            for (; j > 0 && KEY(a[j - 1]) > KEY(v); j--)                                \
+                a[j] = a[j - 1];                                                        \
+            a[j] = v;                                                                   \
+        }                                                                               \
+    }                                                                                   \
+                                                                                        \
+    static void NAME##_level(T *a, uint64_t n, unsigned shift, uint64_t *w)             \
+    {                                                                                   \
+        if (n <= BSORT_SMALL) {                                                         \
+            NAME##_small(a, n);                                                         \
+            return;                                                                     \
+        }                                                                               \
+        uint64_t *head = w, *tail = w + 256, sum = 0;                                   \
+        memset(head, 0, 256 * sizeof *head);                                            \
+        for (uint64_t i = 0; i < n; i++)                                                \
+            head[(KEY(a[i]) >> shift) & 0xff]++;                                        \
+        for (unsigned d = 0; d < 256; d++) {                                            \
+            uint64_t c = head[d];                                                       \
+            head[d] = sum;                                                              \
+            tail[d] = sum += c;                                                         \
+        }                                                                               \
+        for (unsigned d = 0; d < 256; d++)                                              \
+            while (head[d] < tail[d]) {                                                 \
+                T v = a[head[d]];                                                       \
+                unsigned k = (unsigned)(KEY(v) >> shift) & 0xff;                        \
+                while (k != d) {                                                        \
+                    T t = a[head[k]];                                                   \
+                    a[head[k]++] = v;                                                   \
+                    v = t;                                                              \
+                    k = (unsigned)(KEY(v) >> shift) & 0xff;                             \
+                }                                                                       \
+                a[head[d]++] = v;                                                       \
+            }                                                                           \
+        if (shift == 0)                                                                 \
+            return;                                                                     \
+        for (unsigned d = 0; d < 256; d++) { /* bucket d is [tail[d - 1], tail[d]) */   \
+            uint64_t from = d ? tail[d - 1] : 0;                                        \
+            if (tail[d] - from > 1)                                                     \
+                NAME##_level(a + from, tail[d] - from, shift - 8, w + 512);             \
+        }                                                                               \
+    }                                                                                   \
+                                                                                        \
+    void NAME(T *a, uint64_t n)                                                         \
+    {                                                                                   \
+        uint64_t x = 0;                                                                 \
+        for (uint64_t i = 1; i < n; i++)                                                \
+            x |= (uint64_t)KEY(a[i]) ^ (uint64_t)KEY(a[0]);                             \
+        if (x)                                                                          \
+            NAME##_level(a, n, (unsigned)(63 - __builtin_clzll(x)) / 8 * 8, bsort_w);   \
     }
-}
 
-/* a[0..n) share every address bit above shift + 8: sorts them on the
- * byte at shift, then each bucket on the next byte down. */
-static void bsort_level(struct hsnap_block *a, uint64_t n, unsigned shift, uint64_t *w)
-{
-    if (n <= BSORT_SMALL) {
-        bsort_small(a, n);
-        return;
-    }
-    uint64_t *head = w, *tail = w + 256, sum = 0;
-    memset(head, 0, 256 * sizeof *head);
-    for (uint64_t i = 0; i < n; i++)
-        head[(a[i].addr >> shift) & 0xff]++;
-    for (unsigned d = 0; d < 256; d++) {
-        uint64_t c = head[d];
-        head[d] = sum;
-        tail[d] = sum += c;
-    }
-    for (unsigned d = 0; d < 256; d++) /* each block to its bucket, by cycles */
-        while (head[d] < tail[d]) {
-            struct hsnap_block v = a[head[d]];
-            unsigned k = (unsigned)(v.addr >> shift) & 0xff;
-            while (k != d) {
-                struct hsnap_block t = a[head[k]];
-                a[head[k]++] = v;
-                v = t;
-                k = (unsigned)(v.addr >> shift) & 0xff;
-            }
-            a[head[d]++] = v;
-        }
-    if (shift == 0)
-        return;
-    for (unsigned d = 0; d < 256; d++) { /* bucket d is [tail[d - 1], tail[d]) */
-        uint64_t from = d ? tail[d - 1] : 0;
-        if (tail[d] - from > 1)
-            bsort_level(a + from, tail[d] - from, shift - 8, w + 512);
-    }
-}
+#define BSORT_ADDR(x) ((x).addr)
+#define BSORT_SELF(x) (x)
 
-void bsort_blocks(struct hsnap_block *a, uint64_t n)
-{
-    uint64_t *w = bsort_w;
-    uint64_t x = 0;
-    for (uint64_t i = 1; i < n; i++)
-        x |= a[i].addr ^ a[0].addr;
-    if (x)
-        bsort_level(a, n, (unsigned)(63 - __builtin_clzll(x)) / 8 * 8, w);
-}
-
-/* The same on bare addresses (distinct or not). */
-static void bsort_addr_small(uint64_t *a, uint64_t n)
-{
-    for (uint64_t i = 1; i < n; i++) {
-        uint64_t v = a[i], j = i;
-        for (; j > 0 && a[j - 1] > v; j--)
-            a[j] = a[j - 1];
-        a[j] = v;
-    }
-}
-
-static void bsort_addr_level(uint64_t *a, uint64_t n, unsigned shift, uint64_t *w)
-{
-    if (n <= BSORT_SMALL) {
-        bsort_addr_small(a, n);
-        return;
-    }
-    uint64_t *head = w, *tail = w + 256, sum = 0;
-    memset(head, 0, 256 * sizeof *head);
-    for (uint64_t i = 0; i < n; i++)
-        head[(a[i] >> shift) & 0xff]++;
-    for (unsigned d = 0; d < 256; d++) {
-        uint64_t c = head[d];
-        head[d] = sum;
-        tail[d] = sum += c;
-    }
-    for (unsigned d = 0; d < 256; d++)
-        while (head[d] < tail[d]) {
-            uint64_t v = a[head[d]];
-            unsigned k = (unsigned)(v >> shift) & 0xff;
-            while (k != d) {
-                uint64_t t = a[head[k]];
-                a[head[k]++] = v;
-                v = t;
-                k = (unsigned)(v >> shift) & 0xff;
-            }
-            a[head[d]++] = v;
-        }
-    if (shift == 0)
-        return;
-    for (unsigned d = 0; d < 256; d++) {
-        uint64_t from = d ? tail[d - 1] : 0;
-        if (tail[d] - from > 1)
-            bsort_addr_level(a + from, tail[d] - from, shift - 8, w + 512);
-    }
-}
-
-void bsort_addrs(uint64_t *a, uint64_t n)
-{
-    uint64_t x = 0;
-    for (uint64_t i = 1; i < n; i++)
-        x |= a[i] ^ a[0];
-    if (x)
-        bsort_addr_level(a, n, (unsigned)(63 - __builtin_clzll(x)) / 8 * 8, bsort_w);
-}
-
-/* And on 4-byte keys (blockstream.c's lower halves of addresses). */
-static void bsort_u32_small(uint32_t *a, uint64_t n)
-{
-    for (uint64_t i = 1; i < n; i++) {
-        uint32_t v = a[i];
-        uint64_t j = i;
-        for (; j > 0 && a[j - 1] > v; j--)
-            a[j] = a[j - 1];
-        a[j] = v;
-    }
-}
-
-static void bsort_u32_level(uint32_t *a, uint64_t n, unsigned shift, uint64_t *w)
-{
-    if (n <= BSORT_SMALL) {
-        bsort_u32_small(a, n);
-        return;
-    }
-    uint64_t *head = w, *tail = w + 256, sum = 0;
-    memset(head, 0, 256 * sizeof *head);
-    for (uint64_t i = 0; i < n; i++)
-        head[(a[i] >> shift) & 0xff]++;
-    for (unsigned d = 0; d < 256; d++) {
-        uint64_t c = head[d];
-        head[d] = sum;
-        tail[d] = sum += c;
-    }
-    for (unsigned d = 0; d < 256; d++)
-        while (head[d] < tail[d]) {
-            uint32_t v = a[head[d]];
-            unsigned k = (v >> shift) & 0xff;
-            while (k != d) {
-                uint32_t t = a[head[k]];
-                a[head[k]++] = v;
-                v = t;
-                k = (v >> shift) & 0xff;
-            }
-            a[head[d]++] = v;
-        }
-    if (shift == 0)
-        return;
-    for (unsigned d = 0; d < 256; d++) {
-        uint64_t from = d ? tail[d - 1] : 0;
-        if (tail[d] - from > 1)
-            bsort_u32_level(a + from, tail[d] - from, shift - 8, w + 512);
-    }
-}
-
-void bsort_u32(uint32_t *a, uint64_t n)
-{
-    uint32_t x = 0;
-    for (uint64_t i = 1; i < n; i++)
-        x |= a[i] ^ a[0];
-    if (x)
-        bsort_u32_level(a, n, (unsigned)(31 - __builtin_clz(x)) / 8 * 8, bsort_w);
-}
+BSORT_DEFINE(bsort_blocks, struct hsnap_block, BSORT_ADDR)
+BSORT_DEFINE(bsort_addrs, uint64_t, BSORT_SELF)
+BSORT_DEFINE(bsort_u32, uint32_t, BSORT_SELF) /* blockstream.c's lower halves of addresses */

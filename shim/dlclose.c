@@ -44,7 +44,7 @@ static struct dlc_mod *dlc_record(struct dl_phdr_info *info)
     uint64_t lo, hi;
     const char *id;
     size_t id_len;
-    snap_module_span(info, &lo, &hi, &id, &id_len);
+    mod_span(info, &lo, &hi, &id, &id_len);
     const char *path = info->dlpi_name ? info->dlpi_name : "";
     size_t path_len = strlen(path);
     if (hi == 0 || path_len == 0 || path_len > 0xffff || id_len > 0xffff)

@@ -83,7 +83,7 @@ static int elfsym_exe_cb(struct dl_phdr_info *info, size_t size, void *arg)
     const char *id;
     size_t id_len;
     x->bias = (uintptr_t)info->dlpi_addr;
-    snap_module_span(info, &x->lo, &x->hi, &id, &id_len);
+    mod_span(info, &x->lo, &x->hi, &id, &id_len);
     return 1; /* the first module is the executable */
 }
 
@@ -138,7 +138,7 @@ static int elfsym_dyn_cb(struct dl_phdr_info *info, size_t size, void *arg)
     const char *id;
     size_t id_len;
     const ElfW(Dyn) *dyn = NULL;
-    snap_module_span(info, &lo, &hi, &id, &id_len);
+    mod_span(info, &lo, &hi, &id, &id_len);
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
             dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);

@@ -8,7 +8,7 @@
  * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
  * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
- * (snapshot.c), sbuf_, side_ (sidefile.c), bsort_ (blocksort.c), bstream_
+ * (snapshot.c), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_ (blocksort.c), bstream_
  * (blockstream.c), name_ (snapname.c), dlc_ (dlclose.c), peak_ (peak.c), sl_
  * (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_,
  * py_ (python/: CPython's frames and allocator domains).
@@ -419,10 +419,13 @@ int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
 
-/* ---- snapshot.c ---- */
+/* ---- modules.c ---- */
 struct dl_phdr_info;
-void snap_module_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi,
-                      const char **id, size_t *id_len); /* *hi 0: no PT_LOAD */
+void mod_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi, const char **id,
+              size_t *id_len);            /* *hi 0: no PT_LOAD */
+void mod_section(struct sbuf *b);         /* MODULES */
+
+/* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
 int snap_take(unsigned reason, const char *path, int fatal);

@@ -18,7 +18,8 @@
  * copy and the model in place.  snap_take serialises snapshots and
  * advances the birth epoch; with fatal set (a crashing thread's handler)
  * every lock is tried a bounded number of times: never hang.  Buffers are
- * sbuf.c's, names and the temporary files snapname.c's.
+ * sbuf.c's, names and the temporary files snapname.c's, the MODULES
+ * section modules.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,93 +105,6 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
     sbuf_put(b, &m, sizeof m);
     snap_put_strings(b);
-}
-
-/* ---------------- MODULES ---------------- */
-
-/* The GNU build-id from a loaded PT_NOTE segment, bounds-checked. */
-static size_t snap_build_id(const char *note, size_t len, const char **id)
-{
-    size_t off = 0;
-    while (off + 12 <= len) {
-        uint32_t namesz, descsz, type;
-        memcpy(&namesz, note + off, 4);
-        memcpy(&descsz, note + off + 4, 4);
-        memcpy(&type, note + off + 8, 4);
-        size_t name_off = off + 12, desc_off = name_off + ((namesz + 3) & ~3u);
-        size_t next = desc_off + ((descsz + 3) & ~3u);
-        if (next > len || next <= off)
-            return 0;
-        if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(note + name_off, "GNU", 4)) {
-            *id = note + desc_off;
-            return descsz;
-        }
-        off = next;
-    }
-    return 0;
-}
-
-struct snap_modules {
-    struct sbuf *b;
-    uint32_t count;
-};
-
-/* A loaded module's PT_LOAD span [*lo, *hi) (*hi 0: none) and build ID. */
-void snap_module_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi,
-                      const char **id, size_t *id_len)
-{
-    *lo = UINT64_MAX;
-    *hi = 0;
-    *id = NULL;
-    *id_len = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uint64_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD) {
-            *lo = start < *lo ? start : *lo;
-            *hi = start + ph->p_memsz > *hi ? start + ph->p_memsz : *hi;
-        } else if (ph->p_type == PT_NOTE && !*id_len) {
-            *id_len = snap_build_id((const char *)(uintptr_t)start, ph->p_memsz, id);
-        }
-    }
-}
-
-static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    struct snap_modules *sm = arg;
-    uint64_t lo, hi;
-    const char *id;
-    size_t id_len;
-    snap_module_span(info, &lo, &hi, &id, &id_len);
-    if (hi == 0)
-        return 0;
-    char exe[NAME_MAX_PATH];
-    const char *path = info->dlpi_name ? info->dlpi_name : "";
-    size_t path_len = strlen(path);
-    if (sm->count == 0) { /* the main executable: its real path */
-        path_len = name_exe(exe, sizeof exe);
-        path = exe;
-    }
-    uint16_t lens[4] = {(uint16_t)(path_len > 0xffff ? 0xffff : path_len),
-                        (uint16_t)(id_len > 0xffff ? 0 : id_len), 0, 0};
-    sbuf_u64(sm->b, info->dlpi_addr);
-    sbuf_u64(sm->b, lo);
-    sbuf_u64(sm->b, hi);
-    sbuf_put(sm->b, lens, sizeof lens);
-    sbuf_put(sm->b, path, lens[0]);
-    sbuf_put(sm->b, id, lens[1]);
-    sm->count++;
-    return 0;
-}
-
-static void snap_modules(struct sbuf *b)
-{
-    struct snap_modules sm = {b, 0};
-    sbuf_u32(b, 0);
-    life_iterate_phdr(snap_module, &sm);
-    sm.count += dlc_put_modules(b); /* after the live ones: those win a lookup */
-    if (!b->err)
-        memcpy(b->p, &sm.count, sizeof sm.count);
 }
 
 /* ---------------- BLOCKS ---------------- */
@@ -659,7 +573,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
      * buffers */
     uint64_t shim_bytes = arena_mapped();
     snap.left = (struct pend_left){0, 0};
-    snap_modules(&sec[SEC_MODULES]);
+    mod_section(&sec[SEC_MODULES]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
         return -1;

@@ -1,0 +1,97 @@
+/*
+ * modules.c - the loaded modules as snapshots see them: a module's span
+ * (its PT_LOAD segments) and GNU build ID, read from its program headers
+ * in memory (mod_span: the MODULES section, dlclose.c's record of a
+ * module about to go, elfsym.c's symbol lookups), and the MODULES section
+ * itself, the live modules in the loader's order (the main executable by
+ * its real path) and then those dlclose.c kept.
+ */
+#include <link.h>
+#include <string.h>
+
+#include "shim.h"
+
+/* The GNU build-id from a loaded PT_NOTE segment, bounds-checked. */
+static size_t mod_build_id(const char *note, size_t len, const char **id)
+{
+    size_t off = 0;
+    while (off + 12 <= len) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, note + off, 4);
+        memcpy(&descsz, note + off + 4, 4);
+        memcpy(&type, note + off + 8, 4);
+        size_t name_off = off + 12, desc_off = name_off + ((namesz + 3) & ~3u);
+        size_t next = desc_off + ((descsz + 3) & ~3u);
+        if (next > len || next <= off)
+            return 0;
+        if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(note + name_off, "GNU", 4)) {
+            *id = note + desc_off;
+            return descsz;
+        }
+        off = next;
+    }
+    return 0;
+}
+
+struct mod_walk {
+    struct sbuf *b;
+    uint32_t count;
+};
+
+/* A loaded module's PT_LOAD span [*lo, *hi) (*hi 0: none) and build ID. */
+void mod_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi,
+                      const char **id, size_t *id_len)
+{
+    *lo = UINT64_MAX;
+    *hi = 0;
+    *id = NULL;
+    *id_len = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD) {
+            *lo = start < *lo ? start : *lo;
+            *hi = start + ph->p_memsz > *hi ? start + ph->p_memsz : *hi;
+        } else if (ph->p_type == PT_NOTE && !*id_len) {
+            *id_len = mod_build_id((const char *)(uintptr_t)start, ph->p_memsz, id);
+        }
+    }
+}
+
+static int mod_put(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct mod_walk *sm = arg;
+    uint64_t lo, hi;
+    const char *id;
+    size_t id_len;
+    mod_span(info, &lo, &hi, &id, &id_len);
+    if (hi == 0)
+        return 0;
+    char exe[NAME_MAX_PATH];
+    const char *path = info->dlpi_name ? info->dlpi_name : "";
+    size_t path_len = strlen(path);
+    if (sm->count == 0) { /* the main executable: its real path */
+        path_len = name_exe(exe, sizeof exe);
+        path = exe;
+    }
+    uint16_t lens[4] = {(uint16_t)(path_len > 0xffff ? 0xffff : path_len),
+                        (uint16_t)(id_len > 0xffff ? 0 : id_len), 0, 0};
+    sbuf_u64(sm->b, info->dlpi_addr);
+    sbuf_u64(sm->b, lo);
+    sbuf_u64(sm->b, hi);
+    sbuf_put(sm->b, lens, sizeof lens);
+    sbuf_put(sm->b, path, lens[0]);
+    sbuf_put(sm->b, id, lens[1]);
+    sm->count++;
+    return 0;
+}
+
+void mod_section(struct sbuf *b)
+{
+    struct mod_walk sm = {b, 0};
+    sbuf_u32(b, 0);
+    life_iterate_phdr(mod_put, &sm);
+    sm.count += dlc_put_modules(b); /* after the live ones: those win a lookup */
+    if (!b->err)
+        memcpy(b->p, &sm.count, sizeof sm.count);
+}
