@@ -466,7 +466,7 @@ static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
 /* The same for a caller that will insert or remove ptr a little later:
  * the hooks call it as soon as they know a new block's address, so that
  * the miss on its home cluster overlaps the stack walk. */
-void tbl_prefetch_ptr(uintptr_t ptr)
+__attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
 {
     uint64_t h = tbl_hash(ptr);
     tbl_prefetch(tbl_stripe_of(ptr, h), h);
