@@ -79,11 +79,17 @@ static inline uint64_t py_w0(const struct py_chain *k)
     return k->n ? k->w[0] : 0;
 }
 
+/* The words compared inline: a context holds a few (dicts.py: 2 or 3), and
+ * a call of memcmp cost more than the compare itself. */
 static int py_ctx_same(const struct py_ctx *c, const struct py_chain *k)
 {
-    return c->serial && c->hash == k->hash && c->name == k->name && c->n == k->n &&
-           c->entry == k->entry &&
-           (k->n < 2 || memcmp(c->w, k->w + 1, (k->n - 1) * sizeof k->w[0]) == 0);
+    if (!c->serial || c->hash != k->hash || c->name != k->name || c->n != k->n ||
+        c->entry != k->entry)
+        return 0;
+    uint64_t d = 0;
+    for (uint32_t i = 1; i < k->n; i++)
+        d |= c->w[i - 1] ^ k->w[i];
+    return d == 0;
 }
 
 /* k's context, made the most recent of its set; NULL: not kept. */
