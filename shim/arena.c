@@ -11,6 +11,11 @@
  * Callers pass the size back to arena_free (uthash does, and so do we), so
  * blocks carry no header.
  *
+ * A block is zeroed only when it comes back from a free list: a carved one
+ * is fresh from mmap, and its pages are not touched until the caller uses
+ * them (a 64 KiB array of cells indexed by trace id costs a program with
+ * ten traces one page, not sixteen).
+ *
  * Memory that is never given back (trace records) comes from arena_keep: a
  * second bump region in 8-byte steps, with no power-of-two rounding.  It is
  * kept apart from the classes' region so class blocks stay naturally aligned.
@@ -127,7 +132,7 @@ void *arena_alloc(size_t n)
         p = arena_carve(c);
     }
     lock_drop(&arena.lock);
-    if (p)
+    if (f) /* a carved block is fresh from mmap: zero, and left untouched */
         memset(p, 0, (size_t)1 << (c + ARENA_MIN_SHIFT));
     return p;
 }
