@@ -29,7 +29,8 @@
  *   3. traces       traces.c: the intern table
  *   3b. peak        peak.c: the peak's capture (tried from a hook, never
  *                   waited for there; no other lock is taken under it)
- *   4. pending      pending.c: every thread's held frees (fork only)
+ *   4. pending      pending.c: pend_claim (a thread claiming a queue, and
+ *                   fork), then every claimed queue's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
  *   7. timeline     life.c

@@ -77,9 +77,18 @@ static __thread unsigned cfi_countdown; /* walks to the next dlpi_subs check */
 
 /* ---------------- the cache ---------------- */
 
-static uint64_t cfi_hash(uintptr_t ip)
+/* A key's slot: its address in 8-byte steps, folded once (bits 19-34 onto
+ * 3-18).  Keys close together in the code share a page of the cache (256
+ * slots, 2 KiB of code), so a small program's few dozen return addresses
+ * touch a handful of its 256 pages, not one page each: on this kernel even
+ * a read of an untouched page costs a page of memory (docs/performance.md,
+ * issue 21).  The fold keeps modules 512 KiB apart from sharing slots
+ * offset for offset, and makes two keys that share a slot differ in the
+ * rule word's tag (their low 18 bits) unless they agree up to bit 34.  No
+ * multiply: cheaper than the Fibonacci hash it replaced. */
+static inline uint64_t cfi_slot_of(uintptr_t key)
 {
-    return (uint64_t)ip * 0x9e3779b97f4a7c15ULL;
+    return ((uint64_t)key >> 3 ^ (uint64_t)key >> 19) & (((uint64_t)1 << CFI_CACHE_BITS) - 1);
 }
 
 /* The rule word's check on its slot's key: the key's low 18 bits. */
@@ -123,7 +132,7 @@ static int cfi_sync(unsigned long long subs)
 static void cfi_insert(uintptr_t ip, uint64_t w)
 {
     uint64_t mask = ((uint64_t)1 << CFI_CACHE_BITS) - 1;
-    uint64_t h = cfi_hash(ip) >> (64 - CFI_CACHE_BITS);
+    uint64_t h = cfi_slot_of(ip);
     if (!lock_try(&cfi.lock))
         return; /* someone else is writing: use the rule uncached */
     if (cfi.used >= (mask + 1) / 4 * 3)
@@ -157,11 +166,6 @@ static HS_NOINLINE uint64_t cfi_miss(uintptr_t key)
     if (found && cfi_sync(subs) == 0)
         cfi_insert(key, w);
     return w;
-}
-
-static uint64_t cfi_slot_of(uintptr_t key)
-{
-    return cfi_hash(key) >> (64 - CFI_CACHE_BITS);
 }
 
 /* Probes from key's slot on, then the slow path. */
@@ -444,8 +448,7 @@ void cfi_thread_end(void)
 static inline int cfi_step(struct cfi_state *c, uintptr_t *how, uintptr_t lo, uintptr_t top8)
 {
     uintptr_t key = c->key;
-    struct cfi_slot *s = (struct cfi_slot *)((char *)cfi.slot + (cfi_hash(key) >>
-                         (64 - CFI_CACHE_BITS - 4) & ~(uint64_t)15)); /* one shift */
+    struct cfi_slot *s = &cfi.slot[cfi_slot_of(key)];
     uint64_t w = CFI_W(CFI_EMPTY);
     if (HS_LIKELY(atomic_load_explicit(&s->key, memory_order_acquire) == key))
         w = atomic_load_explicit(&s->rule, memory_order_relaxed);
