@@ -53,6 +53,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "inner.h"
 
@@ -104,14 +105,19 @@ static inline int cfi_tag_ok(uint64_t w, uintptr_t key)
            CFI_KIND(w) != CFI_EMPTY;
 }
 
-/* With cfi.lock held: forget every rule. */
+/* With cfi.lock held: forget every rule.  Dropping the pages empties every
+ * slot (zero is empty) and gives them back: storing zeros in 64K slots made
+ * the whole 1 MiB resident at a program's first dlclose (+1 MiB of RSS,
+ * docs/performance.md, issue 21).  A reader racing it sees what it saw
+ * racing the stores: an empty key, or its key with an empty rule. */
 static void cfi_clear_locked(unsigned long long subs)
 {
     size_t n = (size_t)1 << CFI_CACHE_BITS;
-    for (size_t i = 0; i < n; i++) {
-        atomic_store_explicit(&cfi.slot[i].rule, 0, memory_order_relaxed);
-        atomic_store_explicit(&cfi.slot[i].key, 0, memory_order_release);
-    }
+    if (madvise(cfi.slot, n * sizeof *cfi.slot, MADV_DONTNEED) != 0)
+        for (size_t i = 0; i < n; i++) { /* not a mapping of its own (a test's host) */
+            atomic_store_explicit(&cfi.slot[i].rule, 0, memory_order_relaxed);
+            atomic_store_explicit(&cfi.slot[i].key, 0, memory_order_release);
+        }
     cfi.used = 0;
     atomic_store(&cfi.subs, subs);
 }

@@ -11,9 +11,15 @@
  * the shim's .bss (the anonymous mapping right after libheapsnap.so's
  * writable segment) and whether a zlib is mapped.
  *
+ * With "dlclose LIB" it loads and unloads LIB between two rounds of
+ * allocations and prints how much its anonymous memory grew: a dlclose
+ * makes the shim forget its unwind rules (unwind/cfi.c).
+ *
  * Usage: footprint             prints "anon_kb N".
  *        footprint snap PATH   also "bss_kb N" and "zlib_mapped 0|1".
+ *        footprint dlclose LIB also "dlclose_growth_kb N".
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,9 +74,29 @@ static void footprint_maps(long *bss_kb, int *zlib)
         fclose(f);
 }
 
+static void *footprint_site(size_t n) __attribute__((noinline));
+static void *footprint_site(size_t n)
+{
+    return malloc(n);
+}
+
 int main(int argc, char **argv)
 {
     void *p = malloc(100);
+    if (argc == 3 && !strcmp(argv[1], "dlclose")) {
+        for (int i = 0; i < 100; i++)
+            free(footprint_site(32));
+        long before = footprint_anon();
+        void *h = dlopen(argv[2], RTLD_NOW);
+        if (!h) {
+            printf("dlopen failed\n");
+            return 1;
+        }
+        dlclose(h);
+        for (int i = 0; i < 100; i++)
+            free(footprint_site(48));
+        printf("dlclose_growth_kb %ld\n", footprint_anon() - before);
+    }
     if (argc == 3 && !strcmp(argv[1], "snap")) {
         pthread_t t;
         if (pthread_create(&t, NULL, footprint_thread, NULL) == 0)

@@ -16,6 +16,10 @@
 #                               220 while walks read all of pend_q's 64 KiB
 #                               and trace_shards' 60 KiB)
 #   shim_maps_no_zlib           no libz.so mapped: zlib is linked in
+#   dlclose_keeps_rule_cache_small  a dlopen + dlclose and more allocations
+#                               grow the program's anonymous RSS by <= 400
+#                               KiB (~50 now; +1 MiB while forgetting the
+#                               unwind rules stored zeros in all 64K slots)
 t_build footprint tests/shim/footprint.c -pthread
 anon() { sed -n 's/^anon_kb //p' "$1"; }
 best_plain="" best_shim=""
@@ -57,4 +61,17 @@ if [ "$zlib" = 000 ]; then
   t_pass shim_maps_no_zlib
 else
   t_fail shim_maps_no_zlib "zlib_mapped per run: ${zlib:-none}"
+fi
+
+t_build footprint_lib.so tests/shim/unwind_lib.c -shared -fPIC
+best=""
+for i in 1 2 3; do
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/d.%p.hsnap" "$T/footprint" dlclose "$T/footprint_lib.so" >"$T/dl.out" 2>&1
+  g=$(sed -n 's/^dlclose_growth_kb //p' "$T/dl.out")
+  [ -n "$g" ] && { [ -z "$best" ] || [ "$g" -lt "$best" ]; } && best=$g
+done
+if [ -n "$best" ] && [ "$best" -le 400 ]; then
+  t_pass "dlclose_keeps_rule_cache_small ($best KiB)"
+else
+  t_fail dlclose_keeps_rule_cache_small "grew ${best:-?} KiB: $(head -c 200 "$T/dl.out" | tr '\n' ' ')"
 fi
