@@ -78,6 +78,27 @@ void arena_unmap(void *p, size_t n)
     atomic_fetch_sub(&arena.mapped, n);
 }
 
+/* A mapping from arena_map grown (or moved) to n bytes, its contents kept:
+ * the kernel moves the pages, so a growing buffer is never resident twice
+ * (a copy to a new mapping held old and new at once: a snapshot's 20 MiB
+ * trace section peaked at 40).  NULL when out of memory; p is then still
+ * valid. */
+void *arena_remap(void *p, size_t old, size_t n)
+{
+    old = arena_round_pages(old ? old : 1);
+    n = arena_round_pages(n ? n : 1);
+    void *q = mremap(p, old, n, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED) {
+        life_degrade("out of memory (mremap failed)");
+        return NULL;
+    }
+    if (n > old)
+        atomic_fetch_add(&arena.mapped, n - old);
+    else
+        atomic_fetch_sub(&arena.mapped, old - n);
+    return q;
+}
+
 static unsigned arena_class(size_t n)
 {
     unsigned shift = ARENA_MIN_SHIFT;
