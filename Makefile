@@ -24,7 +24,13 @@ SHIM_HOT    := shim/hooks shim/pending shim/table shim/traces shim/sample \
                shim/unwind/unwind shim/unwind/cfi
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
-SHIM_LIBS   := -lunwind -lz -ldl -pthread
+# zlib (the snapshot's CRC-32 only) is linked in statically: as a library
+# of its own it was ~120 KiB of every profiled process's resident memory
+# (its pages around crc32 and each segment's first page), for ~13 KiB of
+# code and tables here (docs/performance.md, issue 21).  Its symbols stay
+# local (shim/exports.map).  libunwind's archive is not PIC, so it stays a
+# shared library.
+SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -Wl,--pop-state -ldl -pthread
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I$(BUILD)/gen
 # libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).

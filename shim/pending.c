@@ -64,7 +64,12 @@
  * Queues live in a static array (PEND_QUEUES of them), claimed by a
  * thread at its start: a reader on another thread never reads memory that
  * may be gone.  Threads past PEND_QUEUES free at once and insert at once,
- * as before.
+ * as before.  Every loop over the queues stops at pend_q_top, the queues
+ * ever claimed: the array is 64 KiB, and a walk that read all of it (the
+ * siteline helper's, a snapshot's) gave every process 16 pages of .bss
+ * it never used (docs/performance.md, issue 21).  pend_claim orders a
+ * claim against fork's pend_lock_all, so that no queue past the top it
+ * read can be in use.
  */
 #include <string.h>
 
@@ -99,7 +104,8 @@ struct pend_queue {
 } __attribute__((aligned(64)));
 
 static struct pend_queue pend_q[PEND_QUEUES];
-static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (a free's search of them) */
+static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (every loop over them) */
+static lock_t pend_claim;      /* a claim (pend_thread_begin) against fork's lock_all */
 __thread struct pend_queue *pend_self;
 __thread int pend_fresh_on; /* this thread keeps fresh blocks (its score <= 0) */
 static struct {
@@ -117,6 +123,7 @@ void pend_init(void (*real_free)(void *), int sampled)
 /* The calling thread starts holding frees, if a queue is left. */
 void pend_thread_begin(void)
 {
+    lock_take(&pend_claim);
     for (unsigned i = 0; i < PEND_QUEUES && !pend_self; i++) {
         int want = 0;
         if (atomic_compare_exchange_strong(&pend_q[i].owned, &want, 1)) {
@@ -132,6 +139,7 @@ void pend_thread_begin(void)
                 ;
         }
     }
+    lock_drop(&pend_claim);
 }
 
 /* Releases every block q holds.  Each slot is emptied before its block is
@@ -460,7 +468,8 @@ int pend_find_fresh(uintptr_t p, struct tbl_entry *e)
  * so forgotten once all the same). */
 void pend_forget_fresh(void)
 {
-    for (unsigned i = 0; i < PEND_QUEUES; i++) {
+    unsigned top = atomic_load(&pend_q_top); /* a queue claimed later starts empty */
+    for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
         if (q == pend_self)
             pend_fresh_forget(q);
@@ -469,18 +478,23 @@ void pend_forget_fresh(void)
     }
 }
 
-/* fork's prepare and parent: every flock, in ascending order.  The fork
- * handlers take them after the trace lock and before the table's. */
+/* fork's prepare and parent: every claimed queue's flock, in ascending
+ * order, under pend_claim (no queue is claimed meanwhile, so the top does
+ * not move).  The fork handlers take them after the trace lock and before
+ * the table's. */
 void pend_lock_all(void)
 {
-    for (unsigned i = 0; i < PEND_QUEUES; i++)
+    lock_take(&pend_claim);
+    unsigned top = atomic_load(&pend_q_top);
+    for (unsigned i = 0; i < top; i++)
         lock_take(&pend_q[i].flock);
 }
 
 void pend_unlock_all(void)
 {
-    for (unsigned i = PEND_QUEUES; i-- > 0;)
+    for (unsigned i = atomic_load(&pend_q_top); i-- > 0;)
         lock_drop(&pend_q[i].flock);
+    lock_drop(&pend_claim);
 }
 
 /* ---------------- thread end, fork ---------------- */
@@ -504,7 +518,8 @@ void pend_thread_end(void)
  * fresh blocks put in the table. */
 void pend_after_fork_child(void)
 {
-    for (unsigned i = 0; i < PEND_QUEUES; i++) {
+    unsigned top = atomic_load(&pend_q_top);
+    for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
         if (q == pend_self || !atomic_load(&q->owned))
             continue;
@@ -586,7 +601,8 @@ static unsigned pend_lower(const void *a, size_t stride, unsigned n, uintptr_t p
 static void pend_look(struct pend_view *v)
 {
     v->n = v->nfresh = 0;
-    for (unsigned i = 0; i < PEND_QUEUES; i++) {
+    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
+    for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
         if (!atomic_load_explicit(&q->owned, memory_order_relaxed))
             continue;
@@ -662,7 +678,8 @@ int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *l
 uint64_t pend_live_count(void)
 {
     uint64_t n = tbl_count();
-    for (unsigned i = 0; i < PEND_QUEUES; i++)
+    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
+    for (unsigned i = 0; i < top; i++)
         if (atomic_load_explicit(&pend_q[i].owned, memory_order_relaxed))
             for (unsigned j = 0; j < PEND_SLOTS; j++)
                 n += atomic_load_explicit(&pend_q[i].fresh[j].p, memory_order_relaxed) != 0;

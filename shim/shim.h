@@ -29,7 +29,8 @@
  *   3. traces       traces.c: the intern table
  *   3b. peak        peak.c: the peak's capture (tried from a hook, never
  *                   waited for there; no other lock is taken under it)
- *   4. pending      pending.c: every thread's held frees (fork only)
+ *   4. pending      pending.c: pend_claim (a thread claiming a queue, and
+ *                   fork), then every claimed queue's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
  *   7. timeline     life.c
@@ -121,6 +122,7 @@ void arena_free(void *p, size_t n);    /* n = the size passed to arena_alloc */
 void *arena_keep(size_t n);            /* zeroed, 8-aligned, never freed */
 void *arena_map(size_t n);             /* whole pages, straight mmap */
 void arena_unmap(void *p, size_t n);
+void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
 void arena_lock(void);                 /* fork */
 void arena_unlock(void);

@@ -524,12 +524,26 @@ static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
     return 0;
 }
 
+/* The stripes of the groups handed out so far: [0, return).  Readers go
+ * no further, so a program whose blocks are in one group reads 2 KiB of
+ * stripe heads, not 16 (each page read is a page of its memory:
+ * docs/performance.md, issue 21).  A group handed out while a walk runs
+ * holds blocks born during the walk, which may be counted or not.  fork's
+ * tbl_lock_all still takes every stripe: a group claimed meanwhile would
+ * otherwise be unlocked in the child. */
+static unsigned tbl_stripes_used(void)
+{
+    unsigned g = atomic_load_explicit(&tbl_region_next, memory_order_acquire);
+    return (g < TBL_GROUPS ? g : TBL_GROUPS) << TBL_GROUP_BITS;
+}
+
 /* Calls fn on every entry, stripe by stripe with that stripe locked (fn
  * must not call into the table).  A nonzero return from fn stops the walk
  * and is returned. */
 int tbl_foreach(tbl_visit_fn fn, void *arg)
 {
-    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+    unsigned used = tbl_stripes_used();
+    for (unsigned k = 0; k < used; k++) {
         struct tbl_stripe *s = &tbl.stripe[k];
         lock_take(&s->lock);
         int r = tbl_visit_stripe(s, fn, arg);
@@ -544,7 +558,8 @@ int tbl_foreach(tbl_visit_fn fn, void *arg)
  * where the crashed thread may hold a stripe forever. */
 int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries)
 {
-    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+    unsigned used = tbl_stripes_used();
+    for (unsigned k = 0; k < used; k++) {
         struct tbl_stripe *s = &tbl.stripe[k];
         if (!lock_take_bounded(&s->lock, tries))
             return -1;
@@ -575,7 +590,8 @@ void tbl_unlock_all(void)
 void tbl_clear(tbl_visit_fn fn, void *arg)
 {
     tbl_lock_all();
-    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+    unsigned used = tbl_stripes_used(); /* a stripe past it waits for its lock, empty */
+    for (unsigned k = 0; k < used; k++) {
         struct tbl_stripe *s = &tbl.stripe[k];
         if (fn)
             tbl_visit_stripe(s, fn, arg);
@@ -592,7 +608,8 @@ void tbl_clear(tbl_visit_fn fn, void *arg)
 uint64_t tbl_count(void)
 {
     uint64_t n = 0;
-    for (unsigned k = 0; k < TBL_STRIPES; k++)
+    unsigned used = tbl_stripes_used();
+    for (unsigned k = 0; k < used; k++)
         n += __atomic_load_n(&tbl.stripe[k].count, __ATOMIC_RELAXED);
     return n;
 }
@@ -640,7 +657,8 @@ unsigned tbl_stripe_index(uintptr_t ptr)
 void tbl_probe_stats(struct tbl_probe_stats *st)
 {
     memset(st, 0, sizeof *st);
-    for (unsigned k = 0; k < TBL_STRIPES; k++) {
+    unsigned used = tbl_stripes_used();
+    for (unsigned k = 0; k < used; k++) {
         struct tbl_stripe *s = &tbl.stripe[k];
         lock_take(&s->lock);
         tbl_stats_stripe(s, st);
@@ -652,7 +670,8 @@ void tbl_probe_stats(struct tbl_probe_stats *st)
 size_t tbl_bytes(void)
 {
     size_t n = 0;
-    for (unsigned k = 0; k < TBL_STRIPES; k++)
+    unsigned used = tbl_stripes_used();
+    for (unsigned k = 0; k < used; k++)
         n += (size_t)tbl.stripe[k].clusters * sizeof(struct tbl_cluster);
     return n;
 }

@@ -114,6 +114,10 @@ static struct trace_shard {
     atomic_int owned;        /* claimed by a live thread (never line 0) */
     struct trace_delta delta[TRACE_DELTAS]; /* by id; unused on line 0 */
 } trace_shards[TRACE_SHARDS];
+/* Lines ever claimed, and line 0: [0, top).  Readers stop there, so a
+ * process with a few threads reads a few lines, not the 60 KiB array (each
+ * page read is a page of its memory: docs/performance.md, issue 21). */
+static atomic_uint trace_shards_top = 1;
 
 static __thread struct trace_shard *trace_my_shard;
 static __thread int64_t trace_pending; /* bytes this thread changed since its last fold */
@@ -265,8 +269,12 @@ static HS_NOINLINE struct trace_shard *trace_shard_pick(void)
     for (unsigned k = 1; k < TRACE_SHARDS; k++) {
         int free_line = 0;
         if (atomic_compare_exchange_strong_explicit(&trace_shards[k].owned, &free_line, 1,
-                                                    memory_order_acquire, memory_order_relaxed))
+                                                    memory_order_acquire, memory_order_relaxed)) {
+            unsigned top = atomic_load(&trace_shards_top);
+            while (top < k + 1 && !atomic_compare_exchange_weak(&trace_shards_top, &top, k + 1))
+                ;
             return trace_my_shard = &trace_shards[k];
+        }
     }
     return trace_my_shard = &trace_shards[0];
 }
@@ -280,7 +288,7 @@ static inline struct trace_shard *trace_shard(void)
 /* In a fork's child only this thread is left: the other lines go back. */
 void trace_after_fork_child(void)
 {
-    for (unsigned k = 1; k < TRACE_SHARDS; k++)
+    for (unsigned k = 1; k < atomic_load(&trace_shards_top); k++)
         if (&trace_shards[k] != trace_my_shard)
             atomic_store_explicit(&trace_shards[k].owned, 0, memory_order_relaxed);
 }
@@ -309,7 +317,8 @@ void trace_thread_end(void)
 static uint64_t trace_current(void)
 {
     uint64_t sum = 0;
-    for (unsigned k = 0; k < TRACE_SHARDS; k++)
+    unsigned top = atomic_load_explicit(&trace_shards_top, memory_order_acquire);
+    for (unsigned k = 0; k < top; k++)
         sum += atomic_load_explicit(&trace_shards[k].bytes, memory_order_relaxed);
     /* Shards read one after another while others change them can add up
      * to less than nothing (a free counted, its allocation not yet). */
@@ -442,7 +451,8 @@ void trace_discharge(uint32_t id, uint64_t size)
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees)
 {
     uint64_t a = 0, f = 0;
-    for (unsigned k = 0; k < TRACE_SHARDS; k++) {
+    unsigned top = atomic_load_explicit(&trace_shards_top, memory_order_acquire);
+    for (unsigned k = 0; k < top; k++) {
         a += atomic_load_explicit(&trace_shards[k].allocs, memory_order_relaxed);
         f += atomic_load_explicit(&trace_shards[k].frees, memory_order_relaxed);
     }
@@ -495,7 +505,8 @@ void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_st
     }
     uint64_t count = atomic_load_explicit(&t->st.total_count, memory_order_relaxed);
     uint64_t bytes = atomic_load_explicit(&t->st.total_bytes, memory_order_relaxed);
-    for (unsigned k = 1; k < TRACE_SHARDS; k++) { /* the lines' deltas */
+    unsigned top = atomic_load_explicit(&trace_shards_top, memory_order_acquire);
+    for (unsigned k = 1; k < top; k++) { /* the lines' deltas */
         const struct trace_delta *d = &trace_shards[k].delta[id & (TRACE_DELTAS - 1)];
         if (atomic_load_explicit(&d->id1, memory_order_relaxed) == id + 1) {
             count += atomic_load_explicit(&d->count, memory_order_relaxed);
@@ -570,7 +581,7 @@ void trace_clear(void)
         atomic_store(&t->st.total_count, 0);
         atomic_store(&t->st.total_bytes, 0);
     }
-    for (unsigned k = 1; k < TRACE_SHARDS; k++)
+    for (unsigned k = 1; k < atomic_load(&trace_shards_top); k++)
         for (unsigned j = 0; j < TRACE_DELTAS; j++) {
             atomic_store(&trace_shards[k].delta[j].count, 0);
             atomic_store(&trace_shards[k].delta[j].bytes, 0);

@@ -53,6 +53,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "inner.h"
 
@@ -77,9 +78,18 @@ static __thread unsigned cfi_countdown; /* walks to the next dlpi_subs check */
 
 /* ---------------- the cache ---------------- */
 
-static uint64_t cfi_hash(uintptr_t ip)
+/* A key's slot: its address in 8-byte steps, folded once (bits 19-34 onto
+ * 3-18).  Keys close together in the code share a page of the cache (256
+ * slots, 2 KiB of code), so a small program's few dozen return addresses
+ * touch a handful of its 256 pages, not one page each: on this kernel even
+ * a read of an untouched page costs a page of memory (docs/performance.md,
+ * issue 21).  The fold keeps modules 512 KiB apart from sharing slots
+ * offset for offset, and makes two keys that share a slot differ in the
+ * rule word's tag (their low 18 bits) unless they agree up to bit 34.  No
+ * multiply: cheaper than the Fibonacci hash it replaced. */
+static inline uint64_t cfi_slot_of(uintptr_t key)
 {
-    return (uint64_t)ip * 0x9e3779b97f4a7c15ULL;
+    return ((uint64_t)key >> 3 ^ (uint64_t)key >> 19) & (((uint64_t)1 << CFI_CACHE_BITS) - 1);
 }
 
 /* The rule word's check on its slot's key: the key's low 18 bits. */
@@ -95,14 +105,19 @@ static inline int cfi_tag_ok(uint64_t w, uintptr_t key)
            CFI_KIND(w) != CFI_EMPTY;
 }
 
-/* With cfi.lock held: forget every rule. */
+/* With cfi.lock held: forget every rule.  Dropping the pages empties every
+ * slot (zero is empty) and gives them back: storing zeros in 64K slots made
+ * the whole 1 MiB resident at a program's first dlclose (+1 MiB of RSS,
+ * docs/performance.md, issue 21).  A reader racing it sees what it saw
+ * racing the stores: an empty key, or its key with an empty rule. */
 static void cfi_clear_locked(unsigned long long subs)
 {
     size_t n = (size_t)1 << CFI_CACHE_BITS;
-    for (size_t i = 0; i < n; i++) {
-        atomic_store_explicit(&cfi.slot[i].rule, 0, memory_order_relaxed);
-        atomic_store_explicit(&cfi.slot[i].key, 0, memory_order_release);
-    }
+    if (madvise(cfi.slot, n * sizeof *cfi.slot, MADV_DONTNEED) != 0)
+        for (size_t i = 0; i < n; i++) { /* not a mapping of its own (a test's host) */
+            atomic_store_explicit(&cfi.slot[i].rule, 0, memory_order_relaxed);
+            atomic_store_explicit(&cfi.slot[i].key, 0, memory_order_release);
+        }
     cfi.used = 0;
     atomic_store(&cfi.subs, subs);
 }
@@ -123,7 +138,7 @@ static int cfi_sync(unsigned long long subs)
 static void cfi_insert(uintptr_t ip, uint64_t w)
 {
     uint64_t mask = ((uint64_t)1 << CFI_CACHE_BITS) - 1;
-    uint64_t h = cfi_hash(ip) >> (64 - CFI_CACHE_BITS);
+    uint64_t h = cfi_slot_of(ip);
     if (!lock_try(&cfi.lock))
         return; /* someone else is writing: use the rule uncached */
     if (cfi.used >= (mask + 1) / 4 * 3)
@@ -157,11 +172,6 @@ static HS_NOINLINE uint64_t cfi_miss(uintptr_t key)
     if (found && cfi_sync(subs) == 0)
         cfi_insert(key, w);
     return w;
-}
-
-static uint64_t cfi_slot_of(uintptr_t key)
-{
-    return cfi_hash(key) >> (64 - CFI_CACHE_BITS);
 }
 
 /* Probes from key's slot on, then the slow path. */
@@ -444,8 +454,7 @@ void cfi_thread_end(void)
 static inline int cfi_step(struct cfi_state *c, uintptr_t *how, uintptr_t lo, uintptr_t top8)
 {
     uintptr_t key = c->key;
-    struct cfi_slot *s = (struct cfi_slot *)((char *)cfi.slot + (cfi_hash(key) >>
-                         (64 - CFI_CACHE_BITS - 4) & ~(uint64_t)15)); /* one shift */
+    struct cfi_slot *s = &cfi.slot[cfi_slot_of(key)];
     uint64_t w = CFI_W(CFI_EMPTY);
     if (HS_LIKELY(atomic_load_explicit(&s->key, memory_order_acquire) == key))
         w = atomic_load_explicit(&s->rule, memory_order_relaxed);

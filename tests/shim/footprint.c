@@ -4,22 +4,111 @@
  * after start-up and one tracked allocation.  test_footprint.sh runs it
  * with and without the shim.
  *
- * Usage: footprint        prints "anon_kb N".
+ * With "snap PATH" it first does what a small program's life does to the
+ * shim: a second thread allocates, the siteline helper may walk, and a
+ * snapshot is taken (heapsnap_take_snapshot) - every walk of the shim's
+ * tables - and then prints, from /proc/self/smaps, the resident size of
+ * the shim's .bss (the anonymous mapping right after libheapsnap.so's
+ * writable segment) and whether a zlib is mapped.
+ *
+ * With "dlclose LIB" it loads and unloads LIB between two rounds of
+ * allocations and prints how much its anonymous memory grew: a dlclose
+ * makes the shim forget its unwind rules (unwind/cfi.c).
+ *
+ * Usage: footprint             prints "anon_kb N".
+ *        footprint snap PATH   also "bss_kb N" and "zlib_mapped 0|1".
+ *        footprint dlclose LIB also "dlclose_growth_kb N".
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-int main(void)
+#include "heapsnap.h"
+
+static void *footprint_thread(void *arg)
+{
+    for (int i = 0; i < 1000; i++)
+        free(malloc(64 + (size_t)(i % 7) * 16));
+    return arg;
+}
+
+static long footprint_anon(void)
 {
     char line[256];
     long anon = -1;
-    void *p = malloc(100);
     FILE *f = fopen("/proc/self/smaps_rollup", "r");
     while (f && fgets(line, sizeof line, f))
         if (sscanf(line, "Anonymous: %ld kB", &anon) == 1)
             break;
     if (f)
         fclose(f);
+    return anon;
+}
+
+/* The shim's .bss: the mapping that starts where libheapsnap.so's rw-p
+ * segment ends and has no file.  Its Rss, or -1. */
+static void footprint_maps(long *bss_kb, int *zlib)
+{
+    char line[512];
+    unsigned long lo, hi, shim_end = 0, in_bss = 0;
+    char perms[8], path[256];
+    *bss_kb = -1;
+    *zlib = 0;
+    FILE *f = fopen("/proc/self/smaps", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        long kb;
+        path[0] = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms, path) >= 3) {
+            if (strstr(path, "libz.so"))
+                *zlib = 1;
+            in_bss = shim_end && lo == shim_end && !path[0] && perms[1] == 'w';
+            shim_end = strstr(path, "libheapsnap.so") && perms[1] == 'w' ? hi : 0;
+        } else if (in_bss && sscanf(line, "Rss: %ld kB", &kb) == 1) {
+            *bss_kb = kb;
+            in_bss = 0;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+static void *footprint_site(size_t n) __attribute__((noinline));
+static void *footprint_site(size_t n)
+{
+    return malloc(n);
+}
+
+int main(int argc, char **argv)
+{
+    void *p = malloc(100);
+    if (argc == 3 && !strcmp(argv[1], "dlclose")) {
+        for (int i = 0; i < 100; i++)
+            free(footprint_site(32));
+        long before = footprint_anon();
+        void *h = dlopen(argv[2], RTLD_NOW);
+        if (!h) {
+            printf("dlopen failed\n");
+            return 1;
+        }
+        dlclose(h);
+        for (int i = 0; i < 100; i++)
+            free(footprint_site(48));
+        printf("dlclose_growth_kb %ld\n", footprint_anon() - before);
+    }
+    if (argc == 3 && !strcmp(argv[1], "snap")) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, footprint_thread, NULL) == 0)
+            pthread_join(t, NULL);
+        if (heapsnap_take_snapshot)
+            heapsnap_take_snapshot(argv[2]);
+        long bss;
+        int zlib;
+        footprint_maps(&bss, &zlib);
+        printf("bss_kb %ld\nzlib_mapped %d\n", bss, zlib);
+    }
+    long anon = footprint_anon();
     printf("anon_kb %ld\n", anon);
     free(p);
     return anon < 0;
