@@ -193,8 +193,8 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, const struct snap_live 
     sbuf_u32(tr, n);
     sbuf_u32(st, n);
     for (uint32_t id = 0; id < n; id++) {
-        unsigned depth, flags;
-        const uintptr_t *ip = trace_stack(id, &depth, &flags);
+        uintptr_t ip[TRACE_DEPTH_MAX];
+        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
         uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, 0, 0};
         struct hsnap_stat s;
         sbuf_put(tr, head, sizeof head);
