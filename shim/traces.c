@@ -131,13 +131,16 @@ static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
 
 /* The outer frames of the last stack this thread walked into the tree,
  * outermost first, with their nodes: a miss's stack shares most of them
- * (the program's outer frames), which then need no lookup.  Node ids stay
- * valid for good, so no lock guards them. */
-static __thread struct {
+ * (the program's outer frames), which then need no lookup.  One for the
+ * traces, one for trace_node_intern's callers, whose stacks differ from
+ * the traces' in their own way.  Node ids stay valid for good, so no lock
+ * guards them. */
+struct trace_path {
     unsigned depth;                  /* frames kept */
     uintptr_t ip[TRACE_PATH];
     uint32_t node[TRACE_PATH];
-} trace_path;
+};
+static __thread struct trace_path trace_paths[2];
 
 /* Two independent xor-multiply chains (even and odd frames) halve the
  * loop's dependency chain, which on deep stacks was most of trace_intern;
@@ -173,20 +176,22 @@ static inline const struct trace_node *trace_node_at(uint32_t n)
     return &traces.node[n >> TRACE_NODE_BITS][n & (TRACE_NODE_CHUNK - 1)];
 }
 
-/* Whether trace t's frames are ip[0..depth), innermost first: a walk out
- * from its innermost node. */
-static int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth)
+/* Whether the depth frames from node outward are ip[0..depth). */
+static inline int trace_walk_same(uint32_t node, const uintptr_t *ip, unsigned depth)
 {
-    if (t->depth != depth)
-        return 0;
-    uint32_t n = t->node;
     for (unsigned i = 0; i < depth; i++) {
-        const struct trace_node *x = trace_node_at(n);
+        const struct trace_node *x = trace_node_at(node);
         if (x->ip != ip[i])
             return 0;
-        n = x->parent;
+        node = x->parent;
     }
     return 1;
+}
+
+/* Whether trace t's frames are ip[0..depth), innermost first. */
+static inline int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth)
+{
+    return t->depth == depth && trace_walk_same(t->node, ip, depth);
 }
 
 /* The index slot where the search for (parent, ip) starts: the top bits
@@ -265,12 +270,13 @@ static int trace_index_room(unsigned more)
     return 0;
 }
 
-/* How many of ip's outer frames (ip[depth - 1] inward) this thread's last
- * walk had too. */
-static unsigned trace_path_shared(const uintptr_t *ip, unsigned depth)
+/* How many of ip's outer frames (ip[depth - 1] inward) the last walk
+ * along path had too. */
+static unsigned trace_path_shared(const struct trace_path *path, const uintptr_t *ip,
+                                  unsigned depth)
 {
-    unsigned k = 0, m = depth < trace_path.depth ? depth : trace_path.depth;
-    while (k < m && trace_path.ip[k] == ip[depth - 1 - k])
+    unsigned k = 0, m = depth < path->depth ? depth : path->depth;
+    while (k < m && path->ip[k] == ip[depth - 1 - k])
         k++;
     return k;
 }
@@ -306,35 +312,69 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
     return t;
 }
 
-/* The stack's record, made if new: its nodes are found (or made) from the
- * outermost frame in, and the innermost one names the trace.  The outer
- * frames this thread's last walk shared are not looked up again. */
-static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth)
+/* The innermost node of the stack ip[0..depth), its nodes found (or
+ * made) from the outermost frame in; 0 with no frames, -1 when out of
+ * memory.  The outer frames it shares with the last walk along path are
+ * not looked up again.  Lock held. */
+static int64_t trace_walk_in(struct trace_path *path, const uintptr_t *ip, unsigned depth)
 {
-    struct trace *t = NULL;
-    unsigned k = trace_path_shared(ip, depth);
-    uint32_t n = k ? trace_path.node[k - 1] : 0;
-    lock_take(&traces.lock);
+    unsigned k = trace_path_shared(path, ip, depth);
+    uint32_t n = k ? path->node[k - 1] : 0;
+    int64_t r = -1;
     if (trace_root() != 0 || trace_index_room(depth - k) != 0)
         goto out;
     for (; k < depth; k++) {
         if (!(n = trace_node_get(n, ip[depth - 1 - k])))
             goto out;
         if (k < TRACE_PATH) {
-            trace_path.ip[k] = ip[depth - 1 - k];
-            trace_path.node[k] = n;
+            path->ip[k] = ip[depth - 1 - k];
+            path->node[k] = n;
         }
     }
+    r = n;
+out:
+    path->depth = k < TRACE_PATH ? k : TRACE_PATH; /* what it holds now */
+    return r;
+}
+
+/* The stack's record, made if new: the innermost node names it. */
+static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth)
+{
+    struct trace *t = NULL;
+    lock_take(&traces.lock);
+    int64_t n = trace_walk_in(&trace_paths[0], ip, depth);
+    if (n < 0)
+        goto out;
     struct trace_node *x = &traces.node[n >> TRACE_NODE_BITS][n & (TRACE_NODE_CHUNK - 1)];
     if (x->trace1) {
         t = trace_by_id(x->trace1 - 1);
-    } else if ((t = trace_new(n, depth, 0)) != NULL) {
+    } else if ((t = trace_new((uint32_t)n, depth, 0)) != NULL) {
         x->trace1 = t->id + 1;
     }
 out:
-    trace_path.depth = k < TRACE_PATH ? k : TRACE_PATH; /* what it holds now */
     lock_drop(&traces.lock);
     return t;
+}
+
+/* The node that stands for the frames ip[0..depth) (innermost first), for
+ * good, in *node: equal nodes, equal frames (with the depth).  For other
+ * stores of stacks (python/native.c); 0, or -1 when out of memory. */
+int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node)
+{
+    lock_take(&traces.lock);
+    int64_t n = trace_walk_in(&trace_paths[1], ip, depth);
+    lock_drop(&traces.lock);
+    if (n < 0)
+        return -1;
+    *node = (uint32_t)n;
+    return 0;
+}
+
+/* Whether node (from trace_node_intern, depth frames) stands for
+ * ip[0..depth); no lock: nodes never change. */
+int trace_node_same(uint32_t node, const uintptr_t *ip, unsigned depth)
+{
+    return trace_walk_same(node, ip, depth);
 }
 
 /* The id of this stack, interning it if new.  0 on success, -1 when out of

@@ -6,7 +6,8 @@
  * the same stack twice (from the thread's cache, past it, from another
  * thread) is the same id; a stack that is another's outer part, the empty
  * stack and the longest are traces of their own; the <unsampled> and
- * __lsan_disable twins share frames but not ids; and a trace costs well
+ * __lsan_disable twins share frames but not ids; other stores of stacks
+ * (trace_node_intern) get a node per distinct stack; and a trace costs well
  * under the 632 bytes a 64-frame record took before the tree.
  */
 #include <pthread.h>
@@ -173,6 +174,29 @@ TEST_BEGIN(tracetree_unsampled_and_disabled_twin)
     expect_eq_u64(intern(ip, DEPTH), a); /* lookups never find the twin */
 TEST_END
 
+/* trace_node_intern: another store's stacks (python/native.c) share the
+ * tree; a node stands for exactly its frames, traces or not. */
+TEST_BEGIN(tracetree_node_intern_for_other_stores)
+    uintptr_t ip[DEPTH], o[DEPTH];
+    uint32_t a, b, c, n0 = trace_count();
+    family(9999, 4, ip);
+    expect_eq_u64(trace_node_intern(ip, DEPTH, &a), 0);
+    expect_eq_u64(trace_node_intern(ip, DEPTH, &b), 0);
+    expect_eq_u64(b, a);
+    expect_eq_u64(trace_count(), n0); /* no trace made */
+    expect_true(trace_node_same(a, ip, DEPTH), "its own frames");
+    memcpy(o, ip, sizeof o);
+    o[DEPTH / 2] ^= 8;
+    expect_true(!trace_node_same(a, o, DEPTH), "a frame changed");
+    expect_eq_u64(trace_node_intern(o, DEPTH, &c), 0);
+    expect_true(c != a, "other frames, same node");
+    expect_true(trace_node_same(c, o, DEPTH), "the other's frames");
+    expect_eq_u64(trace_node_intern(ip, 0, &c), 0);
+    expect_eq_u64(c, 0); /* no frames: the root */
+    uint32_t id = intern(ip, DEPTH); /* a trace of the same frames: the same nodes */
+    expect_true(roundtrip(id, ip, DEPTH), "trace of interned frames");
+TEST_END
+
 /* The bytes the shim maps per trace for stacks shaped like Python's
  * (dicts.py: 40 frames deep on average, 3.8 nodes per trace; here 64
  * deep, ~5 nodes): before the tree each 64-frame record took 632 bytes,
@@ -234,6 +258,7 @@ int main(void)
     tracetree_near_stacks_differ();
     tracetree_depth_0_1_64_256();
     tracetree_unsampled_and_disabled_twin();
+    tracetree_node_intern_for_other_stores();
     tracetree_bytes_per_trace();
     tracetree_threads_agree();
     return 0;
