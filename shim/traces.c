@@ -260,11 +260,11 @@ static uint32_t trace_node_get(uint32_t parent, uintptr_t ip)
     return trace_node_new(parent, ip, s);
 }
 
-/* The index grown, if need be, to take `more` nodes staying at most 2/3
+/* The index grown, if need be, to take `more` nodes staying at most 3/4
  * full (also makes the first); 0 or -1.  Lock held. */
 static int trace_index_room(unsigned more)
 {
-    while ((uint64_t)(traces.nodes + more) * 3 > (uint64_t)2 << traces.index_bits)
+    while ((uint64_t)(traces.nodes + more) * 4 > (uint64_t)3 << traces.index_bits)
         if (trace_index_grow() != 0)
             return -1;
     return 0;
