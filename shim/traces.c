@@ -10,8 +10,8 @@
  * frame in, found again through an open-addressed index of node ids (exact:
  * the frame and parent decide, not the hash); the innermost node names the
  * trace.  A record holds that node and its depth, flags, twin and sums:
- * 32 bytes, plus 16 for each node it adds and ~8 of index per node (dicts.py:
- * 3.8 new nodes a trace, ~130 bytes in all, against 632 for a 64-frame
+ * 32 bytes, plus 16 for each node it adds and ~6 of index per node (dicts.py:
+ * 3.8 new nodes a trace, ~140 bytes in all, against 632 for a 64-frame
  * record with its frames and uthash handle).  Records and nodes are never
  * freed while the process lives - ids stay valid for every reader without
  * reference counts; clear_traces zeroes sums instead of dropping records.
@@ -28,8 +28,9 @@
  * The hot path keeps only each trace's running totals, as deltas in the
  * thread's own line of the global sums that go to the record when their
  * slot is needed (trace_delta_add; exact once the threads are quiet).  Live
- * count and bytes per trace are not kept at all: the snapshot writer derives them from the live-block table, which it
- * walks anyway (trace_live_add, trace_read_stat), so a free touches no
+ * count and bytes per trace are not kept at all: the snapshot writer
+ * derives them from the live-block table, which it walks anyway
+ * (trace_live_add, trace_read_stat), so a free touches no
  * trace record (peak.c keeps per-thread live sums per trace of its own,
  * for the peak's captures: peak_move).
  * Global sums (allocations, frees, traced bytes now) are sharded: at its
@@ -55,13 +56,16 @@
 
 #include "shim.h"
 
-#define TRACE_CHUNK_BITS 11
-#define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* records per chunk (64 KiB) */
-#define TRACE_CHUNKS 8192u                        /* so at most 16M traces */
-#define TRACE_NODE_BITS 12
-#define TRACE_NODE_CHUNK (1u << TRACE_NODE_BITS)  /* nodes per chunk (64 KiB) */
-#define TRACE_NODE_CHUNKS 16384u                  /* so at most 64M nodes */
-#define TRACE_INDEX_MIN 4096u                     /* the node index's first size */
+/* Chunks of records and of nodes are whole mappings (arena_map: zero, so
+ * only the pages used are resident), not arena_alloc's blocks, which it
+ * zeroes: a small program would touch 128 KiB at its first stack. */
+#define TRACE_CHUNK_BITS 12
+#define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* records per chunk (128 KiB) */
+#define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
+#define TRACE_NODE_BITS 13
+#define TRACE_NODE_CHUNK (1u << TRACE_NODE_BITS)  /* nodes per chunk (128 KiB) */
+#define TRACE_NODE_CHUNKS 8192u                   /* so at most 64M nodes */
+#define TRACE_INDEX_BITS 10                       /* the node index's first size: 1024 slots */
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
 #define TRACE_PATH 64u                            /* outer frames of its last walk a thread keeps */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
@@ -206,7 +210,7 @@ static inline uint32_t trace_index_slot(uint32_t parent, uintptr_t ip, unsigned 
 /* The index doubled (or made), rehashed from the nodes; 0 or -1.  Lock held. */
 static HS_NOINLINE int trace_index_grow(void)
 {
-    unsigned bits = traces.index ? traces.index_bits + 1 : 12;
+    unsigned bits = traces.index ? traces.index_bits + 1 : TRACE_INDEX_BITS;
     uint32_t slots = 1u << bits, mask = slots - 1;
     uint32_t *ix = arena_alloc(slots * sizeof *ix);
     if (!ix)
@@ -235,7 +239,7 @@ static uint32_t trace_node_new(uint32_t parent, uintptr_t ip, uint32_t s)
         life_degrade("too many distinct stack frames");
         return 0;
     }
-    if (!*c && !(*c = arena_alloc(TRACE_NODE_CHUNK * sizeof **c)))
+    if (!*c && !(*c = arena_map(TRACE_NODE_CHUNK * sizeof **c)))
         return 0;
     struct trace_node *x = &(*c)[n & (TRACE_NODE_CHUNK - 1)];
     x->ip = ip;
@@ -286,7 +290,7 @@ static int trace_root(void)
 {
     if (traces.nodes)
         return 0;
-    if (!(traces.node[0] = arena_alloc(TRACE_NODE_CHUNK * sizeof *traces.node[0])))
+    if (!(traces.node[0] = arena_map(TRACE_NODE_CHUNK * sizeof *traces.node[0])))
         return -1;
     traces.nodes = 1;
     return 0;
@@ -301,7 +305,7 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
         life_degrade("too many distinct stacks");
         return NULL;
     }
-    if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_alloc(TRACE_CHUNK * sizeof(struct trace))))
+    if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_map(TRACE_CHUNK * sizeof(struct trace))))
         return NULL;
     struct trace *t = &traces.chunk[ci][id & (TRACE_CHUNK - 1)];
     t->id = id;
