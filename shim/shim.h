@@ -217,12 +217,19 @@ struct trace_live {
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
+/* Other stores of stacks share the frames' tree: a node stands for the
+ * frames ip[0..depth) for good (python/native.c). */
+int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
+int trace_node_same(uint32_t node, const uintptr_t *ip, unsigned depth); /* no lock */
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
 void trace_forget(uint64_t size);                  /* trace_clear forgets a live block */
 uint32_t trace_count(void);
-/* For the writer, with trace_lock held: the stack and sums of trace id. */
-const uintptr_t *trace_stack(uint32_t id, unsigned *depth, unsigned *flags);
+#define TRACE_DEPTH_MAX 256 /* frames in a stack, at most (HEAPSNAP_DEPTH's bound) */
+/* For the writer, with trace_lock held: the stack and sums of trace id.
+ * trace_stack copies the first max frames (innermost first) to ip and
+ * returns the depth; an unknown id has none (0, flags 0). */
+unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags);
 void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_stat *out);
 void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t size);
 void trace_lock(void);

@@ -10,8 +10,10 @@
  * trace a block names exists by then).  BLOCKS is never held whole: it goes
  * into a side file as it is made (blockstream.c hands the blocks on in
  * address order for 8 bytes a block), and the kernel copies it into the
- * snapshot in its place.  With the leak check the world is stopped until a
- * fork of the process is made (leak/fork.c), whose child copies, sorts and
+ * snapshot in its place.  Nor is TRACES: its frames are copied out of
+ * traces.c's tree into the file as it is written (snap_put_traces).  With
+ * the leak check the world is stopped until a fork of the process is made
+ * (leak/fork.c), whose child copies, sorts and
  * classifies the blocks, writes BLOCKS, LEAKS and RETAINERS into the side
  * file and leaves the live sums in a shared mapping; where no fork can be
  * made (HEAPSNAP_LEAK_FORK=0, seccomp) the world stays stopped around the
@@ -34,6 +36,7 @@
 #include "python/python.h"
 
 #define SNAP_FATAL_TRIES 2000
+#define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 
 static struct {
     lock_t lock;              /* one snapshot at a time; guards seq and name */
@@ -45,6 +48,7 @@ static struct {
     struct pend_left left;    /* held blocks the last walk left out */
     int64_t unreachable;      /* the last leak check's leaked blocks */
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
+    uint64_t traces_len;      /* TRACES' payload (its sbuf holds the count only) */
 } snap;
 
 /* The lock for a snapshot or a check, after any snap_lock caller: with
@@ -185,6 +189,9 @@ static int snap_live(struct snap_live *lv, int fatal)
     return r < 0 ? -1 : 0;
 }
 
+/* STATS, and TRACES' count and length: its frames, some MiB for a
+ * Python program's stacks, go straight from the tree into the file
+ * (snap_put_traces); a trace's frames never change. */
 static int snap_traces(struct sbuf *tr, struct sbuf *st, const struct snap_live *lv, int fatal)
 {
     if (fatal ? !trace_lock_bounded(SNAP_FATAL_TRIES) : (trace_lock(), 0))
@@ -192,18 +199,52 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, const struct snap_live 
     uint32_t n = trace_count();
     sbuf_u32(tr, n);
     sbuf_u32(st, n);
+    snap.traces_len = sizeof n;
     for (uint32_t id = 0; id < n; id++) {
-        unsigned depth, flags;
-        const uintptr_t *ip = trace_stack(id, &depth, &flags);
-        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, 0, 0};
+        unsigned flags, depth = trace_stack(id, NULL, 0, &flags);
         struct hsnap_stat s;
-        sbuf_put(tr, head, sizeof head);
-        sbuf_put(tr, ip, depth * sizeof *ip);
+        snap.traces_len += 4 * sizeof(uint16_t) + (uint64_t)depth * sizeof(uint64_t);
         trace_read_stat(id, id < lv->n ? &lv->live[id] : NULL, &s);
         sbuf_put(st, &s, sizeof s);
     }
     trace_unlock();
     return tr->err || st->err ? -1 : 0;
+}
+
+/* TRACES into fd: the traces of the count in b, through a buffer of
+ * SNAP_TRACES_FLUSH bytes and a stack's; the section's header is written
+ * again with the checksum at the end.  0 or -1. */
+static int snap_put_traces(int fd, const struct sbuf *b)
+{
+    uint32_t n;
+    memcpy(&n, b->p, sizeof n);
+    off_t at = lseek(fd, 0, SEEK_CUR);
+    struct hsnap_section s = {HSNAP_SEC_TRACES, (uint32_t)crc32_z(0, Z_NULL, 0), snap.traces_len};
+    struct sbuf out = {0};
+    uint64_t len = 0;
+    int r = at < 0 || sbuf_write_all(fd, &s, sizeof s) != 0 ? -1 : 0;
+    sbuf_u32(&out, n);
+    for (uint32_t id = 0; r == 0 && id <= n; id++) {
+        if (id == n || out.len >= SNAP_TRACES_FLUSH) {
+            r = out.err || sbuf_write_all(fd, out.p, out.len) != 0 ? -1 : 0;
+            s.crc32 = (uint32_t)crc32_z(s.crc32, (const Bytef *)out.p, out.len);
+            len += out.len;
+            out.len = 0;
+        }
+        if (id == n)
+            break;
+        uintptr_t ip[TRACE_DEPTH_MAX];
+        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
+        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, 0, 0};
+        sbuf_put(&out, head, sizeof head);
+        sbuf_put(&out, ip, depth * sizeof *ip);
+    }
+    sbuf_free(&out);
+    if (r == 0 && len != snap.traces_len) /* never: frames do not change */
+        errno = EIO, r = -1;
+    if (r == 0 && pwrite(fd, &s, sizeof s, at) != (ssize_t)sizeof s)
+        r = -1;
+    return r;
 }
 
 /* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
@@ -263,7 +304,7 @@ static uint64_t snap_sec_size(const struct sbuf *sec, int i, const struct side_i
         return sd->len[t];
     if (i == SEC_BLOCKS || (i >= SEC_LEAKS && !sec[i].len))
         return 0;
-    return sizeof(struct hsnap_section) + sec[i].len;
+    return sizeof(struct hsnap_section) + (i == SEC_TRACES ? snap.traces_len : sec[i].len);
 }
 
 static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
@@ -292,6 +333,7 @@ static int snap_emit(int fd, struct sbuf *sec, int side)
         if (!snap_sec_size(sec, i, &sd))
             continue;
         if (t <= HSNAP_SEC_RETAINERS && sd.len[t] ? side_copy(fd, side, sd.at[t], sd.len[t])
+            : i == SEC_TRACES                     ? snap_put_traces(fd, &sec[i])
                                                   : snap_put_section(fd, t, &sec[i]))
             return -1;
     }

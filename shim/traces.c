@@ -2,28 +2,37 @@
  * traces.c - interned allocation stacks and their running sums.
  *
  * Identical stacks are stored once and numbered from 0 in order of first
- * sight; the id is what the live-block table and the snapshot refer to.  The
- * intern table is uthash (keyed by the ip array, with our own hash value),
- * with uthash pointed at the arena.  Trace records are never freed while the
- * process lives - ids stay valid for every reader without reference counts;
- * clear_traces zeroes sums instead of dropping records.
+ * sight; the id is what the live-block table and the snapshot refer to.
+ * Stacks are kept as a tree of frames, as heaptrack and memray keep theirs:
+ * a node is one frame (ip) and its parent, the node one frame further out,
+ * so the outer frames most stacks share (main, the interpreter's loop) are
+ * stored once.  A node is made for each new (parent, ip) from the outermost
+ * frame in, found again through an open-addressed index of node ids (exact:
+ * the frame and parent decide, not the hash); the innermost node names the
+ * trace.  A record holds that node and its depth, flags, twin and sums:
+ * 32 bytes, plus 16 for each node it adds and ~6 of index per node (dicts.py:
+ * 3.8 new nodes a trace, ~140 bytes in all, against 632 for a 64-frame
+ * record with its frames and uthash handle).  Records and nodes are never
+ * freed while the process lives - ids stay valid for every reader without
+ * reference counts; clear_traces zeroes sums instead of dropping records.
  *
  * The common case takes no lock: each thread keeps a small direct-mapped
- * cache (stack hash -> trace).  A miss takes the intern lock, which is also
- * what the snapshot writer holds while it copies the traces.
+ * cache (stack hash -> trace), checked by a walk of the trace's nodes.  A
+ * miss takes the intern lock (the index and node creation), which is also
+ * what the snapshot writer holds while it copies the traces; the outer
+ * frames it shares with the thread's last miss start from that walk's
+ * nodes, not the index.
  *
- * id -> record goes through a two-level array whose chunks never move, so
- * trace_charge reads it without a lock.  The hot path keeps only each
- * trace's running totals, as deltas in the thread's own line of the global
- * sums that go to the record when their slot is needed (trace_delta_add;
- * exact once the threads are quiet).  Live count and bytes per trace are not kept at
- * all: the snapshot writer derives them from the live-block table, which it
- * walks anyway (trace_live_add, trace_read_stat), so a free touches no
+ * id -> record and id -> node go through two-level arrays whose chunks
+ * never move, so trace_charge and the walks read them without a lock.
+ * The hot path keeps only each trace's running totals, as deltas in the
+ * thread's own line of the global sums that go to the record when their
+ * slot is needed (trace_delta_add; exact once the threads are quiet).  Live
+ * count and bytes per trace are not kept at all: the snapshot writer
+ * derives them from the live-block table, which it walks anyway
+ * (trace_live_add, trace_read_stat), so a free touches no
  * trace record (peak.c keeps per-thread live sums per trace of its own,
  * for the peak's captures: peak_move).
- * Records come from arena_keep (they are never freed, so power-of-two arena
- * classes would only waste: a 64-frame record of 632 bytes took a 1 KiB
- * block).
  * Global sums (allocations, frees, traced bytes now) are sharded: at its
  * first allocation a thread claims one of TRACE_SHARDS - 1 cache lines for
  * itself until it ends, and adds to it with a plain load and store - no
@@ -47,37 +56,38 @@
 
 #include "shim.h"
 
-#define uthash_malloc(sz) arena_alloc(sz)
-#define uthash_free(ptr, sz) arena_free((ptr), (sz))
-#define HASH_NONFATAL_OOM 1
-#define uthash_nonfatal_oom(obj) trace_oom()
-#include <uthash.h>
-
+/* Chunks of records and of nodes are whole mappings (arena_map: zero, so
+ * only the pages used are resident), not arena_alloc's blocks, which it
+ * zeroes: a small program would touch 128 KiB at its first stack. */
 #define TRACE_CHUNK_BITS 12
-#define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* ids per chunk */
+#define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* records per chunk (128 KiB) */
 #define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
+#define TRACE_NODE_BITS 13
+#define TRACE_NODE_CHUNK (1u << TRACE_NODE_BITS)  /* nodes per chunk (128 KiB) */
+#define TRACE_NODE_CHUNKS 8192u                   /* so at most 64M nodes */
+#define TRACE_INDEX_BITS 10                       /* the node index's first size: 1024 slots */
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
+#define TRACE_PATH 64u                            /* outer frames of its last walk a thread keeps */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
-/* Salts of the hashes of traces that share their frames with another: the
- * <unsampled> pseudo-trace (no frames, like an empty stack) and a disabled
- * twin.  Their halves differ, so that trace_hashv's 32 bits (hash ^ hash >>
- * 32) differ too: uthash compares those, then the frames, and a salt whose
- * halves were equal (0x5a5a5a5a5a5a5a5a) left the 32 bits as they were. */
-#define TRACE_UNSAMPLED_SALT 0x5a5a5a5a00000000ULL
-#define TRACE_DISABLED_SALT 0x9e3779b97f4a7c15ULL
 #define TRACE_SHARDS 64                           /* lines for the global sums */
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 #define TRACE_DELTAS 32                           /* per-trace totals a line keeps */
 
+/* One frame of the tree: the stack from the outermost frame in to this one.
+ * Node 0 is the root, the empty stack; it is never in the index. */
+struct trace_node {
+    uintptr_t ip;            /* this frame */
+    uint32_t parent;         /* the node one frame further out (0: outermost) */
+    uint32_t trace1;         /* id + 1 of the trace whose innermost node this is; 0 = none */
+};
+
 struct trace {
-    UT_hash_handle hh;       /* intern table; key = ip[0..depth) */
-    uint64_t hash;           /* trace_hash of the stack */
     uint32_t id;             /* index, 0-based */
-    uint16_t depth;          /* frames in ip[] */
+    uint32_t node;           /* innermost frame's node; 0 = no frames */
+    uint16_t depth;          /* frames from node out to the root */
     _Atomic uint16_t flags;  /* HSNAP_TRACE_* */
     _Atomic uint32_t twin1;  /* its HSNAP_TRACE_DISABLED twin's id + 1; 0 = none yet */
     struct trace_stat st;    /* running sums */
-    uintptr_t ip[];          /* innermost first */
 };
 
 struct trace_cache_slot {
@@ -86,12 +96,15 @@ struct trace_cache_slot {
 };
 
 static struct {
-    lock_t lock;                         /* head, count, chunk creation */
-    struct trace *head;                  /* uthash intern table */
+    lock_t lock;                         /* everything below but the readers' loads */
     _Atomic uint32_t count;              /* ids handed out */
-    struct trace **chunk[TRACE_CHUNKS];  /* id -> record */
+    struct trace *chunk[TRACE_CHUNKS];   /* id -> record */
+    struct trace_node *node[TRACE_NODE_CHUNKS]; /* node id -> node */
+    uint32_t nodes;                      /* nodes made, the root included */
+    uint32_t *index;                     /* node id by hash of (parent, ip); 0 = empty */
+    uint32_t index_bits;                 /* log2 of its slots */
+    uint32_t unsampled1;                 /* the <unsampled> pseudo-trace's id + 1 */
     _Atomic uint64_t folded, peak;       /* current size at the last fold / highest */
-    int oom;                             /* uthash could not grow */
 } traces;
 
 struct trace_counters trace_counters;
@@ -124,10 +137,18 @@ static __thread int64_t trace_pending; /* bytes this thread changed since its la
 
 static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
 
-static void trace_oom(void)
-{
-    traces.oom = 1;
-}
+/* The outer frames of the last stack this thread walked into the tree,
+ * outermost first, with their nodes: a miss's stack shares most of them
+ * (the program's outer frames), which then need no lookup.  One for the
+ * traces, one for trace_node_intern's callers, whose stacks differ from
+ * the traces' in their own way.  Node ids stay valid for good, so no lock
+ * guards them. */
+struct trace_path {
+    unsigned depth;                  /* frames kept */
+    uintptr_t ip[TRACE_PATH];
+    uint32_t node[TRACE_PATH];
+};
+static __thread struct trace_path trace_paths[2];
 
 /* Two independent xor-multiply chains (even and odd frames) halve the
  * loop's dependency chain, which on deep stacks was most of trace_intern;
@@ -151,28 +172,136 @@ uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
     return h ^ (h >> 33);
 }
 
-/* uthash keeps a 32-bit `unsigned hashv` but compares it with the value we
- * pass, so that value must already be 32 bits: a 64-bit one never matches,
- * every lookup misses, duplicates pile up in one chain and uthash doubles its
- * buckets without end (seen: 134M buckets for 23k traces). */
-static inline unsigned trace_hashv(uint64_t h)
-{
-    return (unsigned)(h ^ (h >> 32));
-}
-
 static inline struct trace *trace_by_id(uint32_t id)
 {
-    struct trace **c = traces.chunk[id >> TRACE_CHUNK_BITS];
-    return c ? c[id & (TRACE_CHUNK - 1)] : NULL;
+    struct trace *c = traces.chunk[id >> TRACE_CHUNK_BITS];
+    return c ? &c[id & (TRACE_CHUNK - 1)] : NULL;
 }
 
-static int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth)
+/* Node n, which exists (it was reached from a trace or the index). */
+static inline const struct trace_node *trace_node_at(uint32_t n)
 {
-    return t->depth == depth && memcmp(t->ip, ip, depth * sizeof *ip) == 0;
+    return &traces.node[n >> TRACE_NODE_BITS][n & (TRACE_NODE_CHUNK - 1)];
 }
 
-/* Creates the record for a stack not seen before; lock held. */
-static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
+/* Whether the depth frames from node outward are ip[0..depth). */
+static inline int trace_walk_same(uint32_t node, const uintptr_t *ip, unsigned depth)
+{
+    for (unsigned i = 0; i < depth; i++) {
+        const struct trace_node *x = trace_node_at(node);
+        if (x->ip != ip[i])
+            return 0;
+        node = x->parent;
+    }
+    return 1;
+}
+
+/* Whether trace t's frames are ip[0..depth), innermost first. */
+static inline int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth)
+{
+    return t->depth == depth && trace_walk_same(t->node, ip, depth);
+}
+
+/* The index slot where the search for (parent, ip) starts: the top bits
+ * of a multiplicative hash. */
+static inline uint32_t trace_index_slot(uint32_t parent, uintptr_t ip, unsigned bits)
+{
+    uint64_t h = ((uint64_t)ip ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) *
+                 0xff51afd7ed558ccdULL;
+    return (uint32_t)(h >> (64 - bits));
+}
+
+/* The index doubled (or made), rehashed from the nodes; 0 or -1.  Lock held. */
+static HS_NOINLINE int trace_index_grow(void)
+{
+    unsigned bits = traces.index ? traces.index_bits + 1 : TRACE_INDEX_BITS;
+    uint32_t slots = 1u << bits, mask = slots - 1;
+    uint32_t *ix = arena_alloc(slots * sizeof *ix);
+    if (!ix)
+        return -1;
+    for (uint32_t n = 1; n < traces.nodes; n++) {
+        const struct trace_node *x = trace_node_at(n);
+        uint32_t s = trace_index_slot(x->parent, x->ip, bits);
+        while (ix[s])
+            s = (s + 1) & mask;
+        ix[s] = n;
+    }
+    if (traces.index)
+        arena_free(traces.index, ((size_t)1 << traces.index_bits) * sizeof *ix);
+    traces.index = ix;
+    traces.index_bits = bits;
+    return 0;
+}
+
+/* A new node (parent, ip) at index slot s; its id, or 0 when out of
+ * memory.  Lock held. */
+static uint32_t trace_node_new(uint32_t parent, uintptr_t ip, uint32_t s)
+{
+    uint32_t n = traces.nodes;
+    struct trace_node **c = &traces.node[n >> TRACE_NODE_BITS];
+    if (n >> TRACE_NODE_BITS >= TRACE_NODE_CHUNKS) {
+        life_degrade("too many distinct stack frames");
+        return 0;
+    }
+    if (!*c && !(*c = arena_map(TRACE_NODE_CHUNK * sizeof **c)))
+        return 0;
+    struct trace_node *x = &(*c)[n & (TRACE_NODE_CHUNK - 1)];
+    x->ip = ip;
+    x->parent = parent;
+    traces.index[s] = n;
+    traces.nodes = n + 1;
+    return n;
+}
+
+/* The node of frame ip called from node parent, made if new; 0 when out of
+ * memory.  Exact: the index finds candidates, the frame and parent decide.
+ * Lock held, and room in the index for one more node. */
+static uint32_t trace_node_get(uint32_t parent, uintptr_t ip)
+{
+    uint32_t mask = (1u << traces.index_bits) - 1;
+    uint32_t s = trace_index_slot(parent, ip, traces.index_bits);
+    for (uint32_t n; (n = traces.index[s]) != 0; s = (s + 1) & mask) {
+        const struct trace_node *x = trace_node_at(n);
+        if (x->ip == ip && x->parent == parent)
+            return n;
+    }
+    return trace_node_new(parent, ip, s);
+}
+
+/* The index grown, if need be, to take `more` nodes staying at most 3/4
+ * full (also makes the first); 0 or -1.  Lock held. */
+static int trace_index_room(unsigned more)
+{
+    while ((uint64_t)(traces.nodes + more) * 4 > (uint64_t)3 << traces.index_bits)
+        if (trace_index_grow() != 0)
+            return -1;
+    return 0;
+}
+
+/* How many of ip's outer frames (ip[depth - 1] inward) the last walk
+ * along path had too. */
+static unsigned trace_path_shared(const struct trace_path *path, const uintptr_t *ip,
+                                  unsigned depth)
+{
+    unsigned k = 0, m = depth < path->depth ? depth : path->depth;
+    while (k < m && path->ip[k] == ip[depth - 1 - k])
+        k++;
+    return k;
+}
+
+/* The root (node 0) made at the first stack; 0 or -1.  Lock held. */
+static int trace_root(void)
+{
+    if (traces.nodes)
+        return 0;
+    if (!(traces.node[0] = arena_map(TRACE_NODE_CHUNK * sizeof *traces.node[0])))
+        return -1;
+    traces.nodes = 1;
+    return 0;
+}
+
+/* A new record for the stack that ends at node (depth frames); lock held. */
+static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
 {
     uint32_t id = atomic_load(&traces.count);
     unsigned ci = id >> TRACE_CHUNK_BITS;
@@ -180,34 +309,80 @@ static struct trace *trace_new(const uintptr_t *ip, unsigned depth, uint64_t h)
         life_degrade("too many distinct stacks");
         return NULL;
     }
-    if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_alloc(TRACE_CHUNK * sizeof(void *))))
+    if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_map(TRACE_CHUNK * sizeof(struct trace))))
         return NULL;
-    struct trace *t = arena_keep(sizeof *t + depth * sizeof *ip);
-    if (!t)
-        return NULL;
-    t->hash = h;
+    struct trace *t = &traces.chunk[ci][id & (TRACE_CHUNK - 1)];
     t->id = id;
+    t->node = node;
     t->depth = (uint16_t)depth;
-    memcpy(t->ip, ip, depth * sizeof *ip);
-    traces.oom = 0;
-    HASH_ADD_KEYPTR_BYHASHVALUE(hh, traces.head, t->ip, depth * sizeof *ip, trace_hashv(h), t);
-    if (traces.oom) /* uthash could not even make its table: t is lost */
-        return NULL;
-    traces.chunk[ci][id & (TRACE_CHUNK - 1)] = t;
+    atomic_store_explicit(&t->flags, (uint16_t)flags, memory_order_relaxed);
     atomic_store_explicit(&traces.count, id + 1, memory_order_release);
     return t;
 }
 
-static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth,
-                                                   uint64_t h)
+/* The innermost node of the stack ip[0..depth), its nodes found (or
+ * made) from the outermost frame in; 0 with no frames, -1 when out of
+ * memory.  The outer frames it shares with the last walk along path are
+ * not looked up again.  Lock held. */
+static int64_t trace_walk_in(struct trace_path *path, const uintptr_t *ip, unsigned depth)
 {
-    struct trace *t;
+    unsigned k = trace_path_shared(path, ip, depth);
+    uint32_t n = k ? path->node[k - 1] : 0;
+    int64_t r = -1;
+    if (trace_root() != 0 || trace_index_room(depth - k) != 0)
+        goto out;
+    for (; k < depth; k++) {
+        if (!(n = trace_node_get(n, ip[depth - 1 - k])))
+            goto out;
+        if (k < TRACE_PATH) {
+            path->ip[k] = ip[depth - 1 - k];
+            path->node[k] = n;
+        }
+    }
+    r = n;
+out:
+    path->depth = k < TRACE_PATH ? k : TRACE_PATH; /* what it holds now */
+    return r;
+}
+
+/* The stack's record, made if new: the innermost node names it. */
+static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth)
+{
+    struct trace *t = NULL;
     lock_take(&traces.lock);
-    HASH_FIND_BYHASHVALUE(hh, traces.head, ip, depth * sizeof *ip, trace_hashv(h), t);
-    if (!t)
-        t = trace_new(ip, depth, h);
+    int64_t n = trace_walk_in(&trace_paths[0], ip, depth);
+    if (n < 0)
+        goto out;
+    struct trace_node *x = &traces.node[n >> TRACE_NODE_BITS][n & (TRACE_NODE_CHUNK - 1)];
+    if (x->trace1) {
+        t = trace_by_id(x->trace1 - 1);
+    } else if ((t = trace_new((uint32_t)n, depth, 0)) != NULL) {
+        x->trace1 = t->id + 1;
+    }
+out:
     lock_drop(&traces.lock);
     return t;
+}
+
+/* The node that stands for the frames ip[0..depth) (innermost first), for
+ * good, in *node: equal nodes, equal frames (with the depth).  For other
+ * stores of stacks (python/native.c); 0, or -1 when out of memory. */
+int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node)
+{
+    lock_take(&traces.lock);
+    int64_t n = trace_walk_in(&trace_paths[1], ip, depth);
+    lock_drop(&traces.lock);
+    if (n < 0)
+        return -1;
+    *node = (uint32_t)n;
+    return 0;
+}
+
+/* Whether node (from trace_node_intern, depth frames) stands for
+ * ip[0..depth); no lock: nodes never change. */
+int trace_node_same(uint32_t node, const uintptr_t *ip, unsigned depth)
+{
+    return trace_walk_same(node, ip, depth);
 }
 
 /* The id of this stack, interning it if new.  0 on success, -1 when out of
@@ -218,7 +393,7 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
     struct trace_cache_slot *c = &trace_cache[h & (TRACE_CACHE - 1)];
     struct trace *t = c->t;
     if (!t || c->hash != h || !trace_same(t, ip, depth)) {
-        t = trace_lookup_slow(ip, depth, h);
+        t = trace_lookup_slow(ip, depth);
         if (!t)
             return -1;
         c->hash = h;
@@ -230,23 +405,27 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
     return 0;
 }
 
-/* The <unsampled> pseudo-trace (HEAPSNAP_SAMPLE with HEAPSNAP_LEAKS): depth
- * 0 like an empty stack, but a hash of its own so the two never merge. */
+/* The <unsampled> pseudo-trace (HEAPSNAP_SAMPLE with HEAPSNAP_LEAKS): no
+ * frames, like an empty stack, but a record of its own, which no stack's
+ * lookup finds. */
 int trace_intern_unsampled(uint32_t *id)
 {
-    static const uintptr_t none[1];
-    uint64_t h = trace_hash(none, 0) ^ TRACE_UNSAMPLED_SALT;
-    struct trace *t = trace_lookup_slow(none, 0, h);
+    struct trace *t = NULL;
+    lock_take(&traces.lock);
+    if (traces.unsampled1)
+        t = trace_by_id(traces.unsampled1 - 1);
+    else if (trace_root() == 0 && (t = trace_new(0, 0, HSNAP_TRACE_UNSAMPLED)) != NULL)
+        traces.unsampled1 = t->id + 1;
+    lock_drop(&traces.lock);
     if (!t)
         return -1;
-    atomic_fetch_or(&t->flags, (uint16_t)HSNAP_TRACE_UNSAMPLED);
     *id = t->id;
     return 0;
 }
 
-/* __lsan_disable's twin of a trace: the same frames under a salted hash,
- * so that neither lookup ever finds the other (the per-thread cache and
- * trace_intern see only unsalted hashes).  A twin's own twin is itself. */
+/* __lsan_disable's twin of a trace: the same frames (the same innermost
+ * node) in a record of its own, which no stack's lookup finds; it is
+ * reached through its trace's twin1 only.  A twin's own twin is itself. */
 uint32_t trace_disabled_twin(uint32_t id)
 {
     struct trace *t = trace_by_id(id);
@@ -255,13 +434,16 @@ uint32_t trace_disabled_twin(uint32_t id)
     uint32_t twin1 = atomic_load_explicit(&t->twin1, memory_order_acquire);
     if (twin1)
         return twin1 - 1;
-    struct trace *w = trace_lookup_slow(t->ip, t->depth, t->hash ^ TRACE_DISABLED_SALT);
-    if (!w)
-        return id;
-    atomic_fetch_or(&w->flags, (uint16_t)(HSNAP_TRACE_DISABLED |
-                                          atomic_load_explicit(&t->flags, memory_order_relaxed)));
-    atomic_store_explicit(&t->twin1, w->id + 1, memory_order_release);
-    return w->id;
+    lock_take(&traces.lock);
+    twin1 = atomic_load_explicit(&t->twin1, memory_order_relaxed);
+    if (!twin1) {
+        unsigned flags = HSNAP_TRACE_DISABLED | atomic_load_explicit(&t->flags, memory_order_relaxed);
+        struct trace *w = trace_new(t->node, t->depth, flags);
+        if (w)
+            atomic_store_explicit(&t->twin1, twin1 = w->id + 1, memory_order_release);
+    }
+    lock_drop(&traces.lock);
+    return twin1 ? twin1 - 1 : id;
 }
 
 static HS_NOINLINE struct trace_shard *trace_shard_pick(void)
@@ -465,17 +647,23 @@ uint32_t trace_count(void)
     return atomic_load_explicit(&traces.count, memory_order_acquire);
 }
 
-const uintptr_t *trace_stack(uint32_t id, unsigned *depth, unsigned *flags)
+/* Trace id's frames, innermost first: the first max of them copied to ip
+ * (a walk out from its innermost node); its depth, which may be more than
+ * max.  No lock needed: records and nodes never move or change. */
+unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
 {
-    struct trace *t = trace_by_id(id);
-    if (!t) {
-        *depth = 0;
-        *flags = 0;
-        return NULL;
+    struct trace *t = id < atomic_load_explicit(&traces.count, memory_order_acquire)
+                          ? trace_by_id(id) : NULL;
+    *flags = t ? atomic_load_explicit(&t->flags, memory_order_relaxed) : 0;
+    if (!t)
+        return 0;
+    uint32_t n = t->node;
+    for (unsigned i = 0; i < t->depth && i < max; i++) {
+        const struct trace_node *x = trace_node_at(n);
+        ip[i] = x->ip;
+        n = x->parent;
     }
-    *depth = t->depth;
-    *flags = atomic_load_explicit(&t->flags, memory_order_relaxed);
-    return t->ip;
+    return t->depth;
 }
 
 /* Adds a live block of size bytes charged to trace id to live[id], with

@@ -280,9 +280,10 @@ static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
     size_t len = nt / 8 + 1;
     uint8_t *in = h->map(len);
     for (uint32_t t = 0; in && t < nt; t++) {
-        unsigned depth, flags;
-        const uintptr_t *ip = h->trace_stack(t, &depth, &flags);
-        if ((flags & HSNAP_TRACE_DISABLED) || (depth && roots_in_loader(ip[0])))
+        unsigned flags;
+        uintptr_t ip;
+        if ((h->trace_stack(t, &ip, 1, &flags) && roots_in_loader(ip)) ||
+            (flags & HSNAP_TRACE_DISABLED))
             in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
     h->trace_unlock();
@@ -471,12 +472,13 @@ static void collect_note(struct collect_q *q, const uintptr_t *where, int kind, 
         o->kind = kind;
         o->where = kind == HEAPSNAP_REF_REGS ? NULL : where;
         if (blk < q->n) {
-            unsigned depth = 0, flags;
+            unsigned flags;
+            uintptr_t ip;
             o->block = (const void *)(uintptr_t)q->b[blk].addr;
             o->size = q->b[blk].size;
             o->trace = q->b[blk].trace;
-            const uintptr_t *ip = collect_host->trace_stack(o->trace, &depth, &flags);
-            o->site = depth ? (const void *)ip[0] : NULL;
+            o->site = collect_host->trace_stack(o->trace, &ip, 1, &flags) ? (const void *)ip
+                                                                            : NULL;
         }
     }
     q->found++;

@@ -40,8 +40,9 @@ struct leak_host {
     void (*trace_lock)(void);
     void (*trace_unlock)(void);
     uint32_t (*trace_count)(void);
-    /* With the trace lock held: trace id's frames (innermost first). */
-    const uintptr_t *(*trace_stack)(uint32_t id, unsigned *depth, unsigned *flags);
+    /* With the trace lock held: trace id's first max frames (innermost
+     * first) copied to ip; its depth (traces.c's trace_stack) */
+    unsigned (*trace_stack)(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags);
 };
 
 /* The live blocks, sorted by address, into *b (n of them) while the world

@@ -6,7 +6,9 @@
  * memo forgot them, get the same name, and the thread's recent splices
  * (stack.c) keyed by that name are found again.  A number stands for
  * exactly one native stack (its frames and truncation flag, compared in
- * full), for good: records are never freed, like traces.  Only a walk
+ * full), for good: records are never freed, like traces, and their
+ * frames are traces.c's tree's (trace_node_intern: most of a stack's
+ * frames are stored already, by the traces).  Only a walk
  * (a memo miss) comes here; the table is under the room's lock (code.c's
  * py_code_lock), which fork's handlers hold.
  */
@@ -18,9 +20,9 @@
 
 struct py_native {
     uint64_t hash;
-    uint32_t depth;
-    uint32_t truncated;
-    uintptr_t ip[];
+    uint32_t node;           /* the frames: traces.c's tree */
+    uint16_t depth;
+    uint16_t truncated;
 };
 
 static struct {
@@ -45,7 +47,7 @@ static int py_native_same(const struct py_native *r, uint64_t hash, const uintpt
                           unsigned depth, int truncated)
 {
     return r->hash == hash && r->depth == depth && r->truncated == (truncated != 0) &&
-           memcmp(r->ip, ip, depth * sizeof *ip) == 0;
+           trace_node_same(r->node, ip, depth);
 }
 
 /* Records and index grown for one more number: 0, or -1. */
@@ -88,13 +90,14 @@ uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated)
         }
     if (nat.n >= PY_NATIVE_MAX || py_native_grow() != 0)
         goto out;
-    struct py_native *r = arena_keep(sizeof *r + depth * sizeof *ip);
-    if (!r)
+    uint32_t node;
+    struct py_native *r;
+    if (trace_node_intern(ip, depth, &node) != 0 || !(r = arena_keep(sizeof *r)))
         goto out;
     r->hash = h;
-    r->depth = depth;
+    r->node = node;
+    r->depth = (uint16_t)depth;
     r->truncated = truncated != 0;
-    memcpy(r->ip, ip, depth * sizeof *ip);
     s = py_native_slot(h, nat.slots);
     while (nat.index[s])
         s = (s + 1) & (nat.slots - 1);

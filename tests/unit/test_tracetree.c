@@ -1,0 +1,265 @@
+// link: shim/traces.c shim/arena.c
+/*
+ * test_tracetree.c - traces.c's interning of stacks as a tree of frames:
+ * stacks that share their outer frames get distinct ids, dense and in
+ * order of first sight; every stack comes back exactly from trace_stack;
+ * the same stack twice (from the thread's cache, past it, from another
+ * thread) is the same id; a stack that is another's outer part, the empty
+ * stack and the longest are traces of their own; the <unsampled> and
+ * __lsan_disable twins share frames but not ids; other stores of stacks
+ * (trace_node_intern) get a node per distinct stack; and a trace costs well
+ * under the 632 bytes a 64-frame record took before the tree.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "shim.h"
+#include "unit.h"
+
+/* What traces.c calls outside interning; the tests charge nothing. */
+void life_degrade(const char *why) { printf("degrade: %s\n", why); }
+__thread struct peak_line *peak_mine;
+__thread int peak_idle = 1;
+_Atomic uint64_t peak_next = UINT64_MAX;
+void peak_move_slow(uint32_t id, int64_t n, int64_t bytes) {}
+void peak_capture(uint64_t peak_now) {}
+void pend_settle(void) {}
+int pend_settle_one(void) { return 0; }
+void pend_forget_fresh(void) {}
+void tbl_clear(tbl_visit_fn fn, void *arg) {}
+int sample_estimates;
+void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes) {}
+
+#define DEPTH 64
+#define SHARED 40   /* outer frames every stack of the families shares */
+
+/* Stack k of a family, innermost first: SHARED common outer frames, then
+ * frames that branch by k's bits from the most significant one in (so
+ * stacks share ever longer prefixes), the innermost `uniq` unique to k. */
+static void family(uint32_t k, unsigned uniq, uintptr_t *ip)
+{
+    for (unsigned i = 0; i < SHARED; i++)
+        ip[DEPTH - 1 - i] = 0x400000 + i * 16;
+    for (unsigned j = 0; j < DEPTH - SHARED; j++) {
+        unsigned i = DEPTH - 1 - SHARED - j;     /* j-th frame inside the shared ones */
+        uint32_t v = i < uniq ? k : k >> (j < 20 ? 20 - j : 0);
+        ip[i] = 0x500000 + (uintptr_t)v * 64 + i;
+    }
+}
+
+static uint32_t intern(const uintptr_t *ip, unsigned depth)
+{
+    uint32_t id = UINT32_MAX;
+    if (trace_intern(ip, depth, 0, &id) != 0)
+        return UINT32_MAX;
+    return id;
+}
+
+static int roundtrip(uint32_t id, const uintptr_t *ip, unsigned depth)
+{
+    uintptr_t got[TRACE_DEPTH_MAX + 1];
+    unsigned flags;
+    got[depth] = 0xdead;
+    return trace_stack(id, got, TRACE_DEPTH_MAX, &flags) == depth &&
+           memcmp(got, ip, depth * sizeof *ip) == 0 && got[depth] == 0xdead;
+}
+
+#define NFAM 20000u
+
+TEST_BEGIN(tracetree_shared_prefixes_distinct_dense_ids)
+    uint32_t first = trace_count();
+    uintptr_t ip[DEPTH];
+    for (uint32_t k = 0; k < NFAM; k++) {
+        family(k, 4, ip);
+        uint32_t id = intern(ip, DEPTH);
+        expect_eq_u64(id, first + k); /* new every time: distinct, dense, in order */
+    }
+    expect_eq_u64(trace_count(), first + NFAM);
+TEST_END
+
+TEST_BEGIN(tracetree_stacks_round_trip_exactly)
+    uintptr_t ip[DEPTH], part[2];
+    unsigned flags;
+    for (uint32_t k = 0; k < NFAM; k += 7) {
+        family(k, 4, ip);
+        uint32_t id = intern(ip, DEPTH);
+        expect_true(roundtrip(id, ip, DEPTH), "stack %u does not round-trip", k);
+        /* fewer frames asked for: the innermost ones, and the full depth */
+        part[1] = 0xbeef;
+        expect_eq_u64(trace_stack(id, part, 1, &flags), DEPTH);
+        expect_eq_u64(part[0], ip[0]);
+        expect_eq_u64(part[1], 0xbeef);
+    }
+    expect_eq_u64(trace_stack(trace_count() + 5, part, 2, &flags), 0); /* unknown id */
+    expect_eq_u64(flags, 0);
+TEST_END
+
+TEST_BEGIN(tracetree_same_stack_same_id)
+    uintptr_t ip[DEPTH];
+    family(12345, 4, ip);
+    uint32_t a = intern(ip, DEPTH), b = intern(ip, DEPTH); /* the cache */
+    expect_eq_u64(b, a);
+    for (uint32_t k = 0; k < 3000; k++) { /* every cache slot overwritten */
+        uintptr_t o[DEPTH];
+        family(k * 3 + 1, 4, o);
+        intern(o, DEPTH);
+    }
+    uint32_t n = trace_count();
+    expect_eq_u64(intern(ip, DEPTH), a);  /* the tree */
+    expect_eq_u64(trace_count(), n);
+TEST_END
+
+/* Frames that differ in one place only, or in order, or in length. */
+TEST_BEGIN(tracetree_near_stacks_differ)
+    uintptr_t ip[DEPTH], o[DEPTH];
+    family(777, 4, ip);
+    uint32_t a = intern(ip, DEPTH);
+    for (unsigned i = 0; i < DEPTH; i++) {
+        memcpy(o, ip, sizeof o);
+        o[i] ^= 0x10;
+        uint32_t b = intern(o, DEPTH);
+        expect_true(b != a, "frame %u changed, same id %u", i, a);
+        expect_true(roundtrip(b, o, DEPTH), "frame %u changed: no round-trip", i);
+    }
+    memcpy(o, ip, sizeof o); /* two frames swapped */
+    o[3] = ip[4], o[4] = ip[3];
+    expect_true(intern(o, DEPTH) != a, "swapped frames, same id");
+    /* the outer part of a stack (its inner frames dropped) is a stack of
+     * its own, though its innermost node is on the longer one's path */
+    uint32_t outer = intern(ip + 10, DEPTH - 10);
+    expect_true(outer != a, "outer part, same id");
+    expect_true(roundtrip(outer, ip + 10, DEPTH - 10), "outer part: no round-trip");
+    expect_eq_u64(intern(ip, DEPTH), a);
+    expect_eq_u64(intern(ip + 10, DEPTH - 10), outer);
+TEST_END
+
+TEST_BEGIN(tracetree_depth_0_1_64_256)
+    uintptr_t ip[TRACE_DEPTH_MAX];
+    for (unsigned i = 0; i < TRACE_DEPTH_MAX; i++)
+        ip[i] = 0x900000 + i * 8;
+    uint32_t e = intern(ip, 0), one = intern(ip, 1), d64 = intern(ip, 64),
+             d256 = intern(ip, TRACE_DEPTH_MAX);
+    expect_true(e != one && e != d64 && e != d256 && one != d64 && d64 != d256, "ids shared");
+    expect_true(roundtrip(e, ip, 0), "empty stack");
+    expect_true(roundtrip(one, ip, 1), "one frame");
+    expect_true(roundtrip(d64, ip, 64), "64 frames");
+    expect_true(roundtrip(d256, ip, TRACE_DEPTH_MAX), "256 frames");
+    expect_eq_u64(intern(ip, 0), e);
+    expect_eq_u64(intern(ip, TRACE_DEPTH_MAX), d256);
+TEST_END
+
+TEST_BEGIN(tracetree_unsampled_and_disabled_twin)
+    uintptr_t ip[DEPTH], got[DEPTH];
+    unsigned flags;
+    uint32_t e = intern(ip, 0), u, u2;
+    expect_eq_u64(trace_intern_unsampled(&u), 0);
+    expect_eq_u64(trace_intern_unsampled(&u2), 0);
+    expect_true(u != e, "<unsampled> is the empty stack");
+    expect_eq_u64(u2, u);
+    expect_eq_u64(trace_stack(u, got, DEPTH, &flags), 0);
+    expect_eq_u64(flags, HSNAP_TRACE_UNSAMPLED);
+    expect_eq_u64(intern(ip, 0), e);
+
+    family(4242, 4, ip);
+    uint32_t a = intern(ip, DEPTH), w = trace_disabled_twin(a);
+    expect_true(w != a, "twin is the trace");
+    expect_eq_u64(trace_disabled_twin(a), w);
+    expect_eq_u64(trace_disabled_twin(w), w);
+    expect_true(roundtrip(w, ip, DEPTH), "twin's frames");
+    trace_stack(w, got, DEPTH, &flags);
+    expect_eq_u64(flags, HSNAP_TRACE_DISABLED);
+    trace_stack(a, got, DEPTH, &flags);
+    expect_eq_u64(flags, 0);
+    expect_eq_u64(intern(ip, DEPTH), a); /* lookups never find the twin */
+TEST_END
+
+/* trace_node_intern: another store's stacks (python/native.c) share the
+ * tree; a node stands for exactly its frames, traces or not. */
+TEST_BEGIN(tracetree_node_intern_for_other_stores)
+    uintptr_t ip[DEPTH], o[DEPTH];
+    uint32_t a, b, c, n0 = trace_count();
+    family(9999, 4, ip);
+    expect_eq_u64(trace_node_intern(ip, DEPTH, &a), 0);
+    expect_eq_u64(trace_node_intern(ip, DEPTH, &b), 0);
+    expect_eq_u64(b, a);
+    expect_eq_u64(trace_count(), n0); /* no trace made */
+    expect_true(trace_node_same(a, ip, DEPTH), "its own frames");
+    memcpy(o, ip, sizeof o);
+    o[DEPTH / 2] ^= 8;
+    expect_true(!trace_node_same(a, o, DEPTH), "a frame changed");
+    expect_eq_u64(trace_node_intern(o, DEPTH, &c), 0);
+    expect_true(c != a, "other frames, same node");
+    expect_true(trace_node_same(c, o, DEPTH), "the other's frames");
+    expect_eq_u64(trace_node_intern(ip, 0, &c), 0);
+    expect_eq_u64(c, 0); /* no frames: the root */
+    uint32_t id = intern(ip, DEPTH); /* a trace of the same frames: the same nodes */
+    expect_true(roundtrip(id, ip, DEPTH), "trace of interned frames");
+TEST_END
+
+/* The bytes the shim maps per trace for stacks shaped like Python's
+ * (dicts.py: 40 frames deep on average, 3.8 nodes per trace; here 64
+ * deep, ~5 nodes): before the tree each 64-frame record took 632 bytes,
+ * plus uthash's buckets. */
+TEST_BEGIN(tracetree_bytes_per_trace)
+    size_t before = arena_mapped();
+    uint32_t n0 = trace_count();
+    uintptr_t ip[DEPTH];
+    for (uint32_t k = 0; k < 100000; k++) {
+        family(0x100000 + k, 4, ip);
+        intern(ip, DEPTH);
+    }
+    uint32_t n = trace_count() - n0;
+    size_t per = (arena_mapped() - before) / n;
+    printf("    %u traces: %zu bytes each\n", n, per);
+    expect_eq_u64(n, 100000);
+    expect_true(per <= 200, "%zu bytes per trace, want at most 200 (632 before the tree)", per);
+TEST_END
+
+/* Threads interning the same stacks at once agree on every id. */
+#define THREADS 4
+#define PER 3000u
+static uint32_t seen[THREADS][PER];
+
+static void *worker(void *arg)
+{
+    unsigned me = (unsigned)(uintptr_t)arg;
+    uintptr_t ip[DEPTH];
+    for (uint32_t k = 0; k < PER; k++) {
+        uint32_t j = (k * 7 + me * 1000) % PER; /* different orders */
+        family(0x200000 + j, 4, ip);
+        seen[me][j] = intern(ip, DEPTH);
+    }
+    return NULL;
+}
+
+TEST_BEGIN(tracetree_threads_agree)
+    pthread_t th[THREADS];
+    uint32_t n0 = trace_count();
+    for (unsigned i = 0; i < THREADS; i++)
+        pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);
+    for (unsigned i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    expect_eq_u64(trace_count() - n0, PER);
+    uintptr_t ip[DEPTH];
+    for (uint32_t j = 0; j < PER; j++) {
+        for (unsigned i = 1; i < THREADS; i++)
+            expect_eq_u64(seen[i][j], seen[0][j]);
+        family(0x200000 + j, 4, ip);
+        expect_true(roundtrip(seen[0][j], ip, DEPTH), "stack %u", j);
+    }
+TEST_END
+
+int main(void)
+{
+    tracetree_shared_prefixes_distinct_dense_ids();
+    tracetree_stacks_round_trip_exactly();
+    tracetree_same_stack_same_id();
+    tracetree_near_stacks_differ();
+    tracetree_depth_0_1_64_256();
+    tracetree_unsampled_and_disabled_twin();
+    tracetree_node_intern_for_other_stores();
+    tracetree_bytes_per_trace();
+    tracetree_threads_agree();
+    return 0;
+}
