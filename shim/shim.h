@@ -6,7 +6,7 @@
  * (-fvisibility=hidden); only exports.map's names leave the .so.
  *
  * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
- * trace_ (traces.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
+ * trace_ (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
  * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
  * (snapshot.c), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_ (blocksort.c), bstream_
  * (blockstream.c), name_ (snapname.c), dlc_ (dlclose.c), peak_ (peak.c), sl_
@@ -26,7 +26,7 @@
  *                   numbered native stacks (a hook takes it after the
  *                   unwind, when its thread's caches miss; the writer after
  *                   TRACES)
- *   3. traces       traces.c: the intern table
+ *   3. traces       traces.c: the intern table, and frametree.c's new nodes
  *   3b. peak        peak.c: the peak's capture (tried from a hook, never
  *                   waited for there; no other lock is taken under it)
  *   4. pending      pending.c: pend_claim (a thread claiming a queue, and
@@ -238,10 +238,12 @@ void trace_unlock(void);
 void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);
+
 /* The twin of trace id for blocks allocated under __lsan_disable: the
  * same frames, HSNAP_TRACE_DISABLED; interned at first use.  The twin's
  * id, or id itself when out of memory. */
 uint32_t trace_disabled_twin(uint32_t id);
+
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */
 void trace_after_fork_child(void); /* ... and every other thread's */
@@ -249,6 +251,16 @@ struct trace_counters {
     _Atomic uint64_t foreign_frees;
 };
 extern struct trace_counters trace_counters;
+
+/* ---- frametree.c: the tree of frames stacks are kept in.  A node stands
+ * for the frames from it out to the root, for good; making nodes and tags
+ * takes the caller's lock (traces.c's), reading a stack back none. ---- */
+enum { FTREE_TRACES, FTREE_OTHER, FTREE_PATHS }; /* whose walks a thread's path follows */
+int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth); /* innermost node */
+int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth);
+unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max);
+uint32_t ftree_tag(uint32_t node);
+void ftree_set_tag(uint32_t node, uint32_t tag);
 
 /* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
 #define PEAK_CHUNK_BITS 12

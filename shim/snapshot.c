@@ -11,7 +11,7 @@
  * into a side file as it is made (blockstream.c hands the blocks on in
  * address order for 8 bytes a block), and the kernel copies it into the
  * snapshot in its place.  Nor is TRACES: its frames are copied out of
- * traces.c's tree into the file as it is written (snap_put_traces).  With
+ * frametree.c's tree into the file as it is written (snap_put_traces).  With
  * the leak check the world is stopped until a fork of the process is made
  * (leak/fork.c), whose child copies, sorts and
  * classifies the blocks, writes BLOCKS, LEAKS and RETAINERS into the side

@@ -3,28 +3,22 @@
  *
  * Identical stacks are stored once and numbered from 0 in order of first
  * sight; the id is what the live-block table and the snapshot refer to.
- * Stacks are kept as a tree of frames, as heaptrack and memray keep theirs:
- * a node is one frame (ip) and its parent, the node one frame further out,
- * so the outer frames most stacks share (main, the interpreter's loop) are
- * stored once.  A node is made for each new (parent, ip) from the outermost
- * frame in, found again through an open-addressed index of node ids (exact:
- * the frame and parent decide, not the hash); the innermost node names the
- * trace.  A record holds that node and its depth, flags, twin and sums:
- * 32 bytes, plus 16 for each node it adds and ~6 of index per node (dicts.py:
- * 3.8 new nodes a trace, ~140 bytes in all, against 632 for a 64-frame
- * record with its frames and uthash handle).  Records and nodes are never
- * freed while the process lives - ids stay valid for every reader without
- * reference counts; clear_traces zeroes sums instead of dropping records.
+ * Stacks are kept in frametree.c's tree of frames (the outer frames most
+ * stacks share are stored once); the tree's innermost node of a stack,
+ * tagged with the trace's id + 1, names its trace.  A record holds that
+ * node and its depth, flags, twin and sums: 32 bytes (dicts.py: ~140 bytes
+ * a trace with its nodes, against 632 for a 64-frame record with its
+ * frames and uthash handle).  Records and nodes are never freed while the
+ * process lives - ids stay valid for every reader without reference
+ * counts; clear_traces zeroes sums instead of dropping records.
  *
  * The common case takes no lock: each thread keeps a small direct-mapped
  * cache (stack hash -> trace), checked by a walk of the trace's nodes.  A
- * miss takes the intern lock (the index and node creation), which is also
- * what the snapshot writer holds while it copies the traces; the outer
- * frames it shares with the thread's last miss start from that walk's
- * nodes, not the index.
+ * miss takes the intern lock, which also guards the tree's new nodes and
+ * is what the snapshot writer holds while it copies the traces.
  *
- * id -> record and id -> node go through two-level arrays whose chunks
- * never move, so trace_charge and the walks read them without a lock.
+ * id -> record goes through a two-level array whose chunks never move,
+ * so trace_charge and the walks read it without a lock.
  * The hot path keeps only each trace's running totals, as deltas in the
  * thread's own line of the global sums that go to the record when their
  * slot is needed (trace_delta_add; exact once the threads are quiet).  Live
@@ -56,30 +50,17 @@
 
 #include "shim.h"
 
-/* Chunks of records and of nodes are whole mappings (arena_map: zero, so
- * only the pages used are resident), not arena_alloc's blocks, which it
- * zeroes: a small program would touch 128 KiB at its first stack. */
+/* Chunks of records are whole mappings (arena_map: zero, so only the pages
+ * used are resident), not arena_alloc's blocks, which it zeroes: a small
+ * program would touch 128 KiB at its first stack. */
 #define TRACE_CHUNK_BITS 12
 #define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* records per chunk (128 KiB) */
 #define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
-#define TRACE_NODE_BITS 13
-#define TRACE_NODE_CHUNK (1u << TRACE_NODE_BITS)  /* nodes per chunk (128 KiB) */
-#define TRACE_NODE_CHUNKS 8192u                   /* so at most 64M nodes */
-#define TRACE_INDEX_BITS 10                       /* the node index's first size: 1024 slots */
 #define TRACE_CACHE 256u                          /* per-thread cache slots */
-#define TRACE_PATH 64u                            /* outer frames of its last walk a thread keeps */
 #define TRACE_UNIT_SHIFT 16                       /* counts in 1/65536 units */
 #define TRACE_SHARDS 64                           /* lines for the global sums */
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 #define TRACE_DELTAS 32                           /* per-trace totals a line keeps */
-
-/* One frame of the tree: the stack from the outermost frame in to this one.
- * Node 0 is the root, the empty stack; it is never in the index. */
-struct trace_node {
-    uintptr_t ip;            /* this frame */
-    uint32_t parent;         /* the node one frame further out (0: outermost) */
-    uint32_t trace1;         /* id + 1 of the trace whose innermost node this is; 0 = none */
-};
 
 struct trace {
     uint32_t id;             /* index, 0-based */
@@ -99,10 +80,6 @@ static struct {
     lock_t lock;                         /* everything below but the readers' loads */
     _Atomic uint32_t count;              /* ids handed out */
     struct trace *chunk[TRACE_CHUNKS];   /* id -> record */
-    struct trace_node *node[TRACE_NODE_CHUNKS]; /* node id -> node */
-    uint32_t nodes;                      /* nodes made, the root included */
-    uint32_t *index;                     /* node id by hash of (parent, ip); 0 = empty */
-    uint32_t index_bits;                 /* log2 of its slots */
     uint32_t unsampled1;                 /* the <unsampled> pseudo-trace's id + 1 */
     _Atomic uint64_t folded, peak;       /* current size at the last fold / highest */
 } traces;
@@ -137,19 +114,6 @@ static __thread int64_t trace_pending; /* bytes this thread changed since its la
 
 static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
 
-/* The outer frames of the last stack this thread walked into the tree,
- * outermost first, with their nodes: a miss's stack shares most of them
- * (the program's outer frames), which then need no lookup.  One for the
- * traces, one for trace_node_intern's callers, whose stacks differ from
- * the traces' in their own way.  Node ids stay valid for good, so no lock
- * guards them. */
-struct trace_path {
-    unsigned depth;                  /* frames kept */
-    uintptr_t ip[TRACE_PATH];
-    uint32_t node[TRACE_PATH];
-};
-static __thread struct trace_path trace_paths[2];
-
 /* Two independent xor-multiply chains (even and odd frames) halve the
  * loop's dependency chain, which on deep stacks was most of trace_intern;
  * each step is a bijection of the lane, and the final mix (murmur3's
@@ -178,126 +142,10 @@ static inline struct trace *trace_by_id(uint32_t id)
     return c ? &c[id & (TRACE_CHUNK - 1)] : NULL;
 }
 
-/* Node n, which exists (it was reached from a trace or the index). */
-static inline const struct trace_node *trace_node_at(uint32_t n)
-{
-    return &traces.node[n >> TRACE_NODE_BITS][n & (TRACE_NODE_CHUNK - 1)];
-}
-
-/* Whether the depth frames from node outward are ip[0..depth). */
-static inline int trace_walk_same(uint32_t node, const uintptr_t *ip, unsigned depth)
-{
-    for (unsigned i = 0; i < depth; i++) {
-        const struct trace_node *x = trace_node_at(node);
-        if (x->ip != ip[i])
-            return 0;
-        node = x->parent;
-    }
-    return 1;
-}
-
 /* Whether trace t's frames are ip[0..depth), innermost first. */
 static inline int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth)
 {
-    return t->depth == depth && trace_walk_same(t->node, ip, depth);
-}
-
-/* The index slot where the search for (parent, ip) starts: the top bits
- * of a multiplicative hash. */
-static inline uint32_t trace_index_slot(uint32_t parent, uintptr_t ip, unsigned bits)
-{
-    uint64_t h = ((uint64_t)ip ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) *
-                 0xff51afd7ed558ccdULL;
-    return (uint32_t)(h >> (64 - bits));
-}
-
-/* The index doubled (or made), rehashed from the nodes; 0 or -1.  Lock held. */
-static HS_NOINLINE int trace_index_grow(void)
-{
-    unsigned bits = traces.index ? traces.index_bits + 1 : TRACE_INDEX_BITS;
-    uint32_t slots = 1u << bits, mask = slots - 1;
-    uint32_t *ix = arena_alloc(slots * sizeof *ix);
-    if (!ix)
-        return -1;
-    for (uint32_t n = 1; n < traces.nodes; n++) {
-        const struct trace_node *x = trace_node_at(n);
-        uint32_t s = trace_index_slot(x->parent, x->ip, bits);
-        while (ix[s])
-            s = (s + 1) & mask;
-        ix[s] = n;
-    }
-    if (traces.index)
-        arena_free(traces.index, ((size_t)1 << traces.index_bits) * sizeof *ix);
-    traces.index = ix;
-    traces.index_bits = bits;
-    return 0;
-}
-
-/* A new node (parent, ip) at index slot s; its id, or 0 when out of
- * memory.  Lock held. */
-static uint32_t trace_node_new(uint32_t parent, uintptr_t ip, uint32_t s)
-{
-    uint32_t n = traces.nodes;
-    struct trace_node **c = &traces.node[n >> TRACE_NODE_BITS];
-    if (n >> TRACE_NODE_BITS >= TRACE_NODE_CHUNKS) {
-        life_degrade("too many distinct stack frames");
-        return 0;
-    }
-    if (!*c && !(*c = arena_map(TRACE_NODE_CHUNK * sizeof **c)))
-        return 0;
-    struct trace_node *x = &(*c)[n & (TRACE_NODE_CHUNK - 1)];
-    x->ip = ip;
-    x->parent = parent;
-    traces.index[s] = n;
-    traces.nodes = n + 1;
-    return n;
-}
-
-/* The node of frame ip called from node parent, made if new; 0 when out of
- * memory.  Exact: the index finds candidates, the frame and parent decide.
- * Lock held, and room in the index for one more node. */
-static uint32_t trace_node_get(uint32_t parent, uintptr_t ip)
-{
-    uint32_t mask = (1u << traces.index_bits) - 1;
-    uint32_t s = trace_index_slot(parent, ip, traces.index_bits);
-    for (uint32_t n; (n = traces.index[s]) != 0; s = (s + 1) & mask) {
-        const struct trace_node *x = trace_node_at(n);
-        if (x->ip == ip && x->parent == parent)
-            return n;
-    }
-    return trace_node_new(parent, ip, s);
-}
-
-/* The index grown, if need be, to take `more` nodes staying at most 3/4
- * full (also makes the first); 0 or -1.  Lock held. */
-static int trace_index_room(unsigned more)
-{
-    while ((uint64_t)(traces.nodes + more) * 4 > (uint64_t)3 << traces.index_bits)
-        if (trace_index_grow() != 0)
-            return -1;
-    return 0;
-}
-
-/* How many of ip's outer frames (ip[depth - 1] inward) the last walk
- * along path had too. */
-static unsigned trace_path_shared(const struct trace_path *path, const uintptr_t *ip,
-                                  unsigned depth)
-{
-    unsigned k = 0, m = depth < path->depth ? depth : path->depth;
-    while (k < m && path->ip[k] == ip[depth - 1 - k])
-        k++;
-    return k;
-}
-
-/* The root (node 0) made at the first stack; 0 or -1.  Lock held. */
-static int trace_root(void)
-{
-    if (traces.nodes)
-        return 0;
-    if (!(traces.node[0] = arena_map(TRACE_NODE_CHUNK * sizeof *traces.node[0])))
-        return -1;
-    traces.nodes = 1;
-    return 0;
+    return t->depth == depth && ftree_same(t->node, ip, depth);
 }
 
 /* A new record for the stack that ends at node (depth frames); lock held. */
@@ -320,44 +168,19 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
     return t;
 }
 
-/* The innermost node of the stack ip[0..depth), its nodes found (or
- * made) from the outermost frame in; 0 with no frames, -1 when out of
- * memory.  The outer frames it shares with the last walk along path are
- * not looked up again.  Lock held. */
-static int64_t trace_walk_in(struct trace_path *path, const uintptr_t *ip, unsigned depth)
-{
-    unsigned k = trace_path_shared(path, ip, depth);
-    uint32_t n = k ? path->node[k - 1] : 0;
-    int64_t r = -1;
-    if (trace_root() != 0 || trace_index_room(depth - k) != 0)
-        goto out;
-    for (; k < depth; k++) {
-        if (!(n = trace_node_get(n, ip[depth - 1 - k])))
-            goto out;
-        if (k < TRACE_PATH) {
-            path->ip[k] = ip[depth - 1 - k];
-            path->node[k] = n;
-        }
-    }
-    r = n;
-out:
-    path->depth = k < TRACE_PATH ? k : TRACE_PATH; /* what it holds now */
-    return r;
-}
-
 /* The stack's record, made if new: the innermost node names it. */
 static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth)
 {
     struct trace *t = NULL;
     lock_take(&traces.lock);
-    int64_t n = trace_walk_in(&trace_paths[0], ip, depth);
+    int64_t n = ftree_walk_in(FTREE_TRACES, ip, depth);
     if (n < 0)
         goto out;
-    struct trace_node *x = &traces.node[n >> TRACE_NODE_BITS][n & (TRACE_NODE_CHUNK - 1)];
-    if (x->trace1) {
-        t = trace_by_id(x->trace1 - 1);
+    uint32_t tag = ftree_tag((uint32_t)n);
+    if (tag) {
+        t = trace_by_id(tag - 1);
     } else if ((t = trace_new((uint32_t)n, depth, 0)) != NULL) {
-        x->trace1 = t->id + 1;
+        ftree_set_tag((uint32_t)n, t->id + 1);
     }
 out:
     lock_drop(&traces.lock);
@@ -370,7 +193,7 @@ out:
 int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node)
 {
     lock_take(&traces.lock);
-    int64_t n = trace_walk_in(&trace_paths[1], ip, depth);
+    int64_t n = ftree_walk_in(FTREE_OTHER, ip, depth);
     lock_drop(&traces.lock);
     if (n < 0)
         return -1;
@@ -382,7 +205,7 @@ int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node)
  * ip[0..depth); no lock: nodes never change. */
 int trace_node_same(uint32_t node, const uintptr_t *ip, unsigned depth)
 {
-    return trace_walk_same(node, ip, depth);
+    return ftree_same(node, ip, depth);
 }
 
 /* The id of this stack, interning it if new.  0 on success, -1 when out of
@@ -414,7 +237,7 @@ int trace_intern_unsampled(uint32_t *id)
     lock_take(&traces.lock);
     if (traces.unsampled1)
         t = trace_by_id(traces.unsampled1 - 1);
-    else if (trace_root() == 0 && (t = trace_new(0, 0, HSNAP_TRACE_UNSAMPLED)) != NULL)
+    else if ((t = trace_new(0, 0, HSNAP_TRACE_UNSAMPLED)) != NULL) /* no node read */
         traces.unsampled1 = t->id + 1;
     lock_drop(&traces.lock);
     if (!t)
@@ -657,12 +480,7 @@ unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
     *flags = t ? atomic_load_explicit(&t->flags, memory_order_relaxed) : 0;
     if (!t)
         return 0;
-    uint32_t n = t->node;
-    for (unsigned i = 0; i < t->depth && i < max; i++) {
-        const struct trace_node *x = trace_node_at(n);
-        ip[i] = x->ip;
-        n = x->parent;
-    }
+    ftree_copy(t->node, t->depth, ip, max);
     return t->depth;
 }
 

@@ -7,7 +7,7 @@
  * (stack.c) keyed by that name are found again.  A number stands for
  * exactly one native stack (its frames and truncation flag, compared in
  * full), for good: records are never freed, like traces, and their
- * frames are traces.c's tree's (trace_node_intern: most of a stack's
+ * frames are frametree.c's tree's (trace_node_intern: most of a stack's
  * frames are stored already, by the traces).  Only a walk
  * (a memo miss) comes here; the table is under the room's lock (code.c's
  * py_code_lock), which fork's handlers hold.
@@ -20,7 +20,7 @@
 
 struct py_native {
     uint64_t hash;
-    uint32_t node;           /* the frames: traces.c's tree */
+    uint32_t node;           /* the frames: frametree.c's tree */
     uint16_t depth;
     uint16_t truncated;
 };

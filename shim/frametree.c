@@ -1,0 +1,217 @@
+/*
+ * frametree.c - the tree of frames that interned stacks are kept in, as
+ * heaptrack and memray keep theirs.  A node is one frame (ip) and its
+ * parent, the node one frame further out, so the outer frames most stacks
+ * share (main, the interpreter's loop) are stored once; a stack is named by
+ * its innermost node and its depth.  Nodes are made from the outermost
+ * frame in, each new (parent, ip) once, and found again through an
+ * open-addressed index of node ids (exact: the frame and the parent
+ * decide, not the hash).  Each thread keeps the outer frames of its last
+ * walk with their nodes, one path per kind of caller (FTREE_TRACES,
+ * FTREE_OTHER, whose stacks differ in their own ways): a miss's stack
+ * shares most of them, and those need no lookup.
+ *   Locks: nodes never change once made, and their chunks never move, so a
+ * stack is read back (ftree_copy, ftree_same) without a lock.  Making nodes
+ * (ftree_walk_in) and a node's tag are guarded by the caller's lock, which
+ * is traces.c's intern lock for every caller (fork's handlers hold it).
+ *   Node 0 is the root, the empty stack; it is never in the index.
+ * Memory: 16 bytes a node and 5-8 of index (at most 3/4 full); node chunks
+ * are whole mappings (arena_map: zero, so only the pages used are
+ * resident), not arena_alloc's blocks, which it zeroes: a small program
+ * would touch 128 KiB at its first stack.  dicts.py makes 3.8 nodes a
+ * distinct stack, where a copy of each stack took 64 words.
+ */
+#include "shim.h"
+
+#define FTREE_NODE_BITS 13
+#define FTREE_CHUNK (1u << FTREE_NODE_BITS) /* nodes per chunk (128 KiB) */
+#define FTREE_CHUNKS 8192u                   /* so at most 64M nodes */
+#define FTREE_INDEX_BITS 10                  /* the index's first size: 1024 slots */
+#define FTREE_PATH 64u                       /* outer frames of its last walk a thread keeps */
+
+struct ftree_node {
+    uintptr_t ip;    /* this frame */
+    uint32_t parent; /* the node one frame further out (0: outermost) */
+    uint32_t tag;    /* the caller's (traces.c: the id + 1 of the trace it ends) */
+};
+
+static struct {
+    struct ftree_node *chunk[FTREE_CHUNKS]; /* node id -> node */
+    uint32_t nodes;                         /* made, the root included */
+    uint32_t *index;                        /* node id by hash of (parent, ip); 0 = empty */
+    uint32_t index_bits;                    /* log2 of its slots */
+} ftree;
+
+/* The outer frames of a thread's last walk, outermost first, with their
+ * nodes.  Node ids stay valid for good, so no lock guards them. */
+struct ftree_path {
+    unsigned depth; /* frames kept */
+    uintptr_t ip[FTREE_PATH];
+    uint32_t node[FTREE_PATH];
+};
+static __thread struct ftree_path ftree_paths[FTREE_PATHS];
+
+/* Node n, which exists (it was reached from a stack's name or the index). */
+static inline struct ftree_node *ftree_at(uint32_t n)
+{
+    return &ftree.chunk[n >> FTREE_NODE_BITS][n & (FTREE_CHUNK - 1)];
+}
+
+/* The index slot where the search for (parent, ip) starts: the top bits
+ * of a multiplicative hash. */
+static inline uint32_t ftree_slot(uint32_t parent, uintptr_t ip, unsigned bits)
+{
+    uint64_t h = ((uint64_t)ip ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) *
+                 0xff51afd7ed558ccdULL;
+    return (uint32_t)(h >> (64 - bits));
+}
+
+/* The index doubled (or made), rehashed from the nodes; 0 or -1. */
+static HS_NOINLINE int ftree_index_grow(void)
+{
+    unsigned bits = ftree.index ? ftree.index_bits + 1 : FTREE_INDEX_BITS;
+    uint32_t slots = 1u << bits, mask = slots - 1;
+    uint32_t *ix = arena_alloc(slots * sizeof *ix);
+    if (!ix)
+        return -1;
+    for (uint32_t n = 1; n < ftree.nodes; n++) {
+        const struct ftree_node *x = ftree_at(n);
+        uint32_t s = ftree_slot(x->parent, x->ip, bits);
+        while (ix[s])
+            s = (s + 1) & mask;
+        ix[s] = n;
+    }
+    if (ftree.index)
+        arena_free(ftree.index, ((size_t)1 << ftree.index_bits) * sizeof *ix);
+    ftree.index = ix;
+    ftree.index_bits = bits;
+    return 0;
+}
+
+/* The index grown, if need be, to take `more` nodes staying at most 3/4
+ * full (also makes the first); 0 or -1. */
+static int ftree_index_room(unsigned more)
+{
+    while ((uint64_t)(ftree.nodes + more) * 4 > (uint64_t)3 << ftree.index_bits)
+        if (ftree_index_grow() != 0)
+            return -1;
+    return 0;
+}
+
+/* A new node (parent, ip) at index slot s; its id, or 0 when out of
+ * memory. */
+static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s)
+{
+    uint32_t n = ftree.nodes;
+    if (n >> FTREE_NODE_BITS >= FTREE_CHUNKS) {
+        life_degrade("too many distinct stack frames");
+        return 0;
+    }
+    struct ftree_node **c = &ftree.chunk[n >> FTREE_NODE_BITS];
+    if (!*c && !(*c = arena_map(FTREE_CHUNK * sizeof **c)))
+        return 0;
+    struct ftree_node *x = &(*c)[n & (FTREE_CHUNK - 1)];
+    x->ip = ip;
+    x->parent = parent;
+    ftree.index[s] = n;
+    ftree.nodes = n + 1;
+    return n;
+}
+
+/* The node of frame ip called from node parent, made if new; 0 when out of
+ * memory.  Room in the index for one more node. */
+static uint32_t ftree_get(uint32_t parent, uintptr_t ip)
+{
+    uint32_t mask = (1u << ftree.index_bits) - 1;
+    uint32_t s = ftree_slot(parent, ip, ftree.index_bits);
+    for (uint32_t n; (n = ftree.index[s]) != 0; s = (s + 1) & mask) {
+        const struct ftree_node *x = ftree_at(n);
+        if (x->ip == ip && x->parent == parent)
+            return n;
+    }
+    return ftree_new(parent, ip, s);
+}
+
+/* The root (node 0), made at the first stack; 0 or -1. */
+static int ftree_root(void)
+{
+    if (ftree.nodes)
+        return 0;
+    if (!(ftree.chunk[0] = arena_map(FTREE_CHUNK * sizeof *ftree.chunk[0])))
+        return -1;
+    ftree.nodes = 1;
+    return 0;
+}
+
+/* How many of ip's outer frames (ip[depth - 1] inward) the last walk
+ * along path had too. */
+static unsigned ftree_shared(const struct ftree_path *path, const uintptr_t *ip, unsigned depth)
+{
+    unsigned k = 0, m = depth < path->depth ? depth : path->depth;
+    while (k < m && path->ip[k] == ip[depth - 1 - k])
+        k++;
+    return k;
+}
+
+/* The innermost node of the stack ip[0..depth) (innermost first), its
+ * nodes found or made from the outermost frame in; 0 with no frames, -1
+ * when out of memory.  The outer frames it shares with this thread's last
+ * walk along path (FTREE_*) are not looked up again.  Caller's lock held. */
+int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth)
+{
+    struct ftree_path *p = &ftree_paths[path];
+    unsigned k = ftree_shared(p, ip, depth);
+    uint32_t n = k ? p->node[k - 1] : 0;
+    int64_t r = -1;
+    if (ftree_root() != 0 || ftree_index_room(depth - k) != 0)
+        goto out;
+    for (; k < depth; k++) {
+        if (!(n = ftree_get(n, ip[depth - 1 - k])))
+            goto out;
+        if (k < FTREE_PATH) {
+            p->ip[k] = ip[depth - 1 - k];
+            p->node[k] = n;
+        }
+    }
+    r = n;
+out:
+    p->depth = k < FTREE_PATH ? k : FTREE_PATH; /* what it holds now */
+    return r;
+}
+
+/* Whether the depth frames from node outward are ip[0..depth).  No lock. */
+int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth)
+{
+    for (unsigned i = 0; i < depth; i++) {
+        const struct ftree_node *x = ftree_at(node);
+        if (x->ip != ip[i])
+            return 0;
+        node = x->parent;
+    }
+    return 1;
+}
+
+/* The first max of the depth frames from node outward into ip, innermost
+ * first; how many were copied.  No lock. */
+unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max)
+{
+    unsigned i = 0;
+    for (; i < depth && i < max; i++) {
+        const struct ftree_node *x = ftree_at(node);
+        ip[i] = x->ip;
+        node = x->parent;
+    }
+    return i;
+}
+
+/* A node's tag (0 until set) and setting it, for the caller's own use;
+ * caller's lock held.  node came from ftree_walk_in. */
+uint32_t ftree_tag(uint32_t node)
+{
+    return ftree_at(node)->tag;
+}
+
+void ftree_set_tag(uint32_t node, uint32_t tag)
+{
+    ftree_at(node)->tag = tag;
+}
