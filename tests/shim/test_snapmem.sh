@@ -5,12 +5,6 @@
 # 40 bytes a block above the resident set.  The file still holds every
 # block, sorted and agreeing with STATS (hsnap_dump checks both).
 # Fixture: tests/shim/snapmem.c.
-# The sections the writer builds in memory grow by mremap (shim/sbuf.c),
-# so none is resident twice while it grows: 32,768 distinct stacks make
-# an 11 MB TRACES section, and the snapshot's transient memory is at most
-# 1.3x the file (1.04x now; 1.68x while a growing buffer was copied into a
-# mapping twice its size).  Fixture: tests/shim/snaptraces.c.
-#   snapshot_sections_not_resident_twice
 
 t_build snapmem tests/shim/snapmem.c &&
 t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail snapmem_builds "cc failed"; return 0 2>/dev/null || exit 0; }
@@ -23,18 +17,16 @@ n=$("$T/hsnap_dump" "$T/mem.hsnap" 2>&1 | sed -n 's/^meta .* blocks=\([0-9]*\) .
 if [ -n "$n" ] && [ "$n" -ge 400000 ] && [ "$n" -le 400010 ]; then t_pass streamed_blocks_all_there_sorted
 else t_fail streamed_blocks_all_there_sorted "blocks '$n': $("$T/hsnap_dump" "$T/mem.hsnap" 2>&1 | head -c 200)"; fi
 
-# TRACES is not held whole either: its frames go from traces.c's tree into
-# the file through a 64 KiB buffer, where the whole section (here ~8.5 MB:
-# 16384 stacks of 64 frames) was built in memory first.  What is left is
-# STATS (~40 bytes a trace) and the live sums' array.  Fixture:
-# tests/shim/snaptraces.c.
-if t_build snaptraces tests/shim/snaptraces.c; then
-  out=$(LD_PRELOAD="$SHIM" "$T/snaptraces" "$T/tr.hsnap" 2>"$T/tr.err")
-  tr=$(echo "$out" | sed -n 's/.*transient=\([0-9-]*\)$/\1/p')
-  ntr=$("$T/hsnap_dump" "$T/tr.hsnap" 2>&1 | sed -n 's/^traces \([0-9]*\)$/\1/p')
-  if [ -n "$tr" ] && [ "$tr" -le $((2 * 1024 * 1024)) ]; then t_pass snapshot_traces_not_held_whole
-  else t_fail snapshot_traces_not_held_whole "'$out' $(head -c 200 "$T/tr.err")"; fi
-  # checksum, lengths and counts as the reader checks them; every stack there
-  if [ -n "$ntr" ] && [ "$ntr" -ge 16384 ]; then t_pass streamed_traces_all_there_checksummed
-  else t_fail streamed_traces_all_there_checksummed "traces '$ntr': $("$T/hsnap_dump" "$T/tr.hsnap" 2>&1 | head -c 200)"; fi
-else t_fail snaptraces_builds "cc failed"; fi
+# TRACES is not held whole either: its frames go from frametree.c's tree
+# into the file through a 32 KiB buffer, where the whole section (here
+# ~8.5 MB: 16384 stacks of 64 frames) was built in memory first.  What is
+# left is STATS (~40 bytes a trace) and the live sums' array.  Fixture:
+# tests/shim/snapmem.c, its "traces" mode.
+out=$(LD_PRELOAD="$SHIM" "$T/snapmem" traces "$T/tr.hsnap" 2>"$T/tr.err")
+tr=$(echo "$out" | sed -n 's/.*transient=\([0-9-]*\)$/\1/p')
+ntr=$("$T/hsnap_dump" "$T/tr.hsnap" 2>&1 | sed -n 's/^traces \([0-9]*\)$/\1/p')
+if [ -n "$tr" ] && [ "$tr" -le $((2 * 1024 * 1024)) ]; then t_pass snapshot_traces_not_held_whole
+else t_fail snapshot_traces_not_held_whole "'$out' $(head -c 200 "$T/tr.err")"; fi
+# checksum, lengths and counts as the reader checks them; every stack there
+if [ -n "$ntr" ] && [ "$ntr" -ge 16384 ]; then t_pass streamed_traces_all_there_checksummed
+else t_fail streamed_traces_all_there_checksummed "traces '$ntr': $("$T/hsnap_dump" "$T/tr.hsnap" 2>&1 | head -c 200)"; fi
