@@ -28,14 +28,16 @@
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
-/* The one word the sampled fast paths test (hook_pass): state, active,
- * sample and all_blocks in one.  Anything but HOOK_MODE_SAMPLED takes the
- * careful path, which tests each of them. */
-enum { HOOK_MODE_OTHER, HOOK_MODE_SAMPLED };
-
 __thread int hook_guard;
 static __thread unsigned hook_ticks;
-static __thread int64_t hook_countdown; /* bytes to this thread's next sample */
+/* Bytes to this thread's next sample.  Never below 0, and above 0 only in
+ * sampled mode without HEAPSNAP_LEAKS: the one word an allocating hook's
+ * fast path tests (hook_pass), which so needs no test of the mode (0 until
+ * sampled mode draws a countdown, and in every other mode). */
+static __thread int64_t hook_countdown;
+/* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
+ * enters the table: the careful path's alone (hook_cd). */
+static __thread int64_t hook_countdown_all;
 
 static struct {
     void *(*malloc)(size_t);
@@ -51,7 +53,6 @@ static struct {
     size_t (*malloc_usable_size)(void *);
     atomic_int state;  /* HOOK_* */
     atomic_int active; /* recording new blocks */
-    atomic_int mode;   /* HOOK_MODE_*: what the sampled fast paths test */
     unsigned depth;    /* HEAPSNAP_DEPTH, cached for the slow path */
     int started;       /* options read, sampling set up (once) */
     int sample;        /* HEAPSNAP_SAMPLE is on */
@@ -64,12 +65,10 @@ static struct {
     atomic_size_t used;
 } boot;
 
-/* real.mode from the rest of real (hook_init, hook_set_active). */
-static void hook_set_mode(void)
+/* The countdown the careful path moves (hook_countdown says why two). */
+static inline int64_t *hook_cd(void)
 {
-    int sampled = atomic_load(&real.state) == HOOK_READY && atomic_load(&real.active) &&
-                  real.sample && !real.all_blocks;
-    atomic_store(&real.mode, sampled ? HOOK_MODE_SAMPLED : HOOK_MODE_OTHER);
+    return real.all_blocks ? &hook_countdown_all : &hook_countdown;
 }
 
 /* ---------------- bootstrap buffer ---------------- */
@@ -144,7 +143,6 @@ void hook_init(void)
      * dlerror's message); the held-free path needs the real free by then. */
     pend_init(real.free, 0);
     atomic_store(&real.state, HOOK_READY);
-    hook_set_mode();
 }
 
 /* ---------------- the unwinders' host ---------------- */
@@ -204,7 +202,6 @@ void hook_set_active(int on)
             tbl_filter_enable();
     }
     atomic_store(&real.active, on);
-    hook_set_mode();
 }
 
 int hook_is_active(void)
@@ -285,7 +282,8 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     if (HS_UNLIKELY(py_waiting)) /* shim/python: wrap CPython's domains once it runs */
         py_poll();
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
-    if (real.sample && (hook_countdown > 0 || !sample_hit(&hook_countdown, n))) {
+    int64_t *cd = hook_cd();
+    if (real.sample && (*cd > 0 || !sample_hit(cd, n))) {
         if (real.all_blocks)
             hook_insert(p, n, hook_lsan_twin(real.unsampled));
     } else {
@@ -322,31 +320,48 @@ static inline int hook_tracking(void)
 
 /* Sampled mode's fast path, first thing in each allocating hook: 1 when
  * the block of n bytes is not sampled (the countdown moves by n), 0 for
- * the careful path (which moves it there).  One load of real.mode, one of
- * the countdown, so an unsampled block costs little more than the
- * interposition itself; the full mode pays three instructions for it
- * (docs/performance.md, "Why the hot path is the way it is"). */
+ * the careful path (which moves it there).  The countdown is the only
+ * test: it is 0 in every other mode (hook_countdown), so an unsampled block
+ * costs little more than the interposition itself, and the full mode pays
+ * three instructions for it (docs/performance.md, "Why the hot path is the
+ * way it is").  Unsigned: a size of 2^63 or more never passes. */
 static inline int hook_pass(size_t n)
 {
-    if (atomic_load_explicit(&real.mode, memory_order_relaxed) != HOOK_MODE_SAMPLED ||
-        hook_countdown <= (int64_t)n)
+    uint64_t c = (uint64_t)hook_countdown;
+    if (c <= n)
         return 0;
-    hook_countdown -= (int64_t)n;
+    hook_countdown = (int64_t)(c - n);
     return 1;
 }
 
-/* The same for a free: 1 when p is certainly not in the table (boot
- * blocks are pinned in the filter: they never pass). */
+/* The same for a free: 1 when p is certainly not in the table.  The
+ * filter's group is the only test: outside sampled mode every group is
+ * saturated (shim.h), and boot blocks are pinned in it: they never pass.
+ * A group that counts some entry sends the free to the careful path,
+ * whose tbl_maybe asks the bucket. */
 static inline int hook_pass_free(const void *p)
 {
-    return atomic_load_explicit(&real.mode, memory_order_relaxed) == HOOK_MODE_SAMPLED &&
-           !tbl_filter_hit((uintptr_t)p);
+    return !tbl_filter_group_hit((uintptr_t)p);
+}
+
+/* hook_skip in sampled mode, out of line: the fast paths stay free of
+ * it (it is a block the fast path did not pass, or HEAPSNAP_LEAKS).  A
+ * countdown that runs out stays at 0 (hook_record draws the next). */
+static HS_NOINLINE int hook_skip_sampled(size_t n)
+{
+    int64_t *cd = hook_cd();
+    if ((uint64_t)*cd <= n) {
+        *cd = 0;
+        return 0;
+    }
+    *cd -= (int64_t)n;
+    return !real.all_blocks;
 }
 
 /* The careful path's test: the block is neither sampled nor kept. */
 static inline int hook_skip(size_t n)
 {
-    return real.sample && (hook_countdown -= (int64_t)n) > 0 && !real.all_blocks;
+    return real.sample && hook_skip_sampled(n);
 }
 
 /* ---- shim/python: a block born in a wrapped CPython allocator domain,
@@ -361,12 +376,12 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
  * underneath (guard set) must not move it a second time. */
 int64_t hook_countdown_get(void)
 {
-    return hook_countdown;
+    return *hook_cd();
 }
 
 void hook_countdown_set(int64_t v)
 {
-    hook_countdown = v;
+    *hook_cd() = v;
 }
 
 /* ---------------- the hooks ---------------- */
@@ -495,10 +510,9 @@ static HS_NOINLINE void *hook_realloc_guarded(void *p, size_t n)
     return q;
 }
 
-HS_EXPORT void free(void *p)
+/* free's careful path, out of line: the fast path keeps nothing of it. */
+static HS_NOINLINE void hook_free_careful(void *p)
 {
-    if (hook_pass_free(p))
-        return real.free(p);
     if (!p || hook_is_boot(p))
         return;
     if (HS_UNLIKELY(!hook_ready()))
@@ -516,6 +530,13 @@ HS_EXPORT void free(void *p)
         return;
     }
     real.free(p);
+}
+
+HS_EXPORT void free(void *p)
+{
+    if (hook_pass_free(p))
+        return real.free(p);
+    hook_free_careful(p);
 }
 
 static HS_NOINLINE void *hook_calloc_early(size_t n, size_t m)
@@ -540,15 +561,21 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
     return p;
 }
 
-HS_EXPORT void *calloc(size_t n, size_t m)
+/* calloc's careful path, out of line: the fast path keeps no frame. */
+static HS_NOINLINE void *hook_calloc_careful(size_t n, size_t m)
 {
-    if (hook_pass(n * m)) /* an overflowing product: calloc fails all the same */
-        return real.calloc(n, m);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_calloc_early(n, m);
     if (!hook_tracking() || hook_skip(n * m))
         return real.calloc(n, m);
     return hook_calloc_tracked(n, m);
+}
+
+HS_EXPORT void *calloc(size_t n, size_t m)
+{
+    if (hook_pass(n * m)) /* an overflowing product: calloc fails all the same */
+        return real.calloc(n, m);
+    return hook_calloc_careful(n, m);
 }
 
 /* realloc of a bootstrap block: move it to the real heap. */

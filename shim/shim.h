@@ -171,7 +171,11 @@ void tbl_probe_stats(struct tbl_probe_stats *st);
 unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
 /* The presence filter (on only in sampled mode): a counter per pointer-hash
  * bucket of the entries in the table, so that a free of a block the table
- * cannot hold costs one load and no lock.  Above the buckets, a counter per
+ * cannot hold costs one load and no lock.  Its group is the whole test of
+ * a free's fast path (hooks.c): until sampled mode turns it on, and in
+ * every other mode, every group reads saturated (0xff from the start; the
+ * buckets stay 0 and are never read), so that no free passes without the
+ * careful path.  Above the buckets, a counter per
  * group of 128 of them (512 bytes, which stay in the L1 cache): with few
  * sampled blocks live, most frees are answered there, without touching the
  * 64 KiB of buckets, whose random line the free of a cold block missed;
@@ -183,9 +187,9 @@ unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
 #define TBL_FILTER_GROUP_BITS 7
 #define TBL_FILTER_GROUPS (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS))
 extern struct tbl_filter {
-    int on;
-    _Atomic uint8_t g[TBL_FILTER_GROUPS];
+    _Atomic uint8_t g[TBL_FILTER_GROUPS]; /* first: the fast path adds no offset */
     _Atomic uint8_t n[1u << TBL_FILTER_BITS];
+    int on;
 } tbl_filter;
 void tbl_filter_enable(void);
 void tbl_filter_pin(const void *p); /* p's bucket says "maybe" for good */
@@ -195,12 +199,15 @@ static inline unsigned tbl_filter_index(uintptr_t p)
 {
     return (unsigned)((p * 0x9e3779b97f4a7c15ULL) >> (64 - TBL_FILTER_BITS));
 }
+static inline int tbl_filter_group_hit(uintptr_t p) /* p's group counts some entry */
+{
+    return atomic_load_explicit(&tbl_filter.g[tbl_filter_index(p) >> TBL_FILTER_GROUP_BITS],
+                                memory_order_relaxed) != 0;
+}
 static inline int tbl_filter_hit(uintptr_t p) /* p's bucket counts some entry */
 {
-    unsigned b = tbl_filter_index(p);
-    return atomic_load_explicit(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS],
-                                memory_order_relaxed) != 0 &&
-           atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) != 0;
+    return tbl_filter_group_hit(p) &&
+           atomic_load_explicit(&tbl_filter.n[tbl_filter_index(p)], memory_order_relaxed) != 0;
 }
 static inline int tbl_maybe(uintptr_t p) /* 0: p is certainly not in the table */
 {

@@ -171,10 +171,23 @@ static inline struct tbl_stripe *tbl_stripe_of(uintptr_t ptr, uint64_t h)
     return &tbl.stripe[(g - 1) << TBL_GROUP_BITS | (unsigned)(h >> (64 - TBL_GROUP_BITS))];
 }
 
-struct tbl_filter tbl_filter;
+/* Every group saturated until sampled mode turns the filter on: a free's
+ * fast path asks nothing else (shim.h). */
+struct tbl_filter tbl_filter = {.g = {[0 ... TBL_FILTER_GROUPS - 1] = 0xff}};
 
+/* Sampled mode starts, with an empty table: the groups drop to zero, but
+ * for those of pinned buckets (boot blocks; a pin stores its bucket before
+ * its group, and this reads the buckets after clearing the groups, so a
+ * pin that races this still leaves its group saturated). */
 void tbl_filter_enable(void)
 {
+    for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
+        atomic_store_explicit(&tbl_filter.g[k], 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst);
+    for (unsigned b = 0; b < (1u << TBL_FILTER_BITS); b++)
+        if (atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) == 0xff)
+            atomic_store_explicit(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS], 0xff,
+                                  memory_order_relaxed);
     tbl_filter.on = 1;
 }
 
@@ -182,6 +195,7 @@ void tbl_filter_pin(const void *p)
 {
     unsigned b = tbl_filter_index((uintptr_t)p);
     atomic_store_explicit(&tbl_filter.n[b], 0xff, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst); /* the bucket before its group (filter_enable) */
     atomic_store_explicit(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS], 0xff, memory_order_relaxed);
 }
 

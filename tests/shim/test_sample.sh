@@ -5,7 +5,7 @@
 # only a fraction of the blocks is recorded (so unweighted sums would be far
 # off); sampled blocks that are freed are not live; with HEAPSNAP_LEAKS=1 as
 # well, every block is in the table and the unsampled ones are charged to
-# <unsampled>.
+# <unsampled>; and full tracking (no HEAPSNAP_SAMPLE) keeps every free exact.
 . tests/shim/lib_shim.sh
 s_dump_build
 cc -g -O1 -fno-omit-frame-pointer tests/shim/sampled.c -o "$T/sampled" || t_fail sampled_builds "cc failed"
@@ -15,6 +15,14 @@ sites() { s_dump "$1" >"$1.dump" && s_site_funcs "$T/sampled" "$1.dump"; }
 
 HEAPSNAP_OUTPUT="$T/full.hsnap" s_same sample_off_same_output "$T/sampled"
 sites "$T/full.hsnap" >"$T/full.sites"
+# Full tracking first: the free's fast path asks only the presence
+# filter's group, and outside sampled mode every group must send it on to
+# the careful path; a free that passed would leave the churn's blocks in the
+# table (62203 = 62202 kept + one of libc's).
+full_live=$(awk '$1 == "churn_site" { n += $2 } END { print n + 0 }' "$T/full.sites")
+full_blk=$(sed -n '1s/.* blocks=\([0-9]*\) .*/\1/p' "$T/full.hsnap.dump")
+if [ "$full_blk" = 62203 ] && [ "$full_live" = 0 ]; then t_pass full_mode_frees_leave_the_table
+else t_fail full_mode_frees_leave_the_table "blocks=$full_blk churn_site live $full_live"; fi
 HEAPSNAP_SAMPLE=512 HEAPSNAP_SAMPLE_SEED=7 HEAPSNAP_OUTPUT="$T/smp.hsnap" s_same sample_same_output "$T/sampled"
 sites "$T/smp.hsnap" >"$T/smp.sites"
 
