@@ -15,8 +15,14 @@
  *               (a rule we cannot express, a bad CFA, unknown bounds) returns
  *               -1 and the caller falls back to unw_backtrace for the WHOLE
  *               stack, so a stack is libunwind's or identical to it.
- *   the cache   1 << CFI_CACHE_BITS slots of {key = IP + 1, rule word}, open
- *               addressed, insert-only until a full clear.  Readers take no
+ *   the cache   up to 1 << CFI_CACHE_BITS slots of {key = IP + 1, rule
+ *               word}, open addressed, insert-only until a full clear.
+ *               It starts at 1 << CFI_CACHE_MIN_BITS slots (64 KiB) and
+ *               grows fourfold, by a clear, whenever half full, so that a
+ *               program's rules cost pages in proportion to their number:
+ *               the full 1 MiB was all resident on python3, whose few
+ *               thousand return addresses are spread over 3 MB of code
+ *               (docs/performance.md, issue 21).  Readers take no
  *               lock: a writer stores the rule, then the key (release); the
  *               rule word carries a tag of its IP, so a reader racing a
  *               clear sees an empty or mismatched rule and takes the slow
@@ -57,7 +63,8 @@
 
 #include "inner.h"
 
-#define CFI_CACHE_BITS 16          /* 64K slots x 16 B = 1 MiB */
+#define CFI_CACHE_BITS 16          /* at most 64K slots x 16 B = 1 MiB (mapped once) */
+#define CFI_CACHE_MIN_BITS 12      /* ... at first 4K slots, 64 KiB (cfi_grow_locked) */
 #define CFI_PROBES 8               /* linear probes before a clear */
 #define CFI_CHECK_EVERY 256        /* walks between dlpi_subs checks */
 #define CFI_MIN_RA 0x4000u         /* libunwind's "somewhere bogus" */
@@ -71,6 +78,7 @@ static struct {
     struct cfi_slot *slot;        /* NULL: not set up, every walk falls back */
     lock_t lock;                  /* writers (insert, clear); readers none */
     unsigned used;                /* slots filled, under lock */
+    _Atomic uint64_t mask;        /* slots in use - 1: the first mask + 1 of them */
     _Atomic unsigned long long subs; /* dlpi_subs the cache is valid for */
 } cfi;
 
@@ -89,7 +97,8 @@ static __thread unsigned cfi_countdown; /* walks to the next dlpi_subs check */
  * multiply: cheaper than the Fibonacci hash it replaced. */
 static inline uint64_t cfi_slot_of(uintptr_t key)
 {
-    return ((uint64_t)key >> 3 ^ (uint64_t)key >> 19) & (((uint64_t)1 << CFI_CACHE_BITS) - 1);
+    return ((uint64_t)key >> 3 ^ (uint64_t)key >> 19) &
+           atomic_load_explicit(&cfi.mask, memory_order_relaxed);
 }
 
 /* The rule word's check on its slot's key: the key's low 18 bits. */
@@ -122,6 +131,20 @@ static void cfi_clear_locked(unsigned long long subs)
     atomic_store(&cfi.subs, subs);
 }
 
+/* With cfi.lock held: a cache half full (or a crowded run of probes) moves
+ * to four times the slots, emptied; 0 once it is at its most.  A reader
+ * racing it may look in a slot of the old size: it checks the key and the
+ * rule's tag there as anywhere, so it finds the right rule or misses. */
+static int cfi_grow_locked(void)
+{
+    uint64_t mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
+    if (mask >= ((uint64_t)1 << CFI_CACHE_BITS) - 1)
+        return 0;
+    cfi_clear_locked(atomic_load(&cfi.subs));
+    atomic_store_explicit(&cfi.mask, mask << 2 | 3, memory_order_relaxed);
+    return 1;
+}
+
 /* Brings the cache up to dlpi_subs; 0, or -1 if it could not (busy). */
 static int cfi_sync(unsigned long long subs)
 {
@@ -137,12 +160,13 @@ static int cfi_sync(unsigned long long subs)
 
 static void cfi_insert(uintptr_t ip, uint64_t w)
 {
-    uint64_t mask = ((uint64_t)1 << CFI_CACHE_BITS) - 1;
-    uint64_t h = cfi_slot_of(ip);
     if (!lock_try(&cfi.lock))
         return; /* someone else is writing: use the rule uncached */
-    if (cfi.used >= (mask + 1) / 4 * 3)
+    uint64_t mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
+    if (cfi.used >= (mask + 1) / 2 && !cfi_grow_locked() && cfi.used >= (mask + 1) / 4 * 3)
         cfi_clear_locked(atomic_load(&cfi.subs));
+    mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
+    uint64_t h = cfi_slot_of(ip);
     for (int pass = 0; pass < 2; pass++) {
         for (unsigned i = 0; i < CFI_PROBES; i++) {
             struct cfi_slot *s = &cfi.slot[(h + i) & mask];
@@ -156,7 +180,10 @@ static void cfi_insert(uintptr_t ip, uint64_t w)
                 goto out;
             }
         }
-        cfi_clear_locked(atomic_load(&cfi.subs)); /* a crowded run: start over */
+        if (!cfi_grow_locked()) /* a crowded run: start over, larger if it can */
+            cfi_clear_locked(atomic_load(&cfi.subs));
+        mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
+        h = cfi_slot_of(ip);
     }
 out:
     lock_drop(&cfi.lock);
@@ -177,7 +204,8 @@ static HS_NOINLINE uint64_t cfi_miss(uintptr_t key)
 /* Probes from key's slot on, then the slow path. */
 static HS_NOINLINE uint64_t cfi_lookup_far(uintptr_t key)
 {
-    uint64_t mask = ((uint64_t)1 << CFI_CACHE_BITS) - 1, h = cfi_slot_of(key);
+    uint64_t mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
+    uint64_t h = cfi_slot_of(key) & mask;
     for (unsigned i = 0; i < CFI_PROBES; i++) {
         struct cfi_slot *s = &cfi.slot[(h + i) & mask];
         uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
@@ -191,6 +219,11 @@ static HS_NOINLINE uint64_t cfi_lookup_far(uintptr_t key)
             break;
     }
     return cfi_miss(key);
+}
+
+unsigned cfi_cache_slots(void)
+{
+    return (unsigned)atomic_load_explicit(&cfi.mask, memory_order_relaxed) + 1;
 }
 
 int cfi_rule_at(uintptr_t ip, struct cfi_rule *out)
@@ -732,6 +765,7 @@ int cfi_init(void)
     if (!s)
         return -1;
     pthread_atfork(NULL, NULL, cfi_after_fork_child);
+    atomic_store(&cfi.mask, ((uint64_t)1 << CFI_CACHE_MIN_BITS) - 1);
     cfi.slot = s;
     return 0;
 }

@@ -77,6 +77,7 @@ void cfi_name(uint32_t name);      /* names the result of this thread's last wal
  * -1 when the thread's last walk is not that one. */
 int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room);
 int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
+unsigned cfi_cache_slots(void);    /* the rule cache's slots in use (tests) */
 void cfi_thread_end(void);         /* this thread's walk memo goes back */
 uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */
 

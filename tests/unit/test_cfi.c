@@ -361,6 +361,35 @@ TEST_BEGIN(cfi_rules_of_this_binary)
     expect_eq_u64(cfi_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
 TEST_END
 
+/* The rule cache starts small and grows fourfold, emptied, when half full:
+ * lookups of many distinct IPs (every 4th byte of libc's code from malloc
+ * on) grow it to its most, and every rule it gives, before and after each
+ * growth and on a second pass, is the uncached rule of the .eh_frame. */
+static int same_rule(const struct cfi_rule *a, const struct cfi_rule *b)
+{
+    return a->kind == b->kind && a->cfa_rbp == b->cfa_rbp && a->cfa_off == b->cfa_off &&
+           a->rbp_saved == b->rbp_saved && a->rbp_k == b->rbp_k;
+}
+
+TEST_BEGIN(cfi_cache_grows_and_keeps_every_rule)
+    enum { N = 48000 };
+    uintptr_t base = (uintptr_t)&malloc;
+    unsigned first = cfi_cache_slots(), bad = 0;
+    expect_eq_u64(first, 4096);
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < N; i++) {
+            uintptr_t ip = base + 4 * (uintptr_t)i;
+            struct cfi_rule got, want;
+            int found;
+            unsigned long long subs;
+            cfi_rule_at(ip, &got);
+            ehf_decode(ehf_rule(ip, &found, &subs), &want);
+            bad += !same_rule(&got, &want);
+        }
+    expect_eq_u64(bad, 0);
+    expect_eq_u64(cfi_cache_slots(), 65536);
+TEST_END
+
 TEST_BEGIN(cfi_walk_gives_up_outside_the_bounds)
     static struct both b;
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
@@ -380,6 +409,7 @@ int main(void)
         printf("FAIL cfi_init: no cache\n");
         return 1;
     }
+    cfi_cache_grows_and_keeps_every_rule(); /* first: the cache as cfi_init left it */
     cfi_frame_pointer_prologue_rows();
     cfi_remember_restore_state();
     cfi_advance_forms_and_code_align();
