@@ -186,8 +186,8 @@ unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
 #define TBL_FILTER_BITS 16
 #define TBL_FILTER_GROUP_BITS 7
 #define TBL_FILTER_GROUPS (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS))
-extern struct tbl_filter {
-    _Atomic uint8_t g[TBL_FILTER_GROUPS]; /* first: the fast path adds no offset */
+extern _Atomic uint8_t tbl_filter_g[TBL_FILTER_GROUPS]; /* .data: saturated from the start */
+extern struct tbl_filter { /* .bss: 64 KiB no page of which is touched outside sampled mode */
     _Atomic uint8_t n[1u << TBL_FILTER_BITS];
     int on;
 } tbl_filter;
@@ -201,7 +201,7 @@ static inline unsigned tbl_filter_index(uintptr_t p)
 }
 static inline int tbl_filter_group_hit(uintptr_t p) /* p's group counts some entry */
 {
-    return atomic_load_explicit(&tbl_filter.g[tbl_filter_index(p) >> TBL_FILTER_GROUP_BITS],
+    return atomic_load_explicit(&tbl_filter_g[tbl_filter_index(p) >> TBL_FILTER_GROUP_BITS],
                                 memory_order_relaxed) != 0;
 }
 static inline int tbl_filter_hit(uintptr_t p) /* p's bucket counts some entry */

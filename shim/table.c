@@ -57,7 +57,7 @@
  * the same hash (tbl_home, tbl_tag).
  *
  * The presence filter (sampled mode only, shim.h): tbl_filter.n[b] counts
- * the entries whose tbl_filter_index is b, and tbl_filter.g[b >> 7] those
+ * the entries whose tbl_filter_index is b, and tbl_filter_g[b >> 7] those
  * of its group of 128 buckets, maintained on every fresh insert and delete;
  * a saturated counter (0xff) stays so for good (it then only costs
  * lookups).  With few (sampled) blocks in the table almost every free
@@ -173,7 +173,8 @@ static inline struct tbl_stripe *tbl_stripe_of(uintptr_t ptr, uint64_t h)
 
 /* Every group saturated until sampled mode turns the filter on: a free's
  * fast path asks nothing else (shim.h). */
-struct tbl_filter tbl_filter = {.g = {[0 ... TBL_FILTER_GROUPS - 1] = 0xff}};
+_Atomic uint8_t tbl_filter_g[TBL_FILTER_GROUPS] = {[0 ... TBL_FILTER_GROUPS - 1] = 0xff};
+struct tbl_filter tbl_filter; /* the buckets: in .bss, as a .data array they were 64 KiB of RSS */
 
 /* Sampled mode starts, with an empty table: the groups drop to zero, but
  * for those of pinned buckets (boot blocks; a pin stores its bucket before
@@ -182,11 +183,11 @@ struct tbl_filter tbl_filter = {.g = {[0 ... TBL_FILTER_GROUPS - 1] = 0xff}};
 void tbl_filter_enable(void)
 {
     for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
-        atomic_store_explicit(&tbl_filter.g[k], 0, memory_order_relaxed);
+        atomic_store_explicit(&tbl_filter_g[k], 0, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     for (unsigned b = 0; b < (1u << TBL_FILTER_BITS); b++)
         if (atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) == 0xff)
-            atomic_store_explicit(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS], 0xff,
+            atomic_store_explicit(&tbl_filter_g[b >> TBL_FILTER_GROUP_BITS], 0xff,
                                   memory_order_relaxed);
     tbl_filter.on = 1;
 }
@@ -196,7 +197,7 @@ void tbl_filter_pin(const void *p)
     unsigned b = tbl_filter_index((uintptr_t)p);
     atomic_store_explicit(&tbl_filter.n[b], 0xff, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst); /* the bucket before its group (filter_enable) */
-    atomic_store_explicit(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS], 0xff, memory_order_relaxed);
+    atomic_store_explicit(&tbl_filter_g[b >> TBL_FILTER_GROUP_BITS], 0xff, memory_order_relaxed);
 }
 
 /* Moves counter c by delta (+1 or -1); 0xff stays for good, and 0 does not
@@ -221,8 +222,8 @@ static void tbl_filter_clear(void)
         if (atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) != 0xff)
             atomic_store_explicit(&tbl_filter.n[b], 0, memory_order_relaxed);
     for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
-        if (atomic_load_explicit(&tbl_filter.g[k], memory_order_relaxed) != 0xff)
-            atomic_store_explicit(&tbl_filter.g[k], 0, memory_order_relaxed);
+        if (atomic_load_explicit(&tbl_filter_g[k], memory_order_relaxed) != 0xff)
+            atomic_store_explicit(&tbl_filter_g[k], 0, memory_order_relaxed);
 }
 
 /* The bucket moves, and its group with it: only when the bucket did, so
@@ -233,7 +234,7 @@ static void tbl_filter_add(uintptr_t ptr, int delta)
 {
     unsigned b = tbl_filter_index(ptr);
     if (tbl_filter_step(&tbl_filter.n[b], delta))
-        tbl_filter_step(&tbl_filter.g[b >> TBL_FILTER_GROUP_BITS], delta);
+        tbl_filter_step(&tbl_filter_g[b >> TBL_FILTER_GROUP_BITS], delta);
 }
 
 static inline uintptr_t tbl_ptr(const struct tbl_slot *x)
@@ -365,13 +366,35 @@ static inline void tbl_place(struct tbl_stripe *s, uint32_t at, uint64_t h,
     s->count++;
 }
 
-/* Grows (or creates) a stripe's array by 1.5x, in whole pages, with its
- * lock held; saturated overflow counts start again from the truth. */
+/* 1.5^(k/16) in 1/65536 units, k = 0..15: the phases of tbl_next_size. */
+static const uint32_t tbl_phase[16] = {65536, 67218, 68943, 70713, 72528, 74389, 76298, 78256,
+                                       80265, 82325, 84438, 86605, 88828, 91107, 93446, 95844};
+
+/* The size a stripe's array grows to from old_c clusters (0: none yet).
+ * Sizes go up by 1.5x, in whole pages, but each stripe of a group on a
+ * ladder of its own, TBL_INITIAL x 1.5^(g + k/16) for its place k in the
+ * group: the blocks of a region spread evenly over its group's 16 stripes,
+ * and on one ladder all 16 grew at the same count, so that a program's
+ * peak could find the whole table just grown, 7/12 full (29 bytes a block:
+ * python3's and churn1_25k's peak RSS, issue 21).  Out of step, the group
+ * is at the average load whatever the count (test_table's worst case). */
+static uint32_t tbl_next_size(const struct tbl_stripe *s, uint32_t old_c)
+{
+    if (!old_c)
+        return TBL_INITIAL;
+    uint64_t x = (uint64_t)TBL_INITIAL * tbl_phase[(s - tbl.stripe) & 15];
+    uint32_t c;
+    while ((c = (uint32_t)(((x >> 16) + TBL_INITIAL - 1) / TBL_INITIAL * TBL_INITIAL)) <= old_c)
+        x = x * 3 / 2;
+    return c;
+}
+
+/* Grows (or creates) a stripe's array (tbl_next_size), with its lock held;
+ * saturated overflow counts start again from the truth. */
 static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
 {
     uint32_t old_c = s->clusters;
-    uint32_t c = !old_c ? TBL_INITIAL
-                 : (old_c + old_c / 2 + TBL_INITIAL - 1) / TBL_INITIAL * TBL_INITIAL;
+    uint32_t c = tbl_next_size(s, old_c);
     if (c > TBL_MAX_CLUSTERS)
         return -1;
     struct tbl_cluster *cl = arena_map((size_t)c * sizeof *cl);

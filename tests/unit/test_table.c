@@ -359,7 +359,7 @@ static unsigned filter_bad_sums(void)
 {
     unsigned per = 1u << TBL_FILTER_GROUP_BITS, bad = 0;
     for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++) {
-        unsigned sum = 0, g = tbl_filter.g[k];
+        unsigned sum = 0, g = tbl_filter_g[k];
         for (unsigned b = k * per; b < (k + 1) * per; b++)
             sum += tbl_filter.n[b];
         if (g != 0xff && g != sum)
@@ -382,14 +382,14 @@ TEST_BEGIN(table_filter_groups)
     expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the inserts");
     unsigned groups = 0;
     for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
-        groups += tbl_filter.g[k] != 0;
+        groups += tbl_filter_g[k] != 0;
     expect_true(groups > 0, "no group counts anything");
     for (uint64_t i = 0; i < 5000; i++)
         expect_true(tbl_remove(key(i * 7), NULL), "remove %llu", (unsigned long long)i);
     expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the removals");
     unsigned left = 0;
     for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
-        left += tbl_filter.g[k] != 0;
+        left += tbl_filter_g[k] != 0;
     expect_true(left == 0, "%u groups still count something in an empty table", left);
     expect_true(!tbl_filter_hit(key(3)), "a filter with nothing in it says maybe");
 
@@ -404,9 +404,9 @@ TEST_BEGIN(table_filter_groups)
         tbl_insert(same[i], 16, 1, 0, NULL);
     for (unsigned i = 0; i < n; i++)
         tbl_remove(same[i], NULL);
-    expect_true(tbl_filter.n[want] == 0xff && tbl_filter.g[want >> TBL_FILTER_GROUP_BITS] == 0xff,
+    expect_true(tbl_filter.n[want] == 0xff && tbl_filter_g[want >> TBL_FILTER_GROUP_BITS] == 0xff,
                 "saturated: bucket %u group %u", tbl_filter.n[want],
-                tbl_filter.g[want >> TBL_FILTER_GROUP_BITS]);
+                tbl_filter_g[want >> TBL_FILTER_GROUP_BITS]);
     expect_true(tbl_filter_hit(same[0]), "a saturated bucket says absent");
     expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after saturation");
 
