@@ -323,8 +323,8 @@ static inline int hook_tracking(void)
  * the careful path (which moves it there).  The countdown is the only
  * test: it is 0 in every other mode (hook_countdown), so an unsampled block
  * costs little more than the interposition itself, and the full mode pays
- * three instructions for it (docs/performance.md, "Why the hot path is the
- * way it is").  Unsigned: a size of 2^63 or more never passes. */
+ * four instructions for it, and eight on a free (hook_pass_free;
+ * docs/performance.md, "Why the hot path is the way it is").  Unsigned: a size of 2^63 or more never passes. */
 static inline int hook_pass(size_t n)
 {
     uint64_t c = (uint64_t)hook_countdown;
