@@ -14,9 +14,10 @@
  * One mode per argv[1]:
  *
  * return: main allocates 7001, 7002 (which points to itself) and 33554432
- *         bytes (an mmapped chunk), sprays its own frame with them and
- *         returns: 7001 and the large block direct, 7002 a leaked cycle
- *         (a self-reference).
+ *         bytes (an mmapped chunk, placed clear of 4 GiB boundaries: see
+ *         malloc_large), sprays its own frame with them and returns: 7001
+ *         and the large block direct, 7002 a leaked cycle (a
+ *         self-reference).
  * exit:   main holds 7011 in a live local and calls nested(), which
  *         holds 7022 in its own and whose callee sprayed 7012 into its
  *         frame before returning; nested() then calls exit(0): 7011 and
@@ -27,6 +28,7 @@
  *         local) are reachable, 7023 (sprayed by the callee) direct:
  *         prints "collect 1".
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,48 @@ long heapsnap_collect(const char *path) __attribute__((weak));
                      "dec %%edx\n\t"                                                 \
                      "jnz 1b"                                                         \
                      : : "r"(a), "r"(b), "r"(c) : "rcx", "rdx", "memory")
+
+/*
+ * The large block of "return", away from every 4 GiB boundary.  A live
+ * word can point into a 32 MiB chunk without being a pointer: a 32-bit
+ * field whose padding keeps the upper half of an older pointer reads
+ * 0x7fXX000000nn.  glibc's __libc_start_call_main has one in the frame
+ * above main's, live until exit: the setjmp buffer it keeps for the main
+ * thread's cancellation (struct pthread_unwind_buf) ends in the int
+ * mask_was_saved, and the word's upper half holds whatever the loader's
+ * start-up frames left there, often the top half of a library address.
+ * The chunk is mapped just below the libraries, so about one run in 150
+ * (ASLR, and the environment's size, which moves the start-up frames) it
+ * spanned 0x7fXX00000000 and was possibly lost, not direct: a true interior
+ * reference from a live frame, not the dead frame's doing.  So a chunk
+ * within LARGE_SLACK of a boundary (small ints either side of it) is kept
+ * while another is mapped, then freed: each new chunk lands next to the
+ * last (32 MiB on), so the third at the latest is clear.  The test case
+ * still fails if the dead frame were scanned (its copies are start
+ * pointers: the block would read reachable).
+ */
+#define LARGE 33554432u
+#define LARGE_SLACK ((uintptr_t)16 << 20)
+#define LARGE_TRIES 8
+
+static int near_4gib_boundary(uintptr_t lo, uintptr_t size)
+{
+    return (lo - LARGE_SLACK) >> 32 != (lo + size + LARGE_SLACK) >> 32;
+}
+
+NOINLINE static void *malloc_large(void)
+{
+    void *tried[LARGE_TRIES];
+    int n = 0;
+    void *p = malloc(LARGE);
+    while (p && near_4gib_boundary((uintptr_t)p, LARGE) && n < LARGE_TRIES) {
+        tried[n++] = p;
+        p = malloc(LARGE);
+    }
+    while (n > 0)
+        free(tried[--n]);
+    return p;
+}
 
 NOINLINE static void drop_sprayed(size_t n)
 {
@@ -77,7 +121,7 @@ int main(int argc, char **argv)
         void *p = malloc(7001);
         void **self = malloc(7002);
         *self = self;
-        void *large = malloc(33554432);
+        void *large = malloc_large();
         SPRAY(p, self, large);
         return 0;
     }
