@@ -135,12 +135,15 @@ then
     # after its reset_peak), marked as massif marks its own
     has export_massif_three_detailed "$T/ms.txt" '^ Detailed snapshots: \[[0-9]+, [0-9]+, [0-9]+ \(peak\), [0-9]+\]$'
     # the first detailed snapshot is A, in time order whatever the order given
-    # (the timeline's points between them repeat a total: squeezed)
+    # (the timeline's points between them repeat a total: squeezed).  A point
+    # of the timeline may also fall inside the loops between A and B (life_tick
+    # takes one at every 64th allocation once 10 ms have passed since the last:
+    # the start and the writing of A take about that long on a loaded machine),
+    # with a total between theirs (make check failed 1 in ~7 so).
     awk '/^ +[0-9]+ +[0-9,]+ +[0-9,]+ / && $3 != last {print $3; last = $3}' "$T/ms.txt" | tr '\n' ' ' >"$T/ms.totals"
-    case "$(cat "$T/ms.totals")" in
-      *"1,900 9,500 19,500 9,500 "*) t_pass export_massif_series_in_time_order ;;
-      *) t_fail export_massif_series_in_time_order "totals: $(cat "$T/ms.totals")" ;;
-    esac
+    if grep -Eq '(^| )1,900 ([2-8],[0-9]{3} )*9,500 19,500 9,500 ' "$T/ms.totals"; then
+      t_pass export_massif_series_in_time_order
+    else t_fail export_massif_series_in_time_order "totals: $(cat "$T/ms.totals")"; fi
     has export_massif_tree_site "$T/ms.txt" '^->42\.11% \(4,000B\) 0x[0-9a-f]+: main \(tests/fixtures/api.c:64\)$'
   else
     t_fail export_massif_ms_print_reads "$(head -c 300 "$T/ms.err")"
