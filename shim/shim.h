@@ -6,19 +6,20 @@
  * (-fvisibility=hidden); only exports.map's names leave the .so.
  *
  * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
- * trace_ (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
- * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
- * (snapshot.c), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_ (blocksort.c), bstream_
- * (blockstream.c), name_ (snapname.c), dlc_ (dlclose.c), peak_ (peak.c), sl_
- * (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_,
- * py_ (python/: CPython's frames and allocator domains).
+ * trace_ (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c),
+ * life_ (start-up, exit, fork, signals, timeline), sig_ (signals.c), thr_
+ * (threads.c), snap_ (snapshot.c), lchk_ (leakcheck.c: the leak check's
+ * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_ (blocksort.c),
+ * bstream_ (blockstream.c), name_ (snapname.c), dlc_ (dlclose.c), peak_
+ * (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_*
+ * (lsan.c), elfsym_, py_ (python/: CPython's frames and allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
  * nobody takes two of them in another):
  *
- *   1. snap         snapshot.c: one snapshot or leak check at a time (and
- *                   the API's root/ignore lists)
+ *   1. snap         snapshot.c: one snapshot or leak check (leakcheck.c)
+ *                   at a time (and the API's root/ignore lists)
  *   2. loader gate  life.c: life_loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
@@ -454,16 +455,18 @@ uint32_t snap_epoch(void);
 void snap_lock(void);
 void snap_unlock(void);
 void snap_after_fork_child(void);
+
+/* ---- leakcheck.c: the leak check's runs (under the snapshot lock) ---- */
 /* heapsnap_collect: the leak check, and a snapshot when path != NULL; the
  * leaked blocks the last check found, or -1. */
-int64_t snap_collect(const char *path);
+int64_t lchk_collect(const char *path);
 /* heapsnap_refcount and friends: the leak room's query on the live heap. */
-long snap_query(int referents, struct heapsnap_ref *out, size_t max);
-int snap_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live block) */
+long lchk_query(int referents, struct heapsnap_ref *out, size_t max);
+int lchk_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live block) */
 /* A snapshot with the leak check (to HEAPSNAP_OUTPUT's next name): the
  * blocks it found leaked (direct, indirect, cycle), or -1. */
-int64_t snap_check(unsigned reason);
-extern const struct leak_host snap_leak_host; /* the recorder, as the leak room sees it */
+int64_t lchk_check(unsigned reason);
+extern const struct leak_host lchk_host; /* the recorder, as the leak room sees it */
 
 /* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
 /* (the registry the leak check stops and scans is the leak room's: stop_*) */
