@@ -1,4 +1,4 @@
-// link: shim/unwind/cfi.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/arena.c
+// link: shim/unwind/cfi.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/arena.c
 /*
  * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
  * First on synthetic CIE/FDE instruction bytes (each supported opcode,
@@ -355,10 +355,10 @@ TEST_BEGIN(cfi_rules_of_this_binary)
     expect_true(b.ncfi > 4, "frames %d", b.ncfi);
     /* every frame but the last steps; the last (_start or clone) stops */
     for (int i = 0; i + 1 < b.ncfi; i++)
-        expect_true(cfi_rule_at(b.cfi[i] - 1, &r) == CFI_STEP, "frame %d kind %u", i, r.kind);
-    expect_eq_u64(cfi_rule_at(b.cfi[b.ncfi - 1] - 1, &r), CFI_STOP);
-    expect_eq_u64(cfi_rule_at((uintptr_t)rec_fp + 4 + 1, &r), CFI_STEP); /* twice: cached */
-    expect_eq_u64(cfi_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
+        expect_true(rcache_rule_at(b.cfi[i] - 1, &r) == CFI_STEP, "frame %d kind %u", i, r.kind);
+    expect_eq_u64(rcache_rule_at(b.cfi[b.ncfi - 1] - 1, &r), CFI_STOP);
+    expect_eq_u64(rcache_rule_at((uintptr_t)rec_fp + 4 + 1, &r), CFI_STEP); /* twice: cached */
+    expect_eq_u64(rcache_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
 TEST_END
 
 TEST_BEGIN(cfi_walk_gives_up_outside_the_bounds)
@@ -376,8 +376,8 @@ int main(void)
 {
     find_main_stack();
     unwind_host = &test_host;
-    if (cfi_init() != 0) {
-        printf("FAIL cfi_init: no cache\n");
+    if (rcache_init() != 0) {
+        printf("FAIL rcache_init: no cache\n");
         return 1;
     }
     cfi_frame_pointer_prologue_rows();
