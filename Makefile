@@ -21,7 +21,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
 SHIM_HOT    := shim/hooks shim/pending shim/table shim/traces shim/sample \
-               shim/unwind/unwind shim/unwind/cfi
+               shim/unwind/unwind shim/unwind/cfi shim/unwind/rulecache
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
                -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
 # zlib (the snapshot's CRC-32 only) is linked in statically: as a library

@@ -70,7 +70,7 @@ long heapsnap_collect(const char *path)
 {
     COLLECT_ENTRY();
     api_settle();
-    long r = (long)snap_collect(path);
+    long r = (long)lchk_collect(path);
     COLLECT_LEAVE();
     return r;
 }
@@ -115,7 +115,7 @@ static long api_query(const void *p, int referents, struct heapsnap_ref *out, si
     COLLECT_ENTRY();
     api_settle();
     collect_target(p);
-    long r = snap_query(referents, out, out ? max : 0);
+    long r = lchk_query(referents, out, out ? max : 0);
     COLLECT_LEAVE();
     return r;
 }
@@ -137,7 +137,7 @@ long heapsnap_referents(const void *p, struct heapsnap_ref *out, size_t max)
 
 int heapsnap_ignore(const void *p)
 {
-    return snap_ignore(p);
+    return lchk_ignore(p);
 }
 
 int heapsnap_register_root(const void *p, size_t len)

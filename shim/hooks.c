@@ -2,7 +2,8 @@
  * hooks.c - the interposed allocation functions and the real ones behind
  * them.  Each exported hook is only its fast path (a few checks, then a
  * tail call); recording is a noinline helper that unwinds first (no lock
- * held), then interns and inserts; a tracked free goes to pending.c.
+ * held), then interns and inserts; a tracked free goes to pending.c, or
+ * waits in deferred.c when it comes with the guard set.
  * Real functions come from dlsym(RTLD_NEXT), required names first (a
  * failing dlsym allocates), so an allocator later in the chain is
  * respected; until they are known, requests are served from a static
@@ -141,6 +142,7 @@ void hook_init(void)
     /* A free can come before recording starts (the constructor of a library
      * initialised before this one: gcc's liblsan, with -fsanitize=leak, frees
      * dlerror's message); the held-free path needs the real free by then. */
+    defer_init(real.free, real.malloc, real.malloc_usable_size);
     pend_init(real.free, 0);
     atomic_store(&real.state, HOOK_READY);
 }
@@ -436,80 +438,6 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     guard_leave(0);
 }
 
-/* ---------------- frees while the guard is set ----------------
- * The guard is set inside a hook; a signal handler that interrupts the
- * hook and frees a tracked block cannot take the table's locks (this
- * thread may hold one), and passing the free on would leave the block in
- * the table: a false leak, and an address the next malloc reuses.  So the
- * block is not freed yet: it is pushed on this thread's stack of deferred
- * frees, linked through its own first word (every block has room for a
- * pointer, and the program gave it up), and freed for real, books first,
- * when the guard is next left clear.  Pushes are a CAS, so a handler
- * that interrupts a push is safe; the drain takes the whole stack with
- * one exchange. */
-__thread void *_Atomic hook_deferred;
-
-/* shim/python's domain wrappers: the block that their own call of the
- * allocator underneath frees with the guard set is one they have just
- * taken off the books, so it goes straight to the real free, as
- * hook_drain would send it (pend_unbook finding nothing): no deferred
- * stack, no drain.  Any other block freed with the guard set (a signal
- * handler's) is deferred as ever. */
-__thread uintptr_t hook_offbook;
-
-static _Atomic uint64_t hook_deferrals; /* HEAPSNAP_VERBOSE: frees deferred so */
-
-static HS_NOINLINE void hook_defer(void *p)
-{
-    atomic_fetch_add_explicit(&hook_deferrals, 1, memory_order_relaxed);
-    void *head = atomic_load_explicit(&hook_deferred, memory_order_relaxed);
-    do
-        *(void **)p = head;
-    while (!atomic_compare_exchange_weak_explicit(&hook_deferred, &head, p,
-                                                  memory_order_relaxed, memory_order_relaxed));
-}
-
-/* guard_leave's slow path (the flag is set and cleared here directly: the
- * pair would call back in). */
-void hook_drain(void)
-{
-    void *p;
-    while ((p = atomic_exchange_explicit(&hook_deferred, NULL, memory_order_relaxed))) {
-        hook_guard = 1;
-        while (p) { /* many are the shim's own, or libc's: not foreign */
-            void *next = *(void **)p;
-            pend_unbook(p, 1);
-            real.free(p);
-            p = next;
-        }
-        hook_guard = 0;
-    }
-}
-
-/* HEAPSNAP_VERBOSE: how many frees came with the guard set and waited
- * for its end (tests: not the Python wrappers' own, see hook_offbook). */
-__attribute__((destructor)) static void hook_report(void)
-{
-    if (atomic_load(&real.state) == HOOK_READY)
-        hook_count("hooks: frees deferred under the guard: ", atomic_load(&hook_deferrals));
-}
-
-/* A realloc while the guard is set: a new block, the old one deferred. */
-static HS_NOINLINE void *hook_realloc_guarded(void *p, size_t n)
-{
-    if (!n) {
-        hook_defer(p);
-        return NULL;
-    }
-    void *q = real.malloc(n);
-    if (q) {
-        size_t had = real.malloc_usable_size(p);
-        memcpy(q, p, had < n ? had : n);
-        hook_defer(p);
-    }
-    return q;
-}
-
 /* free's careful path, out of line: the fast path keeps nothing of it. */
 static HS_NOINLINE void hook_free_careful(void *p)
 {
@@ -523,8 +451,8 @@ static HS_NOINLINE void hook_free_careful(void *p)
     if (tbl_maybe((uintptr_t)p)) {
         if (HS_LIKELY(!hook_guard))
             hook_free_tracked(p);
-        else if (hook_is_active() && (uintptr_t)p != hook_offbook)
-            hook_defer(p);
+        else if (hook_is_active() && (uintptr_t)p != defer_offbook)
+            defer_push(p);
         else
             real.free(p);
         return;
@@ -644,7 +572,7 @@ HS_EXPORT void *realloc(void *p, size_t n)
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
     if (hook_guard)
-        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? hook_realloc_guarded(p, n)
+        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, n)
                                                                  : real.realloc(p, n);
     if (!hook_is_active())
         return hook_realloc_idle(p, n);
@@ -663,7 +591,7 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     if (!real.reallocarray || (p && hook_is_boot(p)))
         return realloc(p, total);
     if (hook_guard)
-        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? hook_realloc_guarded(p, total)
+        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, total)
                                                                  : real.reallocarray(p, n, m);
     if (!hook_is_active()) {
         if (p && tbl_maybe((uintptr_t)p))

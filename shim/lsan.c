@@ -138,14 +138,14 @@ HS_EXPORT void __lsan_do_leak_check(void)
 HS_EXPORT int __lsan_do_recoverable_leak_check(void)
 {
     COLLECT_ENTRY();
-    int64_t r = lsan_turned_off() ? 0 : snap_check(HSNAP_REASON_LSAN);
+    int64_t r = lsan_turned_off() ? 0 : lchk_check(HSNAP_REASON_LSAN);
     COLLECT_LEAVE();
     return r > 0;
 }
 
 HS_EXPORT void __lsan_ignore_object(const void *p)
 {
-    if (snap_ignore(p) != 0)
+    if (lchk_ignore(p) != 0)
         opt_debug("__lsan_ignore_object: no live traced block there", "", "");
 }
 

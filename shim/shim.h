@@ -5,20 +5,22 @@
  * check); base.h is what every room shares.  Everything is hidden
  * (-fvisibility=hidden); only exports.map's names leave the .so.
  *
- * Prefixes: hook_ (hooks.c), pend_ (pending.c), arena_, tbl_ (table.c),
- * trace_ (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_ (start-up, exit, fork,
- * signals, timeline), sig_ (signals.c), thr_ (threads.c), snap_
- * (snapshot.c), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_ (blocksort.c), bstream_
- * (blockstream.c), name_ (snapname.c), dlc_ (dlclose.c), peak_ (peak.c), sl_
- * (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_,
- * py_ (python/: CPython's frames and allocator domains).
+ * Prefixes: hook_ (hooks.c), defer_ (deferred.c), pend_ (pending.c),
+ * arena_, tbl_ (table.c), trace_ (traces.c), ftree_ (frametree.c),
+ * sample_, opt_ (options.c), life_ (start-up, exit, fork, signals,
+ * timeline), sig_ (signals.c), thr_ (threads.c), snap_ (snapshot.c), lchk_
+ * (leakcheck.c: the leak check's runs), mod_ (modules.c), sbuf_, side_
+ * (sidefile.c), bsort_ (blocksort.c), bstream_ (blockstream.c), name_
+ * (snapname.c), dlc_ (dlclose.c), peak_ (peak.c), sl_ (siteline.c),
+ * heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_, py_ (python/:
+ * CPython's frames and allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
  * nobody takes two of them in another):
  *
- *   1. snap         snapshot.c: one snapshot or leak check at a time (and
- *                   the API's root/ignore lists)
+ *   1. snap         snapshot.c: one snapshot or leak check (leakcheck.c)
+ *                   at a time (and the API's root/ignore lists)
  *   2. loader gate  life.c: life_loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
@@ -64,20 +66,6 @@ static inline int guard_enter(void)
     hook_guard = 1;
     return saved;
 }
-/* Frees that came while the guard was set (a signal handler that
- * interrupted a hook on this thread): a stack linked through the freed
- * blocks themselves, emptied when the guard is next left clear. */
-extern __thread void *_Atomic hook_deferred;
-/* shim/python: the block its wrapper's own call frees with the guard
- * set, already off the books: not deferred (hooks.c). */
-extern __thread uintptr_t hook_offbook;
-void hook_drain(void);
-static inline void guard_leave(int saved)
-{
-    hook_guard = saved;
-    if (HS_UNLIKELY(!saved && atomic_load_explicit(&hook_deferred, memory_order_relaxed)))
-        hook_drain();
-}
 void hook_init(void);           /* resolve the real functions (idempotent) */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
@@ -85,6 +73,28 @@ struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
+
+/* ---- deferred.c: frees while the guard is set ---- */
+/* Frees that came while the guard was set (a signal handler that
+ * interrupted a hook on this thread): a stack linked through the freed
+ * blocks themselves, emptied when the guard is next left clear. */
+extern __thread void *_Atomic defer_stack;
+/* shim/python: the block its wrapper's own call frees with the guard
+ * set, already off the books: not deferred (hooks.c's free). */
+extern __thread uintptr_t defer_offbook;
+/* The real functions the drain and a deferring realloc call (hook_init,
+ * once they are resolved). */
+void defer_init(void (*real_free)(void *), void *(*real_malloc)(size_t),
+                size_t (*real_usable_size)(void *));
+void defer_push(void *p);               /* p's free waits for the guard's end */
+void *defer_realloc(void *p, size_t n); /* a new block; the old one deferred */
+void defer_drain(void);
+static inline void guard_leave(int saved)
+{
+    hook_guard = saved;
+    if (HS_UNLIKELY(!saved && atomic_load_explicit(&defer_stack, memory_order_relaxed)))
+        defer_drain();
+}
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
@@ -461,16 +471,18 @@ uint32_t snap_epoch(void);
 void snap_lock(void);
 void snap_unlock(void);
 void snap_after_fork_child(void);
+
+/* ---- leakcheck.c: the leak check's runs (under the snapshot lock) ---- */
 /* heapsnap_collect: the leak check, and a snapshot when path != NULL; the
  * leaked blocks the last check found, or -1. */
-int64_t snap_collect(const char *path);
+int64_t lchk_collect(const char *path);
 /* heapsnap_refcount and friends: the leak room's query on the live heap. */
-long snap_query(int referents, struct heapsnap_ref *out, size_t max);
-int snap_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live block) */
+long lchk_query(int referents, struct heapsnap_ref *out, size_t max);
+int lchk_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live block) */
 /* A snapshot with the leak check (to HEAPSNAP_OUTPUT's next name): the
  * blocks it found leaked (direct, indirect, cycle), or -1. */
-int64_t snap_check(unsigned reason);
-extern const struct leak_host snap_leak_host; /* the recorder, as the leak room sees it */
+int64_t lchk_check(unsigned reason);
+extern const struct leak_host lchk_host; /* the recorder, as the leak room sees it */
 
 /* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
 /* (the registry the leak check stops and scans is the leak room's: stop_*) */

@@ -12,12 +12,9 @@
  * address order for 8 bytes a block), and the kernel copies it into the
  * snapshot in its place.  Nor is TRACES: its frames are copied out of
  * frametree.c's tree into the file as it is written (snap_put_traces).  With
- * the leak check the world is stopped until a fork of the process is made
- * (leak/fork.c), whose child copies, sorts and
- * classifies the blocks, writes BLOCKS, LEAKS and RETAINERS into the side
- * file and leaves the live sums in a shared mapping; where no fork can be
- * made (HEAPSNAP_LEAK_FORK=0, seccomp) the world stays stopped around the
- * copy and the model in place.  snap_take serialises snapshots and
+ * the leak check, BLOCKS, LEAKS and RETAINERS are leakcheck.c's (a fork of
+ * the process writes them, or the check in place), as is the fatal path's
+ * sorted copy.  snap_take serialises snapshots and checks (snapshot.h) and
  * advances the birth epoch; with fatal set (a crashing thread's handler)
  * every lock is tried a bounded number of times: never hang.  Buffers are
  * sbuf.c's, names and the temporary files snapname.c's, the MODULES
@@ -27,15 +24,13 @@
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#include "shim.h"
 #include "python/python.h"
+#include "snapshot.h"
 
-#define SNAP_FATAL_TRIES 2000
 #define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 
 static struct {
@@ -45,18 +40,18 @@ static struct {
     atomic_int warned;        /* a write failure was reported */
     char name[NAME_MAX_PATH]; /* the name being written */
     char tmp[NAME_MAX_PATH + 32];
-    struct pend_left left;    /* held blocks the last walk left out */
-    int64_t unreachable;      /* the last leak check's leaked blocks */
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
     uint64_t traces_len;      /* TRACES' payload (its sbuf holds the count only) */
 } snap;
+
+struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
 
 /* The lock for a snapshot or a check, after any snap_lock caller: with
  * snapshots requested back to back (a signal every few ms, each snapshot
  * longer than that), a thread in fork's prepare handler could otherwise
  * wait for good, since the helper drops the lock and takes it again
  * before a yielding waiter runs. */
-static void snap_take_lock(void)
+void snap_take_lock(void)
 {
     while (atomic_load_explicit(&snap.waiters, memory_order_relaxed))
         sched_yield();
@@ -102,8 +97,8 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     trace_alloc_counts(&m.total_allocs, &m.total_frees);
     /* blocks other threads hold back (pending.c) are freed: the walk left
      * them out, and the sums count them so */
-    m.current_bytes -= m.current_bytes > snap.left.bytes ? snap.left.bytes : m.current_bytes;
-    m.total_frees += snap.left.blocks;
+    m.current_bytes -= m.current_bytes > snap_run.left.bytes ? snap_run.left.bytes : m.current_bytes;
+    m.total_frees += snap_run.left.blocks;
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;
     m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
@@ -111,56 +106,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     snap_put_strings(b);
 }
 
-/* ---------------- BLOCKS ---------------- */
-
-struct snap_blocks {
-    struct hsnap_block *out;
-    uint64_t n, cap;
-};
-
-static int snap_block(const struct tbl_entry *e, void *arg)
-{
-    struct snap_blocks *sb = arg;
-    if (sb->n == sb->cap)
-        return 1; /* overflow: retry with more room */
-    sb->out[sb->n++] = (struct hsnap_block){
-        .addr = e->ptr, .size = e->size, .trace = e->trace, .epoch = e->epoch};
-    return 0;
-}
-
-/* BLOCKS payload into b (the copy the leak check scans and the fatal
- * path writes): u64 count, then the blocks sorted by address. */
-static int snap_blocks(struct sbuf *b, int fatal)
-{
-    uint64_t cap = pend_live_count();
-    for (cap += cap / 4 + 1024;; cap *= 2) {
-        b->len = 0;
-        if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
-            return -1;
-        struct snap_blocks sb = {(struct hsnap_block *)(b->p + 8), 0, cap};
-        int r = pend_foreach(snap_block, &sb, fatal ? SNAP_FATAL_TRIES : 0, &snap.left);
-        if (r < 0)
-            return -1;
-        if (r > 0)
-            continue;
-        memcpy(b->p, &sb.n, 8);
-        b->len = 8 + sb.n * sizeof(struct hsnap_block);
-        bsort_blocks(sb.out, sb.n);
-        return 0;
-    }
-}
-
 /* ---------------- TRACES, STATS, TIMELINE ---------------- */
-
-/* Live sums per trace, derived here rather than kept on the hot path:
- * from the blocks as BLOCKS is written when there is one, else from a
- * walk of the table (one stripe locked at a time).  Traces born after the
- * array was sized get zero live sums in this snapshot (BLOCKS grows it). */
-struct snap_live {
-    struct trace_live *live;
-    uint32_t n;
-    size_t len;
-};
 
 static int snap_live_block(const struct tbl_entry *e, void *arg)
 {
@@ -169,9 +115,7 @@ static int snap_live_block(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
-/* The array, for n traces (and slack: traces born while the blocks are
- * written); 0 or -1. */
-static int snap_live_init(struct snap_live *lv, uint32_t n)
+int snap_live_init(struct snap_live *lv, uint32_t n)
 {
     lv->n = n;
     lv->len = (size_t)n * sizeof *lv->live;
@@ -185,7 +129,7 @@ static int snap_live(struct snap_live *lv, int fatal)
         return -1;
     if (!lv->n)
         return 0;
-    int r = pend_foreach(snap_live_block, lv, fatal ? SNAP_FATAL_TRIES : 0, &snap.left);
+    int r = pend_foreach(snap_live_block, lv, fatal ? SNAP_FATAL_TRIES : 0, &snap_run.left);
     return r < 0 ? -1 : 0;
 }
 
@@ -271,9 +215,6 @@ static int snap_timeline(struct sbuf *b, int fatal)
     return b->err ? -1 : 0;
 }
 
-enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
-       SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
-       SEC_N };
 static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES,
                                            HSNAP_SEC_TRACES,   HSNAP_SEC_STATS,
                                            HSNAP_SEC_BLOCKS,   HSNAP_SEC_TIMELINE,
@@ -392,21 +333,6 @@ static int snap_live_grow(struct snap_live *lv, uint32_t id)
     return 0;
 }
 
-/* BLOCKS from a sorted array (the leak check's copy, the fatal path's),
- * and the live sums. */
-static void snap_blocks_put(struct side_file *f, const struct hsnap_block *b, uint64_t n,
-                            struct snap_live *lv)
-{
-    for (uint64_t i = 0; i < n; i++)
-        trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
-    if (f->fd < 0)
-        return;
-    side_sec_begin(f, 0);
-    side_out(f, &n, sizeof n);
-    side_out(f, b, n * sizeof *b);
-    side_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
-}
-
 /* BLOCKS streamed (blockstream.c): a chunk of blocks at a time. */
 #define SNAP_CHUNK 2048 /* 64 KiB */
 static struct {
@@ -440,7 +366,7 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     snap_stream.lv = lv;
     snap_stream.n = snap_stream.k = 0;
     side_sec_begin(f, 8);
-    if (bstream_blocks(snap_stream_block, NULL, &snap.left) != 0)
+    if (bstream_blocks(snap_stream_block, NULL, &snap_run.left) != 0)
         return -1;
     side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
     side_sec_end(f, HSNAP_SEC_BLOCKS, &snap_stream.n, 8);
@@ -448,155 +374,20 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     return 0;
 }
 
-/* ---------------- the leak check ---------------- */
-
-/* heapsnap_collect and LSan's checks; else HEAPSNAP_LEAKS, but not for a
- * crashing process, nor at exit after __lsan_do_leak_check or when the
- * program's __lsan_is_turned_off() says so (lsan.c: *why gets which, for
- * META).  Not under a lock: the exit's answer may come from the program's
- * code. */
-static int snap_leaks_wanted(unsigned reason, int fatal, unsigned *why)
-{
-    *why = 0;
-    if (fatal)
-        return 0;
-    if (reason == HSNAP_REASON_COLLECT || reason == HSNAP_REASON_LSAN)
-        return 1;
-    int wanted = opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL;
-    if (reason == HSNAP_REASON_EXIT)
-        *why = lsan_exit_check(wanted);
-    return wanted && !*why;
-}
-
-/* The leak room's callback for the live blocks: the sorted copy, built
- * while the world is stopped (or in the check's fork). */
-struct snap_check {
-    struct sbuf *blocks;
-    int fatal, called, r; /* r: snap_blocks' result, once called */
-};
-
-static int snap_check_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
-{
-    struct snap_check *c = ctx;
-    c->called = 1;
-    if ((c->r = snap_blocks(c->blocks, c->fatal)) != 0)
-        return -1;
-    memcpy(n, c->blocks->p, 8);
-    *b = (struct hsnap_block *)(c->blocks->p + 8);
-    return 0;
-}
-
-/* The check in place (collect_check), or the copy alone when *leaks is 0
- * or the check could not run (then *leaks is cleared): BLOCKS, with
- * classes and refcounts after a check, into the file, and LEAKS and
- * RETAINERS into their sbufs.  The copy is released before the rest of
- * the snapshot is built. */
-static int snap_check_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
-                              struct snap_live *lv, uint64_t *count)
-{
-    struct sbuf blocks = {0};
-    struct snap_check c = {&blocks, fatal, 0, -1};
-    struct leak_answer a;
-    if (*leaks && collect_check(snap_check_blocks, &c, &a) == 0) {
-        sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
-        sec[SEC_RETAINERS] = (struct sbuf){a.retainers, a.ret_len, a.ret_cap, 0};
-        snap.unreachable = a.unreachable;
-    } else {
-        *leaks = 0;
-    }
-    int r = c.called ? c.r : snap_blocks(&blocks, fatal);
-    if (r == 0 && snap_live_init(lv, trace_count()) != 0)
-        r = -1;
-    if (r == 0) {
-        memcpy(count, blocks.p, 8);
-        snap_blocks_put(f, (const struct hsnap_block *)(blocks.p + 8), *count, lv);
-    }
-    sbuf_free(&blocks);
-    return r;
-}
-
-/* What the check's fork leaves its parent, in a shared mapping. */
-struct snap_reply {
-    uint64_t count;         /* blocks in BLOCKS */
-    struct pend_left left;  /* held blocks the copy left out */
-    int64_t unreachable;    /* direct + indirect + cycle blocks */
-    uint32_t ntraces;       /* live[]'s room */
-    struct trace_live live[];
-};
-
-struct snap_fork {
-    struct snap_check c;    /* first: snap_check_blocks' ctx */
-    struct side_file *f;
-    struct snap_reply *reply;
-};
-
-/* In the fork: BLOCKS, LEAKS and RETAINERS into the file, the rest into
- * the reply (nothing here may allocate but by mmap). */
-static int snap_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
-                            const struct leak_answer *a)
-{
-    struct snap_fork *sf = ctx;
-    struct snap_reply *r = sf->reply;
-    struct snap_live lv = {r->live, r->ntraces, 0};
-    r->count = n;
-    r->left = snap.left;
-    r->unreachable = a->unreachable;
-    snap_blocks_put(sf->f, b, n, &lv);
-    if (sf->f->fd >= 0) {
-        side_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
-        if (a->ret_len)
-            side_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
-    }
-    return sf->f->err ? -1 : 0;
-}
-
-/* The check on a fork of the process (collect_check_fork): 0 (BLOCKS,
- * LEAKS and RETAINERS are in the file, *lv and *count filled), -1 (it
- * failed, warned: the file is as it was), or COLLECT_NOFORK. */
-static int snap_check_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
-{
-    uint32_t nt = 2 * trace_count() + 4096; /* traces born before the stop */
-    size_t len = sizeof(struct snap_reply) + (size_t)nt * sizeof(struct trace_live);
-    struct snap_reply *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                                -1, 0);
-    if (r == MAP_FAILED)
-        return COLLECT_NOFORK;
-    r->ntraces = nt;
-    struct sbuf blocks = {0}; /* the child's */
-    /* fatal set: the child's walk tries each lock a bounded number of
-     * times, so that a lock some vanished thread held cannot hang it */
-    struct snap_fork sf = {{&blocks, 1, 0, -1}, f, r};
-    off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
-    int rc = collect_check_fork(snap_check_blocks, snap_fork_report, &sf);
-    if (rc == 0 && snap_live_init(lv, nt) == 0) {
-        memcpy(lv->live, r->live, lv->len);
-        *count = r->count;
-        snap.left = r->left;
-        snap.unreachable = r->unreachable;
-    } else if (rc == 0) {
-        rc = -1;
-    }
-    if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
-        side_fail(f); /* what the child wrote goes */
-    munmap(r, len);
-    return rc;
-}
-
-/* BLOCKS into the file, the live sums into *lv, the blocks written into
- * *count; with the leak check (*leaks), LEAKS and RETAINERS too, or into
- * their sbufs (in place); *leaks cleared when it could not run.  0 or -1. */
-static int snap_put_blocks(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
-                           struct snap_live *lv, uint64_t *count)
+/* BLOCKS: the leak check's (leakcheck.c), on a fork of the process or in
+ * place, the sorted copy on the fatal path, else streamed. */
+int snap_put_blocks(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
+                    struct snap_live *lv, uint64_t *count)
 {
     if (*leaks && opt_int(OPT_LEAK_FORK)) {
-        int rc = snap_check_forked(f, lv, count);
+        int rc = lchk_forked(f, lv, count);
         if (rc == 0)
             return 0;
         if (rc < 0)
             *leaks = 0; /* warned: a snapshot without it */
     }
     if (*leaks || fatal)
-        return snap_check_inplace(f, sec, fatal, leaks, lv, count);
+        return lchk_inplace(f, sec, fatal, leaks, lv, count);
     return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);
 }
 
@@ -614,7 +405,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     /* the shim's memory as the program had it: not this snapshot's own
      * buffers */
     uint64_t shim_bytes = arena_mapped();
-    snap.left = (struct pend_left){0, 0};
+    snap_run.left = (struct pend_left){0, 0};
     mod_section(&sec[SEC_MODULES]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
@@ -643,7 +434,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     if (!has_blocks)
-        blocks -= blocks > snap.left.blocks ? snap.left.blocks : blocks;
+        blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;
     snap_meta(&sec[SEC_META], reason, seq, blocks,
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
                   (leaks ? HSNAP_META_HAS_LEAKS : 0),
@@ -663,15 +454,14 @@ out:
 }
 
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
- * is NULL.  Serialised with every other snapshot; advances the epoch.
- * found (may be NULL): the leaked blocks the check found, -1 without one. */
-static int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
+ * is NULL.  Serialised with every other snapshot; advances the epoch. */
+int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
 {
     int saved_errno = errno, ret;
     if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
     unsigned why;
-    int leaks = snap_leaks_wanted(reason, fatal, &why);
+    int leaks = lchk_wanted(reason, fatal, &why);
     if (leaks)
         lsan_read_suppressions(); /* the program's code: before any lock */
     int saved_guard = guard_enter();
@@ -681,16 +471,15 @@ static int snap_take_found(unsigned reason, const char *path, int fatal, int64_t
     }
     uint32_t seq = snap.seq++;
     name_choose(snap.name, path, reason, seq);
-    snap.unreachable = -1;
+    snap_run.unreachable = -1;
     ret = snap_write(snap.name, reason, seq, fatal, leaks, why);
     if (found)
-        *found = snap.unreachable;
+        *found = snap_run.unreachable;
     if (ret == 0) {
         name_manifest(snap.name);
         opt_debug("wrote ", snap.name, "");
     }
-    atomic_fetch_add(&snap.epoch, 1);
-    lock_drop(&snap.lock);
+    snap_drop_lock();
     guard_leave(saved_guard);
     errno = saved_errno;
     return ret;
@@ -699,6 +488,12 @@ static int snap_take_found(unsigned reason, const char *path, int fatal, int64_t
 int snap_take(unsigned reason, const char *path, int fatal)
 {
     return snap_take_found(reason, path, fatal, NULL);
+}
+
+void snap_drop_lock(void)
+{
+    atomic_fetch_add(&snap.epoch, 1);
+    lock_drop(&snap.lock);
 }
 
 uint32_t snap_epoch(void)
@@ -717,140 +512,6 @@ void snap_unlock(void)
 {
     lock_drop(&snap.lock);
 }
-
-/* heapsnap_collect: the leak check now; with a path, a snapshot too (whose
- * name is taken literally).  Advances the epoch like a snapshot; the last
- * check's leaked blocks, or -1. */
-int64_t snap_collect(const char *path)
-{
-    if (path)
-        return snap_take(HSNAP_REASON_COLLECT, path, 0) == 0 ? snap.unreachable : -1;
-    int saved_errno = errno, leaks = 1;
-    int64_t ret = -1;
-    struct sbuf sec[SEC_N] = {{0}};
-    struct side_file f = {.fd = -1};
-    struct snap_live lv = {0};
-    uint64_t n;
-    int saved_guard = guard_enter();
-    snap_take_lock();
-    if (snap_put_blocks(&f, sec, 0, &leaks, &lv, &n) == 0 && leaks)
-        ret = snap.unreachable;
-    arena_unmap(lv.live, lv.len);
-    for (int i = 0; i < SEC_N; i++)
-        sbuf_free(&sec[i]);
-    atomic_fetch_add(&snap.epoch, 1);
-    lock_drop(&snap.lock);
-    guard_leave(saved_guard);
-    errno = saved_errno;
-    return ret;
-}
-
-/* LSan's checks: a snapshot with the leak check to HEAPSNAP_OUTPUT's next
- * name; the leaked blocks it found, or -1 when the check did not run. */
-int64_t snap_check(unsigned reason)
-{
-    int64_t found;
-    snap_take_found(reason, NULL, 0, &found);
-    return found;
-}
-
-/* The query's callback: the live blocks, copied and sorted into a fresh
- * mapping (the caller's sbuf). */
-static int snap_query_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
-{
-    struct sbuf *s = ctx;
-    if (snap_blocks(s, 0) != 0)
-        return -1;
-    memcpy(n, s->p, 8);
-    *b = (struct hsnap_block *)(s->p + 8);
-    return 0;
-}
-
-/* heapsnap_refcount, _referrers, _referents: one query of the leak room on
- * the live heap (its target set by collect_target). */
-long snap_query(int referents, struct heapsnap_ref *out, size_t max)
-{
-    struct sbuf blocks = {0};
-    int saved_errno = errno, saved_guard = guard_enter();
-    snap_lock();
-    long ret = collect_query(snap_query_blocks, &blocks, referents, out, max);
-    sbuf_free(&blocks);
-    snap_unlock();
-    guard_leave(saved_guard);
-    errno = saved_errno;
-    return ret;
-}
-
-/* The live block that holds p inside it (a walk: the table is keyed by
- * start addresses). */
-struct snap_holder {
-    uintptr_t p;
-    struct tbl_entry e;
-    int found;
-};
-
-static int snap_holder_of(const struct tbl_entry *e, void *arg)
-{
-    struct snap_holder *h = arg;
-    if (h->p > e->ptr && h->p - e->ptr < e->size) {
-        h->e = *e;
-        h->found = 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* heapsnap_ignore and __lsan_ignore_object: the live block holding p (its
- * start, or, as LSan allows, a pointer into it: found by a walk of the
- * table) is ignored by later checks; 0, or -1 when p is in no live traced
- * block. */
-int snap_ignore(const void *p)
-{
-    struct snap_holder h = {(uintptr_t)p, {0}, 0};
-    int ret = -1;
-    int saved = guard_enter();
-    snap_lock();
-    if (tbl_find(h.p, &h.e) || pend_find_fresh(h.p, &h.e))
-        h.found = 1;
-    else if (h.p)
-        pend_foreach(snap_holder_of, &h, 0, NULL);
-    if (h.found)
-        ret = collect_ignore(h.e.ptr, h.e.trace, h.e.epoch);
-    snap_unlock();
-    guard_leave(saved);
-    return ret;
-}
-
-/* The recorder's locks, in shim.h's order, around the leak check's stop. */
-static void snap_lock_world(void)
-{
-    trace_lock();
-    tbl_lock_all();
-    arena_lock();
-}
-
-static void snap_unlock_world(void)
-{
-    arena_unlock();
-    tbl_unlock_all();
-    trace_unlock();
-}
-
-const struct leak_host snap_leak_host = {
-    .map = arena_map,
-    .unmap = arena_unmap,
-    .warn = opt_warn,
-    .debug = opt_debug,
-    .loader_enter = life_loader_enter,
-    .loader_leave = life_loader_leave,
-    .lock_all = snap_lock_world,
-    .unlock_all = snap_unlock_world,
-    .sigaction = sig_install,
-    .trace_lock = trace_lock,
-    .trace_unlock = trace_unlock,
-    .trace_count = trace_count,
-    .trace_stack = trace_stack,
-};
 
 /* The child of fork numbers its own snapshots from 0. */
 void snap_after_fork_child(void)

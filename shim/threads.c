@@ -34,7 +34,7 @@ static void thr_detach(void *p)
     trace_thread_end();
     peak_thread_end();
     if (dtv)
-        snap_ignore((const void *)dtv);
+        lchk_ignore((const void *)dtv);
 }
 
 static void *thr_start(void *p)
@@ -114,7 +114,7 @@ __attribute__((constructor(102))) static void thr_init(void)
 {
     uintptr_t lo, hi;
     int saved = guard_enter();
-    collect_init(&snap_leak_host);
+    collect_init(&lchk_host);
     thr_resolve();
     stop_bounds(&lo, &hi);
     stop_init(thr_signal(), lo, hi);

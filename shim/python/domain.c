@@ -9,7 +9,7 @@
  * block, or an arena when arenas come from malloc) passes untracked, and
  * the block it frees there (PYTHONMALLOC=malloc: the object itself),
  * taken off the books just before, goes straight to the real free
- * (hook_offbook), never deferred as a free under the guard (a realloc's
+ * (defer_offbook), never deferred as a free under the guard (a realloc's
  * old block still is: glibc's in-place growth measured 2 MiB more peak
  * RSS on dicts.py than the guard's move; docs/performance.md): the
  * object is the block, never its memory twice (nor twice on the sampled
@@ -184,9 +184,9 @@ static void py_free(void *ctx, void *p)
         if (e.size <= PY_SMALL)
             memset(p, 0, e.size);
     }
-    hook_offbook = (uintptr_t)p; /* off the books now, either way */
+    defer_offbook = (uintptr_t)p; /* off the books now, either way */
     o->free(o->ctx, p);
-    hook_offbook = 0;
+    defer_offbook = 0;
     guard_leave(0);
 }
 

@@ -1,6 +1,7 @@
 /*
- * cfi.c - the unwind rules behind HEAPSNAP_UNWIND=auto: a per-IP cache of
- * x86-64 CFI rules, filled by interpreting the module's .eh_frame.
+ * cfi.c - the walk behind HEAPSNAP_UNWIND=auto: x86-64 CFI rules, one per
+ * IP, cached by rulecache.c and read from the module's .eh_frame by
+ * ehframe.c.
  *
  * Why our own: libunwind's unw_backtrace spends most of its time setting up
  * a full cursor (unw_getcontext, unw_init_local) before its x86-64 fast
@@ -15,23 +16,9 @@
  *               (a rule we cannot express, a bad CFA, unknown bounds) returns
  *               -1 and the caller falls back to unw_backtrace for the WHOLE
  *               stack, so a stack is libunwind's or identical to it.
- *   the cache   up to 1 << CFI_CACHE_BITS slots of {key = IP + 1, rule
- *               word}, open addressed, insert-only until a full clear.
- *               It starts at 1 << CFI_CACHE_MIN_BITS slots (64 KiB) and
- *               grows fourfold, by a clear, whenever half full, so that a
- *               program's rules cost pages in proportion to their number:
- *               the full 1 MiB was all resident on python3, whose few
- *               thousand return addresses are spread over 3 MB of code
- *               (docs/performance.md, issue 21).  Readers take no
- *               lock: a writer stores the rule, then the key (release); the
- *               rule word carries a tag of its IP, so a reader racing a
- *               clear sees an empty or mismatched rule and takes the slow
- *               path.  Writers use lock_try and skip the insert when busy:
- *               nothing here ever waits.
- *   slow path   ehframe.c reads the rule from the module's .eh_frame (no
- *               shim lock is held: it takes the loader lock); what it
- *               cannot express is cached as CFI_UNKNOWN, so the next
- *               capture through that IP falls back at once.
+ *   the cache   rulecache.c: the rule word of each IP met, read without a
+ *               lock; every CFI_CHECK_EVERY walks a thread asks it to
+ *               check for unloaded modules (dlclose: stale rules).
  *   the memo    each thread's recent walks: the last one replayed where
  *               the stack did not change, any of them given back whole
  *               when a walk would repeat it exactly (below).
@@ -41,14 +28,6 @@
  * the outermost frame; a return address below 0x4000), so the recorded IPs
  * are the same raw return addresses unw_backtrace records.
  *
- * dlclose: a module unloaded and another loaded at the same address would
- * make cached rules stale.  dl_iterate_phdr's dlpi_subs counts unloads; it
- * is read on every slow path and, per thread, every CFI_CHECK_EVERY walks;
- * when it moved, the cache is cleared.  The window left (fewer than
- * CFI_CHECK_EVERY captures per thread after a dlclose + dlopen at the same
- * address) can only mis-step a walk whose reads are bounds-checked anyway.
- * (libunwind's own per-thread trace cache has no such check at all.)
- *
  * What is left of the capture is a dependent chain per frame (return
  * address -> slot -> rule -> CFA -> next return address).  The key is the
  * IP + 1 (a caller's return address as is: no subtraction per frame), and
@@ -56,199 +35,22 @@
  * mask and cfa_off one shift.
  */
 #include <limits.h>
-#include <link.h>
-#include <pthread.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "inner.h"
 
-#define CFI_CACHE_BITS 16          /* at most 64K slots x 16 B = 1 MiB (mapped once) */
-#define CFI_CACHE_MIN_BITS 12      /* ... at first 4K slots, 64 KiB (cfi_grow_locked) */
-#define CFI_PROBES 8               /* linear probes before a clear */
 #define CFI_CHECK_EVERY 256        /* walks between dlpi_subs checks */
 #define CFI_MIN_RA 0x4000u         /* libunwind's "somewhere bogus" */
 
-struct cfi_slot {
-    _Atomic uint64_t key;         /* the looked-up IP, 0 = empty */
-    _Atomic uint64_t rule;        /* the rule word, 0 = not there */
-};
-
-static struct {
-    struct cfi_slot *slot;        /* NULL: not set up, every walk falls back */
-    lock_t lock;                  /* writers (insert, clear); readers none */
-    unsigned used;                /* slots filled, under lock */
-    _Atomic uint64_t mask;        /* slots in use - 1: the first mask + 1 of them */
-    _Atomic unsigned long long subs; /* dlpi_subs the cache is valid for */
-} cfi;
-
 static __thread unsigned cfi_countdown; /* walks to the next dlpi_subs check */
 
-/* ---------------- the cache ---------------- */
-
-/* A key's slot: its address in 8-byte steps, folded once (bits 19-34 onto
- * 3-18).  Keys close together in the code share a page of the cache (256
- * slots, 2 KiB of code), so a small program's few dozen return addresses
- * touch a handful of its 256 pages, not one page each: on this kernel even
- * a read of an untouched page costs a page of memory (docs/performance.md,
- * issue 21).  The fold keeps modules 512 KiB apart from sharing slots
- * offset for offset, and makes two keys that share a slot differ in the
- * rule word's tag (their low 18 bits) unless they agree up to bit 34.  No
- * multiply: cheaper than the Fibonacci hash it replaced. */
-static inline uint64_t cfi_slot_of(uintptr_t key)
-{
-    return ((uint64_t)key >> 3 ^ (uint64_t)key >> 19) &
-           atomic_load_explicit(&cfi.mask, memory_order_relaxed);
-}
-
-/* The rule word's check on its slot's key: the key's low 18 bits. */
-static inline uint64_t cfi_tag(uintptr_t key)
-{
-    return ((uint64_t)key & CFI_TAG_MASK) << CFI_TAG_SHIFT;
-}
-
-/* The tag matches and the kind is not empty. */
-static inline int cfi_tag_ok(uint64_t w, uintptr_t key)
-{
-    return ((w ^ cfi_tag(key)) & CFI_TAG_MASK << CFI_TAG_SHIFT) == 0 &&
-           CFI_KIND(w) != CFI_EMPTY;
-}
-
-/* With cfi.lock held: forget every rule.  Dropping the pages empties every
- * slot (zero is empty) and gives them back: storing zeros in 64K slots made
- * the whole 1 MiB resident at a program's first dlclose (+1 MiB of RSS,
- * docs/performance.md, issue 21).  A reader racing it sees what it saw
- * racing the stores: an empty key, or its key with an empty rule. */
-static void cfi_clear_locked(unsigned long long subs)
-{
-    size_t n = (size_t)1 << CFI_CACHE_BITS;
-    if (madvise(cfi.slot, n * sizeof *cfi.slot, MADV_DONTNEED) != 0)
-        for (size_t i = 0; i < n; i++) { /* not a mapping of its own (a test's host) */
-            atomic_store_explicit(&cfi.slot[i].rule, 0, memory_order_relaxed);
-            atomic_store_explicit(&cfi.slot[i].key, 0, memory_order_release);
-        }
-    cfi.used = 0;
-    atomic_store(&cfi.subs, subs);
-}
-
-/* With cfi.lock held: a cache half full (or a crowded run of probes) moves
- * to four times the slots, emptied; 0 once it is at its most.  A reader
- * racing it may look in a slot of the old size: it checks the key and the
- * rule's tag there as anywhere, so it finds the right rule or misses. */
-static int cfi_grow_locked(void)
-{
-    uint64_t mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
-    if (mask >= ((uint64_t)1 << CFI_CACHE_BITS) - 1)
-        return 0;
-    cfi_clear_locked(atomic_load(&cfi.subs));
-    atomic_store_explicit(&cfi.mask, mask << 2 | 3, memory_order_relaxed);
-    return 1;
-}
-
-/* Brings the cache up to dlpi_subs; 0, or -1 if it could not (busy). */
-static int cfi_sync(unsigned long long subs)
-{
-    if (subs == atomic_load_explicit(&cfi.subs, memory_order_relaxed))
-        return 0;
-    if (!lock_try(&cfi.lock))
-        return -1;
-    if (subs != atomic_load(&cfi.subs))
-        cfi_clear_locked(subs);
-    lock_drop(&cfi.lock);
-    return 0;
-}
-
-static void cfi_insert(uintptr_t ip, uint64_t w)
-{
-    if (!lock_try(&cfi.lock))
-        return; /* someone else is writing: use the rule uncached */
-    uint64_t mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
-    if (cfi.used >= (mask + 1) / 2 && !cfi_grow_locked() && cfi.used >= (mask + 1) / 4 * 3)
-        cfi_clear_locked(atomic_load(&cfi.subs));
-    mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
-    uint64_t h = cfi_slot_of(ip);
-    for (int pass = 0; pass < 2; pass++) {
-        for (unsigned i = 0; i < CFI_PROBES; i++) {
-            struct cfi_slot *s = &cfi.slot[(h + i) & mask];
-            uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
-            if (k == ip)
-                goto out;
-            if (k == 0) {
-                atomic_store_explicit(&s->rule, w, memory_order_relaxed);
-                atomic_store_explicit(&s->key, ip, memory_order_release);
-                cfi.used++;
-                goto out;
-            }
-        }
-        if (!cfi_grow_locked()) /* a crowded run: start over, larger if it can */
-            cfi_clear_locked(atomic_load(&cfi.subs));
-        mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
-        h = cfi_slot_of(ip);
-    }
-out:
-    lock_drop(&cfi.lock);
-}
-
-/* The slow path: find, interpret, cache.  No lock held on entry.  A key
- * is the looked-up IP + 1: a caller's return address as is. */
-static HS_NOINLINE uint64_t cfi_miss(uintptr_t key)
-{
-    int found;
-    unsigned long long subs;
-    uint64_t w = ehf_rule(key - 1, &found, &subs) | cfi_tag(key);
-    if (found && cfi_sync(subs) == 0)
-        cfi_insert(key, w);
-    return w;
-}
-
-/* Probes from key's slot on, then the slow path. */
-static HS_NOINLINE uint64_t cfi_lookup_far(uintptr_t key)
-{
-    uint64_t mask = atomic_load_explicit(&cfi.mask, memory_order_relaxed);
-    uint64_t h = cfi_slot_of(key) & mask;
-    for (unsigned i = 0; i < CFI_PROBES; i++) {
-        struct cfi_slot *s = &cfi.slot[(h + i) & mask];
-        uint64_t k = atomic_load_explicit(&s->key, memory_order_acquire);
-        if (k == key) {
-            uint64_t w = atomic_load_explicit(&s->rule, memory_order_relaxed);
-            if (cfi_tag_ok(w, key))
-                return w;
-            break;
-        }
-        if (k == 0)
-            break;
-    }
-    return cfi_miss(key);
-}
-
-unsigned cfi_cache_slots(void)
-{
-    return (unsigned)atomic_load_explicit(&cfi.mask, memory_order_relaxed) + 1;
-}
-
-int cfi_rule_at(uintptr_t ip, struct cfi_rule *out)
-{
-    ehf_decode(cfi.slot ? cfi_lookup_far(ip + 1) : cfi_miss(ip + 1), out);
-    return (int)out->kind;
-}
-
 /* ---------------- the walk ---------------- */
-
-static int cfi_subs_of(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
-        *(unsigned long long *)arg = info->dlpi_subs;
-    return 1;
-}
 
 /* Every CFI_CHECK_EVERY walks of this thread: has a module gone? */
 static int cfi_check_unloads(void)
 {
     if (HS_LIKELY(cfi_countdown-- > 0))
         return 0;
-    unsigned long long subs = atomic_load(&cfi.subs);
-    unwind_host->iterate_phdr(cfi_subs_of, &subs);
-    if (cfi_sync(subs) < 0) {
+    if (rcache_check() < 0) {
         cfi_countdown = 0; /* busy: fall back now, check again next time */
         return -1;
     }
@@ -479,7 +281,7 @@ void cfi_thread_end(void)
  * here (the outermost frame's rule), 2 = it ends on a return address below
  * CFI_MIN_RA, -1 = fall back.  Per frame: one probe of the cache (key, then one
  * mask checks tag and kind together: anything but a first-probe STEP goes
- * to cfi_lookup_far), then the return address's slot at = CFA - 8, which
+ * to rcache_lookup), then the return address's slot at = CFA - 8, which
  * must be 8-aligned in [rsp, top - 8] (so the CFA grows by 8 at least and
  * every read is inside the stack); a saved rbp is at at + 8 - rbp_k, an
  * aligned address below at (classify keeps rbp_k a multiple of 8), checked
@@ -487,12 +289,12 @@ void cfi_thread_end(void)
 static inline int cfi_step(struct cfi_state *c, uintptr_t *how, uintptr_t lo, uintptr_t top8)
 {
     uintptr_t key = c->key;
-    struct cfi_slot *s = &cfi.slot[cfi_slot_of(key)];
+    struct rcache_slot *s = &rcache.slot[rcache_slot_of(key)];
     uint64_t w = CFI_W(CFI_EMPTY);
     if (HS_LIKELY(atomic_load_explicit(&s->key, memory_order_acquire) == key))
         w = atomic_load_explicit(&s->rule, memory_order_relaxed);
     if (HS_UNLIKELY(((w ^ (uint64_t)key << CFI_TAG_SHIFT) & CFI_CHECK_MASK) != CFI_W(CFI_STEP))) {
-        w = cfi_lookup_far(key);
+        w = rcache_lookup(key);
         if (CFI_KIND(w) != CFI_STEP)
             return CFI_KIND(w) == CFI_STOP ? 0 : -1;
     }
@@ -598,7 +400,7 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
         nw->end = out == end ? CFI_END_CAP : r == 0 ? CFI_END_STOP : CFI_END_LOW_RA;
         nw->tag = CFI_NO_TAG;
         nw->top8 = top8;
-        nw->subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
+        nw->subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
         cfi_memo_checks(nw);
         cfi_memo_keep(nw);
     }
@@ -666,7 +468,7 @@ static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintp
     if (HS_UNLIKELY(cfi_memo.cap < max) && (cfi_memo.cap || cfi_memo_setup(max) != 0))
         return NULL;
     struct cfi_memo *m = cfi_memo_again(key, rsp, rbp, top - 8, max,
-                                        atomic_load_explicit(&cfi.subs, memory_order_relaxed));
+                                        atomic_load_explicit(&rcache.subs, memory_order_relaxed));
     if (m)
         cfi_memo.replayed += m->n;
     return m;
@@ -682,12 +484,12 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
     if (tag)
         *tag = CFI_NO_TAG;
     cfi_memo.fresh = 0;
-    if (!cfi.slot || top < rsp + 8 || cfi_check_unloads() < 0)
+    if (!rcache.slot || top < rsp + 8 || cfi_check_unloads() < 0)
         return -1;
     struct cfi_memo *old = NULL, *nw = NULL;
     if (HS_LIKELY(cfi_memo.cap >= max) ||
         (!cfi_memo.cap && cfi_memo_setup(max) == 0)) {
-        unsigned long long subs = atomic_load_explicit(&cfi.subs, memory_order_relaxed);
+        unsigned long long subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
         struct cfi_memo *m;
         if (tag && (m = cfi_again_key(key, rsp, rbp, top, max))) {
             *tag = m->tag;
@@ -707,7 +509,7 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
 uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
 {
     cfi_memo.fresh = 0;
-    if (!cfi.slot || top < cfa + 8 || cfi_check_unloads() < 0)
+    if (!rcache.slot || top < cfa + 8 || cfi_check_unloads() < 0)
         return CFI_NO_TAG;
     struct cfi_memo *m = cfi_again_key(ra, cfa, rbp, top, max);
     return m ? m->tag : CFI_NO_TAG;
@@ -744,28 +546,4 @@ int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, u
                     unsigned max, uint32_t *tag)
 {
     return cfi_walk_key(ra, cfa, rbp, top, ip, max, tag);
-}
-
-/* ---------------- life ---------------- */
-
-static void cfi_after_fork_child(void)
-{
-    lock_drop(&cfi.lock); /* only this thread is left; the table is consistent */
-}
-
-int cfi_init(void)
-{
-    size_t bytes = sizeof(struct cfi_slot) << CFI_CACHE_BITS;
-    if (cfi.slot)
-        return 0;
-    unsigned long long subs = 0;
-    unwind_host->iterate_phdr(cfi_subs_of, &subs);
-    atomic_store(&cfi.subs, subs);
-    struct cfi_slot *s = unwind_host->map(bytes);
-    if (!s)
-        return -1;
-    pthread_atfork(NULL, NULL, cfi_after_fork_child);
-    atomic_store(&cfi.mask, ((uint64_t)1 << CFI_CACHE_MIN_BITS) - 1);
-    cfi.slot = s;
-    return 0;
 }

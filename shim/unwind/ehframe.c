@@ -1,6 +1,7 @@
 /*
  * ehframe.c - what a module's .eh_frame says about one IP, reduced to the
- * rule word that cfi.c caches and walks by (the layout is in shim.h).
+ * rule word that rulecache.c caches and cfi.c walks by (the layout is in
+ * inner.h).
  *
  * The slow path of HEAPSNAP_UNWIND=auto: dl_iterate_phdr finds the module
  * holding the IP and its PT_GNU_EH_FRAME; the .eh_frame_hdr search table

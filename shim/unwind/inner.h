@@ -1,6 +1,6 @@
 /*
- * inner.h - the unwind room's own glue: what unwind.c, cfi.c and ehframe.c
- * share, never included outside shim/unwind/.  The host (unwind.h) is
+ * inner.h - the unwind room's own glue: what unwind.c, cfi.c, rulecache.c
+ * and ehframe.c share, never included outside shim/unwind/.  The host (unwind.h) is
  * unwind.c's, set at unwind_init.
  */
 #ifndef HEAPSNAP_UNWIND_INNER_H
@@ -12,7 +12,7 @@
 extern const struct unwind_host *unwind_host;
 
 /* ---- the rule word: what the walk does at one IP (ehframe.c makes it,
- * cfi.c caches it): kind 0-1, tag 2-19 (its cache key's low 18 bits: a
+ * rulecache.c caches it, cfi.c walks by it): kind 0-1, tag 2-19 (its cache key's low 18 bits: a
  * reader racing a clear and a refill of its slot by another key sees a
  * mismatch, or an empty kind, and takes the slow path), cfa_rbp 20,
  * rbp_saved 21, rbp_k 22-35, cfa_off 36-63.  The walk's first-probe check
@@ -53,8 +53,43 @@ int ehf_eval(const uint8_t *cie_ins, size_t cie_len, const uint8_t *fde_ins, siz
              const struct ehf_cie_info *info, uintptr_t start, uintptr_t ip,
              struct cfi_rule *out);
 
-/* ---- cfi.c: the cache of rule words, and the walk behind HEAPSNAP_UNWIND=auto ---- */
-int cfi_init(void);                /* outside any hook; 0, or -1 (no cache) */
+/* ---- rulecache.c: the rule word of each IP met (readers take no lock) ---- */
+#define RCACHE_BITS 16             /* at most 64K slots x 16 B = 1 MiB (mapped once) */
+#define RCACHE_MIN_BITS 12         /* ... at first 4K slots, 64 KiB (rulecache.c's growth) */
+struct rcache_slot {
+    _Atomic uint64_t key;          /* the looked-up IP + 1, 0 = empty */
+    _Atomic uint64_t rule;         /* the rule word, 0 = not there */
+};
+extern struct rcache {
+    struct rcache_slot *slot;      /* NULL: not set up, every walk falls back */
+    lock_t lock;                   /* writers (insert, clear); readers none */
+    unsigned used;                 /* slots filled, under lock */
+    _Atomic uint64_t mask;         /* slots in use - 1: the first mask + 1 of them */
+    _Atomic unsigned long long subs; /* dlpi_subs the cache is valid for */
+} rcache;
+/* A key's slot: its address in 8-byte steps, folded once (bits 19-34 onto
+ * 3-18).  Keys close together in the code share a page of the cache (256
+ * slots, 2 KiB of code), so a small program's few dozen return addresses
+ * touch a handful of its 256 pages, not one page each: on this kernel even
+ * a read of an untouched page costs a page of memory (docs/performance.md,
+ * issue 21).  The fold keeps modules 512 KiB apart from sharing slots
+ * offset for offset, and makes two keys that share a slot differ in the
+ * rule word's tag (their low 18 bits) unless they agree up to bit 34.  No
+ * multiply: cheaper than the Fibonacci hash it replaced. */
+static inline uint64_t rcache_slot_of(uintptr_t key)
+{
+    return ((uint64_t)key >> 3 ^ (uint64_t)key >> 19) &
+           atomic_load_explicit(&rcache.mask, memory_order_relaxed);
+}
+int rcache_init(void);             /* outside any hook; 0, or -1 (no cache) */
+/* key's rule word (key = IP + 1) past its first slot, which the walk
+ * probes itself: the further probes, then .eh_frame (cached when found). */
+uint64_t rcache_lookup(uintptr_t key);
+int rcache_check(void);            /* unloads since? then cleared; 0, or -1 (busy) */
+int rcache_rule_at(uintptr_t ip, struct cfi_rule *out); /* kind; cached */
+unsigned rcache_slots(void);       /* the slots in use now (tests) */
+
+/* ---- cfi.c: the walk behind HEAPSNAP_UNWIND=auto ---- */
 /* From a captured (rip, rsp, rbp) with the stack's top, fills ip[0..max)
  * with return addresses as unw_backtrace does (the capturing frame itself
  * omitted); the count, or -1: fall back to libunwind for this stack. */
@@ -76,8 +111,6 @@ void cfi_name(uint32_t name);      /* names the result of this thread's last wal
  * repeats (ra first, then the ones cfi_walk_caller gives); their count, or
  * -1 when the thread's last walk is not that one. */
 int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room);
-int cfi_rule_at(uintptr_t ip, struct cfi_rule *out);  /* kind; cached */
-unsigned cfi_cache_slots(void);    /* the rule cache's slots in use (tests) */
 void cfi_thread_end(void);         /* this thread's walk memo goes back */
 uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */
 

@@ -31,7 +31,7 @@
  * start-up with dl_iterate_phdr.  Every such backend is entered from
  * unwind_raw, so each captures the same number of shim frames and a stack
  * cut at max + UNWIND_SLACK is cut at the same frame.  No lock is held
- * here (libunwind and cfi.c's slow path take the loader lock; see
+ * here (libunwind and rulecache.c's slow path take the loader lock; see
  * DESIGN.md "Known traps").
  */
 #include <fcntl.h>
@@ -123,7 +123,7 @@ void unwind_init(int method, const struct unwind_host *host)
     unwind_host->iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
     unwind_find_main_stack();
     unw.method = method;
-    if (unw.method == UNWIND_AUTO && cfi_init() < 0)
+    if (unw.method == UNWIND_AUTO && rcache_init() < 0)
         unw.method = UNWIND_LIBUNWIND;
     unwind_warm();
 }

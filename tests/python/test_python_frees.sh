@@ -1,7 +1,7 @@
 # test_python_frees.sh - the allocator domains' wrappers free the block
 # underneath (PYTHONMALLOC=malloc: the object itself) with the guard set,
 # after taking it off the books: it goes straight to the real free
-# (hooks.c's hook_offbook), not through the stack of frees deferred under
+# (deferred.c's defer_offbook), not through the stack of frees deferred under
 # the guard, which a signal handler's frees still take (180,000 deferrals
 # here before; now the shim's own few and the 200 reallocs' old blocks,
 # which the guard still moves); and the books stay right: the bytearray

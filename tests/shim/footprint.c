@@ -13,7 +13,7 @@
  *
  * With "dlclose LIB" it loads and unloads LIB between two rounds of
  * allocations and prints how much its anonymous memory grew: a dlclose
- * makes the shim forget its unwind rules (unwind/cfi.c).
+ * makes the shim forget its unwind rules (unwind/rulecache.c).
  *
  * Usage: footprint             prints "anon_kb N".
  *        footprint snap PATH   also "bss_kb N" and "zlib_mapped 0|1".

@@ -1,4 +1,4 @@
-// link: shim/unwind/cfi.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/arena.c
+// link: shim/unwind/cfi.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/arena.c
 /*
  * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
  * First on synthetic CIE/FDE instruction bytes (each supported opcode,
@@ -355,10 +355,10 @@ TEST_BEGIN(cfi_rules_of_this_binary)
     expect_true(b.ncfi > 4, "frames %d", b.ncfi);
     /* every frame but the last steps; the last (_start or clone) stops */
     for (int i = 0; i + 1 < b.ncfi; i++)
-        expect_true(cfi_rule_at(b.cfi[i] - 1, &r) == CFI_STEP, "frame %d kind %u", i, r.kind);
-    expect_eq_u64(cfi_rule_at(b.cfi[b.ncfi - 1] - 1, &r), CFI_STOP);
-    expect_eq_u64(cfi_rule_at((uintptr_t)rec_fp + 4 + 1, &r), CFI_STEP); /* twice: cached */
-    expect_eq_u64(cfi_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
+        expect_true(rcache_rule_at(b.cfi[i] - 1, &r) == CFI_STEP, "frame %d kind %u", i, r.kind);
+    expect_eq_u64(rcache_rule_at(b.cfi[b.ncfi - 1] - 1, &r), CFI_STOP);
+    expect_eq_u64(rcache_rule_at((uintptr_t)rec_fp + 4 + 1, &r), CFI_STEP); /* twice: cached */
+    expect_eq_u64(rcache_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
 TEST_END
 
 /* The rule cache starts small and grows fourfold, emptied, when half full:
@@ -371,10 +371,10 @@ static int same_rule(const struct cfi_rule *a, const struct cfi_rule *b)
            a->rbp_saved == b->rbp_saved && a->rbp_k == b->rbp_k;
 }
 
-TEST_BEGIN(cfi_cache_grows_and_keeps_every_rule)
+TEST_BEGIN(rcache_grows_and_keeps_every_rule)
     enum { N = 48000 };
     uintptr_t base = (uintptr_t)&malloc;
-    unsigned first = cfi_cache_slots(), bad = 0;
+    unsigned first = rcache_slots(), bad = 0;
     expect_eq_u64(first, 4096);
     for (int pass = 0; pass < 2; pass++)
         for (unsigned i = 0; i < N; i++) {
@@ -382,12 +382,12 @@ TEST_BEGIN(cfi_cache_grows_and_keeps_every_rule)
             struct cfi_rule got, want;
             int found;
             unsigned long long subs;
-            cfi_rule_at(ip, &got);
+            rcache_rule_at(ip, &got);
             ehf_decode(ehf_rule(ip, &found, &subs), &want);
             bad += !same_rule(&got, &want);
         }
     expect_eq_u64(bad, 0);
-    expect_eq_u64(cfi_cache_slots(), 65536);
+    expect_eq_u64(rcache_slots(), 65536);
 TEST_END
 
 TEST_BEGIN(cfi_walk_gives_up_outside_the_bounds)
@@ -405,11 +405,11 @@ int main(void)
 {
     find_main_stack();
     unwind_host = &test_host;
-    if (cfi_init() != 0) {
-        printf("FAIL cfi_init: no cache\n");
+    if (rcache_init() != 0) {
+        printf("FAIL rcache_init: no cache\n");
         return 1;
     }
-    cfi_cache_grows_and_keeps_every_rule(); /* first: the cache as cfi_init left it */
+    rcache_grows_and_keeps_every_rule(); /* first: the cache as rcache_init left it */
     cfi_frame_pointer_prologue_rows();
     cfi_remember_restore_state();
     cfi_advance_forms_and_code_align();

@@ -1,0 +1,340 @@
+/*
+ * leakcheck.c - the leak check as the recorder runs it (the check itself
+ * is the leak room's, behind leak/leak.h): whether a snapshot wants one,
+ * the sorted copy of the live blocks it scans (the fatal path writes the
+ * same copy as BLOCKS), and the check in place or on a fork of the
+ * process (leak/fork.c), whose child classifies the blocks, writes BLOCKS,
+ * LEAKS and RETAINERS into the snapshot's side file and leaves the live
+ * sums in a shared mapping.  Here too are the API's entries that ask the
+ * room something (heapsnap_collect, LSan's recoverable check, the
+ * reference queries, heapsnap_ignore) and lchk_host, the recorder as the
+ * room sees it.  Every run holds the snapshot lock (snapshot.c); what it
+ * leaves for the writer is snapshot.h's snap_run.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shim.h"
+#include "snapshot.h"
+
+/* ---------------- the sorted copy ---------------- */
+
+struct lchk_array {
+    struct hsnap_block *out;
+    uint64_t n, cap;
+};
+
+static int lchk_block(const struct tbl_entry *e, void *arg)
+{
+    struct lchk_array *a = arg;
+    if (a->n == a->cap)
+        return 1; /* overflow: retry with more room */
+    a->out[a->n++] = (struct hsnap_block){
+        .addr = e->ptr, .size = e->size, .trace = e->trace, .epoch = e->epoch};
+    return 0;
+}
+
+/* BLOCKS payload into b (the copy the leak check scans and the fatal
+ * path writes): u64 count, then the blocks sorted by address. */
+static int lchk_blocks(struct sbuf *b, int fatal)
+{
+    uint64_t cap = pend_live_count();
+    for (cap += cap / 4 + 1024;; cap *= 2) {
+        b->len = 0;
+        if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
+            return -1;
+        struct lchk_array a = {(struct hsnap_block *)(b->p + 8), 0, cap};
+        int r = pend_foreach(lchk_block, &a, fatal ? SNAP_FATAL_TRIES : 0, &snap_run.left);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            continue;
+        memcpy(b->p, &a.n, 8);
+        b->len = 8 + a.n * sizeof(struct hsnap_block);
+        bsort_blocks(a.out, a.n);
+        return 0;
+    }
+}
+
+/* BLOCKS from the sorted copy, and the live sums. */
+static void lchk_put_copy(struct side_file *f, const struct hsnap_block *b, uint64_t n,
+                          struct snap_live *lv)
+{
+    for (uint64_t i = 0; i < n; i++)
+        trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
+    if (f->fd < 0)
+        return;
+    side_sec_begin(f, 0);
+    side_out(f, &n, sizeof n);
+    side_out(f, b, n * sizeof *b);
+    side_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
+}
+
+/* ---------------- the check in a snapshot ---------------- */
+
+/* heapsnap_collect and LSan's checks; else HEAPSNAP_LEAKS, but not for a
+ * crashing process, nor at exit after __lsan_do_leak_check or when the
+ * program's __lsan_is_turned_off() says so (lsan.c: *why gets which, for
+ * META).  Not under a lock: the exit's answer may come from the program's
+ * code. */
+int lchk_wanted(unsigned reason, int fatal, unsigned *why)
+{
+    *why = 0;
+    if (fatal)
+        return 0;
+    if (reason == HSNAP_REASON_COLLECT || reason == HSNAP_REASON_LSAN)
+        return 1;
+    int wanted = opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL;
+    if (reason == HSNAP_REASON_EXIT)
+        *why = lsan_exit_check(wanted);
+    return wanted && !*why;
+}
+
+/* The leak room's callback for the live blocks: the sorted copy, built
+ * while the world is stopped (or in the check's fork). */
+struct lchk_copy {
+    struct sbuf *blocks;
+    int fatal, called, r; /* r: lchk_blocks' result, once called */
+};
+
+static int lchk_copy_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
+{
+    struct lchk_copy *c = ctx;
+    c->called = 1;
+    if ((c->r = lchk_blocks(c->blocks, c->fatal)) != 0)
+        return -1;
+    memcpy(n, c->blocks->p, 8);
+    *b = (struct hsnap_block *)(c->blocks->p + 8);
+    return 0;
+}
+
+/* The check in place (collect_check): BLOCKS, with classes and refcounts
+ * after a check.  The copy is released before the rest of the snapshot is
+ * built. */
+int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
+                 struct snap_live *lv, uint64_t *count)
+{
+    struct sbuf blocks = {0};
+    struct lchk_copy c = {&blocks, fatal, 0, -1};
+    struct leak_answer a;
+    if (*leaks && collect_check(lchk_copy_blocks, &c, &a) == 0) {
+        sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
+        sec[SEC_RETAINERS] = (struct sbuf){a.retainers, a.ret_len, a.ret_cap, 0};
+        snap_run.unreachable = a.unreachable;
+    } else {
+        *leaks = 0;
+    }
+    int r = c.called ? c.r : lchk_blocks(&blocks, fatal);
+    if (r == 0 && snap_live_init(lv, trace_count()) != 0)
+        r = -1;
+    if (r == 0) {
+        memcpy(count, blocks.p, 8);
+        lchk_put_copy(f, (const struct hsnap_block *)(blocks.p + 8), *count, lv);
+    }
+    sbuf_free(&blocks);
+    return r;
+}
+
+/* What the check's fork leaves its parent, in a shared mapping. */
+struct lchk_reply {
+    uint64_t count;         /* blocks in BLOCKS */
+    struct pend_left left;  /* held blocks the copy left out */
+    int64_t unreachable;    /* direct + indirect + cycle blocks */
+    uint32_t ntraces;       /* live[]'s room */
+    struct trace_live live[];
+};
+
+struct lchk_fork {
+    struct lchk_copy c;     /* first: lchk_copy_blocks' ctx */
+    struct side_file *f;
+    struct lchk_reply *reply;
+};
+
+/* In the fork: BLOCKS, LEAKS and RETAINERS into the file, the rest into
+ * the reply (nothing here may allocate but by mmap). */
+static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
+                            const struct leak_answer *a)
+{
+    struct lchk_fork *sf = ctx;
+    struct lchk_reply *r = sf->reply;
+    struct snap_live lv = {r->live, r->ntraces, 0};
+    r->count = n;
+    r->left = snap_run.left;
+    r->unreachable = a->unreachable;
+    lchk_put_copy(sf->f, b, n, &lv);
+    if (sf->f->fd >= 0) {
+        side_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
+        if (a->ret_len)
+            side_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
+    }
+    return sf->f->err ? -1 : 0;
+}
+
+/* collect_check_fork, with the reply mapped before and read after. */
+int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
+{
+    uint32_t nt = 2 * trace_count() + 4096; /* traces born before the stop */
+    size_t len = sizeof(struct lchk_reply) + (size_t)nt * sizeof(struct trace_live);
+    struct lchk_reply *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                                -1, 0);
+    if (r == MAP_FAILED)
+        return COLLECT_NOFORK;
+    r->ntraces = nt;
+    struct sbuf blocks = {0}; /* the child's */
+    /* fatal set: the child's walk tries each lock a bounded number of
+     * times, so that a lock some vanished thread held cannot hang it */
+    struct lchk_fork sf = {{&blocks, 1, 0, -1}, f, r};
+    off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
+    int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, &sf);
+    if (rc == 0 && snap_live_init(lv, nt) == 0) {
+        memcpy(lv->live, r->live, lv->len);
+        *count = r->count;
+        snap_run.left = r->left;
+        snap_run.unreachable = r->unreachable;
+    } else if (rc == 0) {
+        rc = -1;
+    }
+    if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
+        side_fail(f); /* what the child wrote goes */
+    munmap(r, len);
+    return rc;
+}
+
+/* ---------------- the API's questions ---------------- */
+
+/* heapsnap_collect: the leak check now; with a path, a snapshot too (whose
+ * name is taken literally).  Advances the epoch like a snapshot; the last
+ * check's leaked blocks, or -1. */
+int64_t lchk_collect(const char *path)
+{
+    if (path)
+        return snap_take(HSNAP_REASON_COLLECT, path, 0) == 0 ? snap_run.unreachable : -1;
+    int saved_errno = errno, leaks = 1;
+    int64_t ret = -1;
+    struct sbuf sec[SEC_N] = {{0}};
+    struct side_file f = {.fd = -1};
+    struct snap_live lv = {0};
+    uint64_t n;
+    int saved_guard = guard_enter();
+    snap_take_lock();
+    if (snap_put_blocks(&f, sec, 0, &leaks, &lv, &n) == 0 && leaks)
+        ret = snap_run.unreachable;
+    arena_unmap(lv.live, lv.len);
+    for (int i = 0; i < SEC_N; i++)
+        sbuf_free(&sec[i]);
+    snap_drop_lock();
+    guard_leave(saved_guard);
+    errno = saved_errno;
+    return ret;
+}
+
+/* LSan's checks: a snapshot with the leak check to HEAPSNAP_OUTPUT's next
+ * name; the leaked blocks it found, or -1 when the check did not run. */
+int64_t lchk_check(unsigned reason)
+{
+    int64_t found;
+    snap_take_found(reason, NULL, 0, &found);
+    return found;
+}
+
+/* The query's callback: the live blocks, copied and sorted into a fresh
+ * mapping (the caller's sbuf). */
+static int lchk_query_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
+{
+    struct sbuf *s = ctx;
+    if (lchk_blocks(s, 0) != 0)
+        return -1;
+    memcpy(n, s->p, 8);
+    *b = (struct hsnap_block *)(s->p + 8);
+    return 0;
+}
+
+/* heapsnap_refcount, _referrers, _referents: one query of the leak room on
+ * the live heap (its target set by collect_target). */
+long lchk_query(int referents, struct heapsnap_ref *out, size_t max)
+{
+    struct sbuf blocks = {0};
+    int saved_errno = errno, saved_guard = guard_enter();
+    snap_lock();
+    long ret = collect_query(lchk_query_blocks, &blocks, referents, out, max);
+    sbuf_free(&blocks);
+    snap_unlock();
+    guard_leave(saved_guard);
+    errno = saved_errno;
+    return ret;
+}
+
+/* The live block that holds p inside it (a walk: the table is keyed by
+ * start addresses). */
+struct lchk_holder {
+    uintptr_t p;
+    struct tbl_entry e;
+    int found;
+};
+
+static int lchk_holder_of(const struct tbl_entry *e, void *arg)
+{
+    struct lchk_holder *h = arg;
+    if (h->p > e->ptr && h->p - e->ptr < e->size) {
+        h->e = *e;
+        h->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* heapsnap_ignore and __lsan_ignore_object: the live block holding p (its
+ * start, or, as LSan allows, a pointer into it: found by a walk of the
+ * table) is ignored by later checks; 0, or -1 when p is in no live traced
+ * block. */
+int lchk_ignore(const void *p)
+{
+    struct lchk_holder h = {(uintptr_t)p, {0}, 0};
+    int ret = -1;
+    int saved = guard_enter();
+    snap_lock();
+    if (tbl_find(h.p, &h.e) || pend_find_fresh(h.p, &h.e))
+        h.found = 1;
+    else if (h.p)
+        pend_foreach(lchk_holder_of, &h, 0, NULL);
+    if (h.found)
+        ret = collect_ignore(h.e.ptr, h.e.trace, h.e.epoch);
+    snap_unlock();
+    guard_leave(saved);
+    return ret;
+}
+
+/* ---------------- the recorder, as the leak room sees it ---------------- */
+
+/* The recorder's locks, in shim.h's order, around the leak check's stop. */
+static void lchk_lock_world(void)
+{
+    trace_lock();
+    tbl_lock_all();
+    arena_lock();
+}
+
+static void lchk_unlock_world(void)
+{
+    arena_unlock();
+    tbl_unlock_all();
+    trace_unlock();
+}
+
+const struct leak_host lchk_host = {
+    .map = arena_map,
+    .unmap = arena_unmap,
+    .warn = opt_warn,
+    .debug = opt_debug,
+    .loader_enter = life_loader_enter,
+    .loader_leave = life_loader_leave,
+    .lock_all = lchk_lock_world,
+    .unlock_all = lchk_unlock_world,
+    .sigaction = sig_install,
+    .trace_lock = trace_lock,
+    .trace_unlock = trace_unlock,
+    .trace_count = trace_count,
+    .trace_stack = trace_stack,
+};

@@ -1,0 +1,67 @@
+/*
+ * snapshot.h - what snapshot.c (the writer) and leakcheck.c (the leak
+ * check's runs) share, included by those two only: the slots of the
+ * sections, the live sums per trace, the snapshot lock as a run takes it,
+ * and what the last run left for the other file.  All of it is guarded by
+ * the snapshot lock: one snapshot or check at a time.
+ */
+#ifndef HEAPSNAP_SNAPSHOT_H
+#define HEAPSNAP_SNAPSHOT_H
+
+#include "shim.h"
+
+#define SNAP_FATAL_TRIES 2000 /* lock attempts on the fatal path: never hang */
+
+/* The sections in the order they are written (snapshot.c's snap_types). */
+enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
+       SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
+       SEC_N };
+
+/* Live sums per trace, derived rather than kept on the hot path: from the
+ * blocks as BLOCKS is written when there is one, else from a walk of the
+ * table (one stripe locked at a time).  Traces born after the array was
+ * sized get zero live sums in this snapshot (BLOCKS grows it). */
+struct snap_live {
+    struct trace_live *live; /* arena_map'd; NULL when n is 0 */
+    uint32_t n;              /* traces it has room for */
+    size_t len;              /* its bytes, for arena_unmap */
+};
+/* The array, for n traces (and slack: traces born while the blocks are
+ * written); 0 or -1. */
+int snap_live_init(struct snap_live *lv, uint32_t n);
+
+/* What the last run (a snapshot, a check) left behind. */
+struct snap_run {
+    struct pend_left left; /* held blocks the last walk left out */
+    int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
+};
+extern struct snap_run snap_run;
+
+/* ---- snapshot.c ---- */
+void snap_take_lock(void); /* a run's lock, after any snap_lock caller */
+void snap_drop_lock(void); /* the run's end: advances the birth epoch */
+/* snap_take, with the leaked blocks the check found in *found (may be
+ * NULL; -1 without a check). */
+int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found);
+/* BLOCKS into the file (f->fd < 0: none), the live sums into *lv, the
+ * blocks written into *count; with the leak check (*leaks), LEAKS and
+ * RETAINERS too, or into their sbufs in sec; *leaks cleared when it could
+ * not run.  0 or -1. */
+int snap_put_blocks(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
+                    struct snap_live *lv, uint64_t *count);
+
+/* ---- leakcheck.c ---- */
+/* Whether this snapshot runs the check; *why: why the exit's does not
+ * (HSNAP_META_LSAN_*, for META).  Not under a lock. */
+int lchk_wanted(unsigned reason, int fatal, unsigned *why);
+/* The check on a fork of the process: 0 (BLOCKS, LEAKS and RETAINERS are
+ * in the file, *lv and *count filled), -1 (it failed, warned: the file is
+ * as it was), or COLLECT_NOFORK. */
+int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count);
+/* The check in place, or the sorted copy alone when *leaks is 0 or the
+ * check could not run (then *leaks is cleared): BLOCKS into the file,
+ * LEAKS and RETAINERS into their sbufs in sec.  0 or -1. */
+int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
+                 struct snap_live *lv, uint64_t *count);
+
+#endif
