@@ -6,8 +6,8 @@
  * waits in deferred.c when it comes with the guard set.
  * Real functions come from dlsym(RTLD_NEXT), required names first (a
  * failing dlsym allocates), so an allocator later in the chain is
- * respected; until they are known, requests are served from a static
- * bootstrap buffer whose blocks free ignores.  hook_guard (initial-exec
+ * respected; until they are known, requests are served from boot.c's
+ * static buffer, whose blocks free ignores.  hook_guard (initial-exec
  * TLS) passes the shim's own allocations through untracked.  Sampled mode's
  * byte countdown is here: one load and a test before the real function.
  * Traps (DESIGN.md): a block leaves the books before the real free;
@@ -23,8 +23,6 @@
 #include "shim.h"
 #include "python/python.h" /* shim/python: hook_record and hook_adopt only */
 
-#define HOOK_BOOT_SIZE (256u * 1024u)
-#define HOOK_BOOT_HDR 16u
 #define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
@@ -61,48 +59,10 @@ static struct {
     uint32_t unsampled; /* their trace id */
 } real;
 
-static struct {
-    _Alignas(64) char buf[HOOK_BOOT_SIZE];
-    atomic_size_t used;
-} boot;
-
 /* The countdown the careful path moves (hook_countdown says why two). */
 static inline int64_t *hook_cd(void)
 {
     return real.all_blocks ? &hook_countdown_all : &hook_countdown;
-}
-
-/* ---------------- bootstrap buffer ---------------- */
-
-/* One compare: below the buffer (NULL too) wraps to a huge offset. */
-static inline int hook_is_boot(const void *p)
-{
-    return (uintptr_t)p - (uintptr_t)boot.buf < HOOK_BOOT_SIZE;
-}
-
-static size_t hook_boot_size(const void *p)
-{
-    size_t n;
-    memcpy(&n, (const char *)p - sizeof n, sizeof n);
-    return n;
-}
-
-/* Bump allocation; zeroed (the buffer is never reused). */
-static void *hook_boot_alloc(size_t n, size_t align)
-{
-    if (align < HOOK_BOOT_HDR)
-        align = HOOK_BOOT_HDR;
-    size_t need = n + HOOK_BOOT_HDR + align;
-    if (n > HOOK_BOOT_SIZE)
-        return NULL;
-    size_t off = atomic_fetch_add(&boot.used, need);
-    if (off + need > HOOK_BOOT_SIZE)
-        return NULL;
-    uintptr_t p = (uintptr_t)boot.buf + off + HOOK_BOOT_HDR;
-    p = (p + align - 1) & ~(uintptr_t)(align - 1);
-    memcpy((char *)p - sizeof n, &n, sizeof n);
-    tbl_filter_pin((void *)p); /* a sampled free's fast path must not pass it on */
-    return (void *)p;
 }
 
 /* ---------------- resolution ---------------- */
@@ -395,7 +355,7 @@ void hook_countdown_set(int64_t v)
 
 static HS_NOINLINE void *hook_malloc_early(size_t n)
 {
-    return hook_early() ? malloc(n) : hook_boot_alloc(n, 0);
+    return hook_early() ? malloc(n) : boot_alloc(n, 0);
 }
 
 static HS_NOINLINE void *hook_malloc_tracked(size_t n)
@@ -441,7 +401,7 @@ static HS_NOINLINE void hook_free_tracked(void *p)
 /* free's careful path, out of line: the fast path keeps nothing of it. */
 static HS_NOINLINE void hook_free_careful(void *p)
 {
-    if (!p || hook_is_boot(p))
+    if (!p || boot_has(p))
         return;
     if (HS_UNLIKELY(!hook_ready()))
         return; /* only boot blocks exist before resolution */
@@ -472,7 +432,7 @@ static HS_NOINLINE void *hook_calloc_early(size_t n, size_t m)
     size_t total;
     if (hook_early())
         return calloc(n, m);
-    return __builtin_mul_overflow(n, m, &total) ? NULL : hook_boot_alloc(total, 0);
+    return __builtin_mul_overflow(n, m, &total) ? NULL : boot_alloc(total, 0);
 }
 
 static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
@@ -512,7 +472,7 @@ static HS_NOINLINE void *hook_boot_realloc(void *p, size_t n)
     if (n == 0)
         return NULL; /* glibc semantics: realloc(p, 0) frees, returns NULL */
     void *q = malloc(n);
-    size_t old = hook_boot_size(p);
+    size_t old = boot_size(p);
     if (q)
         memcpy(q, p, old < n ? old : n);
     return q;
@@ -550,7 +510,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
 /* realloc before the real functions are resolved. */
 static HS_NOINLINE void *hook_realloc_early(void *p, size_t n)
 {
-    return hook_early() ? realloc(p, n) : hook_boot_alloc(n, 0);
+    return hook_early() ? realloc(p, n) : boot_alloc(n, 0);
 }
 
 /* realloc while not recording: the table is still kept honest. */
@@ -562,12 +522,12 @@ static HS_NOINLINE void *hook_realloc_idle(void *p, size_t n)
 }
 
 /* Only the fast path here, every call a tail call (no frame to set up).
- * The boot check is one compare (hook_is_boot). */
+ * The boot check is one compare (boot_has). */
 HS_EXPORT void *realloc(void *p, size_t n)
 {
     if ((!p || hook_pass_free(p)) && hook_pass(n))
         return real.realloc(p, n);
-    if (hook_is_boot(p))
+    if (boot_has(p))
         return hook_boot_realloc(p, n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
@@ -588,7 +548,7 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     }
     if (!hook_ready() && !hook_early())
         return realloc(p, total);
-    if (!real.reallocarray || (p && hook_is_boot(p)))
+    if (!real.reallocarray || (p && boot_has(p)))
         return realloc(p, total);
     if (hook_guard)
         return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, total)
@@ -605,7 +565,7 @@ static HS_NOINLINE int hook_posix_memalign_early(void **out, size_t align, size_
 {
     if (hook_early())
         return posix_memalign(out, align, n);
-    void *p = hook_boot_alloc(n, align);
+    void *p = boot_alloc(n, align);
     if (!p)
         return ENOMEM;
     *out = p;
@@ -664,7 +624,7 @@ static HS_NOINLINE void *hook_aligned(enum hook_kind k, size_t align, size_t n)
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
     if (!hook_ready() && !hook_early())
-        return hook_boot_alloc(n, k == HOOK_MEMALIGN || k == HOOK_ALIGNED_ALLOC ? align : 4096);
+        return boot_alloc(n, k == HOOK_MEMALIGN || k == HOOK_ALIGNED_ALLOC ? align : 4096);
     if (!hook_tracking() || hook_skip(n))
         return hook_call_aligned(k, align, n);
     guard_enter();
@@ -708,8 +668,8 @@ HS_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
-    if (hook_is_boot(p))
-        return hook_boot_size(p);
+    if (boot_has(p))
+        return boot_size(p);
     if (!hook_ready() && !hook_early())
         return 0;
     return real.malloc_usable_size ? real.malloc_usable_size(p) : 0;

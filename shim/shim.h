@@ -5,15 +5,16 @@
  * check); base.h is what every room shares.  Everything is hidden
  * (-fvisibility=hidden); only exports.map's names leave the .so.
  *
- * Prefixes: hook_ (hooks.c), defer_ (deferred.c), pend_ (pending.c),
- * arena_, tbl_ (table.c), trace_ (traces.c), ftree_ (frametree.c),
- * sample_, opt_ (options.c), life_ (start-up, exit, fork, signals,
- * timeline), sig_ (signals.c), thr_ (threads.c), snap_ (snapshot.c), lchk_
- * (leakcheck.c: the leak check's runs), mod_ (modules.c), sbuf_, side_
- * (sidefile.c), bsort_ (blocksort.c), bstream_ (blockstream.c), name_
- * (snapname.c), dlc_ (dlclose.c), peak_ (peak.c), sl_ (siteline.c),
- * heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_, py_ (python/:
- * CPython's frames and allocator domains).
+ * Prefixes: hook_ (hooks.c), boot_ (boot.c), defer_ (deferred.c), pend_
+ * (pending.c), arena_, tbl_ (table.c; tbl_filter_: tblfilter.c), trace_
+ * (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_
+ * (start-up, exit, fork, signals, timeline), sig_ (signals.c), thr_
+ * (threads.c), snap_ (snapshot.c), lchk_ (leakcheck.c: the leak check's
+ * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_
+ * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dlc_
+ * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
+ * and __lsan_* (lsan.c), elfsym_, py_ (python/: CPython's frames and
+ * allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -73,6 +74,16 @@ struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
+
+/* ---- boot.c: the bootstrap buffer, before the real allocator is known ---- */
+#define BOOT_SIZE (256u * 1024u)
+extern char boot_buf[BOOT_SIZE];
+static inline int boot_has(const void *p) /* one compare: below it (NULL too) wraps */
+{
+    return (uintptr_t)p - (uintptr_t)boot_buf < BOOT_SIZE;
+}
+void *boot_alloc(size_t n, size_t align); /* zeroed, never freed; NULL: full */
+size_t boot_size(const void *p);          /* a boot block's size */
 
 /* ---- deferred.c: frees while the guard is set ---- */
 /* Frees that came while the guard was set (a signal handler that
@@ -203,6 +214,8 @@ extern struct tbl_filter { /* .bss: 64 KiB no page of which is touched outside s
 } tbl_filter;
 void tbl_filter_enable(void);
 void tbl_filter_pin(const void *p); /* p's bucket says "maybe" for good */
+void tbl_filter_add(uintptr_t ptr, int delta); /* table.c: an entry came (+1) or went (-1) */
+void tbl_filter_clear(void);                   /* table.c: the table was emptied */
 /* The filter's bucket of p: the top bits of a multiplicative hash (one
  * multiply, on the free path of every unsampled block). */
 static inline unsigned tbl_filter_index(uintptr_t p)
