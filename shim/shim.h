@@ -248,9 +248,9 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
 /* Other stores of stacks share the frames' tree: a node stands for the
- * frames ip[0..depth) for good (python/native.c). */
+ * frames ip[0..depth) for good (python/native.c; made under the intern
+ * lock, compared with ftree_same, no lock). */
 int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
-int trace_node_same(uint32_t node, const uintptr_t *ip, unsigned depth); /* no lock */
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
 void trace_forget(uint64_t size);                  /* trace_clear forgets a live block */

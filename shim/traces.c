@@ -201,13 +201,6 @@ int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node)
     return 0;
 }
 
-/* Whether node (from trace_node_intern, depth frames) stands for
- * ip[0..depth); no lock: nodes never change. */
-int trace_node_same(uint32_t node, const uintptr_t *ip, unsigned depth)
-{
-    return ftree_same(node, ip, depth);
-}
-
 /* The id of this stack, interning it if new.  0 on success, -1 when out of
  * memory (the caller does not record the block). */
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id)

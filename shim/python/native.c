@@ -47,7 +47,7 @@ static int py_native_same(const struct py_native *r, uint64_t hash, const uintpt
                           unsigned depth, int truncated)
 {
     return r->hash == hash && r->depth == depth && r->truncated == (truncated != 0) &&
-           trace_node_same(r->node, ip, depth);
+           ftree_same(r->node, ip, depth);
 }
 
 /* Records and index grown for one more number: 0, or -1. */

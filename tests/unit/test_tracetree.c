@@ -184,13 +184,13 @@ TEST_BEGIN(tracetree_node_intern_for_other_stores)
     expect_eq_u64(trace_node_intern(ip, DEPTH, &b), 0);
     expect_eq_u64(b, a);
     expect_eq_u64(trace_count(), n0); /* no trace made */
-    expect_true(trace_node_same(a, ip, DEPTH), "its own frames");
+    expect_true(ftree_same(a, ip, DEPTH), "its own frames");
     memcpy(o, ip, sizeof o);
     o[DEPTH / 2] ^= 8;
-    expect_true(!trace_node_same(a, o, DEPTH), "a frame changed");
+    expect_true(!ftree_same(a, o, DEPTH), "a frame changed");
     expect_eq_u64(trace_node_intern(o, DEPTH, &c), 0);
     expect_true(c != a, "other frames, same node");
-    expect_true(trace_node_same(c, o, DEPTH), "the other's frames");
+    expect_true(ftree_same(c, o, DEPTH), "the other's frames");
     expect_eq_u64(trace_node_intern(ip, 0, &c), 0);
     expect_eq_u64(c, 0); /* no frames: the root */
     uint32_t id = intern(ip, DEPTH); /* a trace of the same frames: the same nodes */
