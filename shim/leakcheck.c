@@ -209,8 +209,11 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
  * check's leaked blocks, or -1. */
 int64_t lchk_collect(const char *path)
 {
-    if (path)
-        return snap_take(HSNAP_REASON_COLLECT, path, 0) == 0 ? snap_run.unreachable : -1;
+    if (path) { /* the count read under the snapshot's lock: another thread's
+                 * snapshot may run as soon as it is dropped */
+        int64_t found;
+        return snap_take_found(HSNAP_REASON_COLLECT, path, 0, &found) == 0 ? found : -1;
+    }
     int saved_errno = errno, leaks = 1;
     int64_t ret = -1;
     struct sbuf sec[SEC_N] = {{0}};

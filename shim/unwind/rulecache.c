@@ -2,10 +2,13 @@
  * rulecache.c - the rule word (inner.h) of every IP the CFI walk (cfi.c)
  * has met: up to 1 << RCACHE_BITS slots of {key = IP + 1, rule word}, open
  * addressed, insert-only until a full clear.  It starts at
- * 1 << RCACHE_MIN_BITS slots (64 KiB) and grows fourfold, by a clear,
- * whenever half full, so that a program's rules cost pages in proportion
- * to their number: the full 1 MiB was all resident on python3, whose few
- * thousand return addresses are spread over 3 MB of code
+ * 1 << RCACHE_MIN_BITS slots (64 KiB) and doubles, by a clear, whenever
+ * half full or a run of probes is crowded, so that a program's rules cost
+ * pages in proportion to their number: the full 1 MiB was all resident on
+ * python3, whose few thousand return addresses are spread over 3 MB of
+ * code, and growing fourfold it stopped at 256 KiB where 128 KiB holds
+ * them (its crowded runs come from call sites close together, which
+ * share a run of slots at any size)
  * (docs/performance.md, issue 21).  Readers take no lock: a
  * writer stores the rule, then the key (release); the rule word carries a
  * tag of its IP, so a reader racing a clear sees an empty or mismatched
@@ -72,7 +75,7 @@ static void rcache_clear_locked(unsigned long long subs)
 }
 
 /* With rcache.lock held: a cache half full (or a crowded run of probes)
- * moves to four times the slots, emptied; 0 once it is at its most.  A
+ * moves to twice the slots, emptied; 0 once it is at its most.  A
  * reader racing it may look in a slot of the old size: it checks the key
  * and the rule's tag there as anywhere, so it finds the right rule or
  * misses. */
@@ -82,7 +85,7 @@ static int rcache_grow_locked(void)
     if (mask >= ((uint64_t)1 << RCACHE_BITS) - 1)
         return 0;
     rcache_clear_locked(atomic_load(&rcache.subs));
-    atomic_store_explicit(&rcache.mask, mask << 2 | 3, memory_order_relaxed);
+    atomic_store_explicit(&rcache.mask, mask << 1 | 1, memory_order_relaxed);
     return 1;
 }
 

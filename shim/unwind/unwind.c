@@ -100,23 +100,18 @@ static void unwind_find_main_stack(void)
 
 const struct unwind_host *unwind_host;
 
-/* libunwind's own set-up (its global caches), outside any hook: a cursor
- * stepped once.  Not unw_backtrace, unless it is the backend: its first
- * call on a thread maps and fills a 256 KiB per-thread cache, which auto
- * and fp use only on a fallback (that was 256 KiB of every process's
- * peak RSS, docs/performance.md). */
-static void unwind_warm(void)
-{
-    unw_context_t uc;
-    unw_cursor_t c;
-    if (unw.method == UNWIND_LIBUNWIND) {
-        void *warm[4];
-        unw_backtrace(warm, 4);
-    } else if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
-        unw_step(&c);
-    }
-}
-
+/* No warm-up: libunwind is first called on a fallback, and sets itself up
+ * then, inside the hook.  That is safe: the call is inside loader_enter,
+ * so a fork waits for it (life.c); libunwind's one-time set-up (tdep_init)
+ * blocks every signal and takes a lock of its own; and it allocates by
+ * mmap (a malloc of its would meet the hook's guard).  A warm-up at start-up
+ * (a cursor stepped once) cost every process ~240 KiB of peak RSS (its
+ * text, its caches, the pages of our .eh_frame it reads: churn1_25k
+ * 6,900 -> 6,656 KiB) and two file descriptors, libunwind's memory-check
+ * pipe, so that a host's first open() returned 5, not 3
+ * (tests/shim/test_hostfds.sh; docs/performance.md, issue 21).  A program
+ * whose every stack our walker reads never loads more of libunwind than
+ * the loader maps. */
 void unwind_init(int method, const struct unwind_host *host)
 {
     unwind_host = host;
@@ -125,7 +120,6 @@ void unwind_init(int method, const struct unwind_host *host)
     unw.method = method;
     if (unw.method == UNWIND_AUTO && rcache_init() < 0)
         unw.method = UNWIND_LIBUNWIND;
-    unwind_warm();
 }
 
 int unwind_in_shim(uintptr_t ip)

@@ -9,14 +9,21 @@
  * snapshot is taken (heapsnap_take_snapshot) - every walk of the shim's
  * tables - and then prints, from /proc/self/smaps, the resident size of
  * the shim's .bss (the anonymous mapping right after libheapsnap.so's
- * writable segment) and whether a zlib is mapped.
+ * writable segment), whether a zlib is mapped, and the resident size of
+ * libunwind's text (no stack here needs libunwind, so only the pages
+ * around what the loader runs of it).
+ *
+ * Every mode also prints the descriptor its first open() gets: the shim
+ * must leave none of its own open in the host (libunwind's warm-up at
+ * start-up left its memory-check pipe, so a host's first open() got 5).
  *
  * With "dlclose LIB" it loads and unloads LIB between two rounds of
  * allocations and prints how much its anonymous memory grew: a dlclose
  * makes the shim forget its unwind rules (unwind/rulecache.c).
  *
- * Usage: footprint             prints "anon_kb N".
- *        footprint snap PATH   also "bss_kb N" and "zlib_mapped 0|1".
+ * Usage: footprint             prints "first_fd N" and "anon_kb N".
+ *        footprint snap PATH   also "bss_kb N", "zlib_mapped 0|1" and
+ *                              "unwind_text_kb N" (-1: not mapped).
  *        footprint dlclose LIB also "dlclose_growth_kb N".
  */
 #include <dlfcn.h>
@@ -49,13 +56,14 @@ static long footprint_anon(void)
 
 /* The shim's .bss: the mapping that starts where libheapsnap.so's rw-p
  * segment ends and has no file.  Its Rss, or -1. */
-static void footprint_maps(long *bss_kb, int *zlib)
+static void footprint_maps(long *bss_kb, int *zlib, long *unwind_kb)
 {
     char line[512];
-    unsigned long lo, hi, shim_end = 0, in_bss = 0;
+    unsigned long lo, hi, shim_end = 0, in_bss = 0, in_unwind = 0;
     char perms[8], path[256];
     *bss_kb = -1;
     *zlib = 0;
+    *unwind_kb = -1;
     FILE *f = fopen("/proc/self/smaps", "r");
     while (f && fgets(line, sizeof line, f)) {
         long kb;
@@ -65,9 +73,13 @@ static void footprint_maps(long *bss_kb, int *zlib)
                 *zlib = 1;
             in_bss = shim_end && lo == shim_end && !path[0] && perms[1] == 'w';
             shim_end = strstr(path, "libheapsnap.so") && perms[1] == 'w' ? hi : 0;
+            in_unwind = strstr(path, "libunwind.so") && perms[2] == 'x';
         } else if (in_bss && sscanf(line, "Rss: %ld kB", &kb) == 1) {
             *bss_kb = kb;
             in_bss = 0;
+        } else if (in_unwind && sscanf(line, "Rss: %ld kB", &kb) == 1) {
+            *unwind_kb = kb;
+            in_unwind = 0;
         }
     }
     if (f)
@@ -83,6 +95,10 @@ static void *footprint_site(size_t n)
 int main(int argc, char **argv)
 {
     void *p = malloc(100);
+    FILE *devnull = fopen("/dev/null", "r");
+    printf("first_fd %d\n", devnull ? fileno(devnull) : -1);
+    if (devnull)
+        fclose(devnull);
     if (argc == 3 && !strcmp(argv[1], "dlclose")) {
         for (int i = 0; i < 100; i++)
             free(footprint_site(32));
@@ -103,10 +119,10 @@ int main(int argc, char **argv)
             pthread_join(t, NULL);
         if (heapsnap_take_snapshot)
             heapsnap_take_snapshot(argv[2]);
-        long bss;
+        long bss, unwind;
         int zlib;
-        footprint_maps(&bss, &zlib);
-        printf("bss_kb %ld\nzlib_mapped %d\n", bss, zlib);
+        footprint_maps(&bss, &zlib, &unwind);
+        printf("bss_kb %ld\nzlib_mapped %d\nunwind_text_kb %ld\n", bss, zlib, unwind);
     }
     long anon = footprint_anon();
     printf("anon_kb %ld\n", anon);

@@ -16,6 +16,12 @@
 #                               220 while walks read all of pend_q's 64 KiB
 #                               and trace_shards' 60 KiB)
 #   shim_maps_no_zlib           no libz.so mapped: zlib is linked in
+#   libunwind_text_not_resident at most 16 KiB of libunwind's text resident
+#                               when no stack needed it (0 now; 40 while
+#                               libunwind warmed up at start-up)
+#   startup_opens_no_fds        the host's first open() gets the descriptor
+#                               it gets without the shim (5, not 3, while
+#                               the warm-up left libunwind's pipe open)
 #   dlclose_keeps_rule_cache_small  a dlopen + dlclose and more allocations
 #                               grow the program's anonymous RSS by <= 400
 #                               KiB (~50 now; +1 MiB while forgetting the
@@ -36,12 +42,14 @@ else
   t_fail startup_anon_memory_small "the shim added $((${best_shim:-0} - ${best_plain:-0})) KiB (plain ${best_plain:-?}, shim ${best_shim:-?})"
 fi
 
-best_plain="" best_shim="" best_bss="" zlib=""
+best_plain="" best_shim="" best_bss="" zlib="" unw="" fds=""
 for i in 1 2 3; do
   "$T/footprint" snap "$T/p.hsnap" >"$T/plain.out" 2>&1
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/f.%p.hsnap" "$T/footprint" snap "$T/s.hsnap" >"$T/shim.out" 2>&1
   p=$(anon "$T/plain.out") s=$(anon "$T/shim.out") b=$(sed -n 's/^bss_kb //p' "$T/shim.out")
   zlib=$zlib$(sed -n 's/^zlib_mapped //p' "$T/shim.out")
+  unw="$unw $(sed -n 's/^unwind_text_kb //p' "$T/shim.out")"
+  fds="$fds $(sed -n 's/^first_fd //p' "$T/plain.out")/$(sed -n 's/^first_fd //p' "$T/shim.out")"
   { [ -z "$best_plain" ] || [ "${p:-0}" -lt "$best_plain" ]; } && best_plain=$p
   { [ -z "$best_shim" ] || [ "${s:-0}" -lt "$best_shim" ]; } && best_shim=$s
   { [ -z "$best_bss" ] || [ "${b:--1}" -lt "$best_bss" ]; } && best_bss=$b
@@ -61,6 +69,20 @@ if [ "$zlib" = 000 ]; then
   t_pass shim_maps_no_zlib
 else
   t_fail shim_maps_no_zlib "zlib_mapped per run: ${zlib:-none}"
+fi
+unw_ok=1
+for u in $unw; do [ "$u" -ge 0 ] && [ "$u" -le 16 ] || unw_ok=0; done
+if [ "$unw_ok" = 1 ] && [ -n "${unw// /}" ]; then
+  t_pass "libunwind_text_not_resident (KiB per run:$unw)"
+else
+  t_fail libunwind_text_not_resident "libunwind's text resident, KiB per run (-1: not mapped):${unw:- none}"
+fi
+fd_ok=1
+for f in $fds; do [ "${f%/*}" = "${f#*/}" ] && [ -n "${f%/*}" ] || fd_ok=0; done
+if [ "$fd_ok" = 1 ] && [ -n "${fds// /}" ]; then
+  t_pass "startup_opens_no_fds (plain/shim:$fds)"
+else
+  t_fail startup_opens_no_fds "the first open()'s descriptor, plain/shim per run:${fds:- none}"
 fi
 
 t_build footprint_lib.so tests/shim/unwind_lib.c -shared -fPIC
