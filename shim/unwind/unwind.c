@@ -109,7 +109,7 @@ const struct unwind_host *unwind_host;
  * text, its caches, the pages of our .eh_frame it reads: churn1_25k
  * 6,900 -> 6,656 KiB) and two file descriptors, libunwind's memory-check
  * pipe, so that a host's first open() returned 5, not 3
- * (tests/shim/test_hostfds.sh; docs/performance.md, issue 21).  A program
+ * (test_footprint.sh; docs/performance.md, issue 21).  A program
  * whose every stack our walker reads never loads more of libunwind than
  * the loader maps. */
 void unwind_init(int method, const struct unwind_host *host)
