@@ -21,16 +21,19 @@
  * A delete empties the slot and takes back its overflows (F14's scheme):
  * no tombstones, so churn never rots the probes.
  *
- * Load: an array grows by 1.25x when it would pass 7/8 full, so it is
- * between 7/10 and 7/8 full (20-25 bytes per live block, 21.8 on average
- * over 100k-1M blocks: test_table; 1.5x steps read 24.0 and cost python3's
- * peak ~450 KiB more, issue 21).  A cluster then holds 12 to 13 entries on
- * average, and so many overflow that a fresh insert's probe goes on past
- * its home cluster about one time in three, a branch no predictor learns:
- * 13/16 mispredicts 0.5 branches a pair less (callgrind), for 4 bytes a
- * block more, and wall-time runs could not tell the two apart
- * (docs/performance.md).  The
- * 1.25x sizes are not powers of two, so the home cluster is "fastrange",
+ * Load: an array grows by 4/3 when it would pass 7/8 full, so it is
+ * between 21/32 and 7/8 full (20-26 bytes per live block, 22.6 on average
+ * over 100k-1M blocks: test_table).  Steps of 1.5x read 24.0 and cost
+ * python3's peak ~200 KiB more; steps of 1.25x read 21.8 but moved every
+ * block twice as often as 1.5x while a table grows, and a program that
+ * only grows (churn 3000000 3000000 1) paid 17% more shim time for it,
+ * where 4/3 pays 8% (docs/performance.md, issue 21).  A cluster then holds
+ * 12 to 13 entries on average, and so many overflow that a fresh insert's
+ * probe goes on past its home cluster about one time in three, a branch no
+ * predictor learns: 13/16 mispredicts 0.5 branches a pair less
+ * (callgrind), for 4 bytes a block more, and wall-time runs could not tell
+ * the two apart (docs/performance.md).  The 4/3 sizes are not powers of
+ * two, so the home cluster is "fastrange",
  * (32 hash bits) * clusters >> 32, and probes wrap at the size instead of a
  * mask.  Sizes are whole pages (multiples of 16 clusters).
  *
@@ -296,16 +299,16 @@ static inline void tbl_place(struct tbl_stripe *s, uint32_t at, uint64_t h,
     s->count++;
 }
 
-/* 1.25^(k/16) in 1/65536 units, k = 0..15: the phases of tbl_next_size. */
-static const uint32_t tbl_phase[16] = {65536, 66456, 67390, 68336, 69296, 70269, 71256, 72257,
-                                       73271, 74301, 75344, 76402, 77475, 78563, 79667, 80785};
+/* (4/3)^(k/16) in 1/65536 units, k = 0..15: the phases of tbl_next_size. */
+static const uint32_t tbl_phase[16] = {65536, 66725, 67936, 69168, 70423, 71701, 73002, 74326,
+                                       75674, 77047, 78445, 79868, 81317, 82793, 84295, 85824};
 
 /* The size a stripe's array grows to from old_c clusters (0: none yet).
- * Sizes go up by 1.25x, in whole pages, but each stripe of a group on a
- * ladder of its own, TBL_INITIAL x 1.25^(g + k/16) for its place k in the
+ * Sizes go up by 4/3, in whole pages, but each stripe of a group on a
+ * ladder of its own, TBL_INITIAL x (4/3)^(g + k/16) for its place k in the
  * group: the blocks of a region spread evenly over its group's 16 stripes,
  * and on one ladder all 16 grew at the same count, so that a program's
- * peak could find the whole table just grown, 7/10 full (24 bytes a block,
+ * peak could find the whole table just grown, 21/32 full (26 bytes a block,
  * 29 at 1.5x steps: python3's and churn1_25k's peak RSS, issue 21).  Out
  * of step, the group
  * is at the average load whatever the count (test_table's worst case). */
@@ -316,7 +319,7 @@ static uint32_t tbl_next_size(const struct tbl_stripe *s, uint32_t old_c)
     uint64_t x = (uint64_t)TBL_INITIAL * tbl_phase[(s - tbl.stripe) & 15];
     uint32_t c;
     while ((c = (uint32_t)(((x >> 16) + TBL_INITIAL - 1) / TBL_INITIAL * TBL_INITIAL)) <= old_c)
-        x = x * 5 / 4;
+        x = x * 4 / 3;
     return c;
 }
 

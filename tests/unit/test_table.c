@@ -131,10 +131,10 @@ TEST_END
 
 /* Issue 4's budget: at most 40 bytes of table per live block on average,
  * over table sizes from 100k to 1M blocks, growing from empty (a stripe
- * that just grew 1.25x is 7/10 full, 24.4 bytes; just before, 7/8, 19.5).
- * The stripes grow out of step (tbl_next_size), so the whole table never
- * is at either end: at most 23 bytes at any size (22 at 1.25x; 1.5x
- * steps read 24, and in step 29).
+ * that just grew by 4/3 is 21/32 full, 26.0 bytes; just before, 7/8,
+ * 19.5).  The stripes grow out of step (tbl_next_size), so the whole table
+ * never is at either end: at most 23 bytes at any size (1.5x steps read
+ * 24, and in step 29).
  * The arrays never shrink, so leftovers of an earlier, larger test would
  * measure that test's peak instead: start from a clear. */
 TEST_BEGIN(table_bytes_per_block)
