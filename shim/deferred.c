@@ -72,11 +72,8 @@ void defer_drain(void)
  * for its end (tests: not the Python wrappers' own, see defer_offbook). */
 __attribute__((destructor)) static void defer_report(void)
 {
-    if (!defer.free)
-        return;
-    char num[24];
-    num[opt_fmt_u64(num, atomic_load(&defer.count))] = 0;
-    opt_debug("hooks: frees deferred under the guard: ", num, "");
+    if (defer.free)
+        opt_debug_count("hooks: frees deferred under the guard: ", atomic_load(&defer.count));
 }
 
 /* A realloc while the guard is set: a new block, the old one deferred. */

@@ -109,13 +109,6 @@ void hook_init(void)
 
 /* ---------------- the unwinders' host ---------------- */
 
-static void hook_count(const char *what, uint64_t n)
-{
-    char num[24];
-    num[opt_fmt_u64(num, n)] = 0;
-    opt_debug(what, num, "");
-}
-
 static const struct unwind_host hook_unwind_host = {
     .alloc = arena_alloc,
     .free = arena_free,
@@ -123,7 +116,7 @@ static const struct unwind_host hook_unwind_host = {
     .iterate_phdr = life_iterate_phdr,
     .loader_enter = life_loader_enter,
     .loader_leave = life_loader_leave,
-    .count = hook_count,
+    .count = opt_debug_count,
 };
 
 _Static_assert((int)OPT_UNWIND_AUTO == UNWIND_AUTO && (int)OPT_UNWIND_FP == UNWIND_FP &&
@@ -286,7 +279,8 @@ static inline int hook_tracking(void)
  * test: it is 0 in every other mode (hook_countdown), so an unsampled block
  * costs little more than the interposition itself, and the full mode pays
  * four instructions for it, and eight on a free (hook_pass_free;
- * docs/performance.md, "Why the hot path is the way it is").  Unsigned: a size of 2^63 or more never passes. */
+ * docs/performance.md, "Why the hot path is the way it is").  Unsigned: a
+ * size of 2^63 or more never passes. */
 static inline int hook_pass(size_t n)
 {
     uint64_t c = (uint64_t)hook_countdown;

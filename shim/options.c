@@ -80,6 +80,13 @@ void opt_debug(const char *a, const char *b, const char *c)
         opt_write3(a, b, c);
 }
 
+void opt_debug_count(const char *what, uint64_t n)
+{
+    char num[24];
+    num[opt_fmt_u64(num, n)] = 0;
+    opt_debug(what, num, "");
+}
+
 size_t opt_fmt_u64(char *buf, uint64_t v)
 {
     char tmp[24];

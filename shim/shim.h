@@ -393,6 +393,7 @@ long opt_int(enum opt_id id);
 const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
 void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
+void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a number */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 

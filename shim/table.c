@@ -310,8 +310,8 @@ static const uint32_t tbl_phase[16] = {65536, 66725, 67936, 69168, 70423, 71701,
  * and on one ladder all 16 grew at the same count, so that a program's
  * peak could find the whole table just grown, 21/32 full (26 bytes a block,
  * 29 at 1.5x steps: python3's and churn1_25k's peak RSS, issue 21).  Out
- * of step, the group
- * is at the average load whatever the count (test_table's worst case). */
+ * of step, the group is at the average load whatever the count
+ * (test_table's worst case). */
 static uint32_t tbl_next_size(const struct tbl_stripe *s, uint32_t old_c)
 {
     if (!old_c)

@@ -38,9 +38,9 @@ FP_FLAGS = [("-fomit-frame-pointer", ""), ("-fno-omit-frame-pointer", ".fp")]
 # the mode's build suffix.
 CLANG_FLAGS = [([], ".clang"), (["-fsanitize=leak"], ".lsan")]
 BUILD_OF = {"plain_fp": ".fp", "hs_fp": ".fp", "plain_clang": ".clang", "lsan": ".lsan"}
-HS_ENV = {"hs_fp": ["HEAPSNAP_UNWIND=fp"], "hs_sample": ["HEAPSNAP_SAMPLE=524288"],
-          "hs_sample_leaks": ["HEAPSNAP_SAMPLE=524288", "HEAPSNAP_LEAKS=1"],
-          "hs_leaks": ["HEAPSNAP_LEAKS=1"], "hs": []}
+HS_ENV = {"hs_fp": {"HEAPSNAP_UNWIND": "fp"}, "hs_sample": {"HEAPSNAP_SAMPLE": "524288"},
+          "hs_sample_leaks": {"HEAPSNAP_SAMPLE": "524288", "HEAPSNAP_LEAKS": "1"},
+          "hs_leaks": {"HEAPSNAP_LEAKS": "1"}, "hs": {}}
 SNAP_LINE = re.compile(r"^bigsnap blocks=(\d*) write_ms=([\d.]*) stall_ms=([\d.]*) ops=(\d*) "
                        r"base_ms=([\d.]*) shim_bytes=(\d*)$", re.M)
 MEM_LINE = re.compile(r"^bigsnap_mem rss_kb=(\d*) hwm_kb=(\d*) children_maxrss_kb=(\d*)$", re.M)
@@ -233,7 +233,7 @@ class Runner:
             return [], {"LSAN_OPTIONS": "exitcode=0"}
         if mode not in HS_ENV:
             return [], {}
-        env = dict(v.split("=", 1) for v in HS_ENV[mode])
+        env = dict(HS_ENV[mode])
         if self.preload:
             env["HEAPSNAP_OUTPUT"] = "%s.%%p.hsnap" % out
             return ["env", "LD_PRELOAD=" + self.hs_shim], env

@@ -12,9 +12,10 @@
 extern const struct unwind_host *unwind_host;
 
 /* ---- the rule word: what the walk does at one IP (ehframe.c makes it,
- * rulecache.c caches it, cfi.c walks by it): kind 0-1, tag 2-19 (its cache key's low 18 bits: a
- * reader racing a clear and a refill of its slot by another key sees a
- * mismatch, or an empty kind, and takes the slow path), cfa_rbp 20,
+ * rulecache.c caches it, cfi.c walks by it): kind 0-1, tag 2-19 (its
+ * cache key's low 18 bits: a reader racing a clear and a refill of its
+ * slot by another key sees a mismatch, or an empty kind, and takes the
+ * slow path), cfa_rbp 20,
  * rbp_saved 21, rbp_k 22-35, cfa_off 36-63.  The walk's first-probe check
  * of tag and kind is a shift, an xor and a mask; cfa_off is one shift. ---- */
 enum { CFI_EMPTY, CFI_STEP, CFI_STOP, CFI_UNKNOWN };

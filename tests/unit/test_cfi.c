@@ -361,7 +361,7 @@ TEST_BEGIN(cfi_rules_of_this_binary)
     expect_eq_u64(rcache_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
 TEST_END
 
-/* The rule cache starts small and grows fourfold, emptied, when half full:
+/* The rule cache starts small and doubles, emptied, when half full:
  * lookups of many distinct IPs (every 4th byte of libc's code from malloc
  * on) grow it to its most, and every rule it gives, before and after each
  * growth and on a second pass, is the uncached rule of the .eh_frame. */

@@ -239,7 +239,7 @@ TEST_BEGIN(table_probes_stay_short)
 TEST_END
 
 /* Random insert/remove/find against a reference bitmap while the table
- * grows from empty through the 1.5x sizes and shrinks back, twice: every
+ * grows from empty through the 4/3 sizes and shrinks back, twice: every
  * answer must match, and at some check the probes must have wrapped past an
  * array's end (the test has exercised wrap-around). */
 TEST_BEGIN(table_random_through_growth)
