@@ -222,7 +222,7 @@ int64_t lchk_collect(const char *path)
     uint64_t n;
     int saved_guard = guard_enter();
     snap_take_lock();
-    if (snap_put_blocks(&f, sec, 0, &leaks, &lv, &n) == 0 && leaks)
+    if (snap_put_blocks(&f, sec, HSNAP_REASON_COLLECT, 0, &leaks, &lv, &n) == 0 && leaks)
         ret = snap_run.unreachable;
     arena_unmap(lv.live, lv.len);
     for (int i = 0; i < SEC_N; i++)

@@ -85,9 +85,11 @@ static const struct opt_def opt_table[] = {
      "run the leak check (reference model) for each snapshot; implies HEAPSNAP_BLOCKS", 0, 1, 0},
     {"HEAPSNAP_STOP_SIGNAL", OPT_STR, "RTMAX-1",
      "signal that pauses threads during a leak check (RTMAX-k, a name, a number, off)", 0, 0, 0},
-    {"HEAPSNAP_LEAK_FORK", OPT_BOOL, "1",
-     "run the leak check on a fork of the process, so that threads stop only for the fork "
-     "(0: in place, with every thread stopped until the scan ends)", 0, 1, 0},
+    {"HEAPSNAP_LEAK_FORK", OPT_CHOICE, "auto",
+     "run the leak check on a fork of the process, so that threads stop only for the fork: "
+     "auto does, except at exit with at most 16384 live blocks (in place is faster there, "
+     "and the process is ending); 1 always; 0 never (in place, with every thread stopped "
+     "until the scan ends)", 0, 0, "auto|0|1|no|yes|false|true|off|on"},
     {"HEAPSNAP_FATAL", OPT_BOOL, "1",
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",

@@ -44,11 +44,12 @@ void snap_drop_lock(void); /* the run's end: advances the birth epoch */
  * NULL; -1 without a check). */
 int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found);
 /* BLOCKS into the file (f->fd < 0: none), the live sums into *lv, the
- * blocks written into *count; with the leak check (*leaks), LEAKS and
+ * blocks written into *count; with the leak check (*leaks; on a fork or in
+ * place, as HEAPSNAP_LEAK_FORK says for reason), LEAKS and
  * RETAINERS too, or into their sbufs in sec; *leaks cleared when it could
  * not run.  0 or -1. */
-int snap_put_blocks(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
-                    struct snap_live *lv, uint64_t *count);
+int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
+                    int *leaks, struct snap_live *lv, uint64_t *count);
 
 /* ---- leakcheck.c ---- */
 /* Whether this snapshot runs the check; *why: why the exit's does not

@@ -48,3 +48,32 @@ for mode in basic threads blocked worker; do
 done
 if [ -z "$bad" ]; then t_pass leak_fork_verdicts_equal_in_place
 else t_fail leak_fork_verdicts_equal_in_place "differ or missing:$bad"; fi
+
+# HEAPSNAP_LEAK_FORK=auto, the default: the exit snapshot's check of a heap
+# of at most 16384 live blocks runs in place (no clone to wait for), of a
+# bigger heap on a fork, as does every check before exit (forkwatch above);
+# 1 forks at exit too.  The place is HEAPSNAP_VERBOSE's line; the leaks
+# found are the same in both places.
+t_build leakcheck tests/bench/leakcheck.c -O1 || { t_fail leak_fork_exit_build "cc failed"; return 0 2>/dev/null || exit 0; }
+# f_where NAME WANT LIVE [ENV...]: where the exit check of leakcheck LIVE 10 ran
+f_where() {
+  local name=$1 want=$2 live=$3 got; shift 3
+  rm -f "$T"/lw.*.hsnap
+  env "$@" HEAPSNAP_VERBOSE=1 HEAPSNAP_LEAKS=1 HEAPSNAP_OUTPUT="$T/lw.%p.hsnap" LD_PRELOAD="$SHIM" \
+    "$T/leakcheck" "$live" 10 >/dev/null 2>"$T/$name.err"
+  got=$(sed -n 's/^heapsnap: leak check: \(on a fork\|in place\)$/\1/p' "$T/$name.err")
+  f=$(ls "$T"/lw.*.hsnap 2>/dev/null | head -1)
+  [ -n "$f" ] && "$T/hsnap_dump" --leaks "$f" | grep -v '^meta' >"$T/$name.dump"
+  if [ "$got" = "$want" ] && [ -s "$T/$name.dump" ]; then t_pass "$name"
+  else t_fail "$name" "check ran '$got', want '$want' $(head -c 200 "$T/$name.err")"; fi
+}
+f_where leak_fork_auto_exit_small_heap_in_place "in place" 16000
+f_where leak_fork_on_exit_small_heap_on_a_fork "on a fork" 16000 HEAPSNAP_LEAK_FORK=1
+f_where leak_fork_auto_exit_big_heap_on_a_fork "on a fork" 17000
+if [ -s "$T/leak_fork_auto_exit_small_heap_in_place.dump" ] &&
+   grep -q '^total' "$T/leak_fork_auto_exit_small_heap_in_place.dump" &&
+   cmp -s "$T/leak_fork_auto_exit_small_heap_in_place.dump" "$T/leak_fork_on_exit_small_heap_on_a_fork.dump"; then
+  t_pass leak_fork_exit_in_place_same_leaks
+else
+  t_fail leak_fork_exit_in_place_same_leaks "the exit check in place and on a fork differ: $(diff "$T/leak_fork_auto_exit_small_heap_in_place.dump" "$T/leak_fork_on_exit_small_heap_on_a_fork.dump" | head -c 300)"
+fi
