@@ -279,7 +279,8 @@ void cfi_thread_end(void)
 /* One ordinary step from *c: 1 = *c is now the caller's state (its key
  * the frame to record) and *how says how the step went, 0 = the walk ends
  * here (the outermost frame's rule), 2 = it ends on a return address below
- * CFI_MIN_RA, -1 = fall back.  Per frame: one probe of the cache (key, then one
+ * CFI_MIN_RA, 3 = it ends where libunwind's frame-chain guess ends it (no
+ * FDE for the frame and rbp 0: CFI_W_NOFDE), -1 = fall back.  Per frame: one probe of the cache (key, then one
  * mask checks tag and kind together: anything but a first-probe STEP goes
  * to rcache_lookup), then the return address's slot at = CFA - 8, which
  * must be 8-aligned in [rsp, top - 8] (so the CFA grows by 8 at least and
@@ -296,7 +297,7 @@ static inline int cfi_step(struct cfi_state *c, uintptr_t *how, uintptr_t lo, ui
     if (HS_UNLIKELY(((w ^ (uint64_t)key << CFI_TAG_SHIFT) & CFI_CHECK_MASK) != CFI_W(CFI_STEP))) {
         w = rcache_lookup(key);
         if (CFI_KIND(w) != CFI_STEP)
-            return CFI_KIND(w) == CFI_STOP ? 0 : -1;
+            return CFI_KIND(w) == CFI_STOP ? 0 : (w & CFI_W_NOFDE) && c->rbp == 0 ? 3 : -1;
     }
     uintptr_t cfa_rbp = (w & CFI_W_CFA_RBP) != 0;
     uintptr_t at = (cfa_rbp ? c->rbp : c->rsp) + (uintptr_t)(w >> CFI_OFF_SHIFT) - 8;
@@ -363,7 +364,10 @@ static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsign
 }
 
 /* The walk, with the memo old (NULL: none) and recording into nw (NULL:
- * none).  A walk that falls back leaves the memo as it was. */
+ * none).  A walk that falls back leaves the memo as it was, and so does
+ * one that ends on a frame without an FDE: its end depends on rbp's
+ * value, which a memo's checks do not compare (a constructor's stacks,
+ * before main: rare). */
 static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_t *end,
                      const struct cfi_memo *old, struct cfi_memo *nw)
 {
@@ -393,7 +397,7 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
     }
     if (r < 0)
         return -1;
-    if (nw) {
+    if (nw && r != 3) {
         *rec = (struct cfi_state){c.rsp, c.key, c.rbp, 0};
         nw->n = (unsigned)(rec - nw->st);
         nw->max = (unsigned)(end - ip);

@@ -331,7 +331,7 @@ static uint64_t ehf_classify(const struct ehf_row *row, const struct ehf_cie *c)
 void ehf_decode(uint64_t w, struct cfi_rule *out)
 {
     out->kind = CFI_KIND(w);
-    out->cfa_rbp = !!(w & CFI_W_CFA_RBP);
+    out->cfa_rbp = out->kind == CFI_STEP && (w & CFI_W_CFA_RBP); /* else: CFI_W_NOFDE */
     out->rbp_saved = !!(w & CFI_W_RBP_SAVED);
     out->cfa_off = (uint32_t)(w >> CFI_OFF_SHIFT);
     out->rbp_k = (uint32_t)(w >> CFI_K_SHIFT & (CFI_MAX_RBP_K - 1));
@@ -364,6 +364,7 @@ int ehf_eval(const uint8_t *cie_ins, size_t cie_len, const uint8_t *fde_ins, siz
 
 struct ehf_mod {
     uintptr_t ip;                 /* in: the address looked up */
+    uintptr_t ip_end;             /* out: the end of the file bytes of ip's PT_LOAD */
     const uint8_t *hdr;           /* out: its .eh_frame_hdr, or NULL */
     const uint8_t *lo, *hi;       /* out: the PT_LOAD holding hdr */
     unsigned long long subs;      /* out: dlpi_subs */
@@ -381,8 +382,10 @@ static int ehf_find_module(struct dl_phdr_info *info, size_t size, void *arg)
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && m->ip - lo < ph->p_memsz)
+        if (ph->p_type == PT_LOAD && m->ip - lo < ph->p_memsz) {
             hit = 1;
+            m->ip_end = lo + ph->p_filesz;
+        }
         if (ph->p_type == PT_GNU_EH_FRAME)
             eh = lo;
     }
@@ -401,8 +404,10 @@ static int ehf_find_module(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-/* The FDE covering ip from the .eh_frame_hdr search table, or NULL. */
-static const uint8_t *ehf_search(const struct ehf_mod *m, uintptr_t ip)
+/* The FDE covering ip from the .eh_frame_hdr search table, or NULL; *none
+ * is set when the table was read and says that no FDE starts at or below
+ * ip. */
+static const uint8_t *ehf_search(const struct ehf_mod *m, uintptr_t ip, int *none)
 {
     struct ehf_rd r = {m->hdr, m->hi, 0};
     uintptr_t base = (uintptr_t)m->hdr;
@@ -428,13 +433,16 @@ static const uint8_t *ehf_search(const struct ehf_mod *m, uintptr_t ip)
     int32_t start, fde;
     memcpy(&start, table + lo * 8, 4);
     memcpy(&fde, table + lo * 8 + 4, 4);
-    if (base + (intptr_t)start > ip)
+    if (base + (intptr_t)start > ip) {
+        *none = 1;
         return NULL;
+    }
     return (const uint8_t *)(base + (intptr_t)fde);
 }
 
-/* The rule word for ip inside module m. */
-static uint64_t ehf_from_fde(const struct ehf_mod *m, const uint8_t *fde, uintptr_t ip)
+/* The rule word for ip inside module m; *none set when the FDE found,
+ * the last to start at or below ip, ends below it. */
+static uint64_t ehf_from_fde(const struct ehf_mod *m, const uint8_t *fde, uintptr_t ip, int *none)
 {
     struct ehf_rd r = {fde, m->hi, fde < m->lo};
     uint64_t len = ehf_fixed(&r, 4);
@@ -455,11 +463,30 @@ static uint64_t ehf_from_fde(const struct ehf_mod *m, const uint8_t *fde, uintpt
             return CFI_W(CFI_UNKNOWN);
         r.p += alen;
     }
-    if (r.bad || ip < start || ip - start >= range)
+    if (r.bad || ip < start || ip - start >= range) {
+        *none = !r.bad;
         return CFI_W(CFI_UNKNOWN); /* no FDE covers ip */
+    }
     return ehf_eval_word(&c, r.p, r.end, start, ip);
 }
 
+
+/* Whether the code at ra (a return address, in a PT_LOAD whose file bytes
+ * end at end) is neither of what libunwind's unw_step recognises where no
+ * FDE covers an address (x86_64/Gstep.c, Gos-linux.c): a PLT entry (jmp
+ * *x(%rip); push $n; jmp) or the signal trampoline (mov $15, %rax;
+ * syscall).  Both are read as unw_step reads them, 16 bytes from ra. */
+static int ehf_plain_code(uintptr_t ra, uintptr_t end)
+{
+    uint64_t w0, w1;
+    if (ra > end || end - ra < 16)
+        return 0;
+    memcpy(&w0, (const void *)ra, 8);
+    memcpy(&w1, (const void *)(ra + 8), 8);
+    if ((w0 & 0xffff) == 0x25ff && (w0 >> 48 & 0xff) == 0x68 && (w1 >> 24 & 0xff) == 0xe9)
+        return 0; /* a PLT entry */
+    return !(w0 == 0x0f0000000fc0c748ull && (w1 & 0xff) == 0x05);
+}
 
 /* The rule word (untagged) for ip: CFI_UNKNOWN when no loaded module has
  * an FDE for it or its row is beyond what the walk does.  *found: a module
@@ -469,12 +496,15 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
 {
     struct ehf_mod m = {.ip = ip};
     uint64_t w = CFI_W(CFI_UNKNOWN);
+    int none = 0;
     unwind_host->iterate_phdr(ehf_find_module, &m);
     if (m.found && m.hdr) {
-        const uint8_t *fde = ehf_search(&m, ip);
+        const uint8_t *fde = ehf_search(&m, ip, &none);
         if (fde)
-            w = ehf_from_fde(&m, fde, ip);
+            w = ehf_from_fde(&m, fde, ip, &none);
     }
+    if (none && ehf_plain_code(ip + 1, m.ip_end))
+        w |= CFI_W_NOFDE;
     *found = m.found;
     *subs = m.subs;
     return w;

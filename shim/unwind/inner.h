@@ -26,6 +26,13 @@ enum { CFI_EMPTY, CFI_STEP, CFI_STOP, CFI_UNKNOWN };
 #define CFI_KIND_SHIFT 0
 #define CFI_W_CFA_RBP ((uint64_t)1 << 20)
 #define CFI_W_RBP_SAVED ((uint64_t)1 << 21)
+/* Kind UNKNOWN only: no FDE covers the IP, though its module has a search
+ * table, and the code at the return address is neither a PLT entry nor
+ * the signal trampoline.  libunwind's unw_step then tries its frame-chain
+ * guess, which ends the stack there when rbp is 0 (ld.so's _start, whose
+ * _dl_start_user calls the constructors of the libraries loaded with the
+ * program: it clears rbp first); the walk ends there too (cfi_step). */
+#define CFI_W_NOFDE ((uint64_t)1 << 20)
 #define CFI_K_SHIFT 22
 #define CFI_OFF_SHIFT 36
 #define CFI_W(kind) ((uint64_t)(kind) << CFI_KIND_SHIFT)

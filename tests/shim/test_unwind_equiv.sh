@@ -8,7 +8,8 @@
 # (unwind.c), and never deferred to libunwind.
 # The stacks must reach through the library into main.  (fp alone cannot
 # do this; auto may only pick it where it is known to be right.)
-# Variants, each auto against libunwind: a 200-frame recursion (one side
+# Variants, each auto against libunwind: a library's constructor that
+# allocates, its stacks ending in ld.so's _dl_start_user (no FDE there); a 200-frame recursion (one side
 # with an rbp-based CFA) with HEAPSNAP_DEPTH=256 and, truncated, with the
 # default depth, in the main thread and another; a C++ library that throws
 # and catches (landing pads, cold parts, remember/restore_state); stacks that
@@ -103,9 +104,8 @@ if command -v c++ >/dev/null &&
    c++ $flags -fPIC -shared tests/shim/unwind_cxx.cc -o "$T/libunwind_cxx.so" &&
    cc $flags tests/shim/unwind_cxx_main.c -o "$T/unwind_cxx" -L"$T" -lunwind_cxx -Wl,-rpath,"$T"; then
   # libstdc++'s emergency exception pool is allocated in its constructor,
-  # before the shim's, from ld.so's _dl_init: auto leaves that one stack to
-  # libunwind (the two still agree on it)
-  U_DEFER=1 u_equiv unwind_auto_equals_libunwind_cxx_exceptions "$T/unwind_cxx"
+  # from ld.so's _dl_init: auto walks that stack too (unwind_ctor below)
+  u_equiv unwind_auto_equals_libunwind_cxx_exceptions "$T/unwind_cxx"
   # the throw's exception object (allocated in __cxa_allocate_exception, a
   # wrapper the report skips) and the handler's string both have stacks
   f="$T/unwind_auto_equals_libunwind_cxx_exceptions_auto.txt"
@@ -119,4 +119,22 @@ if command -v c++ >/dev/null &&
   fi
 else
   t_fail unwind_cxx_builds "c++ failed"
+fi
+
+# A library loaded with the program allocates in its constructor, called
+# from ld.so's _dl_init: the stacks end in _dl_start_user, which has no
+# FDE, and with rbp 0, where libunwind ends them.  auto ends them there
+# too, each by its own walk (u_equiv's _by_cfi: none left to libunwind).
+if cc $flags -fPIC -shared tests/shim/unwind_ctor.c -o "$T/libunwind_ctor.so" &&
+   cc $flags tests/shim/unwind_main.c -o "$T/unwind_ctor_main" -L"$T" -lunwind_lib \
+     -Wl,--no-as-needed -lunwind_ctor -Wl,-rpath,"$T"; then
+  u_equiv unwind_auto_equals_libunwind_in_a_constructor "$T/unwind_ctor_main"
+  f="$T/unwind_auto_equals_libunwind_in_a_constructor_auto.txt"
+  if grep -q 'in ctor_leaf' "$f" && grep -q 'in _dl_init' "$f" && grep -q 'in _dl_start_user' "$f"; then
+    t_pass unwind_constructor_stacks_reach_dl_start_user
+  else
+    t_fail unwind_constructor_stacks_reach_dl_start_user "$(grep -A6 ctor_leaf "$f" | head -c 300)"
+  fi
+else
+  t_fail unwind_ctor_builds "cc failed"
 fi
