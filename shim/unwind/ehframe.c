@@ -266,35 +266,51 @@ static int ehf_op(struct ehf_rd *r, uint8_t op, const struct ehf_cie *c, struct 
 }
 
 /* Runs p..end from location loc, stopping before the first advance past ip.
- * 0, or -1 when an instruction we do not interpret was reached. */
+ * 0, or -1 when an instruction we do not interpret was reached.
+ * advance_loc and def_cfa_offset with a one-byte operand are nearly every
+ * instruction of a big function's program (a push or a pop each, at its
+ * address: cc1, 778,331 of 809,056), so they are taken here, on a pointer
+ * of the loop's own, before anything else; the rest go through a reader
+ * (ehf_op).  This halved the instructions a rule-cache miss costs in cc1
+ * (25.2M -> 12.5M for its 3,039 misses: docs/performance.md). */
 static int ehf_run(const uint8_t *p, const uint8_t *end, const struct ehf_cie *c, uintptr_t loc,
                    uintptr_t ip, struct ehf_row *row, const struct ehf_row *init)
 {
     struct ehf_row stack[EHF_STATES];
     int depth = 0;
-    struct ehf_rd r = {p, end, 0};
-    while (r.p < r.end && !r.bad) {
-        uint8_t op = *r.p++;
+    const uint64_t align = c->code_align;
+    while (p < end) {
+        uint8_t op = *p++;
         uint64_t delta;
-        if ((op >> 6) == 1)
+        if ((op >> 6) == 1) {
             delta = op & 0x3f;
-        else if (op == 0x02)
-            delta = ehf_fixed(&r, 1);
-        else if (op == 0x03)
-            delta = ehf_fixed(&r, 2);
-        else if (op == 0x04)
-            delta = ehf_fixed(&r, 4);
-        else {
-            if (ehf_op(&r, op, c, row, init, stack, &depth) < 0)
-                return -1;
+        } else if (op == 0x0e && p < end && *p < 0x80) {
+            row->cfa_off = *p++;
             continue;
+        } else {
+            struct ehf_rd r = {p, end, 0};
+            if (op == 0x02)
+                delta = ehf_fixed(&r, 1);
+            else if (op == 0x03)
+                delta = ehf_fixed(&r, 2);
+            else if (op == 0x04)
+                delta = ehf_fixed(&r, 4);
+            else if (ehf_op(&r, op, c, row, init, stack, &depth) < 0)
+                return -1;
+            else
+                delta = UINT64_MAX; /* not an advance */
+            if (r.bad)
+                return -1;
+            p = r.p;
+            if (delta == UINT64_MAX)
+                continue;
         }
-        uintptr_t next = loc + delta * c->code_align;
+        uintptr_t next = loc + delta * align;
         if (next > ip)
             return 0;
         loc = next;
     }
-    return r.bad ? -1 : 0;
+    return 0;
 }
 
 static void ehf_row_init(struct ehf_row *row)
