@@ -10,11 +10,11 @@
  * it).  Ids index `recs`; an open-addressed index by address finds them.
  * One lock for all: the allocating threads (with the GIL, they seldom
  * meet) and the snapshot writer.
- * Each thread keeps its recent answers (address, check -> id) in a small
- * cache that takes no lock: an answer holds while no address has got a
- * newer id since (code.gen counts those), so a hit is the id the index
- * would give, and an address reused by another code object (another
- * check) misses.
+ * Each thread keeps its recent answers (address -> id) in a small cache
+ * that takes no lock: an answer holds while no code object has died and
+ * no address has got a newer id since (py_code_gen counts both; a death
+ * is seen by domain.c's free of the OBJ domain, before the memory can go
+ * to another object), so a hit is the id the index would give.
  */
 #include <string.h>
 
@@ -42,7 +42,42 @@ static struct {
  * first lookup; NULL: none (yet, or ended with the thread, or no memory). */
 __thread struct py_code_hit *py_code_hits;
 static __thread int py_code_hits_off;
-_Atomic uint32_t py_code_gen; /* addresses given a newer id (a code reborn there) */
+_Atomic uint32_t py_code_gen; /* code objects died and addresses given a newer id */
+
+/* The first 8 bytes of a line table of len bytes (fewer: zeros after). */
+static inline uint64_t py_first8(const char *data, uintptr_t len)
+{
+    uint64_t v = 0;
+    if (HS_LIKELY(len >= 8))
+        __builtin_memcpy(&v, data, 8); /* one load */
+    else
+        __builtin_memcpy(&v, data, len);
+    return v;
+}
+
+/* What a code object's identity is made of (py_code_check hashes it). */
+struct py_ident {
+    uintptr_t fn, qn, lt;  /* its file name, qualified name and line table objects */
+    uintptr_t size, len;   /* its code size, its line table's size */
+    uint64_t first;        /* the line table's first bytes */
+    uint32_t line;         /* its first line */
+};
+
+static inline void py_code_ident(const char *co, struct py_ident *d)
+{
+    const struct py_layout *l = py_lay;
+    const char *lt = (const char *)py_ptr(co, l->co_linetable);
+    d->fn = py_ptr(co, l->co_filename);
+    d->qn = py_ptr(co, l->co_qualname);
+    d->lt = (uintptr_t)lt;
+    d->line = *(const uint32_t *)(co + l->co_firstlineno);
+    d->size = py_ptr(co, l->co_size);
+    d->len = d->first = 0;
+    if (lt) {
+        d->len = py_ptr(lt, l->bytes_size);
+        d->first = py_first8(lt + l->bytes_data, d->len);
+    }
+}
 
 static uint64_t py_mix(uint64_t h, uint64_t v)
 {
@@ -224,7 +259,7 @@ HS_NOINLINE uint32_t py_code_id(const char *co)
     uint32_t gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
     lock_drop(&code.lock);
     if (py_code_hits && id != UINT32_MAX)
-        *py_code_hit_of(co) = (struct py_code_hit){(uintptr_t)co, d, id, gen};
+        *py_code_hit_of(co) = (struct py_code_hit){(uintptr_t)co, id, gen};
     return id;
 }
 

@@ -147,6 +147,8 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     const struct py_alloc *o = ctx;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
+    if (p && o == &dom.orig[PY_DOMAIN_OBJ])
+        py_code_maybe_dies(p); /* a code object is never resized, but if one moved */
     if (hook_guard)
         return o->realloc(o->ctx, p, n);
     struct tbl_entry old;
@@ -175,6 +177,8 @@ static void *py_realloc(void *ctx, void *p, size_t n)
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
+    if (p && o == &dom.orig[PY_DOMAIN_OBJ])
+        py_code_maybe_dies(p); /* before its memory can be another code object */
     if (!p || hook_guard || !tbl_maybe((uintptr_t)p))
         return o->free(o->ctx, p);
     struct tbl_entry e;
@@ -295,8 +299,9 @@ void py_init(void)
     py_sym.this_thread = py_dlsym("PyGILState_GetThisThreadState");
     py_sym.gil_holder = py_dlsym("_PyThreadState_UncheckedGet");
     py_sym.finalizing = py_dlsym("_Py_IsFinalizing");
+    py_sym.code_type = (uintptr_t)py_dlsym("PyCode_Type");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
-        !py_sym.gil_holder || py_find_eval() != 0) {
+        !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
         opt_warn("CPython's symbols are not all there: native frames only", "", "");
         py_lay = NULL;
         return;

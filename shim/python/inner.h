@@ -18,6 +18,7 @@
 struct py_layout {
     uint32_t version;          /* Py_Version's major.minor: 0x030b0000 for 3.11 */
     const char *name;          /* "3.11" */
+    uint16_t ob_type;          /* PyObject: its type (a code object's death, domain.c) */
     /* PyThreadState -> _PyCFrame -> _PyInterpreterFrame */
     uint16_t ts_cframe, cf_current;
     uint16_t fr_code, fr_previous, fr_prev_instr, fr_is_entry;
@@ -38,6 +39,7 @@ struct py_syms {
     void *(*gil_holder)(void);  /* _PyThreadState_UncheckedGet */
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
+    uintptr_t code_type;        /* &PyCode_Type */
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;
@@ -49,17 +51,6 @@ static inline uintptr_t py_ptr(const char *base, uint16_t off)
     return v;
 }
 
-/* The first 8 bytes of a line table of len bytes (fewer: zeros after). */
-static inline uint64_t py_first8(const char *data, uintptr_t len)
-{
-    uint64_t v = 0;
-    if (HS_LIKELY(len >= 8))
-        __builtin_memcpy(&v, data, 8); /* one load */
-    else
-        __builtin_memcpy(&v, data, len);
-    return v;
-}
-
 /* code.c: the code object at co (alive: a frame of this thread names it)
  * as a small id for a trace word, copying it the first time; UINT32_MAX
  * when it cannot.  The table's own answer, under py_code_lock (taken
@@ -68,39 +59,15 @@ uint32_t py_code_id(const char *co);
 /* code.c: a record array doubled in the arena (native.c's grows by it too) */
 void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first);
 
-/* What a code object's identity is made of (code.c's check hashes it). */
-struct py_ident {
-    uintptr_t fn, qn, lt;  /* its file name, qualified name and line table objects */
-    uintptr_t size, len;   /* its code size, its line table's size */
-    uint64_t first;        /* the line table's first bytes */
-    uint32_t line;         /* its first line */
-};
-
-static inline void py_code_ident(const char *co, struct py_ident *d)
-{
-    const struct py_layout *l = py_lay;
-    const char *lt = (const char *)py_ptr(co, l->co_linetable);
-    d->fn = py_ptr(co, l->co_filename);
-    d->qn = py_ptr(co, l->co_qualname);
-    d->lt = (uintptr_t)lt;
-    d->line = *(const uint32_t *)(co + l->co_firstlineno);
-    d->size = py_ptr(co, l->co_size);
-    d->len = d->first = 0;
-    if (lt) {
-        d->len = py_ptr(lt, l->bytes_size);
-        d->first = py_first8(lt + l->bytes_data, d->len);
-    }
-}
-
-/* A thread's answer of the code table: the code at addr, while it is made
- * of ident, is id, as long as py_code_gen is gen.  Equal parts make an
- * equal check, so a hit is what the table would answer; an address reused
- * by another code object misses (another ident), and the table giving an
- * address a newer id (py_code_gen moves) voids every thread's answers. */
+/* A thread's answer of the code table: the code object at addr is id, as
+ * long as py_code_gen is gen.  py_code_gen moves whenever a code object
+ * dies (domain.c's free of the OBJ domain sees its type) and whenever the
+ * table gives an address a newer id, so while it stands, the object at
+ * addr is the one the answer was given for: no code object can be born
+ * at an address before the one there died. */
 #define PY_CODE_CACHE 128u /* answers per thread (power of two) */
 struct py_code_hit {
     uintptr_t addr;        /* 0: empty */
-    struct py_ident ident;
     uint32_t id, gen;
 };
 extern __thread struct py_code_hit *py_code_hits; /* NULL: none */
@@ -111,29 +78,32 @@ static inline struct py_code_hit *py_code_hit_of(const char *co)
     return &py_code_hits[((uintptr_t)co * 0x9e3779b97f4a7c15ull) >> 40 & (PY_CODE_CACHE - 1)];
 }
 
-/* py_code_id, from this thread's cache when it can (no lock): the parts
- * of the identity compared as they are read. */
+/* py_code_id, from this thread's cache when it can (no lock).  The
+ * identity check py_code_id makes is not repeated here: that one cost a
+ * third of the Python frames' time (seven loads from the code object and
+ * its line table, each frame of each allocation); the generation says as
+ * much (above). */
 static inline __attribute__((always_inline)) uint32_t py_code_quick(const char *co)
 {
-    const struct py_layout *l = py_lay;
     if (HS_LIKELY(py_code_hits)) {
         const struct py_code_hit *h = py_code_hit_of(co);
         if (h->addr == (uintptr_t)co &&
-            h->gen == atomic_load_explicit(&py_code_gen, memory_order_relaxed)) {
-            const char *lt = (const char *)py_ptr(co, l->co_linetable);
-            uintptr_t d = (py_ptr(co, l->co_filename) ^ h->ident.fn) |
-                          (py_ptr(co, l->co_qualname) ^ h->ident.qn) |
-                          ((uintptr_t)lt ^ h->ident.lt) | (py_ptr(co, l->co_size) ^ h->ident.size) |
-                          (*(const uint32_t *)(co + l->co_firstlineno) ^ h->ident.line);
-            if (lt) {
-                uintptr_t len = py_ptr(lt, l->bytes_size);
-                d |= (len ^ h->ident.len) | (py_first8(lt + l->bytes_data, len) ^ h->ident.first);
-            }
-            if (d == 0)
-                return h->id;
-        }
+            h->gen == atomic_load_explicit(&py_code_gen, memory_order_relaxed))
+            return h->id;
     }
     return py_code_id(co);
+}
+
+/* domain.c's free of the OBJ domain: the object at p is going; if it may
+ * be a code object, every thread's answers are void (py_code_hit).  Its
+ * type is read where it cannot leave p's page: a block that starts in a
+ * page's last 16 bytes is taken for a code object (every PyObject has 16
+ * bytes, but a raw buffer of the OBJ domain may be shorter). */
+static inline void py_code_maybe_dies(const char *p)
+{
+    if (HS_UNLIKELY(((uintptr_t)p & 4095) > 4096 - 16 ||
+                    py_ptr(p, py_lay->ob_type) == py_sym.code_type))
+        atomic_fetch_add_explicit(&py_code_gen, 1, memory_order_relaxed);
 }
 
 void py_code_thread_end(void); /* code.c: this thread's cache goes back */

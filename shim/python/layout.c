@@ -15,6 +15,7 @@
 static const struct py_layout py_layouts[] = {
     {
         .version = 0x030b0000, .name = "3.11",
+        .ob_type = 8,
         .ts_cframe = 56, .cf_current = 8,
         .fr_code = 32, .fr_previous = 48, .fr_prev_instr = 56, .fr_is_entry = 68,
         .co_size = 16, .co_firstlineno = 72, .co_filename = 112, .co_qualname = 128,

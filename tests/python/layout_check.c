@@ -31,6 +31,7 @@ int main(void)
         printf("no row for %s\n", PY_VERSION);
         return 1;
     }
+    CHECK(ob_type, offsetof(PyObject, ob_type));
     CHECK(ts_cframe, offsetof(PyThreadState, cframe));
     CHECK(cf_current, offsetof(_PyCFrame, current_frame));
     CHECK(fr_code, offsetof(_PyInterpreterFrame, f_code));
