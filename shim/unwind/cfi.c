@@ -280,9 +280,10 @@ void cfi_thread_end(void)
  * the frame to record) and *how says how the step went, 0 = the walk ends
  * here (the outermost frame's rule), 2 = it ends on a return address below
  * CFI_MIN_RA, 3 = it ends where libunwind's frame-chain guess ends it (no
- * FDE for the frame and rbp 0: CFI_W_NOFDE), -1 = fall back.  Per frame: one probe of the cache (key, then one
- * mask checks tag and kind together: anything but a first-probe STEP goes
- * to rcache_lookup), then the return address's slot at = CFA - 8, which
+ * FDE for the frame and rbp 0: CFI_W_NOFDE), -1 = fall back.  Per frame:
+ * one probe of the cache (key, then one mask checks tag and kind
+ * together: anything but a first-probe STEP goes to rcache_lookup), then
+ * the return address's slot at = CFA - 8, which
  * must be 8-aligned in [rsp, top - 8] (so the CFA grows by 8 at least and
  * every read is inside the stack); a saved rbp is at at + 8 - rbp_k, an
  * aligned address below at (classify keeps rbp_k a multiple of 8), checked

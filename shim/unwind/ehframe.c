@@ -271,8 +271,8 @@ static int ehf_op(struct ehf_rd *r, uint8_t op, const struct ehf_cie *c, struct 
  * instruction of a big function's program (a push or a pop each, at its
  * address: cc1, 778,331 of 809,056), so they are taken here, on a pointer
  * of the loop's own, before anything else; the rest go through a reader
- * (ehf_op).  This halved the instructions a rule-cache miss costs in cc1
- * (25.2M -> 12.5M for its 3,039 misses: docs/performance.md). */
+ * (ehf_op).  This took 44% off the instructions of a rule-cache miss in cc1
+ * (25.2M -> 14.0M for its 3,039 misses: docs/performance.md). */
 static int ehf_run(const uint8_t *p, const uint8_t *end, const struct ehf_cie *c, uintptr_t loc,
                    uintptr_t ip, struct ehf_row *row, const struct ehf_row *init)
 {
@@ -485,7 +485,6 @@ static uint64_t ehf_from_fde(const struct ehf_mod *m, const uint8_t *fde, uintpt
     }
     return ehf_eval_word(&c, r.p, r.end, start, ip);
 }
-
 
 /* Whether the code at ra (a return address, in a PT_LOAD whose file bytes
  * end at end) is neither of what libunwind's unw_step recognises where no
