@@ -89,6 +89,7 @@ static struct {
     atomic_int nending;          /* live slots whose start routine is over */
     uintptr_t caller_lo, caller_hi; /* the collecting thread's stack */
     uintptr_t caller_dtv;        /* its DTV block, when not registered */
+    atomic_int top;              /* slots ever claimed: [0, top) (a fork's child) */
     struct stop_slot slot[STOP_MAX];
 } stop;
 
@@ -257,6 +258,8 @@ static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
             s->tid = 0;
             atomic_store(&s->ending, 0);
             atomic_store(&s->state, STOP_PENDING);
+            if (i >= atomic_load(&stop.top))
+                atomic_store(&stop.top, i + 1);
             return s;
         }
     }
@@ -529,11 +532,16 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
 
 /* ---------------- start-up, fork ---------------- */
 
+/* Only the slots ever claimed are looked at: the 1,024 slots are 70
+ * pages, and a write to each page cost every fork's child a page fault
+ * (forkn, 200 forks: ~180 faults and 2.2 ms a fork, with peak.c's lines;
+ * docs/performance.md). */
 void stop_after_fork_child(void)
 {
     lock_drop(&stop.lock);
-    for (int i = 0; i < STOP_MAX; i++)
-        if (&stop.slot[i] != stop_self)
+    int top = atomic_load(&stop.top);
+    for (int i = 0; i < top; i++)
+        if (&stop.slot[i] != stop_self && atomic_load(&stop.slot[i].state) != STOP_FREE)
             atomic_store(&stop.slot[i].state, STOP_FREE);
     if (stop_self)
         stop_self->tid = (pid_t)syscall(SYS_gettid);
@@ -578,4 +586,5 @@ void stop_init(int sig, uintptr_t lo, uintptr_t hi)
     m->vec = stop_vec_area(m);
     stop_self = m;
     atomic_store(&m->state, STOP_LIVE);
+    atomic_store(&stop.top, 1);
 }

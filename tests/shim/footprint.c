@@ -25,12 +25,18 @@
  *        footprint snap PATH   also "bss_kb N", "zlib_mapped 0|1" and
  *                              "unwind_text_kb N" (-1: not mapped).
  *        footprint dlclose LIB also "dlclose_growth_kb N".
+ *        footprint forks N     also "faults_per_fork N": N forks whose
+ *                              children _exit at once, their page faults
+ *                              and the parent's, per fork.
  */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "heapsnap.h"
 
@@ -92,6 +98,29 @@ static void *footprint_site(size_t n)
     return malloc(n);
 }
 
+/* n forks whose children leave at once through _exit: the page faults a
+ * fork costs, the child's and the parent's after it (each page either
+ * writes after the fork is a fault: copy-on-write, or a fresh page). */
+static void footprint_forks(int n)
+{
+    struct rusage self0, self1, kids;
+    void *keep = malloc(64);
+    getrusage(RUSAGE_SELF, &self0);
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(0);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+        free(malloc(32)); /* the parent goes on allocating */
+    }
+    getrusage(RUSAGE_SELF, &self1);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    printf("faults_per_fork %ld\n",
+           n > 0 ? (kids.ru_minflt + self1.ru_minflt - self0.ru_minflt) / n : -1);
+    free(keep);
+}
+
 int main(int argc, char **argv)
 {
     void *p = malloc(100);
@@ -113,6 +142,8 @@ int main(int argc, char **argv)
             free(footprint_site(48));
         printf("dlclose_growth_kb %ld\n", footprint_anon() - before);
     }
+    if (argc == 3 && !strcmp(argv[1], "forks"))
+        footprint_forks(atoi(argv[2]));
     if (argc == 3 && !strcmp(argv[1], "snap")) {
         pthread_t t;
         if (pthread_create(&t, NULL, footprint_thread, NULL) == 0)

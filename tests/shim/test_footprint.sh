@@ -26,6 +26,9 @@
 #                               grow the program's anonymous RSS by <= 400
 #                               KiB (~50 now; +1 MiB while forgetting the
 #                               unwind rules stored zeros in all 64K slots)
+#   fork_page_faults_small      a fork costs the shim <= 80 page faults more
+#                               than plain (~47 now; ~177 while the fork
+#                               handlers wrote every per-thread line and slot)
 t_build footprint tests/shim/footprint.c -pthread
 anon() { sed -n 's/^anon_kb //p' "$1"; }
 best_plain="" best_shim=""
@@ -96,4 +99,18 @@ if [ -n "$best" ] && [ "$best" -le 400 ]; then
   t_pass "dlclose_keeps_rule_cache_small ($best KiB)"
 else
   t_fail dlclose_keeps_rule_cache_small "grew ${best:-?} KiB: $(head -c 200 "$T/dl.out" | tr '\n' ' ')"
+fi
+
+# A fork costs the page faults of the pages the child and the parent write
+# after it.  The shim's fork handlers wrote to every one of peak.c's 64
+# per-thread lines (32 KiB apart) and the leak check's 1,024 thread slots
+# (70 pages) in each child: ~177 faults a fork more than plain; now only
+# the lines and slots ever claimed, where they need it (~47).
+#   fork_page_faults_small   the shim's faults per fork <= plain's + 80
+fp=$("$T/footprint" forks 50 | sed -n 's/^faults_per_fork //p')
+fs=$(LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/k.%p.hsnap" "$T/footprint" forks 50 | sed -n 's/^faults_per_fork //p')
+if [ -n "$fp" ] && [ -n "$fs" ] && [ "$fs" -le $((fp + 80)) ]; then
+  t_pass "fork_page_faults_small (plain $fp, shim $fs a fork)"
+else
+  t_fail fork_page_faults_small "faults a fork: plain ${fp:-?}, shim ${fs:-?}"
 fi
