@@ -3,12 +3,15 @@
  * test_pycache.c - shim/python/code.c's per-thread cache of code ids
  * answers what the code table answers, on fake CPython 3.11 code objects
  * laid out by layout.c's row: a repeat is the same id; another code object
- * at the same address (another file name) is a new id; and the ABA case
- * that only the generation counter sees: thread 1 knows code A at X, A
- * dies, thread 2 sees code B born at X (a newer id for X), B dies and a
- * code made of A's very parts is born at X again: thread 1 must get the
- * table's answer (a new id, since X's newest id is B's), never its cached
- * one.  arena_* and sbuf_* are stubbed (malloc; no snapshot here).
+ * at the same address (another file name), born after the first died, is
+ * a new id; and the ABA case: thread 1 knows code A at X, A dies, thread 2
+ * sees code B born at X (a newer id for X), B dies and a code made of A's
+ * very parts is born at X again: thread 1 must get the table's answer (a
+ * new id, since X's newest id is B's), never its cached one.  A death is
+ * what domain.c's free of the OBJ domain reports (py_code_maybe_dies: the
+ * object's type word is PyCode_Type's address); a cached answer is not
+ * checked against the object again, so one that no death voided stands.
+ * arena_* and sbuf_* are stubbed (malloc; no snapshot here).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -42,6 +45,7 @@ void sbuf_put(struct sbuf *b, const void *p, size_t n)
 
 static _Alignas(16) char mem[6][512]; /* strs and line tables */
 static _Alignas(16) char co_x[512];   /* the code objects, all at X */
+static char fake_code_type;           /* PyCode_Type, as far as these codes go */
 
 static const char *fake_str(char *o, const char *s)
 {
@@ -67,7 +71,9 @@ static void fake_code(const char *fn, const char *qn, const char *lt, int32_t li
 {
     const struct py_layout *l = py_lay;
     uintptr_t f = (uintptr_t)fn, q = (uintptr_t)qn, t = (uintptr_t)lt, size = 8;
+    uintptr_t type = (uintptr_t)&fake_code_type;
     memset(co_x, 0, sizeof co_x);
+    memcpy(co_x + l->ob_type, &type, sizeof type);
     memcpy(co_x + l->co_filename, &f, sizeof f);
     memcpy(co_x + l->co_qualname, &q, sizeof q);
     memcpy(co_x + l->co_linetable, &t, sizeof t);
@@ -77,13 +83,17 @@ static void fake_code(const char *fn, const char *qn, const char *lt, int32_t li
 
 static const char *fn_a, *fn_b, *qn, *lt;
 
+/* The code object at X dies (domain.c's free sees it) and another is
+ * born there. */
 static void code_a(void)
 {
+    py_code_maybe_dies(co_x);
     fake_code(fn_a, qn, lt, 3);
 }
 
 static void code_b(void)
 {
+    py_code_maybe_dies(co_x);
     fake_code(fn_b, qn, lt, 3);
 }
 
@@ -129,6 +139,25 @@ TEST_BEGIN(pycache_void_after_another_thread_renumbers)
 }
 TEST_END
 
+/* What py_code_maybe_dies takes for a death: a code object's type word,
+ * or a block it cannot read 16 bytes of within its page; not any other
+ * object. */
+TEST_BEGIN(pycache_deaths_seen_by_type)
+{
+    static _Alignas(4096) char page[2][4096];
+    uintptr_t other = 1, code = (uintptr_t)&fake_code_type;
+    uint32_t g = atomic_load(&py_code_gen);
+    memcpy(page[0] + 64 + py_lay->ob_type, &other, sizeof other);
+    py_code_maybe_dies(page[0] + 64);
+    expect_eq_u64(atomic_load(&py_code_gen), g); /* another type: nothing */
+    memcpy(page[0] + 128 + py_lay->ob_type, &code, sizeof code);
+    py_code_maybe_dies(page[0] + 128);
+    expect_eq_u64(atomic_load(&py_code_gen), g + 1); /* a code object died */
+    py_code_maybe_dies(page[0] + 4096 - 8); /* its type word would be on the next page */
+    expect_eq_u64(atomic_load(&py_code_gen), g + 2);
+}
+TEST_END
+
 int main(void)
 {
     py_lay = py_layout_find(0x030b0000);
@@ -140,7 +169,9 @@ int main(void)
     fn_b = fake_str(mem[1], "b.py");
     qn = fake_str(mem[2], "f");
     lt = fake_bytes(mem[4], "\x80\x00\xd8\x08\x09\x0a\x0b\x0c\x0d", 9);
+    py_sym.code_type = (uintptr_t)&fake_code_type;
     pycache_answers_as_the_table();
     pycache_void_after_another_thread_renumbers();
+    pycache_deaths_seen_by_type();
     return 0;
 }
