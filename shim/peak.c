@@ -93,12 +93,16 @@ static struct peak_line *peak_claim(void)
 {
     for (unsigned k = 1; k < PEAK_LINES; k++) {
         int free_line = 0;
-        if (atomic_compare_exchange_strong(&peak_lines[k].owned, &free_line, 1)) {
-            unsigned top = atomic_load(&peak_lines_top);
-            while (top < k + 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, k + 1))
-                ;
+        if (atomic_load(&peak_lines[k].owned))
+            continue;
+        /* top first: a fork's child that sees the line owned sees it counted
+         * (peak_after_fork_child looks no further); a line counted and then
+         * lost to another thread's claim is owned all the same */
+        unsigned top = atomic_load(&peak_lines_top);
+        while (top < k + 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, k + 1))
+            ;
+        if (atomic_compare_exchange_strong(&peak_lines[k].owned, &free_line, 1))
             return peak_mine = &peak_lines[k];
-        }
     }
     peak_lineless = 1;
     return NULL;

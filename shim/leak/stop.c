@@ -257,9 +257,9 @@ static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
             s->arg = arg;
             s->tid = 0;
             atomic_store(&s->ending, 0);
+            if (i >= atomic_load(&stop.top)) /* first: a fork's child that sees */
+                atomic_store(&stop.top, i + 1); /* the slot taken sees it counted */
             atomic_store(&s->state, STOP_PENDING);
-            if (i >= atomic_load(&stop.top))
-                atomic_store(&stop.top, i + 1);
             return s;
         }
     }
