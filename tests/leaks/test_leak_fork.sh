@@ -57,7 +57,7 @@ else t_fail leak_fork_verdicts_equal_in_place "differ or missing:$bad"; fi
 t_build leakcheck tests/bench/leakcheck.c -O1 || { t_fail leak_fork_exit_build "cc failed"; return 0 2>/dev/null || exit 0; }
 # f_where NAME WANT LIVE [ENV...]: where the exit check of leakcheck LIVE 10 ran
 f_where() {
-  local name=$1 want=$2 live=$3 got; shift 3
+  local name=$1 want=$2 live=$3 got f; shift 3
   rm -f "$T"/lw.*.hsnap
   env "$@" HEAPSNAP_VERBOSE=1 HEAPSNAP_LEAKS=1 HEAPSNAP_OUTPUT="$T/lw.%p.hsnap" LD_PRELOAD="$SHIM" \
     "$T/leakcheck" "$live" 10 >/dev/null 2>"$T/$name.err"

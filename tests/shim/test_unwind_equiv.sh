@@ -9,12 +9,13 @@
 # The stacks must reach through the library into main.  (fp alone cannot
 # do this; auto may only pick it where it is known to be right.)
 # Variants, each auto against libunwind: a library's constructor that
-# allocates, its stacks ending in ld.so's _dl_start_user (no FDE there); a 200-frame recursion (one side
-# with an rbp-based CFA) with HEAPSNAP_DEPTH=256 and, truncated, with the
-# default depth, in the main thread and another; a C++ library that throws
-# and catches (landing pads, cold parts, remember/restore_state); stacks that
-# share parts with the one before (the CFI walk's memo); two walks that
-# start alike and differ only in an rbp their first CFA is based on.
+# allocates, its stacks ending in ld.so's _dl_start_user (no FDE there);
+# a 200-frame recursion (one side with an rbp-based CFA) with
+# HEAPSNAP_DEPTH=256 and, truncated, with the default depth, in the main
+# thread and another; a C++ library that throws and catches (landing pads,
+# cold parts, remember/restore_state); stacks that share parts with the
+# one before (the CFI walk's memo); two walks that start alike and differ
+# only in an rbp their first CFA is based on.
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
 cc $flags -fPIC -shared tests/shim/unwind_lib.c -o "$T/libunwind_lib.so" &&
