@@ -384,13 +384,16 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
  * the child (md5sum 14.4 -> 11.7 ms, `gcc -c` of a small file, three
  * processes, 118.6 -> 101.0 ms), and the process's own peak RSS grows by
  * its copy instead of the child's: ~200 KiB and ~40 bytes a block, so
- * at most ~0.9 MiB under this bound (docs/performance.md). */
+ * at most ~0.9 MiB under this bound (docs/performance.md).  Without a stop
+ * signal (HEAPSNAP_STOP_SIGNAL=off) threads still running at exit would
+ * move pointers under an in-place scan: the fork's image stands still. */
 static int snap_leak_fork(unsigned reason)
 {
     long v = opt_int(OPT_LEAK_FORK);
     if (v != 0)
         return !(v & 1);
-    return reason != HSNAP_REASON_EXIT || pend_live_count() > SNAP_EXIT_INPLACE;
+    return reason != HSNAP_REASON_EXIT || pend_live_count() > SNAP_EXIT_INPLACE ||
+           !stop_can_hold();
 }
 
 /* BLOCKS: the leak check's (leakcheck.c), on a fork of the process or in

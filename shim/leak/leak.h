@@ -139,6 +139,7 @@ uintptr_t stop_detach(struct stop_slot *s);
 /* Start-up, on the main thread: the stop signal (0: never stop) and the
  * main stack; dlsym inside (the re-entry guard set). */
 void stop_init(int sig, uintptr_t lo, uintptr_t hi);
+int stop_can_hold(void);  /* a stop signal: an in-place check holds the threads */
 void stop_after_fork_child(void);
 void stop_bounds(uintptr_t *lo, uintptr_t *hi); /* this thread's stack (may allocate) */
 

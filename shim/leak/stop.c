@@ -570,6 +570,11 @@ static void stop_init_tls(void)
         collect_host->debug("no pthread tid offset: an ended thread is known by tgkill only", "", "");
 }
 
+int stop_can_hold(void)
+{
+    return stop.sig != 0;
+}
+
 /* Start-up, on the main thread (the re-entry guard set: dlsym): the stop
  * signal and the main thread's slot. */
 void stop_init(int sig, uintptr_t lo, uintptr_t hi)
