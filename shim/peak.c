@@ -91,19 +91,9 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
 
 static struct peak_line *peak_claim(void)
 {
-    for (unsigned k = 1; k < PEAK_LINES; k++) {
-        int free_line = 0;
-        if (atomic_load(&peak_lines[k].owned))
-            continue;
-        /* top first: a fork's child that sees the line owned sees it counted
-         * (peak_after_fork_child looks no further); a line counted and then
-         * lost to another thread's claim is owned all the same */
-        unsigned top = atomic_load(&peak_lines_top);
-        while (top < k + 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, k + 1))
-            ;
-        if (atomic_compare_exchange_strong(&peak_lines[k].owned, &free_line, 1))
+    for (unsigned k = 1; k < PEAK_LINES; k++)
+        if (line_claim(&peak_lines[k].owned, &peak_lines_top, k))
             return peak_mine = &peak_lines[k];
-    }
     peak_lineless = 1;
     return NULL;
 }
@@ -128,9 +118,7 @@ HS_NOINLINE void peak_move_slow(uint32_t id, int64_t n, int64_t bytes)
                               memory_order_relaxed);
         return;
     }
-    unsigned top = atomic_load(&peak_lines_top);
-    while (top < 1 && !atomic_compare_exchange_weak(&peak_lines_top, &top, 1))
-        ;
+    line_top_raise(&peak_lines_top, 1);
     if (!(c = peak_chunk(&peak_lines[0], id)))
         return; /* out of memory: the arena's warning is enough */
     c += id & (PEAK_CHUNK - 1);

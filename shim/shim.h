@@ -56,6 +56,30 @@
 #include "unwind/unwind.h"
 #include "options_table.h"
 
+/* ---- per-thread lines (peak.c's live sums, traces.c's shards): each is
+ * claimed by one thread, and a high-water mark counts the lines ever
+ * claimed, [0, top): every loop over them looks no further, a fork's
+ * child's release included ---- */
+static inline void line_top_raise(atomic_uint *top, unsigned n)
+{
+    unsigned t = atomic_load(top);
+    while (t < n && !atomic_compare_exchange_weak(top, &t, n))
+        ;
+}
+/* Claims line k (its owned word) for this thread: 1 when it was free.  The
+ * mark is raised first, so that a fork's child that sees the line owned
+ * sees it counted; a line counted and then lost to another thread's claim
+ * is owned all the same. */
+static inline int line_claim(atomic_int *owned, atomic_uint *top, unsigned k)
+{
+    int free_line = 0;
+    if (atomic_load_explicit(owned, memory_order_relaxed))
+        return 0;
+    line_top_raise(top, k + 1);
+    return atomic_compare_exchange_strong_explicit(owned, &free_line, 1, memory_order_acquire,
+                                                   memory_order_relaxed);
+}
+
 /* ---- hooks.c ---- */
 extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
 /* The shim's own work: allocations made until guard_leave pass through

@@ -264,19 +264,9 @@ uint32_t trace_disabled_twin(uint32_t id)
 
 static HS_NOINLINE struct trace_shard *trace_shard_pick(void)
 {
-    for (unsigned k = 1; k < TRACE_SHARDS; k++) {
-        int free_line = 0;
-        if (atomic_load_explicit(&trace_shards[k].owned, memory_order_relaxed))
-            continue;
-        /* top first, as peak.c's claim: a fork's child that sees the line
-         * owned sees it counted (trace_after_fork_child) */
-        unsigned top = atomic_load(&trace_shards_top);
-        while (top < k + 1 && !atomic_compare_exchange_weak(&trace_shards_top, &top, k + 1))
-            ;
-        if (atomic_compare_exchange_strong_explicit(&trace_shards[k].owned, &free_line, 1,
-                                                    memory_order_acquire, memory_order_relaxed))
+    for (unsigned k = 1; k < TRACE_SHARDS; k++)
+        if (line_claim(&trace_shards[k].owned, &trace_shards_top, k))
             return trace_my_shard = &trace_shards[k];
-    }
     return trace_my_shard = &trace_shards[0];
 }
 
