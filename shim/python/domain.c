@@ -141,18 +141,14 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     return p;
 }
 
-/* The old block leaves the books first; back in if the call fails.  In
- * the OBJ domain (obj), where code objects live, a code object's death is
- * noted first (inner.h's py_code_maybe_dies; one is never resized, but if
- * one moved).  Inlined into both wrappers: the origin is their frame's. */
-static inline __attribute__((always_inline)) void *py_realloc_in(void *ctx, void *p, size_t n,
-                                                                 int obj)
+/* The old block leaves the books first; back in if the call fails. */
+static void *py_realloc(void *ctx, void *p, size_t n)
 {
     const struct py_alloc *o = ctx;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
-    if (obj && p)
-        py_code_maybe_dies(p);
+    if (p && o == &dom.orig[PY_DOMAIN_OBJ])
+        py_code_maybe_dies(p); /* a code object is never resized, but if one moved */
     if (hook_guard)
         return o->realloc(o->ctx, p, n);
     struct tbl_entry old;
@@ -173,16 +169,6 @@ static inline __attribute__((always_inline)) void *py_realloc_in(void *ctx, void
     return q;
 }
 
-static void *py_realloc(void *ctx, void *p, size_t n)
-{
-    return py_realloc_in(ctx, p, n, 0);
-}
-
-static void *py_obj_realloc(void *ctx, void *p, size_t n)
-{
-    return py_realloc_in(ctx, p, n, 1);
-}
-
 /* A dead object's memory stays in its arena, which the leak check scans
  * as a root: a small object (one that pymalloc keeps) is zeroed first, so
  * that its stale pointers keep nothing alive. */
@@ -191,6 +177,8 @@ static void *py_obj_realloc(void *ctx, void *p, size_t n)
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
+    if (p && o == &dom.orig[PY_DOMAIN_OBJ])
+        py_code_maybe_dies(p); /* before its memory can be another code object */
     if (!p || hook_guard || !tbl_maybe((uintptr_t)p))
         return o->free(o->ctx, p);
     struct tbl_entry e;
@@ -204,16 +192,6 @@ static void py_free(void *ctx, void *p)
     o->free(o->ctx, p);
     defer_offbook = 0;
     guard_leave(0);
-}
-
-/* The OBJ domain's free: code objects live there, and each death is
- * noted before its memory can be another code object (inner.h's
- * py_code_maybe_dies). */
-static void py_obj_free(void *ctx, void *p)
-{
-    if (p)
-        py_code_maybe_dies(p);
-    py_free(ctx, p);
 }
 
 /* ---------------- finding CPython ---------------- */
@@ -345,9 +323,8 @@ void py_poll(void)
         return;
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
     for (int i = 0; i < 2; i++) {
-        int d = domains[i], obj = d == PY_DOMAIN_OBJ;
-        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc,
-                                obj ? py_obj_realloc : py_realloc, obj ? py_obj_free : py_free};
+        int d = domains[i];
+        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free};
         dom.get_allocator(d, &dom.orig[d]);
         dom.set_allocator(d, &ours);
     }
