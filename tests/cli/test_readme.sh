@@ -19,3 +19,10 @@ else t_fail readme_map_links_exist "README links to missing pages:${missing:- (n
 n=$(wc -l <docs/performance.md)
 if [ "$n" -le 300 ]; then t_pass performance_doc_is_method_and_table
 else t_fail performance_doc_is_method_and_table "docs/performance.md has $n lines (at most 300)"; fi
+# Every page the sources, scripts and tests cite exists (they once cited a
+# DESIGN.md the tree did not have).
+cited=$(grep -rhoE --exclude=test_readme.sh '(docs/[a-z-]+\.md|\bDESIGN\.md)' shim report scripts tests/*/*.sh tests/unit Makefile 2>/dev/null | sort -u)
+missing=
+for f in $cited; do case $f in docs/*) [ -f "$f" ] || missing="$missing $f";; *) missing="$missing $f";; esac; done
+if [ -z "$missing" ]; then t_pass sources_cite_existing_docs
+else t_fail sources_cite_existing_docs "cited but absent:$missing"; fi
