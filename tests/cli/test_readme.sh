@@ -1,6 +1,8 @@
 # test_readme.sh - docs/options.md's option list is the shim's option table,
 # as `heapsnap run --help` prints it; the README shows the two set-up commands,
-# stays a guide (at most 300 lines) and links every page of its map.
+# stays a guide (at most 300 lines) and links only pages that exist;
+# docs/performance.md stays the method and one table (at most 300 lines);
+# every docs page the sources cite exists.
 # When the list differs, scripts/readme-options.sh rewrites docs/options.md's.
 "$HEAPSNAP" run --help 2>&1 | sed -n '/^Environment read by the shim/,$p' | tail -n +2 >"$T/help.txt"
 sed -n '/<!-- options:begin/,/<!-- options:end/p' docs/options.md | sed '1,2d;$d' | sed '$d' >"$T/readme.txt"
