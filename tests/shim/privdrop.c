@@ -8,6 +8,7 @@
  *   privdrop secure     says what a secure-execution process sees (AT_SECURE,
  *                       the shim mapped, its threads, SIGUSR2's disposition)
  * Each prints its ids (or its findings) and exits 0, or 1 with the reason. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
