@@ -77,7 +77,7 @@ __attribute__((constructor(101))) static void cred_init(void)
     cred_resolve();
 }
 
-/* Before the real call: the helper stopped (1 when it was running).  Not
+/* Before the real call: the helper stopped (1: resume after).  Not
  * from inside the shim (a handler that interrupted a hook may hold a lock
  * the helper waits for): there the call goes as it comes. */
 static int cred_enter(void)

@@ -78,6 +78,7 @@ static struct {
     lock_t helper_lock;       /* helper, helper_on: starting and stopping it */
     int helper_on;            /* helper is running (joinable) */
     atomic_int helper_quit;   /* life_helper_pause asks it to return */
+    atomic_int paused;        /* set*id calls under way: no helper starts */
     pthread_t helper;
     atomic_int in_fatal;      /* the fatal snapshot is being written */
     struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
@@ -265,9 +266,10 @@ static HS_NOINLINE void life_start_helper(void)
 {
     sigset_t all, old;
     pthread_attr_t attr;
-    if (!life.wake_ok || !lock_try(&life.helper_lock))
+    if (!life.wake_ok || atomic_load(&life.paused) || !lock_try(&life.helper_lock))
         return;
-    if (atomic_exchange(&life.need_helper, 0) == 0 || life.helper_on) {
+    if (atomic_load(&life.paused) || life.helper_on ||
+        atomic_exchange(&life.need_helper, 0) == 0) {
         lock_drop(&life.helper_lock);
         return;
     }
@@ -286,24 +288,26 @@ static HS_NOINLINE void life_start_helper(void)
     lock_drop(&life.helper_lock);
 }
 
-/* The helper must not live across a set*id call (creds.c): it is asked to
- * return, woken, and joined, so that glibc's broadcast no longer sees it.
- * A snapshot it is writing is finished first.  1 when it was running;
- * life_helper_resume then starts it again. */
+/* No helper may live across a set*id call (creds.c): it is asked to
+ * return, woken, and joined, so that glibc's broadcast no longer sees it,
+ * and none starts until every such call is over (a snapshot it is writing
+ * is finished first).  Only in the process that owns the helper: not in a
+ * vfork child or a raw clone, which share the parent's memory.  1 when
+ * paused: life_helper_resume then starts it again, if it ran or was due. */
 int life_helper_pause(void)
 {
-    if (!life.wake_ok)
+    if (!life.wake_ok || getpid() != life.pid)
         return 0;
+    atomic_fetch_add(&life.paused, 1);
     lock_take(&life.helper_lock);
-    if (!life.helper_on) {
-        lock_drop(&life.helper_lock);
-        return 0;
+    if (life.helper_on) {
+        atomic_store(&life.helper_quit, 1);
+        sem_post(&life.wake);
+        pthread_join(life.helper, NULL);
+        life.helper_on = 0;
+        atomic_store(&life.helper_quit, 0);
+        atomic_store(&life.need_helper, 1);
     }
-    atomic_store(&life.helper_quit, 1);
-    sem_post(&life.wake);
-    pthread_join(life.helper, NULL);
-    life.helper_on = 0;
-    atomic_store(&life.helper_quit, 0);
     lock_drop(&life.helper_lock);
     return 1;
 }
@@ -311,8 +315,8 @@ int life_helper_pause(void)
 void life_helper_resume(void)
 {
     int saved = guard_enter(); /* pthread_create allocates */
-    atomic_store(&life.need_helper, 1);
-    life_start_helper();
+    if (atomic_fetch_sub(&life.paused, 1) == 1)
+        life_start_helper();
     guard_leave(saved);
 }
 
@@ -477,6 +481,7 @@ static void life_child(void)
     pend_after_fork_child();
     peak_after_fork_child();
     life.helper_on = 0; /* the parent's helper is gone */
+    atomic_store(&life.paused, 0); /* ... and the parent's set*id calls */
     lock_drop(&life.helper_lock);
     atomic_store(&life.helper_quit, 0);
     atomic_store(&life.signalled, 0);
@@ -575,7 +580,10 @@ static void life_init_core(void)
 int life_start_early(void)
 {
     static atomic_int tried;
-    if (!environ || atomic_exchange(&tried, 1))
+    /* a load first: a process that never records (AT_SECURE) asks on every
+     * allocation, and an exchange would bounce the line between threads */
+    if (!environ || atomic_load_explicit(&tried, memory_order_relaxed) ||
+        atomic_exchange(&tried, 1))
         return hook_is_active();
     if (cred_secure())
         return 0;
