@@ -79,6 +79,7 @@ static struct {
     int helper_on;            /* helper is running (joinable) */
     atomic_int helper_quit;   /* life_helper_pause asks it to return */
     atomic_int paused;        /* set*id calls under way: no helper starts */
+    _Atomic uint64_t setid_at; /* monotonic time of the last set*id call's end */
     pthread_t helper;
     atomic_int in_fatal;      /* the fatal snapshot is being written */
     struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
@@ -312,10 +313,16 @@ int life_helper_pause(void)
     return 1;
 }
 
+/* A program that changes ids often (seteuid around each request) would
+ * pay a thread's start and join each time: within LIFE_SETID_QUIET of the
+ * last call the helper is left to the next allocation's tick. */
+#define LIFE_SETID_QUIET_NS 10000000ull /* 10 ms */
 void life_helper_resume(void)
 {
     int saved = guard_enter(); /* pthread_create allocates */
-    if (atomic_fetch_sub(&life.paused, 1) == 1)
+    uint64_t now = life_clock(CLOCK_MONOTONIC);
+    uint64_t last = atomic_exchange(&life.setid_at, now);
+    if (atomic_fetch_sub(&life.paused, 1) == 1 && now - last >= LIFE_SETID_QUIET_NS)
         life_start_helper();
     guard_leave(saved);
 }
