@@ -1,7 +1,10 @@
 /*
- * manifest.c - reading the manifest: every snapshot path the shim wrote
- * during `heapsnap run`, one record per snapshot, appended by each process
- * in one write.  A path may hold any byte but NUL, a newline included
+ * manifest.c - what the shim told `heapsnap run`: on run's socket
+ * (mf_recv: a message per snapshot written or failed, with its sender's
+ * pid and uid from the kernel; only the processes run started hold it),
+ * and in the manifest file, for a process that closed the socket: every
+ * snapshot path, one record per snapshot, appended by each process in one
+ * write.  A path may hold any byte but NUL, a newline included
  * (`%e` expands to the program's name), so a newline cannot be trusted to
  * end a record:
  *   - records ending in NUL ("PATH\0") are exact; when the manifest holds
