@@ -108,3 +108,15 @@ if [ "$rc" = 2 ] && grep -q '(uid 65534) could not write .*Permission denied' "$
 else
   t_fail run_gate_fails_when_a_snapshot_could_not_be_written "exit $rc, want 2: $(head -c 400 "$T/ro.err" | tr '\n' ' ')"
 fi
+
+# ---- a process that closed run's socket still gets listed (the manifest
+# file, its user's; privdrop's usage: exit 2)
+mkdir -p "$T/cl"
+"$HEAPSNAP" run -o "$T/cl/c.%p.hsnap" -- sh -c 'eval "exec ${HEAPSNAP_MANIFEST_FD%%:*}>&-"; exec "$0" none' \
+  "$P" >"$T/cl.out" 2>"$T/cl.err"; rc=$?
+f=$(ls "$T/cl")
+if [ "$rc" = 2 ] && [ -n "$f" ] && [ "$(grep -c "heapsnap: wrote .*/$f\$" "$T/cl.err")" = 1 ]; then
+  t_pass run_lists_a_process_that_closed_its_socket
+else
+  t_fail run_lists_a_process_that_closed_its_socket "exit $rc: $(head -c 300 "$T/cl.err" | tr '\n' ' ')"
+fi
