@@ -567,6 +567,7 @@ static void life_init_core(void)
     sig_init();
     if (cred_secure()) { /* the hooks forward; nothing else starts */
         opt_init_secure();
+        tbl_filter_enable(); /* the table stays empty: every free passes at once */
         return;
     }
     opt_init();
