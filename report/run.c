@@ -344,6 +344,29 @@ static void run_forward(int sig, siginfo_t *si, void *uc)
         kill((pid_t)run_child, sig);
 }
 
+/* The channel's end, moved out of the low numbers the command will use
+ * first (a program that expects its first open() to return 3, a test that
+ * counts its descriptors): the highest free number below 1024 that the
+ * soft limit allows.  Keeps fd where no such number is free. */
+static int run_fd_high(int fd)
+{
+    struct rlimit rl;
+    long top = 1023;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (long)rl.rlim_cur - 1 < top)
+        top = (long)rl.rlim_cur - 1;
+    for (long n = top; n > fd && n > top - 64; n--) {
+        if (fcntl((int)n, F_GETFD) != -1 || errno != EBADF)
+            continue; /* taken */
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)n);
+        if (hi < 0)
+            return fd;
+        close(fd);
+        return hi;
+    }
+    return fd;
+}
+
 /* fork + exec; returns the child's pid, or -1 with err filled. A CLOEXEC
  * pipe carries exec's errno back, so a failed exec is reported here. */
 static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen)
@@ -533,6 +556,8 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         close(sock[1]);
         sock[0] = sock[1] = -1;
     }
+    if (sock[1] >= 0)
+        sock[1] = run_fd_high(sock[1]);
     if (sock[1] >= 0)
         snprintf(chan, sizeof(chan), "%d:%llu", sock[1], (unsigned long long)st.st_ino);
     if (run_env(&o, shim, manifest, sock[1] >= 0 ? chan : NULL, err, errlen) < 0) {
