@@ -24,6 +24,9 @@
  * owner), takes a fresh semaphore, numbers its snapshots from 0, and restarts the
  * helper thread lazily, from its next tick; it keeps the inherited table and
  * writes its own %p file at exit.  exec needs nothing: LD_PRELOAD carries us.
+ * A child of clone without CLONE_VM gets no handler: it writes nothing, and
+ * takes the locks back from threads it does not have when a wait on one
+ * lasts (lock_stalled).
  *
  * _exit and _Exit are interposed too: dash (Debian's /bin/sh), and any
  * program that leaves without running atexit handlers, would otherwise write
@@ -48,6 +51,8 @@
 #include <time.h>
 #include <dlfcn.h>
 #include <link.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,6 +81,8 @@ static struct {
     struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
     int fatal_installed[LIFE_NFATAL];
     pid_t pid;                /* the process our constructor/fork handler ran in */
+    volatile int *mark;       /* MADV_WIPEONFORK page: 0 in a child no fork handler reached */
+    int adopted;              /* such a child, whose locks we took back (life_adopt) */
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
     atomic_int exited;        /* the _exit snapshot was taken */
     int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
@@ -359,8 +366,8 @@ void life_loader_enter(void)
         if (!atomic_load(&life_forking))
             return;
         atomic_fetch_sub(&life_loader_users, 1);
-        while (atomic_load(&life_forking))
-            sched_yield();
+        for (unsigned spins = 0; atomic_load(&life_forking); spins++)
+            lock_wait(NULL, spins + 65);
     }
 }
 
@@ -387,8 +394,8 @@ static void life_prepare(void)
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
     atomic_store(&life_forking, 1);
-    while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
-        sched_yield();
+    for (unsigned spins = 0; atomic_load(&life_loader_users); spins++)
+        lock_wait(NULL, spins + 65); /* only the snapshot lock is held in there */
     py_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
@@ -421,6 +428,8 @@ static void life_child(void)
 {
     life.pid = getpid();
     life.forked = 1;
+    if (life.mark)
+        *life.mark = 1;
     life_release();
     atomic_store(&life_loader_users, 0); /* the other threads are gone */
     atomic_store(&life_forking, 0);
@@ -432,6 +441,94 @@ static void life_child(void)
         opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
         atomic_store(&life.need_helper, 1);
     guard_leave(life_fork_guard);
+}
+
+/* ---------------- children that no fork handler reached ---------------- */
+
+/* clone and clone3 without CLONE_VM make a process as fork does, but no
+ * atfork handler runs in it: a shim lock another thread of the parent held
+ * at that moment is held for good.  A page marked MADV_WIPEONFORK tells
+ * such a child from the rest: the kernel hands every new address space a
+ * zeroed copy of it, our fork handler writes it back, and a CLONE_VM child
+ * (vfork, posix_spawn, a thread) shares the parent's.  0 where the kernel
+ * has no MADV_WIPEONFORK (before 4.14): such a child then still waits. */
+static void life_mark_init(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
+        munmap(p, 4096);
+        return;
+    }
+    *(volatile int *)p = 1;
+    life.mark = p;
+}
+
+/* A new address space whose fork handler did not run (see above). */
+static int life_orphaned(void)
+{
+    return life.mark && !*life.mark;
+}
+
+/* The process whose start-up or fork handler ran, neither a vfork child
+ * (same memory, another pid) nor a clone child that no handler reached:
+ * the only one that writes snapshots. */
+int life_own_process(void)
+{
+    return !life_orphaned() && !life.adopted && getpid() == life.pid;
+}
+
+/* Threads in this process (/proc/self/stat's 20th field), -1 unknown. */
+static int life_threads(void)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    for (int i = 0; p && i < 18; i++) /* field k follows the (k-2)th blank after ')' */
+        p = strchr(p + 1, ' ');
+    return p ? atoi(p + 1) : -1;
+}
+
+/* What fork's child handler would have done, in a child no handler
+ * reached: every lock dropped, the counters of threads that are not here
+ * cleared.  What those threads were changing may be half done, so the
+ * child records nothing more and writes no snapshot (life_own_process). */
+static void life_adopt(void)
+{
+    life.adopted = 1;
+    hook_set_active(0);
+    opt_debug("a clone() child that no fork handler reached waited for a lock held by a "
+              "thread it does not have: recording stopped, no snapshot", "", "");
+    life_release();
+    atomic_store(&life_loader_users, 0);
+    atomic_store(&life_forking, 0);
+    snap_after_fork_child();
+    trace_after_fork_child();
+    peak_after_fork_child();
+    stop_after_fork_child();
+}
+
+/* base.h's lock_wait, after LOCK_STALL spins: in a clone child that no
+ * fork handler reached and that has no other thread, nobody will release
+ * l, nor any other lock of the shim: take them back.  Elsewhere the wait
+ * goes on (the holder exists and will let go). */
+int lock_stalled(lock_t *l)
+{
+    if (!life_orphaned() || life_threads() != 1)
+        return 0;
+    if (!life.adopted)
+        life_adopt();
+    if (l)
+        lock_drop(l);
+    return 1;
 }
 
 /* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
@@ -449,7 +546,7 @@ static int life_writes_at_exit(int quick)
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
-    if (!life_writes_at_exit(0))
+    if (!life_writes_at_exit(0) || !life_own_process())
         return;
     COLLECT_ENTRY_EXIT();
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
@@ -506,6 +603,7 @@ static void life_init_core(void)
     life.start_mono = life_clock(CLOCK_MONOTONIC);
     life.tl_step = LIFE_TL_STEP_NS;
     life.pid = getpid();
+    life_mark_init();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     hook_unwind_init();
 }

@@ -554,6 +554,9 @@ void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
 int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 int life_degraded(void);
+/* not a vfork child, nor a clone child that no fork handler reached: the
+ * process that writes snapshots */
+int life_own_process(void);
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
 void life_timeline_lock(void);
