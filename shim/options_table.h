@@ -102,8 +102,8 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
      "forked children that do not exec: exit writes when they call exit() (not _exit: a "
      "server's worker or save child leaves that way with the whole heap inherited), all "
-     "also at _exit, none never (valgrind's --child-silent-after-fork); a process that "
-     "execs always writes", 0, 0, "exit|all|none"},
+     "also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
+     "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
     {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
