@@ -543,6 +543,23 @@ static int life_writes_at_exit(int quick)
     return mode == OPT_CHILDREN_EXIT && !quick;
 }
 
+/* HEAPSNAP_EXEC_SNAPSHOT: the image about to exec writes a snapshot
+ * (exec.c), in the process that ran our start-up or fork handler (not a
+ * vfork child), from outside the shim, and, in a fork child that has not
+ * exec'd, only as it would at _exit (HEAPSNAP_CHILDREN=all): a shell
+ * forks before every command it execs. */
+void life_before_exec(void)
+{
+    if (!opt_int(OPT_EXEC_SNAPSHOT) || hook_guard || !hook_is_active() ||
+        !life_writes_at_exit(1) || !life_own_process())
+        return;
+    int saved = errno;
+    guard_enter();
+    snap_take(HSNAP_REASON_EXEC, NULL, 0);
+    guard_leave(0);
+    errno = saved;
+}
+
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {

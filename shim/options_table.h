@@ -43,6 +43,7 @@ enum opt_id {
     OPT_SITELINE,
     OPT_SITELINE_COST,
     OPT_PYTHON,
+    OPT_EXEC_SNAPSHOT,
     OPT_COUNT
 };
 
@@ -123,6 +124,10 @@ static const struct opt_def opt_table[] = {
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
+    {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
+     "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "
+     "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "
+     "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

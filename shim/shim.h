@@ -13,7 +13,7 @@
  * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_
  * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
- * and __lsan_* (lsan.c), elfsym_, py_ (python/: CPython's frames and
+ * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), py_ (python/: CPython's frames and
  * allocator domains).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
@@ -557,6 +557,7 @@ int life_degraded(void);
 /* not a vfork child, nor a clone child that no fork handler reached: the
  * process that writes snapshots */
 int life_own_process(void);
+void life_before_exec(void); /* exec.c: HEAPSNAP_EXEC_SNAPSHOT */
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
 void life_timeline_lock(void);
