@@ -29,7 +29,7 @@ static inline int lock_try(lock_t *l)
 }
 /* A wait that has lasted LOCK_STALL spins: in a child that no fork handler
  * reached (clone without CLONE_VM), a lock held at the clone by another
- * thread is never released; life.c's lock_stalled tells, takes the shim
+ * thread is never released; orphan.c's lock_stalled tells, takes the shim
  * back from the threads that are not there and frees l (NULL: a count
  * being waited for) for this thread; 1 when it did.  Weak: the unit tests
  * link rooms without life.c. */
