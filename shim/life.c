@@ -13,10 +13,10 @@
  * Under AT_SECURE (creds.c) none of this starts: the hooks only forward.
  *
  * Signals: the HEAPSNAP_SIGNAL handler only posts a semaphore (sem_post is
- * async-signal-safe; it is the "write a byte to a pipe" of DESIGN.md without
- * putting file descriptors into the host's table, where a daemon closing or
- * reusing fds would break it or receive our bytes).  The helper thread
- * (created with every signal blocked, so it never runs a handler) waits on
+ * async-signal-safe; it is the "write a byte to a pipe" of docs/design.md
+ * without putting file descriptors into the host's table, where a daemon
+ * closing or reusing fds would break it or receive our bytes).  The helper
+ * thread (created with every signal blocked, so it never runs a handler) waits on
  * the semaphore with the interval as its timeout and takes the snapshots.  A fatal signal (SEGV, BUS, ABRT, FPE, ILL) is the exception:
  * the dying thread writes the snapshot itself with bounded lock attempts,
  * then restores the previous disposition and re-raises.
