@@ -21,7 +21,7 @@
 static const char *info_reason(uint32_t r)
 {
     static const char *names[] = {"?", "exit", "signal", "interval", "api", "fatal signal",
-                                  "collect", "lsan"};
+                                  "collect", "lsan", "exec"};
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 

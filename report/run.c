@@ -38,6 +38,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "fmt.h"
+#include "follow.h"
 #include "gate.h"
 #include "manifest.h"
 #include "options_table.h"
@@ -50,6 +51,7 @@ struct run_opts {
     const char *depth, *signal, *interval, *sample, *unwind;
     char signum[16];      /* --signal as the number the shim is given */
     const char *children; /* --children exit|all|none */
+    int follow_all;       /* --follow all: keep a launcher's helpers too */
     int no_blocks;
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
@@ -73,6 +75,10 @@ static void run_usage(void)
            "      --no-blocks    do not record individual live blocks\n"
            "      --children M   forked children that do not exec write at exit() (exit,\n"
            "                     the default), also at _exit (all), or never (none)\n"
+           "      --follow M     program (the default) leaves out the snapshots of a\n"
+           "                     launcher's helpers (processes started before their\n"
+           "                     parent exec'd: a wrapper script's readlink, $(...));\n"
+           "                     all keeps every process's\n"
            "      --leaks        run the leak check (reference model) at exit\n"
            "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
@@ -152,6 +158,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
         {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
         {"sample", required_argument, NULL, 'S'},     {"unwind", required_argument, NULL, 'U'},
+        {"follow", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -171,6 +178,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'E': o->exitcode = optarg; break;
         case 'L': o->leaks = 1; break;
         case 'C': o->children = optarg; break;
+        case 'F':
+            if (strcmp(optarg, "all") && strcmp(optarg, "program")) {
+                snprintf(err, errlen, "run: bad value for --follow: '%s' (program, all)", optarg);
+                return 2;
+            }
+            o->follow_all = !strcmp(optarg, "all");
+            break;
         case 'h': run_usage(); return 0;
         default: return cli_bad_option("run", c, argv, err, errlen);
         }
@@ -589,7 +603,12 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     rc = run_wait(pid, &sig);
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
+    size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);
     run_report(&mf, cmd[0]);
+    if (helpers)
+        fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
+                "started before their parent exec'd; --follow all keeps them)\n", helpers,
+                helpers == 1 ? "" : "s");
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);
         if (g == 2 && sig && err[0]) /* we die below: say it now */
