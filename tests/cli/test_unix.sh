@@ -18,8 +18,26 @@ else
   m=$T/inst/usr/share/man/man1
   want="heapsnap.1 $("$HEAPSNAP" --help | sed -n 's/^  \([a-z]*\)  .*/heapsnap-\1.1/p' | tr '\n' ' ')"
   missing=""; for f in $want; do [ -s "$m/$f" ] || missing="$missing $f"; done
-  if [ -z "$missing" ] && [ "$(echo $want | wc -w)" -ge 9 ] && man -l "$m/heapsnap-gate.1" 2>/dev/null | grep -q -- '--max-leaked-bytes'
-  then t_pass install_man_pages; else t_fail install_man_pages "missing:$missing $(ls "$m" 2>&1 | head -c 200)"; fi
+  if [ -n "$missing" ] || [ "$(echo $want | wc -w)" -lt 9 ]; then
+    t_fail install_man_pages "missing:$missing (want $want; made: $(ls "$m" 2>&1 | tr '\n' ' ' | head -c 300))"
+  elif ! grep -q -- '\\-\\-max\\-leaked\\-bytes' "$m/heapsnap-gate.1"; then
+    t_fail install_man_pages "heapsnap-gate.1 does not describe --max-leaked-bytes"
+  else t_pass install_man_pages; fi
+  # man renders them (man-db is not in a minimal Debian: install-deps.sh test)
+  if ! command -v man >/dev/null; then
+    t_fail man_pages_render "man is not installed (scripts/install-deps.sh test installs man-db)"
+  elif man -l "$m/heapsnap-gate.1" 2>"$T/man.err" | grep -q -- '--max-leaked-bytes'; then
+    t_pass man_pages_render
+  else t_fail man_pages_render "man -l heapsnap-gate.1: $(head -c 200 "$T/man.err")"; fi
+  # every page has a SYNOPSIS: its command's usage line
+  nosyn=""
+  for f in $want; do
+    c=${f#heapsnap}; c=${c#-}; c=${c%.1}
+    u=$("$HEAPSNAP" $c --help | sed -n 's/^usage: heapsnap //p' | sed 's/   (.*//; s/-/\\-/g')
+    awk '/^\.SH /{s = ($2 == "SYNOPSIS")} s' "$m/$f" | tr '\n' ' ' | grep -qF -- ".B heapsnap${c:+ $c} ${u#"$c "}" \
+      || nosyn="$nosyn $f"
+  done
+  [ -z "$nosyn" ] && t_pass man_pages_have_synopsis || t_fail man_pages_have_synopsis "no SYNOPSIS (or not the usage line) in:$nosyn"
   c=$T/inst/usr/share/bash-completion/completions/heapsnap
   if [ -s "$c" ] && got=$(bash -c '. "$1"; COMP_WORDS=("$2" gate --max-l); COMP_CWORD=2; _heapsnap "$2"; echo "${COMPREPLY[*]}"' _ "$c" "$HEAPSNAP") \
      && [ "$got" = "--max-leaked-blocks --max-leaked-bytes" ] \
