@@ -10,6 +10,21 @@
 "$HEAPSNAP" help nosuch >/dev/null 2>"$T/hn.err"; rc=$?
 [ $rc = 2 ] && grep -q "unknown command 'nosuch'" "$T/hn.err" && t_pass help_unknown_command_exit_2 || t_fail help_unknown_command_exit_2 "exit $rc: $(cat "$T/hn.err")"
 
+# Every command: -h is --help (exit 0, the same text, on stdout), and no help
+# text shows a printf escape ("%%") or an unfilled conversion (but
+# HEAPSNAP_OUTPUT's own "%%", which run --help documents).
+bad_h="" bad_pct=""
+for c in $("$HEAPSNAP" --help | sed -n 's/^  \([a-z]*\)  .*/\1/p'); do
+  "$HEAPSNAP" "$c" --help >"$T/long.out" 2>&1
+  if ! "$HEAPSNAP" "$c" -h >"$T/short.out" 2>"$T/short.err" || ! cmp -s "$T/short.out" "$T/long.out" ||
+     [ -s "$T/short.err" ] || ! head -1 "$T/short.out" | grep -q "^usage: heapsnap $c "; then
+    bad_h="$bad_h $c"
+  fi
+  grep -v "%% a '%'" "$T/long.out" | grep -qE '%%|%[-0-9.]*[sduzl]' && bad_pct="$bad_pct $c"
+done
+[ -z "$bad_h" ] && t_pass short_h_is_help_for_every_command || t_fail short_h_is_help_for_every_command "not for:$bad_h"
+[ -z "$bad_pct" ] && t_pass help_texts_have_no_printf_escapes || t_fail help_texts_have_no_printf_escapes "in:$bad_pct"
+
 # --- make install: man pages for heapsnap and each command, and the completion ---
 if ! command -v help2man >/dev/null; then
   t_fail install_man_pages "help2man is not installed (scripts/install-deps.sh build)"
