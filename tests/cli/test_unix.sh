@@ -10,6 +10,16 @@
 "$HEAPSNAP" help nosuch >/dev/null 2>"$T/hn.err"; rc=$?
 [ $rc = 2 ] && grep -q "unknown command 'nosuch'" "$T/hn.err" && t_pass help_unknown_command_exit_2 || t_fail help_unknown_command_exit_2 "exit $rc: $(cat "$T/hn.err")"
 
+# A mistyped command: the nearest one by edit distance, when one is near.
+"$HEAPSNAP" tpo >/dev/null 2>"$T/tpo.err"; rc=$?
+"$HEAPSNAP" timline >/dev/null 2>"$T/timline.err"; rc2=$?
+"$HEAPSNAP" frobnicate >/dev/null 2>"$T/frob.err"; rc3=$?
+if [ $rc = 2 ] && [ $rc2 = 2 ] && [ $rc3 = 2 ] &&
+   grep -qx "heapsnap: unknown command 'tpo': did you mean 'top'? (see heapsnap --help)" "$T/tpo.err" &&
+   grep -q "did you mean 'timeline'?" "$T/timline.err" && ! grep -q 'did you mean' "$T/frob.err"; then
+  t_pass unknown_command_did_you_mean
+else t_fail unknown_command_did_you_mean "exit $rc/$rc2/$rc3: $(cat "$T/tpo.err" "$T/timline.err" "$T/frob.err" | tr '\n' '|')"; fi
+
 # Every command: -h is --help (exit 0, the same text, on stdout), and no help
 # text shows a printf escape ("%%") or an unfilled conversion (but
 # HEAPSNAP_OUTPUT's own "%%", which run --help documents).
