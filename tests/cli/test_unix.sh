@@ -69,4 +69,19 @@ else
      && cmds=$(bash -c '. "$1"; COMP_WORDS=("$2" tr); COMP_CWORD=1; _heapsnap "$2"; echo "${COMPREPLY[*]}"' _ "$c" "$HEAPSNAP") \
      && [ "$cmds" = trend ]
   then t_pass install_bash_completion; else t_fail install_bash_completion "got '${got:-}' '${cmds:-}'"; fi
+  # the values of --key, --format and the like, as the program lists them
+  comp() { bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _heapsnap "$1"; echo "${COMPREPLY[*]}"' _ "$c" "$HEAPSNAP" "$@"; }
+  bad=""
+  check() { local want=$1 got; shift; got=$(comp "$@" 2>&1); [ "$got" = "$want" ] || bad="$bad [$* -> '$got', want '$want']"; }
+  check "lineno filename function module traceback" top --key ""
+  check "filename function" diff -k f
+  check "text json" top --format ""
+  check "text json junit sarif github" gate --format ""
+  check "pprof folded speedscope massif" export --format ""
+  check "speedscope" export -f sp
+  check "inuse_space inuse_objects" export --value inuse
+  check "direct,cycle" leaks --kinds direct,c
+  check "auto fp libunwind" run --unwind ""
+  check "function" trend --key = fu
+  [ -s "$c" ] && [ -z "$bad" ] && t_pass bash_completion_option_values || t_fail bash_completion_option_values "$bad"
 fi
