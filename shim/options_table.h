@@ -134,6 +134,10 @@ static const struct opt_def opt_table[] = {
      "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
 };
 
+/* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the
+ * shim's warning about names it does not know leaves these alone. */
+static const char *const opt_other_vars[] = {"HEAPSNAP_PROGRESS"};
+
 /* Signals no program survives as a snapshot trigger, refused by the shim
  * and by `heapsnap run` alike: the faults re-run the faulting instruction
  * after the handler (a loop of snapshots), ABRT and TRAP are how programs
