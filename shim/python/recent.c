@@ -52,17 +52,16 @@ static __thread int py_rec_off;           /* none for good (ended, no memory) */
 
 int py_chain_of(const char *ts, uint32_t name, struct py_chain *k)
 {
-    const struct py_layout *l = py_lay;
-    const char *cf = (const char *)py_ptr(ts, l->ts_cframe);
-    const char *fr = cf ? (const char *)py_ptr(cf, l->cf_current) : NULL;
+    const char *fr = py_frame_top(ts);
     uint64_t h = 0x9e3779b97f4a7c15ull ^ name, entry = 0;
     uint32_t n = 0;
-    for (; fr; fr = (const char *)py_ptr(fr, l->fr_previous), n++) {
+    for (int first; fr; n++) {
         uint64_t w;
         if (n == PY_CHAIN_MAX || !(w = py_word(fr)))
             return -1;
         k->w[n] = w;
-        entry |= (uint64_t)(*(const uint8_t *)(fr + l->fr_is_entry) != 0) << n;
+        fr = py_frame_next(fr, &first);
+        entry |= (uint64_t)(first != 0) << n;
         if (n)
             h = (h ^ w) * 0xff51afd7ed558ccdull;
     }
