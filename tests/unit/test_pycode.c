@@ -1,6 +1,6 @@
 // link: report/pycode.c
 /*
- * test_pycode.c - report/pycode.c: CPython 3.11 line tables read offline
+ * test_pycode.c - report/pycode.c: CPython 3.11 and 3.10 line tables read offline
  * give the lines CPython itself gives (the tables and the lines per code
  * unit below were printed by /usr/bin/python3 from co_linetable and
  * co_lines() of two small functions: multi-line expressions, a lambda,
@@ -62,9 +62,38 @@ TEST_BEGIN(pycode_line_edges)
 }
 TEST_END
 
+/* 3.10's tables (byte pairs) of the same f and g (g's first line 15),
+ * printed by python3.10 from co_linetable and co_lines(): f's first code
+ * unit is already line 3 (3.10 has no RESUME), and g has an entry of no
+ * line (-128) before the last. */
+static const uint8_t lt10_f[] = {2, 1, 6, 1, 4, 255, 4, 2, 6, 1, 2, 1, 4, 255, 12, 5, 12, 1, 4, 1};
+static const int want10_f[] = {3,  4,  4,  4,  3,  3,  5,  5,  6,  6,  6,  7,  6,  6,
+                               11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 13, 13};
+static const uint8_t lt10_g[] = {2, 1, 8, 1, 4, 3, 14, 254, 14, 1, 4, 1, 8, 128, 2, 254};
+static const int want10_g[] = {16, 17, 17, 17, 17, 20, 20, 18, 18, 18, 18, 18, 18, 18,
+                               19, 19, 19, 19, 19, 19, 19, 20, 20, -1, -1, -1, -1, 18};
+
+TEST_BEGIN(pycode_310_lines_match_cpython)
+{
+    for (size_t i = 0; i < N(want10_f); i++)
+        expect_true(pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, (int64_t)i) == want10_f[i],
+                    "3.10 f unit %zu: %d, want %d", i,
+                    pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, (int64_t)i), want10_f[i]);
+    for (size_t i = 0; i < N(want10_g); i++)
+        expect_true(pycode_line(0x030a0000, lt10_g, sizeof lt10_g, 15, (int64_t)i) == want10_g[i],
+                    "3.10 g unit %zu: %d, want %d", i,
+                    pycode_line(0x030a0000, lt10_g, sizeof lt10_g, 15, (int64_t)i), want10_g[i]);
+    expect_true(pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, -1) == 2, "3.10 offset -1");
+    expect_true(pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, 1000) == 0, "3.10 past the end");
+    for (uint32_t cut = 0; cut < sizeof lt10_f; cut++)
+        (void)pycode_line(0x030a0000, lt10_f, cut, 2, 27);
+}
+TEST_END
+
 int main(void)
 {
     pycode_lines_match_cpython();
     pycode_line_edges();
+    pycode_310_lines_match_cpython();
     return 0;
 }
