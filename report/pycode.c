@@ -109,6 +109,49 @@ int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t first
     return line_location(lt, len, firstline, off);
 }
 
+/* Appends a location-table entry of units (1-8) code units: kind 13 (a
+ * line delta, no column) or 15 (no line). */
+static uint32_t put_entry(uint8_t *o, uint32_t k, int kind, int units, int32_t delta)
+{
+    o[k++] = (uint8_t)(0x80 | kind << 3 | (units - 1));
+    if (kind == 15)
+        return k;
+    uint32_t v = delta < 0 ? (uint32_t)-delta << 1 | 1 : (uint32_t)delta << 1;
+    do {
+        o[k++] = (uint8_t)((v & 63) | (v > 63 ? 64 : 0));
+        v >>= 6;
+    } while (v);
+    return k;
+}
+
+uint8_t *pycode_to_location(const uint8_t *lt, uint32_t len, int32_t firstline,
+                            uint32_t *out_len)
+{
+    /* a pair covers at most 255 bytes: 16 entries of at most 7 bytes */
+    uint8_t *o = malloc((size_t)len / 2 * 16 * 7 + 1);
+    int32_t line = firstline, at = firstline; /* the 3.10 line, the table's */
+    uint32_t k = 0;
+    if (!o)
+        return NULL;
+    for (uint32_t i = 0; i + 1 < len; i += 2) {
+        int8_t delta = (int8_t)lt[i + 1];
+        int units = lt[i] / 2;
+        if (delta != -128)
+            line += delta;
+        for (; units > 0; units -= 8) {
+            int n = units < 8 ? units : 8;
+            if (delta == -128) {
+                k = put_entry(o, k, 15, n, 0);
+            } else {
+                k = put_entry(o, k, 13, n, line - at);
+                at = line;
+            }
+        }
+    }
+    *out_len = k;
+    return o;
+}
+
 static int take(const uint8_t **p, uint64_t *left, void *dst, uint64_t n)
 {
     if (n > *left)

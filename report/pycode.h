@@ -33,4 +33,11 @@ void pycode_free(struct snap *s);
 int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t firstline,
                 int64_t off);
 
+/* A 3.10 line table (len bytes) rewritten as a location table (3.11 on)
+ * that gives the same line for each code unit: a malloc'd block of
+ * *out_len bytes, or NULL (out of memory).  merge's output holds one
+ * format. */
+uint8_t *pycode_to_location(const uint8_t *lt, uint32_t len, int32_t firstline,
+                            uint32_t *out_len);
+
 #endif

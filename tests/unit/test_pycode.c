@@ -7,6 +7,7 @@
  * blank lines, a loop, and an except clause with no-location entries).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "pycode.h"
 #include "unit.h"
@@ -90,10 +91,44 @@ TEST_BEGIN(pycode_310_lines_match_cpython)
 }
 TEST_END
 
+/* merge's rewrite of a 3.10 table as a location table: the same lines. */
+TEST_BEGIN(pycode_310_table_rewritten_gives_same_lines)
+{
+    const uint8_t *lt[2] = {lt10_f, lt10_g};
+    uint32_t len[2] = {sizeof lt10_f, sizeof lt10_g};
+    const int *want[2] = {want10_f, want10_g};
+    size_t n[2] = {N(want10_f), N(want10_g)};
+    int32_t first[2] = {2, 15};
+    for (int t = 0; t < 2; t++) {
+        uint32_t ol = 0;
+        uint8_t *o = pycode_to_location(lt[t], len[t], first[t], &ol);
+        expect_true(o != NULL, "rewrite %d", t);
+        if (!o)
+            continue;
+        for (size_t i = 0; i < n[t]; i++)
+            expect_true(pycode_line(0x030b0000, o, ol, first[t], (int64_t)i) == want[t][i],
+                        "table %d unit %zu: %d, want %d", t, i,
+                        pycode_line(0x030b0000, o, ol, first[t], (int64_t)i), want[t][i]);
+        free(o);
+    }
+    /* a long range and a large delta: more than 8 units, a varint of 2 bytes */
+    static const uint8_t big[] = {40, 100, 4, 128, 2, 156};
+    uint32_t ol = 0;
+    uint8_t *o = pycode_to_location(big, sizeof big, 1, &ol);
+    for (int64_t u = 0; o && u < 23; u++) {
+        int w = u < 20 ? 101 : u < 22 ? -1 : 1;
+        expect_true(pycode_line(0x030b0000, o, ol, 1, u) == w, "big unit %lld: %d, want %d",
+                    (long long)u, pycode_line(0x030b0000, o, ol, 1, u), w);
+    }
+    free(o);
+}
+TEST_END
+
 int main(void)
 {
     pycode_lines_match_cpython();
     pycode_line_edges();
     pycode_310_lines_match_cpython();
+    pycode_310_table_rewritten_gives_same_lines();
     return 0;
 }
