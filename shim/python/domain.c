@@ -195,6 +195,17 @@ static void py_free(void *ctx, void *p)
     guard_leave(0);
 }
 
+/* 3.12 on, an immortal object's refcount, as a 32-bit int, is negative
+ * (_Py_IsImmortal); only str objects are taken (a MEM block is no object). */
+int py_immortal(uintptr_t p, uint64_t size)
+{
+    int32_t rc;
+    if (!py_on || py_lay->version < 0x030c0000u || size < 16 || !py_sym.str_type)
+        return 0;
+    memcpy(&rc, (const void *)p, sizeof rc);
+    return rc < 0 && py_ptr((const char *)p, py_lay->ob_type) == py_sym.str_type;
+}
+
 /* ---------------- finding CPython ---------------- */
 
 static void *py_dlsym(const char *name)
@@ -357,6 +368,7 @@ void py_init(void)
                                                       : "_PyThreadState_UncheckedGet");
     py_sym.finalizing = py_dlsym(real >= 0x030d0000u ? "Py_IsFinalizing" : "_Py_IsFinalizing");
     py_sym.code_type = (uintptr_t)py_dlsym("PyCode_Type");
+    py_sym.str_type = (uintptr_t)py_dlsym("PyUnicode_Type");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
         opt_warn("CPython's symbols are not all there: native frames only", "", "");

@@ -75,6 +75,7 @@ struct py_syms {
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
     uintptr_t code_type;        /* &PyCode_Type */
+    uintptr_t str_type;         /* &PyUnicode_Type */
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;

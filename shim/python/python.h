@@ -53,6 +53,11 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
  * native frames and py_trace, then. */
 int py_again(uint32_t name, uint32_t *id);
 
+/* The leak check (world stopped): the live block at p (size bytes) is an
+ * object CPython keeps for good (3.12 on: an immortal str, which an
+ * interned string becomes and finalization forgets without freeing). */
+int py_immortal(uintptr_t p, uint64_t size);
+
 /* The thread is ending (threads.c): its recent splices go back. */
 void py_thread_end(void);
 
