@@ -25,7 +25,8 @@
  * python* or which has a libpython* loaded.  PyMem_SetAllocator must run with the
  * GIL held: the wrap is done by the first recorded allocation made after
  * Py_IsInitialized() by the thread that holds the GIL (the main thread,
- * usually within microseconds).  Versions not in layout.c are left alone.
+ * usually within microseconds).  A version with no layout (layout.c) is
+ * left alone.
  */
 #include <dlfcn.h>
 #include <link.h>

@@ -3,7 +3,8 @@
  * process, so that a Python program's blocks are charged to its Python
  * lines, as tracemalloc charges them, with the native frames around them.
  *
- *   layout.c  the version table: where 3.11 keeps the fields we read
+ *   layout.c  the version table (3.10-3.13), and the layout 3.13 on
+ *             publish in _Py_DebugOffsets
  *   domain.c  finding CPython, and wrapping its MEM and OBJ allocator
  *             domains (tracemalloc's way: pymalloc stays on)
  *   stack.c   the thread's Python frames spliced into a native stack
