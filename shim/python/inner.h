@@ -151,8 +151,11 @@ static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
            (off & HSNAP_PY_OFF_MASK);
 }
 
-/* The frame's word, or 0 when its code cannot be kept. */
-static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
+/* The frame's word, or 0 when its code cannot be kept.  The functions
+ * below that take the frame model (PY_FRAMES_*) are always inlined, so
+ * that recent.c's walk, made for every allocation, is compiled once per
+ * model with none of its tests; py_lay->frames is the model to pass. */
+static inline __attribute__((always_inline)) uint64_t py_word_m(const char *fr, int model)
 {
     const struct py_layout *l = py_lay;
     const char *co = (const char *)py_ptr(fr, l->fr_code);
@@ -162,7 +165,7 @@ static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
     if (id == UINT32_MAX)
         return 0;
     intptr_t lasti;
-    if (HS_UNLIKELY(l->frames == PY_FRAMES_OBJECT))
+    if (model == PY_FRAMES_OBJECT)
         lasti = *(const int *)(fr + l->fr_instr);
     else
         lasti = ((intptr_t)py_ptr(fr, l->fr_instr) - (intptr_t)(co + l->co_code)) / 2;
@@ -174,17 +177,17 @@ static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
 /* From 3.12 on, a native call of the evaluation loop puts a frame of its
  * own (owned by the C stack, no code of the program's) below the first it
  * runs: fr, or the first frame out of it that is not one of those. */
-static inline const char *py_frame_skip(const char *fr)
+static inline __attribute__((always_inline)) const char *py_frame_skip(const char *fr, int model)
 {
     const struct py_layout *l = py_lay;
-    if (l->frames == PY_FRAMES_OWNER)
+    if (model == PY_FRAMES_OWNER)
         while (fr && *(const uint8_t *)(fr + l->fr_entry) == l->cstack)
             fr = (const char *)py_ptr(fr, l->fr_previous);
     return fr;
 }
 
 /* The innermost Python frame of the thread whose state is ts, or NULL. */
-static inline const char *py_frame_top(const char *ts)
+static inline __attribute__((always_inline)) const char *py_frame_top(const char *ts, int model)
 {
     const struct py_layout *l = py_lay;
     if (l->ts_cframe) {
@@ -192,26 +195,26 @@ static inline const char *py_frame_top(const char *ts)
         if (!ts)
             return NULL;
     }
-    return py_frame_skip((const char *)py_ptr(ts, l->cf_current));
+    return py_frame_skip((const char *)py_ptr(ts, l->cf_current), model);
 }
 
 /* The Python frame out of fr, or NULL; *entry: fr was the first frame of
  * its native evaluation call (the next one is another call's). */
-static inline const char *py_frame_next(const char *fr, int *entry)
+static inline __attribute__((always_inline)) const char *py_frame_next(const char *fr,
+                                                                         int *entry, int model)
 {
     const struct py_layout *l = py_lay;
     const char *up = (const char *)py_ptr(fr, l->fr_previous);
-    switch (l->frames) {
-    case PY_FRAMES_OBJECT:
+    if (model == PY_FRAMES_OBJECT) {
         *entry = 1;
         return up;
-    case PY_FRAMES_ENTRY:
+    }
+    if (model == PY_FRAMES_ENTRY) {
         *entry = *(const uint8_t *)(fr + l->fr_entry) != 0;
         return up;
-    default:
-        *entry = !up || *(const uint8_t *)(up + l->fr_entry) == l->cstack;
-        return py_frame_skip(up);
     }
+    *entry = !up || *(const uint8_t *)(up + l->fr_entry) == l->cstack;
+    return py_frame_skip(up, model);
 }
 
 /* recent.c: the thread's recent splices (see there). */

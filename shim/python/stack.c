@@ -50,7 +50,8 @@ static const char *py_own_state(void)
 static unsigned py_splice(const uintptr_t *nat, unsigned n, uintptr_t *out, unsigned max,
                           const char *ts, int *truncated)
 {
-    const char *fr = py_frame_top(ts);
+    int m = py_lay->frames;
+    const char *fr = py_frame_top(ts, m);
     unsigned k = 0;
     for (unsigned i = 0; i < n && k < max; i++) {
         if (!py_is_eval(nat[i]) || !fr) {
@@ -58,16 +59,16 @@ static unsigned py_splice(const uintptr_t *nat, unsigned n, uintptr_t *out, unsi
             continue;
         }
         for (int entry = 0; fr && !entry && k < max;) {
-            uint64_t w = py_word(fr);
-            fr = py_frame_next(fr, &entry);
+            uint64_t w = py_word_m(fr, m);
+            fr = py_frame_next(fr, &entry, m);
             if (w)
                 out[k++] = w;
         }
     }
     /* Frames left over (an evaluation frame not recognised): outermost. */
     for (int entry; fr && k < max && !*truncated;) {
-        uint64_t w = py_word(fr);
-        fr = py_frame_next(fr, &entry);
+        uint64_t w = py_word_m(fr, m);
+        fr = py_frame_next(fr, &entry, m);
         if (w)
             out[k++] = w;
     }
