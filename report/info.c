@@ -121,6 +121,9 @@ static void info_print(const struct snap *s)
     printf("%-17s %llu\n", "foreign frees:", (unsigned long long)m->foreign_frees);
     info_bytes("shim memory:", m->shim_bytes);
     printf("%-17s %u\n", "traces:", s->ntraces);
+    if (s->npycodes)
+        printf("%-17s CPython %u.%u, %u code objects\n", "python:", s->py_version >> 24,
+               (s->py_version >> 16) & 0xff, s->npycodes);
     uint32_t gone = 0;
     for (uint32_t i = 0; i < s->nmodules; i++)
         gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;

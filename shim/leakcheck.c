@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "python/python.h"
 #include "snapshot.h"
 
 /* ---------------- the sorted copy ---------------- */
@@ -345,4 +346,5 @@ const struct leak_host lchk_host = {
     .trace_unlock = trace_unlock,
     .trace_count = trace_count,
     .trace_stack = trace_stack,
+    .runtime_owned = py_immortal,
 };
