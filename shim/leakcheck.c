@@ -66,7 +66,7 @@ static void lchk_put_copy(struct side_file *f, const struct hsnap_block *b, uint
         trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
     if (f->fd < 0)
         return;
-    side_sec_begin(f, 0);
+    side_sec_begin(f, 0, sizeof n + n * sizeof *b);
     side_out(f, &n, sizeof n);
     side_out(f, b, n * sizeof *b);
     side_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);

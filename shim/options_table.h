@@ -43,6 +43,7 @@ enum opt_id {
     OPT_SITELINE,
     OPT_SITELINE_COST,
     OPT_PYTHON,
+    OPT_COMPRESS,
     OPT_COUNT
 };
 
@@ -123,6 +124,9 @@ static const struct opt_def opt_table[] = {
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
+    {"HEAPSNAP_COMPRESS", OPT_INT, "1",
+     "zstd level of the snapshots' sections, 1 (fastest) to 9 (0 = off: the files are "
+     "about 12 times larger, and readable by a heapsnap before format 3)", 0, 9, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

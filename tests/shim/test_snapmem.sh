@@ -7,7 +7,7 @@
 # Fixture: tests/shim/snapmem.c.
 
 t_build snapmem tests/shim/snapmem.c &&
-t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail snapmem_builds "cc failed"; return 0 2>/dev/null || exit 0; }
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail snapmem_builds "cc failed"; return 0 2>/dev/null || exit 0; }
 
 out=$(LD_PRELOAD="$SHIM" "$T/snapmem" 400000 "$T/mem.hsnap" 2>"$T/mem.err")
 per=$(echo "$out" | sed -n 's/.*per_block=\([0-9-]*\)$/\1/p')
