@@ -50,6 +50,8 @@
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
 
+#include <limits.h>
+
 #include "base.h"
 #include "hsnap_format.h"
 #include "leak/leak.h"
@@ -195,6 +197,7 @@ struct pend_left {
     uint64_t blocks, bytes;
 };
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
+#define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
 uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
 void pend_forget_fresh(void);                        /* trace_clear */
 void tbl_lock_all(void);
@@ -202,6 +205,7 @@ void tbl_unlock_all(void);
 uint64_t tbl_count(void);
 size_t tbl_bytes(void);
 void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
+int tbl_drain(tbl_visit_fn fn, void *arg); /* a fork's last walk: each stripe unmapped after */
 struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
     uint64_t entries;      /* live entries counted */
     uint64_t slots;        /* slots in the arrays */
