@@ -241,10 +241,12 @@ static int snap_sec_present(const struct sbuf *sec, int i, const struct side_ind
 }
 
 /* The sections, then END, then the header again with the file's size
- * (known once the sections are: they are compressed as written). */
+ * (known once the sections are: they are compressed as written).  Without
+ * compression the file is format 2, which readers older than format 3
+ * take. */
 static int snap_emit(int fd, struct sbuf *sec, int side)
 {
-    struct hsnap_header h = {HSNAP_MAGIC, HSNAP_VERSION, sizeof h, 0};
+    struct hsnap_header h = {HSNAP_MAGIC, zsec_level() ? HSNAP_VERSION : 2, sizeof h, 0};
     struct hsnap_section end = {HSNAP_SEC_END, 0, 0};
     struct side_file f = {.fd = fd, .level = zsec_level()};
     struct side_index sd;

@@ -20,7 +20,7 @@ $2" "$3" 2>&1)
 }
 
 export HEAPSNAP_SITELINE_COST=0
-# stored plain (HEAPSNAP_COMPRESS=0): a script below edits its SITELINE
+# stored plain (HEAPSNAP_COMPRESS=0, format 2): a script below edits its SITELINE
 if HEAPSNAP_SITELINE=0.01 HEAPSNAP_COMPRESS=0 fx_profile "$T/ph.hsnap" "$FX/phases"; then
   t_pass timeline_phases_profiled
 else
@@ -70,7 +70,7 @@ assert all(pt["other"] + sum(v for i, v in pt["sites"]) == pt["heap"] for pt in 
 ' "$T/ph.json"
 py timeline_json_schema 'assert d["schema"] == "heapsnap-timeline" and d["version"] == 1, d.get("schema")
 p = d["processes"][0]
-assert p["format"] == 3 and p["sites_per_point"] == 8 and p["first_step_ns"] == 10000000, p
+assert p["format"] == 2 and p["sites_per_point"] == 8 and p["first_step_ns"] == 10000000, p
 sn = p["snapshots"]
 assert len(sn) == 1 and sn[0]["path"].endswith("/ph.hsnap") and sn[0]["pid"] == p["pid"], sn
 assert sn[0]["time_ns"] > p["start_ns"] and sn[0]["sample_interval"] == 0, sn

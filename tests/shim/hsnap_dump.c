@@ -108,7 +108,8 @@ static void read_sections(const unsigned char *buf, uint64_t len)
     const struct hsnap_header *h = take(&c, sizeof *h, "short header");
     if (memcmp(h->magic, HSNAP_MAGIC, HSNAP_MAGIC_LEN))
         die("bad magic");
-    if (h->version != HSNAP_VERSION || h->header_size != sizeof *h) /* the shim writes the newest */
+    /* the shim writes the newest, or 2 when it compresses nothing */
+    if ((h->version != HSNAP_VERSION && h->version != 2) || h->header_size != sizeof *h)
         die("bad version or header size");
     if (h->file_size != len)
         die("file_size disagrees with the file");
