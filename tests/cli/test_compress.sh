@@ -102,3 +102,10 @@ damaged cut TRACES 'damaged zstd frame'
 damaged head TRACES 'bad compressed head'
 damaged nosize BLOCKS 'its zstd frame holds more than the'
 damaged v2 MODULES 'compressed in a format 2 file'
+
+# merge writes its snapshot compressed too, and reads compressed inputs.
+"$HEAPSNAP" merge "$T/z.hsnap" "$T/z.hsnap" -o "$T/mz.hsnap" >"$T/m.err" 2>&1 &&
+  "$HEAPSNAP" merge "$T/p.hsnap" "$T/p.hsnap" -o "$T/mp.hsnap" >>"$T/m.err" 2>&1 &&
+  "$HEAPSNAP" top "$T/mz.hsnap" >"$T/mz.top" 2>&1 && "$HEAPSNAP" top "$T/mp.hsnap" >"$T/mp.top" 2>&1 &&
+  cmp -s "$T/mz.top" "$T/mp.top" && grep -q 'compressed (zstd)' <("$HEAPSNAP" info "$T/mp.hsnap") &&
+  t_pass compress_merge_output || t_fail compress_merge_output "$(head -c 200 "$T/m.err") $(grep '^on disk' <("$HEAPSNAP" info "$T/mp.hsnap"))"

@@ -138,8 +138,8 @@ TEST_BEGIN(wrong_magic_and_future_version_are_refused)
     w.p[0] = 'X';
     expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
     free(w.p);
-    o.version = 3;
-    expect_true(refuses(&o, "unsupported format version 3 (this heapsnap reads 2)"), "%s", err);
+    o.version = 4;
+    expect_true(refuses(&o, "unsupported format version 4 (this heapsnap reads 3)"), "%s", err);
 }
 TEST_END
 
@@ -225,7 +225,7 @@ TEST_BEGIN(siteline_section_loads)
     int rc = load(&w, w.len, &s);
     free(w.p);
     expect_true(rc == 0, "load failed: %s", err);
-    expect_eq_u64(s.version, 2);
+    expect_eq_u64(s.version, HSNAP_VERSION);
     expect_true(s.sl.present, "no SITELINE");
     expect_eq_u64(s.sl.head.count, 3);
     expect_eq_u64(s.sl.head.nsites, 2);
