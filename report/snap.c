@@ -39,6 +39,7 @@
 #include "snap.h"
 
 #define SNAP_ZWINDOW_MAX 24 /* log2 of the largest zstd window accepted (16 MiB) */
+#define SNAP_ZFIRST (1u << 20) /* a compressed section's first output buffer */
 
 /* A bounds-checked reader over one payload. */
 struct cur {
@@ -141,15 +142,28 @@ static int check_header(const uint8_t *buf, size_t have, size_t len, char *err,
     return (int)h.header_size;
 }
 
-/* The frame's output into *out (grown as it comes, never past want
- * bytes, so a forged size costs only what the frame really holds);
- * -1 with a reason when the frame is damaged or holds more or less. */
-static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8_t *out,
-                         uint64_t want, const char *name, char *err, size_t errlen)
+/* The frame's output after the head_len bytes of *buf (malloc'd, grown
+ * as the output comes, never past want bytes after the head: a forged
+ * size costs only what the frame really holds); -1 with a reason when
+ * the frame is damaged or holds more or less than want. */
+static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8_t **buf,
+                         size_t head_len, uint64_t want, const char *name, char *err,
+                         size_t errlen)
 {
     ZSTD_inBuffer in = {frame, flen, 0};
-    ZSTD_outBuffer o = {out, (size_t)want, 0};
+    uint64_t cap = want < SNAP_ZFIRST ? want : SNAP_ZFIRST;
+    ZSTD_outBuffer o = {NULL, 0, 0};
     for (;;) {
+        if (o.pos == o.size && o.size < want) { /* room for more, up to want */
+            cap = o.size ? (o.size > want / 2 ? want : 2 * (uint64_t)o.size) : cap;
+            uint8_t *p = realloc(*buf, head_len + (size_t)cap);
+            if (!p)
+                return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
+                                         (unsigned long long)cap);
+            *buf = p;
+            o.dst = p + head_len;
+            o.size = (size_t)cap;
+        }
         size_t in0 = in.pos, out0 = o.pos;
         size_t r = ZSTD_decompressStream(dc, &o, &in);
         if (ZSTD_isError(r))
@@ -157,8 +171,8 @@ static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8
                                      ZSTD_getErrorName(r));
         if (r == 0)
             break;
-        if (in.pos == in0 && o.pos == out0)
-            return snap_section_fail(err, errlen, name, o.pos == o.size
+        if (in.pos == in0 && o.pos == out0 && !(o.pos == o.size && o.size < want))
+            return snap_section_fail(err, errlen, name, o.pos == want
                                      ? "its zstd frame holds more than the %llu bytes declared"
                                      : "its zstd frame is truncated (%llu bytes declared)",
                                      (unsigned long long)want);
@@ -172,7 +186,7 @@ static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8
 
 /* A section stored compressed (HSNAP_SEC_ZSTD): zhead, head, one frame
  * ending at the section's end.  The payload goes into a buffer of its own
- * (*out, the caller's to free). */
+ * (*out, the caller's to free, even on failure). */
 static int sec_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
                        uint64_t *outlen, char *err, size_t errlen)
 {
@@ -202,14 +216,14 @@ static int sec_inflate(const uint8_t *data, uint64_t len, const char *name, uint
         return snap_section_fail(err, errlen, name,
                                  "its zstd frame holds %llu bytes, %llu declared", cs,
                                  (unsigned long long)want);
-    if (zh.raw_len > SIZE_MAX / 2 || !(*out = malloc(zh.raw_len ? (size_t)zh.raw_len : 1)))
+    if (zh.raw_len > SIZE_MAX / 2 || !(*out = malloc(zh.head_len ? zh.head_len : 1)))
         return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
                                  (unsigned long long)zh.raw_len);
     memcpy(*out, data + sizeof zh, zh.head_len);
     ZSTD_DCtx *dc = ZSTD_createDCtx();
     int r = !dc || ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, SNAP_ZWINDOW_MAX))
         ? snap_section_fail(err, errlen, name, "out of memory")
-        : frame_inflate(dc, frame, flen, *out + zh.head_len, want, name, err, errlen);
+        : frame_inflate(dc, frame, flen, out, zh.head_len, want, name, err, errlen);
     ZSTD_freeDCtx(dc);
     *outlen = zh.raw_len;
     return r;

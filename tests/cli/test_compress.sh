@@ -101,6 +101,7 @@ damaged trail TRACES '3 bytes after its zstd frame'
 damaged cut TRACES 'damaged zstd frame'
 damaged head TRACES 'bad compressed head'
 damaged nosize BLOCKS 'its zstd frame holds more than the'
+damaged huge BLOCKS 'its zstd frame holds '
 damaged v2 MODULES 'compressed in a format 2 file'
 
 # merge writes its snapshot compressed too, and reads compressed inputs.

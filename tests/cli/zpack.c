@@ -16,6 +16,7 @@
  *   cut     pack, TRACES' frame without its last five bytes
  *   head    pack, TRACES' head_len 65 (over HSNAP_ZHEAD_MAX)
  *   nosize  pack, BLOCKS (no content size) declaring 32 bytes less
+ *   huge    pack, BLOCKS declaring 1 TiB more (read without allocating it)
  *   v2      pack, the header saying format 2
  * Build: cc -Ishim tests/cli/zpack.c -o zpack -lz -lzstd
  */
@@ -90,6 +91,8 @@ static void section(uint32_t type, const unsigned char *p, uint64_t n, const cha
         zh.head_len = HSNAP_ZHEAD_MAX + 1;
     if (blocks && !strcmp(mode, "nosize"))
         zh.raw_len -= 32;
+    if (blocks && !strcmp(mode, "huge"))
+        zh.raw_len += 1ull << 40;
     memcpy(buf, &zh, sizeof zh);
     size_t len = sizeof zh + head + f;
     struct hsnap_section h = {type | HSNAP_SEC_ZSTD, (uint32_t)crc32(0, buf, (uInt)len), len};
@@ -101,7 +104,7 @@ static void section(uint32_t type, const unsigned char *p, uint64_t n, const cha
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: zpack IN OUT pack|flip|more|less|trail|cut|head|nosize|v2\n");
+        fprintf(stderr, "usage: zpack IN OUT pack|flip|more|less|trail|cut|head|nosize|huge|v2\n");
         return 2;
     }
     FILE *fi = fopen(argv[1], "rb");
