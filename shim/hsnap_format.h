@@ -146,8 +146,9 @@
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
- * compresses every section but META and END unless HEAPSNAP_COMPRESS=0 (or
- * the payload is under a few hundred bytes); with 0 it writes format 2.
+ * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
+ * snapshot has under 2048 live blocks (then it writes format 2) or the
+ * payload is under a few hundred bytes.
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H

@@ -125,8 +125,9 @@ static const struct opt_def opt_table[] = {
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
     {"HEAPSNAP_COMPRESS", OPT_INT, "1",
-     "zstd level of the snapshots' sections, 1 (fastest) to 9 (0 = off: files about 12 "
-     "times larger, in format 2, which a heapsnap from before compression reads)", 0, 9, 0},
+     "zstd level of the sections of snapshots of 2048 live blocks or more, 1 (fastest) to 9 "
+     "(0 = off: files about 12 times larger, in format 2, which a heapsnap from before "
+     "compression reads)", 0, 9, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

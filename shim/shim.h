@@ -461,6 +461,7 @@ struct side_file {
     off_t at;     /* the open section's header */
     uint64_t len; /* its payload so far, as stored */
     uint64_t raw; /* ... and uncompressed (side_out's bytes) */
+    uint64_t hint; /* side_sec_begin without a size: about how many (0: unknown) */
     uint32_t crc; /* the stored payload's crc32 */
 };
 #define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
@@ -483,7 +484,7 @@ int side_copy(int fd, int side, off_t at, uint64_t len);
 /* ---- zsec.c: a section's payload compressed (zstd) ---- */
 #define ZSEC_UNKNOWN UINT64_MAX /* zsec_begin: the size is not known in advance */
 int zsec_level(void);                   /* HEAPSNAP_COMPRESS: 0 = raw */
-int zsec_begin(int level, uint64_t size); /* a new frame: 0, or -1 (store it raw) */
+int zsec_begin(int level, uint64_t size, uint64_t hint); /* a new frame: 0, or -1 (raw) */
 int zsec_feed(const void *p, size_t n, int end, int (*sink)(void *, const void *, size_t),
               void *arg);
 void zsec_release(void);                /* the context back to the kernel */

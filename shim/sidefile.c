@@ -61,7 +61,7 @@ void side_sec_begin(struct side_file *f, size_t room, uint64_t size)
         return;
     }
     f->z = f->level > 0 && (size == ZSEC_UNKNOWN || size >= SIDE_ZMIN) &&
-           zsec_begin(f->level, size) == 0;
+           zsec_begin(f->level, size, f->hint) == 0;
     size_t head = sizeof(struct hsnap_section) + (f->z ? sizeof(struct hsnap_zhead) : 0) + room;
     if ((f->at = lseek(f->fd, 0, SEEK_CUR)) < 0 || sbuf_write_all(f->fd, zero, head) != 0)
         side_fail(f);

@@ -20,6 +20,7 @@
 
 #define ZSEC_LOG 17   /* windowLog, and the hash and chain logs' bound */
 #define ZSEC_HDR 16u  /* zsec_alloc's size header, keeps 16-byte alignment */
+#define ZSEC_HINT_MAX (1u << 30) /* zsec_begin's hints above it: none */
 
 static struct {
     ZSTD_CCtx *cc;     /* NULL until the snapshot's first section */
@@ -84,16 +85,21 @@ static int zsec_setup(int level)
 }
 
 /* A new frame at level (> 0), of size bytes (ZSEC_UNKNOWN: not known yet;
- * else the frame records it).  0, or -1: the section is to be stored raw. */
-int zsec_begin(int level, uint64_t size)
+ * else the frame records it); hint: about how many when the size is not
+ * known (0: no idea).  zstd fits its window and buffers to the size or
+ * the hint, so a small program's snapshot maps and touches a few KiB of
+ * context, not the MiB a big heap's takes.  0, or -1: the section is to
+ * be stored raw. */
+int zsec_begin(int level, uint64_t size, uint64_t hint)
 {
     if (zsec_setup(level) != 0)
         return -1;
     ZSTD_CCtx_reset(zs.cc, ZSTD_reset_session_only);
-    if (size != ZSEC_UNKNOWN &&
-        ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(zs.cc, (unsigned long long)size)))
-        return -1;
-    return 0;
+    if (size != ZSEC_UNKNOWN)
+        return ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(zs.cc, (unsigned long long)size)) ? -1 : 0;
+    if (hint > ZSEC_HINT_MAX)
+        hint = 0; /* big: the capped window anyway */
+    return ZSTD_isError(ZSTD_CCtx_setParameter(zs.cc, ZSTD_c_srcSizeHint, (int)hint)) ? -1 : 0;
 }
 
 /* Compresses n bytes of p into the open frame, and with end set closes
