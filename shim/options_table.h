@@ -44,8 +44,8 @@ enum opt_id {
     OPT_SITELINE,
     OPT_SITELINE_COST,
     OPT_PYTHON,
-    OPT_COMPRESS,
     OPT_EXEC_SNAPSHOT,
+    OPT_COMPRESS,
     OPT_COUNT
 };
 
