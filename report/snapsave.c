@@ -192,25 +192,44 @@ static int save_fail(struct save_tmp *t, char *err, size_t errlen, int e)
     return -1;
 }
 
+/* A node written in place must be this user's or root's (and so must a
+ * symlink to it): another user's FIFO planted at the name would read the
+ * output. */
+static int save_owned(const struct stat *st)
+{
+    return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
 /* What the name at t->path is now: SAVE_ATOMIC (nothing, a regular file,
  * a directory: rename says why not), SAVE_DIRECT (a device, FIFO or
- * socket, or a symlink to one), or -1 with err (a symlink to anything
- * else).  *lnk: it is a symlink. */
+ * socket, or a symlink to one, of this user or root), or -1 with err (a
+ * symlink to anything else, another user's node).  *lnk: it is a
+ * symlink. */
 static int save_kind(struct save_tmp *t, int *lnk, char *err, size_t errlen)
 {
-    struct stat st;
+    struct stat ls, st;
     *lnk = 0;
-    if (lstat(t->path, &st) != 0) /* absent, or its directory says why */
+    if (lstat(t->path, &ls) != 0) /* absent, or its directory says why */
         return SAVE_ATOMIC;
-    if (!S_ISLNK(st.st_mode))
-        return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? SAVE_ATOMIC : SAVE_DIRECT;
-    *lnk = 1;
-    int ok = stat(t->path, &st) == 0;
-    if (ok && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    if (S_ISREG(ls.st_mode) || S_ISDIR(ls.st_mode))
+        return SAVE_ATOMIC;
+    *lnk = S_ISLNK(ls.st_mode);
+    int ok = !*lnk || stat(t->path, &st) == 0;
+    if (!*lnk)
+        st = ls;
+    if (ok && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+        ok = 0;
+    else if (ok && save_owned(&ls) && save_owned(&st))
         return SAVE_DIRECT;
-    snprintf(err, errlen, "%s: a symbolic link to %s: neither followed nor replaced (name "
-             "the file itself, or - for standard output)", t->path,
-             !ok ? "nothing" : S_ISREG(st.st_mode) ? "a regular file" : "a directory");
+    if (ok)
+        snprintf(err, errlen, "%s: a device, FIFO or socket of another user: not written to",
+                 t->path);
+    else
+        snprintf(err, errlen, "%s: a symbolic link to %s: neither followed nor replaced (name "
+                 "the file itself, or - for standard output)", t->path,
+                 stat(t->path, &st) != 0 ? "nothing"
+                 : S_ISREG(st.st_mode)   ? "a regular file"
+                                         : "a directory");
     return -1;
 }
 
@@ -229,9 +248,9 @@ static int save_direct(struct save_tmp *t, int lnk, char *err, size_t errlen)
         }
         return save_fail(t, err, errlen, e);
     }
-    if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || !save_owned(&st)) {
         close(fd);
-        snprintf(err, errlen, "%s: replaced by a regular file while being opened", t->path);
+        snprintf(err, errlen, "%s: replaced while being opened: not written to", t->path);
         return -1;
     }
     if (!(t->f = fdopen(fd, "w"))) {
