@@ -4,10 +4,13 @@
  * The shim is found next to this executable (build/), else in
  * ../lib/heapsnap/ (after `make install`).  It is put FIRST in LD_PRELOAD and
  * anything already there stays after it (so a preloaded jemalloc is still
- * the allocator the shim forwards to).  Options become HEAPSNAP_* variables;
- * HEAPSNAP_MANIFEST names a temporary file to which the shim appends every
- * snapshot path it writes, so that, once CMD is done, we can say where its
- * snapshots (and those of its children) went (report/manifest.c).  The exit
+ * the allocator the shim forwards to).  Options become HEAPSNAP_* variables.
+ * Every process CMD becomes or starts tells us of each snapshot it wrote,
+ * or failed to write, on a socket left open across exec
+ * (HEAPSNAP_MANIFEST_FD), read while CMD runs: it works for a process that
+ * became another user (a server's workers), and only the processes we
+ * started hold it.  One that closed it appends to the temporary file
+ * HEAPSNAP_MANIFEST names (0600, ours) instead (report/manifest.c).  The exit
  * status is CMD's; when a signal killed CMD, heapsnap dies by the same
  * signal once its report (and --gate's) is out.  SIGINT/SIGTERM sent to
  * heapsnap alone (kill) are forwarded; those from the terminal reach CMD by
@@ -24,8 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -279,7 +285,7 @@ static int run_has_pid(const char *pat)
 
 /* LD_PRELOAD = shim, then whatever was there (unless it is the shim). */
 static int run_env(const struct run_opts *o, const char *shim, const char *manifest,
-                   char *err, size_t errlen)
+                   const char *chan, char *err, size_t errlen)
 {
     char buf[8192], cwd[PATH_MAX];
     const char *old = getenv("LD_PRELOAD");
@@ -315,6 +321,10 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         snprintf(full, sizeof(full), "%s", pat);
     setenv("HEAPSNAP_OUTPUT", full, 1);
     setenv("HEAPSNAP_MANIFEST", manifest, 1);
+    if (chan)
+        setenv("HEAPSNAP_MANIFEST_FD", chan, 1);
+    else
+        unsetenv("HEAPSNAP_MANIFEST_FD");
     if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signum, 1);
     if (o->sample) setenv("HEAPSNAP_SAMPLE", o->sample, 1);
@@ -336,7 +346,7 @@ static void run_forward(int sig, siginfo_t *si, void *uc)
 
 /* fork + exec; returns the child's pid, or -1 with err filled. A CLOEXEC
  * pipe carries exec's errno back, so a failed exec is reported here. */
-static pid_t run_spawn(char **cmd, char *err, size_t errlen)
+static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen)
 {
     int fds[2], e = 0;
     if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -346,6 +356,8 @@ static pid_t run_spawn(char **cmd, char *err, size_t errlen)
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
+        if (keep >= 0)
+            fcntl(keep, F_SETFD, 0); /* the socket's sending end crosses exec */
         execvp(cmd[0], cmd);
         e = errno;
         if (write(fds[1], &e, sizeof(e)) < 0) {}
@@ -363,6 +375,29 @@ static pid_t run_spawn(char **cmd, char *err, size_t errlen)
     }
     close(fds[0]);
     return pid;
+}
+
+/* Reads what the shim tells on sock (-1: no socket) until CMD has ended,
+ * then what is left.  CMD is not reaped here (run_wait does). */
+static void run_listen(pid_t pid, int sock, struct manifest *mf)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    siginfo_t si;
+    for (;;) {
+        struct pollfd p[2] = {{sock, POLLIN, 0}, {pfd, POLLIN, 0}};
+        /* without a pidfd (Linux < 5.3), CMD's end is looked for every 50 ms */
+        int n = poll(p, pfd >= 0 ? 2 : 1, pfd >= 0 ? -1 : 50);
+        if (n > 0 && sock >= 0 && p[0].revents && mf_recv(sock, mf) != 0)
+            sock = p[0].fd = -1; /* every sender is gone, or out of memory */
+        si.si_pid = 0;
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 ? errno != EINTR
+                                                                             : si.si_pid == pid)
+            break;
+    }
+    if (sock >= 0)
+        mf_recv(sock, mf);
+    if (pfd >= 0)
+        close(pfd);
 }
 
 /* CMD's exit code; when a signal killed it, 128 + N with N in *sig. */
@@ -413,7 +448,14 @@ static void run_report(const struct manifest *mf, const char *cmd)
         fprintf(stderr, "heapsnap: warning: %u snapshots were written to %s, each replacing "
                 "the one before (put %%p in -o to keep one per process)\n", mf->e[dup].times,
                 esc_text(fmt_path(mf->e[dup].path), shown, sizeof(shown)));
-    if (!mf->n)
+    for (size_t i = 0; i < mf->nf; i++)
+        fprintf(stderr, "heapsnap: pid %ld (uid %ld) could not write %s: %s%s\n",
+                (long)mf->f[i].pid, (long)(int)mf->f[i].uid,
+                esc_text(fmt_path(mf->f[i].path), shown, sizeof(shown)),
+                strerror(mf->f[i].err),
+                mf->f[i].err == EACCES ? " (the output directory must be writable by the user "
+                                         "the process runs as)" : "");
+    if (!mf->n && !mf->nf)
         fprintf(stderr, "heapsnap: no snapshot was written by %s (see the shim's warning "
                         "above, if any; else a signal killed it, or it ignores LD_PRELOAD)\n",
                 esc_text(cmd, shown, sizeof(shown)));
@@ -443,6 +485,11 @@ static int run_gate(const struct manifest *mf, const char *exitcode, char *err, 
     } else {
         fflush(stderr);
         rc = cmd_gate(ac, av, err, errlen);
+    }
+    if (rc == 0 && mf->nf) { /* a process the gate cannot vouch for */
+        snprintf(err, errlen, "run: --gate: %zu snapshot%s could not be written", mf->nf,
+                 mf->nf > 1 ? "s" : "");
+        rc = 2;
     }
     free(av);
     return rc;
@@ -475,7 +522,20 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     close(fd);
-    if (run_env(&o, shim, manifest, err, errlen) < 0) {
+    int sock[2] = {-1, -1}, one = 1;
+    char chan[64];
+    struct stat st;
+    /* No socket (out of fds, say): the manifest file alone, as it can. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) == 0 &&
+        (setsockopt(sock[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0 ||
+         fstat(sock[1], &st) != 0)) {
+        close(sock[0]);
+        close(sock[1]);
+        sock[0] = sock[1] = -1;
+    }
+    if (sock[1] >= 0)
+        snprintf(chan, sizeof(chan), "%d:%llu", sock[1], (unsigned long long)st.st_ino);
+    if (run_env(&o, shim, manifest, sock[1] >= 0 ? chan : NULL, err, errlen) < 0) {
         unlink(manifest);
         return 2;
     }
@@ -484,8 +544,12 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     fflush(NULL);
-    pid_t pid = run_spawn(cmd, err, errlen);
+    pid_t pid = run_spawn(cmd, sock[1], err, errlen);
+    if (sock[1] >= 0)
+        close(sock[1]);
     if (pid < 0) {
+        if (sock[0] >= 0)
+            close(sock[0]);
         unlink(manifest);
         return 2;
     }
@@ -493,6 +557,10 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     int sig;
     struct manifest mf;
     char why[512];
+    memset(&mf, 0, sizeof(mf));
+    run_listen(pid, sock[0], &mf);
+    if (sock[0] >= 0)
+        close(sock[0]);
     rc = run_wait(pid, &sig);
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));

@@ -384,6 +384,16 @@ struct hsnap_siteline_site {
     uint64_t bytes;    /* its live bytes at that point */
 };
 
+/* Not in the file: a message of the shim to `heapsnap run` on the socket
+ * of HEAPSNAP_MANIFEST_FD (shim/runchan.c, report/manifest.c), one per
+ * snapshot, followed by its absolute path (no NUL).  A message that does
+ * not start with the magic is ignored. */
+#define HSNAP_RUNMSG_MAGIC 0x4d52534eu /* "NSRM" */
+struct hsnap_runmsg {
+    uint32_t magic;
+    uint32_t err; /* 0: written; else the errno of the failure */
+};
+
 #pragma pack(pop)
 
 #endif

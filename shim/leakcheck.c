@@ -216,6 +216,8 @@ int64_t lchk_collect(const char *path)
     }
     int saved_errno = errno, leaks = 1;
     int64_t ret = -1;
+    if (cred_secure())
+        return -1;
     struct sbuf sec[SEC_N] = {{0}};
     struct side_file f = {.fd = -1};
     struct snap_live lv = {0};
@@ -259,6 +261,8 @@ static int lchk_query_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
 long lchk_query(int referents, struct heapsnap_ref *out, size_t max)
 {
     struct sbuf blocks = {0};
+    if (cred_secure())
+        return -1;
     int saved_errno = errno, saved_guard = guard_enter();
     snap_lock();
     long ret = collect_query(lchk_query_blocks, &blocks, referents, out, max);

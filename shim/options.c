@@ -251,6 +251,18 @@ void opt_init(void)
     }
 }
 
+/* Secure execution (creds.c): every option at its default, no variable
+ * read but HEAPSNAP_VERBOSE, and that only to say so in one fixed line. */
+void opt_init_secure(void)
+{
+    for (int id = 0; id < OPT_COUNT; id++)
+        opt_set_default((enum opt_id)id);
+    const char *v = getenv(opt_table[OPT_VERBOSE].name);
+    if (v && opt_parse_bool(v) == 1)
+        opt_write3("inactive in a secure-execution (setuid, setgid or capabilities) process",
+                   0, 0);
+}
+
 long opt_int(enum opt_id id)
 {
     return opts.ival[id];

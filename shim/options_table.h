@@ -35,6 +35,7 @@ enum opt_id {
     OPT_LEAK_FORK,
     OPT_FATAL,
     OPT_MANIFEST,
+    OPT_MANIFEST_FD,
     OPT_VERBOSE,
     OPT_SAMPLE_SEED,
     OPT_CHILDREN,
@@ -94,6 +95,9 @@ static const struct opt_def opt_table[] = {
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",
      "file to which the path of every snapshot written is appended, each ended by a NUL byte", 0, 0, 0},
+    {"HEAPSNAP_MANIFEST_FD", OPT_STR, "",
+     "set by heapsnap run: FD:INODE of its socket, told of every snapshot written or failed "
+     "by any process it started, whatever user that became; else HEAPSNAP_MANIFEST", 0, 0, 0},
     {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
      "print what the shim does on stderr", 0, 1, 0},
     {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",

@@ -15,7 +15,7 @@
  * (snapdest.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
  * and __lsan_* (lsan.c), elfsym_, py_ (python/: CPython's frames and
- * allocator domains).
+ * allocator domains), cred_ (creds.c), rchan_ (runchan.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -414,6 +414,7 @@ static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
 
 /* ---- options.c ---- */
 void opt_init(void);
+void opt_init_secure(void); /* AT_SECURE: defaults, no variable obeyed */
 long opt_int(enum opt_id id);
 const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
@@ -491,7 +492,7 @@ size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
 void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
 int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
-void name_manifest(const char *path);         /* HEAPSNAP_MANIFEST += path */
+void name_manifest(const char *path, int err); /* run told: written (0) or failed */
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
@@ -571,6 +572,16 @@ void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
 int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 int life_degraded(void);
+/* creds.c, around a set*id call: the helper thread stopped and joined (1:
+ * it was running), then started again. */
+int life_helper_pause(void);
+void life_helper_resume(void);
+
+/* ---- runchan.c: the socket of `heapsnap run` ---- */
+int rchan_tell(const char *path, int err); /* 0: run was told */
+
+/* ---- creds.c ---- */
+int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
 void life_timeline_lock(void);
