@@ -279,21 +279,52 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
     return pwrite(fd, &h, sizeof h, 0) == (ssize_t)sizeof h ? 0 : -1;
 }
 
-static void snap_warn_failure(const char *path, int err)
+/* "cannot write PATH: desc" once: desc, else err's description. */
+static void snap_warn_why(const char *path, int err, const char *desc)
 {
     snap.fail_err = err ? err : ENOMEM; /* for heapsnap run (name_manifest) */
     if (atomic_exchange(&snap.warned, 1) != 0)
         return;
     char why[96] = ": ";
-    const char *desc = err ? strerrordesc_np(err) : "out of memory";
+    if (!desc)
+        desc = err ? strerrordesc_np(err) : "out of memory";
     strncat(why, desc ? desc : "unknown error", sizeof why - 3);
     opt_warn("cannot write ", path, why);
 }
 
-/* Writes everything to path via a temporary file (name_open_tmp); 0 or -1
+static void snap_warn_failure(const char *path, int err)
+{
+    snap_warn_why(path, err, NULL);
+}
+
+/* A device, FIFO or socket at path (dest_kind's kind): written in place
+ * from a scratch file the snapshot is made in; 0 or -1 (warned). */
+static int snap_to_stream(const char *path, int kind, struct sbuf *sec, int side, int level)
+{
+    const char *why = NULL;
+    int fd = dest_scratch(), err = 0;
+    if (fd < 0 || snap_emit(fd, sec, side, level) != 0 || dest_write(path, kind, fd, &why) != 0)
+        err = errno ? errno : EIO;
+    if (fd >= 0)
+        close(fd);
+    if (err)
+        snap_warn_why(path, err, why);
+    return err ? -1 : 0;
+}
+
+/* Writes everything to path via a temporary file (name_open_tmp), or in
+ * place where path is a device or FIFO (snap_to_stream); 0 or -1
  * (warned). */
 static int snap_to_file(char *path, struct sbuf *sec, int side, int level)
 {
+    const char *why = NULL;
+    int kind = dest_kind(path, &why);
+    if (kind < 0) {
+        snap_warn_why(path, 0, why);
+        return -1;
+    }
+    if (kind != DEST_RENAME)
+        return snap_to_stream(path, kind, sec, side, level);
     char *t = snap.tmp;
     int fd = name_open_tmp(t, path), err = 0;
     if (fd < 0) {
