@@ -254,6 +254,10 @@ struct hsnap_meta {
  * __lsan_is_turned_off() was nonzero. */
 #define HSNAP_META_LSAN_CHECKED 0x8u
 #define HSNAP_META_LSAN_OFF 0x10u
+/* The leak check was asked for but could not run: a thread could not be
+ * stopped and no fork of the process could be made (or the fork failed);
+ * the shim warned why. */
+#define HSNAP_META_LEAKS_SKIPPED 0x20u
 
 struct hsnap_stat {
     uint64_t live_count;

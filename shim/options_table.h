@@ -89,7 +89,7 @@ static const struct opt_def opt_table[] = {
      "run the leak check on a fork of the process, so that threads stop only for the fork: "
      "auto does, except at exit with at most 16384 live blocks and a stop signal (in place "
      "is faster there, and the process is ending); 1 always; 0 never (in place, with every "
-     "thread stopped until the scan ends)", 0, 0, "auto|0|1|no|yes|false|true|off|on"},
+     "thread stopped until the scan ends; no check when a thread cannot be stopped)", 0, 0, "auto|0|1|no|yes|false|true|off|on"},
     {"HEAPSNAP_FATAL", OPT_BOOL, "1",
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",

@@ -386,6 +386,11 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
     *a = (struct leak_answer){0};
     if (collect_begin(0) != 0)
         return -1;
+    if (col.unstopped) {
+        collect_end();
+        collect_host->debug("leak check: a thread could not be stopped: not in place", "", "");
+        return COLLECT_UNSTOPPED;
+    }
     if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0)
         ret = 0;
     collect_end();

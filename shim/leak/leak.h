@@ -70,7 +70,11 @@ typedef int (*leak_report_fn)(void *ctx, const struct hsnap_block *b, uint64_t n
  * set the re-entry guard) ---- */
 void collect_init(const struct leak_host *h); /* once, before any other call */
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
- * nothing in *a to release).  *a's payloads need a->leaks_len != 0. */
+ * nothing in *a to release), or COLLECT_UNSTOPPED: a thread could not be
+ * stopped, and a scan in place would read memory it is changing (nothing
+ * done, blocks() not called: the caller runs collect_check_fork, or no
+ * check).  *a's payloads need a->leaks_len != 0. */
+#define COLLECT_UNSTOPPED 2
 int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a);
 /* The same check on a fork of the process (fork.c): the world is stopped
  * only until the fork, blocks(ctx) and report(ctx) run in the child.  0
