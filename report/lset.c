@@ -157,7 +157,7 @@ static int ret_check(const struct snap *s, const struct hsnap_retainer *v, uint3
     if (r->target_trace >= s->ntraces)
         return snap_section_fail(err, errlen, "RETAINERS", "item %u: target trace %u out of range (%u traces)", i,
                         r->target_trace, s->ntraces);
-    if (r->source_kind > HSNAP_RET_USER)
+    if (r->source_kind > HSNAP_RET_MAPPED)
         return snap_section_fail(err, errlen, "RETAINERS", "item %u: unknown source kind %u", i, r->source_kind);
     if (r->source_kind == HSNAP_RET_BLOCK && r->source_trace >= s->ntraces)
         return snap_section_fail(err, errlen, "RETAINERS", "item %u: source trace %u out of range (%u traces)", i,

@@ -324,6 +324,7 @@ enum hsnap_ret_kind {
     HSNAP_RET_REGS = 3,  /* a thread's registers */
     HSNAP_RET_TLS = 4,   /* thread-local storage (static TLS, TCB) */
     HSNAP_RET_USER = 5,  /* heapsnap_register_root() ranges */
+    HSNAP_RET_MAPPED = 6, /* memory the program mapped (anonymous mmap, shmat) */
 };
 
 struct hsnap_retainer {

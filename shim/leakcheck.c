@@ -343,4 +343,5 @@ const struct leak_host lchk_host = {
     .trace_unlock = trace_unlock,
     .trace_count = trace_count,
     .trace_stack = trace_stack,
+    .own_maps = arena_each_map,
 };

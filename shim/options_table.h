@@ -43,6 +43,7 @@ enum opt_id {
     OPT_SITELINE,
     OPT_SITELINE_COST,
     OPT_PYTHON,
+    OPT_MAPPED_ROOTS,
     OPT_COUNT
 };
 
@@ -123,6 +124,8 @@ static const struct opt_def opt_table[] = {
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
+    {"HEAPSNAP_MAPPED_ROOTS", OPT_BOOL, "1",
+     "the leak check's roots include the memory the program maps itself (anonymous mmap, shmat, memfd), as memcheck's do; 0 leaves it out, as LeakSanitizer does (then heapsnap_register_root names such ranges)", 0, 1, 0},
 };
 
 /* Signals no program survives as a snapshot trigger, refused by the shim

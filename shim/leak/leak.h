@@ -43,6 +43,9 @@ struct leak_host {
     /* With the trace lock held: trace id's first max frames (innermost
      * first) copied to ip; its depth (traces.c's trace_stack) */
     unsigned (*trace_stack)(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags);
+    /* Each of the recorder's own mappings to fn (no lock: the world may
+     * be stopped); -1 when some are not listed (arena.c's arena_each_map) */
+    int (*own_maps)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 };
 
 /* The live blocks, sorted by address, into *b (n of them) while the world
@@ -126,6 +129,7 @@ int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full) */
 /* The range registered at p (and of len bytes, unless len is 0): 0, or -1
  * (not registered). */
 int roots_unregister(const void *p, size_t len);
+void roots_set_mapped(int on); /* start-up: the program's mappings are roots (1) */
 
 /* ---- stop.c: the registry of threads the check stops and scans ---- */
 struct stop_slot;
