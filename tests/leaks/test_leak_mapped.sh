@@ -28,3 +28,16 @@ done
 got=$(m_classes HEAPSNAP_MAPPED_ROOTS=0)
 if [ "$got" = "1000:3 10 500:3 3 77:3 1 " ]; then t_pass leak_mapped_roots_off_is_lsans_view
 else t_fail leak_mapped_roots_off_is_lsans_view "got '$got'"; fi
+
+# A library opened by a relative path (dlopen("./libleaky.so")) is named by
+# its absolute path in the snapshot: its lines are found from any directory.
+t_build reldlopen $L/reldlopen.c -ldl &&
+t_build libleaky.so $L/leakylib.c -shared -fPIC || { t_fail leak_mapped_reldlopen_build "cc failed"; return 0 2>/dev/null || exit 0; }
+rm -f "$T"/rel.*.hsnap
+(cd "$T" && HEAPSNAP_OUTPUT="$T/rel.%p.hsnap" LD_PRELOAD="$SHIM" ./reldlopen 2>"$T/rel.err")
+f=$(ls "$T"/rel.*.hsnap 2>/dev/null | head -1)
+for dir in "$T" /; do
+  got=$(cd "$dir" && "$HEAPSNAP" top "$f" 2>&1 | grep 'size=4321 B')
+  name=relative_dlopen_symbolized_from_$( [ "$dir" = / ] && echo root || echo its_dir)
+  case "$got" in *leakylib.c:10:*) t_pass $name ;; *) t_fail $name "top: '$got' $(head -c 200 "$T/rel.err")" ;; esac
+done
