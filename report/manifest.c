@@ -1,7 +1,10 @@
 /*
- * manifest.c - reading the manifest: every snapshot path the shim wrote
- * during `heapsnap run`, one record per snapshot, appended by each process
- * in one write.  A path may hold any byte but NUL, a newline included
+ * manifest.c - what the shim told `heapsnap run`: on run's socket
+ * (mf_recv: a message per snapshot written or failed, with its sender's
+ * pid and uid from the kernel; only the processes run started hold it),
+ * and in the manifest file, for a process that closed the socket: every
+ * snapshot path, one record per snapshot, appended by each process in one
+ * write.  A path may hold any byte but NUL, a newline included
  * (`%e` expands to the program's name), so a newline cannot be trusted to
  * end a record:
  *   - records ending in NUL ("PATH\0") are exact; when the manifest holds
@@ -14,16 +17,21 @@
  * A path written twice (two processes, or snapshots, that share a name
  * without %p) is kept once, with its count, for run to warn about.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "hsnap_format.h"
 #include "input.h"
 #include "manifest.h"
 
 #define MF_MAX_JOIN 16 /* lines one path may span */
+#define MF_MSG_MAX (8192 + 64) /* a message of the socket: head and a path */
 
 static int mf_add(struct manifest *m, const char *p, size_t len)
 {
@@ -72,7 +80,6 @@ static size_t mf_line_record(const char *p, const char *end, const char **next)
 int mf_read(const char *path, struct manifest *m, char *err, size_t errlen)
 {
     size_t len;
-    memset(m, 0, sizeof(*m));
     char *text = in_read_text(path, IN_MAX_MANIFEST, &len, err, errlen);
     if (!text)
         return -1;
@@ -97,10 +104,76 @@ int mf_read(const char *path, struct manifest *m, char *err, size_t errlen)
     return rc;
 }
 
+static int mf_add_fail(struct manifest *m, const char *p, size_t len, int e,
+                       const struct ucred *who)
+{
+    if (grow_array((void **)&m->f, &m->fcap, m->nf + 1, sizeof(*m->f)) < 0 ||
+        !(m->f[m->nf].path = strndup(p, len)))
+        return -1;
+    m->f[m->nf].err = e;
+    m->f[m->nf].pid = who ? who->pid : 0;
+    m->f[m->nf++].uid = who ? who->uid : (uid_t)-1;
+    return 0;
+}
+
+/* One message: its sender's credentials from the kernel (SCM_CREDENTIALS),
+ * then struct hsnap_runmsg and the path.  Only the processes run started
+ * hold the socket, so what comes is theirs. */
+static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
+{
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(struct ucred))];
+    } ctl;
+    struct iovec iov = {buf, cap};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+                        .msg_controllen = sizeof(ctl)};
+    struct ucred who, *pwho = NULL;
+    struct hsnap_runmsg head;
+    ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n <= 0)
+        return n == 0 ? 1 : (errno == EINTR ? 0 : 2);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            memcpy(&who, CMSG_DATA(c), sizeof(who));
+            pwho = &who;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            for (int *f = (int *)CMSG_DATA(c); (char *)(f + 1) <= (char *)c + c->cmsg_len; f++)
+                close(*f); /* nothing is passed on this socket */
+        }
+    if ((size_t)n <= sizeof(head) || (mh.msg_flags & MSG_TRUNC))
+        return 0;
+    memcpy(&head, buf, sizeof(head));
+    if (head.magic != HSNAP_RUNMSG_MAGIC)
+        return 0;
+    const char *p = buf + sizeof(head);
+    size_t len = (size_t)n - sizeof(head);
+    if (memchr(p, 0, len))
+        return 0;
+    if (head.err)
+        return mf_add_fail(m, p, len, (int)head.err, pwho) < 0 ? -1 : 0;
+    return mf_add(m, p, len) < 0 ? -1 : 0;
+}
+
+int mf_recv(int fd, struct manifest *m)
+{
+    char *buf = malloc(MF_MSG_MAX);
+    int r = 0;
+    if (!buf)
+        return -1;
+    while ((r = mf_recv_one(fd, m, buf, MF_MSG_MAX)) == 0)
+        ;
+    free(buf);
+    return r < 0 ? -1 : r == 1 ? 1 : 0;
+}
+
 void mf_free(struct manifest *m)
 {
     for (size_t i = 0; i < m->n; i++)
         free(m->e[i].path);
     free(m->e);
+    for (size_t i = 0; i < m->nf; i++)
+        free(m->f[i].path);
+    free(m->f);
     memset(m, 0, sizeof(*m));
 }

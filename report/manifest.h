@@ -1,25 +1,43 @@
 /*
- * manifest.h - the list of snapshot files the shim appended to while
- * `heapsnap run` waited (HEAPSNAP_MANIFEST), read back by report/manifest.c.
+ * manifest.h - the list of snapshot files the shim told `heapsnap run`
+ * of while it waited: on run's socket (HEAPSNAP_MANIFEST_FD: written or
+ * failed, from any process it started, whatever user that became), or
+ * appended to the manifest file (HEAPSNAP_MANIFEST); report/manifest.c.
  */
 #ifndef REPORT_MANIFEST_H
 #define REPORT_MANIFEST_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct mf_entry {
     char *path;        /* as the shim wrote it */
     unsigned times;    /* how many times it was written */
 };
 
+struct mf_fail {       /* a snapshot a process could not write */
+    char *path;
+    int err;           /* its errno */
+    pid_t pid;         /* the process, as the kernel names the sender */
+    uid_t uid;
+};
+
 struct manifest {
     struct mf_entry *e; /* distinct paths, in the order first written */
     size_t n, cap;
+    struct mf_fail *f;  /* failures, in the order told */
+    size_t nf, fcap;
 };
 
-/* Reads the manifest at path into m (zeroed first).  Returns 0, or -1 with
- * "PATH: reason" in err (out of memory, the file too large). */
+/* Reads the manifest file at path into m (m zeroed by the caller, or
+ * holding what mf_recv got: the file's paths are added).  Returns 0, or -1
+ * with "PATH: reason" in err (out of memory, the file too large). */
 int mf_read(const char *path, struct manifest *m, char *err, size_t errlen);
+
+/* Takes every message waiting on run's socket fd (SO_PASSCRED set, non-
+ * blocking reads) into m.  Returns 0 when none is left (or the socket is
+ * closed by every sender: 1), -1 when out of memory. */
+int mf_recv(int fd, struct manifest *m);
 
 void mf_free(struct manifest *m);
 

@@ -4,10 +4,13 @@
  * The shim is found next to this executable (build/), else in
  * ../lib/heapsnap/ (after `make install`).  It is put FIRST in LD_PRELOAD and
  * anything already there stays after it (so a preloaded jemalloc is still
- * the allocator the shim forwards to).  Options become HEAPSNAP_* variables;
- * HEAPSNAP_MANIFEST names a temporary file to which the shim appends every
- * snapshot path it writes, so that, once CMD is done, we can say where its
- * snapshots (and those of its children) went (report/manifest.c).  The exit
+ * the allocator the shim forwards to).  Options become HEAPSNAP_* variables.
+ * Every process CMD becomes or starts tells us of each snapshot it wrote,
+ * or failed to write, on a socket left open across exec
+ * (HEAPSNAP_MANIFEST_FD), read while CMD runs: it works for a process that
+ * became another user (a server's workers), and only the processes we
+ * started hold it.  One that closed it appends to the temporary file
+ * HEAPSNAP_MANIFEST names (0600, ours) instead (report/manifest.c).  The exit
  * status is CMD's; when a signal killed CMD, heapsnap dies by the same
  * signal once its report (and --gate's) is out.  SIGINT/SIGTERM sent to
  * heapsnap alone (kill) are forwarded; those from the terminal reach CMD by
@@ -24,14 +27,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "escape.h"
 #include "fmt.h"
+#include "follow.h"
 #include "gate.h"
 #include "manifest.h"
 #include "options_table.h"
@@ -44,6 +51,7 @@ struct run_opts {
     const char *depth, *signal, *interval, *sample, *unwind;
     char signum[16];      /* --signal as the number the shim is given */
     const char *children; /* --children exit|all|none */
+    int follow_all;       /* --follow all: keep a launcher's helpers too */
     int no_blocks;
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
@@ -55,7 +63,10 @@ static void run_usage(void)
     printf("usage: heapsnap run [options] [--] CMD [ARGS]\n"
            "Runs CMD with libheapsnap.so preloaded (an existing LD_PRELOAD is kept\n"
            "after it) and prints the snapshots it wrote.  Exit status is CMD's; when a\n"
-           "signal kills CMD, heapsnap dies by the same signal (without a core file).\n\n"
+           "signal kills CMD, heapsnap dies by the same signal (without a core file).\n"
+           "As a shell: 127 when CMD is not found, 126 when it cannot be executed (not\n"
+           "executable, a directory); 2 for heapsnap's own trouble (a bad option, a\n"
+           "program the shim cannot enter).\n\n"
            "  -o PATTERN         snapshot file name (default $HEAPSNAP_OUTPUT, else\n"
            "                     heapsnap.%%p.hsnap)\n"
            "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
@@ -67,6 +78,10 @@ static void run_usage(void)
            "      --no-blocks    do not record individual live blocks\n"
            "      --children M   forked children that do not exec write at exit() (exit,\n"
            "                     the default), also at _exit (all), or never (none)\n"
+           "      --follow M     program (the default) leaves out the snapshots of a\n"
+           "                     launcher's helpers (processes started before their\n"
+           "                     parent exec'd: a wrapper script's readlink, $(...));\n"
+           "                     all keeps every process's\n"
            "      --leaks        run the leak check (reference model) at exit\n"
            "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
@@ -146,6 +161,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
         {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
         {"sample", required_argument, NULL, 'S'},     {"unwind", required_argument, NULL, 'U'},
+        {"follow", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -165,6 +181,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'E': o->exitcode = optarg; break;
         case 'L': o->leaks = 1; break;
         case 'C': o->children = optarg; break;
+        case 'F':
+            if (strcmp(optarg, "all") && strcmp(optarg, "program")) {
+                snprintf(err, errlen, "run: bad value for --follow: '%s' (program, all)", optarg);
+                return 2;
+            }
+            o->follow_all = !strcmp(optarg, "all");
+            break;
         case 'h': run_usage(); return 0;
         default: return cli_bad_option("run", c, argv, err, errlen);
         }
@@ -183,31 +206,62 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
     return -1;
 }
 
-static int is_exec_file(const char *path)
+/* The exit codes of a shell for a command it cannot start (POSIX 2.8.2). */
+#define RUN_NOT_FOUND 127
+#define RUN_NOT_EXECUTABLE 126
+
+/* 0 an executable regular file; RUN_NOT_EXECUTABLE something else that is
+ * there (a directory, a file without x), its reason in *why;
+ * RUN_NOT_FOUND nothing. */
+static int run_exec_file(const char *path, const char **why)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+    if (stat(path, &st) != 0)
+        return RUN_NOT_FOUND;
+    *why = S_ISDIR(st.st_mode) ? "is a directory" : "Permission denied";
+    return S_ISREG(st.st_mode) && access(path, X_OK) == 0 ? 0 : RUN_NOT_EXECUTABLE;
 }
 
-/* execvp's search, done up front so a missing command is reported plainly;
- * the path found is left in buf. */
-static int run_find_command(const char *cmd, char *buf)
+/* execvp's search, done up front so a command that cannot start is
+ * reported plainly, with a shell's status: 0 and the path in buf, or
+ * RUN_NOT_FOUND / RUN_NOT_EXECUTABLE with the reason in err (a file in
+ * PATH that is not executable, when no later one is, as a shell says). */
+static int run_find_command(const char *cmd, char *buf, char *err, size_t errlen)
 {
-    if (strchr(cmd, '/'))
-        return snprintf(buf, PATH_MAX, "%s", cmd), is_exec_file(cmd);
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;; p++) {
-        const char *end = strchr(p, ':');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (snprintf(buf, PATH_MAX, "%.*s/%s", (int)n, n ? p : ".", cmd) < PATH_MAX &&
-            is_exec_file(buf))
-            return 1;
-        if (!end)
-            return 0;
-        p = end;
+    const char *why = "";
+    int rc = RUN_NOT_FOUND;
+    if (strchr(cmd, '/')) {
+        snprintf(buf, PATH_MAX, "%s", cmd);
+        rc = run_exec_file(cmd, &why);
+    } else {
+        const char *path = getenv("PATH"), *p;
+        char first[PATH_MAX] = "";
+        for (p = path ? path : "/usr/local/bin:/usr/bin:/bin";; p++) {
+            const char *end = strchr(p, ':');
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            int r = snprintf(buf, PATH_MAX, "%.*s/%s", (int)n, n ? p : ".", cmd) < PATH_MAX
+                         ? run_exec_file(buf, &why)
+                         : RUN_NOT_FOUND;
+            if (r == 0)
+                return 0;
+            if (r == RUN_NOT_EXECUTABLE && !first[0] && strcmp(why, "is a directory"))
+                snprintf(first, sizeof(first), "%s", buf);
+            if (!end)
+                break;
+            p = end;
+        }
+        if (first[0]) {
+            snprintf(buf, PATH_MAX, "%s", first);
+            rc = RUN_NOT_EXECUTABLE;
+            why = "Permission denied";
+        }
     }
+    if (rc == RUN_NOT_FOUND)
+        snprintf(err, errlen, "run: %s: %s", cmd,
+                 strchr(cmd, '/') ? "No such file or directory" : "command not found");
+    else if (rc == RUN_NOT_EXECUTABLE)
+        snprintf(err, errlen, "run: %s: %s", buf, why);
+    return rc;
 }
 
 /* A program the shim cannot enter: setuid/setgid (the loader ignores
@@ -279,7 +333,7 @@ static int run_has_pid(const char *pat)
 
 /* LD_PRELOAD = shim, then whatever was there (unless it is the shim). */
 static int run_env(const struct run_opts *o, const char *shim, const char *manifest,
-                   char *err, size_t errlen)
+                   const char *chan, char *err, size_t errlen)
 {
     char buf[8192], cwd[PATH_MAX];
     const char *old = getenv("LD_PRELOAD");
@@ -315,6 +369,10 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         snprintf(full, sizeof(full), "%s", pat);
     setenv("HEAPSNAP_OUTPUT", full, 1);
     setenv("HEAPSNAP_MANIFEST", manifest, 1);
+    if (chan)
+        setenv("HEAPSNAP_MANIFEST_FD", chan, 1);
+    else
+        unsetenv("HEAPSNAP_MANIFEST_FD");
     if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signum, 1);
     if (o->sample) setenv("HEAPSNAP_SAMPLE", o->sample, 1);
@@ -334,11 +392,36 @@ static void run_forward(int sig, siginfo_t *si, void *uc)
         kill((pid_t)run_child, sig);
 }
 
-/* fork + exec; returns the child's pid, or -1 with err filled. A CLOEXEC
- * pipe carries exec's errno back, so a failed exec is reported here. */
-static pid_t run_spawn(char **cmd, char *err, size_t errlen)
+/* The channel's end, moved out of the low numbers the command will use
+ * first (a program that expects its first open() to return 3, a test that
+ * counts its descriptors): the highest free number below 1024 that the
+ * soft limit allows.  Keeps fd where no such number is free. */
+static int run_fd_high(int fd)
+{
+    struct rlimit rl;
+    long top = 1023;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (long)rl.rlim_cur - 1 < top)
+        top = (long)rl.rlim_cur - 1;
+    for (long n = top; n > fd && n > top - 64; n--) {
+        if (fcntl((int)n, F_GETFD) != -1 || errno != EBADF)
+            continue; /* taken */
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)n);
+        if (hi < 0)
+            return fd;
+        close(fd);
+        return hi;
+    }
+    return fd;
+}
+
+/* fork + exec; returns the child's pid, or -1 with err filled and exec's
+ * errno in *ep (0: no exec was tried). A CLOEXEC pipe carries exec's errno
+ * back, so a failed exec is reported here. */
+static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen, int *ep)
 {
     int fds[2], e = 0;
+    *ep = 0;
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "run: pipe: %s", strerror(errno));
         return -1;
@@ -346,6 +429,8 @@ static pid_t run_spawn(char **cmd, char *err, size_t errlen)
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
+        if (keep >= 0)
+            fcntl(keep, F_SETFD, 0); /* the socket's sending end crosses exec */
         execvp(cmd[0], cmd);
         e = errno;
         if (write(fds[1], &e, sizeof(e)) < 0) {}
@@ -359,10 +444,34 @@ static pid_t run_spawn(char **cmd, char *err, size_t errlen)
             waitpid(pid, NULL, 0);
         snprintf(err, errlen, "run: %s: %s", cmd[0], strerror(e));
         close(fds[0]);
+        *ep = pid < 0 ? 0 : e;
         return -1;
     }
     close(fds[0]);
     return pid;
+}
+
+/* Reads what the shim tells on sock (-1: no socket) until CMD has ended,
+ * then what is left.  CMD is not reaped here (run_wait does). */
+static void run_listen(pid_t pid, int sock, struct manifest *mf)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    siginfo_t si;
+    for (;;) {
+        struct pollfd p[2] = {{sock, POLLIN, 0}, {pfd, POLLIN, 0}};
+        /* without a pidfd (Linux < 5.3), CMD's end is looked for every 50 ms */
+        int n = poll(p, pfd >= 0 ? 2 : 1, pfd >= 0 ? -1 : 50);
+        if (n > 0 && sock >= 0 && p[0].revents && mf_recv(sock, mf) != 0)
+            sock = p[0].fd = -1; /* every sender is gone, or out of memory */
+        si.si_pid = 0;
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 ? errno != EINTR
+                                                                             : si.si_pid == pid)
+            break;
+    }
+    if (sock >= 0)
+        mf_recv(sock, mf);
+    if (pfd >= 0)
+        close(pfd);
 }
 
 /* CMD's exit code; when a signal killed it, 128 + N with N in *sig. */
@@ -413,10 +522,28 @@ static void run_report(const struct manifest *mf, const char *cmd)
         fprintf(stderr, "heapsnap: warning: %u snapshots were written to %s, each replacing "
                 "the one before (put %%p in -o to keep one per process)\n", mf->e[dup].times,
                 esc_text(fmt_path(mf->e[dup].path), shown, sizeof(shown)));
-    if (!mf->n)
+    for (size_t i = 0; i < mf->nf; i++)
+        fprintf(stderr, "heapsnap: pid %ld (uid %ld) could not write %s: %s%s\n",
+                (long)mf->f[i].pid, (long)(int)mf->f[i].uid,
+                esc_text(fmt_path(mf->f[i].path), shown, sizeof(shown)),
+                strerror(mf->f[i].err),
+                mf->f[i].err == EACCES ? " (the output directory must be writable by the user "
+                                         "the process runs as)" : "");
+    if (!mf->n && !mf->nf)
         fprintf(stderr, "heapsnap: no snapshot was written by %s (see the shim's warning "
                         "above, if any; else a signal killed it, or it ignores LD_PRELOAD)\n",
                 esc_text(cmd, shown, sizeof(shown)));
+}
+
+/* CMD could not start: its one line here (main prints err only for 2),
+ * and a shell's status. */
+static int run_cannot_start(int rc, char *err, size_t errlen)
+{
+    char line[4096];
+    fprintf(stderr, "heapsnap: %s\n", esc_text(err, line, sizeof(line)));
+    err[0] = 0;
+    (void)errlen;
+    return rc;
 }
 
 /* --gate: `heapsnap gate [--exitcode N] SNAP...` over the manifest. */
@@ -444,6 +571,11 @@ static int run_gate(const struct manifest *mf, const char *exitcode, char *err, 
         fflush(stderr);
         rc = cmd_gate(ac, av, err, errlen);
     }
+    if (rc == 0 && mf->nf) { /* a process the gate cannot vouch for */
+        snprintf(err, errlen, "run: --gate: %zu snapshot%s could not be written", mf->nf,
+                 mf->nf > 1 ? "s" : "");
+        rc = 2;
+    }
     free(av);
     return rc;
 }
@@ -456,10 +588,8 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (rc >= 0)
         return rc;
     char **cmd = argv + optind, found[PATH_MAX];
-    if (!run_find_command(cmd[0], found)) {
-        snprintf(err, errlen, "run: %s: command not found", cmd[0]);
-        return 2;
-    }
+    if ((rc = run_find_command(cmd[0], found, err, errlen)) != 0)
+        return run_cannot_start(rc, err, errlen);
     if (run_check_target(found, err, errlen) < 0)
         return 2;
     if (run_find_shim(shim, sizeof(shim)) < 0) {
@@ -475,7 +605,22 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     close(fd);
-    if (run_env(&o, shim, manifest, err, errlen) < 0) {
+    int sock[2] = {-1, -1}, one = 1;
+    char chan[64];
+    struct stat st;
+    /* No socket (out of fds, say): the manifest file alone, as it can. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) == 0 &&
+        (setsockopt(sock[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0 ||
+         fstat(sock[1], &st) != 0)) {
+        close(sock[0]);
+        close(sock[1]);
+        sock[0] = sock[1] = -1;
+    }
+    if (sock[1] >= 0)
+        sock[1] = run_fd_high(sock[1]);
+    if (sock[1] >= 0)
+        snprintf(chan, sizeof(chan), "%d:%llu", sock[1], (unsigned long long)st.st_ino);
+    if (run_env(&o, shim, manifest, sock[1] >= 0 ? chan : NULL, err, errlen) < 0) {
         unlink(manifest);
         return 2;
     }
@@ -484,19 +629,34 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     fflush(NULL);
-    pid_t pid = run_spawn(cmd, err, errlen);
-    if (pid < 0) {
+    int e;
+    pid_t pid = run_spawn(cmd, sock[1], err, errlen, &e);
+    if (sock[1] >= 0)
+        close(sock[1]);
+    if (pid < 0) { /* found, yet exec failed: a missing interpreter is not found */
+        if (sock[0] >= 0)
+            close(sock[0]);
         unlink(manifest);
-        return 2;
+        return e ? run_cannot_start(e == ENOENT ? RUN_NOT_FOUND : RUN_NOT_EXECUTABLE, err, errlen)
+                 : 2;
     }
     run_child = pid;
     int sig;
     struct manifest mf;
     char why[512];
+    memset(&mf, 0, sizeof(mf));
+    run_listen(pid, sock[0], &mf);
+    if (sock[0] >= 0)
+        close(sock[0]);
     rc = run_wait(pid, &sig);
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
+    size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);
     run_report(&mf, cmd[0]);
+    if (helpers)
+        fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
+                "started before their parent exec'd; --follow all keeps them)\n", helpers,
+                helpers == 1 ? "" : "s");
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);
         if (g == 2 && sig && err[0]) /* we die below: say it now */

@@ -113,7 +113,7 @@ HS_EXPORT int dlclose(void *handle)
     if (!dlc.real)
         dlc.real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     struct dlc_mod *list = NULL;
-    if (dlc.real)
+    if (dlc.real && !cred_secure())
         life_iterate_phdr(dlc_before, &list);
     int r = dlc.real ? dlc.real(handle) : -1;
     if (list)

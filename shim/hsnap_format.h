@@ -162,6 +162,7 @@ enum hsnap_reason {
     HSNAP_REASON_FATAL = 5,    /* fatal signal, written before re-raising */
     HSNAP_REASON_COLLECT = 6,  /* heapsnap_collect() with a path */
     HSNAP_REASON_LSAN = 7,     /* __lsan_do_leak_check / __lsan_do_recoverable_leak_check */
+    HSNAP_REASON_EXEC = 8,     /* the image was about to exec (HEAPSNAP_EXEC_SNAPSHOT) */
 };
 
 /* hsnap_trace.flags */
@@ -387,6 +388,16 @@ struct hsnap_siteline_site {
     uint32_t trace;    /* TRACES index, or HSNAP_SITELINE_NONE */
     uint32_t reserved; /* 0 */
     uint64_t bytes;    /* its live bytes at that point */
+};
+
+/* Not in the file: a message of the shim to `heapsnap run` on the socket
+ * of HEAPSNAP_MANIFEST_FD (shim/runchan.c, report/manifest.c), one per
+ * snapshot, followed by its absolute path (no NUL).  A message that does
+ * not start with the magic is ignored. */
+#define HSNAP_RUNMSG_MAGIC 0x4d52534eu /* "NSRM" */
+struct hsnap_runmsg {
+    uint32_t magic;
+    uint32_t err; /* 0: written; else the errno of the failure */
 };
 
 #pragma pack(pop)

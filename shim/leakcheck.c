@@ -172,6 +172,7 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
         if (a->ret_len)
             side_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
     }
+    errno = sf->f->err;
     return sf->f->err ? -1 : 0;
 }
 
@@ -219,6 +220,8 @@ int64_t lchk_collect(const char *path)
     }
     int saved_errno = errno, leaks = 1;
     int64_t ret = -1;
+    if (cred_secure())
+        return -1;
     struct sbuf sec[SEC_N] = {{0}};
     struct side_file f = {.fd = -1};
     struct snap_live lv = {0};
@@ -262,6 +265,8 @@ static int lchk_query_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
 long lchk_query(int referents, struct heapsnap_ref *out, size_t max)
 {
     struct sbuf blocks = {0};
+    if (cred_secure())
+        return -1;
     int saved_errno = errno, saved_guard = guard_enter();
     snap_lock();
     long ret = collect_query(lchk_query_blocks, &blocks, referents, out, max);

@@ -8,13 +8,15 @@
  * when HEAPSNAP_SIGNAL or HEAPSNAP_INTERVAL is set - the helper thread.
  * Recording starts last; blocks allocated before that are "foreign".
  * The helper also takes siteline.c's points (HEAPSNAP_SITELINE, on by
- * default): then it runs in every process.
+ * default): then it runs in every process.  It is joinable: around a
+ * set*id call of the program (creds.c) it is stopped and started again.
+ * Under AT_SECURE (creds.c) none of this starts: the hooks only forward.
  *
  * Signals: the HEAPSNAP_SIGNAL handler only posts a semaphore (sem_post is
- * async-signal-safe; it is the "write a byte to a pipe" of DESIGN.md without
- * putting file descriptors into the host's table, where a daemon closing or
- * reusing fds would break it or receive our bytes).  The helper thread
- * (created with every signal blocked, so it never runs a handler) waits on
+ * async-signal-safe; it is the "write a byte to a pipe" of docs/design.md
+ * without putting file descriptors into the host's table, where a daemon
+ * closing or reusing fds would break it or receive our bytes).  The helper
+ * thread (created with every signal blocked, so it never runs a handler) waits on
  * the semaphore with the interval as its timeout and takes the snapshots.  A fatal signal (SEGV, BUS, ABRT, FPE, ILL) is the exception:
  * the dying thread writes the snapshot itself with bounded lock attempts,
  * then restores the previous disposition and re-raises.
@@ -24,6 +26,9 @@
  * owner), takes a fresh semaphore, numbers its snapshots from 0, and restarts the
  * helper thread lazily, from its next tick; it keeps the inherited table and
  * writes its own %p file at exit.  exec needs nothing: LD_PRELOAD carries us.
+ * A child of clone without CLONE_VM gets no handler: it writes nothing, and
+ * takes the locks back from threads it does not have when a wait on one
+ * lasts (orphan.c).
  *
  * _exit and _Exit are interposed too: dash (Debian's /bin/sh), and any
  * program that leaves without running atexit handlers, would otherwise write
@@ -71,7 +76,14 @@ static struct {
     int sig;                  /* HEAPSNAP_SIGNAL, 0 = off */
     int wake_ok;              /* wake is initialised: a helper may run */
     sem_t wake;               /* signal handler -> helper thread */
+    atomic_int signalled;     /* HEAPSNAP_SIGNALs not yet taken */
     atomic_int need_helper;   /* the child of a fork must start one */
+    lock_t helper_lock;       /* helper, helper_on: starting and stopping it */
+    int helper_on;            /* helper is running (joinable) */
+    atomic_int helper_quit;   /* life_helper_pause asks it to return */
+    atomic_int paused;        /* set*id calls under way: no helper starts */
+    _Atomic uint64_t setid_at; /* monotonic time of the last set*id call's end */
+    pthread_t helper;
     atomic_int in_fatal;      /* the fatal snapshot is being written */
     struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
     int fatal_installed[LIFE_NFATAL];
@@ -188,6 +200,7 @@ void life_timeline_unlock(void)
 static void life_on_signal(int sig)
 {
     int saved = errno;
+    atomic_fetch_add(&life.signalled, 1);
     sem_post(&life.wake);
     errno = saved;
 }
@@ -197,22 +210,24 @@ static uint64_t life_interval_ns(void)
     return (uint64_t)opt_int(OPT_INTERVAL) * 1000000ull; /* milliseconds */
 }
 
-/* Waits for a signal's post or until the monotonic time `until` (0: no
- * limit); 1 when a signal asked for a snapshot. */
+/* Waits for a post (a signal, or life_helper_pause) or until the
+ * monotonic time `until` (0: no limit), unless one is already owed; 1 when
+ * a signal asked for a snapshot (those that came meanwhile: one). */
 static int life_wait(uint64_t until)
 {
-    int r;
-    if (until) {
-        struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
-        r = sem_clockwait(&life.wake, CLOCK_MONOTONIC, &ts);
-    } else {
-        r = sem_wait(&life.wake);
+    int r = 0;
+    if (!atomic_load(&life.signalled) && !atomic_load(&life.helper_quit)) {
+        if (until) {
+            struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+            r = sem_clockwait(&life.wake, CLOCK_MONOTONIC, &ts);
+        } else {
+            r = sem_wait(&life.wake);
+        }
     }
-    if (r != 0)
-        return 0;
-    while (sem_trywait(&life.wake) == 0) /* signals that came meanwhile: one snapshot */
-        ;
-    return 1;
+    if (r == 0)
+        while (sem_trywait(&life.wake) == 0)
+            ;
+    return !atomic_load(&life.helper_quit) && atomic_exchange(&life.signalled, 0) > 0;
 }
 
 /* The earlier of two monotonic deadlines, 0 meaning none. */
@@ -226,11 +241,13 @@ static void *life_helper(void *arg)
     uint64_t every = life_interval_ns();
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
     guard_enter(); /* for good: the helper's allocations are the shim's */
-    for (;;) {
+    while (!atomic_load(&life.helper_quit)) {
         guard_leave(0); /* frees it deferred (hooks.c) are done now */
         guard_enter();
         if (life_wait(life_earlier(next, sl_due())))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
+        if (atomic_load(&life.helper_quit))
+            break;
         uint64_t due = sl_due();
         if (due && life_clock(CLOCK_MONOTONIC) >= due)
             sl_sample();
@@ -245,27 +262,72 @@ static void *life_helper(void *arg)
     return NULL;
 }
 
-/* Starts the helper with every signal blocked, so handlers never run on it. */
+/* Starts the helper with every signal blocked, so handlers never run on
+ * it.  Joinable: life_helper_pause waits for its end.  A thread that finds
+ * the helper being started or stopped leaves need_helper set for its next
+ * tick. */
 static HS_NOINLINE void life_start_helper(void)
 {
     sigset_t all, old;
-    pthread_t t;
     pthread_attr_t attr;
-    if (atomic_exchange(&life.need_helper, 0) == 0 || !life.wake_ok)
+    if (!life.wake_ok || atomic_load(&life.paused) || !lock_try(&life.helper_lock))
         return;
+    if (atomic_load(&life.paused) || life.helper_on ||
+        atomic_exchange(&life.need_helper, 0) == 0) {
+        lock_drop(&life.helper_lock);
+        return;
+    }
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, LIFE_HELPER_STACK);
-    if (pthread_create(&t, &attr, life_helper, NULL) != 0) {
-        if (life.sig || opt_int(OPT_INTERVAL))
-            opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
-        else /* the siteline alone: not worth a word on the program's stderr */
-            opt_debug("cannot start the helper thread; no SITELINE", "", "");
-    }
+    if (pthread_create(&life.helper, &attr, life_helper, NULL) == 0)
+        life.helper_on = 1;
+    else if (life.sig || opt_int(OPT_INTERVAL))
+        opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
+    else /* the siteline alone: not worth a word on the program's stderr */
+        opt_debug("cannot start the helper thread; no SITELINE", "", "");
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    lock_drop(&life.helper_lock);
+}
+
+/* No helper may live across a set*id call (creds.c): it is asked to
+ * return, woken, and joined, so that glibc's broadcast no longer sees it,
+ * and none starts until every such call is over (a snapshot it is writing
+ * is finished first).  Only in the process that owns the helper: not in a
+ * vfork child or a raw clone, which share the parent's memory.  1 when
+ * paused: life_helper_resume then starts it again, if it ran or was due. */
+int life_helper_pause(void)
+{
+    if (!life.wake_ok || getpid() != life.pid)
+        return 0;
+    atomic_fetch_add(&life.paused, 1);
+    lock_take(&life.helper_lock);
+    if (life.helper_on) {
+        atomic_store(&life.helper_quit, 1);
+        sem_post(&life.wake);
+        pthread_join(life.helper, NULL);
+        life.helper_on = 0;
+        atomic_store(&life.helper_quit, 0);
+        atomic_store(&life.need_helper, 1);
+    }
+    lock_drop(&life.helper_lock);
+    return 1;
+}
+
+/* A program that changes ids often (seteuid around each request) would
+ * pay a thread's start and join each time: within LIFE_SETID_QUIET of the
+ * last call the helper is left to the next allocation's tick. */
+#define LIFE_SETID_QUIET_NS 10000000ull /* 10 ms */
+void life_helper_resume(void)
+{
+    int saved = guard_enter(); /* pthread_create allocates */
+    uint64_t now = life_clock(CLOCK_MONOTONIC);
+    uint64_t last = atomic_exchange(&life.setid_at, now);
+    if (atomic_fetch_sub(&life.paused, 1) == 1 && now - last >= LIFE_SETID_QUIET_NS)
+        life_start_helper();
+    guard_leave(saved);
 }
 
 static int life_init_wake(void)
@@ -359,8 +421,8 @@ void life_loader_enter(void)
         if (!atomic_load(&life_forking))
             return;
         atomic_fetch_sub(&life_loader_users, 1);
-        while (atomic_load(&life_forking))
-            sched_yield();
+        for (unsigned spins = 0; atomic_load(&life_forking); spins++)
+            lock_wait(NULL, spins + 65);
     }
 }
 
@@ -387,8 +449,8 @@ static void life_prepare(void)
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
     atomic_store(&life_forking, 1);
-    while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
-        sched_yield();
+    for (unsigned spins = 0; atomic_load(&life_loader_users); spins++)
+        lock_wait(NULL, spins + 65); /* only the snapshot lock is held in there */
     py_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
@@ -421,6 +483,7 @@ static void life_child(void)
 {
     life.pid = getpid();
     life.forked = 1;
+    orph_forked();
     life_release();
     atomic_store(&life_loader_users, 0); /* the other threads are gone */
     atomic_store(&life_forking, 0);
@@ -428,10 +491,43 @@ static void life_child(void)
     trace_after_fork_child();
     pend_after_fork_child();
     peak_after_fork_child();
-    if (life.wake_ok && life_init_wake() == 0 && /* the parent's helper is gone */
+    life.helper_on = 0; /* the parent's helper is gone */
+    atomic_store(&life.paused, 0); /* ... and the parent's set*id calls */
+    lock_drop(&life.helper_lock);
+    atomic_store(&life.helper_quit, 0);
+    atomic_store(&life.signalled, 0);
+    if (life.wake_ok && life_init_wake() == 0 &&
         opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
         atomic_store(&life.need_helper, 1);
     guard_leave(life_fork_guard);
+}
+
+/* ---------------- children that no fork handler reached ---------------- */
+
+/* The process whose start-up or fork handler ran, neither a vfork child
+ * (same memory, another pid) nor a clone child that no handler reached
+ * (orphan.c): the only one that writes snapshots. */
+int life_own_process(void)
+{
+    return !orph_foreign() && getpid() == life.pid;
+}
+
+/* What fork's child handler would have done, for orphan.c, in a child no
+ * handler reached: every lock dropped, the counters of threads that are
+ * not here cleared.  What those threads were changing may be half done,
+ * so the child records nothing more (and writes no snapshot). */
+void life_adopt(void)
+{
+    hook_set_active(0);
+    opt_debug("a clone() child that no fork handler reached waited for a lock held by a "
+              "thread it does not have: recording stopped, no snapshot", "", "");
+    life_release();
+    atomic_store(&life_loader_users, 0);
+    atomic_store(&life_forking, 0);
+    snap_after_fork_child();
+    trace_after_fork_child();
+    peak_after_fork_child();
+    stop_after_fork_child();
 }
 
 /* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
@@ -446,15 +542,32 @@ static int life_writes_at_exit(int quick)
     return mode == OPT_CHILDREN_EXIT && !quick;
 }
 
+/* HEAPSNAP_EXEC_SNAPSHOT: the image about to exec writes a snapshot
+ * (exec.c), in the process that ran our start-up or fork handler (not a
+ * vfork child), from outside the shim, and, in a fork child that has not
+ * exec'd, only as it would at _exit (HEAPSNAP_CHILDREN=all): a shell
+ * forks before every command it execs. */
+void life_before_exec(void)
+{
+    if (!opt_int(OPT_EXEC_SNAPSHOT) || hook_guard || !hook_is_active() ||
+        !life_writes_at_exit(1) || !life_own_process())
+        return;
+    int saved = errno;
+    guard_enter();
+    snap_take(HSNAP_REASON_EXEC, NULL, 0);
+    guard_leave(0);
+    errno = saved;
+}
+
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
-    if (!life_writes_at_exit(0))
+    if (!life_writes_at_exit(0) || !life_own_process())
         return;
     COLLECT_ENTRY_EXIT();
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
      * (the helper may not have woken yet; it dies with the process). */
-    if (life.wake_ok && sem_trywait(&life.wake) == 0)
+    if (life.wake_ok && atomic_exchange(&life.signalled, 0) > 0)
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
     COLLECT_LEAVE();
@@ -501,11 +614,17 @@ static void life_init_core(void)
         return;
     hook_init();
     sig_init();
+    if (cred_secure()) { /* the hooks forward; nothing else starts */
+        opt_init_secure();
+        tbl_filter_enable(); /* the table stays empty: every free passes at once */
+        return;
+    }
     opt_init();
     life.start_ns = life_now_ns();
     life.start_mono = life_clock(CLOCK_MONOTONIC);
     life.tl_step = LIFE_TL_STEP_NS;
     life.pid = getpid();
+    orph_init();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     hook_unwind_init();
 }
@@ -519,8 +638,13 @@ static void life_init_core(void)
 int life_start_early(void)
 {
     static atomic_int tried;
-    if (!environ || atomic_exchange(&tried, 1))
+    /* a load first: a process that never records (AT_SECURE) asks on every
+     * allocation, and an exchange would bounce the line between threads */
+    if (!environ || atomic_load_explicit(&tried, memory_order_relaxed) ||
+        atomic_exchange(&tried, 1))
         return hook_is_active();
+    if (cred_secure())
+        return 0;
     int saved = guard_enter();
     life_init_core();
     hook_set_active(1);
@@ -532,6 +656,10 @@ __attribute__((constructor(101))) static void life_init(void)
 {
     guard_enter();
     life_init_core();
+    if (cred_secure()) {
+        guard_leave(0);
+        return;
+    }
     py_init(); /* shim/python: finds CPython, if any */
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);

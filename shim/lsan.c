@@ -203,6 +203,8 @@ static int lsan_runtime_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 __attribute__((constructor(102))) static void lsan_init(void)
 {
+    if (cred_secure())
+        return;
     int saved = guard_enter(), other = 0;
     life_loader_enter();
     void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check"); /* ours at least */

@@ -35,6 +35,7 @@ enum opt_id {
     OPT_LEAK_FORK,
     OPT_FATAL,
     OPT_MANIFEST,
+    OPT_MANIFEST_FD,
     OPT_VERBOSE,
     OPT_SAMPLE_SEED,
     OPT_CHILDREN,
@@ -43,6 +44,7 @@ enum opt_id {
     OPT_SITELINE,
     OPT_SITELINE_COST,
     OPT_PYTHON,
+    OPT_EXEC_SNAPSHOT,
     OPT_MAPPED_ROOTS,
     OPT_COUNT
 };
@@ -95,6 +97,9 @@ static const struct opt_def opt_table[] = {
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",
      "file to which the path of every snapshot written is appended, each ended by a NUL byte", 0, 0, 0},
+    {"HEAPSNAP_MANIFEST_FD", OPT_STR, "",
+     "set by heapsnap run: FD:INODE of its socket, told of every snapshot written or failed "
+     "by any process it started, whatever user that became; else HEAPSNAP_MANIFEST", 0, 0, 0},
     {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
      "print what the shim does on stderr", 0, 1, 0},
     {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",
@@ -103,8 +108,8 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
      "forked children that do not exec: exit writes when they call exit() (not _exit: a "
      "server's worker or save child leaves that way with the whole heap inherited), all "
-     "also at _exit, none never (valgrind's --child-silent-after-fork); a process that "
-     "execs always writes", 0, 0, "exit|all|none"},
+     "also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
+     "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
     {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
@@ -124,9 +129,17 @@ static const struct opt_def opt_table[] = {
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
+    {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
+     "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "
+     "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "
+     "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
     {"HEAPSNAP_MAPPED_ROOTS", OPT_BOOL, "1",
      "the leak check's roots include the memory the program maps itself (anonymous mmap, shmat, memfd), as memcheck's do; 0 leaves it out, as LeakSanitizer does (then heapsnap_register_root names such ranges)", 0, 1, 0},
 };
+
+/* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the
+ * shim's warning about names it does not know leaves these alone. */
+static const char *const opt_other_vars[] = {"HEAPSNAP_PROGRESS"};
 
 /* Signals no program survives as a snapshot trigger, refused by the shim
  * and by `heapsnap run` alike: the faults re-run the faulting instruction

@@ -13,8 +13,9 @@
  * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_
  * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
- * and __lsan_* (lsan.c), elfsym_, py_ (python/: CPython's frames and
- * allocator domains).
+ * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
+ * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
+ * (creds.c), rchan_ (runchan.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -415,6 +416,7 @@ static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
 
 /* ---- options.c ---- */
 void opt_init(void);
+void opt_init_secure(void); /* AT_SECURE: defaults, no variable obeyed */
 long opt_int(enum opt_id id);
 const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
@@ -492,7 +494,7 @@ size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
 void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
 int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
-void name_manifest(const char *path);         /* HEAPSNAP_MANIFEST += path */
+void name_manifest(const char *path, int err); /* run told: written (0) or failed */
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
@@ -556,6 +558,26 @@ void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
 int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 int life_degraded(void);
+/* not a vfork child, nor a clone child that no fork handler reached: the
+ * process that writes snapshots */
+int life_own_process(void);
+void life_adopt(void); /* orphan.c: a clone child's locks taken back */
+
+/* ---- orphan.c: clone children that no fork handler reached ---- */
+void orph_init(void);   /* start-up */
+void orph_forked(void); /* fork's child handler */
+int orph_foreign(void); /* such a child (its tables may be half changed) */
+void life_before_exec(void); /* exec.c: HEAPSNAP_EXEC_SNAPSHOT */
+/* creds.c, around a set*id call: the helper thread stopped and joined (1:
+ * it was running), then started again. */
+int life_helper_pause(void);
+void life_helper_resume(void);
+
+/* ---- runchan.c: the socket of `heapsnap run` ---- */
+int rchan_tell(const char *path, int err); /* 0: run was told */
+
+/* ---- creds.c ---- */
+int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
 void life_timeline_lock(void);

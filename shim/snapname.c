@@ -97,21 +97,32 @@ static void name_insert_seq(char *name, uint64_t seq)
     name[len] = 0;
 }
 
-/* Appends "<absolute path>\0" to HEAPSNAP_MANIFEST, in one write: NUL
- * ends a record, since a path may hold a newline. */
-void name_manifest(const char *path)
+/* Tells `heapsnap run` that path was written (err 0) or failed (errno):
+ * on its socket (runchan.c) when this process still holds it, else, for a
+ * snapshot written, "<absolute path>\0" appended to HEAPSNAP_MANIFEST in
+ * one write (NUL ends a record).  A path that holds a newline never goes
+ * to that file: whatever file the variable names, no line of the
+ * environment's choosing is added to it. */
+void name_manifest(const char *path, int err)
 {
+    static atomic_int warned;
     const char *m = opt_str(OPT_MANIFEST);
     char line[2 * NAME_MAX_PATH + 2];
     size_t len = 0;
-    if (!m || !*m)
-        return;
     if (path[0] != '/' && getcwd(line, NAME_MAX_PATH)) {
         len = strlen(line);
         line[len++] = '/';
     }
     len = name_append(line, len, path, strlen(path));
-    line[len++] = '\0';
+    line[len] = '\0';
+    if (rchan_tell(line, err) == 0 || err || !m || !*m || cred_secure())
+        return;
+    if (memchr(line, '\n', len)) {
+        if (!atomic_exchange(&warned, 1))
+            opt_warn("a snapshot name holds a newline: not listed in HEAPSNAP_MANIFEST", "", "");
+        return;
+    }
+    len++;
     int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
@@ -239,6 +250,10 @@ void name_after_fork_child(void)
  * its name.  The fd, or -1 with errno. */
 int name_open_tmp(char *t, const char *path)
 {
+    if (cred_secure()) {
+        errno = EPERM;
+        return -1;
+    }
     for (unsigned try = 0; try < 16; try++) {
         name_tmp(t, path, try);
         int fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -254,6 +269,10 @@ int name_open_tmp(char *t, const char *path)
 int name_open_side(const char *path)
 {
     char t[NAME_MAX_PATH + 32];
+    if (cred_secure()) {
+        errno = EPERM;
+        return -1;
+    }
     size_t base = strlen(path);
     while (base > 0 && path[base - 1] != '/')
         base--;

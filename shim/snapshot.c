@@ -39,6 +39,7 @@ static struct {
     _Atomic uint32_t epoch;   /* birth epoch of new blocks */
     uint32_t seq;             /* next %n */
     atomic_int warned;        /* a write failure was reported */
+    int fail_err;             /* errno of this snapshot's failure (snapshot lock) */
     char name[NAME_MAX_PATH]; /* the name being written */
     char tmp[NAME_MAX_PATH + 32];
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
@@ -54,8 +55,8 @@ struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
  * before a yielding waiter runs. */
 void snap_take_lock(void)
 {
-    while (atomic_load_explicit(&snap.waiters, memory_order_relaxed))
-        sched_yield();
+    for (unsigned spins = 0; atomic_load_explicit(&snap.waiters, memory_order_relaxed); spins++)
+        lock_wait(NULL, spins + 65);
     lock_take(&snap.lock);
 }
 
@@ -284,6 +285,7 @@ static int snap_emit(int fd, struct sbuf *sec, int side)
 
 static void snap_warn_failure(const char *path, int err)
 {
+    snap.fail_err = err ? err : ENOMEM; /* for heapsnap run (name_manifest) */
     if (atomic_exchange(&snap.warned, 1) != 0)
         return;
     char why[96] = ": ";
@@ -505,6 +507,10 @@ out:
 int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
 {
     int saved_errno = errno, ret;
+    if (cred_secure()) /* an API call under AT_SECURE: nothing is written */
+        return -1;
+    if (!life_own_process())
+        return -1; /* its tables may be half changed by threads it does not have */
     if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
     unsigned why;
@@ -519,13 +525,13 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     uint32_t seq = snap.seq++;
     name_choose(snap.name, path, reason, seq);
     snap_run.unreachable = -1;
+    snap.fail_err = 0;
     ret = snap_write(snap.name, reason, seq, fatal, leaks, why);
     if (found)
         *found = snap_run.unreachable;
-    if (ret == 0) {
-        name_manifest(snap.name);
+    name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO);
+    if (ret == 0)
         opt_debug("wrote ", snap.name, "");
-    }
     snap_drop_lock();
     guard_leave(saved_guard);
     errno = saved_errno;

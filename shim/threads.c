@@ -68,7 +68,7 @@ HS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
         thr_resolve();
     if (!thr_create)
         return EAGAIN;
-    struct stop_slot *s = hook_guard ? NULL : stop_claim(start, arg);
+    struct stop_slot *s = hook_guard || cred_secure() ? NULL : stop_claim(start, arg);
     if (!s)
         return thr_create(t, attr, start, arg);
     int r = thr_create(t, attr, thr_start, s);
@@ -113,6 +113,10 @@ static int thr_signal(void)
 __attribute__((constructor(102))) static void thr_init(void)
 {
     uintptr_t lo, hi;
+    if (cred_secure()) { /* no registry, no stop signal's handler */
+        thr_resolve();
+        return;
+    }
     int saved = guard_enter();
     collect_init(&lchk_host);
     thr_resolve();

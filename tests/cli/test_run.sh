@@ -105,3 +105,8 @@ if [ $# = 1 ] && [ -s "$1" ]; then
 else
   t_fail run_exec_one_snapshot "want 1 snapshot (one pid, one exit), got $#: $*"
 fi
+
+# run's channel to the shim (HEAPSNAP_MANIFEST_FD) sits at a high number:
+# the command's first descriptors (3, 4, 5) are free, as without run.
+out=$("$HEAPSNAP" run -o "$T/fdlow.%p.hsnap" -- sh -c 'for f in 3 4 5 6; do [ -e /proc/$$/fd/$f ] && echo "fd $f open"; done; true' 2>/dev/null)
+[ -z "$out" ] && t_pass run_leaves_low_descriptors_free || t_fail run_leaves_low_descriptors_free "$out"

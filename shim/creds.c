@@ -1,0 +1,165 @@
+/*
+ * creds.c - the process's credentials, as they concern the shim.
+ *
+ * Secure execution (AT_SECURE: a setuid, setgid or file-capability exec,
+ * which /etc/ld.so.preload still enters): the environment is the
+ * unprivileged caller's, so the shim obeys none of it.  It records
+ * nothing, writes nothing, starts no thread, installs no handler: the
+ * hooks take their "not recording" path and forward.  Only
+ * HEAPSNAP_VERBOSE is read, to say so in one fixed line.
+ *
+ * Changes of ids: glibc's set*id wrappers make every thread change its ids
+ * too (the SIGSETXID broadcast) and abort the process when one thread's
+ * change fails where the caller's succeeded.  Capabilities are per thread:
+ * setpriv raises its own again with capset after a setresuid under
+ * PR_SET_KEEPCAPS, then calls setresgid, which a helper thread left
+ * without CAP_SETGID cannot follow.  So the helper (life.c) never lives
+ * across a set*id call: each wrapper is interposed, the helper is stopped
+ * and joined (gone from glibc's list of threads) before the real call and
+ * started again after it, with the caller's new credentials.
+ */
+#include <errno.h>
+#include <dlfcn.h>
+#include <grp.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static struct {
+    int (*setuid)(uid_t);
+    int (*setgid)(gid_t);
+    int (*seteuid)(uid_t);
+    int (*setegid)(gid_t);
+    int (*setreuid)(uid_t, uid_t);
+    int (*setregid)(gid_t, gid_t);
+    int (*setresuid)(uid_t, uid_t, uid_t);
+    int (*setresgid)(gid_t, gid_t, gid_t);
+    int (*setgroups)(size_t, const gid_t *);
+    int (*initgroups)(const char *, gid_t);
+    atomic_int resolved;
+    atomic_int secure; /* 0 unknown, 1 no, 2 yes */
+} cred;
+
+int cred_secure(void)
+{
+    int s = atomic_load_explicit(&cred.secure, memory_order_relaxed);
+    if (HS_UNLIKELY(!s)) {
+        s = getauxval(AT_SECURE) ? 2 : 1;
+        atomic_store(&cred.secure, s);
+    }
+    return s == 2;
+}
+
+/* The next definitions (dlsym allocates: inside the guard).  Done by the
+ * constructor, so that a wrapper called from a signal handler (setuid is
+ * async-signal-safe) finds them resolved. */
+static void cred_resolve(void)
+{
+    int saved = guard_enter();
+    cred.setuid = (int (*)(uid_t))dlsym(RTLD_NEXT, "setuid");
+    cred.setgid = (int (*)(gid_t))dlsym(RTLD_NEXT, "setgid");
+    cred.seteuid = (int (*)(uid_t))dlsym(RTLD_NEXT, "seteuid");
+    cred.setegid = (int (*)(gid_t))dlsym(RTLD_NEXT, "setegid");
+    cred.setreuid = (int (*)(uid_t, uid_t))dlsym(RTLD_NEXT, "setreuid");
+    cred.setregid = (int (*)(gid_t, gid_t))dlsym(RTLD_NEXT, "setregid");
+    cred.setresuid = (int (*)(uid_t, uid_t, uid_t))dlsym(RTLD_NEXT, "setresuid");
+    cred.setresgid = (int (*)(gid_t, gid_t, gid_t))dlsym(RTLD_NEXT, "setresgid");
+    cred.setgroups = (int (*)(size_t, const gid_t *))dlsym(RTLD_NEXT, "setgroups");
+    cred.initgroups = (int (*)(const char *, gid_t))dlsym(RTLD_NEXT, "initgroups");
+    atomic_store(&cred.resolved, 1);
+    guard_leave(saved);
+}
+
+__attribute__((constructor(101))) static void cred_init(void)
+{
+    cred_secure();
+    cred_resolve();
+}
+
+/* Before the real call: the helper stopped (1: resume after).  Not
+ * from inside the shim (a handler that interrupted a hook may hold a lock
+ * the helper waits for): there the call goes as it comes. */
+static int cred_enter(void)
+{
+    if (HS_UNLIKELY(!atomic_load(&cred.resolved)))
+        cred_resolve();
+    return hook_guard ? 0 : life_helper_pause();
+}
+
+/* After it: the helper back, the real call's errno kept. */
+static int cred_leave(int paused, int r)
+{
+    int e = errno;
+    if (paused)
+        life_helper_resume();
+    errno = e;
+    return r;
+}
+
+static int cred_missing(void)
+{
+    errno = ENOSYS;
+    return -1;
+}
+
+HS_EXPORT int setuid(uid_t u)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setuid ? cred.setuid(u) : cred_missing());
+}
+
+HS_EXPORT int setgid(gid_t g)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setgid ? cred.setgid(g) : cred_missing());
+}
+
+HS_EXPORT int seteuid(uid_t u)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.seteuid ? cred.seteuid(u) : cred_missing());
+}
+
+HS_EXPORT int setegid(gid_t g)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setegid ? cred.setegid(g) : cred_missing());
+}
+
+HS_EXPORT int setreuid(uid_t r, uid_t e)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setreuid ? cred.setreuid(r, e) : cred_missing());
+}
+
+HS_EXPORT int setregid(gid_t r, gid_t e)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setregid ? cred.setregid(r, e) : cred_missing());
+}
+
+HS_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setresuid ? cred.setresuid(r, e, s) : cred_missing());
+}
+
+HS_EXPORT int setresgid(gid_t r, gid_t e, gid_t s)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setresgid ? cred.setresgid(r, e, s) : cred_missing());
+}
+
+HS_EXPORT int setgroups(size_t n, const gid_t *list)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.setgroups ? cred.setgroups(n, list) : cred_missing());
+}
+
+/* glibc's initgroups calls its own setgroups, past the wrapper above. */
+HS_EXPORT int initgroups(const char *user, gid_t g)
+{
+    int p = cred_enter();
+    return cred_leave(p, cred.initgroups ? cred.initgroups(user, g) : cred_missing());
+}

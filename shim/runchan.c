@@ -1,0 +1,70 @@
+/*
+ * runchan.c - the channel to `heapsnap run`: one message per snapshot
+ * written, or per snapshot that could not be written, on the socket that
+ * run made and left open across exec (HEAPSNAP_MANIFEST_FD="FD:INODE").
+ *
+ * The manifest file (HEAPSNAP_MANIFEST) is its user's, 0600: a process
+ * that became another user (a server's worker after setuid) cannot open
+ * it, and a file others could open would let them add entries.  A socket
+ * inherited at exec is held only by the processes run started (a socket
+ * cannot be opened again through /proc/PID/fd), keeps working across a
+ * change of ids, and the kernel tells run each sender's pid and uid.
+ * The fd is checked before each use (a socket, the inode run named): a
+ * program that closed it, or has another file at that number, is never
+ * written to; the caller then falls back to the manifest file.
+ *
+ * A message: struct hsnap_runmsg, then the path's bytes (no NUL).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "shim.h"
+
+#define RCHAN_TRIES 50 /* a full socket: 50 waits of 1 ms, run reads as they come */
+
+/* The fd of HEAPSNAP_MANIFEST_FD when it is still run's socket, else -1. */
+static int rchan_fd(void)
+{
+    const char *v = opt_str(OPT_MANIFEST_FD);
+    char *end;
+    struct stat st;
+    if (!v || !*v)
+        return -1;
+    long fd = strtol(v, &end, 10);
+    if (*end != ':' || fd < 0 || fd > 1 << 20)
+        return -1;
+    unsigned long long ino = strtoull(end + 1, &end, 10);
+    if (*end || fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_ino != ino)
+        return -1;
+    return (int)fd;
+}
+
+/* Tells run that path was written (err 0) or could not be (err: errno).
+ * 0 when run was told; -1: no channel, or the message could not go. */
+int rchan_tell(const char *path, int err)
+{
+    struct {
+        struct hsnap_runmsg m;
+        char path[NAME_MAX_PATH];
+    } msg;
+    size_t n = strnlen(path, sizeof msg.path);
+    int fd = rchan_fd();
+    if (fd < 0)
+        return -1;
+    msg.m.magic = HSNAP_RUNMSG_MAGIC;
+    msg.m.err = (uint32_t)err;
+    memcpy(msg.path, path, n);
+    for (unsigned i = 0; i < RCHAN_TRIES; i++) {
+        if (send(fd, &msg, sizeof msg.m + n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+            return 0;
+        if (errno != EAGAIN && errno != EINTR)
+            return -1;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return -1;
+}
