@@ -173,6 +173,8 @@ void *arena_map(size_t n);             /* whole pages, straight mmap */
 void arena_unmap(void *p, size_t n);
 void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
+/* Each of the shim's mappings to fn (no lock); -1: some are not listed. */
+int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 void arena_lock(void);                 /* fork */
 void arena_unlock(void);
 

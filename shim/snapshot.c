@@ -431,19 +431,38 @@ static int snap_leak_fork(unsigned reason)
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count)
 {
+    int forked = 0;
     if (*leaks && snap_leak_fork(reason)) {
         int rc = lchk_forked(f, lv, count);
+        forked = 1;
         if (rc == 0) {
             opt_debug("leak check: on a fork", "", "");
             return 0;
         }
         if (rc < 0)
-            *leaks = 0; /* warned: a snapshot without it */
+            *leaks = 0, snap_run.leaks_skipped = 1; /* warned: a snapshot without it */
     }
     if (*leaks)
         opt_debug("leak check: in place", "", "");
-    if (*leaks || fatal)
+    if (*leaks || fatal) {
+        int rc = lchk_inplace(f, sec, fatal, leaks, lv, count);
+        if (rc != COLLECT_UNSTOPPED)
+            return rc;
+        /* A thread that cannot be stopped (it blocks the stop signal)
+         * would change memory under an in-place scan: the fork's image
+         * stands still.  Without one (HEAPSNAP_LEAK_FORK=0, or no fork
+         * could be made), no check: the snapshot says so. */
+        long v = opt_int(OPT_LEAK_FORK); /* odd after auto: never */
+        if (!forked && !(v & 1) && lchk_forked(f, lv, count) == 0) {
+            opt_debug("leak check: on a fork (a thread could not be stopped)", "", "");
+            return 0;
+        }
+        opt_warn("leak check skipped: a thread could not be stopped and the check cannot "
+                 "run on a fork", "", "");
+        *leaks = 0;
+        snap_run.leaks_skipped = 1;
         return lchk_inplace(f, sec, fatal, leaks, lv, count);
+    }
     return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);
 }
 
@@ -472,6 +491,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
      * buffers */
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
+    snap_run.leaks_skipped = 0;
     mod_section(&sec[SEC_MODULES]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
@@ -503,7 +523,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;
     snap_meta(&sec[SEC_META], reason, seq, blocks,
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
-                  (leaks ? HSNAP_META_HAS_LEAKS : 0),
+                  (leaks ? HSNAP_META_HAS_LEAKS : 0) |
+                  (snap_run.leaks_skipped ? HSNAP_META_LEAKS_SKIPPED : 0),
               shim_bytes);
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].err)
