@@ -8,6 +8,9 @@
  * blocks (pending.c), its walk memo (unwind/), its line of sums (traces.c).
  * Its registration outlives that point: the leak check keeps stopping and
  * scanning it while its TLS destructors run, until the thread is gone.
+ * A joinable thread's return value stays a root (leak/results.c) until
+ * pthread_join, its try/timed/clock forms or pthread_detach (interposed)
+ * take it back.
  * The main thread is registered at start-up.  Threads the shim creates
  * itself (the snapshot helper, created with hook_guard set) are not
  * registered: they hold no program pointers and block every signal.
@@ -23,6 +26,27 @@
 #include "python/python.h" /* py_thread_end */
 
 static int (*thr_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static __thread int thr_registered; /* this thread runs thr_start */
+
+/* This thread ends with ret: kept as a root until it is joined, unless it
+ * is detached (checked after keeping: a pthread_detach racing with the
+ * end drops the value itself, or is seen here). */
+static void thr_keep(void *ret)
+{
+    pthread_attr_t a;
+    int state = PTHREAD_CREATE_JOINABLE;
+    if (!ret || !thr_registered)
+        return;
+    result_keep((uintptr_t)pthread_self(), (uintptr_t)ret);
+    int saved = guard_enter(); /* pthread_getattr_np allocates */
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        pthread_attr_getdetachstate(&a, &state);
+        pthread_attr_destroy(&a);
+    }
+    guard_leave(saved);
+    if (state == PTHREAD_CREATE_DETACHED)
+        result_drop((uintptr_t)pthread_self());
+}
 
 /* A thread's end (its cleanup handler). */
 static void thr_detach(void *p)
@@ -47,8 +71,10 @@ static void *thr_start(void *p)
     guard_leave(saved);
     stop_attach(s, lo, hi, &start, &arg);
     pend_thread_begin();
+    thr_registered = 1;
     pthread_cleanup_push(thr_detach, s);
     ret = start(arg);
+    thr_keep(ret);
     pthread_cleanup_pop(1);
     return ret;
 }
@@ -74,6 +100,85 @@ HS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
     int r = thr_create(t, attr, thr_start, s);
     if (r != 0)
         stop_unclaim(s);
+    return r;
+}
+
+/* pthread_exit, the joins and pthread_detach: an ended thread's return
+ * value is a root from its end until it is fetched or cannot be. */
+static void *thr_next(const char *name)
+{
+    int saved = guard_enter();
+    void *f = dlsym(RTLD_NEXT, name);
+    guard_leave(saved);
+    return f;
+}
+
+HS_EXPORT __attribute__((noreturn)) void pthread_exit(void *ret)
+{
+    static void (*next)(void *);
+    if (!next)
+        next = (void (*)(void *))thr_next("pthread_exit");
+    thr_keep(ret);
+    if (next)
+        next(ret);
+    abort(); /* the real pthread_exit does not return */
+}
+
+HS_EXPORT int pthread_join(pthread_t t, void **ret)
+{
+    static int (*next)(pthread_t, void **);
+    if (!next && !(next = (int (*)(pthread_t, void **))thr_next("pthread_join")))
+        return ENOSYS;
+    int r = next(t, ret);
+    if (r == 0)
+        result_drop((uintptr_t)t);
+    return r;
+}
+
+HS_EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
+{
+    static int (*next)(pthread_t, void **);
+    if (!next && !(next = (int (*)(pthread_t, void **))thr_next("pthread_tryjoin_np")))
+        return ENOSYS;
+    int r = next(t, ret);
+    if (r == 0)
+        result_drop((uintptr_t)t);
+    return r;
+}
+
+HS_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *at)
+{
+    static int (*next)(pthread_t, void **, const struct timespec *);
+    if (!next && !(next = (int (*)(pthread_t, void **, const struct timespec *))thr_next(
+                       "pthread_timedjoin_np")))
+        return ENOSYS;
+    int r = next(t, ret, at);
+    if (r == 0)
+        result_drop((uintptr_t)t);
+    return r;
+}
+
+HS_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock,
+                                   const struct timespec *at)
+{
+    static int (*next)(pthread_t, void **, clockid_t, const struct timespec *);
+    if (!next && !(next = (int (*)(pthread_t, void **, clockid_t, const struct timespec *))
+                       thr_next("pthread_clockjoin_np")))
+        return ENOSYS;
+    int r = next(t, ret, clock, at);
+    if (r == 0)
+        result_drop((uintptr_t)t);
+    return r;
+}
+
+HS_EXPORT int pthread_detach(pthread_t t)
+{
+    static int (*next)(pthread_t);
+    if (!next && !(next = (int (*)(pthread_t))thr_next("pthread_detach")))
+        return ENOSYS;
+    int r = next(t);
+    if (r == 0)
+        result_drop((uintptr_t)t);
     return r;
 }
 

@@ -313,6 +313,7 @@ static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *ar
 static void collect_roots(const struct hsnap_block *b, uint64_t n)
 {
     stop_roots(col.sp, col.regs, sizeof col.regs / sizeof col.regs[0], collect_add_root, NULL);
+    result_roots(collect_add_root, NULL);
     roots_add_user();
     roots_add_mapped(b, n);
 }

@@ -24,6 +24,9 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
                 void *arg); /* with the world stopped */
 int stop_is_thread_stack(uintptr_t lo, uintptr_t hi); /* a glibc stack, live or cached */
 
+/* ---- results.c: ended, unjoined threads' return values ---- */
+void result_roots(stop_root_fn fn, void *arg); /* with the world stopped */
+
 /* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
 int roots_begin(void);     /* before the stop: module ranges (loader lock) */
 void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);

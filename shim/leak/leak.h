@@ -155,4 +155,8 @@ int stop_can_hold(void);  /* a stop signal: an in-place check holds the threads 
 void stop_after_fork_child(void);
 void stop_bounds(uintptr_t *lo, uintptr_t *hi); /* this thread's stack (may allocate) */
 
+/* ---- results.c: ended, unjoined threads' return values (roots) ---- */
+void result_keep(uintptr_t thread, uintptr_t val); /* a joinable thread ended with val */
+void result_drop(uintptr_t thread); /* joined or detached: its value is no root */
+
 #endif

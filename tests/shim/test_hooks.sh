@@ -48,7 +48,8 @@ else
   t_skip cxx_new_charged_to_caller "g++ failed"
 fi
 
-# exports: only the interposed names (pthread_create: the leak check's thread registry; _exit and
+# exports: only the interposed names (pthread_create: the leak check's thread registry; the
+# joins, pthread_detach and pthread_exit: an unjoined thread's return value; _exit and
 # _Exit: the exit snapshot of processes that skip atexit, like dash; sigaction and signal: a
 # program taking over HEAPSNAP_SIGNAL is noticed; dlclose: an unloaded library's module record
 # is kept; the set*id family: the helper thread stopped around them, shim/creds.c; the exec
@@ -57,6 +58,8 @@ fi
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
 printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \
   pthread_create pvalloc realloc reallocarray valloc _exit _Exit sigaction signal \
+  pthread_exit pthread_detach pthread_join pthread_tryjoin_np pthread_timedjoin_np \
+  pthread_clockjoin_np \
   setuid setgid seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups \
   execve execv execvp execvpe fexecve execveat execl execlp execle \
   __lsan_disable __lsan_do_leak_check __lsan_do_recoverable_leak_check __lsan_enable \
