@@ -18,7 +18,11 @@
  * registers from the signal frame's FPU state (fpstate.c: xmm, and from
  * the XSAVE area the ymm upper halves, AVX-512's opmask and zmm
  * registers), where a program's code (memcpy, a vectorised loop) may hold
- * the only copy of a pointer.  A thread's slot outlives its start
+ * the only copy of a pointer.  A thread found on its alternate signal
+ * stack (the check run from a handler there, or a handler the stop
+ * interrupted) has that stack scanned from its stack pointer, and its
+ * normal one from the stack pointer in the outermost signal frame's
+ * ucontext.  A thread's slot outlives its start
  * routine: its TLS destructors and glibc's thread cleanup still run on it
  * and may hold block addresses, so it stays live (stopped, scanned) until
  * the kernel says the thread is gone (stop_gone).
@@ -66,6 +70,7 @@ struct stop_slot {
     atomic_uint ack;            /* last stop generation answered */
     int stopped;                /* answered the current stop */
     uintptr_t sp;               /* stack pointer when stopped */
+    uintptr_t alo, ahi;         /* its alternate signal stack when stopped, or 0 */
     uintptr_t regs[NGREG];      /* general registers when stopped */
     uintptr_t *vec;             /* vector registers when stopped: nvec words */
     unsigned nvec;
@@ -349,6 +354,17 @@ static long stop_futex(atomic_uint *w, int op, unsigned val)
     return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
 }
 
+/* This thread's alternate signal stack while it runs on it, else 0s. */
+static void stop_alt_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    stack_t ss;
+    *lo = *hi = 0;
+    if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK)) {
+        *lo = (uintptr_t)ss.ss_sp;
+        *hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+    }
+}
+
 static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
@@ -360,6 +376,7 @@ static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
         s->nvec = (unsigned)(fpstate_vectors(uc->uc_mcontext.fpregs, &stop.fp, s->vec,
                                              stop.vec_words * sizeof *s->vec) / sizeof *s->vec);
         s->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+        stop_alt_stack(&s->alo, &s->ahi);
         atomic_store(&s->ack, gen);
         /* Until a resume reaches this generation or a later one: a signal
          * handled late (the collector gave up waiting for it) may find the
@@ -476,10 +493,33 @@ void stop_resume(void)
  * 16 bytes into the DTV block, so *dtv gets the block's start and is a
  * root word of its own: the DTV, and the dynamic TLS blocks it lists, are
  * reachable, not "possibly lost". */
+/* A stack pointer on the thread's alternate signal stack [alo, ahi): the
+ * handler's frames from sp up are a root, and the return is the stack
+ * pointer the outermost signal interrupted on the normal stack, read from
+ * its signal frame's ucontext near the top of the alternate stack (its
+ * uc_stack is the alternate stack, flags 0: it came from outside), or 0
+ * (the normal stack is then scanned whole). */
+static uintptr_t stop_alt_roots(uintptr_t sp, uintptr_t redzone, uintptr_t alo, uintptr_t ahi,
+                                stop_root_fn fn, void *arg)
+{
+    uintptr_t from = sp > alo + redzone ? sp - redzone : alo, out = 0;
+    fn(from, ahi, MODEL_ROOT_STACK, arg);
+    const size_t at = offsetof(ucontext_t, uc_stack);
+    for (uintptr_t p = (sp + 7) & ~(uintptr_t)7; p + sizeof(stack_t) <= ahi; p += 8) {
+        const stack_t *st = (const stack_t *)p;
+        if ((uintptr_t)st->ss_sp != alo || st->ss_size != ahi - alo || st->ss_flags != 0 ||
+            p < alo + at || p - at + sizeof(ucontext_t) > ahi)
+            continue;
+        const ucontext_t *uc = (const ucontext_t *)(p - at);
+        out = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP]; /* the outermost wins */
+    }
+    return out;
+}
+
 static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uintptr_t hi,
                              uintptr_t tp, const uintptr_t *regs, size_t nregs,
                              const uintptr_t *vec, size_t nvec, uintptr_t *dtv,
-                             stop_root_fn fn, void *arg)
+                             uintptr_t alo, uintptr_t ahi, stop_root_fn fn, void *arg)
 {
     uintptr_t tls_lo = 0, tls_hi = 0;
     if (tp && stop.tls_static > stop.tcb) {
@@ -488,6 +528,12 @@ static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uin
     }
     if (tls_lo && tls_lo >= lo && tls_lo < hi)
         hi = tls_lo;
+    if (sp && (sp < lo || sp >= hi) && alo < ahi && sp >= alo && sp < ahi) {
+        sp = stop_alt_roots(sp, redzone, alo, ahi, fn, arg);
+        redzone = STOP_REDZONE; /* the interrupted code's red zone */
+        if (sp < lo || sp >= hi)
+            sp = 0;
+    }
     if (sp) {
         sp = sp > lo + redzone ? sp - redzone : lo;
         lo = sp;
@@ -512,11 +558,14 @@ static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uin
 void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn fn, void *arg)
 {
     struct stop_slot *me = stop_self;
+    uintptr_t alo, ahi;
+    stop_alt_stack(&alo, &ahi);
     if (me)
-        stop_thread_roots(sp, 0, me->lo, me->hi, me->tp, regs, nregs, NULL, 0, &me->dtv, fn, arg);
+        stop_thread_roots(sp, 0, me->lo, me->hi, me->tp, regs, nregs, NULL, 0, &me->dtv, alo,
+                         ahi, fn, arg);
     else
         stop_thread_roots(sp, 0, stop.caller_lo, stop.caller_hi, (uintptr_t)pthread_self(), regs,
-                         nregs, NULL, 0, &stop.caller_dtv, fn, arg);
+                         nregs, NULL, 0, &stop.caller_dtv, alo, ahi, fn, arg);
     for (int i = 0; i < STOP_MAX; i++) {
         struct stop_slot *s = &stop.slot[i];
         int st = atomic_load(&s->state);
@@ -526,7 +575,8 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
             continue;
         stop_thread_roots(s->stopped ? s->sp : 0, STOP_REDZONE, s->lo, s->hi, s->tp,
                          s->stopped ? s->regs : NULL, NGREG, s->stopped ? s->vec : NULL,
-                         s->nvec, &s->dtv, fn, arg);
+                         s->nvec, &s->dtv, s->stopped ? s->alo : 0, s->stopped ? s->ahi : 0,
+                         fn, arg);
     }
 }
 
