@@ -5,7 +5,7 @@
  *
  * Memory that is still reachable but never freed - a cache that never
  * evicts, a list that only grows - is invisible to a leak checker.  Two facts
- * expose it (DESIGN.md, "Generations"):
+ * expose it (docs/design.md, "Generations"):
  *   1. its site's live bytes never go down from one snapshot to the next and
  *      end higher than they started (a steady working set goes up and down,
  *      or stays level);

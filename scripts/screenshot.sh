@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/screenshot.sh - the README's picture of the HTML report: runs the
+# scripts/screenshot.sh - docs/reports.md's picture of the HTML report: runs the
 # bundled demo (scripts/demo.sh: tests/fixtures/demo.c under `heapsnap run
 # --leaks`, snapshots in $BUILD/demo/), writes its report with `heapsnap
 # html` and has headless Chromium photograph it into docs/report.png.

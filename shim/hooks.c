@@ -10,7 +10,7 @@
  * static buffer, whose blocks free ignores.  hook_guard (initial-exec
  * TLS) passes the shim's own allocations through untracked.  Sampled mode's
  * byte countdown is here: one load and a test before the real function.
- * Traps (DESIGN.md): a block leaves the books before the real free;
+ * Traps (docs/design.md): a block leaves the books before the real free;
  * realloc removes, calls, then inserts the result or re-inserts the old
  * block; a failed real call records nothing and keeps errno.
  */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "python/python.h"
 #include "snapshot.h"
 
 /* ---------------- the sorted copy ---------------- */
@@ -169,6 +170,7 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
         if (a->ret_len)
             side_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
     }
+    errno = sf->f->err;
     return sf->f->err ? -1 : 0;
 }
 
@@ -344,4 +346,5 @@ const struct leak_host lchk_host = {
     .trace_unlock = trace_unlock,
     .trace_count = trace_count,
     .trace_stack = trace_stack,
+    .runtime_owned = py_immortal,
 };

@@ -293,6 +293,15 @@ static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
     h->unmap(in, len);
 }
 
+/* Blocks the runtime keeps for good (leak_host's runtime_owned). */
+static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
+{
+    int (*owned)(uintptr_t, uint64_t) = collect_host->runtime_owned;
+    for (uint64_t i = 0; owned && i < n; i++)
+        if (b[i].cls != HSNAP_CLASS_IGNORED && owned(b[i].addr, b[i].size))
+            b[i].cls = HSNAP_CLASS_IGNORED;
+}
+
 /* ---------------- the model ---------------- */
 
 static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg)
@@ -317,6 +326,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_release();
     collect_mark_ignored(b, n);
     collect_mark_loader(b, n);
+    collect_mark_runtime(b, n);
     collect_roots();
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);
@@ -404,10 +414,15 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     struct hsnap_block *b;
     struct leak_answer a;
     uint64_t n;
-    int status = 1;
+    int status = LFORK_NO_BLOCKS;
     collect_host->unlock_all();
-    if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0 && collect_encode(&a) == 0)
-        status = report(ctx, b, n, &a) == 0 ? 0 : 1;
+    if (blocks(ctx, &b, &n) == 0) {
+        status = LFORK_SAID; /* the model warns */
+        if (collect_model(b, n) == 0)
+            status = collect_encode(&a) != 0 ? ENOMEM : (errno = 0, report(ctx, b, n, &a));
+        if (status < 0) /* the report's errno */
+            status = errno > 0 && errno < LFORK_NO_BLOCKS ? errno : EIO;
+    }
     lfork_exit(wr, status);
 }
 
@@ -430,11 +445,15 @@ int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
                             "): the check runs in place");
         return COLLECT_NOFORK;
     }
-    if (lfork_wait(pid, rd) != 0) {
-        collect_warn("its copy of the process failed");
-        return -1;
-    }
-    return 0;
+    int st = lfork_wait(pid, rd);
+    if (st < 0)
+        collect_warn("its copy of the process ended without an answer (killed, or a fault)");
+    else if (st == LFORK_NO_BLOCKS)
+        collect_warn("its copy of the process could not copy the live blocks");
+    else if (st != 0 && st != LFORK_SAID && atomic_exchange(&col.warned, 1) == 0)
+        collect_host->warn("leak check skipped: its copy of the process could not write "
+                           "its part of the snapshot: ", strerrordesc_np(st), "");
+    return st == 0 ? 0 : -1;
 }
 
 /* ---------------- queries (heapsnap_referrers and friends) ---------------- */

@@ -1,7 +1,7 @@
 /*
- * model.c - the reference model (DESIGN.md "The reference model"): refcounts,
- * reachability, possibly lost, and the direct / indirect / cycle split of the
- * leaks, with one loss record per leak root.
+ * model.c - the reference model (docs/design.md, "The reference model"):
+ * refcounts, reachability, possibly lost, and the direct / indirect / cycle
+ * split of the leaks, with one loss record per leak root.
  *
  * It must handle a heap of 1,000,000 blocks in well under two seconds with at
  * most 32 bytes of scratch per block, so it works in place on the caller's

@@ -32,7 +32,7 @@
  * unwind_raw, so each captures the same number of shim frames and a stack
  * cut at max + UNWIND_SLACK is cut at the same frame.  No lock is held
  * here (libunwind and rulecache.c's slow path take the loader lock; see
- * DESIGN.md "Known traps").
+ * docs/design.md "Known traps").
  */
 #include <fcntl.h>
 #define UNW_LOCAL_ONLY
