@@ -19,11 +19,13 @@ for i in range(3000, 9000):
     lookup(i)
 snap2 = tracemalloc.take_snapshot()
 
-snap2 = snap2.filter_traces([
+filters = [
     tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
     tracemalloc.Filter(False, "<unknown>"),
     tracemalloc.DomainFilter(True, 0),
-])
+]
+snap1 = snap1.filter_traces(filters)
+snap2 = snap2.filter_traces(filters)
 for stat in snap2.compare_to(snap1, "lineno")[:2]:
     print(stat)
 print(len(snap2.compare_to(snap1, "traceback")) > 0)
