@@ -50,4 +50,9 @@ for py in $pys; do
   else
     t_fail "python_tracemalloc_native_memory_$tag" "$(cat "$T/native.out") $(tail -c 300 "$T/native.err")"
   fi
+  if grep -qx "start-up rows 0" "$T/native.out"; then
+    t_pass "python_tracemalloc_since_start_$tag"
+  else
+    t_fail "python_tracemalloc_since_start_$tag" "$(cat "$T/native.out") $(tail -c 300 "$T/native.err")"
+  fi
 done

@@ -11,3 +11,7 @@ tracemalloc.start()
 kept = [libc.malloc(1 << 20) for _ in range(6)]  # MARK_NATIVE
 snapshot = tracemalloc.take_snapshot()
 print(snapshot.statistics("lineno")[0])
+# Since start(): none of the interpreter's start-up memory (the import
+# system's "<frozen ...>" rows of a whole-run snapshot).
+print("start-up rows", sum(1 for s in snapshot.statistics("filename")
+                           if s.traceback[0].filename.startswith("<frozen")))
