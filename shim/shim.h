@@ -10,8 +10,9 @@
  * (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_
  * (start-up, exit, fork, signals, timeline), sig_ (signals.c), thr_
  * (threads.c), snap_ (snapshot.c), lchk_ (leakcheck.c: the leak check's
- * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_
- * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dlc_
+ * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), zsec_, bsort_
+ * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dest_
+ * (snapdest.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
  * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
  * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
@@ -50,6 +51,8 @@
  */
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
+
+#include <limits.h>
 
 #include "base.h"
 #include "hsnap_format.h"
@@ -170,6 +173,8 @@ void *arena_map(size_t n);             /* whole pages, straight mmap */
 void arena_unmap(void *p, size_t n);
 void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
+/* Each of the shim's mappings to fn (no lock); -1: some are not listed. */
+int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 void arena_lock(void);                 /* fork */
 void arena_unlock(void);
 
@@ -196,6 +201,7 @@ struct pend_left {
     uint64_t blocks, bytes;
 };
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
+#define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
 uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
 void pend_forget_fresh(void);                        /* trace_clear */
 void tbl_lock_all(void);
@@ -203,6 +209,7 @@ void tbl_unlock_all(void);
 uint64_t tbl_count(void);
 size_t tbl_bytes(void);
 void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
+int tbl_drain(tbl_visit_fn fn, void *arg); /* a fork's last walk: each stripe unmapped after */
 struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
     uint64_t entries;      /* live entries counted */
     uint64_t slots;        /* slots in the arrays */
@@ -454,10 +461,15 @@ int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
 struct side_file {
     int fd;       /* -1: none (no file, or no BLOCKS) */
     int err;      /* errno of the first failure */
+    int level;    /* zstd level of its sections (HEAPSNAP_COMPRESS); 0: raw */
+    int z;        /* the open section is compressed */
     off_t at;     /* the open section's header */
-    uint64_t len; /* its payload so far */
-    uint32_t crc; /* ... and that payload's crc32 */
+    uint64_t len; /* its payload so far, as stored */
+    uint64_t raw; /* ... and uncompressed (side_out's bytes) */
+    uint64_t hint; /* side_sec_begin without a size: about how many (0: unknown) */
+    uint32_t crc; /* the stored payload's crc32 */
 };
+#define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
 
 /* The side file's sections: [at, at + len) framed, by type. */
 struct side_index {
@@ -467,12 +479,20 @@ struct side_index {
 
 void side_fail(struct side_file *f);
 void side_out(struct side_file *f, const void *p, size_t n);
-void side_sec_begin(struct side_file *f, size_t room);
+void side_sec_begin(struct side_file *f, size_t room, uint64_t size);
 void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
 
+
+/* ---- zsec.c: a section's payload compressed (zstd) ---- */
+#define ZSEC_UNKNOWN UINT64_MAX /* zsec_begin: the size is not known in advance */
+int zsec_level(void);                   /* HEAPSNAP_COMPRESS: 0 = raw */
+int zsec_begin(int level, uint64_t size, uint64_t hint); /* a new frame: 0, or -1 (raw) */
+int zsec_feed(const void *p, size_t n, int end, int (*sink)(void *, const void *, size_t),
+              void *arg);
+void zsec_release(void);                /* the context back to the kernel */
 
 /* ---- blocksort.c ---- */
 void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
@@ -496,6 +516,22 @@ void name_manifest(const char *path, int err); /* run told: written (0) or faile
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
+
+/* ---- snapdest.c: a name that is not a file to replace ---- */
+enum { DEST_RENAME, DEST_STREAM, DEST_STREAM_LINK };
+/* What path leads to: DEST_RENAME (nothing, a regular file, a directory:
+ * a temporary renamed over it), DEST_STREAM (a device, FIFO or socket
+ * owned by this user or root: written in place), DEST_STREAM_LINK (a
+ * symlink, of such an owner, to one), or -1 with *why (why may be NULL):
+ * a symlink to anything else, or another user's node. */
+int dest_kind(const char *path, const char **why);
+/* A scratch file for a snapshot that goes to a stream: unnamed in /tmp,
+ * else in memory (memfd).  The fd, or -1 with errno. */
+int dest_scratch(void);
+/* src, from its start, written into path's node (kind from dest_kind);
+ * never blocks for long, raises no SIGPIPE.  0, or -1 with errno and, when
+ * errno alone would not say it, *why. */
+int dest_write(const char *path, int kind, int src, const char **why);
 
 /* ---- modules.c ---- */
 struct dl_phdr_info;
