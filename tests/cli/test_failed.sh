@@ -9,10 +9,13 @@ G=tests/golden
 
 "$FX/fails" >"$T/plain.out" 2>&1
 if fx_profile "$T/f.hsnap" "$FX/fails" && [ -s "$T/f.hsnap" ]; then
-  # errno after each call (and posix_memalign's result) as without the shim
-  if diff "$T/plain.out" "$T/fx.out" >"$T/errno.diff" && grep -q "^malloc: errno 12$" "$T/fx.out"; then
+  # errno after each call (and posix_memalign's result) as without the shim,
+  # with each failure recorded (the branch that records must keep it)
+  calls=$("$HEAPSNAP" info "$T/f.hsnap" 2>/dev/null | sed -n 's/^failed allocations: \([0-9]*\) at.*/\1/p')
+  if diff "$T/plain.out" "$T/fx.out" >"$T/errno.diff" && grep -q "^malloc: errno 12$" "$T/fx.out" &&
+     [ "$calls" = 10 ]; then
     t_pass failed_errno_preserved
-  else t_fail failed_errno_preserved "$(head -c 300 "$T/errno.diff") $(head -c 200 "$T/fx.out")"; fi
+  else t_fail failed_errno_preserved "recorded '$calls' of 10; $(head -c 300 "$T/errno.diff")"; fi
 else
   t_fail failed_errno_preserved "the fixture under the shim: exit $?, $(head -c 300 "$T/fx.err")"
 fi
@@ -26,11 +29,13 @@ if fx_top failed_top "$T/f.hsnap" --failed -n 0; then
     grep -qF "$want" "$T/failed_top.txt" && t_pass "$name" || t_fail "$name" "no '$want'"
   done
 fi
-# the realloc that failed: its old block still live, charged to its malloc
+# the realloc that failed: counted at its line, its old block still live,
+# charged to its malloc
 fx_top failed_live "$T/f.hsnap" -n 0 &&
   { grep -qF "tests/fixtures/fails.cc:47: size=100 B, count=1," "$T/failed_live.txt" &&
+    grep -qxF "tests/fixtures/fails.cc:49: failed=1, largest=8192 GiB" "$T/failed_top.txt" &&
     t_pass failed_realloc_old_block_live ||
-    t_fail failed_realloc_old_block_live "$(grep fails.cc "$T/failed_live.txt")"; }
+    t_fail failed_realloc_old_block_live "$(grep -h 'fails.cc:4[79]' "$T/failed_live.txt" "$T/failed_top.txt")"; }
 
 "$HEAPSNAP" info "$T/f.hsnap" >"$T/info.txt" 2>&1
 grep '^failed allocations:' "$T/info.txt" >"$T/info_line.txt"
