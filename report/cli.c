@@ -4,7 +4,7 @@
  * options as one line.  Every subcommand runs getopt_long with opterr = 0
  * and a leading ':' in its short options, so that a bad option comes back
  * here and becomes the one-line error the CLI promises, instead of
- * getopt's own message.
+ * getopt's own message.  And the nearest of some names to a mistyped one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,4 +80,45 @@ int cli_parse_amount(const char *s, int allow_pct, double *out, int *pct)
     *out = v * mult;
     *pct = is_pct;
     return 0;
+}
+
+/* Optimal string alignment distance (Levenshtein with a swap of two
+ * neighbours as one edit: "tpo" is 1 from "top"), capped at 255. */
+static unsigned cli_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned d[33][33];
+    if (la > 32 || lb > 32)
+        return 255;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (unsigned)i;
+    for (size_t k = 0; k <= lb; k++)
+        d[0][k] = (unsigned)k;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t k = 1; k <= lb; k++) {
+            unsigned v = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+            if (d[i - 1][k] + 1 < v)
+                v = d[i - 1][k] + 1;
+            if (d[i][k - 1] + 1 < v)
+                v = d[i][k - 1] + 1;
+            if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] &&
+                d[i - 2][k - 2] + 1 < v)
+                v = d[i - 2][k - 2] + 1;
+            d[i][k] = v;
+        }
+    return d[la][lb];
+}
+
+const char *cli_nearest(const char *word, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    unsigned bd = 255, most = strlen(word) < 5 ? 1 : 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned dist = cli_distance(word, names[i]);
+        if (dist < bd) {
+            bd = dist;
+            best = names[i];
+        }
+    }
+    return bd <= most ? best : NULL;
 }

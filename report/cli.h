@@ -35,6 +35,11 @@ int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen
 int cli_bad_value(char *err, size_t errlen, const char *opt, const char *val,
                   const char *accepted);
 
+/* The one of names[0..n) nearest to a mistyped word (a swap, a letter
+ * missing, added or wrong: at most 1 edit for words under 5 letters, 2
+ * for longer), or NULL when none is that near. */
+const char *cli_nearest(const char *word, const char *const *names, size_t n);
+
 /* Puts "CMD: " before the message in err. */
 void cli_prefix(char *err, size_t errlen, const char *cmd);
 

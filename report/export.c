@@ -75,7 +75,7 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
     a->o.value = PROF_INUSE_SPACE;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":f:o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             export_usage();

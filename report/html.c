@@ -66,7 +66,7 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
     a->rows = HTML_ROWS;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:n:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:n:h", longopts, NULL)) != -1) {
         if (c == 'h') {
             html_usage();
             return 0;

@@ -23,7 +23,7 @@
 static const char *info_reason(uint32_t r)
 {
     static const char *names[] = {"?", "exit", "signal", "interval", "api", "fatal signal",
-                                  "collect", "lsan"};
+                                  "collect", "lsan", "exec"};
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
@@ -41,6 +41,22 @@ static void info_bytes(const char *label, uint64_t v)
     char sz[64];
     fmt_size(sz, sizeof(sz), (double)v, 0);
     printf("%-17s %s (%llu bytes)\n", label, sz, (unsigned long long)v);
+}
+
+/* The leak check's verdict in blocks: what `leaks` sums in its LEAK SUMMARY
+ * (its loss records group these blocks by stack, so they are fewer). */
+static void info_leaks(const struct snap *s)
+{
+    const struct hsnap_leak_total *t = s->lk.total;
+    uint64_t d = t[HSNAP_CLASS_DIRECT].blocks, i = t[HSNAP_CLASS_INDIRECT].blocks,
+             c = t[HSNAP_CLASS_CYCLE].blocks;
+    char sz[64];
+    fmt_size(sz, sizeof(sz), (double)(t[HSNAP_CLASS_DIRECT].bytes + t[HSNAP_CLASS_INDIRECT].bytes +
+                                      t[HSNAP_CLASS_CYCLE].bytes), 0);
+    printf("%-17s yes, %llu blocks lost (%s: %llu direct, %llu indirect, %llu in cycles), "
+           "%llu possibly lost\n", "leak check:", (unsigned long long)(d + i + c), sz,
+           (unsigned long long)d, (unsigned long long)i, (unsigned long long)c,
+           (unsigned long long)t[HSNAP_CLASS_POSSIBLE].blocks);
 }
 
 /* When the peak was captured, how near, and its three biggest sites
@@ -162,7 +178,7 @@ static void info_print(const struct snap *s)
     else
         printf("%-17s not recorded\n", "blocks:");
     if (s->lk.present)
-        printf("%-17s yes, %u loss records\n", "leak check:", s->lk.head.nrecords);
+        info_leaks(s);
     else if (m->reason == HSNAP_REASON_FATAL)
         printf("%-17s no (written at a fatal signal: no check runs in a crashing process)\n",
                "leak check:");
@@ -229,6 +245,10 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
         json_null(j);
     json_kbool(j, "leak_check", s->lk.present);
     json_ku64(j, "loss_records", s->lk.present ? s->lk.head.nrecords : 0);
+    json_ku64(j, "lost_blocks", s->lk.present ? s->lk.total[HSNAP_CLASS_DIRECT].blocks +
+                                                    s->lk.total[HSNAP_CLASS_INDIRECT].blocks +
+                                                    s->lk.total[HSNAP_CLASS_CYCLE].blocks
+                                              : 0);
     json_ku64(j, "timeline_points", s->npoints);
     json_key(j, "peak"); /* what the traced peak held (PEAK), or null */
     if (s->has_peak) {

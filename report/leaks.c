@@ -44,7 +44,7 @@ struct leaks_opts {
     const char *supp[LEAKS_MAX_SUPP_FILES];
 };
 
-static const char leaks_shortopts[] = ":n:";
+static const char leaks_shortopts[] = ":n:h";
 static const struct option leaks_longopts[] = {
     {"kinds", required_argument, NULL, 'k'},
     {"include", required_argument, NULL, 'i'},

@@ -86,6 +86,15 @@ int main(int argc, char **argv)
         fflush(stdout);
         return rc;
     }
-    fprintf(stderr, "heapsnap: unknown command '%s' (see heapsnap --help)\n", argv[1]);
+    const char *names[NCOMMANDS], *near;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    char word[256];
+    esc_text(argv[1], word, sizeof(word));
+    if ((near = cli_nearest(argv[1], names, NCOMMANDS)))
+        fprintf(stderr, "heapsnap: unknown command '%s': did you mean '%s'? (see heapsnap --help)\n",
+                word, near);
+    else
+        fprintf(stderr, "heapsnap: unknown command '%s' (see heapsnap --help)\n", word);
     return 2;
 }

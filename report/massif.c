@@ -9,7 +9,7 @@
  *    nK: BYTES 0xADDR: func (file:line)       one space deeper per level
  *
  * Every point of the process's heap series (report/prof.h: its TIMELINE
- * points and its snapshots' totals) is a massif snapshot in time order, in
+ * points, its snapshots' totals and peaks) is a massif snapshot in time order, in
  * milliseconds since the process started; those that are heapsnap
  * snapshots are detailed, with the tree massif draws: the allocation sites
  * first, then their callers, children largest first.  The peak (the
@@ -191,12 +191,14 @@ static const struct snap *ms_peak(const struct prof *p)
 }
 
 /* The peak snapshot, when its time has come before the next point at t
- * (more: another point follows); 1 when written, -1 out of memory. */
+ * (more: another point follows); 1 when written (its time in *when), -1
+ * out of memory. */
 static int ms_peak_at(struct ms *m, const struct prof *p, const struct snap **pk, uint64_t t,
-                      int more, size_t num)
+                      int more, size_t num, uint64_t *when)
 {
     uint64_t at = (*pk)->meta.start_ns + (*pk)->peak.t_ns;
     at = at > p->t0_ns ? at - p->t0_ns : 0;
+    *when = at;
     if (more && at > t)
         return 0;
     struct snap view = **pk; /* the same traces (and frames), the peak's sums */
@@ -222,9 +224,12 @@ static int ms_series(struct ms *m, const struct prof *p, const struct snap **sna
         uint64_t next = k < p->nin ? ms_time(p, snaps[k]) : 0;
         if (i < se->n && (k >= p->nin || se->pts[i].t_ns < next))
             next = se->pts[i].t_ns;
-        if (pk && (r = ms_peak_at(m, p, &pk, next, more, num)) != 0) {
+        uint64_t at;
+        if (pk && (r = ms_peak_at(m, p, &pk, next, more, num, &at)) != 0) {
             if (r < 0)
                 return -1;
+            if (i < se->n && se->pts[i].t_ns == at) /* the series' point of the peak */
+                i++;
             continue;
         }
         int detailed = k < p->nin && (i >= se->n || ms_time(p, snaps[k]) <= se->pts[i].t_ns);

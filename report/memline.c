@@ -3,11 +3,20 @@
  * memline.h for what is merged and why).
  *
  * Steps: gather every point of every snapshot (SITELINE's, or TIMELINE's
- * and the snapshots' own totals), sort them by time and keep each time
+ * and the snapshots' own totals), and each snapshot's traced peak at the
+ * time of its capture (PEAK), sort them by time and keep each time
  * once (the same point is in every later snapshot of the process, until
- * a halving drops it); then name each point's sites through
- * report/frames.c, add up the traces that share a site (two call paths
- * to one line), and rank the sites by the most bytes they held.
+ * a halving drops it; of two at one time, the higher); then name each
+ * point's sites through report/frames.c, add up the traces that share a
+ * site (two call paths to one line), and rank the sites by the most bytes
+ * they held.
+ *
+ * The peak: the samples are spaced (HEAPSNAP_SITELINE, 0.1 s), so a
+ * program that rises and falls between two of them would draw a line far
+ * below its traced peak.  The shim captured what each trace held at the
+ * peak, and when (shim/peak.c: within a step of it, 1% or 4 KiB); that
+ * capture is a point of the line, at the traced peak (meta.peak_bytes),
+ * its sites the capture's and the bytes the capture missed in "other".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +31,11 @@
 struct ml_raw {
     uint64_t t_ns;
     const struct snap *s;
-    int64_t i;            /* SITELINE point; -1: TIMELINE point k, -2: the snapshot */
+    int64_t i;            /* SITELINE point; ML_TIMELINE (point k), ML_SNAPSHOT, ML_PEAK */
     uint32_t k;
 };
+
+enum { ML_TIMELINE = -1, ML_SNAPSHOT = -2, ML_PEAK = -3 };
 
 struct ml_name {
     const char *name;     /* frames' site_name */
@@ -51,10 +62,30 @@ int memline_procs(const struct snap *snaps, int n, int *proc)
     return nprocs;
 }
 
+/* The traced peak of s as a point: the larger of the peak and its capture
+ * (with threads the capture's sums may be ahead of the peak's folds). */
+static uint64_t peak_heap(const struct snap *s)
+{
+    return s->meta.peak_bytes > s->peak.bytes ? s->meta.peak_bytes : s->peak.bytes;
+}
+
+static uint64_t raw_heap(const struct ml_raw *r)
+{
+    if (r->i >= 0)
+        return siteline_point(r->s, (uint32_t)r->i)->heap;
+    if (r->i == ML_TIMELINE)
+        return r->s->points[r->k].bytes;
+    return r->i == ML_PEAK ? peak_heap(r->s) : r->s->meta.current_bytes;
+}
+
+/* By time; at one time the highest first (the one kept). */
 static int raw_cmp(const void *a, const void *b)
 {
     const struct ml_raw *x = a, *y = b;
-    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    uint64_t hx = raw_heap(x), hy = raw_heap(y);
+    return hx > hy ? -1 : hx < hy;
 }
 
 static int later(const struct snap *a, const struct snap *b)
@@ -80,6 +111,8 @@ static int gather(struct memline *ml, const struct snap *const *snaps, int n, st
     size_t nv = 0, cap = 0;
     for (int j = 0; j < n; j++) {
         const struct snap *s = snaps[j];
+        if (s->has_peak && raw_add(&v, &nv, &cap, (struct ml_raw){s->peak.t_ns, s, ML_PEAK, 0}) < 0)
+            goto oom;
         if (ml->has_sites) {
             for (uint32_t i = 0; s->sl.present && i < s->sl.head.count; i++)
                 if (raw_add(&v, &nv, &cap, (struct ml_raw){siteline_point(s, i)->t_ns, s, i, 0}) < 0)
@@ -87,10 +120,10 @@ static int gather(struct memline *ml, const struct snap *const *snaps, int n, st
             continue;
         }
         for (uint32_t k = 0; k < s->npoints; k++)
-            if (raw_add(&v, &nv, &cap, (struct ml_raw){s->points[k].t_ns, s, -1, k}) < 0)
+            if (raw_add(&v, &nv, &cap, (struct ml_raw){s->points[k].t_ns, s, ML_TIMELINE, k}) < 0)
                 goto oom;
         uint64_t t = s->meta.time_ns > s->meta.start_ns ? s->meta.time_ns - s->meta.start_ns : 0;
-        if (raw_add(&v, &nv, &cap, (struct ml_raw){t, s, -2, 0}) < 0)
+        if (raw_add(&v, &nv, &cap, (struct ml_raw){t, s, ML_SNAPSHOT, 0}) < 0)
             goto oom;
     }
     if (nv)
@@ -131,7 +164,7 @@ static int fill_sites(struct memline *ml, struct ml_point *p, const struct ml_ra
 {
     const struct hsnap_siteline_point *sp = siteline_point(r->s, (uint32_t)r->i);
     const struct hsnap_siteline_site *v = siteline_sites(r->s, (uint32_t)r->i);
-    *p = (struct ml_point){r->t_ns, sp->heap, sp->rss, sp->other, ml->nent, 0, 1};
+    *p = (struct ml_point){r->t_ns, sp->heap, sp->rss, sp->other, ml->nent, 0, 1, 0};
     for (uint32_t k = 0; k < r->s->sl.head.nsites; k++) {
         if (v[k].trace == HSNAP_SITELINE_NONE) {
             p->full = 0;
@@ -155,10 +188,80 @@ static int fill_sites(struct memline *ml, struct ml_point *p, const struct ml_ra
     return 0;
 }
 
+/* A site's bytes at the peak, while fill_peak adds them up. */
+struct ml_sum {
+    const char *name;     /* frames' site_name */
+    const struct frames_trace *t;
+    uint64_t bytes;
+    UT_hash_handle hh;
+};
+
+static int sum_cmp(const void *a, const void *b)
+{
+    const struct ml_sum *const *x = a, *const *y = b;
+    if ((*x)->bytes != (*y)->bytes)
+        return (*x)->bytes > (*y)->bytes ? -1 : 1;
+    return strcmp((*x)->name, (*y)->name);
+}
+
+/* The peak capture r into p: its sites, the per_point largest, as the
+ * samples list theirs (traces that share a site added up first; the rest
+ * in other); rss unknown. */
+static int fill_peak(struct memline *ml, struct ml_point *p, const struct ml_raw *r,
+                     struct ml_name **set, size_t *scap, size_t *ecap)
+{
+    const struct snap *s = r->s;
+    struct ml_sum *sums = NULL, *e, *tmp, **order = NULL;
+    size_t n = 0;
+    uint64_t listed = 0;
+    int rc = -1;
+    *p = (struct ml_point){r->t_ns, peak_heap(s), 0, 0, ml->nent, 0, 0, 1};
+    for (uint32_t t = 0; s->peak_stats && t < s->ntraces; t++) {
+        const struct frames_trace *ft;
+        if (!s->peak_stats[t].live_bytes)
+            continue;
+        if (!(ft = frames_get(s, t)))
+            goto out;
+        HASH_FIND_STR(sums, ft->site_name, e);
+        if (!e) {
+            if (!(e = calloc(1, sizeof(*e))))
+                goto out;
+            *e = (struct ml_sum){.name = ft->site_name, .t = ft};
+            HASH_ADD_KEYPTR(hh, sums, e->name, strlen(e->name), e);
+            n++;
+        }
+        e->bytes += s->peak_stats[t].live_bytes;
+    }
+    if (!(order = malloc((n + 1) * sizeof(*order))))
+        goto out;
+    n = 0;
+    HASH_ITER(hh, sums, e, tmp)
+        order[n++] = e;
+    qsort(order, n, sizeof(*order), sum_cmp);
+    p->full = n > ml->per_point;
+    for (size_t k = 0; k < n && k < ml->per_point; k++) {
+        long site = site_of(ml, set, order[k]->t, scap);
+        if (site < 0 || grow_array((void **)&ml->ent, ecap, ml->nent + 1, sizeof(*ml->ent)) < 0)
+            goto out;
+        ml->ent[ml->nent++] = (struct ml_ent){(uint32_t)site, order[k]->bytes};
+        p->n++;
+        listed += order[k]->bytes;
+    }
+    p->other = p->heap > listed ? p->heap - listed : 0;
+    rc = 0;
+out:
+    HASH_ITER(hh, sums, e, tmp) {
+        HASH_DEL(sums, e);
+        free(e);
+    }
+    free(order);
+    return rc;
+}
+
 static void heap_only(struct ml_point *p, const struct ml_raw *r, size_t first)
 {
-    uint64_t heap = r->i == -1 ? r->s->points[r->k].bytes : r->s->meta.current_bytes;
-    *p = (struct ml_point){r->t_ns, heap, 0, heap, first, 0, 0};
+    uint64_t heap = raw_heap(r);
+    *p = (struct ml_point){r->t_ns, heap, 0, heap, first, 0, 0, r->i == ML_PEAK};
 }
 
 static int ent_cmp(const void *a, const void *b)
@@ -245,7 +348,9 @@ int memline_build(struct memline *ml, const struct snap *const *snaps, int n)
     for (; ml->n < nraw; ml->n++) {
         if (!ml->has_sites)
             heap_only(&ml->pts[ml->n], &raw[ml->n], ml->nent);
-        else if (fill_sites(ml, &ml->pts[ml->n], &raw[ml->n], &set, &scap, &ecap) < 0)
+        else if ((raw[ml->n].i == ML_PEAK
+                      ? fill_peak(ml, &ml->pts[ml->n], &raw[ml->n], &set, &scap, &ecap)
+                      : fill_sites(ml, &ml->pts[ml->n], &raw[ml->n], &set, &scap, &ecap)) < 0)
             goto oom;
     }
     if (rank(ml) < 0)

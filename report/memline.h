@@ -10,7 +10,8 @@
  * plus the finer early points that earlier snapshots still held.  A
  * snapshot without SITELINE (format 1, or HEAPSNAP_SITELINE=0) gives its
  * TIMELINE points and its own total, heap only.  If any snapshot of the
- * process has SITELINE, only SITELINE points are used.
+ * process has SITELINE, only SITELINE points are used.  Each snapshot's
+ * traced peak is a point too, at the time the shim captured it (PEAK).
  */
 #ifndef REPORT_MEMLINE_H
 #define REPORT_MEMLINE_H
@@ -39,6 +40,7 @@ struct ml_point {
     size_t first, n;     /* its sites: memline.ent[first .. first + n), biggest first */
     int full;            /* every site slot was used: a site not listed held at
                             most the smallest listed (else it held 0) */
+    int captured;        /* the traced peak at its capture (PEAK), not a sample */
 };
 
 struct memline {

@@ -214,10 +214,13 @@ static void find_procs(struct prof *p)
 
 /* --- the timeline --------------------------------------------------------- */
 
+/* By time; at one time the highest first (the one kept). */
 static int point_cmp(const void *a, const void *b)
 {
     const struct prof_point *x = a, *y = b;
-    return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    return x->v > y->v ? -1 : x->v < y->v;
 }
 
 static int add_point(struct prof_series *se, size_t *cap, uint64_t abs_ns, uint64_t t0,
@@ -237,7 +240,7 @@ static const char *base_of(const char *path)
 }
 
 /* The traced heap of process proc: every point its snapshots hold, once
- * (ml: its SITELINE points too). */
+ * (ml: its SITELINE points too, and its traced peaks: report/memline.c). */
 static int heap_series(struct prof *p, int proc, const struct memline *ml,
                        struct prof_series *se)
 {
@@ -255,7 +258,7 @@ static int heap_series(struct prof *p, int proc, const struct memline *ml,
         if (add_point(se, &cap, s->meta.time_ns, p->t0_ns, s->meta.current_bytes) < 0)
             return -1;
     }
-    for (size_t i = 0; ml->has_sites && i < ml->n; i++)
+    for (size_t i = 0; i < ml->n; i++)
         if (add_point(se, &cap, first->meta.start_ns + ml->pts[i].t_ns, p->t0_ns,
                       ml->pts[i].heap) < 0)
             return -1;

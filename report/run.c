@@ -38,6 +38,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "fmt.h"
+#include "follow.h"
 #include "gate.h"
 #include "manifest.h"
 #include "options_table.h"
@@ -50,6 +51,7 @@ struct run_opts {
     const char *depth, *signal, *interval, *sample, *unwind;
     char signum[16];      /* --signal as the number the shim is given */
     const char *children; /* --children exit|all|none */
+    int follow_all;       /* --follow all: keep a launcher's helpers too */
     int no_blocks;
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
@@ -61,7 +63,10 @@ static void run_usage(void)
     printf("usage: heapsnap run [options] [--] CMD [ARGS]\n"
            "Runs CMD with libheapsnap.so preloaded (an existing LD_PRELOAD is kept\n"
            "after it) and prints the snapshots it wrote.  Exit status is CMD's; when a\n"
-           "signal kills CMD, heapsnap dies by the same signal (without a core file).\n\n"
+           "signal kills CMD, heapsnap dies by the same signal (without a core file).\n"
+           "As a shell: 127 when CMD is not found, 126 when it cannot be executed (not\n"
+           "executable, a directory); 2 for heapsnap's own trouble (a bad option, a\n"
+           "program the shim cannot enter).\n\n"
            "  -o PATTERN         snapshot file name (default $HEAPSNAP_OUTPUT, else\n"
            "                     heapsnap.%%p.hsnap)\n"
            "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
@@ -73,6 +78,10 @@ static void run_usage(void)
            "      --no-blocks    do not record individual live blocks\n"
            "      --children M   forked children that do not exec write at exit() (exit,\n"
            "                     the default), also at _exit (all), or never (none)\n"
+           "      --follow M     program (the default) leaves out the snapshots of a\n"
+           "                     launcher's helpers (processes started before their\n"
+           "                     parent exec'd: a wrapper script's readlink, $(...));\n"
+           "                     all keeps every process's\n"
            "      --leaks        run the leak check (reference model) at exit\n"
            "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
@@ -152,6 +161,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
         {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
         {"sample", required_argument, NULL, 'S'},     {"unwind", required_argument, NULL, 'U'},
+        {"follow", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -171,6 +181,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'E': o->exitcode = optarg; break;
         case 'L': o->leaks = 1; break;
         case 'C': o->children = optarg; break;
+        case 'F':
+            if (strcmp(optarg, "all") && strcmp(optarg, "program")) {
+                snprintf(err, errlen, "run: bad value for --follow: '%s' (program, all)", optarg);
+                return 2;
+            }
+            o->follow_all = !strcmp(optarg, "all");
+            break;
         case 'h': run_usage(); return 0;
         default: return cli_bad_option("run", c, argv, err, errlen);
         }
@@ -189,31 +206,62 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
     return -1;
 }
 
-static int is_exec_file(const char *path)
+/* The exit codes of a shell for a command it cannot start (POSIX 2.8.2). */
+#define RUN_NOT_FOUND 127
+#define RUN_NOT_EXECUTABLE 126
+
+/* 0 an executable regular file; RUN_NOT_EXECUTABLE something else that is
+ * there (a directory, a file without x), its reason in *why;
+ * RUN_NOT_FOUND nothing. */
+static int run_exec_file(const char *path, const char **why)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+    if (stat(path, &st) != 0)
+        return RUN_NOT_FOUND;
+    *why = S_ISDIR(st.st_mode) ? "is a directory" : "Permission denied";
+    return S_ISREG(st.st_mode) && access(path, X_OK) == 0 ? 0 : RUN_NOT_EXECUTABLE;
 }
 
-/* execvp's search, done up front so a missing command is reported plainly;
- * the path found is left in buf. */
-static int run_find_command(const char *cmd, char *buf)
+/* execvp's search, done up front so a command that cannot start is
+ * reported plainly, with a shell's status: 0 and the path in buf, or
+ * RUN_NOT_FOUND / RUN_NOT_EXECUTABLE with the reason in err (a file in
+ * PATH that is not executable, when no later one is, as a shell says). */
+static int run_find_command(const char *cmd, char *buf, char *err, size_t errlen)
 {
-    if (strchr(cmd, '/'))
-        return snprintf(buf, PATH_MAX, "%s", cmd), is_exec_file(cmd);
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;; p++) {
-        const char *end = strchr(p, ':');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (snprintf(buf, PATH_MAX, "%.*s/%s", (int)n, n ? p : ".", cmd) < PATH_MAX &&
-            is_exec_file(buf))
-            return 1;
-        if (!end)
-            return 0;
-        p = end;
+    const char *why = "";
+    int rc = RUN_NOT_FOUND;
+    if (strchr(cmd, '/')) {
+        snprintf(buf, PATH_MAX, "%s", cmd);
+        rc = run_exec_file(cmd, &why);
+    } else {
+        const char *path = getenv("PATH"), *p;
+        char first[PATH_MAX] = "";
+        for (p = path ? path : "/usr/local/bin:/usr/bin:/bin";; p++) {
+            const char *end = strchr(p, ':');
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            int r = snprintf(buf, PATH_MAX, "%.*s/%s", (int)n, n ? p : ".", cmd) < PATH_MAX
+                         ? run_exec_file(buf, &why)
+                         : RUN_NOT_FOUND;
+            if (r == 0)
+                return 0;
+            if (r == RUN_NOT_EXECUTABLE && !first[0] && strcmp(why, "is a directory"))
+                snprintf(first, sizeof(first), "%s", buf);
+            if (!end)
+                break;
+            p = end;
+        }
+        if (first[0]) {
+            snprintf(buf, PATH_MAX, "%s", first);
+            rc = RUN_NOT_EXECUTABLE;
+            why = "Permission denied";
+        }
     }
+    if (rc == RUN_NOT_FOUND)
+        snprintf(err, errlen, "run: %s: %s", cmd,
+                 strchr(cmd, '/') ? "No such file or directory" : "command not found");
+    else if (rc == RUN_NOT_EXECUTABLE)
+        snprintf(err, errlen, "run: %s: %s", buf, why);
+    return rc;
 }
 
 /* A program the shim cannot enter: setuid/setgid (the loader ignores
@@ -367,11 +415,13 @@ static int run_fd_high(int fd)
     return fd;
 }
 
-/* fork + exec; returns the child's pid, or -1 with err filled. A CLOEXEC
- * pipe carries exec's errno back, so a failed exec is reported here. */
-static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen)
+/* fork + exec; returns the child's pid, or -1 with err filled and exec's
+ * errno in *ep (0: no exec was tried). A CLOEXEC pipe carries exec's errno
+ * back, so a failed exec is reported here. */
+static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen, int *ep)
 {
     int fds[2], e = 0;
+    *ep = 0;
     if (pipe2(fds, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "run: pipe: %s", strerror(errno));
         return -1;
@@ -394,6 +444,7 @@ static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen)
             waitpid(pid, NULL, 0);
         snprintf(err, errlen, "run: %s: %s", cmd[0], strerror(e));
         close(fds[0]);
+        *ep = pid < 0 ? 0 : e;
         return -1;
     }
     close(fds[0]);
@@ -484,6 +535,17 @@ static void run_report(const struct manifest *mf, const char *cmd)
                 esc_text(cmd, shown, sizeof(shown)));
 }
 
+/* CMD could not start: its one line here (main prints err only for 2),
+ * and a shell's status. */
+static int run_cannot_start(int rc, char *err, size_t errlen)
+{
+    char line[4096];
+    fprintf(stderr, "heapsnap: %s\n", esc_text(err, line, sizeof(line)));
+    err[0] = 0;
+    (void)errlen;
+    return rc;
+}
+
 /* --gate: `heapsnap gate [--exitcode N] SNAP...` over the manifest. */
 static int run_gate(const struct manifest *mf, const char *exitcode, char *err, size_t errlen)
 {
@@ -526,10 +588,8 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (rc >= 0)
         return rc;
     char **cmd = argv + optind, found[PATH_MAX];
-    if (!run_find_command(cmd[0], found)) {
-        snprintf(err, errlen, "run: %s: command not found", cmd[0]);
-        return 2;
-    }
+    if ((rc = run_find_command(cmd[0], found, err, errlen)) != 0)
+        return run_cannot_start(rc, err, errlen);
     if (run_check_target(found, err, errlen) < 0)
         return 2;
     if (run_find_shim(shim, sizeof(shim)) < 0) {
@@ -569,14 +629,16 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     fflush(NULL);
-    pid_t pid = run_spawn(cmd, sock[1], err, errlen);
+    int e;
+    pid_t pid = run_spawn(cmd, sock[1], err, errlen, &e);
     if (sock[1] >= 0)
         close(sock[1]);
-    if (pid < 0) {
+    if (pid < 0) { /* found, yet exec failed: a missing interpreter is not found */
         if (sock[0] >= 0)
             close(sock[0]);
         unlink(manifest);
-        return 2;
+        return e ? run_cannot_start(e == ENOENT ? RUN_NOT_FOUND : RUN_NOT_EXECUTABLE, err, errlen)
+                 : 2;
     }
     run_child = pid;
     int sig;
@@ -589,7 +651,12 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     rc = run_wait(pid, &sig);
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
+    size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);
     run_report(&mf, cmd[0]);
+    if (helpers)
+        fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
+                "started before their parent exec'd; --follow all keeps them)\n", helpers,
+                helpers == 1 ? "" : "s");
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);
         if (g == 2 && sig && err[0]) /* we die below: say it now */

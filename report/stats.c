@@ -38,7 +38,7 @@ struct stats {
     struct strbuf id;            /* scratch: key identity being built */
 };
 
-static const char stats_shortopts[] = ":k:n:";
+static const char stats_shortopts[] = ":k:n:h";
 static const struct option stats_longopts[] = {
     {"key", required_argument, NULL, 'k'},
     {"cumulative", no_argument, NULL, 'c'},
@@ -69,7 +69,7 @@ const char stats_help_top[] =
     "                     allocated: the most bytes allocated since the start\n"
     "                     (freed or not), as allocations=, allocated= lines\n"
     "      --temporary    sites by temporary allocations (freed with no other\n"
-    "                     allocation on the thread in between): count, and %% of\n"
+    "                     allocation on the thread in between): count, and % of\n"
     "                     the site's allocations\n"
     "      --failed       sites of failed allocations (NULL returned): how many\n"
     "                     calls failed there and the largest size asked\n"

@@ -146,7 +146,7 @@ static int tl_row(const struct memline *ml, size_t i, size_t cols)
         if (p->rss)
             tl_size(p->rss);
         else
-            tl_cell("?");
+            tl_cell(p->captured ? "*" : "?");
         for (size_t k = 0; k < cols; k++) {
             uint64_t b;
             if (memline_bytes(ml, p, k, &b)) {
@@ -166,10 +166,12 @@ static int tl_row(const struct memline *ml, size_t i, size_t cols)
 static void tl_text(const struct memline *ml, unsigned columns)
 {
     size_t cols = ml->nsites < columns ? ml->nsites : columns;
-    int unknown = 0;
+    int unknown = 0, captured = 0;
     tl_head(ml, cols);
-    for (size_t i = 0; i < ml->n; i++)
+    for (size_t i = 0; i < ml->n; i++) {
         unknown |= tl_row(ml, i, cols);
+        captured |= ml->pts[i].captured;
+    }
     if (ml->n) {
         char sz[64];
         fmt_size(sz, sizeof(sz), (double)ml->pts[ml->peak].heap, 0);
@@ -184,6 +186,8 @@ static void tl_text(const struct memline *ml, unsigned columns)
     }
     if (unknown)
         printf("-: not among the point's %u largest sites (counted in other)\n", ml->per_point);
+    if (captured && ml->has_sites)
+        printf("*: not a sample: the traced peak, when the shim captured it (no RSS read)\n");
 }
 
 /* --- JSON ------------------------------------------------------------------- */
@@ -193,6 +197,8 @@ static void tl_json_point(struct json *j, const struct memline *ml, const struct
     json_obj_begin(j);
     json_ku64(j, "t_ns", p->t_ns);
     json_ku64(j, "heap", p->heap);
+    if (p->captured)
+        json_kbool(j, "captured_peak", 1);
     json_key(j, "rss");
     if (ml->has_sites && p->rss)
         json_u64(j, p->rss);

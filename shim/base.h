@@ -1,7 +1,8 @@
 /*
  * base.h - what every room of the shim shares, and nothing else: symbol
  * visibility, branch hints, and the spinlock (fork-safe: a plain int; no
- * allocation; a bounded variant for the fatal-signal path).  shim.h is the
+ * allocation; a bounded variant for the fatal-signal path; a wait that
+ * lasts asks life.c whether the holder still exists).  shim.h is the
  * glue of shim/ itself; shim/unwind/unwind.h and shim/leak/leak.h are the
  * doors of the other rooms.
  */
@@ -26,11 +27,25 @@ static inline int lock_try(lock_t *l)
     return atomic_load_explicit(&l->v, memory_order_relaxed) == 0 &&
            atomic_exchange_explicit(&l->v, 1, memory_order_acquire) == 0;
 }
+/* A wait that has lasted LOCK_STALL spins: in a child that no fork handler
+ * reached (clone without CLONE_VM), a lock held at the clone by another
+ * thread is never released; orphan.c's lock_stalled tells, takes the shim
+ * back from the threads that are not there and frees l (NULL: a count
+ * being waited for) for this thread; 1 when it did.  Weak: the unit tests
+ * link rooms without life.c. */
+#define LOCK_STALL 256u
+int lock_stalled(lock_t *l) __attribute__((weak, visibility("hidden")));
+static inline void lock_wait(lock_t *l, unsigned spins)
+{
+    if (spins > 64)
+        sched_yield();
+    if (HS_UNLIKELY(spins % LOCK_STALL == LOCK_STALL - 1) && lock_stalled)
+        lock_stalled(l);
+}
 static inline void lock_take(lock_t *l)
 {
     for (unsigned spins = 0; !lock_try(l); spins++)
-        if (spins > 64)
-            sched_yield();
+        lock_wait(l, spins);
 }
 /* Bounded attempt for the fatal-signal path: never hang. */
 static inline int lock_take_bounded(lock_t *l, unsigned tries)

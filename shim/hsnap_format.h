@@ -178,6 +178,7 @@ enum hsnap_reason {
     HSNAP_REASON_FATAL = 5,    /* fatal signal, written before re-raising */
     HSNAP_REASON_COLLECT = 6,  /* heapsnap_collect() with a path */
     HSNAP_REASON_LSAN = 7,     /* __lsan_do_leak_check / __lsan_do_recoverable_leak_check */
+    HSNAP_REASON_EXEC = 8,     /* the image was about to exec (HEAPSNAP_EXEC_SNAPSHOT) */
 };
 
 /* hsnap_trace.flags */

@@ -169,6 +169,7 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
         if (a->ret_len)
             side_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
     }
+    errno = sf->f->err;
     return sf->f->err ? -1 : 0;
 }
 

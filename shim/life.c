@@ -26,6 +26,9 @@
  * owner), takes a fresh semaphore, numbers its snapshots from 0, and restarts the
  * helper thread lazily, from its next tick; it keeps the inherited table and
  * writes its own %p file at exit.  exec needs nothing: LD_PRELOAD carries us.
+ * A child of clone without CLONE_VM gets no handler: it writes nothing, and
+ * takes the locks back from threads it does not have when a wait on one
+ * lasts (orphan.c).
  *
  * _exit and _Exit are interposed too: dash (Debian's /bin/sh), and any
  * program that leaves without running atexit handlers, would otherwise write
@@ -418,8 +421,8 @@ void life_loader_enter(void)
         if (!atomic_load(&life_forking))
             return;
         atomic_fetch_sub(&life_loader_users, 1);
-        while (atomic_load(&life_forking))
-            sched_yield();
+        for (unsigned spins = 0; atomic_load(&life_forking); spins++)
+            lock_wait(NULL, spins + 65);
     }
 }
 
@@ -446,8 +449,8 @@ static void life_prepare(void)
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
     atomic_store(&life_forking, 1);
-    while (atomic_load(&life_loader_users)) /* only the snapshot lock is held in there */
-        sched_yield();
+    for (unsigned spins = 0; atomic_load(&life_loader_users); spins++)
+        lock_wait(NULL, spins + 65); /* only the snapshot lock is held in there */
     py_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
@@ -480,6 +483,7 @@ static void life_child(void)
 {
     life.pid = getpid();
     life.forked = 1;
+    orph_forked();
     life_release();
     atomic_store(&life_loader_users, 0); /* the other threads are gone */
     atomic_store(&life_forking, 0);
@@ -498,6 +502,34 @@ static void life_child(void)
     guard_leave(life_fork_guard);
 }
 
+/* ---------------- children that no fork handler reached ---------------- */
+
+/* The process whose start-up or fork handler ran, neither a vfork child
+ * (same memory, another pid) nor a clone child that no handler reached
+ * (orphan.c): the only one that writes snapshots. */
+int life_own_process(void)
+{
+    return !orph_foreign() && getpid() == life.pid;
+}
+
+/* What fork's child handler would have done, for orphan.c, in a child no
+ * handler reached: every lock dropped, the counters of threads that are
+ * not here cleared.  What those threads were changing may be half done,
+ * so the child records nothing more (and writes no snapshot). */
+void life_adopt(void)
+{
+    hook_set_active(0);
+    opt_debug("a clone() child that no fork handler reached waited for a lock held by a "
+              "thread it does not have: recording stopped, no snapshot", "", "");
+    life_release();
+    atomic_store(&life_loader_users, 0);
+    atomic_store(&life_forking, 0);
+    snap_after_fork_child();
+    trace_after_fork_child();
+    peak_after_fork_child();
+    stop_after_fork_child();
+}
+
 /* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
  * fork child that has not exec'd writes at exit() by default, and at _exit
  * (quick) only when asked; a worker or save child that leaves through _exit
@@ -510,10 +542,27 @@ static int life_writes_at_exit(int quick)
     return mode == OPT_CHILDREN_EXIT && !quick;
 }
 
+/* HEAPSNAP_EXEC_SNAPSHOT: the image about to exec writes a snapshot
+ * (exec.c), in the process that ran our start-up or fork handler (not a
+ * vfork child), from outside the shim, and, in a fork child that has not
+ * exec'd, only as it would at _exit (HEAPSNAP_CHILDREN=all): a shell
+ * forks before every command it execs. */
+void life_before_exec(void)
+{
+    if (!opt_int(OPT_EXEC_SNAPSHOT) || hook_guard || !hook_is_active() ||
+        !life_writes_at_exit(1) || !life_own_process())
+        return;
+    int saved = errno;
+    guard_enter();
+    snap_take(HSNAP_REASON_EXEC, NULL, 0);
+    guard_leave(0);
+    errno = saved;
+}
+
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
-    if (!life_writes_at_exit(0))
+    if (!life_writes_at_exit(0) || !life_own_process())
         return;
     COLLECT_ENTRY_EXIT();
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
@@ -575,6 +624,7 @@ static void life_init_core(void)
     life.start_mono = life_clock(CLOCK_MONOTONIC);
     life.tl_step = LIFE_TL_STEP_NS;
     life.pid = getpid();
+    orph_init();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     hook_unwind_init();
 }

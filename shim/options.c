@@ -12,7 +12,9 @@
  *
  * Messages go to fd 2 with write(2), prefixed "heapsnap: ", never through
  * stdio (we may be inside malloc).  Warnings are capped, like mimalloc's, so
- * a profiler is never louder than the program it observes.
+ * a profiler is never louder than the program it observes.  A HEAPSNAP_*
+ * variable that is in no table (a misspelling: HEAPSNAP_SAMPEL) is named
+ * once, with the nearest name, rather than ignored in silence.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -217,6 +219,71 @@ static int opt_is_path(enum opt_id id)
     return id == OPT_OUTPUT || id == OPT_MANIFEST;
 }
 
+/* Optimal string alignment distance of a and b (a swap of neighbours is
+ * one edit), on the stack; 255 for names longer than 40. */
+static unsigned opt_distance(const char *a, size_t la, const char *b)
+{
+    unsigned char d[41][41];
+    size_t lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 255;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (unsigned char)i;
+    for (size_t k = 0; k <= lb; k++)
+        d[0][k] = (unsigned char)k;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t k = 1; k <= lb; k++) {
+            unsigned v = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+            if (d[i - 1][k] + 1u < v)
+                v = d[i - 1][k] + 1u;
+            if (d[i][k - 1] + 1u < v)
+                v = d[i][k - 1] + 1u;
+            if (i > 1 && k > 1 && a[i - 1] == b[k - 2] && a[i - 2] == b[k - 1] &&
+                d[i - 2][k - 2] + 1u < v)
+                v = d[i - 2][k - 2] + 1u;
+            d[i][k] = (unsigned char)v;
+        }
+    return d[la][lb];
+}
+
+/* One warning for each HEAPSNAP_* variable of the environment that neither
+ * the table nor opt_other_vars holds, with the table's nearest name when
+ * one is within 2 edits.  No allocation: it may run inside a hook. */
+static void opt_check_names(void)
+{
+    static const char pre[] = "HEAPSNAP_";
+    for (char **e = environ; e && *e; e++) {
+        size_t n = strcspn(*e, "=");
+        const char *near = NULL;
+        unsigned best = 3;
+        int known = 0;
+        if (strncmp(*e, pre, sizeof pre - 1) != 0)
+            continue;
+        for (size_t i = 0; i < sizeof opt_other_vars / sizeof *opt_other_vars && !known; i++)
+            known = strlen(opt_other_vars[i]) == n && !strncmp(*e, opt_other_vars[i], n);
+        for (int id = 0; id < OPT_COUNT && !known; id++) {
+            unsigned dist = opt_distance(*e, n, opt_table[id].name);
+            known = dist == 0;
+            if (dist < best) {
+                best = dist;
+                near = opt_table[id].name;
+            }
+        }
+        if (known)
+            continue;
+        char name[96], hint[128] = " is not a heapsnap variable: ignored";
+        size_t k = n < sizeof name - 1 ? n : sizeof name - 1;
+        memcpy(name, *e, k);
+        name[k] = 0;
+        if (near && strlen(near) < 64) {
+            strcpy(hint, " is not a heapsnap variable: ignored (did you mean ");
+            strcat(hint, near);
+            strcat(hint, "?)");
+        }
+        opt_warn(name, hint, 0);
+    }
+}
+
 /* Reads every variable once.  Safe to call again (e.g. in tests). */
 void opt_init(void)
 {
@@ -249,6 +316,7 @@ void opt_init(void)
         opt_warn("HEAPSNAP_OUTPUT is empty, using the default", 0, 0);
         opt_set_default(OPT_OUTPUT);
     }
+    opt_check_names();
 }
 
 /* Secure execution (creds.c): every option at its default, no variable

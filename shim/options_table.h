@@ -44,6 +44,7 @@ enum opt_id {
     OPT_SITELINE,
     OPT_SITELINE_COST,
     OPT_PYTHON,
+    OPT_EXEC_SNAPSHOT,
     OPT_COUNT
 };
 
@@ -106,8 +107,8 @@ static const struct opt_def opt_table[] = {
     {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
      "forked children that do not exec: exit writes when they call exit() (not _exit: a "
      "server's worker or save child leaves that way with the whole heap inherited), all "
-     "also at _exit, none never (valgrind's --child-silent-after-fork); a process that "
-     "execs always writes", 0, 0, "exit|all|none"},
+     "also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
+     "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
     {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
     {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
@@ -127,7 +128,15 @@ static const struct opt_def opt_table[] = {
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
+    {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
+     "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "
+     "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "
+     "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
 };
+
+/* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the
+ * shim's warning about names it does not know leaves these alone. */
+static const char *const opt_other_vars[] = {"HEAPSNAP_PROGRESS"};
 
 /* Signals no program survives as a snapshot trigger, refused by the shim
  * and by `heapsnap run` alike: the faults re-run the faulting instruction

@@ -13,8 +13,9 @@
  * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_
  * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
- * and __lsan_* (lsan.c), elfsym_, py_ (python/: CPython's frames and
- * allocator domains), cred_ (creds.c), rchan_ (runchan.c).
+ * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
+ * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
+ * (creds.c), rchan_ (runchan.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -567,6 +568,16 @@ void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
 int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 int life_degraded(void);
+/* not a vfork child, nor a clone child that no fork handler reached: the
+ * process that writes snapshots */
+int life_own_process(void);
+void life_adopt(void); /* orphan.c: a clone child's locks taken back */
+
+/* ---- orphan.c: clone children that no fork handler reached ---- */
+void orph_init(void);   /* start-up */
+void orph_forked(void); /* fork's child handler */
+int orph_foreign(void); /* such a child (its tables may be half changed) */
+void life_before_exec(void); /* exec.c: HEAPSNAP_EXEC_SNAPSHOT */
 /* creds.c, around a set*id call: the helper thread stopped and joined (1:
  * it was running), then started again. */
 int life_helper_pause(void);

@@ -56,8 +56,8 @@ struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
  * before a yielding waiter runs. */
 void snap_take_lock(void)
 {
-    while (atomic_load_explicit(&snap.waiters, memory_order_relaxed))
-        sched_yield();
+    for (unsigned spins = 0; atomic_load_explicit(&snap.waiters, memory_order_relaxed); spins++)
+        lock_wait(NULL, spins + 65);
     lock_take(&snap.lock);
 }
 
@@ -494,6 +494,8 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     int saved_errno = errno, ret;
     if (cred_secure()) /* an API call under AT_SECURE: nothing is written */
         return -1;
+    if (!life_own_process())
+        return -1; /* its tables may be half changed by threads it does not have */
     if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
     unsigned why;

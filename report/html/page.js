@@ -185,6 +185,38 @@
     drawn.push(n);
     return d;
   }
+  /* A binary max-heap of bars by width: push(w, item), pop() the widest. */
+  function BarHeap() {
+    const w = [], item = [];
+    this.size = function () { return w.length; };
+    this.topWidth = function () { return w[0]; };
+    this.push = function (wi, it) {
+      let i = w.length;
+      w.push(wi); item.push(it);
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (w[p] >= w[i]) break;
+        [w[p], w[i]] = [w[i], w[p]]; [item[p], item[i]] = [item[i], item[p]];
+        i = p;
+      }
+    };
+    this.pop = function () {
+      const top = item[0], lw = w.pop(), li = item.pop();
+      if (w.length) {
+        w[0] = lw; item[0] = li;
+        for (let i = 0; ;) {
+          const l = 2 * i + 1, r = l + 1;
+          let m = i;
+          if (l < w.length && w[l] > w[m]) m = l;
+          if (r < w.length && w[r] > w[m]) m = r;
+          if (m === i) break;
+          [w[m], w[i]] = [w[i], w[m]]; [item[m], item[i]] = [item[i], item[m]];
+          i = m;
+        }
+      }
+      return top;
+    };
+  }
   function render() {
     const W = Math.max(fbox.clientWidth, 300), vi = st.vi, total = v(st.zoom, vi);
     const frag = document.createDocumentFragment();
@@ -192,20 +224,28 @@
     const chain = [];
     for (let a = st.zoom; a >= 0; a = parent[a]) chain.unshift(a);
     chain.forEach(function (a, i) { frag.append(bar(a, 0, W, i, a !== st.zoom)); });
-    let depth = chain.length, bars = 0;
-    const todo = [[st.zoom, 0, chain.length - 1]];
-    while (todo.length && bars < MAXBARS) {
-      const [n, x0, d] = todo.pop();
+    /* The budget goes to the widest bars: a bar is never wider than its
+     * caller, so taking them widest first from a heap draws the MAXBARS
+     * widest of the tree, whole columns, and cuts only the narrowest. */
+    let depth = chain.length, bars = 0, cut = false;
+    const todo = new BarHeap();
+    function add(n, x0, d) {
       let x = x0;
       for (const k of kids(n, vi)) {
         const w = total ? v(k, vi) / total * W : 0;
         if (w < 1) break;
-        frag.append(bar(k, x, w, d + 1, false));
-        bars++;
-        depth = Math.max(depth, d + 2);
-        todo.push([k, x, d + 1]);
+        todo.push(w, [k, x, d + 1]);
         x += w;
       }
+    }
+    add(st.zoom, 0, chain.length - 1);
+    while (todo.size()) {
+      if (bars === MAXBARS) { cut = true; break; }
+      const w = todo.topWidth(), [k, x, d] = todo.pop();
+      frag.append(bar(k, x, w, d, false));
+      bars++;
+      depth = Math.max(depth, d + 1);
+      add(k, x, d);
     }
     fbox.textContent = '';
     fbox.dataset.value = data.values[vi].name;
@@ -216,8 +256,11 @@
       const todo2 = [0];
       while (todo2.length) for (const k of kids(todo2.pop(), vi)) { if (matches(k)) found += v(k, vi); else todo2.push(k); }
     }
-    fnote.textContent = st.q ? 'matched: ' + value(found, vi) + ' (' +
-      (v(0, vi) ? (100 * found / v(0, vi)).toFixed(1) : '0') + '%)' : '';
+    fnote.textContent = (st.q ? 'matched: ' + value(found, vi) + ' (' +
+      (v(0, vi) ? (100 * found / v(0, vi)).toFixed(1) : '0') + '%)' : '') +
+      (cut ? (st.q ? '; ' : '') + 'the narrowest frames are not drawn (over ' + count(MAXBARS) +
+        ' bars): zoom in to see them' : '');
+    if (cut) fbox.dataset.cut = '1'; else delete fbox.dataset.cut;
   }
   function details(n) {
     const f = n === 0 ? null : data.frames[frame[n]];

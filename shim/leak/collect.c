@@ -404,10 +404,15 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     struct hsnap_block *b;
     struct leak_answer a;
     uint64_t n;
-    int status = 1;
+    int status = LFORK_NO_BLOCKS;
     collect_host->unlock_all();
-    if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0 && collect_encode(&a) == 0)
-        status = report(ctx, b, n, &a) == 0 ? 0 : 1;
+    if (blocks(ctx, &b, &n) == 0) {
+        status = LFORK_SAID; /* the model warns */
+        if (collect_model(b, n) == 0)
+            status = collect_encode(&a) != 0 ? ENOMEM : (errno = 0, report(ctx, b, n, &a));
+        if (status < 0) /* the report's errno */
+            status = errno > 0 && errno < LFORK_NO_BLOCKS ? errno : EIO;
+    }
     lfork_exit(wr, status);
 }
 
@@ -430,11 +435,15 @@ int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
                             "): the check runs in place");
         return COLLECT_NOFORK;
     }
-    if (lfork_wait(pid, rd) != 0) {
-        collect_warn("its copy of the process failed");
-        return -1;
-    }
-    return 0;
+    int st = lfork_wait(pid, rd);
+    if (st < 0)
+        collect_warn("its copy of the process ended without an answer (killed, or a fault)");
+    else if (st == LFORK_NO_BLOCKS)
+        collect_warn("its copy of the process could not copy the live blocks");
+    else if (st != 0 && st != LFORK_SAID && atomic_exchange(&col.warned, 1) == 0)
+        collect_host->warn("leak check skipped: its copy of the process could not write "
+                           "its part of the snapshot: ", strerrordesc_np(st), "");
+    return st == 0 ? 0 : -1;
 }
 
 /* ---------------- queries (heapsnap_referrers and friends) ---------------- */

@@ -112,8 +112,8 @@ static int lfork_gone(pid_t pid)
 }
 
 /* The parent: waits for pid's status byte on rd (closed here) and reaps
- * it.  0 when the child reported success; -1 when it died first (killed,
- * a fault), failed, or ran past LFORK_MAX_NS (then it is killed). */
+ * it.  The byte (0: success); -1 when the child died first (killed, a
+ * fault) or ran past LFORK_MAX_NS (then it is killed). */
 int lfork_wait(pid_t pid, int rd)
 {
     unsigned char c = 1;
@@ -144,5 +144,5 @@ int lfork_wait(pid_t pid, int rd)
     close(rd);
     if (!gone)
         lfork_reap(pid);
-    return got && c == 0 ? 0 : -1;
+    return got ? c : -1;
 }

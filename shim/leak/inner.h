@@ -38,8 +38,12 @@ void maps_free(struct model_range *holes, size_t bytes);
 
 /* ---- fork.c: the copy of the process a check scans ---- */
 pid_t lfork_spawn(int *rd, int *wr);        /* child 0 (*wr), parent its pid (*rd), -1 */
+/* The child's status byte: 0 (its report is out), an errno (1 to 253:
+ * what stopped it), or one of these. */
+#define LFORK_NO_BLOCKS 254 /* it could not copy the live blocks */
+#define LFORK_SAID 255      /* it failed and said why itself */
 __attribute__((noreturn)) void lfork_exit(int wr, int status); /* the child's end */
-int lfork_wait(pid_t pid, int rd);           /* 0: the child reported success */
+int lfork_wait(pid_t pid, int rd); /* the child's status byte, -1: it ended without one */
 
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);

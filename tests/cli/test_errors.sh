@@ -3,11 +3,13 @@
 # Inputs: small valid snapshots from tests/fuzz/mkcorpus.c, and damaged copies.
 
 # t_trouble NAME WANT_SUBSTRING CMD...
-t_trouble() {
-  local name=$1 want=$2; shift 2
+t_trouble() { t_trouble_rc 2 "$@"; }
+# t_trouble_rc STATUS NAME WANT CMD...: the same with another exit status
+t_trouble_rc() {
+  local status=$1 name=$2 want=$3; shift 3
   "$@" >"$T/out" 2>"$T/err"; local rc=$?
   local lines; lines=$(wc -l <"$T/err")
-  if [ "$rc" -ne 2 ]; then t_fail "$name" "exit $rc, want 2: $(head -c 200 "$T/err")"
+  if [ "$rc" -ne "$status" ]; then t_fail "$name" "exit $rc, want $status: $(head -c 200 "$T/err")"
   elif [ -s "$T/out" ]; then t_fail "$name" "stdout not empty: $(head -c 200 "$T/out")"
   elif [ "$lines" -ne 1 ]; then t_fail "$name" "$lines lines on stderr: $(head -c 300 "$T/err" | tr '\n' '|')"
   elif ! grep -q '^heapsnap: ' "$T/err"; then t_fail "$name" "no 'heapsnap: ' prefix: $(cat "$T/err")"
@@ -50,7 +52,18 @@ t_trouble cumulative_traceback "--cumulative cannot be used with --key traceback
   "$HEAPSNAP" top --cumulative --key traceback "$good"
 t_trouble unknown_command "unknown command 'frobnicate'" "$HEAPSNAP" frobnicate
 t_trouble no_command "no command given" "$HEAPSNAP"
-t_trouble run_missing_command "run: no-such-command-hs: command not found" \
+# A command that cannot start: a shell's status (127 not found, 126 not
+# executable), as `sh -c CMD` gives.
+t_trouble_rc 127 run_missing_command_127 "run: no-such-command-hs: command not found" \
   "$HEAPSNAP" run -- no-such-command-hs --flag
+t_trouble_rc 127 run_missing_path_127 "run: ./no-such-command-hs: No such file or directory" \
+  "$HEAPSNAP" run -- ./no-such-command-hs
 t_trouble run_no_command "run: no command given" "$HEAPSNAP" run
-t_trouble run_not_executable "run: /etc/passwd: command not found" "$HEAPSNAP" run /etc/passwd
+t_trouble_rc 126 run_not_executable_126 "run: /etc/passwd: Permission denied" "$HEAPSNAP" run /etc/passwd
+t_trouble_rc 126 run_directory_126 "run: /tmp: is a directory" "$HEAPSNAP" run /tmp
+printf 'echo no\n' >"$T/noexec"; chmod 644 "$T/noexec"
+t_trouble_rc 126 run_not_executable_in_path_126 "run: $T/noexec: Permission denied" \
+  env PATH="$T:$PATH" "$HEAPSNAP" run noexec
+printf '#!/no/such/interpreter\n' >"$T/badinterp"; chmod 755 "$T/badinterp"
+t_trouble_rc 127 run_missing_interpreter_127 "run: $T/badinterp: No such file or directory" \
+  "$HEAPSNAP" run "$T/badinterp"

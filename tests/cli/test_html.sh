@@ -6,7 +6,7 @@
 # cycles) and Chromium's console (no message at all: no script error, no
 # blocked fetch).
 . tests/fixtures/lib.sh
-FX_TEST=html fx_ready demo || return 0
+FX_TEST=html fx_ready demo wideflame || return 0
 if ! command -v chromium >/dev/null; then
   t_fail html_browser "chromium is not installed (scripts/install-deps.sh test installs it)"
   return 0
@@ -82,6 +82,21 @@ then
   dom html_flame_peak_frames "$T/demopeak.dom" 'class="fg-frame"[^>]*data-func="table_add"'
 else
   t_fail html_demo_written "$(head -c 300 "$T/h.err")"
+fi
+
+# --- the bar budget -------------------------------------------------------------
+# wideflame's stacks make over 5,000 bars; its widest subtree (deep: 60% of
+# the heap, 51 frames) is drawn whole, and the budget cuts the narrowest.
+fx_profile "$T/wide.hsnap" "$FX/wideflame" || t_fail html_wide_profiled "$(head -c 300 "$T/fx.err")"
+if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
+  chr wide "$T/wide.html"
+  quiet html_budget_no_console_messages "$T/wide.log"
+  dom html_budget_applied "$T/wide.dom" 'class="fg" data-value="inuse_space" data-cut="1"'
+  dom html_budget_keeps_widest_subtree "$T/wide.dom" 'class="fg-frame"[^>]*data-func="deep"' 51
+  n=$(grep -oE 'class="fg-frame[^"]*"' "$T/wide.dom" | wc -l)
+  [ "$n" -le 4010 ] && t_pass html_budget_bounds_bars || t_fail html_budget_bounds_bars "$n bars drawn"
+else
+  t_fail html_wide_written "$(head -c 300 "$T/wide.err")"
 fi
 
 # --- hostile names ---------------------------------------------------------------

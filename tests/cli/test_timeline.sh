@@ -7,7 +7,7 @@
 # process merge; a snapshot without the section (HEAPSNAP_SITELINE=0, or
 # a format 1 file) shows the heap alone and says why; damage is refused.
 . tests/fixtures/lib.sh
-FX_TEST=timeline fx_ready phases || return 0
+FX_TEST=timeline fx_ready phases spike || return 0
 
 # py NAME SCRIPT FILE: runs the python SCRIPT on the JSON in FILE (as d);
 # it prints nothing when the check holds, else why
@@ -58,14 +58,14 @@ assert all(v is not None and v > 0 for t, v in B if t >= first_b)
 " "$T/ph.json"
 py timeline_rss_beside_heap 'p = d["processes"][0]
 assert p["recorded"] == {"rss": True, "sites": True}, p["recorded"]
-pts = p["points"]
+pts = [pt for pt in p["points"] if not pt.get("captured_peak")]
 assert len(pts) >= 20, "%d points" % len(pts)
 assert all(pt["rss"] for pt in pts), "a point without rss"
-pk = pts[p["peak"]["point"]]
+pk = p["points"][p["peak"]["point"]]
 assert pk["heap"] == 6 << 20, pk["heap"]
 # touched blocks of 256 KiB: resident, so the rss holds the heap
 assert all(pt["rss"] >= pt["heap"] for pt in pts), [(pt["heap"], pt["rss"]) for pt in pts if pt["rss"] < pt["heap"]]
-assert all(pt["other"] + sum(v for i, v in pt["sites"]) == pt["heap"] for pt in pts)
+assert all(pt["other"] + sum(v for i, v in pt["sites"]) == pt["heap"] for pt in p["points"])
 ' "$T/ph.json"
 py timeline_json_schema 'assert d["schema"] == "heapsnap-timeline" and d["version"] == 1, d.get("schema")
 p = d["processes"][0]
@@ -167,6 +167,61 @@ if [ "$rc" = 2 ] && [ "$(wc -l <"$T/bad.out")" = 1 ] &&
   t_pass timeline_damaged_siteline_refused
 else
   t_fail timeline_damaged_siteline_refused "exit $rc: $(head -c 300 "$T/bad.out")"
+fi
+
+# The traced peak is a point of the line: spike rises by 16 MiB and falls
+# within a millisecond, between two samples (every 0.1 s), so only the
+# shim's peak capture saw it.  The timeline, the HTML report's heap line and
+# the massif export all reach the traced peak (info's peak_bytes: 21 MiB).
+for mode in sites heap; do
+  if [ $mode = sites ]; then sl=0.1; else sl=0; fi
+  HEAPSNAP_SITELINE=$sl fx_profile "$T/spike_$mode.hsnap" "$FX/spike" \
+    || t_fail timeline_spike_profiled "exit $?: $(head -c 300 "$T/fx.err")"
+  "$HEAPSNAP" timeline --format json "$T/spike_$mode.hsnap" >"$T/spike_$mode.json" 2>&1
+  "$HEAPSNAP" info --format json "$T/spike_$mode.hsnap" >"$T/spike_$mode.info" 2>&1
+  py timeline_peak_is_a_point_$mode "peak = json.load(open('$T/spike_$mode.info'))['snapshots'][0]['peak_bytes']
+assert peak == 21 << 20, 'traced peak %d' % peak
+p = d['processes'][0]
+top = max(pt['heap'] for pt in p['points'])
+assert top == peak, 'the line tops out at %d bytes, the traced peak is %d' % (top, peak)
+pk = p['points'][p['peak']['point']]
+assert pk['heap'] == peak and pk.get('captured_peak'), pk
+if '$mode' == 'sites':
+    names = {i: s['site'] for i, s in enumerate(p['sites'])}
+    at = {names[i]: v for i, v in pk['sites']}
+    assert at.get('tests/fixtures/spike.c:21') == 16 << 20 and at.get('tests/fixtures/spike.c:20') == 5 << 20, at
+" "$T/spike_$mode.json"
+done
+"$HEAPSNAP" timeline "$T/spike_sites.hsnap" >"$T/spike.txt" 2>&1
+if grep -qE '^ +[0-9.]+ s +21.0 MiB +\* +16.0 MiB +5120 KiB +0 B  <- peak$' "$T/spike.txt" &&
+   grep -q '^\*: not a sample: the traced peak, when the shim captured it' "$T/spike.txt"; then
+  t_pass timeline_peak_row_marked
+else
+  t_fail timeline_peak_row_marked "$(head -c 900 "$T/spike.txt")"
+fi
+if "$HEAPSNAP" html -o "$T/spike.html" "$T/spike_sites.hsnap" 2>"$T/spike.err"; then
+  python3 - "$T/spike.html" >"$T/spike.data" <<'PY'
+import re, sys
+print(re.search(r'<script type="application/json" id="heapsnap-data">(.*?)</script>',
+                open(sys.argv[1]).read(), re.S).group(1))
+PY
+  py timeline_html_heap_line_reaches_peak "heap = [s for s in d['series'] if s['kind'] == 'heap']
+assert len(heap) == 1, heap
+assert max(heap[0]['v']) == d['snapshots'][0]['peak'] == 21 << 20, (max(heap[0]['v']), d['snapshots'][0]['peak'])
+" "$T/spike.data"
+else
+  t_fail timeline_html_heap_line_reaches_peak "$(head -c 300 "$T/spike.err")"
+fi
+if "$HEAPSNAP" export --format massif -o "$T/spike.massif" "$T/spike_sites.hsnap" 2>"$T/spike.err"; then
+  top=$(sed -n 's/^mem_heap_B=//p' "$T/spike.massif" | sort -n | tail -1)
+  n=$(grep -c '^mem_heap_B=22020096$' "$T/spike.massif")
+  if [ "$top" = 22020096 ] && [ "$n" = 1 ] && grep -q '^heap_tree=peak$' "$T/spike.massif"; then
+    t_pass timeline_massif_peak_once
+  else
+    t_fail timeline_massif_peak_once "top $top, $n snapshots at the peak"
+  fi
+else
+  t_fail timeline_massif_peak_once "$(head -c 300 "$T/spike.err")"
 fi
 
 t_status timeline_needs_snapshot 2 "$HEAPSNAP" timeline

@@ -51,12 +51,14 @@ fi
 # exports: only the interposed names (pthread_create: the leak check's thread registry; _exit and
 # _Exit: the exit snapshot of processes that skip atexit, like dash; sigaction and signal: a
 # program taking over HEAPSNAP_SIGNAL is noticed; dlclose: an unloaded library's module record
-# is kept; the set*id family: the helper thread stopped around them, shim/creds.c), heapsnap_*
+# is kept; the set*id family: the helper thread stopped around them, shim/creds.c; the exec
+# family: HEAPSNAP_EXEC_SNAPSHOT, shim/exec.c), heapsnap_*
 # and LeakSanitizer's interface (shim/lsan.c; never the program's hooks)
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
 printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \
   pthread_create pvalloc realloc reallocarray valloc _exit _Exit sigaction signal \
   setuid setgid seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups \
+  execve execv execvp execvpe fexecve execveat execl execlp execle \
   __lsan_disable __lsan_do_leak_check __lsan_do_recoverable_leak_check __lsan_enable \
   __lsan_ignore_object __lsan_register_root_region __lsan_unregister_root_region | sort >"$T/want_exports"
 grep '^heapsnap_' "$T/exports" >>"$T/want_exports"

@@ -26,6 +26,20 @@ else t_fail bad_values_change_nothing_else "$(wc -l <"$T/shim.err") stderr lines
 if s_dump "$T/bad.hsnap" >"$T/bad.dump" 2>&1 && grep -q '^meta .* depth=64 .* flags=2$' "$T/bad.dump"; then t_pass bad_values_use_defaults
 else t_fail bad_values_use_defaults "$(head -1 "$T/bad.dump")"; fi
 
+# ---- a HEAPSNAP_* name in no table (a misspelling): one warning, with the
+# nearest name when one is near; the CLI's own variables are known; the
+# program's output and status stay; and the same under `heapsnap run`
+run_shim HEAPSNAP_OUTPUT="$T/u.hsnap" HEAPSNAP_SAMPEL=1000 HEAPSNAP_PROGRESS=always HEAPSNAP_NOTHING_LIKE_IT=1
+if [ "$(wc -l <"$T/shim.err")" = 2 ] &&
+   grep -qx 'heapsnap: HEAPSNAP_SAMPEL is not a heapsnap variable: ignored (did you mean HEAPSNAP_SAMPLE?)' "$T/shim.err" &&
+   grep -qx 'heapsnap: HEAPSNAP_NOTHING_LIKE_IT is not a heapsnap variable: ignored' "$T/shim.err" &&
+   cmp -s "$T/plain.out" "$T/shim.out" && [ "$(cat "$T/shim.status")" = "$plain_status" ]
+then t_pass unknown_variable_warns_once_with_nearest
+else t_fail unknown_variable_warns_once_with_nearest "status $(cat "$T/shim.status"): $(head -c 400 "$T/shim.err" | tr '\n' '|')"; fi
+(cd "$T" && HEAPSNAP_SAMPEL=1000 "$HEAPSNAP" run -o "$T/ur.%p.hsnap" -- ./alloc_all >/dev/null 2>"$T/run.err")
+n=$(grep -c 'HEAPSNAP_SAMPEL is not a heapsnap variable: ignored (did you mean HEAPSNAP_SAMPLE?)' "$T/run.err")
+[ "$n" = 1 ] && t_pass unknown_variable_warns_under_run || t_fail unknown_variable_warns_under_run "$n warnings: $(head -c 300 "$T/run.err")"
+
 # ---- good values
 run_shim HEAPSNAP_OUTPUT="$T/d.hsnap" HEAPSNAP_DEPTH=3 HEAPSNAP_BLOCKS=0 HEAPSNAP_SIGNAL=SIGUSR1
 if [ ! -s "$T/shim.err" ] && s_dump "$T/d.hsnap" >"$T/d.dump" 2>&1 && grep -q '^meta .* depth=3 .* flags=0$' "$T/d.dump" &&

@@ -113,9 +113,9 @@ else
 fi
 
 # ---- a process that closed run's socket still gets listed (the manifest
-# file, its user's; privdrop's usage: exit 2)
+# file, its user's; privdrop's usage: exit 2; bash: dash cannot name fd 1023)
 mkdir -p "$T/cl"
-"$HEAPSNAP" run -o "$T/cl/c.%p.hsnap" -- sh -c 'eval "exec ${HEAPSNAP_MANIFEST_FD%%:*}>&-"; exec "$0" none' \
+"$HEAPSNAP" run -o "$T/cl/c.%p.hsnap" -- bash -c 'eval "exec ${HEAPSNAP_MANIFEST_FD%%:*}>&-"; exec "$0" none' \
   "$P" >"$T/cl.out" 2>"$T/cl.err"; rc=$?
 f=$(ls "$T/cl")
 if [ "$rc" = 2 ] && [ -n "$f" ] && [ "$(grep -c "heapsnap: wrote .*/$f\$" "$T/cl.err")" = 1 ]; then

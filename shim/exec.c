@@ -1,0 +1,148 @@
+/*
+ * exec.c - the exec family, interposed for one thing: with
+ * HEAPSNAP_EXEC_SNAPSHOT=1 the image that is about to be replaced writes a
+ * snapshot first (reason exec; life_before_exec says when).  Otherwise each
+ * is a call of the next definition and nothing more: exec discards the
+ * image, and the program it becomes writes the pid's snapshot.
+ *
+ * glibc's execv, execvp, execl... reach the kernel through its internal
+ * __execve, past an interposed execve, so each public name is wrapped.
+ * The next definitions are looked up at start-up, never in the exec call:
+ * a vfork child that execs shares its parent's memory and must not take
+ * the loader's lock.  The variadic ones gather their arguments on the
+ * stack, as glibc's do.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static struct {
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execv)(const char *, char *const[]);
+    int (*execvp)(const char *, char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*fexecve)(int, char *const[], char *const[]);
+    int (*execveat)(int, const char *, char *const[], char *const[], int);
+} next;
+
+__attribute__((constructor(103))) static void exec_init(void)
+{
+    int saved = guard_enter();
+    life_loader_enter();
+    next.execve = dlsym(RTLD_NEXT, "execve");
+    next.execv = dlsym(RTLD_NEXT, "execv");
+    next.execvp = dlsym(RTLD_NEXT, "execvp");
+    next.execvpe = dlsym(RTLD_NEXT, "execvpe");
+    next.fexecve = dlsym(RTLD_NEXT, "fexecve");
+    next.execveat = dlsym(RTLD_NEXT, "execveat");
+    life_loader_leave();
+    guard_leave(saved);
+}
+
+/* The call when start-up has not found it (a constructor of another
+ * library that execs before ours ran). */
+static int exec_missing(void)
+{
+    errno = ENOSYS;
+    return -1;
+}
+
+HS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    life_before_exec();
+    return next.execve ? next.execve(path, argv, envp) : exec_missing();
+}
+
+HS_EXPORT int execv(const char *path, char *const argv[])
+{
+    life_before_exec();
+    return next.execv ? next.execv(path, argv) : exec_missing();
+}
+
+HS_EXPORT int execvp(const char *file, char *const argv[])
+{
+    life_before_exec();
+    return next.execvp ? next.execvp(file, argv) : exec_missing();
+}
+
+HS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    life_before_exec();
+    return next.execvpe ? next.execvpe(file, argv, envp) : exec_missing();
+}
+
+HS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    life_before_exec();
+    return next.fexecve ? next.fexecve(fd, argv, envp) : exec_missing();
+}
+
+HS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                       int flags)
+{
+    life_before_exec();
+    return next.execveat ? next.execveat(dirfd, path, argv, envp, flags) : exec_missing();
+}
+
+/* The arguments from arg0 up to the NULL: how many (1 for a NULL arg0). */
+static size_t exec_count(const char *arg0, va_list ap)
+{
+    size_t n = 1;
+    if (arg0)
+        while (va_arg(ap, const char *))
+            n++;
+    return n;
+}
+
+/* argv from arg0 and ap into v (room for the count, NULL included); the
+ * pointer after the NULL (execle's envp) when want_env. */
+static char **exec_gather(char **v, const char *arg0, va_list ap, int want_env)
+{
+    size_t i = 0;
+    v[0] = (char *)arg0;
+    while (v[i])
+        v[++i] = va_arg(ap, char *);
+    return want_env ? va_arg(ap, char **) : NULL;
+}
+
+HS_EXPORT int execl(const char *path, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    size_t n = exec_count(arg0, ap);
+    va_end(ap);
+    char *v[n + 1];
+    va_start(ap, arg0);
+    exec_gather(v, arg0, ap, 0);
+    va_end(ap);
+    return execv(path, v);
+}
+
+HS_EXPORT int execlp(const char *file, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    size_t n = exec_count(arg0, ap);
+    va_end(ap);
+    char *v[n + 1];
+    va_start(ap, arg0);
+    exec_gather(v, arg0, ap, 0);
+    va_end(ap);
+    return execvp(file, v);
+}
+
+HS_EXPORT int execle(const char *path, const char *arg0, ...)
+{
+    va_list ap;
+    va_start(ap, arg0);
+    size_t n = exec_count(arg0, ap);
+    va_end(ap);
+    char *v[n + 1];
+    va_start(ap, arg0);
+    char **envp = exec_gather(v, arg0, ap, 1);
+    va_end(ap);
+    return execve(path, v, envp);
+}

@@ -1,0 +1,90 @@
+/*
+ * orphan.c - children that no fork handler reached.  clone and clone3
+ * without CLONE_VM make a process as fork does, but no atfork handler runs
+ * in it: a shim lock another thread of the parent held at that moment is
+ * held for good, and a wait for it would never end.
+ *
+ * A page marked MADV_WIPEONFORK tells such a child from the rest: the
+ * kernel hands every new address space a zeroed copy of it, life.c's fork
+ * handler writes it back (orph_forked), and a CLONE_VM child (vfork,
+ * posix_spawn, a thread) shares the parent's.  Where the kernel has no
+ * MADV_WIPEONFORK (before 4.14) nothing is known: such a child still waits.
+ * base.h's lock_wait asks lock_stalled when a wait lasts; in such a child
+ * with no other thread, the shim's locks are taken back (life_adopt).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static struct {
+    volatile int *mark; /* the page's word: 0 in a child no handler reached */
+    int adopted;        /* such a child, whose locks were taken back */
+} orph;
+
+void orph_init(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
+        munmap(p, 4096);
+        return;
+    }
+    *(volatile int *)p = 1;
+    orph.mark = p;
+}
+
+void orph_forked(void)
+{
+    if (orph.mark)
+        *orph.mark = 1;
+}
+
+/* A new address space whose fork handler did not run. */
+static int orph_orphaned(void)
+{
+    return orph.mark && !*orph.mark;
+}
+
+int orph_foreign(void)
+{
+    return orph_orphaned() || orph.adopted;
+}
+
+/* Threads in this process (/proc/self/stat's 20th field), -1 unknown. */
+static int orph_threads(void)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    for (int i = 0; p && i < 18; i++) /* field k follows the (k-2)th blank after ')' */
+        p = strchr(p + 1, ' ');
+    return p ? atoi(p + 1) : -1;
+}
+
+/* base.h: in a clone child that no fork handler reached and that has no
+ * other thread, nobody will release l, nor any other lock of the shim:
+ * take them back.  Elsewhere the wait goes on (the holder exists). */
+int lock_stalled(lock_t *l)
+{
+    if (!orph_orphaned() || orph_threads() != 1)
+        return 0;
+    if (!orph.adopted) {
+        orph.adopted = 1;
+        life_adopt();
+    }
+    if (l)
+        lock_drop(l);
+    return 1;
+}
