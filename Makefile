@@ -29,15 +29,16 @@ SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 # (its pages around crc32 and each segment's first page), for ~13 KiB of
 # code and tables here (docs/performance.md, issue 21).  Its symbols stay
 # local (shim/exports.map).  libunwind's archive is not PIC, so it stays a
-# shared library.
-SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -Wl,--pop-state -ldl -pthread
+# shared library.  zstd (the snapshots' sections, shim/zsec.c) is linked in
+# statically for the same reason as zlib: Debian's libzstd.a is PIC.
+SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -lzstd -Wl,--pop-state -ldl -pthread
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I$(BUILD)/gen
 # libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
 # toml++ reads the rules file, .heapsnap.toml (report/tomlread.cc, the one C++
 # file; its flags are Debian's tomlplusplus.pc: the shared library build).
 CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -Ireport
-CLI_LIBS    := -ldw -lelf -lz -lm -lprotobuf-c -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
+CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_ROOMS := shim shim/unwind shim/leak shim/python
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))

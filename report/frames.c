@@ -240,7 +240,7 @@ static uint64_t py_name_of(const struct snap *s, uint64_t w)
     uint64_t code = (w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
     const struct snap_pycode *c = code < s->npycodes ? &s->pycodes[code] : &missing;
     int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
-    int line = c == &missing ? 0 : pycode_line(c->linetable, c->lt_len, c->firstline, off);
+    int line = c == &missing ? 0 : pycode_line(s->py_version, c->linetable, c->lt_len, c->firstline, off);
     size_t fl = strlen(c->file), ql = strlen(c->qualname), len = fl + ql + 2 + sizeof line;
     char *key = malloc(len);
     struct py_name *e;

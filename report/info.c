@@ -43,6 +43,32 @@ static void info_bytes(const char *label, uint64_t v)
     printf("%-17s %s (%llu bytes)\n", label, sz, (unsigned long long)v);
 }
 
+/* The file's size had its sections been stored uncompressed. */
+static uint64_t info_raw_bytes(const struct snap *s)
+{
+    uint64_t n = s->len;
+    for (int i = 0; i < SNAP_MAX_SECTIONS; i++)
+        n += s->sizes[i].raw - s->sizes[i].stored;
+    return n;
+}
+
+/* "on disk": the file's size, per live block, and what compression saved. */
+static void info_disk(const struct snap *s)
+{
+    char sz[64], raw[64], per[48] = "";
+    uint64_t r = info_raw_bytes(s);
+    fmt_size(sz, sizeof(sz), (double)s->len, 0);
+    if (s->meta.live_blocks)
+        snprintf(per, sizeof(per), ", %.1f B per live block",
+                 (double)s->len / (double)s->meta.live_blocks);
+    if (r == s->len) {
+        printf("%-17s %s%s, not compressed\n", "on disk:", sz, per);
+        return;
+    }
+    fmt_size(raw, sizeof(raw), (double)r, 0);
+    printf("%-17s %s%s, compressed (zstd) from %s\n", "on disk:", sz, per, raw);
+}
+
 /* The leak check's verdict in blocks: what `leaks` sums in its LEAK SUMMARY
  * (its loss records group these blocks by stack, so they are fewer). */
 static void info_leaks(const struct snap *s)
@@ -166,6 +192,9 @@ static void info_print(const struct snap *s)
     info_failed(s);
     info_bytes("shim memory:", m->shim_bytes);
     printf("%-17s %u\n", "traces:", s->ntraces);
+    if (s->npycodes)
+        printf("%-17s CPython %u.%u, %u code objects\n", "python:", s->py_version >> 24,
+               (s->py_version >> 16) & 0xff, s->npycodes);
     uint32_t gone = 0;
     for (uint32_t i = 0; i < s->nmodules; i++)
         gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
@@ -177,6 +206,7 @@ static void info_print(const struct snap *s)
         printf("%-17s %llu\n", "blocks:", (unsigned long long)s->nblocks);
     else
         printf("%-17s not recorded\n", "blocks:");
+    info_disk(s);
     if (s->lk.present)
         info_leaks(s);
     else if (m->reason == HSNAP_REASON_FATAL)
@@ -243,6 +273,8 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
         json_u64(j, s->nblocks);
     else
         json_null(j);
+    json_ku64(j, "file_bytes", s->len);
+    json_ku64(j, "uncompressed_bytes", info_raw_bytes(s));
     json_kbool(j, "leak_check", s->lk.present);
     json_ku64(j, "loss_records", s->lk.present ? s->lk.head.nrecords : 0);
     json_ku64(j, "lost_blocks", s->lk.present ? s->lk.total[HSNAP_CLASS_DIRECT].blocks +

@@ -173,20 +173,32 @@ static long trace_intern(struct merge *mg, uint8_t *key, size_t keylen)
     return t->id;
 }
 
-/* Input code c as a merged code id, or -1 (out of memory). */
+/* Input code c as a merged code id, or -1 (out of memory).  The output
+ * holds location tables (3.11 on): a 3.10 table is rewritten as one. */
 static long merge_code(struct merge *mg, const struct snap *s, const struct snap_pycode *c)
 {
     size_t fl = strlen(c->file) + 1, ql = strlen(c->qualname) + 1;
-    size_t keylen = fl + ql + 4 + c->lt_len;
+    const uint8_t *lt = c->linetable;
+    uint32_t lt_len = c->lt_len;
+    uint8_t *conv = NULL;
+    if (s->py_version < 0x030b0000u && lt_len) {
+        if (!(conv = pycode_to_location(lt, lt_len, c->firstline, &lt_len)))
+            return -1;
+        lt = conv;
+    }
+    size_t keylen = fl + ql + 4 + lt_len;
     uint8_t *key = malloc(keylen);
     struct mcode *m;
-    if (!key)
+    if (!key) {
+        free(conv);
         return -1;
+    }
     memcpy(key, c->file, fl);
     memcpy(key + fl, c->qualname, ql);
     memcpy(key + fl + ql, &c->firstline, 4);
-    if (c->lt_len)
-        memcpy(key + fl + ql + 4, c->linetable, c->lt_len);
+    if (lt_len)
+        memcpy(key + fl + ql + 4, lt, lt_len);
+    free(conv);
     HASH_FIND(hh, mg->codes, key, keylen, m);
     if (m) {
         free(key);
@@ -198,13 +210,17 @@ static long merge_code(struct merge *mg, const struct snap *s, const struct snap
         return -1;
     }
     struct snap_pycode *o = &mg->out.pycodes[mg->out.npycodes];
-    *o = *c; /* file and qualname point into the key, the line table into s */
+    *o = *c; /* file, qualname and line table point into the key */
     o->file = (char *)key;
     o->qualname = (char *)key + fl;
+    o->linetable = key + fl + ql + 4;
+    o->lt_len = lt_len;
     m->key = key;
     m->keylen = keylen;
     m->id = mg->out.npycodes++;
-    mg->out.py_version = s->py_version;
+    uint32_t v = s->py_version < 0x030b0000u ? 0x030b0000u : s->py_version;
+    if (v > mg->out.py_version)
+        mg->out.py_version = v;
     HASH_ADD_KEYPTR(hh, mg->codes, m->key, m->keylen, m);
     return m->id;
 }

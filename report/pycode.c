@@ -1,7 +1,7 @@
 /*
- * pycode.c - PYCODE decoded, and 3.11 line tables read offline.
+ * pycode.c - PYCODE decoded, and CPython's line tables read offline.
  *
- * The line table (co_linetable) is a sequence of entries, each covering
+ * 3.11 on: the location table (co_linetable) is a sequence of entries, each covering
  * 1-8 code units.  An entry's first byte has bit 7 set, bits 3-6 its kind
  * and bits 0-2 its length - 1.  Kind 15: no line; 14 (long form): a signed
  * varint line delta, then end line delta, column and end column as
@@ -11,6 +11,11 @@
  * first, bit 6 says another follows; a signed varint is (v >> 1), negated
  * when v & 1.  The running line starts at co_firstlineno and moves by each
  * delta (kind 15 moves it by none), as CPython's PyCode_Addr2Line does.
+ *
+ * 3.10: co_linetable is a sequence of byte pairs (lnotab_notes.txt): the
+ * bytes of code the entry covers (unsigned), then the line delta (signed;
+ * -128: no line).  The running line moves by each delta but -128's; an
+ * entry covering no bytes moves only the line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +51,8 @@ static int32_t svarint(const uint8_t *lt, uint32_t len, uint32_t *i)
     return v & 1 ? -(int32_t)(v >> 1) : (int32_t)(v >> 1);
 }
 
-int pycode_line(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off)
+static int line_location(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off)
 {
-    if (off < 0)
-        return firstline;
     int64_t at = 0;
     int32_t line = firstline;
     uint32_t i = 0;
@@ -77,6 +80,76 @@ int pycode_line(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off)
             i++;
     }
     return 0;
+}
+
+/* 3.10's table; off in code units (two bytes each). */
+static int line_310(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off)
+{
+    int64_t addr = off * 2, end = 0;
+    int32_t line = firstline;
+    for (uint32_t i = 0; i + 1 < len; i += 2) {
+        int64_t start = end;
+        int8_t delta = (int8_t)lt[i + 1];
+        end += lt[i];
+        if (delta != -128)
+            line += delta;
+        if (start != end && addr < end)
+            return delta == -128 ? -1 : line;
+    }
+    return 0;
+}
+
+int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t firstline,
+                int64_t off)
+{
+    if (off < 0)
+        return firstline;
+    if (version < 0x030b0000u)
+        return line_310(lt, len, firstline, off);
+    return line_location(lt, len, firstline, off);
+}
+
+/* Appends a location-table entry of units (1-8) code units: kind 13 (a
+ * line delta, no column) or 15 (no line). */
+static uint32_t put_entry(uint8_t *o, uint32_t k, int kind, int units, int32_t delta)
+{
+    o[k++] = (uint8_t)(0x80 | kind << 3 | (units - 1));
+    if (kind == 15)
+        return k;
+    uint32_t v = delta < 0 ? (uint32_t)-delta << 1 | 1 : (uint32_t)delta << 1;
+    do {
+        o[k++] = (uint8_t)((v & 63) | (v > 63 ? 64 : 0));
+        v >>= 6;
+    } while (v);
+    return k;
+}
+
+uint8_t *pycode_to_location(const uint8_t *lt, uint32_t len, int32_t firstline,
+                            uint32_t *out_len)
+{
+    /* a pair covers at most 255 bytes: 16 entries of at most 7 bytes */
+    uint8_t *o = malloc((size_t)len / 2 * 16 * 7 + 1);
+    int32_t line = firstline, at = firstline; /* the 3.10 line, the table's */
+    uint32_t k = 0;
+    if (!o)
+        return NULL;
+    for (uint32_t i = 0; i + 1 < len; i += 2) {
+        int8_t delta = (int8_t)lt[i + 1];
+        int units = lt[i] / 2;
+        if (delta != -128)
+            line += delta;
+        for (; units > 0; units -= 8) {
+            int n = units < 8 ? units : 8;
+            if (delta == -128) {
+                k = put_entry(o, k, 15, n, 0);
+            } else {
+                k = put_entry(o, k, 13, n, line - at);
+                at = line;
+            }
+        }
+    }
+    *out_len = k;
+    return o;
 }
 
 static int take(const uint8_t **p, uint64_t *left, void *dst, uint64_t n)

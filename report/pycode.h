@@ -1,8 +1,8 @@
 /*
  * pycode.h - Python code objects as a snapshot's PYCODE section keeps them
  * (shim/hsnap_format.h): decoded and validated once at load, and the line
- * of an instruction offset, from CPython 3.11's line table (the location
- * table of Objects/locations.md), offline.
+ * of an instruction offset, from CPython's line table (3.10's
+ * pairs, or the location table of Objects/locations.md), offline.
  */
 #ifndef REPORT_PYCODE_H
 #define REPORT_PYCODE_H
@@ -26,8 +26,18 @@ int pycode_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, siz
 void pycode_free(struct snap *s);
 
 /* The line of the instruction at code-unit offset off (-1: before the
- * first) in a 3.11 line table; firstline when off < 0, -1 when the table
- * gives no line there (and 0 past its end). */
-int pycode_line(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off);
+ * first) in a line table of CPython version (Py_Version's form: 3.10's
+ * pairs before 0x030b0000, the location table from 3.11 on); firstline
+ * when off < 0, -1 when the table gives no line there (and 0 past its
+ * end). */
+int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t firstline,
+                int64_t off);
+
+/* A 3.10 line table (len bytes) rewritten as a location table (3.11 on)
+ * that gives the same line for each code unit: a malloc'd block of
+ * *out_len bytes, or NULL (out of memory).  merge's output holds one
+ * format. */
+uint8_t *pycode_to_location(const uint8_t *lt, uint32_t len, int32_t firstline,
+                            uint32_t *out_len);
 
 #endif

@@ -53,8 +53,15 @@ struct snap_siteline {
                                             use siteline_point/_sites */
 };
 
+#define SNAP_MAX_SECTIONS 17 /* slots for known types, indexed by type */
+
+/* A section's size in the file and uncompressed (equal when stored raw). */
+struct snap_secsize {
+    uint64_t stored, raw;
+};
+
 struct snap {
-    uint32_t version;          /* the file's format version (1, 2) */
+    uint32_t version;          /* the file's format version (1, 2, 3) */
     struct hsnap_meta meta;    /* copied out of the META section */
     char *cmdline;             /* NUL-terminated copies */
     char *exe;
@@ -95,6 +102,9 @@ struct snap {
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */
     size_t len;
+    uint8_t *unpacked[SNAP_MAX_SECTIONS]; /* compressed sections' payloads,
+                                             decompressed, owned */
+    struct snap_secsize sizes[SNAP_MAX_SECTIONS]; /* known sections', by type */
 };
 
 /* Reads and validates the file at path.  Returns 0 and fills *out, or -1 with

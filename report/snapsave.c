@@ -17,7 +17,9 @@
  * s->leaks_len (its payload is copied as given: the caller builds it), and
  * RETAINERS when s->has_retainers and LEAKS is written (the format keeps
  * RETAINERS only beside LEAKS; the caller sorts and dedups the items), and
- * SUPPRESSIONS when s->supp_text and LEAKS is written.
+ * SUPPRESSIONS when s->supp_text and LEAKS is written.  Sections but META
+ * and END of SAVE_ZMIN bytes or more are compressed (zstd, level 1) when
+ * that makes them smaller, as the shim's are.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +29,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "cli.h"
 #include "snapsave.h"
+
+#define SAVE_ZMIN 256 /* smaller payloads stay as they are */
 
 #define SAVE_RANDOM 12 /* random letters and digits in a temporary's name */
 
@@ -64,6 +69,28 @@ static size_t sec_begin(struct obuf *b, uint32_t type)
     return at;
 }
 
+/* The payload at start, compressed as the shim stores it (format 3: zhead,
+ * one zstd frame with its content size and checksum), when that is
+ * smaller; else it stays as it is. */
+static void sec_pack(struct obuf *b, size_t start, struct hsnap_section *h)
+{
+    struct hsnap_zhead zh = {h->length, 0, 0};
+    size_t cap = ZSTD_compressBound((size_t)h->length), f = 0;
+    uint8_t *z = malloc(cap);
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    if (z && cc && !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)))
+        f = ZSTD_compress2(cc, z, cap, b->p + start, (size_t)h->length);
+    if (!ZSTD_isError(f) && f && sizeof zh + f < h->length) {
+        memcpy(b->p + start, &zh, sizeof zh);
+        memcpy(b->p + start + sizeof zh, z, f);
+        b->len = start + sizeof zh + f;
+        h->length = b->len - start;
+        h->type |= HSNAP_SEC_ZSTD;
+    }
+    ZSTD_freeCCtx(cc);
+    free(z);
+}
+
 static void sec_end(struct obuf *b, size_t at)
 {
     if (b->oom)
@@ -72,6 +99,8 @@ static void sec_end(struct obuf *b, size_t at)
     size_t start = at + sizeof(h);
     memcpy(&h, b->p + at, sizeof(h));
     h.length = b->len - start;
+    if (h.type != HSNAP_SEC_META && h.type != HSNAP_SEC_END && h.length >= SAVE_ZMIN)
+        sec_pack(b, start, &h);
     h.crc32 = (uint32_t)crc32(0L, b->p + start, (uInt)h.length);
     memcpy(b->p + at, &h, sizeof(h));
 }

@@ -23,7 +23,7 @@
 set -eu
 level=${1:-build}
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev
+build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man"
 test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
            python3-setuptools libxml2-utils valgrind procps binutils golang-go man-db

@@ -11,10 +11,30 @@
  *               u32 version                      HSNAP_VERSION; readers refuse newer
  *               u32 header_size                  sizeof(struct hsnap_header) = 24
  *               u64 file_size                    total bytes incl. header and end
- *   section  := u32 type                         HSNAP_SEC_*; unknown types are skipped
+ *   section  := u32 type                         HSNAP_SEC_*, | HSNAP_SEC_ZSTD when the
+ *                                                payload is stored compressed
+ *                                                (version 3); unknown types are
+ *                                                skipped
  *               u32 crc32                        zlib crc32 of the payload bytes
+ *                                                as stored (compressed or not):
+ *                                                checked before decompression
  *               u64 length                       payload bytes that follow
  *               payload[length]
+ *   stored payload of a type | HSNAP_SEC_ZSTD (version 3):
+ *               struct hsnap_zhead               raw_len: the payload's length
+ *                                                uncompressed; head_len (<= 64)
+ *               head[head_len]                   the payload's first bytes, as
+ *                                                they are (a count known only
+ *                                                after the rest was compressed)
+ *               frame                            one zstd frame (RFC 8878) with
+ *                                                its content checksum: the
+ *                                                payload's other raw_len -
+ *                                                head_len bytes; its content
+ *                                                size, when the frame says it,
+ *                                                is that; it ends at the
+ *                                                section's end.  What follows
+ *                                                in this grammar is always of
+ *                                                the payload uncompressed.
  *   end      := section with type HSNAP_SEC_END and length 0: a file without it
  *               is truncated.
  *
@@ -139,8 +159,12 @@
  *                no section as no failures).  A reader checks the length is
  *                exactly 8 + 24*count.
  *
- * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; readers load
- * both 1 and 2.  FAILED came within version 2 (an older reader skips it).
+ * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
+ * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
+ * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
+ * snapshot has under 2048 live blocks (then it writes format 2) or the
+ * payload is under a few hundred bytes.  FAILED came within version 2 (an older
+ * reader skips it).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -149,7 +173,7 @@
 
 #define HSNAP_MAGIC "HSNAP\0\r\n"
 #define HSNAP_MAGIC_LEN 8
-#define HSNAP_VERSION 2u /* readers take 1 and 2 */
+#define HSNAP_VERSION 3u /* readers take 1, 2 and 3 */
 
 enum hsnap_section_type {
     HSNAP_SEC_META = 1,
@@ -168,6 +192,10 @@ enum hsnap_section_type {
     HSNAP_SEC_FAILED = 16, /* failed allocations per site */
     HSNAP_SEC_END = 0xffff,
 };
+/* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
+ * head, zstd frame (grammar above).  END is never compressed. */
+#define HSNAP_SEC_ZSTD 0x10000u
+#define HSNAP_ZHEAD_MAX 64u /* head_len's bound */
 
 /* Why a snapshot was written (hsnap_meta.reason). */
 enum hsnap_reason {
@@ -238,6 +266,12 @@ struct hsnap_section {
     uint32_t type;
     uint32_t crc32;  /* of the payload */
     uint64_t length; /* payload bytes */
+};
+
+struct hsnap_zhead {
+    uint64_t raw_len;  /* payload bytes uncompressed, head included */
+    uint32_t head_len; /* payload bytes stored as they are, before the frame */
+    uint32_t reserved; /* 0 */
 };
 
 struct hsnap_meta {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "python/python.h"
 #include "snapshot.h"
 
 /* ---------------- the sorted copy ---------------- */
@@ -38,7 +39,7 @@ static int lchk_block(const struct tbl_entry *e, void *arg)
 
 /* BLOCKS payload into b (the copy the leak check scans and the fatal
  * path writes): u64 count, then the blocks sorted by address. */
-static int lchk_blocks(struct sbuf *b, int fatal)
+static int lchk_blocks(struct sbuf *b, unsigned tries)
 {
     uint64_t cap = pend_live_count();
     for (cap += cap / 4 + 1024;; cap *= 2) {
@@ -46,8 +47,8 @@ static int lchk_blocks(struct sbuf *b, int fatal)
         if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
             return -1;
         struct lchk_array a = {(struct hsnap_block *)(b->p + 8), 0, cap};
-        int r = pend_foreach(lchk_block, &a, fatal ? SNAP_FATAL_TRIES : 0, &snap_run.left);
-        if (r < 0)
+        int r = pend_foreach(lchk_block, &a, tries, &snap_run.left);
+        if (r < 0 || (r > 0 && tries == PEND_DRAIN)) /* drained: no second walk */
             return -1;
         if (r > 0)
             continue;
@@ -66,7 +67,7 @@ static void lchk_put_copy(struct side_file *f, const struct hsnap_block *b, uint
         trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
     if (f->fd < 0)
         return;
-    side_sec_begin(f, 0);
+    side_sec_begin(f, 0, sizeof n + n * sizeof *b);
     side_out(f, &n, sizeof n);
     side_out(f, b, n * sizeof *b);
     side_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
@@ -96,14 +97,15 @@ int lchk_wanted(unsigned reason, int fatal, unsigned *why)
  * while the world is stopped (or in the check's fork). */
 struct lchk_copy {
     struct sbuf *blocks;
-    int fatal, called, r; /* r: lchk_blocks' result, once called */
+    unsigned tries;   /* pend_foreach's: 0, SNAP_FATAL_TRIES, PEND_DRAIN */
+    int called, r;    /* r: lchk_blocks' result, once called */
 };
 
 static int lchk_copy_blocks(void *ctx, struct hsnap_block **b, uint64_t *n)
 {
     struct lchk_copy *c = ctx;
     c->called = 1;
-    if ((c->r = lchk_blocks(c->blocks, c->fatal)) != 0)
+    if ((c->r = lchk_blocks(c->blocks, c->tries)) != 0)
         return -1;
     memcpy(n, c->blocks->p, 8);
     *b = (struct hsnap_block *)(c->blocks->p + 8);
@@ -117,7 +119,8 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
                  struct snap_live *lv, uint64_t *count)
 {
     struct sbuf blocks = {0};
-    struct lchk_copy c = {&blocks, fatal, 0, -1};
+    unsigned tries = fatal ? SNAP_FATAL_TRIES : 0;
+    struct lchk_copy c = {&blocks, tries, 0, -1};
     struct leak_answer a;
     if (*leaks && collect_check(lchk_copy_blocks, &c, &a) == 0) {
         sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
@@ -126,7 +129,7 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
     } else {
         *leaks = 0;
     }
-    int r = c.called ? c.r : lchk_blocks(&blocks, fatal);
+    int r = c.called ? c.r : lchk_blocks(&blocks, tries);
     if (r == 0 && snap_live_init(lv, trace_count()) != 0)
         r = -1;
     if (r == 0) {
@@ -184,9 +187,10 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
         return COLLECT_NOFORK;
     r->ntraces = nt;
     struct sbuf blocks = {0}; /* the child's */
-    /* fatal set: the child's walk tries each lock a bounded number of
-     * times, so that a lock some vanished thread held cannot hang it */
-    struct lchk_fork sf = {{&blocks, 1, 0, -1}, f, r};
+    /* the child's walk takes no stripe lock (it is the one thread left)
+     * and drains the table as it copies it: the child's resident set
+     * holds the blocks' copy instead of the table, not beside it */
+    struct lchk_fork sf = {{&blocks, PEND_DRAIN, 0, -1}, f, r};
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
     int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, &sf);
     if (rc == 0 && snap_live_init(lv, nt) == 0) {
@@ -345,4 +349,5 @@ const struct leak_host lchk_host = {
     .trace_unlock = trace_unlock,
     .trace_count = trace_count,
     .trace_stack = trace_stack,
+    .runtime_owned = py_immortal,
 };

@@ -664,7 +664,9 @@ int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *l
     v->arg = arg;
     v->left = (struct pend_left){0, 0};
     pend_look(v);
-    int r = tries ? tbl_foreach_bounded(pend_visit, v, tries) : tbl_foreach(pend_visit, v);
+    int r = tries == PEND_DRAIN ? tbl_drain(pend_visit, v)
+            : tries               ? tbl_foreach_bounded(pend_visit, v, tries)
+                                  : tbl_foreach(pend_visit, v);
     for (unsigned k = 0; r == 0 && k < v->nfresh; k++)
         if (!v->seen[k])
             r = fn(&v->fresh[k], arg);

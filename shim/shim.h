@@ -10,7 +10,7 @@
  * (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_
  * (start-up, exit, fork, signals, timeline), sig_ (signals.c), thr_
  * (threads.c), snap_ (snapshot.c), lchk_ (leakcheck.c: the leak check's
- * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), bsort_
+ * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), zsec_, bsort_
  * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
  * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
@@ -50,6 +50,8 @@
  */
 #ifndef HEAPSNAP_SHIM_H
 #define HEAPSNAP_SHIM_H
+
+#include <limits.h>
 
 #include "base.h"
 #include "hsnap_format.h"
@@ -199,6 +201,7 @@ struct pend_left {
     uint64_t blocks, bytes;
 };
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
+#define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
 uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
 void pend_forget_fresh(void);                        /* trace_clear */
 void tbl_lock_all(void);
@@ -206,6 +209,7 @@ void tbl_unlock_all(void);
 uint64_t tbl_count(void);
 size_t tbl_bytes(void);
 void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
+int tbl_drain(tbl_visit_fn fn, void *arg); /* a fork's last walk: each stripe unmapped after */
 struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
     uint64_t entries;      /* live entries counted */
     uint64_t slots;        /* slots in the arrays */
@@ -466,10 +470,15 @@ int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
 struct side_file {
     int fd;       /* -1: none (no file, or no BLOCKS) */
     int err;      /* errno of the first failure */
+    int level;    /* zstd level of its sections (HEAPSNAP_COMPRESS); 0: raw */
+    int z;        /* the open section is compressed */
     off_t at;     /* the open section's header */
-    uint64_t len; /* its payload so far */
-    uint32_t crc; /* ... and that payload's crc32 */
+    uint64_t len; /* its payload so far, as stored */
+    uint64_t raw; /* ... and uncompressed (side_out's bytes) */
+    uint64_t hint; /* side_sec_begin without a size: about how many (0: unknown) */
+    uint32_t crc; /* the stored payload's crc32 */
 };
+#define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
 
 /* The side file's sections: [at, at + len) framed, by type. */
 struct side_index {
@@ -479,12 +488,20 @@ struct side_index {
 
 void side_fail(struct side_file *f);
 void side_out(struct side_file *f, const void *p, size_t n);
-void side_sec_begin(struct side_file *f, size_t room);
+void side_sec_begin(struct side_file *f, size_t room, uint64_t size);
 void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
 
+
+/* ---- zsec.c: a section's payload compressed (zstd) ---- */
+#define ZSEC_UNKNOWN UINT64_MAX /* zsec_begin: the size is not known in advance */
+int zsec_level(void);                   /* HEAPSNAP_COMPRESS: 0 = raw */
+int zsec_begin(int level, uint64_t size, uint64_t hint); /* a new frame: 0, or -1 (raw) */
+int zsec_feed(const void *p, size_t n, int end, int (*sink)(void *, const void *, size_t),
+              void *arg);
+void zsec_release(void);                /* the context back to the kernel */
 
 /* ---- blocksort.c ---- */
 void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */

@@ -27,13 +27,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "python/python.h"
 #include "snapshot.h"
 
 #define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 #define SNAP_EXIT_INPLACE 16384u    /* blocks: at exit, a check of so few runs in place */
+#define SNAP_ZMIN_BLOCKS 2048u     /* blocks: a snapshot of fewer is not compressed */
 
 static struct {
     lock_t lock;              /* one snapshot at a time; guards seq and name */
@@ -163,24 +163,20 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     return tr->err || st->err ? -1 : 0;
 }
 
-/* TRACES into fd: the traces of the count in b, through a buffer of
- * SNAP_TRACES_FLUSH bytes and a stack's; the section's header is written
- * again with the checksum at the end.  0 or -1. */
-static int snap_put_traces(int fd, const struct sbuf *b)
+/* TRACES into the file: the traces of the count in b, through a buffer
+ * of SNAP_TRACES_FLUSH bytes and a stack's.  0 or -1. */
+static int snap_put_traces(struct side_file *f, const struct sbuf *b)
 {
     uint32_t n;
     memcpy(&n, b->p, sizeof n);
-    off_t at = lseek(fd, 0, SEEK_CUR);
-    struct hsnap_section s = {HSNAP_SEC_TRACES, (uint32_t)crc32_z(0, Z_NULL, 0), snap.traces_len};
     struct sbuf out = {0};
-    uint64_t len = 0;
-    int r = at < 0 || sbuf_write_all(fd, &s, sizeof s) != 0 ? -1 : 0;
+    side_sec_begin(f, 0, snap.traces_len);
     sbuf_u32(&out, n);
-    for (uint32_t id = 0; r == 0 && id <= n; id++) {
+    for (uint32_t id = 0; !f->err && id <= n; id++) {
         if (id == n || out.len >= SNAP_TRACES_FLUSH) {
-            r = out.err || sbuf_write_all(fd, out.p, out.len) != 0 ? -1 : 0;
-            s.crc32 = (uint32_t)crc32_z(s.crc32, (const Bytef *)out.p, out.len);
-            len += out.len;
+            if (out.err)
+                errno = ENOMEM, side_fail(f);
+            side_out(f, out.p, out.len);
             out.len = 0;
         }
         if (id == n)
@@ -192,11 +188,10 @@ static int snap_put_traces(int fd, const struct sbuf *b)
         sbuf_put(&out, ip, depth * sizeof *ip);
     }
     sbuf_free(&out);
-    if (r == 0 && len != snap.traces_len) /* never: frames do not change */
-        errno = EIO, r = -1;
-    if (r == 0 && pwrite(fd, &s, sizeof s, at) != (ssize_t)sizeof s)
-        r = -1;
-    return r;
+    if (!f->err && f->raw != snap.traces_len) /* never: frames do not change */
+        errno = EIO, side_fail(f);
+    side_sec_end(f, HSNAP_SEC_TRACES, NULL, 0);
+    return f->err ? -1 : 0;
 }
 
 /* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
@@ -243,50 +238,51 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
     return peak_put_temps(&sec[SEC_TEMPS], n);
 }
 
-/* Section i's bytes with its header: from the side file, or its sbuf
- * (BLOCKS only from the side file; LEAKS and RETAINERS only when the model
- * ran); 0 when absent. */
-static uint64_t snap_sec_size(const struct sbuf *sec, int i, const struct side_index *sd)
+/* Whether section i is written: from the side file, or its sbuf (BLOCKS
+ * only from the side file; LEAKS and RETAINERS only when the model ran). */
+static int snap_sec_present(const struct sbuf *sec, int i, const struct side_index *sd)
 {
     uint32_t t = snap_types[i];
     if (t <= HSNAP_SEC_RETAINERS && sd->len[t])
-        return sd->len[t];
-    if (i == SEC_BLOCKS || (i >= SEC_LEAKS && !sec[i].len))
-        return 0;
-    return sizeof(struct hsnap_section) + (i == SEC_TRACES ? snap.traces_len : sec[i].len);
+        return 1;
+    return !(i == SEC_BLOCKS || (i >= SEC_LEAKS && !sec[i].len));
 }
 
-static int snap_put_section(int fd, uint32_t type, const struct sbuf *b)
+/* The sections, then END, then the header again with the file's size
+ * (known once the sections are: they are compressed as written).  Without
+ * compression the file is format 2, which readers older than format 3
+ * take. */
+static int snap_emit(int fd, struct sbuf *sec, int side, int level)
 {
-    struct hsnap_section s = {type, 0, b ? b->len : 0};
-    if (b && b->len)
-        s.crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)b->p, b->len);
-    if (sbuf_write_all(fd, &s, sizeof s) != 0)
-        return -1;
-    return b && b->len ? sbuf_write_all(fd, b->p, b->len) : 0;
-}
-
-static int snap_emit(int fd, struct sbuf *sec, int side)
-{
-    struct hsnap_header h = {HSNAP_MAGIC, HSNAP_VERSION, sizeof h, sizeof h};
+    struct hsnap_header h = {HSNAP_MAGIC, level ? HSNAP_VERSION : 2, sizeof h, 0};
+    struct hsnap_section end = {HSNAP_SEC_END, 0, 0};
+    struct side_file f = {.fd = fd, .level = level};
     struct side_index sd;
-    if (side_index(side, &sd) != 0)
+    if (side_index(side, &sd) != 0 || sbuf_write_all(fd, &h, sizeof h) != 0)
         return -1;
-    for (int i = 0; i < SEC_N; i++)
-        h.file_size += snap_sec_size(sec, i, &sd);
-    h.file_size += sizeof(struct hsnap_section);
-    if (sbuf_write_all(fd, &h, sizeof h) != 0)
-        return -1;
-    for (int i = 0; i < SEC_N; i++) {
+    for (int i = 0; i < SEC_N && !f.err; i++) {
         uint32_t t = snap_types[i];
-        if (!snap_sec_size(sec, i, &sd))
+        if (!snap_sec_present(sec, i, &sd))
             continue;
-        if (t <= HSNAP_SEC_RETAINERS && sd.len[t] ? side_copy(fd, side, sd.at[t], sd.len[t])
-            : i == SEC_TRACES                     ? snap_put_traces(fd, &sec[i])
-                                                  : snap_put_section(fd, t, &sec[i]))
-            return -1;
+        if (t <= HSNAP_SEC_RETAINERS && sd.len[t]) {
+            if (side_copy(fd, side, sd.at[t], sd.len[t]) != 0)
+                return -1;
+        } else if (i == SEC_TRACES) {
+            snap_put_traces(&f, &sec[i]);
+        } else {
+            f.level = i == SEC_META ? 0 : level; /* META: read first, kept plain */
+            side_sec_whole(&f, t, sec[i].p, sec[i].len);
+        }
     }
-    return snap_put_section(fd, HSNAP_SEC_END, NULL);
+    if (f.err) {
+        errno = f.err;
+        return -1;
+    }
+    off_t size = lseek(fd, 0, SEEK_CUR);
+    if (size < 0 || sbuf_write_all(fd, &end, sizeof end) != 0)
+        return -1;
+    h.file_size = (uint64_t)size + sizeof end;
+    return pwrite(fd, &h, sizeof h, 0) == (ssize_t)sizeof h ? 0 : -1;
 }
 
 static void snap_warn_failure(const char *path, int err)
@@ -302,7 +298,7 @@ static void snap_warn_failure(const char *path, int err)
 
 /* Writes everything to path via a temporary file (name_open_tmp); 0 or -1
  * (warned). */
-static int snap_to_file(char *path, struct sbuf *sec, int side)
+static int snap_to_file(char *path, struct sbuf *sec, int side, int level)
 {
     char *t = snap.tmp;
     int fd = name_open_tmp(t, path), err = 0;
@@ -310,7 +306,7 @@ static int snap_to_file(char *path, struct sbuf *sec, int side)
         snap_warn_failure(path, errno);
         return -1;
     }
-    if (fchmod(fd, name_mode()) != 0 || snap_emit(fd, sec, side) != 0)
+    if (fchmod(fd, name_mode()) != 0 || snap_emit(fd, sec, side, level) != 0)
         err = errno ? errno : EIO;
     if (close(fd) != 0 && !err)
         err = errno;
@@ -374,7 +370,8 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     snap_stream.f = f;
     snap_stream.lv = lv;
     snap_stream.n = snap_stream.k = 0;
-    side_sec_begin(f, 8);
+    f->hint = pend_live_count() * sizeof(struct hsnap_block);
+    side_sec_begin(f, 8, ZSEC_UNKNOWN);
     if (bstream_blocks(snap_stream_block, NULL, &snap_run.left) != 0)
         return -1;
     side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
@@ -425,6 +422,16 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
     return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);
 }
 
+/* HEAPSNAP_COMPRESS's level for a snapshot of about blocks live blocks, or
+ * 0 (plain, format 2) when the file would be small anyway: under
+ * SNAP_ZMIN_BLOCKS the bytes compression saves are a few KiB, and the
+ * compressor's code and context, once touched, cost the process's peak
+ * RSS ~300 KiB (md5sum's exit snapshot: 2.9 -> 3.2 MB). */
+static int snap_level(uint64_t blocks)
+{
+    return blocks < SNAP_ZMIN_BLOCKS ? 0 : zsec_level();
+}
+
 /* Writes one snapshot to path, with the leak check when leaks is set; 0
  * or -1 (warned once).  Call with the snapshot lock held and hook_guard
  * set. */
@@ -432,10 +439,10 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
                       unsigned flags)
 {
     struct sbuf sec[SEC_N] = {{0}};
-    struct side_file side = {.fd = -1};
     struct snap_live lv = {0};
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
     uint64_t blocks = pend_live_count();
+    struct side_file side = {.fd = -1, .level = snap_level(blocks)};
     /* the shim's memory as the program had it: not this snapshot's own
      * buffers */
     uint64_t shim_bytes = arena_mapped();
@@ -476,8 +483,9 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].err)
             goto out;
-    ret = snap_to_file(path, sec, side.fd) == 0 ? 0 : -2;
+    ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
 out:
+    zsec_release();
     if (ret == -1)
         snap_warn_failure(path, side.err);
     if (side.fd >= 0)

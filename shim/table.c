@@ -575,6 +575,27 @@ void tbl_clear(tbl_visit_fn fn, void *arg)
     tbl_unlock_all();
 }
 
+/* tbl_foreach for a copy of the process that will not read the table
+ * again (the leak check's fork, as it copies the blocks): each stripe's
+ * array is unmapped once visited, the copy's own mapping (the parent's
+ * pages stay as they are), so the copy's resident set does not hold the
+ * table beside the blocks' copy.  Its table is empty after; an entry fn
+ * stops at is lost with its stripe.  No lock: one thread. */
+int tbl_drain(tbl_visit_fn fn, void *arg)
+{
+    unsigned used = tbl_stripes_used();
+    int r = 0;
+    for (unsigned k = 0; k < used; k++) {
+        struct tbl_stripe *s = &tbl.stripe[k];
+        if (r == 0)
+            r = tbl_visit_stripe(s, fn, arg);
+        arena_unmap(s->cl, (size_t)s->clusters * sizeof *s->cl);
+        s->cl = NULL;
+        s->clusters = s->limit = s->count = 0;
+    }
+    return r;
+}
+
 /* Live entries; a relaxed sum, exact only when nothing runs concurrently. */
 uint64_t tbl_count(void)
 {

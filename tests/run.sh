@@ -30,7 +30,7 @@ for src in tests/unit/*.c; do
   link=$(sed -n 's|^// link: *||p' "$src" | head -1)
   objs=""; for f in $link; do objs="$objs $BUILD/obj/${f%.c}.o"; done
   if ! ${CC:-gcc} -O1 -g -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -Itests/unit "$src" $objs \
-       -o "$bin" -ldw -lelf -lz -lm -lunwind -ldl -pthread 2>"$log.err"; then
+       -o "$bin" -ldw -lelf -lz -lzstd -lm -lunwind -ldl -pthread 2>"$log.err"; then
     echo "FAIL $name: does not build: $(head -c 400 "$log.err" | tr '\n' ' ')" | tee -a "$log"; continue
   fi
   run_one "$name" "$bin"

@@ -293,6 +293,15 @@ static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
     h->unmap(in, len);
 }
 
+/* Blocks the runtime keeps for good (leak_host's runtime_owned). */
+static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
+{
+    int (*owned)(uintptr_t, uint64_t) = collect_host->runtime_owned;
+    for (uint64_t i = 0; owned && i < n; i++)
+        if (b[i].cls != HSNAP_CLASS_IGNORED && owned(b[i].addr, b[i].size))
+            b[i].cls = HSNAP_CLASS_IGNORED;
+}
+
 /* ---------------- the model ---------------- */
 
 static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg)
@@ -317,6 +326,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_release();
     collect_mark_ignored(b, n);
     collect_mark_loader(b, n);
+    collect_mark_runtime(b, n);
     collect_roots();
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);

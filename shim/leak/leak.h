@@ -43,6 +43,10 @@ struct leak_host {
     /* With the trace lock held: trace id's first max frames (innermost
      * first) copied to ip; its depth (traces.c's trace_stack) */
     unsigned (*trace_stack)(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags);
+    /* The block at addr (size bytes, live, the world stopped) is the
+     * runtime's for good (a CPython immortal object): ignored, a root.
+     * NULL: none are. */
+    int (*runtime_owned)(uintptr_t addr, uint64_t size);
 };
 
 /* The live blocks, sorted by address, into *b (n of them) while the world

@@ -248,6 +248,8 @@ static uint32_t py_code_find(const char *co, uint64_t check)
 
 HS_NOINLINE uint32_t py_code_id(const char *co)
 {
+    if (py_ptr(co, py_lay->ob_type) != py_sym.code_type)
+        return UINT32_MAX; /* not a code object: nothing of it is read */
     struct py_ident d;
     py_code_ident(co, &d);
     if (HS_UNLIKELY(!py_code_hits) && !py_code_hits_off) {

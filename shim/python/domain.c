@@ -25,10 +25,12 @@
  * python* or which has a libpython* loaded.  PyMem_SetAllocator must run with the
  * GIL held: the wrap is done by the first recorded allocation made after
  * Py_IsInitialized() by the thread that holds the GIL (the main thread,
- * usually within microseconds).  Versions not in layout.c are left alone.
+ * usually within microseconds).  A version with no layout (layout.c) is
+ * left alone.
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "inner.h"
@@ -202,6 +204,17 @@ static void py_free(void *ctx, void *p)
     guard_leave(0);
 }
 
+/* 3.12 on, an immortal object's refcount, as a 32-bit int, is negative
+ * (_Py_IsImmortal); only str objects are taken (a MEM block is no object). */
+int py_immortal(uintptr_t p, uint64_t size)
+{
+    int32_t rc;
+    if (!py_on || py_lay->version < 0x030c0000u || size < 16 || !py_sym.str_type)
+        return 0;
+    memcpy(&rc, (const void *)p, sizeof rc);
+    return rc < 0 && py_ptr((const char *)p, py_lay->ob_type) == py_sym.str_type;
+}
+
 /* ---------------- finding CPython ---------------- */
 
 static void *py_dlsym(const char *name)
@@ -282,6 +295,67 @@ static int py_find_eval(void)
     return 0;
 }
 
+/* The interpreter's major.minor (Py_Version's form): Py_Version from 3.11
+ * on, the text of Py_GetVersion() before ("3.10.13 (main, ..."); 0 when
+ * neither says. */
+static uint32_t py_version_of(void)
+{
+    const unsigned long *version = py_dlsym("Py_Version");
+    if (version)
+        return (uint32_t)*version;
+    const char *(*get)(void) = (const char *(*)(void))py_dlsym("Py_GetVersion");
+    const char *s = get ? get() : NULL;
+    unsigned maj = 0, min = 0;
+    if (!s || *s < '0' || *s > '9')
+        return 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        maj = maj * 10 + (unsigned)(*s - '0');
+    if (*s++ != '.')
+        return 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        min = min * 10 + (unsigned)(*s - '0');
+    return (maj & 0xff) << 24 | (min & 0xff) << 16;
+}
+
+/* The layout of the interpreter of version v (the real one, or a claim):
+ * from 3.13 on its own _Py_DebugOffsets, before that layout.c's row;
+ * NULL with one note when there is none. */
+static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
+{
+    static struct py_layout pub;
+    static char name[16];
+    const char *why = " is not one heapsnap knows: native frames only";
+    const struct py_layout *row = py_layout_find(v);
+    if ((v & 0xffff0000u) != (real & 0xffff0000u)) {
+        row = NULL;
+    } else if (v >= 0x030d0000u) {
+        if (py_layout_published(py_dlsym("_PyRuntime"), v, &pub, &why) == 0) {
+            size_t k = opt_fmt_u64(name, v >> 24);
+            name[k++] = '.';
+            k += opt_fmt_u64(name + k, (v >> 16) & 0xff);
+            name[k] = 0;
+            pub.name = name;
+            size_t at = offsetof(struct py_layout, frames);
+            opt_debug("python: layout from _Py_DebugOffsets, ",
+                      !row ? "a version with no row"
+                      : !memcmp((const char *)row + at, (const char *)&pub + at, sizeof pub - at)
+                          ? "the same as the row"
+                          : "not the row's (the interpreter's own taken)", "");
+            return &pub;
+        }
+        row = NULL;
+    } else if (v && v < 0x030a0000u) {
+        why = " is older than 3.10: native frames only";
+    }
+    if (!row) {
+        if (v)
+            py_version_note(v, why);
+        else
+            opt_warn("CPython of a version it does not say: native frames only", "", "");
+    }
+    return row;
+}
+
 void py_init(void)
 {
     if (!strcmp(opt_str(OPT_PYTHON), "off"))
@@ -291,23 +365,19 @@ void py_init(void)
     dom.is_initialized = (int (*)(void))py_dlsym("Py_IsInitialized");
     if (!dom.is_initialized)
         return; /* no CPython here after all */
-    const unsigned long *version = py_dlsym("Py_Version"); /* 3.11 on */
-    uint32_t real = version ? (uint32_t)*version : 0, v = py_claimed(real);
+    uint32_t real = py_version_of();
     py_sym.version = real;
-    py_lay = (v & 0xffff0000u) == (real & 0xffff0000u) ? py_layout_find(real) : NULL;
-    if (!py_lay) {
-        if (v)
-            py_version_note(v, " is not one heapsnap knows: native frames only");
-        else
-            opt_warn("CPython older than 3.11: native frames only", "", "");
+    py_lay = py_layout_of(py_claimed(real), real);
+    if (!py_lay)
         return;
-    }
     dom.get_allocator = py_dlsym("PyMem_GetAllocator");
     dom.set_allocator = py_dlsym("PyMem_SetAllocator");
     py_sym.this_thread = py_dlsym("PyGILState_GetThisThreadState");
-    py_sym.gil_holder = py_dlsym("_PyThreadState_UncheckedGet");
-    py_sym.finalizing = py_dlsym("_Py_IsFinalizing");
+    py_sym.gil_holder = py_dlsym(real >= 0x030d0000u ? "PyThreadState_GetUnchecked"
+                                                      : "_PyThreadState_UncheckedGet");
+    py_sym.finalizing = py_dlsym(real >= 0x030d0000u ? "Py_IsFinalizing" : "_Py_IsFinalizing");
     py_sym.code_type = (uintptr_t)py_dlsym("PyCode_Type");
+    py_sym.str_type = (uintptr_t)py_dlsym("PyUnicode_Type");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
         opt_warn("CPython's symbols are not all there: native frames only", "", "");

@@ -12,17 +12,33 @@
 #include "../shim.h"
 #include "python.h"
 
+/* How a version chains the frames one native call of the evaluation loop
+ * runs (stack.c). */
+enum {
+    PY_FRAMES_OBJECT = 1, /* 3.10: PyFrameObject, one a call; f_lasti in code units */
+    PY_FRAMES_ENTRY,      /* 3.11: _PyInterpreterFrame, is_entry marks a call's first */
+    PY_FRAMES_OWNER,      /* 3.12 on: a call's first follows a frame owned by the C stack */
+};
+
 /* Where one CPython version keeps what we read, in bytes from the start
  * of each object (x86-64).  A version is an entry in layout.c's table,
- * checked against CPython's own headers by tests/unit/test_pylayout.c. */
+ * checked against CPython's own headers by tests/python/layout_check.c,
+ * or (3.13 on) read from the interpreter's _Py_DebugOffsets. */
 struct py_layout {
     uint32_t version;          /* Py_Version's major.minor: 0x030b0000 for 3.11 */
     const char *name;          /* "3.11" */
+    uint8_t frames;            /* PY_FRAMES_* */
+    uint8_t cstack;            /* PY_FRAMES_OWNER: the C stack's owner value */
     uint16_t ob_type;          /* PyObject: its type (a code object's death, domain.c) */
-    /* PyThreadState -> _PyCFrame -> _PyInterpreterFrame */
+    /* PyThreadState -> _PyCFrame -> the innermost frame; ts_cframe 0: the
+     * frame is the thread state's own, at cf_current (3.10, 3.13 on) */
     uint16_t ts_cframe, cf_current;
-    uint16_t fr_code, fr_previous, fr_prev_instr, fr_is_entry;
-    /* PyCodeObject */
+    /* the frame: its code, the next one out, its instruction (a pointer
+     * into co_code; 3.10: the int f_lasti), is_entry or owner (a byte) */
+    uint16_t fr_code, fr_previous, fr_instr, fr_entry;
+    /* PyCodeObject: co_size is a word of its identity (ob_size; 3.10: the
+     * co_code object), co_qualname its name (3.10: co_name), co_code its
+     * instructions (3.11 on) */
     uint16_t co_size, co_firstlineno, co_filename, co_qualname, co_linetable, co_code;
     /* PyBytesObject, PyUnicodeObject (compact forms) */
     uint16_t bytes_size, bytes_data;
@@ -31,6 +47,25 @@ struct py_layout {
 
 /* The entry for version (Py_Version), or NULL: a version we do not know. */
 const struct py_layout *py_layout_find(uint32_t version);
+/* Where the fields read of _Py_DebugOffsets are, in bytes from its start,
+ * for one shape of the struct (it changes between minor versions). */
+struct py_debug_format {
+    uint32_t version;                 /* major.minor of the shape: 0x030d0000 */
+    uint16_t free_threaded;
+    uint16_t ts_current_frame;
+    uint16_t fr_previous, fr_executable, fr_instr_ptr, fr_owner;
+    uint16_t co_filename, co_qualname, co_linetable, co_firstlineno, co_code_adaptive;
+    uint16_t ob_type;
+    uint16_t bytes_ob_size, bytes_ob_sval;
+    uint16_t str_state, str_length, str_ascii_size;
+};
+const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL */
+
+/* The layout the interpreter publishes in its _Py_DebugOffsets (the start
+ * of _PyRuntime, at runtime), into *out: 0, or -1 with *why (a note's
+ * end) when it publishes none heapsnap can read or a free-threaded build. */
+int py_layout_published(const void *runtime, uint32_t version, struct py_layout *out,
+                        const char **why);
 extern const struct py_layout *py_lay; /* the interpreter's, once found */
 
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
@@ -40,6 +75,7 @@ struct py_syms {
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
     uintptr_t code_type;        /* &PyCode_Type */
+    uintptr_t str_type;         /* &PyUnicode_Type */
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;
@@ -115,8 +151,11 @@ static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
            (off & HSNAP_PY_OFF_MASK);
 }
 
-/* The frame's word, or 0 when its code cannot be kept. */
-static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
+/* The frame's word, or 0 when its code cannot be kept.  The functions
+ * below that take the frame model (PY_FRAMES_*) are always inlined, so
+ * that recent.c's walk, made for every allocation, is compiled once per
+ * model with none of its tests; py_lay->frames is the model to pass. */
+static inline __attribute__((always_inline)) uint64_t py_word_m(const char *fr, int model)
 {
     const struct py_layout *l = py_lay;
     const char *co = (const char *)py_ptr(fr, l->fr_code);
@@ -125,10 +164,57 @@ static inline __attribute__((always_inline)) uint64_t py_word(const char *fr)
     uint32_t id = py_code_quick(co);
     if (id == UINT32_MAX)
         return 0;
-    intptr_t lasti = ((intptr_t)py_ptr(fr, l->fr_prev_instr) - (intptr_t)(co + l->co_code)) / 2;
+    intptr_t lasti;
+    if (model == PY_FRAMES_OBJECT)
+        lasti = *(const int *)(fr + l->fr_instr);
+    else
+        lasti = ((intptr_t)py_ptr(fr, l->fr_instr) - (intptr_t)(co + l->co_code)) / 2;
     if (lasti < -1 || lasti >= (intptr_t)HSNAP_PY_OFF_MASK)
         lasti = -1;
     return py_frame_word(id, (uint32_t)(lasti + 1));
+}
+
+/* From 3.12 on, a native call of the evaluation loop puts a frame of its
+ * own (owned by the C stack, no code of the program's) below the first it
+ * runs: fr, or the first frame out of it that is not one of those. */
+static inline __attribute__((always_inline)) const char *py_frame_skip(const char *fr, int model)
+{
+    const struct py_layout *l = py_lay;
+    if (model == PY_FRAMES_OWNER)
+        while (fr && *(const uint8_t *)(fr + l->fr_entry) == l->cstack)
+            fr = (const char *)py_ptr(fr, l->fr_previous);
+    return fr;
+}
+
+/* The innermost Python frame of the thread whose state is ts, or NULL. */
+static inline __attribute__((always_inline)) const char *py_frame_top(const char *ts, int model)
+{
+    const struct py_layout *l = py_lay;
+    if (l->ts_cframe) {
+        ts = (const char *)py_ptr(ts, l->ts_cframe);
+        if (!ts)
+            return NULL;
+    }
+    return py_frame_skip((const char *)py_ptr(ts, l->cf_current), model);
+}
+
+/* The Python frame out of fr, or NULL; *entry: fr was the first frame of
+ * its native evaluation call (the next one is another call's). */
+static inline __attribute__((always_inline)) const char *py_frame_next(const char *fr,
+                                                                         int *entry, int model)
+{
+    const struct py_layout *l = py_lay;
+    const char *up = (const char *)py_ptr(fr, l->fr_previous);
+    if (model == PY_FRAMES_OBJECT) {
+        *entry = 1;
+        return up;
+    }
+    if (model == PY_FRAMES_ENTRY) {
+        *entry = *(const uint8_t *)(fr + l->fr_entry) != 0;
+        return up;
+    }
+    *entry = !up || *(const uint8_t *)(up + l->fr_entry) == l->cstack;
+    return py_frame_skip(up, model);
 }
 
 /* recent.c: the thread's recent splices (see there). */

@@ -1,27 +1,61 @@
 /*
- * layout.c - the version table: where each CPython version that heapsnap
- * knows keeps the fields the Python room reads.  An interpreter whose
- * version is not here gets native frames only (domain.c says so once):
- * heapsnap never guesses a layout.  Adding 3.12 or 3.13 is adding a row
- * (3.12 moved current_frame from _PyCFrame into PyThreadState and added
- * shim frames owned by the C stack; 3.13 publishes these offsets itself
- * in _Py_DebugOffsets, which a row could then be read from).  The numbers
- * are offsetof() over CPython's own headers (Py_BUILD_CORE,
- * internal/pycore_frame.h, pycore_code.h), which tests/unit/test_pylayout.c
- * recompiles against the installed python3-dev to check this table.
+ * layout.c - where each CPython version that heapsnap knows keeps the
+ * fields the Python room reads.  Two sources: the table below, one row a
+ * version, offsetof() over CPython's own headers (Py_BUILD_CORE,
+ * internal/pycore_frame.h, pycore_code.h), which tests/python/
+ * layout_check.c recompiles against each installed version's headers; and
+ * from 3.13 on, the interpreter's own _Py_DebugOffsets (the first field of
+ * _PyRuntime, "xdebugpy" and its version), which domain.c prefers: its
+ * offsets are the interpreter's word.  What the offsets do not say (how
+ * frames chain, the owner value of the C stack's frames, a compact str's
+ * data) is the frame model of PY_FRAMES_OWNER, the same from 3.12 on.
+ * An interpreter with neither gets native frames only (domain.c says so
+ * once): heapsnap never guesses a layout.
  */
+#include <string.h>
+
 #include "inner.h"
 
 static const struct py_layout py_layouts[] = {
     {
-        .version = 0x030b0000, .name = "3.11",
+        .version = 0x030a0000, .name = "3.10", .frames = PY_FRAMES_OBJECT,
+        .ob_type = 8,
+        .ts_cframe = 0, .cf_current = 24,
+        .fr_code = 32, .fr_previous = 24, .fr_instr = 96, .fr_entry = 0,
+        .co_size = 48, .co_firstlineno = 40, .co_filename = 104, .co_qualname = 112,
+        .co_linetable = 120, .co_code = 0,
+        .bytes_size = 16, .bytes_data = 32,
+        .str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+    },
+    {
+        .version = 0x030b0000, .name = "3.11", .frames = PY_FRAMES_ENTRY,
         .ob_type = 8,
         .ts_cframe = 56, .cf_current = 8,
-        .fr_code = 32, .fr_previous = 48, .fr_prev_instr = 56, .fr_is_entry = 68,
+        .fr_code = 32, .fr_previous = 48, .fr_instr = 56, .fr_entry = 68,
         .co_size = 16, .co_firstlineno = 72, .co_filename = 112, .co_qualname = 128,
         .co_linetable = 136, .co_code = 184,
         .bytes_size = 16, .bytes_data = 32,
         .str_length = 16, .str_state = 32, .str_ascii_data = 48, .str_compact_data = 72,
+    },
+    {
+        .version = 0x030c0000, .name = "3.12", .frames = PY_FRAMES_OWNER, .cstack = 3,
+        .ob_type = 8,
+        .ts_cframe = 56, .cf_current = 0,
+        .fr_code = 0, .fr_previous = 8, .fr_instr = 56, .fr_entry = 70,
+        .co_size = 16, .co_firstlineno = 68, .co_filename = 112, .co_qualname = 128,
+        .co_linetable = 136, .co_code = 192,
+        .bytes_size = 16, .bytes_data = 32,
+        .str_length = 16, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
+    },
+    {
+        .version = 0x030d0000, .name = "3.13", .frames = PY_FRAMES_OWNER, .cstack = 3,
+        .ob_type = 8,
+        .ts_cframe = 0, .cf_current = 72,
+        .fr_code = 0, .fr_previous = 8, .fr_instr = 56, .fr_entry = 70,
+        .co_size = 16, .co_firstlineno = 68, .co_filename = 112, .co_qualname = 128,
+        .co_linetable = 136, .co_code = 200,
+        .bytes_size = 16, .bytes_data = 32,
+        .str_length = 16, .str_state = 32, .str_ascii_data = 40, .str_compact_data = 56,
     },
 };
 
@@ -33,4 +67,92 @@ const struct py_layout *py_layout_find(uint32_t version)
         if ((version & 0xffff0000u) == py_layouts[i].version)
             return &py_layouts[i];
     return NULL;
+}
+
+static const struct py_debug_format py_debug_formats[] = {
+    {
+        .version = 0x030d0000, .free_threaded = 16, .ts_current_frame = 184,
+        .fr_previous = 232, .fr_executable = 240, .fr_instr_ptr = 248, .fr_owner = 264,
+        .co_filename = 280, .co_qualname = 296, .co_linetable = 304,
+        .co_firstlineno = 312, .co_code_adaptive = 344,
+        .ob_type = 360, .bytes_ob_size = 520, .bytes_ob_sval = 528,
+        .str_state = 544, .str_length = 552, .str_ascii_size = 560,
+    },
+};
+
+const struct py_debug_format *py_debug_format_find(uint32_t version)
+{
+    for (size_t i = 0; i < sizeof py_debug_formats / sizeof py_debug_formats[0]; i++)
+        if ((version & 0xffff0000u) == py_debug_formats[i].version)
+            return &py_debug_formats[i];
+    return NULL;
+}
+
+static uint64_t py_u64(const char *p, uint16_t off)
+{
+    uint64_t v;
+    memcpy(&v, p + off, sizeof v);
+    return v;
+}
+
+/* An offset that fits the row's fields (they are read a few words in). */
+static int py_fits(uint64_t v, uint16_t *out)
+{
+    if (v > 4096)
+        return -1;
+    *out = (uint16_t)v;
+    return 0;
+}
+
+int py_layout_published(const void *runtime, uint32_t version, struct py_layout *out,
+                        const char **why)
+{
+    const char *d = runtime;
+    const struct py_debug_format *f = NULL;
+    if (!d || memcmp(d, "xdebugpy", 8) != 0) {
+        *why = " publishes no _Py_DebugOffsets: native frames only";
+        return -1;
+    }
+    uint32_t pub = (uint32_t)py_u64(d, 8);
+    if ((pub & 0xffff0000u) != (version & 0xffff0000u)) {
+        *why = "'s _Py_DebugOffsets name another version: native frames only";
+        return -1;
+    }
+    if (!(f = py_debug_format_find(pub))) {
+        *why = "'s _Py_DebugOffsets have a shape heapsnap does not read: native frames only";
+        return -1;
+    }
+    if (py_u64(d, f->free_threaded)) {
+        *why = " is a free-threaded build: native frames only";
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    out->version = pub & 0xffff0000u;
+    out->frames = PY_FRAMES_OWNER;
+    out->cstack = 3;
+    uint16_t ascii = 0;
+    if (py_fits(py_u64(d, f->ob_type), &out->ob_type) ||
+        py_fits(py_u64(d, f->ts_current_frame), &out->cf_current) ||
+        py_fits(py_u64(d, f->fr_previous), &out->fr_previous) ||
+        py_fits(py_u64(d, f->fr_executable), &out->fr_code) ||
+        py_fits(py_u64(d, f->fr_instr_ptr), &out->fr_instr) ||
+        py_fits(py_u64(d, f->fr_owner), &out->fr_entry) ||
+        py_fits(py_u64(d, f->bytes_ob_size), &out->co_size) ||
+        py_fits(py_u64(d, f->co_firstlineno), &out->co_firstlineno) ||
+        py_fits(py_u64(d, f->co_filename), &out->co_filename) ||
+        py_fits(py_u64(d, f->co_qualname), &out->co_qualname) ||
+        py_fits(py_u64(d, f->co_linetable), &out->co_linetable) ||
+        py_fits(py_u64(d, f->co_code_adaptive), &out->co_code) ||
+        py_fits(py_u64(d, f->bytes_ob_size), &out->bytes_size) ||
+        py_fits(py_u64(d, f->bytes_ob_sval), &out->bytes_data) ||
+        py_fits(py_u64(d, f->str_length), &out->str_length) ||
+        py_fits(py_u64(d, f->str_state), &out->str_state) ||
+        py_fits(py_u64(d, f->str_ascii_size), &ascii)) {
+        *why = "'s _Py_DebugOffsets are out of range: native frames only";
+        return -1;
+    }
+    /* PyCompactUnicodeObject: PyASCIIObject, utf8_length, utf8 */
+    out->str_ascii_data = ascii;
+    out->str_compact_data = (uint16_t)(ascii + 16);
+    return 0;
 }

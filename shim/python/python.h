@@ -3,7 +3,8 @@
  * process, so that a Python program's blocks are charged to its Python
  * lines, as tracemalloc charges them, with the native frames around them.
  *
- *   layout.c  the version table: where 3.11 keeps the fields we read
+ *   layout.c  the version table (3.10-3.13), and the layout 3.13 on
+ *             publish in _Py_DebugOffsets
  *   domain.c  finding CPython, and wrapping its MEM and OBJ allocator
  *             domains (tracemalloc's way: pymalloc stays on)
  *   stack.c   the thread's Python frames spliced into a native stack
@@ -52,6 +53,11 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
  * stack with the same Python frames before (no frame needed); 0: the
  * native frames and py_trace, then. */
 int py_again(uint32_t name, uint32_t *id);
+
+/* The leak check (world stopped): the live block at p (size bytes) is an
+ * object CPython keeps for good (3.12 on: an immortal str, which an
+ * interned string becomes and finalization forgets without freeing). */
+int py_immortal(uintptr_t p, uint64_t size);
 
 /* The thread is ending (threads.c): its recent splices go back. */
 void py_thread_end(void);

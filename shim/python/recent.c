@@ -50,19 +50,20 @@ struct py_recent {
 static __thread struct py_recent *py_rec; /* NULL: none (yet) */
 static __thread int py_rec_off;           /* none for good (ended, no memory) */
 
-int py_chain_of(const char *ts, uint32_t name, struct py_chain *k)
+/* py_chain_of for one frame model (a constant: one copy a model). */
+static inline __attribute__((always_inline)) int py_chain_m(const char *ts, uint32_t name,
+                                                            struct py_chain *k, int model)
 {
-    const struct py_layout *l = py_lay;
-    const char *cf = (const char *)py_ptr(ts, l->ts_cframe);
-    const char *fr = cf ? (const char *)py_ptr(cf, l->cf_current) : NULL;
+    const char *fr = py_frame_top(ts, model);
     uint64_t h = 0x9e3779b97f4a7c15ull ^ name, entry = 0;
     uint32_t n = 0;
-    for (; fr; fr = (const char *)py_ptr(fr, l->fr_previous), n++) {
+    for (int first; fr; n++) {
         uint64_t w;
-        if (n == PY_CHAIN_MAX || !(w = py_word(fr)))
+        if (n == PY_CHAIN_MAX || !(w = py_word_m(fr, model)))
             return -1;
         k->w[n] = w;
-        entry |= (uint64_t)(*(const uint8_t *)(fr + l->fr_is_entry) != 0) << n;
+        fr = py_frame_next(fr, &first, model);
+        entry |= (uint64_t)(first != 0) << n;
         if (n)
             h = (h ^ w) * 0xff51afd7ed558ccdull;
     }
@@ -72,6 +73,18 @@ int py_chain_of(const char *ts, uint32_t name, struct py_chain *k)
     k->n = n;
     k->entry = entry;
     return 0;
+}
+
+int py_chain_of(const char *ts, uint32_t name, struct py_chain *k)
+{
+    switch (py_lay->frames) {
+    case PY_FRAMES_ENTRY:
+        return py_chain_m(ts, name, k, PY_FRAMES_ENTRY);
+    case PY_FRAMES_OWNER:
+        return py_chain_m(ts, name, k, PY_FRAMES_OWNER);
+    default:
+        return py_chain_m(ts, name, k, PY_FRAMES_OBJECT);
+    }
 }
 
 static inline uint64_t py_w0(const struct py_chain *k)

@@ -4,10 +4,11 @@
  * One native call of the evaluation loop (_PyEval_EvalFrameDefault) runs
  * several Python frames: the one it was entered with (is_entry set) and
  * those it called without leaving the loop.  So walking the thread's
- * frames from the innermost (tstate->cframe->current_frame) by
- * `previous`, each native evaluation frame of the stack, innermost first,
- * is replaced by the Python frames up to and including the next entry
- * frame.  A Python frame is one word (HSNAP_PY_TAG, its code's id, its
+ * frames from the innermost (inner.h's py_frame_top) by `previous`,
+ * each native evaluation frame of the stack, innermost first, is replaced
+ * by the Python frames up to and including the first its call ran (3.10:
+ * one frame a call; 3.11: is_entry; 3.12 on: the one above the call's own
+ * frame on the C stack).  A Python frame is one word (HSNAP_PY_TAG, its code's id, its
  * instruction offset + 1): the code is copied once (code.c), lines are
  * found offline by the CLI.
  *
@@ -49,25 +50,25 @@ static const char *py_own_state(void)
 static unsigned py_splice(const uintptr_t *nat, unsigned n, uintptr_t *out, unsigned max,
                           const char *ts, int *truncated)
 {
-    const struct py_layout *l = py_lay;
-    const char *cf = (const char *)py_ptr(ts, l->ts_cframe);
-    const char *fr = cf ? (const char *)py_ptr(cf, l->cf_current) : NULL;
+    int m = py_lay->frames;
+    const char *fr = py_frame_top(ts, m);
     unsigned k = 0;
     for (unsigned i = 0; i < n && k < max; i++) {
         if (!py_is_eval(nat[i]) || !fr) {
             out[k++] = nat[i];
             continue;
         }
-        for (int entry = 0; fr && !entry && k < max; fr = (const char *)py_ptr(fr, l->fr_previous)) {
-            entry = *(const uint8_t *)(fr + l->fr_is_entry) != 0;
-            uint64_t w = py_word(fr);
+        for (int entry = 0; fr && !entry && k < max;) {
+            uint64_t w = py_word_m(fr, m);
+            fr = py_frame_next(fr, &entry, m);
             if (w)
                 out[k++] = w;
         }
     }
     /* Frames left over (an evaluation frame not recognised): outermost. */
-    for (; fr && k < max && !*truncated; fr = (const char *)py_ptr(fr, l->fr_previous)) {
-        uint64_t w = py_word(fr);
+    for (int entry; fr && k < max && !*truncated;) {
+        uint64_t w = py_word_m(fr, m);
+        fr = py_frame_next(fr, &entry, m);
         if (w)
             out[k++] = w;
     }

@@ -5,7 +5,7 @@
 bin=$T/test_load_asan
 if ! ${CC:-gcc} -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
      -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Itests/unit \
-     tests/unit/test_load.c report/snap.c report/peak.c report/lset.c report/siteline.c report/pycode.c report/input.c -o "$bin" -lz 2>"$T/cc.err"; then
+     tests/unit/test_load.c report/snap.c report/peak.c report/lset.c report/siteline.c report/pycode.c report/input.c -o "$bin" -lz -lzstd 2>"$T/cc.err"; then
   if grep -q "cannot find.*asan\|libasan" "$T/cc.err"; then
     t_skip asan_build "no AddressSanitizer runtime: $(head -c 200 "$T/cc.err")"
   else

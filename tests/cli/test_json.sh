@@ -6,7 +6,7 @@
 . tests/fixtures/lib.sh
 FX_TEST=json fx_ready sites api || return 0
 G=tests/golden
-NORM="python3 tests/cli/jsonnorm.py command modules modules_unloaded traces timeline_points t_ns"
+NORM="python3 tests/cli/jsonnorm.py command modules modules_unloaded traces timeline_points t_ns file_bytes uncompressed_bytes"
 
 # jgolden NAME CMD...: CMD's stdout through jsonnorm, compared with
 # tests/golden/NAME.json

@@ -16,7 +16,8 @@ peak_top() {
     || { t_fail "$name" "top $* exited $?: $(head -c 300 "$T/$name.err")"; return 1; }
 }
 
-HEAPSNAP_PEAK=exact fx_profile "$T/exact.hsnap" "$P"
+# stored plain (HEAPSNAP_COMPRESS=0): the scripts below edit its sections
+HEAPSNAP_PEAK=exact HEAPSNAP_COMPRESS=0 fx_profile "$T/exact.hsnap" "$P"
 if peak_top peak_top_exact "$T/exact.hsnap" --peak; then
   t_golden peak_top_exact "$G/peak_top_exact.txt" "$T/peak_top_exact.txt"
 fi

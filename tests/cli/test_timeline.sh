@@ -20,7 +20,8 @@ $2" "$3" 2>&1)
 }
 
 export HEAPSNAP_SITELINE_COST=0
-if HEAPSNAP_SITELINE=0.01 fx_profile "$T/ph.hsnap" "$FX/phases"; then
+# stored plain (HEAPSNAP_COMPRESS=0, format 2): a script below edits its SITELINE
+if HEAPSNAP_SITELINE=0.01 HEAPSNAP_COMPRESS=0 fx_profile "$T/ph.hsnap" "$FX/phases"; then
   t_pass timeline_phases_profiled
 else
   t_fail timeline_phases_profiled "exit $?: $(head -c 300 "$T/fx.err")"

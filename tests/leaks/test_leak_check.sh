@@ -10,7 +10,7 @@ t_build leaky $L/leaky.c -pthread -ldl &&
 t_build gcapi $L/gcapi.c &&
 t_build regroot $L/regroot.c -O2 -fomit-frame-pointer &&
 t_build leakylib.so $L/leakylib.c -shared -fPIC &&
-t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
 
 # l_run NAME MODE...: runs leaky under the shim with the leak check; the
 # dump of each snapshot is $T/NAME.<pid>.txt (also $T/NAME.txt: the first).

@@ -8,7 +8,7 @@
 L=tests/leaks
 t_build forkwatch $L/forkwatch.c -pthread &&
 t_build leaky $L/leaky.c -pthread -ldl &&
-t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail leak_fork_fixtures_build "cc failed"; return 0 2>/dev/null || exit 0; }
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail leak_fork_fixtures_build "cc failed"; return 0 2>/dev/null || exit 0; }
 
 # f_watch NAME WANT [ENV...] -- ARGS: forkwatch's line must be WANT
 f_watch() {

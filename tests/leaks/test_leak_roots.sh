@@ -14,7 +14,7 @@ t_build dying $L/dying.c -pthread -ldl &&
 t_build dying_tl $L/dying_tl.cc -pthread &&
 t_build stale $L/stale.c -fno-stack-protector -Wl,-z,now &&
 t_build argvdup $L/argvdup.c &&
-t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
 
 # r_cls DUMP SIZE: the classes of the blocks of that size, sorted
 r_cls() { awk -v s="$2" '$1 == "block" && $2 == s { print $3 }' "$1" | sort | tr '\n' ' ' | sed 's/ $//'; }

@@ -8,7 +8,7 @@
 L=tests/leaks
 t_build lsanapi $L/lsanapi.c -pthread &&
 t_build lsanapi_dyn $L/lsanapi.c -pthread -rdynamic &&
-t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz || { t_fail lsan_build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail lsan_build "fixtures do not build"; return 0 2>/dev/null || exit 0; }
 strip -o "$T/lsanapi_dyn_stripped" "$T/lsanapi_dyn" && strip -o "$T/lsanapi_stripped" "$T/lsanapi"
 
 # a_run NAME PROG MODE: runs PROG MODE under the shim with HEAPSNAP_LEAKS=1;

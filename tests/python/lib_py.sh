@@ -1,24 +1,68 @@
 # tests/python/lib_py.sh - helpers of the Python tests (sourced after
-# tests/lib.sh): the CPython 3.11 interpreters on this machine, and the C
-# extension the tests build.
+# tests/lib.sh): the CPython interpreters on this machine that heapsnap
+# gives Python frames (3.10-3.13), and the C extension the tests build.
 #
 # py_interpreters: one line per interpreter, "TAG PATH": Debian's
-# /usr/bin/python3 ("debian") and every other CPython 3.11 found (a pyenv
-# build with its shared libpython: "pyenv"; another on PATH: "path").
+# /usr/bin/python3 ("debian"), every pyenv build of a supported version
+# (its shared libpython: "pyenv-3.12"), another on PATH ("path-3.12").
 # Symlinks are resolved so each binary is listed once (pyenv's python3 on
 # PATH is a shell script: the real binary is asked for its sys.executable).
+PY_SUPPORTED="3.10 3.11 3.12 3.13"
+
+py_pyenv_root() {
+  if command -v pyenv >/dev/null 2>&1; then pyenv root; else echo "${PYENV_ROOT:-$HOME/.pyenv}"; fi
+}
+
+# py_candidates: every python binary worth asking, one a line.
+py_candidates() {
+  local root v
+  root=$(py_pyenv_root)
+  echo /usr/bin/python3
+  for v in $PY_SUPPORTED; do
+    ls -d "$root"/versions/"$v".*/bin/python"$v" 2>/dev/null
+    command -v "python$v" 2>/dev/null
+  done
+  command -v python3 2>/dev/null
+}
+
 py_interpreters() {
-  local seen="" p real tag
-  for p in /usr/bin/python3 $HOME/.pyenv/versions/3.11*/bin/python3 "$(command -v python3)"; do
+  local seen="" p real tag ver
+  while read -r p; do
     [ -x "$p" ] || continue
-    real=$("$p" -c 'import sys; print(sys.executable if sys.version_info[:2] == (3, 11) else "")' 2>/dev/null)
-    [ -n "$real" ] || continue
+    real=$("$p" -c 'import sys, sysconfig
+v = "%d.%d" % sys.version_info[:2]
+ft = sysconfig.get_config_var("Py_GIL_DISABLED")
+print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 13) and not ft else "")' 2>/dev/null)
+    ver=${real%% *}; real=${real#* }
+    [ -n "$real" ] && [ "$real" != "$ver" ] || continue
     real=$(readlink -f "$real")
     case " $seen " in *" $real "*) continue ;; esac
     seen="$seen $real"
-    case "$real" in /usr/bin/*) tag=debian ;; */.pyenv/*) tag=pyenv ;; *) tag=path ;; esac
+    case "$real" in /usr/bin/*) tag=debian ;; */.pyenv/*|*/pyenv/*) tag=pyenv-$ver ;; *) tag=path-$ver ;; esac
     echo "$tag $real"
+  done < <(py_candidates)
+}
+
+# py_versions_missing: the supported versions no interpreter here has, one
+# a line (each test of versions prints a SKIP line for them).
+py_versions_missing() {
+  local have v
+  have=$(py_interpreters | while read -r tag py; do "$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; done)
+  for v in $PY_SUPPORTED; do
+    echo "$have" | grep -qx "$v" || echo "$v"
   done
+}
+
+# py_old_interpreters: "VERSION PATH" of pyenv's CPythons older than 3.10
+# (2.7, 3.6-3.9), which get native frames only.
+py_old_interpreters() {
+  local root p v
+  root=$(py_pyenv_root)
+  for p in "$root"/versions/[23].*/bin/python[23].[0-9]*; do
+    [ -x "$p" ] || continue
+    v=${p##*/python}
+    case "$v" in 2.[0-9]|3.[0-9]) echo "$v $p" ;; esac
+  done | sort -u -k1,1
 }
 
 # py_ext_build PY: builds tests/python/pyext.c as the module "pyext" for

@@ -34,6 +34,11 @@ while read -r tag py; do
              END { if (want < 6) printf "only %d lines compared", want }' "$T/hs-$tag.txt" "$T/tm-$tag.txt")
   if [ -z "$bad" ]; then t_pass "python_lines_match_tracemalloc_$tag"
   else t_fail "python_lines_match_tracemalloc_$tag" "$bad"; fi
+  # info names the interpreter's version.
+  ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  if "$HEAPSNAP" info "$T/l-$tag.hsnap" 2>/dev/null | grep -Eq "^python: +CPython $ver, [1-9][0-9]* code objects"; then
+    t_pass "python_info_names_version_$tag"
+  else t_fail "python_info_names_version_$tag" "$("$HEAPSNAP" info "$T/l-$tag.hsnap" 2>&1 | grep -i python)"; fi
   # The allocation site is the Python line, with nothing else in front.
   if "$HEAPSNAP" top "$T/l-$tag.hsnap" -n 1 --include "*/lines.py" 2>/dev/null | grep -q "lines.py:21: size=60[0-9] KiB, count=600,"; then
     t_pass "python_bytearray_charged_to_its_line_$tag"

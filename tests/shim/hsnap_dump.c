@@ -31,13 +31,15 @@
  *        target/source: the smallest block size of that trace ("-": none)
  *
  * Exit 0 when valid, 2 with "hsnap_dump: <file>: <reason>" otherwise.
- * Build: cc -O1 -Ishim tests/shim/hsnap_dump.c -lz
+ * Compressed sections (format 3) are decompressed first.
+ * Build: cc -O1 -Ishim tests/shim/hsnap_dump.c -lz -lzstd
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "hsnap_format.h"
 
@@ -75,13 +77,39 @@ static struct {
     int seen[HSNAP_SEC_RETAINERS + 1];
 } s;
 
+/* A compressed payload (hsnap_format.h): zhead, head, one zstd frame
+ * that fills the rest exactly; the payload, malloc'd (kept to the end). */
+static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
+{
+    struct hsnap_zhead zh;
+    if (*len < sizeof zh)
+        die("short compressed head");
+    memcpy(&zh, p, sizeof zh);
+    if (zh.head_len > HSNAP_ZHEAD_MAX || zh.head_len > *len - sizeof zh || zh.head_len > zh.raw_len)
+        die("bad compressed head");
+    unsigned char *out = malloc(zh.raw_len + 1);
+    if (!out)
+        die("out of memory");
+    memcpy(out, p + sizeof zh, zh.head_len);
+    const unsigned char *f = p + sizeof zh + zh.head_len;
+    size_t flen = *len - sizeof zh - zh.head_len, want = zh.raw_len - zh.head_len;
+    if (ZSTD_findFrameCompressedSize(f, flen) != flen)
+        die("zstd frame does not fill the section");
+    size_t got = ZSTD_decompress(out + zh.head_len, want, f, flen);
+    if (ZSTD_isError(got) || got != want)
+        die("zstd frame does not hold the declared size");
+    *len = zh.raw_len;
+    return out;
+}
+
 static void read_sections(const unsigned char *buf, uint64_t len)
 {
     struct cur c = {buf, len};
     const struct hsnap_header *h = take(&c, sizeof *h, "short header");
     if (memcmp(h->magic, HSNAP_MAGIC, HSNAP_MAGIC_LEN))
         die("bad magic");
-    if (h->version != HSNAP_VERSION || h->header_size != sizeof *h) /* the shim writes the newest */
+    /* the shim writes the newest, or 2 when it compresses nothing */
+    if ((h->version != HSNAP_VERSION && h->version != 2) || h->header_size != sizeof *h)
         die("bad version or header size");
     if (h->file_size != len)
         die("file_size disagrees with the file");
@@ -94,14 +122,18 @@ static void read_sections(const unsigned char *buf, uint64_t len)
                 die("bad END");
             break;
         }
-        if (sh->type <= last)
+        uint32_t type = sh->type & ~HSNAP_SEC_ZSTD;
+        if (type <= last)
             die("sections out of order or repeated");
-        last = sh->type;
+        last = type;
         if (crc32_z(0, pay, sh->length) != sh->crc32)
             die("crc mismatch");
-        if (sh->type <= HSNAP_SEC_RETAINERS) {
-            s.sec[sh->type] = (struct cur){pay, sh->length};
-            s.seen[sh->type] = 1;
+        uint64_t len = sh->length;
+        if (sh->type & HSNAP_SEC_ZSTD)
+            pay = unpack(pay, &len);
+        if (type <= HSNAP_SEC_RETAINERS) {
+            s.sec[type] = (struct cur){pay, len};
+            s.seen[type] = 1;
         }
     }
     for (int t = HSNAP_SEC_META; t <= HSNAP_SEC_STATS; t++)

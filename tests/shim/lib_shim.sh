@@ -10,7 +10,7 @@ s_build() {
 }
 
 s_dump_build() {
-  [ -x "$T/hsnap_dump" ] || t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz
+  [ -x "$T/hsnap_dump" ] || t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd
 }
 
 # s_dump FILE: validated summary on stdout (see hsnap_dump.c)

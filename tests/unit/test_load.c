@@ -138,8 +138,8 @@ TEST_BEGIN(wrong_magic_and_future_version_are_refused)
     w.p[0] = 'X';
     expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
     free(w.p);
-    o.version = 3;
-    expect_true(refuses(&o, "unsupported format version 3 (this heapsnap reads 2)"), "%s", err);
+    o.version = 4;
+    expect_true(refuses(&o, "unsupported format version 4 (this heapsnap reads 3)"), "%s", err);
 }
 TEST_END
 
@@ -225,7 +225,7 @@ TEST_BEGIN(siteline_section_loads)
     int rc = load(&w, w.len, &s);
     free(w.p);
     expect_true(rc == 0, "load failed: %s", err);
-    expect_eq_u64(s.version, 2);
+    expect_eq_u64(s.version, HSNAP_VERSION);
     expect_true(s.sl.present, "no SITELINE");
     expect_eq_u64(s.sl.head.count, 3);
     expect_eq_u64(s.sl.head.nsites, 2);
@@ -256,6 +256,53 @@ TEST_BEGIN(damaged_siteline_is_refused)
 }
 TEST_END
 
+/* The fuzzer's compressed seed with each payload byte changed in turn and
+ * its section's checksum repaired, so the decompression and the loaders
+ * behind it see every damage: each file loads or is refused in one line
+ * (under test_asan.sh, without a bad access). */
+TEST_BEGIN(compressed_sections_survive_every_byte_damaged)
+{
+    static uint8_t buf[1 << 16];
+    FILE *f = fopen("tests/fuzz/corpus/zstd_leaks.hsnap", "rb");
+    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    expect_true(len > sizeof(struct hsnap_header), "cannot read the seed");
+    struct wbuf w = {buf, len, len};
+    struct snap s;
+    int ok = load(&w, len, &s) == 0;
+    expect_true(ok, "the seed: %s", err);
+    if (ok)
+        snap_free(&s);
+    unsigned refused = 0, named = 0;
+    for (size_t off = sizeof(struct hsnap_header); off + sizeof(struct hsnap_section) <= len;) {
+        struct hsnap_section h;
+        memcpy(&h, buf + off, sizeof h);
+        size_t pay = off + sizeof h;
+        for (size_t i = pay; i < pay + h.length; i++) {
+            uint8_t keep = buf[i];
+            buf[i] ^= 0x5a;
+            uint32_t crc = (uint32_t)crc32(0L, buf + pay, (uInt)h.length);
+            memcpy(buf + off + 4, &crc, 4);
+            if (load(&w, len, &s) == 0) {
+                snap_free(&s);
+            } else {
+                refused++;
+                named += (h.type & HSNAP_SEC_ZSTD) && strstr(err, "section ") != NULL;
+                expect_true(!strchr(err, '\n'), "two lines: %s", err);
+            }
+            buf[i] = keep;
+            memcpy(buf + off + 4, &h.crc32, 4);
+        }
+        off = pay + h.length;
+        if (h.type == HSNAP_SEC_END)
+            break;
+    }
+    expect_true(refused > 100 && named > 100, "%u refused, %u naming a compressed section",
+                refused, named);
+}
+TEST_END
+
 int main(void)
 {
     valid_snapshot_loads_every_section();
@@ -269,5 +316,6 @@ int main(void)
     file_errors_name_the_file();
     siteline_section_loads();
     damaged_siteline_is_refused();
+    compressed_sections_survive_every_byte_damaged();
     return 0;
 }

@@ -1,12 +1,13 @@
 // link: report/pycode.c
 /*
- * test_pycode.c - report/pycode.c: CPython 3.11 line tables read offline
+ * test_pycode.c - report/pycode.c: CPython 3.11 and 3.10 line tables read offline
  * give the lines CPython itself gives (the tables and the lines per code
  * unit below were printed by /usr/bin/python3 from co_linetable and
  * co_lines() of two small functions: multi-line expressions, a lambda,
  * blank lines, a loop, and an except clause with no-location entries).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "pycode.h"
 #include "unit.h"
@@ -40,12 +41,12 @@ static const int want_g[] = {2, 3, 4, 4, 4, 4, 4, 4, 4,  4,  4,  4,  4,  -1, 5, 
 TEST_BEGIN(pycode_lines_match_cpython)
 {
     for (size_t i = 0; i < N(want_f); i++)
-        expect_true(pycode_line(lt_f, sizeof lt_f, 2, (int64_t)i) == want_f[i],
-                    "f unit %zu: %d, want %d", i, pycode_line(lt_f, sizeof lt_f, 2, (int64_t)i),
+        expect_true(pycode_line(0x030b0000, lt_f, sizeof lt_f, 2, (int64_t)i) == want_f[i],
+                    "f unit %zu: %d, want %d", i, pycode_line(0x030b0000, lt_f, sizeof lt_f, 2, (int64_t)i),
                     want_f[i]);
     for (size_t i = 0; i < N(want_g); i++)
-        expect_true(pycode_line(lt_g, sizeof lt_g, 2, (int64_t)i) == want_g[i],
-                    "g unit %zu: %d, want %d", i, pycode_line(lt_g, sizeof lt_g, 2, (int64_t)i),
+        expect_true(pycode_line(0x030b0000, lt_g, sizeof lt_g, 2, (int64_t)i) == want_g[i],
+                    "g unit %zu: %d, want %d", i, pycode_line(0x030b0000, lt_g, sizeof lt_g, 2, (int64_t)i),
                     want_g[i]);
 }
 TEST_END
@@ -53,12 +54,73 @@ TEST_END
 TEST_BEGIN(pycode_line_edges)
 {
     /* before the first instruction: the first line, as PyCode_Addr2Line */
-    expect_true(pycode_line(lt_f, sizeof lt_f, 2, -1) == 2, "offset -1");
+    expect_true(pycode_line(0x030b0000, lt_f, sizeof lt_f, 2, -1) == 2, "offset -1");
     /* past the table's end, and an empty or cut table: no line, no overrun */
-    expect_true(pycode_line(lt_f, sizeof lt_f, 2, 1000) == 0, "past the end");
-    expect_true(pycode_line(lt_f, 0, 2, 0) == 0, "empty table");
+    expect_true(pycode_line(0x030b0000, lt_f, sizeof lt_f, 2, 1000) == 0, "past the end");
+    expect_true(pycode_line(0x030b0000, lt_f, 0, 2, 0) == 0, "empty table");
     for (uint32_t cut = 0; cut < sizeof lt_f; cut++)
-        (void)pycode_line(lt_f, cut, 2, 62); /* ASan would catch an overrun */
+        (void)pycode_line(0x030b0000, lt_f, cut, 2, 62); /* ASan would catch an overrun */
+}
+TEST_END
+
+/* 3.10's tables (byte pairs) of the same f and g (g's first line 15),
+ * printed by python3.10 from co_linetable and co_lines(): f's first code
+ * unit is already line 3 (3.10 has no RESUME), and g has an entry of no
+ * line (-128) before the last. */
+static const uint8_t lt10_f[] = {2, 1, 6, 1, 4, 255, 4, 2, 6, 1, 2, 1, 4, 255, 12, 5, 12, 1, 4, 1};
+static const int want10_f[] = {3,  4,  4,  4,  3,  3,  5,  5,  6,  6,  6,  7,  6,  6,
+                               11, 11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 13, 13};
+static const uint8_t lt10_g[] = {2, 1, 8, 1, 4, 3, 14, 254, 14, 1, 4, 1, 8, 128, 2, 254};
+static const int want10_g[] = {16, 17, 17, 17, 17, 20, 20, 18, 18, 18, 18, 18, 18, 18,
+                               19, 19, 19, 19, 19, 19, 19, 20, 20, -1, -1, -1, -1, 18};
+
+TEST_BEGIN(pycode_310_lines_match_cpython)
+{
+    for (size_t i = 0; i < N(want10_f); i++)
+        expect_true(pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, (int64_t)i) == want10_f[i],
+                    "3.10 f unit %zu: %d, want %d", i,
+                    pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, (int64_t)i), want10_f[i]);
+    for (size_t i = 0; i < N(want10_g); i++)
+        expect_true(pycode_line(0x030a0000, lt10_g, sizeof lt10_g, 15, (int64_t)i) == want10_g[i],
+                    "3.10 g unit %zu: %d, want %d", i,
+                    pycode_line(0x030a0000, lt10_g, sizeof lt10_g, 15, (int64_t)i), want10_g[i]);
+    expect_true(pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, -1) == 2, "3.10 offset -1");
+    expect_true(pycode_line(0x030a0000, lt10_f, sizeof lt10_f, 2, 1000) == 0, "3.10 past the end");
+    for (uint32_t cut = 0; cut < sizeof lt10_f; cut++)
+        (void)pycode_line(0x030a0000, lt10_f, cut, 2, 27);
+}
+TEST_END
+
+/* merge's rewrite of a 3.10 table as a location table: the same lines. */
+TEST_BEGIN(pycode_310_table_rewritten_gives_same_lines)
+{
+    const uint8_t *lt[2] = {lt10_f, lt10_g};
+    uint32_t len[2] = {sizeof lt10_f, sizeof lt10_g};
+    const int *want[2] = {want10_f, want10_g};
+    size_t n[2] = {N(want10_f), N(want10_g)};
+    int32_t first[2] = {2, 15};
+    for (int t = 0; t < 2; t++) {
+        uint32_t ol = 0;
+        uint8_t *o = pycode_to_location(lt[t], len[t], first[t], &ol);
+        expect_true(o != NULL, "rewrite %d", t);
+        if (!o)
+            continue;
+        for (size_t i = 0; i < n[t]; i++)
+            expect_true(pycode_line(0x030b0000, o, ol, first[t], (int64_t)i) == want[t][i],
+                        "table %d unit %zu: %d, want %d", t, i,
+                        pycode_line(0x030b0000, o, ol, first[t], (int64_t)i), want[t][i]);
+        free(o);
+    }
+    /* a long range and a large delta: more than 8 units, a varint of 2 bytes */
+    static const uint8_t big[] = {40, 100, 4, 128, 2, 156};
+    uint32_t ol = 0;
+    uint8_t *o = pycode_to_location(big, sizeof big, 1, &ol);
+    for (int64_t u = 0; o && u < 23; u++) {
+        int w = u < 20 ? 101 : u < 22 ? -1 : 1;
+        expect_true(pycode_line(0x030b0000, o, ol, 1, u) == w, "big unit %lld: %d, want %d",
+                    (long long)u, pycode_line(0x030b0000, o, ol, 1, u), w);
+    }
+    free(o);
 }
 TEST_END
 
@@ -66,5 +128,7 @@ int main(void)
 {
     pycode_lines_match_cpython();
     pycode_line_edges();
+    pycode_310_lines_match_cpython();
+    pycode_310_table_rewritten_gives_same_lines();
     return 0;
 }
