@@ -47,8 +47,8 @@ static void export_usage(void)
            "  massif      massif.out for ms_print and massif-visualizer: one process's\n"
            "              snapshots and timeline over time, each snapshot detailed\n"
            "  -f, --format FORMAT  one of the above (required)\n"
-           "  -o, --output FILE    write FILE (atomically); \"-\" or none: stdout\n"
-           "                       (pprof refuses to write to a terminal)\n"
+           "  -o, --output FILE    write FILE, atomically; \"-\" or none: stdout (pprof\n"
+           "                       refuses a terminal); a device or FIFO: in place\n"
            "      --value VALUE    folded's value, speedscope's first profile: inuse_space\n"
            "                       (default), inuse_objects, alloc_space, alloc_objects\n"
            CONFIG_HELP
@@ -129,15 +129,8 @@ static int export_write(const struct export_args *a, const struct prof *p, char 
 {
     char why[1024] = "";
     struct save_tmp t;
-    if (!a->output) {
-        if (a->fmt->write(p, &a->o, stdout, why, sizeof(why)) < 0 || fflush(stdout) != 0) {
-            snprintf(err, errlen, "export: %s", why[0] ? why : "cannot write to stdout");
-            return 2;
-        }
-        return 0;
-    }
     /* Exports are for sharing: 0666 less the umask, like any new file. */
-    if (save_begin(&t, a->output, 0666, err, errlen) < 0)
+    if (save_begin(&t, a->output ? a->output : "-", 0666, err, errlen) < 0)
         return 2;
     if (a->fmt->write(p, &a->o, t.f, why, sizeof(why)) < 0) {
         save_abort(&t);

@@ -48,7 +48,8 @@ static void html_usage(void)
            "allocation sites, the diff between the earliest and the latest\n"
            "snapshot, and, when the snapshots hold a leak check, the loss records, the\n"
            "leaked cycles and who retains the most memory.\n"
-           "  -o, --output FILE  the page (written atomically; \"-\": stdout)\n"
+           "  -o, --output FILE  the page, written atomically; \"-\": stdout; a device\n"
+           "                     or FIFO is written in place\n"
            "  -n N               rows of the top, diff and leak tables (default %d)\n"
            CONFIG_HELP
            "Several snapshots: the flame graph and the top table show the latest of\n"
@@ -509,13 +510,6 @@ static int html_write(const struct html_args *a, const struct prof *p, char *err
 {
     char why[1024] = "";
     struct save_tmp t;
-    if (strcmp(a->output, "-") == 0) {
-        if (html_page(stdout, p, a->rows, why, sizeof(why)) < 0 || fflush(stdout) != 0) {
-            snprintf(err, errlen, "html: %s", why[0] ? why : "cannot write to stdout");
-            return 2;
-        }
-        return 0;
-    }
     /* Reports are for sharing: 0666 less the umask, like any new file. */
     if (save_begin(&t, a->output, 0666, err, errlen) < 0)
         return 2;

@@ -42,6 +42,10 @@ const char *lset_absent_why(const struct snap *s)
     if (s->meta.flags & HSNAP_META_LSAN_CHECKED)
         return "no leak check at exit: the program's __lsan_do_leak_check() ran it earlier "
                "(see its snapshot, reason lsan)";
+    if (s->meta.flags & HSNAP_META_LEAKS_SKIPPED)
+        return "the leak check was skipped: a thread could not be stopped (it blocks the "
+               "stop signal), and the check could not run on a fork of the process "
+               "(HEAPSNAP_LEAK_FORK=0, or the fork failed)";
     if (s->meta.flags & HSNAP_META_LSAN_OFF)
         return "no leak check at exit: the program's __lsan_is_turned_off() turned it off";
     return "no leak check in this snapshot (run with --leaks or HEAPSNAP_LEAKS=1)";
@@ -153,7 +157,7 @@ static int ret_check(const struct snap *s, const struct hsnap_retainer *v, uint3
     if (r->target_trace >= s->ntraces)
         return snap_section_fail(err, errlen, "RETAINERS", "item %u: target trace %u out of range (%u traces)", i,
                         r->target_trace, s->ntraces);
-    if (r->source_kind > HSNAP_RET_USER)
+    if (r->source_kind > HSNAP_RET_MAPPED)
         return snap_section_fail(err, errlen, "RETAINERS", "item %u: unknown source kind %u", i, r->source_kind);
     if (r->source_kind == HSNAP_RET_BLOCK && r->source_trace >= s->ntraces)
         return snap_section_fail(err, errlen, "RETAINERS", "item %u: source trace %u out of range (%u traces)", i,

@@ -20,7 +20,7 @@ int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_
 
 /* Decodes the RETAINERS payload into s->retainers / s->nretainers (TRACES
  * loaded).  Checks: exact length, target and source traces < trace count,
- * source_kind <= HSNAP_RET_USER, root sources with source_trace 0, items
+ * source_kind <= HSNAP_RET_MAPPED, root sources with source_trace 0, items
  * sorted by (target, kind, source) without duplicates.  Returns 0, or -1
  * with "section RETAINERS: reason". */
 int lset_decode_retainers(struct snap *s, const uint8_t *p, uint64_t len, char *err,

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uthash.h>
 
 #include "cli.h"
@@ -83,7 +84,9 @@ static void merge_usage(void)
            "Combines the snapshots of many processes into one: live bytes and counts\n"
            "are summed per call stack (after symbolization, whatever each process's\n"
            "load addresses were).  Blocks and leak data are kept when every input\n"
-           "has them.  The output loads with every command.\n");
+           "has them.  The output loads with every command.\n"
+           "  -o, --output FILE  the merged snapshot, written atomically; \"-\": stdout\n"
+           "                     (not a terminal); a device or FIFO is written in place\n");
 }
 
 /* --- modules ----------------------------------------------------------- */
@@ -577,6 +580,11 @@ int cmd_merge(int argc, char **argv, char *err, size_t errlen)
     n = argc - optind;
     if (!out || n < 1 || n > MERGE_MAX_INPUTS) {
         snprintf(err, errlen, "merge: want SNAP... -o OUT (1 to %d snapshots)", MERGE_MAX_INPUTS);
+        return 2;
+    }
+    if (!strcmp(out, "-") && isatty(STDOUT_FILENO)) {
+        snprintf(err, errlen, "merge: a snapshot is binary: not writing it to a terminal "
+                 "(use -o FILE or a redirection)");
         return 2;
     }
     struct snap *in = calloc((size_t)n, sizeof(*in));

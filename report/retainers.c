@@ -40,7 +40,7 @@ struct retainers_target {
 
 static const char *const retainers_root_names[] = {
     NULL, "module data (globals)", "thread stacks", "thread registers",
-    "thread-local storage", "registered roots"};
+    "thread-local storage", "registered roots", "memory the program mapped"};
 
 static const char *base_of(const char *p)
 {

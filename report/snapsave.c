@@ -4,11 +4,13 @@
  * `heapsnap merge`.  The shim has its own writer that never allocates through
  * the host's malloc; this one runs in the CLI, so it builds the file in one
  * heap buffer and writes it atomically, so a reader never sees half a file.
- * The atomic write (save_begin / save_commit, also behind `gate -o`) never
- * follows a name someone else may have planted: the temporary is created
- * exclusively (O_TMPFILE, else a random name with O_EXCL|O_NOFOLLOW) in the
- * target's directory, and a rename replaces the target (a symlink there is
- * replaced, not followed).
+ * save_begin / save_commit open and complete every file a command writes
+ * (export, html, merge, gate -o): "-" is standard output, a device, FIFO
+ * or socket is written in place, anything else atomically (snapsave.h).
+ * Nothing someone else may have planted is followed: the temporary is
+ * created exclusively (O_TMPFILE, else a random name with
+ * O_EXCL|O_NOFOLLOW) in the target's directory, and a symlink at the
+ * target is refused unless it leads to a device, FIFO or socket.
  *
  *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
  *          | [RETAINERS] | [SUPPRESSIONS] | [PYCODE] | END
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -218,15 +221,81 @@ static int save_fail(struct save_tmp *t, char *err, size_t errlen, int e)
     return -1;
 }
 
-int save_begin(struct save_tmp *t, const char *path, unsigned mode, char *err,
-               size_t errlen)
+/* A node written in place must be this user's or root's (and so must a
+ * symlink to it): another user's FIFO planted at the name would read the
+ * output. */
+static int save_owned(const struct stat *st)
+{
+    return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+/* What the name at t->path is now: SAVE_ATOMIC (nothing, a regular file,
+ * a directory: rename says why not), SAVE_DIRECT (a device, FIFO or
+ * socket, or a symlink to one, of this user or root), or -1 with err (a
+ * symlink to anything else, another user's node).  *lnk: it is a
+ * symlink. */
+static int save_kind(struct save_tmp *t, int *lnk, char *err, size_t errlen)
+{
+    struct stat ls, st;
+    *lnk = 0;
+    if (lstat(t->path, &ls) != 0) /* absent, or its directory says why */
+        return SAVE_ATOMIC;
+    if (S_ISREG(ls.st_mode) || S_ISDIR(ls.st_mode))
+        return SAVE_ATOMIC;
+    *lnk = S_ISLNK(ls.st_mode);
+    int ok = !*lnk || stat(t->path, &st) == 0;
+    if (!*lnk)
+        st = ls;
+    if (ok && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+        ok = 0;
+    else if (ok && save_owned(&ls) && save_owned(&st))
+        return SAVE_DIRECT;
+    if (ok)
+        snprintf(err, errlen, "%s: a device, FIFO or socket of another user: not written to",
+                 t->path);
+    else
+        snprintf(err, errlen, "%s: a symbolic link to %s: neither followed nor replaced (name "
+                 "the file itself, or - for standard output)", t->path,
+                 stat(t->path, &st) != 0 ? "nothing"
+                 : S_ISREG(st.st_mode)   ? "a regular file"
+                                         : "a directory");
+    return -1;
+}
+
+/* A device, FIFO or socket at t->path, opened for writing in place: no
+ * O_CREAT or O_TRUNC, and O_NOFOLLOW unless lstat saw a symlink to one.
+ * What is there when it is open must still be no regular file. */
+static int save_direct(struct save_tmp *t, int lnk, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(t->path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (lnk ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENXIO && stat(t->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            snprintf(err, errlen, "%s: a socket: it cannot be opened as a file", t->path);
+            return -1;
+        }
+        return save_fail(t, err, errlen, e);
+    }
+    if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || !save_owned(&st)) {
+        close(fd);
+        snprintf(err, errlen, "%s: replaced while being opened: not written to", t->path);
+        return -1;
+    }
+    if (!(t->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        return save_fail(t, err, errlen, e);
+    }
+    return 0;
+}
+
+/* A temporary beside t->path, created exclusively. */
+static int save_atomic(struct save_tmp *t, unsigned mode, char *err, size_t errlen)
 {
     char dir[4096];
     int fd = -1;
-    memset(t, 0, sizeof(*t));
-    if (snprintf(t->path, sizeof(t->path), "%s", path) >= (int)sizeof(t->path))
-        return save_fail(t, err, errlen, ENAMETOOLONG);
-    const char *slash = strrchr(path, '/');
+    const char *path = t->path, *slash = strrchr(path, '/');
     snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
              slash ? path : ".");
     if (access("/proc/self/fd", X_OK) == 0) /* linkat needs it to name the file */
@@ -250,6 +319,26 @@ int save_begin(struct save_tmp *t, const char *path, unsigned mode, char *err,
     return 0;
 }
 
+int save_begin(struct save_tmp *t, const char *path, unsigned mode, char *err,
+               size_t errlen)
+{
+    int lnk;
+    memset(t, 0, sizeof(*t));
+    if (strcmp(path, "-") == 0) {
+        t->kind = SAVE_STDOUT;
+        t->f = stdout;
+        snprintf(t->path, sizeof(t->path), "stdout");
+        return 0;
+    }
+    if (snprintf(t->path, sizeof(t->path), "%s", path) >= (int)sizeof(t->path))
+        return save_fail(t, err, errlen, ENAMETOOLONG);
+    t->kind = save_kind(t, &lnk, err, errlen);
+    if (t->kind < 0)
+        return -1;
+    return t->kind == SAVE_DIRECT ? save_direct(t, lnk, err, errlen)
+                                  : save_atomic(t, mode, err, errlen);
+}
+
 /* An O_TMPFILE file gets its temporary name now that it is complete. */
 static int save_link(struct save_tmp *t)
 {
@@ -266,9 +355,21 @@ static int save_link(struct save_tmp *t)
     return -1;
 }
 
+/* A stream: flushed, and closed unless it is standard output. */
+static int save_stream_end(struct save_tmp *t, char *err, size_t errlen)
+{
+    int e = fflush(t->f) != 0 || ferror(t->f) ? (errno ? errno : EIO) : 0;
+    if (t->kind == SAVE_DIRECT && fclose(t->f) != 0 && !e)
+        e = errno;
+    t->f = NULL;
+    return e ? save_fail(t, err, errlen, e) : 0;
+}
+
 int save_commit(struct save_tmp *t, char *err, size_t errlen)
 {
     int e = 0;
+    if (t->kind != SAVE_ATOMIC)
+        return save_stream_end(t, err, errlen);
     if (fflush(t->f) != 0 || ferror(t->f))
         e = errno ? errno : EIO;
     else if (fsync(fileno(t->f)) != 0 && errno != EINVAL)
@@ -291,6 +392,11 @@ int save_commit(struct save_tmp *t, char *err, size_t errlen)
 
 void save_abort(struct save_tmp *t)
 {
+    if (t->kind == SAVE_STDOUT) {
+        fflush(t->f);
+        t->f = NULL;
+        return;
+    }
     if (t->f)
         fclose(t->f);
     t->f = NULL;

@@ -24,6 +24,11 @@
  * path (a new trace, a table growing), never on the per-allocation path.
  * Out of memory: warn once and degrade (life_degrade stops recording); the
  * caller gets NULL and copes.
+ *
+ * Every mapping made here is listed (arena_each_map), without a lock (the
+ * leak check reads the list with the world stopped): the check treats the
+ * program's own anonymous mappings as roots, and the shim's, which hold
+ * block addresses, must not be.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -52,6 +57,59 @@ static struct {
     _Atomic size_t mapped;                    /* bytes mapped, all kinds */
 } arena;
 
+/* ---------------- the list of the shim's mappings ---------------- */
+
+#define ARENA_MAPS 16384u
+
+static struct {
+    _Atomic uintptr_t lo[ARENA_MAPS]; /* 0: a free entry */
+    _Atomic uintptr_t hi[ARENA_MAPS]; /* 0 while being filled or emptied */
+    atomic_uint top;                  /* entries ever used: [0, top) */
+    atomic_int full;                  /* a mapping could not be listed */
+} amaps;
+
+static void arena_list(void *p, size_t n)
+{
+    uintptr_t lo = (uintptr_t)p;
+    for (unsigned i = 0; i < ARENA_MAPS; i++) {
+        uintptr_t zero = 0;
+        if (atomic_load_explicit(&amaps.lo[i], memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong(&amaps.lo[i], &zero, lo)) {
+            atomic_store(&amaps.hi[i], lo + n);
+            for (unsigned t = atomic_load(&amaps.top); t < i + 1 &&
+                 !atomic_compare_exchange_weak(&amaps.top, &t, i + 1);)
+                ;
+            return;
+        }
+    }
+    atomic_store(&amaps.full, 1);
+}
+
+static void arena_unlist(void *p)
+{
+    unsigned top = atomic_load(&amaps.top);
+    for (unsigned i = 0; i < top; i++)
+        if (atomic_load_explicit(&amaps.lo[i], memory_order_relaxed) == (uintptr_t)p) {
+            atomic_store(&amaps.hi[i], 0);
+            atomic_store(&amaps.lo[i], 0);
+            return;
+        }
+}
+
+/* Calls fn for each of the shim's mappings; -1 when some could not be
+ * listed (then the caller cannot tell the shim's memory from the
+ * program's), else 0. */
+int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+{
+    unsigned top = atomic_load(&amaps.top);
+    for (unsigned i = 0; i < top; i++) {
+        uintptr_t lo = atomic_load(&amaps.lo[i]), hi = atomic_load(&amaps.hi[i]);
+        if (lo && hi > lo)
+            fn(lo, hi, arg);
+    }
+    return atomic_load(&amaps.full) ? -1 : 0;
+}
+
 static size_t arena_round_pages(size_t n)
 {
     return (n + ARENA_PAGE - 1) & ~(size_t)(ARENA_PAGE - 1);
@@ -66,6 +124,7 @@ void *arena_map(size_t n)
         return NULL;
     }
     atomic_fetch_add(&arena.mapped, n);
+    arena_list(p, n);
     return p;
 }
 
@@ -74,6 +133,7 @@ void arena_unmap(void *p, size_t n)
     if (!p)
         return;
     n = arena_round_pages(n ? n : 1);
+    arena_unlist(p);
     munmap(p, n);
     atomic_fetch_sub(&arena.mapped, n);
 }
@@ -87,11 +147,14 @@ void *arena_remap(void *p, size_t old, size_t n)
 {
     old = arena_round_pages(old ? old : 1);
     n = arena_round_pages(n ? n : 1);
+    arena_unlist(p); /* listed again below, whatever the outcome */
     void *q = mremap(p, old, n, MREMAP_MAYMOVE);
     if (q == MAP_FAILED) {
+        arena_list(p, old);
         life_degrade("out of memory (mremap failed)");
         return NULL;
     }
+    arena_list(q, n);
     if (n > old)
         atomic_fetch_add(&arena.mapped, n - old);
     else

@@ -305,6 +305,10 @@ struct hsnap_meta {
  * __lsan_is_turned_off() was nonzero. */
 #define HSNAP_META_LSAN_CHECKED 0x8u
 #define HSNAP_META_LSAN_OFF 0x10u
+/* The leak check was asked for but could not run: a thread could not be
+ * stopped and no fork of the process could be made (or the fork failed);
+ * the shim warned why. */
+#define HSNAP_META_LEAKS_SKIPPED 0x20u
 
 struct hsnap_stat {
     uint64_t live_count;
@@ -371,6 +375,7 @@ enum hsnap_ret_kind {
     HSNAP_RET_REGS = 3,  /* a thread's registers */
     HSNAP_RET_TLS = 4,   /* thread-local storage (static TLS, TCB) */
     HSNAP_RET_USER = 5,  /* heapsnap_register_root() ranges */
+    HSNAP_RET_MAPPED = 6, /* memory the program mapped (anonymous mmap, shmat) */
 };
 
 struct hsnap_retainer {

@@ -122,7 +122,10 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
     unsigned tries = fatal ? SNAP_FATAL_TRIES : 0;
     struct lchk_copy c = {&blocks, tries, 0, -1};
     struct leak_answer a;
-    if (*leaks && collect_check(lchk_copy_blocks, &c, &a) == 0) {
+    int rc = *leaks ? collect_check(lchk_copy_blocks, &c, &a) : -1;
+    if (rc == COLLECT_UNSTOPPED)
+        return COLLECT_UNSTOPPED; /* nothing written: the caller decides */
+    if (rc == 0) {
         sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
         sec[SEC_RETAINERS] = (struct sbuf){a.retainers, a.ret_len, a.ret_cap, 0};
         snap_run.unreachable = a.unreachable;
@@ -350,4 +353,5 @@ const struct leak_host lchk_host = {
     .trace_count = trace_count,
     .trace_stack = trace_stack,
     .runtime_owned = py_immortal,
+    .own_maps = arena_each_map,
 };

@@ -4,12 +4,52 @@
  * in memory (mod_span: the MODULES section, dlclose.c's record of a
  * module about to go, elfsym.c's symbol lookups), and the MODULES section
  * itself, the live modules in the loader's order (the main executable by
- * its real path) and then those dlclose.c kept.
+ * its real path) and then those dlclose.c kept.  A library the loader
+ * knows by a relative path (dlopen("./lib.so")) is named by the absolute
+ * path of the file it was mapped from (/proc/self/maps: the kernel's,
+ * whatever the working directory was at the load or is now).
  */
 #include <link.h>
 #include <string.h>
 
+#include "procmaps.h"
 #include "shim.h"
+
+struct mod_find {
+    uintptr_t addr;
+    char *out;
+    size_t cap, len;
+};
+
+static void mod_find_line(const struct procmaps_line *l, void *arg)
+{
+    struct mod_find *f = arg;
+    if (f->len || f->addr < l->lo || f->addr >= l->hi)
+        return;
+    const char *s = memchr(l->text, '/', l->len); /* the path is the first '/' on */
+    if (!s)
+        return;
+    size_t n = (size_t)(l->text + l->len - s);
+    if (n < f->cap) {
+        memcpy(f->out, s, n);
+        f->out[n] = 0;
+        f->len = n;
+    }
+}
+
+/* name as the loader has it, or, when it is relative, the absolute path of
+ * the file mapped at addr (into out); *len its length. */
+static const char *mod_path(const char *name, uintptr_t addr, char *out, size_t cap, size_t *len)
+{
+    static char buf[4096]; /* under the snapshot lock */
+    struct mod_find f = {addr, out, cap, 0};
+    *len = strlen(name);
+    if (!*len || name[0] == '/' || procmaps_each(buf, sizeof buf, mod_find_line, &f) != 0 ||
+        !f.len)
+        return name;
+    *len = f.len;
+    return out;
+}
 
 /* The GNU build-id from a loaded PT_NOTE segment, bounds-checked. */
 static size_t mod_build_id(const char *note, size_t len, const char **id)
@@ -68,8 +108,9 @@ static int mod_put(struct dl_phdr_info *info, size_t size, void *arg)
     if (hi == 0)
         return 0;
     char exe[NAME_MAX_PATH];
-    const char *path = info->dlpi_name ? info->dlpi_name : "";
-    size_t path_len = strlen(path);
+    size_t path_len;
+    const char *path = mod_path(info->dlpi_name ? info->dlpi_name : "", lo, exe, sizeof exe,
+                                &path_len);
     if (sm->count == 0) { /* the main executable: its real path */
         path_len = name_exe(exe, sizeof exe);
         path = exe;

@@ -46,6 +46,7 @@ enum opt_id {
     OPT_PYTHON,
     OPT_EXEC_SNAPSHOT,
     OPT_COMPRESS,
+    OPT_MAPPED_ROOTS,
     OPT_COUNT
 };
 
@@ -92,7 +93,7 @@ static const struct opt_def opt_table[] = {
      "run the leak check on a fork of the process, so that threads stop only for the fork: "
      "auto does, except at exit with at most 16384 live blocks and a stop signal (in place "
      "is faster there, and the process is ending); 1 always; 0 never (in place, with every "
-     "thread stopped until the scan ends)", 0, 0, "auto|0|1|no|yes|false|true|off|on"},
+     "thread stopped until the scan ends; no check when a thread cannot be stopped)", 0, 0, "auto|0|1|no|yes|false|true|off|on"},
     {"HEAPSNAP_FATAL", OPT_BOOL, "1",
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
     {"HEAPSNAP_MANIFEST", OPT_STR, "",
@@ -137,6 +138,8 @@ static const struct opt_def opt_table[] = {
      "zstd level of the sections of snapshots of 2048 live blocks or more, 1 (fastest) to 9 "
      "(0 = off: files about 12 times larger, in format 2, which a heapsnap from before "
      "compression reads)", 0, 9, 0},
+    {"HEAPSNAP_MAPPED_ROOTS", OPT_BOOL, "1",
+     "the leak check's roots include the memory the program maps itself (anonymous mmap, shmat, memfd), as memcheck's do; 0 leaves it out, as LeakSanitizer does (then heapsnap_register_root names such ranges)", 0, 1, 0},
 };
 
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the

@@ -11,7 +11,8 @@
  * (start-up, exit, fork, signals, timeline), sig_ (signals.c), thr_
  * (threads.c), snap_ (snapshot.c), lchk_ (leakcheck.c: the leak check's
  * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), zsec_, bsort_
- * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dlc_
+ * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dest_
+ * (snapdest.c), dlc_
  * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
  * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
  * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
@@ -175,6 +176,8 @@ void *arena_map(size_t n);             /* whole pages, straight mmap */
 void arena_unmap(void *p, size_t n);
 void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
+/* Each of the shim's mappings to fn (no lock); -1: some are not listed. */
+int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 void arena_lock(void);                 /* fork */
 void arena_unlock(void);
 
@@ -525,6 +528,22 @@ void name_manifest(const char *path, int err); /* run told: written (0) or faile
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
+
+/* ---- snapdest.c: a name that is not a file to replace ---- */
+enum { DEST_RENAME, DEST_STREAM, DEST_STREAM_LINK };
+/* What path leads to: DEST_RENAME (nothing, a regular file, a directory:
+ * a temporary renamed over it), DEST_STREAM (a device, FIFO or socket
+ * owned by this user or root: written in place), DEST_STREAM_LINK (a
+ * symlink, of such an owner, to one), or -1 with *why (why may be NULL):
+ * a symlink to anything else, or another user's node. */
+int dest_kind(const char *path, const char **why);
+/* A scratch file for a snapshot that goes to a stream: unnamed in /tmp,
+ * else in memory (memfd).  The fd, or -1 with errno. */
+int dest_scratch(void);
+/* src, from its start, written into path's node (kind from dest_kind);
+ * never blocks for long, raises no SIGPIPE.  0, or -1 with errno and, when
+ * errno alone would not say it, *why. */
+int dest_write(const char *path, int kind, int src, const char **why);
 
 /* ---- modules.c ---- */
 struct dl_phdr_info;

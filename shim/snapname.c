@@ -133,7 +133,8 @@ void name_manifest(const char *path, int err)
 
 /* The name of snapshot seq into out (NAME_MAX_PATH): path taken literally,
  * or HEAPSNAP_OUTPUT expanded, with .<seq> before the extension when the
- * pattern has no %n and more than one snapshot may come (not at exit). */
+ * pattern has no %n and more than one snapshot may come (not at exit), and
+ * the name is not a device or FIFO's (snapdest.c). */
 void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
 {
     name_shared = 0;
@@ -145,7 +146,8 @@ void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
     int has_n, has_p;
     name_expand(out, opt_str(OPT_OUTPUT), seq, &has_n, &has_p);
     name_shared = !has_p;
-    if (!has_n && reason != HSNAP_REASON_EXIT && reason != HSNAP_REASON_FATAL)
+    if (!has_n && reason != HSNAP_REASON_EXIT && reason != HSNAP_REASON_FATAL &&
+        dest_kind(out, NULL) == DEST_RENAME) /* a device or FIFO takes every one */
         name_insert_seq(out, seq);
 }
 
@@ -273,6 +275,8 @@ int name_open_side(const char *path)
         errno = EPERM;
         return -1;
     }
+    if (dest_kind(path, NULL) != DEST_RENAME) /* no file goes beside a device */
+        return dest_scratch();
     size_t base = strlen(path);
     while (base > 0 && path[base - 1] != '/')
         base--;

@@ -285,21 +285,52 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
     return pwrite(fd, &h, sizeof h, 0) == (ssize_t)sizeof h ? 0 : -1;
 }
 
-static void snap_warn_failure(const char *path, int err)
+/* "cannot write PATH: desc" once: desc, else err's description. */
+static void snap_warn_why(const char *path, int err, const char *desc)
 {
     snap.fail_err = err ? err : ENOMEM; /* for heapsnap run (name_manifest) */
     if (atomic_exchange(&snap.warned, 1) != 0)
         return;
     char why[96] = ": ";
-    const char *desc = err ? strerrordesc_np(err) : "out of memory";
+    if (!desc)
+        desc = err ? strerrordesc_np(err) : "out of memory";
     strncat(why, desc ? desc : "unknown error", sizeof why - 3);
     opt_warn("cannot write ", path, why);
 }
 
-/* Writes everything to path via a temporary file (name_open_tmp); 0 or -1
+static void snap_warn_failure(const char *path, int err)
+{
+    snap_warn_why(path, err, NULL);
+}
+
+/* A device, FIFO or socket at path (dest_kind's kind): written in place
+ * from a scratch file the snapshot is made in; 0 or -1 (warned). */
+static int snap_to_stream(const char *path, int kind, struct sbuf *sec, int side, int level)
+{
+    const char *why = NULL;
+    int fd = dest_scratch(), err = 0;
+    if (fd < 0 || snap_emit(fd, sec, side, level) != 0 || dest_write(path, kind, fd, &why) != 0)
+        err = errno ? errno : EIO;
+    if (fd >= 0)
+        close(fd);
+    if (err)
+        snap_warn_why(path, err, why);
+    return err ? -1 : 0;
+}
+
+/* Writes everything to path via a temporary file (name_open_tmp), or in
+ * place where path is a device or FIFO (snap_to_stream); 0 or -1
  * (warned). */
 static int snap_to_file(char *path, struct sbuf *sec, int side, int level)
 {
+    const char *why = NULL;
+    int kind = dest_kind(path, &why);
+    if (kind < 0) {
+        snap_warn_why(path, 0, why);
+        return -1;
+    }
+    if (kind != DEST_RENAME)
+        return snap_to_stream(path, kind, sec, side, level);
     char *t = snap.tmp;
     int fd = name_open_tmp(t, path), err = 0;
     if (fd < 0) {
@@ -406,19 +437,38 @@ static int snap_leak_fork(unsigned reason)
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count)
 {
+    int forked = 0;
     if (*leaks && snap_leak_fork(reason)) {
         int rc = lchk_forked(f, lv, count);
+        forked = 1;
         if (rc == 0) {
             opt_debug("leak check: on a fork", "", "");
             return 0;
         }
         if (rc < 0)
-            *leaks = 0; /* warned: a snapshot without it */
+            *leaks = 0, snap_run.leaks_skipped = 1; /* warned: a snapshot without it */
     }
     if (*leaks)
         opt_debug("leak check: in place", "", "");
-    if (*leaks || fatal)
+    if (*leaks || fatal) {
+        int rc = lchk_inplace(f, sec, fatal, leaks, lv, count);
+        if (rc != COLLECT_UNSTOPPED)
+            return rc;
+        /* A thread that cannot be stopped (it blocks the stop signal)
+         * would change memory under an in-place scan: the fork's image
+         * stands still.  Without one (HEAPSNAP_LEAK_FORK=0, or no fork
+         * could be made), no check: the snapshot says so. */
+        long v = opt_int(OPT_LEAK_FORK); /* odd after auto: never */
+        if (!forked && !(v & 1) && lchk_forked(f, lv, count) == 0) {
+            opt_debug("leak check: on a fork (a thread could not be stopped)", "", "");
+            return 0;
+        }
+        opt_warn("leak check skipped: a thread could not be stopped and the check cannot "
+                 "run on a fork", "", "");
+        *leaks = 0;
+        snap_run.leaks_skipped = 1;
         return lchk_inplace(f, sec, fatal, leaks, lv, count);
+    }
     return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);
 }
 
@@ -447,6 +497,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
      * buffers */
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
+    snap_run.leaks_skipped = 0;
     mod_section(&sec[SEC_MODULES]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
@@ -478,7 +529,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;
     snap_meta(&sec[SEC_META], reason, seq, blocks,
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
-                  (leaks ? HSNAP_META_HAS_LEAKS : 0),
+                  (leaks ? HSNAP_META_HAS_LEAKS : 0) |
+                  (snap_run.leaks_skipped ? HSNAP_META_LEAKS_SKIPPED : 0),
               shim_bytes);
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].err)

@@ -34,6 +34,7 @@ int snap_live_init(struct snap_live *lv, uint32_t n);
 struct snap_run {
     struct pend_left left; /* held blocks the last walk left out */
     int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
+    int leaks_skipped;     /* asked for, the check could not run (META) */
 };
 extern struct snap_run snap_run;
 
@@ -61,7 +62,8 @@ int lchk_wanted(unsigned reason, int fatal, unsigned *why);
 int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count);
 /* The check in place, or the sorted copy alone when *leaks is 0 or the
  * check could not run (then *leaks is cleared): BLOCKS into the file,
- * LEAKS and RETAINERS into their sbufs in sec.  0 or -1. */
+ * LEAKS and RETAINERS into their sbufs in sec.  0 or -1, or
+ * COLLECT_UNSTOPPED (a thread could not be stopped: nothing written). */
 int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
                  struct snap_live *lv, uint64_t *count);
 

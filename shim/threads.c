@@ -122,6 +122,7 @@ __attribute__((constructor(102))) static void thr_init(void)
     thr_resolve();
     stop_bounds(&lo, &hi);
     stop_init(thr_signal(), lo, hi);
+    roots_set_mapped(opt_int(OPT_MAPPED_ROOTS) != 0);
     pend_thread_begin();
     pthread_atfork(NULL, NULL, stop_after_fork_child);
     guard_leave(saved);

@@ -243,20 +243,13 @@ static int gate_write(struct gate *gt, char *err, size_t errlen)
         out_text, out_json, junit_write, sarif_write,
         ghanno_write};
     for (int i = 0; i < gt->r.nout; i++) {
-        const char *path = gt->r.out_path[i];
+        const char *path = gt->r.out_path[i] ? gt->r.out_path[i] : "-";
         struct save_tmp t;
-        if (!path || !strcmp(path, "-")) {
-            if (writers[gt->r.out_fmt[i]](stdout, &gt->g, &gt->r) < 0 || fflush(stdout)) {
-                snprintf(err, errlen, "stdout: cannot write");
-                return -1;
-            }
-            continue;
-        }
         /* Reports are for sharing: 0666 less the umask, like any new file. */
         if (save_begin(&t, path, 0666, err, errlen) < 0)
             return -1;
         if (writers[gt->r.out_fmt[i]](t.f, &gt->g, &gt->r) < 0) {
-            snprintf(err, errlen, "%s: cannot write", path);
+            snprintf(err, errlen, "%s: cannot write", t.path);
             save_abort(&t);
             return -1;
         }

@@ -51,7 +51,7 @@ static const struct rule_opt rule_opts[] = {
     {"source-root", 1, 'R', "the user's source tree (SARIF/GitHub locations), default ."},
     {"exitcode", 1, 'E', "exit status when a rule fails (default 1)"},
     {"format", 1, 'f', "text, json, junit, sarif or github (repeatable, each with its -o)"},
-    {"output", 1, 'o', "file for the preceding --format (default stdout)"},
+    {"output", 1, 'o', "file for the preceding --format (default or \"-\": stdout)"},
     {"alloc-fn", 1, 'A', "PAT: functions matching PAT are allocation wrappers, their "
                          "callers the sites (repeatable)"},
     {"no-default-alloc-fns", 0, 'D', "g_malloc, CRYPTO_malloc, zmalloc, ngx_alloc, "

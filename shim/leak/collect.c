@@ -309,11 +309,12 @@ static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *ar
     roots_add(lo, hi, kind, 0);
 }
 
-/* Threads and user roots, with the world stopped. */
-static void collect_roots(void)
+/* Threads, user roots and the program's own mappings, world stopped. */
+static void collect_roots(const struct hsnap_block *b, uint64_t n)
 {
     stop_roots(col.sp, col.regs, sizeof col.regs / sizeof col.regs[0], collect_add_root, NULL);
     roots_add_user();
+    roots_add_mapped(b, n);
 }
 
 static void collect_release(void);
@@ -327,7 +328,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_mark_ignored(b, n);
     collect_mark_loader(b, n);
     collect_mark_runtime(b, n);
-    collect_roots();
+    collect_roots(b, n);
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);
     col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
@@ -396,6 +397,11 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
     *a = (struct leak_answer){0};
     if (collect_begin(0) != 0)
         return -1;
+    if (col.unstopped) {
+        collect_end();
+        collect_host->debug("leak check: a thread could not be stopped: not in place", "", "");
+        return COLLECT_UNSTOPPED;
+    }
     if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0)
         ret = 0;
     collect_end();
@@ -584,7 +590,7 @@ HS_NOINLINE long collect_query(leak_blocks_fn blocks, void *ctx, int referents,
     if (blocks(ctx, &b, &n) == 0) {
         struct collect_q q = {b, n, n, NULL, max, 0};
         q.out = max ? h->map(max * sizeof *out) : NULL;
-        collect_roots();
+        collect_roots(b, n);
         roots_set_ops(&col.ops);
         h->trace_lock();
         if (q.out || !max)

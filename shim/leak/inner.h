@@ -22,12 +22,16 @@ uint32_t stop_world(void);  /* stop the others; returns how many did not stop */
 void stop_resume(void);
 void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn fn,
                 void *arg); /* with the world stopped */
+int stop_is_thread_stack(uintptr_t lo, uintptr_t hi); /* a glibc stack, live or cached */
 
 /* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
 int roots_begin(void);     /* before the stop: module ranges (loader lock) */
 void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
 const struct model_root *roots_get(size_t *n);
 void roots_add_user(void); /* with the world stopped */
+/* With the world stopped, after every other root: the program's own
+ * anonymous and shared mappings (b[0..n): the live blocks, sorted). */
+void roots_add_mapped(const struct hsnap_block *b, uint64_t n);
 int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
 void roots_end(void);
 void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */

@@ -47,6 +47,9 @@ struct leak_host {
      * runtime's for good (a CPython immortal object): ignored, a root.
      * NULL: none are. */
     int (*runtime_owned)(uintptr_t addr, uint64_t size);
+    /* Each of the recorder's own mappings to fn (no lock: the world may
+     * be stopped); -1 when some are not listed (arena.c's arena_each_map) */
+    int (*own_maps)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 };
 
 /* The live blocks, sorted by address, into *b (n of them) while the world
@@ -74,7 +77,11 @@ typedef int (*leak_report_fn)(void *ctx, const struct hsnap_block *b, uint64_t n
  * set the re-entry guard) ---- */
 void collect_init(const struct leak_host *h); /* once, before any other call */
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
- * nothing in *a to release).  *a's payloads need a->leaks_len != 0. */
+ * nothing in *a to release), or COLLECT_UNSTOPPED: a thread could not be
+ * stopped, and a scan in place would read memory it is changing (nothing
+ * done, blocks() not called: the caller runs collect_check_fork, or no
+ * check).  *a's payloads need a->leaks_len != 0. */
+#define COLLECT_UNSTOPPED 2
 int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a);
 /* The same check on a fork of the process (fork.c): the world is stopped
  * only until the fork, blocks(ctx) and report(ctx) run in the child.  0
@@ -126,6 +133,7 @@ int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full) */
 /* The range registered at p (and of len bytes, unless len is 0): 0, or -1
  * (not registered). */
 int roots_unregister(const void *p, size_t len);
+void roots_set_mapped(int on); /* start-up: the program's mappings are roots (1) */
 
 /* ---- stop.c: the registry of threads the check stops and scans ---- */
 struct stop_slot;

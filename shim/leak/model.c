@@ -502,10 +502,19 @@ static int scc_find(struct scan *s)
         if (s->rindex[v] == 0)
             scc_visit(s, v, &top, &index);
     graph_rewind(s);
+    /* Indirect by the graph's edges, not by the refcount: a thread that
+     * could not be stopped may change a word between the counting read
+     * and the filling one, and a refcounted block with no edge left in
+     * would be a source of the graph (a loss record) of class indirect. */
+    for (uint32_t v = 0; v < s->u; v++)
+        for (uint32_t e = s->off[v]; s->edge[e] != SENT; e++)
+            if (s->edge[e] != v)
+                s->b[s->ub[s->edge[e]]].flags |= F_HASIN;
     for (uint32_t v = 0; v < s->u; v++) {
         struct hsnap_block *b = &s->b[s->ub[v]];
         if (b->cls == HSNAP_CLASS_UNKNOWN)
-            b->cls = b->refcount ? HSNAP_CLASS_INDIRECT : HSNAP_CLASS_DIRECT;
+            b->cls = (b->flags & F_HASIN) ? HSNAP_CLASS_INDIRECT : HSNAP_CLASS_DIRECT;
+        b->flags &= ~F_HASIN;
     }
     return MODEL_OK;
 }

@@ -25,6 +25,7 @@ enum model_root_kind {
     MODEL_ROOT_REGS = 3,  /* a thread's saved registers */
     MODEL_ROOT_TLS = 4,   /* static or dynamic thread-local storage */
     MODEL_ROOT_USER = 5,  /* heapsnap_register_root() */
+    MODEL_ROOT_MAPPED = 6, /* memory the program mapped itself (mmap, shmat) */
 };
 
 /* model_root.flags */

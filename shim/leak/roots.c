@@ -25,12 +25,25 @@
  * pointers) are its bookkeeping, not the program's: roots_in_loader tells
  * collect.c which allocation sites lie in ld.so, and their blocks are
  * treated as ignored (roots themselves, never reported).
+ *
+ * Memory the program maps itself (anonymous mmap, shmat, memfd, a custom
+ * arena, pymalloc's arenas) is a root, as for memcheck and LeakSanitizer
+ * (roots_add_mapped): every readable and writable anonymous or shared
+ * mapping of /proc/self/maps, less what is not the program's: the shim's
+ * own mappings (arena_each_map), ranges that are roots already (modules'
+ * data and bss, threads' stacks, registered ranges), glibc thread stacks
+ * (live ones are scanned from their stack pointer, cached ones are dead),
+ * glibc's non-main malloc heaps (64 MiB-aligned, heap_info at their
+ * start: free chunks' links are allocator metadata), any mapping holding
+ * more than a few live blocks (an allocator's), and the chunks of the
+ * live blocks in the others (a big block's own mapping).
  */
 #include <dlfcn.h>
 #include <link.h>
 #include <string.h>
 
 #include "inner.h"
+#include "procmaps.h"
 
 #define ROOTS_CAP 16384u      /* ranges per check (modules, threads, user) */
 #define ROOTS_USER_MAX 8192u  /* heapsnap_register_root ranges (and pymalloc arenas) */
@@ -44,8 +57,11 @@ static struct {
     uintptr_t real_malloc;     /* dlsym(RTLD_NEXT, "malloc") */
     int glibc;                 /* the real malloc is in libc.so.6 */
     uintptr_t ld_lo, ld_hi;    /* the dynamic loader's text and data */
+    struct { uintptr_t lo, hi; } self[8];   /* the shim's own PT_LOADs */
+    size_t nself;
     struct { uintptr_t lo, hi; } user[ROOTS_USER_MAX]; /* callers serialise */
     size_t nuser;
+    int mapped_off;            /* HEAPSNAP_MAPPED_ROOTS=0 */
 } roots;
 
 /* ---------------- the array ---------------- */
@@ -119,8 +135,18 @@ int roots_in_loader(uintptr_t ip)
 
 static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    if (roots_contains(info, (uintptr_t)&roots_module))
-        return 0; /* the shim itself */
+    if (roots_contains(info, (uintptr_t)&roots_module)) { /* the shim itself */
+        roots.nself = 0;
+        for (int i = 0; i < info->dlpi_phnum && roots.nself < 8; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+            if (ph->p_type == PT_LOAD) { /* its bss's pages too */
+                roots.self[roots.nself].lo = lo;
+                roots.self[roots.nself++].hi = (lo + ph->p_memsz + 4095) & ~(uintptr_t)4095;
+            }
+        }
+        return 0;
+    }
     unsigned flags = 0;
     if (info->dlpi_name)
         roots_note_loader(info);
@@ -162,6 +188,166 @@ void roots_add_user(void)
         roots_add(roots.user[i].lo, roots.user[i].hi, MODEL_ROOT_USER, 0);
 }
 
+/* ---------------- the program's own mappings ---------------- */
+
+#define ROOTS_CUTS 4096u               /* ranges cut out of one mapping */
+#define ROOTS_BLOCKS_MAX 8u            /* more live blocks: an allocator's mapping */
+#define ROOTS_HEAP_MAX (64ul << 20)    /* glibc's HEAP_MAX_SIZE (64-bit) */
+
+struct roots_map {
+    const struct hsnap_block *b;
+    uint64_t n;
+    size_t nfixed;                     /* roots before the mappings' */
+    struct model_range *cut;           /* ROOTS_CUTS of them (mapped) */
+    size_t ncut;
+    uintptr_t lo, hi;                  /* the mapping being cut */
+    int overflow;
+};
+
+static void roots_cut(struct roots_map *m, uintptr_t lo, uintptr_t hi)
+{
+    lo = lo > m->lo ? lo : m->lo;
+    hi = hi < m->hi ? hi : m->hi;
+    if (lo >= hi)
+        return;
+    if (m->ncut == ROOTS_CUTS)
+        m->overflow = 1;
+    else
+        m->cut[m->ncut++] = (struct model_range){lo, hi};
+}
+
+static void roots_cut_own(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    roots_cut(arg, lo, hi);
+}
+
+/* The path field of a maps line ("" for an anonymous mapping). */
+static const char *roots_map_path(const struct procmaps_line *l, size_t *len)
+{
+    const char *s = l->text, *end = l->text + l->len;
+    for (int field = 0; field < 5; field++) {
+        while (s < end && *s != ' ')
+            s++;
+        while (s < end && *s == ' ')
+            s++;
+    }
+    *len = (size_t)(end - s);
+    return s;
+}
+
+static int roots_prefix(const char *s, size_t len, const char *p)
+{
+    size_t k = strlen(p);
+    return len >= k && !memcmp(s, p, k);
+}
+
+/* Anonymous, or shared memory (System V, memfd, /dev/shm, MAP_SHARED
+ * anonymous): the program's own kinds of memory. */
+static int roots_map_kind_ok(const struct procmaps_line *l)
+{
+    size_t len;
+    const char *path = roots_map_path(l, &len);
+    if (l->len < 30 || !l->readable)
+        return 0;
+    const char *perm = memchr(l->text, ' ', l->len);
+    if (!perm || perm[2] != 'w')
+        return 0;
+    return len == 0 || roots_prefix(path, len, "[anon:") || roots_prefix(path, len, "/SYSV") ||
+           roots_prefix(path, len, "/dev/zero") || roots_prefix(path, len, "/memfd:") ||
+           roots_prefix(path, len, "/dev/shm/");
+}
+
+/* glibc's non-main heap: heap_info {ar_ptr, prev, size, mprotect_size}
+ * at a 64 MiB-aligned start. */
+static int roots_glibc_heap(uintptr_t lo, uintptr_t hi)
+{
+    if (lo % ROOTS_HEAP_MAX || hi - lo < 64)
+        return 0;
+    const uintptr_t *h = (const uintptr_t *)lo;
+    return h[2] && h[2] <= ROOTS_HEAP_MAX && h[3] >= h[2] &&
+           (h[1] ? h[1] % ROOTS_HEAP_MAX == 0 : h[0] - lo < 256);
+}
+
+/* The first block whose chunk may end after a. */
+static uint64_t roots_first_block(const struct hsnap_block *b, uint64_t n, uintptr_t a)
+{
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (b[mid].addr + b[mid].size + ROOTS_CHUNK_HDR <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void roots_sort_cuts(struct model_range *c, size_t n)
+{
+    for (size_t gap = n / 2; gap; gap /= 2) /* Shell's: no allocation */
+        for (size_t i = gap; i < n; i++)
+            for (size_t j = i; j >= gap && c[j - gap].lo > c[j].lo; j -= gap) {
+                struct model_range t = c[j];
+                c[j] = c[j - gap];
+                c[j - gap] = t;
+            }
+}
+
+static void roots_map_line(const struct procmaps_line *l, void *arg)
+{
+    struct roots_map *m = arg;
+    if (!roots_map_kind_ok(l) || l->hi <= l->lo || stop_is_thread_stack(l->lo, l->hi) ||
+        roots_glibc_heap(l->lo, l->hi))
+        return;
+    m->lo = l->lo;
+    m->hi = l->hi;
+    m->ncut = 0;
+    m->overflow = 0;
+    uint64_t i = roots_first_block(m->b, m->n, l->lo), k = 0;
+    for (; i < m->n && m->b[i].addr < l->hi + ROOTS_CHUNK_HDR; i++, k++) {
+        if (k == ROOTS_BLOCKS_MAX)
+            return; /* the allocator's */
+        uintptr_t end = (m->b[i].addr + m->b[i].size + 15) & ~(uintptr_t)15;
+        roots_cut(m, m->b[i].addr - ROOTS_CHUNK_HDR, end);
+    }
+    for (size_t r = 0; r < m->nfixed; r++)
+        roots_cut(m, roots.r[r].lo, roots.r[r].hi);
+    for (size_t r = 0; r < roots.nself; r++)
+        roots_cut(m, roots.self[r].lo, roots.self[r].hi);
+    collect_host->own_maps(roots_cut_own, m);
+    if (m->overflow)
+        return;
+    roots_sort_cuts(m->cut, m->ncut);
+    uintptr_t at = l->lo;
+    for (size_t c = 0; c < m->ncut; c++) {
+        if (m->cut[c].lo > at)
+            roots_add(at, m->cut[c].lo, MODEL_ROOT_MAPPED, 0);
+        if (m->cut[c].hi > at)
+            at = m->cut[c].hi;
+    }
+    if (at < l->hi)
+        roots_add(at, l->hi, MODEL_ROOT_MAPPED, 0);
+}
+
+/* With the world stopped, after every other root (see the top). */
+void roots_add_mapped(const struct hsnap_block *b, uint64_t n)
+{
+    static char buf[8192]; /* one check at a time */
+    struct roots_map m = {b, n, roots.n, NULL, 0, 0, 0, 0};
+    if (!roots.r || roots.mapped_off)
+        return;
+    if (collect_host->own_maps(roots_cut_own, &(struct roots_map){0}) != 0) {
+        collect_host->debug("the shim's mappings are not all listed: the program's own "
+                            "mappings are not roots", "", "");
+        return;
+    }
+    m.cut = collect_host->map(ROOTS_CUTS * sizeof *m.cut);
+    if (!m.cut)
+        return;
+    procmaps_each(buf, sizeof buf, roots_map_line, &m);
+    collect_host->unmap(m.cut, ROOTS_CUTS * sizeof *m.cut);
+}
+
 /* ---------------- model services ---------------- */
 
 /* The glibc rule (see the top); b is a block the word points into. */
@@ -192,6 +378,11 @@ void roots_set_ops(struct model_ops *ops)
     ops->free = roots_free;
     ops->is_alloc_meta = roots.glibc ? roots_is_meta : NULL;
     ops->ctx = NULL;
+}
+
+void roots_set_mapped(int on)
+{
+    roots.mapped_off = !on;
 }
 
 /* ---------------- user roots (callers serialise) ---------------- */

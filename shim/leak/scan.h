@@ -16,6 +16,7 @@
 #define DONE_BIT 0x80000000u    /* rindex of a node whose component is done */
 #define F_NOTROOT 0x40u         /* Pearce: rindex was lowered (0x10 is MODEL_BF_PARTIAL) */
 #define F_OWNED 0x20u           /* claimed by a loss record */
+#define F_HASIN 0x80u           /* another leak's edge in the graph points to it */
 
 /* A run of blocks with no gap of CLUSTER_GAP or more; see index_build. */
 struct cluster {

@@ -570,6 +570,24 @@ static void stop_init_tls(void)
         collect_host->debug("no pthread tid offset: an ended thread is known by tgkill only", "", "");
 }
 
+/* Whether [lo, hi) is a glibc thread stack, live or cached for reuse:
+ * its top holds the thread's descriptor (TCB), whose first and third
+ * words (tcbhead_t's tcb and self) point to itself.  A live thread's
+ * stack is the stop's to scan (from its stack pointer), a dead one's is
+ * no root. */
+int stop_is_thread_stack(uintptr_t lo, uintptr_t hi)
+{
+    if (!stop.tcb || hi - lo < stop.tcb + 64)
+        return 0;
+    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63, bottom = top > lo + 8192 ? top - 8192 : lo;
+    for (uintptr_t p = top; p >= bottom && p >= lo; p -= 64) {
+        const uintptr_t *w = (const uintptr_t *)p;
+        if (w[0] == p && w[2] == p)
+            return 1;
+    }
+    return 0;
+}
+
 int stop_can_hold(void)
 {
     return stop.sig != 0;

@@ -217,17 +217,24 @@ set --
 mkdir -p "$T/w" && cd "$T/w" || return 0
 echo victim >"$T/victim"
 # merge's old temporary was "<final>.tmp.<pid>": plant it for the pid that runs
-sh -c 'ln -s "$1" "$2.tmp.$$"; ln -s "$1" "$2"; exec "$3" merge "$4" "$5" -o "$2"' sh \
+sh -c 'ln -s "$1" "$2.tmp.$$"; exec "$3" merge "$4" "$5" -o "$2"' sh \
   "$T/victim" "$T/w/m.hsnap" "$HEAPSNAP" "$T/c/leaks.hsnap" "$good" >/dev/null 2>"$T/w.err"; rc=$?
 if [ $rc = 0 ] && [ "$(cat "$T/victim")" = victim ] && [ -f "$T/w/m.hsnap" ] && [ ! -L "$T/w/m.hsnap" ] \
    && "$HEAPSNAP" info "$T/w/m.hsnap" >/dev/null 2>&1; then t_pass merge_never_follows_a_planted_symlink
 else t_fail merge_never_follows_a_planted_symlink "exit $rc, victim: $(head -c 50 "$T/victim"): $(head -c 200 "$T/w.err")"; fi
 [ "$(stat -c %a "$T/w/m.hsnap")" = 600 ] && t_pass merged_snapshot_is_0600 || t_fail merged_snapshot_is_0600 "$(stat -c %a "$T/w/m.hsnap")"
-ln -s "$T/victim" "$T/w/r.json"; ln -s "$T/victim" "$T/w/r.xml"
+# a symlink planted at the target itself: neither followed nor replaced (exit 2)
+ln -s "$T/victim" "$T/w/p.hsnap"
+"$HEAPSNAP" merge "$T/c/leaks.hsnap" -o "$T/w/p.hsnap" >/dev/null 2>"$T/w.err"; rc=$?
+if [ $rc = 2 ] && [ "$(cat "$T/victim")" = victim ] && [ -L "$T/w/p.hsnap" ] \
+   && grep -q 'p.hsnap: a symbolic link to a regular file' "$T/w.err"; then t_pass merge_refuses_a_planted_symlink_at_the_target
+else t_fail merge_refuses_a_planted_symlink_at_the_target "exit $rc, victim: $(head -c 50 "$T/victim"): $(head -c 200 "$T/w.err")"; fi
+ln -s "$T/victim" "$T/w/p.json"
 (umask 022; timeout 10 "$HEAPSNAP" gate --format json -o "$T/w/r.json" --format junit -o "$T/w/r.xml" "$T/c/leaks.hsnap" >/dev/null 2>&1)
-if [ "$(cat "$T/victim")" = victim ] && [ ! -L "$T/w/r.json" ] && python3 -m json.tool "$T/w/r.json" >/dev/null 2>&1 \
+timeout 10 "$HEAPSNAP" gate --format json -o "$T/w/p.json" "$T/c/leaks.hsnap" >/dev/null 2>"$T/w.err"; rc=$?
+if [ $rc = 2 ] && [ "$(cat "$T/victim")" = victim ] && [ -L "$T/w/p.json" ] && python3 -m json.tool "$T/w/r.json" >/dev/null 2>&1 \
    && xmllint --noout "$T/w/r.xml" 2>/dev/null; then t_pass gate_output_never_follows_a_planted_symlink
-else t_fail gate_output_never_follows_a_planted_symlink "victim: $(head -c 80 "$T/victim")"; fi
+else t_fail gate_output_never_follows_a_planted_symlink "exit $rc, victim: $(head -c 80 "$T/victim")"; fi
 [ "$(stat -c %a "$T/w/r.json")" = 644 ] && t_pass gate_report_mode_follows_umask || t_fail gate_report_mode_follows_umask "$(stat -c %a "$T/w/r.json")"
 # a write that fails (here: the file size limit, as a full disk would) leaves the target as it was
 echo before >"$T/w/full.hsnap"; echo before >"$T/w/full.json"

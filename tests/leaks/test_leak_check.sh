@@ -142,7 +142,9 @@ unregister 0 -1
 collect_unregistered 2
 get_count 1 1 new 1
 W
-HEAPSNAP_OUTPUT="$T/g.%p.hsnap" LD_PRELOAD="$SHIM" "$T/gcapi" "$T/gc.hsnap" >"$T/gcapi.out" 2>"$T/gcapi.err"
+# g_map is an mmap'd page: a root only when registered with the program's
+# own mappings left out of the roots (LSan's way)
+HEAPSNAP_MAPPED_ROOTS=0 HEAPSNAP_OUTPUT="$T/g.%p.hsnap" LD_PRELOAD="$SHIM" "$T/gcapi" "$T/gc.hsnap" >"$T/gcapi.out" 2>"$T/gcapi.err"
 if diff -u "$T/gcapi.want" "$T/gcapi.out" >"$T/gcapi.diff"; then t_pass gc_api_results
 else t_fail gc_api_results "output differs"; sed 's/^/    /' "$T/gcapi.diff" | head -30; fi
 "$T/hsnap_dump" --leaks "$T/gc.hsnap" >"$T/gc.txt" 2>&1

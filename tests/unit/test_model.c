@@ -6,6 +6,7 @@
  * root ranges.  Each case pins classes, bytes, blocks, refcounts and loss
  * records for one graph shape; no process, no shim.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -832,6 +833,63 @@ TEST_BEGIN(test_hole_scanned_around)
     free(h.b);
 TEST_END
 
+/* Memory that changes between the graph's two reads (a thread the check
+ * could not stop): the counting read sees A -> B, the filling read no
+ * longer does (a fault on C's page, between the two, clears the word).
+ * Every loss record must still be a direct leak or a cycle whose root
+ * block has its class: a block is indirect by the edges the graph kept,
+ * not by the references the first read counted (the reader refuses
+ * "record N: class 4 is not direct or cycle"). */
+static uintptr_t *g_flip_word;
+static unsigned char *g_flip_page;
+
+static void flip_on_fault(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)uc;
+    if ((unsigned char *)si->si_addr < g_flip_page || (unsigned char *)si->si_addr >= g_flip_page + 4096)
+        abort();
+    *g_flip_word = 0;
+    mprotect(g_flip_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+TEST_BEGIN(test_memory_changed_between_reads)
+    struct heap h;
+    struct model_result r;
+    struct sigaction sa, old;
+    heap_init(&h, 16, 8);
+    free(h.mem);
+    h.mem = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    h.cap = 2 * 4096;
+    uint32_t a = heap_block(&h, 40), b = heap_block(&h, 24);
+    uint32_t fill = heap_block(&h, 3992), c = heap_block(&h, 40); /* c: the second page */
+    expect_eq_u64(addr(&h, c), (uintptr_t)h.mem + 4096);
+    heap_link(&h, a, 0, b);
+    g_flip_word = (uintptr_t *)addr(&h, a);
+    g_flip_page = h.mem + 4096;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = flip_on_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, &old);
+    expect_eq_u64(mprotect(g_flip_page, 4096, PROT_NONE), 0);
+    uintptr_t w[] = {0};
+    int rc = model_run(h.b, h.n, g_roots, roots_one(w, 1, 0), &g_ops, &r);
+    sigaction(SIGSEGV, &old, NULL);
+    expect_eq_u64(rc, MODEL_OK);
+    expect_eq_u64(*g_flip_word, 0); /* the fault came between the reads */
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(h.b[fill].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(r.nrecords, 4);
+    for (size_t k = 0; k < r.nrecords; k++) {
+        expect_true(r.records[k].cls == HSNAP_CLASS_DIRECT || r.records[k].cls == HSNAP_CLASS_CYCLE,
+                    "record %zu: class %u", k, r.records[k].cls);
+        expect_eq_u64(h.b[r.records[k].root].cls, r.records[k].cls);
+    }
+    expect_true(records_add_up(&r), "records add up");
+    model_result_free(&r, &g_ops);
+    munmap(h.mem, 2 * 4096);
+    free(h.b);
+TEST_END
+
 int main(void)
 {
     g_rootmem = calloc(64, sizeof(uintptr_t));
@@ -860,6 +918,7 @@ int main(void)
     test_ring_of_a_million();
     test_million_with_1000_leaked();
     test_hole_scanned_around();
+    test_memory_changed_between_reads();
     free(g_rootmem);
     return 0;
 }

@@ -1,0 +1,33 @@
+# tests/leaks/test_leak_unstoppable.sh - threads the leak check cannot stop
+# (they block the stop signal): the check never scans in place while one
+# runs.  It moves to a fork of the process, whose image stands still, or,
+# when no fork may be made (HEAPSNAP_LEAK_FORK=0), it is skipped and the
+# snapshot says so.  Fixture: tests/leaks/unstoppable.c (valgrind: definitely
+# lost 0).
+
+L=tests/leaks
+t_build unstoppable $L/unstoppable.c -O1 -pthread || { t_fail leak_unstoppable_build "cc failed"; return 0 2>/dev/null || exit 0; }
+
+# three runs: a scan in place while the lists change failed every time
+bad=""
+for i in 1 2 3; do
+  (cd "$T" && "$HEAPSNAP" run --gate -- ./unstoppable 50 >"$T/u.$i.out" 2>&1) || bad="$bad run$i:$(tail -2 "$T/u.$i.out" | tr '\n' ' ')"
+done
+if [ -z "$bad" ]; then t_pass leak_unstoppable_threads_check_on_a_fork
+else t_fail leak_unstoppable_threads_check_on_a_fork "$bad"; fi
+
+# never a fork: no check, said in the snapshot, in info and by gate (2)
+rm -f "$T"/us.*.hsnap
+HEAPSNAP_LEAK_FORK=0 HEAPSNAP_LEAKS=1 HEAPSNAP_OUTPUT="$T/us.%p.hsnap" LD_PRELOAD="$SHIM" \
+  "$T/unstoppable" 50 2>"$T/us.err"
+f=$(ls "$T"/us.*.hsnap 2>/dev/null | head -1)
+if [ -n "$f" ] && "$HEAPSNAP" info "$f" | grep -q '^leak check: *skipped (a thread could not be stopped' &&
+   grep -q 'leak check skipped: a thread could not be stopped' "$T/us.err"; then
+  t_pass leak_unstoppable_no_fork_skips_and_says_so
+else
+  t_fail leak_unstoppable_no_fork_skips_and_says_so "$( [ -n "$f" ] && "$HEAPSNAP" info "$f" | grep 'leak check'; head -c 200 "$T/us.err")"
+fi
+out=$("$HEAPSNAP" gate "$f" 2>&1); rc=$?
+if [ "$rc" = 2 ] && echo "$out" | grep -q 'skipped: a thread could not be stopped'; then
+  t_pass leak_unstoppable_gate_names_the_skip
+else t_fail leak_unstoppable_gate_names_the_skip "exit $rc: $out"; fi
