@@ -46,6 +46,7 @@ static const struct option stats_longopts[] = {
     {"exclude", required_argument, NULL, 'x'},
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
+    {"born-since", required_argument, NULL, 'B'},
     {"retainers", no_argument, NULL, 'R'},
     {"peak", no_argument, NULL, 'P'},
     {"temporary", no_argument, NULL, 'T'},
@@ -94,6 +95,8 @@ const char stats_help[] =
     "                     snapshot's peak alone: SNAP@peak)\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
+    "      --born-since N only blocks born in epoch N or later: allocated since\n"
+    "                     the API's heapsnap_new_epoch() returned N, still live\n"
     "      --format text|json  JSON is described in docs/json.md\n"
     "%s"
     CONFIG_HELP
@@ -132,6 +135,13 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'c': o->cumulative = 1; return 1;
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
+    case 'B':
+        if (cli_parse_count(arg, UINT32_MAX, &cnt) < 0)
+            return cli_bad_value(err, errlen, "--born-since", arg,
+                                 "an epoch from 0 to 4294967295");
+        o->born_since = cnt > HSNAP_EPOCH_MAX ? HSNAP_EPOCH_MAX : (uint32_t)cnt;
+        o->born = 1;
+        return 1;
     case 'R': o->retainers = 1; return 1;
     case 'P': o->peak = 1; return 1;
     case 'T': o->temporary = 1; return 1;
@@ -163,6 +173,16 @@ static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen
     if (o->failed && o->sort != SORT_LIVE) {
         snprintf(err, errlen, "--sort cannot be used with --failed (sites are ordered by "
                  "failed calls, then the largest size)");
+        return -1;
+    }
+    if (o->born && (o->peak || o->temporary || o->retainers || o->failed)) {
+        snprintf(err, errlen, "--born-since cannot be used with --peak, --temporary, "
+                 "--retainers or --failed");
+        return -1;
+    }
+    if (o->born && o->sort != SORT_LIVE) {
+        snprintf(err, errlen, "--sort %s cannot be used with --born-since (a block's "
+                 "epoch says nothing of the freed ones; --sort live)", stats_sort_names[o->sort]);
         return -1;
     }
     if (o->leaked && o->sort != SORT_LIVE) {
@@ -373,7 +393,8 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
     return 0;
 }
 
-/* --leaked: per-trace sums over the blocks the model found leaked. */
+/* --leaked and --born-since: per-trace sums over the blocks the model
+ * found leaked, and over those born in the epoch asked or later. */
 static int stats_add_leaked(struct stats *st, const struct snap *s)
 {
     struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
@@ -381,7 +402,9 @@ static int stats_add_leaked(struct stats *st, const struct snap *s)
         return -1;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         const struct hsnap_block *b = &s->blocks[i];
-        if (b->cls == HSNAP_CLASS_DIRECT || b->cls == HSNAP_CLASS_INDIRECT ||
+        if (st->o.born && b->epoch < st->o.born_since)
+            continue;
+        if (!st->o.leaked || b->cls == HSNAP_CLASS_DIRECT || b->cls == HSNAP_CLASS_INDIRECT ||
             b->cls == HSNAP_CLASS_CYCLE) {
             v[b->trace].live_count++;
             v[b->trace].live_bytes += b->size;
@@ -445,6 +468,11 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     int peak = st->o.peak || s->at_peak;
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
+    if (st->o.born && !(s->meta.flags & HSNAP_META_HAS_BLOCKS)) {
+        snprintf(err, errlen, "%s: --born-since needs the blocks (HEAPSNAP_BLOCKS=1, the "
+                 "default)", path);
+        return -1;
+    }
     if (peak && peak_require(s, path, err, errlen) < 0)
         return -1;
     if (st->o.temporary && temps_require(s, path, err, errlen) < 0)
@@ -461,9 +489,9 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if (!st->o.leaked && !st->o.failed) /* failures are never sampled */
         stats_note_sampled(s, path);
     progress_step("symbolizing", path);
-    if ((st->o.failed   ? stats_add_failed(st, s)
-         : st->o.leaked ? stats_add_leaked(st, s)
-                        : stats_add(st, s)) < 0) {
+    if ((st->o.failed                 ? stats_add_failed(st, s)
+         : st->o.leaked || st->o.born ? stats_add_leaked(st, s)
+                                      : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }

@@ -12,6 +12,9 @@
 #include "frames.h"
 #include "snap.h"
 
+/* Birth epochs as BLOCKS carries them: the live table saturates there. */
+#define HSNAP_EPOCH_MAX 65535u
+
 enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK };
 
 /* top --sort: live memory (tracemalloc's order and lines, the default), or
@@ -25,6 +28,8 @@ struct stats_opts {
     enum stats_key key;
     int cumulative;       /* add a trace to every distinct key of its frames */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
+    int born;             /* --born-since given: */
+    uint32_t born_since;  /* only blocks of this birth epoch or later */
     int retainers;        /* top --retainers: report/retainers.c's view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */

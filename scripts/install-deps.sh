@@ -7,6 +7,7 @@
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and
 #          python3-dev (tests/python builds a C extension and checks the frame layout),
 #          python3-venv, -pip, -wheel and -setuptools (pip installs ./python offline),
+#          python3-pytest (the pytest plugin's tests run a real pytest),
 #          binutils' nm and addr2line, go for `go tool pprof`, man-db (the man pages'
 #          test renders one), chromium for the HTML
 #          report, valgrind's ms_print, and the services tests/services/ runs: redis,
@@ -26,7 +27,7 @@ level=${1:-build}
 build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man"
 test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
-           python3-setuptools libxml2-utils valgrind procps binutils golang-go man-db
+           python3-setuptools python3-pytest libxml2-utils valgrind procps binutils golang-go man-db
            chromium"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"

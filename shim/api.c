@@ -54,6 +54,12 @@ void heapsnap_clear_traces(void)
     peak_reset();
 }
 
+unsigned heapsnap_new_epoch(void)
+{
+    api_settle();
+    return snap_epoch_advance();
+}
+
 int heapsnap_is_tracing(void)
 {
     return hook_is_active();

@@ -41,6 +41,14 @@ HEAPSNAP_API void heapsnap_reset_peak(void);
  * reported; their frees are counted as foreign. */
 HEAPSNAP_API void heapsnap_clear_traces(void);
 
+/* Starts a new birth epoch and returns its number: every block allocated
+ * from now on carries it (or a later one), so a snapshot's blocks of this
+ * epoch or later (`heapsnap top --born-since N`) are those allocated since
+ * this call and still live (tracemalloc.start()'s "since").  Snapshots and
+ * leak checks advance it too.  Blocks keep epochs up to 65535; later ones
+ * read as 65535. */
+HEAPSNAP_API unsigned heapsnap_new_epoch(void);
+
 /* 1 while the shim records allocations; 0 once it stopped (out of memory)
  * (tracemalloc.is_tracing). */
 HEAPSNAP_API int heapsnap_is_tracing(void);

@@ -556,6 +556,7 @@ void mod_section(struct sbuf *b);         /* MODULES */
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
 int snap_take(unsigned reason, const char *path, int fatal);
 uint32_t snap_epoch(void);
+uint32_t snap_epoch_advance(void); /* the new epoch */
 void snap_lock(void);
 void snap_unlock(void);
 void snap_after_fork_child(void);

@@ -594,6 +594,11 @@ void snap_drop_lock(void)
     lock_drop(&snap.lock);
 }
 
+uint32_t snap_epoch_advance(void)
+{
+    return atomic_fetch_add(&snap.epoch, 1) + 1;
+}
+
 uint32_t snap_epoch(void)
 {
     return atomic_load_explicit(&snap.epoch, memory_order_relaxed);

@@ -1,16 +1,28 @@
-"""heapsnap - tracemalloc-shaped access to the heapsnap shim.
+"""heapsnap - tracemalloc's API over the heapsnap shim.
 
 The shim (libheapsnap.so, preloaded by `heapsnap run` or LD_PRELOAD) records
 every allocation of the process, Python objects and C extensions' mallocs
-alike; this module calls its C API (shim/heapsnap.h) through ctypes.  When
-the shim is not loaded, each function is a no-op with a clear result.
+alike; this module calls its C API (shim/heapsnap.h) through ctypes, and
+reads its snapshots through the heapsnap CLI (_snapshot.py), so that
+`import heapsnap as tracemalloc` runs tracemalloc code.  Without the shim,
+start() and take_snapshot() raise RuntimeError; the other functions are
+no-ops with a clear result.
 """
 
 import ctypes
 import os
+import tempfile
 
-__all__ = ["is_loaded", "is_tracing", "take_snapshot", "get_traced_memory",
-           "reset_peak", "clear_traces", "collect", "get_tracemalloc_memory"]
+from . import _snapshot
+
+from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
+                        StatisticDiff, Trace, Traceback)
+
+__all__ = ["is_loaded", "start", "stop", "is_tracing", "take_snapshot",
+           "write_snapshot", "get_traceback_limit", "get_traced_memory",
+           "reset_peak", "clear_traces", "collect", "get_tracemalloc_memory",
+           "new_epoch", "Snapshot", "Statistic", "StatisticDiff", "Trace",
+           "Traceback", "Frame", "Filter", "DomainFilter", "BaseFilter"]
 
 
 def _shim():
@@ -31,6 +43,11 @@ def _shim():
     lib.heapsnap_clear_traces.restype = None
     lib.heapsnap_is_tracing.argtypes = []
     lib.heapsnap_is_tracing.restype = ctypes.c_int
+    try:
+        lib.heapsnap_new_epoch.argtypes = []
+        lib.heapsnap_new_epoch.restype = ctypes.c_uint
+    except AttributeError:
+        pass  # an older shim: snapshots cover the whole run
     lib.heapsnap_collect.argtypes = [ctypes.c_char_p]
     lib.heapsnap_collect.restype = ctypes.c_long
     lib.heapsnap_get_tracemalloc_memory.argtypes = []
@@ -46,19 +63,91 @@ def is_loaded():
     return _lib is not None
 
 
+_NOT_LOADED = ("heapsnap: the shim is not loaded in this process: run it under "
+               "`heapsnap run --` or with LD_PRELOAD=/path/to/libheapsnap.so")
+
+# start()'s state: tracing, Python frames kept, the birth epoch it began.
+_state = {"tracing": False, "nframe": 1, "epoch": None}
+
+
+def new_epoch():
+    """Starts a new birth epoch in the shim and returns it: the blocks
+    allocated from now on carry it (heapsnap top --born-since N).  None
+    without the shim (or with one too old to have it)."""
+    if not _lib or not hasattr(_lib, "heapsnap_new_epoch"):
+        return None
+    return _lib.heapsnap_new_epoch()
+
+
+def start(nframe=1):
+    """tracemalloc.start(): snapshots taken from now on hold the blocks
+    allocated since this call (not the interpreter's start-up memory), with
+    at most nframe Python frames per traceback.  The shim itself records
+    from the process's start either way.  Calling it again while tracing
+    only changes nframe, as tracemalloc."""
+    if not isinstance(nframe, int) or isinstance(nframe, bool):
+        raise TypeError("nframe must be an int, not %s" % type(nframe).__name__)
+    if nframe < 1 or nframe > 65535:
+        raise ValueError("the number of frames must be in range [1; 65535]")
+    if not _lib:
+        raise RuntimeError(_NOT_LOADED)
+    if not _state["tracing"]:
+        _state["epoch"] = new_epoch()
+        _state["tracing"] = True
+    _state["nframe"] = nframe
+
+
+def stop():
+    """tracemalloc.stop(): snapshots can no longer be taken until start().
+    The shim goes on recording (its exit snapshot covers the whole run)."""
+    _state["tracing"] = False
+    _state["epoch"] = None
+
+
 def is_tracing():
-    """True while the shim records allocations (tracemalloc.is_tracing)."""
-    return bool(_lib and _lib.heapsnap_is_tracing())
+    """True between start() and stop() while the shim records
+    (tracemalloc.is_tracing)."""
+    return bool(_state["tracing"] and _lib and _lib.heapsnap_is_tracing())
+
+
+def get_traceback_limit():
+    """The nframe of start() (tracemalloc.get_traceback_limit)."""
+    return _state["nframe"]
 
 
 def _path(path):
     return None if path is None else os.fsencode(path)
 
 
-def take_snapshot(path=None):
-    """Writes a snapshot to path (HEAPSNAP_OUTPUT's next name when None).
-    True when written; False when it could not be, or without the shim."""
+def write_snapshot(path=None):
+    """Writes a heapsnap snapshot (.hsnap) to path (HEAPSNAP_OUTPUT's next
+    name when None), for the CLI.  True when written; False when it could
+    not be, or without the shim."""
     return bool(_lib) and _lib.heapsnap_take_snapshot(_path(path)) == 0
+
+
+def take_snapshot(path=None):
+    """tracemalloc.take_snapshot(): a Snapshot of the blocks allocated since
+    start() and still live, Python objects and native memory alike.  With a
+    path, the .hsnap it was read from is kept there for the CLI."""
+    if not is_tracing():
+        raise RuntimeError(_NOT_LOADED if not _lib else
+                           "the tracemalloc module must be tracing memory "
+                           "allocations to take a snapshot")
+    keep = path is not None
+    if not keep:
+        fd, path = tempfile.mkstemp(prefix="heapsnap-", suffix=".hsnap")
+        os.close(fd)
+    try:
+        if _lib.heapsnap_take_snapshot(_path(path)) != 0:
+            raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
+        return _snapshot.read_hsnap(path, _state["nframe"], _state["epoch"])
+    finally:
+        if not keep:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def get_traced_memory():

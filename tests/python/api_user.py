@@ -5,6 +5,8 @@ import sys
 import heapsnap
 
 out = sys.argv[1]
+if heapsnap.is_loaded():
+    heapsnap.start()
 print("loaded", heapsnap.is_loaded(), "tracing", heapsnap.is_tracing())
 held = [bytearray(10000) for i in range(100)]  # MARK_API_HELD
 cur, peak = heapsnap.get_traced_memory()
@@ -13,7 +15,7 @@ del held
 heapsnap.reset_peak()
 cur2, peak2 = heapsnap.get_traced_memory()
 print("shrank", cur2 < cur, "peak reset", peak2 < peak)
-print("snapshot", heapsnap.take_snapshot(out + "/api.hsnap"))
+print("snapshot", heapsnap.write_snapshot(out + "/api.hsnap"))
 n = heapsnap.collect(out + "/collect.hsnap")
 print("collect", "None" if n is None else "int")
 print("memory", heapsnap.get_tracemalloc_memory() > 0)

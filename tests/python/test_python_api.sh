@@ -1,12 +1,12 @@
 # test_python_api.sh - the tracemalloc-shaped package (python/), installed
-# with pip into a virtual environment of Debian's python3 (offline:
-# --no-build-isolation over the system's setuptools and wheel): without
+# with pip into a virtual environment of Debian's python3 (offline, plain
+# `pip install --no-index`: no pyproject.toml, the system's setuptools): without
 # the shim every call is a no-op with a clear result; under it each one
 # reaches the shim's C API (shim/heapsnap.h).
 . tests/python/lib_py.sh
 
 if ! /usr/bin/python3 -m venv --system-site-packages "$T/venv" >"$T/venv.err" 2>&1 ||
-   ! "$T/venv/bin/pip" install -q --no-build-isolation --no-index ./python >"$T/pip.err" 2>&1; then
+   ! "$T/venv/bin/pip" install -q --no-index ./python >"$T/pip.err" 2>&1; then
   t_fail python_package_installs "$(tail -c 300 "$T/venv.err" "$T/pip.err" | tr '\n' ' ')"
 else
   t_pass python_package_installs

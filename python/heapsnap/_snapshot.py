@@ -1,0 +1,482 @@
+"""heapsnap._snapshot - tracemalloc's snapshot classes over heapsnap snapshots.
+
+Snapshot, Statistic, StatisticDiff, Trace, Traceback, Frame, Filter and
+DomainFilter behave as tracemalloc's (same attributes, sort orders and
+str() text).  A snapshot is read through the heapsnap CLI (`heapsnap top
+--key traceback -n 0 --format json`, docs/json.md), never by parsing the
+binary format here.  heapsnap keeps sums per traceback, not one record per
+block: a trace here stands for every live block of one traceback (`count`
+of them, `size` their sum).
+"""
+
+import fnmatch
+import json
+import linecache
+import os
+import pickle
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from functools import total_ordering
+
+# Traces whose Python frames pass through this package are heapsnap's own
+# bookkeeping (an earlier Snapshot's objects), not the program's.
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _format_size(size, sign):
+    units = ('B', 'KiB', 'MiB', 'GiB', 'TiB')
+    for i, unit in enumerate(units):
+        last = unit == 'TiB'
+        if unit != 'B' and abs(size) < 100:
+            return ("%+.1f %s" if sign else "%.1f %s") % (size, unit)
+        if abs(size) < 10 * 1024 or last:
+            return ("%+.0f %s" if sign else "%.0f %s") % (size, unit)
+        size /= 1024
+    return None  # not reached: TiB always returns
+
+
+@total_ordering
+class Frame:
+    """One frame of a traceback: filename and lineno."""
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame):
+        self._frame = tuple(frame)
+
+    filename = property(lambda self: self._frame[0])
+    lineno = property(lambda self: self._frame[1])
+
+    def __eq__(self, other):
+        return self._frame == other._frame if isinstance(other, Frame) else NotImplemented
+
+    def __lt__(self, other):
+        return self._frame < other._frame if isinstance(other, Frame) else NotImplemented
+
+    def __hash__(self):
+        return hash(self._frame)
+
+    def __str__(self):
+        return "%s:%s" % self._frame
+
+    def __repr__(self):
+        return "<Frame filename=%r lineno=%r>" % self._frame
+
+
+@total_ordering
+class Traceback(Sequence):
+    """Frames from the oldest to the most recent, as tracemalloc's.
+    `frames` is given most recent first (the raw order of a trace)."""
+    __slots__ = ("_frames", "_total_nframe")
+
+    def __init__(self, frames, total_nframe=None):
+        self._frames = tuple(tuple(f) for f in frames)[::-1]
+        self._total_nframe = total_nframe
+
+    total_nframe = property(lambda self: self._total_nframe)
+
+    def __len__(self):
+        return len(self._frames)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(Frame(f) for f in self._frames[index])
+        return Frame(self._frames[index])
+
+    def __contains__(self, frame):
+        return frame._frame in self._frames
+
+    def __hash__(self):
+        return hash(self._frames)
+
+    def __eq__(self, other):
+        return self._frames == other._frames if isinstance(other, Traceback) else NotImplemented
+
+    def __lt__(self, other):
+        return self._frames < other._frames if isinstance(other, Traceback) else NotImplemented
+
+    def __str__(self):
+        return str(self[0])
+
+    def __repr__(self):
+        text = "<Traceback %s" % (tuple(self),)
+        if self._total_nframe is not None:
+            text += " total_nframe=%s" % self._total_nframe
+        return text + ">"
+
+    def format(self, limit=None, most_recent_first=False):
+        frames = list(self)
+        if limit is not None:
+            frames = frames[-limit:] if limit > 0 else frames[:limit]
+        if most_recent_first:
+            frames.reverse()
+        lines = []
+        for f in frames:
+            lines.append('  File "%s", line %s' % (f.filename, f.lineno))
+            source = linecache.getline(f.filename, f.lineno).strip()
+            if source:
+                lines.append('    %s' % source)
+        return lines
+
+
+class Statistic:
+    """Live memory of one key: size (bytes), count (blocks)."""
+    __slots__ = ("traceback", "size", "count")
+
+    def __init__(self, traceback, size, count):
+        self.traceback, self.size, self.count = traceback, size, count
+
+    def _fields(self):
+        return (self.traceback, self.size, self.count)
+
+    def __hash__(self):
+        return hash(self._fields())
+
+    def __eq__(self, other):
+        return self._fields() == other._fields() if isinstance(other, Statistic) else NotImplemented
+
+    def __str__(self):
+        text = "%s: size=%s, count=%i" % (self.traceback, _format_size(self.size, False),
+                                          self.count)
+        if self.count:
+            text += ", average=%s" % _format_size(self.size / self.count, False)
+        return text
+
+    def __repr__(self):
+        return "<Statistic traceback=%r size=%i count=%i>" % self._fields()
+
+    def _sort_key(self):
+        return (self.size, self.count, self.traceback)
+
+
+class StatisticDiff:
+    """A key's live memory in the new snapshot and its change from the old."""
+    __slots__ = ("traceback", "size", "size_diff", "count", "count_diff")
+
+    def __init__(self, traceback, size, size_diff, count, count_diff):
+        self.traceback, self.size, self.size_diff = traceback, size, size_diff
+        self.count, self.count_diff = count, count_diff
+
+    def _fields(self):
+        return (self.traceback, self.size, self.size_diff, self.count, self.count_diff)
+
+    def __hash__(self):
+        return hash(self._fields())
+
+    def __eq__(self, other):
+        if not isinstance(other, StatisticDiff):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __str__(self):
+        text = "%s: size=%s (%s), count=%i (%+i)" % (
+            self.traceback, _format_size(self.size, False), _format_size(self.size_diff, True),
+            self.count, self.count_diff)
+        if self.count:
+            text += ", average=%s" % _format_size(self.size / self.count, False)
+        return text
+
+    def __repr__(self):
+        return "<StatisticDiff traceback=%r size=%i (%+i) count=%i (%+i)>" % self._fields()
+
+    def _sort_key(self):
+        return (abs(self.size_diff), self.size, abs(self.count_diff), self.count,
+                self.traceback)
+
+
+# A raw trace: (domain, size, frames, total_nframe, count, native), frames
+# most recent first as (filename, lineno); native: the full stack as the
+# CLI gave it, (function, file, line, module) innermost first.
+class Trace:
+    """The live blocks of one traceback: domain, size (their sum), count,
+    traceback; `native` is the whole stack, native frames included, as
+    (function, file, line, module) tuples from the allocation site out."""
+    __slots__ = ("_trace",)
+
+    def __init__(self, trace):
+        self._trace = trace
+
+    domain = property(lambda self: self._trace[0])
+    size = property(lambda self: self._trace[1])
+    count = property(lambda self: self._trace[4])
+    native = property(lambda self: self._trace[5])
+
+    @property
+    def traceback(self):
+        return Traceback(self._trace[2], self._trace[3])
+
+    def __eq__(self, other):
+        return self._trace == other._trace if isinstance(other, Trace) else NotImplemented
+
+    def __hash__(self):
+        return hash(self._trace)
+
+    def __str__(self):
+        return "%s: %s" % (self.traceback, _format_size(self.size, False))
+
+    def __repr__(self):
+        return "<Trace domain=%s size=%s, traceback=%r>" % (
+            self.domain, _format_size(self.size, False), self.traceback)
+
+
+class _Traces(Sequence):
+    def __init__(self, traces):
+        self._traces = traces
+
+    def __len__(self):
+        return len(self._traces)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(Trace(t) for t in self._traces[index])
+        return Trace(self._traces[index])
+
+    def __contains__(self, trace):
+        return trace._trace in self._traces
+
+    def __eq__(self, other):
+        return self._traces == other._traces if isinstance(other, _Traces) else NotImplemented
+
+    def __repr__(self):
+        return "<Traces len=%s>" % len(self)
+
+
+def _normalize_filename(filename):
+    filename = os.path.normcase(filename)
+    return filename[:-1] if filename.endswith('.pyc') else filename
+
+
+class BaseFilter:
+    def __init__(self, inclusive):
+        self.inclusive = inclusive
+
+    def _match(self, trace):
+        raise NotImplementedError
+
+
+class Filter(BaseFilter):
+    """Traces whose most recent frame (every frame with all_frames) matches
+    filename_pattern (fnmatch) and lineno; inclusive keeps them, else drops."""
+
+    def __init__(self, inclusive, filename_pattern, lineno=None, all_frames=False,
+                 domain=None):
+        super().__init__(inclusive)
+        self._filename_pattern = _normalize_filename(filename_pattern)
+        self.lineno = lineno
+        self.all_frames = all_frames
+        self.domain = domain
+
+    filename_pattern = property(lambda self: self._filename_pattern)
+
+    def _frame_matches(self, frame):
+        if not fnmatch.fnmatch(_normalize_filename(frame[0]), self._filename_pattern):
+            return False
+        return self.lineno is None or frame[1] == self.lineno
+
+    def _match(self, trace):
+        frames = trace[2]
+        if self.all_frames:
+            hit = any(self._frame_matches(f) for f in frames)
+        else:
+            hit = bool(frames) and self._frame_matches(frames[0])
+        res = hit if self.inclusive else not hit
+        if self.domain is None:
+            return res
+        if self.inclusive:
+            return res and trace[0] == self.domain
+        return res or trace[0] != self.domain
+
+
+class DomainFilter(BaseFilter):
+    """Traces of one address-space domain (heapsnap: every trace is 0)."""
+
+    def __init__(self, inclusive, domain):
+        super().__init__(inclusive)
+        self._domain = domain
+
+    domain = property(lambda self: self._domain)
+
+    def _match(self, trace):
+        return (trace[0] == self._domain) == bool(self.inclusive)
+
+
+class Snapshot:
+    """Live blocks of a heapsnap snapshot, as tracemalloc's Snapshot."""
+
+    def __init__(self, traces, traceback_limit):
+        self.traces = _Traces(list(traces))
+        self.traceback_limit = traceback_limit
+
+    def dump(self, filename):
+        """Writes the snapshot (pickle, as tracemalloc's)."""
+        with open(filename, "wb") as fp:
+            pickle.dump(self, fp, pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def load(filename, nframe=None):
+        """Reads a snapshot that dump() wrote, or a heapsnap .hsnap file
+        (all its live blocks; nframe: Python frames kept per traceback,
+        all of them when None)."""
+        with open(filename, "rb") as fp:
+            head = fp.read(2)
+            if head[:1] == b"\x80":
+                fp.seek(0)
+                return pickle.load(fp)
+        return read_hsnap(filename, nframe)
+
+    def filter_traces(self, filters):
+        """A new Snapshot with the traces that pass filters (a list of Filter
+        and DomainFilter: any inclusive one, and every exclusive one)."""
+        if not isinstance(filters, Iterable):
+            raise TypeError("filters must be a list of filters, not %s" % type(filters).__name__)
+        filters = list(filters)
+        inc = [f for f in filters if f.inclusive]
+        exc = [f for f in filters if not f.inclusive]
+        kept = [t for t in self.traces._traces
+                if (not inc or any(f._match(t) for f in inc))
+                and all(f._match(t) for f in exc)]
+        return Snapshot(kept, self.traceback_limit)
+
+    def _group_by(self, key_type, cumulative):
+        if key_type not in ("traceback", "filename", "lineno"):
+            raise ValueError("unknown key_type: %r" % (key_type,))
+        if cumulative and key_type not in ("lineno", "filename"):
+            raise ValueError("cumulative mode cannot by used with key type %r" % key_type)
+
+        def key(frames):
+            if key_type == "traceback":
+                return frames
+            if key_type == "lineno":
+                return frames[:1]
+            return ((frames[0][0], 0),)
+
+        stats = {}
+        for trace in self.traces._traces:
+            size, frames, count = trace[1], trace[2], trace[4]
+            if not frames:
+                frames = (("<unknown>", 0),)
+            keys = [key(frames)]
+            if cumulative:
+                keys = list(dict.fromkeys(key((f,)) for f in frames))
+            for k in keys:
+                stat = stats.get(k)
+                if stat is None:
+                    stats[k] = Statistic(Traceback(k), size, count)
+                else:
+                    stat.size += size
+                    stat.count += count
+        return stats
+
+    def statistics(self, key_type, cumulative=False):
+        """Statistic per key, biggest first (tracemalloc's order)."""
+        stats = list(self._group_by(key_type, cumulative).values())
+        stats.sort(reverse=True, key=Statistic._sort_key)
+        return stats
+
+    def compare_to(self, old_snapshot, key_type, cumulative=False):
+        """StatisticDiff per key against old_snapshot, biggest change first."""
+        new = self._group_by(key_type, cumulative)
+        old = old_snapshot._group_by(key_type, cumulative)
+        diffs = []
+        for k, stat in new.items():
+            prev = old.pop(k, None)
+            psize, pcount = (prev.size, prev.count) if prev else (0, 0)
+            diffs.append(StatisticDiff(stat.traceback, stat.size, stat.size - psize,
+                                       stat.count, stat.count - pcount))
+        for k, stat in old.items():
+            diffs.append(StatisticDiff(stat.traceback, 0, -stat.size, 0, -stat.count))
+        diffs.sort(reverse=True, key=StatisticDiff._sort_key)
+        return diffs
+
+
+# ---- reading a .hsnap through the CLI ----------------------------------
+
+def shim_path():
+    """The path of the libheapsnap.so loaded in this process, or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split(None, 5)[-1].strip()
+                if os.path.basename(path).startswith("libheapsnap"):
+                    return path
+    except OSError:
+        pass
+    return None
+
+
+def cli_path():
+    """The heapsnap CLI: $HEAPSNAP, next to the shim (a build tree's
+    build/, or an install's bin/ beside lib/heapsnap/), or on PATH."""
+    env = os.environ.get("HEAPSNAP")
+    if env:
+        return env
+    shim = shim_path()
+    if shim:
+        d = os.path.dirname(shim)
+        for c in (os.path.join(d, "heapsnap"), os.path.join(d, "..", "..", "bin", "heapsnap"),
+                  os.path.join(d, "..", "bin", "heapsnap")):
+            if os.path.isfile(c) and os.access(c, os.X_OK):
+                return os.path.normpath(c)
+    found = shutil.which("heapsnap")
+    if found:
+        return found
+    raise RuntimeError("heapsnap: the heapsnap CLI is not found (set HEAPSNAP to its path)")
+
+
+def cli_env():
+    """This process's environment without the shim: the CLI is not traced."""
+    env = dict(os.environ)
+    pre = [p for p in env.get("LD_PRELOAD", "").replace(":", " ").split()
+           if "libheapsnap" not in os.path.basename(p)]
+    if pre:
+        env["LD_PRELOAD"] = " ".join(pre)
+    else:
+        env.pop("LD_PRELOAD", None)
+    return env
+
+
+def cli_json(args):
+    """Runs the CLI with args (cwd "/", so file names stay as recorded) and
+    returns its JSON document."""
+    proc = subprocess.run([cli_path()] + list(args), cwd="/", env=cli_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        why = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError("heapsnap %s: %s" % (args[0], why[-1] if why else
+                                                "exit status %d" % proc.returncode))
+    return json.loads(proc.stdout)
+
+
+def traces_from_groups(groups, nframe):
+    """Raw traces from `top --key traceback` groups: the traceback is the
+    group's Python frames (tracemalloc's), most recent first, cut at nframe;
+    a stack without Python frames keeps its native frames as "file:line"
+    ("[module]:0" without debug info).  heapsnap's own are left out."""
+    out = []
+    for g in groups:
+        stack = g.get("frames") or []
+        native = tuple((f.get("function"), f.get("file"), f.get("line") or 0, f.get("module"))
+                       for f in stack)
+        py = [(f.get("file") or "<unknown>", f.get("line") or 0) for f in stack
+              if f.get("module") == "<python>"]
+        if any(name.startswith(_OWN_DIR) for name, _ in py):
+            continue
+        if not py:
+            py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
+        total = len(py)
+        if nframe is not None:
+            py = py[:nframe]
+        out.append((0, g["bytes"], tuple(py), total, g["blocks"], native))
+    return out
+
+
+def read_hsnap(path, nframe=None, born_since=None):
+    """A Snapshot of the live blocks of the .hsnap at path (born in epoch
+    born_since or later when given)."""
+    args = ["top", os.path.abspath(path), "--key", "traceback", "-n", "0", "--format", "json"]
+    if born_since is not None:
+        args += ["--born-since", str(born_since)]
+    doc = cli_json(args)
+    traces = traces_from_groups(doc.get("groups", []), nframe)
+    limit = nframe if nframe is not None else max([t[3] for t in traces] or [1])
+    return Snapshot(traces, limit)

@@ -1,0 +1,4 @@
+# setup.py - setuptools reads setup.cfg; see its opening comment.
+from setuptools import setup
+
+setup()
