@@ -1,6 +1,7 @@
 /*
  * info.c - `heapsnap info SNAP`: what a snapshot says about itself (who,
- * when, why, how much), symbolizing nothing but the peak's top three sites.
+ * when, why, how much), symbolizing nothing but the peak's top three sites
+ * and the site of the largest failed allocation.
  * --format json writes the same facts as the "heapsnap-info" document of
  * docs/json.md.
  */
@@ -12,6 +13,7 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "frames.h"
 #include "fmt.h"
 #include "jsondoc.h"
 #include "peak.h"
@@ -118,6 +120,48 @@ static void info_peak(const struct snap *s)
     stats_free(st);
 }
 
+/* FAILED summed: calls, sites, the largest size asked and its item (the
+ * most failed calls among equals); NULL when nothing failed. */
+static const struct hsnap_failed *info_failed_sum(const struct snap *s, uint64_t *calls)
+{
+    const struct hsnap_failed *big = NULL;
+    *calls = 0;
+    for (uint32_t i = 0; i < s->nfailed; i++) {
+        const struct hsnap_failed *f = &s->failed[i];
+        *calls += f->count;
+        if (!big || f->max_size > big->max_size ||
+            (f->max_size == big->max_size && f->count > big->count))
+            big = f;
+    }
+    return big;
+}
+
+/* The largest size asked as printed: "1024 GiB", or the overflow. */
+static void info_failed_size(char *buf, size_t n, uint64_t v)
+{
+    if (v == HSNAP_FAILED_OVERFLOW)
+        snprintf(buf, n, "n * size > 2^64");
+    else
+        fmt_size(buf, n, (double)v, 0);
+}
+
+/* "failed allocations: N at M sites, largest SIZE (from file.c:12)". */
+static void info_failed(const struct snap *s)
+{
+    uint64_t calls;
+    const struct hsnap_failed *big = info_failed_sum(s, &calls);
+    if (!big) {
+        printf("%-17s none\n", "failed allocations:");
+        return;
+    }
+    char sz[64];
+    const struct frames_trace *t = frames_get(s, big->trace);
+    info_failed_size(sz, sizeof(sz), big->max_size);
+    printf("%-17s %llu at %u site%s, largest %s (from %s)\n", "failed allocations:",
+           (unsigned long long)calls, s->nfailed, s->nfailed == 1 ? "" : "s", sz,
+           t && t->site_name ? t->site_name : "?");
+}
+
 static void info_print(const struct snap *s)
 {
     const struct hsnap_meta *m = &s->meta;
@@ -145,6 +189,7 @@ static void info_print(const struct snap *s)
     printf("%-17s %llu allocations, %llu frees\n", "total:",
            (unsigned long long)m->total_allocs, (unsigned long long)m->total_frees);
     printf("%-17s %llu\n", "foreign frees:", (unsigned long long)m->foreign_frees);
+    info_failed(s);
     info_bytes("shim memory:", m->shim_bytes);
     printf("%-17s %u\n", "traces:", s->ntraces);
     if (s->npycodes)
@@ -251,6 +296,20 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     } else {
         json_null(j);
     }
+    uint64_t calls;
+    const struct hsnap_failed *big = info_failed_sum(s, &calls);
+    const struct frames_trace *t = big ? frames_get(s, big->trace) : NULL;
+    json_key(j, "failed"); /* FAILED summed: calls that returned NULL */
+    json_obj_begin(j);
+    json_ku64(j, "calls", calls);
+    json_ku64(j, "sites", s->nfailed);
+    json_key(j, "largest_size");
+    if (big && big->max_size == HSNAP_FAILED_OVERFLOW)
+        json_null(j);
+    else
+        json_u64(j, big ? big->max_size : 0);
+    json_kstr(j, "largest_site", t ? t->site_name : NULL);
+    json_obj_end(j);
     json_kbool(j, "degraded", (m->flags & HSNAP_META_DEGRADED) != 0);
     json_obj_end(j);
 }

@@ -96,6 +96,17 @@ int jdoc_groups(struct json *j, struct stats *st, int diff)
         stats_key(o->key, e, key, sizeof(key));
         json_obj_begin(j);
         json_kstr(j, "key", key);
+        if (o->failed) { /* top --failed: calls that failed, the largest size asked */
+            json_ki64(j, "failed", e->count);
+            json_key(j, "largest_size");
+            if (e->size == INT64_MAX)
+                json_null(j); /* n * size overflowed */
+            else
+                json_i64(j, e->size);
+            jdoc_key_fields(j, o->key, e);
+            json_obj_end(j);
+            continue;
+        }
         json_ki64(j, "bytes", e->size);
         json_ki64(j, "blocks", e->count);
         if (diff) {

@@ -40,6 +40,7 @@
 
 #define SNAP_ZWINDOW_MAX 24 /* log2 of the largest zstd window accepted (16 MiB) */
 #define SNAP_ZFIRST (1u << 20) /* a compressed section's first output buffer */
+#define SNAP_MAX_FAILED (1ull << 52) /* failures at one site: more is damage */
 
 /* A bounds-checked reader over one payload. */
 struct cur {
@@ -89,7 +90,7 @@ const char *snap_section_name(uint32_t type)
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
                                   "RETAINERS", "PEAK", "SITELINE", "TEMPS", "PYCODE", NULL, NULL,
-                                  "SUPPRESSIONS"};
+                                  "SUPPRESSIONS", "FAILED"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];
@@ -437,6 +438,35 @@ static int parse_required(struct sec *secs, struct snap *s, char *err, size_t er
     return 0;
 }
 
+/* FAILED: 8 + 24 * count bytes, traces known, increasing, each failed. */
+static int parse_failed(const struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    uint32_t head[2];
+    if (sec->len < sizeof head)
+        return fail(err, errlen, "section FAILED: no count");
+    memcpy(head, sec->data, sizeof head);
+    uint64_t rest = sec->len - sizeof head;
+    if (rest % sizeof(struct hsnap_failed) || rest / sizeof(struct hsnap_failed) != head[0])
+        return fail(err, errlen, "section FAILED: count %u does not match %llu payload bytes",
+                    head[0], (unsigned long long)rest);
+    if (head[1])
+        return fail(err, errlen, "section FAILED: reserved field %u, want 0", head[1]);
+    const struct hsnap_failed *f = (const void *)(sec->data + sizeof head);
+    for (uint32_t i = 0; i < head[0]; i++) {
+        if (f[i].trace >= s->ntraces)
+            return fail(err, errlen, "section FAILED: item %u names trace %u of %u", i,
+                        f[i].trace, s->ntraces);
+        if (i && f[i].trace <= f[i - 1].trace)
+            return fail(err, errlen, "section FAILED: item %u: traces not increasing", i);
+        if (!f[i].count || f[i].count > SNAP_MAX_FAILED)
+            return fail(err, errlen, "section FAILED: item %u: count %llu", i,
+                        (unsigned long long)f[i].count);
+    }
+    s->failed = head[0] ? f : NULL;
+    s->nfailed = head[0];
+    return 0;
+}
+
 static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t errlen)
 {
     uint64_t n;
@@ -490,6 +520,8 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_SITELINE].seen &&
         siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len, err,
                         errlen) < 0)
+        return -1;
+    if (secs[HSNAP_SEC_FAILED].seen && parse_failed(&secs[HSNAP_SEC_FAILED], s, err, errlen) < 0)
         return -1;
     return 0;
 }

@@ -53,7 +53,7 @@ struct snap_siteline {
                                             use siteline_point/_sites */
 };
 
-#define SNAP_MAX_SECTIONS 16 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 17 /* slots for known types, indexed by type */
 
 /* A section's size in the file and uncompressed (equal when stored raw). */
 struct snap_secsize {
@@ -95,6 +95,9 @@ struct snap {
     struct snap_pycode *pycodes; /* PYCODE (report/pycode.h), NULL without it */
     uint32_t npycodes;
     uint32_t py_version;       /* Py_Version of the interpreter that wrote them */
+    const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL
+                                  without the section (nothing failed) */
+    uint32_t nfailed;
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

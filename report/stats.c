@@ -50,6 +50,7 @@ static const struct option stats_longopts[] = {
     {"retainers", no_argument, NULL, 'R'},
     {"peak", no_argument, NULL, 'P'},
     {"temporary", no_argument, NULL, 'T'},
+    {"failed", no_argument, NULL, 'F'},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
     CONFIG_LONGOPTS,
@@ -71,6 +72,8 @@ const char stats_help_top[] =
     "      --temporary    sites by temporary allocations (freed with no other\n"
     "                     allocation on the thread in between): count, and % of\n"
     "                     the site's allocations\n"
+    "      --failed       sites of failed allocations (NULL returned): how many\n"
+    "                     calls failed there and the largest size asked\n"
     "      --retainers    for the sites holding the most reachable memory, which\n"
     "                     sites and roots keep it alive\n"
     "      --pid PID      sum only the snapshots of process PID\n"
@@ -142,6 +145,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'R': o->retainers = 1; return 1;
     case 'P': o->peak = 1; return 1;
     case 'T': o->temporary = 1; return 1;
+    case 'F': o->failed = 1; return 1;
     case 'e': o->exe = arg; return 1;
     case 'p':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
@@ -157,17 +161,23 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
 
 static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen)
 {
-    if (o->peak + o->temporary + o->leaked + o->retainers > 1) {
-        snprintf(err, errlen, "--peak, --temporary, --leaked and --retainers exclude each other");
+    if (o->peak + o->temporary + o->leaked + o->retainers + o->failed > 1) {
+        snprintf(err, errlen,
+                 "--peak, --temporary, --leaked, --retainers and --failed exclude each other");
         return -1;
     }
     if (o->cumulative && o->key == KEY_TRACEBACK) {
         snprintf(err, errlen, "--cumulative cannot be used with --key traceback");
         return -1;
     }
-    if (o->born && (o->peak || o->temporary || o->retainers)) {
-        snprintf(err, errlen, "--born-since cannot be used with --peak, --temporary or "
-                 "--retainers");
+    if (o->failed && o->sort != SORT_LIVE) {
+        snprintf(err, errlen, "--sort cannot be used with --failed (sites are ordered by "
+                 "failed calls, then the largest size)");
+        return -1;
+    }
+    if (o->born && (o->peak || o->temporary || o->retainers || o->failed)) {
+        snprintf(err, errlen, "--born-since cannot be used with --peak, --temporary, "
+                 "--retainers or --failed");
         return -1;
     }
     if (o->born && o->sort != SORT_LIVE) {
@@ -197,10 +207,10 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
             usage();
             return 0;
         }
-        if (strcmp(cmd, "top") && (c == 'R' || c == 'p' || c == 'e' || c == 's' || c == 'T')) {
+        if (strcmp(cmd, "top") && strchr("RpesTF", c)) {
             snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
                      c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe"
-                     : c == 's' ? "--sort" : "--temporary", cmd);
+                     : c == 's' ? "--sort" : c == 'F' ? "--failed" : "--temporary", cmd);
             return 2;
         }
         int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
@@ -334,6 +344,12 @@ static int group_charge(struct stats *st, const struct frame *fr, int n,
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
     e->stamp = st->stamp;
+    if (st->o.failed) { /* --failed: count summed, size the largest asked */
+        sat_add(&e->count, sv->live_count);
+        if ((int64_t)sv->live_bytes > e->size)
+            e->size = (int64_t)sv->live_bytes;
+        return 0;
+    }
     /* Each snapshot's sums are bounded at load (report/load.c); many of them
      * together saturate rather than wrap. */
     if (__builtin_add_overflow(e->size, (int64_t)sv->live_bytes, &e->size))
@@ -429,6 +445,23 @@ static int stats_add_temps(struct stats *st, const struct snap *s)
     return rc;
 }
 
+/* --failed: per trace, failed calls as count and the largest size asked
+ * as size (an overflowed n * size: INT64_MAX, as any size past it). */
+static int stats_add_failed(struct stats *st, const struct snap *s)
+{
+    struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
+    if (!v)
+        return -1;
+    for (uint32_t i = 0; i < s->nfailed; i++) {
+        const struct hsnap_failed *f = &s->failed[i];
+        v[f->trace].live_count = f->count;
+        v[f->trace].live_bytes = f->max_size > INT64_MAX ? INT64_MAX : f->max_size;
+    }
+    int rc = stats_add_values(st, s, v);
+    free(v);
+    return rc;
+}
+
 int stats_add_snap(struct stats *st, const struct snap *s, const char *path, char *err,
                    size_t errlen)
 {
@@ -453,10 +486,12 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
         }
         return 0;
     }
-    if (!st->o.leaked)
+    if (!st->o.leaked && !st->o.failed) /* failures are never sampled */
         stats_note_sampled(s, path);
     progress_step("symbolizing", path);
-    if ((st->o.leaked || st->o.born ? stats_add_leaked(st, s) : stats_add(st, s)) < 0) {
+    if ((st->o.failed                 ? stats_add_failed(st, s)
+         : st->o.leaked || st->o.born ? stats_add_leaked(st, s)
+                                      : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
@@ -534,6 +569,24 @@ static int cmp_alloc(const void *pa, const void *pb, void *opts)
     return c ? c : cmp_key(o->key, b, a);
 }
 
+/* --failed: descending (failed calls, largest size, key). */
+static int cmp_failed(const void *pa, const void *pb, void *key)
+{
+    const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
+    int c = cmp_i64(b->count, a->count);
+    if (!c) c = cmp_i64(b->size, a->size);
+    return c ? c : cmp_key(*(enum stats_key *)key, b, a);
+}
+
+/* --failed's largest size: "1024 GiB", or "overflow" (n * size did not fit). */
+void stats_failed_size(char *buf, size_t n, int64_t size)
+{
+    if (size == INT64_MAX)
+        snprintf(buf, n, "overflow");
+    else
+        fmt_size(buf, n, (double)size, 0);
+}
+
 static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
 
 /* Descending (|size_diff|, size, |count_diff|, count, key). */
@@ -552,7 +605,11 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
 {
     char key[4200], line[4600], where[300];
     stats_key(st->o.key, e, key, sizeof(key));
-    if (diff)
+    if (st->o.failed) {
+        char sz[64];
+        stats_failed_size(sz, sizeof(sz), e->size);
+        snprintf(line, sizeof(line), "%s: failed=%lld, largest=%s", key, (long long)e->count, sz);
+    } else if (diff)
         fmt_statistic_diff(line, sizeof(line), key, e->size, e->size_diff, e->count,
                            e->count_diff);
     else if (st->o.sort != SORT_LIVE)
@@ -580,7 +637,9 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
         return NULL;
     HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
     st->nsorted = *n;
-    if (!diff && st->o.sort != SORT_LIVE)
+    if (st->o.failed)
+        qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp_failed, &st->o.key);
+    else if (!diff && st->o.sort != SORT_LIVE)
         qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp_alloc, &st->o);
     else
         qsort_r(st->sorted, *n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat, &st->o.key);

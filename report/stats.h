@@ -33,6 +33,8 @@ struct stats_opts {
     int retainers;        /* top --retainers: report/retainers.c's view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */
+    int failed;           /* top --failed: sites of failed allocations (FAILED):
+                             count = calls, size = the largest size asked */
     long pid;             /* top --pid: only this process's snapshots (0 = all) */
     const char *exe;      /* top --exe: only this executable's (path or basename) */
     long limit;           /* -n: lines to print, 0 = all */
@@ -101,6 +103,9 @@ struct stat_entry *stats_find(struct stats *st, const char *id);
  * (0 = all): tracemalloc's lines, or under --sort allocations/allocated
  * "KEY: allocations=C, allocated=S, average=A (live: size=S, count=C)". */
 int stats_print(struct stats *st, FILE *out, int diff);
+
+/* --failed's largest size as printed: fmt_size's, or "overflow" (INT64_MAX). */
+void stats_failed_size(char *buf, size_t n, int64_t size);
 
 /* The options st was made with. */
 const struct stats_opts *stats_opts(const struct stats *st);

@@ -5,6 +5,7 @@
  * --retainers prints report/retainers.c's "who keeps it alive" view instead.
  * --peak (or SNAP@peak) groups what each site held at the traced peak
  * (report/peak.c); --temporary lists sites by temporary allocations.
+ * --failed lists the sites of failed allocations (FAILED).
  * --format json writes the "heapsnap-top" document of docs/json.md.
  */
 #include <stdio.h>
@@ -89,6 +90,7 @@ static int top_json(const struct stats_opts *o, struct stats *st, const struct s
     json_kbool(&j, "cumulative", o->cumulative);
     json_kstr(&j, "sort", stats_sort_names[o->sort]);
     json_kbool(&j, "leaked", o->leaked);
+    json_kbool(&j, "failed", o->failed);
     json_key(&j, "snapshots");
     json_arr_begin(&j);
     for (int i = 0; i < n; i++)
@@ -147,6 +149,15 @@ static int top_print_temps(struct stats *st, const struct stats_opts *o)
     return 0;
 }
 
+/* --failed: whether any snapshot has a FAILED section. */
+static int top_any_failed(const struct snap *snaps, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (snaps[i].nfailed)
+            return 1;
+    return 0;
+}
+
 /* Loads argv's snapshot i; SNAP@peak reads its peak. */
 static int top_load(const char *arg, struct snap *s, char *err, size_t errlen)
 {
@@ -198,6 +209,9 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     }
     if (rc == 0)
         rc = top_sum(&o, st, snaps, argv + optind, n, err, errlen);
+    if (rc == 0 && o.failed && !o.json && !top_any_failed(snaps, n))
+        fprintf(stderr, "heapsnap: note: no failed allocation in %s\n",
+                n > 1 ? "these snapshots" : "this snapshot");
     if (rc == 0 && (o.temporary ? top_print_temps(st, &o)
                     : o.json    ? top_json(&o, st, snaps, argv + optind, n)
                                 : stats_print(st, stdout, 0)) < 0) {

@@ -12,7 +12,7 @@
  * byte countdown is here: one load and a test before the real function.
  * Traps (docs/design.md): a block leaves the books before the real free;
  * realloc removes, calls, then inserts the result or re-inserts the old
- * block; a failed real call records nothing and keeps errno.
+ * block; a failed real call keeps errno and counts its site (hook_fail).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -251,6 +251,16 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     *err = saved;
 }
 
+/* shim.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
+HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
+{
+    int *err = &errno, saved = *err;
+    uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
+    if (!(id & UNWIND_NAME_FRAMES) || (id = hook_stack(origin, id)) != UNWIND_NO_NAME)
+        trace_fail(id, n);
+    *err = saved;
+}
+
 /* A block about to die leaves the books (pend_drop), with hook_guard
  * clear on entry. */
 static HS_NOINLINE void hook_forget(void *p)
@@ -361,6 +371,8 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
     void *p = real.malloc(n);
     if (p)
         hook_record(p, n, &o);
+    else
+        hook_fail(n, &o);
     guard_leave(0);
     return p;
 }
@@ -439,6 +451,8 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
     void *p = real.calloc(n, m);
     if (p)
         hook_record(p, n * m, &o);
+    else
+        hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &o);
     guard_leave(0);
     return p;
 }
@@ -493,8 +507,10 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
             atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
         if (q && !hook_skip(size))
             hook_record(q, size, &o);
-    } else if (had) {
-        tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
+    } else {
+        if (had) /* the old block stays live: back in the books */
+            tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
+        hook_fail(size, &o);
     }
     errno = saved;
     guard_leave(0);
@@ -533,13 +549,25 @@ HS_EXPORT void *realloc(void *p, size_t n)
     return hook_resize(p, n, 1, 0); /* sampled: what hook_pass did not pass */
 }
 
+/* reallocarray's n * m overflowed: ENOMEM, a failure when recording. */
+static HS_NOINLINE void *hook_reallocarray_overflow(void)
+{
+    struct unwind_origin o;
+    UNWIND_ORIGIN(o);
+    if (hook_ready() && hook_tracking()) {
+        guard_enter();
+        hook_fail(HSNAP_FAILED_OVERFLOW, &o);
+        guard_leave(0);
+    }
+    errno = ENOMEM;
+    return NULL;
+}
+
 HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
 {
     size_t total;
-    if (__builtin_mul_overflow(n, m, &total)) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (__builtin_mul_overflow(n, m, &total))
+        return hook_reallocarray_overflow();
     if (!hook_ready() && !hook_early())
         return realloc(p, total);
     if (!real.reallocarray || (p && boot_has(p)))
@@ -575,6 +603,8 @@ static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, siz
     int r = real.posix_memalign(out, align, n);
     if (r == 0)
         hook_record(*out, n, &o);
+    else
+        hook_fail(n, &o);
     guard_leave(0);
     return r;
 }
@@ -626,6 +656,8 @@ static HS_NOINLINE void *hook_aligned(enum hook_kind k, size_t align, size_t n)
     void *p = hook_call_aligned(k, align, n);
     if (p)
         hook_record(p, n, &o);
+    else
+        hook_fail(n, &o);
     guard_leave(0);
     return p;
 }

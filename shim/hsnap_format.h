@@ -144,11 +144,27 @@
  *                1 <= nsites <= 64, each trace < TRACES count or NONE,
  *                and t_ns never decreasing.
  *
+ *   FAILED    := u32 count, u32 reserved (0), struct hsnap_failed[count]
+ *                (type 16) Allocations that returned NULL (malloc, calloc,
+ *                realloc, reallocarray, posix_memalign's ENOMEM, the aligned
+ *                family; C++ new reaches them through libstdc++), per
+ *                allocation site: one item per trace that failed at least
+ *                once, sorted by trace id, each once, trace < TRACES count,
+ *                count >= 1.  max_size is the largest size asked there, in
+ *                bytes; HSNAP_FAILED_OVERFLOW when n * size of a calloc or
+ *                reallocarray did not fit in 64 bits.  Counts are never
+ *                scaled: a sampled snapshot records every failure.  The
+ *                traces' STATS do not count failures.  Absent when nothing
+ *                failed (and in files older than this section: readers take
+ *                no section as no failures).  A reader checks the length is
+ *                exactly 8 + 24*count.
+ *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
  * snapshot has under 2048 live blocks (then it writes format 2) or the
- * payload is under a few hundred bytes.
+ * payload is under a few hundred bytes.  FAILED came within version 2 (an older
+ * reader skips it).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -173,6 +189,7 @@ enum hsnap_section_type {
     HSNAP_SEC_TEMPS = 11,
     HSNAP_SEC_PYCODE = 12, /* Python code objects: their own block, below */
     HSNAP_SEC_SUPPRESSIONS = 15,
+    HSNAP_SEC_FAILED = 16, /* failed allocations per site */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
@@ -421,6 +438,15 @@ struct hsnap_siteline_site {
     uint32_t trace;    /* TRACES index, or HSNAP_SITELINE_NONE */
     uint32_t reserved; /* 0 */
     uint64_t bytes;    /* its live bytes at that point */
+};
+
+/* FAILED's items. */
+#define HSNAP_FAILED_OVERFLOW UINT64_MAX /* max_size: n * size overflowed */
+struct hsnap_failed {
+    uint32_t trace;    /* TRACES index of the failed calls' stack */
+    uint32_t reserved; /* 0 */
+    uint64_t count;    /* calls that returned NULL there */
+    uint64_t max_size; /* the largest size asked, or HSNAP_FAILED_OVERFLOW */
 };
 
 /* Not in the file: a message of the shim to `heapsnap run` on the socket

@@ -100,6 +100,9 @@ void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
 struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
+/* A call returned NULL for n bytes asked: its site counts a failed
+ * allocation (FAILED); hook_guard set, no lock held; keeps errno. */
+void hook_fail(uint64_t n, const struct unwind_origin *origin);
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 
@@ -305,6 +308,15 @@ void trace_clear(void);
  * same frames, HSNAP_TRACE_DISABLED; interned at first use.  The twin's
  * id, or id itself when out of memory. */
 uint32_t trace_disabled_twin(uint32_t id);
+
+/* Failed allocations (FAILED): a call at trace id returned NULL for size
+ * bytes (HSNAP_FAILED_OVERFLOW: n * size overflowed); unweighted, kept
+ * beside the traces' sums.  trace_fail takes the intern lock (call it
+ * after the unwind); trace_fail_put, FAILED's payload for the traces
+ * below n (nothing when none failed), wants it held. */
+void trace_fail(uint32_t id, uint64_t size);
+struct sbuf;
+void trace_fail_put(struct sbuf *b, uint32_t n);
 
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */

@@ -3,7 +3,8 @@
  * and the order they are gathered in:
  *
  *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
- *   RETAINERS? | PEAK? | SITELINE? | TEMPS | PYCODE? | SUPPRESSIONS? | END
+ *   RETAINERS? | PEAK? | SITELINE? | TEMPS | PYCODE? | SUPPRESSIONS? | FAILED? |
+ *   END
  *
  * Without stopping the world: the module map first (the loader lock; no shim
  * lock held), then the blocks, then the traces under the intern lock (every
@@ -137,8 +138,10 @@ static int snap_live(struct snap_live *lv, int fatal)
 
 /* STATS, and TRACES' count and length: its frames, some MiB for a
  * Python program's stacks, go straight from the tree into the file
- * (snap_put_traces); a trace's frames never change. */
-static int snap_traces(struct sbuf *tr, struct sbuf *st, const struct snap_live *lv, int fatal)
+ * (snap_put_traces); a trace's frames never change.  FAILED (fl) under the
+ * same lock, for the same traces. */
+static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
+                       const struct snap_live *lv, int fatal)
 {
     if (fatal ? !trace_lock_bounded(SNAP_FATAL_TRIES) : (trace_lock(), 0))
         return -1;
@@ -153,7 +156,10 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, const struct snap_live 
         trace_read_stat(id, id < lv->n ? &lv->live[id] : NULL, &s);
         sbuf_put(st, &s, sizeof s);
     }
+    trace_fail_put(fl, n);
     trace_unlock();
+    if (fl->err) /* out of memory: a snapshot without FAILED */
+        sbuf_free(fl);
     return tr->err || st->err ? -1 : 0;
 }
 
@@ -218,7 +224,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS,
                                            HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
-                                           HSNAP_SEC_SUPPRESSIONS};
+                                           HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -510,7 +516,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
     if (r == 0)
-        r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &lv, fatal);
+        r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], &lv, fatal);
     if (r == 0)
         r = snap_peak(sec, &lv, fatal);
     if (r == 0)

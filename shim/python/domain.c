@@ -122,6 +122,8 @@ static void *py_malloc(void *ctx, size_t n)
     hook_countdown_set(cd);
     if (p)
         hook_adopt(p, n, &org);
+    else
+        hook_fail(n, &org); /* MemoryError's site (FAILED) */
     guard_leave(0);
     return p;
 }
@@ -137,8 +139,11 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     int64_t cd = hook_countdown_get();
     void *p = o->calloc(o->ctx, n, m);
     hook_countdown_set(cd);
+    size_t total;
     if (p)
         hook_adopt(p, n * m, &org);
+    else
+        hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &org);
     guard_leave(0);
     return p;
 }
@@ -164,8 +169,11 @@ static void *py_realloc(void *ctx, void *p, size_t n)
             trace_discharge(old.trace, old.size);
         if (hook_is_active())
             hook_adopt(q, n, &org);
-    } else if (had) {
-        tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
+    } else {
+        if (had)
+            tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
+        if (hook_is_active())
+            hook_fail(n, &org);
     }
     guard_leave(0);
     return q;
