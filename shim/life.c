@@ -241,6 +241,7 @@ static void *life_helper(void *arg)
     uint64_t every = life_interval_ns();
     uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
     guard_enter(); /* for good: the helper's allocations are the shim's */
+    stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
     while (!atomic_load(&life.helper_quit)) {
         guard_leave(0); /* frees it deferred (hooks.c) are done now */
         guard_enter();
@@ -281,8 +282,10 @@ static HS_NOINLINE void life_start_helper(void)
     pthread_sigmask(SIG_BLOCK, &all, &old);
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, LIFE_HELPER_STACK);
-    if (pthread_create(&life.helper, &attr, life_helper, NULL) == 0)
+    if (pthread_create(&life.helper, &attr, life_helper, NULL) == 0) {
         life.helper_on = 1;
+        stop_own_thread((uintptr_t)life.helper); /* before it runs: a stop skips it */
+    }
     else if (life.sig || opt_int(OPT_INTERVAL))
         opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
     else /* the siteline alone: not worth a word on the program's stderr */
@@ -308,6 +311,7 @@ int life_helper_pause(void)
         atomic_store(&life.helper_quit, 1);
         sem_post(&life.wake);
         pthread_join(life.helper, NULL);
+        stop_own_thread(0); /* gone: its tid may be a program thread's next */
         life.helper_on = 0;
         atomic_store(&life.helper_quit, 0);
         atomic_store(&life.need_helper, 1);

@@ -12,8 +12,10 @@
  * pthread_join, its try/timed/clock forms or pthread_detach (interposed)
  * take it back.
  * The main thread is registered at start-up.  Threads the shim creates
- * itself (the snapshot helper, created with hook_guard set) are not
- * registered: they hold no program pointers and block every signal.
+ * itself (the snapshot helper) are not registered: they hold no program
+ * pointers and block every signal, and give their tid to stop_own_thread
+ * so that a stop leaves them alone.  Threads started past this hook (the
+ * pthread_create dlsym(RTLD_NEXT) finds) are found by the stop itself.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -67,7 +69,7 @@ static void *thr_start(void *p)
     void *(*start)(void *), *arg, *ret;
     uintptr_t lo, hi;
     int saved = guard_enter(); /* pthread_getattr_np allocates */
-    stop_bounds(&lo, &hi);
+    task_bounds(&lo, &hi);
     guard_leave(saved);
     stop_attach(s, lo, hi, &start, &arg);
     pend_thread_begin();
@@ -225,7 +227,7 @@ __attribute__((constructor(102))) static void thr_init(void)
     int saved = guard_enter();
     collect_init(&lchk_host);
     thr_resolve();
-    stop_bounds(&lo, &hi);
+    task_bounds(&lo, &hi);
     stop_init(thr_signal(), lo, hi);
     roots_set_mapped(opt_int(OPT_MAPPED_ROOTS) != 0);
     pend_thread_begin();

@@ -1,6 +1,6 @@
 /*
- * inner.h - the leak room's own glue: what collect.c, roots.c, stop.c and
- * retain.c share, never included outside shim/leak/.  Everything the room
+ * inner.h - the leak room's own glue: what collect.c, roots.c, stop.c, tasks.c
+ * and retain.c share, never included outside shim/leak/.  Everything the room
  * needs from the recorder goes through collect_host (leak.h's leak_host),
  * given once by collect_init.
  */
@@ -26,6 +26,11 @@ int stop_is_thread_stack(uintptr_t lo, uintptr_t hi); /* a glibc stack, live or 
 
 /* ---- results.c: ended, unjoined threads' return values ---- */
 void result_roots(stop_root_fn fn, void *arg); /* with the world stopped */
+/* ---- tasks.c: the kernel's view of the threads (raw reads) ---- */
+uintptr_t task_mapping_lo(uintptr_t addr); /* the mapping holding addr: start, or 0 */
+uintptr_t task_mapping_hi(uintptr_t addr); /* its end, or 0 */
+int task_dead(pid_t tid);                   /* gone, or exiting (state Z or X) */
+int task_each(void (*fn)(pid_t tid, void *arg), void *arg); /* /proc/self/task */
 
 /* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
 int roots_begin(void);     /* before the stop: module ranges (loader lock) */

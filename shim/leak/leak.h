@@ -145,6 +145,10 @@ void stop_unclaim(struct stop_slot *s);       /* the thread was not created */
  * stack [lo, hi). */
 void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start)(void *),
                  void **arg);
+/* A thread the shim started for itself (its pthread_create binds to
+ * libc's, past the hook): never stopped, never scanned, never taken for a
+ * foreign one. */
+void stop_own_thread(uintptr_t t); /* its pthread_t: creator, then itself; 0: joined */
 /* Its start routine is over: its DTV block (or 0).  The slot stays live
  * (stopped, scanned) through the TLS destructors, until the thread is gone. */
 uintptr_t stop_detach(struct stop_slot *s);
@@ -153,7 +157,7 @@ uintptr_t stop_detach(struct stop_slot *s);
 void stop_init(int sig, uintptr_t lo, uintptr_t hi);
 int stop_can_hold(void);  /* a stop signal: an in-place check holds the threads */
 void stop_after_fork_child(void);
-void stop_bounds(uintptr_t *lo, uintptr_t *hi); /* this thread's stack (may allocate) */
+void task_bounds(uintptr_t *lo, uintptr_t *hi); /* tasks.c: this thread's stack (may allocate) */
 
 /* ---- results.c: ended, unjoined threads' return values (roots) ---- */
 void result_keep(uintptr_t thread, uintptr_t val); /* a joinable thread ended with val */

@@ -7,9 +7,11 @@
  * stop_attach on the new thread) in a fixed array: no allocation.  The stop
  * needs no ptrace (it works in containers where LeakSanitizer's fails): the
  * collector holds the registry lock, bumps the stop generation and sends
- * HEAPSNAP_STOP_SIGNAL to every other registered thread with tgkill; the
- * handler saves the interrupted registers and stack pointer in the slot,
- * acknowledges, and waits on a futex for "go".  A thread that does not
+ * HEAPSNAP_STOP_SIGNAL to every other registered thread with tgkill, and
+ * to every task of /proc/self/task that no slot knows (a thread started
+ * past the hook), given a slot for that stop, but not the shim's own
+ * helper (stop_own_thread), which blocks every signal.  The handler saves
+ * the interrupted registers and stack pointer in the slot, acknowledges, and waits on a futex for "go".  A thread that does not
  * answer within 200 ms is counted unstopped and its whole stack scanned.
  * If the program has its own handler on the signal, nothing is sent (warned
  * once).  The registry lock is the last in shim.h's lock order.
@@ -58,7 +60,10 @@
  * STOP_MAX. */
 #define STOP_VEC_CHUNK 64
 
-enum { STOP_FREE, STOP_PENDING, STOP_LIVE };
+/* STOP_FOREIGN: a thread the shim did not see start (started through
+ * the pthread_create that dlsym(RTLD_NEXT) finds, or a raw clone), found
+ * in /proc/self/task by a stop and given a slot for that stop only. */
+enum { STOP_FREE, STOP_PENDING, STOP_LIVE, STOP_FOREIGN };
 
 struct stop_slot {
     atomic_int state;           /* STOP_* */
@@ -95,108 +100,12 @@ static struct {
     uintptr_t caller_lo, caller_hi; /* the collecting thread's stack */
     uintptr_t caller_dtv;        /* its DTV block, when not registered */
     atomic_int top;              /* slots ever claimed: [0, top) (a fork's child) */
+    atomic_int own_tid;          /* the shim's helper thread, or 0 */
+    _Atomic(uintptr_t) own_tp;   /* its pthread_t, or 0 */
     struct stop_slot slot[STOP_MAX];
 } stop;
 
 static __thread struct stop_slot *stop_self;
-
-/* ---------------- stack bounds ---------------- */
-
-/* The main thread's stack, read here instead of from glibc's
- * pthread_getattr_np.  Its top is the end of the stack's mapping, which
- * holds argv[], envp[] and the auxiliary vector above __libc_stack_end:
- * glibc ends the stack at the page after __libc_stack_end, and a program
- * that stores heap pointers in argv[] (setproctitle: redis, nginx) had the
- * ones past that page read as leaks (test_leak_roots's
- * main_stack_argv_array_is_a_root; redis's test one run in 30 or so).  Its
- * bottom is glibc's: RLIMIT_STACK below that page, or the end of the
- * mapping below, whichever is nearer.  Also, on the main thread glibc
- * parses /proc/self/maps with stdio and sscanf, whose code pages and FILE
- * buffer cost the host ~300 KiB of resident memory for this one call (a
- * 5 MB program's peak RSS moved by 3%).  Raw reads, no allocation. */
-extern void *__libc_stack_end;
-
-struct stop_main {
-    uintptr_t at, below, lo, hi; /* at: __libc_stack_end; below: the previous mapping's end */
-};
-
-static void stop_main_line(const struct procmaps_line *l, void *arg)
-{
-    struct stop_main *m = arg;
-    if (m->hi)
-        return;
-    if (m->at >= l->lo && m->at < l->hi) {
-        struct rlimit rl;
-        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-        uintptr_t end = (m->at & ~(page - 1)) + page, size;
-        if (getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-            size = end - m->below;
-        else
-            size = rl.rlim_cur < end - m->below ? rl.rlim_cur : end - m->below;
-        m->hi = l->hi;
-        m->lo = end - size;
-        return;
-    }
-    m->below = l->hi;
-}
-
-static int stop_main_bounds(uintptr_t *lo, uintptr_t *hi)
-{
-    char buf[4096];
-    struct stop_main m = {(uintptr_t)__libc_stack_end, 0, 0, 0};
-    uintptr_t sp = (uintptr_t)&m;
-    /* Not the initial thread's stack (a thread of a fork's child from a
-     * thread that was not the parent's main one, say): glibc's own way. */
-    if (!m.at || syscall(SYS_gettid) != getpid() ||
-        procmaps_each(buf, sizeof buf, stop_main_line, &m) != 0 || !m.hi || sp < m.lo ||
-        sp >= m.hi)
-        return -1;
-    *lo = m.lo;
-    *hi = m.hi;
-    return 0;
-}
-
-/* This thread's stack from pthread_getattr_np (which may allocate: call
- * with hook_guard set, never while the world is stopped), or on the main
- * thread from stop_main_bounds. */
-void stop_bounds(uintptr_t *lo, uintptr_t *hi)
-{
-    pthread_attr_t a;
-    void *addr = NULL;
-    size_t size = 0;
-    *lo = *hi = 0;
-    if (stop_main_bounds(lo, hi) == 0)
-        return;
-    if (pthread_getattr_np(pthread_self(), &a) != 0)
-        return;
-    if (pthread_attr_getstack(&a, &addr, &size) == 0) {
-        *lo = (uintptr_t)addr;
-        *hi = (uintptr_t)addr + size;
-    }
-    pthread_attr_destroy(&a);
-}
-
-/* The lowest address of the mapping holding addr, from /proc/self/maps
- * (the main thread's stack grows on demand: its rlimit bound is not
- * mapped).  Raw reads, no allocation; 0 when not found. */
-struct stop_find {
-    uintptr_t addr, lo;
-};
-
-static void stop_mapping_line(const struct procmaps_line *l, void *arg)
-{
-    struct stop_find *f = arg;
-    if (f->addr >= l->lo && f->addr < l->hi)
-        f->lo = l->lo;
-}
-
-static uintptr_t stop_mapping_lo(uintptr_t addr)
-{
-    char buf[4096];
-    struct stop_find f = {addr, 0};
-    procmaps_each(buf, sizeof buf, stop_mapping_line, &f);
-    return f.lo;
-}
 
 /* ---------------- the registry ---------------- */
 
@@ -333,6 +242,24 @@ void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start
     lock_drop(&stop.lock);
 }
 
+/* A thread the shim starts for itself (it holds no program pointer and
+ * blocks every signal): its tid, which a stop neither signals nor takes
+ * for a program's thread.  Given by its creator as soon as pthread_create
+ * returns (glibc sets the TCB's tid word before: CLONE_PARENT_SETTID), so
+ * that a stop that comes before the thread first runs leaves it alone,
+ * and on the thread itself at its start; forgotten (t 0) once joined.  t: its pthread_t, the TCB's address. */
+void stop_own_thread(uintptr_t t)
+{
+    pid_t tid = 0;
+    if (t && t == (uintptr_t)pthread_self())
+        tid = (pid_t)syscall(SYS_gettid);
+    else if (t && stop.tid_off)
+        memcpy(&tid, (const char *)t + stop.tid_off, sizeof tid);
+    atomic_store(&stop.own_tp, t); /* before stop_init: tid_off comes later */
+    if (tid || !t)
+        atomic_store(&stop.own_tid, tid);
+}
+
 /* The thread's start routine is over (returned, pthread_exit, cancelled):
  * returns its DTV block's start.  The slot stays live, and the thread
  * stoppable, while its TLS destructors and glibc's cleanup run; a later
@@ -365,13 +292,26 @@ static void stop_alt_stack(uintptr_t *lo, uintptr_t *hi)
     }
 }
 
+/* A foreign thread's slot in this stop (the handler's search). */
+static struct stop_slot *stop_foreign_self(void)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    int top = atomic_load(&stop.top);
+    for (int i = 0; i < top; i++)
+        if (atomic_load(&stop.slot[i].state) == STOP_FOREIGN && stop.slot[i].tid == tid)
+            return &stop.slot[i];
+    return NULL;
+}
+
 static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
-    struct stop_slot *s = stop_self;
+    struct stop_slot *s = stop_self ? stop_self : stop_foreign_self();
     unsigned gen = atomic_load(&stop.gen);
     if (s && atomic_load(&s->ack) != gen) {
         const ucontext_t *uc = ucv;
+        if (!stop_self)
+            s->tp = (uintptr_t)pthread_self();
         memcpy(s->regs, uc->uc_mcontext.gregs, sizeof s->regs);
         s->nvec = (unsigned)(fpstate_vectors(uc->uc_mcontext.fpregs, &stop.fp, s->vec,
                                              stop.vec_words * sizeof *s->vec) / sizeof *s->vec);
@@ -422,17 +362,75 @@ static uint64_t stop_mono_ns(void)
 void stop_prepare(void)
 {
     if (!stop_self)
-        stop_bounds(&stop.caller_lo, &stop.caller_hi);
+        task_bounds(&stop.caller_lo, &stop.caller_hi);
     struct stop_slot *m = &stop.slot[0];
     if (atomic_load(&m->state) == STOP_LIVE && m != stop_self) {
-        uintptr_t lo = stop_mapping_lo(m->hi - 1);
+        uintptr_t lo = task_mapping_lo(m->hi - 1);
         if (lo)
             m->lo = lo;
     }
     stop.installed = stop_handler_ok();
 }
 
-/* Stops every other registered thread (registry lock held until
+/* With the registry lock: a slot of this stop for each task of
+ * /proc/self/task that no slot knows, signalled (task_each: raw reads, no
+ * opendir, no malloc). */
+struct stop_foreign {
+    pid_t pid, self, own;
+    unsigned gen;
+    uint32_t sent, failed;
+};
+
+static void stop_foreign_task(pid_t tid, void *arg)
+{
+    struct stop_foreign *f = arg;
+    int known = tid <= 0 || tid == f->self || tid == f->own;
+    int top = atomic_load(&stop.top);
+    for (int i = 0; i < top && !known; i++) {
+        int st = atomic_load(&stop.slot[i].state);
+        known = (st == STOP_LIVE || st == STOP_FOREIGN) && stop.slot[i].tid == tid;
+    }
+    if (known || task_dead(tid))
+        return;
+    struct stop_slot *s = NULL;
+    for (int i = 1; i < STOP_MAX && !s; i++)
+        if (atomic_load(&stop.slot[i].state) == STOP_FREE)
+            s = &stop.slot[i];
+    if (!s) {
+        f->failed++;
+        return;
+    }
+    if (!s->vec)
+        s->vec = stop_vec_area(s);
+    s->tid = tid;
+    s->tp = 0;
+    s->lo = s->hi = 0;
+    s->stopped = 0;
+    atomic_store(&s->ending, 0);
+    atomic_store(&s->ack, f->gen - 1);
+    int i = (int)(s - stop.slot);
+    if (i >= atomic_load(&stop.top))
+        atomic_store(&stop.top, i + 1);
+    atomic_store(&s->state, STOP_FOREIGN);
+    if (stop.installed && syscall(SYS_tgkill, f->pid, tid, stop.sig) == 0)
+        f->sent++;
+    else
+        f->failed++;
+}
+
+/* How many foreign tasks were signalled (*failed: could not be). */
+static uint32_t stop_foreign(pid_t pid, unsigned gen, uint32_t *failed)
+{
+    struct stop_foreign f = {pid, (pid_t)syscall(SYS_gettid), atomic_load(&stop.own_tid), gen, 0, 0};
+    uintptr_t tp = atomic_load(&stop.own_tp);
+    if (!f.own && tp && stop.tid_off) /* started before stop_init, not run yet */
+        memcpy(&f.own, (const char *)tp + stop.tid_off, sizeof f.own);
+    task_each(stop_foreign_task, &f);
+    *failed += f.failed;
+    return f.sent;
+}
+
+/* Stops every other thread, registered or not (registry lock held until
  * stop_resume); returns how many could not be stopped. */
 uint32_t stop_world(void)
 {
@@ -454,20 +452,28 @@ uint32_t stop_world(void)
         else
             unstopped++;
     }
+    waiting += stop_foreign(pid, gen, &unstopped);
     for (uint64_t until = stop_mono_ns() + STOP_STOP_NS; waiting && stop_mono_ns() < until;) {
         waiting = 0;
         for (int i = 0; i < STOP_MAX; i++) {
             struct stop_slot *s = &stop.slot[i];
-            if (atomic_load(&s->state) != STOP_LIVE || s == stop_self || s->stopped)
+            int st = atomic_load(&s->state);
+            if ((st != STOP_LIVE && st != STOP_FOREIGN) || s == stop_self || s->stopped)
                 continue;
             if ((s->stopped = atomic_load(&s->ack) == gen))
                 continue;
             /* past its destructors, glibc blocks every signal: it will
              * not answer, but it is about to be gone */
-            if (atomic_load(&s->ending) && stop_gone(s, pid))
+            if (st == STOP_FOREIGN) {
+                if (!task_dead(s->tid))
+                    waiting++;
+                else /* exiting or gone: nothing of it to scan */
+                    atomic_store(&s->state, STOP_FREE);
+            } else if (atomic_load(&s->ending) && stop_gone(s, pid)) {
                 stop_free_ended(s);
-            else
+            } else {
                 waiting++;
+            }
         }
         if (waiting)
             sched_yield();
@@ -477,8 +483,12 @@ uint32_t stop_world(void)
 
 void stop_resume(void)
 {
+    int top = atomic_load(&stop.top);
     atomic_store(&stop.go, atomic_load(&stop.gen));
     stop_futex(&stop.go, FUTEX_WAKE_PRIVATE, INT_MAX);
+    for (int i = 0; i < top; i++) /* a late handler finds none: it returns */
+        if (atomic_load(&stop.slot[i].state) == STOP_FOREIGN)
+            atomic_store(&stop.slot[i].state, STOP_FREE);
     lock_drop(&stop.lock);
 }
 
@@ -571,6 +581,15 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
         int st = atomic_load(&s->state);
         if (st == STOP_PENDING)
             fn((uintptr_t)&s->arg, (uintptr_t)(&s->arg + 1), MODEL_ROOT_STACK, arg);
+        if (st == STOP_FOREIGN && s->stopped) {
+            /* its stack: from its stack pointer to the end of the mapping
+             * that holds it (a glibc stack's TCB and TLS at the top) */
+            uintptr_t hi = task_mapping_hi(s->sp);
+            if (hi)
+                stop_thread_roots(s->sp, STOP_REDZONE, s->sp, hi, s->tp, s->regs, NGREG,
+                                  s->vec, s->nvec, &s->dtv, s->alo, s->ahi, fn, arg);
+            continue;
+        }
         if (st != STOP_LIVE || s == me)
             continue;
         stop_thread_roots(s->stopped ? s->sp : 0, STOP_REDZONE, s->lo, s->hi, s->tp,
@@ -596,6 +615,8 @@ void stop_after_fork_child(void)
     if (stop_self)
         stop_self->tid = (pid_t)syscall(SYS_gettid);
     atomic_store(&stop.nending, stop_self && atomic_load(&stop_self->ending));
+    atomic_store(&stop.own_tid, 0);
+    atomic_store(&stop.own_tp, 0);
     stop.installed = 0;
 }
 

@@ -2,8 +2,11 @@
 # (they block the stop signal): the check never scans in place while one
 # runs.  It moves to a fork of the process, whose image stands still, or,
 # when no fork may be made (HEAPSNAP_LEAK_FORK=0), it is skipped and the
-# snapshot says so.  Fixture: tests/leaks/unstoppable.c (valgrind: definitely
-# lost 0).
+# snapshot says so.  And a thread the shim did not see start (its
+# pthread_create hook bypassed) is stopped and scanned all the same: the
+# stop reaches every task of /proc/self/task.  Fixtures:
+# tests/leaks/unstoppable.c, hiddenthread.c + hiddenlib.c (valgrind:
+# definitely lost 0 for both).
 
 L=tests/leaks
 t_build unstoppable $L/unstoppable.c -O1 -pthread || { t_fail leak_unstoppable_build "cc failed"; return 0 2>/dev/null || exit 0; }
@@ -31,3 +34,18 @@ out=$("$HEAPSNAP" gate "$f" 2>&1); rc=$?
 if [ "$rc" = 2 ] && echo "$out" | grep -q 'skipped: a thread could not be stopped'; then
   t_pass leak_unstoppable_gate_names_the_skip
 else t_fail leak_unstoppable_gate_names_the_skip "exit $rc: $out"; fi
+
+# a thread started past the shim's hook (dlsym(RTLD_NEXT, "pthread_create")
+# from a library, as jemalloc does) holds a block only on its stack while
+# main exits (its check in place, then on a fork)
+t_build libhidden.so $L/hiddenlib.c -shared -fPIC -ldl &&
+t_build hiddenthread $L/hiddenthread.c -pthread -L"$T" -lhidden -Wl,-rpath,"$T" || { t_fail leak_hidden_thread_build "cc failed"; return 0 2>/dev/null || exit 0; }
+for fk in 0 1; do
+  out=$(cd "$T" && HEAPSNAP_LEAK_FORK=$fk "$HEAPSNAP" run --gate -- ./hiddenthread 2>&1); rc=$?
+  if [ $rc = 0 ]; then t_pass leak_hidden_thread_stack_is_a_root_fork$fk
+  else t_fail leak_hidden_thread_stack_is_a_root_fork$fk "exit $rc: $(echo "$out" | grep -E 'FAIL|direct' | head -2)"; fi
+done
+# the same thread while main runs the on-demand check
+out=$(cd "$T" && HEAPSNAP_OUTPUT="$T/hid.%p.hsnap" LD_PRELOAD="$SHIM" ./hiddenthread api 2>&1)
+if [ "$out" = "collect 0" ]; then t_pass leak_hidden_thread_stack_is_a_root_api
+else t_fail leak_hidden_thread_stack_is_a_root_api "got '$out', want 'collect 0'"; fi
