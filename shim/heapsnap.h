@@ -59,7 +59,7 @@ HEAPSNAP_API size_t heapsnap_get_tracemalloc_memory(void);
 /*
  * The reference model (the leak check), named after Python's gc and sys.
  * Each call stops the program's other threads for the time of one scan of
- * the roots and the heap (a signal, HEAPSNAP_STOP_SIGNAL; see the README),
+ * the roots and the heap (a signal, HEAPSNAP_STOP_SIGNAL; see docs/leaks.md),
  * so they cost about as much as a leak check: use them in tests and
  * debugging sessions, not in hot loops.
  */
@@ -114,7 +114,7 @@ HEAPSNAP_API long heapsnap_referents(const void *p, struct heapsnap_ref *out, si
 /* __lsan_ignore_object(): p's block (p = its start, or a pointer into it)
  * is kept on purpose: it is a root, never reported, and what it points to
  * is reachable.  0, or -1 when p is in no live traced block.  (The shim
- * also exports LeakSanitizer's own interface: see the README.) */
+ * also exports LeakSanitizer's own interface: see docs/api.md.) */
 HEAPSNAP_API int heapsnap_ignore(const void *p);
 
 /* LeakSanitizer's root regions: [p, p+len) is scanned as a root until

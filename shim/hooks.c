@@ -568,9 +568,7 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     size_t total;
     if (__builtin_mul_overflow(n, m, &total))
         return hook_reallocarray_overflow();
-    if (!hook_ready() && !hook_early())
-        return realloc(p, total);
-    if (!real.reallocarray || (p && boot_has(p)))
+    if ((!hook_ready() && !hook_early()) || !real.reallocarray || (p && boot_has(p)))
         return realloc(p, total);
     if (hook_guard)
         return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, total)

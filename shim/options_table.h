@@ -3,7 +3,7 @@
  * variables: name, type, default, one line of help (and a range or the
  * choices where they apply).  shim/options.c parses it at start-up;
  * report/ includes this header to print the same list in
- * `heapsnap run --help`, and the README's option list is that output.
+ * `heapsnap run --help`, and docs/options.md's list is that output.
  *
  * Keep enum opt_id in the same order as opt_table (a static assert in
  * options.c checks the count).

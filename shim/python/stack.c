@@ -26,7 +26,7 @@
  * the thread spliced the same Python frames into them recently (recent.c).
  * A native evaluation frame outside the function's symbol (GCC's .cold
  * part, on error paths) is not recognised: its Python frames then go to
- * the next evaluation frame out, in the same order (README, limits).
+ * the next evaluation frame out, in the same order (docs/python.md, Limits).
  */
 #include "inner.h"
 
