@@ -45,3 +45,19 @@ if [ "$out" = "collect 1" ] && [ "$got" = "5001:1 5002:1 5003:3 " ]; then
 else
   t_fail check_from_handler_on_sigaltstack_scans_both_stacks "printed '$out', classes '$got'; $(head -c 200 "$T/sa.err")"
 fi
+
+# ---- a check called from a coroutine on a stack of its own (makecontext,
+# mmap'd; tests/leaks/coroutine.c): the coroutine's running frame and the
+# suspended thread stack are both roots (memcheck agrees: only 6003 is
+# lost).  The coroutine's stack is found as memory the program mapped
+# (HEAPSNAP_MAPPED_ROOTS, the default): docs/limits.md says what =0 misses.
+t_build coroutine $L/coroutine.c || { t_fail coroutine_build "cc failed"; return 0 2>/dev/null || exit 0; }
+rm -f "$T"/co.*
+out=$(HEAPSNAP_OUTPUT="$T/co.exit.%p.hsnap" LD_PRELOAD="$SHIM" "$T/coroutine" "$T/co.hsnap" 2>"$T/co.err")
+got=$([ -e "$T/co.hsnap" ] && "$T/hsnap_dump" --leaks "$T/co.hsnap" |
+      awk '$1 == "block" && $2 >= 6001 && $2 <= 6003 { printf "%s:%s ", $2, $3 }')
+if [ "$out" = "collect 1" ] && [ "$got" = "6001:1 6002:1 6003:3 " ]; then
+  t_pass check_from_coroutine_scans_its_stack_and_the_thread_stack
+else
+  t_fail check_from_coroutine_scans_its_stack_and_the_thread_stack "printed '$out', classes '$got'; $(head -c 200 "$T/co.err")"
+fi
