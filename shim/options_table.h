@@ -66,79 +66,80 @@ struct opt_def {
     const char *choices; /* OPT_CHOICE: "a|b|c" */
 };
 
-static const struct opt_def opt_table[] = {
-    {"HEAPSNAP_OUTPUT", OPT_STR, "heapsnap.%p.hsnap",
+/* Designated by id, so that the enum's order and the table's need not agree. */
+static const struct opt_def opt_table[OPT_COUNT] = {
+    [OPT_OUTPUT] = {"HEAPSNAP_OUTPUT", OPT_STR, "heapsnap.%p.hsnap",
      "snapshot file name; %p pid, %n sequence, %e executable name, %% a '%'", 0, 0, 0},
-    {"HEAPSNAP_DEPTH", OPT_INT, "64",
+    [OPT_DEPTH] = {"HEAPSNAP_DEPTH", OPT_INT, "64",
      "frames kept per allocation stack (1-256)", 1, 256, 0},
-    {"HEAPSNAP_SIGNAL", OPT_SIGNAL, "off",
+    [OPT_SIGNAL_ID] = {"HEAPSNAP_SIGNAL", OPT_SIGNAL, "off",
      "signal that writes a snapshot (e.g. USR2, SIGUSR2 or a number)", 0, 0, 0},
-    {"HEAPSNAP_INTERVAL", OPT_MSEC, "0",
+    [OPT_INTERVAL] = {"HEAPSNAP_INTERVAL", OPT_MSEC, "0",
      "write a snapshot every N seconds, 0.001 to 31536000, decimals allowed (0 = off)",
      0, 31536000000L, 0},
-    {"HEAPSNAP_BLOCKS", OPT_BOOL, "1",
+    [OPT_BLOCKS] = {"HEAPSNAP_BLOCKS", OPT_BOOL, "1",
      "write every live block (address, size, trace, epoch) into snapshots", 0, 1, 0},
-    {"HEAPSNAP_UNWIND", OPT_CHOICE, "auto",
+    [OPT_UNWIND] = {"HEAPSNAP_UNWIND", OPT_CHOICE, "auto",
      "stack capture: auto walks each frame by its .eh_frame rules, cached per address (exact "
      "as libunwind, falls back to it on any doubt); fp trusts frame pointers; libunwind "
      "unw_backtrace", 0, 0, "auto|fp|libunwind"},
-    {"HEAPSNAP_SAMPLE", OPT_INT, "0",
+    [OPT_SAMPLE] = {"HEAPSNAP_SAMPLE", OPT_INT, "0",
      "mean sampling interval in bytes (0 = every allocation; 524288 is a good choice)",
      0, 1L << 40, 0},
-    {"HEAPSNAP_LEAKS", OPT_BOOL, "0",
+    [OPT_LEAKS] = {"HEAPSNAP_LEAKS", OPT_BOOL, "0",
      "run the leak check (reference model) for each snapshot; implies HEAPSNAP_BLOCKS", 0, 1, 0},
-    {"HEAPSNAP_STOP_SIGNAL", OPT_STR, "RTMAX-1",
+    [OPT_STOP_SIGNAL] = {"HEAPSNAP_STOP_SIGNAL", OPT_STR, "RTMAX-1",
      "signal that pauses threads during a leak check (RTMAX-k, a name, a number, off)", 0, 0, 0},
-    {"HEAPSNAP_LEAK_FORK", OPT_CHOICE, "auto",
+    [OPT_LEAK_FORK] = {"HEAPSNAP_LEAK_FORK", OPT_CHOICE, "auto",
      "run the leak check on a fork of the process, so that threads stop only for the fork: "
      "auto does, except at exit with at most 16384 live blocks and a stop signal (in place "
      "is faster there, and the process is ending); 1 always; 0 never (in place, with every "
      "thread stopped until the scan ends; no check when a thread cannot be stopped)", 0, 0, "auto|0|1|no|yes|false|true|off|on"},
-    {"HEAPSNAP_FATAL", OPT_BOOL, "1",
+    [OPT_FATAL] = {"HEAPSNAP_FATAL", OPT_BOOL, "1",
      "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
-    {"HEAPSNAP_MANIFEST", OPT_STR, "",
+    [OPT_MANIFEST] = {"HEAPSNAP_MANIFEST", OPT_STR, "",
      "file to which the path of every snapshot written is appended, each ended by a NUL byte", 0, 0, 0},
-    {"HEAPSNAP_MANIFEST_FD", OPT_STR, "",
+    [OPT_MANIFEST_FD] = {"HEAPSNAP_MANIFEST_FD", OPT_STR, "",
      "set by heapsnap run: FD:INODE of its socket, told of every snapshot written or failed "
      "by any process it started, whatever user that became; else HEAPSNAP_MANIFEST", 0, 0, 0},
-    {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
+    [OPT_VERBOSE] = {"HEAPSNAP_VERBOSE", OPT_BOOL, "0",
      "print what the shim does on stderr", 0, 1, 0},
-    {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",
+    [OPT_SAMPLE_SEED] = {"HEAPSNAP_SAMPLE_SEED", OPT_INT, "0",
      "seed of the sampling PRNG (0 = from the clock; fixed for reproducible tests)",
      0, 1L << 62, 0},
-    {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
+    [OPT_CHILDREN] = {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
      "forked children that do not exec: exit writes when they call exit() (not _exit: a "
      "server's worker or save child leaves that way with the whole heap inherited), all "
      "also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
      "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
-    {"HEAPSNAP_MODE", OPT_STR, "0600",
+    [OPT_MODE] = {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
-    {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
+    [OPT_PEAK] = {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
      "what each site held at the peak (PEAK section): on captures it whenever the peak has "
      "grown by 1% (at least 4 KiB and 16 B per allocation stack) since the last capture, "
      "exact at every new peak "
      "(slow: for tests), off never", 0, 0, "on|exact|off"},
-    {"HEAPSNAP_SITELINE", OPT_MSEC, "0.1",
+    [OPT_SITELINE] = {"HEAPSNAP_SITELINE", OPT_MSEC, "0.1",
      "memory over time: every N seconds a helper thread records the traced heap, the "
      "resident set and the 8 largest sites' live bytes; 512 points kept, then every other "
      "one goes and the spacing doubles (0 = off)", 0, 3600000L, 0},
-    {"HEAPSNAP_SITELINE_COST", OPT_INT, "1",
+    [OPT_SITELINE_COST] = {"HEAPSNAP_SITELINE_COST", OPT_INT, "1",
      "most of the program's CPU time, in percent, that HEAPSNAP_SITELINE's walks of the "
      "live blocks may take (a tenth of that of one core while it idles); a point is "
      "skipped until it is paid for (0 = no limit)", 0, 100, 0},
-    {"HEAPSNAP_PYTHON", OPT_STR, "auto",
+    [OPT_PYTHON] = {"HEAPSNAP_PYTHON", OPT_STR, "auto",
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
-    {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
+    [OPT_EXEC_SNAPSHOT] = {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
      "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "
      "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "
      "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
-    {"HEAPSNAP_COMPRESS", OPT_INT, "1",
+    [OPT_COMPRESS] = {"HEAPSNAP_COMPRESS", OPT_INT, "1",
      "zstd level of the sections of snapshots of 2048 live blocks or more, 1 (fastest) to 9 "
      "(0 = off: files about 12 times larger, in format 2, which a heapsnap from before "
      "compression reads)", 0, 9, 0},
-    {"HEAPSNAP_MAPPED_ROOTS", OPT_BOOL, "1",
+    [OPT_MAPPED_ROOTS] = {"HEAPSNAP_MAPPED_ROOTS", OPT_BOOL, "1",
      "the leak check's roots include the memory the program maps itself (anonymous mmap, shmat, memfd), as memcheck's do; 0 leaves it out, as LeakSanitizer does (then heapsnap_register_root names such ranges)", 0, 1, 0},
 };
 
