@@ -11,7 +11,11 @@
 # Both runs hash with one seed: the sizes of some blocks depend on it (line
 # 43's live bytes read 204,485 instead of 204,009 with PYTHONHASHSEED=197,
 # under either unwinder), so two random seeds made the comparison fail about
-# one run in 150 with nothing wrong in the memos.
+# one run in 150 with nothing wrong in the memos.  With the seed fixed,
+# line 43 (exec of compiled source) still read 1040 KiB allocated and 200
+# KiB live in one run against 1039 and 199 in the other, with the same
+# counts: the memos decide tracebacks and counts, so those are compared,
+# not the bytes.
 . tests/python/lib_py.sh
 
 while read -r tag py; do
@@ -21,7 +25,8 @@ while read -r tag py; do
       "$T/$tag-$u/m.hsnap" >"$T/$tag-$u.out" 2>&1
     "$HEAPSNAP" top "$T/$tag-$u/m.hsnap" -k traceback -n 0 --sort allocations \
       --include '*memo*.py' 2>/dev/null |
-      awk '/^[^ ].*: allocations=/ { skip = /memo\.py:47:/ } !skip' >"$T/$tag-$u.txt"
+      awk '/^[^ ].*: allocations=/ { skip = /memo\.py:47:/ } !skip' |
+      sed -E 's/allocated=[^,]*, average=[^ ]* [^ ]* //; s/size=[^,]*, //' >"$T/$tag-$u.txt"
   done
   n=$(grep -c '^[^ ].*: allocations=' "$T/$tag-auto.txt")
   if [ "$n" -lt 20 ]; then
