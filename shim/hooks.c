@@ -251,12 +251,19 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     *err = saved;
 }
 
+/* The trace of the stack at origin, or UNWIND_NO_NAME (out of memory). */
+static uint32_t hook_site(const struct unwind_origin *origin)
+{
+    uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
+    return id & UNWIND_NAME_FRAMES ? hook_stack(origin, id) : id;
+}
+
 /* shim.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
 HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
-    uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
-    if (!(id & UNWIND_NAME_FRAMES) || (id = hook_stack(origin, id)) != UNWIND_NO_NAME)
+    uint32_t id = hook_site(origin);
+    if (id != UNWIND_NO_NAME)
         trace_fail(id, n);
     *err = saved;
 }
@@ -328,6 +335,29 @@ static HS_NOINLINE int hook_skip_sampled(size_t n)
 static inline int hook_skip(size_t n)
 {
     return real.sample && hook_skip_sampled(n);
+}
+
+/* shim.h (maphooks.c): mappings are recorded and sampled as blocks are. */
+int hook_map_wanted(size_t n, int failed)
+{
+    if (!hook_ready() || !hook_tracking())
+        return 0;
+    if (failed)
+        return 1;
+    int64_t *cd = hook_cd();
+    if (hook_skip(n) || (real.sample && (*cd > 0 || !sample_hit(cd, n))))
+        return real.all_blocks ? 2 : 0;
+    return 1;
+}
+
+uint32_t hook_map_site(const struct unwind_origin *origin, int wanted)
+{
+    return wanted == 2 ? real.unsampled : hook_site(origin);
+}
+
+uintptr_t hook_real_malloc(void)
+{
+    return (uintptr_t)real.malloc;
 }
 
 /* ---- shim/python: a block born in a wrapped CPython allocator domain,

@@ -164,7 +164,8 @@
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
  * snapshot has under 2048 live blocks (then it writes format 2) or the
  * payload is under a few hundred bytes.  FAILED came within version 2 (an older
- * reader skips it).
+ * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
+ * older reader shows mmap-kind sites as malloc ones).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -215,6 +216,11 @@ enum hsnap_reason {
 /* allocated between __lsan_disable and __lsan_enable: the leak check
  * ignores its blocks (a twin of the trace with the same frames) */
 #define HSNAP_TRACE_DISABLED 0x4u
+/* the trace's kind is mmap: its live "blocks" are ranges of anonymous
+ * memory the program mapped itself (mmap, mremap), not malloc blocks;
+ * they are in STATS, PEAK, SITELINE and FAILED, never in BLOCKS (so never
+ * in the leak check).  A file without the flag is all malloc kind. */
+#define HSNAP_TRACE_MMAP 0x8u
 #define HSNAP_MODULE_UNLOADED 0x1u /* module flags: dlclose'd before the snapshot */
 
 /* hsnap_block.cls: filled by the reference model, else HSNAP_CLASS_UNKNOWN. */
@@ -293,7 +299,9 @@ struct hsnap_meta {
     uint64_t shim_bytes;      /* the shim's own memory (arena mapped) as the
                                  snapshot began: not its own buffers */
     uint32_t flags;           /* HSNAP_META_* */
-    uint32_t reserved;
+    uint32_t file_maps;       /* file-backed mappings the program made (mmap
+                                 of a file: not heap, not tracked); 0 in
+                                 files older than the mmap kind */
 };
 
 #define HSNAP_META_DEGRADED 0x1u   /* recording stopped early (out of memory) */

@@ -459,6 +459,7 @@ static void life_prepare(void)
     trace_lock();
     pend_lock_all();
     tbl_lock_all();
+    reg_lock();
     arena_lock();
     life_timeline_lock();
     sl_lock();
@@ -469,6 +470,7 @@ static void life_release(void)
     sl_unlock();
     life_timeline_unlock();
     arena_unlock();
+    reg_unlock();
     tbl_unlock_all();
     pend_unlock_all();
     trace_unlock();

@@ -17,7 +17,7 @@
  * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
  * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
  * (creds.c), rchan_ (runchan.c), result_ (leak/results.c), task_
- * (leak/tasks.c).
+ * (leak/tasks.c), reg_ (regions.c), maph_ (maphooks.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -38,6 +38,8 @@
  *   4. pending      pending.c: pend_claim (a thread claiming a queue, and
  *                   fork), then every claimed queue's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
+ *   5b. regions     regions.c: the program's mapped ranges (taken alone
+ *                   by a mapping hook, the snapshot and the site line)
  *   6. arena        arena.c
  *   7. timeline     life.c
  *   8. siteline     siteline.c: the per-site points (taken alone, or
@@ -104,6 +106,14 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/
 /* A call returned NULL for n bytes asked: its site counts a failed
  * allocation (FAILED); hook_guard set, no lock held; keeps errno. */
 void hook_fail(uint64_t n, const struct unwind_origin *origin);
+/* maphooks.c: whether a mapping of n bytes is recorded (with hook_guard
+ * clear; the sampled countdown moves): 1 at its stack, 2 at <unsampled>
+ * (sampled mode with HEAPSNAP_LEAKS), 0 not (not recording, the guard
+ * set, not sampled); failed: a failure, always 1 when recording.  Then,
+ * guard set, its trace (not yet the mmap kind's), or UNWIND_NO_NAME. */
+int hook_map_wanted(size_t n, int failed);
+uint32_t hook_map_site(const struct unwind_origin *origin, int wanted);
+uintptr_t hook_real_malloc(void); /* the allocator behind the hooks (0: not yet) */
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 
@@ -310,6 +320,8 @@ void trace_clear(void);
  * id, or id itself when out of memory. */
 uint32_t trace_disabled_twin(uint32_t id);
 
+int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin); /* same frames, more flags */
+
 /* Failed allocations (FAILED): a call at trace id returned NULL for size
  * bytes (HSNAP_FAILED_OVERFLOW: n * size overflowed); unweighted, kept
  * beside the traces' sums.  trace_fail takes the intern lock (call it
@@ -326,6 +338,27 @@ struct trace_counters {
     _Atomic uint64_t foreign_frees;
 };
 extern struct trace_counters trace_counters;
+
+/* ---- regions.c: anonymous memory the program mapped (the mmap kind) ---- */
+struct reg_piece {          /* a tracked range, as mremap takes and restores it */
+    uintptr_t lo, hi;
+    uint32_t trace, epoch;
+};
+#define REG_PIECES 16u      /* reg_take's out: room for this many */
+#define REG_UNTRACKED UINT32_MAX /* reg_add's trace: a mapping not charged */
+int64_t reg_twin(uint32_t id);                   /* id's mmap-kind twin; -1 no memory */
+void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace); /* a new mapping there */
+void reg_remove(uintptr_t lo, uintptr_t hi);     /* before an munmap */
+uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out); /* mremap's old */
+void reg_restore(const struct reg_piece *p, uint32_t n); /* ... back: it failed */
+void reg_file_map(void);                         /* a file-backed mapping was made */
+uint32_t reg_file_maps(void);
+int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg,
+                unsigned tries);
+void reg_totals(uint64_t *ranges, uint64_t *bytes);
+void reg_clear(void);                            /* trace_clear */
+void reg_lock(void);                             /* fork */
+void reg_unlock(void);
 
 /* ---- frametree.c: the tree of frames stacks are kept in.  A node stands
  * for the frames from it out to the root, for good; making nodes and tags

@@ -150,6 +150,11 @@ static int sl_visit(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
+static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* regions.c */
+{
+    trace_live_add(arg, sl.cap, trace, bytes);
+}
+
 /* The scratch array for n traces, zeroed; 0, or -1 out of memory. */
 static int sl_scratch(uint32_t n)
 {
@@ -186,7 +191,8 @@ static int sl_unchanged(struct sl_point *pt, uint64_t *ops)
 static int sl_walk(struct sl_point *pt)
 {
     uint32_t n = trace_count();
-    if (sl_scratch(n) != 0 || pend_foreach(sl_visit, sl.live, 0, NULL) != 0)
+    if (sl_scratch(n) != 0 || pend_foreach(sl_visit, sl.live, 0, NULL) != 0 ||
+        reg_foreach(sl_visit_range, sl.live, 0) != 0)
         return -1;
     sl_fill(pt, sl.live, sl.cap);
     return 0;

@@ -105,6 +105,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;
     m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
+    m.file_maps = reg_file_maps();
     sbuf_put(b, &m, sizeof m);
     snap_put_strings(b);
 }
@@ -123,6 +124,13 @@ int snap_live_init(struct snap_live *lv, uint32_t n)
     lv->n = n;
     lv->len = (size_t)n * sizeof *lv->live;
     return !n || (lv->live = arena_map(lv->len)) ? 0 : -1;
+}
+
+/* The mapped ranges (regions.c: never in BLOCKS) into the live sums. */
+static void snap_live_range(uint32_t trace, uint64_t bytes, void *arg)
+{
+    struct snap_live *lv = arg;
+    trace_live_add(lv->live, lv->n, trace, bytes);
 }
 
 /* Without BLOCKS: the sums from a walk of the table. */
@@ -513,6 +521,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         if (n)
             sbuf_put(&sec[SEC_SUPP], supp, n);
     }
+    if (r == 0 && lv.n)
+        r = reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
     if (r == 0)

@@ -276,6 +276,22 @@ uint32_t trace_disabled_twin(uint32_t id)
     return twin1 ? twin1 - 1 : id;
 }
 
+/* A record of its own for trace id's frames with flags added (regions.c:
+ * HSNAP_TRACE_MMAP, the kind of a mapping's site), which no stack's
+ * lookup finds; the caller keeps its id.  0, or -1 (out of memory). */
+int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
+{
+    struct trace *t = trace_by_id(id), *w = NULL;
+    lock_take(&traces.lock);
+    if (t)
+        w = trace_new(t->node, t->depth, flags | atomic_load_explicit(&t->flags, memory_order_relaxed));
+    lock_drop(&traces.lock);
+    if (!w)
+        return -1;
+    *twin = w->id;
+    return 0;
+}
+
 static HS_NOINLINE struct trace_shard *trace_shard_pick(void)
 {
     for (unsigned k = 1; k < TRACE_SHARDS; k++)
@@ -656,6 +672,7 @@ void trace_clear(void)
     lock_take(&traces.lock);
     pend_forget_fresh();
     tbl_clear(trace_forget_block, NULL);
+    reg_clear(); /* the mapped ranges too */
     uint32_t n = atomic_load(&traces.count);
     for (uint32_t id = 0; id < n; id++) {
         struct trace *t = trace_by_id(id);

@@ -1,0 +1,327 @@
+/*
+ * regions.c - the anonymous memory the program mapped itself (the mmap
+ * kind): a sorted array of disjoint page ranges [lo, hi), each charged to
+ * the mmap-kind twin of the stack that mapped it (traces.c's
+ * trace_twin_new, HSNAP_TRACE_MMAP), kept apart from the live-block table
+ * because ranges split: an munmap of a range's middle leaves two, a
+ * MAP_FIXED over part of one cuts it.  maphooks.c feeds it; the snapshot
+ * and the site line add the ranges to their live sums (reg_foreach), never
+ * to BLOCKS: the leak check does not see them (they are roots, as any
+ * mapping of the program: leak/roots.c).
+ *
+ * One lock (shim.h: 5b, after the table, before the arena, whose blocks it
+ * takes under it); the charges and discharges a change makes are handed to
+ * traces.c after it is dropped.  The array and the twin map live in the
+ * arena; mapping calls are system calls, rare next to malloc, so a binary
+ * search and a memmove are cheap enough, and the malloc path pays nothing.
+ */
+#include <string.h>
+
+#include "shim.h"
+
+#define REG_MIN 64u       /* the array's first capacity, in ranges */
+#define REG_TWINS_MIN 64u /* the twin map's first size, in slots */
+
+struct reg_range {
+    uintptr_t lo, hi; /* page-aligned, lo < hi */
+    uint32_t trace;   /* mmap-kind trace id */
+    uint32_t epoch;   /* birth epoch */
+};
+
+struct reg_twin {
+    uint32_t id1;   /* a trace's id + 1; 0 = empty slot */
+    uint32_t twin;  /* its mmap-kind twin's id */
+};
+
+static struct {
+    lock_t lock;              /* everything below */
+    struct reg_range *r;      /* sorted by lo, disjoint (arena) */
+    uint32_t n, cap;
+    struct reg_twin *tw;      /* trace id -> twin, open-addressed (arena) */
+    uint32_t tw_n, tw_cap;
+    _Atomic uint32_t file_maps; /* file-backed mappings made (META) */
+} reg;
+
+/* ---------------- the array ---------------- */
+
+/* The first range whose hi is above a (n when none). */
+static uint32_t reg_first_above(uintptr_t a)
+{
+    uint32_t lo = 0, hi = reg.n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (reg.r[mid].hi <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Room for k more ranges; 0, or -1 out of memory.  Lock held. */
+static int reg_room(uint32_t k)
+{
+    if (reg.n + k <= reg.cap)
+        return 0;
+    uint32_t cap = reg.cap ? reg.cap * 2 : REG_MIN;
+    while (cap < reg.n + k)
+        cap *= 2;
+    struct reg_range *r = arena_alloc((size_t)cap * sizeof *r);
+    if (!r)
+        return -1;
+    if (reg.r) {
+        memcpy(r, reg.r, (size_t)reg.n * sizeof *r);
+        arena_free(reg.r, (size_t)reg.cap * sizeof *r);
+    }
+    reg.r = r;
+    reg.cap = cap;
+    return 0;
+}
+
+static void reg_open(uint32_t i, uint32_t k) /* k free slots at i */
+{
+    memmove(&reg.r[i + k], &reg.r[i], (size_t)(reg.n - i) * sizeof *reg.r);
+    reg.n += k;
+}
+
+static void reg_close(uint32_t i, uint32_t k) /* k slots at i gone */
+{
+    memmove(&reg.r[i], &reg.r[i + k], (size_t)(reg.n - i - k) * sizeof *reg.r);
+    reg.n -= k;
+}
+
+/* Cuts [lo, hi) out of every range: the parts cut go to out (at most max
+ * of them, as ranges; more are discharged all the same, uncopied) and
+ * their number is returned.  A range split in two takes a slot more: when
+ * none can be had, its back part is dropped too (reported cut).  Lock
+ * held. */
+static uint32_t reg_cut(uintptr_t lo, uintptr_t hi, struct reg_range *out, uint32_t max,
+                        uint64_t *more_bytes, uint32_t *more_trace)
+{
+    uint32_t i = reg_first_above(lo), got = 0;
+    while (i < reg.n && reg.r[i].lo < hi) {
+        struct reg_range *x = &reg.r[i], cut = *x;
+        cut.lo = x->lo > lo ? x->lo : lo;
+        cut.hi = x->hi < hi ? x->hi : hi;
+        if (x->lo < lo && x->hi > hi && reg_room(1) == 0) { /* a hole in the middle */
+            x = &reg.r[i];
+            reg_open(i + 1, 1);
+            reg.r[i + 1] = *x;
+            reg.r[i + 1].lo = hi;
+            x->hi = lo;
+            i += 2;
+        } else if (x->lo < lo) { /* its back (and, out of memory, all after lo) */
+            cut.hi = x->hi;
+            x->hi = lo;
+            i++;
+        } else if (x->hi > hi) { /* its front */
+            x->lo = hi;
+            i++;
+        } else {
+            reg_close(i, 1);
+        }
+        if (got < max)
+            out[got] = cut;
+        else
+            *more_bytes += cut.hi - cut.lo, *more_trace = cut.trace;
+        got++;
+    }
+    return got;
+}
+
+/* ---------------- the twin map ---------------- */
+
+static struct reg_twin *reg_twin_slot(struct reg_twin *tab, uint32_t cap, uint32_t id)
+{
+    uint32_t k = (uint32_t)(((uint64_t)(id + 1) * 0x9e3779b97f4a7c15ULL) >> 40) & (cap - 1);
+    while (tab[k].id1 && tab[k].id1 != id + 1)
+        k = (k + 1) & (cap - 1);
+    return &tab[k];
+}
+
+static int reg_twin_room(void)
+{
+    if (reg.tw && (reg.tw_n + 1) * 2 <= reg.tw_cap)
+        return 0;
+    uint32_t cap = reg.tw ? reg.tw_cap * 2 : REG_TWINS_MIN;
+    struct reg_twin *tab = arena_alloc((size_t)cap * sizeof *tab);
+    if (!tab)
+        return -1;
+    for (uint32_t k = 0; reg.tw && k < reg.tw_cap; k++)
+        if (reg.tw[k].id1)
+            *reg_twin_slot(tab, cap, reg.tw[k].id1 - 1) = reg.tw[k];
+    if (reg.tw)
+        arena_free(reg.tw, (size_t)reg.tw_cap * sizeof *tab);
+    reg.tw = tab;
+    reg.tw_cap = cap;
+    return 0;
+}
+
+/* The mmap-kind twin of trace id (made at first use), or -1 out of
+ * memory.  Takes the lock, then (a new twin) the intern lock alone. */
+int64_t reg_twin(uint32_t id)
+{
+    lock_take(&reg.lock);
+    struct reg_twin *s = reg.tw ? reg_twin_slot(reg.tw, reg.tw_cap, id) : NULL;
+    int64_t twin = s && s->id1 ? (int64_t)s->twin : -1;
+    lock_drop(&reg.lock);
+    if (twin >= 0)
+        return twin;
+    uint32_t w;
+    if (trace_twin_new(id, HSNAP_TRACE_MMAP, &w) != 0)
+        return -1;
+    lock_take(&reg.lock);
+    s = reg_twin_room() == 0 ? reg_twin_slot(reg.tw, reg.tw_cap, id) : NULL;
+    if (s && s->id1) {
+        w = s->twin; /* another thread made one first: its record stays unused */
+    } else if (s) {
+        s->id1 = id + 1;
+        s->twin = w;
+        reg.tw_n++;
+    }
+    lock_drop(&reg.lock);
+    return w;
+}
+
+/* ---------------- changes ---------------- */
+
+#define REG_CUT_MAX REG_PIECES /* ranges one change discharges one by one */
+
+/* What a cut removed, discharged (lock dropped). */
+static void reg_discharge(const struct reg_range *cut, uint32_t n, uint64_t more, uint32_t trace)
+{
+    for (uint32_t k = 0; k < n && k < REG_CUT_MAX; k++)
+        trace_discharge(cut[k].trace, cut[k].hi - cut[k].lo);
+    if (more)
+        trace_discharge(trace, more);
+}
+
+/* [lo, hi) is a new mapping of trace (an mmap-kind id; UINT32_MAX: one
+ * not tracked, a file's or one not sampled): whatever was tracked there
+ * is gone (MAP_FIXED over it, or unmapped behind the hooks' back), and the
+ * new range charged. */
+void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace)
+{
+    struct reg_range cut[REG_CUT_MAX];
+    uint64_t more = 0;
+    uint32_t more_trace = 0, added = 0;
+    lock_take(&reg.lock);
+    uint32_t n = reg.n ? reg_cut(lo, hi, cut, REG_CUT_MAX, &more, &more_trace) : 0;
+    if (trace != UINT32_MAX && reg_room(1) == 0) {
+        uint32_t i = reg_first_above(lo);
+        reg_open(i, 1);
+        reg.r[i] = (struct reg_range){lo, hi, trace, snap_epoch()};
+        added = 1;
+    }
+    lock_drop(&reg.lock);
+    reg_discharge(cut, n, more, more_trace);
+    if (added)
+        trace_charge(trace, hi - lo);
+}
+
+/* [lo, hi) is about to be unmapped: out of the books first, so that
+ * another thread's new mapping at the same addresses is not cut. */
+void reg_remove(uintptr_t lo, uintptr_t hi)
+{
+    struct reg_range cut[REG_CUT_MAX];
+    uint64_t more = 0;
+    uint32_t more_trace = 0;
+    lock_take(&reg.lock);
+    uint32_t n = reg.n ? reg_cut(lo, hi, cut, REG_CUT_MAX, &more, &more_trace) : 0;
+    lock_drop(&reg.lock);
+    reg_discharge(cut, n, more, more_trace);
+}
+
+/* mremap's old range leaves the books (its pieces into cut, at most
+ * REG_CUT_MAX; the lock is dropped, nothing discharged yet): the number
+ * of pieces, 0 when nothing there was tracked. */
+uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out)
+{
+    struct reg_range cut[REG_CUT_MAX];
+    uint64_t more = 0;
+    uint32_t more_trace = 0;
+    lock_take(&reg.lock);
+    uint32_t n = reg.n ? reg_cut(lo, hi, cut, REG_CUT_MAX, &more, &more_trace) : 0;
+    lock_drop(&reg.lock);
+    for (uint32_t k = 0; k < n && k < REG_CUT_MAX; k++)
+        out[k] = (struct reg_piece){cut[k].lo, cut[k].hi, cut[k].trace, cut[k].epoch};
+    if (more) /* past what a caller restores: gone for good */
+        trace_discharge(more_trace, more);
+    return n < REG_CUT_MAX ? n : REG_CUT_MAX;
+}
+
+/* The pieces reg_take took, back in the books (mremap failed). */
+void reg_restore(const struct reg_piece *p, uint32_t n)
+{
+    lock_take(&reg.lock);
+    for (uint32_t k = 0; k < n; k++) {
+        if (reg_room(1) != 0) {
+            lock_drop(&reg.lock);
+            for (; k < n; k++)
+                trace_discharge(p[k].trace, p[k].hi - p[k].lo);
+            return;
+        }
+        uint32_t i = reg_first_above(p[k].lo);
+        reg_open(i, 1);
+        reg.r[i] = (struct reg_range){p[k].lo, p[k].hi, p[k].trace, p[k].epoch};
+    }
+    lock_drop(&reg.lock);
+}
+
+void reg_file_map(void)
+{
+    atomic_fetch_add_explicit(&reg.file_maps, 1, memory_order_relaxed);
+}
+
+uint32_t reg_file_maps(void)
+{
+    return atomic_load_explicit(&reg.file_maps, memory_order_relaxed);
+}
+
+/* ---------------- readers ---------------- */
+
+/* Each live range to fn (trace, bytes), under the lock: fn takes no lock.
+ * tries: 0 waits, else a bounded attempt (the fatal path); 0, or -1 (the
+ * lock could not be had). */
+int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg,
+                unsigned tries)
+{
+    if (tries ? !lock_take_bounded(&reg.lock, tries) : (lock_take(&reg.lock), 0))
+        return -1;
+    for (uint32_t i = 0; i < reg.n; i++)
+        fn(reg.r[i].trace, reg.r[i].hi - reg.r[i].lo, arg);
+    lock_drop(&reg.lock);
+    return 0;
+}
+
+/* The live ranges and their bytes (tests, heapsnap info's totals). */
+void reg_totals(uint64_t *ranges, uint64_t *bytes)
+{
+    uint64_t b = 0;
+    lock_take(&reg.lock);
+    for (uint32_t i = 0; i < reg.n; i++)
+        b += reg.r[i].hi - reg.r[i].lo;
+    *ranges = reg.n;
+    lock_drop(&reg.lock);
+    *bytes = b;
+}
+
+/* trace_clear: every range forgotten (its bytes as trace_forget's). */
+void reg_clear(void)
+{
+    lock_take(&reg.lock);
+    for (uint32_t i = 0; i < reg.n; i++)
+        trace_forget(reg.r[i].hi - reg.r[i].lo);
+    reg.n = 0;
+    lock_drop(&reg.lock);
+}
+
+void reg_lock(void) /* fork: the child keeps the parent's ranges (same mappings) */
+{
+    lock_take(&reg.lock);
+}
+
+void reg_unlock(void)
+{
+    lock_drop(&reg.lock);
+}
