@@ -145,6 +145,61 @@ static void info_failed_size(char *buf, size_t n, uint64_t v)
         fmt_size(buf, n, (double)v, 0);
 }
 
+/* Live bytes and blocks by kind (k 0: malloc, 1: mmap) from STATS; 1
+ * when the snapshot holds an mmap-kind site or file mappings were made
+ * (a program without either shows neither line). */
+static int info_kinds(const struct snap *s, uint64_t bytes[2], uint64_t count[2])
+{
+    int any = s->meta.file_maps != 0;
+    bytes[0] = bytes[1] = count[0] = count[1] = 0;
+    for (uint32_t i = 0; i < s->ntraces; i++) {
+        int k = (s->traces[i].flags & HSNAP_TRACE_MMAP) != 0;
+        any |= k;
+        bytes[k] += s->stats[i].live_bytes;
+        count[k] += s->stats[i].live_count;
+    }
+    return any;
+}
+
+/* "by kind:" and "file mappings:", when info_kinds says so. */
+static void info_kind_lines(const struct snap *s)
+{
+    uint64_t b[2], c[2];
+    char m[64], p[64];
+    if (!info_kinds(s, b, c))
+        return;
+    fmt_size(m, sizeof(m), (double)b[0], 0);
+    fmt_size(p, sizeof(p), (double)b[1], 0);
+    printf("%-17s malloc %s in %llu block%s, mmap %s in %llu range%s\n", "by kind:", m,
+           (unsigned long long)c[0], c[0] == 1 ? "" : "s", p, (unsigned long long)c[1],
+           c[1] == 1 ? "" : "s");
+    printf("%-17s %u made (files: not heap, not counted)\n", "file mappings:",
+           s->meta.file_maps);
+}
+
+/* The same in JSON: "kinds" {malloc:{bytes,blocks}, mmap:{bytes,ranges},
+ * file_maps}, only when info_kinds says so. */
+static void info_kinds_json(struct json *j, const struct snap *s)
+{
+    uint64_t b[2], c[2];
+    if (!info_kinds(s, b, c))
+        return;
+    json_key(j, "kinds");
+    json_obj_begin(j);
+    json_key(j, "malloc");
+    json_obj_begin(j);
+    json_ku64(j, "bytes", b[0]);
+    json_ku64(j, "blocks", c[0]);
+    json_obj_end(j);
+    json_key(j, "mmap");
+    json_obj_begin(j);
+    json_ku64(j, "bytes", b[1]);
+    json_ku64(j, "ranges", c[1]);
+    json_obj_end(j);
+    json_ku64(j, "file_maps", s->meta.file_maps);
+    json_obj_end(j);
+}
+
 /* "failed allocations: N at M sites, largest SIZE (from file.c:12)". */
 static void info_failed(const struct snap *s)
 {
@@ -186,6 +241,7 @@ static void info_print(const struct snap *s)
     info_bytes("traced peak:", m->peak_bytes);
     info_peak(s);
     printf("%-17s %llu\n", "live blocks:", (unsigned long long)m->live_blocks);
+    info_kind_lines(s);
     printf("%-17s %llu allocations, %llu frees\n", "total:",
            (unsigned long long)m->total_allocs, (unsigned long long)m->total_frees);
     printf("%-17s %llu\n", "foreign frees:", (unsigned long long)m->foreign_frees);
@@ -264,6 +320,7 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_ku64(j, "current_bytes", m->current_bytes);
     json_ku64(j, "peak_bytes", m->peak_bytes);
     json_ku64(j, "live_blocks", m->live_blocks);
+    info_kinds_json(j, s);
     json_ku64(j, "total_allocs", m->total_allocs);
     json_ku64(j, "total_frees", m->total_frees);
     json_ku64(j, "foreign_frees", m->foreign_frees);

@@ -96,6 +96,8 @@ int jdoc_groups(struct json *j, struct stats *st, int diff)
         stats_key(o->key, e, key, sizeof(key));
         json_obj_begin(j);
         json_kstr(j, "key", key);
+        if (e->mmap)
+            json_kstr(j, "kind", "mmap");
         if (o->failed) { /* top --failed: calls that failed, the largest size asked */
             json_ki64(j, "failed", e->count);
             json_key(j, "largest_size");

@@ -51,6 +51,7 @@ static const struct option stats_longopts[] = {
     {"peak", no_argument, NULL, 'P'},
     {"temporary", no_argument, NULL, 'T'},
     {"failed", no_argument, NULL, 'F'},
+    {"kind", required_argument, NULL, 'K'},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
     CONFIG_LONGOPTS,
@@ -61,6 +62,13 @@ static const struct option stats_longopts[] = {
 };
 
 const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
+const char *const stats_kind_names[] = {"all", "malloc", "mmap"};
+
+int stats_kind_kept(int kind, const struct snap *s, uint32_t ti)
+{
+    int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
+    return kind == STATS_KIND_ALL || mmap == (kind == STATS_KIND_MMAP);
+}
 const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
                                        "traceback"};
 
@@ -97,6 +105,8 @@ const char stats_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --born-since N only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
+    "      --kind KIND    all (default), malloc (blocks of the malloc family) or\n"
+    "                     mmap (anonymous memory the program mapped itself)\n"
     "      --format text|json  JSON is described in docs/json.md\n"
     "%s"
     CONFIG_HELP
@@ -119,6 +129,13 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
             }
         return cli_bad_value(err, errlen, "--sort", arg, "live, allocations, allocated");
     case 'f': return jdoc_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
+    case 'K':
+        for (int i = STATS_KIND_ALL; i <= STATS_KIND_MMAP; i++)
+            if (strcmp(arg, stats_kind_names[i]) == 0) {
+                o->kind = i;
+                return 1;
+            }
+        return cli_bad_value(err, errlen, "--kind", arg, "all, malloc, mmap");
     case 'k':
         for (size_t i = 0; i <= KEY_TRACEBACK; i++)
             if (strcmp(arg, stats_key_names[i]) == 0) {
@@ -309,13 +326,14 @@ static int id_add(struct stats *st, const struct frame *f)
     return 0;
 }
 
-static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n)
+static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n, int mmap)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
     if (!e || !(e->id = strdup(st->id.p))) {
         free(e);
         return NULL;
     }
+    e->mmap = mmap;
     e->nframes = n;
     e->frames = fr;
     HASH_ADD_KEYPTR(hh, st->groups, e->id, strlen(e->id), e);
@@ -331,15 +349,17 @@ static void sat_add(int64_t *a, uint64_t v)
 
 /* Charges size/count to the group of frames fr[0..n). */
 static int group_charge(struct stats *st, const struct frame *fr, int n,
-                        const struct hsnap_stat *sv)
+                        const struct hsnap_stat *sv, int mmap)
 {
     struct stat_entry *e;
     st->id.len = 0;
     for (int i = 0; i < n; i++)
         if (id_add(st, &fr[i]) < 0)
             return -1;
+    if (mmap && sb_add(&st->id, "\x01mmap", 5) < 0) /* a group of its own */
+        return -1;
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
-    if (!e && !(e = group_new(st, fr, n)))
+    if (!e && !(e = group_new(st, fr, n, mmap)))
         return -1;
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
@@ -376,18 +396,19 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
         const struct frames_trace *t = frames_get(s, ti);
         if (!t)
             return -1;
-        if (!frames_kept(&st->o.filter, t))
+        if (!frames_kept(&st->o.filter, t) || !stats_kind_kept(st->o.kind, s, ti))
             continue;
+        int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
         st->stamp++;
         const struct frame *fr = t->fr + t->site;
         int rest = t->n - t->site;
         if (st->o.key == KEY_TRACEBACK) {
-            if (group_charge(st, fr, rest, sv) < 0)
+            if (group_charge(st, fr, rest, sv, mmap) < 0)
                 return -1;
             continue;
         }
         for (int i = 0; i < (st->o.cumulative ? rest : 1); i++)
-            if (group_charge(st, fr + i, 1, sv) < 0)
+            if (group_charge(st, fr + i, 1, sv, mmap) < 0)
                 return -1;
     }
     return 0;
@@ -600,8 +621,9 @@ static int cmp_diff(const void *pa, const void *pb, void *key)
     return c ? c : cmp_key(*(enum stats_key *)key, b, a);
 }
 
+/* top and diff tag a group " [mmap]" when both kinds are shown (mixed). */
 static void print_entry(const struct stats *st, const struct stat_entry *e, FILE *out,
-                        int diff)
+                        int diff, int mixed)
 {
     char key[4200], line[4600], where[300];
     stats_key(st->o.key, e, key, sizeof(key));
@@ -617,7 +639,7 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
                         e->count);
     else
         fmt_statistic(line, sizeof(line), key, e->size, e->count);
-    fprintf(out, "%s\n", line);
+    fprintf(out, "%s%s\n", line, mixed && e->mmap ? " [mmap]" : "");
     if (st->o.key != KEY_TRACEBACK)
         return;
     for (int i = 0; i < e->nframes; i++)
@@ -660,9 +682,12 @@ int stats_print(struct stats *st, FILE *out, int diff)
     size_t n, i;
     if (!stats_sort(st, diff, &n))
         return -1;
+    int kinds = 0; /* 1: malloc groups, 2: mmap groups */
+    for (i = 0; i < n; i++)
+        kinds |= st->sorted[i]->mmap ? 2 : 1;
     if (st->o.limit > 0 && (size_t)st->o.limit < n)
         n = (size_t)st->o.limit;
     for (i = 0; i < n; i++)
-        print_entry(st, st->sorted[i], out, diff);
+        print_entry(st, st->sorted[i], out, diff, kinds == 3);
     return 0;
 }
