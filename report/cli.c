@@ -34,6 +34,17 @@ int cli_bad_value(char *err, size_t errlen, const char *opt, const char *val,
     return -1;
 }
 
+int cli_parse_kind(const char *arg, int *kind, char *err, size_t errlen)
+{
+    static const char *const names[] = {"all", "malloc", "mmap"}; /* SNAP_KIND_* */
+    for (int i = 0; i < 3; i++)
+        if (strcmp(arg, names[i]) == 0) {
+            *kind = i;
+            return 0;
+        }
+    return cli_bad_value(err, errlen, "--kind", arg, "all, malloc, mmap");
+}
+
 void cli_prefix(char *err, size_t errlen, const char *cmd)
 {
     char tmp[4096];

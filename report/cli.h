@@ -40,6 +40,13 @@ int cli_bad_value(char *err, size_t errlen, const char *opt, const char *val,
  * for longer), or NULL when none is that near. */
 const char *cli_nearest(const char *word, const char *const *names, size_t n);
 
+/* --kind's value ("all", "malloc", "mmap") into *kind (SNAP_KIND_*): 0,
+ * or -1 with cli_bad_value's message. */
+int cli_parse_kind(const char *arg, int *kind, char *err, size_t errlen);
+#define CLI_KIND_HELP                                                                  \
+    "      --kind KIND    all (default), malloc (blocks of the malloc family) or\n"     \
+    "                     mmap (anonymous memory the program mapped itself)\n"
+
 /* Puts "CMD: " before the message in err. */
 void cli_prefix(char *err, size_t errlen, const char *cmd);
 

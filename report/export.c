@@ -51,6 +51,8 @@ static void export_usage(void)
            "                       refuses a terminal); a device or FIFO: in place\n"
            "      --value VALUE    folded's value, speedscope's first profile: inuse_space\n"
            "                       (default), inuse_objects, alloc_space, alloc_objects\n"
+           "      --kind KIND      all (default), malloc or mmap: the stacks of that kind\n"
+           "                       of memory (mmap: what the program mapped itself)\n"
            CONFIG_HELP
            "Stacks start at the allocation site (allocator wrappers such as strdup and\n"
            "operator new are left out, as top leaves them out).  Several snapshots: the\n"
@@ -61,6 +63,7 @@ struct export_args {
     const struct export_format *fmt;
     const char *output;
     struct export_opts o;
+    int kind; /* --kind: SNAP_KIND_* */
 };
 
 static int export_getopt(int argc, char **argv, struct export_args *a, char *err,
@@ -69,6 +72,7 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"value", required_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
+        {"kind", required_argument, NULL, 'K'},
         CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     int c, r;
     memset(a, 0, sizeof(*a));
@@ -91,6 +95,10 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case 'K':
+            if (cli_parse_kind(optarg, &a->kind, err, errlen) < 0)
+                return cli_prefix(err, errlen, "export"), 2;
             break;
         case 'V':
             if ((a->o.value = prof_value_parse(optarg)) < 0) {
@@ -147,6 +155,7 @@ int cmd_export(int argc, char **argv, char *err, size_t errlen)
     int rc = export_getopt(argc, argv, &a, err, errlen);
     if (rc >= 0)
         return rc;
+    prof_set_kind(a.kind);
     rc = prof_load(&r, "export", argv + optind, argc - optind, err, errlen);
     if (rc == 0)
         rc = export_write(&a, &r.p, err, errlen);

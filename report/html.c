@@ -51,6 +51,8 @@ static void html_usage(void)
            "  -o, --output FILE  the page, written atomically; \"-\": stdout; a device\n"
            "                     or FIFO is written in place\n"
            "  -n N               rows of the top, diff and leak tables (default %d)\n"
+           "      --kind KIND    all (default), malloc or mmap: the flame graph and the\n"
+           "                     tables show the sites of that kind of memory only\n"
            CONFIG_HELP
            "Several snapshots: the flame graph and the top table show the latest of\n"
            "each process, summed; the timeline shows every process.\n", HTML_ROWS);
@@ -60,9 +62,9 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
+        {"kind", required_argument, NULL, 'K'}, CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     uint64_t n;
-    int c, r;
+    int c, r, kind = SNAP_KIND_ALL;
     a->output = NULL;
     a->rows = HTML_ROWS;
     optind = 1;
@@ -73,6 +75,10 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
             return 0;
         } else if (c == 'o') {
             a->output = optarg;
+        } else if (c == 'K') {
+            if (cli_parse_kind(optarg, &kind, err, errlen) < 0)
+                return cli_prefix(err, errlen, "html"), 2;
+            prof_set_kind(kind);
         } else if (c == 'n' && cli_parse_count(optarg, 1000000, &n) == 0) {
             a->rows = (long)n;
         } else if (c == 'n') {
@@ -254,6 +260,7 @@ static struct stats *html_stats(const struct prof *p, const int *want, char *err
     struct stats_opts so;
     memset(&so, 0, sizeof(so));
     so.key = KEY_LINENO;
+    so.kind = prof_get_kind(); /* --kind */
     struct stats *st = stats_new(&so);
     if (!st) {
         snprintf(err, errlen, "out of memory");

@@ -56,10 +56,24 @@ static void sat_add(int64_t *a, uint64_t v)
     *a = v > (uint64_t)(INT64_MAX - *a) ? INT64_MAX : *a + (int64_t)v;
 }
 
-/* Adds the traces of s to *set; -1 when out of memory. */
+static int prof_kind; /* SNAP_KIND_*: prof_set_kind */
+
+void prof_set_kind(int kind)
+{
+    prof_kind = kind;
+}
+
+int prof_get_kind(void)
+{
+    return prof_kind;
+}
+
+/* Adds the traces of s (of the kind asked) to *set; -1 when out of memory. */
 static int sum_snap(struct sum_entry **set, const struct snap *s)
 {
     for (uint32_t i = 0; i < s->ntraces; i++) {
+        if (!snap_kind_kept(prof_kind, s, i))
+            continue;
         const struct hsnap_stat *st = &s->stats[i];
         const struct hsnap_stat *pk = s->has_peak && s->peak_stats ? &s->peak_stats[i] : NULL;
         if (!st->live_count && !st->live_bytes && !st->total_count && !st->total_bytes &&

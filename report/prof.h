@@ -86,6 +86,10 @@ struct prof {
     size_t nseries;
 };
 
+/* --kind (export, html): only the stacks of that kind (SNAP_KIND_*; the
+ * default all), for every prof_build and prof_sum after the call. */
+void prof_set_kind(int kind);
+int prof_get_kind(void);
 /* Reads snaps[0..n) (loaded; they must outlive p).  0, or -1 with "export:
  * out of memory" in err. */
 int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, char *err,

@@ -107,6 +107,16 @@ struct snap {
     struct snap_secsize sizes[SNAP_MAX_SECTIONS]; /* known sections', by type */
 };
 
+/* --kind (top, diff, export, html): the sites of one kind of memory, by
+ * their trace's HSNAP_TRACE_MMAP (ranges the program mapped itself; a
+ * trace without it holds malloc blocks, as every trace of older files). */
+enum { SNAP_KIND_ALL, SNAP_KIND_MALLOC, SNAP_KIND_MMAP };
+static inline int snap_kind_kept(int kind, const struct snap *s, uint32_t ti)
+{
+    int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
+    return kind == SNAP_KIND_ALL || mmap == (kind == SNAP_KIND_MMAP);
+}
+
 /* Reads and validates the file at path.  Returns 0 and fills *out, or -1 with
  * "PATH: reason" in err (out is then empty and need not be freed). */
 int snap_load(const char *path, struct snap *out, char *err, size_t errlen);

@@ -62,13 +62,6 @@ static const struct option stats_longopts[] = {
 };
 
 const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
-const char *const stats_kind_names[] = {"all", "malloc", "mmap"};
-
-int stats_kind_kept(int kind, const struct snap *s, uint32_t ti)
-{
-    int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
-    return kind == STATS_KIND_ALL || mmap == (kind == STATS_KIND_MMAP);
-}
 const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
                                        "traceback"};
 
@@ -105,8 +98,7 @@ const char stats_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --born-since N only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
-    "      --kind KIND    all (default), malloc (blocks of the malloc family) or\n"
-    "                     mmap (anonymous memory the program mapped itself)\n"
+    CLI_KIND_HELP
     "      --format text|json  JSON is described in docs/json.md\n"
     "%s"
     CONFIG_HELP
@@ -129,13 +121,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
             }
         return cli_bad_value(err, errlen, "--sort", arg, "live, allocations, allocated");
     case 'f': return jdoc_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
-    case 'K':
-        for (int i = STATS_KIND_ALL; i <= STATS_KIND_MMAP; i++)
-            if (strcmp(arg, stats_kind_names[i]) == 0) {
-                o->kind = i;
-                return 1;
-            }
-        return cli_bad_value(err, errlen, "--kind", arg, "all, malloc, mmap");
+    case 'K': return cli_parse_kind(arg, &o->kind, err, errlen) < 0 ? -1 : 1;
     case 'k':
         for (size_t i = 0; i <= KEY_TRACEBACK; i++)
             if (strcmp(arg, stats_key_names[i]) == 0) {
@@ -396,7 +382,7 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
         const struct frames_trace *t = frames_get(s, ti);
         if (!t)
             return -1;
-        if (!frames_kept(&st->o.filter, t) || !stats_kind_kept(st->o.kind, s, ti))
+        if (!frames_kept(&st->o.filter, t) || !snap_kind_kept(st->o.kind, s, ti))
             continue;
         int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
         st->stamp++;

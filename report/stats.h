@@ -41,15 +41,8 @@ struct stats_opts {
     enum stats_sort sort; /* top --sort */
     int json;             /* --format json (docs/json.md) */
     struct frames_filter filter; /* --include, --exclude, --all-frames */
-    int kind;             /* --kind: STATS_KIND_* */
+    int kind;             /* --kind: SNAP_KIND_* */
 };
-
-/* --kind: which sites count, by the kind of memory they hold (a trace's
- * HSNAP_TRACE_MMAP: ranges the program mapped; else malloc blocks). */
-enum { STATS_KIND_ALL, STATS_KIND_MALLOC, STATS_KIND_MMAP };
-extern const char *const stats_kind_names[]; /* "all", "malloc", "mmap" */
-/* Whether trace ti of s is of the kind asked. */
-int stats_kind_kept(int kind, const struct snap *s, uint32_t ti);
 
 struct stat_entry {
     char *id;                 /* identity of the key (hash key) */
