@@ -86,3 +86,14 @@ if HEAPSNAP_LEAKS=1 fx_profile "$T/l.hsnap" "$FX/mapped"; then
     "$HEAPSNAP" top "$T/l.hsnap" -n 1 | grep -qF "mapped.c:52: size=64.0 MiB" &&
     t_pass mapped_never_lost || t_fail mapped_never_lost "$(grep mapped.c "$T/leaks.txt" | head -5 | tr '\n' '|')"
 else t_fail mapped_never_lost "exit $?: $(head -c 300 "$T/fx.err")"; fi
+
+# export and html take --kind: the malloc site alone, or the mapped ones alone
+"$HEAPSNAP" export --format folded --kind malloc "$T/m.hsnap" >"$T/fm.txt" 2>&1 &&
+"$HEAPSNAP" export --format folded --kind mmap "$T/m.hsnap" >"$T/fp.txt" 2>&1 &&
+  [ "$(grep -c . "$T/fm.txt")" = 1 ] && grep -q "(tests/fixtures/mapped.c:54) 33554432$" "$T/fm.txt" &&
+  [ "$(grep -c . "$T/fp.txt")" = 8 ] && ! grep -q "mapped.c:54)" "$T/fp.txt" &&
+  grep -q "(tests/fixtures/mapped.c:52) 67108864$" "$T/fp.txt" &&
+  t_pass mapped_kind_export || t_fail mapped_kind_export "$(head -c 300 "$T/fm.txt")"
+"$HEAPSNAP" html -o "$T/k.html" --kind mmap "$T/m.hsnap" >"$T/h.out" 2>&1 &&
+  grep -qF '"tests/fixtures/mapped.c:52"' "$T/k.html" && ! grep -qF '"tests/fixtures/mapped.c:54"' "$T/k.html" &&
+  t_pass mapped_kind_html || t_fail mapped_kind_html "$(head -c 300 "$T/h.out")"
