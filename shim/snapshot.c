@@ -521,8 +521,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         if (n)
             sbuf_put(&sec[SEC_SUPP], supp, n);
     }
-    if (r == 0 && lv.n)
-        r = reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
+    if (r == 0 && lv.n) /* the fatal path may leave them out: never hang */
+        reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
     if (r == 0)

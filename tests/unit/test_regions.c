@@ -1,0 +1,137 @@
+// link: shim/regions.c
+/*
+ * test_regions.c - the mapped ranges' tracker (shim/regions.c) without a
+ * process around it: a range cut at its front, its back and its middle (two
+ * ranges), a new mapping over several (MAP_FIXED), mremap's take and
+ * restore, the twin map, and the sums each change hands to traces.c
+ * (live bytes per trace here must equal what the ranges hold).
+ */
+#include <stdlib.h>
+
+#include "shim.h"
+#include "unit.h"
+
+#define MiB ((uintptr_t)1 << 20)
+
+/* ---- what regions.c needs of the rest of the shim ---- */
+static int64_t live[64];  /* bytes charged less discharged, by trace */
+static uint32_t next_twin = 32;
+void *arena_alloc(size_t n) { return calloc(1, n); }
+void arena_free(void *p, size_t n) { free(p); }
+void trace_charge(uint32_t id, uint64_t size) { live[id] += (int64_t)size; }
+void trace_discharge(uint32_t id, uint64_t size) { live[id] -= (int64_t)size; }
+void trace_forget(uint64_t size) {}
+uint32_t snap_epoch(void) { return 7; }
+int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
+{
+    *twin = next_twin++;
+    return flags == HSNAP_TRACE_MMAP ? 0 : -1;
+}
+
+struct walk {
+    uint64_t bytes[64];
+    unsigned n;
+};
+static void visit(uint32_t trace, uint64_t bytes, void *arg)
+{
+    struct walk *w = arg;
+    w->bytes[trace] += bytes;
+    w->n++;
+}
+/* The ranges' walk agrees with the sums handed out; their number. */
+static int consistent(unsigned *n)
+{
+    struct walk w = {{0}, 0};
+    reg_foreach(visit, &w, 0);
+    *n = w.n;
+    for (int t = 0; t < 64; t++)
+        if ((int64_t)w.bytes[t] != live[t])
+            return 0;
+    return 1;
+}
+
+TEST_BEGIN(regions_cut_front_back_middle)
+    unsigned n;
+    reg_clear();
+    memset(live, 0, sizeof live);
+    reg_add(100 * MiB, 112 * MiB, 1);
+    reg_remove(100 * MiB, 102 * MiB);          /* front */
+    reg_remove(110 * MiB, 112 * MiB);          /* back */
+    reg_remove(104 * MiB, 106 * MiB);          /* a hole: two ranges */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 2);
+    expect_eq_u64(live[1], 6 * MiB);
+    reg_remove(0, 200 * MiB);                  /* everything */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 0);
+    expect_eq_u64(live[1], 0);
+TEST_END
+
+TEST_BEGIN(regions_fixed_mapping_replaces_what_it_covers)
+    unsigned n;
+    reg_clear();
+    memset(live, 0, sizeof live);
+    reg_add(10 * MiB, 14 * MiB, 1);
+    reg_add(14 * MiB, 18 * MiB, 2);
+    reg_add(18 * MiB, 22 * MiB, 3);
+    reg_add(12 * MiB, 20 * MiB, 4);            /* over the three */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 3);
+    expect_eq_u64(live[1], 2 * MiB);
+    expect_eq_u64(live[2], 0);
+    expect_eq_u64(live[3], 2 * MiB);
+    expect_eq_u64(live[4], 8 * MiB);
+    reg_add(11 * MiB, 21 * MiB, REG_UNTRACKED); /* a file over them: out, nothing in */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 2);
+    expect_eq_u64(live[1] + live[3] + live[4], 2 * MiB);
+TEST_END
+
+TEST_BEGIN(regions_take_and_restore)
+    struct reg_piece p[REG_PIECES];
+    unsigned n;
+    reg_clear();
+    memset(live, 0, sizeof live);
+    reg_add(40 * MiB, 44 * MiB, 5);
+    reg_add(44 * MiB, 48 * MiB, 6);
+    expect_eq_u64(reg_take(40 * MiB, 48 * MiB, p), 2); /* mremap's old range */
+    expect_eq_u64(p[0].lo, 40 * MiB);
+    expect_eq_u64(p[1].trace, 6);
+    expect_eq_u64(p[1].epoch, 7);
+    reg_restore(p, 2);                        /* it failed */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 2);
+    expect_eq_u64(reg_take(60 * MiB, 61 * MiB, p), 0); /* nothing there */
+TEST_END
+
+TEST_BEGIN(regions_many_ranges_stay_sorted)
+    unsigned n;
+    reg_clear();
+    memset(live, 0, sizeof live);
+    for (uintptr_t i = 0; i < 1000; i++)       /* grows past the first capacity */
+        reg_add((1000 - i) * 4 * MiB, (1000 - i) * 4 * MiB + 2 * MiB, (uint32_t)(i % 8));
+    for (uintptr_t i = 1; i <= 1000; i += 2)
+        reg_remove(i * 4 * MiB + MiB, i * 4 * MiB + 2 * MiB); /* back halves of odd ones */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 1000);
+    uint64_t ranges, bytes;
+    reg_totals(&ranges, &bytes);
+    expect_eq_u64(ranges, 1000);
+    expect_eq_u64(bytes, 500 * 2 * MiB + 500 * MiB);
+TEST_END
+
+TEST_BEGIN(regions_twin_made_once_per_trace)
+    int64_t a = reg_twin(3), b = reg_twin(3), c = reg_twin(4);
+    expect_true(a >= 32 && a == b, "twin of 3: %lld then %lld", (long long)a, (long long)b);
+    expect_true(c != a, "4's twin is 3's");
+TEST_END
+
+int main(void)
+{
+    regions_cut_front_back_middle();
+    regions_fixed_mapping_replaces_what_it_covers();
+    regions_take_and_restore();
+    regions_many_ranges_stay_sorted();
+    regions_twin_made_once_per_trace();
+    return 0;
+}
