@@ -430,6 +430,7 @@ static void merge_meta(struct hsnap_meta *o, const struct hsnap_meta *m, int fir
     o->total_frees += m->total_frees;
     o->foreign_frees += m->foreign_frees;
     o->shim_bytes += m->shim_bytes;
+    o->file_maps += m->file_maps;
     o->flags |= m->flags & HSNAP_META_DEGRADED;
     o->flags &= m->flags | ~(HSNAP_META_HAS_BLOCKS | HSNAP_META_HAS_LEAKS);
 }
