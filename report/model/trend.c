@@ -1,7 +1,8 @@
 /*
- * trend.c - `heapsnap trend SNAP1 SNAP2 ... SNAPn`: which call sites keep
- * growing across a series of snapshots of ONE process (interval snapshots of
- * a service, or heapsnap_take_snapshot() calls in a test).
+ * trend.c - which call sites keep growing across a series of snapshots of
+ * ONE process (interval snapshots of a service, or heapsnap_take_snapshot()
+ * calls in a test); `heapsnap trend` (report/commands/trend.c) and the
+ * gate's --max-trend-growth rule print it.
  *
  * Memory that is still reachable but never freed - a cache that never
  * evicts, a list that only grows - is invisible to a leak checker.  Two facts
@@ -16,17 +17,10 @@
  * ("blocks by epochs survived") for the reader to judge, as tracemalloc
  * leaves the judgement of compare_to() to its user.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "cli.h"
-#include "config.h"
-#include "escape.h"
-#include "fmt.h"
-#include "jsondoc.h"
 #include "trend.h"
 
 struct trend {
@@ -178,187 +172,4 @@ int trend_steady(const struct trend *tr, int *left_out)
 {
     *left_out = tr->left_out;
     return tr->n;
-}
-
-/* --- the command --------------------------------------------------------- */
-
-static void trend_usage(void)
-{
-    printf("usage: heapsnap trend SNAP1 SNAP2 ... [--key KEY] [-n N] [--alloc-fn PAT]\n"
-           "Call sites whose live bytes grew at every step of a series of snapshots of\n"
-           "one process (ordered by snapshot number), biggest growth first, with how\n"
-           "many of their blocks in the last snapshot survived 0, 1, 2... epochs (an\n"
-           "epoch ends at each snapshot).  A cache that never evicts has old blocks and\n"
-           "grows at every step; a steady working set does neither.\n"
-           "  -k, --key KEY   lineno (default), filename, function, module, traceback\n"
-           "  -n N            print at most N sites (default 10, 0 = all)\n"
-           "      --format text|json  JSON is described in docs/json.md\n"
-           CONFIG_HELP);
-}
-
-static void trend_print_site(const struct trend *tr, const struct trend_site *ts)
-{
-    char key[4200], line[4600], ages[512];
-    size_t len = 0;
-    stats_key(tr->o.key, ts->e, key, sizeof(key));
-    fmt_statistic_diff(line, sizeof(line), key, ts->last, ts->last - ts->first, ts->last_count,
-                       ts->last_count - ts->first_count);
-    printf("%s\n", line);
-    if (!trend_has_ages(tr))
-        return;
-    for (int b = 0; b < TREND_AGES; b++)
-        if (ts->ages[b] && len < sizeof(ages) - 40)
-            len += (size_t)snprintf(ages + len, sizeof(ages) - len, " %d%s:%lld", b,
-                                    b == TREND_AGES - 1 ? "+" : "", (long long)ts->ages[b]);
-    printf("    blocks by epochs survived:%s\n", len ? ages : " none");
-}
-
-static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, size_t errlen)
-{
-    static const struct option longopts[] = {
-        {"key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, 'f'}, CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
-    static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
-    int c, r;
-    memset(o, 0, sizeof(*o));
-    o->limit = 10;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":k:n:h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            trend_usage();
-            return 0;
-        } else if (c == 'n') {
-            uint64_t n;
-            if (cli_parse_count(optarg, INT32_MAX, &n) < 0) {
-                cli_bad_value(err, errlen, "-n", optarg, "a count from 0 to 2147483647");
-                return cli_prefix(err, errlen, "trend"), 2;
-            }
-            o->limit = (long)n;
-        } else if (c == 'f') {
-            if (jdoc_format(optarg, &o->json, err, errlen) < 0)
-                return cli_prefix(err, errlen, "trend"), 2;
-        } else if ((r = config_opt(c, optarg, err, errlen)) != 0) {
-            if (r < 0)
-                return cli_prefix(err, errlen, "trend"), 2;
-        } else if (c == 'k') {
-            size_t i = 0;
-            while (i < 5 && strcmp(optarg, keys[i]) != 0)
-                i++;
-            if (i == 5) {
-                cli_bad_value(err, errlen, "--key", optarg,
-                              "lineno, filename, function, module, traceback");
-                return cli_prefix(err, errlen, "trend"), 2;
-            }
-            o->key = (enum stats_key)i;
-        } else
-            return cli_bad_option("trend", c, argv, err, errlen);
-    }
-    if (argc - optind < 2) {
-        snprintf(err, errlen, "trend: want at least two snapshots of one process");
-        return 2;
-    }
-    return config_load("trend", err, errlen) ? 2 : -1;
-}
-
-/* --format json: the "heapsnap-trend" document (docs/json.md). */
-static void trend_json(const struct trend *tr, const struct snap **ser, char **paths, int n,
-                       const struct stats_opts *o)
-{
-    struct json j;
-    size_t ns;
-    const struct trend_site *s = trend_sites(tr, &ns);
-    int left_out, m = trend_steady(tr, &left_out);
-    char key[4200];
-    jdoc_begin(&j, stdout, "heapsnap-trend", 1);
-    json_kstr(&j, "key", stats_key_names[o->key]);
-    json_key(&j, "snapshots");
-    json_arr_begin(&j);
-    for (int i = 0; i < n; i++)
-        jdoc_snapshot(&j, ser[i], paths[i]);
-    json_arr_end(&j);
-    json_ku64(&j, "steady", (uint64_t)m);
-    json_kbool(&j, "exit_left_out", left_out);
-    json_ku64(&j, "sites_total", ns);
-    json_key(&j, "sites");
-    json_arr_begin(&j);
-    for (size_t i = 0; i < ns && (o->limit == 0 || (long)i < o->limit); i++) {
-        stats_key(o->key, s[i].e, key, sizeof(key));
-        json_obj_begin(&j);
-        json_kstr(&j, "key", key);
-        json_ki64(&j, "first_bytes", s[i].first);
-        json_ki64(&j, "last_bytes", s[i].last);
-        json_ki64(&j, "first_blocks", s[i].first_count);
-        json_ki64(&j, "last_blocks", s[i].last_count);
-        json_key(&j, "ages");
-        if (trend_has_ages(tr)) {
-            json_arr_begin(&j);
-            for (int b = 0; b < TREND_AGES; b++)
-                json_i64(&j, s[i].ages[b]);
-            json_arr_end(&j);
-        } else {
-            json_null(&j);
-        }
-        jdoc_key_fields(&j, o->key, s[i].e);
-        json_obj_end(&j);
-    }
-    json_arr_end(&j);
-    jdoc_end(&j);
-}
-
-static int trend_report(const struct snap **ser, char **paths, int n,
-                        const struct stats_opts *o, char *err, size_t errlen)
-{
-    struct trend *tr = trend_new(o->key);
-    size_t ns;
-    if (!tr) {
-        snprintf(err, errlen, "trend: out of memory");
-        return 2;
-    }
-    int rc = trend_run(tr, ser, n, err, errlen) < 0 ? 2 : 0;
-    if (rc == 0 && o->json) {
-        trend_json(tr, ser, paths, n, o);
-    } else if (rc == 0) {
-        const struct trend_site *s = trend_sites(tr, &ns);
-        char exe[600];
-        int left_out, m = trend_steady(tr, &left_out);
-        printf("%zu growing site%s across %d snapshots of pid %u (%s)%s\n", ns,
-               ns == 1 ? "" : "s", m, ser[0]->meta.pid, esc_text(ser[0]->exe, exe, sizeof(exe)),
-               left_out ? "; its exit snapshot left out" : "");
-        for (size_t i = 0; i < ns && (o->limit == 0 || (long)i < o->limit); i++)
-            trend_print_site(tr, &s[i]);
-    }
-    trend_free(tr);
-    return rc;
-}
-
-int cmd_trend(int argc, char **argv, char *err, size_t errlen)
-{
-    struct stats_opts o;
-    int rc = trend_parse(argc, argv, &o, err, errlen);
-    if (rc >= 0)
-        return rc;
-    int n = argc - optind;
-    struct snap *in = calloc((size_t)n, sizeof(*in));
-    const struct snap **ser = calloc((size_t)n, sizeof(*ser));
-    rc = in && ser ? 0 : 2;
-    if (rc)
-        snprintf(err, errlen, "trend: out of memory");
-    for (int i = 0; i < n && rc == 0; i++) {
-        ser[i] = &in[i];
-        if (snap_load(argv[optind + i], &in[i], err, errlen) < 0)
-            rc = 2;
-        else if (in[i].meta.pid != in[0].meta.pid) {
-            snprintf(err, errlen, "%s: pid %u, but %s is pid %u (trend takes one process's "
-                     "series)", argv[optind + i], in[i].meta.pid, argv[optind], in[0].meta.pid);
-            rc = 2;
-        }
-    }
-    if (rc == 0)
-        rc = trend_report(ser, argv + optind, n, &o, err, errlen);
-    for (int i = 0; in && i < n; i++)
-        snap_free(&in[i]);
-    free(in);
-    free(ser);
-    return rc;
 }
