@@ -337,27 +337,15 @@ static inline int hook_skip(size_t n)
     return real.sample && hook_skip_sampled(n);
 }
 
-/* shim.h (maphooks.c): mappings are recorded and sampled as blocks are. */
-int hook_map_wanted(size_t n, int failed)
+/* shim.h (maphooks.c): a mapping is recorded and sampled as a block is. */
+uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
 {
-    if (!hook_ready() || !hook_tracking())
-        return 0;
-    if (failed)
-        return 1;
     int64_t *cd = hook_cd();
-    if (hook_skip(n) || (real.sample && (*cd > 0 || !sample_hit(cd, n))))
-        return real.all_blocks ? 2 : 0;
-    return 1;
-}
-
-uint32_t hook_map_site(const struct unwind_origin *origin, int wanted)
-{
-    return wanted == 2 ? real.unsampled : hook_site(origin);
-}
-
-uintptr_t hook_real_malloc(void)
-{
-    return (uintptr_t)real.malloc;
+    if (!hook_ready() || !hook_is_active())
+        return UNWIND_NO_NAME;
+    if (!failed && (hook_skip(n) || (real.sample && (*cd > 0 || !sample_hit(cd, n)))))
+        return real.all_blocks ? real.unsampled : UNWIND_NO_NAME;
+    return hook_site(origin);
 }
 
 /* ---- shim/python: a block born in a wrapped CPython allocator domain,

@@ -103,8 +103,8 @@ static int maph_span_of(struct dl_phdr_info *info, size_t size, void *arg)
  * a recording hook, no shim lock held). */
 static HS_NOINLINE void maph_spans(void)
 {
-    uintptr_t addrs[2] = {(uintptr_t)maph_spans, hook_real_malloc()};
     int saved = guard_enter();
+    uintptr_t addrs[2] = {(uintptr_t)maph_spans, (uintptr_t)dlsym(RTLD_NEXT, "malloc")};
     for (int k = 0; k < 2; k++) {
         uintptr_t want[3] = {addrs[k], 0, 0};
         if (want[0])
@@ -133,11 +133,11 @@ static inline uintptr_t maph_pages(size_t n)
     return (n + maph.page - 1) & ~(uintptr_t)(maph.page - 1);
 }
 
-/* The trace a new mapping of n bytes is charged to, or REG_UNTRACKED;
- * wanted as hook_map_wanted said. */
-static uint32_t maph_trace(const struct unwind_origin *o, int wanted)
+/* The mmap-kind trace a mapping of n bytes is charged to, or
+ * REG_UNTRACKED (hook_map_site; the guard set). */
+static uint32_t maph_trace(size_t n, const struct unwind_origin *o, int failed)
 {
-    uint32_t id = hook_map_site(o, wanted);
+    uint32_t id = hook_map_site(n, o, failed);
     int64_t twin = id == UNWIND_NO_NAME ? -1 : reg_twin(id);
     return twin < 0 ? REG_UNTRACKED : (uint32_t)twin;
 }
@@ -152,24 +152,16 @@ static HS_NOINLINE void *maph_mmap_tracked(void *a, size_t n, int prot, int flag
     int anon = (flags & MAP_ANONYMOUS) != 0;
     void *p = maph_real_mmap(a, n, prot, flags, fd, off);
     int err = errno;
-    if (p == MAP_FAILED) {
-        int wanted = anon && err == ENOMEM ? hook_map_wanted(n, 1) : 0;
-        if (wanted) {
-            guard_enter();
-            uint32_t t = maph_trace(o, wanted);
-            if (t != REG_UNTRACKED)
-                trace_fail(t, n);
-            guard_leave(0);
-        }
-        errno = err;
-        return p;
-    }
-    int wanted = anon ? hook_map_wanted(n, 0) : 0;
     guard_enter();
-    if (!anon)
-        reg_file_map();
-    reg_add((uintptr_t)p, (uintptr_t)p + maph_pages(n),
-            wanted ? maph_trace(o, wanted) : REG_UNTRACKED);
+    if (p == MAP_FAILED) {
+        uint32_t t = anon && err == ENOMEM ? maph_trace(n, o, 1) : REG_UNTRACKED;
+        if (t != REG_UNTRACKED)
+            trace_fail(t, n);
+    } else {
+        if (!anon)
+            reg_file_map();
+        reg_add((uintptr_t)p, (uintptr_t)p + maph_pages(n), anon ? maph_trace(n, o, 0) : REG_UNTRACKED);
+    }
     guard_leave(0);
     errno = err;
     return p;
@@ -216,16 +208,14 @@ static HS_NOINLINE void *maph_mremap_tracked(void *a, size_t old, size_t n, int 
         errno = err;
         return q;
     }
-    int wanted = q != MAP_FAILED ? hook_map_wanted(n, 0) : err == ENOMEM ? hook_map_wanted(n, 1) : 0;
     guard_enter();
     if (q != MAP_FAILED) {
         for (uint32_t i = 0; i < k; i++)
             trace_discharge(was[i].trace, was[i].hi - was[i].lo);
-        reg_add((uintptr_t)q, (uintptr_t)q + maph_pages(n),
-                wanted ? maph_trace(o, wanted) : REG_UNTRACKED);
+        reg_add((uintptr_t)q, (uintptr_t)q + maph_pages(n), maph_trace(n, o, 0));
     } else {
         reg_restore(was, k);
-        uint32_t t = wanted ? maph_trace(o, wanted) : REG_UNTRACKED;
+        uint32_t t = err == ENOMEM ? maph_trace(n, o, 1) : REG_UNTRACKED;
         if (t != REG_UNTRACKED)
             trace_fail(t, n);
     }

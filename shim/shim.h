@@ -106,14 +106,12 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/
 /* A call returned NULL for n bytes asked: its site counts a failed
  * allocation (FAILED); hook_guard set, no lock held; keeps errno. */
 void hook_fail(uint64_t n, const struct unwind_origin *origin);
-/* maphooks.c: whether a mapping of n bytes is recorded (with hook_guard
- * clear; the sampled countdown moves): 1 at its stack, 2 at <unsampled>
- * (sampled mode with HEAPSNAP_LEAKS), 0 not (not recording, the guard
- * set, not sampled); failed: a failure, always 1 when recording.  Then,
- * guard set, its trace (not yet the mmap kind's), or UNWIND_NO_NAME. */
-int hook_map_wanted(size_t n, int failed);
-uint32_t hook_map_site(const struct unwind_origin *origin, int wanted);
-uintptr_t hook_real_malloc(void); /* the allocator behind the hooks (0: not yet) */
+/* maphooks.c, with hook_guard set by a caller that found it clear: the
+ * trace (not yet the mmap kind's) of a mapping of n bytes made at origin,
+ * sampled as a block is (the countdown moves), or UNWIND_NO_NAME: not
+ * recorded (not recording, not sampled, out of memory); failed: a
+ * failure's, which is never sampled. */
+uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 

@@ -1,5 +1,6 @@
 # tests/cli/test_mapped.sh - memory mapped outside malloc (the mmap kind):
-# tests/fixtures/mapped.c maps, remaps and unmaps at known lines beside one
+# tests/fixtures/mapped.c maps, remaps (MREMAP_MAYMOVE, MREMAP_FIXED) and
+# unmaps at known lines beside one
 # 32 MiB malloc; top lists each mapped site with its exact bytes and line,
 # tagged [mmap], and the malloc once (glibc maps it itself: malloc kind
 # only); --kind separates them; info sums each kind and counts the
@@ -16,6 +17,7 @@ if ! fx_profile "$T/m.hsnap" "$FX/mapped" || [ ! -s "$T/m.hsnap" ]; then
   return 0
 fi
 fx_top mapped_top "$T/m.hsnap" -n 0 && t_golden mapped_top "$G/mapped_top.txt" "$T/mapped_top.txt"
+"$HEAPSNAP" top "$T/m.hsnap" --sort allocations -n 0 >"$T/allocs.txt" 2>&1
 has() { grep -qxF "tests/fixtures/mapped.c:$1" "$T/mapped_top.txt"; }
 lacks() { ! grep -q "^tests/fixtures/mapped.c:$1:" "$T/mapped_top.txt"; }
 check() { # NAME CONDITION...: pass when the condition holds
@@ -26,16 +28,18 @@ check mapped_site_64mib has "52: size=64.0 MiB, count=1, average=64.0 MiB [mmap]
 "$HEAPSNAP" info "$T/m.hsnap" >"$T/info.txt" 2>&1
 check mapped_malloc_counted_once eval 'has "54: size=32.0 MiB, count=1, average=32.0 MiB" &&
   [ "$(grep -c "^tests/fixtures/mapped.c:54:" "$T/mapped_top.txt")" = 1 ] &&
-  grep -q "^by kind: *malloc 32.0 MiB in 1 block, mmap 134 MiB" "$T/info.txt"'
+  grep -q "^by kind: *malloc 32.0 MiB in 1 block, mmap 139 MiB" "$T/info.txt"'
 check mapped_mremap_grow_16_to_48 eval 'has "57: size=48.0 MiB, count=1, average=48.0 MiB [mmap]" && lacks 56'
 check mapped_mremap_shrink_in_place eval 'has "59: size=3072 KiB, count=1, average=3072 KiB [mmap]" && lacks 58'
 check mapped_half_unmapped has "60: size=4096 KiB, count=1, average=4096 KiB [mmap]"
 check mapped_hole_splits_range has "62: size=8192 KiB, count=2, average=4096 KiB [mmap]"
-"$HEAPSNAP" top "$T/m.hsnap" --sort allocations -n 0 >"$T/allocs.txt" 2>&1
 check mapped_unmapped_whole eval 'lacks 64 && grep -qxF "tests/fixtures/mapped.c:64: allocations=1, allocated=2048 KiB, average=2048 KiB (live: size=0 B, count=0) [mmap]" "$T/allocs.txt"'
 check mapped_fixed_replaces eval 'has "66: size=4096 KiB, count=2, average=2048 KiB [mmap]" &&
   has "67: size=2048 KiB, count=1, average=2048 KiB [mmap]"'
 check mapped_shared_anonymous has "68: size=1024 KiB, count=1, average=1024 KiB [mmap]"
+check mapped_mremap_fixed_moves_over_a_mapping eval 'has "74: size=4096 KiB, count=1, average=4096 KiB [mmap]" &&
+  has "72: size=1024 KiB, count=1, average=1024 KiB [mmap]" && lacks 73 &&
+  grep -qxF "tests/fixtures/mapped.c:73: allocations=1, allocated=4096 KiB, average=4096 KiB (live: size=0 B, count=0) [mmap]" "$T/allocs.txt"'
 
 # --kind: each kind alone (no tag then), and a bad value refused
 fx_top mapped_malloc "$T/m.hsnap" -n 0 --kind malloc &&
@@ -59,16 +63,16 @@ fx_top mapped_failed "$T/m.hsnap" --failed &&
   t_pass mapped_failed_recorded || t_fail mapped_failed_recorded "$(head -c 300 "$T/mapped_failed.txt")"
 
 # info: each kind's sums, the file-backed mapping, the traced total of both
-grep -qxF "by kind:          malloc 32.0 MiB in 1 block, mmap 134 MiB in 10 ranges" "$T/info.txt" &&
+grep -qxF "by kind:          malloc 32.0 MiB in 1 block, mmap 139 MiB in 12 ranges" "$T/info.txt" &&
   grep -qxF "file mappings:    1 made (files: not heap, not counted)" "$T/info.txt" &&
-  grep -qxF "traced current:   166 MiB ($((166 * MiB)) bytes)" "$T/info.txt" &&
+  grep -qxF "traced current:   171 MiB ($((171 * MiB)) bytes)" "$T/info.txt" &&
   t_pass mapped_info_kinds || t_fail mapped_info_kinds "$(grep -E 'kind|mappings|current' "$T/info.txt" | tr '\n' '|')"
 "$HEAPSNAP" info "$T/m.hsnap" --format json >"$T/info.json" 2>/dev/null &&
 python3 - "$T/info.json" >"$T/j.err" 2>&1 <<'PY' && t_pass mapped_info_json || t_fail mapped_info_json "$(tail -c 300 "$T/j.err")"
 import json, sys
 k = json.load(open(sys.argv[1]))["snapshots"][0]["kinds"]
 assert k == {"malloc": {"bytes": 32 << 20, "blocks": 1},
-             "mmap": {"bytes": 134 << 20, "ranges": 10}, "file_maps": 1}, k
+             "mmap": {"bytes": 139 << 20, "ranges": 12}, "file_maps": 1}, k
 PY
 
 # four threads mapping and unmapping at once: 8000 mappings, 200 kept
@@ -91,7 +95,7 @@ else t_fail mapped_never_lost "exit $?: $(head -c 300 "$T/fx.err")"; fi
 "$HEAPSNAP" export --format folded --kind malloc "$T/m.hsnap" >"$T/fm.txt" 2>&1 &&
 "$HEAPSNAP" export --format folded --kind mmap "$T/m.hsnap" >"$T/fp.txt" 2>&1 &&
   [ "$(grep -c . "$T/fm.txt")" = 1 ] && grep -q "(tests/fixtures/mapped.c:54) 33554432$" "$T/fm.txt" &&
-  [ "$(grep -c . "$T/fp.txt")" = 8 ] && ! grep -q "mapped.c:54)" "$T/fp.txt" &&
+  [ "$(grep -c . "$T/fp.txt")" = 10 ] && ! grep -q "mapped.c:54)" "$T/fp.txt" &&
   grep -q "(tests/fixtures/mapped.c:52) 67108864$" "$T/fp.txt" &&
   t_pass mapped_kind_export || t_fail mapped_kind_export "$(head -c 300 "$T/fm.txt")"
 "$HEAPSNAP" html -o "$T/k.html" --kind mmap "$T/m.hsnap" >"$T/h.out" 2>&1 &&
