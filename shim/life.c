@@ -633,6 +633,7 @@ static void life_init_core(void)
     orph_init();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     hook_unwind_init();
+    maph_init(); /* the mmap family: its real functions and whose calls are the shim's */
 }
 
 /* An allocation reached the hooks before this library's constructor ran:

@@ -9,8 +9,8 @@
  * behind the shim maps its own chunks: they are its malloc blocks).
  * glibc's malloc and the loader map through their internal calls, which no
  * interposition sees.  File-backed mappings are counted (META), not kept.
- * Real functions come from dlsym(RTLD_NEXT); until they are known, the
- * system calls themselves.  An munmap leaves the books before the kernel
+ * Real functions come from dlsym(RTLD_NEXT) at start-up (maph_init); until
+ * then, the system calls themselves.  An munmap leaves the books before the kernel
  * frees the pages (another thread may get them back at once); an mremap
  * takes its old range out, calls, then charges the result to its own
  * stack (as realloc), or puts the old range back when it failed.
@@ -55,12 +55,11 @@ static void maph_resolve(void)
         atomic_store(&maph.state, MAPH_READY);
 }
 
+/* Resolved (maph_init): until then the system calls themselves, so that
+ * no call (a fork's child, the loader lock held elsewhere) resolves here. */
 static inline int maph_ready(void)
 {
-    if (HS_LIKELY(atomic_load_explicit(&maph.state, memory_order_acquire) == MAPH_READY))
-        return 1;
-    maph_resolve();
-    return atomic_load_explicit(&maph.state, memory_order_acquire) == MAPH_READY;
+    return HS_LIKELY(atomic_load_explicit(&maph.state, memory_order_acquire) == MAPH_READY);
 }
 
 static void *maph_real_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
@@ -99,9 +98,8 @@ static int maph_span_of(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-/* The spans of the shim and of the real malloc, once (the loader lock:
- * a recording hook, no shim lock held). */
-static HS_NOINLINE void maph_spans(void)
+/* The spans of the shim and of the real malloc (the loader lock). */
+static void maph_spans(void)
 {
     int saved = guard_enter();
     uintptr_t addrs[2] = {(uintptr_t)maph_spans, (uintptr_t)dlsym(RTLD_NEXT, "malloc")};
@@ -112,16 +110,24 @@ static HS_NOINLINE void maph_spans(void)
         maph.own[k].lo = want[1];
         maph.own[k].hi = want[2];
     }
-    guard_leave(saved);
+    hook_guard = saved; /* (start-up: no frees deferred to drain) */
     atomic_store_explicit(&maph.spans_known, 1, memory_order_release);
 }
 
-/* Whether a call from ret is the program's (not the shim's, nor the
- * allocator's behind it). */
-static int maph_programs(uintptr_t ret)
+/* shim.h: at start-up (life.c), outside any hook. */
+void maph_init(void)
+{
+    maph_resolve();
+    maph_spans();
+}
+
+/* Whether a call from ret is the program's: not the shim's (which may
+ * hold its locks, the guard clear: nothing here may take one then), nor
+ * the allocator's behind it; none before maph_init.  Compares only. */
+static inline int maph_programs(uintptr_t ret)
 {
     if (!atomic_load_explicit(&maph.spans_known, memory_order_acquire))
-        maph_spans();
+        return 0;
     for (int k = 0; k < 2; k++)
         if (ret >= maph.own[k].lo && ret < maph.own[k].hi)
             return 0;
@@ -184,7 +190,8 @@ HS_EXPORT int munmap(void *a, size_t n)
     uintptr_t lo = (uintptr_t)a;
     /* Recording stopped or not, ranges in the books leave them; a bad call
      * (unaligned, empty) fails in the kernel and changes nothing. */
-    if (!hook_guard && n && !(lo & (maph.page - 1)) && maph_ready()) {
+    if (!hook_guard && n && maph_programs((uintptr_t)__builtin_return_address(0)) &&
+        !(lo & (maph.page - 1))) {
         guard_enter();
         reg_remove(lo, lo + maph_pages(n));
         guard_leave(0);
@@ -235,7 +242,8 @@ HS_EXPORT void *mremap(void *a, size_t old, size_t n, int flags, ...)
         to = va_arg(ap, void *);
         va_end(ap);
     }
-    if (hook_guard || !old || ((uintptr_t)a & (maph.page - 1)) || !maph_ready())
+    if (hook_guard || !old || !maph_programs((uintptr_t)__builtin_return_address(0)) ||
+        ((uintptr_t)a & (maph.page - 1)))
         return maph_real_mremap(a, old, n, flags, to);
     return maph_mremap_tracked(a, old, n, flags, to, &o);
 }

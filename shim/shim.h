@@ -337,6 +337,9 @@ struct trace_counters {
 };
 extern struct trace_counters trace_counters;
 
+/* ---- maphooks.c: the interposed mmap family ---- */
+void maph_init(void); /* at start-up, outside any hook; until then nothing is tracked */
+
 /* ---- regions.c: anonymous memory the program mapped (the mmap kind) ---- */
 struct reg_piece {          /* a tracked range, as mremap takes and restores it */
     uintptr_t lo, hi;
