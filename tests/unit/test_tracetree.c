@@ -1,4 +1,4 @@
-// link: shim/traces.c shim/frametree.c shim/arena.c
+// link: shim/record/traces.c shim/record/frametree.c shim/base/arena.c
 /*
  * test_tracetree.c - traces.c's interning of stacks as a tree of frames:
  * stacks that share their outer frames get distinct ids, dense and in
