@@ -596,16 +596,27 @@ const char *lsan_suppressions(size_t *len); /* what it returned; NULL: none */
 /* ---- elfsym.c: the program's functions by name (.dynsym, the exe's .symtab) ---- */
 void elfsym_find(const char *const *names, void **out, unsigned n);
 
-/* ---- life.c ---- */
+/* ---- base/clock.c, base/degrade.c, base/loader.c: life's low-level
+ * helpers, which every room may use (their life_ names kept) ---- */
+uint64_t life_now_ns(void);       /* CLOCK_REALTIME */
+uint64_t life_mono_ns(void);      /* CLOCK_MONOTONIC */
+uint64_t life_uptime_ns(uint64_t mono); /* a life_mono_ns time, since start-up */
 uint64_t life_start_ns(void);
-void life_tick(void);             /* from the record slow path, now and then */
+void life_clock_start(void);      /* start-up, once: the times above start */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
-int life_start_early(void);        /* an allocation before the constructor */
+int life_degraded(void);
+void life_on_degrade(void (*stop)(void)); /* start-up: what degrading stops */
 void life_loader_enter(void);      /* around a call that takes the loader lock */
 void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
 int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
-int life_degraded(void);
+void life_loader_close(void);      /* fork's prepare: wait for those inside */
+void life_loader_open(void);       /* fork's parent */
+void life_loader_reset(void);      /* fork's child: nobody is inside */
+
+/* ---- life.c ---- */
+void life_tick(void);             /* from the record slow path, now and then */
+int life_start_early(void);        /* an allocation before the constructor */
 /* not a vfork child, nor a clone child that no fork handler reached: the
  * process that writes snapshots */
 int life_own_process(void);
@@ -631,9 +642,6 @@ unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
 void life_timeline_lock(void);
 int life_timeline_lock_bounded(unsigned tries);
 void life_timeline_unlock(void);
-uint64_t life_now_ns(void);       /* CLOCK_REALTIME */
-uint64_t life_mono_ns(void);      /* CLOCK_MONOTONIC */
-uint64_t life_uptime_ns(uint64_t mono); /* a life_mono_ns time, since start-up */
 
 /* ---- siteline.c: memory over time, per site (SITELINE) ---- */
 #define SL_SITES 8u  /* the largest traces kept at each point */
