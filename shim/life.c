@@ -1,6 +1,6 @@
 /*
  * life.c - the shim's process life: start-up, exit, fork, signals, the
- * helper thread, the fatal-signal path, and the heap-size timeline.
+ * helper thread and the fatal-signal path.
  *
  * Start-up (a constructor): real functions, options, clocks, own text range,
  * then the atexit snapshot (registered here so that it runs after the
@@ -39,10 +39,6 @@
  * interrupted a hook on this thread, which may hold a shim lock).  exit()
  * reaches the kernel through glibc's internal _exit, not this one, so a
  * normal exit is still written once, by the atexit handler.
- *
- * Timeline: a bounded array of (t, traced bytes) points, appended from the
- * allocation slow path at most every step (10 ms at first); when it is full,
- * every other point is dropped and the step doubles.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -59,8 +55,6 @@
 #include "shim.h"
 #include "python/python.h"
 
-#define LIFE_TL_MAX 4096u
-#define LIFE_TL_STEP_NS 10000000ull /* 10 ms */
 #define LIFE_NFATAL 5
 /* The helper's stack: the snapshot writer and the leak check keep their
  * data in the arena, and glibc's default (8 MiB of address space) would
@@ -88,22 +82,7 @@ static struct {
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
     atomic_int exited;        /* the _exit snapshot was taken */
     int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
-    lock_t tl_lock;           /* the timeline */
-    unsigned tl_n;            /* points used */
-    uint64_t tl_step;         /* minimum spacing, ns */
-    _Atomic uint64_t tl_last; /* monotonic time of the last point */
-    struct hsnap_point tl[LIFE_TL_MAX];
-} life; /* in .bss: as .data, 64 KiB of file pages counted in the peak RSS */
-
-/* ---------------- timeline ---------------- */
-
-static void life_timeline_halve(void)
-{
-    for (unsigned i = 0; i < life.tl_n / 2; i++)
-        life.tl[i] = life.tl[2 * i];
-    life.tl_n /= 2;
-    life.tl_step *= 2;
-}
+} life;
 
 static HS_NOINLINE void life_start_helper(void);
 
@@ -112,44 +91,7 @@ void life_tick(void)
 {
     if (HS_UNLIKELY(atomic_load_explicit(&life.need_helper, memory_order_relaxed)))
         life_start_helper();
-    uint64_t now = life_mono_ns();
-    if (now - atomic_load_explicit(&life.tl_last, memory_order_relaxed) < life.tl_step)
-        return;
-    if (!lock_try(&life.tl_lock))
-        return;
-    if (now - life.tl_last >= life.tl_step) {
-        if (life.tl_n == LIFE_TL_MAX)
-            life_timeline_halve();
-        uint64_t cur;
-        trace_totals(&cur, NULL);
-        life.tl[life.tl_n++] = (struct hsnap_point){life_uptime_ns(now), cur};
-        atomic_store(&life.tl_last, now);
-    }
-    lock_drop(&life.tl_lock);
-}
-
-/* Copies up to cap points; returns how many there are (cap 0: just count). */
-unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap)
-{
-    unsigned n = life.tl_n < cap ? life.tl_n : cap;
-    if (dst)
-        memcpy(dst, life.tl, n * sizeof *dst);
-    return cap ? n : life.tl_n;
-}
-
-void life_timeline_lock(void)
-{
-    lock_take(&life.tl_lock);
-}
-
-int life_timeline_lock_bounded(unsigned tries)
-{
-    return lock_take_bounded(&life.tl_lock, tries);
-}
-
-void life_timeline_unlock(void)
-{
-    lock_drop(&life.tl_lock);
+    life_timeline_tick();
 }
 
 /* ---------------- HEAPSNAP_SIGNAL and the helper thread ---------------- */
@@ -547,7 +489,7 @@ static void life_init_core(void)
     }
     opt_init();
     life_clock_start();
-    life.tl_step = LIFE_TL_STEP_NS;
+    life_timeline_init();
     life.pid = getpid();
     orph_init();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */

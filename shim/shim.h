@@ -25,7 +25,7 @@
  *
  *   1. snap         snapshot.c: one snapshot or leak check (leakcheck.c)
  *                   at a time (and the API's root/ignore lists)
- *   2. loader gate  life.c: life_loader_enter/leave around every call that
+ *   2. loader gate  base/loader.c: life_loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
  *   2a. pycode      python/code.c: the Python code table, and native.c's
@@ -39,7 +39,7 @@
  *                   fork), then every claimed queue's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
- *   7. timeline     life.c
+ *   7. timeline     record/timeline.c
  *   8. siteline     siteline.c: the per-site points (taken alone, or
  *                   after snap by the writer)
  *   9. threads      leak/stop.c: the registry (the leak check, after the
@@ -637,6 +637,9 @@ int rchan_tell(const char *path, int err); /* 0: run was told */
 
 /* ---- creds.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
+/* ---- record/timeline.c: the heap over time ---- */
+void life_timeline_init(void);    /* start-up */
+void life_timeline_tick(void);    /* life_tick: a point, when one is due */
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
 void life_timeline_lock(void);
