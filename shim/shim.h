@@ -635,7 +635,7 @@ void life_helper_resume(void);
 /* ---- runchan.c: the socket of `heapsnap run` ---- */
 int rchan_tell(const char *path, int err); /* 0: run was told */
 
-/* ---- creds.c ---- */
+/* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 /* ---- record/timeline.c: the heap over time ---- */
 void life_timeline_init(void);    /* start-up */
