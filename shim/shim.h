@@ -125,10 +125,11 @@ extern __thread void *_Atomic defer_stack;
 /* shim/python: the block its wrapper's own call frees with the guard
  * set, already off the books: not deferred (hooks.c's free). */
 extern __thread uintptr_t defer_offbook;
-/* The real functions the drain and a deferring realloc call (hook_init,
- * once they are resolved). */
+/* The real functions the drain and a deferring realloc call, and what
+ * takes a block off the books first (pend_unbook) (hook_init, once they
+ * are resolved). */
 void defer_init(void (*real_free)(void *), void *(*real_malloc)(size_t),
-                size_t (*real_usable_size)(void *));
+                size_t (*real_usable_size)(void *), int (*unbook)(void *, int));
 void defer_push(void *p);               /* p's free waits for the guard's end */
 void *defer_realloc(void *p, size_t n); /* a new block; the old one deferred */
 void defer_drain(void);
