@@ -54,6 +54,7 @@
 
 #include "shim.h"
 #include "python/python.h"
+#include "snapshot.h"
 
 #define LIFE_NFATAL 5
 /* The helper's stack: the snapshot writer and the leak check keep their
@@ -465,6 +466,17 @@ HS_EXPORT _Noreturn void _Exit(int status)
     life_exit_now(status);
 }
 
+/* What the snapshot writer asks of the rooms above it. */
+static const struct snap_host life_snap_host = {
+    .own_process = life_own_process,
+    .leak_wanted = lchk_wanted,
+    .leak_forked = lchk_forked,
+    .leak_inplace = lchk_inplace,
+    .can_hold = stop_can_hold,
+    .read_suppressions = lsan_read_suppressions,
+    .suppressions = lsan_suppressions,
+};
+
 /* What life_degrade calls, once: recording stops. */
 static void life_stop_recording(void)
 {
@@ -480,6 +492,7 @@ static void life_init_core(void)
     if (atomic_exchange(&done, 1))
         return;
     life_on_degrade(life_stop_recording);
+    snap_set_host(&life_snap_host);
     hook_init();
     sig_init();
     if (cred_secure()) { /* the hooks forward; nothing else starts */
