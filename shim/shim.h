@@ -573,7 +573,6 @@ int lchk_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live bloc
 /* A snapshot with the leak check (to HEAPSNAP_OUTPUT's next name): the
  * blocks it found leaked (direct, indirect, cycle), or -1. */
 int64_t lchk_check(unsigned reason);
-extern const struct leak_host lchk_host; /* the recorder, as the leak room sees it */
 
 /* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
 /* (the registry the leak check stops and scans is the leak room's: stop_*) */
