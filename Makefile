@@ -66,7 +66,7 @@ HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
             $(BUILD)/obj/report/html/assets.o $(CLI_CXX_OBJ)
 
-.PHONY: all deps check demo fuzz bench man install clean
+.PHONY: all deps check demo fuzz bench man install clean print-%
 all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 
 deps:
@@ -159,3 +159,8 @@ install: all man
 
 clean:
 	rm -rf $(BUILD)
+
+# `make -s print-SHIM_ROOMS`: a variable's value, for the scripts and tests
+# that follow the Makefile's lists (tests/layout/test_rooms.sh).
+print-%:
+	@echo $($*)
