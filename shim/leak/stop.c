@@ -602,9 +602,8 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
 /* ---------------- start-up, fork ---------------- */
 
 /* Only the slots ever claimed are looked at: the 1,024 slots are 70
- * pages, and a write to each page cost every fork's child a page fault
- * (forkn, 200 forks: ~180 faults and 2.2 ms a fork, with peak.c's lines;
- * docs/performance.md). */
+ * pages, and a write to each would cost every fork's child a page fault
+ * (a fork-heavy workload shows it as faults per fork). */
 void stop_after_fork_child(void)
 {
     lock_drop(&stop.lock);

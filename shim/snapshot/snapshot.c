@@ -423,10 +423,9 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
  * heap: the fork is there so that a running program's threads need not
  * wait for the scan, and at exit nothing is left to wait for.  In place,
  * the check of a small heap costs less than the clone and the wait for
- * the child (md5sum 14.4 -> 11.7 ms, `gcc -c` of a small file, three
- * processes, 118.6 -> 101.0 ms), and the process's own peak RSS grows by
- * its copy instead of the child's: ~200 KiB and ~40 bytes a block, so
- * at most ~0.9 MiB under this bound (docs/performance.md).  Without a stop
+ * the child, and the process's own peak RSS grows by its copy instead of
+ * the child's, a few hundred KiB under this bound (docs/performance.md, the exit
+ * check).  Without a stop
  * signal (HEAPSNAP_STOP_SIGNAL=off) threads still running at exit would
  * move pointers under an in-place scan: the fork's image stands still. */
 static int snap_leak_fork(unsigned reason)
@@ -481,8 +480,8 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
 /* HEAPSNAP_COMPRESS's level for a snapshot of about blocks live blocks, or
  * 0 (plain, format 2) when the file would be small anyway: under
  * SNAP_ZMIN_BLOCKS the bytes compression saves are a few KiB, and the
- * compressor's code and context, once touched, cost the process's peak
- * RSS ~300 KiB (md5sum's exit snapshot: 2.9 -> 3.2 MB). */
+ * compressor's code and context, once touched, add to the process's peak
+ * RSS more than they save (docs/performance.md). */
 static int snap_level(uint64_t blocks)
 {
     return blocks < SNAP_ZMIN_BLOCKS ? 0 : zsec_level();
