@@ -12,7 +12,9 @@
  * past the hook), given a slot for that stop, but not the shim's own
  * helper (stop_own_thread), which blocks every signal.  The handler saves
  * the interrupted registers and stack pointer in the slot, acknowledges, and waits on a futex for "go".  A thread that does not
- * answer within 200 ms is counted unstopped and its whole stack scanned.
+ * answer within 200 ms is counted unstopped and its whole stack scanned
+ * (the check then runs on a fork, whose copy stands still); a foreign
+ * one's stack is the glibc stack mapping whose TCB holds its tid.
  * If the program has its own handler on the signal, nothing is sent (warned
  * once).  The registry lock is the last in shim.h's lock order.
  *
@@ -494,6 +496,71 @@ void stop_resume(void)
 
 /* ---------------- roots ---------------- */
 
+/* The TCB at the top of glibc thread stack [lo, hi): its first and third
+ * words (tcbhead_t's tcb and self) point to itself; 0 when none is found
+ * (see stop_is_thread_stack). */
+static uintptr_t stop_tcb_in(uintptr_t lo, uintptr_t hi)
+{
+    if (!stop.tcb || hi - lo < stop.tcb + 64)
+        return 0;
+    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63, bottom = top > lo + 8192 ? top - 8192 : lo;
+    for (uintptr_t p = top; p >= bottom && p >= lo; p -= 64) {
+        const uintptr_t *w = (const uintptr_t *)p;
+        if (w[0] == p && w[2] == p)
+            return p;
+    }
+    return 0;
+}
+
+/* A foreign thread that did not answer the stop (it blocks every signal,
+ * as jemalloc's background threads do) left no stack pointer: its stack
+ * is the glibc stack mapping whose TCB's tid word is its tid, found here
+ * for every such slot in one pass over the mappings (slot lo, hi, tp). */
+static void stop_unanswered_line(const struct procmaps_line *l, void *arg)
+{
+    uintptr_t tp;
+    pid_t tid;
+    /* anonymous and writable (as glibc maps a stack): no path after the
+     * inode ("[vvar]" may fault when read, a file past its end too) */
+    const char *perm = memchr(l->text, ' ', l->len), *end = l->text + l->len, *at = perm;
+    for (int field = 0; at && field < 4; field++) {
+        while (at < end && *at == ' ')
+            at++;
+        while (at < end && *at != ' ')
+            at++;
+    }
+    while (at && at < end && *at == ' ')
+        at++;
+    if (!l->readable || !perm || end - perm < 3 || perm[2] != 'w' || at != end ||
+        !(tp = stop_tcb_in(l->lo, l->hi)))
+        return;
+    memcpy(&tid, (const char *)tp + stop.tid_off, sizeof tid);
+    int top = atomic_load(&stop.top);
+    for (int i = 0; i < top; i++) {
+        struct stop_slot *s = &stop.slot[i];
+        if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped && s->tid == tid) {
+            s->lo = l->lo;
+            s->hi = l->hi;
+            s->tp = tp;
+        }
+    }
+}
+
+static void stop_find_unanswered(void)
+{
+    static char buf[8192]; /* one check at a time */
+    int top = atomic_load(&stop.top), any = 0;
+    for (int i = 0; i < top; i++) {
+        struct stop_slot *s = &stop.slot[i];
+        if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped) {
+            s->lo = s->hi = s->tp = 0;
+            any = 1;
+        }
+    }
+    if (any && stop.tid_off)
+        procmaps_each(buf, sizeof buf, stop_unanswered_line, NULL);
+}
+
 /* One thread's roots: stack from its stack pointer (minus redzone bytes:
  * a stopped thread's red zone, which the code it was stopped in may use;
  * the calling thread has none, since a call clobbers it) or whole,
@@ -576,11 +643,19 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
     else
         stop_thread_roots(sp, 0, stop.caller_lo, stop.caller_hi, (uintptr_t)pthread_self(), regs,
                          nregs, NULL, 0, &stop.caller_dtv, alo, ahi, fn, arg);
+    stop_find_unanswered();
     for (int i = 0; i < STOP_MAX; i++) {
         struct stop_slot *s = &stop.slot[i];
         int st = atomic_load(&s->state);
         if (st == STOP_PENDING)
             fn((uintptr_t)&s->arg, (uintptr_t)(&s->arg + 1), MODEL_ROOT_STACK, arg);
+        if (st == STOP_FOREIGN && !s->stopped) {
+            /* its whole stack, static TLS and DTV, as they were at the
+             * fork (an in-place check does not run while it runs) */
+            stop_thread_roots(0, 0, s->lo, s->hi, s->tp, NULL, 0, NULL, 0, &s->dtv, 0, 0, fn,
+                              arg);
+            continue;
+        }
         if (st == STOP_FOREIGN && s->stopped) {
             /* its stack: from its stack pointer to the end of the mapping
              * that holds it (a glibc stack's TCB and TLS at the top) */
@@ -648,15 +723,7 @@ static void stop_init_tls(void)
  * no root. */
 int stop_is_thread_stack(uintptr_t lo, uintptr_t hi)
 {
-    if (!stop.tcb || hi - lo < stop.tcb + 64)
-        return 0;
-    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63, bottom = top > lo + 8192 ? top - 8192 : lo;
-    for (uintptr_t p = top; p >= bottom && p >= lo; p -= 64) {
-        const uintptr_t *w = (const uintptr_t *)p;
-        if (w[0] == p && w[2] == p)
-            return 1;
-    }
-    return 0;
+    return stop_tcb_in(lo, hi) != 0;
 }
 
 int stop_can_hold(void)
