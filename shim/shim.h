@@ -17,7 +17,7 @@
  * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
  * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
  * (creds.c), rchan_ (runchan.c), result_ (leak/results.c), task_
- * (leak/tasks.c).
+ * (leak/tasks.c), dfk_ (leak/dontfork.c).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
