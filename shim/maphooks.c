@@ -1,7 +1,7 @@
 /*
  * maphooks.c - the interposed mmap, mmap64, munmap and mremap: anonymous
  * memory the program maps itself (MAP_PRIVATE or MAP_SHARED) is recorded
- * as the mmap kind (regions.c), charged to the call's stack.  A mapping is
+ * as the mmap kind (record/regions.c), charged to the call's stack.  A mapping is
  * the program's only when the call comes with hook_guard clear (the shim's
  * own work, libunwind's, the wrapped CPython domains' pymalloc arenas set
  * it), from outside the shim's module (its arena maps with or without the
@@ -166,7 +166,8 @@ static HS_NOINLINE void *maph_mmap_tracked(void *a, size_t n, int prot, int flag
     } else {
         if (!anon)
             reg_file_map();
-        reg_add((uintptr_t)p, (uintptr_t)p + maph_pages(n), anon ? maph_trace(n, o, 0) : REG_UNTRACKED);
+        reg_add((uintptr_t)p, (uintptr_t)p + maph_pages(n), anon ? maph_trace(n, o, 0) : REG_UNTRACKED,
+                snap_epoch());
     }
     guard_leave(0);
     errno = err;
@@ -219,7 +220,7 @@ static HS_NOINLINE void *maph_mremap_tracked(void *a, size_t old, size_t n, int 
     if (q != MAP_FAILED) {
         for (uint32_t i = 0; i < k; i++)
             trace_discharge(was[i].trace, was[i].hi - was[i].lo);
-        reg_add((uintptr_t)q, (uintptr_t)q + maph_pages(n), maph_trace(n, o, 0));
+        reg_add((uintptr_t)q, (uintptr_t)q + maph_pages(n), maph_trace(n, o, 0), snap_epoch());
     } else {
         reg_restore(was, k);
         uint32_t t = err == ENOMEM ? maph_trace(n, o, 1) : REG_UNTRACKED;

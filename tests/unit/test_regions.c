@@ -1,6 +1,6 @@
-// link: shim/regions.c
+// link: shim/record/regions.c
 /*
- * test_regions.c - the mapped ranges' tracker (shim/regions.c) without a
+ * test_regions.c - the mapped ranges' tracker (shim/record/regions.c) without a
  * process around it: a range cut at its front, its back and its middle (two
  * ranges), a new mapping over several (MAP_FIXED), mremap's take and
  * restore, the twin map, and the sums each change hands to traces.c
@@ -21,7 +21,6 @@ void arena_free(void *p, size_t n) { free(p); }
 void trace_charge(uint32_t id, uint64_t size) { live[id] += (int64_t)size; }
 void trace_discharge(uint32_t id, uint64_t size) { live[id] -= (int64_t)size; }
 void trace_forget(uint64_t size) {}
-uint32_t snap_epoch(void) { return 7; }
 int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
 {
     *twin = next_twin++;
@@ -54,7 +53,7 @@ TEST_BEGIN(regions_cut_front_back_middle)
     unsigned n;
     reg_clear();
     memset(live, 0, sizeof live);
-    reg_add(100 * MiB, 112 * MiB, 1);
+    reg_add(100 * MiB, 112 * MiB, 1, 7);
     reg_remove(100 * MiB, 102 * MiB);          /* front */
     reg_remove(110 * MiB, 112 * MiB);          /* back */
     reg_remove(104 * MiB, 106 * MiB);          /* a hole: two ranges */
@@ -71,17 +70,17 @@ TEST_BEGIN(regions_fixed_mapping_replaces_what_it_covers)
     unsigned n;
     reg_clear();
     memset(live, 0, sizeof live);
-    reg_add(10 * MiB, 14 * MiB, 1);
-    reg_add(14 * MiB, 18 * MiB, 2);
-    reg_add(18 * MiB, 22 * MiB, 3);
-    reg_add(12 * MiB, 20 * MiB, 4);            /* over the three */
+    reg_add(10 * MiB, 14 * MiB, 1, 7);
+    reg_add(14 * MiB, 18 * MiB, 2, 7);
+    reg_add(18 * MiB, 22 * MiB, 3, 7);
+    reg_add(12 * MiB, 20 * MiB, 4, 7);            /* over the three */
     expect_true(consistent(&n), "walk and sums differ");
     expect_eq_u64(n, 3);
     expect_eq_u64(live[1], 2 * MiB);
     expect_eq_u64(live[2], 0);
     expect_eq_u64(live[3], 2 * MiB);
     expect_eq_u64(live[4], 8 * MiB);
-    reg_add(11 * MiB, 21 * MiB, REG_UNTRACKED); /* a file over them: out, nothing in */
+    reg_add(11 * MiB, 21 * MiB, REG_UNTRACKED, 7); /* a file over them: out, nothing in */
     expect_true(consistent(&n), "walk and sums differ");
     expect_eq_u64(n, 2);
     expect_eq_u64(live[1] + live[3] + live[4], 2 * MiB);
@@ -92,8 +91,8 @@ TEST_BEGIN(regions_take_and_restore)
     unsigned n;
     reg_clear();
     memset(live, 0, sizeof live);
-    reg_add(40 * MiB, 44 * MiB, 5);
-    reg_add(44 * MiB, 48 * MiB, 6);
+    reg_add(40 * MiB, 44 * MiB, 5, 7);
+    reg_add(44 * MiB, 48 * MiB, 6, 7);
     expect_eq_u64(reg_take(40 * MiB, 48 * MiB, p), 2); /* mremap's old range */
     expect_eq_u64(p[0].lo, 40 * MiB);
     expect_eq_u64(p[1].trace, 6);
@@ -109,7 +108,7 @@ TEST_BEGIN(regions_many_ranges_stay_sorted)
     reg_clear();
     memset(live, 0, sizeof live);
     for (uintptr_t i = 0; i < 1000; i++)       /* grows past the first capacity */
-        reg_add((1000 - i) * 4 * MiB, (1000 - i) * 4 * MiB + 2 * MiB, (uint32_t)(i % 8));
+        reg_add((1000 - i) * 4 * MiB, (1000 - i) * 4 * MiB + 2 * MiB, (uint32_t)(i % 8), 7);
     for (uintptr_t i = 1; i <= 1000; i += 2)
         reg_remove(i * 4 * MiB + MiB, i * 4 * MiB + 2 * MiB); /* back halves of odd ones */
     expect_true(consistent(&n), "walk and sums differ");

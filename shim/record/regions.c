@@ -199,8 +199,8 @@ static void reg_discharge(const struct reg_range *cut, uint32_t n, uint64_t more
 /* [lo, hi) is a new mapping of trace (an mmap-kind id; UINT32_MAX: one
  * not tracked, a file's or one not sampled): whatever was tracked there
  * is gone (MAP_FIXED over it, or unmapped behind the hooks' back), and the
- * new range charged. */
-void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace)
+ * new range charged, born in epoch. */
+void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
 {
     struct reg_range cut[REG_CUT_MAX];
     uint64_t more = 0;
@@ -210,7 +210,7 @@ void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace)
     if (trace != UINT32_MAX && reg_room(1) == 0) {
         uint32_t i = reg_first_above(lo);
         reg_open(i, 1);
-        reg.r[i] = (struct reg_range){lo, hi, trace, snap_epoch()};
+        reg.r[i] = (struct reg_range){lo, hi, trace, epoch};
         added = 1;
     }
     lock_drop(&reg.lock);
