@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "base/sysmap.h"
 #include <unistd.h>
 
 #include "shim.h"
@@ -27,11 +29,11 @@ static struct {
 
 void orph_init(void)
 {
-    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = sys_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return;
     if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
-        munmap(p, 4096);
+        sys_munmap(p, 4096);
         return;
     }
     *(volatile int *)p = 1;

@@ -33,6 +33,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "base/sysmap.h"
+
 #include "shim.h"
 
 #define ARENA_MIN_SHIFT 4   /* 16 B */
@@ -118,7 +120,7 @@ static size_t arena_round_pages(size_t n)
 void *arena_map(size_t n)
 {
     n = arena_round_pages(n ? n : 1);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         life_degrade("out of memory (mmap failed)");
         return NULL;
@@ -134,7 +136,7 @@ void arena_unmap(void *p, size_t n)
         return;
     n = arena_round_pages(n ? n : 1);
     arena_unlist(p);
-    munmap(p, n);
+    sys_munmap(p, n);
     atomic_fetch_sub(&arena.mapped, n);
 }
 
@@ -148,7 +150,7 @@ void *arena_remap(void *p, size_t old, size_t n)
     old = arena_round_pages(old ? old : 1);
     n = arena_round_pages(n ? n : 1);
     arena_unlist(p); /* listed again below, whatever the outcome */
-    void *q = mremap(p, old, n, MREMAP_MAYMOVE);
+    void *q = sys_mremap(p, old, n, MREMAP_MAYMOVE, NULL);
     if (q == MAP_FAILED) {
         arena_list(p, old);
         life_degrade("out of memory (mremap failed)");

@@ -17,6 +17,8 @@
  */
 #include <sys/mman.h>
 
+#include "base/sysmap.h"
+
 #include "inner.h"
 #include "procmaps.h"
 
@@ -155,10 +157,10 @@ void dfk_restore(void)
     for (unsigned i = 0; i < dfk.n; i++) {
         const struct dfk_range *r = &dfk.r[i];
         size_t size = r->hi - r->lo;
-        void *to = mremap(dfk.copy + r->off, size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
+        void *to = sys_mremap(dfk.copy + r->off, size, size, MREMAP_MAYMOVE | MREMAP_FIXED,
                           (void *)r->lo);
         if (to == MAP_FAILED) {
-            munmap(dfk.copy + r->off, size); /* the shim's, never a root */
+            sys_munmap(dfk.copy + r->off, size); /* the shim's, never a root */
             continue;
         }
         if (r->prot != (PROT_READ | PROT_WRITE))

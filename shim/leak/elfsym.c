@@ -22,6 +22,8 @@
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "base/sysmap.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,7 +201,7 @@ void elfsym_find(const char *const *names, void **out, unsigned n)
     if (fd < 0)
         return;
     void *m = fstat(fd, &st) == 0 && st.st_size > 0
-                  ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
+                  ? sys_mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
                   : MAP_FAILED;
     close(fd);
     if (m == MAP_FAILED)
@@ -213,5 +215,5 @@ void elfsym_find(const char *const *names, void **out, unsigned n)
         uintptr_t a = x.bias + (uintptr_t)v;
         out[i] = v && a >= x.lo && a < x.hi ? (void *)a : NULL;
     }
-    munmap(m, (size_t)st.st_size);
+    sys_munmap(m, (size_t)st.st_size);
 }

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "base/sysmap.h"
 #include <unistd.h>
 
 #include "shim.h"
@@ -184,7 +186,7 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
 {
     uint32_t nt = 2 * trace_count() + 4096; /* traces born before the stop */
     size_t len = sizeof(struct lchk_reply) + (size_t)nt * sizeof(struct trace_live);
-    struct lchk_reply *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+    struct lchk_reply *r = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                                 -1, 0);
     if (r == MAP_FAILED)
         return COLLECT_NOFORK;
@@ -206,7 +208,7 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     }
     if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
         side_fail(f); /* what the child wrote goes */
-    munmap(r, len);
+    sys_munmap(r, len);
     return rc;
 }
 

@@ -1,0 +1,32 @@
+/*
+ * sysmap.h - the shim's own mmap, munmap and mremap, as system calls.
+ * The exported mmap family is maphooks.c's door for the program's mappings;
+ * the shim's own memory (arena, replies, copies, mapped ELF files) must
+ * never pass through it, so every room maps with these and no room calls
+ * up into the hooks.  Same contract as the libc calls: MAP_FAILED and errno.
+ */
+#ifndef HEAPSNAP_SYSMAP_H
+#define HEAPSNAP_SYSMAP_H
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static inline void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+static inline int sys_munmap(void *addr, size_t len)
+{
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
+static inline void *sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
+                               void *new_addr)
+{
+    return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+}
+
+#endif
