@@ -74,11 +74,17 @@ struct py_syms {
     void *(*gil_holder)(void);  /* _PyThreadState_UncheckedGet */
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
+    /* the interpreter's own text (stack.c's trim): [0] the executable
+     * segments of the module that holds the evaluation loop (libpython,
+     * or a static python executable), [1] a shared build's python
+     * executable (its main); lo == hi: none */
+    uintptr_t interp_lo[2], interp_hi[2];
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;
+extern int py_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (stack.c) */
 
 static inline uintptr_t py_ptr(const char *base, uint16_t off)
 {
