@@ -155,7 +155,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     if (p && o == &dom.orig[PY_DOMAIN_OBJ])
-        py_code_maybe_dies(p); /* a code object is never resized, but if one moved */
+        py_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
     if (hook_guard)
         return o->realloc(o->ctx, p, n);
     struct tbl_entry old;
@@ -187,13 +187,18 @@ static void *py_realloc(void *ctx, void *p, size_t n)
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
-    if (p && o == &dom.orig[PY_DOMAIN_OBJ])
-        py_code_maybe_dies(p); /* before its memory can be another code object */
-    if (!p || hook_guard || !tbl_maybe((uintptr_t)p))
+    int obj = o == &dom.orig[PY_DOMAIN_OBJ]; /* a code object's death: before its memory goes */
+    if (!p || hook_guard || !tbl_maybe((uintptr_t)p)) {
+        if (p && obj)
+            py_code_maybe_dies(p, 0);
         return o->free(o->ctx, p);
+    }
     struct tbl_entry e;
     guard_enter();
-    if (pend_take_any((uintptr_t)p, &e, 1)) { /* objects made before the wrap: not foreign */
+    int booked = pend_take_any((uintptr_t)p, &e, 1);
+    if (obj)
+        py_code_maybe_dies(p, booked ? e.size : 0);
+    if (booked) { /* objects made before the wrap: not foreign */
         trace_discharge(e.trace, e.size);
         if (e.size <= PY_SMALL)
             memset(p, 0, e.size);
