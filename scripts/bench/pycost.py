@@ -4,8 +4,8 @@
 Three Python workloads, each run in one interleaved series of rounds under:
 plain python3; heapsnap with HEAPSNAP_PYTHON=off (native frames only);
 heapsnap's default (Python frames spliced in); `-X tracemalloc=25`.  The
-workloads: tests/bench/jsonwork.py (json-heavy) and tests/bench/dicts.py
-(the main bench's python workload), both PYTHONMALLOC=malloc as the main
+workloads: scripts/bench/programs/jsonwork.py (json-heavy) and
+scripts/bench/programs/dicts.py (the main bench's python workload), both PYTHONMALLOC=malloc as the main
 bench runs them, and scripts/bench/pywork.py with pymalloc on.  Each round
 runs every workload's modes one after the other, so the machine's load hits
 them alike; a cell is the median over the rounds of the ratio within a
@@ -31,8 +31,8 @@ MALLOC = {"PYTHONMALLOC": "malloc"}
 
 # name, script, (full size, quick size), environment
 WORKLOADS = [
-    ("json", "tests/bench/jsonwork.py", ("10", "2"), MALLOC),
-    ("dicts", "tests/bench/dicts.py", ("150", "20"), MALLOC),
+    ("json", "scripts/bench/programs/jsonwork.py", ("10", "2"), MALLOC),
+    ("dicts", "scripts/bench/programs/dicts.py", ("150", "20"), MALLOC),
     ("pywork", "scripts/bench/pywork.py", ("1", "1"), {}),
 ]
 MODES = ["plain", "off", "heapsnap", "tracemalloc=25"]
