@@ -155,7 +155,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     if (p && o == &dom.orig[PY_DOMAIN_OBJ])
-        py_code_maybe_dies(p); /* a code object is never resized, but if one moved */
+        py_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
     if (hook_guard)
         return o->realloc(o->ctx, p, n);
     struct tbl_entry old;
@@ -187,13 +187,18 @@ static void *py_realloc(void *ctx, void *p, size_t n)
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
-    if (p && o == &dom.orig[PY_DOMAIN_OBJ])
-        py_code_maybe_dies(p); /* before its memory can be another code object */
-    if (!p || hook_guard || !tbl_maybe((uintptr_t)p))
+    int obj = o == &dom.orig[PY_DOMAIN_OBJ]; /* a code object's death: before its memory goes */
+    if (!p || hook_guard || !tbl_maybe((uintptr_t)p)) {
+        if (p && obj)
+            py_code_maybe_dies(p, 0);
         return o->free(o->ctx, p);
+    }
     struct tbl_entry e;
     guard_enter();
-    if (pend_take_any((uintptr_t)p, &e, 1)) { /* objects made before the wrap: not foreign */
+    int booked = pend_take_any((uintptr_t)p, &e, 1);
+    if (obj)
+        py_code_maybe_dies(p, booked ? e.size : 0);
+    if (booked) { /* objects made before the wrap: not foreign */
         trace_discharge(e.trace, e.size);
         if (e.size <= PY_SMALL)
             memset(p, 0, e.size);
@@ -282,7 +287,48 @@ static int py_present(void)
     return found;
 }
 
-/* _PyEval_EvalFrameDefault's text range, from its dynamic symbol. */
+/* The span of a module's executable segments into py_sym.interp_*[i]. */
+static void py_text_span(const struct dl_phdr_info *info, int i)
+{
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (unsigned j = 0; j < info->dlpi_phnum; j++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[j];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        lo = a < lo ? a : lo;
+        hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+    }
+    if (lo < hi)
+        py_sym.interp_lo[i] = lo, py_sym.interp_hi[i] = hi;
+}
+
+/* The interpreter's modules (stack.c's trim): the one whose text holds the
+ * evaluation loop, and the executable when it is a python* apart from it. */
+static int py_find_interp(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    int exe = !info->dlpi_name || !info->dlpi_name[0];
+    for (unsigned j = 0; j < info->dlpi_phnum; j++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[j];
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && py_sym.eval_lo - a < ph->p_memsz) {
+            py_text_span(info, 0);
+            return 0;
+        }
+    }
+    if (exe) {
+        char path[NAME_MAX_PATH + 1];
+        size_t n = name_exe(path, NAME_MAX_PATH);
+        path[n] = 0;
+        if (py_basename_is(path, "python"))
+            py_text_span(info, 1);
+    }
+    return 0;
+}
+
+/* _PyEval_EvalFrameDefault's text range, from its dynamic symbol, and the
+ * interpreter's modules. */
 static int py_find_eval(void)
 {
     void *f = py_dlsym("_PyEval_EvalFrameDefault");
@@ -292,6 +338,9 @@ static int py_find_eval(void)
         return -1;
     py_sym.eval_lo = (uintptr_t)f;
     py_sym.eval_hi = (uintptr_t)f + sym->st_size;
+    life_iterate_phdr(py_find_interp, NULL);
+    if (py_sym.interp_lo[0] == py_sym.interp_lo[1]) /* a static build: one module */
+        py_sym.interp_lo[1] = py_sym.interp_hi[1] = 0;
     return 0;
 }
 
@@ -384,6 +433,7 @@ void py_init(void)
         py_lay = NULL;
         return;
     }
+    py_trim = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_TRIM;
     py_wrap_arenas();
     py_waiting = 1;
     opt_debug("python: found CPython ", py_lay->name, "");

@@ -44,6 +44,7 @@ enum opt_id {
     OPT_SITELINE,
     OPT_SITELINE_COST,
     OPT_PYTHON,
+    OPT_PYTHON_NATIVE,
     OPT_EXEC_SNAPSHOT,
     OPT_COMPRESS,
     OPT_MAPPED_ROOTS,
@@ -54,6 +55,8 @@ enum opt_id {
 enum { OPT_UNWIND_AUTO, OPT_UNWIND_FP, OPT_UNWIND_LIBUNWIND };
 /* OPT_CHILDREN choices: which forked children (that have not exec'd) write */
 enum { OPT_CHILDREN_EXIT, OPT_CHILDREN_ALL, OPT_CHILDREN_NONE };
+/* OPT_PYTHON_NATIVE choices */
+enum { OPT_PYTHON_NATIVE_TRIM, OPT_PYTHON_NATIVE_ALL };
 /* OPT_PEAK choices */
 enum { OPT_PEAK_ON, OPT_PEAK_EXACT, OPT_PEAK_OFF };
 
@@ -131,6 +134,11 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "
      "real one gets native frames only)", 0, 0, 0},
+    [OPT_PYTHON_NATIVE] = {"HEAPSNAP_PYTHON_NATIVE", OPT_CHOICE, "trim",
+     "the native frames of a stack with Python frames: trim leaves out the interpreter's own "
+     "(libpython's, the python executable's) outward of the innermost Python frame, and "
+     "HEAPSNAP_DEPTH counts the Python frames; all keeps every one (docs/python.md)",
+     0, 0, "trim|all"},
     [OPT_EXEC_SNAPSHOT] = {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
      "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "
      "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "

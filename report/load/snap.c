@@ -320,7 +320,10 @@ static int parse_modules(struct sec *sec, struct snap *s, char *err, size_t errl
 }
 
 /* TRACES is read twice: once to count ips (so one aligned buffer holds them
- * all), once to copy them. */
+ * all), once to copy them.  A section decompressed into a buffer of its own
+ * (s->unpacked) is not copied: its payload moves 4 bytes down in place, which
+ * puts every trace's ips on an 8-byte boundary (each trace is 8 bytes of head
+ * and 8 a frame), and the traces point into it. */
 static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
     struct cur c = {sec->data, sec->len};
@@ -343,6 +346,23 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
         return fail(err, errlen, "section TRACES: %llu stray bytes at the end",
                     (unsigned long long)scan.left);
     s->traces = calloc(n ? n : 1, sizeof(*s->traces));
+    uint8_t *own = s->unpacked[HSNAP_SEC_TRACES];
+    if (own && sec->data == own) {
+        if (!s->traces)
+            return fail(err, errlen, "out of memory");
+        s->ntraces = n;
+        memmove(own, own + 4, sec->len - 4);
+        c.p = own;
+        for (uint32_t i = 0; i < n; i++) {
+            struct snap_trace *t = &s->traces[i];
+            cur_take(&c, &t->depth, 2);
+            cur_take(&c, &t->flags, 2);
+            cur_take(&c, NULL, 4);
+            t->ips = (const uint64_t *)c.p;
+            cur_take(&c, NULL, (uint64_t)t->depth * 8);
+        }
+        return 0;
+    }
     s->ipbuf = malloc(nips ? nips * 8 : 8);
     if (!s->traces || !s->ipbuf)
         return fail(err, errlen, "out of memory");

@@ -29,7 +29,8 @@ struct snap_module {
 struct snap_trace {
     uint16_t depth;            /* number of ips */
     uint16_t flags;            /* HSNAP_TRACE_* */
-    const uint64_t *ips;       /* innermost first; into snap.ipbuf */
+    const uint64_t *ips;       /* innermost first; into snap.ipbuf, or into
+                                  snap.unpacked's TRACES */
 };
 
 #define SNAP_NCLASS (HSNAP_CLASS_IGNORED + 1) /* classes this reader knows */
@@ -69,7 +70,8 @@ struct snap {
     struct snap_module *modules;
     uint32_t ntraces;
     struct snap_trace *traces;
-    uint64_t *ipbuf;           /* all traces' ips, aligned */
+    uint64_t *ipbuf;           /* all traces' ips, aligned (NULL: they are
+                                  in unpacked[HSNAP_SEC_TRACES]) */
     const struct hsnap_stat *stats;    /* ntraces of them, into buf */
     uint64_t nblocks;
     const struct hsnap_block *blocks;  /* sorted by addr, into buf; may be NULL */

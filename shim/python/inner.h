@@ -74,11 +74,17 @@ struct py_syms {
     void *(*gil_holder)(void);  /* _PyThreadState_UncheckedGet */
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
+    /* the interpreter's own text (stack.c's trim): [0] the executable
+     * segments of the module that holds the evaluation loop (libpython,
+     * or a static python executable), [1] a shared build's python
+     * executable (its main); lo == hi: none */
+    uintptr_t interp_lo[2], interp_hi[2];
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;
+extern int py_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (stack.c) */
 
 static inline uintptr_t py_ptr(const char *base, uint16_t off)
 {
@@ -132,13 +138,16 @@ static inline __attribute__((always_inline)) uint32_t py_code_quick(const char *
 
 /* domain.c's free of the OBJ domain: the object at p is going; if it may
  * be a code object, every thread's answers are void (py_code_hit).  Its
- * type is read where it cannot leave p's page: a block that starts in a
- * page's last 16 bytes is taken for a code object (every PyObject has 16
- * bytes, but a raw buffer of the OBJ domain may be shorter). */
-static inline void py_code_maybe_dies(const char *p)
+ * type is read where it cannot leave the block: size, the block's size
+ * when it was in the books (0: not known).  A block of unknown size that
+ * starts in a page's last 16 bytes is taken for a code object (every
+ * PyObject has 16 bytes, but a raw buffer of the OBJ domain may be
+ * shorter). */
+static inline void py_code_maybe_dies(const char *p, uint64_t size)
 {
-    if (HS_UNLIKELY(((uintptr_t)p & 4095) > 4096 - 16 ||
-                    py_ptr(p, py_lay->ob_type) == py_sym.code_type))
+    if (size ? size >= 16 && py_ptr(p, py_lay->ob_type) == py_sym.code_type
+             : (((uintptr_t)p & 4095) > 4096 - 16 ||
+                py_ptr(p, py_lay->ob_type) == py_sym.code_type))
         atomic_fetch_add_explicit(&py_code_gen, 1, memory_order_relaxed);
 }
 

@@ -46,35 +46,67 @@ static const char *py_own_state(void)
     return me;
 }
 
-/* Splices from nat[0..n) into out (room for max); the depth written. */
-static unsigned py_splice(const uintptr_t *nat, unsigned n, uintptr_t *out, unsigned max,
-                          const char *ts, int *truncated)
+/* HEAPSNAP_PYTHON_NATIVE=trim (py_init): the interpreter's own native
+ * frames outward of the innermost Python frame are left out. */
+int py_trim;
+
+/* ip lies in the interpreter's own text (libpython, the python executable). */
+static inline int py_is_interp(uintptr_t ip)
 {
-    int m = py_lay->frames;
-    const char *fr = py_frame_top(ts, m);
-    unsigned k = 0;
-    for (unsigned i = 0; i < n && k < max; i++) {
-        if (!py_is_eval(nat[i]) || !fr) {
-            out[k++] = nat[i];
-            continue;
-        }
-        for (int entry = 0; fr && !entry && k < max;) {
-            uint64_t w = py_word_m(fr, m);
-            fr = py_frame_next(fr, &entry, m);
-            if (w)
-                out[k++] = w;
-        }
-    }
-    /* Frames left over (an evaluation frame not recognised): outermost. */
-    for (int entry; fr && k < max && !*truncated;) {
+    ip -= 1;
+    return ip - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0] ||
+           ip - py_sym.interp_lo[1] < py_sym.interp_hi[1] - py_sym.interp_lo[1];
+}
+
+/* Where a splice writes, and what it may still write. */
+struct py_out {
+    uintptr_t *w;
+    unsigned k, room; /* written, room for */
+    unsigned py, max; /* Python frames written, their budget (trim) */
+};
+
+static inline int py_out_full(const struct py_out *o)
+{
+    return o->k == o->room || (py_trim && o->py == o->max);
+}
+
+/* The Python frames of one native evaluation call (all of them: all). */
+static const char *py_put_call(struct py_out *o, const char *fr, int all, int m)
+{
+    for (int entry = 0; fr && (all || !entry) && !py_out_full(o);) {
         uint64_t w = py_word_m(fr, m);
         fr = py_frame_next(fr, &entry, m);
         if (w)
-            out[k++] = w;
+            o->w[o->k++] = w, o->py++;
     }
-    if (k == max && fr)
-        *truncated = 1;
-    return k;
+    return fr;
+}
+
+/* Splices from nat[0..n) (truncated: the stack went on) into o.  trim:
+ * the interpreter's native frames outward of the first Python frame
+ * written are left out, and the Python frames of the evaluation calls
+ * beyond a truncated walk follow the last (their own native frames are
+ * not known).  Returns the truncation flag of the result. */
+static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o, const char *ts,
+                     int truncated)
+{
+    int m = py_lay->frames;
+    const char *fr = py_frame_top(ts, m);
+    unsigned i = 0;
+    for (; i < n && o->k < o->room; i++) {
+        if (fr && py_is_eval(nat[i]))
+            fr = py_put_call(o, fr, 0, m);
+        else if (!(py_trim && o->py && py_is_interp(nat[i])))
+            o->w[o->k++] = nat[i];
+    }
+    truncated |= i < n;
+    /* Frames left over: an evaluation frame not recognised (docs/python.md,
+     * Limits), or (trim) beyond the walk: outermost. */
+    if (fr && (!truncated || py_trim))
+        fr = py_put_call(o, fr, 1, m);
+    if (py_trim && truncated && !fr && o->py)
+        truncated = 0; /* every Python frame is in: only the interpreter's were cut */
+    return truncated || (fr && py_out_full(o));
 }
 
 void py_thread_end(void)
@@ -103,13 +135,15 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
     const char *ts = py_own_state();
     struct py_chain k;
     int keep = 0;
+    uintptr_t out[TRACE_DEPTH_MAX];
+    const uintptr_t *st = ip;
     if (ts) {
-        uintptr_t nat[depth];
-        __builtin_memcpy(nat, ip, depth * sizeof *ip);
+        struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0, max};
         keep = *name != UNWIND_NO_NAME && py_chain_of(ts, *name, &k) == 0;
-        depth = py_splice(nat, depth, ip, max, ts, &truncated);
+        truncated = py_splice(ip, depth, &o, ts, truncated);
+        st = out, depth = o.k;
     }
-    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, id) != 0)
+    if (trace_intern(st, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, id) != 0)
         return -1;
     if (keep)
         py_recent_keep(&k, *id);

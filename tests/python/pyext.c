@@ -50,7 +50,22 @@ static PyObject *ext_nogil(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static volatile int ext_calls;
+
+/* call(f, x): f(x) called from C, so a frame of the extension stands
+ * between two Python frames (not a tail call: the count after it). */
+static PyObject *ext_call(PyObject *self, PyObject *args)
+{
+    PyObject *f, *x, *r;
+    if (!PyArg_ParseTuple(args, "OO", &f, &x))
+        return NULL;
+    r = PyObject_CallFunctionObjArgs(f, x, NULL); /* MARK_CALL */
+    ext_calls++;
+    return r;
+}
+
 static PyMethodDef ext_methods[] = {
+    {"call", ext_call, METH_VARARGS, NULL},
     {"leak", ext_leak, METH_VARARGS, NULL},
     {"keep", ext_keep, METH_VARARGS, NULL},
     {"nogil", ext_nogil, METH_VARARGS, NULL},
