@@ -1,0 +1,87 @@
+/*
+ * check.c - HEAPSNAP_UNWIND_CHECK: the proof that the incremental walk
+ * gives the stacks the full walk gives.  Every stack auto's walk answers
+ * with the help of its memo (cfi.c: a replay of the thread's last walk, or
+ * an exact repeat of a named one) is walked again from scratch, with the
+ * same rules and no memo, and the two are compared frame for frame.  The
+ * rules are brought up to the loaded modules first (rcache_check), so a
+ * memo kept across a dlclose is judged against the modules as they are.
+ * Mismatches are counted; the first is told with unwind_host->warn, and
+ * HEAPSNAP_VERBOSE prints both counts at exit (unwind.c).  The tests run
+ * the targeted programs and the bench's workloads this way
+ * (tests/shim/test_unwind_check.sh).  It costs a second walk and a look at
+ * the module list per stack: a mode for tests, not for production.
+ */
+#include "inner.h"
+
+int uchk_on;
+
+static struct {
+    _Atomic uint64_t checked, mismatched;
+    atomic_int told;
+} uchk;
+
+/* "0x" and v in hex into b (19 bytes at least); the length. */
+static unsigned uchk_hex(char *b, uintptr_t v)
+{
+    unsigned n = 0, shift = 64;
+    b[n++] = '0';
+    b[n++] = 'x';
+    do {
+        shift -= 4;
+        unsigned d = (unsigned)(v >> shift) & 15;
+        if (d || n > 2 || shift == 0)
+            b[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+    } while (shift);
+    b[n] = 0;
+    return n;
+}
+
+/* The first mismatch: which frame, and the two walks' words there. */
+static HS_NOINLINE void uchk_tell(const uintptr_t *got, int n, const uintptr_t *want, int wn)
+{
+    int i = 0;
+    while (i < n && i < wn && got[i] == want[i])
+        i++;
+    char a[64], b[40];
+    unsigned k = 0;
+    static const char at[] = "at frame ";
+    for (const char *s = at; *s; s++)
+        a[k++] = *s;
+    k += uchk_hex(a + k, (uintptr_t)i);
+    a[k++] = ':';
+    a[k++] = ' ';
+    k += i < n ? uchk_hex(a + k, got[i]) : (a[k] = '-', 1);
+    a[k] = 0;
+    static const char vs[] = " where the full walk has ";
+    unsigned j = 0;
+    for (const char *s = vs; *s && j < sizeof b - 20; s++)
+        b[j++] = *s;
+    j += i < wn ? uchk_hex(b + j, want[i]) : (b[j] = '-', 1);
+    b[j] = 0;
+    if (unwind_host->warn)
+        unwind_host->warn("HEAPSNAP_UNWIND_CHECK: the incremental walk differs ", a, b);
+}
+
+void uchk_compare(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, unsigned max,
+                  const uintptr_t *ip, int n)
+{
+    uintptr_t want[max ? max : 1];
+    (void)rcache_check(); /* busy: the rules of another thread's moment, as the walk's */
+    int wn = cfi_fresh(key, rsp, rbp, top, want, max);
+    int same = wn == n;
+    for (int i = 0; same && i < n; i++)
+        same = ip[i] == want[i];
+    atomic_fetch_add_explicit(&uchk.checked, 1, memory_order_relaxed);
+    if (HS_LIKELY(same))
+        return;
+    atomic_fetch_add_explicit(&uchk.mismatched, 1, memory_order_relaxed);
+    if (atomic_exchange(&uchk.told, 1) == 0)
+        uchk_tell(ip, n, want, wn);
+}
+
+void uchk_counts(uint64_t *checked, uint64_t *mismatched)
+{
+    *checked = atomic_load(&uchk.checked);
+    *mismatched = atomic_load(&uchk.mismatched);
+}
