@@ -12,6 +12,8 @@
  * (tests/shim/test_unwind_check.sh).  It costs a second walk and a look at
  * the module list per stack: a mode for tests, not for production.
  */
+#include <string.h>
+
 #include "inner.h"
 
 int uchk_on;
@@ -43,20 +45,22 @@ static HS_NOINLINE void uchk_tell(const uintptr_t *got, int n, const uintptr_t *
     int i = 0;
     while (i < n && i < wn && got[i] == want[i])
         i++;
-    char a[64], b[40];
-    unsigned k = 0;
-    static const char at[] = "at frame ";
-    for (const char *s = at; *s; s++)
-        a[k++] = *s;
-    k += uchk_hex(a + k, (uintptr_t)i);
+    char a[48], b[64];
+    unsigned k = 0, j = 0;
+    static const char at[] = "at frame ", vs[] = " where the full walk has ";
+    memcpy(a, at, sizeof at - 1);
+    k = sizeof at - 1;
+    if (i >= 100)
+        a[k++] = (char)('0' + i / 100 % 10);
+    if (i >= 10)
+        a[k++] = (char)('0' + i / 10 % 10);
+    a[k++] = (char)('0' + i % 10);
     a[k++] = ':';
     a[k++] = ' ';
     k += i < n ? uchk_hex(a + k, got[i]) : (a[k] = '-', 1);
     a[k] = 0;
-    static const char vs[] = " where the full walk has ";
-    unsigned j = 0;
-    for (const char *s = vs; *s && j < sizeof b - 20; s++)
-        b[j++] = *s;
+    memcpy(b, vs, sizeof vs - 1);
+    j = sizeof vs - 1;
     j += i < wn ? uchk_hex(b + j, want[i]) : (b[j] = '-', 1);
     b[j] = 0;
     if (unwind_host->warn)

@@ -36,8 +36,9 @@
 #define NOINLINE __attribute__((noinline))
 #define KEEP 512
 
-void *volatile uc_keep[KEEP];
-static volatile unsigned uc_sink, uc_next;
+static __thread void *uc_keep[KEEP]; /* each thread's own */
+static __thread unsigned uc_next;
+static volatile unsigned uc_sink;
 
 NOINLINE static void uc_put(void *p)
 {
@@ -116,10 +117,11 @@ static void uc_jump_rounds(int rounds)
         int d = 2 + i % 7;
         if (setjmp(uc_jb) == 0)
             uc_jump_down(d, 1);
-        uc_put(uc_rec(d, (unsigned)i, 24)); /* same depth, the other path */
+        uc_jump_down(d, 0); /* the same frames but the outermost, from another call */
         if (sigsetjmp(uc_sjb, 1) == 0)
             uc_jump_down(d, 2 + (i & 1));
-        uc_put(uc_rec(d + 1, ~(unsigned)i, 32));
+        uc_sink ^= 5;
+        uc_jump_down(d, 0);
     }
 }
 
@@ -201,7 +203,8 @@ static void uc_signal_rounds(int altstack)
     sigaction(SIGUSR2, &sa, NULL);
     for (int i = 0; i < 400; i++) {
         uc_raise_at(i % 6);
-        uc_put(uc_rec(i % 6, (unsigned)i, 64));
+        uc_sink ^= 7; /* the same frames again but the outermost, from another call */
+        uc_raise_at(i % 6);
     }
 }
 

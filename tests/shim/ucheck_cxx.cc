@@ -58,6 +58,7 @@ NOINLINE static void cx_catch_mid(int d, int throw_at)
         cx_put(new std::string(e.what())); // in the handler, at the depth the throw left
         cx_other(d);
     }
+    cx_down(d, -1); // the frames the throw unwound, but the outermost, from another call
 }
 
 int main()
