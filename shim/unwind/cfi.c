@@ -433,18 +433,8 @@ void cfi_counts(uint64_t *stacks, uint64_t *walked, uint64_t *replayed)
     *replayed = atomic_load(&cfi_replayed_ended) + cfi_memo.replayed;
 }
 
-int cfi_fresh(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
-              unsigned max)
-{
-    uint64_t walked = 0;
-    if (!rcache.slot || top < rsp + 8)
-        return -1;
-    struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
-    return cfi_steps(c, top - 8, ip, ip + max, NULL, NULL, &walked);
-}
-
 /* HEAPSNAP_UNWIND_CHECK: memo m's frames (an exact repeat) against the
- * walk from scratch. */
+ * walk from scratch (check.c). */
 static HS_NOINLINE void cfi_check_memo(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp,
                                        uintptr_t rbp, uintptr_t top, unsigned max)
 {

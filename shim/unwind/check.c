@@ -2,10 +2,12 @@
  * check.c - HEAPSNAP_UNWIND_CHECK: the proof that the incremental walk
  * gives the stacks the full walk gives.  Every stack auto's walk answers
  * with the help of its memo (cfi.c: a replay of the thread's last walk, or
- * an exact repeat of a named one) is walked again from scratch, with the
- * same rules and no memo, and the two are compared frame for frame.  The
- * rules are brought up to the loaded modules first (rcache_check), so a
- * memo kept across a dlclose is judged against the modules as they are.
+ * an exact repeat of a named one) is walked again from scratch by a walk
+ * of its own (uchk_walk): no memo, and no rule cache either - each rule
+ * read afresh from the module's .eh_frame - so that a memo or a cached
+ * rule kept across a dlclose is judged against the code loaded now, and
+ * the check changes nothing the walk it judges will read later.  The two
+ * are compared frame for frame.
  * Mismatches are counted; the first is told with unwind_host->warn, and
  * HEAPSNAP_VERBOSE prints both counts at exit (unwind.c).  The tests run
  * the targeted programs and the bench's workloads this way
@@ -67,12 +69,47 @@ static HS_NOINLINE void uchk_tell(const uintptr_t *got, int n, const uintptr_t *
         unwind_host->warn("HEAPSNAP_UNWIND_CHECK: the incremental walk differs ", a, b);
 }
 
+/* The reference walk: cfi.c's steps (cfi_step) as a separate loop, each
+ * rule from ehf_rule; the same frames, the same ends (the outermost rule,
+ * a return address below 0x4000, no FDE with rbp 0), -1 for a fallback. */
+static int uchk_walk(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
+                     unsigned max)
+{
+    const uintptr_t lo = rsp, top8 = top - 8;
+    unsigned n = 0;
+    if (top < rsp + 8)
+        return -1;
+    while (n < max) {
+        int found;
+        unsigned long long subs;
+        struct cfi_rule r;
+        uint64_t w = ehf_rule(key - 1, &found, &subs);
+        ehf_decode(w, &r);
+        if (r.kind == CFI_STOP)
+            break;
+        if (r.kind != CFI_STEP)
+            return (w & CFI_W_NOFDE) && rbp == 0 ? (int)n : -1;
+        uintptr_t at = (r.cfa_rbp ? rbp : rsp) + r.cfa_off - 8;
+        if (at < rsp || at > top8 || (at & 7))
+            return -1;
+        uintptr_t ra = *(const uintptr_t *)at;
+        if (r.rbp_saved && at + 8 - r.rbp_k < lo)
+            return -1;
+        if (ra < 0x4000)
+            break;
+        if (r.rbp_saved)
+            rbp = *(const uintptr_t *)(at + 8 - r.rbp_k);
+        ip[n++] = key = ra;
+        rsp = at + 8;
+    }
+    return (int)n;
+}
+
 void uchk_compare(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, unsigned max,
                   const uintptr_t *ip, int n)
 {
     uintptr_t want[max ? max : 1];
-    (void)rcache_check(); /* busy: the rules of another thread's moment, as the walk's */
-    int wn = cfi_fresh(key, rsp, rbp, top, want, max);
+    int wn = uchk_walk(key, rsp, rbp, top, want, max);
     int same = wn == n;
     for (int i = 0; same && i < n; i++)
         same = ip[i] == want[i];

@@ -123,16 +123,13 @@ void cfi_thread_end(void);         /* this thread's walk memo goes back */
 /* Stacks asked, frames stepped by rule and frames the memo gave (ended
  * threads + this one). */
 void cfi_counts(uint64_t *stacks, uint64_t *walked, uint64_t *replayed);
-/* The walk from the state (key = IP + 1, rsp, rbp) from scratch: no memo
- * read or written, nothing counted (check.c's reference). */
-int cfi_fresh(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
-              unsigned max);
 
 /* ---- check.c: HEAPSNAP_UNWIND_CHECK ---- */
 extern int uchk_on;                /* set once, before any hook records */
 /* The incremental walk from (key, rsp, rbp) with max frames gave ip[0..n)
- * (n = -1: it fell back): compared with cfi_fresh's walk, counted; the
- * first difference is told (unwind_host->warn). */
+ * (n = -1: it fell back): compared with a walk from scratch, rules read
+ * afresh from .eh_frame, and counted; the first difference is told
+ * (unwind_host->warn).  Takes the loader lock: no shim lock held. */
 void uchk_compare(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, unsigned max,
                   const uintptr_t *ip, int n);
 void uchk_counts(uint64_t *checked, uint64_t *mismatched);

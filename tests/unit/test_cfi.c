@@ -401,8 +401,8 @@ TEST_BEGIN(cfi_walk_gives_up_outside_the_bounds)
     expect_true(cfi_walk(0, sp, 0, 0, ip, 4) == -1, "no top: fall back");
 TEST_END
 
-/* check.c's judge is not vacuous: the frames of the walk from scratch
- * pass, one frame changed or one dropped is counted as a difference.
+/* check.c's judge is not vacuous: the walk's frames pass, one frame
+ * changed or one dropped is counted as a difference.
  * d[0..2]: the differences counted for each, d[3] the walk's depth. */
 static NOINLINE void check_from_here(uint64_t *d)
 {
@@ -410,7 +410,7 @@ static NOINLINE void check_from_here(uint64_t *d)
     __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
                      : "=r"(st[0]), "=r"(st[1]), "=r"(st[2]));
     st[3] = top_of(st[1]);
-    int n = cfi_fresh(st[0] + 1, st[1], st[2], st[3], f, 64);
+    int n = cfi_walk(st[0], st[1], st[2], st[3], f, 64);
     uint64_t c, m0, m;
     d[3] = (uint64_t)n;
     for (int k = 0; k < 3; k++) {
