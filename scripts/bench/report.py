@@ -41,7 +41,7 @@ runs' (paired, the median). `LSan (clang)` is the workload rebuilt with
 without it, run in the same round, and `hs (clang)` heapsnap on that clang build
 over the same base. `walk only` is an interposer that takes heapsnap's stack walk
 (its memo included) on every allocation and records nothing, `bare` one that
-only forwards (tests/bench/lib/interpose.c); `hs/walk` is heapsnap over walk
+only forwards (scripts/bench/programs/lib/interpose.c); `hs/walk` is heapsnap over walk
 only, paired by round: what the bookkeeping adds. `frames walked/alloc`: the
 frames the walk stepped by their rules per stack, of the frames per stack in all
 (the rest came from the memo, each checked), from one run with HEAPSNAP_VERBOSE.

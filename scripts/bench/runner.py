@@ -42,7 +42,7 @@ BUILD_OF = {"plain_fp": ".fp", "hs_fp": ".fp", "plain_clang": ".clang", "lsan": 
 HS_ENV = {"hs_fp": {"HEAPSNAP_UNWIND": "fp"}, "hs_sample": {"HEAPSNAP_SAMPLE": "524288"},
           "hs_sample_leaks": {"HEAPSNAP_SAMPLE": "524288", "HEAPSNAP_LEAKS": "1"},
           "hs_leaks": {"HEAPSNAP_LEAKS": "1"}, "hs": {}, "hs_clang": {}}
-# The floors under heapsnap (tests/bench/lib/interpose.c): the mode, its
+# The floors under heapsnap (scripts/bench/programs/lib/interpose.c): the mode, its
 # library in build/bench/tools, and the flags beyond the interposer's own.
 FLOORS = {"bare": ("libbare.so", []), "walk": ("libwalkonly.so", ["-DIP_WALK"])}
 WALK_LINE = re.compile(r"unwind: (stacks asked|frames walked by rule|frames replayed from the "
@@ -143,7 +143,7 @@ class Runner:
         """The bare interposer and the walk-only build (FLOORS), the latter
         linked with the unwind room's objects as heapsnap was built; {mode:
         library} of those that built."""
-        src = os.path.join(self.root, "tests/bench/lib/interpose.c")
+        src = os.path.join(self.root, "scripts/bench/programs/lib/interpose.c")
         unwind = sorted(glob.glob(os.path.join(tools, "obj/shim/unwind/*.o")))
         out = {}
         for mode, (lib, flags) in FLOORS.items():
@@ -160,11 +160,11 @@ class Runner:
                     % (lib, mode, p.stderr[:200].decode(errors="replace")))
         return out
     def build_workloads(self):
-        """Builds tests/bench's C and C++ programs twice (FP_FLAGS), and fills
+        """Builds scripts/bench/programs's C and C++ programs twice (FP_FLAGS), and fills
         in the workloads' scripts; False if one does not build."""
         os.makedirs(self.bin, exist_ok=True)
-        srcs = sorted(glob.glob(self.root + "/tests/bench/*.c")) + \
-            sorted(glob.glob(self.root + "/tests/bench/*.cc"))
+        srcs = sorted(glob.glob(self.root + "/scripts/bench/programs/*.c")) + \
+            sorted(glob.glob(self.root + "/scripts/bench/programs/*.cc"))
         for src in srcs:
             cc = os.environ.get("CXX", "g++") if src.endswith(".cc") else os.environ.get("CC", "gcc")
             name = os.path.splitext(os.path.basename(src))[0]
@@ -191,7 +191,7 @@ class Runner:
         """Builds the LSan-judged workloads' programs with clang, plain and
         with -fsanitize=leak (CLANG_FLAGS); False (no lsan column) when
         clang or LSan's runtime is missing."""
-        srcs = {os.path.join(self.root, "tests/bench", os.path.basename(w.command[0]).split("{")[0])
+        srcs = {os.path.join(self.root, "scripts/bench/programs", os.path.basename(w.command[0]).split("{")[0])
                 for w in W.WORKLOADS if W.wl_has_lsan(w) and self.selected(w)}
         cc = {".c": "clang", ".cc": "clang++"}
         for base in sorted(srcs):

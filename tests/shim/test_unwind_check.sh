@@ -69,24 +69,24 @@ fi
 
 # The differential: the bench's workloads (smoke sizes) ...
 b="-O2 -g"
-cc $b tests/bench/churn.c -o "$T/churn" -pthread && cc $b tests/bench/deep.c -o "$T/deep" &&
-  cc $b tests/bench/realloc.c -o "$T/realloc" && cc $b tests/bench/bigsnap.c -o "$T/bigsnap" -pthread -Ishim ||
+cc $b scripts/bench/programs/churn.c -o "$T/churn" -pthread && cc $b scripts/bench/programs/deep.c -o "$T/deep" &&
+  cc $b scripts/bench/programs/realloc.c -o "$T/realloc" && cc $b scripts/bench/programs/bigsnap.c -o "$T/bigsnap" -pthread -Ishim ||
   t_fail unwind_check_bench_builds "cc failed"
 u_check unwind_check_bench_churn1 10000 "$T/churn" 200000 20000 1
 u_check unwind_check_bench_churn4 10000 "$T/churn" 100000 20000 4
 u_check unwind_check_bench_deep 10000 "$T/deep" 20000 10000
 u_check unwind_check_bench_realloc 5000 "$T/realloc" 5000 2000
 u_check unwind_check_bench_snapshot 10000 "$T/bigsnap" 20000 "$T/bigsnap.hsnap"
-if command -v c++ >/dev/null && c++ $b tests/bench/cxx.cc -o "$T/cxx"; then
+if command -v c++ >/dev/null && c++ $b scripts/bench/programs/cxx.cc -o "$T/cxx"; then
   u_check unwind_check_bench_cxx 10000 "$T/cxx" 20000 5000
 fi
 if command -v python3 >/dev/null; then
-  u_check unwind_check_bench_python 10000 env PYTHONMALLOC=malloc PYTHONHASHSEED=0 python3 tests/bench/dicts.py 2
+  u_check unwind_check_bench_python 10000 env PYTHONMALLOC=malloc PYTHONHASHSEED=0 python3 scripts/bench/programs/dicts.py 2
 else
   t_skip unwind_check_bench_python "no python3"
 fi
 if command -v sqlite3 >/dev/null; then
-  sed 's/@ROWS@/3000/g' tests/bench/sqlite.sql >"$T/sqlite.sql"
+  sed 's/@ROWS@/3000/g' scripts/bench/programs/sqlite.sql >"$T/sqlite.sql"
   u_check unwind_check_bench_sqlite 10000 sqlite3 -init "$T/sqlite.sql" :memory:
 else
   t_skip unwind_check_bench_sqlite "no sqlite3"
