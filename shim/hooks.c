@@ -116,7 +116,7 @@ static const struct unwind_host hook_unwind_host = {
     .iterate_phdr = life_iterate_phdr,
     .loader_enter = life_loader_enter,
     .loader_leave = life_loader_leave,
-    .count = opt_debug_count,
+    .count = opt_debug_count, .warn = opt_warn,
 };
 
 _Static_assert((int)OPT_UNWIND_AUTO == UNWIND_AUTO && (int)OPT_UNWIND_FP == UNWIND_FP &&
@@ -126,7 +126,7 @@ _Static_assert((int)OPT_UNWIND_AUTO == UNWIND_AUTO && (int)OPT_UNWIND_FP == UNWI
 /* HEAPSNAP_UNWIND's backend, started outside any hook (life_init). */
 void hook_unwind_init(void)
 {
-    unwind_init((int)opt_int(OPT_UNWIND), &hook_unwind_host);
+    unwind_init((int)opt_int(OPT_UNWIND), (int)opt_int(OPT_UNWIND_CHECK), &hook_unwind_host);
 }
 
 static inline int hook_ready(void)

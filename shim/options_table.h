@@ -29,6 +29,7 @@ enum opt_id {
     OPT_INTERVAL,
     OPT_BLOCKS,
     OPT_UNWIND,
+    OPT_UNWIND_CHECK,
     OPT_SAMPLE,
     OPT_LEAKS,
     OPT_STOP_SIGNAL,
@@ -86,6 +87,10 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "stack capture: auto walks each frame by its .eh_frame rules, cached per address (exact "
      "as libunwind, falls back to it on any doubt); fp trusts frame pointers; libunwind "
      "unw_backtrace", 0, 0, "auto|fp|libunwind"},
+    [OPT_UNWIND_CHECK] = {"HEAPSNAP_UNWIND_CHECK", OPT_BOOL, "0",
+     "auto only: also walk every stack from scratch, without the memo of the thread's "
+     "earlier walks, and count the stacks where the two differ (a warning at the first; "
+     "HEAPSNAP_VERBOSE prints the counts at exit); slow: for tests", 0, 1, 0},
     [OPT_SAMPLE] = {"HEAPSNAP_SAMPLE", OPT_INT, "0",
      "mean sampling interval in bytes (0 = every allocation; 524288 is a good choice)",
      0, 1L << 40, 0},

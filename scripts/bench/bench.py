@@ -40,6 +40,8 @@ OPTIONS = [
                 "asserts nothing about timings"),
     ("--rounds", "N rounds (default 7, or 1 with --quick/--smoke)"),
     ("--md", "also write the results as Markdown to FILE"),
+    ("--doc", "also put the results, as Markdown, into docs/performance.md's \"Current "
+              "results\" (between its bench:begin and bench:end lines)"),
     ("--raw", "also keep every run's figures in FILE: a line per run, \"workload mode round "
               "wall_us rss_kb status cpu_us\" (sampled mode's second runs are rounds N+1..2N), "
               "then a line per snapshot round, \"snapshot \" and its fields (judge.SnapRound)"),
@@ -94,6 +96,20 @@ def write_raw(path, r):
             f.write("snapshot " + " ".join(str(v) for v in s) + "\n")
 
 
+def put_in_doc(path, lines):
+    """Replaces what lies between PATH's "<!-- bench:begin -->" and
+    "<!-- bench:end -->" lines with LINES; False if they are not there."""
+    with open(path) as f:
+        text = f.read().split("\n")
+    try:
+        a, b = text.index("<!-- bench:begin -->"), text.index("<!-- bench:end -->")
+    except ValueError:
+        return False
+    with open(path, "w") as f:
+        f.write("\n".join(text[:a + 1] + [""] + lines + [""] + text[b:]))
+    return True
+
+
 def bench(o, root, work, argv):
     t_start, load0 = time.monotonic(), report.load_average()
     r = runner.Runner(root, os.environ.get("BUILD", "build"), o.size, o.rounds, o.only,
@@ -101,6 +117,7 @@ def bench(o, root, work, argv):
     if not r.setup(not o.no_install) or not r.build_workloads():
         return 2
     r.run_rounds()
+    r.run_walked()
     r.run_snapshot()
     rep = report.Report(r)
     machine = report.machine(root, load0)
@@ -109,10 +126,14 @@ def bench(o, root, work, argv):
     print("\n".join(rep.lines()))
     print("\n".join("# " + m[2:] for m in machine))
     print("# %d round(s), %s sizes, %d s" % (o.rounds, o.size, seconds), flush=True)
+    command = " ".join(["scripts/bench/bench.py"] + argv)
     if o.md:
-        command = " ".join(["scripts/bench/bench.py"] + argv)
         with open(o.md, "w") as f:
             f.write("\n".join(rep.markdown(command, seconds, machine)) + "\n")
+    if o.doc and not put_in_doc(os.path.join(root, "docs/performance.md"),
+                                rep.doc_markdown(command, seconds, machine)):
+        runner.say("docs/performance.md has no bench:begin/bench:end lines: not written")
+        return 2
     if o.raw:
         write_raw(o.raw, r)
     return failures(r)

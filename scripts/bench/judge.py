@@ -29,6 +29,9 @@ THREADED_MAX = 1.5       # a threaded churn's heapsnap ratio over churn1's
 SAMPLED_MAX = 1.05       # sampled mode's ratio to plain (issue 21; 1.10 in issue 4)
 FULL_MAX = 2.0           # full stacks' ratio to plain (issue 21)
 RSS_MAX = 1.25           # full stacks' peak RSS over plain's (issue 21)
+BOOKS_MAX = 1.15         # heapsnap over the walk-only build (issue 33)
+DEEP_MAX = 1.3           # deep's added time per allocation over churn1's (issue 33)
+OPS_PER = {"deep": 4}    # allocations per unit of a workload's first argument
 
 
 def median(values):
@@ -102,6 +105,13 @@ class Judge:
             return "!!" + x.status
         return "%.2fx %dM" % (x, int((self.med(wl, mode, "rss_kb") + 512) / 1024))
 
+    def ratio_cell(self, wl, mode, base, field):
+        """MODE over BASE, paired by round ("1.23x"), "-" or "!!status"."""
+        x = self.pratio(wl, mode, base, field)
+        if x is None:
+            return "-"
+        return "!!" + x.status if isinstance(x, Fail) else "%.2fx" % x
+
     def rss_ratio(self, wl, mode):
         """MODE's peak RSS over the plain runs' ("1.23x"; paired, the
         median), "-" or "!!status" as cell."""
@@ -157,7 +167,8 @@ def targets(rows, workloads):
     """Issue 4's targets judged on a main table's ROWS (cells as printed,
     columns as report.HEAD), one line each; WORKLOADS maps names to entries."""
     out = []
-    col = {"hs": 3, "frac": 4, "sampled": 6, "fp": 8, "rss": 9, "lsan": 10}
+    col = {"hs": 3, "frac": 4, "sampled": 6, "fp": 8, "rss": 9, "lsan": 10, "hs_clang": 11,
+           "books": 14}
     fr = [(r[0], r[col["frac"]]) for r in _tagged(rows, workloads, "overhead")
           if shown(r[col["frac"]]) is not None]
     over = ["%s %s" % (w, v) for w, v in fr if float(v) > OVERHEAD_MAX]
@@ -199,6 +210,16 @@ def _absolute(rows, workloads, col):
         s = ["%s %.2fx vs %.2fx (%s)" % (w, h, l, "met" if h <= l else "over") for w, h, l in ls]
         out.append("- full stacks at most LeakSanitizer's ratio (clang -fsanitize=leak over the "
                    "clang build): " + ", ".join(s))
+    ls = [(r[0], shown(r[col["hs_clang"]]), shown(r[col["lsan"]])) for r in rows
+          if is_ratio(r[col["hs_clang"]]) and is_ratio(r[col["lsan"]])]
+    if ls:
+        s = ["%s %.2fx vs %.2fx (%s)" % (w, h, l, "met" if h <= l else "over by %.0f%%"
+                                         % (100 * (h / l - 1))) for w, h, l in ls]
+        out.append("- full stacks on the clang build at most LeakSanitizer's ratio there: "
+                   + ", ".join(s))
+    bk = [(r[0], shown(r[col["books"]])) for r in rows if is_ratio(r[col["books"]])]
+    verdict("bookkeeping at most %.2fx the walk-only build (hs/walk)" % BOOKS_MAX, bk, BOOKS_MAX,
+            "%.2fx")
     rss = [(r[0], shown(r[col["rss"]])) for r in rows if is_ratio(r[col["rss"]])]
     verdict("full stacks' peak RSS at most %.2fx plain's, every workload" % RSS_MAX, rss, RSS_MAX,
             "%.2fx")
@@ -226,6 +247,26 @@ def _threaded(rows, workloads, hs):
             out.append("- the same at equal live blocks per thread (25,000; how threads scale, "
                        "not the target): %s/%s = %.2f" % (r[0], base[0], hs[r[0]] / hs[base[0]]))
     return out
+
+
+def added_ns(row, workloads, size):
+    """heapsnap's added time per allocation on ROW, in ns, or None."""
+    ops = int(workloads[row[0]].sizes[size].split()[0]) * OPS_PER.get(row[0], 1)
+    if not (re.match(r"[0-9.]+s", row[1]) and is_ratio(row[3])):
+        return None
+    return shown(row[1]) * (shown(row[3]) - 1) * 1e9 / ops
+
+
+def deep_cost(rows, workloads, size):
+    """Issue 33's deep-stack target: deep's added time per allocation at
+    most DEEP_MAX times churn1's; "" without both rows."""
+    by = {r[0]: added_ns(r, workloads, size) for r in rows if r[0] in ("deep", "churn1")}
+    d, c = by.get("deep"), by.get("churn1")
+    if not d or not c:
+        return ""
+    return ("- deep stacks' added time per allocation at most %.1fx churn1's: %.0f ns vs %.0f ns, "
+            "%.2fx (%s)" % (DEEP_MAX, d, c, d / c, "met" if d / c <= DEEP_MAX else
+                            "over by %.0f%%" % (100 * (d / c / DEEP_MAX - 1))))
 
 
 def per_op(rows, workloads, size):

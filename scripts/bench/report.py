@@ -17,10 +17,15 @@ import judge
 import workloads as W
 
 HEAD = ["workload", "plain", "heaptrack", "heapsnap", "hs/ht overhead", "hs fp", "hs sampled",
-        "hs sampled+leaks", "plain fp build", "hs peak RSS", "LSan (clang)"]
+        "hs sampled+leaks", "plain fp build", "hs peak RSS", "LSan (clang)", "hs (clang)",
+        "walk only", "bare", "hs/walk", "frames walked/alloc"]
 LEAK_HEAD = ["leak check", "plain", "valgrind --leak-check=full", "valgrind: definitely lost",
              "heapsnap HEAPSNAP_LEAKS=1"]
 BY_NAME = {w.name: w for w in W.WORKLOADS}
+# The CPU-time verdicts docs/performance.md keeps (doc_markdown): the ones a
+# loaded machine's wall time blurs most.
+DOC_CPU = ("- full stacks on the clang build", "- bookkeeping", "- deep stacks",
+           "- heapsnap's added time")
 
 MD_NOTE = """\
 Each cell: wall time as a ratio to the plain run of the same round (hs fp: to the
@@ -33,12 +38,24 @@ ratios. `hs fp`, `hs sampled+leaks`, and heaptrack on %s, run
 in the odd rounds only. `hs peak RSS` is heapsnap's peak RSS over the plain
 runs' (paired, the median). `LSan (clang)` is the workload rebuilt with
 `clang -fsanitize=leak`, as a ratio to the same source built by clang
-without it, run in the same round.
+without it, run in the same round, and `hs (clang)` heapsnap on that clang build
+over the same base. `walk only` is an interposer that takes heapsnap's stack walk
+(its memo included) on every allocation and records nothing, `bare` one that
+only forwards (scripts/bench/programs/lib/interpose.c); `hs/walk` is heapsnap over walk
+only, paired by round: what the bookkeeping adds. `frames walked/alloc`: the
+frames the walk stepped by their rules per stack, of the frames per stack in all
+(the rest came from the memo, each checked), from one run with HEAPSNAP_VERBOSE.
 `!!status` marks a run that failed or changed the workload's output; `-` was not run."""
 
 
-def main_table(j, wls, field):
-    """The main table for the time FIELD (wall_us or cpu_us) over WLS."""
+def walked_cell(walked, n):
+    """The walk's frames per stack: by rule "of" all ("0.04 of 5.0")."""
+    return "%.2f of %.1f" % walked[n] if n in walked else "-"
+
+
+def main_table(j, wls, field, walked):
+    """The main table for the time FIELD (wall_us or cpu_us) over WLS;
+    WALKED: runner.run_walked's figures."""
     rows = [HEAD]
     for w in wls:
         if w.kind not in (W.COMPARE, W.HS_ONLY):
@@ -49,7 +66,10 @@ def main_table(j, wls, field):
                      j.cell(n, "hs_fp", fpbase, field), j.cell(n, "hs_sample", "plain", field),
                      j.cell(n, "hs_sample_leaks", "plain", field),
                      j.cell(n, "plain_fp", "plain", field), j.rss_ratio(n, "hs"),
-                     j.cell(n, "lsan", "plain_clang", field)])
+                     j.cell(n, "lsan", "plain_clang", field),
+                     j.cell(n, "hs_clang", "plain_clang", field), j.cell(n, "walk", "plain", field),
+                     j.cell(n, "bare", "plain", field), j.ratio_cell(n, "hs", "walk", field),
+                     walked_cell(walked, n)])
     return rows
 
 
@@ -79,8 +99,9 @@ def verdicts(rows, size, cpu):
     """The targets judged on a main table; on the CPU table, the cost per
     malloc-free pair too."""
     out = judge.targets(rows[1:], BY_NAME)
+    deep = judge.deep_cost(rows[1:], BY_NAME, size)
     op = judge.per_op(rows[1:], BY_NAME, size) if cpu else ""
-    return out + ([op] if op else [])
+    return out + ([deep] if deep else []) + ([op] if op else [])
 
 
 # ---------------------------------------------------------------- the machine
@@ -140,8 +161,9 @@ class Report:
         self.r = r
         j = judge.Judge(r.runs, r.rounds)
         wls = [w for w in W.WORKLOADS if r.selected(w)]
-        self.wall = main_table(j, wls, "wall_us")
-        self.cpu = main_table(j, wls, "cpu_us")
+        walked = getattr(r, "walked", {})
+        self.wall = main_table(j, wls, "wall_us", walked)
+        self.cpu = main_table(j, wls, "cpu_us", walked)
         self.leaks = leak_table(j, wls, r.found)
         self.snap_size = BY_NAME["snapshot"].sizes[r.size]
 
@@ -156,6 +178,24 @@ class Report:
         if self.r.snaps:
             out += ["", "# snapshots and memory (bigsnap %s, medians of %d)"
                     % (self.snap_size, self.r.rounds)] + judge.snap_targets(self.r.snaps)
+        return out
+
+    def doc_markdown(self, command, seconds, machine_lines):
+        """The shorter Markdown that docs/performance.md keeps (--doc): the
+        wall-time tables and every verdict; the page says what the columns
+        mean."""
+        r = self.r
+        out = ["Command: `%s` (%s sizes, %d round(s), %d s in all). %s."
+               % (command, r.size, r.rounds, seconds, "; ".join(m[2:] for m in machine_lines)),
+               ""] + md_table(self.wall)
+        if self.leaks:
+            out += [""] + md_table(self.leaks)
+        out += ["", "Targets, wall time:", ""] + verdicts(self.wall, r.size, False)
+        out += ["", "CPU time (user+sys), where it tells more:", ""]
+        out += [v for v in verdicts(self.cpu, r.size, True) if v.startswith(DOC_CPU)]
+        if r.snaps:
+            out += ["", "Snapshots and memory (`bigsnap %s`, medians of %d):" % (self.snap_size, r.rounds),
+                    ""] + judge.snap_targets(r.snaps)
         return out
 
     def markdown(self, command, seconds, machine_lines):

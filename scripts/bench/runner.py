@@ -37,10 +37,16 @@ FP_FLAGS = [("-fomit-frame-pointer", ""), ("-fno-omit-frame-pointer", ".fp")]
 # clang without and with LSan (its runtime: Debian's libclang-rt-14-dev);
 # the mode's build suffix.
 CLANG_FLAGS = [([], ".clang"), (["-fsanitize=leak"], ".lsan")]
-BUILD_OF = {"plain_fp": ".fp", "hs_fp": ".fp", "plain_clang": ".clang", "lsan": ".lsan"}
+BUILD_OF = {"plain_fp": ".fp", "hs_fp": ".fp", "plain_clang": ".clang", "lsan": ".lsan",
+            "hs_clang": ".clang"}
 HS_ENV = {"hs_fp": {"HEAPSNAP_UNWIND": "fp"}, "hs_sample": {"HEAPSNAP_SAMPLE": "524288"},
           "hs_sample_leaks": {"HEAPSNAP_SAMPLE": "524288", "HEAPSNAP_LEAKS": "1"},
-          "hs_leaks": {"HEAPSNAP_LEAKS": "1"}, "hs": {}}
+          "hs_leaks": {"HEAPSNAP_LEAKS": "1"}, "hs": {}, "hs_clang": {}}
+# The floors under heapsnap (scripts/bench/programs/lib/interpose.c): the mode, its
+# library in build/bench/tools, and the flags beyond the interposer's own.
+FLOORS = {"bare": ("libbare.so", []), "walk": ("libwalkonly.so", ["-DIP_WALK"])}
+WALK_LINE = re.compile(r"unwind: (stacks asked|frames walked by rule|frames replayed from the "
+                       r"last walk): (\d+)$", re.M)
 SNAP_LINE = re.compile(r"^bigsnap blocks=(\d*) write_ms=([\d.]*) stall_ms=([\d.]*) ops=(\d*) "
                        r"base_ms=([\d.]*) shim_bytes=(\d*)$", re.M)
 MEM_LINE = re.compile(r"^bigsnap_mem rss_kb=(\d*) hwm_kb=(\d*) children_maxrss_kb=(\d*)$", re.M)
@@ -131,7 +137,28 @@ class Runner:
         if not os.path.isfile(self.hs_shim):
             say("no libheapsnap.so: heapsnap columns are skipped")
             self.hs_shim = ""
+        self.floors = self._build_floors(tools) if rc == 0 else {}
 
+    def _build_floors(self, tools):
+        """The bare interposer and the walk-only build (FLOORS), the latter
+        linked with the unwind room's objects as heapsnap was built; {mode:
+        library} of those that built."""
+        src = os.path.join(self.root, "scripts/bench/programs/lib/interpose.c")
+        unwind = sorted(glob.glob(os.path.join(tools, "obj/shim/unwind/*.o")))
+        out = {}
+        for mode, (lib, flags) in FLOORS.items():
+            path = os.path.join(tools, lib)
+            cmd = ["gcc", "-O2", "-g", "-fPIC", "-shared", "-fno-omit-frame-pointer",
+                   "-fvisibility=hidden", "-ftls-model=initial-exec", "-I" + self.root + "/shim",
+                   src] + flags + (["-flto=auto", "-O3"] + unwind + ["-lunwind"] if flags else []) + \
+                ["-o", path, "-ldl", "-pthread"]
+            p = subprocess.run(cmd, capture_output=True)
+            if p.returncode == 0:
+                out[mode] = path
+            else:
+                say("cannot build %s: the %s column is skipped: %s"
+                    % (lib, mode, p.stderr[:200].decode(errors="replace")))
+        return out
     def build_workloads(self):
         """Builds scripts/bench/programs's C and C++ programs twice (FP_FLAGS), and fills
         in the workloads' scripts; False if one does not build."""
@@ -201,14 +228,43 @@ class Runner:
             self.run_one(w, "plain", 0)
         for rnd in range(1, self.rounds + 1):
             for w in todo:
+                # --smoke proves the floors run on the LSan-judged rows only
+                floors = sorted(self.floors) if self.size != "smoke" or W.wl_has_lsan(w) else []
                 modes = W.wl_modes(w, rnd, bool(self.hs_shim), self.have_ht, self.have_vg,
-                                   self.have_lsan)
+                                   self.have_lsan, floors)
                 say("round %d/%d: %s (%s)" % (rnd, self.rounds, w.name, " ".join(modes)))
                 for mode in modes:
                     if mode.endswith("+"):
                         self.run_one(w, mode[:-1], self.rounds + rnd)
                     else:
                         self.run_one(w, mode, rnd)
+
+    def run_walked(self):
+        """Once per workload, untimed: heapsnap with HEAPSNAP_VERBOSE, whose
+        exit counts give the frames its walk stepped by rule and the frames
+        it took from the memo per stack asked (walked: {workload: (by rule,
+        in all)})."""
+        self.walked = {}
+        if not self.hs_shim:
+            return
+        for w in W.WORKLOADS:
+            if w.kind not in (W.COMPARE, W.HS_ONLY) or not self.selected(w):
+                continue
+            log = os.path.join(self.work, "walked.%s" % w.name)
+            env = dict(os.environ, **w.env, HEAPSNAP_VERBOSE="1", LD_PRELOAD=self.hs_shim,
+                       HEAPSNAP_OUTPUT=log + ".%p.hsnap")
+            self._call(["timeout", "-k", "5", str(self.tmo)] + self.argv(w, False),
+                       log + ".out", log + ".err", env=env, cwd=self.work)
+            with open(log + ".err", errors="replace") as f:
+                got = {k: int(v) for k, v in WALK_LINE.findall(f.read())}
+            asked = got.get("stacks asked", 0)
+            if asked:
+                by_rule = got.get("frames walked by rule", 0)
+                self.walked[w.name] = (by_rule / asked,
+                                       (by_rule + got.get("frames replayed from the last walk", 0))
+                                       / asked)
+            for f in glob.glob(log + ".*.hsnap"):
+                os.remove(f)
 
     def run_limit(self, w):
         """The time-out of one run of W, in seconds (RUN_LIMIT)."""
@@ -231,6 +287,8 @@ class Runner:
             return ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite"], {}
         if mode == "lsan":  # its exit-time check runs as users run it; a find is no failure
             return [], {"LSAN_OPTIONS": "exitcode=0"}
+        if mode in FLOORS:  # as the preload mode: LD_PRELOAD for the command alone
+            return ["env", "LD_PRELOAD=" + self.floors[mode]], {}
         if mode not in HS_ENV:
             return [], {}
         env = dict(HS_ENV[mode])

@@ -94,7 +94,7 @@ def wl_has_lsan(w):
     return "lsan" in w.targets and wl_has_fp(w)
 
 
-def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False):
+def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False, floors=()):
     """The modes W runs under in round RND, in the order they alternate.
 
     The heapsnap modes run between two plain runs (plain, then plain2 before
@@ -114,20 +114,23 @@ def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False):
     the even rounds to pay for it: hs_fp and hs_sample_leaks, which no
     target judges, and heaptrack where ht_odd_only.
     Where W is judged against LeakSanitizer (HAVE_LSAN: clang built it),
-    its clang build runs plain and then under LSan right after heapsnap,
-    lsan's base being plain_clang of the same round.
+    its clang build runs plain, under LSan and under heapsnap right after
+    heapsnap, plain_clang being the base of both.  FLOORS (the bare
+    interposer, the walk-only build) run right after heapsnap too.
     """
     odd = rnd % 2 == 1
     ls = ["plain_clang", "lsan"] if have_lsan and wl_has_lsan(w) else []
+    ls += ["hs_clang"] if ls and have_hs else []
+    fl = list(floors) if have_hs else []
     if w.kind == HS_ONLY:
-        return ["plain"] + (["hs"] if have_hs else []) + ls + (["plain2"] if have_hs else [])
+        return ["plain"] + (["hs"] if have_hs else []) + fl + ls + (["plain2"] if have_hs else [])
     if w.kind == LEAKS:
         return (["plain"] + (["hs_leaks"] if have_hs else [])
                 + (["plain2", "valgrind"] if have_vg else []))
     fp = ["hs_fp"] if have_hs and odd else []
     m = ["plain_fp"] + fp + ["plain"] if wl_has_fp(w) else ["plain"]
     if have_hs:
-        m += ["hs"] + ls + ([] if wl_has_fp(w) else fp) + ["hs_sample"]
+        m += ["hs"] + fl + ls + ([] if wl_has_fp(w) else fp) + ["hs_sample"]
         m += ["hs_sample_leaks"] if odd else []
     m += ["plain2"]
     m += ["hs_sample+", "plain2+"] if have_hs else []

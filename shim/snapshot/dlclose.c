@@ -118,6 +118,8 @@ HS_EXPORT int dlclose(void *handle)
     int r = dlc.real ? dlc.real(handle) : -1;
     if (list)
         life_iterate_phdr(dlc_after, list);
+    if (r == 0)
+        unwind_modules_changed(); /* rules cached for its code go now */
     for (struct dlc_mod *m = list, *next; m; m = next) {
         next = m->next;
         if (m->alive || !dlc_publish(m))

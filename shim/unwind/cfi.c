@@ -74,8 +74,17 @@ static int cfi_check_unloads(void)
  * what the ordinary walk gives: the outer frames that did not change (deep
  * recursion, an interpreter's loop) are checked, not assumed.  Rules are a
  * function of the loaded modules, so a memo is not used once dlpi_subs
- * has moved.  A new walk is recorded into a spare memo, never one being
- * read.
+ * has moved (the program's dlclose moves it at once: unwind.c).  A new
+ * walk is recorded into a spare memo, never one being read.
+ * Soundness: one matching frame proves nothing of its callers (recursion
+ * re-entered from another call site, longjmp, an exception, swapcontext,
+ * a signal handler, a reused thread stack all leave a frame at the same
+ * CFA with the same return address under other callers), so no suffix is
+ * ever taken on one match; every word a step would read is compared, and
+ * the program's stack is only read, never patched (bytehound's shadow
+ * stack patches return addresses, and exceptions unwinding through
+ * patched frames were its issue #119).  HEAPSNAP_UNWIND_CHECK compares
+ * with the walk from scratch (check.c; docs/design.md has the argument).
  * The caller may name a walk's result (cfi_name: hooks.c gives the trace
  * id).  A new walk that starts in a named memo's first state and whose
  * every read would see the same word again gives the same frames: it
@@ -134,9 +143,11 @@ static __thread struct {
     int off;                      /* no memo on this thread (ended, or no memory) */
     int fresh;                    /* last is the walk just made (cfi_name may name it) */
     uint64_t replayed;            /* frames taken from the memo (HEAPSNAP_VERBOSE) */
+    uint64_t walked;              /* frames stepped by their rules (the bench's figure) */
+    uint64_t stacks;              /* walks asked for (cfi_again, cfi_walk_key) */
 } cfi_memo;
 
-static _Atomic uint64_t cfi_replayed_ended; /* ... by threads that ended */
+static _Atomic uint64_t cfi_replayed_ended, cfi_walked_ended, cfi_stacks_ended; /* ended threads' */
 
 #define CFI_CHECKS_NONE UINT_MAX /* nchk: the list did not fit; compare step by step */
 
@@ -258,7 +269,9 @@ static void cfi_memo_keep(struct cfi_memo *nw)
 void cfi_thread_end(void)
 {
     atomic_fetch_add_explicit(&cfi_replayed_ended, cfi_memo.replayed, memory_order_relaxed);
-    cfi_memo.replayed = 0;
+    atomic_fetch_add_explicit(&cfi_walked_ended, cfi_memo.walked, memory_order_relaxed);
+    atomic_fetch_add_explicit(&cfi_stacks_ended, cfi_memo.stacks, memory_order_relaxed);
+    cfi_memo.replayed = cfi_memo.walked = cfi_memo.stacks = 0;
     size_t one = cfi_memo_size(cfi_memo.cap);
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
@@ -369,7 +382,7 @@ static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsign
  * value, which a memo's checks do not compare (a constructor's stacks,
  * before main: rare). */
 static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_t *end,
-                     const struct cfi_memo *old, struct cfi_memo *nw)
+                     const struct cfi_memo *old, struct cfi_memo *nw, uint64_t *walked)
 {
     const uintptr_t lo = c.rsp;
     uintptr_t *out = ip;
@@ -388,6 +401,7 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
                 continue;
         }
         uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp, how;
+        ++*walked;
         r = cfi_step(&c, &how, lo, top8);
         if (r != 1)
             break;
@@ -411,10 +425,22 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
     return (int)(out - ip);
 }
 
-/* Frames replayed so far by ended threads and the calling one. */
-uint64_t cfi_replayed(void)
+void cfi_counts(uint64_t *stacks, uint64_t *walked, uint64_t *replayed)
 {
-    return atomic_load(&cfi_replayed_ended) + cfi_memo.replayed;
+    *stacks = atomic_load(&cfi_stacks_ended) + cfi_memo.stacks;
+    *walked = atomic_load(&cfi_walked_ended) + cfi_memo.walked;
+    *replayed = atomic_load(&cfi_replayed_ended) + cfi_memo.replayed;
+}
+
+/* HEAPSNAP_UNWIND_CHECK: memo m's frames (an exact repeat) against the
+ * walk from scratch (check.c). */
+static HS_NOINLINE void cfi_check_memo(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp,
+                                       uintptr_t rbp, uintptr_t top, unsigned max)
+{
+    uintptr_t f[m->n + 1];
+    for (unsigned i = 0; i < m->n; i++)
+        f[i] = m->st[i + 1].key;
+    uchk_compare(key, rsp, rbp, top, max, f, (int)m->n);
 }
 
 /* Would a walk from (key, rsp, rbp) give exactly memo m's frames again?
@@ -473,8 +499,11 @@ static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintp
         return NULL;
     struct cfi_memo *m = cfi_memo_again(key, rsp, rbp, top - 8, max,
                                         atomic_load_explicit(&rcache.subs, memory_order_relaxed));
-    if (m)
+    if (m) {
         cfi_memo.replayed += m->n;
+        if (HS_UNLIKELY(uchk_on))
+            cfi_check_memo(m, key, rsp, rbp, top, max);
+    }
     return m;
 }
 
@@ -488,6 +517,7 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
     if (tag)
         *tag = CFI_NO_TAG;
     cfi_memo.fresh = 0;
+    cfi_memo.stacks += tag != NULL;
     if (!rcache.slot || top < rsp + 8 || cfi_check_unloads() < 0)
         return -1;
     struct cfi_memo *old = NULL, *nw = NULL;
@@ -505,7 +535,10 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
             old = NULL;
     }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
-    return cfi_steps(c, top - 8, ip, ip + max, old, nw);
+    int n = cfi_steps(c, top - 8, ip, ip + max, old, nw, &cfi_memo.walked);
+    if (HS_UNLIKELY(uchk_on))
+        uchk_compare(key, rsp, rbp, top, max, ip, n);
+    return n;
 }
 
 /* cfi_walk_caller's exact-repeat answer alone, without walking: the name
@@ -513,6 +546,7 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
 uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
 {
     cfi_memo.fresh = 0;
+    cfi_memo.stacks++;
     if (!rcache.slot || top < cfa + 8 || cfi_check_unloads() < 0)
         return CFI_NO_TAG;
     struct cfi_memo *m = cfi_again_key(ra, cfa, rbp, top, max);
@@ -543,6 +577,7 @@ int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room)
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
              unsigned max)
 {
+    cfi_memo.stacks++;
     return cfi_walk_key(rip + 1, rsp, rbp, top, ip, max, NULL);
 }
 

@@ -120,6 +120,18 @@ void cfi_name(uint32_t name);      /* names the result of this thread's last wal
  * -1 when the thread's last walk is not that one. */
 int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room);
 void cfi_thread_end(void);         /* this thread's walk memo goes back */
-uint64_t cfi_replayed(void);       /* frames the memo gave (ended threads + this one) */
+/* Stacks asked, frames stepped by rule and frames the memo gave (ended
+ * threads + this one). */
+void cfi_counts(uint64_t *stacks, uint64_t *walked, uint64_t *replayed);
+
+/* ---- check.c: HEAPSNAP_UNWIND_CHECK ---- */
+extern int uchk_on;                /* set once, before any hook records */
+/* The incremental walk from (key, rsp, rbp) with max frames gave ip[0..n)
+ * (n = -1: it fell back): compared with a walk from scratch, rules read
+ * afresh from .eh_frame, and counted; the first difference is told
+ * (unwind_host->warn).  Takes the loader lock: no shim lock held. */
+void uchk_compare(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, unsigned max,
+                  const uintptr_t *ip, int n);
+void uchk_counts(uint64_t *checked, uint64_t *mismatched);
 
 #endif

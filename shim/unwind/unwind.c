@@ -35,6 +35,7 @@
  * docs/design.md "Known traps").
  */
 #include <fcntl.h>
+#include <sched.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <link.h>
@@ -112,7 +113,7 @@ const struct unwind_host *unwind_host;
  * (test_footprint.sh; docs/performance.md, issue 21).  A program
  * whose every stack our walker reads never loads more of libunwind than
  * the loader maps. */
-void unwind_init(int method, const struct unwind_host *host)
+void unwind_init(int method, int check, const struct unwind_host *host)
 {
     unwind_host = host;
     unwind_host->iterate_phdr(unwind_find_self, (void *)(uintptr_t)unwind_init);
@@ -120,6 +121,7 @@ void unwind_init(int method, const struct unwind_host *host)
     unw.method = method;
     if (unw.method == UNWIND_AUTO && rcache_init() < 0)
         unw.method = UNWIND_LIBUNWIND;
+    uchk_on = check && unw.method == UNWIND_AUTO;
 }
 
 int unwind_in_shim(uintptr_t ip)
@@ -284,10 +286,35 @@ __attribute__((destructor)) static void unwind_report(void)
 {
     if (unw.method != UNWIND_AUTO || !unwind_host)
         return;
-    unwind_host->count("unwind: stacks auto left to libunwind: ", atomic_load(&unw.fallbacks));
+    struct unwind_counts c;
+    unwind_counts(&c);
+    unwind_host->count("unwind: stacks auto left to libunwind: ", c.fallbacks);
     unwind_host->count("unwind: stacks auto did not start at the hook's caller: ",
                        atomic_load(&unw.from_here));
-    unwind_host->count("unwind: frames replayed from the last walk: ", cfi_replayed());
+    unwind_host->count("unwind: frames replayed from the last walk: ", c.replayed);
+    unwind_host->count("unwind: stacks asked: ", c.stacks);
+    unwind_host->count("unwind: frames walked by rule: ", c.walked);
+    if (uchk_on) {
+        unwind_host->count("unwind: check: stacks compared with the full walk: ", c.checked);
+        unwind_host->count("unwind: check: stacks that differed: ", c.mismatched);
+    }
+}
+
+void unwind_counts(struct unwind_counts *c)
+{
+    cfi_counts(&c->stacks, &c->walked, &c->replayed);
+    c->fallbacks = atomic_load(&unw.fallbacks);
+    uchk_counts(&c->checked, &c->mismatched);
+}
+
+/* A few tries: another thread may hold the rule cache's lock for a bounded
+ * insert; past them, the thread's periodic check (cfi.c) catches up. */
+void unwind_modules_changed(void)
+{
+    if (unw.method != UNWIND_AUTO || !rcache.slot)
+        return;
+    for (int i = 0; i < 64 && rcache_check() < 0; i++)
+        sched_yield();
 }
 
 void unwind_thread_end(void)

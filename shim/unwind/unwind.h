@@ -28,12 +28,16 @@ struct unwind_host {
     void (*loader_enter)(void);        /* around unw_backtrace (it looks modules up) */
     void (*loader_leave)(void);
     void (*count)(const char *what, uint64_t n); /* HEAPSNAP_VERBOSE: one figure */
+    void (*warn)(const char *a, const char *b, const char *c); /* capped; NULL: none */
 };
 
 enum { UNWIND_AUTO, UNWIND_FP, UNWIND_LIBUNWIND }; /* HEAPSNAP_UNWIND's choices, in order */
 
-/* Outside any hook, once: the backend and the host (kept). */
-void unwind_init(int method, const struct unwind_host *host);
+/* Outside any hook, once: the backend, HEAPSNAP_UNWIND_CHECK (auto only:
+ * every stack the incremental walk gives, a replay of the thread's last
+ * walk or an exact repeat of a named one, is also walked from scratch and
+ * compared; check.c) and the host (kept). */
+void unwind_init(int method, int check, const struct unwind_host *host);
 
 /* Where a hook was called from: the return address into its caller, the
  * caller's rsp after the return (the hook frame's CFA) and the caller's rbp,
@@ -75,6 +79,20 @@ void unwind_name(uint32_t name);   /* the caller's name for the stack it was jus
  * answered is no longer at hand (capture then). */
 int unwind_again_frames(uint32_t name, uintptr_t *ip, unsigned max, int *truncated);
 int unwind_in_shim(uintptr_t ip);  /* ip lies in libheapsnap.so's text */
+/* The program unloaded a module (dlclose, after the real call; no lock
+ * held): rules and walks cached for its addresses are dropped now, not
+ * at the thread's next periodic check. */
+void unwind_modules_changed(void);
+struct unwind_counts {
+    uint64_t stacks;       /* stacks asked of auto's walk */
+    uint64_t walked;       /* frames it stepped by their CFI rules */
+    uint64_t replayed;     /* frames it took from the memo, each checked */
+    uint64_t fallbacks;    /* stacks it left to libunwind */
+    uint64_t checked;      /* HEAPSNAP_UNWIND_CHECK: stacks compared ... */
+    uint64_t mismatched;   /* ... and found different from the full walk */
+};
+/* The counts so far (per-thread ones: ended threads' and the caller's). */
+void unwind_counts(struct unwind_counts *c);
 void unwind_thread_end(void);      /* this thread's walk memo goes back */
 
 #endif

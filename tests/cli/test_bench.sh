@@ -47,7 +47,7 @@ verdicts=$(sed -n '/targets, wall time/,/^# the same/p' "$T/bench.out")
 if [ -f "$SHIM" ]; then
   if [ "$(grep -cE '^- (full stacks at most 2.0x plain, every workload: [0-9]+ of 9 met|full stacks. peak RSS at most 1.25x plain.s, every workload: [0-9]+ of 9 met|sampled at most 1.05x: [0-9]+ of 8 met)' <<<"$verdicts")" -eq 3 ] &&
      grep -qE '^- full stacks at most LeakSanitizer.s ratio .*: churn1 [0-9.]+x vs [0-9.]+x \((met|over)\), deep [0-9.]+x vs [0-9.]+x \((met|over)\), churn1_25k [0-9.]+x vs [0-9.]+x \((met|over)\)$' <<<"$verdicts" &&
-     bench_row "$T/bench.out" churn1_25k | grep -qE ' [0-9.]+x +[0-9.]+x [0-9]+M$'; then
+     bench_row "$T/bench.out" churn1_25k | grep -qE ' [0-9.]+x +[0-9.]+x [0-9]+M '; then
     t_pass bench_absolute_targets_judged
   else
     t_fail bench_absolute_targets_judged "$(tr '\n' ' ' <<<"$verdicts" | head -c 600)"
@@ -127,6 +127,26 @@ if [ -f "$SHIM" ]; then
   bench_column bench_heapsnap_sampled_leaks_runs_clean 8
 else
   t_skip bench_heapsnap_runs_clean "no $SHIM (make did not build the shim)"
+fi
+
+# Issue 33's columns: the walk-only and bare floors, heapsnap
+# over the walk, the walk's frames per stack, and their verdicts.
+if [ -f "$SHIM" ]; then
+  # --smoke runs the floors on the LSan-judged rows only (runner.py)
+  ROWS="churn1 deep" bench_column bench_walk_only_runs_clean 13
+  ROWS="churn1 deep" bench_column bench_bare_interposer_runs_clean 14
+  bad=$(grep -E "^\| (churn1|deep) \|" "$T/wall.md" |
+        awk -F'|' '$16 !~ /^ [0-9.]+x $/ || $17 !~ /^ [0-9.]+ of [0-9.]+ $/ {print $2}' | tr '\n' ' ')
+  if [ -z "$bad" ] &&
+     grep -qE '^- full stacks on the clang build at most LeakSanitizer.s ratio there: churn1 [0-9.]+x vs' <<<"$verdicts" &&
+     grep -qE '^- bookkeeping at most 1.15x the walk-only build .*: [0-9]+ of [0-9]+ met' <<<"$verdicts" &&
+     grep -qE '^- deep stacks. added time per allocation at most 1.3x churn1.s: [0-9]+ ns vs [0-9]+ ns' "$T/bench.out"; then
+    t_pass bench_walk_floor_and_frames_walked
+  else
+    t_fail bench_walk_floor_and_frames_walked "rows:$bad $(grep -E 'clang build|bookkeeping|deep stacks' "$T/bench.out" | head -3 | tr '\n' ' ')"
+  fi
+else
+  t_skip bench_walk_floor_and_frames_walked "no $SHIM (make did not build the shim)"
 fi
 
 # A "heaptrack" that changes the workload's checksum must be a loud error.

@@ -1,4 +1,4 @@
-// link: shim/unwind/cfi.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/base/arena.c
+// link: shim/unwind/cfi.c shim/unwind/check.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/base/arena.c
 /*
  * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
  * First on synthetic CIE/FDE instruction bytes (each supported opcode,
@@ -401,6 +401,38 @@ TEST_BEGIN(cfi_walk_gives_up_outside_the_bounds)
     expect_true(cfi_walk(0, sp, 0, 0, ip, 4) == -1, "no top: fall back");
 TEST_END
 
+/* check.c's judge is not vacuous: the walk's frames pass, one frame
+ * changed or one dropped is counted as a difference.
+ * d[0..2]: the differences counted for each, d[3] the walk's depth. */
+static NOINLINE void check_from_here(uint64_t *d)
+{
+    uintptr_t f[64], st[4];
+    __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                     : "=r"(st[0]), "=r"(st[1]), "=r"(st[2]));
+    st[3] = top_of(st[1]);
+    int n = cfi_walk(st[0], st[1], st[2], st[3], f, 64);
+    uint64_t c, m0, m;
+    d[3] = (uint64_t)n;
+    for (int k = 0; k < 3; k++) {
+        uchk_counts(&c, &m0);
+        f[1] ^= k == 1 ? 0x10 : 0;
+        uchk_compare(st[0] + 1, st[1], st[2], st[3], 64, f, k == 2 ? n - 1 : n);
+        f[1] ^= k == 1 ? 0x10 : 0;
+        uchk_counts(&c, &m);
+        d[k] = m - m0;
+    }
+    __asm__ volatile("" ::: "memory");
+}
+
+TEST_BEGIN(unwind_check_counts_a_stack_that_differs)
+    uint64_t d[4];
+    check_from_here(d);
+    expect_true(d[3] > 3, "the walk gave %d frames", (int)d[3]);
+    expect_true(d[0] == 0, "the walk's own frames counted as different");
+    expect_true(d[1] == 1 && d[2] == 1, "a frame changed: %d, one dropped: %d", (int)d[1],
+                (int)d[2]);
+TEST_END
+
 int main(void)
 {
     find_main_stack();
@@ -425,5 +457,6 @@ int main(void)
     cfi_walk_equals_unw_backtrace_in_a_thread();
     cfi_rules_of_this_binary();
     cfi_walk_gives_up_outside_the_bounds();
+    unwind_check_counts_a_stack_that_differs();
     return 0;
 }
