@@ -280,7 +280,7 @@ static int html_rows(struct json *j, struct stats *st, int diff, long rows)
         stats_key(KEY_LINENO, e, site, sizeof(site));
         json_obj_begin(j);
         json_kstr(j, "site", site);
-        json_kstr(j, "func", e->frames[0].func);
+        json_kstr(j, "func", e->frames[e->head].func);
         json_ki64(j, "size", e->size);
         json_ki64(j, "count", e->count);
         if (diff) {
@@ -366,7 +366,7 @@ static void html_record(struct json *j, const struct lossrec_record *r)
     json_kstr(j, "site", r->site_name);
     json_key(j, "stack"); /* from the site outward: [function, file, line] */
     json_arr_begin(j);
-    for (int i = r->site; i < r->nframes; i++) {
+    for (int i = r->first; i < r->nframes; i++) {
         json_arr_begin(j);
         json_str(j, r->frames[i].func);
         json_str(j, frames_has_file(&r->frames[i]) ? r->frames[i].file : "");

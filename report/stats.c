@@ -54,6 +54,7 @@ static const struct option stats_longopts[] = {
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
     CONFIG_LONGOPTS,
+    {"python-only", no_argument, NULL, 'Y'},
     {"sort", required_argument, NULL, 's'},
     {"format", required_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
@@ -97,6 +98,9 @@ const char stats_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --born-since N only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
+    "      --python-only  a Python stack is its Python frames: the native ones\n"
+    "                     (interpreter, extensions, allocator) folded into the\n"
+    "                     Python frame that called them\n"
     "      --format text|json  JSON is described in docs/json.md\n"
     "%s"
     CONFIG_HELP
@@ -133,6 +137,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
         o->limit = (long)cnt;
         return 1;
     case 'c': o->cumulative = 1; return 1;
+    case 'Y': o->python_only = 1; return 1;
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
     case 'B':
@@ -279,7 +284,7 @@ static const char *key_part(enum stats_key key, const struct frame *f, char *buf
     *line = key == KEY_LINENO || key == KEY_TRACEBACK ? f->line : 0;
     switch (key) {
     case KEY_FUNCTION: return f->func;
-    case KEY_MODULE: return f->module;
+    case KEY_MODULE: return f->pymodule ? f->pymodule : f->module;
     default: return frames_where(f, buf, n);
     }
 }
@@ -288,7 +293,7 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
 {
     char where[300];
     int line;
-    const char *name = key_part(key, &e->frames[0], where, sizeof(where), &line);
+    const char *name = key_part(key, &e->frames[e->head], where, sizeof(where), &line);
     if (key == KEY_FUNCTION || key == KEY_MODULE)
         snprintf(buf, n, "%s", name);
     else
@@ -309,7 +314,7 @@ static int id_add(struct stats *st, const struct frame *f)
     return 0;
 }
 
-static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n)
+static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n, int head)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
     if (!e || !(e->id = strdup(st->id.p))) {
@@ -318,6 +323,7 @@ static struct stat_entry *group_new(struct stats *st, const struct frame *fr, in
     }
     e->nframes = n;
     e->frames = fr;
+    e->head = head;
     HASH_ADD_KEYPTR(hh, st->groups, e->id, strlen(e->id), e);
     return e;
 }
@@ -329,8 +335,8 @@ static void sat_add(int64_t *a, uint64_t v)
     *a = v > (uint64_t)(INT64_MAX - *a) ? INT64_MAX : *a + (int64_t)v;
 }
 
-/* Charges size/count to the group of frames fr[0..n). */
-static int group_charge(struct stats *st, const struct frame *fr, int n,
+/* Charges size/count to the group of frames fr[0..n), named by fr[head]. */
+static int group_charge(struct stats *st, const struct frame *fr, int n, int head,
                         const struct hsnap_stat *sv)
 {
     struct stat_entry *e;
@@ -339,7 +345,7 @@ static int group_charge(struct stats *st, const struct frame *fr, int n,
         if (id_add(st, &fr[i]) < 0)
             return -1;
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
-    if (!e && !(e = group_new(st, fr, n)))
+    if (!e && !(e = group_new(st, fr, n, head)))
         return -1;
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
@@ -379,15 +385,27 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
         if (!frames_kept(&st->o.filter, t))
             continue;
         st->stamp++;
-        const struct frame *fr = t->fr + t->site;
-        int rest = t->n - t->site;
+        /* The stack as shown from its first frame past the wrappers; under
+         * --python-only, a Python stack's Python frames alone. */
+        const struct frame *fr = t->fr + t->first;
+        int rest = t->n - t->first, head = t->site - t->first;
+        if (st->o.python_only && t->npy) {
+            fr = t->py;
+            rest = t->npy;
+            head = 0;
+        }
         if (st->o.key == KEY_TRACEBACK) {
-            if (group_charge(st, fr, rest, sv) < 0)
+            if (group_charge(st, fr, rest, head, sv) < 0)
                 return -1;
             continue;
         }
-        for (int i = 0; i < (st->o.cumulative ? rest : 1); i++)
-            if (group_charge(st, fr + i, 1, sv) < 0)
+        if (!st->o.cumulative) {
+            if (group_charge(st, fr + head, 1, 0, sv) < 0)
+                return -1;
+            continue;
+        }
+        for (int i = 0; i < rest; i++)
+            if (group_charge(st, fr + i, 1, 0, sv) < 0)
                 return -1;
     }
     return 0;
