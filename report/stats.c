@@ -388,8 +388,8 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
         /* The stack as shown from its first frame past the wrappers; under
          * --python-only, a Python stack's Python frames alone. */
         const struct frame *fr = t->fr + t->first;
-        int rest = t->n - t->first, head = t->site - t->first;
-        if (st->o.python_only && t->npy) {
+        int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
+        if (st->o.python_only && !st->o.native_site && t->npy) {
             fr = t->py;
             rest = t->npy;
             head = 0;

@@ -41,6 +41,8 @@ struct stats_opts {
     enum stats_sort sort; /* top --sort */
     int json;             /* --format json (docs/json.md) */
     int python_only;      /* --python-only: a Python stack is its Python frames */
+    int native_site;      /* a Python stack's group is its native site, as under
+                             --native (the HTML report's view) */
     struct frames_filter filter; /* --include, --exclude, --all-frames */
 };
 
