@@ -106,7 +106,8 @@ const char stats_help[] =
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, the C++ standard library's headers (include/c++/),\n"
     "operator new, malloc- and strdup-like functions, the malloc front ends of\n"
-    "glib, OpenSSL, redis and nginx, and --alloc-fn's).\n"
+    "glib, OpenSSL, redis and nginx, and --alloc-fn's); in a stack with Python\n"
+    "frames, the innermost Python line (--native: the innermost native line).\n"
     "File names below the current directory are shown relative to it; a frame\n"
     "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
 
