@@ -52,6 +52,21 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count);
 
+/* What the writer asks of the rooms above it: the leak check (leak/) and
+ * life.c.  life.c names them once at start-up (snap_set_host), before any
+ * snapshot; the writer calls none of them by name. */
+struct snap_host {
+    int (*own_process)(void);        /* life_own_process */
+    int (*leak_wanted)(unsigned reason, int fatal, unsigned *why); /* lchk_wanted */
+    int (*leak_forked)(struct side_file *f, struct snap_live *lv, uint64_t *count);
+    int (*leak_inplace)(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
+                        struct snap_live *lv, uint64_t *count);
+    int (*can_hold)(void);           /* stop_can_hold */
+    void (*read_suppressions)(void); /* lsan_read_suppressions */
+    const char *(*suppressions)(size_t *len); /* lsan_suppressions */
+};
+void snap_set_host(const struct snap_host *host);
+
 /* ---- leakcheck.c ---- */
 /* Whether this snapshot runs the check; *why: why the exit's does not
  * (HSNAP_META_LSAN_*, for META).  Not under a lock. */
