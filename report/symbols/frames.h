@@ -1,26 +1,21 @@
 /*
  * frames.h - the one frame model of the CLI: a snapshot's traces expanded
  * into frames (inlined functions are frames of their own), innermost first,
- * with their allocation site, for every command.
- *
- * A trace is expanded once per command: traces of any snapshot whose ips
- * name the same (module file, file address) sequence share one expansion,
- * so ten snapshots of one program cost one symbolization (report/sym.c).
- * Frames of heapsnap's own library (libheapsnap*) are dropped: the shim's
- * thread-start wrapper is not part of the user's stack.
+ * with their allocation site, for every command.  A trace is expanded once
+ * per command: traces whose ips name the same (module file, file address)
+ * sequence share one expansion (report/sym.c).  heapsnap's own frames
+ * (libheapsnap*) are dropped.
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
- * (a frame in the shim, libc, libstdc++ or libgcc_s, a frame whose source
- * is a C++ standard library header (".../include/c++/...", inlined or not),
- * or an allocation function: malloc, operator new, strdup and their kin, the
- * common libraries' front ends, --alloc-fn); if every frame is one,
- * the outermost.  In a PYTHON STACK (one with a Python frame) the site is
- * the innermost Python frame, whatever C lies under it (tracemalloc's
- * line; --native: the innermost frame past the wrappers and the
- * interpreter), and the interpreter's own frames are left out of the
- * stack (--interpreter-frames keeps them): see frames.c.  A trace without frames is one placeholder frame whose
- * function, file and module all read "<unknown>" ("<unsampled>" for the
- * sampler's trace): a name, never a field that merely went unresolved
- * ("??"), in top, leaks and gate alike.
+ * (a frame in the shim, libc, libstdc++ or libgcc_s, or from a C++ standard
+ * library header (".../include/c++/..."), or an allocation function: malloc,
+ * operator new, strdup and their kin, the common libraries' front ends,
+ * --alloc-fn); if every frame is one, the outermost.  In a PYTHON STACK (one
+ * with a Python frame) it is the innermost Python frame, whatever C lies
+ * under it (--native: the first past the wrappers and the interpreter), and
+ * the interpreter's frames are left out (--interpreter-frames keeps them).
+ * A trace without frames is one placeholder frame whose function, file and
+ * module read "<unknown>" ("<unsampled>" for the sampler's trace): a name,
+ * never a field that merely went unresolved ("??").
  */
 #ifndef REPORT_FRAMES_H
 #define REPORT_FRAMES_H
