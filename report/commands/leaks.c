@@ -219,7 +219,7 @@ static void print_record(const struct leaks_opts *o, const struct lossrec_record
 {
     print_header(r, n, out);
     for (int i = 0; i < r->nframes; i++)
-        print_frame(&r->frames[i], i <= r->site ? "at" : "by", out);
+        print_frame(&r->frames[i], i <= r->first ? "at" : "by", out);
     if (r->ring_blocks)
         print_ring(r, out);
     if (o->refs) {

@@ -139,11 +139,11 @@ static int ms_tree(struct ms *m, const struct snap *s, const char *kind, int64_t
         m->nst++;
         t->bytes = ps[i].v[PROF_INUSE_SPACE];
         *total = t->bytes > INT64_MAX - *total ? INT64_MAX : *total + t->bytes;
-        t->n = ps[i].t->n - ps[i].t->site;
+        t->n = ps[i].t->n - ps[i].t->first;
         if (!(t->ids = malloc((size_t)t->n * sizeof(*t->ids))))
             oom = 1;
         for (int d = 0; !oom && d < t->n; d++)
-            if ((t->ids[d] = prof_ftab_index(&m->ft, &ps[i].t->fr[ps[i].t->site + d])) < 0)
+            if ((t->ids[d] = prof_ftab_index(&m->ft, &ps[i].t->fr[ps[i].t->first + d])) < 0)
                 oom = 1;
     }
     if (!m->st || oom)

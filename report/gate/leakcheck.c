@@ -120,8 +120,9 @@ static struct stat_entry *entry_of(struct leakcheck *gl, const struct lossrec_re
     }
     gl->ents[gl->nents++] = e;
     e->id = r->id + 2; /* kind and owned flag stripped: the stack alone */
-    e->nframes = r->nframes - r->site;
-    e->frames = r->frames + r->site;
+    e->nframes = r->nframes - r->first;
+    e->frames = r->frames + r->first;
+    e->head = r->site - r->first;
     return e;
 }
 
@@ -185,7 +186,7 @@ oom:
 static int site_budget(const struct gate_rules *r, const struct stat_entry *e)
 {
     char key[4200];
-    const struct frame *f = &e->frames[0];
+    const struct frame *f = &e->frames[e->head];
     snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
     for (int i = 0; i < r->nsites; i++)
         if (!fnmatch(r->site_pat[i], key, 0) || !fnmatch(r->site_pat[i], f->file, 0) ||

@@ -180,14 +180,22 @@ static void html_series(struct json *j, const struct prof *p)
 
 /* --- the top table and the diff ---------------------------------------------- */
 
-/* stats over snaps[i] for the i with want[i] (NULL: all), key lineno. */
-static struct stats *html_stats(const struct prof *p, const int *want, char *err,
+/* The tables' views: at exit or at the peak; in a Python process, by
+ * Python line (Python frames only) or by native line. */
+enum { VIEW_PEAK = 1, VIEW_NATIVE = 2 };
+
+/* stats over snaps[i] for the i with want[i] (NULL: all), key lineno, in
+ * view (VIEW_* bits). */
+static struct stats *html_stats(const struct prof *p, const int *want, int view, char *err,
                                 size_t errlen)
 {
     struct stats_opts so;
     memset(&so, 0, sizeof(so));
     so.key = KEY_LINENO;
     so.kind = prof_get_kind(); /* --kind */
+    so.peak = (view & VIEW_PEAK) != 0;
+    so.native_site = (view & VIEW_NATIVE) != 0;
+    so.python_only = !so.native_site;
     struct stats *st = stats_new(&so);
     if (!st) {
         snprintf(err, errlen, "out of memory");
@@ -214,7 +222,7 @@ static int html_rows(struct json *j, struct stats *st, int diff, long rows)
         stats_key(KEY_LINENO, e, site, sizeof(site));
         json_obj_begin(j);
         json_kstr(j, "site", site);
-        json_kstr(j, "func", e->frames[0].func);
+        json_kstr(j, "func", e->frames[e->head].func);
         json_ki64(j, "size", e->size);
         json_ki64(j, "count", e->count);
         if (diff) {
@@ -227,23 +235,61 @@ static int html_rows(struct json *j, struct stats *st, int diff, long rows)
     return 0;
 }
 
+/* The top table of the latest snapshots in view under key; -1 with err. */
+static int html_top(struct json *j, const char *key, const struct prof *p, const int *want,
+                    int view, long rows, char *err, size_t errlen)
+{
+    struct stats *top = html_stats(p, want, view, err, errlen);
+    if (!top)
+        return -1;
+    json_key(j, key);
+    int rc = html_rows(j, top, 0, rows);
+    stats_free(top);
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+/* 1 when the snapshots were written by a Python process. */
+static int html_python(const struct prof *p)
+{
+    for (size_t i = 0; i < p->nin; i++)
+        if (p->in[i].s->npycodes)
+            return 1;
+    return 0;
+}
+
+/* "top" (and "top_native" for Python), "top_peak" ("top_peak_native") when
+ * every latest snapshot captured its peak. */
+static int html_tops(struct json *j, const struct prof *p, const int *want, int py, long rows,
+                     char *err, size_t errlen)
+{
+    static const char *const keys[] = {"top", "top_peak", "top_native", "top_peak_native"};
+    int peak = 1;
+    for (size_t i = 0; i < p->nin; i++)
+        peak = peak && (!want[i] || p->in[i].s->has_peak);
+    for (int view = 0; view < 4; view++)
+        if ((!(view & VIEW_PEAK) || peak) && (!(view & VIEW_NATIVE) || py) &&
+            html_top(j, keys[view], p, want, view, rows, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
 static int html_tables(struct json *j, const struct prof *p, long rows, char *err,
                        size_t errlen)
 {
     int *want = calloc(p->nin + 1, sizeof(*want));
-    struct stats *top = NULL, *old = NULL, *cur = NULL;
-    int rc = -1;
+    struct stats *old = NULL, *cur = NULL, *nold = NULL, *ncur = NULL;
+    int rc = -1, py = html_python(p);
     if (!want) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    json_kbool(j, "python", py);
     for (size_t i = 0; i < p->nin; i++)
         want[i] = p->in[i].latest;
-    if (!(top = html_stats(p, want, err, errlen)))
+    if (html_tops(j, p, want, py, rows, err, errlen) < 0)
         goto out;
-    json_key(j, "top");
-    if (html_rows(j, top, 0, rows) < 0)
-        goto oom;
     json_key(j, "diff");
     if (p->nin < 2) {
         json_null(j);
@@ -259,13 +305,15 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
     }
     memset(want, 0, p->nin * sizeof(*want));
     want[first] = 1;
-    if (!(old = html_stats(p, want, err, errlen)))
+    if (!(old = html_stats(p, want, 0, err, errlen)) ||
+        (py && !(nold = html_stats(p, want, VIEW_NATIVE, err, errlen))))
         goto out;
     want[first] = 0;
     want[last] = 1;
-    if (!(cur = html_stats(p, want, err, errlen)))
+    if (!(cur = html_stats(p, want, 0, err, errlen)) ||
+        (py && !(ncur = html_stats(p, want, VIEW_NATIVE, err, errlen))))
         goto out;
-    if (stats_compare(cur, old) < 0)
+    if (stats_compare(cur, old) < 0 || (py && stats_compare(ncur, nold) < 0))
         goto oom;
     json_obj_begin(j);
     json_kstr(j, "old", p->in[first].path);
@@ -273,15 +321,21 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
     json_key(j, "rows");
     if (html_rows(j, cur, 1, rows) < 0)
         goto oom;
+    if (py) {
+        json_key(j, "rows_native");
+        if (html_rows(j, ncur, 1, rows) < 0)
+            goto oom;
+    }
     json_obj_end(j);
     rc = 0;
     goto out;
 oom:
     snprintf(err, errlen, "out of memory");
 out:
-    stats_free(top);
     stats_free(old);
     stats_free(cur);
+    stats_free(nold);
+    stats_free(ncur);
     free(want);
     return rc;
 }
@@ -298,13 +352,14 @@ static void html_record(struct json *j, const struct lossrec_record *r)
     json_ku64(j, "indirect_bytes", r->indirect_bytes);
     json_ku64(j, "indirect_blocks", r->indirect_blocks);
     json_kstr(j, "site", r->site_name);
-    json_key(j, "stack"); /* from the site outward: [function, file, line] */
+    json_key(j, "stack"); /* from the site outward: [function, file, line, module] */
     json_arr_begin(j);
-    for (int i = r->site; i < r->nframes; i++) {
+    for (int i = r->first; i < r->nframes; i++) {
         json_arr_begin(j);
         json_str(j, r->frames[i].func);
         json_str(j, frames_has_file(&r->frames[i]) ? r->frames[i].file : "");
         json_i64(j, r->frames[i].line);
+        json_str(j, r->frames[i].module);
         json_arr_end(j);
     }
     json_arr_end(j);

@@ -2,7 +2,11 @@
  * page.js - draws the heapsnap HTML report (report/html.c) from the JSON in
  * <script id="heapsnap-data">: a flame graph (an icicle: callers above
  * callees) with zoom, search and hover details, the heap over time, the top
- * and diff tables and the leak check.  Plain DOM and SVG, no library: every
+ * and diff tables and the leak check.  It opens on the peak when the
+ * snapshots captured one ("At exit" one click away, or file.html#exit), and
+ * for a Python process with "Python frames only" on: a stack is then its
+ * Python frames, the native ones folded into the Python frame that called
+ * them, and the tables go by Python line.  Plain DOM and SVG, no library: every
  * name from the profiled program goes into the page as text (textContent,
  * or a text node), never as markup.  Errors are counted on <html
  * data-errors>, and <body data-ready> is set once everything is drawn, for
@@ -72,35 +76,60 @@
   /* The tree, in typed arrays: node 0 is the root ("all"); node k's parent
    * is parent[k] < k, its frame frame[k], its totals val[NVk .. NVk+NV-1].  The
    * stacks come sorted, each sharing a prefix with the one before
-   * (report/html.c), so nodes are made in one pass without lookups. */
-  let cap = 1024, nn = 1;
-  let parent = new Int32Array(cap), frame = new Int32Array(cap), val = new Float64Array(cap * NV);
-  parent[0] = -1;
-  frame[0] = -1;
-  const path = [0];
-  for (const s of data.stacks) {
-    path.length = s[0] + 1;
-    for (const f of s[1]) {
-      if (nn === cap) {
-        cap *= 2;
-        const p = new Int32Array(cap), q = new Int32Array(cap), w = new Float64Array(cap * NV);
-        p.set(parent); q.set(frame); w.set(val);
-        parent = p; frame = q; val = w;
-      }
-      parent[nn] = path[path.length - 1];
-      frame[nn] = f;
-      path.push(nn++);
+   * (report/html.c), so nodes are made in one pass without lookups; with
+   * Python frames only, a stack with Python frames keeps those alone, and
+   * a node is looked up among its parent's children (folded stacks merge). */
+  const isPy = function (fi) { return data.frames[fi][3] === '<python>'; };
+  let cap, nn, parent, frame, val, first, kid, sortedKids;
+  function node(p, f) {
+    if (nn === cap) {
+      cap *= 2;
+      const a = new Int32Array(cap), b = new Int32Array(cap), w = new Float64Array(cap * NV);
+      a.set(parent); b.set(frame); w.set(val);
+      parent = a; frame = b; val = w;
     }
-    const leaf = path[path.length - 1];
-    for (let i = 0; i < NV; i++) val[leaf * NV + i] += s[2][i];
+    parent[nn] = p;
+    frame[nn] = f;
+    return nn++;
   }
-  for (let k = nn - 1; k > 0; k--) for (let i = 0; i < NV; i++) val[parent[k] * NV + i] += val[k * NV + i];
-  const first = new Int32Array(nn + 1); /* children of k: kid[first[k] .. first[k+1]) */
-  for (let k = 1; k < nn; k++) first[parent[k] + 1]++;
-  for (let k = 0; k < nn; k++) first[k + 1] += first[k];
-  const kid = new Int32Array(Math.max(nn - 1, 1)), fill = first.slice(0, nn);
-  for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
-  const sortedKids = data.values.map(function () { return new Map(); });
+  function build(pyOnly) {
+    cap = 1024; nn = 1;
+    parent = new Int32Array(cap); frame = new Int32Array(cap); val = new Float64Array(cap * NV);
+    parent[0] = -1;
+    frame[0] = -1;
+    const path = [0], full = [], byKey = new Map();
+    for (const s of data.stacks) {
+      let leaf;
+      if (!pyOnly) {
+        path.length = s[0] + 1;
+        for (const f of s[1]) path.push(node(path[path.length - 1], f));
+        leaf = path[path.length - 1];
+      } else {
+        full.length = s[0];
+        for (const f of s[1]) full.push(f);
+        const kept = full.some(isPy) ? full.filter(isPy) : full;
+        leaf = 0;
+        for (const f of kept) {
+          const key = leaf + ',' + f;
+          let k = byKey.get(key);
+          if (k === undefined) byKey.set(key, k = node(leaf, f));
+          leaf = k;
+        }
+      }
+      for (let i = 0; i < NV; i++) val[leaf * NV + i] += s[2][i];
+    }
+    for (let k = nn - 1; k > 0; k--) for (let i = 0; i < NV; i++) val[parent[k] * NV + i] += val[k * NV + i];
+    first = new Int32Array(nn + 1); /* children of k: kid[first[k] .. first[k+1]) */
+    for (let k = 1; k < nn; k++) first[parent[k] + 1]++;
+    for (let k = 0; k < nn; k++) first[k + 1] += first[k];
+    kid = new Int32Array(Math.max(nn - 1, 1));
+    const fill = first.slice(0, nn);
+    for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
+    sortedKids = data.values.map(function () { return new Map(); });
+  }
+  /* The page's view: at the peak or at exit, Python frames only or all. */
+  const view = { peak: false, py: !!data.python };
+  build(view.py);
   function kids(n, vi) {
     let v = sortedKids[vi].get(n);
     if (!v) {
@@ -123,8 +152,32 @@
     (data.processes === 1 ? '' : 'es') + ' \u2014 live ' + size(v(0, I_LIVE_B)) + ' in ' +
     count(v(0, I_LIVE_N)) + ' blocks, ' + size(v(0, I_ALLOC_B)) + ' allocated in ' +
     count(v(0, I_ALLOC_N)) + ' blocks'));
+  /* At the peak (the default when the snapshots captured it) or at exit,
+   * and for a Python process "Python frames only": the whole page follows. */
+  const views = el('div', 'controls views');
+  const atPeak = el('button', 'view-peak', 'At the peak'), atExit = el('button', 'view-exit', 'At exit');
+  const pyBox = el('input');
+  pyBox.type = 'checkbox';
+  pyBox.className = 'python-only';
+  if (hasPeak) views.append(el('span', '', 'Show memory'), atPeak, atExit);
+  if (data.python) views.append(el('label', '', pyBox, ' Python frames only'));
+  const onView = [];
+  function setView(peak, py) {
+    const rebuild = py !== view.py, moved = view.peak !== (peak && hasPeak);
+    view.peak = peak && hasPeak;
+    view.py = py;
+    atPeak.classList.toggle('on', view.peak);
+    atExit.classList.toggle('on', !view.peak);
+    pyBox.checked = view.py;
+    document.body.dataset.view = (view.peak ? 'peak' : 'exit') + (view.py ? ' python' : '');
+    if (rebuild) build(view.py);
+    for (const f of onView) f(rebuild, moved);
+  }
+  atPeak.addEventListener('click', function () { setView(true, view.py); });
+  atExit.addEventListener('click', function () { setView(false, view.py); });
+  pyBox.addEventListener('change', function () { setView(view.peak, pyBox.checked); });
   const nav = el('nav');
-  head.append(nav);
+  head.append(views, nav);
   document.body.append(head);
   function navlink(id, text) {
     const a = el('a', '', text);
@@ -157,8 +210,8 @@
     'Click to zoom, hover for details.'), fbox);
   document.body.append(tip);
   const ROW = 18, MAXBARS = 4000;
-  /* file.html#peak opens on the peak */
-  const st = { vi: hasPeak && location.hash === '#peak' ? I_PEAK_B : I_LIVE_B, zoom: 0, q: '' };
+  /* the page's view picks the peak's bytes or the live ones */
+  const st = { vi: I_LIVE_B, zoom: 0, q: '' };
   vsel.value = String(st.vi);
   let drawn = [];
 
@@ -293,11 +346,14 @@
     if (!v(st.zoom, st.vi)) st.zoom = 0;
     render();
   }
+  onView.push(function (rebuilt, moved) {
+    if (rebuilt) st.zoom = 0;
+    show(moved ? (view.peak ? I_PEAK_B : I_LIVE_B) : st.vi);
+  });
   vsel.addEventListener('change', function () { show(+vsel.value); });
   search.addEventListener('input', function () { st.q = search.value.trim().toLowerCase(); render(); });
   reset.addEventListener('click', function () { st.zoom = 0; render(); });
-  window.addEventListener('resize', render);
-  render();
+  window.addEventListener('resize', render); /* drawn first by setView, below */
 
   /* --- timeline ---------------------------------------------------------------- */
 
@@ -360,7 +416,7 @@
     dot.append(svg('title', {}, 'the peak: ' + size(s.peak_held) + ' at ' + (s.peak_t / 1000).toFixed(3) +
       ' s \u2014 click to see it in the flame graph'));
     dot.addEventListener('click', function () {
-      if (hasPeak) show(I_PEAK_B);
+      setView(true, view.py);
       fsec.scrollIntoView();
     });
     chart.append(dot);
@@ -403,12 +459,15 @@
   }
   const goPeak = el('button', 'go-peak', 'Go to peak');
   goPeak.disabled = !peak;
-  goPeak.addEventListener('click', function () {
+  function markPeak() {
     select(peak.t, 'peak: traced heap ' + size(peak.v));
     mark.setAttribute('cx', X(peak.t));
     mark.setAttribute('cy', Y(peak.v));
     mark.setAttribute('visibility', 'visible');
-    if (hasPeak) show(I_PEAK_B); /* the flame graph shows what each site held then */
+  }
+  goPeak.addEventListener('click', function () {
+    markPeak();
+    setView(true, view.py); /* the flame graph shows what each site held then */
     tsec.scrollIntoView();
   });
   chart.addEventListener('click', function (e) {
@@ -429,30 +488,47 @@
 
   function site(r) { return r.site; }
   function avg(r) { return r.count ? size(Math.round(r.size / r.count)) : ''; }
+  /* A table section whose rows(), title() follow the page's view. */
   function filtered(id, title, heads, rows, numeric) {
-    navlink(id, title);
-    const s = section(id, title);
+    navlink(id, title());
+    const s = section(id, title());
     const q = el('input');
     q.type = 'search';
     q.placeholder = 'filter';
-    const t = table(heads, rows, numeric);
-    q.addEventListener('input', function () {
+    let t = table(heads, [], numeric); /* filled by setView, below */
+    function apply() {
       const w = q.value.trim().toLowerCase();
       for (const tr of t.tBodies[0].rows) tr.hidden = !!w && !tr.textContent.toLowerCase().includes(w);
-    });
+    }
+    q.addEventListener('input', apply);
     s.append(el('div', 'controls', q), t);
+    onView.push(function () {
+      s.firstChild.textContent = title();
+      const n = table(heads, rows(), numeric);
+      t.replaceWith(n);
+      t = n;
+      apply();
+    });
     return s;
   }
-  filtered('top', 'Top allocation sites (live)', ['#', 'site', 'function', 'size', 'count', 'average'],
-    data.top.map(function (r, i) { return [i + 1, site(r), r.func, size(r.size), count(r.count), avg(r)]; }),
+  /* The rows of the view: by Python line or by native line, at exit or at the peak. */
+  function topRows() {
+    const peak = view.peak && data.top_peak;
+    return (view.py || !data.python ? (peak ? data.top_peak : data.top) : (peak ? data.top_peak_native : data.top_native));
+  }
+  filtered('top', function () { return 'Top allocation sites (' + (view.peak && data.top_peak ? 'at the peak' : 'live') + ')'; },
+    ['#', 'site', 'function', 'size', 'count', 'average'],
+    function () { return topRows().map(function (r, i) { return [i + 1, site(r), r.func, size(r.size), count(r.count), avg(r)]; }); },
     [1, 0, 0, 1, 1, 1]);
   if (data.diff) {
-    const d = filtered('diff', 'Diff: earliest \u2192 latest snapshot',
+    const d = filtered('diff', function () { return 'Diff: earliest \u2192 latest snapshot'; },
       ['#', 'site', 'function', 'size', '\u0394 size', 'count', '\u0394 count'],
-      data.diff.rows.map(function (r, i) {
-        return [i + 1, site(r), r.func, size(r.size), size(r.size_diff, 1), count(r.count),
-          (r.count_diff >= 0 ? '+' : '') + count(r.count_diff)];
-      }), [1, 0, 0, 1, 1, 1, 1]);
+      function () {
+        return (view.py || !data.diff.rows_native ? data.diff.rows : data.diff.rows_native).map(function (r, i) {
+          return [i + 1, site(r), r.func, size(r.size), size(r.size_diff, 1), count(r.count),
+            (r.count_diff >= 0 ? '+' : '') + count(r.count_diff)];
+        });
+      }, [1, 0, 0, 1, 1, 1, 1]);
     d.insertBefore(el('p', 'sub', data.diff.old + ' \u2192 ' + data.diff.new), d.children[1]);
   }
 
@@ -495,7 +571,14 @@
       d.append(el('summary', '', bytes + ' bytes in ' + count(r.blocks) + ' blocks are ' + kindText[r.kind] +
         ' in loss record ' + (i + 1) + ' of ' + data.leaks.records.length + ' \u2014 ' + r.site));
       const ul = el('ol', 'stack');
-      for (const f of r.stack) ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
+      function frames() {
+        ul.textContent = '';
+        const py = view.py && r.stack.some(function (f) { return f[3] === '<python>'; });
+        for (const f of r.stack)
+          if (!py || f[3] === '<python>') ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
+      }
+      frames();
+      onView.push(frames);
       d.append(ul);
       if (r.ring.length) {
         d.append(el('p', 'sub', 'cycle of ' + r.ring_blocks + ' blocks:'), ring(r, i));
@@ -508,6 +591,14 @@
     if (data.leaks.retainers) {
       ls.append(el('h3', '', 'Who keeps the most memory alive (retainers)'), el('pre', 'retainers', data.leaks.retainers));
     }
+  }
+  /* The view the page opens on: the peak when captured (file.html#exit:
+   * at exit), Python frames only for a Python process. */
+  if (hasPeak && !/^#(exit|live)$/.test(location.hash)) {
+    if (peak) markPeak();
+    setView(true, view.py);
+  } else {
+    setView(false, view.py);
   }
   document.body.dataset.drawnMs = String(Math.round(performance.now()));
   document.body.dataset.ready = '1';

@@ -62,7 +62,7 @@ void jdoc_snapshot(struct json *j, const struct snap *s, const char *path)
 
 void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e)
 {
-    const struct frame *f = &e->frames[0];
+    const struct frame *f = &e->frames[e->head];
     switch (key) {
     case KEY_LINENO:
     case KEY_TRACEBACK: jdoc_frames(j, "frames", e->frames, e->nframes); break;
@@ -71,7 +71,7 @@ void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry
         json_kstr(j, "module", f->module);
         break;
     case KEY_FUNCTION: json_kstr(j, "function", f->func); break;
-    case KEY_MODULE: json_kstr(j, "module", f->module); break;
+    case KEY_MODULE: json_kstr(j, "module", f->pymodule ? f->pymodule : f->module); break;
     }
 }
 

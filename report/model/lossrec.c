@@ -119,6 +119,7 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
     r->frames = t->fr;
     r->nframes = t->n;
     r->site = t->site;
+    r->first = t->first;
     r->site_name = t->site_name;
     r->supp = -1;
     HASH_ADD_KEYPTR(hh, ls->recs, r->id, len - 1, r);

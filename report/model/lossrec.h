@@ -56,6 +56,7 @@ struct lossrec_record {
     const char *ring[LOSSREC_RING_SHOWN]; /* (ring_blocks - nring more not named) */
     const struct frames_trace *trace; /* the stack (report/frames.c) */
     int nframes, site;         /* frames[site] is the allocation site */
+    int first;                 /* frames[first]: the first past the wrappers (frames.h) */
     const struct frame *frames; /* innermost first, wrappers included */
     const char *site_name;     /* "file.c:12", or the function without a file */
     int supp;                  /* index of the suppression that matched, -1 */

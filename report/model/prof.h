@@ -4,8 +4,9 @@
  * over time.
  *
  * A STACK is an allocation site and its callers (the frames from the
- * trace's site outward: allocator wrappers such as strdup or operator new
- * are left out, as `top` leaves them out).  Its VALUES are the quantities
+ * trace's first frame past the wrappers outward: allocator wrappers such
+ * as strdup or operator new are left out, as `top` leaves them out; in a
+ * Python stack the C under the Python site stays, frames.h).  Its VALUES are the quantities
  * of prof_values[], one per enum prof_value: live ("inuse") and allocated
  * since the start ("alloc"), and live at the traced peak ("peak", from
  * PEAK: report/peak.c), in blocks and in bytes; writers loop over
@@ -46,7 +47,7 @@ extern const struct prof_value_info prof_values[PROF_NVALUES];
 int prof_value_parse(const char *name);
 
 struct prof_stack {
-    const struct frames_trace *t;  /* frames t->fr[t->site .. t->n) */
+    const struct frames_trace *t;  /* frames t->fr[t->first .. t->n) */
     int64_t v[PROF_NVALUES];
 };
 
@@ -133,9 +134,9 @@ int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n
                      long **ids, size_t **off);
 void prof_ftab_free(struct prof_ftab *ft);
 
-/* A stack's frame i counted from the outermost (0) to the site
- * (prof_depth - 1): the order of folded stacks and flame graphs. */
-static inline int prof_depth(const struct prof_stack *st) { return st->t->n - st->t->site; }
+/* A stack's frame i counted from the outermost (0) to the first past the
+ * wrappers (prof_depth - 1): the order of folded stacks and flame graphs. */
+static inline int prof_depth(const struct prof_stack *st) { return st->t->n - st->t->first; }
 static inline const struct frame *prof_frame(const struct prof_stack *st, int i)
 {
     return &st->t->fr[st->t->n - 1 - i];

@@ -54,6 +54,7 @@ static const struct option stats_longopts[] = {
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
     CONFIG_LONGOPTS,
+    {"python-only", no_argument, NULL, 'Y'},
     {"sort", required_argument, NULL, 's'},
     {"format", required_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
@@ -98,13 +99,17 @@ const char stats_help[] =
     "      --born-since N only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
     CLI_KIND_HELP
+    "      --python-only  a Python stack is its Python frames: the native ones\n"
+    "                     (interpreter, extensions, allocator) folded into the\n"
+    "                     Python frame that called them\n"
     "      --format text|json  JSON is described in docs/json.md\n"
     "%s"
     CONFIG_HELP
     "The allocation site is the first frame outside allocator wrappers (the shim,\n"
     "libc, libstdc++, libgcc_s, the C++ standard library's headers (include/c++/),\n"
     "operator new, malloc- and strdup-like functions, the malloc front ends of\n"
-    "glib, OpenSSL, redis and nginx, and --alloc-fn's).\n"
+    "glib, OpenSSL, redis and nginx, and --alloc-fn's); in a stack with Python\n"
+    "frames, the innermost Python line (--native: the innermost native line).\n"
     "File names below the current directory are shown relative to it; a frame\n"
     "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
 
@@ -135,6 +140,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
         o->limit = (long)cnt;
         return 1;
     case 'c': o->cumulative = 1; return 1;
+    case 'Y': o->python_only = 1; return 1;
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
     case 'B':
@@ -281,7 +287,7 @@ static const char *key_part(enum stats_key key, const struct frame *f, char *buf
     *line = key == KEY_LINENO || key == KEY_TRACEBACK ? f->line : 0;
     switch (key) {
     case KEY_FUNCTION: return f->func;
-    case KEY_MODULE: return f->module;
+    case KEY_MODULE: return f->pymodule ? f->pymodule : f->module;
     default: return frames_where(f, buf, n);
     }
 }
@@ -290,7 +296,7 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
 {
     char where[300];
     int line;
-    const char *name = key_part(key, &e->frames[0], where, sizeof(where), &line);
+    const char *name = key_part(key, &e->frames[e->head], where, sizeof(where), &line);
     if (key == KEY_FUNCTION || key == KEY_MODULE)
         snprintf(buf, n, "%s", name);
     else
@@ -311,7 +317,8 @@ static int id_add(struct stats *st, const struct frame *f)
     return 0;
 }
 
-static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n, int mmap)
+static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n, int head,
+                                    int mmap)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
     if (!e || !(e->id = strdup(st->id.p))) {
@@ -321,6 +328,7 @@ static struct stat_entry *group_new(struct stats *st, const struct frame *fr, in
     e->mmap = mmap;
     e->nframes = n;
     e->frames = fr;
+    e->head = head;
     HASH_ADD_KEYPTR(hh, st->groups, e->id, strlen(e->id), e);
     return e;
 }
@@ -332,8 +340,8 @@ static void sat_add(int64_t *a, uint64_t v)
     *a = v > (uint64_t)(INT64_MAX - *a) ? INT64_MAX : *a + (int64_t)v;
 }
 
-/* Charges size/count to the group of frames fr[0..n). */
-static int group_charge(struct stats *st, const struct frame *fr, int n,
+/* Charges size/count to the group of frames fr[0..n), named by fr[head]. */
+static int group_charge(struct stats *st, const struct frame *fr, int n, int head,
                         const struct hsnap_stat *sv, int mmap)
 {
     struct stat_entry *e;
@@ -344,7 +352,7 @@ static int group_charge(struct stats *st, const struct frame *fr, int n,
     if (mmap && sb_add(&st->id, "\x01mmap", 5) < 0) /* a group of its own */
         return -1;
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
-    if (!e && !(e = group_new(st, fr, n, mmap)))
+    if (!e && !(e = group_new(st, fr, n, head, mmap)))
         return -1;
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
@@ -385,15 +393,27 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
             continue;
         int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
         st->stamp++;
-        const struct frame *fr = t->fr + t->site;
-        int rest = t->n - t->site;
+        /* The stack as shown from its first frame past the wrappers; under
+         * --python-only, a Python stack's Python frames alone. */
+        const struct frame *fr = t->fr + t->first;
+        int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
+        if (st->o.python_only && !st->o.native_site && t->npy) {
+            fr = t->py;
+            rest = t->npy;
+            head = 0;
+        }
         if (st->o.key == KEY_TRACEBACK) {
-            if (group_charge(st, fr, rest, sv, mmap) < 0)
+            if (group_charge(st, fr, rest, head, sv, mmap) < 0)
                 return -1;
             continue;
         }
-        for (int i = 0; i < (st->o.cumulative ? rest : 1); i++)
-            if (group_charge(st, fr + i, 1, sv, mmap) < 0)
+        if (!st->o.cumulative) {
+            if (group_charge(st, fr + head, 1, 0, sv, mmap) < 0)
+                return -1;
+            continue;
+        }
+        for (int i = 0; i < rest; i++)
+            if (group_charge(st, fr + i, 1, 0, sv, mmap) < 0)
                 return -1;
     }
     return 0;

@@ -40,6 +40,9 @@ struct stats_opts {
     long limit;           /* -n: lines to print, 0 = all */
     enum stats_sort sort; /* top --sort */
     int json;             /* --format json (docs/json.md) */
+    int python_only;      /* --python-only: a Python stack is its Python frames */
+    int native_site;      /* a Python stack's group is its native site, as under
+                             --native (the HTML report's view) */
     struct frames_filter filter; /* --include, --exclude, --all-frames */
     int kind;             /* --kind: SNAP_KIND_* */
 };
@@ -48,6 +51,8 @@ struct stat_entry {
     char *id;                 /* identity of the key (hash key) */
     int nframes;              /* 1 except for KEY_TRACEBACK */
     const struct frame *frames; /* the key's frames (report/frames.c owns them) */
+    int head;                 /* frames[head] names the group: the allocation site
+                                 (KEY_TRACEBACK: C under a Python site comes first) */
     int64_t size, count;
     int64_t alloc_size, alloc_count; /* allocated since the start (total_*) */
     int64_t size_diff, count_diff; /* filled by stats_compare */

@@ -35,6 +35,8 @@ int config_opt(int c, const char *arg, char *err, size_t errlen)
     case CONFIG_OPT_NO_DEFAULT_ALLOC_FNS: frames_no_default_alloc_fns(); return 1;
     case CONFIG_OPT_SHORTEN_TEMPLATES: frames_shorten_templates(); return 1;
     case CONFIG_OPT_RULES: cfg.rules = arg; return 1;
+    case CONFIG_OPT_NATIVE: frames_native_site(); return 1;
+    case CONFIG_OPT_INTERPRETER_FRAMES: frames_interpreter_frames(); return 1;
     }
     return 0;
 }

@@ -21,14 +21,18 @@
 #define CONFIG_OPT_NO_DEFAULT_ALLOC_FNS 'D'
 #define CONFIG_OPT_SHORTEN_TEMPLATES 0x1c0
 #define CONFIG_OPT_RULES 0x1c1
+#define CONFIG_OPT_NATIVE 0x1c2
+#define CONFIG_OPT_INTERPRETER_FRAMES 0x1c3
 
 #define CONFIG_LONGOPTS                                                              \
     {"alloc-fn", required_argument, NULL, CONFIG_OPT_ALLOC_FN},                        \
     {"no-default-alloc-fns", no_argument, NULL, CONFIG_OPT_NO_DEFAULT_ALLOC_FNS},      \
     {"shorten-templates", no_argument, NULL, CONFIG_OPT_SHORTEN_TEMPLATES},            \
-    {"rules", required_argument, NULL, CONFIG_OPT_RULES}
+    {"rules", required_argument, NULL, CONFIG_OPT_RULES},                              \
+    {"native", no_argument, NULL, CONFIG_OPT_NATIVE},                                  \
+    {"interpreter-frames", no_argument, NULL, CONFIG_OPT_INTERPRETER_FRAMES}
 
-/* The help lines of the four options. */
+/* The help lines of the options. */
 #define CONFIG_HELP                                                                   \
     FRAMES_ALLOC_FN_HELP                                                              \
     "      --shorten-templates  C++ names without their template arguments:\n"       \

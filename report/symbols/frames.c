@@ -200,20 +200,78 @@ static int is_wrapper(const struct frame *f)
 /* In a stack with Python frames, the interpreter's own code (libpython, the
  * python executable, ctypes and libffi) is machinery too: a bytearray's
  * block belongs to its Python line, a libc malloc made through ctypes to
- * the line that called it; a C extension's own code stays a site. */
+ * the line that called it; a C extension's own code is a native site
+ * (--native), and the innermost Python line the site.  Machinery frames
+ * are left out of a Python stack (with the C runtime's beyond the native
+ * site: thread and process start), unless --interpreter-frames. */
 static const char *const py_machinery[] = {"libpython", "python", "_ctypes", "libffi"};
+static const char *const py_runtime[] = {"libc.so", "ld-linux"};
+
+static struct {
+    int native;           /* --native */
+    int interp;           /* --interpreter-frames */
+} py_cfg;
+
+void frames_native_site(void) { py_cfg.native = 1; }
+void frames_interpreter_frames(void) { py_cfg.interp = 1; }
+
+static int module_in(const struct frame *f, const char *const *mods, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(f->module, mods[i], strlen(mods[i])) == 0)
+            return 1;
+    return 0;
+}
 
 static int is_py_machinery(const struct frame *f)
 {
-    for (size_t i = 0; i < NELEM(py_machinery); i++)
-        if (strncmp(f->module, py_machinery[i], strlen(py_machinery[i])) == 0)
-            return 1;
-    return 0;
+    return module_in(f, py_machinery, NELEM(py_machinery));
 }
 
 static int is_wrapper_in(const struct frame *f, int py)
 {
     return is_wrapper(f) || (py && is_py_machinery(f));
+}
+
+/* The module a Python file is, as Python names it, into buf: the path
+ * below site-packages (dist-packages) or the standard library's
+ * lib/pythonX.Y, dotted, without ".py" and a last "__init__"; a frozen
+ * module's name ("<frozen abc>": "abc"); otherwise the file's name without
+ * ".py" (a script: "app"); "<string>" and the like as they are. */
+static void py_module_name(const char *file, char *buf, size_t n)
+{
+    static const char *const roots[] = {"/site-packages/", "/dist-packages/"};
+    const char *p = NULL, *q;
+    size_t len = strlen(file);
+    if (strncmp(file, "<frozen ", 8) == 0 && len > 9) {
+        snprintf(buf, n, "%.*s", (int)(len - 9), file + 8);
+        return;
+    }
+    if (file[0] == '<') {
+        snprintf(buf, n, "%s", file);
+        return;
+    }
+    for (size_t i = 0; i < NELEM(roots); i++)
+        if ((q = strstr(file, roots[i])) && (!p || q > p))
+            p = q + strlen(roots[i]);
+    for (q = file; !p && (q = strstr(q, "/lib/python")); q++) {
+        const char *v = q + 11;
+        while (*v && *v != '/')
+            v++;
+        if (*v == '/' && !strchr(v + 1, '<'))
+            p = v + 1;
+    }
+    if (!p)
+        p = (q = strrchr(file, '/')) ? q + 1 : file;
+    len = strlen(p);
+    if (len > 3 && strcmp(p + len - 3, ".py") == 0)
+        len -= 3;
+    if (len > 9 && strncmp(p + len - 9, "/__init__", 9) == 0)
+        len -= 9;
+    snprintf(buf, n, "%.*s", (int)len, p);
+    for (char *c = buf; *c; c++)
+        if (*c == '/')
+            *c = '.';
 }
 
 /* (file, qualified name, line) of the Python frames met by this command,
@@ -223,6 +281,7 @@ struct py_name {
     char *key; /* file \0 qualname \0 line, keylen bytes */
     size_t keylen;
     const char *file, *qualname;
+    char *pymodule; /* py_module_name of file */
     int line;
     uint64_t index;
     UT_hash_handle hh;
@@ -254,12 +313,15 @@ static uint64_t py_name_of(const struct snap *s, uint64_t w)
         free(key);
         return e->index;
     }
+    char mod[1024];
+    py_module_name(c->file, mod, sizeof(mod));
     if (grow_array((void **)&pyn.all, &pyn.cap, pyn.n + 1, sizeof(*pyn.all)) < 0 ||
-        !(e = calloc(1, sizeof(*e)))) {
+        !(e = calloc(1, sizeof(*e))) || !(e->pymodule = strdup(mod))) {
+        free(e);
         free(key);
         return UINT64_MAX;
     }
-    *e = (struct py_name){key, len, key, key + fl + 1, line, pyn.n, {0}};
+    *e = (struct py_name){key, len, key, key + fl + 1, e->pymodule, line, pyn.n, {0}};
     HASH_ADD_KEYPTR(hh, pyn.byname, e->key, e->keylen, e);
     pyn.all[pyn.n] = e;
     return pyn.n++;
@@ -271,17 +333,36 @@ static void py_names_free(void)
     HASH_ITER(hh, pyn.byname, e, tmp) {
         HASH_DEL(pyn.byname, e);
         free(e->key);
+        free(e->pymodule);
         free(e);
     }
     free(pyn.all);
     memset(&pyn, 0, sizeof(pyn));
 }
 
+static int is_py_frame(const struct frame *f) { return f->pymodule != NULL; }
+
+/* Leaves the interpreter's machinery out of a Python stack fr[0..n), and
+ * the C runtime's frames beyond the native site (the stack's first frame
+ * past the wrappers); the frames left. */
+static int py_trim(struct frame *fr, int n)
+{
+    int k = 0, past = 0;
+    for (int i = 0; i < n; i++) {
+        int drop = is_py_machinery(&fr[i]) ||
+                   (past && module_in(&fr[i], py_runtime, NELEM(py_runtime)));
+        past = past || (!drop && !is_wrapper(&fr[i]));
+        if (!drop)
+            fr[k++] = fr[i];
+    }
+    return k ? k : n; /* all machinery: kept whole (cannot happen: a Python frame stays) */
+}
+
 int frames_site(struct frame *fr, int n)
 {
     int site = n - 1, py = 0;
     for (int i = 0; i < n && !py; i++)
-        py = strcmp(fr[i].module, PY_MODULE) == 0;
+        py = is_py_frame(&fr[i]);
     for (int i = 0; i < n; i++)
         if (!is_wrapper_in(&fr[i], py)) {
             site = i;
@@ -364,8 +445,8 @@ static int is_self(int mod)
 static int gather(const struct snap_trace *t)
 {
     static const struct frame none[2] = {
-        {0, "<unknown>", "<unknown>", "<unknown>", 0, "<unknown>", "", 0, 0},
-        {0, "<unsampled>", "<unsampled>", "<unsampled>", 0, "<unsampled>", "", 0, 0}};
+        {0, "<unknown>", "<unknown>", "<unknown>", 0, "<unknown>", "", 0, 0, NULL},
+        {0, "<unsampled>", "<unsampled>", "<unsampled>", 0, "<unsampled>", "", 0, 0, NULL}};
     int n = 0;
     for (int i = 0; i < t->depth && n >= 0; i++) {
         int32_t mod;
@@ -378,7 +459,7 @@ static int gather(const struct snap_trace *t)
         if (mod == -2) {
             const struct py_name *pn = pyn.all[off];
             struct frame f = {t->ips[i], pn->qualname, fmt_path(pn->file), pn->file,
-                              pn->line > 0 ? pn->line : 0, PY_MODULE, "", 0, 0};
+                              pn->line > 0 ? pn->line : 0, PY_MODULE, "", 0, 0, pn->pymodule};
             n = push(n, &f);
             continue;
         }
@@ -386,7 +467,7 @@ static int gather(const struct snap_trace *t)
         for (int j = 0; j < k && n >= 0; j++) {
             struct frame f = {t->ips[i], sf[j].func, fmt_path(sf[j].file), sf[j].file,
                               sf[j].line, mod >= 0 ? sym_module_base(mod) : "<unknown>",
-                              mod >= 0 ? sym_module_path(mod) : "", sf[j].inlined, 0};
+                              mod >= 0 ? sym_module_path(mod) : "", sf[j].inlined, 0, NULL};
             n = push(n, &f);
         }
     }
@@ -459,10 +540,29 @@ static int shorten_all(struct frame *fr, int n)
 static void entry_free(struct frames_entry *e)
 {
     free((void *)e->t.fr);
+    free((void *)e->t.py);
     free((char *)e->t.id);
     free((char *)e->t.site_name);
     free(e->key);
     free(e);
+}
+
+/* The Python frames of fr[0..n) copied into e (npy of them), and the site
+ * moved to the innermost unless --native; -1 when out of memory. */
+static int py_copy(struct frames_entry *e, const struct frame *fr, int n, int npy)
+{
+    struct frame *py = malloc((size_t)npy * sizeof(*py));
+    if (!py)
+        return -1;
+    e->t.py = py;
+    e->t.npy = 0;
+    for (int i = 0; i < n; i++)
+        if (is_py_frame(&fr[i])) {
+            if (!py_cfg.native && e->t.npy == 0 && i > e->t.site)
+                e->t.site = i;
+            py[e->t.npy++] = fr[i];
+        }
+    return 0;
 }
 
 /* A new expansion of trace t, whose key is in fx.key[0..len). */
@@ -477,13 +577,18 @@ static struct frames_entry *expand(const struct snap_trace *t, size_t len)
     e->key = malloc(len);
     if (!fr || !e->key)
         goto oom;
-    memcpy(fr, fx.fr, (size_t)n * sizeof(*fr));
     memcpy(e->key, fx.key, len);
     e->keylen = len;
+    int npy = 0;
+    for (int i = 0; i < n; i++)
+        npy += is_py_frame(&fx.fr[i]);
+    if (npy && !py_cfg.interp)
+        n = py_trim(fx.fr, n);
+    memcpy(fr, fx.fr, (size_t)n * sizeof(*fr));
     e->t.n = n;
-    e->t.site = frames_site(fr, n);
-    if (shorten_all(fr, n) < 0 ||
-        !(e->t.id = stack_id(fr, e->t.site, n)) || !(e->t.site_name = site_name(&fr[e->t.site])))
+    e->t.first = e->t.site = frames_site(fr, n);
+    if (shorten_all(fr, n) < 0 || (npy && py_copy(e, fr, n, npy) < 0) ||
+        !(e->t.id = stack_id(fr, e->t.first, n)) || !(e->t.site_name = site_name(&fr[e->t.site])))
         goto oom;
     HASH_ADD_KEYPTR(hh, fx.all, e->key, e->keylen, e);
     return e;
@@ -566,7 +671,8 @@ static int frame_matches(const struct frame *f, const char *pat)
 {
     return !fnmatch(pat, f->dwarf_file, 0) || !fnmatch(pat, f->file, 0) ||
            !fnmatch(pat, f->func, 0) || !fnmatch(pat, f->module, 0) ||
-           (f->path[0] && !fnmatch(pat, f->path, 0));
+           (f->path[0] && !fnmatch(pat, f->path, 0)) ||
+           (f->pymodule && !fnmatch(pat, f->pymodule, 0));
 }
 
 static int trace_matches(const struct frames_filter *fl, const struct frames_trace *t,

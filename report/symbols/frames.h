@@ -1,22 +1,21 @@
 /*
  * frames.h - the one frame model of the CLI: a snapshot's traces expanded
  * into frames (inlined functions are frames of their own), innermost first,
- * with their allocation site, for every command.
- *
- * A trace is expanded once per command: traces of any snapshot whose ips
- * name the same (module file, file address) sequence share one expansion,
- * so ten snapshots of one program cost one symbolization (report/sym.c).
- * Frames of heapsnap's own library (libheapsnap*) are dropped: the shim's
- * thread-start wrapper is not part of the user's stack.
+ * with their allocation site, for every command.  A trace is expanded once
+ * per command: traces whose ips name the same (module file, file address)
+ * sequence share one expansion (report/sym.c).  heapsnap's own frames
+ * (libheapsnap*) are dropped.
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
- * (a frame in the shim, libc, libstdc++ or libgcc_s, a frame whose source
- * is a C++ standard library header (".../include/c++/...", inlined or not),
- * or an allocation function: malloc, operator new, strdup and their kin, the
- * common libraries' front ends, --alloc-fn); if every frame is one,
- * the outermost.  A trace without frames is one placeholder frame whose
- * function, file and module all read "<unknown>" ("<unsampled>" for the
- * sampler's trace): a name, never a field that merely went unresolved
- * ("??"), in top, leaks and gate alike.
+ * (a frame in the shim, libc, libstdc++ or libgcc_s, or from a C++ standard
+ * library header (".../include/c++/..."), or an allocation function: malloc,
+ * operator new, strdup and their kin, the common libraries' front ends,
+ * --alloc-fn); if every frame is one, the outermost.  In a PYTHON STACK (one
+ * with a Python frame) it is the innermost Python frame, whatever C lies
+ * under it (--native: the first past the wrappers and the interpreter), and
+ * the interpreter's frames are left out (--interpreter-frames keeps them).
+ * A trace without frames is one placeholder frame whose function, file and
+ * module read "<unknown>" ("<unsampled>" for the sampler's trace): a name,
+ * never a field that merely went unresolved ("??").
  */
 #ifndef REPORT_FRAMES_H
 #define REPORT_FRAMES_H
@@ -36,12 +35,18 @@ struct frame {
     const char *path;     /* module path as recorded, "" outside every module */
     int inlined;          /* inlined into the next frame */
     int wrapper;          /* an allocator wrapper before the allocation site */
+    const char *pymodule; /* a Python frame's module ("json.decoder"), else NULL */
 };
 
 struct frames_trace {
     int n, site;          /* fr[site] is the allocation site; n >= 1 */
+    int first;            /* fr[first] is the innermost frame a stack shows: the
+                             first that is not a wrapper (<= site; == site but in
+                             a Python stack, where C may lie under the site) */
     const struct frame *fr; /* innermost first */
-    const char *id;       /* the stack from the site outward (file, line, function,
+    int npy;              /* Python frames in the stack, copied into py */
+    const struct frame *py; /* innermost first; NULL when npy == 0 */
+    const char *id;       /* the stack from fr[first] outward (file, line, function,
                              module of each frame): equal ids, equal stacks */
     const char *site_name; /* "file.c:12", or the function without a file */
 };
@@ -76,6 +81,14 @@ void frames_no_default_alloc_fns(void);
  * the full name.  Set before the command's first frames_get. */
 void frames_shorten_templates(void);
 
+/* --native: in a Python stack the site is the innermost frame past the
+ * wrappers and the interpreter's machinery (a C extension's line), not the
+ * innermost Python line.  --interpreter-frames: a Python stack keeps the
+ * interpreter's frames.  Both are set before the command's first
+ * frames_get. */
+void frames_native_site(void);
+void frames_interpreter_frames(void);
+
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \
     "      --alloc-fn PAT allocation functions of your own: a function whose name\n"    \
@@ -83,7 +96,11 @@ void frames_shorten_templates(void);
     "                     caller is the allocation site (repeatable)\n"                \
     "      --no-default-alloc-fns  the common libraries' wrappers (glib's g_malloc,\n" \
     "                     OpenSSL's CRYPTO_malloc, redis's zmalloc, nginx's\n"         \
-    "                     ngx_alloc, xmalloc...) are sites like any function\n"
+    "                     ngx_alloc, xmalloc...) are sites like any function\n"    \
+    "      --native       in a Python process, the site is the innermost native\n"   \
+    "                     line (a C extension's), not the innermost Python line\n"   \
+    "      --interpreter-frames  Python stacks keep the interpreter's own frames\n"  \
+    "                     (libpython, the python executable, ctypes, libffi, libc)\n"
 
 /* 1 when f has a source file. */
 int frames_has_file(const struct frame *f);

@@ -72,10 +72,17 @@ then
   dom html_leak_records "$T/demo.dom" 'are definitely lost in loss record'
   dom html_leak_cycle_drawn "$T/demo.dom" '<svg [^>]*class="ring"'
   dom html_retainers "$T/demo.dom" '<pre class="retainers">'
-  # the peak (PEAK): the timeline's peak dot; the flame graph shows live bytes
-  # until switched, and page.html#peak opens it on the peak's bytes
+  # the peak (PEAK): the timeline's peak dot; the page opens on the peak's
+  # bytes (the high-water mark), and page.html#exit on the live ones
   dom html_timeline_peak_dot "$T/demo.dom" '<circle [^>]*class="peak-dot"'
-  dom html_flame_live_by_default "$T/demo.dom" 'class="fg" data-value="inuse_space"'
+  dom html_opens_on_peak "$T/demo.dom" 'class="fg" data-value="peak_space"'
+  dom html_opens_on_peak_view "$T/demo.dom" '<body[^>]* data-view="peak"'
+  dom html_opens_on_peak_table "$T/demo.dom" '<h2>Top allocation sites \(at the peak\)</h2>'
+  dom html_exit_one_click_away "$T/demo.dom" '<button class="view-exit">At exit</button>'
+  chr demoexit "$T/demo.html#exit"
+  quiet html_exit_no_console_messages "$T/demoexit.log"
+  dom html_exit_flame_live "$T/demoexit.dom" 'class="fg" data-value="inuse_space"'
+  dom html_exit_table_live "$T/demoexit.dom" '<h2>Top allocation sites \(live\)</h2>'
   chr demopeak "$T/demo.html#peak"
   quiet html_peak_no_console_messages "$T/demopeak.log"
   dom html_flame_switched_to_peak "$T/demopeak.dom" 'class="fg" data-value="peak_space"'
@@ -91,7 +98,7 @@ fx_profile "$T/wide.hsnap" "$FX/wideflame" || t_fail html_wide_profiled "$(head 
 if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
   chr wide "$T/wide.html"
   quiet html_budget_no_console_messages "$T/wide.log"
-  dom html_budget_applied "$T/wide.dom" 'class="fg" data-value="inuse_space" data-cut="1"'
+  dom html_budget_applied "$T/wide.dom" 'class="fg" data-value="(inuse|peak)_space" data-cut="1"'
   dom html_budget_keeps_widest_subtree "$T/wide.dom" 'class="fg-frame"[^>]*data-func="deep"' 51
   n=$(grep -oE 'class="fg-frame[^"]*"' "$T/wide.dom" | wc -l)
   [ "$n" -le 4010 ] && t_pass html_budget_bounds_bars || t_fail html_budget_bounds_bars "$n bars drawn"

@@ -1,5 +1,6 @@
 # test_python_ext.sh - mixed tracebacks: a C extension's own malloc is
-# charged to its C line with its Python callers in the traceback (also from
+# charged to its Python line (to its C line under --native, with its
+# Python callers in the traceback, also from
 # a thread that released the GIL), libc's malloc called through ctypes to
 # the Python line that called it, a threading program's lines to each
 # thread's Python line, and `heapsnap run --leaks` reports the extension's
@@ -26,10 +27,14 @@ while read -r tag py; do
   fi
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x-$tag.%p.hsnap" "$py" $user "$dir" "$T/m-$tag.hsnap" \
     >"$T/run-$tag.out" 2>&1
-  "$HEAPSNAP" top "$T/m-$tag.hsnap" -n 0 >"$T/top-$tag.txt" 2>/dev/null
-  "$HEAPSNAP" top "$T/m-$tag.hsnap" -n 0 --key traceback >"$T/tb-$tag.txt" 2>/dev/null
-  has "python_ext_malloc_site_is_its_c_line_$tag" "$T/top-$tag.txt" \
+  # --native: the site is the extension's C line; by default its Python line.
+  "$HEAPSNAP" top "$T/m-$tag.hsnap" -n 0 --native >"$T/top-$tag.txt" 2>/dev/null
+  "$HEAPSNAP" top "$T/m-$tag.hsnap" -n 0 --native --key traceback >"$T/tb-$tag.txt" 2>/dev/null
+  "$HEAPSNAP" top "$T/m-$tag.hsnap" -n 0 >"$T/pytop-$tag.txt" 2>/dev/null
+  has "python_ext_malloc_native_site_is_its_c_line_$tag" "$T/top-$tag.txt" \
     "pyext.c:$l_keep: size=342 KiB, count=5,"
+  has "python_ext_malloc_site_is_its_python_line_$tag" "$T/pytop-$tag.txt" \
+    "ext_user.py:$p_keep: size=342 KiB, count=5,"
   # The traceback of that site: the C frame, then its Python caller.
   awk -v s="pyext.c:$l_keep:" '/^[^ ]/ && index($0, s) { on = 1; next } /^[^ ]/ { on = 0 } on' \
     "$T/tb-$tag.txt" >"$T/keep-$tag.txt"
