@@ -17,7 +17,7 @@
  * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
  * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
  * (creds.c), rchan_ (runchan.c), result_ (leak/results.c), task_
- * (leak/tasks.c).
+ * (leak/tasks.c), state_ (state.c: the state file that survives a kill).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -387,6 +387,7 @@ void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
 struct sbuf;
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
 int peak_put_temps(struct sbuf *b, uint32_t n);
+void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
 void peak_clear(void);                /* heapsnap_clear_traces */
 extern __thread struct peak_last {  /* this thread's last recorded block */
     uintptr_t p;                    /* ~address: the leak check scans TLS, and
@@ -527,6 +528,7 @@ int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its nam
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
 void name_manifest(const char *path, int err); /* run told: written (0) or failed */
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
+int name_has_pid(void);                       /* the name chosen last came from a %p pattern */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
 
@@ -623,6 +625,20 @@ void life_helper_resume(void);
 
 /* ---- runchan.c: the socket of `heapsnap run` ---- */
 int rchan_tell(const char *path, int err); /* 0: run was told */
+int rchan_tell_state(const char *path);    /* ... of this process's state file */
+
+/* ---- state.c: the state file (hsnap_state.h) ---- */
+void state_init(void);            /* start-up, before recording */
+int state_on(void);
+const char *state_path(void);     /* NULL: none */
+void *state_cells(unsigned line, unsigned chunk); /* zeroed cells in the file, or NULL */
+void state_cells_drop(const void *c); /* ... not kept by the caller */
+uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
+void state_beat(void);            /* the helper: heartbeat, and a document */
+void state_done(void);            /* a clean end: the file goes */
+void state_exec(void);            /* the image is about to be replaced */
+void state_after_fork_child(void);
+uint64_t state_used(void);        /* bytes of the file in use */
 
 /* ---- creds.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */

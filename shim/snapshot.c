@@ -105,6 +105,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;
     m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
+    m.state_kib = (uint32_t)((state_used() + 1023) / 1024);
     sbuf_put(b, &m, sizeof m);
     snap_put_strings(b);
 }
@@ -575,6 +576,8 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     if (found)
         *found = snap_run.unreachable;
     name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO);
+    if (ret == 0 && (reason == HSNAP_REASON_EXIT || reason == HSNAP_REASON_FATAL) && !path)
+        state_done(); /* one file stays: the snapshot */
     if (ret == 0)
         opt_debug("wrote ", snap.name, "");
     snap_drop_lock();
@@ -614,6 +617,45 @@ void snap_lock(void)
 void snap_unlock(void)
 {
     lock_drop(&snap.lock);
+}
+
+/* The state file's document (state.c): a snapshot without BLOCKS whose
+ * live sums are lv's (peak.c's lines, not a walk of the table), reason
+ * killed and cut short, as a reader after a kill takes it; plain, into fd
+ * from its start.  The snapshot lock is only tried: 0 written, 1 busy (a
+ * snapshot is being written), -1 failed. */
+int snap_state_doc(int fd, struct snap_live *lv)
+{
+    struct sbuf sec[SEC_N] = {{0}};
+    uint64_t blocks = 0, half = 1u << 15;
+    int r;
+    if (!lock_try(&snap.lock))
+        return 1;
+    for (uint32_t id = 0; id < lv->n; id++)
+        blocks += (lv->live[id].count + half) >> 16;
+    snap_run.left = (struct pend_left){0, 0};
+    mod_section(&sec[SEC_MODULES]);
+    r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0);
+    if (r == 0)
+        r = snap_peak(sec, lv, 0);
+    if (r == 0)
+        r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], lv, 0);
+    if (r == 0)
+        r = snap_timeline(&sec[SEC_TIMELINE], 0);
+    if (r == 0) {
+        py_put_codes(&sec[SEC_PYCODE], 0);
+        snap_meta(&sec[SEC_META], HSNAP_REASON_KILLED, snap.seq, blocks, HSNAP_META_CUT_SHORT,
+                  arena_mapped());
+        for (int i = 0; i < SEC_N; i++)
+            r |= sec[i].err ? -1 : 0;
+    }
+    if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||
+                   snap_emit(fd, sec, -1, 0) != 0))
+        r = -1;
+    for (int i = 0; i < SEC_N; i++)
+        sbuf_free(&sec[i]);
+    lock_drop(&snap.lock);
+    return r;
 }
 
 /* The child of fork numbers its own snapshots from 0. */
