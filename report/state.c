@@ -63,13 +63,19 @@ static int st_check_head(const struct hsnap_state_head *h, uint64_t size, char *
     if (h->cells_off != HSTATE_PAGE || h->cells_len % HSTATE_CHUNK ||
         h->cells_len / HSTATE_CHUNK > HSTATE_DIR_MAX || h->cells_len > size - HSTATE_PAGE)
         return st_fail(err, errlen, "the cells lie outside the file: damaged");
-    uint64_t end = h->cells_off + h->cells_len;
-    if (h->doc_cap > STATE_MAX_DOC || h->doc_off[0] < end || h->doc_off[1] < end ||
-        h->doc_off[0] > size || h->doc_off[1] > size || h->doc_cap > size - h->doc_off[0] ||
-        h->doc_cap > size - h->doc_off[1] ||
-        (h->doc_off[0] < h->doc_off[1] ? h->doc_off[1] - h->doc_off[0]
-                                        : h->doc_off[0] - h->doc_off[1]) < h->doc_cap)
-        return st_fail(err, errlen, "the documents lie outside the file: damaged");
+    /* cells, stacks, doc 0, doc 1: each inside the file, none overlapping */
+    uint64_t lo[4] = {h->cells_off, h->stacks_off, h->doc_off[0], h->doc_off[1]};
+    uint64_t len[4] = {h->cells_len, h->stacks_cap, h->doc_cap, h->doc_cap};
+    if (h->doc_cap > STATE_MAX_DOC || h->stacks_cap > STATE_MAX_DOC ||
+        h->stacks_len > h->stacks_cap)
+        return st_fail(err, errlen, "regions larger than the format allows: damaged");
+    for (int i = 0; i < 4; i++) {
+        if (lo[i] < HSTATE_PAGE || lo[i] > size || len[i] > size - lo[i])
+            return st_fail(err, errlen, "a region lies outside the file: damaged");
+        for (int j = 0; j < i; j++)
+            if (lo[i] < lo[j] + len[j] && lo[j] < lo[i] + len[i])
+                return st_fail(err, errlen, "two regions overlap: damaged");
+    }
     if ((uint64_t)h->ndir * HSTATE_CHUNK > h->cells_len)
         return st_fail(err, errlen, "more chunks of cells than room for them: damaged");
     for (uint32_t i = 0; i < h->ndir; i++)
@@ -137,6 +143,78 @@ static void st_recrc(uint8_t *d, uint64_t payload, uint64_t plen)
 {
     uint32_t crc = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), d + payload, plen);
     memcpy(d + payload - sizeof(struct hsnap_section) + 4, &crc, 4);
+}
+
+/* The document d (len bytes, ending in END) with a TRACES section of its
+ * first n stacks (read from the state's stacks) before END: a new buffer
+ * in *out, or -1 with the reason. */
+static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_t *d,
+                          uint64_t len, uint32_t n, uint8_t **out, uint64_t *outlen, char *err,
+                          size_t errlen)
+{
+    struct hsnap_section end, sec = {HSNAP_SEC_TRACES, 0, 0};
+    struct hsnap_header hh;
+    if (len < sizeof hh + sizeof end || (memcpy(&end, d + len - sizeof end, sizeof end),
+                                         end.type != HSNAP_SEC_END || end.length))
+        return st_fail(err, errlen, "its document does not end: damaged");
+    if (n > h->stacks_n)
+        return st_fail(err, errlen, "its document counts more sites than it has stacks: damaged");
+    uint8_t *stk = malloc(h->stacks_len ? h->stacks_len : 1);
+    if (!stk)
+        return st_fail(err, errlen, "out of memory");
+    if (st_read(fd, stk, h->stacks_off, h->stacks_len) != 0) {
+        free(stk);
+        return st_fail(err, errlen, "cannot read its stacks");
+    }
+    uint64_t at = 0, outlen_traces = 0;
+    for (uint32_t i = 0, prev = 0; i < n; i++) { /* first pass: checks and size */
+        uint16_t hd[4];
+        if (h->stacks_len - at < 8 || (memcpy(hd, stk + at, 8), hd[2] > hd[0]) || hd[2] > prev ||
+            (h->stacks_len - at - 8) / 8 < (uint64_t)(hd[0] - hd[2])) {
+            free(stk);
+            return st_fail(err, errlen, "its stacks end early or do not chain: damaged");
+        }
+        at += 8 + (uint64_t)(hd[0] - hd[2]) * 8;
+        outlen_traces += 8 + (uint64_t)hd[0] * 8;
+        prev = hd[0];
+    }
+    sec.length = 4 + outlen_traces;
+    uint64_t total = len + sizeof sec + sec.length;
+    uint8_t *o = malloc(total);
+    if (!o) {
+        free(stk);
+        return st_fail(err, errlen, "out of memory");
+    }
+    uint64_t k = len - sizeof end, w = k + sizeof sec + 4;
+    memcpy(o, d, k);
+    memcpy(o + k + sizeof sec, &n, 4);
+    const uint8_t *prev = NULL;
+    at = 0;
+    for (uint32_t i = 0; i < n; i++) { /* second pass: each stack whole */
+        uint16_t hd[4];
+        memcpy(hd, stk + at, 8);
+        uint64_t own = (uint64_t)(hd[0] - hd[2]) * 8;
+        uint8_t *t = o + w;
+        memcpy(t, hd, 4);
+        memset(t + 4, 0, 4);
+        memcpy(t + 8, stk + at + 8, own);
+        if (hd[2]) /* the outer frames: the previous stack's, whole by now */
+            memcpy(t + 8 + own, prev + 8 + ((uint64_t)prev[0] | (uint64_t)prev[1] << 8) * 8 -
+                                    (uint64_t)hd[2] * 8, (uint64_t)hd[2] * 8);
+        prev = t;
+        w += 8 + (uint64_t)hd[0] * 8;
+        at += 8 + own;
+    }
+    sec.crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), o + k + sizeof sec, sec.length);
+    memcpy(o + k, &sec, sizeof sec);
+    memcpy(o + total - sizeof end, &end, sizeof end);
+    memcpy(&hh, o, sizeof hh);
+    hh.file_size = total;
+    memcpy(o, &hh, sizeof hh);
+    free(stk);
+    *out = o;
+    *outlen = total;
+    return 0;
 }
 
 /* STATS and META of the document d patched with the cells' sums. */
@@ -229,16 +307,23 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
         st_fail(err, errlen, "cannot read its cells");
         goto out;
     }
-    st_patch(doc, dd->len, acc, n, &h);
-    if (snap_load_mem(doc, dd->len, out, err, errlen) != 0)
+    uint8_t *full = NULL;
+    uint64_t flen = 0;
+    if (st_with_traces(fd, &h, doc, dd->len, n, &full, &flen, err, errlen) != 0)
         goto out;
+    st_patch(full, flen, acc, n, &h);
+    rc = snap_load_mem(full, flen, out, err, errlen);
+    free(full);
+    if (rc != 0)
+        goto out;
+    rc = -1;
     info->pid = h.pid;
     info->beat_ns = h.beat_ns;
     info->beats = h.beats;
     info->state = h.state;
     info->flags = h.flags;
     info->size = h.file_size;
-    info->used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + dd->len;
+    info->used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len + 2 * dd->len;
     rc = 0;
 out:
     free(acc);

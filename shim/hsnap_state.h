@@ -16,14 +16,25 @@
  *                        dir[i] == 0: chunk i holds nothing.  A trace's live
  *                        sums are the sum over every line (a line may be
  *                        negative: its thread freed other threads' blocks)
- *   [doc_off[k], +cap)   document slot k: a complete .hsnap file
- *                        (hsnap_format.h) without BLOCKS, as of doc_ns
+ *   [stacks_off, +cap)   the stacks, appended as traces are first seen, of
+ *                        trace ids 0, 1, ... (stacks_n published): u16
+ *                        depth, u16 flags (HSNAP_TRACE_*), u16 shared,
+ *                        u16 kind (0; #37's kinds of memory), u64
+ *                        ip[depth - shared]: the innermost frames, the
+ *                        outer `shared` being those of the stack before
+ *                        (consecutive stacks share their outer frames)
+ *   [doc_off[k], +cap)   document slot k: a .hsnap file (hsnap_format.h)
+ *                        without BLOCKS and without TRACES (the stacks
+ *                        above are its first STATS-count items), as of t_ns
  *
  * The cells are written in place by the hooks (plain stores, no lock: a
  * reader sees each 8-byte sum whole, and the set of them as a consistent-
  * enough view); the rest by the helper thread.  A document is written into
  * the slot not in use, its length and crc32 stored in that slot's record,
- * then doc_slot (one 4-byte store) publishes it.
+ * then doc_slot (one 4-byte store) publishes it; stacks are appended
+ * before the document that counts them, stacks_len then stacks_n stored.
+ * Regions: a quarter of the file for cells, half for stacks, an eighth
+ * for each document slot.
  */
 #ifndef HSNAP_STATE_H
 #define HSNAP_STATE_H
@@ -42,7 +53,7 @@
 enum { HSTATE_RUNNING = 1, HSTATE_EXITED = 2 };
 /* flags */
 #define HSTATE_FULL_CELLS 0x1u /* new sites' live sums are no longer kept here */
-#define HSTATE_FULL_DOC 0x2u   /* the last document did not fit: an older one stays */
+#define HSTATE_FULL_DOC 0x2u   /* the last document or stacks did not fit: an older one stays */
 
 #pragma pack(push, 1)
 
@@ -76,7 +87,11 @@ struct hsnap_state_head {
     uint32_t doc_slot;        /* the published slot, or HSTATE_NO_DOC */
     uint32_t ndir;            /* directory entries handed out */
     uint64_t docs;            /* documents written */
-    uint64_t reserved[4];     /* 0 */
+    uint64_t stacks_off, stacks_cap;
+    uint64_t stacks_len;      /* bytes appended */
+    uint32_t stacks_n;        /* traces appended (published last) */
+    uint32_t reserved0;
+    uint64_t reserved[2];     /* 0 */
     uint32_t dir[HSTATE_DIR_MAX];
 };
 

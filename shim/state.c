@@ -43,6 +43,9 @@ static struct {
     _Atomic uint32_t ncells;     /* chunks handed out */
     uint32_t maxcells;
     uint64_t doc_room[2];        /* bytes of each slot allocated so far */
+    uint64_t stacks_room;        /* ... of the stacks */
+    unsigned prev_depth;         /* the stack appended last */
+    uintptr_t prev[TRACE_DEPTH_MAX];
     uint64_t due;                /* monotonic time of the next heartbeat */
     uint64_t last_allocs;        /* allocations at the last document */
     uint32_t last_traces;        /* traces at the last document */
@@ -138,7 +141,7 @@ static void state_name(char *out)
 /* The layout of a file of size bytes into the header. */
 static void state_layout(struct hsnap_state_head *h, size_t size)
 {
-    uint64_t cells = (size / 2) / HSTATE_CHUNK;
+    uint64_t cells = (size / 4) / HSTATE_CHUNK;
     if (cells > HSTATE_DIR_MAX)
         cells = HSTATE_DIR_MAX;
     memcpy(h->magic, HSTATE_MAGIC, sizeof h->magic);
@@ -147,8 +150,10 @@ static void state_layout(struct hsnap_state_head *h, size_t size)
     h->file_size = size;
     h->cells_off = HSTATE_PAGE;
     h->cells_len = cells * HSTATE_CHUNK;
-    h->doc_cap = ((size - HSTATE_PAGE - h->cells_len) / 2) & ~(uint64_t)4095;
-    h->doc_off[0] = h->cells_off + h->cells_len;
+    h->stacks_off = h->cells_off + h->cells_len;
+    h->stacks_cap = ((size - HSTATE_PAGE - h->cells_len) * 2 / 3) & ~(uint64_t)4095;
+    h->doc_cap = ((size - HSTATE_PAGE - h->cells_len - h->stacks_cap) / 2) & ~(uint64_t)4095;
+    h->doc_off[0] = h->stacks_off + h->stacks_cap;
     h->doc_off[1] = h->doc_off[0] + h->doc_cap;
     h->doc_slot = HSTATE_NO_DOC;
     h->state = HSTATE_RUNNING;
@@ -265,6 +270,54 @@ static void state_publish(uint64_t len)
     st.h->docs++;
 }
 
+/* Room for len more bytes of stacks (allocated ahead in 1 MiB steps). */
+static int state_stacks_room(uint64_t len)
+{
+    struct hsnap_state_head *h = st.h;
+    if (h->stacks_len + len <= st.stacks_room)
+        return 0;
+    if (h->stacks_len + len > h->stacks_cap)
+        return -1;
+    uint64_t want = (h->stacks_len + len + STATE_MIB - 1) & ~(uint64_t)(STATE_MIB - 1);
+    if (want > h->stacks_cap)
+        want = h->stacks_cap;
+    if (state_reserve(h->stacks_off + st.stacks_room, want - st.stacks_room) != 0)
+        return -1;
+    st.stacks_room = want;
+    return 0;
+}
+
+/* The stacks of traces [stacks_n, n) appended; 0, or -1 (full: the
+ * documents stop, so that none counts a trace without its stack). */
+static int state_stacks(uint32_t n)
+{
+    struct hsnap_state_head *h = st.h;
+    uintptr_t ip[TRACE_DEPTH_MAX];
+    uint32_t id = h->stacks_n;
+    for (; id < n; id++) {
+        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags), k = 0;
+        if (depth > TRACE_DEPTH_MAX)
+            depth = TRACE_DEPTH_MAX;
+        while (k < depth && k < st.prev_depth && ip[depth - 1 - k] == st.prev[st.prev_depth - 1 - k])
+            k++;
+        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)k, 0};
+        uint64_t own = (uint64_t)(depth - k) * 8;
+        if (state_stacks_room(sizeof head + own) != 0)
+            break;
+        char *p = (char *)h + h->stacks_off + h->stacks_len;
+        memcpy(p, head, sizeof head);
+        memcpy(p + sizeof head, ip, own);
+        h->stacks_len += sizeof head + own;
+        memcpy(st.prev, ip, (size_t)depth * sizeof *ip);
+        st.prev_depth = depth;
+    }
+    __atomic_store_n(&h->stacks_n, id, __ATOMIC_RELEASE);
+    if (id == n)
+        return 0;
+    state_full(HSTATE_FULL_DOC, "new sites' stacks");
+    return -1;
+}
+
 /* The helper's heartbeat: the time, and a document when traces or
  * allocations moved since the last. */
 void state_beat(void)
@@ -275,8 +328,9 @@ void state_beat(void)
     st.due = life_mono_ns() + STATE_BEAT_NS;
     trace_alloc_counts(&allocs, &frees);
     uint32_t n = trace_count();
-    if (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
-        n != st.last_traces) {
+    if (!(st.h->flags & HSTATE_FULL_DOC) &&
+        (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
+         n != st.last_traces) && state_stacks(n) == 0) {
         if (st.doc_fd < 0)
             st.doc_fd = memfd_create("heapsnap-state", MFD_CLOEXEC);
         struct snap_live lv = {0};
@@ -343,7 +397,15 @@ void state_after_fork_child(void)
         if (fd >= 0 && state_reserve(0, used) == 0) {
             st.fd = fd;
             memcpy(old, copy, used);
-            old->doc_slot = HSTATE_NO_DOC;
+            old->doc_slot = HSTATE_NO_DOC; /* its own stacks and documents, from the next beat */
+            old->doc[0].len = old->doc[1].len = 0;
+            old->stacks_n = 0;
+            old->stacks_len = 0;
+            old->flags &= ~HSTATE_FULL_DOC;
+            st.stacks_room = 0;
+            st.prev_depth = 0;
+            st.last_traces = 0;
+            st.due = 0;
             state_identity();
             munmap(copy, used);
             rchan_tell_state(st.path);
@@ -369,8 +431,8 @@ uint64_t state_used(void)
 {
     if (!st.h)
         return 0;
-    return HSTATE_PAGE + (uint64_t)atomic_load(&st.ncells) * HSTATE_CHUNK + st.doc_room[0] +
-           st.doc_room[1];
+    return HSTATE_PAGE + (uint64_t)atomic_load(&st.ncells) * HSTATE_CHUNK + st.stacks_room +
+           st.doc_room[0] + st.doc_room[1];
 }
 
 /* exec replaces the image: the program it becomes (the shim again, or
