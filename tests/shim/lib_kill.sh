@@ -21,10 +21,13 @@ kill_settle() {
 # kill_wait_fifo FIFO: the program's "I hold it" (10 s at most).
 kill_wait_fifo() { timeout 10 cat "$1" >/dev/null; }
 
-# kill_child PID: the one child of PID (heapsnap run's program).
+# kill_now PID: SIGKILL to PID (one we started), and its end waited for.
+kill_now() { [ -n "$1" ] && kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# kill_child PID: the one child of PID (heapsnap run's program), 10 s at most.
 kill_child() {
   local i=0 c
-  while [ "$i" -lt 100 ]; do
+  while [ "$i" -lt 500 ]; do
     c=$(pgrep -P "$1" | head -1)
     [ -n "$c" ] && { echo "$c"; return 0; }
     sleep 0.02; i=$((i + 1))

@@ -41,7 +41,7 @@ mkdir -p "$T/preload" && mkfifo "$T/preload.fifo"
 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/preload/k.%p.hsnap" "$T/killgrow" 1000 "$T/preload.fifo" &
 pid=$!
 kill_wait_fifo "$T/preload.fifo" && kill_settle "$T/preload/k.$pid.hsnap.state"
-kill -KILL "$pid"; wait "$pid" 2>/dev/null
+kill_now "$pid"
 kill_read preload "$T/preload/k.$pid.hsnap.state"
 
 # heapsnap run: it names the process, the signal and the file.
@@ -51,7 +51,7 @@ rpid=$!
 kill_wait_fifo "$T/run.fifo"
 cpid=$(kill_child "$rpid")
 kill_settle "$T/run/k.$cpid.hsnap.state"
-kill -KILL "$cpid"; wait "$rpid" 2>/dev/null
+kill_now "$cpid"; [ -n "$cpid" ] || kill_now "$rpid"; wait "$rpid" 2>/dev/null
 if grep -q "pid $cpid (.*killgrow) was killed by SIGKILL.*k.$cpid.hsnap.state" "$T/run.err" &&
    ! grep -q "no snapshot was written" "$T/run.err"
 then t_pass "run_names_the_killed_process_its_signal_and_state"
