@@ -581,6 +581,7 @@ static HS_NOINLINE void life_atexit(void)
     if (life.wake_ok && atomic_exchange(&life.signalled, 0) > 0)
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
+    state_done(); /* not killed: no state left, written or not */
     COLLECT_LEAVE();
 }
 

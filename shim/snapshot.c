@@ -580,8 +580,8 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     if (found)
         *found = snap_run.unreachable;
     name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO);
-    if (ret == 0 && (reason == HSNAP_REASON_EXIT || reason == HSNAP_REASON_FATAL) && !path)
-        state_done(); /* one file stays: the snapshot */
+    if (ret == 0 && reason == HSNAP_REASON_FATAL && !path)
+        state_done(); /* one file stays: the snapshot (life.c: at exit, in any case) */
     if (ret == 0)
         opt_debug("wrote ", snap.name, "");
     snap_drop_lock();

@@ -76,13 +76,23 @@ static int state_reserve(uint64_t off, uint64_t len)
     return 0;
 }
 
+/* A part of the file is full: one warning when HEAPSNAP_STATE's bound is
+ * reached; a full disk is the snapshot writer's to report (its warning
+ * names the disk), so only HEAPSNAP_VERBOSE says it here. */
 static void state_full(uint32_t flag, const char *what)
 {
     __atomic_fetch_or(&st.h->flags, flag, __ATOMIC_RELAXED);
-    if (!atomic_exchange(&st.warned_full, 1))
+    if (atomic_exchange(&st.warned_full, 1))
+        return;
+    if (errno == ENOSPC || errno == EDQUOT)
+        opt_debug("the state file cannot grow (the disk is full): ", what,
+                  " are kept in memory only");
+    else
         opt_warn("the state file is full (HEAPSNAP_STATE): ", what,
                  " are kept in memory only; the exit snapshot has them all");
 }
+
+static void *state_cells_take(unsigned line, unsigned chunk);
 
 /* A zeroed chunk of cells in the file for trace ids [chunk * HSTATE_IDS,
  * ...) of line `line`, or NULL (no state, or full: the caller takes arena
@@ -91,15 +101,24 @@ void *state_cells(unsigned line, unsigned chunk)
 {
     if (!st.h || line >= 0xffffu || chunk > 0xffffu)
         return NULL;
+    int saved = errno; /* a hook's caller sees errno as the allocator left it */
+    void *c = state_cells_take(line, chunk);
+    errno = saved;
+    return c;
+}
+
+static void *state_cells_take(unsigned line, unsigned chunk)
+{
     uint32_t i = atomic_fetch_add(&st.ncells, 1);
     if (i >= st.maxcells) {
         atomic_store(&st.ncells, st.maxcells);
+        errno = 0;
         state_full(HSTATE_FULL_CELLS, "new sites' live sums");
         return NULL;
     }
     uint64_t off = st.h->cells_off + (uint64_t)i * HSTATE_CHUNK;
     if (state_reserve(off, HSTATE_CHUNK) != 0) {
-        state_full(HSTATE_FULL_CELLS, "new sites' live sums (the disk is full)");
+        state_full(HSTATE_FULL_CELLS, "new sites' live sums");
         return NULL;
     }
     __atomic_store_n(&st.h->dir[i], (uint32_t)(line + 1) << 16 | chunk, __ATOMIC_RELEASE);
@@ -244,6 +263,7 @@ static void state_publish(uint64_t len)
     uint32_t k = cur == 0 ? 1 : 0;
     char *dst = (char *)st.h + st.h->doc_off[k];
     if (len > st.h->doc_cap) {
+        errno = 0;
         state_full(HSTATE_FULL_DOC, "new sites' stacks");
         return;
     }
@@ -252,7 +272,7 @@ static void state_publish(uint64_t len)
         if (want > st.h->doc_cap)
             want = st.h->doc_cap;
         if (state_reserve(st.h->doc_off[k], want) != 0) {
-            state_full(HSTATE_FULL_DOC, "new sites' stacks (the disk is full)");
+            state_full(HSTATE_FULL_DOC, "new sites' stacks");
             return;
         }
         st.doc_room[k] = want;
@@ -276,8 +296,10 @@ static int state_stacks_room(uint64_t len)
     struct hsnap_state_head *h = st.h;
     if (h->stacks_len + len <= st.stacks_room)
         return 0;
-    if (h->stacks_len + len > h->stacks_cap)
+    if (h->stacks_len + len > h->stacks_cap) {
+        errno = 0; /* the bound, not the disk */
         return -1;
+    }
     uint64_t want = (h->stacks_len + len + STATE_MIB - 1) & ~(uint64_t)(STATE_MIB - 1);
     if (want > h->stacks_cap)
         want = h->stacks_cap;
@@ -358,8 +380,9 @@ static int state_ours(void)
     return stat(st.path, &sb) == 0 && sb.st_dev == st.dev && sb.st_ino == st.ino;
 }
 
-/* The exit (or fatal) snapshot was written: the state goes, its mapping
- * stays (the hooks may still write to it) until the process ends. */
+/* A clean end (exit, written or not: the process was not killed), or a
+ * fatal signal's snapshot written: the state goes, its mapping stays (the
+ * hooks may still write to it) until the process ends. */
 void state_done(void)
 {
     if (!st.h || !life_own_process())
