@@ -31,6 +31,7 @@
 
 #define STATE_BEAT_NS 250000000ull  /* the heartbeat, and the documents' spacing at most */
 #define STATE_MIB (1024u * 1024u)
+#define STATE_STEP (16u * 1024u)    /* stacks and documents grow by this */
 
 static struct {
     struct hsnap_state_head *h;  /* the mapping; NULL: no state file */
@@ -268,7 +269,7 @@ static void state_publish(uint64_t len)
         return;
     }
     if (len > st.doc_room[k]) {
-        uint64_t want = (len + 65535) & ~(uint64_t)65535;
+        uint64_t want = (len + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
         if (want > st.h->doc_cap)
             want = st.h->doc_cap;
         if (state_reserve(st.h->doc_off[k], want) != 0) {
@@ -290,7 +291,8 @@ static void state_publish(uint64_t len)
     st.h->docs++;
 }
 
-/* Room for len more bytes of stacks (allocated ahead in 1 MiB steps). */
+/* Room for len more bytes of stacks (allocated ahead in steps of 64 KiB:
+ * on a tmpfs an allocated page is charged to the process's cgroup). */
 static int state_stacks_room(uint64_t len)
 {
     struct hsnap_state_head *h = st.h;
@@ -300,7 +302,7 @@ static int state_stacks_room(uint64_t len)
         errno = 0; /* the bound, not the disk */
         return -1;
     }
-    uint64_t want = (h->stacks_len + len + STATE_MIB - 1) & ~(uint64_t)(STATE_MIB - 1);
+    uint64_t want = (h->stacks_len + len + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
     if (want > h->stacks_cap)
         want = h->stacks_cap;
     if (state_reserve(h->stacks_off + st.stacks_room, want - st.stacks_room) != 0)
