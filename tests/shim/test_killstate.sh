@@ -82,3 +82,30 @@ if [ "$rc" = 0 ] && [ "$nwarn" = 1 ] && [ "$(ls -A "$T/full")" = m.hsnap ] &&
    "$HEAPSNAP" top "$T/full/m.hsnap" 2>/dev/null | grep -q "killgrow.c:[0-9]*: size=1601 KiB, count=108,"
 then t_pass "full_state_file_warns_once_and_harms_nothing"
 else t_fail "full_state_file_warns_once_and_harms_nothing" "rc $rc, $nwarn warnings, $(ls -A "$T/full")"; fi
+
+# A damaged state file is refused with exit 2 and one line, never a crash:
+# truncated, a newer version, a directory past its room, a torn document.
+st=$(ls "$T"/preload/k.*.hsnap.state 2>/dev/null | head -1)
+if [ -f "$st" ]; then
+  bad=0; why=""
+  # kill_damage NAME OFFSET BYTES(printf) [truncate SIZE]
+  kill_damage() {
+    cp "$st" "$T/bad.state"
+    if [ "$2" = truncate ]; then truncate -s "$3" "$T/bad.state"
+    else printf "$3" | dd of="$T/bad.state" bs=1 seek="$2" conv=notrunc 2>/dev/null; fi
+    "$HEAPSNAP" top "$T/bad.state" >"$T/bad.out" 2>&1; local rc=$?
+    if [ "$rc" != 2 ] || [ "$(wc -l <"$T/bad.out")" != 1 ] || ! grep -q "state file: $4" "$T/bad.out"
+    then bad=1; why="$why $1 (exit $rc: $(head -c 120 "$T/bad.out"))"; fi
+  }
+  kill_damage truncated truncate 8192 "header and file size disagree"
+  kill_damage version 8 '\143' "unknown version"
+  kill_damage ndir 156 '\377\377' "more chunks of cells"
+  doc=$(od -An -t u8 -j 80 -N 8 "$st" | tr -d ' ')
+  slot=$(od -An -t u4 -j 152 -N 4 "$st" | tr -d ' ')
+  [ "$slot" = 1 ] && doc=$(od -An -t u8 -j 88 -N 8 "$st" | tr -d ' ')
+  kill_damage torn_document $((doc + 40)) '\125\125\125' "its document does not match"
+  if [ "$bad" = 0 ]; then t_pass "damaged_state_file_refused_in_one_line"
+  else t_fail "damaged_state_file_refused_in_one_line" "$why"; fi
+else
+  t_fail "damaged_state_file_refused_in_one_line" "no state file to damage"
+fi
