@@ -172,9 +172,6 @@ static void info_state(const struct snap *s)
                (unsigned long long)(s->state_used / 1024),
                (unsigned long long)(s->state_size / 1024),
                s->state_flags ? " (full: some sites are missing)" : "");
-    else if (s->meta.state_kib)
-        printf("%-17s %u KiB in use while it ran (removed at exit)\n", "state file:",
-               s->meta.state_kib);
 }
 
 static void info_print(const struct snap *s)
