@@ -22,6 +22,7 @@
 #include <stdio.h> /* rename only; no stdio streams */
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -139,6 +140,20 @@ void state_cells_drop(const void *c)
         __atomic_store_n(&st.h->dir[(off - st.h->cells_off) / HSTATE_CHUNK], 0, __ATOMIC_RELEASE);
 }
 
+/* fd moved to a high number (close-on-exec): the program's first
+ * descriptors stay free, as without the shim.  The new fd, or fd. */
+static int state_high_fd(int fd)
+{
+    struct rlimit rl;
+    long at = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+                      rl.rlim_cur > 64 ? (long)rl.rlim_cur - 32 : 1000;
+    int hi = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, at > 1000 ? 1000 : at);
+    if (hi < 0)
+        return fd;
+    close(fd);
+    return hi;
+}
+
 /* The name beside out: NAME.state, NAME.<pid>.state when the pattern has
  * no %p (processes that share the output must not share this). */
 static void state_name(char *out)
@@ -204,6 +219,7 @@ static int state_create(void *at, const struct hsnap_state_head *from)
     if (ftruncate(fd, (off_t)st.size) == 0 && posix_fallocate(fd, 0, HSTATE_PAGE) == 0)
         m = mmap(at, st.size, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED : 0), fd, 0);
     struct stat sb;
+    fd = state_high_fd(fd);
     if (m == MAP_FAILED || fstat(fd, &sb) != 0 || rename(t, st.path) != 0) {
         if (m != MAP_FAILED && !at)
             munmap(m, st.size);
@@ -356,7 +372,7 @@ void state_beat(void)
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
          n != st.last_traces) && state_stacks(n) == 0) {
         if (st.doc_fd < 0)
-            st.doc_fd = memfd_create("heapsnap-state", MFD_CLOEXEC);
+            st.doc_fd = state_high_fd(memfd_create("heapsnap-state", MFD_CLOEXEC));
         struct snap_live lv = {0};
         if (st.doc_fd >= 0 && snap_live_init(&lv, n) == 0) {
             peak_live(lv.live, n);
