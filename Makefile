@@ -18,18 +18,23 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # with -fno-lto.  Fat objects: the unit tests link single objects without
 # LTO.  `make SHIM_LTO= SHIM_HOT_OPT=` builds plainly (with CFLAGS alone,
 # -O0 for a debugger say).
+# The shim's rooms, lowest first (docs/design.md, "Layout"); the root keeps
+# the doors.  Every .c of a room is built, and each room is on the include
+# path, so headers are named bare ("inner.h" is each room's own).
+SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
-SHIM_HOT    := shim/hooks shim/pending shim/table shim/traces shim/sample \
+SHIM_HOT    := shim/hooks shim/record/pending shim/record/table shim/record/traces shim/record/sample \
                shim/unwind/unwind shim/unwind/cfi shim/unwind/rulecache
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
-               -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE -Ishim
+               -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE \
+               $(addprefix -I,$(SHIM_ROOMS))
 # zlib (the snapshot's CRC-32 only) is linked in statically: as a library
 # of its own it was ~120 KiB of every profiled process's resident memory
 # (its pages around crc32 and each segment's first page), for ~13 KiB of
 # code and tables here (docs/performance.md, issue 21).  Its symbols stay
 # local (shim/exports.map).  libunwind's archive is not PIC, so it stays a
-# shared library.  zstd (the snapshots' sections, shim/zsec.c) is linked in
+# shared library.  zstd (the snapshots' sections, shim/snapshot/zsec.c) is linked in
 # statically for the same reason as zlib: Debian's libzstd.a is PIC.
 SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -lzstd -Wl,--pop-state -ldl -pthread
 # The CLI's rooms, lowest first (docs/design.md, "Layout"): a file placed in
@@ -45,7 +50,6 @@ CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/
 CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
 CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
-SHIM_ROOMS := shim shim/unwind shim/leak shim/python
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
 SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
 CLI_SRC  := $(foreach r,$(CLI_ROOMS),$(wildcard $(r)/*.c))
@@ -62,7 +66,7 @@ HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
             $(BUILD)/obj/report/html/assets.o $(CLI_CXX_OBJ)
 
-.PHONY: all deps check demo fuzz bench man install clean
+.PHONY: all deps check demo fuzz bench man install clean print-%
 all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 
 deps:
@@ -155,3 +159,8 @@ install: all man
 
 clean:
 	rm -rf $(BUILD)
+
+# `make -s print-SHIM_ROOMS`: a variable's value, for the scripts and tests
+# that follow the Makefile's lists (tests/layout/test_rooms.sh).
+print-%:
+	@echo $($*)

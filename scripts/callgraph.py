@@ -3,16 +3,18 @@
 they make between rooms.
 
 Usage: scripts/callgraph.py OBJDIR ROOM...
-  e.g. scripts/callgraph.py build/obj shim shim/unwind shim/leak
+  e.g. scripts/callgraph.py build/obj shim/base shim/record shim
 
-A room is a folder; its files are the sources ROOM/*.c (not those of
-sub-folders, which are rooms of their own), read as OBJDIR/ROOM/*.o.  Run
-from the repository's root.  An edge A -> B is a symbol A
-leaves undefined (nm: U) that B defines as a function (T, W or i); a data
+A room is a folder; its files are the sources ROOM/*.c and ROOM/*.cc (not
+those of sub-folders, which are rooms of their own), read as OBJDIR/ROOM/*.o.
+Run from the repository's root.  An edge A -> B is a symbol A leaves
+undefined (nm: U) that B defines as a function (T, W or i); a data
 reference (a flag, a table) is not a call.  Calls within a room may go in
-circles; a strongly connected component of the file graph that holds files
-of two rooms is a cycle between rooms.  Prints the edges between rooms and
-every such cycle; exits 1 if there is one, 2 on trouble.
+circles.  Between rooms they go one way: the rooms, condensed to one node
+each, must make no cycle (a room that calls another through one file and
+is called back through two others is a cycle, though no file is on one).
+Prints the edges between rooms, the room graph's order, and every cycle,
+of files across rooms and of rooms; exits 1 if there is one, 2 on trouble.
 """
 import os
 import subprocess
@@ -65,6 +67,24 @@ def sccs(nodes, edges):
     return out
 
 
+def layers(rooms, redges):
+    """The rooms of an acyclic room graph by height: a room comes after
+    every room it calls; rooms of one height are joined with '|'."""
+    height = {}
+
+    def h(r):
+        if r not in height:
+            height[r] = 1 + max((h(b) for b in redges[r]), default=-1)
+        return height[r]
+
+    for r in rooms:
+        h(r)
+    out = []
+    for level in range(max(height.values(), default=-1) + 1):
+        out.append("|".join(sorted(r + "/" for r in rooms if height[r] == level)))
+    return out
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
@@ -76,8 +96,8 @@ def main(argv):
             print(f"callgraph: no folder {room} (run from the repository's root)", file=sys.stderr)
             return 2
         for name in sorted(os.listdir(room)):
-            if name.endswith(".c"):
-                f = os.path.join(room, name[:-2])
+            if name.endswith(".c") or name.endswith(".cc"):
+                f = os.path.join(room, name[:name.rindex(".")])
                 obj = os.path.join(objdir, f + ".o")
                 if not os.path.exists(obj):
                     print(f"callgraph: {obj} is missing (build first)", file=sys.stderr)
@@ -123,6 +143,22 @@ def main(argv):
         else:
             print(f"within {crooms[0]}/ (allowed): {len(comp)} files call each other in circles: "
                   + " ".join(os.path.basename(f) for f in comp))
+    redges = defaultdict(set)
+    for (a, b) in between:
+        redges[a].add(b)
+    for room in rooms:
+        redges[room]
+    for comp in sccs(list(rooms), redges):
+        if len(comp) > 1:
+            bad += 1
+            print(f"ROOM CYCLE: {', '.join(comp)} call each other:")
+            for a in comp:
+                for b in sorted(redges[a]):
+                    if b in comp:
+                        names = sorted(set(between[(a, b)]))
+                        print(f"    {a}/ -> {b}/: {', '.join(names[:4])}")
+    if not bad:
+        print("room order, lowest first: " + " <- ".join(layers(rooms, redges)))
     print(f"cycles between rooms: {bad}")
     return 1 if bad else 0
 

@@ -7,10 +7,11 @@
 # DIR/base is a `debootstrap --variant=minbase bookworm` root (what the debian:12
 # container image holds), made once and never changed; each run copies it to
 # DIR/run, clones this repository's HEAD (committed work only; REF=) into
-# DIR/run/heapsnap, and chroots there as root with /proc and a /dev/shm tmpfs
-# mounted, as a container has, but not /sys (so a tool that needs /sys, as lscpu
-# does, fails here too).  Inside, it runs what the README tells a new user to:
-# `scripts/install-deps.sh` (which installs make itself), then `make check`.
+# DIR/run/heapsnap, and chroots there as root with /proc, a /dev/shm tmpfs and
+# a /dev/pts of its own mounted, as a container has, but not /sys (so a tool
+# that needs /sys, as lscpu does, fails here too).  Inside, it runs what the
+# README tells a new user to: `scripts/install-deps.sh` (which installs make
+# itself), then `make check`.
 # Mounts are undone on exit, whatever happens.
 #
 # Usage: scripts/check-minimal.sh [DIR]    (default /var/tmp/heapsnap-minimal)
@@ -19,12 +20,20 @@
 #   KEEP=1      keep DIR/run afterwards (to look into it); by default it is removed
 #   CMD='...'   what to run inside instead (default: scripts/install-deps.sh && make check;
 #               e.g. CMD='scripts/install-deps.sh && make && tests/run.sh bench')
+#   AS=user     run make check as a normal user (made inside, owning the clone),
+#               after root has run scripts/install-deps.sh test and npm
 # Exit: make check's status; 2 trouble (not root, no debootstrap, no mirror).
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-/var/tmp/heapsnap-minimal}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
-CMD=${CMD:-scripts/install-deps.sh && make check}
+if [ "${AS:-root}" = user ]; then
+  CMD=${CMD:-'scripts/install-deps.sh bench && scripts/install-deps.sh npm;
+    useradd -m checker && chown -R checker /heapsnap &&
+    runuser -u checker -- env HOME=/home/checker make check'}
+else
+  CMD=${CMD:-scripts/install-deps.sh && make check}
+fi
 RUN=$DIR/run
 die() { echo "check-minimal: $*" >&2; exit 2; }
 
@@ -71,8 +80,12 @@ git clone -q --no-hardlinks "$SRC" "$RUN/heapsnap" &&
 echo "check-minimal: $(git -C "$RUN/heapsnap" log -1 --format='%h %s' | head -c 80)" >&2
 
 mount -t proc proc "$RUN/proc" || die "cannot mount /proc"
-mkdir -p "$RUN/dev/shm"
+mkdir -p "$RUN/dev/shm" "$RUN/dev/pts"
 mount -t tmpfs -o mode=1777 shm "$RUN/dev/shm" || die "cannot mount /dev/shm"
+# a pseudo-terminal instance of the root's own (script(1), apt's log)
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$RUN/dev/pts" ||
+  die "cannot mount /dev/pts"
+rm -f "$RUN/dev/ptmx" && ln -s pts/ptmx "$RUN/dev/ptmx"
 [ ! -e "$RUN/sys/kernel" ] || die "/sys is populated in the root"
 
 chroot "$RUN" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

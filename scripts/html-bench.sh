@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/html-bench.sh - the HTML report and the exports on a big heap:
-# tests/bench/htmlbig.c keeps BLOCKS live blocks from 2^BITS distinct stacks;
+# scripts/bench/programs/htmlbig.c keeps BLOCKS live blocks from 2^BITS distinct stacks;
 # its exit snapshot goes through `heapsnap html` and each export, and headless
 # Chromium opens the page.  Prints the snapshot, the page's size, how long the
 # CLI took, and how long the page took to draw itself (data-drawn-ms: from
@@ -12,7 +12,7 @@ BUILD=${BUILD:-build}
 blocks=${1:-1000000}; shift || true
 bits=${*:-7 12 16}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-gcc -O1 -g -fno-omit-frame-pointer tests/bench/htmlbig.c -o "$work/htmlbig"
+gcc -O1 -g -fno-omit-frame-pointer scripts/bench/programs/htmlbig.c -o "$work/htmlbig"
 for b in $bits; do
   snap=$work/big$b.hsnap
   HEAPSNAP_OUTPUT=$snap LD_PRELOAD=$PWD/$BUILD/libheapsnap.so "$work/htmlbig" "$blocks" "$b"

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <dlfcn.h>
 #include <grp.h>
-#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -38,18 +37,7 @@ static struct {
     int (*setgroups)(size_t, const gid_t *);
     int (*initgroups)(const char *, gid_t);
     atomic_int resolved;
-    atomic_int secure; /* 0 unknown, 1 no, 2 yes */
 } cred;
-
-int cred_secure(void)
-{
-    int s = atomic_load_explicit(&cred.secure, memory_order_relaxed);
-    if (HS_UNLIKELY(!s)) {
-        s = getauxval(AT_SECURE) ? 2 : 1;
-        atomic_store(&cred.secure, s);
-    }
-    return s == 2;
-}
 
 /* The next definitions (dlsym allocates: inside the guard).  Done by the
  * constructor, so that a wrapper called from a signal handler (setuid is

@@ -102,7 +102,7 @@ void hook_init(void)
     /* A free can come before recording starts (the constructor of a library
      * initialised before this one: gcc's liblsan, with -fsanitize=leak, frees
      * dlerror's message); the held-free path needs the real free by then. */
-    defer_init(real.free, real.malloc, real.malloc_usable_size);
+    defer_init(real.free, real.malloc, real.malloc_usable_size, pend_unbook);
     pend_init(real.free, 0);
     atomic_store(&real.state, HOOK_READY);
 }

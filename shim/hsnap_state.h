@@ -1,40 +1,19 @@
 /*
- * hsnap_state.h - the state file: what a process leaves beside its output
- * while it runs, so that a SIGKILL leaves a readable, cut-short snapshot
- * (docs/design.md, "The state that survives a kill").  The contract
- * between shim/state.c (which maps and writes it) and report/state.c
- * (which reads it), and the layout a live view or an attach (#34) reads.
- *
- * Pointer-free, little-endian, fixed offsets:
- *
- *   [0, 4096)            struct hsnap_state_head (the rest of the page 0)
- *   [cells_off, +len)    chunks of HSTATE_CHUNK bytes, chunk i at
- *                        cells_off + i * HSTATE_CHUNK: HSTATE_IDS cells of
- *                        struct hsnap_state_cell, the live sums of trace ids
- *                        [c * HSTATE_IDS, (c + 1) * HSTATE_IDS) on one
- *                        thread's line, where dir[i] = (line + 1) << 16 | c;
- *                        dir[i] == 0: chunk i holds nothing.  A trace's live
- *                        sums are the sum over every line (a line may be
- *                        negative: its thread freed other threads' blocks)
- *   [stacks_off, +cap)   the stacks, appended as traces are first seen, of
- *                        trace ids 0, 1, ... (stacks_n published): u16
- *                        depth, u16 flags (HSNAP_TRACE_*), u16 shared,
- *                        u16 kind (0; #37's kinds of memory), u64
- *                        ip[depth - shared]: the innermost frames, the
- *                        outer `shared` being those of the stack before
- *                        (consecutive stacks share their outer frames)
- *   [doc_off[k], +cap)   document slot k: a .hsnap file (hsnap_format.h)
- *                        without BLOCKS and without TRACES (the stacks
- *                        above are its first STATS-count items), as of t_ns
- *
- * The cells are written in place by the hooks (plain stores, no lock: a
- * reader sees each 8-byte sum whole, and the set of them as a consistent-
- * enough view); the rest by the helper thread.  A document is written into
- * the slot not in use, its length and crc32 stored in that slot's record,
- * then doc_slot (one 4-byte store) publishes it; stacks are appended
- * before the document that counts them, stacks_len then stacks_n stored.
- * Regions: a quarter of the file for cells, half for stacks, an eighth
- * for each document slot.
+ * hsnap_state.h - the state file (docs/design.md, "The state that survives
+ * a kill"): the contract between shim/state.c, which maps and writes it,
+ * and report/load/state.c, which reads it; a live view or an attach (#34)
+ * reads the same.  Pointer-free, little-endian, fixed offsets:
+ *   [0, 4096)          struct hsnap_state_head
+ *   cells              chunk i at cells_off + i * HSTATE_CHUNK: the live
+ *                      sums of ids [c * 4096, +4096) on one thread's line,
+ *                      dir[i] = (line + 1) << 16 | c (0: nothing); a trace's
+ *                      sums are the sum over lines (a line may be negative)
+ *   stacks             appended, ids 0, 1, ...: u16 depth, flags, shared,
+ *                      kind (0), u64 ip[depth - shared] (the outer `shared`
+ *                      frames are the stack before's); stacks_n published
+ *   doc 0, doc 1       a .hsnap without BLOCKS and TRACES; doc_slot (one
+ *                      store) publishes the slot written last, len and crc
+ * Cells are stored in place by the hooks; the rest by the helper thread.
  */
 #ifndef HSNAP_STATE_H
 #define HSNAP_STATE_H

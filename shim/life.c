@@ -1,6 +1,6 @@
 /*
  * life.c - the shim's process life: start-up, exit, fork, signals, the
- * helper thread, the fatal-signal path, and the heap-size timeline.
+ * helper thread and the fatal-signal path.
  *
  * Start-up (a constructor): real functions, options, clocks, own text range,
  * then the atexit snapshot (registered here so that it runs after the
@@ -39,10 +39,6 @@
  * interrupted a hook on this thread, which may hold a shim lock).  exit()
  * reaches the kernel through glibc's internal _exit, not this one, so a
  * normal exit is still written once, by the atexit handler.
- *
- * Timeline: a bounded array of (t, traced bytes) points, appended from the
- * allocation slow path at most every step (10 ms at first); when it is full,
- * every other point is dropped and the step doubles.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,9 +54,8 @@
 
 #include "shim.h"
 #include "python/python.h"
+#include "snapshot.h"
 
-#define LIFE_TL_MAX 4096u
-#define LIFE_TL_STEP_NS 10000000ull /* 10 ms */
 #define LIFE_NFATAL 5
 /* The helper's stack: the snapshot writer and the leak check keep their
  * data in the arena, and glibc's default (8 MiB of address space) would
@@ -70,9 +65,6 @@
 static const int life_fatal_sigs[LIFE_NFATAL] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
 
 static struct {
-    uint64_t start_ns;        /* CLOCK_REALTIME at start-up */
-    uint64_t start_mono;      /* CLOCK_MONOTONIC at start-up */
-    atomic_int degraded;      /* recording stopped (out of memory) */
     int sig;                  /* HEAPSNAP_SIGNAL, 0 = off */
     int wake_ok;              /* wake is initialised: a helper may run */
     sem_t wake;               /* signal handler -> helper thread */
@@ -91,62 +83,7 @@ static struct {
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
     atomic_int exited;        /* the _exit snapshot was taken */
     int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
-    lock_t tl_lock;           /* the timeline */
-    unsigned tl_n;            /* points used */
-    uint64_t tl_step;         /* minimum spacing, ns */
-    _Atomic uint64_t tl_last; /* monotonic time of the last point */
-    struct hsnap_point tl[LIFE_TL_MAX];
-} life; /* in .bss: as .data, 64 KiB of file pages counted in the peak RSS */
-
-static uint64_t life_clock(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t life_now_ns(void)
-{
-    return life_clock(CLOCK_REALTIME);
-}
-
-uint64_t life_mono_ns(void)
-{
-    return life_clock(CLOCK_MONOTONIC);
-}
-
-uint64_t life_uptime_ns(uint64_t mono)
-{
-    return mono > life.start_mono ? mono - life.start_mono : 0;
-}
-
-uint64_t life_start_ns(void)
-{
-    return life.start_ns;
-}
-
-void life_degrade(const char *why)
-{
-    if (atomic_exchange(&life.degraded, 1) == 0) {
-        hook_set_active(0);
-        opt_warn(why, "; recording stopped", "");
-    }
-}
-
-int life_degraded(void)
-{
-    return atomic_load(&life.degraded);
-}
-
-/* ---------------- timeline ---------------- */
-
-static void life_timeline_halve(void)
-{
-    for (unsigned i = 0; i < life.tl_n / 2; i++)
-        life.tl[i] = life.tl[2 * i];
-    life.tl_n /= 2;
-    life.tl_step *= 2;
-}
+} life;
 
 static HS_NOINLINE void life_start_helper(void);
 
@@ -155,44 +92,7 @@ void life_tick(void)
 {
     if (HS_UNLIKELY(atomic_load_explicit(&life.need_helper, memory_order_relaxed)))
         life_start_helper();
-    uint64_t now = life_clock(CLOCK_MONOTONIC);
-    if (now - atomic_load_explicit(&life.tl_last, memory_order_relaxed) < life.tl_step)
-        return;
-    if (!lock_try(&life.tl_lock))
-        return;
-    if (now - life.tl_last >= life.tl_step) {
-        if (life.tl_n == LIFE_TL_MAX)
-            life_timeline_halve();
-        uint64_t cur;
-        trace_totals(&cur, NULL);
-        life.tl[life.tl_n++] = (struct hsnap_point){now - life.start_mono, cur};
-        atomic_store(&life.tl_last, now);
-    }
-    lock_drop(&life.tl_lock);
-}
-
-/* Copies up to cap points; returns how many there are (cap 0: just count). */
-unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap)
-{
-    unsigned n = life.tl_n < cap ? life.tl_n : cap;
-    if (dst)
-        memcpy(dst, life.tl, n * sizeof *dst);
-    return cap ? n : life.tl_n;
-}
-
-void life_timeline_lock(void)
-{
-    lock_take(&life.tl_lock);
-}
-
-int life_timeline_lock_bounded(unsigned tries)
-{
-    return lock_take_bounded(&life.tl_lock, tries);
-}
-
-void life_timeline_unlock(void)
-{
-    lock_drop(&life.tl_lock);
+    life_timeline_tick();
 }
 
 /* ---------------- HEAPSNAP_SIGNAL and the helper thread ---------------- */
@@ -239,7 +139,7 @@ static uint64_t life_earlier(uint64_t a, uint64_t b)
 static void *life_helper(void *arg)
 {
     uint64_t every = life_interval_ns();
-    uint64_t next = every ? life_clock(CLOCK_MONOTONIC) + every : 0;
+    uint64_t next = every ? life_mono_ns() + every : 0;
     guard_enter(); /* for good: the helper's allocations are the shim's */
     stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
     while (!atomic_load(&life.helper_quit)) {
@@ -250,15 +150,15 @@ static void *life_helper(void *arg)
         if (atomic_load(&life.helper_quit))
             break;
         uint64_t due = sl_due();
-        if (due && life_clock(CLOCK_MONOTONIC) >= due)
+        if (due && life_mono_ns() >= due)
             sl_sample();
         due = state_due();
-        if (due && life_clock(CLOCK_MONOTONIC) >= due)
+        if (due && life_mono_ns() >= due)
             state_beat();
-        if (next && life_clock(CLOCK_MONOTONIC) >= next) {
+        if (next && life_mono_ns() >= next) {
             snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
             next += every;
-            uint64_t now = life_clock(CLOCK_MONOTONIC);
+            uint64_t now = life_mono_ns();
             if (next <= now)
                 next = now + every;
         }
@@ -330,7 +230,7 @@ int life_helper_pause(void)
 void life_helper_resume(void)
 {
     int saved = guard_enter(); /* pthread_create allocates */
-    uint64_t now = life_clock(CLOCK_MONOTONIC);
+    uint64_t now = life_mono_ns();
     uint64_t last = atomic_exchange(&life.setid_at, now);
     if (atomic_fetch_sub(&life.paused, 1) == 1 && now - last >= LIFE_SETID_QUIET_NS)
         life_start_helper();
@@ -373,7 +273,8 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
     int saved = errno;
     if (atomic_exchange(&life.in_fatal, 1) == 0) {
         guard_enter(); /* for good: the thread dies */
-        snap_take(HSNAP_REASON_FATAL, NULL, 1);
+        if (snap_take(HSNAP_REASON_FATAL, NULL, 1) == 0)
+            state_done(); /* one file stays: the snapshot */
     }
     for (int i = 0; i < LIFE_NFATAL; i++)
         if (life_fatal_sigs[i] == sig)
@@ -409,44 +310,6 @@ static void life_init_fatal(void)
 
 static __thread int life_fork_guard; /* hook_guard before prepare */
 
-/* The loader lock across fork.  glibc does not take it in fork, so a thread
- * of ours inside dl_iterate_phdr (an unwind's module look-up, a snapshot's
- * module list) when another thread forks would leave the child a loader
- * lock nobody will release, and the child's next dl_iterate_phdr, dlopen or
- * dlsym hangs: test_fresh's forking stress hung about one run in 40.  So
- * every such call of the shim is counted (life_loader_enter/leave, never
- * nested), and fork's prepare waits until none is running, while new ones
- * wait for the fork.  A thread increments before it looks at the flag and
- * prepare sets the flag before it looks at the count, so one of them sees
- * the other. */
-static atomic_int life_loader_users, life_forking;
-
-void life_loader_enter(void)
-{
-    for (;;) {
-        atomic_fetch_add(&life_loader_users, 1);
-        if (!atomic_load(&life_forking))
-            return;
-        atomic_fetch_sub(&life_loader_users, 1);
-        for (unsigned spins = 0; atomic_load(&life_forking); spins++)
-            lock_wait(NULL, spins + 65);
-    }
-}
-
-void life_loader_leave(void)
-{
-    atomic_fetch_sub(&life_loader_users, 1);
-}
-
-/* Every module walk of the shim: dl_iterate_phdr inside the guard. */
-int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
-{
-    life_loader_enter();
-    int r = dl_iterate_phdr(cb, data);
-    life_loader_leave();
-    return r;
-}
-
 /* The lock order of shim.h: the snapshot lock comes before the loader gate,
  * because a snapshot holds it while it walks the modules (and the leak
  * check while it gathers roots); closing the gate first and then waiting
@@ -455,9 +318,7 @@ static void life_prepare(void)
 {
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
-    atomic_store(&life_forking, 1);
-    for (unsigned spins = 0; atomic_load(&life_loader_users); spins++)
-        lock_wait(NULL, spins + 65); /* only the snapshot lock is held in there */
+    life_loader_close(); /* only the snapshot lock is held while it waits */
     py_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
@@ -482,7 +343,7 @@ static void life_release(void)
 static void life_parent(void)
 {
     life_release();
-    atomic_store(&life_forking, 0);
+    life_loader_open();
     guard_leave(life_fork_guard);
 }
 
@@ -492,8 +353,7 @@ static void life_child(void)
     life.forked = 1;
     orph_forked();
     life_release();
-    atomic_store(&life_loader_users, 0); /* the other threads are gone */
-    atomic_store(&life_forking, 0);
+    life_loader_reset(); /* the other threads are gone */
     snap_after_fork_child();
     trace_after_fork_child();
     pend_after_fork_child();
@@ -530,8 +390,7 @@ void life_adopt(void)
     opt_debug("a clone() child that no fork handler reached waited for a lock held by a "
               "thread it does not have: recording stopped, no snapshot", "", "");
     life_release();
-    atomic_store(&life_loader_users, 0);
-    atomic_store(&life_forking, 0);
+    life_loader_reset();
     snap_after_fork_child();
     trace_after_fork_child();
     peak_after_fork_child();
@@ -618,6 +477,24 @@ HS_EXPORT _Noreturn void _Exit(int status)
     life_exit_now(status);
 }
 
+/* What the snapshot writer asks of the rooms above it. */
+static const struct snap_host life_snap_host = {
+    .own_process = life_own_process,
+    .leak_wanted = lchk_wanted,
+    .leak_forked = lchk_forked,
+    .leak_inplace = lchk_inplace,
+    .can_hold = stop_can_hold,
+    .read_suppressions = lsan_read_suppressions,
+    .suppressions = lsan_suppressions,
+    .state_used = state_used,
+};
+
+/* What life_degrade calls, once: recording stops. */
+static void life_stop_recording(void)
+{
+    hook_set_active(0);
+}
+
 /* What recording needs: real functions, options, clocks, the unwinder.
  * Once, from whichever comes first: the constructor, or the first
  * allocation that reaches the hooks (life_start_early).  Guard set. */
@@ -626,6 +503,8 @@ static void life_init_core(void)
     static atomic_int done;
     if (atomic_exchange(&done, 1))
         return;
+    life_on_degrade(life_stop_recording);
+    snap_set_host(&life_snap_host);
     hook_init();
     sig_init();
     if (cred_secure()) { /* the hooks forward; nothing else starts */
@@ -634,9 +513,8 @@ static void life_init_core(void)
         return;
     }
     opt_init();
-    life.start_ns = life_now_ns();
-    life.start_mono = life_clock(CLOCK_MONOTONIC);
-    life.tl_step = LIFE_TL_STEP_NS;
+    life_clock_start();
+    life_timeline_init();
     life.pid = getpid();
     orph_init();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */

@@ -17,7 +17,8 @@
  * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
  * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
  * (creds.c), rchan_ (runchan.c), result_ (leak/results.c), task_
- * (leak/tasks.c), state_ (state.c: the state file that survives a kill).
+ * (leak/tasks.c), dfk_ (leak/dontfork.c), state_ (state.c: the state file
+ * that survives a kill).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -25,7 +26,7 @@
  *
  *   1. snap         snapshot.c: one snapshot or leak check (leakcheck.c)
  *                   at a time (and the API's root/ignore lists)
- *   2. loader gate  life.c: life_loader_enter/leave around every call that
+ *   2. loader gate  base/loader.c: life_loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
  *   2a. pycode      python/code.c: the Python code table, and native.c's
@@ -39,7 +40,7 @@
  *                   fork), then every claimed queue's held frees (fork only)
  *   5. table        table.c: the stripes, in ascending order
  *   6. arena        arena.c
- *   7. timeline     life.c
+ *   7. timeline     record/timeline.c
  *   8. siteline     siteline.c: the per-site points (taken alone, or
  *                   after snap by the writer)
  *   9. threads      leak/stop.c: the registry (the leak check, after the
@@ -125,10 +126,11 @@ extern __thread void *_Atomic defer_stack;
 /* shim/python: the block its wrapper's own call frees with the guard
  * set, already off the books: not deferred (hooks.c's free). */
 extern __thread uintptr_t defer_offbook;
-/* The real functions the drain and a deferring realloc call (hook_init,
- * once they are resolved). */
+/* The real functions the drain and a deferring realloc call, and what
+ * takes a block off the books first (pend_unbook) (hook_init, once they
+ * are resolved). */
 void defer_init(void (*real_free)(void *), void *(*real_malloc)(size_t),
-                size_t (*real_usable_size)(void *));
+                size_t (*real_usable_size)(void *), int (*unbook)(void *, int));
 void defer_push(void *p);               /* p's free waits for the guard's end */
 void *defer_realloc(void *p, size_t n); /* a new block; the old one deferred */
 void defer_drain(void);
@@ -388,6 +390,11 @@ struct sbuf;
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
+struct peak_store { /* cells kept elsewhere than the arena (state.c) */
+    void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
+    void (*drop)(const void *c);                   /* ... not kept after all */
+};
+void peak_set_store(const struct peak_store *s);
 void peak_clear(void);                /* heapsnap_clear_traces */
 extern __thread struct peak_last {  /* this thread's last recorded block */
     uintptr_t p;                    /* ~address: the leak check scans TLS, and
@@ -574,7 +581,6 @@ int lchk_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live bloc
 /* A snapshot with the leak check (to HEAPSNAP_OUTPUT's next name): the
  * blocks it found leaked (direct, indirect, cycle), or -1. */
 int64_t lchk_check(unsigned reason);
-extern const struct leak_host lchk_host; /* the recorder, as the leak room sees it */
 
 /* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
 /* (the registry the leak check stops and scans is the leak room's: stop_*) */
@@ -598,16 +604,27 @@ const char *lsan_suppressions(size_t *len); /* what it returned; NULL: none */
 /* ---- elfsym.c: the program's functions by name (.dynsym, the exe's .symtab) ---- */
 void elfsym_find(const char *const *names, void **out, unsigned n);
 
-/* ---- life.c ---- */
+/* ---- base/clock.c, base/degrade.c, base/loader.c: life's low-level
+ * helpers, which every room may use (their life_ names kept) ---- */
+uint64_t life_now_ns(void);       /* CLOCK_REALTIME */
+uint64_t life_mono_ns(void);      /* CLOCK_MONOTONIC */
+uint64_t life_uptime_ns(uint64_t mono); /* a life_mono_ns time, since start-up */
 uint64_t life_start_ns(void);
-void life_tick(void);             /* from the record slow path, now and then */
+void life_clock_start(void);      /* start-up, once: the times above start */
 void life_degrade(const char *why); /* out of memory: warn once, stop */
-int life_start_early(void);        /* an allocation before the constructor */
+int life_degraded(void);
+void life_on_degrade(void (*stop)(void)); /* start-up: what degrading stops */
 void life_loader_enter(void);      /* around a call that takes the loader lock */
 void life_loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
 int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
-int life_degraded(void);
+void life_loader_close(void);      /* fork's prepare: wait for those inside */
+void life_loader_open(void);       /* fork's parent */
+void life_loader_reset(void);      /* fork's child: nobody is inside */
+
+/* ---- life.c ---- */
+void life_tick(void);             /* from the record slow path, now and then */
+int life_start_early(void);        /* an allocation before the constructor */
 /* not a vfork child, nor a clone child that no fork handler reached: the
  * process that writes snapshots */
 int life_own_process(void);
@@ -640,16 +657,16 @@ void state_exec(void);            /* the image is about to be replaced */
 void state_after_fork_child(void);
 uint64_t state_used(void);        /* bytes of the file in use */
 
-/* ---- creds.c ---- */
+/* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
+/* ---- record/timeline.c: the heap over time ---- */
+void life_timeline_init(void);    /* start-up */
+void life_timeline_tick(void);    /* life_tick: a point, when one is due */
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
 void life_timeline_lock(void);
 int life_timeline_lock_bounded(unsigned tries);
 void life_timeline_unlock(void);
-uint64_t life_now_ns(void);       /* CLOCK_REALTIME */
-uint64_t life_mono_ns(void);      /* CLOCK_MONOTONIC */
-uint64_t life_uptime_ns(uint64_t mono); /* a life_mono_ns time, since start-up */
 
 /* ---- siteline.c: memory over time, per site (SITELINE) ---- */
 #define SL_SITES 8u  /* the largest traces kept at each point */

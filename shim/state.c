@@ -261,6 +261,8 @@ void state_init(void)
     st.fd = fd;
     state_layout(st.h, st.size);
     state_identity();
+    static const struct peak_store store = {state_cells, state_cells_drop};
+    peak_set_store(&store);
     rchan_tell_state(st.path);
 }
 

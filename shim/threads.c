@@ -217,6 +217,41 @@ static int thr_signal(void)
 
 /* After life_init (priority 101): options are parsed.  The leak room meets
  * its host first (the registry warns through it). */
+/* ---------------- the recorder, as the leak room sees it ---------------- */
+
+/* The recorder's locks, in shim.h's order, around the leak check's stop. */
+static void thr_lock_world(void)
+{
+    trace_lock();
+    tbl_lock_all();
+    arena_lock();
+}
+
+static void thr_unlock_world(void)
+{
+    arena_unlock();
+    tbl_unlock_all();
+    trace_unlock();
+}
+
+static const struct leak_host thr_leak_host = {
+    .map = arena_map,
+    .unmap = arena_unmap,
+    .warn = opt_warn,
+    .debug = opt_debug,
+    .loader_enter = life_loader_enter,
+    .loader_leave = life_loader_leave,
+    .lock_all = thr_lock_world,
+    .unlock_all = thr_unlock_world,
+    .sigaction = sig_install,
+    .trace_lock = trace_lock,
+    .trace_unlock = trace_unlock,
+    .trace_count = trace_count,
+    .trace_stack = trace_stack,
+    .runtime_owned = py_immortal,
+    .own_maps = arena_each_map,
+};
+
 __attribute__((constructor(102))) static void thr_init(void)
 {
     uintptr_t lo, hi;
@@ -225,7 +260,7 @@ __attribute__((constructor(102))) static void thr_init(void)
         return;
     }
     int saved = guard_enter();
-    collect_init(&lchk_host);
+    collect_init(&thr_leak_host);
     thr_resolve();
     task_bounds(&lo, &hi);
     stop_init(thr_signal(), lo, hi);

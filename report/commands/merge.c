@@ -26,7 +26,8 @@
  * merged file like one process's.  Epochs of different
  * processes are unrelated, so `trend` over merged files means little.  META:
  * pid 0, sums of the byte and count fields, the earliest start, the latest
- * time, the highest depth and epoch.  TIMELINE and SITELINE are dropped.  PYCODE: the
+ * time, the highest depth and epoch.  FAILED: per merged site, the calls
+ * summed and the largest size asked.  TIMELINE and SITELINE are dropped.  PYCODE: the
  * code objects of every input, one per distinct (file, qualified name,
  * first line, line table), and each Python frame's code index mapped to
  * its merged one.
@@ -76,6 +77,9 @@ struct merge {
     struct hsnap_retainer *rets;  /* out.retainers, sorted and unique at the end */
     uint32_t nrets;
     size_t caprets;
+    struct hsnap_failed *fails;   /* out.failed, by trace and unique at the end */
+    uint32_t nfails;
+    size_t capfails;
 };
 
 static void merge_usage(void)
@@ -409,6 +413,51 @@ static void merge_retainers(struct merge *mg)
     mg->out.nretainers = k;
 }
 
+/* --- failed allocations ------------------------------------------------- */
+
+#define MERGE_MAX_FAILED (1ull << 52) /* the reader's bound on one site's count */
+
+static int merge_fails(struct merge *mg, const struct snap *s, const uint32_t *tmap)
+{
+    if (grow_array((void **)&mg->fails, &mg->capfails, (size_t)mg->nfails + s->nfailed + 1,
+                   sizeof(*mg->fails)) < 0)
+        return -1;
+    for (uint32_t i = 0; i < s->nfailed; i++) {
+        mg->fails[mg->nfails] = s->failed[i];
+        mg->fails[mg->nfails++].trace = tmap[s->failed[i].trace];
+    }
+    return 0;
+}
+
+static int cmp_fail(const void *pa, const void *pb)
+{
+    const struct hsnap_failed *a = pa, *b = pb;
+    return (a->trace > b->trace) - (a->trace < b->trace);
+}
+
+/* FAILED's order (increasing traces), one item per merged site: the calls
+ * summed, the largest size asked (HSNAP_FAILED_OVERFLOW is the largest). */
+static void merge_failed(struct merge *mg)
+{
+    uint32_t k = 0;
+    qsort(mg->fails, mg->nfails, sizeof(*mg->fails), cmp_fail);
+    for (uint32_t i = 0; i < mg->nfails; i++) {
+        struct hsnap_failed *f = &mg->fails[i];
+        if (k && mg->fails[k - 1].trace == f->trace) {
+            struct hsnap_failed *o = &mg->fails[k - 1];
+            o->count = o->count + f->count > MERGE_MAX_FAILED ? MERGE_MAX_FAILED
+                                                              : o->count + f->count;
+            if (f->max_size > o->max_size)
+                o->max_size = f->max_size;
+        } else {
+            mg->fails[k++] = *f;
+        }
+    }
+    mg->nfails = k;
+    mg->out.failed = k ? mg->fails : NULL;
+    mg->out.nfailed = k;
+}
+
 /* --- meta and driver ----------------------------------------------------- */
 
 static void merge_meta(struct hsnap_meta *o, const struct hsnap_meta *m, int first)
@@ -452,6 +501,8 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
         rc = merge_blocks(mg, s, (uint64_t)input, tmap);
     if (rc == 0 && mg->out.has_retainers)
         rc = merge_rets(mg, s, tmap);
+    if (rc == 0 && s->nfailed)
+        rc = merge_fails(mg, s, tmap);
     free(delta);
     free(tmap);
     return rc;
@@ -482,6 +533,7 @@ static void merge_free(struct merge *mg)
     free(mg->blocks);
     free(mg->leaks);
     free(mg->rets);
+    free(mg->fails);
     free(mg->out.cmdline);
     free(mg->out.supp_text);
 }
@@ -540,6 +592,8 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
     }
     if (rc == 0 && mg.out.has_retainers)
         merge_retainers(&mg);
+    if (rc == 0)
+        merge_failed(&mg);
     if (rc == 0 && (mg.out.meta.flags & HSNAP_META_HAS_LEAKS))
         rc = merge_supps(&mg, in, n);
     snprintf(cmd, sizeof(cmd), "heapsnap merge (%d snapshots)", n);

@@ -509,13 +509,12 @@ static void run_die_by(int sig)
  * when a name was written more than once (the later snapshot replaced the
  * earlier one: a pattern without %p, and several processes). */
 /* The state files still there once the processes ended (shim/state.c
- * removes its own at a clean end): each names a process that was killed.
- * How many were named. */
+ * removes its own at a clean end): each names a process that was killed. */
 static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_t child,
                                 int sig)
 {
     char shown[2 * PATH_MAX], name[64];
-    size_t named = 0;
+    size_t named = 0; /* how many */
     for (size_t i = 0; i < mf->ns; i++) {
         struct stat st;
         if (lstat(mf->s[i].path, &st) != 0 || !S_ISREG(st.st_mode))

@@ -635,20 +635,16 @@ static uint8_t *read_file(const char *path, size_t *lenp, int *is_state, char *e
     return buf;
 }
 
-/* A state file (report/state.c) as a snapshot, and one note on stderr:
- * whose it is, that it was cut short and when. */
+/* A state file (state.c) as a snapshot, and a note: whose, cut short when. */
 static int snap_load_state(const char *path, struct snap *out, char *err, size_t errlen)
 {
     char why[256], when[64] = "?";
-    struct state_info si;
+    struct state_info si; struct tm tm;
     if (state_load(path, out, &si, why, sizeof(why)) < 0)
         return fail(err, errlen, "%s: %s", path, why);
-    out->state_size = si.size;
-    out->state_used = si.used;
-    out->state_flags = si.flags;
+    out->state_size = si.size, out->state_used = si.used, out->state_flags = si.flags;
     time_t t = (time_t)(si.beat_ns / 1000000000u);
-    struct tm tm;
-    if (localtime_r(&t, &tm))
+    if (localtime_r(&t, &tm)) /* the last heartbeat */
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
     fprintf(stderr, "heapsnap: note: %s is the state pid %u left when it was killed "
                     "(last update %s): cut short, no block list, no leak check%s\n",
@@ -656,8 +652,7 @@ static int snap_load_state(const char *path, struct snap *out, char *err, size_t
             si.flags ? "; the state file was full (HEAPSNAP_STATE), some sites are missing" : "");
     if (si.later_bytes)
         fprintf(stderr, "heapsnap: note: %llu live bytes at sites first seen after the last "
-                        "update are not shown (their stacks were not written yet)\n",
-                (unsigned long long)si.later_bytes);
+                "update are not shown (no stack yet)\n", (unsigned long long)si.later_bytes);
     return 0;
 }
 

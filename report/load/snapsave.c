@@ -13,13 +13,14 @@
  * target is refused unless it leads to a device, FIFO or socket.
  *
  *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
- *          | [RETAINERS] | [SUPPRESSIONS] | [PYCODE] | END
+ *          | [RETAINERS] | [SUPPRESSIONS] | [PYCODE] | [FAILED] | END
  *
  * BLOCKS is written when s->has_blocks, TIMELINE when s->npoints, LEAKS when
  * s->leaks_len (its payload is copied as given: the caller builds it), and
  * RETAINERS when s->has_retainers and LEAKS is written (the format keeps
  * RETAINERS only beside LEAKS; the caller sorts and dedups the items), and
- * SUPPRESSIONS when s->supp_text and LEAKS is written.  Sections but META
+ * SUPPRESSIONS when s->supp_text and LEAKS is written, FAILED when
+ * s->nfailed (items by increasing trace).  Sections but META
  * and END of SAVE_ZMIN bytes or more are compressed (zstd, level 1) when
  * that makes them smaller, as the shim's are.
  */
@@ -459,6 +460,13 @@ int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)
     }
     if (s->npycodes)
         put_pycodes(&b, s);
+    if (s->nfailed) { /* u32 count, u32 reserved, the items */
+        size_t at = sec_begin(&b, HSNAP_SEC_FAILED);
+        ob_u32(&b, s->nfailed);
+        ob_u32(&b, 0);
+        ob_put(&b, s->failed, (size_t)s->nfailed * sizeof(*s->failed));
+        sec_end(&b, at);
+    }
     sec_end(&b, sec_begin(&b, HSNAP_SEC_END));
     if (b.oom) {
         free(b.p);

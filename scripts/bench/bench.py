@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scripts/bench/bench.py - the benchmark of issue 4 (and the core issue's speed floor).
 
-Builds the workloads in tests/bench/ as the project's own programs (-O2 -g,
+Builds the workloads in scripts/bench/programs/ as the project's own programs (-O2 -g,
 once without and once with frame pointers), then runs each one plain, under
 heaptrack, and under heapsnap in each of its modes, alternating the tools
 within a round so that drift on the machine hits them all alike, for N

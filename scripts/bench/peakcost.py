@@ -31,8 +31,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 def build(bin_dir):
     os.makedirs(bin_dir, exist_ok=True)
-    for name in sorted(os.listdir(os.path.join(ROOT, "tests/bench"))):
-        src = os.path.join(ROOT, "tests/bench", name)
+    for name in sorted(os.listdir(os.path.join(ROOT, "scripts/bench/programs"))):
+        src = os.path.join(ROOT, "scripts/bench/programs", name)
         stem, ext = os.path.splitext(name)
         if ext not in (".c", ".cc"):
             continue

@@ -133,11 +133,11 @@ class Runner:
             self.hs_shim = ""
 
     def build_workloads(self):
-        """Builds tests/bench's C and C++ programs twice (FP_FLAGS), and fills
+        """Builds scripts/bench/programs's C and C++ programs twice (FP_FLAGS), and fills
         in the workloads' scripts; False if one does not build."""
         os.makedirs(self.bin, exist_ok=True)
-        srcs = sorted(glob.glob(self.root + "/tests/bench/*.c")) + \
-            sorted(glob.glob(self.root + "/tests/bench/*.cc"))
+        srcs = sorted(glob.glob(self.root + "/scripts/bench/programs/*.c")) + \
+            sorted(glob.glob(self.root + "/scripts/bench/programs/*.cc"))
         for src in srcs:
             cc = os.environ.get("CXX", "g++") if src.endswith(".cc") else os.environ.get("CC", "gcc")
             name = os.path.splitext(os.path.basename(src))[0]
@@ -164,7 +164,7 @@ class Runner:
         """Builds the LSan-judged workloads' programs with clang, plain and
         with -fsanitize=leak (CLANG_FLAGS); False (no lsan column) when
         clang or LSan's runtime is missing."""
-        srcs = {os.path.join(self.root, "tests/bench", os.path.basename(w.command[0]).split("{")[0])
+        srcs = {os.path.join(self.root, "scripts/bench/programs", os.path.basename(w.command[0]).split("{")[0])
                 for w in W.WORKLOADS if W.wl_has_lsan(w) and self.selected(w)}
         cc = {".c": "clang", ".cc": "clang++"}
         for base in sorted(srcs):

@@ -40,7 +40,7 @@ WORKLOADS = [
 
 
 def build(prog, out_dir):
-    src = os.path.join(ROOT, "tests", "bench", prog + ".c")
+    src = os.path.join(ROOT, "scripts", "bench", "programs", prog + ".c")
     out = os.path.join(out_dir, prog)
     if not os.path.exists(out) or os.stat(out).st_mtime < os.stat(src).st_mtime:
         subprocess.run(["gcc", "-O2", "-g", "-pthread", "-I" + ROOT + "/shim", src, "-o", out],

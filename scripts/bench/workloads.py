@@ -2,7 +2,7 @@
 workload runs, at which sizes, under which modes, and which targets judge it.
 
 A command is a list of words with placeholders the runner fills in: {bin}
-the directory of tests/bench/'s builds, {fp} "" or ".fp" (a command that
+the directory of scripts/bench/programs/'s builds, {fp} "" or ".fp" (a command that
 has {fp} is one of our own programs, built twice: without frame pointers,
 what -O2 gives on x86-64, and with them), {size} the size's words,
 {python}, {sqlite}, {work} (the run's scratch directory) and {root}.
@@ -66,9 +66,9 @@ WORKLOADS = [
     _wl("cxx", "C++ std::map/std::string/std::vector", "{bin}/cxx{fp} {size}",
         "1000000 50000", "300000 50000", "20000 5000"),
     _wl("python", "python3 PYTHONMALLOC=malloc, dicts of lists",
-        "{python} {root}/tests/bench/dicts.py {size}", "150", "50", "4", env=PY_ENV),
+        "{python} {root}/scripts/bench/programs/dicts.py {size}", "150", "50", "4", env=PY_ENV),
     _wl("sqlite", "sqlite3 shell, insert/query script", "{sqlite} -init {work}/sqlite.sql :memory:",
-        "150000", "50000", "3000", script="tests/bench/sqlite.sql"),
+        "150000", "50000", "3000", script="scripts/bench/programs/sqlite.sql"),
     _wl("leakcheck", "leak check: live blocks at exit, some leaked", "{bin}/leakcheck{fp} {size}",
         "1000000 1000", "1000000 1000", "20000 1000", kind=LEAKS, targets=()),
     _wl("snapshot", "one snapshot of many live blocks while a second thread churns them",

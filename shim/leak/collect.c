@@ -19,7 +19,8 @@
  * reachable.
  * from collect_begin's caller with getcontext's registers.  On a fork
  * (collect_check_fork) the same steps run in the child, the world stopped
- * only until the fork is made, with the recorder's locks held across it.
+ * only until the fork is made, with the recorder's locks held across it,
+ * and what the child does not inherit (MADV_DONTFORK) copied for it.
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -423,6 +424,7 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     uint64_t n;
     int status = LFORK_NO_BLOCKS;
     collect_host->unlock_all();
+    dfk_restore();
     if (blocks(ctx, &b, &n) == 0) {
         status = LFORK_SAID; /* the model warns */
         if (collect_model(b, n) == 0)
@@ -441,10 +443,12 @@ int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
     int rd = -1, wr = -1;
     if (collect_begin(1) != 0)
         return -1;
+    dfk_copy();
     pid_t pid = lfork_spawn(&rd, &wr);
     if (pid == 0)
         collect_child(blocks, report, ctx, wr);
     int err = errno;
+    dfk_release();
     collect_host->unlock_all();
     collect_end();
     if (pid < 0) {

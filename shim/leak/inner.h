@@ -57,6 +57,11 @@ pid_t lfork_spawn(int *rd, int *wr);        /* child 0 (*wr), parent its pid (*r
 __attribute__((noreturn)) void lfork_exit(int wr, int status); /* the child's end */
 int lfork_wait(pid_t pid, int rd); /* the child's status byte, -1: it ended without one */
 
+/* ---- dontfork.c: what the fork does not inherit (MADV_DONTFORK, _WIPEONFORK) ---- */
+void dfk_copy(void);    /* the world stopped, before the fork: the copy */
+void dfk_restore(void); /* the child, first: the copy back at its addresses */
+void dfk_release(void); /* the parent, after the fork */
+
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);
 void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);

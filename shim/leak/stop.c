@@ -12,7 +12,9 @@
  * past the hook), given a slot for that stop, but not the shim's own
  * helper (stop_own_thread), which blocks every signal.  The handler saves
  * the interrupted registers and stack pointer in the slot, acknowledges, and waits on a futex for "go".  A thread that does not
- * answer within 200 ms is counted unstopped and its whole stack scanned.
+ * answer within 200 ms is counted unstopped and its whole stack scanned
+ * (the check then runs on a fork, whose copy stands still); a foreign
+ * one's stack is the glibc stack mapping whose TCB holds its tid.
  * If the program has its own handler on the signal, nothing is sent (warned
  * once).  The registry lock is the last in shim.h's lock order.
  *
@@ -62,7 +64,14 @@
 
 /* STOP_FOREIGN: a thread the shim did not see start (started through
  * the pthread_create that dlsym(RTLD_NEXT) finds, or a raw clone), found
- * in /proc/self/task by a stop and given a slot for that stop only. */
+ * in /proc/self/task by a stop and given a slot for that stop only.  Its
+ * handler finds the slot by its tid, and may run late: after that stop
+ * gave up on it, or ended and freed the slot, or while a later stop gives
+ * the slot to another thread.  So it writes only while it holds the
+ * slot's writer word (its tid, taken from 0), and checks, holding it,
+ * that the slot is still its own; the collector takes the word too (-1)
+ * while it gives a slot to a thread, and passes over a slot held: a late
+ * answer never lands in a slot reused by another thread. */
 enum { STOP_FREE, STOP_PENDING, STOP_LIVE, STOP_FOREIGN };
 
 struct stop_slot {
@@ -73,6 +82,7 @@ struct stop_slot {
     void *(*start)(void *);     /* pending: the program's start routine */
     void *arg;                  /* pending: its argument (scanned as a root) */
     atomic_uint ack;            /* last stop generation answered */
+    atomic_int writer;          /* 0, a foreign handler's tid, or -1 (see above) */
     int stopped;                /* answered the current stop */
     uintptr_t sp;               /* stack pointer when stopped */
     uintptr_t alo, ahi;         /* its alternate signal stack when stopped, or 0 */
@@ -162,22 +172,41 @@ static void stop_sweep(pid_t tid)
     }
 }
 
-static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
+/* With the registry lock: a free slot whose writer word is ours (-1), or
+ * NULL; stop_give hands it over. */
+static struct stop_slot *stop_take(void)
 {
     for (int i = 1; i < STOP_MAX; i++) {
         struct stop_slot *s = &stop.slot[i];
-        if (atomic_load(&s->state) == STOP_FREE) {
-            s->start = start;
-            s->arg = arg;
-            s->tid = 0;
-            atomic_store(&s->ending, 0);
-            if (i >= atomic_load(&stop.top)) /* first: a fork's child that sees */
-                atomic_store(&stop.top, i + 1); /* the slot taken sees it counted */
-            atomic_store(&s->state, STOP_PENDING);
+        int none = 0;
+        if (atomic_load(&s->state) == STOP_FREE &&
+            atomic_compare_exchange_strong(&s->writer, &none, -1))
             return s;
-        }
     }
     return NULL;
+}
+
+/* s (from stop_take) is given: its state, then the writer word back. */
+static void stop_give(struct stop_slot *s, int state)
+{
+    atomic_store(&s->state, state);
+    atomic_store(&s->writer, 0);
+}
+
+static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
+{
+    struct stop_slot *s = stop_take();
+    if (!s)
+        return NULL;
+    int i = (int)(s - stop.slot);
+    s->start = start;
+    s->arg = arg;
+    s->tid = 0;
+    atomic_store(&s->ending, 0);
+    if (i >= atomic_load(&stop.top))    /* first: a fork's child that sees */
+        atomic_store(&stop.top, i + 1); /* the slot taken sees it counted */
+    stop_give(s, STOP_PENDING);
+    return s;
 }
 
 /* Slot s's vector save area (see STOP_VEC_CHUNK); NULL when there are no
@@ -292,14 +321,30 @@ static void stop_alt_stack(uintptr_t *lo, uintptr_t *hi)
     }
 }
 
-/* A foreign thread's slot in this stop (the handler's search). */
+static int stop_is_foreign(const struct stop_slot *s, pid_t tid)
+{
+    return atomic_load(&s->state) == STOP_FOREIGN && s->tid == tid;
+}
+
+/* A foreign thread's slot in this stop (the handler's search), its writer
+ * word held (stop_foreign_done gives it back); NULL when there is none,
+ * or the collector holds it. */
 static struct stop_slot *stop_foreign_self(void)
 {
     pid_t tid = (pid_t)syscall(SYS_gettid);
     int top = atomic_load(&stop.top);
-    for (int i = 0; i < top; i++)
-        if (atomic_load(&stop.slot[i].state) == STOP_FOREIGN && stop.slot[i].tid == tid)
-            return &stop.slot[i];
+    for (int i = 0; i < top; i++) {
+        struct stop_slot *s = &stop.slot[i];
+        int none = 0;
+        if (!stop_is_foreign(s, tid))
+            continue;
+        if (!atomic_compare_exchange_strong(&s->writer, &none, (int)tid))
+            return NULL;
+        if (stop_is_foreign(s, tid)) /* still ours, now that it cannot change */
+            return s;
+        atomic_store(&s->writer, 0);
+        return NULL;
+    }
     return NULL;
 }
 
@@ -308,7 +353,9 @@ static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
     int saved = errno;
     struct stop_slot *s = stop_self ? stop_self : stop_foreign_self();
     unsigned gen = atomic_load(&stop.gen);
-    if (s && atomic_load(&s->ack) != gen) {
+    if (s && atomic_load(&s->ack) == gen && !stop_self)
+        atomic_store(&s->writer, 0); /* answered already: nothing to write */
+    else if (s && atomic_load(&s->ack) != gen) {
         const ucontext_t *uc = ucv;
         if (!stop_self)
             s->tp = (uintptr_t)pthread_self();
@@ -318,6 +365,8 @@ static void stop_on_signal(int sig, siginfo_t *si, void *ucv)
         s->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
         stop_alt_stack(&s->alo, &s->ahi);
         atomic_store(&s->ack, gen);
+        if (!stop_self) /* the slot may be freed from here on */
+            atomic_store(&s->writer, 0);
         /* Until a resume reaches this generation or a later one: a signal
          * handled late (the collector gave up waiting for it) may find the
          * next round already begun and ended, and go past gen; waiting
@@ -392,10 +441,7 @@ static void stop_foreign_task(pid_t tid, void *arg)
     }
     if (known || task_dead(tid))
         return;
-    struct stop_slot *s = NULL;
-    for (int i = 1; i < STOP_MAX && !s; i++)
-        if (atomic_load(&stop.slot[i].state) == STOP_FREE)
-            s = &stop.slot[i];
+    struct stop_slot *s = stop_take();
     if (!s) {
         f->failed++;
         return;
@@ -411,7 +457,7 @@ static void stop_foreign_task(pid_t tid, void *arg)
     int i = (int)(s - stop.slot);
     if (i >= atomic_load(&stop.top))
         atomic_store(&stop.top, i + 1);
-    atomic_store(&s->state, STOP_FOREIGN);
+    stop_give(s, STOP_FOREIGN);
     if (stop.installed && syscall(SYS_tgkill, f->pid, tid, stop.sig) == 0)
         f->sent++;
     else
@@ -493,6 +539,71 @@ void stop_resume(void)
 }
 
 /* ---------------- roots ---------------- */
+
+/* The TCB at the top of glibc thread stack [lo, hi): its first and third
+ * words (tcbhead_t's tcb and self) point to itself; 0 when none is found
+ * (see stop_is_thread_stack). */
+static uintptr_t stop_tcb_in(uintptr_t lo, uintptr_t hi)
+{
+    if (!stop.tcb || hi - lo < stop.tcb + 64)
+        return 0;
+    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63, bottom = top > lo + 8192 ? top - 8192 : lo;
+    for (uintptr_t p = top; p >= bottom && p >= lo; p -= 64) {
+        const uintptr_t *w = (const uintptr_t *)p;
+        if (w[0] == p && w[2] == p)
+            return p;
+    }
+    return 0;
+}
+
+/* A foreign thread that did not answer the stop (it blocks every signal,
+ * as jemalloc's background threads do) left no stack pointer: its stack
+ * is the glibc stack mapping whose TCB's tid word is its tid, found here
+ * for every such slot in one pass over the mappings (slot lo, hi, tp). */
+static void stop_unanswered_line(const struct procmaps_line *l, void *arg)
+{
+    uintptr_t tp;
+    pid_t tid;
+    /* anonymous and writable (as glibc maps a stack): no path after the
+     * inode ("[vvar]" may fault when read, a file past its end too) */
+    const char *perm = memchr(l->text, ' ', l->len), *end = l->text + l->len, *at = perm;
+    for (int field = 0; at && field < 4; field++) {
+        while (at < end && *at == ' ')
+            at++;
+        while (at < end && *at != ' ')
+            at++;
+    }
+    while (at && at < end && *at == ' ')
+        at++;
+    if (!l->readable || !perm || end - perm < 3 || perm[2] != 'w' || at != end ||
+        !(tp = stop_tcb_in(l->lo, l->hi)))
+        return;
+    memcpy(&tid, (const char *)tp + stop.tid_off, sizeof tid);
+    int top = atomic_load(&stop.top);
+    for (int i = 0; i < top; i++) {
+        struct stop_slot *s = &stop.slot[i];
+        if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped && s->tid == tid) {
+            s->lo = l->lo;
+            s->hi = l->hi;
+            s->tp = tp;
+        }
+    }
+}
+
+static void stop_find_unanswered(void)
+{
+    static char buf[8192]; /* one check at a time */
+    int top = atomic_load(&stop.top), any = 0;
+    for (int i = 0; i < top; i++) {
+        struct stop_slot *s = &stop.slot[i];
+        if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped) {
+            s->lo = s->hi = s->tp = 0;
+            any = 1;
+        }
+    }
+    if (any && stop.tid_off)
+        procmaps_each(buf, sizeof buf, stop_unanswered_line, NULL);
+}
 
 /* One thread's roots: stack from its stack pointer (minus redzone bytes:
  * a stopped thread's red zone, which the code it was stopped in may use;
@@ -576,11 +687,19 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
     else
         stop_thread_roots(sp, 0, stop.caller_lo, stop.caller_hi, (uintptr_t)pthread_self(), regs,
                          nregs, NULL, 0, &stop.caller_dtv, alo, ahi, fn, arg);
+    stop_find_unanswered();
     for (int i = 0; i < STOP_MAX; i++) {
         struct stop_slot *s = &stop.slot[i];
         int st = atomic_load(&s->state);
         if (st == STOP_PENDING)
             fn((uintptr_t)&s->arg, (uintptr_t)(&s->arg + 1), MODEL_ROOT_STACK, arg);
+        if (st == STOP_FOREIGN && !s->stopped) {
+            /* its whole stack, static TLS and DTV, as they were at the
+             * fork (an in-place check does not run while it runs) */
+            stop_thread_roots(0, 0, s->lo, s->hi, s->tp, NULL, 0, NULL, 0, &s->dtv, 0, 0, fn,
+                              arg);
+            continue;
+        }
         if (st == STOP_FOREIGN && s->stopped) {
             /* its stack: from its stack pointer to the end of the mapping
              * that holds it (a glibc stack's TCB and TLS at the top) */
@@ -602,16 +721,17 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
 /* ---------------- start-up, fork ---------------- */
 
 /* Only the slots ever claimed are looked at: the 1,024 slots are 70
- * pages, and a write to each page cost every fork's child a page fault
- * (forkn, 200 forks: ~180 faults and 2.2 ms a fork, with peak.c's lines;
- * docs/performance.md). */
+ * pages, and a write to each would cost every fork's child a page fault
+ * (a fork-heavy workload shows it as faults per fork). */
 void stop_after_fork_child(void)
 {
     lock_drop(&stop.lock);
     int top = atomic_load(&stop.top);
-    for (int i = 0; i < top; i++)
+    for (int i = 0; i < top; i++) {
         if (&stop.slot[i] != stop_self && atomic_load(&stop.slot[i].state) != STOP_FREE)
             atomic_store(&stop.slot[i].state, STOP_FREE);
+        atomic_store(&stop.slot[i].writer, 0); /* a handler of the parent's */
+    }
     if (stop_self)
         stop_self->tid = (pid_t)syscall(SYS_gettid);
     atomic_store(&stop.nending, stop_self && atomic_load(&stop_self->ending));
@@ -648,15 +768,7 @@ static void stop_init_tls(void)
  * no root. */
 int stop_is_thread_stack(uintptr_t lo, uintptr_t hi)
 {
-    if (!stop.tcb || hi - lo < stop.tcb + 64)
-        return 0;
-    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63, bottom = top > lo + 8192 ? top - 8192 : lo;
-    for (uintptr_t p = top; p >= bottom && p >= lo; p -= 64) {
-        const uintptr_t *w = (const uintptr_t *)p;
-        if (w[0] == p && w[2] == p)
-            return 1;
-    }
-    return 0;
+    return stop_tcb_in(lo, hi) != 0;
 }
 
 int stop_can_hold(void)

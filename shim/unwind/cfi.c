@@ -120,9 +120,8 @@ struct cfi_memo {
  * one power-of-two arena block (4 KiB at the default depth: 260 KiB per
  * thread at most, only where that many walks take turns).  Fewer ways let
  * a handful of sites push each other out as the address layout puts them
- * in one set.  16 sets of 4: deep's 30 (site, depth) walks missed one
- * allocation in 15 with 8 sets (1318 instructions per pair, 1140 with 16;
- * 32 sets buy nothing more: docs/performance.md). */
+ * in one set.  16 sets of 4: fewer sets miss on the deep workload's 30
+ * (site, depth) walks, more buy nothing (docs/performance.md). */
 #define CFI_MEMO_SET_BITS 4
 #define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
 #define CFI_MEMO_WAYS 4

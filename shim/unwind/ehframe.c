@@ -269,10 +269,10 @@ static int ehf_op(struct ehf_rd *r, uint8_t op, const struct ehf_cie *c, struct 
  * 0, or -1 when an instruction we do not interpret was reached.
  * advance_loc and def_cfa_offset with a one-byte operand are nearly every
  * instruction of a big function's program (a push or a pop each, at its
- * address: cc1, 778,331 of 809,056), so they are taken here, on a pointer
- * of the loop's own, before anything else; the rest go through a reader
- * (ehf_op).  This took 44% off the instructions of a rule-cache miss in cc1
- * (25.2M -> 14.0M for its 3,039 misses: docs/performance.md). */
+ * address: nearly all of cc1's), so they are taken here, on a pointer of
+ * the loop's own, before anything else; the rest go through a reader
+ * (ehf_op), which costs a rule-cache miss far more instructions
+ * (docs/performance.md). */
 static int ehf_run(const uint8_t *p, const uint8_t *end, const struct ehf_cie *c, uintptr_t loc,
                    uintptr_t ip, struct ehf_row *row, const struct ehf_row *init)
 {

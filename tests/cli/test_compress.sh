@@ -9,12 +9,12 @@
 . tests/fixtures/lib.sh
 FX_TEST=compress fx_ready sites demo || return 0
 if ! ${CC:-gcc} -Ishim tests/cli/zpack.c -o "$T/zpack" -lz -lzstd 2>"$T/cc.err" ||
-   ! t_build leakcheck tests/bench/leakcheck.c 2>>"$T/cc.err" ||
+   ! t_build leakcheck scripts/bench/programs/leakcheck.c 2>>"$T/cc.err" ||
    ! t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd 2>>"$T/cc.err"; then
   t_fail compress_tools_build "$(head -c 300 "$T/cc.err")"; return 0
 fi
 
-# tests/bench/leakcheck.c (5,000 reachable blocks, 10 leaked) by default and
+# scripts/bench/programs/leakcheck.c (5,000 reachable blocks, 10 leaked) by default and
 # with HEAPSNAP_COMPRESS=0: the same report, the first compressed (info, and
 # the independent reader), the second not.
 LC="$T/leakcheck 5000 10"

@@ -114,3 +114,19 @@ for how in trace count; do
   [ $rc -eq 2 ] && grep -q "section FAILED" "$T/bad.out" && t_pass "failed_damaged_$how" ||
     t_fail "failed_damaged_$how" "exit $rc: $(head -c 300 "$T/bad.out")"
 done
+
+# merge keeps FAILED: one item per merged site, the calls summed, the largest
+# size the largest of the inputs' (the same program twice, and beside a
+# snapshot where nothing failed)
+if "$HEAPSNAP" merge "$T/f.hsnap" "$T/f.hsnap" "$T/ok.hsnap" -o "$T/merged.hsnap" 2>"$T/merge.err" &&
+   "$HEAPSNAP" top "$T/merged.hsnap" --failed -n 0 >"$T/merged_top.txt" 2>"$T/merge.err"; then
+  # every site of one input's list, with its count doubled
+  awk -F'failed=' '{ split($2, a, ","); print $1 "failed=" a[1] * 2 "," substr($2, length(a[1]) + 2) }' \
+    "$G/failed_top.txt" >"$T/merged_want.txt"
+  "$HEAPSNAP" info "$T/merged.hsnap" 2>/dev/null | grep '^failed allocations:' >"$T/merged_info.txt"
+  if diff "$T/merged_want.txt" "$T/merged_top.txt" >"$T/merged.diff" &&
+     grep -qxF "failed allocations: 20 at 9 sites, largest n * size > 2^64 (from tests/fixtures/fails.cc:38)" \
+       "$T/merged_info.txt"; then
+    t_pass failed_merged_sums_per_site
+  else t_fail failed_merged_sums_per_site "$(head -c 300 "$T/merged.diff") $(cat "$T/merged_info.txt")"; fi
+else t_fail failed_merged_sums_per_site "merge/top: $(head -c 300 "$T/merge.err")"; fi

@@ -1,6 +1,6 @@
 /*
  * snap_writer.h - a tiny, deliberately independent .hsnap writer for tests:
- * test_load.c builds valid and damaged snapshots with it, mkcorpus.c writes
+ * test_snap.c builds valid and damaged snapshots with it, mkcorpus.c writes
  * the fuzzer's seed files.  It follows shim/hsnap_format.h's grammar by hand
  * (not the shim's writer) so that the reader is checked against the spec.
  * The knobs in struct wopts produce one specific damage each.

@@ -58,7 +58,7 @@ else t_fail leak_fork_verdicts_equal_in_place "differ or missing:$bad"; fi
 # bigger heap on a fork, as does every check before exit (forkwatch above);
 # 1 forks at exit too.  The place is HEAPSNAP_VERBOSE's line; the leaks
 # found are the same in both places.
-t_build leakcheck tests/bench/leakcheck.c -O1 || { t_fail leak_fork_exit_build "cc failed"; return 0 2>/dev/null || exit 0; }
+t_build leakcheck scripts/bench/programs/leakcheck.c -O1 || { t_fail leak_fork_exit_build "cc failed"; return 0 2>/dev/null || exit 0; }
 # f_where NAME WANT LIVE [ENV...]: where the exit check of leakcheck LIVE 10 ran
 f_where() {
   local name=$1 want=$2 live=$3 got f; shift 3

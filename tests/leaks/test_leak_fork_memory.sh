@@ -4,7 +4,7 @@
 # 32 bytes a block; the table, ~23, is unmapped in the fork as the copy is
 # made: shim/table.c's tbl_drain).  bench/bigsnap.c in collect mode gives
 # the process's RSS before the check and the fork's max RSS.
-t_build bigsnap tests/bench/bigsnap.c -O2 -pthread ||
+t_build bigsnap scripts/bench/programs/bigsnap.c -O2 -pthread ||
   { t_fail leak_fork_memory_builds "cc failed"; return 0 2>/dev/null || exit 0; }
 n=300000
 line=$(HEAPSNAP_OUTPUT="$T/exit.%p.hsnap" LD_PRELOAD=$SHIM "$T/bigsnap" $n "$T/c.hsnap" collect 2>"$T/big.err" |

@@ -78,7 +78,7 @@ cc -g -O0 -shared -fPIC tests/shim/raisealloc.c -o "$T/libraisealloc.so" && s_bu
 LD_PRELOAD="$SHIM:$T/libraisealloc.so" HEAPSNAP_LEAKS=1 HEAPSNAP_OUTPUT="$T/sa.hsnap" "$T/sigalloc" 1000
 rc=$?
 "$HEAPSNAP" leaks "$T/sa.hsnap" >"$T/sa.txt" 2>&1
-if [ "$rc" = 0 ] && grep -q 'direct: 0 bytes in 0 blocks' "$T/sa.txt" &&
+if [ "$rc" = 0 ] && grep -Eq '^ *direct: 0 bytes in 0 blocks' "$T/sa.txt" &&
    grep -q 'possibly lost: 0 bytes in 0 blocks' "$T/sa.txt"; then
   t_pass handler_frees_inside_hook_leave_no_false_leak
 else

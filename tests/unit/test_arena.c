@@ -1,4 +1,4 @@
-// link: shim/arena.c
+// link: shim/base/arena.c
 /*
  * test_arena.c - the shim's own memory: blocks are zeroed, distinct and
  * reused after free; big requests are mappings of their own and the mapped

@@ -1,4 +1,4 @@
-// link: shim/arena.c shim/sbuf.c
+// link: shim/base/arena.c shim/base/sbuf.c
 /*
  * test_sbuf.c - the writer's growable buffers: what is appended stays, in
  * order, through every growth, and a buffer that grows is never resident

@@ -1,4 +1,4 @@
-// link: shim/siteline.c
+// link: shim/snapshot/siteline.c
 /*
  * test_siteline.c - the per-site timeline's bookkeeping (shim/siteline.c),
  * without a process around it: the top-N choice, the halving that keeps

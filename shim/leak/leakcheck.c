@@ -7,8 +7,8 @@
  * LEAKS and RETAINERS into the snapshot's side file and leaves the live
  * sums in a shared mapping.  Here too are the API's entries that ask the
  * room something (heapsnap_collect, LSan's recoverable check, the
- * reference queries, heapsnap_ignore) and lchk_host, the recorder as the
- * room sees it.  Every run holds the snapshot lock (snapshot.c); what it
+ * reference queries, heapsnap_ignore); the recorder as the room sees it
+ * (struct leak_host) is threads.c's, which starts the room.  Every run holds the snapshot lock (snapshot.c); what it
  * leaves for the writer is snapshot.h's snap_run.
  */
 #include <errno.h>
@@ -320,38 +320,3 @@ int lchk_ignore(const void *p)
     guard_leave(saved);
     return ret;
 }
-
-/* ---------------- the recorder, as the leak room sees it ---------------- */
-
-/* The recorder's locks, in shim.h's order, around the leak check's stop. */
-static void lchk_lock_world(void)
-{
-    trace_lock();
-    tbl_lock_all();
-    arena_lock();
-}
-
-static void lchk_unlock_world(void)
-{
-    arena_unlock();
-    tbl_unlock_all();
-    trace_unlock();
-}
-
-const struct leak_host lchk_host = {
-    .map = arena_map,
-    .unmap = arena_unmap,
-    .warn = opt_warn,
-    .debug = opt_debug,
-    .loader_enter = life_loader_enter,
-    .loader_leave = life_loader_leave,
-    .lock_all = lchk_lock_world,
-    .unlock_all = lchk_unlock_world,
-    .sigaction = sig_install,
-    .trace_lock = trace_lock,
-    .trace_unlock = trace_unlock,
-    .trace_count = trace_count,
-    .trace_stack = trace_stack,
-    .runtime_owned = py_immortal,
-    .own_maps = arena_each_map,
-};

@@ -30,12 +30,14 @@ static struct {
     void (*free)(void *);             /* the real ones: NULL until defer_init */
     void *(*malloc)(size_t);
     size_t (*malloc_usable_size)(void *);
+    int (*unbook)(void *, int);       /* pend_unbook: the books, a room above */
     _Atomic uint64_t count;           /* HEAPSNAP_VERBOSE: frees deferred so */
 } defer;
 
 void defer_init(void (*real_free)(void *), void *(*real_malloc)(size_t),
-                size_t (*real_usable_size)(void *))
+                size_t (*real_usable_size)(void *), int (*unbook)(void *, int))
 {
+    defer.unbook = unbook;
     defer.free = real_free;
     defer.malloc = real_malloc;
     defer.malloc_usable_size = real_usable_size;
@@ -60,7 +62,7 @@ void defer_drain(void)
         hook_guard = 1;
         while (p) { /* many are the shim's own, or libc's: not foreign */
             void *next = *(void **)p;
-            pend_unbook(p, 1);
+            defer.unbook(p, 1);
             defer.free(p);
             p = next;
         }

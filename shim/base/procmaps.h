@@ -1,10 +1,11 @@
 /*
  * procmaps.h - the one reader of /proc/self/maps, for every room that needs
  * the process's mappings: the unwinder (where the main stack is), the leak
- * check (a thread stack's mapping, and the memory it must not read).  It
- * reads with read(2) into the caller's buffer and hands over one line at a
- * time: no stdio, no malloc, so it may run with the world stopped or from
- * the allocator's own start-up.  Header-only: the rooms share no file.
+ * check (a thread stack's mapping, the memory it must not read, and from
+ * smaps what its fork does not inherit).  It reads with read(2) into the
+ * caller's buffer and hands over one line at a time: no stdio, no malloc,
+ * so it may run with the world stopped or from the allocator's own
+ * start-up.  Header-only: the rooms share no file.
  */
 #ifndef HEAPSNAP_PROCMAPS_H
 #define HEAPSNAP_PROCMAPS_H
@@ -49,12 +50,13 @@ static inline void procmaps_parse(const char *text, size_t len, procmaps_fn fn, 
     fn(&l, arg);
 }
 
-/* Calls fn for each line, in the kernel's (ascending) order; buf (cap
- * bytes) holds at most one line at a time.  0, or -1 when the file could
- * not be opened or read whole. */
-static inline int procmaps_each(char *buf, size_t cap, procmaps_fn fn, void *arg)
+/* Calls fn(text, len, arg) for each line of path (a /proc file), without
+ * its newline; buf (cap bytes) holds at most one line at a time.  0, or
+ * -1 when the file could not be opened or read whole. */
+static inline int procmaps_lines(const char *path, char *buf, size_t cap,
+                                 void (*fn)(const char *text, size_t len, void *arg), void *arg)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     size_t have = 0;
     ssize_t n;
     if (fd < 0)
@@ -64,7 +66,7 @@ static inline int procmaps_each(char *buf, size_t cap, procmaps_fn fn, void *arg
         size_t start = 0;
         for (size_t i = 0; i < have; i++)
             if (buf[i] == '\n') {
-                procmaps_parse(buf + start, i - start, fn, arg);
+                fn(buf + start, i - start, arg);
                 start = i + 1;
             }
         memmove(buf, buf + start, have - start);
@@ -74,6 +76,25 @@ static inline int procmaps_each(char *buf, size_t cap, procmaps_fn fn, void *arg
     }
     close(fd);
     return n < 0 ? -1 : 0;
+}
+
+struct procmaps_each_ctx {
+    procmaps_fn fn;
+    void *arg;
+};
+
+static inline void procmaps_each_line(const char *text, size_t len, void *arg)
+{
+    const struct procmaps_each_ctx *c = arg;
+    procmaps_parse(text, len, c->fn, c->arg);
+}
+
+/* Calls fn for each line of /proc/self/maps, in the kernel's (ascending)
+ * order (procmaps_lines' buffer and result). */
+static inline int procmaps_each(char *buf, size_t cap, procmaps_fn fn, void *arg)
+{
+    struct procmaps_each_ctx c = {fn, arg};
+    return procmaps_lines("/proc/self/maps", buf, cap, procmaps_each_line, &c);
 }
 
 #endif

@@ -1,6 +1,6 @@
 // link: report/load/snap.c report/load/section.c report/load/peak.c report/load/lset.c report/load/siteline.c report/load/pycode.c report/base/input.c
 /*
- * test_load.c - the snapshot reader accepts a valid file, reads it right, and
+ * test_snap.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this
  * test also runs under ASan/UBSan from tests/cli/test_asan.sh).
  */
@@ -195,7 +195,7 @@ TEST_END
 TEST_BEGIN(file_errors_name_the_file)
 {
     struct snap s;
-    char path[] = "/tmp/test_load.XXXXXX";
+    char path[] = "/tmp/test_snap.XXXXXX";
     expect_true(snap_load("/nonexistent/x.hsnap", &s, err, sizeof(err)) < 0, "loaded");
     expect_str_eq(err, "/nonexistent/x.hsnap: No such file or directory");
     expect_true(snap_load("/", &s, err, sizeof(err)) < 0, "loaded /");

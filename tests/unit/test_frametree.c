@@ -1,6 +1,6 @@
-// link: shim/traces.c shim/frametree.c shim/arena.c
+// link: shim/record/traces.c shim/record/frametree.c shim/base/arena.c
 /*
- * test_tracetree.c - traces.c's interning of stacks as a tree of frames:
+ * test_frametree.c - traces.c's interning of stacks as a tree of frames:
  * stacks that share their outer frames get distinct ids, dense and in
  * order of first sight; every stack comes back exactly from trace_stack;
  * the same stack twice (from the thread's cache, past it, from another

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "inner.h"
+#include "python/inner.h"
 
 /* CPython's PyMemAllocatorEx and domains (stable since 3.4). */
 struct py_alloc {

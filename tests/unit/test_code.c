@@ -1,6 +1,6 @@
 // link: shim/python/code.c shim/python/layout.c
 /*
- * test_pycache.c - shim/python/code.c's per-thread cache of code ids
+ * test_code.c - shim/python/code.c's per-thread cache of code ids
  * answers what the code table answers, on fake CPython 3.11 code objects
  * laid out by layout.c's row: a repeat is the same id; another code object
  * at the same address (another file name), born after the first died, is

@@ -72,6 +72,15 @@ static int peak_mode(void)
 
 /* ---------------- the live sums ---------------- */
 
+/* Where the cells go when not in the arena (state.c's file, which names
+ * itself at start-up, before the first block): NULL, the arena. */
+static struct peak_store peak_store;
+
+void peak_set_store(const struct peak_store *s)
+{
+    peak_store = *s;
+}
+
 /* A line's cells for id's chunk, made if missing (only its thread makes
  * them, but line 0's are shared: a CAS). */
 static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
@@ -81,12 +90,13 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
     if (c)
         return c;
     /* in the state file when there is one (state.c): the sums survive a kill */
-    int kept = (c = state_cells((unsigned)(l - peak_lines), id >> PEAK_CHUNK_BITS)) != NULL;
+    int kept = peak_store.cells &&
+               (c = peak_store.cells((unsigned)(l - peak_lines), id >> PEAK_CHUNK_BITS)) != NULL;
     if (!c && !(c = arena_alloc(PEAK_CHUNK * sizeof *c)))
         return NULL;
     if (!atomic_compare_exchange_strong(slot, &none, c)) {
         if (kept)
-            state_cells_drop(c);
+            peak_store.drop(c);
         else
             arena_free(c, PEAK_CHUNK * sizeof *c);
         return none;

@@ -55,6 +55,22 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
 /* The state file's document (state.c): 0, 1 (busy: not now), -1. */
 int snap_state_doc(int fd, struct snap_live *lv);
 
+/* What the writer asks of the rooms above it: the leak check (leak/) and
+ * life.c.  life.c names them once at start-up (snap_set_host), before any
+ * snapshot; the writer calls none of them by name. */
+struct snap_host {
+    int (*own_process)(void);        /* life_own_process */
+    int (*leak_wanted)(unsigned reason, int fatal, unsigned *why); /* lchk_wanted */
+    int (*leak_forked)(struct side_file *f, struct snap_live *lv, uint64_t *count);
+    int (*leak_inplace)(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
+                        struct snap_live *lv, uint64_t *count);
+    int (*can_hold)(void);           /* stop_can_hold */
+    void (*read_suppressions)(void); /* lsan_read_suppressions */
+    const char *(*suppressions)(size_t *len); /* lsan_suppressions */
+    uint64_t (*state_used)(void);    /* state_used (META's state_kib) */
+};
+void snap_set_host(const struct snap_host *host);
+
 /* ---- leakcheck.c ---- */
 /* Whether this snapshot runs the check; *why: why the exit's does not
  * (HSNAP_META_LSAN_*, for META).  Not under a lock. */

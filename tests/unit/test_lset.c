@@ -1,6 +1,6 @@
 // link: report/load/snap.c report/load/section.c report/load/peak.c report/load/lset.c report/load/siteline.c report/load/pycode.c report/base/input.c
 /*
- * test_leakset.c - the LEAKS section is decoded right from the independent
+ * test_lset.c - the LEAKS section is decoded right from the independent
  * test writer's leak heap, and every kind of damage to it (an index out of
  * range, a wrong length, a bad class, members past the array, no BLOCKS) is
  * refused with a one-line reason naming the section.

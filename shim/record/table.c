@@ -12,9 +12,9 @@
  * tag of the entry's hash or EMPTY, and an overflow count - then 15 slots.
  * A lookup compares the 16 control bytes with the tag at once (SSE2) and
  * reads only the slots whose tag matches, so the common operation is one
- * or two cache lines and a branch the predictor gets right: the linear
- * probing this replaced spent 350 instructions and 3.5 mispredicted
- * branches per malloc/free pair on its probe and backward-shift loops.
+ * or two cache lines and a branch the predictor gets right, where linear
+ * probing pays for its probe and backward-shift loops in instructions and
+ * mispredicted branches (docs/performance.md: the time a pair adds).
  * An entry goes to the first free slot of its home cluster or, when that
  * is full, of the next cluster with one; each full cluster passed counts
  * one overflow, and a probe stops at the first cluster whose count is 0.

@@ -1,6 +1,6 @@
 // link: report/base/fmt.c
 /*
- * test_format.c - pins tracemalloc's _format_size and Statistic text.  The
+ * test_fmt.c - pins tracemalloc's _format_size and Statistic text.  The
  * expected strings were produced by python3's tracemalloc._format_size.
  */
 #include <stdint.h>

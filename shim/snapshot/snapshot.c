@@ -48,6 +48,12 @@ static struct {
 } snap;
 
 struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
+static const struct snap_host *snap_host; /* snap_set_host: set once at start-up */
+
+void snap_set_host(const struct snap_host *host)
+{
+    snap_host = host;
+}
 
 /* The lock for a snapshot or a check, after any snap_lock caller: with
  * snapshots requested back to back (a signal every few ms, each snapshot
@@ -105,7 +111,8 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;
     m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
-    m.state_kib = (uint32_t)((state_used() + 1023) / 1024);
+    m.state_kib = snap_host && snap_host->state_used
+                      ? (uint32_t)((snap_host->state_used() + 1023) / 1024) : 0;
     sbuf_put(b, &m, sizeof m);
     snap_put_strings(b);
 }
@@ -421,10 +428,9 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
  * heap: the fork is there so that a running program's threads need not
  * wait for the scan, and at exit nothing is left to wait for.  In place,
  * the check of a small heap costs less than the clone and the wait for
- * the child (md5sum 14.4 -> 11.7 ms, `gcc -c` of a small file, three
- * processes, 118.6 -> 101.0 ms), and the process's own peak RSS grows by
- * its copy instead of the child's: ~200 KiB and ~40 bytes a block, so
- * at most ~0.9 MiB under this bound (docs/performance.md).  Without a stop
+ * the child, and the process's own peak RSS grows by its copy instead of
+ * the child's, a few hundred KiB under this bound (docs/performance.md, the exit
+ * check).  Without a stop
  * signal (HEAPSNAP_STOP_SIGNAL=off) threads still running at exit would
  * move pointers under an in-place scan: the fork's image stands still. */
 static int snap_leak_fork(unsigned reason)
@@ -433,7 +439,7 @@ static int snap_leak_fork(unsigned reason)
     if (v != 0)
         return !(v & 1);
     return reason != HSNAP_REASON_EXIT || pend_live_count() > SNAP_EXIT_INPLACE ||
-           !stop_can_hold();
+           !snap_host->can_hold();
 }
 
 /* BLOCKS: the leak check's (leakcheck.c), on a fork of the process or in
@@ -443,7 +449,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
 {
     int forked = 0;
     if (*leaks && snap_leak_fork(reason)) {
-        int rc = lchk_forked(f, lv, count);
+        int rc = snap_host->leak_forked(f, lv, count);
         forked = 1;
         if (rc == 0) {
             opt_debug("leak check: on a fork", "", "");
@@ -455,7 +461,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
     if (*leaks)
         opt_debug("leak check: in place", "", "");
     if (*leaks || fatal) {
-        int rc = lchk_inplace(f, sec, fatal, leaks, lv, count);
+        int rc = snap_host->leak_inplace(f, sec, fatal, leaks, lv, count);
         if (rc != COLLECT_UNSTOPPED)
             return rc;
         /* A thread that cannot be stopped (it blocks the stop signal)
@@ -463,7 +469,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
          * stands still.  Without one (HEAPSNAP_LEAK_FORK=0, or no fork
          * could be made), no check: the snapshot says so. */
         long v = opt_int(OPT_LEAK_FORK); /* odd after auto: never */
-        if (!forked && !(v & 1) && lchk_forked(f, lv, count) == 0) {
+        if (!forked && !(v & 1) && snap_host->leak_forked(f, lv, count) == 0) {
             opt_debug("leak check: on a fork (a thread could not be stopped)", "", "");
             return 0;
         }
@@ -471,7 +477,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
                  "run on a fork", "", "");
         *leaks = 0;
         snap_run.leaks_skipped = 1;
-        return lchk_inplace(f, sec, fatal, leaks, lv, count);
+        return snap_host->leak_inplace(f, sec, fatal, leaks, lv, count);
     }
     return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);
 }
@@ -479,8 +485,8 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
 /* HEAPSNAP_COMPRESS's level for a snapshot of about blocks live blocks, or
  * 0 (plain, format 2) when the file would be small anyway: under
  * SNAP_ZMIN_BLOCKS the bytes compression saves are a few KiB, and the
- * compressor's code and context, once touched, cost the process's peak
- * RSS ~300 KiB (md5sum's exit snapshot: 2.9 -> 3.2 MB). */
+ * compressor's code and context, once touched, add to the process's peak
+ * RSS more than they save (docs/performance.md). */
 static int snap_level(uint64_t blocks)
 {
     return blocks < SNAP_ZMIN_BLOCKS ? 0 : zsec_level();
@@ -513,7 +519,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
     } else {
         size_t n;
-        const char *supp = lsan_suppressions(&n);
+        const char *supp = snap_host->suppressions(&n);
         if (n)
             sbuf_put(&sec[SEC_SUPP], supp, n);
     }
@@ -559,14 +565,14 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     int saved_errno = errno, ret;
     if (cred_secure()) /* an API call under AT_SECURE: nothing is written */
         return -1;
-    if (!life_own_process())
+    if (!snap_host || !snap_host->own_process())
         return -1; /* its tables may be half changed by threads it does not have */
     if (!hook_guard && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
     unsigned why;
-    int leaks = lchk_wanted(reason, fatal, &why);
+    int leaks = snap_host->leak_wanted(reason, fatal, &why);
     if (leaks)
-        lsan_read_suppressions(); /* the program's code: before any lock */
+        snap_host->read_suppressions(); /* the program's code: before any lock */
     int saved_guard = guard_enter();
     if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (snap_take_lock(), 0)) {
         guard_leave(saved_guard);
@@ -580,8 +586,6 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     if (found)
         *found = snap_run.unreachable;
     name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO);
-    if (ret == 0 && reason == HSNAP_REASON_FATAL && !path)
-        state_done(); /* one file stays: the snapshot (life.c: at exit, in any case) */
     if (ret == 0)
         opt_debug("wrote ", snap.name, "");
     snap_drop_lock();

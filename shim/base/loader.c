@@ -1,0 +1,67 @@
+/*
+ * loader.c - the loader gate: every call of the shim that takes glibc's
+ * loader lock (dl_iterate_phdr, libunwind, dlsym) is counted, and fork's
+ * prepare closes the gate and waits until none is inside (shim.h's lock
+ * order, entry 2).
+ */
+#include <link.h>
+
+#include "shim.h"
+
+/* The loader lock across fork.  glibc does not take it in fork, so a thread
+ * of ours inside dl_iterate_phdr (an unwind's module look-up, a snapshot's
+ * module list) when another thread forks would leave the child a loader
+ * lock nobody will release, and the child's next dl_iterate_phdr, dlopen or
+ * dlsym hangs: test_fresh's forking stress hung about one run in 40.  So
+ * every such call of the shim is counted (life_loader_enter/leave, never
+ * nested), and fork's prepare waits until none is running, while new ones
+ * wait for the fork.  A thread increments before it looks at the flag and
+ * prepare sets the flag before it looks at the count, so one of them sees
+ * the other. */
+static atomic_int life_loader_users, life_forking;
+
+void life_loader_enter(void)
+{
+    for (;;) {
+        atomic_fetch_add(&life_loader_users, 1);
+        if (!atomic_load(&life_forking))
+            return;
+        atomic_fetch_sub(&life_loader_users, 1);
+        for (unsigned spins = 0; atomic_load(&life_forking); spins++)
+            lock_wait(NULL, spins + 65);
+    }
+}
+
+void life_loader_leave(void)
+{
+    atomic_fetch_sub(&life_loader_users, 1);
+}
+
+/* Every module walk of the shim: dl_iterate_phdr inside the guard. */
+int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    life_loader_enter();
+    int r = dl_iterate_phdr(cb, data);
+    life_loader_leave();
+    return r;
+}
+
+/* fork's prepare: new callers wait, and those inside are waited for. */
+void life_loader_close(void)
+{
+    atomic_store(&life_forking, 1);
+    for (unsigned spins = 0; atomic_load(&life_loader_users); spins++)
+        lock_wait(NULL, spins + 65);
+}
+
+void life_loader_open(void)
+{
+    atomic_store(&life_forking, 0);
+}
+
+/* A child: the threads that were inside are not here. */
+void life_loader_reset(void)
+{
+    atomic_store(&life_loader_users, 0);
+    atomic_store(&life_forking, 0);
+}
