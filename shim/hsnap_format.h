@@ -208,6 +208,8 @@ enum hsnap_reason {
     HSNAP_REASON_COLLECT = 6,  /* heapsnap_collect() with a path */
     HSNAP_REASON_LSAN = 7,     /* __lsan_do_leak_check / __lsan_do_recoverable_leak_check */
     HSNAP_REASON_EXEC = 8,     /* the image was about to exec (HEAPSNAP_EXEC_SNAPSHOT) */
+    HSNAP_REASON_KILLED = 9,   /* read from a state file (hsnap_state.h): the process
+                                  ended without its exit snapshot (a SIGKILL) */
 };
 
 /* hsnap_trace.flags */
@@ -317,6 +319,9 @@ struct hsnap_meta {
  * stopped and no fork of the process could be made (or the fork failed);
  * the shim warned why. */
 #define HSNAP_META_LEAKS_SKIPPED 0x20u
+/* Cut short: the state a process left when it was killed (hsnap_state.h),
+ * as of time_ns (its last heartbeat); no BLOCKS, no leak check. */
+#define HSNAP_META_CUT_SHORT 0x40u
 
 struct hsnap_stat {
     uint64_t live_count;
@@ -462,6 +467,9 @@ struct hsnap_failed {
  * snapshot, followed by its absolute path (no NUL).  A message that does
  * not start with the magic is ignored. */
 #define HSNAP_RUNMSG_MAGIC 0x4d52534eu /* "NSRM" */
+/* A message of its own (older runs ignore it): the sender keeps its state
+ * file (hsnap_state.h) at the path; err is 0. */
+#define HSNAP_RUNMSG_STATE_MAGIC 0x5453534eu /* "NSST" */
 struct hsnap_runmsg {
     uint32_t magic;
     uint32_t err; /* 0: written; else the errno of the failure */

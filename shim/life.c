@@ -145,13 +145,16 @@ static void *life_helper(void *arg)
     while (!atomic_load(&life.helper_quit)) {
         guard_leave(0); /* frees it deferred (hooks.c) are done now */
         guard_enter();
-        if (life_wait(life_earlier(next, sl_due())))
+        if (life_wait(life_earlier(life_earlier(next, sl_due()), state_due())))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
         if (atomic_load(&life.helper_quit))
             break;
         uint64_t due = sl_due();
         if (due && life_mono_ns() >= due)
             sl_sample();
+        due = state_due();
+        if (due && life_mono_ns() >= due)
+            state_beat();
         if (next && life_mono_ns() >= next) {
             snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
             next += every;
@@ -243,7 +246,7 @@ static int life_init_wake(void)
 static void life_init_signals(void)
 {
     long sig = opt_int(OPT_SIGNAL_ID);
-    if (!sig && !opt_int(OPT_INTERVAL) && !sl_step_ns())
+    if (!sig && !opt_int(OPT_INTERVAL) && !sl_step_ns() && !state_on())
         return;
     if (life_init_wake() != 0)
         return;
@@ -270,7 +273,8 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
     int saved = errno;
     if (atomic_exchange(&life.in_fatal, 1) == 0) {
         guard_enter(); /* for good: the thread dies */
-        snap_take(HSNAP_REASON_FATAL, NULL, 1);
+        if (snap_take(HSNAP_REASON_FATAL, NULL, 1) == 0)
+            state_done(); /* one file stays: the snapshot */
     }
     for (int i = 0; i < LIFE_NFATAL; i++)
         if (life_fatal_sigs[i] == sig)
@@ -356,6 +360,7 @@ static void life_child(void)
     trace_after_fork_child();
     pend_after_fork_child();
     peak_after_fork_child();
+    state_after_fork_child(); /* after snap's: the child's own output name */
     life.helper_on = 0; /* the parent's helper is gone */
     atomic_store(&life.paused, 0); /* ... and the parent's set*id calls */
     lock_drop(&life.helper_lock);
@@ -413,6 +418,7 @@ static int life_writes_at_exit(int quick)
  * forks before every command it execs. */
 void life_before_exec(void)
 {
+    state_exec();
     if (!opt_int(OPT_EXEC_SNAPSHOT) || hook_guard || !hook_is_active() ||
         !life_writes_at_exit(1) || !life_own_process())
         return;
@@ -426,20 +432,25 @@ void life_before_exec(void)
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
-    if (!life_writes_at_exit(0) || !life_own_process())
+    if (!life_writes_at_exit(0) || !life_own_process()) {
+        state_done(); /* an exit that writes nothing: no state left either */
         return;
+    }
     COLLECT_ENTRY_EXIT();
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
      * (the helper may not have woken yet; it dies with the process). */
     if (life.wake_ok && atomic_exchange(&life.signalled, 0) > 0)
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
+    state_done(); /* not killed: no state left, written or not */
     COLLECT_LEAVE();
 }
 
 /* The exit snapshot of a process that leaves through _exit (see the top). */
 static HS_NOINLINE void life_quick_exit(void)
 {
+    if (!hook_guard && !life_writes_at_exit(1))
+        state_done(); /* a child that leaves writing nothing leaves no state */
     if (hook_guard || getpid() != life.pid || !hook_is_active() ||
         !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
@@ -510,6 +521,7 @@ static void life_init_core(void)
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     hook_unwind_init();
     maph_init(); /* the mmap family: its real functions and whose calls are the shim's */
+    state_init(); /* before the first block: its sums go to the file */
 }
 
 /* An allocation reached the hooks before this library's constructor ran:

@@ -18,7 +18,7 @@
  * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
  * (creds.c), rchan_ (runchan.c), result_ (leak/results.c), task_
  * (leak/tasks.c), dfk_ (leak/dontfork.c), reg_ (record/regions.c), maph_
- * (maphooks.c).
+ * (maphooks.c), state_ (state.c: the state file that survives a kill).
  *
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
@@ -423,6 +423,12 @@ void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
 struct sbuf;
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
 int peak_put_temps(struct sbuf *b, uint32_t n);
+void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
+struct peak_store { /* cells kept elsewhere than the arena (state.c) */
+    void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
+    void (*drop)(const void *c);                   /* ... not kept after all */
+};
+void peak_set_store(const struct peak_store *s);
 void peak_clear(void);                /* heapsnap_clear_traces */
 extern __thread struct peak_last {  /* this thread's last recorded block */
     uintptr_t p;                    /* ~address: the leak check scans TLS, and
@@ -563,6 +569,7 @@ int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its nam
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
 void name_manifest(const char *path, int err); /* run told: written (0) or failed */
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
+int name_has_pid(void);                       /* the name chosen last came from a %p pattern */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
 
@@ -669,6 +676,20 @@ void life_helper_resume(void);
 
 /* ---- runchan.c: the socket of `heapsnap run` ---- */
 int rchan_tell(const char *path, int err); /* 0: run was told */
+int rchan_tell_state(const char *path);    /* ... of this process's state file */
+
+/* ---- state.c: the state file (hsnap_state.h) ---- */
+void state_init(void);            /* start-up, before recording */
+int state_on(void);
+const char *state_path(void);     /* NULL: none */
+void *state_cells(unsigned line, unsigned chunk); /* zeroed cells in the file, or NULL */
+void state_cells_drop(const void *c); /* ... not kept by the caller */
+uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
+void state_beat(void);            /* the helper: heartbeat, and a document */
+void state_done(void);            /* a clean end: the file goes */
+void state_exec(void);            /* the image is about to be replaced */
+void state_after_fork_child(void);
+uint64_t state_used(void);        /* bytes of the file in use */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */

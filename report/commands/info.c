@@ -23,7 +23,7 @@
 static const char *info_reason(uint32_t r)
 {
     static const char *names[] = {"?", "exit", "signal", "interval", "api", "fatal signal",
-                                  "collect", "lsan", "exec"};
+                                  "collect", "lsan", "exec", "killed"};
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
@@ -217,6 +217,17 @@ static void info_failed(const struct snap *s)
            t && t->site_name ? t->site_name : "?");
 }
 
+/* The state file (HEAPSNAP_STATE), when the snapshot is read from one. */
+static void info_state(const struct snap *s)
+{
+    if (s->state_size)
+        printf("%-17s cut short: the process was killed; last update as of time above; "
+               "%llu KiB in use of %llu KiB%s\n", "state file:",
+               (unsigned long long)(s->state_used / 1024),
+               (unsigned long long)(s->state_size / 1024),
+               s->state_flags ? " (full: some sites are missing)" : "");
+}
+
 static void info_print(const struct snap *s)
 {
     const struct hsnap_meta *m = &s->meta;
@@ -268,6 +279,9 @@ static void info_print(const struct snap *s)
     else if (m->reason == HSNAP_REASON_FATAL)
         printf("%-17s no (written at a fatal signal: no check runs in a crashing process)\n",
                "leak check:");
+    else if (m->flags & HSNAP_META_CUT_SHORT)
+        printf("%-17s no (the process was killed: a state file has no block list)\n",
+               "leak check:");
     else if (m->flags & HSNAP_META_LSAN_CHECKED)
         printf("%-17s no (the program's __lsan_do_leak_check() ran it earlier)\n",
                "leak check:");
@@ -293,6 +307,7 @@ static void info_print(const struct snap *s)
     else
         printf("%-17s not recorded (%s)\n", "memory over time:",
                s->version < 2 ? "snapshot format 1" : "HEAPSNAP_SITELINE=0");
+    info_state(s);
     printf("%-17s %s\n", "degraded:", (m->flags & HSNAP_META_DEGRADED)
                                           ? "yes (recording stopped early: out of memory)"
                                           : "no");
@@ -314,6 +329,10 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_ku64(j, "time_ns", m->time_ns);
     json_ku64(j, "start_ns", m->start_ns);
     json_kstr(j, "reason", info_reason(m->reason));
+    if (m->flags & HSNAP_META_CUT_SHORT)
+        json_kbool(j, "cut_short", 1);
+    if (s->state_size)
+        json_ku64(j, "state_kib", s->state_used / 1024);
     json_ku64(j, "sequence", m->seq);
     json_ku64(j, "depth", m->depth);
     json_ku64(j, "sample_interval", m->sample_interval);

@@ -508,7 +508,34 @@ static void run_die_by(int sig)
 /* "heapsnap: wrote PATH" for each path of the manifest, and one warning
  * when a name was written more than once (the later snapshot replaced the
  * earlier one: a pattern without %p, and several processes). */
-static void run_report(const struct manifest *mf, const char *cmd)
+/* The state files still there once the processes ended (shim/state.c
+ * removes its own at a clean end): each names a process that was killed. */
+static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_t child,
+                                int sig)
+{
+    char shown[2 * PATH_MAX], name[64];
+    size_t named = 0; /* how many */
+    for (size_t i = 0; i < mf->ns; i++) {
+        struct stat st;
+        if (lstat(mf->s[i].path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        const char *path = esc_text(fmt_path(mf->s[i].path), shown, sizeof(shown));
+        if (mf->s[i].pid == child && sig) {
+            const char *abbrev = sigabbrev_np(sig);
+            snprintf(name, sizeof(name), "SIG%s", abbrev ? abbrev : "?");
+            fprintf(stderr, "heapsnap: pid %ld (%s) was killed by %s before it could write "
+                    "its snapshot; its state at the kill is in %s (heapsnap top %s)\n",
+                    (long)child, cmd, name, path, path);
+        } else {
+            fprintf(stderr, "heapsnap: pid %ld ended without writing its snapshot (killed); "
+                    "its state is in %s (heapsnap top %s)\n", (long)mf->s[i].pid, path, path);
+        }
+        named++;
+    }
+    return named;
+}
+
+static void run_report(const struct manifest *mf, const char *cmd, pid_t child, int sig)
 {
     char shown[2 * PATH_MAX];
     size_t dup = mf->n;
@@ -529,7 +556,9 @@ static void run_report(const struct manifest *mf, const char *cmd)
                 strerror(mf->f[i].err),
                 mf->f[i].err == EACCES ? " (the output directory must be writable by the user "
                                          "the process runs as)" : "");
-    if (!mf->n && !mf->nf)
+    char cmdshown[PATH_MAX];
+    size_t killed = run_report_states(mf, esc_text(cmd, cmdshown, sizeof(cmdshown)), child, sig);
+    if (!mf->n && !mf->nf && !killed)
         fprintf(stderr, "heapsnap: no snapshot was written by %s (see the shim's warning "
                         "above, if any; else a signal killed it, or it ignores LD_PRELOAD)\n",
                 esc_text(cmd, shown, sizeof(shown)));
@@ -652,7 +681,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
     size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);
-    run_report(&mf, cmd[0]);
+    run_report(&mf, cmd[0], pid, sig);
     if (helpers)
         fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
                 "started before their parent exec'd; --follow all keeps them)\n", helpers,

@@ -104,6 +104,16 @@ int mf_read(const char *path, struct manifest *m, char *err, size_t errlen)
     return rc;
 }
 
+static int mf_add_state(struct manifest *m, const char *p, size_t len,
+                        const struct ucred *who)
+{
+    if (grow_array((void **)&m->s, &m->scap, m->ns + 1, sizeof(*m->s)) < 0 ||
+        !(m->s[m->ns].path = strndup(p, len)))
+        return -1;
+    m->s[m->ns++].pid = who ? who->pid : 0;
+    return 0;
+}
+
 static int mf_add_fail(struct manifest *m, const char *p, size_t len, int e,
                        const struct ucred *who)
 {
@@ -144,12 +154,14 @@ static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
     if ((size_t)n <= sizeof(head) || (mh.msg_flags & MSG_TRUNC))
         return 0;
     memcpy(&head, buf, sizeof(head));
-    if (head.magic != HSNAP_RUNMSG_MAGIC)
+    if (head.magic != HSNAP_RUNMSG_MAGIC && head.magic != HSNAP_RUNMSG_STATE_MAGIC)
         return 0;
     const char *p = buf + sizeof(head);
     size_t len = (size_t)n - sizeof(head);
     if (memchr(p, 0, len))
         return 0;
+    if (head.magic == HSNAP_RUNMSG_STATE_MAGIC)
+        return mf_add_state(m, p, len, pwho) < 0 ? -1 : 0;
     if (head.err)
         return mf_add_fail(m, p, len, (int)head.err, pwho) < 0 ? -1 : 0;
     return mf_add(m, p, len) < 0 ? -1 : 0;
@@ -169,6 +181,9 @@ int mf_recv(int fd, struct manifest *m)
 
 void mf_free(struct manifest *m)
 {
+    for (size_t i = 0; i < m->ns; i++)
+        free(m->s[i].path);
+    free(m->s);
     for (size_t i = 0; i < m->n; i++)
         free(m->e[i].path);
     free(m->e);

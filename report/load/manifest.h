@@ -22,11 +22,18 @@ struct mf_fail {       /* a snapshot a process could not write */
     uid_t uid;
 };
 
+struct mf_state {      /* a process's state file (shim/hsnap_state.h) */
+    char *path;
+    pid_t pid;         /* the process, as the kernel names the sender */
+};
+
 struct manifest {
     struct mf_entry *e; /* distinct paths, in the order first written */
     size_t n, cap;
     struct mf_fail *f;  /* failures, in the order told */
     size_t nf, fcap;
+    struct mf_state *s; /* state files, in the order told (socket only) */
+    size_t ns, scap;
 };
 
 /* Reads the manifest file at path into m (m zeroed by the caller, or

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -38,6 +39,7 @@
 #include "peak.h"
 #include "siteline.h"
 #include "snap.h"
+#include "state.h"
 
 #define SNAP_ZWINDOW_MAX 24 /* log2 of the largest zstd window accepted (16 MiB) */
 #define SNAP_ZFIRST (1u << 20) /* a compressed section's first output buffer */
@@ -627,7 +629,8 @@ static int read_at(int fd, uint8_t *buf, size_t off, size_t size, char *err, siz
 /* Reads a snapshot file: its header first, checked against the file's real
  * size (so a huge or sparse file that is not a snapshot, or whose header
  * disagrees with its size, costs one small read), then the rest. */
-static uint8_t *read_file(const char *path, size_t *lenp, char *err, size_t errlen)
+static uint8_t *read_file(const char *path, size_t *lenp, int *is_state, char *err,
+                          size_t errlen)
 {
     struct stat st;
     uint8_t head[sizeof(struct hsnap_header)], *buf = NULL;
@@ -637,8 +640,9 @@ static uint8_t *read_file(const char *path, size_t *lenp, char *err, size_t errl
     size_t len = (size_t)st.st_size, hlen = len < sizeof(head) ? len : sizeof(head);
     if ((uint64_t)st.st_size > SIZE_MAX / 2) {
         fail(err, errlen, "too large (%lld bytes)", (long long)st.st_size);
-    } else if (read_at(fd, head, 0, hlen, err, errlen) == 0 &&
-               check_header(head, hlen, len, err, errlen) >= 0) {
+    } else if (read_at(fd, head, 0, hlen, err, errlen) == 0 && state_is(head, hlen)) {
+        *is_state = 1;
+    } else if (check_header(head, hlen, len, err, errlen) >= 0) {
         if (!(buf = malloc(len ? len : 1)))
             fail(err, errlen, "out of memory (%zu bytes)", len);
         else if (memcpy(buf, head, hlen), read_at(fd, buf, hlen, len, err, errlen) < 0) {
@@ -651,12 +655,36 @@ static uint8_t *read_file(const char *path, size_t *lenp, char *err, size_t errl
     return buf;
 }
 
+/* A state file (state.c) as a snapshot, and a note: whose, cut short when. */
+static int snap_load_state(const char *path, struct snap *out, char *err, size_t errlen)
+{
+    char why[256], when[64] = "?";
+    struct state_info si; struct tm tm;
+    if (state_load(path, out, &si, why, sizeof(why)) < 0)
+        return fail(err, errlen, "%s: %s", path, why);
+    out->state_size = si.size, out->state_used = si.used, out->state_flags = si.flags;
+    time_t t = (time_t)(si.beat_ns / 1000000000u);
+    if (localtime_r(&t, &tm)) /* the last heartbeat */
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(stderr, "heapsnap: note: %s is the state pid %u left when it was killed "
+                    "(last update %s): cut short, no block list, no leak check%s\n",
+            path, si.pid, when,
+            si.flags ? "; the state file was full (HEAPSNAP_STATE), some sites are missing" : "");
+    if (si.later_bytes)
+        fprintf(stderr, "heapsnap: note: %llu live bytes at sites first seen after the last "
+                "update are not shown (no stack yet)\n", (unsigned long long)si.later_bytes);
+    return 0;
+}
+
 int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
 {
     char why[256];
     size_t len = 0;
+    int is_state = 0;
     memset(out, 0, sizeof(*out));
-    uint8_t *buf = read_file(path, &len, why, sizeof(why));
+    uint8_t *buf = read_file(path, &len, &is_state, why, sizeof(why));
+    if (is_state)
+        return snap_load_state(path, out, err, errlen);
     if (!buf || load_owned(buf, len, out, why, sizeof(why)) < 0)
         return fail(err, errlen, "%s: %s", path, why);
     return 0;

@@ -100,6 +100,10 @@ struct snap {
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL
                                   without the section (nothing failed) */
     uint32_t nfailed;
+    uint64_t state_size;       /* read from a state file (report/state.c): its
+                                  bound and bytes in use; 0: a snapshot file */
+    uint64_t state_used;
+    uint32_t state_flags;      /* its HSTATE_FULL_* */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

@@ -72,6 +72,15 @@ static int peak_mode(void)
 
 /* ---------------- the live sums ---------------- */
 
+/* Where the cells go when not in the arena (state.c's file, which names
+ * itself at start-up, before the first block): NULL, the arena. */
+static struct peak_store peak_store;
+
+void peak_set_store(const struct peak_store *s)
+{
+    peak_store = *s;
+}
+
 /* A line's cells for id's chunk, made if missing (only its thread makes
  * them, but line 0's are shared: a CAS). */
 static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
@@ -80,10 +89,16 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
     struct peak_cell *c = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
     if (c)
         return c;
-    if (!(c = arena_alloc(PEAK_CHUNK * sizeof *c)))
+    /* in the state file when there is one (state.c): the sums survive a kill */
+    int kept = peak_store.cells &&
+               (c = peak_store.cells((unsigned)(l - peak_lines), id >> PEAK_CHUNK_BITS)) != NULL;
+    if (!c && !(c = arena_alloc(PEAK_CHUNK * sizeof *c)))
         return NULL;
     if (!atomic_compare_exchange_strong(slot, &none, c)) {
-        arena_free(c, PEAK_CHUNK * sizeof *c);
+        if (kept)
+            peak_store.drop(c);
+        else
+            arena_free(c, PEAK_CHUNK * sizeof *c);
         return none;
     }
     return c;
@@ -233,13 +248,13 @@ static void peak_head(void)
  * paddq per trace and line. */
 typedef int64_t peak_pair __attribute__((vector_size(16), aligned(8), may_alias));
 
-/* The lines added up into the kept array for traces [0, n).  Plain loads
+/* The lines added up into out for traces [0, n).  Plain loads
  * of cells other threads may be writing (each sum a whole 8-byte word on
  * x86-64, as its thread stores it). */
-static uint64_t peak_sum(uint32_t n)
+static uint64_t peak_sum_into(struct trace_live *out, uint32_t n)
 {
     unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
-    peak_pair *restrict k = (peak_pair *)peak.kept, acc = {0, 0};
+    peak_pair *restrict k = (peak_pair *)out, acc = {0, 0};
     for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
         uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
         int set = 0; /* the first line with cells here is copied, the others added */
@@ -261,8 +276,24 @@ static uint64_t peak_sum(uint32_t n)
         if (!set)
             memset(&k[base], 0, (size_t)end * sizeof *k);
     }
-    peak.kept_n = n;
     return acc[1] > 0 ? (uint64_t)acc[1] : 0;
+}
+
+static uint64_t peak_sum(uint32_t n)
+{
+    peak.kept_n = n;
+    return peak_sum_into(peak.kept, n);
+}
+
+/* The live sums now of traces [0, n) (the state file's document, state.c):
+ * a trace whose lines add up to less than nothing (read while they moved)
+ * holds nothing. */
+void peak_live(struct trace_live *out, uint32_t n)
+{
+    peak_sum_into(out, n);
+    for (uint32_t id = 0; id < n; id++)
+        if ((int64_t)out[id].count <= 0 || (int64_t)out[id].bytes < 0)
+            out[id] = (struct trace_live){0, 0};
 }
 
 /* Takes a capture of now's live sums, the peak being peak_now; lock

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -45,7 +46,30 @@ static int rchan_fd(void)
 
 /* Tells run that path was written (err 0) or could not be (err: errno).
  * 0 when run was told; -1: no channel, or the message could not go. */
+static int rchan_send(uint32_t magic, const char *path, int err);
+
 int rchan_tell(const char *path, int err)
+{
+    return rchan_send(HSNAP_RUNMSG_MAGIC, path, err);
+}
+
+/* Tells run where this process keeps its state file (hsnap_state.h): run
+ * names it when the process ends without its snapshot. */
+int rchan_tell_state(const char *path)
+{
+    char abs[NAME_MAX_PATH + 40];
+    size_t len = 0;
+    if (path[0] != '/' && getcwd(abs, NAME_MAX_PATH)) {
+        len = strlen(abs);
+        abs[len++] = '/';
+    }
+    size_t n = strnlen(path, sizeof abs - len - 1);
+    memcpy(abs + len, path, n);
+    abs[len + n] = 0;
+    return rchan_send(HSNAP_RUNMSG_STATE_MAGIC, abs, 0);
+}
+
+static int rchan_send(uint32_t magic, const char *path, int err)
 {
     struct {
         struct hsnap_runmsg m;
@@ -55,7 +79,7 @@ int rchan_tell(const char *path, int err)
     int fd = rchan_fd();
     if (fd < 0)
         return -1;
-    msg.m.magic = HSNAP_RUNMSG_MAGIC;
+    msg.m.magic = magic;
     msg.m.err = (uint32_t)err;
     memcpy(msg.path, path, n);
     for (unsigned i = 0; i < RCHAN_TRIES; i++) {

@@ -241,6 +241,11 @@ done:
     return 0;
 }
 
+int name_has_pid(void)
+{
+    return !name_shared;
+}
+
 void name_after_fork_child(void)
 {
     name_dev = 0;

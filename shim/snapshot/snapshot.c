@@ -155,11 +155,13 @@ static int snap_live(struct snap_live *lv, int fatal)
  * (snap_put_traces); a trace's frames never change.  FAILED (fl) under the
  * same lock, for the same traces. */
 static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
-                       const struct snap_live *lv, int fatal)
+                       const struct snap_live *lv, int fatal, uint32_t limit)
 {
     if (fatal ? !trace_lock_bounded(SNAP_FATAL_TRIES) : (trace_lock(), 0))
         return -1;
     uint32_t n = trace_count();
+    if (n > limit)
+        n = limit;
     sbuf_u32(tr, n);
     sbuf_u32(st, n);
     snap.traces_len = sizeof n;
@@ -282,7 +284,8 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
             if (side_copy(fd, side, sd.at[t], sd.len[t]) != 0)
                 return -1;
         } else if (i == SEC_TRACES) {
-            snap_put_traces(&f, &sec[i]);
+            if (sec[i].len) /* none: the state file's document (snap_state_doc) */
+                snap_put_traces(&f, &sec[i]);
         } else {
             f.level = i == SEC_META ? 0 : level; /* META: read first, kept plain */
             side_sec_whole(&f, t, sec[i].p, sec[i].len);
@@ -531,7 +534,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
     if (r == 0)
-        r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], &lv, fatal);
+        r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], &lv, fatal,
+                        UINT32_MAX);
     if (r == 0)
         r = snap_peak(sec, &lv, fatal);
     if (r == 0)
@@ -629,6 +633,47 @@ void snap_lock(void)
 void snap_unlock(void)
 {
     lock_drop(&snap.lock);
+}
+
+/* The state file's document (state.c): a snapshot without BLOCKS nor
+ * TRACES (the state file appends the stacks apart) of lv->n traces, whose
+ * live sums are lv's (peak.c's lines, not a walk of the table), reason
+ * killed and cut short, as a reader after a kill takes it; plain, into fd
+ * from its start.  The snapshot lock is only tried: 0 written, 1 busy (a
+ * snapshot is being written), -1 failed. */
+int snap_state_doc(int fd, struct snap_live *lv)
+{
+    struct sbuf sec[SEC_N] = {{0}};
+    uint64_t blocks = 0, half = 1u << 15;
+    int r;
+    if (!lock_try(&snap.lock))
+        return 1;
+    for (uint32_t id = 0; id < lv->n; id++)
+        blocks += (lv->live[id].count + half) >> 16;
+    snap_run.left = (struct pend_left){0, 0};
+    mod_section(&sec[SEC_MODULES]);
+    r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n);
+    if (r == 0)
+        r = snap_peak(sec, lv, 0);
+    if (r == 0)
+        r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], lv, 0);
+    if (r == 0)
+        r = snap_timeline(&sec[SEC_TIMELINE], 0);
+    if (r == 0) {
+        py_put_codes(&sec[SEC_PYCODE], 0);
+        snap_meta(&sec[SEC_META], HSNAP_REASON_KILLED, snap.seq, blocks, HSNAP_META_CUT_SHORT,
+                  arena_mapped());
+        for (int i = 0; i < SEC_N; i++)
+            r |= sec[i].err ? -1 : 0;
+    }
+    sec[SEC_TRACES].len = 0; /* the state file keeps the stacks apart, appended */
+    if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||
+                   snap_emit(fd, sec, -1, 0) != 0))
+        r = -1;
+    for (int i = 0; i < SEC_N; i++)
+        sbuf_free(&sec[i]);
+    lock_drop(&snap.lock);
+    return r;
 }
 
 /* The child of fork numbers its own snapshots from 0. */

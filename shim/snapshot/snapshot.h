@@ -52,6 +52,9 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count);
 
+/* The state file's document (state.c): 0, 1 (busy: not now), -1. */
+int snap_state_doc(int fd, struct snap_live *lv);
+
 /* What the writer asks of the rooms above it: the leak check (leak/) and
  * life.c.  life.c names them once at start-up (snap_set_host), before any
  * snapshot; the writer calls none of them by name. */

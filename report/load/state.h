@@ -1,0 +1,31 @@
+/*
+ * state.h - a state file (shim/hsnap_state.h) read as a cut-short snapshot
+ * (report/state.c).
+ */
+#ifndef REPORT_STATE_H
+#define REPORT_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snap.h"
+
+struct state_info {
+    uint32_t pid;          /* the process that kept it */
+    uint64_t beat_ns;      /* its last heartbeat (CLOCK_REALTIME) */
+    uint64_t beats;
+    uint32_t state, flags; /* HSTATE_RUNNING / _EXITED; HSTATE_FULL_* */
+    uint64_t size, used;   /* the bound and the bytes in use */
+    uint64_t later_bytes;  /* live bytes of sites born after the last document */
+};
+
+/* Whether the first len bytes of a file are a state file's. */
+int state_is(const void *head, size_t len);
+
+/* Reads and validates the state file at path into *out (as snap_load), and
+ * what the snapshot alone does not say into *info.  0, or -1 with the
+ * reason alone in err. */
+int state_load(const char *path, struct snap *out, struct state_info *info, char *err,
+               size_t errlen);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * hsnap_state.h - the state file (docs/design.md, "The state that survives
+ * a kill"): the contract between shim/state.c, which maps and writes it,
+ * and report/load/state.c, which reads it; a live view or an attach (#34)
+ * reads the same.  Pointer-free, little-endian, fixed offsets:
+ *   [0, 4096)          struct hsnap_state_head
+ *   cells              chunk i at cells_off + i * HSTATE_CHUNK: the live
+ *                      sums of ids [c * 4096, +4096) on one thread's line,
+ *                      dir[i] = (line + 1) << 16 | c (0: nothing); a trace's
+ *                      sums are the sum over lines (a line may be negative)
+ *   stacks             appended, ids 0, 1, ...: u16 depth, flags, shared,
+ *                      kind (0), u64 ip[depth - shared] (the outer `shared`
+ *                      frames are the stack before's); stacks_n published
+ *   doc 0, doc 1       a .hsnap without BLOCKS and TRACES; doc_slot (one
+ *                      store) publishes the slot written last, len and crc
+ * Cells are stored in place by the hooks; the rest by the helper thread.
+ */
+#ifndef HSNAP_STATE_H
+#define HSNAP_STATE_H
+
+#include <stdint.h>
+
+#define HSTATE_MAGIC "HSNAPKS\0"
+#define HSTATE_VERSION 1u
+#define HSTATE_PAGE 4096u                       /* the header's page */
+#define HSTATE_IDS 4096u                        /* trace ids per chunk (peak.c's) */
+#define HSTATE_CHUNK (HSTATE_IDS * 16u)         /* bytes of a chunk of cells */
+#define HSTATE_DIR_MAX 960u                     /* chunks the directory names */
+#define HSTATE_NO_DOC 0xffffffffu               /* doc_slot: none written yet */
+
+/* state: what the process was doing when it last wrote the word */
+enum { HSTATE_RUNNING = 1, HSTATE_EXITED = 2 };
+/* flags */
+#define HSTATE_FULL_CELLS 0x1u /* new sites' live sums are no longer kept here */
+#define HSTATE_FULL_DOC 0x2u   /* the last document or stacks did not fit: an older one stays */
+
+#pragma pack(push, 1)
+
+struct hsnap_state_cell {
+    int64_t count; /* in 1/65536 units (sampled weights) */
+    int64_t bytes;
+};
+
+struct hsnap_state_doc {
+    uint64_t len;    /* bytes of the document; 0: none */
+    uint64_t t_ns;   /* CLOCK_REALTIME when it was made */
+    uint32_t crc32;  /* zlib crc32 of its bytes */
+    uint32_t reserved;
+};
+
+struct hsnap_state_head {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;     /* HSTATE_PAGE */
+    uint64_t file_size;       /* the bound (HEAPSNAP_STATE) */
+    uint32_t pid, ppid;
+    uint64_t start_ns;        /* CLOCK_REALTIME at start-up */
+    uint64_t beat_ns;         /* CLOCK_REALTIME of the last heartbeat */
+    uint64_t beats;           /* heartbeats so far */
+    uint32_t state;           /* HSTATE_RUNNING / _EXITED */
+    uint32_t flags;           /* HSTATE_FULL_* */
+    uint64_t cells_off, cells_len;
+    uint64_t doc_off[2];
+    uint64_t doc_cap;         /* bytes of each slot */
+    struct hsnap_state_doc doc[2];
+    uint32_t doc_slot;        /* the published slot, or HSTATE_NO_DOC */
+    uint32_t ndir;            /* directory entries handed out */
+    uint64_t docs;            /* documents written */
+    uint64_t stacks_off, stacks_cap;
+    uint64_t stacks_len;      /* bytes appended */
+    uint32_t stacks_n;        /* traces appended (published last) */
+    uint32_t reserved0;
+    uint64_t reserved[2];     /* 0 */
+    uint32_t dir[HSTATE_DIR_MAX];
+};
+
+#pragma pack(pop)
+
+_Static_assert(sizeof(struct hsnap_state_head) <= HSTATE_PAGE, "state header fits its page");
+_Static_assert(sizeof(struct hsnap_state_cell) * HSTATE_IDS == HSTATE_CHUNK, "chunk size");
+
+#endif
