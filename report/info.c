@@ -23,7 +23,7 @@
 static const char *info_reason(uint32_t r)
 {
     static const char *names[] = {"?", "exit", "signal", "interval", "api", "fatal signal",
-                                  "collect", "lsan", "exec"};
+                                  "collect", "lsan", "exec", "detach"};
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 

@@ -207,6 +207,7 @@ enum hsnap_reason {
     HSNAP_REASON_COLLECT = 6,  /* heapsnap_collect() with a path */
     HSNAP_REASON_LSAN = 7,     /* __lsan_do_leak_check / __lsan_do_recoverable_leak_check */
     HSNAP_REASON_EXEC = 8,     /* the image was about to exec (HEAPSNAP_EXEC_SNAPSHOT) */
+    HSNAP_REASON_DETACH = 9,   /* heapsnap detach (or the end of heapsnap attach) */
 };
 
 /* hsnap_trace.flags */
@@ -309,6 +310,10 @@ struct hsnap_meta {
  * stopped and no fork of the process could be made (or the fork failed);
  * the shim warned why. */
 #define HSNAP_META_LEAKS_SKIPPED 0x20u
+/* Recorded from an attach (heapsnap attach) to a process that was already
+ * running: start_ns is the attach's time, and the blocks allocated before
+ * it are not in the snapshot (their frees count as foreign). */
+#define HSNAP_META_ATTACHED 0x40u
 
 struct hsnap_stat {
     uint64_t live_count;

@@ -435,6 +435,7 @@ static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
 /* ---- options.c ---- */
 void opt_init(void);
 void opt_init_secure(void); /* AT_SECURE: defaults, no variable obeyed */
+void opt_init_conf(const char *conf); /* attach: "NAME=VALUE" lines, not the environment */
 long opt_int(enum opt_id id);
 const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
@@ -526,6 +527,8 @@ void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
 int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
 void name_manifest(const char *path, int err); /* run told: written (0) or failed */
+/* shim/attach: told of each snapshot too (its absolute path), when set */
+extern void (*name_notify)(const char *path, int err);
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
 void name_after_fork_child(void);
@@ -610,6 +613,9 @@ int life_degraded(void);
  * process that writes snapshots */
 int life_own_process(void);
 void life_adopt(void); /* orphan.c: a clone child's locks taken back */
+int life_is_late(void);             /* loaded by an attach, not at start-up */
+int life_attach(const char *conf);  /* shim/attach: start now; 0, or -1 */
+void life_detach(void);             /* shim/attach: stop for good */
 
 /* ---- orphan.c: clone children that no fork handler reached ---- */
 void orph_init(void);   /* start-up */

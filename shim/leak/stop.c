@@ -102,6 +102,7 @@ static struct {
     atomic_int top;              /* slots ever claimed: [0, top) (a fork's child) */
     atomic_int own_tid;          /* the shim's helper thread, or 0 */
     _Atomic(uintptr_t) own_tp;   /* its pthread_t, or 0 */
+    atomic_int aux_tid;          /* the attach's control thread (stop_aux_thread), or 0 */
     struct stop_slot slot[STOP_MAX];
 } stop;
 
@@ -260,6 +261,14 @@ void stop_own_thread(uintptr_t t)
         atomic_store(&stop.own_tid, tid);
 }
 
+/* The shim's second thread of its own (shim/attach's control thread: it
+ * blocks every signal and holds no program pointer), by its tid, from the
+ * thread itself; 0 when it ends. */
+void stop_aux_thread(pid_t tid)
+{
+    atomic_store(&stop.aux_tid, tid);
+}
+
 /* The thread's start routine is over (returned, pthread_exit, cancelled):
  * returns its DTV block's start.  The slot stays live, and the thread
  * stoppable, while its TLS destructors and glibc's cleanup run; a later
@@ -384,7 +393,7 @@ struct stop_foreign {
 static void stop_foreign_task(pid_t tid, void *arg)
 {
     struct stop_foreign *f = arg;
-    int known = tid <= 0 || tid == f->self || tid == f->own;
+    int known = tid <= 0 || tid == f->self || tid == f->own || tid == atomic_load(&stop.aux_tid);
     int top = atomic_load(&stop.top);
     for (int i = 0; i < top && !known; i++) {
         int st = atomic_load(&stop.slot[i].state);
@@ -617,6 +626,7 @@ void stop_after_fork_child(void)
     atomic_store(&stop.nending, stop_self && atomic_load(&stop_self->ending));
     atomic_store(&stop.own_tid, 0);
     atomic_store(&stop.own_tp, 0);
+    atomic_store(&stop.aux_tid, 0);
     stop.installed = 0;
 }
 
