@@ -175,6 +175,9 @@ static void info_print(const struct snap *s)
     free(exe);
     printf("%-17s %u (parent %u)\n", "pid:", m->pid, m->ppid);
     printf("%-17s %s (started %s)\n", "time:", when, start);
+    char note[128];
+    if (snap_attached_note(s, note, sizeof note))
+        printf("%-17s %s\n", "attached:", note);
     printf("%-17s %s\n", "reason:", info_reason(m->reason));
     printf("%-17s %u\n", "sequence:", m->seq);
     printf("%-17s %u frames\n", "depth:", m->depth);
@@ -258,6 +261,7 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_ku64(j, "time_ns", m->time_ns);
     json_ku64(j, "start_ns", m->start_ns);
     json_kstr(j, "reason", info_reason(m->reason));
+    json_kbool(j, "attached", (m->flags & HSNAP_META_ATTACHED) != 0);
     json_ku64(j, "sequence", m->seq);
     json_ku64(j, "depth", m->depth);
     json_ku64(j, "sample_interval", m->sample_interval);

@@ -123,6 +123,8 @@
     (data.processes === 1 ? '' : 'es') + ' \u2014 live ' + size(v(0, I_LIVE_B)) + ' in ' +
     count(v(0, I_LIVE_N)) + ' blocks, ' + size(v(0, I_ALLOC_B)) + ' allocated in ' +
     count(v(0, I_ALLOC_N)) + ' blocks'));
+  for (const s of data.snapshots)
+    if (s.attached) head.append(el('p', 'sub', s.path + ': ' + s.attached));
   const nav = el('nav');
   head.append(nav);
   document.body.append(head);
