@@ -12,6 +12,8 @@ at_start() {
   exec 7>"$T/in" 8<"$T/out"
   AT_PID=
   read -t 20 -r _ AT_PID <&8 || true
+  AT_DIR=$T/snaps.$AT_PID
+  mkdir -p "$AT_DIR"
 }
 
 # at_cmd LINE: sends a command, reads its answer into AT_REPLY (and the
@@ -35,10 +37,10 @@ at_end() {
   wait "$AT_TPID"; AT_STATUS=$?
 }
 
-# at_attach [OPTIONS...]: heapsnap attach AT_PID -o $T/%p.hsnap OPTIONS in
+# at_attach [OPTIONS...]: heapsnap attach AT_PID -o $AT_DIR/%p.hsnap OPTIONS in
 # the background (AT_CLI), until it says it attached or ends; 0 when attached.
 at_attach() {
-  "$HEAPSNAP" attach "$AT_PID" -o "$T/%p.hsnap" "$@" >"$T/attach.out" 2>"$T/attach.err" &
+  "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" "$@" >"$T/attach.out" 2>"$T/attach.err" &
   AT_CLI=$!
   for _ in $(seq 1000); do
     grep -q '^heapsnap: attached to' "$T/attach.err" && return 0
@@ -59,4 +61,4 @@ at_detach() {
 at_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # at_snap: the snapshot detach wrote for AT_PID.
-at_snap() { echo "$T/$AT_PID.hsnap"; }
+at_snap() { echo "$AT_DIR/$AT_PID.hsnap"; }
