@@ -702,6 +702,7 @@ int life_attach(const char *conf)
         life.tl_n = 0;
         life.tl_step = LIFE_TL_STEP_NS;
         life_timeline_unlock();
+        sl_reset();
         atomic_store(&life.detached, 0);
         atomic_fetch_sub(&life.paused, 1);
         atomic_store(&life.signalled, 0);

@@ -654,6 +654,7 @@ void sl_sample(void);       /* the helper thread takes a point */
 struct sbuf;
 int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32_t ntraces,
            int fatal);      /* the SITELINE payload (empty when off); 0 or -1 */
+void sl_reset(void);        /* a new attach: no point kept */
 void sl_lock(void);         /* fork */
 void sl_unlock(void);
 /* For the unit test: */
