@@ -97,6 +97,8 @@ static inline int guard_enter(void)
     return saved;
 }
 void hook_init(void);           /* resolve the real functions (idempotent) */
+void *hook_real_sym(const char *name); /* the next definition of name, past the shim */
+extern uintptr_t hook_loader_lo, hook_loader_hi; /* attach build: the loader's text */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
 struct unwind_origin;

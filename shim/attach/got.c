@@ -60,10 +60,27 @@ static struct {
 
 static void *got_dlopen(const char *file, int mode);
 
+/* The loader's text: hooks.c forwards its calls at once. */
+static int got_loader(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    if (!info->dlpi_name || (!strstr(info->dlpi_name, "/ld-linux") &&
+                             !strstr(info->dlpi_name, "/ld64.so")))
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_LOAD && (info->dlpi_phdr[i].p_flags & PF_X)) {
+            hook_loader_lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+            hook_loader_hi = hook_loader_lo + info->dlpi_phdr[i].p_memsz;
+        }
+    return 1;
+}
+
 /* The shim's own definitions: its handle's lookup finds them first (a
  * reference to malloc from inside the shim would bind to the process's). */
 int got_init(void)
 {
+    life_iterate_phdr(got_loader, NULL);
     Dl_info me;
     if (!dladdr((void *)got_init, &me) || !me.dli_fname)
         return -1;
@@ -75,7 +92,7 @@ int got_init(void)
         if (!(got.ours[i] = dlsym(self, got_names[i])))
             return -1;
     got.ours[GOT_DLOPEN] = (void *)got_dlopen;
-    got.real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_DEFAULT, "dlopen");
+    got.real_dlopen = (void *(*)(const char *, int))hook_real_sym("dlopen");
     return got.real_dlopen ? 0 : -1;
 }
 
