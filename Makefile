@@ -42,25 +42,31 @@ SHIM_TLS_ATTACH := -ftls-model=global-dynamic -mtls-dialect=gnu2 -DHEAPSNAP_ATTA
 # shared library.  zstd (the snapshots' sections, shim/zsec.c) is linked in
 # statically for the same reason as zlib: Debian's libzstd.a is PIC.
 SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -lzstd -Wl,--pop-state -ldl -pthread
-CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate -I$(BUILD)/gen
-# libstdc++ provides __cxa_demangle (report/sym.c refers to it weakly, so
+# The CLI's rooms, lowest first (docs/design.md, "Layout"): a file placed in
+# a room is built, and its headers are found by their bare names.
+CLI_ROOMS   := report report/base report/load report/symbols report/model \
+               report/export report/html report/gate report/commands
+CLI_INC     := -Ishim $(addprefix -I,$(CLI_ROOMS))
+CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
+# libstdc++ provides __cxa_demangle (report/symbols/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
-# toml++ reads the rules file, .heapsnap.toml (report/tomlread.cc, the one C++
+# toml++ reads the rules file, .heapsnap.toml (report/load/tomlread.cc, the one C++
 # file; its flags are Debian's tomlplusplus.pc: the shared library build).
-CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 -Ireport
+CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
 CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_ROOMS := shim shim/unwind shim/leak shim/python shim/attach
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
 SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
-CLI_SRC  := $(wildcard report/*.c report/gate/*.c)
-CLI_CXX_SRC := $(wildcard report/*.cc report/gate/*.cc)
+CLI_SRC  := $(foreach r,$(CLI_ROOMS),$(wildcard $(r)/*.c))
+CLI_HDR  := $(foreach r,$(CLI_ROOMS),$(wildcard $(r)/*.h))
+CLI_CXX_SRC := $(foreach r,$(CLI_ROOMS),$(wildcard $(r)/*.cc))
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_ATT_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj-attach/%.o)
 CLI_CXX_OBJ := $(CLI_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 # Generated at build time: the pprof export's protobuf code (protoc-c, from
-# report/profile.proto), and the HTML report's script and style sheet
+# report/export/profile.proto), and the HTML report's script and style sheet
 # (report/html/, embedded whole by report/html/assets.S's .incbin).
 CLI_GEN  := $(BUILD)/gen/profile.pb-c.c
 HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
@@ -81,18 +87,18 @@ $(BUILD)/obj-attach/shim/%.o: shim/%.c $(SHIM_HDR) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) $(SHIM_TLS_ATTACH) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.c $(wildcard report/*.h report/*/*.h) shim/hsnap_format.h \
+$(BUILD)/obj/report/%.o: report/%.c $(CLI_HDR) shim/hsnap_format.h \
                         shim/options_table.h $(BUILD)/gen/profile.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.cc report/tomlread.h Makefile
+$(BUILD)/obj/report/%.o: report/%.cc $(CLI_HDR) Makefile
 	@mkdir -p $(dir $@)
 	$(CXX) $(CLI_CXXFLAGS) -c $< -o $@
 
-$(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h &: report/profile.proto
+$(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h &: report/export/profile.proto
 	@mkdir -p $(BUILD)/gen
-	protoc-c --proto_path=report --c_out=$(BUILD)/gen report/profile.proto
+	protoc-c --proto_path=report/export --c_out=$(BUILD)/gen report/export/profile.proto
 
 $(BUILD)/obj/gen/profile.pb-c.o: $(BUILD)/gen/profile.pb-c.c
 	@mkdir -p $(dir $@)
@@ -140,7 +146,7 @@ fuzz: $(CLI_CXX_OBJ)
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory $(CLI_GEN)
 	@mkdir -p $(BUILD)/fuzz
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishim -Ireport -Ireport/gate \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CLI_INC) \
 	    -I$(BUILD)/gen tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_GEN) report/html/assets.S \
 	    $(CLI_CXX_OBJ) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
 	@mkdir -p $(BUILD)/fuzz/corpus

@@ -1,5 +1,5 @@
 /* assets.S - the HTML report's script and style sheet, embedded whole in the
- * CLI (report/html.c writes them into every page).  Each is NUL-terminated. */
+ * CLI (report/html/html.c writes them into every page).  Each is NUL-terminated. */
         .section .rodata
         .global html_page_js
         .global html_page_css

@@ -4,8 +4,8 @@
 # out-of-bounds read or overflow.  Each case reports as asan_<case>.
 bin=$T/test_load_asan
 if ! ${CC:-gcc} -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
-     -std=gnu11 -D_GNU_SOURCE -Ishim -Ireport -Itests/unit \
-     tests/unit/test_load.c report/snap.c report/peak.c report/lset.c report/siteline.c report/pycode.c report/input.c -o "$bin" -lz -lzstd 2>"$T/cc.err"; then
+     -std=gnu11 -D_GNU_SOURCE $ROOM_INC -Itests/unit \
+     tests/unit/test_load.c $(link_srcs tests/unit/test_load.c) -o "$bin" -lz -lzstd 2>"$T/cc.err"; then
   if grep -q "cannot find.*asan\|libasan" "$T/cc.err"; then
     t_skip asan_build "no AddressSanitizer runtime: $(head -c 200 "$T/cc.err")"
   else

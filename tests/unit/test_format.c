@@ -1,4 +1,4 @@
-// link: report/fmt.c
+// link: report/base/fmt.c
 /*
  * test_format.c - pins tracemalloc's _format_size and Statistic text.  The
  * expected strings were produced by python3's tracemalloc._format_size.

@@ -1,4 +1,4 @@
-// link: report/tmpl.c
+// link: report/symbols/tmpl.c
 /*
  * test_tmpl.c - tmpl_shorten (--shorten-templates) on tricky demangled
  * names: nested argument lists, operator<, operator<<, operator<=>,

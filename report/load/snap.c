@@ -19,7 +19,8 @@
  * A compressed section (format 3) is checked as stored, then decompressed
  * into a buffer of its own whose size the section declares: the frame must
  * fill it exactly and end at the section's end.
- * Errors are one line, "reason" (snap_load prefixes the path).
+ * Errors are one line, "reason" (snap_load prefixes the path); a section
+ * names itself in them with report/load/section.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,17 +65,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
-{
-    char why[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "section %s: %s", section, why);
-    return -1;
-}
-
 static int cur_take(struct cur *c, void *dst, uint64_t n)
 {
     if (n > c->left)
@@ -84,21 +74,6 @@ static int cur_take(struct cur *c, void *dst, uint64_t n)
     c->p += n;
     c->left -= n;
     return 0;
-}
-
-const char *snap_section_name(uint32_t type)
-{
-    static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
-                                  "STATS", "BLOCKS", "TIMELINE", "LEAKS",
-                                  "RETAINERS", "PEAK", "SITELINE", "TEMPS", "PYCODE", NULL, NULL,
-                                  "SUPPRESSIONS", "FAILED"};
-    static char other[32];
-    if (type < sizeof(names) / sizeof(names[0]) && names[type])
-        return names[type];
-    if (type == HSNAP_SEC_END)
-        return "END";
-    snprintf(other, sizeof(other), "type %u", type);
-    return other;
 }
 
 /* A str := u32 len, bytes[len]; returns a NUL-terminated copy or NULL. */

@@ -41,6 +41,14 @@ void cli_prefix(char *err, size_t errlen, const char *cmd)
     snprintf(err, errlen, "%s: %s", cmd, tmp);
 }
 
+int cli_parse_format(const char *arg, int *json, char *err, size_t errlen)
+{
+    if (strcmp(arg, "text") && strcmp(arg, "json"))
+        return cli_bad_value(err, errlen, "--format", arg, "text, json");
+    *json = !strcmp(arg, "json");
+    return 0;
+}
+
 int cli_parse_count(const char *s, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;

@@ -46,6 +46,10 @@ int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen
 int cli_bad_value(char *err, size_t errlen, const char *opt, const char *val,
                   const char *accepted);
 
+/* --format text|json: *json = 0 or 1; -1 with "bad value for --format: 'V'
+ * (text, json)" in err. */
+int cli_parse_format(const char *arg, int *json, char *err, size_t errlen);
+
 /* The one of names[0..n) nearest to a mistyped word (a swap, a letter
  * missing, added or wrong: at most 1 edit for words under 5 letters, 2
  * for longer), or NULL when none is that near. */

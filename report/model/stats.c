@@ -18,7 +18,6 @@
 #include "config.h"
 #include "escape.h"
 #include "fmt.h"
-#include "jsondoc.h"
 #include "lset.h"
 #include "peak.h"
 #include "progress.h"
@@ -118,7 +117,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
                 return 1;
             }
         return cli_bad_value(err, errlen, "--sort", arg, "live, allocations, allocated");
-    case 'f': return jdoc_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
+    case 'f': return cli_parse_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
     case 'k':
         for (size_t i = 0; i <= KEY_TRACEBACK; i++)
             if (strcmp(arg, stats_key_names[i]) == 0) {

@@ -1,6 +1,6 @@
 /*
- * export.h - the writers behind `heapsnap export` (report/export.c), one
- * file each, all reading a struct prof (report/prof.h).
+ * export.h - the writers behind `heapsnap export` (report/commands/export.c),
+ * one file each, all reading a struct prof (report/model/prof.h).
  */
 #ifndef REPORT_EXPORT_H
 #define REPORT_EXPORT_H

@@ -20,8 +20,7 @@
 #include "snap.h"
 #include "stats.h"
 
-/* --format text|json: *json = 0 or 1; -1 with "bad value for --format: 'V'
- * (text, json)" in err. */
+/* --format text|json: cli_parse_format (base/cli.h). */
 int jdoc_format(const char *arg, int *json, char *err, size_t errlen);
 
 /* The document's opening: json_init on out, then {"schema": schema,

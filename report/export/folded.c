@@ -43,3 +43,11 @@ int folded_write(const struct prof *p, const struct export_opts *o, FILE *out, c
     }
     return 0;
 }
+
+const char *export_frame_name(const struct frame *f, char *buf, size_t n)
+{
+    if (!frames_has_file(f))
+        return f->func;
+    snprintf(buf, n, "%s (%s:%d)", f->func, f->file, f->line);
+    return buf;
+}

@@ -1,10 +1,11 @@
 /*
- * html.c - `heapsnap html -o report.html SNAP...`: one self-contained page
- * (no network: the script and style sheet are embedded in the CLI by
- * report/html/assets.S and written inline, and a Content-Security-Policy
- * forbids every fetch) with a flame graph, memory over time (heap, RSS and
- * the largest sites: report/prof.c's series), the top table,
- * the diff of the earliest and latest snapshots and the leak check.
+ * html.c - the page `heapsnap html` writes (report/commands/html.c): one
+ * self-contained page (no network: the script and style sheet are embedded
+ * in the CLI by report/html/assets.S and written inline, and a
+ * Content-Security-Policy forbids every fetch) with a flame graph, memory
+ * over time (heap, RSS and the largest sites: report/model/prof.c's
+ * series), the top table, the diff of the earliest and latest snapshots and
+ * the leak check.
  *
  * The page is three parts: the style sheet, the data, and the script that
  * draws it (report/html/page.js).  The data is one JSON document inside
@@ -13,88 +14,20 @@
  * the browser never runs it); the script reads it with JSON.parse and
  * builds the DOM with textContent, so a name from a program (a C++
  * template, a hostile file name) is only ever text.  The data holds stacks
- * aggregated per distinct stack (report/prof.h), never per block, so a
+ * aggregated per distinct stack (report/model/prof.h), never per block, so a
  * snapshot of a million blocks makes a page of its traces' size.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "config.h"
+#include "html.h"
 #include "json.h"
 #include "lossrec.h"
-#include "prof.h"
 #include "retainers.h"
-#include "snapsave.h"
 #include "stats.h"
 
 extern const char html_page_js[], html_page_css[];
-
-#define HTML_ROWS 200  /* top, diff and loss record rows by default */
-
-struct html_args {
-    const char *output;
-    long rows;
-};
-
-static void html_usage(void)
-{
-    printf("usage: heapsnap html -o FILE [-n N] SNAP...\n"
-           "Writes one self-contained HTML page (no network access): a flame graph of\n"
-           "live or allocated memory with search and zoom, memory over time (the traced\n"
-           "heap, the resident set and the largest sites, with \"Go to peak\"), the top\n"
-           "allocation sites, the diff between the earliest and the latest\n"
-           "snapshot, and, when the snapshots hold a leak check, the loss records, the\n"
-           "leaked cycles and who retains the most memory.\n"
-           "  -o, --output FILE  the page, written atomically; \"-\": stdout; a device\n"
-           "                     or FIFO is written in place\n"
-           "  -n N               rows of the top, diff and leak tables (default %d)\n"
-           CONFIG_HELP
-           "Several snapshots: the flame graph and the top table show the latest of\n"
-           "each process, summed; the timeline shows every process.\n", HTML_ROWS);
-}
-
-static int html_getopt(int argc, char **argv, struct html_args *a, char *err, size_t errlen)
-{
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
-    uint64_t n;
-    int c, r;
-    a->output = NULL;
-    a->rows = HTML_ROWS;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:n:h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            html_usage();
-            return 0;
-        } else if (c == 'o') {
-            a->output = optarg;
-        } else if (c == 'n' && cli_parse_count(optarg, 1000000, &n) == 0) {
-            a->rows = (long)n;
-        } else if (c == 'n') {
-            cli_bad_value(err, errlen, "-n", optarg, "a count from 0 to 1000000");
-            return cli_prefix(err, errlen, "html"), 2;
-        } else if ((r = config_opt(c, optarg, err, errlen)) != 0) {
-            if (r < 0)
-                return cli_prefix(err, errlen, "html"), 2;
-        } else {
-            return cli_bad_option("html", c, argv, err, errlen);
-        }
-    }
-    if (!a->output) {
-        snprintf(err, errlen, "html: no output given (heapsnap html -o FILE SNAP...)");
-        return 2;
-    }
-    if (optind >= argc) {
-        snprintf(err, errlen, "html: no snapshot given (heapsnap html -o FILE SNAP...)");
-        return 2;
-    }
-    return config_load("html", err, errlen) ? 2 : -1;
-}
 
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
@@ -479,7 +412,7 @@ static const char html_body[] =
     "<noscript>This report draws itself with JavaScript.</noscript>\n"
     "<script type=\"application/json\" id=\"heapsnap-data\">";
 
-static int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errlen)
+int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errlen)
 {
     struct json j;
     fputs(html_head, out);
@@ -506,34 +439,4 @@ static int html_page(FILE *out, const struct prof *p, long rows, char *err, size
         return -1;
     }
     return 0;
-}
-
-static int html_write(const struct html_args *a, const struct prof *p, char *err,
-                      size_t errlen)
-{
-    char why[1024] = "";
-    struct save_tmp t;
-    /* Reports are for sharing: 0666 less the umask, like any new file. */
-    if (save_begin(&t, a->output, 0666, err, errlen) < 0)
-        return 2;
-    if (html_page(t.f, p, a->rows, why, sizeof(why)) < 0) {
-        save_abort(&t);
-        snprintf(err, errlen, "html: %s", why);
-        return 2;
-    }
-    return save_commit(&t, err, errlen) < 0 ? 2 : 0;
-}
-
-int cmd_html(int argc, char **argv, char *err, size_t errlen)
-{
-    struct html_args a;
-    struct prof_run r;
-    int rc = html_getopt(argc, argv, &a, err, errlen);
-    if (rc >= 0)
-        return rc;
-    rc = prof_load(&r, "html", argv + optind, argc - optind, err, errlen);
-    if (rc == 0)
-        rc = html_write(&a, &r.p, err, errlen);
-    prof_unload(&r);
-    return rc;
 }

@@ -153,11 +153,3 @@ int cmd_export(int argc, char **argv, char *err, size_t errlen)
     prof_unload(&r);
     return rc;
 }
-
-const char *export_frame_name(const struct frame *f, char *buf, size_t n)
-{
-    if (!frames_has_file(f))
-        return f->func;
-    snprintf(buf, n, "%s (%s:%d)", f->func, f->file, f->line);
-    return buf;
-}

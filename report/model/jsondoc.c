@@ -12,10 +12,7 @@
 
 int jdoc_format(const char *arg, int *json, char *err, size_t errlen)
 {
-    if (strcmp(arg, "text") && strcmp(arg, "json"))
-        return cli_bad_value(err, errlen, "--format", arg, "text, json");
-    *json = !strcmp(arg, "json");
-    return 0;
+    return cli_parse_format(arg, json, err, errlen);
 }
 
 void jdoc_begin(struct json *j, FILE *out, const char *schema, int version)
