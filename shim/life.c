@@ -751,6 +751,7 @@ void life_detach(void)
         life.sig = 0;
     }
     py_detach();
+    stop_release_signal();
     trace_clear(); /* the table's memory back; a free still in a hook finds nothing */
     guard_leave(saved);
 }

@@ -359,6 +359,22 @@ static int stop_handler_ok(void)
     return 0;
 }
 
+/* A detach (shim/attach): the stop signal's default disposition back, if
+ * ours is on it, as the process had it before the attach.  No stop may be
+ * under way. */
+void stop_release_signal(void)
+{
+    struct sigaction old, sa;
+    if (!stop.sig || !collect_host || collect_host->sigaction(stop.sig, NULL, &old) != 0 ||
+        !(old.sa_flags & SA_SIGINFO) || old.sa_sigaction != stop_on_signal)
+        return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    collect_host->sigaction(stop.sig, &sa, NULL);
+    stop.installed = 0;
+}
+
 static uint64_t stop_mono_ns(void)
 {
     struct timespec ts;

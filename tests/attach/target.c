@@ -12,8 +12,9 @@
  *   l     listens on 127.0.0.1, says the port, blocks in accept,
  *         then reads a line from the connection          "port P" "accepted LINE"
  *   F     forks a child that allocates at fork_site and exits   "child 0"
+ *   L     allocates 10 blocks of 40 bytes at leak_site, drops them  "leaked"
  *   q     leaves                                                 "bye"
- * It starts by printing "ready PID".
+ * It starts by printing "ready PID", having leaked one block of 77 bytes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +37,13 @@ __attribute__((noinline)) void *grow_site(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *thread_site(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *fork_site(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *churn_site(size_t n) { return malloc(n); }
+__attribute__((noinline)) void leak_site(void)
+{
+    for (int i = 0; i < 10; i++) {
+        void *volatile p = malloc(40);
+        p = NULL;
+    }
+}
 
 static void *thread_main(void *arg)
 {
@@ -93,6 +101,10 @@ int main(void)
     char line[128];
     pthread_t churn[4];
     before = malloc(1000);
+    {
+        void *volatile lost = malloc(77); /* leaked before any attach */
+        lost = NULL;
+    }
     printf("ready %d\n", (int)getpid());
     fflush(stdout);
     while (fgets(line, sizeof line, stdin)) {
@@ -162,6 +174,10 @@ int main(void)
             printf("child %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
             break;
         }
+        case 'L':
+            leak_site();
+            printf("leaked\n");
+            break;
         case 'q':
             printf("bye\n");
             return 0;

@@ -17,7 +17,7 @@ at_end
 snap=$(at_snap)
 "$HEAPSNAP" top "$snap" >"$T/top.txt" 2>/dev/null
 if [ "$a" = 0 ] && [ "$AT_DETACH_RC" = 0 ] && [ "$AT_STATUS" = 0 ] &&
-   grep -q 'target.c:36: size=9600 B, count=200' "$T/top.txt" &&
+   grep -q 'target.c:37: size=9600 B, count=200' "$T/top.txt" &&
    printf 'churning\nthreads 4\nstopped\nbye\n' | diff - "$T/transcript" >/dev/null; then
   t_pass attach_multithreaded_program_records_its_threads
 else t_fail attach_multithreaded_program_records_its_threads "attach $a, detach $AT_DETACH_RC, exit $AT_STATUS: $(tr '\n' '|' <"$T/transcript") $(head -c 200 "$T/top.txt")"; fi
@@ -30,7 +30,7 @@ child=$(ls "$AT_DIR"/*.hsnap 2>/dev/null | grep -v "/$AT_PID.hsnap" | head -1)
 at_detach
 at_end
 if [ "$a" = 0 ] && [ "$AT_STATUS" = 0 ] && grep -qx 'child 0' "$T/transcript" && [ "$AT_DETACH_RC" = 0 ] &&
-   [ -n "$child" ] && "$HEAPSNAP" top "$child" 2>/dev/null | grep -q 'target.c:37: size=2400 B, count=100'; then
+   [ -n "$child" ] && "$HEAPSNAP" top "$child" 2>/dev/null | grep -q 'target.c:38: size=2400 B, count=100'; then
   t_pass attach_then_fork_child_exits_and_writes_its_own
 else t_fail attach_then_fork_child_exits_and_writes_its_own "attach $a exit $AT_STATUS child '$child': $(tr '\n' '|' <"$T/transcript")"; fi
 
