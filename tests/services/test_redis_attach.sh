@@ -8,6 +8,7 @@ trap sv_cleanup EXIT
 trap 'sv_cleanup; exit 1' INT TERM
 sv_need redis_attach redis-server redis-cli redis-benchmark python3 || return 0
 cycles=${ATTACH_CYCLES:-5}
+SV_LIFE=$((120 + cycles * 6)) # the service outlives every session, however slow the machine
 R=$T/redis
 mkdir -p "$R/data" "$R/out"
 port=$(sv_port)
