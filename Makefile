@@ -21,14 +21,24 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # The shim's rooms, lowest first (docs/design.md, "Layout"); the root keeps
 # the doors.  Every .c of a room is built, and each room is on the include
 # path, so headers are named bare ("inner.h" is each room's own).
-SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim
+SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim \
+               shim/attach
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
 SHIM_HOT    := shim/hooks shim/record/pending shim/record/table shim/record/traces shim/record/sample \
                shim/unwind/unwind shim/unwind/cfi shim/unwind/rulecache
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
-               -ftls-model=initial-exec -fno-omit-frame-pointer -pthread -D_GNU_SOURCE \
-               $(addprefix -I,$(SHIM_ROOMS))
+               -fno-omit-frame-pointer -pthread -D_GNU_SOURCE $(addprefix -I,$(SHIM_ROOMS))
+# The preloaded shim's thread-locals are initial-exec (docs/design.md).  The
+# copy that `heapsnap attach` loads into a running process cannot be: glibc
+# keeps only ~1.5 KiB of static TLS for libraries loaded by dlopen, and the
+# shim's is 6 KiB ("cannot allocate memory in static TLS block").  That copy,
+# libheapsnap-attach.so, is built from the same sources with dynamic TLS
+# (descriptors); its malloc is reached only through rewritten GOT entries,
+# never by the loader's own allocations, so the first access of a thread,
+# which allocates, cannot re-enter it (shim/attach/attach.c).
+SHIM_TLS        := -ftls-model=initial-exec
+SHIM_TLS_ATTACH := -ftls-model=global-dynamic -mtls-dialect=gnu2 -DHEAPSNAP_ATTACH_BUILD
 # zlib (the snapshot's CRC-32 only) is linked in statically: as a library
 # of its own it was ~120 KiB of every profiled process's resident memory
 # (its pages around crc32 and each segment's first page), for ~13 KiB of
@@ -57,6 +67,7 @@ CLI_HDR  := $(foreach r,$(CLI_ROOMS),$(wildcard $(r)/*.h))
 CLI_CXX_SRC := $(foreach r,$(CLI_ROOMS),$(wildcard $(r)/*.cc))
 CLI_LIB_SRC := $(filter-out report/main.c,$(CLI_SRC))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+SHIM_ATT_OBJ := $(SHIM_SRC:%.c=$(BUILD)/obj-attach/%.o)
 CLI_CXX_OBJ := $(CLI_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 # Generated at build time: the pprof export's protobuf code (protoc-c, from
 # report/export/profile.proto), and the HTML report's script and style sheet
@@ -67,14 +78,18 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
             $(BUILD)/obj/report/html/assets.o $(CLI_CXX_OBJ)
 
 .PHONY: all deps check demo fuzz bench man install clean print-%
-all: $(BUILD)/libheapsnap.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
+all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 
 deps:
 	@scripts/install-deps.sh build
 
 $(BUILD)/obj/shim/%.o: shim/%.c $(SHIM_HDR) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(SHIM_CFLAGS) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(SHIM_TLS) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
+
+$(BUILD)/obj-attach/shim/%.o: shim/%.c $(SHIM_HDR) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) $(SHIM_TLS_ATTACH) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
 $(BUILD)/obj/report/%.o: report/%.c $(CLI_HDR) shim/hsnap_format.h \
                         shim/options_table.h $(BUILD)/gen/profile.pb-c.h
@@ -103,6 +118,10 @@ $(BUILD)/obj/report/html/assets.o: report/html/assets.S $(HTML_ASSETS)
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
 	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
 	    -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
+
+$(BUILD)/libheapsnap-attach.so: $(SHIM_ATT_OBJ) shim/exports.map
+	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
+	    -o $@ $(SHIM_ATT_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/heapsnap: $(CLI_OBJ)
 	$(CC) -o $@ $(CLI_OBJ) $(CLI_LIBS)
@@ -153,6 +172,7 @@ install: all man
 	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/heapsnap $(DESTDIR)$(PREFIX)/bin/heapsnap
 	install -m 755 $(BUILD)/libheapsnap.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap.so
+	install -m 755 $(BUILD)/libheapsnap-attach.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap-attach.so
 	install -m 644 shim/heapsnap.h $(DESTDIR)$(PREFIX)/include/heapsnap.h
 	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 scripts/heapsnap.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/heapsnap

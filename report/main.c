@@ -24,6 +24,8 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cmd_run, "run CMD with the shim preloaded; prints where snapshots went"},
+    {"attach", cmd_attach, "profile a running process from now on (ptrace; no restart)"},
+    {"detach", cmd_detach, "end an attach: last snapshot, the process runs on as before"},
     {"top", cmd_top, "live memory by line, file, function, module or traceback"},
     {"diff", cmd_diff, "what changed between two snapshots (tracemalloc compare_to)"},
     {"leaks", cmd_leaks, "loss records and LEAK SUMMARY from the reference model"},

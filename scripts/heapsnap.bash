@@ -31,6 +31,11 @@ _heapsnap()
             [ "${COMP_WORDS[i]}" = -- ] && { COMPREPLY=($(compgen -c -f -- "$cur")); return; }
         done
     fi
+    if { [ "$cmd" = attach ] || [ "$cmd" = detach ]; } && [[ $cur != -* ]] &&
+       ! [[ $prev =~ ^(-o|--depth|--signal|--interval|--sample|--unwind|--duration)$ ]]; then # a pid
+        COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
+        return
+    fi
     if [ "$prev" = = ] && [ "$COMP_CWORD" -gt 2 ]; then # --key=VALUE
         prev=${COMP_WORDS[COMP_CWORD-2]}
     fi

@@ -452,10 +452,53 @@ void py_poll(void)
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
     for (int i = 0; i < 2; i++) {
         int d = domains[i];
-        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free};
-        dom.get_allocator(d, &dom.orig[d]);
+        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free}, now;
+        dom.get_allocator(d, &now);
+        if (now.malloc == py_malloc) /* still ours: a detach's unwrap never ran */
+            continue;
+        dom.orig[d] = now;
         dom.set_allocator(d, &ours);
     }
     py_on = 1;
     opt_debug("python: allocator domains wrapped", "", "");
+}
+
+/* ---------------- attach and detach (shim/attach) ---------------- */
+
+/* The domains back to what they were, run by the interpreter itself under
+ * the GIL (Py_AddPendingCall): until it runs, the wrappers forward. */
+static int py_unwrap(void *arg)
+{
+    (void)arg;
+    static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
+    if (hook_is_active()) /* attached again meanwhile */
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        struct py_alloc now;
+        dom.get_allocator(domains[i], &now);
+        if (now.malloc == py_malloc)
+            dom.set_allocator(domains[i], &dom.orig[domains[i]]);
+    }
+    py_on = 0;
+    return 0;
+}
+
+/* A detach: the unwrap asked of the interpreter (a pending call, which the
+ * thread that next holds the GIL runs).  0, or -1: not wrapped. */
+int py_detach(void)
+{
+    py_waiting = 0;
+    if (!py_on)
+        return -1;
+    int (*add)(int (*)(void *), void *) =
+        (int (*)(int (*)(void *), void *))py_dlsym("Py_AddPendingCall");
+    return add && add(py_unwrap, NULL) == 0 ? 0 : -1;
+}
+
+/* Attached again: the wrap is done (again) by the next allocation under
+ * the GIL, unless the wrappers are still there (their unwrap never ran). */
+void py_reattach(void)
+{
+    if (py_lay && dom.set_allocator && !py_on)
+        py_waiting = 1;
 }

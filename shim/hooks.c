@@ -67,9 +67,55 @@ static inline int64_t *hook_cd(void)
 
 /* ---------------- resolution ---------------- */
 
-static void *hook_sym(const char *name)
+#ifdef HEAPSNAP_ATTACH_BUILD
+#include <link.h>
+/* Loaded late (attach), the next definition is the first in the loader's
+ * order that is neither the executable's nor ours: a non-PIE executable
+ * that imports malloc defines it as its PLT entry (the canonical address),
+ * which RTLD_NEXT and RTLD_DEFAULT would return, and which jumps through
+ * the very GOT entry the attach rewrites to the hooks. */
+struct hook_mods {
+    const char *name[64];
+    unsigned n;
+};
+
+static int hook_mod(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct hook_mods *m = arg;
+    (void)size;
+    if (info->dlpi_name && info->dlpi_name[0] == '/' && m->n < 64)
+        m->name[m->n++] = info->dlpi_name;
+    return 0;
+}
+
+void *hook_real_sym(const char *name)
+{
+    struct hook_mods m = {{0}, 0};
+    Dl_info self, at;
+    dladdr((void *)hook_real_sym, &self);
+    dl_iterate_phdr(hook_mod, &m); /* the executable has no name: never listed */
+    for (unsigned i = 0; i < m.n; i++) {
+        void *h = dlopen(m.name[i], RTLD_NOLOAD | RTLD_LAZY), *f;
+        if (!h)
+            continue;
+        f = dlsym(h, name);
+        dlclose(h);
+        if (f && dladdr(f, &at) && at.dli_fname && !strcmp(at.dli_fname, m.name[i]) &&
+            at.dli_fbase != self.dli_fbase)
+            return f;
+    }
+    return dlsym(RTLD_NEXT, name);
+}
+#else
+void *hook_real_sym(const char *name)
 {
     return dlsym(RTLD_NEXT, name);
+}
+#endif
+
+static void *hook_sym(const char *name)
+{
+    return hook_real_sym(name);
 }
 
 /* Resolves every real function, once.  Re-entrant calls (dlsym allocating)
@@ -370,6 +416,21 @@ void hook_countdown_set(int64_t v)
 
 /* ---------------- the hooks ---------------- */
 
+/* The attach build's thread-locals are dynamic: a thread's first access
+ * allocates them through the loader's malloc, which in a non-PIE
+ * executable is the executable's PLT entry for malloc (its canonical
+ * address), and so the rewritten GOT entry, and so this hook again.  A call
+ * that comes from the loader's own code is forwarded at once, before any
+ * thread-local is read (shim/attach/got.c sets the range). */
+uintptr_t hook_loader_lo, hook_loader_hi;
+#ifdef HEAPSNAP_ATTACH_BUILD
+#define HOOK_FROM_LOADER()                                                                 \
+    HS_UNLIKELY((uintptr_t)__builtin_return_address(0) - hook_loader_lo <                 \
+                hook_loader_hi - hook_loader_lo)
+#else
+#define HOOK_FROM_LOADER() 0
+#endif
+
 /* Each hook's own code is only its fast path: checks, then a tail call of
  * the real function, with no registers to save.  Anything else - before
  * the real functions are resolved, or a block to record - is a noinline
@@ -397,6 +458,8 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 
 HS_EXPORT void *malloc(size_t n)
 {
+    if (HOOK_FROM_LOADER())
+        return real.malloc(n);
     if (hook_pass(n))
         return real.malloc(n);
     if (HS_UNLIKELY(!hook_ready()))
@@ -446,6 +509,8 @@ static HS_NOINLINE void hook_free_careful(void *p)
 
 HS_EXPORT void free(void *p)
 {
+    if (HOOK_FROM_LOADER())
+        return real.free(p);
     if (hook_pass_free(p))
         return real.free(p);
     hook_free_careful(p);
@@ -487,6 +552,8 @@ static HS_NOINLINE void *hook_calloc_careful(size_t n, size_t m)
 
 HS_EXPORT void *calloc(size_t n, size_t m)
 {
+    if (HOOK_FROM_LOADER())
+        return real.calloc(n, m);
     if (hook_pass(n * m)) /* an overflowing product: calloc fails all the same */
         return real.calloc(n, m);
     return hook_calloc_careful(n, m);
@@ -553,6 +620,8 @@ static HS_NOINLINE void *hook_realloc_idle(void *p, size_t n)
  * The boot check is one compare (boot_has). */
 HS_EXPORT void *realloc(void *p, size_t n)
 {
+    if (HOOK_FROM_LOADER())
+        return real.realloc(p, n);
     if ((!p || hook_pass_free(p)) && hook_pass(n))
         return real.realloc(p, n);
     if (boot_has(p))

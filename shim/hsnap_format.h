@@ -210,6 +210,7 @@ enum hsnap_reason {
     HSNAP_REASON_EXEC = 8,     /* the image was about to exec (HEAPSNAP_EXEC_SNAPSHOT) */
     HSNAP_REASON_KILLED = 9,   /* read from a state file (hsnap_state.h): the process
                                   ended without its exit snapshot (a SIGKILL) */
+    HSNAP_REASON_DETACH = 10,  /* heapsnap detach (or the end of heapsnap attach) */
 };
 
 /* hsnap_trace.flags */
@@ -322,6 +323,10 @@ struct hsnap_meta {
 /* Cut short: the state a process left when it was killed (hsnap_state.h),
  * as of time_ns (its last heartbeat); no BLOCKS, no leak check. */
 #define HSNAP_META_CUT_SHORT 0x40u
+/* Recorded from an attach (heapsnap attach) to a process that was already
+ * running: start_ns is the attach's time, and the blocks allocated before
+ * it are not in the snapshot (their frees count as foreign). */
+#define HSNAP_META_ATTACHED 0x80u
 
 struct hsnap_stat {
     uint64_t live_count;

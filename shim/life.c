@@ -82,6 +82,8 @@ static struct {
     pid_t pid;                /* the process our constructor/fork handler ran in */
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
     atomic_int exited;        /* the _exit snapshot was taken */
+    atomic_int detached;      /* ... and detached: nothing more is written */
+    struct sigaction old_sig; /* HEAPSNAP_SIGNAL's disposition before an attach */
     int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
 } life;
 
@@ -256,7 +258,7 @@ static void life_init_signals(void)
         sa.sa_handler = life_on_signal;
         sa.sa_flags = SA_RESTART;
         sigemptyset(&sa.sa_mask);
-        if (sig_install((int)sig, &sa, NULL) == 0) {
+        if (sig_install((int)sig, &sa, &life.old_sig) == 0) {
             life.sig = (int)sig;
             sig_watch(life.sig, life_on_signal);
         } else
@@ -432,7 +434,7 @@ void life_before_exec(void)
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
-    if (!life_writes_at_exit(0) || !life_own_process()) {
+    if (!life_writes_at_exit(0) || !life_own_process() || atomic_load(&life.detached)) {
         state_done(); /* an exit that writes nothing: no state left either */
         return;
     }
@@ -451,7 +453,7 @@ static HS_NOINLINE void life_quick_exit(void)
 {
     if (!hook_guard && !life_writes_at_exit(1))
         state_done(); /* a child that leaves writing nothing leaves no state */
-    if (hook_guard || getpid() != life.pid || !hook_is_active() ||
+    if (atomic_load(&life.detached) || hook_guard || getpid() != life.pid || !hook_is_active() ||
         !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
     guard_enter();
@@ -499,6 +501,8 @@ static void life_stop_recording(void)
 /* What recording needs: real functions, options, clocks, the unwinder.
  * Once, from whichever comes first: the constructor, or the first
  * allocation that reaches the hooks (life_start_early).  Guard set. */
+static const char *life_conf; /* an attach's options (life_attach), else NULL */
+
 static void life_init_core(void)
 {
     static atomic_int done;
@@ -513,7 +517,10 @@ static void life_init_core(void)
         tbl_filter_enable(); /* the table stays empty: every free passes at once */
         return;
     }
-    opt_init();
+    if (life_conf)
+        opt_init_conf(life_conf);
+    else
+        opt_init();
     life_clock_start();
     life_timeline_init();
     life.pid = getpid();
@@ -547,8 +554,95 @@ int life_start_early(void)
     return 1;
 }
 
+/* Loaded late, by dlopen into a running process (heapsnap attach), rather
+ * than at start-up: the malloc that the process's modules bind to is not
+ * this library's (a preloaded or linked shim's is).  Only the attach build
+ * asks: the preloaded one is never loaded late (its static TLS would not
+ * fit). */
+static int life_loaded_late(void)
+{
+#ifdef HEAPSNAP_ATTACH_BUILD
+    Dl_info mine, theirs;
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    return m && dladdr((void *)life_loaded_late, &mine) && dladdr(m, &theirs) &&
+           mine.dli_fbase != theirs.dli_fbase;
+#else
+    return 0;
+#endif
+}
+
+/* heapsnap attach (shim/attach): what the constructor does at start-up,
+ * now, in a process that runs: options from conf, not the environment; no
+ * fatal-signal handlers (a running program's dispositions are left as they
+ * are).  0, or -1: this process records nothing (secure execution). */
+int life_attach(const char *conf)
+{
+    static int started;
+    int saved = guard_enter();
+    if (started) { /* attached before, and detached: the same shim again */
+        opt_init_conf(conf);
+        life_clock_start();
+        life_timeline_init(); /* an attach after a detach: a new timeline */
+        sl_reset();
+        atomic_store(&life.detached, 0);
+        atomic_fetch_sub(&life.paused, 1);
+        atomic_store(&life.signalled, 0);
+    } else {
+        life_conf = conf;
+        life_init_core();
+        life_conf = NULL;
+        if (cred_secure()) {
+            guard_leave(saved);
+            return -1;
+        }
+        py_init();
+        atexit(life_atexit);
+        pthread_atfork(life_prepare, life_parent, life_child);
+        started = 1;
+    }
+    py_reattach();
+    life_init_signals();
+    hook_set_active(1);
+    opt_debug("recording from the attach on", "", "");
+    guard_leave(saved);
+    return 0;
+}
+
+/* heapsnap detach: recording stops, the helper is joined and never started
+ * again, HEAPSNAP_SIGNAL gets its old disposition back; no exit snapshot
+ * will be written.  The hooks keep forwarding for any thread still in one. */
+void life_detach(void)
+{
+    int saved = guard_enter();
+    hook_set_active(0);
+    atomic_store(&life.detached, 1);
+    atomic_fetch_add(&life.paused, 1); /* for good: no helper starts again */
+    lock_take(&life.helper_lock);
+    if (life.helper_on) {
+        atomic_store(&life.helper_quit, 1);
+        sem_post(&life.wake);
+        pthread_join(life.helper, NULL);
+        stop_own_thread(0);
+        life.helper_on = 0;
+    }
+    atomic_store(&life.need_helper, 0);
+    lock_drop(&life.helper_lock);
+    if (life.sig) {
+        sig_install(life.sig, &life.old_sig, NULL);
+        life.sig = 0;
+    }
+    py_detach();
+    stop_release_signal();
+    trace_clear(); /* the table's memory back; a free still in a hook finds nothing */
+    guard_leave(saved);
+}
+
 __attribute__((constructor(101))) static void life_init(void)
 {
+    if (life_loaded_late()) { /* heapsnap attach: life_attach starts it */
+        life_mark_late();
+        return;
+    }
     guard_enter();
     life_init_core();
     if (cred_secure()) {

@@ -100,6 +100,8 @@ static inline int guard_enter(void)
     return saved;
 }
 void hook_init(void);           /* resolve the real functions (idempotent) */
+void *hook_real_sym(const char *name); /* the next definition of name, past the shim */
+extern uintptr_t hook_loader_lo, hook_loader_hi; /* attach build: the loader's text */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
 struct unwind_origin;
@@ -477,6 +479,7 @@ static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
 /* ---- options.c ---- */
 void opt_init(void);
 void opt_init_secure(void); /* AT_SECURE: defaults, no variable obeyed */
+void opt_init_conf(const char *conf); /* attach: "NAME=VALUE" lines, not the environment */
 long opt_int(enum opt_id id);
 const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
@@ -568,6 +571,8 @@ void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
 int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
 void name_manifest(const char *path, int err); /* run told: written (0) or failed */
+/* shim/attach: told of each snapshot too (its absolute path), when set */
+extern void (*name_notify)(const char *path, int err);
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
 int name_has_pid(void);                       /* the name chosen last came from a %p pattern */
 int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
@@ -663,6 +668,10 @@ int life_start_early(void);        /* an allocation before the constructor */
  * process that writes snapshots */
 int life_own_process(void);
 void life_adopt(void); /* orphan.c: a clone child's locks taken back */
+int life_is_late(void);             /* loaded by an attach, not at start-up */
+void life_mark_late(void);          /* base/clock.c: say so, once, at the attach */
+int life_attach(const char *conf);  /* shim/attach: start now; 0, or -1 */
+void life_detach(void);             /* shim/attach: stop for good */
 
 /* ---- orphan.c: clone children that no fork handler reached ---- */
 void orph_init(void);   /* start-up */
@@ -694,7 +703,7 @@ uint64_t state_used(void);        /* bytes of the file in use */
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 /* ---- record/timeline.c: the heap over time ---- */
-void life_timeline_init(void);    /* start-up */
+void life_timeline_init(void);    /* start-up, and a new attach: empty */
 void life_timeline_tick(void);    /* life_tick: a point, when one is due */
 /* With the timeline lock held by the caller of life_timeline_lock. */
 unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
@@ -715,6 +724,7 @@ void sl_sample(void);       /* the helper thread takes a point */
 struct sbuf;
 int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32_t ntraces,
            int fatal);      /* the SITELINE payload (empty when off); 0 or -1 */
+void sl_reset(void);        /* a new attach: no point kept */
 void sl_lock(void);         /* fork */
 void sl_unlock(void);
 /* For the unit test: */

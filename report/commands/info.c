@@ -23,7 +23,7 @@
 static const char *info_reason(uint32_t r)
 {
     static const char *names[] = {"?", "exit", "signal", "interval", "api", "fatal signal",
-                                  "collect", "lsan", "exec", "killed"};
+                                  "collect", "lsan", "exec", "killed", "detach"};
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
@@ -241,6 +241,9 @@ static void info_print(const struct snap *s)
     free(exe);
     printf("%-17s %u (parent %u)\n", "pid:", m->pid, m->ppid);
     printf("%-17s %s (started %s)\n", "time:", when, start);
+    char note[128];
+    if (snap_attached_note(s, note, sizeof note))
+        printf("%-17s %s\n", "attached:", note);
     printf("%-17s %s\n", "reason:", info_reason(m->reason));
     printf("%-17s %u\n", "sequence:", m->seq);
     printf("%-17s %u frames\n", "depth:", m->depth);
@@ -333,6 +336,7 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
         json_kbool(j, "cut_short", 1);
     if (s->state_size)
         json_ku64(j, "state_kib", s->state_used / 1024);
+    json_kbool(j, "attached", (m->flags & HSNAP_META_ATTACHED) != 0);
     json_ku64(j, "sequence", m->seq);
     json_ku64(j, "depth", m->depth);
     json_ku64(j, "sample_interval", m->sample_interval);

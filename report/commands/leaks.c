@@ -430,8 +430,15 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         }
     } else if (rc == 0 && o->json)
         leaks_json(o, ls, snaps, paths, n, stdout);
-    else if (rc == 0)
+    else if (rc == 0) {
+        for (int i = 0; i < n; i++) {
+            char note[128];
+            if (snap_attached_note(&snaps[i], note, sizeof(note)))
+                printf("note: %s: %s, and their leaks are not seen (docs/leaks.md)\n\n",
+                       paths[i], note);
+        }
         leaks_text(o, ls, stdout);
+    }
     lossrec_free(ls);
     return rc;
 }

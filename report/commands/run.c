@@ -96,7 +96,7 @@ static void run_usage(void)
 
 /* An option checked here against the shim's table (range, choices), rather
  * than warned about by every process the shim enters. */
-static int run_check_opt(const char *opt, const char *val, int idx, char *err, size_t errlen)
+int run_check_opt(const char *opt, const char *val, int idx, char *err, size_t errlen)
 {
     uint64_t v;
     long ms;
@@ -132,7 +132,7 @@ static int run_check_opt(const char *opt, const char *val, int idx, char *err, s
 /* --signal: a name (USR2, SIGUSR2), a number or off, given to the shim as
  * a number in buf.  The signals no program survives as a trigger (faults,
  * ABRT, TRAP, KILL, STOP) are refused, as the shim would refuse them. */
-static int run_check_signal(const char *val, char *buf, size_t n, char *err, size_t errlen)
+int run_check_signal(const char *val, char *buf, size_t n, char *err, size_t errlen)
 {
     uint64_t v = 0;
     const char *name = strncasecmp(val, "SIG", 3) ? val : val + 3;
@@ -301,7 +301,13 @@ fail:
     return -1;
 }
 
-static int run_find_shim(char *out, size_t n)
+int run_find_shim(char *out, size_t n)
+{
+    return run_find_lib("libheapsnap.so", out, n);
+}
+
+/* name next to this executable, else in ../lib/heapsnap/: its real path. */
+int run_find_lib(const char *name, char *out, size_t n)
 {
     char exe[PATH_MAX], cand[PATH_MAX + 64];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -312,9 +318,9 @@ static int run_find_shim(char *out, size_t n)
     if (!slash)
         return -1;
     *slash = 0;
-    static const char *rel[] = {"/libheapsnap.so", "/../lib/heapsnap/libheapsnap.so"};
+    static const char *rel[] = {"/", "/../lib/heapsnap/"};
     for (size_t i = 0; i < 2; i++) {
-        snprintf(cand, sizeof(cand), "%s%s", exe, rel[i]);
+        snprintf(cand, sizeof(cand), "%s%s%s", exe, rel[i], name);
         if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < n)
             return 0;
     }

@@ -119,6 +119,11 @@ static int top_sum(const struct stats_opts *o, struct stats *st, const struct sn
     } else {
         top_note_mixed(snaps, sel, n);
     }
+    for (int i = 0; i < n; i++) {
+        char note[128];
+        if (sel[i] && snap_attached_note(&snaps[i], note, sizeof(note)))
+            fprintf(stderr, "heapsnap: note: %s: %s\n", paths[i], note);
+    }
     for (int i = 0; rc == 0 && i < n; i++)
         if (sel[i] && stats_add_snap(st, &snaps[i], paths[i], err, errlen) < 0)
             rc = 2;

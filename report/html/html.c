@@ -173,6 +173,9 @@ static void html_series(struct json *j, const struct prof *p)
         }
         json_kbool(j, "latest", p->in[i].latest);
         json_kbool(j, "leaks", s->lk.present);
+        char note[128];
+        if (snap_attached_note(s, note, sizeof(note)))
+            json_kstr(j, "attached", note);
         json_obj_end(j);
     }
     json_arr_end(j);

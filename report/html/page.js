@@ -176,6 +176,8 @@
   atPeak.addEventListener('click', function () { setView(true, view.py); });
   atExit.addEventListener('click', function () { setView(false, view.py); });
   pyBox.addEventListener('change', function () { setView(view.peak, pyBox.checked); });
+  for (const s of data.snapshots)
+    if (s.attached) head.append(el('p', 'sub', s.path + ': ' + s.attached));
   const nav = el('nav');
   head.append(views, nav);
   document.body.append(head);

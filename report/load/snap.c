@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -688,6 +689,19 @@ int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
     if (!buf || load_owned(buf, len, out, why, sizeof(why)) < 0)
         return fail(err, errlen, "%s: %s", path, why);
     return 0;
+}
+
+int snap_attached_note(const struct snap *s, char *buf, size_t n)
+{
+    char when[64] = "?";
+    if (!(s->meta.flags & HSNAP_META_ATTACHED))
+        return 0;
+    time_t t = (time_t)(s->meta.start_ns / 1000000000u);
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    snprintf(buf, n, "attached at %s; blocks from before are not traced", when);
+    return 1;
 }
 
 void snap_free(struct snap *s)

@@ -133,6 +133,9 @@ int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
 
 /* Releases everything snap_load filled; safe on a zeroed snap. */
 void snap_free(struct snap *s);
+/* A snapshot recorded from an attach (HSNAP_META_ATTACHED): "attached at
+ * TIME; blocks from before are not traced" in buf, 1; else 0. */
+int snap_attached_note(const struct snap *s, char *buf, size_t n);
 
 /* The module whose [lo, hi) holds ip, or NULL. */
 const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip);

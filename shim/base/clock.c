@@ -44,3 +44,17 @@ void life_clock_start(void)
     clk.start_ns = life_now_ns();
     clk.start_mono = life_mono_ns();
 }
+
+/* Recording started late: the shim was loaded into a running process by
+ * heapsnap attach, so the start time above is the attach's. */
+static int clk_late;
+
+void life_mark_late(void)
+{
+    clk_late = 1;
+}
+
+int life_is_late(void)
+{
+    return clk_late;
+}

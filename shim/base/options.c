@@ -284,6 +284,39 @@ static void opt_check_names(void)
     }
 }
 
+/* Where the options come from: the environment, or the text an attach
+ * passed (opt_init_conf): "NAME=VALUE" lines.  What is found is copied
+ * (opt_copy), so the text need not outlive opt_init. */
+static const char *opt_conf;
+
+static const char *opt_lookup(const char *name)
+{
+    if (!opt_conf)
+        return getenv(name);
+    size_t n = strlen(name);
+    for (const char *l = opt_conf; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0)) {
+        if (!strncmp(l, name, n) && l[n] == '=') {
+            static char val[4096]; /* one value at a time: opt_init copies it */
+            size_t k = strcspn(l + n + 1, "\n");
+            if (k >= sizeof val)
+                return NULL;
+            memcpy(val, l + n + 1, k);
+            val[k] = 0;
+            return val;
+        }
+    }
+    return NULL;
+}
+
+/* The options of an attach (shim/attach): conf's lines, the environment
+ * of the process never read. */
+void opt_init_conf(const char *conf)
+{
+    opt_conf = conf;
+    opt_init();
+    opt_conf = NULL;
+}
+
 /* Reads every variable once.  Safe to call again (e.g. in tests). */
 void opt_init(void)
 {
@@ -291,7 +324,7 @@ void opt_init(void)
     const char *dir = getcwd(cwd, sizeof cwd) ? cwd : NULL;
     for (int id = 0; id < OPT_COUNT; id++) {
         const struct opt_def *d = &opt_table[id];
-        const char *env = getenv(d->name);
+        const char *env = opt_lookup(d->name);
         long v;
         opt_set_default((enum opt_id)id);
         if (!env)
@@ -316,7 +349,8 @@ void opt_init(void)
         opt_warn("HEAPSNAP_OUTPUT is empty, using the default", 0, 0);
         opt_set_default(OPT_OUTPUT);
     }
-    opt_check_names();
+    if (!opt_conf) /* an attach's text names only known variables */
+        opt_check_names();
 }
 
 /* Secure execution (creds.c): every option at its default, no variable

@@ -18,6 +18,7 @@
 #define HEAPSNAP_LEAK_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "hsnap_format.h"
@@ -149,6 +150,8 @@ void stop_attach(struct stop_slot *s, uintptr_t lo, uintptr_t hi, void *(**start
  * libc's, past the hook): never stopped, never scanned, never taken for a
  * foreign one. */
 void stop_own_thread(uintptr_t t); /* its pthread_t: creator, then itself; 0: joined */
+void stop_aux_thread(pid_t tid);   /* shim/attach's control thread, from itself; 0: ended */
+void stop_release_signal(void);    /* detach: the stop signal's default back */
 /* Its start routine is over: its DTV block (or 0).  The slot stays live
  * (stopped, scanned) through the TLS destructors, until the thread is gone. */
 uintptr_t stop_detach(struct stop_slot *s);

@@ -89,7 +89,8 @@ int lchk_wanted(unsigned reason, int fatal, unsigned *why)
         return 0;
     if (reason == HSNAP_REASON_COLLECT || reason == HSNAP_REASON_LSAN)
         return 1;
-    int wanted = opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL;
+    int wanted = opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL &&
+                 (!life_is_late() || reason == HSNAP_REASON_DETACH || reason == HSNAP_REASON_EXIT);
     if (reason == HSNAP_REASON_EXIT)
         *why = lsan_exit_check(wanted);
     return wanted && !*why;

@@ -209,9 +209,12 @@ __attribute__((constructor(102))) static void lsan_init(void)
     life_loader_enter();
     void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check"); /* ours at least */
     life_loader_leave();
-    if (first && !unwind_in_shim((uintptr_t)first))
+    Dl_info a, b;
+    if (first && life_is_late()) /* its unwinder is not started: which library holds it */
+        other = dladdr(first, &a) && dladdr((void *)lsan_init, &b) && a.dli_fbase != b.dli_fbase;
+    else if (first && !unwind_in_shim((uintptr_t)first))
         other = 1;
-    else
+    if (!other)
         life_iterate_phdr(lsan_runtime_cb, &other);
     if (other)
         opt_warn("the program carries LeakSanitizer's own runtime (built with -fsanitize=leak "

@@ -112,6 +112,7 @@ static struct {
     atomic_int top;              /* slots ever claimed: [0, top) (a fork's child) */
     atomic_int own_tid;          /* the shim's helper thread, or 0 */
     _Atomic(uintptr_t) own_tp;   /* its pthread_t, or 0 */
+    atomic_int aux_tid;          /* the attach's control thread (stop_aux_thread), or 0 */
     struct stop_slot slot[STOP_MAX];
 } stop;
 
@@ -289,6 +290,14 @@ void stop_own_thread(uintptr_t t)
         atomic_store(&stop.own_tid, tid);
 }
 
+/* The shim's second thread of its own (shim/attach's control thread: it
+ * blocks every signal and holds no program pointer), by its tid, from the
+ * thread itself; 0 when it ends. */
+void stop_aux_thread(pid_t tid)
+{
+    atomic_store(&stop.aux_tid, tid);
+}
+
 /* The thread's start routine is over (returned, pthread_exit, cancelled):
  * returns its DTV block's start.  The slot stays live, and the thread
  * stoppable, while its TLS destructors and glibc's cleanup run; a later
@@ -399,6 +408,22 @@ static int stop_handler_ok(void)
     return 0;
 }
 
+/* A detach (shim/attach): the stop signal's default disposition back, if
+ * ours is on it, as the process had it before the attach.  No stop may be
+ * under way. */
+void stop_release_signal(void)
+{
+    struct sigaction old, sa;
+    if (!stop.sig || !collect_host || collect_host->sigaction(stop.sig, NULL, &old) != 0 ||
+        !(old.sa_flags & SA_SIGINFO) || old.sa_sigaction != stop_on_signal)
+        return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    collect_host->sigaction(stop.sig, &sa, NULL);
+    stop.installed = 0;
+}
+
 static uint64_t stop_mono_ns(void)
 {
     struct timespec ts;
@@ -433,7 +458,7 @@ struct stop_foreign {
 static void stop_foreign_task(pid_t tid, void *arg)
 {
     struct stop_foreign *f = arg;
-    int known = tid <= 0 || tid == f->self || tid == f->own;
+    int known = tid <= 0 || tid == f->self || tid == f->own || tid == atomic_load(&stop.aux_tid);
     int top = atomic_load(&stop.top);
     for (int i = 0; i < top && !known; i++) {
         int st = atomic_load(&stop.slot[i].state);
@@ -737,6 +762,7 @@ void stop_after_fork_child(void)
     atomic_store(&stop.nending, stop_self && atomic_load(&stop_self->ending));
     atomic_store(&stop.own_tid, 0);
     atomic_store(&stop.own_tp, 0);
+    atomic_store(&stop.aux_tid, 0);
     stop.installed = 0;
 }
 

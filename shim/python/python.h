@@ -36,6 +36,8 @@ void py_init(void);
 /* From a recording hook (guard set), while py_waiting: wraps the domains
  * when the interpreter is initialized and this thread holds the GIL. */
 void py_poll(void);
+int py_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
+void py_reattach(void); /* ... and wrapped again at the next attach */
 
 /* The one call of the recorder (hooks.c's hook_stack) after the unwind:
  * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name

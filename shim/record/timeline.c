@@ -21,7 +21,10 @@ static struct {
 
 void life_timeline_init(void)
 {
+    lock_take(&tl.lock);
+    tl.n = 0;
     tl.step = TL_STEP_NS;
+    lock_drop(&tl.lock);
 }
 
 static void tl_halve(void)

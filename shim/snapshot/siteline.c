@@ -320,6 +320,17 @@ int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32
     return b->err ? -1 : 0;
 }
 
+/* A new attach (shim/attach via life.c): the points start again. */
+void sl_reset(void)
+{
+    lock_take(&sl.lock);
+    sl.n = 0;
+    sl.step = 0;
+    sl.ops = 0;
+    atomic_store(&sl.due, 0);
+    lock_drop(&sl.lock);
+}
+
 void sl_lock(void)
 {
     lock_take(&sl.lock);

@@ -103,6 +103,8 @@ static void name_insert_seq(char *name, uint64_t seq)
  * one write (NUL ends a record).  A path that holds a newline never goes
  * to that file: whatever file the variable names, no line of the
  * environment's choosing is added to it. */
+void (*name_notify)(const char *path, int err);
+
 void name_manifest(const char *path, int err)
 {
     static atomic_int warned;
@@ -115,6 +117,8 @@ void name_manifest(const char *path, int err)
     }
     len = name_append(line, len, path, strlen(path));
     line[len] = '\0';
+    if (name_notify)
+        name_notify(line, err);
     if (rchan_tell(line, err) == 0 || err || !m || !*m || cred_secure())
         return;
     if (memchr(line, '\n', len)) {
@@ -147,6 +151,7 @@ void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
     name_expand(out, opt_str(OPT_OUTPUT), seq, &has_n, &has_p);
     name_shared = !has_p;
     if (!has_n && reason != HSNAP_REASON_EXIT && reason != HSNAP_REASON_FATAL &&
+        reason != HSNAP_REASON_DETACH &&
         dest_kind(out, NULL) == DEST_RENAME) /* a device or FIFO takes every one */
         name_insert_seq(out, seq);
 }

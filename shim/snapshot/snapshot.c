@@ -110,7 +110,9 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.total_frees += snap_run.left.blocks;
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;
-    m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) | flags;
+    m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) |
+              (life_is_late() ? HSNAP_META_ATTACHED : 0) |
+              flags;
     m.file_maps = reg_file_maps();
     sbuf_put(b, &m, sizeof m);
     snap_put_strings(b);

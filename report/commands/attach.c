@@ -1,0 +1,643 @@
+/*
+ * attach.c - `heapsnap attach PID` and `heapsnap detach PID`: profile a
+ * process that is already running (docs/usage.md, "Attach to a running
+ * process").
+ *
+ * attach checks first, touching nothing, that the process can be entered
+ * (attach_refusal: it exists, is not stopped or traced, ptrace is allowed
+ * - Yama's ptrace_scope, its owner -, it is dynamically linked, some module
+ * reaches the malloc family through its GOT, it does not run the shim
+ * already), then borrows one thread (inject.c) to call dlopen on
+ * libheapsnap-attach.so and the shim's heapsnap__attach with the options
+ * as "HEAPSNAP_NAME=VALUE" lines.  It then waits - Ctrl-C, --duration, the
+ * process's end, or a `heapsnap detach` from elsewhere - and detaches
+ * through the shim's control socket, /tmp/heapsnap-UID/PID.sock (UID the
+ * process's), which lists the snapshots the session wrote.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "escape.h"
+#include "fmt.h"
+#include "inject.h"
+#include "options_table.h"
+
+#define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
+#define ATTACH_SHIM "libheapsnap-attach.so"
+
+static volatile sig_atomic_t attach_stop; /* Ctrl-C, SIGTERM */
+
+static const char *const attach_family[] = {
+    "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+    "memalign", "valloc", "pvalloc", "malloc_usable_size",
+};
+
+struct attach_opts {
+    pid_t pid;
+    const char *output, *depth, *signal, *interval, *sample, *unwind, *duration;
+    char signum[16];
+    int leaks, no_blocks;
+};
+
+static void attach_usage(void)
+{
+    printf("usage: heapsnap attach PID [options]\n"
+           "Loads the shim into the running process PID (ptrace, no gdb) and records its\n"
+           "allocations from now on; Ctrl-C, the end of --duration, or `heapsnap detach PID`\n"
+           "writes the last snapshot and leaves the process running as before.  Blocks\n"
+           "allocated before the attach are not traced.  Exit status 2 when the process\n"
+           "cannot be attached to (one line says why).\n\n"
+           "  -o PATTERN         snapshot file name (default heapsnap.%%p.hsnap, here)\n"
+           "      --depth N      frames kept per allocation stack (1 to 256)\n"
+           "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
+           "      --interval S   write a snapshot every S seconds (e.g. 0.5)\n"
+           "      --sample BYTES mean sampling interval in bytes\n"
+           "      --unwind M     stack capture: auto, fp or libunwind\n"
+           "      --no-blocks    do not record individual live blocks\n"
+           "      --leaks        run the leak check at detach (docs/leaks.md: its limits\n"
+           "                     after an attach)\n"
+           "      --duration S   detach after S seconds\n");
+}
+
+static void attach_detach_usage(void)
+{
+    printf("usage: heapsnap detach PID\n"
+           "Ends a `heapsnap attach` session of PID: the last snapshot is written (with the\n"
+           "leak check if the attach asked for it), the shim's GOT entries are put back and\n"
+           "its threads stopped; the process runs on as before.  Prints the snapshots the\n"
+           "session wrote.\n");
+}
+
+static int attach_pid(const char *s, pid_t *pid, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (cli_parse_count(s, INT_MAX, &v) != 0 || v == 0) {
+        snprintf(err, errlen, "bad PID '%s' (a process id)", s);
+        return -1;
+    }
+    *pid = (pid_t)v;
+    return 0;
+}
+
+static int attach_parse(int argc, char **argv, struct attach_opts *o, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        {"depth", required_argument, NULL, 'D'},    {"signal", required_argument, NULL, 's'},
+        {"interval", required_argument, NULL, 'i'}, {"sample", required_argument, NULL, 'S'},
+        {"unwind", required_argument, NULL, 'U'},   {"no-blocks", no_argument, NULL, 'b'},
+        {"leaks", no_argument, NULL, 'L'},          {"duration", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    int c;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->output = optarg; break;
+        case 'D': o->depth = optarg; break;
+        case 's': o->signal = optarg; break;
+        case 'i': o->interval = optarg; break;
+        case 'S': o->sample = optarg; break;
+        case 'U': o->unwind = optarg; break;
+        case 'b': o->no_blocks = 1; break;
+        case 'L': o->leaks = 1; break;
+        case 't': o->duration = optarg; break;
+        case 'h': attach_usage(); return 0;
+        default: return cli_bad_option("attach", c, argv, err, errlen);
+        }
+    }
+    if (optind != argc - 1) {
+        snprintf(err, errlen, "attach: %s (heapsnap attach PID [options])",
+                 optind >= argc ? "no PID given" : "one PID only");
+        return 2;
+    }
+    if (attach_pid(argv[optind], &o->pid, err, errlen) != 0)
+        return 2;
+    double d;
+    char *end;
+    if (o->duration && ((d = strtod(o->duration, &end)) <= 0 || *end || d > 1e7)) {
+        snprintf(err, errlen, "attach: bad value for --duration: '%s' (seconds, e.g. 2.5)",
+                 o->duration);
+        return 2;
+    }
+    if (run_check_opt("--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
+        run_check_opt("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
+        run_check_opt("--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
+        run_check_opt("--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
+        (o->signal && run_check_signal(o->signal, o->signum, sizeof o->signum, err, errlen) < 0)) {
+        if (!strncmp(err, "run: ", 5))
+            memmove(err, "attach: ", 8), memmove(err + 8, err + 5, strlen(err + 5) + 1);
+        return 2;
+    }
+    return -1;
+}
+
+/* ---------------- what the process is, from /proc ---------------- */
+
+struct attach_facts {
+    char state;        /* /proc/PID/stat's */
+    long tracer;       /* TracerPid */
+    long uid, euid;    /* the process's real and effective uid */
+    char comm[64];
+};
+
+static int attach_facts(pid_t pid, struct attach_facts *f)
+{
+    char path[64], line[256];
+    memset(f, 0, sizeof *f);
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *s = fopen(path, "re");
+    if (!s)
+        return -1;
+    while (fgets(line, sizeof line, s)) {
+        if (!strncmp(line, "Name:", 5))
+            sscanf(line + 5, " %63[^\n]", f->comm);
+        else if (!strncmp(line, "State:", 6))
+            sscanf(line + 6, " %c", &f->state);
+        else if (!strncmp(line, "TracerPid:", 10))
+            f->tracer = strtol(line + 10, NULL, 10);
+        else if (!strncmp(line, "Uid:", 4))
+            sscanf(line + 4, "%ld %ld", &f->uid, &f->euid);
+    }
+    fclose(s);
+    return 0;
+}
+
+/* CAP_SYS_PTRACE in our effective set. */
+static int attach_may_ptrace_any(void)
+{
+    char line[256];
+    FILE *s = fopen("/proc/self/status", "re");
+    unsigned long long eff = 0;
+    if (!s)
+        return geteuid() == 0;
+    while (fgets(line, sizeof line, s))
+        if (!strncmp(line, "CapEff:", 7))
+            eff = strtoull(line + 7, NULL, 16);
+    fclose(s);
+    return (eff >> 19) & 1;
+}
+
+/* Yama's ptrace_scope (0 when there is no Yama).  HEAPSNAP_YAMA_FILE names
+ * another file to read (the tests' way to see each scope refused). */
+static int attach_yama(void)
+{
+    const char *p = getenv("HEAPSNAP_YAMA_FILE");
+    FILE *s = fopen(p && *p ? p : "/proc/sys/kernel/yama/ptrace_scope", "re");
+    int v = 0;
+    if (s) {
+        if (fscanf(s, "%d", &v) != 1)
+            v = 0;
+        fclose(s);
+    }
+    return v;
+}
+
+/* The socket of an attach session of pid (whose effective uid is euid). */
+static void attach_sock_path(pid_t pid, long euid, char *out, size_t n)
+{
+    snprintf(out, n, "/tmp/heapsnap-%ld/%d.sock", euid, (int)pid);
+}
+
+/* Why pid cannot be attached to, in err (-1), touching nothing; 0 when
+ * it can, with its modules in map. */
+static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *map,
+                          char *err, size_t errlen)
+{
+    char exe[64], sock[128];
+    struct stat st;
+    int any = attach_may_ptrace_any(), yama = attach_yama();
+    if (pid == getpid()) {
+        snprintf(err, errlen, "attach: %d is heapsnap itself", (int)pid);
+        return -1;
+    }
+    if (attach_facts(pid, f) != 0) {
+        snprintf(err, errlen, "attach: no process %d (is it still running? see ps)", (int)pid);
+        return -1;
+    }
+    if (f->state == 'Z' || f->state == 'X') {
+        snprintf(err, errlen, "attach: process %d (%s) has exited (a zombie): nothing to "
+                 "profile", (int)pid, f->comm);
+        return -1;
+    }
+    if (f->tracer) {
+        snprintf(err, errlen, "attach: process %d (%s) is already traced by process %ld (a "
+                 "debugger, strace, another attach): detach that first", (int)pid, f->comm,
+                 f->tracer);
+        return -1;
+    }
+    if (f->state == 'T' || f->state == 't') {
+        snprintf(err, errlen, "attach: process %d (%s) is stopped: continue it first "
+                 "(kill -CONT %d)", (int)pid, f->comm, (int)pid);
+        return -1;
+    }
+    if (!any && (f->uid != (long)getuid() || f->euid != (long)getuid())) {
+        snprintf(err, errlen, "attach: process %d (%s) belongs to uid %ld: no permission to "
+                 "trace it; run heapsnap as that user (or as root)", (int)pid, f->comm,
+                 f->euid);
+        return -1;
+    }
+    if (yama >= 3 || (yama == 2 && !any) || (yama == 1 && !any)) {
+        snprintf(err, errlen, "attach: ptrace is restricted here (Yama ptrace_scope=%d): %s",
+                 yama, yama >= 3 ? "no process may be traced until the next boot"
+                 : yama == 2 ? "only root (CAP_SYS_PTRACE) may attach; run heapsnap as root"
+                             : "only a parent may trace its child; run heapsnap as root, or "
+                               "set /proc/sys/kernel/yama/ptrace_scope to 0");
+        return -1;
+    }
+    snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
+    int dyn = rsym_dynamic(exe);
+    if (dyn < 0) {
+        snprintf(err, errlen, "attach: cannot read %s: %s (no permission to trace process %d?)",
+                 exe, strerror(errno), (int)pid);
+        return -1;
+    }
+    if (!dyn) {
+        snprintf(err, errlen, "attach: process %d (%s) is statically linked: there is no "
+                 "loader to load the shim with, so it cannot be profiled", (int)pid, f->comm);
+        return -1;
+    }
+    if (rsym_read(pid, map) != 0) {
+        snprintf(err, errlen, "attach: cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
+        return -1;
+    }
+    if (rsym_find(map, "libheapsnap.so")) {
+        snprintf(err, errlen, "attach: process %d (%s) already runs under heapsnap (heapsnap "
+                 "run or LD_PRELOAD): use its HEAPSNAP_SIGNAL for a snapshot", (int)pid, f->comm);
+        return -1;
+    }
+    attach_sock_path(pid, f->euid, sock, sizeof sock);
+    if (rsym_find(map, ATTACH_SHIM) && stat(sock, &st) == 0) {
+        snprintf(err, errlen, "attach: process %d (%s) is attached already (heapsnap detach "
+                 "%d ends that session)", (int)pid, f->comm, (int)pid);
+        return -1;
+    }
+    int got = 0;
+    for (unsigned i = 0; i < map->n && !got; i++) {
+        const char *base = strrchr(map->m[i].path, '/');
+        base = base ? base + 1 : map->m[i].path;
+        if (map->m[i].path[0] != '/' || !strncmp(base, "ld-linux", 8) ||
+            !strncmp(base, "libc.so", 7) || !strncmp(base, ATTACH_SHIM, sizeof ATTACH_SHIM - 1))
+            continue;
+        got = rsym_has_reloc(pid, map->m[i].path, attach_family,
+                             sizeof attach_family / sizeof *attach_family) == 1;
+    }
+    if (!got) {
+        snprintf(err, errlen, "attach: process %d (%s) does not call the malloc family "
+                 "through a GOT (no module but libc imports malloc): nothing to trace",
+                 (int)pid, f->comm);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------- the call ---------------- */
+
+static void attach_range(struct inj_ranges *r, const struct rsym_module *m)
+{
+    if (m && m->xhi && r->n < 16) {
+        r->lo[r->n] = m->xlo;
+        r->hi[r->n++] = m->xhi;
+    }
+}
+
+/* The text of the options: the command line's, then the caller's own
+ * HEAPSNAP_* variables (the shim takes a name's first line: the command
+ * line wins, as it does for run). */
+static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *err,
+                       size_t errlen)
+{
+    char cwd[PATH_MAX], out[PATH_MAX + 64];
+    const char *pat = o->output ? o->output : "heapsnap.%p.hsnap";
+    size_t k = 0;
+    if (pat[0] != '/' && getcwd(cwd, sizeof cwd))
+        snprintf(out, sizeof out, "%s/%s", cwd, pat);
+    else
+        snprintf(out, sizeof out, "%s", pat);
+    if (strchr(out, '\n')) {
+        snprintf(err, errlen, "attach: the output name holds a newline");
+        return -1;
+    }
+#define ATTACH_PUT(name, val)                                                              \
+    do {                                                                                   \
+        const char *v_ = (val);                                                            \
+        if (v_)                                                                            \
+            k += (size_t)snprintf(conf + k, k < n ? n - k : 0, "%s=%s\n", name, v_);      \
+    } while (0)
+    ATTACH_PUT("HEAPSNAP_OUTPUT", out);
+    ATTACH_PUT("HEAPSNAP_DEPTH", o->depth);
+    ATTACH_PUT("HEAPSNAP_SIGNAL", o->signal ? o->signum : NULL);
+    ATTACH_PUT("HEAPSNAP_INTERVAL", o->interval);
+    ATTACH_PUT("HEAPSNAP_SAMPLE", o->sample);
+    ATTACH_PUT("HEAPSNAP_UNWIND", o->unwind);
+    ATTACH_PUT("HEAPSNAP_BLOCKS", o->no_blocks ? "0" : NULL);
+    ATTACH_PUT("HEAPSNAP_LEAKS", o->leaks ? "1" : NULL);
+    extern char **environ;
+    for (char **e = environ; *e; e++) /* the caller's own tuning, as run passes it on */
+        if (!strncmp(*e, "HEAPSNAP_", 9) && !strchr(*e, '\n') &&
+            strncmp(*e, "HEAPSNAP_MANIFEST", 17) && strncmp(*e, "HEAPSNAP_YAMA_FILE", 18))
+            k += (size_t)snprintf(conf + k, k < n ? n - k : 0, "%s\n", *e);
+#undef ATTACH_PUT
+    if (k >= n) {
+        snprintf(err, errlen, "attach: the options are too long");
+        return -1;
+    }
+    return 0;
+}
+
+static const char *attach_code_text(int64_t r)
+{
+    switch (r) {
+    case -1: return "the shim was there from the start";
+    case -2: return "it is attached already";
+    case -3: return "it runs in secure-execution mode (setuid, capabilities): the shim records "
+                    "nothing there";
+    case -4: return "the shim could not find its own functions";
+    case -5: return "no module of it calls the malloc family through a GOT";
+    case -6: return "the control socket /tmp/heapsnap-UID/PID.sock could not be made";
+    case -7: return "the shim's control thread could not start";
+    default: return "the shim refused";
+    }
+}
+
+/* dlopen(shim), then heapsnap__attach(conf), on a borrowed thread. */
+static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim,
+                         const char *conf, char *err, size_t errlen)
+{
+    const struct rsym_module *libc = rsym_find(map, "libc.so"), *ld = rsym_find(map, "ld-linux");
+    uint64_t dlopen_fn = 0, dlerror_fn = 0;
+    if (libc && (dlopen_fn = rsym_lookup(pid, libc, "dlopen")))
+        dlerror_fn = rsym_lookup(pid, libc, "dlerror");
+    else if (libc)
+        dlopen_fn = rsym_lookup(pid, libc, "__libc_dlopen_mode");
+    const struct rsym_module *dl = rsym_find(map, "libdl.so");
+    if (!dlopen_fn && dl && (dlopen_fn = rsym_lookup(pid, dl, "dlopen")))
+        dlerror_fn = rsym_lookup(pid, dl, "dlerror");
+    if (!dlopen_fn) {
+        snprintf(err, errlen, "attach: no dlopen in process %d's libc (glibc is needed)", (int)pid);
+        return 2;
+    }
+    struct inj_ranges unsafe = {0}, loader = {0};
+    attach_range(&unsafe, libc);
+    attach_range(&unsafe, ld);
+    attach_range(&loader, ld);
+    attach_range(&unsafe, rsym_find(map, ATTACH_SHIM));
+    for (unsigned i = 0; i < map->n; i++) {
+        const char *base = strrchr(map->m[i].path, '/');
+        if (base && strstr(base, "malloc")) /* jemalloc, tcmalloc, mimalloc */
+            attach_range(&unsafe, &map->m[i]);
+    }
+    struct inj *j;
+    char why[512];
+    int r = inj_open(&j, pid, &unsafe, &loader, why, sizeof why);
+    if (r == -2) {
+        snprintf(err, errlen, "attach: no permission to trace process %d (%s): run heapsnap as "
+                 "its user or as root, and check /proc/sys/kernel/yama/ptrace_scope", (int)pid, why);
+        return 2;
+    }
+    if (r != 0) {
+        snprintf(err, errlen, "attach: %s", why);
+        return 2;
+    }
+    size_t lp = strlen(shim) + 1, lc = strlen(conf) + 1;
+    uint64_t at = inj_scratch(j, lp + lc), ret = 0, args[2];
+    int rc = 2;
+    if (inj_write(j, at, shim, lp) != 0 || inj_write(j, at + lp, conf, lc) != 0) {
+        snprintf(err, errlen, "attach: cannot write into process %d: %s", (int)pid, strerror(errno));
+        goto out;
+    }
+    args[0] = at;
+    args[1] = 2; /* RTLD_NOW */
+    if ((r = inj_call(j, dlopen_fn, args, 2, at, &ret, ATTACH_CALL_MS, why, sizeof why)) != 0) {
+        snprintf(err, errlen, "attach: %s", why);
+        goto out;
+    }
+    if (!ret) {
+        char msg[512] = "";
+        uint64_t m = 0;
+        if (dlerror_fn && inj_call(j, dlerror_fn, NULL, 0, at, &m, ATTACH_CALL_MS, why,
+                                   sizeof why) == 0 && m) {
+            int got = inj_read(j, m, msg, sizeof msg - 1);
+            msg[got > 0 ? got : 0] = 0;
+        }
+        snprintf(err, errlen, "attach: process %d could not load %s: %s", (int)pid, shim,
+                 msg[0] ? msg : "dlopen failed");
+        goto out;
+    }
+    struct rsym_map *now = malloc(sizeof *now);
+    const struct rsym_module *me;
+    uint64_t start = 0;
+    if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
+        start = rsym_lookup(pid, me, "heapsnap__attach");
+    free(now);
+    if (!start) {
+        snprintf(err, errlen, "attach: the shim's entry point was not found in process %d", (int)pid);
+        goto out;
+    }
+    args[0] = at + lp;
+    if (inj_call(j, start, args, 1, at, &ret, ATTACH_CALL_MS, why, sizeof why) != 0) {
+        snprintf(err, errlen, "attach: %s", why);
+        goto out;
+    }
+    if ((int32_t)ret != 0) {
+        snprintf(err, errlen, "attach: process %d: %s", (int)pid, attach_code_text((int32_t)ret));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (inj_close(j) != 0 && rc == 0) {
+        snprintf(err, errlen, "attach: process %d's registers could not be put back", (int)pid);
+        rc = 2;
+    }
+    return rc;
+}
+
+/* ---------------- the session ---------------- */
+
+static int attach_connect(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Sends req and prints the answer: "wrote PATH" lines as heapsnap run
+ * does; 0 when it ended with "ok", 2 (err) otherwise. */
+static int attach_request(const char *sock, const char *req, pid_t pid, char *err, size_t errlen)
+{
+    int fd = attach_connect(sock);
+    char buf[8192], shown[2 * PATH_MAX];
+    size_t k = 0;
+    int ok = 0;
+    if (fd < 0) {
+        snprintf(err, errlen, "detach: process %d is not attached (no %s)", (int)pid, sock);
+        return 2;
+    }
+    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+        close(fd);
+        snprintf(err, errlen, "detach: %s: %s", sock, strerror(errno));
+        return 2;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + k, sizeof buf - 1 - k);
+        if (r <= 0)
+            break;
+        k += (size_t)r;
+        buf[k] = 0;
+        char *nl;
+        while ((nl = strchr(buf, '\n'))) {
+            *nl = 0;
+            if (!strncmp(buf, "wrote ", 6))
+                fprintf(stderr, "heapsnap: wrote %s\n",
+                        esc_text(fmt_path(buf + 6), shown, sizeof shown));
+            else if (!strncmp(buf, "failed ", 7))
+                fprintf(stderr, "heapsnap: could not write %s\n", esc_text(buf + 7, shown, sizeof shown));
+            else if (!strncmp(buf, "more ", 5))
+                fprintf(stderr, "heapsnap: and %s more snapshots\n", buf + 5);
+            else if (!strncmp(buf, "ok", 2))
+                ok = 1;
+            else if (!strncmp(buf, "error ", 6))
+                snprintf(err, errlen, "detach: process %d: %s", (int)pid, buf + 6);
+            k -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, k + 1);
+        }
+        if (k == sizeof buf - 1)
+            k = 0; /* a line too long: dropped */
+    }
+    close(fd);
+    if (!ok && !err[0])
+        snprintf(err, errlen, "detach: process %d did not answer (it may have ended)", (int)pid);
+    return ok ? 0 : 2;
+}
+
+static void attach_on_signal(int sig)
+{
+    (void)sig;
+    attach_stop = 1;
+}
+
+/* Until Ctrl-C, --duration, the process's end, or a detach from elsewhere
+ * (the socket gone).  1 when it is still attached. */
+static int attach_wait(pid_t pid, const char *sock, double duration)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!attach_stop) {
+        struct stat st;
+        if (kill(pid, 0) != 0 && errno == ESRCH)
+            return 0;
+        if (stat(sock, &st) != 0)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (duration > 0 &&
+            (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
+            break;
+        poll(NULL, 0, 50);
+    }
+    return 1;
+}
+
+int cmd_attach(int argc, char **argv, char *err, size_t errlen)
+{
+    struct attach_opts o;
+    struct attach_facts f;
+    char shim[PATH_MAX], conf[16384], sock[128];
+    int rc = attach_parse(argc, argv, &o, err, errlen);
+    if (rc >= 0)
+        return rc;
+    struct rsym_map *map = malloc(sizeof *map);
+    if (!map) {
+        snprintf(err, errlen, "attach: out of memory");
+        return 2;
+    }
+    if (attach_refusal(o.pid, &f, map, err, errlen) != 0) {
+        free(map);
+        return 2;
+    }
+    if (run_find_lib(ATTACH_SHIM, shim, sizeof shim) != 0) {
+        snprintf(err, errlen, "attach: cannot find %s next to heapsnap or in ../lib/heapsnap/",
+                 ATTACH_SHIM);
+        free(map);
+        return 2;
+    }
+    if (attach_conf(&o, conf, sizeof conf, err, errlen) != 0) {
+        free(map);
+        return 2;
+    }
+    struct sigaction sa = {.sa_handler = attach_on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &old); /* the injection is not cut short */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    rc = attach_inject(o.pid, map, shim, conf, err, errlen);
+    free(map);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return rc;
+    attach_sock_path(o.pid, f.euid, sock, sizeof sock);
+    char when[64];
+    time_t t = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
+    fprintf(stderr, "heapsnap: attached to process %d (%s) at %s; blocks from before are not "
+            "traced.  Ctrl-C%s or `heapsnap detach %d` ends it\n", (int)o.pid, f.comm, when,
+            o.duration ? ", the end of --duration" : "", (int)o.pid);
+    if (!attach_wait(o.pid, sock, o.duration ? strtod(o.duration, NULL) : 0)) {
+        if (kill(o.pid, 0) != 0)
+            fprintf(stderr, "heapsnap: process %d has ended\n", (int)o.pid);
+        else
+            fprintf(stderr, "heapsnap: process %d was detached (heapsnap detach)\n", (int)o.pid);
+        return 0;
+    }
+    rc = attach_request(sock, "detach\n", o.pid, err, errlen);
+    if (rc == 0)
+        fprintf(stderr, "heapsnap: detached from process %d; it runs on as before\n", (int)o.pid);
+    return rc;
+}
+
+int cmd_detach(int argc, char **argv, char *err, size_t errlen)
+{
+    struct attach_facts f;
+    pid_t pid;
+    char sock[128];
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        attach_detach_usage();
+        return 0;
+    }
+    if (argc != 2) {
+        snprintf(err, errlen, "detach: %s (heapsnap detach PID)", argc < 2 ? "no PID given"
+                                                                           : "one PID only");
+        return 2;
+    }
+    if (attach_pid(argv[1], &pid, err, errlen) != 0)
+        return 2;
+    if (attach_facts(pid, &f) != 0) {
+        snprintf(err, errlen, "detach: no process %d (is it still running? see ps)", (int)pid);
+        return 2;
+    }
+    attach_sock_path(pid, f.euid, sock, sizeof sock);
+    int rc = attach_request(sock, "detach\n", pid, err, errlen);
+    if (rc == 0)
+        fprintf(stderr, "heapsnap: detached from process %d; it runs on as before\n", (int)pid);
+    return rc;
+}

@@ -1,0 +1,286 @@
+/*
+ * attach.c - the shim in a process it was loaded into late (heapsnap
+ * attach): heapsnap__attach, which the CLI makes the target call after its
+ * dlopen, and the control socket that detach talks to.
+ *
+ * heapsnap__attach starts recording (life_attach: options from the CLI's
+ * text, never the environment), rewrites the GOT entries (got.c), and
+ * starts the control thread: it blocks every signal, is none of the leak
+ * check's threads to stop (stop_aux_thread), and serves
+ * /tmp/heapsnap-UID/PID.sock (the directory 0700, the socket 0600, a
+ * peer of another uid refused).  A request is one line, the answer lines
+ * that end with "ok ..." or "error ...":
+ *   snapshot      a snapshot now ("wrote PATH")
+ *   status        "ok attached START_NS modules M entries E"
+ *   detach        the final snapshot (the leak check with --leaks), the
+ *                 entries put back, recording stopped, the helper joined;
+ *                 every snapshot of the session listed ("wrote PATH")
+ * Every 100 ms the thread also looks for modules loaded since (got_poll).
+ * After a detach the thread ends, and the library stays mapped (a thread
+ * may still be inside a hook; it is linked -z nodelete): an attach again
+ * finds it there and starts it again.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "attach.h"
+
+#define ATT_STACK (256u * 1024u)
+#define ATT_PATHS 256u   /* snapshot paths remembered for detach's answer */
+#define ATT_POLL_MS 100
+
+static struct {
+    atomic_int on;         /* attached: the control thread runs */
+    int fd;                /* the listening socket */
+    char path[108];        /* its name */
+    lock_t paths_lock;     /* paths, npaths, nfailed */
+    char *paths[ATT_PATHS]; /* arena copies, "wrote PATH" or "failed PATH: ..." */
+    unsigned npaths;
+    unsigned dropped;      /* written after paths was full */
+} att = {.fd = -1};
+
+/* name_notify: every snapshot the session writes, for detach's answer. */
+static void att_note(const char *path, int err)
+{
+    char line[NAME_MAX_PATH + 64];
+    int n = err ? snprintf(line, sizeof line, "failed %s: %s", path, strerror(err))
+                : snprintf(line, sizeof line, "wrote %s", path);
+    if (n < 0 || (size_t)n >= sizeof line || memchr(line, '\n', (size_t)n))
+        return;
+    lock_take(&att.paths_lock);
+    char *copy = att.npaths < ATT_PATHS ? arena_alloc((size_t)n + 1) : NULL;
+    if (copy) {
+        memcpy(copy, line, (size_t)n + 1);
+        att.paths[att.npaths++] = copy;
+    } else {
+        att.dropped++;
+    }
+    lock_drop(&att.paths_lock);
+}
+
+static void att_say(int c, const char *a, const char *b)
+{
+    char line[NAME_MAX_PATH + 128];
+    int n = snprintf(line, sizeof line, "%s%s\n", a, b ? b : "");
+    if (n > 0)
+        sbuf_write_all(c, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* The session's snapshots, from the first one not told yet (from). */
+static unsigned att_tell_paths(int c, unsigned from)
+{
+    lock_take(&att.paths_lock);
+    unsigned n = att.npaths;
+    for (unsigned i = from; i < n; i++)
+        att_say(c, att.paths[i], NULL);
+    if (att.dropped && from == 0) {
+        char num[32];
+        num[opt_fmt_u64(num, att.dropped)] = 0;
+        att_say(c, "more ", num); /* written, not listed */
+    }
+    lock_drop(&att.paths_lock);
+    return n;
+}
+
+static void att_forget_paths(void)
+{
+    lock_take(&att.paths_lock);
+    for (unsigned i = 0; i < att.npaths; i++)
+        arena_free(att.paths[i], strlen(att.paths[i]) + 1);
+    att.npaths = att.dropped = 0;
+    lock_drop(&att.paths_lock);
+}
+
+/* /tmp/heapsnap-UID, this user's alone (0700): made, or checked. */
+static int att_dir(char *dir, size_t n)
+{
+    struct stat st;
+    uid_t uid = geteuid();
+    snprintf(dir, n, "/tmp/heapsnap-%u", (unsigned)uid);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid ||
+        (st.st_mode & 077))
+        return -1;
+    return 0;
+}
+
+static int att_listen(void)
+{
+    char dir[64];
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (att_dir(dir, sizeof dir) != 0)
+        return -1;
+    int n = snprintf(a.sun_path, sizeof a.sun_path, "%s/%d.sock", dir, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof a.sun_path)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    unlink(a.sun_path); /* a dead process's, with our pid */
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(a.sun_path, 0600) != 0 ||
+        listen(fd, 4) != 0) {
+        close(fd);
+        unlink(a.sun_path);
+        return -1;
+    }
+    memcpy(att.path, a.sun_path, sizeof att.path);
+    att.fd = fd;
+    return 0;
+}
+
+/* One request line of a peer of ours (or root), read within a second. */
+static int att_read_line(int c, char *buf, size_t n)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    size_t k = 0;
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+        (cr.uid != geteuid() && cr.uid != 0))
+        return -1;
+    while (k + 1 < n) {
+        struct pollfd p = {c, POLLIN, 0};
+        if (poll(&p, 1, 1000) <= 0)
+            return -1;
+        ssize_t r = read(c, buf + k, 1);
+        if (r <= 0)
+            return -1;
+        if (buf[k] == '\n')
+            break;
+        k++;
+    }
+    buf[k] = 0;
+    return 0;
+}
+
+/* The end of a session: its last snapshot, the entries back, recording
+ * off.  The answer lists the session's snapshots. */
+static void att_detach(int c)
+{
+    int r = snap_take(HSNAP_REASON_DETACH, NULL, 0);
+    got_unhook();
+    life_detach();
+    close(att.fd);
+    unlink(att.path);
+    att.fd = -1;
+    att_tell_paths(c, 0);
+    att_forget_paths();
+    stop_aux_thread(0);
+    atomic_store(&att.on, 0); /* an attach may come as soon as the answer is read */
+    att_say(c, r == 0 ? "ok detached" : "ok detached (the last snapshot failed)", NULL);
+}
+
+/* One request; 1 when it was detach. */
+static int att_serve(int c)
+{
+    char req[64];
+    if (att_read_line(c, req, sizeof req) != 0)
+        return 0;
+    if (!strcmp(req, "detach")) {
+        att_detach(c);
+        return 1;
+    }
+    if (!strcmp(req, "snapshot")) {
+        lock_take(&att.paths_lock);
+        unsigned from = att.npaths;
+        lock_drop(&att.paths_lock);
+        int r = snap_take(HSNAP_REASON_API, NULL, 0);
+        att_tell_paths(c, from);
+        att_say(c, r == 0 ? "ok" : "error the snapshot could not be written", NULL);
+    } else if (!strcmp(req, "status")) {
+        char line[128];
+        unsigned m, e;
+        got_counts(&m, &e);
+        snprintf(line, sizeof line, "ok attached %llu modules %u entries %u",
+                 (unsigned long long)life_start_ns(), m, e);
+        att_say(c, line, NULL);
+    } else {
+        att_say(c, "error unknown request: ", req);
+    }
+    return 0;
+}
+
+static void *att_thread(void *arg)
+{
+    (void)arg;
+    guard_enter(); /* for good: the thread's allocations are the shim's */
+    stop_aux_thread((pid_t)syscall(SYS_gettid));
+    for (;;) {
+        struct pollfd p = {att.fd, POLLIN, 0};
+        int n = poll(&p, 1, ATT_POLL_MS);
+        got_poll();
+        if (n <= 0)
+            continue;
+        int c = accept4(att.fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0)
+            continue;
+        int done = att_serve(c);
+        close(c);
+        if (done)
+            return NULL; /* att is the next session's already */
+    }
+}
+
+static int att_start_thread(void)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, ATT_STACK);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int r = pthread_create(&t, &attr, att_thread, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r == 0 ? 0 : -1;
+}
+
+/* attach.h.  Runs on the thread the CLI borrowed, between its dlopen and
+ * its return to what it was doing: bounded work, no wait on the process. */
+HS_EXPORT int heapsnap__attach(const char *conf)
+{
+    if (!life_is_late())
+        return ATT_E_NOT_LATE;
+    if (atomic_exchange(&att.on, 1))
+        return ATT_E_BUSY;
+    int saved = guard_enter(), r = 0;
+    static int found;
+    if (!found && got_init() != 0)
+        r = ATT_E_SELF;
+    else if ((found = 1) && att_listen() != 0)
+        r = ATT_E_SOCKET;
+    else if (life_attach(conf) != 0)
+        r = ATT_E_SECURE;
+    else {
+        name_notify = att_note;
+        if (got_hook() == 0)
+            r = ATT_E_NO_GOT;
+        else if (att_start_thread() != 0)
+            r = ATT_E_THREAD;
+        if (r) { /* recording started: stop it again */
+            got_unhook();
+            life_detach();
+        }
+    }
+    if (r) {
+        if (att.fd >= 0) {
+            close(att.fd);
+            unlink(att.path);
+            att.fd = -1;
+        }
+        atomic_store(&att.on, 0);
+    }
+    guard_leave(saved);
+    return r;
+}
