@@ -2,24 +2,13 @@
  * inject.c - makes a running process call functions of ours (dlopen, then
  * the shim's heapsnap__attach) through ptrace, without gdb: x86-64 only.
  *
- * One thread is borrowed.  Each thread of the process is seized
- * (PTRACE_SEIZE, then PTRACE_INTERRUPT) in turn until one is at a point
- * where a call cannot deadlock: blocked in a system call that sleeps (read,
- * accept, poll, nanosleep, ...: no libc lock is held there), or running
- * code outside libc, the loader and the allocator.  A thread found
- * elsewhere is let go at once, and the round is tried again a little
- * later.  The other threads never stop: a lock one of them holds (the
- * allocator's, the loader's) is released as usual while the borrowed
- * thread waits for it inside dlopen.
- *
- * A call: the registers (general and the XSAVE area) are saved; the
- * arguments are written below the stack's red zone; the return address is
- * 0, so the call ends in a SIGSEGV at address 0 that is never delivered.
- * orig_rax is -1 during the call, so that the kernel does not take it for
- * an interrupted system call to restart; the saved registers, put back at
- * the end, still say -ERESTART*, so a thread stopped in a system call
- * restarts it (or returns EINTR) as after a signal with no handler.
- * Signals that come meanwhile are held and sent again after the release.
+ * One thread is borrowed: each is seized in turn until one is where a call
+ * cannot deadlock (asleep in a system call, or outside libc, the loader and
+ * the allocator); the others never stop.  Its registers are saved before a
+ * call and put back after it, so a system call it was in restarts (or
+ * returns EINTR) as after a signal with no handler; signals that come
+ * meanwhile are held and sent again.  How, step by step: docs/design.md,
+ * "Attaching to a running process".
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -17,8 +17,7 @@
  * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
  * checked by report/lset.c (indices < block count, exact length).
  * A compressed section (format 3) is checked as stored, then decompressed
- * into a buffer of its own whose size the section declares: the frame must
- * fill it exactly and end at the section's end.
+ * by report/load/inflate.c.
  * Errors are one line, "reason" (snap_load prefixes the path); a section
  * names itself in them with report/load/section.c.
  */
@@ -33,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <zstd.h>
 
 #include "input.h"
 #include "lset.h"
@@ -42,8 +40,6 @@
 #include "snap.h"
 #include "state.h"
 
-#define SNAP_ZWINDOW_MAX 24 /* log2 of the largest zstd window accepted (16 MiB) */
-#define SNAP_ZFIRST (1u << 20) /* a compressed section's first output buffer */
 #define SNAP_MAX_FAILED (1ull << 52) /* failures at one site: more is damage */
 
 /* A bounds-checked reader over one payload. */
@@ -121,93 +117,6 @@ static int check_header(const uint8_t *buf, size_t have, size_t len, char *err,
     return (int)h.header_size;
 }
 
-/* The frame's output after the head_len bytes of *buf (malloc'd, grown
- * as the output comes, never past want bytes after the head: a forged
- * size costs only what the frame really holds); -1 with a reason when
- * the frame is damaged or holds more or less than want. */
-static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8_t **buf,
-                         size_t head_len, uint64_t want, const char *name, char *err,
-                         size_t errlen)
-{
-    ZSTD_inBuffer in = {frame, flen, 0};
-    uint64_t cap = want < SNAP_ZFIRST ? want : SNAP_ZFIRST;
-    ZSTD_outBuffer o = {NULL, 0, 0};
-    for (;;) {
-        if (o.pos == o.size && o.size < want) { /* room for more, up to want */
-            cap = o.size ? (o.size > want / 2 ? want : 2 * (uint64_t)o.size) : cap;
-            uint8_t *p = realloc(*buf, head_len + (size_t)cap);
-            if (!p)
-                return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
-                                         (unsigned long long)cap);
-            *buf = p;
-            o.dst = p + head_len;
-            o.size = (size_t)cap;
-        }
-        size_t in0 = in.pos, out0 = o.pos;
-        size_t r = ZSTD_decompressStream(dc, &o, &in);
-        if (ZSTD_isError(r))
-            return snap_section_fail(err, errlen, name, "damaged compressed data (zstd: %s)",
-                                     ZSTD_getErrorName(r));
-        if (r == 0)
-            break;
-        if (in.pos == in0 && o.pos == out0 && !(o.pos == o.size && o.size < want))
-            return snap_section_fail(err, errlen, name, o.pos == want
-                                     ? "its zstd frame holds more than the %llu bytes declared"
-                                     : "its zstd frame is truncated (%llu bytes declared)",
-                                     (unsigned long long)want);
-    }
-    if (o.pos != want)
-        return snap_section_fail(err, errlen, name,
-                                 "its zstd frame holds %zu bytes, %llu declared", o.pos,
-                                 (unsigned long long)want);
-    return 0;
-}
-
-/* A section stored compressed (HSNAP_SEC_ZSTD): zhead, head, one frame
- * ending at the section's end.  The payload goes into a buffer of its own
- * (*out, the caller's to free, even on failure). */
-static int sec_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
-                       uint64_t *outlen, char *err, size_t errlen)
-{
-    struct hsnap_zhead zh;
-    if (len < sizeof zh)
-        return snap_section_fail(err, errlen, name, "compressed, but %llu bytes is no head",
-                                 (unsigned long long)len);
-    memcpy(&zh, data, sizeof zh);
-    if (zh.head_len > HSNAP_ZHEAD_MAX || zh.head_len > len - sizeof zh ||
-        zh.head_len > zh.raw_len || zh.reserved)
-        return snap_section_fail(err, errlen, name, "bad compressed head (head %u of %llu bytes)",
-                                 zh.head_len, (unsigned long long)zh.raw_len);
-    const uint8_t *frame = data + sizeof zh + zh.head_len;
-    size_t flen = (size_t)(len - sizeof zh - zh.head_len);
-    uint64_t want = zh.raw_len - zh.head_len;
-    size_t fsz = ZSTD_findFrameCompressedSize(frame, flen);
-    if (ZSTD_isError(fsz))
-        return snap_section_fail(err, errlen, name, "damaged zstd frame (%s)",
-                                 ZSTD_getErrorName(fsz));
-    if (fsz != flen)
-        return snap_section_fail(err, errlen, name, "%zu bytes after its zstd frame",
-                                 flen - fsz);
-    unsigned long long cs = ZSTD_getFrameContentSize(frame, flen);
-    if (cs == ZSTD_CONTENTSIZE_ERROR)
-        return snap_section_fail(err, errlen, name, "damaged zstd frame header");
-    if (cs != ZSTD_CONTENTSIZE_UNKNOWN && cs != want)
-        return snap_section_fail(err, errlen, name,
-                                 "its zstd frame holds %llu bytes, %llu declared", cs,
-                                 (unsigned long long)want);
-    if (zh.raw_len > SIZE_MAX / 2 || !(*out = malloc(zh.head_len ? zh.head_len : 1)))
-        return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
-                                 (unsigned long long)zh.raw_len);
-    memcpy(*out, data + sizeof zh, zh.head_len);
-    ZSTD_DCtx *dc = ZSTD_createDCtx();
-    int r = !dc || ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, SNAP_ZWINDOW_MAX))
-        ? snap_section_fail(err, errlen, name, "out of memory")
-        : frame_inflate(dc, frame, flen, out, zh.head_len, want, name, err, errlen);
-    ZSTD_freeDCtx(dc);
-    *outlen = zh.raw_len;
-    return r;
-}
-
 /* Pass 1: walk the sections, check their frames and checksums; a
  * compressed one is decompressed into s->unpacked. */
 static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec *secs,
@@ -246,7 +155,7 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
             if (s->version < 3)
                 return fail(err, errlen, "section %s: compressed in a format %u file", name,
                             s->version);
-            if (sec_inflate(data, sh.length, name, &s->unpacked[type], &raw, err, errlen) < 0)
+            if (snap_section_inflate(data, sh.length, name, &s->unpacked[type], &raw, err, errlen) < 0)
                 return -1;
             data = s->unpacked[type];
         }

@@ -148,4 +148,11 @@ const char *snap_section_name(uint32_t type);
 int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A section stored compressed (HSNAP_SEC_ZSTD) of len bytes at data, named
+ * name in errors: its zhead's head then the frame's output, raw_len bytes
+ * in all, in *out (malloc'd, the caller's to free, even on failure) and
+ * *outlen.  0, or -1 with "section NAME: why" in err (inflate.c). */
+int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
+                         uint64_t *outlen, char *err, size_t errlen);
+
 #endif

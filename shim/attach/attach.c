@@ -3,22 +3,14 @@
  * attach): heapsnap__attach, which the CLI makes the target call after its
  * dlopen, and the control socket that detach talks to.
  *
- * heapsnap__attach starts recording (life_attach: options from the CLI's
- * text, never the environment), rewrites the GOT entries (got.c), and
- * starts the control thread: it blocks every signal, is none of the leak
- * check's threads to stop (stop_aux_thread), and serves
- * /tmp/heapsnap-UID/PID.sock (the directory 0700, the socket 0600, a
- * peer of another uid refused).  A request is one line, the answer lines
- * that end with "ok ..." or "error ...":
- *   snapshot      a snapshot now ("wrote PATH")
- *   status        "ok attached START_NS modules M entries E"
- *   detach        the final snapshot (the leak check with --leaks), the
- *                 entries put back, recording stopped, the helper joined;
- *                 every snapshot of the session listed ("wrote PATH")
- * Every 100 ms the thread also looks for modules loaded since (got_poll).
- * After a detach the thread ends, and the library stays mapped (a thread
- * may still be inside a hook; it is linked -z nodelete): an attach again
- * finds it there and starts it again.
+ * heapsnap__attach starts recording (options from the CLI's text, never the
+ * environment), rewrites the GOT entries (got.c), and starts the control
+ * thread: it blocks every signal, is none of the leak check's threads to
+ * stop, serves /tmp/heapsnap-UID/PID.sock (0700 directory, 0600 socket,
+ * other uids refused) with one-line requests (snapshot, status, detach),
+ * and polls for modules loaded since.  After a detach the library stays
+ * mapped (-z nodelete) and an attach again starts it again.  The protocol:
+ * docs/design.md, "Attaching to a running process".
  */
 #include <errno.h>
 #include <poll.h>
