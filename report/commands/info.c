@@ -336,7 +336,8 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
         json_kbool(j, "cut_short", 1);
     if (s->state_size)
         json_ku64(j, "state_kib", s->state_used / 1024);
-    json_kbool(j, "attached", (m->flags & HSNAP_META_ATTACHED) != 0);
+    if (m->flags & HSNAP_META_ATTACHED)
+        json_kbool(j, "attached", 1);
     json_ku64(j, "sequence", m->seq);
     json_ku64(j, "depth", m->depth);
     json_ku64(j, "sample_interval", m->sample_interval);

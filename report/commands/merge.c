@@ -440,6 +440,8 @@ static int cmp_fail(const void *pa, const void *pb)
 static void merge_failed(struct merge *mg)
 {
     uint32_t k = 0;
+    if (!mg->nfails)
+        return;
     qsort(mg->fails, mg->nfails, sizeof(*mg->fails), cmp_fail);
     for (uint32_t i = 0; i < mg->nfails; i++) {
         struct hsnap_failed *f = &mg->fails[i];
