@@ -87,13 +87,13 @@ static const char *fn_a, *fn_b, *qn, *lt;
  * born there. */
 static void code_a(void)
 {
-    py_code_maybe_dies(co_x);
+    py_code_maybe_dies(co_x, 0);
     fake_code(fn_a, qn, lt, 3);
 }
 
 static void code_b(void)
 {
-    py_code_maybe_dies(co_x);
+    py_code_maybe_dies(co_x, 0);
     fake_code(fn_b, qn, lt, 3);
 }
 
@@ -148,12 +148,12 @@ TEST_BEGIN(pycache_deaths_seen_by_type)
     uintptr_t other = 1, code = (uintptr_t)&fake_code_type;
     uint32_t g = atomic_load(&py_code_gen);
     memcpy(page[0] + 64 + py_lay->ob_type, &other, sizeof other);
-    py_code_maybe_dies(page[0] + 64);
+    py_code_maybe_dies(page[0] + 64, 0);
     expect_eq_u64(atomic_load(&py_code_gen), g); /* another type: nothing */
     memcpy(page[0] + 128 + py_lay->ob_type, &code, sizeof code);
-    py_code_maybe_dies(page[0] + 128);
+    py_code_maybe_dies(page[0] + 128, 0);
     expect_eq_u64(atomic_load(&py_code_gen), g + 1); /* a code object died */
-    py_code_maybe_dies(page[0] + 4096 - 8); /* its type word would be on the next page */
+    py_code_maybe_dies(page[0] + 4096 - 8, 0); /* its type word would be on the next page */
     expect_eq_u64(atomic_load(&py_code_gen), g + 2);
 }
 TEST_END
