@@ -67,52 +67,6 @@ static inline int64_t *hook_cd(void)
 
 /* ---------------- resolution ---------------- */
 
-#ifdef HEAPSNAP_ATTACH_BUILD
-#include <link.h>
-/* Loaded late (attach), the next definition is the first in the loader's
- * order that is neither the executable's nor ours: a non-PIE executable
- * that imports malloc defines it as its PLT entry (the canonical address),
- * which RTLD_NEXT and RTLD_DEFAULT would return, and which jumps through
- * the very GOT entry the attach rewrites to the hooks. */
-struct hook_mods {
-    const char *name[64];
-    unsigned n;
-};
-
-static int hook_mod(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    struct hook_mods *m = arg;
-    (void)size;
-    if (info->dlpi_name && info->dlpi_name[0] == '/' && m->n < 64)
-        m->name[m->n++] = info->dlpi_name;
-    return 0;
-}
-
-void *hook_real_sym(const char *name)
-{
-    struct hook_mods m = {{0}, 0};
-    Dl_info self, at;
-    dladdr((void *)hook_real_sym, &self);
-    dl_iterate_phdr(hook_mod, &m); /* the executable has no name: never listed */
-    for (unsigned i = 0; i < m.n; i++) {
-        void *h = dlopen(m.name[i], RTLD_NOLOAD | RTLD_LAZY), *f;
-        if (!h)
-            continue;
-        f = dlsym(h, name);
-        dlclose(h);
-        if (f && dladdr(f, &at) && at.dli_fname && !strcmp(at.dli_fname, m.name[i]) &&
-            at.dli_fbase != self.dli_fbase)
-            return f;
-    }
-    return dlsym(RTLD_NEXT, name);
-}
-#else
-void *hook_real_sym(const char *name)
-{
-    return dlsym(RTLD_NEXT, name);
-}
-#endif
-
 static void *hook_sym(const char *name)
 {
     return hook_real_sym(name);
@@ -151,28 +105,6 @@ void hook_init(void)
     defer_init(real.free, real.malloc, real.malloc_usable_size, pend_unbook);
     pend_init(real.free, 0);
     atomic_store(&real.state, HOOK_READY);
-}
-
-/* ---------------- the unwinders' host ---------------- */
-
-static const struct unwind_host hook_unwind_host = {
-    .alloc = arena_alloc,
-    .free = arena_free,
-    .map = arena_map,
-    .iterate_phdr = life_iterate_phdr,
-    .loader_enter = life_loader_enter,
-    .loader_leave = life_loader_leave,
-    .count = opt_debug_count, .warn = opt_warn,
-};
-
-_Static_assert((int)OPT_UNWIND_AUTO == UNWIND_AUTO && (int)OPT_UNWIND_FP == UNWIND_FP &&
-                   (int)OPT_UNWIND_LIBUNWIND == UNWIND_LIBUNWIND,
-               "HEAPSNAP_UNWIND's choices are unwind.h's backends");
-
-/* HEAPSNAP_UNWIND's backend, started outside any hook (life_init). */
-void hook_unwind_init(void)
-{
-    unwind_init((int)opt_int(OPT_UNWIND), (int)opt_int(OPT_UNWIND_CHECK), &hook_unwind_host);
 }
 
 static inline int hook_ready(void)
@@ -233,45 +165,6 @@ static inline uint32_t hook_lsan_twin(uint32_t id)
     return HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
 }
 
-/* The stack of a block whose walk repeats none of this thread's named
- * ones (again = UNWIND_NO_NAME: unwind_again said so): captured, interned
- * and named; its trace id, or UNWIND_NO_NAME when out of memory.  A stack
- * that runs Python (evaluation frames) gets its Python frames spliced in
- * (shim/python) and is named for its native frames only, with
- * UNWIND_NAME_FRAMES: the same native walk runs different Python lines, so
- * unwind_again answers such a name (again) with the native frames kept,
- * and the Python frames are spliced afresh, every time. */
-static HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again)
-{
-    uintptr_t ip[real.depth + UNWIND_SLACK];
-    int truncated, got = -1;
-    uint32_t id;
-    if (again != UNWIND_NO_NAME) {
-        if (py_on && py_again(again, &id)) /* the same Python frames too */
-            return id;
-        got = unwind_again_frames(again, ip, real.depth, &truncated);
-    }
-    if (got < 0) {
-        again = UNWIND_NO_NAME;
-        got = (int)unwind_capture(ip, real.depth, &truncated, NULL, origin);
-    }
-    unsigned depth = (unsigned)got;
-    if (HS_UNLIKELY(py_on)) { /* shim/python: Python frames spliced in */
-        uint32_t name = again;
-        int py = py_trace(ip, depth, real.depth, truncated, &name, &id);
-        if (py) {
-            if (again == UNWIND_NO_NAME)
-                unwind_name(name);
-            return py > 0 ? id : UNWIND_NO_NAME;
-        }
-    }
-    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
-        return UNWIND_NO_NAME;
-    if (again == UNWIND_NO_NAME)
-        unwind_name(id);
-    return id;
-}
-
 /* A block was born: unwind first (no lock held), then intern and insert.
  * Most stacks are one this thread has named before (unwind_again: no
  * walk, no intern; a Python stack's native frames without a walk).
@@ -289,7 +182,8 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
             hook_insert(p, n, hook_lsan_twin(real.unsampled));
     } else {
         uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
-        if (!(id & UNWIND_NAME_FRAMES) || (id = hook_stack(origin, id)) != UNWIND_NO_NAME)
+        if (!(id & UNWIND_NAME_FRAMES) ||
+            (id = hook_stack(origin, id, real.depth)) != UNWIND_NO_NAME)
             hook_insert(p, n, hook_lsan_twin(id));
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
@@ -297,18 +191,11 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     *err = saved;
 }
 
-/* The trace of the stack at origin, or UNWIND_NO_NAME (out of memory). */
-static uint32_t hook_site(const struct unwind_origin *origin)
-{
-    uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
-    return id & UNWIND_NAME_FRAMES ? hook_stack(origin, id) : id;
-}
-
 /* shim.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
 HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
-    uint32_t id = hook_site(origin);
+    uint32_t id = hook_site(origin, real.depth);
     if (id != UNWIND_NO_NAME)
         trace_fail(id, n);
     *err = saved;
@@ -355,7 +242,7 @@ static inline int hook_pass(size_t n)
 
 /* The same for a free: 1 when p is certainly not in the table.  The
  * filter's group is the only test: outside sampled mode every group is
- * saturated (shim.h), and boot blocks are pinned in it: they never pass.
+ * saturated (record.h), and boot blocks are pinned in it: they never pass.
  * A group that counts some entry sends the free to the careful path,
  * whose tbl_maybe asks the bucket. */
 static inline int hook_pass_free(const void *p)
@@ -391,7 +278,7 @@ uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
         return UNWIND_NO_NAME;
     if (!failed && (hook_skip(n) || (real.sample && (*cd > 0 || !sample_hit(cd, n)))))
         return real.all_blocks ? real.unsampled : UNWIND_NO_NAME;
-    return hook_site(origin);
+    return hook_site(origin, real.depth);
 }
 
 /* ---- shim/python: a block born in a wrapped CPython allocator domain,

@@ -5,7 +5,8 @@
  * check); base.h is what every room shares.  Everything is hidden
  * (-fvisibility=hidden); only exports.map's names leave the .so.
  *
- * Prefixes: hook_ (hooks.c), boot_ (boot.c), defer_ (deferred.c), pend_
+ * Prefixes: hook_ (hooks.c, hookstack.c, realsym.c), boot_ (boot.c), defer_
+ * (deferred.c), pend_
  * (pending.c), arena_, tbl_ (table.c; tbl_filter_: tblfilter.c), trace_
  * (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_
  * (start-up, exit, fork, signals, timeline), sig_ (signals.c), thr_
@@ -100,7 +101,7 @@ static inline int guard_enter(void)
     return saved;
 }
 void hook_init(void);           /* resolve the real functions (idempotent) */
-void *hook_real_sym(const char *name); /* the next definition of name, past the shim */
+void *hook_real_sym(const char *name); /* realsym.c: the next definition of name, past the shim */
 extern uintptr_t hook_loader_lo, hook_loader_hi; /* attach build: the loader's text */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
@@ -109,6 +110,11 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/
 /* A call returned NULL for n bytes asked: its site counts a failed
  * allocation (FAILED); hook_guard set, no lock held; keeps errno. */
 void hook_fail(uint64_t n, const struct unwind_origin *origin);
+/* hookstack.c, hook_guard set, no lock held: the trace of the stack at
+ * origin, at most max frames, or UNWIND_NO_NAME (out of memory);
+ * hook_stack when unwind_again named no stack (again: its answer). */
+uint32_t hook_site(const struct unwind_origin *origin, unsigned max);
+uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned max);
 /* maphooks.c, with hook_guard set by a caller that found it clear: the
  * trace (not yet the mmap kind's) of a mapping of n bytes made at origin,
  * sampled as a block is (the countdown moves), or UNWIND_NO_NAME: not
@@ -194,152 +200,7 @@ int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
 void arena_lock(void);                 /* fork */
 void arena_unlock(void);
 
-/* ---- table.c: the live-block table ---- */
-struct tbl_entry {
-    uintptr_t ptr;  /* 0 = empty slot */
-    uint64_t size;  /* requested size */
-    uint32_t trace; /* trace id */
-    uint32_t epoch; /* birth epoch */
-};
-int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
-               struct tbl_entry *replaced);
-int tbl_remove(uintptr_t ptr, struct tbl_entry *out);
-void tbl_prefetch_ptr(uintptr_t ptr); /* ptr's home slot, ahead of an insert */
-int tbl_find(uintptr_t ptr, struct tbl_entry *out);
-typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
-int tbl_foreach(tbl_visit_fn fn, void *arg);
-int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries);
-/* pending.c: either walk (tries == 0: unbounded) without the held blocks
- * and with the fresh ones;
- * left (may be NULL) gets how many it left out and their bytes, weighed as
- * their discharge will weigh them. */
-struct pend_left {
-    uint64_t blocks, bytes;
-};
-int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
-#define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
-uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
-void pend_forget_fresh(void);                        /* trace_clear */
-void tbl_lock_all(void);
-void tbl_unlock_all(void);
-uint64_t tbl_count(void);
-size_t tbl_bytes(void);
-void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
-int tbl_drain(tbl_visit_fn fn, void *arg); /* a fork's last walk: each stripe unmapped after */
-struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
-    uint64_t entries;      /* live entries counted */
-    uint64_t slots;        /* slots in the arrays */
-    uint64_t clusters;     /* clusters of 15 slots (a probe reads one at a time) */
-    uint64_t hit_reads;    /* sum over entries of the clusters a lookup reads */
-    uint64_t miss_reads;   /* sum over clusters of the clusters read by a probe
-                            * for an absent key whose home is that cluster */
-    uint64_t wrapped;      /* entries stored past the array's end, at its start */
-    uint32_t max_dist;     /* longest distance, in clusters, from an entry to its home */
-};
-void tbl_probe_stats(struct tbl_probe_stats *st);
-unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
-/* The presence filter (on only in sampled mode): a counter per pointer-hash
- * bucket of the entries in the table, so that a free of a block the table
- * cannot hold costs one load and no lock.  Its group is the whole test of
- * a free's fast path (hooks.c): until sampled mode turns it on, and in
- * every other mode, every group reads saturated (0xff from the start; the
- * buckets stay 0 and are never read), so that no free passes without the
- * careful path.  Above the buckets, a counter per
- * group of 128 of them (512 bytes, which stay in the L1 cache): with few
- * sampled blocks live, most frees are answered there, without touching the
- * 64 KiB of buckets, whose random line the free of a cold block missed;
- * the groups keep the 64 KiB's resolution for programs with many sampled
- * blocks.  A group counts what its buckets count, and
- * saturates (0xff, for good) no later than any of them, so a zero group
- * means zero buckets. */
-#define TBL_FILTER_BITS 16
-#define TBL_FILTER_GROUP_BITS 7
-#define TBL_FILTER_GROUPS (1u << (TBL_FILTER_BITS - TBL_FILTER_GROUP_BITS))
-extern _Atomic uint8_t tbl_filter_g[TBL_FILTER_GROUPS]; /* .data: saturated from the start */
-extern struct tbl_filter { /* .bss: 64 KiB no page of which is touched outside sampled mode */
-    _Atomic uint8_t n[1u << TBL_FILTER_BITS];
-    int on;
-} tbl_filter;
-void tbl_filter_enable(void);
-void tbl_filter_pin(const void *p); /* p's bucket says "maybe" for good */
-void tbl_filter_add(uintptr_t ptr, int delta); /* table.c: an entry came (+1) or went (-1) */
-void tbl_filter_clear(void);                   /* table.c: the table was emptied */
-/* The filter's bucket of p: the top bits of a multiplicative hash (one
- * multiply, on the free path of every unsampled block). */
-static inline unsigned tbl_filter_index(uintptr_t p)
-{
-    return (unsigned)((p * 0x9e3779b97f4a7c15ULL) >> (64 - TBL_FILTER_BITS));
-}
-static inline int tbl_filter_group_hit(uintptr_t p) /* p's group counts some entry */
-{
-    return atomic_load_explicit(&tbl_filter_g[tbl_filter_index(p) >> TBL_FILTER_GROUP_BITS],
-                                memory_order_relaxed) != 0;
-}
-static inline int tbl_filter_hit(uintptr_t p) /* p's bucket counts some entry */
-{
-    return tbl_filter_group_hit(p) &&
-           atomic_load_explicit(&tbl_filter.n[tbl_filter_index(p)], memory_order_relaxed) != 0;
-}
-static inline int tbl_maybe(uintptr_t p) /* 0: p is certainly not in the table */
-{
-    return !tbl_filter.on || tbl_filter_hit(p);
-}
-
-/* ---- traces.c: interned stacks and per-site sums ---- */
-struct trace_stat { /* live sums are derived at snapshot time: trace_live */
-    _Atomic uint64_t total_count, total_bytes;
-};
-struct trace_live {
-    uint64_t count, bytes; /* count in 1/65536 units, as the totals */
-};
-int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
-uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
-int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
-/* Other stores of stacks share the frames' tree: a node stands for the
- * frames ip[0..depth) for good (python/native.c; made under the intern
- * lock, compared with ftree_same, no lock). */
-int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
-void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
-void trace_discharge(uint32_t id, uint64_t size); /* a block died */
-void trace_forget(uint64_t size);                  /* trace_clear forgets a live block */
-uint32_t trace_count(void);
-#define TRACE_DEPTH_MAX 256 /* frames in a stack, at most (HEAPSNAP_DEPTH's bound) */
-/* For the writer, with trace_lock held: the stack and sums of trace id.
- * trace_stack copies the first max frames (innermost first) to ip and
- * returns the depth; an unknown id has none (0, flags 0). */
-unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags);
-void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_stat *out);
-void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t size);
-void trace_lock(void);
-int trace_lock_bounded(unsigned tries);
-void trace_unlock(void);
-void trace_totals(uint64_t *current, uint64_t *peak);
-void trace_reset_peak(void);
-void trace_clear(void);
-
-/* The twin of trace id for blocks allocated under __lsan_disable: the
- * same frames, HSNAP_TRACE_DISABLED; interned at first use.  The twin's
- * id, or id itself when out of memory. */
-uint32_t trace_disabled_twin(uint32_t id);
-
-int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin); /* same frames, more flags */
-
-/* Failed allocations (FAILED): a call at trace id returned NULL for size
- * bytes (HSNAP_FAILED_OVERFLOW: n * size overflowed); unweighted, kept
- * beside the traces' sums.  trace_fail takes the intern lock (call it
- * after the unwind); trace_fail_put, FAILED's payload for the traces
- * below n (nothing when none failed), wants it held. */
-void trace_fail(uint32_t id, uint64_t size);
-struct sbuf;
-void trace_fail_put(struct sbuf *b, uint32_t n);
-
-void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
-void trace_thread_end(void);       /* the thread's own line of sums goes back */
-void trace_after_fork_child(void); /* ... and every other thread's */
-struct trace_counters {
-    _Atomic uint64_t foreign_frees;
-};
-extern struct trace_counters trace_counters;
+#include "record/record.h" /* table.c, pending.c's walk, traces.c */
 
 /* ---- maphooks.c: the interposed mmap family ---- */
 void maph_init(void); /* at start-up, outside any hook; until then nothing is tracked */

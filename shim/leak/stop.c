@@ -49,73 +49,9 @@
 #include "fpstate.h"
 #include "inner.h"
 #include "procmaps.h"
+#include "stopslot.h"
 
-#define STOP_MAX 1024
-#define STOP_STOP_NS 200000000ull /* a thread's time to answer the stop */
-#define STOP_REDZONE 128          /* below SP, the x86-64 ABI's red zone */
-
-/* A slot's vector save area: xmm (256 bytes) and the components this CPU
- * has (AVX-512: 64 + 512 + 1024 more after ymm's 256), in chunks of
- * STOP_VEC_CHUNK slots mapped when a slot of the chunk is first claimed
- * and kept (a handler that runs late may still write there): the
- * address space grows with the threads a program has at once, never with
- * STOP_MAX. */
-#define STOP_VEC_CHUNK 64
-
-/* STOP_FOREIGN: a thread the shim did not see start (started through
- * the pthread_create that dlsym(RTLD_NEXT) finds, or a raw clone), found
- * in /proc/self/task by a stop and given a slot for that stop only.  Its
- * handler finds the slot by its tid, and may run late: after that stop
- * gave up on it, or ended and freed the slot, or while a later stop gives
- * the slot to another thread.  So it writes only while it holds the
- * slot's writer word (its tid, taken from 0), and checks, holding it,
- * that the slot is still its own; the collector takes the word too (-1)
- * while it gives a slot to a thread, and passes over a slot held: a late
- * answer never lands in a slot reused by another thread. */
-enum { STOP_FREE, STOP_PENDING, STOP_LIVE, STOP_FOREIGN };
-
-struct stop_slot {
-    atomic_int state;           /* STOP_* */
-    pid_t tid;                  /* kernel thread id, for tgkill */
-    uintptr_t tp;               /* pthread_self(): the thread pointer (TCB) */
-    uintptr_t lo, hi;           /* stack bounds (lo: lowest usable address) */
-    void *(*start)(void *);     /* pending: the program's start routine */
-    void *arg;                  /* pending: its argument (scanned as a root) */
-    atomic_uint ack;            /* last stop generation answered */
-    atomic_int writer;          /* 0, a foreign handler's tid, or -1 (see above) */
-    int stopped;                /* answered the current stop */
-    uintptr_t sp;               /* stack pointer when stopped */
-    uintptr_t alo, ahi;         /* its alternate signal stack when stopped, or 0 */
-    uintptr_t regs[NGREG];      /* general registers when stopped */
-    uintptr_t *vec;             /* vector registers when stopped: nvec words */
-    unsigned nvec;
-    atomic_int ending;          /* its start routine is over; live until gone */
-    uintptr_t dtv;              /* its DTV block's start (a root word) */
-};
-
-static struct {
-    lock_t lock;                 /* slot claims and frees; held by a stop */
-    size_t tls_static;           /* _dl_get_tls_static_info: static TLS + TCB */
-    size_t tcb;                  /* sizeof(struct pthread): the TCB */
-    size_t tid_off;              /* offsetof(struct pthread, tid), or 0 */
-    struct fpstate_layout fp;    /* the vector registers' place in a signal frame */
-    size_t vec_words;            /* a slot's vector save area, in words */
-    _Atomic(uintptr_t *) vec_chunk[STOP_MAX / STOP_VEC_CHUNK];
-    int sig;                     /* stop signal; 0 = never stop */
-    int installed;               /* our handler is on sig */
-    atomic_int warned;           /* the stop signal had another handler */
-    atomic_uint gen;             /* current stop generation */
-    atomic_uint go;              /* generation released */
-    atomic_int nending;          /* live slots whose start routine is over */
-    uintptr_t caller_lo, caller_hi; /* the collecting thread's stack */
-    uintptr_t caller_dtv;        /* its DTV block, when not registered */
-    atomic_int top;              /* slots ever claimed: [0, top) (a fork's child) */
-    atomic_int own_tid;          /* the shim's helper thread, or 0 */
-    _Atomic(uintptr_t) own_tp;   /* its pthread_t, or 0 */
-    atomic_int aux_tid;          /* the attach's control thread (stop_aux_thread), or 0 */
-    struct stop_slot slot[STOP_MAX];
-} stop;
-
+struct stop_registry stop;
 static __thread struct stop_slot *stop_self;
 
 /* ---------------- the registry ---------------- */
@@ -175,7 +111,7 @@ static void stop_sweep(pid_t tid)
 
 /* With the registry lock: a free slot whose writer word is ours (-1), or
  * NULL; stop_give hands it over. */
-static struct stop_slot *stop_take(void)
+struct stop_slot *stop_take(void)
 {
     for (int i = 1; i < STOP_MAX; i++) {
         struct stop_slot *s = &stop.slot[i];
@@ -188,7 +124,7 @@ static struct stop_slot *stop_take(void)
 }
 
 /* s (from stop_take) is given: its state, then the writer word back. */
-static void stop_give(struct stop_slot *s, int state)
+void stop_give(struct stop_slot *s, int state)
 {
     atomic_store(&s->state, state);
     atomic_store(&s->writer, 0);
@@ -212,7 +148,7 @@ static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
 
 /* Slot s's vector save area (see STOP_VEC_CHUNK); NULL when there are no
  * vector registers to save or no memory (its vectors are then not saved). */
-static uintptr_t *stop_vec_area(const struct stop_slot *s)
+uintptr_t *stop_vec_area(const struct stop_slot *s)
 {
     size_t i = (size_t)(s - stop.slot), bytes = STOP_VEC_CHUNK * stop.vec_words * sizeof(uintptr_t);
     _Atomic(uintptr_t *) *c = &stop.vec_chunk[i / STOP_VEC_CHUNK];
@@ -446,61 +382,6 @@ void stop_prepare(void)
     stop.installed = stop_handler_ok();
 }
 
-/* With the registry lock: a slot of this stop for each task of
- * /proc/self/task that no slot knows, signalled (task_each: raw reads, no
- * opendir, no malloc). */
-struct stop_foreign {
-    pid_t pid, self, own;
-    unsigned gen;
-    uint32_t sent, failed;
-};
-
-static void stop_foreign_task(pid_t tid, void *arg)
-{
-    struct stop_foreign *f = arg;
-    int known = tid <= 0 || tid == f->self || tid == f->own || tid == atomic_load(&stop.aux_tid);
-    int top = atomic_load(&stop.top);
-    for (int i = 0; i < top && !known; i++) {
-        int st = atomic_load(&stop.slot[i].state);
-        known = (st == STOP_LIVE || st == STOP_FOREIGN) && stop.slot[i].tid == tid;
-    }
-    if (known || task_dead(tid))
-        return;
-    struct stop_slot *s = stop_take();
-    if (!s) {
-        f->failed++;
-        return;
-    }
-    if (!s->vec)
-        s->vec = stop_vec_area(s);
-    s->tid = tid;
-    s->tp = 0;
-    s->lo = s->hi = 0;
-    s->stopped = 0;
-    atomic_store(&s->ending, 0);
-    atomic_store(&s->ack, f->gen - 1);
-    int i = (int)(s - stop.slot);
-    if (i >= atomic_load(&stop.top))
-        atomic_store(&stop.top, i + 1);
-    stop_give(s, STOP_FOREIGN);
-    if (stop.installed && syscall(SYS_tgkill, f->pid, tid, stop.sig) == 0)
-        f->sent++;
-    else
-        f->failed++;
-}
-
-/* How many foreign tasks were signalled (*failed: could not be). */
-static uint32_t stop_foreign(pid_t pid, unsigned gen, uint32_t *failed)
-{
-    struct stop_foreign f = {pid, (pid_t)syscall(SYS_gettid), atomic_load(&stop.own_tid), gen, 0, 0};
-    uintptr_t tp = atomic_load(&stop.own_tp);
-    if (!f.own && tp && stop.tid_off) /* started before stop_init, not run yet */
-        memcpy(&f.own, (const char *)tp + stop.tid_off, sizeof f.own);
-    task_each(stop_foreign_task, &f);
-    *failed += f.failed;
-    return f.sent;
-}
-
 /* Stops every other thread, registered or not (registry lock held until
  * stop_resume); returns how many could not be stopped. */
 uint32_t stop_world(void)
@@ -564,71 +445,6 @@ void stop_resume(void)
 }
 
 /* ---------------- roots ---------------- */
-
-/* The TCB at the top of glibc thread stack [lo, hi): its first and third
- * words (tcbhead_t's tcb and self) point to itself; 0 when none is found
- * (see stop_is_thread_stack). */
-static uintptr_t stop_tcb_in(uintptr_t lo, uintptr_t hi)
-{
-    if (!stop.tcb || hi - lo < stop.tcb + 64)
-        return 0;
-    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63, bottom = top > lo + 8192 ? top - 8192 : lo;
-    for (uintptr_t p = top; p >= bottom && p >= lo; p -= 64) {
-        const uintptr_t *w = (const uintptr_t *)p;
-        if (w[0] == p && w[2] == p)
-            return p;
-    }
-    return 0;
-}
-
-/* A foreign thread that did not answer the stop (it blocks every signal,
- * as jemalloc's background threads do) left no stack pointer: its stack
- * is the glibc stack mapping whose TCB's tid word is its tid, found here
- * for every such slot in one pass over the mappings (slot lo, hi, tp). */
-static void stop_unanswered_line(const struct procmaps_line *l, void *arg)
-{
-    uintptr_t tp;
-    pid_t tid;
-    /* anonymous and writable (as glibc maps a stack): no path after the
-     * inode ("[vvar]" may fault when read, a file past its end too) */
-    const char *perm = memchr(l->text, ' ', l->len), *end = l->text + l->len, *at = perm;
-    for (int field = 0; at && field < 4; field++) {
-        while (at < end && *at == ' ')
-            at++;
-        while (at < end && *at != ' ')
-            at++;
-    }
-    while (at && at < end && *at == ' ')
-        at++;
-    if (!l->readable || !perm || end - perm < 3 || perm[2] != 'w' || at != end ||
-        !(tp = stop_tcb_in(l->lo, l->hi)))
-        return;
-    memcpy(&tid, (const char *)tp + stop.tid_off, sizeof tid);
-    int top = atomic_load(&stop.top);
-    for (int i = 0; i < top; i++) {
-        struct stop_slot *s = &stop.slot[i];
-        if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped && s->tid == tid) {
-            s->lo = l->lo;
-            s->hi = l->hi;
-            s->tp = tp;
-        }
-    }
-}
-
-static void stop_find_unanswered(void)
-{
-    static char buf[8192]; /* one check at a time */
-    int top = atomic_load(&stop.top), any = 0;
-    for (int i = 0; i < top; i++) {
-        struct stop_slot *s = &stop.slot[i];
-        if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped) {
-            s->lo = s->hi = s->tp = 0;
-            any = 1;
-        }
-    }
-    if (any && stop.tid_off)
-        procmaps_each(buf, sizeof buf, stop_unanswered_line, NULL);
-}
 
 /* One thread's roots: stack from its stack pointer (minus redzone bytes:
  * a stopped thread's red zone, which the code it was stopped in may use;
@@ -785,16 +601,6 @@ static void stop_init_tls(void)
         stop.tid_off = tid[2];
     else
         collect_host->debug("no pthread tid offset: an ended thread is known by tgkill only", "", "");
-}
-
-/* Whether [lo, hi) is a glibc thread stack, live or cached for reuse:
- * its top holds the thread's descriptor (TCB), whose first and third
- * words (tcbhead_t's tcb and self) point to itself.  A live thread's
- * stack is the stop's to scan (from its stack pointer), a dead one's is
- * no root. */
-int stop_is_thread_stack(uintptr_t lo, uintptr_t hi)
-{
-    return stop_tcb_in(lo, hi) != 0;
 }
 
 int stop_can_hold(void)

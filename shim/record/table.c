@@ -644,7 +644,7 @@ unsigned tbl_stripe_index(uintptr_t ptr)
     return (unsigned)(tbl_stripe_of(ptr, tbl_hash(ptr)) - tbl.stripe);
 }
 
-/* Probe costs over the whole table, for tests and tuning (struct in shim.h);
+/* Probe costs over the whole table, for tests and tuning (struct in record.h);
  * each stripe is locked in turn. */
 void tbl_probe_stats(struct tbl_probe_stats *st)
 {

@@ -1,6 +1,6 @@
 /*
  * tblfilter.c - the live-block table's presence filter (sampled mode
- * only; its readers are in shim.h): tbl_filter.n[b] counts the entries
+ * only; its readers are in record.h): tbl_filter.n[b] counts the entries
  * whose tbl_filter_index is b, and tbl_filter_g[b >> 7] those of its group
  * of 128 buckets, moved by table.c on every fresh insert and delete (under
  * the entry's stripe lock; the counters are atomic, as two stripes share a

@@ -1,0 +1,80 @@
+/*
+ * hookstack.c - a recorded block's stack, as the hooks get it: the
+ * unwinder started with the shim as its host (its memory, the loader
+ * guard, warnings), and an origin turned into a trace id, by the
+ * unwinder's memo of this thread's named stacks when the walk repeats
+ * one, else by a walk with CPython's frames spliced in, interned.  Runs
+ * under hook_guard with no lock held until the intern; the hooks' fast
+ * paths never come here (hooks.c calls it from its noinline slow paths).
+ */
+#include "shim.h"
+#include "python/python.h" /* shim/python: py_again and py_trace only */
+
+/* ---------------- the unwinders' host ---------------- */
+
+static const struct unwind_host hook_unwind_host = {
+    .alloc = arena_alloc,
+    .free = arena_free,
+    .map = arena_map,
+    .iterate_phdr = life_iterate_phdr,
+    .loader_enter = life_loader_enter,
+    .loader_leave = life_loader_leave,
+    .count = opt_debug_count, .warn = opt_warn,
+};
+
+_Static_assert((int)OPT_UNWIND_AUTO == UNWIND_AUTO && (int)OPT_UNWIND_FP == UNWIND_FP &&
+                   (int)OPT_UNWIND_LIBUNWIND == UNWIND_LIBUNWIND,
+               "HEAPSNAP_UNWIND's choices are unwind.h's backends");
+
+/* HEAPSNAP_UNWIND's backend, started outside any hook (life_init). */
+void hook_unwind_init(void)
+{
+    unwind_init((int)opt_int(OPT_UNWIND), (int)opt_int(OPT_UNWIND_CHECK), &hook_unwind_host);
+}
+
+/* The stack of a block whose walk repeats none of this thread's named
+ * ones (again = UNWIND_NO_NAME: unwind_again said so): captured, interned
+ * and named; its trace id, or UNWIND_NO_NAME when out of memory.  A stack
+ * that runs Python (evaluation frames) gets its Python frames spliced in
+ * (shim/python) and is named for its native frames only, with
+ * UNWIND_NAME_FRAMES: the same native walk runs different Python lines, so
+ * unwind_again answers such a name (again) with the native frames kept,
+ * and the Python frames are spliced afresh, every time.  max: HEAPSNAP_DEPTH. */
+HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again,
+                                unsigned max)
+{
+    uintptr_t ip[max + UNWIND_SLACK];
+    int truncated, got = -1;
+    uint32_t id;
+    if (again != UNWIND_NO_NAME) {
+        if (py_on && py_again(again, &id)) /* the same Python frames too */
+            return id;
+        got = unwind_again_frames(again, ip, max, &truncated);
+    }
+    if (got < 0) {
+        again = UNWIND_NO_NAME;
+        got = (int)unwind_capture(ip, max, &truncated, NULL, origin);
+    }
+    unsigned depth = (unsigned)got;
+    if (HS_UNLIKELY(py_on)) { /* shim/python: Python frames spliced in */
+        uint32_t name = again;
+        int py = py_trace(ip, depth, max, truncated, &name, &id);
+        if (py) {
+            if (again == UNWIND_NO_NAME)
+                unwind_name(name);
+            return py > 0 ? id : UNWIND_NO_NAME;
+        }
+    }
+    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
+        return UNWIND_NO_NAME;
+    if (again == UNWIND_NO_NAME)
+        unwind_name(id);
+    return id;
+}
+
+/* The trace of the stack at origin, or UNWIND_NO_NAME (out of memory). */
+uint32_t hook_site(const struct unwind_origin *origin, unsigned max)
+{
+    uint32_t id = unwind_again(origin, max); /* UNWIND_NO_NAME has FRAMES set */
+    return id & UNWIND_NAME_FRAMES ? hook_stack(origin, id, max) : id;
+}
