@@ -39,6 +39,7 @@
 #include "fmt.h"
 #include "follow.h"
 #include "gate.h"
+#include "hsnap_state.h"
 #include "manifest.h"
 #include "options_table.h"
 #include "target.h"
@@ -258,6 +259,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         setenv("HEAPSNAP_MANIFEST_FD", chan, 1);
     else
         unsetenv("HEAPSNAP_MANIFEST_FD");
+    setenv("HEAPSNAP_STATE", "64", 0); /* a kill leaves its state (docs/usage.md) */
     if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signum, 1);
     if (o->sample) setenv("HEAPSNAP_SAMPLE", o->sample, 1);
@@ -393,6 +395,21 @@ static void run_die_by(int sig)
 /* "heapsnap: wrote PATH" for each path of the manifest, and one warning
  * when a name was written more than once (the later snapshot replaced the
  * earlier one: a pattern without %p, and several processes). */
+/* A state file whose process ended cleanly but could not remove it (it
+ * became another user, without write access to the directory): the
+ * header says so, and run, the directory's user, removes it. */
+static int run_state_exited(const char *path)
+{
+    struct hsnap_state_head h;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = pread(fd, &h, sizeof h, 0);
+    close(fd);
+    return n == (ssize_t)sizeof h && memcmp(h.magic, HSTATE_MAGIC, sizeof h.magic) == 0 &&
+           h.state == HSTATE_EXITED && unlink(path) == 0;
+}
+
 /* The state files still there once the processes ended (shim/state.c
  * removes its own at a clean end): each names a process that was killed. */
 static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_t child,
@@ -402,7 +419,8 @@ static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_
     size_t named = 0; /* how many */
     for (size_t i = 0; i < mf->ns; i++) {
         struct stat st;
-        if (lstat(mf->s[i].path, &st) != 0 || !S_ISREG(st.st_mode))
+        if (lstat(mf->s[i].path, &st) != 0 || !S_ISREG(st.st_mode) ||
+            run_state_exited(mf->s[i].path))
             continue;
         const char *path = esc_text(fmt_path(mf->s[i].path), shown, sizeof(shown));
         if (mf->s[i].pid == child && sig) {

@@ -25,7 +25,7 @@ pykill_read() {
 
 while read -r tag py; do
   d="$T/$tag" && mkdir -p "$d/pre" "$d/run" && mkfifo "$d/pre.fifo" "$d/run.fifo"
-  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/pre/k.%p.hsnap" "$py" tests/python/killgrow.py "$d/pre.fifo" &
+  HEAPSNAP_STATE=64 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/pre/k.%p.hsnap" "$py" tests/python/killgrow.py "$d/pre.fifo" &
   pid=$!
   kill_wait_fifo "$d/pre.fifo" && kill_settle "$d/pre/k.$pid.hsnap.state"
   kill_now "$pid"

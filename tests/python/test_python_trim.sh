@@ -26,7 +26,7 @@ while read -r tag py; do
     HEAPSNAP_PYTHON_NATIVE=$mode HEAPSNAP_DEPTH=256 LD_PRELOAD=$SHIM \
       HEAPSNAP_OUTPUT="$T/x-$tag.%p.hsnap" "$py" $user "$dir" "$T/$mode-$tag.hsnap" \
       >"$T/run-$mode-$tag.out" 2>&1
-    "$HEAPSNAP" top "$T/$mode-$tag.hsnap" -n 0 --key traceback >"$T/tb-$mode-$tag.txt" 2>"$T/tb-$mode-$tag.err"
+    "$HEAPSNAP" top "$T/$mode-$tag.hsnap" -n 0 --key traceback --native --interpreter-frames >"$T/tb-$mode-$tag.txt" 2>"$T/tb-$mode-$tag.err"
   done
   tb=$T/tb-trim-$tag.txt
   frames "$tb" "$user:$l_alloc:" >"$T/deep-$tag.txt"

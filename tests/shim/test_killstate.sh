@@ -38,7 +38,7 @@ kill_read() {
 
 # A plain preload with HEAPSNAP_OUTPUT.
 mkdir -p "$T/preload" && mkfifo "$T/preload.fifo"
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/preload/k.%p.hsnap" "$T/killgrow" 1000 "$T/preload.fifo" &
+HEAPSNAP_STATE=64 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/preload/k.%p.hsnap" "$T/killgrow" 1000 "$T/preload.fifo" &
 pid=$!
 kill_wait_fifo "$T/preload.fifo" && kill_settle "$T/preload/k.$pid.hsnap.state"
 kill_now "$pid"
@@ -60,7 +60,7 @@ kill_read run "$T/run/k.$cpid.hsnap.state"
 
 # A clean end: the state file while it runs, then the snapshot and nothing else.
 mkdir -p "$T/clean" && mkfifo "$T/clean.fifo"
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/clean/k.%p.hsnap" "$T/killgrow" 10 "$T/clean.fifo" then-exit &
+HEAPSNAP_STATE=64 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/clean/k.%p.hsnap" "$T/killgrow" 10 "$T/clean.fifo" then-exit &
 pid=$!
 kill_wait_fifo "$T/clean.fifo"
 during=$(ls -A "$T/clean" | tr '\n' ' ')
