@@ -33,7 +33,7 @@ static struct {
     void *(*mremap)(void *, size_t, size_t, int, ...);
     atomic_int state;          /* MAPH_* */
     atomic_int spans_known;    /* own[] is filled */
-    struct { uintptr_t lo, hi; } own[2]; /* the shim's module, the real malloc's */
+    struct { uintptr_t lo, hi; } own[3]; /* the shim's module, the real malloc's, libunwind's */
     size_t page;
 } maph;
 
@@ -98,12 +98,16 @@ static int maph_span_of(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-/* The spans of the shim and of the real malloc (the loader lock). */
+/* The spans of the shim, of the real malloc, and of libunwind: the shim
+ * brings libunwind into the process, and its caches are mapped whether the
+ * shim or a C++ throw routed through its _Unwind_RaiseException first
+ * calls it (the loader lock). */
 static void maph_spans(void)
 {
     int saved = guard_enter();
-    uintptr_t addrs[2] = {(uintptr_t)maph_spans, (uintptr_t)dlsym(RTLD_NEXT, "malloc")};
-    for (int k = 0; k < 2; k++) {
+    uintptr_t addrs[3] = {(uintptr_t)maph_spans, (uintptr_t)dlsym(RTLD_NEXT, "malloc"),
+                          (uintptr_t)dlsym(RTLD_DEFAULT, "unw_backtrace")};
+    for (int k = 0; k < 3; k++) {
         uintptr_t want[3] = {addrs[k], 0, 0};
         if (want[0])
             life_iterate_phdr(maph_span_of, want);
@@ -128,7 +132,7 @@ static inline int maph_programs(uintptr_t ret)
 {
     if (!atomic_load_explicit(&maph.spans_known, memory_order_acquire))
         return 0;
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < 3; k++)
         if (ret >= maph.own[k].lo && ret < maph.own[k].hi)
             return 0;
     return 1;
