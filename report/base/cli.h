@@ -28,11 +28,13 @@ int cmd_attach(int argc, char **argv, char *err, size_t errlen);
 int cmd_detach(int argc, char **argv, char *err, size_t errlen);
 
 /* run.c's checks, shared with attach.c: an option against the shim's table
- * (idx), --signal as a number in buf; 0, or -1 with err ("run: ...").  The
+ * (idx), --signal as a number in buf; 0, or -1 with err ("CMD: ...").  The
  * shim's libraries (run_find_lib: name next to heapsnap, else in
  * ../lib/heapsnap/); 0, or -1. */
-int run_check_opt(const char *opt, const char *val, int idx, char *err, size_t errlen);
-int run_check_signal(const char *val, char *buf, size_t n, char *err, size_t errlen);
+int run_check_opt(const char *cmd, const char *opt, const char *val, int idx, char *err,
+                  size_t errlen);
+int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char *err,
+                     size_t errlen);
 int run_find_shim(char *out, size_t n);
 int run_find_lib(const char *name, char *out, size_t n);
 

@@ -132,15 +132,13 @@ static int attach_parse(int argc, char **argv, struct attach_opts *o, char *err,
                  o->duration);
         return 2;
     }
-    if (run_check_opt("--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
-        run_check_opt("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
-        run_check_opt("--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
-        run_check_opt("--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
-        (o->signal && run_check_signal(o->signal, o->signum, sizeof o->signum, err, errlen) < 0)) {
-        if (!strncmp(err, "run: ", 5))
-            memmove(err, "attach: ", 8), memmove(err + 8, err + 5, strlen(err + 5) + 1);
+    if (run_check_opt("attach", "--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
+        run_check_opt("attach", "--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
+        run_check_opt("attach", "--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
+        run_check_opt("attach", "--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
+        (o->signal && run_check_signal("attach", o->signal, o->signum, sizeof o->signum, err,
+                                       errlen) < 0))
         return 2;
-    }
     return -1;
 }
 

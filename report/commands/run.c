@@ -97,7 +97,8 @@ static void run_usage(void)
 
 /* An option checked here against the shim's table (range, choices), rather
  * than warned about by every process the shim enters. */
-int run_check_opt(const char *opt, const char *val, int idx, char *err, size_t errlen)
+int run_check_opt(const char *cmd, const char *opt, const char *val, int idx, char *err,
+                  size_t errlen)
 {
     uint64_t v;
     long ms;
@@ -114,18 +115,18 @@ int run_check_opt(const char *opt, const char *val, int idx, char *err, size_t e
             if (strcspn(c, "|") == strlen(val) && !strncasecmp(c, val, strlen(val)))
                 return 0;
     if (d->type == OPT_INT)
-        snprintf(err, errlen, "run: bad value for %s: '%s' (an integer from %ld to %ld)",
-                 opt, val, d->lo, d->hi);
+        snprintf(err, errlen, "%s: bad value for %s: '%s' (an integer from %ld to %ld)",
+                 cmd, opt, val, d->lo, d->hi);
     else if (d->type == OPT_MSEC)
-        snprintf(err, errlen, "run: bad value for %s: '%s' (seconds from %ld to %ld, "
-                 "up to 3 decimals, e.g. 0.5; 0 = off)", opt, val, d->lo / 1000, d->hi / 1000);
+        snprintf(err, errlen, "%s: bad value for %s: '%s' (seconds from %ld to %ld, "
+                 "up to 3 decimals, e.g. 0.5; 0 = off)", cmd, opt, val, d->lo / 1000, d->hi / 1000);
     else {
         char list[128];
         size_t k = 0;
         for (const char *c = d->choices; *c && k + 3 < sizeof(list); c++)
             k += (size_t)snprintf(list + k, sizeof(list) - k, *c == '|' ? ", " : "%c", *c);
         list[k] = 0;
-        snprintf(err, errlen, "run: bad value for %s: '%s' (%s)", opt, val, list);
+        snprintf(err, errlen, "%s: bad value for %s: '%s' (%s)", cmd, opt, val, list);
     }
     return -1;
 }
@@ -133,7 +134,8 @@ int run_check_opt(const char *opt, const char *val, int idx, char *err, size_t e
 /* --signal: a name (USR2, SIGUSR2), a number or off, given to the shim as
  * a number in buf.  The signals no program survives as a trigger (faults,
  * ABRT, TRAP, KILL, STOP) are refused, as the shim would refuse them. */
-int run_check_signal(const char *val, char *buf, size_t n, char *err, size_t errlen)
+int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char *err,
+                     size_t errlen)
 {
     uint64_t v = 0;
     const char *name = strncasecmp(val, "SIG", 3) ? val : val + 3;
@@ -147,9 +149,9 @@ int run_check_signal(const char *val, char *buf, size_t n, char *err, size_t err
         snprintf(buf, n, "%d", sig);
         return 0;
     }
-    snprintf(err, errlen, "run: bad value for --signal: '%s' (a signal name such as USR2 "
+    snprintf(err, errlen, "%s: bad value for --signal: '%s' (a signal name such as USR2 "
              "or SIGUSR2, a number from 1 to %d, or off; not SEGV, ILL, BUS, FPE, TRAP, ABRT, "
-             "KILL or STOP)", val, SIGRTMAX);
+             "KILL or STOP)", cmd, val, SIGRTMAX);
     return -1;
 }
 
@@ -197,12 +199,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
         return 2;
     }
-    if (run_check_opt("--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
-        run_check_opt("--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
-        run_check_opt("--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
-        run_check_opt("--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
-        run_check_opt("--children", o->children, OPT_CHILDREN, err, errlen) < 0 ||
-        (o->signal && run_check_signal(o->signal, o->signum, sizeof(o->signum), err, errlen) < 0))
+    if (run_check_opt("run", "--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
+        run_check_opt("run", "--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
+        run_check_opt("run", "--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
+        run_check_opt("run", "--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
+        run_check_opt("run", "--children", o->children, OPT_CHILDREN, err, errlen) < 0 ||
+        (o->signal && run_check_signal("run", o->signal, o->signum, sizeof(o->signum), err, errlen) < 0))
         return 2;
     return -1;
 }
