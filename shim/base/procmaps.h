@@ -24,6 +24,37 @@ struct procmaps_line {
 };
 typedef void (*procmaps_fn)(const struct procmaps_line *l, void *arg);
 
+/* The path field of a maps line ("" for an anonymous mapping). */
+static inline const char *procmaps_path(const struct procmaps_line *l, size_t *len)
+{
+    const char *s = l->text, *end = l->text + l->len;
+    for (int field = 0; field < 5; field++) {
+        while (s < end && *s != ' ')
+            s++;
+        while (s < end && *s == ' ')
+            s++;
+    }
+    *len = (size_t)(end - s);
+    return s;
+}
+
+static inline int procmaps_path_is(const char *s, size_t len, const char *p)
+{
+    size_t k = strlen(p);
+    return len >= k && !memcmp(s, p, k);
+}
+
+/* Anonymous, or shared memory (System V, memfd, /dev/shm, MAP_SHARED
+ * anonymous): the program's own kinds of memory. */
+static inline int procmaps_programs(const struct procmaps_line *l)
+{
+    size_t len;
+    const char *p = procmaps_path(l, &len);
+    return len == 0 || procmaps_path_is(p, len, "[anon:") || procmaps_path_is(p, len, "/SYSV") ||
+           procmaps_path_is(p, len, "/dev/zero") || procmaps_path_is(p, len, "/memfd:") ||
+           procmaps_path_is(p, len, "/dev/shm/");
+}
+
 static inline uintptr_t procmaps_hex(const char **s, const char *end)
 {
     uintptr_t v = 0;

@@ -43,40 +43,19 @@ static struct {
     int warned;
 } dfk;
 
-/* The path field of a maps line ("" for an anonymous mapping). */
-static const char *dfk_path(const char *s, const char *end, size_t *len)
-{
-    for (int field = 0; field < 5; field++) {
-        while (s < end && *s != ' ')
-            s++;
-        while (s < end && *s == ' ')
-            s++;
-    }
-    *len = (size_t)(end - s);
-    return s;
-}
-
-static int dfk_prefix(const char *s, size_t len, const char *p)
-{
-    size_t k = strlen(p);
-    return len >= k && !memcmp(s, p, k);
-}
-
 /* A mapping header: anonymous, shared memory or the brk heap, readable. */
 static void dfk_header(const struct procmaps_line *l, void *arg)
 {
     const char *perm = memchr(l->text, ' ', l->len), *end = l->text + l->len;
     size_t len;
-    const char *path = dfk_path(l->text, end, &len);
+    const char *path = procmaps_path(l, &len);
     dfk.cur = (struct dfk_range){l->lo, l->hi, 0, PROT_READ, 0};
     dfk.cur_ok = 0;
     if (!perm || end - perm < 5 || !l->readable || l->hi <= l->lo)
         return;
     if (perm[2] == 'w')
         dfk.cur.prot |= PROT_WRITE;
-    dfk.cur_ok = len == 0 || dfk_prefix(path, len, "[anon:") || dfk_prefix(path, len, "[heap]") ||
-                 dfk_prefix(path, len, "/SYSV") || dfk_prefix(path, len, "/dev/zero") ||
-                 dfk_prefix(path, len, "/memfd:") || dfk_prefix(path, len, "/dev/shm/");
+    dfk.cur_ok = procmaps_programs(l) || procmaps_path_is(path, len, "[heap]");
 }
 
 /* Whether the VmFlags line's flags hold two-letter flag f. */

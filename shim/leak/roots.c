@@ -221,40 +221,13 @@ static void roots_cut_own(uintptr_t lo, uintptr_t hi, void *arg)
     roots_cut(arg, lo, hi);
 }
 
-/* The path field of a maps line ("" for an anonymous mapping). */
-static const char *roots_map_path(const struct procmaps_line *l, size_t *len)
-{
-    const char *s = l->text, *end = l->text + l->len;
-    for (int field = 0; field < 5; field++) {
-        while (s < end && *s != ' ')
-            s++;
-        while (s < end && *s == ' ')
-            s++;
-    }
-    *len = (size_t)(end - s);
-    return s;
-}
-
-static int roots_prefix(const char *s, size_t len, const char *p)
-{
-    size_t k = strlen(p);
-    return len >= k && !memcmp(s, p, k);
-}
-
-/* Anonymous, or shared memory (System V, memfd, /dev/shm, MAP_SHARED
- * anonymous): the program's own kinds of memory. */
+/* A writable mapping of the program's own kinds of memory (procmaps_programs). */
 static int roots_map_kind_ok(const struct procmaps_line *l)
 {
-    size_t len;
-    const char *path = roots_map_path(l, &len);
     if (l->len < 30 || !l->readable)
         return 0;
     const char *perm = memchr(l->text, ' ', l->len);
-    if (!perm || perm[2] != 'w')
-        return 0;
-    return len == 0 || roots_prefix(path, len, "[anon:") || roots_prefix(path, len, "/SYSV") ||
-           roots_prefix(path, len, "/dev/zero") || roots_prefix(path, len, "/memfd:") ||
-           roots_prefix(path, len, "/dev/shm/");
+    return perm && perm[2] == 'w' && procmaps_programs(l);
 }
 
 /* glibc's non-main heap: heap_info {ar_ptr, prev, size, mprotect_size}
