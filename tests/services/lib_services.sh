@@ -104,3 +104,18 @@ sv_snaps() {
     if [ -n "$pid" ]; then echo "${pid%% *} $(sv_info "$f" reason) $f"; else echo "? bad $f"; fi
   done | sort
 }
+
+# sv_redis_conf DIR PORT: DIR/redis.conf, a redis server of its own on
+# 127.0.0.1:PORT that keeps its files in DIR/data and logs to stdout.
+sv_redis_conf() {
+  cat >"$1/redis.conf" <<EOF
+bind 127.0.0.1
+port $2
+protected-mode yes
+daemonize no
+logfile ""
+dir $1/data
+save ""
+appendonly no
+EOF
+}

@@ -15,21 +15,6 @@ sv_need redis_service redis-server redis-cli redis-benchmark python3 || return 0
 R=$T/redis
 mkdir -p "$R/plain/data" "$R/prof/data" "$R/prof/out" "$R/rel/data" "$R/rel/run/snaps"
 
-# rd_conf DIR PORT: DIR/redis.conf, a server of its own on 127.0.0.1:PORT that
-# keeps its files in DIR/data and logs to stdout.
-rd_conf() {
-  cat >"$1/redis.conf" <<EOF
-bind 127.0.0.1
-port $2
-protected-mode yes
-daemonize no
-logfile ""
-dir $1/data
-save ""
-appendonly no
-EOF
-}
-
 # rd_cli PORT ARGS...: redis-cli against our server, bounded.
 rd_cli() { local p=$1; shift; timeout 20 redis-cli -h 127.0.0.1 -p "$p" "$@"; }
 
@@ -92,7 +77,7 @@ rd_snaps() {
 }
 
 # ---- the plain server: the replies to compare with
-pp=$(sv_port); rd_conf "$R/plain" "$pp"
+pp=$(sv_port); sv_redis_conf "$R/plain" "$pp"
 sv_start "$R/plain/log" redis-server "$R/plain/redis.conf"
 plain_pid=$SV_PID
 if sv_up "$pp"; then rd_replies "$pp" "$R/plain/replies"; rd_cli "$pp" SHUTDOWN NOSAVE >/dev/null 2>&1
@@ -100,7 +85,7 @@ else sv_fail redis_plain_server_starts "no answer on port $pp" "$R/plain/log"; f
 sv_gone "$plain_pid"
 
 # ---- the profiled server
-port=$(sv_port); rd_conf "$R/prof" "$port"
+port=$(sv_port); sv_redis_conf "$R/prof" "$port"
 sv_start "$R/prof/log" env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$R/prof/out/redis.%p.%n.hsnap" \
   HEAPSNAP_SIGNAL=USR2 HEAPSNAP_LEAKS=1 redis-server "$R/prof/redis.conf"
 pid=$SV_PID tpid=$SV_TPID
@@ -192,7 +177,7 @@ else
 fi
 
 # ---- a relative HEAPSNAP_OUTPUT is the directory redis started in, not its `dir`
-rp=$(sv_port); rd_conf "$R/rel" "$rp"
+rp=$(sv_port); sv_redis_conf "$R/rel" "$rp"
 here=$PWD
 cd "$R/rel/run" && sv_start "$R/rel/log" env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT=snaps/r.%p.hsnap \
   redis-server "$R/rel/redis.conf"

@@ -12,16 +12,7 @@ SV_LIFE=$((120 + cycles * 6)) # the service outlives every session, however slow
 R=$T/redis
 mkdir -p "$R/data" "$R/out"
 port=$(sv_port)
-cat >"$R/redis.conf" <<EOC
-bind 127.0.0.1
-port $port
-protected-mode yes
-daemonize no
-logfile ""
-dir $R/data
-save ""
-appendonly no
-EOC
+sv_redis_conf "$R" "$port"
 sv_start "$R/log" redis-server "$R/redis.conf"
 pid=$SV_PID
 sv_up "$port" || { sv_fail redis_attach_server_starts "no answer on port $port" "$R/log"; return 0; }

@@ -13,16 +13,7 @@ sv_need redis_sample_service redis-server redis-cli redis-benchmark python3 || r
 R=$T/redis_sample
 mkdir -p "$R/data" "$R/out"
 port=$(sv_port)
-cat >"$R/redis.conf" <<CONF
-bind 127.0.0.1
-port $port
-protected-mode yes
-daemonize no
-logfile ""
-dir $R/data
-save ""
-appendonly no
-CONF
+sv_redis_conf "$R" "$port"
 rs_cli() { timeout 20 redis-cli -h 127.0.0.1 -p "$port" "$@"; }
 rs_snaps() { # N: waits (at most 20 s) until $R/out holds N snapshots
   local i
