@@ -352,7 +352,7 @@ size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 /* ---- dlclose.c: modules that were unloaded ---- */
 /* Appends the records of unloaded modules to MODULES, newest first; how many. */
 struct sbuf;
-uint32_t dlc_put_modules(struct sbuf *b);
+uint32_t dlc_put_modules(struct sbuf *b, struct sbuf *eras);
 
 /* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
 struct sbuf {
@@ -459,7 +459,7 @@ int dest_write(const char *path, int kind, int src, const char **why);
 struct dl_phdr_info;
 void mod_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi, const char **id,
               size_t *id_len);            /* *hi 0: no PT_LOAD */
-void mod_section(struct sbuf *b);         /* MODULES */
+void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
 
 /* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);

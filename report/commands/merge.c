@@ -243,7 +243,8 @@ static long merge_trace(struct merge *mg, const struct snap *s, const struct sna
     memcpy(key + 2, &t->flags, 2);
     for (int i = 0; i < t->depth; i++) {
         uint64_t ip = t->ips[i];
-        const struct snap_module *m = HSNAP_IS_PYFRAME(ip) ? NULL : snap_module_at(s, ip);
+        const struct snap_module *m =
+            HSNAP_IS_PYFRAME(ip) ? NULL : snap_module_in(s, (uint32_t)(t - s->traces), ip);
         if (m)
             ip += delta[m - s->modules];
         uint64_t code = (ip & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;

@@ -345,6 +345,28 @@ static int parse_required(struct sec *secs, struct snap *s, char *err, size_t er
     return 0;
 }
 
+/* UNLOADED: 4 + 4 * count bytes, a count per unloaded module. */
+static int parse_unloaded(const struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    uint32_t n, gone = 0, until;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
+    if (sec->len < sizeof n)
+        return fail(err, errlen, "section UNLOADED: no count");
+    memcpy(&n, sec->data, sizeof n);
+    if (n != gone || sec->len != sizeof n + (uint64_t)n * sizeof until)
+        return fail(err, errlen, "section UNLOADED: count %u, %u unloaded modules, %llu bytes",
+                    n, gone, (unsigned long long)sec->len);
+    const uint8_t *p = sec->data + sizeof n;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        if (s->modules[i].flags & HSNAP_MODULE_UNLOADED) {
+            memcpy(&until, p, sizeof until);
+            s->modules[i].until = until;
+            p += sizeof until;
+        }
+    return 0;
+}
+
 /* FAILED: 8 + 24 * count bytes, traces known, increasing, each failed. */
 static int parse_failed(const struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
@@ -429,6 +451,9 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
                         errlen) < 0)
         return -1;
     if (secs[HSNAP_SEC_FAILED].seen && parse_failed(&secs[HSNAP_SEC_FAILED], s, err, errlen) < 0)
+        return -1;
+    if (secs[HSNAP_SEC_UNLOADED].seen &&
+        parse_unloaded(&secs[HSNAP_SEC_UNLOADED], s, err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -632,6 +657,18 @@ void snap_free(struct snap *s)
     free(s->peak_stats);
     free(s->temps);
     memset(s, 0, sizeof(*s));
+}
+
+const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, uint64_t ip)
+{
+    const struct snap_module *then = NULL;
+    for (uint32_t i = 0; i < s->nmodules; i++) {
+        const struct snap_module *m = &s->modules[i];
+        if (ip >= m->lo && ip < m->hi && (m->flags & HSNAP_MODULE_UNLOADED) && m->until > trace &&
+            (!then || m->until < then->until))
+            then = m;
+    }
+    return then ? then : snap_module_at(s, ip);
 }
 
 const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip)

@@ -242,7 +242,8 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_LEAKS,    HSNAP_SEC_RETAINERS,
                                            HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
-                                           HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED};
+                                           HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
+                                           HSNAP_SEC_UNLOADED};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -516,7 +517,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
     snap_run.leaks_skipped = 0;
-    mod_section(&sec[SEC_MODULES]);
+    mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
         return -1;
@@ -653,7 +654,7 @@ int snap_state_doc(int fd, struct snap_live *lv)
     for (uint32_t id = 0; id < lv->n; id++)
         blocks += (lv->live[id].count + half) >> 16;
     snap_run.left = (struct pend_left){0, 0};
-    mod_section(&sec[SEC_MODULES]);
+    mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n);
     if (r == 0)
         r = snap_peak(sec, lv, 0);

@@ -49,3 +49,73 @@ else t_fail unloaded_library_leaks_symbolized "$(head -c 600 "$T/leaks.txt" | tr
 grep -Eq '^modules: +[0-9]+ \([12] unloaded before the snapshot\)$' "$T/info.txt" &&
   t_pass unloaded_module_recorded_once_per_place ||
   t_fail unloaded_module_recorded_once_per_place "$(grep '^modules' "$T/info.txt")"
+
+# Reloaded over where it was, but not at the same place: each time it leaves,
+# a page is mapped at the top of its old range, so the next load lands one
+# page lower, over most of it.  The records overlap; every address must name
+# the load that was there when its stack was taken (before: the latest
+# record won, and the older loads' blocks read "[libgone.so]:0").
+cat >"$T/over.c" <<'CEOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+void *kept[4];
+static uintptr_t lo, hi;
+static int span(struct dl_phdr_info *i, size_t n, void *arg)
+{
+    if (!i->dlpi_name || !strstr(i->dlpi_name, "libgone"))
+        return 0;
+    lo = UINTPTR_MAX, hi = 0;
+    for (int k = 0; k < i->dlpi_phnum; k++)
+        if (i->dlpi_phdr[k].p_type == PT_LOAD) {
+            uintptr_t a = i->dlpi_addr + i->dlpi_phdr[k].p_vaddr, b = a + i->dlpi_phdr[k].p_memsz;
+            lo = a < lo ? a : lo, hi = b > hi ? b : hi;
+        }
+    return 1;
+}
+int main(int argc, char **argv)
+{
+    uintptr_t plo = 0, phi = 0;
+    int over = 0;
+    for (int k = 0; k < 4; k++) {
+        void *h = dlopen(argv[1], RTLD_NOW);
+        if (!h) { fprintf(stderr, "%s\n", dlerror()); return 1; }
+        dl_iterate_phdr(span, NULL);
+        over += k > 0 && lo != plo && lo < phi && hi > plo;
+        ((void (*)(void))dlsym(h, "gone_leak"))();
+        kept[k] = ((void *(*)(void))dlsym(h, "gone_keep"))();
+        plo = lo, phi = hi;
+        if (dlclose(h) != 0) return 1;
+        uintptr_t top = (phi + 4095) & ~(uintptr_t)4095;
+        mmap((void *)(top - 4096), 4096, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    }
+    return over ? 0 : 3; /* 3: no two loads overlapped, the case is not made */
+}
+CEOF
+if ! (cd "$T" && cc -g -O0 over.c -o over -ldl) 2>"$T/cc.err"; then
+  t_fail unloaded_overlap_fixture_builds "$(head -c 300 "$T/cc.err")"; return 0
+fi
+(cd "$T" && HEAPSNAP_LEAKS=1 HEAPSNAP_OUTPUT=$T/o.hsnap LD_PRELOAD=$SHIM ./over "$T/libgone.so") \
+  >"$T/over.out" 2>&1
+orc=$?
+(cd "$T" && "$HEAPSNAP" top o.hsnap --key lineno -n 0) >"$T/otop.txt" 2>&1
+(cd "$T" && "$HEAPSNAP" leaks o.hsnap) >"$T/oleaks.txt" 2>&1
+if [ "$orc" -ne 0 ]; then
+  t_fail unloaded_overlapping_reloads_symbolized "fixture exit $orc (3: no overlapping reload)"
+elif grep -qx 'gone.c:4: size=132 B, count=4, average=33 B' "$T/otop.txt" &&
+     grep -qx 'gone.c:3: size=308 B, count=4, average=77 B' "$T/otop.txt" &&
+     ! grep -q 'libgone.so\]:0' "$T/otop.txt" && ! grep -q '(in ??)' "$T/oleaks.txt" &&
+     grep -q '^   direct: 308 bytes in 4 blocks$' "$T/oleaks.txt"; then
+  t_pass unloaded_overlapping_reloads_symbolized
+else t_fail unloaded_overlapping_reloads_symbolized "$(grep -v mmap "$T/otop.txt" | head -c 400 | tr '\n' '|')"; fi
+# merge relocates modules apart: the two eras stay told apart there too
+if "$HEAPSNAP" merge -o "$T/om.hsnap" "$T/o.hsnap" "$T/o.hsnap" >"$T/merge.out" 2>&1 &&
+   (cd "$T" && "$HEAPSNAP" top om.hsnap --key lineno -n 0) >"$T/omtop.txt" 2>&1 &&
+   grep -qx 'gone.c:4: size=264 B, count=8, average=33 B' "$T/omtop.txt"; then
+  t_pass unloaded_overlapping_reloads_merged
+else t_fail unloaded_overlapping_reloads_merged "$(cat "$T/merge.out" "$T/omtop.txt" | grep -v mmap | head -c 400 | tr '\n' '|')"; fi
