@@ -1,25 +1,20 @@
 /*
  * snap.c - reads a .hsnap file and validates all of it before anyone uses it.
  *
- * The file is untrusted input (it may be truncated by a crash, damaged on disk,
- * or not a snapshot at all), so the loader works in two passes:
- *   1. the frame: header (magic, version, header_size, file_size == real size),
- *      then every section header must fit, its crc32 must match, known types
- *      appear at most once, END closes the file with nothing after it;
+ * The file is untrusted (truncated by a crash, damaged, not a snapshot at
+ * all), so the loader works in two passes:
+ *   1. the frame: header (magic, version, header_size, file_size == real
+ *      size), then every section header fits, its crc32 matches, known
+ *      types appear at most once, END closes the file with nothing after;
  *   2. the payloads: a cursor reads each field only after checking that it
- *      fits, and every count is compared with the bytes left *before* anything
- *      is allocated, so a huge count cannot cause a huge allocation.
- * snap_load reads the header alone first and checks it against the file's
- * size, so a file that is not a snapshot costs one small read, whatever its
- * size.  Byte and block counts are bounded (check_sums) so that no sum the
- * CLI makes can overflow.
- * Cross-references are checked last: STATS count == TRACES count, block trace
- * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
- * checked by report/lset.c (indices < block count, exact length).
- * A compressed section (format 3) is checked as stored, then decompressed
- * by report/load/inflate.c.
- * Errors are one line, "reason" (snap_load prefixes the path); a section
- * names itself in them with report/load/section.c.
+ *      fits, and every count is compared with the bytes left *before*
+ *      anything is allocated.
+ * The header is read alone first, so a non-snapshot costs one small read.
+ * Sums are bounded (check_sums) so that no sum the CLI makes overflows.
+ * Cross-references are checked last (STATS count == TRACES count, trace
+ * ids in range, blocks sorted, module lo <= hi; LEAKS in lset.c).  A
+ * compressed section is checked as stored, then inflated (inflate.c).
+ * Errors are one line; a section names itself with section.c.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -6,20 +6,14 @@
  *   RETAINERS? | PEAK? | SITELINE? | TEMPS | PYCODE? | SUPPRESSIONS? | FAILED? |
  *   END
  *
- * Without stopping the world: the module map first (the loader lock; no shim
- * lock held), then the blocks, then the traces under the intern lock (every
- * trace a block names exists by then).  BLOCKS is never held whole: it goes
- * into a side file as it is made (blockstream.c hands the blocks on in
- * address order for 8 bytes a block), and the kernel copies it into the
- * snapshot in its place.  Nor is TRACES: its frames are copied out of
- * frametree.c's tree into the file as it is written (snap_put_traces).  With
- * the leak check, BLOCKS, LEAKS and RETAINERS are leakcheck.c's (a fork of
- * the process writes them, or the check in place), as is the fatal path's
- * sorted copy.  snap_take serialises snapshots and checks (snapshot.h) and
- * advances the birth epoch; with fatal set (a crashing thread's handler)
- * every lock is tried a bounded number of times: never hang.  Buffers are
- * sbuf.c's, names and the temporary files snapname.c's, the MODULES
- * section modules.c's.
+ * Without stopping the world: the module map first (the loader lock, no
+ * shim lock held), then the blocks, then the traces under the intern lock
+ * (every trace a block names exists by then).  BLOCKS and TRACES are never
+ * held whole: they go to the file as they are made (blockstream.c's side
+ * file, snap_put_traces).  With the leak check, BLOCKS, LEAKS and
+ * RETAINERS are leakcheck.c's.  snap_take serialises snapshots and checks
+ * and advances the birth epoch; with fatal set every lock is tried a
+ * bounded number of times: never hang.
  */
 #include <errno.h>
 #include <fcntl.h>
