@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/peek.h"
 #include "inner.h"
 #include "procmaps.h"
 #include "stopslot.h"
@@ -72,18 +73,28 @@ uint32_t stop_foreign(pid_t pid, unsigned gen, uint32_t *failed)
     return f.sent;
 }
 
+#define STOP_TCB_WINDOW 8192u /* bytes below a stack's top searched for its TCB */
+
 /* The TCB at the top of glibc thread stack [lo, hi): its first and third
  * words (tcbhead_t's tcb and self) point to itself; 0 when none is found
- * (see stop_is_thread_stack). */
+ * (see stop_is_thread_stack).  The window is copied first (peek.h): the
+ * mapping may have changed since the maps were read. */
 static uintptr_t stop_tcb_in(uintptr_t lo, uintptr_t hi)
 {
+    static uintptr_t win[(STOP_TCB_WINDOW + 64) / sizeof(uintptr_t)]; /* one check at a time */
     if (!stop.tcb || hi - lo < stop.tcb + 64)
         return 0;
-    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63, bottom = top > lo + 8192 ? top - 8192 : lo;
-    for (uintptr_t p = top; p >= bottom && p >= lo; p -= 64) {
-        const uintptr_t *w = (const uintptr_t *)p;
+    uintptr_t top = (hi - stop.tcb) & ~(uintptr_t)63;
+    uintptr_t bottom = top > lo + STOP_TCB_WINDOW ? top - STOP_TCB_WINDOW : lo;
+    bottom = (bottom + 63) & ~(uintptr_t)63;
+    if (bottom > top || !peek(win, bottom, top - bottom + 3 * sizeof(uintptr_t)))
+        return 0;
+    for (uintptr_t p = top; p >= bottom; p -= 64) {
+        const uintptr_t *w = win + (p - bottom) / sizeof(uintptr_t);
         if (w[0] == p && w[2] == p)
             return p;
+        if (p == bottom)
+            break;
     }
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <link.h>
 #include <string.h>
 
+#include "base/peek.h"
 #include "inner.h"
 #include "procmaps.h"
 
@@ -210,9 +211,9 @@ static int roots_map_kind_ok(const struct procmaps_line *l)
  * at a 64 MiB-aligned start. */
 static int roots_glibc_heap(uintptr_t lo, uintptr_t hi)
 {
-    if (lo % ROOTS_HEAP_MAX || hi - lo < 64)
+    uintptr_t h[4];
+    if (lo % ROOTS_HEAP_MAX || hi - lo < 64 || !peek(h, lo, sizeof h))
         return 0;
-    const uintptr_t *h = (const uintptr_t *)lo;
     return h[2] && h[2] <= ROOTS_HEAP_MAX && h[3] >= h[2] &&
            (h[1] ? h[1] % ROOTS_HEAP_MAX == 0 : h[0] - lo < 256);
 }
