@@ -97,10 +97,11 @@ def parse(path, shim):
                     if ob == shim:
                         files[fi or fl] += n
                 continue
+            if line.startswith("positions:"):
+                npos = len(line.split(":", 1)[1].split())
+                continue
             key, _, rest = line.partition("=")
-            if key == "positions":
-                npos = len(rest.split())
-            elif key == "ob":
+            if key == "ob":
                 ob = name("ob", rest)
             elif key == "fl":
                 fl = name("fl", rest)
