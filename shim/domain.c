@@ -30,7 +30,7 @@ struct py_alloc {
     void *(*realloc)(void *ctx, void *p, size_t n);
     void (*free)(void *ctx, void *p);
 };
-enum { PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
+enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 struct py_arena_alloc { /* PyObjectArenaAllocator */
     void *ctx;
     void *(*alloc)(void *ctx, size_t n);
@@ -45,6 +45,7 @@ static struct {
     void (*get_allocator)(int domain, struct py_alloc *a);
     void (*set_allocator)(int domain, struct py_alloc *a);
     struct py_alloc orig[3]; /* by domain: what the wrappers call */
+    uint8_t raw[3];          /* by domain: its allocator is RAW's own (py_is_raw) */
     struct py_arena_alloc arena; /* pymalloc's arena allocator, wrapped */
 } dom;
 
@@ -199,6 +200,30 @@ static void *py_realloc(void *ctx, void *p, size_t n)
  * that its stale pointers keep nothing alive. */
 #define PY_SMALL 512u
 
+/* The free of a domain whose allocator is RAW's own (py_is_raw: malloc
+ * underneath, no arena, no GIL needed): the block is a malloc block, and
+ * its free goes the way of one (hooks.c's hook_free_tracked): this
+ * thread's fresh block out at once, or held, so that its table slot loads
+ * while the next frees run (pending.c), the real free following its
+ * removal from the books.  A code object's death is told first, while the
+ * object is intact. */
+static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
+{
+    struct tbl_entry e;
+    guard_enter();
+    if (obj)
+        py_code_maybe_dies(p, 0);
+    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) {
+        trace_discharge(e.trace, e.size);
+        defer_offbook = (uintptr_t)p;
+        o->free(o->ctx, p);
+        defer_offbook = 0;
+    } else if ((p = pend_hold(p))) {
+        pend_release(p);
+    }
+    guard_leave(0);
+}
+
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
@@ -208,6 +233,8 @@ static void py_free(void *ctx, void *p)
             py_code_maybe_dies(p, 0);
         return o->free(o->ctx, p);
     }
+    if (dom.raw[o - dom.orig])
+        return py_free_raw(o, p, obj);
     struct tbl_entry e;
     guard_enter();
     int booked = pend_take_any((uintptr_t)p, &e, 1);
@@ -454,6 +481,19 @@ void py_init(void)
     opt_debug("python: found CPython ", py_lay->name, "");
 }
 
+/* The domain's allocator a is the interpreter's own RAW one (PYTHONMALLOC=
+ * malloc gives MEM and OBJ the very functions of RAW): malloc and free
+ * underneath, callable without the GIL.  Not so under pymalloc, debug
+ * hooks or tracemalloc (other functions or a context), nor when RAW is an
+ * embedder's allocator (its functions outside the interpreter's text). */
+static int py_is_raw(const struct py_alloc *a, const struct py_alloc *raw)
+{
+    uintptr_t f = (uintptr_t)raw->free;
+    return !a->ctx && !raw->ctx && a->malloc == raw->malloc && a->calloc == raw->calloc &&
+           a->realloc == raw->realloc && a->free == raw->free &&
+           f - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0];
+}
+
 void py_poll(void)
 {
     if (!dom.is_initialized())
@@ -465,6 +505,8 @@ void py_poll(void)
     if (py_sym.finalizing && py_sym.finalizing())
         return;
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
+    struct py_alloc raw;
+    dom.get_allocator(PY_DOMAIN_RAW, &raw);
     for (int i = 0; i < 2; i++) {
         int d = domains[i];
         struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free}, now;
@@ -472,6 +514,7 @@ void py_poll(void)
         if (now.malloc == py_malloc) /* still ours: a detach's unwrap never ran */
             continue;
         dom.orig[d] = now;
+        dom.raw[d] = (uint8_t)py_is_raw(&now, &raw);
         dom.set_allocator(d, &ours);
     }
     py_on = 1;

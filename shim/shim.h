@@ -201,6 +201,7 @@ void *arena_alloc(size_t n);           /* zeroed; NULL when out of memory */
 void arena_free(void *p, size_t n);    /* n = the size passed to arena_alloc */
 void *arena_keep(size_t n);            /* zeroed, 8-aligned, never freed */
 void *arena_map(size_t n);             /* whole pages, straight mmap */
+void *arena_map_full(size_t n);        /* the same, every page resident at once */
 void arena_unmap(void *p, size_t n);
 void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */

@@ -101,10 +101,10 @@ static size_t arena_round_pages(size_t n)
     return (n + ARENA_PAGE - 1) & ~(size_t)(ARENA_PAGE - 1);
 }
 
-void *arena_map(size_t n)
+static void *arena_map_flags(size_t n, int flags)
 {
     n = arena_round_pages(n ? n : 1);
-    void *p = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     if (p == MAP_FAILED) {
         life_degrade("out of memory (mmap failed)");
         return NULL;
@@ -112,6 +112,18 @@ void *arena_map(size_t n)
     atomic_fetch_add(&arena.mapped, n);
     arena_list(p, n);
     return p;
+}
+
+void *arena_map(size_t n)
+{
+    return arena_map_flags(n, 0);
+}
+
+/* For a caller that writes every page at once (a table's new array): the
+ * kernel fills them in one call (MAP_POPULATE) rather than one fault each. */
+void *arena_map_full(size_t n)
+{
+    return arena_map_flags(n, MAP_POPULATE);
 }
 
 void arena_unmap(void *p, size_t n)

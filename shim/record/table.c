@@ -285,7 +285,7 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
     uint32_t c = tbl_next_size(s, old_c);
     if (c > TBL_MAX_CLUSTERS)
         return -1;
-    struct tbl_cluster *cl = arena_map((size_t)c * sizeof *cl);
+    struct tbl_cluster *cl = arena_map_full((size_t)c * sizeof *cl); /* every page written below */
     if (!cl)
         return -1;
     struct tbl_cluster *old = s->cl;
