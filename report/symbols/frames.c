@@ -76,6 +76,8 @@ static struct {
     struct stack *stacks;          /* uthash by fr */
     struct shown *shown;           /* uthash by idents */
     uint32_t nshown;
+    uint64_t *ips;                 /* scratch: the trace's ips */
+    size_t capips;
     const struct frame **fr;       /* scratch: the frames being gathered */
     size_t capfr;
     uint32_t *idents;              /* scratch: a shown part's idents */
@@ -340,9 +342,12 @@ static const struct frame *placeholder(int unsampled)
 static int gather(const struct snap *s, struct frames_snap *v, const struct snap_trace *t)
 {
     int n = 0, npy = 0;
+    if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
+        return -1;
+    snap_trace_ips(s, t, fx.ips);
     for (int i = 0; i < t->depth && n >= 0; i++) {
         struct frec *const *recs;
-        int k = word_get(s, v, t->ips[i], &recs);
+        int k = word_get(s, v, fx.ips[i], &recs);
         if (k < 0)
             return -1;
         for (int j = 0; j < k && n >= 0; j++) {
@@ -521,6 +526,7 @@ void frames_fini(void)
     }
     free(fx.snaps);
     free(fx.fr);
+    free(fx.ips);
     free(fx.idents);
     struct frames_name *nm, *ntmp;
     HASH_ITER(hh, fx.names, nm, ntmp) {

@@ -1,4 +1,4 @@
-// link: report/load/snap.c report/load/inflate.c report/load/state.c report/load/section.c report/load/peak.c report/load/lset.c report/load/siteline.c report/load/pycode.c report/base/input.c
+// link: report/load/snap.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/lset.c report/load/siteline.c report/load/pycode.c report/base/input.c report/base/grow.c
 /*
  * test_snap.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this
@@ -54,8 +54,8 @@ TEST_BEGIN(valid_snapshot_loads_every_section)
     expect_eq_u64(s.modules[1].build_id[3], 0xef);
     expect_eq_u64(s.ntraces, 3);
     expect_eq_u64(s.traces[2].depth, 3);
-    expect_eq_u64(s.traces[2].ips[2], 0x401050);
-    expect_eq_u64(s.traces[1].ips[0], 0x7f0000001000);
+    expect_eq_u64(snap_ip(&s, &s.traces[2], 2), 0x401050);
+    expect_eq_u64(snap_ip(&s, &s.traces[1], 0), 0x7f0000001000);
     expect_eq_u64(s.stats[1].live_bytes, 4103);
     expect_eq_u64(s.nblocks, 3);
     expect_eq_u64(s.blocks[2].size, 7);
