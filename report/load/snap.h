@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hsnap_format.h"
 #include "pycode.h"
@@ -132,8 +133,12 @@ static inline void snap_trace_ips(const struct snap *s, const struct snap_trace 
                                   uint64_t *buf)
 {
     uint32_t node = t->node;
+    if (t->ips) {
+        memcpy(buf, t->ips, (size_t)t->depth * sizeof(*buf));
+        return;
+    }
     for (int i = 0; i < t->depth; i++, node = s->nodes[node].parent)
-        buf[i] = t->ips ? t->ips[i] : s->iptab[s->nodes[node].ipx];
+        buf[i] = s->iptab[s->nodes[node].ipx];
 }
 
 /* The ip i (< depth) of trace t: snap_trace_ips's buf[i]. */
