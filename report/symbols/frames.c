@@ -266,8 +266,8 @@ static int is_self(int mod)
 
 /* The records of word w of snapshot s: a Python frame's, or the return
  * address's (none for the shim's own); how many, or -1. */
-static int word_resolve(const struct snap *s, const struct frames_snap *v, uint64_t w,
-                        struct frec *const **out)
+static int word_resolve(const struct snap *s, const struct frames_snap *v, uint32_t ti,
+                        uint64_t w, struct frec *const **out)
 {
     if (HSNAP_IS_PYFRAME(w)) {
         static const struct snap_pycode missing = {0, "<unknown>", "<python>", NULL, 0};
@@ -279,7 +279,7 @@ static int word_resolve(const struct snap *s, const struct frames_snap *v, uint6
                                                c->firstline, off);
         return frec_python(c->file, c->qualname, line, w, out) < 0 ? -1 : 1;
     }
-    const struct snap_module *m = snap_module_at(s, w);
+    const struct snap_module *m = snap_module_in(s, ti, w);
     int32_t mod = m ? v->mods[m - s->modules] : -1;
     if (mod >= 0 && is_self(mod)) {
         *out = NULL;
@@ -288,8 +288,19 @@ static int word_resolve(const struct snap *s, const struct frames_snap *v, uint6
     return frec_native(mod, m ? w - m->bias : w, w, out);
 }
 
-/* The records of word w (judged), in *out: how many, or -1. */
-static int word_get(const struct snap *s, struct frames_snap *v, uint64_t w,
+/* 1 when the module of w depends on the trace (an unloaded module's range
+ * holds it: UNLOADED's rule, hsnap_format.h): such a word is not cached. */
+static int word_of_era(const struct snap *s, uint64_t w)
+{
+    for (uint32_t i = 0; !HSNAP_IS_PYFRAME(w) && i < s->nmodules; i++)
+        if ((s->modules[i].flags & HSNAP_MODULE_UNLOADED) && w >= s->modules[i].lo &&
+            w < s->modules[i].hi)
+            return 1;
+    return 0;
+}
+
+/* The records of word w of trace ti (judged), in *out: how many, or -1. */
+static int word_get(const struct snap *s, struct frames_snap *v, uint32_t ti, uint64_t w,
                     struct frec *const **out)
 {
     if (v->capwords) {
@@ -299,10 +310,12 @@ static int word_get(const struct snap *s, struct frames_snap *v, uint64_t w,
                 return v->words[k].n;
             }
     }
-    int n = word_resolve(s, v, w, out);
+    int n = word_resolve(s, v, ti, w, out);
     for (int i = 0; i < n; i++)
         if (judge((*out)[i]) < 0)
             return -1;
+    if (n >= 0 && word_of_era(s, w))
+        return n;
     if (n < 0 || ((v->nwords + 1) * 2 > v->capwords && words_grow(v) < 0))
         return -1;
     size_t k = word_hash(w, v->capwords);
@@ -339,15 +352,16 @@ static const struct frame *placeholder(int unsampled)
 
 /* Gathers the frames of trace t into fx.fr, the interpreter's left out of
  * a Python stack; how many, -1. */
-static int gather(const struct snap *s, struct frames_snap *v, const struct snap_trace *t)
+static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
 {
+    const struct snap_trace *t = &s->traces[ti];
     int n = 0, npy = 0;
     if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
         return -1;
     snap_trace_ips(s, t, fx.ips);
     for (int i = 0; i < t->depth && n >= 0; i++) {
         struct frec *const *recs;
-        int k = word_get(s, v, fx.ips[i], &recs);
+        int k = word_get(s, v, ti, fx.ips[i], &recs);
         if (k < 0)
             return -1;
         for (int j = 0; j < k && n >= 0; j++) {
@@ -459,7 +473,7 @@ const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
         return NULL;
     if (v->traces[ti])
         return v->traces[ti];
-    int n = gather(s, v, &s->traces[ti]);
+    int n = gather(s, v, ti);
     if (n < 0)
         return NULL;
     HASH_FIND(hh, fx.stacks, fx.fr, (size_t)n * sizeof(*fx.fr), st);
