@@ -154,7 +154,7 @@ static const char *const kind_verbs[LOSSREC_NKINDS] = {
     "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
     "are still reachable"};
 
-static void print_frame(const struct frame *f, const char *word, FILE *out)
+static void print_frame(const struct frame *f, int wrapper, const char *word, FILE *out)
 {
     if (HSNAP_IS_PYFRAME(f->ip)) /* a Python frame has no address */
         fprintf(out, "    %s %s", word, f->func);
@@ -164,7 +164,7 @@ static void print_frame(const struct frame *f, const char *word, FILE *out)
         fprintf(out, " (%s:%d)", f->file, f->line);
     else
         fprintf(out, " (in %s)", f->module);
-    fprintf(out, "%s\n", f->wrapper ? " [wrapper]" : "");
+    fprintf(out, "%s\n", wrapper ? " [wrapper]" : "");
 }
 
 static void print_header(const struct lossrec_record *r, size_t n, FILE *out)
@@ -198,7 +198,7 @@ static void print_gen(FILE *out, int valgrind, const struct lossrec_record *r)
 {
     static const char *const gen_kinds[LOSSREC_NKINDS] = {"definite", "indirect", "definite",
                                                      "possible", "reachable"};
-    const struct frame *site = &r->frames[r->site];
+    const struct frame *site = r->frames[r->site];
     fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lossrec_kind_names[r->kind],
             (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
     if (!valgrind) {
@@ -210,7 +210,7 @@ static void print_gen(FILE *out, int valgrind, const struct lossrec_record *r)
     /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
      * obj:, which matches every frame of the module; this stays precise. */
     for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
-        fprintf(out, "   fun:%s\n", r->frames[i].func);
+        fprintf(out, "   fun:%s\n", r->frames[i]->func);
     fprintf(out, "}\n");
 }
 
@@ -219,7 +219,7 @@ static void print_record(const struct leaks_opts *o, const struct lossrec_record
 {
     print_header(r, n, out);
     for (int i = 0; i < r->nframes; i++)
-        print_frame(&r->frames[i], i <= r->first ? "at" : "by", out);
+        print_frame(r->frames[i], i < r->trace->nwrap, i <= r->first ? "at" : "by", out);
     if (r->ring_blocks)
         print_ring(r, out);
     if (o->refs) {
@@ -282,7 +282,7 @@ static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls,
 
 /* --- JSON (docs/json.md) ------------------------------------------------- */
 
-static void json_frame(struct json *j, const struct frame *f, int site)
+static void json_frame(struct json *j, const struct frame *f, int site, int wrapper)
 {
     char addr[24];
     snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->ip);
@@ -290,7 +290,7 @@ static void json_frame(struct json *j, const struct frame *f, int site)
     jdoc_frame_fields(j, f);
     json_kstr(j, "address", addr);
     json_kbool(j, "site", site);
-    json_kbool(j, "wrapper", f->wrapper);
+    json_kbool(j, "wrapper", wrapper);
     json_obj_end(j);
 }
 
@@ -330,7 +330,7 @@ static void json_record(struct json *j, const struct lossrec_record *r)
     json_key(j, "frames");
     json_arr_begin(j);
     for (int i = 0; i < r->nframes; i++)
-        json_frame(j, &r->frames[i], i == r->site);
+        json_frame(j, r->frames[i], i == r->site, i < r->trace->nwrap);
     json_arr_end(j);
     json_cycle(j, r);
     json_obj_end(j);

@@ -222,8 +222,10 @@ static long merge_trace(struct merge *mg, const struct snap *s, const struct sna
         return -1;
     memcpy(key, &t->depth, 2);
     memcpy(key + 2, &t->flags, 2);
+    snap_trace_ips(s, t, (uint64_t *)(key + 8)); /* calloc'd: aligned */
     for (int i = 0; i < t->depth; i++) {
-        uint64_t ip = t->ips[i];
+        uint64_t ip;
+        memcpy(&ip, key + 8 + (size_t)i * 8, 8);
         const struct snap_module *m =
             HSNAP_IS_PYFRAME(ip) ? NULL : snap_module_in(s, (uint32_t)(t - s->traces), ip);
         if (m)

@@ -148,8 +148,8 @@ static int top_print_temps(struct stats *st, const struct stats_opts *o)
                (long long)e[i]->count, e[i]->count ? 100.0 * e[i]->size / e[i]->count : 0.0);
         for (int f = 0; o->key == KEY_TRACEBACK && f < e[i]->nframes; f++)
             printf("  File \"%s\", line %d, in %s\n",
-                   frames_where(&e[i]->frames[f], where, sizeof(where)), e[i]->frames[f].line,
-                   e[i]->frames[f].func);
+                   frames_where(e[i]->frames[f], where, sizeof(where)), e[i]->frames[f]->line,
+                   e[i]->frames[f]->func);
     }
     return 0;
 }

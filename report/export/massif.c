@@ -143,7 +143,7 @@ static int ms_tree(struct ms *m, const struct snap *s, const char *kind, int64_t
         if (!(t->ids = malloc((size_t)t->n * sizeof(*t->ids))))
             oom = 1;
         for (int d = 0; !oom && d < t->n; d++)
-            if ((t->ids[d] = prof_ftab_index(&m->ft, &ps[i].t->fr[ps[i].t->first + d])) < 0)
+            if ((t->ids[d] = prof_ftab_index(&m->ft, ps[i].t->fr[ps[i].t->first + d])) < 0)
                 oom = 1;
     }
     if (!m->st || oom)

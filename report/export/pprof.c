@@ -164,13 +164,13 @@ static uint64_t pp_mapping(struct pp *x, const struct frame *f)
 
 /* The location of frames fr[0..n) (one ip: the inlined ones, then the
  * function they were inlined into). */
-static uint64_t pp_location(struct pp *x, const struct frame *fr, int n)
+static uint64_t pp_location(struct pp *x, const struct frame *const *fr, int n)
 {
     char key[8192];
-    size_t at = (size_t)snprintf(key, sizeof(key), "%llx", (unsigned long long)fr[0].ip);
+    size_t at = (size_t)snprintf(key, sizeof(key), "%llx", (unsigned long long)fr[0]->ip);
     for (int i = 0; i < n && at < sizeof(key); i++)
-        at += (size_t)snprintf(key + at, sizeof(key) - at, "\x1e%s\x1f%s\x1f%d", fr[i].func,
-                               fr[i].file, fr[i].line);
+        at += (size_t)snprintf(key + at, sizeof(key) - at, "\x1e%s\x1f%s\x1f%d", fr[i]->func,
+                               fr[i]->file, fr[i]->line);
     long k = pp_intern(&x->locations, key, x->nloc);
     if (k >= 0)
         return (uint64_t)k + 1;
@@ -186,18 +186,18 @@ static uint64_t pp_location(struct pp *x, const struct frame *fr, int n)
     pb_location *l = &x->loc[x->nloc];
     perftools__profiles__location__init(l);
     l->id = x->nloc + 1;
-    l->address = fr[0].ip;
-    l->mapping_id = pp_mapping(x, &fr[0]);
+    l->address = fr[0]->ip;
+    l->mapping_id = pp_mapping(x, fr[0]);
     for (int i = 0; i < n; i++) {
         perftools__profiles__line__init(&lines[i]);
-        lines[i].function_id = pp_function(x, &fr[i]);
-        lines[i].line = fr[i].line;
+        lines[i].function_id = pp_function(x, fr[i]);
+        lines[i].line = fr[i]->line;
         lp[i] = &lines[i];
-        if (l->mapping_id && frames_has_file(&fr[i])) {
+        if (l->mapping_id && frames_has_file(fr[i])) {
             x->map[l->mapping_id - 1].has_filenames = 1;
             x->map[l->mapping_id - 1].has_line_numbers = 1;
         }
-        if (l->mapping_id && fr[i].inlined)
+        if (l->mapping_id && fr[i]->inlined)
             x->map[l->mapping_id - 1].has_inline_frames = 1;
     }
     l->n_line = (size_t)n;
@@ -212,9 +212,9 @@ static void pp_stack(struct pp *x, const struct prof_stack *st, size_t *count)
     *count = 0;
     for (int i = t->site; i < t->n && !x->oom;) {
         int j = i;
-        while (j < t->n - 1 && t->fr[j].inlined)
+        while (j < t->n - 1 && t->fr[j]->inlined)
             j++;
-        uint64_t id = pp_location(x, &t->fr[i], j - i + 1);
+        uint64_t id = pp_location(x, t->fr + i, j - i + 1);
         if (grow_array((void **)&x->locids, &x->caplocids, x->nlocids + 1,
                        sizeof(*x->locids)) < 0) {
             x->oom = 1;

@@ -51,8 +51,8 @@ int ghanno_write(FILE *out, const struct verdict *g, const struct gate_rules *r)
         if (k >= 0) {
             fputs("file=", out);
             emit_gh_prop(out, uri);
-            if (f->e->frames[k].line > 0)
-                fprintf(out, ",line=%d", f->e->frames[k].line);
+            if (f->e->frames[k]->line > 0)
+                fprintf(out, ",line=%d", f->e->frames[k]->line);
             fputs(",", out);
         }
         snprintf(title, sizeof(title), "heapsnap %s", f->rule);

@@ -176,7 +176,7 @@ oom:
 static int site_budget(const struct gate_rules *r, const struct stat_entry *e)
 {
     char key[4200];
-    const struct frame *f = &e->frames[e->head];
+    const struct frame *f = e->frames[e->head];
     snprintf(key, sizeof(key), "%s:%d", f->file, f->line);
     for (int i = 0; i < r->nsites; i++)
         if (!fnmatch(r->site_pat[i], key, 0) || !fnmatch(r->site_pat[i], f->file, 0) ||

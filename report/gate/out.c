@@ -56,8 +56,8 @@ int out_text(FILE *out, const struct verdict *g, const struct gate_rules *r)
                              : " [within its site limit]\n", out);
             for (int j = 0; f->e && j < f->e->nframes && f->e->nframes > 1; j++)
                 fprintf(out, "    File \"%s\", line %d, in %s\n",
-                        frames_where(&f->e->frames[j], where, sizeof(where)),
-                        f->e->frames[j].line, f->e->frames[j].func);
+                        frames_where(f->e->frames[j], where, sizeof(where)),
+                        f->e->frames[j]->line, f->e->frames[j]->func);
         }
     }
     size_t nstale, nsupp = verdict_nsupp(g, &nstale);
@@ -77,9 +77,9 @@ static void json_stack(struct json *j, const struct stat_entry *e)
     json_arr_begin(j);
     for (int i = 0; e && i < e->nframes; i++) {
         json_obj_begin(j);
-        json_kstr(j, "file", e->frames[i].file);
-        json_ki64(j, "line", e->frames[i].line);
-        json_kstr(j, "function", e->frames[i].func);
+        json_kstr(j, "file", e->frames[i]->file);
+        json_ki64(j, "line", e->frames[i]->line);
+        json_kstr(j, "function", e->frames[i]->func);
         json_obj_end(j);
     }
     json_arr_end(j);

@@ -88,13 +88,13 @@ int sarif_site_uri(const struct gate_rules *r, const struct stat_entry *e, char 
     char root[PATH_MAX], buf[PATH_MAX + 4200];
     source_root(r, root, sizeof(root));
     for (int i = 0; i < e->nframes; i++) {
-        const char *rel = under_root(e->frames[i].file, root, buf, sizeof(buf));
+        const char *rel = under_root(e->frames[i]->file, root, buf, sizeof(buf));
         if (rel) {
             snprintf(uri, n, "%s", rel);
             return i;
         }
     }
-    snprintf(uri, n, "%s", e->frames[0].file);
+    snprintf(uri, n, "%s", e->frames[0]->file);
     return -1;
 }
 
@@ -110,9 +110,9 @@ static uint64_t fingerprint(const struct gate_finding *f)
     char line[24];
     uint64_t h = fnv(0xcbf29ce484222325ull, f->rule);
     for (int i = 0; f->e && i < f->e->nframes; i++) {
-        const char *file = strrchr(f->e->frames[i].file, '/');
-        snprintf(line, sizeof(line), "%d", f->e->frames[i].line);
-        h = fnv(fnv(fnv(h, file ? file + 1 : f->e->frames[i].file), line), f->e->frames[i].func);
+        const char *file = strrchr(f->e->frames[i]->file, '/');
+        snprintf(line, sizeof(line), "%d", f->e->frames[i]->line);
+        h = fnv(fnv(fnv(h, file ? file + 1 : f->e->frames[i]->file), line), f->e->frames[i]->func);
     }
     return h;
 }
@@ -175,11 +175,11 @@ static void sarif_related(struct json *j, const struct gate_rules *r,
     json_key(j, "relatedLocations");
     json_arr_begin(j);
     for (int i = 0; i < e->nframes; i++) {
-        if (i == skip || e->frames[i].file[0] == '[' || !strcmp(e->frames[i].file, "??"))
+        if (i == skip || e->frames[i]->file[0] == '[' || !strcmp(e->frames[i]->file, "??"))
             continue;
-        const char *rel = sarif_relpath(r, e->frames[i].file, buf, sizeof(buf));
-        sarif_location(j, rel ? rel : e->frames[i].file, rel != NULL, e->frames[i].line,
-                       e->frames[i].func, id++);
+        const char *rel = sarif_relpath(r, e->frames[i]->file, buf, sizeof(buf));
+        sarif_location(j, rel ? rel : e->frames[i]->file, rel != NULL, e->frames[i]->line,
+                       e->frames[i]->func, id++);
     }
     json_arr_end(j);
 }
@@ -231,7 +231,7 @@ static void sarif_result(struct json *j, const struct verdict *g, const struct g
         int k = sarif_site_uri(r, f->e, uri, sizeof(uri));
         json_key(j, "locations");
         json_arr_begin(j);
-        sarif_location(j, uri, k >= 0, f->e->frames[k >= 0 ? k : 0].line, NULL, -1);
+        sarif_location(j, uri, k >= 0, f->e->frames[k >= 0 ? k : 0]->line, NULL, -1);
         json_arr_end(j);
         sarif_related(j, r, f->e, k >= 0 ? k : 0);
     }

@@ -225,7 +225,7 @@ static int html_rows(struct json *j, struct stats *st, int diff, long rows)
         stats_key(KEY_LINENO, e, site, sizeof(site));
         json_obj_begin(j);
         json_kstr(j, "site", site);
-        json_kstr(j, "func", e->frames[e->head].func);
+        json_kstr(j, "func", e->frames[e->head]->func);
         json_ki64(j, "size", e->size);
         json_ki64(j, "count", e->count);
         if (diff) {
@@ -359,10 +359,11 @@ static void html_record(struct json *j, const struct lossrec_record *r)
     json_arr_begin(j);
     for (int i = r->first; i < r->nframes; i++) {
         json_arr_begin(j);
-        json_str(j, r->frames[i].func);
-        json_str(j, frames_has_file(&r->frames[i]) ? r->frames[i].file : "");
-        json_i64(j, r->frames[i].line);
-        json_str(j, r->frames[i].module);
+        const struct frame *f = r->frames[i];
+        json_str(j, f->func);
+        json_str(j, frames_has_file(f) ? f->file : "");
+        json_i64(j, f->line);
+        json_str(j, f->module);
         json_arr_end(j);
     }
     json_arr_end(j);

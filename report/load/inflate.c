@@ -5,7 +5,8 @@
  * into a buffer of its own whose size the section declares: the frame must
  * fill it exactly.  The buffer grows only as the output comes, so a forged
  * size costs only what the frame really holds, and the zstd window is
- * bounded so a frame cannot ask for a huge one.
+ * bounded so a frame cannot ask for a huge one.  A section may instead be
+ * streamed: its output handed on chunk by chunk, never whole in memory.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,11 +61,57 @@ static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8
     return 0;
 }
 
+/* The frame's output handed to sink in chunks of at most SNAP_ZFIRST bytes;
+ * -1 with a reason as frame_inflate's. */
+static int frame_stream(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64_t want,
+                        void (*sink)(void *, const uint8_t *, size_t), void *ctx,
+                        const char *name, char *err, size_t errlen)
+{
+    ZSTD_inBuffer in = {frame, flen, 0};
+    uint8_t *chunk = malloc(SNAP_ZFIRST);
+    uint64_t total = 0;
+    int rc = 0;
+    if (!chunk)
+        return snap_section_fail(err, errlen, name, "out of memory");
+    for (;;) {
+        uint64_t room = want - total < SNAP_ZFIRST ? want - total : SNAP_ZFIRST;
+        ZSTD_outBuffer o = {chunk, room ? (size_t)room : 1, 0};
+        size_t in0 = in.pos, r = ZSTD_decompressStream(dc, &o, &in);
+        if (ZSTD_isError(r)) {
+            rc = snap_section_fail(err, errlen, name, "damaged compressed data (zstd: %s)",
+                                   ZSTD_getErrorName(r));
+            break;
+        }
+        if (total + o.pos > want) {
+            rc = snap_section_fail(err, errlen, name,
+                                   "its zstd frame holds more than the %llu bytes declared",
+                                   (unsigned long long)want);
+            break;
+        }
+        sink(ctx, chunk, o.pos);
+        total += o.pos;
+        if (r == 0)
+            break;
+        if (in.pos == in0 && o.pos == 0) {
+            rc = snap_section_fail(err, errlen, name,
+                                   "its zstd frame is truncated (%llu bytes declared)",
+                                   (unsigned long long)want);
+            break;
+        }
+    }
+    free(chunk);
+    if (rc == 0 && total != want)
+        rc = snap_section_fail(err, errlen, name, "its zstd frame holds %llu bytes, %llu declared",
+                               (unsigned long long)total, (unsigned long long)want);
+    return rc;
+}
+
 /* A section stored compressed (HSNAP_SEC_ZSTD): zhead, head, one frame
  * ending at the section's end.  The payload goes into a buffer of its own
- * (*out, the caller's to free, even on failure). */
-int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
-                         uint64_t *outlen, char *err, size_t errlen)
+ * (*out, the caller's to free, even on failure), or with sink, to sink. */
+static int section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
+                           void (*sink)(void *, const uint8_t *, size_t), void *ctx,
+                           uint64_t *outlen, char *err, size_t errlen)
 {
     struct hsnap_zhead zh;
     if (len < sizeof zh)
@@ -92,15 +139,32 @@ int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name, ui
         return snap_section_fail(err, errlen, name,
                                  "its zstd frame holds %llu bytes, %llu declared", cs,
                                  (unsigned long long)want);
-    if (zh.raw_len > SIZE_MAX / 2 || !(*out = malloc(zh.head_len ? zh.head_len : 1)))
+    if (zh.raw_len > SIZE_MAX / 2 || (!sink && !(*out = malloc(zh.head_len ? zh.head_len : 1))))
         return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
                                  (unsigned long long)zh.raw_len);
-    memcpy(*out, data + sizeof zh, zh.head_len);
+    if (sink)
+        sink(ctx, data + sizeof zh, zh.head_len);
+    else
+        memcpy(*out, data + sizeof zh, zh.head_len);
     ZSTD_DCtx *dc = ZSTD_createDCtx();
     int r = !dc || ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, SNAP_ZWINDOW_MAX))
         ? snap_section_fail(err, errlen, name, "out of memory")
+        : sink ? frame_stream(dc, frame, flen, want, sink, ctx, name, err, errlen)
         : frame_inflate(dc, frame, flen, out, zh.head_len, want, name, err, errlen);
     ZSTD_freeDCtx(dc);
     *outlen = zh.raw_len;
     return r;
+}
+
+int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
+                         uint64_t *outlen, char *err, size_t errlen)
+{
+    return section_inflate(data, len, name, out, NULL, NULL, outlen, err, errlen);
+}
+
+int snap_section_stream(const uint8_t *data, uint64_t len, const char *name,
+                        void (*sink)(void *ctx, const uint8_t *p, size_t n), void *ctx,
+                        uint64_t *outlen, char *err, size_t errlen)
+{
+    return section_inflate(data, len, name, NULL, sink, ctx, outlen, err, errlen);
 }

@@ -146,7 +146,11 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
         if (secs[type].seen)
             return fail(err, errlen, "section %s appears twice", name);
         uint64_t raw = sh.length;
-        if (sh.type & HSNAP_SEC_ZSTD) {
+        if (type == HSNAP_SEC_TRACES && (sh.type & HSNAP_SEC_ZSTD) && s->version >= 3) {
+            if (snap_traces_stream(data, sh.length, s, &raw, err, errlen) < 0)
+                return -1;
+            data = NULL; /* read already: parse_traces checks what was found */
+        } else if (sh.type & HSNAP_SEC_ZSTD) {
             if (s->version < 3)
                 return fail(err, errlen, "section %s: compressed in a format %u file", name,
                             s->version);
@@ -236,6 +240,8 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
     struct cur c = {sec->data, sec->len};
     uint32_t n;
     uint16_t depth;
+    if (!sec->data) /* read as it inflated (iptab.c) */
+        return s->traces_err ? fail(err, errlen, "%s", s->traces_err) : 0;
     if (cur_take(&c, &n, 4) < 0)
         return fail(err, errlen, "section TRACES: no count");
     if ((uint64_t)n * 8 > c.left)
@@ -254,7 +260,7 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
                     (unsigned long long)scan.left);
     s->traces = calloc(n ? n : 1, sizeof(*s->traces));
     uint8_t *own = s->unpacked[HSNAP_SEC_TRACES];
-    if (own && sec->data == own) {
+    if (own && sec->data == own) { /* (not made: iptab.c reads compressed TRACES) */
         if (!s->traces)
             return fail(err, errlen, "out of memory");
         s->ntraces = n;
@@ -643,6 +649,9 @@ void snap_free(struct snap *s)
     pycode_free(s);
     free(s->traces);
     free(s->ipbuf);
+    free(s->iptab);
+    free(s->nodes);
+    free(s->traces_err);
     free(s->cmdline);
     free(s->exe);
     free(s->supp_text);

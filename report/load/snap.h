@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hsnap_format.h"
 #include "pycode.h"
@@ -31,7 +32,16 @@ struct snap_trace {
     uint16_t depth;            /* number of ips */
     uint16_t flags;            /* HSNAP_TRACE_* */
     const uint64_t *ips;       /* innermost first; into snap.ipbuf, or into
-                                  snap.unpacked's TRACES */
+                                  the file's TRACES; NULL: see node */
+    uint32_t node;             /* a compressed TRACES' (report/load/iptab.c):
+                                  its innermost ip in snap.nodes (0: none) */
+};
+
+/* A node of a compressed TRACES' tree: an ip and the node of the frame
+ * that called it (0: the outermost). */
+struct snap_node {
+    uint32_t parent;
+    uint32_t ipx;              /* index into snap.iptab */
 };
 
 #define SNAP_NCLASS (HSNAP_CLASS_IGNORED + 1) /* classes this reader knows */
@@ -72,7 +82,12 @@ struct snap {
     uint32_t ntraces;
     struct snap_trace *traces;
     uint64_t *ipbuf;           /* all traces' ips, aligned (NULL: they are
-                                  in unpacked[HSNAP_SEC_TRACES]) */
+                                  in the file, or in iptab) */
+    uint64_t *iptab;           /* a compressed TRACES' distinct ips, or NULL */
+    struct snap_node *nodes;   /* its tree: nodes[1..nnodes] */
+    uint32_t nnodes;
+    char *traces_err;          /* why that TRACES is bad: the loader reports
+                                  it in turn */
     const struct hsnap_stat *stats;    /* ntraces of them, into buf */
     uint64_t nblocks;
     const struct hsnap_block *blocks;  /* sorted by addr, into buf; may be NULL */
@@ -113,6 +128,30 @@ struct snap {
                                              decompressed, owned */
     struct snap_secsize sizes[SNAP_MAX_SECTIONS]; /* known sections', by type */
 };
+
+/* Trace t's ips (t->depth of them), innermost first, into buf. */
+static inline void snap_trace_ips(const struct snap *s, const struct snap_trace *t,
+                                  uint64_t *buf)
+{
+    uint32_t node = t->node;
+    if (t->ips) {
+        memcpy(buf, t->ips, (size_t)t->depth * sizeof(*buf));
+        return;
+    }
+    for (int i = 0; i < t->depth; i++, node = s->nodes[node].parent)
+        buf[i] = s->iptab[s->nodes[node].ipx];
+}
+
+/* The ip i (< depth) of trace t: snap_trace_ips's buf[i]. */
+static inline uint64_t snap_ip(const struct snap *s, const struct snap_trace *t, int i)
+{
+    uint32_t node = t->node;
+    if (t->ips)
+        return t->ips[i];
+    while (i-- > 0)
+        node = s->nodes[node].parent;
+    return s->iptab[s->nodes[node].ipx];
+}
 
 /* --kind (top, diff, export, html): the sites of one kind of memory, by
  * their trace's HSNAP_TRACE_MMAP (ranges the program mapped itself; a
@@ -159,5 +198,17 @@ int snap_section_fail(char *err, size_t errlen, const char *section, const char 
  * *outlen.  0, or -1 with "section NAME: why" in err (inflate.c). */
 int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
                          uint64_t *outlen, char *err, size_t errlen);
+
+/* The same section's payload handed to sink as it inflates (the head, then
+ * chunk by chunk), never whole in memory; *outlen its length. */
+int snap_section_stream(const uint8_t *data, uint64_t len, const char *name,
+                        void (*sink)(void *ctx, const uint8_t *p, size_t n), void *ctx,
+                        uint64_t *outlen, char *err, size_t errlen);
+
+/* A compressed TRACES section read as it inflates into s's traces, iptab
+ * and ipidx (iptab.c).  0, with a bad payload's reason in s->traces_err;
+ * -1 with err when the section's frame is bad or memory ran out. */
+int snap_traces_stream(const uint8_t *data, uint64_t len, struct snap *s, uint64_t *outlen,
+                       char *err, size_t errlen);
 
 #endif

@@ -146,7 +146,13 @@ static void put_traces(struct obuf *b, const struct snap *s)
         ob_u16(b, t->depth);
         ob_u16(b, t->flags);
         ob_u32(b, 0);
-        ob_put(b, t->ips, (size_t)t->depth * 8);
+        if (t->ips) {
+            ob_put(b, t->ips, (size_t)t->depth * 8);
+            continue;
+        }
+        uint32_t node = t->node; /* a compressed TRACES' tree (snap.h) */
+        for (int k = 0; k < t->depth; k++, node = s->nodes[node].parent)
+            ob_put(b, &s->iptab[s->nodes[node].ipx], 8);
     }
     sec_end(b, at);
 }

@@ -37,13 +37,13 @@ void jdoc_frame_fields(struct json *j, const struct frame *f)
     json_kstr(j, "module", f->module);
 }
 
-void jdoc_frames(struct json *j, const char *key, const struct frame *fr, int n)
+void jdoc_frames(struct json *j, const char *key, const struct frame *const *fr, int n)
 {
     json_key(j, key);
     json_arr_begin(j);
     for (int i = 0; i < n; i++) {
         json_obj_begin(j);
-        jdoc_frame_fields(j, &fr[i]);
+        jdoc_frame_fields(j, fr[i]);
         json_obj_end(j);
     }
     json_arr_end(j);
@@ -62,7 +62,7 @@ void jdoc_snapshot(struct json *j, const struct snap *s, const char *path)
 
 void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e)
 {
-    const struct frame *f = &e->frames[e->head];
+    const struct frame *f = e->frames[e->head];
     switch (key) {
     case KEY_LINENO:
     case KEY_TRACEBACK: jdoc_frames(j, "frames", e->frames, e->nframes); break;

@@ -33,7 +33,7 @@ void jdoc_end(struct json *j);
 void jdoc_frame_fields(struct json *j, const struct frame *f);
 
 /* key: [frame objects fr[0..n)], innermost first. */
-void jdoc_frames(struct json *j, const char *key, const struct frame *fr, int n);
+void jdoc_frames(struct json *j, const char *key, const struct frame *const *fr, int n);
 
 /* A snapshot object: path, pid, exe, time_ns (realtime of the write),
  * sample_interval (0: every allocation was recorded). */

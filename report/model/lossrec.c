@@ -98,11 +98,12 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
                                        enum lossrec_kind kind, int owned)
 {
     struct lossrec_record *r;
-    size_t len = strlen(t->id) + 3;
-    char *id = malloc(len);
+    const char *tid = frames_id(t);
+    size_t len = tid ? strlen(tid) + 3 : 0;
+    char *id = tid ? malloc(len) : NULL;
     if (!id)
         return NULL;
-    snprintf(id, len, "%c%c%s", 'a' + kind, owned ? 'o' : '-', t->id);
+    snprintf(id, len, "%c%c%s", 'a' + kind, owned ? 'o' : '-', tid);
     HASH_FIND(hh, ls->recs, id, len - 1, r);
     if (r) {
         free(id);

@@ -54,7 +54,7 @@ struct lossrec_record {
     const struct frames_trace *trace; /* the stack (report/frames.c) */
     int nframes, site;         /* frames[site] is the allocation site */
     int first;                 /* frames[first]: the first past the wrappers (frames.h) */
-    const struct frame *frames; /* innermost first, wrappers included */
+    const struct frame *const *frames; /* innermost first, wrappers included */
     const char *site_name;     /* "file.c:12", or the function without a file */
     int supp;                  /* index of the suppression that matched, -1 */
     int index;                 /* 1-based position among the shown records */

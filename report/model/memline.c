@@ -153,7 +153,7 @@ static long site_of(struct memline *ml, struct ml_name **set, const struct frame
         return -1;
     e->name = t->site_name;
     e->site = ml->nsites;
-    ml->sites[ml->nsites++] = (struct ml_site){t->site_name, t->fr[t->site].func, 0};
+    ml->sites[ml->nsites++] = (struct ml_site){t->site_name, t->fr[t->site]->func, 0};
     HASH_ADD_KEYPTR(hh, *set, e->name, strlen(e->name), e);
     return (long)e->site;
 }

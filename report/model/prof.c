@@ -3,16 +3,16 @@
  * memory per distinct stack and memory over time (see prof.h for what a
  * stack, the state and a series are).
  *
- * Stacks are merged by their identity (frames_trace.id: file, line,
+ * Stacks are merged by their identity (frames_trace.shown: file, line,
  * function and module of every frame from the site outward), so the same
  * call path in two processes, or reached through two different wrappers,
  * is one stack.  Ties in the order (live bytes, then allocated bytes) are
- * broken by identity, so that every output is the same from run to run.
+ * broken by identity (frames_id_cmp), so that every output is the same
+ * from run to run.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "cli.h"
 #include "memline.h"
@@ -35,9 +35,13 @@ int prof_value_parse(const char *name)
     return -1;
 }
 
-struct sum_entry {
-    struct prof_stack st;
-    UT_hash_handle hh;   /* by st.t->id */
+/* The stacks being summed: at[shown] is 1 + the index in v of the stack
+ * whose identity is shown, or 0. */
+struct sum_set {
+    struct prof_stack *v;
+    size_t n, cap;
+    size_t *at;
+    size_t capat;
 };
 
 static int stack_cmp(const void *a, const void *b)
@@ -47,7 +51,7 @@ static int stack_cmp(const void *a, const void *b)
         return x->v[PROF_INUSE_SPACE] > y->v[PROF_INUSE_SPACE] ? -1 : 1;
     if (x->v[PROF_ALLOC_SPACE] != y->v[PROF_ALLOC_SPACE])
         return x->v[PROF_ALLOC_SPACE] > y->v[PROF_ALLOC_SPACE] ? -1 : 1;
-    return strcmp(x->t->id, y->t->id);
+    return frames_id_cmp(x->t, y->t);
 }
 
 /* *a += v, held at INT64_MAX: a crafted snapshot's sums must not wrap. */
@@ -69,7 +73,7 @@ int prof_get_kind(void)
 }
 
 /* Adds the traces of s (of the kind asked) to *set; -1 when out of memory. */
-static int sum_snap(struct sum_entry **set, const struct snap *s)
+static int sum_snap(struct sum_set *set, const struct snap *s)
 {
     for (uint32_t i = 0; i < s->ntraces; i++) {
         if (!snap_kind_kept(prof_kind, s, i))
@@ -80,23 +84,27 @@ static int sum_snap(struct sum_entry **set, const struct snap *s)
             (!pk || (!pk->live_count && !pk->live_bytes)))
             continue;
         const struct frames_trace *t = frames_get(s, i);
-        struct sum_entry *e;
         if (!t)
             return -1;
-        HASH_FIND_STR(*set, t->id, e);
-        if (!e) {
-            if (!(e = calloc(1, sizeof(*e))))
+        size_t old = set->capat;
+        if (grow_array((void **)&set->at, &set->capat, (size_t)t->shown + 1, sizeof(*set->at)) < 0)
+            return -1;
+        memset(set->at + old, 0, (set->capat - old) * sizeof(*set->at));
+        if (!set->at[t->shown]) {
+            if (grow_array((void **)&set->v, &set->cap, set->n + 1, sizeof(*set->v)) < 0)
                 return -1;
-            e->st.t = t;
-            HASH_ADD_KEYPTR(hh, *set, t->id, strlen(t->id), e);
+            memset(&set->v[set->n], 0, sizeof(*set->v));
+            set->v[set->n].t = t;
+            set->at[t->shown] = ++set->n;
         }
-        sat_add(&e->st.v[PROF_ALLOC_OBJECTS], st->total_count);
-        sat_add(&e->st.v[PROF_ALLOC_SPACE], st->total_bytes);
-        sat_add(&e->st.v[PROF_INUSE_OBJECTS], st->live_count);
-        sat_add(&e->st.v[PROF_INUSE_SPACE], st->live_bytes);
+        struct prof_stack *e = &set->v[set->at[t->shown] - 1];
+        sat_add(&e->v[PROF_ALLOC_OBJECTS], st->total_count);
+        sat_add(&e->v[PROF_ALLOC_SPACE], st->total_bytes);
+        sat_add(&e->v[PROF_INUSE_OBJECTS], st->live_count);
+        sat_add(&e->v[PROF_INUSE_SPACE], st->live_bytes);
         if (pk) {
-            sat_add(&e->st.v[PROF_PEAK_OBJECTS], pk->live_count);
-            sat_add(&e->st.v[PROF_PEAK_SPACE], pk->live_bytes);
+            sat_add(&e->v[PROF_PEAK_OBJECTS], pk->live_count);
+            sat_add(&e->v[PROF_PEAK_SPACE], pk->live_bytes);
         }
     }
     return 0;
@@ -105,51 +113,39 @@ static int sum_snap(struct sum_entry **set, const struct snap *s)
 int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
              size_t *nout)
 {
-    struct sum_entry *set = NULL, *e, *tmp;
+    struct sum_set set = {0};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = sum_snap(&set, snaps[i]);
-    size_t count = HASH_COUNT(set), k = 0;
-    *out = rc == 0 ? malloc((count ? count : 1) * sizeof(**out)) : NULL;
-    HASH_ITER(hh, set, e, tmp) {
-        if (*out)
-            (*out)[k++] = e->st;
-        HASH_DEL(set, e);
-        free(e);
-    }
-    if (!*out)
+    free(set.at);
+    if (rc == 0 && !set.v)
+        set.v = malloc(sizeof(*set.v));
+    if (rc < 0 || !set.v) {
+        free(set.v);
+        *out = NULL;
         return -1;
-    qsort(*out, k, sizeof(**out), stack_cmp);
-    *nout = k;
+    }
+    qsort(set.v, set.n, sizeof(*set.v), stack_cmp);
+    *out = set.v;
+    *nout = set.n;
     return 0;
 }
 
 /* --- numbered frames ------------------------------------------------------ */
 
-struct prof_fkey {
-    char *key;
-    size_t index;
-    UT_hash_handle hh;
-};
-
 long prof_ftab_index(struct prof_ftab *ft, const struct frame *f)
 {
-    char key[4400];
-    struct prof_fkey *k;
-    snprintf(key, sizeof(key), "%s\x1f%s\x1f%d\x1f%s", f->func, f->file, f->line, f->module);
-    HASH_FIND_STR(ft->set, key, k);
-    if (k)
-        return (long)k->index;
-    if (grow_array((void **)&ft->frames, &ft->cap, ft->n + 1, sizeof(*ft->frames)) < 0 ||
-        !(k = calloc(1, sizeof(*k))))
+    size_t old = ft->capident;
+    if (grow_array((void **)&ft->byident, &ft->capident, (size_t)f->ident + 1,
+                   sizeof(*ft->byident)) < 0)
         return -1;
-    if (!(k->key = strdup(key))) {
-        free(k);
+    memset(ft->byident + old, 0, (ft->capident - old) * sizeof(*ft->byident));
+    if (ft->byident[f->ident])
+        return ft->byident[f->ident] - 1;
+    if (grow_array((void **)&ft->frames, &ft->cap, ft->n + 1, sizeof(*ft->frames)) < 0)
         return -1;
-    }
-    k->index = ft->n;
-    HASH_ADD_KEYPTR(hh, ft->set, k->key, strlen(k->key), k);
     ft->frames[ft->n] = f;
+    ft->byident[f->ident] = (long)ft->n + 1;
     return (long)ft->n++;
 }
 
@@ -181,12 +177,7 @@ oom:
 
 void prof_ftab_free(struct prof_ftab *ft)
 {
-    struct prof_fkey *k, *tmp;
-    HASH_ITER(hh, ft->set, k, tmp) {
-        HASH_DEL(ft->set, k);
-        free(k->key);
-        free(k);
-    }
+    free(ft->byident);
     free(ft->frames);
     memset(ft, 0, sizeof(*ft));
 }

@@ -121,7 +121,8 @@ int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
 struct prof_ftab {
     const struct frame **frames; /* by number */
     size_t n, cap;
-    struct prof_fkey *set;       /* prof.c */
+    long *byident;               /* a frame's ident: its number + 1, or 0 */
+    size_t capident;
 };
 
 /* f's number, new ones appended; -1 when out of memory. */
@@ -139,7 +140,7 @@ void prof_ftab_free(struct prof_ftab *ft);
 static inline int prof_depth(const struct prof_stack *st) { return st->t->n - st->t->first; }
 static inline const struct frame *prof_frame(const struct prof_stack *st, int i)
 {
-    return &st->t->fr[st->t->n - 1 - i];
+    return st->t->fr[st->t->n - 1 - i];
 }
 
 #endif

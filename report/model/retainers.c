@@ -94,7 +94,7 @@ static int retainers_add(const struct snap *s, const char *want, struct retainer
         if (!to)
             return -1;
         const char *site = to->site_name, *src = NULL;
-        if (want && !retainers_site_is(site, &to->fr[to->site], want))
+        if (want && !retainers_site_is(site, to->fr[to->site], want))
             continue;
         if (it->source_kind == HSNAP_RET_BLOCK) {
             if (!(from = frames_get(s, it->source_trace)))

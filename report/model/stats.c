@@ -296,7 +296,7 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
 {
     char where[300];
     int line;
-    const char *name = key_part(key, &e->frames[e->head], where, sizeof(where), &line);
+    const char *name = key_part(key, e->frames[e->head], where, sizeof(where), &line);
     if (key == KEY_FUNCTION || key == KEY_MODULE)
         snprintf(buf, n, "%s", name);
     else
@@ -317,7 +317,7 @@ static int id_add(struct stats *st, const struct frame *f)
     return 0;
 }
 
-static struct stat_entry *group_new(struct stats *st, const struct frame *fr, int n, int head,
+static struct stat_entry *group_new(struct stats *st, const struct frame *const *fr, int n, int head,
                                     int mmap)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
@@ -341,13 +341,13 @@ static void sat_add(int64_t *a, uint64_t v)
 }
 
 /* Charges size/count to the group of frames fr[0..n), named by fr[head]. */
-static int group_charge(struct stats *st, const struct frame *fr, int n, int head,
+static int group_charge(struct stats *st, const struct frame *const *fr, int n, int head,
                         const struct hsnap_stat *sv, int mmap)
 {
     struct stat_entry *e;
     st->id.len = 0;
     for (int i = 0; i < n; i++)
-        if (id_add(st, &fr[i]) < 0)
+        if (id_add(st, fr[i]) < 0)
             return -1;
     if (mmap && sb_add(&st->id, "\x01mmap", 5) < 0) /* a group of its own */
         return -1;
@@ -395,7 +395,7 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
         st->stamp++;
         /* The stack as shown from its first frame past the wrappers; under
          * --python-only, a Python stack's Python frames alone. */
-        const struct frame *fr = t->fr + t->first;
+        const struct frame *const *fr = t->fr + t->first;
         int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
         if (st->o.python_only && !st->o.native_site && t->npy) {
             fr = t->py;
@@ -557,8 +557,8 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
     char wa[300], wb[300];
     int i = a->nframes - 1, j = b->nframes - 1, c, la, lb;
     for (; i >= 0 && j >= 0; i--, j--) {
-        const char *na = key_part(key, &a->frames[i], wa, sizeof(wa), &la);
-        const char *nb = key_part(key, &b->frames[j], wb, sizeof(wb), &lb);
+        const char *na = key_part(key, a->frames[i], wa, sizeof(wa), &la);
+        const char *nb = key_part(key, b->frames[j], wb, sizeof(wb), &lb);
         if ((c = strcmp(na, nb)) != 0)
             return c;
         if ((c = cmp_i64(la, lb)) != 0)
@@ -567,7 +567,7 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
     if (i >= 0 || j >= 0)
         return i >= 0 ? 1 : -1;
     for (i = 0; i < a->nframes; i++)
-        if ((c = strcmp(a->frames[i].func, b->frames[i].func)) != 0)
+        if ((c = strcmp(a->frames[i]->func, b->frames[i]->func)) != 0)
             return c;
     return 0;
 }
@@ -649,8 +649,8 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
         return;
     for (int i = 0; i < e->nframes; i++)
         fprintf(out, "  File \"%s\", line %d, in %s\n",
-                frames_where(&e->frames[i], where, sizeof(where)), e->frames[i].line,
-                e->frames[i].func);
+                frames_where(e->frames[i], where, sizeof(where)), e->frames[i]->line,
+                e->frames[i]->func);
 }
 
 struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)

@@ -50,7 +50,7 @@ struct stats_opts {
 struct stat_entry {
     char *id;                 /* identity of the key (hash key) */
     int nframes;              /* 1 except for KEY_TRACEBACK */
-    const struct frame *frames; /* the key's frames (report/frames.c owns them) */
+    const struct frame *const *frames; /* the key's frames (report/frames.c owns them) */
     int head;                 /* frames[head] names the group: the allocation site
                                  (KEY_TRACEBACK: C under a Python site comes first) */
     int64_t size, count;

@@ -191,13 +191,13 @@ static int pat_frame(const struct supp_pat *p, const struct frame *f)
 }
 
 /* Patterns p[0..np) against frames f[0..n): a prefix match with "...". */
-static int pats_match(const struct supp_pat *p, int np, const struct frame *f, int n)
+static int pats_match(const struct supp_pat *p, int np, const struct frame *const *f, int n)
 {
     if (np == 0)
         return 1;
     if (p->type == PAT_DOTS)
         return pats_match(p + 1, np - 1, f, n) || (n > 0 && pats_match(p, np, f + 1, n - 1));
-    return n > 0 && pat_frame(p, f) && pats_match(p + 1, np - 1, f + 1, n - 1);
+    return n > 0 && pat_frame(p, *f) && pats_match(p + 1, np - 1, f + 1, n - 1);
 }
 
 /* A fun: glob naming an allocation function (matched optionally, see top). */
@@ -215,20 +215,20 @@ static int pat_is_allocator(const struct supp_pat *p)
     return 0;
 }
 
-static int valgrind_match(const struct supp *s, const struct frame *fr, int n)
+static int valgrind_match(const struct supp *s, const struct frame *const *fr, int n)
 {
     const struct supp_pat *p = s->pats;
     int np = s->npats;
     for (;;) {
         if (pats_match(p, np, fr, n))
             return 1;
-        if (np == 0 || !pat_is_allocator(p) || pat_frame(p, fr))
+        if (np == 0 || !pat_is_allocator(p) || pat_frame(p, *fr))
             return 0;
         p++, np--; /* an allocator frame heapsnap did not record */
     }
 }
 
-int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *fr,
+int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *const *fr,
                int n, int site)
 {
     (void)site;
@@ -238,7 +238,7 @@ int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct f
             continue;
         if (s->templ) {
             for (int k = 0; k < n; k++)
-                if (lsan_frame(s->templ, &fr[k]))
+                if (lsan_frame(s->templ, fr[k]))
                     return (int)i;
         } else if (valgrind_match(s, fr, n)) {
             return (int)i;

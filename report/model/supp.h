@@ -52,7 +52,7 @@ int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *
 /* The first suppression that matches a record of this kind with these
  * frames (innermost first, wrappers included; site = the allocation site's
  * index), or -1.  Nothing is counted: see supp_charge. */
-int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *fr,
+int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *const *fr,
                int n, int site);
 
 /* Counts one suppressed record against suppression i. */

@@ -1,9 +1,9 @@
 /*
  * frames.h - the one frame model of the CLI: a snapshot's traces expanded
- * into frames (inlined functions are frames of their own), innermost first,
- * with their allocation site, for every command.  A trace is expanded once
- * per command: traces whose ips name the same (module file, file address)
- * sequence share one expansion (report/sym.c).  heapsnap's own frames
+ * into stacks of frames (inlined functions are frames of their own),
+ * innermost first, with their allocation site, for every command.  Each
+ * distinct frame is stored and symbolized once (framerec.h), and traces
+ * that read alike share one stack (frames.c).  heapsnap's own frames
  * (libheapsnap*) are dropped.
  * The ALLOCATION SITE is the first frame that is not an allocator wrapper
  * (a frame in the shim, libc, libstdc++ or libgcc_s, or from a C++ standard
@@ -34,20 +34,23 @@ struct frame {
     const char *module;   /* module basename, "<unknown>" outside every module */
     const char *path;     /* module path as recorded, "" outside every module */
     int inlined;          /* inlined into the next frame */
-    int wrapper;          /* an allocator wrapper before the allocation site */
     const char *pymodule; /* a Python frame's module ("json.decoder"), else NULL */
+    uint32_t ident;       /* equal idents: equal file, line, function and module */
 };
 
+/* A stack: pointers to frames each stored once for the command
+ * (report/symbols/framerec.h), shared by every trace that expands to it. */
 struct frames_trace {
     int n, site;          /* fr[site] is the allocation site; n >= 1 */
     int first;            /* fr[first] is the innermost frame a stack shows: the
                              first that is not a wrapper (<= site; == site but in
                              a Python stack, where C may lie under the site) */
-    const struct frame *fr; /* innermost first */
-    int npy;              /* Python frames in the stack, copied into py */
-    const struct frame *py; /* innermost first; NULL when npy == 0 */
-    const char *id;       /* the stack from fr[first] outward (file, line, function,
-                             module of each frame): equal ids, equal stacks */
+    int nwrap;            /* fr[0..nwrap) are allocator wrappers before the site */
+    const struct frame *const *fr; /* innermost first */
+    int npy;              /* Python frames in the stack, listed in py */
+    const struct frame *const *py; /* innermost first; NULL when npy == 0 */
+    uint32_t shown;       /* equal shown, equal stacks from fr[first] outward
+                             (file, line, function, module of each frame) */
     const char *site_name; /* "file.c:12", or the function without a file */
 };
 
@@ -56,11 +59,19 @@ struct frames_trace {
  * frames_fini, whatever happens to s. */
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti);
 
+/* The stack's identity from fr[first] outward as one string (the identity
+ * of a loss record and of a gate finding): built on first ask, it lives
+ * until frames_fini; NULL when out of memory. */
+const char *frames_id(const struct frames_trace *t);
+
+/* strcmp of the two stacks' identities, without building them. */
+int frames_id_cmp(const struct frames_trace *a, const struct frames_trace *b);
+
 /* The allocation site among fr[0..n) (n >= 1, innermost first): the index
- * of the first frame that is not an allocator wrapper, else n - 1.  Marks
- * .wrapper on the wrappers up to it (libc's start-up frames beyond it are
- * callers, not wrappers). */
-int frames_site(struct frame *fr, int n);
+ * of the first frame that is not an allocator wrapper, else n - 1; in
+ * *nwrap how many frames up to it are wrappers (libc's start-up frames
+ * beyond it are callers, not wrappers). */
+int frames_site(const struct frame *const *fr, int n, int *nwrap);
 
 #define FRAMES_MAX_ALLOC_FNS 64
 

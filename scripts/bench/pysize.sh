@@ -4,7 +4,8 @@
 # tests (written to a scratch directory), then the snapshot's size on disk
 # and expanded, its traces and the shim's memory (`heapsnap info`), and the
 # wall time and max RSS (GNU time) of `top`, `diff` (the snapshot against
-# itself) and `html` over it.  Prints one Markdown row.
+# itself), `html` and `export --format folded` over it.  Prints one
+# Markdown row.
 #
 # usage: scripts/bench/pysize.sh [HEAPSNAP] [PYTHON]
 #   HEAPSNAP: the CLI (default build/heapsnap; its libheapsnap.so beside it)
@@ -35,4 +36,4 @@ timed() { # wall s / max RSS MB of the CLI on its arguments
   /usr/bin/time -f '%e %M' -o time.txt "$hs" "$@" >/dev/null 2>&1 || true
   awk '{ printf "%.1f s, %.0f MB", $1, $2 / 1024 }' time.txt
 }
-echo "| $(printf '%.1f' "$(echo "$disk / 1048576" | bc -l)") MB (${expanded:-not compressed}) | $traces | $shim | $(timed top "$snap") | $(timed diff "$snap" "$snap") | $(timed html "$snap" -o page.html) |"
+echo "| $(printf '%.1f' "$(echo "$disk / 1048576" | bc -l)") MB (${expanded:-not compressed}) | $traces | $shim | $(timed top "$snap") | $(timed diff "$snap" "$snap") | $(timed html "$snap" -o page.html) | $(timed export --format folded "$snap" -o folded.txt) |"

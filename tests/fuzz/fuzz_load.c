@@ -36,7 +36,8 @@ static void walk(const struct snap *s)
     }
     for (uint32_t t = 0; t < s->ntraces; t++) {
         for (int d = 0; d < s->traces[t].depth; d++)
-            acc += s->traces[t].ips[d] + (snap_module_at(s, s->traces[t].ips[d]) != NULL);
+            acc += snap_ip(s, &s->traces[t], d) +
+                   (snap_module_at(s, snap_ip(s, &s->traces[t], d)) != NULL);
         acc += s->stats[t].live_bytes + s->stats[t].live_count;
     }
     for (uint64_t b = 0; b < s->nblocks; b++)

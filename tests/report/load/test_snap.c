@@ -1,11 +1,14 @@
-// link: report/load/snap.c report/load/inflate.c report/load/state.c report/load/section.c report/load/peak.c report/load/lset.c report/load/siteline.c report/load/pycode.c report/base/input.c
+// link: report/load/snap.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/lset.c report/load/siteline.c report/load/pycode.c report/base/input.c report/base/grow.c
 /*
  * test_snap.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this
  * test also runs under ASan/UBSan from tests/report/load/test_asan.sh).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "../../fuzz/snap_writer.h"
 #include "siteline.h"
@@ -54,8 +57,8 @@ TEST_BEGIN(valid_snapshot_loads_every_section)
     expect_eq_u64(s.modules[1].build_id[3], 0xef);
     expect_eq_u64(s.ntraces, 3);
     expect_eq_u64(s.traces[2].depth, 3);
-    expect_eq_u64(s.traces[2].ips[2], 0x401050);
-    expect_eq_u64(s.traces[1].ips[0], 0x7f0000001000);
+    expect_eq_u64(snap_ip(&s, &s.traces[2], 2), 0x401050);
+    expect_eq_u64(snap_ip(&s, &s.traces[1], 0), 0x7f0000001000);
     expect_eq_u64(s.stats[1].live_bytes, 4103);
     expect_eq_u64(s.nblocks, 3);
     expect_eq_u64(s.blocks[2].size, 7);
@@ -303,6 +306,88 @@ TEST_BEGIN(compressed_sections_survive_every_byte_damaged)
 }
 TEST_END
 
+/* The seed with its TRACES replaced by ntr traces of 3 ips compressed:
+ * a leaf of its own under two callers every trace shares. */
+static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr)
+{
+    static uint8_t seed[1 << 16], payload[4096], packed[4096];
+    FILE *f = fopen("tests/fuzz/corpus/zstd_leaks.hsnap", "rb");
+    size_t len = f ? fread(seed, 1, sizeof seed, f) : 0, at = sizeof(struct hsnap_header);
+    if (f)
+        fclose(f);
+    if (len < at || cap < len + sizeof packed)
+        return 0;
+    memcpy(out, seed, at);
+    for (size_t off = at; off + sizeof(struct hsnap_section) <= len;) {
+        struct hsnap_section h;
+        memcpy(&h, seed + off, sizeof h);
+        if ((h.type & ~HSNAP_SEC_ZSTD) == HSNAP_SEC_TRACES) {
+            struct snap old;
+            char why[256];
+            if (snap_load_mem(seed, len, &old, why, sizeof why) < 0)
+                return 0;
+            *ntr = old.ntraces; /* STATS and BLOCKS keep to it */
+            snap_free(&old);
+            size_t p = 4;
+            memcpy(payload, ntr, 4);
+            for (uint32_t i = 0; i < *ntr && p + 32 <= sizeof payload; i++) {
+                uint64_t head = 3, ips[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
+                memcpy(payload + p, &head, 8);
+                memcpy(payload + p + 8, ips, 24);
+                p += 32;
+            }
+            struct hsnap_zhead zh = {p, 4, 0};
+            memcpy(packed, &zh, sizeof zh);
+            memcpy(packed + sizeof zh, payload, 4);
+            size_t z = ZSTD_compress(packed + sizeof zh + 4, sizeof packed - sizeof zh - 4,
+                                     payload + 4, p - 4, 3);
+            if (ZSTD_isError(z))
+                return 0;
+            h.length = sizeof zh + 4 + z;
+            h.crc32 = (uint32_t)crc32(0L, packed, (uInt)h.length);
+            memcpy(out + at, &h, sizeof h);
+            memcpy(out + at + sizeof h, packed, h.length);
+            at += sizeof h + h.length;
+            memcpy(&h, seed + off, sizeof h);
+        } else {
+            memcpy(out + at, seed + off, sizeof h + h.length);
+            at += sizeof h + h.length;
+        }
+        off += sizeof h + h.length;
+        if (h.type == HSNAP_SEC_END)
+            break;
+    }
+    uint64_t size = at;
+    memcpy(out + offsetof(struct hsnap_header, file_size), &size, 8);
+    return at;
+}
+
+/* A compressed TRACES is read as it inflates into a tree of distinct ips
+ * (report/load/iptab.c): every trace reads back as written, and the
+ * callers the traces share are stored once. */
+TEST_BEGIN(compressed_traces_read_as_a_tree_of_ips)
+{
+    static uint8_t buf[1 << 17];
+    uint32_t n = 0;
+    size_t len = shared_callers_seed(buf, sizeof buf, &n);
+    struct wbuf w = {buf, len, len};
+    struct snap s;
+    expect_true(len > 0 && n > 1 && load(&w, len, &s) == 0, "the file: %s", err);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct snap_trace *t = &s.traces[i];
+        uint64_t ips[3], want[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
+        expect_true(t->ips == NULL && t->depth == 3, "trace %u: depth %u", i, t->depth);
+        snap_trace_ips(&s, t, ips);
+        for (int d = 0; d < 3; d++) {
+            expect_eq_u64(ips[d], want[d]);
+            expect_eq_u64(snap_ip(&s, t, d), want[d]);
+        }
+    }
+    expect_eq_u64(s.nnodes, n + 2); /* a leaf each, the two callers once */
+    snap_free(&s);
+}
+TEST_END
+
 int main(void)
 {
     valid_snapshot_loads_every_section();
@@ -317,5 +402,6 @@ int main(void)
     siteline_section_loads();
     damaged_siteline_is_refused();
     compressed_sections_survive_every_byte_damaged();
+    compressed_traces_read_as_a_tree_of_ips();
     return 0;
 }

@@ -1,4 +1,4 @@
-// link: report/model/supp.c report/base/grow.c report/symbols/frames.c report/symbols/tmpl.c report/symbols/sym.c report/load/lset.c report/load/snap.c report/load/inflate.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
+// link: report/model/supp.c report/base/grow.c report/symbols/frames.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/load/lset.c report/load/snap.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
 /*
  * test_supp.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
@@ -14,12 +14,14 @@
 #include "unit.h"
 
 /* main -> make_list -> make_node -> strdup(wrapper) : innermost first */
-static const struct frame frames[] = {
-    {0x10, "strdup", "??", "??", 0, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 0, 1},
-    {0x20, "make_node", "src/list.c", "src/list.c", 5, "app", "/opt/app/bin/app", 0, 0},
-    {0x30, "make_list", "src/list.c", "src/list.c", 13, "app", "/opt/app/bin/app", 0, 0},
-    {0x40, "main", "src/main.c", "src/main.c", 23, "app", "/opt/app/bin/app", 0, 0},
+static const struct frame frame_recs[] = {
+    {0x10, "strdup", "??", "??", 0, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", 0, NULL, 0},
+    {0x20, "make_node", "src/list.c", "src/list.c", 5, "app", "/opt/app/bin/app", 0, NULL, 1},
+    {0x30, "make_list", "src/list.c", "src/list.c", 13, "app", "/opt/app/bin/app", 0, NULL, 2},
+    {0x40, "main", "src/main.c", "src/main.c", 23, "app", "/opt/app/bin/app", 0, NULL, 3},
 };
+static const struct frame *const frames[] = {&frame_recs[0], &frame_recs[1], &frame_recs[2],
+                                             &frame_recs[3]};
 #define NF 4
 #define SITE 1
 
@@ -165,14 +167,19 @@ TEST_END
 TEST_BEGIN(test_site_rule)
 {
     struct frame fr[NF];
-    memcpy(fr, frames, sizeof(fr));
-    expect_true(frames_site(fr, NF) == SITE, "site of the chain");
-    expect_true(fr[0].wrapper && !fr[SITE].wrapper, "the wrapper before the site is marked");
+    const struct frame *fp[NF];
+    int nwrap;
+    memcpy(fr, frame_recs, sizeof(fr));
+    for (int i = 0; i < NF; i++)
+        fp[i] = &fr[i];
+    expect_true(frames_site(fp, NF, &nwrap) == SITE, "site of the chain");
+    expect_true(nwrap == SITE, "the wrapper before the site is counted, the site is not");
     for (int i = 0; i < NF; i++)
         fr[i].func = "malloc";
-    expect_true(frames_site(fr, NF) == NF - 1, "all wrappers: the outermost");
-    memcpy(fr, frames, sizeof(fr));
-    expect_true(frames_site(fr + 1, NF - 1) == 0, "no wrapper: the first");
+    expect_true(frames_site(fp, NF, &nwrap) == NF - 1, "all wrappers: the outermost");
+    expect_true(nwrap == NF, "all wrappers: all counted");
+    memcpy(fr, frame_recs, sizeof(fr));
+    expect_true(frames_site(fp + 1, NF - 1, &nwrap) == 0 && nwrap == 0, "no wrapper: the first");
 }
 TEST_END
 

@@ -1,0 +1,265 @@
+/*
+ * iptab.c - a compressed TRACES section read as it inflates, its ips stored
+ * once: each distinct ip (return address or Python frame word) is one
+ * entry of snap.iptab, and the traces are a tree of them from the
+ * outermost frame in (snap.nodes: parent, ip), each trace its innermost
+ * node (snap_trace.node), so the section is never whole in memory and the
+ * callers that a hundred thousand traces share are stored once.  The
+ * checks and their messages are parse_traces's (snap.c), made as the
+ * bytes come; the first failure is kept and reported when the loader
+ * reaches TRACES, so that errors come in the usual order.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "snap.h"
+
+enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
+
+/* The reader's state between chunks. */
+struct iptab {
+    struct snap *s;
+    uint64_t raw;          /* the payload's declared length */
+    uint8_t part[8];       /* a field split across chunks */
+    int npart;
+    int at;                /* AT_*: what the next field is */
+    uint32_t n, cur;       /* traces declared, the one being read */
+    uint16_t left;         /* its ips still to come */
+    uint64_t used;         /* payload bytes taken */
+    uint32_t *cur_ipx;     /* the trace being read: its ips' indices */
+    size_t ncur, capcur;
+    uint32_t *kids;        /* open addressing: node ids by (parent, ip), 0 free */
+    size_t capkids, capnodes;
+    uint64_t stray;        /* bytes after the last trace */
+    uint32_t *slots;       /* open addressing: index + 1 into s->iptab, 0 free */
+    size_t capslots, nips, capips;
+    int failed;
+    char why[256];
+};
+
+static void fail(struct iptab *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct iptab *x, const char *fmt, ...)
+{
+    va_list ap;
+    if (x->failed)
+        return;
+    x->failed = 1;
+    va_start(ap, fmt);
+    vsnprintf(x->why, sizeof(x->why), fmt, ap);
+    va_end(ap);
+}
+
+static size_t slot_of(uint64_t ip, size_t cap)
+{
+    return (size_t)((ip * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static int grow_slots(struct iptab *x)
+{
+    size_t cap = x->capslots ? x->capslots * 2 : 4096;
+    uint32_t *v = calloc(cap, sizeof(*v));
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < x->capslots; i++)
+        if (x->slots[i]) {
+            size_t k = slot_of(x->s->iptab[x->slots[i] - 1], cap);
+            while (v[k])
+                k = (k + 1) & (cap - 1);
+            v[k] = x->slots[i];
+        }
+    free(x->slots);
+    x->slots = v;
+    x->capslots = cap;
+    return 0;
+}
+
+/* The index of ip in s->iptab, added when new; -1 when out of memory. */
+static int64_t intern(struct iptab *x, uint64_t ip)
+{
+    if ((x->nips + 1) * 2 > x->capslots && grow_slots(x) < 0)
+        return -1;
+    size_t k = slot_of(ip, x->capslots);
+    for (; x->slots[k]; k = (k + 1) & (x->capslots - 1))
+        if (x->s->iptab[x->slots[k] - 1] == ip)
+            return x->slots[k] - 1;
+    if (x->nips >= UINT32_MAX - 1 ||
+        grow_array((void **)&x->s->iptab, &x->capips, x->nips + 1, sizeof(*x->s->iptab)) < 0)
+        return -1;
+    x->s->iptab[x->nips] = ip;
+    x->slots[k] = (uint32_t)++x->nips;
+    return (int64_t)x->nips - 1;
+}
+
+/* The count: the traces, and room for every ip the payload can hold. */
+static void take_count(struct iptab *x, uint32_t n)
+{
+    struct snap *s = x->s;
+    if ((uint64_t)n * 8 > x->raw - 4) {
+        fail(x, "section TRACES: count %u does not fit in %llu bytes", n,
+             (unsigned long long)x->raw);
+        return;
+    }
+    x->n = n;
+    s->traces = calloc(n ? n : 1, sizeof(*s->traces));
+    if (!s->traces) {
+        fail(x, "out of memory");
+        return;
+    }
+    s->ntraces = n;
+    x->at = n ? AT_HEAD : AT_END;
+}
+
+static void take_head(struct iptab *x, const uint8_t *p)
+{
+    struct snap_trace *t = &x->s->traces[x->cur];
+    memcpy(&t->depth, p, 2);
+    memcpy(&t->flags, p + 2, 2);
+    x->used += 8;
+    if ((uint64_t)t->depth * 8 > x->raw - x->used) {
+        fail(x, "section TRACES: trace %u overruns the section", x->cur);
+        return;
+    }
+    x->left = t->depth;
+    x->ncur = 0;
+    x->at = x->left ? AT_IP : ++x->cur < x->n ? AT_HEAD : AT_END;
+}
+
+static size_t kid_slot(uint32_t parent, uint32_t ipx, size_t cap)
+{
+    return (size_t)(((((uint64_t)parent << 32) | ipx) * 0x9e3779b97f4a7c15ull) >> 24) & (cap - 1);
+}
+
+static int grow_kids(struct iptab *x)
+{
+    const struct snap_node *nd = x->s->nodes;
+    size_t cap = x->capkids ? x->capkids * 2 : 4096;
+    uint32_t *v = calloc(cap, sizeof(*v));
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < x->capkids; i++)
+        if (x->kids[i]) {
+            size_t k = kid_slot(nd[x->kids[i]].parent, nd[x->kids[i]].ipx, cap);
+            while (v[k])
+                k = (k + 1) & (cap - 1);
+            v[k] = x->kids[i];
+        }
+    free(x->kids);
+    x->kids = v;
+    x->capkids = cap;
+    return 0;
+}
+
+/* The node of ip index ipx under parent (0: the root), added when new;
+ * 0 when out of memory. */
+static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
+{
+    struct snap *s = x->s;
+    if ((s->nnodes + 1) * 2 > x->capkids && grow_kids(x) < 0)
+        return 0;
+    size_t k = kid_slot(parent, ipx, x->capkids);
+    for (; x->kids[k]; k = (k + 1) & (x->capkids - 1))
+        if (s->nodes[x->kids[k]].parent == parent && s->nodes[x->kids[k]].ipx == ipx)
+            return x->kids[k];
+    if (s->nnodes >= UINT32_MAX - 1 ||
+        grow_array((void **)&s->nodes, &x->capnodes, (size_t)s->nnodes + 2, sizeof(*s->nodes)) < 0)
+        return 0;
+    s->nodes[++s->nnodes] = (struct snap_node){parent, ipx};
+    x->kids[k] = s->nnodes;
+    return s->nnodes;
+}
+
+/* The trace just read, from its outermost ip in. */
+static void take_trace(struct iptab *x)
+{
+    uint32_t node = 0;
+    for (size_t d = x->ncur; d-- > 0;)
+        if (!(node = child(x, node, x->cur_ipx[d]))) {
+            fail(x, "out of memory");
+            return;
+        }
+    x->s->traces[x->cur].node = node;
+}
+
+static void take_ip(struct iptab *x, const uint8_t *p)
+{
+    uint64_t ip;
+    memcpy(&ip, p, 8);
+    x->used += 8;
+    int64_t k = intern(x, ip);
+    if (k < 0 || grow_array((void **)&x->cur_ipx, &x->capcur, x->ncur + 1, sizeof(*x->cur_ipx)) < 0) {
+        fail(x, "out of memory");
+        return;
+    }
+    x->cur_ipx[x->ncur++] = (uint32_t)k;
+    if (--x->left)
+        return;
+    take_trace(x);
+    x->at = ++x->cur < x->n ? AT_HEAD : AT_END;
+}
+
+/* The sink of snap_section_stream: the payload's bytes, in order. */
+static void feed(void *ctx, const uint8_t *p, size_t len)
+{
+    struct iptab *x = ctx;
+    while (len && !x->failed) {
+        if (x->at == AT_END) {
+            x->stray += len;
+            return;
+        }
+        size_t need = x->at == AT_COUNT ? 4 : 8, take = need - (size_t)x->npart;
+        const uint8_t *field = p;
+        if (x->npart || len < need) { /* gather the field across chunks */
+            take = take < len ? take : len;
+            memcpy(x->part + x->npart, p, take);
+            x->npart += (int)take;
+            p += take;
+            len -= take;
+            if ((size_t)x->npart < need)
+                return;
+            field = x->part;
+            x->npart = 0;
+        } else {
+            p += need;
+            len -= need;
+        }
+        if (x->at == AT_COUNT) {
+            uint32_t n;
+            memcpy(&n, field, 4);
+            take_count(x, n);
+        } else if (x->at == AT_HEAD) {
+            take_head(x, field);
+        } else {
+            take_ip(x, field);
+        }
+    }
+}
+
+int snap_traces_stream(const uint8_t *data, uint64_t len, struct snap *s, uint64_t *outlen,
+                       char *err, size_t errlen)
+{
+    struct hsnap_zhead zh = {0};
+    memcpy(&zh, data, len < sizeof zh ? (size_t)len : sizeof zh);
+    struct iptab x = {.s = s, .raw = zh.raw_len};
+    if (x.raw < 4)
+        fail(&x, "section TRACES: no count");
+    int rc = snap_section_stream(data, len, "TRACES", feed, &x, outlen, err, errlen);
+    free(x.slots);
+    free(x.kids);
+    free(x.cur_ipx);
+    if (rc < 0)
+        return -1;
+    if (!x.failed && x.at == AT_COUNT)
+        fail(&x, "section TRACES: no count");
+    if (!x.failed && x.at != AT_END)
+        fail(&x, "section TRACES: trace %u overruns the section", x.cur);
+    if (!x.failed && x.stray)
+        fail(&x, "section TRACES: %llu stray bytes at the end", (unsigned long long)x.stray);
+    if (x.failed && !(s->traces_err = strdup(x.why))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,176 @@
+/*
+ * wrappers.c - the allocator's machinery and the allocation functions, by
+ * module, source directory and function name (wrappers.h); the command's
+ * --alloc-fn and --no-default-alloc-fns choices.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wrappers.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The allocator's machinery, always: the shim, the C and C++ runtimes, and
+ * the C++ standard library's headers (libstdc++'s /usr/include/c++/12/...,
+ * libc++'s .../include/c++/v1/...), whose templates (new_allocator.h,
+ * stl_vector.h, basic_string.h, shared_ptr_base.h...) are inlined into or
+ * instantiated in the user's own code: a std::vector's block belongs to the
+ * line that made the vector, as operator new's does. */
+static const char *const machinery_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
+                                                "libgcc_s.so", "libc++.so", "libc++abi.so"};
+static const char *const machinery_dirs[] = {"/include/c++/"};
+
+static int is_machinery(const struct frame *f)
+{
+    for (size_t i = 0; i < NELEM(machinery_modules); i++)
+        if (strncmp(f->module, machinery_modules[i], strlen(machinery_modules[i])) == 0)
+            return 1;
+    for (size_t i = 0; i < NELEM(machinery_dirs); i++)
+        if (strstr(f->dwarf_file, machinery_dirs[i]))
+            return 1;
+    return 0;
+}
+
+/* Allocation functions by name (fnmatch patterns over the function name).
+ * The C library's and the C++ runtime's are always wrappers; the common
+ * libraries' front ends to malloc are too, unless --no-default-alloc-fns. */
+struct alloc_fn {
+    const char *pat;
+    int library;          /* 1: a library's wrapper, dropped by --no-default-alloc-fns */
+};
+
+static const struct alloc_fn builtin_alloc_fns[] = {
+    /* the C library and the C++ runtime */
+    {"malloc", 0}, {"calloc", 0}, {"realloc", 0}, {"reallocarray", 0}, {"free", 0},
+    {"posix_memalign", 0}, {"aligned_alloc", 0}, {"memalign", 0}, {"valloc", 0},
+    {"pvalloc", 0}, {"__libc_malloc", 0}, {"__libc_calloc", 0}, {"__libc_realloc", 0},
+    {"__libc_memalign", 0}, {"strdup", 0}, {"strndup", 0}, {"__strdup", 0},
+    {"__strndup", 0}, {"wcsdup", 0}, {"operator new*", 0}, {"_Znwm*", 0}, {"_Znam*", 0},
+    {"_Znwj*", 0}, {"_Znaj*", 0},
+    /* libiberty and gnulib */
+    {"xmalloc", 1}, {"xcalloc", 1}, {"xrealloc", 1}, {"xstrdup", 1}, {"xstrndup", 1},
+    {"xmemdup", 1}, {"xzalloc", 1},
+    /* glib (g_new, g_new0, g_renew are macros over g_malloc_n & co) */
+    {"g_malloc*", 1}, {"g_try_malloc*", 1}, {"g_realloc*", 1}, {"g_try_realloc*", 1},
+    {"g_strdup*", 1}, {"g_strndup", 1}, {"g_memdup*", 1}, {"g_slice_alloc*", 1},
+    /* OpenSSL */
+    {"CRYPTO_malloc", 1}, {"CRYPTO_zalloc", 1}, {"CRYPTO_realloc", 1},
+    {"CRYPTO_clear_realloc", 1}, {"CRYPTO_strdup", 1}, {"CRYPTO_strndup", 1},
+    {"CRYPTO_memdup", 1}, {"CRYPTO_secure_malloc", 1}, {"CRYPTO_secure_zalloc", 1},
+    /* redis (zmalloc_usable, zcalloc_num, ztrymalloc_usable_internal...; zlib's
+     * internal zcalloc matches too, and is one) */
+    {"zmalloc*", 1}, {"zcalloc*", 1}, {"zrealloc*", 1}, {"ztrymalloc*", 1},
+    {"ztrycalloc*", 1}, {"ztryrealloc*", 1}, {"zstrdup", 1},
+    /* nginx */
+    {"ngx_alloc", 1}, {"ngx_calloc", 1}, {"ngx_memalign", 1},
+};
+
+/* The command's choices (--alloc-fn, --no-default-alloc-fns), fixed before
+ * the first expansion: a verdict is part of every cached expansion. */
+static struct {
+    int no_defaults;
+    int n;
+    char *pat[FRAMES_MAX_ALLOC_FNS]; /* owned */
+} alloc_cfg;
+
+int frames_alloc_fn_add(const char *pat, char *err, size_t errlen)
+{
+    if (alloc_cfg.n == FRAMES_MAX_ALLOC_FNS) {
+        snprintf(err, errlen, "too many --alloc-fn patterns (at most %d): %s",
+                 FRAMES_MAX_ALLOC_FNS, pat);
+        return -1;
+    }
+    char *copy = strdup(pat); /* the rules file's text does not outlive its parsing */
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    alloc_cfg.pat[alloc_cfg.n++] = copy;
+    return 0;
+}
+
+void frames_no_default_alloc_fns(void) { alloc_cfg.no_defaults = 1; }
+
+/* The length of func without its parameter list ("ns::get(unsigned long)
+ * const" -> "ns::get"), so that a pattern names a C++ function as a C one. */
+static size_t name_len(const char *func)
+{
+    size_t len = strlen(func);
+    if (len > 6 && strcmp(func + len - 6, " const") == 0)
+        len -= 6;
+    if (len == 0 || func[len - 1] != ')')
+        return strlen(func);
+    for (int depth = 0; len-- > 0;) {
+        depth += func[len] == ')' ? 1 : func[len] == '(' ? -1 : 0;
+        if (depth == 0)
+            return len ? len : strlen(func);
+    }
+    return strlen(func);
+}
+
+static int name_matches(const char *pat, const char *func, const char *name)
+{
+    return fnmatch(pat, func, 0) == 0 || (name && fnmatch(pat, name, 0) == 0);
+}
+
+static int is_alloc_fn(const char *func)
+{
+    char buf[512];
+    const char *name = NULL;
+    size_t len = name_len(func);
+    if (func[len] && len < sizeof(buf)) {
+        memcpy(buf, func, len);
+        buf[len] = 0;
+        name = buf;
+    }
+    for (size_t i = 0; i < NELEM(builtin_alloc_fns); i++)
+        if ((!builtin_alloc_fns[i].library || !alloc_cfg.no_defaults) &&
+            name_matches(builtin_alloc_fns[i].pat, func, name))
+            return 1;
+    for (int i = 0; i < alloc_cfg.n; i++)
+        if (name_matches(alloc_cfg.pat[i], func, name))
+            return 1;
+    return 0;
+}
+
+int wrap_is_wrapper(const struct frame *f)
+{
+    return is_machinery(f) || is_alloc_fn(f->func);
+}
+
+/* In a stack with Python frames, the interpreter's own code (libpython, the
+ * python executable, ctypes and libffi) is machinery too: a bytearray's
+ * block belongs to its Python line, a libc malloc made through ctypes to
+ * the line that called it; a C extension's own code is a native site
+ * (--native), and the innermost Python line the site.  Machinery frames
+ * are left out of a Python stack (with the C runtime's beyond the native
+ * site: thread and process start), unless --interpreter-frames. */
+static const char *const py_machinery[] = {"libpython", "python", "_ctypes", "libffi"};
+static const char *const py_runtime[] = {"libc.so", "ld-linux"};
+
+static int module_in(const struct frame *f, const char *const *mods, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(f->module, mods[i], strlen(mods[i])) == 0)
+            return 1;
+    return 0;
+}
+
+int wrap_is_py_machinery(const struct frame *f)
+{
+    return module_in(f, py_machinery, NELEM(py_machinery));
+}
+
+int wrap_is_py_runtime(const struct frame *f)
+{
+    return module_in(f, py_runtime, NELEM(py_runtime));
+}
+
+void wrap_fini(void)
+{
+    for (int i = 0; i < alloc_cfg.n; i++)
+        free(alloc_cfg.pat[i]);
+    memset(&alloc_cfg, 0, sizeof(alloc_cfg));
+}
