@@ -14,6 +14,7 @@
  * view ends with q, Ctrl-C, or the process's end.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,16 +181,57 @@ static int live_gone(pid_t pid)
     return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 
+/* The socket file's identity (0: none): inode and change time, since an
+ * inode number freed by the unlink may come back at once.  Another one is
+ * another image's (exec). */
+static uint64_t live_sock_ino(const char *sock)
+{
+    struct stat st;
+    if (stat(sock, &st) != 0)
+        return 0;
+    return ((uint64_t)st.st_ino * 1000003u) ^ ((uint64_t)st.st_ctim.tv_sec * 1000000000u +
+                                               (uint64_t)st.st_ctim.tv_nsec) ^ 1;
+}
+
+/* After an exec the new image serves a socket of its own: its state file
+ * takes the old one's descriptor number (the view's path), its name goes
+ * to comm.  *ino is the socket fd came from.  1 when fd was replaced. */
+static int live_refd(pid_t pid, const char *sock, int fd, uint64_t *ino, char *comm, size_t n)
+{
+    char err[512], s2[128];
+    uint64_t now = live_sock_ino(sock);
+    if (!now || now == *ino || attach_socket(pid, s2, sizeof s2, comm, n) != 0)
+        return 0;
+    *ino = now;
+    int nfd = live_state_fd(sock, pid, err, sizeof err), r = 0;
+    if (nfd < 0)
+        return 0;
+    r = dup3(nfd, fd, O_CLOEXEC) == fd;
+    close(nfd);
+    return r;
+}
+
 /* The view until q, a signal or the process's end: 1 when the process
  * ended, 0 otherwise, 2 with err when it could not open. */
-static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, const char *quit,
+static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint64_t ino, const char *quit,
                      int extra, int (*drain)(void *), void *arg, char *err, size_t errlen)
 {
     char path[64], msg[1024];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    struct lview *v = lview_new(pid, comm, path, quit, err, errlen);
-    if (!v)
-        return 2;
+    struct timespec t0;
+    struct lview *v;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* a process that has just started writes its first document within a
+     * heartbeat (0.25 s) */
+    while (!(v = lview_new(pid, comm, path, quit, err, errlen))) {
+        struct pollfd p = {extra, POLLIN, 0};
+        char c2[64];
+        if (live_gone(pid) || live_ms_since(&t0) > LIVE_START_MS)
+            return 2;
+        live_refd(pid, sock, fd, &ino, c2, sizeof c2);
+        if (poll(&p, extra >= 0 ? 1 : 0, 50) > 0 && drain(arg) != 0)
+            extra = -1;
+    }
     if (lview_open(err, errlen) != 0) {
         lview_free(v);
         return 2;
@@ -219,6 +262,9 @@ static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, cons
             break;
         if (live_ms_since(&last) >= 1000) {
             clock_gettime(CLOCK_MONOTONIC, &last);
+            char c2[64];
+            if (live_refd(pid, sock, fd, &ino, c2, sizeof c2))
+                lview_restart(v, c2);
             lview_refresh(v);
         } else if (!keyed) {
             continue;
@@ -237,11 +283,12 @@ int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err,
     char sock[128], comm[64];
     struct timespec t0;
     int fd = -1;
+    uint64_t ino = 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (fd < 0 && !live_gone(pid) && live_ms_since(&t0) < LIVE_START_MS) {
         if (attach_socket(pid, sock, sizeof sock, comm, sizeof comm) == 0 &&
-            (fd = live_state_fd(sock, pid, err, errlen)) == -2)
-            return 2;
+            (ino = live_sock_ino(sock)) != 0)
+            fd = live_state_fd(sock, pid, err, errlen); /* -2: answered no; again */
         struct pollfd p = {extra, POLLIN, 0};
         if (fd < 0 && poll(&p, extra >= 0 ? 1 : 0, 20) > 0 && drain(arg) != 0)
             extra = -1;
@@ -249,11 +296,13 @@ int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err,
     if (fd < 0) {
         if (live_gone(pid))
             return 0; /* ended before its first heartbeat: nothing to watch */
+        if (fd == -2)
+            return 2;
         snprintf(err, errlen, "run: --live: process %d opened no control socket (it ignores "
                  "LD_PRELOAD, or runs as another user)", (int)pid);
         return 2;
     }
-    int r = live_loop(pid, comm, sock, fd, "close the view", extra, drain, arg, err, errlen);
+    int r = live_loop(pid, comm, sock, fd, ino, "close the view", extra, drain, arg, err, errlen);
     close(fd);
     if (r == 0)
         fprintf(stderr, "heapsnap: the view is closed; process %d (%s) runs on, and its "
@@ -298,6 +347,7 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "live: no process %d (is it still running? see ps)", (int)pid);
         return 2;
     }
+    uint64_t ino = live_sock_ino(sock);
     int fd = live_state_fd(sock, pid, err, errlen), attached = 0;
     if (fd == -2)
         return 2;
@@ -317,6 +367,7 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
         if (attach_start(pid, output, comm, sizeof comm, err, errlen) != 0)
             return 2;
         attached = 1;
+        ino = live_sock_ino(sock);
         if ((fd = live_state_fd(sock, pid, err, errlen)) < 0) {
             if (fd == -1)
                 snprintf(err, errlen, "live: process %d's control socket went away", (int)pid);
@@ -325,7 +376,7 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
             return 2;
         }
     }
-    int r = live_loop(pid, comm, sock, fd, attached ? "quit and detach" : "quit", -1, NULL, NULL,
+    int r = live_loop(pid, comm, sock, fd, ino, attached ? "quit and detach" : "quit", -1, NULL, NULL,
                       err, errlen);
     close(fd);
     if (r == 1)

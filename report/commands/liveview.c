@@ -214,22 +214,52 @@ struct lview *lview_new(pid_t pid, const char *comm, const char *path, const cha
     return v;
 }
 
-void lview_free(struct lview *v)
+/* The reads and what was derived from them, gone. */
+static void lv_drop(struct lview *v)
 {
-    if (!v)
-        return;
     stats_free(v->st);
+    v->st = NULL;
     free(v->rows);
+    v->rows = NULL;
+    v->nrows = 0;
     frames_forget(&v->now);
     snap_free(&v->now);
     frames_forget(&v->base);
     snap_free(&v->base);
     free(v->now_root);
     free(v->base_root);
+    v->now_root = v->base_root = NULL;
+}
+
+void lview_free(struct lview *v)
+{
+    if (!v)
+        return;
+    lv_drop(v);
     for (size_t i = 0; i < v->nroots; i++)
         free(v->roots[i]);
     free(v->roots);
     free(v);
+}
+
+int lview_restart(struct lview *v, const char *comm)
+{
+    char err[512];
+    lv_drop(v);
+    snprintf(v->comm, sizeof v->comm, "%s", comm);
+    v->thread = -1;
+    if (lv_load(v, &v->base, &v->base_root, err, sizeof err) != 0 ||
+        lv_load(v, &v->now, &v->now_root, err, sizeof err) != 0) {
+        lview_say(v, err);
+        return -1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &v->opened);
+    v->last = v->opened;
+    v->last_allocs = lv_allocs(&v->now);
+    v->rate = 0;
+    lv_group(v);
+    lview_say(v, "the program was replaced (exec): the view starts again");
+    return 0;
 }
 
 void lview_refresh(struct lview *v)
@@ -344,8 +374,9 @@ static void lv_head(struct lview *v)
         lv_line(1, A_NORMAL, "  %s", note);
     else
         lv_line(1, A_NORMAL, "  traced since the start");
+    const char *exe = v->now.exe && v->now.exe[0] ? strrchr(v->now.exe, '/') : NULL;
     lv_line(0, A_BOLD, "heapsnap live: pid %d (%s)   open %d:%02d   refresh 1 s", (int)v->pid,
-            v->comm, open / 60, open % 60);
+            exe && exe[1] ? exe + 1 : v->comm, open / 60, open % 60);
     lv_line(2, A_BOLD, "heap %s   peak %s   RSS %s   allocations %.0f/s   sites %u", heap, peak,
             rss, v->rate, v->now.ntraces);
     snprintf(tn, sizeof tn, "%s", v->thread < 0 ? "all" : v->roots[v->thread]);

@@ -31,6 +31,11 @@ void lview_close(void);
  * last view and says why on the status line. */
 void lview_refresh(struct lview *v);
 
+/* The file at the view's path is another now (the process exec'd and
+ * passed its new state file): read afresh, the growth from here, the
+ * process now named comm.  0, or -1 (the status line says why). */
+int lview_restart(struct lview *v, const char *comm);
+
 /* The screen redrawn in full (whatever the program wrote over it). */
 void lview_draw(struct lview *v);
 
