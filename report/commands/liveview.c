@@ -374,9 +374,8 @@ static void lv_head(struct lview *v)
         lv_line(1, A_NORMAL, "  %s", note);
     else
         lv_line(1, A_NORMAL, "  traced since the start");
-    const char *exe = v->now.exe && v->now.exe[0] ? strrchr(v->now.exe, '/') : NULL;
     lv_line(0, A_BOLD, "heapsnap live: pid %d (%s)   open %d:%02d   refresh 1 s", (int)v->pid,
-            exe && exe[1] ? exe + 1 : v->comm, open / 60, open % 60);
+            v->comm, open / 60, open % 60);
     lv_line(2, A_BOLD, "heap %s   peak %s   RSS %s   allocations %.0f/s   sites %u", heap, peak,
             rss, v->rate, v->now.ntraces);
     snprintf(tn, sizeof tn, "%s", v->thread < 0 ? "all" : v->roots[v->thread]);
