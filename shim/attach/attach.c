@@ -256,7 +256,7 @@ static void *att_thread(void *arg)
     stop_aux_thread((pid_t)syscall(SYS_gettid));
     for (;;) {
         struct pollfd p = {att.fd, POLLIN, 0};
-        int n = poll(&p, 1, ATT_POLL_MS);
+        int n = poll(&p, 1, att.preloaded ? -1 : ATT_POLL_MS); /* preloaded: no GOT to poll */
         if (!att.preloaded)
             got_poll();
         if (n <= 0)

@@ -65,4 +65,6 @@ read -t 20 -r _ _ <&8 || true
 if [ $rc = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q 'without its control socket.*run --live' "$T/err"; then
   t_pass live_refuses_a_preloaded_process_without_its_socket
 else t_fail live_refuses_a_preloaded_process_without_its_socket "rc $rc: $(cat "$T/err")"; fi
-echo q >&7; exec 7>&- 8<&-; wait "$pre"
+echo q >&7; read -t 20 -r _ <&8 || true   # its "bye": no SIGPIPE on a closed FIFO
+exec 7>&- 8<&-
+wait "$pre" || true
