@@ -236,6 +236,13 @@ static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint
         lview_free(v);
         return 2;
     }
+    /* the symbolizer's warnings (a reset reads the modules again) would
+     * write over the screen: they were said once, before it opened */
+    int saved_err = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_err >= 0 && null >= 0)
+        dup2(null, STDERR_FILENO);
+    if (null >= 0)
+        close(null);
     struct sigaction sa = {.sa_handler = live_on_signal}, old_int, old_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
@@ -272,6 +279,10 @@ static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint
         lview_draw(v);
     }
     lview_close();
+    if (saved_err >= 0) {
+        dup2(saved_err, STDERR_FILENO);
+        close(saved_err);
+    }
     lview_free(v);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -33,6 +33,10 @@ static const char *const lv_sort_names[] = {"live", "growth", "allocations"};
 static const enum stats_key lv_keys[] = {KEY_LINENO, KEY_FUNCTION, KEY_TRACEBACK};
 static const char *const lv_key_names[] = {"line", "function", "traceback"};
 #define LV_NKEY 3
+/* Reads between two resets of the symbols (frames_fini): frames.c keeps a
+ * table per snapshot read, which a view that reads once a second would
+ * grow without end; a reset costs a symbolization again. */
+#define LV_RESET 120
 
 struct lview {
     pid_t pid;
@@ -46,6 +50,7 @@ struct lview {
     double rate;               /* per second, between the last two reads */
     uint64_t rss;              /* bytes */
     int key, sort, thread;     /* thread: -1 all, else an index of roots */
+    unsigned reads;            /* since the last reset (LV_RESET) */
     struct stats *st;
     struct stat_entry **rows;  /* st's groups in the chosen order */
     size_t nrows;
@@ -222,9 +227,7 @@ static void lv_drop(struct lview *v)
     free(v->rows);
     v->rows = NULL;
     v->nrows = 0;
-    frames_forget(&v->now);
     snap_free(&v->now);
-    frames_forget(&v->base);
     snap_free(&v->base);
     free(v->now_root);
     free(v->base_root);
@@ -283,9 +286,15 @@ void lview_refresh(struct lview *v)
         v->rate = 0;
         v->last = t;
     }
-    stats_free(v->st); /* its groups name the old snapshot's frames: gone with it */
+    stats_free(v->st); /* its groups name frames that a reset frees */
     v->st = NULL;
-    frames_forget(&v->now);
+    free(v->rows);
+    v->rows = NULL;
+    v->nrows = 0;
+    if (++v->reads >= LV_RESET) {
+        frames_fini();
+        v->reads = 0;
+    }
     snap_free(&v->now);
     free(v->now_root);
     v->now = s;

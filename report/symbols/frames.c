@@ -615,16 +615,6 @@ const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
     return v->traces[ti] = &e->t;
 }
 
-void frames_forget(const struct snap *s)
-{
-    if (s->serial == 0 || s->serial > fx.capsnaps)
-        return;
-    struct frames_snap *v = &fx.snaps[s->serial - 1];
-    free(v->mods);
-    free(v->traces);
-    memset(v, 0, sizeof(*v));
-}
-
 void frames_fini(void)
 {
     struct frames_entry *e, *tmp;

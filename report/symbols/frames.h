@@ -56,10 +56,6 @@ struct frames_trace {
  * frames_fini, whatever happens to s. */
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti);
 
-/* Forgets s's view of the expansions (before s is freed, when the command
- * goes on loading others: the live view); the expansions stay. */
-void frames_forget(const struct snap *s);
-
 /* The allocation site among fr[0..n) (n >= 1, innermost first): the index
  * of the first frame that is not an allocator wrapper, else n - 1.  Marks
  * .wrapper on the wrappers up to it (libc's start-up frames beyond it are
