@@ -50,6 +50,7 @@ struct attach_opts {
     const char *output, *depth, *signal, *interval, *sample, *unwind, *duration;
     char signum[16];
     int leaks, no_blocks;
+    int state;            /* the state file on (heapsnap live reads it) */
 };
 
 static void attach_usage(void)
@@ -343,7 +344,7 @@ static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *
     ATTACH_PUT("HEAPSNAP_UNWIND", o->unwind);
     ATTACH_PUT("HEAPSNAP_BLOCKS", o->no_blocks ? "0" : NULL);
     ATTACH_PUT("HEAPSNAP_LEAKS", o->leaks ? "1" : NULL);
-    ATTACH_PUT("HEAPSNAP_STATE", getenv("HEAPSNAP_STATE") ? NULL : "64"); /* as run; live reads it */
+    ATTACH_PUT("HEAPSNAP_STATE", o->state && !getenv("HEAPSNAP_STATE") ? "64" : NULL);
     extern char **environ;
     for (char **e = environ; *e; e++) /* the caller's own tuning, as run passes it on */
         if (!strncmp(*e, "HEAPSNAP_", 9) && !strchr(*e, '\n') &&
@@ -591,7 +592,7 @@ out:
 
 int attach_start(pid_t pid, const char *output, char *comm, size_t n, char *err, size_t errlen)
 {
-    struct attach_opts o = {.pid = pid, .output = output};
+    struct attach_opts o = {.pid = pid, .output = output, .state = 1};
     struct attach_facts f = {0};
     int rc = attach_do(&o, &f, err, errlen);
     snprintf(comm, n, "%s", f.comm);

@@ -13,8 +13,9 @@
  * process's) into sock, and its name into comm: 0, or -1: no process pid. */
 int attach_socket(pid_t pid, char *sock, size_t n, char *comm, size_t commn);
 
-/* heapsnap attach PID -o output (NULL: the default name) without the wait:
- * every check, then the shim loaded and recording, its name in comm.  0,
+/* heapsnap attach PID -o output (NULL: the default name) without the wait,
+ * with the state file on: every check, then the shim loaded and recording,
+ * its name in comm.  0,
  * or 2 with the one-line reason in err (the process untouched). */
 int attach_start(pid_t pid, const char *output, char *comm, size_t n, char *err, size_t errlen);
 

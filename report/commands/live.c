@@ -136,8 +136,10 @@ static int live_state_fd(const char *sock, pid_t pid, char *err, size_t errlen)
     if (fd >= 0)
         close(fd);
     buf[strcspn(buf, "\n")] = 0;
-    snprintf(err, errlen, "live: process %d: %s", (int)pid,
-             !strncmp(buf, "error ", 6) ? buf + 6 : "no answer on its control socket");
+    snprintf(err, errlen, "live: process %d: %s%s", (int)pid,
+             !strncmp(buf, "error ", 6) ? buf + 6 : "no answer on its control socket",
+             strstr(buf, "state file is off") ? "; an attach without it: heapsnap detach, then "
+             "heapsnap live (or attach with HEAPSNAP_STATE=64)" : "");
     return -2;
 }
 
