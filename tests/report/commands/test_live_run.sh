@@ -2,13 +2,13 @@
 # in tmux; q closes it and the program runs on to its end, its snapshot
 # listed), and live's refusals: no such process, no ptrace permission, no
 # terminal, a preloaded process without the socket: one line, exit 2.
-. tests/attach/lib_attach.sh
-. tests/live/lib_live.sh
+. tests/shim/attach/lib_attach.sh
+. tests/report/commands/lib_live.sh
 if ! command -v tmux >/dev/null; then
   t_skip live_run_in_tmux "tmux is not installed (scripts/install-deps.sh test installs it)"
   return 0
 fi
-t_build target tests/attach/target.c -pthread
+t_build target tests/shim/attach/target.c -pthread
 # --- run --live: a preloaded program; q closes the view, it runs on ---
 rm -f "$T/in" "$T/out" "$T/transcript"
 mkfifo "$T/in" "$T/out"

@@ -1,7 +1,7 @@
-# lib_live.sh - helpers of tests/live: the view in a tmux pane of its own
+# lib_live.sh - helpers of tests/report/commands: the view in a tmux pane of its own
 # (a private server), its text read with capture-pane.  Every wait polls
 # the pane or a file with a bound in seconds; none is a sleep standing for
-# an event.  Sourced after tests/attach/lib_attach.sh.
+# an event.  Sourced after tests/shim/attach/lib_attach.sh.
 LV_SOCK="hs-live-$$"
 lv_tmux() { tmux -L "$LV_SOCK" -f /dev/null "$@"; }
 # lv_start CMD: CMD in a 150x45 pane; its status goes to $T/exit.

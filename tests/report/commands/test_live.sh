@@ -1,15 +1,15 @@
 # test_live.sh - heapsnap live driven in tmux (send-keys, capture-pane) on
-# tests/attach/target.c, which it attaches to: a growing site moves to the
+# tests/shim/attach/target.c, which it attaches to: a growing site moves to the
 # top, the keys change the key, sort and thread, w writes a snapshot
 # heapsnap reads, q detaches and the program runs on with its output
-# unchanged.  Waits are bounded polls on the pane (tests/live/lib_live.sh).
-. tests/attach/lib_attach.sh
-. tests/live/lib_live.sh
+# unchanged.  Waits are bounded polls on the pane (tests/report/commands/lib_live.sh).
+. tests/shim/attach/lib_attach.sh
+. tests/report/commands/lib_live.sh
 if ! command -v tmux >/dev/null; then
   t_skip live_view_in_tmux "tmux is not installed (scripts/install-deps.sh test installs it)"
   return 0
 fi
-t_build target tests/attach/target.c -pthread
+t_build target tests/shim/attach/target.c -pthread
 # --- live on a running program: it attaches, the growing site comes first ---
 at_start "$T/target"
 at_cmd "a 8"                        # before the attach: never traced
