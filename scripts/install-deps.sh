@@ -11,7 +11,8 @@
 #          python3-pytest (the pytest plugin's tests run a real pytest),
 #          binutils' nm and addr2line, go for `go tool pprof`, man-db (the man pages'
 #          test renders one), chromium for the HTML
-#          report, valgrind's ms_print, and the services tests/services/ runs: redis,
+#          report, tmux (tests/report/commands/test_live*.sh drive the live view in it),
+#          valgrind's ms_print, and the services tests/services/ runs: redis,
 #          nginx, memcached and their load clients; installed without starting them:
 #          the tests run their own)
 #   npm:   nodejs/npm, then the JSON validators for the tests (ajv-cli, ajv-formats,
