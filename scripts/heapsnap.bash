@@ -31,7 +31,7 @@ _heapsnap()
             [ "${COMP_WORDS[i]}" = -- ] && { COMPREPLY=($(compgen -c -f -- "$cur")); return; }
         done
     fi
-    if { [ "$cmd" = attach ] || [ "$cmd" = detach ]; } && [[ $cur != -* ]] &&
+    if { [ "$cmd" = attach ] || [ "$cmd" = detach ] || [ "$cmd" = live ]; } && [[ $cur != -* ]] &&
        ! [[ $prev =~ ^(-o|--depth|--signal|--interval|--sample|--unwind|--duration)$ ]]; then # a pid
         COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
         return

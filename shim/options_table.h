@@ -50,6 +50,7 @@ enum opt_id {
     OPT_COMPRESS,
     OPT_MAPPED_ROOTS,
     OPT_STATE,
+    OPT_LIVE,
     OPT_COUNT
 };
 
@@ -160,6 +161,10 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "so that a SIGKILL leaves a readable, cut-short snapshot: its bound in MiB (sparse: "
      "only what is used is resident; when full, new sites stay in memory only; 0 = no "
      "state file; `heapsnap run` sets 64 unless it is set)", 0, 1048576, 0},
+    [OPT_LIVE] = {"HEAPSNAP_LIVE", OPT_BOOL, "0",
+     "1: serve `heapsnap live PID` on /tmp/heapsnap-UID/PID.sock (0600, in a 0700 directory) "
+     "and keep the state file on (64 MiB unless HEAPSNAP_STATE says); `heapsnap run --live` "
+     "sets it; 0: no socket, nothing served", 0, 1, 0},
 };
 
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the

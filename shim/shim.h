@@ -570,6 +570,7 @@ void state_done(void);            /* a clean end: the file goes */
 void state_exec(void);            /* the image is about to be replaced */
 void state_after_fork_child(void);
 uint64_t state_used(void);        /* bytes of the file in use */
+int state_fd(void);               /* the file's descriptor (read-write); -1: none */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */

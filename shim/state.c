@@ -248,7 +248,7 @@ static void state_identity(void)
  * peak's sums are off, or the output is not a file's name. */
 void state_init(void)
 {
-    long mib = opt_int(OPT_STATE);
+    long mib = opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0;
     if (!mib || opt_int(OPT_PEAK) == OPT_PEAK_OFF || cred_secure())
         return;
     st.size = (size_t)mib * STATE_MIB;
@@ -477,6 +477,12 @@ uint64_t state_used(void)
         return 0;
     return HSTATE_PAGE + (uint64_t)atomic_load(&st.ncells) * HSTATE_CHUNK + st.stacks_room +
            st.doc_room[0] + st.doc_room[1];
+}
+
+/* The live view's (shim/attach): the file, to pass over the control socket. */
+int state_fd(void)
+{
+    return st.h ? st.fd : -1;
 }
 
 /* exec replaces the image: the program it becomes (the shim again, or

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 int cmd_top(int argc, char **argv, char *err, size_t errlen);
 int cmd_diff(int argc, char **argv, char *err, size_t errlen);
@@ -26,6 +27,11 @@ int cmd_html(int argc, char **argv, char *err, size_t errlen);
 int cmd_timeline(int argc, char **argv, char *err, size_t errlen);
 int cmd_attach(int argc, char **argv, char *err, size_t errlen);
 int cmd_detach(int argc, char **argv, char *err, size_t errlen);
+int cmd_live(int argc, char **argv, char *err, size_t errlen);
+/* run --live (report/commands/live.c): the view of pid, which run started,
+ * once its control socket answers; drain(arg) when extra is readable (not
+ * 0: extra is done with).  0 when it closed or pid ended, 2 with err. */
+int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err, size_t errlen);
 
 /* run.c's checks, shared with attach.c: an option against the shim's table
  * (idx), --signal as a number in buf; 0, or -1 with err ("CMD: ...").  The

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cli.h"
 #include "escape.h"
 #include "fmt.h"
@@ -49,6 +50,7 @@ struct attach_opts {
     const char *output, *depth, *signal, *interval, *sample, *unwind, *duration;
     char signum[16];
     int leaks, no_blocks;
+    int state;            /* the state file on (heapsnap live reads it) */
 };
 
 static void attach_usage(void)
@@ -342,6 +344,7 @@ static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *
     ATTACH_PUT("HEAPSNAP_UNWIND", o->unwind);
     ATTACH_PUT("HEAPSNAP_BLOCKS", o->no_blocks ? "0" : NULL);
     ATTACH_PUT("HEAPSNAP_LEAKS", o->leaks ? "1" : NULL);
+    ATTACH_PUT("HEAPSNAP_STATE", o->state && !getenv("HEAPSNAP_STATE") ? "64" : NULL);
     extern char **environ;
     for (char **e = environ; *e; e++) /* the caller's own tuning, as run passes it on */
         if (!strncmp(*e, "HEAPSNAP_", 9) && !strchr(*e, '\n') &&
@@ -476,9 +479,7 @@ static int attach_connect(const char *path)
     return -1;
 }
 
-/* Sends req and prints the answer: "wrote PATH" lines as heapsnap run
- * does; 0 when it ended with "ok", 2 (err) otherwise. */
-static int attach_request(const char *sock, const char *req, pid_t pid, char *err, size_t errlen)
+int attach_request(const char *sock, const char *req, pid_t pid, char *err, size_t errlen)
 {
     int fd = attach_connect(sock);
     char buf[8192], shown[2 * PATH_MAX];
@@ -552,46 +553,71 @@ static int attach_wait(pid_t pid, const char *sock, double duration)
     return 1;
 }
 
-int cmd_attach(int argc, char **argv, char *err, size_t errlen)
+/* The checks, then the shim loaded and started in o->pid (f filled):
+ * 0, or 2 with err. */
+static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *err,
+                     size_t errlen)
 {
-    struct attach_opts o;
-    struct attach_facts f;
-    char shim[PATH_MAX], conf[16384], sock[128];
-    int rc = attach_parse(argc, argv, &o, err, errlen);
-    if (rc >= 0)
-        return rc;
+    char shim[PATH_MAX], conf[16384];
     struct rsym_map *map = malloc(sizeof *map);
+    int rc = 2;
     if (!map) {
         snprintf(err, errlen, "attach: out of memory");
         return 2;
     }
-    if (attach_refusal(o.pid, &f, map, err, errlen) != 0) {
-        free(map);
-        return 2;
-    }
+    if (attach_refusal(o->pid, f, map, err, errlen) != 0)
+        goto out;
     if (run_find_lib(ATTACH_SHIM, shim, sizeof shim) != 0) {
         snprintf(err, errlen, "attach: cannot find %s next to heapsnap or in ../lib/heapsnap/",
                  ATTACH_SHIM);
-        free(map);
-        return 2;
+        goto out;
     }
-    if (attach_conf(&o, conf, sizeof conf, err, errlen) != 0) {
-        free(map);
-        return 2;
-    }
-    struct sigaction sa = {.sa_handler = attach_on_signal};
-    sigemptyset(&sa.sa_mask);
+    if (attach_conf(o, conf, sizeof conf, err, errlen) != 0)
+        goto out;
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     sigprocmask(SIG_BLOCK, &block, &old); /* the injection is not cut short */
+    struct sigaction sa = {.sa_handler = attach_on_signal};
+    sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    rc = attach_inject(o.pid, map, shim, conf, err, errlen);
-    free(map);
+    rc = attach_inject(o->pid, map, shim, conf, err, errlen);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
+out:
+    free(map);
+    return rc;
+}
+
+int attach_start(pid_t pid, const char *output, char *comm, size_t n, char *err, size_t errlen)
+{
+    struct attach_opts o = {.pid = pid, .output = output, .state = 1};
+    struct attach_facts f = {0};
+    int rc = attach_do(&o, &f, err, errlen);
+    snprintf(comm, n, "%s", f.comm);
+    return rc;
+}
+
+int attach_socket(pid_t pid, char *sock, size_t n, char *comm, size_t commn)
+{
+    struct attach_facts f;
+    if (attach_facts(pid, &f) != 0)
+        return -1;
+    attach_sock_path(pid, f.euid, sock, n);
+    snprintf(comm, commn, "%s", f.comm);
+    return 0;
+}
+
+int cmd_attach(int argc, char **argv, char *err, size_t errlen)
+{
+    struct attach_opts o;
+    struct attach_facts f;
+    char sock[128];
+    int rc = attach_parse(argc, argv, &o, err, errlen);
+    if (rc >= 0)
+        return rc;
+    if ((rc = attach_do(&o, &f, err, errlen)) != 0)
         return rc;
     attach_sock_path(o.pid, f.euid, sock, sizeof sock);
     char when[64];

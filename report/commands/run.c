@@ -57,6 +57,7 @@ struct run_opts {
     int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
     const char *exitcode; /* --exitcode N for the gate */
+    int live;             /* --live: the live view while CMD runs */
 };
 
 static void run_usage(void)
@@ -88,7 +89,9 @@ static void run_usage(void)
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
            "                     it failed, else the gate's (docs/ci.md); the output\n"
            "                     name must hold %%p\n"
-           "      --exitcode N   the gate's status when a rule fails (default 1)\n\n"
+           "      --exitcode N   the gate's status when a rule fails (default 1)\n"
+           "      --live         a terminal view of CMD's heap while it runs (heapsnap live\n"
+           "                     --help); q closes it, and CMD runs on to its end\n\n"
            "Environment read by the shim (set them to tune it further):\n");
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++)
         printf("  %-18s default \"%s\": %s\n", opt_table[i].name, opt_table[i].def,
@@ -164,7 +167,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
         {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
         {"sample", required_argument, NULL, 'S'},     {"unwind", required_argument, NULL, 'U'},
-        {"follow", required_argument, NULL, 'F'},
+        {"follow", required_argument, NULL, 'F'},     {"live", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
@@ -184,6 +187,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'E': o->exitcode = optarg; break;
         case 'L': o->leaks = 1; break;
         case 'C': o->children = optarg; break;
+        case 'V': o->live = 1; break;
         case 'F':
             if (strcmp(optarg, "all") && strcmp(optarg, "program")) {
                 snprintf(err, errlen, "run: bad value for --follow: '%s' (program, all)", optarg);
@@ -271,6 +275,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);
     if (o->gate) setenv("HEAPSNAP_LEAKS", "1", 1);
     if (o->leaks) setenv("HEAPSNAP_LEAKS", "1", 1);
+    if (o->live) setenv("HEAPSNAP_LIVE", "1", 1);
     return 0;
 }
 
@@ -338,6 +343,21 @@ static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen, int *ep)
     }
     close(fds[0]);
     return pid;
+}
+
+/* --live's drain: what the shim tells while the view is up.  Not 0 when
+ * every sender is gone. */
+struct run_live {
+    int sock;             /* -1 once every sender is gone */
+    struct manifest *mf;
+};
+
+static int run_live_drain(void *arg)
+{
+    struct run_live *l = arg;
+    if (l->sock >= 0 && mf_recv(l->sock, l->mf) != 0)
+        l->sock = -1;
+    return l->sock < 0;
 }
 
 /* Reads what the shim tells on sock (-1: no socket) until CMD has ended,
@@ -526,6 +546,10 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         return run_cannot_start(rc, err, errlen);
     if (run_check_target(found, err, errlen) < 0)
         return 2;
+    if (o.live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+        snprintf(err, errlen, "run: --live needs a terminal (stdin and stdout)");
+        return 2;
+    }
     if (run_find_shim(shim, sizeof(shim)) < 0) {
         snprintf(err, errlen, "run: cannot find libheapsnap.so next to heapsnap "
                               "or in ../lib/heapsnap/");
@@ -579,7 +603,10 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     struct manifest mf;
     char why[512];
     memset(&mf, 0, sizeof(mf));
-    run_listen(pid, sock[0], &mf);
+    struct run_live l = {sock[0], &mf};
+    if (o.live && live_watch(pid, sock[0], run_live_drain, &l, why, sizeof(why)) != 0)
+        fprintf(stderr, "heapsnap: %s\n", esc_text(why, err, errlen)); /* the view first */
+    run_listen(pid, l.sock, &mf);
     if (sock[0] >= 0)
         close(sock[0]);
     rc = run_wait(pid, &sig);

@@ -1,22 +1,26 @@
 /*
- * attach.c - the shim in a process it was loaded into late (heapsnap
- * attach): heapsnap__attach, which the CLI makes the target call after its
- * dlopen, and the control socket that detach talks to.
+ * attach.c - the control socket, and the shim in a process it was loaded
+ * into late (heapsnap attach): heapsnap__attach, which the CLI makes the
+ * target call after its dlopen.
  *
  * heapsnap__attach starts recording (options from the CLI's text, never the
  * environment), rewrites the GOT entries (got.c), and starts the control
- * thread: it blocks every signal, is none of the leak check's threads to
- * stop, serves /tmp/heapsnap-UID/PID.sock (0700 directory, 0600 socket,
- * other uids refused) with one-line requests (snapshot, status, detach),
- * and polls for modules loaded since.  After a detach the library stays
- * mapped (-z nodelete) and an attach again starts it again.  The protocol:
+ * thread.  A preloaded shim starts the same thread at start-up when
+ * HEAPSNAP_LIVE is set (heapsnap run --live), and only then.  The thread
+ * blocks every signal, is none of the leak check's threads to stop, serves
+ * /tmp/heapsnap-UID/PID.sock (0700 directory, 0600 socket, other uids
+ * refused) with one-line requests (snapshot, status, state, detach), and
+ * polls for modules loaded since.  After a detach the library stays mapped
+ * (-z nodelete) and an attach again starts it again.  The protocol:
  * docs/design.md, "Attaching to a running process".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +42,8 @@ static struct {
     char *paths[ATT_PATHS]; /* arena copies, "wrote PATH" or "failed PATH: ..." */
     unsigned npaths;
     unsigned dropped;      /* written after paths was full */
+    int preloaded;         /* served from start-up (HEAPSNAP_LIVE): no detach */
+    pid_t owner;           /* the process that made the socket */
 } att = {.fd = -1};
 
 /* name_notify: every snapshot the session writes, for detach's answer. */
@@ -159,6 +165,7 @@ static int att_read_line(int c, char *buf, size_t n)
 static void att_detach(int c)
 {
     int r = snap_take(HSNAP_REASON_DETACH, NULL, 0);
+    state_done(); /* the session's state file goes; the mapping stays */
     got_unhook();
     life_detach();
     close(att.fd);
@@ -171,23 +178,64 @@ static void att_detach(int c)
     att_say(c, r == 0 ? "ok detached" : "ok detached (the last snapshot failed)", NULL);
 }
 
+/* state: the state file, read-only, passed with the answer (SCM_RIGHTS):
+ * the live view reads it at no cost to this process. */
+static void att_send_state(int c)
+{
+    char self[48] = "/proc/self/fd/";
+    int sfd = state_fd(), fd = -1;
+    if (sfd >= 0) {
+        self[14 + opt_fmt_u64(self + 14, (uint64_t)sfd)] = 0;
+        fd = open(self, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        att_say(c, "error the state file is off in this process (HEAPSNAP_STATE=0, or its "
+                   "output is not a file's name)", NULL);
+        return;
+    }
+    char line[] = "ok state\n";
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {line, sizeof line - 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                       .msg_controllen = sizeof cbuf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    memset(cbuf, 0, sizeof cbuf);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    while (sendmsg(c, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+    close(fd);
+}
+
 /* One request; 1 when it was detach. */
 static int att_serve(int c)
 {
     char req[64];
     if (att_read_line(c, req, sizeof req) != 0)
         return 0;
-    if (!strcmp(req, "detach")) {
+    if (!strcmp(req, "detach") && att.preloaded) {
+        att_say(c, "error the process was started under heapsnap (run or LD_PRELOAD): there "
+                   "is nothing to detach", NULL);
+    } else if (!strcmp(req, "detach")) {
         att_detach(c);
         return 1;
-    }
-    if (!strcmp(req, "snapshot")) {
+    } else if (!strcmp(req, "state")) {
+        att_send_state(c);
+    } else if (!strcmp(req, "snapshot")) {
+        if (att.preloaded) /* no detach lists them: only this request's */
+            att_forget_paths();
         lock_take(&att.paths_lock);
         unsigned from = att.npaths;
         lock_drop(&att.paths_lock);
         int r = snap_take(HSNAP_REASON_API, NULL, 0);
         att_tell_paths(c, from);
         att_say(c, r == 0 ? "ok" : "error the snapshot could not be written", NULL);
+    } else if (!strcmp(req, "status") && att.preloaded) {
+        char line[128];
+        snprintf(line, sizeof line, "ok preloaded %llu", (unsigned long long)life_start_ns());
+        att_say(c, line, NULL);
     } else if (!strcmp(req, "status")) {
         char line[128];
         unsigned m, e;
@@ -208,8 +256,9 @@ static void *att_thread(void *arg)
     stop_aux_thread((pid_t)syscall(SYS_gettid));
     for (;;) {
         struct pollfd p = {att.fd, POLLIN, 0};
-        int n = poll(&p, 1, ATT_POLL_MS);
-        got_poll();
+        int n = poll(&p, 1, att.preloaded ? -1 : ATT_POLL_MS); /* preloaded: no GOT to poll */
+        if (!att.preloaded)
+            got_poll();
         if (n <= 0)
             continue;
         int c = accept4(att.fd, NULL, NULL, SOCK_CLOEXEC);
@@ -275,4 +324,46 @@ HS_EXPORT int heapsnap__attach(const char *conf)
     }
     guard_leave(saved);
     return r;
+}
+
+/* ---------------- a preloaded process (HEAPSNAP_LIVE) ---------------- */
+
+static void att_live_exit(void)
+{
+    if (att.fd >= 0 && getpid() == att.owner)
+        unlink(att.path);
+}
+
+/* A fork's child has no control thread: it serves nothing, and its end
+ * leaves the parent's socket alone (att_live_exit). */
+static void att_live_child(void)
+{
+    if (att.fd >= 0)
+        close(att.fd);
+    att.fd = -1;
+}
+
+/* After life.c's constructor: the socket and its thread, when asked. */
+__attribute__((constructor(102))) static void att_live_init(void)
+{
+    if (life_is_late() || cred_secure() || !hook_is_active() || !opt_int(OPT_LIVE))
+        return;
+    int saved = guard_enter();
+    att.preloaded = 1;
+    att.owner = getpid();
+    atomic_store(&att.on, 1);
+    if (att_listen() != 0) {
+        opt_warn("HEAPSNAP_LIVE: cannot make /tmp/heapsnap-UID/PID.sock; nothing is served", "",
+                 "");
+    } else if (att_start_thread() != 0) {
+        opt_warn("HEAPSNAP_LIVE: cannot start the control thread; nothing is served", "", "");
+        close(att.fd);
+        unlink(att.path);
+        att.fd = -1;
+    } else {
+        name_notify = att_note;
+        atexit(att_live_exit);
+        pthread_atfork(NULL, NULL, att_live_child);
+    }
+    guard_leave(saved);
 }

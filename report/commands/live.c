@@ -1,0 +1,404 @@
+/*
+ * live.c - `heapsnap live PID` and `heapsnap run --live`: the session of
+ * the live view (the screen is liveview.c).
+ *
+ * The view reads the process's state file, whose descriptor the shim
+ * passes over its control socket (/tmp/heapsnap-UID/PID.sock, request
+ * "state", the fd in SCM_RIGHTS): each refresh reads the file, and costs
+ * the process nothing.  A process has that socket when it was attached to
+ * (heapsnap attach, or live itself), or started with HEAPSNAP_LIVE=1
+ * (run --live); live attaches to a process without the shim, and its quit
+ * then detaches; a process preloaded without the socket serves nothing.
+ * The loop waits on the terminal (and on run's channel, drained by the
+ * caller's function) for at most a second, then reads the file again; the
+ * view ends with q, Ctrl-C, or the process's end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "inject.h"
+#include "liveview.h"
+
+#define LIVE_ANSWER_MS 5000 /* the shim answers within this */
+#define LIVE_START_MS 10000 /* run --live: the program's socket appears within this */
+
+static volatile sig_atomic_t live_stop;
+
+static void live_on_signal(int sig)
+{
+    (void)sig;
+    live_stop = 1;
+}
+
+static void live_usage(void)
+{
+    printf("usage: heapsnap live PID [-o PATTERN]\n"
+           "A terminal view of process PID's heap, refreshed each second: heap now, peak,\n"
+           "RSS, allocation rate, and the sites by live bytes with their growth since the\n"
+           "view opened.  Keys: k the key (l line, f function, b traceback), s the sort\n"
+           "(live, growth, allocations), t the thread (by the function it started in),\n"
+           "w a snapshot, q quit.  A process without heapsnap is attached to (as heapsnap\n"
+           "attach; -o names its snapshots) and detached at quit; one attached already, or\n"
+           "started by heapsnap run --live, is only watched.  Exit status 2 when the\n"
+           "process cannot be watched (one line says why).\n");
+}
+
+static double live_ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int live_connect(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* One answer's bytes into buf (NUL-terminated), and a passed descriptor
+ * into *pass (when pass): until the end, "ok"/"error" ending a line, or
+ * LIVE_ANSWER_MS.  The bytes read. */
+static size_t live_answer(int c, char *buf, size_t n, int *pass)
+{
+    size_t k = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    buf[0] = 0;
+    while (k + 1 < n) {
+        struct pollfd p = {c, POLLIN, 0};
+        int left = LIVE_ANSWER_MS - (int)live_ms_since(&t0);
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            break;
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {buf + k, n - 1 - k};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                           .msg_controllen = sizeof cbuf};
+        ssize_t r = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
+        if (r <= 0)
+            break;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+                if (pass && *pass < 0)
+                    *pass = fd;
+                else
+                    close(fd);
+            }
+        k += (size_t)r;
+        buf[k] = 0;
+        char *last = k > 1 ? memrchr(buf, '\n', k - 1) : NULL;
+        last = last ? last + 1 : buf;
+        if (buf[k - 1] == '\n' && (!strncmp(last, "ok", 2) || !strncmp(last, "error", 5)))
+            break;
+    }
+    return k;
+}
+
+/* The state file's descriptor from the socket: the fd; -1 and errno
+ * ECONNREFUSED/ENOENT when nothing listens there; -2 with the shim's
+ * reason in err. */
+static int live_state_fd(const char *sock, pid_t pid, char *err, size_t errlen)
+{
+    char buf[1024];
+    int c = live_connect(sock), fd = -1;
+    if (c < 0)
+        return -1;
+    if (write(c, "state\n", 6) != 6) {
+        close(c);
+        snprintf(err, errlen, "live: process %d's control socket: %s", (int)pid, strerror(errno));
+        return -2;
+    }
+    live_answer(c, buf, sizeof buf, &fd);
+    close(c);
+    if (fd >= 0 && !strncmp(buf, "ok state", 8))
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    buf[strcspn(buf, "\n")] = 0;
+    snprintf(err, errlen, "live: process %d: %s%s", (int)pid,
+             !strncmp(buf, "error ", 6) ? buf + 6 : "no answer on its control socket",
+             strstr(buf, "state file is off") ? "; an attach without it: heapsnap detach, then "
+             "heapsnap live (or attach with HEAPSNAP_STATE=64)" : "");
+    return -2;
+}
+
+/* w: a snapshot through the socket; what happened, for the status line. */
+static void live_snapshot(const char *sock, char *msg, size_t n)
+{
+    char buf[8192];
+    int c = live_connect(sock);
+    if (c < 0 || write(c, "snapshot\n", 9) != 9) {
+        snprintf(msg, n, "snapshot: the process does not answer (%s)", strerror(errno));
+        if (c >= 0)
+            close(c);
+        return;
+    }
+    live_answer(c, buf, sizeof buf, NULL);
+    close(c);
+    char *w = strstr(buf, "wrote "), *f = strstr(buf, "failed "), *e = strstr(buf, "error ");
+    char *line = w ? w : f ? f : e;
+    if (!line) {
+        snprintf(msg, n, "snapshot: no answer");
+        return;
+    }
+    line[strcspn(line, "\n")] = 0;
+    snprintf(msg, n, "snapshot: %s", line);
+}
+
+/* Whether pid has ended (gone, or a zombie). */
+static int live_gone(pid_t pid)
+{
+    char path[64], buf[512];
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 1;
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[k] = 0;
+    char *p = strrchr(buf, ')');
+    return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* The socket file's identity (0: none): inode and change time, since an
+ * inode number freed by the unlink may come back at once.  Another one is
+ * another image's (exec). */
+static uint64_t live_sock_ino(const char *sock)
+{
+    struct stat st;
+    if (stat(sock, &st) != 0)
+        return 0;
+    return ((uint64_t)st.st_ino * 1000003u) ^ ((uint64_t)st.st_ctim.tv_sec * 1000000000u +
+                                               (uint64_t)st.st_ctim.tv_nsec) ^ 1;
+}
+
+/* After an exec the new image serves a socket of its own: its state file
+ * takes the old one's descriptor number (the view's path), its name goes
+ * to comm.  *ino is the socket fd came from.  1 when fd was replaced. */
+static int live_refd(pid_t pid, const char *sock, int fd, uint64_t *ino, char *comm, size_t n)
+{
+    char err[512], s2[128];
+    uint64_t now = live_sock_ino(sock);
+    if (!now || now == *ino || attach_socket(pid, s2, sizeof s2, comm, n) != 0)
+        return 0;
+    *ino = now;
+    int nfd = live_state_fd(sock, pid, err, sizeof err), r = 0;
+    if (nfd < 0)
+        return 0;
+    r = dup3(nfd, fd, O_CLOEXEC) == fd;
+    close(nfd);
+    return r;
+}
+
+/* The view until q, a signal or the process's end: 1 when the process
+ * ended, 0 otherwise, 2 with err when it could not open. */
+static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint64_t ino, const char *quit,
+                     int extra, int (*drain)(void *), void *arg, char *err, size_t errlen)
+{
+    char path[64], msg[1024];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    struct timespec t0;
+    struct lview *v;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* a process that has just started writes its first document within a
+     * heartbeat (0.25 s) */
+    while (!(v = lview_new(pid, comm, path, quit, err, errlen))) {
+        struct pollfd p = {extra, POLLIN, 0};
+        char c2[64];
+        if (live_gone(pid) || live_ms_since(&t0) > LIVE_START_MS)
+            return 2;
+        live_refd(pid, sock, fd, &ino, c2, sizeof c2);
+        if (poll(&p, extra >= 0 ? 1 : 0, 50) > 0 && drain(arg) != 0)
+            extra = -1;
+    }
+    if (lview_open(err, errlen) != 0) {
+        lview_free(v);
+        return 2;
+    }
+    /* the symbolizer's warnings (a reset reads the modules again) would
+     * write over the screen: they were said once, before it opened */
+    int saved_err = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_err >= 0 && null >= 0)
+        dup2(null, STDERR_FILENO);
+    if (null >= 0)
+        close(null);
+    struct sigaction sa = {.sa_handler = live_on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    struct timespec last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
+    int ended = 0;
+    lview_draw(v);
+    while (!live_stop && !(ended = live_gone(pid))) {
+        struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {extra, POLLIN, 0}};
+        int left = 1000 - (int)live_ms_since(&last);
+        if (poll(p, extra >= 0 ? 2 : 1, left > 0 ? left : 0) > 0 && extra >= 0 &&
+            p[1].revents && drain(arg) != 0)
+            extra = -1; /* every sender is gone */
+        int ch, act = LVIEW_NONE, keyed = 0;
+        while (act != LVIEW_QUIT && (ch = lview_getkey()) >= 0) {
+            keyed = 1;
+            if ((act = lview_key(v, ch)) == LVIEW_SNAPSHOT) {
+                live_snapshot(sock, msg, sizeof msg);
+                lview_say(v, msg);
+            }
+        }
+        if (act == LVIEW_QUIT)
+            break;
+        if (live_ms_since(&last) >= 1000) {
+            clock_gettime(CLOCK_MONOTONIC, &last);
+            char c2[64];
+            if (live_refd(pid, sock, fd, &ino, c2, sizeof c2))
+                lview_restart(v, c2);
+            lview_refresh(v);
+        } else if (!keyed) {
+            continue;
+        }
+        lview_draw(v);
+    }
+    lview_close();
+    if (saved_err >= 0) {
+        dup2(saved_err, STDERR_FILENO);
+        close(saved_err);
+    }
+    lview_free(v);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return ended;
+}
+
+int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err, size_t errlen)
+{
+    char sock[128], comm[64];
+    struct timespec t0;
+    int fd = -1;
+    uint64_t ino = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (fd < 0 && !live_gone(pid) && live_ms_since(&t0) < LIVE_START_MS) {
+        if (attach_socket(pid, sock, sizeof sock, comm, sizeof comm) == 0 &&
+            (ino = live_sock_ino(sock)) != 0)
+            fd = live_state_fd(sock, pid, err, errlen); /* -2: answered no; again */
+        struct pollfd p = {extra, POLLIN, 0};
+        if (fd < 0 && poll(&p, extra >= 0 ? 1 : 0, 20) > 0 && drain(arg) != 0)
+            extra = -1;
+    }
+    if (fd < 0) {
+        if (live_gone(pid))
+            return 0; /* ended before its first heartbeat: nothing to watch */
+        if (fd == -2)
+            return 2;
+        snprintf(err, errlen, "run: --live: process %d opened no control socket (it ignores "
+                 "LD_PRELOAD, or runs as another user)", (int)pid);
+        return 2;
+    }
+    int r = live_loop(pid, comm, sock, fd, ino, "close the view", extra, drain, arg, err, errlen);
+    close(fd);
+    if (r == 0)
+        fprintf(stderr, "heapsnap: the view is closed; process %d (%s) runs on, and its "
+                "snapshots are listed when it ends\n", (int)pid, comm);
+    return r == 2 ? 2 : 0;
+}
+
+/* A process that runs the shim preloaded (and so has no socket to offer). */
+static int live_preloaded(pid_t pid)
+{
+    struct rsym_map *map = malloc(sizeof *map);
+    int r = map && rsym_read(pid, map) == 0 && rsym_find(map, "libheapsnap.so");
+    free(map);
+    return r;
+}
+
+int cmd_live(int argc, char **argv, char *err, size_t errlen)
+{
+    const char *output = NULL;
+    char sock[128], comm[64];
+    uint64_t v;
+    int i = 1;
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        live_usage();
+        return 0;
+    }
+    if (argc == 4 && !strcmp(argv[1], "-o"))
+        output = argv[2], i = 3;
+    else if (argc == 4 && !strcmp(argv[2], "-o"))
+        output = argv[3], i = 1;
+    else if (argc != 2) {
+        snprintf(err, errlen, "live: %s (heapsnap live PID [-o PATTERN])",
+                 argc < 2 ? "no PID given" : "one PID, and -o PATTERN, only");
+        return 2;
+    }
+    if (cli_parse_count(argv[i], INT_MAX, &v) != 0 || v == 0) {
+        snprintf(err, errlen, "live: bad PID '%s' (a process id)", argv[i]);
+        return 2;
+    }
+    pid_t pid = (pid_t)v;
+    if (attach_socket(pid, sock, sizeof sock, comm, sizeof comm) != 0 || live_gone(pid)) {
+        snprintf(err, errlen, "live: no process %d (is it still running? see ps)", (int)pid);
+        return 2;
+    }
+    uint64_t ino = live_sock_ino(sock);
+    int fd = live_state_fd(sock, pid, err, errlen), attached = 0;
+    if (fd == -2)
+        return 2;
+    if (fd < 0 && live_preloaded(pid)) {
+        snprintf(err, errlen, "live: process %d (%s) runs under heapsnap without its control "
+                 "socket: start it with heapsnap run --live (or HEAPSNAP_LIVE=1)", (int)pid, comm);
+        return 2;
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        snprintf(err, errlen, "live: needs a terminal (stdin and stdout); without one, use "
+                 "heapsnap attach and heapsnap top");
+        if (fd >= 0)
+            close(fd);
+        return 2;
+    }
+    if (fd < 0) {
+        if (attach_start(pid, output, comm, sizeof comm, err, errlen) != 0)
+            return 2;
+        attached = 1;
+        ino = live_sock_ino(sock);
+        if ((fd = live_state_fd(sock, pid, err, errlen)) < 0) {
+            if (fd == -1)
+                snprintf(err, errlen, "live: process %d's control socket went away", (int)pid);
+            char why[512];
+            attach_request(sock, "detach\n", pid, why, sizeof why);
+            return 2;
+        }
+    }
+    int r = live_loop(pid, comm, sock, fd, ino, attached ? "quit and detach" : "quit", -1, NULL, NULL,
+                      err, errlen);
+    close(fd);
+    if (r == 1)
+        fprintf(stderr, "heapsnap: process %d has ended\n", (int)pid);
+    if (!attached || r == 1)
+        return r == 2 ? 2 : 0;
+    char why[512] = "";
+    int rc = attach_request(sock, "detach\n", pid, r == 2 ? why : err, r == 2 ? sizeof why : errlen);
+    if (rc == 0)
+        fprintf(stderr, "heapsnap: detached from process %d; it runs on as before\n", (int)pid);
+    return r == 2 ? 2 : rc;
+}
