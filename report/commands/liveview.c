@@ -94,8 +94,8 @@ static int *lv_roots(struct lview *v, const struct snap *s)
         const struct frames_trace *t = frames_get(s, ti);
         const char *name = "<unknown>";
         for (int i = t ? t->n - 1 : -1; i >= 0; i--)
-            if (!lv_startup(&t->fr[i])) {
-                name = t->fr[i].func;
+            if (!lv_startup(t->fr[i])) {
+                name = t->fr[i]->func;
                 break;
             }
         r[ti] = lv_root_index(v, name);
@@ -410,8 +410,8 @@ void lview_draw(struct lview *v)
         lv_line(y++, A_NORMAL, "%10s %11s %9lld %10lld  %s", live, grow, (long long)e->count,
                 (long long)e->alloc_count, key);
         for (int f = e->head + 1; v->key == 2 && f < e->nframes && f <= e->head + 4 && y < last; f++)
-            lv_line(y++, A_DIM, "%44s %s:%d in %s", "", frames_where(&e->frames[f], where,
-                    sizeof where), e->frames[f].line, e->frames[f].func);
+            lv_line(y++, A_DIM, "%44s %s:%d in %s", "", frames_where(e->frames[f], where,
+                    sizeof where), e->frames[f]->line, e->frames[f]->func);
     }
     if (!v->nrows)
         lv_line(y, A_DIM, "  (nothing live yet)");
