@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -33,7 +34,8 @@
 
 #define STATE_BEAT_NS 250000000ull  /* the heartbeat, and the documents' spacing at most */
 #define STATE_MIB (1024u * 1024u)
-#define STATE_STEP (16u * 1024u)    /* stacks and documents grow by this */
+#define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
+#define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 
 static struct {
     struct hsnap_state_head *h;  /* the mapping; NULL: no state file */
@@ -46,10 +48,11 @@ static struct {
     _Atomic uint32_t ncells;     /* chunks handed out */
     uint32_t maxcells;
     uint64_t doc_room[2];        /* bytes of each slot allocated so far */
-    uint64_t stacks_room;        /* ... of the stacks */
-    unsigned prev_depth;         /* the stack appended last */
-    uintptr_t prev[TRACE_DEPTH_MAX];
+    uint64_t stacks_room;        /* ... of the nodes */
+    uint64_t traces_room;        /* ... of the traces */
     uint64_t due;                /* monotonic time of the next heartbeat */
+    uint64_t doc_next;           /* ... before which no document is made */
+    uint64_t used_max;           /* the most bytes of the file allocated at once */
     uint64_t last_allocs;        /* allocations at the last document */
     uint32_t last_traces;        /* traces at the last document */
     atomic_int warned_full;
@@ -186,9 +189,12 @@ static void state_layout(struct hsnap_state_head *h, size_t size)
     h->file_size = size;
     h->cells_off = HSTATE_PAGE;
     h->cells_len = cells * HSTATE_CHUNK;
-    h->stacks_off = h->cells_off + h->cells_len;
-    h->stacks_cap = ((size - HSTATE_PAGE - h->cells_len) * 2 / 3) & ~(uint64_t)4095;
-    h->doc_cap = ((size - HSTATE_PAGE - h->cells_len - h->stacks_cap) / 2) & ~(uint64_t)4095;
+    uint64_t rest = size - HSTATE_PAGE - h->cells_len;
+    h->traces_off = h->cells_off + h->cells_len;
+    h->traces_cap = (rest / 16) & ~(uint64_t)4095;
+    h->stacks_off = h->traces_off + h->traces_cap;
+    h->stacks_cap = (rest * 7 / 16) & ~(uint64_t)4095;
+    h->doc_cap = ((rest - h->traces_cap - h->stacks_cap) / 2) & ~(uint64_t)4095;
     h->doc_off[0] = h->stacks_off + h->stacks_cap;
     h->doc_off[1] = h->doc_off[0] + h->doc_cap;
     h->doc_slot = HSTATE_NO_DOC;
@@ -308,72 +314,105 @@ static void state_publish(uint64_t len)
     st.h->doc[k].crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)dst, len);
     __atomic_store_n(&st.h->doc_slot, k, __ATOMIC_RELEASE);
     st.h->docs++;
+    /* the slot before holds nothing a reader takes now: its pages go back
+     * (allocated again before the next document is copied there) */
+    if (st.doc_room[1 - k] &&
+        fallocate(st.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  (off_t)st.h->doc_off[1 - k], (off_t)st.doc_room[1 - k]) == 0) {
+        st.h->doc[1 - k].len = 0;
+        st.doc_room[1 - k] = 0;
+    }
 }
 
-/* Room for len more bytes of stacks (allocated ahead in steps of 64 KiB:
- * on a tmpfs an allocated page is charged to the process's cgroup). */
-static int state_stacks_room(uint64_t len)
+/* Room in [off, off + cap) up to end bytes, *room of them allocated
+ * already (ahead in steps: on a tmpfs an allocated page is charged to the
+ * process's cgroup).  0, or -1 (errno 0: the bound, not the disk). */
+static int state_room(uint64_t off, uint64_t cap, uint64_t *room, uint64_t end)
 {
-    struct hsnap_state_head *h = st.h;
-    if (h->stacks_len + len <= st.stacks_room)
+    if (end <= *room)
         return 0;
-    if (h->stacks_len + len > h->stacks_cap) {
-        errno = 0; /* the bound, not the disk */
+    if (end > cap) {
+        errno = 0;
         return -1;
     }
-    uint64_t want = (h->stacks_len + len + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
-    if (want > h->stacks_cap)
-        want = h->stacks_cap;
-    if (state_reserve(h->stacks_off + st.stacks_room, want - st.stacks_room) != 0)
+    uint64_t want = (end + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
+    if (want > cap)
+        want = cap;
+    if (state_reserve(off + *room, want - *room) != 0)
         return -1;
-    st.stacks_room = want;
+    *room = want;
     return 0;
 }
 
-/* The stacks of traces [stacks_n, n) appended; 0, or -1 (full: the
+/* Trace id's nodes that are not in the file yet (written outermost first,
+ * so a node written has its parents written), then its record.  0, or -1
+ * (full). */
+static int state_trace(uint32_t id)
+{
+    struct hsnap_state_head *h = st.h;
+    struct hsnap_state_node *nodes = (struct hsnap_state_node *)((char *)h + h->stacks_off);
+    uint32_t leaf, path[TRACE_DEPTH_MAX], x;
+    unsigned flags, depth = trace_node(id, &leaf, &flags), k = 0;
+    if (depth > TRACE_DEPTH_MAX)
+        depth = TRACE_DEPTH_MAX;
+    if (state_room(h->traces_off, h->traces_cap, &st.traces_room, ((uint64_t)id + 1) * 8) != 0 ||
+        state_room(h->stacks_off, h->stacks_cap, &st.stacks_room, ((uint64_t)leaf + 1) * 16) != 0)
+        return -1;
+    for (x = leaf; k < depth && x && !nodes[x].set; k++) { /* a parent's id is below its child's */
+        path[k] = x;
+        (void)ftree_frame(x, &x);
+    }
+    while (k--) {
+        uint32_t parent;
+        uintptr_t ip = ftree_frame(path[k], &parent);
+        nodes[path[k]] = (struct hsnap_state_node){ip, parent, 1};
+    }
+    struct hsnap_state_trace *t = (struct hsnap_state_trace *)((char *)h + h->traces_off);
+    t[id] = (struct hsnap_state_trace){leaf, (uint16_t)depth, (uint16_t)flags};
+    if (((uint64_t)leaf + 1) * 16 > h->stacks_len)
+        h->stacks_len = ((uint64_t)leaf + 1) * 16;
+    return 0;
+}
+
+/* The stacks of traces [stacks_n, n) written; 0, or -1 (full: the
  * documents stop, so that none counts a trace without its stack). */
 static int state_stacks(uint32_t n)
 {
-    struct hsnap_state_head *h = st.h;
-    uintptr_t ip[TRACE_DEPTH_MAX];
-    uint32_t id = h->stacks_n;
-    for (; id < n; id++) {
-        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags), k = 0;
-        if (depth > TRACE_DEPTH_MAX)
-            depth = TRACE_DEPTH_MAX;
-        while (k < depth && k < st.prev_depth && ip[depth - 1 - k] == st.prev[st.prev_depth - 1 - k])
-            k++;
-        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)k, 0};
-        uint64_t own = (uint64_t)(depth - k) * 8;
-        if (state_stacks_room(sizeof head + own) != 0)
-            break;
-        char *p = (char *)h + h->stacks_off + h->stacks_len;
-        memcpy(p, head, sizeof head);
-        memcpy(p + sizeof head, ip, own);
-        h->stacks_len += sizeof head + own;
-        memcpy(st.prev, ip, (size_t)depth * sizeof *ip);
-        st.prev_depth = depth;
-    }
-    __atomic_store_n(&h->stacks_n, id, __ATOMIC_RELEASE);
+    uint32_t id = st.h->stacks_n;
+    while (id < n && state_trace(id) == 0)
+        id++;
+    __atomic_store_n(&st.h->stacks_n, id, __ATOMIC_RELEASE);
     if (id == n)
         return 0;
     state_full(HSTATE_FULL_DOC, "new sites' stacks");
     return -1;
 }
 
-/* The helper's heartbeat: the time, and a document when traces or
- * allocations moved since the last. */
+static uint64_t state_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The helper's heartbeat: the time, new traces' stacks, and a document
+ * when traces or allocations moved since the last - spaced by its cost:
+ * the next waits a hundred times the CPU time this one took (the cells and
+ * the stacks, which a reader adds to it, are current at every beat). */
 void state_beat(void)
 {
     if (!st.h || !life_own_process())
         return;
-    uint64_t allocs, frees;
-    st.due = life_mono_ns() + STATE_BEAT_NS;
+    uint64_t allocs, frees, now = life_mono_ns();
+    st.due = now + STATE_BEAT_NS;
     trace_alloc_counts(&allocs, &frees);
     uint32_t n = trace_count();
-    if (!(st.h->flags & HSTATE_FULL_DOC) &&
+    int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(n);
+    if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || now >= st.doc_next) &&
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
-         n != st.last_traces) && state_stacks(n) == 0) {
+         n != st.last_traces)) {
+        uint64_t cpu = state_cpu_ns();
         if (st.doc_fd < 0)
             st.doc_fd = state_high_fd(memfd_create("heapsnap-state", MFD_CLOEXEC));
         struct snap_live lv = {0};
@@ -383,13 +422,19 @@ void state_beat(void)
             off_t len = r == 0 ? lseek(st.doc_fd, 0, SEEK_END) : -1;
             if (len > 0)
                 state_publish((uint64_t)len);
+            if (len > 0 && ftruncate(st.doc_fd, 0) != 0)
+                (void)0; /* its pages stay till the next: harmless */
             if (r == 0) {
                 st.last_allocs = allocs + frees;
                 st.last_traces = n;
             }
             arena_unmap(lv.live, lv.len);
         }
+        uint64_t spent = state_cpu_ns() - cpu;
+        st.doc_next = now + (spent * STATE_DOC_SPACING > STATE_BEAT_NS
+                                 ? spent * STATE_DOC_SPACING : STATE_BEAT_NS) - STATE_BEAT_NS / 8;
     }
+    state_used();
     st.h->beat_ns = life_now_ns();
     __atomic_store_n(&st.h->beats, st.h->beats + 1, __ATOMIC_RELEASE);
 }
@@ -446,10 +491,9 @@ void state_after_fork_child(void)
             old->stacks_n = 0;
             old->stacks_len = 0;
             old->flags &= ~HSTATE_FULL_DOC;
-            st.stacks_room = 0;
-            st.prev_depth = 0;
+            st.stacks_room = st.traces_room = 0;
             st.last_traces = 0;
-            st.due = 0;
+            st.due = st.doc_next = 0;
             state_identity();
             sys_munmap(copy, used);
             rchan_tell_state(st.path);
@@ -470,13 +514,29 @@ anon:
     st.h = NULL; /* nothing more is written: the hooks' cells stay valid */
 }
 
-/* For `heapsnap info` through the API-less path: the bytes in use. */
+/* The bytes of the file allocated now (the most so far kept). */
 uint64_t state_used(void)
 {
     if (!st.h)
         return 0;
-    return HSTATE_PAGE + (uint64_t)atomic_load(&st.ncells) * HSTATE_CHUNK + st.stacks_room +
-           st.doc_room[0] + st.doc_room[1];
+    uint32_t cells = atomic_load(&st.ncells);
+    uint64_t u = HSTATE_PAGE + (uint64_t)(cells < st.maxcells ? cells : st.maxcells) * HSTATE_CHUNK +
+                 st.stacks_room + st.traces_room + st.doc_room[0] + st.doc_room[1];
+    if (u > st.used_max)
+        st.used_max = u;
+    return u;
+}
+
+/* A snapshot's STATE section: the bound and the most of it used. */
+void state_put(struct sbuf *b)
+{
+    if (!st.h)
+        return;
+    state_used();
+    sbuf_u64(b, st.size);
+    sbuf_u64(b, st.used_max);
+    sbuf_u32(b, __atomic_load_n(&st.h->flags, __ATOMIC_RELAXED));
+    sbuf_u32(b, 0);
 }
 
 /* exec replaces the image: the program it becomes (the shim again, or

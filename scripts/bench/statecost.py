@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-PY = shutil.which("python3") or "/usr/bin/python3"
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")  # not a pyenv shim (a shell script)
 
 # name, program (tests/bench/NAME.c, or a python script), arguments
 WORKLOADS = [
