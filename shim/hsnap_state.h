@@ -1,21 +1,17 @@
 /*
  * hsnap_state.h - the state file (docs/design.md, "The state that survives
- * a kill"): the contract between shim/state.c, which maps and writes it,
- * and report/load/state.c, which reads it; a live view or an attach (#34)
- * reads the same.  Pointer-free, little-endian, fixed offsets:
+ * a kill"): the contract between shim/state.c, which writes it, and
+ * report/load/state.c, which reads it (so does a live view, #34).
+ * Pointer-free, little-endian, fixed offsets:
  *   [0, 4096)          struct hsnap_state_head
  *   cells              chunk i at cells_off + i * HSTATE_CHUNK: the live
  *                      sums of ids [c * 4096, +4096) on one thread's line,
  *                      dir[i] = (line + 1) << 16 | c (0: nothing); a trace's
  *                      sums are the sum over lines (a line may be negative)
- *   nodes              the shim's frame tree (frametree.c), written once
- *                      each: node i at stacks_off + 16 i, a hsnap_state_node;
- *                      node 0 is the root (never written), a parent's id is
- *                      below its child's; stacks_len: bytes up to the
- *                      highest node written
- *   traces             trace i at traces_off + 8 i, a hsnap_state_trace:
- *                      its innermost node, depth and flags; stacks_n
- *                      (published last) traces written, their nodes first
+ *   nodes              the frame tree (frametree.c), node i at stacks_off +
+ *                      16 i, written once; 0 the root, parents' ids lower
+ *   traces             trace i at traces_off + 8 i: its innermost node,
+ *                      depth, flags; stacks_n (published last) written
  *   doc 0, doc 1       a .hsnap without BLOCKS and TRACES; doc_slot (one
  *                      store) publishes the slot written last, len and crc;
  *                      traces past its STATS count are read from the

@@ -500,15 +500,11 @@ unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
     return t->depth;
 }
 
-/* Trace id's innermost node (frametree.c) and depth, its flags in *flags;
- * 0 frames for an id not interned yet.  No lock, as trace_stack. */
+/* Trace id's innermost node (frametree.c), flags and depth.  No lock. */
 unsigned trace_node(uint32_t id, uint32_t *node, unsigned *flags)
 {
-    struct trace *t = id < atomic_load_explicit(&traces.count, memory_order_acquire)
-                          ? trace_by_id(id) : NULL;
-    *flags = t ? atomic_load_explicit(&t->flags, memory_order_relaxed) : 0;
-    *node = t ? t->node : 0;
-    return t ? t->depth : 0;
+    unsigned depth = trace_stack(id, NULL, 0, flags);
+    return *node = depth ? trace_by_id(id)->node : 0, depth;
 }
 
 /* Adds a live block of size bytes charged to trace id to live[id], with
