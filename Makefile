@@ -130,9 +130,9 @@ $(BUILD)/include/heapsnap.h: shim/heapsnap.h
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-# The bench's packages too (tests/cli/test_bench.sh runs it) and the npm SARIF
-# validator (tests/gate), here rather than inside a test, whose time limit a
-# fresh machine's downloads would exceed; without the npm registry, tests/gate
+# The bench's packages too (tests/scripts/test_bench.sh runs it) and the npm SARIF
+# validator (tests/report/gate), here rather than inside a test, whose time limit a
+# fresh machine's downloads would exceed; without the npm registry, tests/report/gate
 # says why its SARIF checks fail.
 check:
 	@scripts/install-deps.sh bench

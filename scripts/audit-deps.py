@@ -43,9 +43,9 @@ IGNORE = {
           "python"},
     "free": {"tests/shim/test_hooks.sh"},                # a list of hooked names
     "tc": {"tests/shim/lib_shim.sh"},                    # read's variables
-    "col": {"tests/shim/test_sample.sh"},                # awk's variable
-    "open": {"tests/leaks/test_leaks_real.sh"},            # Python in a heredoc'd string
-    "write": {"tests/unit/test_snap.c"},                 # a message
+    "col": {"tests/shim/record/test_sample.sh"},                # awk's variable
+    "open": {"tests/shim/leak/test_leaks_real.sh"},            # Python in a heredoc'd string
+    "write": {"tests/report/load/test_snap.c"},                 # a message
 }
 WORD = re.compile(r"(?:/usr)?/s?bin/[\w.+-]+|[A-Za-z_][\w.+-]*")    # a program's name or path
 KEYWORDS = set("if then else elif fi case esac for while until do done in function select time "

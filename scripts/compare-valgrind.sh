@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/compare-valgrind.sh - runs the leak-class fixtures (tests/leaks/classes/)
+# scripts/compare-valgrind.sh - runs the leak-class fixtures (tests/shim/leak/classes/)
 # under Valgrind memcheck and under heapsnap, and prints, per fixture and per
 # process, Valgrind's LEAK SUMMARY next to heapsnap's.  docs/peer-comparison.md
 # explains every difference this prints.
@@ -28,7 +28,7 @@ CLASSES="direct indirect cycle possibly_lost still_reachable suppressed"
 
 die() { echo "compare-valgrind: $*" >&2; exit 2; }
 command -v "$VALGRIND" >/dev/null || die "valgrind not found (scripts/install-deps.sh bench)"
-tests/leaks/classes/build.sh "$@" >/dev/null || die "fixtures do not build"
+tests/shim/leak/classes/build.sh "$@" >/dev/null || die "fixtures do not build"
 tmp=$(mktemp -d) || die "no temporary directory"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -55,7 +55,7 @@ vg_summary() {
 hs_summary() {
   "$HEAPSNAP" leaks "$1" >"$tmp/hs.txt" 2>"$tmp/hs.err"
   [ $? -le 1 ] || return 1
-  python3 tests/leaks/classes/check.py --summary "$tmp/hs.txt"
+  python3 tests/shim/leak/classes/check.py --summary "$tmp/hs.txt"
 }
 
 hs_available() {
@@ -89,7 +89,7 @@ leaked() {
        END { print b + 0 "/" n + 0 }' "$1"
 }
 
-names=${*:-$(ls tests/leaks/classes/expect/ | sed 's/\.txt$//; /+/d')}
+names=${*:-$(ls tests/shim/leak/classes/expect/ | sed 's/\.txt$//; /+/d')}
 hs_ok=0; hs_available && hs_ok=1
 [ "$hs_ok" = 1 ] || echo "(heapsnap has no 'run --leaks' / 'leaks' yet: its column reads n/a)"
 rc=0

@@ -5,7 +5,7 @@
 #          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto),
 #          toml++ for the gate's rules file, help2man for `make install`'s man pages
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and
-#          python3-dev (tests/python builds a C extension and checks the frame layout),
+#          python3-dev (tests/shim/python builds a C extension and checks the frame layout),
 #          python3-venv, -pip, -wheel and -setuptools (pip installs ./python offline),
 #          python3-pytest (the pytest plugin's tests run a real pytest),
 #          binutils' nm and addr2line, go for `go tool pprof`, man-db (the man pages'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/readme-options.sh - rewrites the option list of docs/options.md
 # (between the options:begin/end markers) from the shim's option table, as
-# `heapsnap run --help` prints it.  tests/cli/test_readme.sh checks they agree.
+# `heapsnap run --help` prints it.  tests/layout/test_readme.sh checks they agree.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -3,30 +3,17 @@
  * domains wrapped, as tracemalloc wraps them: pymalloc stays on, and each
  * object it hands out is a block of ours, charged where the program asked
  * for it.  The RAW domain is malloc itself and already reaches the hooks.
- *
- * Counting once.  A wrapper calls the original allocator with hook_guard
- * set, so what pymalloc takes from malloc underneath (a large object's
- * block, or an arena when arenas come from malloc) passes untracked, and
- * the block it frees there (PYTHONMALLOC=malloc: the object itself),
- * taken off the books just before, goes straight to the real free
- * (defer_offbook), never deferred as a free under the guard (a realloc's
- * old block still is: glibc's in-place growth measured 2 MiB more peak
- * RSS on dicts.py than the guard's move; docs/performance.md): the
- * object is the block, never its memory twice (nor twice on the sampled
- * countdown: the wrapper puts it back after the call).  pymalloc's arenas come
- * from mmap and were never blocks.  The objects the interpreter made
- * before the wrap are not blocks either (as for tracemalloc -X), except
- * those large enough to have been malloc'd: those were RAW blocks, and
- * still leave the books at their free.
- *
- * When.  The symbols are looked up once, in the constructor, with
- * dlsym(RTLD_DEFAULT) (the python3 executable exports them, so does a
- * libpython linked by an embedder), in a process whose executable is
- * python* or which has a libpython* loaded.  PyMem_SetAllocator must run with the
- * GIL held: the wrap is done by the first recorded allocation made after
- * Py_IsInitialized() by the thread that holds the GIL (the main thread,
- * usually within microseconds).  A version with no layout (layout.c) is
- * left alone.
+ *   Counting once: a wrapper calls the original with hook_guard set, so
+ * what pymalloc takes from malloc underneath passes untracked, and a block
+ * it frees there, taken off the books just before, goes straight to the
+ * real free (defer_offbook).  Objects made before the wrap are not blocks,
+ * unless they were malloc'd (RAW blocks, off the books at their free).
+ * docs/design.md, "Python processes".
+ *   When: the symbols are looked up once, in the constructor
+ * (dlsym(RTLD_DEFAULT)), when the executable is python* or a libpython* is
+ * loaded; the wrap (PyMem_SetAllocator needs the GIL) is made by the first
+ * recorded allocation after Py_IsInitialized() on the thread holding the
+ * GIL.  A version with no layout (layout.c) is left alone.
  */
 #include <dlfcn.h>
 #include <link.h>

@@ -159,6 +159,16 @@
  *                no section as no failures).  A reader checks the length is
  *                exactly 8 + 24*count.
  *
+ *   UNLOADED  := u32 count, u32 until[count]
+ *                (type 17) For each module flagged HSNAP_MODULE_UNLOADED,
+ *                in MODULES' order: the count of traces made before it
+ *                left (trace ids below it may hold its addresses).  An
+ *                address of trace t is in the loaded module that holds it,
+ *                unless an unloaded one holding it has until > t: then in
+ *                the one of those with the least until (it was there when
+ *                t was made); else the first unloaded that holds it.
+ *                Absent when no module was unloaded; a reader checks count
+ *                equals the unloaded modules and the length is 4 + 4*count.
  *   STATE     := u64 bound, u64 used, u32 flags (HSTATE_FULL_*), u32 0
  *                The state file the process kept while it ran
  *                (hsnap_state.h, HEAPSNAP_STATE): its bound and the most
@@ -170,8 +180,9 @@
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
  * snapshot has under 2048 live blocks (then it writes format 2) or the
  * payload is under a few hundred bytes.  FAILED came within version 2 (an older
- * reader skips it), and so did STATE, HSNAP_TRACE_MMAP and meta.file_maps (an
- * older reader shows mmap-kind sites as malloc ones).
+ * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
+ * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED and STATE
+ * (an older reader takes the latest unloaded module at an address).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -197,7 +208,8 @@ enum hsnap_section_type {
     HSNAP_SEC_PYCODE = 12, /* Python code objects: their own block, below */
     HSNAP_SEC_SUPPRESSIONS = 15,
     HSNAP_SEC_FAILED = 16, /* failed allocations per site */
-    HSNAP_SEC_STATE = 17,  /* the state file's bound and use */
+    HSNAP_SEC_UNLOADED = 17, /* when the unloaded modules left */
+    HSNAP_SEC_STATE = 18,  /* the state file's bound and use */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,

@@ -1,44 +1,20 @@
 /*
- * life.c - the shim's process life: start-up, exit, fork, signals, the
- * helper thread and the fatal-signal path.
+ * life.c - the shim's process life: start-up, exit, fork, the helper
+ * thread and the fatal-signal path (docs/design.md, "Process life").
  *
- * Start-up (a constructor): real functions, options, clocks, own text range,
- * then the atexit snapshot (registered here so that it runs after the
- * program's own atexit handlers), fork handlers, fatal handlers, and - only
- * when HEAPSNAP_SIGNAL or HEAPSNAP_INTERVAL is set - the helper thread.
- * Recording starts last; blocks allocated before that are "foreign".
- * The helper also takes siteline.c's points (HEAPSNAP_SITELINE, on by
- * default): then it runs in every process.  It is joinable: around a
- * set*id call of the program (creds.c) it is stopped and started again.
- * Under AT_SECURE (creds.c) none of this starts: the hooks only forward.
- *
- * Signals: the HEAPSNAP_SIGNAL handler only posts a semaphore (sem_post is
- * async-signal-safe; it is the "write a byte to a pipe" of docs/design.md
- * without putting file descriptors into the host's table, where a daemon
- * closing or reusing fds would break it or receive our bytes).  The helper
- * thread (created with every signal blocked, so it never runs a handler) waits on
- * the semaphore with the interval as its timeout and takes the snapshots.  A fatal signal (SEGV, BUS, ABRT, FPE, ILL) is the exception:
- * the dying thread writes the snapshot itself with bounded lock attempts,
- * then restores the previous disposition and re-raises.
- *
- * fork: prepare takes every shim lock in the order of shim.h; the parent
- * releases them; the child releases them too (it is the only thread and the
- * owner), takes a fresh semaphore, numbers its snapshots from 0, and restarts the
- * helper thread lazily, from its next tick; it keeps the inherited table and
- * writes its own %p file at exit.  exec needs nothing: LD_PRELOAD carries us.
- * A child of clone without CLONE_VM gets no handler: it writes nothing, and
- * takes the locks back from threads it does not have when a wait on one
- * lasts (orphan.c).
- *
- * _exit and _Exit are interposed too: dash (Debian's /bin/sh), and any
- * program that leaves without running atexit handlers, would otherwise write
- * no snapshot at all.  The exit snapshot is taken there only when it is
- * safe: in the process that ran our constructor or fork handler (a vfork
- * child, or a raw clone, shares its parent's memory and locks: it is left
- * alone), and never from inside the shim (hook_guard: a signal handler that
- * interrupted a hook on this thread, which may hold a shim lock).  exit()
- * reaches the kernel through glibc's internal _exit, not this one, so a
- * normal exit is still written once, by the atexit handler.
+ * Start-up (the constructor): real functions, options, clocks, own text
+ * range, the atexit snapshot (after the program's own handlers), fork and
+ * fatal handlers, the helper thread; recording starts last (earlier blocks
+ * are "foreign").  Under AT_SECURE none of this starts: the hooks forward.
+ *   Rules: the HEAPSNAP_SIGNAL handler only posts a semaphore; the helper
+ * thread (every signal blocked, joinable: creds.c stops it around set*id)
+ * does the work.  A fatal signal's thread writes its own snapshot with
+ * bounded lock attempts, then restores the old disposition and re-raises.
+ * fork's prepare takes every shim lock in shim.h's order; both sides
+ * release them, and the child restarts its helper lazily.  _exit and
+ * _Exit write the exit snapshot only in a process that ran our constructor
+ * or fork handler (not a vfork child or a raw clone), and never from
+ * inside the shim (hook_guard).
  */
 #include <errno.h>
 #include <pthread.h>

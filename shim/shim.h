@@ -5,22 +5,30 @@
  * check); base.h is what every room shares.  Everything is hidden
  * (-fvisibility=hidden); only exports.map's names leave the .so.
  *
- * Prefixes: hook_ (hooks.c, hookstack.c, realsym.c), boot_ (boot.c), defer_
- * (deferred.c), pend_
- * (pending.c), arena_, tbl_ (table.c; tbl_filter_: tblfilter.c), trace_
- * (traces.c), ftree_ (frametree.c), sample_, opt_ (options.c), life_
- * (start-up, exit, fork, signals, timeline), sig_ (signals.c), thr_
- * (threads.c), snap_ (snapshot.c), lchk_ (leakcheck.c: the leak check's
- * runs), mod_ (modules.c), sbuf_, side_ (sidefile.c), zsec_, bsort_
- * (blocksort.c), bstream_ (blockstream.c), name_ (snapname.c), dest_
- * (snapdest.c), dlc_
- * (dlclose.c), peak_ (peak.c), sl_ (siteline.c), heapsnap_* (api.c), lsan_
- * and __lsan_* (lsan.c), elfsym_, exec_ (exec.c: the exec family), orph_
- * (orphan.c), py_ (python/: CPython's frames and allocator domains), cred_
- * (creds.c), rchan_ (runchan.c), result_ (leak/results.c), task_
- * (leak/tasks.c), dfk_ (leak/dontfork.c), reg_ (record/regions.c), maph_
- * (maphooks.c), state_ (state.c: the state file that survives a kill).
- *
+ * Two contracts follow the include guard: the prefixes of every file's
+ * names, and the lock order, which every file that takes a lock obeys.
+ */
+#ifndef HEAPSNAP_SHIM_H
+#define HEAPSNAP_SHIM_H
+
+/*
+ * Prefixes: hook_ (hooks.c, hookstack.c, realsym.c), boot_, defer_
+ * (deferred.c), pend_ (pending.c), arena_, tbl_ (table.c; tbl_filter_:
+ * tblfilter.c), trace_ (traces.c), ftree_ (frametree.c), sample_, opt_
+ * (options.c), life_ (start-up, exit, fork, signals, timeline), sig_
+ * (signals.c), thr_ (threads.c), snap_ (snapshot.c), lchk_ (leakcheck.c:
+ * the leak check's runs), mod_ (modules.c), sbuf_, side_ (sidefile.c),
+ * zsec_, bsort_ (blocksort.c), bstream_ (blockstream.c), name_
+ * (snapname.c), dest_ (snapdest.c), dlc_ (dlclose.c), peak_, sl_
+ * (siteline.c), heapsnap_* (api.c), lsan_ and __lsan_* (lsan.c), elfsym_,
+ * exec_ (exec.c: the exec family), orph_ (orphan.c), py_ (python/:
+ * CPython's frames and allocator domains), cred_ (creds.c), rchan_
+ * (runchan.c), result_ (leak/results.c), task_ (leak/tasks.c), dfk_
+ * (leak/dontfork.c), reg_ (record/regions.c), maph_ (maphooks.c), state_
+ * (state.c: the state file that survives a kill).
+ */
+
+/*
  * Lock order.  Every lock the shim takes, in the one order in which they
  * may be nested (fork's prepare handler takes them all in this order, and
  * nobody takes two of them in another):
@@ -54,8 +62,6 @@
  * walks the modules.  The fatal-signal path tries every lock a bounded
  * number of times and gives up rather than wait.
  */
-#ifndef HEAPSNAP_SHIM_H
-#define HEAPSNAP_SHIM_H
 
 #include <limits.h>
 
@@ -353,7 +359,7 @@ size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 /* ---- dlclose.c: modules that were unloaded ---- */
 /* Appends the records of unloaded modules to MODULES, newest first; how many. */
 struct sbuf;
-uint32_t dlc_put_modules(struct sbuf *b);
+uint32_t dlc_put_modules(struct sbuf *b, struct sbuf *eras);
 
 /* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
 struct sbuf {
@@ -460,7 +466,7 @@ int dest_write(const char *path, int kind, int src, const char **why);
 struct dl_phdr_info;
 void mod_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi, const char **id,
               size_t *id_len);            /* *hi 0: no PT_LOAD */
-void mod_section(struct sbuf *b);         /* MODULES */
+void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
 
 /* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);

@@ -1,4 +1,4 @@
-# tests/lib.sh - the shell half of the test harness, sourced by tests/*/test_*.sh.
+# tests/lib.sh - the shell half of the test harness, sourced by every tests/**/test_*.sh.
 # A test script reports each case as one line, "PASS name", "FAIL name: why" or
 # "SKIP name: why"; tests/run.sh counts them.  Scripts run from the repository root
 # with $BUILD (default build), $HEAPSNAP (the CLI) and $SHIM (the .so) set, and a

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # tests/run.sh - runs every test and ends with "N passed, N failed, N skipped".
-#   tests/unit/*.c        built (with the report/ or shim/ objects they name in a
-#                         "// link: ..." comment) and run
-#   tests/*/test_*.sh     sourced-harness shell tests (see tests/lib.sh)
-# and checks the names: no two test scripts (tests/unit/*.c, tests/*/test_*.sh)
-# share a base name, no two cases (PASS/FAIL/SKIP lines) share a name.
+# Tests live in the folder of the room they test (tests/shim/record/ for
+# shim/record/, tests/report/load/ for report/load/, ...) or in a shared place
+# (fixtures, golden, fuzz, services, layout, scripts):
+#   tests/**/test_*.c     unit tests, built (with the report/ or shim/ objects
+#                         they name in a "// link: ..." comment) and run
+#   tests/**/test_*.sh    sourced-harness shell tests (see tests/lib.sh)
+# and checks the names: no two test scripts share a base name, no two cases
+# (PASS/FAIL/SKIP lines) share a name.
 # Usage: tests/run.sh [PATTERN]   runs only the tests whose path contains PATTERN.
+#   TEST_TIMEOUT=S   a test file's time limit (default 300 s; raise it on a loaded machine)
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
@@ -16,7 +20,7 @@ mkdir -p "$BUILD/tests"
 
 run_one() { # name cmd...: run with a time limit, keep only the verdict lines
   local name=$1; shift
-  timeout 300 "$@" >"$log.out" 2>"$log.err"; local rc=$?
+  timeout "${TEST_TIMEOUT:-300}" "$@" >"$log.out" 2>"$log.err"; local rc=$?
   if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$log.out"; then
     echo "FAIL exit: exited $rc: $(tail -c 300 "$log.err" | tr '\n' ' ')" >>"$log.out"
   fi
@@ -43,12 +47,15 @@ link_srcs() {
 }
 export -f link_srcs
 
-for src in tests/unit/*.c; do
+units=$(find tests -name 'test_*.c' | sort)
+scripts=$(find tests -name 'test_*.sh' | sort)
+
+for src in $units; do
   [ -e "$src" ] || continue
   case "$src" in *"$pattern"*) ;; *) continue ;; esac
   name=$(basename "$src" .c); bin=$BUILD/tests/$name
   objs=""; for f in $(link_srcs "$src"); do objs="$objs $BUILD/obj/${f%.c}.o"; done
-  if ! ${CC:-gcc} -O1 -g -std=gnu11 -D_GNU_SOURCE $ROOM_INC -Itests/unit "$src" $objs \
+  if ! ${CC:-gcc} -O1 -g -std=gnu11 -D_GNU_SOURCE $ROOM_INC -Itests "$src" $objs \
        -o "$bin" -ldw -lelf -lz -lzstd -lm -lunwind -ldl -pthread 2>"$log.err"; then
     echo "FAIL $name: does not build: $(head -c 400 "$log.err" | tr '\n' ' ')" | tee -a "$log"; continue
   fi
@@ -71,12 +78,12 @@ info_all() {
   rm -f "$log.info"
 }
 
-for sh in tests/*/test_*.sh; do
+for sh in $scripts; do
   [ -e "$sh" ] || continue
   case "$sh" in *"$pattern"*) ;; *) continue ;; esac
   name=$(basename "$sh" .sh); scratch=$(mktemp -d)
   run_one "$name" env T="$scratch" bash -c ". tests/lib.sh; . $sh"
-  case "$sh" in tests/leaks/*) info_all "$name" "$scratch" ;; esac
+  case "$sh" in tests/shim/leak/*) info_all "$name" "$scratch" ;; esac
   rm -rf "$scratch"
 done
 rm -f "$log.out" "$log.err"
@@ -88,7 +95,7 @@ unique_names() {
   if [ -z "$dups" ]; then echo "PASS $1" | tee -a "$log"
   else echo "FAIL $1: $2 share a name: $dups" | tee -a "$log"; fi
 }
-for f in tests/unit/*.c tests/*/test_*.sh; do basename "${f%.*}"; done |
+for f in $units $scripts; do basename "${f%.*}"; done |
   unique_names unique_test_script_names "test scripts"
 grep -E '^(PASS|FAIL|SKIP) ' "$log" | grep -v '^FAIL exit: ' | sed -E 's/^[A-Z]+ ([^ :]+).*/\1/' |
   unique_names unique_test_case_names "test cases"

@@ -1,36 +1,17 @@
 /*
- * merge.c - `heapsnap merge SNAP... -o ALL.hsnap`: combines the snapshots of
- * many processes (a test suite, a fork tree) into one file that every command
- * reads like any other snapshot.
+ * merge.c - `heapsnap merge SNAP... -o ALL.hsnap`: the snapshots of many
+ * processes (a test suite, a fork tree) combined into one file that every
+ * command reads like any other snapshot (docs/design.md, "Merged
+ * snapshots", says how each section combines).
  *
- * How the pieces combine.  Each process has its own address space, so raw
- * instruction pointers of two processes cannot share one module map as they
- * are.  The merged file gets ONE module per distinct (path, build-id), placed
- * at a synthetic, non-overlapping runtime range (2 MiB aligned, from
- * MERGE_BASE up).  Every ip of every input is relocated into that range:
- *     ip' = ip - bias(in that process) + bias'(merged)
- * which keeps ip' - bias' (the file address the symbolizer looks up) intact.
- * Traces are then re-interned by their relocated ips, so the same stack in
- * two processes (even at different ASLR addresses) becomes one trace, and its
- * STATS are summed: top/diff/gate on the merged file sum per symbolized site.
- * An ip outside every module of its process (JIT code) is kept as it is.
- *
- * BLOCKS are kept when every input has them: block addresses get the input's
- * index in bits 48..63 (user addresses fit in 47 bits), which keeps them
- * unique and sorted (so a merged file with blocks is not merged again: its
- * tags would collide).  LEAKS are kept when every input has them: totals are
- * summed, records and cycle members are renumbered.  RETAINERS are kept
- * with LEAKS when every input has them: target and source traces are mapped
- * to the merged ids, and items that become equal (the same site pair in two
- * processes) are summed, so `leaks --why` and `top --retainers` read the
- * merged file like one process's.  Epochs of different
- * processes are unrelated, so `trend` over merged files means little.  META:
- * pid 0, sums of the byte and count fields, the earliest start, the latest
- * time, the highest depth and epoch.  FAILED: per merged site, the calls
- * summed and the largest size asked.  TIMELINE and SITELINE are dropped.  PYCODE: the
- * code objects of every input, one per distinct (file, qualified name,
- * first line, line table), and each Python frame's code index mapped to
- * its merged one.
+ * One module per distinct (path, build-id), at a synthetic non-overlapping
+ * range from MERGE_BASE up; every ip relocated, ip' = ip - bias + bias',
+ * which keeps the file address the symbolizer looks up; traces re-interned
+ * by their relocated ips and their STATS summed.  An ip outside every
+ * module (JIT code) is kept as is.  BLOCKS, LEAKS and RETAINERS are kept
+ * only when every input has them (block addresses tagged with the input's
+ * index in bits 48..63, so a merged file with blocks is not merged again);
+ * TIMELINE and SITELINE are dropped; PYCODE is deduplicated.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -243,7 +224,8 @@ static long merge_trace(struct merge *mg, const struct snap *s, const struct sna
     memcpy(key + 2, &t->flags, 2);
     for (int i = 0; i < t->depth; i++) {
         uint64_t ip = t->ips[i];
-        const struct snap_module *m = HSNAP_IS_PYFRAME(ip) ? NULL : snap_module_at(s, ip);
+        const struct snap_module *m =
+            HSNAP_IS_PYFRAME(ip) ? NULL : snap_module_in(s, (uint32_t)(t - s->traces), ip);
         if (m)
             ip += delta[m - s->modules];
         uint64_t code = (ip & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;

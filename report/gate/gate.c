@@ -1,26 +1,19 @@
 /*
  * gate.c - `heapsnap gate SNAP...`: should this CI job fail?
  *
- * Inputs are grouped by process (meta.pid); a process's snapshots form a
- * series ordered by sequence number.  The checks, each a JUnit testcase:
- *   leaks:<proc>   the LAST snapshot of each process: loss records of the
- *                  --fail-on classes, grouped by call stack, minus suppressed
- *                  records and minus what --site-limit budgets allow, must stay
- *                  within --max-leaked-bytes/--max-leaked-blocks (both 0 by
- *                  default).  Needs the reference model's LEAKS section:
- *                  without it the gate stops with exit 2 (a rule that can
- *                  check nothing never passes) unless --fail-on none.
- *   growth         --baseline OLD --max-growth L: every site's live bytes
- *                  (summed over the processes' last snapshots, grouped by
- *                  --key) may exceed OLD's by at most L (a percentage of OLD's
- *                  bytes at that site, so a new site fails any % rule).
- *                  With --metric peak: the processes' summed peak instead.
- *   trend:<proc>   --max-trend-growth L: in a process with 2+ snapshots, a
- *                  site that grows at every step (report/trend.c) may grow by
- *                  at most L from the first snapshot to the last.  With no
- *                  process of 2+ snapshots the rule checks nothing: exit 2.
+ * Inputs are grouped by process (meta.pid), each a series by sequence
+ * number.  Every check is a JUnit testcase (the rules: docs/ci.md):
+ *   leaks:<proc>   the process's LAST snapshot's loss records of the
+ *                  --fail-on classes (leakcheck.c) within --max-leaked-bytes
+ *                  and --max-leaked-blocks; without LEAKS, exit 2 unless
+ *                  --fail-on none (a rule that checks nothing never passes)
+ *   growth         --baseline OLD --max-growth L: each site's live bytes
+ *                  (--metric peak: peak) over the processes' last snapshots
+ *                  may exceed OLD's by at most L
+ *   trend:<proc>   --max-trend-growth L: a site that grows at every step
+ *                  may grow by at most L; no process of 2+ snapshots: exit 2
  * Every input is loaded and validated before anything is evaluated, so a
- * damaged file among many stops the gate with exit 2 and its name.
+ * damaged file stops the gate with exit 2 and its name.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,28 +1,18 @@
 /*
  * leakcheck.c - the gate's leak check: for each process, the loss records
- * of its last snapshot (report/lossrec.c, the same records `heapsnap leaks`
- * prints), one finding per (leak kind, stack from the allocation site out),
- * minus suppressed records and minus what --site-limit budgets allow.
+ * of its last snapshot (lossrec.c, the records `heapsnap leaks` prints),
+ * one finding per (leak kind, stack from the allocation site out), minus
+ * suppressed records and minus what --site-limit budgets allow.
  *
- * Why loss records and not raw BLOCKS classes: suppressions are matched on a
- * record's whole symbolized stack (wrappers included, Valgrind's fun:/obj:/
- * src: frames and `...`), and the gate must agree with `leaks
- * --suppressions` on what a suppression hides.  One suppression set serves
- * every process, so a suppression's matched counts are summed over the
- * suite, and "stale" (records == 0) means it matched no leak anywhere.
- * Suppressions are matched against the leaked kinds only (direct, indirect,
- * cycle, possible): a Valgrind block without match-leak-kinds that only
- * covers still-reachable memory is stale, as it would be under Valgrind.
- *
- * A direct or cycle finding counts its records' totals as `leaks` prints
- * them, own bytes plus the indirect bytes they own ("90889 (48000 direct,
- * 42889 indirect)"), so the gate's figure is the one leaks, Valgrind's
- * definitely+indirectly lost and LSan's SUMMARY give.  Indirect findings are
- * still listed, but counted against the limits only when neither direct nor
- * cycle is in --fail-on (else their bytes are already in an owner's total);
- * so are cycle blocks owned by another leak, which form a record of their
- * own in lossrec and are folded here into the cycle finding of the same
- * stack, so one stack is one finding.
+ * Loss records, not raw BLOCKS classes, so that the gate and `leaks
+ * --suppressions` agree on what a suppression hides (a record's whole
+ * symbolized stack).  One suppression set serves every process: its counts
+ * are summed, and "stale" means it matched no leak anywhere; only leaked
+ * kinds are matched (direct, indirect, cycle, possible).  A direct or
+ * cycle finding counts its records' own and owned indirect bytes, as
+ * `leaks`, Valgrind and LSan's SUMMARY do; indirect findings count against
+ * the limits only when neither direct nor cycle is in --fail-on.  Cycle
+ * blocks owned by another leak fold into the cycle finding of their stack.
  */
 #include <stdlib.h>
 #include <string.h>

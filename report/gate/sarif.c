@@ -2,22 +2,18 @@
  * sarif.c - the gate as SARIF 2.1.0, for code scanning (GitHub, GitLab,
  * Azure DevOps).  One run, tool "heapsnap", one reporting rule per kind of
  * finding (a rule id per leak class, plus growth, peak-growth and trend).
- *
  * Each counted finding is a result:
  *   locations[0]     the first frame of its stack whose file lies under
- *                    --source-root (default the cwd), as a path relative to
- *                    the root with uriBaseId SRCROOT; the site frame's file as
- *                    it is when no frame is in the source tree
+ *                    --source-root (default the cwd), relative to it with
+ *                    uriBaseId SRCROOT; else the site frame's file as it is
  *   relatedLocations every other frame of the stack, innermost first
  *   partialFingerprints["heapsnapStack/v1"]  FNV-1a 64 of the rule and each
- *                    frame's (file basename, line, function): symbolized
- *                    frames, never addresses, so it is the same across runs,
- *                    address-space randomisation and checkout directories
- * Suppressed findings are kept, with an external suppression whose
- * justification names the suppression, so that code scanning shows them as
- * dismissed instead of fixed.  Stale suppressions are warnings in
- * invocations[0].toolExecutionNotifications, located on their line of the
- * suppression file.  Written with report/json.c.
+ *                    frame's (file basename, line, function): never
+ *                    addresses, so stable across runs, ASLR and checkouts
+ * Suppressed findings are kept, with an external suppression naming it
+ * (shown as dismissed, not fixed).  Stale suppressions are warnings in
+ * invocations[0].toolExecutionNotifications, on their line of the file.
+ * Written with json.c.
  */
 #include <limits.h>
 #include <stdint.h>

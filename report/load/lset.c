@@ -1,23 +1,19 @@
 /*
- * lset.c - decodes and validates a snapshot's LEAKS section.
- *
- * The reference model (shim/model.c) writes it; the reader trusts nothing:
+ * lset.c - decodes and validates a snapshot's LEAKS and RETAINERS
+ * sections; the reader trusts nothing:
  *
  *   LEAKS := hsnap_leaks_head                    40 bytes
  *            hsnap_leak_total[nclass]            16 bytes each, by class
  *            hsnap_leak_record[nrecords]         56 bytes each
  *            u32 member[nmembers]                BLOCKS indices
- *
- * The length must be exactly the sum (computed in 64 bits from 32-bit
- * counts, so it cannot overflow).  Totals beyond the classes this reader
- * knows are ignored; missing ones read as 0.  Records and members stay in
- * the file buffer (packed, possibly unaligned: members are read through
- * memcpy), so a snapshot with a million-block ring costs no copy.
- *
  *   RETAINERS := u32 count, u32 reserved, hsnap_retainer[count] (40 bytes)
  *
- * is checked the same way: exact length, traces in range, known kinds, and
- * the sort order the format promises (so readers may binary-search it).
+ * A length must be exactly the sum (in 64 bits, from 32-bit counts); for
+ * RETAINERS, traces in range, known kinds and the promised sort order (so
+ * that readers may binary-search it).  Totals of classes this reader does
+ * not know are ignored, missing ones read as 0.  Records and members stay
+ * in the file buffer (packed: members are read through memcpy), so a
+ * snapshot with a million-block ring costs no copy.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,25 +1,20 @@
 /*
  * snap.c - reads a .hsnap file and validates all of it before anyone uses it.
  *
- * The file is untrusted input (it may be truncated by a crash, damaged on disk,
- * or not a snapshot at all), so the loader works in two passes:
- *   1. the frame: header (magic, version, header_size, file_size == real size),
- *      then every section header must fit, its crc32 must match, known types
- *      appear at most once, END closes the file with nothing after it;
+ * The file is untrusted (truncated by a crash, damaged, not a snapshot at
+ * all), so the loader works in two passes:
+ *   1. the frame: header (magic, version, header_size, file_size == real
+ *      size), then every section header fits, its crc32 matches, known
+ *      types appear at most once, END closes the file with nothing after;
  *   2. the payloads: a cursor reads each field only after checking that it
- *      fits, and every count is compared with the bytes left *before* anything
- *      is allocated, so a huge count cannot cause a huge allocation.
- * snap_load reads the header alone first and checks it against the file's
- * size, so a file that is not a snapshot costs one small read, whatever its
- * size.  Byte and block counts are bounded (check_sums) so that no sum the
- * CLI makes can overflow.
- * Cross-references are checked last: STATS count == TRACES count, block trace
- * ids < trace count, blocks sorted by address, module lo <= hi; LEAKS is
- * checked by report/lset.c (indices < block count, exact length).
- * A compressed section (format 3) is checked as stored, then decompressed
- * by report/load/inflate.c.
- * Errors are one line, "reason" (snap_load prefixes the path); a section
- * names itself in them with report/load/section.c.
+ *      fits, and every count is compared with the bytes left *before*
+ *      anything is allocated.
+ * The header is read alone first, so a non-snapshot costs one small read.
+ * Sums are bounded (check_sums) so that no sum the CLI makes overflows.
+ * Cross-references are checked last (STATS count == TRACES count, trace
+ * ids in range, blocks sorted, module lo <= hi; LEAKS in lset.c).  A
+ * compressed section is checked as stored, then inflated (inflate.c).
+ * Errors are one line; a section names itself with section.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -361,6 +356,28 @@ static int parse_state_use(struct sec *sec, struct snap *s, char *err, size_t er
     return 0;
 }
 
+/* UNLOADED: 4 + 4 * count bytes, a count per unloaded module. */
+static int parse_unloaded(const struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    uint32_t n, gone = 0, until;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
+    if (sec->len < sizeof n)
+        return fail(err, errlen, "section UNLOADED: no count");
+    memcpy(&n, sec->data, sizeof n);
+    if (n != gone || sec->len != sizeof n + (uint64_t)n * sizeof until)
+        return fail(err, errlen, "section UNLOADED: count %u, %u unloaded modules, %llu bytes",
+                    n, gone, (unsigned long long)sec->len);
+    const uint8_t *p = sec->data + sizeof n;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        if (s->modules[i].flags & HSNAP_MODULE_UNLOADED) {
+            memcpy(&until, p, sizeof until);
+            s->modules[i].until = until;
+            p += sizeof until;
+        }
+    return 0;
+}
+
 /* FAILED: 8 + 24 * count bytes, traces known, increasing, each failed. */
 static int parse_failed(const struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
@@ -447,6 +464,9 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_STATE].seen && parse_state_use(&secs[HSNAP_SEC_STATE], s, err, errlen) < 0)
         return -1;
     if (secs[HSNAP_SEC_FAILED].seen && parse_failed(&secs[HSNAP_SEC_FAILED], s, err, errlen) < 0)
+        return -1;
+    if (secs[HSNAP_SEC_UNLOADED].seen &&
+        parse_unloaded(&secs[HSNAP_SEC_UNLOADED], s, err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -650,6 +670,18 @@ void snap_free(struct snap *s)
     free(s->peak_stats);
     free(s->temps);
     memset(s, 0, sizeof(*s));
+}
+
+const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, uint64_t ip)
+{
+    const struct snap_module *then = NULL;
+    for (uint32_t i = 0; i < s->nmodules; i++) {
+        const struct snap_module *m = &s->modules[i];
+        if (ip >= m->lo && ip < m->hi && (m->flags & HSNAP_MODULE_UNLOADED) && m->until > trace &&
+            (!then || m->until < then->until))
+            then = m;
+    }
+    return then ? then : snap_module_at(s, ip);
 }
 
 const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip)

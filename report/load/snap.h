@@ -24,6 +24,7 @@ struct snap_module {
     uint8_t *build_id;         /* raw bytes (build_id_len of them) */
     uint16_t build_id_len;
     uint32_t flags;            /* HSNAP_MODULE_UNLOADED: dlclose'd before the snapshot */
+    uint32_t until;            /* unloaded: traces made before it left (0: not known) */
 };
 
 struct snap_trace {
@@ -54,7 +55,7 @@ struct snap_siteline {
                                             use siteline_point/_sites */
 };
 
-#define SNAP_MAX_SECTIONS 18 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 19 /* slots for known types, indexed by type */
 
 /* A section's size in the file and uncompressed (equal when stored raw). */
 struct snap_secsize {
@@ -138,8 +139,12 @@ void snap_free(struct snap *s);
  * TIME; blocks from before are not traced" in buf, 1; else 0. */
 int snap_attached_note(const struct snap *s, char *buf, size_t n);
 
-/* The module whose [lo, hi) holds ip, or NULL. */
+/* The module whose [lo, hi) holds ip, or NULL: the first that does (a
+ * loaded one, else the latest unloaded). */
 const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip);
+/* The module that held ip when trace was made (UNLOADED's rule,
+ * hsnap_format.h), or NULL. */
+const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, uint64_t ip);
 
 /* Name of a section type ("TRACES"), or "type N" in a static buffer. */
 const char *snap_section_name(uint32_t type);

@@ -1,28 +1,21 @@
 /*
- * snapsave.c - writes a struct snap back out as a .hsnap file (the grammar in
- * shim/hsnap_format.h), for commands that produce snapshots themselves:
- * `heapsnap merge`.  The shim has its own writer that never allocates through
- * the host's malloc; this one runs in the CLI, so it builds the file in one
- * heap buffer and writes it atomically, so a reader never sees half a file.
- * save_begin / save_commit open and complete every file a command writes
- * (export, html, merge, gate -o): "-" is standard output, a device, FIFO
- * or socket is written in place, anything else atomically (snapsave.h).
- * Nothing someone else may have planted is followed: the temporary is
- * created exclusively (O_TMPFILE, else a random name with
- * O_EXCL|O_NOFOLLOW) in the target's directory, and a symlink at the
- * target is refused unless it leads to a device, FIFO or socket.
+ * snapsave.c - writes a struct snap back out as a .hsnap file (grammar in
+ * shim/hsnap_format.h) for `heapsnap merge`, built in one heap buffer; and
+ * save_begin / save_commit, which open and complete every file a command
+ * writes (export, html, merge, gate -o): "-" is standard output, a device,
+ * FIFO or socket is written in place, anything else atomically.
+ *   Rules: nothing planted is followed: the temporary is created
+ * exclusively (O_TMPFILE, else a random name with O_EXCL|O_NOFOLLOW) in
+ * the target's directory, and a symlink at the target is refused unless
+ * it leads to a device, FIFO or socket.
  *
  *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
  *          | [RETAINERS] | [SUPPRESSIONS] | [PYCODE] | [FAILED] | END
  *
- * BLOCKS is written when s->has_blocks, TIMELINE when s->npoints, LEAKS when
- * s->leaks_len (its payload is copied as given: the caller builds it), and
- * RETAINERS when s->has_retainers and LEAKS is written (the format keeps
- * RETAINERS only beside LEAKS; the caller sorts and dedups the items), and
- * SUPPRESSIONS when s->supp_text and LEAKS is written, FAILED when
- * s->nfailed (items by increasing trace).  Sections but META
- * and END of SAVE_ZMIN bytes or more are compressed (zstd, level 1) when
- * that makes them smaller, as the shim's are.
+ * An optional section is written when the snap has it; RETAINERS and
+ * SUPPRESSIONS only beside LEAKS, whose payload the caller builds (and
+ * sorts RETAINERS).  Sections but META and END of SAVE_ZMIN bytes or more
+ * are compressed (zstd) when that makes them smaller.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -6,18 +6,15 @@
  *   direct     a model record whose root is a direct leak, with the bytes it
  *              owns indirectly ("48 (16 direct, 32 indirect) bytes")
  *   cycle      a model record whose root is a leaked cycle no other leak
- *              points into (with its ring of members), or leaked-cycle
- *              blocks that another leak owns ("owned": no ring of their own)
- *   indirect   blocks of class INDIRECT
- *   possible   blocks of class POSSIBLE
- *   reachable  blocks of class REACHABLE
- * Records with the same kind and the same symbolized stack from the
- * allocation site outward are merged (across snapshots too).  Every leaked
- * or live block of a snapshot with LEAKS is the own block of exactly one
- * record, so the per-kind sums equal the LEAKS totals.  Suppressions and
- * --include/--exclude apply to a record's own blocks (Valgrind's rule: a
- * suppressed direct leak does not hide the indirect blocks it owns; those
- * are records of their own, matched on their own stacks).
+ *              points into (with its ring), or leaked-cycle blocks another
+ *              leak owns ("owned": no ring of their own)
+ *   indirect, possible, reachable   the blocks of that class
+ * Records with the same kind and symbolized stack from the allocation site
+ * out are merged (across snapshots too).  Every leaked or live block of a
+ * snapshot with LEAKS is the own block of exactly one record, so the
+ * per-kind sums equal the LEAKS totals.  Suppressions and --include /
+ * --exclude apply to a record's own blocks (Valgrind's rule: a suppressed
+ * direct leak does not hide the indirect blocks it owns).
  */
 #ifndef REPORT_LOSSREC_H
 #define REPORT_LOSSREC_H

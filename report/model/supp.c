@@ -2,31 +2,20 @@
  * supp.c - leak suppressions: LeakSanitizer's `leak:` lines and
  * Valgrind's `{ ... Memcheck:Leak ... }` blocks, in one file or mixed.
  *
- *   leak:PATTERN   LeakSanitizer's rule: PATTERN is matched against the
- *                  function, the source file and the module (basename and
- *                  path) of EVERY frame, as a substring; '*' matches any
- *                  run, a leading '^' / trailing '$' anchor it.  It applies
- *                  to leaked kinds (direct, indirect, cycle) and possibly
- *                  lost records, never to still reachable ones.
- *   { NAME                       Valgrind's block.  Frame lines match one
- *     Memcheck:Leak              frame each, innermost first, as whole-string
- *     match-leak-kinds: K,...    globs ('*', '?'): fun: the function, obj:
- *     fun:GLOB | obj:GLOB |      the module path (or basename), src: the
- *     src:GLOB[:LINE] | ...      source file's basename or shown path and
- *   }                            optionally its line; "..." matches zero
- *                  or more frames.  Frames after the last line are ignored.
- *                  Kinds: definite (= direct and cycle), indirect, possible,
- *                  reachable, all, and heapsnap's own direct / cycle; no
- *                  match-leak-kinds line means all kinds.
- *
- * Allocator frames: Valgrind stacks start in its malloc replacement, so its
- * suppressions usually begin with fun:malloc / fun:_Znwm.  heapsnap drops
- * its own hook frames when it records a stack, so leading fun: lines whose
- * glob names an allocation function are optional: when such a line does
- * not match the first recorded frame it is skipped (a wrapper that IS
- * recorded, strdup or operator new in libstdc++, still has to match).
- * Blocks for other tools or error kinds (Memcheck:Cond, Helgrind:Race) are
- * read and dropped, so an existing Valgrind .supp file can be used as is.
+ *   leak:PATTERN   a substring of the function, the source file or the
+ *                  module (basename or path) of ANY frame; '*' any run,
+ *                  '^' / '$' anchor.  For the leaked kinds and possibly
+ *                  lost, never for still reachable.
+ *   { NAME                       one frame a line, innermost first, whole-
+ *     Memcheck:Leak              string globs ('*', '?'): fun: the function,
+ *     match-leak-kinds: K,...    obj: the module path or basename, src: the
+ *     fun:GLOB | obj:GLOB |      source's basename or shown path [:LINE];
+ *     src:GLOB[:LINE] | ...      "..." any number of frames; later frames
+ *   }                            are ignored.  Kinds: definite (direct and
+ *                  cycle), indirect, possible, reachable, all, direct,
+ *                  cycle; none listed means all.  A leading fun: line that
+ *                  names an allocation function may skip (heapsnap records
+ *                  no hook frame); other tools' blocks are read and dropped.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -416,7 +416,7 @@ static size_t trace_key(const struct snap *s, const struct frames_snap *v,
             memcpy(fx.key + 6 + (size_t)i * KEY_IP, &k, 8);
             continue;
         }
-        const struct snap_module *m = snap_module_at(s, t->ips[i]);
+        const struct snap_module *m = snap_module_in(s, (uint32_t)(t - s->traces), t->ips[i]);
         int32_t mod = m ? v->mods[m - s->modules] : -1;
         uint64_t off = m ? t->ips[i] - m->bias : t->ips[i];
         memcpy(fx.key + 2 + (size_t)i * KEY_IP, &mod, 4);

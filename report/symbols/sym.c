@@ -3,22 +3,16 @@
  *
  * Each module file gets its own Dwfl, reported at load address 0
  * (dwfl_report_elf with add_p_vaddr), so its addresses are file addresses
- * whatever bias the process had; an ET_EXEC reported there is where it
- * always is, and a merged snapshot's synthetic bias changes nothing.
- * Debug info is found the standard way (.gnu_debuglink,
- * /usr/lib/debug/.build-id/...).  For one address:
- *   1. DWARF: the CU DIE, the scope chain of the innermost DIE at the address;
- *      each DW_TAG_inlined_subroutine becomes its own frame, whose caller's
- *      position is the inline's DW_AT_call_file / DW_AT_call_line;
- *   2. no DWARF: the symbol table name, file "??", line 0;
- *   3. nothing (file missing, address outside every module): "module+0xoff"
- *      or "0xip".
- * clang emits no .debug_aranges, and libdwfl finds a CU only through them:
- * when it finds none, the CU is looked up in the module's own table of CU
- * address ranges (DW_AT_ranges / low_pc-high_pc), built once per module.
- * Problems with a module are warned about once on stderr and never fail.
- * Names (functions, files, module basenames) are escaped here, once, for
- * every output (report/escape.c): debug info and module paths are input.
+ * whatever the process's bias (a merged snapshot's too).  Debug info is
+ * found the standard way (.gnu_debuglink, /usr/lib/debug/.build-id/...).
+ * For one address:
+ *   1. DWARF: the scope chain at the address; each inlined subroutine is a
+ *      frame, its caller's position its DW_AT_call_file / DW_AT_call_line;
+ *   2. no DWARF: the symbol table's name, file "??", line 0;
+ *   3. nothing (no file, outside every module): "module+0xoff" or "0xip".
+ * Without .debug_aranges (clang), the CU is found in the module's own table
+ * of CU ranges, built once.  A module's problems are warned about once,
+ * never fatal.  Names are escaped here, once, for every output (escape.c).
  */
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>

@@ -1,34 +1,18 @@
 /*
- * arena.c - the shim's own memory.  The shim never allocates through the
- * host's malloc: that would recurse into the hooks, perturb the program's
- * heap layout, and show up in its own profile.  Everything the shim keeps
- * (the trace hash via uthash, trace records, table stripes, snapshot buffers)
- * comes from here, and here only from mmap.
+ * arena.c - the shim's own memory, all of it from mmap: the shim never
+ * allocates through the host's malloc (that would recurse into the hooks,
+ * move the program's heap and show in its profile).
  *
- * Layout: power-of-two size classes from 16 B to 64 KiB, each with a free
- * list threaded through the free blocks; fresh blocks are carved by bumping
- * through 1 MiB chunks.  Larger requests are whole mmaps of their own.
- * Callers pass the size back to arena_free (uthash does, and so do we), so
- * blocks carry no header.
- *
- * A block is zeroed only when it comes back from a free list: a carved one
- * is fresh from mmap, and its pages are not touched until the caller uses
- * them (a 64 KiB array of cells indexed by trace id costs a program with
- * ten traces one page, not sixteen).
- *
- * Memory that is never given back (trace records) comes from arena_keep: a
- * second bump region in 8-byte steps, with no power-of-two rounding.  It is
- * kept apart from the classes' region so class blocks stay naturally aligned.
- *
- * One lock guards the lists and both bump regions: every caller is on a slow
- * path (a new trace, a table growing), never on the per-allocation path.
- * Out of memory: warn once and degrade (life_degrade stops recording); the
- * caller gets NULL and copes.
- *
- * Every mapping made here is listed (arena_each_map), without a lock (the
- * leak check reads the list with the world stopped): the check treats the
- * program's own anonymous mappings as roots, and the shim's, which hold
- * block addresses, must not be.
+ * Power-of-two size classes from 16 B to 64 KiB, each a free list through
+ * its free blocks, carved from 1 MiB chunks; larger requests are mmaps of
+ * their own.  Callers pass the size back to arena_free: no headers.  A
+ * block is zeroed only when it comes from a free list (a carved one is
+ * fresh from mmap, its pages untouched until used).  arena_keep: memory
+ * never given back, a second bump region in 8-byte steps.
+ *   Rules: one lock over the lists and both bump regions (every caller is
+ * on a slow path).  Out of memory: warn once, degrade, return NULL.  Every
+ * mapping is listed (arena_each_map), read without a lock with the world
+ * stopped: the leak check must not take the shim's mappings for roots.
  */
 #include <string.h>
 #include <sys/mman.h>

@@ -2,25 +2,17 @@
  * collect.c - the leak check in the process: the orchestration around the
  * pure model (model.c), the door's one question (collect_check) and the
  * gc-like queries of the API.  A check: module roots (loader lock: before
- * the stop), the collector's registers, the stop (the recorder's locks
- * taken so that no thread is inside them, the other threads stopped,
- * the locks dropped), the caller's sorted copy of the live blocks, thread
- * and user roots, model_run with the retainer callback, the resume, and
- * the answer encoded.  While the world is stopped nothing here takes a lock
- * another thread may hold or calls the host's malloc.  The calling thread's
- * stack is scanned from where the program called into the shim
- * (COLLECT_ENTRY) with the program's callee-saved registers at that call
- * (libunwind finds where the shim's frames saved them), or failing a mark
- * from collect_begin's caller with getcontext's registers.  At exit
- * (COLLECT_ENTRY_EXIT) the walk goes on up to the frame that called libc's
- * exit(), and the stack is scanned from there: the frames of exit() and of
- * the atexit handlers lie where main's dead frame (or the exiting
- * function's callees') was, and its stale words would keep leaks
- * reachable.
- * from collect_begin's caller with getcontext's registers.  On a fork
- * (collect_check_fork) the same steps run in the child, the world stopped
- * only until the fork is made, with the recorder's locks held across it,
- * and what the child does not inherit (MADV_DONTFORK) copied for it.
+ * the stop), the stop (the recorder's locks taken so that no thread is
+ * inside them, the threads stopped, the locks dropped), the caller's
+ * sorted copy of the live blocks, thread and user roots, model_run, the
+ * resume, the answer encoded.
+ *   Rules: while the world is stopped nothing here takes a lock another
+ * thread may hold or calls the host's malloc.  The calling thread is
+ * scanned from where the program called into the shim (COLLECT_ENTRY, with
+ * its callee-saved registers; at exit, from the frame that called exit(),
+ * so that dead frames keep nothing reachable).  On a fork
+ * (collect_check_fork) the child runs the same steps, the world stopped
+ * only until the fork, and what MADV_DONTFORK hides is copied for it.
  */
 #include <dlfcn.h>
 #include <elf.h>

@@ -1,23 +1,16 @@
 /*
  * fork.c - the copy of the process a leak check scans while the program
  * runs on: the world is stopped only to capture every thread's registers
- * and to fork, then resumed; the child scans its copy-on-write image,
- * reports, and exits.
+ * and to fork; the child scans its copy-on-write image, reports, exits.
  *
  * The copy is a raw clone(2) with no exit signal, not fork(3): the host's
- * pthread_atfork handlers do not run (they may take locks or start
- * threads), no SIGCHLD reaches the program, and the host's waitpid(-1) and
- * wait() do not see the child (a child with no exit signal is a "clone"
- * child, reaped only with __WALL or __WCLONE), so a service that reaps
- * every child it has, or ignores SIGCHLD, neither takes ours nor learns of
- * it.  The parent waits on a pipe for the child's status byte, watches
- * that the child still lives, and reaps it (an ECHILD is only noted).  The
- * child blocks every signal (a fault still kills it, without a core
- * dump: the kernel forces the default action of a blocked synchronous
- * signal), dies with its parent, and leaves by exit_group: its only thread
- * holds what the forking one held, and whatever other threads held
- * (glibc's locks, malloc's) stays held for good, so it calls nothing that
- * may take such a lock.  A child that runs past LFORK_MAX_NS is killed.
+ * atfork handlers do not run, no SIGCHLD reaches the program, and its
+ * waitpid(-1) never sees the child (a "clone" child is reaped only with
+ * __WALL or __WCLONE).  The parent waits on a pipe for the child's status
+ * byte, watches that it lives, and reaps it.  Rules for the child: every
+ * signal blocked, it dies with its parent, leaves by exit_group, and calls
+ * nothing that may take a lock (the other threads' locks, glibc's and
+ * malloc's, stay held for good); one that runs past LFORK_MAX_NS is killed.
  */
 #include <errno.h>
 #include <fcntl.h>

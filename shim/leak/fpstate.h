@@ -2,7 +2,7 @@
  * fpstate.h - the vector registers in a signal frame's FPU state (x86-64),
  * for the stop handler (stop.c).  Pure: no state but the layout the CPU
  * reports, which the caller keeps; unit-tested on crafted frames
- * (tests/unit/test_fpstate.c).
+ * (tests/shim/leak/test_fpstate.c).
  */
 #ifndef HEAPSNAP_LEAK_FPSTATE_H
 #define HEAPSNAP_LEAK_FPSTATE_H

@@ -1,28 +1,19 @@
 /*
- * lsan.c - LeakSanitizer's interface (compiler-rt's
- * <sanitizer/lsan_interface.h>), so that a program written for LSan runs
- * under heapsnap unchanged, each function mapped onto heapsnap's own:
+ * lsan.c - LeakSanitizer's interface (<sanitizer/lsan_interface.h>), so
+ * that a program written for LSan runs under heapsnap unchanged:
  *
- *   __lsan_do_leak_check            the check once, as a snapshot with LEAKS
- *                                   (reason "lsan"); no check at exit after it
- *   __lsan_do_recoverable_leak_check the same, any number of times: 1 when
- *                                   it found leaked blocks, else 0
- *   __lsan_ignore_object            heapsnap_ignore (p may point into the block)
- *   __lsan_disable / __lsan_enable  per thread, nesting: blocks allocated in
- *                                   between are ignored (their trace's twin
- *                                   with HSNAP_TRACE_DISABLED, traces.c)
- *   __lsan_(un)register_root_region heapsnap_(un)register_root, by (p, size)
+ *   __lsan_do_leak_check            the check once, a snapshot with LEAKS
+ *                                   (reason "lsan"), and none at exit
+ *   __lsan_do_recoverable_leak_check the same, any number of times: 1 on leaks
+ *   __lsan_ignore_object            heapsnap_ignore
+ *   __lsan_disable / __lsan_enable  per thread, nesting: blocks between are
+ *                                   ignored (HSNAP_TRACE_DISABLED twins)
+ *   __lsan_(un)register_root_region heapsnap_(un)register_root
  *
- * and two hooks the program may define: __lsan_is_turned_off() (nonzero:
- * no check at exit or by the two calls above) and
- * __lsan_default_suppressions() (its text goes into every snapshot with
- * LEAKS, section SUPPRESSIONS, which `leaks` and `gate` apply).  They are
- * looked up once, among the loaded modules' exported functions and then
- * in the executable's .symtab (elfsym.c, without dlsym), as LSan linked
- * into the executable would find them.
- * Where LSan aborts the program (an unmatched enable, unregistering what
- * was never registered) or exits with its exitcode after finding leaks,
- * the shim warns or carries on: the verdict is `heapsnap gate`'s.
+ * The program's __lsan_is_turned_off() and __lsan_default_suppressions()
+ * (into SUPPRESSIONS) are found among exported functions, then in the
+ * executable's .symtab (elfsym.c, no dlsym).  Where LSan aborts or exits
+ * with its exitcode, the shim warns or carries on: the verdict is the gate's.
  */
 #include <dlfcn.h>
 #include <link.h>

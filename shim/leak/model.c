@@ -1,35 +1,20 @@
 /*
  * model.c - the reference model (docs/design.md, "The reference model"):
  * refcounts, reachability, possibly lost, and the direct / indirect / cycle
- * split of the leaks, with one loss record per leak root.
+ * split of the leaks, with one loss record per leak root.  Pure, tested on
+ * synthetic heaps.  It works in place on the caller's sorted hsnap_block
+ * array (cls is the mark, flags the reference bits), keeps no edges for
+ * the live part of the heap, and never recurses:
  *
- * It must handle a heap of 1,000,000 blocks in well under two seconds with at
- * most 32 bytes of scratch per block, so it works in place on the caller's
- * sorted hsnap_block array (cls is the mark, flags holds the reference bits)
- * and keeps no edges for the live part of the heap:
+ *   1. mark      start references from roots and ignored blocks, a worklist
+ *   2. possible  interior references from roots or reachable blocks
+ *   3. graph     the leaks read twice: refcounts, then a CSR among them
+ *   4. scc       Pearce's iterative Tarjan (2016)
+ *   5. records   (records.c) each source component claims, by BFS, what it
+ *                reaches that no earlier root claimed
  *
- *   1. mark:     ignored blocks and start references from roots seed a
- *                worklist of uint32 block indices; each popped block is read
- *                and its start references marked REACHABLE.  Interior
- *                references only set a flag on their target.
- *   2. possible: blocks with an interior reference from a root or a
- *                reachable block, and all they reach, become POSSIBLE.
- *   3. graph:    the u blocks left (the leaks) are read twice - once to count
- *                references (refcounts are bumped here only) and once to fill
- *                a sentinel-terminated adjacency array (CSR) among them.
- *   4. scc:      Pearce's iterative Tarjan ("A space-efficient algorithm for
- *                finding strongly connected components", 2016): one rindex
- *                word per node and one array shared by the call stack and
- *                the component stack.  No recursion: a ring of a million
- *                leaked blocks is one loop.
- *   5. records:  (records.c) each source component of the leak graph (a direct leak, or
- *                a cycle nothing else points into) claims, by BFS, every
- *                leak it reaches that no earlier root claimed.
- *
- * Every block's words contribute to refcounts exactly once (phase 1, 2 or 3).
- * Scratch: at most 2n bytes for the lookup index (below), 4n for the
- * worklist (freed after phase 2), then 20u + 4E for the u leaks and their E
- * edges, and a bit per leak component.
+ * Every block's words count in refcounts exactly once (phase 1, 2 or 3).
+ * Scratch: 2n bytes of index, 4n of worklist, then 20u + 4E for u leaks.
  */
 #include "model.h"
 

@@ -1,42 +1,18 @@
 /*
  * roots.c - the leak check's root ranges other than threads: the writable
- * PT_LOAD segments of every loaded module (executable, libraries, dlopened
- * ones), the program's registered roots (heapsnap_register_root), and the
- * rule that tells glibc's own bookkeeping from references.
+ * PT_LOAD segments of every loaded module, the program's registered roots
+ * (heapsnap_register_root), the memory the program maps itself
+ * (roots_add_mapped), and the rule that tells glibc's bookkeeping from
+ * references (docs/design.md, "Roots").
  *
- * Module ranges are gathered with dl_iterate_phdr, which takes the loader
- * lock and may allocate, so roots_begin runs before the world is stopped;
- * thread and user ranges are added afterwards, into the same array (shim
- * memory from mmap: it is not itself a root).  The shim's own segments are
- * left out: its tables and buffers hold block addresses.
- *
- * glibc keeps pointers into its heap in its .data (main_arena's top chunk,
- * bins): the top pointer lands inside the last block carved from the top
- * whenever the request used the chunk's last bytes (malloc(24) in a
- * 32-byte chunk), and would make a leaked block reachable.  When the real
- * malloc is glibc's (it lies in libc.so.6), libc's writable segments are
- * flagged MODEL_ROOT_ALLOC_META, and a word there that equals the address
- * of the chunk after block b (b - 16 + chunk size, from b's size field) is
- * not a reference to b.  Mmapped chunks (size bit 0x2) are never followed
- * by another chunk, so the rule does not apply to them.
- *
- * The dynamic loader's own blocks (link maps, scope arrays, DTVs, the
- * dl_find_object segments, which it keeps through 64-byte-aligned interior
- * pointers) are its bookkeeping, not the program's: roots_in_loader tells
- * collect.c which allocation sites lie in ld.so, and their blocks are
- * treated as ignored (roots themselves, never reported).
- *
- * Memory the program maps itself (anonymous mmap, shmat, memfd, a custom
- * arena, pymalloc's arenas) is a root, as for memcheck and LeakSanitizer
- * (roots_add_mapped): every readable and writable anonymous or shared
- * mapping of /proc/self/maps, less what is not the program's: the shim's
- * own mappings (arena_each_map), ranges that are roots already (modules'
- * data and bss, threads' stacks, registered ranges), glibc thread stacks
- * (live ones are scanned from their stack pointer, cached ones are dead),
- * glibc's non-main malloc heaps (64 MiB-aligned, heap_info at their
- * start: free chunks' links are allocator metadata), any mapping holding
- * more than a few live blocks (an allocator's), and the chunks of the
- * live blocks in the others (a big block's own mapping).
+ * roots_begin runs before the world is stopped (dl_iterate_phdr takes the
+ * loader lock and may allocate); thread and user ranges are added after,
+ * into the same array (shim memory from mmap: not itself a root).  The
+ * shim's own segments and mappings (arena_each_map) are never roots: they
+ * hold block addresses.  When the real malloc is glibc's, libc's writable
+ * segments are flagged MODEL_ROOT_ALLOC_META: a word there equal to the
+ * chunk after block b is not a reference to b.  Blocks allocated from
+ * ld.so (roots_in_loader) are its bookkeeping: ignored, never reported.
  */
 #include <dlfcn.h>
 #include <link.h>

@@ -1,35 +1,19 @@
 /*
- * stop.c - stop-the-world for the leak check, and the registry of threads it
- * stops: every thread's stack, registers and static TLS are roots, and the
- * other threads must hold still while they are read.
+ * stop.c - stop-the-world for the leak check, and the registry of threads
+ * it stops: every thread's stack, registers and static TLS are roots, and
+ * the other threads must hold still while they are read.
  *
- * Threads are registered by shim/'s pthread_create hook (stop_claim, then
- * stop_attach on the new thread) in a fixed array: no allocation.  The stop
- * needs no ptrace (it works in containers where LeakSanitizer's fails): the
- * collector holds the registry lock, bumps the stop generation and sends
- * HEAPSNAP_STOP_SIGNAL to every other registered thread with tgkill, and
- * to every task of /proc/self/task that no slot knows (a thread started
- * past the hook), given a slot for that stop, but not the shim's own
- * helper (stop_own_thread), which blocks every signal.  The handler saves
- * the interrupted registers and stack pointer in the slot, acknowledges, and waits on a futex for "go".  A thread that does not
- * answer within 200 ms is counted unstopped and its whole stack scanned
- * (the check then runs on a fork, whose copy stands still); a foreign
- * one's stack is the glibc stack mapping whose TCB holds its tid.
- * If the program has its own handler on the signal, nothing is sent (warned
- * once).  The registry lock is the last in shim.h's lock order.
- *
- * The saved registers are all of them: the general ones, and the vector
- * registers from the signal frame's FPU state (fpstate.c: xmm, and from
- * the XSAVE area the ymm upper halves, AVX-512's opmask and zmm
- * registers), where a program's code (memcpy, a vectorised loop) may hold
- * the only copy of a pointer.  A thread found on its alternate signal
- * stack (the check run from a handler there, or a handler the stop
- * interrupted) has that stack scanned from its stack pointer, and its
- * normal one from the stack pointer in the outermost signal frame's
- * ucontext.  A thread's slot outlives its start
- * routine: its TLS destructors and glibc's thread cleanup still run on it
- * and may hold block addresses, so it stays live (stopped, scanned) until
- * the kernel says the thread is gone (stop_gone).
+ * Registry: a fixed array (no allocation), filled by the pthread_create
+ * hook (stop_claim, then stop_attach on the new thread); a slot lives on
+ * until the kernel says its thread is gone (stop_gone): TLS destructors
+ * still run on it.  Its lock is the last in shim.h's order.
+ * The stop (no ptrace): HEAPSNAP_STOP_SIGNAL by tgkill to every other
+ * registered thread and every unknown task of /proc/self/task, never to
+ * the shim's helper (stop_own_thread).  The handler saves every register
+ * (fpstate.c: xmm, ymm, zmm, opmask), acknowledges and waits on a futex.
+ * A thread that does not answer in time is unstopped: its whole stack is
+ * scanned, on a fork.  A program's own handler on the signal: nothing is
+ * sent, warned once.  docs/design.md, "Stopping the threads".
  */
 #include <dlfcn.h>
 #include <errno.h>

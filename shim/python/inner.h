@@ -22,7 +22,7 @@ enum {
 
 /* Where one CPython version keeps what we read, in bytes from the start
  * of each object (x86-64).  A version is an entry in layout.c's table,
- * checked against CPython's own headers by tests/python/layout_check.c,
+ * checked against CPython's own headers by tests/shim/python/layout_check.c,
  * or (3.13 on) read from the interpreter's _Py_DebugOffsets. */
 struct py_layout {
     uint32_t version;          /* Py_Version's major.minor: 0x030b0000 for 3.11 */

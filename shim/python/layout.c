@@ -2,7 +2,7 @@
  * layout.c - where each CPython version that heapsnap knows keeps the
  * fields the Python room reads.  Two sources: the table below, one row a
  * version, offsetof() over CPython's own headers (Py_BUILD_CORE,
- * internal/pycore_frame.h, pycore_code.h), which tests/python/
+ * internal/pycore_frame.h, pycore_code.h), which tests/shim/python/
  * layout_check.c recompiles against each installed version's headers; and
  * from 3.13 on, the interpreter's own _Py_DebugOffsets (the first field of
  * _PyRuntime, "xdebugpy" and its version), which domain.c prefers: its

@@ -3,16 +3,13 @@
  * process, so that a Python program's blocks are charged to its Python
  * lines, as tracemalloc charges them, with the native frames around them.
  *
- *   layout.c  the version table (3.10-3.13), and the layout 3.13 on
- *             publish in _Py_DebugOffsets
- *   domain.c  finding CPython, and wrapping its MEM and OBJ allocator
- *             domains (tracemalloc's way: pymalloc stays on)
+ *   layout.c  the version table (3.10-3.13; _Py_DebugOffsets from 3.13)
+ *   domain.c  (a door in shim/) finding CPython, wrapping its MEM and OBJ
+ *             allocator domains (tracemalloc's way: pymalloc stays on)
  *   stack.c   the thread's Python frames spliced into a native stack
- *   native.c  the native stacks spliced into, numbered: their names for
- *             the unwinder's memo (UNWIND_NAME_FRAMES)
+ *   native.c  the native stacks spliced into, numbered for the memo
  *   recent.c  the thread's recent splices: (name, Python frames) -> trace
- *   code.c    code objects copied into the shim's memory, their ids (and
- *             each thread's cache of them), and PYCODE
+ *   code.c    code objects copied into the shim's memory, their ids, PYCODE
  *
  * Everything here runs on the allocating thread with hook_guard set, reads
  * the interpreter's memory only for the thread that holds the GIL, and

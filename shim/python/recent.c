@@ -2,24 +2,17 @@
  * recent.c - the thread's recent splices: (native stack's name, Python
  * frames) -> trace id, so that a Python stack met again costs its Python
  * frames' words, and no native frame is copied, scanned or interned
- * (stack.c's py_again).
- *
- * A splice is a function of the native frames (with the truncation flag),
- * the chain of the thread's Python frames (their words and entry flags)
- * and the depth.  A native stack's name (UNWIND_NAME_FRAMES | its number
- * in native.c) stands for its frames for good, so the answer holds
- * forever.  Two tables per thread, from the arena at the first keep:
+ * (stack.c's py_again).  A native stack's name (UNWIND_NAME_FRAMES | its
+ * number in native.c) stands for its frames for good, so an answer holds
+ * forever.  Two tables per thread, from the arena at the first keep, each
+ * 2-way set-associative, the most recent first:
  *
  *   contexts  (name, entry flags, the words of every frame but the
- *             innermost) -> a serial, given anew each time a context
- *             takes a place: a serial names one context's content
+ *             innermost) -> a serial, given anew when a context takes a place
  *   splices   (serial, the innermost frame's word) -> trace id
  *
- * so the many lines run under one context (a loop's body, one function's
- * allocations) take 16 bytes each.  Both are 2-way set-associative, the
- * most recent first.  The serials are this thread's count; its wrap
- * empties both tables.  Chains of more than PY_CHAIN_MAX frames, or with
- * a frame whose code cannot be kept, are not kept.
+ * The serials' wrap empties both tables.  Chains of more than PY_CHAIN_MAX
+ * frames, or with a frame whose code cannot be kept, are not kept.
  */
 #include <string.h>
 

@@ -1,32 +1,20 @@
 /*
  * stack.c - a native stack with the thread's Python frames spliced in.
  *
- * One native call of the evaluation loop (_PyEval_EvalFrameDefault) runs
- * several Python frames: the one it was entered with (is_entry set) and
- * those it called without leaving the loop.  So walking the thread's
- * frames from the innermost (inner.h's py_frame_top) by `previous`,
- * each native evaluation frame of the stack, innermost first, is replaced
- * by the Python frames up to and including the first its call ran (3.10:
- * one frame a call; 3.11: is_entry; 3.12 on: the one above the call's own
- * frame on the C stack).  A Python frame is one word (HSNAP_PY_TAG, its code's id, its
- * instruction offset + 1): the code is copied once (code.c), lines are
- * found offline by the CLI.
- *
- * A thread reads only its own frames (its thread state from
- * PyGILState_GetThisThreadState, never the GIL holder's): they change
- * only while it runs Python code, which it does holding the GIL, so they
- * are still while it allocates, GIL held or released around a C call
- * (ctypes releases it for every foreign call; a C extension may): the
- * code objects they name are alive.  The code table (code.c) is locked
- * only when the thread's cache of it misses.  A stack with evaluation
- * frames is named for the unwinder's memo as a native stack only
- * (UNWIND_NAME_FRAMES, see hooks.c's hook_stack): the same native stack
- * runs many Python lines, so a repeat gives back its native frames, never
- * a trace, and the Python frames are spliced into them afresh, unless
- * the thread spliced the same Python frames into them recently (recent.c).
- * A native evaluation frame outside the function's symbol (GCC's .cold
- * part, on error paths) is not recognised: its Python frames then go to
- * the next evaluation frame out, in the same order (docs/python.md, Limits).
+ * Each native call of the evaluation loop (_PyEval_EvalFrameDefault) is
+ * replaced by the Python frames it ran, innermost first, up to the frame
+ * it was entered with (3.10: one a call; 3.11: is_entry; 3.12 on: the one
+ * above the call's own frame on the C stack).  A Python frame is one word
+ * (HSNAP_PY_TAG, its code's id, its instruction offset + 1); code.c copies
+ * the code once, the CLI finds the lines.
+ *   Rules: a thread reads only its own frames (its own thread state, never
+ * the GIL holder's): they change only while it runs Python code, so they
+ * are still while it allocates, and the code objects they name are alive.
+ * The code table is locked only when the thread's cache misses.  The
+ * unwinder's memo names such a stack by its native frames only
+ * (UNWIND_NAME_FRAMES); the Python frames are spliced afresh unless
+ * recent.c knows them.  A .cold part of the loop is not recognised
+ * (docs/python.md, Limits).
  */
 #include "inner.h"
 

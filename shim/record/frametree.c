@@ -1,25 +1,18 @@
 /*
- * frametree.c - the tree of frames that interned stacks are kept in, as
- * heaptrack and memray keep theirs.  A node is one frame (ip) and its
- * parent, the node one frame further out, so the outer frames most stacks
- * share (main, the interpreter's loop) are stored once; a stack is named by
- * its innermost node and its depth.  Nodes are made from the outermost
- * frame in, each new (parent, ip) once, and found again through an
- * open-addressed index of node ids (exact: the frame and the parent
- * decide, not the hash).  Each thread keeps the outer frames of its last
- * walk with their nodes, one path per kind of caller (FTREE_TRACES,
- * FTREE_OTHER, whose stacks differ in their own ways): a miss's stack
- * shares most of them, and those need no lookup.
- *   Locks: nodes never change once made, and their chunks never move, so a
- * stack is read back (ftree_copy, ftree_same) without a lock.  Making nodes
- * (ftree_walk_in) and a node's tag are guarded by the caller's lock, which
- * is traces.c's intern lock for every caller (fork's handlers hold it).
- *   Node 0 is the root, the empty stack; it is never in the index.
- * Memory: 16 bytes a node and 5-8 of index (at most 3/4 full); node chunks
- * are whole mappings (arena_map: zero, so only the pages used are
- * resident), not arena_alloc's blocks, which it zeroes: a small program
- * would touch 128 KiB at its first stack.  dicts.py makes 3.8 nodes a
- * distinct stack, where a copy of each stack took 64 words.
+ * frametree.c - the tree of frames interned stacks are kept in, as
+ * heaptrack and memray keep theirs: a node is one frame (ip) and its
+ * parent, so the outer frames most stacks share are stored once; a stack
+ * is named by its innermost node and its depth.  Nodes are made outermost
+ * first, each (parent, ip) once, found again through an open-addressed
+ * index of node ids (exact: the frame and the parent decide).  Each thread
+ * keeps the outer frames of its last walk per kind of caller
+ * (FTREE_TRACES, FTREE_OTHER): a miss's stack shares most of them.
+ *   Locks: nodes never change once made and their chunks never move, so a
+ * stack is read back (ftree_copy, ftree_same) without a lock; making nodes
+ * (ftree_walk_in) and tagging one are guarded by the caller's lock,
+ * traces.c's intern lock for every caller (fork's handlers hold it).  Node
+ * 0 is the root, the empty stack, never in the index.  Node chunks are
+ * whole mappings (arena_map), so only the pages used are resident.
  */
 #include "shim.h"
 

@@ -2,34 +2,17 @@
  * peak.c - what each trace held at the traced high-water mark (PEAK), and
  * each trace's temporary allocations (TEMPS).
  *
- * The peak.  traces.c keeps no live sums per trace (snapshots derive them
- * from a walk of the table; a walk at every 1% of growth cost up to 28%
- * more instructions, docs/performance.md).  This file keeps them, per
- * thread, in dense arrays: a charge adds and a discharge subtracts
- * (peak_move, from traces.c) in the thread's own line of cells - a plain
- * load and store, like traces.c's shards; threads past PEAK_LINES share
- * line 0 with atomic adds.  A capture adds the lines up into the kept
- * array (one paddq per trace and line).  traces.c asks for one from its
- * slow paths only (peak_check, after a charge moved the peak) once the
- * peak passed the last capture by a step: 1%, at least PEAK_FLOOR (4 KiB)
- * and 16 B per trace (HEAPSNAP_PEAK=on; the last bounds the captures'
- * cost per byte allocated); "exact" captures at every new peak (tests),
- * "off" never.  A snapshot whose own live sums are above the capture (the
- * process is at its peak as it writes) offers them instead.
- *   Exactness: one thread, "exact": the peak's state; "on": a state within
- * a step below the peak.  N threads: traces.c's peak may miss the true one
- * by less than (N - 1) x 64 KiB, and a capture reads the lines while their
- * threads write them: exact per cell, not a cut across cells.
- *   Lock: peak.lock guards the capture; only tried from a hook (a thread
- * that finds it taken leaves the capture to its holder), taken by the
- * writer and heapsnap_reset_peak; nothing is taken under it.
- *
- * Temporary allocations (heaptrack's definition): a block freed by the
- * thread that allocated it with no other allocation on that thread in
- * between.  Each thread remembers its last recorded block (peak_born,
- * from the record path); a free of that very pointer is one compare
- * (peak_freed, in the free hook) and counts for its trace, with the
- * weight of a sampled block, in an arena array of atomic counters.
+ * Live sums per trace, per thread, in dense lines of cells (peak_move,
+ * from traces.c: a plain load and store in the thread's own line; threads
+ * past PEAK_LINES share line 0 with atomic adds).  A capture adds the
+ * lines up; traces.c asks for one (peak_check) once the peak passed the
+ * last capture by a step (HEAPSNAP_PEAK on, exact or off: docs/design.md,
+ * "The peak and the timeline", says how exact each is).  A temporary
+ * allocation is heaptrack's: freed by its thread with no other allocation
+ * between (peak_born, peak_freed: one compare in the free hook).
+ *   Lock: peak.lock guards the capture.  A hook only tries it (a thread
+ * that finds it taken leaves the capture to its holder); the writer and
+ * heapsnap_reset_peak take it; nothing is taken under it.
  */
 #include <string.h>
 

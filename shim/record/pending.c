@@ -1,75 +1,22 @@
 /*
  * pending.c - each thread's changes to the live-block table that the shim
- * holds back: frees not yet released, and allocations not yet inserted.
- *
- * Held frees.  On a free the shim must find the block in the live-block
- * table, and glibc must read the chunk's header.  For blocks the program
- * has not touched lately both are cache misses, one after the other, and on
- * the small-block churn they were most of the shim's cost.  Instead, a free
- * only starts loading both lines (prefetch) and puts the block in the
- * thread's queue; the block that falls out of the queue, PEND_DEPTH frees
- * later, is the one removed from the table and given to the real free,
- * by then with both lines in cache.  Only threads whose frees are mostly
- * of old blocks hold any, and never a young block (pend_hold says why).
- * No lock: a queue is written only by its own thread, with hook_guard set
- * (a signal handler's free passes through untracked and never touches it).
- *
- * Fresh blocks.  Most blocks of python, C++, sqlite and the realloc
- * workload die within a few allocations of their birth (pend_hold's
- * counts).  In a thread that does not hold frees (its score <= 0:
- * pend_fresh_on), a new block is first kept in one of 16 fresh slots
- * (direct-mapped by address: one load finds it).  When a later block takes
- * its slot (pend_keep) it becomes the thread's one entering block, and
- * enters the table when the next one is pushed out (pend_fresh_evict).  A
- * block freed while still fresh or entering never touches the table: no
- * insert, no remove, no miss on its slot.
- * Where frees are of old blocks the thread holds frees instead, and keeps
- * no fresh blocks (a free would only look in vain).  Workloads whose
- * blocks live long (churn, deep) pay only the checks on their paths.
+ * holds back: frees not yet released (held, at most PEND_DEPTH a thread,
+ * so that the table's slot and glibc's chunk header are in cache when the
+ * block is released) and new blocks not yet inserted (PEND_SLOTS fresh
+ * slots, so that a block that dies young never touches the table).
+ * docs/design.md, "Held frees and fresh blocks", says when each is used.
  *   Who may touch a slot: its thread alone fills an empty slot, and alone
  * empties a slot whose block it frees itself, without a lock.  Anything
  * else that empties a full slot holds the queue's flock: its thread
- * evicting (the table insert happens under it) or forgetting (trace_clear),
- * and other threads - a free of another thread's fresh block
- * (pend_take_other, after the table missed) and fork's prepare.  So a
- * thread that frees a block finds it in its own slots, in the table, in
- * another thread's slot, or - having missed both while the owner moved it
- * - in the table on a second look (pend_take_any).
- *   Lock order: the trace lock, then a flock (one at a time; fork's
- * prepare takes all, ascending), then table stripes - an eviction inserts
- * under its flock.  Nothing that can discharge a block (which may fold
- * and release held frees, reaching other flocks) runs under a flock.
- *
- * What a held or fresh block may not change:
- *  - Memory: at most PEND_DEPTH held blocks per thread, released PEND_DEPTH
- *    frees later or at once when the thread allocates PEND_BIG bytes or
- *    more (pend_room, shim.h), so "free a big block, allocate another" never
- *    holds two.  glibc's mmapped chunks (a page start + 16) are never held.
- *    Fresh blocks are live: 17 slots of 24 bytes per thread, nothing else.
- *  - Snapshots and the leak check: a held block is freed as far as the
- *    program knows, and a fresh one is live.  Every walk of the table goes
- *    through pend_foreach, which leaves out the blocks any queue holds (a
- *    snapshot counts them as freed in its sums) and adds the fresh ones;
- *    the thread that takes a snapshot or asks for its sums settles its own
- *    queue first.
- *  - The peak: traces.c settles the thread's queue before it raises the
- *    peak, so with one thread the peak is still exact.  Fresh blocks are
- *    charged when born, as before.
- *  - Thread end, fork: a thread settles its queue and puts its fresh blocks
- *    in the table as it ends (threads.c); in a fork's child the other
- *    threads' queues are settled and their fresh blocks put in the table.
- *  - Sampled mode (the table's presence filter on): a free asks the
- *    filter, which knows only the table, so no block is kept fresh.
- *
- * Queues live in a static array (PEND_QUEUES of them), claimed by a
- * thread at its start: a reader on another thread never reads memory that
- * may be gone.  Threads past PEND_QUEUES free at once and insert at once,
- * as before.  Every loop over the queues stops at pend_q_top, the queues
- * ever claimed: the array is 64 KiB, and a walk that read all of it (the
- * siteline helper's, a snapshot's) gave every process 16 pages of .bss
- * it never used (docs/performance.md, issue 21).  pend_claim orders a
- * claim against fork's pend_lock_all, so that no queue past the top it
- * read can be in use.
+ * evicting or forgetting (trace_clear), another thread's free
+ * (pend_take_other, after the table missed), fork's prepare.
+ *   Lock order: the trace lock, then one flock (fork's prepare takes all,
+ * ascending), then table stripes.  Nothing that can discharge a block runs
+ * under a flock.  Held and fresh blocks are invisible: every walk of the
+ * table goes through pend_foreach; a thread settles its own queue before a
+ * snapshot, its sums or the peak, and at its end.  Queues are a static
+ * array; loops stop at pend_q_top, and pend_claim orders a claim against
+ * fork's pend_lock_all.
  */
 #include <string.h>
 

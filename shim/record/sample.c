@@ -1,30 +1,17 @@
 /*
  * sample.c - HEAPSNAP_SAMPLE: which allocations are recorded, and what each
- * recorded one stands for.
+ * recorded one stands for (tcmalloc's and jemalloc's scheme).
  *
- * The scheme is tcmalloc's and jemalloc's: allocated bytes are a stream in
- * which sample points fall as a Poisson process of mean spacing T bytes
- * (HEAPSNAP_SAMPLE).  Each thread keeps a countdown of the bytes left to its
- * next point (hooks.c owns that variable: its fast path is one subtraction
- * and one test).  A block of s bytes is sampled when a point falls inside it,
- * with probability p(s) = 1 - exp(-s/T); the countdown is then redrawn from an
- * exponential of mean T (memoryless: the part of the block past the point
- * needs no carrying over).  A sampled block stands for 1/p(s) blocks and
- * s/p(s) bytes: sums of these are unbiased estimates of the live and total
- * counts and bytes, and they are what traces.c adds up, so snapshots carry
- * the estimates in their STATS with no format change (meta.sample_interval
- * says they are estimates).  Counts are kept in 1/65536 units (traces.c
- * rounds when it reads them), so small weights add up without bias.
- *
- * With HEAPSNAP_LEAKS=1 too, every block enters the table (the leak check
- * must see them all): sampled ones with their stack, the others charged to
- * the <unsampled> trace (depth 0, HSNAP_TRACE_UNSAMPLED) with no unwinding.
- * All sums are then exact (weight 1), so sample_weighted() is false.
- *
- * The PRNG is a per-thread xorshift64*; HEAPSNAP_SAMPLE_SEED fixes its seeds
- * (thread k gets a seed derived from the option and k) for tests.  No libm:
- * the log and exp below are small series, exact to ~1e-12, which is far
- * below the statistical noise of sampling.
+ * Sample points fall in the stream of allocated bytes as a Poisson process
+ * of mean spacing T; a thread's countdown to its next point is hooks.c's.
+ * A block of s bytes is sampled with p(s) = 1 - exp(-s/T) and stands for
+ * 1/p(s) blocks and s/p(s) bytes, in 1/65536 units: traces.c's sums are
+ * then unbiased estimates, with no format change (meta.sample_interval).
+ * With HEAPSNAP_LEAKS=1 every block enters the table (unsampled ones on
+ * the <unsampled> trace, not unwound) and every weight is 1
+ * (sample_weighted() is false).  The PRNG is a per-thread xorshift64*
+ * (HEAPSNAP_SAMPLE_SEED for tests); no libm: log and exp are small series,
+ * far more exact than sampling's noise.
  */
 #include <time.h>
 

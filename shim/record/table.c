@@ -1,67 +1,21 @@
 /*
- * table.c - the live-block table: pointer -> {size, trace id, birth epoch}.
- * This is the hottest structure in the shim: every malloc inserts, every
- * free removes.
- *
- * Why not uthash here: its UT_hash_handle alone is 56 bytes per item, over
- * the 40 bytes per live block budget before the payload.  Instead each entry
- * is packed into 16 bytes stored inline in an open-addressed array of
- * clusters (the design of Abseil's Swiss tables and folly's F14; written
- * here because neither is C, and the packing and striping are ours).  A
- * cluster is four cache lines: 16 control bytes - one per slot, a 7-bit
- * tag of the entry's hash or EMPTY, and an overflow count - then 15 slots.
- * A lookup compares the 16 control bytes with the tag at once (SSE2) and
- * reads only the slots whose tag matches, so the common operation is one
- * or two cache lines and a branch the predictor gets right, where linear
- * probing pays for its probe and backward-shift loops in instructions and
- * mispredicted branches (docs/performance.md: the time a pair adds).
- * An entry goes to the first free slot of its home cluster or, when that
- * is full, of the next cluster with one; each full cluster passed counts
- * one overflow, and a probe stops at the first cluster whose count is 0.
- * A delete empties the slot and takes back its overflows (F14's scheme):
- * no tombstones, so churn never rots the probes.
- *
- * Load: an array grows by 4/3 when it would pass 7/8 full, so it is
- * between 21/32 and 7/8 full (20-26 bytes per live block, 22.6 on average
- * over 100k-1M blocks: test_table).  Steps of 1.5x read 24.0 and cost
- * python3's peak ~200 KiB more; steps of 1.25x read 21.8 but moved every
- * block twice as often as 1.5x while a table grows, and a program that
- * only grows (churn 3000000 3000000 1) paid 17% more shim time for it,
- * where 4/3 pays 8% (docs/performance.md, issue 21).  A cluster then holds
- * 12 to 13 entries on average, and so many overflow that a fresh insert's
- * probe goes on past its home cluster about one time in three, a branch no
- * predictor learns: 13/16 mispredicts 0.5 branches a pair less
- * (callgrind), for 4 bytes a block more, and wall-time runs could not tell
- * the two apart (docs/performance.md).  The 4/3 sizes are not powers of
- * two, so the home cluster is "fastrange",
- * (32 hash bits) * clusters >> 32, and probes wrap at the size instead of a
- * mask.  Sizes are whole pages (multiples of 16 clusters).
+ * table.c - the live-block table: pointer -> {size, trace id, birth epoch},
+ * the hottest structure of the shim (every malloc inserts, every free
+ * removes).  Open-addressed clusters of 16 control bytes (a 7-bit tag or
+ * EMPTY, an overflow count) and 15 inline slots, probed with SSE2, as
+ * Swiss tables and F14 do (docs/design.md, "The live-block table"):
  *
  *   w0:  ptr (bits 0-47) | birth epoch (bits 48-63, saturating at 65535)
  *   w1:  size (bits 0-39) | trace id (bits 40-63; traces.c has < 2^24 ids)
  *
- * A pointer at or above 2^48 (no x86-64 or arm64 malloc returns one) or a
- * block of 1 TiB or more is not recorded: tbl_insert says out of memory.
- * Callers see the unpacked struct tbl_entry; visitors get a copy.
- *
- * Striping: the table is TBL_STRIPES independent tables, each with its own
- * lock and array (each array is a mapping of its own, so the old one goes
- * back to the system instead of idling in an arena free list).  No lock is
- * shared by all threads, and a snapshot stops other threads for one stripe
- * at a time.  fork and the reference model take every stripe
- * (tbl_lock_all), in ascending order.  The stripes come in TBL_GROUPS
- * groups of 16.  Each 64 MiB region of the address space is given a group
- * the first time a block is seen in it, round robin (tbl_region), and
- * within the group the high bits of a hash of the pointer pick the stripe.
- * glibc gives each thread an arena of its own, in heaps aligned to 64 MiB,
- * so two threads' blocks land in different groups: each core keeps its own
- * stripes' locks and slots in its cache, where with stripes picked by hash
- * alone every lock and slot line went back and forth between the cores.
- * Within a stripe the home cluster and the tag come from other bits of
- * the same hash (tbl_home, tbl_tag).
- *
- * The presence filter (sampled mode only: tblfilter.c) counts the entries
- * by bucket of their address; every fresh insert and delete moves it.
+ * A pointer at or above 2^48 or a block of 1 TiB or more is not recorded:
+ * tbl_insert says out of memory.  Callers see struct tbl_entry; visitors a
+ * copy.  A delete takes back its probe's overflows: no tombstones.
+ *   Locks: TBL_STRIPES stripes, each with its lock and its own mapping; a
+ * 64 MiB region of addresses picks a group of 16 (tbl_region), the hash a
+ * stripe in it.  fork and the leak check take every stripe (tbl_lock_all),
+ * ascending; a snapshot one at a time.  In sampled mode every fresh insert
+ * and delete moves the presence filter (tblfilter.c).
  */
 #include <string.h>
 #ifdef __SSE2__

@@ -1,53 +1,21 @@
 /*
  * traces.c - interned allocation stacks and their running sums.
  *
- * Identical stacks are stored once and numbered from 0 in order of first
- * sight; the id is what the live-block table and the snapshot refer to.
- * Stacks are kept in frametree.c's tree of frames (the outer frames most
- * stacks share are stored once); the tree's innermost node of a stack,
- * tagged with the trace's id + 1, names its trace.  A record holds that
- * node and its depth, flags, twin and sums: 32 bytes (dicts.py: ~140 bytes
- * a trace with its nodes, against 632 for a 64-frame record with its
- * frames and uthash handle).  Records and nodes are never freed while the
- * process lives - ids stay valid for every reader without reference
- * counts; clear_traces zeroes sums instead of dropping records.
- *
- * The common case takes no lock: each thread keeps a small direct-mapped
- * cache (stack hash -> trace), checked by a walk of the trace's nodes.  A
- * miss takes the intern lock, which also guards the tree's new nodes and
- * is what the snapshot writer holds while it copies the traces.
- *
- * id -> record goes through a two-level array whose chunks never move,
- * so trace_charge and the walks read it without a lock.
- * The hot path keeps only each trace's running totals, as deltas in the
- * thread's own line of the global sums that go to the record when their
- * slot is needed (trace_delta_add; exact once the threads are quiet).  Live
- * count and bytes per trace are not kept at all: the snapshot writer
- * derives them from the live-block table, which it walks anyway
- * (trace_live_add, trace_read_stat), so a free touches no
- * trace record (peak.c keeps per-thread live sums per trace of its own,
- * for the peak's captures: peak_move).
- * Global sums (allocations, frees, traced bytes now) are sharded: at its
- * first allocation a thread claims one of TRACE_SHARDS - 1 cache lines for
- * itself until it ends, and adds to it with a plain load and store - no
- * locked instruction, which would also wait for the host's pending stores
- * (perf: most of trace_discharge in the realloc workload).  Only its own
- * thread writes a claimed line, and never re-entrantly (hook_guard is set).
- * Threads that find none free share line 0 with atomic adds.  Readers add
- * the lines up (exact once the threads are quiet).  The peak needs the global
- * current size on every change, which the shards do not give cheaply, so
- * each thread folds: it keeps the bytes it changed since the last fold
- * (trace_pending); past +-TRACE_FOLD (64 KiB) it re-reads the shards' sum
- * into traces.folded and raises the peak to it.  Between folds a thread
- * raises the peak to folded + its own pending change, read-only loads of
- * lines that rarely change.  With one thread the peak is exact; with N, it
- * can miss the true peak by the others' pending changes: less than
- * (N - 1) x 64 KiB.  It is never reported below the current size.
- * Counts are kept in 1/65536 units (TRACE_UNIT) so that sampled mode can add
- * fractional weights (sample.c); readers get them rounded to whole blocks.
- * Failed allocations (FAILED) are sums of a trace too, kept beside the
- * records in a small open-addressed table keyed by id (traces.fail): rare,
- * so a record pays nothing for them, and they take the intern lock.
+ * Identical stacks are stored once (in frametree.c's tree) and numbered
+ * from 0 in order of first sight; the id is what the table and the
+ * snapshot refer to.  Records and nodes are never freed while the process
+ * lives (ids stay valid for every reader; clear_traces zeroes sums), and
+ * id -> record goes through chunks that never move: read without a lock.
+ *   Locks: a thread's direct-mapped cache (stack hash -> trace) takes none;
+ * a miss takes the intern lock, which also guards the tree's new nodes,
+ * the failed allocations (traces.fail) and the writer's copy of TRACES.
+ *   Sums: a trace keeps totals only, as deltas in the thread's own line
+ * (trace_delta_add); its live sums come from the table's walk
+ * (trace_live_add).  Global sums are sharded, a cache line a thread
+ * written with plain stores (line 0 shared, atomic).  The peak folds past
+ * +-TRACE_FOLD: exact with one thread, within (N - 1) x TRACE_FOLD with N,
+ * never below the current size.  Counts are in 1/65536 units (TRACE_UNIT,
+ * for sampling).  docs/design.md, "Traces and their sums".
  */
 #include <string.h>
 

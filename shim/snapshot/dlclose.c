@@ -6,11 +6,14 @@
  * dlclose is interposed.  Before the real call, every loaded module's record
  * (bias, PT_LOAD range, path, build ID) is copied into the shim's arena;
  * after it, the records of modules still loaded are dropped and the rest
- * (the library and any dependency that left with it) are kept, once per
- * distinct (bias, range, path, build ID), up to DLC_MAX.  The snapshot
- * writer appends them to MODULES, newest first, flagged HSNAP_MODULE_UNLOADED
- * (the reader's first match wins: a live module over an unloaded one at the
- * same addresses, then the latest unloaded; see hsnap_format.h).
+ * (the library and any dependency that left with it) are kept, with the
+ * count of traces made before they left, up to DLC_MAX.  A library that
+ * leaves again from where its latest record is (no other record over that
+ * range since) extends that record.  The snapshot writer appends them to
+ * MODULES, newest first, flagged HSNAP_MODULE_UNLOADED, and their trace
+ * counts to UNLOADED: an address of a trace then names the module that was
+ * there when the trace was made, though others came and went at that
+ * address since (hsnap_format.h).
  * Publication is lock-free (a claimed slot, then its pointer), so neither a
  * fork nor a fatal signal can find a lock held here.
  */
@@ -28,6 +31,7 @@ struct dlc_mod {
     uint16_t path_len, id_len;
     size_t size;               /* bytes from arena_alloc */
     int alive;                 /* still loaded after the real dlclose */
+    _Atomic uint32_t until;    /* traces made before it left (trace_count) */
     char data[];               /* path[path_len], then build_id[id_len] */
 };
 
@@ -54,7 +58,7 @@ static struct dlc_mod *dlc_record(struct dl_phdr_info *info)
     if (!m)
         return NULL;
     *m = (struct dlc_mod){NULL, info->dlpi_addr, lo, hi, (uint16_t)path_len,
-                          (uint16_t)id_len, size, 0};
+                          (uint16_t)id_len, size, 0, 0};
     memcpy(m->data, path, path_len);
     memcpy(m->data + path_len, id, id_len);
     return m;
@@ -89,20 +93,26 @@ static int dlc_same(const struct dlc_mod *a, const struct dlc_mod *b)
            !memcmp(a->data, b->data, (size_t)a->path_len + a->id_len);
 }
 
-/* Keeps m (a module that left) unless an equal record is kept already; 1
- * when kept. */
-static int dlc_publish(struct dlc_mod *m)
+/* Keeps m (a module that left, until traces made) unless the latest
+ * record over its range is an equal one, which then lasts until then too;
+ * 1 when kept. */
+static int dlc_publish(struct dlc_mod *m, uint32_t until)
 {
     unsigned n = atomic_load(&dlc.claimed);
-    for (unsigned i = 0; i < n && i < DLC_MAX; i++) {
+    for (unsigned i = n < DLC_MAX ? n : DLC_MAX; i-- > 0;) {
         struct dlc_mod *g = atomic_load(&dlc.gone[i]);
-        if (g && dlc_same(g, m))
-            return 0;
+        if (!g || g->hi <= m->lo || g->lo >= m->hi)
+            continue;
+        if (!dlc_same(g, m))
+            break; /* another module was there since */
+        atomic_store(&g->until, until);
+        return 0;
     }
     unsigned slot = atomic_fetch_add(&dlc.claimed, 1);
     if (slot >= DLC_MAX)
         return 0;
     m->next = NULL;
+    atomic_store(&m->until, until);
     atomic_store(&dlc.gone[slot], m);
     return 1;
 }
@@ -120,16 +130,19 @@ HS_EXPORT int dlclose(void *handle)
         life_iterate_phdr(dlc_after, list);
     if (r == 0)
         unwind_modules_changed(); /* rules cached for its code go now */
+    uint32_t until = trace_count();
     for (struct dlc_mod *m = list, *next; m; m = next) {
         next = m->next;
-        if (m->alive || !dlc_publish(m))
+        if (m->alive || !dlc_publish(m, until))
             arena_free(m, m->size);
     }
     guard_leave(saved);
     return r;
 }
 
-uint32_t dlc_put_modules(struct sbuf *b)
+/* The records, newest first, into MODULES (b) and their trace counts into
+ * UNLOADED (eras, which the caller began with a u32 count); how many. */
+uint32_t dlc_put_modules(struct sbuf *b, struct sbuf *eras)
 {
     unsigned n = atomic_load(&dlc.claimed);
     uint32_t count = 0;
@@ -143,6 +156,7 @@ uint32_t dlc_put_modules(struct sbuf *b)
         sbuf_u64(b, m->hi);
         sbuf_put(b, lens, sizeof lens);
         sbuf_put(b, m->data, (size_t)m->path_len + m->id_len);
+        sbuf_u32(eras, atomic_load(&m->until));
         count++;
     }
     return count;

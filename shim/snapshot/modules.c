@@ -127,12 +127,18 @@ static int mod_put(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-void mod_section(struct sbuf *b)
+void mod_section(struct sbuf *b, struct sbuf *gone)
 {
     struct mod_walk sm = {b, 0};
     sbuf_u32(b, 0);
+    sbuf_u32(gone, 0);
     life_iterate_phdr(mod_put, &sm);
-    sm.count += dlc_put_modules(b); /* after the live ones: those win a lookup */
+    uint32_t n = dlc_put_modules(b, gone); /* after the live ones: those win a lookup */
+    sm.count += n;
     if (!b->err)
         memcpy(b->p, &sm.count, sizeof sm.count);
+    if (!gone->err)
+        memcpy(gone->p, &n, sizeof n);
+    if (n == 0)
+        gone->len = 0; /* no section */
 }

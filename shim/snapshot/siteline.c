@@ -1,31 +1,19 @@
 /*
  * siteline.c - memory over time, per site (the SITELINE section): at each
- * point the traced heap, the process's resident set, and the live bytes of
- * the SL_SITES largest traces, the rest summed as "other".
+ * point the traced heap, the resident set, and the live bytes of the
+ * SL_SITES largest traces, the rest summed as "other".
  *
- * Points are taken by the helper thread (life.c), never by a hook.  The
- * shim keeps no live sums per trace, so a point walks the live blocks
- * (pend_foreach: one table stripe locked at a time, as a snapshot does)
- * into a scratch array of the helper's, and reads /proc/self/statm with
- * raw system calls (no stdio, no allocation, no file descriptor kept in
- * the host's table).  A point where nothing was allocated or freed since
- * the last one reuses its sites without a walk.
- *
- * Schedule: a point every step (HEAPSNAP_SITELINE, 100 ms at first).  When
- * the SL_MAX points are full, every other one is dropped - the highest
- * heap point always stays - and the step doubles: a run of any length
- * keeps at most SL_MAX points spread over all of it (an hour: a point
- * every ~14 s).  Walks are paid for (HEAPSNAP_SITELINE_COST, 1%): one is
- * skipped until the process has used 100 times a walk's CPU time since
- * the last (a busy program: walks take at most 1% of its CPU), or ten
- * times that much has passed on the clock (an idle one: 0.1% of a core).
- * A walk's CPU time is the lesser of the last two (one slow walk - page
- * faults, the first - is not the rule).  So a heap of millions of blocks
- * is sampled less often, never slower.  A snapshot adds one point of its
- * own, at its time, from its own live sums.
- *
- * Lock: sl.lock (shim.h's order: after timeline), held only to append a
- * point or to copy them; the walk holds none of ours.
+ * Points are taken by the helper thread (life.c), never by a hook: a walk
+ * of the live blocks (pend_foreach, one stripe locked at a time) into the
+ * helper's scratch, and /proc/self/statm read with raw system calls (no
+ * stdio, no allocation, no fd kept).  A point with no change since the
+ * last reuses its sites.  Schedule: a point every step (HEAPSNAP_SITELINE);
+ * when SL_MAX are kept, every other one goes (never the highest) and the
+ * step doubles.  Walks are paid for (HEAPSNAP_SITELINE_COST): one is
+ * skipped until the process used 100 walks' CPU time since the last, or
+ * ten times that passed on the clock.  A snapshot adds a point of its own.
+ *   Lock: sl.lock (after timeline in shim.h), held only to append or copy
+ * points; the walk holds none of ours.
  */
 #include <fcntl.h>
 #include <string.h>

@@ -6,20 +6,14 @@
  *   RETAINERS? | PEAK? | SITELINE? | TEMPS | PYCODE? | SUPPRESSIONS? | FAILED? |
  *   END
  *
- * Without stopping the world: the module map first (the loader lock; no shim
- * lock held), then the blocks, then the traces under the intern lock (every
- * trace a block names exists by then).  BLOCKS is never held whole: it goes
- * into a side file as it is made (blockstream.c hands the blocks on in
- * address order for 8 bytes a block), and the kernel copies it into the
- * snapshot in its place.  Nor is TRACES: its frames are copied out of
- * frametree.c's tree into the file as it is written (snap_put_traces).  With
- * the leak check, BLOCKS, LEAKS and RETAINERS are leakcheck.c's (a fork of
- * the process writes them, or the check in place), as is the fatal path's
- * sorted copy.  snap_take serialises snapshots and checks (snapshot.h) and
- * advances the birth epoch; with fatal set (a crashing thread's handler)
- * every lock is tried a bounded number of times: never hang.  Buffers are
- * sbuf.c's, names and the temporary files snapname.c's, the MODULES
- * section modules.c's.
+ * Without stopping the world: the module map first (the loader lock, no
+ * shim lock held), then the blocks, then the traces under the intern lock
+ * (every trace a block names exists by then).  BLOCKS and TRACES are never
+ * held whole: they go to the file as they are made (blockstream.c's side
+ * file, snap_put_traces).  With the leak check, BLOCKS, LEAKS and
+ * RETAINERS are leakcheck.c's.  snap_take serialises snapshots and checks
+ * and advances the birth epoch; with fatal set every lock is tried a
+ * bounded number of times: never hang.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -243,7 +237,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
-                                           HSNAP_SEC_STATE};
+                                           HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -517,7 +511,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
     snap_run.leaks_skipped = 0;
-    mod_section(&sec[SEC_MODULES]);
+    mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
         return -1;
@@ -655,7 +649,7 @@ int snap_state_doc(int fd, struct snap_live *lv)
     for (uint32_t id = 0; id < lv->n; id++)
         blocks += (lv->live[id].count + half) >> 16;
     snap_run.left = (struct pend_left){0, 0};
-    mod_section(&sec[SEC_MODULES]);
+    mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n);
     if (r == 0)
         r = snap_peak(sec, lv, 0);

@@ -1,38 +1,20 @@
 /*
  * cfi.c - the walk behind HEAPSNAP_UNWIND=auto: x86-64 CFI rules, one per
- * IP, cached by rulecache.c and read from the module's .eh_frame by
- * ehframe.c.
+ * IP, cached by rulecache.c and read from .eh_frame by ehframe.c, and the
+ * memo of each thread's recent walks (docs/design.md, "Incremental
+ * unwinding", says why our own and why the memo is exact).
  *
- * Why our own: libunwind's unw_backtrace spends most of its time setting up
- * a full cursor (unw_getcontext, unw_init_local) before its x86-64 fast
- * trace even starts, and that fast trace - a per-IP cache of "CFA = rsp or
- * rbp + offset, RA at CFA-8, rbp unchanged or at CFA+k" - is not exposed
- * through its API.  This file is that technique, on our own terms:
- *
- *   cfi_walk    the walk: for each frame, the cached RULE of its IP (the
- *               first frame's IP as is, every caller's return address - 1),
- *               then the caller's (rip, rsp = CFA, rbp).  Every address read
- *               is checked against the thread's stack bounds first; any doubt
- *               (a rule we cannot express, a bad CFA, unknown bounds) returns
- *               -1 and the caller falls back to unw_backtrace for the WHOLE
- *               stack, so a stack is libunwind's or identical to it.
- *   the cache   rulecache.c: the rule word of each IP met, read without a
- *               lock; every CFI_CHECK_EVERY walks a thread asks it to
- *               check for unloaded modules (dlclose: stale rules).
- *   the memo    each thread's recent walks: the last one replayed where
- *               the stack did not change, any of them given back whole
- *               when a walk would repeat it exactly (below).
- *
- * The rules we accept are a subset of what libunwind's fast trace calls a
- * STANDARD frame (Gstash_frame.c), and we stop where it stops (RA undefined:
- * the outermost frame; a return address below 0x4000), so the recorded IPs
- * are the same raw return addresses unw_backtrace records.
- *
- * What is left of the capture is a dependent chain per frame (return
- * address -> slot -> rule -> CFA -> next return address).  The key is the
- * IP + 1 (a caller's return address as is: no subtraction per frame), and
- * the rule word's layout makes the first-probe check of tag and kind one
- * mask and cfa_off one shift.
+ *   cfi_walk    for each frame the cached rule of its IP (key IP + 1: a
+ *               caller's return address as is), then the caller's (rip,
+ *               rsp = CFA, rbp).  Every read is checked against the
+ *               thread's stack bounds; any doubt returns -1 and the caller
+ *               takes the WHOLE stack from unw_backtrace.
+ *   the memo    the last walk replayed where the stack did not change, an
+ *               exact repeat given back whole.  Every CFI_CHECK_EVERY walks
+ *               a thread asks rulecache.c to look for unloaded modules.
+ * The rules accepted are a subset of libunwind's fast trace's STANDARD
+ * frame, and the walk stops where it stops (RA undefined, a return address
+ * below 0x4000), so the recorded IPs are unw_backtrace's.
  */
 #include <limits.h>
 

@@ -11,7 +11,7 @@
  * Mismatches are counted; the first is told with unwind_host->warn, and
  * HEAPSNAP_VERBOSE prints both counts at exit (unwind.c).  The tests run
  * the targeted programs and the bench's workloads this way
- * (tests/shim/test_unwind_check.sh).  It costs a second walk and a look at
+ * (tests/shim/unwind/test_unwind_check.sh).  It costs a second walk and a look at
  * the module list per stack: a mode for tests, not for production.
  */
 #include <string.h>

@@ -1,23 +1,17 @@
 /*
  * ehframe.c - what a module's .eh_frame says about one IP, reduced to the
- * rule word that rulecache.c caches and cfi.c walks by (the layout is in
- * inner.h).
+ * rule word that rulecache.c caches and cfi.c walks by (layout in inner.h).
  *
  * The slow path of HEAPSNAP_UNWIND=auto: dl_iterate_phdr finds the module
- * holding the IP and its PT_GNU_EH_FRAME; the .eh_frame_hdr search table
- * gives the FDE; the CIE's initial instructions and the FDE's, up to the
- * IP, give the row (a small DWARF call-frame interpreter over a bounded
- * reader: every read is checked against the section, so a damaged table
- * gives CFI_UNKNOWN, never a fault).  What we do not interpret exactly -
- * expressions, val_offset, register rules, signal frames ('S'), set_loc,
- * indirect pointers, no FDE - is CFI_UNKNOWN, and the walk defers to
- * libunwind.  A row is a STEP only in the shape libunwind's fast trace
- * calls STANDARD: CFA = rsp or rbp + offset, RA at CFA - 8, rbp unchanged
- * or saved at CFA - k; RA undefined is the outermost frame (STOP).
- *
- * Why our own and not libunwind's or libdw's: see cfi.c.  elfutils' libdw
- * (dwarf_cfi_addrframe) allocates through the host's malloc, which a hook
- * must not do.
+ * and its PT_GNU_EH_FRAME; .eh_frame_hdr's table gives the FDE; the CIE's
+ * and the FDE's instructions up to the IP give the row (a small call-frame
+ * interpreter over a bounded reader: a damaged table gives CFI_UNKNOWN,
+ * never a fault).  Expressions, val_offset, register rules, signal frames,
+ * set_loc, indirect pointers, no FDE: CFI_UNKNOWN, and libunwind walks.  A
+ * row is a STEP only in libunwind's STANDARD shape (CFA = rsp or rbp +
+ * offset, RA at CFA - 8, rbp unchanged or at CFA - k); RA undefined is
+ * STOP.  Not libdw's dwarf_cfi_addrframe: it allocates through the host's
+ * malloc, which a hook must not do.
  */
 #include <link.h>
 #include <string.h>

@@ -1,35 +1,19 @@
 /*
  * rulecache.c - the rule word (inner.h) of every IP the CFI walk (cfi.c)
- * has met: up to 1 << RCACHE_BITS slots of {key = IP + 1, rule word}, open
- * addressed, insert-only until a full clear.  It starts at
- * 1 << RCACHE_MIN_BITS slots (64 KiB) and doubles, by a clear, whenever
- * half full or a run of probes is crowded, so that a program's rules cost
- * pages in proportion to their number: the full 1 MiB was all resident on
- * python3, whose few thousand return addresses are spread over 3 MB of
- * code, and growing fourfold it stopped at 256 KiB where 128 KiB holds
- * them (its crowded runs come from call sites close together, which
- * share a run of slots at any size)
- * (docs/performance.md, issue 21).  Readers take no lock: a
- * writer stores the rule, then the key (release); the rule word carries a
- * tag of its IP, so a reader racing a clear sees an empty or mismatched
- * rule and takes the slow path.  Writers use lock_try and skip the insert
- * when busy: nothing here ever waits.  The walk probes a key's first slot
- * itself (rcache_slot_of); the further probes and the slow path are here.
- *
- *   slow path   ehframe.c reads the rule from the module's .eh_frame (no
- *               shim lock is held: it takes the loader lock); what it
- *               cannot express is cached as CFI_UNKNOWN, so the next
- *               capture through that IP falls back at once.
- *   dlclose     a module unloaded and another loaded at the same address
- *               would make cached rules stale.  dl_iterate_phdr's
- *               dlpi_subs counts unloads; it is read on every slow path
- *               and, per thread, every CFI_CHECK_EVERY walks (cfi.c,
- *               rcache_check); when it moved, the cache is cleared.  The
- *               window left (fewer than CFI_CHECK_EVERY captures per
- *               thread after a dlclose + dlopen at the same address) can
- *               only mis-step a walk whose reads are bounds-checked anyway.
- *               (libunwind's own per-thread trace cache has no such check
- *               at all.)
+ * has met: slots of {key = IP + 1, rule word}, open addressed, insert-only
+ * until a full clear.  It starts at 1 << RCACHE_MIN_BITS slots and doubles,
+ * by a clear, when half full or a run of probes is crowded, up to
+ * 1 << RCACHE_BITS, so that its pages grow with the program's rules.
+ *   Rules: readers take no lock (a writer stores the rule, then the key
+ * with release; the rule carries a tag of its IP, so a reader racing a
+ * clear sees a mismatch and takes the slow path).  Writers use lock_try
+ * and skip the insert when busy: nothing here waits.  The walk probes a
+ * key's first slot itself (rcache_slot_of); the rest is here.
+ *   slow path  ehframe.c, no shim lock held (it takes the loader lock);
+ *              what it cannot express is cached as CFI_UNKNOWN.
+ *   dlclose    dlpi_subs, read on every slow path and every
+ *              CFI_CHECK_EVERY walks of a thread (rcache_check): when it
+ *              moved, a clear.
  */
 #include <link.h>
 #include <pthread.h>

@@ -1,38 +1,21 @@
 /*
- * unwind.c - stack capture, from inside a hook.
- *
- * Three backends behind unwind_capture(), chosen by HEAPSNAP_UNWIND:
- *   auto       (the default) the CFI-rule-caching walk of cfi.c, started
- *              from this thread's (rip, rsp, rbp) captured in unwind_cfi;
- *              whenever it has any doubt about a frame it returns -1 and the
- *              whole stack is taken with unw_backtrace instead, so its
- *              stacks are libunwind's, frame for frame, only cheaper;
- *   libunwind  unw_backtrace(): correct for any code with unwind tables;
- *   fp         a frame-pointer walk: fast, right only for code built with
- *              frame pointers.  It must never fault, so every frame pointer
- *              is checked before it is read: 8-aligned, strictly increasing,
- *              and below the top of the current thread's stack.  The top is
- *              the "[stack]" mapping's end for the main thread (read from
- *              /proc/self/maps at start-up) and the thread descriptor for
- *              other threads (glibc places it at the top of every thread's
- *              stack, even a user-supplied one).  pthread_getattr_np would be
- *              exact but it mallocs, so it is not allowed in a hook.  When
- *              the stack pointer is in neither (an alternate signal stack, a
- *              coroutine stack), the walk falls back to libunwind.  The CFI
- *              walk uses the same bounds.
- *
- * auto usually starts at the program's frame: the recording hook notes
- * where it was called from (UNWIND_ORIGIN: the return address, CFA and rbp
- * of its own frame-pointer frame) and the CFI walk goes on from that state,
- * so no shim frame is walked.  Otherwise (a hook entered through another of
- * the shim's frames, and for libunwind and fp) the backends capture the
- * shim's own frames first and those are dropped by address: every leading
- * frame inside libheapsnap.so's text, whose range is found once at
- * start-up with dl_iterate_phdr.  Every such backend is entered from
- * unwind_raw, so each captures the same number of shim frames and a stack
- * cut at max + UNWIND_SLACK is cut at the same frame.  No lock is held
- * here (libunwind and rulecache.c's slow path take the loader lock; see
- * docs/design.md "Known traps").
+ * unwind.c - stack capture from inside a hook, behind unwind_capture(), by
+ * HEAPSNAP_UNWIND:
+ *   auto       cfi.c's rule-caching walk from the thread's (rip, rsp, rbp);
+ *              on any doubt the whole stack is taken by unw_backtrace, so
+ *              its stacks are libunwind's, frame for frame
+ *   libunwind  unw_backtrace()
+ *   fp         a frame-pointer walk that never faults: each frame pointer
+ *              8-aligned, increasing and below the thread's stack top (the
+ *              "[stack]" mapping's end, or the thread descriptor); off
+ *              those stacks (a signal or coroutine stack), libunwind
+ * auto usually starts at the program's frame (UNWIND_ORIGIN, noted by the
+ * hook), so no shim frame is walked; otherwise leading frames inside
+ * libheapsnap.so's text are dropped, and every backend is entered from
+ * unwind_raw so that each captures the same number of them.  Rules: no
+ * lock is held here (libunwind and rulecache.c's slow path take the loader
+ * lock: docs/design.md, "Known traps"), and nothing mallocs
+ * (pthread_getattr_np would).
  */
 #include <fcntl.h>
 #include <sched.h>

@@ -1,7 +1,8 @@
 # test_rooms.sh - the tree is the architecture: calls between rooms (folders)
 # go one way, in the shim and in the CLI.  The rooms are the Makefile's
 # (SHIM_ROOMS, CLI_ROOMS), and every folder of shim/ and report/ that holds
-# a source must be one of them, so that no file escapes the check.
+# a source must be one of them, so that no file escapes the check; the
+# folders of tests/ that hold tests are rooms too, or shared places.
 # scripts/callgraph.py reads the call graph from the built objects (nm's
 # undefined against defined symbols), so it sees what the linker sees, and
 # fails on a cycle of files across rooms and on a cycle of rooms.  And the
@@ -14,6 +15,16 @@ for d in $(find shim report -name '*.c' -o -name '*.cc' | xargs -n1 dirname | so
 done
 if [ -z "$unlisted" ]; then t_pass rooms_every_source_folder_is_a_room
 else t_fail rooms_every_source_folder_is_a_room "not in the Makefile's rooms:$unlisted"; fi
+
+# The tests mirror the rooms: a folder of tests/ that holds a test is a room
+# (tests/shim/record/ for shim/record/) or one of the shared places.
+shared="fixtures golden fuzz services layout scripts"
+strays=""
+for d in $(find tests -name 'test_*.sh' -o -name 'test_*.c' | xargs -n1 dirname | sort -u); do
+  case " $shim_rooms $cli_rooms $shared " in *" ${d#tests/} "*) ;; *) strays="$strays $d" ;; esac
+done
+if [ -z "$strays" ]; then t_pass rooms_every_test_folder_is_a_room
+else t_fail rooms_every_test_folder_is_a_room "neither a room nor a shared place ($shared):$strays"; fi
 
 # shellcheck disable=SC2086
 if out=$(scripts/callgraph.py "$BUILD/obj" $shim_rooms 2>&1); then

@@ -68,9 +68,19 @@ if [ "$rc" = 0 ] && [ -n "$exit_snap" ] && grep -q "^heapsnap: wrote .*mc\.$pid\
 else sv_fail memcached_exit_snapshot_after_term "heapsnap run exit $rc; snapshots: $(sv_snaps "$M/prof/out" | tr '\n' ' ')" "$M/prof/log"; fi
 # memcached's binary has no symbols at all: the module is what can be named
 if [ -n "$exit_snap" ] && "$HEAPSNAP" top "$exit_snap" --key module -n 1 >"$M/top" 2>"$M/top.err" &&
-   grep -q '^memcached: size=' "$M/top" && "$HEAPSNAP" leaks "$exit_snap" >"$M/leaks" 2>&1 &&
-   grep -q 'direct: 0 bytes in 0 blocks' "$M/leaks"; then t_pass memcached_exit_snapshot_names_memcached_no_leaks
-else sv_fail memcached_exit_snapshot_names_memcached_no_leaks "top --key module / leaks on ${exit_snap:-no exit snapshot}" "$M/top" "$M/top.err" "$M/leaks"; fi
+   grep -q '^memcached: size=' "$M/top"; then t_pass memcached_exit_snapshot_names_memcached
+else sv_fail memcached_exit_snapshot_names_memcached "top --key module on ${exit_snap:-no exit snapshot}" "$M/top" "$M/top.err"; fi
+# The leak verdict is memcheck's on the same run (valgrind, with setrlimit
+# made a no-op so memcached starts under it): Debian 12's 1.6.18 loses one
+# 40-byte calloc that main's first callee makes and main drops before it
+# returns; nothing indirect, nothing else direct.
+"$HEAPSNAP" leaks "$exit_snap" >"$M/leaks" 2>&1
+mcv=$(memcached -V 2>/dev/null | awk '{ print $2 }')
+if [ "$mcv" != 1.6.18 ]; then
+  t_skip memcached_exit_leaks_as_memcheck "memcached $mcv: memcheck's verdict was taken on 1.6.18"
+elif grep -qx '   direct: 40 bytes in 1 blocks' "$M/leaks" && grep -qx '   indirect: 0 bytes in 0 blocks' "$M/leaks" &&
+   grep -q '^40 bytes in 1 blocks are definitely lost' "$M/leaks"; then t_pass memcached_exit_leaks_as_memcheck
+else sv_fail memcached_exit_leaks_as_memcheck "want direct 40 bytes in 1 block (memcheck's verdict)" "$M/leaks"; fi
 
 # ---- a daemon (-d changes to /): a relative HEAPSNAP_OUTPUT stays in the
 # directory it started in

@@ -3,10 +3,13 @@
 # hsnap_dump is the tests' own strict reader of .hsnap files (independent of
 # report/).
 
-# s_build NAME [cc flags...]: tests/shim/NAME.c -> $T/NAME
+# s_build NAME [cc flags...]: NAME.c of tests/shim/ or of one of its rooms'
+# folders (tests/shim/record/, ...) -> $T/NAME
 s_build() {
-  local name=$1; shift
-  t_build "$name" "tests/shim/$name.c" "$@" -pthread
+  local name=$1 src; shift
+  src=tests/shim/$name.c
+  [ -e "$src" ] || src=$(find tests/shim -name "$name.c" | head -1)
+  t_build "$name" "${src:-tests/shim/$name.c}" "$@" -pthread
 }
 
 s_dump_build() {

@@ -88,7 +88,7 @@ else
   t_fail startup_opens_no_fds "the first open()'s descriptor, plain/shim per run:${fds:- none}"
 fi
 
-t_build footprint_lib.so tests/shim/unwind_lib.c -shared -fPIC
+t_build footprint_lib.so tests/shim/unwind/unwind_lib.c -shared -fPIC
 best=""
 for i in 1 2 3; do
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/d.%p.hsnap" "$T/footprint" dlclose "$T/footprint_lib.so" >"$T/dl.out" 2>&1

@@ -1,0 +1,140 @@
+# tests/report/html/test_html.sh - `heapsnap html` loaded in a real browser: headless
+# Chromium renders the report of the demo fixture (three snapshots of one
+# process, with a leak check) and of a snapshot whose names are hostile; the
+# test reads the rendered DOM (flame graph frames, the timeline with its
+# resident set, sites and "Go to peak", the tables, the loss records and
+# cycles) and Chromium's console (no message at all: no script error, no
+# blocked fetch).
+. tests/fixtures/lib.sh
+FX_TEST=html fx_ready demo wideflame || return 0
+if ! command -v chromium >/dev/null; then
+  t_fail html_browser "chromium is not installed (scripts/install-deps.sh test installs it)"
+  return 0
+fi
+
+# chr NAME HTML: loads HTML headless; the DOM in $T/NAME.dom, the log in $T/NAME.log
+chr() {
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$T/chr" --enable-logging=stderr --v=0 --dump-dom "file://$2" \
+    >"$T/$1.dom" 2>"$T/$1.log"
+}
+# dom NAME FILE PATTERN [MIN]: FILE holds at least MIN (1) matches of the regex
+dom() {
+  local n; n=$(grep -oE -- "$3" "$2" | wc -l)
+  if [ "$n" -ge "${4:-1}" ]; then t_pass "$1"
+  else t_fail "$1" "$n matches of '$3', want ${4:-1}"; fi
+}
+# quiet NAME LOG: the console printed nothing, and the page counted no error
+quiet() {
+  if grep -q 'CONSOLE' "$2"; then t_fail "$1" "$(grep -m3 CONSOLE "$2" | tr '\n' ' ' | head -c 400)"
+  else t_pass "$1"; fi
+}
+
+"$HEAPSNAP" run --leaks -o "$T/demo.%p.hsnap" -- "$FX/demo" "$T/first.hsnap" "$T/second.hsnap" \
+  >/dev/null 2>"$T/run.err" || t_fail html_demo_profiled "$(head -c 300 "$T/run.err")"
+if "$HEAPSNAP" html -o "$T/demo.html" "$T"/demo.*.hsnap "$T/first.hsnap" "$T/second.hsnap" 2>"$T/h.err"
+then
+  t_pass html_demo_written
+  # One page: no link, script or style from anywhere else, and nothing to fetch.
+  if grep -qiE '<(link|iframe|img)|src=|https?://[^"]*\.(js|css)' "$T/demo.html"; then
+    t_fail html_self_contained "$(grep -oiE '<(link|iframe|img)[^>]*|src=[^ ]*' "$T/demo.html" | head -3)"
+  else t_pass html_self_contained; fi
+  dom html_csp_forbids_fetches "$T/demo.html" "Content-Security-Policy\" content=\"default-src 'none'"
+  chr demo "$T/demo.html"
+  quiet html_demo_no_console_messages "$T/demo.log"
+  dom html_demo_drawn "$T/demo.dom" '<body[^>]* data-ready="1"'
+  grep -q 'data-errors=' "$T/demo.dom" && t_fail html_demo_no_script_errors "$(grep -o 'data-errors="[0-9]*"' "$T/demo.dom")" \
+    || t_pass html_demo_no_script_errors
+  # flame graph: the stacks of demo.c (table_add holds the most at exit)
+  dom html_flame_frames "$T/demo.dom" 'class="fg-frame[^"]*"' 8
+  dom html_flame_site_frame "$T/demo.dom" 'class="fg-frame"[^>]*data-func="table_add"'
+  dom html_flame_root "$T/demo.dom" 'data-func="all"'
+  # timeline: one series, the three snapshots as dots, the traced peak
+  dom html_timeline_series "$T/demo.dom" '<polyline [^>]*class="series"'
+  dom html_timeline_snapshots "$T/demo.dom" '<circle [^>]*class="snap"' 3
+  dom html_timeline_peak "$T/demo.dom" 'traced peak [0-9]'
+  # memory over time (SITELINE): the resident set, the largest sites as lines
+  # with their names in the legend, and "Go to peak"
+  dom html_timeline_rss "$T/demo.dom" '<polyline [^>]*data-kind="rss"'
+  dom html_timeline_site_lines "$T/demo.dom" '<polyline [^>]*data-kind="site"' 5
+  dom html_timeline_site_legend "$T/demo.dom" '<span class="key" data-kind="site"[^>]*>tests/fixtures/demo.c:80 table_add \(site\)</span>'
+  dom html_timeline_peak_button "$T/demo.dom" '<button class="go-peak">Go to peak</button>'
+  chr demopeak "$T/demo.html#peak" # as a click on it would: the page selects the peak
+  quiet html_timeline_peak_no_console_messages "$T/demopeak.log"
+  dom html_timeline_peak_marked "$T/demopeak.dom" '<circle [^>]*class="peak-mark"[^>]* visibility="visible"'
+  dom html_timeline_peak_readout "$T/demopeak.dom" '<div class="readout" data-t="[0-9]+"><b>[0-9.]+ s — peak: traced heap [0-9.]+ [KM]iB</b>'
+  dom html_timeline_peak_sites "$T/demopeak.dom" '<li data-kind="site"[^>]*>tests/fixtures/demo.c:80 table_add \(site\): [0-9.]+ [KM]iB</li>'
+  # tables: the top sites and the diff of first.hsnap -> the exit snapshot
+  dom html_top_table "$T/demo.dom" '<td>tests/fixtures/demo.c:80</td><td>table_add</td>'
+  dom html_diff_table "$T/demo.dom" 'first.hsnap → .*demo\.[0-9]+\.hsnap'
+  # the leak check: loss records, the cycle drawn, the retainers
+  dom html_leak_records "$T/demo.dom" 'are definitely lost in loss record'
+  dom html_leak_cycle_drawn "$T/demo.dom" '<svg [^>]*class="ring"'
+  dom html_retainers "$T/demo.dom" '<pre class="retainers">'
+  # the peak (PEAK): the timeline's peak dot; the page opens on the peak's
+  # bytes (the high-water mark), and page.html#exit on the live ones
+  dom html_timeline_peak_dot "$T/demo.dom" '<circle [^>]*class="peak-dot"'
+  dom html_opens_on_peak "$T/demo.dom" 'class="fg" data-value="peak_space"'
+  dom html_opens_on_peak_view "$T/demo.dom" '<body[^>]* data-view="peak"'
+  dom html_opens_on_peak_table "$T/demo.dom" '<h2>Top allocation sites \(at the peak\)</h2>'
+  dom html_exit_one_click_away "$T/demo.dom" '<button class="view-exit">At exit</button>'
+  chr demoexit "$T/demo.html#exit"
+  quiet html_exit_no_console_messages "$T/demoexit.log"
+  dom html_exit_flame_live "$T/demoexit.dom" 'class="fg" data-value="inuse_space"'
+  dom html_exit_table_live "$T/demoexit.dom" '<h2>Top allocation sites \(live\)</h2>'
+  chr demopeak "$T/demo.html#peak"
+  quiet html_peak_no_console_messages "$T/demopeak.log"
+  dom html_flame_switched_to_peak "$T/demopeak.dom" 'class="fg" data-value="peak_space"'
+  dom html_flame_peak_frames "$T/demopeak.dom" 'class="fg-frame"[^>]*data-func="table_add"'
+else
+  t_fail html_demo_written "$(head -c 300 "$T/h.err")"
+fi
+
+# --- the bar budget -------------------------------------------------------------
+# wideflame's stacks make over 5,000 bars; its widest subtree (deep: 60% of
+# the heap, 51 frames) is drawn whole, and the budget cuts the narrowest.
+fx_profile "$T/wide.hsnap" "$FX/wideflame" || t_fail html_wide_profiled "$(head -c 300 "$T/fx.err")"
+if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
+  chr wide "$T/wide.html"
+  quiet html_budget_no_console_messages "$T/wide.log"
+  dom html_budget_applied "$T/wide.dom" 'class="fg" data-value="(inuse|peak)_space" data-cut="1"'
+  dom html_budget_keeps_widest_subtree "$T/wide.dom" 'class="fg-frame"[^>]*data-func="deep"' 51
+  n=$(grep -oE 'class="fg-frame[^"]*"' "$T/wide.dom" | wc -l)
+  [ "$n" -le 4010 ] && t_pass html_budget_bounds_bars || t_fail html_budget_bounds_bars "$n bars drawn"
+else
+  t_fail html_wide_written "$(head -c 300 "$T/wide.err")"
+fi
+
+# --- hostile names ---------------------------------------------------------------
+# The executable's name closes the data's <script> and opens another; module
+# 0's name (the frames' function "NAME+0xoff") is markup with an event handler
+# and opens an HTML comment.  The page must show them as text and run nothing.
+if gcc -Ishim tests/report/craft.c -o "$T/craft" -lz 2>"$T/cc.err"; then
+  "$T/craft" names "$T/ev.hsnap" '/nonexistent/<img src=x onerror="document.body.dataset.pwned=1"><!--' \
+    './prog' '/x/</script><script>document.body.dataset.pwned=2</script>'
+  if "$HEAPSNAP" html -o "$T/ev.html" "$T/ev.hsnap" 2>"$T/ev.err"; then
+    n=$(grep -oi '</script' "$T/ev.html" | wc -l)
+    [ "$n" = 2 ] && t_pass html_hostile_script_not_closed \
+      || t_fail html_hostile_script_not_closed "$n </script in the page, want 2"
+    grep -q '<!--' "$T/ev.html" && t_fail html_hostile_no_comment_opened "<!-- in the page" \
+      || t_pass html_hostile_no_comment_opened
+    chr ev "$T/ev.html"
+    quiet html_hostile_no_console_messages "$T/ev.log"
+    grep -q 'data-pwned' "$T/ev.dom" && t_fail html_hostile_nothing_runs "$(grep -o 'data-pwned="[0-9]"' "$T/ev.dom")" \
+      || t_pass html_hostile_nothing_runs
+    dom html_hostile_names_as_text "$T/ev.dom" '<h1 title="/x/&lt;/script&gt;&lt;script&gt;document.body.dataset.pwned=2&lt;/script&gt;">heapsnap: script&gt;</h1>'
+    dom html_hostile_frame_as_text "$T/ev.dom" 'data-func="&lt;img src=x onerror=&quot;document.body.dataset.pwned=1&quot;&gt;&lt;!--\+0x'
+    dom html_hostile_drawn "$T/ev.dom" '<body[^>]* data-ready="1"'
+  else
+    t_fail html_hostile_written "$(head -c 300 "$T/ev.err")"
+  fi
+else
+  t_fail html_craft_build "$(head -c 300 "$T/cc.err")"
+fi
+
+# --- the command --------------------------------------------------------------------
+t_status html_needs_output 2 "$HEAPSNAP" html "$T/first.hsnap"
+t_status html_needs_snapshot 2 "$HEAPSNAP" html -o "$T/x.html"
+"$HEAPSNAP" html -o - "$T/first.hsnap" 2>/dev/null | grep -q '^<!DOCTYPE html>' \
+  && t_pass html_to_stdout || t_fail html_to_stdout "no page on stdout"

@@ -1,0 +1,321 @@
+// link: report/load/snap.c report/load/inflate.c report/load/state.c report/load/section.c report/load/peak.c report/load/lset.c report/load/siteline.c report/load/pycode.c report/base/input.c
+/*
+ * test_snap.c - the snapshot reader accepts a valid file, reads it right, and
+ * refuses every kind of damage with a one-line reason (never a crash: this
+ * test also runs under ASan/UBSan from tests/report/load/test_asan.sh).
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../../fuzz/snap_writer.h"
+#include "siteline.h"
+#include "snap.h"
+#include "unit.h"
+
+static char err[512];
+
+static int load(const struct wbuf *w, size_t len, struct snap *s)
+{
+    err[0] = 0;
+    return snap_load_mem(w->p, len, s, err, sizeof(err));
+}
+
+/* Loads a snapshot built with o, expecting failure with want in the reason. */
+static int refuses(const struct wopts *o, const char *want)
+{
+    struct wbuf w = {0};
+    struct snap s;
+    w_snapshot(&w, o);
+    int rc = load(&w, w.len, &s);
+    free(w.p);
+    if (rc == 0) {
+        snap_free(&s);
+        snprintf(err, sizeof(err), "loaded");
+        return 0;
+    }
+    return strstr(err, want) != NULL && !strchr(err, '\n');
+}
+
+TEST_BEGIN(valid_snapshot_loads_every_section)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.with_blocks = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    int rc = load(&w, w.len, &s);
+    free(w.p);
+    expect_true(rc == 0, "load failed: %s", err);
+    expect_eq_u64(s.meta.pid, 4242);
+    expect_str_eq(s.cmdline, "./prog --flag");
+    expect_str_eq(s.exe, "/nonexistent/prog");
+    expect_eq_u64(s.nmodules, 2);
+    expect_str_eq(s.modules[1].path, "/nonexistent/libc.so.6");
+    expect_eq_u64(s.modules[1].build_id_len, 4);
+    expect_eq_u64(s.modules[1].build_id[3], 0xef);
+    expect_eq_u64(s.ntraces, 3);
+    expect_eq_u64(s.traces[2].depth, 3);
+    expect_eq_u64(s.traces[2].ips[2], 0x401050);
+    expect_eq_u64(s.traces[1].ips[0], 0x7f0000001000);
+    expect_eq_u64(s.stats[1].live_bytes, 4103);
+    expect_eq_u64(s.nblocks, 3);
+    expect_eq_u64(s.blocks[2].size, 7);
+    expect_eq_u64(s.npoints, 2);
+    expect_eq_u64(s.points[1].bytes, 4203);
+    expect_true(snap_module_at(&s, 0x401000) == &s.modules[0], "module_at exe");
+    expect_true(snap_module_at(&s, 0x402000) == NULL, "module_at past the end");
+    snap_free(&s);
+}
+TEST_END
+
+TEST_BEGIN(unknown_section_type_is_skipped)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.unknown_section = 1, .with_blocks = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    int rc = load(&w, w.len, &s);
+    free(w.p);
+    expect_true(rc == 0, "load failed: %s", err);
+    expect_eq_u64(s.ntraces, 3);
+    snap_free(&s);
+}
+TEST_END
+
+/* Every prefix of the file - each header byte, each section boundary and
+ * everything between - is refused, and a prefix never reads past itself
+ * (ASan checks that: the loader copies exactly len bytes). */
+TEST_BEGIN(every_truncation_is_refused)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.with_blocks = 1, .unknown_section = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    for (size_t len = 0; len < w.len; len++) {
+        int rc = load(&w, len, &s);
+        if (rc == 0)
+            snap_free(&s);
+        expect_true(rc < 0, "prefix of %zu bytes loaded", len);
+        const char *want = len == 0 ? "empty file" : "truncated";
+        expect_true(strstr(err, want), "prefix %zu: \"%s\", want \"%s\"", len, err, want);
+    }
+    for (int i = 0; i < w.nbounds; i++)
+        expect_true(w.bounds[i] <= w.len, "bound %d", i);
+    free(w.p);
+}
+TEST_END
+
+TEST_BEGIN(flipped_payload_bit_fails_checksum)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.with_blocks = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    for (int i = 0; i + 1 < w.nbounds; i++) {
+        struct hsnap_section sh;
+        memcpy(&sh, w.p + w.bounds[i], sizeof(sh));
+        if (sh.length == 0)
+            continue;
+        size_t at = w.bounds[i] + sizeof(sh) + sh.length / 2;
+        w.p[at] ^= 0x10;
+        int rc = load(&w, w.len, &s);
+        w.p[at] ^= 0x10;
+        if (rc == 0)
+            snap_free(&s);
+        char want[64];
+        snprintf(want, sizeof(want), "section %s: checksum mismatch", snap_section_name(sh.type));
+        expect_true(rc < 0 && strstr(err, want), "section %d: \"%s\", want \"%s\"", i, err, want);
+    }
+    free(w.p);
+}
+TEST_END
+
+TEST_BEGIN(wrong_magic_and_future_version_are_refused)
+{
+    struct wbuf w = {0};
+    struct wopts o = {0};
+    struct snap s;
+    w_snapshot(&w, &o);
+    w.p[0] = 'X';
+    expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
+    free(w.p);
+    o.version = 4;
+    expect_true(refuses(&o, "unsupported format version 4 (this heapsnap reads 3)"), "%s", err);
+}
+TEST_END
+
+/* Format version 1 (before PEAK and TEMPS) still loads, without a peak. */
+TEST_BEGIN(version_1_file_still_loads)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.version = 1, .with_blocks = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    expect_true(load(&w, w.len, &s) == 0, "%s", err);
+    free(w.p);
+    expect_eq_u64(s.version, 1);
+    expect_eq_u64(s.has_peak, 0);
+    expect_true(s.temps == NULL, "TEMPS in a version-1 file");
+    expect_true(!s.sl.present, "SITELINE in a version-1 file");
+    expect_true(s.npycodes == 0, "PYCODE in a version-1 file");
+    expect_eq_u64(s.npoints, 2);
+    expect_eq_u64(s.nblocks, 3);
+    snap_free(&s);
+}
+TEST_END
+
+TEST_BEGIN(counts_that_overflow_are_refused)
+{
+    struct wopts o = {.set_trace_count = 1, .trace_count = 0xffffffffu};
+    expect_true(refuses(&o, "section TRACES: count 4294967295 does not fit"), "%s", err);
+    o.trace_count = 4; /* one more than written: runs off the end */
+    expect_true(refuses(&o, "section TRACES: trace 3 overruns"), "%s", err);
+    struct wopts b = {.with_blocks = 1, .set_block_count = 1,
+                      .block_count = (1ull << 59) + 3}; /* * 32 wraps to 96 */
+    expect_true(refuses(&b, "section BLOCKS: count"), "%s", err);
+    b.block_count = UINT64_MAX;
+    expect_true(refuses(&b, "section BLOCKS: count"), "%s", err);
+}
+TEST_END
+
+TEST_BEGIN(bad_cross_references_are_refused)
+{
+    struct wopts o = {.with_blocks = 1, .block_trace = 3};
+    expect_true(refuses(&o, "trace id 3 out of range (3 traces)"), "%s", err);
+    struct wopts st = {.stats_short = 1};
+    expect_true(refuses(&st, "section STATS: 2 entries for 3 traces"), "%s", err);
+    struct wopts m = {.module_backwards = 1};
+    expect_true(refuses(&m, "is backwards"), "%s", err);
+    struct wopts u = {.with_blocks = 1, .unsorted_blocks = 1};
+    expect_true(refuses(&u, "not sorted"), "%s", err);
+    struct wopts e = {.omit_end = 1};
+    expect_true(refuses(&e, "truncated (no END section)"), "%s", err);
+}
+TEST_END
+
+TEST_BEGIN(file_errors_name_the_file)
+{
+    struct snap s;
+    char path[] = "/tmp/test_snap.XXXXXX";
+    expect_true(snap_load("/nonexistent/x.hsnap", &s, err, sizeof(err)) < 0, "loaded");
+    expect_str_eq(err, "/nonexistent/x.hsnap: No such file or directory");
+    expect_true(snap_load("/", &s, err, sizeof(err)) < 0, "loaded /");
+    expect_str_eq(err, "/: is a directory");
+    int fd = mkstemp(path);
+    expect_true(fd >= 0, "mkstemp");
+    struct wbuf w = {0};
+    struct wopts o = {.with_blocks = 1};
+    w_snapshot(&w, &o);
+    expect_true(write(fd, w.p, w.len) == (ssize_t)w.len, "write");
+    close(fd);
+    free(w.p);
+    int rc = snap_load(path, &s, err, sizeof(err));
+    unlink(path);
+    expect_true(rc == 0, "load from file: %s", err);
+    expect_eq_u64(s.nblocks, 3);
+    snap_free(&s);
+}
+TEST_END
+
+TEST_BEGIN(siteline_section_loads)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.with_siteline = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    int rc = load(&w, w.len, &s);
+    free(w.p);
+    expect_true(rc == 0, "load failed: %s", err);
+    expect_eq_u64(s.version, HSNAP_VERSION);
+    expect_true(s.sl.present, "no SITELINE");
+    expect_eq_u64(s.sl.head.count, 3);
+    expect_eq_u64(s.sl.head.nsites, 2);
+    expect_eq_u64(s.sl.head.first_step_ns, 10000000);
+    expect_eq_u64(siteline_point(&s, 2)->heap, 4203);
+    expect_eq_u64(siteline_point(&s, 1)->rss, 12288);
+    expect_eq_u64(siteline_sites(&s, 2)[0].trace, 1);
+    expect_eq_u64(siteline_sites(&s, 0)[1].trace, HSNAP_SITELINE_NONE);
+    snap_free(&s);
+}
+TEST_END
+
+TEST_BEGIN(damaged_siteline_is_refused)
+{
+    struct wopts t = {.with_siteline = 1, .sl_bad_trace = 1};
+    expect_true(refuses(&t, "section SITELINE: point 1: trace id 3 out of range (3 traces)"),
+                "%s", err);
+    struct wopts u = {.with_siteline = 1, .sl_bad_sum = 1};
+    expect_true(refuses(&u, "section SITELINE: point 2: sites and other add up to 4204"), "%s",
+                err);
+    struct wopts b = {.with_siteline = 1, .sl_backwards = 1};
+    expect_true(refuses(&b, "section SITELINE: point 2: earlier than"), "%s", err);
+    struct wopts n = {.with_siteline = 1, .sl_nsites = 3}; /* the points are 2 sites wide */
+    expect_true(refuses(&n, "section SITELINE: 224 bytes, 3 points of 3 sites need 272"), "%s",
+                err);
+    n.sl_nsites = 65;
+    expect_true(refuses(&n, "section SITELINE: 65 sites per point (1 to 64)"), "%s", err);
+}
+TEST_END
+
+/* The fuzzer's compressed seed with each payload byte changed in turn and
+ * its section's checksum repaired, so the decompression and the loaders
+ * behind it see every damage: each file loads or is refused in one line
+ * (under test_asan.sh, without a bad access). */
+TEST_BEGIN(compressed_sections_survive_every_byte_damaged)
+{
+    static uint8_t buf[1 << 16];
+    FILE *f = fopen("tests/fuzz/corpus/zstd_leaks.hsnap", "rb");
+    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    expect_true(len > sizeof(struct hsnap_header), "cannot read the seed");
+    struct wbuf w = {buf, len, len};
+    struct snap s;
+    int ok = load(&w, len, &s) == 0;
+    expect_true(ok, "the seed: %s", err);
+    if (ok)
+        snap_free(&s);
+    unsigned refused = 0, named = 0;
+    for (size_t off = sizeof(struct hsnap_header); off + sizeof(struct hsnap_section) <= len;) {
+        struct hsnap_section h;
+        memcpy(&h, buf + off, sizeof h);
+        size_t pay = off + sizeof h;
+        for (size_t i = pay; i < pay + h.length; i++) {
+            uint8_t keep = buf[i];
+            buf[i] ^= 0x5a;
+            uint32_t crc = (uint32_t)crc32(0L, buf + pay, (uInt)h.length);
+            memcpy(buf + off + 4, &crc, 4);
+            if (load(&w, len, &s) == 0) {
+                snap_free(&s);
+            } else {
+                refused++;
+                named += (h.type & HSNAP_SEC_ZSTD) && strstr(err, "section ") != NULL;
+                expect_true(!strchr(err, '\n'), "two lines: %s", err);
+            }
+            buf[i] = keep;
+            memcpy(buf + off + 4, &h.crc32, 4);
+        }
+        off = pay + h.length;
+        if (h.type == HSNAP_SEC_END)
+            break;
+    }
+    expect_true(refused > 100 && named > 100, "%u refused, %u naming a compressed section",
+                refused, named);
+}
+TEST_END
+
+int main(void)
+{
+    valid_snapshot_loads_every_section();
+    unknown_section_type_is_skipped();
+    every_truncation_is_refused();
+    flipped_payload_bit_fails_checksum();
+    wrong_magic_and_future_version_are_refused();
+    version_1_file_still_loads();
+    counts_that_overflow_are_refused();
+    bad_cross_references_are_refused();
+    file_errors_name_the_file();
+    siteline_section_loads();
+    damaged_siteline_is_refused();
+    compressed_sections_survive_every_byte_damaged();
+    return 0;
+}

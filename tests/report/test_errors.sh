@@ -1,0 +1,69 @@
+# tests/report/test_errors.sh - every kind of trouble gives exit 2, nothing on
+# stdout, and exactly one line on stderr starting "heapsnap: ".
+# Inputs: small valid snapshots from tests/fuzz/mkcorpus.c, and damaged copies.
+
+# t_trouble NAME WANT_SUBSTRING CMD...
+t_trouble() { t_trouble_rc 2 "$@"; }
+# t_trouble_rc STATUS NAME WANT CMD...: the same with another exit status
+t_trouble_rc() {
+  local status=$1 name=$2 want=$3; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  local lines; lines=$(wc -l <"$T/err")
+  if [ "$rc" -ne "$status" ]; then t_fail "$name" "exit $rc, want $status: $(head -c 200 "$T/err")"
+  elif [ -s "$T/out" ]; then t_fail "$name" "stdout not empty: $(head -c 200 "$T/out")"
+  elif [ "$lines" -ne 1 ]; then t_fail "$name" "$lines lines on stderr: $(head -c 300 "$T/err" | tr '\n' '|')"
+  elif ! grep -q '^heapsnap: ' "$T/err"; then t_fail "$name" "no 'heapsnap: ' prefix: $(cat "$T/err")"
+  elif ! grep -qF -- "$want" "$T/err"; then t_fail "$name" "stderr lacks '$want': $(cat "$T/err")"
+  else t_pass "$name"; fi
+}
+
+if ! ${CC:-gcc} -Ishim tests/fuzz/mkcorpus.c -o "$T/mkcorpus" -lz 2>"$T/cc.err"; then
+  t_fail mkcorpus_builds "$(head -c 300 "$T/cc.err")"
+fi
+mkdir -p "$T/c" && "$T/mkcorpus" "$T/c"
+good=$T/c/blocks.hsnap
+: >"$T/empty.hsnap"
+head -c 100 "$good" >"$T/trunc.hsnap"
+size=$(stat -c %s "$good")
+head -c $((size - 16)) "$good" >"$T/noend.hsnap"
+cp "$good" "$T/flip.hsnap"
+printf '\x55' | dd of="$T/flip.hsnap" bs=1 seek=$((size - 24)) conv=notrunc 2>/dev/null
+cp "$good" "$T/v4.hsnap"
+printf '\x04' | dd of="$T/v4.hsnap" bs=1 seek=8 conv=notrunc 2>/dev/null
+
+t_check valid_snapshot_loads "$HEAPSNAP" info "$good"
+t_trouble missing_file "/nonexistent/x.hsnap: No such file or directory" "$HEAPSNAP" top /nonexistent/x.hsnap
+t_trouble empty_file "empty.hsnap: empty file" "$HEAPSNAP" top "$T/empty.hsnap"
+t_trouble directory "is a directory" "$HEAPSNAP" info "$T"
+t_trouble foreign_file "/bin/true: not a heapsnap snapshot (bad magic)" "$HEAPSNAP" top /bin/true
+t_trouble truncated_file "trunc.hsnap: truncated" "$HEAPSNAP" top "$T/trunc.hsnap"
+t_trouble truncated_before_end "noend.hsnap: truncated" "$HEAPSNAP" info "$T/noend.hsnap"
+t_trouble flipped_byte "checksum mismatch" "$HEAPSNAP" top "$T/flip.hsnap"
+t_trouble future_version "unsupported format version 4 (this heapsnap reads 3)" "$HEAPSNAP" info "$T/v4.hsnap"
+t_trouble diff_damaged_new "flip.hsnap: section" "$HEAPSNAP" diff "$good" "$T/flip.hsnap"
+t_trouble diff_one_operand "diff: want two snapshots" "$HEAPSNAP" diff "$good"
+t_trouble top_no_operand "top: no snapshot given" "$HEAPSNAP" top
+t_trouble unknown_option "top: unknown option '--bogus'" "$HEAPSNAP" top --bogus "$good"
+t_trouble unknown_short_option "unknown option '-q'" "$HEAPSNAP" info -q "$good"
+t_trouble option_needs_value "option '--key' needs a value" "$HEAPSNAP" top "$good" --key
+t_trouble bad_key "bad value for --key: 'colour' (lineno, filename, function, module, traceback)" "$HEAPSNAP" top --key colour "$good"
+t_trouble bad_count "bad value for -n: '-3' (a count from 0 to 2147483647)" "$HEAPSNAP" top -n -3 "$good"
+t_trouble cumulative_traceback "--cumulative cannot be used with --key traceback" \
+  "$HEAPSNAP" top --cumulative --key traceback "$good"
+t_trouble unknown_command "unknown command 'frobnicate'" "$HEAPSNAP" frobnicate
+t_trouble no_command "no command given" "$HEAPSNAP"
+# A command that cannot start: a shell's status (127 not found, 126 not
+# executable), as `sh -c CMD` gives.
+t_trouble_rc 127 run_missing_command_127 "run: no-such-command-hs: command not found" \
+  "$HEAPSNAP" run -- no-such-command-hs --flag
+t_trouble_rc 127 run_missing_path_127 "run: ./no-such-command-hs: No such file or directory" \
+  "$HEAPSNAP" run -- ./no-such-command-hs
+t_trouble run_no_command "run: no command given" "$HEAPSNAP" run
+t_trouble_rc 126 run_not_executable_126 "run: /etc/passwd: Permission denied" "$HEAPSNAP" run /etc/passwd
+t_trouble_rc 126 run_directory_126 "run: /tmp: is a directory" "$HEAPSNAP" run /tmp
+printf 'echo no\n' >"$T/noexec"; chmod 644 "$T/noexec"
+t_trouble_rc 126 run_not_executable_in_path_126 "run: $T/noexec: Permission denied" \
+  env PATH="$T:$PATH" "$HEAPSNAP" run noexec
+printf '#!/no/such/interpreter\n' >"$T/badinterp"; chmod 755 "$T/badinterp"
+t_trouble_rc 127 run_missing_interpreter_127 "run: $T/badinterp: No such file or directory" \
+  "$HEAPSNAP" run "$T/badinterp"

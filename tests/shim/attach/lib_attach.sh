@@ -1,0 +1,64 @@
+# lib_attach.sh - helpers of tests/shim/attach: a target that talks through two
+# FIFOs (commands on fd 7, answers on fd 8), and heapsnap attach run in the
+# background until heapsnap detach.  Every wait is for an event (a line, a
+# file, a process's end), bounded; none is a sleep standing for one.
+
+# at_start CMD...: starts CMD, waits for its "ready PID"; AT_PID, AT_TPID.
+at_start() {
+  rm -f "$T/in" "$T/out" "$T/transcript"
+  mkfifo "$T/in" "$T/out"
+  "$@" <"$T/in" >"$T/out" 2>"$T/target.err" &
+  AT_TPID=$!
+  exec 7>"$T/in" 8<"$T/out"
+  AT_PID=
+  read -t 20 -r _ AT_PID <&8 || true
+  AT_DIR=$T/snaps.$AT_PID
+  mkdir -p "$AT_DIR"
+}
+
+# at_cmd LINE: sends a command, reads its answer into AT_REPLY (and the
+# transcript).
+at_cmd() {
+  echo "$1" >&7
+  IFS= read -t 30 -r AT_REPLY <&8 || AT_REPLY="(no answer)"
+  echo "$AT_REPLY" >>"$T/transcript"
+}
+
+# at_read: the next answer line, for a command that answers twice.
+at_read() {
+  IFS= read -t 30 -r AT_REPLY <&8 || AT_REPLY="(no answer)"
+  echo "$AT_REPLY" >>"$T/transcript"
+}
+
+# at_end: q, and the target's exit status in AT_STATUS.
+at_end() {
+  at_cmd q
+  exec 7>&- 8<&-
+  wait "$AT_TPID"; AT_STATUS=$?
+}
+
+# at_attach [OPTIONS...]: heapsnap attach AT_PID -o $AT_DIR/%p.hsnap OPTIONS in
+# the background (AT_CLI), until it says it attached or ends; 0 when attached.
+at_attach() {
+  "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" "$@" >"$T/attach.out" 2>"$T/attach.err" &
+  AT_CLI=$!
+  for _ in $(seq 1000); do
+    grep -q '^heapsnap: attached to' "$T/attach.err" && return 0
+    kill -0 "$AT_CLI" 2>/dev/null || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
+# at_detach: heapsnap detach AT_PID, then the attach's end; AT_DETACH_RC and
+# AT_ATTACH_RC.
+at_detach() {
+  "$HEAPSNAP" detach "$AT_PID" >"$T/detach.out" 2>"$T/detach.err"; AT_DETACH_RC=$?
+  wait "$AT_CLI"; AT_ATTACH_RC=$?
+}
+
+# at_rss_kib PID: VmRSS in KiB.
+at_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# at_snap: the snapshot detach wrote for AT_PID.
+at_snap() { echo "$AT_DIR/$AT_PID.hsnap"; }

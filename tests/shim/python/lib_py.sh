@@ -1,0 +1,90 @@
+# tests/shim/python/lib_py.sh - helpers of the Python tests (sourced after
+# tests/lib.sh): the CPython interpreters on this machine that heapsnap
+# gives Python frames (3.10-3.13), and the C extension the tests build.
+#
+# py_interpreters: one line per interpreter, "TAG PATH": Debian's
+# /usr/bin/python3 ("debian"), every pyenv build of a supported version
+# (its shared libpython: "pyenv-3.12"), another on PATH ("path-3.12").
+# Symlinks are resolved so each binary is listed once (pyenv's python3 on
+# PATH is a shell script: the real binary is asked for its sys.executable).
+PY_SUPPORTED="3.10 3.11 3.12 3.13"
+
+py_pyenv_root() {
+  if command -v pyenv >/dev/null 2>&1; then pyenv root; else echo "${PYENV_ROOT:-$HOME/.pyenv}"; fi
+}
+
+# py_candidates: every python binary worth asking, one a line.
+py_candidates() {
+  local root v
+  root=$(py_pyenv_root)
+  echo /usr/bin/python3
+  for v in $PY_SUPPORTED; do
+    ls -d "$root"/versions/"$v".*/bin/python"$v" 2>/dev/null
+    command -v "python$v" 2>/dev/null
+  done
+  command -v python3 2>/dev/null
+}
+
+py_interpreters() {
+  local seen="" p real tag ver
+  while read -r p; do
+    [ -x "$p" ] || continue
+    real=$("$p" -c 'import sys, sysconfig
+v = "%d.%d" % sys.version_info[:2]
+ft = sysconfig.get_config_var("Py_GIL_DISABLED")
+print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 13) and not ft else "")' 2>/dev/null)
+    ver=${real%% *}; real=${real#* }
+    [ -n "$real" ] && [ "$real" != "$ver" ] || continue
+    real=$(readlink -f "$real")
+    case " $seen " in *" $real "*) continue ;; esac
+    seen="$seen $real"
+    case "$real" in /usr/bin/*) tag=debian ;; */.pyenv/*|*/pyenv/*) tag=pyenv-$ver ;; *) tag=path-$ver ;; esac
+    echo "$tag $real"
+  done < <(py_candidates)
+}
+
+# py_versions_missing: the supported versions no interpreter here has, one
+# a line (each test of versions prints a SKIP line for them).
+py_versions_missing() {
+  local have v
+  have=$(py_interpreters | while read -r tag py; do "$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; done)
+  for v in $PY_SUPPORTED; do
+    echo "$have" | grep -qx "$v" || echo "$v"
+  done
+}
+
+# py_old_interpreters: "VERSION PATH" of pyenv's CPythons older than 3.10
+# (2.7, 3.6-3.9), which get native frames only.
+py_old_interpreters() {
+  local root p v
+  root=$(py_pyenv_root)
+  for p in "$root"/versions/[23].*/bin/python[23].[0-9]*; do
+    [ -x "$p" ] || continue
+    v=${p##*/python}
+    case "$v" in 2.[0-9]|3.[0-9]) echo "$v $p" ;; esac
+  done | sort -u -k1,1
+}
+
+# py_ext_build PY: builds tests/shim/python/pyext.c as the module "pyext" for
+# interpreter PY into $T/ext-TAG/ (python3-dev's headers, or the
+# interpreter's own); prints the directory; 1 when it cannot.
+py_ext_build() {
+  local py=$1 inc suffix dir
+  inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])') || return 1
+  suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))') || return 1
+  [ -f "$inc/Python.h" ] || return 1
+  dir=$T/ext-$(echo "$py" | md5sum | cut -c1-8)
+  mkdir -p "$dir"
+  t_build "$dir/pyext$suffix" tests/shim/python/pyext.c -shared -fPIC -I"$inc" -O1 || return 1
+  echo "$dir"
+}
+
+# py_run PY OUT SCRIPT ARGS...: SCRIPT under the shim, exit snapshot to
+# $T/exit.%p.hsnap, stderr into OUT.err; the exit status.
+py_run() {
+  local py=$1 out=$2; shift 2
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/exit.%p.hsnap" "$py" "$@" >"$out.out" 2>"$out.err"
+}
+
+# py_line FILE MARK: the line of FILE that holds MARK.
+py_line() { grep -n "$2" "$1" | head -1 | cut -d: -f1; }

@@ -1,0 +1,52 @@
+# test_python_html.sh - `heapsnap html` of a Python run, loaded in headless
+# Chromium as tests/report/html/test_html.sh does: the page opens on the peak (the
+# high-water mark, tests/shim/python/sites.py's MARK_PEAK line, freed before
+# the snapshot) with "Python frames only" on (the flame graph holds the
+# Python frames and none of the _json extension's, the top table goes by
+# Python line), and page.html#exit shows the exit snapshot's live memory.
+# On Debian's python3 (else the first CPython 3.10-3.13 found).
+. tests/shim/python/lib_py.sh
+
+script=tests/shim/python/sites.py
+l_peak=$(py_line $script MARK_PEAK)
+if ! command -v chromium >/dev/null; then
+  t_fail python_html_browser "chromium is not installed (scripts/install-deps.sh test installs it)"
+  return 0
+fi
+read -r tag py < <(py_interpreters)
+if [ -z "$py" ]; then
+  t_skip python_html "no CPython 3.10-3.13 here"; return 0
+fi
+chr() { # NAME URL: the DOM in $T/NAME.dom, the log in $T/NAME.log
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$T/chr" --enable-logging=stderr --v=0 --dump-dom "file://$2" \
+    >"$T/$1.dom" 2>"$T/$1.log"
+}
+dom() { # NAME FILE PATTERN: FILE matches PATTERN
+  if grep -qE -- "$3" "$2"; then t_pass "$1"; else t_fail "$1" "no /$3/ in $2"; fi
+}
+nodom() { # NAME FILE PATTERN: FILE has no match of PATTERN
+  if [ -s "$2" ] && ! grep -qE -- "$3" "$2"; then t_pass "$1"
+  else t_fail "$1" "$(grep -oE -m2 -- "$3" "$2" | head -2 | tr '\n' ' ')"; fi
+}
+
+if ! py_run "$py" "$T/run" $script "$T/s.hsnap" json peak || [ ! -s "$T/s.hsnap" ]; then
+  t_fail python_html_run "$(tail -c 300 "$T/run.err")"; return 0
+fi
+if ! "$HEAPSNAP" html -o "$T/s.html" "$T/s.hsnap" 2>"$T/h.err"; then
+  t_fail python_html_written "$(head -c 300 "$T/h.err")"; return 0
+fi
+chr py "$T/s.html"
+if grep -q CONSOLE "$T/py.log"; then t_fail python_html_no_console_messages "$(grep -m2 CONSOLE "$T/py.log")"
+else t_pass python_html_no_console_messages; fi
+dom python_html_drawn "$T/py.dom" '<body[^>]* data-ready="1"'
+dom python_html_opens_on_peak_python_only "$T/py.dom" '<body data-view="peak python"'
+dom python_html_flame_on_peak "$T/py.dom" 'class="fg" data-value="peak_space"'
+dom python_html_peak_table_has_peak_line "$T/py.dom" "<td>tests/shim/python/sites.py:$l_peak</td><td>peak_then_free</td>"
+dom python_html_flame_python_frames "$T/py.dom" 'class="fg-frame"[^>]*data-func="JSONDecoder.raw_decode"'
+nodom python_html_flame_folds_extension "$T/py.dom" 'data-func="_json'
+chr exit "$T/s.html#exit"
+dom python_html_exit_view "$T/exit.dom" '<body data-view="exit python"'
+dom python_html_exit_flame_live "$T/exit.dom" 'class="fg" data-value="inuse_space"'
+nodom python_html_exit_table_without_freed_line "$T/exit.dom" "<td>tests/shim/python/sites.py:$l_peak</td>"

@@ -1,0 +1,58 @@
+# test_python_tracemalloc.sh - tracemalloc's own snippets (tests/shim/python/tm/)
+# with only `import tracemalloc` changed to `import heapsnap as tracemalloc`,
+# run under the shim, print the lines `python3 -X tracemalloc=25` prints for
+# the unchanged script, in the same order, numbers within 10% (tm/same.py).
+# Every CPython the shim gives Python frames for is tried (Debian's and
+# pyenv's 3.10 to 3.13); one it does not know yet is a SKIP line.
+. tests/shim/python/lib_py.sh
+
+py_supported() { # PY: the shim gives it Python frames
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/probe.%p.hsnap" "$1" -c pass 2>"$T/probe.err" &&
+    ! grep -q "native frames only" "$T/probe.err"
+}
+
+# Debian's python3, and pyenv's build of each other version (one each).
+pys=/usr/bin/python3
+deb=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+for v in 3.10 3.11 3.12 3.13; do
+  [ "$v" = "$deb" ] && continue
+  for p in "$HOME"/.pyenv/versions/$v*/bin/python$v; do [ -x "$p" ] && pys="$pys $p" && break; done
+done
+for py in $pys; do
+  ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue
+  tag=$(case "$py" in /usr/bin/*) echo debian$ver ;; *) echo pyenv$ver ;; esac)
+  if ! py_supported "$py"; then
+    t_skip "python_tracemalloc_$tag" "the shim gives CPython $ver native frames only ($py)"
+    continue
+  fi
+  for s in top compare slots cache; do
+    d=$T/$tag-$s
+    mkdir -p "$d/hs" "$d/tm"
+    cp "tests/shim/python/tm/$s.py" "$d/tm/$s.py"
+    sed 's/^import tracemalloc$/import heapsnap as tracemalloc/' "tests/shim/python/tm/$s.py" >"$d/hs/$s.py"
+    "$py" -X tracemalloc=25 "$d/tm/$s.py" >"$d/tm.out" 2>"$d/tm.err"
+    PYTHONPATH=$PWD/python HEAPSNAP=$HEAPSNAP LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/exit.%p.hsnap" \
+      "$py" "$d/hs/$s.py" >"$d/hs.out" 2>"$d/hs.err"
+    if [ ! -s "$d/tm.out" ]; then
+      t_fail "python_tracemalloc_${s}_$tag" "tracemalloc printed nothing: $(tail -c 200 "$d/tm.err")"
+    elif "$py" tests/shim/python/tm/same.py "$d/hs.out" "$d/hs" "$d/tm.out" "$d/tm" >"$d/why" 2>&1; then
+      t_pass "python_tracemalloc_${s}_$tag"
+    else
+      t_fail "python_tracemalloc_${s}_$tag" "$(head -c 600 "$d/why") $(tail -c 300 "$d/hs.err")"
+    fi
+  done
+  # Native memory tracemalloc cannot see is there, at its Python line.
+  line=$(py_line tests/shim/python/tm/native.py MARK_NATIVE)
+  PYTHONPATH=$PWD/python HEAPSNAP=$HEAPSNAP LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/n.%p.hsnap" \
+    "$py" tests/shim/python/tm/native.py >"$T/native.out" 2>"$T/native.err"
+  if grep -q "tm/native.py:$line: size=6144 KiB, count=" "$T/native.out"; then
+    t_pass "python_tracemalloc_native_memory_$tag"
+  else
+    t_fail "python_tracemalloc_native_memory_$tag" "$(cat "$T/native.out") $(tail -c 300 "$T/native.err")"
+  fi
+  if grep -qx "start-up rows 0" "$T/native.out"; then
+    t_pass "python_tracemalloc_since_start_$tag"
+  else
+    t_fail "python_tracemalloc_since_start_$tag" "$(cat "$T/native.out") $(tail -c 300 "$T/native.err")"
+  fi
+done

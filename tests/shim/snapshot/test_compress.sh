@@ -1,0 +1,119 @@
+# tests/shim/snapshot/test_compress.sh - compressed snapshots (format 3, HSNAP_SEC_ZSTD):
+# the shim compresses by default and not with HEAPSNAP_COMPRESS=0, every command
+# reads the two alike (the leak check's sections too, on a fork and in place),
+# files of formats 1 and 2 (the fuzz corpus, committed) still load, `info`
+# gives the size on disk per live block, and a damaged compressed section is
+# refused in one line that names it.  Damage is made by tests/shim/snapshot/zpack.c, an
+# independent writer of compressed sections (its checksums right: only the
+# decompression checks stand).
+. tests/fixtures/lib.sh
+FX_TEST=compress fx_ready sites demo || return 0
+if ! ${CC:-gcc} -Ishim tests/shim/snapshot/zpack.c -o "$T/zpack" -lz -lzstd 2>"$T/cc.err" ||
+   ! t_build leakcheck scripts/bench/programs/leakcheck.c 2>>"$T/cc.err" ||
+   ! t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd 2>>"$T/cc.err"; then
+  t_fail compress_tools_build "$(head -c 300 "$T/cc.err")"; return 0
+fi
+
+# scripts/bench/programs/leakcheck.c (5,000 reachable blocks, 10 leaked) by default and
+# with HEAPSNAP_COMPRESS=0: the same report, the first compressed (info, and
+# the independent reader), the second not.
+LC="$T/leakcheck 5000 10"
+fx_profile "$T/z.hsnap" $LC
+HEAPSNAP_COMPRESS=0 fx_profile "$T/p.hsnap" $LC
+"$HEAPSNAP" info "$T/z.hsnap" >"$T/z.info" 2>&1
+"$HEAPSNAP" info "$T/p.hsnap" >"$T/p.info" 2>&1
+if grep -qE '^on disk: +[0-9.]+ [KMG]?i?B, [0-9.]+ B per live block, compressed \(zstd\) from [0-9.]+ [KMG]?i?B$' "$T/z.info"; then
+  t_pass compress_default_info_per_block
+else
+  t_fail compress_default_info_per_block "$(grep -E '^(on disk|live blocks)' "$T/z.info")"
+fi
+grep -qE '^on disk: +.*, [0-9.]+ B per live block, not compressed$' "$T/p.info" &&
+  t_pass compress_off_plain || t_fail compress_off_plain "$(grep '^on disk' "$T/p.info")"
+# a small snapshot (sites.c: 207 blocks, under 2048) is not compressed: the
+# compressor would cost the process more memory than the file saves
+fx_profile "$T/small.hsnap" "$FX/sites"
+grep -q '^on disk: .*, not compressed$' <("$HEAPSNAP" info "$T/small.hsnap") &&
+  t_pass compress_small_snapshot_plain || t_fail compress_small_snapshot_plain "$("$HEAPSNAP" info "$T/small.hsnap" 2>&1 | grep -E '^(on disk|live)')"
+# format 3 when compressed, 2 (what readers before compression take) when not
+v3=$(od -An -tu4 -j8 -N4 "$T/z.hsnap" | tr -d ' '); v2=$(od -An -tu4 -j8 -N4 "$T/p.hsnap" | tr -d ' ')
+[ "$v3.$v2" = 3.2 ] && t_pass compress_format_versions || t_fail compress_format_versions "compressed $v3, plain $v2"
+zs=$(stat -c %s "$T/z.hsnap"); ps=$(stat -c %s "$T/p.hsnap")
+[ "$zs" -lt "$ps" ] && t_pass compress_smaller || t_fail compress_smaller "$zs bytes compressed, $ps plain"
+"$T/hsnap_dump" "$T/z.hsnap" >"$T/z.dump" 2>&1 && "$T/hsnap_dump" "$T/p.hsnap" >"$T/p.dump" 2>&1 &&
+  diff <(grep '^site' "$T/z.dump") <(grep '^site' "$T/p.dump") >/dev/null && grep -q '^site' "$T/z.dump" &&
+  t_pass compress_independent_reader || t_fail compress_independent_reader "$(head -c 300 "$T/z.dump")"
+for k in lineno traceback; do
+  "$HEAPSNAP" top "$T/z.hsnap" --key $k >"$T/z.$k" 2>&1
+  "$HEAPSNAP" top "$T/p.hsnap" --key $k >"$T/p.$k" 2>&1
+  [ -s "$T/z.$k" ] && cmp -s "$T/z.$k" "$T/p.$k" && t_pass compress_round_trip_top_$k ||
+    t_fail compress_round_trip_top_$k "$(diff "$T/z.$k" "$T/p.$k" | head -5 | tr '\n' ' ')"
+done
+
+# The leak check's BLOCKS, LEAKS and RETAINERS, on a fork and in place.
+for fork in 1 0; do
+  for c in 1 0; do
+    HEAPSNAP_LEAKS=1 HEAPSNAP_LEAK_FORK=$fork HEAPSNAP_COMPRESS=$c fx_profile "$T/l$fork$c.hsnap" $LC
+    "$HEAPSNAP" leaks "$T/l$fork$c.hsnap" --kinds all 2>&1 | sed 's/0x[0-9a-f]*/ADDR/g' >"$T/l$fork$c.txt"
+  done
+  if [ -s "$T/l${fork}1.txt" ] && cmp -s "$T/l${fork}1.txt" "$T/l${fork}0.txt" &&
+     "$T/hsnap_dump" --leaks "$T/l${fork}1.hsnap" >/dev/null 2>"$T/ld.err" &&
+     grep -q 'compressed (zstd)' <("$HEAPSNAP" info "$T/l${fork}1.hsnap"); then
+    t_pass compress_leak_check_fork_$fork
+  else
+    t_fail compress_leak_check_fork_$fork "$(diff "$T/l${fork}1.txt" "$T/l${fork}0.txt" | head -4 | tr '\n' ' ') $(head -c 200 "$T/ld.err")"
+  fi
+done
+
+# Files of formats 1 and 2 (committed, written before compression) still load.
+bad=""
+for f in minimal blocks leaks siteline real_sites real_true unknown; do
+  "$HEAPSNAP" info "tests/fuzz/corpus/$f.hsnap" >"$T/old.txt" 2>&1 && grep -q 'not compressed$' "$T/old.txt" ||
+    bad="$bad $f: $(head -c 120 "$T/old.txt")"
+done
+[ -z "$bad" ] && t_pass compress_old_files_read || t_fail compress_old_files_read "$bad"
+# The fuzzer's compressed seeds (zpack's pack of blocks, leaks, siteline) load.
+bad=""
+for f in blocks leaks siteline; do
+  "$HEAPSNAP" info "tests/fuzz/corpus/zstd_$f.hsnap" >"$T/seed.txt" 2>&1 &&
+    grep -q 'compressed (zstd)' "$T/seed.txt" || bad="$bad $f: $(head -c 120 "$T/seed.txt")"
+done
+[ -z "$bad" ] && t_pass compress_fuzz_seeds_load || t_fail compress_fuzz_seeds_load "$bad"
+
+# The independent writer's compressed files read as their plain originals.
+for f in blocks leaks; do
+  "$T/zpack" "tests/fuzz/corpus/$f.hsnap" "$T/zp_$f.hsnap" pack
+  "$HEAPSNAP" leaks "tests/fuzz/corpus/$f.hsnap" --kinds all >"$T/zp_$f.want" 2>&1
+  "$HEAPSNAP" leaks "$T/zp_$f.hsnap" --kinds all >"$T/zp_$f.got" 2>&1
+  "$HEAPSNAP" top "tests/fuzz/corpus/$f.hsnap" >>"$T/zp_$f.want" 2>&1
+  "$HEAPSNAP" top "$T/zp_$f.hsnap" >>"$T/zp_$f.got" 2>&1
+  sed -i 's|[^ ]*\.hsnap|FILE|g' "$T/zp_$f.want" "$T/zp_$f.got"
+  cmp -s "$T/zp_$f.want" "$T/zp_$f.got" && t_pass compress_zpack_reads_as_plain_$f ||
+    t_fail compress_zpack_reads_as_plain_$f "$(diff "$T/zp_$f.want" "$T/zp_$f.got" | head -4 | tr '\n' ' ')"
+done
+
+# Damaged compressed sections: exit 2, one line, the section and the reason.
+damaged() { # MODE SECTION REASON
+  "$T/zpack" "$T/p.hsnap" "$T/d_$1.hsnap" "$1"
+  "$HEAPSNAP" top "$T/d_$1.hsnap" >"$T/d_$1.out" 2>&1; local rc=$?
+  if [ "$rc" = 2 ] && [ "$(wc -l <"$T/d_$1.out")" = 1 ] && grep -qF "section $2: $3" "$T/d_$1.out"; then
+    t_pass compress_damaged_$1_refused
+  else
+    t_fail compress_damaged_$1_refused "exit $rc: $(head -c 300 "$T/d_$1.out")"
+  fi
+}
+damaged flip TRACES 'damaged compressed data (zstd: '
+damaged more TRACES 'its zstd frame holds'
+damaged less TRACES 'its zstd frame holds'
+damaged trail TRACES '3 bytes after its zstd frame'
+damaged cut TRACES 'damaged zstd frame'
+damaged head TRACES 'bad compressed head'
+damaged nosize BLOCKS 'its zstd frame holds more than the'
+damaged huge BLOCKS 'its zstd frame holds '
+damaged v2 MODULES 'compressed in a format 2 file'
+
+# merge writes its snapshot compressed too, and reads compressed inputs.
+"$HEAPSNAP" merge "$T/z.hsnap" "$T/z.hsnap" -o "$T/mz.hsnap" >"$T/m.err" 2>&1 &&
+  "$HEAPSNAP" merge "$T/p.hsnap" "$T/p.hsnap" -o "$T/mp.hsnap" >>"$T/m.err" 2>&1 &&
+  "$HEAPSNAP" top "$T/mz.hsnap" >"$T/mz.top" 2>&1 && "$HEAPSNAP" top "$T/mp.hsnap" >"$T/mp.top" 2>&1 &&
+  cmp -s "$T/mz.top" "$T/mp.top" && grep -q 'compressed (zstd)' <("$HEAPSNAP" info "$T/mp.hsnap") &&
+  t_pass compress_merge_output || t_fail compress_merge_output "$(head -c 200 "$T/m.err") $(grep '^on disk' <("$HEAPSNAP" info "$T/mp.hsnap"))"
