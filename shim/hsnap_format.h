@@ -169,6 +169,11 @@
  *                t was made); else the first unloaded that holds it.
  *                Absent when no module was unloaded; a reader checks count
  *                equals the unloaded modules and the length is 4 + 4*count.
+ *   STATE     := u64 bound, u64 used, u32 flags (HSTATE_FULL_*), u32 0
+ *                The state file the process kept while it ran
+ *                (hsnap_state.h, HEAPSNAP_STATE): its bound and the most
+ *                of it in use, in bytes.  Absent without one; a reader
+ *                checks the length is exactly 24.
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
@@ -176,7 +181,7 @@
  * snapshot has under 2048 live blocks (then it writes format 2) or the
  * payload is under a few hundred bytes.  FAILED came within version 2 (an older
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
- * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED
+ * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED and STATE
  * (an older reader takes the latest unloaded module at an address).
  */
 #ifndef HSNAP_FORMAT_H
@@ -204,6 +209,7 @@ enum hsnap_section_type {
     HSNAP_SEC_SUPPRESSIONS = 15,
     HSNAP_SEC_FAILED = 16, /* failed allocations per site */
     HSNAP_SEC_UNLOADED = 17, /* when the unloaded modules left */
+    HSNAP_SEC_STATE = 18,  /* the state file's bound and use */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,

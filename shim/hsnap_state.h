@@ -1,18 +1,21 @@
 /*
  * hsnap_state.h - the state file (docs/design.md, "The state that survives
- * a kill"): the contract between shim/state.c, which maps and writes it,
- * and report/load/state.c, which reads it; a live view or an attach (#34)
- * reads the same.  Pointer-free, little-endian, fixed offsets:
+ * a kill"): the contract between shim/state.c, which writes it, and
+ * report/load/state.c, which reads it (so does a live view, #34).
+ * Pointer-free, little-endian, fixed offsets:
  *   [0, 4096)          struct hsnap_state_head
  *   cells              chunk i at cells_off + i * HSTATE_CHUNK: the live
  *                      sums of ids [c * 4096, +4096) on one thread's line,
  *                      dir[i] = (line + 1) << 16 | c (0: nothing); a trace's
  *                      sums are the sum over lines (a line may be negative)
- *   stacks             appended, ids 0, 1, ...: u16 depth, flags, shared,
- *                      kind (0), u64 ip[depth - shared] (the outer `shared`
- *                      frames are the stack before's); stacks_n published
+ *   nodes              the frame tree (frametree.c), node i at stacks_off +
+ *                      16 i, written once; 0 the root, parents' ids lower
+ *   traces             trace i at traces_off + 8 i: its innermost node,
+ *                      depth, flags; stacks_n (published last) written
  *   doc 0, doc 1       a .hsnap without BLOCKS and TRACES; doc_slot (one
- *                      store) publishes the slot written last, len and crc
+ *                      store) publishes the slot written last, len and crc;
+ *                      traces past its STATS count are read from the
+ *                      traces and the cells alone
  * Cells are stored in place by the hooks; the rest by the helper thread.
  */
 #ifndef HSNAP_STATE_H
@@ -21,7 +24,7 @@
 #include <stdint.h>
 
 #define HSTATE_MAGIC "HSNAPKS\0"
-#define HSTATE_VERSION 1u
+#define HSTATE_VERSION 2u /* 1 kept whole stacks, shared with the one before */
 #define HSTATE_PAGE 4096u                       /* the header's page */
 #define HSTATE_IDS 4096u                        /* trace ids per chunk (peak.c's) */
 #define HSTATE_CHUNK (HSTATE_IDS * 16u)         /* bytes of a chunk of cells */
@@ -39,6 +42,18 @@ enum { HSTATE_RUNNING = 1, HSTATE_EXITED = 2 };
 struct hsnap_state_cell {
     int64_t count; /* in 1/65536 units (sampled weights) */
     int64_t bytes;
+};
+
+struct hsnap_state_node {
+    uint64_t ip;     /* the frame */
+    uint32_t parent; /* the node one frame further out (0: the root) */
+    uint32_t set;    /* 1 once written */
+};
+
+struct hsnap_state_trace {
+    uint32_t node;   /* innermost frame's node */
+    uint16_t depth;  /* frames out to the root */
+    uint16_t flags;  /* HSNAP_TRACE_* */
 };
 
 struct hsnap_state_doc {
@@ -66,11 +81,11 @@ struct hsnap_state_head {
     uint32_t doc_slot;        /* the published slot, or HSTATE_NO_DOC */
     uint32_t ndir;            /* directory entries handed out */
     uint64_t docs;            /* documents written */
-    uint64_t stacks_off, stacks_cap;
-    uint64_t stacks_len;      /* bytes appended */
-    uint32_t stacks_n;        /* traces appended (published last) */
+    uint64_t stacks_off, stacks_cap; /* the nodes */
+    uint64_t stacks_len;      /* bytes of nodes, up to the highest written */
+    uint32_t stacks_n;        /* traces written (published last) */
     uint32_t reserved0;
-    uint64_t reserved[2];     /* 0 */
+    uint64_t traces_off, traces_cap;
     uint32_t dir[HSTATE_DIR_MAX];
 };
 
@@ -78,5 +93,7 @@ struct hsnap_state_head {
 
 _Static_assert(sizeof(struct hsnap_state_head) <= HSTATE_PAGE, "state header fits its page");
 _Static_assert(sizeof(struct hsnap_state_cell) * HSTATE_IDS == HSTATE_CHUNK, "chunk size");
+_Static_assert(sizeof(struct hsnap_state_node) == 16 && sizeof(struct hsnap_state_trace) == 8,
+               "node and trace records");
 
 #endif

@@ -466,6 +466,7 @@ static const struct snap_host life_snap_host = {
     .can_hold = stop_can_hold,
     .read_suppressions = lsan_read_suppressions,
     .suppressions = lsan_suppressions,
+    .state_use = state_put,
 };
 
 /* What life_degrade calls, once: recording stops. */

@@ -242,6 +242,7 @@ int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth);
 unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max);
 uint32_t ftree_tag(uint32_t node);
 void ftree_set_tag(uint32_t node, uint32_t tag);
+uintptr_t ftree_frame(uint32_t node, uint32_t *parent); /* a node's frame and parent */
 
 /* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
 #define PEAK_CHUNK_BITS 12
@@ -567,7 +568,8 @@ void state_done(void);            /* a clean end: the file goes */
 void state_exec(void);            /* the image is about to be replaced */
 void state_after_fork_child(void);
 uint64_t state_used(void);        /* bytes of the file in use */
-int state_fd(void);               /* the file's descriptor (read-write); -1: none */
+int state_open_ro(void);          /* a new read-only descriptor of the file; -1: none */
+void state_put(struct sbuf *b);   /* the snapshot's STATE section */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */

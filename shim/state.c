@@ -2,57 +2,66 @@
  * state.c - the state file (hsnap_state.h): what the reports need, kept
  * where the kernel keeps it when the process is killed.
  *
- * A file-backed MAP_SHARED mapping of HEAPSNAP_STATE MiB beside the output
- * (NAME.state), sparse.  peak.c's per-thread live sums per trace are
- * allocated here (state_cells) instead of in the arena, so the hooks keep
- * them in the file at no cost of their own; the helper thread writes the
- * heartbeat and, when something changed, a document: a snapshot without
- * BLOCKS (snapshot.c's snap_state_doc) made in a memfd and copied into the
- * slot not in use, then published.  Every range is allocated (fallocate)
- * before it is first touched: a full disk never raises SIGBUS in the host.
- * A clean end (the exit or fatal snapshot written) removes the file; a
- * fork's child moves to a file of its own (or to private memory) at the
- * same address, so every pointer into the mapping stays valid.
+ * A sparse file of at most HEAPSNAP_STATE MiB beside the output
+ * (NAME.state), mapped MAP_SHARED in pieces as they are first used (the
+ * header page, each chunk of cells, STATE_SEG segments of the rest); no
+ * descriptor is kept (each piece is mapped through one opened for it).
+ * peak.c's per-thread live sums are allocated here (state_cells), so the
+ * hooks keep them in the file at no cost of their own; the helper thread
+ * writes the heartbeat, new traces' stacks and, spaced by its cost, a
+ * document (snapshot.c's snap_state_doc: a snapshot without BLOCKS).
+ * Every range is fallocate'd before it is touched: a full disk never
+ * raises SIGBUS.  A clean end removes the file; a fork's child moves each
+ * piece to a file of its own (or private memory) at the same address.
  * Lock: none of its own.  Cells are handed out with an atomic counter;
- * the heartbeat and documents are the helper's (under the snapshot lock);
- * start-up and a fork's child are single-threaded.
+ * the rest is the helper's; start-up and a fork's child are single-threaded.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h> /* rename only; no stdio streams */
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "base/sysmap.h"
 #include "hsnap_state.h"
+#include "python.h"
 #include "snapshot.h"
 
 #define STATE_BEAT_NS 250000000ull  /* the heartbeat, and the documents' spacing at most */
 #define STATE_MIB (1024u * 1024u)
-#define STATE_STEP (16u * 1024u)    /* stacks and documents grow by this */
+#define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
+#define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
+#define STATE_SEG (256u * 1024u)    /* the helper's regions are mapped in pieces of this */
+#define STATE_SEGS 4096u            /* ... so they span 1 GiB at most */
 
 static struct {
-    struct hsnap_state_head *h;  /* the mapping; NULL: no state file */
-    size_t size;                 /* its bytes */
-    int fd;                      /* the state file */
-    int doc_fd;                  /* the documents' memfd, -1 until the first */
+    struct hsnap_state_head *h;  /* the header page's mapping; NULL: no state file */
+    size_t size;                 /* the file's bytes (the bound) */
+    int fd;                      /* the helper's, during a heartbeat only; else -1 */
+    int doc_fd;                  /* the document's memfd, while it is made; else -1 */
     char path[NAME_MAX_PATH + 32];
     dev_t dev;                   /* the file put at path */
     ino_t ino;
     _Atomic uint32_t ncells;     /* chunks handed out */
     uint32_t maxcells;
+    void *_Atomic cells[HSTATE_DIR_MAX]; /* chunk i's mapping */
+    void *seg[STATE_SEGS];       /* the helper's regions, from traces_off, by STATE_SEG */
     uint64_t doc_room[2];        /* bytes of each slot allocated so far */
-    uint64_t stacks_room;        /* ... of the stacks */
-    unsigned prev_depth;         /* the stack appended last */
-    uintptr_t prev[TRACE_DEPTH_MAX];
+    uint64_t stacks_room;        /* ... of the nodes */
+    uint64_t traces_room;        /* ... of the traces */
     uint64_t due;                /* monotonic time of the next heartbeat */
+    uint64_t doc_next;           /* ... before which no document is made */
+    uint64_t used_max;           /* the most bytes of the file allocated at once */
     uint64_t last_allocs;        /* allocations at the last document */
     uint32_t last_traces;        /* traces at the last document */
+    uint32_t last_codes;         /* Python code objects it named */
+    uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
     atomic_int warned_full;
+    atomic_int done;             /* the file is gone (a clean end): nothing more */
 } st = {.fd = -1, .doc_fd = -1};
 
 int state_on(void)
@@ -65,34 +74,99 @@ const char *state_path(void)
     return st.h ? st.path : NULL;
 }
 
-/* [off, off + len) of the file backed by blocks: 0, or -1 (a full disk). */
-static int state_reserve(uint64_t off, uint64_t len)
+/* The state file opened again (close-on-exec, mode O_RDWR or O_RDONLY),
+ * or -1 when path is no longer the file this process put there. */
+static int state_open_as(int mode)
+{
+    struct stat sb;
+    if (atomic_load(&st.done)) {
+        errno = ENOENT;
+        return -1;
+    }
+    int fd = open(st.path, mode | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || sb.st_dev != st.dev || sb.st_ino != st.ino)) {
+        close(fd);
+        errno = ENOENT;
+        fd = -1;
+    }
+    return fd;
+}
+
+static int state_open(void)
+{
+    return state_open_as(O_RDWR);
+}
+
+/* [off, off + len) of fd backed by blocks: 0, or -1 (a full disk). */
+static int state_reserve_fd(int fd, uint64_t off, uint64_t len)
 {
     static const char zero[4096];
-    if (fallocate(st.fd, 0, (off_t)off, (off_t)len) == 0)
+    if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0)
         return 0;
     if (errno != EOPNOTSUPP)
         return -1;
     for (uint64_t at = off; at < off + len; at += sizeof zero)
-        if (pwrite(st.fd, zero, sizeof zero, (off_t)at) != (ssize_t)sizeof zero)
+        if (pwrite(fd, zero, sizeof zero, (off_t)at) != (ssize_t)sizeof zero)
             return -1;
     return 0;
 }
 
+/* The helper's descriptor for this heartbeat: 0, or -1. */
+static int state_fd(void)
+{
+    if (st.fd < 0)
+        st.fd = state_open();
+    return st.fd < 0 ? -1 : 0;
+}
+
+static int state_reserve(uint64_t off, uint64_t len)
+{
+    return state_fd() != 0 ? -1 : state_reserve_fd(st.fd, off, len);
+}
+
 /* A part of the file is full: one warning when HEAPSNAP_STATE's bound is
- * reached; a full disk is the snapshot writer's to report (its warning
- * names the disk), so only HEAPSNAP_VERBOSE says it here. */
+ * reached or a piece cannot be mapped (the address space is bounded); a
+ * full disk is the snapshot writer's to report (its warning names the
+ * disk), so only HEAPSNAP_VERBOSE says it here. */
 static void state_full(uint32_t flag, const char *what)
 {
+    int e = errno;
     __atomic_fetch_or(&st.h->flags, flag, __ATOMIC_RELAXED);
-    if (atomic_exchange(&st.warned_full, 1))
+    if (atomic_load(&st.done) || atomic_exchange(&st.warned_full, 1))
         return;
-    if (errno == ENOSPC || errno == EDQUOT)
+    if (e == ENOENT || e == EBADF) /* the file was removed or replaced under it */
+        opt_debug("the state file is gone: ", what, " are kept in memory only");
+    else if (e == ENOSPC || e == EDQUOT)
         opt_debug("the state file cannot grow (the disk is full): ", what,
                   " are kept in memory only");
+    else if (e == ENOMEM || e == EAGAIN)
+        opt_warn("the state file cannot be mapped (out of address space): ", what,
+                 " are kept in memory only; the exit snapshot has them all");
     else
         opt_warn("the state file is full (HEAPSNAP_STATE): ", what,
                  " are kept in memory only; the exit snapshot has them all");
+}
+
+/* The helper's bytes at [off, off + len) (inside one segment: records and
+ * segments are aligned), mapped if need be; NULL with errno set. */
+static void *state_at(uint64_t off, uint64_t len)
+{
+    uint64_t rel = off - st.h->traces_off, j = rel / STATE_SEG;
+    if (j >= STATE_SEGS || (rel + len - 1) / STATE_SEG != j) {
+        errno = 0;
+        return NULL;
+    }
+    if (!st.seg[j]) {
+        if (state_fd() != 0)
+            return NULL;
+        uint64_t at = st.h->traces_off + j * STATE_SEG, n = st.size - at;
+        void *m = sys_mmap(NULL, n < STATE_SEG ? n : STATE_SEG, PROT_READ | PROT_WRITE,
+                           MAP_SHARED, st.fd, (off_t)at);
+        if (m == MAP_FAILED)
+            return NULL;
+        st.seg[j] = m;
+    }
+    return (char *)st.seg[j] + rel % STATE_SEG;
 }
 
 static void *state_cells_take(unsigned line, unsigned chunk);
@@ -120,39 +194,38 @@ static void *state_cells_take(unsigned line, unsigned chunk)
         return NULL;
     }
     uint64_t off = st.h->cells_off + (uint64_t)i * HSTATE_CHUNK;
-    if (state_reserve(off, HSTATE_CHUNK) != 0) {
+    void *m = MAP_FAILED;
+    int fd = state_open();
+    if (fd >= 0 && state_reserve_fd(fd, off, HSTATE_CHUNK) == 0)
+        m = sys_mmap(NULL, HSTATE_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (m == MAP_FAILED) {
+        errno = fd < 0 ? 0 : e;
         state_full(HSTATE_FULL_CELLS, "new sites' live sums");
         return NULL;
     }
+    atomic_store_explicit(&st.cells[i], m, memory_order_release);
     __atomic_store_n(&st.h->dir[i], (uint32_t)(line + 1) << 16 | chunk, __ATOMIC_RELEASE);
     uint32_t n = __atomic_load_n(&st.h->ndir, __ATOMIC_RELAXED);
     while (n < i + 1 && !__atomic_compare_exchange_n(&st.h->ndir, &n, i + 1, 1,
                                                      __ATOMIC_RELEASE, __ATOMIC_RELAXED))
         ;
-    return (char *)st.h + off;
+    return m;
 }
 
 /* A chunk state_cells gave that its caller did not keep (it lost a race):
- * the directory forgets it. */
+ * the directory forgets it (its mapping stays: a chunk is never reused). */
 void state_cells_drop(const void *c)
 {
-    uint64_t off = (uint64_t)((const char *)c - (const char *)st.h);
-    if (st.h && off >= st.h->cells_off)
-        __atomic_store_n(&st.h->dir[(off - st.h->cells_off) / HSTATE_CHUNK], 0, __ATOMIC_RELEASE);
-}
-
-/* fd moved to a high number (close-on-exec): the program's first
- * descriptors stay free, as without the shim.  The new fd, or fd. */
-static int state_high_fd(int fd)
-{
-    struct rlimit rl;
-    long at = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-                      rl.rlim_cur > 64 ? (long)rl.rlim_cur - 32 : 1000;
-    int hi = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, at > 1000 ? 1000 : at);
-    if (hi < 0)
-        return fd;
-    close(fd);
-    return hi;
+    if (!st.h)
+        return;
+    for (uint32_t i = 0; i < st.maxcells; i++)
+        if (atomic_load_explicit(&st.cells[i], memory_order_acquire) == c) {
+            __atomic_store_n(&st.h->dir[i], 0, __ATOMIC_RELEASE);
+            return;
+        }
 }
 
 /* The name beside out: NAME.state, NAME.<pid>.state when the pattern has
@@ -186,9 +259,12 @@ static void state_layout(struct hsnap_state_head *h, size_t size)
     h->file_size = size;
     h->cells_off = HSTATE_PAGE;
     h->cells_len = cells * HSTATE_CHUNK;
-    h->stacks_off = h->cells_off + h->cells_len;
-    h->stacks_cap = ((size - HSTATE_PAGE - h->cells_len) * 2 / 3) & ~(uint64_t)4095;
-    h->doc_cap = ((size - HSTATE_PAGE - h->cells_len - h->stacks_cap) / 2) & ~(uint64_t)4095;
+    uint64_t rest = size - HSTATE_PAGE - h->cells_len;
+    h->traces_off = h->cells_off + h->cells_len;
+    h->traces_cap = (rest / 16) & ~(uint64_t)4095;
+    h->stacks_off = h->traces_off + h->traces_cap;
+    h->stacks_cap = (rest * 7 / 16) & ~(uint64_t)4095;
+    h->doc_cap = ((rest - h->traces_cap - h->stacks_cap) / 2) & ~(uint64_t)4095;
     h->doc_off[0] = h->stacks_off + h->stacks_cap;
     h->doc_off[1] = h->doc_off[0] + h->doc_cap;
     h->doc_slot = HSTATE_NO_DOC;
@@ -196,10 +272,9 @@ static void state_layout(struct hsnap_state_head *h, size_t size)
     st.maxcells = (uint32_t)cells;
 }
 
-/* A new state file at st.path, mapped at `at` (MAP_FIXED over the old
- * mapping) or anywhere (at NULL), its header page filled from `from` (may
- * be NULL).  The fd, or -1. */
-static int state_create(void *at, const struct hsnap_state_head *from)
+/* A new state file at st.path, of st.size bytes, its header page
+ * allocated: its descriptor (close-on-exec; the caller closes it), or -1. */
+static int state_create_file(void)
 {
     char t[NAME_MAX_PATH + 64];
     const char *why = NULL;
@@ -216,24 +291,34 @@ static int state_create(void *at, const struct hsnap_state_head *from)
     }
     if (fd < 0)
         return -1;
-    void *m = MAP_FAILED;
-    if (ftruncate(fd, (off_t)st.size) == 0 && posix_fallocate(fd, 0, HSTATE_PAGE) == 0)
-        m = sys_mmap(at, st.size, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED : 0), fd, 0);
     struct stat sb;
-    fd = state_high_fd(fd);
-    if (m == MAP_FAILED || fstat(fd, &sb) != 0 || rename(t, st.path) != 0) {
-        if (m != MAP_FAILED && !at)
-            sys_munmap(m, st.size);
+    if (ftruncate(fd, (off_t)st.size) != 0 || posix_fallocate(fd, 0, HSTATE_PAGE) != 0 ||
+        fstat(fd, &sb) != 0 || rename(t, st.path) != 0) {
         unlink(t);
         close(fd);
         return -1;
     }
-    if (from)
-        memcpy(m, from, HSTATE_PAGE);
-    st.h = m;
     st.dev = sb.st_dev;
     st.ino = sb.st_ino;
     return fd;
+}
+
+/* The state file made and its header page mapped: 0, or -1 (errno). */
+static int state_create(void)
+{
+    int fd = state_create_file();
+    if (fd < 0)
+        return -1;
+    void *m = sys_mmap(NULL, HSTATE_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (m == MAP_FAILED) {
+        unlink(st.path);
+        errno = e;
+        return -1;
+    }
+    st.h = m;
+    return 0;
 }
 
 static void state_identity(void)
@@ -253,13 +338,15 @@ void state_init(void)
         return;
     st.size = (size_t)mib * STATE_MIB;
     state_name(st.path);
-    int fd = state_create(NULL, NULL);
-    if (fd < 0) {
-        opt_debug("no state file: cannot create ", st.path, "");
+    if (state_create() != 0) {
+        if (errno == ENOMEM || errno == EAGAIN)
+            opt_warn("no state file (out of address space): a SIGKILL will leave nothing of ",
+                     st.path, "");
+        else
+            opt_debug("no state file: cannot create ", st.path, "");
         st.h = NULL;
         return;
     }
-    st.fd = fd;
     state_layout(st.h, st.size);
     state_identity();
     static const struct peak_store store = {state_cells, state_cells_drop};
@@ -276,12 +363,12 @@ uint64_t state_due(void)
 }
 
 /* The document made in the memfd (len bytes) into the slot not in use,
- * then published. */
+ * then published; the slot before goes back to a hole. */
 static void state_publish(uint64_t len)
 {
     uint32_t cur = __atomic_load_n(&st.h->doc_slot, __ATOMIC_RELAXED);
     uint32_t k = cur == 0 ? 1 : 0;
-    char *dst = (char *)st.h + st.h->doc_off[k];
+    uint64_t base = st.h->doc_off[k];
     if (len > st.h->doc_cap) {
         errno = 0;
         state_full(HSTATE_FULL_DOC, "new sites' stacks");
@@ -291,91 +378,149 @@ static void state_publish(uint64_t len)
         uint64_t want = (len + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
         if (want > st.h->doc_cap)
             want = st.h->doc_cap;
-        if (state_reserve(st.h->doc_off[k], want) != 0) {
+        if (state_reserve(base + st.doc_room[k], want - st.doc_room[k]) != 0) {
             state_full(HSTATE_FULL_DOC, "new sites' stacks");
             return;
         }
         st.doc_room[k] = want;
     }
-    for (uint64_t at = 0; at < len;) {
-        ssize_t r = pread(st.doc_fd, dst + at, len - at, (off_t)at);
-        if (r <= 0)
+    uint32_t crc = (uint32_t)crc32_z(0, Z_NULL, 0);
+    for (uint64_t at = 0; at < len;) { /* a segment at a time */
+        uint64_t n = STATE_SEG - (base + at - st.h->traces_off) % STATE_SEG;
+        if (n > len - at)
+            n = len - at;
+        char *dst = state_at(base + at, n);
+        if (!dst) {
+            state_full(HSTATE_FULL_DOC, "new sites' stacks");
             return;
-        at += (uint64_t)r;
+        }
+        for (uint64_t got = 0; got < n;) {
+            ssize_t r = pread(st.doc_fd, dst + got, n - got, (off_t)(at + got));
+            if (r <= 0)
+                return;
+            got += (uint64_t)r;
+        }
+        crc = (uint32_t)crc32_z(crc, (const Bytef *)dst, n);
+        at += n;
     }
     st.h->doc[k].len = len;
     st.h->doc[k].t_ns = life_now_ns();
-    st.h->doc[k].crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)dst, len);
+    st.h->doc[k].crc32 = crc;
     __atomic_store_n(&st.h->doc_slot, k, __ATOMIC_RELEASE);
     st.h->docs++;
+    /* the slot before holds nothing a reader takes now: its pages go back
+     * (allocated again before the next document is copied there) */
+    if (st.doc_room[1 - k] && state_fd() == 0 &&
+        fallocate(st.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                  (off_t)st.h->doc_off[1 - k], (off_t)st.doc_room[1 - k]) == 0) {
+        st.h->doc[1 - k].len = 0;
+        st.doc_room[1 - k] = 0;
+    }
 }
 
-/* Room for len more bytes of stacks (allocated ahead in steps of 64 KiB:
- * on a tmpfs an allocated page is charged to the process's cgroup). */
-static int state_stacks_room(uint64_t len)
+/* Room in [off, off + cap) up to end bytes, *room of them allocated
+ * already (ahead in steps: on a tmpfs an allocated page is charged to the
+ * process's cgroup).  0, or -1 (errno 0: the bound, not the disk). */
+static int state_room(uint64_t off, uint64_t cap, uint64_t *room, uint64_t end)
 {
-    struct hsnap_state_head *h = st.h;
-    if (h->stacks_len + len <= st.stacks_room)
+    if (end <= *room)
         return 0;
-    if (h->stacks_len + len > h->stacks_cap) {
-        errno = 0; /* the bound, not the disk */
+    if (end > cap) {
+        errno = 0;
         return -1;
     }
-    uint64_t want = (h->stacks_len + len + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
-    if (want > h->stacks_cap)
-        want = h->stacks_cap;
-    if (state_reserve(h->stacks_off + st.stacks_room, want - st.stacks_room) != 0)
+    uint64_t want = (end + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
+    if (want > cap)
+        want = cap;
+    if (state_reserve(off + *room, want - *room) != 0)
         return -1;
-    st.stacks_room = want;
+    *room = want;
     return 0;
 }
 
-/* The stacks of traces [stacks_n, n) appended; 0, or -1 (full: the
+/* Trace id's nodes that are not in the file yet (written outermost first,
+ * so a node written has its parents written), then its record.  0, or -1
+ * (full). */
+static int state_trace(uint32_t id)
+{
+    struct hsnap_state_head *h = st.h;
+    struct hsnap_state_node *nd[TRACE_DEPTH_MAX];
+    uint32_t leaf, path[TRACE_DEPTH_MAX], x;
+    unsigned flags, depth = trace_node(id, &leaf, &flags), k = 0;
+    if (depth > TRACE_DEPTH_MAX)
+        depth = TRACE_DEPTH_MAX;
+    if (state_room(h->traces_off, h->traces_cap, &st.traces_room, ((uint64_t)id + 1) * 8) != 0 ||
+        state_room(h->stacks_off, h->stacks_cap, &st.stacks_room, ((uint64_t)leaf + 1) * 16) != 0)
+        return -1;
+    for (x = leaf; k < depth && x; k++) { /* a parent's id is below its child's */
+        if (!(nd[k] = state_at(h->stacks_off + (uint64_t)x * 16, 16)))
+            return -1;
+        if (nd[k]->set)
+            break;
+        path[k] = x;
+        (void)ftree_frame(x, &x);
+    }
+    while (k--) {
+        uint32_t parent;
+        uintptr_t ip = ftree_frame(path[k], &parent);
+        *nd[k] = (struct hsnap_state_node){ip, parent, 1};
+    }
+    struct hsnap_state_trace *t = state_at(h->traces_off + (uint64_t)id * 8, 8);
+    if (!t)
+        return -1;
+    *t = (struct hsnap_state_trace){leaf, (uint16_t)depth, (uint16_t)flags};
+    if (((uint64_t)leaf + 1) * 16 > h->stacks_len)
+        h->stacks_len = ((uint64_t)leaf + 1) * 16;
+    return 0;
+}
+
+/* The stacks of traces [stacks_n, n) written; 0, or -1 (full: the
  * documents stop, so that none counts a trace without its stack). */
 static int state_stacks(uint32_t n)
 {
-    struct hsnap_state_head *h = st.h;
-    uintptr_t ip[TRACE_DEPTH_MAX];
-    uint32_t id = h->stacks_n;
-    for (; id < n; id++) {
-        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags), k = 0;
-        if (depth > TRACE_DEPTH_MAX)
-            depth = TRACE_DEPTH_MAX;
-        while (k < depth && k < st.prev_depth && ip[depth - 1 - k] == st.prev[st.prev_depth - 1 - k])
-            k++;
-        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)k, 0};
-        uint64_t own = (uint64_t)(depth - k) * 8;
-        if (state_stacks_room(sizeof head + own) != 0)
-            break;
-        char *p = (char *)h + h->stacks_off + h->stacks_len;
-        memcpy(p, head, sizeof head);
-        memcpy(p + sizeof head, ip, own);
-        h->stacks_len += sizeof head + own;
-        memcpy(st.prev, ip, (size_t)depth * sizeof *ip);
-        st.prev_depth = depth;
-    }
-    __atomic_store_n(&h->stacks_n, id, __ATOMIC_RELEASE);
+    uint32_t id = st.h->stacks_n;
+    while (id < n && state_trace(id) == 0)
+        id++;
+    __atomic_store_n(&st.h->stacks_n, id, __ATOMIC_RELEASE);
     if (id == n)
         return 0;
     state_full(HSTATE_FULL_DOC, "new sites' stacks");
     return -1;
 }
 
-/* The helper's heartbeat: the time, and a document when traces or
- * allocations moved since the last. */
+static uint64_t state_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The helper's heartbeat: the time, new traces' stacks, and a document
+ * when traces or allocations moved since the last - spaced by its cost:
+ * the next waits a hundred times the CPU time this one took (the cells and
+ * the stacks, which a reader adds to it, are current at every beat). */
 void state_beat(void)
 {
-    if (!st.h || !life_own_process())
+    if (!st.h || atomic_load(&st.done) || !life_own_process())
         return;
-    uint64_t allocs, frees;
-    st.due = life_mono_ns() + STATE_BEAT_NS;
+    uint64_t allocs, frees, now = life_mono_ns();
+    st.due = now + STATE_BEAT_NS;
     trace_alloc_counts(&allocs, &frees);
     uint32_t n = trace_count();
-    if (!(st.h->flags & HSTATE_FULL_DOC) &&
+    int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(n);
+    uint32_t codes = py_code_count();
+    /* new Python code objects: their lines are in the next document, due
+     * sooner (at a tenth of the spacing) */
+    int soon = codes != st.last_codes &&
+               now >= st.doc_at + (st.doc_spent * STATE_DOC_SPACING / 10 > STATE_BEAT_NS / 2
+                                       ? st.doc_spent * STATE_DOC_SPACING / 10 : STATE_BEAT_NS / 2);
+    if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || now >= st.doc_next || soon) &&
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
-         n != st.last_traces) && state_stacks(n) == 0) {
+         n != st.last_traces)) {
+        uint64_t cpu = state_cpu_ns();
         if (st.doc_fd < 0)
-            st.doc_fd = state_high_fd(memfd_create("heapsnap-state", MFD_CLOEXEC));
+            st.doc_fd = memfd_create("heapsnap-state", MFD_CLOEXEC);
         struct snap_live lv = {0};
         if (st.doc_fd >= 0 && snap_live_init(&lv, n) == 0) {
             peak_live(lv.live, n);
@@ -386,10 +531,22 @@ void state_beat(void)
             if (r == 0) {
                 st.last_allocs = allocs + frees;
                 st.last_traces = n;
+                st.last_codes = codes;
             }
             arena_unmap(lv.live, lv.len);
         }
+        if (st.doc_fd >= 0) /* no descriptor stays open, and its pages go */
+            close(st.doc_fd);
+        st.doc_fd = -1;
+        uint64_t spent = state_cpu_ns() - cpu;
+        st.doc_at = now;
+        st.doc_spent = spent;
+        st.doc_next = now + (spent * STATE_DOC_SPACING > STATE_BEAT_NS
+                                 ? spent * STATE_DOC_SPACING : STATE_BEAT_NS) - STATE_BEAT_NS / 8;
     }
+    state_used();
+    if (st.fd >= 0 && close(st.fd) >= -1) /* no descriptor stays open */
+        st.fd = -1;
     st.h->beat_ns = life_now_ns();
     __atomic_store_n(&st.h->beats, st.h->beats + 1, __ATOMIC_RELEASE);
 }
@@ -409,49 +566,95 @@ void state_done(void)
     if (!st.h || !life_own_process())
         return;
     st.h->state = HSTATE_EXITED;
+    atomic_store(&st.done, 1);
     if (state_ours())
         unlink(st.path);
 }
 
-/* A fork's child: the mapping is the parent's file.  It moves, at the same
- * address, to a file of the child's own (named from its own output name)
- * or, when children write nothing, to private memory; the used parts are
- * copied. */
+/* Piece [at, at + len) of the mapping replaced, at the same address, by
+ * a copy of what the parent's file (pfd) holds there, read with pread
+ * (the child has none of the parent's pages mapped: reading them through
+ * the mapping would fault each in): into fd at off (a file of the
+ * child's own), or, fd -1, into private memory, only the pages that are
+ * not zero.  0 or -1. */
+static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off)
+{
+    uint64_t buf[4096 / 8];
+    if (fd >= 0 && state_reserve_fd(fd, off, len) != 0)
+        return -1;
+    void *m = fd >= 0 ? sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off)
+                      : sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    for (uint64_t p = 0; p < len; p += sizeof buf) {
+        if (pread(pfd, buf, sizeof buf, (off_t)(off + p)) != (ssize_t)sizeof buf)
+            memcpy(buf, (const char *)at + p, sizeof buf); /* faults it in: still right */
+        unsigned k = 0;
+        while (k < sizeof buf / 8 && !buf[k])
+            k++;
+        if (k == sizeof buf / 8)
+            continue; /* a hole, or zeros: both files read as zero there */
+        if (fd < 0 || pwrite(fd, buf, sizeof buf, (off_t)(off + p)) != (ssize_t)sizeof buf)
+            memcpy((char *)m + p, buf, sizeof buf);
+    }
+    if (sys_mremap(m, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at) == MAP_FAILED) {
+        sys_munmap(m, len);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every piece moved (state_move) from pfd to fd (or private memory); the
+ * helper's segments dropped.  0 or -1. */
+static int state_move_all(int pfd, int fd)
+{
+    int r = state_move(st.h, HSTATE_PAGE, pfd, fd, 0);
+    for (uint32_t i = 0; i < st.maxcells && r == 0; i++) {
+        void *c = atomic_load(&st.cells[i]);
+        if (c)
+            r = state_move(c, HSTATE_CHUNK, pfd, fd, st.h->cells_off + (uint64_t)i * HSTATE_CHUNK);
+    }
+    for (uint32_t j = 0; j < STATE_SEGS; j++)
+        if (st.seg[j]) {
+            uint64_t n = st.size - st.h->traces_off - (uint64_t)j * STATE_SEG;
+            sys_munmap(st.seg[j], n < STATE_SEG ? n : STATE_SEG);
+            st.seg[j] = NULL;
+        }
+    return r;
+}
+
+/* A fork's child: the pieces are the parent's file.  They move, at the
+ * same addresses, to a file of the child's own (named from its own output
+ * name) or, when children write nothing or that fails, to private memory;
+ * only the pages resident are copied (a fork costs no fault for the rest). */
 void state_after_fork_child(void)
 {
     if (!st.h)
         return;
-    struct hsnap_state_head *old = st.h;
-    uint32_t cells = atomic_load(&st.ncells);
-    uint64_t used = old->cells_off + (uint64_t)(cells < st.maxcells ? cells : st.maxcells) *
-                                         HSTATE_CHUNK;
-    void *copy = sys_mmap(NULL, used, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (copy == MAP_FAILED)
-        goto anon;
-    memcpy(copy, old, used);
     if (st.doc_fd >= 0)
         close(st.doc_fd);
-    st.doc_fd = -1;
+    st.doc_fd = st.fd = -1;
     st.doc_room[0] = st.doc_room[1] = 0;
-    close(st.fd);
-    st.fd = -1;
+    int pfd = state_open(); /* the parent's file (-1: the mapping is read instead) */
     if (opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE) {
+        char parent[sizeof st.path];
+        memcpy(parent, st.path, sizeof parent);
         state_name(st.path);
-        int fd = state_create(old, NULL);
-        if (fd >= 0 && state_reserve(0, used) == 0) {
-            st.fd = fd;
-            memcpy(old, copy, used);
-            old->doc_slot = HSTATE_NO_DOC; /* its own stacks and documents, from the next beat */
-            old->doc[0].len = old->doc[1].len = 0;
-            old->stacks_n = 0;
-            old->stacks_len = 0;
-            old->flags &= ~HSTATE_FULL_DOC;
-            st.stacks_room = 0;
-            st.prev_depth = 0;
+        int fd = strcmp(parent, st.path) ? state_create_file() : -1;
+        if (fd >= 0 && state_move_all(pfd, fd) == 0) {
+            struct hsnap_state_head *h = st.h;
+            close(fd);
+            if (pfd >= 0)
+                close(pfd);
+            h->doc_slot = HSTATE_NO_DOC; /* its own stacks and documents, from the next beat */
+            h->doc[0].len = h->doc[1].len = 0;
+            h->stacks_n = 0;
+            h->stacks_len = 0;
+            h->flags &= ~HSTATE_FULL_DOC;
+            st.stacks_room = st.traces_room = 0;
             st.last_traces = 0;
-            st.due = 0;
+            st.due = st.doc_next = 0;
             state_identity();
-            sys_munmap(copy, used);
             rchan_tell_state(st.path);
             return;
         }
@@ -460,29 +663,43 @@ void state_after_fork_child(void)
             close(fd);
         }
     }
-anon:
-    /* no file: private memory at the same address, the sums kept */
-    if (sys_mmap(old, st.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-             0) != MAP_FAILED && copy != MAP_FAILED)
-        memcpy(old, copy, used);
-    if (copy != MAP_FAILED)
-        sys_munmap(copy, used);
+    /* no file: private memory at the same addresses, the sums kept */
+    state_move_all(pfd, -1);
+    if (pfd >= 0)
+        close(pfd);
     st.h = NULL; /* nothing more is written: the hooks' cells stay valid */
 }
 
-/* For `heapsnap info` through the API-less path: the bytes in use. */
+/* The bytes of the file allocated now (the most so far kept). */
 uint64_t state_used(void)
 {
     if (!st.h)
         return 0;
-    return HSTATE_PAGE + (uint64_t)atomic_load(&st.ncells) * HSTATE_CHUNK + st.stacks_room +
-           st.doc_room[0] + st.doc_room[1];
+    uint32_t cells = atomic_load(&st.ncells);
+    uint64_t u = HSTATE_PAGE + (uint64_t)(cells < st.maxcells ? cells : st.maxcells) * HSTATE_CHUNK +
+                 st.stacks_room + st.traces_room + st.doc_room[0] + st.doc_room[1];
+    if (u > st.used_max)
+        st.used_max = u;
+    return u;
 }
 
-/* The live view's (shim/attach): the file, to pass over the control socket. */
-int state_fd(void)
+/* A snapshot's STATE section: the bound and the most of it used. */
+void state_put(struct sbuf *b)
 {
-    return st.h ? st.fd : -1;
+    if (!st.h)
+        return;
+    state_used();
+    sbuf_u64(b, st.size);
+    sbuf_u64(b, st.used_max);
+    sbuf_u32(b, __atomic_load_n(&st.h->flags, __ATOMIC_RELAXED));
+    sbuf_u32(b, 0);
+}
+
+/* The live view's (shim/attach): a new read-only descriptor of the file,
+ * to pass over the control socket and close; -1: none. */
+int state_open_ro(void)
+{
+    return st.h ? state_open_as(O_RDONLY) : -1;
 }
 
 /* exec replaces the image: the program it becomes (the shim again, or

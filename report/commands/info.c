@@ -226,6 +226,11 @@ static void info_state(const struct snap *s)
                (unsigned long long)(s->state_used / 1024),
                (unsigned long long)(s->state_size / 1024),
                s->state_flags ? " (full: some sites are missing)" : "");
+    else if (s->state_bound)
+        printf("%-17s %llu KiB at most in use of %llu KiB (HEAPSNAP_STATE)%s\n", "state file:",
+               (unsigned long long)(s->state_max / 1024),
+               (unsigned long long)(s->state_bound / 1024),
+               s->state_flags ? ", full: some sites were kept in memory only" : "");
 }
 
 static void info_print(const struct snap *s)
@@ -336,6 +341,10 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
         json_kbool(j, "cut_short", 1);
     if (s->state_size)
         json_ku64(j, "state_kib", s->state_used / 1024);
+    else if (s->state_bound) {
+        json_ku64(j, "state_kib", s->state_max / 1024);
+        json_ku64(j, "state_bound_kib", s->state_bound / 1024);
+    }
     if (m->flags & HSNAP_META_ATTACHED)
         json_kbool(j, "attached", 1);
     json_ku64(j, "sequence", m->seq);

@@ -346,6 +346,22 @@ static int parse_required(struct sec *secs, struct snap *s, char *err, size_t er
     return 0;
 }
 
+/* STATE: 24 bytes, the state file's bound and most used. */
+static int parse_state_use(struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    uint32_t tail[2];
+    if (sec->len != 24)
+        return fail(err, errlen, "section STATE: %llu bytes, want 24", (unsigned long long)sec->len);
+    memcpy(&s->state_bound, sec->data, 8);
+    memcpy(&s->state_max, (const uint8_t *)sec->data + 8, 8);
+    memcpy(tail, (const uint8_t *)sec->data + 16, 8);
+    if (s->state_max > s->state_bound)
+        return fail(err, errlen, "section STATE: %llu bytes used of %llu", (unsigned long long)s->state_max,
+                    (unsigned long long)s->state_bound);
+    s->state_flags = tail[0];
+    return 0;
+}
+
 /* UNLOADED: 4 + 4 * count bytes, a count per unloaded module. */
 static int parse_unloaded(const struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
@@ -450,6 +466,8 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_SITELINE].seen &&
         siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len, err,
                         errlen) < 0)
+        return -1;
+    if (secs[HSNAP_SEC_STATE].seen && parse_state_use(&secs[HSNAP_SEC_STATE], s, err, errlen) < 0)
         return -1;
     if (secs[HSNAP_SEC_FAILED].seen && parse_failed(&secs[HSNAP_SEC_FAILED], s, err, errlen) < 0)
         return -1;

@@ -65,7 +65,7 @@ struct snap_siteline {
                                             use siteline_point/_sites */
 };
 
-#define SNAP_MAX_SECTIONS 18 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 19 /* slots for known types, indexed by type */
 
 /* A section's size in the file and uncompressed (equal when stored raw). */
 struct snap_secsize {
@@ -120,6 +120,7 @@ struct snap {
                                   bound and bytes in use; 0: a snapshot file */
     uint64_t state_used;
     uint32_t state_flags;      /* its HSTATE_FULL_* */
+    uint64_t state_bound, state_max; /* STATE: the state file it kept, bound and most used */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */

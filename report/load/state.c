@@ -64,12 +64,13 @@ static int st_check_head(const struct hsnap_state_head *h, uint64_t size, char *
         h->cells_len / HSTATE_CHUNK > HSTATE_DIR_MAX || h->cells_len > size - HSTATE_PAGE)
         return st_fail(err, errlen, "the cells lie outside the file: damaged");
     /* cells, stacks, doc 0, doc 1: each inside the file, none overlapping */
-    uint64_t lo[4] = {h->cells_off, h->stacks_off, h->doc_off[0], h->doc_off[1]};
-    uint64_t len[4] = {h->cells_len, h->stacks_cap, h->doc_cap, h->doc_cap};
+    uint64_t lo[5] = {h->cells_off, h->stacks_off, h->doc_off[0], h->doc_off[1], h->traces_off};
+    uint64_t len[5] = {h->cells_len, h->stacks_cap, h->doc_cap, h->doc_cap, h->traces_cap};
     if (h->doc_cap > STATE_MAX_DOC || h->stacks_cap > STATE_MAX_DOC ||
-        h->stacks_len > h->stacks_cap)
+        h->traces_cap > STATE_MAX_DOC || h->stacks_len > h->stacks_cap ||
+        (uint64_t)h->stacks_n * 8 > h->traces_cap)
         return st_fail(err, errlen, "regions larger than the format allows: damaged");
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         if (lo[i] < HSTATE_PAGE || lo[i] > size || len[i] > size - lo[i])
             return st_fail(err, errlen, "a region lies outside the file: damaged");
         for (int j = 0; j < i; j++)
@@ -145,76 +146,167 @@ static void st_recrc(uint8_t *d, uint64_t payload, uint64_t plen)
     memcpy(d + payload - sizeof(struct hsnap_section) + 4, &crc, 4);
 }
 
-/* The document d (len bytes, ending in END) with a TRACES section of its
- * first n stacks (read from the state's stacks) before END: a new buffer
- * in *out, or -1 with the reason. */
-static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_t *d,
-                          uint64_t len, uint32_t n, uint8_t **out, uint64_t *outlen, char *err,
-                          size_t errlen)
+/* The stack of trace record t into o (u16 depth, u16 flags, u32 0, u64
+ * ip[depth], innermost first) from the nodes (nn of them); 0, or -1 when
+ * a node is missing or the walk does not end at the root. */
+static int st_stack(const struct hsnap_state_trace *t, const struct hsnap_state_node *nodes,
+                    uint64_t nn, uint8_t *o)
 {
-    struct hsnap_section end, sec = {HSNAP_SEC_TRACES, 0, 0};
-    struct hsnap_header hh;
-    if (len < sizeof hh + sizeof end || (memcpy(&end, d + len - sizeof end, sizeof end),
-                                         end.type != HSNAP_SEC_END || end.length))
+    uint16_t hd[4] = {t->depth, t->flags, 0, 0};
+    uint32_t x = t->node;
+    memcpy(o, hd, 8);
+    for (unsigned i = 0; i < t->depth; i++) {
+        if (!x || x >= nn || !nodes[x].set || nodes[x].parent >= x)
+            return -1;
+        memcpy(o + 8 + (uint64_t)i * 8, &nodes[x].ip, 8);
+        x = nodes[x].parent;
+    }
+    return x == 0 ? 0 : -1;
+}
+
+/* A section of type t and payload p (plen bytes) at o + *w. */
+static void st_put_sec(uint8_t *o, uint64_t *w, uint32_t t, const uint8_t *p, uint64_t plen)
+{
+    struct hsnap_section sec = {.type = t, .length = plen};
+    sec.crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), p ? p : o + *w + sizeof sec, plen);
+    if (p)
+        memcpy(o + *w + sizeof sec, p, plen);
+    memcpy(o + *w, &sec, sizeof sec);
+    *w += sizeof sec + plen;
+}
+
+/* A trace's live blocks and bytes from its cells' sums (a torn or
+ * negative sum holds nothing). */
+static void st_live(const int64_t acc[2], uint64_t *count, uint64_t *bytes)
+{
+    int64_t c = acc[0], b = acc[1];
+    *count = c > 0 && b >= 0 ? ((uint64_t)c + (1u << 15)) >> 16 : 0;
+    *bytes = *count ? (uint64_t)b : 0;
+}
+
+/* PEAK at o + *w: the cells' sums, when they hold more than the document's
+ * capture p (plen bytes: the process was at its peak when killed, as a
+ * growing one is); else the capture as it is. */
+static void st_peak(uint8_t *o, uint64_t *w, const uint8_t *p, uint64_t plen, int64_t (*acc)[2],
+                    uint32_t N, const struct hsnap_state_head *h)
+{
+    struct hsnap_peak head;
+    uint64_t cur = 0, blocks = 0, c, b;
+    for (uint32_t id = 0; id < N; id++) {
+        st_live(acc[id], &c, &b);
+        cur += b;
+        blocks += c;
+    }
+    if (plen < sizeof head || (memcpy(&head, p, sizeof head), cur <= head.bytes)) {
+        st_put_sec(o, w, HSNAP_SEC_PEAK, p, plen);
+        return;
+    }
+    head.t_ns = h->beat_ns > h->start_ns ? h->beat_ns - h->start_ns : 0;
+    head.bytes = cur;
+    head.blocks = blocks;
+    head.flags |= HSNAP_PEAK_AT_SNAPSHOT;
+    head.count = 0;
+    uint8_t *q = o + *w + sizeof(struct hsnap_section) + sizeof head;
+    for (uint32_t id = 0; id < N; id++) {
+        st_live(acc[id], &c, &b);
+        if (!c)
+            continue;
+        struct hsnap_peak_item it = {.trace = id, .blocks = c, .bytes = b};
+        memcpy(q + (uint64_t)head.count++ * sizeof it, &it, sizeof it);
+    }
+    memcpy(o + *w + sizeof(struct hsnap_section), &head, sizeof head);
+    st_put_sec(o, w, HSNAP_SEC_PEAK, NULL, sizeof head + (uint64_t)head.count * sizeof(struct hsnap_peak_item));
+}
+
+/* The document d (len bytes, ending in END, n traces in its STATS) made a
+ * whole snapshot of the state's N >= n traces: STATS and TEMPS grown to N
+ * (the traces born after it count nothing yet: st_patch gives their live
+ * sums), and a TRACES section of their stacks (from the traces and nodes)
+ * before END: a new buffer in *out, or -1 with the reason. */
+static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_t *d,
+                          uint64_t len, uint32_t n, uint32_t N, int64_t (*acc)[2], uint8_t **out,
+                          uint64_t *outlen, char *err, size_t errlen)
+{
+    struct hsnap_section end, s;
+    if (len < sizeof(struct hsnap_header) + sizeof end ||
+        (memcpy(&end, d + len - sizeof end, sizeof end), end.type != HSNAP_SEC_END || end.length))
         return st_fail(err, errlen, "its document does not end: damaged");
-    if (n > h->stacks_n)
+    if (n > N || N != h->stacks_n || (uint64_t)N * 8 > h->traces_cap || h->stacks_len % 16)
         return st_fail(err, errlen, "its document counts more sites than it has stacks: damaged");
-    uint8_t *stk = malloc(h->stacks_len ? h->stacks_len : 1);
-    if (!stk)
-        return st_fail(err, errlen, "out of memory");
-    if (st_read(fd, stk, h->stacks_off, h->stacks_len) != 0) {
-        free(stk);
-        return st_fail(err, errlen, "cannot read its stacks");
+    uint64_t nn = h->stacks_len / 16, tlen = 4, total = 0;
+    struct hsnap_state_trace *tr = malloc((uint64_t)N * 8 + 1);
+    struct hsnap_state_node *nodes = malloc(h->stacks_len + 1);
+    uint8_t *o = NULL;
+    int rc = -1;
+    if (!tr || !nodes) {
+        st_fail(err, errlen, "out of memory");
+        goto out;
     }
-    uint64_t at = 0, outlen_traces = 0;
-    for (uint32_t i = 0, prev = 0; i < n; i++) { /* first pass: checks and size */
-        uint16_t hd[4];
-        if (h->stacks_len - at < 8 || (memcpy(hd, stk + at, 8), hd[2] > hd[0]) || hd[2] > prev ||
-            (h->stacks_len - at - 8) / 8 < (uint64_t)(hd[0] - hd[2])) {
-            free(stk);
-            return st_fail(err, errlen, "its stacks end early or do not chain: damaged");
+    if (st_read(fd, tr, h->traces_off, (uint64_t)N * 8) != 0 ||
+        st_read(fd, nodes, h->stacks_off, h->stacks_len) != 0) {
+        st_fail(err, errlen, "cannot read its stacks");
+        goto out;
+    }
+    for (uint32_t i = 0; i < N; i++)
+        tlen += 8 + (uint64_t)tr[i].depth * 8;
+    /* the sections as they are, STATS and TEMPS grown, TRACES, END */
+    total = len + sizeof s + tlen + (uint64_t)(N - n) * (sizeof(struct hsnap_stat) + 8) +
+            sizeof(struct hsnap_peak) + (uint64_t)N * sizeof(struct hsnap_peak_item);
+    if (!(o = malloc(total))) {
+        st_fail(err, errlen, "out of memory");
+        goto out;
+    }
+    uint64_t w = sizeof(struct hsnap_header);
+    memcpy(o, d, w);
+    for (uint64_t at = w; at + sizeof s <= len - sizeof end;) {
+        memcpy(&s, d + at, sizeof s);
+        if (s.length > len - sizeof end - at - sizeof s) {
+            st_fail(err, errlen, "its document's sections overrun it: damaged");
+            goto out;
         }
-        at += 8 + (uint64_t)(hd[0] - hd[2]) * 8;
-        outlen_traces += 8 + (uint64_t)hd[0] * 8;
-        prev = hd[0];
+        const uint8_t *p = d + at + sizeof s;
+        uint64_t grow = s.type == HSNAP_SEC_STATS ? sizeof(struct hsnap_stat)
+                        : s.type == HSNAP_SEC_TEMPS ? 8 : 0;
+        uint64_t head = s.type == HSNAP_SEC_TEMPS ? 8 : 4;
+        if (s.type == HSNAP_SEC_PEAK) {
+            st_peak(o, &w, p, s.length, acc, N, h);
+        } else if (grow && s.length >= head) {
+            memcpy(o + w + sizeof s, p, s.length);
+            memcpy(o + w + sizeof s, &N, 4); /* the count; the new records count nothing */
+            memset(o + w + sizeof s + s.length, 0, (uint64_t)(N - n) * grow);
+            st_put_sec(o, &w, s.type, NULL, s.length + (uint64_t)(N - n) * grow);
+        } else {
+            memcpy(o + w, d + at, sizeof s + s.length);
+            w += sizeof s + s.length;
+        }
+        at += sizeof s + s.length;
     }
-    sec.length = 4 + outlen_traces;
-    uint64_t total = len + sizeof sec + sec.length;
-    uint8_t *o = malloc(total);
-    if (!o) {
-        free(stk);
-        return st_fail(err, errlen, "out of memory");
+    uint64_t tw = w + sizeof s;
+    memcpy(o + tw, &N, 4);
+    tw += 4;
+    for (uint32_t i = 0; i < N; i++) {
+        if (tr[i].depth > 256 || st_stack(&tr[i], nodes, nn, o + tw) != 0) {
+            st_fail(err, errlen, "its stacks end early or do not chain: damaged");
+            goto out;
+        }
+        tw += 8 + (uint64_t)tr[i].depth * 8;
     }
-    uint64_t k = len - sizeof end, w = k + sizeof sec + 4;
-    memcpy(o, d, k);
-    memcpy(o + k + sizeof sec, &n, 4);
-    const uint8_t *prev = NULL;
-    at = 0;
-    for (uint32_t i = 0; i < n; i++) { /* second pass: each stack whole */
-        uint16_t hd[4];
-        memcpy(hd, stk + at, 8);
-        uint64_t own = (uint64_t)(hd[0] - hd[2]) * 8;
-        uint8_t *t = o + w;
-        memcpy(t, hd, 4);
-        memset(t + 4, 0, 4);
-        memcpy(t + 8, stk + at + 8, own);
-        if (hd[2]) /* the outer frames: the previous stack's, whole by now */
-            memcpy(t + 8 + own, prev + 8 + ((uint64_t)prev[0] | (uint64_t)prev[1] << 8) * 8 -
-                                    (uint64_t)hd[2] * 8, (uint64_t)hd[2] * 8);
-        prev = t;
-        w += 8 + (uint64_t)hd[0] * 8;
-        at += 8 + own;
-    }
-    sec.crc32 = (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), o + k + sizeof sec, sec.length);
-    memcpy(o + k, &sec, sizeof sec);
-    memcpy(o + total - sizeof end, &end, sizeof end);
+    st_put_sec(o, &w, HSNAP_SEC_TRACES, NULL, tlen);
+    memcpy(o + w, &end, sizeof end);
+    w += sizeof end;
+    struct hsnap_header hh;
     memcpy(&hh, o, sizeof hh);
-    hh.file_size = total;
+    hh.file_size = w;
     memcpy(o, &hh, sizeof hh);
-    free(stk);
     *out = o;
-    *outlen = total;
-    return 0;
+    *outlen = w;
+    o = NULL;
+    rc = 0;
+out:
+    free(o);
+    free(tr);
+    free(nodes);
+    return rc;
 }
 
 /* STATS and META of the document d patched with the cells' sums. */
@@ -226,10 +318,8 @@ static void st_patch(uint8_t *d, uint64_t len, int64_t (*acc)[2], uint32_t n,
         for (uint32_t id = 0; id < n; id++) {
             struct hsnap_stat s;
             uint8_t *p = d + at + 4 + (uint64_t)id * sizeof s;
-            int64_t c = acc[id][0], b = acc[id][1];
             memcpy(&s, p, sizeof s);
-            s.live_count = c > 0 && b >= 0 ? ((uint64_t)c + (1u << 15)) >> 16 : 0;
-            s.live_bytes = s.live_count ? (uint64_t)b : 0;
+            st_live(acc[id], &s.live_count, &s.live_bytes);
             if (s.total_count < s.live_count)
                 s.total_count = s.live_count;
             if (s.total_bytes < s.live_bytes)
@@ -298,20 +388,20 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
         st_fail(err, errlen, "its document does not match its checksum: damaged");
         goto out;
     }
-    uint32_t n = st_ntraces(doc, dd->len);
-    if (n && !(acc = calloc(n, sizeof *acc))) {
+    uint32_t n = st_ntraces(doc, dd->len), N = h.stacks_n;
+    if (N && !(acc = calloc(N, sizeof *acc))) {
         st_fail(err, errlen, "out of memory");
         goto out;
     }
-    if (st_cells(fd, &h, acc, n, &info->later_bytes) != 0) {
+    if (st_cells(fd, &h, acc, N, &info->later_bytes) != 0) {
         st_fail(err, errlen, "cannot read its cells");
         goto out;
     }
     uint8_t *full = NULL;
     uint64_t flen = 0;
-    if (st_with_traces(fd, &h, doc, dd->len, n, &full, &flen, err, errlen) != 0)
+    if (st_with_traces(fd, &h, doc, dd->len, n, N, acc, &full, &flen, err, errlen) != 0)
         goto out;
-    st_patch(full, flen, acc, n, &h);
+    st_patch(full, flen, acc, N, &h);
     rc = snap_load_mem(full, flen, out, err, errlen);
     free(full);
     if (rc != 0)
@@ -323,7 +413,8 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     info->state = h.state;
     info->flags = h.flags;
     info->size = h.file_size;
-    info->used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len + 2 * dd->len;
+    info->used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len +
+                 (uint64_t)h.stacks_n * 8 + dd->len;
     rc = 0;
 out:
     free(acc);

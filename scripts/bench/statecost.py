@@ -24,9 +24,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-PY = shutil.which("python3") or "/usr/bin/python3"
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3")  # not a pyenv shim (a shell script)
 
-# name, program (tests/bench/NAME.c, or a python script), arguments
+# name, program (scripts/bench/programs/NAME.c, or a python script), arguments
 WORKLOADS = [
     ("churn1", "churn", "3000000 100000 1"),
     ("deep", "deep", "250000 100000"),
@@ -43,7 +43,7 @@ def build(prog, out_dir):
         subprocess.run([os.path.join(ROOT, "tests/fixtures/build.sh"), prog[8:]], cwd=ROOT,
                        check=True, stdout=subprocess.DEVNULL)
         return [os.path.join(BUILD, "fixtures", prog[8:])]
-    src = os.path.join(ROOT, "tests", "bench", prog + ".c")
+    src = os.path.join(ROOT, "scripts", "bench", "programs", prog + ".c")
     out = os.path.join(out_dir, prog)
     if not os.path.exists(out) or os.stat(out).st_mtime < os.stat(src).st_mtime:
         subprocess.run(["gcc", "-O2", "-g", "-pthread", "-I" + ROOT + "/shim", src, "-o", out],

@@ -182,12 +182,7 @@ static void att_detach(int c)
  * the live view reads it at no cost to this process. */
 static void att_send_state(int c)
 {
-    char self[48] = "/proc/self/fd/";
-    int sfd = state_fd(), fd = -1;
-    if (sfd >= 0) {
-        self[14 + opt_fmt_u64(self + 14, (uint64_t)sfd)] = 0;
-        fd = open(self, O_RDONLY | O_CLOEXEC);
-    }
+    int fd = state_open_ro();
     if (fd < 0) {
         att_say(c, "error the state file is off in this process (HEAPSNAP_STATE=0, or its "
                    "output is not a file's name)", NULL);

@@ -273,6 +273,13 @@ void py_code_thread_end(void)
     py_code_hits_off = 1;
 }
 
+/* Code objects copied so far (state.c: a document names the new ones).
+ * No lock: a racy read is enough there. */
+uint32_t py_code_count(void)
+{
+    return __atomic_load_n(&code.n, __ATOMIC_RELAXED);
+}
+
 void py_put_codes(struct sbuf *b, int fatal)
 {
     if (!fatal)

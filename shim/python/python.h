@@ -70,5 +70,6 @@ void py_code_unlock(void);
  * attempts (nothing written if they fail). */
 struct sbuf;
 void py_put_codes(struct sbuf *b, int fatal);
+uint32_t py_code_count(void);
 
 #endif

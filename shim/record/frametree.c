@@ -208,3 +208,12 @@ void ftree_set_tag(uint32_t node, uint32_t tag)
 {
     ftree_at(node)->tag = tag;
 }
+
+/* Node n's frame and parent (state.c copies the tree); n came from a
+ * trace's walk out.  No lock: nodes never change once made. */
+uintptr_t ftree_frame(uint32_t n, uint32_t *parent)
+{
+    const struct ftree_node *x = ftree_at(n);
+    *parent = x->parent;
+    return x->ip;
+}

@@ -131,6 +131,7 @@ uint32_t trace_count(void);
  * trace_stack copies the first max frames (innermost first) to ip and
  * returns the depth; an unknown id has none (0, flags 0). */
 unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags);
+unsigned trace_node(uint32_t id, uint32_t *node, unsigned *flags); /* innermost node; depth */
 void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_stat *out);
 void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t size);
 void trace_lock(void);

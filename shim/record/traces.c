@@ -468,6 +468,13 @@ unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
     return t->depth;
 }
 
+/* Trace id's innermost node (frametree.c), flags and depth.  No lock. */
+unsigned trace_node(uint32_t id, uint32_t *node, unsigned *flags)
+{
+    unsigned depth = trace_stack(id, NULL, 0, flags);
+    return *node = depth ? trace_by_id(id)->node : 0, depth;
+}
+
 /* Adds a live block of size bytes charged to trace id to live[id], with
  * the weight trace_charge gave it; ids at or past n are ignored (traces
  * born after the caller sized its array). */

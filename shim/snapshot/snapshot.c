@@ -237,7 +237,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
-                                           HSNAP_SEC_UNLOADED};
+                                           HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -541,6 +541,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
+    snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;
     snap_meta(&sec[SEC_META], reason, seq, blocks,

@@ -15,7 +15,7 @@
 /* The sections in the order they are written (snapshot.c's snap_types). */
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
-       SEC_FAILED, SEC_GONE, SEC_N };
+       SEC_FAILED, SEC_GONE, SEC_STATE, SEC_N };
 
 /* Live sums per trace, derived rather than kept on the hot path: from the
  * blocks as BLOCKS is written when there is one, else from a walk of the
@@ -67,6 +67,7 @@ struct snap_host {
     int (*can_hold)(void);           /* stop_can_hold */
     void (*read_suppressions)(void); /* lsan_read_suppressions */
     const char *(*suppressions)(size_t *len); /* lsan_suppressions */
+    void (*state_use)(struct sbuf *b); /* state_put: the STATE section */
 };
 void snap_set_host(const struct snap_host *host);
 

@@ -5,7 +5,7 @@
 . tests/fixtures/lib.sh
 FX_TEST=info fx_ready sites api || return 0
 G=tests/golden
-unstable='^(executable|pid|time|peak time|shim memory|modules|on disk|timeline points|memory over time):'
+unstable='^(executable|pid|time|peak time|shim memory|modules|on disk|timeline points|memory over time|state file):'
 
 # sites.c (see its header): 207 live blocks = 1113473 B; 20 blocks of 256 B were
 # freed, the last one just after it was allocated, so peak = 1113473 + 256 B.

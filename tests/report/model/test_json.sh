@@ -6,7 +6,7 @@
 . tests/fixtures/lib.sh
 FX_TEST=json fx_ready sites api || return 0
 G=tests/golden
-NORM="python3 tests/report/model/jsonnorm.py command modules modules_unloaded traces timeline_points t_ns file_bytes uncompressed_bytes"
+NORM="python3 tests/report/model/jsonnorm.py command modules modules_unloaded traces timeline_points t_ns file_bytes uncompressed_bytes state_kib state_bound_kib"
 
 # jgolden NAME CMD...: CMD's stdout through jsonnorm, compared with
 # tests/golden/NAME.json
