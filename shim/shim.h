@@ -568,7 +568,6 @@ void state_done(void);            /* a clean end: the file goes */
 void state_exec(void);            /* the image is about to be replaced */
 void state_after_fork_child(void);
 uint64_t state_used(void);        /* bytes of the file in use */
-int state_open_ro(void);          /* a new read-only descriptor of the file; -1: none */
 void state_put(struct sbuf *b);   /* the snapshot's STATE section */
 
 /* ---- base/secure.c ---- */

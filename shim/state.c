@@ -92,11 +92,6 @@ static int state_open_as(int mode)
     return fd;
 }
 
-static int state_open(void)
-{
-    return state_open_as(O_RDWR);
-}
-
 /* [off, off + len) of fd backed by blocks: 0, or -1 (a full disk). */
 static int state_reserve_fd(int fd, uint64_t off, uint64_t len)
 {
@@ -115,7 +110,7 @@ static int state_reserve_fd(int fd, uint64_t off, uint64_t len)
 static int state_fd(void)
 {
     if (st.fd < 0)
-        st.fd = state_open();
+        st.fd = state_open_as(O_RDWR);
     return st.fd < 0 ? -1 : 0;
 }
 
@@ -195,7 +190,7 @@ static void *state_cells_take(unsigned line, unsigned chunk)
     }
     uint64_t off = st.h->cells_off + (uint64_t)i * HSTATE_CHUNK;
     void *m = MAP_FAILED;
-    int fd = state_open();
+    int fd = state_open_as(O_RDWR);
     if (fd >= 0 && state_reserve_fd(fd, off, HSTATE_CHUNK) == 0)
         m = sys_mmap(NULL, HSTATE_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
     int e = errno;
@@ -635,7 +630,7 @@ void state_after_fork_child(void)
         close(st.doc_fd);
     st.doc_fd = st.fd = -1;
     st.doc_room[0] = st.doc_room[1] = 0;
-    int pfd = state_open(); /* the parent's file (-1: the mapping is read instead) */
+    int pfd = state_open_as(O_RDWR); /* the parent's file (-1: the mapping is read instead) */
     if (opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE) {
         char parent[sizeof st.path];
         memcpy(parent, st.path, sizeof parent);
@@ -693,13 +688,6 @@ void state_put(struct sbuf *b)
     sbuf_u64(b, st.used_max);
     sbuf_u32(b, __atomic_load_n(&st.h->flags, __ATOMIC_RELAXED));
     sbuf_u32(b, 0);
-}
-
-/* The live view's (shim/attach): a new read-only descriptor of the file,
- * to pass over the control socket and close; -1: none. */
-int state_open_ro(void)
-{
-    return st.h ? state_open_as(O_RDONLY) : -1;
 }
 
 /* exec replaces the image: the program it becomes (the shim again, or

@@ -365,22 +365,19 @@ static int parse_state_use(struct sec *sec, struct snap *s, char *err, size_t er
 /* UNLOADED: 4 + 4 * count bytes, a count per unloaded module. */
 static int parse_unloaded(const struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
-    uint32_t n, gone = 0, until;
+    uint32_t n, gone = 0;
     for (uint32_t i = 0; i < s->nmodules; i++)
         gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
     if (sec->len < sizeof n)
         return fail(err, errlen, "section UNLOADED: no count");
     memcpy(&n, sec->data, sizeof n);
-    if (n != gone || sec->len != sizeof n + (uint64_t)n * sizeof until)
+    if (n != gone || sec->len != sizeof n + (uint64_t)n * sizeof n)
         return fail(err, errlen, "section UNLOADED: count %u, %u unloaded modules, %llu bytes",
                     n, gone, (unsigned long long)sec->len);
-    const uint8_t *p = sec->data + sizeof n;
+    const uint8_t *p = sec->data; /* the count, then one u32 per unloaded module */
     for (uint32_t i = 0; i < s->nmodules; i++)
-        if (s->modules[i].flags & HSNAP_MODULE_UNLOADED) {
-            memcpy(&until, p, sizeof until);
-            s->modules[i].until = until;
-            p += sizeof until;
-        }
+        if (s->modules[i].flags & HSNAP_MODULE_UNLOADED)
+            memcpy(&s->modules[i].until, p += sizeof n, sizeof n);
     return 0;
 }
 

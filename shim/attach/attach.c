@@ -182,7 +182,8 @@ static void att_detach(int c)
  * the live view reads it at no cost to this process. */
 static void att_send_state(int c)
 {
-    int fd = state_open_ro();
+    const char *path = state_path();
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY) : -1;
     if (fd < 0) {
         att_say(c, "error the state file is off in this process (HEAPSNAP_STATE=0, or its "
                    "output is not a file's name)", NULL);
