@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/fdhigh.h"
 #include "base/sysmap.h"
 #include "hsnap_state.h"
 #include "python.h"
@@ -74,8 +75,7 @@ const char *state_path(void)
     return st.h ? st.path : NULL;
 }
 
-/* The state file opened again (close-on-exec, mode O_RDWR or O_RDONLY),
- * or -1 when path is no longer the file this process put there. */
+/* The state file opened again, high (fdhigh.h); -1: path is no longer ours. */
 static int state_open_as(int mode)
 {
     struct stat sb;
@@ -83,7 +83,7 @@ static int state_open_as(int mode)
         errno = ENOENT;
         return -1;
     }
-    int fd = open(st.path, mode | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    int fd = fd_high(open(st.path, mode | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
     if (fd >= 0 && (fstat(fd, &sb) != 0 || sb.st_dev != st.dev || sb.st_ino != st.ino)) {
         close(fd);
         errno = ENOENT;
@@ -515,7 +515,7 @@ void state_beat(void)
          n != st.last_traces)) {
         uint64_t cpu = state_cpu_ns();
         if (st.doc_fd < 0)
-            st.doc_fd = memfd_create("heapsnap-state", MFD_CLOEXEC);
+            st.doc_fd = fd_high(memfd_create("heapsnap-state", MFD_CLOEXEC));
         struct snap_live lv = {0};
         if (st.doc_fd >= 0 && snap_live_init(&lv, n) == 0) {
             peak_live(lv.live, n);
