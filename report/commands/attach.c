@@ -344,7 +344,8 @@ static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *
     ATTACH_PUT("HEAPSNAP_UNWIND", o->unwind);
     ATTACH_PUT("HEAPSNAP_BLOCKS", o->no_blocks ? "0" : NULL);
     ATTACH_PUT("HEAPSNAP_LEAKS", o->leaks ? "1" : NULL);
-    ATTACH_PUT("HEAPSNAP_STATE", o->state && !getenv("HEAPSNAP_STATE") ? "64" : NULL);
+    /* the state file only for live's own attach: a plain one gives back its memory */
+    ATTACH_PUT("HEAPSNAP_STATE", getenv("HEAPSNAP_STATE") ? NULL : o->state ? "64" : "0");
     extern char **environ;
     for (char **e = environ; *e; e++) /* the caller's own tuning, as run passes it on */
         if (!strncmp(*e, "HEAPSNAP_", 9) && !strchr(*e, '\n') &&
