@@ -97,6 +97,21 @@ static void py_wrap_arenas(void)
 
 /* ---------------- the wrappers ---------------- */
 
+/* A block sampled mode does not sample (the countdown c, read before the
+ * call, passed its size n) came back from the original allocator, called
+ * with the guard set: what the careful path below comes to, without it -
+ * the countdown moved by n, nothing recorded, a failure counted at its
+ * site (failed: its size) with the countdown as it was.  Leaves the guard. */
+static inline void *py_unsampled(void *p, uint64_t c, size_t n, uint64_t failed,
+                                 const struct unwind_origin *org)
+{
+    hook_countdown = (int64_t)(p ? c - n : c);
+    if (!p)
+        hook_fail(failed, org);
+    guard_leave(0);
+    return p;
+}
+
 static void *py_malloc(void *ctx, size_t n)
 {
     const struct py_alloc *o = ctx;
@@ -104,6 +119,11 @@ static void *py_malloc(void *ctx, size_t n)
     UNWIND_ORIGIN(org);
     if (hook_guard || !hook_is_active())
         return o->malloc(o->ctx, n);
+    uint64_t c = (uint64_t)hook_countdown;
+    if (c > n) { /* sampled mode, not sampled: py_unsampled */
+        guard_enter();
+        return py_unsampled(o->malloc(o->ctx, n), c, n, n, &org);
+    }
     guard_enter();
     int64_t cd = hook_countdown_get();
     void *p = o->malloc(o->ctx, n);
@@ -123,6 +143,14 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     UNWIND_ORIGIN(org);
     if (hook_guard || !hook_is_active())
         return o->calloc(o->ctx, n, m);
+    size_t all;
+    uint64_t c = (uint64_t)hook_countdown;
+    if (c > n * m) { /* sampled mode, not sampled: py_unsampled */
+        guard_enter();
+        return py_unsampled(o->calloc(o->ctx, n, m), c, n * m,
+                            __builtin_mul_overflow(n, m, &all) ? HSNAP_FAILED_OVERFLOW : all,
+                            &org);
+    }
     guard_enter();
     int64_t cd = hook_countdown_get();
     void *p = o->calloc(o->ctx, n, m);

@@ -33,7 +33,7 @@ static __thread unsigned hook_ticks;
  * sampled mode without HEAPSNAP_LEAKS: the one word an allocating hook's
  * fast path tests (hook_pass), which so needs no test of the mode (0 until
  * sampled mode draws a countdown, and in every other mode). */
-static __thread int64_t hook_countdown;
+__thread int64_t hook_countdown;
 /* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
  * enters the table: the careful path's alone (hook_cd). */
 static __thread int64_t hook_countdown_all;
@@ -144,8 +144,9 @@ int hook_is_active(void)
 
 /* ---------------- slow paths ---------------- */
 
-/* A block was born: kept fresh (pending.c) or inserted, and charged. */
-static void hook_insert(void *p, size_t n, uint32_t id)
+/* A block was born: kept fresh (pending.c) or inserted, and charged
+ * (hook_record's one call: inlined there). */
+static inline void hook_insert(void *p, size_t n, uint32_t id)
 {
     struct tbl_entry old;
     int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, snap_epoch()) : -1;
@@ -177,15 +178,15 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
         py_poll();
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     int64_t *cd = hook_cd();
+    uint32_t id = UNWIND_NO_NAME;
     if (real.sample && (*cd > 0 || !sample_hit(cd, n))) {
         if (real.all_blocks)
-            hook_insert(p, n, hook_lsan_twin(real.unsampled));
-    } else {
-        uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
-        if (!(id & UNWIND_NAME_FRAMES) ||
-            (id = hook_stack(origin, id, real.depth)) != UNWIND_NO_NAME)
-            hook_insert(p, n, hook_lsan_twin(id));
+            id = real.unsampled;
+    } else if ((id = unwind_again(origin, real.depth)) & UNWIND_NAME_FRAMES) {
+        id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
     }
+    if (id != UNWIND_NO_NAME)
+        hook_insert(p, n, hook_lsan_twin(id));
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
     *err = saved;

@@ -127,6 +127,9 @@ uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned
  * recorded (not recording, not sampled, out of memory); failed: a
  * failure's, which is never sampled. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
+/* Bytes to this thread's next sample: above 0 only in sampled mode
+ * without HEAPSNAP_LEAKS (hooks.c says more); domain.c's fast path reads it. */
+extern __thread int64_t hook_countdown;
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 
