@@ -132,7 +132,7 @@ static void *py_malloc(void *ctx, size_t n)
         hook_adopt(p, n, &org);
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -160,7 +160,7 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
         hook_adopt(p, n * m, &org);
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &org);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -191,7 +191,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         if (hook_is_active())
             hook_fail(n, &org);
     }
-    guard_leave(0);
+    hook_leave();
     return q;
 }
 
@@ -221,7 +221,7 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
     } else if ((p = pend_hold(p))) {
         pend_release(p);
     }
-    guard_leave(0);
+    hook_leave_free();
 }
 
 static void py_free(void *ctx, void *p)
@@ -248,7 +248,7 @@ static void py_free(void *ctx, void *p)
     defer_offbook = (uintptr_t)p; /* off the books now, either way */
     o->free(o->ctx, p);
     defer_offbook = 0;
-    guard_leave(0);
+    hook_leave_free();
 }
 
 /* 3.12 on, an immortal object's refcount, as a 32-bit int, is negative

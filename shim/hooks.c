@@ -80,6 +80,7 @@ void hook_init(void)
     if (!atomic_compare_exchange_strong(&real.state, &expect, HOOK_RESOLVING))
         return;
     int saved = guard_enter();
+    scrub_init();
     real.malloc = hook_sym("malloc");
     real.free = hook_sym("free");
     real.calloc = hook_sym("calloc");
@@ -208,7 +209,7 @@ static HS_NOINLINE void hook_forget(void *p)
 {
     guard_enter();
     pend_drop(p, 1);
-    guard_leave(0);
+    hook_leave_free();
 }
 
 /* Not recording: started, then stopped (degraded), or not started yet,
@@ -340,7 +341,7 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
         hook_record(p, n, &o);
     else
         hook_fail(n, &o);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -370,7 +371,7 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     } else if ((p = pend_hold(p))) {
         pend_release(p);
     }
-    guard_leave(0);
+    hook_leave_free();
 }
 
 /* free's careful path, out of line: the fast path keeps nothing of it. */
@@ -424,7 +425,7 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
         hook_record(p, n * m, &o);
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &o);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -486,7 +487,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
         hook_fail(size, &o);
     }
     errno = saved;
-    guard_leave(0);
+    hook_leave();
     return q;
 }
 
@@ -532,7 +533,7 @@ static HS_NOINLINE void *hook_reallocarray_overflow(void)
     if (hook_ready() && hook_tracking()) {
         guard_enter();
         hook_fail(HSNAP_FAILED_OVERFLOW, &o);
-        guard_leave(0);
+        hook_leave();
     }
     errno = ENOMEM;
     return NULL;
@@ -578,7 +579,7 @@ static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, siz
         hook_record(*out, n, &o);
     else
         hook_fail(n, &o);
-    guard_leave(0);
+    hook_leave();
     return r;
 }
 
@@ -631,7 +632,7 @@ static HS_NOINLINE void *hook_aligned(enum hook_kind k, size_t align, size_t n)
         hook_record(p, n, &o);
     else
         hook_fail(n, &o);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 

@@ -40,8 +40,8 @@ void hook_unwind_init(void)
  * UNWIND_NAME_FRAMES: the same native walk runs different Python lines, so
  * unwind_again answers such a name (again) with the native frames kept,
  * and the Python frames are spliced afresh, every time.  max: HEAPSNAP_DEPTH. */
-HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again,
-                                unsigned max)
+static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
+                                             uint32_t again, unsigned max)
 {
     uintptr_t ip[max + UNWIND_SLACK];
     int truncated, got = -1;
@@ -69,6 +69,18 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
         return UNWIND_NO_NAME;
     if (again == UNWIND_NO_NAME)
         unwind_name(id);
+    return id;
+}
+
+/* The walk and the intern go deeper than any other part of a hook: their
+ * dead frames, which hold the recording block's address (pushed by the
+ * callees' prologues with the register that holds it), are cleared here,
+ * where the hook's own clearing (hook_leave) does not reach (scrub.c). */
+HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again,
+                                unsigned max)
+{
+    uint32_t id = hook_stack_named(origin, again, max);
+    scrub_frames((max + UNWIND_SLACK) * sizeof(uintptr_t) + HOOK_SCRUB_WALK);
     return id;
 }
 

@@ -25,7 +25,7 @@
  * CPython's frames and allocator domains), cred_ (creds.c), rchan_
  * (runchan.c), result_ (leak/results.c), task_ (leak/tasks.c), dfk_
  * (leak/dontfork.c), reg_ (record/regions.c), maph_ (maphooks.c), state_
- * (state.c: the state file that survives a kill).
+ * (state.c: the state file that survives a kill), scrub_ (base/scrub.c).
  */
 
 /*
@@ -164,6 +164,27 @@ static inline void guard_leave(int saved)
     hook_guard = saved;
     if (HS_UNLIKELY(!saved && atomic_load_explicit(&defer_stack, memory_order_relaxed)))
         defer_drain();
+}
+/* The way out of a hook that kept the books (entered with the guard
+ * clear): the guard left, then the thread cleared of the addresses the
+ * books went through, which the leak check would take for the program's
+ * (scrub.c).  Last, just before the return to the program.  A hook that
+ * made a block clears the recording path's dead frames below it
+ * (HOOK_SCRUB_STACK covers the path that names a stack it has seen; the
+ * walk of a new one clears its own, hookstack.c) and the registers; a
+ * hook that freed one, the registers alone: its frames hold addresses
+ * that are free by then, as the allocator's own free leaves them. */
+#define HOOK_SCRUB_STACK 768
+#define HOOK_SCRUB_WALK 3072 /* below hook_stack's ip[]: the walk's and the intern's frames */
+static inline void hook_leave(void)
+{
+    guard_leave(0);
+    scrub_frames(HOOK_SCRUB_STACK);
+}
+static inline void hook_leave_free(void)
+{
+    guard_leave(0);
+    scrub_regs();
 }
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
