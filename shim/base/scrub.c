@@ -59,8 +59,10 @@ void scrub_init(void)
 #define SCRUB_HI_Z SCRUB_8(SCRUB_Z, 16, 17, 18, 19, 20, 21, 22, 23) \
                    SCRUB_8(SCRUB_Z, 24, 25, 26, 27, 28, 29, 30, 31)
 /* [rsp - rdi, rsp) zeroed with xmm0 / ymm0 (zero by then), rdi a
- * multiple of 128: from the vector-aligned address below rsp down, then
- * one unaligned store for the words between it and rsp. */
+ * multiple of 256: from the vector-aligned address below rsp down, eight
+ * stores a turn, then one unaligned store for the words between it and
+ * rsp. */
+#define SCRUB_ST(mov, reg, w, k) mov " %%" reg "0, " #k "*" #w "(%%rcx)\n\t"
 #define SCRUB_STACK(w, mov, movu, reg)                                                    \
     "test %%rdi, %%rdi\n\t"                                                               \
     "jz 2f\n\t"                                                                           \
@@ -69,9 +71,10 @@ void scrub_init(void)
     "mov %%rax, %%rcx\n\t"                                                                \
     "sub %%rdi, %%rcx\n"                                                                  \
     "1:\n\t"                                                                              \
-    mov " %%" reg "0, (%%rcx)\n\t" mov " %%" reg "0, " #w "(%%rcx)\n\t"                  \
-    mov " %%" reg "0, 2*" #w "(%%rcx)\n\t" mov " %%" reg "0, 3*" #w "(%%rcx)\n\t"        \
-    "add $4*" #w ", %%rcx\n\t"                                                            \
+    SCRUB_ST(mov, reg, w, 0) SCRUB_ST(mov, reg, w, 1) SCRUB_ST(mov, reg, w, 2)            \
+    SCRUB_ST(mov, reg, w, 3) SCRUB_ST(mov, reg, w, 4) SCRUB_ST(mov, reg, w, 5)            \
+    SCRUB_ST(mov, reg, w, 6) SCRUB_ST(mov, reg, w, 7)                                     \
+    "add $8*" #w ", %%rcx\n\t"                                                            \
     "cmp %%rax, %%rcx\n\t"                                                                \
     "jb 1b\n\t"                                                                           \
     movu " %%" reg "0, -" #w "(%%rsp)\n"                                                  \
@@ -97,7 +100,7 @@ void scrub_init(void)
  * has used already (the stack is not probed). */
 HS_NOINLINE void scrub_frames(size_t bytes)
 {
-    register size_t n __asm__("rdi") = (bytes + 127) & ~(size_t)127;
+    register size_t n __asm__("rdi") = (bytes + 255) & ~(size_t)255;
     switch (scrub_kind) {
     case SCRUB_SSE:
         __asm__ volatile(SCRUB_SSE_REGS SCRUB_STACK(16, "movaps", "movups", "xmm")

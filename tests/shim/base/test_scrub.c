@@ -123,10 +123,10 @@ TEST_BEGIN(scrub_clears_the_dead_frames_it_is_asked_to_and_no_more)
         long zero, marked;
         scrub_kind = kind;
         sc_stack(768, &zero, &marked);
-        /* rounded up to 128, and the store at the stack pointer's vector
-         * alignment: 768..768 + 128 + 64 bytes */
-        expect_true(zero >= 768 && zero <= 768 + 192, "variant %d: %ld bytes cleared", kind, zero);
-        expect_true(marked >= 900 - 3 - (768 + 192) / 8 - 2,
+        /* rounded up to 256, and the store at the stack pointer's vector
+         * alignment: 768..768 + 256 + 64 bytes */
+        expect_true(zero >= 768 && zero <= 768 + 320, "variant %d: %ld bytes cleared", kind, zero);
+        expect_true(marked >= 900 - 3 - (768 + 320) / 8 - 2,
                     "variant %d: only %ld words further down left alone", kind, marked);
         sc_stack(0, &zero, &marked);
         expect_true(zero <= 16, "variant %d: scrub_regs cleared %ld bytes", kind, zero);
