@@ -16,7 +16,7 @@ malloc family the shim saw, from the same run):
 
 and heapsnap's own instructions split by the source file they come from
 (inlined code counts where it was written): shim/unwind/ is the walk, the
-rest of the shim the bookkeeping, by room.  --base LIB adds a column for
+rest of the shim the bookkeeping, by room and by phase (phase()).  --base LIB adds a column for
 another build of the shim (a before/after comparison).
 
   scripts/bench/phasecost.py [--only churn1] [--size smoke] [--base OLD.so]
@@ -138,6 +138,24 @@ def callgrind(argv, env, work, tag):
     return out
 
 
+def phase(path):
+    """The bookkeeping's phase a shim source file's instructions belong to
+    (docs/performance.md's table): the walk, the table (its SSE2 probes
+    included), the per-trace sums (traces, their frame tree, the peak's
+    cells, sampling's weights), the held and fresh blocks (pending.c, and
+    deferred.c's frees), the scrub, the hooks (the shim's root: hooks.c,
+    hookstack.c, domain.c and shim.h's inline glue), python, snapshot."""
+    p = path or ""
+    for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|tblfilter)\.c|emmintrin\.h", "table"),
+                      (r"shim/record/(traces|frametree|peak|sample)\.c|shim/record/record\.h", "sums"),
+                      (r"shim/record/pending\.c|shim/base/deferred\.c", "pending"),
+                      (r"shim/base/scrub\.c", "scrub"), (r"shim/python/", "python"),
+                      (r"shim/snapshot/", "snapshot"), (r"shim/[^/]+\.[ch]$", "hooks")):
+        if re.search(pat, p):
+            return name
+    return "other"
+
+
 def room(path):
     m = re.search(r"shim/(unwind|record|snapshot|python|leak|base)/", path or "")
     if m:
@@ -200,6 +218,11 @@ def main():
             rooms[room(path)] += v
         print("  heapsnap's own, per allocation, by room: " + ", ".join(
             "%s %.0f" % (r, v / per) for r, v in rooms.most_common()))
+        phases = collections.Counter()
+        for path, v in files.items():
+            phases[phase(path)] += v
+        print("  ... by phase: " + ", ".join(
+            "%s %.0f" % (r, v / per) for r, v in phases.most_common()))
         top = ", ".join("%s %.0f" % (os.path.relpath(p, ROOT) if p and p.startswith(ROOT) else p,
                                      v / per) for p, v in files.most_common(8))
         print("  ... by file: " + top)

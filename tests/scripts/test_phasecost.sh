@@ -54,3 +54,19 @@ EOF
 want="69 3 /src/shim/hooks.c=9 /src/shim/record/table.c=11 /src/shim/unwind/cfi.c=40"
 if [ "$out" = "$want" ]; then t_pass phasecost_self_cost_by_file
 else t_fail phasecost_self_cost_by_file "got '$out', want '$want'"; fi
+
+# ... and a file's phase, as docs/performance.md's table groups them.
+out=$(python3 - <<'EOF2'
+import sys
+sys.path.insert(0, "scripts/bench")
+import phasecost
+print(" ".join(phasecost.phase(f) for f in (
+    "/s/shim/unwind/cfi.c", "/s/shim/record/table.c", "/usr/lib/gcc/x/12/include/emmintrin.h",
+    "/s/shim/record/traces.c", "/s/shim/record/peak.c", "/s/shim/record/pending.c",
+    "/s/shim/base/deferred.c", "/s/shim/base/scrub.c", "/s/shim/hooks.c", "/s/shim/shim.h",
+    "/s/shim/python/stack.c", "/s/shim/snapshot/siteline.c", "/s/shim/base/arena.c", None)))
+EOF2
+)
+want="walk table table sums sums pending pending scrub hooks hooks python snapshot other other"
+if [ "$out" = "$want" ]; then t_pass phasecost_phase_by_file
+else t_fail phasecost_phase_by_file "got '$out', want '$want'"; fi
