@@ -169,17 +169,22 @@ static inline void guard_leave(int saved)
  * clear): the guard left, then the thread cleared of the addresses the
  * books went through, which the leak check would take for the program's
  * (scrub.c).  Last, just before the return to the program.  A hook that
- * made a block clears the recording path's dead frames below it
- * (HOOK_SCRUB_STACK covers the path that names a stack it has seen; the
- * walk of a new one clears its own, hookstack.c) and the registers; a
- * hook that freed one, the registers alone: its frames hold addresses
- * that are free by then, as the allocator's own free leaves them. */
-#define HOOK_SCRUB_STACK 768
-#define HOOK_SCRUB_WALK 3072 /* below hook_stack's ip[]: the walk's and the intern's frames */
+ * made a block (or a mapping) clears its dead frames below it and the
+ * registers; a hook that freed one, the registers alone: its frames hold
+ * addresses that are free by then, as the allocator's own free leaves
+ * them.  How deep: HOOK_SCRUB_STACK, the path that names a stack it has
+ * seen, unless hook_stack went deeper and said how deep (hook_scrub_need,
+ * reset here).  The windows cover the paths' depths, painted and
+ * measured, with room to spare: a window past a path's depth costs
+ * stores, one short of it leaves words (tests/shim/leak/leftover.c). */
+#define HOOK_SCRUB_STACK 1024
+extern __thread size_t hook_scrub_need;
 static inline void hook_leave(void)
 {
+    size_t n = hook_scrub_need;
     guard_leave(0);
-    scrub_frames(HOOK_SCRUB_STACK);
+    hook_scrub_need = 0;
+    scrub_frames(n > HOOK_SCRUB_STACK ? n : HOOK_SCRUB_STACK);
 }
 static inline void hook_leave_free(void)
 {

@@ -59,17 +59,22 @@ void scrub_init(void)
 #define SCRUB_HI_Z SCRUB_8(SCRUB_Z, 16, 17, 18, 19, 20, 21, 22, 23) \
                    SCRUB_8(SCRUB_Z, 24, 25, 26, 27, 28, 29, 30, 31)
 /* [rsp - rdi, rsp) zeroed with xmm0 / ymm0 (zero by then), rdi a
- * multiple of 256: from the vector-aligned address below rsp down, eight
- * stores a turn, then one unaligned store for the words between it and
- * rsp. */
+ * multiple of 256: the stack pointer is moved below the window first, so
+ * that every store is at or above it (a main thread's stack grows into a
+ * window it never reached, valgrind's too, and a signal's frame lands
+ * below it), then from the vector-aligned address below the old one down,
+ * eight stores a turn, and one unaligned store for the words between that
+ * address and the old stack pointer.  The frame pointer keeps the CFA. */
 #define SCRUB_ST(mov, reg, w, k) mov " %%" reg "0, " #k "*" #w "(%%rcx)\n\t"
 #define SCRUB_STACK(w, mov, movu, reg)                                                    \
     "test %%rdi, %%rdi\n\t"                                                               \
     "jz 2f\n\t"                                                                           \
+    "mov %%rsp, %%rdx\n\t"                                                                \
     "mov %%rsp, %%rax\n\t"                                                                \
     "and $-" #w ", %%rax\n\t"                                                             \
     "mov %%rax, %%rcx\n\t"                                                                \
-    "sub %%rdi, %%rcx\n"                                                                  \
+    "sub %%rdi, %%rcx\n\t"                                                                \
+    "mov %%rcx, %%rsp\n"                                                                  \
     "1:\n\t"                                                                              \
     SCRUB_ST(mov, reg, w, 0) SCRUB_ST(mov, reg, w, 1) SCRUB_ST(mov, reg, w, 2)            \
     SCRUB_ST(mov, reg, w, 3) SCRUB_ST(mov, reg, w, 4) SCRUB_ST(mov, reg, w, 5)            \
@@ -77,7 +82,8 @@ void scrub_init(void)
     "add $8*" #w ", %%rcx\n\t"                                                            \
     "cmp %%rax, %%rcx\n\t"                                                                \
     "jb 1b\n\t"                                                                           \
-    movu " %%" reg "0, -" #w "(%%rsp)\n"                                                  \
+    movu " %%" reg "0, -" #w "(%%rdx)\n\t"                                                \
+    "mov %%rdx, %%rsp\n"                                                                  \
     "2:\n\t"
 /* Last: the integer registers the ABI gives the callee (rax too: free
  * returns nothing, and a caller that returns a value sets it after). */
@@ -93,30 +99,32 @@ void scrub_init(void)
         "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \
         "xmm13", "xmm14", "xmm15", "memory", "cc"
 
-/* The dead stack below the caller's frame, bytes of it (0: none), then
- * every caller-saved register.  The caller must not touch a block's
- * address after it: it is the last call before the return to the
- * program.  bytes must stay within what the shim's work below the caller
- * has used already (the stack is not probed). */
+/* The dead stack below the caller's frame, bytes of it (0: none; rounded
+ * up to 256), then every caller-saved register.  The caller must not
+ * touch a block's address after it: it is the last call before the
+ * return to the program.  bytes may reach further than the shim's work
+ * went this time (the stack grows into it), but no further than that
+ * work may go: a thread's stack must have room for it either way. */
 HS_NOINLINE void scrub_frames(size_t bytes)
 {
     register size_t n __asm__("rdi") = (bytes + 255) & ~(size_t)255;
+    void *fp = __builtin_frame_address(0); /* a frame pointer: the asm moves rsp */
     switch (scrub_kind) {
     case SCRUB_SSE:
         __asm__ volatile(SCRUB_SSE_REGS SCRUB_STACK(16, "movaps", "movups", "xmm")
-                         SCRUB_GP : "+r"(n) : : SCRUB_CLOBBERS);
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
         break;
     case SCRUB_AVX:
         __asm__ volatile("vzeroall\n\t" SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
-                         SCRUB_GP : "+r"(n) : : SCRUB_CLOBBERS);
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
         break;
     case SCRUB_EVEX:
         __asm__ volatile("vzeroall\n\t" SCRUB_HI_E SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
-                         SCRUB_GP : "+r"(n) : : SCRUB_CLOBBERS);
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
         break;
     default:
         __asm__ volatile("vzeroall\n\t" SCRUB_HI_Z SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
-                         SCRUB_GP : "+r"(n) : : SCRUB_CLOBBERS);
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
         break;
     }
 }
