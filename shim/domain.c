@@ -176,7 +176,10 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         return o->realloc(o->ctx, p, n);
     struct tbl_entry old;
     guard_enter();
-    int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
+    int looked = p && tbl_maybe((uintptr_t)p);
+    int had = looked && pend_take_any((uintptr_t)p, &old, 1);
+    if (looked)
+        hook_booked();
     int64_t cd = hook_countdown_get();
     void *q = o->realloc(o->ctx, p, n);
     hook_countdown_set(cd);

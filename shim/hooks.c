@@ -186,6 +186,8 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     } else if ((id = unwind_again(origin, real.depth)) & UNWIND_NAME_FRAMES) {
         id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
     }
+    if (id != UNWIND_NO_NAME || !real.sample)
+        hook_booked();
     if (id != UNWIND_NO_NAME)
         hook_insert(p, n, hook_lsan_twin(id));
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
@@ -471,7 +473,10 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     size_t size = n * m;
     guard_enter();
     pend_room(size);
-    int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
+    int looked = p && tbl_maybe((uintptr_t)p);
+    int had = looked && pend_take_any((uintptr_t)p, &old, 1);
+    if (looked)
+        hook_booked();
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
     int saved = errno;
     if (q || (p && size == 0)) { /* success, or realloc(p, 0) freed p */

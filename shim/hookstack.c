@@ -101,6 +101,7 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
 /* The trace of the stack at origin, or UNWIND_NO_NAME (out of memory). */
 uint32_t hook_site(const struct unwind_origin *origin, unsigned max)
 {
+    hook_booked();
     uint32_t id = unwind_again(origin, max); /* UNWIND_NO_NAME has FRAMES set */
     return id & UNWIND_NAME_FRAMES ? hook_stack(origin, id, max) : id;
 }

@@ -170,21 +170,29 @@ static inline void guard_leave(int saved)
  * books went through, which the leak check would take for the program's
  * (scrub.c).  Last, just before the return to the program.  A hook that
  * made a block (or a mapping) clears its dead frames below it and the
- * registers; a hook that freed one, the registers alone: its frames hold
- * addresses that are free by then, as the allocator's own free leaves
- * them.  How deep: HOOK_SCRUB_STACK, the path that names a stack it has
- * seen, unless hook_stack went deeper and said how deep (hook_scrub_need,
- * reset here).  The windows cover the paths' depths, painted and
- * measured, with room to spare: a window past a path's depth costs
- * stores, one short of it leaves words (tests/shim/leak/leftover.c). */
-#define HOOK_SCRUB_STACK 1024
+ * registers, as deep as its work said (hook_scrub_need: 0 when it only
+ * passed the call on, as sampled mode's careful path mostly does;
+ * hook_booked, or how deep hook_stack went), once; a hook that freed one,
+ * the registers alone: its frames hold addresses that are free by then,
+ * as the allocator's own free leaves them.  The windows cover the paths'
+ * depths, painted and measured, with room to spare: a window past a
+ * path's depth costs stores, one short of it leaves words
+ * (tests/shim/leak/leftover.c). */
+#define HOOK_SCRUB_STACK 1024 /* the path that names a stack it has seen */
 extern __thread size_t hook_scrub_need;
+static inline void hook_booked(void) /* the table, or a walk named before */
+{
+    if (hook_scrub_need < HOOK_SCRUB_STACK)
+        hook_scrub_need = HOOK_SCRUB_STACK;
+}
 static inline void hook_leave(void)
 {
     size_t n = hook_scrub_need;
     guard_leave(0);
-    hook_scrub_need = 0;
-    scrub_frames(n > HOOK_SCRUB_STACK ? n : HOOK_SCRUB_STACK);
+    if (n) {
+        hook_scrub_need = 0;
+        scrub_frames(n);
+    }
 }
 static inline void hook_leave_free(void)
 {
