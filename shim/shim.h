@@ -178,7 +178,7 @@ static inline void guard_leave(int saved)
  * depths, painted and measured, with room to spare: a window past a
  * path's depth costs stores, one short of it leaves words
  * (tests/shim/leak/leftover.c). */
-#define HOOK_SCRUB_STACK 1024 /* the path that names a stack it has seen */
+#define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
 extern __thread size_t hook_scrub_need;
 static inline void hook_booked(void) /* the table, or a walk named before */
 {
