@@ -36,11 +36,11 @@ void state_done(void)
 }
 
 /* Piece [at, at + len) of the mapping replaced, at the same address, by
- * a copy of what the parent's file (pfd) holds there, read with pread
- * (the child has none of the parent's pages mapped: reading them through
- * the mapping would fault each in): into fd at off (a file of the
- * child's own), or, fd -1, into private memory, only the pages that are
- * not zero.  0 or -1. */
+ * a copy of what the file before holds there, read with pread from pfd (a
+ * fork's child has none of its parent's pages mapped: reading them
+ * through the mapping would fault each in), or through the mapping (pfd
+ * -1: a file removed): into fd at off (a file of the process's own), or,
+ * fd -1, into private memory, only the pages that are not zero.  0 or -1. */
 static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off)
 {
     uint64_t buf[4096 / 8];
