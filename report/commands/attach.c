@@ -259,9 +259,18 @@ static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *ma
     }
     snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
     int dyn = rsym_dynamic(exe);
+    if (dyn < 0 && (errno == EACCES || errno == EPERM)) {
+        /* the same user, yet the kernel refuses: a process that changed its
+         * credentials, runs a program its user may not read, or called
+         * prctl(PR_SET_DUMPABLE, 0) - or a security module says no */
+        snprintf(err, errlen, "attach: no permission to trace process %d (%s): %s", (int)pid,
+                 f->comm, any ? "a security module (AppArmor, SELinux) forbids it"
+                 : "it is not dumpable (it changed its user, runs a program it may not read, or "
+                   "set PR_SET_DUMPABLE to 0); run heapsnap as root");
+        return -1;
+    }
     if (dyn < 0) {
-        snprintf(err, errlen, "attach: cannot read %s: %s (no permission to trace process %d?)",
-                 exe, strerror(errno), (int)pid);
+        snprintf(err, errlen, "attach: cannot read %s: %s", exe, strerror(errno));
         return -1;
     }
     if (!dyn) {
