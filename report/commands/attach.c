@@ -36,6 +36,7 @@
 #include "options_table.h"
 
 #define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
+#define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */
 #define ATTACH_SHIM "libheapsnap-attach.so"
 
 static volatile sig_atomic_t attach_stop; /* Ctrl-C, SIGTERM */
@@ -505,6 +506,16 @@ int attach_request(const char *sock, const char *req, pid_t pid, char *err, size
         return 2;
     }
     for (;;) {
+        /* Each line comes as soon as its snapshot is written: a process that
+         * says nothing for this long is stopped or its serving thread is
+         * stuck, and detach says so rather than waiting for ever. */
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, ATTACH_ANSWER_MS) == 0) {
+            snprintf(err, errlen, "detach: process %d did not answer in %d s (stopped, or "
+                     "its heapsnap thread is blocked); it may still be attached",
+                     (int)pid, ATTACH_ANSWER_MS / 1000);
+            break;
+        }
         ssize_t r = read(fd, buf + k, sizeof buf - 1 - k);
         if (r <= 0)
             break;
