@@ -66,6 +66,8 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
         got = unwind_again_frames(again, ip, max, &truncated);
     }
     if (got < 0) {
+        if (HS_UNLIKELY(orph_stop())) /* a clone child: no walk (orphan.c) */
+            return UNWIND_NO_NAME;
         *deep = HOOK_DEPTH_WALK;
         again = UNWIND_NO_NAME;
         got = (int)unwind_capture(ip, max, &truncated, NULL, origin);
