@@ -183,13 +183,15 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     if (real.sample && (*cd > 0 || !sample_hit(cd, n))) {
         if (real.all_blocks)
             id = real.unsampled;
-    } else if ((id = unwind_again(origin, real.depth)) & UNWIND_NAME_FRAMES) {
-        id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
+    } else {
+        hook_booked(); /* the walk reads the stack, the insert the table */
+        if ((id = unwind_again(origin, real.depth)) & UNWIND_NAME_FRAMES)
+            id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
     }
-    if (id != UNWIND_NO_NAME || !real.sample)
+    if (id != UNWIND_NO_NAME) {
         hook_booked();
-    if (id != UNWIND_NO_NAME)
         hook_insert(p, n, hook_lsan_twin(id));
+    }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
     *err = saved;
