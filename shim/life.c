@@ -512,6 +512,7 @@ static const struct snap_host life_snap_host = {
     .read_suppressions = lsan_read_suppressions,
     .suppressions = lsan_suppressions,
     .state_use = state_put,
+    .state_yield = state_yield,
 };
 
 /* What life_degrade calls, once: recording stops. */

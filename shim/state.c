@@ -177,6 +177,9 @@ static void *state_map_near(void *near, uint64_t near_off, uint64_t off, uint64_
         sys_munmap(m, head);
     if (madvise(m + head, len, MADV_POPULATE_WRITE) != 0) {
         int e = errno;
+        /* the pages it did allocate before the disk was full go back:
+         * else a chunk that did not fit keeps the last of the disk */
+        madvise(m + head, len, MADV_REMOVE);
         sys_munmap(m + head, len);
         errno = e == EFAULT ? ENOSPC : e; /* EFAULT: a SIGBUS it spared us */
         return MAP_FAILED;
@@ -524,10 +527,8 @@ static uint64_t state_cpu_ns(void)
  * when traces or allocations moved since the last - spaced by its cost:
  * the next waits a hundred times the CPU time this one took (the cells and
  * the stacks, which a reader adds to it, are current at every beat). */
-void state_beat(void)
+static void state_beat_now(void)
 {
-    if (!st.h || atomic_load(&st.done) || !life_own_process())
-        return;
     if (atomic_load(&st.unnamed) == 2)
         state_rename_back();
     uint64_t allocs, frees, now = life_mono_ns();
@@ -575,6 +576,17 @@ void state_beat(void)
         st.fd = -1;
     st.h->beat_ns = life_now_ns();
     __atomic_store_n(&st.h->beats, st.h->beats + 1, __ATOMIC_RELEASE);
+}
+
+/* The heartbeat (state_beat_now), unless the file is done. */
+void state_beat(void)
+{
+    if (!st.h || !life_own_process())
+        return;
+    atomic_store(&st.beating, 1); /* state_yield sees it, or we see done */
+    if (!atomic_load(&st.done))
+        state_beat_now();
+    atomic_store(&st.beating, 0);
 }
 
 /* The bytes of the file allocated now (the most so far kept). */

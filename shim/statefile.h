@@ -40,6 +40,7 @@ struct state_mod {
     uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
     atomic_int warned_full;
     atomic_int done;             /* the file is gone (a clean end): nothing more */
+    atomic_int beating;          /* the helper is inside state_beat */
     atomic_int takers;           /* hooks inside state_cells_take */
     atomic_int moving;           /* the helper moves the pieces: no chunk is taken */
     atomic_int unnamed;          /* state_exec took the name; an exec that failed gives it back */

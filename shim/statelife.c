@@ -3,10 +3,12 @@
  * fork's child moves every piece, at the same address, to a file of its
  * own or to private memory; exec takes the file's name away first (the
  * program it becomes owns the pid's name), and an exec that failed gets
- * it back from the helper; a clean end removes the file.
+ * it back from the helper; a clean end removes the file, and on a full
+ * disk first gives the helper's blocks to the last snapshot.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -84,6 +86,54 @@ static int state_move_all(int pfd, int fd)
             sys_munmap(st.seg[j], n < STATE_SEG ? n : STATE_SEG);
             st.seg[j] = NULL;
         }
+    return r;
+}
+
+#define STATE_YIELD_WAIT_NS 1000000000ull /* a heartbeat or a hook is waited for this long */
+
+/* Until the count *n is 0, or STATE_YIELD_WAIT_NS: 0, or -1 (it is not:
+ * on a fatal signal, the thread in there may be the one that faulted). */
+static int state_wait_zero(atomic_int *n)
+{
+    uint64_t until = life_mono_ns() + STATE_YIELD_WAIT_NS;
+    while (atomic_load(n))
+        if (life_mono_ns() >= until)
+            return -1;
+        else
+            sched_yield();
+    return 0;
+}
+
+/* The last snapshot found the disk full: the file is done (as at a clean
+ * end, state_done, which follows) and gives all its blocks back.  Once a
+ * heartbeat in progress is over (none starts again), every piece moves to
+ * private memory at the same address (the hooks of other threads still
+ * write their cells: a page of the file punched under them would be
+ * allocated again on a full disk, a SIGBUS), then the whole file is
+ * punched.  When the hooks cannot be held off, only the helper's regions
+ * are.  0 when blocks were given back, -1 (nothing changed but done). */
+int state_yield(void)
+{
+    if (!st.h || atomic_load(&st.done) || !life_own_process())
+        return -1;
+    int fd = state_open_as(O_RDWR), r = -1;
+    atomic_store(&st.done, 1); /* state_beat sees it, or we see beating */
+    if (fd < 0 || state_wait_zero(&st.beating) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    uint64_t from = st.h->traces_off, size = st.size;
+    atomic_store(&st.moving, 1); /* state_cells sees it, or we see takers */
+    if (state_wait_zero(&st.takers) == 0 && state_move_all(fd, -1) == 0)
+        from = 0;
+    else
+        opt_debug("the state file's cells keep their blocks: ", "they could not be moved", "");
+    atomic_store(&st.moving, 0);
+    if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+                  (off_t)(size - from)) == 0)
+        r = 0;
+    close(fd);
     return r;
 }
 
