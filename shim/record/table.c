@@ -316,11 +316,9 @@ static inline int tbl_make_room(struct tbl_stripe *s)
     return s->count + 1 < s->clusters * TBL_CLUSTER ? 0 : -1;
 }
 
-/* Inserts ptr.  If ptr was already there (a stale entry whose free we did
- * not see), the old entry is overwritten and copied to *replaced, and 1 is
- * returned; 0 for a fresh insert; -1 when out of memory (nothing stored). */
-int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
-               struct tbl_entry *replaced)
+/* tbl_insert into the hash alone (tblpool.c's hand-over too). */
+int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                    struct tbl_entry *replaced)
 {
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
@@ -350,6 +348,17 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         tbl_filter_add(ptr, 1);
     lock_drop(&s->lock);
     return 0;
+}
+
+/* Inserts ptr: a pool's block by place (tblpool.c), any other in the hash.
+ * If ptr was already there (a stale entry whose free we did not see), the
+ * old entry is overwritten and copied to *replaced, and 1 is returned; 0
+ * for a fresh insert; -1 when out of memory (nothing stored). */
+int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+               struct tbl_entry *replaced)
+{
+    int r = tbl_pool_on ? tbl_pool_insert(ptr, size, trace, epoch, replaced) : TBL_POOL_NOT_MINE;
+    return r != TBL_POOL_NOT_MINE ? r : tbl_hash_insert(ptr, size, trace, epoch, replaced);
 }
 
 /* Frees the slot at `at`, which holds the entry of hash h, and takes
@@ -400,6 +409,8 @@ __attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
 /* Removes ptr; 1 and *out filled if it was there, else 0. */
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 {
+    if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
+        return 1;
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     int found = 0;
@@ -419,6 +430,8 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 
 int tbl_find(uintptr_t ptr, struct tbl_entry *out)
 {
+    if (tbl_pool_on && tbl_pool_take(ptr, out, 0))
+        return 1;
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     int found = 0;
@@ -476,7 +489,7 @@ int tbl_foreach(tbl_visit_fn fn, void *arg)
         if (r)
             return r;
     }
-    return 0;
+    return tbl_pool_foreach(fn, arg, 0);
 }
 
 /* The same, giving up (-1) if a stripe stays locked: the fatal-signal path,
@@ -493,11 +506,12 @@ int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries)
         if (r)
             return r;
     }
-    return 0;
+    return tbl_pool_foreach(fn, arg, tries);
 }
 
 void tbl_lock_all(void)
 {
+    tbl_pool_lock_all(); /* a pool's region before the stripes (tblpool.c) */
     for (unsigned k = 0; k < TBL_STRIPES; k++)
         lock_take(&tbl.stripe[k].lock);
 }
@@ -506,6 +520,7 @@ void tbl_unlock_all(void)
 {
     for (unsigned k = TBL_STRIPES; k-- > 0;)
         lock_drop(&tbl.stripe[k].lock);
+    tbl_pool_unlock_all();
 }
 
 /* Empties the table; fn (may be NULL) sees each entry first.  Every stripe
@@ -524,6 +539,7 @@ void tbl_clear(tbl_visit_fn fn, void *arg)
         s->cl = NULL;
         s->clusters = s->limit = s->count = 0;
     }
+    tbl_pool_foreach(fn, arg, TBL_POOL_CLEAR);
     if (tbl_filter.on)
         tbl_filter_clear();
     tbl_unlock_all();
@@ -547,7 +563,8 @@ int tbl_drain(tbl_visit_fn fn, void *arg)
         s->cl = NULL;
         s->clusters = s->limit = s->count = 0;
     }
-    return r;
+    int p = tbl_pool_foreach(r == 0 ? fn : NULL, arg, TBL_POOL_DRAIN);
+    return r ? r : p;
 }
 
 /* Live entries; a relaxed sum, exact only when nothing runs concurrently. */
@@ -557,7 +574,7 @@ uint64_t tbl_count(void)
     unsigned used = tbl_stripes_used();
     for (unsigned k = 0; k < used; k++)
         n += __atomic_load_n(&tbl.stripe[k].count, __ATOMIC_RELAXED);
-    return n;
+    return n + tbl_pool_count();
 }
 
 /* Adds one stripe's probe costs to *st (its lock held), in clusters read.
@@ -619,5 +636,5 @@ size_t tbl_bytes(void)
     unsigned used = tbl_stripes_used();
     for (unsigned k = 0; k < used; k++)
         n += (size_t)tbl.stripe[k].clusters * sizeof(struct tbl_cluster);
-    return n;
+    return n + tbl_pool_bytes();
 }
