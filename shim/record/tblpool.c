@@ -2,24 +2,21 @@
  * tblpool.c - the live-block table's second store: the blocks of a pool
  * allocator's regions (pymalloc's arenas, which domain.c registers with
  * their pools' geometry), kept by place rather than by hash.  A region is
- * cut into pages (pools) of one block size each, which the page's own
- * header says; a page with recorded blocks has an array of 8-byte entries,
- * one per block, indexed by the block's place in the page:
+ * cut into pages (pools) of one block size each, which the page's header
+ * says; a page with recorded blocks has an array of 8-byte entries, one a
+ * block, indexed by the block's place in the page:
  *
  *   entry: trace (bits 0-23) | size (24-39) | epoch (40-55, saturating) | live (63)
  *
- * 8 bytes a block where the hash spends 16 and its slack: a page's array
- * goes when its last recorded block dies.  What does not fit (a page
- * whose header does not read as the geometry says, a block not at a block's
- * place, a trace id of 2^24 or more) goes to the hash, where table.c looks
- * on every miss here.  A page whose block size changed under live entries
- * (frees not seen) and a region dropped with live entries hand them to the
- * hash, which keeps such stale entries as before.
- *   Locks: the registry lock (regions come and go), then each region's,
- * then the stripes (a hand-over to the hash).  Lookups find a region
- * through a radix of 256 KiB chunks with no lock; a region's record is
- * never unmapped (a dropped one is reused), and its bounds are checked again
- * under its lock.
+ * The array goes when the page's last recorded block dies.  What does not
+ * fit (a header that does not read as the geometry says, an address not a
+ * block's place, a trace id of 2^24 or more) goes to the hash, where
+ * table.c looks on every miss here; so do the live entries of a page
+ * remade for another size and of a region dropped (frees not seen).
+ *   Locks: the registry, then a region's, then the stripes (a hand-over).
+ * A lookup finds its region through a radix of 256 KiB chunks with no
+ * lock; a region's record is never freed (a dropped one is reused), and
+ * its bounds are checked again under its lock.
  */
 #include <string.h>
 
