@@ -1,22 +1,22 @@
 /*
  * tblpool.c - the live-block table's second store: the blocks of a pool
  * allocator's regions (pymalloc's arenas, which domain.c registers with
- * their pools' geometry), kept by place rather than by hash.  A region is
- * cut into pages (pools) of one block size each, which the page's header
- * says; a page with recorded blocks has an array of 8-byte entries, one a
- * block, indexed by the block's place in the page:
+ * their pools' geometry), kept by place, not hashed.  A region is cut into
+ * pages (pools) of one block size, which each page's header says; a page
+ * with recorded blocks has 4-byte entries indexed by a block's place,
  *
- *   entry: trace (bits 0-23) | size (24-39) | epoch (40-55, saturating) | live (63)
+ *   entry: trace (bits 0-23) | block size - size (24-30) | live (31)
  *
- * The array goes when the page's last recorded block dies.  What does not
- * fit (a header that does not read as the geometry says, an address not a
- * block's place, a trace id of 2^24 or more) goes to the hash, where
- * table.c looks on every miss here; so do the live entries of a page
- * remade for another size and of a region dropped (frees not seen).
+ * and one epoch for all, or 2-byte epochs once its blocks' differ.  Both
+ * go when the page's last recorded block dies.  What does not fit (a
+ * header that does not read as the geometry says, an address not a block's
+ * place, a size over 127 below its block's, a trace id of 2^24 or more)
+ * goes to the hash, where table.c looks on every miss here; so do the live
+ * entries of a page remade for another size or of a region dropped.
  *   Locks: the registry, then a region's, then the stripes (a hand-over).
- * A lookup finds its region through a radix of 256 KiB chunks with no
- * lock; a region's record is never freed (a dropped one is reused), and
- * its bounds are checked again under its lock.
+ * A lookup finds its region through a radix of 256 KiB chunks, no lock;
+ * a region's record is never freed (a dropped one is reused), and its
+ * bounds are checked again under its lock.
  */
 #include <string.h>
 
@@ -28,14 +28,17 @@
 #define TP_PAGE_MIN 12 /* page sizes tried: 64 KiB down to 4 KiB */
 #define TP_PAGE_MAX 16
 
-#define TP_LIVE ((uint64_t)1 << 63)
+#define TP_LIVE (1u << 31)
+#define TP_DELTA_MAX 127u /* a block's size at most this below its block size */
 #define TP_LOW(bits) (((uint64_t)1 << (bits)) - 1)
 
 struct tp_page {      /* one page of a region */
-    uint64_t *e;      /* its entries, NULL when none is live */
+    uint32_t *e;      /* its entries, NULL when none is live */
+    uint16_t *ep;     /* its entries' epochs, when they differ; else all are `epoch` */
     uint32_t inv;     /* 2^32 / bsize, rounded up: a place's index by multiplication */
     uint16_t bsize;   /* block size when e was made */
     uint16_t live;    /* live entries */
+    uint16_t epoch;   /* every live entry's, while ep is NULL */
 };
 
 struct tp_region {
@@ -190,12 +193,23 @@ static inline struct tp_page *tp_place(struct tp_region *r, uintptr_t a, unsigne
     return p;
 }
 
-static inline void tp_unpack(uint64_t x, uintptr_t a, struct tbl_entry *e)
+/* Entry i of p, the block at a, into *e. */
+static inline void tp_unpack(const struct tp_page *p, uint32_t i, uintptr_t a, struct tbl_entry *e)
 {
+    uint32_t x = p->e[i];
     e->ptr = a;
-    e->trace = (uint32_t)(x & TP_LOW(24));
-    e->size = (x >> 24) & TP_LOW(16);
-    e->epoch = (uint32_t)((x >> 40) & TP_LOW(16));
+    e->trace = x & (uint32_t)TP_LOW(24);
+    e->size = p->bsize - ((x >> 24) & TP_DELTA_MAX);
+    e->epoch = p->ep ? p->ep[i] : p->epoch;
+}
+
+/* p's arrays go (k entries); p is empty after. */
+static void tp_page_free(struct tp_page *p, uint32_t k)
+{
+    arena_free(p->e, (size_t)k * sizeof *p->e);
+    if (p->ep)
+        arena_free(p->ep, (size_t)k * sizeof *p->ep);
+    memset(p, 0, sizeof *p);
 }
 
 /* The address of entry i of page n of r. */
@@ -213,14 +227,13 @@ static void tp_page_spill(struct tp_region *r, uint32_t n, unsigned bits)
     for (uint32_t i = 0; i < k; i++)
         if (p->e[i] & TP_LIVE) {
             struct tbl_entry e;
-            tp_unpack(p->e[i], tp_addr(r, n, i, bits), &e);
+            tp_unpack(p, i, tp_addr(r, n, i, bits), &e);
             if (tbl_filter.on)
                 tbl_filter_add(e.ptr, -1); /* the hash counts it again */
             tbl_hash_insert(e.ptr, e.size, e.trace, e.epoch, NULL);
         }
     r->count -= p->live;
-    arena_free(p->e, (size_t)k * sizeof *p->e);
-    memset(p, 0, sizeof *p);
+    tp_page_free(p, k);
 }
 
 /* ---------------- the table's operations ---------------- */
@@ -238,10 +251,10 @@ int tbl_pool_insert(uintptr_t a, uint64_t size, uint32_t trace, uint32_t epoch,
     int ret = TBL_POOL_NOT_MINE;
     if (HS_UNLIKELY(!bits) && !(bits = tp_learn(r, a)))
         goto out;
-    if (size >> 16 || trace >> 24 || !tp_pages(r, bits))
+    if (trace >> 24 || !tp_pages(r, bits))
         goto out;
     struct tp_page *p = tp_place(r, a, bits, &b, &i);
-    if (!p || size > b)
+    if (!p || size > b || b - size > TP_DELTA_MAX)
         goto out;
     if (HS_UNLIKELY(p->e && i == UINT32_MAX)) { /* the page holds another size now */
         tp_page_spill(r, (uint32_t)(p - r->page), bits);
@@ -257,12 +270,36 @@ int tbl_pool_insert(uintptr_t a, uint64_t size, uint32_t trace, uint32_t epoch,
         p->live = 0;
         i = (uint32_t)((((a - r->base) & TP_LOW(bits)) - tp.g.first) / b);
     }
-    uint64_t x = trace | size << 24 | (uint64_t)(epoch > 0xffff ? 0xffff : epoch) << 40 | TP_LIVE;
-    uint64_t old = p->e[i];
-    p->e[i] = x;
-    if (old & TP_LIVE) {
-        if (replaced)
-            tp_unpack(old, a, replaced);
+    uint16_t ep = epoch > 0xffff ? 0xffff : (uint16_t)epoch;
+    int stale = (p->e[i] & TP_LIVE) != 0;
+    if (stale && replaced)
+        tp_unpack(p, i, a, replaced);
+    if (!p->ep && ep != p->epoch) {
+        if (p->live - stale == 0) { /* no other live entry: the page takes this epoch */
+            p->epoch = ep;
+        } else {
+            uint32_t k = tp_entries(b, bits);
+            if (!(p->ep = arena_alloc((size_t)k * sizeof *p->ep))) {
+                if (stale) { /* to the hash, where the new block will replace it */
+                    struct tbl_entry e;
+                    tp_unpack(p, i, a, &e);
+                    p->e[i] = 0;
+                    p->live--;
+                    r->count--;
+                    if (tbl_filter.on)
+                        tbl_filter_add(a, -1);
+                    tbl_hash_insert(e.ptr, e.size, e.trace, e.epoch, NULL);
+                }
+                goto out;
+            }
+            for (uint32_t j = 0; j < k; j++)
+                p->ep[j] = p->epoch;
+        }
+    }
+    if (p->ep)
+        p->ep[i] = ep;
+    p->e[i] = trace | (uint32_t)(b - size) << 24 | TP_LIVE;
+    if (stale) {
         ret = 1;
     } else {
         p->live++;
@@ -290,16 +327,14 @@ int tbl_pool_take(uintptr_t a, struct tbl_entry *out, int erase)
     if (p && i != UINT32_MAX && (p->e[i] & TP_LIVE)) {
         found = 1;
         if (out)
-            tp_unpack(p->e[i], a, out);
+            tp_unpack(p, i, a, out);
         if (erase) {
             p->e[i] = 0;
             r->count--;
             if (tbl_filter.on)
                 tbl_filter_add(a, -1);
-            if (--p->live == 0) {
-                arena_free(p->e, (size_t)tp_entries(b, bits) * sizeof *p->e);
-                p->e = NULL;
-            }
+            if (--p->live == 0)
+                tp_page_free(p, tp_entries(b, bits));
         }
     }
     lock_drop(&r->lock);
@@ -329,7 +364,7 @@ static int tp_visit(struct tp_region *r, tbl_visit_fn fn, void *arg, int drop)
         for (uint32_t i = 0; ret == 0 && fn && i < k; i++)
             if (p->e[i] & TP_LIVE) {
                 struct tbl_entry e;
-                tp_unpack(p->e[i], tp_addr(r, n, i, bits), &e);
+                tp_unpack(p, i, tp_addr(r, n, i, bits), &e);
                 ret = fn(&e, arg);
             }
         if (drop) {
@@ -337,8 +372,7 @@ static int tp_visit(struct tp_region *r, tbl_visit_fn fn, void *arg, int drop)
                 for (uint32_t i = 0; i < k; i++)
                     if (p->e[i] & TP_LIVE)
                         tbl_filter_add(tp_addr(r, n, i, bits), -1);
-            arena_free(p->e, (size_t)k * sizeof *p->e);
-            memset(p, 0, sizeof *p);
+            tp_page_free(p, k);
         }
     }
     if (drop)
@@ -419,7 +453,8 @@ size_t tbl_pool_bytes(void)
         n += sizeof *r + (r->page ? r->npages * sizeof *r->page : 0);
         for (uint32_t j = 0; r->page && j < r->npages; j++)
             if (r->page[j].e)
-                n += tp_entries(r->page[j].bsize, bits) * sizeof(uint64_t);
+                n += tp_entries(r->page[j].bsize, bits) *
+                     (sizeof *r->page[j].e + (r->page[j].ep ? sizeof *r->page[j].ep : 0));
         lock_drop(&r->lock);
     }
     lock_drop(&tp.lock);

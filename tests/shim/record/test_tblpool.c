@@ -125,8 +125,9 @@ TEST_BEGIN(tblpool_blocks_by_place)
     tbl_pool_drop(g.lo, REGION);
 TEST_END
 
-/* 8 bytes a block (the hash needs 16 and its slack: 19.5 at least),
- * blocks of 64 bytes filling a region. */
+/* 4 bytes a block while the page's blocks share an epoch, 6 when they do
+ * not (the hash needs 16 and its slack: 19.5 at least), blocks of 64
+ * bytes filling a region. */
 TEST_BEGIN(tblpool_bytes_per_block)
     static const unsigned b64[] = {64};
     struct region g = region_new(16384, b64, 1);
@@ -137,7 +138,11 @@ TEST_BEGIN(tblpool_bytes_per_block)
         for (unsigned i = 0; i < per_page(&g, 64); i++, n++)
             expect_true(tbl_insert(block(&g, k, i, 64), 60, 5, 0, NULL) == 0, "insert");
     double per = (double)(tbl_bytes() - before) / (double)n;
-    expect_true(per <= 8.5, "%.2f bytes a block", per);
+    expect_true(per <= 4.5, "%.2f bytes a block", per);
+    for (unsigned k = 0; k < g.pages; k++) /* one block of another epoch a page */
+        expect_eq_u64(tbl_insert(block(&g, k, 0, 64), 60, 5, 1, NULL), 1);
+    per = (double)(tbl_bytes() - before) / (double)n;
+    expect_true(per <= 6.5, "%.2f bytes a block of mixed epochs", per);
     for (unsigned k = 0; k < g.pages; k++)
         for (unsigned i = 0; i < per_page(&g, 64); i++)
             expect_true(tbl_remove(block(&g, k, i, 64), NULL), "remove");
@@ -158,17 +163,25 @@ TEST_BEGIN(tblpool_misfits_go_to_hash)
         g.base + 16,                 /* in a page's header */
         block(&g, 3, 2, 32),         /* a page whose header does not read */
         block(&g, 5, 1, 32),         /* bigger than its block */
+        0,                           /* more than 127 below its block's size (below) */
     };
-    uint32_t trace[] = {1, 2, 3, 4};
-    uint64_t size[] = {8, 8, 8, 40};
-    for (unsigned j = 0; j < 4; j++)
+    uint32_t trace[] = {1, 2, 3, 4, 5};
+    uint64_t size[] = {8, 8, 8, 40, 300};
+    static const unsigned b512[] = {512};
+    struct region big = region_new(16384, b512, 1);
+    expect_true(tbl_pool_add(big.lo, REGION, &geom) == 0, "the second region is refused");
+    odd[4] = block(&big, 0, 3, 512);
+    for (unsigned j = 0; j < 5; j++)
         expect_true(tbl_insert(odd[j], size[j], trace[j], 0, NULL) == 0, "insert %u", j);
     expect_eq_u64(tbl_pool_count(), 0);
-    expect_eq_u64(tbl_count(), 4);
+    expect_eq_u64(tbl_count(), 5);
+    expect_eq_u64(tbl_insert(block(&big, 0, 4, 512), 512 - 127, 6, 0, NULL), 0);
+    expect_eq_u64(tbl_pool_count(), 1); /* 127 below fits */
+    expect_true(tbl_remove(block(&big, 0, 4, 512), NULL), "remove the one that fits");
     /* a trace id beyond 24 bits fits neither store: out of memory, as before */
     expect_eq_u64(tbl_insert(block(&g, 4, 7, 32), 8, 1u << 24, 0, NULL), (uint64_t)-1);
-    expect_eq_u64(tbl_count(), 4);
-    for (unsigned j = 0; j < 4; j++) {
+    expect_eq_u64(tbl_count(), 5);
+    for (unsigned j = 0; j < 5; j++) {
         struct tbl_entry e;
         expect_true(tbl_remove(odd[j], &e), "remove %u", j);
         expect_eq_u64(e.trace, trace[j]);
@@ -180,6 +193,7 @@ TEST_BEGIN(tblpool_misfits_go_to_hash)
     other.first = 64;
     expect_true(tbl_pool_add(g.lo + 2 * REGION, REGION, &other) != 0, "a second geometry taken");
     tbl_pool_drop(g.lo, REGION);
+    tbl_pool_drop(big.lo, REGION);
     expect_eq_u64(tbl_count(), 0);
 TEST_END
 
@@ -198,6 +212,11 @@ TEST_BEGIN(tblpool_stale_entries)
     expect_eq_u64(old.size, 40);
     expect_eq_u64(old.epoch, 3);
     expect_eq_u64(tbl_count(), 1);
+    struct tbl_entry sat; /* an epoch saturates, as the hash's does */
+    expect_eq_u64(tbl_insert(block(&g, 2, 10, 48), 48, 9, 70000, NULL), 0);
+    expect_true(tbl_find(block(&g, 2, 10, 48), &sat) && sat.epoch == 0xffff, "epoch %u", sat.epoch);
+    expect_true(tbl_find(a, &sat) && sat.epoch == 4, "the first block's epoch now %u", sat.epoch);
+    expect_true(tbl_remove(block(&g, 2, 10, 48), NULL), "remove");
     for (unsigned i = 0; i < 10; i++)
         expect_eq_u64(tbl_insert(block(&g, 6, i, 48), 48, 100 + i, 0, NULL), 0);
     page_format(&g, 6, 128); /* the pool was emptied and made again for 128 */
@@ -305,7 +324,8 @@ TEST_BEGIN(tblpool_small_pages_learnt)
     uint64_t n = 0;
     for (unsigned k = 0; k < 30; k++)
         for (unsigned i = 0; i < per_page(&g, b[k % 3]); i++, n++)
-            expect_true(tbl_insert(block(&g, k, i, b[k % 3]), 8, 1, 0, NULL) == 0, "insert");
+            expect_true(tbl_insert(block(&g, k, i, b[k % 3]), b[k % 3] - 3, 1, 0, NULL) == 0,
+                        "insert");
     expect_eq_u64(tbl_pool_count(), n);
     for (unsigned k = 0; k < 30; k++)
         for (unsigned i = 0; i < per_page(&g, b[k % 3]); i++)
