@@ -52,6 +52,8 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
         got = unwind_again_frames(again, ip, max, &truncated);
     }
     if (got < 0) {
+        if (HS_UNLIKELY(orph_stop())) /* a clone child: no walk (orphan.c) */
+            return UNWIND_NO_NAME;
         again = UNWIND_NO_NAME;
         got = (int)unwind_capture(ip, max, &truncated, NULL, origin);
     }

@@ -269,6 +269,8 @@ static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
 {
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
+    if (base_unforked()) /* the cells may be the parent's file's pages */
+        return;
     if (HS_LIKELY(l != NULL) &&
         HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                             memory_order_relaxed)) != NULL)) {
@@ -358,6 +360,7 @@ void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE
 void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a number */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
+extern __thread int opt_err_pidfd; /* a table of its own: the program's fd 2 by pidfd */
 
 /* ---- dlclose.c: modules that were unloaded ---- */
 /* Appends the records of unloaded modules to MODULES, newest first; how many. */
@@ -531,6 +534,7 @@ int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *da
 void life_loader_close(void);      /* fork's prepare: wait for those inside */
 void life_loader_open(void);       /* fork's parent */
 void life_loader_reset(void);      /* fork's child: nobody is inside */
+int life_loader_closed(void);      /* between fork's prepare and its child handler */
 
 /* ---- life.c ---- */
 void life_tick(void);             /* from the record slow path, now and then */
@@ -548,7 +552,11 @@ void life_detach(void);             /* shim/attach: stop for good */
 void orph_init(void);   /* start-up */
 void orph_forked(void); /* fork's child handler */
 int orph_foreign(void); /* such a child (its tables may be half changed) */
-void life_before_exec(void); /* exec.c: HEAPSNAP_EXEC_SNAPSHOT */
+int orph_stop(void);    /* such a child: recording stops (1), before a new walk */
+/* exec.c: before an exec of path (NULL: a search of PATH, or by fd),
+ * and after one that failed (errno kept) */
+void life_before_exec(const char *path);
+void life_after_exec(void);
 /* creds.c, around a set*id call: the helper thread stopped and joined (1:
  * it was running), then started again. */
 int life_helper_pause(void);
@@ -557,6 +565,7 @@ void life_helper_resume(void);
 /* ---- runchan.c: the socket of `heapsnap run` ---- */
 int rchan_tell(const char *path, int err); /* 0: run was told */
 int rchan_tell_state(const char *path);    /* ... of this process's state file */
+int rchan_fd_number(void);                 /* the channel's descriptor, or -1 */
 
 /* ---- state.c: the state file (hsnap_state.h) ---- */
 void state_init(void);            /* start-up, before recording */
@@ -567,7 +576,8 @@ void state_cells_drop(const void *c); /* ... not kept by the caller */
 uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
 void state_beat(void);            /* the helper: heartbeat, and a document */
 void state_done(void);            /* a clean end: the file goes */
-void state_exec(void);            /* the image is about to be replaced */
+void state_exec(const char *path); /* the image is about to be replaced */
+int state_exec_failed(void);       /* ... and was not: 1, the helper must be woken */
 void state_after_fork_child(void);
 uint64_t state_used(void);        /* bytes of the file in use */
 void state_put(struct sbuf *b);   /* the snapshot's STATE section */

@@ -62,4 +62,18 @@ static inline void lock_drop(lock_t *l)
     atomic_store_explicit(&l->v, 0, memory_order_release);
 }
 
+/* ---- the fork mark (orphan.c makes it; base/loader.c holds it) ---- */
+/* A MADV_WIPEONFORK word: the kernel gives every new address space a
+ * zeroed copy, and fork's child handler writes it back.  0 so in a child
+ * of clone() without CLONE_VM that no fork handler reached: it shares the
+ * parent's MAP_SHARED pages (the state file's cells) and may find the
+ * loader's lock held for good by a thread it does not have.  NULL where
+ * the kernel cannot tell (before 4.14). */
+extern const volatile int *base_fork_mark;
+static inline int base_unforked(void)
+{
+    const volatile int *m = base_fork_mark;
+    return HS_UNLIKELY(m != NULL) && HS_UNLIKELY(*m == 0);
+}
+
 #endif
