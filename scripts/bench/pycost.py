@@ -119,8 +119,9 @@ def table(got, o):
         if name in ("dicts", "pywork"):
             verdicts.append("%s: peak RSS %.2fx plain (%s)" % (
                 name, m["heapsnap"], "ok" if m["heapsnap"] <= 1.25 else "OVER 1.25x"))
-    head = "%d rounds%s, %s, load average %s" % (
+    head = "%d rounds%s, %s, HEAPSNAP_STATE=%s, load average %s" % (
         o.rounds, " (quick sizes)" if o.quick else "", o.python,
+        os.environ.get("HEAPSNAP_STATE", "(the default)"),
         " ".join("%.1f" % x for x in os.getloadavg()))
     return "\n".join(rows) + "\n\n" + head + "\n\n" + "\n".join("* " + v for v in verdicts) + "\n"
 
