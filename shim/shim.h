@@ -25,7 +25,7 @@
  * CPython's frames and allocator domains), cred_ (creds.c), rchan_
  * (runchan.c), result_ (leak/results.c), task_ (leak/tasks.c), dfk_
  * (leak/dontfork.c), reg_ (record/regions.c), maph_ (maphooks.c), state_
- * (state.c: the state file that survives a kill).
+ * (state.c: the state file that survives a kill), scrub_ (base/scrub.c).
  */
 
 /*
@@ -129,6 +129,9 @@ uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned
  * recorded (not recording, not sampled, out of memory); failed: a
  * failure's, which is never sampled. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
+/* Bytes to this thread's next sample: above 0 only in sampled mode
+ * without HEAPSNAP_LEAKS (hooks.c says more); domain.c's fast path reads it. */
+extern __thread int64_t hook_countdown;
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 
@@ -163,6 +166,40 @@ static inline void guard_leave(int saved)
     hook_guard = saved;
     if (HS_UNLIKELY(!saved && atomic_load_explicit(&defer_stack, memory_order_relaxed)))
         defer_drain();
+}
+/* The way out of a hook that kept the books (entered with the guard
+ * clear): the guard left, then the thread cleared of the addresses the
+ * books went through, which the leak check would take for the program's
+ * (scrub.c).  Last, just before the return to the program.  A hook that
+ * made a block (or a mapping) clears its dead frames below it and the
+ * registers, as deep as its work said (hook_scrub_need: 0 when it only
+ * passed the call on, as sampled mode's careful path mostly does;
+ * hook_booked, or how deep hook_stack went), once; a hook that freed one,
+ * the registers alone: its frames hold addresses that are free by then,
+ * as the allocator's own free leaves them.  The windows cover the paths'
+ * depths, painted and measured, with room to spare: a window past a
+ * path's depth costs stores, one short of it leaves words
+ * (tests/shim/leak/leftover.c). */
+#define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
+extern __thread size_t hook_scrub_need;
+static inline void hook_booked(void) /* the table, or a walk named before */
+{
+    if (hook_scrub_need < HOOK_SCRUB_STACK)
+        hook_scrub_need = HOOK_SCRUB_STACK;
+}
+static inline void hook_leave(void)
+{
+    size_t n = hook_scrub_need;
+    guard_leave(0);
+    if (n) {
+        hook_scrub_need = 0;
+        scrub_frames(n);
+    }
+}
+static inline void hook_leave_free(void)
+{
+    guard_leave(0);
+    scrub_regs();
 }
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its

@@ -273,6 +273,8 @@ static void opt_check_names(void)
             continue;
         for (size_t i = 0; i < sizeof opt_other_vars / sizeof *opt_other_vars && !known; i++)
             known = strlen(opt_other_vars[i]) == n && !strncmp(*e, opt_other_vars[i], n);
+        for (int id = 0; id < OPT_COUNT && !known; id++) /* distances only for a stranger */
+            known = strlen(opt_table[id].name) == n && !strncmp(*e, opt_table[id].name, n);
         for (int id = 0; id < OPT_COUNT && !known; id++) {
             unsigned dist = opt_distance(*e, n, opt_table[id].name);
             known = dist == 0;
