@@ -57,6 +57,13 @@ static struct {
  * point to is alive; so is what any object points to (Python's own
  * leaks are its gc's business; a C extension's malloc that nothing
  * references is still a direct leak). */
+/* pymalloc's pools (3.10-3.13, 64-bit): struct pool_header, 48 bytes
+ * before the first block, holds szidx at 36 (blocks of (szidx + 1) << 4
+ * bytes, 32 classes) and maxnextoffset at 44 (the pool's size less a
+ * block).  The table keeps an arena's objects by place (tblpool.c). */
+static const struct tbl_pool_geom py_pools = {
+    .first = 48, .class_at = 36, .last_at = 44, .class_shift = 4, .classes = 32};
+
 static void *py_arena_alloc(void *ctx, size_t n)
 {
     (void)ctx;
@@ -68,6 +75,7 @@ static void *py_arena_alloc(void *ctx, size_t n)
             opt_warn("too many pymalloc arenas to scan as roots: the leak check may "
                      "report Python objects' referents", "", "");
         snap_unlock();
+        tbl_pool_add((uintptr_t)p, n, &py_pools);
     }
     guard_leave(saved);
     return p;
@@ -77,6 +85,7 @@ static void py_arena_free(void *ctx, void *p, size_t n)
 {
     (void)ctx;
     int saved = guard_enter();
+    tbl_pool_drop((uintptr_t)p, n);
     snap_lock();
     roots_unregister(p, n);
     snap_unlock();

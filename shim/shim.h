@@ -47,7 +47,9 @@
  *                   waited for there; no other lock is taken under it)
  *   4. pending      pending.c: pend_claim (a thread claiming a queue, and
  *                   fork), then every claimed queue's held frees (fork only)
- *   5. table        table.c: the stripes, in ascending order
+ *   5. table        tblpool.c's registry, then its regions (a pool's blocks;
+ *                   a region hands stale ones to the hash), then table.c's
+ *                   stripes, in ascending order
  *   5b. regions     record/regions.c: the program's mapped ranges (taken alone
  *                   by a mapping hook, the snapshot and the site line)
  *   6. arena        arena.c

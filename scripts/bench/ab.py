@@ -6,7 +6,8 @@ Usage: scripts/bench/ab.py ROUNDS -- CMD [ARG...] ;; [VAR=VALUE...] ;; [VAR=VALU
 Runs CMD once under each set of variables (the first set is the base; an
 empty set is the plain environment), in turn, ROUNDS times, and prints for
 each set the median over the rounds of its wall and CPU time (user + sys of
-the child) divided by the base's in the same round, and its median wall time.
+the child) and its peak RSS (the child's own, wait4's ru_maxrss) divided by
+the base's in the same round, and its median wall time and peak RSS.
 Pairing within a round is what makes ratios readable on a shared machine,
 where absolute times drift by tens of percent.  `make bench` judges the
 targets; this is for the quick comparisons docs/performance.md quotes, such
@@ -17,7 +18,6 @@ as two builds of the shim:
 """
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -43,14 +43,12 @@ def parse(argv):
 def run(cmd, env_set):
     env = dict(os.environ)
     env.update(dict(env_set))
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    rc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL).returncode
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
     t1 = time.monotonic()
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    return t1 - t0, cpu, rc
+    cpu = ru.ru_utime + ru.ru_stime
+    return t1 - t0, cpu, os.waitstatus_to_exitcode(status), ru.ru_maxrss
 
 
 def main(argv):
@@ -63,9 +61,11 @@ def main(argv):
         wall = statistics.median(a[0] / b[0] for a, b in zip(res[i], res[0]))
         cpu = statistics.median(a[1] / max(b[1], 1e-9) for a, b in zip(res[i], res[0]))
         name = " ".join("=".join(kv) for kv in s) or "(plain)"
+        rss = statistics.median(a[3] / max(b[3], 1) for a, b in zip(res[i], res[0]))
         codes = sorted(set(a[2] for a in res[i]))
-        print("%-60s wall %.3fx  cpu %.3fx  median %.1f ms  exit %s" %
-              (name[:60], wall, cpu, 1000 * statistics.median(a[0] for a in res[i]), codes))
+        print("%-60s wall %.3fx  cpu %.3fx  rss %.3fx  median %.1f ms %.1f MiB  exit %s" %
+              (name[:60], wall, cpu, rss, 1000 * statistics.median(a[0] for a in res[i]),
+               statistics.median(a[3] for a in res[i]) / 1024, codes))
     return 0 if all(a[2] == 0 for r in res for a in r) else 1
 
 

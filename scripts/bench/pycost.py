@@ -12,10 +12,11 @@ them alike; a cell is the median over the rounds of the ratio within a
 round.  Peak RSS is each process's own (wait4's ru_maxrss).
 
 The targets (issue 32): heapsnap over HEAPSNAP_PYTHON=off at most 1.3x on
-json and dicts; heapsnap's peak RSS over plain at most 1.25x on dicts;
+json and dicts; heapsnap's peak RSS over plain at most 1.25x on dicts and pywork;
 heapsnap's overhead (ratio - 1) at most a third of tracemalloc=25's.
 
 usage: scripts/bench/pycost.py [--rounds N] [--python PATH] [--quick] [--md FILE]
+                               [--only NAME[,NAME]]
 """
 import argparse
 import os
@@ -63,11 +64,16 @@ def run(argv, env):
     return wall, ru.ru_maxrss, out
 
 
+def workloads(o):
+    """The workloads --only names (all by default)."""
+    return [w for w in WORKLOADS if not o.only or w[0] in o.only.split(",")]
+
+
 def measure(o, tmp):
     """{(workload, mode): [(wall, rss), ...]} over o.rounds interleaved rounds."""
     got = {}
     for r in range(o.rounds + 1):  # round 0 warms the caches up, not counted
-        for name, script, sizes, wenv in WORKLOADS:
+        for name, script, sizes, wenv in workloads(o):
             size = sizes[1 if o.quick else 0]
             want = None
             for mode in MODES:
@@ -96,7 +102,7 @@ def table(got, o):
             "off, heapsnap, tracemalloc=25 |",
             "|---|--:|--:|--:|--:|--:|--:|--:|"]
     verdicts = []
-    for name, script, sizes, wenv in WORKLOADS:
+    for name, script, sizes, wenv in workloads(o):
         med = lambda m, i: statistics.median(x[i] for x in got[(name, m)])
         r = {m: ratio(got, name, m, "plain", 0) for m in MODES}
         m = {m: ratio(got, name, m, "plain", 1) for m in MODES}
@@ -110,11 +116,12 @@ def table(got, o):
                 name, hs_off, "ok" if hs_off <= 1.3 else "OVER 1.30x"))
         verdicts.append("%s: overhead %.2f of tracemalloc=25's (%s)" % (
             name, share, "ok" if share <= 1 / 3 else "OVER a third"))
-        if name == "dicts":
-            verdicts.append("dicts: peak RSS %.2fx plain (%s)" % (
-                m["heapsnap"], "ok" if m["heapsnap"] <= 1.25 else "OVER 1.25x"))
-    head = "%d rounds%s, %s, load average %s" % (
+        if name in ("dicts", "pywork"):
+            verdicts.append("%s: peak RSS %.2fx plain (%s)" % (
+                name, m["heapsnap"], "ok" if m["heapsnap"] <= 1.25 else "OVER 1.25x"))
+    head = "%d rounds%s, %s, HEAPSNAP_STATE=%s, load average %s" % (
         o.rounds, " (quick sizes)" if o.quick else "", o.python,
+        os.environ.get("HEAPSNAP_STATE", "(the default)"),
         " ".join("%.1f" % x for x in os.getloadavg()))
     return "\n".join(rows) + "\n\n" + head + "\n\n" + "\n".join("* " + v for v in verdicts) + "\n"
 
@@ -125,6 +132,7 @@ def main(argv):
     ap.add_argument("--python", default="/usr/bin/python3")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a check of the script")
     ap.add_argument("--md", help="also write the table to this file")
+    ap.add_argument("--only", help="run only these workloads (json, dicts, pywork; comma-separated)")
     o = ap.parse_args(argv)
     if not os.path.exists(SHIM):
         sys.exit("pycost: build the shim first (make)")

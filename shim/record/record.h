@@ -26,6 +26,8 @@ struct tbl_entry {
 };
 int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                struct tbl_entry *replaced);
+int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                    struct tbl_entry *replaced); /* the hash alone: tblpool.c */
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out);
 void tbl_prefetch_ptr(uintptr_t ptr); /* ptr's home slot, ahead of an insert */
 int tbl_find(uintptr_t ptr, struct tbl_entry *out);
@@ -61,6 +63,32 @@ struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */
 };
 void tbl_probe_stats(struct tbl_probe_stats *st);
 unsigned tbl_stripe_index(uintptr_t ptr); /* which stripe holds ptr (tests) */
+/* tblpool.c: the table's store for the blocks of a pool allocator's
+ * regions (pymalloc's arenas), kept by place.  A region's pages are of one
+ * size, a power of two, and begin with a header that names their block
+ * size; the geometry says where (the same for every region). */
+struct tbl_pool_geom {
+    uint16_t first;      /* offset of a page's first block */
+    uint16_t class_at;   /* offset of the header's uint32_t size class c: blocks of */
+    uint16_t last_at;    /* (c + 1) << class_shift bytes; of the uint32_t offset of */
+    uint8_t class_shift; /* the page's last block (the page's size less a block) */
+    uint8_t classes;     /* size classes: c below this */
+};
+#define TBL_POOL_ADDR_BITS 48 /* regions below 2^48 */
+int tbl_pool_add(uintptr_t lo, size_t n, const struct tbl_pool_geom *g); /* 0, or -1: the hash's */
+void tbl_pool_drop(uintptr_t lo, size_t n); /* before its memory goes */
+extern int tbl_pool_on; /* some region was added: table.c asks tblpool.c first */
+#define TBL_POOL_NOT_MINE (-2) /* tbl_pool_insert: not a pool's block, the hash's */
+int tbl_pool_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                    struct tbl_entry *replaced);
+int tbl_pool_take(uintptr_t ptr, struct tbl_entry *out, int erase); /* 0: the hash's to answer */
+#define TBL_POOL_DRAIN UINT_MAX        /* tbl_pool_foreach: no lock, each region emptied */
+#define TBL_POOL_CLEAR (UINT_MAX - 1)  /* ... every lock held, each region emptied */
+int tbl_pool_foreach(tbl_visit_fn fn, void *arg, unsigned how); /* how: tries, 0, or the above */
+void tbl_pool_lock_all(void);
+void tbl_pool_unlock_all(void);
+uint64_t tbl_pool_count(void);
+size_t tbl_pool_bytes(void);
 /* The presence filter (on only in sampled mode): a counter per pointer-hash
  * bucket of the entries in the table, so that a free of a block the table
  * cannot hold costs one load and no lock.  Its group is the whole test of

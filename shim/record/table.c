@@ -339,14 +339,12 @@ static HS_NOINLINE int tbl_insert_slow(struct tbl_stripe *s, uintptr_t ptr, uint
     return r;
 }
 
-/* Inserts ptr.  If ptr was already there (a stale entry whose free we did
- * not see), the old entry is overwritten and copied to *replaced, and 1 is
- * returned; 0 for a fresh insert; -1 when out of memory (nothing stored).
- * The fast path is one look at the home cluster: when no entry passed it
- * (its overflow count is 0) ptr is there or nowhere, and the first free
- * slot is where tbl_vacancy would put it. */
-int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
-               struct tbl_entry *replaced)
+/* tbl_insert into the hash alone (tblpool.c's hand-over too).  The fast
+ * path is one look at the home cluster: when no entry passed it (its
+ * overflow count is 0) ptr is there or nowhere, and the first free slot is
+ * where tbl_vacancy would put it. */
+int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                    struct tbl_entry *replaced)
 {
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
@@ -369,6 +367,17 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         }
     }
     return tbl_insert_slow(s, ptr, h, &packed, replaced);
+}
+
+/* Inserts ptr: a pool's block by place (tblpool.c), any other in the hash.
+ * If ptr was already there (a stale entry whose free we did not see), the
+ * old entry is overwritten and copied to *replaced, and 1 is returned; 0
+ * for a fresh insert; -1 when out of memory (nothing stored). */
+int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+               struct tbl_entry *replaced)
+{
+    int r = tbl_pool_on ? tbl_pool_insert(ptr, size, trace, epoch, replaced) : TBL_POOL_NOT_MINE;
+    return r != TBL_POOL_NOT_MINE ? r : tbl_hash_insert(ptr, size, trace, epoch, replaced);
 }
 
 /* Frees the slot at `at`, which holds the entry of hash h, and takes
@@ -420,6 +429,8 @@ __attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
  * are in their home cluster: found there, nothing passed it to take back. */
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 {
+    if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
+        return 1;
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     int found = 0;
@@ -453,6 +464,8 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 
 int tbl_find(uintptr_t ptr, struct tbl_entry *out)
 {
+    if (tbl_pool_on && tbl_pool_take(ptr, out, 0))
+        return 1;
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     int found = 0;
@@ -514,7 +527,7 @@ int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries)
         if (r)
             return r;
     }
-    return 0;
+    return tbl_pool_foreach(fn, arg, tries);
 }
 
 int tbl_foreach(tbl_visit_fn fn, void *arg)
@@ -524,6 +537,7 @@ int tbl_foreach(tbl_visit_fn fn, void *arg)
 
 void tbl_lock_all(void)
 {
+    tbl_pool_lock_all(); /* a pool's region before the stripes (tblpool.c) */
     for (unsigned k = 0; k < TBL_STRIPES; k++)
         lock_take(&tbl.stripe[k].lock);
 }
@@ -532,6 +546,7 @@ void tbl_unlock_all(void)
 {
     for (unsigned k = TBL_STRIPES; k-- > 0;)
         lock_drop(&tbl.stripe[k].lock);
+    tbl_pool_unlock_all();
 }
 
 /* Empties the table; fn (may be NULL) sees each entry first.  Every stripe
@@ -550,6 +565,7 @@ void tbl_clear(tbl_visit_fn fn, void *arg)
         s->cl = NULL;
         s->clusters = s->limit = s->count = 0;
     }
+    tbl_pool_foreach(fn, arg, TBL_POOL_CLEAR);
     if (tbl_filter.on)
         tbl_filter_clear();
     tbl_unlock_all();
@@ -573,7 +589,8 @@ int tbl_drain(tbl_visit_fn fn, void *arg)
         s->cl = NULL;
         s->clusters = s->limit = s->count = 0;
     }
-    return r;
+    int p = tbl_pool_foreach(r == 0 ? fn : NULL, arg, TBL_POOL_DRAIN);
+    return r ? r : p;
 }
 
 /* Live entries; a relaxed sum, exact only when nothing runs concurrently. */
@@ -583,7 +600,7 @@ uint64_t tbl_count(void)
     unsigned used = tbl_stripes_used();
     for (unsigned k = 0; k < used; k++)
         n += __atomic_load_n(&tbl.stripe[k].count, __ATOMIC_RELAXED);
-    return n;
+    return n + tbl_pool_count();
 }
 
 /* Adds one stripe's probe costs to *st (its lock held), in clusters read.
@@ -645,5 +662,5 @@ size_t tbl_bytes(void)
     unsigned used = tbl_stripes_used();
     for (unsigned k = 0; k < used; k++)
         n += (size_t)tbl.stripe[k].clusters * sizeof(struct tbl_cluster);
-    return n;
+    return n + tbl_pool_bytes();
 }
