@@ -112,9 +112,11 @@ else
 fi
 
 # ---- the shim's fixed address space (RLIMIT_AS counts it): was 16 MiB
-# (a 4 MiB region table in bss, the helper thread's 8 MiB stack)
+# (a 4 MiB region table in bss, the helper thread's 8 MiB stack).  The
+# state file's pieces are mapped as they are used (0.3-0.7 MiB here, by
+# timing; bounded by HEAPSNAP_STATE): not fixed, so left out.
 plain=$("$T/hostile" vmsize)
-shim=$(LD_PRELOAD=$SHIM HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
+shim=$(LD_PRELOAD=$SHIM HEAPSNAP_STATE=0 HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
 if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 8192 ]; then
   t_pass shim_fixed_address_space_under_8mib
 else
