@@ -444,11 +444,10 @@ out:
     return ret == 0 ? 0 : -1;
 }
 
-/* snap_write to snap.name; the last snapshot (exit, a fatal signal), when
- * a detach), when
- * the disk is full, is written again once the state file's blocks are given
- * back (the file goes at a clean end anyway, and on a small disk it can be
- * what leaves no room).  Call as snap_write. */
+/* snap_write to snap.name; the last snapshot (exit, a fatal signal, a
+ * detach), when the disk is full, is written again once the state file's
+ * blocks are given back (the file goes at a clean end anyway, and on a
+ * small disk it can be what leaves no room).  Call as snap_write. */
 static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, unsigned why)
 {
     int last = reason == HSNAP_REASON_EXIT || reason == HSNAP_REASON_FATAL ||
