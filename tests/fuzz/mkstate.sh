@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# tests/fuzz/mkstate.sh - makes the fuzzer's state file seeds: real state
+# files (shim/state.c) of tests/fuzz/stateseed.c killed by SIGKILL under a
+# plain preload, laid out small by tests/fuzz/statemin.py:
+#   killed.state          the kill after the last sites' document (cells too)
+#   killed_later.state    the same file with the document of before the last
+#                         two sites (the reader adds their stacks and sums)
+#   killed_nocells.state  no chunk of cells (every site reads as holding 0)
+# The committed seeds came from it; run it again (after `make`) when the
+# state format changes.  Usage: tests/fuzz/mkstate.sh [OUTDIR]
+set -eu
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+. tests/shim/lib_kill.sh
+out=${1:-tests/fuzz/corpus}
+t_build stateseed tests/fuzz/stateseed.c
+mkfifo "$T/fifo"
+HEAPSNAP_STATE=1 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/s.%p.hsnap" "$T/stateseed" "$T/fifo" &
+pid=$!
+st=$T/s.$pid.hsnap.state
+kill_wait_fifo "$T/fifo" && kill_settle "$st"
+cp "$st" "$T/early.state"
+echo go >"$T/fifo"
+kill_wait_fifo "$T/fifo" && kill_settle "$st"
+kill_now "$pid" || true
+python3 tests/fuzz/statemin.py "$st" "$out/killed.state"
+python3 tests/fuzz/statemin.py --doc-from "$T/early.state" "$st" "$out/killed_later.state"
+python3 tests/fuzz/statemin.py --no-cells "$st" "$out/killed_nocells.state"
+for f in killed killed_later killed_nocells; do
+  "$HEAPSNAP" top "$out/$f.state" >/dev/null || { echo "mkstate: $f.state does not load" >&2; exit 1; }
+done
+rm -rf "$T"
+ls -l "$out"/killed*.state
