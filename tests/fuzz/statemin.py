@@ -8,13 +8,20 @@ bytes in use do not.  --doc-from OLDER takes the document (and its slot's
 length, time and crc) from an earlier copy of the same process's file: the
 state of a kill after new traces' stacks were written and before the next
 document (the reader adds those traces from the records and the cells).
+--zstd stores the document's sections but META compressed (format 3), as
+the shim does for a document of many traces.
 
-Usage: statemin.py [--no-cells] [--doc-from OLDER] IN OUT
+--covers IN exits 0 when IN's document counts all its traces' stacks.
+
+Usage: statemin.py [--no-cells] [--doc-from OLDER] [--zstd] IN OUT
+       statemin.py --covers IN
 """
 
 import argparse
 import struct
+import subprocess
 import sys
+import zlib
 
 PAGE, CHUNK, DIR_MAX, NO_DOC = 4096, 4096 * 16, 960, 0xFFFFFFFF
 HEAD = struct.Struct("<8sIIQIIQQQIIQQ2QQ" + "QQII" * 2 + "IIQQQQIIQQ%dI" % DIR_MAX)
@@ -42,10 +49,46 @@ def doc(h, data):
     return data[off:off + h[p + "len"]], h[p + "len"], h[p + "t"], h[p + "crc"]
 
 
+def zstd_doc(doc):
+    """The document with every section but META and END as one zstd frame."""
+    out, at = bytearray(doc[:24]), 24
+    struct.pack_into("<I", out, 8, 3)
+    while at + 16 <= len(doc):
+        typ, crc, n = struct.unpack_from("<IIQ", doc, at)
+        p = doc[at + 16:at + 16 + n]
+        at += 16 + n
+        if typ not in (1, 0xFFFF):
+            frame = subprocess.run(["zstd", "-q", "-1", "-c"], input=p, capture_output=True,
+                                   check=True).stdout
+            p = struct.pack("<QII", len(p), 0, 0) + frame
+            typ |= 0x10000
+        out += struct.pack("<IIQ", typ, zlib.crc32(p), len(p)) + p
+    struct.pack_into("<Q", out, 16, len(out))
+    return bytes(out)
+
+
+def covers(path):
+    """Whether the published document's STATS count is stacks_n."""
+    data = open(path, "rb").read()
+    h = head(data)
+    if h["doc_slot"] not in (0, 1):
+        return 1
+    d, at = doc(h, data)[0], 24
+    while at + 16 <= len(d):
+        typ, _, n = struct.unpack_from("<IIQ", d, at)
+        if typ == 4:
+            return 0 if struct.unpack_from("<I", d, at + 16)[0] == h["stacks_n"] else 1
+        at += 16 + n
+    return 1
+
+
 def main():
+    if sys.argv[1:2] == ["--covers"]:
+        return covers(sys.argv[2])
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-cells", action="store_true")
     ap.add_argument("--doc-from")
+    ap.add_argument("--zstd", action="store_true")
     ap.add_argument("inp")
     ap.add_argument("out")
     o = ap.parse_args()
@@ -55,6 +98,9 @@ def main():
     if o.doc_from:
         older = open(o.doc_from, "rb").read()
         d, dlen, dt, dcrc = doc(head(older), older)
+    if o.zstd:
+        d = zstd_doc(d)
+        dlen, dcrc = len(d), zlib.crc32(d)
     chunks, dirs = [], []
     for i in range(h["ndir"]):
         if h["dir"][i] and not o.no_cells:
