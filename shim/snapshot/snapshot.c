@@ -209,12 +209,11 @@ static int snap_put_traces(struct side_file *f, const struct sbuf *b)
 
 /* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
  * are within the TRACES just written. */
-static int snap_siteline(struct sbuf *b, const struct sbuf *traces, const struct snap_live *lv,
-                         int fatal)
+static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal)
 {
     uint32_t ntraces;
-    memcpy(&ntraces, traces->p, sizeof ntraces);
-    return sl_put(b, lv->live, lv->n, ntraces, fatal);
+    memcpy(&ntraces, sec[SEC_TRACES].p, sizeof ntraces);
+    return sl_put(&sec[SEC_SITELINE], &sec[SEC_MAPLINE], lv->live, lv->n, ntraces, fatal);
 }
 
 static int snap_timeline(struct sbuf *b, int fatal)
@@ -238,7 +237,8 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
-                                           HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE};
+                                           HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
+                                           HSNAP_SEC_MAPLINE};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -537,7 +537,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r == 0)
         r = snap_peak(sec, &lv, fatal);
     if (r == 0)
-        r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], &lv, fatal);
+        r = snap_siteline(sec, &lv, fatal);
     arena_unmap(lv.live, lv.len);
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
@@ -660,7 +660,7 @@ int snap_state_doc(int fd, struct snap_live *lv)
     if (r == 0)
         r = snap_peak(sec, lv, 0);
     if (r == 0)
-        r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], lv, 0);
+        r = snap_siteline(sec, lv, 0);
     if (r == 0)
         r = snap_timeline(&sec[SEC_TIMELINE], 0);
     if (r == 0) {
