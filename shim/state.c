@@ -507,12 +507,12 @@ void state_beat(void)
     int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(n);
     uint32_t codes = py_code_count();
     uint64_t pcpu = state_cpu_ns(CLOCK_PROCESS_CPUTIME_ID), cost = st.doc_spent * STATE_DOC_SPACING;
-    /* new Python code objects: the next document, with their lines, sooner */
-    int soon = codes != st.last_codes && now >= st.doc_at + (cost / 10 > STATE_BEAT_NS / 2
-                                                                 ? cost / 10 : STATE_BEAT_NS / 2);
-    int paid = now >= st.doc_at + STATE_BEAT_NS / 2 &&
-               (pcpu >= st.doc_pcpu + cost || now >= st.doc_at + 10 * cost);
-    if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || paid || soon) &&
+    /* new Python code objects: the next document, with their lines, at a tenth */
+    int soon = codes != st.last_codes &&
+               (pcpu >= st.doc_pcpu + cost / 10 || now >= st.doc_at + cost);
+    int paid = soon || pcpu >= st.doc_pcpu + cost || now >= st.doc_at + 10 * cost;
+    paid &= now >= st.doc_at + STATE_BEAT_NS / 2;
+    if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || paid) &&
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
          n != st.last_traces)) {
         uint64_t cpu = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID);

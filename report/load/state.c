@@ -186,7 +186,8 @@ static int st_plain(const uint8_t *d, uint64_t *len, uint8_t **out, char *err, s
             p = raw;
             any = 1;
         }
-        if (r == 0 && (st_append(&o, &w, &cap, &s, sizeof s) || st_append(&o, &w, &cap, p, s.length)))
+        if (r == 0 &&
+            (st_append(&o, &w, &cap, &s, sizeof s) || st_append(&o, &w, &cap, p, s.length)))
             r = st_fail(err, errlen, "out of memory");
         free(raw);
     }
