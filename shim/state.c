@@ -160,6 +160,7 @@ static void *state_at(uint64_t off, uint64_t len)
                            MAP_SHARED, st.fd, (off_t)at);
         if (m == MAP_FAILED)
             return NULL;
+        madvise(m, n < STATE_SEG ? n : STATE_SEG, MADV_RANDOM); /* as state_cells_take's */
         st.seg[j] = m;
     }
     return (char *)st.seg[j] + rel % STATE_SEG;
@@ -194,6 +195,8 @@ static void *state_cells_take(unsigned line, unsigned chunk)
     int fd = state_open_as(O_RDWR);
     if (fd >= 0 && state_reserve_fd(fd, off, HSTATE_CHUNK) == 0)
         m = sys_mmap(NULL, HSTATE_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    if (m != MAP_FAILED) /* a first touch faults in no readahead window of the file */
+        madvise(m, HSTATE_CHUNK, MADV_RANDOM);
     int e = errno;
     if (fd >= 0)
         close(fd);
@@ -492,10 +495,9 @@ static uint64_t state_cpu_ns(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The helper's heartbeat: the time, new traces' stacks, and a document
- * when traces or allocations moved, paid for as the site line's walks are:
- * the process has used 100 times the last one's CPU time since, or 10 times
- * that passed (the cells and stacks a reader adds are current at every beat). */
+/* The helper's heartbeat: the time, new traces' stacks, and, when traces or allocations
+ * moved, a document paid for as the site line's walks are: the process used 100 times the
+ * last one's CPU time since, or 10 times that passed (cells and stacks are always current). */
 void state_beat(void)
 {
     if (!st.h || atomic_load(&st.done) || !life_own_process())
@@ -507,11 +509,9 @@ void state_beat(void)
     int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(n);
     uint32_t codes = py_code_count();
     uint64_t pcpu = state_cpu_ns(CLOCK_PROCESS_CPUTIME_ID), cost = st.doc_spent * STATE_DOC_SPACING;
-    /* new Python code objects: the next document, with their lines, at a tenth */
-    int soon = codes != st.last_codes &&
-               (pcpu >= st.doc_pcpu + cost / 10 || now >= st.doc_at + cost);
-    int paid = soon || pcpu >= st.doc_pcpu + cost || now >= st.doc_at + 10 * cost;
-    paid &= now >= st.doc_at + STATE_BEAT_NS / 2;
+    unsigned div = codes != st.last_codes ? 10 : 1; /* new Python code: its lines sooner */
+    int paid = now >= st.doc_at + STATE_BEAT_NS / 2 &&
+               (pcpu >= st.doc_pcpu + cost / div || now >= st.doc_at + 10 * cost / div);
     if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || paid) &&
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
          n != st.last_traces)) {
