@@ -20,7 +20,7 @@
 #   KEEP=1      keep DIR/run afterwards (to look into it); by default it is removed
 #   CMD='...'   what to run inside instead (default: scripts/install-deps.sh && make check;
 #               e.g. CMD='scripts/install-deps.sh && make && tests/run.sh bench')
-#   TEST_TIMEOUT=S  a test file's time limit inside (tests/run.sh; default 300)
+#   TEST_TIMEOUT=S  a test file's time limit inside (tests/run.sh; default 600)
 #   AS=user     run make check as a normal user (made inside, owning the clone),
 #               after root has run scripts/install-deps.sh test and npm
 # Exit: make check's status; 2 trouble (not root, no debootstrap, no mirror).
@@ -89,7 +89,7 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$RUN/dev/pts" ||
 rm -f "$RUN/dev/ptmx" && ln -s pts/ptmx "$RUN/dev/ptmx"
 [ ! -e "$RUN/sys/kernel" ] || die "/sys is populated in the root"
 
-chroot "$RUN" /usr/bin/env -i HOME=/root TEST_TIMEOUT="${TEST_TIMEOUT:-300}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+chroot "$RUN" /usr/bin/env -i HOME=/root TEST_TIMEOUT="${TEST_TIMEOUT:-600}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/bash -c "cd /heapsnap && $CMD" 2>&1 | tee "$DIR/check.log"
 rc=${PIPESTATUS[0]}
 echo "check-minimal: '$CMD' in a minimal bookworm root exited $rc (log: $DIR/check.log)" >&2

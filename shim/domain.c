@@ -97,6 +97,21 @@ static void py_wrap_arenas(void)
 
 /* ---------------- the wrappers ---------------- */
 
+/* A block sampled mode does not sample (the countdown c, read before the
+ * call, passed its size n) came back from the original allocator, called
+ * with the guard set: what the careful path below comes to, without it -
+ * the countdown moved by n, nothing recorded, a failure counted at its
+ * site (failed: its size) with the countdown as it was.  Leaves the guard. */
+static inline void *py_unsampled(void *p, uint64_t c, size_t n, uint64_t failed,
+                                 const struct unwind_origin *org)
+{
+    hook_countdown = (int64_t)(p ? c - n : c);
+    if (!p)
+        hook_fail(failed, org);
+    guard_leave(0);
+    return p;
+}
+
 static void *py_malloc(void *ctx, size_t n)
 {
     const struct py_alloc *o = ctx;
@@ -104,6 +119,11 @@ static void *py_malloc(void *ctx, size_t n)
     UNWIND_ORIGIN(org);
     if (hook_guard || !hook_is_active())
         return o->malloc(o->ctx, n);
+    uint64_t c = (uint64_t)hook_countdown;
+    if (c > n) { /* sampled mode, not sampled: py_unsampled */
+        guard_enter();
+        return py_unsampled(o->malloc(o->ctx, n), c, n, n, &org);
+    }
     guard_enter();
     int64_t cd = hook_countdown_get();
     void *p = o->malloc(o->ctx, n);
@@ -112,7 +132,7 @@ static void *py_malloc(void *ctx, size_t n)
         hook_adopt(p, n, &org);
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -123,6 +143,14 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     UNWIND_ORIGIN(org);
     if (hook_guard || !hook_is_active())
         return o->calloc(o->ctx, n, m);
+    size_t all;
+    uint64_t c = (uint64_t)hook_countdown;
+    if (c > n * m) { /* sampled mode, not sampled: py_unsampled */
+        guard_enter();
+        return py_unsampled(o->calloc(o->ctx, n, m), c, n * m,
+                            __builtin_mul_overflow(n, m, &all) ? HSNAP_FAILED_OVERFLOW : all,
+                            &org);
+    }
     guard_enter();
     int64_t cd = hook_countdown_get();
     void *p = o->calloc(o->ctx, n, m);
@@ -132,7 +160,7 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
         hook_adopt(p, n * m, &org);
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &org);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -148,7 +176,10 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         return o->realloc(o->ctx, p, n);
     struct tbl_entry old;
     guard_enter();
-    int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
+    int looked = p && tbl_maybe((uintptr_t)p);
+    int had = looked && pend_take_any((uintptr_t)p, &old, 1);
+    if (looked)
+        hook_booked();
     int64_t cd = hook_countdown_get();
     void *q = o->realloc(o->ctx, p, n);
     hook_countdown_set(cd);
@@ -163,7 +194,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         if (hook_is_active())
             hook_fail(n, &org);
     }
-    guard_leave(0);
+    hook_leave();
     return q;
 }
 
@@ -193,7 +224,7 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
     } else if ((p = pend_hold(p))) {
         pend_release(p);
     }
-    guard_leave(0);
+    hook_leave_free();
 }
 
 static void py_free(void *ctx, void *p)
@@ -220,7 +251,7 @@ static void py_free(void *ctx, void *p)
     defer_offbook = (uintptr_t)p; /* off the books now, either way */
     o->free(o->ctx, p);
     defer_offbook = 0;
-    guard_leave(0);
+    hook_leave_free();
 }
 
 /* 3.12 on, an immortal object's refcount, as a 32-bit int, is negative

@@ -1,9 +1,10 @@
 /*
- * exec.c - the exec family, interposed for one thing: with
+ * exec.c - the exec family, interposed for two things: with
  * HEAPSNAP_EXEC_SNAPSHOT=1 the image that is about to be replaced writes a
- * snapshot first (reason exec; life_before_exec says when).  Otherwise each
- * is a call of the next definition and nothing more: exec discards the
- * image, and the program it becomes writes the pid's snapshot.
+ * snapshot first (reason exec; life_before_exec says when), and the state
+ * file goes (an exec that fails gets it back: life_after_exec).  Otherwise
+ * each is a call of the next definition and nothing more: exec discards
+ * the image, and the program it becomes writes the pid's snapshot.
  *
  * glibc's execv, execvp, execl... reach the kernel through its internal
  * __execve, past an interposed execve, so each public name is wrapped.
@@ -14,7 +15,9 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -52,39 +55,58 @@ static int exec_missing(void)
 
 HS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    life_before_exec();
-    return next.execve ? next.execve(path, argv, envp) : exec_missing();
+    life_before_exec(path);
+    int r = next.execve ? next.execve(path, argv, envp) : exec_missing();
+    life_after_exec();
+    return r;
 }
 
 HS_EXPORT int execv(const char *path, char *const argv[])
 {
-    life_before_exec();
-    return next.execv ? next.execv(path, argv) : exec_missing();
+    life_before_exec(path);
+    int r = next.execv ? next.execv(path, argv) : exec_missing();
+    life_after_exec();
+    return r;
+}
+
+/* The file an exec by name will start when the name has a slash (glibc
+ * searches PATH only for a name without one), else NULL: unknown. */
+static const char *exec_named(const char *file)
+{
+    return file && strchr(file, '/') ? file : NULL;
 }
 
 HS_EXPORT int execvp(const char *file, char *const argv[])
 {
-    life_before_exec();
-    return next.execvp ? next.execvp(file, argv) : exec_missing();
+    life_before_exec(exec_named(file));
+    int r = next.execvp ? next.execvp(file, argv) : exec_missing();
+    life_after_exec();
+    return r;
 }
 
 HS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    life_before_exec();
-    return next.execvpe ? next.execvpe(file, argv, envp) : exec_missing();
+    life_before_exec(exec_named(file));
+    int r = next.execvpe ? next.execvpe(file, argv, envp) : exec_missing();
+    life_after_exec();
+    return r;
 }
 
 HS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    life_before_exec();
-    return next.fexecve ? next.fexecve(fd, argv, envp) : exec_missing();
+    life_before_exec(NULL);
+    int r = next.fexecve ? next.fexecve(fd, argv, envp) : exec_missing();
+    life_after_exec();
+    return r;
 }
 
 HS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
-    life_before_exec();
-    return next.execveat ? next.execveat(dirfd, path, argv, envp, flags) : exec_missing();
+    life_before_exec(!flags && (path[0] == '/' || dirfd == AT_FDCWD) ? path : NULL);
+    int r = next.execveat ? next.execveat(dirfd, path, argv, envp, flags) : exec_missing();
+    life_after_exec();
+    return r;
 }
 
 /* The arguments from arg0 up to the NULL: how many (1 for a NULL arg0). */

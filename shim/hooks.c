@@ -33,7 +33,7 @@ static __thread unsigned hook_ticks;
  * sampled mode without HEAPSNAP_LEAKS: the one word an allocating hook's
  * fast path tests (hook_pass), which so needs no test of the mode (0 until
  * sampled mode draws a countdown, and in every other mode). */
-static __thread int64_t hook_countdown;
+__thread int64_t hook_countdown;
 /* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
  * enters the table: the careful path's alone (hook_cd). */
 static __thread int64_t hook_countdown_all;
@@ -80,6 +80,7 @@ void hook_init(void)
     if (!atomic_compare_exchange_strong(&real.state, &expect, HOOK_RESOLVING))
         return;
     int saved = guard_enter();
+    scrub_init();
     real.malloc = hook_sym("malloc");
     real.free = hook_sym("free");
     real.calloc = hook_sym("calloc");
@@ -144,8 +145,9 @@ int hook_is_active(void)
 
 /* ---------------- slow paths ---------------- */
 
-/* A block was born: kept fresh (pending.c) or inserted, and charged. */
-static void hook_insert(void *p, size_t n, uint32_t id)
+/* A block was born: kept fresh (pending.c) or inserted, and charged
+ * (hook_record's one call: inlined there). */
+static inline void hook_insert(void *p, size_t n, uint32_t id)
 {
     struct tbl_entry old;
     int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, snap_epoch()) : -1;
@@ -177,14 +179,18 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
         py_poll();
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     int64_t *cd = hook_cd();
+    uint32_t id = UNWIND_NO_NAME;
     if (real.sample && (*cd > 0 || !sample_hit(cd, n))) {
         if (real.all_blocks)
-            hook_insert(p, n, hook_lsan_twin(real.unsampled));
+            id = real.unsampled;
     } else {
-        uint32_t id = unwind_again(origin, real.depth); /* UNWIND_NO_NAME has FRAMES set */
-        if (!(id & UNWIND_NAME_FRAMES) ||
-            (id = hook_stack(origin, id, real.depth)) != UNWIND_NO_NAME)
-            hook_insert(p, n, hook_lsan_twin(id));
+        hook_booked(); /* the walk reads the stack, the insert the table */
+        if ((id = unwind_again(origin, real.depth)) & UNWIND_NAME_FRAMES)
+            id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
+    }
+    if (id != UNWIND_NO_NAME) {
+        hook_booked();
+        hook_insert(p, n, hook_lsan_twin(id));
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
@@ -207,7 +213,7 @@ static HS_NOINLINE void hook_forget(void *p)
 {
     guard_enter();
     pend_drop(p, 1);
-    guard_leave(0);
+    hook_leave_free();
 }
 
 /* Not recording: started, then stopped (degraded), or not started yet,
@@ -339,7 +345,7 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
         hook_record(p, n, &o);
     else
         hook_fail(n, &o);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -369,7 +375,7 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     } else if ((p = pend_hold(p))) {
         pend_release(p);
     }
-    guard_leave(0);
+    hook_leave_free();
 }
 
 /* free's careful path, out of line: the fast path keeps nothing of it. */
@@ -423,7 +429,7 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
         hook_record(p, n * m, &o);
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &o);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 
@@ -469,7 +475,10 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     size_t size = n * m;
     guard_enter();
     pend_room(size);
-    int had = p && tbl_maybe((uintptr_t)p) && pend_take_any((uintptr_t)p, &old, 1);
+    int looked = p && tbl_maybe((uintptr_t)p);
+    int had = looked && pend_take_any((uintptr_t)p, &old, 1);
+    if (looked)
+        hook_booked();
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
     int saved = errno;
     if (q || (p && size == 0)) { /* success, or realloc(p, 0) freed p */
@@ -485,7 +494,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
         hook_fail(size, &o);
     }
     errno = saved;
-    guard_leave(0);
+    hook_leave();
     return q;
 }
 
@@ -531,7 +540,7 @@ static HS_NOINLINE void *hook_reallocarray_overflow(void)
     if (hook_ready() && hook_tracking()) {
         guard_enter();
         hook_fail(HSNAP_FAILED_OVERFLOW, &o);
-        guard_leave(0);
+        hook_leave();
     }
     errno = ENOMEM;
     return NULL;
@@ -577,7 +586,7 @@ static HS_NOINLINE int hook_posix_memalign_tracked(void **out, size_t align, siz
         hook_record(*out, n, &o);
     else
         hook_fail(n, &o);
-    guard_leave(0);
+    hook_leave();
     return r;
 }
 
@@ -630,7 +639,7 @@ static HS_NOINLINE void *hook_aligned(enum hook_kind k, size_t align, size_t n)
         hook_record(p, n, &o);
     else
         hook_fail(n, &o);
-    guard_leave(0);
+    hook_leave();
     return p;
 }
 

@@ -32,6 +32,19 @@ void hook_unwind_init(void)
     unwind_init((int)opt_int(OPT_UNWIND), (int)opt_int(OPT_UNWIND_CHECK), &hook_unwind_host);
 }
 
+/* How deep below the hook's frame a stack's naming goes, past its ip[]
+ * (max + UNWIND_SLACK words): Python's frames spliced into a stack named
+ * before (py_again), the frames of a walk named before (then Python's
+ * spliced, or an intern), a walk.  hook_leave clears that much: the dead
+ * frames hold the host's stack words the walk read and Python's code
+ * objects, as well as the recording block's address (pushed by the
+ * callees' prologues with the register that holds it). */
+#define HOOK_DEPTH_PY 1280
+#define HOOK_DEPTH_FRAMES 3584
+#define HOOK_DEPTH_WALK 6144
+
+__thread size_t hook_scrub_need;
+
 /* The stack of a block whose walk repeats none of this thread's named
  * ones (again = UNWIND_NO_NAME: unwind_again said so): captured, interned
  * and named; its trace id, or UNWIND_NO_NAME when out of memory.  A stack
@@ -40,8 +53,8 @@ void hook_unwind_init(void)
  * UNWIND_NAME_FRAMES: the same native walk runs different Python lines, so
  * unwind_again answers such a name (again) with the native frames kept,
  * and the Python frames are spliced afresh, every time.  max: HEAPSNAP_DEPTH. */
-HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again,
-                                unsigned max)
+static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
+                                             uint32_t again, unsigned max, size_t *deep)
 {
     uintptr_t ip[max + UNWIND_SLACK];
     int truncated, got = -1;
@@ -49,9 +62,13 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
     if (again != UNWIND_NO_NAME) {
         if (py_on && py_again(again, &id)) /* the same Python frames too */
             return id;
+        *deep = HOOK_DEPTH_FRAMES;
         got = unwind_again_frames(again, ip, max, &truncated);
     }
     if (got < 0) {
+        if (HS_UNLIKELY(orph_stop())) /* a clone child: no walk (orphan.c) */
+            return UNWIND_NO_NAME;
+        *deep = HOOK_DEPTH_WALK;
         again = UNWIND_NO_NAME;
         got = (int)unwind_capture(ip, max, &truncated, NULL, origin);
     }
@@ -72,9 +89,21 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
     return id;
 }
 
+HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again,
+                                unsigned max)
+{
+    size_t deep = HOOK_DEPTH_PY;
+    uint32_t id = hook_stack_named(origin, again, max, &deep);
+    deep += (max + UNWIND_SLACK) * sizeof(uintptr_t);
+    if (deep > hook_scrub_need)
+        hook_scrub_need = deep;
+    return id;
+}
+
 /* The trace of the stack at origin, or UNWIND_NO_NAME (out of memory). */
 uint32_t hook_site(const struct unwind_origin *origin, unsigned max)
 {
+    hook_booked();
     uint32_t id = unwind_again(origin, max); /* UNWIND_NO_NAME has FRAMES set */
     return id & UNWIND_NAME_FRAMES ? hook_stack(origin, id, max) : id;
 }

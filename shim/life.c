@@ -25,6 +25,8 @@
 #include <time.h>
 #include <dlfcn.h>
 #include <link.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -114,10 +116,43 @@ static uint64_t life_earlier(uint64_t a, uint64_t b)
     return !a ? b : !b ? a : a < b ? a : b;
 }
 
+/* The helper's descriptors in a table of its own, started empty
+ * (close_range's UNSHARE, Linux 5.9: nothing of the program's is copied
+ * into it): what it opens - the state file, a document's memfd, a
+ * snapshot - never takes, even for an instant, a number the program's
+ * next open() expects, and a program that closes all its descriptors does
+ * not close the helper's.  Run's channel is fetched into it at its own
+ * number (pidfd_getfd, Linux 5.6).  Where the kernel cannot, the table
+ * stays the program's (fdhigh.h moves the helper's descriptors up). */
+static void life_helper_fds(void)
+{
+    int chan = rchan_fd_number();
+    if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0)
+        return;
+    /* 0, 1 and 2 are a pidfd of this process (writes there fail, and no
+     * file of the helper's takes those numbers); messages fetch the
+     * program's fd 2 through it (options.c) */
+    int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0); /* 0: the table is empty */
+    if (pidfd != 0) { /* no pidfd: /dev/null there, and the helper's messages are lost */
+        for (int k = 0; k < 3; k++)
+            open("/dev/null", O_RDWR | O_CLOEXEC);
+        return;
+    }
+    dup3(0, 1, O_CLOEXEC);
+    dup3(0, 2, O_CLOEXEC);
+    opt_err_pidfd = 0;
+    int got = chan < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, 0, chan, 0);
+    if (got >= 0 && got != chan) {
+        dup3(got, chan, O_CLOEXEC);
+        close(got);
+    }
+}
+
 static void *life_helper(void *arg)
 {
     uint64_t every = life_interval_ns();
     uint64_t next = every ? life_mono_ns() + every : 0;
+    life_helper_fds();
     guard_enter(); /* for good: the helper's allocations are the shim's */
     stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
     while (!atomic_load(&life.helper_quit)) {
@@ -394,9 +429,9 @@ static int life_writes_at_exit(int quick)
  * vfork child), from outside the shim, and, in a fork child that has not
  * exec'd, only as it would at _exit (HEAPSNAP_CHILDREN=all): a shell
  * forks before every command it execs. */
-void life_before_exec(void)
+void life_before_exec(const char *path)
 {
-    state_exec();
+    state_exec(path);
     if (!opt_int(OPT_EXEC_SNAPSHOT) || hook_guard || !hook_is_active() ||
         !life_writes_at_exit(1) || !life_own_process())
         return;
@@ -404,6 +439,16 @@ void life_before_exec(void)
     guard_enter();
     snap_take(HSNAP_REASON_EXEC, NULL, 0);
     guard_leave(0);
+    errno = saved;
+}
+
+/* The exec failed: the state file gets its name back, from the helper
+ * (it owns the file's pieces), woken now. */
+void life_after_exec(void)
+{
+    int saved = errno;
+    if (state_exec_failed() && life.wake_ok && life.helper_on)
+        sem_post(&life.wake);
     errno = saved;
 }
 
@@ -467,6 +512,7 @@ static const struct snap_host life_snap_host = {
     .read_suppressions = lsan_read_suppressions,
     .suppressions = lsan_suppressions,
     .state_use = state_put,
+    .state_yield = state_yield,
 };
 
 /* What life_degrade calls, once: recording stops. */

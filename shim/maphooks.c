@@ -173,7 +173,7 @@ static HS_NOINLINE void *maph_mmap_tracked(void *a, size_t n, int prot, int flag
         reg_add((uintptr_t)p, (uintptr_t)p + maph_pages(n), anon ? maph_trace(n, o, 0) : REG_UNTRACKED,
                 snap_epoch());
     }
-    guard_leave(0);
+    hook_leave(); /* the walk's words cleared, as a malloc's are */
     errno = err;
     return p;
 }
@@ -231,7 +231,7 @@ static HS_NOINLINE void *maph_mremap_tracked(void *a, size_t old, size_t n, int 
         if (t != REG_UNTRACKED)
             trace_fail(t, n);
     }
-    guard_leave(0);
+    hook_leave();
     errno = err;
     return q;
 }

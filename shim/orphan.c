@@ -11,6 +11,8 @@
  * MADV_WIPEONFORK (before 4.14) nothing is known: such a child still waits.
  * base.h's lock_wait asks lock_stalled when a wait lasts; in such a child
  * with no other thread, the shim's locks are taken back (life_adopt).
+ * Such a child makes no new walk (orph_stop) and moves no live sum
+ * (base.h's base_unforked): the state file's cells are its parent's.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ void orph_init(void)
     }
     *(volatile int *)p = 1;
     orph.mark = p;
+    base_fork_mark = p; /* the cells' writer and the loader gate look too */
 }
 
 void orph_forked(void)
@@ -55,6 +58,20 @@ static int orph_orphaned(void)
 int orph_foreign(void)
 {
     return orph_orphaned() || orph.adopted;
+}
+
+/* Before a new walk (hookstack.c): in such a child, recording stops and
+ * the walk is not made (it would look modules up under the loader's lock,
+ * which a thread the child does not have may hold for good), so the child
+ * records nothing more, as at a stalled lock.  Not in a fork child whose
+ * handler is about to run (another library's child handler allocates
+ * first).  1 when stopped. */
+int orph_stop(void)
+{
+    if (!orph_orphaned() || life_loader_closed())
+        return 0;
+    hook_set_active(0);
+    return 1;
 }
 
 /* Threads in this process (/proc/self/stat's 20th field), -1 unknown. */

@@ -25,7 +25,7 @@
  * CPython's frames and allocator domains), cred_ (creds.c), rchan_
  * (runchan.c), result_ (leak/results.c), task_ (leak/tasks.c), dfk_
  * (leak/dontfork.c), reg_ (record/regions.c), maph_ (maphooks.c), state_
- * (state.c: the state file that survives a kill).
+ * (state.c: the state file that survives a kill), scrub_ (base/scrub.c).
  */
 
 /*
@@ -127,6 +127,9 @@ uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned
  * recorded (not recording, not sampled, out of memory); failed: a
  * failure's, which is never sampled. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
+/* Bytes to this thread's next sample: above 0 only in sampled mode
+ * without HEAPSNAP_LEAKS (hooks.c says more); domain.c's fast path reads it. */
+extern __thread int64_t hook_countdown;
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 
@@ -161,6 +164,40 @@ static inline void guard_leave(int saved)
     hook_guard = saved;
     if (HS_UNLIKELY(!saved && atomic_load_explicit(&defer_stack, memory_order_relaxed)))
         defer_drain();
+}
+/* The way out of a hook that kept the books (entered with the guard
+ * clear): the guard left, then the thread cleared of the addresses the
+ * books went through, which the leak check would take for the program's
+ * (scrub.c).  Last, just before the return to the program.  A hook that
+ * made a block (or a mapping) clears its dead frames below it and the
+ * registers, as deep as its work said (hook_scrub_need: 0 when it only
+ * passed the call on, as sampled mode's careful path mostly does;
+ * hook_booked, or how deep hook_stack went), once; a hook that freed one,
+ * the registers alone: its frames hold addresses that are free by then,
+ * as the allocator's own free leaves them.  The windows cover the paths'
+ * depths, painted and measured, with room to spare: a window past a
+ * path's depth costs stores, one short of it leaves words
+ * (tests/shim/leak/leftover.c). */
+#define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
+extern __thread size_t hook_scrub_need;
+static inline void hook_booked(void) /* the table, or a walk named before */
+{
+    if (hook_scrub_need < HOOK_SCRUB_STACK)
+        hook_scrub_need = HOOK_SCRUB_STACK;
+}
+static inline void hook_leave(void)
+{
+    size_t n = hook_scrub_need;
+    guard_leave(0);
+    if (n) {
+        hook_scrub_need = 0;
+        scrub_frames(n);
+    }
+}
+static inline void hook_leave_free(void)
+{
+    guard_leave(0);
+    scrub_regs();
 }
 
 /* ---- pending.c: frees each thread holds back for a few calls, and its
@@ -267,6 +304,8 @@ static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
 {
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
+    if (base_unforked()) /* the cells may be the parent's file's pages */
+        return;
     if (HS_LIKELY(l != NULL) &&
         HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                             memory_order_relaxed)) != NULL)) {
@@ -356,6 +395,7 @@ void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE
 void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a number */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
+extern __thread int opt_err_pidfd; /* a table of its own: the program's fd 2 by pidfd */
 
 /* ---- dlclose.c: modules that were unloaded ---- */
 /* Appends the records of unloaded modules to MODULES, newest first; how many. */
@@ -529,6 +569,7 @@ int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *da
 void life_loader_close(void);      /* fork's prepare: wait for those inside */
 void life_loader_open(void);       /* fork's parent */
 void life_loader_reset(void);      /* fork's child: nobody is inside */
+int life_loader_closed(void);      /* between fork's prepare and its child handler */
 
 /* ---- life.c ---- */
 void life_tick(void);             /* from the record slow path, now and then */
@@ -546,7 +587,11 @@ void life_detach(void);             /* shim/attach: stop for good */
 void orph_init(void);   /* start-up */
 void orph_forked(void); /* fork's child handler */
 int orph_foreign(void); /* such a child (its tables may be half changed) */
-void life_before_exec(void); /* exec.c: HEAPSNAP_EXEC_SNAPSHOT */
+int orph_stop(void);    /* such a child: recording stops (1), before a new walk */
+/* exec.c: before an exec of path (NULL: a search of PATH, or by fd),
+ * and after one that failed (errno kept) */
+void life_before_exec(const char *path);
+void life_after_exec(void);
 /* creds.c, around a set*id call: the helper thread stopped and joined (1:
  * it was running), then started again. */
 int life_helper_pause(void);
@@ -555,6 +600,7 @@ void life_helper_resume(void);
 /* ---- runchan.c: the socket of `heapsnap run` ---- */
 int rchan_tell(const char *path, int err); /* 0: run was told */
 int rchan_tell_state(const char *path);    /* ... of this process's state file */
+int rchan_fd_number(void);                 /* the channel's descriptor, or -1 */
 
 /* ---- state.c: the state file (hsnap_state.h) ---- */
 void state_init(void);            /* start-up, before recording */
@@ -565,7 +611,9 @@ void state_cells_drop(const void *c); /* ... not kept by the caller */
 uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
 void state_beat(void);            /* the helper: heartbeat, and a document */
 void state_done(void);            /* a clean end: the file goes */
-void state_exec(void);            /* the image is about to be replaced */
+int state_yield(void);            /* a full disk at the end: the helper's blocks back; 0 or -1 */
+void state_exec(const char *path); /* the image is about to be replaced */
+int state_exec_failed(void);       /* ... and was not: 1, the helper must be woken */
 void state_after_fork_child(void);
 uint64_t state_used(void);        /* bytes of the file in use */
 void state_put(struct sbuf *b);   /* the snapshot's STATE section */

@@ -4,15 +4,16 @@
  *
  * A sparse file of at most HEAPSNAP_STATE MiB beside the output
  * (NAME.state), mapped MAP_SHARED in pieces as they are first used (the
- * header page, each chunk of cells, STATE_SEG segments of the rest); no
- * descriptor is kept (each piece is mapped through one opened for it).
- * peak.c's per-thread live sums are allocated here (state_cells), so the
- * hooks keep them in the file at no cost of their own; the helper thread
- * writes the heartbeat, new traces' stacks and, spaced by its cost, a
- * document (snapshot.c's snap_state_doc: a snapshot without BLOCKS).
- * Every range is fallocate'd before it is touched: a full disk never
- * raises SIGBUS.  A clean end removes the file; a fork's child moves each
- * piece to a file of its own (or private memory) at the same address.
+ * header page, each chunk of cells, STATE_SEG segments of the rest).  No
+ * descriptor is kept, and none is ever opened on the program's threads: a
+ * hook maps a chunk of cells beside one already mapped; the helper opens
+ * the file in a descriptor table of its own (life.c).  peak.c's
+ * per-thread live sums are allocated here (state_cells), so the hooks keep
+ * them in the file at no cost of their own; the helper writes the
+ * heartbeat, new traces' stacks and, spaced by its cost, a document
+ * (snapshot.c's snap_state_doc: a snapshot without BLOCKS).  Every range
+ * is allocated before it is touched: a full disk never raises SIGBUS.
+ * statelife.c follows the file through fork, exec and a clean end.
  * Lock: none of its own.  Cells are handed out with an atomic counter;
  * the rest is the helper's; start-up and a fork's child are single-threaded.
  */
@@ -28,43 +29,17 @@
 
 #include "base/fdhigh.h"
 #include "base/sysmap.h"
-#include "hsnap_state.h"
 #include "python.h"
 #include "snapshot.h"
+#include "statefile.h"
 
 #define STATE_BEAT_NS 250000000ull  /* the heartbeat, and the documents' spacing at most */
 #define STATE_MIB (1024u * 1024u)
 #define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
-#define STATE_SEG (256u * 1024u)    /* the helper's regions are mapped in pieces of this */
-#define STATE_SEGS 4096u            /* ... so they span 1 GiB at most */
 
-static struct {
-    struct hsnap_state_head *h;  /* the header page's mapping; NULL: no state file */
-    size_t size;                 /* the file's bytes (the bound) */
-    int fd;                      /* the helper's, during a heartbeat only; else -1 */
-    int doc_fd;                  /* the document's memfd, while it is made; else -1 */
-    char path[NAME_MAX_PATH + 32];
-    dev_t dev;                   /* the file put at path */
-    ino_t ino;
-    _Atomic uint32_t ncells;     /* chunks handed out */
-    uint32_t maxcells;
-    void *_Atomic cells[HSTATE_DIR_MAX]; /* chunk i's mapping */
-    void *seg[STATE_SEGS];       /* the helper's regions, from traces_off, by STATE_SEG */
-    uint64_t doc_room[2];        /* bytes of each slot allocated so far */
-    uint64_t stacks_room;        /* ... of the nodes */
-    uint64_t traces_room;        /* ... of the traces */
-    uint64_t due;                /* monotonic time of the next heartbeat */
-    uint64_t doc_pcpu;           /* the process's CPU time at the last document */
-    uint64_t used_max;           /* the most bytes of the file allocated at once */
-    uint64_t last_allocs;        /* allocations at the last document */
-    uint32_t last_traces;        /* traces at the last document */
-    uint32_t last_codes;         /* Python code objects it named */
-    uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
-    atomic_int warned_full;
-    atomic_int done;             /* the file is gone (a clean end): nothing more */
-} st = {.fd = -1, .doc_fd = -1};
+struct state_mod st = {.fd = -1, .doc_fd = -1}; /* statefile.h */
 
 int state_on(void)
 {
@@ -77,7 +52,7 @@ const char *state_path(void)
 }
 
 /* The state file opened again, high (fdhigh.h); -1: path is no longer ours. */
-static int state_open_as(int mode)
+int state_open_as(int mode)
 {
     struct stat sb;
     if (atomic_load(&st.done)) {
@@ -94,7 +69,7 @@ static int state_open_as(int mode)
 }
 
 /* [off, off + len) of fd backed by blocks: 0, or -1 (a full disk). */
-static int state_reserve_fd(int fd, uint64_t off, uint64_t len)
+int state_reserve_fd(int fd, uint64_t off, uint64_t len)
 {
     static const char zero[4096];
     if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0)
@@ -121,26 +96,27 @@ static int state_reserve(uint64_t off, uint64_t len)
 }
 
 /* A part of the file is full: one warning when HEAPSNAP_STATE's bound is
- * reached or a piece cannot be mapped (the address space is bounded); a
- * full disk is the snapshot writer's to report (its warning names the
- * disk), so only HEAPSNAP_VERBOSE says it here. */
-static void state_full(uint32_t flag, const char *what)
+ * reached (errno 0) or a piece cannot be mapped (the address space is
+ * bounded); a full disk is the snapshot writer's to report (its warning
+ * names the disk), and a file removed or out of reach is the program's
+ * doing, so only HEAPSNAP_VERBOSE says those. */
+void state_full(uint32_t flag, const char *what)
 {
     int e = errno;
     __atomic_fetch_or(&st.h->flags, flag, __ATOMIC_RELAXED);
     if (atomic_load(&st.done) || atomic_exchange(&st.warned_full, 1))
         return;
-    if (e == ENOENT || e == EBADF) /* the file was removed or replaced under it */
-        opt_debug("the state file is gone: ", what, " are kept in memory only");
-    else if (e == ENOSPC || e == EDQUOT)
-        opt_debug("the state file cannot grow (the disk is full): ", what,
-                  " are kept in memory only");
+    if (e == 0)
+        opt_warn("the state file is full (HEAPSNAP_STATE): ", what,
+                 " are kept in memory only; the exit snapshot has them all");
     else if (e == ENOMEM || e == EAGAIN)
         opt_warn("the state file cannot be mapped (out of address space): ", what,
                  " are kept in memory only; the exit snapshot has them all");
-    else
-        opt_warn("the state file is full (HEAPSNAP_STATE): ", what,
-                 " are kept in memory only; the exit snapshot has them all");
+    else if (e == ENOSPC || e == EDQUOT)
+        opt_debug("the state file cannot grow (the disk is full): ", what,
+                  " are kept in memory only");
+    else /* ENOENT, EBADF: removed or replaced under it; EMFILE, EACCES ... */
+        opt_debug("the state file is gone or out of reach: ", what, " are kept in memory only");
 }
 
 /* The helper's bytes at [off, off + len) (inside one segment: records and
@@ -160,7 +136,7 @@ static void *state_at(uint64_t off, uint64_t len)
                            MAP_SHARED, st.fd, (off_t)at);
         if (m == MAP_FAILED)
             return NULL;
-        madvise(m, n < STATE_SEG ? n : STATE_SEG, MADV_RANDOM); /* as state_cells_take's */
+        madvise(m, n < STATE_SEG ? n : STATE_SEG, MADV_RANDOM); /* as state_map_chunk's */
         st.seg[j] = m;
     }
     return (char *)st.seg[j] + rel % STATE_SEG;
@@ -169,16 +145,78 @@ static void *state_at(uint64_t off, uint64_t len)
 static void *state_cells_take(unsigned line, unsigned chunk);
 
 /* A zeroed chunk of cells in the file for trace ids [chunk * HSTATE_IDS,
- * ...) of line `line`, or NULL (no state, or full: the caller takes arena
- * memory). */
+ * ...) of line `line`, or NULL (no state, full, or the pieces being moved:
+ * the caller takes arena memory). */
 void *state_cells(unsigned line, unsigned chunk)
 {
     if (!st.h || line >= 0xffffu || chunk > 0xffffu)
         return NULL;
     int saved = errno; /* a hook's caller sees errno as the allocator left it */
-    void *c = state_cells_take(line, chunk);
+    void *c = NULL;
+    atomic_fetch_add(&st.takers, 1); /* state_hold_takers sees it, or we see moving */
+    if (!atomic_load(&st.moving))
+        c = state_cells_take(line, chunk);
+    atomic_fetch_sub(&st.takers, 1);
     errno = saved;
     return c;
+}
+
+/* [off, off + len) of the file mapped without a descriptor: the hooks run
+ * on the program's threads, where a descriptor, even for an instant, could
+ * take the number another thread's open() expects.  A second mapping of
+ * the piece at `near` (file offset near_off <= off; mremap of old size 0
+ * maps the same pages again) grown to reach off + len, its head unmapped;
+ * its pages allocated by MADV_POPULATE_WRITE, so that a full disk is an
+ * error here rather than a SIGBUS later.  MAP_FAILED, errno EINVAL where
+ * the kernel has neither (before 5.14). */
+static void *state_map_near(void *near, uint64_t near_off, uint64_t off, uint64_t len)
+{
+    uint64_t head = off - near_off;
+    char *m = sys_mremap(near, 0, head + len, MREMAP_MAYMOVE, NULL);
+    if (m == MAP_FAILED)
+        return MAP_FAILED;
+    if (head)
+        sys_munmap(m, head);
+    if (madvise(m + head, len, MADV_POPULATE_WRITE) != 0) {
+        int e = errno;
+        /* the pages it did allocate before the disk was full go back:
+         * else a chunk that did not fit keeps the last of the disk */
+        madvise(m + head, len, MADV_REMOVE);
+        sys_munmap(m + head, len);
+        errno = e == EFAULT ? ENOSPC : e; /* EFAULT: a SIGBUS it spared us */
+        return MAP_FAILED;
+    }
+    return m + head;
+}
+
+/* Chunk i mapped: beside the nearest chunk below already mapped (or the
+ * header page), else, on an older kernel, through a descriptor. */
+static void *state_map_chunk(uint32_t i)
+{
+    uint64_t off = st.h->cells_off + (uint64_t)i * HSTATE_CHUNK;
+    void *near = st.h, *m;
+    uint64_t near_off = 0;
+    for (uint32_t j = i; j-- > 0;)
+        if ((m = atomic_load_explicit(&st.cells[j], memory_order_acquire))) {
+            near = m;
+            near_off = st.h->cells_off + (uint64_t)j * HSTATE_CHUNK;
+            break;
+        }
+    m = state_map_near(near, near_off, off, HSTATE_CHUNK);
+    if (m != MAP_FAILED || errno != EINVAL)
+        return m;
+    int fd = state_open_as(O_RDWR), e;
+    if (fd < 0)
+        return MAP_FAILED;
+    m = state_reserve_fd(fd, off, HSTATE_CHUNK) == 0
+            ? sys_mmap(NULL, HSTATE_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off)
+            : MAP_FAILED;
+    e = errno;
+    close(fd);
+    if (m != MAP_FAILED) /* a first touch faults in no readahead window of the file */
+        madvise(m, HSTATE_CHUNK, MADV_RANDOM);
+    errno = e;
+    return m;
 }
 
 static void *state_cells_take(unsigned line, unsigned chunk)
@@ -190,18 +228,8 @@ static void *state_cells_take(unsigned line, unsigned chunk)
         state_full(HSTATE_FULL_CELLS, "new sites' live sums");
         return NULL;
     }
-    uint64_t off = st.h->cells_off + (uint64_t)i * HSTATE_CHUNK;
-    void *m = MAP_FAILED;
-    int fd = state_open_as(O_RDWR);
-    if (fd >= 0 && state_reserve_fd(fd, off, HSTATE_CHUNK) == 0)
-        m = sys_mmap(NULL, HSTATE_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-    if (m != MAP_FAILED) /* a first touch faults in no readahead window of the file */
-        madvise(m, HSTATE_CHUNK, MADV_RANDOM);
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
+    void *m = state_map_chunk(i);
     if (m == MAP_FAILED) {
-        errno = fd < 0 ? 0 : e;
         state_full(HSTATE_FULL_CELLS, "new sites' live sums");
         return NULL;
     }
@@ -229,7 +257,7 @@ void state_cells_drop(const void *c)
 
 /* The name beside out: NAME.state, NAME.<pid>.state when the pattern has
  * no %p (processes that share the output must not share this). */
-static void state_name(char *out)
+void state_name(char *out)
 {
     char name[NAME_MAX_PATH], num[24];
     name_choose(name, NULL, HSNAP_REASON_EXIT, 0);
@@ -273,24 +301,27 @@ static void state_layout(struct hsnap_state_head *h, size_t size)
 
 /* A new state file at st.path, of st.size bytes, its header page
  * allocated: its descriptor (close-on-exec; the caller closes it), or -1. */
-static int state_create_file(void)
+int state_create_file(void)
 {
     char t[NAME_MAX_PATH + 64];
     const char *why = NULL;
     if (dest_kind(st.path, &why) != DEST_RENAME)
         return -1;
     int wfd = name_open_tmp(t, st.path), fd = -1;
+    struct stat sb, wsb;
     if (wfd >= 0) { /* the same inode again, for reading too (the mapping) */
-        char self[48] = "/proc/self/fd/";
-        self[14 + opt_fmt_u64(self + 14, (uint64_t)wfd)] = 0;
-        fd = open(self, O_RDWR | O_CLOEXEC);
+        fd = open(t, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd >= 0 && (fstat(fd, &sb) != 0 || fstat(wfd, &wsb) != 0 ||
+                        sb.st_dev != wsb.st_dev || sb.st_ino != wsb.st_ino)) {
+            close(fd); /* replaced under us: not ours */
+            fd = -1;
+        }
         close(wfd);
         if (fd < 0)
             unlink(t);
     }
     if (fd < 0)
         return -1;
-    struct stat sb;
     if (ftruncate(fd, (off_t)st.size) != 0 || posix_fallocate(fd, 0, HSTATE_PAGE) != 0 ||
         fstat(fd, &sb) != 0 || rename(t, st.path) != 0) {
         unlink(t);
@@ -320,7 +351,7 @@ static int state_create(void)
     return 0;
 }
 
-static void state_identity(void)
+void state_identity(void)
 {
     st.h->pid = (uint32_t)getpid();
     st.h->ppid = (uint32_t)getppid();
@@ -353,12 +384,13 @@ void state_init(void)
     rchan_tell_state(st.path);
 }
 
-/* The helper's next heartbeat (monotonic), 0 without a state file. */
+/* The helper's next heartbeat (monotonic), 0 without a state file; now
+ * when an exec failed and the file waits for its name (state_exec_failed). */
 uint64_t state_due(void)
 {
     if (!st.h)
         return 0;
-    return st.due ? st.due : 1;
+    return st.due && atomic_load(&st.unnamed) != 2 ? st.due : 1;
 }
 
 /* The document made in the memfd (len bytes) into the slot not in use,
@@ -498,10 +530,10 @@ static uint64_t state_cpu_ns(clockid_t id)
 /* The helper's heartbeat: the time, new traces' stacks, and, when traces or allocations
  * moved, a document paid for as the site line's walks are: the process used 100 times the
  * last one's CPU time since, or 10 times that passed (cells and stacks are always current). */
-void state_beat(void)
+static void state_beat_now(void)
 {
-    if (!st.h || atomic_load(&st.done) || !life_own_process())
-        return;
+    if (atomic_load(&st.unnamed) == 2)
+        state_rename_back();
     uint64_t allocs, frees, now = life_mono_ns();
     st.due = now + STATE_BEAT_NS;
     trace_alloc_counts(&allocs, &frees);
@@ -546,123 +578,15 @@ void state_beat(void)
     __atomic_store_n(&st.h->beats, st.h->beats + 1, __ATOMIC_RELEASE);
 }
 
-/* Whether path is still the file this process put there. */
-static int state_ours(void)
-{
-    struct stat sb;
-    return stat(st.path, &sb) == 0 && sb.st_dev == st.dev && sb.st_ino == st.ino;
-}
-
-/* A clean end (exit, written or not: the process was not killed), or a
- * fatal signal's snapshot written: the state goes, its mapping stays (the
- * hooks may still write to it) until the process ends. */
-void state_done(void)
+/* The heartbeat (state_beat_now), unless the file is done. */
+void state_beat(void)
 {
     if (!st.h || !life_own_process())
         return;
-    st.h->state = HSTATE_EXITED;
-    atomic_store(&st.done, 1);
-    if (state_ours())
-        unlink(st.path);
-}
-
-/* Piece [at, at + len) of the mapping replaced, at the same address, by
- * a copy of what the parent's file (pfd) holds there, read with pread
- * (the child has none of the parent's pages mapped: reading them through
- * the mapping would fault each in): into fd at off (a file of the
- * child's own), or, fd -1, into private memory, only the pages that are
- * not zero.  0 or -1. */
-static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off)
-{
-    uint64_t buf[4096 / 8];
-    if (fd >= 0 && state_reserve_fd(fd, off, len) != 0)
-        return -1;
-    void *m = fd >= 0 ? sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off)
-                      : sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return -1;
-    for (uint64_t p = 0; p < len; p += sizeof buf) {
-        if (pread(pfd, buf, sizeof buf, (off_t)(off + p)) != (ssize_t)sizeof buf)
-            memcpy(buf, (const char *)at + p, sizeof buf); /* faults it in: still right */
-        unsigned k = 0;
-        while (k < sizeof buf / 8 && !buf[k])
-            k++;
-        if (k == sizeof buf / 8)
-            continue; /* a hole, or zeros: both files read as zero there */
-        if (fd < 0 || pwrite(fd, buf, sizeof buf, (off_t)(off + p)) != (ssize_t)sizeof buf)
-            memcpy((char *)m + p, buf, sizeof buf);
-    }
-    if (sys_mremap(m, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at) == MAP_FAILED) {
-        sys_munmap(m, len);
-        return -1;
-    }
-    return 0;
-}
-
-/* Every piece moved (state_move) from pfd to fd (or private memory); the
- * helper's segments dropped.  0 or -1. */
-static int state_move_all(int pfd, int fd)
-{
-    int r = state_move(st.h, HSTATE_PAGE, pfd, fd, 0);
-    for (uint32_t i = 0; i < st.maxcells && r == 0; i++) {
-        void *c = atomic_load(&st.cells[i]);
-        if (c)
-            r = state_move(c, HSTATE_CHUNK, pfd, fd, st.h->cells_off + (uint64_t)i * HSTATE_CHUNK);
-    }
-    for (uint32_t j = 0; j < STATE_SEGS; j++)
-        if (st.seg[j]) {
-            uint64_t n = st.size - st.h->traces_off - (uint64_t)j * STATE_SEG;
-            sys_munmap(st.seg[j], n < STATE_SEG ? n : STATE_SEG);
-            st.seg[j] = NULL;
-        }
-    return r;
-}
-
-/* A fork's child: the pieces are the parent's file.  They move, at the
- * same addresses, to a file of the child's own (named from its own output
- * name) or, when children write nothing or that fails, to private memory;
- * only the pages resident are copied (a fork costs no fault for the rest). */
-void state_after_fork_child(void)
-{
-    if (!st.h)
-        return;
-    if (st.doc_fd >= 0)
-        close(st.doc_fd);
-    st.doc_fd = st.fd = -1;
-    st.doc_room[0] = st.doc_room[1] = 0;
-    int pfd = state_open_as(O_RDWR); /* the parent's file (-1: the mapping is read instead) */
-    if (opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE) {
-        char parent[sizeof st.path];
-        memcpy(parent, st.path, sizeof parent);
-        state_name(st.path);
-        int fd = strcmp(parent, st.path) ? state_create_file() : -1;
-        if (fd >= 0 && state_move_all(pfd, fd) == 0) {
-            struct hsnap_state_head *h = st.h;
-            close(fd);
-            if (pfd >= 0)
-                close(pfd);
-            h->doc_slot = HSTATE_NO_DOC; /* its own stacks and documents, from the next beat */
-            h->doc[0].len = h->doc[1].len = 0;
-            h->stacks_n = 0;
-            h->stacks_len = 0;
-            h->flags &= ~HSTATE_FULL_DOC;
-            st.stacks_room = st.traces_room = 0;
-            st.last_traces = 0;
-            st.due = st.doc_at = st.doc_pcpu = 0;
-            state_identity();
-            rchan_tell_state(st.path);
-            return;
-        }
-        if (fd >= 0) {
-            unlink(st.path);
-            close(fd);
-        }
-    }
-    /* no file: private memory at the same addresses, the sums kept */
-    state_move_all(pfd, -1);
-    if (pfd >= 0)
-        close(pfd);
-    st.h = NULL; /* nothing more is written: the hooks' cells stay valid */
+    atomic_store(&st.beating, 1); /* state_yield sees it, or we see done */
+    if (!atomic_load(&st.done))
+        state_beat_now();
+    atomic_store(&st.beating, 0);
 }
 
 /* The bytes of the file allocated now (the most so far kept). */
@@ -688,13 +612,4 @@ void state_put(struct sbuf *b)
     sbuf_u64(b, st.used_max);
     sbuf_u32(b, __atomic_load_n(&st.h->flags, __ATOMIC_RELAXED));
     sbuf_u32(b, 0);
-}
-
-/* exec replaces the image: the program it becomes (the shim again, or
- * not) owns the pid's name from now on.  Not a vfork child's: the file is
- * its parent's. */
-void state_exec(void)
-{
-    if (st.h && life_own_process() && state_ours())
-        unlink(st.path);
 }

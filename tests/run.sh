@@ -9,22 +9,26 @@
 # and checks the names: no two test scripts share a base name, no two cases
 # (PASS/FAIL/SKIP lines) share a name.
 # Usage: tests/run.sh [PATTERN]   runs only the tests whose path contains PATTERN.
-#   TEST_TIMEOUT=S   a test file's time limit (default 300 s; raise it on a loaded machine)
+#   TEST_TIMEOUT=S   a test file's time limit (default 600 s; raise it on a loaded machine)
+# The files that took longest are named before the last line.
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
 export HEAPSNAP=$PWD/$BUILD/heapsnap SHIM=$PWD/$BUILD/libheapsnap.so
 pattern=${1:-}
-log=$(mktemp); trap 'rm -f "$log"' EXIT
+log=$(mktemp); trap 'rm -f "$log" "$log.times"' EXIT
 mkdir -p "$BUILD/tests"
 
 run_one() { # name cmd...: run with a time limit, keep only the verdict lines
   local name=$1; shift
-  timeout "${TEST_TIMEOUT:-300}" "$@" >"$log.out" 2>"$log.err"; local rc=$?
+  local t0=$SECONDS
+  timeout "${TEST_TIMEOUT:-600}" "$@" >"$log.out" 2>"$log.err"; local rc=$?
+  echo "$((SECONDS - t0)) $name" >>"$log.times"
   if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$log.out"; then
-    echo "FAIL exit: exited $rc: $(tail -c 300 "$log.err" | tr '\n' ' ')" >>"$log.out"
+    [ "$rc" = 124 ] && rc="$rc (over ${TEST_TIMEOUT:-600} s)"
+    echo "FAIL exit: $name exited $rc: $(tail -c 300 "$log.err" | tr '\n' ' ')" >>"$log.out"
   fi
-  grep -E '^(PASS|FAIL|SKIP) |^    ' "$log.out" | sed "s|^\(PASS\|FAIL\|SKIP\) |\1 $name: |" | tee -a "$log"
+  grep -E '^(PASS|FAIL|SKIP) |^    ' "$log.out" | tee -a "$log"
 }
 
 # Every room (folder) of both trees is on the include path, so headers are
@@ -100,6 +104,8 @@ for f in $units $scripts; do basename "${f%.*}"; done |
 grep -E '^(PASS|FAIL|SKIP) ' "$log" | grep -v '^FAIL exit: ' | sed -E 's/^[A-Z]+ ([^ :]+).*/\1/' |
   unique_names unique_test_case_names "test cases"
 
+[ -s "$log.times" ] && echo "slowest: $(sort -rn "$log.times" | head -5 | awk '{print $2 " " $1 " s"}' | paste -sd, | sed 's/,/, /g')"
+rm -f "$log.times"
 p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
 echo "$p passed, $f failed, $s skipped"
 [ "$f" -eq 0 ]

@@ -36,6 +36,7 @@
 #include "options_table.h"
 
 #define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
+#define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */
 #define ATTACH_SHIM "libheapsnap-attach.so"
 
 static volatile sig_atomic_t attach_stop; /* Ctrl-C, SIGTERM */
@@ -259,9 +260,18 @@ static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *ma
     }
     snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
     int dyn = rsym_dynamic(exe);
+    if (dyn < 0 && (errno == EACCES || errno == EPERM)) {
+        /* the same user, yet the kernel refuses: a process that changed its
+         * credentials, runs a program its user may not read, or called
+         * prctl(PR_SET_DUMPABLE, 0) - or a security module says no */
+        snprintf(err, errlen, "attach: no permission to trace process %d (%s): %s", (int)pid,
+                 f->comm, any ? "a security module (AppArmor, SELinux) forbids it"
+                 : "it is not dumpable (it changed its user, runs a program it may not read, or "
+                   "set PR_SET_DUMPABLE to 0); run heapsnap as root");
+        return -1;
+    }
     if (dyn < 0) {
-        snprintf(err, errlen, "attach: cannot read %s: %s (no permission to trace process %d?)",
-                 exe, strerror(errno), (int)pid);
+        snprintf(err, errlen, "attach: cannot read %s: %s", exe, strerror(errno));
         return -1;
     }
     if (!dyn) {
@@ -496,6 +506,16 @@ int attach_request(const char *sock, const char *req, pid_t pid, char *err, size
         return 2;
     }
     for (;;) {
+        /* Each line comes as soon as its snapshot is written: a process that
+         * says nothing for this long is stopped or its serving thread is
+         * stuck, and detach says so rather than waiting for ever. */
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, ATTACH_ANSWER_MS) == 0) {
+            snprintf(err, errlen, "detach: process %d did not answer in %d s (stopped, or "
+                     "its heapsnap thread is blocked); it may still be attached",
+                     (int)pid, ATTACH_ANSWER_MS / 1000);
+            break;
+        }
         ssize_t r = read(fd, buf + k, sizeof buf - 1 - k);
         if (r <= 0)
             break;

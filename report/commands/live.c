@@ -34,6 +34,7 @@
 
 #define LIVE_ANSWER_MS 5000 /* the shim answers within this */
 #define LIVE_START_MS 10000 /* run --live: the program's socket appears within this */
+#define LIVE_COMM 64        /* the process's name (comm), and room to spare */
 
 static volatile sig_atomic_t live_stop;
 
@@ -195,14 +196,24 @@ static uint64_t live_sock_ino(const char *sock)
                                                (uint64_t)st.st_ctim.tv_nsec) ^ 1;
 }
 
+/* The process's name into comm, read after its state file's descriptor
+ * came: an exec names the process before the new image can serve, so the
+ * name is that image's (or a later one's, whose socket the view will
+ * find).  Read before, it may be the image's that exec replaced. */
+static int live_name(pid_t pid, char *comm, size_t n)
+{
+    char s2[128];
+    return attach_socket(pid, s2, sizeof s2, comm, n);
+}
+
 /* After an exec the new image serves a socket of its own: its state file
  * takes the old one's descriptor number (the view's path), its name goes
  * to comm.  *ino is the socket fd came from.  1 when fd was replaced. */
 static int live_refd(pid_t pid, const char *sock, int fd, uint64_t *ino, char *comm, size_t n)
 {
-    char err[512], s2[128];
+    char err[512];
     uint64_t now = live_sock_ino(sock);
-    if (!now || now == *ino || attach_socket(pid, s2, sizeof s2, comm, n) != 0)
+    if (!now || now == *ino)
         return 0;
     *ino = now;
     int nfd = live_state_fd(sock, pid, err, sizeof err), r = 0;
@@ -210,13 +221,17 @@ static int live_refd(pid_t pid, const char *sock, int fd, uint64_t *ino, char *c
         return 0;
     r = dup3(nfd, fd, O_CLOEXEC) == fd;
     close(nfd);
+    if (r)
+        live_name(pid, comm, n); /* a process gone since keeps the name it had */
     return r;
 }
 
 /* The view until q, a signal or the process's end: 1 when the process
- * ended, 0 otherwise, 2 with err when it could not open. */
-static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint64_t ino, const char *quit,
-                     int extra, int (*drain)(void *), void *arg, char *err, size_t errlen)
+ * ended, 0 otherwise, 2 with err when it could not open.  comm follows
+ * the images an exec puts in the process. */
+static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, uint64_t ino,
+                     const char *quit, int extra, int (*drain)(void *), void *arg, char *err,
+                     size_t errlen)
 {
     char path[64], msg[1024];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -227,10 +242,9 @@ static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint
      * heartbeat (0.25 s) */
     while (!(v = lview_new(pid, comm, path, quit, err, errlen))) {
         struct pollfd p = {extra, POLLIN, 0};
-        char c2[64];
         if (live_gone(pid) || live_ms_since(&t0) > LIVE_START_MS)
             return 2;
-        live_refd(pid, sock, fd, &ino, c2, sizeof c2);
+        live_refd(pid, sock, fd, &ino, comm, LIVE_COMM); /* an exec: its image's name */
         if (poll(&p, extra >= 0 ? 1 : 0, 50) > 0 && drain(arg) != 0)
             extra = -1;
     }
@@ -271,9 +285,8 @@ static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint
             break;
         if (live_ms_since(&last) >= 1000) {
             clock_gettime(CLOCK_MONOTONIC, &last);
-            char c2[64];
-            if (live_refd(pid, sock, fd, &ino, c2, sizeof c2))
-                lview_restart(v, c2);
+            if (live_refd(pid, sock, fd, &ino, comm, LIVE_COMM))
+                lview_restart(v, comm);
             lview_refresh(v);
         } else if (!keyed) {
             continue;
@@ -293,15 +306,17 @@ static int live_loop(pid_t pid, const char *comm, const char *sock, int fd, uint
 
 int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err, size_t errlen)
 {
-    char sock[128], comm[64];
+    char sock[128], comm[LIVE_COMM];
     struct timespec t0;
     int fd = -1;
     uint64_t ino = 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (fd < 0 && !live_gone(pid) && live_ms_since(&t0) < LIVE_START_MS) {
-        if (attach_socket(pid, sock, sizeof sock, comm, sizeof comm) == 0 &&
+        if (attach_socket(pid, sock, sizeof sock, comm, LIVE_COMM) == 0 &&
             (ino = live_sock_ino(sock)) != 0)
             fd = live_state_fd(sock, pid, err, errlen); /* -2: answered no; again */
+        if (fd >= 0 && live_name(pid, comm, LIVE_COMM) != 0)
+            snprintf(comm, sizeof comm, "?");
         struct pollfd p = {extra, POLLIN, 0};
         if (fd < 0 && poll(&p, extra >= 0 ? 1 : 0, 20) > 0 && drain(arg) != 0)
             extra = -1;
@@ -335,7 +350,7 @@ static int live_preloaded(pid_t pid)
 int cmd_live(int argc, char **argv, char *err, size_t errlen)
 {
     const char *output = NULL;
-    char sock[128], comm[64];
+    char sock[128], comm[LIVE_COMM];
     uint64_t v;
     int i = 1;
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -356,7 +371,7 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     pid_t pid = (pid_t)v;
-    if (attach_socket(pid, sock, sizeof sock, comm, sizeof comm) != 0 || live_gone(pid)) {
+    if (attach_socket(pid, sock, sizeof sock, comm, LIVE_COMM) != 0 || live_gone(pid)) {
         snprintf(err, errlen, "live: no process %d (is it still running? see ps)", (int)pid);
         return 2;
     }
@@ -364,6 +379,8 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
     int fd = live_state_fd(sock, pid, err, errlen), attached = 0;
     if (fd == -2)
         return 2;
+    if (fd >= 0)
+        live_name(pid, comm, LIVE_COMM);
     if (fd < 0 && live_preloaded(pid)) {
         snprintf(err, errlen, "live: process %d (%s) runs under heapsnap without its control "
                  "socket: start it with heapsnap run --live (or HEAPSNAP_LIVE=1)", (int)pid, comm);

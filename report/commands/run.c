@@ -265,7 +265,6 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         setenv("HEAPSNAP_MANIFEST_FD", chan, 1);
     else
         unsetenv("HEAPSNAP_MANIFEST_FD");
-    setenv("HEAPSNAP_STATE", "64", 0); /* a kill leaves its state (docs/usage.md) */
     if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
     if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signum, 1);
     if (o->sample) setenv("HEAPSNAP_SAMPLE", o->sample, 1);

@@ -1,8 +1,9 @@
 /*
  * base.h - what every room of the shim shares, and nothing else: symbol
- * visibility, branch hints, and the spinlock (fork-safe: a plain int; no
+ * visibility, branch hints, the spinlock (fork-safe: a plain int; no
  * allocation; a bounded variant for the fatal-signal path; a wait that
- * lasts asks life.c whether the holder still exists).  shim.h is the
+ * lasts asks life.c whether the holder still exists), and the register
+ * scrub every door calls on its way out.  shim.h is the
  * glue of shim/ itself; shim/unwind/unwind.h and shim/leak/leak.h are the
  * doors of the other rooms.
  */
@@ -60,6 +61,27 @@ static inline int lock_take_bounded(lock_t *l, unsigned tries)
 static inline void lock_drop(lock_t *l)
 {
     atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* ---- scrub.c: what a hook that kept the books leaves in the thread
+ * (block addresses in dead frames and caller-saved registers) cleared,
+ * last thing before it returns ---- */
+void scrub_init(void);           /* picks the CPU's variant (SSE until then) */
+void scrub_frames(size_t bytes); /* bytes of dead stack below the caller, and the registers */
+void scrub_regs(void);           /* the registers alone */
+
+/* ---- the fork mark (orphan.c makes it; base/loader.c holds it) ---- */
+/* A MADV_WIPEONFORK word: the kernel gives every new address space a
+ * zeroed copy, and fork's child handler writes it back.  0 so in a child
+ * of clone() without CLONE_VM that no fork handler reached: it shares the
+ * parent's MAP_SHARED pages (the state file's cells) and may find the
+ * loader's lock held for good by a thread it does not have.  NULL where
+ * the kernel cannot tell (before 4.14). */
+extern const volatile int *base_fork_mark;
+static inline int base_unforked(void)
+{
+    const volatile int *m = base_fork_mark;
+    return HS_UNLIKELY(m != NULL) && HS_UNLIKELY(*m == 0);
 }
 
 #endif

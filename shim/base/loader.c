@@ -19,6 +19,7 @@
  * prepare sets the flag before it looks at the count, so one of them sees
  * the other. */
 static atomic_int life_loader_users, life_forking;
+const volatile int *base_fork_mark; /* base.h */
 
 void life_loader_enter(void)
 {
@@ -37,9 +38,14 @@ void life_loader_leave(void)
     atomic_fetch_sub(&life_loader_users, 1);
 }
 
-/* Every module walk of the shim: dl_iterate_phdr inside the guard. */
+/* Every module walk of the shim: dl_iterate_phdr inside the guard.  None
+ * in a child that no fork handler reached (base.h): a thread of the parent
+ * that was inside dl_iterate_phdr at the clone holds the loader's lock
+ * there for good; the walk finds no module. */
 int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
 {
+    if (base_unforked() && !atomic_load(&life_forking))
+        return 0;
     life_loader_enter();
     int r = dl_iterate_phdr(cb, data);
     life_loader_leave();
@@ -57,6 +63,13 @@ void life_loader_close(void)
 void life_loader_open(void)
 {
     atomic_store(&life_forking, 0);
+}
+
+/* fork's prepare has run and its child handler not yet: a fork child
+ * (whose handler is about to run) rather than one no handler reaches. */
+int life_loader_closed(void)
+{
+    return atomic_load(&life_forking);
 }
 
 /* A child: the threads that were inside are not here. */

@@ -107,7 +107,11 @@ int collect_ignore(uintptr_t p, uint32_t trace, uint32_t epoch);
 extern __thread uintptr_t collect_entry_sp;
 /* The shim is built with frame pointers: its frame address + 16 is its
  * CFA, the program's stack pointer at the call.  The outermost entry on a
- * thread sets the mark; COLLECT_LEAVE, before it returns, clears it. */
+ * thread sets the mark; COLLECT_LEAVE, before it returns, clears it, and
+ * the thread of the addresses the check read: COLLECT_SCRUB bytes of its
+ * dead frames (no more than a check or a snapshot uses) and the
+ * registers (scrub.c). */
+#define COLLECT_SCRUB 8192
 #define COLLECT_ENTRY()                                                              \
     const int collect_outer_ = !collect_entry_sp;                                    \
     if (collect_outer_)                                                              \
@@ -116,6 +120,7 @@ extern __thread uintptr_t collect_entry_sp;
     do {                                                                             \
         if (collect_outer_)                                                          \
             collect_entry_sp = 0, collect_entry_exit = 0;                            \
+        scrub_frames(COLLECT_SCRUB);                                                 \
     } while (0)
 /* The entry of the exit-time check (an atexit handler): the program's
  * frames end where exit() was called, not at the handler.  exit()'s own

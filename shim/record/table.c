@@ -305,20 +305,46 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
     return 0;
 }
 
-/* Room for one more entry?  Grows past the load limit; a failed growth
- * is fine while a slot is still free (the table just gets slower). */
-static inline int tbl_make_room(struct tbl_stripe *s)
+/* Whether home cluster k holds ptr (tag: its hash's). */
+static inline int tbl_holds(const struct tbl_cluster *k, unsigned tag, uintptr_t ptr)
 {
-    if (HS_LIKELY(s->count < s->limit))
-        return 0;
-    if (tbl_grow(s) == 0)
-        return 0;
-    return s->count + 1 < s->clusters * TBL_CLUSTER ? 0 : -1;
+    for (unsigned m = tbl_match(k->ctrl, tag); m; m &= m - 1)
+        if (tbl_ptr(&k->slot[__builtin_ctz(m)]) == ptr)
+            return 1;
+    return 0;
+}
+
+/* tbl_insert past its fast path, with s's lock held (dropped here): the
+ * whole probe path looked at, room made first (the array grows past the
+ * load limit; a failed growth is fine while a slot is still free). */
+static HS_NOINLINE int tbl_insert_slow(struct tbl_stripe *s, uintptr_t ptr, uint64_t h,
+                                       const struct tbl_slot *packed, struct tbl_entry *replaced)
+{
+    uint32_t at;
+    int r = -1;
+    if (s->count < s->limit || tbl_grow(s) == 0 || s->count + 1 < s->clusters * TBL_CLUSTER) {
+        if (HS_UNLIKELY((at = tbl_lookup(s, ptr, h)) != TBL_NONE)) {
+            if (replaced)
+                tbl_unpack(tbl_at(s, at), replaced);
+            *tbl_at(s, at) = *packed;
+            r = 1;
+        } else if ((at = tbl_vacancy(s, h)) != TBL_NONE) {
+            tbl_place(s, at, h, packed);
+            if (tbl_filter.on)
+                tbl_filter_add(ptr, 1);
+            r = 0;
+        }
+    }
+    lock_drop(&s->lock);
+    return r;
 }
 
 /* Inserts ptr.  If ptr was already there (a stale entry whose free we did
  * not see), the old entry is overwritten and copied to *replaced, and 1 is
- * returned; 0 for a fresh insert; -1 when out of memory (nothing stored). */
+ * returned; 0 for a fresh insert; -1 when out of memory (nothing stored).
+ * The fast path is one look at the home cluster: when no entry passed it
+ * (its overflow count is 0) ptr is there or nowhere, and the first free
+ * slot is where tbl_vacancy would put it. */
 int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                struct tbl_entry *replaced)
 {
@@ -328,28 +354,21 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
     if (tbl_pack(&packed, ptr, size, trace, epoch) != 0)
         return -1;
     tbl_lock(s);
-    if (tbl_make_room(s) != 0) {
-        lock_drop(&s->lock);
-        return -1;
+    if (HS_LIKELY(s->count < s->limit)) { /* so an array: limit is 0 without one */
+        struct tbl_cluster *k = &s->cl[tbl_home(h, s->clusters)];
+        unsigned tag = tbl_tag(h), m = tbl_free_mask(k->ctrl);
+        if (HS_LIKELY(m && !k->ctrl[TBL_OVER] && !tbl_holds(k, tag, ptr))) {
+            unsigned j = (unsigned)__builtin_ctz(m);
+            k->ctrl[j] = (uint8_t)tag;
+            k->slot[j] = packed;
+            s->count++;
+            if (tbl_filter.on)
+                tbl_filter_add(ptr, 1);
+            lock_drop(&s->lock);
+            return 0;
+        }
     }
-    uint32_t at = tbl_lookup(s, ptr, h);
-    if (HS_UNLIKELY(at != TBL_NONE)) {
-        if (replaced)
-            tbl_unpack(tbl_at(s, at), replaced);
-        *tbl_at(s, at) = packed;
-        lock_drop(&s->lock);
-        return 1;
-    }
-    at = tbl_vacancy(s, h);
-    if (at == TBL_NONE) {
-        lock_drop(&s->lock);
-        return -1;
-    }
-    tbl_place(s, at, h, &packed);
-    if (tbl_filter.on)
-        tbl_filter_add(ptr, 1);
-    lock_drop(&s->lock);
-    return 0;
+    return tbl_insert_slow(s, ptr, h, &packed, replaced);
 }
 
 /* Frees the slot at `at`, which holds the entry of hash h, and takes
@@ -397,7 +416,8 @@ __attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
     tbl_prefetch(tbl_stripe_of(ptr, h), h);
 }
 
-/* Removes ptr; 1 and *out filled if it was there, else 0. */
+/* Removes ptr; 1 and *out filled if it was there, else 0.  Most entries
+ * are in their home cluster: found there, nothing passed it to take back. */
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 {
     uint64_t h = tbl_hash(ptr);
@@ -405,8 +425,22 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     int found = 0;
     tbl_lock(s); /* no prefetch here: a held free's slot was loaded at pend_hold */
     if (HS_LIKELY(s->cl != NULL)) {
-        uint32_t at = tbl_lookup(s, ptr, h);
-        if (HS_LIKELY(at != TBL_NONE)) {
+        struct tbl_cluster *k = &s->cl[tbl_home(h, s->clusters)];
+        for (unsigned m = tbl_match(k->ctrl, tbl_tag(h)); m; m &= m - 1) {
+            unsigned j = (unsigned)__builtin_ctz(m);
+            if (HS_LIKELY(tbl_ptr(&k->slot[j]) == ptr)) {
+                if (out)
+                    tbl_unpack(&k->slot[j], out);
+                if (tbl_filter.on)
+                    tbl_filter_add(ptr, -1);
+                k->ctrl[j] = TBL_EMPTY;
+                s->count--;
+                lock_drop(&s->lock);
+                return 1;
+            }
+        }
+        uint32_t at;
+        if (k->ctrl[TBL_OVER] && (at = tbl_lookup(s, ptr, h)) != TBL_NONE) { /* further on */
             if (out)
                 tbl_unpack(tbl_at(s, at), out);
             tbl_erase(s, at, h);
@@ -464,13 +498,17 @@ static unsigned tbl_stripes_used(void)
 
 /* Calls fn on every entry, stripe by stripe with that stripe locked (fn
  * must not call into the table).  A nonzero return from fn stops the walk
- * and is returned. */
-int tbl_foreach(tbl_visit_fn fn, void *arg)
+ * and is returned.  tries > 0: gives up (-1) if a stripe stays locked
+ * (the fatal-signal path, where the crashed thread may hold a stripe forever). */
+int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries)
 {
     unsigned used = tbl_stripes_used();
     for (unsigned k = 0; k < used; k++) {
         struct tbl_stripe *s = &tbl.stripe[k];
-        lock_take(&s->lock);
+        if (!tries)
+            lock_take(&s->lock);
+        else if (!lock_take_bounded(&s->lock, tries))
+            return -1;
         int r = tbl_visit_stripe(s, fn, arg);
         lock_drop(&s->lock);
         if (r)
@@ -479,21 +517,9 @@ int tbl_foreach(tbl_visit_fn fn, void *arg)
     return 0;
 }
 
-/* The same, giving up (-1) if a stripe stays locked: the fatal-signal path,
- * where the crashed thread may hold a stripe forever. */
-int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries)
+int tbl_foreach(tbl_visit_fn fn, void *arg)
 {
-    unsigned used = tbl_stripes_used();
-    for (unsigned k = 0; k < used; k++) {
-        struct tbl_stripe *s = &tbl.stripe[k];
-        if (!lock_take_bounded(&s->lock, tries))
-            return -1;
-        int r = tbl_visit_stripe(s, fn, arg);
-        lock_drop(&s->lock);
-        if (r)
-            return r;
-    }
-    return 0;
+    return tbl_foreach_bounded(fn, arg, 0);
 }
 
 void tbl_lock_all(void)

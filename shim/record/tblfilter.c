@@ -17,16 +17,32 @@
 _Atomic uint8_t tbl_filter_g[TBL_FILTER_GROUPS] = {[0 ... TBL_FILTER_GROUPS - 1] = 0xff};
 struct tbl_filter tbl_filter; /* the buckets: in .bss, as a .data array they were 64 KiB of RSS */
 
+/* Pinned buckets, each + 1 as pinned (0: a pin still storing it); past
+ * TBL_FILTER_PINS of them, enable reads every bucket instead.  Only boot
+ * blocks are pinned, a handful at most: so enable reads a few bytes, not
+ * the 64 KiB of buckets (its instructions, and the pages they would
+ * touch). */
+#define TBL_FILTER_PINS 64u
+static _Atomic uint32_t tbl_filter_pins[TBL_FILTER_PINS];
+static atomic_uint tbl_filter_npins;
+
 /* Sampled mode starts, with an empty table: the groups drop to zero, but
- * for those of pinned buckets (boot blocks; a pin stores its bucket before
- * its group, and this reads the buckets after clearing the groups, so a
- * pin that races this still leaves its group saturated). */
+ * for those of pinned buckets (boot blocks; a pin stores its bucket, and
+ * notes it, before its group, and this reads the notes after clearing the
+ * groups, so a pin that races this still leaves its group saturated). */
 void tbl_filter_enable(void)
 {
     for (unsigned k = 0; k < TBL_FILTER_GROUPS; k++)
         atomic_store_explicit(&tbl_filter_g[k], 0, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
-    for (unsigned b = 0; b < (1u << TBL_FILTER_BITS); b++)
+    unsigned n = atomic_load_explicit(&tbl_filter_npins, memory_order_relaxed);
+    for (unsigned k = 0; k < n && n <= TBL_FILTER_PINS; k++) {
+        uint32_t b1 = atomic_load_explicit(&tbl_filter_pins[k], memory_order_relaxed);
+        if (b1) /* else its pin is storing it now: its group store is still to come */
+            atomic_store_explicit(&tbl_filter_g[(b1 - 1) >> TBL_FILTER_GROUP_BITS], 0xff,
+                                  memory_order_relaxed);
+    }
+    for (unsigned b = 0; n > TBL_FILTER_PINS && b < (1u << TBL_FILTER_BITS); b++)
         if (atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) == 0xff)
             atomic_store_explicit(&tbl_filter_g[b >> TBL_FILTER_GROUP_BITS], 0xff,
                                   memory_order_relaxed);
@@ -37,7 +53,10 @@ void tbl_filter_pin(const void *p)
 {
     unsigned b = tbl_filter_index((uintptr_t)p);
     atomic_store_explicit(&tbl_filter.n[b], 0xff, memory_order_relaxed);
-    atomic_thread_fence(memory_order_seq_cst); /* the bucket before its group (filter_enable) */
+    unsigned k = atomic_fetch_add_explicit(&tbl_filter_npins, 1, memory_order_relaxed);
+    if (k < TBL_FILTER_PINS)
+        atomic_store_explicit(&tbl_filter_pins[k], b + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst); /* bucket and note before its group (filter_enable) */
     atomic_store_explicit(&tbl_filter_g[b >> TBL_FILTER_GROUP_BITS], 0xff, memory_order_relaxed);
 }
 

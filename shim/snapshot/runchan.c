@@ -44,6 +44,13 @@ static int rchan_fd(void)
     return (int)fd;
 }
 
+/* The channel's number (life.c's helper keeps it in a table of its own),
+ * or -1: none. */
+int rchan_fd_number(void)
+{
+    return rchan_fd();
+}
+
 /* Tells run that path was written (err 0) or could not be (err: errno).
  * 0 when run was told; -1: no channel, or the message could not go. */
 static int rchan_send(uint32_t magic, const char *path, int err);

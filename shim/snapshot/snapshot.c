@@ -36,6 +36,7 @@ static struct {
     uint32_t seq;             /* next %n */
     atomic_int warned;        /* a write failure was reported */
     int fail_err;             /* errno of this snapshot's failure (snapshot lock) */
+    int hold_full;            /* a full disk's warning waits: the write may be tried again */
     char name[NAME_MAX_PATH]; /* the name being written */
     char tmp[NAME_MAX_PATH + 32];
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
@@ -304,7 +305,7 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
 static void snap_warn_why(const char *path, int err, const char *desc)
 {
     snap.fail_err = err ? err : ENOMEM; /* for heapsnap run (name_manifest) */
-    if (atomic_exchange(&snap.warned, 1) != 0)
+    if ((snap.hold_full && (err == ENOSPC || err == EDQUOT)) || atomic_exchange(&snap.warned, 1) != 0)
         return;
     char why[96] = ": ";
     if (!desc)
@@ -565,6 +566,30 @@ out:
     return ret == 0 ? 0 : -1;
 }
 
+/* snap_write to snap.name; the last snapshot (exit, a fatal signal), when
+ * a detach), when
+ * the disk is full, is written again once the state file's blocks are given
+ * back (the file goes at a clean end anyway, and on a small disk it can be
+ * what leaves no room).  Call as snap_write. */
+static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, unsigned why)
+{
+    int last = reason == HSNAP_REASON_EXIT || reason == HSNAP_REASON_FATAL ||
+               reason == HSNAP_REASON_DETACH;
+    snap.hold_full = last;
+    int ret = snap_write(snap.name, reason, seq, fatal, leaks, why);
+    snap.hold_full = 0;
+    if (ret == 0 || !last || (snap.fail_err != ENOSPC && snap.fail_err != EDQUOT))
+        return ret;
+    int err = snap.fail_err;
+    if (snap_host->state_yield() != 0) {
+        snap_warn_failure(snap.name, err); /* the warning held */
+        return ret;
+    }
+    snap.fail_err = 0;
+    opt_debug("the disk is full: the state file gave its room to ", snap.name, "");
+    return snap_write(snap.name, reason, seq, fatal, leaks, why);
+}
+
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
  * is NULL.  Serialised with every other snapshot; advances the epoch. */
 int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
@@ -589,7 +614,7 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     name_choose(snap.name, path, reason, seq);
     snap_run.unreachable = -1;
     snap.fail_err = 0;
-    ret = snap_write(snap.name, reason, seq, fatal, leaks, why);
+    ret = snap_write_last(reason, seq, fatal, leaks, why);
     if (found)
         *found = snap_run.unreachable;
     name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO);

@@ -68,6 +68,7 @@ struct snap_host {
     void (*read_suppressions)(void); /* lsan_read_suppressions */
     const char *(*suppressions)(size_t *len); /* lsan_suppressions */
     void (*state_use)(struct sbuf *b); /* state_put: the STATE section */
+    int (*state_yield)(void);          /* state_yield: its blocks back (0), or -1 */
 };
 void snap_set_host(const struct snap_host *host);
 

@@ -2,7 +2,8 @@
 # redis-server that redis-benchmark keeps busy: no request fails, the server
 # answers as before, each session's snapshot names redis's own functions,
 # and its resident memory after the last detach is back within 8 MiB.
-# ATTACH_CYCLES (default 5) sets how many sessions; scripts/bench runs 50.
+# ATTACH_CYCLES (default 5) sets how many sessions; scripts/soak-attach.sh
+# runs 50, with more checks after each.
 . tests/services/lib_services.sh
 trap sv_cleanup EXIT
 trap 'sv_cleanup; exit 1' INT TERM

@@ -121,6 +121,18 @@ else
   t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB"
 fi
 
+# ---- a daemon expects each open() to return the lowest free number: the
+# shim's helper opens the state file and a document's memfd at each
+# heartbeat, in a descriptor table of its own, so none of them ever takes
+# one of the program's numbers, even for an instant (20 heartbeats: a
+# number taken for an instant at each is met within them)
+mkdir -p "$T/lowfd"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/lowfd/h.%p.hsnap" \
+  "$T/hostile" lowfd "$T/lowfd/h.%d.hsnap.state" 20 >"$T/lowfd.out" 2>&1
+if grep -qx "stolen 0" "$T/lowfd.out" && [ "$(sed -n 's/^beats //p' "$T/lowfd.out")" -ge 20 ] 2>/dev/null
+then t_pass helper_takes_no_descriptor_number_of_the_program
+else t_fail helper_takes_no_descriptor_number_of_the_program "$(tr '\n' ' ' <"$T/lowfd.out")"; fi
+
 # ---- two processes, one name without %p: none replaces another's (the
 # manifest lists every snapshot written: each must still be there)
 mkdir -p "$T/sn"

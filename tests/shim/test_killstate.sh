@@ -36,9 +36,9 @@ kill_read() {
   then t_pass "${name}_info_says_killed"; else t_fail "${name}_info_says_killed" "reason"; fi
 }
 
-# A plain preload with HEAPSNAP_OUTPUT.
+# A plain preload with HEAPSNAP_OUTPUT, the state file at its default.
 mkdir -p "$T/preload" && mkfifo "$T/preload.fifo"
-HEAPSNAP_STATE=64 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/preload/k.%p.hsnap" "$T/killgrow" 1000 "$T/preload.fifo" &
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/preload/k.%p.hsnap" "$T/killgrow" 1000 "$T/preload.fifo" &
 pid=$!
 kill_wait_fifo "$T/preload.fifo" && kill_settle "$T/preload/k.$pid.hsnap.state"
 kill_now "$pid"
@@ -60,7 +60,7 @@ kill_read run "$T/run/k.$cpid.hsnap.state"
 
 # A clean end: the state file while it runs, then the snapshot and nothing else.
 mkdir -p "$T/clean" && mkfifo "$T/clean.fifo"
-HEAPSNAP_STATE=64 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/clean/k.%p.hsnap" "$T/killgrow" 10 "$T/clean.fifo" then-exit &
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/clean/k.%p.hsnap" "$T/killgrow" 10 "$T/clean.fifo" then-exit &
 pid=$!
 kill_wait_fifo "$T/clean.fifo"
 during=$(ls -A "$T/clean" | tr '\n' ' ')

@@ -8,8 +8,9 @@
 . tests/fixtures/lib.sh
 FX_TEST=alloc_fn_config fx_ready wrapped || return 0
 G=tests/golden
-if ! HEAPSNAP_LEAKS=1 fx_profile "$T/w.hsnap" "$FX/wrapped" || [ ! -s "$T/w.hsnap" ]; then
-  t_fail alloc_fn_config_profiled "exit $? or no snapshot: $(head -c 300 "$T/fx.err")"; return 0
+HEAPSNAP_LEAKS=1 fx_profile "$T/w.hsnap" "$FX/wrapped"; rc=$?
+if [ "$rc" != 0 ] || [ ! -s "$T/w.hsnap" ]; then
+  t_fail alloc_fn_config_profiled "exit $rc$([ -s "$T/w.hsnap" ] || echo ', no snapshot'): $(head -c 300 "$T/fx.err")"; return 0
 fi
 W=$T/w.hsnap
 

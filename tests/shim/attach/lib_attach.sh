@@ -53,7 +53,10 @@ at_attach() {
 # at_detach: heapsnap detach AT_PID, then the attach's end; AT_DETACH_RC and
 # AT_ATTACH_RC.
 at_detach() {
-  "$HEAPSNAP" detach "$AT_PID" >"$T/detach.out" 2>"$T/detach.err"; AT_DETACH_RC=$?
+  timeout 150 "$HEAPSNAP" detach "$AT_PID" >"$T/detach.out" 2>"$T/detach.err"; AT_DETACH_RC=$?
+  # the attach ends once the socket is gone; a hang is a failure, not the file's timeout
+  for _ in $(seq 3000); do kill -0 "$AT_CLI" 2>/dev/null || break; sleep 0.01; done
+  kill -0 "$AT_CLI" 2>/dev/null && { echo "attach still running after detach" >>"$T/detach.err"; kill -9 "$AT_CLI"; }
   wait "$AT_CLI"; AT_ATTACH_RC=$?
 }
 

@@ -2,7 +2,8 @@
 # that says why and what to do, exit 2, and the process untouched (not
 # traced, still answering, the shim not loaded): no such process, a static
 # binary, a program without the malloc family in its GOT, a process traced
-# already, a stopped one, another user's, and Yama's ptrace_scope.
+# already, a stopped one, another user's, one that is not dumpable (its user
+# may not trace it), and Yama's ptrace_scope.
 . tests/shim/attach/lib_attach.sh
 t_build target tests/shim/attach/target.c -pthread
 t_build nomalloc tests/shim/attach/nomalloc.c
@@ -76,6 +77,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && setpriv --reuid=65534 
   untouched attach_refusal_leaves_another_users_process_untouched
   at_end
   chmod 755 "$T"
+  # a program its user may run but not read is not dumpable: ptrace is for
+  # root alone (the refusal comes from /proc/PID/exe, before any ptrace)
+  cp "$T/target" "$T/target_xo" && chmod 711 "$T/target_xo"
+  at_start as_nobody "$T/target_xo"
+  as_nobody "$HEAPSNAP" attach "$AT_PID" 2>"$T/refusal.err"
+  refused $? attach_refuses_a_process_that_is_not_dumpable "no permission to trace process $AT_PID (target_xo): it is not dumpable.*; run heapsnap as root$"
+  untouched attach_refusal_leaves_a_process_that_is_not_dumpable_untouched
+  at_end
   echo 1 >"$T/scope"
   at_start as_nobody "$T/target"
   HEAPSNAP_YAMA_FILE=$T/scope as_nobody "$HEAPSNAP" attach "$AT_PID" 2>"$T/refusal.err"
@@ -90,4 +99,5 @@ echo 3 >"$T/scope3"
 at_start "$T/target"
 HEAPSNAP_YAMA_FILE=$T/scope3 "$HEAPSNAP" attach "$AT_PID" 2>"$T/refusal.err"
 refused $? attach_refuses_under_yama_scope_3 "Yama ptrace_scope=3): no process may be traced"
+untouched attach_refusal_under_yama_scope_3_leaves_the_process_untouched
 at_end

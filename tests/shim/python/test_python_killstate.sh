@@ -1,5 +1,5 @@
 # test_python_killstate.sh - a Python program killed mid-growth leaves a state
-# file whose sites are Python lines (its code objects are in the state), read
+# file (by default) whose sites are Python lines (its code objects are in the state), read
 # by top, top --peak, timeline and html; with a plain preload and with run.
 # Two interpreters (a Debian and a pyenv build) keep it fast: the state holds
 # what a snapshot's PYCODE holds, which the other Python tests check per version.
@@ -25,7 +25,7 @@ pykill_read() {
 
 while read -r tag py; do
   d="$T/$tag" && mkdir -p "$d/pre" "$d/run" && mkfifo "$d/pre.fifo" "$d/run.fifo"
-  HEAPSNAP_STATE=64 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/pre/k.%p.hsnap" "$py" tests/shim/python/killgrow.py "$d/pre.fifo" &
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/pre/k.%p.hsnap" "$py" tests/shim/python/killgrow.py "$d/pre.fifo" &
   pid=$!
   kill_wait_fifo "$d/pre.fifo" && kill_settle "$d/pre/k.$pid.hsnap.state"
   kill_now "$pid"

@@ -21,6 +21,7 @@
 void life_degrade(const char *why) { printf("degrade: %s\n", why); }
 __thread struct peak_line *peak_mine;
 __thread int peak_idle = 1;
+const volatile int *base_fork_mark;
 _Atomic uint64_t peak_next = UINT64_MAX;
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes) {}
 void peak_capture(uint64_t peak_now) {}

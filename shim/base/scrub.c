@@ -1,0 +1,135 @@
+/*
+ * scrub.c - what the shim's own work leaves behind in a thread: block
+ * addresses in the caller-saved registers (a table slot copied through
+ * xmm2, a probe's neighbour in r9, libc's EVEX memmove in ymm16-31) and
+ * in the dead frames below the hook (a callee's prologue pushing the
+ * register that holds the new block).  The leak check scans a stopped
+ * thread's registers, vector ones included (a program may hold a pointer
+ * only there: LeakSanitizer's use_registers_extra), and its stack from
+ * the stack pointer up, holes in live frames included: a frame the
+ * program builds later over the shim's dead ones shows whatever its
+ * holes cover.  Neither can be told from a live value, so a block the
+ * program dropped would read as kept.  A hook that kept the books clears
+ * both before it returns (Boehm's GC_clear_stack, for the same reason);
+ * nothing of the program's is lost: across a call every one of these
+ * registers is the callee's, and below its stack pointer nothing is live.
+ */
+#include <cpuid.h>
+#include <stdint.h>
+
+#include "base.h"
+
+/* One variant per CPU, chosen once (scrub_init; SSE until then): SSE
+ * clears xmm0-15 and stores 16 bytes at a time; AVX clears ymm0-15 at
+ * once (vzeroall) and stores 32; with AVX-512 it also clears xmm16-31
+ * (zmm with VL, else the zmm form), which the shim's own code (built for
+ * SSE2) never names but libc's string functions do.  Opmask and x87 are
+ * left alone: no address goes through them. */
+enum { SCRUB_SSE, SCRUB_AVX, SCRUB_EVEX, SCRUB_ZMM };
+int scrub_kind = SCRUB_SSE; /* not static: tests/shim/base/test_scrub.c runs each */
+
+static uint64_t scrub_xcr0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t)hi << 32 | lo;
+}
+
+void scrub_init(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX) ||
+        (scrub_xcr0() & 0x6) != 0x6)
+        return;
+    scrub_kind = SCRUB_AVX;
+    if (__get_cpuid_max(0, NULL) < 7 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
+        !(b & bit_AVX512F) || (scrub_xcr0() & 0xe0) != 0xe0)
+        return;
+    scrub_kind = (b & bit_AVX512VL) ? SCRUB_EVEX : SCRUB_ZMM;
+}
+
+#define SCRUB_X(r) "pxor %%xmm" #r ", %%xmm" #r "\n\t"
+#define SCRUB_E(r) "vpxord %%xmm" #r ", %%xmm" #r ", %%xmm" #r "\n\t"
+#define SCRUB_Z(r) "vpxord %%zmm" #r ", %%zmm" #r ", %%zmm" #r "\n\t"
+#define SCRUB_8(m, a, b, c, d, e, f, g, h) m(a) m(b) m(c) m(d) m(e) m(f) m(g) m(h)
+#define SCRUB_SSE_REGS                                                                    \
+    SCRUB_8(SCRUB_X, 0, 1, 2, 3, 4, 5, 6, 7) SCRUB_8(SCRUB_X, 8, 9, 10, 11, 12, 13, 14, 15)
+#define SCRUB_HI_E SCRUB_8(SCRUB_E, 16, 17, 18, 19, 20, 21, 22, 23) \
+                   SCRUB_8(SCRUB_E, 24, 25, 26, 27, 28, 29, 30, 31)
+#define SCRUB_HI_Z SCRUB_8(SCRUB_Z, 16, 17, 18, 19, 20, 21, 22, 23) \
+                   SCRUB_8(SCRUB_Z, 24, 25, 26, 27, 28, 29, 30, 31)
+/* [rsp - rdi, rsp) zeroed with xmm0 / ymm0 (zero by then), rdi a
+ * multiple of 256: the stack pointer is moved below the window first, so
+ * that every store is at or above it (a main thread's stack grows into a
+ * window it never reached, valgrind's too, and a signal's frame lands
+ * below it), then from the vector-aligned address below the old one down,
+ * eight stores a turn, and one unaligned store for the words between that
+ * address and the old stack pointer.  The frame pointer keeps the CFA. */
+#define SCRUB_ST(mov, reg, w, k) mov " %%" reg "0, " #k "*" #w "(%%rcx)\n\t"
+#define SCRUB_STACK(w, mov, movu, reg)                                                    \
+    "test %%rdi, %%rdi\n\t"                                                               \
+    "jz 2f\n\t"                                                                           \
+    "mov %%rsp, %%rdx\n\t"                                                                \
+    "mov %%rsp, %%rax\n\t"                                                                \
+    "and $-" #w ", %%rax\n\t"                                                             \
+    "mov %%rax, %%rcx\n\t"                                                                \
+    "sub %%rdi, %%rcx\n\t"                                                                \
+    "mov %%rcx, %%rsp\n"                                                                  \
+    "1:\n\t"                                                                              \
+    SCRUB_ST(mov, reg, w, 0) SCRUB_ST(mov, reg, w, 1) SCRUB_ST(mov, reg, w, 2)            \
+    SCRUB_ST(mov, reg, w, 3) SCRUB_ST(mov, reg, w, 4) SCRUB_ST(mov, reg, w, 5)            \
+    SCRUB_ST(mov, reg, w, 6) SCRUB_ST(mov, reg, w, 7)                                     \
+    "add $8*" #w ", %%rcx\n\t"                                                            \
+    "cmp %%rax, %%rcx\n\t"                                                                \
+    "jb 1b\n\t"                                                                           \
+    movu " %%" reg "0, -" #w "(%%rdx)\n\t"                                                \
+    "mov %%rdx, %%rsp\n"                                                                  \
+    "2:\n\t"
+/* Last: the integer registers the ABI gives the callee (rax too: free
+ * returns nothing, and a caller that returns a value sets it after). */
+#define SCRUB_GP                                                                          \
+    "xorl %%eax, %%eax\n\txorl %%ecx, %%ecx\n\txorl %%edx, %%edx\n\t"                     \
+    "xorl %%esi, %%esi\n\txorl %%edi, %%edi\n\txorl %%r8d, %%r8d\n\t"                     \
+    "xorl %%r9d, %%r9d\n\txorl %%r10d, %%r10d\n\txorl %%r11d, %%r11d"
+/* rdi is the operand (cleared as well).  xmm16-31 are written without
+ * clobbers: the compiler cannot name them without -mavx512f, and without
+ * it never uses them either. */
+#define SCRUB_CLOBBERS                                                                    \
+    "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "xmm0", "xmm1", "xmm2",         \
+        "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \
+        "xmm13", "xmm14", "xmm15", "memory", "cc"
+
+/* The dead stack below the caller's frame, bytes of it (0: none; rounded
+ * up to 256), then every caller-saved register.  The caller must not
+ * touch a block's address after it: it is the last call before the
+ * return to the program.  bytes may reach further than the shim's work
+ * went this time (the stack grows into it), but no further than that
+ * work may go: a thread's stack must have room for it either way. */
+HS_NOINLINE void scrub_frames(size_t bytes)
+{
+    register size_t n __asm__("rdi") = (bytes + 255) & ~(size_t)255;
+    void *fp = __builtin_frame_address(0); /* a frame pointer: the asm moves rsp */
+    switch (scrub_kind) {
+    case SCRUB_SSE:
+        __asm__ volatile(SCRUB_SSE_REGS SCRUB_STACK(16, "movaps", "movups", "xmm")
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
+        break;
+    case SCRUB_AVX:
+        __asm__ volatile("vzeroall\n\t" SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
+        break;
+    case SCRUB_EVEX:
+        __asm__ volatile("vzeroall\n\t" SCRUB_HI_E SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
+        break;
+    default:
+        __asm__ volatile("vzeroall\n\t" SCRUB_HI_Z SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
+                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
+        break;
+    }
+}
+
+void scrub_regs(void)
+{
+    scrub_frames(0);
+}

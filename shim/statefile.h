@@ -1,0 +1,60 @@
+/*
+ * statefile.h - the state file's module state, shared by the two files
+ * that keep it: state.c (the file, its cells, the helper's heartbeat and
+ * documents) and statelife.c (the file across the process's life: a
+ * fork's child, exec, a clean end).  Lock: none of its own (state.c's
+ * opening says who writes what).
+ */
+#ifndef HEAPSNAP_STATEFILE_H
+#define HEAPSNAP_STATEFILE_H
+
+#include <sys/types.h>
+
+#include "hsnap_state.h"
+#include "shim.h"
+
+#define STATE_SEG (256u * 1024u)    /* the helper's regions are mapped in pieces of this */
+#define STATE_SEGS 4096u            /* ... so they span 1 GiB at most */
+
+struct state_mod {
+    struct hsnap_state_head *h;  /* the header page's mapping; NULL: no state file */
+    size_t size;                 /* the file's bytes (the bound) */
+    int fd;                      /* the helper's, during a heartbeat only; else -1 */
+    int doc_fd;                  /* the document's memfd, while it is made; else -1 */
+    char path[NAME_MAX_PATH + 32];
+    dev_t dev;                   /* the file put at path */
+    ino_t ino;
+    _Atomic uint32_t ncells;     /* chunks handed out */
+    uint32_t maxcells;
+    void *_Atomic cells[HSTATE_DIR_MAX]; /* chunk i's mapping */
+    void *seg[STATE_SEGS];       /* the helper's regions, from traces_off, by STATE_SEG */
+    uint64_t doc_room[2];        /* bytes of each slot allocated so far */
+    uint64_t stacks_room;        /* ... of the nodes */
+    uint64_t traces_room;        /* ... of the traces */
+    uint64_t due;                /* monotonic time of the next heartbeat */
+    uint64_t doc_pcpu;           /* the process's CPU time at the last document */
+    uint64_t used_max;           /* the most bytes of the file allocated at once */
+    uint64_t last_allocs;        /* allocations at the last document */
+    uint32_t last_traces;        /* traces at the last document */
+    uint32_t last_codes;         /* Python code objects it named */
+    uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
+    atomic_int warned_full;
+    atomic_int done;             /* the file is gone (a clean end): nothing more */
+    atomic_int beating;          /* the helper is inside state_beat */
+    atomic_int takers;           /* hooks inside state_cells_take */
+    atomic_int moving;           /* the helper moves the pieces: no chunk is taken */
+    atomic_int unnamed;          /* state_exec took the name; an exec that failed gives it back */
+};
+extern struct state_mod st;
+
+/* state.c, for statelife.c */
+int state_open_as(int mode);      /* the file again, high; -1: no longer ours */
+int state_reserve_fd(int fd, uint64_t off, uint64_t len); /* blocks allocated: 0, or -1 */
+void state_full(uint32_t flag, const char *what); /* a part is full: flag it, warn once */
+void state_name(char *out);       /* NAME.state beside the output */
+int state_create_file(void);      /* a new file at st.path: its descriptor, or -1 */
+void state_identity(void);        /* pid, ppid, start time into the header */
+/* statelife.c, for state.c */
+void state_rename_back(void);     /* the helper, after a failed exec */
+
+#endif
