@@ -8,14 +8,20 @@
 #   tests/**/test_*.sh    sourced-harness shell tests (see tests/lib.sh)
 # and checks the names: no two test scripts share a base name, no two cases
 # (PASS/FAIL/SKIP lines) share a name.
-# Usage: tests/run.sh [PATTERN]   runs only the tests whose path contains PATTERN.
+# Usage: tests/run.sh [PATTERN...]   runs only the tests whose path contains one of them.
 #   TEST_TIMEOUT=S   a test file's time limit (default 600 s; raise it on a loaded machine)
 # The files that took longest are named before the last line.
 set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
 export HEAPSNAP=$PWD/$BUILD/heapsnap SHIM=$PWD/$BUILD/libheapsnap.so
-pattern=${1:-}
+# Whether path $1 is asked for: no pattern, or one it contains.
+wanted() {
+  [ ${#patterns[@]} -eq 0 ] && return 0
+  local p; for p in "${patterns[@]}"; do case "$1" in *"$p"*) return 0 ;; esac; done
+  return 1
+}
+patterns=("$@")
 log=$(mktemp); trap 'rm -f "$log" "$log.times"' EXIT
 mkdir -p "$BUILD/tests"
 
@@ -56,7 +62,7 @@ scripts=$(find tests -name 'test_*.sh' | sort)
 
 for src in $units; do
   [ -e "$src" ] || continue
-  case "$src" in *"$pattern"*) ;; *) continue ;; esac
+  wanted "$src" || continue
   name=$(basename "$src" .c); bin=$BUILD/tests/$name
   objs=""; for f in $(link_srcs "$src"); do objs="$objs $BUILD/obj/${f%.c}.o"; done
   if ! ${CC:-gcc} -O1 -g -std=gnu11 -D_GNU_SOURCE $ROOM_INC -Itests "$src" $objs \
@@ -84,7 +90,7 @@ info_all() {
 
 for sh in $scripts; do
   [ -e "$sh" ] || continue
-  case "$sh" in *"$pattern"*) ;; *) continue ;; esac
+  wanted "$sh" || continue
   name=$(basename "$sh" .sh); scratch=$(mktemp -d)
   run_one "$name" env T="$scratch" bash -c ". tests/lib.sh; . $sh"
   case "$sh" in tests/shim/leak/*) info_all "$name" "$scratch" ;; esac

@@ -9,8 +9,8 @@
  * Without stopping the world: the module map first (the loader lock, no
  * shim lock held), then the blocks, then the traces under the intern lock
  * (every trace a block names exists by then).  BLOCKS and TRACES are never
- * held whole: they go to the file as they are made (blockstream.c's side
- * file, snap_put_traces).  With the leak check, BLOCKS, LEAKS and
+ * held whole: they go to the file as they are made (snapblocks.c, into
+ * the side file; snap_put_traces).  With the leak check, BLOCKS, LEAKS and
  * RETAINERS are leakcheck.c's.  snap_take serialises snapshots and checks
  * and advances the birth epoch; with fatal set every lock is tried a
  * bounded number of times: never hang.
@@ -26,7 +26,6 @@
 #include "snapshot.h"
 
 #define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
-#define SNAP_EXIT_INPLACE 16384u    /* blocks: at exit, a check of so few runs in place */
 #define SNAP_ZMIN_BLOCKS 2048u     /* blocks: a snapshot of fewer is not compressed */
 #define SNAP_DOC_KEEP (64u * 1024u) /* a state document's buffers this small are kept */
 
@@ -44,7 +43,7 @@ static struct {
 } snap;
 
 struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
-static const struct snap_host *snap_host; /* snap_set_host: set once at start-up */
+const struct snap_host *snap_host; /* snapshot.h; snap_set_host: set once at start-up */
 
 void snap_set_host(const struct snap_host *host)
 {
@@ -365,126 +364,6 @@ static int snap_to_file(char *path, struct sbuf *sec, int side, int level)
         return -1;
     }
     return 0;
-}
-
-/* ---------------- BLOCKS into the file ---------------- */
-
-/* Room in *lv for trace id (a trace born while the blocks are written);
- * 0, or -1 (the block goes uncounted in STATS). */
-static int snap_live_grow(struct snap_live *lv, uint32_t id)
-{
-    uint32_t n = id + 1 > 2 * lv->n ? id + 1 : 2 * lv->n;
-    struct trace_live *live = arena_map((size_t)n * sizeof *live);
-    if (!live)
-        return -1;
-    memcpy(live, lv->live, lv->len);
-    arena_unmap(lv->live, lv->len);
-    lv->live = live;
-    lv->n = n;
-    lv->len = (size_t)n * sizeof *live;
-    return 0;
-}
-
-/* BLOCKS streamed (blockstream.c): a chunk of blocks at a time. */
-#define SNAP_CHUNK 2048 /* 64 KiB */
-static struct {
-    struct side_file *f;
-    struct snap_live *lv;
-    uint64_t n;
-    unsigned k;
-    struct hsnap_block buf[SNAP_CHUNK];
-} snap_stream; /* one snapshot at a time: the snapshot lock */
-
-static void snap_stream_block(const struct hsnap_block *b, void *arg)
-{
-    if (b->trace >= snap_stream.lv->n)
-        snap_live_grow(snap_stream.lv, b->trace);
-    trace_live_add(snap_stream.lv->live, snap_stream.lv->n, b->trace, b->size);
-    snap_stream.buf[snap_stream.k++] = *b;
-    snap_stream.n++;
-    if (snap_stream.k == SNAP_CHUNK) {
-        side_out(snap_stream.f, snap_stream.buf, sizeof snap_stream.buf);
-        snap_stream.k = 0;
-    }
-}
-
-/* The blocks' count comes before them, and is known after them: its room
- * is reserved, and its crc combined with theirs (side_sec_end). */
-static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_t *count)
-{
-    if (snap_live_init(lv, trace_count() + 1024) != 0)
-        return -1;
-    snap_stream.f = f;
-    snap_stream.lv = lv;
-    snap_stream.n = snap_stream.k = 0;
-    f->hint = pend_live_count() * sizeof(struct hsnap_block);
-    side_sec_begin(f, 8, ZSEC_UNKNOWN);
-    if (bstream_blocks(snap_stream_block, NULL, &snap_run.left) != 0)
-        return -1;
-    side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
-    side_sec_end(f, HSNAP_SEC_BLOCKS, &snap_stream.n, 8);
-    *count = snap_stream.n;
-    return 0;
-}
-
-/* Whether the leak check of a snapshot taken for reason runs on a fork
- * (HEAPSNAP_LEAK_FORK: "auto|0|1|no|yes|false|true|off|on", so after auto
- * an odd index is "no").  auto forks but for the exit snapshot of a small
- * heap: the fork is there so that a running program's threads need not
- * wait for the scan, and at exit nothing is left to wait for.  In place,
- * the check of a small heap costs less than the clone and the wait for
- * the child, and the process's own peak RSS grows by its copy instead of
- * the child's, a few hundred KiB under this bound (docs/performance.md, the exit
- * check).  Without a stop
- * signal (HEAPSNAP_STOP_SIGNAL=off) threads still running at exit would
- * move pointers under an in-place scan: the fork's image stands still. */
-static int snap_leak_fork(unsigned reason)
-{
-    long v = opt_int(OPT_LEAK_FORK);
-    if (v != 0)
-        return !(v & 1);
-    return reason != HSNAP_REASON_EXIT || pend_live_count() > SNAP_EXIT_INPLACE ||
-           !snap_host->can_hold();
-}
-
-/* BLOCKS: the leak check's (leakcheck.c), on a fork of the process or in
- * place, the sorted copy on the fatal path, else streamed. */
-int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
-                    int *leaks, struct snap_live *lv, uint64_t *count)
-{
-    int forked = 0;
-    if (*leaks && snap_leak_fork(reason)) {
-        int rc = snap_host->leak_forked(f, lv, count);
-        forked = 1;
-        if (rc == 0) {
-            opt_debug("leak check: on a fork", "", "");
-            return 0;
-        }
-        if (rc < 0)
-            *leaks = 0, snap_run.leaks_skipped = 1; /* warned: a snapshot without it */
-    }
-    if (*leaks)
-        opt_debug("leak check: in place", "", "");
-    if (*leaks || fatal) {
-        int rc = snap_host->leak_inplace(f, sec, fatal, leaks, lv, count);
-        if (rc != COLLECT_UNSTOPPED)
-            return rc;
-        /* A thread that cannot be stopped (it blocks the stop signal)
-         * would change memory under an in-place scan: the fork's image
-         * stands still.  Without one (HEAPSNAP_LEAK_FORK=0, or no fork
-         * could be made), no check: the snapshot says so. */
-        long v = opt_int(OPT_LEAK_FORK); /* odd after auto: never */
-        if (!forked && !(v & 1) && snap_host->leak_forked(f, lv, count) == 0) {
-            opt_debug("leak check: on a fork (a thread could not be stopped)", "", "");
-            return 0;
-        }
-        opt_warn("leak check skipped: a thread could not be stopped and the check cannot "
-                 "run on a fork", "", "");
-        *leaks = 0;
-        snap_run.leaks_skipped = 1;
-        return snap_host->leak_inplace(f, sec, fatal, leaks, lv, count);
-    }
-    return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);
 }
 
 /* HEAPSNAP_COMPRESS's level for a snapshot of about blocks live blocks, or

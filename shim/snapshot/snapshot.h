@@ -71,6 +71,7 @@ struct snap_host {
     int (*state_yield)(void);          /* state_yield: its blocks back (0), or -1 */
 };
 void snap_set_host(const struct snap_host *host);
+extern const struct snap_host *snap_host; /* snapshot.c's, for snapblocks.c */
 
 /* ---- leakcheck.c ---- */
 /* Whether this snapshot runs the check; *why: why the exit's does not
