@@ -174,6 +174,14 @@
  *                (hsnap_state.h, HEAPSNAP_STATE): its bound and the most
  *                of it in use, in bytes.  Absent without one; a reader
  *                checks the length is exactly 24.
+ *   MAPLINE   := u32 count, u32 0, u64 mapped[count]
+ *                (type 19) For each SITELINE point, same index (count =
+ *                its count): the live bytes of the mmap kind's traces
+ *                (HSNAP_TRACE_MMAP) in the point's heap; the malloc kind's
+ *                are heap less them.  Written with SITELINE when a trace
+ *                is of the mmap kind; absent otherwise (every point's heap
+ *                is then malloc's).  A reader checks the length is exactly
+ *                8 + 8*count and mapped[i] <= heap[i].
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
@@ -181,8 +189,8 @@
  * snapshot has under 2048 live blocks (then it writes format 2) or the
  * payload is under a few hundred bytes.  FAILED came within version 2 (an older
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
- * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED and STATE
- * (an older reader takes the latest unloaded module at an address).
+ * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
+ * and MAPLINE (an older reader takes the latest unloaded module at an address).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -210,6 +218,7 @@ enum hsnap_section_type {
     HSNAP_SEC_FAILED = 16, /* failed allocations per site */
     HSNAP_SEC_UNLOADED = 17, /* when the unloaded modules left */
     HSNAP_SEC_STATE = 18,  /* the state file's bound and use */
+    HSNAP_SEC_MAPLINE = 19, /* the mmap kind's bytes at each SITELINE point */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,

@@ -637,13 +637,14 @@ void life_timeline_unlock(void);
 struct sl_point {
     struct hsnap_siteline_point p;
     struct hsnap_siteline_site site[SL_SITES];
+    uint64_t mapped; /* of p.heap, the mmap kind's bytes (MAPLINE) */
 };
 uint64_t sl_step_ns(void);  /* HEAPSNAP_SITELINE; 0 = off */
 uint64_t sl_due(void);      /* monotonic time of the next point; 0 = off */
 void sl_sample(void);       /* the helper thread takes a point */
 struct sbuf;
-int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32_t ntraces,
-           int fatal);      /* the SITELINE payload (empty when off); 0 or -1 */
+int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint32_t nlive,
+           uint32_t ntraces, int fatal); /* SITELINE and MAPLINE (empty when off); 0 or -1 */
 void sl_reset(void);        /* a new attach: no point kept */
 void sl_lock(void);         /* fork */
 void sl_unlock(void);

@@ -37,6 +37,7 @@
 #define STATE_MIB (1024u * 1024u)
 #define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
+#define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
 
 struct state_mod st = {.fd = -1, .doc_fd = -1}; /* statefile.h */
 
@@ -135,6 +136,7 @@ static void *state_at(uint64_t off, uint64_t len)
                            MAP_SHARED, st.fd, (off_t)at);
         if (m == MAP_FAILED)
             return NULL;
+        madvise(m, n < STATE_SEG ? n : STATE_SEG, MADV_RANDOM); /* as state_map_chunk's */
         st.seg[j] = m;
     }
     return (char *)st.seg[j] + rel % STATE_SEG;
@@ -211,6 +213,8 @@ static void *state_map_chunk(uint32_t i)
             : MAP_FAILED;
     e = errno;
     close(fd);
+    if (m != MAP_FAILED) /* a first touch faults in no readahead window of the file */
+        madvise(m, HSTATE_CHUNK, MADV_RANDOM);
     errno = e;
     return m;
 }
@@ -436,8 +440,8 @@ static void state_publish(uint64_t len)
     __atomic_store_n(&st.h->doc_slot, k, __ATOMIC_RELEASE);
     st.h->docs++;
     /* the slot before holds nothing a reader takes now: its pages go back
-     * (allocated again before the next document is copied there) */
-    if (st.doc_room[1 - k] && state_fd() == 0 &&
+     * when they are many (allocated again before the next is copied in) */
+    if (st.doc_room[1 - k] >= STATE_PUNCH && state_fd() == 0 &&
         fallocate(st.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                   (off_t)st.h->doc_off[1 - k], (off_t)st.doc_room[1 - k]) == 0) {
         st.h->doc[1 - k].len = 0;
@@ -515,18 +519,17 @@ static int state_stacks(uint32_t n)
     return -1;
 }
 
-static uint64_t state_cpu_ns(void)
+static uint64_t state_cpu_ns(clockid_t id)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    if (clock_gettime(id, &ts) != 0)
         return 0;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The helper's heartbeat: the time, new traces' stacks, and a document
- * when traces or allocations moved since the last - spaced by its cost:
- * the next waits a hundred times the CPU time this one took (the cells and
- * the stacks, which a reader adds to it, are current at every beat). */
+/* The helper's heartbeat: the time, new traces' stacks, and, when traces or allocations
+ * moved, a document paid for as the site line's walks are: the process used 100 times the
+ * last one's CPU time since, or 10 times that passed (cells and stacks are always current). */
 static void state_beat_now(void)
 {
     if (atomic_load(&st.unnamed) == 2)
@@ -537,15 +540,14 @@ static void state_beat_now(void)
     uint32_t n = trace_count();
     int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(n);
     uint32_t codes = py_code_count();
-    /* new Python code objects: their lines are in the next document, due
-     * sooner (at a tenth of the spacing) */
-    int soon = codes != st.last_codes &&
-               now >= st.doc_at + (st.doc_spent * STATE_DOC_SPACING / 10 > STATE_BEAT_NS / 2
-                                       ? st.doc_spent * STATE_DOC_SPACING / 10 : STATE_BEAT_NS / 2);
-    if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || now >= st.doc_next || soon) &&
+    uint64_t pcpu = state_cpu_ns(CLOCK_PROCESS_CPUTIME_ID), cost = st.doc_spent * STATE_DOC_SPACING;
+    unsigned div = codes != st.last_codes ? 10 : 1; /* new Python code: its lines sooner */
+    int paid = now >= st.doc_at + STATE_BEAT_NS / 2 &&
+               (pcpu >= st.doc_pcpu + cost / div || now >= st.doc_at + 10 * cost / div);
+    if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || paid) &&
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
          n != st.last_traces)) {
-        uint64_t cpu = state_cpu_ns();
+        uint64_t cpu = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
         if (st.doc_fd < 0)
             st.doc_fd = fd_high(memfd_create("heapsnap-state", MFD_CLOEXEC));
         struct snap_live lv = {0};
@@ -565,11 +567,9 @@ static void state_beat_now(void)
         if (st.doc_fd >= 0) /* no descriptor stays open, and its pages go */
             close(st.doc_fd);
         st.doc_fd = -1;
-        uint64_t spent = state_cpu_ns() - cpu;
+        st.doc_spent = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
         st.doc_at = now;
-        st.doc_spent = spent;
-        st.doc_next = now + (spent * STATE_DOC_SPACING > STATE_BEAT_NS
-                                 ? spent * STATE_DOC_SPACING : STATE_BEAT_NS) - STATE_BEAT_NS / 8;
+        st.doc_pcpu = pcpu + st.doc_spent;
     }
     state_used();
     if (st.fd >= 0 && close(st.fd) >= -1) /* no descriptor stays open */

@@ -32,7 +32,7 @@ struct state_mod {
     uint64_t stacks_room;        /* ... of the nodes */
     uint64_t traces_room;        /* ... of the traces */
     uint64_t due;                /* monotonic time of the next heartbeat */
-    uint64_t doc_next;           /* ... before which no document is made */
+    uint64_t doc_pcpu;           /* the process's CPU time at the last document */
     uint64_t used_max;           /* the most bytes of the file allocated at once */
     uint64_t last_allocs;        /* allocations at the last document */
     uint32_t last_traces;        /* traces at the last document */

@@ -151,7 +151,7 @@ static void state_restart(void)
     st.doc_room[0] = st.doc_room[1] = 0;
     st.stacks_room = st.traces_room = 0;
     st.last_traces = 0;
-    st.due = st.doc_next = 0;
+    st.due = st.doc_at = st.doc_pcpu = 0;
 }
 
 /* The helper, after an exec failed (state_exec_failed): the file made

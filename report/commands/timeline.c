@@ -3,7 +3,8 @@
  * (report/memline.h): the traced heap, the resident set, and the live
  * bytes of the largest allocation sites at each point, as a table or as
  * JSON (docs/json.md).  Snapshots of one process are merged (each carries
- * its history since the start); each process has its own table.
+ * its history since the start); each process has its own table.  --kind
+ * keeps one kind of memory: its bytes at each point (MAPLINE) and its sites.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "frames.h"
 #include "json.h"
 #include "memline.h"
+#include "siteline.h"
 
 #define TL_COLUMNS 5        /* sites shown as columns by default */
 #define TL_MAX_COLUMNS 16
@@ -24,7 +26,10 @@
 struct tl_opts {
     int json;
     unsigned columns;
+    int kind; /* --kind: SNAP_KIND_* */
 };
+
+static const char *const tl_kinds[] = {"all", "malloc", "mmap"}; /* SNAP_KIND_* */
 
 static void tl_usage(void)
 {
@@ -37,19 +42,24 @@ static void tl_usage(void)
            "(its bytes are then in \"other\").  Snapshots without per-site data (format\n"
            "1, or HEAPSNAP_SITELINE=0) show the traced heap alone.\n"
            "  -n N               sites shown as columns (default %d, at most %d)\n"
-           "      --format text|json  JSON is described in docs/json.md\n",
+           "      --format text|json  JSON is described in docs/json.md\n"
+           CLI_KIND_HELP
+           "                     (the heap and the sites of that kind at each point;\n"
+           "                     RSS stays the whole process's)\n",
            TL_COLUMNS, TL_MAX_COLUMNS);
 }
 
 static int tl_getopt(int argc, char **argv, struct tl_opts *o, char *err, size_t errlen)
 {
     static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+                                             {"kind", required_argument, NULL, 'K'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     uint64_t n;
     int c;
     o->json = 0;
     o->columns = TL_COLUMNS;
+    o->kind = SNAP_KIND_ALL;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
@@ -66,6 +76,9 @@ static int tl_getopt(int argc, char **argv, struct tl_opts *o, char *err, size_t
         } else if (c == 'f') {
             cli_bad_value(err, errlen, "--format", optarg, "text, json");
             return cli_prefix(err, errlen, "timeline"), 2;
+        } else if (c == 'K') {
+            if (cli_parse_kind(optarg, &o->kind, err, errlen) < 0)
+                return cli_prefix(err, errlen, "timeline"), 2;
         } else {
             return cli_bad_option("timeline", c, argv, err, errlen);
         }
@@ -109,13 +122,17 @@ static void tl_head(const struct memline *ml, size_t cols)
     esc_text(tl_base(ml->latest->exe[0] ? ml->latest->exe : "?"), exe, sizeof(exe));
     printf("pid %u %s, %d snapshot%s: %zu point%s", ml->latest->meta.pid, exe, ml->nsnaps,
            ml->nsnaps == 1 ? "" : "s", ml->n, ml->n == 1 ? "" : "s");
+    char kind[64] = "";
+    if (ml->kind != SNAP_KIND_ALL) /* the heap and sites of one kind; the RSS the process's */
+        snprintf(kind, sizeof(kind), "; the %s kind only", tl_kinds[ml->kind]);
     if (!ml->has_sites) {
-        printf(", traced heap only: RSS and sites were not recorded (%s)\n", tl_why_not(ml));
+        printf(", traced heap only: RSS and sites were not recorded (%s)%s\n", tl_why_not(ml),
+               kind);
         printf("%9s %11s\n", "time", "heap");
         return;
     }
-    printf(" (every %.3g ms at first, every %.3g ms now), the %u largest sites at each\n",
-           ml->first_step_ns / 1e6, ml->step_ns / 1e6, ml->per_point);
+    printf(" (every %.3g ms at first, every %.3g ms now), the %u largest sites at each%s\n",
+           ml->first_step_ns / 1e6, ml->step_ns / 1e6, ml->per_point, kind);
     for (size_t k = 0; k < cols; k++) {
         char name[4200], func[4200];
         esc_text(ml->sites[k].name, name, sizeof(name));
@@ -225,6 +242,8 @@ static void tl_json_proc(struct json *j, const struct memline *ml, const struct 
 {
     const struct snap *s = ml->latest;
     json_obj_begin(j);
+    if (ml->kind != SNAP_KIND_ALL)
+        json_kstr(j, "kind", tl_kinds[ml->kind]);
     json_ku64(j, "pid", s->meta.pid);
     json_kstr(j, "exe", s->exe);
     json_ku64(j, "start_ns", s->meta.start_ns);
@@ -282,8 +301,9 @@ static void tl_json_proc(struct json *j, const struct memline *ml, const struct 
 
 /* --- the command -------------------------------------------------------------- */
 
-/* The memline of process k among snaps[0..n). */
-static int tl_build(struct memline *ml, const struct snap *snaps, const int *proc, int k, int n)
+/* The memline of process k among snaps[0..n), of one kind. */
+static int tl_build(struct memline *ml, const struct snap *snaps, const int *proc, int k, int n,
+                    int kind)
 {
     const struct snap **mine = malloc((size_t)n * sizeof(*mine));
     int m = 0;
@@ -292,7 +312,7 @@ static int tl_build(struct memline *ml, const struct snap *snaps, const int *pro
     for (int i = 0; i < n; i++)
         if (proc[i] == k)
             mine[m++] = &snaps[i];
-    int rc = memline_build(ml, mine, m);
+    int rc = memline_build_kind(ml, mine, m, kind);
     free(mine);
     return rc;
 }
@@ -317,7 +337,7 @@ static int tl_print(const struct tl_opts *o, const struct snap *snaps, char **pa
     }
     for (int k = 0; k < nprocs && !rc; k++) {
         struct memline ml;
-        if (tl_build(&ml, snaps, proc, k, n) < 0) {
+        if (tl_build(&ml, snaps, proc, k, n, o->kind) < 0) {
             snprintf(err, errlen, "timeline: out of memory");
             rc = 2;
             break;
@@ -352,10 +372,18 @@ int cmd_timeline(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "timeline: out of memory");
         return 2;
     }
-    for (; loaded < n; loaded++)
+    int unknown = 0; /* a snapshot that cannot tell the kinds apart over time */
+    for (; loaded < n && !unknown; loaded++) {
         if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
             break;
-    rc = loaded < n ? 2 : tl_print(&o, snaps, argv + optind, n, err, errlen);
+        if (o.kind != SNAP_KIND_ALL && !siteline_kinds_known(&snaps[loaded])) {
+            snprintf(err, errlen, "timeline: %s: its points do not say which of their bytes were "
+                     "mapped (HEAPSNAP_SITELINE=0, or an older heapsnap): no --kind",
+                     argv[optind + loaded]);
+            unknown = 1;
+        }
+    }
+    rc = loaded < n || unknown ? 2 : tl_print(&o, snaps, argv + optind, n, err, errlen);
     frames_fini();
     for (int i = 0; i < loaded; i++)
         snap_free(&snaps[i]);

@@ -1,7 +1,7 @@
 /*
  * siteline.c - the SITELINE section read back: points of stride 32 + 16 *
  * nsites after a 32-byte head, each checked once (see siteline.h) so that
- * report/memline.c can index them without checks.
+ * report/memline.c can index them without checks; and MAPLINE beside it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,7 +79,45 @@ static int sl_check_point(const struct snap *s, uint32_t i, char *err, size_t er
     return 0;
 }
 
-int siteline_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen)
+/* MAPLINE's payload m[0..mlen) beside the points. */
+static int sl_mapped_decode(struct snap *s, const uint8_t *m, uint64_t mlen, char *err,
+                            size_t errlen)
+{
+    uint32_t head[2];
+    uint64_t v;
+    if (mlen < 8 || (memcpy(head, m, 8), head[0] != s->sl.head.count) || head[1] ||
+        mlen != 8 + 8 * (uint64_t)head[0])
+        return snap_section_fail(err, errlen, "MAPLINE", "%llu bytes, not %u points'",
+                                 (unsigned long long)mlen, s->sl.head.count);
+    for (uint32_t i = 0; i < head[0]; i++)
+        if (memcpy(&v, m + 8 + 8 * (uint64_t)i, 8), v > siteline_point(s, i)->heap)
+            return snap_section_fail(err, errlen, "MAPLINE", "point %u: %llu bytes, heap is %llu",
+                                     i, (unsigned long long)v,
+                                     (unsigned long long)siteline_point(s, i)->heap);
+    s->sl.mapped = m + 8;
+    return 0;
+}
+
+int siteline_kinds_known(const struct snap *s)
+{
+    if (s->sl.mapped)
+        return 1;
+    for (uint32_t t = 0; t < s->ntraces; t++)
+        if (s->traces[t].flags & HSNAP_TRACE_MMAP)
+            return 0;
+    return 1;
+}
+
+uint64_t siteline_mapped(const struct snap *s, uint32_t i)
+{
+    uint64_t v = 0;
+    if (s->sl.mapped)
+        memcpy(&v, s->sl.mapped + 8 * (uint64_t)i, 8);
+    return v;
+}
+
+int siteline_decode(struct snap *s, const uint8_t *p, uint64_t len, const uint8_t *m,
+                    uint64_t mlen, char *err, size_t errlen)
 {
     struct hsnap_siteline_head h;
     if (len < sizeof(h))
@@ -96,7 +134,8 @@ int siteline_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, s
     s->sl.head = h;
     s->sl.points = p + sizeof(h);
     for (uint32_t i = 0; i < h.count; i++)
-        if (sl_check_point(s, i, err, errlen) < 0) {
+        if (sl_check_point(s, i, err, errlen) < 0 ||
+            (i + 1 == h.count && m && sl_mapped_decode(s, m, mlen, err, errlen) < 0)) {
             memset(&s->sl, 0, sizeof(s->sl));
             return -1;
         }

@@ -461,8 +461,8 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
             return -1;
     }
     if (secs[HSNAP_SEC_SITELINE].seen &&
-        siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len, err,
-                        errlen) < 0)
+        siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len,
+                        secs[HSNAP_SEC_MAPLINE].data, secs[HSNAP_SEC_MAPLINE].len, err, errlen) < 0)
         return -1;
     if (secs[HSNAP_SEC_STATE].seen && parse_state_use(&secs[HSNAP_SEC_STATE], s, err, errlen) < 0)
         return -1;

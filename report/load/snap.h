@@ -63,9 +63,11 @@ struct snap_siteline {
     struct hsnap_siteline_head head;     /* copied out */
     const uint8_t *points;               /* head.count points, into buf:
                                             use siteline_point/_sites */
+    const uint8_t *mapped;               /* MAPLINE: head.count u64s, into
+                                            buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 19 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 20 /* slots for known types, indexed by type */
 
 /* A section's size in the file and uncompressed (equal when stored raw). */
 struct snap_secsize {

@@ -9,7 +9,8 @@
  * by the ordinary loader (snap.c) after this file has patched it: its live
  * sums replaced by the cells' (fresher: the hooks keep them at the
  * instant), META marked cut short, as of the last heartbeat, with the
- * state's pid.  Only the header page, the cells in use and the document
+ * state's pid; its compressed sections (a document of many traces) are
+ * stored plain first.  Only the header page, the cells in use and the document
  * are read, never the sparse rest.  A torn counter reads as a consistent-
  * enough view: a site whose lines add up to less than nothing holds
  * nothing, and totals are raised to the live sums where these ran ahead.
@@ -122,8 +123,8 @@ static int st_cells(int fd, const struct hsnap_state_head *h, int64_t (*acc)[2],
 }
 
 /* The document's section of type t: its payload's offset, or 0.  The
- * document is plain (format 2) as the shim writes it; anything else is
- * left to the loader to refuse. */
+ * document is plain (st_plain); anything else is left to the loader to
+ * refuse. */
 static uint64_t st_section(const uint8_t *d, uint64_t len, uint32_t t, uint64_t *plen)
 {
     struct hsnap_section s;
@@ -137,6 +138,72 @@ static uint64_t st_section(const uint8_t *d, uint64_t len, uint32_t t, uint64_t 
         }
         at += sizeof s + s.length;
     }
+    return 0;
+}
+
+/* n bytes of p at *o + *w, *o grown as needed; 0, or -1 out of memory. */
+static int st_append(uint8_t **o, uint64_t *w, uint64_t *cap, const void *p, uint64_t n)
+{
+    if (*w + n > *cap) {
+        uint64_t c = *cap ? *cap : 4096;
+        while (c < *w + n)
+            c *= 2;
+        uint8_t *q = realloc(*o, c);
+        if (!q)
+            return -1;
+        *o = q, *cap = c;
+    }
+    memcpy(*o + *w, p, n);
+    *w += n;
+    return 0;
+}
+
+/* The document d (*len bytes, its crc checked) with every section stored
+ * compressed (HSNAP_SEC_ZSTD: the shim compresses a document of many
+ * traces) inflated and stored plain, in a buffer of its own in *out (NULL
+ * when none was compressed); what does not parse is copied as it is, for
+ * the loader to refuse.  0, or -1 with the reason. */
+static int st_plain(const uint8_t *d, uint64_t *len, uint8_t **out, char *err, size_t errlen)
+{
+    struct hsnap_section s;
+    uint64_t at = sizeof(struct hsnap_header), w = 0, cap = 0;
+    uint8_t *o = NULL;
+    int any = 0, r = *len < at ? 0 : st_append(&o, &w, &cap, d, at);
+    while (r == 0 && at + sizeof s <= *len) {
+        memcpy(&s, d + at, sizeof s);
+        if (s.length > *len - at - sizeof s)
+            break;
+        const uint8_t *p = d + at + sizeof s;
+        uint8_t *raw = NULL;
+        uint64_t rlen = s.length;
+        at += sizeof s + s.length;
+        if (s.type & HSNAP_SEC_ZSTD) {
+            r = snap_section_inflate(p, s.length, snap_section_name(s.type & ~HSNAP_SEC_ZSTD), &raw,
+                                     &rlen, err, errlen);
+            s.type &= ~HSNAP_SEC_ZSTD;
+            s.length = rlen;
+            s.crc32 = r == 0 ? (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), raw, rlen) : 0;
+            p = raw;
+            any = 1;
+        }
+        if (r == 0 &&
+            (st_append(&o, &w, &cap, &s, sizeof s) || st_append(&o, &w, &cap, p, s.length)))
+            r = st_fail(err, errlen, "out of memory");
+        free(raw);
+    }
+    if (r == 0 && at < *len && st_append(&o, &w, &cap, d + at, *len - at))
+        r = st_fail(err, errlen, "out of memory");
+    if (r != 0 || !any) {
+        free(o);
+        *out = NULL;
+        return r;
+    }
+    struct hsnap_header hh;
+    memcpy(&hh, o, sizeof hh);
+    hh.file_size = w;
+    memcpy(o, &hh, sizeof hh);
+    *out = o;
+    *len = w;
     return 0;
 }
 
@@ -388,7 +455,15 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
         st_fail(err, errlen, "its document does not match its checksum: damaged");
         goto out;
     }
-    uint32_t n = st_ntraces(doc, dd->len), N = h.stacks_n;
+    uint64_t dlen = dd->len;
+    uint8_t *plain = NULL;
+    if (st_plain(doc, &dlen, &plain, err, errlen) != 0)
+        goto out;
+    if (plain) {
+        free(doc);
+        doc = plain;
+    }
+    uint32_t n = st_ntraces(doc, dlen), N = h.stacks_n;
     if (N && !(acc = calloc(N, sizeof *acc))) {
         st_fail(err, errlen, "out of memory");
         goto out;
@@ -399,7 +474,7 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     }
     uint8_t *full = NULL;
     uint64_t flen = 0;
-    if (st_with_traces(fd, &h, doc, dd->len, n, N, acc, &full, &flen, err, errlen) != 0)
+    if (st_with_traces(fd, &h, doc, dlen, n, N, acc, &full, &flen, err, errlen) != 0)
         goto out;
     st_patch(full, flen, acc, N, &h);
     rc = snap_load_mem(full, flen, out, err, errlen);

@@ -158,18 +158,31 @@ static long site_of(struct memline *ml, struct ml_name **set, const struct frame
     return (long)e->site;
 }
 
+/* The bytes of ml's kind (--kind) in a point of heap bytes, mapped of them
+ * mmap's (MAPLINE; 0 at a point without sites: the caller made sure no
+ * trace is of the mmap kind).  The sites kept are the kind's, and the
+ * peak's bytes the capture's of the kind. */
+static uint64_t kind_heap(const struct memline *ml, uint64_t heap, uint64_t mapped)
+{
+    return ml->kind == SNAP_KIND_ALL ? heap : ml->kind == SNAP_KIND_MMAP ? mapped : heap - mapped;
+}
+
 /* SITELINE point r into p, its sites into ml->ent (one entry per site). */
 static int fill_sites(struct memline *ml, struct ml_point *p, const struct ml_raw *r,
                       struct ml_name **set, size_t *scap, size_t *ecap)
 {
     const struct hsnap_siteline_point *sp = siteline_point(r->s, (uint32_t)r->i);
     const struct hsnap_siteline_site *v = siteline_sites(r->s, (uint32_t)r->i);
-    *p = (struct ml_point){r->t_ns, sp->heap, sp->rss, sp->other, ml->nent, 0, 1, 0};
+    uint64_t heap = kind_heap(ml, sp->heap, siteline_mapped(r->s, (uint32_t)r->i));
+    *p = (struct ml_point){r->t_ns, heap, sp->rss, heap, ml->nent, 0, 1, 0};
     for (uint32_t k = 0; k < r->s->sl.head.nsites; k++) {
         if (v[k].trace == HSNAP_SITELINE_NONE) {
             p->full = 0;
             continue;
         }
+        if (!snap_kind_kept(ml->kind, r->s, v[k].trace))
+            continue;
+        p->other -= v[k].bytes;
         const struct frames_trace *t = frames_get(r->s, v[k].trace);
         long site = t ? site_of(ml, set, t, scap) : -1;
         if (site < 0)
@@ -215,10 +228,14 @@ static int fill_peak(struct memline *ml, struct ml_point *p, const struct ml_raw
     size_t n = 0;
     uint64_t listed = 0;
     int rc = -1;
-    *p = (struct ml_point){r->t_ns, peak_heap(s), 0, 0, ml->nent, 0, 0, 1};
+    uint64_t heap = 0;
+    for (uint32_t t = 0; ml->kind != SNAP_KIND_ALL && s->peak_stats && t < s->ntraces; t++)
+        heap += snap_kind_kept(ml->kind, s, t) ? s->peak_stats[t].live_bytes : 0;
+    *p = (struct ml_point){r->t_ns, ml->kind == SNAP_KIND_ALL ? peak_heap(s) : heap, 0, 0,
+                           ml->nent, 0, 0, 1};
     for (uint32_t t = 0; s->peak_stats && t < s->ntraces; t++) {
         const struct frames_trace *ft;
-        if (!s->peak_stats[t].live_bytes)
+        if (!s->peak_stats[t].live_bytes || !snap_kind_kept(ml->kind, s, t))
             continue;
         if (!(ft = frames_get(s, t)))
             goto out;
@@ -258,9 +275,10 @@ out:
     return rc;
 }
 
-static void heap_only(struct ml_point *p, const struct ml_raw *r, size_t first)
+static void heap_only(const struct memline *ml, struct ml_point *p, const struct ml_raw *r,
+                      size_t first)
 {
-    uint64_t heap = raw_heap(r);
+    uint64_t heap = kind_heap(ml, raw_heap(r), 0);
     *p = (struct ml_point){r->t_ns, heap, 0, heap, first, 0, 0, r->i == ML_PEAK};
 }
 
@@ -324,11 +342,17 @@ static void find_peak(struct memline *ml)
 
 int memline_build(struct memline *ml, const struct snap *const *snaps, int n)
 {
+    return memline_build_kind(ml, snaps, n, SNAP_KIND_ALL);
+}
+
+int memline_build_kind(struct memline *ml, const struct snap *const *snaps, int n, int kind)
+{
     struct ml_raw *raw = NULL;
     struct ml_name *set = NULL, *e, *tmp;
     size_t nraw = 0, scap = 0, ecap = 0;
     const struct snap *with = NULL; /* the latest snapshot with SITELINE */
     memset(ml, 0, sizeof(*ml));
+    ml->kind = kind;
     ml->nsnaps = n;
     ml->latest = snaps[0];
     for (int j = 0; j < n; j++) {
@@ -347,7 +371,7 @@ int memline_build(struct memline *ml, const struct snap *const *snaps, int n)
         goto oom;
     for (; ml->n < nraw; ml->n++) {
         if (!ml->has_sites)
-            heap_only(&ml->pts[ml->n], &raw[ml->n], ml->nent);
+            heap_only(ml, &ml->pts[ml->n], &raw[ml->n], ml->nent);
         else if ((raw[ml->n].i == ML_PEAK
                       ? fill_peak(ml, &ml->pts[ml->n], &raw[ml->n], &set, &scap, &ecap)
                       : fill_sites(ml, &ml->pts[ml->n], &raw[ml->n], &set, &scap, &ecap)) < 0)

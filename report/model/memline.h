@@ -45,6 +45,7 @@ struct ml_point {
 
 struct memline {
     const struct snap *latest; /* the process's latest snapshot */
+    int kind;            /* SNAP_KIND_*: the heap and sites of one kind only */
     int nsnaps;
     int has_sites;       /* points from SITELINE: rss and sites recorded */
     uint32_t per_point;  /* sites recorded per point */
@@ -67,6 +68,11 @@ int memline_procs(const struct snap *snaps, int n, int *proc);
  * (n >= 1; loaded by snap_load, they must outlive ml).  0, or -1 when out
  * of memory. */
 int memline_build(struct memline *ml, const struct snap *const *snaps, int n);
+
+/* The same for one kind of memory (SNAP_KIND_*, timeline --kind): its
+ * bytes at each point (MAPLINE) and its sites only.  The caller checks
+ * first that the snapshots know their kinds (siteline_kinds_known). */
+int memline_build_kind(struct memline *ml, const struct snap *const *snaps, int n, int kind);
 void memline_free(struct memline *ml);
 
 /* Bytes of site at point p: 1 and *bytes when listed or known to be 0,

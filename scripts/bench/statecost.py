@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """statecost.py - what the state file that survives a kill (HEAPSNAP_STATE,
 shim/state.c) costs a program: runs of bench workloads under the shim with
-the state file (the default) and without it (HEAPSNAP_STATE=0), in turn, in
+the state file (HEAPSNAP_STATE=64, the bound of `run`) and without it
+(HEAPSNAP_STATE=0), in turn, in
 one interleaved run (the order alternates each round), and the median of the
 ratios on/off of the same round: wall time, CPU time (user + system of the
 whole process, the helper thread included) and peak RSS; and the state
@@ -87,7 +88,7 @@ def main():
             if o.only not in name:
                 continue
             cmd = build(prog, work) + args.format(work=work).split()
-            modes = {"off": {"HEAPSNAP_STATE": "0"}, "on": {}}
+            modes = {"off": {"HEAPSNAP_STATE": "0"}, "on": {"HEAPSNAP_STATE": "64"}}
             ratio, kib, rss = ([], [], []), [], []
             for r in range(o.rounds):
                 res = {}

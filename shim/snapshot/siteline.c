@@ -97,13 +97,19 @@ uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline
     return sum;
 }
 
-/* A point of the live sums live[0..n): heap, sites and other. */
+/* A point of the live sums live[0..n): heap, sites, other, and the bytes
+ * of the mmap kind's traces. */
 static void sl_fill(struct sl_point *pt, const struct trace_live *live, uint32_t n)
 {
+    unsigned flags;
     pt->p.heap = sl_top(live, n, pt->site, SL_SITES);
     pt->p.other = pt->p.heap;
     for (unsigned i = 0; i < SL_SITES; i++)
         pt->p.other -= pt->site[i].bytes;
+    pt->mapped = 0;
+    for (uint32_t id = 0; id < n; id++)
+        if (live[id].bytes && (trace_stack(id, NULL, 0, &flags), flags & HSNAP_TRACE_MMAP))
+            pt->mapped += live[id].bytes;
 }
 
 /* ---------------- sampling (the helper thread) ---------------- */
@@ -276,15 +282,28 @@ static void sl_put_point(struct sbuf *b, struct sl_point *pt, uint32_t ntraces)
     sbuf_put(b, pt->site, sizeof pt->site);
 }
 
+/* Whether a trace below n is of the mmap kind. */
+static int sl_any_mapped(uint32_t n)
+{
+    unsigned flags;
+    for (uint32_t id = 0; id < n; id++)
+        if (trace_stack(id, NULL, 0, &flags), flags & HSNAP_TRACE_MMAP)
+            return 1;
+    return 0;
+}
+
 /* The SITELINE payload into b (nothing when HEAPSNAP_SITELINE is 0): the
  * points so far, then one at this moment from the snapshot's live sums
  * live[0..nlive) (NULL: none).  Trace ids below ntraces (the TRACES
- * written).  0, or -1 (a lock the fatal path could not get, or memory). */
-int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32_t ntraces,
-           int fatal)
+ * written).  With ml, MAPLINE's into it when a trace is of the mmap kind.
+ * 0, or -1 (a lock the fatal path could not get, or memory). */
+int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint32_t nlive,
+           uint32_t ntraces, int fatal)
 {
     if (!sl_step_ns())
         return 0;
+    if (ml && !sl_any_mapped(ntraces))
+        ml = NULL;
     struct sl_point now = {0};
     now.p.rss = sl_rss();
     sl_fill(&now, live, live ? nlive : 0);
@@ -296,7 +315,7 @@ int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32
     now.p.t_ns = life_uptime_ns(life_mono_ns());
     struct hsnap_siteline_head h = {sl.n + 1, SL_SITES, sl.step ? sl.step : sl_step_ns(),
                                     sl.walk_ns, sl_step_ns()};
-    if (sbuf_reserve(b, sizeof h + (size_t)h.count * sizeof(struct sl_point)) == 0) {
+    if (sbuf_reserve(b, sizeof h + (size_t)h.count * (sizeof now.p + sizeof now.site)) == 0) {
         sbuf_put(b, &h, sizeof h);
         for (unsigned i = 0; i < sl.n; i++) {
             struct sl_point pt = sl.pt[i];
@@ -304,8 +323,15 @@ int sl_put(struct sbuf *b, const struct trace_live *live, uint32_t nlive, uint32
         }
         sl_put_point(b, &now, ntraces);
     }
+    if (ml && sbuf_reserve(ml, 8 + (size_t)h.count * 8) == 0) {
+        sbuf_u32(ml, h.count);
+        sbuf_u32(ml, 0);
+        for (unsigned i = 0; i < sl.n; i++)
+            sbuf_u64(ml, sl.pt[i].mapped);
+        sbuf_u64(ml, now.mapped);
+    }
     lock_drop(&sl.lock);
-    return b->err ? -1 : 0;
+    return b->err || (ml && ml->err) ? -1 : 0;
 }
 
 /* A new attach (shim/attach via life.c): the points start again. */

@@ -27,6 +27,7 @@
 
 #define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 #define SNAP_ZMIN_BLOCKS 2048u     /* blocks: a snapshot of fewer is not compressed */
+#define SNAP_DOC_KEEP (64u * 1024u) /* a state document's buffers this small are kept */
 
 static struct {
     lock_t lock;              /* one snapshot at a time; guards seq and name */
@@ -208,12 +209,11 @@ static int snap_put_traces(struct side_file *f, const struct sbuf *b)
 
 /* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
  * are within the TRACES just written. */
-static int snap_siteline(struct sbuf *b, const struct sbuf *traces, const struct snap_live *lv,
-                         int fatal)
+static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal)
 {
     uint32_t ntraces;
-    memcpy(&ntraces, traces->p, sizeof ntraces);
-    return sl_put(b, lv->live, lv->n, ntraces, fatal);
+    memcpy(&ntraces, sec[SEC_TRACES].p, sizeof ntraces);
+    return sl_put(&sec[SEC_SITELINE], &sec[SEC_MAPLINE], lv->live, lv->n, ntraces, fatal);
 }
 
 static int snap_timeline(struct sbuf *b, int fatal)
@@ -237,7 +237,8 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_PEAK,     HSNAP_SEC_SITELINE,
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
-                                           HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE};
+                                           HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
+                                           HSNAP_SEC_MAPLINE};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -416,7 +417,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r == 0)
         r = snap_peak(sec, &lv, fatal);
     if (r == 0)
-        r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], &lv, fatal);
+        r = snap_siteline(sec, &lv, fatal);
     arena_unmap(lv.live, lv.len);
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
@@ -539,16 +540,21 @@ void snap_unlock(void)
 /* The state file's document (state.c): a snapshot without BLOCKS nor
  * TRACES (the state file appends the stacks apart) of lv->n traces, whose
  * live sums are lv's (peak.c's lines, not a walk of the table), reason
- * killed and cut short, as a reader after a kill takes it; plain, into fd
- * from its start.  The snapshot lock is only tried: 0 written, 1 busy (a
- * snapshot is being written), -1 failed. */
+ * killed and cut short, as a reader after a kill takes it, into fd from
+ * its start; compressed (HEAPSNAP_COMPRESS) from as many traces as a
+ * snapshot is from live blocks.  The snapshot lock is only tried: 0
+ * written, 1 busy (a snapshot is being written), -1 failed.  Small
+ * section buffers stay for the next one (mapping and unmapping each costs
+ * a small program's document more than the document does). */
 int snap_state_doc(int fd, struct snap_live *lv)
 {
-    struct sbuf sec[SEC_N] = {{0}};
+    static struct sbuf sec[SEC_N]; /* under the snapshot lock */
     uint64_t blocks = 0, half = 1u << 15;
     int r;
     if (!lock_try(&snap.lock))
         return 1;
+    for (int i = 0; i < SEC_N; i++)
+        sec[i].len = 0, sec[i].err = 0;
     for (uint32_t id = 0; id < lv->n; id++)
         blocks += (lv->live[id].count + half) >> 16;
     snap_run.left = (struct pend_left){0, 0};
@@ -557,7 +563,7 @@ int snap_state_doc(int fd, struct snap_live *lv)
     if (r == 0)
         r = snap_peak(sec, lv, 0);
     if (r == 0)
-        r = snap_siteline(&sec[SEC_SITELINE], &sec[SEC_TRACES], lv, 0);
+        r = snap_siteline(sec, lv, 0);
     if (r == 0)
         r = snap_timeline(&sec[SEC_TIMELINE], 0);
     if (r == 0) {
@@ -569,10 +575,12 @@ int snap_state_doc(int fd, struct snap_live *lv)
     }
     sec[SEC_TRACES].len = 0; /* the state file keeps the stacks apart, appended */
     if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||
-                   snap_emit(fd, sec, -1, 0) != 0))
+                   snap_emit(fd, sec, -1, snap_level(lv->n)) != 0))
         r = -1;
+    zsec_release();
     for (int i = 0; i < SEC_N; i++)
-        sbuf_free(&sec[i]);
+        if (sec[i].cap > SNAP_DOC_KEEP)
+            sbuf_free(&sec[i]);
     lock_drop(&snap.lock);
     return r;
 }

@@ -7,7 +7,8 @@
  * with the state file's magic (shim/hsnap_state.h) goes through a memfd
  * to snap_load, which reads state files from their descriptor (report/
  * state.c), once as it is and once with its size and its document's crc
- * repaired.  `make fuzz` runs it.
+ * repaired.  `make fuzz` runs it; its seeds include real state files of a
+ * killed program (corpus/*.state, tests/fuzz/mkstate.sh).
  */
 #include <sys/mman.h>
 #include <unistd.h>

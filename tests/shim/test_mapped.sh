@@ -6,7 +6,7 @@
 # only); --kind separates them; info sums each kind and counts the
 # file-backed mapping; the failed 1 TiB mmap is on record; four threads
 # mapping at once leave exact sums; the leak check never calls a mapping
-# lost.
+# lost; timeline --kind separates the kinds over time.
 . tests/fixtures/lib.sh
 FX_TEST=mapped fx_ready mapped || return 0
 G=tests/golden
@@ -101,3 +101,50 @@ else t_fail mapped_never_lost "exit $?: $(head -c 300 "$T/fx.err")"; fi
 "$HEAPSNAP" html -o "$T/k.html" --kind mmap "$T/m.hsnap" >"$T/h.out" 2>&1 &&
   grep -qF '"tests/fixtures/mapped.c:52"' "$T/k.html" && ! grep -qF '"tests/fixtures/mapped.c:54"' "$T/k.html" &&
   t_pass mapped_kind_html || t_fail mapped_kind_html "$(head -c 300 "$T/h.out")"
+
+# timeline --kind: each kind's heap at every point (MAPLINE) and its sites;
+# the two kinds add up to the whole at every sample; the snapshot's own
+# point holds exactly what info says of each kind
+for k in mmap malloc; do
+  echo "== --kind $k -n 2"
+  "$HEAPSNAP" timeline --kind $k -n 2 "$T/m.hsnap" 2>&1 |
+    awk '/^  \[/ { print; next } /^ *time / { print; next }
+         /^ *[0-9.]+ s / { last = $0 } /^peak:/ { print last }' |
+    sed -E 's/^ *[0-9.]+ s +([^ ]+ [^ ]+) +([^ ]+ [^ ]+|[*?]) /  T s  \1  R  /; s/  <- peak$//'
+done >"$T/tl_kinds.txt"
+t_golden mapped_timeline_kinds "$G/mapped_timeline_kinds.txt" "$T/tl_kinds.txt"
+for k in all malloc mmap; do
+  "$HEAPSNAP" timeline --kind $k --format json "$T/m.hsnap" >"$T/tl_$k.json" 2>"$T/tl.err" || break
+done
+python3 - "$T" >"$T/tlj.err" 2>&1 <<'PY' && t_pass mapped_timeline_kinds_add_up || t_fail mapped_timeline_kinds_add_up "$(tail -c 300 "$T/tlj.err") $(head -c 200 "$T/tl.err")"
+import json, sys
+pts = {k: json.load(open("%s/tl_%s.json" % (sys.argv[1], k)))["processes"][0]["points"]
+       for k in ("all", "malloc", "mmap")}
+assert len(pts["all"]) == len(pts["malloc"]) == len(pts["mmap"]) >= 2, pts
+for a, m, p in zip(pts["all"], pts["malloc"], pts["mmap"]):
+    assert a["t_ns"] == m["t_ns"] == p["t_ns"]
+    if not a.get("captured_peak"):
+        assert m["heap"] + p["heap"] == a["heap"], (a, m, p)
+assert pts["malloc"][-1]["heap"] == 32 << 20 and pts["mmap"][-1]["heap"] == 139 << 20, pts["mmap"][-1]
+PY
+"$HEAPSNAP" timeline --kind heap "$T/m.hsnap" >"$T/tlbad.out" 2>&1; rc=$?
+[ $rc = 2 ] && grep -qF "bad value for --kind: 'heap'" "$T/tlbad.out" && t_pass mapped_timeline_kind_bad_value ||
+  t_fail mapped_timeline_kind_bad_value "exit $rc: $(head -c 200 "$T/tlbad.out")"
+# a snapshot whose points do not say what was mapped (no MAPLINE): refused, one line
+python3 - "$T/m.hsnap" "$T/nomap.hsnap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out, at = bytearray(d[:24]), 24
+while at + 16 <= len(d):
+    t, _, n = struct.unpack_from("<IIQ", d, at)
+    if t & 0xFFFF != 19:
+        out += d[at:at + 16 + n]
+    at += 16 + n
+struct.pack_into("<Q", out, 16, len(out))
+open(sys.argv[2], "wb").write(out)
+PY
+"$HEAPSNAP" timeline --kind mmap "$T/nomap.hsnap" >"$T/tlno.out" 2>&1; rc=$?
+"$HEAPSNAP" timeline "$T/nomap.hsnap" >/dev/null 2>&1; rc_all=$?
+[ $rc = 2 ] && [ $rc_all = 0 ] && [ "$(wc -l <"$T/tlno.out")" = 1 ] &&
+  grep -qF "do not say which of their bytes were mapped" "$T/tlno.out" &&
+  t_pass mapped_timeline_kind_needs_mapline || t_fail mapped_timeline_kind_needs_mapline "exit $rc/$rc_all: $(head -c 200 "$T/tlno.out")"

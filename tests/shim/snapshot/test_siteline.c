@@ -22,6 +22,11 @@ void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t s
 }
 void trace_alloc_counts(uint64_t *a, uint64_t *f) { *a = *f = 0; }
 uint32_t trace_count(void) { return 0; }
+unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
+{
+    *flags = id == 4 || id == 5 ? HSNAP_TRACE_MMAP : 0; /* traces 4 and 5: mappings */
+    return 1;
+}
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left) { return 0; }
 void *arena_map(size_t n) { return calloc(1, n); }
 void arena_unmap(void *p, size_t n) { free(p); }
@@ -43,6 +48,9 @@ void sbuf_put(struct sbuf *b, const void *data, size_t n)
     }
 }
 
+void sbuf_u32(struct sbuf *b, uint32_t v) { sbuf_put(b, &v, sizeof v); }
+void sbuf_u64(struct sbuf *b, uint64_t v) { sbuf_put(b, &v, sizeof v); }
+
 static struct sl_point pt_at(uint64_t t, uint64_t heap)
 {
     struct sl_point p = {{t, heap, 0, heap}, {{0}}};
@@ -56,7 +64,7 @@ static struct hsnap_siteline_head put(struct sbuf *b, uint32_t ntraces)
 {
     struct hsnap_siteline_head h = {0};
     b->len = 0;
-    if (sl_put(b, NULL, 0, ntraces, 0) == 0 && b->len >= sizeof h)
+    if (sl_put(b, NULL, NULL, 0, ntraces, 0) == 0 && b->len >= sizeof h)
         memcpy(&h, b->p, sizeof h);
     return h;
 }
@@ -64,7 +72,8 @@ static struct hsnap_siteline_head put(struct sbuf *b, uint32_t ntraces)
 static const struct sl_point *put_point(const struct sbuf *b, uint32_t i)
 {
     return (const struct sl_point *)(b->p + sizeof(struct hsnap_siteline_head) +
-                                     i * sizeof(struct sl_point));
+                                     i * (sizeof(struct hsnap_siteline_point) +
+                                          SL_SITES * sizeof(struct hsnap_siteline_site)));
 }
 
 TEST_BEGIN(siteline_top_keeps_the_largest_biggest_first)
@@ -142,7 +151,7 @@ TEST_BEGIN(siteline_put_folds_unknown_traces_into_other)
     for (int i = 0; i < 6; i++)
         live[i].bytes = bytes[i];
     b.len = 0;
-    expect_true(sl_put(&b, live, 6, 3, 0) == 0, "sl_put failed"); /* TRACES has ids 0..2 */
+    expect_true(sl_put(&b, NULL, live, 6, 3, 0) == 0, "sl_put failed"); /* TRACES has ids 0..2 */
     struct hsnap_siteline_head h;
     memcpy(&h, b.p, sizeof h);
     const struct sl_point *now = put_point(&b, h.count - 1);
@@ -159,11 +168,37 @@ TEST_BEGIN(siteline_put_folds_unknown_traces_into_other)
     free(b.p);
 TEST_END
 
+/* MAPLINE: per point, the bytes of the mmap kind's traces in its heap,
+ * those born after TRACES too (they are in the heap, in other). */
+TEST_BEGIN(siteline_put_counts_the_mmap_kind_per_point)
+    struct sbuf b = {0}, ml = {0};
+    struct trace_live live[6] = {{0}};
+    uint64_t bytes[6] = {10, 600, 20, 500, 30, 7};
+    for (int i = 0; i < 6; i++)
+        live[i].bytes = bytes[i];
+    expect_true(sl_put(&b, &ml, live, 6, 5, 0) == 0, "sl_put failed");
+    struct hsnap_siteline_head h;
+    memcpy(&h, b.p, sizeof h);
+    uint32_t head[2];
+    uint64_t last;
+    expect_eq_u64(ml.len, 8 + 8 * (uint64_t)h.count);
+    memcpy(head, ml.p, 8);
+    memcpy(&last, ml.p + ml.len - 8, 8);
+    expect_true(head[0] == h.count && head[1] == 0, "head %u %u", head[0], head[1]);
+    expect_eq_u64(last, 30 + 7);
+    /* no trace of the mmap kind among the snapshot's: no MAPLINE */
+    b.len = ml.len = 0;
+    expect_true(sl_put(&b, &ml, live, 6, 4, 0) == 0 && ml.len == 0, "MAPLINE of %zu bytes", ml.len);
+    free(b.p);
+    free(ml.p);
+TEST_END
+
 int main(void)
 {
     siteline_top_keeps_the_largest_biggest_first();
     siteline_halve_keeps_every_other_and_the_highest();
     siteline_bounded_after_many_points();
     siteline_put_folds_unknown_traces_into_other();
+    siteline_put_counts_the_mmap_kind_per_point();
     return 0;
 }
