@@ -340,10 +340,12 @@ static void life_prepare(void)
     arena_lock();
     life_timeline_lock();
     sl_lock();
+    arena_maps_hold();
 }
 
 static void life_release(void)
 {
+    arena_maps_release();
     sl_unlock();
     life_timeline_unlock();
     arena_unlock();

@@ -58,6 +58,9 @@
  *                   after snap by the writer)
  *   9. threads      leak/stop.c: the registry (the leak check, after the
  *                   arena; fork's child resets it)
+ *  10. arena maps   arena.c: a mapping's system call and its listing as one
+ *                   step (arena_maps_hold: fork, the leak check's stop and
+ *                   its read of /proc/self/maps)
  *
  * A hook holds no lock while it unwinds (the loader lock: a thread inside
  * dlopen may be waiting for malloc).  A snapshot holds only snap while it
@@ -243,6 +246,8 @@ void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NU
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
 /* Each of the shim's mappings to fn (no lock); -1: some are not listed. */
 int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+void arena_maps_hold(void);           /* the list and the address space agree until */
+void arena_maps_release(void);        /* ... the release (the leak check's maps read) */
 void arena_lock(void);                 /* fork */
 void arena_unlock(void);
 

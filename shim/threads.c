@@ -225,10 +225,12 @@ static void thr_lock_world(void)
     trace_lock();
     tbl_lock_all();
     arena_lock();
+    arena_maps_hold();
 }
 
 static void thr_unlock_world(void)
 {
+    arena_maps_release();
     arena_unlock();
     tbl_unlock_all();
     trace_unlock();
@@ -250,6 +252,8 @@ static const struct leak_host thr_leak_host = {
     .trace_stack = trace_stack,
     .runtime_owned = py_immortal,
     .own_maps = arena_each_map,
+    .own_maps_hold = arena_maps_hold,
+    .own_maps_release = arena_maps_release,
 };
 
 __attribute__((constructor(102))) static void thr_init(void)

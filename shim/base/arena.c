@@ -13,6 +13,12 @@
  * on a slow path).  Out of memory: warn once, degrade, return NULL.  Every
  * mapping is listed (arena_each_map), read without a lock with the world
  * stopped: the leak check must not take the shim's mappings for roots.
+ * A second lock makes each mapping's system call and its listing one
+ * step: the shim's helper thread runs on while the world is stopped, and
+ * a mapping it had removed from the list but not yet unmapped, read from
+ * /proc/self/maps in that gap, was a root gone by the time it was scanned
+ * (SIGSEGV in the exit check).  The check holds it while it reads
+ * (arena_maps_hold).
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -48,6 +54,7 @@ static struct {
 #define ARENA_MAPS 16384u
 
 static struct {
+    lock_t lock;                      /* mmap + list, unlist + munmap: one step */
     _Atomic uintptr_t lo[ARENA_MAPS]; /* 0: a free entry */
     _Atomic uintptr_t hi[ARENA_MAPS]; /* 0 while being filled or emptied */
     atomic_uint top;                  /* entries ever used: [0, top) */
@@ -104,13 +111,16 @@ static size_t arena_round_pages(size_t n)
 static void *arena_map_flags(size_t n, int flags)
 {
     n = arena_round_pages(n ? n : 1);
+    lock_take(&amaps.lock);
     void *p = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    if (p != MAP_FAILED)
+        arena_list(p, n);
+    lock_drop(&amaps.lock);
     if (p == MAP_FAILED) {
         life_degrade("out of memory (mmap failed)");
         return NULL;
     }
     atomic_fetch_add(&arena.mapped, n);
-    arena_list(p, n);
     return p;
 }
 
@@ -131,8 +141,10 @@ void arena_unmap(void *p, size_t n)
     if (!p)
         return;
     n = arena_round_pages(n ? n : 1);
+    lock_take(&amaps.lock);
     arena_unlist(p);
     sys_munmap(p, n);
+    lock_drop(&amaps.lock);
     atomic_fetch_sub(&arena.mapped, n);
 }
 
@@ -145,14 +157,15 @@ void *arena_remap(void *p, size_t old, size_t n)
 {
     old = arena_round_pages(old ? old : 1);
     n = arena_round_pages(n ? n : 1);
+    lock_take(&amaps.lock);
     arena_unlist(p); /* listed again below, whatever the outcome */
     void *q = sys_mremap(p, old, n, MREMAP_MAYMOVE, NULL);
+    arena_list(q == MAP_FAILED ? p : q, q == MAP_FAILED ? old : n);
+    lock_drop(&amaps.lock);
     if (q == MAP_FAILED) {
-        arena_list(p, old);
         life_degrade("out of memory (mremap failed)");
         return NULL;
     }
-    arena_list(q, n);
     if (n > old)
         atomic_fetch_add(&arena.mapped, n - old);
     else
@@ -248,4 +261,20 @@ void arena_lock(void)
 void arena_unlock(void)
 {
     lock_drop(&arena.lock);
+}
+
+/* No mapping of the shim's is made, moved or removed until the release:
+ * what /proc/self/maps shows meanwhile agrees with arena_each_map.  The
+ * last lock of shim.h's order (nothing but a system call is done under
+ * it).  The leak check holds it as the threads stop, so with the world
+ * stopped only a thread the stop skips (the helper, inside one system
+ * call) can hold it. */
+void arena_maps_hold(void)
+{
+    lock_take(&amaps.lock);
+}
+
+void arena_maps_release(void)
+{
+    lock_drop(&amaps.lock);
 }

@@ -51,6 +51,11 @@ struct leak_host {
     /* Each of the recorder's own mappings to fn (no lock: the world may
      * be stopped); -1 when some are not listed (arena.c's arena_each_map) */
     int (*own_maps)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+    /* Around a read of /proc/self/maps that own_maps must agree with: none
+     * of the recorder's mappings is made, moved or removed meanwhile (its
+     * helper thread runs on while the world is stopped). */
+    void (*own_maps_hold)(void);
+    void (*own_maps_release)(void);
 };
 
 /* The live blocks, sorted by address, into *b (n of them) while the world

@@ -294,7 +294,9 @@ void roots_add_mapped(const struct hsnap_block *b, uint64_t n)
     m.cut = collect_host->map(ROOTS_CUTS * sizeof *m.cut);
     if (!m.cut)
         return;
+    collect_host->own_maps_hold(); /* a shim mapping seen unlisted would be a root */
     procmaps_each(buf, sizeof buf, roots_map_line, &m);
+    collect_host->own_maps_release();
     collect_host->unmap(m.cut, ROOTS_CUTS * sizeof *m.cut);
 }
 

@@ -2,11 +2,13 @@
 /*
  * test_arena.c - the shim's own memory: blocks are zeroed, distinct and
  * reused after free; big requests are mappings of their own and the mapped
- * byte count follows them; many threads at once get disjoint blocks.
+ * byte count follows them; many threads at once get disjoint blocks; while
+ * the maps are held, /proc/self/maps agrees with the list of mappings.
  */
 #include <pthread.h>
 #include <stdint.h>
 
+#include "procmaps.h"
 #include "shim.h"
 #include "unit.h"
 
@@ -90,6 +92,111 @@ TEST_BEGIN(arena_many_threads)
     }
 TEST_END
 
+
+/* ---- the list agrees with /proc/self/maps while held ---- */
+
+#define AGREE_MAX 4096
+
+struct agree_ranges {
+    uintptr_t lo[AGREE_MAX], hi[AGREE_MAX];
+    unsigned n;
+};
+
+static struct agree_ranges agree_before, agree_listed;
+static atomic_int agree_stop;
+
+static void agree_add(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct agree_ranges *r = arg;
+    if (r->n < AGREE_MAX) {
+        r->lo[r->n] = lo;
+        r->hi[r->n++] = hi;
+    }
+}
+
+/* The end of the range of r holding a, or 0. */
+static uintptr_t agree_in(const struct agree_ranges *r, uintptr_t a)
+{
+    for (unsigned i = 0; i < r->n; i++)
+        if (a >= r->lo[i] && a < r->hi[i])
+            return r->hi[i];
+    return 0;
+}
+
+/* Calls add for each piece of an anonymous writable line that is neither
+ * listed nor in agree_before (as roots.c sees the program's mappings). */
+static void agree_line(const struct procmaps_line *l, void *arg)
+{
+    const char *perm = memchr(l->text, ' ', l->len);
+    if (!l->readable || !perm || perm[2] != 'w' || !procmaps_programs(l))
+        return;
+    for (uintptr_t a = l->lo; a < l->hi;) {
+        uintptr_t end = agree_in(&agree_listed, a);
+        if (!end)
+            end = agree_in(&agree_before, a);
+        if (!end) {
+            end = a + 4096;
+            while (end < l->hi && !agree_in(&agree_listed, end) && !agree_in(&agree_before, end))
+                end += 4096;
+            agree_add(a, end < l->hi ? end : l->hi, arg);
+        }
+        a = end;
+    }
+}
+
+/* What a maps read under the hold shows unlisted, into *out. */
+static void agree_read(struct agree_ranges *out)
+{
+    static char buf[8192];
+    arena_maps_hold();
+    agree_listed.n = 0;
+    arena_each_map(agree_add, &agree_listed);
+    procmaps_each(buf, sizeof buf, agree_line, out);
+    arena_maps_release();
+}
+
+/* The shim's helper thread: it makes, grows and removes mappings without
+ * a pause while the leak check reads /proc/self/maps (roots.c). */
+static void *agree_churn(void *arg)
+{
+    while (!atomic_load(&agree_stop)) {
+        char *p = arena_map(32768);
+        if (!p)
+            return (void *)1;
+        p[0] = 1;
+        p = arena_remap(p, 32768, 65536);
+        if (!p)
+            return (void *)1;
+        arena_unmap(p, 65536);
+    }
+    return NULL;
+}
+
+TEST_BEGIN(arena_maps_held_agree_with_the_list)
+    static struct agree_ranges seen;
+    pthread_t t;
+    pthread_create(&t, NULL, agree_churn, NULL);
+    agree_before.n = 0;
+    agree_read(&agree_before); /* the program's: stacks, the thread's among them */
+    unsigned bad = 0;
+    uintptr_t bad_lo = 0, bad_hi = 0;
+    for (int round = 0; round < 2000 && !bad; round++) {
+        seen.n = 0;
+        agree_read(&seen);
+        bad = seen.n;
+        if (bad) {
+            bad_lo = seen.lo[0];
+            bad_hi = seen.hi[0];
+        }
+    }
+    atomic_store(&agree_stop, 1);
+    void *r;
+    pthread_join(t, &r);
+    expect_true(r == NULL, "the churning thread ran out of memory");
+    expect_true(!bad, "a mapping of the shim's at %#lx-%#lx was seen unlisted",
+                (unsigned long)bad_lo, (unsigned long)bad_hi);
+TEST_END
+
 int main(void)
 {
     arena_blocks_are_zeroed_and_distinct();
@@ -97,5 +204,6 @@ int main(void)
     arena_big_blocks_are_mapped_and_unmapped();
     arena_out_of_memory_degrades();
     arena_many_threads();
+    arena_maps_held_agree_with_the_list();
     return 0;
 }
