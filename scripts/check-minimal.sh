@@ -8,8 +8,9 @@
 # container image holds), made once and never changed; each run copies it to
 # DIR/run, clones this repository's HEAD (committed work only; REF=) into
 # DIR/run/heapsnap, and chroots there as root with /proc, a /dev/shm tmpfs and
-# a /dev/pts of its own mounted, as a container has, but not /sys (so a tool
-# that needs /sys, as lscpu does, fails here too).  Inside, it runs what the
+# a /dev/pts of its own mounted, as a container has, its root a private mount
+# of its own, but not /sys (so a tool that needs /sys, as lscpu does, fails
+# here too).  Inside, it runs what the
 # README tells a new user to: `scripts/install-deps.sh` (which installs make
 # itself), then `make check`.
 # Mounts are undone on exit, whatever happens.
@@ -60,14 +61,14 @@ cleanup() {
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/root" 2>/dev/null)" = "$RUN" ] && kill -9 "${p#/proc/}" 2>/dev/null
   done
-  awk -v r="$RUN/" 'index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r |
+  awk -v r="$RUN" 'index($2, r "/") == 1 || $2 == r {print $2}' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m"; done
   [ "${KEEP:-0}" = 1 ] || rm -rf --one-file-system "$RUN" || echo "check-minimal: could not remove $RUN" >&2
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if grep -q " $RUN/" /proc/self/mounts; then die "something is still mounted under $RUN"; fi
+if grep -q -e " $RUN/" -e " $RUN " /proc/self/mounts; then die "something is still mounted under $RUN"; fi
 rm -rf --one-file-system "$RUN"
 cp -a "$DIR/base" "$RUN" || die "cannot copy $DIR/base"
 cp /etc/resolv.conf "$RUN/etc/resolv.conf"            # apt-get inside needs names
@@ -80,6 +81,10 @@ git clone -q --no-hardlinks "$SRC" "$RUN/heapsnap" &&
   die "cannot clone $SRC"
 echo "check-minimal: $(git -C "$RUN/heapsnap" log -1 --format='%h %s' | head -c 80)" >&2
 
+# The root is a mount point of its own, private, as a container's is: a
+# test's `unshare -m` (util-linux makes / private in the new namespace)
+# fails with EINVAL where / is a plain directory.
+mount --bind "$RUN" "$RUN" && mount --make-private "$RUN" || die "cannot bind $RUN onto itself"
 mount -t proc proc "$RUN/proc" || die "cannot mount /proc"
 mkdir -p "$RUN/dev/shm" "$RUN/dev/pts"
 mount -t tmpfs -o mode=1777 shm "$RUN/dev/shm" || die "cannot mount /dev/shm"
