@@ -111,11 +111,11 @@ static size_t arena_round_pages(size_t n)
 static void *arena_map_flags(size_t n, int flags)
 {
     n = arena_round_pages(n ? n : 1);
-    lock_take(&amaps.lock);
+    arena_maps_hold();
     void *p = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     if (p != MAP_FAILED)
         arena_list(p, n);
-    lock_drop(&amaps.lock);
+    arena_maps_release();
     if (p == MAP_FAILED) {
         life_degrade("out of memory (mmap failed)");
         return NULL;
@@ -141,10 +141,10 @@ void arena_unmap(void *p, size_t n)
     if (!p)
         return;
     n = arena_round_pages(n ? n : 1);
-    lock_take(&amaps.lock);
+    arena_maps_hold();
     arena_unlist(p);
     sys_munmap(p, n);
-    lock_drop(&amaps.lock);
+    arena_maps_release();
     atomic_fetch_sub(&arena.mapped, n);
 }
 
@@ -157,11 +157,11 @@ void *arena_remap(void *p, size_t old, size_t n)
 {
     old = arena_round_pages(old ? old : 1);
     n = arena_round_pages(n ? n : 1);
-    lock_take(&amaps.lock);
+    arena_maps_hold();
     arena_unlist(p); /* listed again below, whatever the outcome */
     void *q = sys_mremap(p, old, n, MREMAP_MAYMOVE, NULL);
     arena_list(q == MAP_FAILED ? p : q, q == MAP_FAILED ? old : n);
-    lock_drop(&amaps.lock);
+    arena_maps_release();
     if (q == MAP_FAILED) {
         life_degrade("out of memory (mremap failed)");
         return NULL;
@@ -268,13 +268,21 @@ void arena_unlock(void)
  * last lock of shim.h's order (nothing but a system call is done under
  * it).  The leak check holds it as the threads stop, so with the world
  * stopped only a thread the stop skips (the helper, inside one system
- * call) can hold it. */
+ * call) can hold it.  Nested in one thread (the check maps its scratch
+ * with it held; a signal handler's snapshot maps in a thread inside
+ * arena_map): a count of the thread's own. */
+static __thread unsigned amaps_held;
+
 void arena_maps_hold(void)
 {
-    lock_take(&amaps.lock);
+    if (amaps_held++ == 0)
+        lock_take(&amaps.lock);
 }
 
+/* Also in a child whose other threads are gone (fork's handlers, a clone
+ * that none reached): a thread that holds nothing frees the lock. */
 void arena_maps_release(void)
 {
-    lock_drop(&amaps.lock);
+    if (amaps_held == 0 || --amaps_held == 0)
+        lock_drop(&amaps.lock);
 }
