@@ -11,14 +11,12 @@
  * never given back, a second bump region in 8-byte steps.
  *   Rules: one lock over the lists and both bump regions (every caller is
  * on a slow path).  Out of memory: warn once, degrade, return NULL.  Every
- * mapping is listed (arena_each_map), read without a lock with the world
- * stopped: the leak check must not take the shim's mappings for roots.
- * A second lock makes each mapping's system call and its listing one
- * step: the shim's helper thread runs on while the world is stopped, and
- * a mapping it had removed from the list but not yet unmapped, read from
- * /proc/self/maps in that gap, was a root gone by the time it was scanned
- * (SIGSEGV in the exit check).  The check holds it while it reads
- * (arena_maps_hold).
+ * mapping is listed (arena_each_map): the leak check must not take the
+ * shim's mappings for roots.  A second lock (arena_maps_hold) makes a
+ * mapping's system call and its listing one step, and the check holds it
+ * while it reads /proc/self/maps: the helper thread runs on while the
+ * world is stopped, and a mapping seen in between was a root unmapped
+ * before its scan.
  */
 #include <string.h>
 #include <sys/mman.h>
