@@ -55,6 +55,16 @@ static inline int procmaps_programs(const struct procmaps_line *l)
            procmaps_path_is(p, len, "/dev/shm/");
 }
 
+/* Readable and writable, of the program's own kinds: what the leak check
+ * may take for the program's mapped memory (roots.c). */
+static inline int procmaps_programs_rw(const struct procmaps_line *l)
+{
+    if (l->len < 30 || !l->readable)
+        return 0;
+    const char *perm = memchr(l->text, ' ', l->len);
+    return perm && perm[2] == 'w' && procmaps_programs(l);
+}
+
 static inline uintptr_t procmaps_hex(const char **s, const char *end)
 {
     uintptr_t v = 0;

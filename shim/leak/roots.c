@@ -198,15 +198,6 @@ static void roots_cut_own(uintptr_t lo, uintptr_t hi, void *arg)
     roots_cut(arg, lo, hi);
 }
 
-/* A writable mapping of the program's own kinds of memory (procmaps_programs). */
-static int roots_map_kind_ok(const struct procmaps_line *l)
-{
-    if (l->len < 30 || !l->readable)
-        return 0;
-    const char *perm = memchr(l->text, ' ', l->len);
-    return perm && perm[2] == 'w' && procmaps_programs(l);
-}
-
 /* glibc's non-main heap: heap_info {ar_ptr, prev, size, mprotect_size}
  * at a 64 MiB-aligned start. */
 static int roots_glibc_heap(uintptr_t lo, uintptr_t hi)
@@ -246,7 +237,7 @@ static void roots_sort_cuts(struct model_range *c, size_t n)
 static void roots_map_line(const struct procmaps_line *l, void *arg)
 {
     struct roots_map *m = arg;
-    if (!roots_map_kind_ok(l) || l->hi <= l->lo || stop_is_thread_stack(l->lo, l->hi) ||
+    if (!procmaps_programs_rw(l) || l->hi <= l->lo || stop_is_thread_stack(l->lo, l->hi) ||
         roots_glibc_heap(l->lo, l->hi))
         return;
     m->lo = l->lo;

@@ -92,7 +92,6 @@ TEST_BEGIN(arena_many_threads)
     }
 TEST_END
 
-
 /* ---- the list agrees with /proc/self/maps while held ---- */
 
 #define AGREE_MAX 4096
@@ -127,8 +126,7 @@ static uintptr_t agree_in(const struct agree_ranges *r, uintptr_t a)
  * listed nor in agree_before (as roots.c sees the program's mappings). */
 static void agree_line(const struct procmaps_line *l, void *arg)
 {
-    const char *perm = memchr(l->text, ' ', l->len);
-    if (!l->readable || !perm || perm[2] != 'w' || !procmaps_programs(l))
+    if (!procmaps_programs_rw(l))
         return;
     for (uintptr_t a = l->lo; a < l->hi;) {
         uintptr_t end = agree_in(&agree_listed, a);
