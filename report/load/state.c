@@ -285,6 +285,31 @@ static void st_peak(uint8_t *o, uint64_t *w, const uint8_t *p, uint64_t plen, in
     st_put_sec(o, w, HSNAP_SEC_PEAK, NULL, sizeof head + (uint64_t)head.count * sizeof(struct hsnap_peak_item));
 }
 
+/* The most the sections of d before END (end bytes) take once
+ * st_with_traces has grown them, whatever their number: each STATS and
+ * TEMPS by N - n records, each PEAK to N items (a damaged document may
+ * hold several of each).  A section that overruns ends the count: the
+ * copy stops there too. */
+static uint64_t st_out_size(const uint8_t *d, uint64_t end, uint32_t n, uint32_t N)
+{
+    struct hsnap_section s;
+    uint64_t at = sizeof(struct hsnap_header), total = at;
+    for (; at + sizeof s <= end; at += sizeof s + s.length) {
+        memcpy(&s, d + at, sizeof s);
+        if (s.length > end - at - sizeof s)
+            break;
+        uint64_t out = s.length;
+        if (s.type == HSNAP_SEC_STATS)
+            out += (uint64_t)(N - n) * sizeof(struct hsnap_stat);
+        else if (s.type == HSNAP_SEC_TEMPS)
+            out += (uint64_t)(N - n) * 8;
+        else if (s.type == HSNAP_SEC_PEAK)
+            out += sizeof(struct hsnap_peak) + (uint64_t)N * sizeof(struct hsnap_peak_item);
+        total += sizeof s + out;
+    }
+    return total;
+}
+
 /* The document d (len bytes, ending in END, n traces in its STATS) made a
  * whole snapshot of the state's N >= n traces: STATS and TEMPS grown to N
  * (the traces born after it count nothing yet: st_patch gives their live
@@ -316,9 +341,8 @@ static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_
     }
     for (uint32_t i = 0; i < N; i++)
         tlen += 8 + (uint64_t)tr[i].depth * 8;
-    /* the sections as they are, STATS and TEMPS grown, TRACES, END */
-    total = len + sizeof s + tlen + (uint64_t)(N - n) * (sizeof(struct hsnap_stat) + 8) +
-            sizeof(struct hsnap_peak) + (uint64_t)N * sizeof(struct hsnap_peak_item);
+    /* the sections as the loop below writes them, TRACES, END */
+    total = st_out_size(d, len - sizeof end, n, N) + sizeof s + tlen + sizeof end;
     if (!(o = malloc(total))) {
         st_fail(err, errlen, "out of memory");
         goto out;
