@@ -7,6 +7,8 @@
  * size costs only what the frame really holds, and the zstd window is
  * bounded so a frame cannot ask for a huge one.  A section may instead be
  * streamed: its output handed on chunk by chunk, never whole in memory.
+ * Either way the declared size is charged to the file's budget (section.c)
+ * before a byte is decompressed, so a bomb is refused at its head.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -109,7 +111,8 @@ static int frame_stream(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64
 /* A section stored compressed (HSNAP_SEC_ZSTD): zhead, head, one frame
  * ending at the section's end.  The payload goes into a buffer of its own
  * (*out, the caller's to free, even on failure), or with sink, to sink. */
-static int section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
+static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
+                           struct snap_budget *b, uint8_t **out,
                            void (*sink)(void *, const uint8_t *, size_t), void *ctx,
                            uint64_t *outlen, char *err, size_t errlen)
 {
@@ -139,6 +142,11 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name, 
         return snap_section_fail(err, errlen, name,
                                  "its zstd frame holds %llu bytes, %llu declared", cs,
                                  (unsigned long long)want);
+    /* a streamed payload is not held: it need only fit in what is left */
+    if (snap_budget_take(b, zh.raw_len, name, err, errlen) < 0)
+        return -1;
+    if (sink && b)
+        b->left += zh.raw_len;
     if (zh.raw_len > SIZE_MAX / 2 || (!sink && !(*out = malloc(zh.head_len ? zh.head_len : 1))))
         return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
                                  (unsigned long long)zh.raw_len);
@@ -156,15 +164,17 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name, 
     return r;
 }
 
-int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
-                         uint64_t *outlen, char *err, size_t errlen)
+int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name,
+                         struct snap_budget *b, uint8_t **out, uint64_t *outlen, char *err,
+                         size_t errlen)
 {
-    return section_inflate(data, len, name, out, NULL, NULL, outlen, err, errlen);
+    return section_inflate(data, len, name, b, out, NULL, NULL, outlen, err, errlen);
 }
 
 int snap_section_stream(const uint8_t *data, uint64_t len, const char *name,
+                        struct snap_budget *b,
                         void (*sink)(void *ctx, const uint8_t *p, size_t n), void *ctx,
                         uint64_t *outlen, char *err, size_t errlen)
 {
-    return section_inflate(data, len, name, NULL, sink, ctx, outlen, err, errlen);
+    return section_inflate(data, len, name, b, NULL, sink, ctx, outlen, err, errlen);
 }

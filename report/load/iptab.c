@@ -7,7 +7,10 @@
  * callers that a hundred thousand traces share are stored once.  The
  * checks and their messages are parse_traces's (snap.c), made as the
  * bytes come; the first failure is kept and reported when the loader
- * reaches TRACES, so that errors come in the usual order.
+ * reaches TRACES, so that errors come in the usual order.  What the tree
+ * and the traces take is charged to the file's budget (section.c) as they
+ * grow, so a payload of many empty traces or distinct ips is refused at
+ * the bound instead of filling memory.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +79,17 @@ static int grow_slots(struct iptab *x)
     return 0;
 }
 
+/* Charges bytes to the file's budget; -1, failed with the reason, when
+ * they pass it. */
+static int charge(struct iptab *x, uint64_t bytes)
+{
+    char why[sizeof x->why];
+    if (snap_budget_take(&x->s->budget, bytes, "TRACES", why, sizeof why) == 0)
+        return 0;
+    fail(x, "%s", why);
+    return -1;
+}
+
 /* The index of ip in s->iptab, added when new; -1 when out of memory. */
 static int64_t intern(struct iptab *x, uint64_t ip)
 {
@@ -85,6 +99,9 @@ static int64_t intern(struct iptab *x, uint64_t ip)
     for (; x->slots[k]; k = (k + 1) & (x->capslots - 1))
         if (x->s->iptab[x->slots[k] - 1] == ip)
             return x->slots[k] - 1;
+    /* an ip and its share of the slots (half full at most) */
+    if (charge(x, sizeof(*x->s->iptab) + 2 * sizeof(*x->slots)) < 0)
+        return -2;
     if (x->nips >= UINT32_MAX - 1 ||
         grow_array((void **)&x->s->iptab, &x->capips, x->nips + 1, sizeof(*x->s->iptab)) < 0)
         return -1;
@@ -102,6 +119,8 @@ static void take_count(struct iptab *x, uint32_t n)
              (unsigned long long)x->raw);
         return;
     }
+    if (charge(x, (uint64_t)n * sizeof(*s->traces)) < 0)
+        return;
     x->n = n;
     s->traces = calloc(n ? n : 1, sizeof(*s->traces));
     if (!s->traces) {
@@ -153,7 +172,7 @@ static int grow_kids(struct iptab *x)
 }
 
 /* The node of ip index ipx under parent (0: the root), added when new;
- * 0 when out of memory. */
+ * 0 when out of memory or past the budget (x failed then). */
 static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
 {
     struct snap *s = x->s;
@@ -163,6 +182,8 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
     for (; x->kids[k]; k = (k + 1) & (x->capkids - 1))
         if (s->nodes[x->kids[k]].parent == parent && s->nodes[x->kids[k]].ipx == ipx)
             return x->kids[k];
+    if (charge(x, sizeof(*s->nodes) + 2 * sizeof(*x->kids)) < 0)
+        return 0;
     if (s->nnodes >= UINT32_MAX - 1 ||
         grow_array((void **)&s->nodes, &x->capnodes, (size_t)s->nnodes + 2, sizeof(*s->nodes)) < 0)
         return 0;
@@ -189,6 +210,8 @@ static void take_ip(struct iptab *x, const uint8_t *p)
     memcpy(&ip, p, 8);
     x->used += 8;
     int64_t k = intern(x, ip);
+    if (k == -2)
+        return;
     if (k < 0 || grow_array((void **)&x->cur_ipx, &x->capcur, x->ncur + 1, sizeof(*x->cur_ipx)) < 0) {
         fail(x, "out of memory");
         return;
@@ -245,7 +268,7 @@ int snap_traces_stream(const uint8_t *data, uint64_t len, struct snap *s, uint64
     struct iptab x = {.s = s, .raw = zh.raw_len};
     if (x.raw < 4)
         fail(&x, "section TRACES: no count");
-    int rc = snap_section_stream(data, len, "TRACES", feed, &x, outlen, err, errlen);
+    int rc = snap_section_stream(data, len, "TRACES", &s->budget, feed, &x, outlen, err, errlen);
     free(x.slots);
     free(x.kids);
     free(x.cur_ipx);

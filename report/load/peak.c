@@ -64,6 +64,9 @@ int peak_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_
     if (s->peak.count > s->ntraces)
         return snap_section_fail(err, errlen, "PEAK", "%u items for %u traces", s->peak.count,
                          s->ntraces);
+    if (snap_budget_take(&s->budget, (uint64_t)s->ntraces * sizeof(*s->peak_stats), "PEAK", err,
+                         errlen) < 0)
+        return -1;
     s->peak_stats = calloc(s->ntraces ? s->ntraces : 1, sizeof(*s->peak_stats));
     if (!s->peak_stats)
         return snap_section_fail(err, errlen, "PEAK", "out of memory");
@@ -84,6 +87,9 @@ int temps_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size
                          count, (unsigned long long)len);
     if (count != s->ntraces)
         return snap_section_fail(err, errlen, "TEMPS", "%u entries for %u traces", count, s->ntraces);
+    if (snap_budget_take(&s->budget, (uint64_t)count * sizeof(*s->temps), "TEMPS", err,
+                         errlen) < 0)
+        return -1;
     s->temps = malloc((count ? count : 1) * sizeof(*s->temps));
     if (!s->temps)
         return snap_section_fail(err, errlen, "TEMPS", "out of memory");

@@ -180,6 +180,9 @@ int pycode_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, siz
         return fail(err, errlen, "too short: ", len);
     if ((uint64_t)n * 16 > len)
         return fail(err, errlen, "count does not fit: ", n);
+    if (snap_budget_take(&s->budget, (uint64_t)n * sizeof(*s->pycodes) + len, "PYCODE", err,
+                         errlen) < 0)
+        return -1;
     s->pycodes = calloc(n ? n : 1, sizeof(*s->pycodes));
     if (!s->pycodes)
         return fail(err, errlen, "out of memory at code ", 0);

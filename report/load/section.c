@@ -1,7 +1,17 @@
 /*
- * section.c - a snapshot section's name, and the one-line error that names
- * it ("section LEAKS: record 3: ..."): what every decoder of a section
- * (snap.c, lset.c, peak.c) shares, below all of them.
+ * section.c - a snapshot section's name, the one-line error that names it
+ * ("section LEAKS: record 3: ..."), and the budget its decoder charges:
+ * what every decoder of a section (snap.c, lset.c, peak.c, state.c)
+ * shares, below all of them.
+ *
+ * The budget is what one input file may make the CLI hold: at most
+ * SNAP_BUDGET_FLOOR bytes, or SNAP_BUDGET_RATIO times the file's own size
+ * when that is more.  A small hostile file can declare huge sizes (a zstd
+ * frame of 128 KiB blocks of one repeated byte turns 73 KB into 2 GiB; a
+ * count of 0x0fffffff traces asks for gigabytes of structs), so every
+ * reader charges what a section declares (its uncompressed length, its
+ * count times what it allocates per item) before it inflates or allocates:
+ * the refusal costs nothing and names the section.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,4 +42,36 @@ const char *snap_section_name(uint32_t type)
         return "END";
     snprintf(other, sizeof(other), "type %u", type);
     return other;
+}
+
+#define SNAP_BUDGET_FLOOR (64ull << 20)
+#define SNAP_BUDGET_RATIO 16u
+
+void snap_budget_init(struct snap_budget *b, uint64_t file_size)
+{
+    uint64_t r = file_size > UINT64_MAX / SNAP_BUDGET_RATIO ? UINT64_MAX
+                                                            : file_size * SNAP_BUDGET_RATIO;
+    b->bound = r > SNAP_BUDGET_FLOOR ? r : SNAP_BUDGET_FLOOR;
+    b->left = b->bound;
+}
+
+int snap_budget_take(struct snap_budget *b, uint64_t bytes, const char *section, char *err,
+                     size_t errlen)
+{
+    if (!b || bytes <= b->left) {
+        if (b)
+            b->left -= bytes;
+        return 0;
+    }
+    char what[48];
+    if (section)
+        snprintf(what, sizeof what, "section %s: ", section);
+    else
+        what[0] = 0;
+    snprintf(err, errlen,
+             "%sdeclares %llu bytes, past the %llu MiB this file may cost (%u times its "
+             "size, at least %llu MiB)",
+             what, (unsigned long long)bytes, (unsigned long long)(b->bound >> 20),
+             SNAP_BUDGET_RATIO, SNAP_BUDGET_FLOOR >> 20);
+    return -1;
 }

@@ -154,7 +154,8 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
             if (s->version < 3)
                 return fail(err, errlen, "section %s: compressed in a format %u file", name,
                             s->version);
-            if (snap_section_inflate(data, sh.length, name, &s->unpacked[type], &raw, err, errlen) < 0)
+            if (snap_section_inflate(data, sh.length, name, &s->budget, &s->unpacked[type], &raw,
+                                     err, errlen) < 0)
                 return -1;
             data = s->unpacked[type];
         }
@@ -217,6 +218,9 @@ static int parse_modules(struct sec *sec, struct snap *s, char *err, size_t errl
     if ((uint64_t)n * MODULE_FIXED > c.left)
         return fail(err, errlen, "section MODULES: count %u does not fit in %llu bytes",
                     n, (unsigned long long)sec->len);
+    if (snap_budget_take(&s->budget, (uint64_t)n * sizeof(*s->modules) + sec->len, "MODULES",
+                         err, errlen) < 0)
+        return -1;
     s->modules = calloc(n ? n : 1, sizeof(*s->modules));
     if (!s->modules)
         return fail(err, errlen, "out of memory");
@@ -258,6 +262,9 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
     if (scan.left)
         return fail(err, errlen, "section TRACES: %llu stray bytes at the end",
                     (unsigned long long)scan.left);
+    if (snap_budget_take(&s->budget, (uint64_t)n * sizeof(*s->traces) + nips * 8, "TRACES", err,
+                         errlen) < 0)
+        return -1;
     s->traces = calloc(n ? n : 1, sizeof(*s->traces));
     uint8_t *own = s->unpacked[HSNAP_SEC_TRACES];
     if (own && sec->data == own) { /* (not made: iptab.c reads compressed TRACES) */
@@ -528,8 +535,10 @@ static int check_sums(const struct snap *s, char *err, size_t errlen)
     return 0;
 }
 
-/* Takes ownership of buf (malloc'd) in every case. */
-static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_t errlen)
+/* Takes ownership of buf (malloc'd) in every case; b: what the load may
+ * still hold besides buf (NULL: what a file of len bytes may). */
+static int load_owned(uint8_t *buf, size_t len, const struct snap_budget *b, struct snap *s,
+                      char *err, size_t errlen)
 {
     static uint64_t serials;
     struct sec secs[SNAP_MAX_SECTIONS];
@@ -538,7 +547,13 @@ static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_
     s->serial = ++serials;
     s->buf = buf;
     s->len = len;
-    int off = check_header(buf, len, len, err, errlen);
+    if (b)
+        s->budget = *b;
+    else
+        snap_budget_init(&s->budget, len);
+    int off = snap_budget_take(&s->budget, len, NULL, err, errlen);
+    if (off == 0)
+        off = check_header(buf, len, len, err, errlen);
     if (off >= 0)
         memcpy(&s->version, buf + HSNAP_MAGIC_LEN, sizeof(s->version));
     if (off < 0 || walk_sections(buf, len, (size_t)off, secs, s, err, errlen) ||
@@ -553,6 +568,12 @@ static int load_owned(uint8_t *buf, size_t len, struct snap *s, char *err, size_
 int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
                   size_t errlen)
 {
+    return snap_load_mem_within(data, len, NULL, out, err, errlen);
+}
+
+int snap_load_mem_within(const void *data, size_t len, const struct snap_budget *b,
+                         struct snap *out, char *err, size_t errlen)
+{
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
         memset(out, 0, sizeof(*out));
@@ -560,7 +581,7 @@ int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
     }
     if (len)
         memcpy(buf, data, len);
-    return load_owned(buf, len, out, err, errlen);
+    return load_owned(buf, len, b, out, err, errlen);
 }
 
 /* Reads the file at fd (size bytes) into buf from offset off. */
@@ -636,7 +657,7 @@ int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
     uint8_t *buf = read_file(path, &len, &is_state, why, sizeof(why));
     if (is_state)
         return snap_load_state(path, out, err, errlen);
-    if (!buf || load_owned(buf, len, out, why, sizeof(why)) < 0)
+    if (!buf || load_owned(buf, len, NULL, out, why, sizeof(why)) < 0)
         return fail(err, errlen, "%s: %s", path, why);
     return 0;
 }

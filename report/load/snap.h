@@ -69,6 +69,12 @@ struct snap_siteline {
 
 #define SNAP_MAX_SECTIONS 20 /* slots for known types, indexed by type */
 
+/* What one input file may still make the CLI hold (section.c). */
+struct snap_budget {
+    uint64_t bound;            /* the file's whole allowance */
+    uint64_t left;             /* what is not charged yet */
+};
+
 /* A section's size in the file and uncompressed (equal when stored raw). */
 struct snap_secsize {
     uint64_t stored, raw;
@@ -130,6 +136,7 @@ struct snap {
     uint8_t *unpacked[SNAP_MAX_SECTIONS]; /* compressed sections' payloads,
                                              decompressed, owned */
     struct snap_secsize sizes[SNAP_MAX_SECTIONS]; /* known sections', by type */
+    struct snap_budget budget; /* what the load may still allocate */
 };
 
 /* Trace t's ips (t->depth of them), innermost first, into buf. */
@@ -174,6 +181,11 @@ int snap_load(const char *path, struct snap *out, char *err, size_t errlen);
 int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
                   size_t errlen);
 
+/* Same, within what b leaves (a state file's budget, spent in part on
+ * making data); NULL: what a file of len bytes may cost. */
+int snap_load_mem_within(const void *data, size_t len, const struct snap_budget *b,
+                         struct snap *out, char *err, size_t errlen);
+
 /* Releases everything snap_load filled; safe on a zeroed snap. */
 void snap_free(struct snap *s);
 /* A snapshot recorded from an attach (HSNAP_META_ATTACHED): "attached at
@@ -195,16 +207,29 @@ const char *snap_section_name(uint32_t type);
 int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The allowance of a file of file_size bytes: max(64 MiB, 16 x its size). */
+void snap_budget_init(struct snap_budget *b, uint64_t file_size);
+/* Charges bytes that section (NULL: the file as a whole) declares, before
+ * they are inflated or allocated: 0, or -1 with a one-line reason naming
+ * the section and the bound in err when they pass what is left.  A NULL b
+ * charges nothing. */
+int snap_budget_take(struct snap_budget *b, uint64_t bytes, const char *section, char *err,
+                     size_t errlen);
+
 /* A section stored compressed (HSNAP_SEC_ZSTD) of len bytes at data, named
  * name in errors: its zhead's head then the frame's output, raw_len bytes
  * in all, in *out (malloc'd, the caller's to free, even on failure) and
- * *outlen.  0, or -1 with "section NAME: why" in err (inflate.c). */
-int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name, uint8_t **out,
-                         uint64_t *outlen, char *err, size_t errlen);
+ * *outlen.  raw_len is charged to b first; the frame's output never runs
+ * past it.  0, or -1 with "section NAME: why" in err (inflate.c). */
+int snap_section_inflate(const uint8_t *data, uint64_t len, const char *name,
+                         struct snap_budget *b, uint8_t **out, uint64_t *outlen, char *err,
+                         size_t errlen);
 
 /* The same section's payload handed to sink as it inflates (the head, then
- * chunk by chunk), never whole in memory; *outlen its length. */
+ * chunk by chunk), never whole in memory; *outlen its length.  raw_len is
+ * charged to b as snap_section_inflate's, so no more is decompressed. */
 int snap_section_stream(const uint8_t *data, uint64_t len, const char *name,
+                        struct snap_budget *b,
                         void (*sink)(void *ctx, const uint8_t *p, size_t n), void *ctx,
                         uint64_t *outlen, char *err, size_t errlen);
 

@@ -14,6 +14,9 @@
  * are read, never the sparse rest.  A torn counter reads as a consistent-
  * enough view: a site whose lines add up to less than nothing holds
  * nothing, and totals are raised to the live sums where these ran ahead.
+ * What the reader holds is charged to a budget (section.c) sized by the
+ * bytes it reads, not by the sparse file's bound, before it is allocated
+ * or inflated.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +35,18 @@
 static int st_fail(char *err, size_t errlen, const char *why)
 {
     snprintf(err, errlen, "state file: %s", why);
+    return -1;
+}
+
+/* Charges bytes that what ("its stacks") declares to b: 0, or -1 with
+ * "state file: WHAT: declares N bytes, past ..." in err. */
+static int st_charge(struct snap_budget *b, uint64_t bytes, const char *what, char *err,
+                     size_t errlen)
+{
+    char why[200];
+    if (snap_budget_take(b, bytes, NULL, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "state file: %s: %s", what, why);
     return -1;
 }
 
@@ -158,16 +173,48 @@ static int st_append(uint8_t **o, uint64_t *w, uint64_t *cap, const void *p, uin
     return 0;
 }
 
+/* Charges to b what st_plain makes of d (len bytes), twice (the buffer
+ * doubles as it grows): each section as it is, or as its zhead says it
+ * inflates.  0, or -1 with the reason naming the first section past it. */
+static int st_plain_charge(const uint8_t *d, uint64_t len, struct snap_budget *b, char *err,
+                           size_t errlen)
+{
+    struct hsnap_section s;
+    struct hsnap_zhead zh;
+    char name[48];
+    uint64_t at = sizeof(struct hsnap_header);
+    for (; at + sizeof s <= len; at += sizeof s + s.length) {
+        memcpy(&s, d + at, sizeof s);
+        if (s.length > len - at - sizeof s)
+            break;
+        uint64_t out = sizeof s + s.length;
+        if ((s.type & HSNAP_SEC_ZSTD) && s.length >= sizeof zh) {
+            memcpy(&zh, d + at + sizeof s, sizeof zh);
+            out = zh.raw_len > UINT64_MAX / 4 ? UINT64_MAX / 2 : sizeof s + zh.raw_len;
+        }
+        snprintf(name, sizeof name, "section %s", snap_section_name(s.type & ~HSNAP_SEC_ZSTD));
+        if (st_charge(b, 2 * out, name, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The document d (*len bytes, its crc checked) with every section stored
  * compressed (HSNAP_SEC_ZSTD: the shim compresses a document of many
  * traces) inflated and stored plain, in a buffer of its own in *out (NULL
  * when none was compressed); what does not parse is copied as it is, for
  * the loader to refuse.  0, or -1 with the reason. */
-static int st_plain(const uint8_t *d, uint64_t *len, uint8_t **out, char *err, size_t errlen)
+static int st_plain(const uint8_t *d, uint64_t *len, struct snap_budget *b, uint8_t **out,
+                    char *err, size_t errlen)
 {
     struct hsnap_section s;
     uint64_t at = sizeof(struct hsnap_header), w = 0, cap = 0;
     uint8_t *o = NULL;
+    /* the output (its doublings included), charged before any inflates */
+    if (st_plain_charge(d, *len, b, err, errlen) < 0) {
+        *out = NULL;
+        return -1;
+    }
     int any = 0, r = *len < at ? 0 : st_append(&o, &w, &cap, d, at);
     while (r == 0 && at + sizeof s <= *len) {
         memcpy(&s, d + at, sizeof s);
@@ -178,8 +225,9 @@ static int st_plain(const uint8_t *d, uint64_t *len, uint8_t **out, char *err, s
         uint64_t rlen = s.length;
         at += sizeof s + s.length;
         if (s.type & HSNAP_SEC_ZSTD) {
-            r = snap_section_inflate(p, s.length, snap_section_name(s.type & ~HSNAP_SEC_ZSTD), &raw,
-                                     &rlen, err, errlen);
+            r = snap_section_inflate(p, s.length, snap_section_name(s.type & ~HSNAP_SEC_ZSTD), b,
+                                     &raw, &rlen, err, errlen);
+            b->left += r == 0 ? rlen : 0; /* held only until copied */
             s.type &= ~HSNAP_SEC_ZSTD;
             s.length = rlen;
             s.crc32 = r == 0 ? (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), raw, rlen) : 0;
@@ -316,8 +364,9 @@ static uint64_t st_out_size(const uint8_t *d, uint64_t end, uint32_t n, uint32_t
  * sums), and a TRACES section of their stacks (from the traces and nodes)
  * before END: a new buffer in *out, or -1 with the reason. */
 static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_t *d,
-                          uint64_t len, uint32_t n, uint32_t N, int64_t (*acc)[2], uint8_t **out,
-                          uint64_t *outlen, char *err, size_t errlen)
+                          uint64_t len, uint32_t n, uint32_t N, int64_t (*acc)[2],
+                          struct snap_budget *b, uint8_t **out, uint64_t *outlen, char *err,
+                          size_t errlen)
 {
     struct hsnap_section end, s;
     if (len < sizeof(struct hsnap_header) + sizeof end ||
@@ -326,6 +375,8 @@ static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_
     if (n > N || N != h->stacks_n || (uint64_t)N * 8 > h->traces_cap || h->stacks_len % 16)
         return st_fail(err, errlen, "its document counts more sites than it has stacks: damaged");
     uint64_t nn = h->stacks_len / 16, tlen = 4, total = 0;
+    if (st_charge(b, (uint64_t)N * 8 + h->stacks_len, "its stacks", err, errlen) < 0)
+        return -1;
     struct hsnap_state_trace *tr = malloc((uint64_t)N * 8 + 1);
     struct hsnap_state_node *nodes = malloc(h->stacks_len + 1);
     uint8_t *o = NULL;
@@ -343,6 +394,8 @@ static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_
         tlen += 8 + (uint64_t)tr[i].depth * 8;
     /* the sections as the loop below writes them, TRACES, END */
     total = st_out_size(d, len - sizeof end, n, N) + sizeof s + tlen + sizeof end;
+    if (st_charge(b, total, "its sites", err, errlen) < 0)
+        goto out;
     if (!(o = malloc(total))) {
         st_fail(err, errlen, "out of memory");
         goto out;
@@ -470,6 +523,15 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     if (st_check_head(&h, (uint64_t)sb.st_size, err, errlen) != 0)
         goto out;
     const struct hsnap_state_doc *dd = &h.doc[h.doc_slot];
+    /* the bytes it says it uses, or those on disk when fewer (its holes
+     * read as zeros): not the sparse bound */
+    struct snap_budget b;
+    uint64_t used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len +
+                    (uint64_t)h.stacks_n * 8 + dd->len;
+    uint64_t disk = (uint64_t)sb.st_blocks * 512;
+    snap_budget_init(&b, disk < used ? disk : used);
+    if (st_charge(&b, dd->len, "its document", err, errlen) < 0)
+        goto out;
     if (!(doc = malloc(dd->len))) {
         st_fail(err, errlen, "out of memory");
         goto out;
@@ -481,13 +543,15 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     }
     uint64_t dlen = dd->len;
     uint8_t *plain = NULL;
-    if (st_plain(doc, &dlen, &plain, err, errlen) != 0)
+    if (st_plain(doc, &dlen, &b, &plain, err, errlen) != 0)
         goto out;
     if (plain) {
         free(doc);
         doc = plain;
     }
     uint32_t n = st_ntraces(doc, dlen), N = h.stacks_n;
+    if (st_charge(&b, (uint64_t)N * sizeof *acc, "its cells", err, errlen) < 0)
+        goto out;
     if (N && !(acc = calloc(N, sizeof *acc))) {
         st_fail(err, errlen, "out of memory");
         goto out;
@@ -498,10 +562,10 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     }
     uint8_t *full = NULL;
     uint64_t flen = 0;
-    if (st_with_traces(fd, &h, doc, dlen, n, N, acc, &full, &flen, err, errlen) != 0)
+    if (st_with_traces(fd, &h, doc, dlen, n, N, acc, &b, &full, &flen, err, errlen) != 0)
         goto out;
     st_patch(full, flen, acc, N, &h);
-    rc = snap_load_mem(full, flen, out, err, errlen);
+    rc = snap_load_mem_within(full, flen, &b, out, err, errlen);
     free(full);
     if (rc != 0)
         goto out;

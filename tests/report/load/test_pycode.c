@@ -1,4 +1,4 @@
-// link: report/load/pycode.c
+// link: report/load/pycode.c report/load/section.c
 /*
  * test_pycode.c - report/pycode.c: CPython 3.11 and 3.10 line tables read offline
  * give the lines CPython itself gives (the tables and the lines per code
