@@ -173,9 +173,8 @@ static int st_append(uint8_t **o, uint64_t *w, uint64_t *cap, const void *p, uin
     return 0;
 }
 
-/* Charges to b what st_plain makes of d (len bytes), twice (the buffer
- * doubles as it grows): each section as it is, or as its zhead says it
- * inflates.  0, or -1 with the reason naming the first section past it. */
+/* Charges to b what st_plain makes of d (len bytes): each section as it
+ * is, or as its zhead says it inflates.  0, or -1 with the reason naming the first section past it. */
 static int st_plain_charge(const uint8_t *d, uint64_t len, struct snap_budget *b, char *err,
                            size_t errlen)
 {
@@ -193,7 +192,7 @@ static int st_plain_charge(const uint8_t *d, uint64_t len, struct snap_budget *b
             out = zh.raw_len > UINT64_MAX / 4 ? UINT64_MAX / 2 : sizeof s + zh.raw_len;
         }
         snprintf(name, sizeof name, "section %s", snap_section_name(s.type & ~HSNAP_SEC_ZSTD));
-        if (st_charge(b, 2 * out, name, err, errlen) < 0)
+        if (st_charge(b, out, name, err, errlen) < 0)
             return -1;
     }
     return 0;

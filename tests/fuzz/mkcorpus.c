@@ -7,17 +7,24 @@
  *                          DIR/leaks.hsnap (the writer's leak heap, with LEAKS)
  *                          DIR/leaks_noframes.hsnap (the same, trace 2 without frames)
  *                          DIR/siteline.hsnap (format 2's SITELINE)
+ *                          DIR/bomb_traces.hsnap, DIR/bomb_liar.hsnap (snap_writer.h's
+ *                          decompression bombs: the reader refuses them at their head)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
  */
 #include <stdio.h>
 
 #include "snap_writer.h"
 
-static int write_one(const char *dir, const char *name, const struct wopts *o)
+/* A whole file of o's snapshot, or with bomb, snap_writer.h's w_bomb. */
+static int write_one(const char *dir, const char *name, const struct wopts *o,
+                     const char *bomb)
 {
     char path[4096];
     struct wbuf w = {0};
-    w_snapshot(&w, o);
+    if (bomb)
+        w_bomb(&w, bomb);
+    else
+        w_snapshot(&w, o);
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     int ok = f && fwrite(w.p, 1, w.len, f) == w.len;
@@ -39,10 +46,12 @@ int main(int argc, char **argv)
                  unknown = {.with_blocks = 1, .unknown_section = 1}, leaks = {.with_leaks = 1},
                  noframes = {.with_leaks = 1, .empty_trace2 = 1},
                  siteline = {.with_blocks = 1, .with_siteline = 1};
-    return write_one(argv[1], "minimal.hsnap", &minimal) |
-           write_one(argv[1], "blocks.hsnap", &blocks) |
-           write_one(argv[1], "unknown.hsnap", &unknown) |
-           write_one(argv[1], "leaks.hsnap", &leaks) |
-           write_one(argv[1], "leaks_noframes.hsnap", &noframes) |
-           write_one(argv[1], "siteline.hsnap", &siteline);
+    return write_one(argv[1], "minimal.hsnap", &minimal, NULL) |
+           write_one(argv[1], "blocks.hsnap", &blocks, NULL) |
+           write_one(argv[1], "unknown.hsnap", &unknown, NULL) |
+           write_one(argv[1], "leaks.hsnap", &leaks, NULL) |
+           write_one(argv[1], "leaks_noframes.hsnap", &noframes, NULL) |
+           write_one(argv[1], "siteline.hsnap", &siteline, NULL) |
+           write_one(argv[1], "bomb_traces.hsnap", NULL, "traces") |
+           write_one(argv[1], "bomb_liar.hsnap", NULL, "liar");
 }

@@ -323,6 +323,89 @@ static void w_siteline(struct wbuf *w, const struct wopts *o)
     w_sec_end(w, at);
 }
 
+/* Decompression bombs (issue 44): zstd frames built by hand from RLE
+ * blocks (RFC 8878 3.1.1.2: one byte repeated up to 128 KiB, 4 bytes on
+ * disk), which is what makes a bomb small; libzstd would take seconds to
+ * compress 2 GiB. */
+#define W_RLE_BLOCK (128u << 10)
+
+/* One zstd frame of total zero bytes: with its content size, or without
+ * (size_known 0, so only the blocks say how much it holds). */
+static void w_frame(struct wbuf *w, uint64_t total, int size_known)
+{
+    static const uint8_t magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+    w_put(w, magic, 4);
+    uint8_t fhd = size_known ? 0xc0 : 0x00, window = 0x38; /* 8-byte size; 128 KiB window */
+    w_put(w, &fhd, 1);
+    w_put(w, &window, 1);
+    if (size_known)
+        w_u64(w, total);
+    do {
+        uint32_t n = total < W_RLE_BLOCK ? (uint32_t)total : W_RLE_BLOCK;
+        total -= n;
+        uint32_t hdr = n << 3 | (n ? 1u << 1 : 0) | (total == 0); /* RLE, or an empty raw */
+        uint8_t b[4] = {(uint8_t)hdr, (uint8_t)(hdr >> 8), (uint8_t)(hdr >> 16), 0};
+        w_put(w, b, n ? 4 : 3);
+    } while (total);
+}
+
+/* A compressed section of type t: zhead, head (head_len bytes), frame. */
+static void w_zsec(struct wbuf *w, uint32_t t, const void *head, uint32_t head_len,
+                   uint64_t raw, uint64_t frame_bytes, int size_known)
+{
+    size_t at = w_sec_begin(w, t | HSNAP_SEC_ZSTD);
+    struct hsnap_zhead zh = {raw, head_len, 0};
+    w_put(w, &zh, sizeof zh);
+    w_put(w, head, head_len);
+    w_frame(w, frame_bytes, size_known);
+    w_sec_end(w, at);
+}
+
+static void w_head(struct wbuf *w)
+{
+    struct hsnap_header h;
+    memcpy(h.magic, HSNAP_MAGIC, HSNAP_MAGIC_LEN);
+    h.version = HSNAP_VERSION;
+    h.header_size = sizeof h;
+    h.file_size = 0;
+    w_put(w, &h, sizeof h);
+}
+
+static void w_close(struct wbuf *w)
+{
+    w_sec_end(w, w_sec_begin(w, HSNAP_SEC_END));
+    struct hsnap_header h;
+    memcpy(&h, w->p, sizeof h);
+    h.file_size = w->len;
+    memcpy(w->p, &h, sizeof h);
+}
+
+/* A snapshot; kind: traces, frame8g, liar, or a state's document (no
+ * TRACES): doc (a STATS of 2 GiB) or emptydoc (a STATS of none). */
+static void w_bomb(struct wbuf *w, const char *kind)
+{
+    struct wopts o = {0};
+    w_head(w);
+    w_meta(w, &o);
+    w_modules(w, &o);
+    uint32_t count = 0x0fffffff, six = 6u << 20, none = 0;
+    if (!strcmp(kind, "traces"))
+        w_zsec(w, HSNAP_SEC_TRACES, &count, 4, 4 + (2ull << 30), 2ull << 30, 1);
+    else if (!strcmp(kind, "liar"))
+        w_zsec(w, HSNAP_SEC_TRACES, &six, 4, 4 + (48ull << 20), 2ull << 30, 0);
+    else if (strcmp(kind, "doc") && strcmp(kind, "emptydoc"))
+        w_zsec(w, HSNAP_SEC_TRACES, &none, 4, 4, 0, 1);
+    if (!strcmp(kind, "frame8g") || !strcmp(kind, "doc")) {
+        uint64_t raw = !strcmp(kind, "doc") ? 2ull << 30 : 8ull << 30;
+        w_zsec(w, HSNAP_SEC_STATS, &none, 4, 4 + raw, raw, 1);
+    } else {
+        size_t at = w_sec_begin(w, HSNAP_SEC_STATS);
+        w_u32(w, 0);
+        w_sec_end(w, at);
+    }
+    w_close(w);
+}
+
 /* Builds a whole file into w (w zeroed by the caller); free(w->p) after. */
 static void w_snapshot(struct wbuf *w, const struct wopts *o)
 {

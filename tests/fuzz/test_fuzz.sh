@@ -5,7 +5,9 @@
 # each one the reader takes whole, so the fuzzer starts inside the state reader.
 # regress_*.bin are inputs that once crashed the reader, replayed each run:
 # two_stats is killed_zstd.state with a second STATS section (its output
-# buffer was sized for one).
+# buffer was sized for one).  bomb_* are decompression bombs (snap_writer.h's
+# w_bomb, tests/report/load/mkbomb.c's state): a reader that inflates or
+# allocates before it checks them passes libFuzzer's RSS limit and fails here.
 # Longer runs: make fuzz FUZZ_SECONDS=600.
 if make --no-print-directory fuzz BUILD="$T/b" FUZZ_SECONDS=10 >"$T/fuzz.log" 2>&1; then
   if grep -q "Done [0-9]* runs" "$T/fuzz.log"; then t_pass fuzz_reader_10s_clean
