@@ -38,6 +38,13 @@
 #define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
+#define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (options_table.h) */
+
+/* the helper's regions (all but the header and cells) of the largest file
+ * HEAPSNAP_STATE allows lie within the STATE_SEGS pieces state_at maps */
+_Static_assert((uint64_t)STATE_MAX_MIB * 1024 * 1024 <= (uint64_t)STATE_SEGS * STATE_SEG +
+                                                         HSTATE_PAGE + HSTATE_DIR_MAX * HSTATE_CHUNK,
+               "HEAPSNAP_STATE's bound fits the helper's pieces");
 
 struct state_mod st = {.fd = -1, .doc_fd = -1}; /* statefile.h */
 
@@ -299,11 +306,13 @@ static void state_layout(struct hsnap_state_head *h, size_t size)
     st.maxcells = (uint32_t)cells;
 }
 
-/* A new state file at st.path, of st.size bytes, its header page
- * allocated: its descriptor (close-on-exec; the caller closes it), or -1. */
-int state_create_file(void)
+/* A new state file of st.size bytes, its header page allocated, under a
+ * temporary name in t (beside st.path): its descriptor (close-on-exec; the
+ * caller closes it), or -1.  It takes st.path (state_name_file) only once
+ * its header is whole: a kill before leaves no file a reader takes for a
+ * state of zeros. */
+int state_create_file(char *t)
 {
-    char t[NAME_MAX_PATH + 64];
     const char *why = NULL;
     if (dest_kind(st.path, &why) != DEST_RENAME)
         return -1;
@@ -323,7 +332,7 @@ int state_create_file(void)
     if (fd < 0)
         return -1;
     if (ftruncate(fd, (off_t)st.size) != 0 || posix_fallocate(fd, 0, HSTATE_PAGE) != 0 ||
-        fstat(fd, &sb) != 0 || rename(t, st.path) != 0) {
+        fstat(fd, &sb) != 0) {
         unlink(t);
         close(fd);
         return -1;
@@ -333,22 +342,44 @@ int state_create_file(void)
     return fd;
 }
 
-/* The state file made and its header page mapped: 0, or -1 (errno). */
+/* The file state_create_file made at t given st.path: 0, or -1 (t gone). */
+int state_name_file(const char *t)
+{
+    if (rename(t, st.path) == 0)
+        return 0;
+    int e = errno;
+    unlink(t);
+    errno = e;
+    return -1;
+}
+
+static void state_layout(struct hsnap_state_head *h, size_t size);
+
+/* The state file made, its header page mapped and written, then named:
+ * 0, or -1 (errno). */
 static int state_create(void)
 {
-    int fd = state_create_file();
+    char t[NAME_MAX_PATH + 64];
+    int fd = state_create_file(t);
     if (fd < 0)
         return -1;
     void *m = sys_mmap(NULL, HSTATE_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     int e = errno;
     close(fd);
-    if (m == MAP_FAILED) {
-        unlink(st.path);
-        errno = e;
-        return -1;
+    if (m != MAP_FAILED) {
+        st.h = m;
+        state_layout(st.h, st.size);
+        state_identity();
+        if (state_name_file(t) == 0)
+            return 0;
+        e = errno;
+        sys_munmap(m, HSTATE_PAGE);
+        st.h = NULL;
+    } else {
+        unlink(t);
     }
-    st.h = m;
-    return 0;
+    errno = e;
+    return -1;
 }
 
 void state_identity(void)
@@ -377,8 +408,6 @@ void state_init(void)
         st.h = NULL;
         return;
     }
-    state_layout(st.h, st.size);
-    state_identity();
     static const struct peak_store store = {state_cells, state_cells_drop};
     peak_set_store(&store);
     rchan_tell_state(st.path);

@@ -52,7 +52,8 @@ int state_open_as(int mode);      /* the file again, high; -1: no longer ours */
 int state_reserve_fd(int fd, uint64_t off, uint64_t len); /* blocks allocated: 0, or -1 */
 void state_full(uint32_t flag, const char *what); /* a part is full: flag it, warn once */
 void state_name(char *out);       /* NAME.state beside the output */
-int state_create_file(void);      /* a new file at st.path: its descriptor, or -1 */
+int state_create_file(char *t);   /* a new file, named t for now: its descriptor, or -1 */
+int state_name_file(const char *t); /* ... given st.path once whole: 0, or -1 */
 void state_identity(void);        /* pid, ppid, start time into the header */
 /* statelife.c, for state.c */
 void state_rename_back(void);     /* the helper, after a failed exec */

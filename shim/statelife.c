@@ -165,13 +165,15 @@ void state_rename_back(void)
     atomic_store(&st.moving, 1);
     for (unsigned spins = 0; atomic_load(&st.takers); spins++)
         lock_wait(NULL, spins + 65);
-    int fd = state_create_file();
-    if (fd >= 0 && state_move_all(-1, fd) == 0) {
+    char t[NAME_MAX_PATH + 64];
+    int fd = state_create_file(t), moved = fd >= 0 && state_move_all(-1, fd) == 0;
+    if (moved)
         state_restart();
+    if (moved && state_name_file(t) == 0) {
         atomic_store(&st.unnamed, 0);
     } else { /* the pieces stay mapped and up to date, with no name */
-        if (fd >= 0)
-            unlink(st.path);
+        if (fd >= 0 && !moved)
+            unlink(t);
         atomic_store(&st.unnamed, 1);
         opt_debug("after a failed exec, the state file cannot be made again: ", st.path, "");
     }
@@ -199,18 +201,22 @@ void state_after_fork_child(void)
         char parent[sizeof st.path];
         memcpy(parent, st.path, sizeof parent);
         state_name(st.path);
-        int fd = strcmp(parent, st.path) ? state_create_file() : -1;
+        char t[NAME_MAX_PATH + 64];
+        int fd = strcmp(parent, st.path) ? state_create_file(t) : -1;
         if (fd >= 0 && state_move_all(pfd, fd) == 0) {
             close(fd);
             if (pfd >= 0)
                 close(pfd);
             state_restart(); /* its own stacks and documents, from the next beat */
             state_identity();
-            rchan_tell_state(st.path);
+            if (state_name_file(t) == 0) /* named once its header is the child's */
+                rchan_tell_state(st.path);
+            else
+                st.h = NULL; /* the pieces stay mapped, in a file with no name */
             return;
         }
         if (fd >= 0) {
-            unlink(st.path);
+            unlink(t);
             close(fd);
         }
     }

@@ -353,10 +353,20 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
         atomic_store(&peak_next, peak_step(bytes));
     }
     peak_head();
-    if (sbuf_reserve(b, sizeof peak.head + (size_t)peak.head.count *
-                                               sizeof(struct hsnap_peak_item)) == 0) {
-        sbuf_put(b, &peak.head, sizeof peak.head);
-        for (uint32_t id = 0; id < peak.kept_n; id++)
+    /* a capture the hooks made after the caller counted its n traces may
+     * name newer ones: the snapshot (or state document) has no stacks for
+     * them, so its PEAK is the capture's part over [0, n) */
+    struct hsnap_peak head = peak.head;
+    uint32_t upto = peak.kept_n < n ? peak.kept_n : n;
+    for (uint32_t id = upto; id < peak.kept_n; id++)
+        if (peak.kept[id].count) {
+            head.count--;
+            head.blocks -= (peak.kept[id].count + half) >> PEAK_UNIT_SHIFT;
+            head.bytes -= peak.kept[id].bytes;
+        }
+    if (sbuf_reserve(b, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item)) == 0) {
+        sbuf_put(b, &head, sizeof head);
+        for (uint32_t id = 0; id < upto; id++)
             if (peak.kept[id].count) {
                 struct hsnap_peak_item it = {id, 0,
                                              (peak.kept[id].count + half) >> PEAK_UNIT_SHIFT,

@@ -1,0 +1,53 @@
+# test_killstate_early.sh - a SIGKILL at any moment from the first
+# millisecond on leaves a state file the CLI reads: a 2-thread program
+# whose sites and peak grow (tests/shim/earlykill.c) killed 30 times at
+# 0 to 290 ms.  Each kill leaves no file (before the shim made it), or one
+# that reads, or one that says the process ended before its state was
+# first written; never a PEAK that names traces the state has no stacks
+# for, nor a file of zeros.  And every HEAPSNAP_STATE the shim accepts
+# works: the largest, 1024 MiB, keeps a state that reads after a kill
+# without a "full" warning; more is refused at start with a warning.
+. tests/shim/lib_kill.sh
+t_build earlykill tests/shim/earlykill.c -pthread
+E=$T/earlykill
+bad=""
+for i in $(seq 0 29); do
+  d=$(printf "0.%03d" $((i * 10)))
+  mkdir -p "$T/e$i"
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/e$i/e.hsnap" "$E" 2>"$T/e$i.err" & p=$!
+  sleep "$d"; kill -KILL "$p"; wait "$p" 2>/dev/null
+  f=$(ls "$T/e$i"/*.state 2>/dev/null | head -1)
+  [ -n "$f" ] || continue
+  if ! "$HEAPSNAP" info "$f" >/dev/null 2>"$T/e$i.info" &&
+     ! grep -q "ended before its state was first written" "$T/e$i.info"; then
+    bad="$bad [$d s: $(head -c 120 "$T/e$i.info")]"
+  fi
+done
+if [ -z "$bad" ]; then t_pass early_kill_leaves_a_state_that_reads
+else t_fail early_kill_leaves_a_state_that_reads "$bad"; fi
+
+# the largest bound: kept whole, read after a kill
+mkdir -p "$T/big"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/big/e.hsnap" HEAPSNAP_STATE=1024 "$E" 2>"$T/big.err" & p=$!
+f=""
+for i in $(seq 100); do
+  f=$(ls "$T/big"/*.state 2>/dev/null | head -1)
+  [ -n "$f" ] && [ "$(kill_beats "$f" 2>/dev/null)" -ge 2 ] 2>/dev/null && break
+  sleep 0.05
+done
+kill -KILL "$p"; wait "$p" 2>/dev/null
+if [ -n "$f" ] && [ ! -s "$T/big.err" ] && "$HEAPSNAP" info "$f" 2>"$T/big.info" | grep -q "^reason: *killed"; then
+  t_pass state_bound_1024_mib_works
+else
+  t_fail state_bound_1024_mib_works "file '$f'; shim: $(head -c 200 "$T/big.err"); info: $(head -c 200 "$T/big.info")"
+fi
+
+# past it: refused at start, with one warning, the program unharmed
+mkdir -p "$T/over"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/over/x.hsnap" HEAPSNAP_STATE=16384 /bin/true 2>"$T/over.err"; rc=$?
+if [ "$rc" = 0 ] && grep -q "bad value for HEAPSNAP_STATE" "$T/over.err" &&
+   [ "$(wc -l <"$T/over.err")" = 1 ]; then
+  t_pass state_bound_past_1024_mib_refused_at_start
+else
+  t_fail state_bound_past_1024_mib_refused_at_start "exit $rc: $(head -c 300 "$T/over.err")"
+fi
