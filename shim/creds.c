@@ -17,6 +17,13 @@
  * across a set*id call: each wrapper is interposed, the helper is stopped
  * and joined (gone from glibc's list of threads) before the real call and
  * started again after it, with the caller's new credentials.
+ *
+ * The state file follows the effective uid (state_owner): given to the
+ * new one before a call that would change it (while the caller may still
+ * chown), back if the call fails, and to the uid it ends with after it
+ * (a call that raised it: seteuid(0) from a saved root).  Else a worker
+ * that became nobody could neither open its root-owned file again nor
+ * remove it at its end.
  */
 #include <errno.h>
 #include <dlfcn.h>
@@ -91,10 +98,35 @@ static int cred_missing(void)
     return -1;
 }
 
+/* Before a call that makes e the effective uid ((uid_t)-1: unchanged):
+ * the state file given to e; the uid it had, to give it back if the call
+ * fails, or (uid_t)-1. */
+static uid_t cred_owner_before(uid_t e)
+{
+    uid_t now = geteuid();
+    if (e == (uid_t)-1 || e == now || state_owner(e) != 0)
+        return (uid_t)-1;
+    return now;
+}
+
+/* After it (r its result): back to the uid before on failure, else to
+ * the effective uid it ends with; the real call's errno kept. */
+static int cred_owner_after(uid_t before, int r)
+{
+    int e = errno;
+    if (r != 0 && before != (uid_t)-1)
+        state_owner(before);
+    else if (r == 0)
+        state_owner(geteuid());
+    errno = e;
+    return r;
+}
+
 HS_EXPORT int setuid(uid_t u)
 {
     int p = cred_enter();
-    return cred_leave(p, cred.setuid ? cred.setuid(u) : cred_missing());
+    uid_t was = cred_owner_before(u);
+    return cred_leave(p, cred_owner_after(was, cred.setuid ? cred.setuid(u) : cred_missing()));
 }
 
 HS_EXPORT int setgid(gid_t g)
@@ -106,7 +138,8 @@ HS_EXPORT int setgid(gid_t g)
 HS_EXPORT int seteuid(uid_t u)
 {
     int p = cred_enter();
-    return cred_leave(p, cred.seteuid ? cred.seteuid(u) : cred_missing());
+    uid_t was = cred_owner_before(u);
+    return cred_leave(p, cred_owner_after(was, cred.seteuid ? cred.seteuid(u) : cred_missing()));
 }
 
 HS_EXPORT int setegid(gid_t g)
@@ -118,7 +151,8 @@ HS_EXPORT int setegid(gid_t g)
 HS_EXPORT int setreuid(uid_t r, uid_t e)
 {
     int p = cred_enter();
-    return cred_leave(p, cred.setreuid ? cred.setreuid(r, e) : cred_missing());
+    uid_t was = cred_owner_before(e);
+    return cred_leave(p, cred_owner_after(was, cred.setreuid ? cred.setreuid(r, e) : cred_missing()));
 }
 
 HS_EXPORT int setregid(gid_t r, gid_t e)
@@ -130,7 +164,9 @@ HS_EXPORT int setregid(gid_t r, gid_t e)
 HS_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
 {
     int p = cred_enter();
-    return cred_leave(p, cred.setresuid ? cred.setresuid(r, e, s) : cred_missing());
+    uid_t was = cred_owner_before(e);
+    return cred_leave(p, cred_owner_after(was, cred.setresuid ? cred.setresuid(r, e, s)
+                                                              : cred_missing()));
 }
 
 HS_EXPORT int setresgid(gid_t r, gid_t e, gid_t s)

@@ -622,6 +622,7 @@ int state_yield(void);            /* a full disk at the end: the helper's blocks
 void state_exec(const char *path); /* the image is about to be replaced */
 int state_exec_failed(void);       /* ... and was not: 1, the helper must be woken */
 void state_after_fork_child(void);
+int state_owner(uid_t uid);       /* the file given to uid (a change of ids): 0, or -1 */
 uint64_t state_used(void);        /* bytes of the file in use */
 void state_put(struct sbuf *b);   /* the snapshot's STATE section */
 

@@ -4,7 +4,9 @@
  * own or to private memory; exec takes the file's name away first (the
  * program it becomes owns the pid's name), and an exec that failed gets
  * it back from the helper; a clean end removes the file, and on a full
- * disk first gives the helper's blocks to the last snapshot.
+ * disk first gives the helper's blocks to the last snapshot.  A change of
+ * the effective uid (creds.c) gives the file to the new user, so that the
+ * helper can still open it and the process remove it at its end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,21 @@ void state_done(void)
     atomic_store(&st.done, 1);
     if (state_ours())
         unlink(st.path);
+}
+
+/* The file given to uid, if it is still the one this process put at its
+ * name (by its name: no descriptor on the caller's thread), unless done.
+ * Its group stays (the mode is the owner's).  0, or -1 (not permitted:
+ * the caller has no CAP_CHOWN; no file). */
+int state_owner(uid_t uid)
+{
+    struct stat sb;
+    if (!st.h || atomic_load(&st.done) || !life_own_process() ||
+        lstat(st.path, &sb) != 0 || sb.st_dev != st.dev || sb.st_ino != st.ino)
+        return -1;
+    if (sb.st_uid == uid)
+        return 0;
+    return fchownat(AT_FDCWD, st.path, uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW);
 }
 
 /* Piece [at, at + len) of the mapping replaced, at the same address, by
