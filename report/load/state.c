@@ -98,9 +98,16 @@ static int st_check_head(const struct hsnap_state_head *h, uint64_t size, char *
     for (uint32_t i = 0; i < h->ndir; i++)
         if (h->dir[i] && ((h->dir[i] >> 16) == 0 || (h->dir[i] >> 16) > 0xfffe))
             return st_fail(err, errlen, "a chunk of cells names no line: damaged");
-    if (h->doc_slot == HSTATE_NO_DOC)
+    if (h->doc_slot == HSTATE_NO_DOC && h->beats < 2)
         return st_fail(err, errlen, "the process ended before its state was first written "
                                     "(it lived less than a heartbeat)");
+    if (h->doc_slot == HSTATE_NO_DOC) {
+        char why[200];
+        snprintf(why, sizeof why, "its process lived %llu heartbeats but wrote no document into "
+                 "it (the file was out of its reach or full; HEAPSNAP_VERBOSE=1 says why)",
+                 (unsigned long long)h->beats);
+        return st_fail(err, errlen, why);
+    }
     if (h->doc_slot > 1 || !h->doc[h->doc_slot].len || h->doc[h->doc_slot].len > h->doc_cap)
         return st_fail(err, errlen, "no valid document: damaged");
     return 0;

@@ -18,6 +18,7 @@ for i in $(seq 0 29); do
   sleep "$d"; kill -KILL "$p"; wait "$p" 2>/dev/null
   f=$(ls "$T/e$i"/*.state 2>/dev/null | head -1)
   [ -n "$f" ] || continue
+  last=$f
   if ! "$HEAPSNAP" info "$f" >/dev/null 2>"$T/e$i.info" &&
      ! grep -q "ended before its state was first written" "$T/e$i.info"; then
     bad="$bad [$d s: $(head -c 120 "$T/e$i.info")]"
@@ -50,4 +51,23 @@ if [ "$rc" = 0 ] && grep -q "bad value for HEAPSNAP_STATE" "$T/over.err" &&
   t_pass state_bound_past_1024_mib_refused_at_start
 else
   t_fail state_bound_past_1024_mib_refused_at_start "exit $rc: $(head -c 300 "$T/over.err")"
+fi
+
+# a state with no document: "ended before its state was first written" only
+# when the process lived less than a heartbeat (hsnap_state.h: beats, a u64
+# at 48; doc_slot, a u32 at 152)
+nodoc() { # BEATS: the last early kill's state with no document and BEATS beats
+  cp --sparse=always "$last" "$T/nodoc.state"
+  printf '\377\377\377\377' | dd of="$T/nodoc.state" bs=1 seek=152 conv=notrunc status=none
+  python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<Q', $1))" |
+    dd of="$T/nodoc.state" bs=1 seek=48 conv=notrunc status=none
+  "$HEAPSNAP" info "$T/nodoc.state" 2>&1 >/dev/null
+}
+one=$(nodoc 1) nine=$(nodoc 9)
+if echo "$one" | grep -q "ended before its state was first written" &&
+   echo "$nine" | grep -q "lived 9 heartbeats but wrote no document" &&
+   ! echo "$nine" | grep -q "ended before"; then
+  t_pass state_without_document_says_how_long_it_lived
+else
+  t_fail state_without_document_says_how_long_it_lived "1 beat: $one; 9 beats: $nine"
 fi
