@@ -123,7 +123,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
      "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
     [OPT_MODE] = {"HEAPSNAP_MODE", OPT_STR, "0600",
-     "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},
+     "permissions of the snapshot files, in octal up to 0777 (they hold the command line)",
+     0, 0, 0},
     [OPT_PEAK] = {"HEAPSNAP_PEAK", OPT_CHOICE, "on",
      "what each site held at the peak (PEAK section): on captures it whenever the peak has "
      "grown by 1% (at least 4 KiB and 16 B per allocation stack) since the last capture, "

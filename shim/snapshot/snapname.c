@@ -156,15 +156,18 @@ void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
         name_insert_seq(out, seq);
 }
 
-/* HEAPSNAP_MODE, octal, read once: a bad value warns and gives 0600. */
+/* HEAPSNAP_MODE, octal, read once: a bad value, or one with bits past 0777
+ * (setuid, setgid, sticky: no snapshot is a program or a directory), warns
+ * and gives 0600. */
 unsigned name_mode(void)
 {
     if (!name_mode_bits) {
         const char *s = opt_str(OPT_MODE);
         char *end = NULL;
         long m = s && *s ? strtol(s, &end, 8) : 0600;
-        if (m < 0 || m > 07777 || (end && *end)) {
-            opt_warn("bad HEAPSNAP_MODE (want octal permissions, e.g. 0644), using 0600", "", "");
+        if (m < 0 || m > 0777 || (end && *end)) {
+            opt_warn("bad HEAPSNAP_MODE (want octal permissions up to 0777, e.g. 0644), "
+                     "using 0600", "", "");
             m = 0600;
         }
         name_mode_bits = (mode_t)m | S_IFREG; /* nonzero: read */

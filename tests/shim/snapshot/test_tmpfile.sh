@@ -30,6 +30,12 @@ HEAPSNAP_MODE=rw HEAPSNAP_OUTPUT=$d/c.hsnap LD_PRELOAD="$SHIM" "$prog" >/dev/nul
 mode=$(stat -c %a "$d/c.hsnap" 2>/dev/null)
 if [ "$mode" = 600 ] && [ "$(grep -c HEAPSNAP_MODE "$T/err")" = 1 ]; then t_pass tmpfile_bad_mode_warns_once_uses_0600
 else t_fail tmpfile_bad_mode_warns_once_uses_0600 "mode $mode, stderr: $(head -c 200 "$T/err")"; fi
+# bits past 0777 (setuid, setgid, sticky): refused as a bad value
+HEAPSNAP_MODE=4777 HEAPSNAP_OUTPUT=$d/s.hsnap LD_PRELOAD="$SHIM" "$prog" >/dev/null 2>"$T/err"
+mode=$(stat -c %a "$d/s.hsnap" 2>/dev/null)
+if [ "$mode" = 600 ] && [ "$(grep -c 'bad HEAPSNAP_MODE.*up to 0777' "$T/err")" = 1 ]; then
+  t_pass tmpfile_mode_past_0777_refused_uses_0600
+else t_fail tmpfile_mode_past_0777_refused_uses_0600 "mode $mode, stderr: $(head -c 200 "$T/err")"; fi
 
 # a symlink at the old predictable name <final>.tmp.<pid>: the shell plants it
 # for its own pid, then execs the program (same pid)
