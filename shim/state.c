@@ -110,7 +110,8 @@ static int state_reserve(uint64_t off, uint64_t len)
 void state_full(uint32_t flag, const char *what)
 {
     int e = errno;
-    __atomic_fetch_or(&st.h->flags, flag, __ATOMIC_RELAXED);
+    uint32_t why = e == 0 ? 0 : e == ENOSPC || e == EDQUOT ? HSTATE_FULL_DISK : HSTATE_FULL_REACH;
+    __atomic_fetch_or(&st.h->flags, flag | why, __ATOMIC_RELAXED);
     if (atomic_load(&st.done) || atomic_exchange(&st.warned_full, 1))
         return;
     if (e == 0)

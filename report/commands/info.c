@@ -18,6 +18,7 @@
 #include "jsondoc.h"
 #include "peak.h"
 #include "snap.h"
+#include "state.h"
 #include "stats.h"
 
 static const char *info_reason(uint32_t r)
@@ -220,17 +221,18 @@ static void info_failed(const struct snap *s)
 /* The state file (HEAPSNAP_STATE), when the snapshot is read from one. */
 static void info_state(const struct snap *s)
 {
+    const char *full = state_full_why(s->state_flags);
     if (s->state_size)
         printf("%-17s cut short: the process was killed; last update as of time above; "
-               "%llu KiB in use of %llu KiB%s\n", "state file:",
+               "%llu KiB in use of %llu KiB%s%s%s\n", "state file:",
                (unsigned long long)(s->state_used / 1024),
-               (unsigned long long)(s->state_size / 1024),
-               s->state_flags ? " (full: some sites are missing)" : "");
+               (unsigned long long)(s->state_size / 1024), full ? " (" : "",
+               full ? full : "", full ? ": some sites are missing)" : "");
     else if (s->state_bound)
-        printf("%-17s %llu KiB at most in use of %llu KiB (HEAPSNAP_STATE)%s\n", "state file:",
-               (unsigned long long)(s->state_max / 1024),
-               (unsigned long long)(s->state_bound / 1024),
-               s->state_flags ? ", full: some sites were kept in memory only" : "");
+        printf("%-17s %llu KiB at most in use of %llu KiB (HEAPSNAP_STATE)%s%s%s\n",
+               "state file:", (unsigned long long)(s->state_max / 1024),
+               (unsigned long long)(s->state_bound / 1024), full ? "; " : "",
+               full ? full : "", full ? ": some sites were kept in memory only" : "");
 }
 
 static void info_print(const struct snap *s)

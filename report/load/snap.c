@@ -638,10 +638,11 @@ static int snap_load_state(const char *path, struct snap *out, char *err, size_t
     time_t t = (time_t)(si.beat_ns / 1000000000u);
     if (localtime_r(&t, &tm)) /* the last heartbeat */
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    const char *full = state_full_why(si.flags);
     fprintf(stderr, "heapsnap: note: %s is the state pid %u left when it was killed "
-                    "(last update %s): cut short, no block list, no leak check%s\n",
-            path, si.pid, when,
-            si.flags ? "; the state file was full (HEAPSNAP_STATE), some sites are missing" : "");
+                    "(last update %s): cut short, no block list, no leak check%s%s%s\n",
+            path, si.pid, when, full ? "; " : "", full ? full : "",
+            full ? ", some sites are missing" : "");
     if (si.later_bytes)
         fprintf(stderr, "heapsnap: note: %llu live bytes at sites first seen after the last "
                 "update are not shown (no stack yet)\n", (unsigned long long)si.later_bytes);

@@ -50,6 +50,17 @@ static int st_charge(struct snap_budget *b, uint64_t bytes, const char *what, ch
     return -1;
 }
 
+const char *state_full_why(uint32_t flags)
+{
+    if (!flags)
+        return NULL;
+    if (flags & HSTATE_FULL_DISK)
+        return "the disk was full";
+    if (flags & HSTATE_FULL_REACH)
+        return "the state file was out of the process's reach";
+    return "the state file was full (HEAPSNAP_STATE)";
+}
+
 int state_is(const void *head, size_t len)
 {
     return len >= 8 && memcmp(head, HSTATE_MAGIC, 8) == 0;

@@ -19,6 +19,10 @@ struct state_info {
     uint64_t later_bytes;  /* live bytes of sites born after the last document */
 };
 
+/* Why a state file whose HSTATE_FULL_* flags are flags misses sites ("the
+ * disk was full"), or NULL when it misses none. */
+const char *state_full_why(uint32_t flags);
+
 /* Whether the first len bytes of a file are a state file's. */
 int state_is(const void *head, size_t len);
 
