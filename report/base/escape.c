@@ -11,6 +11,9 @@
  * XML and GitHub writers (json.c, emit.c) additionally replace what their
  * format forbids, for names that reach them from anywhere else (argv).
  * Backslashes are kept as they are, so ordinary names print unchanged.
+ * Well-formed characters that reorder or break the text around them (the
+ * bidirectional controls: U+202E makes "exe.txt" of "txt.exe"; the line
+ * and paragraph separators) print as "\uXXXX".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +49,34 @@ int esc_utf8_len(const unsigned char *s, uint32_t *cp)
     return n;
 }
 
-/* Bytes of s to copy as they are at this point (0: escape one byte). */
-static int esc_keep(const unsigned char *s)
+/* Whether cp reorders the text around it or breaks its line: the
+ * bidirectional marks, embeddings, overrides and isolates (Unicode's
+ * Bidi_Control), U+2028 and U+2029. */
+static int esc_bidi(uint32_t cp)
+{
+    return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Bytes of s to copy as they are at this point (0: escape one byte; -n:
+ * escape the n-byte character at s as "\uXXXX", its code point in *cpp). */
+static int esc_keep_cp(const unsigned char *s, uint32_t *cpp)
 {
     uint32_t cp;
     int n = esc_utf8_len(s, &cp);
     if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
         return 0;
+    if (esc_bidi(cp)) {
+        *cpp = cp;
+        return -n;
+    }
     return n;
+}
+
+static int esc_keep(const unsigned char *s)
+{
+    uint32_t cp;
+    return esc_keep_cp(s, &cp);
 }
 
 /* Writes the escape of s into out (at most n bytes, NUL included, when out
@@ -65,10 +88,16 @@ static size_t esc_put(const char *str, char *out, size_t n)
     int cut = 0;
     char tmp[8];
     while (*s) {
-        int k = esc_keep(s);
+        uint32_t cp = 0;
+        int k = esc_keep_cp(s, &cp);
         const char *piece = (const char *)s;
         size_t plen = (size_t)k;
-        if (!k) {
+        if (k < 0) {
+            snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned)cp);
+            piece = tmp;
+            plen = strlen(tmp);
+            k = -k;
+        } else if (!k) {
             if (*s == '\n' || *s == '\t' || *s == '\r')
                 snprintf(tmp, sizeof(tmp), "\\%c", *s == '\n' ? 'n' : *s == '\t' ? 't' : 'r');
             else
@@ -95,7 +124,7 @@ int esc_text_needed(const char *str)
 {
     for (const unsigned char *s = (const unsigned char *)str; *s;) {
         int k = esc_keep(s);
-        if (!k)
+        if (k <= 0)
             return 1;
         s += k;
     }

@@ -17,9 +17,10 @@ int esc_utf8_len(const unsigned char *s, uint32_t *cp);
 
 /* s made printable: C0 and C1 control characters and DEL become "\n",
  * "\t", "\r" or "\xNN" (one per byte), bytes that are not well-formed UTF-8
- * become "\xNN"; everything else, valid UTF-8 included, is kept.  So a name
- * can never start a line of output, move the cursor or inject a terminal
- * sequence.  esc_text_dup returns a malloc'd copy (NULL when out of
+ * become "\xNN", the bidirectional controls and U+2028/U+2029 "\uXXXX";
+ * everything else, valid UTF-8 included, is kept.  So a name can never
+ * start a line of output, move the cursor, reorder the text around it or
+ * inject a terminal sequence.  esc_text_dup returns a malloc'd copy (NULL when out of
  * memory); esc_text writes into buf (cut to n bytes) and returns buf. */
 char *esc_text_dup(const char *s);
 const char *esc_text(const char *s, char *buf, size_t n);

@@ -95,6 +95,21 @@ gate gate
 trend trend
 L
 h_clean text_escaped_warnings "$T/t.err"
+# bidirectional controls (U+202E turns "gpj.exe" into "exe.jpg" on screen,
+# U+2066 opens an isolate) and U+2028 (a line separator): "\uXXXX" in text
+# (as UTF-8 bytes: $'\u...' depends on the locale)
+rlo=$'\xe2\x80\xae' lro=$'\xe2\x80\xad' lri=$'\xe2\x81\xa6' pdi=$'\xe2\x81\xa9' lsep=$'\xe2\x80\xa8'
+"$T/craft" names "$T/bidi.hsnap" "/nonexistent/lib${rlo}gpj.so" "./prog ${lri}x${pdi} ${lsep}y" "/x/${lro}e"
+timeout 10 "$HEAPSNAP" info "$T/bidi.hsnap" >"$T/b.out" 2>&1
+timeout 10 "$HEAPSNAP" top --key module "$T/bidi.hsnap" >>"$T/b.out" 2>&1
+if LC_ALL=C grep -aq "$rlo\|$lro\|$lri\|$pdi\|$lsep" "$T/b.out"; then
+  t_fail text_escapes_bidi_controls "raw: $(LC_ALL=C grep -am1 "$rlo\|$lri" "$T/b.out" | od -c | head -2)"
+elif grep -q 'lib\\u202egpj.so' "$T/b.out" && grep -q '\\u2066x\\u2069 \\u2028y' "$T/b.out" &&
+     grep -q '/x/\\u202de' "$T/b.out"; then
+  t_pass text_escapes_bidi_controls
+else
+  t_fail text_escapes_bidi_controls "$(head -c 400 "$T/b.out")"
+fi
 timeout 10 "$HEAPSNAP" diff "$good" "$ev" >"$T/t.out" 2>&1; h_clean text_escaped_diff "$T/t.out"
 grep -qF '[ev\n::error::pwned\x1b[31m\xed\xa0\x80]:0' "$T/t.out" \
   && t_pass text_escape_shows_the_bytes || t_fail text_escape_shows_the_bytes "$(head -c 300 "$T/t.out")"
