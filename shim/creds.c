@@ -2,28 +2,20 @@
  * creds.c - the process's credentials, as they concern the shim.
  *
  * Secure execution (AT_SECURE: a setuid, setgid or file-capability exec,
- * which /etc/ld.so.preload still enters): the environment is the
- * unprivileged caller's, so the shim obeys none of it.  It records
- * nothing, writes nothing, starts no thread, installs no handler: the
- * hooks take their "not recording" path and forward.  Only
- * HEAPSNAP_VERBOSE is read, to say so in one fixed line.
+ * which /etc/ld.so.preload still enters): the environment is the caller's,
+ * so the shim obeys none of it: it records, writes, starts and installs
+ * nothing (the hooks forward); only HEAPSNAP_VERBOSE is read, to say so.
  *
  * Changes of ids: glibc's set*id wrappers make every thread change its ids
- * too (the SIGSETXID broadcast) and abort the process when one thread's
- * change fails where the caller's succeeded.  Capabilities are per thread:
- * setpriv raises its own again with capset after a setresuid under
- * PR_SET_KEEPCAPS, then calls setresgid, which a helper thread left
- * without CAP_SETGID cannot follow.  So the helper (life.c) never lives
- * across a set*id call: each wrapper is interposed, the helper is stopped
- * and joined (gone from glibc's list of threads) before the real call and
- * started again after it, with the caller's new credentials.
- *
- * The state file follows the effective uid (state_owner): given to the
- * new one before a call that would change it (while the caller may still
- * chown), back if the call fails, and to the uid it ends with after it
- * (a call that raised it: seteuid(0) from a saved root).  Else a worker
- * that became nobody could neither open its root-owned file again nor
- * remove it at its end.
+ * and abort when one thread's change fails where the caller's succeeded
+ * (capabilities are per thread: setpriv raises its own again, then calls
+ * setresgid, which a helper without CAP_SETGID cannot follow).  So each
+ * wrapper is interposed, and the helper (life.c) is stopped and joined
+ * before the real call, then started again with the new credentials.  The
+ * state file follows the effective uid (state_owner): given to the new one
+ * before the call (while the caller may still chown), back if it fails, to
+ * the uid it ends with after; else a worker that became nobody could
+ * neither open its root-owned file again nor remove it at its end.
  */
 #include <errno.h>
 #include <dlfcn.h>

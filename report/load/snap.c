@@ -627,28 +627,6 @@ static uint8_t *read_file(const char *path, size_t *lenp, int *is_state, char *e
     return buf;
 }
 
-/* A state file (state.c) as a snapshot, and a note: whose, cut short when. */
-static int snap_load_state(const char *path, struct snap *out, char *err, size_t errlen)
-{
-    char why[256], when[64] = "?";
-    struct state_info si; struct tm tm;
-    if (state_load(path, out, &si, why, sizeof(why)) < 0)
-        return fail(err, errlen, "%s: %s", path, why);
-    out->state_size = si.size, out->state_used = si.used, out->state_flags = si.flags;
-    time_t t = (time_t)(si.beat_ns / 1000000000u);
-    if (localtime_r(&t, &tm)) /* the last heartbeat */
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    const char *full = state_full_why(si.flags);
-    fprintf(stderr, "heapsnap: note: %s is the state pid %u left when it was killed "
-                    "(last update %s): cut short, no block list, no leak check%s%s%s\n",
-            path, si.pid, when, full ? "; " : "", full ? full : "",
-            full ? ", some sites are missing" : "");
-    if (si.later_bytes)
-        fprintf(stderr, "heapsnap: note: %llu live bytes at sites first seen after the last "
-                "update are not shown (no stack yet)\n", (unsigned long long)si.later_bytes);
-    return 0;
-}
-
 int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
 {
     char why[256];
@@ -657,7 +635,7 @@ int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
     memset(out, 0, sizeof(*out));
     uint8_t *buf = read_file(path, &len, &is_state, why, sizeof(why));
     if (is_state)
-        return snap_load_state(path, out, err, errlen);
+        return state_load_noted(path, out, err, errlen);
     if (!buf || load_owned(buf, len, NULL, out, why, sizeof(why)) < 0)
         return fail(err, errlen, "%s: %s", path, why);
     return 0;

@@ -32,4 +32,8 @@ int state_is(const void *head, size_t len);
 int state_load(const char *path, struct snap *out, struct state_info *info, char *err,
                size_t errlen);
 
+/* state_load, and on stderr a note: whose state, cut short when, what it
+ * misses.  0, or -1 with "PATH: reason" in err (as snap_load). */
+int state_load_noted(const char *path, struct snap *out, char *err, size_t errlen);
+
 #endif
