@@ -1,0 +1,84 @@
+# test_state_bounds.sh - every HEAPSNAP_STATE the shim accepts works: the
+# smallest (1 MiB) and the largest (1024 MiB) keep a state that reads after
+# a kill; more is refused at start with a warning.  A state that misses
+# something says what: no document yet (how long its process lived), or a
+# full disk (not HEAPSNAP_STATE's bound).  The program is
+# tests/shim/earlykill.c, whose sites and peak grow.
+. tests/shim/lib_kill.sh
+t_build earlykill tests/shim/earlykill.c -pthread
+E=$T/earlykill
+# the smallest and the largest bounds: a state that reads after a kill
+# (the smallest fills, and says so once; the largest warns of nothing)
+for mib in 1 1024; do
+  mkdir -p "$T/b$mib"
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/b$mib/e.hsnap" HEAPSNAP_STATE=$mib "$E" 2>"$T/b$mib.err" & p=$!
+  f=""
+  for i in $(seq 100); do
+    f=$(ls "$T/b$mib"/*.state 2>/dev/null | head -1)
+    [ -n "$f" ] && [ "$(kill_beats "$f" 2>/dev/null)" -ge 2 ] 2>/dev/null && break
+    sleep 0.05
+  done
+  kill -KILL "$p"; wait "$p" 2>/dev/null
+  warned=$(grep -c . "$T/b$mib.err")
+  if [ -n "$f" ] && { [ "$mib" = 1 ] && [ "$warned" -le 1 ] || [ "$warned" = 0 ]; } &&
+     "$HEAPSNAP" info "$f" 2>"$T/b$mib.info" | grep -q "^reason: *killed"; then
+    t_pass "state_bound_${mib}_mib_works"
+  else
+    t_fail "state_bound_${mib}_mib_works" "file '$f'; shim: $(head -c 200 "$T/b$mib.err"); info: $(head -c 200 "$T/b$mib.info")"
+  fi
+done
+
+# past it: refused at start, with one warning, the program unharmed
+mkdir -p "$T/over"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/over/x.hsnap" HEAPSNAP_STATE=16384 /bin/true 2>"$T/over.err"; rc=$?
+if [ "$rc" = 0 ] && grep -q "bad value for HEAPSNAP_STATE" "$T/over.err" &&
+   [ "$(wc -l <"$T/over.err")" = 1 ]; then
+  t_pass state_bound_past_1024_mib_refused_at_start
+else
+  t_fail state_bound_past_1024_mib_refused_at_start "exit $rc: $(head -c 300 "$T/over.err")"
+fi
+
+# a state with no document: "ended before its state was first written" only
+# when the process lived less than a heartbeat (hsnap_state.h: beats, a u64
+# at 48; doc_slot, a u32 at 152)
+nodoc() { # BEATS: the 1 MiB state with no document and BEATS beats
+  cp --sparse=always "$T/b1"/*.state "$T/nodoc.state"
+  printf '\377\377\377\377' | dd of="$T/nodoc.state" bs=1 seek=152 conv=notrunc status=none
+  python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<Q', $1))" |
+    dd of="$T/nodoc.state" bs=1 seek=48 conv=notrunc status=none
+  "$HEAPSNAP" info "$T/nodoc.state" 2>&1 >/dev/null
+}
+one=$(nodoc 1) nine=$(nodoc 9)
+if echo "$one" | grep -q "ended before its state was first written" &&
+   echo "$nine" | grep -q "lived 9 heartbeats but wrote no document" &&
+   ! echo "$nine" | grep -q "ended before"; then
+  t_pass state_without_document_says_how_long_it_lived
+else
+  t_fail state_without_document_says_how_long_it_lived "1 beat: $one; 9 beats: $nine"
+fi
+
+# a state whose disk filled says so, not that HEAPSNAP_STATE's bound was
+# reached (hsnap_state.h: flags, a u32 at 60; HSTATE_FULL_DISK 4)
+disk=$T/disk; mkdir -p "$disk"
+if ! mount -t tmpfs -o size=256k tmpfs "$disk" 2>/dev/null; then
+  t_skip full_disk_state_says_the_disk_was_full "cannot mount a tmpfs here (not root?)"
+else
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$disk/e.hsnap" "$E" 2>/dev/null & p=$!
+  flags=0
+  for i in $(seq 150); do
+    f=$(ls "$disk"/*.state 2>/dev/null | head -1)
+    [ -n "$f" ] && flags=$(od -An -t u4 -j 60 -N 4 "$f" | tr -d ' ')
+    [ $((${flags:-0} & 4)) != 0 ] && break
+    sleep 0.02
+  done
+  kill -KILL "$p"; wait "$p" 2>/dev/null
+  "$HEAPSNAP" info "$f" >"$T/disk.info" 2>"$T/disk.err"
+  if grep -q "the disk was full, some sites are missing" "$T/disk.err" &&
+     grep -q "^state file:.*(the disk was full: some sites are missing)" "$T/disk.info" &&
+     ! grep -q "HEAPSNAP_STATE" "$T/disk.err"; then
+    t_pass full_disk_state_says_the_disk_was_full
+  else
+    t_fail full_disk_state_says_the_disk_was_full "flags $flags: $(head -c 300 "$T/disk.err")"
+  fi
+  umount -l "$disk"
+fi
