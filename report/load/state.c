@@ -317,6 +317,36 @@ static void st_live(const int64_t acc[2], uint64_t *count, uint64_t *bytes)
     *bytes = *count ? (uint64_t)b : 0;
 }
 
+/* The document's PEAK capture p (plen bytes) at o + *w, less the items of
+ * traces past N (a shim before the fix in peak_put counted a capture the
+ * hooks made after the document's traces were): its head's sums less
+ * theirs.  A capture that does not parse is copied as it is, for the
+ * loader to refuse. */
+static void st_capture(uint8_t *o, uint64_t *w, const uint8_t *p, uint64_t plen, uint32_t N)
+{
+    struct hsnap_peak head;
+    struct hsnap_peak_item it;
+    if (plen < sizeof head || (memcpy(&head, p, sizeof head),
+                               plen != sizeof head + (uint64_t)head.count * sizeof it)) {
+        st_put_sec(o, w, HSNAP_SEC_PEAK, p, plen);
+        return;
+    }
+    uint8_t *q = o + *w + sizeof(struct hsnap_section) + sizeof head;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < head.count; i++) {
+        memcpy(&it, p + sizeof head + (uint64_t)i * sizeof it, sizeof it);
+        if (it.trace < N) {
+            memcpy(q + (uint64_t)kept++ * sizeof it, &it, sizeof it);
+            continue;
+        }
+        head.blocks -= it.blocks;
+        head.bytes -= it.bytes;
+    }
+    head.count = kept;
+    memcpy(o + *w + sizeof(struct hsnap_section), &head, sizeof head);
+    st_put_sec(o, w, HSNAP_SEC_PEAK, NULL, sizeof head + (uint64_t)kept * sizeof it);
+}
+
 /* PEAK at o + *w: the cells' sums, when they hold more than the document's
  * capture p (plen bytes: the process was at its peak when killed, as a
  * growing one is); else the capture as it is. */
@@ -331,7 +361,7 @@ static void st_peak(uint8_t *o, uint64_t *w, const uint8_t *p, uint64_t plen, in
         blocks += c;
     }
     if (plen < sizeof head || (memcpy(&head, p, sizeof head), cur <= head.bytes)) {
-        st_put_sec(o, w, HSNAP_SEC_PEAK, p, plen);
+        st_capture(o, w, p, plen, N);
         return;
     }
     head.t_ns = h->beat_ns > h->start_ns ? h->beat_ns - h->start_ns : 0;
