@@ -414,6 +414,10 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
     struct inj *j;
     char why[512];
     int r = inj_open(&j, pid, &unsafe, &loader, why, sizeof why);
+    if (r == -2 && strstr(why, "already traced")) {
+        snprintf(err, errlen, "attach: %s", why);
+        return 2;
+    }
     if (r == -2) {
         snprintf(err, errlen, "attach: no permission to trace process %d (%s): run heapsnap as "
                  "its user or as root, and check /proc/sys/kernel/yama/ptrace_scope", (int)pid, why);
@@ -423,52 +427,48 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
         snprintf(err, errlen, "attach: %s", why);
         return 2;
     }
-    size_t lp = strlen(shim) + 1, lc = strlen(conf) + 1;
-    uint64_t at = inj_scratch(j, lp + lc), ret = 0, args[2];
+    struct inj_load l = {.dlopen = dlopen_fn, .dlerror = dlerror_fn, .path = shim,
+                         .sym = "heapsnap__attach", .conf = conf, .mode = 2 /* RTLD_NOW */};
+    if (libc)
+        l.dlsym = rsym_lookup(pid, libc, "dlsym");
+    if (!l.dlsym && dl)
+        l.dlsym = rsym_lookup(pid, dl, "dlsym");
     int rc = 2;
-    if (inj_write(j, at, shim, lp) != 0 || inj_write(j, at + lp, conf, lc) != 0) {
-        snprintf(err, errlen, "attach: cannot write into process %d: %s", (int)pid, strerror(errno));
-        goto out;
-    }
-    args[0] = at;
-    args[1] = 2; /* RTLD_NOW */
-    if ((r = inj_call(j, dlopen_fn, args, 2, at, &ret, ATTACH_CALL_MS, why, sizeof why)) != 0) {
+    if ((r = inj_load(j, (struct rsym_map *)map, &l, ATTACH_CALL_MS, why, sizeof why)) != 0) {
         snprintf(err, errlen, "attach: %s", why);
         goto out;
     }
-    if (!ret) {
-        char msg[512] = "";
-        uint64_t m = 0;
-        if (dlerror_fn && inj_call(j, dlerror_fn, NULL, 0, at, &m, ATTACH_CALL_MS, why,
-                                   sizeof why) == 0 && m) {
-            int got = inj_read(j, m, msg, sizeof msg - 1);
-            msg[got > 0 ? got : 0] = 0;
+    if (l.handle && !l.called && !l.entry) { /* no dlsym: the entry from the file */
+        struct rsym_map *now = malloc(sizeof *now);
+        const struct rsym_module *me;
+        if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
+            l.entry = rsym_lookup(pid, me, "heapsnap__attach");
+        free(now);
+        if (l.entry && inj_load(j, (struct rsym_map *)map, &l, ATTACH_CALL_MS, why,
+                                sizeof why) != 0) {
+            snprintf(err, errlen, "attach: %s", why);
+            goto out;
         }
+    }
+    if (!l.handle) {
         snprintf(err, errlen, "attach: process %d could not load %s: %s", (int)pid, shim,
-                 msg[0] ? msg : "dlopen failed");
+                 l.dlerr[0] ? l.dlerr : "dlopen failed");
         goto out;
     }
-    struct rsym_map *now = malloc(sizeof *now);
-    const struct rsym_module *me;
-    uint64_t start = 0;
-    if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
-        start = rsym_lookup(pid, me, "heapsnap__attach");
-    free(now);
-    if (!start) {
+    if (!l.called) {
         snprintf(err, errlen, "attach: the shim's entry point was not found in process %d", (int)pid);
         goto out;
     }
-    args[0] = at + lp;
-    if (inj_call(j, start, args, 1, at, &ret, ATTACH_CALL_MS, why, sizeof why) != 0) {
-        snprintf(err, errlen, "attach: %s", why);
-        goto out;
-    }
-    if ((int32_t)ret != 0) {
-        snprintf(err, errlen, "attach: process %d: %s", (int)pid, attach_code_text((int32_t)ret));
+    if ((int32_t)l.ret != 0) {
+        snprintf(err, errlen, "attach: process %d: %s", (int)pid, attach_code_text((int32_t)l.ret));
         goto out;
     }
     rc = 0;
 out:
+    if (r == -4) { /* the call goes on in the process: nothing to put back here */
+        inj_close(j);
+        return 2;
+    }
     if (inj_close(j) != 0 && rc == 0) {
         snprintf(err, errlen, "attach: process %d's registers could not be put back", (int)pid);
         rc = 2;
