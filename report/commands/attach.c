@@ -359,7 +359,8 @@ static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *
     extern char **environ;
     for (char **e = environ; *e; e++) /* the caller's own tuning, as run passes it on */
         if (!strncmp(*e, "HEAPSNAP_", 9) && !strchr(*e, '\n') &&
-            strncmp(*e, "HEAPSNAP_MANIFEST", 17) && strncmp(*e, "HEAPSNAP_YAMA_FILE", 18))
+            strncmp(*e, "HEAPSNAP_MANIFEST", 17) && strncmp(*e, "HEAPSNAP_YAMA_FILE", 18) &&
+            strncmp(*e, "HEAPSNAP_INJECT_", 16))
             k += (size_t)snprintf(conf + k, k < n ? n - k : 0, "%s\n", *e);
 #undef ATTACH_PUT
     if (k >= n) {
@@ -434,7 +435,9 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
     if (!l.dlsym && dl)
         l.dlsym = rsym_lookup(pid, dl, "dlsym");
     int rc = 2;
-    if ((r = inj_load(j, (struct rsym_map *)map, &l, ATTACH_CALL_MS, why, sizeof why)) != 0) {
+    const char *t = getenv("HEAPSNAP_INJECT_TIMEOUT_MS"); /* the tests' */
+    unsigned ms = t && atoi(t) > 0 ? (unsigned)atoi(t) : ATTACH_CALL_MS;
+    if ((r = inj_load(j, (struct rsym_map *)map, &l, ms, why, sizeof why)) != 0) {
         snprintf(err, errlen, "attach: %s", why);
         goto out;
     }
@@ -444,8 +447,7 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
         if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
             l.entry = rsym_lookup(pid, me, "heapsnap__attach");
         free(now);
-        if (l.entry && inj_load(j, (struct rsym_map *)map, &l, ATTACH_CALL_MS, why,
-                                sizeof why) != 0) {
+        if (l.entry && (r = inj_load(j, (struct rsym_map *)map, &l, ms, why, sizeof why)) != 0) {
             snprintf(err, errlen, "attach: %s", why);
             goto out;
         }
@@ -599,11 +601,14 @@ static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old); /* the injection is not cut short */
     struct sigaction sa = {.sa_handler = attach_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal: detach, then leave */
+    signal(SIGPIPE, SIG_IGN);
     rc = attach_inject(o->pid, map, shim, conf, err, errlen);
     sigprocmask(SIG_SETMASK, &old, NULL);
 out:

@@ -428,11 +428,15 @@ static int inj_put_frame(struct inj *j, uint64_t hdr, const struct user_regs_str
     static unsigned char fp[INJ_XSTATE + 4];
     size_t n = j->xslen;
     memcpy(fp, j->xs, n);
-    if (n > 512) { /* the kernel's software bytes: the whole XSAVE area is restored */
+    if (n > 512) { /* the signal frame's software bytes, where ptrace put XCR0 */
         uint32_t magic1 = 0x46505853u, ext = (uint32_t)n + 4, size = (uint32_t)n,
                  magic2 = 0x46505845u;
+        uint64_t xcr0;
+        memcpy(&xcr0, fp + 464, 8);
+        memset(fp + 464, 0, 48);
         memcpy(fp + 464, &magic1, 4);
         memcpy(fp + 468, &ext, 4);
+        memcpy(fp + 472, &xcr0, 8);
         memcpy(fp + 480, &size, 4);
         memcpy(fp + n, &magic2, 4);
         n += 4;
