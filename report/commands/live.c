@@ -402,7 +402,7 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
             if (fd == -1)
                 snprintf(err, errlen, "live: process %d's control socket went away", (int)pid);
             char why[512];
-            attach_request(sock, "detach\n", pid, why, sizeof why);
+            attach_request(sock, "cancel\n", pid, why, sizeof why); /* no file left */
             return 2;
         }
     }
@@ -414,7 +414,9 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
     if (!attached || r == 1)
         return r == 2 ? 2 : 0;
     char why[512] = "";
-    int rc = attach_request(sock, "detach\n", pid, r == 2 ? why : err, r == 2 ? sizeof why : errlen);
+    /* a view that could not open leaves no snapshot behind */
+    int rc = attach_request(sock, r == 2 ? "cancel\n" : "detach\n", pid, r == 2 ? why : err,
+                            r == 2 ? sizeof why : errlen);
     if (rc == 0)
         fprintf(stderr, "heapsnap: detached from process %d; it runs on as before\n", (int)pid);
     return r == 2 ? 2 : rc;

@@ -9,7 +9,8 @@
  * HEAPSNAP_LIVE is set (heapsnap run --live), and only then.  The thread
  * blocks every signal, is none of the leak check's threads to stop, serves
  * /tmp/heapsnap-UID/PID.sock (0700 directory, 0600 socket, other uids
- * refused) with one-line requests (snapshot, status, state, detach), and
+ * refused) with one-line requests (snapshot, status, state, detach,
+ * cancel: a detach without the last snapshot), and
  * polls for modules loaded since.  After a detach the library stays mapped
  * (-z nodelete) and an attach again starts it again.  The protocol:
  * docs/design.md, "Attaching to a running process".
@@ -160,11 +161,12 @@ static int att_read_line(int c, char *buf, size_t n)
     return 0;
 }
 
-/* The end of a session: its last snapshot, the entries back, recording
+/* The end of a session: its last snapshot (none for "cancel": a live
+ * view that could not open leaves no file), the entries back, recording
  * off.  The answer lists the session's snapshots. */
-static void att_detach(int c)
+static void att_detach(int c, int last)
 {
-    int r = snap_take(HSNAP_REASON_DETACH, NULL, 0);
+    int r = last ? snap_take(HSNAP_REASON_DETACH, NULL, 0) : 0;
     state_done(); /* the session's state file goes; the mapping stays */
     got_unhook();
     life_detach();
@@ -211,11 +213,12 @@ static int att_serve(int c)
     char req[64];
     if (att_read_line(c, req, sizeof req) != 0)
         return 0;
-    if (!strcmp(req, "detach") && att.preloaded) {
+    int end = !strcmp(req, "detach") || !strcmp(req, "cancel");
+    if (end && att.preloaded) {
         att_say(c, "error the process was started under heapsnap (run or LD_PRELOAD): there "
                    "is nothing to detach", NULL);
-    } else if (!strcmp(req, "detach")) {
-        att_detach(c);
+    } else if (end) {
+        att_detach(c, req[0] == 'd');
         return 1;
     } else if (!strcmp(req, "state")) {
         att_send_state(c);
