@@ -44,6 +44,8 @@ static struct {
     unsigned npaths;
     unsigned dropped;      /* written after paths was full */
     int preloaded;         /* served from start-up (HEAPSNAP_LIVE): no detach */
+    int private_dir;       /* the socket's directory is att_dir's mkdtemp */
+    int exit_set;          /* att_live_exit registered (atexit) */
     pid_t owner;           /* the process that made the socket */
 } att = {.fd = -1};
 
@@ -99,24 +101,60 @@ static void att_forget_paths(void)
     lock_drop(&att.paths_lock);
 }
 
-/* /tmp/heapsnap-UID, this user's alone (0700): made, or checked. */
-static int att_dir(char *dir, size_t n)
+/* dir is this user's alone: a directory (not a link) of euid, that no one
+ * else may write to. */
+static int att_dir_ours(const char *dir)
 {
     struct stat st;
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+                   !(st.st_mode & 022)
+               ? 0
+               : -1;
+}
+
+/* /tmp/heapsnap-UID, this user's alone (0700): made, or checked.  One that
+ * another user made first (or that others may write to) is not trusted:
+ * a private /tmp/heapsnap-UID.XXXXXX instead, which the CLI looks for
+ * (the CLI's ctl_path), said once on the shim's channel. */
+static int att_dir(char *dir, size_t n)
+{
     uid_t uid = geteuid();
     snprintf(dir, n, "/tmp/heapsnap-%u", (unsigned)uid);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    if ((mkdir(dir, 0700) == 0 || errno == EEXIST) && att_dir_ours(dir) == 0)
+        return 0;
+    snprintf(dir, n, "/tmp/heapsnap-%u.XXXXXX", (unsigned)uid);
+    if (!mkdtemp(dir))
         return -1;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid ||
-        (st.st_mode & 077))
-        return -1;
+    att.private_dir = 1;
+    char shown[32];
+    snprintf(shown, sizeof shown, "/tmp/heapsnap-%u", (unsigned)uid);
+    opt_warn(shown, " is not this user's alone (another owner, or writable by others): the "
+             "control socket goes to ", dir);
     return 0;
+}
+
+/* The socket gone, and its private directory with it. */
+static void att_unlisten(void)
+{
+    if (att.fd >= 0)
+        close(att.fd);
+    att.fd = -1;
+    unlink(att.path);
+    if (att.private_dir) {
+        char *slash = strrchr(att.path, '/');
+        if (slash) {
+            *slash = 0;
+            rmdir(att.path);
+        }
+        att.private_dir = 0;
+    }
 }
 
 static int att_listen(void)
 {
     char dir[64];
     struct sockaddr_un a = {.sun_family = AF_UNIX};
+    att.owner = getpid();
     if (att_dir(dir, sizeof dir) != 0)
         return -1;
     int n = snprintf(a.sun_path, sizeof a.sun_path, "%s/%d.sock", dir, (int)getpid());
@@ -126,14 +164,13 @@ static int att_listen(void)
     if (fd < 0)
         return -1;
     unlink(a.sun_path); /* a dead process's, with our pid */
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(a.sun_path, 0600) != 0 ||
-        listen(fd, 4) != 0) {
-        close(fd);
-        unlink(a.sun_path);
-        return -1;
-    }
     memcpy(att.path, a.sun_path, sizeof att.path);
     att.fd = fd;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(a.sun_path, 0600) != 0 ||
+        listen(fd, 4) != 0) {
+        att_unlisten();
+        return -1;
+    }
     return 0;
 }
 
@@ -170,9 +207,7 @@ static void att_detach(int c, int last)
     state_done(); /* the session's state file goes; the mapping stays */
     got_unhook();
     life_detach();
-    close(att.fd);
-    unlink(att.path);
-    att.fd = -1;
+    att_unlisten();
     att_tell_paths(c, 0);
     att_forget_paths();
     stop_aux_thread(0);
@@ -286,6 +321,8 @@ static int att_start_thread(void)
     return r == 0 ? 0 : -1;
 }
 
+static void att_live_exit(void);
+
 /* attach.h.  Runs on the thread the CLI borrowed, between its dlopen and
  * its return to what it was doing: bounded work, no wait on the process. */
 HS_EXPORT int heapsnap__attach(const char *conf)
@@ -314,12 +351,10 @@ HS_EXPORT int heapsnap__attach(const char *conf)
         }
     }
     if (r) {
-        if (att.fd >= 0) {
-            close(att.fd);
-            unlink(att.path);
-            att.fd = -1;
-        }
+        att_unlisten();
         atomic_store(&att.on, 0);
+    } else if (!att.exit_set) { /* the socket goes with the process */
+        att.exit_set = atexit(att_live_exit) == 0;
     }
     guard_leave(saved);
     return r;
@@ -330,7 +365,7 @@ HS_EXPORT int heapsnap__attach(const char *conf)
 static void att_live_exit(void)
 {
     if (att.fd >= 0 && getpid() == att.owner)
-        unlink(att.path);
+        att_unlisten();
 }
 
 /* A fork's child has no control thread: it serves nothing, and its end
@@ -356,9 +391,7 @@ __attribute__((constructor(102))) static void att_live_init(void)
                  "");
     } else if (att_start_thread() != 0) {
         opt_warn("HEAPSNAP_LIVE: cannot start the control thread; nothing is served", "", "");
-        close(att.fd);
-        unlink(att.path);
-        att.fd = -1;
+        att_unlisten();
     } else {
         name_notify = att_note;
         atexit(att_live_exit);
