@@ -403,6 +403,8 @@ void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a
 int opt_parse_signal(const char *s);                         /* -1 = bad */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 extern __thread int opt_err_pidfd; /* a table of its own: the program's fd 2 by pidfd */
+/* Warnings' way instead of fd 2 (a line with its newline): 1 when taken. */
+extern int (*opt_warn_sink)(const char *line, size_t n);
 
 /* ---- dlclose.c: modules that were unloaded ---- */
 /* Appends the records of unloaded modules to MODULES, newest first; how many. */

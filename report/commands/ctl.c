@@ -177,6 +177,9 @@ int ctl_request(const char *path, const char *req, pid_t pid, char *err, size_t 
             else if (!strncmp(buf, "more ", 5))
                 fprintf(stderr, "heapsnap: and %s more snapshots\n",
                         esc_text(buf + 5, shown, sizeof shown));
+            else if (!strncmp(buf, "warn ", 5)) /* the session's warnings, once each */
+                fprintf(stderr, "heapsnap: process %d: %s\n", (int)pid,
+                        esc_text(buf + 5, shown, sizeof shown));
             else if (!strncmp(buf, "ok", 2))
                 ok = 1;
             else if (!strncmp(buf, "error ", 6))

@@ -143,6 +143,26 @@ static long inj_tracer(pid_t tid)
     return by;
 }
 
+/* A tracer of a thread of pid other than this process (0: none): two
+ * CLIs that each seized a thread both see the other, and both back off. */
+static long inj_other_tracer(pid_t pid)
+{
+    char path[64];
+    long by = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    if (!d)
+        return 0;
+    while (!by && (e = readdir(d))) {
+        long t = atol(e->d_name), tr = t > 0 ? inj_tracer((pid_t)t) : 0;
+        if (tr > 0 && tr != (long)getpid())
+            by = tr;
+    }
+    closedir(d);
+    return by;
+}
+
 /* Seizes tid and waits for its stop: 0, or -1 with errno. */
 static int inj_seize(struct inj *j, pid_t tid)
 {
@@ -245,6 +265,16 @@ int inj_open(struct inj **out, pid_t pid, const struct inj_ranges *unsafe,
                     return -2;
                 }
                 continue; /* a thread that ended meanwhile */
+            }
+            long other = inj_other_tracer(pid);
+            if (other > 0) { /* one injection at a time: the code tail is shared */
+                inj_let_go(j);
+                closedir(d);
+                snprintf(err, errlen, "process %d is already traced by process %ld (another "
+                         "heapsnap attach, a debugger): try again once it is done", (int)pid,
+                         other);
+                free(j);
+                return -1;
             }
             if (inj_save(j) == 0 && inj_safe(&j->regs, unsafe, loader)) {
                 closedir(d);

@@ -68,6 +68,52 @@ static void att_note(const char *path, int err)
     lock_drop(&att.paths_lock);
 }
 
+/* A warning line ("heapsnap: ...\n") for detach's answer, once however
+ * often it comes (a fork's children warn alike, each once). */
+static int att_keep_warning(const char *line, size_t n)
+{
+    char w[NAME_MAX_PATH + 64];
+    if (n >= 10 && !memcmp(line, "heapsnap: ", 10))
+        line += 10, n -= 10;
+    while (n && line[n - 1] == '\n')
+        n--;
+    int k = snprintf(w, sizeof w, "warn %.*s", (int)n, line);
+    if (k < 0 || (size_t)k >= sizeof w || memchr(w, '\n', (size_t)k) || !lock_try(&att.paths_lock))
+        return 0;
+    int seen = 0;
+    for (unsigned i = 0; i < att.npaths && !seen; i++)
+        seen = !strcmp(att.paths[i], w);
+    char *copy = seen || att.npaths >= ATT_PATHS ? NULL : arena_alloc((size_t)k + 1);
+    if (copy) {
+        memcpy(copy, w, (size_t)k + 1);
+        att.paths[att.npaths++] = copy;
+    }
+    lock_drop(&att.paths_lock);
+    return seen || copy;
+}
+
+/* opt_warn_sink during a session: the warning goes to the CLI with the
+ * detach's answer, not to the program's stderr; a fork's child sends it
+ * to its parent's socket ("warn" request).  1 when taken. */
+static int att_warn_sink(const char *line, size_t n)
+{
+    if (att.preloaded || !atomic_load(&att.on))
+        return 0;
+    if (getpid() == att.owner)
+        return att_keep_warning(line, n);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    char req[NAME_MAX_PATH + 64];
+    int k = snprintf(req, sizeof req, "warn %.*s", (int)n, line), ok = 0;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memcpy(a.sun_path, att.path, sizeof a.sun_path);
+    if (fd >= 0 && k > 0 && (size_t)k < sizeof req && req[k - 1] == '\n' &&
+        connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        ok = sbuf_write_all(fd, req, (size_t)k) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 static void att_say(int c, const char *a, const char *b)
 {
     char line[NAME_MAX_PATH + 128];
@@ -204,6 +250,7 @@ static int att_read_line(int c, char *buf, size_t n)
 static void att_detach(int c, int last)
 {
     int r = last ? snap_take(HSNAP_REASON_DETACH, NULL, 0) : 0;
+    opt_warn_sink = NULL; /* warnings to fd 2 again (a fork's child keeps its copy) */
     state_done(); /* the session's state file goes; the mapping stays */
     got_unhook();
     life_detach();
@@ -245,7 +292,7 @@ static void att_send_state(int c)
 /* One request; 1 when it was detach. */
 static int att_serve(int c)
 {
-    char req[64];
+    char req[NAME_MAX_PATH + 64];
     if (att_read_line(c, req, sizeof req) != 0)
         return 0;
     int end = !strcmp(req, "detach") || !strcmp(req, "cancel");
@@ -255,6 +302,9 @@ static int att_serve(int c)
     } else if (end) {
         att_detach(c, req[0] == 'd');
         return 1;
+    } else if (!strncmp(req, "warn ", 5)) { /* a fork's child's warning: no answer */
+        if (!att.preloaded)
+            att_keep_warning(req + 5, strlen(req + 5));
     } else if (!strcmp(req, "state")) {
         att_send_state(c);
     } else if (!strcmp(req, "snapshot")) {
@@ -341,6 +391,7 @@ HS_EXPORT int heapsnap__attach(const char *conf)
         r = ATT_E_SECURE;
     else {
         name_notify = att_note;
+        opt_warn_sink = att_warn_sink;
         if (got_hook() == 0)
             r = ATT_E_NO_GOT;
         else if (att_start_thread() != 0)
@@ -362,10 +413,23 @@ HS_EXPORT int heapsnap__attach(const char *conf)
 
 /* ---------------- a preloaded process (HEAPSNAP_LIVE) ---------------- */
 
+/* At exit: the socket goes; a session's warnings no detach will list go
+ * to the program's stderr after all. */
 static void att_live_exit(void)
 {
-    if (att.fd >= 0 && getpid() == att.owner)
-        att_unlisten();
+    if (att.fd < 0 || getpid() != att.owner)
+        return;
+    att_unlisten();
+    opt_warn_sink = NULL;
+    lock_take(&att.paths_lock);
+    for (unsigned i = 0; i < att.npaths; i++)
+        if (!strncmp(att.paths[i], "warn ", 5)) {
+            char line[NAME_MAX_PATH + 80];
+            int k = snprintf(line, sizeof line, "heapsnap: %s\n", att.paths[i] + 5);
+            if (k > 0 && (size_t)k < sizeof line)
+                sbuf_write_all(2, line, (size_t)k);
+        }
+    lock_drop(&att.paths_lock);
 }
 
 /* A fork's child has no control thread: it serves nothing, and its end
