@@ -17,7 +17,7 @@ at_start "$T/target"
 bad="" want=""
 rounds=${ATTACH_REPEAT_ROUNDS:-10}
 for i in $(seq "$rounds"); do
-  size=$((8 * i)) out="$AT_DIR/r$i.%p.hsnap" snap="$AT_DIR/r$i.$AT_PID.hsnap"
+  size=$((8 * (i % 12 + 1))) out="$AT_DIR/r$i.%p.hsnap" snap="$AT_DIR/r$i.$AT_PID.hsnap"
   case $((i % 3)) in
     1|0)
       env=""; [ $((i % 3)) = 0 ] && env="HEAPSNAP_STATE=64"
