@@ -254,10 +254,11 @@ static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, 
         dup2(null, STDERR_FILENO);
     if (null >= 0)
         close(null);
-    struct sigaction sa = {.sa_handler = live_on_signal}, old_int, old_term;
+    struct sigaction sa = {.sa_handler = live_on_signal}, old_int, old_term, old_hup;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: quit (and detach) */
     struct timespec last;
     clock_gettime(CLOCK_MONOTONIC, &last);
     int ended = 0;
@@ -296,6 +297,7 @@ static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, 
     lview_free(v);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return ended;
 }
 
