@@ -100,3 +100,20 @@ at_regions() {
   done <"/proc/$AT_PID/maps"
   echo "$n"
 }
+
+# at_blobs: how many copies of the injected code AT_PID's code mappings
+# hold (its first bytes: syscall; test r15, r15).
+at_blobs() {
+  python3 - "$AT_PID" <<'PY'
+import sys
+pid, sig, n = sys.argv[1], bytes.fromhex("0f054d85ff"), 0
+with open(f"/proc/{pid}/mem", "rb") as mem:
+    for line in open(f"/proc/{pid}/maps"):
+        p = line.split()
+        if len(p) >= 6 and "x" in p[1] and p[5].startswith("/"):
+            lo, hi = (int(x, 16) for x in p[0].split("-"))
+            mem.seek(lo)
+            n += mem.read(hi - lo).count(sig)
+print(n)
+PY
+}

@@ -90,3 +90,17 @@ if slow_end && [ "$rc" = 2 ] && [ "$p" = "pong 1" ] && [ "$d" = 0 ] &&
    grep -q "did not return within 0 s: it goes on there" "$T/attach.err"; then
   t_pass attach_timed_out_leaves_the_call_to_finish_alone
 else t_fail attach_timed_out_leaves_the_call_to_finish_alone "exit $rc, $p, detach $d: $(head -c 300 "$T/attach.err")"; fi
+
+# A session that nothing disturbs leaves no trace of the injection: the
+# code tail holds its bytes again, the call's memory is gone.
+at_start "$T/survivor" pong
+b0=$(at_blobs)
+at_attach; a=$?
+b1=$(at_blobs) r1=$(at_regions)
+at_detach
+pongs 1
+at_end
+if [ "$a" = 0 ] && [ "$b0" = 0 ] && [ "$b1" = 0 ] && [ "$r1" = 0 ] && [ "$AT_DETACH_RC" = 0 ] &&
+   [ "$AT_STATUS" = 0 ]; then
+  t_pass attach_puts_the_code_tail_back_and_unmaps_its_memory
+else t_fail attach_puts_the_code_tail_back_and_unmaps_its_memory "attach $a, code copies $b0 then $b1, regions $r1, detach $AT_DETACH_RC"; fi
