@@ -17,6 +17,12 @@
 # docs/performance.md quotes one.  Not part of make check: tests/scripts/
 # test_soak_attach.sh runs 3 short cycles.  Exit 0 when every check passed,
 # 1 when one failed, 2 when it could not run.
+# With --kill-cli each cycle instead kills the heapsnap attach process at a
+# random moment (0 to --kill-ms ms after its start, with SIGKILL, SIGHUP,
+# SIGTERM or SIGINT, drawn at random): whatever the CLI was doing, redis
+# must answer PING after it, be traced by nobody, and a session the call
+# finished alone must end with heapsnap detach; a dead redis is counted
+# (the target deaths, which must be 0) and started again.
 #   --cycles N      sessions (default 50)
 #   --duration S    each session's --duration (default 1)
 #   --rss-mib M     the RSS bound above the first RSS (default 4)
@@ -24,17 +30,21 @@
 #                   20000; the RSS is taken after the first pass, when the
 #                   data set is full)
 #   --keep DIR      keep the snapshots and logs in DIR (default: removed)
+#   --kill-cli      the kill soak above (e.g. --cycles 200)
+#   --kill-ms MS    its latest kill, in ms after the start (default 400)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 HS=${HEAPSNAP:-$PWD/$BUILD/heapsnap}
-CYCLES=50 DURATION=1 RSS_MIB=4 REQUESTS=20000 KEEP=""
+CYCLES=50 DURATION=1 RSS_MIB=4 REQUESTS=20000 KEEP="" KILL=0 KILL_MS=400
 while [ $# -gt 0 ]; do
   case "$1" in
     --cycles) CYCLES=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --rss-mib) RSS_MIB=$2; shift ;;
     --keep) KEEP=$2; shift ;;
+    --kill-cli) KILL=1 ;;
+    --kill-ms) KILL_MS=$2; shift ;;
     --requests) REQUESTS=$2; shift ;;
     -h|--help) sed -n '2,/^set -u$/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak-attach.sh: unknown option $1 (--help)" >&2; exit 2 ;;
@@ -47,7 +57,7 @@ die() { echo "soak-attach.sh: $*" >&2; exit 2; }
 for tool in redis-server redis-cli redis-benchmark python3 timeout; do
   command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps.sh test)"
 done
-case "$CYCLES$RSS_MIB$REQUESTS" in ""|*[!0-9]*) die "--cycles, --rss-mib and --requests take whole numbers" ;; esac
+case "$CYCLES$RSS_MIB$REQUESTS$KILL_MS" in ""|*[!0-9]*) die "--cycles, --rss-mib, --requests and --kill-ms take whole numbers" ;; esac
 case "$DURATION" in ""|*[!0-9.]*) die "--duration takes seconds (e.g. 0.5)" ;; esac
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3) # not a pyenv shim: it starts slowly
 
@@ -85,17 +95,69 @@ got() {
 
 # ---- the server, bounded in time, on a free port, in a directory of its own
 LIFE=$((120 + CYCLES * (${DURATION%.*} + 10)))
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$W/data" "$W/out"
-timeout -k 5 "$LIFE" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-  --dir "$W/data" --logfile "$W/redis.log" &
-pid=$!
-PIDS="$PIDS $pid"
 rd() { timeout 20 redis-cli -h 127.0.0.1 -p "$port" "$@"; }
-for _ in $(seq 200); do [ "$(rd PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
-[ "$(rd PING 2>/dev/null)" = PONG ] || die "redis-server did not answer on port $port: $(tail -3 "$W/redis.log")"
-pid=$(pgrep -P "$pid" redis-server || echo "$pid") # timeout's child, if timeout forked
+# serve: redis-server started (again), answering PING; its pid in pid
+serve() {
+  port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  timeout -k 5 "$LIFE" redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+    --dir "$W/data" --logfile "$W/redis.log" &
+  pid=$!
+  PIDS="$PIDS $pid"
+  for _ in $(seq 200); do [ "$(rd PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+  [ "$(rd PING 2>/dev/null)" = PONG ] || die "redis-server did not answer on port $port: $(tail -3 "$W/redis.log")"
+  pid=$(pgrep -P "$pid" redis-server || echo "$pid") # timeout's child, if timeout forked
+}
+serve
 version=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
+
+# ---- the kill soak: no load beyond a client's, the CLI killed at random
+if [ "$KILL" = 1 ]; then
+  sigs=(KILL HUP TERM INT)
+  deaths=0 alone=0 undone=0 pinged=0 traced=0 fails=0
+  declare -A by=()
+  echo "soak-attach: $CYCLES attaches to redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')" \
+       "killed at random 0-$KILL_MS ms after their start; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  for i in $(seq "$CYCLES"); do
+    why=""
+    sig=${sigs[RANDOM % 4]} delay=$((RANDOM % (KILL_MS + 1)))
+    by[$sig]=$(( ${by[$sig]:-0} + 1 ))
+    rd SET soak "before-$i" >/dev/null
+    "$HS" attach "$pid" -o "$W/out/redis.$i.hsnap" --duration 2 >/dev/null 2>"$W/attach.$i.err" &
+    cli=$!
+    sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
+    kill -"$sig" "$cli" 2>/dev/null
+    wait "$cli" 2>/dev/null
+    # a call the CLI left finishes alone: its session, if any, appears within 2 s
+    sock=/tmp/heapsnap-$(id -u)/$pid.sock
+    for _ in $(seq 200); do
+      tr=$(awk '/^TracerPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+      [ "${tr:-0}" = 0 ] && break; sleep 0.01
+    done
+    [ "${tr:-0}" = 0 ] || { traced=$((traced + 1)); why="$why; still traced by $tr"; }
+    if [ -S "$sock" ]; then
+      if timeout 60 "$HS" detach "$pid" >/dev/null 2>"$W/detach.$i.err"; then alone=$((alone + 1))
+      else why="$why; detach: $(head -c 200 "$W/detach.$i.err")"; fi
+    else undone=$((undone + 1)); fi
+    if kill -0 "$pid" 2>/dev/null && [ "$(rd PING 2>/dev/null)" = PONG ] &&
+       [ "$(rd GET soak 2>/dev/null)" = "before-$i" ]; then
+      pinged=$((pinged + 1))
+    else
+      deaths=$((deaths + 1))
+      why="$why; redis died or stopped answering (SIG$sig at $delay ms; $(tail -c 200 "$W/attach.$i.err" | tr '\n' ' '))"
+      kill -KILL "$pid" 2>/dev/null
+      serve
+    fi
+    if [ -n "$why" ]; then fails=$((fails + 1)); echo "cycle $i: SIG$sig at $delay ms: FAIL${why}"; fi
+    [ $((i % 25)) = 0 ] && echo "cycle $i: $deaths target deaths so far"
+  done
+  echo "kills: SIGKILL ${by[KILL]:-0}, SIGHUP ${by[HUP]:-0}, SIGTERM ${by[TERM]:-0}, SIGINT ${by[INT]:-0};" \
+       "sessions left running (ended by heapsnap detach): $alone; none left: $undone"
+  echo "target deaths: $deaths of $CYCLES attaches; PING answered after $pinged of $CYCLES; still traced after $traced"
+  if [ "$fails" = 0 ]; then echo "verdict: ok, $CYCLES of $CYCLES kills survived"; exit 0; fi
+  echo "verdict: FAILED, $fails of $CYCLES cycles"
+  exit 1
+fi
 
 # ---- the load: 8 clients on 1000 keys, for as long as the server lives; the
 # RSS is taken once a first pass of the tests has filled the data set

@@ -609,6 +609,9 @@ int life_attach(const char *conf)
         life_clock_start();
         life_timeline_init(); /* an attach after a detach: a new timeline */
         sl_reset();
+        trace_reset_counts(); /* the session's totals and peak are its own */
+        state_reattach();
+        atomic_store(&life.helper_quit, 0); /* the helper starts again, and stays */
         atomic_store(&life.detached, 0);
         atomic_fetch_sub(&life.paused, 1);
         atomic_store(&life.signalled, 0);

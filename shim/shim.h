@@ -403,6 +403,8 @@ void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a
 int opt_parse_signal(const char *s);                         /* -1 = bad */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
 extern __thread int opt_err_pidfd; /* a table of its own: the program's fd 2 by pidfd */
+/* Warnings' way instead of fd 2 (a line with its newline): 1 when taken. */
+extern int (*opt_warn_sink)(const char *line, size_t n);
 
 /* ---- dlclose.c: modules that were unloaded ---- */
 /* Appends the records of unloaded modules to MODULES, newest first; how many. */
@@ -618,6 +620,7 @@ void state_cells_drop(const void *c); /* ... not kept by the caller */
 uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
 void state_beat(void);            /* the helper: heartbeat, and a document */
 void state_done(void);            /* a clean end: the file goes */
+void state_reattach(void);        /* an attach after a detach: the file again */
 int state_yield(void);            /* a full disk at the end: the helper's blocks back; 0 or -1 */
 void state_exec(const char *path); /* the image is about to be replaced */
 int state_exec_failed(void);       /* ... and was not: 1, the helper must be woken */

@@ -268,3 +268,35 @@ int state_exec_failed(void)
     int one = 1;
     return st.h && life_own_process() && atomic_compare_exchange_strong(&st.unnamed, &one, 2);
 }
+
+/* heapsnap attach again after a detach (state_done took the file away):
+ * the file made again under the session's name, every piece moved to it
+ * at the same addresses (the hooks' cells stay valid), its stacks and
+ * documents from the next beat; or made for the first time, when the
+ * sessions before had none (a plain attach keeps no state). */
+void state_reattach(void)
+{
+    if (!st.h) {
+        state_init();
+        return;
+    }
+    if (!atomic_load(&st.done) || opt_int(OPT_STATE) == 0)
+        return;
+    state_name(st.path);
+    int fd = state_create_file();
+    if (fd < 0 || state_move_all(-1, fd) != 0) {
+        if (fd >= 0) {
+            unlink(st.path);
+            close(fd);
+        }
+        opt_debug("a new session has no state file: cannot make ", st.path, "");
+        return;
+    }
+    close(fd);
+    state_restart();
+    state_identity();
+    st.h->state = HSTATE_RUNNING;
+    atomic_store(&st.warned_full, 0);
+    atomic_store(&st.done, 0);
+    rchan_tell_state(st.path);
+}

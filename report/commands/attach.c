@@ -11,8 +11,8 @@
  * libheapsnap-attach.so and the shim's heapsnap__attach with the options
  * as "HEAPSNAP_NAME=VALUE" lines.  It then waits - Ctrl-C, --duration, the
  * process's end, or a `heapsnap detach` from elsewhere - and detaches
- * through the shim's control socket, /tmp/heapsnap-UID/PID.sock (UID the
- * process's), which lists the snapshots the session wrote.
+ * through the shim's control socket (ctl.c: /tmp/heapsnap-UID/PID.sock,
+ * UID the process's), which lists the snapshots the session wrote.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +30,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "ctl.h"
 #include "escape.h"
 #include "fmt.h"
 #include "inject.h"
@@ -206,19 +207,12 @@ static int attach_yama(void)
     return v;
 }
 
-/* The socket of an attach session of pid (whose effective uid is euid). */
-static void attach_sock_path(pid_t pid, long euid, char *out, size_t n)
-{
-    snprintf(out, n, "/tmp/heapsnap-%ld/%d.sock", euid, (int)pid);
-}
-
 /* Why pid cannot be attached to, in err (-1), touching nothing; 0 when
  * it can, with its modules in map. */
 static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *map,
                           char *err, size_t errlen)
 {
-    char exe[64], sock[128];
-    struct stat st;
+    char exe[64], sock[PATH_MAX], why[512];
     int any = attach_may_ptrace_any(), yama = attach_yama();
     if (pid == getpid()) {
         snprintf(err, errlen, "attach: %d is heapsnap itself", (int)pid);
@@ -288,8 +282,12 @@ static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *ma
                  "run or LD_PRELOAD): use its HEAPSNAP_SIGNAL for a snapshot", (int)pid, f->comm);
         return -1;
     }
-    attach_sock_path(pid, f->euid, sock, sizeof sock);
-    if (rsym_find(map, ATTACH_SHIM) && stat(sock, &st) == 0) {
+    /* attached already: its own socket answers (a stale or planted one is
+     * no session, and an attempt that failed left none) */
+    ctl_path(pid, f->euid, sock, sizeof sock);
+    int c = rsym_find(map, ATTACH_SHIM) ? ctl_connect(sock, pid, why, sizeof why) : -1;
+    if (c >= 0) {
+        close(c);
         snprintf(err, errlen, "attach: process %d (%s) is attached already (heapsnap detach "
                  "%d ends that session)", (int)pid, f->comm, (int)pid);
         return -1;
@@ -359,7 +357,8 @@ static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *
     extern char **environ;
     for (char **e = environ; *e; e++) /* the caller's own tuning, as run passes it on */
         if (!strncmp(*e, "HEAPSNAP_", 9) && !strchr(*e, '\n') &&
-            strncmp(*e, "HEAPSNAP_MANIFEST", 17) && strncmp(*e, "HEAPSNAP_YAMA_FILE", 18))
+            strncmp(*e, "HEAPSNAP_MANIFEST", 17) && strncmp(*e, "HEAPSNAP_YAMA_FILE", 18) &&
+            strncmp(*e, "HEAPSNAP_INJECT_", 16))
             k += (size_t)snprintf(conf + k, k < n ? n - k : 0, "%s\n", *e);
 #undef ATTACH_PUT
     if (k >= n) {
@@ -414,6 +413,10 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
     struct inj *j;
     char why[512];
     int r = inj_open(&j, pid, &unsafe, &loader, why, sizeof why);
+    if (r == -2 && strstr(why, "already traced")) {
+        snprintf(err, errlen, "attach: %s", why);
+        return 2;
+    }
     if (r == -2) {
         snprintf(err, errlen, "attach: no permission to trace process %d (%s): run heapsnap as "
                  "its user or as root, and check /proc/sys/kernel/yama/ptrace_scope", (int)pid, why);
@@ -423,52 +426,49 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
         snprintf(err, errlen, "attach: %s", why);
         return 2;
     }
-    size_t lp = strlen(shim) + 1, lc = strlen(conf) + 1;
-    uint64_t at = inj_scratch(j, lp + lc), ret = 0, args[2];
+    struct inj_load l = {.dlopen = dlopen_fn, .dlerror = dlerror_fn, .path = shim,
+                         .sym = "heapsnap__attach", .conf = conf, .mode = 2 /* RTLD_NOW */};
+    if (libc)
+        l.dlsym = rsym_lookup(pid, libc, "dlsym");
+    if (!l.dlsym && dl)
+        l.dlsym = rsym_lookup(pid, dl, "dlsym");
     int rc = 2;
-    if (inj_write(j, at, shim, lp) != 0 || inj_write(j, at + lp, conf, lc) != 0) {
-        snprintf(err, errlen, "attach: cannot write into process %d: %s", (int)pid, strerror(errno));
-        goto out;
-    }
-    args[0] = at;
-    args[1] = 2; /* RTLD_NOW */
-    if ((r = inj_call(j, dlopen_fn, args, 2, at, &ret, ATTACH_CALL_MS, why, sizeof why)) != 0) {
+    const char *t = getenv("HEAPSNAP_INJECT_TIMEOUT_MS"); /* the tests' */
+    unsigned ms = t && atoi(t) > 0 ? (unsigned)atoi(t) : ATTACH_CALL_MS;
+    if ((r = inj_load(j, (struct rsym_map *)map, &l, ms, why, sizeof why)) != 0) {
         snprintf(err, errlen, "attach: %s", why);
         goto out;
     }
-    if (!ret) {
-        char msg[512] = "";
-        uint64_t m = 0;
-        if (dlerror_fn && inj_call(j, dlerror_fn, NULL, 0, at, &m, ATTACH_CALL_MS, why,
-                                   sizeof why) == 0 && m) {
-            int got = inj_read(j, m, msg, sizeof msg - 1);
-            msg[got > 0 ? got : 0] = 0;
+    if (l.handle && !l.called && !l.entry) { /* no dlsym: the entry from the file */
+        struct rsym_map *now = malloc(sizeof *now);
+        const struct rsym_module *me;
+        if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
+            l.entry = rsym_lookup(pid, me, "heapsnap__attach");
+        free(now);
+        if (l.entry && (r = inj_load(j, (struct rsym_map *)map, &l, ms, why, sizeof why)) != 0) {
+            snprintf(err, errlen, "attach: %s", why);
+            goto out;
         }
+    }
+    if (!l.handle) {
         snprintf(err, errlen, "attach: process %d could not load %s: %s", (int)pid, shim,
-                 msg[0] ? msg : "dlopen failed");
+                 l.dlerr[0] ? l.dlerr : "dlopen failed");
         goto out;
     }
-    struct rsym_map *now = malloc(sizeof *now);
-    const struct rsym_module *me;
-    uint64_t start = 0;
-    if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
-        start = rsym_lookup(pid, me, "heapsnap__attach");
-    free(now);
-    if (!start) {
+    if (!l.called) {
         snprintf(err, errlen, "attach: the shim's entry point was not found in process %d", (int)pid);
         goto out;
     }
-    args[0] = at + lp;
-    if (inj_call(j, start, args, 1, at, &ret, ATTACH_CALL_MS, why, sizeof why) != 0) {
-        snprintf(err, errlen, "attach: %s", why);
-        goto out;
-    }
-    if ((int32_t)ret != 0) {
-        snprintf(err, errlen, "attach: process %d: %s", (int)pid, attach_code_text((int32_t)ret));
+    if ((int32_t)l.ret != 0) {
+        snprintf(err, errlen, "attach: process %d: %s", (int)pid, attach_code_text((int32_t)l.ret));
         goto out;
     }
     rc = 0;
 out:
+    if (r == -4) { /* the call goes on in the process: nothing to put back here */
+        inj_close(j);
+        return 2;
+    }
     if (inj_close(j) != 0 && rc == 0) {
         snprintf(err, errlen, "attach: process %d's registers could not be put back", (int)pid);
         rc = 2;
@@ -477,75 +477,6 @@ out:
 }
 
 /* ---------------- the session ---------------- */
-
-static int attach_connect(const char *path)
-{
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
-        return fd;
-    if (fd >= 0)
-        close(fd);
-    return -1;
-}
-
-int attach_request(const char *sock, const char *req, pid_t pid, char *err, size_t errlen)
-{
-    int fd = attach_connect(sock);
-    char buf[8192], shown[2 * PATH_MAX];
-    size_t k = 0;
-    int ok = 0;
-    if (fd < 0) {
-        snprintf(err, errlen, "detach: process %d is not attached (no %s)", (int)pid, sock);
-        return 2;
-    }
-    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-        close(fd);
-        snprintf(err, errlen, "detach: %s: %s", sock, strerror(errno));
-        return 2;
-    }
-    for (;;) {
-        /* Each line comes as soon as its snapshot is written: a process that
-         * says nothing for this long is stopped or its serving thread is
-         * stuck, and detach says so rather than waiting for ever. */
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        if (poll(&pf, 1, ATTACH_ANSWER_MS) == 0) {
-            snprintf(err, errlen, "detach: process %d did not answer in %d s (stopped, or "
-                     "its heapsnap thread is blocked); it may still be attached",
-                     (int)pid, ATTACH_ANSWER_MS / 1000);
-            break;
-        }
-        ssize_t r = read(fd, buf + k, sizeof buf - 1 - k);
-        if (r <= 0)
-            break;
-        k += (size_t)r;
-        buf[k] = 0;
-        char *nl;
-        while ((nl = strchr(buf, '\n'))) {
-            *nl = 0;
-            if (!strncmp(buf, "wrote ", 6))
-                fprintf(stderr, "heapsnap: wrote %s\n",
-                        esc_text(fmt_path(buf + 6), shown, sizeof shown));
-            else if (!strncmp(buf, "failed ", 7))
-                fprintf(stderr, "heapsnap: could not write %s\n", esc_text(buf + 7, shown, sizeof shown));
-            else if (!strncmp(buf, "more ", 5))
-                fprintf(stderr, "heapsnap: and %s more snapshots\n", buf + 5);
-            else if (!strncmp(buf, "ok", 2))
-                ok = 1;
-            else if (!strncmp(buf, "error ", 6))
-                snprintf(err, errlen, "detach: process %d: %s", (int)pid, buf + 6);
-            k -= (size_t)(nl + 1 - buf);
-            memmove(buf, nl + 1, k + 1);
-        }
-        if (k == sizeof buf - 1)
-            k = 0; /* a line too long: dropped */
-    }
-    close(fd);
-    if (!ok && !err[0])
-        snprintf(err, errlen, "detach: process %d did not answer (it may have ended)", (int)pid);
-    return ok ? 0 : 2;
-}
 
 static void attach_on_signal(int sig)
 {
@@ -599,11 +530,14 @@ static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &old); /* the injection is not cut short */
     struct sigaction sa = {.sa_handler = attach_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal: detach, then leave */
+    signal(SIGPIPE, SIG_IGN);
     rc = attach_inject(o->pid, map, shim, conf, err, errlen);
     sigprocmask(SIG_SETMASK, &old, NULL);
 out:
@@ -625,7 +559,7 @@ int attach_socket(pid_t pid, char *sock, size_t n, char *comm, size_t commn)
     struct attach_facts f;
     if (attach_facts(pid, &f) != 0)
         return -1;
-    attach_sock_path(pid, f.euid, sock, n);
+    ctl_path(pid, f.euid, sock, n);
     snprintf(comm, commn, "%s", f.comm);
     return 0;
 }
@@ -634,13 +568,13 @@ int cmd_attach(int argc, char **argv, char *err, size_t errlen)
 {
     struct attach_opts o;
     struct attach_facts f;
-    char sock[128];
+    char sock[PATH_MAX];
     int rc = attach_parse(argc, argv, &o, err, errlen);
     if (rc >= 0)
         return rc;
     if ((rc = attach_do(&o, &f, err, errlen)) != 0)
         return rc;
-    attach_sock_path(o.pid, f.euid, sock, sizeof sock);
+    ctl_path(o.pid, f.euid, sock, sizeof sock);
     char when[64];
     time_t t = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
@@ -654,7 +588,7 @@ int cmd_attach(int argc, char **argv, char *err, size_t errlen)
             fprintf(stderr, "heapsnap: process %d was detached (heapsnap detach)\n", (int)o.pid);
         return 0;
     }
-    rc = attach_request(sock, "detach\n", o.pid, err, errlen);
+    rc = ctl_request(sock, "detach\n", o.pid, err, errlen);
     if (rc == 0)
         fprintf(stderr, "heapsnap: detached from process %d; it runs on as before\n", (int)o.pid);
     return rc;
@@ -664,7 +598,7 @@ int cmd_detach(int argc, char **argv, char *err, size_t errlen)
 {
     struct attach_facts f;
     pid_t pid;
-    char sock[128];
+    char sock[PATH_MAX];
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         attach_detach_usage();
         return 0;
@@ -680,8 +614,8 @@ int cmd_detach(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "detach: no process %d (is it still running? see ps)", (int)pid);
         return 2;
     }
-    attach_sock_path(pid, f.euid, sock, sizeof sock);
-    int rc = attach_request(sock, "detach\n", pid, err, errlen);
+    ctl_path(pid, f.euid, sock, sizeof sock);
+    int rc = ctl_request(sock, "detach\n", pid, err, errlen);
     if (rc == 0)
         fprintf(stderr, "heapsnap: detached from process %d; it runs on as before\n", (int)pid);
     return rc;

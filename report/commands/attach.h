@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* The control socket pid would have (/tmp/heapsnap-EUID/PID.sock, EUID the
- * process's) into sock, and its name into comm: 0, or -1: no process pid. */
+/* The control socket pid has or would have (ctl_path: EUID the process's)
+ * into sock, and its name into comm: 0, or -1: no process pid. */
 int attach_socket(pid_t pid, char *sock, size_t n, char *comm, size_t commn);
 
 /* heapsnap attach PID -o output (NULL: the default name) without the wait,
@@ -18,10 +18,5 @@ int attach_socket(pid_t pid, char *sock, size_t n, char *comm, size_t commn);
  * its name in comm.  0,
  * or 2 with the one-line reason in err (the process untouched). */
 int attach_start(pid_t pid, const char *output, char *comm, size_t n, char *err, size_t errlen);
-
-/* Sends req ("detach\n", "snapshot\n") on sock and prints the answer's
- * "wrote PATH" lines on stderr as heapsnap run does; 0 when it ended with
- * "ok", 2 (err) otherwise. */
-int attach_request(const char *sock, const char *req, pid_t pid, char *err, size_t errlen);
 
 #endif

@@ -30,6 +30,10 @@ uint64_t rsym_lookup(pid_t pid, const struct rsym_module *m, const char *name);
 int rsym_has_reloc(pid_t pid, const char *path, const char *const *names, unsigned n);
 /* 1 when the ELF file has a PT_INTERP (dynamically linked); 0, -1. */
 int rsym_dynamic(const char *path);
+/* Where n bytes of code may go in module m: the unused tail of the last
+ * page of its executable segment (mapped, run by nobody), 64-aligned; 0
+ * when there is not room. */
+uint64_t rsym_code_tail(pid_t pid, const struct rsym_module *m, size_t n);
 
 /* ---- inject.c ---- */
 struct inj;
@@ -38,18 +42,41 @@ struct inj_ranges {
     uint64_t lo[16], hi[16];
 };
 /* Borrows a thread of pid that is at a safe point (a call may start
- * there): 0; -2 ptrace refused (EPERM, err says); -1 other trouble. */
+ * there): 0; -2 ptrace refused (err says why: another tracer, or no
+ * permission); -1 other trouble. */
 int inj_open(struct inj **out, pid_t pid, const struct inj_ranges *unsafe,
              const struct inj_ranges *loader, char *err, size_t errlen);
-int inj_write(struct inj *j, uint64_t addr, const void *p, size_t n);
-int inj_read(struct inj *j, uint64_t addr, void *p, size_t n); /* bytes read, or -1 */
-uint64_t inj_scratch(struct inj *j, size_t n); /* where n bytes of arguments may go */
-/* fn(args...) on the borrowed thread, its stack below `below`: 0 with
- * *ret; -3 the process ended; -1 other trouble (err). */
-int inj_call(struct inj *j, uint64_t fn, const uint64_t *args, unsigned nargs, uint64_t below,
-             uint64_t *ret, unsigned timeout_ms, char *err, size_t errlen);
+/* What inj_load makes the borrowed thread do: handle = dlopen(path, mode);
+ * if it failed, dlerror(); else entry (or dlsym(handle, sym) when entry is
+ * 0, and nothing more when dlsym is 0 too) called with conf. */
+struct inj_load {
+    uint64_t dlopen, dlerror, dlsym, entry;   /* addresses in the process */
+    const char *path, *sym, *conf;
+    int mode;
+    uint64_t handle, ret;    /* out: dlopen's answer, entry's */
+    int called;              /* out: entry was called */
+    char dlerr[512];         /* out: dlerror's text when handle is 0 */
+};
+/* Runs l on the borrowed thread, on memory it maps for the call (never
+ * below its stack pointer), and puts the thread back where it was found.
+ * Whatever happens to this process meanwhile (killed, timed out), the
+ * thread finishes the call or undoes it by itself and goes back there.
+ * 0 (l's out fields set); -3 the process ended; -4 the call did not end
+ * within timeout_ms (it goes on in the process, unwatched); -1 other
+ * trouble (err). */
+int inj_load(struct inj *j, struct rsym_map *map, struct inj_load *l, unsigned timeout_ms,
+             char *err, size_t errlen);
 int inj_close(struct inj *j); /* registers back, thread let go: 0, or -1 */
 pid_t inj_tid(const struct inj *j);
 int inj_in_syscall(const struct inj *j, long *nr);
+
+/* ---- tramp.c: the code the borrowed thread runs ---- */
+enum { INJ_T_SYS, INJ_T_CALL, INJ_T_RET, INJ_T_DATA };
+struct user_regs_struct;
+size_t inj_tramp_size(void);
+size_t inj_tramp_off(int which);   /* an entry point's or the data's offset */
+/* The blob into out (inj_tramp_size bytes), its way back set to r (and to
+ * the signal mask *mask, when mask). */
+void inj_tramp_build(unsigned char *out, const struct user_regs_struct *r, const uint64_t *mask);
 
 #endif

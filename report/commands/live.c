@@ -3,7 +3,7 @@
  * the live view (the screen is liveview.c).
  *
  * The view reads the process's state file, whose descriptor the shim
- * passes over its control socket (/tmp/heapsnap-UID/PID.sock, request
+ * passes over its control socket (ctl.c: /tmp/heapsnap-UID/PID.sock, request
  * "state", the fd in SCM_RIGHTS): each refresh reads the file, and costs
  * the process nothing.  A process has that socket when it was attached to
  * (heapsnap attach, or live itself), or started with HEAPSNAP_LIVE=1
@@ -29,6 +29,8 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "ctl.h"
+#include "escape.h"
 #include "inject.h"
 #include "liveview.h"
 
@@ -62,18 +64,6 @@ static double live_ms_since(const struct timespec *t0)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
-static int live_connect(const char *path)
-{
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
-        return fd;
-    if (fd >= 0)
-        close(fd);
-    return -1;
 }
 
 /* One answer's bytes into buf (NUL-terminated), and a passed descriptor
@@ -121,8 +111,12 @@ static size_t live_answer(int c, char *buf, size_t n, int *pass)
  * reason in err. */
 static int live_state_fd(const char *sock, pid_t pid, char *err, size_t errlen)
 {
-    char buf[1024];
-    int c = live_connect(sock), fd = -1;
+    char buf[1024], shown[2048], why[512];
+    int c = ctl_connect(sock, pid, why, sizeof why), fd = -1;
+    if (c == -2) {
+        snprintf(err, errlen, "live: %s", why);
+        return -2;
+    }
     if (c < 0)
         return -1;
     if (write(c, "state\n", 6) != 6) {
@@ -138,17 +132,18 @@ static int live_state_fd(const char *sock, pid_t pid, char *err, size_t errlen)
         close(fd);
     buf[strcspn(buf, "\n")] = 0;
     snprintf(err, errlen, "live: process %d: %s%s", (int)pid,
-             !strncmp(buf, "error ", 6) ? buf + 6 : "no answer on its control socket",
+             !strncmp(buf, "error ", 6) ? esc_text(buf + 6, shown, sizeof shown)
+                                        : "no answer on its control socket",
              strstr(buf, "state file is off") ? "; an attach without it: heapsnap detach, then "
              "heapsnap live (or attach with HEAPSNAP_STATE=64)" : "");
     return -2;
 }
 
 /* w: a snapshot through the socket; what happened, for the status line. */
-static void live_snapshot(const char *sock, char *msg, size_t n)
+static void live_snapshot(const char *sock, pid_t pid, char *msg, size_t n)
 {
-    char buf[8192];
-    int c = live_connect(sock);
+    char buf[8192], shown[8192];
+    int c = ctl_connect(sock, pid, shown, sizeof shown);
     if (c < 0 || write(c, "snapshot\n", 9) != 9) {
         snprintf(msg, n, "snapshot: the process does not answer (%s)", strerror(errno));
         if (c >= 0)
@@ -164,7 +159,7 @@ static void live_snapshot(const char *sock, char *msg, size_t n)
         return;
     }
     line[strcspn(line, "\n")] = 0;
-    snprintf(msg, n, "snapshot: %s", line);
+    snprintf(msg, n, "snapshot: %s", esc_text(line, shown, sizeof shown));
 }
 
 /* Whether pid has ended (gone, or a zombie). */
@@ -202,7 +197,7 @@ static uint64_t live_sock_ino(const char *sock)
  * find).  Read before, it may be the image's that exec replaced. */
 static int live_name(pid_t pid, char *comm, size_t n)
 {
-    char s2[128];
+    char s2[PATH_MAX];
     return attach_socket(pid, s2, sizeof s2, comm, n);
 }
 
@@ -259,10 +254,11 @@ static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, 
         dup2(null, STDERR_FILENO);
     if (null >= 0)
         close(null);
-    struct sigaction sa = {.sa_handler = live_on_signal}, old_int, old_term;
+    struct sigaction sa = {.sa_handler = live_on_signal}, old_int, old_term, old_hup;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal: quit (and detach) */
     struct timespec last;
     clock_gettime(CLOCK_MONOTONIC, &last);
     int ended = 0;
@@ -277,7 +273,7 @@ static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, 
         while (act != LVIEW_QUIT && (ch = lview_getkey()) >= 0) {
             keyed = 1;
             if ((act = lview_key(v, ch)) == LVIEW_SNAPSHOT) {
-                live_snapshot(sock, msg, sizeof msg);
+                live_snapshot(sock, pid, msg, sizeof msg);
                 lview_say(v, msg);
             }
         }
@@ -301,12 +297,13 @@ static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, 
     lview_free(v);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     return ended;
 }
 
 int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err, size_t errlen)
 {
-    char sock[128], comm[LIVE_COMM];
+    char sock[PATH_MAX], comm[LIVE_COMM];
     struct timespec t0;
     int fd = -1;
     uint64_t ino = 0;
@@ -350,7 +347,7 @@ static int live_preloaded(pid_t pid)
 int cmd_live(int argc, char **argv, char *err, size_t errlen)
 {
     const char *output = NULL;
-    char sock[128], comm[LIVE_COMM];
+    char sock[PATH_MAX], comm[LIVE_COMM];
     uint64_t v;
     int i = 1;
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -402,7 +399,7 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
             if (fd == -1)
                 snprintf(err, errlen, "live: process %d's control socket went away", (int)pid);
             char why[512];
-            attach_request(sock, "detach\n", pid, why, sizeof why);
+            ctl_request(sock, "cancel\n", pid, why, sizeof why); /* no file left */
             return 2;
         }
     }
@@ -414,7 +411,9 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
     if (!attached || r == 1)
         return r == 2 ? 2 : 0;
     char why[512] = "";
-    int rc = attach_request(sock, "detach\n", pid, r == 2 ? why : err, r == 2 ? sizeof why : errlen);
+    /* a view that could not open leaves no snapshot behind */
+    int rc = ctl_request(sock, r == 2 ? "cancel\n" : "detach\n", pid, r == 2 ? why : err,
+                            r == 2 ? sizeof why : errlen);
     if (rc == 0)
         fprintf(stderr, "heapsnap: detached from process %d; it runs on as before\n", (int)pid);
     return r == 2 ? 2 : rc;

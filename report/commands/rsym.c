@@ -196,3 +196,25 @@ int rsym_dynamic(const char *path)
     rsym_close(e, fd);
     return dyn;
 }
+
+uint64_t rsym_code_tail(pid_t pid, const struct rsym_module *m, size_t n)
+{
+    int fd;
+    size_t k;
+    uint64_t best = 0;
+    Elf *e = m->path[0] == '/' && m->xhi ? rsym_open(pid, m->path, &fd) : NULL;
+    if (!e)
+        return 0;
+    if (elf_getphdrnum(e, &k) == 0)
+        for (size_t i = 0; i < k && !best; i++) {
+            GElf_Phdr ph;
+            if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+                continue;
+            uint64_t end = m->bias + ph.p_vaddr + ph.p_memsz, at = (end + 63) & ~(uint64_t)63,
+                     page = (end + 4095) & ~(uint64_t)4095;
+            if (end > m->xlo && page <= m->xhi && at + n <= page)
+                best = at;
+        }
+    rsym_close(e, fd);
+    return best;
+}

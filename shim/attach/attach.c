@@ -9,7 +9,8 @@
  * HEAPSNAP_LIVE is set (heapsnap run --live), and only then.  The thread
  * blocks every signal, is none of the leak check's threads to stop, serves
  * /tmp/heapsnap-UID/PID.sock (0700 directory, 0600 socket, other uids
- * refused) with one-line requests (snapshot, status, state, detach), and
+ * refused) with one-line requests (snapshot, status, state, detach,
+ * cancel: a detach without the last snapshot), and
  * polls for modules loaded since.  After a detach the library stays mapped
  * (-z nodelete) and an attach again starts it again.  The protocol:
  * docs/design.md, "Attaching to a running process".
@@ -43,6 +44,8 @@ static struct {
     unsigned npaths;
     unsigned dropped;      /* written after paths was full */
     int preloaded;         /* served from start-up (HEAPSNAP_LIVE): no detach */
+    int private_dir;       /* the socket's directory is att_dir's mkdtemp */
+    int exit_set;          /* att_live_exit registered (atexit) */
     pid_t owner;           /* the process that made the socket */
 } att = {.fd = -1};
 
@@ -63,6 +66,52 @@ static void att_note(const char *path, int err)
         att.dropped++;
     }
     lock_drop(&att.paths_lock);
+}
+
+/* A warning line ("heapsnap: ...\n") for detach's answer, once however
+ * often it comes (a fork's children warn alike, each once). */
+static int att_keep_warning(const char *line, size_t n)
+{
+    char w[NAME_MAX_PATH + 64];
+    if (n >= 10 && !memcmp(line, "heapsnap: ", 10))
+        line += 10, n -= 10;
+    while (n && line[n - 1] == '\n')
+        n--;
+    int k = snprintf(w, sizeof w, "warn %.*s", (int)n, line);
+    if (k < 0 || (size_t)k >= sizeof w || memchr(w, '\n', (size_t)k) || !lock_try(&att.paths_lock))
+        return 0;
+    int seen = 0;
+    for (unsigned i = 0; i < att.npaths && !seen; i++)
+        seen = !strcmp(att.paths[i], w);
+    char *copy = seen || att.npaths >= ATT_PATHS ? NULL : arena_alloc((size_t)k + 1);
+    if (copy) {
+        memcpy(copy, w, (size_t)k + 1);
+        att.paths[att.npaths++] = copy;
+    }
+    lock_drop(&att.paths_lock);
+    return seen || copy;
+}
+
+/* opt_warn_sink during a session: the warning goes to the CLI with the
+ * detach's answer, not to the program's stderr; a fork's child sends it
+ * to its parent's socket ("warn" request).  1 when taken. */
+static int att_warn_sink(const char *line, size_t n)
+{
+    if (att.preloaded || !atomic_load(&att.on))
+        return 0;
+    if (getpid() == att.owner)
+        return att_keep_warning(line, n);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    char req[NAME_MAX_PATH + 64];
+    int k = snprintf(req, sizeof req, "warn %.*s", (int)n, line), ok = 0;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memcpy(a.sun_path, att.path, sizeof a.sun_path);
+    if (fd >= 0 && k > 0 && (size_t)k < sizeof req && req[k - 1] == '\n' &&
+        connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        ok = sbuf_write_all(fd, req, (size_t)k) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
 }
 
 static void att_say(int c, const char *a, const char *b)
@@ -98,24 +147,60 @@ static void att_forget_paths(void)
     lock_drop(&att.paths_lock);
 }
 
-/* /tmp/heapsnap-UID, this user's alone (0700): made, or checked. */
-static int att_dir(char *dir, size_t n)
+/* dir is this user's alone: a directory (not a link) of euid, that no one
+ * else may write to. */
+static int att_dir_ours(const char *dir)
 {
     struct stat st;
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+                   !(st.st_mode & 022)
+               ? 0
+               : -1;
+}
+
+/* /tmp/heapsnap-UID, this user's alone (0700): made, or checked.  One that
+ * another user made first (or that others may write to) is not trusted:
+ * a private /tmp/heapsnap-UID.XXXXXX instead, which the CLI looks for
+ * (the CLI's ctl_path), said once on the shim's channel. */
+static int att_dir(char *dir, size_t n)
+{
     uid_t uid = geteuid();
     snprintf(dir, n, "/tmp/heapsnap-%u", (unsigned)uid);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    if ((mkdir(dir, 0700) == 0 || errno == EEXIST) && att_dir_ours(dir) == 0)
+        return 0;
+    snprintf(dir, n, "/tmp/heapsnap-%u.XXXXXX", (unsigned)uid);
+    if (!mkdtemp(dir))
         return -1;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid ||
-        (st.st_mode & 077))
-        return -1;
+    att.private_dir = 1;
+    char shown[32];
+    snprintf(shown, sizeof shown, "/tmp/heapsnap-%u", (unsigned)uid);
+    opt_warn(shown, " is not this user's alone (another owner, or writable by others): the "
+             "control socket goes to ", dir);
     return 0;
+}
+
+/* The socket gone, and its private directory with it. */
+static void att_unlisten(void)
+{
+    if (att.fd >= 0)
+        close(att.fd);
+    att.fd = -1;
+    unlink(att.path);
+    if (att.private_dir) {
+        char *slash = strrchr(att.path, '/');
+        if (slash) {
+            *slash = 0;
+            rmdir(att.path);
+        }
+        att.private_dir = 0;
+    }
 }
 
 static int att_listen(void)
 {
     char dir[64];
     struct sockaddr_un a = {.sun_family = AF_UNIX};
+    att.owner = getpid();
     if (att_dir(dir, sizeof dir) != 0)
         return -1;
     int n = snprintf(a.sun_path, sizeof a.sun_path, "%s/%d.sock", dir, (int)getpid());
@@ -125,14 +210,13 @@ static int att_listen(void)
     if (fd < 0)
         return -1;
     unlink(a.sun_path); /* a dead process's, with our pid */
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(a.sun_path, 0600) != 0 ||
-        listen(fd, 4) != 0) {
-        close(fd);
-        unlink(a.sun_path);
-        return -1;
-    }
     memcpy(att.path, a.sun_path, sizeof att.path);
     att.fd = fd;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(a.sun_path, 0600) != 0 ||
+        listen(fd, 4) != 0) {
+        att_unlisten();
+        return -1;
+    }
     return 0;
 }
 
@@ -160,17 +244,17 @@ static int att_read_line(int c, char *buf, size_t n)
     return 0;
 }
 
-/* The end of a session: its last snapshot, the entries back, recording
+/* The end of a session: its last snapshot (none for "cancel": a live
+ * view that could not open leaves no file), the entries back, recording
  * off.  The answer lists the session's snapshots. */
-static void att_detach(int c)
+static void att_detach(int c, int last)
 {
-    int r = snap_take(HSNAP_REASON_DETACH, NULL, 0);
+    int r = last ? snap_take(HSNAP_REASON_DETACH, NULL, 0) : 0;
+    opt_warn_sink = NULL; /* warnings to fd 2 again (a fork's child keeps its copy) */
     state_done(); /* the session's state file goes; the mapping stays */
     got_unhook();
     life_detach();
-    close(att.fd);
-    unlink(att.path);
-    att.fd = -1;
+    att_unlisten();
     att_tell_paths(c, 0);
     att_forget_paths();
     stop_aux_thread(0);
@@ -208,15 +292,19 @@ static void att_send_state(int c)
 /* One request; 1 when it was detach. */
 static int att_serve(int c)
 {
-    char req[64];
+    char req[NAME_MAX_PATH + 64];
     if (att_read_line(c, req, sizeof req) != 0)
         return 0;
-    if (!strcmp(req, "detach") && att.preloaded) {
+    int end = !strcmp(req, "detach") || !strcmp(req, "cancel");
+    if (end && att.preloaded) {
         att_say(c, "error the process was started under heapsnap (run or LD_PRELOAD): there "
                    "is nothing to detach", NULL);
-    } else if (!strcmp(req, "detach")) {
-        att_detach(c);
+    } else if (end) {
+        att_detach(c, req[0] == 'd');
         return 1;
+    } else if (!strncmp(req, "warn ", 5)) { /* a fork's child's warning: no answer */
+        if (!att.preloaded)
+            att_keep_warning(req + 5, strlen(req + 5));
     } else if (!strcmp(req, "state")) {
         att_send_state(c);
     } else if (!strcmp(req, "snapshot")) {
@@ -283,6 +371,8 @@ static int att_start_thread(void)
     return r == 0 ? 0 : -1;
 }
 
+static void att_live_exit(void);
+
 /* attach.h.  Runs on the thread the CLI borrowed, between its dlopen and
  * its return to what it was doing: bounded work, no wait on the process. */
 HS_EXPORT int heapsnap__attach(const char *conf)
@@ -301,6 +391,7 @@ HS_EXPORT int heapsnap__attach(const char *conf)
         r = ATT_E_SECURE;
     else {
         name_notify = att_note;
+        opt_warn_sink = att_warn_sink;
         if (got_hook() == 0)
             r = ATT_E_NO_GOT;
         else if (att_start_thread() != 0)
@@ -311,12 +402,10 @@ HS_EXPORT int heapsnap__attach(const char *conf)
         }
     }
     if (r) {
-        if (att.fd >= 0) {
-            close(att.fd);
-            unlink(att.path);
-            att.fd = -1;
-        }
+        att_unlisten();
         atomic_store(&att.on, 0);
+    } else if (!att.exit_set) { /* the socket goes with the process */
+        att.exit_set = atexit(att_live_exit) == 0;
     }
     guard_leave(saved);
     return r;
@@ -324,10 +413,23 @@ HS_EXPORT int heapsnap__attach(const char *conf)
 
 /* ---------------- a preloaded process (HEAPSNAP_LIVE) ---------------- */
 
+/* At exit: the socket goes; a session's warnings no detach will list go
+ * to the program's stderr after all. */
 static void att_live_exit(void)
 {
-    if (att.fd >= 0 && getpid() == att.owner)
-        unlink(att.path);
+    if (att.fd < 0 || getpid() != att.owner)
+        return;
+    att_unlisten();
+    opt_warn_sink = NULL;
+    lock_take(&att.paths_lock);
+    for (unsigned i = 0; i < att.npaths; i++)
+        if (!strncmp(att.paths[i], "warn ", 5)) {
+            char line[NAME_MAX_PATH + 80];
+            int k = snprintf(line, sizeof line, "heapsnap: %s\n", att.paths[i] + 5);
+            if (k > 0 && (size_t)k < sizeof line)
+                sbuf_write_all(2, line, (size_t)k);
+        }
+    lock_drop(&att.paths_lock);
 }
 
 /* A fork's child has no control thread: it serves nothing, and its end
@@ -353,9 +455,7 @@ __attribute__((constructor(102))) static void att_live_init(void)
                  "");
     } else if (att_start_thread() != 0) {
         opt_warn("HEAPSNAP_LIVE: cannot start the control thread; nothing is served", "", "");
-        close(att.fd);
-        unlink(att.path);
-        att.fd = -1;
+        att_unlisten();
     } else {
         name_notify = att_note;
         atexit(att_live_exit);

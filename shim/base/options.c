@@ -53,6 +53,10 @@ static const struct { const char *name; int sig; } opt_signames[] = {
  * program's fd 2 (the same open file, at its offset); else -1. */
 __thread int opt_err_pidfd = -1;
 
+/* Where warnings go instead of fd 2 while set and taking them (an attach
+ * session: its control socket, shim/attach's att_warn_sink). */
+int (*opt_warn_sink)(const char *line, size_t n);
+
 static void opt_write3(const char *a, const char *b, const char *c)
 {
     char buf[512];
@@ -68,6 +72,9 @@ static void opt_write3(const char *a, const char *b, const char *c)
     }
     if (buf[n - 1] != '\n')
         buf[n++] = '\n';
+    int (*sink)(const char *, size_t) = opt_warn_sink;
+    if (sink && sink(buf, n))
+        return;
     int fd = 2;
     if (HS_UNLIKELY(opt_err_pidfd >= 0) &&
         (fd = (int)syscall(SYS_pidfd_getfd, opt_err_pidfd, 2, 0)) < 0)

@@ -168,6 +168,7 @@ void trace_unlock(void);
 void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);
+void trace_reset_counts(void); /* an attach after a detach: totals and peak from now */
 
 /* The twin of trace id for blocks allocated under __lsan_disable: the
  * same frames, HSNAP_TRACE_DISABLED; interned at first use.  The twin's

@@ -449,6 +449,21 @@ void trace_alloc_counts(uint64_t *allocs, uint64_t *frees)
     *frees = f;
 }
 
+/* An attach after a detach: allocations, frees, foreign frees and the
+ * peak count from the new session on (trace_clear emptied the rest). */
+void trace_reset_counts(void)
+{
+    unsigned top = atomic_load_explicit(&trace_shards_top, memory_order_acquire);
+    for (unsigned k = 0; k < top; k++) {
+        atomic_store(&trace_shards[k].allocs, 0);
+        atomic_store(&trace_shards[k].frees, 0);
+    }
+    atomic_store(&trace_counters.foreign_frees, 0);
+    trace_reset_peak();
+    peak_clear();
+    peak_reset();
+}
+
 uint32_t trace_count(void)
 {
     return atomic_load_explicit(&traces.count, memory_order_acquire);

@@ -2,7 +2,8 @@
 # on tests/shim/attach/target.c (the GOT entries point into the shim during
 # a session, and hold their old values again after the detach), then
 # scripts/soak-attach.sh for 3 cycles on redis-server under redis-benchmark
-# (PING, RSS, threads, GOT and snapshots after each).  The 50-cycle run is
+# (PING, RSS, threads, GOT and snapshots after each), and 6 cycles of its
+# --kill-cli soak (the CLI killed at random: no target death).  The 50-cycle run is
 # scripts/soak-attach.sh's default, quoted in docs/performance.md.
 . tests/shim/attach/lib_attach.sh
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
@@ -46,3 +47,10 @@ if grep -qE '^GOT: hooked during [1-3] of 3 sessions, put back after 3 of 3; sna
    grep -q '^redis: 0 error lines from redis-benchmark, 0 errorstats, 0 crash lines' "$T/soak.out"; then
   t_pass soak_attach_reports_every_check
 else t_fail soak_attach_reports_every_check "$(tail -c 600 "$T/soak.out")"; fi
+
+# --- the kill soak, 6 cycles: the CLI killed at random, redis never dies ---
+scripts/soak-attach.sh --kill-cli --cycles 6 --keep "$T/kill" >"$T/kill.out" 2>&1; rc=$?
+if [ "$rc" = 0 ] && grep -q '^target deaths: 0 of 6 attaches; PING answered after 6 of 6; still traced after 0$' "$T/kill.out" &&
+   grep -qE '^kills: SIGKILL [0-6], SIGHUP [0-6], SIGTERM [0-6], SIGINT [0-6]; ' "$T/kill.out"; then
+  t_pass soak_attach_kill_cli_counts_no_target_death
+else t_fail soak_attach_kill_cli_counts_no_target_death "exit $rc: $(tail -c 600 "$T/kill.out")"; fi

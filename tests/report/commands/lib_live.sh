@@ -34,6 +34,12 @@ lv_exit_wait() {
   while [ $SECONDS -lt $end ]; do [ -s "$T/exit" ] && return 0; sleep 0.02; done
   return 1
 }
-lv_end() { lv_tmux kill-server 2>/dev/null || true; }
+# lv_end: the server killed, and gone (a new-session at once would race its exit).
+lv_end() {
+  lv_tmux kill-server 2>/dev/null || true
+  local i
+  for i in $(seq 200); do lv_tmux ls >/dev/null 2>&1 || break; sleep 0.01; done
+  rm -f "/tmp/tmux-$(id -u)/$LV_SOCK"
+}
 
 trap lv_end EXIT

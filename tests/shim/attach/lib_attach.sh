@@ -65,3 +65,55 @@ at_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # at_snap: the snapshot detach wrote for AT_PID.
 at_snap() { echo "$AT_DIR/$AT_PID.hsnap"; }
+
+# at_halt STEP [OPTIONS...]: heapsnap attach AT_PID held at injection step
+# STEP (HEAPSNAP_INJECT_HALT), then SIGKILLed there; 0 when it got there.
+at_halt() {
+  local step=$1 i; shift
+  HEAPSNAP_INJECT_HALT=$step "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" "$@" \
+    >"$T/attach.out" 2>"$T/attach.err" &
+  AT_CLI=$!
+  for i in $(seq 1000); do
+    grep -q "^heapsnap: inject halt $step" "$T/attach.err" && break
+    kill -0 "$AT_CLI" 2>/dev/null || break
+    sleep 0.01
+  done
+  kill -KILL "$AT_CLI" 2>/dev/null
+  wait "$AT_CLI" 2>/dev/null
+  grep -q "^heapsnap: inject halt $step" "$T/attach.err"
+}
+
+# at_attached: 0 when AT_PID has a session (its control socket answers).
+at_attached() {
+  [ -S "/tmp/heapsnap-$(id -u)/$AT_PID.sock" ]
+}
+
+# at_regions: how many mappings of AT_PID are the memory an injected call
+# maps for itself (512 KiB, anonymous, its header's magic at 448 KiB).
+at_regions() {
+  local range perms off dev ino path n=0 lo
+  while read -r range perms off dev ino path; do
+    lo=$((0x${range%-*}))
+    [ -z "$path" ] && [ $((0x${range#*-} - lo)) = 524288 ] &&
+      [ "$(dd if="/proc/$AT_PID/mem" bs=8 count=1 iflag=skip_bytes skip=$((lo + 458752)) 2>/dev/null |
+          od -An -tx8 | tr -d ' ')" = 6a6e6970616e7368 ] && n=$((n + 1))
+  done <"/proc/$AT_PID/maps"
+  echo "$n"
+}
+
+# at_blobs: how many copies of the injected code AT_PID's code mappings
+# hold (its first bytes: syscall; test r15, r15).
+at_blobs() {
+  python3 - "$AT_PID" <<'PY'
+import sys
+pid, sig, n = sys.argv[1], bytes.fromhex("0f054d85ff"), 0
+with open(f"/proc/{pid}/mem", "rb") as mem:
+    for line in open(f"/proc/{pid}/maps"):
+        p = line.split()
+        if len(p) >= 6 and "x" in p[1] and p[5].startswith("/"):
+            lo, hi = (int(x, 16) for x in p[0].split("-"))
+            mem.seek(lo)
+            n += mem.read(hi - lo).count(sig)
+print(n)
+PY
+}

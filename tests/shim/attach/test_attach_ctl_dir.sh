@@ -1,0 +1,77 @@
+# test_attach_ctl_dir.sh - the control directory and socket are checked
+# before they are trusted: /tmp/heapsnap-UID made first by another user
+# (or writable by others) is ignored with one line, the shim serves from a
+# private /tmp/heapsnap-UID.XXXXXX that attach, live and detach find; a
+# socket planted where a process's goes is never talked to (its listener
+# is not the process: SO_PEERCRED) and no byte of it reaches the terminal;
+# it does not make the process "attached already"; sockets of processes
+# that ended are removed.  Runs in a mount namespace of its own, where the
+# test's directory is bind-mounted on /tmp/heapsnap-UID (other tests on
+# the machine keep the real one).
+. tests/shim/attach/lib_attach.sh
+if [ -z "${HS_CTL_NS:-}" ]; then
+  if [ "$(id -u)" != 0 ] || ! unshare --mount --propagation private true 2>/dev/null; then
+    t_skip attach_ctl_dir_checks "needs root for a mount namespace of its own (unshare -m)"
+    return 0
+  fi
+  mkdir -p "/tmp/heapsnap-0" && chmod 0700 /tmp/heapsnap-0
+  HS_CTL_NS=1 T="$T" unshare --mount --propagation private bash -c ". tests/lib.sh; . tests/shim/attach/test_attach_ctl_dir.sh"
+  return 0
+fi
+mkdir -p "$T/ctl" && mount --bind "$T/ctl" /tmp/heapsnap-0 || { t_fail attach_ctl_dir_checks "cannot bind-mount"; return 0; }
+t_build target tests/shim/attach/target.c -pthread
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=$(command -v python3)
+ESC=$(printf '\033')
+
+# --- a directory another user made first, open to all ---
+chown 65534:65534 /tmp/heapsnap-0 && chmod 0777 /tmp/heapsnap-0
+at_start "$T/target"
+"$PY" tests/shim/attach/hostile_ctl.py "/tmp/heapsnap-0/$AT_PID.sock" >"$T/hostile.out" 2>&1 &
+hostile=$!
+for _ in $(seq 500); do grep -q listening "$T/hostile.out" && break; sleep 0.01; done
+"$HEAPSNAP" detach "$AT_PID" >"$T/d.out" 2>"$T/d.err"; drc=$?
+at_attach; a=$?
+priv=$(ls -d /tmp/heapsnap-0.* 2>/dev/null | while read -r d; do [ -S "$d/$AT_PID.sock" ] && echo "$d"; done)
+mode=$([ -n "$priv" ] && stat -c %U:%a "$priv")
+at_cmd "a 8"
+at_detach
+if [ "$drc" = 2 ] && grep -q "^heapsnap: /tmp/heapsnap-0 is not trusted (owned by uid 65534, not 0)" "$T/d.err" &&
+   grep -q "is not attached" "$T/d.err" && ! grep -q "$ESC" "$T/d.out" "$T/d.err"; then
+  t_pass detach_ignores_a_control_dir_another_user_made
+else t_fail detach_ignores_a_control_dir_another_user_made "exit $drc: $(cat -v "$T/d.err" | head -c 300)"; fi
+if [ "$a" = 0 ] && [ -n "$priv" ] && [ "$mode" = root:700 ] && [ "$AT_DETACH_RC" = 0 ] &&
+   grep -q "^heapsnap: wrote $(at_snap)" "$T/detach.err" && [ ! -e "$priv" ] &&
+   grep -q "is not this user's alone" "$T/target.err"; then
+  t_pass attach_serves_from_a_private_dir_when_the_shared_one_is_not_trusted
+else t_fail attach_serves_from_a_private_dir_when_the_shared_one_is_not_trusted "attach $a, dir '$priv' $mode, detach $AT_DETACH_RC: $(head -c 300 "$T/attach.err") [$(cat "$T/detach.err")] [$(cat "$T/target.err")]"; fi
+kill "$hostile"; wait "$hostile" 2>/dev/null
+at_end
+
+# --- the directory is ours, but a socket another process planted there ---
+chown 0:0 /tmp/heapsnap-0 && chmod 0700 /tmp/heapsnap-0
+at_start "$T/target"
+at_attach; at_detach            # the shim stays mapped: a refusal would say "attached already"
+"$PY" tests/shim/attach/hostile_ctl.py "/tmp/heapsnap-0/$AT_PID.sock" >"$T/hostile.out" 2>&1 &
+hostile=$!
+for _ in $(seq 500); do grep -q listening "$T/hostile.out" && break; sleep 0.01; done
+"$HEAPSNAP" detach "$AT_PID" >"$T/d.out" 2>"$T/d.err"; drc=$?
+if [ "$drc" = 2 ] && grep -q "is served by process $hostile, not by process $AT_PID: not trusted" "$T/d.err" &&
+   ! grep -q "$ESC" "$T/d.out" "$T/d.err" && ! grep -q pwned "$T/d.err"; then
+  t_pass detach_never_talks_to_a_socket_another_process_serves
+else t_fail detach_never_talks_to_a_socket_another_process_serves "exit $drc: $(cat -v "$T/d.err" | head -c 300)"; fi
+"$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" --duration 0.3 2>"$T/a.err"; arc=$?
+kill "$hostile"; wait "$hostile" 2>/dev/null
+if [ "$arc" = 0 ] && grep -q "^heapsnap: detached from process $AT_PID" "$T/a.err"; then
+  t_pass attach_after_a_planted_socket_is_not_refused_as_attached_already
+else t_fail attach_after_a_planted_socket_is_not_refused_as_attached_already "exit $arc: $(head -c 300 "$T/a.err")"; fi
+
+# --- a process killed while attached leaves its socket: the next look removes it ---
+at_attach
+kill -KILL "$AT_TPID"; wait "$AT_TPID" 2>/dev/null
+wait "$AT_CLI" 2>/dev/null
+exec 7>&- 8<&-
+left=$([ -S "/tmp/heapsnap-0/$AT_PID.sock" ] && echo yes)
+"$HEAPSNAP" detach 1 >/dev/null 2>&1
+if [ "$left" = yes ] && [ ! -e "/tmp/heapsnap-0/$AT_PID.sock" ]; then
+  t_pass stale_socket_of_a_killed_process_is_removed
+else t_fail stale_socket_of_a_killed_process_is_removed "left '$left': $(ls /tmp/heapsnap-0)"; fi
