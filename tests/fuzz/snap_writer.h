@@ -65,7 +65,9 @@ struct wopts {
  *   B root 3  direct  24 B
  *   C root 4  cycle   4 -> 5 -> 6 (24 B)
  *   D root 10 direct  32 B, owns the cycle 11,12 (16 B, indirect to D)
- *   E root 13 cycle   a self-reference (40 B)
+ *   E root 13 cycle   a self-reference (40 B): a cycle of one, which the
+ *                     model no longer writes (it is direct) but an old
+ *                     snapshot may hold; the CLI shows what it holds
  * Totals: direct 72 B/3, indirect 32/2, cycle 80/6, possible 100/1,
  * reachable 4103/2.  Traces: 0 = A B 6 9 11 12, 1 = 7 8, 2 = the rest. */
 #define W_NLEAK_BLOCKS 14
