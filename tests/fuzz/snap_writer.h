@@ -58,6 +58,7 @@ struct wopts {
     int sl_bad_sum;            /* point 2's other one byte short */
     int sl_backwards;          /* point 2 earlier than point 1 */
     int sl_nsites;             /* head.nsites instead of 2 (0: 2) */
+    uint32_t pid;              /* META's pid (0: 4242) */
 };
 
 /* The leak heap (with_leaks): 14 blocks over the three traces.  Records:
@@ -150,7 +151,7 @@ static void w_meta(struct wbuf *w, const struct wopts *o)
 {
     struct hsnap_meta m;
     memset(&m, 0, sizeof(m));
-    m.pid = 4242;
+    m.pid = o->pid ? o->pid : 4242;
     m.ppid = 1;
     m.time_ns = 1700000000000000000ull;
     m.start_ns = 1699999999000000000ull;
