@@ -408,8 +408,6 @@ int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, char *er
         snprintf(err, errlen, "%s: %s", cmd, why);
         return 2;
     }
-    if (r->p.note[0])
-        fprintf(stderr, "heapsnap: %s\n", r->p.note);
     return 0;
 }
 

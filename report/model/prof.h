@@ -100,8 +100,8 @@ int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, ch
 void prof_free(struct prof *p);
 
 /* What export and html both do first: load the snapshots at paths[0..n)
- * and build p from them, and say on stderr how several were read (p.note).
- * 0, or 2 with "CMD: why" in err; release with prof_unload either way. */
+ * and build p from them (p.note: how several were read, for the command to
+ * say).  0, or 2 with "CMD: why" in err; release with prof_unload either way. */
 struct prof_run {
     struct prof p;
     struct snap *snaps;

@@ -76,6 +76,9 @@ assert d["read"]["rule"] == "earliest_latest" and d["old"]["path"] == sys.argv[1
 "$HEAPSNAP" export --format folded "$LAST" >"$T/exp.last" 2>/dev/null
 same series_export_reads_the_latest "$T/exp.last" "$T/exp.all"
 says series_export_says_which "$T/exp.all.err" "$NOTE"
+"$HEAPSNAP" export --format massif -o "$T/ms.out" $ALL 2>"$T/ms.err"
+if [ ! -s "$T/ms.err" ] && [ "$(grep -c '^snapshot=' "$T/ms.out")" -ge "$N" ]; then t_pass series_massif_reads_every_snapshot
+else t_fail series_massif_reads_every_snapshot "$(head -c 300 "$T/ms.err") $(grep -c '^snapshot=' "$T/ms.out") massif snapshots"; fi
 if "$HEAPSNAP" html -o "$T/page.html" $ALL 2>"$T/html.err"; then
   says series_html_says_which "$T/html.err" "$NOTE"
 else t_fail series_html_says_which "html exited $?: $(head -c 300 "$T/html.err")"; fi
