@@ -482,6 +482,8 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     void *q = array ? real.reallocarray(p, n, m) : real.realloc(p, n);
     int saved = errno;
     if (q || (p && size == 0)) { /* success, or realloc(p, 0) freed p */
+        if (had && q) /* heaptrack's events: the old block's free, then the new one */
+            peak_freed(p);
         if (had)
             trace_discharge(old.trace, old.size);
         else if (p && !real.sample)

@@ -115,10 +115,11 @@
  *                exactly 40 + 24*count.
  *   TEMPS     := u32 count, u32 reserved (0), u64 temps[count]   (version 2)
  *                Temporary allocations per trace, same index as STATS
- *                (count = the STATS count): blocks freed by the thread
- *                that allocated them with no other allocation recorded on
- *                that thread in between (heaptrack's definition).  A
- *                realloc is an allocation; a sampled snapshot counts
+ *                (count = the STATS count): blocks freed by the very
+ *                next allocation event (malloc, free, realloc...) of the
+ *                thread that allocated them (heaptrack's rule, per
+ *                thread).  A realloc frees its old block, then
+ *                allocates; a sampled snapshot counts
  *                sampled blocks only, weighted like STATS' counts.  Each
  *                value is at most the trace's total_count.
  *

@@ -361,11 +361,16 @@ static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the rec
     l->trace = id;
 }
 void peak_temp(void);
-/* TEMPS, in the free hook: a compare and branch. */
+/* TEMPS, in the free hook (and realloc's free of its old block): a
+ * compare and branch.  Heaptrack's rule: temporary only when the very next
+ * event after its allocation frees it, so any free ends the chance of the
+ * block before it (test temps_interleaved_are_not_temporary). */
 static inline void peak_freed(const void *p)
 {
     if (HS_UNLIKELY(~(uintptr_t)p == peak_last.p))
         peak_temp();
+    else
+        peak_last.p = 0;
 }
 
 /* ---- the unwinders (shim/unwind/unwind.h), as the hooks start them ---- */

@@ -157,6 +157,8 @@ int cmd_export(int argc, char **argv, char *err, size_t errlen)
         return rc;
     prof_set_kind(a.kind);
     rc = prof_load(&r, "export", argv + optind, argc - optind, err, errlen);
+    if (rc == 0 && r.p.note[0] && a.fmt->write != massif_write) /* massif: every snapshot */
+        fprintf(stderr, "heapsnap: %s\n", r.p.note);
     if (rc == 0)
         rc = export_write(&a, &r.p, err, errlen);
     prof_unload(&r);

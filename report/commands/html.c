@@ -106,6 +106,8 @@ int cmd_html(int argc, char **argv, char *err, size_t errlen)
     if (rc >= 0)
         return rc;
     rc = prof_load(&r, "html", argv + optind, argc - optind, err, errlen);
+    if (rc == 0 && r.p.note[0]) /* the flame graph's and the tables' state */
+        fprintf(stderr, "heapsnap: %s\n", r.p.note);
     if (rc == 0)
         rc = html_write(&a, &r.p, err, errlen);
     prof_unload(&r);

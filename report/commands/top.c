@@ -1,7 +1,8 @@
 /*
  * top.c - `heapsnap top SNAP... [options]`: live memory grouped by a key,
  * biggest first, in tracemalloc's Statistic lines.  Several snapshots are
- * summed (one process's series, or the processes of a fork tree).
+ * read by series.h's one rule: a series of one process as its latest
+ * snapshot (its highest peak under --peak), several processes summed.
  * --retainers prints report/retainers.c's "who keeps it alive" view instead.
  * --peak (or SNAP@peak) groups what each site held at the traced peak
  * (report/peak.c); --temporary lists sites by temporary allocations.
@@ -19,13 +20,14 @@
 #include "lset.h"
 #include "peak.h"
 #include "retainers.h"
+#include "series.h"
 #include "stats.h"
 
 static void top_usage(void)
 {
     printf("usage: heapsnap top SNAP... [options]\n"
            "Live memory by allocation site, biggest first (tracemalloc's statistics()).\n"
-           "Several snapshots are summed.\n");
+           "Several snapshots: each process's latest (its peak under --peak), summed.\n");
     printf(stats_help, stats_help_top);
 }
 
@@ -59,16 +61,16 @@ static int top_selected(const struct stats_opts *o, const struct snap *s)
 }
 
 /* One line on stderr when the sum mixes executables: their sites add up
- * only by name, which is rarely what was meant. */
-static void top_note_mixed(const struct snap *snaps, const int *sel, int n)
+ * only by name, which is rarely what was meant.  Returns whether it did. */
+static int top_note_mixed(const struct snap *snaps, int n)
 {
     char names[512] = "";
     size_t len = 0;
     int nexe = 0;
     for (int i = 0; i < n; i++) {
-        int seen = !sel[i];
+        int seen = 0;
         for (int j = 0; j < i && !seen; j++)
-            seen = sel[j] && !strcmp(snaps[j].exe, snaps[i].exe);
+            seen = !strcmp(snaps[j].exe, snaps[i].exe);
         if (seen)
             continue;
         if (nexe++ < 4 && len < sizeof(names) - 1)
@@ -78,11 +80,12 @@ static void top_note_mixed(const struct snap *snaps, const int *sel, int n)
     if (nexe > 1)
         fprintf(stderr, "heapsnap: note: summing snapshots of %d executables (%s%s); "
                 "--exe NAME or --pid PID selects\n", nexe, names, nexe > 4 ? ", ..." : "");
+    return nexe > 1;
 }
 
 /* --format json: the "heapsnap-top" document (docs/json.md). */
 static int top_json(const struct stats_opts *o, struct stats *st, const struct snap *snaps,
-                    char **paths, int n)
+                    char **paths, int n, const struct series *sr, const char *note)
 {
     struct json j;
     jdoc_begin(&j, stdout, "heapsnap-top", 1);
@@ -91,44 +94,84 @@ static int top_json(const struct stats_opts *o, struct stats *st, const struct s
     json_kstr(&j, "sort", stats_sort_names[o->sort]);
     json_kbool(&j, "leaked", o->leaked);
     json_kbool(&j, "failed", o->failed);
+    jdoc_series(&j, sr, series_rule(sr), sr->nused, sr->nprocs > 1, note);
     json_key(&j, "snapshots");
     json_arr_begin(&j);
     for (int i = 0; i < n; i++)
-        if (top_selected(o, &snaps[i]))
-            jdoc_snapshot(&j, &snaps[i], paths[i]);
+        jdoc_snapshot(&j, &snaps[i], paths[i]);
     json_arr_end(&j);
     int rc = jdoc_groups(&j, st, 0);
     jdoc_end(&j);
     return rc;
 }
 
-/* Adds the selected snapshots to st; 0, or 2 with err. */
-static int top_sum(const struct stats_opts *o, struct stats *st, const struct snap *snaps,
-                   char **paths, int n, char *err, size_t errlen)
+/* Moves the snapshots that count (sr->use) to the front, in the order
+ * given, and returns how many there are; the rest stay behind, to be freed. */
+static int top_compact(struct series *sr, struct snap *snaps, char **paths)
 {
-    int *sel = calloc(n, sizeof(*sel)), nsel = 0, rc = 0;
-    if (!sel) {
+    int k = 0;
+    for (int i = 0; i < sr->n; i++) {
+        if (!sr->use[i])
+            continue;
+        struct snap s = snaps[i];
+        char *p = paths[i];
+        int proc = sr->proc[i];
+        memmove(&snaps[k + 1], &snaps[k], (size_t)(i - k) * sizeof(*snaps));
+        memmove(&paths[k + 1], &paths[k], (size_t)(i - k) * sizeof(*paths));
+        memmove(&sr->proc[k + 1], &sr->proc[k], (size_t)(i - k) * sizeof(*sr->proc));
+        memmove(&sr->use[k + 1], &sr->use[k], (size_t)(i - k));
+        snaps[k] = s;
+        paths[k] = p;
+        sr->proc[k] = proc;
+        sr->use[k++] = 1;
+    }
+    return k;
+}
+
+/* Picks the snapshots that count (series_pick after --pid / --exe), says
+ * how they were read (note) and moves them to the front: *nused of them.
+ * 0, or 2 with err. */
+static int top_pick(const struct stats_opts *o, struct series *sr, struct snap *snaps,
+                    char **paths, int n, int *nused, char *note, size_t notelen, char *err,
+                    size_t errlen)
+{
+    unsigned char *sel = calloc(n, 1);
+    int nsel = 0, rc = -1;
+    for (int i = 0; sel && i < n; i++)
+        nsel += sel[i] = (unsigned char)top_selected(o, &snaps[i]);
+    if (sel)
+        rc = series_pick(sr, snaps, n, sel, o->peak);
+    free(sel);
+    if (rc < 0) {
         snprintf(err, errlen, "top: out of memory");
         return 2;
     }
-    for (int i = 0; i < n; i++)
-        nsel += sel[i] = top_selected(o, &snaps[i]);
     if (nsel == 0) {
         snprintf(err, errlen, "top: no snapshot of the selected process (--pid, --exe)");
-        rc = 2;
-    } else {
-        top_note_mixed(snaps, sel, n);
+        return 2;
     }
+    series_note(sr, snaps, paths, note, notelen);
+    *nused = top_compact(sr, snaps, paths);
+    return 0;
+}
+
+/* Says how the snapshots were read (note; the mixed executables' line
+ * says it too) and adds those that count, snaps[0..n), to st; 0, or 2
+ * with err. */
+static int top_sum(struct stats *st, const struct snap *snaps, char **paths, int n,
+                   const char *note, char *err, size_t errlen)
+{
+    if (!top_note_mixed(snaps, n) && note[0])
+        fprintf(stderr, "heapsnap: %s\n", note);
     for (int i = 0; i < n; i++) {
-        char note[128];
-        if (sel[i] && snap_attached_note(&snaps[i], note, sizeof(note)))
-            fprintf(stderr, "heapsnap: note: %s: %s\n", paths[i], note);
+        char att[128];
+        if (snap_attached_note(&snaps[i], att, sizeof(att)))
+            fprintf(stderr, "heapsnap: note: %s: %s\n", paths[i], att);
     }
-    for (int i = 0; rc == 0 && i < n; i++)
-        if (sel[i] && stats_add_snap(st, &snaps[i], paths[i], err, errlen) < 0)
-            rc = 2;
-    free(sel);
-    return rc;
+    for (int i = 0; i < n; i++)
+        if (stats_add_snap(st, &snaps[i], paths[i], err, errlen) < 0)
+            return 2;
+    return 0;
 }
 
 /* --temporary: each group's temporaries (its size here) and their share
@@ -208,22 +251,30 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     for (; rc == 0 && loaded < n; loaded++)
         if (top_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
             rc = 2;
+    struct series sr = {0};
+    char note[512] = "";
+    int nused = 0;
+    if (rc == 0)
+        rc = top_pick(&o, &sr, snaps, argv + optind, n, &nused, note, sizeof(note), err, errlen);
     if (rc == 0 && o.retainers) {
-        rc = top_retainers(&o, snaps, argv + optind, n, err, errlen);
+        if (note[0])
+            fprintf(stderr, "heapsnap: %s\n", note);
+        rc = top_retainers(&o, snaps, argv + optind, nused, err, errlen);
         goto out;
     }
     if (rc == 0)
-        rc = top_sum(&o, st, snaps, argv + optind, n, err, errlen);
-    if (rc == 0 && o.failed && !o.json && !top_any_failed(snaps, n))
+        rc = top_sum(st, snaps, argv + optind, nused, note, err, errlen);
+    if (rc == 0 && o.failed && !o.json && !top_any_failed(snaps, nused))
         fprintf(stderr, "heapsnap: note: no failed allocation in %s\n",
-                n > 1 ? "these snapshots" : "this snapshot");
+                nused > 1 ? "these snapshots" : "this snapshot");
     if (rc == 0 && (o.temporary ? top_print_temps(st, &o)
-                    : o.json    ? top_json(&o, st, snaps, argv + optind, n)
+                    : o.json    ? top_json(&o, st, snaps, argv + optind, nused, &sr, note)
                                 : stats_print(st, stdout, 0)) < 0) {
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     }
 out:
+    series_free(&sr);
     stats_free(st);
     for (int i = 0; snaps && i < n; i++)
         snap_free(&snaps[i]);

@@ -9,8 +9,8 @@
  * that every command groups the peak with the code that groups live
  * memory (stats_add_values): `top --peak` is `top` on that array.
  * The shim writes what each trace held at the high-water mark
- * (shim/peak.c says how near it is); TEMPS counts heaptrack's temporary
- * allocations per trace.
+ * (shim/peak.c says how near it is); TEMPS counts temporary allocations
+ * per trace (heaptrack's rule, per thread: docs/usage.md).
  */
 #include <stdio.h>
 #include <stdlib.h>

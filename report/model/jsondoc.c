@@ -60,6 +60,20 @@ void jdoc_snapshot(struct json *j, const struct snap *s, const char *path)
     json_obj_end(j);
 }
 
+void jdoc_series(struct json *j, const struct series *sr, const char *rule, int counted,
+                 int summed, const char *note)
+{
+    json_key(j, "read");
+    json_obj_begin(j);
+    json_kstr(j, "rule", rule);
+    json_ku64(j, "given", (uint64_t)sr->nsel);
+    json_ku64(j, "processes", (uint64_t)sr->nprocs);
+    json_ku64(j, "counted", (uint64_t)counted);
+    json_kbool(j, "summed", summed);
+    json_kstr(j, "note", note);
+    json_obj_end(j);
+}
+
 void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e)
 {
     const struct frame *f = e->frames[e->head];

@@ -17,6 +17,7 @@
 
 #include "frames.h"
 #include "json.h"
+#include "series.h"
 #include "snap.h"
 #include "stats.h"
 
@@ -38,6 +39,14 @@ void jdoc_frames(struct json *j, const char *key, const struct frame *const *fr,
 /* A snapshot object: path, pid, exe, time_ns (realtime of the write),
  * sample_interval (0: every allocation was recorded). */
 void jdoc_snapshot(struct json *j, const struct snap *s, const char *path);
+
+/* "read": how several snapshots were read (series.h): {rule (top:
+ * "latest" or "peak"; diff: "given" for OLD NEW, "earliest_latest" for a
+ * series), given (snapshots selected), processes, counted (snapshots that
+ * count: top's, one per process; diff's two), summed (bool: top added up
+ * more than one process), note (the line said on stderr, "" when none)}. */
+void jdoc_series(struct json *j, const struct series *sr, const char *rule, int counted,
+                 int summed, const char *note);
 
 /* What a group's key names, beside its text (stats_key): frames (lineno,
  * traceback: e's frames), file and module (filename), function, or module. */

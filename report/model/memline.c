@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "frames.h"
 #include "memline.h"
+#include "series.h"
 #include "siteline.h"
 
 /* A point as gathered: where it is. */
@@ -43,18 +44,13 @@ struct ml_name {
     UT_hash_handle hh;
 };
 
-static int same_proc(const struct snap *a, const struct snap *b)
-{
-    return a->meta.pid == b->meta.pid && a->meta.start_ns == b->meta.start_ns;
-}
-
 int memline_procs(const struct snap *snaps, int n, int *proc)
 {
     int nprocs = 0;
     for (int i = 0; i < n; i++) {
         proc[i] = -1;
         for (int j = 0; j < i && proc[i] < 0; j++)
-            if (same_proc(&snaps[i], &snaps[j]))
+            if (series_same_proc(&snaps[i], &snaps[j]))
                 proc[i] = proc[j];
         if (proc[i] < 0)
             proc[i] = nprocs++;
@@ -86,13 +82,6 @@ static int raw_cmp(const void *a, const void *b)
         return x->t_ns < y->t_ns ? -1 : 1;
     uint64_t hx = raw_heap(x), hy = raw_heap(y);
     return hx > hy ? -1 : hx < hy;
-}
-
-static int later(const struct snap *a, const struct snap *b)
-{
-    if (a->meta.time_ns != b->meta.time_ns)
-        return a->meta.time_ns > b->meta.time_ns;
-    return a->meta.seq > b->meta.seq;
 }
 
 static int raw_add(struct ml_raw **v, size_t *n, size_t *cap, struct ml_raw r)
@@ -356,9 +345,9 @@ int memline_build_kind(struct memline *ml, const struct snap *const *snaps, int 
     ml->nsnaps = n;
     ml->latest = snaps[0];
     for (int j = 0; j < n; j++) {
-        if (later(snaps[j], ml->latest))
+        if (series_later(snaps[j], ml->latest))
             ml->latest = snaps[j];
-        if (snaps[j]->sl.present && (!with || later(snaps[j], with)))
+        if (snaps[j]->sl.present && (!with || series_later(snaps[j], with)))
             with = snaps[j];
     }
     ml->has_sites = with != NULL;

@@ -184,37 +184,23 @@ void prof_ftab_free(struct prof_ftab *ft)
 
 /* --- processes and the state -------------------------------------------- */
 
-static int same_proc(const struct snap *a, const struct snap *b)
+/* Numbers the processes and marks the snapshot of each that counts: the
+ * one rule of series.h, which top applies too.  -1 when out of memory. */
+static int find_procs(struct prof *p, const struct snap *snaps, char **paths, int n)
 {
-    return a->meta.pid == b->meta.pid && a->meta.start_ns == b->meta.start_ns;
-}
-
-static int later(const struct snap *a, const struct snap *b)
-{
-    if (a->meta.time_ns != b->meta.time_ns)
-        return a->meta.time_ns > b->meta.time_ns;
-    return a->meta.seq > b->meta.seq;
-}
-
-/* Numbers the processes and marks each one's latest snapshot. */
-static void find_procs(struct prof *p)
-{
-    for (size_t i = 0; i < p->nin; i++) {
-        struct prof_input *in = &p->in[i];
-        in->proc = -1;
-        for (size_t j = 0; j < i && in->proc < 0; j++)
-            if (same_proc(in->s, p->in[j].s))
-                in->proc = p->in[j].proc;
-        if (in->proc < 0)
-            in->proc = p->nprocs++;
+    struct series sr;
+    if (series_pick(&sr, snaps, n, NULL, 0) < 0) {
+        series_free(&sr);
+        return -1;
     }
+    p->nprocs = sr.nprocs;
     for (size_t i = 0; i < p->nin; i++) {
-        p->in[i].latest = 1;
-        for (size_t j = 0; j < p->nin && p->in[i].latest; j++)
-            if (j != i && p->in[j].proc == p->in[i].proc &&
-                (later(p->in[j].s, p->in[i].s) || (!later(p->in[i].s, p->in[j].s) && j > i)))
-                p->in[i].latest = 0;
+        p->in[i].proc = sr.proc[i];
+        p->in[i].latest = sr.use[i];
     }
+    series_note(&sr, snaps, paths, p->note, sizeof(p->note));
+    series_free(&sr);
+    return 0;
 }
 
 /* --- the timeline --------------------------------------------------------- */
@@ -375,7 +361,8 @@ int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, ch
         if (i == 0 || snaps[i].meta.start_ns < p->t0_ns)
             p->t0_ns = snaps[i].meta.start_ns;
     }
-    find_procs(p);
+    if (find_procs(p, snaps, paths, n) < 0)
+        goto oom;
     for (size_t i = 0; i < p->nin; i++)
         if (p->in[i].latest)
             state[nstate++] = p->in[i].s;

@@ -12,8 +12,8 @@
  * PEAK: report/peak.c), in blocks and in bytes; writers loop over
  * PROF_NVALUES.
  * The STATE of several snapshots is the latest snapshot of each process
- * (pid and start time), summed: a process's series is a history, not a
- * sum, and the processes of a fork tree add up.  The TIMELINE is a list of
+ * (pid and start time), summed: series.h's one rule, which top applies
+ * too.  The TIMELINE is a list of
  * series (the traced heap of each process now; others later), each a list
  * of points from the snapshots' TIMELINE sections and their own totals.
  */
@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "frames.h"
+#include "series.h"
 #include "snap.h"
 
 enum prof_value {
@@ -85,6 +86,7 @@ struct prof {
     size_t nstacks;
     struct prof_series *series;
     size_t nseries;
+    char note[512];         /* series_note: how the snapshots were read */
 };
 
 /* --kind (export, html): only the stacks of that kind (SNAP_KIND_*; the
@@ -98,8 +100,8 @@ int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, ch
 void prof_free(struct prof *p);
 
 /* What export and html both do first: load the snapshots at paths[0..n)
- * and build p from them.  0, or 2 with "CMD: why" in err; release with
- * prof_unload either way. */
+ * and build p from them (p.note: how several were read, for the command to
+ * say).  0, or 2 with "CMD: why" in err; release with prof_unload either way. */
 struct prof_run {
     struct prof p;
     struct snap *snaps;

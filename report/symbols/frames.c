@@ -161,6 +161,21 @@ static int is_wrapper_in(const struct frame *f, int py)
     return (v & V_WRAPPER) || (py && (v & V_PYMACH));
 }
 
+/* Whether fr[i] is a nameless frame (no line, no symbol) called by a
+ * wrapper of its own module: a static helper of an allocator front end
+ * that a library's symbol table does not name (libsqlite3's
+ * sqlite3MemMalloc under sqlite3Malloc), so a wrapper too. */
+static int under_wrapper(const struct frame *const *fr, int n, int i, int py,
+                         int (*wrapper)(const struct frame *, int))
+{
+    for (; i + 1 < n && !frames_has_file(fr[i]) && !frames_has_symbol(fr[i]); i++)
+        if (strcmp(fr[i]->module, fr[i + 1]->module) != 0)
+            return 0;
+        else if (wrapper(fr[i + 1], py))
+            return 1;
+    return 0;
+}
+
 /* The site among fr[0..n) and the wrappers up to it, by the verdict
  * wrapper(f, py). */
 static int site_by(const struct frame *const *fr, int n, int *nwrap,
@@ -170,7 +185,7 @@ static int site_by(const struct frame *const *fr, int n, int *nwrap,
     for (int i = 0; i < n && !py; i++)
         py = fr[i]->pymodule != NULL;
     for (int i = 0; i < n; i++)
-        if (!wrapper(fr[i], py)) {
+        if (!wrapper(fr[i], py) && !under_wrapper(fr, n, i, py, wrapper)) {
             site = i;
             break;
         }
@@ -557,6 +572,14 @@ void frames_fini(void)
 /* --- shown names and filters -------------------------------------------- */
 
 int frames_has_file(const struct frame *f) { return strcmp(f->file, "??") != 0; }
+
+int frames_has_symbol(const struct frame *f)
+{
+    size_t n = strlen(f->module);
+    if (!strncmp(f->func, "0x", 2))
+        return 0;
+    return !(n && !strncmp(f->func, f->module, n) && !strncmp(f->func + n, "+0x", 3));
+}
 
 const char *frames_where(const struct frame *f, char *buf, size_t n)
 {

@@ -116,6 +116,10 @@ void frames_interpreter_frames(void);
 /* 1 when f has a source file. */
 int frames_has_file(const struct frame *f);
 
+/* Whether f's function is a name from debug info or the symbol table, not
+ * the "module+0xoff" or "0xip" that stands in for none. */
+int frames_has_symbol(const struct frame *f);
+
 /* Where f is, as keys show it: its file, or "[module]" without one (so
  * such frames still group by module instead of into one "??"), or
  * "<unknown>" outside every module, as every command shows it; buf holds

@@ -12,7 +12,7 @@
  *   3. nothing (no file, outside every module): "module+0xoff" or "0xip".
  * Without .debug_aranges (clang), the CU is found in the module's own table
  * of CU ranges, built once.  A module's problems are warned about once,
- * never fatal.  Names are escaped here, once, for every output (escape.c).
+ * never fatal; missing debug information is one note for the run (dbgsym.h).  Names are escaped here, once, for every output (escape.c).
  */
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
@@ -24,6 +24,7 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "dbgsym.h"
 #include "escape.h"
 #include "input.h"
 #include "sym.h"
@@ -222,8 +223,7 @@ static void sym_check_module(struct sym_mod *m)
                         "(file changed since the run?); symbols may be wrong\n", m->shown);
     Dwarf_Addr bias;
     if (!dwfl_module_getdwarf(m->dm, &bias))
-        fprintf(stderr, "heapsnap: warning: %s: no debug info; using the symbol table\n",
-                m->shown);
+        dbg_missing(m->path, m->shown); /* one note for the run, at exit */
 }
 
 /* The name as printed: demangled, then escaped (report/escape.c). */

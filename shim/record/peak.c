@@ -8,8 +8,9 @@
  * lines up; traces.c asks for one (peak_check) once the peak passed the
  * last capture by a step (HEAPSNAP_PEAK on, exact or off: docs/design.md,
  * "The peak and the timeline", says how exact each is).  A temporary
- * allocation is heaptrack's: freed by its thread with no other allocation
- * between (peak_born, peak_freed: one compare in the free hook).
+ * allocation is heaptrack's: freed by the very next allocation event
+ * (malloc, free, realloc) of its thread (peak_born, peak_freed: one compare
+ * in the free hook; heaptrack orders the whole process's events).
  *   Lock: peak.lock guards the capture.  A hook only tries it (a thread
  * that finds it taken leaves the capture to its holder); the writer and
  * heapsnap_reset_peak take it; nothing is taken under it.

@@ -12,7 +12,7 @@ gcc $flags tests/report/gate/cache.c -o "$T/cache" || { t_fail gate_cache_build 
 for i in 1 2; do fx_profile "$T/s$i.hsnap" "$FX/sites"; done
 "$HEAPSNAP" merge "$T/s1.hsnap" "$T/s2.hsnap" -o "$T/all.hsnap"
 "$HEAPSNAP" top -n 0 "$T/all.hsnap" >"$T/merged.txt" 2>&1
-"$HEAPSNAP" top -n 0 "$T/s1.hsnap" "$T/s2.hsnap" >"$T/both.txt" 2>&1
+"$HEAPSNAP" top -n 0 "$T/s1.hsnap" "$T/s2.hsnap" >"$T/both.txt" 2>"$T/both.err" # "2 processes, summed"
 t_golden merge_sums_per_site "$T/both.txt" "$T/merged.txt"
 "$HEAPSNAP" info "$T/s1.hsnap" | grep '^traces:' >"$T/t1"
 "$HEAPSNAP" info "$T/all.hsnap" | grep '^traces:' >"$T/t2"
@@ -26,7 +26,7 @@ for i in 1 2; do "$HEAPSNAP" run --leaks -o "$T/ch$i.hsnap" -- "$T/chain" >/dev/
 "$HEAPSNAP" leaks --why tests/report/gate/chain.c:19 "$T/chm.hsnap" >"$T/whym.txt" 2>&1
 if grep -q '^   blocks from tests/report/gate/chain.c:17: 8 refs' "$T/whym.txt"; then t_golden merge_keeps_retainers_why "$T/why2.txt" "$T/whym.txt"
 else t_fail merge_keeps_retainers_why "$(head -c 300 "$T/whym.txt")"; fi
-"$HEAPSNAP" top --retainers "$T/ch1.hsnap" "$T/ch2.hsnap" >"$T/ret2.txt" 2>&1
+"$HEAPSNAP" top --retainers "$T/ch1.hsnap" "$T/ch2.hsnap" >"$T/ret2.txt" 2>"$T/ret2.err"
 "$HEAPSNAP" top --retainers "$T/chm.hsnap" >"$T/retm.txt" 2>&1
 t_golden merge_keeps_retainers_top "$T/ret2.txt" "$T/retm.txt"
 # a merged file with blocks is not merged again (its blocks' input tags would collide): exit 2, named

@@ -11,7 +11,8 @@
  *          3 x 1004 indirect, 2-cycle 1005<->1006, reachable cycle
  *          1007<->1008 (.bss), XOR-hidden 1009 direct, interior-only 1010
  *          possible, main-thread TLS 1011 reachable, 5 x 1012 reachable
- *          from an 8000 array (.bss), self-reference 1013 cycle, and
+ *          from an 8000 array (.bss), self-reference 1013 direct (a
+ *          block that points only into itself is no cycle), and
  *          malloc(24) last carved from the top chunk, leaked: direct.
  * threads: 2001 on the stack and 2002 in TLS of a thread still running
  *          (both reachable), 2003 leaked by a thread that exited (direct),

@@ -15,9 +15,9 @@
  *
  * return: main allocates 7001, 7002 (which points to itself) and 33554432
  *         bytes (an mmapped chunk, placed clear of 4 GiB boundaries: see
- *         malloc_large), sprays its own frame with them and returns: 7001
- *         and the large block direct, 7002 a leaked cycle (a
- *         self-reference).
+ *         malloc_large), sprays its own frame with them and returns: 7001,
+ *         7002 and the large block direct (a block that points only into
+ *         itself is no cycle, as LeakSanitizer's pointer_to_self says).
  * exit:   main holds 7011 in a live local and calls nested(), which
  *         holds 7022 in its own and whose callee sprayed 7012 into its
  *         frame before returning; nested() then calls exit(0): 7011 and

@@ -90,7 +90,7 @@ s_totals() { awk '$1 == "total" && ($2 == 3 || $2 == 5) { printf "%s%s %s %s", s
 
 s_exit return
 r_want stale_main_frame_after_return_is_not_a_root "$T/stale.return.exit.txt" \
-  "$(s_totals "$T/stale.return.exit.txt")" "3 2 33561433; 5 1 7002" 7001:3 7002:5 33554432:3
+  "$(s_totals "$T/stale.return.exit.txt")" "3 3 33568435; 5 0 0" 7001:3 7002:3 33554432:3
 s_exit exit
 r_want stale_callee_frame_at_exit_call_is_not_a_root "$T/stale.exit.exit.txt" \
   "$(s_totals "$T/stale.exit.exit.txt")" "3 1 7012; 5 0 0" 7011:1 7022:1 7012:3

@@ -1,0 +1,17 @@
+/*
+ * dbgsym.h - one note for the whole run about the modules symbolized
+ * without debug information (report/symbols/dbgsym.c), instead of a
+ * warning per module: their names, their Debian -dbgsym packages, and
+ * debuginfod.
+ */
+#ifndef REPORT_DBGSYM_H
+#define REPORT_DBGSYM_H
+
+/* The module at path (shown as `shown`) has no debug information: named
+ * in the note, once, printed on stderr when the CLI exits. */
+void dbg_missing(const char *path, const char *shown);
+
+/* Prints the note now, if any module is missing, and forgets them. */
+void dbg_note(void);
+
+#endif
