@@ -139,7 +139,7 @@ static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, 
             return 2;
         }
         if (r == 0)
-            return cli_bad_option("leaks", c, argv, err, errlen);
+            return cli_bad_option("leaks", c, argv, leaks_longopts, err, errlen);
     }
     if (optind >= argc) {
         snprintf(err, errlen, "leaks: no snapshot given (heapsnap leaks SNAP... [options])");

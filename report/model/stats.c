@@ -227,7 +227,7 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
             return 2;
         }
         if (r == 0)
-            return cli_bad_option(cmd, c, argv, err, errlen);
+            return cli_bad_option(cmd, c, argv, stats_longopts, err, errlen);
     }
     if (stats_check_opts(o, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cmd, why);

@@ -20,6 +20,20 @@ if [ $rc = 2 ] && [ $rc2 = 2 ] && [ $rc3 = 2 ] &&
   t_pass unknown_command_did_you_mean
 else t_fail unknown_command_did_you_mean "exit $rc/$rc2/$rc3: $(cat "$T/tpo.err" "$T/timline.err" "$T/frob.err" | tr '\n' '|')"; fi
 
+# A mistyped option: the nearest long option of that command, when one is near
+# (getopt_long's own prefixes, "--lea" for --leaks, still work).
+"$HEAPSNAP" top --peek x >/dev/null 2>"$T/peek.err"; rc=$?
+"$HEAPSNAP" diff --kye function a b >/dev/null 2>"$T/kye.err"; rc2=$?
+"$HEAPSNAP" leaks --frobnicate x >/dev/null 2>"$T/ofrob.err"; rc3=$?
+"$HEAPSNAP" run --leeks=1 -- true >/dev/null 2>"$T/leeks.err"; rc4=$?
+if [ $rc = 2 ] && [ $rc2 = 2 ] && [ $rc3 = 2 ] && [ $rc4 = 2 ] &&
+   grep -qx "heapsnap: top: unknown option '--peek': did you mean '--peak'? (see heapsnap top --help)" "$T/peek.err" &&
+   grep -q "diff: unknown option '--kye': did you mean '--key'?" "$T/kye.err" &&
+   grep -q "run: unknown option '--leeks=1': did you mean '--leaks'?" "$T/leeks.err" &&
+   ! grep -q 'did you mean' "$T/ofrob.err"; then
+  t_pass unknown_option_did_you_mean
+else t_fail unknown_option_did_you_mean "exit $rc/$rc2/$rc3/$rc4: $(cat "$T/peek.err" "$T/kye.err" "$T/ofrob.err" "$T/leeks.err" | tr '\n' '|')"; fi
+
 # Every command: -h is --help (exit 0, the same text, on stdout), and no help
 # text shows a printf escape ("%%") or an unfilled conversion (but
 # HEAPSNAP_OUTPUT's own "%%", which run --help documents).

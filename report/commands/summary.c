@@ -1,0 +1,200 @@
+/*
+ * summary.c - the few lines `heapsnap run` ends with, on stderr, as
+ * valgrind and LeakSanitizer end theirs and heaptrack names the command
+ * that analyzes its file: the traced peak and the site that held most of
+ * it (top --peak's first line), the heap at exit, under --leaks the LEAK
+ * SUMMARY `heapsnap leaks` prints (the program's own suppressions
+ * applied), and the command to run next: top --peak when the peak dwarfs
+ * the heap at exit, leaks when something leaked, else top.
+ *
+ * One process is summarized: CMD's own, at its latest snapshot (as `top`
+ * reads a series), else the one of largest peak; a note says so when
+ * others wrote snapshots.  At most SUMMARY_LOOK snapshots are read, the
+ * latest first, so a long series costs a few loads, not all of them.
+ * Reading costs a load and the symbolization of the peak's traces, which
+ * `run -q` skips.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+#include "fmt.h"
+#include "lossrec.h"
+#include "stats.h"
+#include "summary.h"
+#include "supp.h"
+
+#define SUMMARY_LOOK 16 /* snapshots read at most */
+#define SUMMARY_DWARF 4 /* a peak this many times the heap at exit is the story */
+
+/* path as a shell word for a command to copy: as it is when plain,
+ * else in single quotes. */
+static const char *summary_word(const char *path, char *buf, size_t n)
+{
+    char shown[4096];
+    const char *p = esc_text(fmt_path(path), shown, sizeof(shown));
+    if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/%+-@,=:") ==
+        strlen(p))
+        snprintf(buf, n, "%s", p);
+    else {
+        size_t k = 0;
+        buf[k++] = '\'';
+        for (; *p && k + 6 < n; p++) {
+            if (*p == '\'') {
+                memcpy(buf + k, "'\\''", 4);
+                k += 4;
+            } else
+                buf[k++] = *p;
+        }
+        buf[k++] = '\'';
+        buf[k] = 0;
+    }
+    return buf;
+}
+
+/* Reads up to SUMMARY_LOOK of mf's snapshots, the latest first, into *s:
+ * child's latest, else the one of largest peak.  *path its path, *others
+ * 1 when another process's snapshot was seen.  0, or -1 when none loads. */
+static int summary_pick(const struct manifest *mf, pid_t child, struct snap *s,
+                        const char **path, int *others)
+{
+    char err[512];
+    int found = 0;
+    uint32_t pid = 0;
+    *others = 0;
+    for (size_t k = 0, i = mf->n; i-- > 0 && k < SUMMARY_LOOK; k++) {
+        struct snap t;
+        if (snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0)
+            continue;
+        int mine = t.meta.pid == (uint32_t)child;
+        int better = !found || (mine && s->meta.pid != (uint32_t)child) ||
+                     (!mine && s->meta.pid != (uint32_t)child &&
+                      t.meta.peak_bytes > s->meta.peak_bytes);
+        if (found && t.meta.pid != pid)
+            *others = 1;
+        if (better) {
+            if (found)
+                snap_free(s);
+            *s = t;
+            *path = mf->e[i].path;
+            pid = t.meta.pid;
+            found = 1;
+        } else
+            snap_free(&t);
+        if (mine)
+            break; /* the latest of CMD's own */
+    }
+    return found ? 0 : -1;
+}
+
+/* "peak SIZE in N blocks at T s; most at SITE (SIZE in N blocks)". */
+static void summary_peak(const struct snap *s, FILE *out)
+{
+    char sz[64], site[4600] = "";
+    if (!s->meta.peak_bytes) {
+        fprintf(out, "heapsnap: peak 0 B: no heap block was traced\n");
+        return;
+    }
+    if (!s->has_peak) {
+        fmt_size(sz, sizeof(sz), (double)s->meta.peak_bytes, 0);
+        fprintf(out, "heapsnap: peak %s\n", sz);
+        return;
+    }
+    struct stats_opts o = {.key = KEY_LINENO, .limit = 1};
+    struct stats *st = stats_new(&o);
+    size_t n = 0;
+    struct stat_entry **e = st && stats_add_values(st, s, s->peak_stats) == 0
+                                ? stats_sort(st, 0, &n) : NULL;
+    if (e && n) {
+        char key[4200], esz[64];
+        stats_key(KEY_LINENO, e[0], key, sizeof(key));
+        fmt_size(esz, sizeof(esz), (double)e[0]->size, 0);
+        snprintf(site, sizeof(site), "; most at %s (%s in %lld blocks)", key, esz,
+                 (long long)e[0]->count);
+    }
+    stats_free(st);
+    fmt_size(sz, sizeof(sz), (double)s->peak.bytes, 0);
+    fprintf(out, "heapsnap: peak %s in %llu blocks at %.3f s%s\n", sz,
+            (unsigned long long)s->peak.blocks, s->peak.t_ns / 1e9, site);
+}
+
+/* Valgrind's LEAK SUMMARY words over `heapsnap leaks`'s sums; 1 when
+ * something was lost (direct, indirect, cycle), 0 when not, -1 when the
+ * check did not run (a line says why). */
+static int summary_leaks(struct snap *s, const char *path, FILE *out)
+{
+    static const char *const words[LOSSREC_NKINDS] = {
+        "definitely lost", "indirectly lost", "lost in cycles", "possibly lost", "still reachable"};
+    char err[1024];
+    if (!s->lk.present) {
+        fprintf(out, "heapsnap: no leak check in this snapshot (%s)\n",
+                s->meta.flags & HSNAP_META_LEAKS_SKIPPED ? "it could not run: see the shim's "
+                "warning above"
+                : s->meta.flags & (HSNAP_META_LSAN_CHECKED | HSNAP_META_LSAN_OFF)
+                    ? "the program ran it itself, or turned it off, through LeakSanitizer's "
+                      "interface"
+                    : "not written at exit");
+        return -1;
+    }
+    struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_DEFAULT};
+    struct lossrec_set *ls = NULL;
+    char *paths[1] = {(char *)path};
+    if (supp_add_snaps(&lo.supp, s, paths, 1, err, sizeof(err)) < 0 ||
+        !(ls = lossrec_new(&lo)) || lossrec_add_snap(ls, s, path, err, sizeof(err)) < 0 ||
+        lossrec_finish(ls) < 0) {
+        lossrec_free(ls);
+        supp_free(lo.supp);
+        return -1;
+    }
+    struct lossrec_total supp;
+    const struct lossrec_total *sum = lossrec_summary(ls, &supp);
+    fprintf(out, "heapsnap: LEAK SUMMARY:\n");
+    for (int k = 0; k < LOSSREC_NKINDS; k++)
+        fprintf(out, "heapsnap:    %s: %llu bytes in %llu blocks\n", words[k],
+                (unsigned long long)sum[k].bytes, (unsigned long long)sum[k].blocks);
+    if (supp.blocks)
+        fprintf(out, "heapsnap:    suppressed: %llu bytes in %llu blocks\n",
+                (unsigned long long)supp.bytes, (unsigned long long)supp.blocks);
+    int lost = sum[LOSSREC_DIRECT].blocks + sum[LOSSREC_INDIRECT].blocks +
+               sum[LOSSREC_CYCLE].blocks > 0;
+    lossrec_free(ls);
+    supp_free(lo.supp);
+    return lost;
+}
+
+void summary_print(const struct manifest *mf, pid_t child, int leaks, FILE *out)
+{
+    struct snap s;
+    const char *path = NULL;
+    int others;
+    if (summary_pick(mf, child, &s, &path, &others) < 0)
+        return;
+    char word[8192], sz[64], exe[512];
+    summary_word(path, word, sizeof(word));
+    const char *base = strrchr(s.exe, '/');
+    if (others)
+        fprintf(out, "heapsnap: several processes wrote snapshots; this is pid %u's (%s)\n",
+                s.meta.pid, esc_text(base ? base + 1 : s.exe, exe, sizeof(exe)));
+    summary_peak(&s, out);
+    fmt_size(sz, sizeof(sz), (double)s.meta.current_bytes, 0);
+    fprintf(out, "heapsnap: %s %s in %llu blocks%s\n",
+            s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot", sz,
+            (unsigned long long)s.meta.live_blocks,
+            s.meta.sample_interval ? " (sampled: estimates)" : "");
+    int lost = leaks ? summary_leaks(&s, path, out) : 0;
+    uint64_t peak = s.has_peak ? s.peak.bytes : s.meta.peak_bytes;
+    if (lost > 0)
+        fprintf(out, "heapsnap: next: heapsnap leaks %s\n", word);
+    else if (peak && peak >= SUMMARY_DWARF * s.meta.current_bytes) {
+        char why[64];
+        if (s.meta.current_bytes)
+            snprintf(why, sizeof(why), "%.0fx the heap at exit",
+                     (double)peak / (double)s.meta.current_bytes);
+        else
+            snprintf(why, sizeof(why), "nothing was live at exit");
+        fprintf(out, "heapsnap: next: heapsnap top --peak %s (the peak is %s)\n", word, why);
+    } else
+        fprintf(out, "heapsnap: next: heapsnap top %s\n", word);
+    snap_free(&s);
+}
