@@ -72,7 +72,7 @@ static void run_usage(void)
            "executable, a directory); 2 for heapsnap's own trouble (a bad option, a\n"
            "program the shim cannot enter).\n\n"
            "  -o PATTERN         snapshot file name (default $HEAPSNAP_OUTPUT, else\n"
-           "                     heapsnap.%%p.hsnap)\n"
+           "                     %%e.%%p.hsnap: the program's name, its pid)\n"
            "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
            "      --depth N      frames kept per allocation stack (1 to 256)\n"
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
@@ -246,7 +246,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     const char *pat = o->output          ? o->output
                       : o->dir           ? "%e.%p.hsnap"
                       : env && *env      ? env
-                                         : "heapsnap.%p.hsnap";
+                                         : "%e.%p.hsnap";
     if (o->dir && pat[0] != '/') {
         if (mkdir(o->dir, 0777) < 0 && errno != EEXIST) {
             snprintf(err, errlen, "run: %s: %s", o->dir, strerror(errno));
