@@ -96,7 +96,8 @@ const char stats_help[] =
     "                     snapshot's peak alone: SNAP@peak)\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
-    "      --born-since N only blocks born in epoch N or later: allocated since\n"
+    "      --born-since N\n"
+    "                     only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
     CLI_KIND_HELP
     "      --python-only  a Python stack is its Python frames: the native ones\n"

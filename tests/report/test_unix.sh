@@ -1,6 +1,7 @@
 # tests/report/test_unix.sh - heapsnap behaves as a Unix tool (issue 19): --version,
 # `help COMMAND`, and `make install` puts man pages (made from the --help
-# texts) and a bash completion script where man and bash-completion look.
+# texts) and a bash completion script where man and bash-completion look;
+# `make uninstall` takes them back.
 "$HEAPSNAP" --version >"$T/v.out" 2>&1; rc=$?
 [ $rc = 0 ] && grep -qE '^heapsnap [0-9]+\.[0-9]+\.[0-9]+ ' "$T/v.out" && t_pass version_prints || t_fail version_prints "exit $rc: $(cat "$T/v.out")"
 "$HEAPSNAP" help gate >"$T/hg.out" 2>&1; rc=$?
@@ -98,4 +99,16 @@ else
   check "auto fp libunwind" run --unwind ""
   check "function" trend --key = fu
   [ -s "$c" ] && [ -z "$bad" ] && t_pass bash_completion_option_values || t_fail bash_completion_option_values "$bad"
+  # an option whose argument runs into its description reads as one word soup:
+  # "--suppressions FILE LeakSanitizer leak: lines ..." on one line
+  if man -l "$m/heapsnap-leaks.1" 2>/dev/null | col -b | grep -qx '  *--suppressions FILE' &&
+     ! man -l "$m/heapsnap-top.1" 2>/dev/null | col -b | grep -q -- '--alloc-fn PAT allocation'; then
+    t_pass man_option_apart_from_description
+  else t_fail man_option_apart_from_description "$(man -l "$m/heapsnap-leaks.1" 2>/dev/null | col -b | grep -- '--suppressions' | head -2)"; fi
+  # make uninstall takes back every file install put there
+  make --no-print-directory uninstall DESTDIR="$T/inst" PREFIX=/usr BUILD="$BUILD" >"$T/uninst.log" 2>&1
+  left=$(find "$T/inst" -type f | head -5)
+  if [ -z "$left" ] && [ ! -e "$T/inst/usr/lib/heapsnap" ] && [ -d "$T/inst/usr/share/man/man1" ]; then
+    t_pass uninstall_removes_what_install_put
+  else t_fail uninstall_removes_what_install_put "left: $left $(tail -c 200 "$T/uninst.log")"; fi
 fi
