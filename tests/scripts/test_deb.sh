@@ -12,7 +12,7 @@ for tool in dpkg-buildpackage dh lintian; do
   command -v $tool >/dev/null || { t_fail deb_tools "$tool is not installed (scripts/install-deps.sh test)"; return 0; }
 done
 # what is in the tree and beside it, but for what the tests write into build/
-litter() { git status --porcelain --ignored --untracked-files=all 2>/dev/null | grep -v ' build/'; ls .. | grep -i heapsnap_; }
+litter() { git status --porcelain --ignored --untracked-files=all 2>/dev/null | grep '^\(??\|!!\)' | grep -v ' build/'; ls .. | grep -i heapsnap_; }
 before=$(litter)
 if deb=$(timeout 900 scripts/deb.sh "$T/deb" 2>"$T/deb.err"); then
   t_pass deb_builds
