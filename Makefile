@@ -197,7 +197,7 @@ uninstall:
 # A Debian package built from a copy of the tree (scripts/deb.sh): ../heapsnap_VERSION_ARCH.deb
 # of that copy, named on the last line; the tree itself stays as it is.
 deb:
-	@scripts/deb.sh
+	@BUILD=$(BUILD) scripts/deb.sh
 
 clean:
 	rm -rf $(BUILD)
