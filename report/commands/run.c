@@ -627,7 +627,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
                 "started before their parent exec'd; --follow all keeps them)\n", helpers,
                 helpers == 1 ? "" : "s");
     if (!o.quiet)
-        summary_print(&mf, pid, o.leaks || o.gate, stderr);
+        summary_print(&mf, o.leaks || o.gate, stderr);
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);
         if (g == 2 && sig && err[0]) /* we die below: say it now */

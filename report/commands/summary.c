@@ -7,10 +7,11 @@
  * applied), and the command to run next: top --peak when the peak dwarfs
  * the heap at exit, leaks when something leaked, else top.
  *
- * One process is summarized: CMD's own, at its latest snapshot (as `top`
- * reads a series), else the one of largest peak; a note says so when
- * others wrote snapshots.  At most SUMMARY_LOOK snapshots are read, the
- * latest first, so a long series costs a few loads, not all of them.
+ * One process is summarized, at its latest snapshot (as `top` reads a
+ * series): of several, the one of largest peak (a shell's child, not the
+ * shell), and a line says so.  Only each process's latest snapshot is
+ * read (the socket names the writer of each), at most SUMMARY_LOOK of
+ * them, so a long series or a big process tree costs a few loads.
  * Reading costs a load and the symbolization of the peak's traces, which
  * `run -q` skips.
  */
@@ -53,37 +54,38 @@ static const char *summary_word(const char *path, char *buf, size_t n)
     return buf;
 }
 
-/* Reads up to SUMMARY_LOOK of mf's snapshots, the latest first, into *s:
- * child's latest, else the one of largest peak.  *path its path, *others
- * 1 when another process's snapshot was seen.  0, or -1 when none loads. */
-static int summary_pick(const struct manifest *mf, pid_t child, struct snap *s,
-                        const char **path, int *others)
+/* Of mf's snapshots, the latest of each process (by the pid the socket
+ * named; one told through the file stands alone), the latest first, at
+ * most SUMMARY_LOOK of them read: the one of largest peak into *s, its
+ * path in *path, and in *nproc how many processes wrote.  0, or -1 when
+ * none loads. */
+static int summary_pick(const struct manifest *mf, struct snap *s, const char **path,
+                        size_t *nproc)
 {
     char err[512];
     int found = 0;
-    uint32_t pid = 0;
-    *others = 0;
-    for (size_t k = 0, i = mf->n; i-- > 0 && k < SUMMARY_LOOK; k++) {
-        struct snap t;
-        if (snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0)
+    size_t looked = 0;
+    *nproc = 0;
+    for (size_t i = mf->n; i-- > 0;) {
+        pid_t pid = mf->e[i].pid;
+        int later = 0; /* a later snapshot of the same process */
+        for (size_t k = i + 1; pid && !later && k < mf->n; k++)
+            later = mf->e[k].pid == pid;
+        if (later)
             continue;
-        int mine = t.meta.pid == (uint32_t)child;
-        int better = !found || (mine && s->meta.pid != (uint32_t)child) ||
-                     (!mine && s->meta.pid != (uint32_t)child &&
-                      t.meta.peak_bytes > s->meta.peak_bytes);
-        if (found && t.meta.pid != pid)
-            *others = 1;
-        if (better) {
-            if (found)
-                snap_free(s);
-            *s = t;
-            *path = mf->e[i].path;
-            pid = t.meta.pid;
-            found = 1;
-        } else
+        ++*nproc;
+        struct snap t;
+        if (looked >= SUMMARY_LOOK || (looked++, snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0))
+            continue;
+        if (found && t.meta.peak_bytes <= s->meta.peak_bytes) {
             snap_free(&t);
-        if (mine)
-            break; /* the latest of CMD's own */
+            continue;
+        }
+        if (found)
+            snap_free(s);
+        *s = t;
+        *path = mf->e[i].path;
+        found = 1;
     }
     return found ? 0 : -1;
 }
@@ -163,19 +165,23 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     return lost;
 }
 
-void summary_print(const struct manifest *mf, pid_t child, int leaks, FILE *out)
+void summary_print(const struct manifest *mf, int leaks, FILE *out)
 {
     struct snap s;
     const char *path = NULL;
-    int others;
-    if (summary_pick(mf, child, &s, &path, &others) < 0)
+    size_t nproc;
+    if (summary_pick(mf, &s, &path, &nproc) < 0)
         return;
     char word[8192], sz[64], exe[512];
     summary_word(path, word, sizeof(word));
     const char *base = strrchr(s.exe, '/');
-    if (others)
-        fprintf(out, "heapsnap: several processes wrote snapshots; this is pid %u's (%s)\n",
-                s.meta.pid, esc_text(base ? base + 1 : s.exe, exe, sizeof(exe)));
+    esc_text(base ? base + 1 : s.exe, exe, sizeof(exe));
+    if (nproc > 1)
+        fprintf(out, "heapsnap: %zu processes wrote snapshots; of largest peak: pid %u (%s)\n",
+                nproc, s.meta.pid, exe);
+    else if (mf->n > 1)
+        fprintf(out, "heapsnap: the latest of %zu snapshots of pid %u (%s)\n", mf->n,
+                s.meta.pid, exe);
     summary_peak(&s, out);
     fmt_size(sz, sizeof(sz), (double)s.meta.current_bytes, 0);
     fprintf(out, "heapsnap: %s %s in %llu blocks%s\n",

@@ -5,14 +5,13 @@
 #define REPORT_SUMMARY_H
 
 #include <stdio.h>
-#include <sys/types.h>
 
 #include "manifest.h"
 
 /* Prints to out the summary of one process among the snapshots of mf:
- * child's latest, else the one with the largest peak.  leaks: --leaks was
+ * the one of largest peak, at its latest snapshot.  leaks: --leaks was
  * asked (a LEAK SUMMARY, or why there is none).  Prints nothing when no
  * snapshot of mf can be read. */
-void summary_print(const struct manifest *mf, pid_t child, int leaks, FILE *out);
+void summary_print(const struct manifest *mf, int leaks, FILE *out);
 
 #endif

@@ -4,7 +4,7 @@
 # leaks` prints), the next command (top --peak when the peak dwarfs the heap at
 # exit); CMD's stdout and status untouched; -q silences it.
 . tests/fixtures/lib.sh
-FX_TEST=run_summary fx_ready sites || return 0
+FX_TEST=run_summary fx_ready sites forker demo || return 0
 if ! tests/shim/leak/classes/build.sh direct_into_cycle >"$T/lf.log" 2>&1; then
   t_fail run_summary "leak fixtures do not build: $(head -c 300 "$T/lf.log")"; return 0
 fi
@@ -64,6 +64,20 @@ if [ -n "$want" ] && [ "$want" = "$got" ] && grep -q '^heapsnap:    definitely l
 else t_fail run_leaks_prints_leak_summary "want (from heapsnap leaks) '$want', got '$got'"; fi
 grep -qx "heapsnap: next: heapsnap leaks $snap" "$T/l.err" && t_pass run_leaks_next_is_leaks \
   || t_fail run_leaks_next_is_leaks "$(tail -3 "$T/l.err")"
+
+# --- several processes: the one of largest peak (forker's child), and a line says so --
+"$HEAPSNAP" run -o "$T/f.%p.hsnap" -- sh -c '"$1"; true' sh "$FX/forker" >/dev/null 2>"$T/f.err"
+if grep -Eq '^heapsnap: 3 processes wrote snapshots; of largest peak: pid [0-9]+ \(forker\)$' "$T/f.err" &&
+   grep -Eq '^heapsnap: peak .* most at tests/fixtures/forker\.c:21 ' "$T/f.err"; then
+  t_pass run_summary_of_several_processes_names_largest
+else t_fail run_summary_of_several_processes_names_largest "$(cat "$T/f.err")"; fi
+"$HEAPSNAP" run --interval 0.1 -o "$T/iv.%p.%n.hsnap" -- "$FX/demo" >/dev/null 2>"$T/iv.err"
+n=$(grep -c '^heapsnap: wrote ' "$T/iv.err")
+last=$(sed -n 's/^heapsnap: wrote //p' "$T/iv.err" | tail -1)
+if [ "$n" -ge 2 ] && grep -Eq "^heapsnap: the latest of $n snapshots of pid [0-9]+ \(demo\)$" "$T/iv.err" &&
+   grep -qx "heapsnap: next: heapsnap top $last" "$T/iv.err"; then
+  t_pass run_summary_of_a_series_is_its_latest
+else t_fail run_summary_of_a_series_is_its_latest "$(cat "$T/iv.err")"; fi
 
 # --- the program's stdout and status stay its own; -q says nothing ----------------
 "$HEAPSNAP" run -o "$T/x.%p.hsnap" -- sh -c 'echo out; echo err >&2; exit 7' >"$T/x.out" 2>"$T/x.err"
