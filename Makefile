@@ -5,6 +5,9 @@ CXX     ?= g++
 CFLAGS  ?= -O2 -g
 BUILD   ?= build
 PREFIX  ?= /usr/local
+# The one version of the CLI, the shim and the Python package is the file
+# VERSION (python/setup.cfg and debian/changelog repeat it; test_version.sh
+# checks that all of them agree); $(BUILD)/gen/version.h carries it to the C.
 FUZZ_SECONDS ?= 20
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
@@ -27,7 +30,7 @@ SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
 SHIM_HOT    := shim/hooks shim/hookstack shim/record/pending shim/record/table shim/record/tblpool shim/record/traces shim/record/sample \
                shim/unwind/unwind shim/unwind/cfi shim/unwind/rulecache
-SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
+SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -I$(BUILD)/gen \
                -fno-omit-frame-pointer -pthread -D_GNU_SOURCE $(addprefix -I,$(SHIM_ROOMS))
 # The preloaded shim's thread-locals are initial-exec (docs/design.md).  The
 # copy that `heapsnap attach` loads into a running process cannot be: glibc
@@ -77,22 +80,22 @@ HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
             $(BUILD)/obj/report/html/assets.o $(CLI_CXX_OBJ)
 
-.PHONY: all deps check demo fuzz bench man install clean print-%
+.PHONY: all deps check demo fuzz bench man install uninstall deb clean print-%
 all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 
 deps:
 	@scripts/install-deps.sh build
 
-$(BUILD)/obj/shim/%.o: shim/%.c $(SHIM_HDR) Makefile
+$(BUILD)/obj/shim/%.o: shim/%.c $(SHIM_HDR) Makefile $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) $(SHIM_TLS) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
-$(BUILD)/obj-attach/shim/%.o: shim/%.c $(SHIM_HDR) Makefile
+$(BUILD)/obj-attach/shim/%.o: shim/%.c $(SHIM_HDR) Makefile $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) $(SHIM_TLS_ATTACH) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
 $(BUILD)/obj/report/%.o: report/%.c $(CLI_HDR) shim/hsnap_format.h \
-                        shim/options_table.h $(BUILD)/gen/profile.pb-c.h
+                        shim/options_table.h $(BUILD)/gen/profile.pb-c.h $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
@@ -103,6 +106,12 @@ $(BUILD)/obj/report/%.o: report/%.cc $(CLI_HDR) Makefile
 $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h &: report/export/profile.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --proto_path=report/export --c_out=$(BUILD)/gen report/export/profile.proto
+
+# version.h: HEAPSNAP_VERSION, from VERSION, for the CLI's --version and SARIF
+# and the string the shim carries.
+$(BUILD)/gen/version.h: VERSION
+	@mkdir -p $(BUILD)/gen
+	printf '#define HEAPSNAP_VERSION "%s"\n' "$$(cat VERSION)" >$@
 
 $(BUILD)/obj/gen/profile.pb-c.o: $(BUILD)/gen/profile.pb-c.c
 	@mkdir -p $(dir $@)
@@ -116,15 +125,15 @@ $(BUILD)/obj/report/html/assets.o: report/html/assets.S $(HTML_ASSETS)
 # fork (shim/leak/fork.c), whose other threads' locks stay held, never runs
 # the lazy resolver.
 $(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
+	$(CC) -shared $(CFLAGS) $(LDFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
 	    -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/libheapsnap-attach.so: $(SHIM_ATT_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
+	$(CC) -shared $(CFLAGS) $(LDFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
 	    -o $@ $(SHIM_ATT_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/heapsnap: $(CLI_OBJ)
-	$(CC) -o $@ $(CLI_OBJ) $(CLI_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(CLI_LIBS)
 
 $(BUILD)/include/heapsnap.h: shim/heapsnap.h
 	@mkdir -p $(dir $@)
@@ -176,6 +185,19 @@ install: all man
 	install -m 644 shim/heapsnap.h $(DESTDIR)$(PREFIX)/include/heapsnap.h
 	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 scripts/heapsnap.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/heapsnap
+
+# What install put there, and the directory of its own (lib/heapsnap) once empty.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/heapsnap $(DESTDIR)$(PREFIX)/include/heapsnap.h \
+	    $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap-attach.so \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/heapsnap.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapsnap-*.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/heapsnap
+	rmdir $(DESTDIR)$(PREFIX)/lib/heapsnap 2>/dev/null || true
+
+# A Debian package built from a copy of the tree (scripts/deb.sh): ../heapsnap_VERSION_ARCH.deb
+# of that copy, named on the last line; the tree itself stays as it is.
+deb:
+	@BUILD=$(BUILD) scripts/deb.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -13,8 +13,8 @@
 #include "escape.h"
 #include "gate.h"
 #include "progress.h"
+#include "version.h"
 
-#define HEAPSNAP_CLI_VERSION "0.1.0"
 
 struct command {
     const char *name;
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         argv = help_argv;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("heapsnap %s (snapshot format %u)\n", HEAPSNAP_CLI_VERSION, HSNAP_VERSION);
+        printf("heapsnap %s (snapshot format %u)\n", HEAPSNAP_VERSION, HSNAP_VERSION);
         return 0;
     }
     for (size_t i = 0; i < NCOMMANDS; i++) {

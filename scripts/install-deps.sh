@@ -13,6 +13,8 @@
 #          test renders one), chromium for the HTML
 #          report, tmux (tests/report/commands/test_live*.sh drive the live view in it),
 #          valgrind's ms_print, GNU time (test_bombs measures the CLI's peak RSS),
+#          debhelper, dpkg-dev, fakeroot and lintian (the Debian package's test
+#          builds it with dpkg-buildpackage and checks it with lintian),
 #          and the services tests/services/ runs: redis,
 #          nginx, memcached and their load clients; installed without starting them:
 #          the tests run their own)
@@ -31,7 +33,7 @@ build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-de
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev"
 test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
            python3-setuptools python3-pytest libxml2-utils valgrind procps binutils golang-go man-db
-           chromium tmux time"
+           chromium tmux time debhelper dpkg-dev fakeroot lintian"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"
 minimal_pkgs="debootstrap git"

@@ -8,6 +8,12 @@
 #define HEAPSNAP_API __attribute__((visibility("default")))
 #include "heapsnap.h"
 #include "shim.h"
+#include "version.h"
+
+/* The version (the tree's VERSION, one for the shim, the CLI and the Python
+ * package), readable in the file: `strings libheapsnap.so | grep 'heapsnap
+ * shim'` (test_version.sh). */
+__attribute__((used)) static const char api_version[] = "heapsnap shim " HEAPSNAP_VERSION;
 
 /* The frees this thread holds back (pending.c) happened before this call:
  * they are released first, unless the call comes from a signal handler

@@ -4,8 +4,10 @@
  * options as one line.  Every subcommand runs getopt_long with opterr = 0
  * and a leading ':' in its short options, so that a bad option comes back
  * here and becomes the one-line error the CLI promises, instead of
- * getopt's own message.  And the nearest of some names to a mistyped one.
+ * getopt's own message, with the nearest long option when one is near.
+ * And the nearest of some names to a mistyped one.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +15,34 @@
 
 #include "cli.h"
 
-int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen)
+/* The long option of longopts nearest to arg ("--peek" or "--peek=3"),
+ * or NULL. */
+static const char *cli_near_option(const char *arg, const struct option *longopts)
 {
-    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    const char *names[128];
+    char word[64];
+    size_t n = 0, len = strcspn(arg + 2, "=");
+    if (!longopts || strncmp(arg, "--", 2) || len == 0 || len >= sizeof(word))
+        return NULL;
+    memcpy(word, arg + 2, len);
+    word[len] = 0;
+    for (; longopts[n].name && n < sizeof(names) / sizeof(names[0]); n++)
+        names[n] = longopts[n].name;
+    return cli_nearest(word, names, n);
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv, const struct option *longopts,
+                   char *err, size_t errlen)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?", *near;
     if (c == ':')
         snprintf(err, errlen, "%s: option '%s' needs a value", cmd, arg);
     else if (optopt)
         snprintf(err, errlen, "%s: unknown option '-%c' (see heapsnap %s --help)", cmd,
                  optopt, cmd);
+    else if ((near = cli_near_option(arg, longopts)))
+        snprintf(err, errlen, "%s: unknown option '%s': did you mean '--%s'? (see heapsnap "
+                 "%s --help)", cmd, arg, near, cmd);
     else
         snprintf(err, errlen, "%s: unknown option '%s' (see heapsnap %s --help)", cmd, arg,
                  cmd);

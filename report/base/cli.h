@@ -44,9 +44,12 @@ int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char
 int run_find_shim(char *out, size_t n);
 int run_find_lib(const char *name, char *out, size_t n);
 
-/* getopt_long's "unknown option" / "missing argument" as one line in err;
- * returns 2. */
-int cli_bad_option(const char *cmd, int c, char **argv, char *err, size_t errlen);
+/* getopt_long's "unknown option" / "missing argument" as one line in err,
+ * with "did you mean '--NAME'?" when one of longopts (getopt_long's table,
+ * may be NULL) is cli_nearest to a mistyped long option; returns 2. */
+struct option;
+int cli_bad_option(const char *cmd, int c, char **argv, const struct option *longopts,
+                   char *err, size_t errlen);
 
 /* "bad value for OPT: 'VAL' (ACCEPTED)" in err, the one wording of a bad
  * option value everywhere (ACCEPTED lists the values or describes them);

@@ -119,7 +119,7 @@ static int attach_parse(int argc, char **argv, struct attach_opts *o, char *err,
         case 'L': o->leaks = 1; break;
         case 't': o->duration = optarg; break;
         case 'h': attach_usage(); return 0;
-        default: return cli_bad_option("attach", c, argv, err, errlen);
+        default: return cli_bad_option("attach", c, argv, longopts, err, errlen);
         }
     }
     if (optind != argc - 1) {

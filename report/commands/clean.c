@@ -26,14 +26,35 @@ static void clean_usage(void)
 {
     printf("usage: heapsnap clean [--dry-run] [--min-age S] DIR...\n"
            "Removes the temporary files (.NAME.tmp.XXXXXX) that a snapshot writer killed\n"
-           "in the middle of a write left in DIR, and prints each one.\n\n"
+           "in the middle of a write left in DIR, prints each one, and how many it\n"
+           "removed in each DIR on stderr.\n\n"
            "  -n, --dry-run     list them, remove nothing\n"
            "      --min-age S   only files not modified for S seconds (default 60)\n");
+}
+
+/* What clean did in one directory, said on stderr once it is done. */
+struct clean_tally {
+    unsigned files;
+    long long bytes;
+};
+
+static void clean_said(const char *dir, int dry, uint64_t min_age, const struct clean_tally *t)
+{
+    char shown[4200];
+    esc_text(dir, shown, sizeof(shown));
+    if (!t->files)
+        fprintf(stderr, "heapsnap: clean: %s: no temporary file older than %llu s to %s\n",
+                shown, (unsigned long long)min_age, dry ? "list" : "remove");
+    else
+        fprintf(stderr, "heapsnap: clean: %s: %s %u temporary file%s (%lld bytes)%s\n", shown,
+                dry ? "found" : "removed", t->files, t->files == 1 ? "" : "s", t->bytes,
+                dry ? "; --dry-run removed nothing" : "");
 }
 
 /* One directory; returns how many could not be removed, or -1. */
 static int clean_dir(const char *dir, int dry, uint64_t min_age, char *err, size_t errlen)
 {
+    struct clean_tally tally = {0, 0};
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), bad = 0;
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     struct dirent *de;
@@ -59,8 +80,11 @@ static int clean_dir(const char *dir, int dry, uint64_t min_age, char *err, size
             continue;
         }
         printf("%s %s (%lld bytes)\n", dry ? "stale" : "removed", shown, (long long)st.st_size);
+        tally.files++;
+        tally.bytes += (long long)st.st_size;
     }
     closedir(d);
+    clean_said(dir, dry, min_age, &tally);
     return bad;
 }
 
@@ -87,7 +111,7 @@ int cmd_clean(int argc, char **argv, char *err, size_t errlen)
                 return 2;
             }
         } else {
-            return cli_bad_option("clean", c, argv, err, errlen);
+            return cli_bad_option("clean", c, argv, longopts, err, errlen);
         }
     }
     if (optind >= argc) {

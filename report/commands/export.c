@@ -111,7 +111,7 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
             if ((r = config_opt(c, optarg, err, errlen)) < 0)
                 return cli_prefix(err, errlen, "export"), 2;
             if (r == 0)
-                return cli_bad_option("export", c, argv, err, errlen);
+                return cli_bad_option("export", c, argv, longopts, err, errlen);
         }
     }
     if (!a->fmt) {

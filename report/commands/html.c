@@ -1,14 +1,18 @@
 /*
  * html.c - `heapsnap html -o report.html SNAP...`: its options, and the
- * page (report/html/html.c) written atomically where -o says.
+ * page (report/html/html.c) written atomically where -o says, and a line
+ * on stderr naming it.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "config.h"
+#include "escape.h"
+#include "fmt.h"
 #include "html.h"
 #include "snapsave.h"
 
@@ -21,13 +25,16 @@ static void html_usage(void)
 {
     printf("usage: heapsnap html -o FILE [-n N] SNAP...\n"
            "Writes one self-contained HTML page (no network access): a flame graph of\n"
-           "live or allocated memory with search and zoom, memory over time (the traced\n"
-           "heap, the resident set and the largest sites, with \"Go to peak\"), the top\n"
-           "allocation sites, the diff between the earliest and the latest\n"
-           "snapshot, and, when the snapshots hold a leak check, the loss records, the\n"
-           "leaked cycles and who retains the most memory.  It opens on the peak when\n"
-           "the snapshots captured one (\"At exit\", or FILE#exit, shows the exit\n"
-           "snapshot), and for a Python process with \"Python frames only\" on.\n"
+           "live or allocated memory with search and zoom (one box per function, or\n"
+           "per line; callers first, or inverted: allocation sites first), memory over\n"
+           "time (the traced heap, the resident set and the largest sites, with \"Go to\n"
+           "peak\"), the top allocation sites, the diff between the earliest and the\n"
+           "latest snapshot of one program, and, when the snapshots hold a leak check,\n"
+           "the loss records, the leaked cycles and who retains the most memory.  It\n"
+           "opens on the peak when the snapshots captured one (\"At exit\", or\n"
+           "FILE#exit, shows the exit snapshot), and for a Python process with \"Python\n"
+           "frames only\" on.  FILE#lines splits the flame graph by line, FILE#inverted\n"
+           "inverts it (FILE#exit,inverted: both).\n"
            "  -o, --output FILE  the page, written atomically; \"-\": stdout; a device\n"
            "                     or FIFO is written in place\n"
            "  -n N               rows of the top, diff and leak tables (default %d)\n"
@@ -68,7 +75,7 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
             if (r < 0)
                 return cli_prefix(err, errlen, "html"), 2;
         } else {
-            return cli_bad_option("html", c, argv, err, errlen);
+            return cli_bad_option("html", c, argv, longopts, err, errlen);
         }
     }
     if (!a->output) {
@@ -80,6 +87,19 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
         return 2;
     }
     return config_load("html", err, errlen) ? 2 : -1;
+}
+
+/* "heapsnap: wrote FILE (SIZE)" on stderr, as run names what it wrote;
+ * nothing for stdout, whose reader has the page. */
+static void html_said(const char *output)
+{
+    struct stat st;
+    char shown[4200], sz[64];
+    if (!strcmp(output, "-") || stat(output, &st) < 0)
+        return;
+    fmt_size(sz, sizeof(sz), (double)st.st_size, 0);
+    fprintf(stderr, "heapsnap: wrote %s (%s%s)\n", esc_text(fmt_path(output), shown, sizeof(shown)),
+            sz, S_ISREG(st.st_mode) ? "; open it in a browser" : "");
 }
 
 static int html_write(const struct html_args *a, const struct prof *p, char *err,
@@ -95,7 +115,10 @@ static int html_write(const struct html_args *a, const struct prof *p, char *err
         snprintf(err, errlen, "html: %s", why);
         return 2;
     }
-    return save_commit(&t, err, errlen) < 0 ? 2 : 0;
+    if (save_commit(&t, err, errlen) < 0)
+        return 2;
+    html_said(a->output);
+    return 0;
 }
 
 int cmd_html(int argc, char **argv, char *err, size_t errlen)

@@ -449,7 +449,7 @@ int cmd_info(int argc, char **argv, char *err, size_t errlen)
         if (c == 'f')
             continue;
         if (c != 'h')
-            return cli_bad_option("info", c, argv, err, errlen);
+            return cli_bad_option("info", c, argv, longopts, err, errlen);
         printf("usage: heapsnap info SNAP... [--format text|json]\n"
                "Prints each snapshot's metadata (JSON: docs/json.md).\n");
         return 0;

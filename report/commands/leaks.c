@@ -70,9 +70,11 @@ static void leaks_usage(void)
            "  --include PAT       keep records whose allocation site's file, function or\n"
            "                      module matches the fnmatch PAT (repeatable)\n"
            "  --exclude PAT       drop records whose allocation site matches PAT\n"
-           "  --suppressions FILE LeakSanitizer leak: lines and/or Valgrind { } blocks\n"
+           "  --suppressions FILE\n"
+           "                      LeakSanitizer leak: lines and/or Valgrind { } blocks\n"
            "                      (repeatable); matched and stale ones are listed\n"
-           "  --gen-suppressions[=lsan|valgrind]  print a suppression after each record\n"
+           "  --gen-suppressions[=lsan|valgrind]\n"
+           "                      print a suppression after each record\n"
            "  --refs              print each record's refcount range\n"
            "  --sort size         largest first\n"
            "  -n N                show the N largest records only (0 = all)\n"
@@ -139,7 +141,7 @@ static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, 
             return 2;
         }
         if (r == 0)
-            return cli_bad_option("leaks", c, argv, err, errlen);
+            return cli_bad_option("leaks", c, argv, leaks_longopts, err, errlen);
     }
     if (optind >= argc) {
         snprintf(err, errlen, "leaks: no snapshot given (heapsnap leaks SNAP... [options])");

@@ -616,7 +616,7 @@ int cmd_merge(int argc, char **argv, char *err, size_t errlen)
             merge_usage();
             return 0;
         } else
-            return cli_bad_option("merge", c, argv, err, errlen);
+            return cli_bad_option("merge", c, argv, longopts, err, errlen);
     }
     n = argc - optind;
     if (!out || n < 1 || n > MERGE_MAX_INPUTS) {

@@ -42,6 +42,7 @@
 #include "hsnap_state.h"
 #include "manifest.h"
 #include "options_table.h"
+#include "summary.h"
 #include "target.h"
 
 static volatile sig_atomic_t run_child; /* pid to forward signals to */
@@ -58,6 +59,7 @@ struct run_opts {
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
     const char *exitcode; /* --exitcode N for the gate */
     int live;             /* --live: the live view while CMD runs */
+    int quiet;            /* -q: no "wrote" lines, no summary */
 };
 
 static void run_usage(void)
@@ -70,12 +72,13 @@ static void run_usage(void)
            "executable, a directory); 2 for heapsnap's own trouble (a bad option, a\n"
            "program the shim cannot enter).\n\n"
            "  -o PATTERN         snapshot file name (default $HEAPSNAP_OUTPUT, else\n"
-           "                     heapsnap.%%p.hsnap)\n"
+           "                     %%e.%%p.hsnap: the program's name, its pid)\n"
            "      --output-dir DIR   write DIR/%%e.%%p.hsnap (or DIR/PATTERN with -o)\n"
            "      --depth N      frames kept per allocation stack (1 to 256)\n"
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
            "      --interval S   write a snapshot every S seconds (e.g. 0.5)\n"
-           "      --sample BYTES mean sampling interval in bytes (HEAPSNAP_SAMPLE)\n"
+           "      --sample BYTES\n"
+           "                     mean sampling interval in bytes (HEAPSNAP_SAMPLE)\n"
            "      --unwind M     stack capture: auto, fp or libunwind (HEAPSNAP_UNWIND)\n"
            "      --no-blocks    do not record individual live blocks\n"
            "      --children M   forked children that do not exec write at exit() (exit,\n"
@@ -91,7 +94,10 @@ static void run_usage(void)
            "                     name must hold %%p\n"
            "      --exitcode N   the gate's status when a rule fails (default 1)\n"
            "      --live         a terminal view of CMD's heap while it runs (heapsnap live\n"
-           "                     --help); q closes it, and CMD runs on to its end\n\n"
+           "                     --help); q closes it, and CMD runs on to its end\n"
+           "  -q, --quiet        no \"wrote\" lines and no summary at the end (the peak, the\n"
+           "                     heap at exit, the LEAK SUMMARY, the next command); warnings\n"
+           "                     and errors still\n\n"
            "Environment read by the shim (set them to tune it further):\n");
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++)
         printf("  %-18s default \"%s\": %s\n", opt_table[i].name, opt_table[i].def,
@@ -168,12 +174,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
         {"sample", required_argument, NULL, 'S'},     {"unwind", required_argument, NULL, 'U'},
         {"follow", required_argument, NULL, 'F'},     {"live", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+        {"quiet", no_argument, NULL, 'q'},            {NULL, 0, NULL, 0}};
     int c;
     memset(o, 0, sizeof(*o));
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:o:hq", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o->output = optarg; break;
         case 'd': o->dir = optarg; break;
@@ -188,6 +194,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'L': o->leaks = 1; break;
         case 'C': o->children = optarg; break;
         case 'V': o->live = 1; break;
+        case 'q': o->quiet = 1; break;
         case 'F':
             if (strcmp(optarg, "all") && strcmp(optarg, "program")) {
                 snprintf(err, errlen, "run: bad value for --follow: '%s' (program, all)", optarg);
@@ -196,7 +203,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
             o->follow_all = !strcmp(optarg, "all");
             break;
         case 'h': run_usage(); return 0;
-        default: return cli_bad_option("run", c, argv, err, errlen);
+        default: return cli_bad_option("run", c, argv, longopts, err, errlen);
         }
     }
     if (optind >= argc) {
@@ -240,7 +247,7 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     const char *pat = o->output          ? o->output
                       : o->dir           ? "%e.%p.hsnap"
                       : env && *env      ? env
-                                         : "heapsnap.%p.hsnap";
+                                         : "%e.%p.hsnap";
     if (o->dir && pat[0] != '/') {
         if (mkdir(o->dir, 0777) < 0 && errno != EEXIST) {
             snprintf(err, errlen, "run: %s: %s", o->dir, strerror(errno));
@@ -459,13 +466,15 @@ static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_
     return named;
 }
 
-static void run_report(const struct manifest *mf, const char *cmd, pid_t child, int sig)
+static void run_report(const struct manifest *mf, const char *cmd, pid_t child, int sig,
+                       int quiet)
 {
     char shown[2 * PATH_MAX];
     size_t dup = mf->n;
     for (size_t i = 0; i < mf->n; i++) {
-        fprintf(stderr, "heapsnap: wrote %s\n",
-                esc_text(fmt_path(mf->e[i].path), shown, sizeof(shown)));
+        if (!quiet)
+            fprintf(stderr, "heapsnap: wrote %s\n",
+                    esc_text(fmt_path(mf->e[i].path), shown, sizeof(shown)));
         if (mf->e[i].times > 1 && dup == mf->n)
             dup = i;
     }
@@ -612,11 +621,13 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
     size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);
-    run_report(&mf, cmd[0], pid, sig);
-    if (helpers)
+    run_report(&mf, cmd[0], pid, sig, o.quiet);
+    if (helpers && !o.quiet)
         fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
                 "started before their parent exec'd; --follow all keeps them)\n", helpers,
                 helpers == 1 ? "" : "s");
+    if (!o.quiet)
+        summary_print(&mf, o.leaks || o.gate, stderr);
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);
         if (g == 2 && sig && err[0]) /* we die below: say it now */

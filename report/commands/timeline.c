@@ -80,7 +80,7 @@ static int tl_getopt(int argc, char **argv, struct tl_opts *o, char *err, size_t
             if (cli_parse_kind(optarg, &o->kind, err, errlen) < 0)
                 return cli_prefix(err, errlen, "timeline"), 2;
         } else {
-            return cli_bad_option("timeline", c, argv, err, errlen);
+            return cli_bad_option("timeline", c, argv, longopts, err, errlen);
         }
     }
     if (optind >= argc) {

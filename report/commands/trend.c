@@ -89,7 +89,7 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
             }
             o->key = (enum stats_key)i;
         } else
-            return cli_bad_option("trend", c, argv, err, errlen);
+            return cli_bad_option("trend", c, argv, longopts, err, errlen);
     }
     if (argc - optind < 2) {
         snprintf(err, errlen, "trend: want at least two snapshots of one process");

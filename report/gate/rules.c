@@ -350,7 +350,7 @@ int rules_getopt(int argc, char **argv, struct gate_rules *r, char *err, size_t 
         if (c == 'r')
             continue;
         if (c == '?' || c == ':')
-            return cli_bad_option("gate", c, argv, err, errlen);
+            return cli_bad_option("gate", c, argv, longopts, err, errlen);
         if (rules_apply(r, c, optarg) < 0) {
             char opt[64];
             snprintf(opt, sizeof(opt), "%s%s", c == 'o' ? "-" : "--", c == 'o' ? "o" : rule_name(c));

@@ -25,6 +25,7 @@
 #include "formats.h"
 #include "json.h"
 #include "supp.h"
+#include "version.h"
 
 struct sarif_rule {
     const char *id, *name, *text;
@@ -252,7 +253,7 @@ static void sarif_driver(struct json *j)
     json_key(j, "driver");
     json_obj_begin(j);
     json_kstr(j, "name", "heapsnap");
-    json_kstr(j, "version", "0.1.0");
+    json_kstr(j, "version", HEAPSNAP_VERSION);
     json_key(j, "rules");
     json_arr_begin(j);
     for (size_t i = 0; i < NRULES; i++) {

@@ -4,8 +4,8 @@
  * in the CLI by report/html/assets.S and written inline, and a
  * Content-Security-Policy forbids every fetch) with a flame graph, memory
  * over time (heap, RSS and the largest sites: report/model/prof.c's
- * series), the top table, the diff of the earliest and latest snapshots and
- * the leak check.
+ * series), the top table, the diff of the earliest and latest snapshots of
+ * one program and the leak check.
  *
  * The page is three parts: the style sheet, the data, and the script that
  * draws it (report/html/page.js).  The data is one JSON document inside
@@ -299,12 +299,22 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
         rc = 0;
         goto out;
     }
-    size_t first = 0, last = 0; /* in time; the order given breaks ties */
-    for (size_t i = 1; i < p->nin; i++) {
-        if (p->in[i].s->meta.time_ns < p->in[first].s->meta.time_ns)
-            first = i;
+    /* The latest snapshot, and the earliest of the same program: a diff
+     * across programs (a shell and the tools it ran) compares unrelated
+     * heaps, so none is offered then.  In time; the order given breaks ties. */
+    size_t first, last = 0;
+    for (size_t i = 1; i < p->nin; i++)
         if (p->in[i].s->meta.time_ns >= p->in[last].s->meta.time_ns)
             last = i;
+    first = last;
+    for (size_t i = 0; i < p->nin; i++)
+        if (!strcmp(p->in[i].s->exe, p->in[last].s->exe) &&
+            p->in[i].s->meta.time_ns < p->in[first].s->meta.time_ns)
+            first = i;
+    if (first == last) {
+        json_null(j);
+        rc = 0;
+        goto out;
     }
     memset(want, 0, p->nin * sizeof(*want));
     want[first] = 1;

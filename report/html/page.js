@@ -6,7 +6,11 @@
  * snapshots captured one ("At exit" one click away, or file.html#exit), and
  * for a Python process with "Python frames only" on: a stack is then its
  * Python frames, the native ones folded into the Python frame that called
- * them, and the tables go by Python line.  Plain DOM and SVG, no library: every
+ * them, and the tables go by Python line.  The flame graph has one box per
+ * function (its lines merged; "Split by line" splits them), and an
+ * inverted layout (allocation sites first, their callers below: heaptrack's
+ * bottom-up view).  The address's #fragment picks a view, tokens joined by
+ * commas: peak or exit (live), lines, inverted.  Plain DOM and SVG, no library: every
  * name from the profiled program goes into the page as text (textContent,
  * or a text node), never as markup.  Errors are counted on <html
  * data-errors>, and <body data-ready> is set once everything is drawn, for
@@ -76,10 +80,23 @@
   /* The tree, in typed arrays: node 0 is the root ("all"); node k's parent
    * is parent[k] < k, its frame frame[k], its totals val[NVk .. NVk+NV-1].  The
    * stacks come sorted, each sharing a prefix with the one before
-   * (report/html.c), so nodes are made in one pass without lookups; with
-   * Python frames only, a stack with Python frames keeps those alone, and
-   * a node is looked up among its parent's children (folded stacks merge). */
+   * (report/html.c), so the nodes of that prefix are the previous stack's;
+   * a node below is looked up among its parent's children by frame, or by
+   * function (fkey: a frame's first frame of the same function, file and
+   * module) unless split by line.  With Python frames only, a stack with
+   * Python frames keeps those alone; inverted, a stack is read from its
+   * allocation site up. */
   const isPy = function (fi) { return data.frames[fi][3] === '<python>'; };
+  const fkey = new Int32Array(data.frames.length), fmany = new Uint8Array(data.frames.length);
+  (function () {
+    const seen = new Map();
+    data.frames.forEach(function (f, i) {
+      const key = f[0] + '\u0000' + f[1] + '\u0000' + f[3];
+      const k = seen.get(key);
+      if (k === undefined) { seen.set(key, i); fkey[i] = i; } else { fkey[i] = k; fmany[k] = 1; }
+    });
+  })();
+  const hashView = location.hash.slice(1).split(',');
   let cap, nn, parent, frame, val, first, kid, sortedKids;
   function node(p, f) {
     if (nn === cap) {
@@ -92,29 +109,32 @@
     frame[nn] = f;
     return nn++;
   }
-  function build(pyOnly) {
+  function build(how) {
     cap = 1024; nn = 1;
     parent = new Int32Array(cap); frame = new Int32Array(cap); val = new Float64Array(cap * NV);
     parent[0] = -1;
     frame[0] = -1;
-    const path = [0], full = [], byKey = new Map();
+    const path = [0], full = [], byKey = new Map(), nf = data.frames.length;
+    const id = how.lines ? function (f) { return f; } : function (f) { return fkey[f]; };
+    function child(p, f) {
+      const key = p * nf + f;
+      let k = byKey.get(key);
+      if (k === undefined) byKey.set(key, k = node(p, f));
+      return k;
+    }
     for (const s of data.stacks) {
       let leaf;
-      if (!pyOnly) {
+      if (!how.py && !how.inverted) {
         path.length = s[0] + 1;
-        for (const f of s[1]) path.push(node(path[path.length - 1], f));
+        for (const f of s[1]) path.push(child(path[path.length - 1], id(f)));
         leaf = path[path.length - 1];
       } else {
         full.length = s[0];
         for (const f of s[1]) full.push(f);
-        const kept = full.some(isPy) ? full.filter(isPy) : full;
+        const kept = how.py && full.some(isPy) ? full.filter(isPy) : full.slice();
+        if (how.inverted) kept.reverse();
         leaf = 0;
-        for (const f of kept) {
-          const key = leaf + ',' + f;
-          let k = byKey.get(key);
-          if (k === undefined) byKey.set(key, k = node(leaf, f));
-          leaf = k;
-        }
+        for (const f of kept) leaf = child(leaf, id(f));
       }
       for (let i = 0; i < NV; i++) val[leaf * NV + i] += s[2][i];
     }
@@ -127,9 +147,11 @@
     for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
     sortedKids = data.values.map(function () { return new Map(); });
   }
-  /* The page's view: at the peak or at exit, Python frames only or all. */
-  const view = { peak: false, py: !!data.python };
-  build(view.py);
+  /* The page's view: at the peak or at exit, Python frames only or all;
+   * the flame graph's boxes split by line or not, inverted or not. */
+  const view = { peak: false, py: !!data.python, lines: hashView.includes('lines'),
+    inverted: hashView.includes('inverted') };
+  build(view);
   function kids(n, vi) {
     let v = sortedKids[vi].get(n);
     if (!v) {
@@ -162,15 +184,21 @@
   if (hasPeak) views.append(el('span', '', 'Show memory'), atPeak, atExit);
   if (data.python) views.append(el('label', '', pyBox, ' Python frames only'));
   const onView = [];
-  function setView(peak, py) {
-    const rebuild = py !== view.py, moved = view.peak !== (peak && hasPeak);
+  function setView(peak, py, lines, inverted) {
+    if (lines === undefined) lines = view.lines;
+    if (inverted === undefined) inverted = view.inverted;
+    const rebuild = py !== view.py || lines !== view.lines || inverted !== view.inverted;
+    const moved = view.peak !== (peak && hasPeak);
     view.peak = peak && hasPeak;
     view.py = py;
+    view.lines = lines;
+    view.inverted = inverted;
     atPeak.classList.toggle('on', view.peak);
     atExit.classList.toggle('on', !view.peak);
     pyBox.checked = view.py;
-    document.body.dataset.view = (view.peak ? 'peak' : 'exit') + (view.py ? ' python' : '');
-    if (rebuild) build(view.py);
+    document.body.dataset.view = (view.peak ? 'peak' : 'exit') + (view.py ? ' python' : '') +
+      (view.lines ? ' lines' : '') + (view.inverted ? ' inverted' : '');
+    if (rebuild) build(view);
     for (const f of onView) f(rebuild, moved);
   }
   atPeak.addEventListener('click', function () { setView(true, view.py); });
@@ -203,13 +231,24 @@
   search.placeholder = 'search functions and files';
   const reset = el('button', '', 'Reset zoom');
   const fnote = el('span', 'note');
-  fctl.append(el('label', '', 'Show ', vsel), search, reset, fnote);
+  const layout = el('select', 'layout');
+  [['top-down', 'callers first'], ['inverted', 'allocation sites first (inverted)']].forEach(function (o) {
+    const e = el('option', '', o[1]);
+    e.value = o[0];
+    layout.append(e);
+  });
+  const linesBox = el('input');
+  linesBox.type = 'checkbox';
+  linesBox.className = 'split-lines';
+  fctl.append(el('label', '', 'Show ', vsel), el('label', '', 'Layout ', layout),
+    el('label', '', linesBox, ' Split by line'), search, reset, fnote);
+  layout.addEventListener('change', function () { setView(view.peak, view.py, view.lines, layout.value === 'inverted'); });
+  linesBox.addEventListener('change', function () { setView(view.peak, view.py, linesBox.checked, view.inverted); });
   const fbox = el('div', 'fg');
   const tip = el('div', 'tip');
   tip.hidden = true;
-  fsec.append(fctl, el('p', 'hint', 'Each bar is a frame, as wide as the memory allocated ' +
-    'through it; callers are above callees, allocation sites at the bottom of each column. ' +
-    'Click to zoom, hover for details.'), fbox);
+  const fhint = el('p', 'hint');
+  fsec.append(fctl, fhint, fbox);
   document.body.append(tip);
   const ROW = 18, MAXBARS = 4000;
   /* the page's view picks the peak's bytes or the live ones */
@@ -304,6 +343,13 @@
     }
     fbox.textContent = '';
     fbox.dataset.value = data.values[vi].name;
+    layout.value = view.inverted ? 'inverted' : 'top-down';
+    linesBox.checked = view.lines;
+    fhint.textContent = 'Each bar is ' + (view.lines ? 'a function at one line' : 'a function (its lines merged)') +
+      ', as wide as the memory allocated through it; ' + (view.inverted ?
+      'inverted: the allocation sites are at the top, and below each the callers that reached it. ' :
+      'callers are above callees, allocation sites at the bottom of each column. ') +
+      'Click to zoom, hover for details.';
     fbox.style.height = depth * ROW + 'px';
     fbox.append(frag);
     let found = 0;
@@ -316,13 +362,15 @@
       (cut ? (st.q ? '; ' : '') + 'the narrowest frames are not drawn (over ' + count(MAXBARS) +
         ' bars): zoom in to see them' : '');
     if (cut) fbox.dataset.cut = '1'; else delete fbox.dataset.cut;
+    fbox.dataset.layout = (view.inverted ? 'inverted' : 'top-down') + (view.lines ? ' lines' : '');
   }
   function details(n) {
     const f = n === 0 ? null : data.frames[frame[n]];
     const pct = v(0, st.vi) ? (100 * v(n, st.vi) / v(0, st.vi)).toFixed(2) : '0';
     tip.textContent = '';
     tip.append(el('b', '', label(n)));
-    if (f) tip.append(el('div', '', where(f) + '  (' + f[3] + ')'));
+    if (f) tip.append(el('div', '', (!view.lines && fmany[frame[n]] ? (f[1] || '[' + f[3] + ']') +
+      ' (several lines: Split by line shows them)' : where(f)) + '  (' + f[3] + ')'));
     tip.append(el('div', '', 'live: ' + size(v(n, I_LIVE_B)) + ' in ' + count(v(n, I_LIVE_N)) + ' blocks'),
       el('div', '', 'allocated: ' + size(v(n, I_ALLOC_B)) + ' in ' + count(v(n, I_ALLOC_N)) + ' blocks'));
     if (hasPeak)
@@ -381,6 +429,8 @@
     chart.append(svg('text', { x: X(t), y: H - 12, 'text-anchor': 'middle' }, (t / 1000).toFixed(2) + ' s'));
   }
   const colors = ['#d9480f', '#1971c2', '#2f9e44', '#9c36b5', '#e67700', '#0c8599'];
+  /* the resident set in colours of its own, apart from the heap's and the sites' */
+  const rssColors = ['#343a40', '#74b816', '#f06595', '#1098ad', '#ae3ec9', '#fab005'];
   const siteColors = ['#5c940d', '#862e9c', '#0b7285', '#c2255c', '#5f3dc4', '#a61e4d', '#364fc7', '#087f5b'];
   const seriesText = { heap: 'traced heap', rss: 'RSS', site: 'site' };
   const legend = el('div', 'legend');
@@ -388,8 +438,16 @@
   const layer = { site: svg('g', {}), rss: svg('g', {}), heap: svg('g', {}) }; /* the heap on top */
   chart.append(layer.site, layer.rss, layer.heap);
   const lines = data.series.map(function (s) {
-    const c = s.kind === 'site' ? siteColors[nsite++ % siteColors.length] : colors[s.proc % colors.length];
-    const pts = s.t.map(function (t, i) { return X(t).toFixed(1) + ',' + Y(s.v[i]).toFixed(1); });
+    const c = s.kind === 'site' ? siteColors[nsite++ % siteColors.length]
+      : s.kind === 'rss' ? rssColors[s.proc % rssColors.length] : colors[s.proc % colors.length];
+    /* Steps: a value holds until the next point (as the readout reads it,
+     * at()), so a stretch without points (a program that stopped
+     * allocating) is flat, not a slope no one measured. */
+    const pts = [];
+    s.t.forEach(function (t, i) {
+      if (i) pts.push(X(t).toFixed(1) + ',' + Y(s.v[i - 1]).toFixed(1));
+      pts.push(X(t).toFixed(1) + ',' + Y(s.v[i]).toFixed(1));
+    });
     const line = svg('polyline', { points: pts.join(' '), class: 'series', stroke: c, 'data-kind': s.kind });
     (layer[s.kind] || layer.heap).append(line);
     const key = el('span', 'key', s.label + ' (' + (seriesText[s.kind] || s.kind) + ')');
@@ -479,12 +537,12 @@
   });
   const nsl = data.series.filter(function (s) { return s.kind !== 'heap'; }).length;
   tsec.append(el('div', 'controls', goPeak), chart, legend, readout, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
-    'the lines are the traced heap each process recorded between them' + (nsl ? ', its resident set (dashed) and its largest ' +
+    'the lines are the traced heap each process recorded between them (a line holds each value until the next point)' + (nsl ? ', its resident set (dashed) and its largest ' +
     'allocation sites (thin; 0 where a site was not among a point\'s largest)' : ' (the snapshots hold no resident set or ' +
     'sites: written with HEAPSNAP_SITELINE=0 or by an older heapsnap)') + '. Click the chart to read the values at a time; ' +
     'click a legend entry to hide or show its line.' + (Object.keys(held).length ? ' The big dot is the ' +
     'peak each process captured: click it to see what each site held then in the flame graph.' : '')));
-  if (location.hash === '#peak' && peak) goPeak.click();
+  if (hashView.includes('peak') && peak) goPeak.click();
 
   /* --- top and diff --------------------------------------------------------------- */
 
@@ -596,7 +654,7 @@
   }
   /* The view the page opens on: the peak when captured (file.html#exit:
    * at exit), Python frames only for a Python process. */
-  if (hasPeak && !/^#(exit|live)$/.test(location.hash)) {
+  if (hasPeak && !hashView.includes('exit') && !hashView.includes('live')) {
     if (peak) markPeak();
     setView(true, view.py);
   } else {

@@ -33,7 +33,7 @@
 #define MF_MAX_JOIN 16 /* lines one path may span */
 #define MF_MSG_MAX (8192 + 64) /* a message of the socket: head and a path */
 
-static int mf_add(struct manifest *m, const char *p, size_t len)
+static int mf_add(struct manifest *m, const char *p, size_t len, pid_t pid)
 {
     for (size_t i = 0; i < m->n; i++)
         if (strlen(m->e[i].path) == len && !memcmp(m->e[i].path, p, len)) {
@@ -43,6 +43,7 @@ static int mf_add(struct manifest *m, const char *p, size_t len)
     if (grow_array((void **)&m->e, &m->cap, m->n + 1, sizeof(*m->e)) < 0 ||
         !(m->e[m->n].path = strndup(p, len)))
         return -1;
+    m->e[m->n].pid = pid;
     m->e[m->n++].times = 1;
     return 0;
 }
@@ -94,7 +95,7 @@ int mf_read(const char *path, struct manifest *m, char *err, size_t errlen)
             n = mf_line_record(p, end, &next);
         }
         if (n)
-            rc = mf_add(m, p, n);
+            rc = mf_add(m, p, n, 0);
     }
     free(text);
     if (rc < 0) {
@@ -164,7 +165,7 @@ static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
         return mf_add_state(m, p, len, pwho) < 0 ? -1 : 0;
     if (head.err)
         return mf_add_fail(m, p, len, (int)head.err, pwho) < 0 ? -1 : 0;
-    return mf_add(m, p, len) < 0 ? -1 : 0;
+    return mf_add(m, p, len, pwho ? pwho->pid : 0) < 0 ? -1 : 0;
 }
 
 int mf_recv(int fd, struct manifest *m)

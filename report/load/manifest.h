@@ -13,6 +13,8 @@
 struct mf_entry {
     char *path;        /* as the shim wrote it */
     unsigned times;    /* how many times it was written */
+    pid_t pid;         /* the process that first wrote it, as the kernel names
+                          the sender; 0: told through the file */
 };
 
 struct mf_fail {       /* a snapshot a process could not write */

@@ -72,7 +72,8 @@ const char stats_help[] =
     "                     snapshot's peak alone: SNAP@peak)\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
-    "      --born-since N only blocks born in epoch N or later: allocated since\n"
+    "      --born-since N\n"
+    "                     only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
     CLI_KIND_HELP
     "      --python-only  a Python stack is its Python frames: the native ones\n"
@@ -205,7 +206,7 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
             return 2;
         }
         if (r == 0)
-            return cli_bad_option(cmd, c, argv, err, errlen);
+            return cli_bad_option(cmd, c, argv, stats_longopts, err, errlen);
     }
     if (stats_check_opts(o, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cmd, why);

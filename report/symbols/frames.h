@@ -102,7 +102,8 @@ void frames_interpreter_frames(void);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \
-    "      --alloc-fn PAT allocation functions of your own: a function whose name\n"    \
+    "      --alloc-fn PAT\n"                                                           \
+    "                     allocation functions of your own: a function whose name\n"  \
     "                     matches the fnmatch PAT is a wrapper like malloc, and its\n" \
     "                     caller is the allocation site (repeatable)\n"                \
     "      --no-default-alloc-fns  the common libraries' wrappers (glib's g_malloc,\n" \

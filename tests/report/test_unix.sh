@@ -1,6 +1,7 @@
 # tests/report/test_unix.sh - heapsnap behaves as a Unix tool (issue 19): --version,
 # `help COMMAND`, and `make install` puts man pages (made from the --help
-# texts) and a bash completion script where man and bash-completion look.
+# texts) and a bash completion script where man and bash-completion look;
+# `make uninstall` takes them back.
 "$HEAPSNAP" --version >"$T/v.out" 2>&1; rc=$?
 [ $rc = 0 ] && grep -qE '^heapsnap [0-9]+\.[0-9]+\.[0-9]+ ' "$T/v.out" && t_pass version_prints || t_fail version_prints "exit $rc: $(cat "$T/v.out")"
 "$HEAPSNAP" help gate >"$T/hg.out" 2>&1; rc=$?
@@ -19,6 +20,20 @@ if [ $rc = 2 ] && [ $rc2 = 2 ] && [ $rc3 = 2 ] &&
    grep -q "did you mean 'timeline'?" "$T/timline.err" && ! grep -q 'did you mean' "$T/frob.err"; then
   t_pass unknown_command_did_you_mean
 else t_fail unknown_command_did_you_mean "exit $rc/$rc2/$rc3: $(cat "$T/tpo.err" "$T/timline.err" "$T/frob.err" | tr '\n' '|')"; fi
+
+# A mistyped option: the nearest long option of that command, when one is near
+# (getopt_long's own prefixes, "--lea" for --leaks, still work).
+"$HEAPSNAP" top --peek x >/dev/null 2>"$T/peek.err"; rc=$?
+"$HEAPSNAP" diff --kye function a b >/dev/null 2>"$T/kye.err"; rc2=$?
+"$HEAPSNAP" leaks --frobnicate x >/dev/null 2>"$T/ofrob.err"; rc3=$?
+"$HEAPSNAP" run --leeks=1 -- true >/dev/null 2>"$T/leeks.err"; rc4=$?
+if [ $rc = 2 ] && [ $rc2 = 2 ] && [ $rc3 = 2 ] && [ $rc4 = 2 ] &&
+   grep -qx "heapsnap: top: unknown option '--peek': did you mean '--peak'? (see heapsnap top --help)" "$T/peek.err" &&
+   grep -q "diff: unknown option '--kye': did you mean '--key'?" "$T/kye.err" &&
+   grep -q "run: unknown option '--leeks=1': did you mean '--leaks'?" "$T/leeks.err" &&
+   ! grep -q 'did you mean' "$T/ofrob.err"; then
+  t_pass unknown_option_did_you_mean
+else t_fail unknown_option_did_you_mean "exit $rc/$rc2/$rc3/$rc4: $(cat "$T/peek.err" "$T/kye.err" "$T/ofrob.err" "$T/leeks.err" | tr '\n' '|')"; fi
 
 # Every command: -h is --help (exit 0, the same text, on stdout), and no help
 # text shows a printf escape ("%%") or an unfilled conversion (but
@@ -84,4 +99,16 @@ else
   check "auto fp libunwind" run --unwind ""
   check "function" trend --key = fu
   [ -s "$c" ] && [ -z "$bad" ] && t_pass bash_completion_option_values || t_fail bash_completion_option_values "$bad"
+  # an option whose argument runs into its description reads as one word soup:
+  # "--suppressions FILE LeakSanitizer leak: lines ..." on one line
+  if man -l "$m/heapsnap-leaks.1" 2>/dev/null | col -b | grep -qx '  *--suppressions FILE' &&
+     ! man -l "$m/heapsnap-top.1" 2>/dev/null | col -b | grep -q -- '--alloc-fn PAT allocation'; then
+    t_pass man_option_apart_from_description
+  else t_fail man_option_apart_from_description "$(man -l "$m/heapsnap-leaks.1" 2>/dev/null | col -b | grep -- '--suppressions' | head -2)"; fi
+  # make uninstall takes back every file install put there
+  make --no-print-directory uninstall DESTDIR="$T/inst" PREFIX=/usr BUILD="$BUILD" >"$T/uninst.log" 2>&1
+  left=$(find "$T/inst" -type f | head -5)
+  if [ -z "$left" ] && [ ! -e "$T/inst/usr/lib/heapsnap" ] && [ -d "$T/inst/usr/share/man/man1" ]; then
+    t_pass uninstall_removes_what_install_put
+  else t_fail uninstall_removes_what_install_put "left: $left $(tail -c 200 "$T/uninst.log")"; fi
 fi

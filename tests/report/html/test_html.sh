@@ -87,23 +87,64 @@ then
   quiet html_peak_no_console_messages "$T/demopeak.log"
   dom html_flame_switched_to_peak "$T/demopeak.dom" 'class="fg" data-value="peak_space"'
   dom html_flame_peak_frames "$T/demopeak.dom" 'class="fg-frame"[^>]*data-func="table_add"'
+  # one box per function by default: main calls count_words at two lines, one box;
+  # "Split by line" (page.html#lines) splits it
+  dom html_flame_one_box_per_function "$T/demo.dom" 'class="fg" data-value="peak_space" data-layout="top-down"'
+  n=$(grep -o 'class="fg-frame"[^>]*data-func="count_words"' "$T/demo.dom" | wc -l)
+  [ "$n" = 1 ] && t_pass html_flame_function_not_split_by_line \
+    || t_fail html_flame_function_not_split_by_line "$n count_words boxes, want 1"
+  chr demolines "$T/demo.html#lines"
+  quiet html_lines_no_console_messages "$T/demolines.log"
+  dom html_flame_split_by_line "$T/demolines.dom" 'class="fg-frame"[^>]*data-func="count_words"' 2
+  dom html_flame_split_by_line_layout "$T/demolines.dom" 'data-layout="top-down lines"'
+  # inverted (bottom-up): the allocation sites first, their callers below
+  chr demoinv "$T/demo.html#inverted"
+  quiet html_inverted_no_console_messages "$T/demoinv.log"
+  dom html_flame_inverted_layout "$T/demoinv.dom" 'class="fg" data-value="peak_space" data-layout="inverted"'
+  first=$(grep -oE '<div class="fg-frame"[^>]*top: 18px[^>]*>' "$T/demoinv.dom" | grep -oE 'data-func="[^"]*"' | sort -u | tr '\n' ' ')
+  [ "$first" = 'data-func="cache_remember" data-func="table_add" data-func="table_grow" ' ] \
+    && t_pass html_flame_inverted_sites_first || t_fail html_flame_inverted_sites_first "first row: $first"
+  dom html_flame_inverted_callers_below "$T/demoinv.dom" '<div class="fg-frame"[^>]*data-func="count_words" style="[^"]*top: 36px'
+  # the timeline: the resident set's colour is its own; a line holds its value
+  # until the next point (steps: no segment slopes across a stretch without points)
+  heapc=$(grep -oE '<span class="key" data-kind="heap"[^>]*border-color: [^;]*' "$T/demo.dom" | sed 's/.*border-color: //')
+  rssc=$(grep -oE '<span class="key" data-kind="rss"[^>]*border-color: [^;]*' "$T/demo.dom" | sed 's/.*border-color: //')
+  [ -n "$heapc" ] && [ -n "$rssc" ] && [ "$heapc" != "$rssc" ] && t_pass html_timeline_rss_colour_distinct \
+    || t_fail html_timeline_rss_colour_distinct "heap '$heapc', RSS '$rssc'"
+  pts=$(grep -oE '<polyline points="[^"]*"[^>]*data-kind="heap"' "$T/demo.dom" | head -1 | sed 's/<polyline points="//; s/".*//')
+  slopes=$(echo "$pts" | tr ' ' '\n' | awk -F, 'NR > 1 && $1 != x && $2 != y { n++ } { x = $1; y = $2 } END { print n + 0 }')
+  [ -n "$pts" ] && [ "$slopes" = 0 ] && t_pass html_timeline_holds_values_between_points \
+    || t_fail html_timeline_holds_values_between_points "$slopes sloped segments in the heap line"
 else
   t_fail html_demo_written "$(head -c 300 "$T/h.err")"
 fi
 
 # --- the bar budget -------------------------------------------------------------
-# wideflame's stacks make over 5,000 bars; its widest subtree (deep: 60% of
+# wideflame's stacks make over 5,000 bars split by line; its widest subtree (deep: 60% of
 # the heap, 51 frames) is drawn whole, and the budget cuts the narrowest.
 fx_profile "$T/wide.hsnap" "$FX/wideflame" || t_fail html_wide_profiled "$(head -c 300 "$T/fx.err")"
 if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
-  chr wide "$T/wide.html"
+  chr wide "$T/wide.html#lines" # its bars are many by call line
   quiet html_budget_no_console_messages "$T/wide.log"
-  dom html_budget_applied "$T/wide.dom" 'class="fg" data-value="(inuse|peak)_space" data-cut="1"'
+  dom html_budget_applied "$T/wide.dom" 'class="fg" data-value="(inuse|peak)_space"[^>]* data-cut="1"'
   dom html_budget_keeps_widest_subtree "$T/wide.dom" 'class="fg-frame"[^>]*data-func="deep"' 51
   n=$(grep -oE 'class="fg-frame[^"]*"' "$T/wide.dom" | wc -l)
   [ "$n" -le 4010 ] && t_pass html_budget_bounds_bars || t_fail html_budget_bounds_bars "$n bars drawn"
 else
   t_fail html_wide_written "$(head -c 300 "$T/wide.err")"
+fi
+
+# --- a diff only between snapshots of one program -----------------------------------
+# demo's snapshots and wideflame's (written later): the latest is wideflame's, and
+# no earlier snapshot is of wideflame, so no diff across programs is offered.
+if [ -s "$T/wide.hsnap" ] && "$HEAPSNAP" html -o "$T/mixed.html" "$T/first.hsnap" "$T"/demo.*.hsnap "$T/wide.hsnap" 2>"$T/mixed.err"; then
+  chr mixed "$T/mixed.html"
+  quiet html_mixed_no_console_messages "$T/mixed.log"
+  dom html_mixed_drawn "$T/mixed.dom" '<body[^>]* data-ready="1"'
+  grep -q 'id="diff"' "$T/mixed.dom" && t_fail html_diff_only_within_one_program "a diff across demo and wideflame" \
+    || t_pass html_diff_only_within_one_program
+else
+  t_fail html_diff_only_within_one_program "html: $(head -c 300 "$T/mixed.err")"
 fi
 
 # --- hostile names ---------------------------------------------------------------

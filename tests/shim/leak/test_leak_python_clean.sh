@@ -14,5 +14,5 @@ for v in 2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13 system; do
   rc=$?
   if [ $rc = 0 ] && grep -q '^PASS leaks' "$T/py.out"; then t_pass $name
   else t_fail $name "exit $rc: $(grep -E 'FAIL|direct|error' "$T/py.out" | head -3 | tr '\n' ' ')"; fi
-  rm -f "$T"/heapsnap.*.hsnap
+  rm -f "$T"/*.hsnap
 done

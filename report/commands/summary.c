@@ -1,0 +1,206 @@
+/*
+ * summary.c - the few lines `heapsnap run` ends with, on stderr, as
+ * valgrind and LeakSanitizer end theirs and heaptrack names the command
+ * that analyzes its file: the traced peak and the site that held most of
+ * it (top --peak's first line), the heap at exit, under --leaks the LEAK
+ * SUMMARY `heapsnap leaks` prints (the program's own suppressions
+ * applied), and the command to run next: top --peak when the peak dwarfs
+ * the heap at exit, leaks when something leaked, else top.
+ *
+ * One process is summarized, at its latest snapshot (as `top` reads a
+ * series): of several, the one of largest peak (a shell's child, not the
+ * shell), and a line says so.  Only each process's latest snapshot is
+ * read (the socket names the writer of each), at most SUMMARY_LOOK of
+ * them, so a long series or a big process tree costs a few loads.
+ * Reading costs a load and the symbolization of the peak's traces, which
+ * `run -q` skips.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+#include "fmt.h"
+#include "lossrec.h"
+#include "stats.h"
+#include "summary.h"
+#include "supp.h"
+
+#define SUMMARY_LOOK 16 /* snapshots read at most */
+#define SUMMARY_DWARF 4 /* a peak this many times the heap at exit is the story */
+
+/* path as a shell word for a command to copy: as it is when plain,
+ * else in single quotes. */
+static const char *summary_word(const char *path, char *buf, size_t n)
+{
+    char shown[4096];
+    const char *p = esc_text(fmt_path(path), shown, sizeof(shown));
+    if (strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/%+-@,=:") ==
+        strlen(p))
+        snprintf(buf, n, "%s", p);
+    else {
+        size_t k = 0;
+        buf[k++] = '\'';
+        for (; *p && k + 6 < n; p++) {
+            if (*p == '\'') {
+                memcpy(buf + k, "'\\''", 4);
+                k += 4;
+            } else
+                buf[k++] = *p;
+        }
+        buf[k++] = '\'';
+        buf[k] = 0;
+    }
+    return buf;
+}
+
+/* Of mf's snapshots, the latest of each process (by the pid the socket
+ * named; one told through the file stands alone), the latest first, at
+ * most SUMMARY_LOOK of them read: the one of largest peak into *s, its
+ * path in *path, and in *nproc how many processes wrote.  0, or -1 when
+ * none loads. */
+static int summary_pick(const struct manifest *mf, struct snap *s, const char **path,
+                        size_t *nproc)
+{
+    char err[512];
+    int found = 0;
+    size_t looked = 0;
+    *nproc = 0;
+    for (size_t i = mf->n; i-- > 0;) {
+        pid_t pid = mf->e[i].pid;
+        int later = 0; /* a later snapshot of the same process */
+        for (size_t k = i + 1; pid && !later && k < mf->n; k++)
+            later = mf->e[k].pid == pid;
+        if (later)
+            continue;
+        ++*nproc;
+        struct snap t;
+        if (looked >= SUMMARY_LOOK || (looked++, snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0))
+            continue;
+        if (found && t.meta.peak_bytes <= s->meta.peak_bytes) {
+            snap_free(&t);
+            continue;
+        }
+        if (found)
+            snap_free(s);
+        *s = t;
+        *path = mf->e[i].path;
+        found = 1;
+    }
+    return found ? 0 : -1;
+}
+
+/* "peak SIZE in N blocks at T s; most at SITE (SIZE in N blocks)". */
+static void summary_peak(const struct snap *s, FILE *out)
+{
+    char sz[64], site[4600] = "";
+    if (!s->meta.peak_bytes) {
+        fprintf(out, "heapsnap: peak 0 B: no heap block was traced\n");
+        return;
+    }
+    if (!s->has_peak) {
+        fmt_size(sz, sizeof(sz), (double)s->meta.peak_bytes, 0);
+        fprintf(out, "heapsnap: peak %s\n", sz);
+        return;
+    }
+    struct stats_opts o = {.key = KEY_LINENO, .limit = 1};
+    struct stats *st = stats_new(&o);
+    size_t n = 0;
+    struct stat_entry **e = st && stats_add_values(st, s, s->peak_stats) == 0
+                                ? stats_sort(st, 0, &n) : NULL;
+    if (e && n) {
+        char key[4200], esz[64];
+        stats_key(KEY_LINENO, e[0], key, sizeof(key));
+        fmt_size(esz, sizeof(esz), (double)e[0]->size, 0);
+        snprintf(site, sizeof(site), "; most at %s (%s in %lld blocks)", key, esz,
+                 (long long)e[0]->count);
+    }
+    stats_free(st);
+    fmt_size(sz, sizeof(sz), (double)s->peak.bytes, 0);
+    fprintf(out, "heapsnap: peak %s in %llu blocks at %.3f s%s\n", sz,
+            (unsigned long long)s->peak.blocks, s->peak.t_ns / 1e9, site);
+}
+
+/* Valgrind's LEAK SUMMARY words over `heapsnap leaks`'s sums; 1 when
+ * something was lost (direct, indirect, cycle), 0 when not, -1 when the
+ * check did not run (a line says why). */
+static int summary_leaks(struct snap *s, const char *path, FILE *out)
+{
+    static const char *const words[LOSSREC_NKINDS] = {
+        "definitely lost", "indirectly lost", "lost in cycles", "possibly lost", "still reachable"};
+    char err[1024];
+    if (!s->lk.present) {
+        fprintf(out, "heapsnap: no leak check in this snapshot (%s)\n",
+                s->meta.flags & HSNAP_META_LEAKS_SKIPPED ? "it could not run: see the shim's "
+                "warning above"
+                : s->meta.flags & (HSNAP_META_LSAN_CHECKED | HSNAP_META_LSAN_OFF)
+                    ? "the program ran it itself, or turned it off, through LeakSanitizer's "
+                      "interface"
+                    : "not written at exit");
+        return -1;
+    }
+    struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_DEFAULT};
+    struct lossrec_set *ls = NULL;
+    char *paths[1] = {(char *)path};
+    if (supp_add_snaps(&lo.supp, s, paths, 1, err, sizeof(err)) < 0 ||
+        !(ls = lossrec_new(&lo)) || lossrec_add_snap(ls, s, path, err, sizeof(err)) < 0 ||
+        lossrec_finish(ls) < 0) {
+        lossrec_free(ls);
+        supp_free(lo.supp);
+        return -1;
+    }
+    struct lossrec_total supp;
+    const struct lossrec_total *sum = lossrec_summary(ls, &supp);
+    fprintf(out, "heapsnap: LEAK SUMMARY:\n");
+    for (int k = 0; k < LOSSREC_NKINDS; k++)
+        fprintf(out, "heapsnap:    %s: %llu bytes in %llu blocks\n", words[k],
+                (unsigned long long)sum[k].bytes, (unsigned long long)sum[k].blocks);
+    if (supp.blocks)
+        fprintf(out, "heapsnap:    suppressed: %llu bytes in %llu blocks\n",
+                (unsigned long long)supp.bytes, (unsigned long long)supp.blocks);
+    int lost = sum[LOSSREC_DIRECT].blocks + sum[LOSSREC_INDIRECT].blocks +
+               sum[LOSSREC_CYCLE].blocks > 0;
+    lossrec_free(ls);
+    supp_free(lo.supp);
+    return lost;
+}
+
+void summary_print(const struct manifest *mf, int leaks, FILE *out)
+{
+    struct snap s;
+    const char *path = NULL;
+    size_t nproc;
+    if (summary_pick(mf, &s, &path, &nproc) < 0)
+        return;
+    char word[8192], sz[64], exe[512];
+    summary_word(path, word, sizeof(word));
+    const char *base = strrchr(s.exe, '/');
+    esc_text(base ? base + 1 : s.exe, exe, sizeof(exe));
+    if (nproc > 1)
+        fprintf(out, "heapsnap: %zu processes wrote snapshots; of largest peak: pid %u (%s)\n",
+                nproc, s.meta.pid, exe);
+    else if (mf->n > 1)
+        fprintf(out, "heapsnap: the latest of %zu snapshots of pid %u (%s)\n", mf->n,
+                s.meta.pid, exe);
+    summary_peak(&s, out);
+    fmt_size(sz, sizeof(sz), (double)s.meta.current_bytes, 0);
+    fprintf(out, "heapsnap: %s %s in %llu blocks%s\n",
+            s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot", sz,
+            (unsigned long long)s.meta.live_blocks,
+            s.meta.sample_interval ? " (sampled: estimates)" : "");
+    int lost = leaks ? summary_leaks(&s, path, out) : 0;
+    uint64_t peak = s.has_peak ? s.peak.bytes : s.meta.peak_bytes;
+    if (lost > 0)
+        fprintf(out, "heapsnap: next: heapsnap leaks %s\n", word);
+    else if (peak && peak >= SUMMARY_DWARF * s.meta.current_bytes) {
+        char why[64];
+        if (s.meta.current_bytes)
+            snprintf(why, sizeof(why), "%.0fx the heap at exit",
+                     (double)peak / (double)s.meta.current_bytes);
+        else
+            snprintf(why, sizeof(why), "nothing was live at exit");
+        fprintf(out, "heapsnap: next: heapsnap top --peak %s (the peak is %s)\n", word, why);
+    } else
+        fprintf(out, "heapsnap: next: heapsnap top %s\n", word);
+    snap_free(&s);
+}

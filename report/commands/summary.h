@@ -1,0 +1,17 @@
+/*
+ * summary.h - the lines `heapsnap run` ends with (report/commands/summary.c).
+ */
+#ifndef REPORT_SUMMARY_H
+#define REPORT_SUMMARY_H
+
+#include <stdio.h>
+
+#include "manifest.h"
+
+/* Prints to out the summary of one process among the snapshots of mf:
+ * the one of largest peak, at its latest snapshot.  leaks: --leaks was
+ * asked (a LEAK SUMMARY, or why there is none).  Prints nothing when no
+ * snapshot of mf can be read. */
+void summary_print(const struct manifest *mf, int leaks, FILE *out);
+
+#endif

@@ -1,0 +1,95 @@
+# tests/report/commands/test_run_summary.sh - the lines `heapsnap run` ends with on
+# stderr (report/commands/summary.c): the peak and the site that held most of it,
+# the heap at exit, valgrind's LEAK SUMMARY under --leaks (the sums `heapsnap
+# leaks` prints), the next command (top --peak when the peak dwarfs the heap at
+# exit); CMD's stdout and status untouched; -q silences it.
+. tests/fixtures/lib.sh
+FX_TEST=run_summary fx_ready sites forker demo || return 0
+if ! tests/shim/leak/classes/build.sh direct_into_cycle >"$T/lf.log" 2>&1; then
+  t_fail run_summary "leak fixtures do not build: $(head -c 300 "$T/lf.log")"; return 0
+fi
+LF=$BUILD/leakfix
+
+# --- sites: the peak's top site and the heap at exit ----------------------------
+"$HEAPSNAP" run -o "$T/s.%p.hsnap" -- "$FX/sites" >"$T/s.out" 2>"$T/s.err"
+snap=$(sed -n 's/^heapsnap: wrote //p' "$T/s.err")
+# sites.c:52 holds 1024 KiB of the 1087 KiB live until exit (top_sites_lineno.txt)
+if grep -Eq '^heapsnap: peak 1087 KiB in 207 blocks at [0-9.]+ s; most at tests/fixtures/sites\.c:52 \(1024 KiB in 1 blocks\)$' "$T/s.err"; then
+  t_pass run_summary_names_peak_and_its_site
+else t_fail run_summary_names_peak_and_its_site "$(cat "$T/s.err")"; fi
+grep -qx 'heapsnap: at exit 1087 KiB in 207 blocks' "$T/s.err" && t_pass run_summary_names_heap_at_exit \
+  || t_fail run_summary_names_heap_at_exit "$(cat "$T/s.err")"
+grep -qx "heapsnap: next: heapsnap top $snap" "$T/s.err" && t_pass run_summary_names_next_command \
+  || t_fail run_summary_names_next_command "want 'next: heapsnap top $snap': $(cat "$T/s.err")"
+# what it names runs as written
+next=$(sed -n 's/^heapsnap: next: //p' "$T/s.err")
+if [ -n "$next" ] && (cd "$T" && eval "${next/heapsnap/\"\$HEAPSNAP\"}") >"$T/next.out" 2>&1 &&
+   grep -q 'sites.c:52: size=1024 KiB' "$T/next.out"; then t_pass run_summary_next_command_runs
+else t_fail run_summary_next_command_runs "'$next': $(head -c 300 "$T/next.out")"; fi
+
+# --- a program that frees its peak before exit: top --peak is the command to run --
+cat >"$T/dwarf.c" <<'EOF2'
+#include <stdlib.h>
+#include <string.h>
+static void *volatile keep;
+int main(void)
+{
+    char *p = malloc(1 << 20); /* line 6: the peak */
+    memset(p, 1, 1 << 20);
+    free(p);
+    keep = malloc(100);
+    return 0;
+}
+EOF2
+if t_build dwarf "$T/dwarf.c" 2>"$T/cc.err"; then
+  "$HEAPSNAP" run -o "$T/p.%p.hsnap" -- "$T/dwarf" >/dev/null 2>"$T/p.err"
+  snap=$(sed -n 's/^heapsnap: wrote //p' "$T/p.err")
+  if grep -Eq "^heapsnap: next: heapsnap top --peak $snap \(the peak is [0-9]+x the heap at exit\)$" "$T/p.err" &&
+     grep -Eq '^heapsnap: peak 1024 KiB in 1 blocks at .* most at .*dwarf\.c:6 \(1024 KiB in 1 blocks\)$' "$T/p.err"; then
+    t_pass run_summary_points_at_top_peak
+  else t_fail run_summary_points_at_top_peak "$(cat "$T/p.err")"; fi
+else t_fail run_summary_points_at_top_peak "cc: $(head -c 200 "$T/cc.err")"; fi
+
+# --- --leaks: valgrind's words over the sums `heapsnap leaks` prints -------------
+"$HEAPSNAP" run --leaks -o "$T/l.%p.hsnap" -- "$LF/direct_into_cycle" >/dev/null 2>"$T/l.err"
+snap=$(sed -n 's/^heapsnap: wrote //p' "$T/l.err")
+"$HEAPSNAP" leaks "$snap" >"$T/l.leaks" 2>&1
+want=$(sed -n '/^LEAK SUMMARY:/,$p' "$T/l.leaks" | sed -n \
+  -e 's/^   direct: /heapsnap:    definitely lost: /p' -e 's/^   indirect: /heapsnap:    indirectly lost: /p' \
+  -e 's/^   cycle: /heapsnap:    lost in cycles: /p' -e 's/^   possibly lost: /heapsnap:    possibly lost: /p' \
+  -e 's/^   still reachable: /heapsnap:    still reachable: /p')
+got=$(sed -n '/^heapsnap: LEAK SUMMARY:$/,/^heapsnap: next/p' "$T/l.err" | grep '^heapsnap:    ')
+if [ -n "$want" ] && [ "$want" = "$got" ] && grep -q '^heapsnap:    definitely lost: 24 bytes in 1 blocks$' "$T/l.err"; then
+  t_pass run_leaks_prints_leak_summary
+else t_fail run_leaks_prints_leak_summary "want (from heapsnap leaks) '$want', got '$got'"; fi
+grep -qx "heapsnap: next: heapsnap leaks $snap" "$T/l.err" && t_pass run_leaks_next_is_leaks \
+  || t_fail run_leaks_next_is_leaks "$(tail -3 "$T/l.err")"
+
+# --- several processes: the one of largest peak (forker's child), and a line says so --
+"$HEAPSNAP" run -o "$T/f.%p.hsnap" -- sh -c '"$1"; true' sh "$FX/forker" >/dev/null 2>"$T/f.err"
+if grep -Eq '^heapsnap: 3 processes wrote snapshots; of largest peak: pid [0-9]+ \(forker\)$' "$T/f.err" &&
+   grep -Eq '^heapsnap: peak .* most at tests/fixtures/forker\.c:21 ' "$T/f.err"; then
+  t_pass run_summary_of_several_processes_names_largest
+else t_fail run_summary_of_several_processes_names_largest "$(cat "$T/f.err")"; fi
+"$HEAPSNAP" run --interval 0.1 -o "$T/iv.%p.%n.hsnap" -- "$FX/demo" >/dev/null 2>"$T/iv.err"
+n=$(grep -c '^heapsnap: wrote ' "$T/iv.err")
+last=$(sed -n 's/^heapsnap: wrote //p' "$T/iv.err" | tail -1)
+if [ "$n" -ge 2 ] && grep -Eq "^heapsnap: the latest of $n snapshots of pid [0-9]+ \(demo\)$" "$T/iv.err" &&
+   grep -qx "heapsnap: next: heapsnap top $last" "$T/iv.err"; then
+  t_pass run_summary_of_a_series_is_its_latest
+else t_fail run_summary_of_a_series_is_its_latest "$(cat "$T/iv.err")"; fi
+
+# --- the program's stdout and status stay its own; -q says nothing ----------------
+"$HEAPSNAP" run -o "$T/x.%p.hsnap" -- sh -c 'echo out; echo err >&2; exit 7' >"$T/x.out" 2>"$T/x.err"
+rc=$?
+if [ "$rc" = 7 ] && [ "$(cat "$T/x.out")" = out ] && grep -q '^heapsnap: next:' "$T/x.err"; then
+  t_pass run_summary_keeps_stdout_and_status
+else t_fail run_summary_keeps_stdout_and_status "status $rc, stdout '$(cat "$T/x.out")'"; fi
+"$HEAPSNAP" run -q -o "$T/q.%p.hsnap" -- "$FX/sites" >"$T/q.out" 2>"$T/q.err"
+rc=$?
+set -- "$T"/q.*.hsnap
+if [ "$rc" = 0 ] && [ ! -s "$T/q.err" ] && [ -s "$1" ]; then t_pass run_quiet_says_nothing
+else t_fail run_quiet_says_nothing "status $rc, stderr: $(head -c 300 "$T/q.err")"; fi
+"$HEAPSNAP" run --quiet -o /nonexistent-dir/q.%p.hsnap -- "$FX/sites" >/dev/null 2>"$T/q2.err"
+grep -q 'could not write\|no snapshot was written\|warning' "$T/q2.err" && t_pass run_quiet_keeps_warnings \
+  || t_fail run_quiet_keeps_warnings "stderr: $(head -c 300 "$T/q2.err")"
