@@ -53,7 +53,7 @@ int state_reserve_fd(int fd, uint64_t off, uint64_t len); /* blocks allocated: 0
 void state_full(uint32_t flag, const char *what); /* a part is full: flag it, warn once */
 void state_name(char *out);       /* NAME.state beside the output */
 int state_create_file(void);      /* a new file at st.path: its descriptor, or -1 */
-void state_identity(void);        /* pid, ppid, start time into the header */
+void state_identity(void);        /* pid, ppid, start time, service into the header */
 /* statelife.c, for state.c */
 void state_rename_back(void);     /* the helper, after a failed exec */
 
