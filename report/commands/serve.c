@@ -129,6 +129,11 @@ static int serve_tcp(const char *spec, char *addr, size_t n, char *err, size_t e
         snprintf(err, errlen, "serve: bad value for --listen: '%s' (HOST:PORT, e.g. 127.0.0.1:9464)", spec);
         return -1;
     }
+    uint64_t pn;
+    if (cli_parse_count(colon + 1, 65535, &pn) != 0) {
+        snprintf(err, errlen, "serve: bad value for --listen: '%s' (the port: 0 to 65535)", spec);
+        return -1;
+    }
     memcpy(host, spec, (size_t)(colon - spec));
     host[colon - spec] = 0;
     snprintf(port, sizeof port, "%s", colon + 1);
@@ -183,7 +188,7 @@ static int serve_unix(const char *path, char *err, size_t errlen)
     }
     memcpy(a.sun_path, path, strlen(path) + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    mode_t old = umask(077);
+    mode_t old = umask(0177); /* a socket is made 0777 less the umask: 0600 */
     int r = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&a, sizeof a);
     umask(old);
     if (r != 0 || listen(fd, 64) != 0) {
