@@ -106,9 +106,9 @@ int heapprof_build(const struct snap *s, const struct snap *base, int kind, uint
 /* --- sdtargets.c: Prometheus' HTTP service discovery --------------------- */
 
 /* One target group per process, each targeting addr (host:port: the
- * agent as the client reached it), with
- * __param_pid (so that the scrape asks for that process alone) and the
- * process's labels as __meta_heapsnap_*. */
+ * agent as the client reached it), with an instance label of its own
+ * (addr?pid=N), __param_pid (so that the scrape asks for that process
+ * alone) and the process's labels as __meta_heapsnap_*. */
 void targets_write(FILE *out, const struct procs *ps, const char *addr);
 
 /* --- httpd.c: the server ------------------------------------------------- */

@@ -27,6 +27,7 @@ import json, sys
 groups = json.load(open(sys.argv[1]))
 g = [g for g in groups if g["labels"]["__meta_heapsnap_pid"] == sys.argv[2]][0]
 assert g["targets"] == ["127.0.0.1:" + sys.argv[3]], g
+assert g["labels"]["instance"] == "127.0.0.1:%s?pid=%s" % (sys.argv[3], sys.argv[2]), g
 assert g["labels"]["__meta_heapsnap_service"] == "checkout", g
 assert g["labels"]["__meta_heapsnap_program"] == "target", g
 ' "$T/body" "$P" "$SV_PORT" 2>"$T/py.err"; then t_pass serve_targets_is_http_sd_json_with_labels

@@ -19,6 +19,9 @@ sv_start || { t_fail serve_prometheus_agent_starts "$(head -c 300 "$T/serve.err"
 sv_target HEAPSNAP_SIGNAL=USR2 HEAPSNAP_SERVICE=cart
 P=$AT_PID
 at_cmd "a 1000"
+# a second process: targets share the agent's address, each must be up on its own
+env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/s.%p.hsnap" sleep 60 &
+P2=$!; SV_PIDS="$SV_PIDS $P2"
 
 # prometheus on a free port, on the shipped configuration
 PP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -67,7 +70,10 @@ else t_fail serve_prometheus_live_heap_matches_top_on_a_snapshot "query: '$PQ', 
 top_site="heapsnap_site_live_bytes{pid=\"$P\",site=\"grow_site (tests/shim/attach/target.c:36)\"}"
 if pq_wait "$top_site" 300000; then t_pass serve_prometheus_has_the_growing_site
 else t_fail serve_prometheus_has_the_growing_site "query: '$PQ'"; fi
-if pq_wait 'heapsnap_serve_processes{job="heapsnap-agent"}' 1; then t_pass serve_prometheus_scrapes_the_agent_itself
+if pq_wait "count(up{job=\"heapsnap\",instance=~\".*[?]pid=($P|$P2)\"} == 1)" 2; then
+  t_pass serve_prometheus_each_process_is_a_target_up
+else t_fail serve_prometheus_each_process_is_a_target_up "up of $P and $P2: '$PQ'"; fi
+if pq_wait "heapsnap_serve_processes{job=\"heapsnap-agent\"} >= bool 2" 1; then t_pass serve_prometheus_scrapes_the_agent_itself
 else t_fail serve_prometheus_scrapes_the_agent_itself "query: '$PQ'"; fi
 
 # the target ends: it leaves the active targets
