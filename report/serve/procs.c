@@ -14,7 +14,11 @@
  * same process while its start time (/proc/PID/stat) is; an exec maps a
  * new file, which replaces the old.  Only the served user's processes are
  * looked at (serve.h: procs_init), and reading a process's maps needs the
- * ptrace access the kernel grants its own user and root.
+ * ptrace access the kernel grants its own user and root.  A process without
+ * a state file is not read again for PROCS_RECHECK scans while its start
+ * time and executable stay (an exec into a profiled program is found at
+ * the next scan; an attach, within PROCS_RECHECK): a host runs hundreds of
+ * processes, and their maps are most of a scan's cost.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -31,6 +35,8 @@
 
 #include "cli.h"
 #include "hsnap_state.h"
+
+#define PROCS_RECHECK 5 /* scans between two reads of an unprofiled process's maps */
 #include "serve.h"
 
 static uint64_t procs_now_ns(void)
@@ -52,6 +58,8 @@ void procs_fini(struct procs *ps)
         if (ps->v[i].fd >= 0)
             close(ps->v[i].fd);
     free(ps->v);
+    free(ps->skip);
+    free(ps->fresh);
     memset(ps, 0, sizeof *ps);
 }
 
@@ -178,6 +186,19 @@ static void procs_names(struct proc *p)
     p->service[i] = 0;
 }
 
+static int procs_skip_cmp(const void *a, const void *b)
+{
+    const struct pskip *x = a, *y = b;
+    return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* k kept for the next scan. */
+static void procs_skip(struct procs *ps, const struct pskip *k)
+{
+    if (grow_array((void **)&ps->fresh, &ps->capfresh, ps->nfresh + 1, sizeof *ps->fresh) == 0)
+        ps->fresh[ps->nfresh++] = *k;
+}
+
 /* pid looked at: kept, added, replaced (an exec's file) or not ours. */
 static void procs_visit(struct procs *ps, pid_t pid)
 {
@@ -185,19 +206,35 @@ static void procs_visit(struct procs *ps, pid_t pid)
     char path[4096];
     dev_t dev;
     ino_t ino;
-    if (procs_uid(pid, &uid) != 0 || (ps->uid != (uid_t)-1 && uid != ps->uid))
+    struct stat sb;
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    /* the directory's owner is the process's euid: a first sieve */
+    if (stat(path, &sb) != 0 || (ps->uid != (uid_t)-1 && sb.st_uid != ps->uid && sb.st_uid != 0))
         return;
-    if (procs_mapped(pid, path, sizeof path, &dev, &ino) != 0)
-        return;
-    uint64_t start = procs_start(pid);
     struct proc *p = procs_find(ps, pid);
-    if (p && p->start_ticks == start && p->dev == dev && p->ino == ino && p->uid == uid) {
+    struct pskip k = {.pid = pid, .start_ticks = procs_start(pid), .checked = ps->scan};
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    if (stat(path, &sb) == 0)
+        k.exe_dev = sb.st_dev, k.exe_ino = sb.st_ino;
+    const struct pskip *old = p ? NULL : bsearch(&k, ps->skip, ps->nskip, sizeof k, procs_skip_cmp);
+    if (old && old->start_ticks == k.start_ticks && old->exe_dev == k.exe_dev &&
+        old->exe_ino == k.exe_ino && ps->scan - old->checked < PROCS_RECHECK) {
+        procs_skip(ps, old);
+        return;
+    }
+    if (procs_uid(pid, &uid) != 0 || (ps->uid != (uid_t)-1 && uid != ps->uid) ||
+        procs_mapped(pid, path, sizeof path, &dev, &ino) != 0) {
+        procs_skip(ps, &k);
+        return;
+    }
+    if (p && p->start_ticks == k.start_ticks && p->dev == dev && p->ino == ino && p->uid == uid) {
         p->seen = ps->scan;
         return;
     }
     int fd = procs_open(pid, path, dev, ino, uid);
     if (fd < 0) {
         ps->errors++;
+        procs_skip(ps, &k);
         return;
     }
     if (!p) {
@@ -209,9 +246,8 @@ static void procs_visit(struct procs *ps, pid_t pid)
     } else if (p->fd >= 0) {
         close(p->fd);
     }
-    memset(p, 0, sizeof *p);
-    *p = (struct proc){.pid = pid, .start_ticks = start, .uid = uid, .fd = fd, .dev = dev,
-                       .ino = ino, .seen = ps->scan};
+    *p = (struct proc){.pid = pid, .start_ticks = k.start_ticks, .uid = uid, .fd = fd,
+                       .dev = dev, .ino = ino, .seen = ps->scan};
     procs_names(p);
 }
 
@@ -246,6 +282,11 @@ size_t procs_scan(struct procs *ps, unsigned min_ms)
     }
     ps->n = k;
     qsort(ps->v, ps->n, sizeof *ps->v, procs_cmp);
+    struct pskip *t = ps->skip; /* this scan's skipped ones are the next scan's */
+    size_t tcap = ps->capskip;
+    ps->skip = ps->fresh, ps->nskip = ps->nfresh, ps->capskip = ps->capfresh;
+    ps->fresh = t, ps->nfresh = 0, ps->capfresh = tcap;
+    qsort(ps->skip, ps->nskip, sizeof *ps->skip, procs_skip_cmp);
     ps->scanned_ns = procs_now_ns();
     return ps->n;
 }

@@ -33,9 +33,21 @@ struct proc {
     unsigned seen;          /* the scan that saw it last */
 };
 
+/* A process looked at and found without a state file of ours: not looked
+ * at again for PROCS_RECHECK scans while it is the same image. */
+struct pskip {
+    pid_t pid;
+    uint64_t start_ticks;
+    dev_t exe_dev;          /* what /proc/PID/exe is: an exec changes it */
+    ino_t exe_ino;
+    unsigned checked;       /* the scan that read its maps */
+};
+
 struct procs {
     struct proc *v;
     size_t n, cap;
+    struct pskip *skip, *fresh; /* the last scan's, sorted by pid; this scan's */
+    size_t nskip, capskip, nfresh, capfresh;
     unsigned scan;          /* scans so far */
     uid_t uid;              /* the user served; (uid_t)-1: every user */
     uint64_t scanned_ns;    /* CLOCK_MONOTONIC of the last scan */

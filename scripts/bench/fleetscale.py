@@ -4,13 +4,14 @@ processes (scripts/bench/programs/fleetwork.c, preloaded with the shim) on this 
 `heapsnap serve` on a free 127.0.0.1 port, and Debian's prometheus on the shipped
 dist/prometheus.yml scraping every process through /targets every second.
 
-Two windows of SECONDS each: scraped (prometheus running), then idle (prometheus
-stopped, the agent still up).  Prints, for the scraped window: the scrapes missed
-(N x SECONDS expected, less the samples of up == 1 Prometheus stored), the slowest and
-mean scrape, the agent's CPU (% of one core) and its resident set (now and at most);
-and the workers' CPU time in each window (their ratio: what being scraped costs them).
+A window of SECONDS scraped: the scrapes missed (N x SECONDS expected, less the samples
+of up == 1 Prometheus stored), the slowest and mean scrape, the agent's CPU (% of one
+core) and its resident set (now and at most).  Then ROUNDS pairs of WINDOW seconds,
+scraped and not (prometheus stopped by SIGSTOP), interleaved with the order alternating:
+the workers' CPU time scraped over not, the median of the pairs' ratios (what being
+scraped costs a process: its state file is read, the process itself is not touched).
 
-Usage: scripts/bench/fleetscale.py [--procs 50] [--seconds 120]
+Usage: scripts/bench/fleetscale.py [--procs 50] [--seconds 120] [--rounds 6] [--window 10]
 Needs build/heapsnap and build/libheapsnap.so (make), prometheus (install-deps test).
 """
 
@@ -20,6 +21,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +80,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--procs", type=int, default=50)
     ap.add_argument("--seconds", type=int, default=120)
+    ap.add_argument("--rounds", type=int, default=6, help="scraped/not window pairs")
+    ap.add_argument("--window", type=int, default=10, help="seconds of each window")
     a = ap.parse_args()
     if not shutil.which("prometheus"):
         sys.exit("fleetscale: prometheus is not installed (scripts/install-deps.sh test)")
@@ -123,13 +127,19 @@ def main():
         slowest = query(url, 'max(max_over_time(scrape_duration_seconds{job="heapsnap"}%s))' % rng)
         mean = query(url, 'avg(avg_over_time(scrape_duration_seconds{job="heapsnap"}%s))' % rng)
         rss, hwm = status_kib(agent.pid, "VmRSS"), status_kib(agent.pid, "VmHWM")
-        prom.send_signal(signal.SIGTERM)
-        prom.wait(30)
-        # the idle window: the same workers, not scraped
-        time.sleep(2)
-        w2 = sum(cpu_s(w.pid) for w in workers)
-        time.sleep(a.seconds)
-        w3 = sum(cpu_s(w.pid) for w in workers)
+        # the workers' cost of being scraped: windows scraped and not (prometheus
+        # stopped), interleaved, the order alternating; the median of the ratios
+        ratios = []
+        for r in range(a.rounds):
+            got = {}
+            for scraped in ((True, False) if r % 2 == 0 else (False, True)):
+                prom.send_signal(signal.SIGCONT if scraped else signal.SIGSTOP)
+                time.sleep(1)
+                w_a = sum(cpu_s(w.pid) for w in workers)
+                time.sleep(a.window)
+                got[scraped] = sum(cpu_s(w.pid) for w in workers) - w_a
+            ratios.append(got[True] / got[False] if got[False] > 0 else 0)
+        prom.send_signal(signal.SIGCONT)
         expected = a.procs * a.seconds
         print("fleetscale: %d processes, scraped every 1 s for %d s (prometheus %s)"
               % (a.procs, a.seconds, subprocess.run(["prometheus", "--version"], capture_output=True,
@@ -138,8 +148,10 @@ def main():
         print("  scrape duration: mean %.1f ms, slowest %.1f ms" % (mean * 1e3, slowest * 1e3))
         print("  agent: %.2f%% of one core, RSS %.1f MiB (peak %.1f MiB)"
               % (100 * (c1 - c0) / (t1 - t0), rss / 1024, hwm / 1024))
-        print("  workers' CPU: %.2f s scraped, %.2f s not (ratio %.3f)"
-              % (w1 - w0, w3 - w2, (w1 - w0) / (w3 - w2) if w3 > w2 else 0))
+        print("  workers' CPU in the scraped window: %.2f s" % (w1 - w0))
+        print("  workers' CPU scraped / not, %d rounds of %d s: median %.3f (%s)"
+              % (a.rounds, a.window, statistics.median(ratios),
+                 " ".join("%.3f" % x for x in ratios)))
     finally:
         for p in procs:
             if p.poll() is None:
