@@ -29,6 +29,7 @@ struct msite {
     uint32_t ident;         /* the site frame's identity (frames.h) */
     const struct frame *f;
     uint64_t bytes;
+    char *name;             /* its label, "function (file:line)" (owned) */
 };
 
 /* One process's figures for the scrape. */
@@ -39,7 +40,7 @@ struct mproc {
     struct state_info info;
     uint64_t live, blocks, peak, mmap, failed, rss, limit;
     struct msite *sites;    /* the top ones, largest first */
-    size_t nsites;
+    size_t nsites, nnames;  /* shown; named (to free) */
 };
 
 void metrics_label(FILE *out, const char *v)
@@ -65,16 +66,40 @@ static int msite_cmp_ident(const void *a, const void *b)
     return (x->ident > y->ident) - (x->ident < y->ident);
 }
 
+static int msite_cmp_name(const void *a, const void *b)
+{
+    const struct msite *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
 static int msite_cmp_bytes(const void *a, const void *b)
 {
     const struct msite *x = a, *y = b;
     if (x->bytes != y->bytes)
         return x->bytes > y->bytes ? -1 : 1;
-    return strcmp(x->f->func, y->f->func);
+    return strcmp(x->name, y->name);
+}
+
+/* v[0..*n) merged where equal by cmp (bytes summed, the later names freed). */
+static void msite_merge(struct msite *v, size_t *n, int (*cmp)(const void *, const void *))
+{
+    size_t k = 0;
+    qsort(v, *n, sizeof *v, cmp);
+    for (size_t i = 0; i < *n; i++) {
+        if (k && cmp(&v[k - 1], &v[i]) == 0) {
+            v[k - 1].bytes += v[i].bytes;
+            free(v[i].name);
+        } else {
+            v[k++] = v[i];
+        }
+    }
+    *n = k;
 }
 
 /* m's sites by live bytes, the top ones kept: traces grouped by the frame
- * of their allocation site (its function, file and line). */
+ * of their allocation site, then by its label (function, file and line:
+ * two frames alike but for their module would be two series of one name,
+ * which a scraper refuses). */
 static void metrics_sites(struct mproc *m, int top)
 {
     const struct snap *s = &m->s;
@@ -84,19 +109,25 @@ static void metrics_sites(struct mproc *m, int top)
         const struct frames_trace *t;
         if (!s->stats[i].live_bytes || !(t = frames_get(s, i)))
             continue;
-        v[n++] = (struct msite){t->fr[t->site]->ident, t->fr[t->site], s->stats[i].live_bytes};
+        v[n++] = (struct msite){.ident = t->fr[t->site]->ident, .f = t->fr[t->site],
+                                .bytes = s->stats[i].live_bytes};
     }
-    qsort(v, n, sizeof *v, msite_cmp_ident);
-    size_t k = 0;
+    msite_merge(v, &n, msite_cmp_ident);
     for (size_t i = 0; i < n; i++) {
-        if (k && v[k - 1].ident == v[i].ident)
-            v[k - 1].bytes += v[i].bytes;
-        else
-            v[k++] = v[i];
+        char buf[4400];
+        v[i].name = strdup(export_frame_name(v[i].f, buf, sizeof buf));
+        if (!v[i].name) { /* out of memory: the sites are left out */
+            for (size_t j = 0; j < i; j++)
+                free(v[j].name);
+            n = 0;
+            break;
+        }
     }
-    qsort(v, k, sizeof *v, msite_cmp_bytes);
+    msite_merge(v, &n, msite_cmp_name);
+    qsort(v, n, sizeof *v, msite_cmp_bytes);
     m->sites = v;
-    m->nsites = k < (size_t)top ? k : (size_t)top;
+    m->nsites = n < (size_t)top ? n : (size_t)top;
+    m->nnames = n;
 }
 
 static void metrics_read(struct procs *ps, struct mproc *m, const struct proc *p, int top)
@@ -229,11 +260,10 @@ static void metrics_procs(FILE *out, const struct metrics_opts *o, const struct 
                    "Live bytes of the process's largest allocation sites (--top of them).");
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < m[i].nsites; k++) {
-            char buf[4400];
             fputs("heapsnap_site_live_bytes", out);
             metrics_labels(out, m[i].p);
             fputs(",site=\"", out);
-            metrics_label(out, export_frame_name(m[i].sites[k].f, buf, sizeof buf));
+            metrics_label(out, m[i].sites[k].name);
             fprintf(out, "\"} %" PRIu64 "\n", m[i].sites[k].bytes);
         }
 }
@@ -276,6 +306,8 @@ void metrics_write(FILE *out, struct procs *ps, const pid_t *which, size_t n,
     if (o->openmetrics)
         fputs("# EOF\n", out);
     for (size_t i = 0; m && i < k; i++) {
+        for (size_t j = 0; j < m[i].nnames; j++)
+            free(m[i].sites[j].name);
         free(m[i].sites);
         if (m[i].up)
             snap_free(&m[i].s);

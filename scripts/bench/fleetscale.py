@@ -112,8 +112,8 @@ def main():
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(prom)
         url = "http://127.0.0.1:%d" % pport
-        wait_until("every process up in Prometheus (%d of them)" % a.procs,
-                   lambda: query(url, 'count(up{job="heapsnap"} == 1)') == a.procs,
+        wait_until("every process a target of Prometheus (%d of them)" % a.procs,
+                   lambda: query(url, 'count(up{job="heapsnap"})') == a.procs,
                    lambda: "%d up, %d workers alive" % (query(url, 'count(up{job="heapsnap"} == 1)'),
                                                         sum(w.poll() is None for w in workers)))
         # the scraped window
