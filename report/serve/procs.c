@@ -2,23 +2,20 @@
  * procs.c - the processes of the host that keep a state file (serve.h),
  * found as they start and followed until they end.
  *
- * A process that runs the shim with its state on (preloaded, started by
- * `heapsnap run`, or attached) maps its state file's header page for its
- * whole life (shim/state.c), so /proc/PID/maps names it: a mapping at
- * offset 0 of a file whose name ends in ".state".  It is opened through
- * /proc/PID/root (the process's own view of the file system: a container's
- * file is found too), kept only when it is the very file mapped (device
- * and inode), a regular file owned by the process's effective user, and
- * starts with the state's magic; the descriptor is kept, so each read
- * costs the process nothing and a rename changes nothing.  A pid is the
- * same process while its start time (/proc/PID/stat) is; an exec maps a
- * new file, which replaces the old.  Only the served user's processes are
- * looked at (serve.h: procs_init), and reading a process's maps needs the
- * ptrace access the kernel grants its own user and root.  A process without
- * a state file is not read again for PROCS_RECHECK scans while its start
- * time and executable stay (an exec into a profiled program is found at
- * the next scan; an attach, within PROCS_RECHECK): a host runs hundreds of
- * processes, and their maps are most of a scan's cost.
+ * A process that runs the shim with its state on maps its state file's
+ * header page for its whole life (shim/state.c): /proc/PID/maps names it,
+ * a mapping at offset 0 of a file named *.state.  It is opened through
+ * /proc/PID/root (a container's file is found too) and kept only when it
+ * is the very file mapped (device, inode), a regular file owned by the
+ * process's effective user, with the state's magic; the descriptor is
+ * kept, so a read costs the process nothing and a rename changes nothing.
+ * A pid is the same process while its start time is; an exec maps a new
+ * file, which replaces the old.  Only the served user's processes are
+ * looked at (procs_init); reading maps needs the ptrace access the kernel
+ * grants a process's own user and root.  A process without a state file
+ * is read again only after PROCS_RECHECK scans while its start time and
+ * executable stay (an exec is seen at once, an attach within the recheck):
+ * a host runs hundreds of processes, whose maps are most of a scan's cost.
  */
 #include <ctype.h>
 #include <dirent.h>
