@@ -18,6 +18,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <uthash.h>
+
+#include "cli.h"
 #include "escape.h"
 #include "export.h"
 #include "frames.h"
@@ -26,21 +29,41 @@
 #define METRICS_MAX_TOP 100 /* --top's bound */
 
 struct msite {
-    uint32_t ident;         /* the site frame's identity (frames.h) */
-    const struct frame *f;
+    const char *name;       /* its label, "function (file:line)" (the cache's) */
     uint64_t bytes;
-    char *name;             /* its label, "function (file:line)" (owned) */
+};
+
+/* A process's traces' sites, kept from one scrape to the next: a state
+ * file's traces are numbered once and only added to (hsnap_state.h), so
+ * only the traces new since the last scrape are resolved (frames_get),
+ * and a scrape of a process whose traces did not change resolves
+ * nothing.  Traces are grouped by their label (function, file and line):
+ * two frames alike but for their module would be two series of one name,
+ * which a scraper refuses. */
+struct pname {
+    char *name;
+    uint32_t idx;           /* in psites.names */
+    UT_hash_handle hh;
+};
+
+struct psites {
+    uint32_t n;             /* traces resolved */
+    uint32_t *site;         /* trace -> index of its label */
+    size_t capsite;
+    struct pname *byname;   /* uthash by name */
+    struct pname **names;   /* by index */
+    size_t nnames, capnames;
 };
 
 /* One process's figures for the scrape. */
 struct mproc {
-    const struct proc *p;
+    struct proc *p;
     int up;                 /* its state was read */
     struct snap s;
     struct state_info info;
     uint64_t live, blocks, peak, mmap, failed, rss, limit;
     struct msite *sites;    /* the top ones, largest first */
-    size_t nsites, nnames;  /* shown; named (to free) */
+    size_t nsites;
 };
 
 void metrics_label(FILE *out, const char *v)
@@ -60,18 +83,6 @@ void metrics_label(FILE *out, const char *v)
     }
 }
 
-static int msite_cmp_ident(const void *a, const void *b)
-{
-    const struct msite *x = a, *y = b;
-    return (x->ident > y->ident) - (x->ident < y->ident);
-}
-
-static int msite_cmp_name(const void *a, const void *b)
-{
-    const struct msite *x = a, *y = b;
-    return strcmp(x->name, y->name);
-}
-
 static int msite_cmp_bytes(const void *a, const void *b)
 {
     const struct msite *x = a, *y = b;
@@ -80,57 +91,85 @@ static int msite_cmp_bytes(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* v[0..*n) merged where equal by cmp (bytes summed, the later names freed). */
-static void msite_merge(struct msite *v, size_t *n, int (*cmp)(const void *, const void *))
+void metrics_forget(struct proc *p)
 {
-    size_t k = 0;
-    qsort(v, *n, sizeof *v, cmp);
-    for (size_t i = 0; i < *n; i++) {
-        if (k && cmp(&v[k - 1], &v[i]) == 0) {
-            v[k - 1].bytes += v[i].bytes;
-            free(v[i].name);
-        } else {
-            v[k++] = v[i];
-        }
+    struct psites *c = p->sites;
+    if (!c)
+        return;
+    struct pname *k, *tmp;
+    HASH_ITER(hh, c->byname, k, tmp) {
+        HASH_DEL(c->byname, k);
+        free(k->name);
+        free(k);
     }
-    *n = k;
+    free(c->names);
+    free(c->site);
+    free(c);
+    p->sites = NULL;
 }
 
-/* m's sites by live bytes, the top ones kept: traces grouped by the frame
- * of their allocation site, then by its label (function, file and line:
- * two frames alike but for their module would be two series of one name,
- * which a scraper refuses). */
+/* The index of label name in c, added when new; -1 when out of memory. */
+static long psites_name(struct psites *c, const char *name)
+{
+    struct pname *k;
+    HASH_FIND_STR(c->byname, name, k);
+    if (k)
+        return k->idx;
+    if (grow_array((void **)&c->names, &c->capnames, c->nnames + 1, sizeof *c->names) < 0 ||
+        !(k = calloc(1, sizeof *k)))
+        return -1;
+    if (!(k->name = strdup(name))) {
+        free(k);
+        return -1;
+    }
+    k->idx = (uint32_t)c->nnames;
+    c->names[c->nnames++] = k;
+    HASH_ADD_KEYPTR(hh, c->byname, k->name, strlen(k->name), k);
+    return k->idx;
+}
+
+/* p's cache brought to s's traces: 0, or -1 (out of memory, or s holds
+ * fewer traces than resolved: not the same file, the cache is dropped). */
+static int psites_update(struct proc *p, const struct snap *s)
+{
+    if (p->sites && p->sites->n > s->ntraces)
+        metrics_forget(p);
+    struct psites *c = p->sites ? p->sites : (p->sites = calloc(1, sizeof *c));
+    if (!c || grow_array((void **)&c->site, &c->capsite, (size_t)s->ntraces + 1, sizeof *c->site) < 0)
+        return -1;
+    for (; c->n < s->ntraces; c->n++) {
+        const struct frames_trace *t = frames_get(s, c->n);
+        char buf[4400];
+        long idx = t ? psites_name(c, export_frame_name(t->fr[t->site], buf, sizeof buf)) : -1;
+        if (idx < 0)
+            return -1;
+        c->site[c->n] = (uint32_t)idx;
+    }
+    return 0;
+}
+
+/* m's top sites by live bytes. */
 static void metrics_sites(struct mproc *m, int top)
 {
     const struct snap *s = &m->s;
-    struct msite *v = calloc(s->ntraces + 1, sizeof *v);
+    if (psites_update(m->p, s) != 0)
+        return;
+    struct psites *c = m->p->sites;
+    uint64_t *sum = calloc(c->nnames + 1, sizeof *sum);
+    struct msite *v = calloc(c->nnames + 1, sizeof *v);
     size_t n = 0;
-    for (uint32_t i = 0; v && i < s->ntraces; i++) {
-        const struct frames_trace *t;
-        if (!s->stats[i].live_bytes || !(t = frames_get(s, i)))
-            continue;
-        v[n++] = (struct msite){.ident = t->fr[t->site]->ident, .f = t->fr[t->site],
-                                .bytes = s->stats[i].live_bytes};
-    }
-    msite_merge(v, &n, msite_cmp_ident);
-    for (size_t i = 0; i < n; i++) {
-        char buf[4400];
-        v[i].name = strdup(export_frame_name(v[i].f, buf, sizeof buf));
-        if (!v[i].name) { /* out of memory: the sites are left out */
-            for (size_t j = 0; j < i; j++)
-                free(v[j].name);
-            n = 0;
-            break;
-        }
-    }
-    msite_merge(v, &n, msite_cmp_name);
+    for (uint32_t i = 0; sum && v && i < s->ntraces; i++)
+        sum[c->site[i]] += s->stats[i].live_bytes;
+    for (size_t k = 0; sum && v && k < c->nnames; k++)
+        if (sum[k])
+            v[n++] = (struct msite){.name = c->names[k]->name, .bytes = sum[k]};
+    free(sum);
     qsort(v, n, sizeof *v, msite_cmp_bytes);
     m->sites = v;
     m->nsites = n < (size_t)top ? n : (size_t)top;
-    m->nnames = n;
 }
 
-static void metrics_read(struct procs *ps, struct mproc *m, const struct proc *p, int top)
+static void metrics_read(struct procs *ps, struct mproc *m, struct proc *p, int top)
 {
     char err[512];
     memset(m, 0, sizeof *m);
@@ -295,7 +334,7 @@ void metrics_write(FILE *out, struct procs *ps, const pid_t *which, size_t n,
     struct mproc *m = calloc(cnt + 1, sizeof *m);
     int top = o->top > METRICS_MAX_TOP ? METRICS_MAX_TOP : o->top;
     for (size_t i = 0; m && i < cnt; i++) {
-        const struct proc *p = which ? procs_find(ps, which[i]) : &ps->v[i];
+        struct proc *p = which ? procs_find(ps, which[i]) : &ps->v[i];
         if (p)
             metrics_read(ps, &m[k++], p, top);
     }
@@ -306,8 +345,6 @@ void metrics_write(FILE *out, struct procs *ps, const pid_t *which, size_t n,
     if (o->openmetrics)
         fputs("# EOF\n", out);
     for (size_t i = 0; m && i < k; i++) {
-        for (size_t j = 0; j < m[i].nnames; j++)
-            free(m[i].sites[j].name);
         free(m[i].sites);
         if (m[i].up)
             snap_free(&m[i].s);

@@ -51,9 +51,11 @@ void procs_init(struct procs *ps, uid_t uid)
 
 void procs_fini(struct procs *ps)
 {
-    for (size_t i = 0; i < ps->n; i++)
+    for (size_t i = 0; i < ps->n; i++) {
         if (ps->v[i].fd >= 0)
             close(ps->v[i].fd);
+        metrics_forget(&ps->v[i]);
+    }
     free(ps->v);
     free(ps->skip);
     free(ps->fresh);
@@ -240,8 +242,10 @@ static void procs_visit(struct procs *ps, pid_t pid)
             return;
         }
         p = &ps->v[ps->n++];
-    } else if (p->fd >= 0) {
-        close(p->fd);
+    } else {
+        if (p->fd >= 0)
+            close(p->fd);
+        metrics_forget(p);
     }
     *p = (struct proc){.pid = pid, .start_ticks = k.start_ticks, .uid = uid, .fd = fd,
                        .dev = dev, .ino = ino, .seen = ps->scan};
@@ -272,10 +276,13 @@ size_t procs_scan(struct procs *ps, unsigned min_ms)
     closedir(d);
     size_t k = 0;
     for (size_t i = 0; i < ps->n; i++) {
-        if (ps->v[i].seen == ps->scan)
+        if (ps->v[i].seen == ps->scan) {
             ps->v[k++] = ps->v[i];
-        else if (ps->v[i].fd >= 0)
-            close(ps->v[i].fd);
+        } else {
+            if (ps->v[i].fd >= 0)
+                close(ps->v[i].fd);
+            metrics_forget(&ps->v[i]);
+        }
     }
     ps->n = k;
     qsort(ps->v, ps->n, sizeof *ps->v, procs_cmp);

@@ -31,6 +31,7 @@ struct proc {
     char exe[512];          /* /proc/PID/exe ("" when unreadable) */
     char service[40];       /* HEAPSNAP_SERVICE from the state's header */
     unsigned seen;          /* the scan that saw it last */
+    struct psites *sites;   /* its traces' sites, kept by metrics.c (NULL: none) */
 };
 
 /* A process looked at and found without a state file of ours: not looked
@@ -99,6 +100,9 @@ struct metrics_opts {
  * ignored) into out when o->procs, and the agent's own when o->self. */
 void metrics_write(FILE *out, struct procs *ps, const pid_t *which, size_t n,
                    const struct metrics_opts *o, const struct serve_stats *st);
+
+/* p's kept sites released (it ended, or is another image). */
+void metrics_forget(struct proc *p);
 
 /* A label value escaped as both formats want it (backslash, quote, new
  * line; bytes that are not UTF-8 as '?'). */

@@ -15,13 +15,14 @@ trap sv_end EXIT
 # sv_start [OPTIONS...]: heapsnap serve --listen 127.0.0.1:0 OPTIONS in the
 # background; SV_PID, SV_PORT, SV_URL once it says where it listens.
 sv_start() {
+  rm -f "$T/serve.err" # an earlier agent's line must not be read for this one's
   "$HEAPSNAP" serve --listen 127.0.0.1:0 "$@" 2>"$T/serve.err" &
   SV_PID=$!
   SV_PIDS="$SV_PIDS $SV_PID"
   SV_PORT=
   local end=$((SECONDS + 10))
   while [ $SECONDS -lt $end ] && [ -z "$SV_PORT" ]; do
-    SV_PORT=$(sed -n 's|^heapsnap serve: listening on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$T/serve.err")
+    SV_PORT=$(sed -n 's|^heapsnap serve: listening on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$T/serve.err" 2>/dev/null)
     [ -n "$SV_PORT" ] || sleep 0.02
   done
   SV_URL=http://127.0.0.1:$SV_PORT
