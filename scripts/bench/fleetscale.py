@@ -11,6 +11,9 @@ scraped and not (prometheus stopped by SIGSTOP), interleaved with the order alte
 the workers' CPU time scraped over not, the median of the pairs' ratios (what being
 scraped costs a process: its state file is read, the process itself is not touched).
 
+As root, the workers and the agent run as nobody (setpriv), so that the agent serves them
+alone, not the other profiled processes of a shared host.
+
 Usage: scripts/bench/fleetscale.py [--procs 50] [--seconds 120] [--rounds 6] [--window 10]
 Needs build/heapsnap and build/libheapsnap.so (make), prometheus (install-deps test).
 """
@@ -91,12 +94,22 @@ def main():
         exe = os.path.join(work, "fleetwork")
         subprocess.run(["gcc", "-O2", "-g", os.path.join(ROOT, "scripts/bench/programs/fleetwork.c"),
                         "-o", exe], check=True)
-        env = dict(os.environ, LD_PRELOAD=os.path.join(BUILD, "libheapsnap.so"),
-                   HEAPSNAP_SERVICE="fleetwork", HEAPSNAP_OUTPUT=os.path.join(work, "w.%p.hsnap"))
-        workers = [subprocess.Popen([exe], env=env) for _ in range(a.procs)]
+        shim = os.path.join(work, "libheapsnap.so")
+        shutil.copy(os.path.join(BUILD, "libheapsnap.so"), shim)
+        # As root, the workers and the agent run as nobody: an agent of its own user
+        # serves these workers alone, not the other profiled processes of the host.
+        alone = []
+        if os.geteuid() == 0 and shutil.which("setpriv"):
+            alone = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            os.chmod(work, 0o1777)
+            for f in (exe, shim):
+                os.chmod(f, 0o755)
+        env = dict(os.environ, LD_PRELOAD=shim, HEAPSNAP_SERVICE="fleetwork",
+                   HEAPSNAP_OUTPUT=os.path.join(work, "w.%p.hsnap"))
+        workers = [subprocess.Popen(alone + [exe], env=env) for _ in range(a.procs)]
         procs += workers
-        agent = subprocess.Popen([os.path.join(BUILD, "heapsnap"), "serve", "--listen",
-                                  "127.0.0.1:0"], stderr=subprocess.PIPE, text=True)
+        agent = subprocess.Popen(alone + [os.path.join(BUILD, "heapsnap"), "serve", "--listen",
+                                          "127.0.0.1:0"], stderr=subprocess.PIPE, text=True)
         procs.append(agent)
         line = agent.stderr.readline()
         port = line.strip().rsplit(":", 1)[1].rstrip("/")
@@ -112,9 +125,11 @@ def main():
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(prom)
         url = "http://127.0.0.1:%d" % pport
+        # the workers' targets only, whatever else the agent serves
+        sel = 'job="heapsnap",instance=~".*[?]pid=(%s)"' % "|".join(str(w.pid) for w in workers)
         wait_until("every process a target of Prometheus (%d of them)" % a.procs,
-                   lambda: query(url, 'count(up{job="heapsnap"})') == a.procs,
-                   lambda: "%d up, %d workers alive" % (query(url, 'count(up{job="heapsnap"} == 1)'),
+                   lambda: query(url, 'count(up{%s})' % sel) == a.procs,
+                   lambda: "%d up, %d workers alive" % (query(url, 'count(up{%s} == 1)' % sel),
                                                         sum(w.poll() is None for w in workers)))
         # the scraped window
         w0 = sum(cpu_s(w.pid) for w in workers)
@@ -123,9 +138,9 @@ def main():
         c1, t1 = cpu_s(agent.pid), time.monotonic()
         w1 = sum(cpu_s(w.pid) for w in workers)
         rng = "[%ds]" % a.seconds
-        ok = query(url, 'sum(sum_over_time(up{job="heapsnap"}%s))' % rng)
-        slowest = query(url, 'max(max_over_time(scrape_duration_seconds{job="heapsnap"}%s))' % rng)
-        mean = query(url, 'avg(avg_over_time(scrape_duration_seconds{job="heapsnap"}%s))' % rng)
+        ok = query(url, 'sum(sum_over_time(up{%s}%s))' % (sel, rng))
+        slowest = query(url, 'max(max_over_time(scrape_duration_seconds{%s}%s))' % (sel, rng))
+        mean = query(url, 'avg(avg_over_time(scrape_duration_seconds{%s}%s))' % (sel, rng))
         rss, hwm = status_kib(agent.pid, "VmRSS"), status_kib(agent.pid, "VmHWM")
         # the workers' cost of being scraped: windows scraped and not (prometheus
         # stopped), interleaved, the order alternating; the median of the ratios
