@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,7 +27,7 @@
 #include "serve.h"
 
 #define SERVE_PORT "9464"       /* the default port: beside Prometheus exporters' range */
-#define SERVE_MAX_CONNS 64u
+#define SERVE_MAX_CONNS 256u /* Prometheus keeps a connection open per target (process) */
 #define SERVE_TIMEOUT_S 10u
 
 static volatile sig_atomic_t serve_stop;
@@ -217,6 +218,13 @@ int cmd_serve(int argc, char **argv, char *err, size_t errlen)
     struct serve_cfg cfg = {.listen_fd = fd, .is_unix = a.unix_path != NULL, .addr = addr,
                             .top = a.top, .max_conns = SERVE_MAX_CONNS,
                             .timeout_s = SERVE_TIMEOUT_S};
+    /* a descriptor per process served and per connection: the soft limit
+     * (often 1024) raised to the hard one */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     struct procs ps;
     procs_init(&ps, a.all_users ? (uid_t)-1 : geteuid());
     struct sigaction sa = {.sa_handler = serve_on_signal}, old_int, old_term, old_pipe;

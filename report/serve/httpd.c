@@ -32,7 +32,8 @@
 #include "serve.h"
 
 #define HTTPD_HEAD_BYTES 16384  /* a request's head: method, URL, headers */
-#define HTTPD_PER_CLIENT 32     /* connections at once from one address */
+#define HTTPD_PER_CLIENT 256    /* connections at once from one address: a scraper
+                                   keeps one per target, a target per process */
 #define HTTPD_RESET_LOADS 512   /* state reads between resets of the symbols */
 #define HTTPD_SCAN_MS 1000      /* /proc read again at most this often */
 

@@ -165,12 +165,12 @@ case "$got:$got2" in
   4??:4??|000:4??|4??:000|000:000) t_pass serve_refuses_oversized_requests ;;
   *) t_fail serve_refuses_oversized_requests "long URL $got, header flood $got2" ;;
 esac
-# more connections than the limit (64), held open, then closed
+# more connections than the limit (256), held open, then closed
 python3 - "$SV_PORT" <<'PY' 2>"$T/py.err"
 import socket, sys, time
 port = int(sys.argv[1])
 held = []
-for _ in range(200):
+for _ in range(400):
     try:
         held.append(socket.create_connection(("127.0.0.1", port), timeout=2))
     except OSError:
