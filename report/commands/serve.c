@@ -42,8 +42,8 @@ static void serve_usage(void)
 {
     printf("usage: heapsnap serve [--listen HOST:PORT | --unix PATH] [--top N] [--all-users]\n"
            "The fleet agent: every process of this host that runs heapsnap with its state\n"
-           "file (heapsnap run, LD_PRELOAD, heapsnap attach), found as it starts and ends,\n"
-           "served over HTTP until SIGINT or SIGTERM:\n"
+           "file (heapsnap run, LD_PRELOAD, HEAPSNAP_STATE=64 heapsnap attach), found as it\n"
+           "starts and ends, served over HTTP until SIGINT or SIGTERM:\n"
            "  /metrics[?pid=N]       Prometheus text format (OpenMetrics when asked): live\n"
            "                         heap, blocks, peak, RSS, mmap bytes, allocations,\n"
            "                         frees, failures, the state's health and the top sites\n"
