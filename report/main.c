@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"attach", cmd_attach, "profile a running process from now on (ptrace; no restart)"},
     {"detach", cmd_detach, "end an attach: last snapshot, the process runs on as before"},
     {"live", cmd_live, "a terminal view of a running process's heap, refreshed each second"},
+    {"serve", cmd_serve, "the fleet agent: every profiled process to Prometheus and pprof"},
     {"top", cmd_top, "live memory by line, file, function, module or traceback"},
     {"diff", cmd_diff, "what changed between two snapshots (tracemalloc compare_to)"},
     {"leaks", cmd_leaks, "loss records and LEAK SUMMARY from the reference model"},

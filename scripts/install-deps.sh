@@ -4,11 +4,13 @@
 #   build: compiler toolchain and the libraries the shim and CLI link against,
 #          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto),
 #          toml++ for the gate's rules file, help2man for `make install`'s man pages,
-#          ncurses for `heapsnap live`'s view
+#          ncurses for `heapsnap live`'s view, libmicrohttpd for `heapsnap serve`'s HTTP
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and
 #          python3-dev (tests/shim/python builds a C extension and checks the frame layout),
 #          python3-venv, -pip, -wheel and -setuptools (pip installs ./python offline),
-#          python3-pytest (the pytest plugin's tests run a real pytest),
+#          python3-pytest (the pytest plugin's tests run a real pytest), python3-yaml and
+#          systemd's systemd-analyze (tests/report/serve checks the shipped configurations),
+#          curl (the HTTP client of tests/report/serve),
 #          binutils' nm and addr2line, go for `go tool pprof`, man-db (the man pages'
 #          test renders one), chromium for the HTML
 #          report, tmux (tests/report/commands/test_live*.sh drive the live view in it),
@@ -16,8 +18,9 @@
 #          debhelper, dpkg-dev, fakeroot and lintian (the Debian package's test
 #          builds it with dpkg-buildpackage and checks it with lintian),
 #          and the services tests/services/ runs: redis,
-#          nginx, memcached and their load clients; installed without starting them:
-#          the tests run their own)
+#          nginx, memcached and their load clients, and prometheus (with promtool:
+#          tests/report/serve scrapes `heapsnap serve` and tests the shipped alert
+#          rules); installed without starting them: the tests run their own)
 #   npm:   nodejs/npm, then the JSON validators for the tests (ajv-cli, ajv-formats,
 #          the SARIF 2.1.0 schema as @microsoft/sarif-multitool-linux ships it, and
 #          speedscope's file-format schema as the speedscope package ships it)
@@ -30,11 +33,13 @@ set -eu
 level=${1:-build}
 
 build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
-            libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev"
+            libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev
+            libmicrohttpd-dev"
 test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
-           python3-setuptools python3-pytest libxml2-utils valgrind procps binutils golang-go man-db
+           python3-setuptools python3-pytest python3-yaml libxml2-utils valgrind procps binutils golang-go man-db systemd
+           curl
            chromium tmux time debhelper dpkg-dev fakeroot lintian"
-service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools"
+service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"
 minimal_pkgs="debootstrap git"
 

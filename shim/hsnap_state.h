@@ -30,6 +30,7 @@
 #define HSTATE_CHUNK (HSTATE_IDS * 16u)         /* bytes of a chunk of cells */
 #define HSTATE_DIR_MAX 960u                     /* chunks the directory names */
 #define HSTATE_NO_DOC 0xffffffffu               /* doc_slot: none written yet */
+#define HSTATE_SERVICE 40u                      /* bytes of the service's name, its NUL too */
 
 /* state: what the process was doing when it last wrote the word */
 enum { HSTATE_RUNNING = 1, HSTATE_EXITED = 2 };
@@ -90,6 +91,7 @@ struct hsnap_state_head {
     uint32_t reserved0;
     uint64_t traces_off, traces_cap;
     uint32_t dir[HSTATE_DIR_MAX];
+    char service[HSTATE_SERVICE]; /* HEAPSNAP_SERVICE, NUL-padded; zeros in older files */
 };
 
 #pragma pack(pop)

@@ -51,6 +51,7 @@ enum opt_id {
     OPT_MAPPED_ROOTS,
     OPT_STATE,
     OPT_LIVE,
+    OPT_SERVICE,
     OPT_COUNT
 };
 
@@ -166,6 +167,9 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "1: serve `heapsnap live PID` on /tmp/heapsnap-UID/PID.sock (0600, in a 0700 directory) "
      "and keep the state file on (64 MiB if HEAPSNAP_STATE is 0); `heapsnap run --live` "
      "sets it; 0: no socket, nothing served", 0, 1, 0},
+    [OPT_SERVICE] = {"HEAPSNAP_SERVICE", OPT_STR, "",
+     "the service this process belongs to, kept in its state file's header (up to 39 bytes) "
+     "for `heapsnap serve`, whose metrics carry it as the label service", 0, 0, 0},
 };
 
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the

@@ -389,6 +389,13 @@ void state_identity(void)
     st.h->ppid = (uint32_t)getppid();
     st.h->start_ns = life_start_ns();
     st.h->beat_ns = life_now_ns();
+    /* the service's name, cut to its field (the reader checks what it holds) */
+    const char *svc = opt_str(OPT_SERVICE);
+    size_t i = 0;
+    for (; svc[i] && i + 1 < HSTATE_SERVICE; i++)
+        st.h->service[i] = svc[i];
+    for (; i < HSTATE_SERVICE; i++)
+        st.h->service[i] = 0;
 }
 
 /* Start-up (before recording): the file, unless HEAPSNAP_STATE=0, the

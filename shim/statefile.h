@@ -54,7 +54,7 @@ void state_full(uint32_t flag, const char *what); /* a part is full: flag it, wa
 void state_name(char *out);       /* NAME.state beside the output */
 int state_create_file(char *t);   /* a new file, named t for now: its descriptor, or -1 */
 int state_name_file(const char *t); /* ... given st.path once whole: 0, or -1 */
-void state_identity(void);        /* pid, ppid, start time into the header */
+void state_identity(void);        /* pid, ppid, start time, service into the header */
 /* statelife.c, for state.c */
 void state_rename_back(void);     /* the helper, after a failed exec */
 

@@ -283,10 +283,11 @@ void state_reattach(void)
     if (!atomic_load(&st.done) || opt_int(OPT_STATE) == 0)
         return;
     state_name(st.path);
-    int fd = state_create_file();
+    char t[NAME_MAX_PATH + 64];
+    int fd = state_create_file(t);
     if (fd < 0 || state_move_all(-1, fd) != 0) {
         if (fd >= 0) {
-            unlink(st.path);
+            unlink(t);
             close(fd);
         }
         opt_debug("a new session has no state file: cannot make ", st.path, "");
@@ -296,6 +297,10 @@ void state_reattach(void)
     state_restart();
     state_identity();
     st.h->state = HSTATE_RUNNING;
+    if (state_name_file(t) != 0) { /* the pieces stay mapped, with no name */
+        atomic_store(&st.unnamed, 1);
+        opt_debug("a new session's state file cannot be named ", st.path, "");
+    }
     atomic_store(&st.warned_full, 0);
     atomic_store(&st.done, 0);
     rchan_tell_state(st.path);

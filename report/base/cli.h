@@ -28,6 +28,7 @@ int cmd_timeline(int argc, char **argv, char *err, size_t errlen);
 int cmd_attach(int argc, char **argv, char *err, size_t errlen);
 int cmd_detach(int argc, char **argv, char *err, size_t errlen);
 int cmd_live(int argc, char **argv, char *err, size_t errlen);
+int cmd_serve(int argc, char **argv, char *err, size_t errlen);
 /* run --live (report/commands/live.c): the view of pid, which run started,
  * once its control socket answers; drain(arg) when extra is readable (not
  * 0: extra is done with).  0 when it closed or pid ended, 2 with err. */

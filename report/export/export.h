@@ -12,6 +12,10 @@
 
 struct export_opts {
     int value;          /* enum prof_value: folded's value, speedscope's first */
+    int nvalues;        /* pprof: the first N of prof_values only (0: all); 4 is
+                           Go's heap profile (alloc_*, inuse_*, in its order) */
+    const char *default_type; /* pprof: default_sample_type (NULL: inuse_space,
+                                 "": none, as Go's heap profile) */
 };
 
 /* Each writes p to out; 0, or -1 with a one-line reason in err ("out of

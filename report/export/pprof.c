@@ -44,6 +44,7 @@ struct pp_key {
 
 struct pp {
     const struct prof *p;
+    int nv;              /* values per sample (export_opts.nvalues) */
     struct pp_key *strings, *functions, *locations, *mappings;
     char **str;
     size_t nstr, capstr;
@@ -248,7 +249,7 @@ static void pp_samples(struct pp *x)
         s->n_location_id = counts[i];
         s->location_id = x->locids + at;
         at += counts[i];
-        s->n_value = PROF_NVALUES;
+        s->n_value = (size_t)x->nv;
         s->value = x->values + i * PROF_NVALUES;
         memcpy(s->value, p->stacks[i].v, sizeof(p->stacks[i].v));
     }
@@ -257,21 +258,24 @@ static void pp_samples(struct pp *x)
 
 /* --- the profile ------------------------------------------------------------- */
 
-static void pp_header(struct pp *x, pb_profile *pf, pb_valuetype *vt, pb_valuetype **vtp,
-                      pb_valuetype *period, int64_t *comment)
+static void pp_header(struct pp *x, const struct export_opts *o, pb_profile *pf,
+                      pb_valuetype *vt, pb_valuetype **vtp, pb_valuetype *period,
+                      int64_t *comment)
 {
     const struct prof *p = x->p;
     uint64_t last = 0;
     pp_str(x, ""); /* string_table[0] */
-    for (int i = 0; i < PROF_NVALUES; i++) {
+    for (int i = 0; i < x->nv; i++) {
         perftools__profiles__value_type__init(&vt[i]);
         vt[i].type = pp_str(x, prof_values[i].name);
         vt[i].unit = pp_str(x, prof_values[i].unit);
         vtp[i] = &vt[i];
     }
-    pf->n_sample_type = PROF_NVALUES;
+    pf->n_sample_type = (size_t)x->nv;
     pf->sample_type = vtp;
-    pf->default_sample_type = pp_str(x, prof_values[PROF_INUSE_SPACE].name);
+    if (!o->default_type || o->default_type[0])
+        pf->default_sample_type =
+            pp_str(x, o->default_type ? o->default_type : prof_values[PROF_INUSE_SPACE].name);
     perftools__profiles__value_type__init(period);
     period->type = pp_str(x, "space");
     period->unit = pp_str(x, "bytes");
@@ -365,11 +369,12 @@ static void **pp_ptrs(void *base, size_t n, size_t elem)
 int pprof_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
                 size_t errlen)
 {
-    struct pp x = {.p = p};
+    struct pp x = {.p = p, .nv = o->nvalues > 0 && o->nvalues < PROF_NVALUES ? o->nvalues
+                                                                             : PROF_NVALUES};
     pb_profile pf = PERFTOOLS__PROFILES__PROFILE__INIT;
     pb_valuetype vt[PROF_NVALUES], *vtp[PROF_NVALUES], period;
     int64_t comment;
-    pp_header(&x, &pf, vt, vtp, &period, &comment);
+    pp_header(&x, o, &pf, vt, vtp, &period, &comment);
     pp_samples(&x);
     pf.sample = (pb_sample **)pp_ptrs(x.smp, x.nsmp, sizeof(*x.smp));
     pf.mapping = (pb_mapping **)pp_ptrs(x.map, x.nmap, sizeof(*x.map));

@@ -33,6 +33,9 @@
 
 #define STATE_MAX_DOC (1ull << 34) /* a document this big is damage */
 
+_Static_assert(sizeof(((struct state_info *)0)->service) == HSTATE_SERVICE,
+               "state_info holds the header's service name");
+
 static int st_fail(char *err, size_t errlen, const char *why)
 {
     snprintf(err, errlen, "state file: %s", why);
@@ -542,6 +545,17 @@ static void st_patch(uint8_t *d, uint64_t len, int64_t (*acc)[2], uint32_t n,
     }
 }
 
+/* The header's service name into out (HSTATE_SERVICE bytes): what the
+ * shim copied, cut at the first byte that is not printable ASCII (the
+ * field is the process's to write, and ends up in labels). */
+static void st_service(const struct hsnap_state_head *h, char *out)
+{
+    size_t i = 0;
+    for (; i + 1 < HSTATE_SERVICE && h->service[i] >= 0x20 && h->service[i] < 0x7f; i++)
+        out[i] = h->service[i];
+    out[i] = 0;
+}
+
 /* The traces the document holds (its TRACES count), 0 when it has none. */
 static uint32_t st_ntraces(const uint8_t *d, uint64_t len)
 {
@@ -624,6 +638,8 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     info->state = h.state;
     info->flags = h.flags;
     info->size = h.file_size;
+    info->start_ns = h.start_ns;
+    st_service(&h, info->service);
     info->used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len +
                  (uint64_t)h.stacks_n * 8 + dd->len;
     rc = 0;

@@ -17,6 +17,8 @@ struct state_info {
     uint32_t state, flags; /* HSTATE_RUNNING / _EXITED; HSTATE_FULL_* */
     uint64_t size, used;   /* the bound and the bytes in use */
     uint64_t later_bytes;  /* live bytes of sites born after the last document */
+    uint64_t start_ns;     /* when the process started (CLOCK_REALTIME) */
+    char service[40];      /* HEAPSNAP_SERVICE, printable ASCII and NUL-ended ("": none) */
 };
 
 /* Why a state file whose HSTATE_FULL_* flags are flags misses sites ("the

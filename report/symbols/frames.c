@@ -68,11 +68,14 @@ struct shown {
     UT_hash_handle hh;
 };
 
-/* The command's stacks.  snaps[serial - 1] belongs to the snapshot of that
- * load serial. */
+/* The command's stacks.  snaps[serial - lo] belongs to the snapshot of that
+ * load serial: serials grow for the process's life, and a process that
+ * loads without end (heapsnap serve) resets between (frames_fini), so the
+ * array starts at the lowest serial asked since. */
 static struct {
     struct frames_snap *snaps;
     size_t capsnaps;
+    uint64_t lo;                   /* snaps[0]'s serial (0: none asked yet) */
     struct stack *stacks;          /* uthash by fr */
     struct shown *shown;           /* uthash by idents */
     uint32_t nshown;
@@ -224,11 +227,25 @@ static int py_trim(const struct frame **fr, int n)
 static struct frames_snap *snap_view(const struct snap *s)
 {
     size_t old = fx.capsnaps;
-    if (s->serial == 0 ||
-        grow_array((void **)&fx.snaps, &fx.capsnaps, s->serial, sizeof(*fx.snaps)) < 0)
+    if (s->serial == 0)
+        return NULL;
+    if (!fx.lo)
+        fx.lo = s->serial;
+    if (s->serial < fx.lo) { /* older than every one asked: the array moves up */
+        size_t shift = (size_t)(fx.lo - s->serial);
+        if (grow_array((void **)&fx.snaps, &fx.capsnaps, old + shift, sizeof(*fx.snaps)) < 0)
+            return NULL;
+        memmove(fx.snaps + shift, fx.snaps, old * sizeof(*fx.snaps));
+        memset(fx.snaps, 0, shift * sizeof(*fx.snaps));
+        memset(fx.snaps + old + shift, 0, (fx.capsnaps - old - shift) * sizeof(*fx.snaps));
+        fx.lo = s->serial;
+        old = fx.capsnaps;
+    }
+    size_t at = (size_t)(s->serial - fx.lo);
+    if (grow_array((void **)&fx.snaps, &fx.capsnaps, at + 1, sizeof(*fx.snaps)) < 0)
         return NULL;
     memset(fx.snaps + old, 0, (fx.capsnaps - old) * sizeof(*fx.snaps));
-    struct frames_snap *v = &fx.snaps[s->serial - 1];
+    struct frames_snap *v = &fx.snaps[at];
     if (v->traces)
         return v;
     int ok = (v->mods = calloc(s->nmodules + 1, sizeof(*v->mods))) &&

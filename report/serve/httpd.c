@@ -1,0 +1,377 @@
+/*
+ * httpd.c - the HTTP server of `heapsnap serve` (serve.h): its routes,
+ * its bounds and its loop.
+ *
+ * HTTP is libmicrohttpd's (Debian's libmicrohttpd): a small C server made
+ * for embedding, that parses requests itself, bounds what a connection may
+ * hold and how long it may idle, and runs in the caller's loop; parsing
+ * HTTP by hand is what a scraper-facing agent must not do.  It runs
+ * without threads of its own (MHD_USE_EPOLL, polled here), so the process
+ * table, the snapshot loader and the symbolizer, none of them thread-safe,
+ * are only ever used by this thread.  A request for a profile over N
+ * seconds (?seconds=N) is suspended with the first read in hand, and
+ * resumed by the loop when its time is up, so it holds nothing up.
+ *
+ * Routes: GET or HEAD of /metrics[?pid=N|?agent], /targets, /debug/pprof/heap and
+ * /allocs ?pid=N[&seconds=N], and / (their list); any other path is 404,
+ * another method 405, a bad pid or seconds 400.  Bounds: the connections
+ * at once (and per client address), the bytes of a request's head (a
+ * longer URL is refused by the library), an idle connection's seconds.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "frames.h"
+#include "serve.h"
+
+#define HTTPD_HEAD_BYTES 16384  /* a request's head: method, URL, headers */
+#define HTTPD_PER_CLIENT 256    /* connections at once from one address: a scraper
+                                   keeps one per target, a target per process */
+#define HTTPD_RESET_LOADS 512   /* state reads between resets of the symbols */
+#define HTTPD_SCAN_MS 1000      /* /proc read again at most this often */
+
+enum { R_INDEX, R_METRICS, R_TARGETS, R_HEAP, R_ALLOCS };
+
+/* A request's state, kept while it is suspended (?seconds=N). */
+struct hreq {
+    struct MHD_Connection *c;
+    int route;
+    pid_t pid;
+    uint64_t due_ns;       /* CLOCK_MONOTONIC when its second read is due */
+    int waiting, resumed;
+    struct snap base;      /* the first read */
+    struct hreq *next;     /* the waiting list */
+};
+
+struct httpd {
+    const struct serve_cfg *cfg;
+    struct procs *ps;
+    struct serve_stats st;
+    struct hreq *waiting;
+    uint64_t reset_at;     /* ps->loads at the last reset of the symbols */
+};
+
+static uint64_t httpd_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static enum MHD_Result httpd_reply(struct httpd *h, struct MHD_Connection *c, unsigned status,
+                                   const char *type, void *body, size_t len, int owned)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (owned)
+            free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, "Allow", "GET, HEAD");
+    if (!strcmp(type, "application/octet-stream"))
+        MHD_add_response_header(r, "Content-Disposition", "attachment; filename=\"profile\"");
+    if (status >= 400)
+        h->st.errors++;
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* A one-line plain-text answer (an error's reason). */
+static enum MHD_Result httpd_text(struct httpd *h, struct MHD_Connection *c, unsigned status,
+                                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static enum MHD_Result httpd_text(struct httpd *h, struct MHD_Connection *c, unsigned status,
+                                  const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return MHD_NO;
+    return httpd_reply(h, c, status, "text/plain; charset=utf-8", msg, (size_t)n, 1);
+}
+
+/* The query's argument name as a number in [lo, hi]: 0 with *out, 1 when
+ * absent, -1 when it is not such a number. */
+static int httpd_arg(struct MHD_Connection *c, const char *name, uint64_t lo, uint64_t hi,
+                     uint64_t *out)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!v)
+        return 1;
+    return cli_parse_count(v, hi, out) == 0 && *out >= lo ? 0 : -1;
+}
+
+/* The body written into f (open_memstream's over *mem, *len) answered
+ * with type: both are set only once f is closed. */
+static enum MHD_Result httpd_stream(struct httpd *h, struct MHD_Connection *c, const char *type,
+                                    char **mem, size_t *len, FILE *f)
+{
+    if (fclose(f) != 0) {
+        free(*mem);
+        return httpd_text(h, c, 500, "out of memory\n");
+    }
+    return httpd_reply(h, c, 200, type, *mem, *len, 1);
+}
+
+static enum MHD_Result httpd_metrics(struct httpd *h, struct MHD_Connection *c)
+{
+    uint64_t pid;
+    int has = httpd_arg(c, "pid", 1, INT_MAX, &pid);
+    const char *v;
+    size_t vn;
+    int agent = MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "agent", 5, &v, &vn) ==
+                MHD_YES; /* ?agent, with a value or without */
+    if (has < 0)
+        return httpd_text(h, c, 400, "bad pid (a process id)\n");
+    if (has == 0 && agent)
+        return httpd_text(h, c, 400, "pid and agent: one of them\n");
+    pid_t one = (pid_t)pid;
+    if (has == 0 && !procs_find(h->ps, one))
+        return httpd_text(h, c, 404, "no process %d with a state file here\n", (int)one);
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    struct metrics_opts o = {.openmetrics = accept && strstr(accept, "application/openmetrics-text"),
+                             .top = h->cfg->top, .self = has != 0, .procs = has == 0 || !agent};
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    if (!f)
+        return httpd_text(h, c, 500, "out of memory\n");
+    uint64_t t0 = httpd_now_ns();
+    h->st.scrapes++;
+    metrics_write(f, h->ps, has == 0 ? &one : NULL, 1, &o, &h->st);
+    h->st.last_scrape_s = (double)(httpd_now_ns() - t0) / 1e9;
+    return httpd_stream(h, c, o.openmetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                            : "text/plain; version=0.0.4; charset=utf-8", &mem, &len, f);
+}
+
+/* The address the client reached the agent by (its Host header, when it
+ * is a plain host[:port]), which /targets names as every target: an agent
+ * listening on 0.0.0.0 is scraped at the address Prometheus used. */
+static const char *httpd_host(struct httpd *h, struct MHD_Connection *c)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    if (!host || !host[0] || strlen(host) > 255 || h->cfg->is_unix ||
+        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+            strlen(host))
+        return h->cfg->addr;
+    return host;
+}
+
+static enum MHD_Result httpd_targets(struct httpd *h, struct MHD_Connection *c)
+{
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    if (!f)
+        return httpd_text(h, c, 500, "out of memory\n");
+    targets_write(f, h->ps, httpd_host(h, c));
+    return httpd_stream(h, c, "application/json", &mem, &len, f);
+}
+
+/* The profile of x->pid now (less x->base when it waited). */
+static enum MHD_Result httpd_profile(struct httpd *h, struct MHD_Connection *c, struct hreq *x)
+{
+    struct proc *p = procs_find(h->ps, x->pid);
+    struct snap s;
+    struct state_info info;
+    char err[512];
+    uint8_t *buf;
+    size_t len;
+    if (!p)
+        return httpd_text(h, c, 404, "no process %d with a state file here\n", (int)x->pid);
+    if (procs_load(h->ps, p, &s, &info, err, sizeof err) != 0)
+        return httpd_text(h, c, 503, "process %d: %s\n", (int)x->pid, err);
+    if (x->resumed && s.meta.start_ns != x->base.meta.start_ns) {
+        snap_free(&s);
+        return httpd_text(h, c, 409, "process %d is another program since the first read (exec)\n",
+                          (int)x->pid);
+    }
+    int rc = heapprof_build(&s, x->resumed ? &x->base : NULL,
+                            x->route == R_ALLOCS ? HEAPPROF_ALLOCS : HEAPPROF_HEAP, &buf, &len,
+                            err, sizeof err);
+    snap_free(&s);
+    if (rc != 0)
+        return httpd_text(h, c, 500, "%s\n", err);
+    return httpd_reply(h, c, 200, "application/octet-stream", buf, len, 1);
+}
+
+/* /debug/pprof/heap or /allocs: at once, or suspended for ?seconds=N. */
+static enum MHD_Result httpd_pprof(struct httpd *h, struct MHD_Connection *c, struct hreq *x)
+{
+    uint64_t pid, secs;
+    char err[512];
+    struct state_info info;
+    int has = httpd_arg(c, "pid", 1, INT_MAX, &pid);
+    if (has != 0)
+        return httpd_text(h, c, 400, "%s pid (the process id, ?pid=N)\n", has > 0 ? "no" : "bad");
+    x->pid = (pid_t)pid;
+    if ((has = httpd_arg(c, "seconds", 1, SERVE_MAX_SECONDS, &secs)) < 0)
+        return httpd_text(h, c, 400, "invalid value for \"seconds\" (1 to %d)\n", SERVE_MAX_SECONDS);
+    if (has > 0)
+        return httpd_profile(h, c, x);
+    struct proc *p = procs_find(h->ps, x->pid);
+    if (!p)
+        return httpd_text(h, c, 404, "no process %d with a state file here\n", (int)x->pid);
+    if (procs_load(h->ps, p, &x->base, &info, err, sizeof err) != 0)
+        return httpd_text(h, c, 503, "process %d: %s\n", (int)x->pid, err);
+    x->waiting = 1;
+    x->due_ns = httpd_now_ns() + secs * 1000000000u;
+    x->next = h->waiting;
+    h->waiting = x;
+    MHD_suspend_connection(c);
+    return MHD_YES;
+}
+
+static int httpd_route(const char *url)
+{
+    static const struct {
+        const char *path;
+        int route;
+    } routes[] = {{"/", R_INDEX}, {"/metrics", R_METRICS}, {"/targets", R_TARGETS},
+                  {"/debug/pprof/heap", R_HEAP}, {"/debug/pprof/allocs", R_ALLOCS}};
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        if (!strcmp(url, routes[i].path))
+            return routes[i].route;
+    return -1;
+}
+
+static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *version, const char *upload,
+                                    size_t *upload_size, void **ctx)
+{
+    static const char index[] =
+        "heapsnap serve: /metrics[?pid=N|?agent] /targets /debug/pprof/heap?pid=N[&seconds=N] "
+        "/debug/pprof/allocs?pid=N[&seconds=N]\n";
+    struct httpd *h = cls;
+    struct hreq *x = *ctx;
+    (void)version;
+    (void)upload;
+    if (x && x->resumed)
+        return httpd_profile(h, c, x);
+    h->st.requests++;
+    *upload_size = 0; /* a body is never read: the answer below ends the request */
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return httpd_text(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    int route = httpd_route(url);
+    switch (route) {
+    case R_INDEX:
+        return httpd_reply(h, c, 200, "text/plain; charset=utf-8", (void *)index, sizeof index - 1, 0);
+    case R_METRICS:
+        return httpd_metrics(h, c);
+    case R_TARGETS:
+        return httpd_targets(h, c);
+    case R_HEAP:
+    case R_ALLOCS:
+        if (!(x = calloc(1, sizeof *x)))
+            return httpd_text(h, c, 500, "out of memory\n");
+        *ctx = x;
+        x->c = c;
+        x->route = route;
+        return httpd_pprof(h, c, x);
+    default:
+        return httpd_text(h, c, 404, "404 page not found\n");
+    }
+}
+
+/* A request's end (answered, or its connection gone). */
+static void httpd_done(void *cls, struct MHD_Connection *c, void **ctx,
+                       enum MHD_RequestTerminationCode why)
+{
+    struct httpd *h = cls;
+    struct hreq *x = *ctx;
+    (void)c;
+    (void)why;
+    if (!x)
+        return;
+    for (struct hreq **pp = &h->waiting; *pp; pp = &(*pp)->next)
+        if (*pp == x) {
+            *pp = x->next;
+            break;
+        }
+    if (x->waiting || x->resumed)
+        snap_free(&x->base);
+    free(x);
+    *ctx = NULL;
+}
+
+/* Requests whose seconds are up (all of them when all) resumed; the
+ * milliseconds until the next one is due (or limit). */
+static int httpd_resume(struct httpd *h, int all, int limit)
+{
+    uint64_t now = httpd_now_ns();
+    for (struct hreq **pp = &h->waiting; *pp;) {
+        struct hreq *x = *pp;
+        if (all || x->due_ns <= now) {
+            *pp = x->next;
+            x->waiting = 0;
+            x->resumed = 1;
+            MHD_resume_connection(x->c);
+            continue;
+        }
+        uint64_t ms = (x->due_ns - now) / 1000000u + 1;
+        if (ms < (uint64_t)limit)
+            limit = (int)ms;
+        pp = &x->next;
+    }
+    return limit;
+}
+
+int httpd_run(const struct serve_cfg *cfg, struct procs *ps, volatile sig_atomic_t *stop, char *err,
+              size_t errlen)
+{
+    struct httpd h = {.cfg = cfg, .ps = ps};
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_conns, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->timeout_s, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTPD_HEAD_BYTES, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)httpd_done, &h},
+        {cfg->is_unix ? MHD_OPTION_END : MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTPD_PER_CLIENT, NULL},
+        {MHD_OPTION_END, 0, NULL}};
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
+                                            NULL, httpd_answer, &h, MHD_OPTION_ARRAY, opts,
+                                            MHD_OPTION_END);
+    if (!d) {
+        snprintf(err, errlen, "serve: the HTTP server (libmicrohttpd) did not start");
+        return -1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+    int epfd = di ? di->epoll_fd : -1;
+    procs_scan(ps, 0);
+    while (!*stop) {
+        MHD_UNSIGNED_LONG_LONG to;
+        int ms = HTTPD_SCAN_MS;
+        if (MHD_get_timeout(d, &to) == MHD_YES && to < (MHD_UNSIGNED_LONG_LONG)ms)
+            ms = (int)to;
+        ms = httpd_resume(&h, 0, ms);
+        struct pollfd p = {epfd, POLLIN, 0};
+        if (poll(&p, epfd >= 0 ? 1 : 0, ms) < 0 && errno != EINTR)
+            break;
+        httpd_resume(&h, 0, 0);
+        MHD_run(d);
+        procs_scan(ps, HTTPD_SCAN_MS);
+        if (ps->loads - h.reset_at > HTTPD_RESET_LOADS) {
+            frames_fini(); /* frames.c keeps a table per state read */
+            h.reset_at = ps->loads;
+        }
+    }
+    httpd_resume(&h, 1, 0); /* a suspended connection must be resumed before the stop */
+    MHD_run(d);
+    MHD_stop_daemon(d);
+    return 0;
+}
