@@ -183,6 +183,28 @@
  *                is then malloc's).  A reader checks the length is exactly
  *                8 + 8*count and mapped[i] <= heap[i].
  *
+ *   PYTYPES   := struct hsnap_pytypes_head, struct hsnap_pyobj[nobjects],
+ *                struct hsnap_pytype[ntypes], name bytes[names_len]
+ *                (type 20) The Python objects among the live blocks and
+ *                their types, read by the shim at the snapshot
+ *                (shim/python): an object's block address (ascending,
+ *                each once), its type (an index into the types), and
+ *                where the object starts in its block (0, or past the
+ *                PyGC_Head, and the pre-header of a class's instance
+ *                from 3.11 on).  A type's name is UTF-8 at
+ *                names[name_off, name_off + name_len): a builtin's
+ *                tp_name ("dict", "_io.TextIOWrapper") or a class's
+ *                __module__ "." __qualname__ ("app.Node"; a class of
+ *                builtins: its qualified name alone).  An address BLOCKS
+ *                does not hold is ignored (a block born while the
+ *                snapshot was written).  Absent without BLOCKS and in a
+ *                process without CPython objects heapsnap reads (no
+ *                CPython, a version it does not know, a free-threaded
+ *                build).  A reader checks the length is exactly 24 +
+ *                16*nobjects + 16*ntypes + names_len, each type <
+ *                ntypes, addresses ascending, and each name within
+ *                names_len.
+ *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
@@ -191,6 +213,7 @@
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address).
+ * PYTYPES came within version 3 (an older reader skips it: no types).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -219,6 +242,7 @@ enum hsnap_section_type {
     HSNAP_SEC_UNLOADED = 17, /* when the unloaded modules left */
     HSNAP_SEC_STATE = 18,  /* the state file's bound and use */
     HSNAP_SEC_MAPLINE = 19, /* the mmap kind's bytes at each SITELINE point */
+    HSNAP_SEC_PYTYPES = 20, /* Python objects' types */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
@@ -493,6 +517,28 @@ struct hsnap_failed {
     uint32_t reserved; /* 0 */
     uint64_t count;    /* calls that returned NULL there */
     uint64_t max_size; /* the largest size asked, or HSNAP_FAILED_OVERFLOW */
+};
+
+/* PYTYPES' parts. */
+struct hsnap_pytypes_head {
+    uint32_t ntypes;
+    uint32_t reserved;   /* 0 */
+    uint64_t nobjects;
+    uint64_t names_len;
+};
+struct hsnap_pyobj {
+    uint64_t addr;       /* the block's (BLOCKS' addr) */
+    uint32_t type;       /* index into the types */
+    uint16_t offset;     /* the object's start in the block: 0, 16 or 32 */
+    uint16_t flags;      /* 0 */
+};
+#define HSNAP_PYTYPE_GC 0x1u        /* its objects are tracked by the gc */
+#define HSNAP_PYTYPE_CLASS 0x2u     /* a heap type (a class statement's) */
+#define HSNAP_PYTYPE_FINALIZER 0x4u /* tp_finalize or tp_del (a class's __del__) */
+struct hsnap_pytype {
+    uint32_t name_off, name_len; /* in the names that follow the types */
+    uint32_t flags;              /* HSNAP_PYTYPE_* */
+    uint32_t reserved;           /* 0 */
 };
 
 /* Not in the file: a message of the shim to `heapsnap run` on the socket

@@ -35,206 +35,8 @@ struct stats {
     size_t nsorted;
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
     struct strbuf id;            /* scratch: key identity being built */
+    const char *type;            /* the Python type being charged (KEY_TYPE, by_type) */
 };
-
-static const char stats_shortopts[] = ":k:n:h";
-static const struct option stats_longopts[] = {
-    {"key", required_argument, NULL, 'k'},
-    {"cumulative", no_argument, NULL, 'c'},
-    {"include", required_argument, NULL, 'i'},
-    {"exclude", required_argument, NULL, 'x'},
-    {"all-frames", no_argument, NULL, 'a'},
-    {"leaked", no_argument, NULL, 'L'},
-    {"born-since", required_argument, NULL, 'B'},
-    {"retainers", no_argument, NULL, 'R'},
-    {"peak", no_argument, NULL, 'P'},
-    {"temporary", no_argument, NULL, 'T'},
-    {"failed", no_argument, NULL, 'F'},
-    {"kind", required_argument, NULL, 'K'},
-    {"pid", required_argument, NULL, 'p'},
-    {"exe", required_argument, NULL, 'e'},
-    CONFIG_LONGOPTS,
-    {"python-only", no_argument, NULL, 'Y'},
-    {"sort", required_argument, NULL, 's'},
-    {"format", required_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
-const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
-                                       "traceback"};
-
-const char stats_help_top[] =
-    "      --sort WHAT    live (default): live bytes, tracemalloc's lines;\n"
-    "                     allocations: the most allocations since the start;\n"
-    "                     allocated: the most bytes allocated since the start\n"
-    "                     (freed or not), as allocations=, allocated= lines\n"
-    "      --temporary    sites by temporary allocations (freed with no other\n"
-    "                     allocation on the thread in between): count, and % of\n"
-    "                     the site's allocations\n"
-    "      --failed       sites of failed allocations (NULL returned): how many\n"
-    "                     calls failed there and the largest size asked\n"
-    "      --retainers    for the sites holding the most reachable memory, which\n"
-    "                     sites and roots keep it alive\n"
-    "      --pid PID      sum only the snapshots of process PID\n"
-    "      --exe NAME     sum only the snapshots of executable NAME\n"
-    "                     (its path or basename)\n";
-
-const char stats_help[] =
-    "  -k, --key KEY      group by lineno (default), filename, function, module\n"
-    "                     or traceback\n"
-    "      --cumulative   charge each trace to every distinct key of its frames\n"
-    "                     (from the allocation site outward; not with traceback)\n"
-    "  -n N               print the N biggest groups (default 10, 0 = all)\n"
-    "      --include PAT  keep traces whose allocation site's file, function or\n"
-    "                     module matches the fnmatch PAT (repeatable; any of them)\n"
-    "      --exclude PAT  drop traces whose allocation site matches PAT (repeatable)\n"
-    "      --all-frames   --include/--exclude look at every frame of the trace,\n"
-    "                     not only the allocation site\n"
-    "      --peak         what each site held at the traced peak (every SNAP; one\n"
-    "                     snapshot's peak alone: SNAP@peak)\n"
-    "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
-    "                     snapshot with a leak check (run --leaks)\n"
-    "      --born-since N only blocks born in epoch N or later: allocated since\n"
-    "                     the API's heapsnap_new_epoch() returned N, still live\n"
-    CLI_KIND_HELP
-    "      --python-only  a Python stack is its Python frames: the native ones\n"
-    "                     (interpreter, extensions, allocator) folded into the\n"
-    "                     Python frame that called them\n"
-    "      --format text|json  JSON is described in docs/json.md\n"
-    "%s"
-    CONFIG_HELP
-    "The allocation site is the first frame outside allocator wrappers (the shim,\n"
-    "libc, libstdc++, libgcc_s, the C++ standard library's headers (include/c++/),\n"
-    "operator new, malloc- and strdup-like functions, the malloc front ends of\n"
-    "glib, OpenSSL, redis and nginx, and --alloc-fn's); in a stack with Python\n"
-    "frames, the innermost Python line (--native: the innermost native line).\n"
-    "File names below the current directory are shown relative to it; a frame\n"
-    "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
-
-static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
-{
-    uint64_t cnt;
-    switch (c) {
-    case 's':
-        for (int i = SORT_LIVE; i <= SORT_ALLOCATED; i++)
-            if (strcmp(arg, stats_sort_names[i]) == 0) {
-                o->sort = (enum stats_sort)i;
-                return 1;
-            }
-        return cli_bad_value(err, errlen, "--sort", arg, "live, allocations, allocated");
-    case 'f': return cli_parse_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
-    case 'K': return cli_parse_kind(arg, &o->kind, err, errlen) < 0 ? -1 : 1;
-    case 'k':
-        for (size_t i = 0; i <= KEY_TRACEBACK; i++)
-            if (strcmp(arg, stats_key_names[i]) == 0) {
-                o->key = (enum stats_key)i;
-                return 1;
-            }
-        return cli_bad_value(err, errlen, "--key", arg,
-                             "lineno, filename, function, module, traceback");
-    case 'n':
-        if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
-            return cli_bad_value(err, errlen, "-n", arg, "a count from 0 to 2147483647");
-        o->limit = (long)cnt;
-        return 1;
-    case 'c': o->cumulative = 1; return 1;
-    case 'Y': o->python_only = 1; return 1;
-    case 'a': o->filter.all_frames = 1; return 1;
-    case 'L': o->leaked = 1; return 1;
-    case 'B':
-        if (cli_parse_count(arg, UINT32_MAX, &cnt) < 0)
-            return cli_bad_value(err, errlen, "--born-since", arg,
-                                 "an epoch from 0 to 4294967295");
-        o->born_since = cnt > HSNAP_EPOCH_MAX ? HSNAP_EPOCH_MAX : (uint32_t)cnt;
-        o->born = 1;
-        return 1;
-    case 'R': o->retainers = 1; return 1;
-    case 'P': o->peak = 1; return 1;
-    case 'T': o->temporary = 1; return 1;
-    case 'F': o->failed = 1; return 1;
-    case 'e': o->exe = arg; return 1;
-    case 'p':
-        if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
-            return cli_bad_value(err, errlen, "--pid", arg, "a process id from 1 to 2147483647");
-        o->pid = (long)cnt;
-        return 1;
-    case 'i':
-    case 'x':
-        return frames_filter_add(&o->filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
-    }
-    return config_opt(c, arg, err, errlen);
-}
-
-static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen)
-{
-    if (o->peak + o->temporary + o->leaked + o->retainers + o->failed > 1) {
-        snprintf(err, errlen,
-                 "--peak, --temporary, --leaked, --retainers and --failed exclude each other");
-        return -1;
-    }
-    if (o->cumulative && o->key == KEY_TRACEBACK) {
-        snprintf(err, errlen, "--cumulative cannot be used with --key traceback");
-        return -1;
-    }
-    if (o->failed && o->sort != SORT_LIVE) {
-        snprintf(err, errlen, "--sort cannot be used with --failed (sites are ordered by "
-                 "failed calls, then the largest size)");
-        return -1;
-    }
-    if (o->born && (o->peak || o->temporary || o->retainers || o->failed)) {
-        snprintf(err, errlen, "--born-since cannot be used with --peak, --temporary, "
-                 "--retainers or --failed");
-        return -1;
-    }
-    if (o->born && o->sort != SORT_LIVE) {
-        snprintf(err, errlen, "--sort %s cannot be used with --born-since (a block's "
-                 "epoch says nothing of the freed ones; --sort live)", stats_sort_names[o->sort]);
-        return -1;
-    }
-    if (o->leaked && o->sort != SORT_LIVE) {
-        snprintf(err, errlen, "--sort %s cannot be used with --leaked (a leaked block has "
-                 "no allocation count; --sort live)", stats_sort_names[o->sort]);
-        return -1;
-    }
-    return 0;
-}
-
-int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
-                 void (*usage)(void), char *err, size_t errlen)
-{
-    int c;
-    char why[256];
-    memset(o, 0, sizeof(*o));
-    o->limit = 10;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, stats_shortopts, stats_longopts, NULL)) != -1) {
-        if (c == 'h') {
-            usage();
-            return 0;
-        }
-        if (strcmp(cmd, "top") && strchr("RpesTF", c)) {
-            snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
-                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe"
-                     : c == 's' ? "--sort" : c == 'F' ? "--failed" : "--temporary", cmd);
-            return 2;
-        }
-        int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
-        if (r < 0) {
-            snprintf(err, errlen, "%s: %s", cmd, why);
-            return 2;
-        }
-        if (r == 0)
-            return cli_bad_option(cmd, c, argv, err, errlen);
-    }
-    if (stats_check_opts(o, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%s: %s", cmd, why);
-        return 2;
-    }
-    return config_load(cmd, err, errlen) ? 2 : -1;
-}
 
 /* --- setup ------------------------------------------------------------- */
 
@@ -250,6 +52,7 @@ struct stats *stats_new(const struct stats_opts *o)
 static void entry_free(struct stat_entry *e)
 {
     free(e->id);
+    free(e->type);
     free(e);
 }
 
@@ -296,11 +99,15 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
 {
     char where[300];
     int line;
+    if (key == KEY_TYPE || !e->nframes) {
+        snprintf(buf, n, "%s", e->type ? e->type : STATS_NO_OBJECT);
+        return;
+    }
     const char *name = key_part(key, e->frames[e->head], where, sizeof(where), &line);
-    if (key == KEY_FUNCTION || key == KEY_MODULE)
-        snprintf(buf, n, "%s", name);
-    else
-        snprintf(buf, n, "%s:%d", name, line);
+    size_t k = (size_t)snprintf(buf, n, key == KEY_FUNCTION || key == KEY_MODULE ? "%s" : "%s:%d",
+                                name, line);
+    if (e->type && k < n)
+        snprintf(buf + k, n - k, " (%s)", e->type);
 }
 
 /* Appends frame f's identity to the id being built. */
@@ -321,7 +128,9 @@ static struct stat_entry *group_new(struct stats *st, const struct frame *const 
                                     int mmap)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
-    if (!e || !(e->id = strdup(st->id.p))) {
+    if (!e || !(e->id = strdup(st->id.p)) || (st->type && !(e->type = strdup(st->type)))) {
+        if (e)
+            free(e->id);
         free(e);
         return NULL;
     }
@@ -351,6 +160,8 @@ static int group_charge(struct stats *st, const struct frame *const *fr, int n, 
             return -1;
     if (mmap && sb_add(&st->id, "\x01mmap", 5) < 0) /* a group of its own */
         return -1;
+    if (st->type && (sb_add(&st->id, "\x1e", 1) < 0 || sb_add(&st->id, st->type, strlen(st->type)) < 0))
+        return -1;
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
     if (!e && !(e = group_new(st, fr, n, head, mmap)))
         return -1;
@@ -379,6 +190,45 @@ int stats_add(struct stats *st, const struct snap *s)
     return stats_add_values(st, s, s->stats);
 }
 
+/* Charges trace ti's values sv to its groups. */
+static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
+                        const struct hsnap_stat *sv)
+{
+    const struct frames_filter *fl = &st->o.filter;
+    if (st->o.key == KEY_TYPE && !fl->ninclude && !fl->nexclude) { /* no frames needed */
+        st->stamp++;
+        return snap_kind_kept(st->o.kind, s, ti)
+                   ? group_charge(st, NULL, 0, 0, sv, (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0)
+                   : 0;
+    }
+    const struct frames_trace *t = frames_get(s, ti);
+    if (!t)
+        return -1;
+    if (!frames_kept(&st->o.filter, t) || !snap_kind_kept(st->o.kind, s, ti))
+        return 0;
+    int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
+    st->stamp++;
+    if (st->o.key == KEY_TYPE)
+        return group_charge(st, NULL, 0, 0, sv, mmap);
+    /* The stack as shown from its first frame past the wrappers; under
+     * --python-only, a Python stack's Python frames alone. */
+    const struct frame *const *fr = t->fr + t->first;
+    int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
+    if (st->o.python_only && !st->o.native_site && t->npy) {
+        fr = t->py;
+        rest = t->npy;
+        head = 0;
+    }
+    if (st->o.key == KEY_TRACEBACK)
+        return group_charge(st, fr, rest, head, sv, mmap);
+    if (!st->o.cumulative)
+        return group_charge(st, fr + head, 1, 0, sv, mmap);
+    for (int i = 0; i < rest; i++)
+        if (group_charge(st, fr + i, 1, 0, sv, mmap) < 0)
+            return -1;
+    return 0;
+}
+
 int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values)
 {
     for (uint32_t ti = 0; ti < s->ntraces; ti++) {
@@ -386,37 +236,56 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
         if (!sv->live_count && !sv->live_bytes &&
             (st->o.sort == SORT_LIVE || (!sv->total_count && !sv->total_bytes)))
             continue; /* nothing live: only the allocation sorts show it */
-        const struct frames_trace *t = frames_get(s, ti);
-        if (!t)
+        if (charge_trace(st, s, ti, sv) < 0)
             return -1;
-        if (!frames_kept(&st->o.filter, t) || !snap_kind_kept(st->o.kind, s, ti))
-            continue;
-        int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
-        st->stamp++;
-        /* The stack as shown from its first frame past the wrappers; under
-         * --python-only, a Python stack's Python frames alone. */
-        const struct frame *const *fr = t->fr + t->first;
-        int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
-        if (st->o.python_only && !st->o.native_site && t->npy) {
-            fr = t->py;
-            rest = t->npy;
-            head = 0;
-        }
-        if (st->o.key == KEY_TRACEBACK) {
-            if (group_charge(st, fr, rest, head, sv, mmap) < 0)
-                return -1;
-            continue;
-        }
-        if (!st->o.cumulative) {
-            if (group_charge(st, fr + head, 1, 0, sv, mmap) < 0)
-                return -1;
-            continue;
-        }
-        for (int i = 0; i < rest; i++)
-            if (group_charge(st, fr + i, 1, 0, sv, mmap) < 0)
-                return -1;
     }
     return 0;
+}
+
+/* A block's place in the typed order: its type (no object last), trace. */
+struct typed {
+    uint32_t type, trace;
+    uint64_t size;
+};
+
+static int cmp_typed(const void *pa, const void *pb)
+{
+    const struct typed *a = pa, *b = pb;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return (a->trace > b->trace) - (a->trace < b->trace);
+}
+
+/* --key type and KEY,type: the live blocks (as --leaked and --born-since
+ * keep them) summed per (type, trace), each sum charged with its type. */
+static int stats_add_typed(struct stats *st, const struct snap *s)
+{
+    struct typed *v = malloc((s->nblocks ? s->nblocks : 1) * sizeof(*v));
+    uint64_t n = 0;
+    if (!v)
+        return -1;
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        const struct hsnap_block *b = &s->blocks[i];
+        if ((st->o.born && b->epoch < st->o.born_since) ||
+            (st->o.leaked && b->cls != HSNAP_CLASS_DIRECT && b->cls != HSNAP_CLASS_INDIRECT &&
+             b->cls != HSNAP_CLASS_CYCLE))
+            continue;
+        v[n++] = (struct typed){s->py.block_type[i], b->trace, b->size};
+    }
+    qsort(v, n, sizeof(*v), cmp_typed);
+    int rc = 0;
+    for (uint64_t i = 0, j; rc == 0 && i < n; i = j) {
+        struct hsnap_stat sv = {0};
+        for (j = i; j < n && v[j].type == v[i].type && v[j].trace == v[i].trace; j++) {
+            sv.live_count++;
+            sv.live_bytes += v[j].size;
+        }
+        st->type = v[i].type == PYTYPE_NONE ? STATS_NO_OBJECT : s->py.types[v[i].type].name;
+        rc = charge_trace(st, s, v[i].trace, &sv);
+    }
+    st->type = NULL;
+    free(v);
+    return rc;
 }
 
 /* --leaked and --born-since: per-trace sums over the blocks the model
@@ -494,6 +363,11 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     int peak = st->o.peak || s->at_peak;
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
+    if ((st->o.key == KEY_TYPE || st->o.by_type) && !s->py.block_type) {
+        snprintf(err, errlen, "%s: --key type needs a snapshot of a Python process with its "
+                 "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)", path);
+        return -1;
+    }
     if (st->o.born && !(s->meta.flags & HSNAP_META_HAS_BLOCKS)) {
         snprintf(err, errlen, "%s: --born-since needs the blocks (HEAPSNAP_BLOCKS=1, the "
                  "default)", path);
@@ -515,7 +389,8 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if (!st->o.leaked && !st->o.failed) /* failures are never sampled */
         stats_note_sampled(s, path);
     progress_step("symbolizing", path);
-    if ((st->o.failed                 ? stats_add_failed(st, s)
+    if ((st->o.key == KEY_TYPE || st->o.by_type ? stats_add_typed(st, s)
+         : st->o.failed               ? stats_add_failed(st, s)
          : st->o.leaked || st->o.born ? stats_add_leaked(st, s)
                                       : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -556,6 +431,8 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
 {
     char wa[300], wb[300];
     int i = a->nframes - 1, j = b->nframes - 1, c, la, lb;
+    if (a->type && b->type && (c = strcmp(a->type, b->type)) != 0 && key == KEY_TYPE)
+        return c;
     for (; i >= 0 && j >= 0; i--, j--) {
         const char *na = key_part(key, a->frames[i], wa, sizeof(wa), &la);
         const char *nb = key_part(key, b->frames[j], wb, sizeof(wb), &lb);
@@ -569,7 +446,7 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
     for (i = 0; i < a->nframes; i++)
         if ((c = strcmp(a->frames[i]->func, b->frames[i]->func)) != 0)
             return c;
-    return 0;
+    return a->type && b->type ? strcmp(a->type, b->type) : 0;
 }
 
 /* Descending (size, count, key): Statistic._sort_key, reverse=True. */

@@ -68,6 +68,37 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
                         const char **why);
 extern const struct py_layout *py_lay; /* the interpreter's, once found */
 
+/* What pytype.c reads of objects and their types, for one version: the
+ * rest of PyTypeObject it reads (PY_TP_*) is the same in 3.10-3.13 and
+ * checked against each version's headers with this row (layout_check.c). */
+enum { PY_KEYS_310 = 1, /* PyDictKeysObject: dk_size, indices by size */
+       PY_KEYS_311 };   /* dk_log2_size, dk_log2_index_bytes, dk_kind */
+struct py_obj_layout {
+    uint32_t version;     /* as py_layout's */
+    uint16_t ht_qualname; /* PyHeapTypeObject */
+    uint8_t keys;         /* PY_KEYS_* */
+    /* tp_flags bits that put two words before an object's PyGC_Head
+     * (3.11: Py_TPFLAGS_MANAGED_DICT; 3.12 on: Py_TPFLAGS_PREHEADER) */
+    uint32_t preheader;
+};
+#define PY_TP_NAME 24
+#define PY_TP_BASICSIZE 32
+#define PY_TP_ITEMSIZE 40
+#define PY_TP_FLAGS 168
+#define PY_TP_DICT 264
+#define PY_TP_DEL 376
+#define PY_TP_FINALIZE 392
+#define PY_TPF_READY (1ul << 12)
+#define PY_TPF_HAVE_GC (1ul << 14)
+#define PY_TPF_HEAPTYPE (1ul << 9)
+#define PY_TPF_TYPE_SUBCLASS (1ul << 31)
+#define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
+/* The row for version, or NULL: no object types then. */
+const struct py_obj_layout *py_obj_layout_find(uint32_t version);
+/* code.c: the UTF-8 text of the compact str object at s into out (cap
+ * bytes); its length (0: none, or not a compact str). */
+uint32_t py_str(const char *s, char *out, uint32_t cap);
+
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
 struct py_syms {
     void *(*this_thread)(void); /* PyGILState_GetThisThreadState */
@@ -81,6 +112,7 @@ struct py_syms {
     uintptr_t interp_lo[2], interp_hi[2];
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
+    uintptr_t type_type;        /* &PyType_Type */
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;

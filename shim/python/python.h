@@ -10,10 +10,12 @@
  *   native.c  the native stacks spliced into, numbered for the memo
  *   recent.c  the thread's recent splices: (name, Python frames) -> trace
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
+ *   pytype.c  each object's type, read at a snapshot, PYTYPES
  *
- * Everything here runs on the allocating thread with hook_guard set, reads
- * the interpreter's memory only for the thread that holds the GIL, and
- * allocates only from the arena.  A process without CPython pays one test
+ * Everything here but pytype.c runs on the allocating thread with
+ * hook_guard set, reads the interpreter's memory only for the thread that
+ * holds the GIL, and allocates only from the arena (pytype.c: the
+ * snapshot writer's thread, reading safely, from the arena too).  A process without CPython pays one test
  * of py_on per recorded allocation.
  */
 #ifndef HEAPSNAP_PYTHON_H
@@ -71,5 +73,14 @@ void py_code_unlock(void);
 struct sbuf;
 void py_put_codes(struct sbuf *b, int fatal);
 uint32_t py_code_count(void);
+
+/* The snapshot writer (snapshot lock, not the fatal path): PYTYPES
+ * (hsnap_format.h) into b.  py_types_begin: 0 when there are objects to
+ * type (the head put), -1 when not (b untouched); then every live block,
+ * in address order, to py_types_block; py_types_end finishes b (b->err
+ * set when it could not). */
+int py_types_begin(struct sbuf *b);
+void py_types_block(uint64_t addr, uint64_t size);
+void py_types_end(struct sbuf *b);
 
 #endif

@@ -1,0 +1,226 @@
+/*
+ * statsopt.c - the options of top and diff (and of the commands that group
+ * as they do: trend, html, export): parsed into struct stats_opts, checked
+ * against each other, and their help text.  stats.c groups by them.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "stats.h"
+
+static const char stats_shortopts[] = ":k:n:h";
+static const struct option stats_longopts[] = {
+    {"key", required_argument, NULL, 'k'},
+    {"cumulative", no_argument, NULL, 'c'},
+    {"include", required_argument, NULL, 'i'},
+    {"exclude", required_argument, NULL, 'x'},
+    {"all-frames", no_argument, NULL, 'a'},
+    {"leaked", no_argument, NULL, 'L'},
+    {"born-since", required_argument, NULL, 'B'},
+    {"retainers", no_argument, NULL, 'R'},
+    {"peak", no_argument, NULL, 'P'},
+    {"temporary", no_argument, NULL, 'T'},
+    {"failed", no_argument, NULL, 'F'},
+    {"kind", required_argument, NULL, 'K'},
+    {"pid", required_argument, NULL, 'p'},
+    {"exe", required_argument, NULL, 'e'},
+    CONFIG_LONGOPTS,
+    {"python-only", no_argument, NULL, 'Y'},
+    {"sort", required_argument, NULL, 's'},
+    {"format", required_argument, NULL, 'f'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
+const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
+                                       "traceback", "type"};
+
+const char stats_help_top[] =
+    "      --sort WHAT    live (default): live bytes, tracemalloc's lines;\n"
+    "                     allocations: the most allocations since the start;\n"
+    "                     allocated: the most bytes allocated since the start\n"
+    "                     (freed or not), as allocations=, allocated= lines\n"
+    "      --temporary    sites by temporary allocations (freed with no other\n"
+    "                     allocation on the thread in between): count, and % of\n"
+    "                     the site's allocations\n"
+    "      --failed       sites of failed allocations (NULL returned): how many\n"
+    "                     calls failed there and the largest size asked\n"
+    "      --retainers    for the sites holding the most reachable memory, which\n"
+    "                     sites and roots keep it alive\n"
+    "      --pid PID      sum only the snapshots of process PID\n"
+    "      --exe NAME     sum only the snapshots of executable NAME\n"
+    "                     (its path or basename)\n";
+
+const char stats_help[] =
+    "  -k, --key KEY      group by lineno (default), filename, function, module\n"
+    "                     or traceback; type: Python objects by their type;\n"
+    "                     lineno,type (filename, function, module): by both\n"
+    "      --cumulative   charge each trace to every distinct key of its frames\n"
+    "                     (from the allocation site outward; not with traceback)\n"
+    "  -n N               print the N biggest groups (default 10, 0 = all)\n"
+    "      --include PAT  keep traces whose allocation site's file, function or\n"
+    "                     module matches the fnmatch PAT (repeatable; any of them)\n"
+    "      --exclude PAT  drop traces whose allocation site matches PAT (repeatable)\n"
+    "      --all-frames   --include/--exclude look at every frame of the trace,\n"
+    "                     not only the allocation site\n"
+    "      --peak         what each site held at the traced peak (every SNAP; one\n"
+    "                     snapshot's peak alone: SNAP@peak)\n"
+    "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
+    "                     snapshot with a leak check (run --leaks)\n"
+    "      --born-since N only blocks born in epoch N or later: allocated since\n"
+    "                     the API's heapsnap_new_epoch() returned N, still live\n"
+    CLI_KIND_HELP
+    "      --python-only  a Python stack is its Python frames: the native ones\n"
+    "                     (interpreter, extensions, allocator) folded into the\n"
+    "                     Python frame that called them\n"
+    "      --format text|json  JSON is described in docs/json.md\n"
+    "%s"
+    CONFIG_HELP
+    "The allocation site is the first frame outside allocator wrappers (the shim,\n"
+    "libc, libstdc++, libgcc_s, the C++ standard library's headers (include/c++/),\n"
+    "operator new, malloc- and strdup-like functions, the malloc front ends of\n"
+    "glib, OpenSSL, redis and nginx, and --alloc-fn's); in a stack with Python\n"
+    "frames, the innermost Python line (--native: the innermost native line).\n"
+    "File names below the current directory are shown relative to it; a frame\n"
+    "without debug info shows its module as the file: \"[libfoo.so]:0\".\n";
+
+static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
+{
+    uint64_t cnt;
+    switch (c) {
+    case 's':
+        for (int i = SORT_LIVE; i <= SORT_ALLOCATED; i++)
+            if (strcmp(arg, stats_sort_names[i]) == 0) {
+                o->sort = (enum stats_sort)i;
+                return 1;
+            }
+        return cli_bad_value(err, errlen, "--sort", arg, "live, allocations, allocated");
+    case 'f': return cli_parse_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
+    case 'K': return cli_parse_kind(arg, &o->kind, err, errlen) < 0 ? -1 : 1;
+    case 'k': {
+        /* KEY, "type", or KEY,type */
+        const char *comma = strchr(arg, ',');
+        size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+        o->by_type = comma && !strcmp(comma + 1, "type");
+        for (size_t i = 0; i <= KEY_TYPE && (!comma || o->by_type); i++)
+            if (strlen(stats_key_names[i]) == n && !strncmp(arg, stats_key_names[i], n) &&
+                !(o->by_type && (i == KEY_TYPE || i == KEY_TRACEBACK))) {
+                o->key = (enum stats_key)i;
+                return 1;
+            }
+        return cli_bad_value(err, errlen, "--key", arg,
+                             "lineno, filename, function, module, traceback, type, or "
+                             "lineno,type (filename, function, module)");
+    }
+    case 'n':
+        if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
+            return cli_bad_value(err, errlen, "-n", arg, "a count from 0 to 2147483647");
+        o->limit = (long)cnt;
+        return 1;
+    case 'c': o->cumulative = 1; return 1;
+    case 'Y': o->python_only = 1; return 1;
+    case 'a': o->filter.all_frames = 1; return 1;
+    case 'L': o->leaked = 1; return 1;
+    case 'B':
+        if (cli_parse_count(arg, UINT32_MAX, &cnt) < 0)
+            return cli_bad_value(err, errlen, "--born-since", arg,
+                                 "an epoch from 0 to 4294967295");
+        o->born_since = cnt > HSNAP_EPOCH_MAX ? HSNAP_EPOCH_MAX : (uint32_t)cnt;
+        o->born = 1;
+        return 1;
+    case 'R': o->retainers = 1; return 1;
+    case 'P': o->peak = 1; return 1;
+    case 'T': o->temporary = 1; return 1;
+    case 'F': o->failed = 1; return 1;
+    case 'e': o->exe = arg; return 1;
+    case 'p':
+        if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
+            return cli_bad_value(err, errlen, "--pid", arg, "a process id from 1 to 2147483647");
+        o->pid = (long)cnt;
+        return 1;
+    case 'i':
+    case 'x':
+        return frames_filter_add(&o->filter, c == 'x', arg, err, errlen) < 0 ? -1 : 1;
+    }
+    return config_opt(c, arg, err, errlen);
+}
+
+static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen)
+{
+    if (o->peak + o->temporary + o->leaked + o->retainers + o->failed > 1) {
+        snprintf(err, errlen,
+                 "--peak, --temporary, --leaked, --retainers and --failed exclude each other");
+        return -1;
+    }
+    if ((o->key == KEY_TYPE || o->by_type) &&
+        (o->cumulative || o->peak || o->temporary || o->failed || o->retainers ||
+         o->sort != SORT_LIVE)) {
+        snprintf(err, errlen, "--key type counts the live blocks: not with --cumulative, "
+                 "--peak, --temporary, --failed, --retainers or --sort");
+        return -1;
+    }
+    if (o->cumulative && o->key == KEY_TRACEBACK) {
+        snprintf(err, errlen, "--cumulative cannot be used with --key traceback");
+        return -1;
+    }
+    if (o->failed && o->sort != SORT_LIVE) {
+        snprintf(err, errlen, "--sort cannot be used with --failed (sites are ordered by "
+                 "failed calls, then the largest size)");
+        return -1;
+    }
+    if (o->born && (o->peak || o->temporary || o->retainers || o->failed)) {
+        snprintf(err, errlen, "--born-since cannot be used with --peak, --temporary, "
+                 "--retainers or --failed");
+        return -1;
+    }
+    if (o->born && o->sort != SORT_LIVE) {
+        snprintf(err, errlen, "--sort %s cannot be used with --born-since (a block's "
+                 "epoch says nothing of the freed ones; --sort live)", stats_sort_names[o->sort]);
+        return -1;
+    }
+    if (o->leaked && o->sort != SORT_LIVE) {
+        snprintf(err, errlen, "--sort %s cannot be used with --leaked (a leaked block has "
+                 "no allocation count; --sort live)", stats_sort_names[o->sort]);
+        return -1;
+    }
+    return 0;
+}
+
+int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
+                 void (*usage)(void), char *err, size_t errlen)
+{
+    int c;
+    char why[256];
+    memset(o, 0, sizeof(*o));
+    o->limit = 10;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, stats_shortopts, stats_longopts, NULL)) != -1) {
+        if (c == 'h') {
+            usage();
+            return 0;
+        }
+        if (strcmp(cmd, "top") && strchr("RpesTF", c)) {
+            snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
+                     c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe"
+                     : c == 's' ? "--sort" : c == 'F' ? "--failed" : "--temporary", cmd);
+            return 2;
+        }
+        int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
+        if (r < 0) {
+            snprintf(err, errlen, "%s: %s", cmd, why);
+            return 2;
+        }
+        if (r == 0)
+            return cli_bad_option(cmd, c, argv, err, errlen);
+    }
+    if (stats_check_opts(o, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", cmd, why);
+        return 2;
+    }
+    return config_load(cmd, err, errlen) ? 2 : -1;
+}
