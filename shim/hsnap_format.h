@@ -184,7 +184,8 @@
  *                8 + 8*count and mapped[i] <= heap[i].
  *
  *   PYTYPES   := struct hsnap_pytypes_head, struct hsnap_pyobj[nobjects],
- *                struct hsnap_pytype[ntypes], name bytes[names_len]
+ *                struct hsnap_pytype[ntypes], name bytes[names_len],
+ *                struct hsnap_pylink[nlinks]
  *                (type 20) The Python objects among the live blocks and
  *                their types, read by the shim at the snapshot
  *                (shim/python): an object's block address (ascending,
@@ -200,10 +201,18 @@
  *                snapshot was written).  Absent without BLOCKS and in a
  *                process without CPython objects heapsnap reads (no
  *                CPython, a version it does not know, a free-threaded
- *                build).  A reader checks the length is exactly 24 +
- *                16*nobjects + 16*ntypes + names_len, each type <
- *                ntypes, addresses ascending, and each name within
- *                names_len.
+ *                build).  With HSNAP_PYTYPES_GRAPH (the shim built the
+ *                objects' reference graph, shim/python/pygraph.c), each
+ *                object's flags say whether the gc tracks it, whether it
+ *                is referenced from outside the traced objects (the gc's
+ *                rule: its refcount exceeds the references found) and
+ *                whether no such root reaches it: garbage only the
+ *                collector frees; the links name, for garbage objects,
+ *                one reference each to another garbage object (sorted
+ *                by from, each from once).  A reader checks the length
+ *                is exactly 32 + 16*nobjects + 16*ntypes + names_len +
+ *                8*nlinks, each type < ntypes, addresses ascending, each
+ *                name within names_len, links' objects < nobjects.
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
@@ -522,16 +531,30 @@ struct hsnap_failed {
 /* PYTYPES' parts. */
 struct hsnap_pytypes_head {
     uint32_t ntypes;
-    uint32_t reserved;   /* 0 */
+    uint32_t flags;      /* HSNAP_PYTYPES_* */
     uint64_t nobjects;
     uint64_t names_len;
+    uint64_t nlinks;     /* struct hsnap_pylink after the names */
 };
+/* A garbage object's first reference to another garbage object (both
+ * indices into the objects): followed, the links reach a cycle. */
+struct hsnap_pylink {
+    uint32_t from, to;
+};
+#define HSNAP_PYTYPES_GRAPH 0x1u /* head.flags: the graph was built: objects' flags hold */
 struct hsnap_pyobj {
     uint64_t addr;       /* the block's (BLOCKS' addr) */
     uint32_t type;       /* index into the types */
     uint16_t offset;     /* the object's start in the block: 0, 16 or 32 */
-    uint16_t flags;      /* 0 */
+    uint16_t flags;      /* HSNAP_PYOBJ_* (0 without HSNAP_PYTYPES_GRAPH) */
 };
+#define HSNAP_PYOBJ_TRACKED 0x1u  /* a gc object the collector tracks */
+#define HSNAP_PYOBJ_EXTERNAL 0x2u /* tracked, its refcount exceeds the references
+                                     the graph found to it: referenced from
+                                     outside the traced objects (a root) */
+#define HSNAP_PYOBJ_GARBAGE 0x4u  /* tracked, reached from no root: garbage
+                                     only the collector frees (a cycle's, or
+                                     held by one) */
 #define HSNAP_PYTYPE_GC 0x1u        /* its objects are tracked by the gc */
 #define HSNAP_PYTYPE_CLASS 0x2u     /* a heap type (a class statement's) */
 #define HSNAP_PYTYPE_FINALIZER 0x4u /* tp_finalize or tp_del (a class's __del__) */

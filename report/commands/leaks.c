@@ -28,6 +28,7 @@
 #include "jsondoc.h"
 #include "lset.h"
 #include "lossrec.h"
+#include "pygarbage.h"
 #include "retainers.h"
 #include "supp.h"
 
@@ -436,6 +437,10 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
             if (snap_attached_note(&snaps[i], note, sizeof(note)))
                 printf("note: %s: %s, and their leaks are not seen (docs/leaks.md)\n\n",
                        paths[i], note);
+        }
+        if (pygarbage_print(snaps, n, stdout) < 0) {
+            snprintf(err, errlen, "leaks: out of memory");
+            rc = 2;
         }
         leaks_text(o, ls, stdout);
     }

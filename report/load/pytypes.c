@@ -18,6 +18,10 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
                                  (unsigned long long)len);
     memcpy(&h, p, sizeof h);
     uint64_t rest = len - sizeof h;
+    if (h.nlinks > rest / sizeof(struct hsnap_pylink))
+        return snap_section_fail(err, errlen, "PYTYPES", "%llu links in %llu bytes",
+                                 (unsigned long long)h.nlinks, (unsigned long long)len);
+    rest -= h.nlinks * sizeof(struct hsnap_pylink);
     if (h.nobjects > rest / sizeof(struct hsnap_pyobj) ||
         h.ntypes > (rest - h.nobjects * sizeof(struct hsnap_pyobj)) / sizeof(struct hsnap_pytype) ||
         h.names_len != rest - h.nobjects * sizeof(struct hsnap_pyobj) -
@@ -33,7 +37,9 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
     py->types = calloc(h.ntypes ? h.ntypes : 1, sizeof *py->types);
     py->block_type = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_type);
     py->block_off = calloc(s->nblocks ? s->nblocks : 1, sizeof *py->block_off);
-    if (!py->types || !py->block_type || !py->block_off)
+    py->block_flags = calloc(s->nblocks ? s->nblocks : 1, sizeof *py->block_flags);
+    py->block_next = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_next);
+    if (!py->types || !py->block_type || !py->block_off || !py->block_flags || !py->block_next)
         return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
     py->ntypes = h.ntypes;
     for (uint32_t i = 0; i < h.ntypes; i++) {
@@ -43,25 +49,50 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
             return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
         py->types[i].flags = t[i].flags;
     }
-    for (uint64_t i = 0; i < s->nblocks; i++)
+    py->graph = (h.flags & HSNAP_PYTYPES_GRAPH) != 0;
+    for (uint64_t i = 0; i < s->nblocks; i++) {
         py->block_type[i] = PYTYPE_NONE;
-    uint64_t b = 0;
+        py->block_next[i] = UINT64_MAX;
+    }
+    uint64_t b = 0, *at = malloc((h.nobjects ? h.nobjects : 1) * sizeof *at); /* -> block */
+    if (!at)
+        return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
     for (uint64_t i = 0; i < h.nobjects; i++) {
-        if (o[i].type >= h.ntypes)
+        at[i] = UINT64_MAX;
+        if (o[i].type >= h.ntypes) {
+            free(at);
             return snap_section_fail(err, errlen, "PYTYPES", "object %llu: type %u of %u",
                                      (unsigned long long)i, o[i].type, h.ntypes);
-        if (i && o[i].addr <= o[i - 1].addr)
+        }
+        if (i && o[i].addr <= o[i - 1].addr) {
+            free(at);
             return snap_section_fail(err, errlen, "PYTYPES",
                                      "object %llu: addresses not ascending",
                                      (unsigned long long)i);
+        }
         while (b < s->nblocks && s->blocks[b].addr < o[i].addr)
             b++;
         if (b < s->nblocks && s->blocks[b].addr == o[i].addr) {
             py->block_type[b] = o[i].type;
             py->block_off[b] = o[i].offset;
+            py->block_flags[b] = py->graph ? o[i].flags : 0;
+            py->garbage += (py->block_flags[b] & HSNAP_PYOBJ_GARBAGE) != 0;
             py->nobjects++;
+            at[i] = b;
         }
     }
+    const struct hsnap_pylink *l = (const void *)(names + h.names_len);
+    for (uint64_t i = 0; py->graph && i < h.nlinks; i++) {
+        if (l[i].from >= h.nobjects || l[i].to >= h.nobjects) {
+            free(at);
+            return snap_section_fail(err, errlen, "PYTYPES", "link %llu: object %u or %u "
+                                     "of %llu", (unsigned long long)i, l[i].from, l[i].to,
+                                     (unsigned long long)h.nobjects);
+        }
+        if (at[l[i].from] != UINT64_MAX && at[l[i].to] != UINT64_MAX)
+            py->block_next[at[l[i].from]] = at[l[i].to];
+    }
+    free(at);
     return 0;
 }
 
@@ -72,6 +103,8 @@ void pytypes_free(struct snap *s)
     free(s->py.types);
     free(s->py.block_type);
     free(s->py.block_off);
+    free(s->py.block_flags);
+    free(s->py.block_next);
     memset(&s->py, 0, sizeof s->py);
 }
 

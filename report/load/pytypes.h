@@ -22,7 +22,12 @@ struct snap_pyobjs {
     struct snap_pytype *types;
     uint32_t *block_type; /* by BLOCKS index: a type, or PYTYPE_NONE */
     uint16_t *block_off;  /* ... and where the object starts in the block */
+    uint16_t *block_flags; /* ... and its HSNAP_PYOBJ_* (graph only) */
+    uint64_t *block_next; /* garbage: the block of a garbage object it
+                             references (PYTYPES' links), else UINT64_MAX */
     uint64_t nobjects;    /* blocks with a type */
+    int graph;            /* HSNAP_PYTYPES_GRAPH: flags and links hold */
+    uint64_t garbage;     /* blocks flagged HSNAP_PYOBJ_GARBAGE */
 };
 
 struct snap;

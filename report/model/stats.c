@@ -266,7 +266,8 @@ static int stats_add_typed(struct stats *st, const struct snap *s)
         return -1;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         const struct hsnap_block *b = &s->blocks[i];
-        if ((st->o.born && b->epoch < st->o.born_since) ||
+        if ((st->o.garbage && !(s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)) ||
+            (st->o.born && b->epoch < st->o.born_since) ||
             (st->o.leaked && b->cls != HSNAP_CLASS_DIRECT && b->cls != HSNAP_CLASS_INDIRECT &&
              b->cls != HSNAP_CLASS_CYCLE))
             continue;
@@ -280,7 +281,8 @@ static int stats_add_typed(struct stats *st, const struct snap *s)
             sv.live_count++;
             sv.live_bytes += v[j].size;
         }
-        st->type = v[i].type == PYTYPE_NONE ? STATS_NO_OBJECT : s->py.types[v[i].type].name;
+        st->type = st->o.key != KEY_TYPE && !st->o.by_type ? NULL
+                   : v[i].type == PYTYPE_NONE ? STATS_NO_OBJECT : s->py.types[v[i].type].name;
         rc = charge_trace(st, s, v[i].trace, &sv);
     }
     st->type = NULL;
@@ -363,9 +365,11 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     int peak = st->o.peak || s->at_peak;
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
-    if ((st->o.key == KEY_TYPE || st->o.by_type) && !s->py.block_type) {
-        snprintf(err, errlen, "%s: --key type needs a snapshot of a Python process with its "
-                 "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)", path);
+    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage) &&
+        (!s->py.block_type || (st->o.garbage && !s->py.graph))) {
+        snprintf(err, errlen, "%s: --%s needs a snapshot of a Python process with its "
+                 "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)", path,
+                 st->o.garbage ? "garbage" : "key type");
         return -1;
     }
     if (st->o.born && !(s->meta.flags & HSNAP_META_HAS_BLOCKS)) {
@@ -389,7 +393,7 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if (!st->o.leaked && !st->o.failed) /* failures are never sampled */
         stats_note_sampled(s, path);
     progress_step("symbolizing", path);
-    if ((st->o.key == KEY_TYPE || st->o.by_type ? stats_add_typed(st, s)
+    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage ? stats_add_typed(st, s)
          : st->o.failed               ? stats_add_failed(st, s)
          : st->o.leaked || st->o.born ? stats_add_leaked(st, s)
                                       : stats_add(st, s)) < 0) {

@@ -29,6 +29,7 @@ extern const char *const stats_key_names[];  /* "lineno", ... "traceback", "type
 struct stats_opts {
     enum stats_key key;
     int by_type;          /* --key KEY,type: groups per key and Python type */
+    int garbage;          /* --garbage: Python objects only the collector frees */
     int cumulative;       /* add a trace to every distinct key of its frames */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int born;             /* --born-since given: */

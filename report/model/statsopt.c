@@ -19,6 +19,7 @@ static const struct option stats_longopts[] = {
     {"exclude", required_argument, NULL, 'x'},
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
+    {"garbage", no_argument, NULL, 'G'},
     {"born-since", required_argument, NULL, 'B'},
     {"retainers", no_argument, NULL, 'R'},
     {"peak", no_argument, NULL, 'P'},
@@ -71,6 +72,8 @@ const char stats_help[] =
     "                     snapshot's peak alone: SNAP@peak)\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
+    "      --garbage      only Python objects no root reaches: reference cycles\n"
+    "                     awaiting the collector (what gc.collect() would free)\n"
     "      --born-since N only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
     CLI_KIND_HELP
@@ -125,6 +128,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'Y': o->python_only = 1; return 1;
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
+    case 'G': o->garbage = 1; return 1;
     case 'B':
         if (cli_parse_count(arg, UINT32_MAX, &cnt) < 0)
             return cli_bad_value(err, errlen, "--born-since", arg,
@@ -156,10 +160,14 @@ static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen
                  "--peak, --temporary, --leaked, --retainers and --failed exclude each other");
         return -1;
     }
-    if ((o->key == KEY_TYPE || o->by_type) &&
+    if (o->garbage && (o->leaked || o->born)) {
+        snprintf(err, errlen, "--garbage cannot be used with --leaked or --born-since");
+        return -1;
+    }
+    if ((o->key == KEY_TYPE || o->by_type || o->garbage) &&
         (o->cumulative || o->peak || o->temporary || o->failed || o->retainers ||
          o->sort != SORT_LIVE)) {
-        snprintf(err, errlen, "--key type counts the live blocks: not with --cumulative, "
+        snprintf(err, errlen, "--key type and --garbage count the live blocks: not with --cumulative, "
                  "--peak, --temporary, --failed, --retainers or --sort");
         return -1;
     }

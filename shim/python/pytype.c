@@ -27,25 +27,23 @@
 #define PYT_BAD UINT32_MAX /* a cached address that is no type */
 #define PYT_NAME_MAX 512u  /* bytes of a type's name */
 #define PYT_KEYS_MAX 512u  /* entries of a class's dict looked at for __module__ */
+#define PYT_REFCNT_MAX (1ull << 40) /* a larger "count" is a pointer: no object */
 
-struct pyt_type {          /* what the walk keeps of a type, by id */
-    uint64_t flags;        /* tp_flags */
-    int64_t basic, item;   /* tp_basicsize, tp_itemsize */
-    uintptr_t addr;
-};
 
 static struct {
     const struct py_obj_layout *ol;
     struct sbuf *out;          /* the section: head, objects; types and names at the end */
-    struct sbuf types, names;
+    struct sbuf types, names, links;
     struct { uintptr_t addr; uint32_t id; } *slot; /* PYT_SLOTS, by address hash */
-    struct pyt_type *ty;
+    struct pyg_type *ty;
     uint32_t nty, capty, nslot;
+    struct pyg_heap heap;      /* every block and object, for the graph (pygraph.c) */
+    uint64_t capblk, capobj;
     uint64_t nobj;
     uintptr_t module_key;      /* the interned "__module__", once found */
     int plain;                 /* process_vm_readv refused: plain loads (peek.h) */
     unsigned n;                /* blocks in the batch */
-    uint64_t addr[PYT_BATCH], size[PYT_BATCH];
+    uint64_t addr[PYT_BATCH], size[PYT_BATCH], blk[PYT_BATCH];
     char buf[PYT_BATCH][PYT_HEAD];
 } pyt;
 
@@ -197,12 +195,12 @@ static uint32_t pyt_new_type(uintptr_t t)
     if (!n || pyt.nty >= HSNAP_PY_CODE_MAX)
         return PYT_BAD;
     if (pyt.nty == pyt.capty) {
-        struct pyt_type *r = py_array_double(pyt.ty, pyt.nty, &pyt.capty, sizeof *r, 256);
+        struct pyg_type *r = py_array_double(pyt.ty, pyt.nty, &pyt.capty, sizeof *r, 256);
         if (!r)
             return PYT_BAD;
         pyt.ty = r;
     }
-    pyt.ty[pyt.nty] = (struct pyt_type){flags, basic, item, t};
+    pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags)};
     struct hsnap_pytype rec = {
         .name_off = (uint32_t)pyt.names.len, .name_len = n,
         .flags = ((flags & PY_TPF_HAVE_GC) ? HSNAP_PYTYPE_GC : 0) |
@@ -233,18 +231,52 @@ static uint32_t pyt_type(uintptr_t t)
     return pyt_new_type(t); /* a crowded neighbourhood: not kept */
 }
 
+/* Room in the array *a (of *cap elements of elem bytes, mapped) for
+ * element n: 0, or -1 (out of memory). */
+static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    if (n >= UINT32_MAX - 1)
+        return -1;
+    uint64_t want = *cap ? *cap * 2 : 65536;
+    void *r = arena_map(want * elem);
+    if (!r)
+        return -1;
+    if (*a) {
+        memcpy(r, *a, n * elem);
+        arena_unmap(*a, *cap * elem);
+    }
+    *a = r;
+    *cap = want;
+    return 0;
+}
+
+/* Whether the words before an object at off in block b (its PyGC_Head
+ * and pre-header) read as pointers or nothing, as they must: the bytes
+ * of a dict's values array (its insertion order) do not. */
+static int pyt_links(const char *b, unsigned off)
+{
+    for (unsigned k = 0; k < off; k += 8) {
+        uint64_t w = pyt_u64(b, k) & ~7ull; /* _gc_prev's flags, a tagged values pointer */
+        if (w && (w < 65536 || w >> 47))
+            return 0;
+    }
+    return 1;
+}
+
 /* The object in the block at addr (size bytes; b its first len bytes), if
  * it is one, into the section. */
-static void pyt_block(uint64_t addr, uint64_t size, const char *b, size_t len)
+static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
 {
     for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
         uint64_t refcnt = pyt_u64(b, off), t = pyt_u64(b, off + 8);
-        if (!refcnt || !t || (t & 7))
+        if (!refcnt || refcnt >= PYT_REFCNT_MAX || !t || (t & 7) || !pyt_links(b, off))
             continue;
         uint32_t id = pyt_type(t);
         if (id == PYT_BAD)
             continue;
-        const struct pyt_type *ty = &pyt.ty[id];
+        const struct pyg_type *ty = &pyt.ty[id];
         unsigned pre = (ty->flags & PY_TPF_HAVE_GC ? PY_GC_HEAD : 0) +
                        (ty->flags & pyt.ol->preheader ? 16 : 0);
         /* a str is made smaller than its type's size (a compact one) */
@@ -253,6 +285,16 @@ static void pyt_block(uint64_t addr, uint64_t size, const char *b, size_t len)
             continue;
         struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
         sbuf_put(pyt.out, &o, sizeof o);
+        if (pyt.heap.want && pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
+                                      sizeof *pyt.heap.obj) == 0) {
+            /* tracked by the gc: its PyGC_Head's _gc_next is set */
+            int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
+            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){blk, pyt_u64(b, off), id,
+                                                      (uint16_t)off, (uint8_t)tracked};
+            pyt.heap.blk[blk].obj = (uint32_t)pyt.nobj;
+        } else if (pyt.heap.want) {
+            pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj); /* no graph, the types still */
+        }
         pyt.nobj++;
         return;
     }
@@ -284,7 +326,7 @@ static void pyt_flush(void)
         }
         size_t left = r < 0 ? 0 : (size_t)r;
         for (; i < pyt.n && left >= to[i].iov_len; left -= to[i].iov_len, i++)
-            pyt_block(pyt.addr[i], pyt.size[i], pyt.buf[i], to[i].iov_len);
+            pyt_block(pyt.addr[i], pyt.size[i], pyt.blk[i], pyt.buf[i], to[i].iov_len);
         if (i < pyt.n && left < to[i].iov_len)
             i++; /* unreadable (freed and unmapped since): no object */
     }
@@ -301,6 +343,7 @@ int py_types_begin(struct sbuf *b)
     if (!pyt.slot)
         return -1;
     pyt.out = b;
+    pyt.heap.want = 1; /* the graph: its arrays grow with the blocks */
     struct hsnap_pytypes_head h = {0};
     sbuf_put(b, &h, sizeof h);
     return b->err ? -1 : 0;
@@ -308,8 +351,17 @@ int py_types_begin(struct sbuf *b)
 
 void py_types_block(uint64_t addr, uint64_t size)
 {
+    uint64_t blk = pyt.heap.nblk;
+    if (pyt.heap.want &&
+        pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0) {
+        pyt.heap.blk[blk] = (struct pyg_block){addr, size, PYG_NONE};
+        pyt.heap.nblk++;
+    } else if (pyt.heap.want) {
+        pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    }
     if (size < 16)
         return;
+    pyt.blk[pyt.n] = blk;
     pyt.addr[pyt.n] = addr;
     pyt.size[pyt.n] = size;
     if (++pyt.n == PYT_BATCH)
@@ -318,19 +370,30 @@ void py_types_block(uint64_t addr, uint64_t size)
 
 void py_types_end(struct sbuf *b)
 {
+    uint32_t flags = 0;
     if (pyt.n)
         pyt_flush();
+    if (pyt.heap.want && !b->err &&
+        pyg_build(&pyt.heap, pyt.nobj, pyt.ty,
+                  (struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)),
+                  &pyt.links) == 0 && !pyt.links.err)
+        flags |= HSNAP_PYTYPES_GRAPH;
+    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     sbuf_put(b, pyt.types.p, pyt.types.len);
     sbuf_put(b, pyt.names.p, pyt.names.len);
+    if (flags & HSNAP_PYTYPES_GRAPH)
+        sbuf_put(b, pyt.links.p, pyt.links.len);
     if (pyt.types.err || pyt.names.err)
         b->err = 1;
     if (!b->err) {
-        struct hsnap_pytypes_head h = {.ntypes = pyt.nty, .nobjects = pyt.nobj,
-                                       .names_len = pyt.names.len};
+        struct hsnap_pytypes_head h = {.ntypes = pyt.nty, .flags = flags,
+                                       .nobjects = pyt.nobj, .names_len = pyt.names.len,
+                                       .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0};
         memcpy(b->p, &h, sizeof h);
     }
     sbuf_free(&pyt.types);
     sbuf_free(&pyt.names);
+    sbuf_free(&pyt.links);
     arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);

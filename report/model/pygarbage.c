@@ -1,0 +1,154 @@
+/*
+ * pygarbage.c - the Python objects only the collector frees, as `leaks`
+ * prints them: per allocation site and type, how many and their bytes,
+ * whether the type has a finalizer (__del__, tp_finalize: the collector
+ * runs it, in no order, before freeing the cycle), and the path of a
+ * cycle from one of them by type, followed along the links the shim kept
+ * (PYTYPES: each garbage object's first reference to other garbage).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "frames.h"
+#include "pygarbage.h"
+#include "snap.h"
+
+#define PYG_PATH_MAX 12 /* steps of a cycle's path shown */
+
+struct pyg_group {
+    uint32_t trace, type;
+    uint64_t count, bytes;
+    uint64_t first; /* a block of it */
+};
+
+static int pyg_cmp(const void *pa, const void *pb)
+{
+    const struct pyg_group *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    if (a->trace != b->trace)
+        return a->trace < b->trace ? -1 : 1;
+    return (a->type > b->type) - (a->type < b->type);
+}
+
+static int pyg_by_site(const void *pa, const void *pb)
+{
+    const struct pyg_group *a = pa, *b = pb;
+    if (a->trace != b->trace)
+        return a->trace < b->trace ? -1 : 1;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* The site of trace t as `top` names it ("app.py:12"), into buf. */
+static void pyg_site(const struct snap *s, uint32_t trace, char *buf, size_t n)
+{
+    const struct frames_trace *t = frames_get(s, trace);
+    char where[300];
+    if (!t) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    snprintf(buf, n, "%s:%d", frames_where(t->fr[t->site], where, sizeof where),
+             t->fr[t->site]->line);
+}
+
+/* The groups g[0, m) of one (trace, type) merged by (site, type): traces
+ * of one Python line differ by their native frames.  The new m. */
+static uint64_t pyg_by_key(const struct snap *s, struct pyg_group *g, uint64_t m)
+{
+    char a[400], b[400];
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < m; i++) {
+        uint64_t j;
+        pyg_site(s, g[i].trace, a, sizeof a);
+        for (j = 0; j < k; j++) {
+            if (g[j].type != g[i].type)
+                continue;
+            pyg_site(s, g[j].trace, b, sizeof b);
+            if (!strcmp(a, b))
+                break;
+        }
+        if (j < k) {
+            g[j].count += g[i].count;
+            g[j].bytes += g[i].bytes;
+        } else {
+            g[k++] = g[i];
+        }
+    }
+    return k;
+}
+
+/* The path of a cycle from block b: "A -> B -> back" (to b), "A -> B ->
+ * C -> back to B" (a cycle b hangs off), or "A -> B" (b only held by one
+ * the links do not follow further). */
+static void pyg_path(const struct snap *s, uint64_t b, FILE *out)
+{
+    uint64_t seen[PYG_PATH_MAX];
+    int n = 0;
+    for (uint64_t at = b; at != UINT64_MAX && n < PYG_PATH_MAX; at = s->py.block_next[at]) {
+        for (int k = 0; k < n; k++)
+            if (seen[k] == at) {
+                fprintf(out, k ? " -> back to #%d" : " -> back", k + 1);
+                return;
+            }
+        fprintf(out, "%s%s", n ? " -> " : "", s->py.types[s->py.block_type[at]].name);
+        seen[n++] = at;
+    }
+    if (n == PYG_PATH_MAX)
+        fprintf(out, " -> ...");
+}
+
+static int pyg_print_snap(const struct snap *s, FILE *out)
+{
+    struct pyg_group *g = malloc((s->py.garbage ? s->py.garbage : 1) * sizeof *g);
+    uint64_t n = 0, bytes = 0;
+    if (!g)
+        return -1;
+    for (uint64_t i = 0; i < s->nblocks; i++)
+        if (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) {
+            g[n++] = (struct pyg_group){s->blocks[i].trace, s->py.block_type[i], 1,
+                                        s->blocks[i].size, i};
+            bytes += s->blocks[i].size;
+        }
+    qsort(g, n, sizeof *g, pyg_by_site); /* then each (trace, type) is one run */
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (m && g[m - 1].trace == g[i].trace && g[m - 1].type == g[i].type) {
+            g[m - 1].count++;
+            g[m - 1].bytes += g[i].bytes;
+        } else {
+            g[m++] = g[i];
+        }
+    }
+    m = pyg_by_key(s, g, m);
+    qsort(g, m, sizeof *g, pyg_cmp);
+    char sz[64];
+    fmt_size(sz, sizeof sz, (double)bytes, 0);
+    fprintf(out, "%llu Python objects (%s) are garbage awaiting the collector: reference "
+            "cycles no root reaches, which gc.collect() frees\n", (unsigned long long)n, sz);
+    for (uint64_t i = 0; i < m; i++) {
+        char site[400];
+        const struct snap_pytype *ty = &s->py.types[g[i].type];
+        fmt_size(sz, sizeof sz, (double)g[i].bytes, 0);
+        pyg_site(s, g[i].trace, site, sizeof site);
+        fprintf(out, "  %llu %s (%s) at %s", (unsigned long long)g[i].count, ty->name, sz, site);
+        fprintf(out, "%s\n    cycle: ", ty->flags & HSNAP_PYTYPE_FINALIZER
+                                            ? ", with a finalizer (__del__)" : "");
+        pyg_path(s, g[i].first, out);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\n");
+    free(g);
+    return 0;
+}
+
+int pygarbage_print(const struct snap *snaps, int n, FILE *out)
+{
+    for (int i = 0; i < n; i++)
+        if (snaps[i].py.graph && snaps[i].py.garbage && pyg_print_snap(&snaps[i], out) < 0)
+            return -1;
+    return 0;
+}
