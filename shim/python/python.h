@@ -59,6 +59,11 @@ int py_again(uint32_t name, uint32_t *id);
  * object CPython keeps for good (3.12 on: an immortal str, which an
  * interned string becomes and finalization forgets without freeing). */
 int py_immortal(uintptr_t p, uint64_t size);
+/* The leak check (world stopped, or a fork): each block of b[0, n) that
+ * holds a Python object gets the object's offset in reserved (pytype.c's
+ * reading of the types; 0 where none, or not after the block's start). */
+struct hsnap_block;
+void py_object_starts(struct hsnap_block *b, uint64_t n);
 
 /* The thread is ending (threads.c): its recent splices go back. */
 void py_thread_end(void);

@@ -22,7 +22,8 @@
 #include "peek.h"
 
 #define PYT_BATCH 256      /* blocks a read */
-#define PYT_HEAD 48        /* bytes read of a block: an object at 0, 16 or 32 */
+#define PYT_HEAD 64        /* bytes read of a block: an object at 0, 16 or 32, and
+                              a dict's ma_values */
 #define PYT_SLOTS 16384u   /* the cache of candidate type addresses (power of two) */
 #define PYT_BAD UINT32_MAX /* a cached address that is no type */
 #define PYT_NAME_MAX 512u  /* bytes of a type's name */
@@ -42,6 +43,8 @@ static struct {
     uint64_t nobj;
     uintptr_t module_key;      /* the interned "__module__", once found */
     int plain;                 /* process_vm_readv refused: plain loads (peek.h) */
+    struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
+    uint64_t nstarts;
     unsigned n;                /* blocks in the batch */
     uint64_t addr[PYT_BATCH], size[PYT_BATCH], blk[PYT_BATCH];
     char buf[PYT_BATCH][PYT_HEAD];
@@ -265,6 +268,26 @@ static int pyt_links(const char *b, unsigned off)
     return 1;
 }
 
+/* The leak check: a class instance's values array (3.11, 3.12) is named
+ * by its pre-header past the array's prefix (the insertion order): that
+ * place in the array's block (one with no object) is its start. */
+static void pyt_values_start(uint64_t v)
+{
+    uint64_t lo = 0, hi = pyt.nstarts;
+    if (!v || (v & 7) || !hi)
+        return;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (pyt.starts[mid].addr <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    struct hsnap_block *b = &pyt.starts[lo];
+    if (v > b->addr && v - b->addr < b->size && v - b->addr < 256 && !b->reserved)
+        b->reserved = (uint16_t)(v - b->addr);
+}
+
 /* The object in the block at addr (size bytes; b its first len bytes), if
  * it is one, into the section. */
 static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
@@ -283,6 +306,16 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         if (pre != off || (ty->item == 0 && size < off + (uint64_t)ty->basic &&
                            ty->addr != py_sym.str_type))
             continue;
+        if (pyt.starts) {
+            pyt.starts[blk].reserved = (uint16_t)off;
+            for (unsigned k = 0; k + PY_GC_HEAD < off; k += 8) { /* the pre-header's */
+                uint64_t w = pyt_u64(b, k); /* 3.12 keeps values - 1 (odd) */
+                pyt_values_start(w & 1 ? w + 1 : w);
+            }
+            if (ty->kind == PYG_DICT && off + 48 <= len) /* a split dict's values */
+                pyt_values_start(pyt_u64(b, off + 40));
+            return;
+        }
         struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
         sbuf_put(pyt.out, &o, sizeof o);
         if (pyt.heap.want && pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
@@ -394,6 +427,34 @@ void py_types_end(struct sbuf *b)
     sbuf_free(&pyt.types);
     sbuf_free(&pyt.names);
     sbuf_free(&pyt.links);
+    arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+    if (pyt.ty)
+        arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
+    memset(&pyt, 0, sizeof pyt);
+}
+
+void py_object_starts(struct hsnap_block *b, uint64_t n)
+{
+    memset(&pyt, 0, sizeof pyt);
+    if (!py_on || !py_lay || !py_sym.type_type || !py_sym.str_type ||
+        !(pyt.ol = py_obj_layout_find(py_lay->version)) ||
+        !(pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot)))
+        return;
+    pyt.starts = b;
+    pyt.nstarts = n;
+    for (uint64_t i = 0; i < n; i++) {
+        if (b[i].size < 16)
+            continue;
+        pyt.blk[pyt.n] = i;
+        pyt.addr[pyt.n] = b[i].addr;
+        pyt.size[pyt.n] = b[i].size;
+        if (++pyt.n == PYT_BATCH)
+            pyt_flush();
+    }
+    if (pyt.n)
+        pyt_flush();
+    sbuf_free(&pyt.types); /* the types' records, unused here */
+    sbuf_free(&pyt.names);
     arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);

@@ -63,8 +63,20 @@ lib.heapsnap_take_snapshot(sys.argv[1].encode())
 print(gc.collect())
 PY
 while read -r tag py; do
-  py_run "$py" "$T/clean-$tag" "$T/clean.py" "$T/k-$tag.hsnap"
+  # The leak check on one (symbolizing a pyenv build takes seconds):
+  # a gc object is referenced past its PyGC_Head, a class instance's values
+  # array past its prefix, and neither is "possibly lost" for that: the
+  # constants _compile_bytecode unmarshals were 5000 such blocks.
+  leaks=0; [ "$tag" = debian ] && leaks=1
+  HEAPSNAP_LEAKS=$leaks py_run "$py" "$T/clean-$tag" "$T/clean.py" "$T/k-$tag.hsnap"
   want=$(cat "$T/clean-$tag.out")
+  if [ "$leaks" = 1 ]; then
+    "$HEAPSNAP" leaks --kinds possible "$T/k-$tag.hsnap" >"$T/kl-$tag.txt" 2>/dev/null
+    n=$(grep -A1 'possibly lost in loss' "$T/kl-$tag.txt" | grep -B1 '_compile_bytecode' |
+        awk '/bytes in/ { n += $4 } END { print n + 0 }')
+    if [ -s "$T/kl-$tag.txt" ] && [ "$n" -lt 100 ]; then t_pass "python_objects_not_possibly_lost_$tag"
+    else t_fail "python_objects_not_possibly_lost_$tag" "$n blocks possibly lost at _compile_bytecode"; fi
+  fi
   "$HEAPSNAP" top "$T/k-$tag.hsnap" --garbage --key type -n 0 >"$T/kg-$tag.txt" 2>&1
   got=$(total "$T/kg-$tag.txt")
   if [ -n "$want" ] && [ "$got" = "$want" ]; then t_pass "python_cycles_clean_program_as_gc_$tag"
