@@ -185,7 +185,7 @@
  *
  *   PYTYPES   := struct hsnap_pytypes_head, struct hsnap_pyobj[nobjects],
  *                struct hsnap_pytype[ntypes], name bytes[names_len],
- *                struct hsnap_pylink[nlinks]
+ *                struct hsnap_pylink[nlinks], struct hsnap_pylink[nparents]
  *                (type 20) The Python objects among the live blocks and
  *                their types, read by the shim at the snapshot
  *                (shim/python): an object's block address (ascending,
@@ -209,9 +209,12 @@
  *                whether no such root reaches it: garbage only the
  *                collector frees; the links name, for garbage objects,
  *                one reference each to another garbage object (sorted
- *                by from, each from once).  A reader checks the length
- *                is exactly 32 + 16*nobjects + 16*ntypes + names_len +
- *                8*nlinks, each type < ntypes, addresses ascending, each
+ *                by from, each from once), and the parents, for objects
+ *                a root reaches, the reference that reached them first
+ *                (a shortest path: from the root, by the graph's order;
+ *                each to once).  A reader checks the length
+ *                is exactly 40 + 16*nobjects + 16*ntypes + names_len +
+ *                24*(nlinks + nparents), each type < ntypes, addresses ascending, each
  *                name within names_len, links' objects < nobjects.
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
@@ -535,11 +538,21 @@ struct hsnap_pytypes_head {
     uint64_t nobjects;
     uint64_t names_len;
     uint64_t nlinks;     /* struct hsnap_pylink after the names */
+    uint64_t nparents;   /* struct hsnap_pylink after the links */
 };
-/* A garbage object's first reference to another garbage object (both
- * indices into the objects): followed, the links reach a cycle. */
+/* A reference of one object to another (indices into the objects), and
+ * how: a links' garbage object's first reference to other garbage
+ * (followed, they reach a cycle), or a parents' reached object's
+ * reference on a shortest path from a root (followed, they reach it). */
+#define HSNAP_PYLABEL_OTHER 0 /* a block the object owns (a values array) */
+#define HSNAP_PYLABEL_FIELD 1 /* value: the field's offset in the object */
+#define HSNAP_PYLABEL_INDEX 2 /* value: a list's item index */
+#define HSNAP_PYLABEL_KEY 3   /* a dict's value: the key is the name (a str's) */
 struct hsnap_pylink {
     uint32_t from, to;
+    uint32_t label;              /* HSNAP_PYLABEL_* */
+    uint32_t value;
+    uint32_t name_off, name_len; /* KEY: in the names (0, 0: not a str) */
 };
 #define HSNAP_PYTYPES_GRAPH 0x1u /* head.flags: the graph was built: objects' flags hold */
 struct hsnap_pyobj {

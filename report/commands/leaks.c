@@ -425,6 +425,11 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
     }
     if (rc == 0 && o->why) {
         char why[1024];
+        if (pyholders_print(snaps, n, o->why, stdout) < 0) {
+            snprintf(err, errlen, "leaks: out of memory");
+            lossrec_free(ls);
+            return 2;
+        }
         if (retainers_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "leaks: %s", why);
             rc = 2;

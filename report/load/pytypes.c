@@ -18,10 +18,12 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
                                  (unsigned long long)len);
     memcpy(&h, p, sizeof h);
     uint64_t rest = len - sizeof h;
-    if (h.nlinks > rest / sizeof(struct hsnap_pylink))
-        return snap_section_fail(err, errlen, "PYTYPES", "%llu links in %llu bytes",
-                                 (unsigned long long)h.nlinks, (unsigned long long)len);
-    rest -= h.nlinks * sizeof(struct hsnap_pylink);
+    if (h.nlinks > rest / sizeof(struct hsnap_pylink) ||
+        h.nparents > rest / sizeof(struct hsnap_pylink) - h.nlinks)
+        return snap_section_fail(err, errlen, "PYTYPES", "%llu links, %llu parents in %llu "
+                                 "bytes", (unsigned long long)h.nlinks,
+                                 (unsigned long long)h.nparents, (unsigned long long)len);
+    rest -= (h.nlinks + h.nparents) * sizeof(struct hsnap_pylink);
     if (h.nobjects > rest / sizeof(struct hsnap_pyobj) ||
         h.ntypes > (rest - h.nobjects * sizeof(struct hsnap_pyobj)) / sizeof(struct hsnap_pytype) ||
         h.names_len != rest - h.nobjects * sizeof(struct hsnap_pyobj) -
@@ -39,7 +41,10 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
     py->block_off = calloc(s->nblocks ? s->nblocks : 1, sizeof *py->block_off);
     py->block_flags = calloc(s->nblocks ? s->nblocks : 1, sizeof *py->block_flags);
     py->block_next = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_next);
-    if (!py->types || !py->block_type || !py->block_off || !py->block_flags || !py->block_next)
+    py->block_parent = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_parent);
+    py->names = malloc(h.names_len ? h.names_len : 1);
+    if (!py->types || !py->block_type || !py->block_off || !py->block_flags || !py->block_next ||
+        !py->block_parent || !py->names)
         return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
     py->ntypes = h.ntypes;
     for (uint32_t i = 0; i < h.ntypes; i++) {
@@ -50,9 +55,10 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
         py->types[i].flags = t[i].flags;
     }
     py->graph = (h.flags & HSNAP_PYTYPES_GRAPH) != 0;
+    memcpy(py->names, names, h.names_len);
     for (uint64_t i = 0; i < s->nblocks; i++) {
         py->block_type[i] = PYTYPE_NONE;
-        py->block_next[i] = UINT64_MAX;
+        py->block_next[i].block = py->block_parent[i].block = UINT64_MAX;
     }
     uint64_t b = 0, *at = malloc((h.nobjects ? h.nobjects : 1) * sizeof *at); /* -> block */
     if (!at)
@@ -82,15 +88,24 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
         }
     }
     const struct hsnap_pylink *l = (const void *)(names + h.names_len);
-    for (uint64_t i = 0; py->graph && i < h.nlinks; i++) {
-        if (l[i].from >= h.nobjects || l[i].to >= h.nobjects) {
+    for (uint64_t i = 0; py->graph && i < h.nlinks + h.nparents; i++) {
+        if (l[i].from >= h.nobjects || l[i].to >= h.nobjects ||
+            l[i].name_off > h.names_len || l[i].name_len > h.names_len - l[i].name_off) {
             free(at);
             return snap_section_fail(err, errlen, "PYTYPES", "link %llu: object %u or %u "
-                                     "of %llu", (unsigned long long)i, l[i].from, l[i].to,
+                                     "of %llu, or its name past the names",
+                                     (unsigned long long)i, l[i].from, l[i].to,
                                      (unsigned long long)h.nobjects);
         }
-        if (at[l[i].from] != UINT64_MAX && at[l[i].to] != UINT64_MAX)
-            py->block_next[at[l[i].from]] = at[l[i].to];
+        if (at[l[i].from] == UINT64_MAX || at[l[i].to] == UINT64_MAX)
+            continue;
+        struct snap_pyref r = {i < h.nlinks ? at[l[i].to] : at[l[i].from], l[i].label,
+                               l[i].value, l[i].name_len ? py->names + l[i].name_off : NULL,
+                               l[i].name_len};
+        if (i < h.nlinks)
+            py->block_next[at[l[i].from]] = r;
+        else
+            py->block_parent[at[l[i].to]] = r;
     }
     free(at);
     return 0;
@@ -105,6 +120,8 @@ void pytypes_free(struct snap *s)
     free(s->py.block_off);
     free(s->py.block_flags);
     free(s->py.block_next);
+    free(s->py.block_parent);
+    free(s->py.names);
     memset(&s->py, 0, sizeof s->py);
 }
 

@@ -16,6 +16,15 @@ struct snap_pytype {
     uint32_t flags; /* HSNAP_PYTYPE_* */
 };
 
+/* A reference between two objects' blocks, and how (PYTYPES' links). */
+struct snap_pyref {
+    uint64_t block;   /* the other object's block, or UINT64_MAX: none */
+    uint32_t label;   /* HSNAP_PYLABEL_* */
+    uint32_t value;   /* FIELD: the offset; INDEX: the index */
+    const char *name; /* KEY: the key (name_len bytes, in names), or NULL */
+    uint32_t name_len;
+};
+
 /* What a snapshot knows of its Python objects (all zero without PYTYPES). */
 struct snap_pyobjs {
     uint32_t ntypes;
@@ -23,8 +32,10 @@ struct snap_pyobjs {
     uint32_t *block_type; /* by BLOCKS index: a type, or PYTYPE_NONE */
     uint16_t *block_off;  /* ... and where the object starts in the block */
     uint16_t *block_flags; /* ... and its HSNAP_PYOBJ_* (graph only) */
-    uint64_t *block_next; /* garbage: the block of a garbage object it
-                             references (PYTYPES' links), else UINT64_MAX */
+    struct snap_pyref *block_next;   /* garbage: a garbage object it references */
+    struct snap_pyref *block_parent; /* reached: who holds it on a shortest path
+                                        from a root */
+    char *names;          /* the section's names, copied */
     uint64_t nobjects;    /* blocks with a type */
     int graph;            /* HSNAP_PYTYPES_GRAPH: flags and links hold */
     uint64_t garbage;     /* blocks flagged HSNAP_PYOBJ_GARBAGE */

@@ -81,6 +81,21 @@ static uint64_t pyg_by_key(const struct snap *s, struct pyg_group *g, uint64_t m
     return k;
 }
 
+/* How an object of type holder holds the next one (r's label): "['k']",
+ * "[3]", a tuple's "[i]", or nothing (a field, an attribute kept in a
+ * values array), into buf. */
+static const char *pyg_how(const char *holder, const struct snap_pyref *r, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (r->label == HSNAP_PYLABEL_KEY && r->name)
+        snprintf(buf, n, "['%.*s']", (int)r->name_len, r->name);
+    else if (r->label == HSNAP_PYLABEL_INDEX)
+        snprintf(buf, n, "[%u]", r->value);
+    else if (r->label == HSNAP_PYLABEL_FIELD && !strcmp(holder, "tuple") && r->value >= 24)
+        snprintf(buf, n, "[%u]", (r->value - 24) / 8);
+    return buf;
+}
+
 /* The path of a cycle from block b: "A -> B -> back" (to b), "A -> B ->
  * C -> back to B" (a cycle b hangs off), or "A -> B" (b only held by one
  * the links do not follow further). */
@@ -88,13 +103,16 @@ static void pyg_path(const struct snap *s, uint64_t b, FILE *out)
 {
     uint64_t seen[PYG_PATH_MAX];
     int n = 0;
-    for (uint64_t at = b; at != UINT64_MAX && n < PYG_PATH_MAX; at = s->py.block_next[at]) {
+    for (uint64_t at = b; at != UINT64_MAX && n < PYG_PATH_MAX; at = s->py.block_next[at].block) {
         for (int k = 0; k < n; k++)
             if (seen[k] == at) {
                 fprintf(out, k ? " -> back to #%d" : " -> back", k + 1);
                 return;
             }
-        fprintf(out, "%s%s", n ? " -> " : "", s->py.types[s->py.block_type[at]].name);
+        char how[160];
+        const char *name = s->py.types[s->py.block_type[at]].name;
+        fprintf(out, "%s%s%s", n ? " -> " : "", name,
+                pyg_how(name, &s->py.block_next[at], how, sizeof how));
         seen[n++] = at;
     }
     if (n == PYG_PATH_MAX)
@@ -142,6 +160,89 @@ static int pyg_print_snap(const struct snap *s, FILE *out)
     }
     fprintf(out, "\n");
     free(g);
+    return 0;
+}
+
+/* Whether the site of trace answers to want: "file:line" as shown,
+ * "basename:line", or its function (leaks --why's SITE). */
+static int pyg_site_is(const struct snap *s, uint32_t trace, const char *want)
+{
+    const struct frames_trace *t = frames_get(s, trace);
+    char buf[4200], where[300];
+    if (!t)
+        return 0;
+    const struct frame *f = t->fr[t->site];
+    const char *file = frames_where(f, where, sizeof where), *base = strrchr(file, '/');
+    snprintf(buf, sizeof buf, "%s:%d", file, f->line);
+    if (!strcmp(buf, want) || !strcmp(f->func, want))
+        return 1;
+    snprintf(buf, sizeof buf, "%s:%d", base ? base + 1 : file, f->line);
+    return !strcmp(buf, want);
+}
+
+/* Block b's holders from a root, outermost first, into buf. */
+static void pyg_holders(const struct snap *s, uint64_t b, char *buf, size_t n)
+{
+    uint64_t chain[PYG_PATH_MAX * 2];
+    int k = 0;
+    for (uint64_t at = b; at != UINT64_MAX && k < PYG_PATH_MAX * 2; at = s->py.block_parent[at].block)
+        chain[k++] = at;
+    size_t len = 0;
+    if (k == PYG_PATH_MAX * 2)
+        len += (size_t)snprintf(buf, n, "... -> ");
+    for (int i = k - 1; i >= 0 && len < n; i--) {
+        char how[160];
+        const char *name = s->py.types[s->py.block_type[chain[i]]].name;
+        len += (size_t)snprintf(buf + len, n - len, "%s%s%s", name,
+                                i == k - 1 ? " (held from outside the traced objects)" : "",
+                                i ? pyg_how(name, &s->py.block_parent[chain[i - 1]], how,
+                                            sizeof how) : "");
+        if (i && len < n)
+            len += (size_t)snprintf(buf + len, n - len, " -> ");
+    }
+}
+
+int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out)
+{
+    for (int i = 0; i < n; i++) {
+        const struct snap *s = &snaps[i];
+        if (!s->py.graph)
+            continue;
+        /* the distinct paths, in the order first met, with how many */
+        char *paths[8] = {0};
+        uint64_t count[8] = {0}, objects = 0;
+        int np = 0;
+        for (uint64_t b = 0; b < s->nblocks; b++) {
+            if (s->py.block_type[b] == PYTYPE_NONE || !pyg_site_is(s, s->blocks[b].trace, site))
+                continue;
+            char buf[2048];
+            int k;
+            objects++;
+            if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE)
+                snprintf(buf, sizeof buf, "%s: garbage awaiting the collector (no root reaches it)",
+                         s->py.types[s->py.block_type[b]].name);
+            else if (!(s->py.block_flags[b] & HSNAP_PYOBJ_TRACKED))
+                continue; /* untracked: its holders are not in the graph */
+            else
+                pyg_holders(s, b, buf, sizeof buf);
+            for (k = 0; k < np && strcmp(paths[k], buf); k++)
+                ;
+            if (k == np && np < 8 && !(paths[np++] = strdup(buf)))
+                return -1;
+            if (k < np)
+                count[k]++;
+        }
+        if (objects)
+            fprintf(out, "Python objects at %s: who holds them (shortest paths from a root):\n",
+                    site);
+        for (int k = 0; k < np; k++) {
+            fprintf(out, "  %llu object%s: %s\n", (unsigned long long)count[k],
+                    count[k] == 1 ? "" : "s", paths[k]);
+            free(paths[k]);
+        }
+        if (objects)
+            fprintf(out, "\n");
+    }
     return 0;
 }
 

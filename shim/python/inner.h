@@ -139,7 +139,11 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
  * links.  0, or -1 (out of memory: out untouched). */
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-              struct hsnap_pyobj *out, struct sbuf *links);
+              struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
+              struct sbuf *names);
+/* pytype.c: the str at s as UTF-8 into out (cap bytes), read safely; its
+ * length (0: none). */
+uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
 /* The arrays unmapped (capacities in elements); want cleared. */
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
 

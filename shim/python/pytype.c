@@ -34,7 +34,7 @@
 static struct {
     const struct py_obj_layout *ol;
     struct sbuf *out;          /* the section: head, objects; types and names at the end */
-    struct sbuf types, names, links;
+    struct sbuf types, names, links, parents;
     struct { uintptr_t addr; uint32_t id; } *slot; /* PYT_SLOTS, by address hash */
     struct pyg_type *ty;
     uint32_t nty, capty, nslot;
@@ -84,6 +84,11 @@ static uint32_t pyt_str(uintptr_t s, char *out, uint32_t cap)
     if (len && !peek(copy + at, s + at, len * kind))
         return 0;
     return py_str(copy, out, cap);
+}
+
+uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap)
+{
+    return pyt_str(s, out, cap);
 }
 
 /* Whether name[0..n) reads as a type's name (printable, no quotes). */
@@ -409,24 +414,29 @@ void py_types_end(struct sbuf *b)
     if (pyt.heap.want && !b->err &&
         pyg_build(&pyt.heap, pyt.nobj, pyt.ty,
                   (struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)),
-                  &pyt.links) == 0 && !pyt.links.err)
+                  &pyt.links, &pyt.parents, &pyt.names) == 0 && !pyt.links.err &&
+        !pyt.parents.err)
         flags |= HSNAP_PYTYPES_GRAPH;
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     sbuf_put(b, pyt.types.p, pyt.types.len);
     sbuf_put(b, pyt.names.p, pyt.names.len);
-    if (flags & HSNAP_PYTYPES_GRAPH)
+    if (flags & HSNAP_PYTYPES_GRAPH) {
         sbuf_put(b, pyt.links.p, pyt.links.len);
+        sbuf_put(b, pyt.parents.p, pyt.parents.len);
+    }
     if (pyt.types.err || pyt.names.err)
         b->err = 1;
     if (!b->err) {
         struct hsnap_pytypes_head h = {.ntypes = pyt.nty, .flags = flags,
                                        .nobjects = pyt.nobj, .names_len = pyt.names.len,
-                                       .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0};
+                                       .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
+                                       .nparents = flags ? pyt.parents.len / sizeof(struct hsnap_pylink) : 0};
         memcpy(b->p, &h, sizeof h);
     }
     sbuf_free(&pyt.types);
     sbuf_free(&pyt.names);
     sbuf_free(&pyt.links);
+    sbuf_free(&pyt.parents);
     arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
