@@ -442,7 +442,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
-    if (has_blocks && !fatal)
+    if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS))
         snap_pytypes(&sec[SEC_PYTYPES]);
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)

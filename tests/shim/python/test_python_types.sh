@@ -73,9 +73,15 @@ PY
   first=0
 done < <(py_interpreters)
 
-# No CPython objects read: one line, exit 2.
+# No CPython objects read: one line, exit 2; and none past
+# HEAPSNAP_PYTHON_OBJECTS live blocks.
 py=$(py_interpreters | head -1 | cut -d' ' -f2)
 if [ -n "$py" ]; then
+  HEAPSNAP_PYTHON_OBJECTS=1000 py_run "$py" "$T/bound" $script "$T/bound.hsnap"
+  if "$HEAPSNAP" top "$T/bound.hsnap" --key type >/dev/null 2>&1; then
+    t_fail python_types_bounded_by_live_blocks "types read in a snapshot of more than 1000 blocks"
+  elif "$HEAPSNAP" top "$T/bound.hsnap" -n 1 | grep -q 'size='; then t_pass python_types_bounded_by_live_blocks
+  else t_fail python_types_bounded_by_live_blocks "no snapshot"; fi
   HEAPSNAP_PYTHON=off py_run "$py" "$T/off" $script "$T/off.hsnap"
   "$HEAPSNAP" top "$T/off.hsnap" --key type >"$T/off.out" 2>"$T/off.err"
   st=$?
