@@ -147,7 +147,7 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "(libpython's, the python executable's) outward of the innermost Python frame, and "
      "HEAPSNAP_DEPTH counts the Python frames; all keeps every one (docs/python.md)",
      0, 0, "trim|all"},
-    [OPT_PYTHON_OBJECTS] = {"HEAPSNAP_PYTHON_OBJECTS", OPT_INT, "200000",
+    [OPT_PYTHON_OBJECTS] = {"HEAPSNAP_PYTHON_OBJECTS", OPT_INT, "500000",
      "a snapshot of at most this many live blocks reads the Python objects' types and their "
      "reference graph (top --key type, --garbage, leaks --why), a few microseconds a block "
      "added to the snapshot's time (0 = never)",

@@ -18,6 +18,7 @@
  * weak reference counts its callback only.  A missed edge only makes an
  * object look referenced from outside.  Read with process_vm_readv; the
  * marking, breadth first, keeps a shortest path from a root to each. */
+#include <errno.h>
 #include <string.h>
 
 #include "inner.h"
@@ -26,6 +27,8 @@
 #define PYG_CHUNK 4096u          /* bytes of a block read at a time */
 #define PYG_READ_MAX (64u << 20) /* bytes of one block looked at */
 #define PYG_FOLLOW 4u            /* blocks an object's fields lead to */
+#define PYG_BATCH 128u         /* objects' blocks read by one system call */
+#define PYG_SLOT 512u          /* ... when they are this small */
 #define PYG_KEYS 1024u         /* dict keys' names remembered (power of two) */
 #define PYG_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
 
@@ -39,8 +42,22 @@ static struct {
     int oom;
     uint64_t keyaddr[PYG_KEYS]; /* dict keys put in the names: their str */
     uint32_t keyoff[PYG_KEYS];
+    const char *local;    /* the object's block as the batch read it, or NULL */
+    uint64_t local_at, local_len;
     char buf[PYG_CHUNK];
+    char batch[PYG_BATCH][PYG_SLOT]; /* a batch of objects' blocks */
 } g;
+
+/* n bytes at address at into dst: from the batch's copy of the object's
+ * block when it holds them, else read (peek); 0 when unreadable. */
+static int pyg_read(void *dst, uint64_t at, size_t n)
+{
+    if (g.local && at >= g.local_at && at - g.local_at + n <= g.local_len) {
+        memcpy(dst, g.local + (at - g.local_at), n);
+        return 1;
+    }
+    return peek(dst, at, n);
+}
 
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
 {
@@ -120,7 +137,7 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t
         to = from + PYG_READ_MAX;
     for (uint64_t at = from & ~7ull; at + 8 <= to; at += PYG_CHUNK) {
         size_t n = to - at < PYG_CHUNK ? (size_t)(to - at) & ~(size_t)7 : PYG_CHUNK;
-        if (!peek(g.buf, at, n))
+        if (!pyg_read(g.buf, at, n))
             return; /* freed meanwhile */
         for (size_t k = 0; k < n; k += 8) {
             uint64_t w, key = prev;
@@ -166,7 +183,7 @@ static void pyg_edges_of(uint32_t i)
     size_t fields = end - obj < 48 ? (size_t)(end - obj - 16) & ~(size_t)7 : 32;
     int keys = 0; /* a combined dict's keys table is followed: (key, value) entries */
     if ((kind == PYG_LIST || kind == PYG_DICT || kind == PYG_SET) && end - obj >= 32 &&
-        peek(w, obj + 16, fields)) {
+        pyg_read(w, obj + 16, fields)) {
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
@@ -291,6 +308,45 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     return 0;
 }
 
+/* The edges of the tracked objects from i on, a batch of them read by one
+ * system call (the small ones: others are read as they are scanned); the
+ * next object to look at. */
+static uint64_t pyg_batch(uint64_t i, uint64_t nobj)
+{
+    struct iovec to[PYG_BATCH], from[PYG_BATCH];
+    uint32_t who[PYG_BATCH];
+    unsigned k = 0;
+    for (; i < nobj && k < PYG_BATCH; i++) {
+        const struct pyg_obj *o = &g.h->obj[i];
+        const struct pyg_block *b = &g.h->blk[o->blk];
+        if (!o->tracked)
+            continue;
+        if (b->size > PYG_SLOT) {
+            pyg_edges_of((uint32_t)i);
+            continue;
+        }
+        to[k] = (struct iovec){g.batch[k], b->size};
+        from[k] = (struct iovec){(void *)b->addr, b->size};
+        who[k++] = (uint32_t)i;
+    }
+    int saved = errno;
+    long r = k ? syscall(SYS_process_vm_readv, (long)getpid(), to, (long)k, from, (long)k, 0L) : 0;
+    errno = saved;
+    size_t got = r > 0 ? (size_t)r : 0;
+    for (unsigned j = 0; j < k; j++) {
+        const struct pyg_block *b = &g.h->blk[g.h->obj[who[j]].blk];
+        if (got >= b->size) { /* read whole: scanned from the copy */
+            got -= b->size;
+            g.local = g.batch[j], g.local_at = b->addr, g.local_len = b->size;
+        } else {
+            got = 0; /* the rest read as scanned (peek's own fallbacks) */
+        }
+        pyg_edges_of(who[j]);
+        g.local = NULL;
+    }
+    return i;
+}
+
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
               struct sbuf *names)
@@ -305,9 +361,8 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.hi = h->blk[h->nblk - 1].addr + h->blk[h->nblk - 1].size;
     if (!(g.seen = arena_map(h->nblk)))
         return -1;
-    for (uint64_t i = 0; i < nobj && !g.oom; i++)
-        if (h->obj[i].tracked)
-            pyg_edges_of((uint32_t)i);
+    for (uint64_t i = 0; i < nobj && !g.oom;)
+        i = pyg_batch(i, nobj);
     if (!g.oom)
         rc = pyg_mark(nobj, out, links, parents, names);
     arena_unmap(g.seen, h->nblk);
