@@ -481,6 +481,14 @@ void py_init(void)
     py_sym.finalizing = py_dlsym(real >= 0x030d0000u ? "Py_IsFinalizing" : "_Py_IsFinalizing");
     py_sym.code_type = (uintptr_t)py_dlsym("PyCode_Type");
     py_sym.str_type = (uintptr_t)py_dlsym("PyUnicode_Type");
+    py_sym.type_type = (uintptr_t)py_dlsym("PyType_Type");
+    py_sym.list_type = (uintptr_t)py_dlsym("PyList_Type");
+    py_sym.dict_type = (uintptr_t)py_dlsym("PyDict_Type");
+    py_sym.set_type = (uintptr_t)py_dlsym("PySet_Type");
+    py_sym.frozenset_type = (uintptr_t)py_dlsym("PyFrozenSet_Type");
+    py_sym.weakref_type[0] = (uintptr_t)py_dlsym("_PyWeakref_RefType");
+    py_sym.weakref_type[1] = (uintptr_t)py_dlsym("_PyWeakref_ProxyType");
+    py_sym.weakref_type[2] = (uintptr_t)py_dlsym("_PyWeakref_CallableProxyType");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
         opt_warn("CPython's symbols are not all there: native frames only", "", "");

@@ -184,6 +184,40 @@
  *                is then malloc's).  A reader checks the length is exactly
  *                8 + 8*count and mapped[i] <= heap[i].
  *
+ *   PYTYPES   := struct hsnap_pytypes_head, struct hsnap_pyobj[nobjects],
+ *                struct hsnap_pytype[ntypes], name bytes[names_len],
+ *                struct hsnap_pylink[nlinks], struct hsnap_pylink[nparents]
+ *                (type 20) The Python objects among the live blocks and
+ *                their types, read by the shim at the snapshot
+ *                (shim/python): an object's block address (ascending,
+ *                each once), its type (an index into the types), and
+ *                where the object starts in its block (0, or past the
+ *                PyGC_Head, and the pre-header of a class's instance
+ *                from 3.11 on).  A type's name is UTF-8 at
+ *                names[name_off, name_off + name_len): a builtin's
+ *                tp_name ("dict", "_io.TextIOWrapper") or a class's
+ *                __module__ "." __qualname__ ("app.Node"; a class of
+ *                builtins: its qualified name alone).  An address BLOCKS
+ *                does not hold is ignored (a block born while the
+ *                snapshot was written).  Absent without BLOCKS and in a
+ *                process without CPython objects heapsnap reads (no
+ *                CPython, a version it does not know, a free-threaded
+ *                build).  With HSNAP_PYTYPES_GRAPH (the shim built the
+ *                objects' reference graph, shim/python/pygraph.c), each
+ *                object's flags say whether the gc tracks it, whether it
+ *                is referenced from outside the traced objects (the gc's
+ *                rule: its refcount exceeds the references found) and
+ *                whether no such root reaches it: garbage only the
+ *                collector frees; the links name, for garbage objects,
+ *                one reference each to another garbage object (sorted
+ *                by from, each from once), and the parents, for objects
+ *                a root reaches, the reference that reached them first
+ *                (a shortest path: from the root, by the graph's order;
+ *                each to once).  A reader checks the length
+ *                is exactly 40 + 16*nobjects + 16*ntypes + names_len +
+ *                24*(nlinks + nparents), each type < ntypes, addresses ascending, each
+ *                name within names_len, links' objects < nobjects.
+ *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
@@ -192,6 +226,7 @@
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address).
+ * PYTYPES came within version 3 (an older reader skips it: no types).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -220,6 +255,7 @@ enum hsnap_section_type {
     HSNAP_SEC_UNLOADED = 17, /* when the unloaded modules left */
     HSNAP_SEC_STATE = 18,  /* the state file's bound and use */
     HSNAP_SEC_MAPLINE = 19, /* the mmap kind's bytes at each SITELINE point */
+    HSNAP_SEC_PYTYPES = 20, /* Python objects' types */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
@@ -494,6 +530,52 @@ struct hsnap_failed {
     uint32_t reserved; /* 0 */
     uint64_t count;    /* calls that returned NULL there */
     uint64_t max_size; /* the largest size asked, or HSNAP_FAILED_OVERFLOW */
+};
+
+/* PYTYPES' parts. */
+struct hsnap_pytypes_head {
+    uint32_t ntypes;
+    uint32_t flags;      /* HSNAP_PYTYPES_* */
+    uint64_t nobjects;
+    uint64_t names_len;
+    uint64_t nlinks;     /* struct hsnap_pylink after the names */
+    uint64_t nparents;   /* struct hsnap_pylink after the links */
+};
+/* A reference of one object to another (indices into the objects), and
+ * how: a links' garbage object's first reference to other garbage
+ * (followed, they reach a cycle), or a parents' reached object's
+ * reference on a shortest path from a root (followed, they reach it). */
+#define HSNAP_PYLABEL_OTHER 0 /* a block the object owns (a values array) */
+#define HSNAP_PYLABEL_FIELD 1 /* value: the field's offset in the object */
+#define HSNAP_PYLABEL_INDEX 2 /* value: a list's item index */
+#define HSNAP_PYLABEL_KEY 3   /* a dict's value: the key is the name (a str's) */
+struct hsnap_pylink {
+    uint32_t from, to;
+    uint32_t label;              /* HSNAP_PYLABEL_* */
+    uint32_t value;
+    uint32_t name_off, name_len; /* KEY: in the names (0, 0: not a str) */
+};
+#define HSNAP_PYTYPES_GRAPH 0x1u /* head.flags: the graph was built: objects' flags hold */
+struct hsnap_pyobj {
+    uint64_t addr;       /* the block's (BLOCKS' addr) */
+    uint32_t type;       /* index into the types */
+    uint16_t offset;     /* the object's start in the block: 0, 16 or 32 */
+    uint16_t flags;      /* HSNAP_PYOBJ_* (0 without HSNAP_PYTYPES_GRAPH) */
+};
+#define HSNAP_PYOBJ_TRACKED 0x1u  /* a gc object the collector tracks */
+#define HSNAP_PYOBJ_EXTERNAL 0x2u /* tracked, its refcount exceeds the references
+                                     the graph found to it: referenced from
+                                     outside the traced objects (a root) */
+#define HSNAP_PYOBJ_GARBAGE 0x4u  /* tracked, reached from no root: garbage
+                                     only the collector frees (a cycle's, or
+                                     held by one) */
+#define HSNAP_PYTYPE_GC 0x1u        /* its objects are tracked by the gc */
+#define HSNAP_PYTYPE_CLASS 0x2u     /* a heap type (a class statement's) */
+#define HSNAP_PYTYPE_FINALIZER 0x4u /* tp_finalize or tp_del (a class's __del__) */
+struct hsnap_pytype {
+    uint32_t name_off, name_len; /* in the names that follow the types */
+    uint32_t flags;              /* HSNAP_PYTYPE_* */
+    uint32_t reserved;           /* 0 */
 };
 
 /* Not in the file: a message of the shim to `heapsnap run` on the socket

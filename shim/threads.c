@@ -251,6 +251,7 @@ static const struct leak_host thr_leak_host = {
     .trace_count = trace_count,
     .trace_stack = trace_stack,
     .runtime_owned = py_immortal,
+    .object_starts = py_object_starts,
     .own_maps = arena_each_map,
     .own_maps_hold = arena_maps_hold,
     .own_maps_release = arena_maps_release,

@@ -28,6 +28,7 @@
 #include "jsondoc.h"
 #include "lset.h"
 #include "lossrec.h"
+#include "pygarbage.h"
 #include "retainers.h"
 #include "supp.h"
 
@@ -426,6 +427,11 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
     }
     if (rc == 0 && o->why) {
         char why[1024];
+        if (pyholders_print(snaps, n, o->why, stdout) < 0) {
+            snprintf(err, errlen, "leaks: out of memory");
+            lossrec_free(ls);
+            return 2;
+        }
         if (retainers_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "leaks: %s", why);
             rc = 2;
@@ -438,6 +444,10 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
             if (snap_attached_note(&snaps[i], note, sizeof(note)))
                 printf("note: %s: %s, and their leaks are not seen (docs/leaks.md)\n\n",
                        paths[i], note);
+        }
+        if (pygarbage_print(snaps, n, stdout) < 0) {
+            snprintf(err, errlen, "leaks: out of memory");
+            rc = 2;
         }
         leaks_text(o, ls, stdout);
     }

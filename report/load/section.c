@@ -38,7 +38,8 @@ const char *snap_section_name(uint32_t type)
     static const char *names[] = {NULL,    "META",  "MODULES",  "TRACES",
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
                                   "RETAINERS", "PEAK", "SITELINE", "TEMPS", "PYCODE", NULL, NULL,
-                                  "SUPPRESSIONS", "FAILED", "UNLOADED", "STATE", "MAPLINE"};
+                                  "SUPPRESSIONS", "FAILED", "UNLOADED", "STATE", "MAPLINE",
+                                  "PYTYPES"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];

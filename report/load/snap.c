@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -457,9 +456,10 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_TEMPS].seen &&
         temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
         return -1;
-    if (secs[HSNAP_SEC_PYCODE].seen &&
-        pycode_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, err,
-                      errlen) < 0)
+    if ((secs[HSNAP_SEC_PYCODE].seen &&
+         pycode_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, err, errlen)) ||
+        (secs[HSNAP_SEC_PYTYPES].seen && /* after BLOCKS: it types them */
+         pytypes_decode(s, secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len, err, errlen)))
         return -1;
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;
@@ -662,6 +662,7 @@ void snap_free(struct snap *s)
     }
     free(s->modules);
     pycode_free(s);
+    pytypes_free(s);
     free(s->traces);
     free(s->ipbuf);
     free(s->iptab);

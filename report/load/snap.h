@@ -17,6 +17,7 @@
 
 #include "hsnap_format.h"
 #include "pycode.h"
+#include "pytypes.h"
 
 struct snap_module {
     uint64_t bias;             /* load bias: runtime = file vaddr + bias */
@@ -67,7 +68,7 @@ struct snap_siteline {
                                             buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 20 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 21 /* slots for known types, indexed by type */
 
 /* What one input file may still make the CLI hold (section.c). */
 struct snap_budget {
@@ -121,6 +122,7 @@ struct snap {
     struct snap_pycode *pycodes; /* PYCODE (report/pycode.h), NULL without it */
     uint32_t npycodes;
     uint32_t py_version;       /* Py_Version of the interpreter that wrote them */
+    struct snap_pyobjs py;     /* PYTYPES (report/pytypes.h): the objects' types */
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL
                                   without the section (nothing failed) */
     uint32_t nfailed;

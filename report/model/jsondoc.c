@@ -76,8 +76,13 @@ void jdoc_series(struct json *j, const struct series *sr, const char *rule, int 
 
 void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry *e)
 {
+    if (e->type || key == KEY_TYPE) /* null: blocks that hold no Python object */
+        json_kstr(j, "type", e->type && strcmp(e->type, STATS_NO_OBJECT) ? e->type : NULL);
+    if (!e->nframes)
+        return;
     const struct frame *f = e->frames[e->head];
     switch (key) {
+    case KEY_TYPE: break;
     case KEY_LINENO:
     case KEY_TRACEBACK: jdoc_frames(j, "frames", e->frames, e->nframes); break;
     case KEY_FILENAME:

@@ -35,6 +35,7 @@ struct stats {
     size_t nsorted;
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
     struct strbuf id;            /* scratch: key identity being built */
+    const char *type;            /* the Python type being charged (KEY_TYPE, by_type) */
 };
 
 /* --- setup ------------------------------------------------------------- */
@@ -51,6 +52,7 @@ struct stats *stats_new(const struct stats_opts *o)
 static void entry_free(struct stat_entry *e)
 {
     free(e->id);
+    free(e->type);
     free(e);
 }
 
@@ -113,11 +115,16 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
 {
     char where[KEY_PART_MAX];
     int line;
+    if (key == KEY_TYPE || !e->nframes) {
+        snprintf(buf, n, "%s", e->type ? e->type : STATS_NO_OBJECT);
+        return;
+    }
     const char *name = key_part(key, e->frames[e->head], where, sizeof(where), &line);
-    if (key == KEY_FUNCTION || key == KEY_MODULE || line < 0)
-        snprintf(buf, n, "%s", name);
-    else
-        snprintf(buf, n, "%s:%d", name, line);
+    size_t k = (size_t)(key == KEY_FUNCTION || key == KEY_MODULE || line < 0
+                            ? snprintf(buf, n, "%s", name)
+                            : snprintf(buf, n, "%s:%d", name, line));
+    if (e->type && k < n)
+        snprintf(buf + k, n - k, " (%s)", e->type);
 }
 
 /* Appends frame f's identity to the id being built. */
@@ -138,7 +145,9 @@ static struct stat_entry *group_new(struct stats *st, const struct frame *const 
                                     int mmap)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
-    if (!e || !(e->id = strdup(st->id.p))) {
+    if (!e || !(e->id = strdup(st->id.p)) || (st->type && !(e->type = strdup(st->type)))) {
+        if (e)
+            free(e->id);
         free(e);
         return NULL;
     }
@@ -167,6 +176,8 @@ static int group_charge(struct stats *st, const struct frame *const *fr, int n, 
         if (id_add(st, fr[i]) < 0)
             return -1;
     if (mmap && sb_add(&st->id, "\x01mmap", 5) < 0) /* a group of its own */
+        return -1;
+    if (st->type && (sb_add(&st->id, "\x1e", 1) < 0 || sb_add(&st->id, st->type, strlen(st->type)) < 0))
         return -1;
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
     if (!e && !(e = group_new(st, fr, n, head, mmap)))
@@ -211,6 +222,45 @@ int stats_add(struct stats *st, const struct snap *s)
     return stats_add_values(st, s, s->stats);
 }
 
+/* Charges trace ti's values sv to its groups. */
+static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
+                        const struct hsnap_stat *sv)
+{
+    const struct frames_filter *fl = &st->o.filter;
+    if (st->o.key == KEY_TYPE && !fl->ninclude && !fl->nexclude) { /* no frames needed */
+        st->stamp++;
+        return snap_kind_kept(st->o.kind, s, ti)
+                   ? group_charge(st, NULL, 0, 0, sv, (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0)
+                   : 0;
+    }
+    const struct frames_trace *t = frames_get(s, ti);
+    if (!t)
+        return -1;
+    if (!frames_kept(&st->o.filter, t) || !snap_kind_kept(st->o.kind, s, ti))
+        return 0;
+    int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
+    st->stamp++;
+    if (st->o.key == KEY_TYPE)
+        return group_charge(st, NULL, 0, 0, sv, mmap);
+    /* The stack as shown from its first frame past the wrappers; under
+     * --python-only, a Python stack's Python frames alone. */
+    const struct frame *const *fr = t->fr + t->first;
+    int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
+    if (st->o.python_only && !st->o.native_site && t->npy) {
+        fr = t->py;
+        rest = t->npy;
+        head = 0;
+    }
+    if (st->o.key == KEY_TRACEBACK)
+        return group_charge(st, fr, rest, head, sv, mmap);
+    if (!st->o.cumulative)
+        return group_charge(st, fr + key_head(st, fr, rest, head), 1, 0, sv, mmap);
+    for (int i = 0; i < rest; i++)
+        if (group_charge(st, fr + i, 1, 0, sv, mmap) < 0)
+            return -1;
+    return 0;
+}
+
 int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values)
 {
     for (uint32_t ti = 0; ti < s->ntraces; ti++) {
@@ -218,37 +268,58 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
         if (!sv->live_count && !sv->live_bytes &&
             (st->o.sort == SORT_LIVE || (!sv->total_count && !sv->total_bytes)))
             continue; /* nothing live: only the allocation sorts show it */
-        const struct frames_trace *t = frames_get(s, ti);
-        if (!t)
+        if (charge_trace(st, s, ti, sv) < 0)
             return -1;
-        if (!frames_kept(&st->o.filter, t) || !snap_kind_kept(st->o.kind, s, ti))
-            continue;
-        int mmap = (s->traces[ti].flags & HSNAP_TRACE_MMAP) != 0;
-        st->stamp++;
-        /* The stack as shown from its first frame past the wrappers; under
-         * --python-only, a Python stack's Python frames alone. */
-        const struct frame *const *fr = t->fr + t->first;
-        int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
-        if (st->o.python_only && !st->o.native_site && t->npy) {
-            fr = t->py;
-            rest = t->npy;
-            head = 0;
-        }
-        if (st->o.key == KEY_TRACEBACK) {
-            if (group_charge(st, fr, rest, head, sv, mmap) < 0)
-                return -1;
-            continue;
-        }
-        if (!st->o.cumulative) {
-            if (group_charge(st, fr + key_head(st, fr, rest, head), 1, 0, sv, mmap) < 0)
-                return -1;
-            continue;
-        }
-        for (int i = 0; i < rest; i++)
-            if (group_charge(st, fr + i, 1, 0, sv, mmap) < 0)
-                return -1;
     }
     return 0;
+}
+
+/* A block's place in the typed order: its type (no object last), trace. */
+struct typed {
+    uint32_t type, trace;
+    uint64_t size;
+};
+
+static int cmp_typed(const void *pa, const void *pb)
+{
+    const struct typed *a = pa, *b = pb;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return (a->trace > b->trace) - (a->trace < b->trace);
+}
+
+/* --key type and KEY,type: the live blocks (as --leaked and --born-since
+ * keep them) summed per (type, trace), each sum charged with its type. */
+static int stats_add_typed(struct stats *st, const struct snap *s)
+{
+    struct typed *v = malloc((s->nblocks ? s->nblocks : 1) * sizeof(*v));
+    uint64_t n = 0;
+    if (!v)
+        return -1;
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        const struct hsnap_block *b = &s->blocks[i];
+        if ((st->o.garbage && !(s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)) ||
+            (st->o.born && b->epoch < st->o.born_since) ||
+            (st->o.leaked && b->cls != HSNAP_CLASS_DIRECT && b->cls != HSNAP_CLASS_INDIRECT &&
+             b->cls != HSNAP_CLASS_CYCLE))
+            continue;
+        v[n++] = (struct typed){s->py.block_type[i], b->trace, b->size};
+    }
+    qsort(v, n, sizeof(*v), cmp_typed);
+    int rc = 0;
+    for (uint64_t i = 0, j; rc == 0 && i < n; i = j) {
+        struct hsnap_stat sv = {0};
+        for (j = i; j < n && v[j].type == v[i].type && v[j].trace == v[i].trace; j++) {
+            sv.live_count++;
+            sv.live_bytes += v[j].size;
+        }
+        st->type = st->o.key != KEY_TYPE && !st->o.by_type ? NULL
+                   : v[i].type == PYTYPE_NONE ? STATS_NO_OBJECT : s->py.types[v[i].type].name;
+        rc = charge_trace(st, s, v[i].trace, &sv);
+    }
+    st->type = NULL;
+    free(v);
+    return rc;
 }
 
 /* --leaked and --born-since: per-trace sums over the blocks the model
@@ -326,6 +397,13 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     int peak = st->o.peak || s->at_peak;
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
+    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage) &&
+        (!s->py.block_type || (st->o.garbage && !s->py.graph))) {
+        snprintf(err, errlen, "%s: --%s needs a snapshot of a Python process with its "
+                 "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)", path,
+                 st->o.garbage ? "garbage" : "key type");
+        return -1;
+    }
     if (st->o.born && !(s->meta.flags & HSNAP_META_HAS_BLOCKS)) {
         snprintf(err, errlen, "%s: --born-since needs the blocks (HEAPSNAP_BLOCKS=1, the "
                  "default)", path);
@@ -347,7 +425,8 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if (!st->o.leaked && !st->o.failed) /* failures are never sampled */
         stats_note_sampled(s, path);
     progress_step("symbolizing", path);
-    if ((st->o.failed                 ? stats_add_failed(st, s)
+    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage ? stats_add_typed(st, s)
+         : st->o.failed               ? stats_add_failed(st, s)
          : st->o.leaked || st->o.born ? stats_add_leaked(st, s)
                                       : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -388,6 +467,8 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
 {
     char wa[KEY_PART_MAX], wb[KEY_PART_MAX];
     int i = a->nframes - 1, j = b->nframes - 1, c, la, lb;
+    if (a->type && b->type && (c = strcmp(a->type, b->type)) != 0 && key == KEY_TYPE)
+        return c;
     for (; i >= 0 && j >= 0; i--, j--) {
         const char *na = key_part(key, a->frames[i], wa, sizeof(wa), &la);
         const char *nb = key_part(key, b->frames[j], wb, sizeof(wb), &lb);
@@ -401,7 +482,7 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
     for (i = 0; i < a->nframes; i++)
         if ((c = strcmp(a->frames[i]->func, b->frames[i]->func)) != 0)
             return c;
-    return 0;
+    return a->type && b->type ? strcmp(a->type, b->type) : 0;
 }
 
 /* Descending (size, count, key): Statistic._sort_key, reverse=True. */

@@ -15,17 +15,21 @@
 /* Birth epochs as BLOCKS carries them: the live table saturates there. */
 #define HSNAP_EPOCH_MAX 65535u
 
-enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK };
+/* KEY_TYPE: Python objects by type alone (PYTYPES); another key with
+ * stats_opts.by_type: per key and type. */
+enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK, KEY_TYPE };
 
 /* top --sort: live memory (tracemalloc's order and lines, the default), or
  * allocations since the start by count or by bytes (STATS' total_count,
  * total_bytes: heaptrack's "most allocations" views). */
 enum stats_sort { SORT_LIVE, SORT_ALLOCATIONS, SORT_ALLOCATED };
 extern const char *const stats_sort_names[]; /* "live", "allocations", "allocated" */
-extern const char *const stats_key_names[];  /* "lineno", ... "traceback" */
+extern const char *const stats_key_names[];  /* "lineno", ... "traceback", "type" */
 
 struct stats_opts {
     enum stats_key key;
+    int by_type;          /* --key KEY,type: groups per key and Python type */
+    int garbage;          /* --garbage: Python objects only the collector frees */
     int cumulative;       /* add a trace to every distinct key of its frames */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int born;             /* --born-since given: */
@@ -49,7 +53,9 @@ struct stats_opts {
 
 struct stat_entry {
     char *id;                 /* identity of the key (hash key) */
-    int nframes;              /* 1 except for KEY_TRACEBACK */
+    int nframes;              /* 1 except for KEY_TRACEBACK (0: KEY_TYPE) */
+    char *type;               /* KEY_TYPE, by_type: the Python type's name
+                                 (STATS_NO_OBJECT: blocks of no object) */
     const struct frame *const *frames; /* the key's frames (report/frames.c owns them) */
     int head;                 /* frames[head] names the group: the allocation site
                                  (KEY_TRACEBACK: C under a Python site comes first) */
@@ -65,9 +71,12 @@ struct stat_entry {
 
 struct stats;
 
+#define STATS_NO_OBJECT "[no object]" /* --key type's group of other blocks */
+
 /* A group's key as top prints it: "file.c:12" (lineno, and traceback's
  * site), "file.c:0" (filename), the function, or the module; a frame
- * without a source file shows "[module]" for its file. */
+ * without a source file shows "[module]" for its file.  With a type:
+ * "file.c:12 (dict)"; KEY_TYPE: the type alone ("app.Node"). */
 void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n);
 
 /* Parses top/diff's options (getopt_long over argv) into o.  Returns -1 to

@@ -21,6 +21,7 @@ static const struct option stats_longopts[] = {
     {"exclude", required_argument, NULL, 'x'},
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
+    {"garbage", no_argument, NULL, 'G'},
     {"born-since", required_argument, NULL, 'B'},
     {"retainers", no_argument, NULL, 'R'},
     {"peak", no_argument, NULL, 'P'},
@@ -39,7 +40,7 @@ static const struct option stats_longopts[] = {
 
 const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
 const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
-                                       "traceback"};
+                                       "traceback", "type"};
 
 const char stats_help_top[] =
     "      --sort WHAT    live (default): live bytes, tracemalloc's lines;\n"
@@ -59,7 +60,8 @@ const char stats_help_top[] =
 
 const char stats_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
-    "                     or traceback\n"
+    "                     or traceback; type: Python objects by their type;\n"
+    "                     lineno,type (filename, function, module): by both\n"
     "      --cumulative   charge each trace to every distinct key of its frames\n"
     "                     (from the allocation site outward; not with traceback)\n"
     "  -n N               print the N biggest groups (default 10, 0 = all)\n"
@@ -72,6 +74,8 @@ const char stats_help[] =
     "                     snapshot's peak alone: SNAP@peak)\n"
     "      --leaked       only leaked blocks (direct, indirect and cycle), from a\n"
     "                     snapshot with a leak check (run --leaks)\n"
+    "      --garbage      only Python objects no root reaches: reference cycles\n"
+    "                     awaiting the collector (what gc.collect() would free)\n"
     "      --born-since N\n"
     "                     only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
@@ -105,14 +109,21 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
         return cli_bad_value(err, errlen, "--sort", arg, "live, allocations, allocated");
     case 'f': return cli_parse_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
     case 'K': return cli_parse_kind(arg, &o->kind, err, errlen) < 0 ? -1 : 1;
-    case 'k':
-        for (size_t i = 0; i <= KEY_TRACEBACK; i++)
-            if (strcmp(arg, stats_key_names[i]) == 0) {
+    case 'k': {
+        /* KEY, "type", or KEY,type */
+        const char *comma = strchr(arg, ',');
+        size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+        o->by_type = comma && !strcmp(comma + 1, "type");
+        for (size_t i = 0; i <= KEY_TYPE && (!comma || o->by_type); i++)
+            if (strlen(stats_key_names[i]) == n && !strncmp(arg, stats_key_names[i], n) &&
+                !(o->by_type && (i == KEY_TYPE || i == KEY_TRACEBACK))) {
                 o->key = (enum stats_key)i;
                 return 1;
             }
         return cli_bad_value(err, errlen, "--key", arg,
-                             "lineno, filename, function, module, traceback");
+                             "lineno, filename, function, module, traceback, type, or "
+                             "lineno,type (filename, function, module)");
+    }
     case 'n':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
             return cli_bad_value(err, errlen, "-n", arg, "a count from 0 to 2147483647");
@@ -122,6 +133,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     case 'Y': o->python_only = 1; return 1;
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
+    case 'G': o->garbage = 1; return 1;
     case 'B':
         if (cli_parse_count(arg, UINT32_MAX, &cnt) < 0)
             return cli_bad_value(err, errlen, "--born-since", arg,
@@ -151,6 +163,17 @@ static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen
     if (o->peak + o->temporary + o->leaked + o->retainers + o->failed > 1) {
         snprintf(err, errlen,
                  "--peak, --temporary, --leaked, --retainers and --failed exclude each other");
+        return -1;
+    }
+    if (o->garbage && (o->leaked || o->born)) {
+        snprintf(err, errlen, "--garbage cannot be used with --leaked or --born-since");
+        return -1;
+    }
+    if ((o->key == KEY_TYPE || o->by_type || o->garbage) &&
+        (o->cumulative || o->peak || o->temporary || o->failed || o->retainers ||
+         o->sort != SORT_LIVE)) {
+        snprintf(err, errlen, "--key type and --garbage count the live blocks: not with --cumulative, "
+                 "--peak, --temporary, --failed, --retainers or --sort");
         return -1;
     }
     if (o->cumulative && o->key == KEY_TRACEBACK) {

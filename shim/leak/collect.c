@@ -331,7 +331,11 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     if (maps_holes(&holes, &col.ops.nholes, &hbytes) != 0)
         collect_host->debug("cannot read /proc/self/maps: every block is trusted to be readable", "", "");
     col.ops.holes = holes;
+    if (collect_host->object_starts)
+        collect_host->object_starts(b, n); /* BLOCKS' reserved, for model_run */
     int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
+    for (uint64_t i = 0; collect_host->object_starts && i < n; i++)
+        b[i].reserved = 0; /* 0 in the file */
     maps_free(holes, hbytes);
     col.ops.holes = NULL;
     col.ops.nholes = 0;

@@ -48,6 +48,11 @@ struct leak_host {
      * runtime's for good (a CPython immortal object): ignored, a root.
      * NULL: none are. */
     int (*runtime_owned)(uintptr_t addr, uint64_t size);
+    /* Where each block of b[0, n) (sorted, the world stopped) that holds
+     * a Python object has the object, into its reserved field (0: its
+     * start): a reference to it there is a start reference, as one to a
+     * block's first byte.  NULL: none. */
+    void (*object_starts)(struct hsnap_block *b, uint64_t n);
     /* Each of the recorder's own mappings to fn (no lock: the world may
      * be stopped); -1 when some are not listed (arena.c's arena_each_map) */
     int (*own_maps)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);

@@ -147,13 +147,21 @@ static void index_build(struct scan *s)
     s->page = NULL;
 }
 
+/* Whether w is a start reference to b: its first byte, or where the
+ * Python object it holds starts (reserved, after the object's PyGC_Head:
+ * collect.c's object_starts). */
+static inline int scan_is_start(const struct hsnap_block *b, uintptr_t w)
+{
+    return w == b->addr || (b->reserved && w == b->addr + b->reserved);
+}
+
 /* Count one reference to block j and remember its kind. */
 static inline void scan_count(struct scan *s, uint32_t j, uintptr_t w, uint8_t from)
 {
     struct hsnap_block *b = &s->b[j];
     if (b->refcount != UINT32_MAX)
         b->refcount++;
-    b->flags |= (w == b->addr ? MODEL_BF_START : MODEL_BF_INTERIOR) | from;
+    b->flags |= (scan_is_start(b, w) ? MODEL_BF_START : MODEL_BF_INTERIOR) | from;
 }
 
 static void scan_push(struct scan *s, uint32_t j, uint8_t cls)
@@ -265,7 +273,7 @@ static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_
         if (meta && s->ops->is_alloc_meta(w, &s->b[j], s->ops->ctx))
             continue;
         scan_count(s, j, w, MODEL_BF_ROOTREF);
-        int first = w == s->b[j].addr && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
+        int first = scan_is_start(&s->b[j], w) && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
         if (first)
             scan_push(s, j, HSNAP_CLASS_REACHABLE);
         if (s->ops->on_ref)
@@ -296,7 +304,7 @@ static void drain_words(struct scan *s, uint32_t i, uint8_t cls, uintptr_t lo, u
             continue;
         scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
         int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
-                   (cls == HSNAP_CLASS_POSSIBLE || w == s->b[j].addr);
+                   (cls == HSNAP_CLASS_POSSIBLE || scan_is_start(&s->b[j], w));
         if (push)
             scan_push(s, j, cls);
         if (s->ops->on_ref)

@@ -98,7 +98,7 @@ static uint64_t py_code_check(const struct py_ident *d)
 }
 
 /* The UTF-8 text of a compact str object into out (cap bytes); length. */
-static uint32_t py_str(const char *s, char *out, uint32_t cap)
+uint32_t py_str(const char *s, char *out, uint32_t cap)
 {
     const struct py_layout *l = py_lay;
     if (!s)

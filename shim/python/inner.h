@@ -68,6 +68,85 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
                         const char **why);
 extern const struct py_layout *py_lay; /* the interpreter's, once found */
 
+/* What pytype.c reads of objects and their types, for one version: the
+ * rest of PyTypeObject it reads (PY_TP_*) is the same in 3.10-3.13 and
+ * checked against each version's headers with this row (layout_check.c). */
+enum { PY_KEYS_310 = 1, /* PyDictKeysObject: dk_size, indices by size */
+       PY_KEYS_311 };   /* dk_log2_size, dk_log2_index_bytes, dk_kind */
+struct py_obj_layout {
+    uint32_t version;     /* as py_layout's */
+    uint16_t ht_qualname; /* PyHeapTypeObject */
+    uint8_t keys;         /* PY_KEYS_* */
+    /* tp_flags bits that put two words before an object's PyGC_Head
+     * (3.11: Py_TPFLAGS_MANAGED_DICT; 3.12 on: Py_TPFLAGS_PREHEADER) */
+    uint32_t preheader;
+};
+#define PY_TP_NAME 24
+#define PY_TP_BASICSIZE 32
+#define PY_TP_ITEMSIZE 40
+#define PY_TP_FLAGS 168
+#define PY_TP_DICT 264
+#define PY_TP_DEL 376
+#define PY_TP_FINALIZE 392
+#define PY_TPF_READY (1ul << 12)
+#define PY_TPF_HAVE_GC (1ul << 14)
+#define PY_TPF_HEAPTYPE (1ul << 9)
+#define PY_TPF_TYPE_SUBCLASS (1ul << 31)
+#define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
+/* The row for version, or NULL: no object types then. */
+const struct py_obj_layout *py_obj_layout_find(uint32_t version);
+/* code.c: the UTF-8 text of the compact str object at s into out (cap
+ * bytes); its length (0: none, or not a compact str). */
+uint32_t py_str(const char *s, char *out, uint32_t cap);
+
+/* pygraph.c: the reference graph of the objects pytype.c found, at a
+ * snapshot.  How a type's objects are walked: */
+enum { PYG_OTHER,    /* its own block */
+       PYG_LIST,     /* ... and ob_item[0, ob_size) */
+       PYG_DICT,     /* ... and its keys table (combined) or values */
+       PYG_SET,      /* ... and its table when it is not the small one */
+       PYG_WEAKREF,  /* wr_callback only (the referent and the list are borrowed) */
+       PYG_INSTANCE  /* a class's instance: its block, and the values array its
+                        pre-header names (3.11, 3.12) */ };
+#define PYG_NONE UINT32_MAX
+struct pyg_type {          /* what the walk keeps of a type, by id */
+    uint64_t flags;        /* tp_flags */
+    int64_t basic, item;   /* tp_basicsize, tp_itemsize */
+    uintptr_t addr;
+    uint8_t kind;          /* PYG_* */
+};
+struct pyg_block {         /* a live block, in address order */
+    uint64_t addr, size;
+    uint32_t obj;          /* the object it holds (index), or PYG_NONE */
+};
+struct pyg_obj {
+    uint64_t blk;          /* its block's index */
+    uint64_t refcnt;       /* ob_refcnt as read */
+    uint32_t type;
+    uint16_t off;          /* the object's start in its block */
+    uint8_t tracked;       /* a gc object the collector tracks */
+};
+struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
+    struct pyg_block *blk;
+    struct pyg_obj *obj;
+    uint64_t nblk;
+    int want;              /* the arrays are being filled (0: given up) */
+};
+/* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
+uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
+/* The graph over h's nobj objects (types ty): each object's HSNAP_PYOBJ_*
+ * flags into out[i].flags, the garbage's links (struct hsnap_pylink) into
+ * links.  0, or -1 (out of memory: out untouched). */
+struct sbuf;
+int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+              struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
+              struct sbuf *names);
+/* pytype.c: the str at s as UTF-8 into out (cap bytes), read safely; its
+ * length (0: none). */
+uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
+/* The arrays unmapped (capacities in elements); want cleared. */
+void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
+
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
 struct py_syms {
     void *(*this_thread)(void); /* PyGILState_GetThisThreadState */
@@ -81,6 +160,9 @@ struct py_syms {
     uintptr_t interp_lo[2], interp_hi[2];
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
+    uintptr_t type_type;        /* &PyType_Type */
+    /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
+    uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;

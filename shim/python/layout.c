@@ -69,6 +69,21 @@ const struct py_layout *py_layout_find(uint32_t version)
     return NULL;
 }
 
+static const struct py_obj_layout py_obj_layouts[] = {
+    {.version = 0x030a0000, .ht_qualname = 864, .keys = PY_KEYS_310, .preheader = 0},
+    {.version = 0x030b0000, .ht_qualname = 864, .keys = PY_KEYS_311, .preheader = 1u << 4},
+    {.version = 0x030c0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3},
+    {.version = 0x030d0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3},
+};
+
+const struct py_obj_layout *py_obj_layout_find(uint32_t version)
+{
+    for (size_t i = 0; i < sizeof py_obj_layouts / sizeof py_obj_layouts[0]; i++)
+        if ((version & 0xffff0000u) == py_obj_layouts[i].version)
+            return &py_obj_layouts[i];
+    return NULL;
+}
+
 static const struct py_debug_format py_debug_formats[] = {
     {
         .version = 0x030d0000, .free_threaded = 16, .ts_current_frame = 184,

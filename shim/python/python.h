@@ -10,10 +10,12 @@
  *   native.c  the native stacks spliced into, numbered for the memo
  *   recent.c  the thread's recent splices: (name, Python frames) -> trace
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
+ *   pytype.c  each object's type, read at a snapshot, PYTYPES
  *
- * Everything here runs on the allocating thread with hook_guard set, reads
- * the interpreter's memory only for the thread that holds the GIL, and
- * allocates only from the arena.  A process without CPython pays one test
+ * Everything here but pytype.c runs on the allocating thread with
+ * hook_guard set, reads the interpreter's memory only for the thread that
+ * holds the GIL, and allocates only from the arena (pytype.c: the
+ * snapshot writer's thread, reading safely, from the arena too).  A process without CPython pays one test
  * of py_on per recorded allocation.
  */
 #ifndef HEAPSNAP_PYTHON_H
@@ -57,6 +59,11 @@ int py_again(uint32_t name, uint32_t *id);
  * object CPython keeps for good (3.12 on: an immortal str, which an
  * interned string becomes and finalization forgets without freeing). */
 int py_immortal(uintptr_t p, uint64_t size);
+/* The leak check (world stopped, or a fork): each block of b[0, n) that
+ * holds a Python object gets the object's offset in reserved (pytype.c's
+ * reading of the types; 0 where none, or not after the block's start). */
+struct hsnap_block;
+void py_object_starts(struct hsnap_block *b, uint64_t n);
 
 /* The thread is ending (threads.c): its recent splices go back. */
 void py_thread_end(void);
@@ -71,5 +78,14 @@ void py_code_unlock(void);
 struct sbuf;
 void py_put_codes(struct sbuf *b, int fatal);
 uint32_t py_code_count(void);
+
+/* The snapshot writer (snapshot lock, not the fatal path): PYTYPES
+ * (hsnap_format.h) into b.  py_types_begin: 0 when there are objects to
+ * type (the head put), -1 when not (b untouched); then every live block,
+ * in address order, to py_types_block; py_types_end finishes b (b->err
+ * set when it could not). */
+int py_types_begin(struct sbuf *b);
+void py_types_block(uint64_t addr, uint64_t size);
+void py_types_end(struct sbuf *b);
 
 #endif

@@ -238,7 +238,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
                                            HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
-                                           HSNAP_SEC_MAPLINE};
+                                           HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -376,6 +376,26 @@ static int snap_level(uint64_t blocks)
     return blocks < SNAP_ZMIN_BLOCKS ? 0 : zsec_level();
 }
 
+static void snap_pytype_block(const struct hsnap_block *b, void *arg)
+{
+    (void)arg;
+    py_types_block(b->addr, b->size);
+}
+
+/* PYTYPES: the Python objects among the live blocks (by address, as
+ * BLOCKS has them), typed by the Python room; none when it has none. */
+static void snap_pytypes(struct sbuf *b)
+{
+    struct pend_left left = {0, 0};
+    if (py_types_begin(b) != 0)
+        return;
+    if (bstream_blocks(snap_pytype_block, NULL, &left) != 0)
+        b->err = 1;
+    py_types_end(b);
+    if (b->err)
+        sbuf_free(b); /* a snapshot without types rather than none */
+}
+
 /* Writes one snapshot to path, with the leak check when leaks is set; 0
  * or -1 (warned once).  Call with the snapshot lock held and hook_guard
  * set. */
@@ -422,6 +442,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
+    if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS))
+        snap_pytypes(&sec[SEC_PYTYPES]);
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;

@@ -19,6 +19,10 @@
 #if PY_VERSION_HEX >= 0x030d0000
 #include <internal/pycore_runtime.h>
 #endif
+#include <internal/pycore_gc.h>
+#if PY_VERSION_HEX >= 0x030b0000
+#include <internal/pycore_dict.h>
+#endif
 
 #include "python/inner.h"
 
@@ -76,6 +80,63 @@ static int check_published(void)
     return bad;
 }
 #endif
+
+#define SAME(what, table, headers)                                                      \
+    do {                                                                                \
+        if ((size_t)(table) != (size_t)(headers)) {                                     \
+            printf("%s: table %zu, headers %zu\n", what, (size_t)(table), (size_t)(headers)); \
+            bad++;                                                                      \
+        }                                                                               \
+    } while (0)
+
+/* pytype.c's row and constants: types, their flags, dicts' keys. */
+static int check_objects(void)
+{
+    const struct py_obj_layout *l = py_obj_layout_find((uint32_t)PY_VERSION_HEX);
+    int bad = 0;
+    if (!l) {
+        printf("no object row for %s\n", PY_VERSION);
+        return 1;
+    }
+    SAME("ht_qualname", l->ht_qualname, offsetof(PyHeapTypeObject, ht_qualname));
+    SAME("tp_name", PY_TP_NAME, offsetof(PyTypeObject, tp_name));
+    SAME("tp_basicsize", PY_TP_BASICSIZE, offsetof(PyTypeObject, tp_basicsize));
+    SAME("tp_itemsize", PY_TP_ITEMSIZE, offsetof(PyTypeObject, tp_itemsize));
+    SAME("tp_flags", PY_TP_FLAGS, offsetof(PyTypeObject, tp_flags));
+    SAME("tp_dict", PY_TP_DICT, offsetof(PyTypeObject, tp_dict));
+    SAME("tp_del", PY_TP_DEL, offsetof(PyTypeObject, tp_del));
+    SAME("tp_finalize", PY_TP_FINALIZE, offsetof(PyTypeObject, tp_finalize));
+    SAME("Py_TPFLAGS_READY", PY_TPF_READY, Py_TPFLAGS_READY);
+    SAME("Py_TPFLAGS_HAVE_GC", PY_TPF_HAVE_GC, Py_TPFLAGS_HAVE_GC);
+    SAME("Py_TPFLAGS_HEAPTYPE", PY_TPF_HEAPTYPE, Py_TPFLAGS_HEAPTYPE);
+    SAME("Py_TPFLAGS_TYPE_SUBCLASS", PY_TPF_TYPE_SUBCLASS, Py_TPFLAGS_TYPE_SUBCLASS);
+    SAME("PyGC_Head", PY_GC_HEAD, sizeof(PyGC_Head));
+    SAME("ma_keys", 32, offsetof(PyDictObject, ma_keys));
+    SAME("ma_values", 40, offsetof(PyDictObject, ma_values));
+#if PY_VERSION_HEX >= 0x030c0000
+    SAME("preheader", l->preheader, Py_TPFLAGS_PREHEADER);
+#elif PY_VERSION_HEX >= 0x030b0000
+    SAME("preheader", l->preheader, Py_TPFLAGS_MANAGED_DICT);
+#else
+    SAME("preheader", l->preheader, 0);
+#endif
+#if PY_VERSION_HEX >= 0x030b0000
+    SAME("keys", l->keys, PY_KEYS_311);
+    SAME("dk_log2_size", 8, offsetof(PyDictKeysObject, dk_log2_size));
+    SAME("dk_log2_index_bytes", 9, offsetof(PyDictKeysObject, dk_log2_index_bytes));
+    SAME("dk_kind", 10, offsetof(PyDictKeysObject, dk_kind));
+    SAME("dk_nentries", 24, offsetof(PyDictKeysObject, dk_nentries));
+    SAME("dk_indices", 32, offsetof(PyDictKeysObject, dk_indices));
+    SAME("PyDictKeyEntry", 24, sizeof(PyDictKeyEntry));
+    SAME("PyDictUnicodeEntry", 16, sizeof(PyDictUnicodeEntry));
+    SAME("DICT_KEYS_GENERAL", 0, DICT_KEYS_GENERAL);
+#else
+    /* 3.10's keys object is private to dictobject.c (dict-common.h):
+     * dk_refcnt, dk_size, dk_lookup, dk_usable, dk_nentries, dk_indices */
+    SAME("keys", l->keys, PY_KEYS_310);
+#endif
+    return bad;
+}
 
 int main(void)
 {
@@ -154,6 +215,7 @@ int main(void)
 #if PY_VERSION_HEX >= 0x030d0000
     bad += check_published();
 #endif
+    bad += check_objects();
     if (!bad)
         printf("ok %s\n", PY_VERSION);
     return bad != 0;

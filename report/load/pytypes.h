@@ -1,0 +1,54 @@
+/*
+ * pytypes.h - the Python objects' types a snapshot's PYTYPES section keeps
+ * (shim/hsnap_format.h): decoded and validated once at load, and each
+ * block's type found by its address.
+ */
+#ifndef REPORT_PYTYPES_H
+#define REPORT_PYTYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PYTYPE_NONE UINT32_MAX /* a block that holds no Python object */
+
+struct snap_pytype {
+    char *name;     /* "dict", "app.Node": NUL-terminated copy */
+    uint32_t flags; /* HSNAP_PYTYPE_* */
+};
+
+/* A reference between two objects' blocks, and how (PYTYPES' links). */
+struct snap_pyref {
+    uint64_t block;   /* the other object's block, or UINT64_MAX: none */
+    uint32_t label;   /* HSNAP_PYLABEL_* */
+    uint32_t value;   /* FIELD: the offset; INDEX: the index */
+    const char *name; /* KEY: the key (name_len bytes, in names), or NULL */
+    uint32_t name_len;
+};
+
+/* What a snapshot knows of its Python objects (all zero without PYTYPES). */
+struct snap_pyobjs {
+    uint32_t ntypes;
+    struct snap_pytype *types;
+    uint32_t *block_type; /* by BLOCKS index: a type, or PYTYPE_NONE */
+    uint16_t *block_off;  /* ... and where the object starts in the block */
+    uint16_t *block_flags; /* ... and its HSNAP_PYOBJ_* (graph only) */
+    struct snap_pyref *block_next;   /* garbage: a garbage object it references */
+    struct snap_pyref *block_parent; /* reached: who holds it on a shortest path
+                                        from a root */
+    char *names;          /* the section's names, copied */
+    uint64_t nobjects;    /* blocks with a type */
+    int graph;            /* HSNAP_PYTYPES_GRAPH: flags and links hold */
+    uint64_t garbage;     /* blocks flagged HSNAP_PYOBJ_GARBAGE */
+};
+
+struct snap;
+
+/* Fills s->py from the PYTYPES payload (after BLOCKS); 0, or -1 with
+ * "section PYTYPES: why" in err. */
+int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
+void pytypes_free(struct snap *s);
+
+/* The name of block i's type, or NULL (no object, or no PYTYPES). */
+const char *pytypes_of_block(const struct snap *s, uint64_t i);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * pygarbage.c - the Python objects only the collector frees, as `leaks`
+ * prints them: per allocation site and type, how many and their bytes,
+ * whether the type has a finalizer (__del__, tp_finalize: the collector
+ * runs it, in no order, before freeing the cycle), and the path of a
+ * cycle from one of them by type, followed along the links the shim kept
+ * (PYTYPES: each garbage object's first reference to other garbage).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "frames.h"
+#include "pygarbage.h"
+#include "snap.h"
+
+#define PYG_PATH_MAX 12 /* steps of a cycle's path shown */
+
+struct pyg_group {
+    uint32_t trace, type;
+    uint64_t count, bytes;
+    uint64_t first; /* a block of it */
+};
+
+static int pyg_cmp(const void *pa, const void *pb)
+{
+    const struct pyg_group *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    if (a->trace != b->trace)
+        return a->trace < b->trace ? -1 : 1;
+    return (a->type > b->type) - (a->type < b->type);
+}
+
+static int pyg_by_site(const void *pa, const void *pb)
+{
+    const struct pyg_group *a = pa, *b = pb;
+    if (a->trace != b->trace)
+        return a->trace < b->trace ? -1 : 1;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* The site of trace t as `top` names it ("app.py:12"), into buf. */
+static void pyg_site(const struct snap *s, uint32_t trace, char *buf, size_t n)
+{
+    const struct frames_trace *t = frames_get(s, trace);
+    char where[300];
+    if (!t) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    snprintf(buf, n, "%s:%d", frames_where(t->fr[t->site], where, sizeof where),
+             t->fr[t->site]->line);
+}
+
+/* The groups g[0, m) of one (trace, type) merged by (site, type): traces
+ * of one Python line differ by their native frames.  The new m. */
+static uint64_t pyg_by_key(const struct snap *s, struct pyg_group *g, uint64_t m)
+{
+    char a[400], b[400];
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < m; i++) {
+        uint64_t j;
+        pyg_site(s, g[i].trace, a, sizeof a);
+        for (j = 0; j < k; j++) {
+            if (g[j].type != g[i].type)
+                continue;
+            pyg_site(s, g[j].trace, b, sizeof b);
+            if (!strcmp(a, b))
+                break;
+        }
+        if (j < k) {
+            g[j].count += g[i].count;
+            g[j].bytes += g[i].bytes;
+        } else {
+            g[k++] = g[i];
+        }
+    }
+    return k;
+}
+
+/* How an object of type holder holds the next one (r's label): "['k']",
+ * "[3]", a tuple's "[i]", or nothing (a field, an attribute kept in a
+ * values array), into buf. */
+static const char *pyg_how(const char *holder, const struct snap_pyref *r, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (r->label == HSNAP_PYLABEL_KEY && r->name)
+        snprintf(buf, n, "['%.*s']", (int)r->name_len, r->name);
+    else if (r->label == HSNAP_PYLABEL_INDEX)
+        snprintf(buf, n, "[%u]", r->value);
+    else if (r->label == HSNAP_PYLABEL_FIELD && !strcmp(holder, "tuple") && r->value >= 24)
+        snprintf(buf, n, "[%u]", (r->value - 24) / 8);
+    return buf;
+}
+
+/* The path of a cycle from block b: "A -> B -> back" (to b), "A -> B ->
+ * C -> back to B" (a cycle b hangs off), or "A -> B" (b only held by one
+ * the links do not follow further). */
+static void pyg_path(const struct snap *s, uint64_t b, FILE *out)
+{
+    uint64_t seen[PYG_PATH_MAX];
+    int n = 0;
+    for (uint64_t at = b; at != UINT64_MAX && n < PYG_PATH_MAX; at = s->py.block_next[at].block) {
+        for (int k = 0; k < n; k++)
+            if (seen[k] == at) {
+                fprintf(out, k ? " -> back to #%d" : " -> back", k + 1);
+                return;
+            }
+        char how[160];
+        const char *name = s->py.types[s->py.block_type[at]].name;
+        fprintf(out, "%s%s%s", n ? " -> " : "", name,
+                pyg_how(name, &s->py.block_next[at], how, sizeof how));
+        seen[n++] = at;
+    }
+    if (n == PYG_PATH_MAX)
+        fprintf(out, " -> ...");
+}
+
+static int pyg_print_snap(const struct snap *s, FILE *out)
+{
+    struct pyg_group *g = malloc((s->py.garbage ? s->py.garbage : 1) * sizeof *g);
+    uint64_t n = 0, bytes = 0;
+    if (!g)
+        return -1;
+    for (uint64_t i = 0; i < s->nblocks; i++)
+        if (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) {
+            g[n++] = (struct pyg_group){s->blocks[i].trace, s->py.block_type[i], 1,
+                                        s->blocks[i].size, i};
+            bytes += s->blocks[i].size;
+        }
+    qsort(g, n, sizeof *g, pyg_by_site); /* then each (trace, type) is one run */
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (m && g[m - 1].trace == g[i].trace && g[m - 1].type == g[i].type) {
+            g[m - 1].count++;
+            g[m - 1].bytes += g[i].bytes;
+        } else {
+            g[m++] = g[i];
+        }
+    }
+    m = pyg_by_key(s, g, m);
+    qsort(g, m, sizeof *g, pyg_cmp);
+    char sz[64];
+    fmt_size(sz, sizeof sz, (double)bytes, 0);
+    fprintf(out, "%llu Python objects (%s) are garbage awaiting the collector: reference "
+            "cycles no root reaches, which gc.collect() frees\n", (unsigned long long)n, sz);
+    for (uint64_t i = 0; i < m; i++) {
+        char site[400];
+        const struct snap_pytype *ty = &s->py.types[g[i].type];
+        fmt_size(sz, sizeof sz, (double)g[i].bytes, 0);
+        pyg_site(s, g[i].trace, site, sizeof site);
+        fprintf(out, "  %llu %s (%s) at %s", (unsigned long long)g[i].count, ty->name, sz, site);
+        fprintf(out, "%s\n    cycle: ", ty->flags & HSNAP_PYTYPE_FINALIZER
+                                            ? ", with a finalizer (__del__)" : "");
+        pyg_path(s, g[i].first, out);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\n");
+    free(g);
+    return 0;
+}
+
+/* Whether the site of trace answers to want: "file:line" as shown,
+ * "basename:line", or its function (leaks --why's SITE). */
+static int pyg_site_is(const struct snap *s, uint32_t trace, const char *want)
+{
+    const struct frames_trace *t = frames_get(s, trace);
+    char buf[4200], where[300];
+    if (!t)
+        return 0;
+    const struct frame *f = t->fr[t->site];
+    const char *file = frames_where(f, where, sizeof where), *base = strrchr(file, '/');
+    snprintf(buf, sizeof buf, "%s:%d", file, f->line);
+    if (!strcmp(buf, want) || !strcmp(f->func, want))
+        return 1;
+    snprintf(buf, sizeof buf, "%s:%d", base ? base + 1 : file, f->line);
+    return !strcmp(buf, want);
+}
+
+/* Block b's holders from a root, outermost first, into buf. */
+static void pyg_holders(const struct snap *s, uint64_t b, char *buf, size_t n)
+{
+    uint64_t chain[PYG_PATH_MAX * 2];
+    int k = 0;
+    for (uint64_t at = b; at != UINT64_MAX && k < PYG_PATH_MAX * 2; at = s->py.block_parent[at].block)
+        chain[k++] = at;
+    size_t len = 0;
+    if (k == PYG_PATH_MAX * 2)
+        len += (size_t)snprintf(buf, n, "... -> ");
+    for (int i = k - 1; i >= 0 && len < n; i--) {
+        char how[160];
+        const char *name = s->py.types[s->py.block_type[chain[i]]].name;
+        len += (size_t)snprintf(buf + len, n - len, "%s%s%s", name,
+                                i == k - 1 ? " (held from outside the traced objects)" : "",
+                                i ? pyg_how(name, &s->py.block_parent[chain[i - 1]], how,
+                                            sizeof how) : "");
+        if (i && len < n)
+            len += (size_t)snprintf(buf + len, n - len, " -> ");
+    }
+}
+
+int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out)
+{
+    for (int i = 0; i < n; i++) {
+        const struct snap *s = &snaps[i];
+        if (!s->py.graph)
+            continue;
+        /* the distinct paths, in the order first met, with how many */
+        char *paths[8] = {0};
+        uint64_t count[8] = {0}, objects = 0;
+        int np = 0;
+        for (uint64_t b = 0; b < s->nblocks; b++) {
+            if (s->py.block_type[b] == PYTYPE_NONE || !pyg_site_is(s, s->blocks[b].trace, site))
+                continue;
+            char buf[2048];
+            int k;
+            objects++;
+            if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE)
+                snprintf(buf, sizeof buf, "%s: garbage awaiting the collector (no root reaches it)",
+                         s->py.types[s->py.block_type[b]].name);
+            else if (!(s->py.block_flags[b] & HSNAP_PYOBJ_TRACKED))
+                continue; /* untracked: its holders are not in the graph */
+            else
+                pyg_holders(s, b, buf, sizeof buf);
+            for (k = 0; k < np && strcmp(paths[k], buf); k++)
+                ;
+            if (k == np && np < 8 && !(paths[np++] = strdup(buf)))
+                return -1;
+            if (k < np)
+                count[k]++;
+        }
+        if (objects)
+            fprintf(out, "Python objects at %s: who holds them (shortest paths from a root):\n",
+                    site);
+        for (int k = 0; k < np; k++) {
+            fprintf(out, "  %llu object%s: %s\n", (unsigned long long)count[k],
+                    count[k] == 1 ? "" : "s", paths[k]);
+            free(paths[k]);
+        }
+        if (objects)
+            fprintf(out, "\n");
+    }
+    return 0;
+}
+
+int pygarbage_print(const struct snap *snaps, int n, FILE *out)
+{
+    for (int i = 0; i < n; i++)
+        if (snaps[i].py.graph && snaps[i].py.garbage && pyg_print_snap(&snaps[i], out) < 0)
+            return -1;
+    return 0;
+}

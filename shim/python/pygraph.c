@@ -1,0 +1,382 @@
+/*
+ * pygraph.c - the reference graph of the Python objects at a snapshot, and
+ * the collector's own rule over it: each object the gc tracks starts with
+ * its ob_refcnt, loses one for every reference found to it from another
+ * tracked object, and is referenced from outside (a module's globals held
+ * by an object made before the domains were wrapped, a frame, C code) when
+ * some count remains: a root.  What no root reaches is garbage awaiting
+ * the collector, as gc.collect() would find it.
+ *   The edges are what tp_traverse visits, read from the layouts: an
+ * object's own block (fields, a tuple's items, slots, pre-header, inline
+ * values), a list's ob_item[0, ob_size), a dict's keys table (combined)
+ * or values array, a set's table, and the values array a class instance's
+ * pre-header names (3.11, 3.12).  A word is a reference when it is the
+ * exact start of a tracked object (a PyGC_Head's links point at heads).
+ * Borrowed pointers are left out: an object's pointer to itself in its own
+ * block (a frame's frame_obj; a class instance's inline values own
+ * theirs), its block's pointers to weak references (its weakref list); a
+ * weak reference counts its callback only.  A missed edge only makes an
+ * object look referenced from outside.  Read with process_vm_readv; the
+ * marking, breadth first, keeps a shortest path from a root to each. */
+#include <errno.h>
+#include <string.h>
+
+#include "inner.h"
+#include "peek.h"
+
+#define PYG_CHUNK 4096u          /* bytes of a block read at a time */
+#define PYG_READ_MAX (64u << 20) /* bytes of one block looked at */
+#define PYG_FOLLOW 4u            /* blocks an object's fields lead to */
+#define PYG_BATCH 128u         /* objects' blocks read by one system call */
+#define PYG_SLOT 512u          /* ... when they are this small */
+#define PYG_KEYS 1024u         /* dict keys' names remembered (power of two) */
+#define PYG_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
+
+static struct {
+    const struct pyg_heap *h;
+    const struct pyg_type *ty;
+    struct pyg_edge *edge; /* (source, target) objects, how */
+    uint64_t nedge, capedge;
+    uint8_t *seen;        /* by block: a non-object block read already */
+    uint64_t lo, hi;      /* the blocks' span */
+    int oom;
+    uint64_t keyaddr[PYG_KEYS]; /* dict keys put in the names: their str */
+    uint32_t keyoff[PYG_KEYS];
+    const char *local;    /* the object's block as the batch read it, or NULL */
+    uint64_t local_at, local_len;
+    char buf[PYG_CHUNK];
+    char batch[PYG_BATCH][PYG_SLOT]; /* a batch of objects' blocks */
+} g;
+
+/* n bytes at address at into dst: from the batch's copy of the object's
+ * block when it holds them, else read (peek); 0 when unreadable. */
+static int pyg_read(void *dst, uint64_t at, size_t n)
+{
+    if (g.local && at >= g.local_at && at - g.local_at + n <= g.local_len) {
+        memcpy(dst, g.local + (at - g.local_at), n);
+        return 1;
+    }
+    return peek(dst, at, n);
+}
+
+uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
+{
+    if (t == py_sym.list_type)
+        return PYG_LIST;
+    if (t == py_sym.dict_type)
+        return PYG_DICT;
+    if (t == py_sym.set_type || t == py_sym.frozenset_type)
+        return PYG_SET;
+    uintptr_t b = t; /* a weak reference, or a class of one (KeyedRef) */
+    for (int k = 0; k < 8 && b; k++) {
+        for (int i = 0; i < 3; i++)
+            if (b == py_sym.weakref_type[i])
+                return PYG_WEAKREF;
+        if (!peek(&b, b + 256 /* tp_base */, sizeof b))
+            break;
+    }
+    (void)tb;
+    return flags & PY_TPF_HEAPTYPE ? PYG_INSTANCE : PYG_OTHER;
+}
+
+/* The block that holds address w, or PYG_NONE. */
+static uint32_t pyg_find(uint64_t w)
+{
+    const struct pyg_block *b = g.h->blk;
+    uint64_t lo = 0, hi = g.h->nblk;
+    if (w < g.lo || w >= g.hi)
+        return PYG_NONE;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (b[mid].addr <= w)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return w >= b[lo].addr && w - b[lo].addr < b[lo].size ? (uint32_t)lo : PYG_NONE;
+}
+
+struct pyg_edge {
+    uint32_t src, dst;
+    uint32_t label;  /* HSNAP_PYLABEL_*: how src holds dst */
+    uint32_t value;  /* the field's offset, the item's index */
+    uint64_t key;    /* HSNAP_PYLABEL_KEY: the dict key's str object */
+};
+
+static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
+{
+    if (g.nedge == g.capedge) {
+        uint64_t want = g.capedge ? g.capedge * 2 : 65536;
+        void *r = arena_map(want * sizeof *g.edge);
+        if (!r) {
+            g.oom = 1;
+            return;
+        }
+        if (g.edge) {
+            memcpy(r, g.edge, g.nedge * sizeof *g.edge);
+            arena_unmap(g.edge, g.capedge * sizeof *g.edge);
+        }
+        g.edge = r;
+        g.capedge = want;
+    }
+    g.edge[g.nedge++] = (struct pyg_edge){src, dst, label, value, key};
+}
+
+/* The words of [from, to) (addresses, within block bi) read for source
+ * object src: references to tracked objects become edges.  own: the
+ * words are src's own block: its weak references are borrowed, and so
+ * are its references to itself when own is 1 (2: a class instance's, whose
+ * inline values may hold it: counted).
+ * Words in [from, fol) that point into a block holding no object are put
+ * in follow[] (room for PYG_FOLLOW, *nf of them). */
+static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t fol,
+                     uint32_t *follow, unsigned *nf, uint32_t label, uint64_t base)
+{
+    uint64_t prev = 0; /* the word before: a dict entry's key */
+    if (to - from > PYG_READ_MAX)
+        to = from + PYG_READ_MAX;
+    for (uint64_t at = from & ~7ull; at + 8 <= to; at += PYG_CHUNK) {
+        size_t n = to - at < PYG_CHUNK ? (size_t)(to - at) & ~(size_t)7 : PYG_CHUNK;
+        if (!pyg_read(g.buf, at, n))
+            return; /* freed meanwhile */
+        for (size_t k = 0; k < n; k += 8) {
+            uint64_t w, key = prev;
+            memcpy(&w, g.buf + k, 8);
+            prev = w;
+            uint32_t bj = pyg_find(w);
+            if (bj == PYG_NONE)
+                continue;
+            const struct pyg_block *b = &g.h->blk[bj];
+            if (b->obj == PYG_NONE) {
+                if (at + k < fol && *nf < PYG_FOLLOW && !g.seen[bj])
+                    follow[(*nf)++] = bj;
+                continue;
+            }
+            const struct pyg_obj *o = &g.h->obj[b->obj];
+            if (w != b->addr + o->off || !o->tracked)
+                continue;
+            if (own && ((b->obj == src && own == 1) || g.ty[o->type].kind == PYG_WEAKREF))
+                continue;
+            uint64_t d = at + k - base;
+            pyg_add(src, b->obj, label, label == HSNAP_PYLABEL_INDEX ? (uint32_t)(d / 8) : (uint32_t)d,
+                    label == HSNAP_PYLABEL_KEY ? key : 0);
+        }
+    }
+}
+
+/* The edges out of tracked object i. */
+static void pyg_edges_of(uint32_t i)
+{
+    const struct pyg_obj *o = &g.h->obj[i];
+    const struct pyg_block *b = &g.h->blk[o->blk];
+    uint64_t obj = b->addr + o->off, end = b->addr + b->size, w[4] = {0};
+    uint32_t follow[PYG_FOLLOW];
+    unsigned nf = 0, kind = g.ty[o->type].kind;
+    if (kind == PYG_WEAKREF) {
+        pyg_scan(i, obj + 24, obj + 32, 0, 0, follow, &nf, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
+        return;
+    }
+    if (kind == PYG_INSTANCE) /* the pre-header (dict, values), then the object */
+        pyg_scan(i, b->addr, obj - PY_GC_HEAD, 1, obj - PY_GC_HEAD, follow, &nf,
+                 HSNAP_PYLABEL_OTHER, b->addr);
+    pyg_scan(i, obj, end, kind == PYG_INSTANCE ? 2 : 1, 0, follow, &nf, HSNAP_PYLABEL_FIELD, obj);
+    size_t fields = end - obj < 48 ? (size_t)(end - obj - 16) & ~(size_t)7 : 32;
+    int keys = 0; /* a combined dict's keys table is followed: (key, value) entries */
+    if ((kind == PYG_LIST || kind == PYG_DICT || kind == PYG_SET) && end - obj >= 32 &&
+        pyg_read(w, obj + 16, fields)) {
+        /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
+        uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
+        uint32_t bj = pyg_find(at);
+        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj] || nf == PYG_FOLLOW)
+            bj = PYG_NONE; /* none, in an object (3.13's inline values), or read */
+        if (kind == PYG_LIST && bj != PYG_NONE) { /* the items in use only */
+            const struct pyg_block *ib = &g.h->blk[bj];
+            uint64_t stop = w[0] < ib->size / 8 ? at + 8 * w[0] : ib->addr + ib->size;
+            g.seen[bj] = 1;
+            pyg_scan(i, at, stop, 0, 0, follow, &nf, HSNAP_PYLABEL_INDEX, at);
+            return;
+        }
+        if (bj != PYG_NONE)
+            follow[nf++] = bj;
+        keys = kind == PYG_DICT && !w[3] && bj != PYG_NONE;
+    }
+    for (unsigned k = 0; k < nf; k++) {
+        const struct pyg_block *fb = &g.h->blk[follow[k]];
+        if (g.seen[follow[k]])
+            continue;
+        g.seen[follow[k]] = 1;
+        /* a dict's keys table: its entries end with (key, value) */
+        pyg_scan(i, fb->addr, fb->addr + fb->size, 0, 0, follow, &nf,
+                 keys ? HSNAP_PYLABEL_KEY : HSNAP_PYLABEL_OTHER, fb->addr);
+    }
+}
+
+/* The link of edge e (a dict key's text into names, once a key). */
+static struct hsnap_pylink pyg_link(const struct pyg_edge *e, struct sbuf *names)
+{
+    struct hsnap_pylink l = {e->src, e->dst, e->label, e->value, 0, 0};
+    char k[128];
+    uint32_t n;
+    if (e->label == HSNAP_PYLABEL_KEY && (n = py_str_peek(e->key, k, sizeof k))) {
+        uint32_t s = (uint32_t)(e->key >> 4) & (PYG_KEYS - 1);
+        if (g.keyaddr[s] == e->key) {
+            l.name_off = g.keyoff[s];
+            l.name_len = n;
+        } else {
+            l.name_off = (uint32_t)names->len;
+            l.name_len = n;
+            sbuf_put(names, k, n);
+            g.keyaddr[s] = e->key, g.keyoff[s] = l.name_off;
+        }
+    }
+    return l;
+}
+
+/* Marks from the roots, breadth first: flags of out filled, the
+ * garbage's links and the reached objects' parents put. */
+static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
+                    struct sbuf *parents, struct sbuf *names)
+{
+    size_t len = (nobj + 1) * 8 + (nobj + 1) * 8 + g.nedge * 4 + nobj * 4 + nobj * 4;
+    char *m = arena_map(len);
+    if (!m)
+        return -1;
+    int64_t *refs = (int64_t *)m;
+    uint64_t *start = (uint64_t *)(m + (nobj + 1) * 8);
+    uint32_t *adj = (uint32_t *)(m + 2 * (nobj + 1) * 8), *queue = adj + g.nedge,
+             *via = queue + nobj; /* the edge that reached an object first */
+    for (uint64_t i = 0; i < nobj; i++) {
+        const struct pyg_obj *o = &g.h->obj[i];
+        refs[i] = !o->tracked ? 0 : o->refcnt >= PYG_IMMORTAL ? INT64_MAX / 2 : (int64_t)o->refcnt;
+        via[i] = PYG_NONE;
+    }
+    for (uint64_t e = 0; e < g.nedge; e++) {
+        refs[g.edge[e].dst]--;
+        start[g.edge[e].src + 1]++;
+    }
+    for (uint64_t i = 0; i < nobj; i++)
+        start[i + 1] += start[i];
+    for (uint64_t e = 0; e < g.nedge; e++) /* counting sort by source: edge indices */
+        adj[start[g.edge[e].src]++] = (uint32_t)e;
+    for (uint64_t i = nobj; i > 0; i--)
+        start[i] = start[i - 1];
+    start[0] = 0;
+    uint64_t head = 0, tail = 0;
+    for (uint64_t i = 0; i < nobj; i++) {
+        const struct pyg_obj *o = &g.h->obj[i];
+        out[i].flags = o->tracked ? HSNAP_PYOBJ_TRACKED : 0;
+        if (o->tracked && refs[i] > 0) {
+            out[i].flags |= HSNAP_PYOBJ_EXTERNAL;
+            queue[tail++] = (uint32_t)i;
+        }
+    }
+    uint8_t *reached = (uint8_t *)refs; /* refs are done with: a byte each from here */
+    memset(reached, 0, nobj);
+    for (uint64_t k = 0; k < tail; k++)
+        reached[queue[k]] = 1;
+    while (head < tail) {
+        uint32_t v = queue[head++];
+        for (uint64_t e = start[v]; e < start[v + 1]; e++) {
+            uint32_t d = g.edge[adj[e]].dst;
+            if (!reached[d]) {
+                reached[d] = 1;
+                via[d] = adj[e];
+                queue[tail++] = d;
+            }
+        }
+    }
+    for (uint64_t i = 0; i < nobj; i++) {
+        if ((out[i].flags & HSNAP_PYOBJ_TRACKED) && !reached[i])
+            out[i].flags |= HSNAP_PYOBJ_GARBAGE;
+    }
+    for (uint64_t i = 0; i < nobj; i++) {
+        if (via[i] != PYG_NONE) {
+            struct hsnap_pylink l = pyg_link(&g.edge[via[i]], names);
+            sbuf_put(parents, &l, sizeof l);
+        }
+        if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
+            continue;
+        /* its first reference to garbage: the CLI follows them to a cycle */
+        for (uint64_t e = start[i]; e < start[i + 1]; e++)
+            if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
+                struct hsnap_pylink l = pyg_link(&g.edge[adj[e]], names);
+                sbuf_put(links, &l, sizeof l);
+                break;
+            }
+    }
+    arena_unmap(m, len);
+    return 0;
+}
+
+/* The edges of the tracked objects from i on, a batch of them read by one
+ * system call (the small ones: others are read as they are scanned); the
+ * next object to look at. */
+static uint64_t pyg_batch(uint64_t i, uint64_t nobj)
+{
+    struct iovec to[PYG_BATCH], from[PYG_BATCH];
+    uint32_t who[PYG_BATCH];
+    unsigned k = 0;
+    for (; i < nobj && k < PYG_BATCH; i++) {
+        const struct pyg_obj *o = &g.h->obj[i];
+        const struct pyg_block *b = &g.h->blk[o->blk];
+        if (!o->tracked)
+            continue;
+        if (b->size > PYG_SLOT) {
+            pyg_edges_of((uint32_t)i);
+            continue;
+        }
+        to[k] = (struct iovec){g.batch[k], b->size};
+        from[k] = (struct iovec){(void *)b->addr, b->size};
+        who[k++] = (uint32_t)i;
+    }
+    int saved = errno;
+    long r = k ? syscall(SYS_process_vm_readv, (long)getpid(), to, (long)k, from, (long)k, 0L) : 0;
+    errno = saved;
+    size_t got = r > 0 ? (size_t)r : 0;
+    for (unsigned j = 0; j < k; j++) {
+        const struct pyg_block *b = &g.h->blk[g.h->obj[who[j]].blk];
+        if (got >= b->size) { /* read whole: scanned from the copy */
+            got -= b->size;
+            g.local = g.batch[j], g.local_at = b->addr, g.local_len = b->size;
+        } else {
+            got = 0; /* the rest read as scanned (peek's own fallbacks) */
+        }
+        pyg_edges_of(who[j]);
+        g.local = NULL;
+    }
+    return i;
+}
+
+int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+              struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
+              struct sbuf *names)
+{
+    int rc = -1;
+    memset(&g, 0, sizeof g);
+    if (!h->want || !h->nblk || nobj >= PYG_NONE)
+        return -1;
+    g.h = h;
+    g.ty = ty;
+    g.lo = h->blk[0].addr;
+    g.hi = h->blk[h->nblk - 1].addr + h->blk[h->nblk - 1].size;
+    if (!(g.seen = arena_map(h->nblk)))
+        return -1;
+    for (uint64_t i = 0; i < nobj && !g.oom;)
+        i = pyg_batch(i, nobj);
+    if (!g.oom)
+        rc = pyg_mark(nobj, out, links, parents, names);
+    arena_unmap(g.seen, h->nblk);
+    if (g.edge)
+        arena_unmap(g.edge, g.capedge * sizeof *g.edge);
+    memset(&g, 0, sizeof g);
+    return rc;
+}
+
+void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
+{
+    if (h->blk)
+        arena_unmap(h->blk, capblk * sizeof *h->blk);
+    if (h->obj)
+        arena_unmap(h->obj, capobj * sizeof *h->obj);
+    memset(h, 0, sizeof *h);
+}

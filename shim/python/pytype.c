@@ -1,0 +1,472 @@
+/*
+ * pytype.c - the type of each Python object among the live blocks, read at
+ * a snapshot (never on the allocation path) for the PYTYPES section: the
+ * snapshot writer hands the blocks over in address order, and each one is
+ * an object when a word where an object's ob_type would be (at its start,
+ * past the PyGC_Head, or past the pre-header and the PyGC_Head) names a
+ * type whose flags put the object exactly there and whose size fits the
+ * block.  A type is named without running Python code: a builtin's
+ * tp_name ("dict", "_io.TextIOWrapper"), a class's __module__ (found in
+ * its tp_dict) and __qualname__ ("app.Node").
+ *   Nothing here trusts the memory it reads: the other threads run while
+ * the snapshot is written, so a block may be freed (and unmapped) under
+ * the walk and a type torn down.  Blocks are copied a batch at a time and
+ * types a field at a time with process_vm_readv (peek.h), which fails
+ * where a load would fault; a name must be a short printable string.
+ * State is one struct, used under the snapshot lock only.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "inner.h"
+#include "peek.h"
+
+#define PYT_BATCH 256      /* blocks a read */
+#define PYT_HEAD 64        /* bytes read of a block: an object at 0, 16 or 32, and
+                              a dict's ma_values */
+#define PYT_SLOTS 16384u   /* the cache of candidate type addresses (power of two) */
+#define PYT_BAD UINT32_MAX /* a cached address that is no type */
+#define PYT_NAME_MAX 512u  /* bytes of a type's name */
+#define PYT_KEYS_MAX 512u  /* entries of a class's dict looked at for __module__ */
+#define PYT_REFCNT_MAX (1ull << 40) /* a larger "count" is a pointer: no object */
+
+
+static struct {
+    const struct py_obj_layout *ol;
+    struct sbuf *out;          /* the section: head, objects; types and names at the end */
+    struct sbuf types, names, links, parents;
+    struct { uintptr_t addr; uint32_t id; } *slot; /* PYT_SLOTS, by address hash */
+    struct pyg_type *ty;
+    uint32_t nty, capty, nslot;
+    struct pyg_heap heap;      /* every block and object, for the graph (pygraph.c) */
+    uint64_t capblk, capobj;
+    uint64_t nobj;
+    uintptr_t module_key;      /* the interned "__module__", once found */
+    int plain;                 /* process_vm_readv refused: plain loads (peek.h) */
+    struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
+    uint64_t nstarts;
+    unsigned n;                /* blocks in the batch */
+    uint64_t addr[PYT_BATCH], size[PYT_BATCH], blk[PYT_BATCH];
+    char buf[PYT_BATCH][PYT_HEAD];
+} pyt;
+
+static uint64_t pyt_u64(const char *p, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, p + off, sizeof v);
+    return v;
+}
+
+static int pyt_peek(void *dst, uintptr_t src, size_t n)
+{
+    return src >= 4096 && !(src & 7) && peek(dst, src, n);
+}
+
+/* The str object at s as UTF-8 into out (cap bytes), read safely; its
+ * length, 0 when it is no compact str (or empty). */
+static uint32_t pyt_str(uintptr_t s, char *out, uint32_t cap)
+{
+    const struct py_layout *l = py_lay;
+    char copy[96 + 4 * PYT_NAME_MAX];
+    size_t head = l->str_compact_data;
+    if (!pyt_peek(copy, s, head) || pyt_u64(copy, l->ob_type) != py_sym.str_type)
+        return 0;
+    uint32_t state;
+    memcpy(&state, copy + l->str_state, sizeof state);
+    unsigned kind = (state >> 2) & 7, ascii = (state >> 6) & 1;
+    uint64_t len = pyt_u64(copy, l->str_length);
+    size_t at = ascii ? l->str_ascii_data : l->str_compact_data;
+    if (kind != 1 && kind != 2 && kind != 4)
+        return 0;
+    if (len > PYT_NAME_MAX)
+        len = PYT_NAME_MAX;
+    memcpy(copy + l->str_length, &len, sizeof len); /* py_str reads no further */
+    if (len && !peek(copy + at, s + at, len * kind))
+        return 0;
+    return py_str(copy, out, cap);
+}
+
+uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap)
+{
+    return pyt_str(s, out, cap);
+}
+
+/* Whether name[0..n) reads as a type's name (printable, no quotes). */
+static int pyt_printable(const char *name, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '"')
+            return 0;
+    return n > 0;
+}
+
+/* The value of "__module__" in the dict at d (a class's tp_dict), or 0. */
+static uintptr_t pyt_module_of(uintptr_t d)
+{
+    char dict[48], keys[48], ent[24 * 32], name[16];
+    if (!pyt_peek(dict, d, sizeof dict) || pyt_u64(dict, 40) /* split: not a class's */ ||
+        !pyt_peek(keys, pyt_u64(dict, 32), sizeof keys))
+        return 0;
+    uintptr_t k = pyt_u64(dict, 32), at;
+    uint64_t n;
+    size_t esz = 24, kat = 8;
+    if (pyt.ol->keys == PY_KEYS_310) {
+        uint64_t size = pyt_u64(keys, 8);
+        unsigned ib = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffu ? 4 : 8;
+        n = pyt_u64(keys, 32);
+        at = k + 40 + size * ib;
+        if (size > (1u << 24))
+            return 0;
+    } else {
+        unsigned log2ib = (uint8_t)keys[9], kind = (uint8_t)keys[10];
+        n = pyt_u64(keys, 24);
+        at = k + 32 + ((uint64_t)1 << (log2ib & 31));
+        if (kind != 0)
+            esz = 16, kat = 0; /* PyDictUnicodeEntry: key, value */
+    }
+    if (n > PYT_KEYS_MAX)
+        n = PYT_KEYS_MAX;
+    for (uint64_t i = 0; i < n; i += 32) {
+        size_t m = n - i < 32 ? n - i : 32;
+        if (!pyt_peek(ent, at + i * esz, m * esz))
+            return 0;
+        for (size_t j = 0; j < m; j++) {
+            uintptr_t key = pyt_u64(ent, j * esz + kat);
+            if (!key)
+                continue;
+            if (key != pyt.module_key &&
+                (pyt_str(key, name, sizeof name) != 10 || memcmp(name, "__module__", 10)))
+                continue;
+            pyt.module_key = key;
+            return pyt_u64(ent, j * esz + kat + 8);
+        }
+    }
+    return 0;
+}
+
+/* The name of the type whose first PY_TP_FINALIZE + 8 bytes are tb (at t)
+ * into out: tp_name, or for a class __module__.__qualname__; length. */
+static uint32_t pyt_name(uintptr_t t, const char *tb, uint64_t flags, char *out)
+{
+    uint32_t n = 0;
+    if (flags & PY_TPF_HEAPTYPE) {
+        uintptr_t q;
+        char mod[PYT_NAME_MAX];
+        uint32_t m = 0;
+        if (!pyt_peek(&q, t + pyt.ol->ht_qualname, sizeof q) ||
+            !(n = pyt_str(q, out, PYT_NAME_MAX)))
+            return 0;
+        uintptr_t mo = pyt_module_of(pyt_u64(tb, PY_TP_DICT));
+        if (mo)
+            m = pyt_str(mo, mod, sizeof mod);
+        if (m && !(m == 8 && !memcmp(mod, "builtins", 8)) && m + 1 + n <= PYT_NAME_MAX) {
+            memmove(out + m + 1, out, n);
+            memcpy(out, mod, m);
+            out[m] = '.';
+            n += m + 1;
+        }
+        return pyt_printable(out, n) ? n : 0;
+    }
+    char s[PYT_NAME_MAX];
+    uintptr_t p = pyt_u64(tb, PY_TP_NAME);
+    if (!p || !peek(s, p, 8))
+        return 0;
+    /* read on while the name goes on, a page at a time stops short of it */
+    for (size_t k = 8; k < PYT_NAME_MAX && !memchr(s, 0, k); k += 8)
+        if (!peek(s + k, p + k, 8))
+            return 0;
+    const char *z = memchr(s, 0, PYT_NAME_MAX);
+    n = z ? (uint32_t)(z - s) : 0;
+    memcpy(out, s, n);
+    return pyt_printable(out, n) ? n : 0;
+}
+
+/* A new type id for the type at t, or PYT_BAD: not a type (its own type
+ * is not `type` or a metaclass, it is not ready, its sizes are absurd, or
+ * it has no name to read). */
+static uint32_t pyt_new_type(uintptr_t t)
+{
+    char tb[PY_TP_FINALIZE + 8], mb[PY_TP_FLAGS + 8], name[PYT_NAME_MAX];
+    if (!pyt_peek(tb, t, sizeof tb) || !pyt_u64(tb, 0))
+        return PYT_BAD;
+    uintptr_t meta = pyt_u64(tb, 8);
+    if (meta != py_sym.type_type) { /* a metaclass: a type whose type is `type` */
+        if (!pyt_peek(mb, meta, sizeof mb) || pyt_u64(mb, 8) != py_sym.type_type ||
+            !(pyt_u64(mb, PY_TP_FLAGS) & PY_TPF_TYPE_SUBCLASS))
+            return PYT_BAD;
+    }
+    uint64_t flags = pyt_u64(tb, PY_TP_FLAGS);
+    int64_t basic = (int64_t)pyt_u64(tb, PY_TP_BASICSIZE), item = (int64_t)pyt_u64(tb, PY_TP_ITEMSIZE);
+    if (!(flags & PY_TPF_READY) || basic < 16 || basic > (1 << 20) || item < -64 || item > 4096)
+        return PYT_BAD;
+    uint32_t n = pyt_name(t, tb, flags, name);
+    if (!n || pyt.nty >= HSNAP_PY_CODE_MAX)
+        return PYT_BAD;
+    if (pyt.nty == pyt.capty) {
+        struct pyg_type *r = py_array_double(pyt.ty, pyt.nty, &pyt.capty, sizeof *r, 256);
+        if (!r)
+            return PYT_BAD;
+        pyt.ty = r;
+    }
+    pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags)};
+    struct hsnap_pytype rec = {
+        .name_off = (uint32_t)pyt.names.len, .name_len = n,
+        .flags = ((flags & PY_TPF_HAVE_GC) ? HSNAP_PYTYPE_GC : 0) |
+                 ((flags & PY_TPF_HEAPTYPE) ? HSNAP_PYTYPE_CLASS : 0) |
+                 (pyt_u64(tb, PY_TP_FINALIZE) || pyt_u64(tb, PY_TP_DEL) ? HSNAP_PYTYPE_FINALIZER
+                                                                        : 0)};
+    sbuf_put(&pyt.types, &rec, sizeof rec);
+    sbuf_put(&pyt.names, name, n);
+    return pyt.nty++;
+}
+
+/* The id of the type at t (PYT_BAD: none), from the cache when it can. */
+static uint32_t pyt_type(uintptr_t t)
+{
+    uint32_t s = (uint32_t)((t * 0x9e3779b97f4a7c15ull) >> 40) & (PYT_SLOTS - 1);
+    for (uint32_t k = 0; k < 16; k++, s = (s + 1) & (PYT_SLOTS - 1)) {
+        if (pyt.slot[s].addr == t)
+            return pyt.slot[s].id;
+        if (!pyt.slot[s].addr) {
+            uint32_t id = pyt_new_type(t);
+            if (pyt.nslot < PYT_SLOTS / 2) {
+                pyt.slot[s].addr = t, pyt.slot[s].id = id;
+                pyt.nslot++;
+            }
+            return id;
+        }
+    }
+    return pyt_new_type(t); /* a crowded neighbourhood: not kept */
+}
+
+/* Room in the array *a (of *cap elements of elem bytes, mapped) for
+ * element n: 0, or -1 (out of memory). */
+static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    if (n >= UINT32_MAX - 1)
+        return -1;
+    uint64_t want = *cap ? *cap * 2 : 65536;
+    void *r = arena_map(want * elem);
+    if (!r)
+        return -1;
+    if (*a) {
+        memcpy(r, *a, n * elem);
+        arena_unmap(*a, *cap * elem);
+    }
+    *a = r;
+    *cap = want;
+    return 0;
+}
+
+/* Whether the words before an object at off in block b (its PyGC_Head
+ * and pre-header) read as pointers or nothing, as they must: the bytes
+ * of a dict's values array (its insertion order) do not. */
+static int pyt_links(const char *b, unsigned off)
+{
+    for (unsigned k = 0; k < off; k += 8) {
+        uint64_t w = pyt_u64(b, k) & ~7ull; /* _gc_prev's flags, a tagged values pointer */
+        if (w && (w < 65536 || w >> 47))
+            return 0;
+    }
+    return 1;
+}
+
+/* The leak check: a class instance's values array (3.11, 3.12) is named
+ * by its pre-header past the array's prefix (the insertion order): that
+ * place in the array's block (one with no object) is its start. */
+static void pyt_values_start(uint64_t v)
+{
+    uint64_t lo = 0, hi = pyt.nstarts;
+    if (!v || (v & 7) || !hi)
+        return;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (pyt.starts[mid].addr <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    struct hsnap_block *b = &pyt.starts[lo];
+    if (v > b->addr && v - b->addr < b->size && v - b->addr < 256 && !b->reserved)
+        b->reserved = (uint16_t)(v - b->addr);
+}
+
+/* The object in the block at addr (size bytes; b its first len bytes), if
+ * it is one, into the section. */
+static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
+{
+    for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
+        uint64_t refcnt = pyt_u64(b, off), t = pyt_u64(b, off + 8);
+        if (!refcnt || refcnt >= PYT_REFCNT_MAX || !t || (t & 7) || !pyt_links(b, off))
+            continue;
+        uint32_t id = pyt_type(t);
+        if (id == PYT_BAD)
+            continue;
+        const struct pyg_type *ty = &pyt.ty[id];
+        unsigned pre = (ty->flags & PY_TPF_HAVE_GC ? PY_GC_HEAD : 0) +
+                       (ty->flags & pyt.ol->preheader ? 16 : 0);
+        /* a str is made smaller than its type's size (a compact one) */
+        if (pre != off || (ty->item == 0 && size < off + (uint64_t)ty->basic &&
+                           ty->addr != py_sym.str_type))
+            continue;
+        if (pyt.starts) {
+            pyt.starts[blk].reserved = (uint16_t)off;
+            for (unsigned k = 0; k + PY_GC_HEAD < off; k += 8) { /* the pre-header's */
+                uint64_t w = pyt_u64(b, k); /* 3.12 keeps values - 1 (odd) */
+                pyt_values_start(w & 1 ? w + 1 : w);
+            }
+            if (ty->kind == PYG_DICT && off + 48 <= len) /* a split dict's values */
+                pyt_values_start(pyt_u64(b, off + 40));
+            return;
+        }
+        struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
+        sbuf_put(pyt.out, &o, sizeof o);
+        if (pyt.heap.want && pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
+                                      sizeof *pyt.heap.obj) == 0) {
+            /* tracked by the gc: its PyGC_Head's _gc_next is set */
+            int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
+            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){blk, pyt_u64(b, off), id,
+                                                      (uint16_t)off, (uint8_t)tracked};
+            pyt.heap.blk[blk].obj = (uint32_t)pyt.nobj;
+        } else if (pyt.heap.want) {
+            pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj); /* no graph, the types still */
+        }
+        pyt.nobj++;
+        return;
+    }
+}
+
+/* The batch read (one system call for most) and typed. */
+static void pyt_flush(void)
+{
+    struct iovec to[PYT_BATCH], from[PYT_BATCH];
+    for (unsigned i = 0; i < pyt.n; i++) {
+        size_t len = pyt.size[i] < PYT_HEAD ? pyt.size[i] : PYT_HEAD;
+        to[i] = (struct iovec){pyt.buf[i], len};
+        from[i] = (struct iovec){(void *)pyt.addr[i], len};
+    }
+    for (unsigned i = 0; i < pyt.n;) {
+        long r;
+        if (pyt.plain) {
+            memcpy(to[i].iov_base, from[i].iov_base, to[i].iov_len);
+            r = (long)to[i].iov_len;
+        } else {
+            int saved = errno;
+            r = syscall(SYS_process_vm_readv, (long)getpid(), to + i, (long)(pyt.n - i),
+                        from + i, (long)(pyt.n - i), 0L);
+            if (r < 0 && (errno == ENOSYS || errno == EPERM))
+                pyt.plain = 1, r = 0;
+            errno = saved;
+            if (pyt.plain)
+                continue;
+        }
+        size_t left = r < 0 ? 0 : (size_t)r;
+        for (; i < pyt.n && left >= to[i].iov_len; left -= to[i].iov_len, i++)
+            pyt_block(pyt.addr[i], pyt.size[i], pyt.blk[i], pyt.buf[i], to[i].iov_len);
+        if (i < pyt.n && left < to[i].iov_len)
+            i++; /* unreadable (freed and unmapped since): no object */
+    }
+    pyt.n = 0;
+}
+
+int py_types_begin(struct sbuf *b)
+{
+    memset(&pyt, 0, sizeof pyt);
+    if (!py_on || !py_lay || !py_sym.type_type || !py_sym.str_type ||
+        !(pyt.ol = py_obj_layout_find(py_lay->version)))
+        return -1;
+    pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot);
+    if (!pyt.slot)
+        return -1;
+    pyt.out = b;
+    pyt.heap.want = 1; /* the graph: its arrays grow with the blocks */
+    struct hsnap_pytypes_head h = {0};
+    sbuf_put(b, &h, sizeof h);
+    return b->err ? -1 : 0;
+}
+
+void py_types_block(uint64_t addr, uint64_t size)
+{
+    uint64_t blk = pyt.heap.nblk;
+    if (pyt.heap.want &&
+        pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0) {
+        pyt.heap.blk[blk] = (struct pyg_block){addr, size, PYG_NONE};
+        pyt.heap.nblk++;
+    } else if (pyt.heap.want) {
+        pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    }
+    if (size < 16)
+        return;
+    pyt.blk[pyt.n] = blk;
+    pyt.addr[pyt.n] = addr;
+    pyt.size[pyt.n] = size;
+    if (++pyt.n == PYT_BATCH)
+        pyt_flush();
+}
+
+void py_types_end(struct sbuf *b)
+{
+    uint32_t flags = 0;
+    if (pyt.n)
+        pyt_flush();
+    if (pyt.heap.want && !b->err &&
+        pyg_build(&pyt.heap, pyt.nobj, pyt.ty,
+                  (struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)),
+                  &pyt.links, &pyt.parents, &pyt.names) == 0 && !pyt.links.err &&
+        !pyt.parents.err)
+        flags |= HSNAP_PYTYPES_GRAPH;
+    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    sbuf_put(b, pyt.types.p, pyt.types.len);
+    sbuf_put(b, pyt.names.p, pyt.names.len);
+    if (flags & HSNAP_PYTYPES_GRAPH) {
+        sbuf_put(b, pyt.links.p, pyt.links.len);
+        sbuf_put(b, pyt.parents.p, pyt.parents.len);
+    }
+    if (pyt.types.err || pyt.names.err)
+        b->err = 1;
+    if (!b->err) {
+        struct hsnap_pytypes_head h = {.ntypes = pyt.nty, .flags = flags,
+                                       .nobjects = pyt.nobj, .names_len = pyt.names.len,
+                                       .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
+                                       .nparents = flags ? pyt.parents.len / sizeof(struct hsnap_pylink) : 0};
+        memcpy(b->p, &h, sizeof h);
+    }
+    sbuf_free(&pyt.types);
+    sbuf_free(&pyt.names);
+    sbuf_free(&pyt.links);
+    sbuf_free(&pyt.parents);
+    arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+    if (pyt.ty)
+        arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
+    memset(&pyt, 0, sizeof pyt);
+}
+
+void py_object_starts(struct hsnap_block *b, uint64_t n)
+{
+    memset(&pyt, 0, sizeof pyt);
+    if (!py_on || !py_lay || !py_sym.type_type || !py_sym.str_type ||
+        !(pyt.ol = py_obj_layout_find(py_lay->version)) ||
+        !(pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot)))
+        return;
+    pyt.starts = b;
+    pyt.nstarts = n;
+    for (uint64_t i = 0; i < n; i++) {
+        if (b[i].size < 16)
+            continue;
+        pyt.blk[pyt.n] = i;
+        pyt.addr[pyt.n] = b[i].addr;
+        pyt.size[pyt.n] = b[i].size;
+        if (++pyt.n == PYT_BATCH)
+            pyt_flush();
+    }
+    if (pyt.n)
+        pyt_flush();
+    sbuf_free(&pyt.types); /* the types' records, unused here */
+    sbuf_free(&pyt.names);
+    arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+    if (pyt.ty)
+        arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
+    memset(&pyt, 0, sizeof pyt);
+}
