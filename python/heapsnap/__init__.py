@@ -2,18 +2,20 @@
 
 The shim (libheapsnap.so, preloaded by `heapsnap run` or LD_PRELOAD) records
 every allocation of the process, Python objects and C extensions' mallocs
-alike; this module calls its C API (shim/heapsnap.h) through ctypes, and
-reads its snapshots through the heapsnap CLI (_snapshot.py), so that
-`import heapsnap as tracemalloc` runs tracemalloc code.  Without the shim,
+alike; this module calls its C API (shim/heapsnap.h) through ctypes,
+builds tracemalloc's Snapshot from the shim's own tables in the process
+(_inproc.py), and reads .hsnap files through the heapsnap CLI
+(_snapshot.py), so that `import heapsnap as tracemalloc` runs tracemalloc
+code.  Without the shim,
 start() and take_snapshot() raise RuntimeError; the other functions are
 no-ops with a clear result.
 """
 
 import ctypes
 import os
-import tempfile
+import sys
 
-from . import _snapshot
+from . import _inproc, _snapshot
 
 from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
                         StatisticDiff, Trace, Traceback)
@@ -52,6 +54,7 @@ def _shim():
     lib.heapsnap_collect.restype = ctypes.c_long
     lib.heapsnap_get_tracemalloc_memory.argtypes = []
     lib.heapsnap_get_tracemalloc_memory.restype = ctypes.c_size_t
+    lib.heapsnap_has_dump = _inproc.declare(lib)
     return lib
 
 
@@ -126,28 +129,27 @@ def write_snapshot(path=None):
     return bool(_lib) and _lib.heapsnap_take_snapshot(_path(path)) == 0
 
 
+def _dump(what, since=0, block=None):
+    if not _lib.heapsnap_has_dump:
+        raise RuntimeError("heapsnap: the shim loaded (%s) is older than this package: "
+                           "it has no heapsnap_dump" % _snapshot.shim_path())
+    return _inproc.Dump(_lib, what, since, block)
+
+
 def take_snapshot(path=None):
     """tracemalloc.take_snapshot(): a Snapshot of the blocks allocated since
-    start() and still live, Python objects and native memory alike.  With a
-    path, the .hsnap it was read from is kept there for the CLI."""
+    start() and still live, Python objects and native memory alike, one
+    trace per block, built in the process from the shim's tables.  With a
+    path, a .hsnap is also written there for the CLI."""
     if not is_tracing():
         raise RuntimeError(_NOT_LOADED if not _lib else
                            "the tracemalloc module must be tracing memory "
                            "allocations to take a snapshot")
-    keep = path is not None
-    if not keep:
-        fd, path = tempfile.mkstemp(prefix="heapsnap-", suffix=".hsnap")
-        os.close(fd)
-    try:
-        if _lib.heapsnap_take_snapshot(_path(path)) != 0:
-            raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
-        return _snapshot.read_hsnap(path, _state["nframe"], _state["epoch"])
-    finally:
-        if not keep:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
+        raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
+    dump = _dump(_inproc.BLOCKS, _state["epoch"])
+    traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
+    return _snapshot.Snapshot(traces, _state["nframe"], lambda tid: tbs.full(dump, tid))
 
 
 def get_traced_memory():
