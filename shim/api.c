@@ -77,6 +77,17 @@ void heapsnap_dump_free(struct heapsnap_dump *dump)
     guard_leave(saved);
 }
 
+void heapsnap_stop(void)
+{
+    api_settle();
+    pause_stop();
+}
+
+void heapsnap_start(void)
+{
+    pause_start();
+}
+
 int heapsnap_is_tracing(void)
 {
     return hook_is_active();

@@ -93,6 +93,13 @@ HEAPSNAP_API struct heapsnap_dump *heapsnap_dump(int what, unsigned since, const
                                                  unsigned code_from);
 HEAPSNAP_API void heapsnap_dump_free(struct heapsnap_dump *dump);
 
+/* tracemalloc.stop() and start(): recording stops (allocations pass
+ * unrecorded; recorded blocks that are freed still leave the books) until
+ * heapsnap_start(), which also ends HEAPSNAP_PAUSED's stop.  A process that
+ * ends stopped writes no exit snapshot. */
+HEAPSNAP_API void heapsnap_stop(void);
+HEAPSNAP_API void heapsnap_start(void);
+
 /* 1 while the shim records allocations; 0 once it stopped (out of memory)
  * (tracemalloc.is_tracing). */
 HEAPSNAP_API int heapsnap_is_tracing(void);

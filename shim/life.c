@@ -457,7 +457,8 @@ void life_after_exec(void)
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
-    if (!life_writes_at_exit(0) || !life_own_process() || atomic_load(&life.detached)) {
+    if (!life_writes_at_exit(0) || !life_own_process() || atomic_load(&life.detached) ||
+        pause_is_on()) {
         state_done(); /* an exit that writes nothing: no state left either */
         return;
     }
@@ -680,6 +681,8 @@ __attribute__((constructor(101))) static void life_init(void)
     life_init_fatal();
     life_init_signals();
     hook_set_active(1);
+    if (opt_int(OPT_PAUSED))
+        pause_stop();
     opt_debug("recording", "", "");
     guard_leave(0);
 }

@@ -51,6 +51,7 @@ enum opt_id {
     OPT_MAPPED_ROOTS,
     OPT_STATE,
     OPT_LIVE,
+    OPT_PAUSED,
     OPT_COUNT
 };
 
@@ -165,6 +166,10 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "1: serve `heapsnap live PID` on /tmp/heapsnap-UID/PID.sock (0600, in a 0700 directory) "
      "and keep the state file on (64 MiB if HEAPSNAP_STATE is 0); `heapsnap run --live` "
      "sets it; 0: no socket, nothing served", 0, 1, 0},
+    [OPT_PAUSED] = {"HEAPSNAP_PAUSED", OPT_BOOL, "0",
+     "1: recording stopped from start-up until the program calls heapsnap_start() "
+     "(heapsnap.start() in Python; the pytest plugin sets it); a process that ends stopped "
+     "writes no exit snapshot", 0, 1, 0},
 };
 
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the

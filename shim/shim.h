@@ -26,7 +26,8 @@
  * (runchan.c), result_ (leak/results.c), task_ (leak/tasks.c), dfk_
  * (leak/dontfork.c), reg_ (record/regions.c), maph_ (maphooks.c), state_
  * (state.c: the state file that survives a kill), scrub_ (base/scrub.c),
- * dump_ (snapshot/dump.c: the live blocks handed to the process).
+ * dump_ (snapshot/dump.c: the live blocks handed to the process), pause_
+ * (pause.c: recording stopped by the program).
  */
 
 /*
@@ -524,6 +525,10 @@ void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
 int snap_take(unsigned reason, const char *path, int fatal);
 uint32_t snap_epoch(void);
 uint32_t snap_epoch_advance(void); /* the new epoch */
+/* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
+void pause_stop(void);
+void pause_start(void);
+int pause_is_on(void); /* stopped by the program: no exit snapshot */
 /* snapshot/dump.c: heapsnap_dump and heapsnap_dump_free (heapsnap.h). */
 struct heapsnap_dump;
 struct heapsnap_dump *dump_take(int what, unsigned since, const void *block, unsigned code_from);

@@ -55,6 +55,12 @@ def _shim():
     lib.heapsnap_get_tracemalloc_memory.argtypes = []
     lib.heapsnap_get_tracemalloc_memory.restype = ctypes.c_size_t
     lib.heapsnap_has_dump = _inproc.declare(lib)
+    try:
+        lib.heapsnap_stop.argtypes = lib.heapsnap_start.argtypes = []
+        lib.heapsnap_stop.restype = lib.heapsnap_start.restype = None
+        lib.heapsnap_has_stop = True
+    except AttributeError:
+        lib.heapsnap_has_stop = False
     return lib
 
 
@@ -69,8 +75,13 @@ def is_loaded():
 _NOT_LOADED = ("heapsnap: the shim is not loaded in this process: run it under "
                "`heapsnap run --` or with LD_PRELOAD=/path/to/libheapsnap.so")
 
-# start()'s state: tracing, Python frames kept, the birth epoch it began.
-_state = {"tracing": False, "nframe": 1, "epoch": None}
+# start()'s state: tracing, Python frames kept, the birth epoch it began,
+# the shim's traced bytes then.
+_state = {"tracing": False, "nframe": 1, "epoch": None, "base": 0}
+
+_OLD_PYTHON = ("heapsnap: Python frames need CPython 3.10 or later (this is %d.%d): "
+               "the shim records this process with native frames only, so tracemalloc's "
+               "API is refused; use `heapsnap run` and the CLI")
 
 
 def new_epoch():
@@ -85,24 +96,34 @@ def new_epoch():
 def start(nframe=1):
     """tracemalloc.start(): snapshots taken from now on hold the blocks
     allocated since this call (not the interpreter's start-up memory), with
-    at most nframe Python frames per traceback.  The shim itself records
-    from the process's start either way.  Calling it again while tracing
-    only changes nframe, as tracemalloc."""
+    at most nframe Python frames per traceback; the shim records again if
+    stop() (or HEAPSNAP_PAUSED) stopped it, and get_traced_memory() counts
+    from here.  Calling it again while tracing only changes nframe, as
+    tracemalloc.  CPython older than 3.10 is refused (RuntimeError)."""
     if not isinstance(nframe, int) or isinstance(nframe, bool):
         raise TypeError("nframe must be an int, not %s" % type(nframe).__name__)
     if nframe < 1 or nframe > 65535:
         raise ValueError("the number of frames must be in range [1; 65535]")
+    if sys.version_info < (3, 10):
+        raise RuntimeError(_OLD_PYTHON % sys.version_info[:2])
     if not _lib:
         raise RuntimeError(_NOT_LOADED)
     if not _state["tracing"]:
+        if _lib.heapsnap_has_stop:
+            _lib.heapsnap_start()
         _state["epoch"] = new_epoch()
         _state["tracing"] = True
+        _lib.heapsnap_reset_peak()
+        _state["base"] = _totals()[0]
     _state["nframe"] = nframe
 
 
 def stop():
-    """tracemalloc.stop(): snapshots can no longer be taken until start().
-    The shim goes on recording (its exit snapshot covers the whole run)."""
+    """tracemalloc.stop(): the shim stops recording (allocations pass
+    unrecorded until start()) and snapshots can no longer be taken.  A
+    process that ends stopped writes no exit snapshot."""
+    if _lib and _lib.heapsnap_has_stop and _state["tracing"]:
+        _lib.heapsnap_stop()
     _state["tracing"] = False
     _state["epoch"] = None
 
@@ -152,14 +173,23 @@ def take_snapshot(path=None):
     return _snapshot.Snapshot(traces, _state["nframe"], lambda tid: tbs.full(dump, tid))
 
 
-def get_traced_memory():
-    """(current, peak) traced bytes, as tracemalloc.get_traced_memory;
-    (0, 0) without the shim."""
-    if not _lib:
-        return (0, 0)
+def _totals():
     cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
     _lib.heapsnap_get_traced_memory(ctypes.byref(cur), ctypes.byref(peak))
     return (cur.value, peak.value)
+
+
+def get_traced_memory():
+    """(current, peak) traced bytes, as tracemalloc.get_traced_memory: while
+    tracing, what the shim's recorded total rose to over its value at
+    start() (the blocks allocated since, less those of before that were
+    freed since; the peak since start() or reset_peak()); (0, 0) when not
+    tracing, as tracemalloc after stop(), and without the shim."""
+    if not _lib or not _state["tracing"]:
+        return (0, 0)
+    cur, peak = _totals()
+    base = _state["base"]
+    return (max(0, cur - base), max(0, peak - base, cur - base))
 
 
 def reset_peak():

@@ -38,3 +38,27 @@ PY
   then t_pass "python_inproc_cumulative_counts_as_tracemalloc_$tag"
   else t_fail "python_inproc_cumulative_counts_as_tracemalloc_$tag" "$(cat "$d/why") $(tail -c 200 "$d/hs.err")"; fi
 done
+
+# stop() stops the shim: a block allocated while stopped is in no snapshot;
+# get_traced_memory() is (0, 0) after stop() and counts from start()
+# (a bytearray of n bytes is a block of n + 1).
+py=/usr/bin/python3
+PYTHONPATH="$PWD/python" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/stop.%p.hsnap" \
+  "$py" tests/shim/python/stop_user.py >"$T/stop.out" 2>"$T/stop.err"
+cat >"$T/stop.want" <<WANT
+after stop (0, 0) False
+big blocks [$(((3 << 20) + 1))]
+traced since start >= 3 MiB True peak >= current True
+WANT
+t_golden python_inproc_stop_stops_recording "$T/stop.want" "$T/stop.out"
+
+# CPython older than 3.10 (native frames only): start() refuses, clearly.
+old=$(py_old_interpreters | awk '$1 ~ /^3\./ {print $2}' | tail -1)
+if [ -z "$old" ]; then
+  t_skip python_inproc_old_python_refused "no pyenv CPython 3.6-3.9 here"
+else
+  PYTHONPATH="$PWD/python" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/old.%p.hsnap" \
+    "$old" -c 'import heapsnap; heapsnap.start()' >"$T/old.out" 2>&1
+  grep -q "RuntimeError: heapsnap: Python frames need CPython 3.10 or later" "$T/old.out" &&
+    t_pass python_inproc_old_python_refused || t_fail python_inproc_old_python_refused "$(tail -c 400 "$T/old.out")"
+fi
