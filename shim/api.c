@@ -88,6 +88,11 @@ void heapsnap_start(void)
     pause_start();
 }
 
+int heapsnap_thread_recording(int on)
+{
+    return pause_thread(!on);
+}
+
 int heapsnap_is_tracing(void)
 {
     return hook_is_active();

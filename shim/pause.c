@@ -11,6 +11,12 @@
  * that degraded while stopped.  A process that ends stopped writes no
  * exit snapshot (life_atexit), as tracemalloc keeps no traces after its
  * stop(): the program took the snapshots it wanted before.
+ *   One thread alone can stop recording its own allocations for a while
+ * (heapsnap_thread_recording: the Python package while it builds a
+ * Snapshot's objects, as tracemalloc does not trace its own): its sampling
+ * countdown is set out of reach, so the hooks' first test passes each of
+ * its allocations on unrecorded, at no cost to the hot path; its frees
+ * take recorded blocks off the books as ever.
  */
 #include "shim.h"
 
@@ -35,4 +41,20 @@ void pause_start(void)
 int pause_is_on(void)
 {
     return atomic_load_explicit(&pause_on, memory_order_relaxed);
+}
+
+static __thread int64_t pause_countdown; /* the thread's countdown, kept */
+static __thread int pause_thread_off;    /* this thread records nothing */
+
+int pause_thread(int off)
+{
+    int was = pause_thread_off;
+    if (off && !was) {
+        pause_countdown = hook_countdown;
+        hook_countdown = INT64_MAX;
+    } else if (!off && was) {
+        hook_countdown = pause_countdown;
+    }
+    pause_thread_off = off;
+    return !was;
 }

@@ -529,6 +529,7 @@ uint32_t snap_epoch_advance(void); /* the new epoch */
 void pause_stop(void);
 void pause_start(void);
 int pause_is_on(void); /* stopped by the program: no exit snapshot */
+int pause_thread(int off); /* this thread's allocations unrecorded (off); was it recording */
 /* snapshot/dump.c: heapsnap_dump and heapsnap_dump_free (heapsnap.h). */
 struct heapsnap_dump;
 struct heapsnap_dump *dump_take(int what, unsigned since, const void *block, unsigned code_from);

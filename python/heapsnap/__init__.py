@@ -21,6 +21,7 @@ from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Stati
                         StatisticDiff, Trace, Traceback)
 
 __all__ = ["is_loaded", "start", "stop", "is_tracing", "take_snapshot",
+           "get_object_traceback",
            "write_snapshot", "get_traceback_limit", "get_traced_memory",
            "reset_peak", "clear_traces", "collect", "get_tracemalloc_memory",
            "new_epoch", "Snapshot", "Statistic", "StatisticDiff", "Trace",
@@ -151,6 +152,7 @@ def write_snapshot(path=None):
 
 
 def _dump(what, since=0, block=None):
+    """The shim's dump; block: an address (an int)."""
     if not _lib.heapsnap_has_dump:
         raise RuntimeError("heapsnap: the shim loaded (%s) is older than this package: "
                            "it has no heapsnap_dump" % _snapshot.shim_path())
@@ -168,8 +170,9 @@ def take_snapshot(path=None):
                            "allocations to take a snapshot")
     if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
         raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
-    dump = _dump(_inproc.BLOCKS, _state["epoch"])
-    traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
+    with _inproc.unrecorded(_lib):
+        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"])
+        traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
     return _snapshot.Snapshot(traces, _state["nframe"], lambda tid: tbs.full(dump, tid))
 
 
@@ -177,6 +180,35 @@ def _totals():
     cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
     _lib.heapsnap_get_traced_memory(ctypes.byref(cur), ctypes.byref(peak))
     return (cur.value, peak.value)
+
+
+# Py_TPFLAGS_HAVE_GC, and (3.11 on) the flags of the pre-header CPython puts
+# before such objects: the block starts that far before id(obj).
+_TPFLAGS_GC = 1 << 14
+_TPFLAGS_PREHEADER = (1 << 4) | ((1 << 3) if sys.version_info >= (3, 12) else 0)
+
+
+def _object_starts(obj):
+    flags = type(obj).__flags__
+    pre = 16 if flags & _TPFLAGS_GC else 0
+    if sys.version_info >= (3, 11) and flags & _TPFLAGS_PREHEADER:
+        pre += 16
+    return [id(obj) - pre] + [id(obj) - k for k in (0, 16, 32) if k != pre]
+
+
+def get_object_traceback(obj):
+    """tracemalloc.get_object_traceback(obj): the Traceback where obj was
+    allocated (at most start()'s nframe frames), or None when it was not
+    traced (allocated before start(), or while stopped)."""
+    if not is_tracing():
+        return None
+    with _inproc.unrecorded(_lib):
+        for start in _object_starts(obj):
+            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start)
+            if len(dump.sizes) and start + dump.sizes[0] > id(obj):
+                traces, _ = _inproc.raw_traces(dump, _state["nframe"])
+                return _snapshot.Traceback(traces[0][2], traces[0][3]) if traces else None
+    return None
 
 
 def get_traced_memory():

@@ -21,6 +21,7 @@ _CODE_SHIFT = 24
 _CODE_MASK = 0x0fffffff
 
 BLOCKS, LIVE, PEAK, BLOCK = 0, 1, 2, 3  # enum heapsnap_dump_what
+PYTHON_ONLY = 0x100
 
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -31,6 +32,7 @@ class _Dump(ctypes.Structure):
                 ("ntraces", ctypes.c_uint32), ("py_version", ctypes.c_uint32),
                 ("trace_ids", ctypes.c_void_p), ("frame_at", ctypes.c_void_p),
                 ("frames", ctypes.c_void_p), ("lines", ctypes.c_void_p),
+                ("py_at", ctypes.c_void_p), ("py_frames", ctypes.c_void_p),
                 ("code_from", ctypes.c_uint32), ("code_to", ctypes.c_uint32),
                 ("names", ctypes.c_void_p), ("names_len", ctypes.c_size_t)]
 
@@ -44,6 +46,8 @@ def declare(lib):
         lib.heapsnap_dump.restype = ctypes.POINTER(_Dump)
         lib.heapsnap_dump_free.argtypes = [ctypes.POINTER(_Dump)]
         lib.heapsnap_dump_free.restype = None
+        lib.heapsnap_thread_recording.argtypes = [ctypes.c_int]
+        lib.heapsnap_thread_recording.restype = ctypes.c_int
     except AttributeError:
         return False
     return True
@@ -102,6 +106,21 @@ class _Modules:
         return "???"
 
 
+class unrecorded:
+    """This thread's allocations pass unrecorded inside the block (the
+    package's own objects, as tracemalloc does not trace its own)."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    def __enter__(self):
+        self.was = self.lib.heapsnap_thread_recording(0)
+
+    def __exit__(self, *exc):
+        if self.was:
+            self.lib.heapsnap_thread_recording(1)
+
+
 class Dump:
     """One heapsnap_dump, copied out of the shim: items (size, count,
     trace id) and, per trace id, its stack."""
@@ -118,16 +137,34 @@ class Dump:
             self.counts = _array("Q", d.counts, n) if d.counts else None
             self.traces = _array("I", d.traces, n)
             ids = _array("I", d.trace_ids, d.ntraces)
-            at = _array("I", d.frame_at, d.ntraces + 1 if d.ntraces else 0)
-            nframes = at[-1] if len(at) else 0
-            frames = _array("Q", d.frames, nframes)
-            lines = _array("i", d.lines, nframes)
+            nt = d.ntraces + 1 if d.ntraces else 0
+            self.at = _array("I", d.frame_at, nt)
+            nframes = self.at[-1] if nt else 0
+            self.frames = _array("Q", d.frames, nframes)
+            self.lines = _array("i", d.lines, nframes)
+            self.py_at = _array("I", d.py_at, nt)
+            self.py = _array("Q", d.py_frames, self.py_at[-1] if nt else 0)
             _take_names(d)
         finally:
             lib.heapsnap_dump_free(p)
-        self.stacks = {}
-        for j, tid in enumerate(ids):
-            self.stacks[tid] = (frames[at[j]:at[j + 1]], lines[at[j]:at[j + 1]])
+        self.index = {tid: j for j, tid in enumerate(ids)}
+
+    def stack(self, tid):
+        """(frame words, lines) of trace tid, innermost first."""
+        j = self.index.get(tid)
+        if j is None:
+            return ((), ())
+        lo, hi = self.at[j], self.at[j + 1]
+        return self.frames[lo:hi], self.lines[lo:hi]
+
+    def python(self, tid, limit=None):
+        """(Python frames as (code id << 32 | line), innermost first, at most
+        limit of them; how many the trace has)."""
+        j = self.index.get(tid)
+        if j is None:
+            return (), 0
+        lo, hi = self.py_at[j], self.py_at[j + 1]
+        return self.py[lo:hi if limit is None else min(hi, lo + limit)], hi - lo
 
     def items(self):
         """(size, count, trace id) per item."""
@@ -137,10 +174,11 @@ class Dump:
         return zip(self.sizes, counts, self.traces)
 
 
-def _frame_of(word, line):
-    code = (word >> _CODE_SHIFT) & _CODE_MASK
-    name = _codes[code][0] if code < len(_codes) else "<unknown>"
-    return (name, line)
+def _frame_of(packed):
+    code, line = packed >> 32, packed & 0xffffffff
+    if line >= 1 << 31:
+        line -= 1 << 32
+    return (_codes[code][0] if code < len(_codes) else "<unknown>", line)
 
 
 class Tracebacks:
@@ -159,18 +197,21 @@ class Tracebacks:
     def get(self, dump, tid):
         """(frames most recent first, total_nframe, own): the Python
         frames (the native ones' modules when it has none), cut at nframe;
-        own: heapsnap's own bookkeeping (a frame in this package)."""
+        own: heapsnap's own bookkeeping (its innermost frame in this
+        package)."""
         got = self.memo.get(tid)
         if got is not None:
             return got
-        words, lines = dump.stacks.get(tid, ((), ()))
-        py = [_frame_of(w, l) for w, l in zip(words, lines) if w >> 52 == _PY_TAG]
-        own = any(f[0].startswith(_OWN_DIR) for f in py)
-        if not py:
-            py = [self.native_frame(w) for w in words] or [("<unknown>", 0)]
-        total = len(py)
-        if self.nframe is not None:
+        packed, total = dump.python(tid, self.nframe)
+        if total:
+            py = [_frame_of(p) for p in packed]
+        else:
+            py = [self.native_frame(w) for w in dump.stack(tid)[0]] or [("<unknown>", 0)]
+            total = len(py)
             py = py[:self.nframe]
+        # heapsnap's own bookkeeping: made by this package's code (its
+        # innermost Python frame here)
+        own = bool(total) and py[0][0].startswith(_OWN_DIR)
         got = (tuple(py), total, own)
         self.memo[tid] = got
         return got
@@ -180,7 +221,7 @@ class Tracebacks:
         a Python frame's qualified name, file and line ("<python>"), a
         native frame's address and module."""
         out = []
-        words, lines = dump.stacks.get(tid, ((), ()))
+        words, lines = dump.stack(tid)
         for w, l in zip(words, lines):
             if w >> 52 == _PY_TAG:
                 code = (w >> _CODE_SHIFT) & _CODE_MASK
@@ -193,16 +234,42 @@ class Tracebacks:
         return tuple(out)
 
 
-def raw_traces(dump, nframe, per_block=True):
+def raw_traces(dump, nframe):
     """tracemalloc's raw traces from a dump: (domain, size, frames,
     total_nframe, count, trace id), one per item; heapsnap's own left
-    out."""
+    out.  The tracebacks are made once per trace (a frame tuple once per
+    frame), in one pass; the items in one comprehension."""
     tbs = Tracebacks(nframe)
-    out = []
-    append = out.append
-    get = tbs.get
-    for size, count, tid in dump.items():
-        frames, total, own = get(dump, tid)
-        if not own:
-            append((0, size, frames, total, count, tid))
+    ids = sorted(dump.index, key=dump.index.get)
+    at, py, codes = dump.py_at, dump.py, _codes
+    ncodes, memo, memo1, per = len(codes), {}, {}, {}
+
+    def frame(p):
+        code, line = p >> 32, p & 0xffffffff
+        f = (codes[code][0] if code < ncodes else "<unknown>",
+             line - (1 << 32) if line >= 1 << 31 else line)
+        memo[p] = f
+        return f
+
+    for j, tid in enumerate(ids):
+        lo, hi = at[j], at[j + 1]
+        if lo == hi:
+            frames, total, own = tbs.get(dump, tid)
+        elif nframe == 1:  # the common case: one tuple per innermost frame
+            p = py[lo]
+            frames = memo1.get(p)
+            if frames is None:
+                frames = memo1[p] = ((memo.get(p) or frame(p)),)
+            total, own = hi - lo, frames[0][0].startswith(_OWN_DIR)
+        else:
+            top = py[lo:hi if nframe is None else min(hi, lo + nframe)]
+            frames = tuple([memo.get(p) or frame(p) for p in top])
+            total, own = hi - lo, frames[0][0].startswith(_OWN_DIR)
+        per[tid] = None if own else (frames, total)
+    rows = [per[t] for t in dump.traces]
+    if dump.counts is None:
+        out = [(0, s, r[0], r[1], 1, t) for s, r, t in zip(dump.sizes, rows, dump.traces) if r]
+    else:
+        out = [(0, s, r[0], r[1], c, t) for s, c, r, t in
+               zip(dump.sizes, dump.counts, rows, dump.traces) if r]
     return out, tbs
