@@ -488,6 +488,7 @@ void py_init(void)
         return;
     }
     py_trim = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_TRIM;
+    pyexit_find(py_dlsym);
     py_wrap_arenas();
     py_waiting = 1;
     opt_debug("python: found CPython ", py_lay->name, "");
@@ -530,6 +531,7 @@ void py_poll(void)
         dom.set_allocator(d, &ours);
     }
     py_on = 1;
+    pyexit_arm();
     opt_debug("python: allocator domains wrapped", "", "");
 }
 

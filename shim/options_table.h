@@ -152,7 +152,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "
      "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
     [OPT_COMPRESS] = {"HEAPSNAP_COMPRESS", OPT_INT, "1",
-     "zstd level of the sections of snapshots of 2048 live blocks or more, 1 (fastest) to 9 "
+     "zstd level of the sections of snapshots of about 48 KiB or more (2048 live blocks, or "
+     "96 long stacks), 1 (fastest) to 9 "
      "(0 = off: files about 12 times larger, in format 2, which a heapsnap from before "
      "compression reads)", 0, 9, 0},
     [OPT_MAPPED_ROOTS] = {"HEAPSNAP_MAPPED_ROOTS", OPT_BOOL, "1",

@@ -27,7 +27,8 @@
  * (leak/dontfork.c), reg_ (record/regions.c), maph_ (maphooks.c), state_
  * (state.c: the state file that survives a kill), scrub_ (base/scrub.c),
  * dump_ (snapshot/dump.c: the live blocks handed to the process), pause_
- * (pause.c: recording stopped by the program).
+ * (pause.c: recording stopped by the program), pyexit_ (pyexit.c: the exit
+ * snapshot when CPython's finalization begins).
  */
 
 /*
@@ -525,6 +526,10 @@ void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
 int snap_take(unsigned reason, const char *path, int fatal);
 uint32_t snap_epoch(void);
 uint32_t snap_epoch_advance(void); /* the new epoch */
+/* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls) */
+void pyexit_find(void *(*lookup)(const char *));
+void pyexit_arm(void);
+void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
 /* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
 void pause_stop(void);
 void pause_start(void);
