@@ -417,14 +417,14 @@ void life_adopt(void)
 
 /* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
  * fork child that has not exec'd writes at exit() by default, and at _exit
- * (quick) only when asked; a worker or save child that leaves through _exit
- * would otherwise write the whole heap it inherited, once per child. */
+ * (quick) when it ran Python code (a multiprocessing worker) or when asked;
+ * a C server's save child would write the whole heap it inherited. */
 static int life_writes_at_exit(int quick)
 {
     long mode = opt_int(OPT_CHILDREN);
     if (!life.forked || mode == OPT_CHILDREN_ALL)
         return 1;
-    return mode == OPT_CHILDREN_EXIT && !quick;
+    return mode == OPT_CHILDREN_EXIT && (!quick || py_ran);
 }
 
 /* HEAPSNAP_EXEC_SNAPSHOT: the image about to exec writes a snapshot

@@ -119,9 +119,9 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "seed of the sampling PRNG (0 = from the clock; fixed for reproducible tests)",
      0, 1L << 62, 0},
     [OPT_CHILDREN] = {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
-     "forked children that do not exec: exit writes when they call exit() (not _exit: a "
-     "server's worker or save child leaves that way with the whole heap inherited), all "
-     "also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
+     "forked children that do not exec: exit writes when they call exit(), and at _exit "
+     "when they ran Python code (a multiprocessing worker; not a C server's worker or save "
+     "child, which leaves that way with the whole heap inherited), all also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
      "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
     [OPT_MODE] = {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal (they hold the command line)", 0, 0, 0},

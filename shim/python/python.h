@@ -25,6 +25,8 @@
 extern int py_on;
 /* Nonzero while CPython was found but its domains are not wrapped yet. */
 extern int py_waiting;
+/* Nonzero once Python code allocated since this process was forked. */
+extern int py_ran;
 
 /* From the constructor (guard set): find CPython's symbols; reads
  * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */

@@ -4,7 +4,8 @@
 # README's one-liner its 10 MiB list at <string>:1, a script its module's
 # dict and what its own atexit handler kept (the shim's runs after it);
 # one snapshot per process, compressed by its size (the one-liner's under
-# 1 MB); a program that leaves through os._exit still writes its own.
+# 1 MB); a program that leaves through os._exit still writes its own, and
+# so do multiprocessing's fork workers (they ran Python code).
 . tests/shim/python/lib_py.sh
 
 data=$(py_line tests/shim/python/atexit_user.py MARK_DATA)
@@ -41,3 +42,18 @@ py_interpreters | while read -r tag py; do
     t_fail "python_exit_os_exit_still_writes_$tag" "$# files: $(head -c 300 "$d/quick.err")"
   fi
 done
+
+# multiprocessing's fork workers leave through os._exit: having run Python
+# code, each writes its snapshot by default (HEAPSNAP_CHILDREN=exit), its
+# peak at the worker's line.
+work=$(py_line tests/shim/python/workers.py MARK_WORK)
+mkdir -p "$T/workers"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/workers/w.%p.hsnap" /usr/bin/python3 tests/shim/python/workers.py \
+  2>"$T/workers.err"
+n=0
+for f in "$T"/workers/*.hsnap; do
+  "$HEAPSNAP" top "$f" --peak -n 1 2>/dev/null | grep -q "workers.py:$work: size=1[78][0-9][0-9] KiB" &&
+    n=$((n + 1))
+done
+[ "$n" = 2 ] && [ "$(ls "$T"/workers/*.hsnap | wc -l)" = 3 ] && t_pass python_exit_fork_workers_write ||
+  t_fail python_exit_fork_workers_write "$n of 2 workers at their line; $(ls "$T/workers") $(head -c 300 "$T/workers.err")"
