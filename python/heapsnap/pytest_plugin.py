@@ -3,7 +3,8 @@
 `pytest --heapsnap` (the plugin is a pytest11 entry point, or `-p
 heapsnap.pytest_plugin`) runs the tests under the shim: when it is not
 preloaded, pytest is executed again with LD_PRELOAD set to it and
-HEAPSNAP_PAUSED=1, so that nothing of pytest's own start-up is recorded:
+HEAPSNAP_PAUSED=1 (by heapsnap-pytest.pth before pytest's import, else as
+soon as this module is imported), so that nothing of pytest's own start-up is recorded:
 the shim records each test's call alone (heapsnap_start and heapsnap_stop
 around it), and the process writes no exit snapshot (HEAPSNAP_OUTPUT set by
 the user asks for one).  Each call is measured in the process, without the
@@ -28,14 +29,13 @@ import sys
 import pytest
 
 import heapsnap
-from heapsnap import _inproc, _snapshot
+from heapsnap import _early, _inproc, _snapshot
 
 # pytest-memray's units (its parse_memory_string): powers of 1024; KiB and
 # the like are accepted too, with the same meaning.
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4,
           "PB": 1024 ** 5, "KIB": 1024, "MIB": 1024 ** 2, "GIB": 1024 ** 3, "TIB": 1024 ** 4}
-# Not HEAPSNAP_*: the shim warns about such names it does not know.
-_REEXEC = "PYTEST_HEAPSNAP_REEXEC"
+_REEXEC = _early.REEXEC
 _SITES = 5  # sites named per test
 
 
@@ -68,21 +68,13 @@ def pytest_addoption(parser):
 
 
 def _shim_for_exec():
-    """The libheapsnap.so to preload: $HEAPSNAP_SHIM, or beside the CLI
-    (a build tree's build/, an install's lib/heapsnap/)."""
-    env = os.environ.get("HEAPSNAP_SHIM")
-    if env:
-        return env
+    """The libheapsnap.so to preload (_early.shim_for_exec; the CLI found as
+    the package finds it)."""
     try:
-        cli = os.path.realpath(_snapshot.cli_path())
+        cli = _snapshot.cli_path()
     except RuntimeError:
-        return None
-    d = os.path.dirname(cli)
-    for c in (os.path.join(d, "libheapsnap.so"),
-              os.path.join(d, "..", "lib", "heapsnap", "libheapsnap.so")):
-        if os.path.isfile(c):
-            return os.path.normpath(c)
-    return None
+        cli = None
+    return _early.shim_for_exec(cli)
 
 
 def _reexec(config):
@@ -98,22 +90,7 @@ def _reexec(config):
     _exec_with(shim, [sys.executable, "-m", "pytest"] + list(config.invocation_params.args))
 
 
-def _exec_with(shim, argv):
-    env = dict(os.environ)
-    env["LD_PRELOAD"] = (shim + " " + env["LD_PRELOAD"]).strip() if env.get("LD_PRELOAD") \
-        else shim
-    env[_REEXEC] = "1"
-    if "HEAPSNAP_OUTPUT" not in env:
-        # Nothing asked for at exit: recording stopped then writes nothing,
-        # and no state file nor site line is kept for a snapshot never taken.
-        env["HEAPSNAP_PAUSED"] = "1"
-        env.setdefault("HEAPSNAP_STATE", "0")
-        env.setdefault("HEAPSNAP_SITELINE", "0")
-    else:
-        env.setdefault("HEAPSNAP_PAUSED", "1")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(sys.executable, argv, env)
+_exec_with = _early.exec_with
 
 
 def _asked_early():
