@@ -6,14 +6,16 @@
  * A dump is one item per live block (or, for the per-trace kinds, one per
  * trace with something live: now, or at the peak's capture), the traces
  * the items name with their frames (native return addresses, and Python
- * frames as HSNAP_PY_TAG words with their lines already read from the
- * copied line tables), and the names of the code objects copied since the
- * caller's last dump (code ids only grow and a code's record never
- * changes, so a caller keeps the names it was given).  Everything is in
- * the shim's own mappings (sbufs), never the host's malloc, and goes with
- * heapsnap_dump_free.  No snapshot lock: the table's stripes are locked one
- * at a time by pend_foreach, then the code table (a hook's lock order:
- * pycode) while the frames are read; traces' frames never change.
+ * frames as HSNAP_PY_TAG words with their lines read from the copied line
+ * tables once per word: a memo), their Python frames again apart (a
+ * Snapshot's tracebacks; HEAPSNAP_DUMP_PYTHON_ONLY leaves the native ones
+ * out), and the names of the code objects copied since the caller's last
+ * dump (code ids only grow and a code's record never changes, so a caller
+ * keeps the names it was given).  Everything is in the shim's own mappings
+ * (sbufs), never the host's malloc, and goes with heapsnap_dump_free.  No
+ * snapshot lock: the table's stripes are locked one at a time by
+ * pend_foreach, then the code table (a hook's lock order: pycode) while
+ * the frames are read; traces' frames never change.
  */
 #include <string.h>
 
