@@ -4,9 +4,10 @@ pytest is even imported.
 The package installs heapsnap-pytest.pth beside itself: every interpreter
 start in that environment tests whether "--heapsnap" is among its original
 arguments (sys.orig_argv, 3.10 on: one list search; never in the process
-run again), and only then imports this module, which executes the same command line again with the shim
-preloaded and recording stopped (HEAPSNAP_PAUSED), when it is a pytest run
-and the shim is not in the process yet.  The first process then costs an
+run again), and only then imports this module, which executes the same
+command line again with the shim preloaded and recording stopped
+(HEAPSNAP_PAUSED), when it is a pytest run and the shim is not in the
+process yet.  The first process then costs an
 interpreter's start, not pytest's import; pytest_plugin's own re-exec
 remains for everything else (pytest.main(), an older Python).  Only os and
 sys here: this runs before the program.
