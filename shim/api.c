@@ -66,6 +66,39 @@ unsigned heapsnap_new_epoch(void)
     return snap_epoch_advance();
 }
 
+struct heapsnap_dump *heapsnap_dump(int what, unsigned since, const void *block,
+                                    unsigned code_from)
+{
+    api_settle();
+    int saved = guard_enter();
+    struct heapsnap_dump *d = dump_take(what, since, block, code_from);
+    guard_leave(saved);
+    return d;
+}
+
+void heapsnap_dump_free(struct heapsnap_dump *dump)
+{
+    int saved = guard_enter();
+    dump_free(dump);
+    guard_leave(saved);
+}
+
+void heapsnap_stop(void)
+{
+    api_settle();
+    pause_stop();
+}
+
+void heapsnap_start(void)
+{
+    pause_start();
+}
+
+int heapsnap_thread_recording(int on)
+{
+    return pause_thread(!on);
+}
+
 int heapsnap_is_tracing(void)
 {
     return hook_is_active();

@@ -18,6 +18,7 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "python/inner.h"
@@ -128,6 +129,8 @@ static void *py_malloc(void *ctx, size_t n)
     UNWIND_ORIGIN(org);
     if (hook_guard || !hook_is_active())
         return o->malloc(o->ctx, n);
+    if (HS_UNLIKELY(!py_ran))
+        py_ran = 1;
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n) { /* sampled mode, not sampled: py_unsampled */
         guard_enter();
@@ -272,6 +275,19 @@ int py_immortal(uintptr_t p, uint64_t size)
         return 0;
     memcpy(&rc, (const void *)p, sizeof rc);
     return rc < 0 && py_ptr((const char *)p, py_lay->ob_type) == py_sym.str_type;
+}
+
+/* ---------------- a fork's child ---------------- */
+
+/* Python code allocated in this process since it was forked (or started):
+ * a worker (multiprocessing's, which leaves through os._exit) writes its
+ * exit snapshot at _exit too (life.c, HEAPSNAP_CHILDREN=exit); a child
+ * that only execs, or runs C alone, does not. */
+int py_ran;
+
+static void py_forked(void)
+{
+    py_ran = 0;
 }
 
 /* ---------------- finding CPython ---------------- */
@@ -496,6 +512,8 @@ void py_init(void)
         return;
     }
     py_trim = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_TRIM;
+    pyexit_find(py_dlsym);
+    pthread_atfork(NULL, NULL, py_forked);
     py_wrap_arenas();
     py_waiting = 1;
     opt_debug("python: found CPython ", py_lay->name, "");
@@ -538,6 +556,7 @@ void py_poll(void)
         dom.set_allocator(d, &ours);
     }
     py_on = 1;
+    pyexit_arm();
     opt_debug("python: allocator domains wrapped", "", "");
 }
 

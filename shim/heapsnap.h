@@ -15,6 +15,7 @@
 #define HEAPSNAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,68 @@ HEAPSNAP_API void heapsnap_clear_traces(void);
  * leak checks advance it too.  Blocks keep epochs up to 65535; later ones
  * read as 65535. */
 HEAPSNAP_API unsigned heapsnap_new_epoch(void);
+
+/*
+ * The live blocks, handed to the process itself rather than written
+ * (what the Python package builds tracemalloc's Snapshot from).  what:
+ *   HEAPSNAP_DUMP_BLOCKS  one item per live block born in epoch `since` or
+ *                         later (heapsnap_new_epoch; 0: all of them)
+ *   HEAPSNAP_DUMP_LIVE    one item per trace with live blocks: their sums
+ *   HEAPSNAP_DUMP_PEAK    ... at the peak's capture (since the last reset)
+ *   HEAPSNAP_DUMP_BLOCK   the live block that starts at `block`, if it was
+ *                         born in `since` or later (none: no item)
+ * or'ed with HEAPSNAP_DUMP_PYTHON_ONLY: a trace with Python frames has no
+ * native frames in `frames` (its span there is empty), only its Python ones.
+ * Items: sizes[i] bytes in counts[i] blocks (counts NULL: one each) charged
+ * to trace traces[i].  Each trace named is in trace_ids (ascending), its
+ * frames, innermost first, frames[frame_at[j] .. frame_at[j + 1]): native
+ * return addresses, or Python frames (HSNAP_PY_TAG words, hsnap_format.h:
+ * code id = (w >> 24) & 0x0fffffff) whose line is lines[] at the same
+ * index; the same Python frames alone are py_frames[py_at[j] .. py_at[j + 1])
+ * as (code id << 32 | line).  names: for code ids code_from .. code_to - 1 (those copied since
+ * the caller's last dump, which passed code_from = its code_to), u32
+ * filename_len, u32 qualname_len, then both (UTF-8).  An empty array's
+ * pointer may be NULL.  The dump lives in the shim's own mappings until
+ * heapsnap_dump_free; NULL when out of memory or `what` is unknown.
+ * Sizes are the recorded ones: under HEAPSNAP_SAMPLE, the sampled blocks.
+ */
+enum heapsnap_dump_what {
+    HEAPSNAP_DUMP_BLOCKS = 0,
+    HEAPSNAP_DUMP_LIVE = 1,
+    HEAPSNAP_DUMP_PEAK = 2,
+    HEAPSNAP_DUMP_BLOCK = 3,
+    HEAPSNAP_DUMP_PYTHON_ONLY = 0x100,
+};
+struct heapsnap_dump {
+    uint64_t nitems;
+    const uint64_t *sizes, *counts;
+    const uint32_t *traces;
+    uint32_t ntraces, py_version;  /* py_version: Py_Version of the frames (0: none) */
+    const uint32_t *trace_ids, *frame_at;
+    const uint64_t *frames;
+    const int32_t *lines;
+    const uint32_t *py_at;
+    const uint64_t *py_frames;
+    uint32_t code_from, code_to;
+    const char *names;
+    size_t names_len;
+};
+HEAPSNAP_API struct heapsnap_dump *heapsnap_dump(int what, unsigned since, const void *block,
+                                                 unsigned code_from);
+HEAPSNAP_API void heapsnap_dump_free(struct heapsnap_dump *dump);
+
+/* tracemalloc.stop() and start(): recording stops (allocations pass
+ * unrecorded; recorded blocks that are freed still leave the books) until
+ * heapsnap_start(), which also ends HEAPSNAP_PAUSED's stop.  A process that
+ * ends stopped writes no exit snapshot. */
+HEAPSNAP_API void heapsnap_stop(void);
+HEAPSNAP_API void heapsnap_start(void);
+
+/* This thread's own allocations pass unrecorded (on = 0) or are recorded
+ * again (1); its frees of recorded blocks leave the books either way.
+ * Returns 1 if the thread was recording.  (What tracemalloc does while it
+ * builds a snapshot: its own objects are not traced.) */
+HEAPSNAP_API int heapsnap_thread_recording(int on);
 
 /* 1 while the shim records allocations; 0 once it stopped (out of memory)
  * (tracemalloc.is_tracing). */

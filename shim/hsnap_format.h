@@ -221,8 +221,9 @@
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
- * snapshot has under 2048 live blocks (then it writes format 2) or the
- * payload is under a few hundred bytes.  FAILED came within version 2 (an older
+ * snapshot is small by estimate (under 2048 live blocks' worth, counting
+ * its stacks: then it writes format 2) or the payload is under a few
+ * hundred bytes.  FAILED came within version 2 (an older
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address).

@@ -60,6 +60,7 @@ static struct {
     pid_t pid;                /* the process our constructor/fork handler ran in */
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
     atomic_int exited;        /* the _exit snapshot was taken */
+    atomic_int ended;         /* life_atexit ran (CPython's finalization, exit, _exit) */
     atomic_int detached;      /* ... and detached: nothing more is written */
     struct sigaction old_sig; /* HEAPSNAP_SIGNAL's disposition before an attach */
     int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
@@ -416,14 +417,14 @@ void life_adopt(void)
 
 /* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
  * fork child that has not exec'd writes at exit() by default, and at _exit
- * (quick) only when asked; a worker or save child that leaves through _exit
- * would otherwise write the whole heap it inherited, once per child. */
+ * (quick) when it ran Python code (a multiprocessing worker) or when asked;
+ * a C server's save child would write the whole heap it inherited. */
 static int life_writes_at_exit(int quick)
 {
     long mode = opt_int(OPT_CHILDREN);
     if (!life.forked || mode == OPT_CHILDREN_ALL)
         return 1;
-    return mode == OPT_CHILDREN_EXIT && !quick;
+    return mode == OPT_CHILDREN_EXIT && (!quick || py_ran);
 }
 
 /* HEAPSNAP_EXEC_SNAPSHOT: the image about to exec writes a snapshot
@@ -457,7 +458,10 @@ void life_after_exec(void)
 /* Out of line: its frame holds the leak check's entry mark. */
 static HS_NOINLINE void life_atexit(void)
 {
-    if (!life_writes_at_exit(0) || !life_own_process() || atomic_load(&life.detached)) {
+    if (atomic_exchange(&life.ended, 1))
+        return; /* written when CPython's finalization began (life_exit_early) */
+    if (!life_writes_at_exit(0) || !life_own_process() || atomic_load(&life.detached) ||
+        pause_is_on()) {
         state_done(); /* an exit that writes nothing: no state left either */
         return;
     }
@@ -469,6 +473,14 @@ static HS_NOINLINE void life_atexit(void)
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
     state_done(); /* not killed: no state left, written or not */
     COLLECT_LEAVE();
+}
+
+/* CPython's finalization begins (pyexit.c): the exit snapshot now, while
+ * the program's modules still hold its data; exit() writes nothing more. */
+void life_exit_early(void)
+{
+    if (!hook_guard && getpid() == life.pid)
+        life_atexit();
 }
 
 /* The exit snapshot of a process that leaves through _exit (see the top). */
@@ -683,6 +695,8 @@ __attribute__((constructor(101))) static void life_init(void)
     life_init_fatal();
     life_init_signals();
     hook_set_active(1);
+    if (opt_int(OPT_PAUSED))
+        pause_stop();
     opt_debug("recording", "", "");
     guard_leave(0);
 }

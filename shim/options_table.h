@@ -53,6 +53,7 @@ enum opt_id {
     OPT_STATE,
     OPT_LIVE,
     OPT_SERVICE,
+    OPT_PAUSED,
     OPT_COUNT
 };
 
@@ -120,9 +121,9 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "seed of the sampling PRNG (0 = from the clock; fixed for reproducible tests)",
      0, 1L << 62, 0},
     [OPT_CHILDREN] = {"HEAPSNAP_CHILDREN", OPT_CHOICE, "exit",
-     "forked children that do not exec: exit writes when they call exit() (not _exit: a "
-     "server's worker or save child leaves that way with the whole heap inherited), all "
-     "also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
+     "forked children that do not exec: exit writes when they call exit(), and at _exit "
+     "when they ran Python code (a multiprocessing worker; not a C server's worker or save "
+     "child, which leaves that way with the whole heap inherited), all also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
      "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
     [OPT_MODE] = {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal up to 0777 (they hold the command line)",
@@ -159,7 +160,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "
      "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
     [OPT_COMPRESS] = {"HEAPSNAP_COMPRESS", OPT_INT, "1",
-     "zstd level of the sections of snapshots of 2048 live blocks or more, 1 (fastest) to 9 "
+     "zstd level of the sections of snapshots of about 48 KiB or more (2048 live blocks, or "
+     "96 long stacks), 1 (fastest) to 9 "
      "(0 = off: files about 12 times larger, in format 2, which a heapsnap from before "
      "compression reads)", 0, 9, 0},
     [OPT_MAPPED_ROOTS] = {"HEAPSNAP_MAPPED_ROOTS", OPT_BOOL, "1",
@@ -176,6 +178,10 @@ static const struct opt_def opt_table[OPT_COUNT] = {
     [OPT_SERVICE] = {"HEAPSNAP_SERVICE", OPT_STR, "",
      "the service this process belongs to, kept in its state file's header (up to 39 bytes) "
      "for `heapsnap serve`, whose metrics carry it as the label service", 0, 0, 0},
+    [OPT_PAUSED] = {"HEAPSNAP_PAUSED", OPT_BOOL, "0",
+     "1: recording stopped from start-up until the program calls heapsnap_start() "
+     "(heapsnap.start() in Python; the pytest plugin sets it); a process that ends stopped "
+     "writes no exit snapshot", 0, 1, 0},
 };
 
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the

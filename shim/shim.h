@@ -25,7 +25,10 @@
  * CPython's frames and allocator domains), cred_ (creds.c), rchan_
  * (runchan.c), result_ (leak/results.c), task_ (leak/tasks.c), dfk_
  * (leak/dontfork.c), reg_ (record/regions.c), maph_ (maphooks.c), state_
- * (state.c: the state file that survives a kill), scrub_ (base/scrub.c).
+ * (state.c: the state file that survives a kill), scrub_ (base/scrub.c),
+ * dump_ (snapshot/dump.c: the live blocks handed to the process), pause_
+ * (pause.c: recording stopped by the program), pyexit_ (pyexit.c: the exit
+ * snapshot when CPython's finalization begins).
  */
 
 /*
@@ -341,6 +344,7 @@ struct sbuf;
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
+uint32_t peak_kept(struct trace_live *out, uint32_t n); /* the capture's; traces covered */
 struct peak_store { /* cells kept elsewhere than the arena (state.c) */
     void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
     void (*drop)(const void *c);                   /* ... not kept after all */
@@ -529,6 +533,19 @@ void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
 int snap_take(unsigned reason, const char *path, int fatal);
 uint32_t snap_epoch(void);
 uint32_t snap_epoch_advance(void); /* the new epoch */
+/* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls) */
+void pyexit_find(void *(*lookup)(const char *));
+void pyexit_arm(void);
+void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
+/* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
+void pause_stop(void);
+void pause_start(void);
+int pause_is_on(void); /* stopped by the program: no exit snapshot */
+int pause_thread(int off); /* this thread's allocations unrecorded (off); was it recording */
+/* snapshot/dump.c: heapsnap_dump and heapsnap_dump_free (heapsnap.h). */
+struct heapsnap_dump;
+struct heapsnap_dump *dump_take(int what, unsigned since, const void *block, unsigned code_from);
+void dump_free(struct heapsnap_dump *d);
 void snap_lock(void);
 void snap_unlock(void);
 void snap_after_fork_child(void);

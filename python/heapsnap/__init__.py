@@ -2,23 +2,26 @@
 
 The shim (libheapsnap.so, preloaded by `heapsnap run` or LD_PRELOAD) records
 every allocation of the process, Python objects and C extensions' mallocs
-alike; this module calls its C API (shim/heapsnap.h) through ctypes, and
-reads its snapshots through the heapsnap CLI (_snapshot.py), so that
-`import heapsnap as tracemalloc` runs tracemalloc code.  Without the shim,
+alike; this module calls its C API (shim/heapsnap.h) through ctypes,
+builds tracemalloc's Snapshot from the shim's own tables in the process
+(_inproc.py), and reads .hsnap files through the heapsnap CLI
+(_snapshot.py), so that `import heapsnap as tracemalloc` runs tracemalloc
+code.  Without the shim,
 start() and take_snapshot() raise RuntimeError; the other functions are
 no-ops with a clear result.
 """
 
 import ctypes
 import os
-import tempfile
+import sys
 
-from . import _snapshot
+from . import _inproc, _snapshot
 
 from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
                         StatisticDiff, Trace, Traceback)
 
 __all__ = ["is_loaded", "start", "stop", "is_tracing", "take_snapshot",
+           "get_object_traceback",
            "write_snapshot", "get_traceback_limit", "get_traced_memory",
            "reset_peak", "clear_traces", "collect", "get_tracemalloc_memory",
            "new_epoch", "Snapshot", "Statistic", "StatisticDiff", "Trace",
@@ -52,6 +55,13 @@ def _shim():
     lib.heapsnap_collect.restype = ctypes.c_long
     lib.heapsnap_get_tracemalloc_memory.argtypes = []
     lib.heapsnap_get_tracemalloc_memory.restype = ctypes.c_size_t
+    lib.heapsnap_has_dump = _inproc.declare(lib)
+    try:
+        lib.heapsnap_stop.argtypes = lib.heapsnap_start.argtypes = []
+        lib.heapsnap_stop.restype = lib.heapsnap_start.restype = None
+        lib.heapsnap_has_stop = True
+    except AttributeError:
+        lib.heapsnap_has_stop = False
     return lib
 
 
@@ -66,8 +76,13 @@ def is_loaded():
 _NOT_LOADED = ("heapsnap: the shim is not loaded in this process: run it under "
                "`heapsnap run --` or with LD_PRELOAD=/path/to/libheapsnap.so")
 
-# start()'s state: tracing, Python frames kept, the birth epoch it began.
-_state = {"tracing": False, "nframe": 1, "epoch": None}
+# start()'s state: tracing, Python frames kept, the birth epoch it began,
+# the shim's traced bytes then.
+_state = {"tracing": False, "nframe": 1, "epoch": None, "base": 0}
+
+_OLD_PYTHON = ("heapsnap: Python frames need CPython 3.10 or later (this is %d.%d): "
+               "the shim records this process with native frames only, so tracemalloc's "
+               "API is refused; use `heapsnap run` and the CLI")
 
 
 def new_epoch():
@@ -82,24 +97,34 @@ def new_epoch():
 def start(nframe=1):
     """tracemalloc.start(): snapshots taken from now on hold the blocks
     allocated since this call (not the interpreter's start-up memory), with
-    at most nframe Python frames per traceback.  The shim itself records
-    from the process's start either way.  Calling it again while tracing
-    only changes nframe, as tracemalloc."""
+    at most nframe Python frames per traceback; the shim records again if
+    stop() (or HEAPSNAP_PAUSED) stopped it, and get_traced_memory() counts
+    from here.  Calling it again while tracing only changes nframe, as
+    tracemalloc.  CPython older than 3.10 is refused (RuntimeError)."""
     if not isinstance(nframe, int) or isinstance(nframe, bool):
         raise TypeError("nframe must be an int, not %s" % type(nframe).__name__)
     if nframe < 1 or nframe > 65535:
         raise ValueError("the number of frames must be in range [1; 65535]")
+    if sys.version_info < (3, 10):
+        raise RuntimeError(_OLD_PYTHON % sys.version_info[:2])
     if not _lib:
         raise RuntimeError(_NOT_LOADED)
     if not _state["tracing"]:
+        if _lib.heapsnap_has_stop:
+            _lib.heapsnap_start()
         _state["epoch"] = new_epoch()
         _state["tracing"] = True
+        _lib.heapsnap_reset_peak()
+        _state["base"] = _totals()[0]
     _state["nframe"] = nframe
 
 
 def stop():
-    """tracemalloc.stop(): snapshots can no longer be taken until start().
-    The shim goes on recording (its exit snapshot covers the whole run)."""
+    """tracemalloc.stop(): the shim stops recording (allocations pass
+    unrecorded until start()) and snapshots can no longer be taken.  A
+    process that ends stopped writes no exit snapshot."""
+    if _lib and _lib.heapsnap_has_stop and _state["tracing"]:
+        _lib.heapsnap_stop()
     _state["tracing"] = False
     _state["epoch"] = None
 
@@ -126,38 +151,77 @@ def write_snapshot(path=None):
     return bool(_lib) and _lib.heapsnap_take_snapshot(_path(path)) == 0
 
 
+def _dump(what, since=0, block=None):
+    """The shim's dump; block: an address (an int)."""
+    if not _lib.heapsnap_has_dump:
+        raise RuntimeError("heapsnap: the shim loaded (%s) is older than this package: "
+                           "it has no heapsnap_dump" % _snapshot.shim_path())
+    return _inproc.Dump(_lib, what, since, block)
+
+
 def take_snapshot(path=None):
     """tracemalloc.take_snapshot(): a Snapshot of the blocks allocated since
-    start() and still live, Python objects and native memory alike.  With a
-    path, the .hsnap it was read from is kept there for the CLI."""
+    start() and still live, Python objects and native memory alike, one
+    trace per block, built in the process from the shim's tables.  With a
+    path, a .hsnap is also written there for the CLI."""
     if not is_tracing():
         raise RuntimeError(_NOT_LOADED if not _lib else
                            "the tracemalloc module must be tracing memory "
                            "allocations to take a snapshot")
-    keep = path is not None
-    if not keep:
-        fd, path = tempfile.mkstemp(prefix="heapsnap-", suffix=".hsnap")
-        os.close(fd)
-    try:
-        if _lib.heapsnap_take_snapshot(_path(path)) != 0:
-            raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
-        return _snapshot.read_hsnap(path, _state["nframe"], _state["epoch"])
-    finally:
-        if not keep:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
+        raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
+    with _inproc.unrecorded(_lib):
+        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"])
+        traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
+    return _snapshot.Snapshot(traces, _state["nframe"], lambda tid: tbs.full(dump, tid))
 
 
-def get_traced_memory():
-    """(current, peak) traced bytes, as tracemalloc.get_traced_memory;
-    (0, 0) without the shim."""
-    if not _lib:
-        return (0, 0)
+def _totals():
     cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
     _lib.heapsnap_get_traced_memory(ctypes.byref(cur), ctypes.byref(peak))
     return (cur.value, peak.value)
+
+
+# Py_TPFLAGS_HAVE_GC, and (3.11 on) the flags of the pre-header CPython puts
+# before such objects: the block starts that far before id(obj).
+_TPFLAGS_GC = 1 << 14
+_TPFLAGS_PREHEADER = (1 << 4) | ((1 << 3) if sys.version_info >= (3, 12) else 0)
+
+
+def _object_starts(obj):
+    flags = type(obj).__flags__
+    pre = 16 if flags & _TPFLAGS_GC else 0
+    if sys.version_info >= (3, 11) and flags & _TPFLAGS_PREHEADER:
+        pre += 16
+    return [id(obj) - pre] + [id(obj) - k for k in (0, 16, 32) if k != pre]
+
+
+def get_object_traceback(obj):
+    """tracemalloc.get_object_traceback(obj): the Traceback where obj was
+    allocated (at most start()'s nframe frames), or None when it was not
+    traced (allocated before start(), or while stopped)."""
+    if not is_tracing():
+        return None
+    with _inproc.unrecorded(_lib):
+        for start in _object_starts(obj):
+            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start)
+            if len(dump.sizes) and start + dump.sizes[0] > id(obj):
+                traces, _ = _inproc.raw_traces(dump, _state["nframe"])
+                return _snapshot.Traceback(traces[0][2], traces[0][3]) if traces else None
+    return None
+
+
+def get_traced_memory():
+    """(current, peak) traced bytes, as tracemalloc.get_traced_memory: while
+    tracing, what the shim's recorded total rose to over its value at
+    start() (the blocks allocated since, less those of before that were
+    freed since; the peak since start() or reset_peak()); (0, 0) when not
+    tracing, as tracemalloc after stop(), and without the shim."""
+    if not _lib or not _state["tracing"]:
+        return (0, 0)
+    cur, peak = _totals()
+    base = _state["base"]
+    return (max(0, cur - base), max(0, peak - base, cur - base))
 
 
 def reset_peak():

@@ -2,11 +2,12 @@
 
 Snapshot, Statistic, StatisticDiff, Trace, Traceback, Frame, Filter and
 DomainFilter behave as tracemalloc's (same attributes, sort orders and
-str() text).  A snapshot is read through the heapsnap CLI (`heapsnap top
---key traceback -n 0 --format json`, docs/json.md), never by parsing the
-binary format here.  heapsnap keeps sums per traceback, not one record per
-block: a trace here stands for every live block of one traceback (`count`
-of them, `size` their sum).
+str() text).  take_snapshot() builds a Snapshot in the process, one trace
+per live block (_inproc, the shim's heapsnap_dump); a .hsnap file is read
+through the heapsnap CLI (`heapsnap top --key traceback -n 0 --format
+json`, docs/json.md), never by parsing the binary format here, and there a
+trace stands for every live block of one traceback (`count` of them,
+`size` their sum).
 """
 
 import fnmatch
@@ -186,20 +187,28 @@ class StatisticDiff:
 
 # A raw trace: (domain, size, frames, total_nframe, count, native), frames
 # most recent first as (filename, lineno); native: the full stack as the
-# CLI gave it, (function, file, line, module) innermost first.
+# CLI gave it, (function, file, line, module) innermost first, or the
+# trace id an in-process snapshot's resolver turns into one.
 class Trace:
-    """The live blocks of one traceback: domain, size (their sum), count,
+    """A live block (count 1; from a .hsnap: every live block of one
+    traceback, count of them, size their sum): domain, size, count,
     traceback; `native` is the whole stack, native frames included, as
-    (function, file, line, module) tuples from the allocation site out."""
-    __slots__ = ("_trace",)
+    (function, file, line, module) tuples from the allocation site out (in
+    the process: a native frame's address and module, not its symbol)."""
+    __slots__ = ("_trace", "_native")
 
-    def __init__(self, trace):
+    def __init__(self, trace, native=None):
         self._trace = trace
+        self._native = native
 
     domain = property(lambda self: self._trace[0])
     size = property(lambda self: self._trace[1])
     count = property(lambda self: self._trace[4])
-    native = property(lambda self: self._trace[5])
+
+    @property
+    def native(self):
+        n = self._trace[5]
+        return self._native(n) if self._native is not None else n
 
     @property
     def traceback(self):
@@ -220,16 +229,17 @@ class Trace:
 
 
 class _Traces(Sequence):
-    def __init__(self, traces):
+    def __init__(self, traces, native=None):
         self._traces = traces
+        self._native = native
 
     def __len__(self):
         return len(self._traces)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return tuple(Trace(t) for t in self._traces[index])
-        return Trace(self._traces[index])
+            return tuple(Trace(t, self._native) for t in self._traces[index])
+        return Trace(self._traces[index], self._native)
 
     def __contains__(self, trace):
         return trace._trace in self._traces
@@ -303,8 +313,8 @@ class DomainFilter(BaseFilter):
 class Snapshot:
     """Live blocks of a heapsnap snapshot, as tracemalloc's Snapshot."""
 
-    def __init__(self, traces, traceback_limit):
-        self.traces = _Traces(list(traces))
+    def __init__(self, traces, traceback_limit, native=None):
+        self.traces = _Traces(traces if isinstance(traces, list) else list(traces), native)
         self.traceback_limit = traceback_limit
 
     def dump(self, filename):
@@ -335,7 +345,7 @@ class Snapshot:
         kept = [t for t in self.traces._traces
                 if (not inc or any(f._match(t) for f in inc))
                 and all(f._match(t) for f in exc)]
-        return Snapshot(kept, self.traceback_limit)
+        return Snapshot(kept, self.traceback_limit, self.traces._native)
 
     def _group_by(self, key_type, cumulative):
         if key_type not in ("traceback", "filename", "lineno"):
@@ -350,15 +360,16 @@ class Snapshot:
                 return frames[:1]
             return ((frames[0][0], 0),)
 
+        # tracemalloc's Snapshot._group_by: cumulative counts the trace once
+        # per frame, so a line twice in one stack counts twice.
         stats = {}
+        memo = {}
         for trace in self.traces._traces:
             size, frames, count = trace[1], trace[2], trace[4]
             if not frames:
                 frames = (("<unknown>", 0),)
-            keys = [key(frames)]
-            if cumulative:
-                keys = list(dict.fromkeys(key((f,)) for f in frames))
-            for k in keys:
+            for k in (frames,) if not cumulative else ((f,) for f in frames):
+                k = memo.get(k) or memo.setdefault(k, key(k))
                 stat = stats.get(k)
                 if stat is None:
                     stats[k] = Statistic(Traceback(k), size, count)

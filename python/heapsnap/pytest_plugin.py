@@ -2,45 +2,52 @@
 
 `pytest --heapsnap` (the plugin is a pytest11 entry point, or `-p
 heapsnap.pytest_plugin`) runs the tests under the shim: when it is not
-preloaded, pytest is executed again with LD_PRELOAD set to it.  Each test's
-call is measured between two snapshots: its peak over what was live at its
-start (the shim's traced peak, reset at the start) and what it allocated
-and still holds at its end (the blocks born since the start: a birth epoch
-taken then).  The sites come from `heapsnap diff START END@peak` and `top
---born-since`, by traceback: the innermost Python line and the innermost
-native frame of each.  Markers, enforced under --heapsnap only:
+preloaded, pytest is executed again with LD_PRELOAD set to it and
+HEAPSNAP_PAUSED=1 (by heapsnap-pytest.pth before pytest's import, else as
+soon as this module is imported), so that nothing of pytest's own start-up is recorded:
+the shim records each test's call alone (heapsnap_start and heapsnap_stop
+around it), and the process writes no exit snapshot (HEAPSNAP_OUTPUT set by
+the user asks for one).  Each call is measured in the process, without the
+CLI or a file (heapsnap_dump): its peak over what was live at its start
+(the shim's traced peak, reset then) and what it allocated and still holds
+at its end (the blocks born since a birth epoch taken at its start).  A
+site is the innermost Python line outside pytest, pluggy and this package;
+a block whose Python frames are all theirs is pytest's, not the test's.
+Markers, enforced under --heapsnap only, as pytest-memray reads them (sizes
+"<NUMBER> [KMGTP]B" in powers of 1024, so "10 MB" is 10 MiB):
   @pytest.mark.limit_memory("24 MB")          the peak over the start
-  @pytest.mark.limit_leaks("1 MB", warmups=N) live after the test, allocated
-                                              in it (after N warm-up calls)
+  @pytest.mark.limit_leaks("1 MB", warmups=N) what one allocation stack of
+                                              the test leaves allocated and
+                                              live (after N warm-up calls)
 """
 
 import gc
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 import pytest
 
 import heapsnap
-from heapsnap import _snapshot
+from heapsnap import _early, _inproc, _snapshot
 
-_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3,
-          "KIB": 1024, "MIB": 1024 ** 2, "GIB": 1024 ** 3,
-          "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
-_REEXEC = "HEAPSNAP_PYTEST_REEXEC"
+# pytest-memray's units (its parse_memory_string): powers of 1024; KiB and
+# the like are accepted too, with the same meaning.
+_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4,
+          "PB": 1024 ** 5, "KIB": 1024, "MIB": 1024 ** 2, "GIB": 1024 ** 3, "TIB": 1024 ** 4}
+_REEXEC = _early.REEXEC
 _SITES = 5  # sites named per test
 
 
 def parse_size(text):
-    """Bytes of "24 MB", "1.5MiB", "512 KB", 4096 (KB, MB: powers of 1000;
-    KiB, MiB and K, M: of 1024)."""
-    if isinstance(text, (int, float)):
+    """Bytes of "24 MB", "1.5 GB", "512KB", "100 B" as pytest-memray reads
+    them (KB, MB, GB, TB, PB: powers of 1024), or of "2 MiB", or an int."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
         return int(text)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(text))
+    m = re.fullmatch(r"\s*\+?([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(text))
     if not m or m.group(2).upper() not in _UNITS:
-        raise ValueError("heapsnap: bad memory size %r (e.g. \"24 MB\", \"512 KiB\")" % text)
+        raise ValueError("heapsnap: bad memory size %r (a number and B, KB, MB, GB, TB or PB, "
+                         "in powers of 1024 as pytest-memray reads them: \"24 MB\")" % (text,))
     return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
 
 
@@ -53,24 +60,21 @@ def pytest_addoption(parser):
     group.addoption("--heapsnap", action="store_true", default=False,
                     help="run the tests under heapsnap's shim: per-test memory summary, "
                          "limit_memory and limit_leaks markers enforced")
+    group.addoption("--most-allocations", dest="heapsnap_most", type=int, default=5,
+                    metavar="N", help="heapsnap: the summary shows the N tests with the "
+                                      "highest peak (0: all of them)")
+    group.addoption("--hide-heapsnap-summary", action="store_true", default=False,
+                    help="heapsnap: no memory summary at the end")
 
 
 def _shim_for_exec():
-    """The libheapsnap.so to preload: $HEAPSNAP_SHIM, or beside the CLI
-    (a build tree's build/, an install's lib/heapsnap/)."""
-    env = os.environ.get("HEAPSNAP_SHIM")
-    if env:
-        return env
+    """The libheapsnap.so to preload (_early.shim_for_exec; the CLI found as
+    the package finds it)."""
     try:
-        cli = os.path.realpath(_snapshot.cli_path())
+        cli = _snapshot.cli_path()
     except RuntimeError:
-        return None
-    d = os.path.dirname(cli)
-    for c in (os.path.join(d, "libheapsnap.so"),
-              os.path.join(d, "..", "lib", "heapsnap", "libheapsnap.so")):
-        if os.path.isfile(c):
-            return os.path.normpath(c)
-    return None
+        cli = None
+    return _early.shim_for_exec(cli)
 
 
 def _reexec(config):
@@ -82,119 +86,226 @@ def _reexec(config):
     if not shim:
         raise pytest.UsageError("heapsnap: libheapsnap.so is not found: set HEAPSNAP_SHIM "
                                 "to its path, or put the heapsnap CLI on PATH")
-    env = dict(os.environ)
-    env["LD_PRELOAD"] = (shim + " " + env["LD_PRELOAD"]).strip() if env.get("LD_PRELOAD") \
-        else shim
-    env[_REEXEC] = "1"
-    env.setdefault("HEAPSNAP_OUTPUT",
-                   os.path.join(tempfile.gettempdir(), "heapsnap-pytest.%p.hsnap"))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    argv = [sys.executable, "-m", "pytest"] + list(config.invocation_params.args)
     os.chdir(str(config.invocation_params.dir))
-    os.execve(sys.executable, argv, env)
+    _exec_with(shim, [sys.executable, "-m", "pytest"] + list(config.invocation_params.args))
+
+
+_exec_with = _early.exec_with
+
+
+def _asked_early():
+    """--heapsnap on the command line of a pytest run from it (pytest, python
+    -m pytest) or in PYTEST_ADDOPTS, when this module is imported (pytest
+    loads its plugins before it parses its options)."""
+    import shlex
+    try:
+        extra = shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    except ValueError:
+        extra = []
+    args = sys.argv[1:] + extra
+    if "--" in args:
+        args = args[:args.index("--")]
+    main = os.path.basename(sys.argv[0] or "")
+    return "--heapsnap" in args and (main.startswith(("pytest", "py.test")) or
+                                     main == "__main__.py" and "pytest" in sys.argv[0])
+
+
+def _reexec_early():
+    """The run again under the shim as soon as this module is imported, so
+    that the first process pays for little more than pytest's import;
+    anything unusual is left to pytest_configure's."""
+    if heapsnap.is_loaded() or os.environ.get(_REEXEC) or not _asked_early():
+        return
+    shim = _shim_for_exec()
+    if shim:
+        _exec_with(shim, [sys.executable, "-m", "pytest"] + sys.argv[1:])
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "limit_memory(size): fail when the test's peak "
                             "memory over its start exceeds size (with --heapsnap)")
-    config.addinivalue_line("markers", "limit_leaks(size, warmups=0): fail when the test "
-                            "leaves more than size allocated and live (with --heapsnap)")
+    config.addinivalue_line("markers", "limit_leaks(size, warmups=0): fail when one "
+                            "allocation stack of the test leaves more than size allocated "
+                            "and live (with --heapsnap)")
     if not config.getoption("heapsnap", False):
         return
     if not heapsnap.is_loaded():
         _reexec(config)
+    if not heapsnap._lib.heapsnap_has_dump:
+        raise pytest.UsageError("heapsnap: the shim loaded (%s) is older than this "
+                                "package" % _snapshot.shim_path())
     config.pluginmanager.register(_Tracker(config), "heapsnap-tracker")
 
 
-def _sites(groups, field):
-    """[(bytes, python line, native frame)] from traceback groups, by field,
-    biggest first; heapsnap's own traces left out."""
+def _dirs_of(*modules):
     out = []
-    for g in groups:
-        if g.get(field, 0) <= 0:
-            continue
-        stack = g.get("frames") or []
-        py = [f for f in stack if f.get("module") == "<python>"]
-        if any((f.get("file") or "").startswith(_snapshot._OWN_DIR) for f in py):
-            continue
-        line = "%s:%s" % (py[0].get("file"), py[0].get("line")) if py else "(no Python frame)"
-        native = ""
-        for f in stack:  # the native frames inside the Python line, innermost
-            if f.get("module") == "<python>":
-                break
-            native = native or "%s %s" % (f.get("function"), "%s:%s" % (f["file"], f["line"])
-                                          if f.get("file") else "[%s]" % f.get("module"))
-        out.append((g[field], line, native))
-    merged = {}
-    for size, line, native in sorted(out, reverse=True):
-        old = merged.get(line)
-        merged[line] = (old[0] + size, old[1]) if old else (size, native)
-    return sorted(((s, l, n) for l, (s, n) in merged.items()), reverse=True)
+    for m in modules:
+        f = getattr(m, "__file__", None)
+        if f:
+            out.append(os.path.dirname(os.path.abspath(f)) + os.sep)
+    return tuple(out)
+
+
+class _Sites:
+    """A test's blocks by site: the innermost Python line that is neither
+    pytest's, pluggy's nor heapsnap's; location: the test's Python frames
+    (its allocation stack, as pytest-memray's limit_leaks counts)."""
+
+    def __init__(self):
+        import _pytest
+        import pluggy
+        import sysconfig
+        self.skip = _dirs_of(pytest, _pytest, pluggy) + (_inproc._OWN_DIR,)
+        paths = sysconfig.get_paths()
+        self.stdlib = tuple(os.path.abspath(paths[k]) + os.sep for k in ("stdlib", "platstdlib")
+                            if paths.get(k))
+        self.memo = {}
+
+    def _users(self, filename):
+        """A file of the program's own, not the standard library's."""
+        return not filename.startswith(("<frozen ",) + self.stdlib)
+
+    def of(self, dump, tbs, tid):
+        got = self.memo.get(tid)
+        if got is None:
+            stack = tbs.full(dump, tid)
+            py = [(f[1], f[2]) for f in stack if f[3] == "<python>"]
+            theirs = [i for i, f in enumerate(py) if f[0].startswith(self.skip)]
+            if theirs:  # outward of pytest's outermost frame: its runner (runpy, main)
+                py = py[:theirs[-1]]
+            mine = tuple(f for f in py if not f[0].startswith(self.skip))
+            if (py or theirs) and not any(self._users(f[0]) for f in mine):
+                got = (None, None, "")  # pytest's work (through the standard library)
+            else:
+                line = "%s:%s" % mine[0] if mine else "(no Python frame)"
+                got = (line, mine, self._native(stack))
+            self.memo[tid] = got
+        return got
+
+    @staticmethod
+    def _native(stack):
+        """The innermost native frame's module when it is not the
+        interpreter's (a C extension's, a library's)."""
+        for fn, _, _, module in stack:
+            if module == "<python>":
+                return ""
+            if not module.startswith(("python", "libpython", "libheapsnap")):
+                return "[%s]" % module
+        return ""
+
+
+def _group(items):
+    """[(size, key)] summed by key, biggest first."""
+    out = {}
+    for size, k in items:
+        out[k] = out.get(k, 0) + size
+    return sorted(((s, k) for k, s in out.items()), reverse=True, key=lambda r: r[0])
 
 
 class _Tracker:
     def __init__(self, config):
         self.config = config
-        self.dir = tempfile.mkdtemp(prefix="heapsnap-pytest-")
-        self.results = []  # (nodeid, peak, retained, sites)
+        self.sites = _Sites()
+        self.results = []  # (nodeid, peak, retained, [(size, line, native)])
+        self.paused = heapsnap._lib.heapsnap_has_stop and not heapsnap._lib.heapsnap_is_tracing()
+
+    def _blocks(self, epoch):
+        """[(size, site line, test frames, native)] of the blocks born since
+        epoch and still live, pytest's own left out."""
+        dump = _inproc.Dump(heapsnap._lib, _inproc.BLOCKS, epoch)
+        tbs = _inproc.Tracebacks(None)
+        out = []
+        for size, _, tid in dump.items():
+            line, mine, native = self.sites.of(dump, tbs, tid)
+            if line is not None:
+                out.append((size, line, mine, native))
+        return out
+
+    def _peak_sites(self, start):
+        """[(bytes, line, native)] that the peak's capture held over start
+        (per-trace sums before the call)."""
+        dump = _inproc.Dump(heapsnap._lib, _inproc.PEAK)
+        tbs = _inproc.Tracebacks(None)
+        rows = {}
+        for size, _, tid in dump.items():
+            over = size - start.get(tid, 0)
+            line, _, native = self.sites.of(dump, tbs, tid)
+            if over > 0 and line is not None:
+                old = rows.get(line)
+                rows[line] = (old[0] + over, old[1]) if old else (over, native)
+        return sorted(((s, l, n) for l, (s, n) in rows.items()), reverse=True)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):
         leaks = item.get_closest_marker("limit_leaks")
         memory = item.get_closest_marker("limit_memory")
+        try:
+            limits = (self._limit(memory), self._limit(leaks))
+        except (TypeError, ValueError) as e:
+            outcome = yield
+            if outcome.excinfo is None:
+                pytest.fail(str(e), pytrace=False)
+            return
+        lib = heapsnap._lib
+        if self.paused:
+            lib.heapsnap_start()
         if leaks:
             for _ in range(int(leaks.kwargs.get("warmups", 0))):
                 item.runtest()
-        gc.collect()
-        n = len(self.results)
-        start = os.path.join(self.dir, "%d-start.hsnap" % n)
-        end = os.path.join(self.dir, "%d-end.hsnap" % n)
-        if memory:  # the sites at the peak are START to END@peak
-            heapsnap.write_snapshot(start)
+            gc.collect()
+        start = {}
+        if memory:  # what each trace held at the start: the peak's sites are over it
+            d = _inproc.Dump(lib, _inproc.LIVE)
+            start = {tid: size for size, _, tid in d.items()}
         epoch = heapsnap.new_epoch()
-        base, _ = heapsnap.get_traced_memory()
-        heapsnap.reset_peak()
+        base, _ = heapsnap._totals()
+        lib.heapsnap_reset_peak()
         outcome = yield
-        gc.collect()
-        _, peak = heapsnap.get_traced_memory()
-        heapsnap.write_snapshot(end)
+        _, peak = heapsnap._totals()
+        if leaks:
+            gc.collect()
+        if self.paused:
+            lib.heapsnap_stop()
         peak_over = max(0, peak - base)
-        peak_sites = []
-        try:
-            live = _snapshot.cli_json(["top", end, "--key", "traceback", "-n", "0",
-                                       "--format", "json", "--born-since", str(epoch)])
-            if memory and outcome.excinfo is None and peak_over > self._limit(memory):
-                at_peak = _snapshot.cli_json(["diff", start, end + "@peak", "--key",
-                                              "traceback", "-n", "40", "--format", "json"])
-                peak_sites = _sites(at_peak["groups"], "bytes_diff")
-        finally:
-            for p in (start, end):
-                try:
-                    os.unlink(p)
-                except OSError:
-                    pass
-        live_sites = _sites(live["groups"], "bytes")
-        retained = sum(s for s, _, _ in live_sites)
-        self.results.append((item.nodeid, peak_over, retained, live_sites[:_SITES]))
+        blocks = self._blocks(epoch)
+        natives = {}
+        for b in blocks:  # a line's native frame: its biggest block's
+            if b[0] > natives.get(b[1], (-1, ""))[0]:
+                natives[b[1]] = (b[0], b[3])
+        live = [(s, l, natives[l][1]) for s, l in _group((b[0], b[1]) for b in blocks)]
+        retained = sum(b[0] for b in blocks)
+        self.results.append((item.nodeid, peak_over, retained, live[:_SITES]))
         if outcome.excinfo is not None:
             return
-        if memory:
-            limit = self._limit(memory)
-            if peak_over > limit:
-                pytest.fail(self._why("peak memory %s over the test's start exceeds the limit "
-                                      "%s" % (_size(peak_over), _size(limit)),
-                                      "allocated at the peak", peak_sites), pytrace=False)
+        if memory and peak_over > limits[0]:
+            pytest.fail(self._why("peak memory %s over the test's start exceeds the limit %s"
+                                  % (_size(peak_over), _size(limits[0])),
+                                  "allocated at the peak", self._peak_sites(start)),
+                        pytrace=False)
         if leaks:
-            limit = self._limit(leaks)
-            if retained > limit:
-                pytest.fail(self._why("the test leaves %s allocated and live, over the limit "
-                                      "%s" % (_size(retained), _size(limit)),
-                                      "still live", live_sites), pytrace=False)
+            over = [(s, loc) for s, loc in _group((b[0], b[2]) for b in blocks)
+                    if s > limits[1]]
+            if over:
+                lines = ["heapsnap: the test leaves %s allocated and live; %d allocation "
+                         "stack(s) over the limit %s:" % (_size(retained), len(over),
+                                                           _size(limits[1]))]
+                for s, loc in over[:_SITES]:
+                    lines.append("  %s: %s" % ("%s:%s" % loc[0] if loc else
+                                               "(no Python frame)", _size(s)))
+                    lines.extend("      from %s:%s" % f for f in loc[1:4])
+                pytest.fail("\n".join(lines), pytrace=False)
 
     @staticmethod
     def _limit(mark):
-        return parse_size(mark.args[0] if mark.args else mark.kwargs["size"])
+        """The marker's size in bytes, None without the marker."""
+        if mark is None:
+            return None
+        size = mark.args[0] if mark.args else mark.kwargs.get("size",
+                                                              mark.kwargs.get("memory_limit"))
+        if size is None:
+            raise TypeError("heapsnap: @pytest.mark.%s needs a size: %s(\"24 MB\")"
+                            % (mark.name, mark.name))
+        return parse_size(size)
 
     @staticmethod
     def _why(head, what, sites):
@@ -205,14 +316,18 @@ class _Tracker:
         return "\n".join(lines)
 
     def pytest_terminal_summary(self, terminalreporter):
+        if self.config.getoption("hide_heapsnap_summary", False):
+            return
         tr = terminalreporter
+        most = self.config.getoption("heapsnap_most", 5)
+        rows = sorted(self.results, key=lambda r: -r[1])
         tr.section("heapsnap memory summary")
-        for nodeid, peak, retained, sites in sorted(self.results, key=lambda r: -r[1]):
+        for nodeid, peak, retained, sites in rows[:most] if most > 0 else rows:
             tr.write_line("%s: peak %s, allocated and still live %s" % (nodeid, _size(peak),
                                                                 _size(retained)))
             for size, line, native in sites[:3]:
                 tr.write_line("    %s: %s%s" % (line, _size(size), "  (native: %s)" % native
                                                 if native else ""))
 
-    def pytest_unconfigure(self, config):
-        shutil.rmtree(self.dir, ignore_errors=True)
+
+_reexec_early()

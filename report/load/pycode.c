@@ -1,26 +1,13 @@
 /*
- * pycode.c - PYCODE decoded, and CPython's line tables read offline.
- *
- * 3.11 on: the location table (co_linetable) is a sequence of entries, each covering
- * 1-8 code units.  An entry's first byte has bit 7 set, bits 3-6 its kind
- * and bits 0-2 its length - 1.  Kind 15: no line; 14 (long form): a signed
- * varint line delta, then end line delta, column and end column as
- * varints; 13 (no column): a signed varint line delta; 10-12 (one line):
- * the line delta is kind - 10, then two column bytes; 0-9 (short): delta 0
- * and one column byte.  Varints are 6 bits a byte, least significant
- * first, bit 6 says another follows; a signed varint is (v >> 1), negated
- * when v & 1.  The running line starts at co_firstlineno and moves by each
- * delta (kind 15 moves it by none), as CPython's PyCode_Addr2Line does.
- *
- * 3.10: co_linetable is a sequence of byte pairs (lnotab_notes.txt): the
- * bytes of code the entry covers (unsigned), then the line delta (signed;
- * -128: no line).  The running line moves by each delta but -128's; an
- * entry covering no bytes moves only the line.
+ * pycode.c - PYCODE decoded, and CPython's line tables read offline (the
+ * reading itself is hsnap_pyline.h's, which the shim's in-process dump
+ * shares); 3.10's byte-pair tables rewritten as location tables for merge.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hsnap_pyline.h"
 #include "pycode.h"
 #include "snap.h"
 
@@ -30,83 +17,10 @@ static int fail(char *err, size_t errlen, const char *msg, unsigned long long v)
     return -1;
 }
 
-/* A varint from lt[*i] on (bounded by len). */
-static uint32_t varint(const uint8_t *lt, uint32_t len, uint32_t *i)
-{
-    uint32_t v = 0, shift = 0;
-    while (*i < len) {
-        uint8_t b = lt[(*i)++];
-        if (shift < 32)
-            v |= (uint32_t)(b & 63) << shift;
-        shift += 6;
-        if (!(b & 64))
-            break;
-    }
-    return v;
-}
-
-static int32_t svarint(const uint8_t *lt, uint32_t len, uint32_t *i)
-{
-    uint32_t v = varint(lt, len, i);
-    return v & 1 ? -(int32_t)(v >> 1) : (int32_t)(v >> 1);
-}
-
-static int line_location(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off)
-{
-    int64_t at = 0;
-    int32_t line = firstline;
-    uint32_t i = 0;
-    while (i < len) {
-        uint8_t b = lt[i++];
-        int kind = (b >> 3) & 15, units = (b & 7) + 1;
-        int32_t delta = 0;
-        if (kind == 14) {
-            delta = svarint(lt, len, &i);
-            for (int k = 0; k < 3; k++)
-                varint(lt, len, &i);
-        } else if (kind == 13) {
-            delta = svarint(lt, len, &i);
-        } else if (kind >= 10 && kind <= 12) {
-            delta = kind - 10;
-            i += 2;
-        } else if (kind < 10) {
-            i += 1;
-        }
-        line += delta;
-        if (off < at + units)
-            return kind == 15 ? -1 : line;
-        at += units;
-        while (i < len && !(lt[i] & 128)) /* stray bytes: to the next entry */
-            i++;
-    }
-    return 0;
-}
-
-/* 3.10's table; off in code units (two bytes each). */
-static int line_310(const uint8_t *lt, uint32_t len, int32_t firstline, int64_t off)
-{
-    int64_t addr = off * 2, end = 0;
-    int32_t line = firstline;
-    for (uint32_t i = 0; i + 1 < len; i += 2) {
-        int64_t start = end;
-        int8_t delta = (int8_t)lt[i + 1];
-        end += lt[i];
-        if (delta != -128)
-            line += delta;
-        if (start != end && addr < end)
-            return delta == -128 ? -1 : line;
-    }
-    return 0;
-}
-
 int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t firstline,
                 int64_t off)
 {
-    if (off < 0)
-        return firstline;
-    if (version < 0x030b0000u)
-        return line_310(lt, len, firstline, off);
-    return line_location(lt, len, firstline, off);
+    return hsnap_py_line(version, lt, len, firstline, off);
 }
 
 /* Appends a location-table entry of units (1-8) code units: kind 13 (a

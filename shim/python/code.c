@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "hsnap_pyline.h"
 #include "inner.h"
 
 #define PY_STR_MAX 1024u /* bytes kept of a file or qualified name */
@@ -300,4 +301,37 @@ void py_put_codes(struct sbuf *b, int fatal)
         }
     }
     lock_drop(&code.lock);
+}
+
+/* The in-process dump (heapsnap_dump): the line of Python frame word w,
+ * read from the copied line table as the CLI reads it (hsnap_pyline.h);
+ * 0 when its code is unknown.  Code lock held (py_code_lock). */
+int py_frame_line(uint64_t w)
+{
+    uint32_t id = (uint32_t)((w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT);
+    int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
+    if (id >= code.n)
+        return 0;
+    const struct py_code *c = code.recs[id];
+    return hsnap_py_line(py_sym.version, (const uint8_t *)c->data + c->fn_len + c->qn_len,
+                         c->lt_len, c->firstline, off);
+}
+
+/* ... and the names of code ids [from, n): per id u32 filename_len, u32
+ * qualname_len, then the two (UTF-8); n is returned.  Code lock held. */
+uint32_t py_put_names(struct sbuf *b, uint32_t from)
+{
+    for (uint32_t i = from; i < code.n; i++) {
+        const struct py_code *c = code.recs[i];
+        sbuf_u32(b, c->fn_len);
+        sbuf_u32(b, c->qn_len);
+        sbuf_put(b, c->data, (size_t)c->fn_len + c->qn_len);
+    }
+    return code.n;
+}
+
+/* Py_Version of the interpreter whose frames the traces hold; 0: none. */
+uint32_t py_version(void)
+{
+    return py_on ? py_sym.version : 0;
 }

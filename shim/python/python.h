@@ -27,6 +27,8 @@
 extern int py_on;
 /* Nonzero while CPython was found but its domains are not wrapped yet. */
 extern int py_waiting;
+/* Nonzero once Python code allocated since this process was forked. */
+extern int py_ran;
 
 /* From the constructor (guard set): find CPython's symbols; reads
  * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */
@@ -78,6 +80,12 @@ void py_code_unlock(void);
 struct sbuf;
 void py_put_codes(struct sbuf *b, int fatal);
 uint32_t py_code_count(void);
+/* The in-process dump (heapsnap_dump), with py_code_lock held: a Python
+ * frame word's line (0: unknown), and the names of code ids [from, n) into
+ * b (u32 filename_len, u32 qualname_len, both; returns n). */
+int py_frame_line(uint64_t w);
+uint32_t py_put_names(struct sbuf *b, uint32_t from);
+uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
 
 /* The snapshot writer (snapshot lock, not the fatal path): PYTYPES
  * (hsnap_format.h) into b.  py_types_begin: 0 when there are objects to

@@ -379,6 +379,25 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
     return b->err ? -1 : 0;
 }
 
+/* The capture's live sums by trace into out (room for n traces; negative
+ * sums read as nothing); the traces it covers, at most n (the in-process
+ * dump, heapsnap_dump's HEAPSNAP_DUMP_PEAK). */
+uint32_t peak_kept(struct trace_live *out, uint32_t n)
+{
+    if (peak_mode() == PEAK_OFF)
+        return 0;
+    lock_take(&peak.lock);
+    if (n > peak.kept_n)
+        n = peak.kept_n;
+    for (uint32_t id = 0; id < n; id++) {
+        const struct trace_live *k = &peak.kept[id];
+        out[id] = (int64_t)k->count <= 0 || (int64_t)k->bytes < 0 ? (struct trace_live){0, 0}
+                                                                   : *k;
+    }
+    lock_drop(&peak.lock);
+    return n;
+}
+
 /* ---------------- temporary allocations ---------------- */
 
 /* The free hook found p == peak_last: a temporary allocation. */

@@ -26,7 +26,11 @@
 #include "snapshot.h"
 
 #define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
-#define SNAP_ZMIN_BLOCKS 2048u     /* blocks: a snapshot of fewer is not compressed */
+/* A snapshot smaller than this, by estimate, is not compressed: 2048
+ * blocks (24 B each in BLOCKS), or 96 traces (a Python stack of 48 frames
+ * is about 512 B in TRACES and STATS). */
+#define SNAP_ZMIN_BYTES (2048u * 24u)
+#define SNAP_TRACE_BYTES 512u
 #define SNAP_DOC_KEEP (64u * 1024u) /* a state document's buffers this small are kept */
 
 static struct {
@@ -366,14 +370,16 @@ static int snap_to_file(char *path, struct sbuf *sec, int side, int level)
     return 0;
 }
 
-/* HEAPSNAP_COMPRESS's level for a snapshot of about blocks live blocks, or
- * 0 (plain, format 2) when the file would be small anyway: under
- * SNAP_ZMIN_BLOCKS the bytes compression saves are a few KiB, and the
- * compressor's code and context, once touched, add to the process's peak
- * RSS more than they save (docs/performance.md). */
-static int snap_level(uint64_t blocks)
+/* HEAPSNAP_COMPRESS's level for a snapshot of about blocks live blocks and
+ * traces traces, or 0 (plain, format 2) when the file would be small
+ * anyway: under SNAP_ZMIN_BYTES the bytes compression saves are a few KiB,
+ * and the compressor's code and context, once touched, add to the
+ * process's peak RSS more than they save (docs/performance.md).  By size,
+ * not blocks alone: a Python program's exit leaves few blocks and tens of
+ * thousands of long stacks. */
+static int snap_level(uint64_t blocks, uint64_t traces)
 {
-    return blocks < SNAP_ZMIN_BLOCKS ? 0 : zsec_level();
+    return blocks * 24 + traces * SNAP_TRACE_BYTES < SNAP_ZMIN_BYTES ? 0 : zsec_level();
 }
 
 static void snap_pytype_block(const struct hsnap_block *b, void *arg)
@@ -406,7 +412,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     struct snap_live lv = {0};
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
     uint64_t blocks = pend_live_count();
-    struct side_file side = {.fd = -1, .level = snap_level(blocks)};
+    struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
     /* the shim's memory as the program had it: not this snapshot's own
      * buffers */
     uint64_t shim_bytes = arena_mapped();
@@ -597,7 +603,7 @@ int snap_state_doc(int fd, struct snap_live *lv)
     }
     sec[SEC_TRACES].len = 0; /* the state file keeps the stacks apart, appended */
     if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||
-                   snap_emit(fd, sec, -1, snap_level(lv->n)) != 0))
+                   snap_emit(fd, sec, -1, snap_level(lv->n, 0)) != 0))
         r = -1;
     zsec_release();
     for (int i = 0; i < SEC_N; i++)

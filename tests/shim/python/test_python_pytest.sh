@@ -4,7 +4,11 @@
 # `pytest --heapsnap` found through the pytest11 entry point, pytest run
 # again under the shim by the plugin itself; each marker's passing and
 # failing test, the failure naming the Python line (and native frame), and
-# the memory summary.
+# the memory summary; sizes as pytest-memray reads them ("10 MB" = 10 MiB),
+# a marker without a size a clear failure, no warning and no file left
+# behind (recording stopped outside the tests: HEAPSNAP_PAUSED, no exit
+# snapshot), pytest's own frames out of the summary, --most-allocations,
+# and HEAPSNAP_BLOCKS=0 exported changing nothing.
 . tests/shim/python/lib_py.sh
 
 if ! /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
@@ -25,7 +29,7 @@ else
   grep -q "2 failed, 2 passed" "$T/out" && t_pass python_pytest_two_fail_two_pass ||
     t_fail python_pytest_two_fail_two_pass "$(tail -c 600 "$T/out")"
   grep -q "FAILED test_user.py::test_memory_big" "$T/out" &&
-    grep -q "peak memory .* exceeds the limit 22.9 MiB" "$T/out" &&
+    grep -q "peak memory .* exceeds the limit 24.0 MiB" "$T/out" &&
     grep -q "test_user.py:$big: " "$T/out" && t_pass python_pytest_limit_memory_fails_naming_line ||
     t_fail python_pytest_limit_memory_fails_naming_line "$(grep -A8 'peak memory' "$T/out" | head -c 600)"
   grep -q "FAILED test_user.py::test_leaks_some" "$T/out" &&
@@ -38,4 +42,31 @@ else
   grep -q "heapsnap memory summary" "$T/out" &&
     grep -q "test_user.py::test_memory_big: peak [34][0-9].[0-9] MiB" "$T/out" &&
     t_pass python_pytest_summary || t_fail python_pytest_summary "$(grep -A12 'memory summary' "$T/out" | head -c 800)"
+  grep -q "heapsnap memory summary" "$T/out" && ! sed -n '/heapsnap memory summary/,$p' "$T/out" |
+    grep -q "pluggy\|_pytest\|<frozen" && t_pass python_pytest_summary_without_pytest_frames ||
+    t_fail python_pytest_summary_without_pytest_frames "$(sed -n '/memory summary/,$p' "$T/out" | head -c 800)"
+  # The second file: no HEAPSNAP_OUTPUT (nothing asked for at exit), its own
+  # TMPDIR and directory, HEAPSNAP_BLOCKS=0 exported.
+  mkdir -p "$T/run" "$T/tmp"
+  cp tests/shim/python/pytest_more.py "$T/run/test_more.py"
+  (cd "$T/run" && env -u LD_PRELOAD -u HEAPSNAP_OUTPUT HEAPSNAP="$HEAPSNAP" HEAPSNAP_BLOCKS=0 \
+     TMPDIR="$T/tmp" "$T/venv/bin/python" -m pytest -q -p no:cacheprovider --heapsnap \
+     --most-allocations 1 test_more.py) >"$T/more" 2>&1
+  bigger=$(py_line tests/shim/python/pytest_more.py MARK_BIGGER)
+  grep -q "1 failed, 3 passed" "$T/more" && grep -q "FAILED test_more.py::test_limit_without_size" "$T/more" &&
+    t_pass python_pytest_blocks_off_passes_passing_tests ||
+    t_fail python_pytest_blocks_off_passes_passing_tests "$(tail -c 900 "$T/more")"
+  ! grep -q "FAILED test_more.py::test_ten_mb_is_mebibytes" "$T/more" &&
+    t_pass python_pytest_sizes_as_pytest_memray || t_fail python_pytest_sizes_as_pytest_memray "$(grep -A3 ten_mb "$T/more" | head -c 600)"
+  grep -q 'limit_memory needs a size: limit_memory("24 MB")' "$T/more" && ! grep -q KeyError "$T/more" &&
+    t_pass python_pytest_marker_without_size_says_so || t_fail python_pytest_marker_without_size_says_so "$(grep -B2 -A6 without_size "$T/more" | head -c 600)"
+  ! grep -q "FAILED test_more.py::test_collection_not_recorded" "$T/more" &&
+    t_pass python_pytest_records_only_the_tests || t_fail python_pytest_records_only_the_tests "$(grep -A6 collection_not "$T/more" | head -c 600)"
+  [ "$(sed -n '/heapsnap memory summary/,$p' "$T/more" | grep -c '^test_more.py::')" = 1 ] &&
+    grep -q "^test_more.py::test_ten_mb_is_mebibytes: peak" "$T/more" &&
+    t_pass python_pytest_most_allocations || t_fail python_pytest_most_allocations "$(sed -n '/memory summary/,$p' "$T/more" | head -c 600)"
+  ! grep -h "^heapsnap: " "$T/out" "$T/more" | grep -qv "peak memory\|the test leaves\|needs a size" &&
+    t_pass python_pytest_no_warning || t_fail python_pytest_no_warning "$(grep -h "heapsnap" "$T/out" "$T/more" | head -5)"
+  left=$(find "$T/run" "$T/tmp" -name '*.hsnap' -o -name '*.state' -o -name 'heapsnap-pytest*' | head -3)
+  [ -z "$left" ] && t_pass python_pytest_leaves_no_file || t_fail python_pytest_leaves_no_file "$left"
 fi

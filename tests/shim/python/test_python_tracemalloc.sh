@@ -1,4 +1,6 @@
-# test_python_tracemalloc.sh - tracemalloc's own snippets (tests/shim/python/tm/)
+# test_python_tracemalloc.sh - tracemalloc's own snippets (tests/shim/python/tm/:
+# the documentation's "Display the top", "Compute differences", "Get the
+# traceback of a memory block" (top.py) and "Pretty top" (pretty.py))
 # with only `import tracemalloc` changed to `import heapsnap as tracemalloc`,
 # run under the shim, print the lines `python3 -X tracemalloc=25` prints for
 # the unchanged script, in the same order, numbers within 10% (tm/same.py).
@@ -25,12 +27,22 @@ for py in $pys; do
     t_skip "python_tracemalloc_$tag" "the shim gives CPython $ver native frames only ($py)"
     continue
   fi
-  for s in top compare slots cache; do
+  for s in top compare slots cache pretty; do
     d=$T/$tag-$s
     mkdir -p "$d/hs" "$d/tm"
     cp "tests/shim/python/tm/$s.py" "$d/tm/$s.py"
     sed 's/^import tracemalloc$/import heapsnap as tracemalloc/' "tests/shim/python/tm/$s.py" >"$d/hs/$s.py"
-    "$py" -X tracemalloc=25 "$d/tm/$s.py" >"$d/tm.out" 2>"$d/tm.err"
+    # pretty.py's totals count what start() traces from its line on: not
+    # -X tracemalloc's start-up memory
+    x="-X tracemalloc=25"; [ "$s" = pretty ] && x="-X tracemalloc=0"
+    if [ "$s" = pretty ] && [ "$ver" = 3.10 ]; then
+      # 3.10 allocates take_snapshot's frame object (and two small blocks)
+      # at the caller's line, which heapsnap then counts: one "other" line
+      t_skip "python_tracemalloc_${s}_$tag" "3.10: the call's own frame is at the program's line"
+      continue
+    fi
+    # shellcheck disable=SC2086
+    "$py" $x "$d/tm/$s.py" >"$d/tm.out" 2>"$d/tm.err"
     PYTHONPATH=$PWD/python HEAPSNAP=$HEAPSNAP LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/exit.%p.hsnap" \
       "$py" "$d/hs/$s.py" >"$d/hs.out" 2>"$d/hs.err"
     if [ ! -s "$d/tm.out" ]; then

@@ -8,6 +8,7 @@
 # ones, line numbers among them, exact).  The average is size / count: a
 # block less in a group of three moves it, so it is not compared.  Prints
 # each difference; exit 1.
+import os
 import re
 import sys
 
@@ -17,7 +18,9 @@ UNIT = {None: 1, " B": 1, " KiB": 1024, " MiB": 1024 ** 2, " GiB": 1024 ** 3, " 
 
 def lines(path, directory):
     with open(path) as f:
-        return [l.rstrip("\n").replace(directory, "DIR") for l in f]
+        # pretty.py prints the file's last two components: "hs/" or "tm/"
+        last = os.path.basename(directory.rstrip("/")) + "/"
+        return [l.rstrip("\n").replace(directory, "DIR").replace(last, "DIR/") for l in f]
 
 
 def numbers(text):

@@ -1,0 +1,270 @@
+/*
+ * dump.c - the live blocks handed to the process itself (heapsnap_dump),
+ * without a file: what the Python package builds tracemalloc's Snapshot
+ * from, in the process, at the cost of a walk of the table.
+ *
+ * A dump is one item per live block (or, for the per-trace kinds, one per
+ * trace with something live: now, or at the peak's capture), the traces
+ * the items name with their frames (native return addresses, and Python
+ * frames as HSNAP_PY_TAG words with their lines read from the copied line
+ * tables once per word: a memo), their Python frames again apart (a
+ * Snapshot's tracebacks; HEAPSNAP_DUMP_PYTHON_ONLY leaves the native ones
+ * out), and the names of the code objects copied since the caller's last
+ * dump (code ids only grow and a code's record never changes, so a caller
+ * keeps the names it was given).  Everything is in the shim's own mappings
+ * (sbufs), never the host's malloc, and goes with heapsnap_dump_free.  No
+ * snapshot lock: the table's stripes are locked one at a time by
+ * pend_foreach, then the code table (a hook's lock order: pycode) while
+ * the frames are read; traces' frames never change.
+ */
+#include <string.h>
+
+#include "heapsnap.h"
+#include "python.h"
+#include "snapshot.h"
+
+enum { DUMP_SIZES, DUMP_COUNTS, DUMP_TRACES, DUMP_IDS, DUMP_AT, DUMP_FRAMES, DUMP_LINES,
+       DUMP_PY_AT, DUMP_PY, DUMP_NAMES, DUMP_NBUF };
+
+/* Lines already read, by frame word: a module's code has a long line
+ * table, and its frames are in thousands of traces. */
+struct dump_memo {
+    uint64_t *keys;  /* 0: empty */
+    int32_t *lines;
+    uint32_t slots, used;
+};
+
+/* The mapping behind a dump: the public part first (its address is the
+ * caller's handle), then the buffers its arrays point into. */
+struct dump_owned {
+    struct heapsnap_dump pub;
+    struct sbuf b[DUMP_NBUF];
+};
+
+struct dump_walk {
+    struct dump_owned *d;
+    uint32_t since;          /* blocks born in this epoch or later */
+    uintptr_t block;         /* DUMP_BLOCK: the one block wanted */
+    uint64_t *seen;          /* a bit per trace id named */
+    uint32_t nseen;          /* ids it has room for */
+    struct dump_memo memo;
+};
+
+static void dump_memo_free(struct dump_memo *m)
+{
+    if (m->keys) {
+        arena_unmap(m->keys, (size_t)m->slots * sizeof *m->keys);
+        arena_unmap(m->lines, (size_t)m->slots * sizeof *m->lines);
+    }
+    *m = (struct dump_memo){0};
+}
+
+static void dump_memo_put(struct dump_memo *m, uint64_t w, int32_t line);
+
+/* Room for one more word (the table at most half full); -1: no memory. */
+static int dump_memo_room(struct dump_memo *m)
+{
+    if ((m->used + 1) * 2 <= m->slots)
+        return 0;
+    struct dump_memo big = {0, 0, m->slots ? m->slots * 2 : 1u << 14, 0};
+    big.keys = arena_map((size_t)big.slots * sizeof *big.keys);
+    big.lines = big.keys ? arena_map((size_t)big.slots * sizeof *big.lines) : NULL;
+    if (!big.lines) {
+        if (big.keys)
+            arena_unmap(big.keys, (size_t)big.slots * sizeof *big.keys);
+        return -1;
+    }
+    for (uint32_t i = 0; i < m->slots; i++)
+        if (m->keys[i])
+            dump_memo_put(&big, m->keys[i], m->lines[i]);
+    dump_memo_free(m);
+    *m = big;
+    return 0;
+}
+
+static uint32_t dump_memo_slot(const struct dump_memo *m, uint64_t w)
+{
+    uint32_t s = (uint32_t)((w * 0x9e3779b97f4a7c15ull) >> 32) & (m->slots - 1);
+    while (m->keys[s] && m->keys[s] != w)
+        s = (s + 1) & (m->slots - 1);
+    return s;
+}
+
+static void dump_memo_put(struct dump_memo *m, uint64_t w, int32_t line)
+{
+    uint32_t s = dump_memo_slot(m, w);
+    m->used += !m->keys[s];
+    m->keys[s] = w;
+    m->lines[s] = line;
+}
+
+/* Python frame word w's line, read once per dump; code lock held. */
+static int32_t dump_line(struct dump_memo *m, uint64_t w)
+{
+    if (m->slots) {
+        uint32_t s = dump_memo_slot(m, w);
+        if (m->keys[s])
+            return m->lines[s];
+    }
+    int32_t line = py_frame_line(w);
+    if (dump_memo_room(m) == 0)
+        dump_memo_put(m, w, line);
+    return line;
+}
+
+static void dump_mark(struct dump_walk *w, uint32_t id)
+{
+    if (id < w->nseen)
+        w->seen[id >> 6] |= 1ull << (id & 63);
+}
+
+static int dump_block(const struct tbl_entry *e, void *arg)
+{
+    struct dump_walk *w = arg;
+    if (e->epoch < w->since || (w->block && e->ptr != w->block))
+        return 0;
+    sbuf_u64(&w->d->b[DUMP_SIZES], e->size);
+    sbuf_u32(&w->d->b[DUMP_TRACES], e->trace);
+    dump_mark(w, e->trace);
+    return 0;
+}
+
+/* The per-trace kinds: one item per trace of live[0..n) with blocks. */
+static void dump_sums(struct dump_walk *w, const struct trace_live *live, uint32_t n)
+{
+    uint64_t half = 1u << 15;
+    for (uint32_t id = 0; id < n; id++) {
+        uint64_t blocks = (live[id].count + half) >> 16;
+        if ((int64_t)live[id].count <= 0 || (int64_t)live[id].bytes <= 0 || !blocks)
+            continue;
+        sbuf_u64(&w->d->b[DUMP_SIZES], live[id].bytes);
+        sbuf_u64(&w->d->b[DUMP_COUNTS], blocks);
+        sbuf_u32(&w->d->b[DUMP_TRACES], id);
+        dump_mark(w, id);
+    }
+}
+
+static int dump_items(struct dump_walk *w, int what)
+{
+    struct tbl_entry e;
+    if (what == HEAPSNAP_DUMP_BLOCK && tbl_find(w->block, &e)) /* else fresh: walk */
+        return dump_block(&e, w);
+    if (what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK)
+        return pend_foreach(dump_block, w, 0, NULL) < 0 ? -1 : 0;
+    size_t len = (size_t)w->nseen * sizeof(struct trace_live);
+    struct trace_live *live = w->nseen ? arena_map(len) : NULL;
+    if (w->nseen && !live)
+        return -1;
+    uint32_t n = what == HEAPSNAP_DUMP_PEAK ? peak_kept(live, w->nseen) : w->nseen;
+    if (what == HEAPSNAP_DUMP_LIVE && n)
+        peak_live(live, n);
+    dump_sums(w, live, n);
+    if (live)
+        arena_unmap(live, len);
+    return 0;
+}
+
+/* The named traces' frames (and the Python frames' lines), then the code
+ * names from code_from on. */
+static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only)
+{
+    struct sbuf *b = w->d->b;
+    uintptr_t ip[TRACE_DEPTH_MAX];
+    uint32_t at = 0, py_at = 0;
+    py_code_lock();
+    for (uint32_t id = 0; id < w->nseen; id++) {
+        if (!(w->seen[id >> 6] >> (id & 63) & 1))
+            continue;
+        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
+        if (depth > TRACE_DEPTH_MAX)
+            depth = TRACE_DEPTH_MAX;
+        sbuf_u32(&b[DUMP_IDS], id);
+        sbuf_u32(&b[DUMP_AT], at);
+        sbuf_u32(&b[DUMP_PY_AT], py_at);
+        uint32_t had = py_at;
+        for (unsigned k = 0; k < depth; k++) {
+            if (!HSNAP_IS_PYFRAME(ip[k]))
+                continue;
+            int32_t line = dump_line(&w->memo, ip[k]);
+            sbuf_u64(&b[DUMP_PY], (ip[k] & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT << 32 |
+                                      (uint32_t)line);
+            py_at++;
+        }
+        if (py_only && py_at > had)
+            continue; /* its native frames are not wanted */
+        for (unsigned k = 0; k < depth; k++) {
+            sbuf_u64(&b[DUMP_FRAMES], ip[k]);
+            sbuf_u32(&b[DUMP_LINES], HSNAP_IS_PYFRAME(ip[k]) ? (uint32_t)dump_line(&w->memo, ip[k])
+                                                             : 0);
+        }
+        at += depth;
+    }
+    sbuf_u32(&b[DUMP_AT], at);
+    sbuf_u32(&b[DUMP_PY_AT], py_at);
+    w->d->pub.code_from = code_from;
+    w->d->pub.code_to = code_from < py_code_count() ? py_put_names(&b[DUMP_NAMES], code_from)
+                                                    : code_from;
+    py_code_unlock();
+}
+
+static void dump_publish(struct dump_owned *d)
+{
+    struct heapsnap_dump *p = &d->pub;
+    struct sbuf *b = d->b;
+    p->nitems = b[DUMP_SIZES].len / sizeof(uint64_t);
+    p->sizes = (const uint64_t *)b[DUMP_SIZES].p;
+    p->counts = (const uint64_t *)b[DUMP_COUNTS].p; /* NULL for blocks: one each */
+    p->traces = (const uint32_t *)b[DUMP_TRACES].p;
+    p->ntraces = (uint32_t)(b[DUMP_IDS].len / sizeof(uint32_t));
+    p->trace_ids = (const uint32_t *)b[DUMP_IDS].p;
+    p->frame_at = (const uint32_t *)b[DUMP_AT].p;
+    p->frames = (const uint64_t *)b[DUMP_FRAMES].p;
+    p->lines = (const int32_t *)b[DUMP_LINES].p;
+    p->py_at = (const uint32_t *)b[DUMP_PY_AT].p;
+    p->py_frames = (const uint64_t *)b[DUMP_PY].p;
+    p->names = b[DUMP_NAMES].p;
+    p->names_len = b[DUMP_NAMES].len;
+    p->py_version = py_version();
+}
+
+void dump_free(struct heapsnap_dump *pub)
+{
+    struct dump_owned *d = (struct dump_owned *)pub;
+    if (!d)
+        return;
+    for (int i = 0; i < DUMP_NBUF; i++)
+        sbuf_free(&d->b[i]);
+    arena_unmap(d, sizeof *d);
+}
+
+struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
+                                unsigned code_from)
+{
+    int py_only = what & HEAPSNAP_DUMP_PYTHON_ONLY;
+    what &= ~HEAPSNAP_DUMP_PYTHON_ONLY;
+    if (what < HEAPSNAP_DUMP_BLOCKS || what > HEAPSNAP_DUMP_BLOCK)
+        return NULL;
+    struct dump_owned *d = arena_map(sizeof *d);
+    if (!d)
+        return NULL;
+    struct dump_walk w = {d, what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK
+                                 ? since : 0,
+                          what == HEAPSNAP_DUMP_BLOCK ? (uintptr_t)block : 0, NULL, 0, {0}};
+    w.nseen = trace_count() + 1024; /* and traces born during the walk */
+    size_t seen_len = ((size_t)w.nseen + 63) / 64 * sizeof(uint64_t);
+    w.seen = arena_map(seen_len);
+    int bad = !w.seen || dump_items(&w, what) != 0;
+    if (!bad)
+        dump_frames(&w, code_from, py_only);
+    if (w.seen)
+        arena_unmap(w.seen, seen_len);
+    dump_memo_free(&w.memo);
+    for (int i = 0; i < DUMP_NBUF; i++)
+        bad |= d->b[i].err;
+    if (bad) {
+        dump_free(&d->pub);
+        return NULL;
+    }
+    dump_publish(d);
+    return &d->pub;
+}
