@@ -31,6 +31,7 @@ import time
 
 sys.dont_write_bytecode = True          # no __pycache__ in the source tree
 
+import instrcount                       # noqa: E402
 import report                           # noqa: E402
 import runner                           # noqa: E402
 
@@ -48,6 +49,8 @@ OPTIONS = [
     ("--only", "run only the workloads whose name contains PAT"),
     ("--preload", "run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`"),
     ("--no-install", "do not call scripts/install-deps.sh bench"),
+    ("--no-instr", "do not count instructions per malloc+free pair with callgrind "
+                   "(instrcount.py; with --smoke only churn1 is counted)"),
 ]
 METAVAR = {"--rounds": "N", "--md": "FILE", "--raw": "FILE", "--only": "PAT"}
 
@@ -119,7 +122,15 @@ def bench(o, root, work, argv):
     r.run_rounds()
     r.run_walked()
     r.run_snapshot()
+    instr = None
+    if not o.no_instr and shutil.which("valgrind"):
+        runner.say("instructions per pair (callgrind)")
+        instr = instrcount.count("smoke" if o.size == "smoke" else "quick",
+                                 "churn1" if o.size == "smoke" else o.only, work + "/instr",
+                                 os.path.realpath(os.path.join(root, os.environ.get("BUILD", "build"),
+                                                               "libheapsnap.so")))
     rep = report.Report(r)
+    rep.instr = instr
     machine = report.machine(root, load0)
     seconds = int(time.monotonic() - t_start)
     print()
@@ -133,6 +144,10 @@ def bench(o, root, work, argv):
     if o.doc and not put_in_doc(os.path.join(root, "docs/performance.md"),
                                 rep.doc_markdown(command, seconds, machine)):
         runner.say("docs/performance.md has no bench:begin/bench:end lines: not written")
+        return 2
+    if o.doc and instr and not instrcount.put_in_doc(
+            instrcount.doc_lines(instr, command, instrcount.commit_of(), rep.wall)):
+        runner.say("docs/performance.md has no instr:begin/instr:end lines: not written")
         return 2
     if o.raw:
         write_raw(o.raw, r)

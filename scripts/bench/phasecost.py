@@ -54,6 +54,13 @@ def build(build_dir, out):
         cc = "g++" if src.endswith(".cc") else "gcc"
         sh([cc, "-O2", "-g", "-pthread", "-I" + ROOT + "/shim", src, "-o",
             os.path.join(out, os.path.splitext(os.path.basename(src))[0])])
+    build_floors(build_dir, out)
+
+
+def build_floors(build_dir, out):
+    """The bench's two floors into OUT: libbare.so, the pass-through shim,
+    and libwalk.so, the walk-only one (linked with BUILD_DIR's unwind
+    objects)."""
     ip = ROOT + "/scripts/bench/programs/lib/interpose.c"
     base = ["gcc", "-O2", "-g", "-fPIC", "-shared", "-fno-omit-frame-pointer",
             "-fvisibility=hidden", "-ftls-model=initial-exec", "-I" + ROOT + "/shim", ip]

@@ -13,6 +13,7 @@ import os
 import shlex
 import subprocess
 
+import instrcount
 import judge
 import workloads as W
 
@@ -178,6 +179,9 @@ class Report:
         if self.r.snaps:
             out += ["", "# snapshots and memory (bigsnap %s, medians of %d)"
                     % (self.snap_size, self.r.rounds)] + judge.snap_targets(self.r.snaps)
+        if getattr(self, "instr", None):
+            out += ["", "# instructions per malloc+free pair (callgrind), beside the wall ratios"]
+            out += align(instrcount.table(self.instr, self.wall))
         return out
 
     def doc_markdown(self, command, seconds, machine_lines):

@@ -149,6 +149,17 @@ else
   t_skip bench_walk_floor_and_frames_walked "no $SHIM (make did not build the shim)"
 fi
 
+# Issue 50: instructions per malloc+free pair (callgrind), with --smoke on
+# churn1 only, beside the same run's wall ratios.
+if ! command -v valgrind >/dev/null; then
+  t_skip bench_instructions_beside_wall_ratios "valgrind is not installed"
+elif sed -n '/^# instructions per malloc+free pair/,$p' "$T/bench.out" |
+     grep -qE '^churn1 +[0-9]+ +[0-9]+ +\+[0-9]+ +\+[0-9]+ +\+[0-9]+ +\+[0-9]+ +[0-9]+ \((met|over)\) +[0-9.]+x +[0-9.]+x$'; then
+  t_pass bench_instructions_beside_wall_ratios
+else
+  t_fail bench_instructions_beside_wall_ratios "$(sed -n '/^# instructions per/,+3p' "$T/bench.out" | tr '\n' ' ')"
+fi
+
 # A "heaptrack" that changes the workload's checksum must be a loud error.
 mkdir -p "$T/fake"
 cat >"$T/fake/heaptrack" <<'EOF'
@@ -157,7 +168,7 @@ shift 2                           # drop "-o FILE"
 "$@" | sed 's/^checksum \(.*\)$/checksum \1-tampered/'
 EOF
 chmod +x "$T/fake/heaptrack"
-PATH="$T/fake:$PATH" scripts/bench/bench.py --smoke --no-install --only churn1 >"$T/fake.out" 2>"$T/fake.err"
+PATH="$T/fake:$PATH" scripts/bench/bench.py --smoke --no-install --no-instr --only churn1 >"$T/fake.out" 2>"$T/fake.err"
 rc=$?
 if [ "$rc" -eq 1 ] && bench_row "$T/fake.out" churn1 | grep -q '!!mismatch'; then
   t_pass bench_catches_changed_output
