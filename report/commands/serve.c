@@ -101,7 +101,7 @@ static int serve_getopt(int argc, char **argv, struct serve_args *a, char *err, 
             a->all_users = 1;
             break;
         default:
-            return cli_bad_option("serve", c, argv, err, errlen);
+            return cli_bad_option("serve", c, argv, longopts, err, errlen);
         }
     }
     if (optind < argc) {
