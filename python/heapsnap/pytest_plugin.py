@@ -77,6 +77,20 @@ def _shim_for_exec():
     return _early.shim_for_exec(cli)
 
 
+def _no_shim_reason():
+    """Why no shim was found, naming what HEAPSNAP points at when it is set."""
+    cli = os.environ.get("HEAPSNAP")
+    if cli and not os.environ.get("HEAPSNAP_SHIM"):
+        d = os.path.dirname(os.path.realpath(cli))
+        what = ("is not a file" if not os.path.isfile(cli) else
+                "has no libheapsnap.so beside it (in %s or %s)"
+                % (d, os.path.normpath(os.path.join(d, "..", "lib", "heapsnap"))))
+        return ("heapsnap: HEAPSNAP=%s %s: set HEAPSNAP to the heapsnap CLI (build/heapsnap), "
+                "or HEAPSNAP_SHIM to libheapsnap.so" % (cli, what))
+    return ("heapsnap: libheapsnap.so is not found: set HEAPSNAP_SHIM "
+            "to its path, or put the heapsnap CLI on PATH")
+
+
 def _reexec(config):
     if os.environ.get(_REEXEC):
         raise pytest.UsageError("heapsnap: pytest was run again with the shim preloaded, "
@@ -84,8 +98,7 @@ def _reexec(config):
                                 % os.environ.get("LD_PRELOAD", ""))
     shim = _shim_for_exec()
     if not shim:
-        raise pytest.UsageError("heapsnap: libheapsnap.so is not found: set HEAPSNAP_SHIM "
-                                "to its path, or put the heapsnap CLI on PATH")
+        raise pytest.UsageError(_no_shim_reason())
     os.chdir(str(config.invocation_params.dir))
     _exec_with(shim, [sys.executable, "-m", "pytest"] + list(config.invocation_params.args))
 

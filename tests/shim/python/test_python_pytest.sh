@@ -69,4 +69,10 @@ else
     t_pass python_pytest_no_warning || t_fail python_pytest_no_warning "$(grep -h "heapsnap" "$T/out" "$T/more" | head -5)"
   left=$(find "$T/run" "$T/tmp" -name '*.hsnap' -o -name '*.state' -o -name 'heapsnap-pytest*' | head -3)
   [ -z "$left" ] && t_pass python_pytest_leaves_no_file || t_fail python_pytest_leaves_no_file "$left"
+  # HEAPSNAP naming something that is not the CLI: the error names it
+  (cd "$T" && env -u LD_PRELOAD -u HEAPSNAP_SHIM HEAPSNAP=/bin/false \
+     "$T/venv/bin/python" -m pytest -q -p no:cacheprovider --heapsnap test_user.py) >"$T/false" 2>&1
+  grep -q 'HEAPSNAP=/bin/false has no libheapsnap.so beside it' "$T/false" &&
+    ! grep -q 'libheapsnap.so is not found' "$T/false" &&
+    t_pass python_pytest_bad_heapsnap_named || t_fail python_pytest_bad_heapsnap_named "$(tail -c 400 "$T/false")"
 fi
