@@ -158,7 +158,7 @@ demo:
 # libFuzzer + ASan over the snapshot reader; seeds come from tests/fuzz/corpus.
 fuzz: $(CLI_CXX_OBJ)
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory $(CLI_GEN)
+	@$(MAKE) --no-print-directory $(CLI_GEN) $(BUILD)/gen/version.h
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CLI_INC) \
 	    -I$(BUILD)/gen tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_GEN) report/html/assets.S \

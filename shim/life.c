@@ -415,10 +415,9 @@ void life_adopt(void)
     stop_after_fork_child();
 }
 
-/* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a
- * fork child that has not exec'd writes at exit() by default, and at _exit
- * (quick) when it ran Python code (a multiprocessing worker) or when asked;
- * a C server's save child would write the whole heap it inherited. */
+/* Whether this process writes its exit snapshot (HEAPSNAP_CHILDREN): a fork
+ * child writes at exit(), at _exit (quick) when it ran Python code or when
+ * asked (a C server's save child would write the whole heap it inherited). */
 static int life_writes_at_exit(int quick)
 {
     long mode = opt_int(OPT_CHILDREN);
@@ -475,8 +474,7 @@ static HS_NOINLINE void life_atexit(void)
     COLLECT_LEAVE();
 }
 
-/* CPython's finalization begins (pyexit.c): the exit snapshot now, while
- * the program's modules still hold its data; exit() writes nothing more. */
+/* CPython's finalization begins: the exit snapshot while modules hold data. */
 void life_exit_early(void)
 {
     if (!hook_guard && getpid() == life.pid)

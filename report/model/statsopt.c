@@ -121,8 +121,8 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
                 return 1;
             }
         return cli_bad_value(err, errlen, "--key", arg,
-                             "lineno, filename, function, module, traceback, type, or "
-                             "lineno,type (filename, function, module)");
+                             "lineno, filename, function, module, traceback, type, "
+                             "lineno,type, filename,type, function,type, module,type");
     }
     case 'n':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
