@@ -11,7 +11,8 @@
  * per-thread live sums are allocated here (state_cells), so the hooks keep
  * them in the file at no cost of their own; the helper writes the
  * heartbeat, new traces' stacks and, spaced by its cost, a document
- * (snapshot.c's snap_state_doc: a snapshot without BLOCKS).  Every range
+ * (snapshot.c's snap_state_doc: a snapshot without BLOCKS); what it wrote
+ * leaves the program's RSS at each beat's end (state_let_go).  Every range
  * is allocated before it is touched: a full disk never raises SIGBUS.
  * statelife.c follows the file through fork, exec and a clean end.
  * Lock: none of its own.  Cells are handed out with an atomic counter;
@@ -38,6 +39,7 @@
 #define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
+#define STATE_COPY (64u * 1024u)    /* state_publish's bounce buffer */
 #define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (options_table.h) */
 
 /* the helper's regions (all but the header and cells) of the largest file
@@ -127,6 +129,9 @@ void state_full(uint32_t flag, const char *what)
         opt_debug("the state file is gone or out of reach: ", what, " are kept in memory only");
 }
 
+/* The segments state_at gave out since state_let_go: [lo, hi). */
+static uint32_t state_touched_lo = STATE_SEGS, state_touched_hi;
+
 /* The helper's bytes at [off, off + len) (inside one segment: records and
  * segments are aligned), mapped if need be; NULL with errno set. */
 static void *state_at(uint64_t off, uint64_t len)
@@ -147,7 +152,27 @@ static void *state_at(uint64_t off, uint64_t len)
         madvise(m, n < STATE_SEG ? n : STATE_SEG, MADV_RANDOM); /* as state_map_chunk's */
         st.seg[j] = m;
     }
+    if (j < state_touched_lo)
+        state_touched_lo = (uint32_t)j;
+    if (j >= state_touched_hi)
+        state_touched_hi = (uint32_t)j + 1;
     return (char *)st.seg[j] + rel % STATE_SEG;
+}
+
+/* The pages the helper wrote this beat leave the program's resident set
+ * (MADV_DONTNEED on a shared file mapping: they stay in the page cache,
+ * dirty, and in the file after a kill; a later write faults one back).
+ * Written once and read by the reports alone, they were most of the
+ * state file's share of the program's RSS: new stacks' nodes above all. */
+static void state_let_go(void)
+{
+    for (uint32_t j = state_touched_lo; j < state_touched_hi; j++)
+        if (st.seg[j]) {
+            uint64_t n = st.size - st.h->traces_off - (uint64_t)j * STATE_SEG;
+            madvise(st.seg[j], n < STATE_SEG ? n : STATE_SEG, MADV_DONTNEED);
+        }
+    state_touched_lo = STATE_SEGS;
+    state_touched_hi = 0;
 }
 
 static void *state_cells_take(unsigned line, unsigned chunk);
@@ -452,24 +477,45 @@ static void state_publish(uint64_t len)
         }
         st.doc_room[k] = want;
     }
+    /* Copied through a bounce buffer with pwrite, not into the mapping:
+     * a document's pages written through the mapping stay resident in the
+     * program (its RSS) until the slot's hole is punched, and a document
+     * is most of the file's pages. */
+    if (state_fd() != 0) {
+        state_full(HSTATE_FULL_DOC, "new sites' stacks");
+        return;
+    }
+    char *buf = arena_map(STATE_COPY);
+    if (!buf) {
+        state_full(HSTATE_FULL_DOC, "new sites' stacks");
+        return;
+    }
     uint32_t crc = (uint32_t)crc32_z(0, Z_NULL, 0);
-    for (uint64_t at = 0; at < len;) { /* a segment at a time */
-        uint64_t n = STATE_SEG - (base + at - st.h->traces_off) % STATE_SEG;
-        if (n > len - at)
-            n = len - at;
-        char *dst = state_at(base + at, n);
-        if (!dst) {
-            state_full(HSTATE_FULL_DOC, "new sites' stacks");
-            return;
+    int ok = 1; /* -1: the memfd's read failed (no warning: nothing is full) */
+    for (uint64_t at = 0; ok == 1 && at < len;) {
+        uint64_t n = len - at < STATE_COPY ? len - at : STATE_COPY;
+        ssize_t r = pread(st.doc_fd, buf, n, (off_t)at);
+        if (r <= 0) {
+            ok = -1;
+            break;
         }
-        for (uint64_t got = 0; got < n;) {
-            ssize_t r = pread(st.doc_fd, dst + got, n - got, (off_t)(at + got));
-            if (r <= 0)
-                return;
-            got += (uint64_t)r;
+        crc = (uint32_t)crc32_z(crc, (const Bytef *)buf, (size_t)r);
+        for (ssize_t put = 0; put < r;) {
+            ssize_t w = pwrite(st.fd, buf + put, (size_t)(r - put), (off_t)(base + at + (uint64_t)put));
+            if (w <= 0) {
+                ok = 0;
+                break;
+            }
+            put += w;
         }
-        crc = (uint32_t)crc32_z(crc, (const Bytef *)dst, n);
-        at += n;
+        at += (uint64_t)r;
+    }
+    arena_unmap(buf, STATE_COPY);
+    if (ok < 0)
+        return;
+    if (!ok) {
+        state_full(HSTATE_FULL_DOC, "new sites' stacks");
+        return;
     }
     st.h->doc[k].len = len;
     st.h->doc[k].t_ns = life_now_ns();
@@ -609,6 +655,7 @@ static void state_beat_now(void)
         st.doc_pcpu = pcpu + st.doc_spent;
     }
     state_used();
+    state_let_go();
     if (st.fd >= 0 && close(st.fd) >= -1) /* no descriptor stays open */
         st.fd = -1;
     st.h->beat_ns = life_now_ns();
