@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "json.h"
 #include "jsondoc.h"
@@ -104,7 +105,7 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
         o->lr.largest_first = 1;
         return 1;
     case 'f':
-        return jdoc_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
+        return cli_parse_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
     case 'g':
         if (arg && strcmp(arg, "lsan") && strcmp(arg, "valgrind"))
             return cli_bad_value(err, errlen, "--gen-suppressions", arg, "lsan, valgrind");

@@ -1,8 +1,9 @@
 /*
- * statsopt.c - the options top and diff share (stats.h: stats_getopt), their
- * help text and the checks between them: the key, the sort, the filters,
- * the peak, temporaries, leaked and failed views, and the configuration
- * file's choices (config.h).
+ * statsopt.c - the command line of top and diff (statsopt_parse): the
+ * options they share, those of top alone, their help text and the checks
+ * between them (the key, the sort, the filters, the peak, temporaries,
+ * leaked and failed views, the configuration file's choices), turned into
+ * the struct stats_opts the model groups by.  The model knows no getopt.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "config.h"
 #include "stats.h"
+#include "statsopt.h"
 
 static const char stats_shortopts[] = ":k:n:h";
 static const struct option stats_longopts[] = {
@@ -38,11 +40,7 @@ static const struct option stats_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
-const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
-                                       "traceback", "type"};
-
-const char stats_help_top[] =
+const char statsopt_help_top[] =
     "      --sort WHAT    live (default): live bytes, tracemalloc's lines;\n"
     "                     allocations: the most allocations since the start;\n"
     "                     allocated: the most bytes allocated since the start\n"
@@ -58,7 +56,7 @@ const char stats_help_top[] =
     "      --exe NAME     sum only the snapshots of executable NAME\n"
     "                     (its path or basename)\n";
 
-const char stats_help[] =
+const char statsopt_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
     "                     or traceback; type: Python objects by their type;\n"
     "                     lineno,type (filename, function, module): by both\n"
@@ -203,8 +201,8 @@ static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen
     return 0;
 }
 
-int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
-                 void (*usage)(void), char *err, size_t errlen)
+int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
+                   void (*usage)(void), char *err, size_t errlen)
 {
     int c;
     char why[256];

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "escape.h"
 #include "fmt.h"
 #include "frames.h"

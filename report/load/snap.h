@@ -188,6 +188,15 @@ int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
 int snap_load_mem_within(const void *data, size_t len, const struct snap_budget *b,
                          struct snap *out, char *err, size_t errlen);
 
+/* The steps of snap_load, for its caller to read the file: buf holds the
+ * first have bytes of a file of len bytes (have == len, or at least a
+ * header's worth); the header's size, or -1 with the reason in err. */
+int snap_check_header(const uint8_t *buf, size_t have, size_t len, char *err,
+                      size_t errlen);
+/* snap_load_mem_within over buf (malloc'd), which it takes in every case. */
+int snap_load_owned(uint8_t *buf, size_t len, const struct snap_budget *b, struct snap *s,
+                    char *err, size_t errlen);
+
 /* Releases everything snap_load filled; safe on a zeroed snap. */
 void snap_free(struct snap *s);
 /* A snapshot recorded from an attach (HSNAP_META_ATTACHED): "attached at

@@ -21,9 +21,6 @@
 #include "snap.h"
 #include "stats.h"
 
-/* --format text|json: cli_parse_format (base/cli.h). */
-int jdoc_format(const char *arg, int *json, char *err, size_t errlen);
-
 /* The document's opening: json_init on out, then {"schema": schema,
  * "version": version.  jdoc_end closes it and ends the line. */
 void jdoc_begin(struct json *j, FILE *out, const char *schema, int version);

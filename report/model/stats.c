@@ -40,6 +40,10 @@ struct stats {
 
 /* --- setup ------------------------------------------------------------- */
 
+const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
+const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
+                                       "traceback", "type"};
+
 struct stats *stats_new(const struct stats_opts *o)
 {
     struct stats *st = calloc(1, sizeof(*st));

@@ -79,14 +79,6 @@ struct stats;
  * "file.c:12 (dict)"; KEY_TYPE: the type alone ("app.Node"). */
 void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n);
 
-/* Parses top/diff's options (getopt_long over argv) into o.  Returns -1 to
- * go on (operands start at optind), or an exit code: 0 after --help (usage()
- * was called), 2 with err filled. */
-int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
-                 void (*usage)(void), char *err, size_t errlen);
-extern const char stats_help[];     /* a printf format: %s takes stats_help_top or "" */
-extern const char stats_help_top[]; /* the options only top takes */
-
 struct stats *stats_new(const struct stats_opts *o);
 void stats_free(struct stats *st);
 
