@@ -2,7 +2,7 @@
 # Installs the Debian packages heapsnap needs, only those that are missing.
 # Usage: scripts/install-deps.sh [build|test|bench|npm|minimal|all]   (default: build)
 #   build: compiler toolchain and the libraries the shim and CLI link against,
-#          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto),
+#          protobuf-c (protoc-c generates the pprof export's code from report/export/profile.proto),
 #          toml++ for the gate's rules file, help2man for `make install`'s man pages,
 #          ncurses for `heapsnap live`'s view, libmicrohttpd for `heapsnap serve`'s HTTP
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and

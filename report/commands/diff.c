@@ -2,7 +2,7 @@
  * diff.c - `heapsnap diff OLD NEW [options]`: tracemalloc's compare_to.
  * Groups are ordered by the size of their change, and groups that exist only
  * in OLD are shown with size=0 B (-N).  --peak compares the two peaks;
- * SNAP@peak reads one snapshot's peak (report/peak.c): `diff RUN@peak RUN`
+ * SNAP@peak reads one snapshot's peak (peak_split): `diff RUN@peak RUN`
  * is what was freed between the peak and the end.  `diff SNAP...` with more
  * than two snapshots of one process (a series, series.h) compares its
  * earliest and its latest, and says so.  --format json writes the

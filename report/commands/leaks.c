@@ -2,7 +2,7 @@
  * leaks.c - `heapsnap leaks SNAP...`: the reference model's verdict as
  * Valgrind-style loss records and a LEAK SUMMARY, in text or JSON.
  *
- * The records come from report/lossrec.c (grouping, filters, suppressions,
+ * The records come from lossrec_new (grouping, filters, suppressions,
  * order); this file parses the options and prints.  Text, per record:
  *
  *   48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 3 of 5
@@ -13,7 +13,7 @@
  * operator new) come first, marked "[wrapper]", and the allocation site is
  * the first frame without the mark.  Then LEAK SUMMARY (one line per kind,
  * always all six) and, with --suppressions, which matched and which are
- * stale.  --why SITE prints report/retainers.c's view instead.  Exit 0
+ * stale.  --why SITE prints retainers_print's view instead.  Exit 0
  * whatever leaked: deciding failure is the gate's job.
  */
 #include <getopt.h>

@@ -10,7 +10,7 @@
  * (HEAPSNAP_MANIFEST_FD), read while CMD runs: it works for a process that
  * became another user (a server's workers), and only the processes we
  * started hold it.  One that closed it appends to the temporary file
- * HEAPSNAP_MANIFEST names (0600, ours) instead (report/manifest.c).  The exit
+ * HEAPSNAP_MANIFEST names (0600, ours) instead (mf_read).  The exit
  * status is CMD's; when a signal killed CMD, heapsnap dies by the same
  * signal once its report (and --gate's) is out.  SIGINT/SIGTERM sent to
  * heapsnap alone (kill) are forwarded; those from the terminal reach CMD by

@@ -3,9 +3,9 @@
  * biggest first, in tracemalloc's Statistic lines.  Several snapshots are
  * read by series.h's one rule: a series of one process as its latest
  * snapshot (its highest peak under --peak), several processes summed.
- * --retainers prints report/retainers.c's "who keeps it alive" view instead.
+ * --retainers prints retainers_print's "who keeps it alive" view instead.
  * --peak (or SNAP@peak) groups what each site held at the traced peak
- * (report/peak.c); --temporary lists sites by temporary allocations.
+ * (peak_require); --temporary lists sites by temporary allocations.
  * --failed lists the sites of failed allocations (FAILED).
  * --format json writes the "heapsnap-top" document of docs/json.md.
  */

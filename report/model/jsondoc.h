@@ -1,6 +1,6 @@
 /*
  * jsondoc.h - the shapes every `--format json` document of heapsnap shares
- * (report/jsondoc.c), written with report/json.c, so that top, diff, info,
+ * (jdoc_*), written with the json_* writer, so that top, diff, info,
  * trend, leaks and any new command read alike (docs/json.md):
  *   - a top-level object that opens with "schema" ("heapsnap-top") and an
  *     integer "version" (a removed or changed field bumps it; new fields

@@ -34,7 +34,7 @@ struct stats_opts {
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int born;             /* --born-since given: */
     uint32_t born_since;  /* only blocks of this birth epoch or later */
-    int retainers;        /* top --retainers: report/retainers.c's view */
+    int retainers;        /* top --retainers: retainers_print's view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */
     int failed;           /* top --failed: sites of failed allocations (FAILED):
@@ -56,7 +56,7 @@ struct stat_entry {
     int nframes;              /* 1 except for KEY_TRACEBACK (0: KEY_TYPE) */
     char *type;               /* KEY_TYPE, by_type: the Python type's name
                                  (STATS_NO_OBJECT: blocks of no object) */
-    const struct frame *const *frames; /* the key's frames (report/frames.c owns them) */
+    const struct frame *const *frames; /* the key's frames (frames_get owns them) */
     int head;                 /* frames[head] names the group: the allocation site
                                  (KEY_TRACEBACK: C under a Python site comes first) */
     int64_t size, count;

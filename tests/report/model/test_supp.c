@@ -162,7 +162,7 @@ TEST_BEGIN(test_charge_and_stale)
 }
 TEST_END
 
-/* The allocation-site rule (report/frames.c, shared by every command): the
+/* The allocation-site rule (frames_get, shared by every command): the
  * first frame that is not an allocator wrapper, else the outermost. */
 TEST_BEGIN(test_site_rule)
 {

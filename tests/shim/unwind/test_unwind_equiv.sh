@@ -72,7 +72,7 @@ else
   t_fail unwind_deep_builds "cc failed"
 fi
 
-# The walk's memo (shim/cfi.c): stacks sharing inner or outer parts with
+# The walk's memo (cfi_memo_*): stacks sharing inner or outer parts with
 # the one before; the memo must have been used, or the equality says nothing.
 if cc $flags tests/shim/unwind/unwind_memo.c -o "$T/unwind_memo" -pthread; then
   u_equiv unwind_auto_equals_libunwind_with_the_memo "$T/unwind_memo"
