@@ -9,14 +9,14 @@ A citation is a path that starts at one of the tree's top folders
 comment of a source file (C, C++, assembly, JavaScript, CSS: /* */ and //;
 shell, Python, Makefile, YAML: #, and Python's docstrings), or anywhere in
 a Markdown page.  It must name a file or folder git tracks, from the root
-or, in shim/ and report/ and their tests, from that tree ("python/code.c"
-in shim/ is shim/python/code.c).  A path with a placeholder (NAME, ROOM,
+or, in shim/ and report/ and their tests, from that tree ("python/NAME.c"
+in shim/ is shim/python/NAME.c).  A path with a placeholder (NAME, ROOM,
 *, %p, <x>, {x}) is a pattern, not a citation, and build/ is made by make.
 A bare file name ("snap.c") is not checked: examples ("file.c:12") and
 other projects' files ("malloc.c") read the same.  Prints each stale
 citation as FILE:LINE: PATH; exits 1 when there is one, else 0.
 
-Files move; symbols and test names move with them.  So STYLE asks for
+Files move; symbols and test names move with them.  So the house rules ask for
 symbols and test names in comments, and this keeps the paths that remain
 honest.
 """
