@@ -15,8 +15,8 @@
 #include "stats.h"
 #include "statsopt.h"
 
-static const char stats_shortopts[] = ":k:n:h";
-static const struct option stats_longopts[] = {
+static const char statsopt_shortopts[] = ":k:n:h";
+static const struct option statsopt_longopts[] = {
     {"key", required_argument, NULL, 'k'},
     {"cumulative", no_argument, NULL, 'c'},
     {"include", required_argument, NULL, 'i'},
@@ -94,7 +94,7 @@ const char statsopt_help[] =
     "(\"sqlite3VdbeExec (libsqlite3.so.0)\"), and shows its module as the file\n"
     "otherwise (\"[libfoo.so]\").\n";
 
-static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
+static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
 {
     uint64_t cnt;
     switch (c) {
@@ -156,7 +156,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     return config_opt(c, arg, err, errlen);
 }
 
-static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen)
+static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
 {
     if (o->peak + o->temporary + o->leaked + o->retainers + o->failed > 1) {
         snprintf(err, errlen,
@@ -210,7 +210,7 @@ int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
     o->limit = 10;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, stats_shortopts, stats_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, statsopt_shortopts, statsopt_longopts, NULL)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
@@ -221,15 +221,15 @@ int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
                      : c == 's' ? "--sort" : c == 'F' ? "--failed" : "--temporary", cmd);
             return 2;
         }
-        int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
+        int r = statsopt_one(c, optarg, o, why, sizeof(why));
         if (r < 0) {
             snprintf(err, errlen, "%s: %s", cmd, why);
             return 2;
         }
         if (r == 0)
-            return cli_bad_option(cmd, c, argv, stats_longopts, err, errlen);
+            return cli_bad_option(cmd, c, argv, statsopt_longopts, err, errlen);
     }
-    if (stats_check_opts(o, why, sizeof(why)) < 0) {
+    if (statsopt_check(o, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cmd, why);
         return 2;
     }
