@@ -10,9 +10,10 @@
 # (PASS/FAIL/SKIP lines) share a name.
 # Usage: tests/run.sh [--quick] [PATTERN...]   runs only the tests whose path contains one of them.
 #   --quick          the edit-test loop's tier (make check-fast): the unit tests and the
-#                    offline tests of fixtures, leaving out services/, scripts/, fuzz/ and
-#                    every file that says "tier: full" in its opening (a service, a
-#                    browser, a registry, other Pythons, or minutes of work)
+#                    offline tests of fixtures, leaving out services/, scripts/, fuzz/,
+#                    the shell tests of shim/python/ (each Python there is) and every file
+#                    that says "tier: full" in its opening (a service, a browser, a
+#                    registry, or long work)
 #   TEST_TIMEOUT=S   a test file's time limit (default 600 s; raise it on a loaded machine)
 #   TEST_TIMES=FILE  keeps every file's time there ("SECONDS NAME" lines)
 # The files that took longest are named before the last line.
@@ -33,8 +34,8 @@ patterns=("$@")
 # outside the heavy folders whose opening does not say "tier: full".
 in_tier() {
   [ "$quick" = 0 ] && return 0
-  case "$1" in tests/services/* | tests/scripts/* | tests/fuzz/*) return 1 ;; esac
-  ! head -n 25 "$1" | grep -q 'tier: full'
+  case "$1" in tests/services/* | tests/scripts/* | tests/fuzz/* | tests/shim/python/test_*.sh) return 1 ;; esac
+  ! head -n 25 "$1" | grep -qE '^(#|//| \*) tier: full'
 }
 log=$(mktemp); trap 'rm -f "$log" "$log.times"' EXIT
 mkdir -p "$BUILD/tests"

@@ -16,6 +16,7 @@
 # cold parts, remember/restore_state); stacks that share parts with the
 # one before (the CFI walk's memo); two walks that start alike and differ
 # only in an rbp their first CFA is based on.
+# tier: full (many stack shapes walked twice)
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
 cc $flags -fPIC -shared tests/shim/unwind/unwind_lib.c -o "$T/libunwind_lib.so" &&
