@@ -81,7 +81,7 @@ HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
             $(BUILD)/obj/report/html/assets.o $(CLI_CXX_OBJ)
 
-.PHONY: all deps check demo fuzz bench man install uninstall deb clean print-%
+.PHONY: all deps check check-fast demo fuzz bench man install uninstall deb clean print-%
 all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
 
 deps:
@@ -144,11 +144,22 @@ $(BUILD)/include/heapsnap.h: shim/heapsnap.h
 # validator (tests/report/gate), here rather than inside a test, whose time limit a
 # fresh machine's downloads would exceed; without the npm registry, tests/report/gate
 # says why its SARIF checks fail.
+# The sizes come first, as a report (scripts/sizes.sh), never a failure; the
+# last line stays tests/run.sh's "N passed, N failed, N skipped".
 check:
 	@scripts/install-deps.sh bench
 	@scripts/install-deps.sh npm || echo "make check: the npm SARIF validator could not be installed" >&2
 	@$(MAKE) --no-print-directory all
+	@scripts/sizes.sh
 	@tests/run.sh
+
+# The edit-test loop: the unit tests and the offline tests of fixtures
+# (tests/run.sh --quick), with nothing installed past the build's packages:
+# no service, browser, registry or other Python.  make check runs them all.
+check-fast:
+	@scripts/install-deps.sh quick
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh --quick
 
 demo:
 	@scripts/install-deps.sh build

@@ -10,6 +10,7 @@
 #include "hsnap_format.h"
 
 #include "cli.h"
+#include "commands.h"
 #include "escape.h"
 #include "gate.h"
 #include "progress.h"

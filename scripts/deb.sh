@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/deb.sh - the Debian package (debian/), built with dpkg-buildpackage
 # in a copy of the tree under /tmp, so that the tree itself stays as it is
-# (no debian/heapsnap/, no .deb beside it).  The copy is the files git
+# (no staging directory under debian/, no .deb beside it).  The copy is the files git
 # tracks, as the work tree has them (uncommitted edits included), or without
 # git the tree less build/.  Leaves heapsnap_VERSION_amd64.deb and the
 # build's log (heapsnap-deb.log) in OUTDIR, prints the .deb's path, and

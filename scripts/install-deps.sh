@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
-# Usage: scripts/install-deps.sh [build|test|bench|npm|minimal|all]   (default: build)
+# Usage: scripts/install-deps.sh [build|quick|test|bench|npm|minimal|all]   (default: build)
 #   build: compiler toolchain and the libraries the shim and CLI link against,
-#          protobuf-c (protoc-c generates the pprof export's code from report/profile.proto),
+#          protobuf-c (protoc-c generates the pprof export's code from report/export/profile.proto),
 #          toml++ for the gate's rules file, help2man for `make install`'s man pages,
 #          ncurses for `heapsnap live`'s view, libmicrohttpd for `heapsnap serve`'s HTTP
+#   quick: build + what `make check-fast` (tests/run.sh --quick) uses: python3 (the
+#          layout checks' scripts), binutils' nm, procps
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and
 #          python3-dev (tests/shim/python builds a C extension and checks the frame layout),
 #          python3-venv, -pip, -wheel and -setuptools (pip installs ./python offline),
@@ -42,14 +44,16 @@ test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"
 minimal_pkgs="debootstrap git"
+quick_pkgs="python3 binutils procps git"
 
 case "$level" in
   build) want="$build_pkgs" ;;
+  quick) want="$build_pkgs $quick_pkgs" ;;
   test)  want="$build_pkgs $test_pkgs $service_pkgs" ;;
   bench|all) want="$build_pkgs $test_pkgs $service_pkgs $bench_pkgs" ;;
   minimal) want="$minimal_pkgs" ;;
   npm)   if command -v npm >/dev/null; then want=""; else want="nodejs npm"; fi ;;
-  *) echo "install-deps.sh: unknown level '$level' (build|test|bench|npm|minimal|all)" >&2; exit 2 ;;
+  *) echo "install-deps.sh: unknown level '$level' (build|quick|test|bench|npm|minimal|all)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -104,7 +104,7 @@
  *                non-empty string.  `leaks` and `gate` apply it.
  *   PEAK      := struct hsnap_peak, struct hsnap_peak_item[count]   (version 2)
  *                What each trace held at the traced high-water mark, as
- *                captured by the shim (shim/peak.c): the items are the
+ *                captured by the shim (peak_live): the items are the
  *                traces with live blocks then, sorted by trace id, each
  *                once, trace < TRACES count; their blocks and bytes add up
  *                to the head's.  The capture is a state whose total is
@@ -127,7 +127,7 @@
  *                point := struct hsnap_siteline_point,
  *                         struct hsnap_siteline_site[nsites]
  *                Memory over time, sampled by the shim's helper thread
- *                (shim/siteline.c): at each point the traced live bytes
+ *                (sl_record): at each point the traced live bytes
  *                (heap), the process's resident set (rss, from
  *                /proc/self/statm; 0 = could not be read), and the live
  *                bytes of the point's nsites largest traces, biggest first
@@ -580,7 +580,7 @@ struct hsnap_pytype {
 };
 
 /* Not in the file: a message of the shim to `heapsnap run` on the socket
- * of HEAPSNAP_MANIFEST_FD (shim/runchan.c, report/manifest.c), one per
+ * of HEAPSNAP_MANIFEST_FD (rchan_send, mf_recv), one per
  * snapshot, followed by its absolute path (no NUL).  A message that does
  * not start with the magic is ignored. */
 #define HSNAP_RUNMSG_MAGIC 0x4d52534eu /* "NSRM" */

@@ -1,7 +1,7 @@
 /*
  * options_table.h - the ONE declarative table of HEAPSNAP_* environment
  * variables: name, type, default, one line of help (and a range or the
- * choices where they apply).  shim/options.c parses it at start-up;
+ * choices where they apply).  opt_init parses it at start-up;
  * report/ includes this header to print the same list in
  * `heapsnap run --help`, and docs/options.md's list is that output.
  *

@@ -10,7 +10,7 @@ T=${T:-$(mktemp -d)}
 
 # t_build OUT SRC [FLAGS...]: the one way a test compiles a program of its own:
 # gcc (g++ for .cc) from the repository root with -g -O0 -fno-omit-frame-pointer
-# -Ishim -fdebug-prefix-map=$PWD=. (DWARF names read "tests/x/y.c" wherever the
+# -Ishim -fdebug-prefix-map=$PWD=. (DWARF names read "tests/DIR/NAME.c" wherever the
 # checkout is), then FLAGS (a later -O or -shared wins).  OUT may be relative to $T.
 # Programs with known answers shared by several tests: tests/fixtures/build.sh.
 t_build() {

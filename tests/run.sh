@@ -8,8 +8,14 @@
 #   tests/**/test_*.sh    sourced-harness shell tests (see tests/lib.sh)
 # and checks the names: no two test scripts share a base name, no two cases
 # (PASS/FAIL/SKIP lines) share a name.
-# Usage: tests/run.sh [PATTERN...]   runs only the tests whose path contains one of them.
+# Usage: tests/run.sh [--quick] [PATTERN...]   runs only the tests whose path contains one of them.
+#   --quick          the edit-test loop's tier (make check-fast): the unit tests and the
+#                    offline tests of fixtures, leaving out services/, scripts/, fuzz/,
+#                    the shell tests of shim/python/ (each Python there is) and every file
+#                    that says "tier: full" in its opening (a service, a browser, a
+#                    registry, or long work)
 #   TEST_TIMEOUT=S   a test file's time limit (default 600 s; raise it on a loaded machine)
+#   TEST_TIMES=FILE  keeps every file's time there ("SECONDS NAME" lines)
 # The files that took longest are named before the last line.
 set -u
 cd "$(dirname "$0")/.."
@@ -21,7 +27,16 @@ wanted() {
   local p; for p in "${patterns[@]}"; do case "$1" in *"$p"*) return 0 ;; esac; done
   return 1
 }
+quick=0
+[ "${1:-}" = --quick ] && { quick=1; shift; }
 patterns=("$@")
+# Whether file $1 is in the tier asked for: every file, or under --quick one
+# outside the heavy folders whose opening does not say "tier: full".
+in_tier() {
+  [ "$quick" = 0 ] && return 0
+  case "$1" in tests/services/* | tests/scripts/* | tests/fuzz/* | tests/shim/python/test_*.sh) return 1 ;; esac
+  ! head -n 25 "$1" | grep -qE '^(#|//| \*) tier: full'
+}
 log=$(mktemp); trap 'rm -f "$log" "$log.times"' EXIT
 mkdir -p "$BUILD/tests"
 
@@ -60,9 +75,11 @@ export -f link_srcs
 units=$(find tests -name 'test_*.c' | sort)
 scripts=$(find tests -name 'test_*.sh' | sort)
 
+nfiles=0; nran=0
 for src in $units; do
   [ -e "$src" ] || continue
   wanted "$src" || continue
+  nfiles=$((nfiles + 1)); in_tier "$src" || continue; nran=$((nran + 1))
   name=$(basename "$src" .c); bin=$BUILD/tests/$name
   objs=""; for f in $(link_srcs "$src"); do objs="$objs $BUILD/obj/${f%.c}.o"; done
   if ! ${CC:-gcc} -O1 -g -std=gnu11 -D_GNU_SOURCE $ROOM_INC -Itests "$src" $objs \
@@ -91,6 +108,7 @@ info_all() {
 for sh in $scripts; do
   [ -e "$sh" ] || continue
   wanted "$sh" || continue
+  nfiles=$((nfiles + 1)); in_tier "$sh" || continue; nran=$((nran + 1))
   name=$(basename "$sh" .sh); scratch=$(mktemp -d)
   run_one "$name" env T="$scratch" bash -c ". tests/lib.sh; . $sh"
   case "$sh" in tests/shim/leak/*) info_all "$name" "$scratch" ;; esac
@@ -110,6 +128,8 @@ for f in $units $scripts; do basename "${f%.*}"; done |
 grep -E '^(PASS|FAIL|SKIP) ' "$log" | grep -v '^FAIL exit: ' | sed -E 's/^[A-Z]+ ([^ :]+).*/\1/' |
   unique_names unique_test_case_names "test cases"
 
+[ "$quick" = 1 ] && echo "quick: $nran of $nfiles test files (the rest run in make check)"
+[ -n "${TEST_TIMES:-}" ] && [ -s "$log.times" ] && cp "$log.times" "$TEST_TIMES"
 [ -s "$log.times" ] && echo "slowest: $(sort -rn "$log.times" | head -5 | awk '{print $2 " " $1 " s"}' | paste -sd, | sed 's/,/, /g')"
 rm -f "$log.times"
 p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")

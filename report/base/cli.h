@@ -1,49 +1,14 @@
 /*
- * cli.h - the subcommands main.c dispatches to.  Each takes the arguments
- * after the command name (argv[0] is the command), returns the exit code
- * (0 ok, 1 a gate found something, 2 trouble) and, for 2, leaves one line
- * in err that main prints as "heapsnap: <err>".
- *
- * cmd_gate is behind report/gate/gate.h, the gate's door.
- * Below them, the small helpers the subcommands share (cli.c, grow.c).
+ * cli.h - the small helpers every command line of the CLI shares: one
+ * wording for a bad option or value, the nearest name to a mistyped one,
+ * the one parser behind every number an option takes, and grow_array.
+ * The commands themselves are behind the commands' door (commands.h).
  */
 #ifndef REPORT_CLI_H
 #define REPORT_CLI_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
-
-int cmd_top(int argc, char **argv, char *err, size_t errlen);
-int cmd_diff(int argc, char **argv, char *err, size_t errlen);
-int cmd_info(int argc, char **argv, char *err, size_t errlen);
-int cmd_leaks(int argc, char **argv, char *err, size_t errlen);
-int cmd_merge(int argc, char **argv, char *err, size_t errlen);
-int cmd_trend(int argc, char **argv, char *err, size_t errlen);
-int cmd_run(int argc, char **argv, char *err, size_t errlen);
-int cmd_clean(int argc, char **argv, char *err, size_t errlen);
-int cmd_export(int argc, char **argv, char *err, size_t errlen);
-int cmd_html(int argc, char **argv, char *err, size_t errlen);
-int cmd_timeline(int argc, char **argv, char *err, size_t errlen);
-int cmd_attach(int argc, char **argv, char *err, size_t errlen);
-int cmd_detach(int argc, char **argv, char *err, size_t errlen);
-int cmd_live(int argc, char **argv, char *err, size_t errlen);
-int cmd_serve(int argc, char **argv, char *err, size_t errlen);
-/* run --live (report/commands/live.c): the view of pid, which run started,
- * once its control socket answers; drain(arg) when extra is readable (not
- * 0: extra is done with).  0 when it closed or pid ended, 2 with err. */
-int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err, size_t errlen);
-
-/* run.c's checks, shared with attach.c: an option against the shim's table
- * (idx), --signal as a number in buf; 0, or -1 with err ("CMD: ...").  The
- * shim's libraries (run_find_lib: name next to heapsnap, else in
- * ../lib/heapsnap/); 0, or -1. */
-int run_check_opt(const char *cmd, const char *opt, const char *val, int idx, char *err,
-                  size_t errlen);
-int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char *err,
-                     size_t errlen);
-int run_find_shim(char *out, size_t n);
-int run_find_lib(const char *name, char *out, size_t n);
 
 /* getopt_long's "unknown option" / "missing argument" as one line in err,
  * with "did you mean '--NAME'?" when one of longopts (getopt_long's table,
@@ -82,7 +47,7 @@ void cli_prefix(char *err, size_t errlen, const char *cmd);
                          "e.g. 4096, 64K, 10M"
 
 /* The one parser behind every numeric option, so that none of them takes
- * "inf", "nan", "1e30", " 7", "-0" or a value that overflows (args.c).
+ * "inf", "nan", "1e30", " 7", "-0" or a value that overflows.
  * cli_parse_count: decimal digits only, at most max.  cli_parse_amount:
  * DIGITS[.DIGITS] then optionally K, M or G (binary multiples), or % when
  * allow_pct; a byte amount may reach CLI_MAX_BYTES, a percentage

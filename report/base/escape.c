@@ -7,7 +7,7 @@
  * Actions command when it starts a line of a step's output), an ESC
  * sequence drives the terminal, and an invalid byte makes JSON or XML
  * unparseable.  Text output escapes such names once, when they enter the
- * CLI (report/symbolize.c, and the printers of snapshot strings); the JSON,
+ * CLI (the symbolizer, sym_*, and the printers of snapshot strings); the JSON,
  * XML and GitHub writers (json.c, emit.c) additionally replace what their
  * format forbids, for names that reach them from anywhere else (argv).
  * Backslashes are kept as they are, so ordinary names print unchanged.

@@ -1,5 +1,5 @@
 /*
- * escape.h - making untrusted names safe to print (report/escape.c): the
+ * escape.h - making untrusted names safe to print (esc_text, esc_text_dup): the
  * one UTF-8 decoder the output formats share, and the text escape that
  * every name from a snapshot or its debug info goes through.
  */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* file as shown: relative to the current directory when it lies below it
- * ("tests/x.c" for "/repo/tests/x.c" run from /repo), without a leading "./",
+ * ("tests/NAME.c" for "/repo/tests/NAME.c" run from /repo), without a leading "./",
  * else unchanged. */
 const char *fmt_path(const char *file);
 

@@ -6,7 +6,7 @@
  * forever, /dev/zero never ends.  Hence: open with O_NONBLOCK (a FIFO then
  * opens at once), keep only regular files, clear O_NONBLOCK, and read at
  * most a stated number of bytes (input.h).  Snapshots have no fixed cap:
- * report/load.c checks their header before it reads more, and the header's
+ * snap_load checks their header before it reads more, and the header's
  * size must equal the file's.
  */
 #include <errno.h>

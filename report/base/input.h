@@ -1,7 +1,7 @@
 /*
  * input.h - opening the files the CLI reads (snapshots, rules, suppressions,
  * the modules a snapshot names, run's manifest) so that no input can hang,
- * loop or exhaust the CLI (report/input.c).
+ * loop or exhaust the CLI (in_open, in_read_text).
  */
 #ifndef REPORT_INPUT_H
 #define REPORT_INPUT_H

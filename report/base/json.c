@@ -9,7 +9,7 @@
  * escaped (\n, \t, ... or \u00XX); well-formed UTF-8 is passed through.
  * Anything else (a mangled symbol name, a path's stray byte, a UTF-16
  * surrogate encoded as CESU-8) is replaced byte by byte with U+FFFD
- * (report/escape.c decides what is well-formed), so the output always
+ * (esc_utf8_len decides what is well-formed), so the output always
  * parses, with Python's strict json module too.
  */
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /*
  * progress.h - one line of progress on stderr for a command that runs long
- * (report/progress.c).
+ * (progress_start, progress_end).
  */
 #ifndef REPORT_PROGRESS_H
 #define REPORT_PROGRESS_H

@@ -30,11 +30,14 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "commands.h"
 #include "ctl.h"
 #include "escape.h"
 #include "fmt.h"
 #include "inject.h"
 #include "options_table.h"
+#include "shimopt.h"
+#include "target.h"
 
 #define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
 #define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */

@@ -3,7 +3,7 @@
  * temporary files a snapshot writer left behind when it was killed in the
  * middle of a write (SIGKILL, a crash, power loss).  The shim and the CLI
  * name their temporaries the same way, ".BASE.tmp." and random letters and
- * digits, beside the final file (report/save.c), so such leftovers can be
+ * digits, beside the final file (save_begin), so such leftovers can be
  * recognised; the CLI's own use O_TMPFILE where it can and leave none.
  * Only regular files older than --min-age seconds (default 60) are taken,
  * so a write in progress is left alone; symlinks are never followed.
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "escape.h"
 #include "snapsave.h"
 

@@ -2,7 +2,7 @@
  * diff.c - `heapsnap diff OLD NEW [options]`: tracemalloc's compare_to.
  * Groups are ordered by the size of their change, and groups that exist only
  * in OLD are shown with size=0 B (-N).  --peak compares the two peaks;
- * SNAP@peak reads one snapshot's peak (report/peak.c): `diff RUN@peak RUN`
+ * SNAP@peak reads one snapshot's peak (peak_split): `diff RUN@peak RUN`
  * is what was freed between the peak and the end.  `diff SNAP...` with more
  * than two snapshots of one process (a series, series.h) compares its
  * earliest and its latest, and says so.  --format json writes the
@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "jsondoc.h"
 #include "peak.h"
 #include "series.h"
 #include "stats.h"
+#include "statsopt.h"
 
 static void diff_usage(void)
 {
@@ -28,7 +30,7 @@ static void diff_usage(void)
            "biggest change first.  OLD or NEW may be SNAP@peak: that snapshot's\n"
            "peak (diff RUN.hsnap@peak RUN.hsnap: what was freed after the peak).\n"
            "More than two snapshots of one process: its earliest against its latest.\n");
-    printf(stats_help, "");
+    printf(statsopt_help, "");
 }
 
 struct diff_in {
@@ -140,7 +142,7 @@ static void diff_free(struct diff_in *in)
 int cmd_diff(int argc, char **argv, char *err, size_t errlen)
 {
     struct stats_opts o;
-    int rc = stats_getopt("diff", argc, argv, &o, diff_usage, err, errlen);
+    int rc = statsopt_parse("diff", argc, argv, &o, diff_usage, err, errlen);
     if (rc >= 0)
         return rc;
     if (argc - optind < 2) {

@@ -4,9 +4,9 @@
  * tool pprof, Pyroscope and Parca; folded stacks for flamegraph.pl, inferno
  * and speedscope; speedscope's own JSON; massif's massif.out for ms_print
  * and massif-visualizer.  Every format but massif shows the state of the
- * snapshots (the latest of each process, summed: report/prof.h); massif
+ * snapshots (the latest of each process, summed: prof_build); massif
  * shows one process's snapshots as its series.  Output goes to FILE through
- * the atomic writer (report/save.c), or to stdout for "-" or no -o; pprof
+ * the atomic writer (save_begin), or to stdout for "-" or no -o; pprof
  * is binary and is never written to a terminal.
  */
 #include <getopt.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "export.h"
 #include "frames.h"

@@ -1,5 +1,5 @@
 /*
- * follow.h - which snapshots `heapsnap run` keeps (report/follow.c).
+ * follow.h - which snapshots `heapsnap run` keeps (follow_drop_helpers).
  */
 #ifndef REPORT_FOLLOW_H
 #define REPORT_FOLLOW_H

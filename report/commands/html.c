@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "escape.h"
 #include "fmt.h"

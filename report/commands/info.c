@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "escape.h"
 #include "frames.h"
 #include "fmt.h"
@@ -444,7 +445,7 @@ int cmd_info(int argc, char **argv, char *err, size_t errlen)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (c == 'f' && jdoc_format(optarg, &json, err, errlen) < 0)
+        if (c == 'f' && cli_parse_format(optarg, &json, err, errlen) < 0)
             return cli_prefix(err, errlen, "info"), 2;
         if (c == 'f')
             continue;

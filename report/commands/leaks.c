@@ -2,7 +2,7 @@
  * leaks.c - `heapsnap leaks SNAP...`: the reference model's verdict as
  * Valgrind-style loss records and a LEAK SUMMARY, in text or JSON.
  *
- * The records come from report/lossrec.c (grouping, filters, suppressions,
+ * The records come from lossrec_new (grouping, filters, suppressions,
  * order); this file parses the options and prints.  Text, per record:
  *
  *   48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 3 of 5
@@ -13,7 +13,7 @@
  * operator new) come first, marked "[wrapper]", and the allocation site is
  * the first frame without the mark.  Then LEAK SUMMARY (one line per kind,
  * always all six) and, with --suppressions, which matched and which are
- * stale.  --why SITE prints report/retainers.c's view instead.  Exit 0
+ * stale.  --why SITE prints retainers_print's view instead.  Exit 0
  * whatever leaked: deciding failure is the gate's job.
  */
 #include <getopt.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "json.h"
 #include "jsondoc.h"
@@ -104,7 +105,7 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
         o->lr.largest_first = 1;
         return 1;
     case 'f':
-        return jdoc_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
+        return cli_parse_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
     case 'g':
         if (arg && strcmp(arg, "lsan") && strcmp(arg, "valgrind"))
             return cli_bad_value(err, errlen, "--gen-suppressions", arg, "lsan, valgrind");

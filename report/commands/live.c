@@ -29,9 +29,11 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "commands.h"
 #include "ctl.h"
 #include "escape.h"
 #include "inject.h"
+#include "live.h"
 #include "liveview.h"
 
 #define LIVE_ANSWER_MS 5000 /* the shim answers within this */

@@ -21,6 +21,7 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "snapsave.h"
 
 #define MERGE_BASE 0x100000000000ull /* 16 TiB: above typical PIE/heap, below libs */

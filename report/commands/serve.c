@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "serve.h"
 
 #define SERVE_PORT "9464"       /* the default port: beside Prometheus exporters' range */

@@ -1,6 +1,6 @@
 /*
  * timeline.c - `heapsnap timeline SNAP...`: memory over time, per process
- * (report/memline.h): the traced heap, the resident set, and the live
+ * (memline_build): the traced heap, the resident set, and the live
  * bytes of the largest allocation sites at each point, as a table or as
  * JSON (docs/json.md).  Snapshots of one process are merged (each carries
  * its history since the start); each process has its own table.  --kind
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "escape.h"
 #include "fmt.h"
 #include "frames.h"

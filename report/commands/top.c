@@ -3,9 +3,9 @@
  * biggest first, in tracemalloc's Statistic lines.  Several snapshots are
  * read by series.h's one rule: a series of one process as its latest
  * snapshot (its highest peak under --peak), several processes summed.
- * --retainers prints report/retainers.c's "who keeps it alive" view instead.
+ * --retainers prints retainers_print's "who keeps it alive" view instead.
  * --peak (or SNAP@peak) groups what each site held at the traced peak
- * (report/peak.c); --temporary lists sites by temporary allocations.
+ * (peak_require); --temporary lists sites by temporary allocations.
  * --failed lists the sites of failed allocations (FAILED).
  * --format json writes the "heapsnap-top" document of docs/json.md.
  */
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "jsondoc.h"
 #include "frames.h"
 #include "lset.h"
@@ -22,13 +23,14 @@
 #include "retainers.h"
 #include "series.h"
 #include "stats.h"
+#include "statsopt.h"
 
 static void top_usage(void)
 {
     printf("usage: heapsnap top SNAP... [options]\n"
            "Live memory by allocation site, biggest first (tracemalloc's statistics()).\n"
            "Several snapshots: each process's latest (its peak under --peak), summed.\n");
-    printf(stats_help, stats_help_top);
+    printf(statsopt_help, statsopt_help_top);
 }
 
 /* --retainers: who keeps the biggest sites' reachable memory alive. */
@@ -224,7 +226,7 @@ static int top_load(const char *arg, struct snap *s, char *err, size_t errlen)
 int cmd_top(int argc, char **argv, char *err, size_t errlen)
 {
     struct stats_opts o;
-    int rc = stats_getopt("top", argc, argv, &o, top_usage, err, errlen);
+    int rc = statsopt_parse("top", argc, argv, &o, top_usage, err, errlen);
     if (rc >= 0)
         return rc;
     if (optind >= argc) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "escape.h"
 #include "fmt.h"
@@ -73,7 +74,7 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
             }
             o->limit = (long)n;
         } else if (c == 'f') {
-            if (jdoc_format(optarg, &o->json, err, errlen) < 0)
+            if (cli_parse_format(optarg, &o->json, err, errlen) < 0)
                 return cli_prefix(err, errlen, "trend"), 2;
         } else if ((r = config_opt(c, optarg, err, errlen)) != 0) {
             if (r < 0)

@@ -9,7 +9,7 @@
  * one value (--value; live bytes by default).  Lines are in prof's order
  * (largest live bytes first); stacks whose value is 0 are left out.  ';'
  * separates frames, so a ';' in a name becomes ':'; names are already
- * escaped (no newline can end a line early: report/escape.c).
+ * escaped (no newline can end a line early: esc_text).
  */
 #include <inttypes.h>
 #include <string.h>

@@ -8,12 +8,12 @@
  *   nK: BYTES (heap allocation functions) malloc/new/new[], --alloc-fns, etc.
  *    nK: BYTES 0xADDR: func (file:line)       one space deeper per level
  *
- * Every point of the process's heap series (report/prof.h: its TIMELINE
+ * Every point of the process's heap series (prof_build: its TIMELINE
  * points, its snapshots' totals and peaks) is a massif snapshot in time order, in
  * milliseconds since the process started; those that are heapsnap
  * snapshots are detailed, with the tree massif draws: the allocation sites
  * first, then their callers, children largest first.  The peak (the
- * largest PEAK capture among the snapshots, report/peak.c) is one more
+ * largest PEAK capture among the snapshots, peak_decode) is one more
  * snapshot at its own time, heap_tree=peak, as massif marks its peak:
  * ms_print draws it with '#' and prints its tree.  ms_print applies its
  * own threshold to the trees.

@@ -1,6 +1,6 @@
 /*
  * pprof.c - the state of the snapshots as a pprof profile: profile.proto
- * (report/profile.proto) packed by protobuf-c, gzip-compressed, as every
+ * (report/export/profile.proto) packed by protobuf-c, gzip-compressed, as every
  * pprof reader expects on disk (go tool pprof, Pyroscope, Parca).
  *
  *   sample_type  alloc_objects/count alloc_space/bytes inuse_objects/count

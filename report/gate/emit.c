@@ -1,6 +1,6 @@
 /*
  * emit.c - escaping for the gate's non-JSON output formats (JSON and SARIF
- * go through report/json.c, the one JSON writer).  The JUnit and GitHub
+ * go through json_*, the one JSON writer).  The JUnit and GitHub
  * writers print their structure with fprintf; the one thing they must get
  * exactly right is how a string (a path, a function name, a message) is
  * quoted, so that lives here once: XML attribute/text bodies, and GitHub

@@ -2,7 +2,7 @@
  * formats.h - the gate's output formats: text and JSON (out.c), JUnit
  * (junit.c), SARIF (sarif.c) and GitHub annotations (ghanno.c).  Each reads
  * a finished verdict and never evaluates anything.  JSON and SARIF are
- * written with report/json.c, JUnit and GitHub with the escapes of emit.c.
+ * written with json_*, JUnit and GitHub with the escapes of emit.c.
  */
 #ifndef REPORT_GATE_FORMATS_H
 #define REPORT_GATE_FORMATS_H
@@ -23,7 +23,7 @@ int sarif_site_uri(const struct gate_rules *r, const struct stat_entry *e, char 
  * below the root. */
 const char *sarif_relpath(const struct gate_rules *r, const char *file, char *buf, size_t n);
 
-/* emit.c: escapes for JUnit and GitHub (JSON and SARIF use report/json.c). */
+/* emit.c: escapes for JUnit and GitHub (JSON and SARIF use json_*). */
 void emit_xml_str(FILE *out, const char *s);
 /* GitHub workflow commands: data escapes %, CR, LF; properties also : and , */
 void emit_gh_data(FILE *out, const char *s);

@@ -99,7 +99,7 @@ void leakcheck_free(struct leakcheck *gl)
 const struct supp_set *leakcheck_supp(const struct leakcheck *gl) { return gl->supp; }
 
 /* A stat_entry over r's frames from the allocation site outward (the shape
- * every writer prints); its frames belong to report/frames.c. */
+ * every writer prints); its frames belong to frames_get. */
 static struct stat_entry *entry_of(struct leakcheck *gl, const struct lossrec_record *r)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));

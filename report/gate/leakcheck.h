@@ -10,7 +10,7 @@
 #include "verdict.h"
 
 /* The leak check of each process's last snapshot, as loss
- * records (report/lossrec.c) with one suppression set shared by all
+ * records (lossrec_new) with one suppression set shared by all
  * processes, so that matched counts add up and stale means stale everywhere. */
 struct leakcheck;
 struct snap;

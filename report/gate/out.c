@@ -3,7 +3,7 @@
  * message every format uses for a finding (so text, JUnit, SARIF and GitHub
  * annotations say the same thing).
  *
- * JSON is written with report/json.c (the writer `leaks --format json`
+ * JSON is written with json_* (the writer `leaks --format json`
  * uses) and documented in docs/json.md ("heapsnap gate --format json"):
  *   {"schema": "heapsnap-gate", "kind": "gate", "version": 2,
  *    "status": "pass"|"fail", "exitcode": N,

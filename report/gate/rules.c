@@ -12,7 +12,7 @@
  * applied after the file, so it wins.
  * A flag (no-default-alloc-fns, shorten-templates) takes true or false.
  * alloc-fn, no-default-alloc-fns and shorten-templates are read from the
- * same file by every other command too (report/config.c).
+ * same file by every other command too (config_load).
  */
 #include <getopt.h>
 #include <stdio.h>

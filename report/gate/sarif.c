@@ -54,7 +54,7 @@ static void source_root(const struct gate_rules *r, char *buf, size_t n)
 }
 
 /* A frame file relative to root, or NULL when it is not below it.  Frames
- * below the cwd are shown relative to the cwd (report/stats.c). */
+ * below the cwd are shown relative to the cwd (fmt_path). */
 static const char *under_root(const char *file, const char *root, char *buf, size_t n)
 {
     char cwd[PATH_MAX];

@@ -1,5 +1,5 @@
 /*
- * page.js - draws the heapsnap HTML report (report/html.c) from the JSON in
+ * page.js - draws the heapsnap HTML report (html_page) from the JSON in
  * <script id="heapsnap-data">: a flame graph (an icicle: callers above
  * callees) with zoom, search and hover details, the heap over time, the top
  * and diff tables and the leak check.  It opens on the peak when the
@@ -80,7 +80,7 @@
   /* The tree, in typed arrays: node 0 is the root ("all"); node k's parent
    * is parent[k] < k, its frame frame[k], its totals val[NVk .. NVk+NV-1].  The
    * stacks come sorted, each sharing a prefix with the one before
-   * (report/html.c), so the nodes of that prefix are the previous stack's;
+   * (html_page), so the nodes of that prefix are the previous stack's;
    * a node below is looked up among its parent's children by frame, or by
    * function (fkey: a frame's first frame of the same function, file and
    * module) unless split by line.  With Python frames only, a stack with
@@ -407,7 +407,7 @@
 
   /* --- timeline ---------------------------------------------------------------- */
 
-  /* Series of three kinds (report/prof.h): the traced heap of each process,
+  /* Series of three kinds (prof_build): the traced heap of each process,
    * and, where the shim recorded them (SITELINE), its resident set and its
    * largest sites.  "Go to peak" (or the address #peak) selects the highest
    * heap point; a click on the chart selects the time under it; the

@@ -2,7 +2,7 @@
  * manifest.h - the list of snapshot files the shim told `heapsnap run`
  * of while it waited: on run's socket (HEAPSNAP_MANIFEST_FD: written or
  * failed, from any process it started, whatever user that became), or
- * appended to the manifest file (HEAPSNAP_MANIFEST); report/manifest.c.
+ * appended to the manifest file (HEAPSNAP_MANIFEST).
  */
 #ifndef REPORT_MANIFEST_H
 #define REPORT_MANIFEST_H

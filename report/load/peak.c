@@ -9,7 +9,7 @@
  * that every command groups the peak with the code that groups live
  * memory (stats_add_values): `top --peak` is `top` on that array.
  * The shim writes what each trace held at the high-water mark
- * (shim/peak.c says how near it is); TEMPS counts temporary allocations
+ * (the shim's peak_step says how near it is); TEMPS counts temporary allocations
  * per trace (heaptrack's rule, per thread: docs/usage.md).
  */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * siteline.c - the SITELINE section read back: points of stride 32 + 16 *
  * nsites after a 32-byte head, each checked once (see siteline.h) so that
- * report/memline.c can index them without checks; and MAPLINE beside it.
+ * memline_build can index them without checks; and MAPLINE beside it.
  */
 #include <stdarg.h>
 #include <stdio.h>

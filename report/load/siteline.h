@@ -1,7 +1,7 @@
 /*
  * siteline.h - the SITELINE section (shim/hsnap_format.h, format 2): memory
  * over time per site, and MAPLINE, the mmap kind's share of each point,
- * decoded and validated once by the loader (report/siteline.c) so that
+ * decoded and validated once by the loader (siteline_decode) so that
  * every command may trust them afterwards.
  */
 #ifndef REPORT_SITELINE_H

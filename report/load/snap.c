@@ -9,7 +9,8 @@
  *   2. the payloads: a cursor reads each field only after checking that it
  *      fits, and every count is compared with the bytes left *before*
  *      anything is allocated.
- * The header is read alone first, so a non-snapshot costs one small read.
+ * snap_load reads the header alone first, so a non-snapshot costs one
+ * small read (snap_check_header), then hands the rest to snap_load_owned.
  * Sums are bounded (check_sums) so that no sum the CLI makes overflows.
  * Cross-references are checked last (STATS count == TRACES count, trace
  * ids in range, blocks sorted, module lo <= hi; LEAKS in lset.c).  A
@@ -27,12 +28,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "input.h"
 #include "lset.h"
 #include "peak.h"
 #include "siteline.h"
 #include "snap.h"
-#include "state.h"
 
 #define SNAP_MAX_FAILED (1ull << 52) /* failures at one site: more is damage */
 
@@ -83,10 +82,8 @@ static char *cur_str(struct cur *c)
     return s;
 }
 
-/* buf holds the first have bytes of a file of len bytes (have == len, or at
- * least a header's worth).  Returns the header's size, or -1. */
-static int check_header(const uint8_t *buf, size_t have, size_t len, char *err,
-                        size_t errlen)
+int snap_check_header(const uint8_t *buf, size_t have, size_t len, char *err,
+                      size_t errlen)
 {
     struct hsnap_header h;
     if (len == 0)
@@ -535,10 +532,8 @@ static int check_sums(const struct snap *s, char *err, size_t errlen)
     return 0;
 }
 
-/* Takes ownership of buf (malloc'd) in every case; b: what the load may
- * still hold besides buf (NULL: what a file of len bytes may). */
-static int load_owned(uint8_t *buf, size_t len, const struct snap_budget *b, struct snap *s,
-                      char *err, size_t errlen)
+int snap_load_owned(uint8_t *buf, size_t len, const struct snap_budget *b, struct snap *s,
+                    char *err, size_t errlen)
 {
     static uint64_t serials;
     struct sec secs[SNAP_MAX_SECTIONS];
@@ -553,7 +548,7 @@ static int load_owned(uint8_t *buf, size_t len, const struct snap_budget *b, str
         snap_budget_init(&s->budget, len);
     int off = snap_budget_take(&s->budget, len, NULL, err, errlen);
     if (off == 0)
-        off = check_header(buf, len, len, err, errlen);
+        off = snap_check_header(buf, len, len, err, errlen);
     if (off >= 0)
         memcpy(&s->version, buf + HSNAP_MAGIC_LEN, sizeof(s->version));
     if (off < 0 || walk_sections(buf, len, (size_t)off, secs, s, err, errlen) ||
@@ -581,64 +576,7 @@ int snap_load_mem_within(const void *data, size_t len, const struct snap_budget 
     }
     if (len)
         memcpy(buf, data, len);
-    return load_owned(buf, len, b, out, err, errlen);
-}
-
-/* Reads the file at fd (size bytes) into buf from offset off. */
-static int read_at(int fd, uint8_t *buf, size_t off, size_t size, char *err, size_t errlen)
-{
-    while (off < size) {
-        ssize_t r = pread(fd, buf + off, size - off, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return fail(err, errlen, "%s", r < 0 ? strerror(errno) : "file shrank while read");
-        off += (size_t)r;
-    }
-    return 0;
-}
-
-/* Reads a snapshot file: its header first, checked against the file's real
- * size (so a huge or sparse file that is not a snapshot, or whose header
- * disagrees with its size, costs one small read), then the rest. */
-static uint8_t *read_file(const char *path, size_t *lenp, int *is_state, char *err,
-                          size_t errlen)
-{
-    struct stat st;
-    uint8_t head[sizeof(struct hsnap_header)], *buf = NULL;
-    int fd = in_open(path, &st, err, errlen);
-    if (fd < 0)
-        return NULL;
-    size_t len = (size_t)st.st_size, hlen = len < sizeof(head) ? len : sizeof(head);
-    if ((uint64_t)st.st_size > SIZE_MAX / 2) {
-        fail(err, errlen, "too large (%lld bytes)", (long long)st.st_size);
-    } else if (read_at(fd, head, 0, hlen, err, errlen) == 0 && state_is(head, hlen)) {
-        *is_state = 1;
-    } else if (check_header(head, hlen, len, err, errlen) >= 0) {
-        if (!(buf = malloc(len ? len : 1)))
-            fail(err, errlen, "out of memory (%zu bytes)", len);
-        else if (memcpy(buf, head, hlen), read_at(fd, buf, hlen, len, err, errlen) < 0) {
-            free(buf);
-            buf = NULL;
-        }
-        *lenp = len;
-    }
-    close(fd);
-    return buf;
-}
-
-int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
-{
-    char why[256];
-    size_t len = 0;
-    int is_state = 0;
-    memset(out, 0, sizeof(*out));
-    uint8_t *buf = read_file(path, &len, &is_state, why, sizeof(why));
-    if (is_state)
-        return state_load_noted(path, out, err, errlen);
-    if (!buf || load_owned(buf, len, NULL, out, why, sizeof(why)) < 0)
-        return fail(err, errlen, "%s: %s", path, why);
-    return 0;
+    return snap_load_owned(buf, len, b, out, err, errlen);
 }
 
 int snap_attached_note(const struct snap *s, char *buf, size_t n)

@@ -47,7 +47,7 @@ struct snap_node {
 
 #define SNAP_NCLASS (HSNAP_CLASS_IGNORED + 1) /* classes this reader knows */
 
-/* The LEAKS section, validated by report/lset.c (all zero without it). */
+/* The LEAKS section, validated by lset_decode (all zero without it). */
 struct snap_leaks {
     int present;                         /* the section was there */
     struct hsnap_leaks_head head;        /* copied out */
@@ -57,7 +57,7 @@ struct snap_leaks {
                                             (unaligned: use lset_member) */
 };
 
-/* The SITELINE section (format 2), validated by report/siteline.c (all
+/* The SITELINE section (format 2), validated by siteline_decode (all
  * zero without it). */
 struct snap_siteline {
     int present;                         /* the section was there */
@@ -112,21 +112,21 @@ struct snap {
     char *supp_text;           /* SUPPRESSIONS: the program's
                                   __lsan_default_suppressions(), NUL-terminated
                                   copy; NULL when absent */
-    int has_peak;              /* a PEAK section was present (report/peak.c) */
+    int has_peak;              /* a PEAK section was present (peak_decode) */
     struct hsnap_peak peak;    /* its head, copied out */
     struct hsnap_stat *peak_stats; /* ntraces: live sums at the peak, totals 0 */
     uint32_t peak_items_last;  /* peak.c's scratch while decoding */
     uint64_t *temps;           /* TEMPS: ntraces temporary counts, or NULL */
     int at_peak;               /* the command reads its peak (PATH@peak) */
     struct snap_siteline sl;   /* SITELINE: memory over time per site */
-    struct snap_pycode *pycodes; /* PYCODE (report/pycode.h), NULL without it */
+    struct snap_pycode *pycodes; /* PYCODE (pycode_decode), NULL without it */
     uint32_t npycodes;
     uint32_t py_version;       /* Py_Version of the interpreter that wrote them */
-    struct snap_pyobjs py;     /* PYTYPES (report/pytypes.h): the objects' types */
+    struct snap_pyobjs py;     /* PYTYPES (pytypes_decode): the objects' types */
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL
                                   without the section (nothing failed) */
     uint32_t nfailed;
-    uint64_t state_size;       /* read from a state file (report/state.c): its
+    uint64_t state_size;       /* read from a state file (state_load): its
                                   bound and bytes in use; 0: a snapshot file */
     uint64_t state_used;
     uint32_t state_flags;      /* its HSTATE_FULL_* */
@@ -187,6 +187,15 @@ int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,
  * making data); NULL: what a file of len bytes may cost. */
 int snap_load_mem_within(const void *data, size_t len, const struct snap_budget *b,
                          struct snap *out, char *err, size_t errlen);
+
+/* The steps of snap_load, for its caller to read the file: buf holds the
+ * first have bytes of a file of len bytes (have == len, or at least a
+ * header's worth); the header's size, or -1 with the reason in err. */
+int snap_check_header(const uint8_t *buf, size_t have, size_t len, char *err,
+                      size_t errlen);
+/* snap_load_mem_within over buf (malloc'd), which it takes in every case. */
+int snap_load_owned(uint8_t *buf, size_t len, const struct snap_budget *b, struct snap *s,
+                    char *err, size_t errlen);
 
 /* Releases everything snap_load filled; safe on a zeroed snap. */
 void snap_free(struct snap *s);

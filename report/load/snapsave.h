@@ -1,5 +1,5 @@
 /*
- * snapsave.h - writing a struct snap as a .hsnap file (report/snapsave.c).
+ * snapsave.h - writing a struct snap as a .hsnap file (snap_save), atomically.
  */
 #ifndef REPORT_SNAPSAVE_H
 #define REPORT_SNAPSAVE_H

@@ -1,6 +1,6 @@
 /*
  * state.h - a state file (shim/hsnap_state.h) read as a cut-short snapshot
- * (report/state.c).
+ * (state_load).
  */
 #ifndef REPORT_STATE_H
 #define REPORT_STATE_H

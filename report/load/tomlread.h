@@ -1,9 +1,9 @@
 /*
  * tomlread.h - the rules file (.heapsnap.toml) read by a complete TOML
- * parser (toml++, Debian's libtomlplusplus; report/tomlread.cc is the one
+ * parser (toml++, Debian's libtomlplusplus; tomlread_rules is the one
  * C++ file of the CLI, and this header its C door), for the gate's rules
  * (report/gate/rules.c) and every command's frame settings
- * (report/config.c).  docs/ci.md says why a library.
+ * (config_load).  docs/ci.md says why a library.
  */
 #ifndef REPORT_GATE_TOMLREAD_H
 #define REPORT_GATE_TOMLREAD_H

@@ -1,19 +1,13 @@
 /*
  * jsondoc.c - the parts every JSON document of heapsnap shares (jsondoc.h
- * lists the conventions): the --format option, the opening with its schema
- * and version, frames, snapshots, and the statistic groups of top and diff.
- * A command writes its own fields with report/json.c in between; the
- * documents themselves are described in docs/json.md.
+ * lists the conventions): the opening with its schema and version, frames,
+ * snapshots, and the statistic groups of top and diff.  A command parses
+ * --format itself (cli_parse_format) and writes its own fields with the
+ * json_* writer in between; the documents are described in docs/json.md.
  */
 #include <string.h>
 
-#include "cli.h"
 #include "jsondoc.h"
-
-int jdoc_format(const char *arg, int *json, char *err, size_t errlen)
-{
-    return cli_parse_format(arg, json, err, errlen);
-}
 
 void jdoc_begin(struct json *j, FILE *out, const char *schema, int version)
 {

@@ -1,6 +1,6 @@
 /*
  * jsondoc.h - the shapes every `--format json` document of heapsnap shares
- * (report/jsondoc.c), written with report/json.c, so that top, diff, info,
+ * (jdoc_*), written with the json_* writer, so that top, diff, info,
  * trend, leaks and any new command read alike (docs/json.md):
  *   - a top-level object that opens with "schema" ("heapsnap-top") and an
  *     integer "version" (a removed or changed field bumps it; new fields
@@ -20,9 +20,6 @@
 #include "series.h"
 #include "snap.h"
 #include "stats.h"
-
-/* --format text|json: cli_parse_format (base/cli.h). */
-int jdoc_format(const char *arg, int *json, char *err, size_t errlen);
 
 /* The document's opening: json_init on out, then {"schema": schema,
  * "version": version.  jdoc_end closes it and ends the line. */

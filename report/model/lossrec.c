@@ -2,7 +2,7 @@
  * lossrec.c - builds loss records from snapshots with a LEAKS section (see
  * lossrec.h for the kinds and the merge rule).
  *
- * A record's frames are its trace's expansion (report/frames.c), shared by
+ * A record's frames are its trace's expansion (frames_get), shared by
  * every record of that stack.  The model's records give the direct and
  * cycle records; one pass over BLOCKS sums the other kinds per (trace, kind)
  * before they are charged to records, so a million reachable blocks cost a

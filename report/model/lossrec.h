@@ -51,7 +51,7 @@ struct lossrec_record {
     uint32_t ring_blocks;      /* the first cycle's size (0: no ring) */
     int nring;                 /* its first members' sites, in cycle order */
     const char *ring[LOSSREC_RING_SHOWN]; /* (ring_blocks - nring more not named) */
-    const struct frames_trace *trace; /* the stack (report/frames.c) */
+    const struct frames_trace *trace; /* the stack (frames_get) */
     int nframes, site;         /* frames[site] is the allocation site */
     int first;                 /* frames[first]: the first past the wrappers (frames.h) */
     const struct frame *const *frames; /* innermost first, wrappers included */

@@ -7,14 +7,14 @@
  * time of its capture (PEAK), sort them by time and keep each time
  * once (the same point is in every later snapshot of the process, until
  * a halving drops it; of two at one time, the higher); then name each
- * point's sites through report/frames.c, add up the traces that share a
+ * point's sites through frames_get, add up the traces that share a
  * site (two call paths to one line), and rank the sites by the most bytes
  * they held.
  *
  * The peak: the samples are spaced (HEAPSNAP_SITELINE, 0.1 s), so a
  * program that rises and falls between two of them would draw a line far
  * below its traced peak.  The shim captured what each trace held at the
- * peak, and when (shim/peak.c: within a step of it, 1% or 4 KiB); that
+ * peak, and when (the shim's peak_step: within a step of it, 1% or 4 KiB); that
  * capture is a point of the line, at the traced peak (meta.peak_bytes),
  * its sites the capture's and the bytes the capture missed in "other".
  */

@@ -1,11 +1,11 @@
 /*
  * memline.h - memory over time of ONE process, as `heapsnap timeline` and
- * the HTML report show it (report/memline.c): the points of its snapshots,
+ * the HTML report show it (memline_build): the points of its snapshots,
  * merged, with the traced heap, the resident set and the live bytes of
- * its largest allocation sites, symbolized (report/frames.h) and ranked.
+ * its largest allocation sites, symbolized (frames_get) and ranked.
  *
  * Every snapshot of a process carries its whole history since the start
- * (bounded by halving, shim/siteline.c), so the points of all the
+ * (bounded by halving, the shim's sl_halve), so the points of all the
  * snapshots given are merged by time, each once: the latest snapshot's,
  * plus the finer early points that earlier snapshots still held.  A
  * snapshot without SITELINE (format 1, or HEAPSNAP_SITELINE=0) gives its

@@ -231,7 +231,7 @@ static const char *base_of(const char *path)
 }
 
 /* The traced heap of process proc: every point its snapshots hold, once
- * (ml: its SITELINE points too, and its traced peaks: report/memline.c). */
+ * (ml: its SITELINE points too, and its traced peaks: memline_build). */
 static int heap_series(struct prof *p, int proc, const struct memline *ml,
                        struct prof_series *se)
 {

@@ -1,6 +1,6 @@
 /*
  * prof.h - what the exports and the HTML report show, read once from the
- * snapshots given (report/prof.c): memory per distinct stack, and memory
+ * snapshots given (prof_build): memory per distinct stack, and memory
  * over time.
  *
  * A STACK is an allocation site and its callers (the frames from the
@@ -9,7 +9,7 @@
  * Python stack the C under the Python site stays, frames.h).  Its VALUES are the quantities
  * of prof_values[], one per enum prof_value: live ("inuse") and allocated
  * since the start ("alloc"), and live at the traced peak ("peak", from
- * PEAK: report/peak.c), in blocks and in bytes; writers loop over
+ * PEAK: peak_decode), in blocks and in bytes; writers loop over
  * PROF_NVALUES.
  * The STATE of several snapshots is the latest snapshot of each process
  * (pid and start time), summed: series.h's one rule, which top applies

@@ -31,7 +31,7 @@ struct retainers_row {
 };
 
 struct retainers_target {
-    const char *site;      /* hash key; owned by report/frames.c */
+    const char *site;      /* hash key; owned by frames_get */
     uint64_t blocks, bytes;
     struct retainers_row *rows;
     size_t nrows, cap;

@@ -2,7 +2,7 @@
  * stats.c - groups live traces by a key and orders the groups the way
  * tracemalloc does (Snapshot.statistics, Snapshot.compare_to).
  *
- * A trace's frames and its allocation site come from report/frames.c.
+ * A trace's frames and its allocation site come from frames_get.
  * Keys:
  *   lineno    "file.c:12"      filename  "file.c:0"     function  "name"
  *   module    "libfoo.so"      traceback the frames from the site outward
@@ -39,6 +39,10 @@ struct stats {
 };
 
 /* --- setup ------------------------------------------------------------- */
+
+const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
+const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
+                                       "traceback", "type"};
 
 struct stats *stats_new(const struct stats_opts *o)
 {
@@ -191,7 +195,7 @@ static int group_charge(struct stats *st, const struct frame *const *fr, int n, 
             e->size = (int64_t)sv->live_bytes;
         return 0;
     }
-    /* Each snapshot's sums are bounded at load (report/load.c); many of them
+    /* Each snapshot's sums are bounded at load (snap_load); many of them
      * together saturate rather than wrap. */
     if (__builtin_add_overflow(e->size, (int64_t)sv->live_bytes, &e->size))
         e->size = INT64_MAX;

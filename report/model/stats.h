@@ -34,7 +34,7 @@ struct stats_opts {
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int born;             /* --born-since given: */
     uint32_t born_since;  /* only blocks of this birth epoch or later */
-    int retainers;        /* top --retainers: report/retainers.c's view */
+    int retainers;        /* top --retainers: retainers_print's view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */
     int failed;           /* top --failed: sites of failed allocations (FAILED):
@@ -56,7 +56,7 @@ struct stat_entry {
     int nframes;              /* 1 except for KEY_TRACEBACK (0: KEY_TYPE) */
     char *type;               /* KEY_TYPE, by_type: the Python type's name
                                  (STATS_NO_OBJECT: blocks of no object) */
-    const struct frame *const *frames; /* the key's frames (report/frames.c owns them) */
+    const struct frame *const *frames; /* the key's frames (frames_get owns them) */
     int head;                 /* frames[head] names the group: the allocation site
                                  (KEY_TRACEBACK: C under a Python site comes first) */
     int64_t size, count;
@@ -78,14 +78,6 @@ struct stats;
  * without a source file shows "[module]" for its file.  With a type:
  * "file.c:12 (dict)"; KEY_TYPE: the type alone ("app.Node"). */
 void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n);
-
-/* Parses top/diff's options (getopt_long over argv) into o.  Returns -1 to
- * go on (operands start at optind), or an exit code: 0 after --help (usage()
- * was called), 2 with err filled. */
-int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
-                 void (*usage)(void), char *err, size_t errlen);
-extern const char stats_help[];     /* a printf format: %s takes stats_help_top or "" */
-extern const char stats_help_top[]; /* the options only top takes */
 
 struct stats *stats_new(const struct stats_opts *o);
 void stats_free(struct stats *st);

@@ -4,7 +4,7 @@
  *
  * The file is the gate's rules file, found the same way (--rules FILE,
  * else ./.heapsnap.toml when it exists, --rules none for none) and read by
- * the same TOML reader (report/tomlread.cc), so that a repository's
+ * the same TOML reader (tomlread_rules), so that a repository's
  * `alloc-fn = ["pool_*"]` charges the pool's callers in `top`, `leaks`
  * and the HTML report as it does in the gate.  Only the frame settings
  * are read here; a key the gate knows is the gate's business, so any

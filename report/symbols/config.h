@@ -1,6 +1,6 @@
 /*
  * config.h - how every command that prints frames reads them
- * (report/config.c): --alloc-fn, --no-default-alloc-fns and
+ * (config_opt, config_load): --alloc-fn, --no-default-alloc-fns and
  * --shorten-templates on the command line, and the same three settings
  * from the rules file, .heapsnap.toml, that the gate reads its rules from.
  *

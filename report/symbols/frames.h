@@ -86,7 +86,7 @@ int frames_alloc_fn_add(const char *pat, char *err, size_t errlen);
 void frames_no_default_alloc_fns(void);
 
 /* --shorten-templates (heaptrack's): every frame's function is shown
- * without its template arguments (report/tmpl.c: "std::vector<>::push_back"),
+ * without its template arguments (tmpl_shorten: "std::vector<>::push_back"),
  * in every command and in the stacks' identities, so that a template's
  * instantiations group as one.  Allocator wrappers are still recognised by
  * the full name.  Set before the command's first frames_get. */

@@ -46,7 +46,7 @@ struct sym_mod {
     char *path;            /* as recorded (owned) */
     uint8_t *build_id;     /* owned copy, build_id_len bytes */
     uint16_t build_id_len;
-    char *base;            /* basename of path, escaped (report/escape.c) */
+    char *base;            /* basename of path, escaped (esc_text) */
     char *shown;           /* path, escaped, for messages */
     Dwfl *dwfl;            /* this file alone, at load address 0 */
     Dwfl_Module *dm;       /* NULL when the file could not be reported */
@@ -226,7 +226,7 @@ static void sym_check_module(struct sym_mod *m)
         dbg_missing(m->path, m->shown); /* one note for the run, at exit */
 }
 
-/* The name as printed: demangled, then escaped (report/escape.c). */
+/* The name as printed: demangled, then escaped (esc_text). */
 static char *sym_demangle(const char *name)
 {
     if (name && name[0] == '_' && name[1] == 'Z' && __cxa_demangle) {

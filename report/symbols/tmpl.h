@@ -1,6 +1,6 @@
 /*
  * tmpl.h - shortening C++ template arguments in demangled names
- * (report/tmpl.c), heaptrack's --shorten-templates:
+ * (tmpl_shorten), heaptrack's --shorten-templates:
  *   std::vector<std::pair<int, std::string>, std::allocator<...> >::push_back
  *     -> std::vector<>::push_back
  */

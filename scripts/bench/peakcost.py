@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""What the peak's capture (HEAPSNAP_PEAK, shim/peak.c) costs on the
+"""What the peak's capture (HEAPSNAP_PEAK, peak_live) costs on the
 benchmark's workloads (workloads.py): each workload runs under the shim
 (LD_PRELOAD) with HEAPSNAP_PEAK=off and =on (the default), and with
 --base LIB under another build of the shim too (e.g. one from before
-shim/peak.c, for the temporary-allocation count, which is always on),
+the shim's peak code, for the temporary-allocation count, which is always on),
 alternating within a round.  Prints per workload the median wall time of
 each mode and the median of the paired ratios on/off (and base/off).
 --instr counts instructions instead (valgrind's cachegrind, "I refs", one

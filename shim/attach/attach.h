@@ -1,7 +1,7 @@
 /*
  * attach.h - the door of shim/attach: what runs in a process the shim was
  * loaded into late, by `heapsnap attach` (ptrace, then dlopen; the CLI's
- * report/inject.c).  got.c rewrites the modules' GOT entries of the malloc
+ * inj_load).  got.c rewrites the modules' GOT entries of the malloc
  * family to the hooks and puts them back; attach.c is the entry point the
  * CLI calls and the control socket that `heapsnap detach` (and later the
  * live view) talks to.  Prefixes: got_, att_.

@@ -7,6 +7,7 @@
 # not commands; a block that cannot run here says why in a "<!-- not run by
 # test_readme_runs: ... -->" line above it, and a block with no kind fails, so
 # that no example escapes the test.
+# tier: full (runs the README's examples)
 if ! tests/fixtures/build.sh demo >"$T/fx.log" 2>&1; then
   t_fail readme_runs "the demo fixture does not build: $(head -c 300 "$T/fx.log")"; return 0
 fi

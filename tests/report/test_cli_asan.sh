@@ -4,6 +4,7 @@
 # sanitizers must report nothing (use after free, overflow, leaks of the
 # CLI's own memory).  The gate once read its snapshots after freeing them.
 # Sourced by tests/run.sh.
+# tier: full (builds the whole CLI with ASan and UBSan)
 asan=$T/heapsnap_asan
 if ! ${CC:-gcc} -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
      -std=gnu11 -D_GNU_SOURCE $ROOM_INC -I"$BUILD/gen" $(find report -name '*.c' | sort) \

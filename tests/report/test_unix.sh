@@ -2,6 +2,7 @@
 # `help COMMAND`, and `make install` puts man pages (made from the --help
 # texts) and a bash completion script where man and bash-completion look;
 # `make uninstall` takes them back.
+# tier: full (make install into a scratch prefix and man pages for every command)
 "$HEAPSNAP" --version >"$T/v.out" 2>&1; rc=$?
 [ $rc = 0 ] && grep -qE '^heapsnap [0-9]+\.[0-9]+\.[0-9]+ ' "$T/v.out" && t_pass version_prints || t_fail version_prints "exit $rc: $(cat "$T/v.out")"
 "$HEAPSNAP" help gate >"$T/hg.out" 2>&1; rc=$?

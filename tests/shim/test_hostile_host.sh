@@ -2,6 +2,7 @@
 # it rewrites its process title over environ, chdirs away, takes over the
 # snapshot signal, forks children that leave through _exit, forks while
 # snapshots are written; and snapshot signals no program survives.
+# tier: full (a service-like host through many scenarios, minutes under load)
 . tests/shim/lib_shim.sh
 s_build hostile || t_fail hostile_builds "cc failed"
 s_build forksnap || t_fail forksnap_builds "cc failed"

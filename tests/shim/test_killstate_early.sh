@@ -5,6 +5,7 @@
 # that reads, or one that says the process ended before its state was
 # first written; never a PEAK that names traces the state has no stacks
 # for, nor a file of zeros.
+# tier: full (SIGKILL at many moments)
 . tests/shim/lib_kill.sh
 t_build earlykill tests/shim/earlykill.c -pthread
 E=$T/earlykill

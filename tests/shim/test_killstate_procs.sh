@@ -6,6 +6,7 @@
 # execs leaves no state file, the program it becomes leaves its own (with
 # HEAPSNAP_EXEC_SNAPSHOT=1 or not), and an exec that failed keeps it.
 # Every kill follows a FIFO handshake and two heartbeats (lib_kill.sh).
+# tier: full (SIGKILL across a process's life)
 . tests/shim/lib_kill.sh
 
 t_build killproc tests/shim/killproc.c

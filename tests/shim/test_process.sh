@@ -2,6 +2,7 @@
 # own %p snapshot), exec through /bin/sh (the new image writes one too),
 # HEAPSNAP_SIGNAL while running then a kill, HEAPSNAP_INTERVAL, and fatal
 # signals (snapshot written, then the same death as without the shim).
+# tier: full (fork, exec and signals across many processes)
 . tests/shim/lib_shim.sh
 s_dump_build
 s_build forker || t_fail forker_builds "cc failed"

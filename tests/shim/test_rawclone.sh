@@ -4,6 +4,7 @@
 # never released there.  Each child must still exit at once (the shim takes
 # its locks back and stops recording) and writes no snapshot; the parent's
 # is written and reads back.
+# tier: full (raw clone and clone3 children under load)
 . tests/shim/lib_shim.sh
 s_build rawclone || t_fail rawclone_builds "cc failed"
 for how in clone clone3; do

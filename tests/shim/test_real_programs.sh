@@ -7,6 +7,7 @@
 #   `heapsnap run`: same stdout and exit status, the snapshots load and `top`
 #     shows symbolized frames, a function name, not only module+0x...
 #     (cases real_*).
+# tier: full (real programs (python3, sort, a compiler) under the shim)
 . tests/shim/lib_shim.sh
 s_dump_build
 # s_snaps_valid NAME PATTERN EXE_RE: every snapshot matching PATTERN is valid,

@@ -5,6 +5,7 @@
 # Nothing may hang (every command runs under timeout), nothing may reach a
 # CI runner's stdout as a workflow command, and every refusal is exit 2
 # with one line on stderr.
+# tier: full (hostile inputs against every command)
 
 # h_trouble NAME WANT_SUBSTRING CMD...: exit 2 within 10 s, one stderr line
 h_trouble() {

@@ -2,6 +2,7 @@
 # every output format checked by a real parser/validator, exit codes, a damaged
 # snapshot among many, the rules file, run --gate over a forking and exec'ing
 # suite, and run's refusal of static programs.  Sourced by tests/run.sh.
+# tier: full (the npm validators (a registry) and every output format)
 . tests/fixtures/lib.sh
 FX_TEST=gate_fixtures
 fx_ready sites forker execer || return 0

@@ -5,6 +5,7 @@
 # resident set, sites and "Go to peak", the tables, the loss records and
 # cycles) and Chromium's console (no message at all: no script error, no
 # blocked fetch).
+# tier: full (a headless Chromium, a browser)
 . tests/fixtures/lib.sh
 FX_TEST=html fx_ready demo wideflame || return 0
 if ! command -v chromium >/dev/null; then

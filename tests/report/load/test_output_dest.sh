@@ -1,4 +1,4 @@
-# test_output_dest.sh - where the CLI's output goes (report/snapsave.c's
+# test_output_dest.sh - where the CLI's output goes (snap_save's
 # save_begin, behind export, html, merge and gate -o): "-" is standard output
 # for every one of them; a device, FIFO, or a symlink to one
 # (/proc/self/fd/1), is written in place and stays what it was; a symlink to a

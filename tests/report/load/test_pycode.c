@@ -1,6 +1,6 @@
 // link: report/load/pycode.c report/load/section.c
 /*
- * test_pycode.c - report/pycode.c: CPython 3.11 and 3.10 line tables read offline
+ * test_pycode.c - pycode_decode and pycode_line: CPython 3.11 and 3.10 line tables read offline
  * give the lines CPython itself gives (the tables and the lines per code
  * unit below were printed by /usr/bin/python3 from co_linetable and
  * co_lines() of two small functions: multi-line expressions, a lambda,

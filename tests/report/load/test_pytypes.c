@@ -1,6 +1,6 @@
 // link: report/load/pytypes.c report/load/section.c
 /*
- * test_pytypes.c - report/pytypes.c: a PYTYPES payload (hsnap_format.h) put
+ * test_pytypes.c - pytypes_decode: a PYTYPES payload (hsnap_format.h) put
  * on a snapshot's blocks by address (an object whose block BLOCKS lacks is
  * left out), its graph's flags, cycle links and parents with their labels
  * and dict keys, and every damage refused with a one-line reason.

@@ -1,4 +1,4 @@
-// link: report/model/supp.c report/base/grow.c report/symbols/frames.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
+// link: report/model/supp.c report/base/grow.c report/symbols/frames.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
 /*
  * test_supp.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
@@ -162,7 +162,7 @@ TEST_BEGIN(test_charge_and_stale)
 }
 TEST_END
 
-/* The allocation-site rule (report/frames.c, shared by every command): the
+/* The allocation-site rule (frames_get, shared by every command): the
  * first frame that is not an allocator wrapper, else the outermost. */
 TEST_BEGIN(test_site_rule)
 {

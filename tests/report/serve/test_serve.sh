@@ -5,6 +5,7 @@
 # the change); it leaves when it ends.  Hostile requests (unknown paths,
 # other methods, bad query strings, a long URL, raw garbage, more
 # connections than the limit) get an error and leave the agent serving.
+# tier: full (curl against the agent, several targets)
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
 if ! command -v curl >/dev/null; then

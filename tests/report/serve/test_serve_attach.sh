@@ -3,6 +3,7 @@
 # before without heapsnap (an unprofiled process is looked at again within
 # a few scans), with its site in /metrics; after heapsnap detach it leaves
 # /targets.
+# tier: full (attach, then the agent)
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
 t_build target tests/shim/attach/target.c -pthread

@@ -6,6 +6,7 @@
 # is idle between its commands: one scrape later, to the byte); when the
 # target ends, it leaves Prometheus' active targets.  Bounded: prometheus is
 # killed at the end, every wait is a poll of at most 20 s.
+# tier: full (Debian's prometheus, a service)
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
 for tool in prometheus promtool curl; do

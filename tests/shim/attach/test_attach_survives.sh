@@ -5,6 +5,7 @@
 # time the borrowed thread goes back to what it was doing, the program's
 # answers are those of a run without attach, and a session the call
 # started alone can be ended by heapsnap detach.
+# tier: full (SIGKILL at each step of an injection)
 . tests/shim/attach/lib_attach.sh
 t_build survivor tests/shim/attach/survivor.c -pthread -rdynamic -ldl
 t_build slowlib.so tests/shim/attach/slowlib.c -shared -fPIC

@@ -1,7 +1,7 @@
 /*
  * leaky.c - fixtures for the in-process leak check, one mode per argv[1].
  * Every block's requested size is unique to its role, so the tests name
- * blocks by size (tests/shim/hsnap_dump --leaks prints "block <size> <cls> ...").
+ * blocks by size (hsnap_dump --leaks prints "block <size> <cls> ...").
  * Classes: 1 reachable, 2 possibly lost, 3 direct, 4 indirect, 5 cycle,
  * 6 ignored.  Allocations happen in noinline helpers and main scrubs its
  * dead stack before returning, so no stale copy of a pointer survives

@@ -9,6 +9,7 @@
 # "+ runtime noleak" in an expectation adds what the noleak fixture (or
 # cxx_noleak) has in that class, i.e. what glibc/libstdc++ keep for themselves.
 # Cases: leakfix_lint, leakfix_<name>... (leakfix_million too; its time is printed).
+# tier: full (the whole leak-class fixture matrix)
 LF=tests/shim/leak/classes
 LFB=$BUILD/leakfix
 

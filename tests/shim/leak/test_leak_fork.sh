@@ -4,6 +4,7 @@
 # child for wait(), none left behind, also when the program reaps every
 # child and ignores SIGCHLD); its verdicts are the in-place check's.
 # Fixtures: tests/shim/leak/forkwatch.c, leaky.c; dumps by tests/shim/hsnap_dump.c.
+# tier: full (the leak check on forks, under load)
 
 L=tests/shim/leak
 t_build forkwatch $L/forkwatch.c -pthread &&

@@ -2,7 +2,7 @@
 # blocks' copy instead of the live-block table, not beside it: its resident
 # set stays within 20 bytes per live block of the process's own (the copy is
 # 32 bytes a block; the table, ~23, is unmapped in the fork as the copy is
-# made: shim/table.c's tbl_drain).  bench/bigsnap.c in collect mode gives
+# made: tbl_drain).  bench/bigsnap.c in collect mode gives
 # the process's RSS before the check and the fork's max RSS.
 t_build bigsnap scripts/bench/programs/bigsnap.c -O2 -pthread ||
   { t_fail leak_fork_memory_builds "cc failed"; return 0 2>/dev/null || exit 0; }

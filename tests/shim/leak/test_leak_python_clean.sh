@@ -4,6 +4,7 @@
 # /usr/bin/python3, with or without Python frames (the roots are the
 # program's mappings, pymalloc's arenas among them: test_leak_mapped).
 # memcheck on each: definitely lost 0.  A version not installed is a SKIP.
+# tier: full (CPython under the leak check)
 
 root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
 for v in 2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13 system; do

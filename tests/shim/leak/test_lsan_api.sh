@@ -1,4 +1,4 @@
-# tests/shim/leak/test_lsan_api.sh - LeakSanitizer's interface (shim/lsan.c) on a
+# tests/shim/leak/test_lsan_api.sh - LeakSanitizer's interface (lsan_*) on a
 # program written for LSan and built normally (tests/shim/leak/lsanapi.c): each
 # function's meaning and return values, the two hooks the program defines
 # (found in its .symtab, or by dlsym when it exports them), the exit check

@@ -1,5 +1,5 @@
 /*
- * fresh.c - blocks the shim keeps fresh (shim/pending.c: a new block waits
+ * fresh.c - blocks the shim keeps fresh (pend_*: a new block waits
  * in its thread's slots before it enters the table) must not show.  Each
  * mode prints lines the test compares with what a shim that inserted at
  * once would give.  A worker that has just allocated keeps its blocks

@@ -1,5 +1,5 @@
 /*
- * fresh_stress.c - fresh and held blocks (shim/pending.c) under load: 8
+ * fresh_stress.c - fresh and held blocks (pend_*) under load: 8
  * threads allocate from one site and free half of their blocks at once and
  * half through a neighbour's mailbox (another thread's free of a block
  * that is often still fresh), with a realloc now and then, while the main

@@ -1,5 +1,5 @@
 /*
- * held.c - the frees the shim holds back (shim/pending.c) must not show.
+ * held.c - the frees the shim holds back (pend_*) must not show.
  * Each mode prints lines the test compares with what a shim that freed at
  * once would give.  A thread holds only frees of old blocks, and only while
  * most of its frees are of old blocks: held_age makes both so (3000

@@ -1,4 +1,4 @@
-# test_fresh.sh - blocks the shim keeps fresh (shim/pending.c) do not show:
+# test_fresh.sh - blocks the shim keeps fresh (pend_*) do not show:
 # another thread's fresh blocks freed by this one are neither live, leaked
 # nor foreign; kept ones are live in every walk, in the process and in a
 # fork's child; clear_traces forgets them; and under load with API calls,

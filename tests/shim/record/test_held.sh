@@ -1,4 +1,4 @@
-# test_held.sh - frees the shim holds back (shim/pending.c) do not show: the
+# test_held.sh - frees the shim holds back (pend_*) do not show: the
 # peak stays exact, another thread's held blocks are neither live nor leaked
 # (in the process and in a fork's child), snapshot books balance, and a big
 # allocation still reuses a block freed just before it.

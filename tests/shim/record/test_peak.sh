@@ -1,4 +1,4 @@
-# tests/shim/record/test_peak.sh - the peak (PEAK section, shim/peak.c) and temporary
+# tests/shim/record/test_peak.sh - the peak (PEAK section, peak_live) and temporary
 # allocations (TEMPS) on tests/fixtures/peak.c, whose answers its header gives:
 # at the peak site A (line 36) holds 10 x 1000 B, freed before site B (line 40)
 # grows to 8 x 1000 B; line 26 makes 7 temporaries.  Exact mode vs

@@ -6,6 +6,7 @@
 # The state file (on by default) shares the disk: a chunk of it that does
 # not fit gives back what it took, and at the end the state file gives its
 # room to the exit snapshot that would not fit beside it.
+# tier: full (a full filesystem per case)
 tests/fixtures/build.sh demo sites phases >/dev/null
 disk=$T/tiny
 mkdir -p "$disk"

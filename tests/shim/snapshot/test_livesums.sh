@@ -1,7 +1,7 @@
 # test_livesums.sh - live count and bytes per trace are derived when the
-# snapshot is written (shim/snapshot.c), from the BLOCKS copy or, with
+# snapshot is written (snap_live_init), from the BLOCKS copy or, with
 # HEAPSNAP_BLOCKS=0, from a walk of the table; the global sums are sharded
-# per thread (shim/traces.c).  On the 8-thread churn with cross-thread frees
+# per thread (trace_intern).  On the 8-thread churn with cross-thread frees
 # both ways must give the same per-site live sums, and the books balance:
 # the sites' live bytes add up to META's current, frees = allocs - live
 # blocks, and the peak is at least the current size (and sane: under 100 MB;

@@ -1,6 +1,6 @@
 // link: shim/snapshot/siteline.c
 /*
- * test_siteline.c - the per-site timeline's bookkeeping (shim/siteline.c),
+ * test_siteline.c - the per-site timeline's bookkeeping (sl_record, sl_halve),
  * without a process around it: the top-N choice, the halving that keeps
  * the points bounded for a run of any length (and the highest point in
  * it), and the section it writes (trace ids past the snapshot's TRACES

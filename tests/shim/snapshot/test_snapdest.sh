@@ -1,5 +1,5 @@
 # test_snapdest.sh - a snapshot whose name is not a file to replace
-# (shim/snapdest.c): a device, FIFO or socket at HEAPSNAP_OUTPUT, or a symlink
+# (dest_kind): a device, FIFO or socket at HEAPSNAP_OUTPUT, or a symlink
 # to one (/proc/self/fd/1), is written in place and stays what it was; a
 # symlink to a regular file, and another user's FIFO, are refused with one
 # warning; a FIFO without a reader, or whose reader leaves, never holds up

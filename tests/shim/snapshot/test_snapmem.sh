@@ -1,6 +1,6 @@
 # tests/shim/snapshot/test_snapmem.sh - what writing a snapshot costs the process in
 # memory: BLOCKS is streamed into a side file in address order
-# (shim/blockstream.c: the addresses, 8 bytes a block, sorted; each block
+# (bstream_*: the addresses, 8 bytes a block, sorted; each block
 # looked up as it is written), where a sorted copy of the blocks took 32 to
 # 40 bytes a block above the resident set.  The file still holds every
 # block, sorted and agreeing with STATS (hsnap_dump checks both).
@@ -21,7 +21,7 @@ else t_fail streamed_blocks_all_there_sorted "blocks '$n': $("$T/hsnap_dump" "$T
 # into the file through a 32 KiB buffer, where the whole section (here
 # ~8.5 MB: 16384 stacks of 64 frames) was built in memory first.  What is
 # left is STATS (~40 bytes a trace), the live sums' array and the
-# compression context (~1 MiB at level 1, shim/zsec.c).  Fixture:
+# compression context (~1 MiB at level 1, zsec_setup).  Fixture:
 # tests/shim/snapshot/snapmem.c, its "traces" mode.
 out=$(LD_PRELOAD="$SHIM" "$T/snapmem" traces "$T/tr.hsnap" 2>"$T/tr.err")
 tr=$(echo "$out" | sed -n 's/.*transient=\([0-9-]*\)$/\1/p')

@@ -6,6 +6,7 @@
 # the heap; the snapshots of one
 # process merge; a snapshot without the section (HEAPSNAP_SITELINE=0, or
 # a format 1 file) shows the heap alone and says why; damage is refused.
+# tier: full (programs run for their phases)
 . tests/fixtures/lib.sh
 FX_TEST=timeline fx_ready phases spike || return 0
 

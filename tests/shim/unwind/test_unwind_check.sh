@@ -12,6 +12,7 @@
 #               ucheck_cxx.cc (exceptions across allocating frames)
 #   differential  the bench's workloads at their smoke sizes, and the
 #               programs of test_unwind_equiv.sh
+# tier: full (the memo checked against full walks on every stack)
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
 

@@ -16,6 +16,7 @@
 # cold parts, remember/restore_state); stacks that share parts with the
 # one before (the CFI walk's memo); two walks that start alike and differ
 # only in an rbp their first CFA is based on.
+# tier: full (many stack shapes walked twice)
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
 cc $flags -fPIC -shared tests/shim/unwind/unwind_lib.c -o "$T/libunwind_lib.so" &&
@@ -72,7 +73,7 @@ else
   t_fail unwind_deep_builds "cc failed"
 fi
 
-# The walk's memo (shim/cfi.c): stacks sharing inner or outer parts with
+# The walk's memo (cfi_memo_*): stacks sharing inner or outer parts with
 # the one before; the memo must have been used, or the equality says nothing.
 if cc $flags tests/shim/unwind/unwind_memo.c -o "$T/unwind_memo" -pthread; then
   u_equiv unwind_auto_equals_libunwind_with_the_memo "$T/unwind_memo"

@@ -1,6 +1,6 @@
 /* unwind_memo.c - built WITHOUT frame pointers for test_unwind_equiv.sh:
  * stacks that share much of the previous allocation's stack, to test the
- * CFI walk's memo of its last walk (shim/cfi.c), which replays the frames
+ * CFI walk's memo of its last walk (cfi_memo_*), which replays the frames
  * whose stack words did not change.
  *   - memo_common() is reached alternately through memo_site_a() and
  *     memo_site_b(), called through one pointer from one call instruction:

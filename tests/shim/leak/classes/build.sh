@@ -3,7 +3,7 @@
 # *.cc) into $BUILD/leakfix/, plus libleakfix_root.so for root_dlopen and
 # libleakfix_tls.so for root_tls_dynamic.
 # Compiled from the repository root with relative paths, -g -O0 and
-# -fdebug-prefix-map=$PWD=. so allocation sites read "tests/shim/leak/classes/x.c:N"
+# -fdebug-prefix-map=$PWD=. so allocation sites read "tests/shim/leak/classes/NAME.c:N"
 # wherever the checkout is.  Only rebuilds what is older than its source,
 # leakfix.h or this script.
 # Usage: tests/shim/leak/classes/build.sh [NAME...]   (default: all)   exits 1 on failure.

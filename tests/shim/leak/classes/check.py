@@ -12,8 +12,8 @@ An expectation file (tests/shim/leak/classes/expect/<name>.txt) holds, besides #
                                             "X: at least N bytes in M blocks",
                                             or "X: any" (not judged: the noleak
                                             fixtures that measure the runtime)
-  record direct tests/shim/leak/classes/a.c:18 blocks=1 bytes=16 indirect=0
-  record cycle tests/shim/leak/classes/b.c:19|tests/shim/leak/classes/b.c:20 blocks=2 bytes=112 indirect=0
+  record direct tests/shim/leak/classes/FILE.c:18 blocks=1 bytes=16 indirect=0
+  record cycle tests/shim/leak/classes/FILE.c:19|tests/shim/leak/classes/FILE.c:20 blocks=2 bytes=112 indirect=0
 
 Record lines give, per kind (direct or cycle) and allocation site, the sum of
 the own blocks, own bytes and owned indirect bytes of the loss records of that

@@ -1,8 +1,9 @@
 /*
- * statsopt.c - the options top and diff share (stats.h: stats_getopt), their
- * help text and the checks between them: the key, the sort, the filters,
- * the peak, temporaries, leaked and failed views, and the configuration
- * file's choices (config.h).
+ * statsopt.c - the command line of top and diff (statsopt_parse): the
+ * options they share, those of top alone, their help text and the checks
+ * between them (the key, the sort, the filters, the peak, temporaries,
+ * leaked and failed views, the configuration file's choices), turned into
+ * the struct stats_opts the model groups by.  The model knows no getopt.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,9 +13,10 @@
 #include "cli.h"
 #include "config.h"
 #include "stats.h"
+#include "statsopt.h"
 
-static const char stats_shortopts[] = ":k:n:h";
-static const struct option stats_longopts[] = {
+static const char statsopt_shortopts[] = ":k:n:h";
+static const struct option statsopt_longopts[] = {
     {"key", required_argument, NULL, 'k'},
     {"cumulative", no_argument, NULL, 'c'},
     {"include", required_argument, NULL, 'i'},
@@ -38,11 +40,7 @@ static const struct option stats_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
-const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
-                                       "traceback", "type"};
-
-const char stats_help_top[] =
+const char statsopt_help_top[] =
     "      --sort WHAT    live (default): live bytes, tracemalloc's lines;\n"
     "                     allocations: the most allocations since the start;\n"
     "                     allocated: the most bytes allocated since the start\n"
@@ -58,7 +56,7 @@ const char stats_help_top[] =
     "      --exe NAME     sum only the snapshots of executable NAME\n"
     "                     (its path or basename)\n";
 
-const char stats_help[] =
+const char statsopt_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
     "                     or traceback; type: Python objects by their type;\n"
     "                     lineno,type (filename, function, module): by both\n"
@@ -96,7 +94,7 @@ const char stats_help[] =
     "(\"sqlite3VdbeExec (libsqlite3.so.0)\"), and shows its module as the file\n"
     "otherwise (\"[libfoo.so]\").\n";
 
-static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
+static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
 {
     uint64_t cnt;
     switch (c) {
@@ -158,7 +156,7 @@ static int stats_parse_opt(int c, const char *arg, struct stats_opts *o, char *e
     return config_opt(c, arg, err, errlen);
 }
 
-static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen)
+static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
 {
     if (o->peak + o->temporary + o->leaked + o->retainers + o->failed > 1) {
         snprintf(err, errlen,
@@ -203,8 +201,8 @@ static int stats_check_opts(const struct stats_opts *o, char *err, size_t errlen
     return 0;
 }
 
-int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
-                 void (*usage)(void), char *err, size_t errlen)
+int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
+                   void (*usage)(void), char *err, size_t errlen)
 {
     int c;
     char why[256];
@@ -212,7 +210,7 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
     o->limit = 10;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, stats_shortopts, stats_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, statsopt_shortopts, statsopt_longopts, NULL)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
@@ -223,15 +221,15 @@ int stats_getopt(const char *cmd, int argc, char **argv, struct stats_opts *o,
                      : c == 's' ? "--sort" : c == 'F' ? "--failed" : "--temporary", cmd);
             return 2;
         }
-        int r = stats_parse_opt(c, optarg, o, why, sizeof(why));
+        int r = statsopt_one(c, optarg, o, why, sizeof(why));
         if (r < 0) {
             snprintf(err, errlen, "%s: %s", cmd, why);
             return 2;
         }
         if (r == 0)
-            return cli_bad_option(cmd, c, argv, stats_longopts, err, errlen);
+            return cli_bad_option(cmd, c, argv, statsopt_longopts, err, errlen);
     }
-    if (stats_check_opts(o, why, sizeof(why)) < 0) {
+    if (statsopt_check(o, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cmd, why);
         return 2;
     }

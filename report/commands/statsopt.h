@@ -1,0 +1,18 @@
+/*
+ * statsopt.h - the command line of top and diff: their options parsed into
+ * the model's struct stats_opts (stats.h), and their help text.
+ */
+#ifndef REPORT_STATSOPT_H
+#define REPORT_STATSOPT_H
+
+#include "stats.h"
+
+/* Parses cmd's options ("top" or "diff"; getopt_long over argv) into o.
+ * Returns -1 to go on (operands start at optind), or an exit code: 0 after
+ * --help (usage() was called), 2 with err filled. */
+int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
+                   void (*usage)(void), char *err, size_t errlen);
+extern const char statsopt_help[];     /* a printf format: %s takes statsopt_help_top or "" */
+extern const char statsopt_help_top[]; /* the options only top takes */
+
+#endif
