@@ -20,7 +20,7 @@ __attribute__((used)) static const char api_version[] = "heapsnap shim " HEAPSNA
  * that interrupted a hook. */
 static void api_settle(void)
 {
-    if (!hook_guard)
+    if (!guard_on)
         pend_settle();
 }
 

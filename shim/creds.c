@@ -71,7 +71,7 @@ static int cred_enter(void)
 {
     if (HS_UNLIKELY(!atomic_load(&cred.resolved)))
         cred_resolve();
-    return hook_guard ? 0 : life_helper_pause();
+    return guard_on ? 0 : life_helper_pause();
 }
 
 /* After it: the helper back, the real call's errno kept. */

@@ -38,7 +38,7 @@
  *
  *   1. snap         snapshot.c: one snapshot or leak check (leakcheck.c)
  *                   at a time (and the API's root/ignore lists)
- *   2. loader gate  base/loader.c: life_loader_enter/leave around every call that
+ *   2. loader gate  base/loader.c: loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
  *   2a. pycode      python/code.c: the Python code table, and native.c's
@@ -104,14 +104,14 @@ static inline int line_claim(atomic_int *owned, atomic_uint *top, unsigned k)
 }
 
 /* ---- hooks.c ---- */
-extern __thread int hook_guard; /* nonzero: allocations pass through untracked */
+extern __thread int guard_on; /* nonzero: allocations pass through untracked */
 /* The shim's own work: allocations made until guard_leave pass through
  * untracked.  guard_enter returns the flag as it was, for guard_leave
  * (a caller that knows it entered clear may pass 0). */
 static inline int guard_enter(void)
 {
-    int saved = hook_guard;
-    hook_guard = 1;
+    int saved = guard_on;
+    guard_on = 1;
     return saved;
 }
 void hook_init(void);           /* resolve the real functions (idempotent) */
@@ -122,14 +122,14 @@ int hook_is_active(void);
 struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
 /* A call returned NULL for n bytes asked: its site counts a failed
- * allocation (FAILED); hook_guard set, no lock held; keeps errno. */
+ * allocation (FAILED); guard_on set, no lock held; keeps errno. */
 void hook_fail(uint64_t n, const struct unwind_origin *origin);
-/* hookstack.c, hook_guard set, no lock held: the trace of the stack at
+/* hookstack.c, guard_on set, no lock held: the trace of the stack at
  * origin, at most max frames, or UNWIND_NO_NAME (out of memory);
  * hook_stack when unwind_again named no stack (again: its answer). */
 uint32_t hook_site(const struct unwind_origin *origin, unsigned max);
 uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned max);
-/* maphooks.c, with hook_guard set by a caller that found it clear: the
+/* maphooks.c, with guard_on set by a caller that found it clear: the
  * trace (not yet the mmap kind's) of a mapping of n bytes made at origin,
  * sampled as a block is (the countdown moves), or UNWIND_NO_NAME: not
  * recorded (not recording, not sampled, out of memory); failed: a
@@ -169,7 +169,7 @@ void *defer_realloc(void *p, size_t n); /* a new block; the old one deferred */
 void defer_drain(void);
 static inline void guard_leave(int saved)
 {
-    hook_guard = saved;
+    guard_on = saved;
     if (HS_UNLIKELY(!saved && atomic_load_explicit(&defer_stack, memory_order_relaxed)))
         defer_drain();
 }
@@ -585,22 +585,22 @@ void elfsym_find(const char *const *names, void **out, unsigned n);
 
 /* ---- base/clock.c, base/degrade.c, base/loader.c: life's low-level
  * helpers, which every room may use (their life_ names kept) ---- */
-uint64_t life_now_ns(void);       /* CLOCK_REALTIME */
-uint64_t life_mono_ns(void);      /* CLOCK_MONOTONIC */
-uint64_t life_uptime_ns(uint64_t mono); /* a life_mono_ns time, since start-up */
-uint64_t life_start_ns(void);
-void life_clock_start(void);      /* start-up, once: the times above start */
-void life_degrade(const char *why); /* out of memory: warn once, stop */
-int life_degraded(void);
-void life_on_degrade(void (*stop)(void)); /* start-up: what degrading stops */
-void life_loader_enter(void);      /* around a call that takes the loader lock */
-void life_loader_leave(void);
+uint64_t clock_now_ns(void);       /* CLOCK_REALTIME */
+uint64_t clock_mono_ns(void);      /* CLOCK_MONOTONIC */
+uint64_t clock_uptime_ns(uint64_t mono); /* a clock_mono_ns time, since start-up */
+uint64_t clock_start_ns(void);
+void clock_start(void);      /* start-up, once: the times above start */
+void degrade_now(const char *why); /* out of memory: warn once, stop */
+int degrade_is_on(void);
+void degrade_on_stop(void (*stop)(void)); /* start-up: what degrading stops */
+void loader_enter(void);      /* around a call that takes the loader lock */
+void loader_leave(void);
 struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
-int life_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
-void life_loader_close(void);      /* fork's prepare: wait for those inside */
-void life_loader_open(void);       /* fork's parent */
-void life_loader_reset(void);      /* fork's child: nobody is inside */
-int life_loader_closed(void);      /* between fork's prepare and its child handler */
+int loader_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
+void loader_close(void);      /* fork's prepare: wait for those inside */
+void loader_open(void);       /* fork's parent */
+void loader_reset(void);      /* fork's child: nobody is inside */
+int loader_closed(void);      /* between fork's prepare and its child handler */
 
 /* ---- life.c ---- */
 void life_tick(void);             /* from the record slow path, now and then */
@@ -609,8 +609,8 @@ int life_start_early(void);        /* an allocation before the constructor */
  * process that writes snapshots */
 int life_own_process(void);
 void life_adopt(void); /* orphan.c: a clone child's locks taken back */
-int life_is_late(void);             /* loaded by an attach, not at start-up */
-void life_mark_late(void);          /* base/clock.c: say so, once, at the attach */
+int clock_is_late(void);             /* loaded by an attach, not at start-up */
+void clock_mark_late(void);          /* base/clock.c: say so, once, at the attach */
 int life_attach(const char *conf);  /* shim/attach: start now; 0, or -1 */
 void life_detach(void);             /* shim/attach: stop for good */
 
@@ -654,13 +654,13 @@ void state_put(struct sbuf *b);   /* the snapshot's STATE section */
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 /* ---- record/timeline.c: the heap over time ---- */
-void life_timeline_init(void);    /* start-up, and a new attach: empty */
-void life_timeline_tick(void);    /* life_tick: a point, when one is due */
-/* With the timeline lock held by the caller of life_timeline_lock. */
-unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap);
-void life_timeline_lock(void);
-int life_timeline_lock_bounded(unsigned tries);
-void life_timeline_unlock(void);
+void timeline_init(void);    /* start-up, and a new attach: empty */
+void timeline_tick(void);    /* life_tick: a point, when one is due */
+/* With the timeline lock held by the caller of timeline_lock. */
+unsigned timeline_copy(struct hsnap_point *dst, unsigned cap);
+void timeline_lock(void);
+int timeline_lock_bounded(unsigned tries);
+void timeline_unlock(void);
 
 /* ---- siteline.c: memory over time, per site (SITELINE) ---- */
 #define SL_SITES 8u  /* the largest traces kept at each point */

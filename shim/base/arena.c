@@ -115,7 +115,7 @@ static void *arena_map_flags(size_t n, int flags)
         arena_list(p, n);
     arena_maps_release();
     if (p == MAP_FAILED) {
-        life_degrade("out of memory (mmap failed)");
+        degrade_now("out of memory (mmap failed)");
         return NULL;
     }
     atomic_fetch_add(&arena.mapped, n);
@@ -161,7 +161,7 @@ void *arena_remap(void *p, size_t old, size_t n)
     arena_list(q == MAP_FAILED ? p : q, q == MAP_FAILED ? old : n);
     arena_maps_release();
     if (q == MAP_FAILED) {
-        life_degrade("out of memory (mremap failed)");
+        degrade_now("out of memory (mremap failed)");
         return NULL;
     }
     if (n > old)

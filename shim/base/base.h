@@ -30,18 +30,20 @@ static inline int lock_try(lock_t *l)
 }
 /* A wait that has lasted LOCK_STALL spins: in a child that no fork handler
  * reached (clone without CLONE_VM), a lock held at the clone by another
- * thread is never released; orphan.c's lock_stalled tells, takes the shim
- * back from the threads that are not there and frees l (NULL: a count
- * being waited for) for this thread; 1 when it did.  Weak: the unit tests
- * link rooms without life.c. */
+ * thread is never released.  lock_stall_fn, set by the composition root
+ * at start-up (lock_on_stall), tells, takes the shim back from the threads
+ * that are not there and frees l (NULL: a count being waited for) for
+ * this thread; 1 when it did.  Unset (the unit tests), the wait goes on. */
 #define LOCK_STALL 256u
-int lock_stalled(lock_t *l) __attribute__((weak, visibility("hidden")));
+extern int (*lock_stall_fn)(lock_t *l);   /* lock.c */
+void lock_on_stall(int (*fn)(lock_t *l)); /* start-up, once */
 static inline void lock_wait(lock_t *l, unsigned spins)
 {
+    int (*stalled)(lock_t *);
     if (spins > 64)
         sched_yield();
-    if (HS_UNLIKELY(spins % LOCK_STALL == LOCK_STALL - 1) && lock_stalled)
-        lock_stalled(l);
+    if (HS_UNLIKELY(spins % LOCK_STALL == LOCK_STALL - 1) && (stalled = lock_stall_fn) != NULL)
+        stalled(l);
 }
 static inline void lock_take(lock_t *l)
 {

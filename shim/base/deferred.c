@@ -16,6 +16,11 @@
 
 #include "shim.h"
 
+/* The re-entry guard (guard_enter, guard_leave): nonzero while the shim
+ * works on this thread, and what it allocates passes through untracked.
+ * Here, below every room that sets it, with the frees that wait for it. */
+__thread int guard_on;
+
 __thread void *_Atomic defer_stack;
 
 /* shim/python's domain wrappers: the block that their own call of the
@@ -59,14 +64,14 @@ void defer_drain(void)
 {
     void *p;
     while ((p = atomic_exchange_explicit(&defer_stack, NULL, memory_order_relaxed))) {
-        hook_guard = 1;
+        guard_on = 1;
         while (p) { /* many are the shim's own, or libc's: not foreign */
             void *next = *(void **)p;
             defer.unbook(p, 1);
             defer.free(p);
             p = next;
         }
-        hook_guard = 0;
+        guard_on = 0;
     }
 }
 

@@ -90,7 +90,7 @@ int lchk_wanted(unsigned reason, int fatal, unsigned *why)
     if (reason == HSNAP_REASON_COLLECT || reason == HSNAP_REASON_LSAN)
         return 1;
     int wanted = opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL &&
-                 (!life_is_late() || reason == HSNAP_REASON_DETACH || reason == HSNAP_REASON_EXIT);
+                 (!clock_is_late() || reason == HSNAP_REASON_DETACH || reason == HSNAP_REASON_EXIT);
     if (reason == HSNAP_REASON_EXIT)
         *why = lsan_exit_check(wanted);
     return wanted && !*why;

@@ -351,7 +351,7 @@ static uint64_t stop_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Before the stop (may allocate, hook_guard set): the caller's stack
+/* Before the stop (may allocate, guard_on set): the caller's stack
  * bounds when it is not registered, the main thread's mapped stack. */
 void stop_prepare(void)
 {

@@ -13,7 +13,7 @@
  *   pytype.c  each object's type, read at a snapshot, PYTYPES
  *
  * Everything here but pytype.c runs on the allocating thread with
- * hook_guard set, reads the interpreter's memory only for the thread that
+ * guard_on set, reads the interpreter's memory only for the thread that
  * holds the GIL, and allocates only from the arena (pytype.c: the
  * snapshot writer's thread, reading safely, from the arena too).  A process without CPython pays one test
  * of py_on per recorded allocation.
@@ -26,19 +26,19 @@
 /* Nonzero once CPython's allocator domains are wrapped (stack.c splices). */
 extern int py_on;
 /* Nonzero while CPython was found but its domains are not wrapped yet. */
-extern int py_waiting;
+extern int dom_waiting;
 /* Nonzero once Python code allocated since this process was forked. */
-extern int py_ran;
+extern int dom_ran;
 
 /* From the constructor (guard set): find CPython's symbols; reads
  * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */
-void py_init(void);
+void dom_init(void);
 
-/* From a recording hook (guard set), while py_waiting: wraps the domains
+/* From a recording hook (guard set), while dom_waiting: wraps the domains
  * when the interpreter is initialized and this thread holds the GIL. */
-void py_poll(void);
-int py_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
-void py_reattach(void); /* ... and wrapped again at the next attach */
+void dom_poll(void);
+int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
+void dom_reattach(void); /* ... and wrapped again at the next attach */
 
 /* The one call of the recorder (hooks.c's hook_stack) after the unwind:
  * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
@@ -60,7 +60,7 @@ int py_again(uint32_t name, uint32_t *id);
 /* The leak check (world stopped): the live block at p (size bytes) is an
  * object CPython keeps for good (3.12 on: an immortal str, which an
  * interned string becomes and finalization forgets without freeing). */
-int py_immortal(uintptr_t p, uint64_t size);
+int dom_immortal(uintptr_t p, uint64_t size);
 /* The leak check (world stopped, or a fork): each block of b[0, n) that
  * holds a Python object gets the object's offset in reserved (pytype.c's
  * reading of the types; 0 where none, or not after the block's start). */

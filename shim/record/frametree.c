@@ -97,7 +97,7 @@ static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s)
 {
     uint32_t n = ftree.nodes;
     if (n >> FTREE_NODE_BITS >= FTREE_CHUNKS) {
-        life_degrade("too many distinct stack frames");
+        degrade_now("too many distinct stack frames");
         return 0;
     }
     struct ftree_node **c = &ftree.chunk[n >> FTREE_NODE_BITS];
