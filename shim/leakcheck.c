@@ -1,6 +1,8 @@
 /*
  * leakcheck.c - the leak check as the recorder runs it (the check itself
- * is the leak room's, behind leak/leak.h): whether a snapshot wants one,
+ * is the leak room's, behind leak.h; this glue composes it with the
+ * record tables and the snapshot writer, so it lives in the root, above
+ * all three, and leak/ stays pure): whether a snapshot wants one,
  * the sorted copy of the live blocks it scans (the fatal path writes the
  * same copy as BLOCKS), and the check in place or on a fork of the
  * process (leak/fork.c), whose child classifies the blocks, writes BLOCKS,
