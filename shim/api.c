@@ -7,7 +7,7 @@
  */
 #define HEAPSNAP_API __attribute__((visibility("default")))
 #include "heapsnap.h"
-#include "shim.h"
+#include "root.h"
 #include "version.h"
 
 /* The version (the tree's VERSION, one for the shim, the CLI and the Python

@@ -22,7 +22,7 @@
 #include <grp.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 static struct {
     int (*setuid)(uid_t);

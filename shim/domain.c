@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "root.h"
 #include "python/inner.h"
 
 /* CPython's PyMemAllocatorEx and domains (stable since 3.4). */

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 /* The section header at index i, or NULL when it lies outside the file. */
 static const Elf64_Shdr *elfsym_shdr(const char *m, size_t len, const Elf64_Ehdr *eh, unsigned i)

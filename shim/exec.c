@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 static struct {
     int (*execve)(const char *, char *const[], char *const[]);

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h" /* shim/python: hook_record and hook_adopt only */
 
 #define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
@@ -196,7 +196,7 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     *err = saved;
 }
 
-/* shim.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
+/* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
 HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
@@ -275,7 +275,7 @@ static inline int hook_skip(size_t n)
     return real.sample && hook_skip_sampled(n);
 }
 
-/* shim.h (maphooks.c): a mapping is recorded and sampled as a block is. */
+/* root.h (maphooks.c): a mapping is recorded and sampled as a block is. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
 {
     int64_t *cd = hook_cd();

@@ -7,7 +7,7 @@
  * under guard_on with no lock held until the intern; the hooks' fast
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
-#include "shim.h"
+#include "root.h"
 #include "python/python.h" /* shim/python: py_again and py_trace only */
 
 /* ---------------- the unwinders' host ---------------- */

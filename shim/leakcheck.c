@@ -20,7 +20,7 @@
 #include "base/sysmap.h"
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h"
 #include "snapshot.h"
 

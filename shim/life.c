@@ -10,7 +10,7 @@
  * thread (every signal blocked, joinable: creds.c stops it around set*id)
  * does the work.  A fatal signal's thread writes its own snapshot with
  * bounded lock attempts, then restores the old disposition and re-raises.
- * fork's prepare takes every shim lock in shim.h's order; both sides
+ * fork's prepare takes every shim lock in root.h's order; both sides
  * release them, and the child restarts its helper lazily.  _exit and
  * _Exit write the exit snapshot only in a process that ran our constructor
  * or fork handler (not a vfork child or a raw clone), and never from
@@ -30,7 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h"
 #include "snapshot.h"
 
@@ -324,7 +324,7 @@ static void life_init_fatal(void)
 
 static __thread int life_fork_guard; /* guard_on before prepare */
 
-/* The lock order of shim.h: the snapshot lock comes before the loader gate,
+/* The lock order of root.h: the snapshot lock comes before the loader gate,
  * because a snapshot holds it while it walks the modules (and the leak
  * check while it gathers roots); closing the gate first and then waiting
  * for the snapshot would wait for a snapshot that waits at the gate. */

@@ -19,7 +19,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "shim.h"
+#include "root.h"
 
 #define LSAN_SUPP_MAX (64u * 1024u) /* bytes of __lsan_default_suppressions kept */
 

@@ -23,7 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 enum { MAPH_UNRESOLVED, MAPH_RESOLVING, MAPH_READY };
 
@@ -118,7 +118,7 @@ static void maph_spans(void)
     atomic_store_explicit(&maph.spans_known, 1, memory_order_release);
 }
 
-/* shim.h: at start-up (life.c), outside any hook. */
+/* root.h: at start-up (life.c), outside any hook. */
 void maph_init(void)
 {
     maph_resolve();

@@ -23,7 +23,7 @@
 #include "base/sysmap.h"
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 static struct {
     volatile int *mark; /* the page's word: 0 in a child no handler reached */

@@ -18,7 +18,7 @@
  * its allocations on unrecorded, at no cost to the hot path; its frees
  * take recorded blocks off the books as ever.
  */
-#include "shim.h"
+#include "root.h"
 
 static atomic_int pause_on; /* stopped by pause_stop, not started again */
 

@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "python.h"
-#include "shim.h"
+#include "root.h"
 
 /* CPython's PyMethodDef, whose layout every version since 3.0 shares. */
 struct pyexit_def {

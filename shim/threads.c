@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h" /* py_thread_end */
 
 static int (*thr_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -219,7 +219,7 @@ static int thr_signal(void)
  * its host first (the registry warns through it). */
 /* ---------------- the recorder, as the leak room sees it ---------------- */
 
-/* The recorder's locks, in shim.h's order, around the leak check's stop. */
+/* The recorder's locks, in root.h's order, around the leak check's stop. */
 static void thr_lock_world(void)
 {
     trace_lock();

@@ -5,7 +5,7 @@
  */
 #include <time.h>
 
-#include "shim.h"
+#include "base.h"
 
 static struct {
     uint64_t start_ns;   /* CLOCK_REALTIME at start-up */

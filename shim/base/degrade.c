@@ -5,7 +5,7 @@
  * the hooks' business: life.c's start-up names it (degrade_on_stop), so
  * that the lowest room need not call the highest.
  */
-#include "shim.h"
+#include "base.h"
 
 static struct {
     atomic_int degraded;  /* recording stopped */

@@ -1,12 +1,12 @@
 /*
  * loader.c - the loader gate: every call of the shim that takes glibc's
  * loader lock (dl_iterate_phdr, libunwind, dlsym) is counted, and fork's
- * prepare closes the gate and waits until none is inside (shim.h's lock
+ * prepare closes the gate and waits until none is inside (root.h's lock
  * order, entry 2).
  */
 #include <link.h>
 
-#include "shim.h"
+#include "base.h"
 
 /* The loader lock across fork.  glibc does not take it in fork, so a thread
  * of ours inside dl_iterate_phdr (an unwind's module look-up, a snapshot's

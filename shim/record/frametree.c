@@ -14,7 +14,7 @@
  * 0 is the root, the empty stack, never in the index.  Node chunks are
  * whole mappings (arena_map), so only the pages used are resident.
  */
-#include "shim.h"
+#include "record.h"
 
 #define FTREE_NODE_BITS 13
 #define FTREE_CHUNK (1u << FTREE_NODE_BITS) /* nodes per chunk (128 KiB) */

@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define PEAK_STEP_PPM 10000u      /* 1%: the relative growth between captures */
 #define PEAK_FLOOR 4096u          /* ... and at least this many bytes */

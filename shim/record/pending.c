@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define PEND_DEPTH 4      /* blocks a thread holds */
 #define PEND_QUEUES 64    /* threads that hold any */

@@ -2,11 +2,11 @@
  * timeline.c - the heap over time (TIMELINE): a bounded array of (t,
  * traced bytes) points, appended from the allocation slow path (life_tick)
  * at most every step, 10 ms at first; when it is full, every other point
- * is dropped and the step doubles.  Its lock is entry 7 of shim.h's order.
+ * is dropped and the step doubles.  Its lock is entry 7 of root.h's order.
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define TL_MAX 4096u
 #define TL_STEP_NS 10000000ull /* 10 ms */

@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 /* Chunks of records are whole mappings (arena_map: zero, so only the pages
  * used are resident), not arena_alloc's blocks, which it zeroes: a small

@@ -21,7 +21,8 @@
 #include <link.h>
 #include <string.h>
 
-#include "shim.h"
+#include "snapshot.h"
+#include "unwind.h"
 
 #define DLC_MAX 256 /* unloaded module records kept */
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "procmaps.h"
-#include "shim.h"
+#include "snapshot.h"
 
 struct mod_find {
     uintptr_t addr;

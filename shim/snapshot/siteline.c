@@ -12,7 +12,7 @@
  * step doubles.  Walks are paid for (HEAPSNAP_SITELINE_COST): one is
  * skipped until the process used 100 walks' CPU time since the last, or
  * ten times that passed on the clock.  A snapshot adds a point of its own.
- *   Lock: sl.lock (after timeline in shim.h), held only to append or copy
+ *   Lock: sl.lock (after timeline in root.h), held only to append or copy
  * points; the walk holds none of ours.
  */
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 #define SL_FATAL_TRIES 2000u /* lock attempts on the fatal-signal path */
 

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 /* All under the snapshot lock. */
 static mode_t name_mode_bits; /* HEAPSNAP_MODE | S_IFREG once read */

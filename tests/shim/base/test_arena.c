@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "procmaps.h"
-#include "shim.h"
+#include "base.h"
 #include "unit.h"
 
 static int degraded;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "shim.h"
+#include "base.h"
 #include "unit.h"
 
 void degrade_now(const char *why) { (void)why; }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
 /* What traces.c calls outside interning; the tests charge nothing. */

@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
 #define MiB ((uintptr_t)1 << 20)

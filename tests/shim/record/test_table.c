@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
 /* The arena's out-of-memory path calls these; the tests never run out. */

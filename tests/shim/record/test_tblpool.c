@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }

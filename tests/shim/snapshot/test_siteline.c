@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "shim.h"
+#include "snapshot.h"
 #include "unit.h"
 
 /* ---- what siteline.c needs of the rest of the shim ---- */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "shim.h"
+#include "base.h"
 #include "unit.h"
 #include "unwind/inner.h"
 
