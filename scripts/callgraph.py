@@ -2,7 +2,7 @@
 """callgraph.py - file-to-file call edges from object files, and the cycles
 they make between rooms.
 
-Usage: scripts/callgraph.py OBJDIR ROOM...
+Usage: scripts/callgraph.py [--shared=H,...] OBJDIR ROOM...
   e.g. scripts/callgraph.py build/obj shim/base shim/record shim
 
 A room is a folder; its files are the sources ROOM/*.c and ROOM/*.cc (not
@@ -16,7 +16,15 @@ each, must make no cycle (a room that calls another through one file and
 is called back through two others is a cycle, though no file is on one).
 Prints the edges between rooms, the room graph's order, and every cycle,
 of files across rooms and of rooms; exits 1 if there is one, 2 on trouble.
+
+With --shared, includes count too: a file's #include "..." (found as
+the compiler finds it: beside the file, then in each room) of another
+room's header is an edge to that room, as a reference is, so a room that
+includes the header of a room above it closes a room cycle.  The headers
+named in --shared (contracts such as a file format or the option table,
+which declare no room's code) may be included from anywhere.
 """
+import re
 import os
 import subprocess
 import sys
@@ -77,6 +85,32 @@ def sccs(nodes, edges):
     return out
 
 
+def include_edges(rooms, shared):
+    """{(room, header's room): [#include lines]} for the includes of another
+    room's header, the --shared ones left out."""
+    out = defaultdict(list)
+    for room in rooms:
+        for name in sorted(os.listdir(room)):
+            if not name.endswith((".c", ".cc", ".h")):
+                continue
+            path = os.path.join(room, name)
+            with open(path, errors="replace") as fh:
+                text = fh.read()
+            for inc in re.findall(r'^\s*#\s*include\s+"([^"]+)"', text, re.M):
+                if os.path.basename(inc) in shared:
+                    continue
+                for d in [room] + list(rooms):
+                    cand = os.path.normpath(os.path.join(d, inc))
+                    if os.path.isfile(cand):
+                        break
+                else:
+                    continue  # generated, or outside the rooms
+                hroom = os.path.dirname(cand)
+                if hroom != room and hroom in rooms:
+                    out[(room, hroom)].append(f"{name} includes {cand}")
+    return out
+
+
 def layers(rooms, redges):
     """The rooms of an acyclic room graph by height: a room comes after
     every room it calls; rooms of one height are joined with '|'."""
@@ -96,6 +130,13 @@ def layers(rooms, redges):
 
 
 def main(argv):
+    if len(argv) < 3:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    shared = None
+    if argv[1].startswith("--shared="):
+        shared = set(x for x in argv[1][len("--shared="):].split(",") if x)
+        argv = argv[:1] + argv[2:]
     if len(argv) < 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
@@ -158,6 +199,16 @@ def main(argv):
     redges = defaultdict(set)
     for (a, b) in between:
         redges[a].add(b)
+    if shared is not None:
+        incs = include_edges(rooms, shared)
+        print("includes between rooms:")
+        for (a, b), lines in sorted(incs.items()):
+            more = f" (+{len(lines) - 2} more)" if len(lines) > 2 else ""
+            print(f"  {a}/ -> {b}/: {'; '.join(lines[:2])}{more}")
+            redges[a].add(b)
+            between[(a, b)].extend("#include " + x.split(" includes ")[1] for x in lines)
+        if not incs:
+            print("  none")
     for room in rooms:
         redges[room]
     for comp in sccs(list(rooms), redges):
