@@ -7,9 +7,10 @@
  * leak room with the tables and the writer.  It stands on every other
  * room's door, included here; only shim/attach stands on it.  Prefixes:
  * hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_ (domain.c), life_
- * (life.c alone), orph_, thr_, sig_, exec_, cred_ (creds.c), pause_,
- * pyexit_, state_, lchk_ (leakcheck.c), lsan_ and __lsan_*, elfsym_,
- * heapsnap_* (api.c).  The lock order below is every room's.
+ * (life.c alone), orph_, sig_, pause_, pyexit_, state_ (state.c,
+ * statelife.c), lchk_ (leakcheck.c), lsan_ and __lsan_*, elfsym_,
+ * heapsnap_* (api.c); besides the libc names interposed (threads.c,
+ * exec.c, creds.c, ...).  The lock order below is every room's.
  */
 #ifndef HEAPSNAP_ROOT_H
 #define HEAPSNAP_ROOT_H
