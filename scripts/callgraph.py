@@ -2,36 +2,54 @@
 """callgraph.py - file-to-file call edges from object files, and the cycles
 they make between rooms.
 
-Usage: scripts/callgraph.py OBJDIR ROOM...
+Usage: scripts/callgraph.py [--shared=H,...] OBJDIR ROOM...
   e.g. scripts/callgraph.py build/obj shim/base shim/record shim
 
 A room is a folder; its files are the sources ROOM/*.c and ROOM/*.cc (not
 those of sub-folders, which are rooms of their own), read as OBJDIR/ROOM/*.o.
 Run from the repository's root.  An edge A -> B is a symbol A leaves
-undefined (nm: U) that B defines as a function (T, W or i); a data
-reference (a flag, a table) is not a call.  Calls within a room may go in
-circles.  Between rooms they go one way: the rooms, condensed to one node
+undefined (nm: U, or weak: w, v) that B defines: a function (T, W, i) or
+data (D, B, R, V; a thread-local is one of these too).  So a flag, a table,
+a thread-local and a weak hook each count as a reference, as a call does.
+Calls within a room may go in circles.  Between rooms they go one way: the rooms, condensed to one node
 each, must make no cycle (a room that calls another through one file and
 is called back through two others is a cycle, though no file is on one).
 Prints the edges between rooms, the room graph's order, and every cycle,
 of files across rooms and of rooms; exits 1 if there is one, 2 on trouble.
+
+With --shared, includes count too: a file's #include "..." (found as
+the compiler finds it: beside the file, then in each room) of another
+room's header is an edge to that room, as a reference is, so a room that
+includes the header of a room above it closes a room cycle.  The headers
+named in --shared (contracts such as a file format or the option table,
+which declare no room's code) may be included from anywhere.
 """
+import re
 import os
 import subprocess
 import sys
 from collections import defaultdict
 
+DEFS = "TWiDBRV"  # nm's kinds of a global definition: code, then data
+USES = "Uwv"      # ... of a reference to one defined elsewhere (w, v: weak)
 
-def nm(path):
-    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
-    defined, undefined = {}, set()
+
+def nm_all(paths):
+    """{path: (defined {symbol: kind}, undefined {symbol})}, one nm for all."""
+    out = subprocess.run(["nm", "-A"] + paths, capture_output=True, text=True,
+                         check=True).stdout
+    syms = {p: ({}, set()) for p in paths}
     for line in out.splitlines():
-        f = line.split()
-        if len(f) == 2 and f[0] == "U":
+        path, _, rest = line.partition(":")  # nm -A: "path:addr kind name"
+        f = rest.split()
+        if path not in syms:
+            continue
+        defined, undefined = syms[path]
+        if len(f) == 2 and f[0] in USES:
             undefined.add(f[1])
         elif len(f) == 3:
             defined[f[2]] = f[1]
-    return defined, undefined
+    return syms
 
 
 def sccs(nodes, edges):
@@ -67,6 +85,32 @@ def sccs(nodes, edges):
     return out
 
 
+def include_edges(rooms, shared):
+    """{(room, header's room): [#include lines]} for the includes of another
+    room's header, the --shared ones left out."""
+    out = defaultdict(list)
+    for room in rooms:
+        for name in sorted(os.listdir(room)):
+            if not name.endswith((".c", ".cc", ".h")):
+                continue
+            path = os.path.join(room, name)
+            with open(path, errors="replace") as fh:
+                text = fh.read()
+            for inc in re.findall(r'^\s*#\s*include\s+"([^"]+)"', text, re.M):
+                if os.path.basename(inc) in shared:
+                    continue
+                for d in [room] + list(rooms):
+                    cand = os.path.normpath(os.path.join(d, inc))
+                    if os.path.isfile(cand):
+                        break
+                else:
+                    continue  # generated, or outside the rooms
+                hroom = os.path.dirname(cand)
+                if hroom != room and hroom in rooms:
+                    out[(room, hroom)].append(f"{name} includes {cand}")
+    return out
+
+
 def layers(rooms, redges):
     """The rooms of an acyclic room graph by height: a room comes after
     every room it calls; rooms of one height are joined with '|'."""
@@ -89,8 +133,15 @@ def main(argv):
     if len(argv) < 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
+    shared = None
+    if argv[1].startswith("--shared="):
+        shared = set(x for x in argv[1][len("--shared="):].split(",") if x)
+        argv = argv[:1] + argv[2:]
+    if len(argv) < 3:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
     objdir, rooms = argv[1], argv[2:]
-    room_of, syms = {}, {}
+    room_of, objs = {}, {}
     for room in rooms:
         if not os.path.isdir(room):
             print(f"callgraph: no folder {room} (run from the repository's root)", file=sys.stderr)
@@ -103,11 +154,13 @@ def main(argv):
                     print(f"callgraph: {obj} is missing (build first)", file=sys.stderr)
                     return 2
                 room_of[f] = room
-                syms[f] = nm(obj)
+                objs[f] = obj
+    byobj = nm_all(list(objs.values())) if objs else {}
+    syms = {f: byobj[o] for f, o in objs.items()}
     owner = {}
     for f, (defined, _) in syms.items():
         for s, t in defined.items():
-            if t in "TWi":
+            if t in DEFS:
                 owner[s] = f
     edges, why = defaultdict(set), defaultdict(list)
     for f, (_, undefined) in syms.items():
@@ -121,11 +174,11 @@ def main(argv):
         if room_of[f] != room_of[g]:
             between[(room_of[f], room_of[g])].extend(ss)
     print("rooms:", " ".join(rooms))
-    print("calls between rooms:")
+    print("references between rooms:")
     for (a, b), ss in sorted(between.items()):
         names = sorted(set(ss))
         more = f" (+{len(names) - 6} more)" if len(names) > 6 else ""
-        print(f"  {a}/ -> {b}/: {len(names)} functions: {', '.join(names[:6])}{more}")
+        print(f"  {a}/ -> {b}/: {len(names)} symbols: {', '.join(names[:6])}{more}")
     if not between:
         print("  none")
     bad = 0
@@ -146,6 +199,16 @@ def main(argv):
     redges = defaultdict(set)
     for (a, b) in between:
         redges[a].add(b)
+    if shared is not None:
+        incs = include_edges(rooms, shared)
+        print("includes between rooms:")
+        for (a, b), lines in sorted(incs.items()):
+            more = f" (+{len(lines) - 2} more)" if len(lines) > 2 else ""
+            print(f"  {a}/ -> {b}/: {'; '.join(lines[:2])}{more}")
+            redges[a].add(b)
+            between[(a, b)].extend("#include " + x.split(" includes ")[1] for x in lines)
+        if not incs:
+            print("  none")
     for room in rooms:
         redges[room]
     for comp in sccs(list(rooms), redges):

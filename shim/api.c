@@ -7,7 +7,7 @@
  */
 #define HEAPSNAP_API __attribute__((visibility("default")))
 #include "heapsnap.h"
-#include "shim.h"
+#include "root.h"
 #include "version.h"
 
 /* The version (the tree's VERSION, one for the shim, the CLI and the Python
@@ -20,7 +20,7 @@ __attribute__((used)) static const char api_version[] = "heapsnap shim " HEAPSNA
  * that interrupted a hook. */
 static void api_settle(void)
 {
-    if (!hook_guard)
+    if (!guard_on)
         pend_settle();
 }
 

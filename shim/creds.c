@@ -22,7 +22,7 @@
 #include <grp.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 static struct {
     int (*setuid)(uid_t);
@@ -71,7 +71,7 @@ static int cred_enter(void)
 {
     if (HS_UNLIKELY(!atomic_load(&cred.resolved)))
         cred_resolve();
-    return hook_guard ? 0 : life_helper_pause();
+    return guard_on ? 0 : life_helper_pause();
 }
 
 /* After it: the helper back, the real call's errno kept. */

@@ -3,7 +3,7 @@
  * domains wrapped, as tracemalloc wraps them: pymalloc stays on, and each
  * object it hands out is a block of ours, charged where the program asked
  * for it.  The RAW domain is malloc itself and already reaches the hooks.
- *   Counting once: a wrapper calls the original with hook_guard set, so
+ *   Counting once: a wrapper calls the original with guard_on set, so
  * what pymalloc takes from malloc underneath passes untracked, and a block
  * it frees there, taken off the books just before, goes straight to the
  * real free (defer_offbook).  Objects made before the wrap are not blocks,
@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "root.h"
 #include "python/inner.h"
 
 /* CPython's PyMemAllocatorEx and domains (stable since 3.4). */
@@ -38,8 +39,7 @@ struct py_arena_alloc { /* PyObjectArenaAllocator */
     void (*free)(void *ctx, void *p, size_t n);
 };
 
-int py_on;
-int py_waiting;
+int dom_waiting;
 
 static struct {
     int (*is_initialized)(void);
@@ -127,10 +127,10 @@ static void *py_malloc(void *ctx, size_t n)
     const struct py_alloc *o = ctx;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
-    if (hook_guard || !hook_is_active())
+    if (guard_on || !hook_is_active())
         return o->malloc(o->ctx, n);
-    if (HS_UNLIKELY(!py_ran))
-        py_ran = 1;
+    if (HS_UNLIKELY(!dom_ran))
+        dom_ran = 1;
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n) { /* sampled mode, not sampled: py_unsampled */
         guard_enter();
@@ -153,7 +153,7 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     const struct py_alloc *o = ctx;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
-    if (hook_guard || !hook_is_active())
+    if (guard_on || !hook_is_active())
         return o->calloc(o->ctx, n, m);
     size_t all;
     uint64_t c = (uint64_t)hook_countdown;
@@ -184,7 +184,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     UNWIND_ORIGIN(org);
     if (p && o == &dom.orig[PY_DOMAIN_OBJ])
         py_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
-    if (hook_guard)
+    if (guard_on)
         return o->realloc(o->ctx, p, n);
     struct tbl_entry old;
     guard_enter();
@@ -243,7 +243,7 @@ static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
     int obj = o == &dom.orig[PY_DOMAIN_OBJ]; /* a code object's death: before its memory goes */
-    if (!p || hook_guard || !tbl_maybe((uintptr_t)p)) {
+    if (!p || guard_on || !tbl_maybe((uintptr_t)p)) {
         if (p && obj)
             py_code_maybe_dies(p, 0);
         return o->free(o->ctx, p);
@@ -268,7 +268,7 @@ static void py_free(void *ctx, void *p)
 
 /* 3.12 on, an immortal object's refcount, as a 32-bit int, is negative
  * (_Py_IsImmortal); only str objects are taken (a MEM block is no object). */
-int py_immortal(uintptr_t p, uint64_t size)
+int dom_immortal(uintptr_t p, uint64_t size)
 {
     int32_t rc;
     if (!py_on || py_lay->version < 0x030c0000u || size < 16 || !py_sym.str_type)
@@ -283,11 +283,11 @@ int py_immortal(uintptr_t p, uint64_t size)
  * a worker (multiprocessing's, which leaves through os._exit) writes its
  * exit snapshot at _exit too (life.c, HEAPSNAP_CHILDREN=exit); a child
  * that only execs, or runs C alone, does not. */
-int py_ran;
+int dom_ran;
 
 static void py_forked(void)
 {
-    py_ran = 0;
+    dom_ran = 0;
 }
 
 /* ---------------- finding CPython ---------------- */
@@ -353,7 +353,7 @@ static int py_present(void)
     if (py_basename_is(exe, "python"))
         return 1;
     int found = 0;
-    life_iterate_phdr(py_find_libpython, &found);
+    loader_iterate_phdr(py_find_libpython, &found);
     return found;
 }
 
@@ -408,7 +408,7 @@ static int py_find_eval(void)
         return -1;
     py_sym.eval_lo = (uintptr_t)f;
     py_sym.eval_hi = (uintptr_t)f + sym->st_size;
-    life_iterate_phdr(py_find_interp, NULL);
+    loader_iterate_phdr(py_find_interp, NULL);
     if (py_sym.interp_lo[0] == py_sym.interp_lo[1]) /* a static build: one module */
         py_sym.interp_lo[1] = py_sym.interp_hi[1] = 0;
     return 0;
@@ -475,7 +475,7 @@ static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
     return row;
 }
 
-void py_init(void)
+void dom_init(void)
 {
     if (!strcmp(opt_str(OPT_PYTHON), "off"))
         return;
@@ -515,7 +515,7 @@ void py_init(void)
     pyexit_find(py_dlsym);
     pthread_atfork(NULL, NULL, py_forked);
     py_wrap_arenas();
-    py_waiting = 1;
+    dom_waiting = 1;
     opt_debug("python: found CPython ", py_lay->name, "");
 }
 
@@ -532,14 +532,14 @@ static int py_is_raw(const struct py_alloc *a, const struct py_alloc *raw)
            f - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0];
 }
 
-void py_poll(void)
+void dom_poll(void)
 {
     if (!dom.is_initialized())
         return;
     void *me = py_sym.this_thread();
     if (!me || me != py_sym.gil_holder())
         return;
-    py_waiting = 0;
+    dom_waiting = 0;
     if (py_sym.finalizing && py_sym.finalizing())
         return;
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
@@ -582,9 +582,9 @@ static int py_unwrap(void *arg)
 
 /* A detach: the unwrap asked of the interpreter (a pending call, which the
  * thread that next holds the GIL runs).  0, or -1: not wrapped. */
-int py_detach(void)
+int dom_detach(void)
 {
-    py_waiting = 0;
+    dom_waiting = 0;
     if (!py_on)
         return -1;
     int (*add)(int (*)(void *), void *) =
@@ -594,8 +594,8 @@ int py_detach(void)
 
 /* Attached again: the wrap is done (again) by the next allocation under
  * the GIL, unless the wrappers are still there (their unwrap never ran). */
-void py_reattach(void)
+void dom_reattach(void)
 {
     if (py_lay && dom.set_allocator && !py_on)
-        py_waiting = 1;
+        dom_waiting = 1;
 }

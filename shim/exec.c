@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 static struct {
     int (*execve)(const char *, char *const[], char *const[]);
@@ -34,14 +34,14 @@ static struct {
 __attribute__((constructor(103))) static void exec_init(void)
 {
     int saved = guard_enter();
-    life_loader_enter();
+    loader_enter();
     next.execve = dlsym(RTLD_NEXT, "execve");
     next.execv = dlsym(RTLD_NEXT, "execv");
     next.execvp = dlsym(RTLD_NEXT, "execvp");
     next.execvpe = dlsym(RTLD_NEXT, "execvpe");
     next.fexecve = dlsym(RTLD_NEXT, "fexecve");
     next.execveat = dlsym(RTLD_NEXT, "execveat");
-    life_loader_leave();
+    loader_leave();
     guard_leave(saved);
 }
 

@@ -7,7 +7,7 @@
  * Real functions come from dlsym(RTLD_NEXT), required names first (a
  * failing dlsym allocates), so an allocator later in the chain is
  * respected; until they are known, requests are served from boot.c's
- * static buffer, whose blocks free ignores.  hook_guard (initial-exec
+ * static buffer, whose blocks free ignores.  guard_on (initial-exec
  * TLS) passes the shim's own allocations through untracked.  Sampled mode's
  * byte countdown is here: one load and a test before the real function.
  * Traps (docs/design.md): a block leaves the books before the real free;
@@ -20,14 +20,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h" /* shim/python: hook_record and hook_adopt only */
 
 #define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
-__thread int hook_guard;
 static __thread unsigned hook_ticks;
 /* Bytes to this thread's next sample.  Never below 0, and above 0 only in
  * sampled mode without HEAPSNAP_LEAKS: the one word an allocating hook's
@@ -120,7 +119,7 @@ static HS_NOINLINE int hook_early(void)
     return hook_ready();
 }
 
-/* Starts recording: options are read here (life_init, hook_guard set). */
+/* Starts recording: options are read here (life_init, guard_on set). */
 void hook_set_active(int on)
 {
     real.depth = (unsigned)opt_int(OPT_DEPTH);
@@ -171,12 +170,12 @@ static inline uint32_t hook_lsan_twin(uint32_t id)
  * Most stacks are one this thread has named before (unwind_again: no
  * walk, no intern; a Python stack's native frames without a walk).
  * Sampled mode: the countdown has already been decreased by n.  Called
- * with hook_guard set; keeps errno. */
+ * with guard_on set; keeps errno. */
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
-    if (HS_UNLIKELY(py_waiting)) /* shim/python: wrap CPython's domains once it runs */
-        py_poll();
+    if (HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
+        dom_poll();
     pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
     int64_t *cd = hook_cd();
     uint32_t id = UNWIND_NO_NAME;
@@ -197,7 +196,7 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     *err = saved;
 }
 
-/* shim.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
+/* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
 HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
@@ -207,7 +206,7 @@ HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
     *err = saved;
 }
 
-/* A block about to die leaves the books (pend_drop), with hook_guard
+/* A block about to die leaves the books (pend_drop), with guard_on
  * clear on entry. */
 static HS_NOINLINE void hook_forget(void *p)
 {
@@ -225,7 +224,7 @@ static HS_NOINLINE int hook_start(void)
 
 static inline int hook_tracking(void)
 {
-    return !hook_guard &&
+    return !guard_on &&
            (atomic_load_explicit(&real.active, memory_order_relaxed) || hook_start());
 }
 
@@ -276,7 +275,7 @@ static inline int hook_skip(size_t n)
     return real.sample && hook_skip_sampled(n);
 }
 
-/* shim.h (maphooks.c): a mapping is recorded and sampled as a block is. */
+/* root.h (maphooks.c): a mapping is recorded and sampled as a block is. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
 {
     int64_t *cd = hook_cd();
@@ -288,7 +287,7 @@ uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
 }
 
 /* ---- shim/python: a block born in a wrapped CPython allocator domain,
- * with hook_guard set and recording on (the sampled countdown moves). ---- */
+ * with guard_on set and recording on (the sampled countdown moves). ---- */
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
 {
     if (!hook_skip(n))
@@ -389,7 +388,7 @@ static HS_NOINLINE void hook_free_careful(void *p)
      * that it overlaps the table's own miss instead of following it. */
     __builtin_prefetch((char *)p - sizeof(size_t));
     if (tbl_maybe((uintptr_t)p)) {
-        if (HS_LIKELY(!hook_guard))
+        if (HS_LIKELY(!guard_on))
             hook_free_tracked(p);
         else if (hook_is_active() && (uintptr_t)p != defer_offbook)
             defer_push(p);
@@ -526,7 +525,7 @@ HS_EXPORT void *realloc(void *p, size_t n)
         return hook_boot_realloc(p, n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
-    if (hook_guard)
+    if (guard_on)
         return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, n)
                                                                  : real.realloc(p, n);
     if (!hook_is_active())
@@ -555,7 +554,7 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
         return hook_reallocarray_overflow();
     if ((!hook_ready() && !hook_early()) || !real.reallocarray || (p && boot_has(p)))
         return realloc(p, total);
-    if (hook_guard)
+    if (guard_on)
         return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, total)
                                                                  : real.reallocarray(p, n, m);
     if (!hook_is_active()) {

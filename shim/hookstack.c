@@ -4,10 +4,10 @@
  * guard, warnings), and an origin turned into a trace id, by the
  * unwinder's memo of this thread's named stacks when the walk repeats
  * one, else by a walk with CPython's frames spliced in, interned.  Runs
- * under hook_guard with no lock held until the intern; the hooks' fast
+ * under guard_on with no lock held until the intern; the hooks' fast
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
-#include "shim.h"
+#include "root.h"
 #include "python/python.h" /* shim/python: py_again and py_trace only */
 
 /* ---------------- the unwinders' host ---------------- */
@@ -16,9 +16,9 @@ static const struct unwind_host hook_unwind_host = {
     .alloc = arena_alloc,
     .free = arena_free,
     .map = arena_map,
-    .iterate_phdr = life_iterate_phdr,
-    .loader_enter = life_loader_enter,
-    .loader_leave = life_loader_leave,
+    .iterate_phdr = loader_iterate_phdr,
+    .loader_enter = loader_enter,
+    .loader_leave = loader_leave,
     .count = opt_debug_count, .warn = opt_warn,
 };
 

@@ -10,11 +10,11 @@
  * thread (every signal blocked, joinable: creds.c stops it around set*id)
  * does the work.  A fatal signal's thread writes its own snapshot with
  * bounded lock attempts, then restores the old disposition and re-raises.
- * fork's prepare takes every shim lock in shim.h's order; both sides
+ * fork's prepare takes every shim lock in root.h's order; both sides
  * release them, and the child restarts its helper lazily.  _exit and
  * _Exit write the exit snapshot only in a process that ran our constructor
  * or fork handler (not a vfork child or a raw clone), and never from
- * inside the shim (hook_guard).
+ * inside the shim (guard_on).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,7 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h"
 #include "snapshot.h"
 
@@ -68,12 +68,12 @@ static struct {
 
 static HS_NOINLINE void life_start_helper(void);
 
-/* Called now and then from the allocation slow path (hook_guard set). */
+/* Called now and then from the allocation slow path (guard_on set). */
 void life_tick(void)
 {
     if (HS_UNLIKELY(atomic_load_explicit(&life.need_helper, memory_order_relaxed)))
         life_start_helper();
-    life_timeline_tick();
+    timeline_tick();
 }
 
 /* ---------------- HEAPSNAP_SIGNAL and the helper thread ---------------- */
@@ -152,7 +152,7 @@ static void life_helper_fds(void)
 static void *life_helper(void *arg)
 {
     uint64_t every = life_interval_ns();
-    uint64_t next = every ? life_mono_ns() + every : 0;
+    uint64_t next = every ? clock_mono_ns() + every : 0;
     life_helper_fds();
     guard_enter(); /* for good: the helper's allocations are the shim's */
     stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
@@ -164,15 +164,15 @@ static void *life_helper(void *arg)
         if (atomic_load(&life.helper_quit))
             break;
         uint64_t due = sl_due();
-        if (due && life_mono_ns() >= due)
+        if (due && clock_mono_ns() >= due)
             sl_sample();
         due = state_due();
-        if (due && life_mono_ns() >= due)
+        if (due && clock_mono_ns() >= due)
             state_beat();
-        if (next && life_mono_ns() >= next) {
+        if (next && clock_mono_ns() >= next) {
             snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
             next += every;
-            uint64_t now = life_mono_ns();
+            uint64_t now = clock_mono_ns();
             if (next <= now)
                 next = now + every;
         }
@@ -244,7 +244,7 @@ int life_helper_pause(void)
 void life_helper_resume(void)
 {
     int saved = guard_enter(); /* pthread_create allocates */
-    uint64_t now = life_mono_ns();
+    uint64_t now = clock_mono_ns();
     uint64_t last = atomic_exchange(&life.setid_at, now);
     if (atomic_fetch_sub(&life.paused, 1) == 1 && now - last >= LIFE_SETID_QUIET_NS)
         life_start_helper();
@@ -322,9 +322,9 @@ static void life_init_fatal(void)
 
 /* ---------------- fork and exit ---------------- */
 
-static __thread int life_fork_guard; /* hook_guard before prepare */
+static __thread int life_fork_guard; /* guard_on before prepare */
 
-/* The lock order of shim.h: the snapshot lock comes before the loader gate,
+/* The lock order of root.h: the snapshot lock comes before the loader gate,
  * because a snapshot holds it while it walks the modules (and the leak
  * check while it gathers roots); closing the gate first and then waiting
  * for the snapshot would wait for a snapshot that waits at the gate. */
@@ -332,14 +332,14 @@ static void life_prepare(void)
 {
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
-    life_loader_close(); /* only the snapshot lock is held while it waits */
+    loader_close(); /* only the snapshot lock is held while it waits */
     py_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
     tbl_lock_all();
     reg_lock();
     arena_lock();
-    life_timeline_lock();
+    timeline_lock();
     sl_lock();
     arena_maps_hold();
 }
@@ -348,7 +348,7 @@ static void life_release(void)
 {
     arena_maps_release();
     sl_unlock();
-    life_timeline_unlock();
+    timeline_unlock();
     arena_unlock();
     reg_unlock();
     tbl_unlock_all();
@@ -361,7 +361,7 @@ static void life_release(void)
 static void life_parent(void)
 {
     life_release();
-    life_loader_open();
+    loader_open();
     guard_leave(life_fork_guard);
 }
 
@@ -371,7 +371,7 @@ static void life_child(void)
     life.forked = 1;
     orph_forked();
     life_release();
-    life_loader_reset(); /* the other threads are gone */
+    loader_reset(); /* the other threads are gone */
     snap_after_fork_child();
     trace_after_fork_child();
     pend_after_fork_child();
@@ -408,7 +408,7 @@ void life_adopt(void)
     opt_debug("a clone() child that no fork handler reached waited for a lock held by a "
               "thread it does not have: recording stopped, no snapshot", "", "");
     life_release();
-    life_loader_reset();
+    loader_reset();
     snap_after_fork_child();
     trace_after_fork_child();
     peak_after_fork_child();
@@ -423,7 +423,7 @@ static int life_writes_at_exit(int quick)
     long mode = opt_int(OPT_CHILDREN);
     if (!life.forked || mode == OPT_CHILDREN_ALL)
         return 1;
-    return mode == OPT_CHILDREN_EXIT && (!quick || py_ran);
+    return mode == OPT_CHILDREN_EXIT && (!quick || dom_ran);
 }
 
 /* HEAPSNAP_EXEC_SNAPSHOT: the image about to exec writes a snapshot
@@ -434,7 +434,7 @@ static int life_writes_at_exit(int quick)
 void life_before_exec(const char *path)
 {
     state_exec(path);
-    if (!opt_int(OPT_EXEC_SNAPSHOT) || hook_guard || !hook_is_active() ||
+    if (!opt_int(OPT_EXEC_SNAPSHOT) || guard_on || !hook_is_active() ||
         !life_writes_at_exit(1) || !life_own_process())
         return;
     int saved = errno;
@@ -477,16 +477,16 @@ static HS_NOINLINE void life_atexit(void)
 /* CPython's finalization begins: the exit snapshot while modules hold data. */
 void life_exit_early(void)
 {
-    if (!hook_guard && getpid() == life.pid)
+    if (!guard_on && getpid() == life.pid)
         life_atexit();
 }
 
 /* The exit snapshot of a process that leaves through _exit (see the top). */
 static HS_NOINLINE void life_quick_exit(void)
 {
-    if (!hook_guard && !life_writes_at_exit(1))
+    if (!guard_on && !life_writes_at_exit(1))
         state_done(); /* a child that leaves writing nothing leaves no state */
-    if (atomic_load(&life.detached) || hook_guard || getpid() != life.pid || !hook_is_active() ||
+    if (atomic_load(&life.detached) || guard_on || getpid() != life.pid || !hook_is_active() ||
         !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
     guard_enter();
@@ -527,7 +527,7 @@ static const struct snap_host life_snap_host = {
     .state_yield = state_yield,
 };
 
-/* What life_degrade calls, once: recording stops. */
+/* What degrade_now calls, once: recording stops. */
 static void life_stop_recording(void)
 {
     hook_set_active(0);
@@ -543,7 +543,7 @@ static void life_init_core(void)
     static atomic_int done;
     if (atomic_exchange(&done, 1))
         return;
-    life_on_degrade(life_stop_recording);
+    degrade_on_stop(life_stop_recording);
     snap_set_host(&life_snap_host);
     hook_init();
     sig_init();
@@ -556,8 +556,8 @@ static void life_init_core(void)
         opt_init_conf(life_conf);
     else
         opt_init();
-    life_clock_start();
-    life_timeline_init();
+    clock_start();
+    timeline_init();
     life.pid = getpid();
     orph_init();
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
@@ -616,8 +616,8 @@ int life_attach(const char *conf)
     int saved = guard_enter();
     if (started) { /* attached before, and detached: the same shim again */
         opt_init_conf(conf);
-        life_clock_start();
-        life_timeline_init(); /* an attach after a detach: a new timeline */
+        clock_start();
+        timeline_init(); /* an attach after a detach: a new timeline */
         sl_reset();
         trace_reset_counts(); /* the session's totals and peak are its own */
         state_reattach();
@@ -633,12 +633,12 @@ int life_attach(const char *conf)
             guard_leave(saved);
             return -1;
         }
-        py_init();
+        dom_init();
         atexit(life_atexit);
         pthread_atfork(life_prepare, life_parent, life_child);
         started = 1;
     }
-    py_reattach();
+    dom_reattach();
     life_init_signals();
     hook_set_active(1);
     opt_debug("recording from the attach on", "", "");
@@ -669,7 +669,7 @@ void life_detach(void)
         sig_install(life.sig, &life.old_sig, NULL);
         life.sig = 0;
     }
-    py_detach();
+    dom_detach();
     stop_release_signal();
     trace_clear(); /* the table's memory back; a free still in a hook finds nothing */
     guard_leave(saved);
@@ -678,7 +678,7 @@ void life_detach(void)
 __attribute__((constructor(101))) static void life_init(void)
 {
     if (life_loaded_late()) { /* heapsnap attach: life_attach starts it */
-        life_mark_late();
+        clock_mark_late();
         return;
     }
     guard_enter();
@@ -687,7 +687,7 @@ __attribute__((constructor(101))) static void life_init(void)
         guard_leave(0);
         return;
     }
-    py_init(); /* shim/python: finds CPython, if any */
+    dom_init(); /* shim/python: finds CPython, if any */
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();

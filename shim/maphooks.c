@@ -2,7 +2,7 @@
  * maphooks.c - the interposed mmap, mmap64, munmap and mremap: anonymous
  * memory the program maps itself (MAP_PRIVATE or MAP_SHARED) is recorded
  * as the mmap kind (record/regions.c), charged to the call's stack.  A mapping is
- * the program's only when the call comes with hook_guard clear (the shim's
+ * the program's only when the call comes with guard_on clear (the shim's
  * own work, libunwind's, the wrapped CPython domains' pymalloc arenas set
  * it), from outside the shim's module (its arena maps with or without the
  * guard) and from outside the real malloc's module (an allocator preloaded
@@ -23,7 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 enum { MAPH_UNRESOLVED, MAPH_RESOLVING, MAPH_READY };
 
@@ -110,15 +110,15 @@ static void maph_spans(void)
     for (int k = 0; k < 3; k++) {
         uintptr_t want[3] = {addrs[k], 0, 0};
         if (want[0])
-            life_iterate_phdr(maph_span_of, want);
+            loader_iterate_phdr(maph_span_of, want);
         maph.own[k].lo = want[1];
         maph.own[k].hi = want[2];
     }
-    hook_guard = saved; /* (start-up: no frees deferred to drain) */
+    guard_on = saved; /* (start-up: no frees deferred to drain) */
     atomic_store_explicit(&maph.spans_known, 1, memory_order_release);
 }
 
-/* shim.h: at start-up (life.c), outside any hook. */
+/* root.h: at start-up (life.c), outside any hook. */
 void maph_init(void)
 {
     maph_resolve();
@@ -182,7 +182,7 @@ HS_EXPORT void *mmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
 {
     struct unwind_origin o;
     UNWIND_ORIGIN(o);
-    if (hook_guard || !hook_is_active() || !maph_programs((uintptr_t)__builtin_return_address(0)))
+    if (guard_on || !hook_is_active() || !maph_programs((uintptr_t)__builtin_return_address(0)))
         return maph_real_mmap(a, n, prot, flags, fd, off);
     return maph_mmap_tracked(a, n, prot, flags, fd, off, &o);
 }
@@ -195,7 +195,7 @@ HS_EXPORT int munmap(void *a, size_t n)
     uintptr_t lo = (uintptr_t)a;
     /* Recording stopped or not, ranges in the books leave them; a bad call
      * (unaligned, empty) fails in the kernel and changes nothing. */
-    if (!hook_guard && n && maph_programs((uintptr_t)__builtin_return_address(0)) &&
+    if (!guard_on && n && maph_programs((uintptr_t)__builtin_return_address(0)) &&
         !(lo & (maph.page - 1))) {
         guard_enter();
         reg_remove(lo, lo + maph_pages(n));
@@ -247,7 +247,7 @@ HS_EXPORT void *mremap(void *a, size_t old, size_t n, int flags, ...)
         to = va_arg(ap, void *);
         va_end(ap);
     }
-    if (hook_guard || !old || !maph_programs((uintptr_t)__builtin_return_address(0)) ||
+    if (guard_on || !old || !maph_programs((uintptr_t)__builtin_return_address(0)) ||
         ((uintptr_t)a & (maph.page - 1)))
         return maph_real_mremap(a, old, n, flags, to);
     return maph_mremap_tracked(a, old, n, flags, to, &o);

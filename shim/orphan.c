@@ -9,7 +9,8 @@
  * handler writes it back (orph_forked), and a CLONE_VM child (vfork,
  * posix_spawn, a thread) shares the parent's.  Where the kernel has no
  * MADV_WIPEONFORK (before 4.14) nothing is known: such a child still waits.
- * base.h's lock_wait asks lock_stalled when a wait lasts; in such a child
+ * base.h's lock_wait asks orph_stalled (handed down as lock_stall_fn once
+ * the mark exists) when a wait lasts; in such a child
  * with no other thread, the shim's locks are taken back (life_adopt).
  * Such a child makes no new walk (orph_stop) and moves no live sum
  * (base.h's base_unforked): the state file's cells are its parent's.
@@ -22,12 +23,14 @@
 #include "base/sysmap.h"
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 static struct {
     volatile int *mark; /* the page's word: 0 in a child no handler reached */
     int adopted;        /* such a child, whose locks were taken back */
 } orph;
+
+static int orph_stalled(lock_t *l);
 
 void orph_init(void)
 {
@@ -41,6 +44,7 @@ void orph_init(void)
     *(volatile int *)p = 1;
     orph.mark = p;
     base_fork_mark = p; /* the cells' writer and the loader gate look too */
+    lock_on_stall(orph_stalled); /* without the mark it could never tell */
 }
 
 void orph_forked(void)
@@ -68,7 +72,7 @@ int orph_foreign(void)
  * first).  1 when stopped. */
 int orph_stop(void)
 {
-    if (!orph_orphaned() || life_loader_closed())
+    if (!orph_orphaned() || loader_closed())
         return 0;
     hook_set_active(0);
     return 1;
@@ -95,7 +99,7 @@ static int orph_threads(void)
 /* base.h: in a clone child that no fork handler reached and that has no
  * other thread, nobody will release l, nor any other lock of the shim:
  * take them back.  Elsewhere the wait goes on (the holder exists). */
-int lock_stalled(lock_t *l)
+static int orph_stalled(lock_t *l)
 {
     if (!orph_orphaned() || orph_threads() != 1)
         return 0;

@@ -7,7 +7,7 @@
  * Stopped, the hooks pass allocations through unrecorded (as a degraded
  * shim's do) and still take the recorded blocks that are freed off the
  * books; the tables keep what was recorded.  A stop is apart from the
- * degrade's (life_degrade: out of memory): start never resumes a shim
+ * degrade's (degrade_now: out of memory): start never resumes a shim
  * that degraded while stopped.  A process that ends stopped writes no
  * exit snapshot (life_atexit), as tracemalloc keeps no traces after its
  * stop(): the program took the snapshots it wanted before.
@@ -18,7 +18,7 @@
  * its allocations on unrecorded, at no cost to the hot path; its frees
  * take recorded blocks off the books as ever.
  */
-#include "shim.h"
+#include "root.h"
 
 static atomic_int pause_on; /* stopped by pause_stop, not started again */
 
@@ -33,7 +33,7 @@ void pause_stop(void)
 void pause_start(void)
 {
     int saved = guard_enter();
-    if (atomic_exchange(&pause_on, 0) && !life_degraded())
+    if (atomic_exchange(&pause_on, 0) && !degrade_is_on())
         hook_set_active(1);
     guard_leave(saved);
 }

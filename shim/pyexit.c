@@ -3,7 +3,7 @@
  * finalization begins, while its modules still hold the program's data,
  * rather than at exit(), after the interpreter has freed them.
  *
- * Once the allocator domains are wrapped (py_poll), a pending call asks
+ * Once the allocator domains are wrapped (dom_poll), a pending call asks
  * the interpreter to run pyexit_register under the GIL, at its next safe
  * point: it registers a C function with the atexit module.  atexit's
  * callbacks run at the start of Py_FinalizeEx, after the non-daemon
@@ -13,12 +13,12 @@
  * exit() writes nothing more.  A process that leaves through os._exit, a
  * signal or an embedder that never finalizes is written as before.  The
  * registration's objects are made with the thread's recording off.
- * Each CPython function is found once, by name (py_init's lookup).
+ * Each CPython function is found once, by name (dom_init's lookup).
  */
 #include <stddef.h>
 
 #include "python.h"
-#include "shim.h"
+#include "root.h"
 
 /* CPython's PyMethodDef, whose layout every version since 3.0 shares. */
 struct pyexit_def {
@@ -85,7 +85,7 @@ static int pyexit_register(void *arg)
     return 0;
 }
 
-/* py_poll, the domains just wrapped (GIL held, guard set): once. */
+/* dom_poll, the domains just wrapped (GIL held, guard set): once. */
 void pyexit_arm(void)
 {
     if (pyexit.armed || !pyexit.add_pending || !pyexit.import || !pyexit.new_function ||

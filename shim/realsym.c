@@ -10,7 +10,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "shim.h"
+#include "root.h"
 
 #ifdef HEAPSNAP_ATTACH_BUILD
 #include <link.h>

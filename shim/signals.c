@@ -18,7 +18,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "shim.h"
+#include "root.h"
 
 typedef int (*sig_action_fn)(int, const struct sigaction *, struct sigaction *);
 

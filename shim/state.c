@@ -412,8 +412,8 @@ void state_identity(void)
 {
     st.h->pid = (uint32_t)getpid();
     st.h->ppid = (uint32_t)getppid();
-    st.h->start_ns = life_start_ns();
-    st.h->beat_ns = life_now_ns();
+    st.h->start_ns = clock_start_ns();
+    st.h->beat_ns = clock_now_ns();
     /* the service's name, cut to its field (the reader checks what it holds) */
     const char *svc = opt_str(OPT_SERVICE);
     size_t i = 0;
@@ -518,7 +518,7 @@ static void state_publish(uint64_t len)
         return;
     }
     st.h->doc[k].len = len;
-    st.h->doc[k].t_ns = life_now_ns();
+    st.h->doc[k].t_ns = clock_now_ns();
     st.h->doc[k].crc32 = crc;
     __atomic_store_n(&st.h->doc_slot, k, __ATOMIC_RELEASE);
     st.h->docs++;
@@ -617,7 +617,7 @@ static void state_beat_now(void)
 {
     if (atomic_load(&st.unnamed) == 2)
         state_rename_back();
-    uint64_t allocs, frees, now = life_mono_ns();
+    uint64_t allocs, frees, now = clock_mono_ns();
     st.due = now + STATE_BEAT_NS;
     trace_alloc_counts(&allocs, &frees);
     uint32_t n = trace_count();
@@ -658,7 +658,7 @@ static void state_beat_now(void)
     state_let_go();
     if (st.fd >= 0 && close(st.fd) >= -1) /* no descriptor stays open */
         st.fd = -1;
-    st.h->beat_ns = life_now_ns();
+    st.h->beat_ns = clock_now_ns();
     __atomic_store_n(&st.h->beats, st.h->beats + 1, __ATOMIC_RELEASE);
 }
 

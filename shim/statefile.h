@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "hsnap_state.h"
-#include "shim.h"
+#include "root.h"
 
 #define STATE_SEG (256u * 1024u)    /* the helper's regions are mapped in pieces of this */
 #define STATE_SEGS 4096u            /* ... so they span 1 GiB at most */

@@ -112,9 +112,9 @@ static int state_move_all(int pfd, int fd)
  * on a fatal signal, the thread in there may be the one that faulted). */
 static int state_wait_zero(atomic_int *n)
 {
-    uint64_t until = life_mono_ns() + STATE_YIELD_WAIT_NS;
+    uint64_t until = clock_mono_ns() + STATE_YIELD_WAIT_NS;
     while (atomic_load(n))
-        if (life_mono_ns() >= until)
+        if (clock_mono_ns() >= until)
             return -1;
         else
             sched_yield();

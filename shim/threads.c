@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h" /* py_thread_end */
 
 static int (*thr_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -96,7 +96,7 @@ HS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
         thr_resolve();
     if (!thr_create)
         return EAGAIN;
-    struct stop_slot *s = hook_guard || cred_secure() ? NULL : stop_claim(start, arg);
+    struct stop_slot *s = guard_on || cred_secure() ? NULL : stop_claim(start, arg);
     if (!s)
         return thr_create(t, attr, start, arg);
     int r = thr_create(t, attr, thr_start, s);
@@ -219,7 +219,7 @@ static int thr_signal(void)
  * its host first (the registry warns through it). */
 /* ---------------- the recorder, as the leak room sees it ---------------- */
 
-/* The recorder's locks, in shim.h's order, around the leak check's stop. */
+/* The recorder's locks, in root.h's order, around the leak check's stop. */
 static void thr_lock_world(void)
 {
     trace_lock();
@@ -241,8 +241,8 @@ static const struct leak_host thr_leak_host = {
     .unmap = arena_unmap,
     .warn = opt_warn,
     .debug = opt_debug,
-    .loader_enter = life_loader_enter,
-    .loader_leave = life_loader_leave,
+    .loader_enter = loader_enter,
+    .loader_leave = loader_leave,
     .lock_all = thr_lock_world,
     .unlock_all = thr_unlock_world,
     .sigaction = sig_install,
@@ -250,7 +250,7 @@ static const struct leak_host thr_leak_host = {
     .trace_unlock = trace_unlock,
     .trace_count = trace_count,
     .trace_stack = trace_stack,
-    .runtime_owned = py_immortal,
+    .runtime_owned = dom_immortal,
     .object_starts = py_object_starts,
     .own_maps = arena_each_map,
     .own_maps_hold = arena_maps_hold,

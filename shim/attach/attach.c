@@ -318,14 +318,14 @@ static int att_serve(int c)
         att_say(c, r == 0 ? "ok" : "error the snapshot could not be written", NULL);
     } else if (!strcmp(req, "status") && att.preloaded) {
         char line[128];
-        snprintf(line, sizeof line, "ok preloaded %llu", (unsigned long long)life_start_ns());
+        snprintf(line, sizeof line, "ok preloaded %llu", (unsigned long long)clock_start_ns());
         att_say(c, line, NULL);
     } else if (!strcmp(req, "status")) {
         char line[128];
         unsigned m, e;
         got_counts(&m, &e);
         snprintf(line, sizeof line, "ok attached %llu modules %u entries %u",
-                 (unsigned long long)life_start_ns(), m, e);
+                 (unsigned long long)clock_start_ns(), m, e);
         att_say(c, line, NULL);
     } else {
         att_say(c, "error unknown request: ", req);
@@ -377,7 +377,7 @@ static void att_live_exit(void);
  * its return to what it was doing: bounded work, no wait on the process. */
 HS_EXPORT int heapsnap__attach(const char *conf)
 {
-    if (!life_is_late())
+    if (!clock_is_late())
         return ATT_E_NOT_LATE;
     if (atomic_exchange(&att.on, 1))
         return ATT_E_BUSY;
@@ -444,7 +444,7 @@ static void att_live_child(void)
 /* After life.c's constructor: the socket and its thread, when asked. */
 __attribute__((constructor(102))) static void att_live_init(void)
 {
-    if (life_is_late() || cred_secure() || !hook_is_active() || !opt_int(OPT_LIVE))
+    if (clock_is_late() || cred_secure() || !hook_is_active() || !opt_int(OPT_LIVE))
         return;
     int saved = guard_enter();
     att.preloaded = 1;

@@ -9,7 +9,7 @@
 #ifndef HEAPSNAP_ATTACH_H
 #define HEAPSNAP_ATTACH_H
 
-#include "shim.h"
+#include "root.h"
 
 /* ---- got.c ---- */
 int got_init(void);       /* the shim's own functions found: 0, or -1 */

@@ -80,7 +80,7 @@ static int got_loader(struct dl_phdr_info *info, size_t size, void *arg)
  * reference to malloc from inside the shim would bind to the process's). */
 int got_init(void)
 {
-    life_iterate_phdr(got_loader, NULL);
+    loader_iterate_phdr(got_loader, NULL);
     Dl_info me;
     if (!dladdr((void *)got_init, &me) || !me.dli_fname)
         return -1;
@@ -243,7 +243,7 @@ static int got_module(struct dl_phdr_info *info, size_t size, void *arg)
 static void got_walk_all(int unhook)
 {
     struct got_walk w = {unhook};
-    life_iterate_phdr(got_module, &w);
+    loader_iterate_phdr(got_module, &w);
 }
 
 /* Every loaded module's entries to the hooks; how many were rewritten. */
@@ -271,7 +271,7 @@ void got_poll(void)
 {
     unsigned long long adds = 0;
     int saved = guard_enter();
-    life_iterate_phdr(got_count, &adds);
+    loader_iterate_phdr(got_count, &adds);
     if (adds != __atomic_load_n(&got.adds, __ATOMIC_RELAXED)) {
         lock_take(&got.lock);
         if (got.hooked)

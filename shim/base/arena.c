@@ -23,7 +23,7 @@
 
 #include "base/sysmap.h"
 
-#include "shim.h"
+#include "base.h"
 
 #define ARENA_MIN_SHIFT 4   /* 16 B */
 #define ARENA_MAX_SHIFT 16  /* 64 KiB; above that, a mapping of its own */
@@ -115,7 +115,7 @@ static void *arena_map_flags(size_t n, int flags)
         arena_list(p, n);
     arena_maps_release();
     if (p == MAP_FAILED) {
-        life_degrade("out of memory (mmap failed)");
+        degrade_now("out of memory (mmap failed)");
         return NULL;
     }
     atomic_fetch_add(&arena.mapped, n);
@@ -161,7 +161,7 @@ void *arena_remap(void *p, size_t old, size_t n)
     arena_list(q == MAP_FAILED ? p : q, q == MAP_FAILED ? old : n);
     arena_maps_release();
     if (q == MAP_FAILED) {
-        life_degrade("out of memory (mremap failed)");
+        degrade_now("out of memory (mremap failed)");
         return NULL;
     }
     if (n > old)
@@ -263,7 +263,7 @@ void arena_unlock(void)
 
 /* No mapping of the shim's is made, moved or removed until the release:
  * what /proc/self/maps shows meanwhile agrees with arena_each_map.  The
- * last lock of shim.h's order (nothing but a system call is done under
+ * last lock of root.h's order (nothing but a system call is done under
  * it).  The leak check holds it as the threads stop, so with the world
  * stopped only a thread the stop skips (the helper, inside one system
  * call) can hold it.  Nested in one thread (the check maps its scratch

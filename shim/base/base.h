@@ -1,11 +1,15 @@
 /*
- * base.h - what every room of the shim shares, and nothing else: symbol
- * visibility, branch hints, the spinlock (fork-safe: a plain int; no
- * allocation; a bounded variant for the fatal-signal path; a wait that
- * lasts asks life.c whether the holder still exists), and the register
- * scrub every door calls on its way out.  shim.h is the
- * glue of shim/ itself; shim/unwind/unwind.h and shim/leak/leak.h are the
- * doors of the other rooms.
+ * base.h - the door of shim/base, the room every other room stands on:
+ * symbol visibility, branch hints, the spinlock (fork-safe: a plain int;
+ * no allocation; a bounded variant for the fatal-signal path; a wait that
+ * lasts asks lock_stall_fn, which the root hands down), the re-entry guard
+ * and the frees that wait for it, the shim's own memory, options and
+ * warnings, buffers, clocks, degrading, the loader gate and the register
+ * scrub.  Nothing here references a room above.  Prefixes: lock_, guard_
+ * and defer_ (deferred.c), arena_, opt_ (options.c), sbuf_, clock_,
+ * degrade_, loader_ (and base_fork_mark), cred_ (secure.c), scrub_, line_.
+ * Locks (the root's door, root.h, has the order): arena (6) and arena
+ * maps (10), arena.c's.
  */
 #ifndef HEAPSNAP_BASE_H
 #define HEAPSNAP_BASE_H
@@ -14,6 +18,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "options_table.h" /* the one table of options: enum opt_id */
 
 #define HS_EXPORT __attribute__((visibility("default")))
 #define HS_NOINLINE __attribute__((noinline))
@@ -30,18 +36,20 @@ static inline int lock_try(lock_t *l)
 }
 /* A wait that has lasted LOCK_STALL spins: in a child that no fork handler
  * reached (clone without CLONE_VM), a lock held at the clone by another
- * thread is never released; orphan.c's lock_stalled tells, takes the shim
- * back from the threads that are not there and frees l (NULL: a count
- * being waited for) for this thread; 1 when it did.  Weak: the unit tests
- * link rooms without life.c. */
+ * thread is never released.  lock_stall_fn, set by the composition root
+ * at start-up (lock_on_stall), tells, takes the shim back from the threads
+ * that are not there and frees l (NULL: a count being waited for) for
+ * this thread; 1 when it did.  Unset (the unit tests), the wait goes on. */
 #define LOCK_STALL 256u
-int lock_stalled(lock_t *l) __attribute__((weak, visibility("hidden")));
+extern int (*lock_stall_fn)(lock_t *l);   /* lock.c */
+void lock_on_stall(int (*fn)(lock_t *l)); /* start-up, once */
 static inline void lock_wait(lock_t *l, unsigned spins)
 {
+    int (*stalled)(lock_t *);
     if (spins > 64)
         sched_yield();
-    if (HS_UNLIKELY(spins % LOCK_STALL == LOCK_STALL - 1) && lock_stalled)
-        lock_stalled(l);
+    if (HS_UNLIKELY(spins % LOCK_STALL == LOCK_STALL - 1) && (stalled = lock_stall_fn) != NULL)
+        stalled(l);
 }
 static inline void lock_take(lock_t *l)
 {
@@ -83,5 +91,134 @@ static inline int base_unforked(void)
     const volatile int *m = base_fork_mark;
     return HS_UNLIKELY(m != NULL) && HS_UNLIKELY(*m == 0);
 }
+
+/* ---- per-thread lines (peak.c's live sums, traces.c's shards): each is
+ * claimed by one thread, and a high-water mark counts the lines ever
+ * claimed, [0, top): every loop over them looks no further, a fork's
+ * child's release included ---- */
+static inline void line_top_raise(atomic_uint *top, unsigned n)
+{
+    unsigned t = atomic_load(top);
+    while (t < n && !atomic_compare_exchange_weak(top, &t, n))
+        ;
+}
+/* Claims line k (its owned word) for this thread: 1 when it was free.  The
+ * mark is raised first, so that a fork's child that sees the line owned
+ * sees it counted; a line counted and then lost to another thread's claim
+ * is owned all the same. */
+static inline int line_claim(atomic_int *owned, atomic_uint *top, unsigned k)
+{
+    int free_line = 0;
+    if (atomic_load_explicit(owned, memory_order_relaxed))
+        return 0;
+    line_top_raise(top, k + 1);
+    return atomic_compare_exchange_strong_explicit(owned, &free_line, 1, memory_order_acquire,
+                                                   memory_order_relaxed);
+}
+
+/* ---- deferred.c: the re-entry guard ---- */
+extern __thread int guard_on; /* nonzero: allocations pass through untracked */
+/* The shim's own work: allocations made until guard_leave pass through
+ * untracked.  guard_enter returns the flag as it was, for guard_leave
+ * (a caller that knows it entered clear may pass 0). */
+static inline int guard_enter(void)
+{
+    int saved = guard_on;
+    guard_on = 1;
+    return saved;
+}
+
+/* ---- deferred.c: frees while the guard is set ---- */
+/* Frees that came while the guard was set (a signal handler that
+ * interrupted a hook on this thread): a stack linked through the freed
+ * blocks themselves, emptied when the guard is next left clear. */
+extern __thread void *_Atomic defer_stack;
+/* shim/python: the block its wrapper's own call frees with the guard
+ * set, already off the books: not deferred (hooks.c's free). */
+extern __thread uintptr_t defer_offbook;
+/* The real functions the drain and a deferring realloc call, and what
+ * takes a block off the books first (pend_unbook) (hook_init, once they
+ * are resolved). */
+void defer_init(void (*real_free)(void *), void *(*real_malloc)(size_t),
+                size_t (*real_usable_size)(void *), int (*unbook)(void *, int));
+void defer_push(void *p);               /* p's free waits for the guard's end */
+void *defer_realloc(void *p, size_t n); /* a new block; the old one deferred */
+void defer_drain(void);
+static inline void guard_leave(int saved)
+{
+    guard_on = saved;
+    if (HS_UNLIKELY(!saved && atomic_load_explicit(&defer_stack, memory_order_relaxed)))
+        defer_drain();
+}
+
+/* ---- arena.c: the shim's own memory ---- */
+void *arena_alloc(size_t n);           /* zeroed; NULL when out of memory */
+void arena_free(void *p, size_t n);    /* n = the size passed to arena_alloc */
+void *arena_keep(size_t n);            /* zeroed, 8-aligned, never freed */
+void *arena_map(size_t n);             /* whole pages, straight mmap */
+void *arena_map_full(size_t n);        /* the same, every page resident at once */
+void arena_unmap(void *p, size_t n);
+void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
+size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
+/* Each of the shim's mappings to fn (no lock); -1: some are not listed. */
+int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+void arena_maps_hold(void);           /* the list and the address space agree until */
+void arena_maps_release(void);        /* ... the release (the leak check's maps read) */
+void arena_lock(void);                 /* fork */
+void arena_unlock(void);
+
+/* ---- options.c ---- */
+void opt_init(void);
+void opt_init_secure(void); /* AT_SECURE: defaults, no variable obeyed */
+void opt_init_conf(const char *conf); /* attach: "NAME=VALUE" lines, not the environment */
+long opt_int(enum opt_id id);
+const char *opt_str(enum opt_id id);
+void opt_warn(const char *a, const char *b, const char *c); /* capped */
+void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
+void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a number */
+int opt_parse_signal(const char *s);                         /* -1 = bad */
+size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
+extern __thread int opt_err_pidfd; /* a table of its own: the program's fd 2 by pidfd */
+/* Warnings' way instead of fd 2 (a line with its newline): 1 when taken. */
+extern int (*opt_warn_sink)(const char *line, size_t n);
+
+/* ---- sbuf.c: the writer's growable buffers (mmap'd) ---- */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int err; /* an allocation failed: the buffer is unusable */
+};
+int sbuf_reserve(struct sbuf *b, size_t n); /* room for n more bytes: 0, or -1 (err) */
+void sbuf_put(struct sbuf *b, const void *data, size_t n);
+void sbuf_u32(struct sbuf *b, uint32_t v);
+void sbuf_u64(struct sbuf *b, uint64_t v);
+void sbuf_file(struct sbuf *b, const char *path); /* a whole small file appended */
+void sbuf_free(struct sbuf *b);
+int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
+
+/* ---- clock.c, degrade.c, loader.c: the process's clocks, the way out
+ * of recording when memory runs out, and the gate around calls that take
+ * glibc's loader lock ---- */
+uint64_t clock_now_ns(void);       /* CLOCK_REALTIME */
+uint64_t clock_mono_ns(void);      /* CLOCK_MONOTONIC */
+uint64_t clock_uptime_ns(uint64_t mono); /* a clock_mono_ns time, since start-up */
+uint64_t clock_start_ns(void);
+void clock_start(void);      /* start-up, once: the times above start */
+int clock_is_late(void);             /* loaded by an attach, not at start-up */
+void clock_mark_late(void);          /* say so, once, at the attach */
+void degrade_now(const char *why); /* out of memory: warn once, stop */
+int degrade_is_on(void);
+void degrade_on_stop(void (*stop)(void)); /* start-up: what degrading stops */
+void loader_enter(void);      /* around a call that takes the loader lock */
+void loader_leave(void);
+struct dl_phdr_info;               /* dl_iterate_phdr inside that guard: */
+int loader_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
+void loader_close(void);      /* fork's prepare: wait for those inside */
+void loader_open(void);       /* fork's parent */
+void loader_reset(void);      /* fork's child: nobody is inside */
+int loader_closed(void);      /* between fork's prepare and its child handler */
+
+/* ---- base/secure.c ---- */
+int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 
 #endif

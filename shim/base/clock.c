@@ -5,7 +5,7 @@
  */
 #include <time.h>
 
-#include "shim.h"
+#include "base.h"
 
 static struct {
     uint64_t start_ns;   /* CLOCK_REALTIME at start-up */
@@ -19,42 +19,42 @@ static uint64_t life_clock(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t life_now_ns(void)
+uint64_t clock_now_ns(void)
 {
     return life_clock(CLOCK_REALTIME);
 }
 
-uint64_t life_mono_ns(void)
+uint64_t clock_mono_ns(void)
 {
     return life_clock(CLOCK_MONOTONIC);
 }
 
-uint64_t life_uptime_ns(uint64_t mono)
+uint64_t clock_uptime_ns(uint64_t mono)
 {
     return mono > clk.start_mono ? mono - clk.start_mono : 0;
 }
 
-uint64_t life_start_ns(void)
+uint64_t clock_start_ns(void)
 {
     return clk.start_ns;
 }
 
-void life_clock_start(void)
+void clock_start(void)
 {
-    clk.start_ns = life_now_ns();
-    clk.start_mono = life_mono_ns();
+    clk.start_ns = clock_now_ns();
+    clk.start_mono = clock_mono_ns();
 }
 
 /* Recording started late: the shim was loaded into a running process by
  * heapsnap attach, so the start time above is the attach's. */
 static int clk_late;
 
-void life_mark_late(void)
+void clock_mark_late(void)
 {
     clk_late = 1;
 }
 
-int life_is_late(void)
+int clock_is_late(void)
 {
     return clk_late;
 }

@@ -7,14 +7,19 @@
  * yet: it is pushed on this thread's stack of deferred frees, linked
  * through its own first word (every block has room for a pointer, and the
  * program gave it up), and freed for real, books first, when the guard is
- * next left clear (guard_leave, shim.h).  Pushes are a CAS, so a handler
+ * next left clear (guard_leave, base.h).  Pushes are a CAS, so a handler
  * that interrupts a push is safe; the drain takes the whole stack with
  * one exchange.  hooks.c decides which frees come here and hands over the
  * real functions (defer_init).
  */
 #include <string.h>
 
-#include "shim.h"
+#include "base.h"
+
+/* The re-entry guard (guard_enter, guard_leave): nonzero while the shim
+ * works on this thread, and what it allocates passes through untracked.
+ * Here, below every room that sets it, with the frees that wait for it. */
+__thread int guard_on;
 
 __thread void *_Atomic defer_stack;
 
@@ -59,14 +64,14 @@ void defer_drain(void)
 {
     void *p;
     while ((p = atomic_exchange_explicit(&defer_stack, NULL, memory_order_relaxed))) {
-        hook_guard = 1;
+        guard_on = 1;
         while (p) { /* many are the shim's own, or libc's: not foreign */
             void *next = *(void **)p;
             defer.unbook(p, 1);
             defer.free(p);
             p = next;
         }
-        hook_guard = 0;
+        guard_on = 0;
     }
 }
 

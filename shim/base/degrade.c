@@ -2,22 +2,22 @@
  * degrade.c - the shim's one way out of trouble (out of its own memory,
  * a table that cannot grow): warn once and stop recording, and let the
  * program finish as it would without the shim.  What stopping means is
- * the hooks' business: life.c's start-up names it (life_on_degrade), so
+ * the hooks' business: life.c's start-up names it (degrade_on_stop), so
  * that the lowest room need not call the highest.
  */
-#include "shim.h"
+#include "base.h"
 
 static struct {
     atomic_int degraded;  /* recording stopped */
     void (*stop)(void);   /* set once at start-up, before any thread */
 } dgr;
 
-void life_on_degrade(void (*stop)(void))
+void degrade_on_stop(void (*stop)(void))
 {
     dgr.stop = stop;
 }
 
-void life_degrade(const char *why)
+void degrade_now(const char *why)
 {
     if (atomic_exchange(&dgr.degraded, 1) == 0) {
         if (dgr.stop)
@@ -26,7 +26,7 @@ void life_degrade(const char *why)
     }
 }
 
-int life_degraded(void)
+int degrade_is_on(void)
 {
     return atomic_load(&dgr.degraded);
 }

@@ -22,7 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "base.h"
 
 #define OPT_MAX_WARNINGS 16
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "base.h"
 
 #define SBUF_MIN (64u * 1024u)
 

@@ -7,7 +7,7 @@
  */
 #include <sys/auxv.h>
 
-#include "shim.h"
+#include "base.h"
 
 static atomic_int cred_secure_state; /* 0 unknown, 1 no, 2 yes */
 

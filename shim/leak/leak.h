@@ -9,8 +9,10 @@
  * back for the live blocks (sorted by address, copied while nothing
  * moves), classifies them in place and answers with the encoded LEAKS and
  * RETAINERS payloads; collect_check_fork asks the same of a fork of the
- * process, which hands its answer to the recorder's report callback.  Nothing here calls into shim/ but through the host:
- * the room sits below the recorder, never beside it in a circle.  The
+ * process, which hands its answer to the recorder's report callback.
+ * Nothing here calls into shim/ but through the host: the room sits below
+ * the recorder, never beside it in a circle.  The glue that drives it
+ * from a snapshot (lchk_, lsan_, elfsym_) is the root's.  The
  * thread registry the stop needs is here too (stop_*), fed by shim/'s
  * pthread_create hook.
  */

@@ -142,7 +142,7 @@ static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /* Starts a check's root array with every module's data; 0 or -1.  Call
- * with hook_guard set, before the world is stopped. */
+ * with guard_on set, before the world is stopped. */
 int roots_begin(void)
 {
     roots.r = collect_host->map(ROOTS_CAP * sizeof *roots.r);

@@ -6,7 +6,7 @@
  * Registry: a fixed array (no allocation), filled by the pthread_create
  * hook (stop_claim, then stop_attach on the new thread); a slot lives on
  * until the kernel says its thread is gone (stop_gone): TLS destructors
- * still run on it.  Its lock is the last in shim.h's order.
+ * still run on it.  Its lock is the last in root.h's order.
  * The stop (no ptrace): HEAPSNAP_STOP_SIGNAL by tgkill to every other
  * registered thread and every unknown task of /proc/self/task, never to
  * the shim's helper (stop_own_thread).  The handler saves every register
@@ -351,7 +351,7 @@ static uint64_t stop_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Before the stop (may allocate, hook_guard set): the caller's stack
+/* Before the stop (may allocate, guard_on set): the caller's stack
  * bounds when it is not registered, the main thread's mapped stack. */
 void stop_prepare(void)
 {

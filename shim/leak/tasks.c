@@ -72,7 +72,7 @@ static int task_main_bounds(uintptr_t *lo, uintptr_t *hi)
 }
 
 /* This thread's stack from pthread_getattr_np (which may allocate: call
- * with hook_guard set, never while the world is stopped), or on the main
+ * with guard_on set, never while the world is stopped), or on the main
  * thread from task_main_bounds. */
 void task_bounds(uintptr_t *lo, uintptr_t *hi)
 {

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../shim.h"
+#include "record.h"
+#include "unwind.h"
 #include "python.h"
 
 /* How a version chains the frames one native call of the evaluation loop

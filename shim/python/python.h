@@ -4,7 +4,7 @@
  * lines, as tracemalloc charges them, with the native frames around them.
  *
  *   layout.c  the version table (3.10-3.13; _Py_DebugOffsets from 3.13)
- *   domain.c  (a door in shim/) finding CPython, wrapping its MEM and OBJ
+ *   domain.c  (the root's: dom_, root.h) finding CPython, wrapping its MEM and OBJ
  *             allocator domains (tracemalloc's way: pymalloc stays on)
  *   stack.c   the thread's Python frames spliced into a native stack
  *   native.c  the native stacks spliced into, numbered for the memo
@@ -13,7 +13,7 @@
  *   pytype.c  each object's type, read at a snapshot, PYTYPES
  *
  * Everything here but pytype.c runs on the allocating thread with
- * hook_guard set, reads the interpreter's memory only for the thread that
+ * guard_on set, reads the interpreter's memory only for the thread that
  * holds the GIL, and allocates only from the arena (pytype.c: the
  * snapshot writer's thread, reading safely, from the arena too).  A process without CPython pays one test
  * of py_on per recorded allocation.
@@ -25,20 +25,6 @@
 
 /* Nonzero once CPython's allocator domains are wrapped (stack.c splices). */
 extern int py_on;
-/* Nonzero while CPython was found but its domains are not wrapped yet. */
-extern int py_waiting;
-/* Nonzero once Python code allocated since this process was forked. */
-extern int py_ran;
-
-/* From the constructor (guard set): find CPython's symbols; reads
- * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */
-void py_init(void);
-
-/* From a recording hook (guard set), while py_waiting: wraps the domains
- * when the interpreter is initialized and this thread holds the GIL. */
-void py_poll(void);
-int py_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
-void py_reattach(void); /* ... and wrapped again at the next attach */
 
 /* The one call of the recorder (hooks.c's hook_stack) after the unwind:
  * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
@@ -57,10 +43,6 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
  * native frames and py_trace, then. */
 int py_again(uint32_t name, uint32_t *id);
 
-/* The leak check (world stopped): the live block at p (size bytes) is an
- * object CPython keeps for good (3.12 on: an immortal str, which an
- * interned string becomes and finalization forgets without freeing). */
-int py_immortal(uintptr_t p, uint64_t size);
 /* The leak check (world stopped, or a fork): each block of b[0, n) that
  * holds a Python object gets the object's offset in reserved (pytype.c's
  * reading of the types; 0 where none, or not after the block's start). */

@@ -19,6 +19,7 @@
 #include "inner.h"
 
 struct py_syms py_sym;
+int py_on; /* python.h: set by the root once the domains are wrapped */
 
 static inline int py_is_eval(uintptr_t ip)
 {
@@ -34,7 +35,7 @@ static const char *py_own_state(void)
     return me;
 }
 
-/* HEAPSNAP_PYTHON_NATIVE=trim (py_init): the interpreter's own native
+/* HEAPSNAP_PYTHON_NATIVE=trim (dom_init): the interpreter's own native
  * frames outward of the innermost Python frame are left out. */
 int py_trim;
 

@@ -5,13 +5,13 @@
  * static 256 KiB: each block has its size in the 16 bytes before it, is
  * zero (the buffer is never reused), and is never freed - free ignores
  * it, realloc moves it to the real heap, malloc_usable_size reads its size
- * (boot_has, shim.h: one compare).  Its address is pinned in the presence
+ * (boot_has, record.h: one compare).  Its address is pinned in the presence
  * filter, so that a sampled free's fast path never passes it on to the
  * real free.
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define BOOT_HDR 16u
 

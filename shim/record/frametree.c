@@ -14,7 +14,7 @@
  * 0 is the root, the empty stack, never in the index.  Node chunks are
  * whole mappings (arena_map), so only the pages used are resident.
  */
-#include "shim.h"
+#include "record.h"
 
 #define FTREE_NODE_BITS 13
 #define FTREE_CHUNK (1u << FTREE_NODE_BITS) /* nodes per chunk (128 KiB) */
@@ -97,7 +97,7 @@ static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s)
 {
     uint32_t n = ftree.nodes;
     if (n >> FTREE_NODE_BITS >= FTREE_CHUNKS) {
-        life_degrade("too many distinct stack frames");
+        degrade_now("too many distinct stack frames");
         return 0;
     }
     struct ftree_node **c = &ftree.chunk[n >> FTREE_NODE_BITS];

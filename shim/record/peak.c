@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define PEAK_STEP_PPM 10000u      /* 1%: the relative growth between captures */
 #define PEAK_FLOOR 4096u          /* ... and at least this many bytes */
@@ -200,7 +200,7 @@ static int peak_room(uint32_t n)
 
 static uint64_t peak_since_start(void)
 {
-    uint64_t now = life_now_ns(), start = life_start_ns();
+    uint64_t now = clock_now_ns(), start = clock_start_ns();
     return now > start ? now - start : 0;
 }
 
@@ -299,7 +299,7 @@ static int peak_take(uint64_t peak_now)
 }
 
 /* From traces.c's slow paths, on a charge that raised the peak to at
- * least peak_next (hook_guard set, no lock held). */
+ * least peak_next (guard_on set, no lock held). */
 HS_NOINLINE void peak_capture(uint64_t peak_now)
 {
     if (peak_mode() == PEAK_OFF) {

@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define PEND_DEPTH 4      /* blocks a thread holds */
 #define PEND_QUEUES 64    /* threads that hold any */
@@ -145,7 +145,7 @@ int pend_take_any(uintptr_t a, struct tbl_entry *e, int fresh)
 
 /* A block is about to die: out of the books, its trace discharged.  fresh:
  * p may be one of this thread's fresh blocks (not so for a held one: it
- * was looked for there before it was held).  Called with hook_guard set
+ * was looked for there before it was held).  Called with guard_on set
  * (table and trace locks may be held: a signal handler on this thread, an
  * _exit in it, can tell). */
 void pend_drop(void *p, int fresh)
@@ -165,7 +165,7 @@ int pend_unbook(void *p, int fresh)
     return 1;
 }
 
-/* A held free ends (hook_guard set): the block leaves the books and goes
+/* A held free ends (guard_on set): the block leaves the books and goes
  * to the real free. */
 void pend_release(void *p)
 {

@@ -1,11 +1,15 @@
 /*
- * record.h - the record room's tables, as the hooks and the writer use
- * them: the live-block table (table.c) with its presence filter
- * (tblfilter.c) and the fresh blocks pending.c holds back, and the
- * interned stacks with their per-site sums and failures (traces.c).
- * Included by shim.h, which holds the rest of the room's declarations
- * and the lock order; the filter's inline tests stay here because a
- * free's fast path (hooks.c) reads them.
+ * record.h - the door of shim/record: the live-block table (table.c,
+ * tblpool.c) with its presence filter (tblfilter.c), the frees and fresh
+ * blocks each thread holds back (pending.c), the interned stacks with
+ * their per-site sums and failures (traces.c, frametree.c), the peak and
+ * temporaries (peak.c), sampling, the program's mappings (regions.c), the
+ * timeline and the bootstrap buffer.  Below it only base/.  The filter's
+ * and the peak's inline tests stay here because the hooks' fast paths
+ * read them.  Prefixes: tbl_ (tbl_pool_: tblpool.c, tbl_filter_:
+ * tblfilter.c), pend_, trace_, ftree_, peak_, sample_, reg_, timeline_,
+ * boot_.  Locks (order in root.h): traces (3), peak (3b), pending (4),
+ * table (5), regions (5b), timeline (7).
  */
 #ifndef HEAPSNAP_RECORD_H
 #define HEAPSNAP_RECORD_H
@@ -15,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"
 #include "hsnap_format.h"
 
 /* ---- table.c: the live-block table ---- */
@@ -193,5 +198,192 @@ struct trace_counters {
     _Atomic uint64_t foreign_frees;
 };
 extern struct trace_counters trace_counters;
+
+/* ---- boot.c: the bootstrap buffer, before the real allocator is known ---- */
+#define BOOT_SIZE (256u * 1024u)
+extern char boot_buf[BOOT_SIZE];
+static inline int boot_has(const void *p) /* one compare: below it (NULL too) wraps */
+{
+    return (uintptr_t)p - (uintptr_t)boot_buf < BOOT_SIZE;
+}
+void *boot_alloc(size_t n, size_t align); /* zeroed, never freed; NULL: full */
+size_t boot_size(const void *p);          /* a boot block's size */
+
+/* ---- pending.c: frees each thread holds back for a few calls, and its
+ * fresh blocks, not yet in the table ---- */
+#define PEND_BIG 65536u         /* an allocation this big releases them first */
+extern __thread struct pend_queue *pend_self;
+void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
+void *pend_hold(void *p);       /* holds p; returns the block to release now */
+void pend_release(void *p);     /* a held free's end: out of the books, real free */
+void pend_settle(void);         /* releases what this thread holds */
+int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
+struct tbl_entry;
+extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
+int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
+int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
+int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
+void pend_born(uintptr_t p);                           /* this thread allocated p (tracked) */
+int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
+int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
+void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
+int pend_unbook(void *p, int fresh); /* the same, silent about unknown blocks */
+void pend_lock_all(void);                              /* fork */
+void pend_unlock_all(void);
+static inline void pend_room(size_t n) /* before an allocation of n bytes */
+{
+    if (HS_UNLIKELY(n >= PEND_BIG) && pend_self)
+        pend_settle();
+}
+void pend_thread_begin(void);
+void pend_thread_end(void);
+void pend_after_fork_child(void);
+
+/* ---- regions.c: anonymous memory the program mapped (the mmap kind) ---- */
+struct reg_piece {          /* a tracked range, as mremap takes and restores it */
+    uintptr_t lo, hi;
+    uint32_t trace, epoch;
+};
+#define REG_PIECES 16u      /* reg_take's out: room for this many */
+#define REG_UNTRACKED UINT32_MAX /* reg_add's trace: a mapping not charged */
+int64_t reg_twin(uint32_t id);                   /* id's mmap-kind twin; -1 no memory */
+void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch); /* a new mapping */
+void reg_remove(uintptr_t lo, uintptr_t hi);     /* before an munmap */
+uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out); /* mremap's old */
+void reg_restore(const struct reg_piece *p, uint32_t n); /* ... back: it failed */
+void reg_file_map(void);                         /* a file-backed mapping was made */
+uint32_t reg_file_maps(void);
+int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg,
+                unsigned tries);
+void reg_totals(uint64_t *ranges, uint64_t *bytes);
+void reg_clear(void);                            /* trace_clear */
+void reg_lock(void);                             /* fork */
+void reg_unlock(void);
+
+/* ---- frametree.c: the tree of frames stacks are kept in.  A node stands
+ * for the frames from it out to the root, for good; making nodes and tags
+ * takes the caller's lock (traces.c's), reading a stack back none. ---- */
+enum { FTREE_TRACES, FTREE_OTHER, FTREE_PATHS }; /* whose walks a thread's path follows */
+int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth); /* innermost node */
+int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth);
+unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max);
+uint32_t ftree_tag(uint32_t node);
+void ftree_set_tag(uint32_t node, uint32_t tag);
+uintptr_t ftree_frame(uint32_t node, uint32_t *parent); /* a node's frame and parent */
+
+/* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
+#define PEAK_CHUNK_BITS 12
+#define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)  /* trace ids per chunk of cells */
+#define PEAK_CHUNKS 4096u                   /* as traces.c: 16M ids */
+#define PEAK_LINES 64                       /* threads with a line of their own */
+struct peak_cell {                          /* one trace's live sums on one line */
+    _Atomic int64_t count, bytes;           /* count in 1/65536 units; < 0: this
+                                               thread freed others' blocks */
+};
+struct peak_line {
+    atomic_int owned;                       /* claimed by a live thread (never line 0) */
+    _Atomic(struct peak_cell *) chunk[PEAK_CHUNKS]; /* by id >> PEAK_CHUNK_BITS */
+};
+extern struct peak_line peak_lines[PEAK_LINES];
+extern __thread struct peak_line *peak_mine;
+extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
+void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
+/* A block of trace id was born (+) or died (-) (traces.c, with the weights
+ * it has): this thread's line of live sums per trace moves. */
+static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
+{
+    struct peak_line *l = peak_mine;
+    struct peak_cell *c;
+    if (base_unforked()) /* the cells may be the parent's file's pages */
+        return;
+    if (HS_LIKELY(l != NULL) &&
+        HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
+                                            memory_order_relaxed)) != NULL)) {
+        c += id & (PEAK_CHUNK - 1);
+        atomic_store_explicit(&c->count, atomic_load_explicit(&c->count, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+        atomic_store_explicit(&c->bytes, atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
+                              memory_order_relaxed);
+    } else if (!peak_idle) {
+        peak_move_slow(id, n, bytes);
+    }
+}
+void peak_thread_end(void);
+void peak_after_fork_child(void);
+extern _Atomic uint64_t peak_next; /* capture when the peak reaches it */
+void peak_capture(uint64_t peak_now);
+/* traces.c's slow paths, after a charge raised the peak: a capture when
+ * it passed the threshold.  Not on the hot path: only where the peak moved. */
+static inline void peak_check(uint64_t peak_now)
+{
+    if (HS_UNLIKELY(peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed)))
+        peak_capture(peak_now);
+}
+void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
+struct sbuf;
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
+int peak_put_temps(struct sbuf *b, uint32_t n);
+void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
+uint32_t peak_kept(struct trace_live *out, uint32_t n); /* the capture's; traces covered */
+struct peak_store { /* cells kept elsewhere than the arena (state.c) */
+    void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
+    void (*drop)(const void *c);                   /* ... not kept after all */
+};
+void peak_set_store(const struct peak_store *s);
+void peak_clear(void);                /* heapsnap_clear_traces */
+extern __thread struct peak_last {  /* this thread's last recorded block */
+    uintptr_t p;                    /* ~address: the leak check scans TLS, and
+                                       must not take this for a reference */
+    uint64_t size;
+    uint32_t trace;
+} peak_last;
+static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
+{
+    struct peak_last *l = &peak_last;
+    l->p = ~p;
+    l->size = size;
+    l->trace = id;
+}
+void peak_temp(void);
+/* TEMPS, in the free hook (and realloc's free of its old block): a
+ * compare and branch.  Heaptrack's rule: temporary only when the very next
+ * event after its allocation frees it, so any free ends the chance of the
+ * block before it (test temps_interleaved_are_not_temporary). */
+static inline void peak_freed(const void *p)
+{
+    if (HS_UNLIKELY(~(uintptr_t)p == peak_last.p))
+        peak_temp();
+    else
+        peak_last.p = 0;
+}
+
+/* ---- sample.c: HEAPSNAP_SAMPLE ---- */
+void sample_init(void);
+uint64_t sample_interval(void);       /* 0 = off */
+int sample_weighted(void);            /* sums are estimates (not LEAKS) */
+int sample_hit(int64_t *left, size_t n); /* countdown ran out: sampled? */
+extern int sample_estimates;          /* = sample_weighted(), for the hot path */
+void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes);
+/* What a recorded block of size bytes stands for: *count in 1/65536 units,
+ * *bytes in bytes.  Weight 1 unless estimates are on (inline: every charge
+ * and discharge asks). */
+static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
+{
+    if (HS_LIKELY(!sample_estimates)) {
+        *count = 1u << 16;
+        *bytes = size;
+        return;
+    }
+    sample_weigh_estimate(size, count, bytes);
+}
+
+/* ---- timeline.c: the heap over time ---- */
+void timeline_init(void);    /* start-up, and a new attach: empty */
+void timeline_tick(void);    /* life_tick: a point, when one is due */
+/* With the timeline lock held by the caller of timeline_lock. */
+unsigned timeline_copy(struct hsnap_point *dst, unsigned cap);
+void timeline_lock(void);
+int timeline_lock_bounded(unsigned tries);
+void timeline_unlock(void);
 
 #endif

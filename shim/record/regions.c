@@ -9,7 +9,7 @@
  * to BLOCKS: the leak check does not see them (they are roots, as any
  * mapping of the program: leak/roots.c).
  *
- * One lock (shim.h: 5b, after the table, before the arena, whose blocks it
+ * One lock (root.h: 5b, after the table, before the arena, whose blocks it
  * takes under it); the charges and discharges a change makes are handed to
  * traces.c after it is dropped.  The array and the twin map live in the
  * arena; mapping calls are system calls, rare next to malloc, so a binary
@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define REG_MIN 64u       /* the array's first capacity, in ranges */
 #define REG_TWINS_MIN 64u /* the twin map's first size, in slots */

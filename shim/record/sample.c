@@ -15,7 +15,7 @@
  */
 #include <time.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define SAMPLE_LN2 0.69314718055994530942
 
@@ -148,7 +148,7 @@ int sample_hit(int64_t *left, size_t n)
     return 1;
 }
 
-/* sample_weigh (shim.h) when estimates are on: what a sampled block of
+/* sample_weigh (record.h) when estimates are on: what a sampled block of
  * size bytes stands for, the inverse of its chance to be sampled. */
 void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes)
 {

@@ -22,7 +22,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "shim.h"
+#include "record.h"
 
 #define TBL_GROUP_BITS 4 /* stripes in a group: 16 */
 #define TBL_GROUPS 8u

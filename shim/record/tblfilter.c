@@ -10,10 +10,10 @@
  * array, without a lock.  One byte per bucket keeps the buckets at 64 KiB,
  * small enough to stay cached.
  */
-#include "shim.h"
+#include "record.h"
 
 /* Every group saturated until sampled mode turns the filter on: a free's
- * fast path asks nothing else (shim.h). */
+ * fast path asks nothing else (record.h). */
 _Atomic uint8_t tbl_filter_g[TBL_FILTER_GROUPS] = {[0 ... TBL_FILTER_GROUPS - 1] = 0xff};
 struct tbl_filter tbl_filter; /* the buckets: in .bss, as a .data array they were 64 KiB of RSS */
 

@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define TP_CHUNK_BITS 18 /* the radix's unit; a region is at least this big */
 #define TP_LEAF_BITS 15

@@ -2,11 +2,11 @@
  * timeline.c - the heap over time (TIMELINE): a bounded array of (t,
  * traced bytes) points, appended from the allocation slow path (life_tick)
  * at most every step, 10 ms at first; when it is full, every other point
- * is dropped and the step doubles.  Its lock is entry 7 of shim.h's order.
+ * is dropped and the step doubles.  Its lock is entry 7 of root.h's order.
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 #define TL_MAX 4096u
 #define TL_STEP_NS 10000000ull /* 10 ms */
@@ -19,7 +19,7 @@ static struct {
     struct hsnap_point p[TL_MAX];
 } tl; /* in .bss: as .data, 64 KiB of file pages counted in the peak RSS */
 
-void life_timeline_init(void)
+void timeline_init(void)
 {
     lock_take(&tl.lock);
     tl.n = 0;
@@ -35,9 +35,9 @@ static void tl_halve(void)
     tl.step *= 2;
 }
 
-void life_timeline_tick(void)
+void timeline_tick(void)
 {
-    uint64_t now = life_mono_ns();
+    uint64_t now = clock_mono_ns();
     if (now - atomic_load_explicit(&tl.last, memory_order_relaxed) < tl.step)
         return;
     if (!lock_try(&tl.lock))
@@ -47,14 +47,14 @@ void life_timeline_tick(void)
             tl_halve();
         uint64_t cur;
         trace_totals(&cur, NULL);
-        tl.p[tl.n++] = (struct hsnap_point){life_uptime_ns(now), cur};
+        tl.p[tl.n++] = (struct hsnap_point){clock_uptime_ns(now), cur};
         atomic_store(&tl.last, now);
     }
     lock_drop(&tl.lock);
 }
 
 /* Copies up to cap points; returns how many there are (cap 0: just count). */
-unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap)
+unsigned timeline_copy(struct hsnap_point *dst, unsigned cap)
 {
     unsigned n = tl.n < cap ? tl.n : cap;
     if (dst)
@@ -62,17 +62,17 @@ unsigned life_timeline_copy(struct hsnap_point *dst, unsigned cap)
     return cap ? n : tl.n;
 }
 
-void life_timeline_lock(void)
+void timeline_lock(void)
 {
     lock_take(&tl.lock);
 }
 
-int life_timeline_lock_bounded(unsigned tries)
+int timeline_lock_bounded(unsigned tries)
 {
     return lock_take_bounded(&tl.lock, tries);
 }
 
-void life_timeline_unlock(void)
+void timeline_unlock(void)
 {
     lock_drop(&tl.lock);
 }

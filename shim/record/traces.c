@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "record.h"
 
 /* Chunks of records are whole mappings (arena_map: zero, so only the pages
  * used are resident), not arena_alloc's blocks, which it zeroes: a small
@@ -136,7 +136,7 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
     uint32_t id = atomic_load(&traces.count);
     unsigned ci = id >> TRACE_CHUNK_BITS;
     if (ci >= TRACE_CHUNKS) {
-        life_degrade("too many distinct stacks");
+        degrade_now("too many distinct stacks");
         return NULL;
     }
     if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_map(TRACE_CHUNK * sizeof(struct trace))))

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 static uint64_t bsort_w[8 * 512];
 

@@ -20,7 +20,7 @@
  */
 #include <string.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 #define BSTREAM_AHEAD 8
 #define BSTREAM_HIGHS 64 /* upper halves the 4-byte form takes */

@@ -21,7 +21,8 @@
 #include <link.h>
 #include <string.h>
 
-#include "shim.h"
+#include "snapshot.h"
+#include "unwind.h"
 
 #define DLC_MAX 256 /* unloaded module records kept */
 
@@ -124,10 +125,10 @@ HS_EXPORT int dlclose(void *handle)
         dlc.real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     struct dlc_mod *list = NULL;
     if (dlc.real && !cred_secure())
-        life_iterate_phdr(dlc_before, &list);
+        loader_iterate_phdr(dlc_before, &list);
     int r = dlc.real ? dlc.real(handle) : -1;
     if (list)
-        life_iterate_phdr(dlc_after, list);
+        loader_iterate_phdr(dlc_after, list);
     if (r == 0)
         unwind_modules_changed(); /* rules cached for its code go now */
     uint32_t until = trace_count();

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "procmaps.h"
-#include "shim.h"
+#include "snapshot.h"
 
 struct mod_find {
     uintptr_t addr;
@@ -132,7 +132,7 @@ void mod_section(struct sbuf *b, struct sbuf *gone)
     struct mod_walk sm = {b, 0};
     sbuf_u32(b, 0);
     sbuf_u32(gone, 0);
-    life_iterate_phdr(mod_put, &sm);
+    loader_iterate_phdr(mod_put, &sm);
     uint32_t n = dlc_put_modules(b, gone); /* after the live ones: those win a lookup */
     sm.count += n;
     if (!b->err)

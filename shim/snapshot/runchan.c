@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 #define RCHAN_TRIES 50 /* a full socket: 50 waits of 1 ms, run reads as they come */
 

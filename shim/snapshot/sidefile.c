@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 void side_fail(struct side_file *f)
 {

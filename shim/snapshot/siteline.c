@@ -12,7 +12,7 @@
  * step doubles.  Walks are paid for (HEAPSNAP_SITELINE_COST): one is
  * skipped until the process used 100 walks' CPU time since the last, or
  * ten times that passed on the clock.  A snapshot adds a point of its own.
- *   Lock: sl.lock (after timeline in shim.h), held only to append or copy
+ *   Lock: sl.lock (after timeline in root.h), held only to append or copy
  * points; the walk holds none of ours.
  */
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 #define SL_FATAL_TRIES 2000u /* lock attempts on the fatal-signal path */
 
@@ -228,7 +228,7 @@ static int sl_affordable(uint64_t now, uint64_t pcpu)
 void sl_sample(void)
 {
     struct sl_point pt;
-    uint64_t start = life_mono_ns(), ops, cpu = 0;
+    uint64_t start = clock_mono_ns(), ops, cpu = 0;
     uint64_t step = sl.step ? sl.step : sl_step_ns();
     atomic_store(&sl.due, start + step);
     int same = sl_unchanged(&pt, &ops);
@@ -241,10 +241,10 @@ void sl_sample(void)
             return;
         }
         cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
-        sl.walked_at = life_mono_ns();
+        sl.walked_at = clock_mono_ns();
         sl.pcpu_at = sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     }
-    pt.p.t_ns = life_uptime_ns(start);
+    pt.p.t_ns = clock_uptime_ns(start);
     pt.p.rss = sl_rss();
     lock_take(&sl.lock);
     if (!same) { /* one slow walk (page faults, the first) does not count */
@@ -312,7 +312,7 @@ int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint3
     /* The time under the lock: a point the helper records while this
      * snapshot waits carries its own start time, which must not come
      * after ours (points are in time order). */
-    now.p.t_ns = life_uptime_ns(life_mono_ns());
+    now.p.t_ns = clock_uptime_ns(clock_mono_ns());
     struct hsnap_siteline_head h = {sl.n + 1, SL_SITES, sl.step ? sl.step : sl_step_ns(),
                                     sl.walk_ns, sl_step_ns()};
     if (sbuf_reserve(b, sizeof h + (size_t)h.count * (sizeof now.p + sizeof now.site)) == 0) {

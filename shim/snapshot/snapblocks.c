@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "leak.h" /* COLLECT_UNSTOPPED */
 #include "snapshot.h"
 
 #define SNAP_EXIT_INPLACE 16384u /* blocks: at exit, a check of so few runs in place */

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 #define DEST_STALL_MS 5000 /* a reader that takes nothing for this long is dropped */
 

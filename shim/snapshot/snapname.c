@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 /* All under the snapshot lock. */
 static mode_t name_mode_bits; /* HEAPSNAP_MODE | S_IFREG once read */
@@ -186,7 +186,7 @@ static void name_tmp(char *t, const char *path, unsigned try)
     while (base > 0 && path[base - 1] != '/')
         base--;
     if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
-        uint64_t x = (life_now_ns() ^ (uint64_t)getpid() << 40) * 0x9e3779b97f4a7c15ULL;
+        uint64_t x = (clock_now_ns() ^ (uint64_t)getpid() << 40) * 0x9e3779b97f4a7c15ULL;
         for (unsigned i = 0; i < sizeof r; i++)
             r[i] = (uint8_t)(x >> (8 * i + 16));
     }
@@ -216,7 +216,7 @@ static int name_taken(const char *path)
     if (st.st_dev == name_dev && st.st_ino == name_ino)
         return 0;
     uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
-    return mtime + NAME_MTIME_SLACK >= life_start_ns();
+    return mtime + NAME_MTIME_SLACK >= clock_start_ns();
 }
 
 /* Moves the written temporary t to path.  Where the name came from a

@@ -93,8 +93,8 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     struct hsnap_meta m = {0};
     m.pid = (uint32_t)getpid();
     m.ppid = (uint32_t)getppid();
-    m.time_ns = life_now_ns();
-    m.start_ns = life_start_ns();
+    m.time_ns = clock_now_ns();
+    m.start_ns = clock_start_ns();
     m.reason = reason;
     m.seq = seq;
     m.depth = (uint32_t)opt_int(OPT_DEPTH);
@@ -109,8 +109,8 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     m.total_frees += snap_run.left.blocks;
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;
-    m.flags = (life_degraded() ? HSNAP_META_DEGRADED : 0) |
-              (life_is_late() ? HSNAP_META_ATTACHED : 0) |
+    m.flags = (degrade_is_on() ? HSNAP_META_DEGRADED : 0) |
+              (clock_is_late() ? HSNAP_META_ATTACHED : 0) |
               flags;
     m.file_maps = reg_file_maps();
     sbuf_put(b, &m, sizeof m);
@@ -222,15 +222,15 @@ static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal
 
 static int snap_timeline(struct sbuf *b, int fatal)
 {
-    if (fatal ? !life_timeline_lock_bounded(SNAP_FATAL_TRIES) : (life_timeline_lock(), 0))
+    if (fatal ? !timeline_lock_bounded(SNAP_FATAL_TRIES) : (timeline_lock(), 0))
         return -1;
-    unsigned n = life_timeline_copy(NULL, 0);
+    unsigned n = timeline_copy(NULL, 0);
     if (sbuf_reserve(b, 4 + (size_t)n * sizeof(struct hsnap_point)) == 0) {
         sbuf_u32(b, n);
-        life_timeline_copy((struct hsnap_point *)(b->p + 4), n);
+        timeline_copy((struct hsnap_point *)(b->p + 4), n);
         b->len += (size_t)n * sizeof(struct hsnap_point);
     }
-    life_timeline_unlock();
+    timeline_unlock();
     return b->err ? -1 : 0;
 }
 
@@ -403,7 +403,7 @@ static void snap_pytypes(struct sbuf *b)
 }
 
 /* Writes one snapshot to path, with the leak check when leaks is set; 0
- * or -1 (warned once).  Call with the snapshot lock held and hook_guard
+ * or -1 (warned once).  Call with the snapshot lock held and guard_on
  * set. */
 static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int leaks,
                       unsigned flags)
@@ -505,7 +505,7 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
         return -1;
     if (!snap_host || !snap_host->own_process())
         return -1; /* its tables may be half changed by threads it does not have */
-    if (!hook_guard && !fatal)
+    if (!guard_on && !fatal)
         pend_settle(); /* this thread's held frees came before the snapshot */
     unsigned why;
     int leaks = snap_host->leak_wanted(reason, fatal, &why);

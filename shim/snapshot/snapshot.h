@@ -1,14 +1,163 @@
 /*
- * snapshot.h - what snapshot.c (the writer) and leakcheck.c (the leak
- * check's runs) share, included by those two only: the slots of the
- * sections, the live sums per trace, the snapshot lock as a run takes it,
- * and what the last run left for the other file.  All of it is guarded by
- * the snapshot lock: one snapshot or check at a time.
+ * snapshot.h - the door of shim/snapshot, the writer: a snapshot taken,
+ * named and put where it goes (snapshot.c, snapname.c, snapdest.c), its
+ * sections (the side file, zstd frames, blocks in address order, modules,
+ * the site line) and the in-process dump; and what snapshot.c shares with
+ * the root's leak check runs (leakcheck.c): the slots of the sections, the
+ * live sums per trace, the snapshot lock as a run takes it, what the last
+ * run left.  Below it: base/, record/, unwind/, python/.  What it needs
+ * from above is handed down once (snap_set_host).  Prefixes: snap_,
+ * name_, dest_, side_, zsec_, bsort_, bstream_, mod_, dlc_, sl_
+ * (siteline.c), dump_, rchan_ (runchan.c).  Locks (order in root.h): snap
+ * (1), siteline (8).
  */
 #ifndef HEAPSNAP_SNAPSHOT_H
 #define HEAPSNAP_SNAPSHOT_H
 
-#include "shim.h"
+#include <sys/types.h>
+
+#include "base.h"
+#include "hsnap_format.h"
+#include "record.h"
+
+/* ---- dlclose.c: modules that were unloaded ---- */
+/* Appends the records of unloaded modules to MODULES, newest first; how many. */
+struct sbuf;
+uint32_t dlc_put_modules(struct sbuf *b, struct sbuf *eras);
+
+/* ---- sidefile.c: the side file beside a snapshot ---- */
+/* BLOCKS (and, from the leak check's fork, LEAKS and RETAINERS) are made
+ * in a side file, an unnamed scratch file beside the snapshot
+ * (name_open_side), as they come: never held whole in memory.  A section
+ * there is framed by side_sec_begin/end (its header rewritten with the
+ * length and checksum once they are known) or written whole; the side
+ * file holds framed sections back to back from offset 0.  The snapshot
+ * itself is written at the end, its sections in the format's order, the
+ * side file's copied in by the kernel (copy_file_range). */
+struct side_file {
+    int fd;       /* -1: none (no file, or no BLOCKS) */
+    int err;      /* errno of the first failure */
+    int level;    /* zstd level of its sections (HEAPSNAP_COMPRESS); 0: raw */
+    int z;        /* the open section is compressed */
+    off_t at;     /* the open section's header */
+    uint64_t len; /* its payload so far, as stored */
+    uint64_t raw; /* ... and uncompressed (side_out's bytes) */
+    uint64_t hint; /* side_sec_begin without a size: about how many (0: unknown) */
+    uint32_t crc; /* the stored payload's crc32 */
+};
+#define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
+
+/* The side file's sections: [at, at + len) framed, by type. */
+struct side_index {
+    off_t at[HSNAP_SEC_RETAINERS + 1];
+    uint64_t len[HSNAP_SEC_RETAINERS + 1];
+};
+
+void side_fail(struct side_file *f);
+void side_out(struct side_file *f, const void *p, size_t n);
+void side_sec_begin(struct side_file *f, size_t room, uint64_t size);
+void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
+void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
+int side_index(int fd, struct side_index *sd);
+int side_copy(int fd, int side, off_t at, uint64_t len);
+
+/* ---- zsec.c: a section's payload compressed (zstd) ---- */
+#define ZSEC_UNKNOWN UINT64_MAX /* zsec_begin: the size is not known in advance */
+int zsec_level(void);                   /* HEAPSNAP_COMPRESS: 0 = raw */
+int zsec_begin(int level, uint64_t size, uint64_t hint); /* a new frame: 0, or -1 (raw) */
+int zsec_feed(const void *p, size_t n, int end, int (*sink)(void *, const void *, size_t),
+              void *arg);
+void zsec_release(void);                /* the context back to the kernel */
+
+/* ---- blocksort.c ---- */
+void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
+void bsort_addrs(uint64_t *a, uint64_t n);            /* the same, bare addresses */
+void bsort_u32(uint32_t *a, uint64_t n);              /* ... and their lower halves */
+
+/* ---- blockstream.c: BLOCKS in address order, 4 bytes a live block ---- */
+typedef void (*bstream_fn)(const struct hsnap_block *b, void *arg);
+/* Every live block (as pend_foreach sees them: left gets the held ones) to
+ * fn, by address; 0, or -1 out of memory (fn saw none).  Not for the
+ * fatal path: the lookups take the stripes' locks. */
+int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left);
+
+/* ---- snapname.c: where a snapshot goes ---- */
+#define NAME_MAX_PATH 4096
+size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
+void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
+int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
+unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
+void name_manifest(const char *path, int err); /* run told: written (0) or failed */
+/* shim/attach: told of each snapshot too (its absolute path), when set */
+extern void (*name_notify)(const char *path, int err);
+int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
+int name_has_pid(void);                       /* the name chosen last came from a %p pattern */
+int name_open_side(const char *path);         /* an unnamed scratch file beside path; fd or -1 */
+void name_after_fork_child(void);
+
+/* ---- snapdest.c: a name that is not a file to replace ---- */
+enum { DEST_RENAME, DEST_STREAM, DEST_STREAM_LINK };
+/* What path leads to: DEST_RENAME (nothing, a regular file, a directory:
+ * a temporary renamed over it), DEST_STREAM (a device, FIFO or socket
+ * owned by this user or root: written in place), DEST_STREAM_LINK (a
+ * symlink, of such an owner, to one), or -1 with *why (why may be NULL):
+ * a symlink to anything else, or another user's node. */
+int dest_kind(const char *path, const char **why);
+/* A scratch file for a snapshot that goes to a stream: unnamed in /tmp,
+ * else in memory (memfd).  The fd, or -1 with errno. */
+int dest_scratch(void);
+/* src, from its start, written into path's node (kind from dest_kind);
+ * never blocks for long, raises no SIGPIPE.  0, or -1 with errno and, when
+ * errno alone would not say it, *why. */
+int dest_write(const char *path, int kind, int src, const char **why);
+
+/* ---- modules.c ---- */
+struct dl_phdr_info;
+void mod_span(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi, const char **id,
+              size_t *id_len);            /* *hi 0: no PT_LOAD */
+void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
+
+/* ---- snapshot.c ---- */
+/* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
+ * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
+int snap_take(unsigned reason, const char *path, int fatal);
+uint32_t snap_epoch(void);
+uint32_t snap_epoch_advance(void); /* the new epoch */
+/* snapshot/dump.c: heapsnap_dump and heapsnap_dump_free (heapsnap.h). */
+struct heapsnap_dump;
+struct heapsnap_dump *dump_take(int what, unsigned since, const void *block, unsigned code_from);
+void dump_free(struct heapsnap_dump *d);
+void snap_lock(void);
+void snap_unlock(void);
+void snap_after_fork_child(void);
+
+/* ---- runchan.c: the socket of `heapsnap run` ---- */
+int rchan_tell(const char *path, int err); /* 0: run was told */
+int rchan_tell_state(const char *path);    /* ... of this process's state file */
+int rchan_fd_number(void);                 /* the channel's descriptor, or -1 */
+
+/* ---- siteline.c: memory over time, per site (SITELINE) ---- */
+#define SL_SITES 8u  /* the largest traces kept at each point */
+#define SL_MAX 512u  /* points kept (then halved) */
+struct sl_point {
+    struct hsnap_siteline_point p;
+    struct hsnap_siteline_site site[SL_SITES];
+    uint64_t mapped; /* of p.heap, the mmap kind's bytes (MAPLINE) */
+};
+uint64_t sl_step_ns(void);  /* HEAPSNAP_SITELINE; 0 = off */
+uint64_t sl_due(void);      /* monotonic time of the next point; 0 = off */
+void sl_sample(void);       /* the helper thread takes a point */
+struct sbuf;
+int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint32_t nlive,
+           uint32_t ntraces, int fatal); /* SITELINE and MAPLINE (empty when off); 0 or -1 */
+void sl_reset(void);        /* a new attach: no point kept */
+void sl_lock(void);         /* fork */
+void sl_unlock(void);
+/* For the unit test: */
+unsigned sl_halve(struct sl_point *pt, unsigned n);
+void sl_record(const struct sl_point *p);
+uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline_site *top,
+                unsigned k);
 
 #define SNAP_FATAL_TRIES 2000 /* lock attempts on the fatal path: never hang */
 
@@ -72,20 +221,5 @@ struct snap_host {
 };
 void snap_set_host(const struct snap_host *host);
 extern const struct snap_host *snap_host; /* snapshot.c's, for snapblocks.c */
-
-/* ---- leakcheck.c ---- */
-/* Whether this snapshot runs the check; *why: why the exit's does not
- * (HSNAP_META_LSAN_*, for META).  Not under a lock. */
-int lchk_wanted(unsigned reason, int fatal, unsigned *why);
-/* The check on a fork of the process: 0 (BLOCKS, LEAKS and RETAINERS are
- * in the file, *lv and *count filled), -1 (it failed, warned: the file is
- * as it was), or COLLECT_NOFORK. */
-int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count);
-/* The check in place, or the sorted copy alone when *leaks is 0 or the
- * check could not run (then *leaks is cleared): BLOCKS into the file,
- * LEAKS and RETAINERS into their sbufs in sec.  0 or -1, or
- * COLLECT_UNSTOPPED (a thread could not be stopped: nothing written). */
-int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
-                 struct snap_live *lv, uint64_t *count);
 
 #endif

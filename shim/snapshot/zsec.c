@@ -16,7 +16,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "shim.h"
+#include "snapshot.h"
 
 #define ZSEC_LOG 17   /* windowLog, and the hash and chain logs' bound */
 #define ZSEC_HDR 16u  /* zsec_alloc's size header, keeps 16-byte alignment */

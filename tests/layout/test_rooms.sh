@@ -3,10 +3,14 @@
 # (SHIM_ROOMS, CLI_ROOMS), and every folder of shim/ and report/ that holds
 # a source must be one of them, so that no file escapes the check; the
 # folders of tests/ that hold tests are rooms too, or shared places.
-# scripts/callgraph.py reads the call graph from the built objects (nm's
-# undefined against defined symbols), so it sees what the linker sees, and
-# fails on a cycle of files across rooms and on a cycle of rooms.  And the
-# script itself must see each kind when there is one.
+# scripts/callgraph.py reads the references from the built objects (nm's
+# undefined, weak ones too, against defined functions and data, thread-locals
+# too), so it sees what the linker sees, and fails on a cycle of files across
+# rooms and on a cycle of rooms.  An #include of another room's header is an
+# edge too (the shared contracts below aside): a file includes only the doors
+# of its own room and of the rooms below.  And the script itself must see
+# each kind of cycle and each kind of reference when there is one.
+contracts=--shared=hsnap_format.h,hsnap_pyline.h,hsnap_state.h,options_table.h,heapsnap.h
 shim_rooms=$(make -s --no-print-directory print-SHIM_ROOMS)
 cli_rooms=$(make -s --no-print-directory print-CLI_ROOMS)
 unlisted=""
@@ -27,11 +31,11 @@ if [ -z "$strays" ]; then t_pass rooms_every_test_folder_is_a_room
 else t_fail rooms_every_test_folder_is_a_room "neither a room nor a shared place ($shared):$strays"; fi
 
 # shellcheck disable=SC2086
-if out=$(scripts/callgraph.py "$BUILD/obj" $shim_rooms 2>&1); then
+if out=$(scripts/callgraph.py "$contracts" "$BUILD/obj" $shim_rooms 2>&1); then
   t_pass callgraph_no_cycle_between_shim_rooms
 else t_fail callgraph_no_cycle_between_shim_rooms "$(echo "$out" | grep -A3 CYCLE | head -c 400 | tr '\n' ' ')"; fi
 # shellcheck disable=SC2086
-if out=$(scripts/callgraph.py "$BUILD/obj" $cli_rooms 2>&1); then
+if out=$(scripts/callgraph.py "$contracts" "$BUILD/obj" $cli_rooms 2>&1); then
   t_pass callgraph_no_cycle_between_report_rooms
 else t_fail callgraph_no_cycle_between_report_rooms "$(echo "$out" | grep -A3 CYCLE | head -c 400 | tr '\n' ' ')"; fi
 
@@ -66,3 +70,83 @@ cc -c "$T/q/lo/c.c" -o "$T/qobj/lo/c.o"
 if out=$(cd "$T/q" && "$script" "$T/qobj" lo hi 2>&1) && echo "$out" | grep -q '^room order, lowest first: lo/ <- hi/'; then
   t_pass callgraph_orders_rooms_that_call_one_way
 else t_fail callgraph_orders_rooms_that_call_one_way "$(echo "$out" | tr '\n' ' ' | head -c 300)"; fi
+
+# Each kind of reference counts, not calls alone: lo reaching back up to hi
+# through a thread-local, a data symbol (written, or read-only) or a weak
+# hook makes the same room cycle as a call would.
+plant_lo() { # NAME SOURCE: lo/c.c is SOURCE; the rooms must then fail
+  printf '%b' "$2" >"$T/q/lo/c.c"
+  cc -c "$T/q/lo/c.c" -o "$T/qobj/lo/c.o" || { t_fail "$1" "planted source does not build"; return; }
+  if out=$(cd "$T/q" && "$script" "$T/qobj" lo hi 2>&1); then
+    t_fail "$1" "exit 0: $(echo "$out" | tr '\n' ' ' | head -c 300)"
+  elif echo "$out" | grep -q '^ROOM CYCLE: hi, lo call each other'; then t_pass "$1"
+  else t_fail "$1" "$(echo "$out" | tr '\n' ' ' | head -c 300)"; fi
+}
+printf 'int lo_b(void);\nint hi_a(void) { return lo_b(); }\n' >"$T/q/hi/a.c"
+printf '__thread int hi_tls;\nint hi_data = 4;\nint hi_bss;\nconst int hi_ro[2] = {1, 2};\nint hi_hook(void) { return 5; }\n' >"$T/q/hi/d.c"
+for f in hi/a hi/d; do cc -c "$T/q/$f.c" -o "$T/qobj/$f.o"; done
+plant_lo callgraph_sees_an_upward_thread_local \
+  'extern __thread int hi_tls;\nint lo_c(void) { return hi_tls; }\n'
+plant_lo callgraph_sees_an_upward_data_symbol \
+  'extern int hi_data, hi_bss;\nint lo_c(void) { return hi_data + hi_bss; }\n'
+plant_lo callgraph_sees_an_upward_read_only_table \
+  'extern const int hi_ro[2];\nint lo_c(void) { return hi_ro[1]; }\n'
+plant_lo callgraph_sees_an_upward_weak_hook \
+  'int hi_hook(void) __attribute__((weak));\nint lo_c(void) { return hi_hook ? hi_hook() : 0; }\n'
+# ... and, with --shared, an include of the room above's header, though no
+# symbol of it is used (a macro, a type); a shared contract is no edge.
+printf '#define HI_LIMIT 4\n' >"$T/q/hi/hi.h"
+printf '#define LO_SHARED 1\n' >"$T/q/hi/contract.h"
+printf '#include "hi.h"\nint lo_c(void) { return HI_LIMIT; }\n' >"$T/q/lo/c.c"
+cc -I"$T/q/hi" -c "$T/q/lo/c.c" -o "$T/qobj/lo/c.o"
+if out=$(cd "$T/q" && "$script" --shared=contract.h "$T/qobj" lo hi 2>&1); then
+  t_fail callgraph_sees_an_upward_include "exit 0: $(echo "$out" | tr '\n' ' ' | head -c 300)"
+elif echo "$out" | grep -q '^ROOM CYCLE: hi, lo call each other' &&
+     echo "$out" | grep -q 'lo/ -> hi/: c.c includes hi/hi.h'; then t_pass callgraph_sees_an_upward_include
+else t_fail callgraph_sees_an_upward_include "$(echo "$out" | tr '\n' ' ' | head -c 300)"; fi
+printf '#include "contract.h"\nint lo_c(void) { return LO_SHARED; }\n' >"$T/q/lo/c.c"
+cc -I"$T/q/hi" -c "$T/q/lo/c.c" -o "$T/qobj/lo/c.o"
+if out=$(cd "$T/q" && "$script" --shared=contract.h "$T/qobj" lo hi 2>&1); then
+  t_pass callgraph_lets_any_room_include_a_shared_contract
+else t_fail callgraph_lets_any_room_include_a_shared_contract "$(echo "$out" | tr '\n' ' ' | head -c 300)"; fi
+
+# The same on the real shim: its rooms' objects pass as built, and one
+# planted object in base/ that reaches up to the root's thread-local
+# (hook_countdown), to record's data (sample_estimates) or to a root
+# function through a weak reference (hook_is_active) fails the check.
+objdir=$(cd "$BUILD/obj" && pwd)
+mkdir -p "$T/plant" "$T/plantobj"
+for d in $shim_rooms; do
+  mkdir -p "$T/plant/$d" "$T/plantobj/$d"
+  for f in "$d"/*.c; do
+    : >"$T/plant/$f"
+    ln -sf "$objdir/${f%.c}.o" "$T/plantobj/${f%.c}.o"
+  done
+  for f in "$d"/*.h; do : >"$T/plant/$f"; done
+done
+# shellcheck disable=SC2086
+if out=$(cd "$T/plant" && "$script" "$contracts" "$T/plantobj" $shim_rooms 2>&1); then
+  t_pass callgraph_shim_rooms_pass_unplanted
+else t_fail callgraph_shim_rooms_pass_unplanted "$(echo "$out" | grep -A3 CYCLE | head -c 400 | tr '\n' ' ')"; fi
+plant_shim() { # NAME SOURCE
+  printf '%b' "$2" >"$T/plant/shim/base/planted.c"
+  cc -I"$T/plant/shim" -c "$T/plant/shim/base/planted.c" -o "$T/plantobj/shim/base/planted.o" ||
+    { t_fail "$1" "planted source does not build"; return; }
+  # shellcheck disable=SC2086
+  if out=$(cd "$T/plant" && "$script" "$contracts" "$T/plantobj" $shim_rooms 2>&1); then
+    t_fail "$1" "exit 0 with shim/base/planted.o"
+  elif echo "$out" | grep -q '^ROOM CYCLE: .*shim/base'; then t_pass "$1"
+  else t_fail "$1" "$(echo "$out" | tr '\n' ' ' | head -c 300)"; fi
+  rm -f "$T/plant/shim/base/planted.c" "$T/plantobj/shim/base/planted.o"
+}
+plant_shim callgraph_fails_on_a_planted_upward_thread_local_in_the_shim \
+  '#include <stdint.h>\nextern __thread int64_t hook_countdown;\nint64_t planted(void) { return hook_countdown; }\n'
+plant_shim callgraph_fails_on_a_planted_upward_data_symbol_in_the_shim \
+  'extern int sample_estimates;\nint planted(void) { return sample_estimates; }\n'
+plant_shim callgraph_fails_on_a_planted_upward_weak_hook_in_the_shim \
+  'int hook_is_active(void) __attribute__((weak));\nint planted(void) { return hook_is_active ? hook_is_active() : 0; }\n'
+# base/ including the root's door (shim.h's old way) fails too; the plant's
+# object is empty, its source only includes (cc does not read it: the
+# planted headers are empty copies).
+plant_shim callgraph_fails_on_a_planted_upward_include_in_the_shim \
+  '#include "root.h"\nint planted(void) { return 0; }\n'

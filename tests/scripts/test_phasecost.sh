@@ -63,7 +63,7 @@ import phasecost
 print(" ".join(phasecost.phase(f) for f in (
     "/s/shim/unwind/cfi.c", "/s/shim/record/table.c", "/usr/lib/gcc/x/12/include/emmintrin.h",
     "/s/shim/record/traces.c", "/s/shim/record/peak.c", "/s/shim/record/pending.c",
-    "/s/shim/base/deferred.c", "/s/shim/base/scrub.c", "/s/shim/hooks.c", "/s/shim/shim.h",
+    "/s/shim/base/deferred.c", "/s/shim/base/scrub.c", "/s/shim/hooks.c", "/s/shim/root.h",
     "/s/shim/python/stack.c", "/s/shim/snapshot/siteline.c", "/s/shim/base/arena.c", None)))
 EOF2
 )

@@ -1,4 +1,4 @@
-// link: shim/base/arena.c
+// link: shim/base/arena.c shim/base/lock.c
 /*
  * test_arena.c - the shim's own memory: blocks are zeroed, distinct and
  * reused after free; big requests are mappings of their own and the mapped
@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 #include "procmaps.h"
-#include "shim.h"
+#include "base.h"
 #include "unit.h"
 
 static int degraded;
-void life_degrade(const char *why) { degraded = 1; }
+void degrade_now(const char *why) { degraded = 1; }
 void opt_warn(const char *a, const char *b, const char *c) {}
 
 TEST_BEGIN(arena_blocks_are_zeroed_and_distinct)

@@ -1,4 +1,4 @@
-// link: shim/base/arena.c shim/base/sbuf.c
+// link: shim/base/arena.c shim/base/sbuf.c shim/base/lock.c
 /*
  * test_sbuf.c - the writer's growable buffers: what is appended stays, in
  * order, through every growth, and a buffer that grows is never resident
@@ -10,10 +10,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "shim.h"
+#include "base.h"
 #include "unit.h"
 
-void life_degrade(const char *why) { (void)why; }
+void degrade_now(const char *why) { (void)why; }
 void opt_warn(const char *a, const char *b, const char *c) { (void)a, (void)b, (void)c; }
 
 /* The resident set's high-water mark in KiB (clear_refs' "5" resets it to

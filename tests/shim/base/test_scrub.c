@@ -10,7 +10,7 @@
  */
 #include <stdint.h>
 
-#include "shim.h"
+#include "base.h"
 #include "unit.h"
 
 #define NOINLINE __attribute__((noinline))

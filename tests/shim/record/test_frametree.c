@@ -1,4 +1,4 @@
-// link: shim/record/traces.c shim/record/frametree.c shim/base/arena.c
+// link: shim/record/traces.c shim/record/frametree.c shim/base/arena.c shim/base/lock.c
 /*
  * test_frametree.c - traces.c's interning of stacks as a tree of frames:
  * stacks that share their outer frames get distinct ids, dense and in
@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
 /* What traces.c calls outside interning; the tests charge nothing. */
-void life_degrade(const char *why) { printf("degrade: %s\n", why); }
+void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 __thread struct peak_line *peak_mine;
 __thread int peak_idle = 1;
 const volatile int *base_fork_mark;

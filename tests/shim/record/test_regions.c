@@ -1,4 +1,4 @@
-// link: shim/record/regions.c
+// link: shim/record/regions.c shim/base/lock.c
 /*
  * test_regions.c - the mapped ranges' tracker (shim/record/regions.c) without a
  * process around it: a range cut at its front, its back and its middle (two
@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
 #define MiB ((uintptr_t)1 << 20)

@@ -1,4 +1,4 @@
-// link: shim/record/table.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c
+// link: shim/record/table.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c shim/base/lock.c
 /*
  * test_table.c - the live-block table: insert/find/remove of many pointers,
  * growth, deletion correctness under probing (checked against a reference
@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
 /* The arena's out-of-memory path calls these; the tests never run out. */
-void life_degrade(const char *why) { printf("degrade: %s\n", why); }
+void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 void opt_warn(const char *a, const char *b, const char *c) {}
 
 #define N 200000u

@@ -1,4 +1,4 @@
-// link: shim/record/table.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c
+// link: shim/record/table.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c shim/base/lock.c
 /*
  * test_tblpool.c - the table's store for a pool allocator's regions, on
  * regions laid out as pymalloc's arenas (pages with headers naming their
@@ -16,10 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "record.h"
 #include "unit.h"
 
-void life_degrade(const char *why) { printf("degrade: %s\n", why); }
+void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 void opt_warn(const char *a, const char *b, const char *c) {}
 
 /* pymalloc's, as domain.c registers it */

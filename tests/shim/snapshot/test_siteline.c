@@ -1,4 +1,4 @@
-// link: shim/snapshot/siteline.c
+// link: shim/snapshot/siteline.c shim/base/lock.c
 /*
  * test_siteline.c - the per-site timeline's bookkeeping (sl_record, sl_halve),
  * without a process around it: the top-N choice, the halving that keeps
@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "shim.h"
+#include "snapshot.h"
 #include "unit.h"
 
 /* ---- what siteline.c needs of the rest of the shim ---- */
@@ -30,8 +30,8 @@ unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left) { return 0; }
 void *arena_map(size_t n) { return calloc(1, n); }
 void arena_unmap(void *p, size_t n) { free(p); }
-uint64_t life_mono_ns(void) { return 0; }
-uint64_t life_uptime_ns(uint64_t mono) { return mono; }
+uint64_t clock_mono_ns(void) { return 0; }
+uint64_t clock_uptime_ns(uint64_t mono) { return mono; }
 int sbuf_reserve(struct sbuf *b, size_t n)
 {
     if (b->len + n > b->cap) {

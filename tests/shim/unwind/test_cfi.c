@@ -1,4 +1,4 @@
-// link: shim/unwind/cfi.c shim/unwind/check.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/base/arena.c
+// link: shim/unwind/cfi.c shim/unwind/check.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/unwind.c shim/base/arena.c shim/base/lock.c
 /*
  * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
  * First on synthetic CIE/FDE instruction bytes (each supported opcode,
@@ -16,12 +16,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "shim.h"
+#include "base.h"
 #include "unit.h"
 #include "unwind/inner.h"
 
 /* The arena's out-of-memory path calls these; the tests never run out. */
-void life_degrade(const char *why) { printf("degrade: %s\n", why); }
+void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 void opt_warn(const char *a, const char *b, const char *c) {}
 /* The unwinders' host: the arena, and no fork guard (nothing forks here). */
 static int test_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 
 /* The section header at index i, or NULL when it lies outside the file. */
 static const Elf64_Shdr *elfsym_shdr(const char *m, size_t len, const Elf64_Ehdr *eh, unsigned i)
@@ -194,7 +194,7 @@ void elfsym_find(const char *const *names, void **out, unsigned n)
     struct elfsym_dyn d = {names, out, n, n};
     for (unsigned i = 0; i < n; i++)
         out[i] = NULL;
-    life_iterate_phdr(elfsym_dyn_cb, &d);
+    loader_iterate_phdr(elfsym_dyn_cb, &d);
     if (!d.left)
         return;
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -207,7 +207,7 @@ void elfsym_find(const char *const *names, void **out, unsigned n)
     if (m == MAP_FAILED)
         return;
     struct elfsym_exe x = {0, 0, 0};
-    life_iterate_phdr(elfsym_exe_cb, &x);
+    loader_iterate_phdr(elfsym_exe_cb, &x);
     for (unsigned i = 0; i < n; i++) {
         if (out[i])
             continue;

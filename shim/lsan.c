@@ -19,7 +19,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "shim.h"
+#include "root.h"
 
 #define LSAN_SUPP_MAX (64u * 1024u) /* bytes of __lsan_default_suppressions kept */
 
@@ -197,16 +197,16 @@ __attribute__((constructor(102))) static void lsan_init(void)
     if (cred_secure())
         return;
     int saved = guard_enter(), other = 0;
-    life_loader_enter();
+    loader_enter();
     void *first = dlsym(RTLD_DEFAULT, "__lsan_do_leak_check"); /* ours at least */
-    life_loader_leave();
+    loader_leave();
     Dl_info a, b;
-    if (first && life_is_late()) /* its unwinder is not started: which library holds it */
+    if (first && clock_is_late()) /* its unwinder is not started: which library holds it */
         other = dladdr(first, &a) && dladdr((void *)lsan_init, &b) && a.dli_fbase != b.dli_fbase;
     else if (first && !unwind_in_shim((uintptr_t)first))
         other = 1;
     if (!other)
-        life_iterate_phdr(lsan_runtime_cb, &other);
+        loader_iterate_phdr(lsan_runtime_cb, &other);
     if (other)
         opt_warn("the program carries LeakSanitizer's own runtime (built with -fsanitize=leak "
                  "or =address): two allocator interposers and two leak checks on one heap, "

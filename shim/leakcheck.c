@@ -1,6 +1,8 @@
 /*
  * leakcheck.c - the leak check as the recorder runs it (the check itself
- * is the leak room's, behind leak/leak.h): whether a snapshot wants one,
+ * is the leak room's, behind leak.h; this glue composes it with the
+ * record tables and the snapshot writer, so it lives in the root, above
+ * all three, and leak/ stays pure): whether a snapshot wants one,
  * the sorted copy of the live blocks it scans (the fatal path writes the
  * same copy as BLOCKS), and the check in place or on a fork of the
  * process (leak/fork.c), whose child classifies the blocks, writes BLOCKS,
@@ -18,7 +20,7 @@
 #include "base/sysmap.h"
 #include <unistd.h>
 
-#include "shim.h"
+#include "root.h"
 #include "python/python.h"
 #include "snapshot.h"
 
@@ -90,7 +92,7 @@ int lchk_wanted(unsigned reason, int fatal, unsigned *why)
     if (reason == HSNAP_REASON_COLLECT || reason == HSNAP_REASON_LSAN)
         return 1;
     int wanted = opt_int(OPT_LEAKS) && reason != HSNAP_REASON_FATAL &&
-                 (!life_is_late() || reason == HSNAP_REASON_DETACH || reason == HSNAP_REASON_EXIT);
+                 (!clock_is_late() || reason == HSNAP_REASON_DETACH || reason == HSNAP_REASON_EXIT);
     if (reason == HSNAP_REASON_EXIT)
         *why = lsan_exit_check(wanted);
     return wanted && !*why;

@@ -1,0 +1,256 @@
+/*
+ * root.h - the door of the shim's root room (shim/), the composition
+ * root: the hooks (hooks.c, hookstack.c, realsym.c, maphooks.c, domain.c),
+ * the process's life (life.c, orphan.c, threads.c, signals.c, exec.c,
+ * creds.c, pause.c, pyexit.c, state.c, statelife.c), the API (api.c), and
+ * the leak check's runs (leakcheck.c, lsan.c, elfsym.c), which compose the
+ * leak room with the tables and the writer.  It stands on every other
+ * room's door, included here; only shim/attach stands on it.  Prefixes:
+ * hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_ (domain.c), life_
+ * (life.c alone), orph_, sig_, pause_, pyexit_, state_ (state.c,
+ * statelife.c), lchk_ (leakcheck.c), lsan_ and __lsan_*, elfsym_,
+ * heapsnap_* (api.c); besides the libc names interposed (threads.c,
+ * exec.c, creds.c, ...).  The lock order below is every room's.
+ */
+#ifndef HEAPSNAP_ROOT_H
+#define HEAPSNAP_ROOT_H
+
+/*
+ * Lock order.  Every lock the shim takes, in the one order in which they
+ * may be nested (fork's prepare handler takes them all in this order, and
+ * nobody takes two of them in another):
+ *
+ *   1. snap         snapshot.c: one snapshot or leak check (leakcheck.c)
+ *                   at a time (and the API's root/ignore lists)
+ *   2. loader gate  base/loader.c: loader_enter/leave around every call that
+ *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
+ *                   dlsym); fork closes it and waits for those inside
+ *   2a. pycode      python/code.c: the Python code table, and native.c's
+ *                   numbered native stacks (a hook takes it after the
+ *                   unwind, when its thread's caches miss; the writer after
+ *                   TRACES)
+ *   3. traces       traces.c: the intern table, and frametree.c's new nodes
+ *   3b. peak        peak.c: the peak's capture (tried from a hook, never
+ *                   waited for there; no other lock is taken under it)
+ *   4. pending      pending.c: pend_claim (a thread claiming a queue, and
+ *                   fork), then every claimed queue's held frees (fork only)
+ *   5. table        tblpool.c's registry, then its regions (a pool's blocks;
+ *                   a region hands stale ones to the hash), then table.c's
+ *                   stripes, in ascending order
+ *   5b. regions     record/regions.c: the program's mapped ranges (taken alone
+ *                   by a mapping hook, the snapshot and the site line)
+ *   6. arena        arena.c
+ *   7. timeline     record/timeline.c
+ *   8. siteline     siteline.c: the per-site points (taken alone, or
+ *                   after snap by the writer)
+ *   9. threads      leak/stop.c: the registry (the leak check, after the
+ *                   arena; fork's child resets it)
+ *  10. arena maps   arena.c: a mapping's system call and its listing as one
+ *                   step (arena_maps_hold: fork, the leak check's stop and
+ *                   its read of /proc/self/maps)
+ *
+ * A hook holds no lock while it unwinds (the loader lock: a thread inside
+ * dlopen may be waiting for malloc).  A snapshot holds only snap while it
+ * walks the modules.  The fatal-signal path tries every lock a bounded
+ * number of times and gives up rather than wait.
+ */
+
+#include <limits.h>
+
+#include "base.h"
+#include "hsnap_format.h"
+#include "leak.h"
+#include "python.h"
+#include "record.h"
+#include "snapshot.h"
+#include "unwind.h"
+
+/* ---- hooks.c ---- */
+void hook_init(void);           /* resolve the real functions (idempotent) */
+void *hook_real_sym(const char *name); /* realsym.c: the next definition of name, past the shim */
+extern uintptr_t hook_loader_lo, hook_loader_hi; /* attach build: the loader's text */
+void hook_set_active(int on);   /* start / stop recording */
+int hook_is_active(void);
+struct unwind_origin;
+void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
+/* A call returned NULL for n bytes asked: its site counts a failed
+ * allocation (FAILED); guard_on set, no lock held; keeps errno. */
+void hook_fail(uint64_t n, const struct unwind_origin *origin);
+/* hookstack.c, guard_on set, no lock held: the trace of the stack at
+ * origin, at most max frames, or UNWIND_NO_NAME (out of memory);
+ * hook_stack when unwind_again named no stack (again: its answer). */
+uint32_t hook_site(const struct unwind_origin *origin, unsigned max);
+uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned max);
+/* maphooks.c, with guard_on set by a caller that found it clear: the
+ * trace (not yet the mmap kind's) of a mapping of n bytes made at origin,
+ * sampled as a block is (the countdown moves), or UNWIND_NO_NAME: not
+ * recorded (not recording, not sampled, out of memory); failed: a
+ * failure's, which is never sampled. */
+uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
+/* Bytes to this thread's next sample: above 0 only in sampled mode
+ * without HEAPSNAP_LEAKS (hooks.c says more); domain.c's fast path reads it. */
+extern __thread int64_t hook_countdown;
+int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
+void hook_countdown_set(int64_t v); /* across a domain's own call */
+
+/* The way out of a hook that kept the books (entered with the guard
+ * clear): the guard left, then the thread cleared of the addresses the
+ * books went through, which the leak check would take for the program's
+ * (scrub.c).  Last, just before the return to the program.  A hook that
+ * made a block (or a mapping) clears its dead frames below it and the
+ * registers, as deep as its work said (hook_scrub_need: 0 when it only
+ * passed the call on, as sampled mode's careful path mostly does;
+ * hook_booked, or how deep hook_stack went), once; a hook that freed one,
+ * the registers alone: its frames hold addresses that are free by then,
+ * as the allocator's own free leaves them.  The windows cover the paths'
+ * depths, painted and measured, with room to spare: a window past a
+ * path's depth costs stores, one short of it leaves words
+ * (tests/shim/leak/leftover.c). */
+#define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
+extern __thread size_t hook_scrub_need;
+static inline void hook_booked(void) /* the table, or a walk named before */
+{
+    if (hook_scrub_need < HOOK_SCRUB_STACK)
+        hook_scrub_need = HOOK_SCRUB_STACK;
+}
+static inline void hook_leave(void)
+{
+    size_t n = hook_scrub_need;
+    guard_leave(0);
+    if (n) {
+        hook_scrub_need = 0;
+        scrub_frames(n);
+    }
+}
+static inline void hook_leave_free(void)
+{
+    guard_leave(0);
+    scrub_regs();
+}
+
+/* ---- maphooks.c: the interposed mmap family ---- */
+void maph_init(void); /* at start-up, outside any hook; until then nothing is tracked */
+
+/* ---- the unwinders (shim/unwind/unwind.h), as the hooks start them ---- */
+void hook_unwind_init(void);       /* HEAPSNAP_UNWIND's backend, with the shim as host */
+
+/* ---- domain.c: CPython's allocator domains, wrapped (python.h is the room's door) ---- */
+/* Nonzero while CPython was found but its domains are not wrapped yet. */
+extern int dom_waiting;
+/* Nonzero once Python code allocated since this process was forked. */
+extern int dom_ran;
+
+/* From the constructor (guard set): find CPython's symbols; reads
+ * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */
+void dom_init(void);
+
+/* From a recording hook (guard set), while dom_waiting: wraps the domains
+ * when the interpreter is initialized and this thread holds the GIL. */
+void dom_poll(void);
+int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
+void dom_reattach(void); /* ... and wrapped again at the next attach */
+
+/* The leak check (world stopped): the live block at p (size bytes) is an
+ * object CPython keeps for good (3.12 on: an immortal str, which an
+ * interned string becomes and finalization forgets without freeing). */
+int dom_immortal(uintptr_t p, uint64_t size);
+
+/* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls) */
+void pyexit_find(void *(*lookup)(const char *));
+void pyexit_arm(void);
+void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
+/* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
+void pause_stop(void);
+void pause_start(void);
+int pause_is_on(void); /* stopped by the program: no exit snapshot */
+int pause_thread(int off); /* this thread's allocations unrecorded (off); was it recording */
+
+/* ---- leakcheck.c: the leak check's runs (under the snapshot lock) ---- */
+/* heapsnap_collect: the leak check, and a snapshot when path != NULL; the
+ * leaked blocks the last check found, or -1. */
+int64_t lchk_collect(const char *path);
+/* heapsnap_refcount and friends: the leak room's query on the live heap. */
+long lchk_query(int referents, struct heapsnap_ref *out, size_t max);
+int lchk_ignore(const void *p); /* heapsnap_ignore: 0, or -1 (not in a live block) */
+/* A snapshot with the leak check (to HEAPSNAP_OUTPUT's next name): the
+ * blocks it found leaked (direct, indirect, cycle), or -1. */
+int64_t lchk_check(unsigned reason);
+/* Whether this snapshot runs the check; *why: why the exit's does not
+ * (HSNAP_META_LSAN_*, for META).  Not under a lock. */
+int lchk_wanted(unsigned reason, int fatal, unsigned *why);
+/* The check on a fork of the process: 0 (BLOCKS, LEAKS and RETAINERS are
+ * in the file, *lv and *count filled), -1 (it failed, warned: the file is
+ * as it was), or COLLECT_NOFORK. */
+int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count);
+/* The check in place, or the sorted copy alone when *leaks is 0 or the
+ * check could not run (then *leaks is cleared): BLOCKS into the file,
+ * LEAKS and RETAINERS into their sbufs in sec.  0 or -1, or
+ * COLLECT_UNSTOPPED (a thread could not be stopped: nothing written). */
+int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
+                 struct snap_live *lv, uint64_t *count);
+
+/* ---- threads.c: the pthread_create hook; per-thread set-up and end ---- */
+/* (the registry the leak check stops and scans is the leak room's: stop_*) */
+
+/* ---- signals.c: the program's sigaction/signal, watched ---- */
+struct sigaction;
+void sig_init(void);
+int sig_install(int s, const struct sigaction *act, struct sigaction *old); /* unwatched */
+void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler on it */
+int sig_owned(void);                      /* it still reaches that handler */
+
+/* ---- lsan.c: LeakSanitizer's interface ---- */
+extern __thread unsigned lsan_disabled; /* __lsan_disable nesting on this thread */
+/* Why the leak check at exit does not run (HSNAP_META_LSAN_*), or 0:
+ * __lsan_do_leak_check ran (said whether or not a check is wanted), or,
+ * when one is, __lsan_is_turned_off() is nonzero. */
+unsigned lsan_exit_check(int wanted);
+void lsan_read_suppressions(void); /* __lsan_default_suppressions(), once */
+const char *lsan_suppressions(size_t *len); /* what it returned; NULL: none */
+
+/* ---- elfsym.c: the program's functions by name (.dynsym, the exe's .symtab) ---- */
+void elfsym_find(const char *const *names, void **out, unsigned n);
+
+/* ---- life.c ---- */
+void life_tick(void);             /* from the record slow path, now and then */
+int life_start_early(void);        /* an allocation before the constructor */
+/* not a vfork child, nor a clone child that no fork handler reached: the
+ * process that writes snapshots */
+int life_own_process(void);
+void life_adopt(void); /* orphan.c: a clone child's locks taken back */
+int life_attach(const char *conf);  /* shim/attach: start now; 0, or -1 */
+void life_detach(void);             /* shim/attach: stop for good */
+
+/* ---- orphan.c: clone children that no fork handler reached ---- */
+void orph_init(void);   /* start-up */
+void orph_forked(void); /* fork's child handler */
+int orph_foreign(void); /* such a child (its tables may be half changed) */
+int orph_stop(void);    /* such a child: recording stops (1), before a new walk */
+/* exec.c: before an exec of path (NULL: a search of PATH, or by fd),
+ * and after one that failed (errno kept) */
+void life_before_exec(const char *path);
+void life_after_exec(void);
+/* creds.c, around a set*id call: the helper thread stopped and joined (1:
+ * it was running), then started again. */
+int life_helper_pause(void);
+void life_helper_resume(void);
+
+/* ---- state.c: the state file (hsnap_state.h) ---- */
+void state_init(void);            /* start-up, before recording */
+int state_on(void);
+const char *state_path(void);     /* NULL: none */
+void *state_cells(unsigned line, unsigned chunk); /* zeroed cells in the file, or NULL */
+void state_cells_drop(const void *c); /* ... not kept by the caller */
+uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
+void state_beat(void);            /* the helper: heartbeat, and a document */
+void state_done(void);            /* a clean end: the file goes */
+void state_reattach(void);        /* an attach after a detach: the file again */
+int state_yield(void);            /* a full disk at the end: the helper's blocks back; 0 or -1 */
+void state_exec(const char *path); /* the image is about to be replaced */
+int state_exec_failed(void);       /* ... and was not: 1, the helper must be woken */
+void state_after_fork_child(void);
+int state_owner(uid_t uid);       /* the file given to uid (a change of ids): 0, or -1 */
+uint64_t state_used(void);        /* bytes of the file in use */
+void state_put(struct sbuf *b);   /* the snapshot's STATE section */
+
+#endif
