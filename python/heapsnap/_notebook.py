@@ -55,7 +55,8 @@ def _options(line):
             opts["flame"] = False
             i += 1
         else:
-            raise ValueError("heapsnap: unknown argument %r: %s" % (w, _USAGE))
+            from IPython.core.error import UsageError  # IPython shows it as one line
+            raise UsageError("heapsnap: unknown argument %r: %s" % (w, _USAGE))
     return opts
 
 
@@ -70,10 +71,12 @@ class _Cell:
         src = shell.transform_cell(cell)
         linecache.cache[self.filename] = (len(src), None, src.splitlines(True), self.filename)
         tree = shell.transform_ast(ast.parse(src, self.filename))
+        flags = getattr(shell.compile, "flags", 0)  # the notebook's __future__ imports
         self.last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
-            self.last = compile(ast.Expression(tree.body.pop().value), self.filename, "eval")
-        self.body = compile(tree, self.filename, "exec")
+            self.last = compile(ast.Expression(tree.body.pop().value), self.filename, "eval",
+                                flags, True)
+        self.body = compile(tree, self.filename, "exec", flags, True)
 
     def run(self):
         ns = self.shell.user_ns

@@ -12,10 +12,10 @@
  * A pid is the same process while its start time is; an exec maps a new
  * file, which replaces the old.  Only the served user's processes are
  * looked at (procs_init); reading maps needs the ptrace access the kernel
- * grants a process's own user and root.  A process without a state file
- * is read again only after PROCS_RECHECK scans while its start time and
- * executable stay (an exec is seen at once, an attach within the recheck):
- * a host runs hundreds of processes, whose maps are most of a scan's cost.
+ * grants a process's own user and root.  A process's maps, with or without
+ * a state file, are read again only after PROCS_RECHECK scans while its
+ * start time and executable stay (and its state file is linked): an exec
+ * of another file is seen at once, an attach within the recheck.
  */
 #include <ctype.h>
 #include <dirent.h>
