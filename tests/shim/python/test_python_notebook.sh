@@ -3,7 +3,8 @@
 # under it by Debian's nbclient and ipykernel runs a %%heapsnap cell: its
 # output names the cell's own lines (not IPython's) with their sizes, the
 # cell's peak over its start and the line that held it, the value of its last
-# expression, and the flame graph (the CLI's HTML page, inline).  Under the
+# expression, and the flame graph (the CLI's HTML page, inline); between
+# cells the shim is stopped and out of the kernel's environment.  Under the
 # plain python3 kernel, `%load_ext heapsnap` works and the magic says in one
 # line that the kernel is not under the shim, and how, and still runs the
 # cell.  Jupyter's and IPython's directories are the test's own (HOME,
@@ -34,7 +35,10 @@ keep = [bytearray(100000) for _ in range(50)]
 tmp = bytearray(20_000_000)
 del tmp
 len(keep)'
-timeout 150 "$py" tests/shim/python/notebook_run.py heapsnap "$T/shim.json" "$cell" \
+# then: the shim stopped again between cells, and out of the children's environment
+after='import heapsnap, os
+(heapsnap.is_loaded(), heapsnap._lib.heapsnap_is_tracing(), "libheapsnap" in os.environ.get("LD_PRELOAD", ""))'
+timeout 150 "$py" tests/shim/python/notebook_run.py heapsnap "$T/shim.json" "$cell" "$after" \
   >"$T/run.out" 2>&1
 if python3 - "$T/shim.json" >"$T/check.out" 2>&1 <<'PY'
 import json, re, sys
@@ -54,6 +58,8 @@ assert "IPython" not in text and "ipykernel" not in text, "the machinery's lines
 assert value == ["50"], "the last expression's value"
 assert html and 'class="heapsnap-flamegraph"' in html[0] and "srcdoc=" in html[0] and len(html[0]) > 10000, "flame graph"
 assert not errors and "not run under" not in err
+after = [o["data"]["text/plain"] for o in json.load(open(sys.argv[1]))[1] if o["output_type"] == "execute_result"]
+assert after == ["(True, 0, False)"], "paused between cells, not in the environment: %s" % after
 PY
 then t_pass python_notebook_cell_magic_shows_lines_peak_and_flame_graph
 else t_fail python_notebook_cell_magic_shows_lines_peak_and_flame_graph "$(tail -n 3 "$T/check.out" | tr '\n' ' ') $(tail -c 300 "$T/run.out")"; fi
