@@ -249,3 +249,9 @@ def collect(path=None):
         return None
     n = _lib.heapsnap_collect(_path(path))
     return None if n < 0 else n
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext heapsnap`: the %%heapsnap cell magic (_notebook.py)."""
+    from . import _notebook
+    _notebook.load(ipython)

@@ -84,8 +84,7 @@ static int st_read(int fd, void *buf, uint64_t off, uint64_t len)
 }
 
 /* The header's regions inside a file of size bytes and apart. */
-static int st_check_head(const struct hsnap_state_head *h, uint64_t size, char *err,
-                         size_t errlen)
+int state_head_check(const struct hsnap_state_head *h, uint64_t size, char *err, size_t errlen)
 {
     if (h->version != HSTATE_VERSION)
         return st_fail(err, errlen, "unknown version (a newer heapsnap wrote it)");
@@ -130,8 +129,8 @@ static int st_check_head(const struct hsnap_state_head *h, uint64_t size, char *
 
 /* The cells' live sums per trace into acc[0..n) (int64 pairs), and what
  * sites past n hold into *later. */
-static int st_cells(int fd, const struct hsnap_state_head *h, int64_t (*acc)[2], uint32_t n,
-                    uint64_t *later)
+int state_cells_read(int fd, const struct hsnap_state_head *h, int64_t (*acc)[2], uint32_t n,
+                     uint64_t *later)
 {
     struct hsnap_state_cell *c = malloc(HSTATE_CHUNK);
     if (!c)
@@ -313,7 +312,7 @@ static void st_put_sec(uint8_t *o, uint64_t *w, uint32_t t, const uint8_t *p, ui
 
 /* A trace's live blocks and bytes from its cells' sums (a torn or
  * negative sum holds nothing). */
-static void st_live(const int64_t acc[2], uint64_t *count, uint64_t *bytes)
+void state_live(const int64_t acc[2], uint64_t *count, uint64_t *bytes)
 {
     int64_t c = acc[0], b = acc[1];
     *count = c > 0 && b >= 0 ? ((uint64_t)c + (1u << 15)) >> 16 : 0;
@@ -359,7 +358,7 @@ static void st_peak(uint8_t *o, uint64_t *w, const uint8_t *p, uint64_t plen, in
     struct hsnap_peak head;
     uint64_t cur = 0, blocks = 0, c, b;
     for (uint32_t id = 0; id < N; id++) {
-        st_live(acc[id], &c, &b);
+        state_live(acc[id], &c, &b);
         cur += b;
         blocks += c;
     }
@@ -374,7 +373,7 @@ static void st_peak(uint8_t *o, uint64_t *w, const uint8_t *p, uint64_t plen, in
     head.count = 0;
     uint8_t *q = o + *w + sizeof(struct hsnap_section) + sizeof head;
     for (uint32_t id = 0; id < N; id++) {
-        st_live(acc[id], &c, &b);
+        state_live(acc[id], &c, &b);
         if (!c)
             continue;
         struct hsnap_peak_item it = {.trace = id, .blocks = c, .bytes = b};
@@ -514,7 +513,7 @@ static void st_patch(uint8_t *d, uint64_t len, int64_t (*acc)[2], uint32_t n,
             struct hsnap_stat s;
             uint8_t *p = d + at + 4 + (uint64_t)id * sizeof s;
             memcpy(&s, p, sizeof s);
-            st_live(acc[id], &s.live_count, &s.live_bytes);
+            state_live(acc[id], &s.live_count, &s.live_bytes);
             if (s.total_count < s.live_count)
                 s.total_count = s.live_count;
             if (s.total_bytes < s.live_bytes)
@@ -556,6 +555,20 @@ static void st_service(const struct hsnap_state_head *h, char *out)
     out[i] = 0;
 }
 
+void state_info_fill(const struct hsnap_state_head *h, struct state_info *info)
+{
+    info->pid = h->pid;
+    info->beat_ns = h->beat_ns;
+    info->beats = h->beats;
+    info->state = h->state;
+    info->flags = h->flags;
+    info->size = h->file_size;
+    info->start_ns = h->start_ns;
+    st_service(h, info->service);
+    info->used = HSTATE_PAGE + (uint64_t)h->ndir * HSTATE_CHUNK + h->stacks_len +
+                 (uint64_t)h->stacks_n * 8 + h->doc[h->doc_slot].len;
+}
+
 /* The traces the document holds (its TRACES count), 0 when it has none. */
 static uint32_t st_ntraces(const uint8_t *d, uint64_t len)
 {
@@ -582,7 +595,7 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
         st_fail(err, errlen, "shorter than its header (truncated)");
         goto out;
     }
-    if (st_check_head(&h, (uint64_t)sb.st_size, err, errlen) != 0)
+    if (state_head_check(&h, (uint64_t)sb.st_size, err, errlen) != 0)
         goto out;
     const struct hsnap_state_doc *dd = &h.doc[h.doc_slot];
     /* the bytes it says it uses, or those on disk when fewer (its holes
@@ -618,7 +631,7 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
         st_fail(err, errlen, "out of memory");
         goto out;
     }
-    if (st_cells(fd, &h, acc, N, &info->later_bytes) != 0) {
+    if (state_cells_read(fd, &h, acc, N, &info->later_bytes) != 0) {
         st_fail(err, errlen, "cannot read its cells");
         goto out;
     }
@@ -631,18 +644,7 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     free(full);
     if (rc != 0)
         goto out;
-    rc = -1;
-    info->pid = h.pid;
-    info->beat_ns = h.beat_ns;
-    info->beats = h.beats;
-    info->state = h.state;
-    info->flags = h.flags;
-    info->size = h.file_size;
-    info->start_ns = h.start_ns;
-    st_service(&h, info->service);
-    info->used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len +
-                 (uint64_t)h.stacks_n * 8 + dd->len;
-    rc = 0;
+    state_info_fill(&h, info);
 out:
     free(acc);
     free(doc);

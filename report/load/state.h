@@ -38,4 +38,51 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
  * misses.  0, or -1 with "PATH: reason" in err (as snap_load). */
 int state_load_noted(const char *path, struct snap *out, char *err, size_t errlen);
 
+/* --- the pieces state_load is made of, which statesums.c shares ------- */
+
+struct hsnap_state_head;
+
+/* The header's regions inside a file of size bytes and apart, and a
+ * document published: 0, or -1 with the reason in err. */
+int state_head_check(const struct hsnap_state_head *h, uint64_t size, char *err, size_t errlen);
+
+/* The cells' live sums (count in 1/65536 units, bytes) per trace into
+ * acc[0..n), added; what sites past n hold into *later.  0, or -1 when a
+ * chunk cannot be read. */
+int state_cells_read(int fd, const struct hsnap_state_head *h, int64_t (*acc)[2], uint32_t n,
+                     uint64_t *later);
+
+/* A trace's live blocks and bytes from its cells' sums (a torn or
+ * negative sum holds nothing). */
+void state_live(const int64_t acc[2], uint64_t *count, uint64_t *bytes);
+
+/* *info from a checked header. */
+void state_info_fill(const struct hsnap_state_head *h, struct state_info *info);
+
+/* --- statesums.c: a state's live figures without its stacks ------------- */
+
+/* What a state file says now that a live view (heapsnap serve's /metrics)
+ * needs when it knows the file's sites already: the header, the cells'
+ * live sums, and its document's META and FAILED when the document is not
+ * the one the caller last saw. */
+struct state_sums {
+    uint32_t ntraces;       /* the traces the state holds (its stacks) */
+    uint64_t doc_id;        /* the published document's identity */
+    int doc_read;           /* meta and failed were read (the document is new) */
+    struct hsnap_meta meta; /* its META as the shim wrote it (not patched) */
+    uint64_t failed;        /* its FAILED counts, summed */
+    uint64_t (*live)[2];    /* per trace: live blocks, bytes (malloc'd) */
+    uint64_t blocks, bytes; /* their sums */
+    struct state_info info;
+};
+
+/* The state file open at fd read as above; META and FAILED only when the
+ * published document's identity differs from doc_seen (0: none seen).  0,
+ * or -1 with the reason in err (sums->live released).  The header and the
+ * document are checked as state_load checks them. */
+int state_sums_read(int fd, uint64_t doc_seen, struct state_sums *sums, char *err, size_t errlen);
+
+/* Releases sums->live. */
+void state_sums_free(struct state_sums *sums);
+
 #endif

@@ -12,10 +12,10 @@
  * A pid is the same process while its start time is; an exec maps a new
  * file, which replaces the old.  Only the served user's processes are
  * looked at (procs_init); reading maps needs the ptrace access the kernel
- * grants a process's own user and root.  A process without a state file
- * is read again only after PROCS_RECHECK scans while its start time and
- * executable stay (an exec is seen at once, an attach within the recheck):
- * a host runs hundreds of processes, whose maps are most of a scan's cost.
+ * grants a process's own user and root.  A process's maps, with or without
+ * a state file, are read again only after PROCS_RECHECK scans while its
+ * start time and executable stay (and its state file is linked): an exec
+ * of another file is seen at once, an attach within the recheck.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -198,6 +198,20 @@ static void procs_skip(struct procs *ps, const struct pskip *k)
         ps->fresh[ps->nfresh++] = *k;
 }
 
+/* Whether served p, seen now as k, is the process whose maps were read
+ * less than PROCS_RECHECK scans ago, with the same start time and
+ * executable, and its state file still linked (the shim unlinks it at a
+ * clean end): then its maps need no reading, which on a host of profiled
+ * processes was most of a scan's cost.  An exec of the same executable is
+ * seen at the recheck, as an attach is. */
+static int procs_same(const struct procs *ps, const struct proc *p, const struct pskip *k)
+{
+    struct stat sb;
+    return p->start_ticks == k->start_ticks && p->exe_dev == k->exe_dev &&
+           p->exe_ino == k->exe_ino && ps->scan - p->checked < PROCS_RECHECK && p->fd >= 0 &&
+           fstat(p->fd, &sb) == 0 && sb.st_nlink > 0;
+}
+
 /* pid looked at: kept, added, replaced (an exec's file) or not ours. */
 static void procs_visit(struct procs *ps, pid_t pid)
 {
@@ -215,6 +229,10 @@ static void procs_visit(struct procs *ps, pid_t pid)
     snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
     if (stat(path, &sb) == 0)
         k.exe_dev = sb.st_dev, k.exe_ino = sb.st_ino;
+    if (p && procs_same(ps, p, &k)) {
+        p->seen = ps->scan;
+        return;
+    }
     const struct pskip *old = p ? NULL : bsearch(&k, ps->skip, ps->nskip, sizeof k, procs_skip_cmp);
     if (old && old->start_ticks == k.start_ticks && old->exe_dev == k.exe_dev &&
         old->exe_ino == k.exe_ino && ps->scan - old->checked < PROCS_RECHECK) {
@@ -227,7 +245,8 @@ static void procs_visit(struct procs *ps, pid_t pid)
         return;
     }
     if (p && p->start_ticks == k.start_ticks && p->dev == dev && p->ino == ino && p->uid == uid) {
-        p->seen = ps->scan;
+        p->seen = p->checked = ps->scan;
+        p->exe_dev = k.exe_dev, p->exe_ino = k.exe_ino;
         return;
     }
     int fd = procs_open(pid, path, dev, ino, uid);
@@ -248,7 +267,8 @@ static void procs_visit(struct procs *ps, pid_t pid)
         metrics_forget(p);
     }
     *p = (struct proc){.pid = pid, .start_ticks = k.start_ticks, .uid = uid, .fd = fd,
-                       .dev = dev, .ino = ino, .seen = ps->scan};
+                       .dev = dev, .ino = ino, .seen = ps->scan, .checked = ps->scan,
+                       .exe_dev = k.exe_dev, .exe_ino = k.exe_ino};
     procs_names(p);
 }
 
@@ -305,6 +325,22 @@ int procs_load(struct procs *ps, const struct proc *p, struct snap *s, struct st
     if (rc != 0)
         ps->errors++;
     return rc;
+}
+
+int procs_sums(struct procs *ps, const struct proc *p, uint64_t doc_seen, struct state_sums *sums,
+               char *err, size_t errlen)
+{
+    ps->sums++;
+    return state_sums_read(p->fd, doc_seen, sums, err, errlen);
+}
+
+uint64_t procs_limit_of(const struct procs *ps, struct proc *p)
+{
+    if (!p->limit_scan || ps->scan - p->limit_scan >= PROCS_RECHECK) {
+        p->limit = procs_limit(p->pid);
+        p->limit_scan = ps->scan ? ps->scan : 1;
+    }
+    return p->limit;
 }
 
 uint64_t procs_rss(pid_t pid)

@@ -31,6 +31,11 @@ struct proc {
     char exe[512];          /* /proc/PID/exe ("" when unreadable) */
     char service[40];       /* HEAPSNAP_SERVICE from the state's header */
     unsigned seen;          /* the scan that saw it last */
+    unsigned checked;       /* the scan that read its maps last */
+    dev_t exe_dev;          /* what /proc/PID/exe was then */
+    ino_t exe_ino;
+    uint64_t limit;         /* its cgroup's memory.max (procs_limit) */
+    unsigned limit_scan;    /* the scan that read it (0: not yet) */
     struct psites *sites;   /* its traces' sites, kept by metrics.c (NULL: none) */
 };
 
@@ -53,7 +58,8 @@ struct procs {
     uid_t uid;              /* the user served; (uid_t)-1: every user */
     uint64_t scanned_ns;    /* CLOCK_MONOTONIC of the last scan */
     uint64_t errors;        /* state files that could not be opened or read */
-    uint64_t loads;         /* state files read (procs_load) */
+    uint64_t loads;         /* state files read whole (procs_load) */
+    uint64_t sums;          /* ... and their live sums alone (procs_sums) */
 };
 
 /* Which processes the table keeps: uid's, or every user's with
@@ -75,10 +81,20 @@ struct proc *procs_find(struct procs *ps, pid_t pid);
 int procs_load(struct procs *ps, const struct proc *p, struct snap *s, struct state_info *info,
                char *err, size_t errlen);
 
+/* Its state's live sums (state_sums_read on its descriptor; the document's
+ * counters when its identity is not doc_seen): 0, or -1 with the reason in
+ * err (not counted as an error: the caller falls back to procs_load). */
+int procs_sums(struct procs *ps, const struct proc *p, uint64_t doc_seen, struct state_sums *sums,
+               char *err, size_t errlen);
+
 /* Its resident set in bytes from /proc/PID/statm (0: unreadable), and the
  * memory limit of its cgroup (cgroup v2 memory.max; 0: none). */
 uint64_t procs_rss(pid_t pid);
 uint64_t procs_limit(pid_t pid);
+
+/* procs_limit of p, read again only every PROCS_RECHECK scans (a limit
+ * seldom moves, and costs two opens). */
+uint64_t procs_limit_of(const struct procs *ps, struct proc *p);
 
 /* --- metrics.c: Prometheus' text exposition ------------------------------ */
 

@@ -7,7 +7,8 @@
  * with the state file's magic (shim/hsnap_state.h) goes through a memfd
  * to snap_load, which reads state files from their descriptor (report/
  * state.c), once as it is and once with its size and its document's crc
- * repaired.  `make fuzz` runs it; its seeds include real state files of a
+ * repaired, and through state_sums_read (serve's read of the live sums
+ * alone).  `make fuzz` runs it; its seeds include real state files of a
  * killed program (corpus/*.state, tests/fuzz/mkstate.sh).
  */
 #include <sys/mman.h>
@@ -24,6 +25,7 @@
 #include "fmt.h"
 #include "lset.h"
 #include "snap.h"
+#include "state.h"
 
 static volatile uint64_t sink;
 
@@ -125,6 +127,13 @@ static void try_state(const uint8_t *data, size_t size)
         } else if (!err[0] || strchr(err, '\n')) {
             __builtin_trap();
         }
+        /* the live sums alone, as heapsnap serve reads them between whole reads */
+        struct state_sums ss;
+        err[0] = 0;
+        if (state_sums_read(fd, 0, &ss, err, sizeof(err)) == 0)
+            state_sums_free(&ss);
+        else if (!err[0] || strchr(err, '\n'))
+            __builtin_trap();
     }
     close(fd);
 }

@@ -1,0 +1,163 @@
+/*
+ * statesums.c - a state file's live figures without its stacks (state.h's
+ * state_sums_read): what a live view that already knows the file's sites
+ * needs on each look, read at the cost of the header page and the cells.
+ *
+ * state_load makes a whole snapshot of a state: it reads the document,
+ * the frame tree and every trace's stack, and hands the lot to the
+ * snapshot loader.  A scraper that looks every second at a process whose
+ * sites it resolved on an earlier look needs none of that: the traces
+ * are numbered once and only added to (hsnap_state.h), so while the
+ * header names as many as the caller knows, the live sums come from the
+ * cells, and the counters (allocations, frees, peak, failed allocations)
+ * from the document's META and FAILED, read only when the published
+ * document is another than the last one seen.  The header is checked as
+ * state_load checks it, the document by its crc32, and what is read is
+ * charged to a budget sized by the bytes in use, as state_load's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "hsnap_state.h"
+#include "state.h"
+
+#define SUMS_MAX_FAILED (1ull << 48) /* as the snapshot loader bounds a count */
+
+static int sums_fail(char *err, size_t errlen, const char *why)
+{
+    snprintf(err, errlen, "state file: %s", why);
+    return -1;
+}
+
+static int sums_pread(int fd, void *buf, uint64_t off, uint64_t len)
+{
+    for (uint64_t at = 0; at < len;) {
+        ssize_t r = pread(fd, (char *)buf + at, len - at, (off_t)(off + at));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        at += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* FAILED's payload p (plen bytes, plain) summed into *sum, its items
+ * checked as the snapshot loader checks them against ntraces. */
+static int sums_failed(const uint8_t *p, uint64_t plen, uint32_t ntraces, uint64_t *sum,
+                       char *err, size_t errlen)
+{
+    uint32_t head[2];
+    struct hsnap_failed f;
+    if (plen < sizeof head)
+        return sums_fail(err, errlen, "section FAILED: no count");
+    memcpy(head, p, sizeof head);
+    if ((plen - sizeof head) % sizeof f || (plen - sizeof head) / sizeof f != head[0] || head[1])
+        return sums_fail(err, errlen, "section FAILED: its count does not match: damaged");
+    for (uint32_t i = 0; i < head[0]; i++) {
+        memcpy(&f, p + sizeof head + (uint64_t)i * sizeof f, sizeof f);
+        if (f.trace >= ntraces || !f.count || f.count > SUMS_MAX_FAILED)
+            return sums_fail(err, errlen, "section FAILED: an item is out of range: damaged");
+        *sum += f.count;
+    }
+    return 0;
+}
+
+/* The document d (len bytes, its crc checked): META copied into s->meta,
+ * FAILED (inflated when stored compressed) summed into s->failed. */
+static int sums_doc(const uint8_t *d, uint64_t len, struct snap_budget *b, struct state_sums *s,
+                    char *err, size_t errlen)
+{
+    struct hsnap_section sec;
+    int meta = 0;
+    for (uint64_t at = sizeof(struct hsnap_header); at + sizeof sec <= len;) {
+        memcpy(&sec, d + at, sizeof sec);
+        if (sec.length > len - at - sizeof sec)
+            return sums_fail(err, errlen, "its document's sections overrun it: damaged");
+        const uint8_t *p = d + at + sizeof sec;
+        at += sizeof sec + sec.length;
+        if (sec.type == HSNAP_SEC_META && sec.length >= sizeof s->meta) {
+            memcpy(&s->meta, p, sizeof s->meta);
+            meta = 1;
+        } else if ((sec.type & ~HSNAP_SEC_ZSTD) == HSNAP_SEC_FAILED) {
+            uint8_t *raw = NULL;
+            uint64_t rlen = sec.length;
+            int r = 0;
+            if (sec.type & HSNAP_SEC_ZSTD) {
+                r = snap_section_inflate(p, sec.length, "FAILED", b, &raw, &rlen, err, errlen);
+                p = raw;
+            }
+            if (r == 0)
+                r = sums_failed(p, rlen, s->ntraces, &s->failed, err, errlen);
+            free(raw);
+            if (r != 0)
+                return -1;
+        }
+    }
+    return meta ? 0 : sums_fail(err, errlen, "its document has no META: damaged");
+}
+
+int state_sums_read(int fd, uint64_t doc_seen, struct state_sums *s, char *err, size_t errlen)
+{
+    struct stat sb;
+    struct hsnap_state_head h;
+    struct snap_budget b;
+    char why[200];
+    memset(s, 0, sizeof *s);
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return sums_fail(err, errlen, "cannot be looked at (not a regular file)");
+    if ((uint64_t)sb.st_size < HSTATE_PAGE || sums_pread(fd, &h, 0, sizeof h) != 0)
+        return sums_fail(err, errlen, "shorter than its header (truncated)");
+    if (state_head_check(&h, (uint64_t)sb.st_size, err, errlen) != 0)
+        return -1;
+    const struct hsnap_state_doc *dd = &h.doc[h.doc_slot];
+    uint64_t used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len +
+                    (uint64_t)h.stacks_n * 8 + dd->len;
+    uint64_t disk = (uint64_t)sb.st_blocks * 512;
+    snap_budget_init(&b, disk < used ? disk : used);
+    s->ntraces = h.stacks_n;
+    s->doc_id = (h.docs << 32 ^ (uint64_t)h.doc_slot << 31 ^ dd->crc32 ^ dd->len << 8) | 1;
+    if (snap_budget_take(&b, (uint64_t)s->ntraces * 32, "its cells", why, sizeof why) < 0)
+        return sums_fail(err, errlen, why);
+    if (s->doc_id != doc_seen) {
+        uint8_t *d = NULL;
+        int r = snap_budget_take(&b, dd->len, "its document", why, sizeof why) < 0
+                    ? sums_fail(err, errlen, why)
+                : !(d = malloc(dd->len)) ? sums_fail(err, errlen, "out of memory")
+                : sums_pread(fd, d, h.doc_off[h.doc_slot], dd->len) != 0 ||
+                        (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), d, dd->len) != dd->crc32
+                    ? sums_fail(err, errlen, "its document does not match its checksum: damaged")
+                    : sums_doc(d, dd->len, &b, s, err, errlen);
+        free(d);
+        if (r != 0)
+            return -1;
+        s->doc_read = 1;
+    }
+    int64_t (*acc)[2] = calloc((size_t)s->ntraces + 1, sizeof *acc);
+    s->live = calloc((size_t)s->ntraces + 1, sizeof *s->live);
+    if (!acc || !s->live || state_cells_read(fd, &h, acc, s->ntraces, &s->info.later_bytes) != 0) {
+        const char *what = acc && s->live ? "cannot read its cells" : "out of memory";
+        free(acc);
+        state_sums_free(s);
+        return sums_fail(err, errlen, what);
+    }
+    for (uint32_t i = 0; i < s->ntraces; i++) {
+        state_live(acc[i], &s->live[i][0], &s->live[i][1]);
+        s->blocks += s->live[i][0];
+        s->bytes += s->live[i][1];
+    }
+    free(acc);
+    state_info_fill(&h, &s->info); /* later_bytes stays */
+    return 0;
+}
+
+void state_sums_free(struct state_sums *s)
+{
+    free(s->live);
+    s->live = NULL;
+}
