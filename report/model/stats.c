@@ -300,6 +300,7 @@ static int stats_add_typed(struct stats *st, const struct snap *s)
         const struct hsnap_block *b = &s->blocks[i];
         if ((st->o.garbage && !(s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)) ||
             (st->o.born && b->epoch < st->o.born_since) ||
+            (st->o.born_upto && b->epoch > st->o.born_until) ||
             (st->o.leaked && b->cls != HSNAP_CLASS_DIRECT && b->cls != HSNAP_CLASS_INDIRECT &&
              b->cls != HSNAP_CLASS_CYCLE))
             continue;

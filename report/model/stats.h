@@ -34,6 +34,8 @@ struct stats_opts {
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int born;             /* --born-since given: */
     uint32_t born_since;  /* only blocks of this birth epoch or later */
+    int born_upto;        /* (by type: trend's ages) and only blocks of */
+    uint32_t born_until;  /* this birth epoch or earlier */
     int retainers;        /* top --retainers: report/retainers.c's view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */
