@@ -109,7 +109,36 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
         else
             py->block_parent[at[l[i].to]] = r;
     }
-    free(at);
+    py->obj_block = at; /* for PYOWNED */
+    py->nobj_all = h.nobjects;
+    return 0;
+}
+
+int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *err,
+                         size_t errlen)
+{
+    struct snap_pyobjs *py = &s->py;
+    uint64_t n;
+    if (len < 8 || (memcpy(&n, p, 8), n != (len - 8) / sizeof(struct hsnap_pyowned)) ||
+        (len - 8) % sizeof(struct hsnap_pyowned))
+        return snap_section_fail(err, errlen, "PYOWNED", "%llu bytes are not a count and its "
+                                 "items", (unsigned long long)len);
+    const struct hsnap_pyowned *w = (const void *)(p + 8);
+    if (!(py->block_owner = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_owner)))
+        return snap_section_fail(err, errlen, "PYOWNED", "out of memory");
+    for (uint64_t i = 0; i < s->nblocks; i++)
+        py->block_owner[i] = UINT64_MAX;
+    for (uint64_t i = 0, b = 0; i < n; i++) {
+        if (w[i].owner >= py->nobj_all || (i && w[i].addr <= w[i - 1].addr))
+            return snap_section_fail(err, errlen, "PYOWNED", "item %llu: owner %u of %llu, or "
+                                     "addresses not ascending", (unsigned long long)i,
+                                     w[i].owner, (unsigned long long)py->nobj_all);
+        while (b < s->nblocks && s->blocks[b].addr < w[i].addr)
+            b++;
+        if (b < s->nblocks && s->blocks[b].addr == w[i].addr &&
+            py->block_type[b] == PYTYPE_NONE) /* a block BLOCKS lacks, or typed: not owned */
+            py->block_owner[b] = py->obj_block[w[i].owner];
+    }
     return 0;
 }
 
@@ -123,6 +152,8 @@ void pytypes_free(struct snap *s)
     free(s->py.block_flags);
     free(s->py.block_next);
     free(s->py.block_parent);
+    free(s->py.block_owner);
+    free(s->py.obj_block);
     free(s->py.names);
     memset(&s->py, 0, sizeof s->py);
 }
@@ -160,12 +191,19 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n)
     py->block_flags = calloc(nb, sizeof *py->block_flags);
     py->block_next = malloc(nb * sizeof *py->block_next);
     py->block_parent = malloc(nb * sizeof *py->block_parent);
+    int owned = 0;
+    for (int i = 0; i < n; i++)
+        owned |= in[i].py.block_owner != NULL;
+    if (owned && !(py->block_owner = malloc(nb * sizeof *py->block_owner)))
+        return -1;
     if (!py->block_type || !py->block_off || !py->block_flags || !py->block_next ||
         !py->block_parent)
         return -1;
     for (uint64_t b = 0; b < out->nblocks; b++) {
         py->block_type[b] = PYTYPE_NONE;
         py->block_next[b].block = py->block_parent[b].block = UINT64_MAX;
+        if (owned)
+            py->block_owner[b] = UINT64_MAX;
     }
     py->graph = graph;
     /* Every input's refs' names, one after the other: a ref's name is
@@ -224,6 +262,9 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n)
             e->id = tmap[t] = py->ntypes++;
             HASH_ADD_KEYPTR(hh, byname, e->name, strlen(e->name), e);
         }
+        for (uint64_t b = 0; b < in[i].nblocks && ip->block_owner; b++)
+            if (ip->block_owner[b] != UINT64_MAX)
+                py->block_owner[base + b] = base + ip->block_owner[b];
         for (uint64_t b = 0; b < in[i].nblocks && rc == 0; b++) {
             if (ip->block_type[b] == PYTYPE_NONE)
                 continue;

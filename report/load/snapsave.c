@@ -250,8 +250,22 @@ static void put_pytypes(struct obuf *b, const struct snap *s)
                 r->name ? r->name_len : 0};
             ob_put(b, &l, sizeof l);
         }
-    free(obj);
     sec_end(b, at);
+    uint64_t nown = 0;
+    for (uint64_t i = 0; py->block_owner && i < s->nblocks; i++)
+        nown += py->block_owner[i] != UINT64_MAX;
+    if (nown) { /* PYOWNED: by the objects' indices above */
+        at = sec_begin(b, HSNAP_SEC_PYOWNED);
+        ob_u64(b, nown);
+        for (uint64_t i = 0; i < s->nblocks; i++)
+            if (py->block_owner[i] != UINT64_MAX) {
+                struct hsnap_pyowned w = {s->blocks[i].addr, (uint32_t)obj[py->block_owner[i]], 0};
+                ob_put(b, &w, sizeof w);
+            }
+    }
+    free(obj);
+    if (nown)
+        sec_end(b, at);
 }
 
 /* ".BASE.tmp." and 12 random letters and digits, in path's directory. */

@@ -30,6 +30,8 @@ struct stats_opts {
     enum stats_key key;
     int by_type;          /* --key KEY,type: groups per key and Python type */
     int garbage;          /* --garbage: Python objects only the collector frees */
+    int owner;            /* --owner: a block an object owns (PYOWNED) is
+                             charged to the object's trace and type */
     int cumulative;       /* add a trace to every distinct key of its frames */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int born;             /* --born-since given: */
