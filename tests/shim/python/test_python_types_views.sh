@@ -1,6 +1,9 @@
 # test_python_types_views.sh - the objects' types beyond top and diff:
 # tests/shim/python/growtypes.py adds 100 Node and 100 lists of 100 ints
-# at each of three snapshots and prints gc.get_objects()' count of Node.
+# at each of three snapshots and prints gc.get_objects()' count of Node
+# and sys.getsizeof's total over the lists.  `top --owner` charges each
+# list's item array to the list at its line: the line's lists then weigh
+# what sys.getsizeof says, and still count 300 (the objects).
 # `trend --key type` grows Node from 100 to what the gc counts, with ages
 # per type, `--key lineno,type` in JSON puts the lists at their line;
 # `merge` keeps the types (the merged table is the inputs' sum, per type)
@@ -61,10 +64,33 @@ if [ "$st" = 2 ] && [ "$(wc -l <"$T/off.err")" = 1 ] && grep -q 'needs a snapsho
 then t_pass python_trend_key_type_refused_without_objects
 else t_fail python_trend_key_type_refused_without_objects "exit $st: $(head -c 200 "$T/off.err")"; fi
 
+# --owner: the lists at their line carry their item arrays (sys.getsizeof);
+# without it, the list headers alone.  The count is the objects'.
+sizes=$(sed -n 's/.* lists=\([0-9]*\)$/\1/p' "$T/run-a.out")
+for o in "" --owner; do
+  "$HEAPSNAP" top "$T/a.2" --key lineno,type $o -n 0 --format json >"$T/own$o.json" 2>"$T/own.err"
+done
+got=$(python3 - "$T/own.json" "$T/own--owner.json" "$l_lists" <<'PY'
+import json, sys
+for p in sys.argv[1:3]:
+    g = [x for x in json.load(open(p))["groups"] if x.get("type") == "list"
+         and x["frames"][0]["line"] == int(sys.argv[3]) and x["frames"][0]["file"].endswith("growtypes.py")]
+    print(g[0]["bytes"] if g else "-", g[0]["blocks"] if g else "-", end=" ")
+PY
+)
+if [ -n "$sizes" ] && [ "$got" = "$((300 * 56)) 300 $sizes 300 " ]; then
+  t_pass python_top_owner_lists_carry_their_item_arrays
+else t_fail python_top_owner_lists_carry_their_item_arrays "getsizeof $sizes; without, with --owner: $got $(head -c 200 "$T/own.err")"; fi
+"$HEAPSNAP" top "$T/off.2" --owner >/dev/null 2>"$T/offo.err"
+st=$?
+if [ "$st" = 2 ] && [ "$(wc -l <"$T/offo.err")" = 1 ]; then t_pass python_top_owner_refused_without_objects
+else t_fail python_top_owner_refused_without_objects "exit $st: $(head -c 200 "$T/offo.err")"; fi
+
 # merge: every type's size and count is the sum of the inputs'.
 if "$HEAPSNAP" merge -o "$T/m.hsnap" "$T/a.2" "$T/b.2" 2>"$T/m.err"; then
   for f in a.2 b.2 m.hsnap; do
     "$HEAPSNAP" top "$T/$f" --key type -n 0 --format json >"$T/$f.json" 2>>"$T/m.err"
+    "$HEAPSNAP" top "$T/$f" --key type --owner -n 0 --format json >"$T/$f.o.json" 2>>"$T/m.err"
   done
   got=$(python3 - "$T/a.2.json" "$T/b.2.json" "$T/m.hsnap.json" <<'PY'
 import json, sys
@@ -78,6 +104,18 @@ PY
 )
   if [ "$got" = "ok 600" ]; then t_pass python_merge_keeps_types
   else t_fail python_merge_keeps_types "$got $(head -c 200 "$T/m.err")"; fi
+  got=$(python3 - "$T/a.2.o.json" "$T/b.2.o.json" "$T/m.hsnap.o.json" "$T/m.hsnap.json" <<'PY'
+import json, sys
+def types(p):
+    return {g["type"]: (g["bytes"], g["blocks"]) for g in json.load(open(p))["groups"]}
+a, b, m, plain = (types(p) for p in sys.argv[1:])
+want = {t: tuple(x + y for x, y in zip(a.get(t, (0, 0)), b.get(t, (0, 0)))) for t in set(a) | set(b)}
+bad = [t for t in want if want[t] != m.get(t)] + [t for t in m if t not in want]
+print("ok" if not bad and m["list"][0] > plain["list"][0] else "differ: %s" % bad[:5])
+PY
+)
+  if [ "$got" = "ok" ]; then t_pass python_merge_keeps_owners
+  else t_fail python_merge_keeps_owners "$got $(head -c 200 "$T/m.err")"; fi
 else t_fail python_merge_keeps_types "$(head -c 300 "$T/m.err")"; fi
 
 # merge keeps the graph: the collector-only garbage of two processes.
