@@ -119,6 +119,8 @@ int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *e
 {
     struct snap_pyobjs *py = &s->py;
     uint64_t n;
+    if (!p) /* no PYOWNED */
+        return 0;
     if (len < 8 || (memcpy(&n, p, 8), n != (len - 8) / sizeof(struct hsnap_pyowned)) ||
         (len - 8) % sizeof(struct hsnap_pyowned))
         return snap_section_fail(err, errlen, "PYOWNED", "%llu bytes are not a count and its "

@@ -53,8 +53,8 @@ struct snap;
 int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
 void pytypes_free(struct snap *s);
 
-/* PYOWNED (after PYTYPES): fills s->py.block_owner; 0, or -1 with
- * "section PYOWNED: why" in err. */
+/* PYOWNED (after PYTYPES): fills s->py.block_owner; 0 (also with p NULL:
+ * no PYOWNED), or -1 with "section PYOWNED: why" in err. */
 int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *err,
                          size_t errlen);
 

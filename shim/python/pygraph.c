@@ -17,9 +17,7 @@
  * theirs), its block's pointers to weak references (its weakref list); a
  * weak reference counts its callback only.  A missed edge only makes an
  * object look referenced from outside.  Read with process_vm_readv; the
- * marking, breadth first, keeps a shortest path from a root to each.
- * The blocks of no object an object's scan followed are that object's
- * (PYOWNED: top --owner). */
+ * marking, breadth first, keeps a shortest path from a root to each. */
 #include <errno.h>
 #include <string.h>
 
@@ -167,7 +165,8 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t
     }
 }
 
-/* Block bj (no object) is read for object i, which owns it. */
+/* Block bj (no object) is read for object i, which owns it (PYOWNED:
+ * top --owner counts it with i). */
 static void pyg_own(uint32_t bj, uint32_t i)
 {
     g.seen[bj] = 1;
