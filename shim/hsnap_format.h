@@ -218,6 +218,16 @@
  *                24*(nlinks + nparents), each type < ntypes, addresses ascending, each
  *                name within names_len, links' objects < nobjects.
  *
+ *   PYOWNED   := u64 count, struct hsnap_pyowned[count]
+ *                (type 21; with PYTYPES' graph) The native blocks the
+ *                Python objects own, as the graph followed them: a
+ *                list's item array, a dict's keys table or values array,
+ *                a set's table, a class instance's values array or
+ *                pre-header block; each block (ascending, each once) with
+ *                the object (an index into PYTYPES' objects) that owns
+ *                it.  A reader checks the length is 8 + 16*count,
+ *                addresses ascending, owners < PYTYPES' nobjects.
+ *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
@@ -227,7 +237,8 @@
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address).
- * PYTYPES came within version 3 (an older reader skips it: no types).
+ * PYTYPES came within version 3 (an older reader skips it: no types), and
+ * so did PYOWNED (an older reader skips it: no top --owner).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -257,6 +268,7 @@ enum hsnap_section_type {
     HSNAP_SEC_STATE = 18,  /* the state file's bound and use */
     HSNAP_SEC_MAPLINE = 19, /* the mmap kind's bytes at each SITELINE point */
     HSNAP_SEC_PYTYPES = 20, /* Python objects' types */
+    HSNAP_SEC_PYOWNED = 21, /* native blocks Python objects own */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
@@ -570,6 +582,13 @@ struct hsnap_pyobj {
 #define HSNAP_PYOBJ_GARBAGE 0x4u  /* tracked, reached from no root: garbage
                                      only the collector frees (a cycle's, or
                                      held by one) */
+/* PYOWNED's items: a native block (no object) that a Python object owns,
+ * by the object's index in PYTYPES. */
+struct hsnap_pyowned {
+    uint64_t addr;     /* the block's (BLOCKS' addr) */
+    uint32_t owner;    /* PYTYPES' object */
+    uint32_t reserved; /* 0 */
+};
 #define HSNAP_PYTYPE_GC 0x1u        /* its objects are tracked by the gc */
 #define HSNAP_PYTYPE_CLASS 0x2u     /* a heap type (a class statement's) */
 #define HSNAP_PYTYPE_FINALIZER 0x4u /* tp_finalize or tp_del (a class's __del__) */

@@ -11,7 +11,8 @@
  * module (JIT code) is kept as is.  BLOCKS, LEAKS and RETAINERS are kept
  * only when every input has them (block addresses tagged with the input's
  * index in bits 48..63, so a merged file with blocks is not merged again);
- * TIMELINE and SITELINE are dropped; PYCODE is deduplicated.
+ * TIMELINE and SITELINE are dropped; PYCODE is deduplicated; PYTYPES is
+ * kept with the blocks (pytypes_merge).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -524,6 +525,7 @@ static void merge_free(struct merge *mg)
     free(mg->fails);
     free(mg->out.cmdline);
     free(mg->out.supp_text);
+    pytypes_free(&mg->out);
 }
 
 /* The programs' own suppressions (SUPPRESSIONS), each distinct text once,
@@ -580,6 +582,9 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
     }
     if (rc == 0 && mg.out.has_retainers)
         merge_retainers(&mg);
+    mg.out.blocks = mg.blocks;
+    if (rc == 0)
+        rc = pytypes_merge(&mg.out, in, n);
     if (rc == 0)
         merge_failed(&mg);
     if (rc == 0 && (mg.out.meta.flags & HSNAP_META_HAS_LEAKS))

@@ -24,6 +24,7 @@ static const struct option statsopt_longopts[] = {
     {"all-frames", no_argument, NULL, 'a'},
     {"leaked", no_argument, NULL, 'L'},
     {"garbage", no_argument, NULL, 'G'},
+    {"owner", no_argument, NULL, 'O'},
     {"born-since", required_argument, NULL, 'B'},
     {"retainers", no_argument, NULL, 'R'},
     {"peak", no_argument, NULL, 'P'},
@@ -74,6 +75,8 @@ const char statsopt_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --garbage      only Python objects no root reaches: reference cycles\n"
     "                     awaiting the collector (what gc.collect() would free)\n"
+    "      --owner        a Python object's native blocks (a list's item array,\n"
+    "                     a dict's keys table) counted with it: its type, its site\n"
     "      --born-since N\n"
     "                     only blocks born in epoch N or later: allocated since\n"
     "                     the API's heapsnap_new_epoch() returned N, still live\n"
@@ -132,6 +135,7 @@ static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err,
     case 'a': o->filter.all_frames = 1; return 1;
     case 'L': o->leaked = 1; return 1;
     case 'G': o->garbage = 1; return 1;
+    case 'O': o->owner = 1; return 1;
     case 'B':
         if (cli_parse_count(arg, UINT32_MAX, &cnt) < 0)
             return cli_bad_value(err, errlen, "--born-since", arg,
@@ -167,10 +171,10 @@ static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "--garbage cannot be used with --leaked or --born-since");
         return -1;
     }
-    if ((o->key == KEY_TYPE || o->by_type || o->garbage) &&
+    if ((o->key == KEY_TYPE || o->by_type || o->garbage || o->owner) &&
         (o->cumulative || o->peak || o->temporary || o->failed || o->retainers ||
          o->sort != SORT_LIVE)) {
-        snprintf(err, errlen, "--key type and --garbage count the live blocks: not with --cumulative, "
+        snprintf(err, errlen, "--key type, --garbage and --owner count the live blocks: not with --cumulative, "
                  "--peak, --temporary, --failed, --retainers or --sort");
         return -1;
     }

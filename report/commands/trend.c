@@ -27,7 +27,9 @@ static void trend_usage(void)
            "many of their blocks in the last snapshot survived 0, 1, 2... epochs (an\n"
            "epoch ends at each snapshot).  A cache that never evicts has old blocks and\n"
            "grows at every step; a steady working set does neither.\n"
-           "  -k, --key KEY   lineno (default), filename, function, module, traceback\n"
+           "  -k, --key KEY   lineno (default), filename, function, module, traceback;\n"
+           "                  type: Python objects by their type; lineno,type (filename,\n"
+           "                  function, module): by both (docs/python.md)\n"
            "  -n N            print at most N sites (default 10, 0 = all)\n"
            "      --format text|json  JSON is described in docs/json.md\n"
            CONFIG_HELP);
@@ -56,7 +58,6 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
     static const struct option longopts[] = {
         {"key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
         {"format", required_argument, NULL, 'f'}, CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
-    static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
     int c, r;
     memset(o, 0, sizeof(*o));
     o->limit = 10;
@@ -79,13 +80,18 @@ static int trend_parse(int argc, char **argv, struct stats_opts *o, char *err, s
         } else if ((r = config_opt(c, optarg, err, errlen)) != 0) {
             if (r < 0)
                 return cli_prefix(err, errlen, "trend"), 2;
-        } else if (c == 'k') {
-            size_t i = 0;
-            while (i < 5 && strcmp(optarg, keys[i]) != 0)
+        } else if (c == 'k') { /* KEY, type, or KEY,type (not traceback,type) */
+            const char *comma = strchr(optarg, ',');
+            size_t i = 0, n = comma ? (size_t)(comma - optarg) : strlen(optarg);
+            o->by_type = comma && !strcmp(comma + 1, "type");
+            while (i <= KEY_TYPE && (strlen(stats_key_names[i]) != n ||
+                                     strncmp(optarg, stats_key_names[i], n) ||
+                                     (o->by_type && (i == KEY_TYPE || i == KEY_TRACEBACK))))
                 i++;
-            if (i == 5) {
+            if (i > KEY_TYPE || (comma && !o->by_type)) {
                 cli_bad_value(err, errlen, "--key", optarg,
-                              "lineno, filename, function, module, traceback");
+                              "lineno, filename, function, module, traceback, type, "
+                              "lineno,type, filename,type, function,type, module,type");
                 return cli_prefix(err, errlen, "trend"), 2;
             }
             o->key = (enum stats_key)i;
@@ -109,7 +115,9 @@ static void trend_json(const struct trend *tr, const struct snap **ser, char **p
     int left_out, m = trend_steady(tr, &left_out);
     char key[4200];
     jdoc_begin(&j, stdout, "heapsnap-trend", 1);
-    json_kstr(&j, "key", stats_key_names[o->key]);
+    char kname[32];
+    snprintf(kname, sizeof(kname), "%s%s", stats_key_names[o->key], o->by_type ? ",type" : "");
+    json_kstr(&j, "key", kname);
     json_key(&j, "snapshots");
     json_arr_begin(&j);
     for (int i = 0; i < n; i++)
@@ -153,6 +161,7 @@ static int trend_report(const struct snap **ser, char **paths, int n,
         snprintf(err, errlen, "trend: out of memory");
         return 2;
     }
+    trend_by_type(tr, o->by_type);
     int rc = trend_run(tr, ser, n, err, errlen) < 0 ? 2 : 0;
     if (rc == 0 && o->json) {
         trend_json(tr, ser, paths, n, o);

@@ -4,7 +4,7 @@
  * in the CLI by report/html/assets.S and written inline, and a
  * Content-Security-Policy forbids every fetch) with a flame graph, memory
  * over time (heap, RSS and the largest sites: report/model/prof.c's
- * series), the top table, the diff of the earliest and latest snapshots of
+ * series), the top table (and by Python type, with PYTYPES), the diff of the earliest and latest snapshots of
  * one program and the leak check.
  *
  * The page is three parts: the style sheet, the data, and the script that
@@ -278,6 +278,49 @@ static int html_tops(struct json *j, const struct prof *p, const int *want, int 
     return 0;
 }
 
+/* "top_types": the latest snapshots' live blocks by Python type (as
+ * `top --key type`), when every one has PYTYPES; null otherwise. */
+static int html_types(struct json *j, const struct prof *p, const int *want, long rows,
+                      char *err, size_t errlen)
+{
+    struct stats_opts so;
+    memset(&so, 0, sizeof(so));
+    so.key = KEY_TYPE;
+    so.kind = prof_get_kind();
+    json_key(j, "top_types");
+    int typed = 1;
+    for (size_t i = 0; i < p->nin; i++)
+        typed = typed && (!want[i] || p->in[i].s->py.block_type);
+    struct stats *st = typed ? stats_new(&so) : NULL;
+    if (!typed) {
+        json_null(j);
+        return 0;
+    }
+    for (size_t i = 0; st && i < p->nin; i++)
+        if (want[i] && stats_add_snap(st, p->in[i].s, p->in[i].path, err, errlen) < 0) {
+            stats_free(st);
+            return -1;
+        }
+    size_t n;
+    struct stat_entry **v = st ? stats_sort(st, 0, &n) : NULL;
+    if (!v) {
+        stats_free(st);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    json_arr_begin(j);
+    for (size_t i = 0; i < n && (rows == 0 || (long)i < rows); i++) {
+        json_obj_begin(j);
+        json_kstr(j, "type", v[i]->type);
+        json_ki64(j, "size", v[i]->size);
+        json_ki64(j, "count", v[i]->count);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    stats_free(st);
+    return 0;
+}
+
 static int html_tables(struct json *j, const struct prof *p, long rows, char *err,
                        size_t errlen)
 {
@@ -291,7 +334,8 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
     json_kbool(j, "python", py);
     for (size_t i = 0; i < p->nin; i++)
         want[i] = p->in[i].latest;
-    if (html_tops(j, p, want, py, rows, err, errlen) < 0)
+    if (html_tops(j, p, want, py, rows, err, errlen) < 0 ||
+        html_types(j, p, want, rows, err, errlen) < 0)
         goto out;
     json_key(j, "diff");
     if (p->nin < 2) {

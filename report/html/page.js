@@ -580,6 +580,11 @@
     ['#', 'site', 'function', 'size', 'count', 'average'],
     function () { return topRows().map(function (r, i) { return [i + 1, site(r), r.func, size(r.size), count(r.count), avg(r)]; }); },
     [1, 0, 0, 1, 1, 1]);
+  if (data.top_types) /* Python objects by type (PYTYPES); blocks of no object as "[no object]" */
+    filtered('types', function () { return 'Python objects by type (live)'; },
+      ['#', 'type', 'size', 'count', 'average'],
+      function () { return data.top_types.map(function (r, i) { return [i + 1, r.type, size(r.size), count(r.count), avg(r)]; }); },
+      [1, 0, 1, 1, 1]);
   if (data.diff) {
     const d = filtered('diff', function () { return 'Diff: earliest \u2192 latest snapshot'; },
       ['#', 'site', 'function', 'size', '\u0394 size', 'count', '\u0394 count'],

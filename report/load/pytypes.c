@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 #include "pytypes.h"
 #include "snap.h"
@@ -56,6 +57,7 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
     }
     py->graph = (h.flags & HSNAP_PYTYPES_GRAPH) != 0;
     memcpy(py->names, names, h.names_len);
+    py->names_len = h.names_len;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         py->block_type[i] = PYTYPE_NONE;
         py->block_next[i].block = py->block_parent[i].block = UINT64_MAX;
@@ -107,7 +109,38 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
         else
             py->block_parent[at[l[i].to]] = r;
     }
-    free(at);
+    py->obj_block = at; /* for PYOWNED */
+    py->nobj_all = h.nobjects;
+    return 0;
+}
+
+int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *err,
+                         size_t errlen)
+{
+    struct snap_pyobjs *py = &s->py;
+    uint64_t n;
+    if (!p) /* no PYOWNED */
+        return 0;
+    if (len < 8 || (memcpy(&n, p, 8), n != (len - 8) / sizeof(struct hsnap_pyowned)) ||
+        (len - 8) % sizeof(struct hsnap_pyowned))
+        return snap_section_fail(err, errlen, "PYOWNED", "%llu bytes are not a count and its "
+                                 "items", (unsigned long long)len);
+    const struct hsnap_pyowned *w = (const void *)(p + 8);
+    if (!(py->block_owner = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_owner)))
+        return snap_section_fail(err, errlen, "PYOWNED", "out of memory");
+    for (uint64_t i = 0; i < s->nblocks; i++)
+        py->block_owner[i] = UINT64_MAX;
+    for (uint64_t i = 0, b = 0; i < n; i++) {
+        if (w[i].owner >= py->nobj_all || (i && w[i].addr <= w[i - 1].addr))
+            return snap_section_fail(err, errlen, "PYOWNED", "item %llu: owner %u of %llu, or "
+                                     "addresses not ascending", (unsigned long long)i,
+                                     w[i].owner, (unsigned long long)py->nobj_all);
+        while (b < s->nblocks && s->blocks[b].addr < w[i].addr)
+            b++;
+        if (b < s->nblocks && s->blocks[b].addr == w[i].addr &&
+            py->block_type[b] == PYTYPE_NONE) /* a block BLOCKS lacks, or typed: not owned */
+            py->block_owner[b] = py->obj_block[w[i].owner];
+    }
     return 0;
 }
 
@@ -121,6 +154,8 @@ void pytypes_free(struct snap *s)
     free(s->py.block_flags);
     free(s->py.block_next);
     free(s->py.block_parent);
+    free(s->py.block_owner);
+    free(s->py.obj_block);
     free(s->py.names);
     memset(&s->py, 0, sizeof s->py);
 }
@@ -130,4 +165,136 @@ const char *pytypes_of_block(const struct snap *s, uint64_t i)
     if (!s->py.block_type || i >= s->nblocks || s->py.block_type[i] == PYTYPE_NONE)
         return NULL;
     return s->py.types[s->py.block_type[i]].name;
+}
+
+/* A merged type: interned by name. */
+struct pytypes_named {
+    const char *name; /* the merged snap's copy */
+    uint32_t id;
+    UT_hash_handle hh;
+};
+
+int pytypes_merge(struct snap *out, const struct snap *in, int n)
+{
+    struct snap_pyobjs *py = &out->py;
+    uint64_t names_len = 0, base = 0;
+    int any = 0, graph = 1;
+    for (int i = 0; i < n; i++) {
+        if (!in[i].py.block_type)
+            continue;
+        any = 1;
+        graph &= in[i].py.graph;
+    }
+    if (!any || !out->has_blocks)
+        return 0;
+    uint64_t nb = out->nblocks ? out->nblocks : 1;
+    py->block_type = malloc(nb * sizeof *py->block_type);
+    py->block_off = calloc(nb, sizeof *py->block_off);
+    py->block_flags = calloc(nb, sizeof *py->block_flags);
+    py->block_next = malloc(nb * sizeof *py->block_next);
+    py->block_parent = malloc(nb * sizeof *py->block_parent);
+    int owned = 0;
+    for (int i = 0; i < n; i++)
+        owned |= in[i].py.block_owner != NULL;
+    if (owned && !(py->block_owner = malloc(nb * sizeof *py->block_owner)))
+        return -1;
+    if (!py->block_type || !py->block_off || !py->block_flags || !py->block_next ||
+        !py->block_parent)
+        return -1;
+    for (uint64_t b = 0; b < out->nblocks; b++) {
+        py->block_type[b] = PYTYPE_NONE;
+        py->block_next[b].block = py->block_parent[b].block = UINT64_MAX;
+        if (owned)
+            py->block_owner[b] = UINT64_MAX;
+    }
+    py->graph = graph;
+    /* Every input's refs' names, one after the other: a ref's name is
+     * rebased from its input's names to the copy. */
+    uint64_t *at = calloc((size_t)n + 1, sizeof *at);
+    if (!at)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        at[i] = names_len;
+        if (in[i].py.block_type)
+            names_len += in[i].py.names_len;
+    }
+    py->names = malloc(names_len ? names_len : 1);
+    py->names_len = names_len;
+    struct pytypes_named *byname = NULL, *e, *tmp;
+    uint32_t cap = 0;
+    int rc = py->names ? 0 : -1;
+    for (int i = 0; i < n && rc == 0; base += in[i].nblocks, i++) {
+        const struct snap_pyobjs *ip = &in[i].py;
+        if (!ip->block_type)
+            continue;
+        memcpy(py->names + at[i], ip->names, ip->names_len);
+        uint32_t *tmap = malloc((ip->ntypes ? ip->ntypes : 1) * sizeof *tmap);
+        if (!tmap) {
+            rc = -1;
+            break;
+        }
+        for (uint32_t t = 0; t < ip->ntypes && rc == 0; t++) {
+            const char *name = ip->types[t].name;
+            HASH_FIND_STR(byname, name, e);
+            if (e) {
+                tmap[t] = e->id;
+                py->types[e->id].flags |= ip->types[t].flags;
+                continue;
+            }
+            if (py->ntypes == cap) {
+                uint32_t nc = cap ? cap * 2 : 64;
+                struct snap_pytype *g = realloc(py->types, nc * sizeof *g);
+                if (!g) {
+                    rc = -1;
+                    break;
+                }
+                py->types = g;
+                cap = nc;
+            }
+            e = calloc(1, sizeof *e);
+            py->types[py->ntypes].name = strdup(name);
+            py->types[py->ntypes].flags = ip->types[t].flags;
+            if (!e || !py->types[py->ntypes].name) {
+                free(e);
+                free(py->types[py->ntypes].name);
+                rc = -1;
+                break;
+            }
+            e->name = py->types[py->ntypes].name;
+            e->id = tmap[t] = py->ntypes++;
+            HASH_ADD_KEYPTR(hh, byname, e->name, strlen(e->name), e);
+        }
+        for (uint64_t b = 0; b < in[i].nblocks && ip->block_owner; b++)
+            if (ip->block_owner[b] != UINT64_MAX)
+                py->block_owner[base + b] = base + ip->block_owner[b];
+        for (uint64_t b = 0; b < in[i].nblocks && rc == 0; b++) {
+            if (ip->block_type[b] == PYTYPE_NONE)
+                continue;
+            uint64_t o = base + b;
+            py->block_type[o] = tmap[ip->block_type[b]];
+            py->block_off[o] = ip->block_off[b];
+            py->nobjects++;
+            if (!graph)
+                continue;
+            py->block_flags[o] = ip->block_flags[b];
+            py->garbage += (ip->block_flags[b] & HSNAP_PYOBJ_GARBAGE) != 0;
+            const struct snap_pyref *r[2] = {&ip->block_next[b], &ip->block_parent[b]};
+            struct snap_pyref *w[2] = {&py->block_next[o], &py->block_parent[o]};
+            for (int k = 0; k < 2; k++) {
+                if (r[k]->block == UINT64_MAX)
+                    continue;
+                *w[k] = *r[k];
+                w[k]->block = base + r[k]->block;
+                if (r[k]->name)
+                    w[k]->name = py->names + at[i] + (uint64_t)(r[k]->name - ip->names);
+            }
+        }
+        free(tmap);
+    }
+    HASH_ITER(hh, byname, e, tmp) {
+        HASH_DEL(byname, e);
+        free(e);
+    }
+    free(at);
+    return rc;
 }

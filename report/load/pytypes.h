@@ -35,7 +35,12 @@ struct snap_pyobjs {
     struct snap_pyref *block_next;   /* garbage: a garbage object it references */
     struct snap_pyref *block_parent; /* reached: who holds it on a shortest path
                                         from a root */
+    uint64_t *block_owner; /* PYOWNED: the block of the object that owns
+                              block i, or UINT64_MAX (NULL: no PYOWNED) */
+    uint64_t *obj_block;   /* PYTYPES' object i's block (UINT64_MAX: none) */
+    uint64_t nobj_all;     /* PYTYPES' nobjects */
     char *names;          /* the section's names, copied */
+    uint64_t names_len;
     uint64_t nobjects;    /* blocks with a type */
     int graph;            /* HSNAP_PYTYPES_GRAPH: flags and links hold */
     uint64_t garbage;     /* blocks flagged HSNAP_PYOBJ_GARBAGE */
@@ -47,6 +52,17 @@ struct snap;
  * "section PYTYPES: why" in err. */
 int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
 void pytypes_free(struct snap *s);
+
+/* PYOWNED (after PYTYPES): fills s->py.block_owner; 0 (also with p NULL:
+ * no PYOWNED), or -1 with "section PYOWNED: why" in err. */
+int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *err,
+                         size_t errlen);
+
+/* out->py from the inputs' (a merge): out's blocks are the inputs' one
+ * after the other; types interned by name; the graph kept when every
+ * input with types has one.  Nothing without types or blocks; 0, or -1
+ * out of memory (out->py then freed by pytypes_free). */
+int pytypes_merge(struct snap *out, const struct snap *in, int n);
 
 /* The name of block i's type, or NULL (no object, or no PYTYPES). */
 const char *pytypes_of_block(const struct snap *s, uint64_t i);

@@ -197,6 +197,77 @@ static void put_retainers(struct obuf *b, const struct snap *s)
     sec_end(b, at);
 }
 
+/* PYTYPES from s->py (a merge's): the objects in block order, the
+ * types' names after the refs' names, the links and parents by object. */
+static void put_pytypes(struct obuf *b, const struct snap *s)
+{
+    const struct snap_pyobjs *py = &s->py;
+    uint64_t *obj = malloc((s->nblocks ? s->nblocks : 1) * sizeof *obj);
+    if (!obj) {
+        b->oom = 1;
+        return;
+    }
+    struct hsnap_pytypes_head h = {.ntypes = py->ntypes,
+                                   .flags = py->graph ? HSNAP_PYTYPES_GRAPH : 0,
+                                   .names_len = py->names_len};
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        obj[i] = h.nobjects;
+        if (py->block_type[i] == PYTYPE_NONE)
+            continue;
+        h.nobjects++;
+        h.nlinks += py->graph && py->block_next[i].block != UINT64_MAX;
+        h.nparents += py->graph && py->block_parent[i].block != UINT64_MAX;
+    }
+    for (uint32_t t = 0; t < py->ntypes; t++)
+        h.names_len += strlen(py->types[t].name);
+    size_t at = sec_begin(b, HSNAP_SEC_PYTYPES);
+    ob_put(b, &h, sizeof h);
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        if (py->block_type[i] == PYTYPE_NONE)
+            continue;
+        struct hsnap_pyobj o = {s->blocks[i].addr, py->block_type[i], py->block_off[i],
+                                py->graph ? py->block_flags[i] : 0};
+        ob_put(b, &o, sizeof o);
+    }
+    uint64_t off = py->names_len;
+    for (uint32_t t = 0; t < py->ntypes; t++) {
+        struct hsnap_pytype ty = {(uint32_t)off, (uint32_t)strlen(py->types[t].name),
+                                  py->types[t].flags, 0};
+        ob_put(b, &ty, sizeof ty);
+        off += ty.name_len;
+    }
+    ob_put(b, py->names, py->names_len);
+    for (uint32_t t = 0; t < py->ntypes; t++)
+        ob_put(b, py->types[t].name, strlen(py->types[t].name));
+    for (int k = 0; py->graph && k < 2; k++)
+        for (uint64_t i = 0; i < s->nblocks; i++) {
+            const struct snap_pyref *r = k ? &py->block_parent[i] : &py->block_next[i];
+            if (py->block_type[i] == PYTYPE_NONE || r->block == UINT64_MAX)
+                continue;
+            struct hsnap_pylink l = {
+                (uint32_t)(k ? obj[r->block] : obj[i]), (uint32_t)(k ? obj[i] : obj[r->block]),
+                r->label, r->value, r->name ? (uint32_t)(r->name - py->names) : 0,
+                r->name ? r->name_len : 0};
+            ob_put(b, &l, sizeof l);
+        }
+    sec_end(b, at);
+    uint64_t nown = 0;
+    for (uint64_t i = 0; py->block_owner && i < s->nblocks; i++)
+        nown += py->block_owner[i] != UINT64_MAX;
+    if (nown) { /* PYOWNED: by the objects' indices above */
+        at = sec_begin(b, HSNAP_SEC_PYOWNED);
+        ob_u64(b, nown);
+        for (uint64_t i = 0; i < s->nblocks; i++)
+            if (py->block_owner[i] != UINT64_MAX) {
+                struct hsnap_pyowned w = {s->blocks[i].addr, (uint32_t)obj[py->block_owner[i]], 0};
+                ob_put(b, &w, sizeof w);
+            }
+    }
+    free(obj);
+    if (nown)
+        sec_end(b, at);
+}
+
 /* ".BASE.tmp." and 12 random letters and digits, in path's directory. */
 static int save_tmp_name(struct save_tmp *t)
 {
@@ -443,6 +514,8 @@ int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)
     put_array(&b, HSNAP_SEC_STATS, 0, s->ntraces, s->stats, sizeof(*s->stats));
     if (s->has_blocks)
         put_array(&b, HSNAP_SEC_BLOCKS, 1, s->nblocks, s->blocks, sizeof(*s->blocks));
+    if (s->has_blocks && s->py.block_type && s->py.nobjects)
+        put_pytypes(&b, s);
     if (s->npoints)
         put_array(&b, HSNAP_SEC_TIMELINE, 0, s->npoints, s->points, sizeof(*s->points));
     if (s->leaks_len) {

@@ -282,6 +282,7 @@ int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_
 struct typed {
     uint32_t type, trace;
     uint64_t size;
+    int owned; /* --owner: an owned block: bytes of its owner, no count */
 };
 
 static int cmp_typed(const void *pa, const void *pb)
@@ -302,19 +303,22 @@ static int stats_add_typed(struct stats *st, const struct snap *s)
         return -1;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         const struct hsnap_block *b = &s->blocks[i];
-        if ((st->o.garbage && !(s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)) ||
+        /* --owner: an owned block counts as its owner's (type, trace, flags) */
+        uint64_t k = st->o.owner && s->py.block_owner[i] != UINT64_MAX ? s->py.block_owner[i] : i;
+        if ((st->o.garbage && !(s->py.block_flags[k] & HSNAP_PYOBJ_GARBAGE)) ||
             (st->o.born && b->epoch < st->o.born_since) ||
+            (st->o.born_upto && b->epoch > st->o.born_until) ||
             (st->o.leaked && b->cls != HSNAP_CLASS_DIRECT && b->cls != HSNAP_CLASS_INDIRECT &&
              b->cls != HSNAP_CLASS_CYCLE))
             continue;
-        v[n++] = (struct typed){s->py.block_type[i], b->trace, b->size};
+        v[n++] = (struct typed){s->py.block_type[k], s->blocks[k].trace, b->size, k != i};
     }
     qsort(v, n, sizeof(*v), cmp_typed);
     int rc = 0;
     for (uint64_t i = 0, j; rc == 0 && i < n; i = j) {
         struct hsnap_stat sv = {0};
         for (j = i; j < n && v[j].type == v[i].type && v[j].trace == v[i].trace; j++) {
-            sv.live_count++;
+            sv.live_count += !v[j].owned;
             sv.live_bytes += v[j].size;
         }
         st->type = st->o.key != KEY_TYPE && !st->o.by_type ? NULL
@@ -401,11 +405,13 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     int peak = st->o.peak || s->at_peak;
     if (st->o.leaked && lset_require(s, path, err, errlen) < 0)
         return -1;
-    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage) &&
-        (!s->py.block_type || (st->o.garbage && !s->py.graph))) {
+    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage || st->o.owner) &&
+        (!s->py.block_type || (st->o.garbage && !s->py.graph) ||
+         (st->o.owner && !s->py.block_owner))) {
         snprintf(err, errlen, "%s: --%s needs a snapshot of a Python process with its "
-                 "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)", path,
-                 st->o.garbage ? "garbage" : "key type");
+                 "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)%s", path,
+                 st->o.garbage ? "garbage" : st->o.owner ? "owner" : "key type",
+                 st->o.owner && s->py.block_type ? " and the objects' graph (PYOWNED)" : "");
         return -1;
     }
     if (st->o.born && !(s->meta.flags & HSNAP_META_HAS_BLOCKS)) {
@@ -429,7 +435,8 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if (!st->o.leaked && !st->o.failed) /* failures are never sampled */
         stats_note_sampled(s, path);
     progress_step("symbolizing", path);
-    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage ? stats_add_typed(st, s)
+    if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage || st->o.owner
+             ? stats_add_typed(st, s)
          : st->o.failed               ? stats_add_failed(st, s)
          : st->o.leaked || st->o.born ? stats_add_leaked(st, s)
                                       : stats_add(st, s)) < 0) {

@@ -30,10 +30,14 @@ struct stats_opts {
     enum stats_key key;
     int by_type;          /* --key KEY,type: groups per key and Python type */
     int garbage;          /* --garbage: Python objects only the collector frees */
+    int owner;            /* --owner: a block an object owns (PYOWNED) is
+                             charged to the object's trace and type */
     int cumulative;       /* add a trace to every distinct key of its frames */
     int leaked;           /* --leaked: direct, indirect and cycle blocks only */
     int born;             /* --born-since given: */
     uint32_t born_since;  /* only blocks of this birth epoch or later */
+    int born_upto;        /* (by type: trend's ages) and only blocks of */
+    uint32_t born_until;  /* this birth epoch or earlier */
     int retainers;        /* top --retainers: retainers_print's view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */

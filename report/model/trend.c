@@ -44,6 +44,8 @@ struct trend *trend_new(enum stats_key key)
     return tr;
 }
 
+void trend_by_type(struct trend *tr, int by_type) { tr->o.by_type = by_type; }
+
 void trend_free(struct trend *tr)
 {
     if (!tr)
@@ -64,6 +66,32 @@ static int cmp_series(const void *pa, const void *pb)
     if (a->meta.seq != b->meta.seq)
         return a->meta.seq < b->meta.seq ? -1 : 1;
     return (a->meta.time_ns > b->meta.time_ns) - (a->meta.time_ns < b->meta.time_ns);
+}
+
+/* By type, the blocks' types come from PYTYPES, not from per-trace sums:
+ * each bucket is the typed blocks of its birth epochs.  0, or -1 with err. */
+static int trend_ages_typed(struct trend *tr, char *err, size_t errlen)
+{
+    const struct snap *s = tr->series[tr->n - 1];
+    uint32_t e = s->meta.epoch;
+    tr->has_ages = 1;
+    for (int b = 0; b < TREND_AGES; b++) {
+        struct stats_opts o = tr->o; /* age b: epoch e - b; 0: e on; last: e - b down */
+        o.born = b < TREND_AGES - 1;
+        o.born_since = b == 0 ? e : e - (uint32_t)b;
+        o.born_upto = b > 0;
+        o.born_until = e - (uint32_t)b;
+        if ((uint32_t)b > e) { /* no epoch that old: nothing */
+            o.born = o.born_upto = 1;
+            o.born_since = 1;
+            o.born_until = 0;
+        }
+        if (!(tr->age[b] = stats_new(&o)))
+            return snprintf(err, errlen, "trend: out of memory"), -1;
+        if (stats_add_snap(tr->age[b], s, s->exe, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Groups the last snapshot's blocks by age bucket, one stats each. */
@@ -141,11 +169,16 @@ int trend_run(struct trend *tr, const struct snap **series, int n, char *err, si
         tr->n = n = n - 1;
         tr->left_out = 1;
     }
-    for (int i = 0; i < n; i++)
-        if (!(tr->st[i] = stats_new(&tr->o)) ||
-            stats_add_snap(tr->st[i], tr->series[i], tr->series[i]->exe, err, errlen) < 0)
+    for (int i = 0; i < n; i++) {
+        if (!(tr->st[i] = stats_new(&tr->o)))
             goto oom;
-    if (tr->series[n - 1]->has_blocks && trend_ages(tr) < 0)
+        if (stats_add_snap(tr->st[i], tr->series[i], tr->series[i]->exe, err, errlen) < 0)
+            return -1;
+    }
+    if (tr->series[n - 1]->has_blocks && (tr->o.key == KEY_TYPE || tr->o.by_type)) {
+        if (trend_ages_typed(tr, err, errlen) < 0)
+            return -1;
+    } else if (tr->series[n - 1]->has_blocks && trend_ages(tr) < 0)
         goto oom;
     struct stat_entry **g = stats_sort(tr->st[n - 1], 0, &ng);
     if (!g || !(tr->sites = calloc(ng + 1, sizeof(*tr->sites))))

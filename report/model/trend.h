@@ -24,6 +24,9 @@ struct trend;
 struct trend *trend_new(enum stats_key key);
 void trend_free(struct trend *tr);
 
+/* Groups per key and Python type (--key KEY,type), before trend_run. */
+void trend_by_type(struct trend *tr, int by_type);
+
 /* Sorts the series by (seq, time) and finds the growing sites over its
  * steady part (trend_steady): those whose live bytes never shrink from one
  * snapshot to the next and end higher than they started.  The series must outlive tr.  Returns 0, or -1 with err. */

@@ -141,7 +141,7 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
-              struct sbuf *names);
+              struct sbuf *names, struct sbuf *owned);
 /* pytype.c: the str at s as UTF-8 into out (cap bytes), read safely; its
  * length (0: none). */
 uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);

@@ -38,6 +38,7 @@ static struct {
     struct pyg_edge *edge; /* (source, target) objects, how */
     uint64_t nedge, capedge;
     uint8_t *seen;        /* by block: a non-object block read already */
+    uint32_t *owner;      /* ... and by whom (pyg_own), or PYG_NONE */
     uint64_t lo, hi;      /* the blocks' span */
     int oom;
     uint64_t keyaddr[PYG_KEYS]; /* dict keys put in the names: their str */
@@ -164,6 +165,15 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t
     }
 }
 
+/* Block bj (no object) is read for object i, which owns it (PYOWNED:
+ * top --owner counts it with i). */
+static void pyg_own(uint32_t bj, uint32_t i)
+{
+    g.seen[bj] = 1;
+    if (g.owner)
+        g.owner[bj] = i;
+}
+
 /* The edges out of tracked object i. */
 static void pyg_edges_of(uint32_t i)
 {
@@ -192,7 +202,7 @@ static void pyg_edges_of(uint32_t i)
         if (kind == PYG_LIST && bj != PYG_NONE) { /* the items in use only */
             const struct pyg_block *ib = &g.h->blk[bj];
             uint64_t stop = w[0] < ib->size / 8 ? at + 8 * w[0] : ib->addr + ib->size;
-            g.seen[bj] = 1;
+            pyg_own(bj, i);
             pyg_scan(i, at, stop, 0, 0, follow, &nf, HSNAP_PYLABEL_INDEX, at);
             return;
         }
@@ -204,7 +214,7 @@ static void pyg_edges_of(uint32_t i)
         const struct pyg_block *fb = &g.h->blk[follow[k]];
         if (g.seen[follow[k]])
             continue;
-        g.seen[follow[k]] = 1;
+        pyg_own(follow[k], i);
         /* a dict's keys table: its entries end with (key, value) */
         pyg_scan(i, fb->addr, fb->addr + fb->size, 0, 0, follow, &nf,
                  keys ? HSNAP_PYLABEL_KEY : HSNAP_PYLABEL_OTHER, fb->addr);
@@ -349,7 +359,7 @@ static uint64_t pyg_batch(uint64_t i, uint64_t nobj)
 
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
-              struct sbuf *names)
+              struct sbuf *names, struct sbuf *owned)
 {
     int rc = -1;
     memset(&g, 0, sizeof g);
@@ -361,10 +371,19 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.hi = h->blk[h->nblk - 1].addr + h->blk[h->nblk - 1].size;
     if (!(g.seen = arena_map(h->nblk)))
         return -1;
+    if ((g.owner = arena_map(h->nblk * sizeof *g.owner))) /* none: no PYOWNED */
+        memset(g.owner, 0xff, h->nblk * sizeof *g.owner);
     for (uint64_t i = 0; i < nobj && !g.oom;)
         i = pyg_batch(i, nobj);
     if (!g.oom)
         rc = pyg_mark(nobj, out, links, parents, names);
+    for (uint64_t bj = 0; rc == 0 && g.owner && bj < h->nblk; bj++)
+        if (g.owner[bj] != PYG_NONE) {
+            struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj], 0};
+            sbuf_put(owned, &w, sizeof w);
+        }
+    if (g.owner)
+        arena_unmap(g.owner, h->nblk * sizeof *g.owner);
     arena_unmap(g.seen, h->nblk);
     if (g.edge)
         arena_unmap(g.edge, g.capedge * sizeof *g.edge);

@@ -73,9 +73,10 @@ uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
  * (hsnap_format.h) into b.  py_types_begin: 0 when there are objects to
  * type (the head put), -1 when not (b untouched); then every live block,
  * in address order, to py_types_block; py_types_end finishes b (b->err
- * set when it could not). */
+ * set when it could not) and puts PYOWNED into owned when the graph was
+ * built (nothing there otherwise). */
 int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
-void py_types_end(struct sbuf *b);
+void py_types_end(struct sbuf *b, struct sbuf *owned);
 
 #endif

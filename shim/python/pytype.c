@@ -406,17 +406,24 @@ void py_types_block(uint64_t addr, uint64_t size)
         pyt_flush();
 }
 
-void py_types_end(struct sbuf *b)
+void py_types_end(struct sbuf *b, struct sbuf *owned)
 {
+    struct sbuf own = {0};
     uint32_t flags = 0;
     if (pyt.n)
         pyt_flush();
     if (pyt.heap.want && !b->err &&
         pyg_build(&pyt.heap, pyt.nobj, pyt.ty,
                   (struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)),
-                  &pyt.links, &pyt.parents, &pyt.names) == 0 && !pyt.links.err &&
+                  &pyt.links, &pyt.parents, &pyt.names, &own) == 0 && !pyt.links.err &&
         !pyt.parents.err)
         flags |= HSNAP_PYTYPES_GRAPH;
+    if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
+        uint64_t n = own.len / sizeof(struct hsnap_pyowned);
+        sbuf_put(owned, &n, sizeof n);
+        sbuf_put(owned, own.p, own.len);
+    }
+    sbuf_free(&own);
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     sbuf_put(b, pyt.types.p, pyt.types.len);
     sbuf_put(b, pyt.names.p, pyt.names.len);

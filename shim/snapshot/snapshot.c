@@ -242,7 +242,8 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_TEMPS,    HSNAP_SEC_PYCODE,
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
                                            HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
-                                           HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES};
+                                           HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES,
+                                           HSNAP_SEC_PYOWNED};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -390,14 +391,16 @@ static void snap_pytype_block(const struct hsnap_block *b, void *arg)
 
 /* PYTYPES: the Python objects among the live blocks (by address, as
  * BLOCKS has them), typed by the Python room; none when it has none. */
-static void snap_pytypes(struct sbuf *b)
+static void snap_pytypes(struct sbuf *b, struct sbuf *owned)
 {
     struct pend_left left = {0, 0};
     if (py_types_begin(b) != 0)
         return;
     if (bstream_blocks(snap_pytype_block, NULL, &left) != 0)
         b->err = 1;
-    py_types_end(b);
+    py_types_end(b, owned);
+    if (b->err || owned->err)
+        sbuf_free(owned);
     if (b->err)
         sbuf_free(b); /* a snapshot without types rather than none */
 }
@@ -449,7 +452,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS))
-        snap_pytypes(&sec[SEC_PYTYPES]);
+        snap_pytypes(&sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;

@@ -54,6 +54,9 @@ struct wopts {
     int empty_trace2;          /* trace 2 recorded without frames (depth 0) */
     /* SITELINE (format 2): three points of two site slots over the traces */
     int with_siteline;
+    int with_pytypes;          /* PYTYPES (block 0x1000 a list, graph) and PYOWNED
+                                  (0x2000 the list's): needs with_blocks */
+    int pyowned_bad_owner;     /* PYOWNED's owner = PYTYPES' object count */
     int sl_bad_trace;          /* point 1's first site names trace 3 */
     int sl_bad_sum;            /* point 2's other one byte short */
     int sl_backwards;          /* point 2 earlier than point 1 */
@@ -162,6 +165,8 @@ static void w_meta(struct wbuf *w, const struct wopts *o)
     m.live_blocks = 4;
     m.total_allocs = 10;
     m.total_frees = 6;
+    if (o->with_pytypes) /* as the shim writes it with BLOCKS (merge keeps them) */
+        m.flags |= HSNAP_META_HAS_BLOCKS;
     size_t at = w_sec_begin(w, HSNAP_SEC_META);
     w_put(w, &m, sizeof(m));
     w_str(w, o->cmdline ? o->cmdline : "./prog --flag");
@@ -246,6 +251,27 @@ static void w_blocks(struct wbuf *w, const struct wopts *o)
     w_u32(w, 2);
     struct hsnap_point pts[2] = {{0, 0}, {1000000, 4203}};
     w_put(w, pts, sizeof(pts));
+    w_sec_end(w, at);
+}
+
+/* PYTYPES: the block at 0x1000 is a list (the graph built, no links);
+ * PYOWNED: the block at 0x2000 is its item array. */
+static void w_pytypes(struct wbuf *w, const struct wopts *o)
+{
+    struct hsnap_pytypes_head h = {.ntypes = 1, .flags = HSNAP_PYTYPES_GRAPH,
+                                   .nobjects = 1, .names_len = 4};
+    struct hsnap_pyobj ob = {0x1000, 0, 16, HSNAP_PYOBJ_TRACKED | HSNAP_PYOBJ_EXTERNAL};
+    struct hsnap_pytype t = {0, 4, HSNAP_PYTYPE_GC, 0};
+    struct hsnap_pyowned own = {0x2000, o->pyowned_bad_owner ? 1 : 0, 0};
+    size_t at = w_sec_begin(w, HSNAP_SEC_PYTYPES);
+    w_put(w, &h, sizeof(h));
+    w_put(w, &ob, sizeof(ob));
+    w_put(w, &t, sizeof(t));
+    w_put(w, "list", 4);
+    w_sec_end(w, at);
+    at = w_sec_begin(w, HSNAP_SEC_PYOWNED);
+    w_u64(w, 1);
+    w_put(w, &own, sizeof(own));
     w_sec_end(w, at);
 }
 
@@ -427,6 +453,8 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
         w_leaks(w, o);
     if (o->with_siteline)
         w_siteline(w, o);
+    if (o->with_pytypes && o->with_blocks && !o->with_leaks)
+        w_pytypes(w, o);
     if (o->unknown_section) {
         size_t at = w_sec_begin(w, 99);
         w_str(w, "a future section nobody reads yet");

@@ -47,6 +47,10 @@ t_trouble unknown_option "top: unknown option '--bogus'" "$HEAPSNAP" top --bogus
 t_trouble unknown_short_option "unknown option '-q'" "$HEAPSNAP" info -q "$good"
 t_trouble option_needs_value "option '--key' needs a value" "$HEAPSNAP" top "$good" --key
 t_trouble bad_key "bad value for --key: 'colour' (lineno, filename, function, module, traceback, type, lineno,type, filename,type, function,type, module,type)" "$HEAPSNAP" top --key colour "$good"
+t_trouble pyowned_owner_out_of_range "section PYOWNED: item 0: owner 1 of 1" \
+  "$HEAPSNAP" top --key type "$T/c/pytypes_bad_owner.hsnap"
+t_trouble owner_needs_python_objects "--owner needs a snapshot of a Python process" \
+  "$HEAPSNAP" top --owner "$good"
 t_trouble bad_count "bad value for -n: '-3' (a count from 0 to 2147483647)" "$HEAPSNAP" top -n -3 "$good"
 t_trouble cumulative_traceback "--cumulative cannot be used with --key traceback" \
   "$HEAPSNAP" top --cumulative --key traceback "$good"

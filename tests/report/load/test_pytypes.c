@@ -3,7 +3,8 @@
  * test_pytypes.c - pytypes_decode: a PYTYPES payload (hsnap_format.h) put
  * on a snapshot's blocks by address (an object whose block BLOCKS lacks is
  * left out), its graph's flags, cycle links and parents with their labels
- * and dict keys, and every damage refused with a one-line reason.
+ * and dict keys, and every damage refused with a one-line reason; PYOWNED's
+ * blocks put on their owners' blocks, its damage refused likewise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,8 @@
 #include "unit.h"
 
 static const struct hsnap_block blocks[] = {
-    {.addr = 0x1000, .size = 48}, {.addr = 0x2000, .size = 64}, {.addr = 0x3000, .size = 48}};
+    {.addr = 0x1000, .size = 48}, {.addr = 0x2000, .size = 64}, {.addr = 0x3000, .size = 48},
+    {.addr = 0x4000, .size = 800}, {.addr = 0x5000, .size = 64}}; /* the last two: PYOWNED's */
 
 struct payload {
     struct hsnap_pytypes_head h;
@@ -115,9 +117,84 @@ TEST_BEGIN(pytypes_damage_refused_in_one_line)
 }
 TEST_END
 
+struct owned {
+    uint64_t count;
+    struct hsnap_pyowned w[3];
+} __attribute__((packed));
+
+/* 0x4000 owned by the dict (object 2), 0x5000 by the Node at 0x3000
+ * (object 3), 0x3000 "owned" by object 0: a block with an object is no
+ * one's (ignored). */
+static void owned(struct owned *w)
+{
+    memset(w, 0, sizeof *w);
+    w->count = 3;
+    w->w[0] = (struct hsnap_pyowned){0x3000, 0, 0};
+    w->w[1] = (struct hsnap_pyowned){0x4000, 2, 0};
+    w->w[2] = (struct hsnap_pyowned){0x5000, 3, 0};
+}
+
+/* The payload, then w (len bytes) as PYOWNED, on all five blocks. */
+static int decode_owned(const struct owned *w, size_t len, struct snap *s)
+{
+    struct payload p;
+    payload(&p);
+    memset(s, 0, sizeof *s);
+    s->blocks = blocks;
+    s->nblocks = 5;
+    err[0] = 0;
+    if (pytypes_decode(s, (const uint8_t *)&p, sizeof p, err, sizeof err) < 0)
+        return -1;
+    return pytypes_decode_owned(s, (const uint8_t *)w, len, err, sizeof err);
+}
+
+TEST_BEGIN(pytypes_owned_blocks_on_their_owners)
+{
+    struct owned w;
+    struct snap s;
+    owned(&w);
+    expect_true(decode_owned(&w, sizeof w, &s) == 0, "decode: %s", err);
+    expect_true(s.py.block_owner != NULL, "owners");
+    expect_eq_u64(s.py.block_owner[3], 1); /* the dict's block */
+    expect_eq_u64(s.py.block_owner[4], 2);
+    expect_eq_u64(s.py.block_owner[2], UINT64_MAX); /* an object: its own */
+    expect_eq_u64(s.py.block_owner[0], UINT64_MAX);
+    pytypes_free(&s);
+}
+TEST_END
+
+/* w damaged by f refused in one line naming PYOWNED and holding want. */
+static int owned_refused(void (*f)(struct owned *, size_t *), const char *want)
+{
+    struct owned w;
+    struct snap s;
+    size_t len = sizeof w;
+    owned(&w);
+    f(&w, &len);
+    int rc = decode_owned(&w, len, &s);
+    pytypes_free(&s);
+    return rc < 0 && strstr(err, want) && !strchr(err, '\n') && strstr(err, "PYOWNED");
+}
+
+static void own_bad(struct owned *w, size_t *n) { (void)n; w->w[1].owner = 4; }
+static void own_unsorted(struct owned *w, size_t *n) { (void)n; w->w[2].addr = 0x3800; }
+static void own_short(struct owned *w, size_t *n) { (void)w; *n -= 8; }
+static void own_count(struct owned *w, size_t *n) { (void)n; w->count = 1ull << 60; }
+
+TEST_BEGIN(pytypes_owned_damage_refused_in_one_line)
+{
+    expect_true(owned_refused(own_bad, "owner 4 of 4"), "owner: %s", err);
+    expect_true(owned_refused(own_unsorted, "not ascending"), "order: %s", err);
+    expect_true(owned_refused(own_short, "not a count"), "length: %s", err);
+    expect_true(owned_refused(own_count, "not a count"), "count: %s", err);
+}
+TEST_END
+
 int main(void)
 {
     pytypes_objects_on_their_blocks();
     pytypes_damage_refused_in_one_line();
+    pytypes_owned_blocks_on_their_owners();
+    pytypes_owned_damage_refused_in_one_line();
     return 0;
 }
