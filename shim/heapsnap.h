@@ -50,6 +50,17 @@ HEAPSNAP_API void heapsnap_clear_traces(void);
  * read as 65535. */
 HEAPSNAP_API unsigned heapsnap_new_epoch(void);
 
+/* tracemalloc.start()'s traced memory: heapsnap_watch_start starts a new
+ * epoch (returned) and counts, from then on, the bytes of the live blocks
+ * born in it or later, and their peak; heapsnap_watch_memory reads them
+ * (frees of blocks born before do not lower them, unlike
+ * heapsnap_get_traced_memory's whole-process total); heapsnap_reset_peak
+ * and heapsnap_clear_traces reset them as tracemalloc's; heapsnap_watch_stop
+ * ends the count ((0, 0) after). */
+HEAPSNAP_API unsigned heapsnap_watch_start(void);
+HEAPSNAP_API void heapsnap_watch_stop(void);
+HEAPSNAP_API void heapsnap_watch_memory(size_t *current, size_t *peak);
+
 /*
  * The live blocks, handed to the process itself rather than written
  * (what the Python package builds tracemalloc's Snapshot from).  what:

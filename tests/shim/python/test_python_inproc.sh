@@ -50,6 +50,13 @@ PY
   else
     t_fail "python_inproc_get_object_traceback_$tag" "$(head -c 600 "$d/objtb.out") $(tail -c 300 "$d/objtb.err")"
   fi
+  # get_traced_memory(): what was allocated since start(), as tracemalloc
+  # prints it (frees of older blocks do not lower it; peak, reset_peak,
+  # clear_traces, stop).
+  "$py" tests/shim/python/traced_user.py tracemalloc >"$d/traced.want" 2>&1
+  PYTHONPATH="$PWD/python" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$d/exit.%p.hsnap" \
+    "$py" tests/shim/python/traced_user.py heapsnap >"$d/traced.out" 2>&1
+  t_golden "python_inproc_traced_memory_since_start_$tag" "$d/traced.want" "$d/traced.out"
 done
 
 # stop() stops the shim: a block allocated while stopped is in no snapshot;
