@@ -557,6 +557,7 @@ void py_poll(void)
     }
     py_on = 1;
     pyexit_arm();
+    pytrack_arm(py_dlsym);
     opt_debug("python: allocator domains wrapped", "", "");
 }
 

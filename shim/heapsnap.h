@@ -84,6 +84,8 @@ HEAPSNAP_API void heapsnap_watch_memory(size_t *current, size_t *peak);
  * pointer may be NULL.  The dump lives in the shim's own mappings until
  * heapsnap_dump_free; NULL when out of memory or `what` is unknown.
  * Sizes are the recorded ones: under HEAPSNAP_SAMPLE, the sampled blocks.
+ * domains: for the per-block kinds, each item's tracemalloc domain, as a C
+ * extension tracked it with PyTraceMalloc_Track (NULL when none was).
  */
 enum heapsnap_dump_what {
     HEAPSNAP_DUMP_BLOCKS = 0,
@@ -105,6 +107,7 @@ struct heapsnap_dump {
     uint32_t code_from, code_to;
     const char *names;
     size_t names_len;
+    const uint32_t *domains; /* per item, tracemalloc's domain (NULL: all 0) */
 };
 HEAPSNAP_API struct heapsnap_dump *heapsnap_dump(int what, unsigned since, const void *block,
                                                  unsigned code_from);

@@ -28,7 +28,10 @@
  * (state.c: the state file that survives a kill), scrub_ (base/scrub.c),
  * dump_ (snapshot/dump.c: the live blocks handed to the process), pause_
  * (pause.c: recording stopped by the program), pyexit_ (pyexit.c: the exit
- * snapshot when CPython's finalization begins).
+ * snapshot when CPython's finalization begins), watch_ (record/watch.c:
+ * tracemalloc's traced memory since start()), pytrack_ (pytrack.c: the
+ * GOT entries to PyTraceMalloc_Track; the domains: python/pydomain.c's
+ * py_domain_).
  */
 
 /*
@@ -64,6 +67,10 @@
  *  10. arena maps   arena.c: a mapping's system call and its listing as one
  *                   step (arena_maps_hold: fork, the leak check's stop and
  *                   its read of /proc/self/maps)
+ *  11. pydomain     python/pydomain.c: tracemalloc's domains (taken alone:
+ *                   by PyTraceMalloc_Track's wrapper and heapsnap_dump;
+ *                   its fork handler before the others; pytrack.c's GOT
+ *                   walks under their own lock, which takes the loader gate)
  *
  * A hook holds no lock while it unwinds (the loader lock: a thread inside
  * dlopen may be waiting for malloc).  A snapshot holds only snap while it
@@ -536,6 +543,7 @@ uint32_t snap_epoch_advance(void); /* the new epoch */
 /* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls) */
 void pyexit_find(void *(*lookup)(const char *));
 void pyexit_arm(void);
+void pytrack_arm(void *(*lookup)(const char *)); /* pytrack.c: the domains wrapped */
 void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
 /* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
 void pause_stop(void);

@@ -34,7 +34,8 @@ class _Dump(ctypes.Structure):
                 ("frames", ctypes.c_void_p), ("lines", ctypes.c_void_p),
                 ("py_at", ctypes.c_void_p), ("py_frames", ctypes.c_void_p),
                 ("code_from", ctypes.c_uint32), ("code_to", ctypes.c_uint32),
-                ("names", ctypes.c_void_p), ("names_len", ctypes.c_size_t)]
+                ("names", ctypes.c_void_p), ("names_len", ctypes.c_size_t),
+                ("domains", ctypes.c_void_p)]
 
 
 def declare(lib):
@@ -136,6 +137,8 @@ class Dump:
             self.sizes = _array("Q", d.sizes, n)
             self.counts = _array("Q", d.counts, n) if d.counts else None
             self.traces = _array("I", d.traces, n)
+            # tracemalloc's domain per block (PyTraceMalloc_Track); None: all 0
+            self.domains = _array("I", d.domains, n) if d.domains else None
             ids = _array("I", d.trace_ids, d.ntraces)
             nt = d.ntraces + 1 if d.ntraces else 0
             self.at = _array("I", d.frame_at, nt)
@@ -236,7 +239,8 @@ class Tracebacks:
 
 def raw_traces(dump, nframe):
     """tracemalloc's raw traces from a dump: (domain, size, frames,
-    total_nframe, count, trace id), one per item; heapsnap's own left
+    total_nframe, count, trace id), one per item (the domain a C extension
+    gave the block with PyTraceMalloc_Track, else 0); heapsnap's own left
     out.  The tracebacks are made once per trace (a frame tuple once per
     frame), in one pass; the items in one comprehension."""
     tbs = Tracebacks(nframe)
@@ -267,7 +271,10 @@ def raw_traces(dump, nframe):
             total, own = hi - lo, frames[0][0].startswith(_OWN_DIR)
         per[tid] = None if own else (frames, total)
     rows = [per[t] for t in dump.traces]
-    if dump.counts is None:
+    if dump.counts is None and dump.domains is not None:
+        out = [(dom, s, r[0], r[1], 1, t) for dom, s, r, t in
+               zip(dump.domains, dump.sizes, rows, dump.traces) if r]
+    elif dump.counts is None:
         out = [(0, s, r[0], r[1], 1, t) for s, r, t in zip(dump.sizes, rows, dump.traces) if r]
     else:
         out = [(0, s, r[0], r[1], c, t) for s, c, r, t in

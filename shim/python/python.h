@@ -96,4 +96,11 @@ int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
 void py_types_end(struct sbuf *b);
 
+/* pydomain.c: tracemalloc's domains (PyTraceMalloc_Track) by address */
+void py_domain_set(unsigned domain, uintptr_t p, uint64_t size);
+void py_domain_unset(unsigned domain, uintptr_t p);
+int py_domain_any(void);
+uint32_t py_domain_of(uintptr_t p, uint64_t size); /* 0: none (or another size) */
+void py_domain_fork(int phase); /* 0 prepare, 1 parent, 2 child */
+
 #endif

@@ -24,7 +24,7 @@
 #include "snapshot.h"
 
 enum { DUMP_SIZES, DUMP_COUNTS, DUMP_TRACES, DUMP_IDS, DUMP_AT, DUMP_FRAMES, DUMP_LINES,
-       DUMP_PY_AT, DUMP_PY, DUMP_NAMES, DUMP_NBUF };
+       DUMP_PY_AT, DUMP_PY, DUMP_NAMES, DUMP_PTRS, DUMP_DOMAINS, DUMP_NBUF };
 
 /* Lines already read, by frame word: a module's code has a long line
  * table, and its frames are in thousands of traces. */
@@ -48,6 +48,7 @@ struct dump_walk {
     uint64_t *seen;          /* a bit per trace id named */
     uint32_t nseen;          /* ids it has room for */
     struct dump_memo memo;
+    int domains;             /* blocks' addresses kept, for their domains */
 };
 
 static void dump_memo_free(struct dump_memo *m)
@@ -125,8 +126,22 @@ static int dump_block(const struct tbl_entry *e, void *arg)
         return 0;
     sbuf_u64(&w->d->b[DUMP_SIZES], e->size);
     sbuf_u32(&w->d->b[DUMP_TRACES], e->trace);
+    if (w->domains)
+        sbuf_u64(&w->d->b[DUMP_PTRS], e->ptr);
     dump_mark(w, e->trace);
     return 0;
+}
+
+/* The blocks' tracemalloc domains (PyTraceMalloc_Track), read after the
+ * walk: the domains' lock is taken alone (shim.h's lock order). */
+static void dump_domains(struct dump_walk *w)
+{
+    struct sbuf *b = w->d->b;
+    const uint64_t *ptr = (const uint64_t *)b[DUMP_PTRS].p, *size = (const uint64_t *)b[DUMP_SIZES].p;
+    size_t n = b[DUMP_PTRS].len / sizeof(uint64_t);
+    for (size_t i = 0; i < n; i++)
+        sbuf_u32(&b[DUMP_DOMAINS], py_domain_of((uintptr_t)ptr[i], size[i]));
+    sbuf_free(&b[DUMP_PTRS]);
 }
 
 /* The per-trace kinds: one item per trace of live[0..n) with blocks. */
@@ -147,10 +162,19 @@ static void dump_sums(struct dump_walk *w, const struct trace_live *live, uint32
 static int dump_items(struct dump_walk *w, int what)
 {
     struct tbl_entry e;
-    if (what == HEAPSNAP_DUMP_BLOCK && tbl_find(w->block, &e)) /* else fresh: walk */
-        return dump_block(&e, w);
-    if (what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK)
-        return pend_foreach(dump_block, w, 0, NULL) < 0 ? -1 : 0;
+    if (what == HEAPSNAP_DUMP_BLOCK && tbl_find(w->block, &e)) { /* else fresh: walk */
+        dump_block(&e, w);
+        if (w->domains)
+            dump_domains(w);
+        return 0;
+    }
+    if (what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK) {
+        if (pend_foreach(dump_block, w, 0, NULL) < 0)
+            return -1;
+        if (w->domains)
+            dump_domains(w);
+        return 0;
+    }
     size_t len = (size_t)w->nseen * sizeof(struct trace_live);
     struct trace_live *live = w->nseen ? arena_map(len) : NULL;
     if (w->nseen && !live)
@@ -224,6 +248,7 @@ static void dump_publish(struct dump_owned *d)
     p->py_frames = (const uint64_t *)b[DUMP_PY].p;
     p->names = b[DUMP_NAMES].p;
     p->names_len = b[DUMP_NAMES].len;
+    p->domains = (const uint32_t *)b[DUMP_DOMAINS].p; /* NULL: all 0 */
     p->py_version = py_version();
 }
 
@@ -249,8 +274,9 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
         return NULL;
     struct dump_walk w = {d, what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK
                                  ? since : 0,
-                          what == HEAPSNAP_DUMP_BLOCK ? (uintptr_t)block : 0, NULL, 0, {0}};
+                          what == HEAPSNAP_DUMP_BLOCK ? (uintptr_t)block : 0, NULL, 0, {0}, 0};
     w.nseen = trace_count() + 1024; /* and traces born during the walk */
+    w.domains = py_domain_any();
     size_t seen_len = ((size_t)w.nseen + 63) / 64 * sizeof(uint64_t);
     w.seen = arena_map(seen_len);
     int bad = !w.seen || dump_items(&w, what) != 0;

@@ -8,6 +8,9 @@
 . tests/shim/python/lib_py.sh
 
 obj=$(py_line tests/shim/python/objtb_user.py MARK_OBJ)
+for v in $(py_versions_missing); do
+  t_skip "python_inproc_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
+done
 py_interpreters | while read -r tag py; do
   d=$T/$tag
   mkdir -p "$d/tmp"
