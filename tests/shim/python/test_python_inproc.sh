@@ -62,6 +62,14 @@ PY
   t_golden "python_inproc_traced_memory_since_start_$tag" "$d/traced.want" "$d/traced.out"
 done
 
+# Snapshot.load of a .hsnap: the program's line, through the CLI's
+# `export --format tracemalloc`.
+data=$(py_line tests/shim/python/load_user.py MARK_DATA)
+PYTHONPATH="$PWD/python" HEAPSNAP="$HEAPSNAP" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/load.%p.hsnap" \
+  /usr/bin/python3 tests/shim/python/load_user.py "$T/load.hsnap" >"$T/load.out" 2>"$T/load.err"
+printf 'line %s: 500 blocks or more, 1.5 MB or more: True\nnative frames kept: True\n' "$data" >"$T/load.want"
+t_golden python_inproc_snapshot_load "$T/load.want" "$T/load.out"
+
 # stop() stops the shim: a block allocated while stopped is in no snapshot;
 # get_traced_memory() is (0, 0) after stop() and counts from start()
 # (a bytearray of n bytes is a block of n + 1).
