@@ -93,6 +93,10 @@ enum heapsnap_dump_what {
     HEAPSNAP_DUMP_PEAK = 2,
     HEAPSNAP_DUMP_BLOCK = 3,
     HEAPSNAP_DUMP_PYTHON_ONLY = 0x100,
+    /* HEAPSNAP_DUMP_PYTHON_FRAMES(n) (or'ed, n 1-65535): at most the n
+     * innermost Python frames of each trace in py_frames, as
+     * tracemalloc.start(n) keeps them; py_total then has each trace's
+     * number of Python frames (tracemalloc's total_nframe). */
 };
 struct heapsnap_dump {
     uint64_t nitems;
@@ -108,7 +112,9 @@ struct heapsnap_dump {
     const char *names;
     size_t names_len;
     const uint32_t *domains; /* per item, tracemalloc's domain (NULL: all 0) */
+    const uint32_t *py_total; /* per trace, its Python frames (NULL: no limit given) */
 };
+#define HEAPSNAP_DUMP_PYTHON_FRAMES(n) ((int)(((unsigned)(n) & 0xffffu) << 16))
 HEAPSNAP_API struct heapsnap_dump *heapsnap_dump(int what, unsigned since, const void *block,
                                                  unsigned code_from);
 HEAPSNAP_API void heapsnap_dump_free(struct heapsnap_dump *dump);

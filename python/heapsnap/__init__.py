@@ -166,12 +166,13 @@ def write_snapshot(path=None):
     return bool(_lib) and _lib.heapsnap_take_snapshot(_path(path)) == 0
 
 
-def _dump(what, since=0, block=None):
-    """The shim's dump; block: an address (an int)."""
+def _dump(what, since=0, block=None, nframe=None):
+    """The shim's dump; block: an address (an int); nframe: Python frames
+    kept per trace."""
     if not _lib.heapsnap_has_dump:
         raise RuntimeError("heapsnap: the shim loaded (%s) is older than this package: "
                            "it has no heapsnap_dump" % _snapshot.shim_path())
-    return _inproc.Dump(_lib, what, since, block)
+    return _inproc.Dump(_lib, what, since, block, nframe)
 
 
 def take_snapshot(path=None):
@@ -186,8 +187,10 @@ def take_snapshot(path=None):
     if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
         raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
     with _inproc.unrecorded(_lib):
-        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"])
+        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"],
+                     nframe=_state["nframe"])
         traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
+        dump.release()  # the items are in traces now
     # No closure here: on 3.10 a function's cells are made with its frame,
     # before its first line runs, at the caller's line, and the Snapshot
     # keeps them alive (tracemalloc's "Pretty top" printed "1 other").
@@ -223,9 +226,11 @@ def get_object_traceback(obj):
         return None
     with _inproc.unrecorded(_lib):
         for start in _object_starts(obj):
-            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start)
+            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start,
+                         _state["nframe"])
             if len(dump.sizes) and start + dump.sizes[0] > id(obj):
                 traces, _ = _inproc.raw_traces(dump, _state["nframe"])
+                dump.release()
                 return _snapshot.Traceback(traces[0][2], traces[0][3]) if traces else None
     return None
 

@@ -24,7 +24,7 @@
 #include "snapshot.h"
 
 enum { DUMP_SIZES, DUMP_COUNTS, DUMP_TRACES, DUMP_IDS, DUMP_AT, DUMP_FRAMES, DUMP_LINES,
-       DUMP_PY_AT, DUMP_PY, DUMP_NAMES, DUMP_PTRS, DUMP_DOMAINS, DUMP_NBUF };
+       DUMP_PY_AT, DUMP_PY, DUMP_NAMES, DUMP_PTRS, DUMP_DOMAINS, DUMP_PY_TOTAL, DUMP_NBUF };
 
 /* Lines already read, by frame word: a module's code has a long line
  * table, and its frames are in thousands of traces. */
@@ -190,7 +190,7 @@ static int dump_items(struct dump_walk *w, int what)
 
 /* The named traces' frames (and the Python frames' lines), then the code
  * names from code_from on. */
-static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only)
+static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only, unsigned py_max)
 {
     struct sbuf *b = w->d->b;
     uintptr_t ip[TRACE_DEPTH_MAX];
@@ -205,15 +205,17 @@ static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only)
         sbuf_u32(&b[DUMP_IDS], id);
         sbuf_u32(&b[DUMP_AT], at);
         sbuf_u32(&b[DUMP_PY_AT], py_at);
-        uint32_t had = py_at;
+        uint32_t had = py_at, npy = 0;
         for (unsigned k = 0; k < depth; k++) {
-            if (!HSNAP_IS_PYFRAME(ip[k]))
+            if (!HSNAP_IS_PYFRAME(ip[k]) || (py_max && npy++ >= py_max))
                 continue;
             int32_t line = dump_line(&w->memo, ip[k]);
             sbuf_u64(&b[DUMP_PY], (ip[k] & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT << 32 |
                                       (uint32_t)line);
             py_at++;
         }
+        if (py_max)
+            sbuf_u32(&b[DUMP_PY_TOTAL], npy);
         if (py_only && py_at > had)
             continue; /* its native frames are not wanted */
         for (unsigned k = 0; k < depth; k++) {
@@ -249,6 +251,7 @@ static void dump_publish(struct dump_owned *d)
     p->names = b[DUMP_NAMES].p;
     p->names_len = b[DUMP_NAMES].len;
     p->domains = (const uint32_t *)b[DUMP_DOMAINS].p; /* NULL: all 0 */
+    p->py_total = (const uint32_t *)b[DUMP_PY_TOTAL].p; /* NULL: no limit */
     p->py_version = py_version();
 }
 
@@ -266,7 +269,8 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
                                 unsigned code_from)
 {
     int py_only = what & HEAPSNAP_DUMP_PYTHON_ONLY;
-    what &= ~HEAPSNAP_DUMP_PYTHON_ONLY;
+    unsigned py_max = (unsigned)what >> 16 & 0xffffu;
+    what &= 0xff;
     if (what < HEAPSNAP_DUMP_BLOCKS || what > HEAPSNAP_DUMP_BLOCK)
         return NULL;
     struct dump_owned *d = arena_map(sizeof *d);
@@ -281,7 +285,7 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
     w.seen = arena_map(seen_len);
     int bad = !w.seen || dump_items(&w, what) != 0;
     if (!bad)
-        dump_frames(&w, code_from, py_only);
+        dump_frames(&w, code_from, py_only, py_max);
     if (w.seen)
         arena_unmap(w.seen, seen_len);
     dump_memo_free(&w.memo);
