@@ -5,7 +5,8 @@
 # (Modules/_tracemalloc.c, Python/tracemalloc.c from 3.12), not the
 # program's line, which they were about three times over.  Needs the
 # interpreter's debug information: pyenv's builds (3.10-3.13) have it;
-# Debian's python3 without python3.X-dbgsym is a SKIP line.
+# Debian's python3 without python3.X-dbgsym is a SKIP line.  And `run --gate`
+# passes on a program that stops tracemalloc (CPython's own leak, built in).
 . tests/shim/python/lib_py.sh
 
 line=$(py_line tests/shim/python/beside_tm.py MARK_POINTS)
@@ -27,5 +28,24 @@ py_interpreters | while read -r tag py; do
     t_pass "python_beside_tracemalloc_$tag"
   else
     t_fail "python_beside_tracemalloc_$tag" "tracemalloc counts $want, top $got: $(head -5 "$T/b-$tag.top" | tr '\n' '|') $(tail -c 200 "$T/b-$tag.err")"
+  fi
+done
+
+# The gate passes on a clean program that stops tracemalloc: CPython's own
+# leak there is suppressed by heapsnap's built-in CPython suppressions,
+# which the report names; a clean program lists no stale built-in one.
+py_interpreters | while read -r tag py; do
+  [ "$tag" = debian ] && continue # the SKIP line above: no debug information
+  "$HEAPSNAP" run --gate -o "$T/s-$tag.%p.hsnap" -- "$py" tests/shim/python/tmstop.py \
+    >"$T/s-$tag.out" 2>&1
+  v=$("$py" -c 'import sys; print(sys.version_info[1])')
+  if ! grep -q "^heapsnap gate: PASS" "$T/s-$tag.out"; then
+    t_fail "python_gate_tracemalloc_stop_$tag" "$(grep -E 'gate|FAIL|lost' "$T/s-$tag.out" | head -5)"
+  elif [ "$v" -le 12 ] && ! grep -q "matched: .*(heapsnap's built-in CPython suppressions:" "$T/s-$tag.out"; then
+    t_fail "python_gate_tracemalloc_stop_$tag" "the built-in suppressions are not named: $(grep -A3 SUPP "$T/s-$tag.out")"
+  elif grep -q "stale: .*built-in CPython" "$T/s-$tag.out"; then
+    t_fail "python_gate_tracemalloc_stop_$tag" "a stale built-in suppression is listed"
+  else
+    t_pass "python_gate_tracemalloc_stop_$tag"
   fi
 done
