@@ -13,11 +13,10 @@
  * are rewritten to ours, which call the interpreter's after (so a running
  * tracemalloc still gets them); and the interpreter module's entry to
  * dlopen, the one CPython loads extensions with, goes to pytrack_dlopen,
- * which rewrites the new modules' entries before their PyInit runs.
- * CPython passes dlopen a path with a '/' ("./" before a bare name), so
- * the caller glibc sees (the shim) changes no search.  The domains are
- * kept by py_domain_set (python/pydomain.c).  Not in the attach build,
- * whose own GOT rewrite (attach/got.c) owns the dlopen entries.
+ * which rewrites the new modules' entries before their PyInit runs
+ * (CPython passes dlopen a path with a '/', so the caller glibc sees, the
+ * shim, changes no search).  Domains: python/pydomain.c.  Not in the
+ * attach build, whose GOT rewrite (attach/got.c) owns the dlopen entries.
  */
 #include <dlfcn.h>
 #include <elf.h>
