@@ -47,6 +47,7 @@ void heapsnap_reset_peak(void)
 {
     api_settle();
     trace_reset_peak();
+    watch_reset_peak(0);
     peak_reset();
 }
 
@@ -56,6 +57,7 @@ void heapsnap_clear_traces(void)
     int saved = guard_enter();
     trace_clear();
     peak_clear();
+    watch_reset_peak(1);
     guard_leave(saved);
     peak_reset();
 }
@@ -64,6 +66,31 @@ unsigned heapsnap_new_epoch(void)
 {
     api_settle();
     return snap_epoch_advance();
+}
+
+/* The watch is on before the epoch it watches begins: a block of that
+ * epoch is counted at its birth (watch.c). */
+unsigned heapsnap_watch_start(void)
+{
+    api_settle();
+    watch_start(snap_epoch() + 1);
+    return snap_epoch_advance();
+}
+
+void heapsnap_watch_stop(void)
+{
+    watch_stop();
+}
+
+void heapsnap_watch_memory(size_t *current, size_t *peak)
+{
+    uint64_t c, p;
+    api_settle();
+    watch_totals(&c, &p);
+    if (current)
+        *current = (size_t)c;
+    if (peak)
+        *peak = (size_t)p;
 }
 
 struct heapsnap_dump *heapsnap_dump(int what, unsigned since, const void *block,

@@ -197,7 +197,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     hook_countdown_set(cd);
     if (q) {
         if (had)
-            trace_discharge(old.trace, old.size);
+            trace_discharge_block(&old);
         if (hook_is_active())
             hook_adopt(q, n, &org);
     } else {
@@ -229,7 +229,7 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
     if (obj)
         py_code_maybe_dies(p, 0);
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) {
-        trace_discharge(e.trace, e.size);
+        trace_discharge_block(&e);
         defer_offbook = (uintptr_t)p;
         o->free(o->ctx, p);
         defer_offbook = 0;
@@ -256,7 +256,7 @@ static void py_free(void *ctx, void *p)
     if (obj)
         py_code_maybe_dies(p, booked ? e.size : 0);
     if (booked) { /* objects made before the wrap: not foreign */
-        trace_discharge(e.trace, e.size);
+        trace_discharge_block(&e);
         if (e.size <= PY_SMALL)
             memset(p, 0, e.size);
     }
@@ -557,6 +557,7 @@ void dom_poll(void)
     }
     py_on = 1;
     pyexit_arm();
+    pytrack_arm(py_dlsym);
     opt_debug("python: allocator domains wrapped", "", "");
 }
 

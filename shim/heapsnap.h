@@ -50,6 +50,17 @@ HEAPSNAP_API void heapsnap_clear_traces(void);
  * read as 65535. */
 HEAPSNAP_API unsigned heapsnap_new_epoch(void);
 
+/* tracemalloc.start()'s traced memory: heapsnap_watch_start starts a new
+ * epoch (returned) and counts, from then on, the bytes of the live blocks
+ * born in it or later, and their peak; heapsnap_watch_memory reads them
+ * (frees of blocks born before do not lower them, unlike
+ * heapsnap_get_traced_memory's whole-process total); heapsnap_reset_peak
+ * and heapsnap_clear_traces reset them as tracemalloc's; heapsnap_watch_stop
+ * ends the count ((0, 0) after). */
+HEAPSNAP_API unsigned heapsnap_watch_start(void);
+HEAPSNAP_API void heapsnap_watch_stop(void);
+HEAPSNAP_API void heapsnap_watch_memory(size_t *current, size_t *peak);
+
 /*
  * The live blocks, handed to the process itself rather than written
  * (what the Python package builds tracemalloc's Snapshot from).  what:
@@ -73,6 +84,8 @@ HEAPSNAP_API unsigned heapsnap_new_epoch(void);
  * pointer may be NULL.  The dump lives in the shim's own mappings until
  * heapsnap_dump_free; NULL when out of memory or `what` is unknown.
  * Sizes are the recorded ones: under HEAPSNAP_SAMPLE, the sampled blocks.
+ * domains: for the per-block kinds, each item's tracemalloc domain, as a C
+ * extension tracked it with PyTraceMalloc_Track (NULL when none was).
  */
 enum heapsnap_dump_what {
     HEAPSNAP_DUMP_BLOCKS = 0,
@@ -80,6 +93,10 @@ enum heapsnap_dump_what {
     HEAPSNAP_DUMP_PEAK = 2,
     HEAPSNAP_DUMP_BLOCK = 3,
     HEAPSNAP_DUMP_PYTHON_ONLY = 0x100,
+    /* HEAPSNAP_DUMP_PYTHON_FRAMES(n) (or'ed, n 1-65535): at most the n
+     * innermost Python frames of each trace in py_frames, as
+     * tracemalloc.start(n) keeps them; py_total then has each trace's
+     * number of Python frames (tracemalloc's total_nframe). */
 };
 struct heapsnap_dump {
     uint64_t nitems;
@@ -94,7 +111,10 @@ struct heapsnap_dump {
     uint32_t code_from, code_to;
     const char *names;
     size_t names_len;
+    const uint32_t *domains; /* per item, tracemalloc's domain (NULL: all 0) */
+    const uint32_t *py_total; /* per trace, its Python frames (NULL: no limit given) */
 };
+#define HEAPSNAP_DUMP_PYTHON_FRAMES(n) ((int)(((unsigned)(n) & 0xffffu) << 16))
 HEAPSNAP_API struct heapsnap_dump *heapsnap_dump(int what, unsigned since, const void *block,
                                                  unsigned code_from);
 HEAPSNAP_API void heapsnap_dump_free(struct heapsnap_dump *dump);

@@ -149,11 +149,13 @@ int hook_is_active(void)
 static inline void hook_insert(void *p, size_t n, uint32_t id)
 {
     struct tbl_entry old;
-    int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, snap_epoch()) : -1;
-    if (r != 0 && (r = tbl_insert((uintptr_t)p, n, id, snap_epoch(), &old)) == 1)
-        trace_discharge(old.trace, old.size);
+    uint32_t epoch = snap_epoch();
+    int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
+    if (r != 0 && (r = tbl_insert((uintptr_t)p, n, id, epoch, &old)) == 1)
+        trace_discharge_block(&old);
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
+        watch_born(epoch, n);           /* tracemalloc's traced memory (watch.c) */
         trace_charge(id, n);
     }
 }
@@ -369,7 +371,7 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     peak_freed(p); /* TEMPS (peak.c): one compare and branch */
     struct tbl_entry e;
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
-        trace_discharge(e.trace, e.size);
+        trace_discharge_block(&e);
         real.free(p);
     } else if ((p = pend_hold(p))) {
         pend_release(p);
@@ -484,7 +486,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
         if (had && q) /* heaptrack's events: the old block's free, then the new one */
             peak_freed(p);
         if (had)
-            trace_discharge(old.trace, old.size);
+            trace_discharge_block(&old);
         else if (p && !real.sample)
             atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
         if (q && !hook_skip(size))

@@ -7,7 +7,7 @@
  * leak room with the tables and the writer.  It stands on every other
  * room's door, included here; only shim/attach stands on it.  Prefixes:
  * hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_ (domain.c), life_
- * (life.c alone), orph_, sig_, pause_, pyexit_, state_ (state.c,
+ * (life.c alone), orph_, sig_, pause_, pyexit_, pytrack_, state_ (state.c,
  * statelife.c), lchk_ (leakcheck.c), lsan_ and __lsan_*, elfsym_,
  * heapsnap_* (api.c); besides the libc names interposed (threads.c,
  * exec.c, creds.c, ...).  The lock order below is every room's.
@@ -48,6 +48,10 @@
  *  10. arena maps   arena.c: a mapping's system call and its listing as one
  *                   step (arena_maps_hold: fork, the leak check's stop and
  *                   its read of /proc/self/maps)
+ *  11. pydomain     python/pydomain.c: tracemalloc's domains (taken alone:
+ *                   by PyTraceMalloc_Track's wrapper and heapsnap_dump;
+ *                   its fork handler before the others; pytrack.c's GOT
+ *                   walks under their own lock, which takes the loader gate)
  *
  * A hook holds no lock while it unwinds (the loader lock: a thread inside
  * dlopen may be waiting for malloc).  A snapshot holds only snap while it
@@ -158,6 +162,7 @@ int dom_immortal(uintptr_t p, uint64_t size);
 /* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls) */
 void pyexit_find(void *(*lookup)(const char *));
 void pyexit_arm(void);
+void pytrack_arm(void *(*lookup)(const char *)); /* pytrack.c: the domains wrapped */
 void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
 /* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
 void pause_stop(void);

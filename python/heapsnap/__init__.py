@@ -12,6 +12,7 @@ no-ops with a clear result.
 """
 
 import ctypes
+import functools
 import os
 import sys
 
@@ -56,6 +57,15 @@ def _shim():
     lib.heapsnap_get_tracemalloc_memory.argtypes = []
     lib.heapsnap_get_tracemalloc_memory.restype = ctypes.c_size_t
     lib.heapsnap_has_dump = _inproc.declare(lib)
+    try:
+        lib.heapsnap_watch_start.argtypes = lib.heapsnap_watch_stop.argtypes = []
+        lib.heapsnap_watch_start.restype = ctypes.c_uint
+        lib.heapsnap_watch_stop.restype = None
+        lib.heapsnap_watch_memory.argtypes = lib.heapsnap_get_traced_memory.argtypes
+        lib.heapsnap_watch_memory.restype = None
+        lib.heapsnap_has_watch = True
+    except AttributeError:
+        lib.heapsnap_has_watch = False  # an older shim: get_traced_memory approximates
     try:
         lib.heapsnap_stop.argtypes = lib.heapsnap_start.argtypes = []
         lib.heapsnap_stop.restype = lib.heapsnap_start.restype = None
@@ -112,7 +122,10 @@ def start(nframe=1):
     if not _state["tracing"]:
         if _lib.heapsnap_has_stop:
             _lib.heapsnap_start()
-        _state["epoch"] = new_epoch()
+        if _lib.heapsnap_has_watch:
+            _state["epoch"] = _lib.heapsnap_watch_start()
+        else:
+            _state["epoch"] = new_epoch()
         _state["tracing"] = True
         _lib.heapsnap_reset_peak()
         _state["base"] = _totals()[0]
@@ -125,6 +138,8 @@ def stop():
     process that ends stopped writes no exit snapshot."""
     if _lib and _lib.heapsnap_has_stop and _state["tracing"]:
         _lib.heapsnap_stop()
+    if _lib and _lib.heapsnap_has_watch and _state["tracing"]:
+        _lib.heapsnap_watch_stop()
     _state["tracing"] = False
     _state["epoch"] = None
 
@@ -151,12 +166,13 @@ def write_snapshot(path=None):
     return bool(_lib) and _lib.heapsnap_take_snapshot(_path(path)) == 0
 
 
-def _dump(what, since=0, block=None):
-    """The shim's dump; block: an address (an int)."""
+def _dump(what, since=0, block=None, nframe=None):
+    """The shim's dump; block: an address (an int); nframe: Python frames
+    kept per trace."""
     if not _lib.heapsnap_has_dump:
         raise RuntimeError("heapsnap: the shim loaded (%s) is older than this package: "
                            "it has no heapsnap_dump" % _snapshot.shim_path())
-    return _inproc.Dump(_lib, what, since, block)
+    return _inproc.Dump(_lib, what, since, block, nframe)
 
 
 def take_snapshot(path=None):
@@ -171,14 +187,20 @@ def take_snapshot(path=None):
     if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
         raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
     with _inproc.unrecorded(_lib):
-        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"])
+        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"],
+                     nframe=_state["nframe"])
         traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
-    return _snapshot.Snapshot(traces, _state["nframe"], lambda tid: tbs.full(dump, tid))
+        dump.release()  # the items are in traces now
+    # No closure here: on 3.10 a function's cells are made with its frame,
+    # before its first line runs, at the caller's line, and the Snapshot
+    # keeps them alive (tracemalloc's "Pretty top" printed "1 other").
+    return _snapshot.Snapshot(traces, _state["nframe"], functools.partial(tbs.full, dump))
 
 
-def _totals():
+def _totals(watched=False):
     cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
-    _lib.heapsnap_get_traced_memory(ctypes.byref(cur), ctypes.byref(peak))
+    get = _lib.heapsnap_watch_memory if watched else _lib.heapsnap_get_traced_memory
+    get(ctypes.byref(cur), ctypes.byref(peak))
     return (cur.value, peak.value)
 
 
@@ -204,21 +226,27 @@ def get_object_traceback(obj):
         return None
     with _inproc.unrecorded(_lib):
         for start in _object_starts(obj):
-            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start)
+            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start,
+                         _state["nframe"])
             if len(dump.sizes) and start + dump.sizes[0] > id(obj):
                 traces, _ = _inproc.raw_traces(dump, _state["nframe"])
+                dump.release()
                 return _snapshot.Traceback(traces[0][2], traces[0][3]) if traces else None
     return None
 
 
 def get_traced_memory():
     """(current, peak) traced bytes, as tracemalloc.get_traced_memory: while
-    tracing, what the shim's recorded total rose to over its value at
-    start() (the blocks allocated since, less those of before that were
-    freed since; the peak since start() or reset_peak()); (0, 0) when not
-    tracing, as tracemalloc after stop(), and without the shim."""
+    tracing, the bytes of the live blocks allocated since start() (frees of
+    older blocks do not lower it) and the highest that sum reached since
+    start() or reset_peak(), counted by the shim as the blocks are born and
+    die (heapsnap_watch_memory); (0, 0) when not tracing, as tracemalloc
+    after stop(), and without the shim.  With a shim older than
+    heapsnap_watch_start, the shim's total over its value at start()."""
     if not _lib or not _state["tracing"]:
         return (0, 0)
+    if _lib.heapsnap_has_watch:
+        return _totals(watched=True)
     cur, peak = _totals()
     base = _state["base"]
     return (max(0, cur - base), max(0, peak - base, cur - base))

@@ -34,7 +34,8 @@ class _Dump(ctypes.Structure):
                 ("frames", ctypes.c_void_p), ("lines", ctypes.c_void_p),
                 ("py_at", ctypes.c_void_p), ("py_frames", ctypes.c_void_p),
                 ("code_from", ctypes.c_uint32), ("code_to", ctypes.c_uint32),
-                ("names", ctypes.c_void_p), ("names_len", ctypes.c_size_t)]
+                ("names", ctypes.c_void_p), ("names_len", ctypes.c_size_t),
+                ("domains", ctypes.c_void_p), ("py_total", ctypes.c_void_p)]
 
 
 def declare(lib):
@@ -121,33 +122,62 @@ class unrecorded:
             self.lib.heapsnap_thread_recording(1)
 
 
-class Dump:
-    """One heapsnap_dump, copied out of the shim: items (size, count,
-    trace id) and, per trace id, its stack."""
+def _view(code, addr, n):
+    """The n items at addr in the shim's memory, without a copy (valid until
+    the dump is freed)."""
+    if not n or not addr:
+        return array.array(code)
+    size = array.array(code).itemsize
+    return memoryview((ctypes.c_ubyte * (n * size)).from_address(addr)).cast("B").cast(code)
 
-    def __init__(self, lib, what, since=0, block=None):
+
+class Dump:
+    """One heapsnap_dump: items (size, count, trace id, domain) and, per
+    trace id, its stack.  The items and the Python frames are read in the
+    shim's memory until release() (a snapshot's raw traces are made by
+    then); the native stacks, which Trace.native reads later, are copied."""
+
+    def __init__(self, lib, what, since=0, block=None, nframe=None):
+        if nframe:
+            what |= min(nframe, 0xffff) << 16  # HEAPSNAP_DUMP_PYTHON_FRAMES
         p = lib.heapsnap_dump(what, since or 0, block, len(_codes))
         if not p:
             raise MemoryError("heapsnap: the shim could not dump its live blocks "
                               "(out of memory)")
+        self._lib, self._p = lib, p
         try:
             d = p.contents
             n = d.nitems
-            self.sizes = _array("Q", d.sizes, n)
-            self.counts = _array("Q", d.counts, n) if d.counts else None
-            self.traces = _array("I", d.traces, n)
-            ids = _array("I", d.trace_ids, d.ntraces)
+            self.sizes = _view("Q", d.sizes, n)
+            self.counts = _view("Q", d.counts, n) if d.counts else None
+            self.traces = _view("I", d.traces, n)
+            # tracemalloc's domain per block (PyTraceMalloc_Track); None: all 0
+            self.domains = _view("I", d.domains, n) if d.domains else None
+            ids = _view("I", d.trace_ids, d.ntraces)
             nt = d.ntraces + 1 if d.ntraces else 0
             self.at = _array("I", d.frame_at, nt)
             nframes = self.at[-1] if nt else 0
             self.frames = _array("Q", d.frames, nframes)
             self.lines = _array("i", d.lines, nframes)
-            self.py_at = _array("I", d.py_at, nt)
-            self.py = _array("Q", d.py_frames, self.py_at[-1] if nt else 0)
+            self.py_at = _view("I", d.py_at, nt)
+            self.py = _view("Q", d.py_frames, self.py_at[-1] if nt else 0)
+            self.py_total = _view("I", d.py_total, d.ntraces) if d.py_total else None
             _take_names(d)
-        finally:
-            lib.heapsnap_dump_free(p)
-        self.index = {tid: j for j, tid in enumerate(ids)}
+            self.index = {tid: j for j, tid in enumerate(ids)}
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self):
+        """Frees the shim's copy: the items and Python frames go with it."""
+        if self._p:
+            self.sizes = self.counts = self.traces = self.domains = None
+            self.py_at = self.py = self.py_total = None
+            self._lib.heapsnap_dump_free(self._p)
+            self._p = None
+
+    def __del__(self):
+        self.release()
 
     def stack(self, tid):
         """(frame words, lines) of trace tid, innermost first."""
@@ -164,7 +194,8 @@ class Dump:
         if j is None:
             return (), 0
         lo, hi = self.py_at[j], self.py_at[j + 1]
-        return self.py[lo:hi if limit is None else min(hi, lo + limit)], hi - lo
+        total = self.py_total[j] if self.py_total is not None else hi - lo
+        return self.py[lo:hi if limit is None else min(hi, lo + limit)], total
 
     def items(self):
         """(size, count, trace id) per item."""
@@ -236,12 +267,13 @@ class Tracebacks:
 
 def raw_traces(dump, nframe):
     """tracemalloc's raw traces from a dump: (domain, size, frames,
-    total_nframe, count, trace id), one per item; heapsnap's own left
+    total_nframe, count, trace id), one per item (the domain a C extension
+    gave the block with PyTraceMalloc_Track, else 0); heapsnap's own left
     out.  The tracebacks are made once per trace (a frame tuple once per
     frame), in one pass; the items in one comprehension."""
     tbs = Tracebacks(nframe)
     ids = sorted(dump.index, key=dump.index.get)
-    at, py, codes = dump.py_at, dump.py, _codes
+    at, py, codes, totals = dump.py_at, dump.py, _codes, dump.py_total
     ncodes, memo, memo1, per = len(codes), {}, {}, {}
 
     def frame(p):
@@ -260,16 +292,21 @@ def raw_traces(dump, nframe):
             frames = memo1.get(p)
             if frames is None:
                 frames = memo1[p] = ((memo.get(p) or frame(p)),)
-            total, own = hi - lo, frames[0][0].startswith(_OWN_DIR)
+            total = totals[j] if totals is not None else hi - lo
+            own = frames[0][0].startswith(_OWN_DIR)
         else:
             top = py[lo:hi if nframe is None else min(hi, lo + nframe)]
             frames = tuple([memo.get(p) or frame(p) for p in top])
-            total, own = hi - lo, frames[0][0].startswith(_OWN_DIR)
-        per[tid] = None if own else (frames, total)
+            total = totals[j] if totals is not None else hi - lo
+            own = frames[0][0].startswith(_OWN_DIR)
+        per[tid] = None if own else (frames, total, tid)
+    # r[2]: the trace id's one int object, shared by the trace's blocks
     rows = [per[t] for t in dump.traces]
-    if dump.counts is None:
-        out = [(0, s, r[0], r[1], 1, t) for s, r, t in zip(dump.sizes, rows, dump.traces) if r]
+    if dump.counts is None and dump.domains is not None:
+        out = [(dom, s, r[0], r[1], 1, r[2]) for dom, s, r in
+               zip(dump.domains, dump.sizes, rows) if r]
+    elif dump.counts is None:
+        out = [(0, s, r[0], r[1], 1, r[2]) for s, r in zip(dump.sizes, rows) if r]
     else:
-        out = [(0, s, r[0], r[1], c, t) for s, c, r, t in
-               zip(dump.sizes, dump.counts, rows, dump.traces) if r]
+        out = [(0, s, r[0], r[1], c, r[2]) for s, c, r in zip(dump.sizes, dump.counts, rows) if r]
     return out, tbs

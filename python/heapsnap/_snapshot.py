@@ -446,16 +446,50 @@ def cli_env():
     return env
 
 
-def cli_json(args):
+def cli_out(args):
     """Runs the CLI with args (cwd "/", so file names stay as recorded) and
-    returns its JSON document."""
+    returns its standard output (bytes)."""
     proc = subprocess.run([cli_path()] + list(args), cwd="/", env=cli_env(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if proc.returncode != 0:
         why = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RuntimeError("heapsnap %s: %s" % (args[0], why[-1] if why else
                                                 "exit status %d" % proc.returncode))
-    return json.loads(proc.stdout)
+    return proc.stdout
+
+
+def cli_json(args):
+    """The CLI's JSON document for args."""
+    return json.loads(cli_out(args))
+
+
+def traces_from_lines(text, nframe):
+    """Raw traces from `export --format tracemalloc` (report's tmtraces.c:
+    "BYTES<TAB>BLOCKS<TAB>FRAME..." a stack, innermost first, each frame
+    "MODULE<US>FILE<US>LINE<US>FUNCTION"), as traces_from_groups makes them
+    from top's JSON; a frame's text is parsed once."""
+    out, parsed = [], {}
+    for row in text.decode("utf-8", "replace").split("\n"):
+        if not row:
+            continue
+        cols = row.split("\t")
+        native = []
+        for col in cols[2:]:
+            f = parsed.get(col)
+            if f is None:
+                module, file, line, func = (col.split("\x1f") + ["", "", "0", ""])[:4]
+                f = parsed[col] = (func, file or None, int(line or 0), module)
+            native.append(f)
+        py = [(f[1] or "<unknown>", f[2]) for f in native if f[3] == "<python>"]
+        if any(name.startswith(_OWN_DIR) for name, _ in py):
+            continue
+        if not py:
+            py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
+        total = len(py)
+        if nframe is not None:
+            py = py[:nframe]
+        out.append((0, int(cols[0]), tuple(py), total, int(cols[1]), tuple(native)))
+    return out
 
 
 def traces_from_groups(groups, nframe):
@@ -483,11 +517,15 @@ def traces_from_groups(groups, nframe):
 
 def read_hsnap(path, nframe=None, born_since=None):
     """A Snapshot of the live blocks of the .hsnap at path (born in epoch
-    born_since or later when given)."""
-    args = ["top", os.path.abspath(path), "--key", "traceback", "-n", "0", "--format", "json"]
-    if born_since is not None:
-        args += ["--born-since", str(born_since)]
-    doc = cli_json(args)
-    traces = traces_from_groups(doc.get("groups", []), nframe)
+    born_since or later when given).  Through `heapsnap export --format
+    tracemalloc` (plain lines); with born_since, through top's JSON, which
+    has --born-since."""
+    if born_since is None:
+        traces = traces_from_lines(cli_out(["export", "--format", "tracemalloc",
+                                            os.path.abspath(path)]), nframe)
+    else:
+        args = ["top", os.path.abspath(path), "--key", "traceback", "-n", "0",
+                "--format", "json", "--born-since", str(born_since)]
+        traces = traces_from_groups(cli_json(args).get("groups", []), nframe)
     limit = nframe if nframe is not None else max([t[3] for t in traces] or [1])
     return Snapshot(traces, limit)

@@ -33,6 +33,7 @@ static const struct export_format formats[] = {
     {"folded", 0, folded_write},
     {"speedscope", 0, speedscope_write},
     {"massif", 0, massif_write},
+    {"tracemalloc", 0, tmtraces_write},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -47,6 +48,7 @@ static void export_usage(void)
            "  speedscope  speedscope's JSON file format, one profile per value\n"
            "  massif      massif.out for ms_print and massif-visualizer: one process's\n"
            "              snapshots and timeline over time, each snapshot detailed\n"
+           "  tracemalloc the live stacks as Python's heapsnap.Snapshot.load reads them\n"
            "  -f, --format FORMAT  one of the above (required)\n"
            "  -o, --output FILE    write FILE, atomically; \"-\" or none: stdout (pprof\n"
            "                       refuses a terminal); a device or FIFO: in place\n"
@@ -90,7 +92,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
                 if (strcmp(optarg, formats[i].name) == 0)
                     a->fmt = &formats[i];
             if (!a->fmt) {
-                cli_bad_value(err, errlen, "--format", optarg, "pprof, folded, speedscope, massif");
+                cli_bad_value(err, errlen, "--format", optarg,
+                              "pprof, folded, speedscope, massif, tracemalloc");
                 return cli_prefix(err, errlen, "export"), 2;
             }
             break;
@@ -116,7 +119,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
         }
     }
     if (!a->fmt) {
-        snprintf(err, errlen, "export: no --format given (pprof, folded, speedscope, massif)");
+        snprintf(err, errlen,
+                 "export: no --format given (pprof, folded, speedscope, massif, tracemalloc)");
         return 2;
     }
     if (optind >= argc) {

@@ -28,6 +28,8 @@ int speedscope_write(const struct prof *p, const struct export_opts *o, FILE *ou
                      char *err, size_t errlen);
 int massif_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
                  size_t errlen);
+int tmtraces_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
+                   size_t errlen); /* tmtraces.c: for heapsnap.Snapshot.load */
 
 /* A frame's name as the text formats show it: "func (file:line)", or the
  * function alone without a file (buf holds it). */

@@ -92,7 +92,13 @@ void supp_free(struct supp_set *ss)
     free(ss);
 }
 
-size_t supp_count(const struct supp_set *ss) { return ss->n; }
+size_t supp_count(const struct supp_set *ss)
+{
+    size_t n = ss->n;
+    while (n && ss->v[n - 1].info.builtin && !ss->v[n - 1].info.records)
+        n--;
+    return n;
+}
 
 const struct supp_info *supp_get(const struct supp_set *ss, size_t i) { return &ss->v[i].info; }
 
@@ -455,6 +461,22 @@ int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *
         for (size_t k = first; k < (*ss)->n; k++)
             (*ss)->v[k].info.embedded = 1;
     }
+    int python = 0;
+    for (int i = 0; i < n; i++)
+        python |= snaps[i].py_version != 0;
+    if (!python)
+        return 0;
+    if (!*ss && !(*ss = supp_new())) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t first = (*ss)->n;
+    if (supp_parse(*ss, cpysupp_text, CPYSUPP_NAME, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", CPYSUPP_NAME, why); /* never: tests parse it */
+        return -1;
+    }
+    for (size_t k = first; k < (*ss)->n; k++)
+        (*ss)->v[k].info.embedded = (*ss)->v[k].info.builtin = 1;
     return 0;
 }
 

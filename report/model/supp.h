@@ -24,6 +24,7 @@ struct supp_info {
     int valgrind;         /* 1: a { ... Memcheck:Leak ... } block */
     int embedded;         /* 1: from a snapshot (the program's
                              __lsan_default_suppressions()): file names no file */
+    int builtin;          /* 1: heapsnap's own (cpysupp.c): not listed while stale */
     uint64_t records;     /* loss records it suppressed */
     uint64_t bytes, blocks;
 };
@@ -40,12 +41,18 @@ int supp_load(struct supp_set *ss, const char *path, char *err, size_t errlen);
 int supp_parse(struct supp_set *ss, const char *text, const char *name, char *err,
                size_t errlen);
 
+/* cpysupp.c: CPython's own known leaks, built in */
+#define CPYSUPP_NAME "heapsnap's built-in CPython suppressions"
+extern const char cpysupp_text[];
+
 struct snap;
 /* The suppressions programs gave in their snapshots (their
  * __lsan_default_suppressions(), section SUPPRESSIONS), each distinct text
  * once, appended to *ss (made when NULL and there is any), named
  * "EXE's __lsan_default_suppressions()" in messages and listings.  0, or
- * -1 with "PATH: EXE's __lsan_default_suppressions():LINE: reason" in err. */
+ * -1 with "PATH: EXE's __lsan_default_suppressions():LINE: reason" in err.
+ * Then, when a snapshot is a Python process's, CPython's known leaks
+ * (cpysupp.c, CPYSUPP_NAME). */
 int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *paths, int n,
                    char *err, size_t errlen);
 
@@ -58,6 +65,8 @@ int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct f
 /* Counts one suppressed record against suppression i. */
 void supp_charge(struct supp_set *ss, int i, uint64_t bytes, uint64_t blocks);
 
+/* The suppressions to list: all of them but the built-in ones at the end
+ * that matched nothing. */
 size_t supp_count(const struct supp_set *ss);
 const struct supp_info *supp_get(const struct supp_set *ss, size_t i);
 

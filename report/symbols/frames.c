@@ -110,6 +110,7 @@ enum {
     V_PYMACH = 4,         /* wrap_is_py_machinery */
     V_RUNTIME = 8,        /* wrap_is_py_runtime */
     V_PYTHON = 16,        /* a Python frame */
+    V_TMOWN = 32,         /* wrap_is_tracemalloc_own */
 };
 
 /* func without its template arguments, interned; func itself when there
@@ -148,6 +149,7 @@ static int judge(struct frec *r)
     v |= wrap_is_py_machinery(f) ? V_PYMACH : 0;
     v |= wrap_is_py_runtime(f) ? V_RUNTIME : 0;
     v |= f->pymodule ? V_PYTHON : 0;
+    v |= wrap_is_tracemalloc_own(f) ? V_TMOWN : 0;
     if (fx.shorten && !(r->f.func = short_name(r->f.func)))
         return -1;
     if (frec_ident(r) < 0)
@@ -453,7 +455,8 @@ static int py_list(struct stack *st, int npy)
             lo = lo < 0 ? i : lo;
             hi = i;
         }
-    if (!py_cfg.native && lo > st->t.site)
+    /* tracemalloc's own tables stay at their native site (wrappers.c) */
+    if (!py_cfg.native && lo > st->t.site && !(verdict(st->fr[st->t.site]) & V_TMOWN))
         st->t.site = lo;
     st->t.npy = npy;
     if (hi - lo + 1 == npy) { /* one run: a view into fr */

@@ -162,9 +162,40 @@ static int module_in(const struct frame *f, const char *const *mods, size_t n)
     return 0;
 }
 
+/* tracemalloc's own tables (its traces, tracebacks and their hash tables,
+ * made by its C code in Modules/_tracemalloc.c, Python/tracemalloc.c from
+ * 3.12) are its own site, not the Python line whose allocation it was
+ * recording: their frames are not machinery, but tracemalloc's allocator
+ * hooks are (a Python object made through them stays at its line, the
+ * hook being the innermost frame of its stack).  Needs the interpreter's
+ * debug information (pyenv's builds have it; Debian's python3 with
+ * python3.X-dbgsym). */
+static const char *const tm_hooks[] = {
+    "tracemalloc_alloc", "tracemalloc_alloc_gil", "tracemalloc_malloc_gil",
+    "tracemalloc_calloc_gil", "tracemalloc_realloc", "tracemalloc_realloc_gil",
+    "tracemalloc_free", "tracemalloc_raw_alloc", "tracemalloc_raw_malloc",
+    "tracemalloc_raw_calloc", "tracemalloc_raw_realloc", "tracemalloc_raw_free"};
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+int wrap_is_tracemalloc_own(const struct frame *f)
+{
+    if (!ends_with(f->dwarf_file, "_tracemalloc.c") &&
+        !ends_with(f->dwarf_file, "Python/tracemalloc.c"))
+        return 0;
+    for (size_t i = 0; i < NELEM(tm_hooks); i++)
+        if (strcmp(f->func, tm_hooks[i]) == 0)
+            return 0;
+    return 1;
+}
+
 int wrap_is_py_machinery(const struct frame *f)
 {
-    return module_in(f, py_machinery, NELEM(py_machinery));
+    return module_in(f, py_machinery, NELEM(py_machinery)) && !wrap_is_tracemalloc_own(f);
 }
 
 int wrap_is_py_runtime(const struct frame *f)

@@ -22,6 +22,11 @@ int wrap_is_py_machinery(const struct frame *f);
  * stack, left out beyond the native site. */
 int wrap_is_py_runtime(const struct frame *f);
 
+/* A frame of tracemalloc's own C that makes its tables (not one of its
+ * allocator hooks): a Python stack whose site it is keeps it as its site
+ * rather than the Python line tracemalloc was recording. */
+int wrap_is_tracemalloc_own(const struct frame *f);
+
 /* Forgets --alloc-fn and --no-default-alloc-fns. */
 void wrap_fini(void);
 

@@ -11,6 +11,7 @@
  *   recent.c  the thread's recent splices: (name, Python frames) -> trace
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
  *   pytype.c  each object's type, read at a snapshot, PYTYPES
+ *   pydomain.c tracemalloc's domains per block (py_domain_; lock 11)
  *
  * Everything here but pytype.c runs on the allocating thread with
  * guard_on set, reads the interpreter's memory only for the thread that
@@ -78,5 +79,12 @@ uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
 int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
 void py_types_end(struct sbuf *b, struct sbuf *owned);
+
+/* pydomain.c: tracemalloc's domains (PyTraceMalloc_Track) by address */
+void py_domain_set(unsigned domain, uintptr_t p, uint64_t size);
+void py_domain_unset(unsigned domain, uintptr_t p);
+int py_domain_any(void);
+uint32_t py_domain_of(uintptr_t p, uint64_t size); /* 0: none (or another size) */
+void py_domain_fork(int phase); /* 0 prepare, 1 parent, 2 child */
 
 #endif

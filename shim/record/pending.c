@@ -161,7 +161,7 @@ int pend_unbook(void *p, int fresh)
     struct tbl_entry e;
     if (!pend_take_any((uintptr_t)p, &e, fresh))
         return 0;
-    trace_discharge(e.trace, e.size);
+    trace_discharge_block(&e);
     return 1;
 }
 
@@ -171,7 +171,7 @@ void pend_release(void *p)
 {
     struct tbl_entry e;
     if (tbl_remove((uintptr_t)p, &e)) /* where a held block almost always is */
-        trace_discharge(e.trace, e.size);
+        trace_discharge_block(&e);
     else
         pend_drop(p, 0);
     pend_real.free(p);
@@ -259,7 +259,7 @@ static void pend_fresh_flush(struct pend_queue *q)
         atomic_store_explicit(&f->p, 0, memory_order_relaxed);
         lock_drop(&q->flock);
         if (left)
-            trace_discharge(e.trace, e.size);
+            trace_discharge_block(&e);
     }
 }
 
@@ -306,7 +306,7 @@ static HS_NOINLINE void pend_fresh_evict(struct pend_queue *q, struct pend_fresh
     pend_fresh_fill(f, p, size, trace, epoch);
     lock_drop(&q->flock);
     if (left) /* outside the flock: a discharge may release held frees */
-        trace_discharge(e.trace, e.size);
+        trace_discharge_block(&e);
 }
 
 /* The calling thread allocated p (the caller charges it): 0 if p is kept

@@ -8,7 +8,8 @@
  * and the peak's inline tests stay here because the hooks' fast paths
  * read them.  Prefixes: tbl_ (tbl_pool_: tblpool.c, tbl_filter_:
  * tblfilter.c), pend_, trace_, ftree_, peak_, sample_, reg_, timeline_,
- * boot_.  Locks (order in root.h): traces (3), peak (3b), pending (4),
+ * boot_, watch_ (watch.c: tracemalloc's traced memory since start()).
+ * Locks (order in root.h): traces (3), peak (3b), pending (4),
  * table (5), regions (5b), timeline (7).
  */
 #ifndef HEAPSNAP_RECORD_H
@@ -157,6 +158,34 @@ int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
 int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
+
+/* ---- watch.c: tracemalloc's traced memory since start() ---- */
+#define WATCH_EPOCH_MAX 65535u /* a block's epoch reads at most this */
+extern _Atomic uint32_t watch_from1;
+void watch_start(uint32_t epoch);
+void watch_stop(void);
+void watch_add(int64_t size);
+void watch_totals(uint64_t *current, uint64_t *peak);
+void watch_reset_peak(int clear);
+void trace_discharge_block(const struct tbl_entry *e); /* a table block died */
+/* A block born in epoch (snap_epoch) or one of that epoch dying: counted
+ * while watching, when the epoch is the watched one or later. */
+static inline int watch_counts(uint32_t epoch)
+{
+    uint32_t w = atomic_load_explicit(&watch_from1, memory_order_relaxed);
+    return __builtin_expect(w != 0, 0) &&
+           (epoch < WATCH_EPOCH_MAX ? epoch : WATCH_EPOCH_MAX) + 1 >= w;
+}
+static inline void watch_born(uint32_t epoch, uint64_t size)
+{
+    if (watch_counts(epoch))
+        watch_add((int64_t)size);
+}
+static inline void watch_died(uint32_t epoch, uint64_t size)
+{
+    if (watch_counts(epoch))
+        watch_add(-(int64_t)size);
+}
 void trace_forget(uint64_t size);                  /* trace_clear forgets a live block */
 uint32_t trace_count(void);
 #define TRACE_DEPTH_MAX 256 /* frames in a stack, at most (HEAPSNAP_DEPTH's bound) */

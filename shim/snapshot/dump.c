@@ -24,7 +24,7 @@
 #include "snapshot.h"
 
 enum { DUMP_SIZES, DUMP_COUNTS, DUMP_TRACES, DUMP_IDS, DUMP_AT, DUMP_FRAMES, DUMP_LINES,
-       DUMP_PY_AT, DUMP_PY, DUMP_NAMES, DUMP_NBUF };
+       DUMP_PY_AT, DUMP_PY, DUMP_NAMES, DUMP_PTRS, DUMP_DOMAINS, DUMP_PY_TOTAL, DUMP_NBUF };
 
 /* Lines already read, by frame word: a module's code has a long line
  * table, and its frames are in thousands of traces. */
@@ -48,6 +48,7 @@ struct dump_walk {
     uint64_t *seen;          /* a bit per trace id named */
     uint32_t nseen;          /* ids it has room for */
     struct dump_memo memo;
+    int domains;             /* blocks' addresses kept, for their domains */
 };
 
 static void dump_memo_free(struct dump_memo *m)
@@ -125,8 +126,22 @@ static int dump_block(const struct tbl_entry *e, void *arg)
         return 0;
     sbuf_u64(&w->d->b[DUMP_SIZES], e->size);
     sbuf_u32(&w->d->b[DUMP_TRACES], e->trace);
+    if (w->domains)
+        sbuf_u64(&w->d->b[DUMP_PTRS], e->ptr);
     dump_mark(w, e->trace);
     return 0;
+}
+
+/* The blocks' tracemalloc domains (PyTraceMalloc_Track), read after the
+ * walk: the domains' lock is taken alone (shim.h's lock order). */
+static void dump_domains(struct dump_walk *w)
+{
+    struct sbuf *b = w->d->b;
+    const uint64_t *ptr = (const uint64_t *)b[DUMP_PTRS].p, *size = (const uint64_t *)b[DUMP_SIZES].p;
+    size_t n = b[DUMP_PTRS].len / sizeof(uint64_t);
+    for (size_t i = 0; i < n; i++)
+        sbuf_u32(&b[DUMP_DOMAINS], py_domain_of((uintptr_t)ptr[i], size[i]));
+    sbuf_free(&b[DUMP_PTRS]);
 }
 
 /* The per-trace kinds: one item per trace of live[0..n) with blocks. */
@@ -147,10 +162,19 @@ static void dump_sums(struct dump_walk *w, const struct trace_live *live, uint32
 static int dump_items(struct dump_walk *w, int what)
 {
     struct tbl_entry e;
-    if (what == HEAPSNAP_DUMP_BLOCK && tbl_find(w->block, &e)) /* else fresh: walk */
-        return dump_block(&e, w);
-    if (what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK)
-        return pend_foreach(dump_block, w, 0, NULL) < 0 ? -1 : 0;
+    if (what == HEAPSNAP_DUMP_BLOCK && tbl_find(w->block, &e)) { /* else fresh: walk */
+        dump_block(&e, w);
+        if (w->domains)
+            dump_domains(w);
+        return 0;
+    }
+    if (what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK) {
+        if (pend_foreach(dump_block, w, 0, NULL) < 0)
+            return -1;
+        if (w->domains)
+            dump_domains(w);
+        return 0;
+    }
     size_t len = (size_t)w->nseen * sizeof(struct trace_live);
     struct trace_live *live = w->nseen ? arena_map(len) : NULL;
     if (w->nseen && !live)
@@ -166,7 +190,7 @@ static int dump_items(struct dump_walk *w, int what)
 
 /* The named traces' frames (and the Python frames' lines), then the code
  * names from code_from on. */
-static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only)
+static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only, unsigned py_max)
 {
     struct sbuf *b = w->d->b;
     uintptr_t ip[TRACE_DEPTH_MAX];
@@ -181,15 +205,17 @@ static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only)
         sbuf_u32(&b[DUMP_IDS], id);
         sbuf_u32(&b[DUMP_AT], at);
         sbuf_u32(&b[DUMP_PY_AT], py_at);
-        uint32_t had = py_at;
+        uint32_t had = py_at, npy = 0;
         for (unsigned k = 0; k < depth; k++) {
-            if (!HSNAP_IS_PYFRAME(ip[k]))
+            if (!HSNAP_IS_PYFRAME(ip[k]) || (py_max && npy++ >= py_max))
                 continue;
             int32_t line = dump_line(&w->memo, ip[k]);
             sbuf_u64(&b[DUMP_PY], (ip[k] & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT << 32 |
                                       (uint32_t)line);
             py_at++;
         }
+        if (py_max)
+            sbuf_u32(&b[DUMP_PY_TOTAL], npy);
         if (py_only && py_at > had)
             continue; /* its native frames are not wanted */
         for (unsigned k = 0; k < depth; k++) {
@@ -224,6 +250,8 @@ static void dump_publish(struct dump_owned *d)
     p->py_frames = (const uint64_t *)b[DUMP_PY].p;
     p->names = b[DUMP_NAMES].p;
     p->names_len = b[DUMP_NAMES].len;
+    p->domains = (const uint32_t *)b[DUMP_DOMAINS].p; /* NULL: all 0 */
+    p->py_total = (const uint32_t *)b[DUMP_PY_TOTAL].p; /* NULL: no limit */
     p->py_version = py_version();
 }
 
@@ -241,7 +269,8 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
                                 unsigned code_from)
 {
     int py_only = what & HEAPSNAP_DUMP_PYTHON_ONLY;
-    what &= ~HEAPSNAP_DUMP_PYTHON_ONLY;
+    unsigned py_max = (unsigned)what >> 16 & 0xffffu;
+    what &= 0xff;
     if (what < HEAPSNAP_DUMP_BLOCKS || what > HEAPSNAP_DUMP_BLOCK)
         return NULL;
     struct dump_owned *d = arena_map(sizeof *d);
@@ -249,13 +278,14 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
         return NULL;
     struct dump_walk w = {d, what == HEAPSNAP_DUMP_BLOCKS || what == HEAPSNAP_DUMP_BLOCK
                                  ? since : 0,
-                          what == HEAPSNAP_DUMP_BLOCK ? (uintptr_t)block : 0, NULL, 0, {0}};
+                          what == HEAPSNAP_DUMP_BLOCK ? (uintptr_t)block : 0, NULL, 0, {0}, 0};
     w.nseen = trace_count() + 1024; /* and traces born during the walk */
+    w.domains = py_domain_any();
     size_t seen_len = ((size_t)w.nseen + 63) / 64 * sizeof(uint64_t);
     w.seen = arena_map(seen_len);
     int bad = !w.seen || dump_items(&w, what) != 0;
     if (!bad)
-        dump_frames(&w, code_from, py_only);
+        dump_frames(&w, code_from, py_only, py_max);
     if (w.seen)
         arena_unmap(w.seen, seen_len);
     dump_memo_free(&w.memo);

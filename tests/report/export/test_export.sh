@@ -152,3 +152,15 @@ fi
 "$HEAPSNAP" export -f massif "$S" "$T/api_a.hsnap" >/dev/null 2>"$T/ms2.err"; rc=$?
 [ $rc = 2 ] && grep -q "of 2 processes" "$T/ms2.err" && t_pass export_massif_one_process \
   || t_fail export_massif_one_process "exit $rc: $(cat "$T/ms2.err")"
+
+# --- tracemalloc (heapsnap.Snapshot.load's input) ----------------------------------
+# One line per live stack, innermost first: line 59's 20 live blocks of
+# 256 B, its frame MODULE<US>FILE<US>LINE<US>FUNCTION, then its caller.
+if exp export_tm -f tracemalloc "$S"; then
+  us=$(printf '\037')
+  has export_tracemalloc_line "$T/export_tm" \
+    "^5120	20	sites${us}tests/fixtures/sites.c${us}59${us}main	"
+  if awk -F'\t' 'NF < 3 || $1 !~ /^[0-9]+$/ || $2 !~ /^[0-9]+$/ {bad=1} END {exit bad}' \
+    "$T/export_tm"; then t_pass export_tracemalloc_every_line_sized
+  else t_fail export_tracemalloc_every_line_sized "$(head -3 "$T/export_tm" | cat -v)"; fi
+fi

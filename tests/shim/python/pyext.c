@@ -5,6 +5,11 @@
  *   leak(n)   mallocs n bytes and loses the pointer (a direct leak)
  *   keep(n)   mallocs n bytes, kept in a global (reachable)
  *   nogil(n)  mallocs n bytes with the GIL released, kept
+ *   tracked(domain, n)  mallocs n bytes, kept, and tracks them in
+ *             tracemalloc's domain (PyTraceMalloc_Track, as numpy does)
+ *   untrack() untracks and frees what tracked() kept
+ * Its init tracks a 4096-byte block in domain 389047 (numpy's), as numpy
+ * allocates arrays while it is imported.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -14,6 +19,7 @@
 void *pyext_kept[1024]; /* global: the compiler may not drop the mallocs stored here */
 static int nkept;
 static void *volatile sink; /* the compiler may not drop a malloc it sees unused */
+void *pyext_init_block; /* the block its init tracks */
 
 static PyObject *ext_leak(PyObject *self, PyObject *args)
 {
@@ -64,7 +70,37 @@ static PyObject *ext_call(PyObject *self, PyObject *args)
     return r;
 }
 
+static void *tracked_p[64];
+static unsigned tracked_d[64];
+static int ntracked;
+
+static PyObject *ext_tracked(PyObject *self, PyObject *args)
+{
+    unsigned domain;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "In", &domain, &n))
+        return NULL;
+    if (ntracked < 64) {
+        void *p = malloc((size_t)n); /* MARK_TRACKED */
+        PyTraceMalloc_Track(domain, (uintptr_t)p, (size_t)n);
+        tracked_d[ntracked] = domain;
+        tracked_p[ntracked++] = p;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *ext_untrack(PyObject *self, PyObject *args)
+{
+    for (; ntracked > 0; ntracked--) {
+        PyTraceMalloc_Untrack(tracked_d[ntracked - 1], (uintptr_t)tracked_p[ntracked - 1]);
+        free(tracked_p[ntracked - 1]);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef ext_methods[] = {
+    {"tracked", ext_tracked, METH_VARARGS, NULL},
+    {"untrack", ext_untrack, METH_NOARGS, NULL},
     {"call", ext_call, METH_VARARGS, NULL},
     {"leak", ext_leak, METH_VARARGS, NULL},
     {"keep", ext_keep, METH_VARARGS, NULL},
@@ -76,5 +112,8 @@ static struct PyModuleDef ext_module = {PyModuleDef_HEAD_INIT, "pyext", NULL, -1
 
 PyMODINIT_FUNC PyInit_pyext(void)
 {
+    void *p = malloc(4096);
+    PyTraceMalloc_Track(389047, (uintptr_t)p, 4096);
+    pyext_init_block = p;
     return PyModule_Create(&ext_module);
 }

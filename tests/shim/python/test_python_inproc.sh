@@ -8,6 +8,9 @@
 . tests/shim/python/lib_py.sh
 
 obj=$(py_line tests/shim/python/objtb_user.py MARK_OBJ)
+for v in $(py_versions_missing); do
+  t_skip "python_inproc_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
+done
 py_interpreters | while read -r tag py; do
   d=$T/$tag
   mkdir -p "$d/tmp"
@@ -50,7 +53,22 @@ PY
   else
     t_fail "python_inproc_get_object_traceback_$tag" "$(head -c 600 "$d/objtb.out") $(tail -c 300 "$d/objtb.err")"
   fi
+  # get_traced_memory(): what was allocated since start(), as tracemalloc
+  # prints it (frees of older blocks do not lower it; peak, reset_peak,
+  # clear_traces, stop).
+  "$py" tests/shim/python/traced_user.py tracemalloc >"$d/traced.want" 2>&1
+  PYTHONPATH="$PWD/python" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$d/exit.%p.hsnap" \
+    "$py" tests/shim/python/traced_user.py heapsnap >"$d/traced.out" 2>&1
+  t_golden "python_inproc_traced_memory_since_start_$tag" "$d/traced.want" "$d/traced.out"
 done
+
+# Snapshot.load of a .hsnap: the program's line, through the CLI's
+# `export --format tracemalloc`.
+data=$(py_line tests/shim/python/load_user.py MARK_DATA)
+PYTHONPATH="$PWD/python" HEAPSNAP="$HEAPSNAP" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/load.%p.hsnap" \
+  /usr/bin/python3 tests/shim/python/load_user.py "$T/load.hsnap" >"$T/load.out" 2>"$T/load.err"
+printf 'line %s: 500 blocks or more, 1.5 MB or more: True\nnative frames kept: True\n' "$data" >"$T/load.want"
+t_golden python_inproc_snapshot_load "$T/load.want" "$T/load.out"
 
 # stop() stops the shim: a block allocated while stopped is in no snapshot;
 # get_traced_memory() is (0, 0) after stop() and counts from start()

@@ -35,12 +35,6 @@ for py in $pys; do
     # pretty.py's totals count what start() traces from its line on: not
     # -X tracemalloc's start-up memory
     x="-X tracemalloc=25"; [ "$s" = pretty ] && x="-X tracemalloc=0"
-    if [ "$s" = pretty ] && [ "$ver" = 3.10 ]; then
-      # 3.10 allocates take_snapshot's frame object (and two small blocks)
-      # at the caller's line, which heapsnap then counts: one "other" line
-      t_skip "python_tracemalloc_${s}_$tag" "3.10: the call's own frame is at the program's line"
-      continue
-    fi
     # shellcheck disable=SC2086
     "$py" $x "$d/tm/$s.py" >"$d/tm.out" 2>"$d/tm.err"
     PYTHONPATH=$PWD/python HEAPSNAP=$HEAPSNAP LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/exit.%p.hsnap" \

@@ -1,0 +1,24 @@
+/*
+ * cpysupp.c - heapsnap's built-in suppressions of CPython's own known
+ * leaks, added to every leak check of a Python process (supp_add_snaps):
+ * named CPYSUPP_NAME in the listings, listed only when one matched, so a
+ * gate passes on a clean program.  Each entry says what it is and on which
+ * versions, checked against valgrind's record of the same program.
+ *
+ *   tracemalloc's tracebacks: tracemalloc.stop() on CPython 3.10-3.12
+ *   clears its traces but leaves the traceback records they named behind
+ *   (valgrind: "definitely lost" under traceback_new); the site of those
+ *   blocks is tracemalloc's own C (Modules/_tracemalloc.c, Python/
+ *   tracemalloc.c from 3.12: report/symbols/wrappers.c), which needs the
+ *   interpreter's debug information (pyenv's builds; Debian's python3.X
+ *   with python3.X-dbgsym).
+ */
+#include "supp.h"
+
+const char cpysupp_text[] =
+    "{\n"
+    "   CPython 3.10-3.12: tracemalloc.stop() leaves its tracebacks behind\n"
+    "   Memcheck:Leak\n"
+    "   match-leak-kinds: definite,indirect,possible\n"
+    "   src:*tracemalloc.c\n"
+    "}\n";

@@ -1,0 +1,51 @@
+# test_python_beside_tracemalloc.sh - a program that runs tracemalloc in
+# the same process: `top` charges its line what tracemalloc charges it
+# (the program's dicts and ints), and tracemalloc's own tables (its traces,
+# tracebacks and hash tables) are their own site in its C file
+# (Modules/_tracemalloc.c, Python/tracemalloc.c from 3.12), not the
+# program's line, which they were about three times over.  Needs the
+# interpreter's debug information: pyenv's builds (3.10-3.13) have it;
+# Debian's python3 without python3.X-dbgsym is a SKIP line.  And `run --gate`
+# passes on a program that stops tracemalloc (CPython's own leak, built in).
+. tests/shim/python/lib_py.sh
+
+line=$(py_line tests/shim/python/beside_tm.py MARK_POINTS)
+for v in $(py_versions_missing); do
+  t_skip "python_beside_tracemalloc_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
+done
+py_interpreters | while read -r tag py; do
+  if [ "$tag" = debian ]; then
+    t_skip "python_beside_tracemalloc_$tag" "Debian's python3 has no debug information here (python3.X-dbgsym)"
+    continue
+  fi
+  cp tests/shim/python/beside_tm.py "$T/beside_$tag.py"
+  "$HEAPSNAP" run -o "$T/b-$tag.%p.hsnap" -- "$py" "$T/beside_$tag.py" >"$T/b-$tag.out" 2>"$T/b-$tag.err"
+  want=$(sed -n 's/^tracemalloc: count=//p' "$T/b-$tag.out")
+  "$HEAPSNAP" top "$T"/b-"$tag".*.hsnap -n 0 >"$T/b-$tag.top" 2>/dev/null
+  got=$(sed -n "s/^.*beside_$tag.py:$line: size=.*, count=\([0-9,]*\),.*/\1/p" "$T/b-$tag.top" | tr -d ,)
+  if [ -n "$want" ] && [ -n "$got" ] && [ "$got" -ge "$want" ] && [ "$got" -le $((want + 20)) ] &&
+     grep -qE "^Modules/_tracemalloc.c:[0-9]+: |^Python/tracemalloc.c:[0-9]+: " "$T/b-$tag.top"; then
+    t_pass "python_beside_tracemalloc_$tag"
+  else
+    t_fail "python_beside_tracemalloc_$tag" "tracemalloc counts $want, top $got: $(head -5 "$T/b-$tag.top" | tr '\n' '|') $(tail -c 200 "$T/b-$tag.err")"
+  fi
+done
+
+# The gate passes on a clean program that stops tracemalloc: CPython's own
+# leak there is suppressed by heapsnap's built-in CPython suppressions,
+# which the report names; a clean program lists no stale built-in one.
+py_interpreters | while read -r tag py; do
+  [ "$tag" = debian ] && continue # the SKIP line above: no debug information
+  "$HEAPSNAP" run --gate -o "$T/s-$tag.%p.hsnap" -- "$py" tests/shim/python/tmstop.py \
+    >"$T/s-$tag.out" 2>&1
+  v=$("$py" -c 'import sys; print(sys.version_info[1])')
+  if ! grep -q "^heapsnap gate: PASS" "$T/s-$tag.out"; then
+    t_fail "python_gate_tracemalloc_stop_$tag" "$(grep -E 'gate|FAIL|lost' "$T/s-$tag.out" | head -5)"
+  elif [ "$v" -le 12 ] && ! grep -q "matched: .*(heapsnap's built-in CPython suppressions:" "$T/s-$tag.out"; then
+    t_fail "python_gate_tracemalloc_stop_$tag" "the built-in suppressions are not named: $(grep -A3 SUPP "$T/s-$tag.out")"
+  elif grep -q "stale: .*built-in CPython" "$T/s-$tag.out"; then
+    t_fail "python_gate_tracemalloc_stop_$tag" "a stale built-in suppression is listed"
+  else
+    t_pass "python_gate_tracemalloc_stop_$tag"
+  fi
+done
