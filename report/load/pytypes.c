@@ -122,6 +122,9 @@ void pytypes_free(struct snap *s)
     free(s->py.block_next);
     free(s->py.block_parent);
     free(s->py.names);
+    free(s->py.block_retained);
+    free(s->py.block_idom);
+    free(s->py.block_held);
     memset(&s->py, 0, sizeof s->py);
 }
 

@@ -11,6 +11,7 @@
  *   recent.c  the thread's recent splices: (name, Python frames) -> trace
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
  *   pytype.c  each object's type, read at a snapshot, PYTYPES
+ *   pyretain.c the blocks' retained sizes (pydom.c's dominators), PYRETAIN
  *
  * Everything here but pytype.c runs on the allocating thread with
  * hook_guard set, reads the interpreter's memory only for the thread that
@@ -95,5 +96,8 @@ uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
 int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
 void py_types_end(struct sbuf *b);
+/* After py_types_end: PYRETAIN (pyretain.c), the retained sizes of the
+ * graph it built, into b (NULL: dropped); nothing without a graph. */
+void py_retain_put(struct sbuf *b);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "inner.h"
 #include "peek.h"
+#include "pyretain.h"
 
 #define PYT_BATCH 256      /* blocks a read */
 #define PYT_HEAD 64        /* bytes read of a block: an object at 0, 16 or 32, and
@@ -411,12 +412,18 @@ void py_types_end(struct sbuf *b)
     uint32_t flags = 0;
     if (pyt.n)
         pyt_flush();
+    if (pyt.heap.want && !b->err)
+        pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&
         pyg_build(&pyt.heap, pyt.nobj, pyt.ty,
                   (struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)),
                   &pyt.links, &pyt.parents, &pyt.names) == 0 && !pyt.links.err &&
         !pyt.parents.err)
         flags |= HSNAP_PYTYPES_GRAPH;
+    if (flags & HSNAP_PYTYPES_GRAPH) /* the retained sizes, for PYRETAIN */
+        pyr_end((const struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)));
+    else
+        pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     sbuf_put(b, pyt.types.p, pyt.types.len);
     sbuf_put(b, pyt.names.p, pyt.names.len);

@@ -15,7 +15,7 @@
 /* The sections in the order they are written (snapshot.c's snap_types). */
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
-       SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_N };
+       SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_PYRETAIN, SEC_N };
 
 /* Live sums per trace, derived rather than kept on the hot path: from the
  * blocks as BLOCKS is written when there is one, else from a walk of the
