@@ -233,10 +233,15 @@
  *                dominator (an index into these entries, or
  *                HSNAP_PYRETAIN_ROOT: none but the roots).  A block the
  *                section leaves out retains its own size only and is
- *                dominated by the roots.  A reader checks the length is
- *                a multiple of 24, addresses ascending, each idom < count
- *                and retained >= the entry's own size when BLOCKS has it.
- *                Absent without PYTYPES' graph.
+ *                dominated by the roots.  At a snapshot with a leak
+ *                check, an object whose refcount exceeds the pointers to
+ *                it in the process's writable memory (the shim's aside)
+ *                is flagged HSNAP_PYRETAIN_LEAKREF, with both counts:
+ *                leaked references (shim/python/pyleakref.c).  A reader
+ *                checks the length is a multiple of 32, addresses
+ *                ascending, each idom < count and retained >= the entry's
+ *                own size when BLOCKS has it.  Absent without PYTYPES'
+ *                graph.
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
@@ -604,11 +609,14 @@ struct hsnap_pytype {
 /* PYRETAIN's entries. */
 #define HSNAP_PYRETAIN_ROOT UINT32_MAX /* idom: dominated by the roots only */
 #define HSNAP_PYRETAIN_HELD 0x1u       /* flags: a root (held from outside the graph) */
+#define HSNAP_PYRETAIN_LEAKREF 0x2u    /* flags: an object with leaked references */
 struct hsnap_pyretain {
     uint64_t addr;     /* the block's (BLOCKS' addr) */
     uint64_t retained; /* bytes: its own and the blocks it dominates */
     uint32_t idom;     /* index of its immediate dominator's entry, or ..._ROOT */
     uint32_t flags;    /* HSNAP_PYRETAIN_* */
+    uint32_t refcnt;   /* LEAKREF: its reference count (saturated) */
+    uint32_t refs;     /* LEAKREF: the pointers to it found in memory */
 };
 
 /* Not in the file: a message of the shim to `heapsnap run` on the socket

@@ -29,6 +29,7 @@
 #include "lset.h"
 #include "lossrec.h"
 #include "pygarbage.h"
+#include "pyleakref.h"
 #include "retainers.h"
 #include "supp.h"
 
@@ -445,7 +446,7 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
                 printf("note: %s: %s, and their leaks are not seen (docs/leaks.md)\n\n",
                        paths[i], note);
         }
-        if (pygarbage_print(snaps, n, stdout) < 0) {
+        if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, stdout) < 0) {
             snprintf(err, errlen, "leaks: out of memory");
             rc = 2;
         }

@@ -4,7 +4,9 @@
  * address (both ascending: one merge).  A block the section leaves out
  * retains its own size and hangs from the roots; an entry whose address
  * BLOCKS lacks (born while the snapshot was written) is left out, and what
- * it dominated then hangs from the roots too.
+ * it dominated then hangs from the roots too.  Objects flagged with leaked
+ * references (a refcount above the pointers found to them) keep both
+ * counts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,17 @@ int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, s
             at[i] = b;
             py->block_retained[b] = e.retained;
             py->block_held[b] = (e.flags & HSNAP_PYRETAIN_HELD) != 0;
+            if ((e.flags & HSNAP_PYRETAIN_LEAKREF) && py->block_type[b] != PYTYPE_NONE &&
+                e.refs < e.refcnt) {
+                if (!py->block_refcnt && (!(py->block_refcnt = calloc(nb, 4)) ||
+                                          !(py->block_refs = calloc(nb, 4)))) {
+                    free(at);
+                    return snap_section_fail(err, errlen, "PYRETAIN", "out of memory");
+                }
+                py->block_refcnt[b] = e.refcnt;
+                py->block_refs[b] = e.refs;
+                py->leakrefs++;
+            }
         }
     }
     for (uint64_t i = 0; i < n; i++) { /* the dominators, as blocks */

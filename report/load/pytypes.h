@@ -43,6 +43,9 @@ struct snap_pyobjs {
     uint64_t *block_retained; /* bytes freed if the block went (its own at least) */
     uint64_t *block_idom;     /* its immediate dominator's block, or UINT64_MAX: the roots */
     uint8_t *block_held;      /* held from outside the graph (HSNAP_PYRETAIN_HELD) */
+    uint32_t *block_refcnt;   /* leaked references: the object's refcount (0: none), */
+    uint32_t *block_refs;     /* ... and the pointers to it found; NULL when none */
+    uint64_t leakrefs;        /* objects with leaked references */
 };
 
 struct snap;

@@ -25,6 +25,7 @@
 struct pyr_row {
     struct stat_entry *e;
     uint64_t retained, size, count;
+    uint64_t leakrefs; /* objects with leaked references (PYRETAIN_LEAKREF) */
     uint32_t open;   /* blocks of the group on the walk's path */
 };
 
@@ -57,7 +58,7 @@ static uint32_t pyr_row_of(struct pyr_state *p, struct stat_entry *e)
     if (!(x = malloc(sizeof *x)))
         return UINT32_MAX;
     x->e = e, x->row = p->nrow;
-    p->row[p->nrow++] = (struct pyr_row){e, 0, 0, 0, 0};
+    p->row[p->nrow++] = (struct pyr_row){e, 0, 0, 0, 0, 0};
     HASH_ADD_PTR(p->byent, e, x);
     return x->row;
 }
@@ -132,6 +133,7 @@ static int pyr_walk(struct pyr_state *p, const struct snap *s, const uint32_t *k
                 w->retained += s->py.block_retained[v];
             w->size += s->blocks[v].size;
             w->count++;
+            w->leakrefs += s->py.block_refcnt && s->py.block_refcnt[v];
         }
         stack[top++] = v | 1ull << 63;
         for (uint64_t k = first[v]; k < first[v + 1]; k++)
@@ -185,6 +187,7 @@ static void pyr_json(const struct pyr_state *p, const struct stats_opts *o,
         json_ku64(&j, "retained_bytes", w->retained);
         json_ku64(&j, "bytes", w->size);
         json_ku64(&j, "blocks", w->count);
+        json_ku64(&j, "leaked_reference_objects", w->leakrefs);
         jdoc_key_fields(&j, o->key, w->e);
         json_obj_end(&j);
     }

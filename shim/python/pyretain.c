@@ -22,6 +22,7 @@
 
 #include "inner.h"
 #include "pydom.h"
+#include "pyleakref.h"
 #include "pyretain.h"
 
 #define PYR_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
@@ -37,6 +38,12 @@ static struct {
     int on, oom;
     struct sbuf out;      /* the section, until py_retain_put */
 } r;
+static int pyr_refs;      /* py_retain_refs: look for leaked references */
+
+void py_retain_refs(int on)
+{
+    pyr_refs = on;
+}
 
 /* The walk's arrays given back (the section kept). */
 static void pyr_release(void)
@@ -136,11 +143,27 @@ static int pyr_held(uint32_t v, uint64_t indeg, const struct hsnap_pyobj *flags)
            (flags[o].flags & HSNAP_PYOBJ_GARBAGE);
 }
 
+/* With py_retain_refs on: the pointers found in memory to each object
+ * held from outside the graph (r.found's words then), or NULL. */
+static const uint32_t *pyr_leakrefs(const uint8_t *held)
+{
+    uint8_t *want;
+    if (!pyr_refs || !(want = arena_map(r.nobj)))
+        return NULL;
+    for (uint64_t i = 0; i < r.nobj; i++) {
+        const struct pyg_obj *o = &r.h->obj[i];
+        want[i] = held[o->blk] && o->refcnt && o->refcnt < PYR_IMMORTAL;
+    }
+    int rc = pyl_count(r.h, r.nobj, want, r.found);
+    arena_unmap(want, r.nobj);
+    return rc == 0 ? r.found : NULL;
+}
+
 /* The section into r.out from the dominators (n blocks, the virtual root
  * n): an entry for every object and every block that is dominated by
  * another or dominates one.  idx: scratch, n entries. */
 static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const uint8_t *held,
-                    uint32_t *idx)
+                    uint32_t *idx, const uint32_t *words)
 {
     const struct pyg_block *b = r.h->blk;
     uint32_t k = 0;
@@ -155,7 +178,14 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
         if (idx[v] == PYDOM_NONE)
             continue;
         uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT : idx[idom[v]];
-        struct hsnap_pyretain e = {b[v].addr, ret[v], d, held[v] ? HSNAP_PYRETAIN_HELD : 0};
+        struct hsnap_pyretain e = {b[v].addr, ret[v], d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
+        uint32_t o = b[v].obj;
+        uint64_t rc = o != PYG_NONE ? r.h->obj[o].refcnt : 0;
+        if (words && o != PYG_NONE && held[v] && rc < PYR_IMMORTAL && words[o] < rc) {
+            e.flags |= HSNAP_PYRETAIN_LEAKREF; /* more counts than pointers to it */
+            e.refcnt = rc > UINT32_MAX ? UINT32_MAX : (uint32_t)rc;
+            e.refs = words[o];
+        }
         sbuf_put(&r.out, &e, sizeof e);
     }
 }
@@ -212,7 +242,7 @@ void pyr_end(const struct hsnap_pyobj *flags)
         if (idom[v] != root)
             ret[idom[v]] += ret[v];
     }
-    pyr_put(n, idom, ret, held, order); /* order is done with: scratch */
+    pyr_put(n, idom, ret, held, order, pyr_leakrefs(held)); /* order: scratch now */
 done:
     if (work)
         arena_unmap(work, lw);

@@ -99,5 +99,8 @@ void py_types_end(struct sbuf *b);
 /* After py_types_end: PYRETAIN (pyretain.c), the retained sizes of the
  * graph it built, into b (NULL: dropped); nothing without a graph. */
 void py_retain_put(struct sbuf *b);
+/* Before py_types_begin: whether PYRETAIN looks for leaked references
+ * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
+void py_retain_refs(int on);
 
 #endif

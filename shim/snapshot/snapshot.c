@@ -450,6 +450,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
+        py_retain_refs(leaks);
         snap_pytypes(&sec[SEC_PYTYPES]);
         py_retain_put(sec[SEC_PYTYPES].len ? &sec[SEC_PYRETAIN] : NULL);
     }
