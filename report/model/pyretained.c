@@ -195,6 +195,32 @@ static void pyr_json(const struct pyr_state *p, const struct stats_opts *o,
     jdoc_end(&j);
 }
 
+int pyretained_groups(struct stats *st, const struct stats_opts *o, const struct snap *const *snaps,
+                      int n, struct pyretained_sum **out, uint32_t *nout)
+{
+    struct pyr_state p = {0};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const struct snap *s = snaps[i];
+        if (!s->py.block_retained)
+            continue;
+        uint32_t *key = malloc((s->nblocks ? s->nblocks : 1) * sizeof *key);
+        rc = !key || pyr_keys(&p, st, o, s, key) < 0 || pyr_walk(&p, s, key) < 0 ? -1 : 0;
+        free(key);
+    }
+    *out = rc == 0 ? calloc(p.nrow ? p.nrow : 1, sizeof **out) : NULL;
+    for (uint32_t i = 0; *out && i < p.nrow; i++)
+        (*out)[i] = (struct pyretained_sum){p.row[i].e, p.row[i].retained};
+    *nout = *out ? p.nrow : 0;
+    struct pyr_idx *x, *tmp;
+    HASH_ITER(hh, p.byent, x, tmp) {
+        HASH_DEL(p.byent, x);
+        free(x);
+    }
+    free(p.row);
+    return *out ? 0 : -1;
+}
+
 int pyretained_print(const struct stats_opts *o, const struct snap *snaps, char **paths, int n,
                      FILE *out, char *err, size_t errlen)
 {

@@ -17,4 +17,15 @@
 int pyretained_print(const struct stats_opts *o, const struct snap *snaps, char **paths, int n,
                      FILE *out, char *err, size_t errlen);
 
+/* The retained bytes of st's groups (made with o) over the snapshots of
+ * snaps[0..n) that have PYRETAIN, into *out (malloc'd, *nout of them, in
+ * no order; groups st lacks are made in it, empty).  0, or -1 out of
+ * memory.  The HTML report's column beside the live size. */
+struct pyretained_sum {
+    const struct stat_entry *e;
+    uint64_t retained;
+};
+int pyretained_groups(struct stats *st, const struct stats_opts *o, const struct snap *const *snaps,
+                      int n, struct pyretained_sum **out, uint32_t *nout);
+
 #endif

@@ -8,7 +8,8 @@
 # dict, within 1%.  On Debian's python3 and pyenv's 3.10 (symbolizing
 # other pyenv builds for lines takes seconds), the dict's own line is, in
 # JSON by line and type and in text by line; the bytes' line retains what
-# it holds, no more.  Without the graph, --retained is refused in one line.
+# it holds, no more; the HTML report's top table has it beside the live
+# size.  Without the graph, --retained is refused in one line.
 . tests/shim/python/lib_py.sh
 
 script=tests/shim/python/retained.py
@@ -56,6 +57,16 @@ while read -r tag py; do
        grep -Eq '^dict: retained=5[0-9]\.[0-9] MiB, size=' "$T/ty-$tag.txt"; then
       t_pass "python_retained_text_by_line_and_by_type_$tag"
     else t_fail "python_retained_text_by_line_and_by_type_$tag" "$(grep -E "retained.py|^dict" "$T/t-$tag.txt" "$T/ty-$tag.txt" | head -c 500 | tr '\n' '|')"; fi
+    # the HTML report's top table: retained beside the live size
+    "$HEAPSNAP" html "$s" -n 0 -o "$T/r.html" >/dev/null 2>&1
+    hret=$(python3 -c 'import json, re, sys
+h = open(sys.argv[1]).read()
+d = json.loads(re.search(r"<script type=\"application/json\" id=\"heapsnap-data\">(.*?)</script>", h, re.S).group(1))
+print(next((r["retained"] for r in d["top"] if r["site"] == sys.argv[2]), ""))' "$T/r.html" "$script:$l_cache" 2>/dev/null)
+    if [ -n "$hret" ] && [ $((hret * 100)) -ge $((freed * 99)) ] && [ $((hret * 100)) -le $((freed * 101)) ] &&
+       grep -q "'retained'" "$T/r.html"; then
+      t_pass python_retained_in_html_top_table
+    else t_fail python_retained_in_html_top_table "retained ${hret:-none} at $script:$l_cache, del freed $freed"; fi
     # no graph (HEAPSNAP_PYTHON_OBJECTS=0): refused, one line, exit 2
     HEAPSNAP_PYTHON_OBJECTS=0 py_run "$py" "$T/run0-$tag" $script "$T/r0.hsnap"
     "$HEAPSNAP" top "$T/r0.hsnap" --retained >"$T/n.out" 2>"$T/n.err"; rc=$?
