@@ -20,10 +20,10 @@
 
 size_t pydom_work_bytes(uint32_t n, uint64_t m)
 {
-    /* parent, semi, vertex, label, ancestor, bucket head and next, stack:
-     * u32 each; the stack's edge positions and the predecessors' starts:
-     * u64 each; the predecessors: u32 a edge */
-    return ((size_t)n + 1) * (8 * 4 + 2 * 8) + (size_t)m * 4;
+    /* parent, semi, vertex, label, ancestor, bucket head and next, stack,
+     * the stack's edge positions and the predecessors' starts: u32 each
+     * (m < 2^32); the predecessors: u32 an edge */
+    return ((size_t)n + 1) * (10 * 4) + (size_t)m * 4;
 }
 
 /* The node on v's compressed ancestor path with the least semi (v's own
@@ -52,10 +52,9 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
     uint32_t *parent = work, *semi = parent + n + 1, *vertex = semi + n + 1,
              *label = vertex + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
              *bnext = bhead + n + 1, *stack = bnext + n + 1;
-    uint64_t *pos = (uint64_t *)(stack + n + 1), *pstart = pos + n + 1;
-    uint32_t *pred = (uint32_t *)(pstart + n + 1);
+    uint32_t *pos = stack + n + 1, *pstart = pos + n + 1, *pred = pstart + n + 1;
     uint32_t N = 0; /* semi[v]: v's depth first number, 1 on (0: not reached) */
-    if (root >= n)
+    if (root >= n || start[n] >= UINT32_MAX)
         return 0;
     for (uint32_t v = 0; v < n; v++) {
         semi[v] = 0;
@@ -65,7 +64,7 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
      * the stack is in its successors */
     uint32_t top = 0;
     semi[root] = ++N, vertex[N] = label[root] = root, parent[root] = PYDOM_NONE;
-    stack[top] = root, pos[top++] = start[root];
+    stack[top] = root, pos[top++] = (uint32_t)start[root];
     while (top) {
         uint32_t v = stack[top - 1];
         if (pos[top - 1] == start[v + 1]) {
@@ -76,7 +75,7 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
         if (w >= n || semi[w])
             continue;
         semi[w] = ++N, vertex[N] = label[w] = w, parent[w] = v;
-        stack[top] = w, pos[top++] = start[w];
+        stack[top] = w, pos[top++] = (uint32_t)start[w];
     }
     /* the predecessors among the reached nodes, by target */
     memset(pstart, 0, ((size_t)n + 1) * sizeof *pstart);
@@ -98,7 +97,7 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
     /* semidominators in reverse order; idom known or deferred */
     for (uint32_t i = N; i >= 2; i--) {
         uint32_t w = vertex[i], p = parent[w];
-        for (uint64_t e = pstart[w]; e < pstart[w + 1]; e++) {
+        for (uint32_t e = pstart[w]; e < pstart[w + 1]; e++) {
             uint32_t u = pydom_eval(pred[e], ancestor, label, semi, stack);
             if (semi[u] < semi[w])
                 semi[w] = semi[u];

@@ -26,12 +26,14 @@
 #include "pyretain.h"
 
 #define PYR_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
+#define PYR_CHUNK (1u << 20)         /* edges a chunk (8 MiB): no copies as they grow */
+#define PYR_CHUNKS 4096u             /* chunks at most: 2^32 edges */
 
 static struct {
     const struct pyg_heap *h;
     uint64_t nobj;
-    uint32_t *src, *dst;  /* the edges, as block indices */
-    uint64_t nedge, capedge;
+    uint64_t *chunk[PYR_CHUNKS]; /* the edges, as block indices: src << 32 | dst */
+    uint64_t nedge;
     uint32_t *found;      /* by object: references found to its exact start */
     uint64_t cur_lo, cur_hi; /* the block the last word was in */
     uint32_t cur;
@@ -45,11 +47,24 @@ void py_retain_refs(int on)
     pyr_refs = on;
 }
 
+static void pyr_drop_edges(void)
+{
+    for (uint32_t c = 0; c < PYR_CHUNKS && r.chunk[c]; c++) {
+        arena_unmap(r.chunk[c], PYR_CHUNK * 8);
+        r.chunk[c] = NULL;
+    }
+}
+
+/* Edge e. */
+static inline uint64_t pyr_edge(uint64_t e)
+{
+    return r.chunk[e / PYR_CHUNK][e % PYR_CHUNK];
+}
+
 /* The walk's arrays given back (the section kept). */
 static void pyr_release(void)
 {
-    if (r.src)
-        arena_unmap(r.src, r.capedge * 4), arena_unmap(r.dst, r.capedge * 4);
+    pyr_drop_edges();
     if (r.found)
         arena_unmap(r.found, r.nobj * sizeof *r.found);
     struct sbuf keep = r.out;
@@ -73,26 +88,6 @@ int pyr_scans(const struct pyg_obj *o, const struct pyg_type *t)
     /* the untracked ones that can hold references: a tuple or a dict the
      * collector stopped tracking (their items atomic), a gc type's */
     return r.on && !o->tracked && (t->flags & PY_TPF_HAVE_GC);
-}
-
-static int pyr_grow(void)
-{
-    uint64_t want = r.capedge ? r.capedge * 2 : 65536;
-    uint32_t *s = arena_map(want * 4), *d = arena_map(want * 4);
-    if (!s || !d) {
-        if (s)
-            arena_unmap(s, want * 4);
-        if (d)
-            arena_unmap(d, want * 4);
-        r.oom = 1;
-        return -1;
-    }
-    if (r.src) {
-        memcpy(s, r.src, r.nedge * 4), memcpy(d, r.dst, r.nedge * 4);
-        arena_unmap(r.src, r.capedge * 4), arena_unmap(r.dst, r.capedge * 4);
-    }
-    r.src = s, r.dst = d, r.capedge = want;
-    return 0;
 }
 
 /* The block that holds address a (the last one, as a rule), or PYG_NONE. */
@@ -124,9 +119,12 @@ void pyr_ref(uint64_t at, uint32_t bj)
     uint32_t from = pyr_block_of(at), o = r.h->blk[bj].obj;
     if (from == PYG_NONE || from == bj)
         return;
-    if (r.nedge == r.capedge && pyr_grow() != 0)
+    uint64_t c = r.nedge / PYR_CHUNK;
+    if (!(r.nedge % PYR_CHUNK) && (c >= PYR_CHUNKS || !(r.chunk[c] = arena_map(PYR_CHUNK * 8)))) {
+        r.oom = 1;
         return;
-    r.src[r.nedge] = from, r.dst[r.nedge++] = bj;
+    }
+    r.chunk[c][r.nedge++ % PYR_CHUNK] = (uint64_t)from << 32 | bj;
     if (o != PYG_NONE)
         r.found[o]++;
 }
@@ -202,14 +200,14 @@ void pyr_end(const struct hsnap_pyobj *flags)
     if (r.oom || !(start = arena_map(ls)))
         goto done;
     for (uint64_t e = 0; e < r.nedge; e++) /* the out-degrees: start[v + 1] */
-        start[r.src[e] + 1]++;
+        start[(pyr_edge(e) >> 32) + 1]++;
     if (!(o = arena_map(lout)))
         goto done;
     uint32_t *idom = (uint32_t *)o, *order = idom + n + 1;
     uint64_t *ret = (uint64_t *)(order + n + 1);
     uint8_t *held = (uint8_t *)(ret + n);
     for (uint64_t e = 0; e < r.nedge; e++) /* ret: the in-degrees first */
-        ret[r.dst[e]]++;
+        ret[(uint32_t)pyr_edge(e)]++;
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)
         roots += held[v] = (uint8_t)pyr_held(v, ret[v], flags);
@@ -220,16 +218,17 @@ void pyr_end(const struct hsnap_pyobj *flags)
     start[root + 1] = roots;
     for (uint32_t v = 0; v <= n; v++)
         start[v + 1] += start[v];
-    for (uint64_t e = 0; e < r.nedge; e++) /* counting sort by source */
-        succ[start[r.src[e]]++] = r.dst[e];
+    for (uint64_t e = 0; e < r.nedge; e++) { /* counting sort by source */
+        uint64_t x = pyr_edge(e);
+        succ[start[x >> 32]++] = (uint32_t)x;
+    }
     for (uint32_t v = 0; v < n; v++)
         if (held[v])
             succ[start[root]++] = v;
     for (uint32_t v = n + 1; v > 0; v--)
         start[v] = start[v - 1];
     start[0] = 0;
-    arena_unmap(r.src, r.capedge * 4), arena_unmap(r.dst, r.capedge * 4);
-    r.src = r.dst = NULL, r.capedge = 0;
+    pyr_drop_edges();
     lw = pydom_work_bytes(n + 1, m);
     if (!(work = arena_map(lw)))
         goto done;
