@@ -6,12 +6,12 @@
  * BLOCKS lacks (born while the snapshot was written) is left out, and what
  * it dominated then hangs from the roots too.  Objects flagged with leaked
  * references (a refcount above the pointers found to them) keep both
- * counts.
+ * counts.  pyobjs_decode reads the Python sections in their order.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyretain.h"
+#include "pycode.h"
 #include "snap.h"
 
 int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen)
@@ -80,4 +80,14 @@ int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, s
     }
     free(at);
     return 0;
+}
+
+int pyobjs_decode(struct snap *s, const uint8_t *code, uint64_t code_len, const uint8_t *types,
+                  uint64_t types_len, const uint8_t *ret, uint64_t ret_len, char *err,
+                  size_t errlen)
+{
+    if ((code && pycode_decode(s, code, code_len, err, errlen)) ||
+        (types && pytypes_decode(s, types, types_len, err, errlen)))
+        return -1;
+    return ret && s->py.graph ? pyretain_decode(s, ret, ret_len, err, errlen) : 0;
 }

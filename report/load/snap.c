@@ -30,7 +30,6 @@
 #include "input.h"
 #include "lset.h"
 #include "peak.h"
-#include "pyretain.h"
 #include "siteline.h"
 #include "snap.h"
 #include "state.h"
@@ -457,12 +456,9 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_TEMPS].seen &&
         temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
         return -1;
-    if ((secs[HSNAP_SEC_PYCODE].seen &&
-         pycode_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, err, errlen)) ||
-        (secs[HSNAP_SEC_PYTYPES].seen && /* after BLOCKS: it types them */
-         pytypes_decode(s, secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len, err, errlen)) ||
-        (secs[HSNAP_SEC_PYRETAIN].seen && s->py.graph && /* after PYTYPES */
-         pyretain_decode(s, secs[HSNAP_SEC_PYRETAIN].data, secs[HSNAP_SEC_PYRETAIN].len, err, errlen)))
+    if (pyobjs_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, /* after BLOCKS */
+                      secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len,
+                      secs[HSNAP_SEC_PYRETAIN].data, secs[HSNAP_SEC_PYRETAIN].len, err, errlen))
         return -1;
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;

@@ -1,25 +1,21 @@
 /*
  * pyleakref.c - leaked references: a Python object whose reference count
  * exceeds the pointers to it anywhere in the process's memory holds a
- * count no one can give back (a Py_INCREF without its Py_DECREF, the
- * classic C-extension leak), so it can never be freed.  At a snapshot with
- * a leak check, for the objects the graph found held from outside
- * (refcount above the references found among the objects: held by a
- * module's globals, a frame, C code, or by no one), every word of the
- * process's writable memory is looked up: the heap's blocks, the
- * interpreter's arenas, the stacks (this thread's from its own frame
- * outward: what lies below are dead frames) and thread storage, the
- * modules' data.
- * An object with fewer such words than its count has leaked references.
+ * count no one can give back (a Py_INCREF without its Py_DECREF), so it
+ * is never freed.  At a snapshot with a leak check, for the objects the
+ * graph found held from outside (refcount above the references found
+ * among the objects), every word of the process's writable memory is
+ * looked up: heap blocks, the interpreter's arenas, the stacks (this
+ * thread's from its own frame outward: below are dead frames), thread
+ * storage, modules' data.  Fewer such words than the count: leaked.
  *   Conservative the other way round from a leak check: a stale pointer
- * (freed memory, a dead stack slot) counts, so a leak can be missed, and
- * a reference that lives in no memory (a register of a running thread)
- * could be one; immortal objects (3.12 on) are never candidates, nor a
- * block whose "count" is an address (a C structure that looks like an
- * object: a module's state, a type pointer after a pointer).  The
- * shim's own memory is not looked at: its tables and this snapshot's
- * copies hold every block's address (arena_each_map, and the shim's own
- * image).  Read with process_vm_readv, 64 KiB at a time.
+ * (freed memory, a dead slot) counts, so a leak can be missed; a
+ * reference in no memory (a running thread's register) could be taken
+ * for one.  Never candidates: immortal objects (3.12 on), a block whose
+ * "count" is an address (a C structure that looks like an object).  The
+ * shim's own memory is not read: its tables and this snapshot's copies
+ * hold every block's address (arena_each_map, and the shim's own image).
+ * Read with process_vm_readv, 64 KiB at a time.
  */
 #include <string.h>
 

@@ -10,14 +10,13 @@
  *   native.c  the native stacks spliced into, numbered for the memo
  *   recent.c  the thread's recent splices: (name, Python frames) -> trace
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
- *   pytype.c  each object's type, read at a snapshot, PYTYPES
- *   pyretain.c the blocks' retained sizes (pydom.c's dominators), PYRETAIN
+ *   pytype.c  each object's type, read at a snapshot, PYTYPES (+ pyretain.c)
  *
- * Everything here but pytype.c runs on the allocating thread with
- * hook_guard set, reads the interpreter's memory only for the thread that
- * holds the GIL, and allocates only from the arena (pytype.c: the
- * snapshot writer's thread, reading safely, from the arena too).  A process without CPython pays one test
- * of py_on per recorded allocation.
+ * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
+ * on the allocating thread with hook_guard set, reads the interpreter's
+ * memory only for the thread that holds the GIL, and allocates only from
+ * the arena (the snapshot's: its writer's thread, reading safely).  Without
+ * CPython: one test of py_on per recorded allocation.
  */
 #ifndef HEAPSNAP_PYTHON_H
 #define HEAPSNAP_PYTHON_H
