@@ -1,4 +1,4 @@
-// link: report/model/supp.c report/base/grow.c report/symbols/frames.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
+// link: report/model/supp.c report/base/grow.c report/symbols/frames.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/load/pyretain.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
 /*
  * test_supp.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
