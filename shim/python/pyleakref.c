@@ -17,6 +17,7 @@
  * hold every block's address (arena_each_map, and the shim's own image).
  * Read with process_vm_readv, 64 KiB at a time.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "base/procmaps.h"
@@ -125,6 +126,19 @@ static void pyl_line(const char *text, size_t len, void *arg)
     procmaps_parse(text, len, pyl_map, arg);
 }
 
+/* Whether process_vm_readv works here: peek's plain copy, where a filter
+ * refuses the call, would fault on a mapping another thread unmaps while
+ * the whole memory is read; then no scan at all. */
+static int pyl_safe_reads(void)
+{
+    uint64_t a = 1, b = 0;
+    struct iovec to = {&b, 8}, from = {&a, 8};
+    int saved = errno;
+    long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);
+    errno = saved;
+    return r == 8 && b == 1;
+}
+
 int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
 {
     uint64_t n = 0, cap = 1024;
@@ -140,7 +154,7 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     l.buf = arena_map(PYL_CHUNK);
     l.map = arena_map(lmap);
     int rc = -1;
-    if (!l.key || !l.obj || !l.shim || !l.buf || !l.map)
+    if (!l.key || !l.obj || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words, l.self = (uintptr_t)&l;
     for (uint64_t i = 0; i < nobj; i++) {
