@@ -388,6 +388,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     json_total(&j, "suppressed", &supp);
     json_obj_end(&j);
     supp_json(&j, o->lr.supp);
+    pyleakref_json(&j, snaps, nsnaps); /* out of memory: a snapshot's left out */
     jdoc_end(&j);
 }
 

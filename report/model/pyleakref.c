@@ -16,6 +16,7 @@
 
 #include "fmt.h"
 #include "frames.h"
+#include "jsondoc.h"
 #include "pyleakref.h"
 
 #define PYL_FRAMES 12 /* frames of a stack shown */
@@ -58,12 +59,15 @@ static void pyl_stack(const struct snap *s, uint32_t trace, FILE *out)
     }
 }
 
-static int pyl_print_snap(const struct snap *s, FILE *out)
+/* s's objects with leaked references per (trace, type, counts), biggest
+ * first, *m of them (malloc'd; NULL out of memory). */
+static struct pyl_group *pyl_groups(const struct snap *s, uint64_t *m)
 {
     struct pyl_group *g = malloc(s->py.leakrefs * sizeof *g);
-    uint64_t n = 0, m = 0;
+    uint64_t n = 0;
+    *m = 0;
     if (!g)
-        return -1;
+        return NULL;
     for (uint64_t i = 0; i < s->nblocks && n < s->py.leakrefs; i++)
         if (s->py.block_refcnt[i])
             g[n++] = (struct pyl_group){s->blocks[i].trace, s->py.block_type[i],
@@ -71,14 +75,23 @@ static int pyl_print_snap(const struct snap *s, FILE *out)
                                         s->blocks[i].size};
     qsort(g, n, sizeof *g, pyl_cmp);
     for (uint64_t i = 0; i < n; i++) {
-        if (m && !pyl_cmp(&g[m - 1], &g[i])) {
-            g[m - 1].count++;
-            g[m - 1].bytes += g[i].bytes;
+        if (*m && !pyl_cmp(&g[*m - 1], &g[i])) {
+            g[*m - 1].count++;
+            g[*m - 1].bytes += g[i].bytes;
         } else {
-            g[m++] = g[i];
+            g[(*m)++] = g[i];
         }
     }
-    qsort(g, m, sizeof *g, pyl_by_bytes);
+    qsort(g, *m, sizeof *g, pyl_by_bytes);
+    return g;
+}
+
+static int pyl_print_snap(const struct snap *s, FILE *out)
+{
+    uint64_t m, n = s->py.leakrefs;
+    struct pyl_group *g = pyl_groups(s, &m);
+    if (!g)
+        return -1;
     fprintf(out, "%llu Python object%s leaked references: a reference count above every "
             "pointer to it in memory (a Py_INCREF without its Py_DECREF), never freed\n",
             (unsigned long long)n, n == 1 ? " has" : "s have");
@@ -98,6 +111,45 @@ static int pyl_print_snap(const struct snap *s, FILE *out)
     fprintf(out, "\n");
     free(g);
     return 0;
+}
+
+int pyleakref_json(struct json *j, const struct snap *snaps, int n)
+{
+    int rc = 0;
+    json_key(j, "python_leaked_references");
+    json_arr_begin(j);
+    for (int k = 0; k < n; k++) {
+        const struct snap *s = &snaps[k];
+        uint64_t m = 0;
+        struct pyl_group *g = s->py.leakrefs ? pyl_groups(s, &m) : NULL;
+        if (s->py.leakrefs && !g) {
+            rc = -1; /* out of memory: that snapshot's left out, the document whole */
+            continue;
+        }
+        for (uint64_t i = 0; i < m; i++) {
+            const struct frames_trace *t = frames_get(s, g[i].trace);
+            json_obj_begin(j);
+            json_ku64(j, "snapshot", (uint64_t)k);
+            json_kstr(j, "type", s->py.types[g[i].type].name);
+            json_ku64(j, "objects", g[i].count);
+            json_ku64(j, "bytes", g[i].bytes);
+            json_ku64(j, "refcount", g[i].refcnt);
+            json_ku64(j, "references_found", g[i].refs);
+            json_kstr(j, "site", t ? t->site_name : NULL);
+            json_key(j, "stack");
+            json_arr_begin(j);
+            for (int f = t ? t->first : 0; t && f < t->n && f - t->first < PYL_FRAMES; f++) {
+                json_obj_begin(j);
+                jdoc_frame_fields(j, t->fr[f]);
+                json_obj_end(j);
+            }
+            json_arr_end(j);
+            json_obj_end(j);
+        }
+        free(g);
+    }
+    json_arr_end(j);
+    return rc;
 }
 
 int pyleakref_print(const struct snap *snaps, int n, FILE *out)

@@ -14,4 +14,10 @@
  * extension's native frames).  0, or -1 out of memory. */
 int pyleakref_print(const struct snap *snaps, int n, FILE *out);
 
+/* "python_leaked_references": the same groups of every snapshot, each
+ * {snapshot (index), type, objects, bytes, refcount, references_found,
+ * site, stack (frames from the allocation out)}.  0, or -1 out of memory. */
+struct json;
+int pyleakref_json(struct json *j, const struct snap *snaps, int n);
+
 #endif

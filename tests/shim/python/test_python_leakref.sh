@@ -11,7 +11,7 @@
 # conservative); on Debian's python3 and pyenv's 3.10 (symbolizing other
 # pyenv builds takes seconds), `leaks` names exactly the planted ones,
 # with "refcount 2, 0 references found" and the extension's frames, and
-# neither the clean nor the kept ones.
+# neither the clean nor the kept ones (and in `leaks --format json`).
 . tests/shim/python/lib_py.sh
 
 user=tests/shim/python/leakref_user.py
@@ -57,4 +57,13 @@ print(n if n == sum(x["leaked_reference_objects"] for x in g if x["key"] == "byt
      [ "$(grep -Ec '^      #[0-9]+ lr_leaked at tests/shim/python/leakref.c:[0-9]+ \(leakref' "$T/b-$tag.txt")" = 2 ]; then
     t_pass "python_leakref_site_counts_and_extension_frames_$tag"
   else t_fail "python_leakref_site_counts_and_extension_frames_$tag" "$(head -c 700 "$T/b-$tag.txt" | tr '\n' '|')"; fi
+  [ "$tag" = debian ] || continue
+  "$HEAPSNAP" leaks --format json "$s" 2>/dev/null >"$T/l.json"
+  got=$(python3 -c 'import json, sys
+g = json.load(open(sys.argv[1]))["python_leaked_references"]
+print(sorted((x["refcount"], x["references_found"], x["objects"], x["type"], x["site"],
+             any(f["function"] == "lr_leaked" for f in x["stack"])) for x in g))' "$T/l.json" 2>&1)
+  want="[(1, 0, 2, 'bytearray', '$user:$l_one', True), (2, 0, 1, 'bytearray', '$user:$l_two', True)]"
+  if [ "$got" = "$want" ]; then t_pass python_leakref_in_leaks_json
+  else t_fail python_leakref_in_leaks_json "got $got"; fi
 done < <(py_interpreters)
