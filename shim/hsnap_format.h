@@ -227,6 +227,30 @@
  *                the object (an index into PYTYPES' objects) that owns
  *                it.  A reader checks the length is 8 + 16*count,
  *                addresses ascending, owners < PYTYPES' nobjects.
+ *   PYRETAIN  := struct hsnap_pyretain[count]
+ *                (type 22) The dominator tree of the heap graph the shim
+ *                built with PYTYPES' (shim/python/pyretain.c): nodes are
+ *                the live blocks (Python objects and native blocks), an
+ *                edge is a reference the graph found (an object's fields
+ *                and items, its owned blocks: a list's item array, a
+ *                dict's keys table, a buffer), and the roots are what is
+ *                held from outside the graph (an object whose refcount
+ *                exceeds the references found, a block none found, the
+ *                collector's garbage).  Per block, ascending by address:
+ *                the bytes it retains (its own and those of every block it
+ *                dominates: freed if it went) and its immediate
+ *                dominator (an index into these entries, or
+ *                HSNAP_PYRETAIN_ROOT: none but the roots).  A block the
+ *                section leaves out retains its own size only and is
+ *                dominated by the roots.  At a snapshot with a leak
+ *                check, an object whose refcount exceeds the pointers to
+ *                it in the process's writable memory (the shim's aside)
+ *                is flagged HSNAP_PYRETAIN_LEAKREF, with both counts:
+ *                leaked references (shim/python/pyleakref.c).  A reader
+ *                checks the length is a multiple of 32, addresses
+ *                ascending, each idom < count and retained >= the entry's
+ *                own size when BLOCKS has it.  Absent without PYTYPES'
+ *                graph.
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
@@ -238,7 +262,8 @@
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address).
  * PYTYPES came within version 3 (an older reader skips it: no types), and
- * so did PYOWNED (an older reader skips it: no top --owner).
+ * so did PYOWNED (an older reader skips it: no top --owner) and PYRETAIN
+ * (no retained sizes).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -269,6 +294,7 @@ enum hsnap_section_type {
     HSNAP_SEC_MAPLINE = 19, /* the mmap kind's bytes at each SITELINE point */
     HSNAP_SEC_PYTYPES = 20, /* Python objects' types */
     HSNAP_SEC_PYOWNED = 21, /* native blocks Python objects own */
+    HSNAP_SEC_PYRETAIN = 22, /* the heap's dominator tree: retained sizes */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
@@ -596,6 +622,19 @@ struct hsnap_pytype {
     uint32_t name_off, name_len; /* in the names that follow the types */
     uint32_t flags;              /* HSNAP_PYTYPE_* */
     uint32_t reserved;           /* 0 */
+};
+
+/* PYRETAIN's entries. */
+#define HSNAP_PYRETAIN_ROOT UINT32_MAX /* idom: dominated by the roots only */
+#define HSNAP_PYRETAIN_HELD 0x1u       /* flags: a root (held from outside the graph) */
+#define HSNAP_PYRETAIN_LEAKREF 0x2u    /* flags: an object with leaked references */
+struct hsnap_pyretain {
+    uint64_t addr;     /* the block's (BLOCKS' addr) */
+    uint64_t retained; /* bytes: its own and the blocks it dominates */
+    uint32_t idom;     /* index of its immediate dominator's entry, or ..._ROOT */
+    uint32_t flags;    /* HSNAP_PYRETAIN_* */
+    uint32_t refcnt;   /* LEAKREF: its reference count (saturated) */
+    uint32_t refs;     /* LEAKREF: the pointers to it found in memory */
 };
 
 /* Not in the file: a message of the shim to `heapsnap run` on the socket

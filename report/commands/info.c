@@ -273,6 +273,10 @@ static void info_print(const struct snap *s)
     if (s->npycodes)
         printf("%-17s CPython %u.%u, %u code objects\n", "python:", s->py_version >> 24,
                (s->py_version >> 16) & 0xff, s->npycodes);
+    if (s->py.graph) /* PYTYPES' graph; PYRETAIN's leaked references */
+        printf("%-17s %llu, %llu garbage awaiting the collector, %llu with leaked references\n",
+               "python objects:", (unsigned long long)s->py.nobjects,
+               (unsigned long long)s->py.garbage, (unsigned long long)s->py.leakrefs);
     uint32_t gone = 0;
     for (uint32_t i = 0; i < s->nmodules; i++)
         gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;

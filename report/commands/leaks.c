@@ -30,6 +30,7 @@
 #include "lset.h"
 #include "lossrec.h"
 #include "pygarbage.h"
+#include "pyleakref.h"
 #include "retainers.h"
 #include "supp.h"
 
@@ -388,6 +389,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     json_total(&j, "suppressed", &supp);
     json_obj_end(&j);
     supp_json(&j, o->lr.supp);
+    pyleakref_json(&j, snaps, nsnaps); /* out of memory: a snapshot's left out */
     jdoc_end(&j);
 }
 
@@ -446,7 +448,7 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
                 printf("note: %s: %s, and their leaks are not seen (docs/leaks.md)\n\n",
                        paths[i], note);
         }
-        if (pygarbage_print(snaps, n, stdout) < 0) {
+        if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, stdout) < 0) {
             snprintf(err, errlen, "leaks: out of memory");
             rc = 2;
         }

@@ -27,6 +27,7 @@ static const struct option statsopt_longopts[] = {
     {"owner", no_argument, NULL, 'O'},
     {"born-since", required_argument, NULL, 'B'},
     {"retainers", no_argument, NULL, 'R'},
+    {"retained", no_argument, NULL, 'D'},
     {"peak", no_argument, NULL, 'P'},
     {"temporary", no_argument, NULL, 'T'},
     {"failed", no_argument, NULL, 'F'},
@@ -53,6 +54,9 @@ const char statsopt_help_top[] =
     "                     calls failed there and the largest size asked\n"
     "      --retainers    for the sites holding the most reachable memory, which\n"
     "                     sites and roots keep it alive\n"
+    "      --retained     Python processes: the memory each group would free if\n"
+    "                     its blocks went (the heap's dominator tree), beside\n"
+    "                     its live size, biggest first\n"
     "      --pid PID      sum only the snapshots of process PID\n"
     "      --exe NAME     sum only the snapshots of executable NAME\n"
     "                     (its path or basename)\n";
@@ -144,6 +148,7 @@ static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err,
         o->born = 1;
         return 1;
     case 'R': o->retainers = 1; return 1;
+    case 'D': o->retained = 1; return 1;
     case 'P': o->peak = 1; return 1;
     case 'T': o->temporary = 1; return 1;
     case 'F': o->failed = 1; return 1;
@@ -165,6 +170,13 @@ static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
     if (o->peak + o->temporary + o->leaked + o->retainers + o->failed > 1) {
         snprintf(err, errlen,
                  "--peak, --temporary, --leaked, --retainers and --failed exclude each other");
+        return -1;
+    }
+    if (o->retained && (o->peak || o->temporary || o->leaked || o->retainers || o->failed ||
+                        o->garbage || o->born || o->cumulative || o->sort != SORT_LIVE)) {
+        snprintf(err, errlen, "--retained groups the live blocks by the dominator tree: not "
+                 "with --peak, --temporary, --leaked, --retainers, --failed, --garbage, "
+                 "--born-since, --cumulative or --sort");
         return -1;
     }
     if (o->garbage && (o->leaked || o->born)) {
@@ -219,10 +231,11 @@ int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
             usage();
             return 0;
         }
-        if (strcmp(cmd, "top") && strchr("RpesTF", c)) {
+        if (strcmp(cmd, "top") && strchr("RpesTFD", c)) {
             snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
                      c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe"
-                     : c == 's' ? "--sort" : c == 'F' ? "--failed" : "--temporary", cmd);
+                     : c == 's' ? "--sort" : c == 'F' ? "--failed" : c == 'D' ? "--retained"
+                     : "--temporary", cmd);
             return 2;
         }
         int r = statsopt_one(c, optarg, o, why, sizeof(why));

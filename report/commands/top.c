@@ -20,6 +20,7 @@
 #include "frames.h"
 #include "lset.h"
 #include "peak.h"
+#include "pyretained.h"
 #include "retainers.h"
 #include "series.h"
 #include "stats.h"
@@ -258,6 +259,12 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     int nused = 0;
     if (rc == 0)
         rc = top_pick(&o, &sr, snaps, argv + optind, n, &nused, note, sizeof(note), err, errlen);
+    if (rc == 0 && o.retained) {
+        if (note[0])
+            fprintf(stderr, "heapsnap: %s\n", note);
+        rc = pyretained_print(&o, snaps, argv + optind, nused, stdout, err, errlen) < 0 ? 2 : 0;
+        goto out;
+    }
     if (rc == 0 && o.retainers) {
         if (note[0])
             fprintf(stderr, "heapsnap: %s\n", note);

@@ -25,6 +25,7 @@
 #include "formats.h"
 #include "gate.h"
 #include "leakcheck.h"
+#include "pycheck.h"
 #include "rules.h"
 #include "snapsave.h"
 #include "trend.h"
@@ -43,6 +44,7 @@ struct gate {
     int ntrends;
     size_t captrends;
     struct leakcheck *leaks;  /* the leak check and its suppressions */
+    struct pycheck *py;       /* --python-fail-on's findings' sites */
 };
 
 /* --- bookkeeping ----------------------------------------------------------- */
@@ -213,6 +215,9 @@ static int gate_eval(struct gate *gt, char *err, size_t errlen)
     gt->g.key = gt->r.key;
     for (int i = 0; i < gt->g.nprocs && rc == 0; i++)
         rc = leakcheck_check(gt->leaks, &gt->g, i, err, errlen);
+    for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.py_fail; i++)
+        rc = gt->py || (gt->py = pycheck_new())
+                 ? pycheck_check(gt->py, &gt->r, &gt->g, i, err, errlen) : -1;
     if (rc == 0 && gt->r.baseline)
         rc = gate_growth(gt, err, errlen);
     for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.trend.set; i++)
@@ -266,6 +271,7 @@ static void gate_free(struct gate *gt)
     free(gt->keep);
     free(gt->trends);
     leakcheck_free(gt->leaks); /* its loss records point into the snapshots */
+    pycheck_free(gt->py);
     for (int i = 0; gt->snaps && i < gt->nsnaps; i++)
         snap_free(&gt->snaps[i]);
     free(gt->snaps);

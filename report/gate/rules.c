@@ -36,6 +36,9 @@ struct rule_opt {
 static const struct rule_opt rule_opts[] = {
     {"fail-on", 1, 'F', "leak classes that fail: direct,indirect,cycle,possible or none "
                         "(default direct,cycle)"},
+    {"python-fail-on", 1, 'Y', "Python objects that fail, per site: garbage (cycles only the "
+                               "collector frees), leaked-refs (refcount above every pointer), "
+                               "or none (default)"},
     {"max-leaked-bytes", 1, 'B', "leaked bytes allowed per process (default 0)"},
     {"max-leaked-blocks", 1, 'K', "leaked blocks allowed per process (default 0)"},
     {"site-limit", 1, 'S', "PAT=BYTES: leaks at sites matching PAT (fnmatch over file:line, "
@@ -145,6 +148,24 @@ static int parse_fail_on(struct gate_rules *r, const char *arg)
     return n ? 0 : -1;
 }
 
+/* --python-fail-on: garbage, leaked-refs, or none. */
+static int parse_py_fail_on(struct gate_rules *r, const char *arg)
+{
+    char buf[256];
+    int n = 0;
+    if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+        return -1;
+    r->py_fail = 0;
+    for (char *save, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save), n++)
+        if (!strcmp(t, "garbage"))
+            r->py_fail |= GATE_PY_GARBAGE;
+        else if (!strcmp(t, "leaked-refs"))
+            r->py_fail |= GATE_PY_LEAKREF;
+        else if (strcmp(t, "none"))
+            return -1;
+    return n ? 0 : -1;
+}
+
 static int parse_count(const char *arg, int64_t *v)
 {
     double d;
@@ -188,6 +209,7 @@ static int rules_apply(struct gate_rules *r, int code, const char *arg)
     static const char *keys[] = {"lineno", "filename", "function", "module", "traceback"};
     switch (code) {
     case 'F': return parse_fail_on(r, arg);
+    case 'Y': return parse_py_fail_on(r, arg);
     case 'B': return parse_count(arg, &r->max_bytes);
     case 'K': return parse_count(arg, &r->max_blocks);
     case 'S': return parse_site(r, arg);
@@ -255,6 +277,7 @@ static const char *rule_accepts(int c)
     case 'S': return "PAT=BYTES, BYTES " CLI_AMOUNT_WANTS;
     case 'E': return "an integer from 1 to 125";
     case 'F': return "a comma list of direct, indirect, cycle, possible, or none";
+    case 'Y': return "a comma list of garbage, leaked-refs, or none";
     case 'f': return "text, json, junit, sarif, github";
     case 'k': return "lineno, filename, function, module, traceback";
     case 'M': return "live, peak";

@@ -17,12 +17,15 @@ struct gate_limit {
     double value;   /* bytes, or percent */
 };
 
+#define GATE_PY_GARBAGE 0x1u /* cyclic garbage only the collector frees */
+#define GATE_PY_LEAKREF 0x2u /* objects with leaked references */
 #define GATE_MAX_SITES 32
 #define GATE_MAX_SUPP 16
 #define GATE_MAX_OUT 8
 
 struct gate_rules {
     unsigned fail_on;           /* bit (1 << enum hsnap_class) per failing class */
+    unsigned py_fail;           /* --python-fail-on: GATE_PY_* (report/gate/pycheck.c) */
     int64_t max_bytes, max_blocks; /* leaked, per process; -1 = not set */
     int nsites;
     char *site_pat[GATE_MAX_SITES];  /* fnmatch over the site's file:line, file, function */

@@ -75,6 +75,13 @@ void verdict_message(const struct verdict *g, const struct gate_finding *f, char
     else if (!strncmp(f->rule, "leak-", 5))
         snprintf(buf, n, "%lld bytes in %lld blocks leaked (%s) at %s in %s", (long long)f->bytes,
                  (long long)f->blocks, f->rule + 5, site, proc);
+    else if (!strcmp(f->rule, "python-garbage"))
+        snprintf(buf, n, "%lld Python objects (%s, %lld bytes) are garbage only the collector "
+                 "frees at %s in %s", (long long)f->blocks, f->e->type, (long long)f->bytes,
+                 site, proc);
+    else if (!strcmp(f->rule, "python-leaked-ref"))
+        snprintf(buf, n, "%lld Python objects (%s, %lld bytes) have leaked references at %s "
+                 "in %s", (long long)f->blocks, f->e->type, (long long)f->bytes, site, proc);
     else if (!strcmp(f->rule, "peak-growth"))
         snprintf(buf, n, "peak grew by %lld bytes to %lld bytes in %s", (long long)f->delta,
                  (long long)f->bytes, proc);
@@ -90,6 +97,8 @@ int verdict_finding_of(const struct gate_check *c, const struct gate_finding *f)
         return 0;
     if (!strcmp(c->rule, "leaks"))
         return !strncmp(f->rule, "leak-", 5);
+    if (!strcmp(c->rule, "python"))
+        return !strncmp(f->rule, "python-", 7);
     return !strcmp(f->rule, c->rule);
 }
 

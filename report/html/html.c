@@ -24,6 +24,7 @@
 #include "html.h"
 #include "json.h"
 #include "lossrec.h"
+#include "pyretained.h"
 #include "retainers.h"
 #include "stats.h"
 
@@ -212,7 +213,8 @@ static struct stats *html_stats(const struct prof *p, const int *want, int view,
     return st;
 }
 
-static int html_rows(struct json *j, struct stats *st, int diff, long rows)
+static int html_rows(struct json *j, struct stats *st, int diff, long rows,
+                     const struct pyretained_sum *ret, uint32_t nret)
 {
     size_t n;
     struct stat_entry **v = stats_sort(st, diff, &n);
@@ -228,6 +230,11 @@ static int html_rows(struct json *j, struct stats *st, int diff, long rows)
         json_kstr(j, "func", e->frames[e->head]->func);
         json_ki64(j, "size", e->size);
         json_ki64(j, "count", e->count);
+        for (uint32_t k = 0; k < nret; k++) /* PYRETAIN: what the group retains */
+            if (ret[k].e == e) {
+                json_ku64(j, "retained", ret[k].retained);
+                break;
+            }
         if (diff) {
             json_ki64(j, "size_diff", e->size_diff);
             json_ki64(j, "count_diff", e->count_diff);
@@ -245,8 +252,19 @@ static int html_top(struct json *j, const char *key, const struct prof *p, const
     struct stats *top = html_stats(p, want, view, err, errlen);
     if (!top)
         return -1;
+    /* the retained sizes, when the snapshots have them (not at the peak) */
+    const struct snap *in[64];
+    int nin = 0;
+    for (size_t i = 0; i < p->nin && nin < 64 && !(view & VIEW_PEAK); i++)
+        if ((!want || want[i]) && p->in[i].s->py.block_retained)
+            in[nin++] = p->in[i].s;
+    struct pyretained_sum *ret = NULL;
+    uint32_t nret = 0;
+    int rc = nin ? pyretained_groups(top, stats_opts(top), in, nin, &ret, &nret) : 0;
     json_key(j, key);
-    int rc = html_rows(j, top, 0, rows);
+    if (rc == 0)
+        rc = html_rows(j, top, 0, rows, ret, nret);
+    free(ret);
     stats_free(top);
     if (rc < 0)
         snprintf(err, errlen, "out of memory");
@@ -376,11 +394,11 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
     json_kstr(j, "old", p->in[first].path);
     json_kstr(j, "new", p->in[last].path);
     json_key(j, "rows");
-    if (html_rows(j, cur, 1, rows) < 0)
+    if (html_rows(j, cur, 1, rows, NULL, 0) < 0)
         goto oom;
     if (py) {
         json_key(j, "rows_native");
-        if (html_rows(j, ncur, 1, rows) < 0)
+        if (html_rows(j, ncur, 1, rows, NULL, 0) < 0)
             goto oom;
     }
     json_obj_end(j);

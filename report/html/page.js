@@ -576,10 +576,17 @@
     const peak = view.peak && data.top_peak;
     return (view.py || !data.python ? (peak ? data.top_peak : data.top) : (peak ? data.top_peak_native : data.top_native));
   }
+  /* retained: what a site's blocks would free if they went (a Python snapshot's PYRETAIN) */
+  const ret = (data.top || []).some(function (r) { return r.retained !== undefined; });
   filtered('top', function () { return 'Top allocation sites (' + (view.peak && data.top_peak ? 'at the peak' : 'live') + ')'; },
-    ['#', 'site', 'function', 'size', 'count', 'average'],
-    function () { return topRows().map(function (r, i) { return [i + 1, site(r), r.func, size(r.size), count(r.count), avg(r)]; }); },
-    [1, 0, 0, 1, 1, 1]);
+    ['#', 'site', 'function', 'size'].concat(ret ? ['retained'] : [], ['count', 'average']),
+    function () {
+      return topRows().map(function (r, i) {
+        return [i + 1, site(r), r.func, size(r.size)].concat(ret ? [r.retained === undefined ? '' : size(r.retained)] : [],
+          [count(r.count), avg(r)]);
+      });
+    },
+    ret ? [1, 0, 0, 1, 1, 1, 1] : [1, 0, 0, 1, 1, 1]);
   if (data.top_types) /* Python objects by type (PYTYPES); blocks of no object as "[no object]" */
     filtered('types', function () { return 'Python objects by type (live)'; },
       ['#', 'type', 'size', 'count', 'average'],

@@ -157,6 +157,11 @@ void pytypes_free(struct snap *s)
     free(s->py.block_owner);
     free(s->py.obj_block);
     free(s->py.names);
+    free(s->py.block_retained);
+    free(s->py.block_idom);
+    free(s->py.block_held);
+    free(s->py.block_refcnt);
+    free(s->py.block_refs);
     memset(&s->py, 0, sizeof s->py);
 }
 

@@ -450,13 +450,14 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_PEAK].seen &&
         peak_decode(s, secs[HSNAP_SEC_PEAK].data, secs[HSNAP_SEC_PEAK].len, err, errlen) < 0)
         return -1;
-    if ((secs[HSNAP_SEC_TEMPS].seen &&
-         temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0) ||
-        (secs[HSNAP_SEC_PYCODE].seen &&
-         pycode_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, err, errlen)) ||
-        (secs[HSNAP_SEC_PYTYPES].seen && /* after BLOCKS: it types them; PYOWNED after it */
-         (pytypes_decode(s, secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len, err, errlen) ||
-          pytypes_decode_owned(s, secs[HSNAP_SEC_PYOWNED].data, secs[HSNAP_SEC_PYOWNED].len, err, errlen))))
+    if (secs[HSNAP_SEC_TEMPS].seen &&
+        temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
+        return -1;
+    if (pyobjs_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, /* after BLOCKS */
+                      secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len,
+                      secs[HSNAP_SEC_PYRETAIN].data, secs[HSNAP_SEC_PYRETAIN].len, err, errlen) ||
+        (secs[HSNAP_SEC_PYTYPES].seen && /* PYOWNED after PYTYPES */
+         pytypes_decode_owned(s, secs[HSNAP_SEC_PYOWNED].data, secs[HSNAP_SEC_PYOWNED].len, err, errlen)))
         return -1;
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;

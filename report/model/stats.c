@@ -36,6 +36,7 @@ struct stats {
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
     struct strbuf id;            /* scratch: key identity being built */
     const char *type;            /* the Python type being charged (KEY_TYPE, by_type) */
+    struct stat_entry *last;     /* the group charged last (stats_group_of) */
 };
 
 /* --- setup ------------------------------------------------------------- */
@@ -186,6 +187,7 @@ static int group_charge(struct stats *st, const struct frame *const *fr, int n, 
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
     if (!e && !(e = group_new(st, fr, n, head, mmap)))
         return -1;
+    st->last = e;
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
     e->stamp = st->stamp;
@@ -263,6 +265,16 @@ static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
         if (group_charge(st, fr + i, 1, 0, sv, mmap) < 0)
             return -1;
     return 0;
+}
+
+struct stat_entry *stats_group_of(struct stats *st, const struct snap *s, uint32_t ti,
+                                  const char *type)
+{
+    struct hsnap_stat zero = {0};
+    st->type = type, st->last = NULL;
+    int rc = charge_trace(st, s, ti, &zero);
+    st->type = NULL;
+    return rc < 0 ? NULL : st->last;
 }
 
 int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values)

@@ -39,6 +39,7 @@ struct stats_opts {
     int born_upto;        /* (by type: trend's ages) and only blocks of */
     uint32_t born_until;  /* this birth epoch or earlier */
     int retainers;        /* top --retainers: retainers_print's view */
+    int retained;         /* top --retained: report/model/pyretained.c's view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */
     int failed;           /* top --failed: sites of failed allocations (FAILED):
@@ -93,6 +94,12 @@ int stats_add(struct stats *st, const struct snap *s);
  * callers group other quantities by the same keys (leaked blocks of one
  * class, blocks of one age).  Traces whose values are 0 are skipped. */
 int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values);
+
+/* The group trace ti of s is charged to (with the Python type's name, or
+ * NULL), made with nothing in it when new; NULL when its frames are
+ * filtered out or out of memory.  Not with --cumulative. */
+struct stat_entry *stats_group_of(struct stats *st, const struct snap *s, uint32_t ti,
+                                  const char *type);
 
 /* stats_add, or with o.leaked, sums the leaked blocks
  * of BLOCKS instead of STATS.  -1 with "PATH: out of memory", or "PATH: no

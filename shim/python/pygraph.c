@@ -23,6 +23,7 @@
 
 #include "inner.h"
 #include "peek.h"
+#include "pyretain.h"
 
 #define PYG_CHUNK 4096u          /* bytes of a block read at a time */
 #define PYG_READ_MAX (64u << 20) /* bytes of one block looked at */
@@ -149,14 +150,18 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t
                 continue;
             const struct pyg_block *b = &g.h->blk[bj];
             if (b->obj == PYG_NONE) {
+                pyr_ref(at + k, bj);
                 if (at + k < fol && *nf < PYG_FOLLOW && !g.seen[bj])
                     follow[(*nf)++] = bj;
                 continue;
             }
             const struct pyg_obj *o = &g.h->obj[b->obj];
-            if (w != b->addr + o->off || !o->tracked)
+            if (w != b->addr + o->off)
                 continue;
             if (own && ((b->obj == src && own == 1) || g.ty[o->type].kind == PYG_WEAKREF))
+                continue;
+            pyr_ref(at + k, bj);
+            if (!o->tracked || !g.h->obj[src].tracked)
                 continue;
             uint64_t d = at + k - base;
             pyg_add(src, b->obj, label, label == HSNAP_PYLABEL_INDEX ? (uint32_t)(d / 8) : (uint32_t)d,
@@ -329,7 +334,7 @@ static uint64_t pyg_batch(uint64_t i, uint64_t nobj)
     for (; i < nobj && k < PYG_BATCH; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
         const struct pyg_block *b = &g.h->blk[o->blk];
-        if (!o->tracked)
+        if (!o->tracked && !pyr_scans(o, &g.ty[o->type]))
             continue;
         if (b->size > PYG_SLOT) {
             pyg_edges_of((uint32_t)i);

@@ -10,14 +10,14 @@
  *   native.c  the native stacks spliced into, numbered for the memo
  *   recent.c  the thread's recent splices: (name, Python frames) -> trace
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
- *   pytype.c  each object's type, read at a snapshot, PYTYPES
+ *   pytype.c  each object's type, read at a snapshot, PYTYPES (+ pyretain.c)
  *   pydomain.c tracemalloc's domains per block (py_domain_; lock 11)
  *
- * Everything here but pytype.c runs on the allocating thread with
- * guard_on set, reads the interpreter's memory only for the thread that
- * holds the GIL, and allocates only from the arena (pytype.c: the
- * snapshot writer's thread, reading safely, from the arena too).  A process without CPython pays one test
- * of py_on per recorded allocation.
+ * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
+ * on the allocating thread with guard_on set, reads the interpreter's
+ * memory only for the thread that holds the GIL, and allocates only from
+ * the arena (the snapshot's: its writer's thread, reading safely).  Without
+ * CPython: one test of py_on per recorded allocation.
  */
 #ifndef HEAPSNAP_PYTHON_H
 #define HEAPSNAP_PYTHON_H
@@ -86,5 +86,11 @@ void py_domain_unset(unsigned domain, uintptr_t p);
 int py_domain_any(void);
 uint32_t py_domain_of(uintptr_t p, uint64_t size); /* 0: none (or another size) */
 void py_domain_fork(int phase); /* 0 prepare, 1 parent, 2 child */
+/* After py_types_end: PYRETAIN (pyretain.c), the retained sizes of the
+ * graph it built, into b (NULL: dropped); nothing without a graph. */
+void py_retain_put(struct sbuf *b);
+/* Before py_types_begin: whether PYRETAIN looks for leaked references
+ * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
+void py_retain_refs(int on);
 
 #endif

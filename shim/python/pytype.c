@@ -20,6 +20,7 @@
 
 #include "inner.h"
 #include "peek.h"
+#include "pyretain.h"
 
 #define PYT_BATCH 256      /* blocks a read */
 #define PYT_HEAD 64        /* bytes read of a block: an object at 0, 16 or 32, and
@@ -412,6 +413,8 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
     uint32_t flags = 0;
     if (pyt.n)
         pyt_flush();
+    if (pyt.heap.want && !b->err)
+        pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&
         pyg_build(&pyt.heap, pyt.nobj, pyt.ty,
                   (struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)),
@@ -424,6 +427,10 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
         sbuf_put(owned, own.p, own.len);
     }
     sbuf_free(&own);
+    if (flags & HSNAP_PYTYPES_GRAPH) /* the retained sizes, for PYRETAIN */
+        pyr_end((const struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)));
+    else
+        pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     sbuf_put(b, pyt.types.p, pyt.types.len);
     sbuf_put(b, pyt.names.p, pyt.names.len);

@@ -243,7 +243,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
                                            HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
                                            HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES,
-                                           HSNAP_SEC_PYOWNED};
+                                           HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN};
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -451,8 +451,11 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
-    if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS))
+    if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
+        py_retain_refs(leaks);
         snap_pytypes(&sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
+        py_retain_put(sec[SEC_PYTYPES].len ? &sec[SEC_PYRETAIN] : NULL);
+    }
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;

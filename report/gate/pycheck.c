@@ -1,0 +1,188 @@
+/*
+ * pycheck.c - the gate's Python rule (--python-fail-on garbage,leaked-refs):
+ * in each process's last snapshot, the Python objects only the collector
+ * frees (PYTYPES' garbage: reference cycles no root reaches) and those
+ * with leaked references (PYRETAIN: a refcount above every pointer to
+ * them), one finding per allocation stack and type, biggest first.  What
+ * the interpreter keeps for itself is neither (its caches are reached from
+ * roots; its static objects are no blocks; immortal ones are never
+ * candidates), and the garbage its own Python code made (the standard
+ * library's, importlib's: an enum class a module import dropped) is
+ * counted apart and never fails, so a clean program passes.  A snapshot without the object
+ * graph cannot be judged: trouble, not a pass.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "frames.h"
+#include "pycheck.h"
+
+struct pycheck {
+    struct stat_entry **ents; /* the findings' sites, owned */
+    size_t nents, capents;
+};
+
+struct py_item {
+    uint32_t trace, type;
+    int64_t bytes, blocks;
+};
+
+struct pycheck *pycheck_new(void)
+{
+    return calloc(1, sizeof(struct pycheck));
+}
+
+void pycheck_free(struct pycheck *pc)
+{
+    for (size_t i = 0; pc && i < pc->nents; i++) {
+        free(pc->ents[i]->id);
+        free(pc->ents[i]->type);
+        free(pc->ents[i]);
+    }
+    if (pc)
+        free(pc->ents);
+    free(pc);
+}
+
+static int cmp_site(const void *pa, const void *pb)
+{
+    const struct py_item *a = pa, *b = pb;
+    if (a->trace != b->trace)
+        return a->trace < b->trace ? -1 : 1;
+    return (a->type > b->type) - (a->type < b->type);
+}
+
+static int cmp_bytes(const void *pa, const void *pb)
+{
+    const struct py_item *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return cmp_site(pa, pb);
+}
+
+/* The finding's site: trace ti's frames from the allocation site out. */
+static struct stat_entry *py_entry(struct pycheck *pc, const struct snap *s, uint32_t ti,
+                                   const char *type)
+{
+    const struct frames_trace *t = frames_get(s, ti);
+    struct stat_entry *e = calloc(1, sizeof *e);
+    char id[32];
+    snprintf(id, sizeof id, "py\x1f%u", ti);
+    if (!t || !e || !(e->id = strdup(id)) || !(e->type = strdup(type)) ||
+        grow_array((void **)&pc->ents, &pc->capents, pc->nents + 1, sizeof *pc->ents) < 0) {
+        if (e)
+            free(e->id), free(e->type);
+        free(e);
+        return NULL;
+    }
+    pc->ents[pc->nents++] = e;
+    e->nframes = t->n - t->first;
+    e->frames = t->fr + t->first;
+    e->head = t->site - t->first;
+    return e;
+}
+
+/* Whether trace ti was allocated by the interpreter's own Python code: its
+ * innermost Python frame in the importlib's frozen modules or the standard
+ * library of the interpreter that wrote s (PREFIX/lib/pythonX.Y/, not its
+ * site-packages or dist-packages), as the executable's prefix says. */
+static int py_interpreters(const struct snap *s, uint32_t ti)
+{
+    const struct frames_trace *t = frames_get(s, ti);
+    char lib[4200];
+    const char *slash = strrchr(s->exe, '/');
+    if (!t || !t->npy)
+        return 0;
+    const char *file = t->py[0]->file;
+    if (!strncmp(file, "<frozen ", 8))
+        return 1;
+    if (!slash || slash - s->exe > 4000)
+        return 0;
+    int n = (int)(slash - s->exe);
+    while (n > 0 && s->exe[n - 1] == '/')
+        n--;
+    while (n > 0 && s->exe[n - 1] != '/') /* PREFIX/bin: PREFIX */
+        n--;
+    snprintf(lib, sizeof lib, "%.*slib/python%u.%u/", n, s->exe, s->py_version >> 24,
+             (s->py_version >> 16) & 0xff);
+    size_t k = strlen(lib);
+    return !strncmp(file, lib, k) && !strstr(file + k, "site-packages/") &&
+           !strstr(file + k, "dist-packages/");
+}
+
+/* The findings of one rule: the blocks of s that pick() keeps, per site. */
+static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, int proc,
+                   const char *rule, int leakref, int64_t *objects, int64_t *interp)
+{
+    struct py_item *it = malloc((s->nblocks ? s->nblocks : 1) * sizeof *it);
+    size_t n = 0, m = 0;
+    if (!it)
+        return -1;
+    for (uint64_t i = 0; i < s->nblocks; i++)
+        if (leakref ? s->py.block_refcnt && s->py.block_refcnt[i]
+                    : (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) != 0)
+            it[n++] = (struct py_item){s->blocks[i].trace, s->py.block_type[i],
+                                       (int64_t)s->blocks[i].size, 1};
+    qsort(it, n, sizeof *it, cmp_site);
+    for (size_t i = 0; i < n; i++) {
+        if (m && !cmp_site(&it[m - 1], &it[i])) {
+            it[m - 1].bytes += it[i].bytes;
+            it[m - 1].blocks++;
+        } else {
+            it[m++] = it[i];
+        }
+    }
+    qsort(it, m, sizeof *it, cmp_bytes);
+    for (size_t i = 0; i < m; i++) {
+        if (!leakref && py_interpreters(s, it[i].trace)) {
+            *interp += it[i].blocks; /* the interpreter's own garbage: never fails */
+            continue;
+        }
+        const char *type = it[i].type < s->py.ntypes ? s->py.types[it[i].type].name : "?";
+        struct stat_entry *e = py_entry(pc, s, it[i].trace, type);
+        struct gate_finding *f = e ? verdict_finding_add(g, rule, proc, e) : NULL;
+        if (!f) {
+            free(it);
+            return -1;
+        }
+        f->bytes = it[i].bytes;
+        f->blocks = it[i].blocks;
+        f->over = 1;
+        *objects += it[i].blocks;
+    }
+    free(it);
+    return 0;
+}
+
+int pycheck_check(struct pycheck *pc, const struct gate_rules *r, struct verdict *g, int proc,
+                  char *err, size_t errlen)
+{
+    const struct gate_proc *p = &g->procs[proc];
+    const struct snap *s = p->last;
+    struct gate_check *c = verdict_check_add(g, "python", proc);
+    int64_t garbage = 0, leakrefs = 0, interp = 0;
+    if (!c)
+        return -1;
+    if (!s->py.graph) {
+        snprintf(err, errlen, "gate: cannot check Python objects in %s: no object graph "
+                 "(a CPython 3.10-3.13 process, HEAPSNAP_BLOCKS=1, at most "
+                 "HEAPSNAP_PYTHON_OBJECTS live blocks; --python-fail-on none turns the "
+                 "rule off)", p->path);
+        return -2;
+    }
+    if (((r->py_fail & GATE_PY_GARBAGE) &&
+         py_rule(pc, s, g, proc, "python-garbage", 0, &garbage, &interp) < 0) ||
+        ((r->py_fail & GATE_PY_LEAKREF) &&
+         py_rule(pc, s, g, proc, "python-leaked-ref", 1, &leakrefs, &interp) < 0))
+        return -1;
+    c->failed = garbage || leakrefs;
+    char own[96] = "";
+    if (interp)
+        snprintf(own, sizeof own, " (and %lld of the interpreter's own code's)", (long long)interp);
+    snprintf(c->msg, sizeof c->msg, "%lld Python objects garbage awaiting the collector%s, %lld "
+             "with leaked references%s", (long long)garbage, own, (long long)leakrefs,
+             (r->py_fail & GATE_PY_LEAKREF) && !s->lk.present
+                 ? " (no leak check in this snapshot: leaked references not looked for)" : "");
+    return 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * pyleakref.h - the Python objects a snapshot found with leaked
+ * references (PYRETAIN's HSNAP_PYRETAIN_LEAKREF), as `leaks` prints them.
+ */
+#ifndef REPORT_PYLEAKREF_H
+#define REPORT_PYLEAKREF_H
+
+#include <stdio.h>
+
+#include "snap.h"
+
+/* One block per snapshot that has any: per (site, type, refcount, refs
+ * found), the objects and their bytes, with the allocation's stack (the
+ * extension's native frames).  0, or -1 out of memory. */
+int pyleakref_print(const struct snap *snaps, int n, FILE *out);
+
+/* "python_leaked_references": the same groups of every snapshot, each
+ * {snapshot (index), type, objects, bytes, refcount, references_found,
+ * site, stack (frames from the allocation out)}.  0, or -1 out of memory. */
+struct json;
+int pyleakref_json(struct json *j, const struct snap *snaps, int n);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * pydom.c - immediate dominators of a directed graph from one root, for
+ * the retained size of the heap's objects and blocks (pyretain.c): x
+ * dominates y when every path from the root to y passes through x, so
+ * what x dominates is what would be freed if x went.
+ *   Lengauer and Tarjan's algorithm, the "simple" version (path
+ * compression without balanced linking, O(m log n)), rather than Cooper,
+ * Harvey and Kennedy's iterative one: a heap is a deep graph (a linked
+ * list of a million nodes is a path of a million), where the iterative
+ * algorithm's intersections walk the whole chain on every pass, while
+ * this bound holds whatever the shape.  Nothing recursive (the depth
+ * first search and the compression keep their own stacks), nothing
+ * allocated (the caller hands over pydom_work_bytes of memory), no
+ * dependency on the rest of the shim: tests/shim/python/test_pydom.c runs
+ * it on synthetic graphs.  Nodes are 0..n-1, below PYDOM_NONE.
+ */
+#include <string.h>
+
+#include "pydom.h"
+
+size_t pydom_work_bytes(uint32_t n, uint64_t m)
+{
+    /* parent, semi, vertex, label, ancestor, bucket head and next, stack,
+     * the stack's edge positions and the predecessors' starts: u32 each
+     * (m < 2^32); the predecessors: u32 an edge */
+    return ((size_t)n + 1) * (10 * 4) + (size_t)m * 4;
+}
+
+/* The node on v's compressed ancestor path with the least semi (v's own
+ * label when v is a tree root of the forest). */
+static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
+                           const uint32_t *semi, uint32_t *stack)
+{
+    if (ancestor[v] == PYDOM_NONE)
+        return v;
+    uint32_t top = 0;
+    /* the path up to the node just below the forest's root */
+    for (uint32_t x = v; ancestor[ancestor[x]] != PYDOM_NONE; x = ancestor[x])
+        stack[top++] = x;
+    while (top) { /* from the top down: each takes its ancestor's best */
+        uint32_t x = stack[--top], a = ancestor[x];
+        if (semi[label[a]] < semi[label[x]])
+            label[x] = label[a];
+        ancestor[x] = ancestor[a];
+    }
+    return label[v];
+}
+
+uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint32_t *succ,
+                    uint32_t *idom, uint32_t *order, void *work)
+{
+    uint32_t *parent = work, *semi = parent + n + 1, *vertex = semi + n + 1,
+             *label = vertex + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
+             *bnext = bhead + n + 1, *stack = bnext + n + 1;
+    uint32_t *pos = stack + n + 1, *pstart = pos + n + 1, *pred = pstart + n + 1;
+    uint32_t N = 0; /* semi[v]: v's depth first number, 1 on (0: not reached) */
+    if (root >= n || start[n] >= UINT32_MAX)
+        return 0;
+    for (uint32_t v = 0; v < n; v++) {
+        semi[v] = 0;
+        idom[v] = ancestor[v] = bhead[v] = PYDOM_NONE;
+    }
+    /* depth first from the root, iteratively: pos[] is where each node on
+     * the stack is in its successors */
+    uint32_t top = 0;
+    semi[root] = ++N, vertex[N] = label[root] = root, parent[root] = PYDOM_NONE;
+    stack[top] = root, pos[top++] = (uint32_t)start[root];
+    while (top) {
+        uint32_t v = stack[top - 1];
+        if (pos[top - 1] == start[v + 1]) {
+            top--;
+            continue;
+        }
+        uint32_t w = succ[pos[top - 1]++];
+        if (w >= n || semi[w])
+            continue;
+        semi[w] = ++N, vertex[N] = label[w] = w, parent[w] = v;
+        stack[top] = w, pos[top++] = (uint32_t)start[w];
+    }
+    /* the predecessors among the reached nodes, by target */
+    memset(pstart, 0, ((size_t)n + 1) * sizeof *pstart);
+    for (uint32_t v = 0; v < n; v++)
+        if (semi[v])
+            for (uint64_t e = start[v]; e < start[v + 1]; e++)
+                if (succ[e] < n)
+                    pstart[succ[e] + 1]++;
+    for (uint32_t v = 0; v < n; v++)
+        pstart[v + 1] += pstart[v];
+    for (uint32_t v = 0; v < n; v++)
+        if (semi[v])
+            for (uint64_t e = start[v]; e < start[v + 1]; e++)
+                if (succ[e] < n)
+                    pred[pstart[succ[e]]++] = v;
+    for (uint32_t v = n; v > 0; v--)
+        pstart[v] = pstart[v - 1];
+    pstart[0] = 0;
+    /* semidominators in reverse order; idom known or deferred */
+    for (uint32_t i = N; i >= 2; i--) {
+        uint32_t w = vertex[i], p = parent[w];
+        for (uint32_t e = pstart[w]; e < pstart[w + 1]; e++) {
+            uint32_t u = pydom_eval(pred[e], ancestor, label, semi, stack);
+            if (semi[u] < semi[w])
+                semi[w] = semi[u];
+        }
+        uint32_t s = vertex[semi[w]];
+        bnext[w] = bhead[s], bhead[s] = w;
+        ancestor[w] = p; /* link(parent, w) */
+        for (uint32_t v = bhead[p]; v != PYDOM_NONE; v = bnext[v]) {
+            uint32_t u = pydom_eval(v, ancestor, label, semi, stack);
+            idom[v] = semi[u] < semi[v] ? u : p;
+        }
+        bhead[p] = PYDOM_NONE;
+    }
+    for (uint32_t i = 2; i <= N; i++) {
+        uint32_t w = vertex[i];
+        if (idom[w] != vertex[semi[w]])
+            idom[w] = idom[idom[w]];
+    }
+    idom[root] = root;
+    if (order)
+        memcpy(order, vertex + 1, (size_t)N * sizeof *order);
+    return N;
+}

@@ -1,0 +1,194 @@
+/*
+ * pyleakref.c - leaked references: a Python object whose reference count
+ * exceeds the pointers to it anywhere in the process's memory holds a
+ * count no one can give back (a Py_INCREF without its Py_DECREF), so it
+ * is never freed.  At a snapshot with a leak check, for the objects the
+ * graph found held from outside (refcount above the references found
+ * among the objects), every word of the process's writable memory is
+ * looked up: heap blocks, the interpreter's arenas, the stacks (this
+ * thread's from its own frame outward: below are dead frames), thread
+ * storage, modules' data.  Fewer such words than the count: leaked.
+ *   Conservative the other way round from a leak check: a stale pointer
+ * (freed memory, a dead slot) counts, so a leak can be missed; a
+ * reference in no memory (a running thread's register) could be taken
+ * for one.  Never candidates: immortal objects (3.12 on), a block whose
+ * "count" is an address (a C structure that looks like an object).  The
+ * shim's own memory is not read: its tables and this snapshot's copies
+ * hold every block's address (arena_each_map, and the shim's own image).
+ * Read with process_vm_readv, 64 KiB at a time.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "base/procmaps.h"
+#include "inner.h"
+#include "peek.h"
+#include "pyleakref.h"
+
+#define PYL_CHUNK (64u << 10) /* bytes read at a time */
+#define PYL_SHIM_MAPS 16384u  /* the shim's mappings looked at */
+#define PYL_MAPS 65536u       /* the process's mappings remembered */
+
+static struct {
+    uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
+    uint32_t *obj;   /* ... their object index */
+    uint64_t mask;
+    uint32_t *words; /* by object: words found equal to its address */
+    uintptr_t (*shim)[2]; /* the shim's mappings, sorted */
+    uint32_t nshim;
+    uintptr_t (*map)[2];  /* every mapping, ascending (the maps' order) */
+    uint32_t nmap;
+    uintptr_t self;  /* an address in the shim's own data */
+    char *buf;       /* PYL_CHUNK */
+    char line[4096];
+} l;
+
+static uint64_t pyl_hash(uint64_t a)
+{
+    a ^= a >> 33;
+    a *= 0xff51afd7ed558ccdull;
+    return a ^ (a >> 29);
+}
+
+static void pyl_shim_map(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    (void)arg;
+    if (l.nshim < PYL_SHIM_MAPS)
+        l.shim[l.nshim][0] = lo, l.shim[l.nshim++][1] = hi;
+}
+
+/* The words of [lo, hi) looked up. */
+static void pyl_scan(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t at = lo; at < hi; at += PYL_CHUNK) {
+        size_t n = hi - at < PYL_CHUNK ? (size_t)(hi - at) : PYL_CHUNK;
+        if (!peek(l.buf, at, n))
+            continue; /* gone, or part of it unreadable */
+        const uint64_t *w = (const uint64_t *)l.buf;
+        for (size_t k = 0; k < n / 8; k++) {
+            uint64_t a = w[k];
+            if (a & 7 || a < 4096)
+                continue;
+            for (uint64_t s = pyl_hash(a) & l.mask; l.key[s]; s = (s + 1) & l.mask)
+                if (l.key[s] == a) {
+                    l.words[l.obj[s]]++;
+                    break;
+                }
+        }
+    }
+}
+
+/* A line of /proc/self/maps: the program's writable memory, less the
+ * shim's, scanned. */
+static void pyl_map(const struct procmaps_line *m, void *arg)
+{
+    (void)arg;
+    if (l.nmap < PYL_MAPS)
+        l.map[l.nmap][0] = m->lo, l.map[l.nmap++][1] = m->hi;
+    size_t len;
+    const char *path = procmaps_path(m, &len), *perm = memchr(m->text, ' ', m->len);
+    if (!perm || perm + 4 >= m->text + m->len || !m->readable || perm[2] != 'w' ||
+        (len && procmaps_path_is(path, len, "/dev/") && !procmaps_programs(m)) ||
+        (len && memmem(path, len, "libheapsnap", 11)) || (l.self >= m->lo && l.self < m->hi))
+        return;
+    uintptr_t at = m->lo, sp = (uintptr_t)&at;
+    if (sp >= m->lo && sp < m->hi) /* this thread's stack: below here, dead frames */
+        at = sp & ~(uintptr_t)7;
+    for (uint32_t i = 0; i < l.nshim && at < m->hi; i++) {
+        if (l.shim[i][1] <= at || l.shim[i][0] >= m->hi)
+            continue;
+        if (l.shim[i][0] > at)
+            pyl_scan(at, l.shim[i][0]);
+        at = l.shim[i][1];
+    }
+    if (at < m->hi)
+        pyl_scan(at, m->hi);
+}
+
+/* Whether v is an address in a mapping. */
+static int pyl_mapped(uint64_t v)
+{
+    uint32_t lo = 0, hi = l.nmap;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v < l.map[mid][0])
+            hi = mid;
+        else if (v >= l.map[mid][1])
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+static void pyl_line(const char *text, size_t len, void *arg)
+{
+    procmaps_parse(text, len, pyl_map, arg);
+}
+
+/* Whether process_vm_readv works here: peek's plain copy, where a filter
+ * refuses the call, would fault on a mapping another thread unmaps while
+ * the whole memory is read; then no scan at all. */
+static int pyl_safe_reads(void)
+{
+    uint64_t a = 1, b = 0;
+    struct iovec to = {&b, 8}, from = {&a, 8};
+    int saved = errno;
+    long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);
+    errno = saved;
+    return r == 8 && b == 1;
+}
+
+int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
+{
+    uint64_t n = 0, cap = 1024;
+    for (uint64_t i = 0; i < nobj; i++)
+        n += want[i];
+    while (cap < 2 * n)
+        cap *= 2;
+    size_t lshim = PYL_SHIM_MAPS * sizeof *l.shim, lmap = PYL_MAPS * sizeof *l.map;
+    memset(&l, 0, offsetof(__typeof__(l), line));
+    l.key = arena_map(cap * 8);
+    l.obj = arena_map(cap * 4);
+    l.shim = arena_map(lshim);
+    l.buf = arena_map(PYL_CHUNK);
+    l.map = arena_map(lmap);
+    int rc = -1;
+    if (!l.key || !l.obj || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
+        goto out;
+    l.mask = cap - 1, l.words = words, l.self = (uintptr_t)&l;
+    for (uint64_t i = 0; i < nobj; i++) {
+        words[i] = 0;
+        if (!want[i])
+            continue;
+        const struct pyg_obj *o = &h->obj[i];
+        uint64_t a = h->blk[o->blk].addr + o->off, s = pyl_hash(a) & l.mask;
+        while (l.key[s])
+            s = (s + 1) & l.mask;
+        l.key[s] = a, l.obj[s] = (uint32_t)i;
+    }
+    arena_each_map(pyl_shim_map, NULL);
+    for (uint32_t i = 1; i < l.nshim; i++) /* by start: an insertion sort, few */
+        for (uint32_t j = i; j && l.shim[j - 1][0] > l.shim[j][0]; j--) {
+            uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
+            l.shim[j][0] = l.shim[j - 1][0], l.shim[j][1] = l.shim[j - 1][1];
+            l.shim[j - 1][0] = t0, l.shim[j - 1][1] = t1;
+        }
+    rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
+    for (uint64_t i = 0; rc == 0 && i < nobj; i++) /* a "count" that is an address: */
+        if (want[i] && words[i] < h->obj[i].refcnt && pyl_mapped(h->obj[i].refcnt))
+            words[i] = UINT32_MAX; /* no object (a C structure that looks like one) */
+out:
+    if (l.key)
+        arena_unmap(l.key, cap * 8);
+    if (l.obj)
+        arena_unmap(l.obj, cap * 4);
+    if (l.shim)
+        arena_unmap(l.shim, lshim);
+    if (l.buf)
+        arena_unmap(l.buf, PYL_CHUNK);
+    if (l.map)
+        arena_unmap(l.map, lmap);
+    memset(&l, 0, offsetof(__typeof__(l), line));
+    return rc;
+}

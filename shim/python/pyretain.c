@@ -1,0 +1,262 @@
+/*
+ * pyretain.c - the retained size of every live block at a snapshot: the
+ * bytes that would be freed if it went (PYRETAIN, hsnap_format.h).  The
+ * graph is the one pygraph.c's walk reads, widened: every block holds an
+ * edge to each block one of its words points into (a native block
+ * anywhere in it, an object at its exact start, untracked objects too),
+ * so an object owns its item array, keys table or buffer and what those
+ * point to.  The walk reports each such word (pyr_ref); the graph's roots
+ * are, under one virtual root, the objects whose refcount exceeds the
+ * references found to them (held by a module, a frame, C code: the
+ * collector's rule, with untracked objects counted as well), the blocks
+ * no reference was found to, and the collector's garbage (held by no one
+ * but its cycles).  The dominator tree (pydom.c) then gives each block
+ * its retained bytes, summed up the tree in depth first order.
+ *   A native block's own words are not scanned (only the blocks an
+ * object owns, as pygraph.c follows them): what a C structure points to
+ * is held from outside the graph, a root, charged to no one.  State is
+ * one struct, used under the snapshot lock only; all memory from
+ * arena_map, given back before the snapshot is written.
+ */
+#include <string.h>
+
+#include "inner.h"
+#include "pydom.h"
+#include "pyleakref.h"
+#include "pyretain.h"
+
+#define PYR_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
+#define PYR_CHUNK (1u << 20)         /* edges a chunk (8 MiB): no copies as they grow */
+#define PYR_CHUNKS 4096u             /* chunks at most: 2^32 edges */
+
+static struct {
+    const struct pyg_heap *h;
+    uint64_t nobj;
+    uint64_t *chunk[PYR_CHUNKS]; /* the edges, as block indices: src << 32 | dst */
+    uint64_t nedge;
+    uint32_t *found;      /* by object: references found to its exact start */
+    uint64_t cur_lo, cur_hi; /* the block the last word was in */
+    uint32_t cur;
+    int on, oom;
+    struct sbuf out;      /* the section, until py_retain_put */
+} r;
+static int pyr_refs;      /* py_retain_refs: look for leaked references */
+
+void py_retain_refs(int on)
+{
+    pyr_refs = on;
+}
+
+static void pyr_drop_edges(void)
+{
+    for (uint32_t c = 0; c < PYR_CHUNKS && r.chunk[c]; c++) {
+        arena_unmap(r.chunk[c], PYR_CHUNK * 8);
+        r.chunk[c] = NULL;
+    }
+}
+
+/* Edge e. */
+static inline uint64_t pyr_edge(uint64_t e)
+{
+    return r.chunk[e / PYR_CHUNK][e % PYR_CHUNK];
+}
+
+/* The walk's arrays given back (the section kept). */
+static void pyr_release(void)
+{
+    pyr_drop_edges();
+    if (r.found)
+        arena_unmap(r.found, r.nobj * sizeof *r.found);
+    struct sbuf keep = r.out;
+    memset(&r, 0, sizeof r);
+    r.out = keep;
+}
+
+void pyr_begin(const struct pyg_heap *h, uint64_t nobj)
+{
+    pyr_release();
+    sbuf_free(&r.out);
+    if (!h->want || !h->nblk || h->nblk >= PYDOM_NONE - 1 || !nobj)
+        return;
+    if (!(r.found = arena_map(nobj * sizeof *r.found)))
+        return;
+    r.h = h, r.nobj = nobj, r.on = 1, r.cur = PYG_NONE;
+}
+
+int pyr_scans(const struct pyg_obj *o, const struct pyg_type *t)
+{
+    /* the untracked ones that can hold references: a tuple or a dict the
+     * collector stopped tracking (their items atomic), a gc type's */
+    return r.on && !o->tracked && (t->flags & PY_TPF_HAVE_GC);
+}
+
+/* The block that holds address a (the last one, as a rule), or PYG_NONE. */
+static uint32_t pyr_block_of(uint64_t a)
+{
+    if (a >= r.cur_lo && a < r.cur_hi)
+        return r.cur;
+    const struct pyg_block *b = r.h->blk;
+    uint64_t lo = 0, hi = r.h->nblk;
+    if (a < b[0].addr)
+        return PYG_NONE;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (b[mid].addr <= a)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (a - b[lo].addr >= b[lo].size)
+        return PYG_NONE;
+    r.cur_lo = b[lo].addr, r.cur_hi = b[lo].addr + b[lo].size, r.cur = (uint32_t)lo;
+    return r.cur;
+}
+
+void pyr_ref(uint64_t at, uint32_t bj)
+{
+    if (!r.on || r.oom)
+        return;
+    uint32_t from = pyr_block_of(at), o = r.h->blk[bj].obj;
+    if (from == PYG_NONE || from == bj)
+        return;
+    uint64_t c = r.nedge / PYR_CHUNK;
+    if (!(r.nedge % PYR_CHUNK) && (c >= PYR_CHUNKS || !(r.chunk[c] = arena_map(PYR_CHUNK * 8)))) {
+        r.oom = 1;
+        return;
+    }
+    r.chunk[c][r.nedge++ % PYR_CHUNK] = (uint64_t)from << 32 | bj;
+    if (o != PYG_NONE)
+        r.found[o]++;
+}
+
+/* Whether block v is held from outside the graph (a root's child);
+ * indeg: references found to it. */
+static int pyr_held(uint32_t v, uint64_t indeg, const struct hsnap_pyobj *flags)
+{
+    uint32_t o = r.h->blk[v].obj;
+    if (o == PYG_NONE)
+        return indeg == 0;
+    const struct pyg_obj *ob = &r.h->obj[o];
+    return ob->refcnt >= PYR_IMMORTAL || ob->refcnt > r.found[o] ||
+           (flags[o].flags & HSNAP_PYOBJ_GARBAGE);
+}
+
+/* With py_retain_refs on: the pointers found in memory to each object
+ * held from outside the graph (r.found's words then), or NULL. */
+static const uint32_t *pyr_leakrefs(const uint8_t *held)
+{
+    uint8_t *want;
+    if (!pyr_refs || !(want = arena_map(r.nobj)))
+        return NULL;
+    for (uint64_t i = 0; i < r.nobj; i++) {
+        const struct pyg_obj *o = &r.h->obj[i];
+        want[i] = held[o->blk] && o->refcnt && o->refcnt < PYR_IMMORTAL;
+    }
+    int rc = pyl_count(r.h, r.nobj, want, r.found);
+    arena_unmap(want, r.nobj);
+    return rc == 0 ? r.found : NULL;
+}
+
+/* The section into r.out from the dominators (n blocks, the virtual root
+ * n): an entry for every object and every block that is dominated by
+ * another or dominates one.  idx: scratch, n entries. */
+static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const uint8_t *held,
+                    uint32_t *idx, const uint32_t *words)
+{
+    const struct pyg_block *b = r.h->blk;
+    uint32_t k = 0;
+    for (uint32_t v = 0; v < n; v++) {
+        int keep = b[v].obj != PYG_NONE || ret[v] != b[v].size ||
+                   (idom[v] != n && idom[v] != PYDOM_NONE);
+        idx[v] = keep ? k++ : PYDOM_NONE;
+    }
+    if (sbuf_reserve(&r.out, (size_t)k * sizeof(struct hsnap_pyretain)) != 0)
+        return;
+    for (uint32_t v = 0; v < n; v++) {
+        if (idx[v] == PYDOM_NONE)
+            continue;
+        uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT : idx[idom[v]];
+        struct hsnap_pyretain e = {b[v].addr, ret[v], d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
+        uint32_t o = b[v].obj;
+        uint64_t rc = o != PYG_NONE ? r.h->obj[o].refcnt : 0;
+        if (words && o != PYG_NONE && held[v] && rc < PYR_IMMORTAL && words[o] < rc) {
+            e.flags |= HSNAP_PYRETAIN_LEAKREF; /* more counts than pointers to it */
+            e.refcnt = rc > UINT32_MAX ? UINT32_MAX : (uint32_t)rc;
+            e.refs = words[o];
+        }
+        sbuf_put(&r.out, &e, sizeof e);
+    }
+}
+
+void pyr_end(const struct hsnap_pyobj *flags)
+{
+    if (!r.on)
+        return;
+    uint32_t n = (uint32_t)r.h->nblk, root = n;
+    uint64_t *start = NULL, m = 0;
+    size_t ls = ((size_t)n + 2) * 8, lw = 0, lsucc = 0, lout = (size_t)n * 17 + 8;
+    uint32_t *succ = NULL;
+    char *work = NULL, *o = NULL;
+    if (r.oom || !(start = arena_map(ls)))
+        goto done;
+    for (uint64_t e = 0; e < r.nedge; e++) /* the out-degrees: start[v + 1] */
+        start[(pyr_edge(e) >> 32) + 1]++;
+    if (!(o = arena_map(lout)))
+        goto done;
+    uint32_t *idom = (uint32_t *)o, *order = idom + n + 1;
+    uint64_t *ret = (uint64_t *)(order + n + 1);
+    uint8_t *held = (uint8_t *)(ret + n);
+    for (uint64_t e = 0; e < r.nedge; e++) /* ret: the in-degrees first */
+        ret[(uint32_t)pyr_edge(e)]++;
+    uint64_t roots = 0;
+    for (uint32_t v = 0; v < n; v++)
+        roots += held[v] = (uint8_t)pyr_held(v, ret[v], flags);
+    m = r.nedge + roots;
+    lsucc = (size_t)m * 4 + 4;
+    if (!(succ = arena_map(lsucc)))
+        goto done;
+    start[root + 1] = roots;
+    for (uint32_t v = 0; v <= n; v++)
+        start[v + 1] += start[v];
+    for (uint64_t e = 0; e < r.nedge; e++) { /* counting sort by source */
+        uint64_t x = pyr_edge(e);
+        succ[start[x >> 32]++] = (uint32_t)x;
+    }
+    for (uint32_t v = 0; v < n; v++)
+        if (held[v])
+            succ[start[root]++] = v;
+    for (uint32_t v = n + 1; v > 0; v--)
+        start[v] = start[v - 1];
+    start[0] = 0;
+    pyr_drop_edges();
+    lw = pydom_work_bytes(n + 1, m);
+    if (!(work = arena_map(lw)))
+        goto done;
+    uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work);
+    arena_unmap(work, lw), work = NULL;
+    for (uint32_t v = 0; v < n; v++)
+        ret[v] = r.h->blk[v].size;
+    for (uint32_t k = reached; k-- > 1;) { /* children before their dominator */
+        uint32_t v = order[k];
+        if (idom[v] != root)
+            ret[idom[v]] += ret[v];
+    }
+    pyr_put(n, idom, ret, held, order, pyr_leakrefs(held)); /* order: scratch now */
+done:
+    if (work)
+        arena_unmap(work, lw);
+    if (succ)
+        arena_unmap(succ, lsucc);
+    if (o)
+        arena_unmap(o, lout);
+    if (start)
+        arena_unmap(start, ls);
+    pyr_release();
+}
+
+void py_retain_put(struct sbuf *b)
+{
+    if (b && !r.out.err && r.out.len)
+        sbuf_put(b, r.out.p, r.out.len);
+    sbuf_free(&r.out);
+}

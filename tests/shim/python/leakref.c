@@ -1,0 +1,63 @@
+/*
+ * leakref.c - a tiny C extension for test_python_leakref.sh (built with
+ * gcc against the interpreter's headers): objects it makes with a
+ * reference leaked on purpose, and clean ones that must not be flagged.
+ *   leaked(n, times=1)  a new bytearray of n bytes, times Py_INCREF too
+ *              many: the caller's drop leaves counts no pointer stands for
+ *   clean(n)   a new bytearray, returned as it should be
+ *   kept(n)    a new bytearray, one reference kept in a C global (held,
+ *              not leaked)
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+PyObject *leakref_kept[64]; /* C globals: references held, not leaked */
+static int nkept;
+
+static PyObject *make(PyObject *args, int *times)
+{
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "n|i", &n, times))
+        return NULL;
+    return PyByteArray_FromStringAndSize(NULL, n);
+}
+
+static PyObject *lr_leaked(PyObject *self, PyObject *args)
+{
+    int times = 1;
+    PyObject *o = make(args, &times);
+    for (int i = 0; o && i < times; i++)
+        Py_INCREF(o); /* the bug: no Py_DECREF will ever match it */
+    return o;
+}
+
+static PyObject *lr_clean(PyObject *self, PyObject *args)
+{
+    int times;
+    return make(args, &times);
+}
+
+static PyObject *lr_kept(PyObject *self, PyObject *args)
+{
+    int times;
+    PyObject *o = make(args, &times);
+    if (o && nkept < 64) {
+        Py_INCREF(o);
+        leakref_kept[nkept++] = o;
+    }
+    return o;
+}
+
+static PyMethodDef lr_methods[] = {
+    {"leaked", lr_leaked, METH_VARARGS, "a bytearray with a leaked reference"},
+    {"clean", lr_clean, METH_VARARGS, "a bytearray"},
+    {"kept", lr_kept, METH_VARARGS, "a bytearray a C global holds too"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef lr_module = {PyModuleDef_HEAD_INIT, "leakref", NULL, -1, lr_methods};
+
+PyMODINIT_FUNC PyInit_leakref(void)
+{
+    return PyModule_Create(&lr_module);
+}
