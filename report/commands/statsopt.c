@@ -16,6 +16,9 @@
 #include "statsopt.h"
 
 static const char statsopt_shortopts[] = ":k:n:h";
+/* Long-only options' codes (past config.h's CONFIG_OPT_* range). */
+#define STATSOPT_RETAINED 0x1d0
+
 static const struct option statsopt_longopts[] = {
     {"key", required_argument, NULL, 'k'},
     {"cumulative", no_argument, NULL, 'c'},
@@ -27,7 +30,7 @@ static const struct option statsopt_longopts[] = {
     {"owner", no_argument, NULL, 'O'},
     {"born-since", required_argument, NULL, 'B'},
     {"retainers", no_argument, NULL, 'R'},
-    {"retained", no_argument, NULL, 'D'},
+    {"retained", no_argument, NULL, STATSOPT_RETAINED},
     {"peak", no_argument, NULL, 'P'},
     {"temporary", no_argument, NULL, 'T'},
     {"failed", no_argument, NULL, 'F'},
@@ -148,7 +151,7 @@ static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err,
         o->born = 1;
         return 1;
     case 'R': o->retainers = 1; return 1;
-    case 'D': o->retained = 1; return 1;
+    case STATSOPT_RETAINED: o->retained = 1; return 1;
     case 'P': o->peak = 1; return 1;
     case 'T': o->temporary = 1; return 1;
     case 'F': o->failed = 1; return 1;
@@ -231,10 +234,10 @@ int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
             usage();
             return 0;
         }
-        if (strcmp(cmd, "top") && strchr("RpesTFD", c)) {
+        if (strcmp(cmd, "top") && (strchr("RpesTF", c) || c == STATSOPT_RETAINED)) {
             snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
                      c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe"
-                     : c == 's' ? "--sort" : c == 'F' ? "--failed" : c == 'D' ? "--retained"
+                     : c == 's' ? "--sort" : c == 'F' ? "--failed" : c == STATSOPT_RETAINED ? "--retained"
                      : "--temporary", cmd);
             return 2;
         }

@@ -93,7 +93,7 @@ else
   check "filename function" diff -k f
   check "text json" top --format ""
   check "text json junit sarif github" gate --format ""
-  check "pprof folded speedscope massif" export --format ""
+  check "pprof folded speedscope massif tracemalloc" export --format ""
   check "speedscope" export -f sp
   check "inuse_space inuse_objects" export --value inuse
   check "direct,cycle" leaks --kinds direct,c
