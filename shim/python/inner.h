@@ -80,7 +80,19 @@ struct py_obj_layout {
     /* tp_flags bits that put two words before an object's PyGC_Head
      * (3.11: Py_TPFLAGS_MANAGED_DICT; 3.12 on: Py_TPFLAGS_PREHEADER) */
     uint32_t preheader;
+    /* the roots (pyroots.c): PyInterpreterState's modules dict (3.12 on:
+     * imports.modules), PyHeapTypeObject's ht_cached_keys, a frame's fast
+     * locals (3.10: PyFrameObject's f_localsplus; then _PyInterpreterFrame's
+     * localsplus), their names (3.10: co_varnames, co_cellvars, co_freevars;
+     * then co_localsplusnames, co_cellvars 0) and count (an int: 3.10's
+     * co_nlocals, then co_nlocalsplus) */
+    uint16_t interp_modules, ht_cached_keys, fr_localsplus;
+    uint16_t co_names, co_cellvars, co_freevars, co_nnames;
 };
+#define PY_TP_MEMBERS 240
+#define PY_TP_BASE 256
+#define PY_TP_DICTOFFSET 288
+#define PY_TPF_INLINE_VALUES (1ul << 2) /* 3.13 on: a class's values in the object */
 #define PY_TP_NAME 24
 #define PY_TP_BASICSIZE 32
 #define PY_TP_ITEMSIZE 40
