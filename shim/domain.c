@@ -505,6 +505,10 @@ void py_init(void)
     py_sym.weakref_type[0] = (uintptr_t)py_dlsym("_PyWeakref_RefType");
     py_sym.weakref_type[1] = (uintptr_t)py_dlsym("_PyWeakref_ProxyType");
     py_sym.weakref_type[2] = (uintptr_t)py_dlsym("_PyWeakref_CallableProxyType");
+    py_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
+    py_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
+    py_sym.interp_main = py_dlsym("PyInterpreterState_Main");
+    py_sym.thread_head = py_dlsym("PyInterpreterState_ThreadHead");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
         opt_warn("CPython's symbols are not all there: native frames only", "", "");

@@ -208,7 +208,11 @@ static uint32_t pyt_new_type(uintptr_t t)
             return PYT_BAD;
         pyt.ty = r;
     }
-    pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags)};
+    uintptr_t ck = 0;
+    if ((flags & PY_TPF_HEAPTYPE) && !pyt_peek(&ck, t + pyt.ol->ht_cached_keys, sizeof ck))
+        ck = 0;
+    pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags),
+                                        (int64_t)pyt_u64(tb, PY_TP_DICTOFFSET), ck};
     struct hsnap_pytype rec = {
         .name_off = (uint32_t)pyt.names.len, .name_len = n,
         .flags = ((flags & PY_TPF_HAVE_GC) ? HSNAP_PYTYPE_GC : 0) |

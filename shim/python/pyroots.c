@@ -1,0 +1,344 @@
+/*
+ * pyroots.c - the roots of the Python objects' graph named as a Python
+ * developer names them, read from the interpreter at a snapshot: each
+ * module's globals ("module app, global CACHE"), the modules themselves
+ * ("sys.modules['app']"), and each thread's running frames' fast locals
+ * ("frame app.py:40 in main, local rows").  The interpreter's own dicts
+ * and frames are read wherever they are: the sys.modules dict and
+ * __main__'s globals predate the wrap (no block of ours), a frame's locals
+ * (3.11 on) live on the thread's data stack.  A reference from a place
+ * that is no object of the graph is counted as found (exact); from one
+ * that is (a module's dict made after the wrap, a generator's frame), the
+ * graph has it already and the root only names it.
+ *   The other threads run meanwhile: every read is a copy through
+ * process_vm_readv (peek.h), the walks are bounded, and whatever cannot
+ * be read is left out (the object then shows held from outside).  Only
+ * pyg_build calls pyr_collect, under the snapshot lock.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hsnap_pyline.h"
+#include "inner.h"
+#include "peek.h"
+
+#define PYR_ENTRIES_MAX (1u << 20) /* entries of a dict looked at */
+#define PYR_CHUNK 64u              /* entries read at a time */
+#define PYR_THREADS 1024u          /* threads walked */
+#define PYR_FRAMES 4096u           /* frames of a thread walked */
+#define PYR_LOCALS 512u            /* fast locals of a frame named */
+#define PYR_TEXT 512u              /* bytes of a root's description */
+
+static struct {
+    const struct py_obj_layout *ol;
+    uint8_t lt[1u << 16]; /* a code object's line table */
+    uintptr_t slot[PYR_LOCALS];
+    char text[PYR_TEXT], name[256], mod[256];
+} r;
+
+static int pyr_peek(void *dst, uintptr_t src, size_t n)
+{
+    return src >= 4096 && peek(dst, src, n);
+}
+
+static uintptr_t pyr_word(uintptr_t at)
+{
+    uintptr_t v = 0;
+    return pyr_peek(&v, at, sizeof v) ? v : 0;
+}
+
+/* Where the entries of the keys object at keys are: their start, size,
+ * the key's place in one, how many; 0 when it does not read as one. */
+static int pyr_keys(uintptr_t keys, uintptr_t *at, size_t *esz, size_t *kat, uint64_t *n)
+{
+    uint8_t k[40];
+    if (!pyr_peek(k, keys, sizeof k))
+        return 0;
+    uint64_t size, nent;
+    if (r.ol->keys == PY_KEYS_310) { /* dk_refcnt, dk_size, dk_lookup, dk_usable, dk_nentries */
+        memcpy(&size, k + 8, 8);
+        memcpy(&nent, k + 32, 8);
+        if (size > (1u << 26))
+            return 0;
+        unsigned ib = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffu ? 4 : 8;
+        *at = keys + 40 + size * ib, *esz = 24, *kat = 8;
+    } else { /* dk_log2_index_bytes, dk_kind; dk_nentries */
+        memcpy(&nent, k + 24, 8);
+        *at = keys + 32 + ((uint64_t)1 << (k[9] & 31));
+        *esz = k[10] ? 16 : 24, *kat = k[10] ? 0 : 8;
+    }
+    *n = nent;
+    return nent <= PYR_ENTRIES_MAX;
+}
+
+uintptr_t pyr_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value)
+{
+    uintptr_t at, e[3] = {0};
+    size_t esz, kat;
+    uint64_t n;
+    if (!r.ol && py_lay)
+        r.ol = py_obj_layout_find(py_lay->version);
+    if (!r.ol || !pyr_keys(keys, &at, &esz, &kat, &n) || i >= n ||
+        !pyr_peek(e, at + i * esz, esz))
+        return 0;
+    if (value)
+        *value = e[kat / 8 + 1];
+    return e[kat / 8];
+}
+
+/* Calls fn(ctx, key, value) for each entry of the dict at d (combined or
+ * split); the count of entries, or -1 when d reads as no dict. */
+static int64_t pyr_dict_each(uintptr_t d, void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
+{
+    uintptr_t dict[6], at, e[PYR_CHUNK * 3], v[PYR_CHUNK];
+    size_t esz, kat;
+    uint64_t n, seen = 0;
+    if (!pyr_peek(dict, d, sizeof dict) || dict[1] != py_sym.dict_type ||
+        !pyr_keys(dict[4], &at, &esz, &kat, &n))
+        return -1;
+    /* ma_values: a split dict's, named by the keys' entries (3.13: past a header) */
+    uintptr_t values = dict[5] ? dict[5] + (py_lay->version >= 0x030d0000u ? 8 : 0) : 0;
+    for (uint64_t i = 0; i < n; i += PYR_CHUNK) {
+        size_t m = n - i < PYR_CHUNK ? (size_t)(n - i) : PYR_CHUNK;
+        if (!pyr_peek(e, at + i * esz, m * esz) || (values && !pyr_peek(v, values + 8 * i, 8 * m)))
+            break;
+        for (size_t j = 0; j < m; j++) {
+            uintptr_t key = e[(j * esz + kat) / 8], val = values ? v[j] : e[(j * esz + kat) / 8 + 1];
+            if (key && val) {
+                fn(ctx, key, val);
+                seen++;
+            }
+        }
+    }
+    return (int64_t)seen;
+}
+
+/* The text of the str at s, or "?" (a key that is no str). */
+static uint32_t pyr_str(uintptr_t s, char *out, uint32_t cap)
+{
+    uint32_t n = py_str_peek(s, out, cap);
+    if (!n) {
+        out[0] = '?';
+        n = 1;
+    }
+    return n;
+}
+
+struct pyr_mod {
+    const char *name;
+    uint32_t len;
+    int exact;
+};
+
+/* A global of a module whose dict is no object of the graph. */
+static void pyr_global(void *ctx, uintptr_t key, uintptr_t value)
+{
+    const struct pyr_mod *m = ctx;
+    uint32_t o = pyg_tracked_at(value);
+    if (o == PYG_NONE)
+        return;
+    char k[200];
+    uint32_t kn = pyr_str(key, k, sizeof k);
+    int n = snprintf(r.text, sizeof r.text, "module %.*s, global %.*s", (int)m->len, m->name,
+                     (int)kn, k);
+    pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, n < (int)sizeof r.text ? (uint32_t)n : 0, m->exact);
+}
+
+/* A module of sys.modules (key its name): the module, its globals. */
+static void pyr_module(void *ctx, uintptr_t key, uintptr_t mod)
+{
+    const int *modules_in_graph = ctx;
+    char name[200];
+    uint32_t n = pyr_str(key, name, sizeof name);
+    uint32_t mo = pyg_tracked_at(mod);
+    int len = snprintf(r.text, sizeof r.text, "sys.modules['%.*s']", (int)n, name);
+    if (mo != PYG_NONE)
+        pyg_root(mo, HSNAP_PYROOT_SYSMOD, r.text, (uint32_t)len, !*modules_in_graph);
+    uintptr_t d = pyr_word(mod + 16); /* PyModuleObject's md_dict */
+    if (!d || pyr_word(d + 8) != py_sym.dict_type)
+        return;
+    uint32_t dobj = pyg_tracked_at(d);
+    if (dobj != PYG_NONE) { /* the dict's own edges name the globals */
+        len = snprintf(r.text, sizeof r.text, "module %.*s", (int)n, name);
+        pyg_root(dobj, HSNAP_PYROOT_MODULE, r.text, (uint32_t)len, mo == PYG_NONE);
+        return;
+    }
+    struct pyr_mod m = {name, n, 1};
+    pyr_dict_each(d, pyr_global, &m);
+}
+
+/* __main__ first (its globals are the program's own), then the others. */
+static void pyr_main_first(void *ctx, uintptr_t key, uintptr_t mod)
+{
+    char name[16];
+    int *pass = ctx;
+    int is_main = py_str_peek(key, name, sizeof name) == 8 && !memcmp(name, "__main__", 8);
+    if (is_main == (pass[0] == 0))
+        pyr_module(pass + 1, key, mod);
+}
+
+static void pyr_modules(void *interp)
+{
+    uintptr_t mods = pyr_word((uintptr_t)interp + r.ol->interp_modules);
+    if (!mods)
+        return;
+    int ctx[2] = {0, pyg_tracked_at(mods) != PYG_NONE};
+    if (ctx[1])
+        pyg_root(pyg_tracked_at(mods), HSNAP_PYROOT_SYSMODULES, "sys.modules", 11, 0);
+    for (ctx[0] = 0; ctx[0] < 2; ctx[0]++)
+        pyr_dict_each(mods, pyr_main_first, ctx);
+}
+
+/* The length of the tuple of str at t and its item i's text into out. */
+static uint64_t pyr_tuple(uintptr_t t, uint64_t i, char *out, uint32_t cap, uint32_t *n)
+{
+    uint64_t len = pyr_word(t + 16);
+    *n = 0;
+    if (t && i < len && len < (1u << 20))
+        *n = py_str_peek(pyr_word(t + 24 + 8 * i), out, cap);
+    return len < (1u << 20) ? len : 0;
+}
+
+/* The name of fast local i of code object co into r.name; its length. */
+static uint32_t pyr_local_name(uintptr_t co, uint64_t i)
+{
+    uint32_t n = 0;
+    uintptr_t names[3] = {pyr_word(co + r.ol->co_names),
+                          r.ol->co_cellvars ? pyr_word(co + r.ol->co_cellvars) : 0,
+                          r.ol->co_freevars ? pyr_word(co + r.ol->co_freevars) : 0};
+    int32_t nlocals = 0;
+    if (r.ol->co_cellvars && !pyr_peek(&nlocals, co + r.ol->co_nnames, sizeof nlocals))
+        return 0;
+    for (int k = 0; k < 3 && names[k]; k++) { /* 3.10: varnames (nlocals), cells, frees */
+        uint64_t len = pyr_tuple(names[k], i, r.name, sizeof r.name, &n);
+        if (k == 0 && r.ol->co_cellvars)
+            len = (uint64_t)nlocals;
+        if (i < len)
+            return n;
+        i -= len;
+    }
+    return 0;
+}
+
+/* How many fast locals a frame of co has (3.10: locals, cells, frees). */
+static uint64_t pyr_nlocals(uintptr_t co)
+{
+    int32_t n = 0;
+    uint32_t x;
+    if (!pyr_peek(&n, co + r.ol->co_nnames, sizeof n) || n < 0)
+        return 0;
+    uint64_t all = (uint64_t)n;
+    if (r.ol->co_cellvars)
+        all += pyr_tuple(pyr_word(co + r.ol->co_cellvars), 0, r.name, 1, &x) +
+               pyr_tuple(pyr_word(co + r.ol->co_freevars), 0, r.name, 1, &x);
+    return all < PYR_LOCALS ? all : PYR_LOCALS;
+}
+
+/* "frame FILE:LINE in QUALNAME" of the frame at fr running co, into
+ * r.text; its length. */
+static int pyr_frame_text(uintptr_t fr, uintptr_t co)
+{
+    const struct py_layout *l = py_lay;
+    char file[300], qual[200];
+    uint32_t fn = py_str_peek(pyr_word(co + l->co_filename), file, sizeof file);
+    uint32_t qn = py_str_peek(pyr_word(co + l->co_qualname), qual, sizeof qual);
+    int32_t first = 0;
+    int64_t lasti = -1;
+    uintptr_t lt = pyr_word(co + l->co_linetable);
+    uint64_t ltn = pyr_word(lt + l->bytes_size);
+    if (ltn > sizeof r.lt || !pyr_peek(r.lt, lt + l->bytes_data, ltn))
+        ltn = 0;
+    pyr_peek(&first, co + l->co_firstlineno, sizeof first);
+    if (l->frames == PY_FRAMES_OBJECT) {
+        int32_t f = -1;
+        pyr_peek(&f, fr + l->fr_instr, sizeof f);
+        lasti = f;
+    } else {
+        lasti = ((int64_t)pyr_word(fr + l->fr_instr) - (int64_t)(co + l->co_code)) / 2;
+    }
+    int line = ltn ? hsnap_py_line(py_sym.version, r.lt, (uint32_t)ltn, first, lasti) : first;
+    return snprintf(r.text, sizeof r.text, "frame %.*s:%d in %.*s", (int)fn, file, line,
+                    (int)qn, qual);
+}
+
+/* The fast locals of the frame at fr (its code co) as roots. */
+static void pyr_frame(uintptr_t fr, uintptr_t co)
+{
+    uint64_t n = pyr_nlocals(co);
+    if (!n || !pyr_peek(r.slot, fr + r.ol->fr_localsplus, n * 8))
+        return;
+    int head = -1;
+    /* a frame inside an object of the graph (3.10's frame object, a
+     * generator's frame) has its locals as edges already */
+    int exact = pyg_object_holding(fr) == PYG_NONE;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t o = pyg_tracked_at(r.slot[i]);
+        if (o == PYG_NONE)
+            continue;
+        if (head < 0 && (head = pyr_frame_text(fr, co)) >= (int)sizeof r.text - 64)
+            return;
+        uint32_t nn = pyr_local_name(co, i);
+        int len = snprintf(r.text + head, sizeof r.text - (size_t)head, ", local %.*s",
+                           (int)(nn ? nn : 1), nn ? r.name : "?");
+        if (len > 0 && head + len < (int)sizeof r.text)
+            pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
+        r.text[head] = 0;
+    }
+}
+
+/* Each frame of the thread whose state is ts, innermost first. */
+static void pyr_thread(uintptr_t ts)
+{
+    const struct py_layout *l = py_lay;
+    uintptr_t fr = l->ts_cframe ? pyr_word(pyr_word(ts + l->ts_cframe) + l->cf_current)
+                                : pyr_word(ts + l->cf_current);
+    for (unsigned k = 0; fr && k < PYR_FRAMES; k++, fr = pyr_word(fr + l->fr_previous)) {
+        uint8_t owner = 0;
+        if (l->frames == PY_FRAMES_OWNER && pyr_peek(&owner, fr + l->fr_entry, 1) &&
+            owner == l->cstack)
+            continue; /* the C stack's own frame: no locals of the program */
+        uintptr_t co = pyr_word(fr + l->fr_code);
+        if (co && pyr_word(co + l->ob_type) == py_sym.code_type)
+            pyr_frame(fr, co);
+    }
+}
+
+void pyr_collect(void)
+{
+    if (!py_lay || !py_sym.interp_main || !py_sym.thread_head ||
+        !(r.ol = py_obj_layout_find(py_lay->version)))
+        return;
+    void *interp = py_sym.interp_main();
+    if (!interp)
+        return;
+    pyr_modules(interp);
+    /* PyThreadState's next is its second word in 3.10-3.13 */
+    uintptr_t ts = (uintptr_t)py_sym.thread_head(interp);
+    for (unsigned k = 0; ts && k < PYR_THREADS; k++, ts = pyr_word(ts + 8))
+        pyr_thread(ts);
+}
+
+uint32_t pyr_member(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+{
+    uintptr_t m[5 * 8];
+    for (int depth = 0; t && depth < 16; depth++, t = pyr_word(t + PY_TP_BASE)) {
+        uintptr_t at = pyr_word(t + PY_TP_MEMBERS);
+        /* PyMemberDef: name, type (int), offset, flags (int), doc */
+        for (unsigned k = 0; at && k < 32; k++, at += sizeof m) {
+            if (!pyr_peek(m, at, sizeof m))
+                break;
+            for (unsigned j = 0; j < 8; j++) {
+                if (!m[5 * j])
+                    goto next_type;
+                if (m[5 * j + 2] != off)
+                    continue;
+                uint32_t n = 0;
+                while (n + 1 < cap && pyr_peek(out + n, m[5 * j] + n, 1) && out[n])
+                    n++;
+                return n;
+            }
+        }
+    next_type:;
+    }
+    return 0;
+}
