@@ -553,7 +553,8 @@ struct hsnap_pytypes_head {
 #define HSNAP_PYLABEL_KEY 3   /* a dict's value: the key is the name (a str's) */
 #define HSNAP_PYLABEL_ATTR 4  /* a class instance's attribute kept in its values
                                  (3.11 on): the name; value: its index */
-#define HSNAP_PYLABEL_DICT 5  /* the holder's __dict__ (an instance's, a class's) */
+#define HSNAP_PYLABEL_DICT 5  /* the holder's __dict__ (an instance's; a class's:
+                                 the name is the class's __qualname__) */
 #define HSNAP_PYLABEL_ROOT 6  /* a parent with from == to: reached from a named
                                  root, value its HSNAP_PYROOT_*, the name its
                                  description ("module app, global CACHE") */

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct snap;
 
@@ -14,5 +15,13 @@ struct snap;
  * "module app, global CACHE (dict) -> ['k'] (app.Result) -> Result.data
  * (list)"; its length (0: no path: no object, no graph). */
 size_t pypath_of(const struct snap *s, uint64_t b, char *out, size_t n);
+
+/* top --retainers --key type: per type (the limit with the most bytes
+ * of objects the gc tracks), the distinct paths of its objects and how
+ * many take each; text into out, or (j not NULL) a JSON array of
+ * {"type", "objects", "size", "paths": [{"path", "objects"}]}.  0, or -1
+ * (out of memory). */
+struct json;
+int pypath_by_type(const struct snap *snaps, int n, long limit, FILE *out, struct json *j);
 
 #endif

@@ -348,6 +348,19 @@ static struct hsnap_pylink pyg_link(const struct pyg_edge *e)
         if (pyg_name_cached(key, &l))
             return l;
         pyg_name(key, k, py_str_peek(key, k, sizeof k), &l);
+    } else if (e->label == HSNAP_PYLABEL_DICT &&
+               (g.ty[g.h->obj[e->src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
+        /* a class's __dict__: the class's own name names it */
+        const struct pyg_obj *o = &g.h->obj[e->src];
+        uint64_t t = g.h->blk[o->blk].addr + o->off, w[2] = {0, 0};
+        const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+        if (pyg_name_cached(t | 2, &l))
+            return l;
+        uint32_t n = 0;
+        if (ol && peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
+            peek(&w[1], t + ol->ht_qualname, 8))
+            n = py_str_peek(w[1], k, sizeof k);
+        pyg_name(t | 2, k, n, &l);
     } else if (e->label == HSNAP_PYLABEL_FIELD) {
         uintptr_t t = g.ty[g.h->obj[e->src].type].addr;
         uint64_t at = (t ^ ((uint64_t)e->value << 48)) | 4;
