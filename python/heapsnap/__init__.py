@@ -15,7 +15,7 @@ import ctypes
 import os
 import sys
 
-from . import _inproc, _snapshot
+from . import _inproc, _retention, _snapshot
 
 from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
                         StatisticDiff, Trace, Traceback)
@@ -249,3 +249,11 @@ def collect(path=None):
         return None
     n = _lib.heapsnap_collect(_path(path))
     return None if n < 0 else n
+
+
+def retention_path(obj):
+    """Who keeps obj alive, asked in the process (gc.get_referrers): the
+    path from a module's global as the CLI writes it ("module app, global
+    CACHE (dict) -> ['k'] (list)"), or None when no module's global
+    reaches it within a bounded walk."""
+    return _retention.path_to(obj)

@@ -44,3 +44,21 @@ PY
   then t_pass "python_retention_json_$tag"
   else t_fail "python_retention_json_$tag" "$(head -c 300 "$T/j-$tag.json")"; fi
 done < <(py_interpreters)
+
+# The Python API: a loaded .hsnap's retainers(), and retention_path() in the
+# process, give the same paths.
+s=$T/r-debian.hsnap
+if [ ! -s "$s" ]; then t_skip python_retention_python_api "no snapshot of Debian's python3 here"
+elif HEAPSNAP="$HEAPSNAP" PYTHONPATH=python /usr/bin/python3 - "$s" >"$T/api.out" 2>&1 <<'PY'
+import sys
+import heapsnap
+rows = heapsnap.Snapshot.load(sys.argv[1]).retainers(limit=0)
+paths = {r["type"]: r["paths"][0]["path"] for r in rows}
+assert paths["__main__.Case7"] == "module __main__, global TABLE (dict) -> ['k1'] (__main__.Case7)", paths.get("__main__.Case7")
+class Held: pass
+CACHE = {"k": [Held()]}
+got = heapsnap.retention_path(CACHE["k"][0])
+assert got == "module __main__, global CACHE (dict) -> ['k'] (list) -> [0] (__main__.Held)", got
+PY
+then t_pass python_retention_python_api
+else t_fail python_retention_python_api "$(tail -c 400 "$T/api.out")"; fi
