@@ -279,11 +279,13 @@ static int pyt_links(const char *b, unsigned off)
 
 /* The leak check: a class instance's values array (3.11, 3.12) is named
  * by its pre-header past the array's prefix (the insertion order): that
- * place in the array's block (one with no object) is its start. */
+ * place in the array's block (one with no object) is its start.  v is the
+ * word as kept: 3.12 keeps values - 1 (odd), and that is what the scan
+ * meets. */
 static void pyt_values_start(uint64_t v)
 {
     uint64_t lo = 0, hi = pyt.nstarts;
-    if (!v || (v & 7) || !hi)
+    if (!v || ((v & 7) && (v & 7) != 7) || !hi)
         return;
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
@@ -303,7 +305,11 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
 {
     for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
         uint64_t refcnt = pyt_u64(b, off), t = pyt_u64(b, off + 8);
-        if (!refcnt || refcnt >= PYT_REFCNT_MAX || !t || (t & 7) || !pyt_links(b, off))
+        /* the leak check takes a dead object too (count 0): one the
+         * interpreter keeps on a free list to hand out again, linked by its
+         * start */
+        if ((!refcnt && !pyt.starts) || refcnt >= PYT_REFCNT_MAX || !t || (t & 7) ||
+            !pyt_links(b, off))
             continue;
         uint32_t id = pyt_type(t);
         if (id == PYT_BAD)
@@ -318,8 +324,7 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         if (pyt.starts) {
             pyt.starts[blk].reserved = (uint16_t)off;
             for (unsigned k = 0; k + PY_GC_HEAD < off; k += 8) { /* the pre-header's */
-                uint64_t w = pyt_u64(b, k); /* 3.12 keeps values - 1 (odd) */
-                pyt_values_start(w & 1 ? w + 1 : w);
+                pyt_values_start(pyt_u64(b, k));
             }
             if (ty->kind == PYG_DICT && off + 48 <= len) /* a split dict's values */
                 pyt_values_start(pyt_u64(b, off + 40));
