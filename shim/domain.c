@@ -508,7 +508,6 @@ void py_init(void)
     py_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
     py_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
     py_sym.interp_main = py_dlsym("PyInterpreterState_Main");
-    py_sym.thread_head = py_dlsym("PyInterpreterState_ThreadHead");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
         opt_warn("CPython's symbols are not all there: native frames only", "", "");

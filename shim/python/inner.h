@@ -87,6 +87,7 @@ struct py_obj_layout {
      * then co_localsplusnames, co_cellvars 0) and count (an int: 3.10's
      * co_nlocals, then co_nlocalsplus) */
     uint16_t interp_modules, ht_cached_keys, fr_localsplus;
+    uint16_t interp_threads; /* its first thread state (3.10: tstate_head) */
     uint16_t co_names, co_cellvars, co_freevars, co_nnames;
 };
 #define PY_TP_MEMBERS 240
@@ -196,10 +197,9 @@ struct py_syms {
     /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
     uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
     uintptr_t cell_type, module_type;
-    /* the roots (pyroots.c): the main interpreter, its first thread; these
-     * read a field each and take no lock */
+    /* the roots (pyroots.c): the main interpreter (a field of _PyRuntime,
+     * read without a lock) */
     void *(*interp_main)(void);
-    void *(*thread_head)(void *interp);
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;

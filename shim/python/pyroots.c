@@ -305,15 +305,14 @@ static void pyr_thread(uintptr_t ts)
 
 void pyr_collect(void)
 {
-    if (!py_lay || !py_sym.interp_main || !py_sym.thread_head ||
-        !(r.ol = py_obj_layout_find(py_lay->version)))
+    if (!py_lay || !py_sym.interp_main || !(r.ol = py_obj_layout_find(py_lay->version)))
         return;
     void *interp = py_sym.interp_main();
     if (!interp)
         return;
     pyr_modules(interp);
-    /* PyThreadState's next is its second word in 3.10-3.13 */
-    uintptr_t ts = (uintptr_t)py_sym.thread_head(interp);
+    /* PyThreadState's next is its second word in 3.10-3.13 (layout_check.c) */
+    uintptr_t ts = pyr_word((uintptr_t)interp + r.ol->interp_threads);
     for (unsigned k = 0; ts && k < PYR_THREADS; k++, ts = pyr_word(ts + 8))
         pyr_thread(ts);
 }

@@ -120,6 +120,12 @@ static int check_objects(void)
     SAME("tp_dictoffset", PY_TP_DICTOFFSET, offsetof(PyTypeObject, tp_dictoffset));
     SAME("md_dict", 16, sizeof(PyObject)); /* PyModuleObject's first field */
     SAME("cell ob_ref", 16, offsetof(PyCellObject, ob_ref));
+#if PY_VERSION_HEX >= 0x030b0000
+    SAME("interp_threads", l->interp_threads, offsetof(PyInterpreterState, threads.head));
+#else
+    SAME("interp_threads", l->interp_threads, offsetof(PyInterpreterState, tstate_head));
+#endif
+    SAME("PyThreadState next", 8, offsetof(PyThreadState, next));
 #if PY_VERSION_HEX >= 0x030c0000
     SAME("interp_modules", l->interp_modules, offsetof(PyInterpreterState, imports.modules));
 #else
