@@ -565,6 +565,9 @@ struct hsnap_pytypes_head {
 #define HSNAP_PYROOT_SYSMOD 3  /* "sys.modules['M']": a module object */
 #define HSNAP_PYROOT_LOCAL 4   /* "frame F:L in Q, local X": a running frame's fast local */
 #define HSNAP_PYROOT_SYSMODULES 5 /* "sys.modules": the dict (a KEY step names the module) */
+#define HSNAP_PYROOT_INTERP 6  /* "the interpreter's own state": a word of libpython's
+                                  data (its static types, its runtime state, a
+                                  signal's handler) */
 struct hsnap_pylink {
     uint32_t from, to;
     uint32_t label;              /* HSNAP_PYLABEL_* */

@@ -191,6 +191,7 @@ struct py_syms {
      * or a static python executable), [1] a shared build's python
      * executable (its main); lo == hi: none */
     uintptr_t interp_lo[2], interp_hi[2];
+    uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroots.c) */
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uintptr_t type_type;        /* &PyType_Type */

@@ -394,6 +394,13 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
         g.root = r;
         g.caproot = want;
     }
+    const struct pyg_root *last = g.nroot ? &g.root[g.nroot - 1] : NULL;
+    if (last && !g.names->err && last->name_len == n &&
+        !memcmp(g.names->p + last->name_off, name, n)) {
+        g.root[g.nroot++] = (struct pyg_root){obj, kind | (exact ? PYG_EXACT : 0),
+                                              last->name_off, n}; /* the same text */
+        return;
+    }
     g.root[g.nroot++] = (struct pyg_root){obj, kind | (exact ? PYG_EXACT : 0),
                                           (uint32_t)g.names->len, n};
     sbuf_put(g.names, name, n);

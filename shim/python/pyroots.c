@@ -3,7 +3,9 @@
  * developer names them, read from the interpreter at a snapshot: each
  * module's globals ("module app, global CACHE"), the modules themselves
  * ("sys.modules['app']"), and each thread's running frames' fast locals
- * ("frame app.py:40 in main, local rows").  The interpreter's own dicts
+ * ("frame app.py:40 in main, local rows"), and last the words of the
+ * interpreter's own writable data ("the interpreter's own state": its
+ * runtime, static types, signal handlers).  The interpreter's own dicts
  * and frames are read wherever they are: the sys.modules dict and
  * __main__'s globals predate the wrap (no block of ours), a frame's locals
  * (3.11 on) live on the thread's data stack.  A reference from a place
@@ -28,6 +30,7 @@
 #define PYR_FRAMES 4096u           /* frames of a thread walked */
 #define PYR_LOCALS 512u            /* fast locals of a frame named */
 #define PYR_TEXT 512u              /* bytes of a root's description */
+#define PYR_DATA_MAX (64u << 20)   /* bytes of a writable segment looked at */
 
 static struct {
     const struct py_obj_layout *ol;
@@ -303,6 +306,30 @@ static void pyr_thread(uintptr_t ts)
     }
 }
 
+/* The interpreter's own state: each word of its module's writable
+ * segments (_PyRuntime, the static types, signal handlers) that is an
+ * object's start; named only (a word there may be stale). */
+static void pyr_interp_data(void)
+{
+    static const char text[] = "the interpreter's own state";
+    uintptr_t buf[512];
+    for (int k = 0; k < 4; k++) {
+        uintptr_t lo = (py_sym.data_lo[k] + 7) & ~(uintptr_t)7, hi = py_sym.data_hi[k] & ~(uintptr_t)7;
+        if (hi - lo > PYR_DATA_MAX)
+            hi = lo + PYR_DATA_MAX;
+        for (uintptr_t at = lo; at < hi; at += sizeof buf) {
+            size_t n = hi - at < sizeof buf ? hi - at : sizeof buf;
+            if (!pyr_peek(buf, at, n))
+                continue;
+            for (size_t j = 0; j < n / 8; j++) {
+                uint32_t o = pyg_tracked_at(buf[j]);
+                if (o != PYG_NONE)
+                    pyg_root(o, HSNAP_PYROOT_INTERP, text, sizeof text - 1, 0);
+            }
+        }
+    }
+}
+
 void pyr_collect(void)
 {
     if (!py_lay || !py_sym.interp_main || !(r.ol = py_obj_layout_find(py_lay->version)))
@@ -315,6 +342,7 @@ void pyr_collect(void)
     uintptr_t ts = pyr_word((uintptr_t)interp + r.ol->interp_threads);
     for (unsigned k = 0; ts && k < PYR_THREADS; k++, ts = pyr_word(ts + 8))
         pyr_thread(ts);
+    pyr_interp_data();
 }
 
 uint32_t pyr_member(uintptr_t t, uint64_t off, char *out, uint32_t cap)

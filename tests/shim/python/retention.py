@@ -3,12 +3,14 @@
 # attribute, a closure's cell, an instance attribute (3.11 on: kept in the
 # instance's values), nested containers, and a local of a function running
 # in another thread.  Each target is the one object of its class
-# (CaseN).  For each, the program prints "CaseN PATH": the path from a root
+# (CaseN); a signal's handler's closure holds one more, held by the
+# interpreter's C state alone.  For each, the program prints "CaseN PATH": the path from a root
 # built from what gc.get_referrers() names at each step, written as heapsnap
 # writes it; then it takes a snapshot (argv[1]) for the test to compare.
 import ctypes
 import gc
 import sys
+import signal
 import threading
 
 lib = ctypes.CDLL(None)
@@ -27,6 +29,7 @@ class Case4: pass
 class Case5: pass
 class Case6: pass
 class Case7: pass
+class Case8: pass
 
 
 class Holder:
@@ -52,6 +55,18 @@ GETTER = make_getter()
 NESTED = {"a": [(1, Case6())]}
 TABLE = {"k1": Case7()}
 ready, stop = threading.Event(), threading.Event()
+
+
+def make_handler():
+    box = Case8()
+
+    def handler(signum, frame):
+        return box
+    return handler
+
+
+# held by the interpreter's own state alone: a signal's handler (C's table)
+signal.signal(signal.SIGUSR1, make_handler())
 
 
 def worker():
@@ -94,6 +109,8 @@ def path_of(o, frames, skip):
                 return "frame %s:%d in %s, local %s (%s)" % (
                     f.f_code.co_filename, f.f_lineno, f.f_code.co_name, k, tn)
     refs = referrers(o, skip)
+    if not refs and signal.getsignal(signal.SIGUSR1) is o:  # no object names it: C's
+        return "the interpreter's own state (%s)" % tn
     if isinstance(o, type):  # a class: its module's global (not its mro, descriptors)
         refs = [r for r in refs if isinstance(r, dict)]
     assert len(refs) == 1, (tn, [type(r) for r in refs])

@@ -6,7 +6,8 @@
 # and prints each one's path built step by step from gc.get_referrers().
 # `top --retainers --key type` must give each CaseN exactly that path,
 # from its named root ("module __main__, global TABLE (dict) -> ['k1']
-# (__main__.Case7)", "frame FILE:LINE in worker, local rows (list) -> ...").
+# (__main__.Case7)", "frame FILE:LINE in worker, local rows (list) -> ...",
+# "the interpreter's own state (function) -> ..." for a signal's handler).
 # --key type reads no symbols: quick on every interpreter.
 . tests/shim/python/lib_py.sh
 
@@ -26,7 +27,7 @@ while read -r tag py; do
     got=$(grep -A1 "^  __main__\.$case: 1 object," "$T/t-$tag.txt" | sed -n 's/^    1 object: //p')
     [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
   done < <(grep '^Case[0-9] ' "$T/run-$tag.out")
-  if [ "$want" = 7 ] && [ -z "$bad" ]; then
+  if [ "$want" = 8 ] && [ -z "$bad" ]; then
     t_pass "python_retention_paths_as_gc_get_referrers_$tag"
   else t_fail "python_retention_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
   # the same in JSON (one interpreter: the document is the same)
