@@ -512,6 +512,7 @@ void py_init(void)
     py_sym.weakref_type[2] = (uintptr_t)py_dlsym("_PyWeakref_CallableProxyType");
     py_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
     py_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
+    py_sym.bytes_type = (uintptr_t)py_dlsym("PyBytes_Type");
     py_sym.interp_main = py_dlsym("PyInterpreterState_Main");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {

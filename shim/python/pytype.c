@@ -299,6 +299,23 @@ static void pyt_values_start(uint64_t v)
         b->reserved = (uint16_t)(v - b->addr);
 }
 
+/* The leak check: where a str's or bytes' text starts in its block (b, len
+ * bytes of it read), or 0.  C keeps a char * to it (PyUnicode_AsUTF8 of
+ * an ASCII str, PyBytes_AS_STRING) while it holds the object: numpy's
+ * add_docstring keeps its docstrings so (274 blocks "possibly lost"). */
+static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
+{
+    const struct py_layout *l = py_lay;
+    if (t == py_sym.bytes_type)
+        return l->bytes_data;
+    if (t != py_sym.str_type || l->str_state + 4u > len)
+        return 0;
+    uint32_t state;
+    memcpy(&state, b + l->str_state, sizeof state);
+    /* compact (bit 5) and ASCII (bit 6): the text is the UTF-8 */
+    return (state & 0x60) == 0x60 ? l->str_ascii_data : 0;
+}
+
 /* The object in the block at addr (size bytes; b its first len bytes), if
  * it is one, into the section. */
 static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
@@ -323,6 +340,8 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
             continue;
         if (pyt.starts) {
             pyt.starts[blk].reserved = (uint16_t)off;
+            if (!off) /* no PyGC_Head: its start needs no mark; its text's may */
+                pyt.starts[blk].reserved = pyt_text_start(ty->addr, b, len);
             for (unsigned k = 0; k + PY_GC_HEAD < off; k += 8) { /* the pre-header's */
                 pyt_values_start(pyt_u64(b, k));
             }
