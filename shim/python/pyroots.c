@@ -31,12 +31,15 @@
 #define PYR_LOCALS 512u            /* fast locals of a frame named */
 #define PYR_TEXT 512u              /* bytes of a root's description */
 #define PYR_DATA_MAX (64u << 20)   /* bytes of a writable segment looked at */
+#define PYR_ITEMS 65536u           /* items of an untraced global list named */
+#define PYR_BUDGET (4u << 20)      /* bytes of those items' descriptions */
 
 static struct {
     const struct py_obj_layout *ol;
     uint8_t lt[1u << 16]; /* a code object's line table */
     uintptr_t slot[PYR_LOCALS];
     char text[PYR_TEXT], name[256], mod[256];
+    uint32_t budget; /* bytes of descriptions left for untraced containers' items */
 } r;
 
 static int pyr_peek(void *dst, uintptr_t src, size_t n)
@@ -133,18 +136,69 @@ struct pyr_mod {
     int exact;
 };
 
+/* An item of a container no object of the graph holds, the text before
+ * it r.text[0, head): "module M, global K (dict) -> ['k']". */
+static void pyr_item(void *ctx, uintptr_t key, uintptr_t value)
+{
+    const int *head = ctx;
+    uint32_t o = pyg_tracked_at(value);
+    char k[100];
+    if (o == PYG_NONE || r.budget < PYR_TEXT)
+        return;
+    uint32_t kn = pyr_str(key, k, sizeof k);
+    int n = snprintf(r.text + *head, sizeof r.text - (size_t)*head, " -> ['%.*s']", (int)kn, k);
+    if (n > 0 && *head + n < (int)sizeof r.text) {
+        pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, (uint32_t)(*head + n), 1);
+        r.budget -= (uint32_t)(*head + n);
+    }
+}
+
+/* A global's list or dict that is no object of the graph (made before the
+ * wrap: a free list's): its items are roots one step further, while the
+ * names' budget lasts (PYR_ITEMS a container). */
+static void pyr_container(uintptr_t c, int head)
+{
+    uintptr_t t = pyr_word(c + 8), w[2];
+    if (t == py_sym.dict_type) {
+        head += snprintf(r.text + head, sizeof r.text - (size_t)head, " (dict)");
+        pyr_dict_each(c, pyr_item, &head);
+        return;
+    }
+    if (t != py_sym.list_type || !pyr_peek(w, c + 16, sizeof w) || w[0] > PYR_ITEMS)
+        return;
+    head += snprintf(r.text + head, sizeof r.text - (size_t)head, " (list)");
+    for (uint64_t i = 0; i < w[0] && r.budget >= PYR_TEXT; i += 64) {
+        uintptr_t v[64];
+        size_t m = w[0] - i < 64 ? (size_t)(w[0] - i) : 64;
+        if (!pyr_peek(v, w[1] + 8 * i, 8 * m))
+            return;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t o = pyg_tracked_at(v[j]);
+            int n = snprintf(r.text + head, sizeof r.text - (size_t)head, " -> [%llu]",
+                             (unsigned long long)(i + j));
+            if (o != PYG_NONE && n > 0 && head + n < (int)sizeof r.text) {
+                pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, (uint32_t)(head + n), 1);
+                r.budget -= (uint32_t)(head + n);
+            }
+        }
+    }
+}
+
 /* A global of a module whose dict is no object of the graph. */
 static void pyr_global(void *ctx, uintptr_t key, uintptr_t value)
 {
     const struct pyr_mod *m = ctx;
     uint32_t o = pyg_tracked_at(value);
-    if (o == PYG_NONE)
-        return;
     char k[200];
     uint32_t kn = pyr_str(key, k, sizeof k);
     int n = snprintf(r.text, sizeof r.text, "module %.*s, global %.*s", (int)m->len, m->name,
                      (int)kn, k);
-    pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, n < (int)sizeof r.text ? (uint32_t)n : 0, m->exact);
+    if (n <= 0 || n >= (int)sizeof r.text - 64)
+        return;
+    if (o != PYG_NONE)
+        pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, (uint32_t)n, m->exact);
+    else if (pyg_object_holding(value) == PYG_NONE)
+        pyr_container(value, n);
 }
 
 /* A module of sys.modules (key its name): the module, its globals. */
@@ -337,6 +391,7 @@ void pyr_collect(void)
     void *interp = py_sym.interp_main();
     if (!interp)
         return;
+    r.budget = PYR_BUDGET;
     pyr_modules(interp);
     /* PyThreadState's next is its second word in 3.10-3.13 (layout_check.c) */
     uintptr_t ts = pyr_word((uintptr_t)interp + r.ol->interp_threads);

@@ -1,12 +1,13 @@
 # retention.py - objects held in the ways a Python program holds them, for
 # test_python_retention.sh: a module global's list and dict, a class
 # attribute, a closure's cell, an instance attribute (3.11 on: kept in the
-# instance's values), nested containers, and a local of a function running
-# in another thread.  Each target is the one object of its class
-# (CaseN); a signal's handler's closure holds one more, held by the
-# interpreter's C state alone.  For each, the program prints "CaseN PATH": the path from a root
-# built from what gc.get_referrers() names at each step, written as heapsnap
-# writes it; then it takes a snapshot (argv[1]) for the test to compare.
+# instance's values), nested containers, a local of a function running in
+# another thread, an item of a list the interpreter's free list handed out
+# (made before the shim's wrap), and a signal handler's closure (held by
+# the interpreter's C state alone).  Each target is the one object of its
+# class (CaseN).  For each, the program prints "CaseN PATH": the path from
+# a root built from what gc.get_referrers() names at each step, written as
+# heapsnap writes it; then it takes a snapshot (argv[1]) for the test.
 import ctypes
 import gc
 import sys
@@ -15,6 +16,14 @@ import threading
 
 lib = ctypes.CDLL(None)
 lib.heapsnap_take_snapshot.argtypes = [ctypes.c_char_p]
+
+
+class Case9: pass
+
+
+# before the drain: a list the free list hands out, made before the shim's
+# wrap (no object of heapsnap's graph): its items are named through it
+EARLY = [Case9()]
 # The interpreter hands out dead lists, dicts and tuples again, made before
 # the shim's wrap (no block of heapsnap's): these take them, so the
 # containers below are new.

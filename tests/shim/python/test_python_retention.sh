@@ -27,7 +27,7 @@ while read -r tag py; do
     got=$(grep -A1 "^  __main__\.$case: 1 object," "$T/t-$tag.txt" | sed -n 's/^    1 object: //p')
     [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
   done < <(grep '^Case[0-9] ' "$T/run-$tag.out")
-  if [ "$want" = 8 ] && [ -z "$bad" ]; then
+  if [ "$want" = 9 ] && [ -z "$bad" ]; then
     t_pass "python_retention_paths_as_gc_get_referrers_$tag"
   else t_fail "python_retention_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
   # the same in JSON (one interpreter: the document is the same)
