@@ -357,12 +357,17 @@ static int py_present(void)
     return found;
 }
 
-/* The span of a module's executable segments into py_sym.interp_*[i]. */
+/* The span of a module's executable segments into py_sym.interp_*[i]
+ * (i 0: its writable ones into py_sym.data_*, the interpreter's state). */
 static void py_text_span(const struct dl_phdr_info *info, int i)
 {
     uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (unsigned j = 0; j < info->dlpi_phnum; j++) {
+    for (unsigned j = 0, k = 0; j < info->dlpi_phnum; j++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[j];
+        if (i == 0 && ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && k < 4) {
+            py_sym.data_lo[k] = info->dlpi_addr + ph->p_vaddr;
+            py_sym.data_hi[k++] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+        }
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
             continue;
         uintptr_t a = info->dlpi_addr + ph->p_vaddr;
@@ -505,6 +510,10 @@ void dom_init(void)
     py_sym.weakref_type[0] = (uintptr_t)py_dlsym("_PyWeakref_RefType");
     py_sym.weakref_type[1] = (uintptr_t)py_dlsym("_PyWeakref_ProxyType");
     py_sym.weakref_type[2] = (uintptr_t)py_dlsym("_PyWeakref_CallableProxyType");
+    py_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
+    py_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
+    py_sym.bytes_type = (uintptr_t)py_dlsym("PyBytes_Type");
+    py_sym.interp_main = py_dlsym("PyInterpreterState_Main");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
         opt_warn("CPython's symbols are not all there: native frames only", "", "");

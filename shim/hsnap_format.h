@@ -581,13 +581,31 @@ struct hsnap_pytypes_head {
     uint64_t nparents;   /* struct hsnap_pylink after the links */
 };
 /* A reference of one object to another (indices into the objects), and
- * how: a links' garbage object's first reference to other garbage
- * (followed, they reach a cycle), or a parents' reached object's
- * reference on a shortest path from a root (followed, they reach it). */
+ * how (FIELD: the name of the type's member there, when it has one): a
+ * links' garbage object's first reference to other garbage (followed,
+ * they reach a cycle), or a parents' reached object's reference on a
+ * shortest path from a root (followed, they reach it; a ROOT one ends). */
 #define HSNAP_PYLABEL_OTHER 0 /* a block the object owns (a values array) */
 #define HSNAP_PYLABEL_FIELD 1 /* value: the field's offset in the object */
 #define HSNAP_PYLABEL_INDEX 2 /* value: a list's item index */
 #define HSNAP_PYLABEL_KEY 3   /* a dict's value: the key is the name (a str's) */
+#define HSNAP_PYLABEL_ATTR 4  /* a class instance's attribute kept in its values
+                                 (3.11 on): the name; value: its index */
+#define HSNAP_PYLABEL_DICT 5  /* the holder's __dict__ (an instance's; a class's:
+                                 the name is the class's __qualname__) */
+#define HSNAP_PYLABEL_ROOT 6  /* a parent with from == to: reached from a named
+                                 root, value its HSNAP_PYROOT_*, the name its
+                                 description ("module app, global CACHE") */
+/* The named roots (HSNAP_PYLABEL_ROOT's value). */
+#define HSNAP_PYROOT_GLOBAL 1  /* "module M, global K": a module's global */
+#define HSNAP_PYROOT_MODULE 2  /* "module M": the module's globals dict itself (a
+                                  KEY step after it names the global) */
+#define HSNAP_PYROOT_SYSMOD 3  /* "sys.modules['M']": a module object */
+#define HSNAP_PYROOT_LOCAL 4   /* "frame F:L in Q, local X": a running frame's fast local */
+#define HSNAP_PYROOT_SYSMODULES 5 /* "sys.modules": the dict (a KEY step names the module) */
+#define HSNAP_PYROOT_INTERP 6  /* "the interpreter's own state": a word of libpython's
+                                  data (its static types, its runtime state, a
+                                  signal's handler) */
 struct hsnap_pylink {
     uint32_t from, to;
     uint32_t label;              /* HSNAP_PYLABEL_* */

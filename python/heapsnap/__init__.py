@@ -16,7 +16,7 @@ import functools
 import os
 import sys
 
-from . import _inproc, _snapshot
+from . import _inproc, _retention, _snapshot
 
 from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
                         StatisticDiff, Trace, Traceback)
@@ -283,3 +283,11 @@ def load_ipython_extension(ipython):
     """`%load_ext heapsnap`: the %%heapsnap cell magic (_notebook.py)."""
     from . import _notebook
     _notebook.load(ipython)
+
+
+def retention_path(obj):
+    """Who keeps obj alive, asked in the process (gc.get_referrers): the
+    path from a module's global as the CLI writes it ("module app, global
+    CACHE (dict) -> ['k'] (list)"), or None when no module's global
+    reaches it within a bounded walk."""
+    return _retention.path_to(obj)

@@ -316,6 +316,18 @@ class Snapshot:
     def __init__(self, traces, traceback_limit, native=None):
         self.traces = _Traces(traces if isinstance(traces, list) else list(traces), native)
         self.traceback_limit = traceback_limit
+        self.path = None  # the .hsnap it was read from
+
+    def retainers(self, limit=10):
+        """Who holds the Python objects of a .hsnap snapshot, by type (the
+        limit types with the most bytes; 0: all): a list of {"type",
+        "objects", "size", "paths": [{"path", "objects"}]}, as `heapsnap top
+        --retainers --key type --format json` gives it (docs/json.md)."""
+        if not getattr(self, "path", None):
+            raise ValueError("heapsnap: retainers() reads a .hsnap file: Snapshot.load(PATH)")
+        doc = cli_json(["top", self.path, "--retainers", "--key", "type", "-n", str(limit),
+                        "--format", "json"])
+        return doc.get("python_retainers", [])
 
     def dump(self, filename):
         """Writes the snapshot (pickle, as tracemalloc's)."""
@@ -528,4 +540,6 @@ def read_hsnap(path, nframe=None, born_since=None):
                 "--format", "json", "--born-since", str(born_since)]
         traces = traces_from_groups(cli_json(args).get("groups", []), nframe)
     limit = nframe if nframe is not None else max([t[3] for t in traces] or [1])
-    return Snapshot(traces, limit)
+    snap = Snapshot(traces, limit)
+    snap.path = os.path.abspath(path)
+    return snap

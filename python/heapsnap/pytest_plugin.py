@@ -29,7 +29,7 @@ import sys
 import pytest
 
 import heapsnap
-from heapsnap import _early, _inproc, _snapshot
+from heapsnap import _early, _inproc, _retention, _snapshot
 
 # pytest-memray's units (its parse_memory_string): powers of 1024; KiB and
 # the like are accepted too, with the same meaning.
@@ -266,6 +266,9 @@ class _Tracker:
             for _ in range(int(leaks.kwargs.get("warmups", 0))):
                 item.runtest()
             gc.collect()
+        before = None
+        if leaks:  # the objects alive before: what the test left is named by its holders
+            before = {id(o) for o in gc.get_objects()}
         start = {}
         if memory:  # what each trace held at the start: the peak's sites are over it
             d = _inproc.Dump(lib, _inproc.LIVE)
@@ -306,7 +309,32 @@ class _Tracker:
                     lines.append("  %s: %s" % ("%s:%s" % loc[0] if loc else
                                                "(no Python frame)", _size(s)))
                     lines.extend("      from %s:%s" % f for f in loc[1:4])
+                lines.extend("  kept by %s" % p for p in self._kept_by(before))
                 pytest.fail("\n".join(lines), pytrace=False)
+
+    def _kept_by(self, before):
+        """The retention paths (_retention) of the objects the test left
+        that something older holds: from a module's global of the program's
+        (not pytest's, pluggy's, heapsnap's or the standard library's)."""
+        def module_ok(name, m):
+            f = getattr(m, "__file__", None) or ""
+            return name == "__main__" or (f and not f.startswith(self.sites.skip) and
+                                          self.sites._users(f))
+        objs = gc.get_objects()
+        new = [o for o in objs if id(o) not in before]
+        new_ids = {id(o) for o in new}
+        out = []
+        for o in new:
+            if len(out) == _SITES:
+                break
+            holders = [r for r in gc.get_referrers(o)
+                       if r is not objs and r is not new and id(r) not in new_ids]
+            if not holders:  # held by another new object: that one is named
+                continue
+            p = _retention.path_to(o, (objs, new, holders), module_ok)
+            if p and p not in out:
+                out.append(p)
+        return out
 
     @staticmethod
     def _limit(mark):

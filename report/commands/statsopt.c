@@ -187,7 +187,7 @@ static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
         return -1;
     }
     if ((o->key == KEY_TYPE || o->by_type || o->garbage || o->owner) &&
-        (o->cumulative || o->peak || o->temporary || o->failed || o->retainers ||
+        (o->cumulative || o->peak || o->temporary || o->failed || (o->retainers && o->garbage) ||
          o->sort != SORT_LIVE)) {
         snprintf(err, errlen, "--key type, --garbage and --owner count the live blocks: not with --cumulative, "
                  "--peak, --temporary, --failed, --retainers or --sort");

@@ -21,6 +21,7 @@
 #include "lset.h"
 #include "peak.h"
 #include "pyretained.h"
+#include "pypath.h"
 #include "retainers.h"
 #include "series.h"
 #include "stats.h"
@@ -39,6 +40,29 @@ static int top_retainers(const struct stats_opts *o, const struct snap *snaps, c
                          int n, char *err, size_t errlen)
 {
     char why[1024];
+    int py = 0;
+    for (int i = 0; i < n; i++)
+        py |= snaps[i].py.graph;
+    if (o->key == KEY_TYPE && !py) {
+        snprintf(err, errlen, "top: --retainers --key type: %s has no graph of Python objects "
+                 "(PYTYPES)", paths[0]);
+        return 2;
+    }
+    if (o->json) { /* --key type only: the Python objects' holders */
+        struct json j;
+        jdoc_begin(&j, stdout, "heapsnap-top-retainers", 1);
+        json_key(&j, "python_retainers");
+        int rc = pypath_by_type(snaps, n, o->limit, stdout, &j);
+        jdoc_end(&j);
+        return rc < 0 ? 2 : 0;
+    }
+    /* the Python objects' holders by type, then (by site) the native view */
+    if (py && pypath_by_type(snaps, n, o->limit, stdout, NULL) < 0) {
+        snprintf(err, errlen, "top: out of memory");
+        return 2;
+    }
+    if (o->key == KEY_TYPE)
+        return 0;
     for (int i = 0; i < n; i++)
         if (lset_require(&snaps[i], paths[i], err, errlen) < 0)
             return 2;
@@ -234,8 +258,9 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: no snapshot given (heapsnap top SNAP... [options])");
         return 2;
     }
-    if (o.retainers && (o.json || o.sort != SORT_LIVE)) {
-        snprintf(err, errlen, "top: --retainers takes neither --format json nor --sort");
+    if (o.retainers && ((o.json && o.key != KEY_TYPE) || o.sort != SORT_LIVE)) {
+        snprintf(err, errlen, "top: --retainers takes neither --sort nor --format json "
+                 "(but with --key type)");
         return 2;
     }
     if (o.temporary && (o.json || o.sort != SORT_LIVE)) {

@@ -4,8 +4,9 @@
  * in the CLI by report/html/assets.S and written inline, and a
  * Content-Security-Policy forbids every fetch) with a flame graph, memory
  * over time (heap, RSS and the largest sites: report/model/prof.c's
- * series), the top table (and by Python type, with PYTYPES), the diff of the earliest and latest snapshots of
- * one program and the leak check.
+ * series), the top table (and by Python type, with PYTYPES), the diff of
+ * the earliest and latest snapshots of one program, the leak check and who
+ * holds the Python objects.
  *
  * The page is three parts: the style sheet, the data, and the script that
  * draws it (report/html/page.js).  The data is one JSON document inside
@@ -25,6 +26,7 @@
 #include "json.h"
 #include "lossrec.h"
 #include "pyretained.h"
+#include "pypath.h"
 #include "retainers.h"
 #include "stats.h"
 
@@ -527,6 +529,29 @@ out:
     return rc;
 }
 
+/* Who holds the Python objects of the latest snapshots (pypath.h), by
+ * type: the text `top --retainers --key type` prints; null without a graph. */
+static int html_pyretainers(struct json *j, const struct prof *p)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int any = 0;
+    json_key(j, "python_retainers");
+    for (size_t i = 0; i < p->nin; i++)
+        any |= p->in[i].latest && p->in[i].s->py.graph;
+    FILE *f = any ? open_memstream(&text, &len) : NULL;
+    for (size_t i = 0; f && i < p->nin; i++)
+        if (p->in[i].latest && pypath_by_type(p->in[i].s, 1, 10, f, NULL) < 0)
+            break;
+    if (f && fclose(f) != 0) {
+        free(text);
+        return -1;
+    }
+    json_str(j, text && len ? text : NULL);
+    free(text);
+    return 0;
+}
+
 /* --- the page --------------------------------------------------------------------- */
 
 static const char html_head[] =
@@ -559,6 +584,10 @@ int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errl
     html_series(&j, p);
     if (html_tables(&j, p, rows, err, errlen) < 0 || html_leaks(&j, p, rows, err, errlen) < 0)
         return -1;
+    if (html_pyretainers(&j, p) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     json_obj_end(&j);
     fputs("</script>\n<script>\n", out);
     fputs(html_page_js, out);

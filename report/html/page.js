@@ -664,6 +664,10 @@
       ls.append(el('h3', '', 'Who keeps the most memory alive (retainers)'), el('pre', 'retainers', data.leaks.retainers));
     }
   }
+  if (data.python_retainers) {
+    navlink('pyholders', 'Python holders');
+    section('pyholders', 'Who holds the Python objects').append(el('pre', 'retainers', data.python_retainers));
+  }
   /* The view the page opens on: the peak when captured (file.html#exit:
    * at exit), Python frames only for a Python process. */
   if (hasPeak && !hashView.includes('exit') && !hashView.includes('live')) {

@@ -101,7 +101,10 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
         }
         if (at[l[i].from] == UINT64_MAX || at[l[i].to] == UINT64_MAX)
             continue;
-        struct snap_pyref r = {i < h.nlinks ? at[l[i].to] : at[l[i].from], l[i].label,
+        /* a parent from a named root: the path ends there */
+        int root = i >= h.nlinks && l[i].label == HSNAP_PYLABEL_ROOT;
+        struct snap_pyref r = {i < h.nlinks ? at[l[i].to] : root ? UINT64_MAX : at[l[i].from],
+                               l[i].label,
                                l[i].value, l[i].name_len ? py->names + l[i].name_off : NULL,
                                l[i].name_len};
         if (i < h.nlinks)

@@ -12,6 +12,7 @@
 #include "fmt.h"
 #include "frames.h"
 #include "pygarbage.h"
+#include "pypath.h"
 #include "snap.h"
 
 #define PYG_PATH_MAX 12 /* steps of a cycle's path shown */
@@ -180,28 +181,6 @@ static int pyg_site_is(const struct snap *s, uint32_t trace, const char *want)
     return !strcmp(buf, want);
 }
 
-/* Block b's holders from a root, outermost first, into buf. */
-static void pyg_holders(const struct snap *s, uint64_t b, char *buf, size_t n)
-{
-    uint64_t chain[PYG_PATH_MAX * 2];
-    int k = 0;
-    for (uint64_t at = b; at != UINT64_MAX && k < PYG_PATH_MAX * 2; at = s->py.block_parent[at].block)
-        chain[k++] = at;
-    size_t len = 0;
-    if (k == PYG_PATH_MAX * 2)
-        len += (size_t)snprintf(buf, n, "... -> ");
-    for (int i = k - 1; i >= 0 && len < n; i--) {
-        char how[160];
-        const char *name = s->py.types[s->py.block_type[chain[i]]].name;
-        len += (size_t)snprintf(buf + len, n - len, "%s%s%s", name,
-                                i == k - 1 ? " (held from outside the traced objects)" : "",
-                                i ? pyg_how(name, &s->py.block_parent[chain[i - 1]], how,
-                                            sizeof how) : "");
-        if (i && len < n)
-            len += (size_t)snprintf(buf + len, n - len, " -> ");
-    }
-}
-
 int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out)
 {
     for (int i = 0; i < n; i++) {
@@ -224,7 +203,7 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
             else if (!(s->py.block_flags[b] & HSNAP_PYOBJ_TRACKED))
                 continue; /* untracked: its holders are not in the graph */
             else
-                pyg_holders(s, b, buf, sizeof buf);
+                pypath_of(s, b, buf, sizeof buf);
             for (k = 0; k < np && strcmp(paths[k], buf); k++)
                 ;
             if (k == np && np < 8 && !(paths[np++] = strdup(buf)))

@@ -81,7 +81,20 @@ struct py_obj_layout {
     /* tp_flags bits that put two words before an object's PyGC_Head
      * (3.11: Py_TPFLAGS_MANAGED_DICT; 3.12 on: Py_TPFLAGS_PREHEADER) */
     uint32_t preheader;
+    /* the roots (pyroots.c): PyInterpreterState's modules dict (3.12 on:
+     * imports.modules), PyHeapTypeObject's ht_cached_keys, a frame's fast
+     * locals (3.10: PyFrameObject's f_localsplus; then _PyInterpreterFrame's
+     * localsplus), their names (3.10: co_varnames, co_cellvars, co_freevars;
+     * then co_localsplusnames, co_cellvars 0) and count (an int: 3.10's
+     * co_nlocals, then co_nlocalsplus) */
+    uint16_t interp_modules, ht_cached_keys, fr_localsplus;
+    uint16_t interp_threads; /* its first thread state (3.10: tstate_head) */
+    uint16_t co_names, co_cellvars, co_freevars, co_nnames;
 };
+#define PY_TP_MEMBERS 240
+#define PY_TP_BASE 256
+#define PY_TP_DICTOFFSET 288
+#define PY_TPF_INLINE_VALUES (1ul << 2) /* 3.13 on: a class's values in the object */
 #define PY_TP_NAME 24
 #define PY_TP_BASICSIZE 32
 #define PY_TP_ITEMSIZE 40
@@ -115,6 +128,9 @@ struct pyg_type {          /* what the walk keeps of a type, by id */
     int64_t basic, item;   /* tp_basicsize, tp_itemsize */
     uintptr_t addr;
     uint8_t kind;          /* PYG_* */
+    int64_t dictoffset;    /* tp_dictoffset (3.10's instance __dict__) */
+    uintptr_t cached_keys; /* a class's ht_cached_keys: its instances'
+                              values arrays' names (3.11 on), or 0 */
 };
 struct pyg_block {         /* a live block, in address order */
     uint64_t addr, size;
@@ -142,6 +158,23 @@ struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
               struct sbuf *names, struct sbuf *owned);
+/* pygraph.c, for pyroots.c while pyg_build runs: the tracked object
+ * that starts at w, the object whose block holds address at (PYG_NONE:
+ * none), and a named root: obj is referenced from what the description
+ * name[0, n) names (kind: HSNAP_PYROOT_*); exact: a reference its count
+ * holds that no edge of the graph is (it is subtracted as the graph's). */
+uint32_t pyg_tracked_at(uint64_t w);
+uint32_t pyg_object_holding(uint64_t at);
+void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact);
+/* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
+ * frames' locals) handed to pyg_root. */
+void pyroot_collect(void);
+/* pyroots.c: entry i of the dict keys object at keys (read safely): its
+ * key, and its value into *value (may be NULL); 0 when none. */
+uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value);
+/* pyroots.c: the name of the member at offset off of the type at t (its
+ * tp_members, those of its bases), into out (cap bytes); its length. */
+uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap);
 /* pytype.c: the str at s as UTF-8 into out (cap bytes), read safely; its
  * length (0: none). */
 uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
@@ -159,11 +192,16 @@ struct py_syms {
      * or a static python executable), [1] a shared build's python
      * executable (its main); lo == hi: none */
     uintptr_t interp_lo[2], interp_hi[2];
+    uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroots.c) */
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uintptr_t type_type;        /* &PyType_Type */
     /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
     uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
+    uintptr_t cell_type, module_type, bytes_type;
+    /* the roots (pyroots.c): the main interpreter (a field of _PyRuntime,
+     * read without a lock) */
+    void *(*interp_main)(void);
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct py_syms py_sym;

@@ -70,10 +70,18 @@ const struct py_layout *py_layout_find(uint32_t version)
 }
 
 static const struct py_obj_layout py_obj_layouts[] = {
-    {.version = 0x030a0000, .ht_qualname = 864, .keys = PY_KEYS_310, .preheader = 0},
-    {.version = 0x030b0000, .ht_qualname = 864, .keys = PY_KEYS_311, .preheader = 1u << 4},
-    {.version = 0x030c0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3},
-    {.version = 0x030d0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3},
+    {.version = 0x030a0000, .ht_qualname = 864, .keys = PY_KEYS_310, .preheader = 0,
+     .interp_modules = 856, .interp_threads = 8, .ht_cached_keys = 872, .fr_localsplus = 352,
+     .co_names = 72, .co_cellvars = 88, .co_freevars = 80, .co_nnames = 28},
+    {.version = 0x030b0000, .ht_qualname = 864, .keys = PY_KEYS_311, .preheader = 1u << 4,
+     .interp_modules = 888, .interp_threads = 16, .ht_cached_keys = 872, .fr_localsplus = 72,
+     .co_names = 96, .co_nnames = 76},
+    {.version = 0x030c0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
+     .interp_modules = 944, .interp_threads = 72, .ht_cached_keys = 880, .fr_localsplus = 72,
+     .co_names = 96, .co_nnames = 72},
+    {.version = 0x030d0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
+     .interp_modules = 7656, .interp_threads = 7344, .ht_cached_keys = 880, .fr_localsplus = 72,
+     .co_names = 96, .co_nnames = 72},
 };
 
 const struct py_obj_layout *py_obj_layout_find(uint32_t version)

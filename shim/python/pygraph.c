@@ -32,6 +32,7 @@
 #define PYG_SLOT 512u          /* ... when they are this small */
 #define PYG_KEYS 1024u         /* dict keys' names remembered (power of two) */
 #define PYG_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
+#define PYG_EXACT 0x100u       /* a root's kind: its reference is counted */
 
 static struct {
     const struct pyg_heap *h;
@@ -44,6 +45,12 @@ static struct {
     int oom;
     uint64_t keyaddr[PYG_KEYS]; /* dict keys put in the names: their str */
     uint32_t keyoff[PYG_KEYS];
+    struct pyg_root *root; /* named roots (pyroots.c), in the order given */
+    uint64_t nroot, caproot;
+    struct sbuf *names;   /* the section's names: roots' descriptions, keys */
+    uint64_t keys_tag;    /* a values array is scanned: its keys object | 1 */
+    uint64_t nameaddr[PYG_KEYS]; /* member names and values' keys put in the names */
+    uint32_t nameoff[PYG_KEYS], namelen[PYG_KEYS], keylen[PYG_KEYS];
     const char *local;    /* the object's block as the batch read it, or NULL */
     uint64_t local_at, local_len;
     char buf[PYG_CHUNK];
@@ -102,11 +109,52 @@ struct pyg_edge {
     uint32_t src, dst;
     uint32_t label;  /* HSNAP_PYLABEL_*: how src holds dst */
     uint32_t value;  /* the field's offset, the item's index */
-    uint64_t key;    /* HSNAP_PYLABEL_KEY: the dict key's str object */
+    uint64_t key;    /* KEY: the dict key's str object; KEY, ATTR: (odd) the keys
+                        object whose entry value names it */
 };
+
+struct pyg_root {
+    uint32_t dst, kind;
+    uint32_t name_off, name_len;
+};
+
+uint32_t pyg_tracked_at(uint64_t w)
+{
+    uint32_t bj = pyg_find(w);
+    if (bj == PYG_NONE || g.h->blk[bj].obj == PYG_NONE)
+        return PYG_NONE;
+    const struct pyg_obj *o = &g.h->obj[g.h->blk[bj].obj];
+    return w == g.h->blk[bj].addr + o->off && o->tracked ? g.h->blk[bj].obj : PYG_NONE;
+}
+
+uint32_t pyg_object_holding(uint64_t at)
+{
+    uint32_t bj = pyg_find(at);
+    return bj == PYG_NONE ? PYG_NONE : g.h->blk[bj].obj;
+}
+
+/* A field's edge told apart: a class's or an instance's __dict__, an
+ * attribute in a 3.13 instance's inline values. */
+static void pyg_field(uint32_t src, uint32_t *label, uint32_t *value, uint64_t *key)
+{
+    const struct pyg_type *t = &g.ty[g.h->obj[src].type];
+    int64_t d = *value;
+    if ((t->flags & PY_TPF_TYPE_SUBCLASS) && d == PY_TP_DICT)
+        *label = HSNAP_PYLABEL_DICT;
+    else if (t->kind == PYG_INSTANCE && t->dictoffset > 0 && d == t->dictoffset)
+        *label = HSNAP_PYLABEL_DICT;
+    else if (t->kind == PYG_INSTANCE && (t->flags & PY_TPF_INLINE_VALUES) &&
+             py_lay->version >= 0x030d0000u && t->cached_keys && d >= t->basic + 8) {
+        *label = HSNAP_PYLABEL_ATTR;
+        *value = (uint32_t)((d - t->basic - 8) / 8);
+        *key = t->cached_keys | 1;
+    }
+}
 
 static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
+    if (label == HSNAP_PYLABEL_FIELD)
+        pyg_field(src, &label, &value, &key);
     if (g.nedge == g.capedge) {
         uint64_t want = g.capedge ? g.capedge * 2 : 65536;
         void *r = arena_map(want * sizeof *g.edge);
@@ -164,8 +212,12 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t
             if (!o->tracked || !g.h->obj[src].tracked)
                 continue;
             uint64_t d = at + k - base;
-            pyg_add(src, b->obj, label, label == HSNAP_PYLABEL_INDEX ? (uint32_t)(d / 8) : (uint32_t)d,
-                    label == HSNAP_PYLABEL_KEY ? key : 0);
+            if (g.keys_tag) /* a values array: the index names it */
+                pyg_add(src, b->obj, label, (uint32_t)(d / 8), g.keys_tag);
+            else
+                pyg_add(src, b->obj, label,
+                        label == HSNAP_PYLABEL_INDEX ? (uint32_t)(d / 8) : (uint32_t)d,
+                        label == HSNAP_PYLABEL_KEY ? key : 0);
         }
     }
 }
@@ -177,6 +229,42 @@ static void pyg_own(uint32_t bj, uint32_t i)
     g.seen[bj] = 1;
     if (g.owner)
         g.owner[bj] = i;
+}
+
+/* The values at v (a values array: values[0] there, a block the scan has
+ * not read) of src, named by entry i of the keys object keys; label. */
+static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label)
+{
+    uint32_t bj = pyg_find(v), nf = 0;
+    uint32_t follow[PYG_FOLLOW];
+    if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
+        return;
+    pyg_own(bj, src);
+    g.keys_tag = keys ? keys | 1 : 0;
+    pyg_scan(src, v, g.h->blk[bj].addr + g.h->blk[bj].size, 0, 0, follow, &nf,
+             keys ? label : HSNAP_PYLABEL_OTHER, v);
+    g.keys_tag = 0;
+}
+
+/* A class instance's pre-header (the two words at p): its __dict__ once
+ * made, or (3.11, 3.12) its values array, named by its class's keys.
+ * 3.11: values, dict; 3.12: weakrefs, dict or values - 1 (odd); 3.13:
+ * weakrefs, dict.  The weak references are borrowed. */
+static void pyg_preheader(uint32_t i, uint64_t p)
+{
+    uint64_t w[2];
+    if (!pyg_read(w, p, sizeof w))
+        return;
+    uint64_t dict = w[1], values = 0;
+    if (py_lay->version < 0x030c0000u)
+        values = w[0];
+    else if (w[1] & 1)
+        values = w[1] + 1, dict = 0;
+    uint32_t d = dict ? pyg_tracked_at(dict) : PYG_NONE;
+    if (d != PYG_NONE && d != i)
+        pyg_add(i, d, HSNAP_PYLABEL_DICT, 0, 0);
+    if (values && !(values & 7))
+        pyg_values(i, values, g.ty[g.h->obj[i].type].cached_keys, HSNAP_PYLABEL_ATTR);
 }
 
 /* The edges out of tracked object i. */
@@ -191,9 +279,8 @@ static void pyg_edges_of(uint32_t i)
         pyg_scan(i, obj + 24, obj + 32, 0, 0, follow, &nf, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
         return;
     }
-    if (kind == PYG_INSTANCE) /* the pre-header (dict, values), then the object */
-        pyg_scan(i, b->addr, obj - PY_GC_HEAD, 1, obj - PY_GC_HEAD, follow, &nf,
-                 HSNAP_PYLABEL_OTHER, b->addr);
+    if (kind == PYG_INSTANCE && obj - PY_GC_HEAD - b->addr == 16)
+        pyg_preheader(i, b->addr);
     pyg_scan(i, obj, end, kind == PYG_INSTANCE ? 2 : 1, 0, follow, &nf, HSNAP_PYLABEL_FIELD, obj);
     size_t fields = end - obj < 48 ? (size_t)(end - obj - 16) & ~(size_t)7 : 32;
     int keys = 0; /* a combined dict's keys table is followed: (key, value) entries */
@@ -211,6 +298,11 @@ static void pyg_edges_of(uint32_t i)
             pyg_scan(i, at, stop, 0, 0, follow, &nf, HSNAP_PYLABEL_INDEX, at);
             return;
         }
+        if (kind == PYG_DICT && w[3] && bj != PYG_NONE) { /* split: named by ma_keys */
+            pyg_values(i, w[3] + (py_lay->version >= 0x030d0000u ? 8 : 0), w[2],
+                       HSNAP_PYLABEL_KEY);
+            bj = PYG_NONE;
+        }
         if (bj != PYG_NONE)
             follow[nf++] = bj;
         keys = kind == PYG_DICT && !w[3] && bj != PYG_NONE;
@@ -226,31 +318,113 @@ static void pyg_edges_of(uint32_t i)
     }
 }
 
-/* The link of edge e (a dict key's text into names, once a key). */
-static struct hsnap_pylink pyg_link(const struct pyg_edge *e, struct sbuf *names)
+/* The text n bytes at t into the names, once for address addr (a str
+ * object, a C string, even or odd: the cache is by address): its place. */
+static void pyg_name(uint64_t addr, const char *t, uint32_t n, struct hsnap_pylink *l)
+{
+    uint32_t s = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 50) & (PYG_KEYS - 1);
+    if (!n)
+        return;
+    if (g.nameaddr[s] != addr || g.namelen[s] != n) {
+        g.nameaddr[s] = addr, g.nameoff[s] = (uint32_t)g.names->len, g.namelen[s] = n;
+        sbuf_put(g.names, t, n);
+    }
+    l->name_off = g.nameoff[s];
+    l->name_len = n;
+}
+
+/* Whether address addr's name is in the cache: then into l. */
+static int pyg_name_cached(uint64_t addr, struct hsnap_pylink *l)
+{
+    uint32_t s = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 50) & (PYG_KEYS - 1);
+    if (g.nameaddr[s] != addr || !g.namelen[s])
+        return 0;
+    l->name_off = g.nameoff[s];
+    l->name_len = g.namelen[s];
+    return 1;
+}
+
+/* The link of edge e, its name (a dict key's, an attribute's, a member's)
+ * put in the names once. */
+static struct hsnap_pylink pyg_link(const struct pyg_edge *e)
 {
     struct hsnap_pylink l = {e->src, e->dst, e->label, e->value, 0, 0};
     char k[128];
-    uint32_t n;
-    if (e->label == HSNAP_PYLABEL_KEY && (n = py_str_peek(e->key, k, sizeof k))) {
-        uint32_t s = (uint32_t)(e->key >> 4) & (PYG_KEYS - 1);
-        if (g.keyaddr[s] == e->key) {
-            l.name_off = g.keyoff[s];
-            l.name_len = n;
-        } else {
-            l.name_off = (uint32_t)names->len;
-            l.name_len = n;
-            sbuf_put(names, k, n);
-            g.keyaddr[s] = e->key, g.keyoff[s] = l.name_off;
-        }
+    uint64_t key = e->key;
+    if ((e->label == HSNAP_PYLABEL_KEY || e->label == HSNAP_PYLABEL_ATTR) && (key & 1)) {
+        /* entry value of a keys object: by (keys, index) */
+        uint64_t at = (key & ~1ull) ^ ((uint64_t)e->value << 48) ^ 2;
+        if (pyg_name_cached(at, &l))
+            return l;
+        key = pyroot_keys_entry(key & ~1ull, e->value, NULL);
+        uint32_t n = key ? py_str_peek(key, k, sizeof k) : 0;
+        pyg_name(at, k, n, &l);
+    } else if (e->label == HSNAP_PYLABEL_KEY && key) {
+        if (pyg_name_cached(key, &l))
+            return l;
+        pyg_name(key, k, py_str_peek(key, k, sizeof k), &l);
+    } else if (e->label == HSNAP_PYLABEL_DICT &&
+               (g.ty[g.h->obj[e->src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
+        /* a class's __dict__: the class's own name names it */
+        const struct pyg_obj *o = &g.h->obj[e->src];
+        uint64_t t = g.h->blk[o->blk].addr + o->off, w[2] = {0, 0};
+        const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+        if (pyg_name_cached(t | 2, &l))
+            return l;
+        uint32_t n = 0;
+        if (ol && peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
+            peek(&w[1], t + ol->ht_qualname, 8))
+            n = py_str_peek(w[1], k, sizeof k);
+        pyg_name(t | 2, k, n, &l);
+    } else if (e->label == HSNAP_PYLABEL_FIELD) {
+        uintptr_t t = g.ty[g.h->obj[e->src].type].addr;
+        uint64_t at = (t ^ ((uint64_t)e->value << 48)) | 4;
+        if (pyg_name_cached(at, &l))
+            return l;
+        uint32_t n = t == py_sym.cell_type && e->value == 16
+                         ? (uint32_t)sizeof "cell_contents" - 1
+                         : pyroot_member(t, e->value, k, sizeof k);
+        if (t == py_sym.cell_type && e->value == 16)
+            memcpy(k, "cell_contents", n);
+        pyg_name(at, k, n, &l);
     }
     return l;
+}
+
+void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact)
+{
+    if (obj == PYG_NONE || g.oom)
+        return;
+    if (g.nroot == g.caproot) {
+        uint64_t want = g.caproot ? g.caproot * 2 : 4096;
+        void *r = arena_map(want * sizeof *g.root);
+        if (!r) {
+            g.oom = 1;
+            return;
+        }
+        if (g.root) {
+            memcpy(r, g.root, g.nroot * sizeof *g.root);
+            arena_unmap(g.root, g.caproot * sizeof *g.root);
+        }
+        g.root = r;
+        g.caproot = want;
+    }
+    const struct pyg_root *last = g.nroot ? &g.root[g.nroot - 1] : NULL;
+    if (last && !g.names->err && last->name_len == n &&
+        !memcmp(g.names->p + last->name_off, name, n)) {
+        g.root[g.nroot++] = (struct pyg_root){obj, kind | (exact ? PYG_EXACT : 0),
+                                              last->name_off, n}; /* the same text */
+        return;
+    }
+    g.root[g.nroot++] = (struct pyg_root){obj, kind | (exact ? PYG_EXACT : 0),
+                                          (uint32_t)g.names->len, n};
+    sbuf_put(g.names, name, n);
 }
 
 /* Marks from the roots, breadth first: flags of out filled, the
  * garbage's links and the reached objects' parents put. */
 static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
-                    struct sbuf *parents, struct sbuf *names)
+                    struct sbuf *parents)
 {
     size_t len = (nobj + 1) * 8 + (nobj + 1) * 8 + g.nedge * 4 + nobj * 4 + nobj * 4;
     char *m = arena_map(len);
@@ -269,6 +443,9 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
         refs[g.edge[e].dst]--;
         start[g.edge[e].src + 1]++;
     }
+    for (uint64_t r = 0; r < g.nroot; r++) /* a reference from outside, known */
+        if (g.root[r].kind & PYG_EXACT)
+            refs[g.root[r].dst]--;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
     for (uint64_t e = 0; e < g.nedge; e++) /* counting sort by source: edge indices */
@@ -276,27 +453,40 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     for (uint64_t i = nobj; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
-    uint64_t head = 0, tail = 0;
+    uint64_t head = 0, tail = 0, nroots = 0;
     for (uint64_t i = 0; i < nobj; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
         out[i].flags = o->tracked ? HSNAP_PYOBJ_TRACKED : 0;
         if (o->tracked && refs[i] > 0) {
             out[i].flags |= HSNAP_PYOBJ_EXTERNAL;
-            queue[tail++] = (uint32_t)i;
+            queue[nroots++] = (uint32_t)i; /* after the named roots' */
         }
     }
     uint8_t *reached = (uint8_t *)refs; /* refs are done with: a byte each from here */
     memset(reached, 0, nobj);
-    for (uint64_t k = 0; k < tail; k++)
-        reached[queue[k]] = 1;
-    while (head < tail) {
-        uint32_t v = queue[head++];
-        for (uint64_t e = start[v]; e < start[v + 1]; e++) {
-            uint32_t d = g.edge[adj[e]].dst;
-            if (!reached[d]) {
-                reached[d] = 1;
-                via[d] = adj[e];
-                queue[tail++] = d;
+    /* breadth first from the named roots, then from the other objects
+     * referenced from outside: a path is named when one can be */
+    uint32_t *outside = (uint32_t *)(void *)(m + ((nobj + 4) & ~3ull)); /* in refs' room */
+    memmove(outside, queue, nroots * 4);
+    for (uint64_t pass = 0; pass < 2; pass++) {
+        uint64_t nsrc = pass ? nroots : g.nroot;
+        for (uint64_t r = 0; r < nsrc; r++) {
+            uint32_t d = pass ? outside[r] : g.root[r].dst;
+            if (reached[d])
+                continue;
+            reached[d] = 1;
+            via[d] = pass ? PYG_NONE : (uint32_t)(g.nedge + r);
+            queue[tail++] = d;
+        }
+        while (head < tail) {
+            uint32_t v = queue[head++];
+            for (uint64_t e = start[v]; e < start[v + 1]; e++) {
+                uint32_t d = g.edge[adj[e]].dst;
+                if (!reached[d]) {
+                    reached[d] = 1;
+                    via[d] = adj[e];
+                    queue[tail++] = d;
+                }
             }
         }
     }
@@ -305,8 +495,13 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
             out[i].flags |= HSNAP_PYOBJ_GARBAGE;
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if (via[i] != PYG_NONE) {
-            struct hsnap_pylink l = pyg_link(&g.edge[via[i]], names);
+        if (via[i] != PYG_NONE && via[i] >= g.nedge) {
+            const struct pyg_root *r = &g.root[via[i] - g.nedge];
+            struct hsnap_pylink l = {(uint32_t)i, (uint32_t)i, HSNAP_PYLABEL_ROOT,
+                                     r->kind & ~PYG_EXACT, r->name_off, r->name_len};
+            sbuf_put(parents, &l, sizeof l);
+        } else if (via[i] != PYG_NONE) {
+            struct hsnap_pylink l = pyg_link(&g.edge[via[i]]);
             sbuf_put(parents, &l, sizeof l);
         }
         if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
@@ -314,7 +509,7 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
         /* its first reference to garbage: the CLI follows them to a cycle */
         for (uint64_t e = start[i]; e < start[i + 1]; e++)
             if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
-                struct hsnap_pylink l = pyg_link(&g.edge[adj[e]], names);
+                struct hsnap_pylink l = pyg_link(&g.edge[adj[e]]);
                 sbuf_put(links, &l, sizeof l);
                 break;
             }
@@ -376,12 +571,15 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.hi = h->blk[h->nblk - 1].addr + h->blk[h->nblk - 1].size;
     if (!(g.seen = arena_map(h->nblk)))
         return -1;
+    g.names = names;
     if ((g.owner = arena_map(h->nblk * sizeof *g.owner))) /* none: no PYOWNED */
         memset(g.owner, 0xff, h->nblk * sizeof *g.owner);
     for (uint64_t i = 0; i < nobj && !g.oom;)
         i = pyg_batch(i, nobj);
     if (!g.oom)
-        rc = pyg_mark(nobj, out, links, parents, names);
+        pyroot_collect();
+    if (!g.oom)
+        rc = pyg_mark(nobj, out, links, parents);
     for (uint64_t bj = 0; rc == 0 && g.owner && bj < h->nblk; bj++)
         if (g.owner[bj] != PYG_NONE) {
             struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj], 0};
@@ -392,6 +590,8 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     arena_unmap(g.seen, h->nblk);
     if (g.edge)
         arena_unmap(g.edge, g.capedge * sizeof *g.edge);
+    if (g.root)
+        arena_unmap(g.root, g.caproot * sizeof *g.root);
     memset(&g, 0, sizeof g);
     return rc;
 }

@@ -209,7 +209,11 @@ static uint32_t pyt_new_type(uintptr_t t)
             return PYT_BAD;
         pyt.ty = r;
     }
-    pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags)};
+    uintptr_t ck = 0;
+    if ((flags & PY_TPF_HEAPTYPE) && !pyt_peek(&ck, t + pyt.ol->ht_cached_keys, sizeof ck))
+        ck = 0;
+    pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags),
+                                        (int64_t)pyt_u64(tb, PY_TP_DICTOFFSET), ck};
     struct hsnap_pytype rec = {
         .name_off = (uint32_t)pyt.names.len, .name_len = n,
         .flags = ((flags & PY_TPF_HAVE_GC) ? HSNAP_PYTYPE_GC : 0) |
@@ -276,11 +280,13 @@ static int pyt_links(const char *b, unsigned off)
 
 /* The leak check: a class instance's values array (3.11, 3.12) is named
  * by its pre-header past the array's prefix (the insertion order): that
- * place in the array's block (one with no object) is its start. */
+ * place in the array's block (one with no object) is its start.  v is the
+ * word as kept: 3.12 keeps values - 1 (odd), and that is what the scan
+ * meets. */
 static void pyt_values_start(uint64_t v)
 {
     uint64_t lo = 0, hi = pyt.nstarts;
-    if (!v || (v & 7) || !hi)
+    if (!v || ((v & 7) && (v & 7) != 7) || !hi)
         return;
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
@@ -294,13 +300,34 @@ static void pyt_values_start(uint64_t v)
         b->reserved = (uint16_t)(v - b->addr);
 }
 
+/* The leak check: where a str's or bytes' text starts in its block (b, len
+ * bytes of it read), or 0.  C keeps a char * to it (PyUnicode_AsUTF8 of
+ * an ASCII str, PyBytes_AS_STRING) while it holds the object: numpy's
+ * add_docstring keeps its docstrings so (274 blocks "possibly lost"). */
+static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
+{
+    const struct py_layout *l = py_lay;
+    if (t == py_sym.bytes_type)
+        return l->bytes_data;
+    if (t != py_sym.str_type || l->str_state + 4u > len)
+        return 0;
+    uint32_t state;
+    memcpy(&state, b + l->str_state, sizeof state);
+    /* compact (bit 5) and ASCII (bit 6): the text is the UTF-8 */
+    return (state & 0x60) == 0x60 ? l->str_ascii_data : 0;
+}
+
 /* The object in the block at addr (size bytes; b its first len bytes), if
  * it is one, into the section. */
 static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
 {
     for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
         uint64_t refcnt = pyt_u64(b, off), t = pyt_u64(b, off + 8);
-        if (!refcnt || refcnt >= PYT_REFCNT_MAX || !t || (t & 7) || !pyt_links(b, off))
+        /* the leak check takes a dead object too (count 0): one the
+         * interpreter keeps on a free list to hand out again, linked by its
+         * start */
+        if ((!refcnt && !pyt.starts) || refcnt >= PYT_REFCNT_MAX || !t || (t & 7) ||
+            !pyt_links(b, off))
             continue;
         uint32_t id = pyt_type(t);
         if (id == PYT_BAD)
@@ -314,9 +341,10 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
             continue;
         if (pyt.starts) {
             pyt.starts[blk].reserved = (uint16_t)off;
+            if (!off) /* no PyGC_Head: its start needs no mark; its text's may */
+                pyt.starts[blk].reserved = pyt_text_start(ty->addr, b, len);
             for (unsigned k = 0; k + PY_GC_HEAD < off; k += 8) { /* the pre-header's */
-                uint64_t w = pyt_u64(b, k); /* 3.12 keeps values - 1 (odd) */
-                pyt_values_start(w & 1 ? w + 1 : w);
+                pyt_values_start(pyt_u64(b, k));
             }
             if (ty->kind == PYG_DICT && off + 48 <= len) /* a split dict's values */
                 pyt_values_start(pyt_u64(b, off + 40));

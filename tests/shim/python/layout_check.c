@@ -20,6 +20,7 @@
 #include <internal/pycore_runtime.h>
 #endif
 #include <internal/pycore_gc.h>
+#include <internal/pycore_interp.h>
 #if PY_VERSION_HEX >= 0x030b0000
 #include <internal/pycore_dict.h>
 #endif
@@ -113,6 +114,38 @@ static int check_objects(void)
     SAME("PyGC_Head", PY_GC_HEAD, sizeof(PyGC_Head));
     SAME("ma_keys", 32, offsetof(PyDictObject, ma_keys));
     SAME("ma_values", 40, offsetof(PyDictObject, ma_values));
+    SAME("ht_cached_keys", l->ht_cached_keys, offsetof(PyHeapTypeObject, ht_cached_keys));
+    SAME("tp_members", PY_TP_MEMBERS, offsetof(PyTypeObject, tp_members));
+    SAME("tp_base", PY_TP_BASE, offsetof(PyTypeObject, tp_base));
+    SAME("tp_dictoffset", PY_TP_DICTOFFSET, offsetof(PyTypeObject, tp_dictoffset));
+    SAME("md_dict", 16, sizeof(PyObject)); /* PyModuleObject's first field */
+    SAME("cell ob_ref", 16, offsetof(PyCellObject, ob_ref));
+#if PY_VERSION_HEX >= 0x030b0000
+    SAME("interp_threads", l->interp_threads, offsetof(PyInterpreterState, threads.head));
+#else
+    SAME("interp_threads", l->interp_threads, offsetof(PyInterpreterState, tstate_head));
+#endif
+    SAME("PyThreadState next", 8, offsetof(PyThreadState, next));
+#if PY_VERSION_HEX >= 0x030c0000
+    SAME("interp_modules", l->interp_modules, offsetof(PyInterpreterState, imports.modules));
+#else
+    SAME("interp_modules", l->interp_modules, offsetof(PyInterpreterState, modules));
+#endif
+#if PY_VERSION_HEX >= 0x030d0000
+    SAME("Py_TPFLAGS_INLINE_VALUES", PY_TPF_INLINE_VALUES, Py_TPFLAGS_INLINE_VALUES);
+#endif
+#if PY_VERSION_HEX >= 0x030b0000
+    SAME("fr_localsplus", l->fr_localsplus, offsetof(_PyInterpreterFrame, localsplus));
+    SAME("co_names", l->co_names, offsetof(PyCodeObject, co_localsplusnames));
+    SAME("co_nnames", l->co_nnames, offsetof(PyCodeObject, co_nlocalsplus));
+    SAME("co_cellvars", l->co_cellvars, 0);
+#else
+    SAME("fr_localsplus", l->fr_localsplus, offsetof(PyFrameObject, f_localsplus));
+    SAME("co_names", l->co_names, offsetof(PyCodeObject, co_varnames));
+    SAME("co_nnames", l->co_nnames, offsetof(PyCodeObject, co_nlocals));
+    SAME("co_cellvars", l->co_cellvars, offsetof(PyCodeObject, co_cellvars));
+    SAME("co_freevars", l->co_freevars, offsetof(PyCodeObject, co_freevars));
+#endif
 #if PY_VERSION_HEX >= 0x030c0000
     SAME("preheader", l->preheader, Py_TPFLAGS_PREHEADER);
 #elif PY_VERSION_HEX >= 0x030b0000

@@ -46,6 +46,9 @@ dom python_html_flame_on_peak "$T/py.dom" 'class="fg" data-value="peak_space"'
 dom python_html_peak_table_has_peak_line "$T/py.dom" "<td>tests/shim/python/sites.py:$l_peak</td><td>peak_then_free</td>"
 dom python_html_flame_python_frames "$T/py.dom" 'class="fg-frame"[^>]*data-func="JSONDecoder.raw_decode"'
 nodom python_html_flame_folds_extension "$T/py.dom" 'data-func="_json'
+# who holds the Python objects: the paths from named roots, by type
+dom python_html_python_holders "$T/py.dom" '<section class="card" id="pyholders"><h2>Who holds the Python objects</h2><pre class="retainers">Python objects by type'
+dom python_html_python_holders_named "$T/py.dom" '^    [0-9]+ objects?: module [^ ]+, global '
 chr exit "$T/s.html#exit"
 dom python_html_exit_view "$T/exit.dom" '<body data-view="exit python"'
 dom python_html_exit_flame_live "$T/exit.dom" 'class="fg" data-value="inuse_space"'

@@ -37,6 +37,10 @@ else
     grep -q "test_user.py:$leak: 3072 KiB" "$T/out" &&
     t_pass python_pytest_limit_leaks_fails_naming_line ||
     t_fail python_pytest_limit_leaks_fails_naming_line "$(grep -A8 'leaves' "$T/out" | head -c 600)"
+  # ... and who keeps it: the test module's global (the warm-up's list is [0])
+  grep -qF "  kept by module test_user, global _kept (list) -> [1] (list)" "$T/out" &&
+    t_pass python_pytest_limit_leaks_names_holder ||
+    t_fail python_pytest_limit_leaks_names_holder "$(grep -A12 'leaves' "$T/out" | head -c 900)"
   ! grep -q "FAILED test_user.py::test_memory_small\|FAILED test_user.py::test_leaks_none" "$T/out" &&
     t_pass python_pytest_within_limits_pass || t_fail python_pytest_within_limits_pass "$(grep FAILED "$T/out")"
   grep -q "heapsnap memory summary" "$T/out" &&

@@ -1,0 +1,27 @@
+/*
+ * pypath.h - the retention path of a Python object, from the named root
+ * that reaches it (PYTYPES' parents), as text.
+ */
+#ifndef REPORT_PYPATH_H
+#define REPORT_PYPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct snap;
+
+/* The path of block b (an object the graph reached) into out (n bytes):
+ * "module app, global CACHE (dict) -> ['k'] (app.Result) -> Result.data
+ * (list)"; its length (0: no path: no object, no graph). */
+size_t pypath_of(const struct snap *s, uint64_t b, char *out, size_t n);
+
+/* top --retainers --key type: per type (the limit with the most bytes
+ * of objects the gc tracks), the distinct paths of its objects and how
+ * many take each; text into out, or (j not NULL) a JSON array of
+ * {"type", "objects", "size", "paths": [{"path", "objects"}]}.  0, or -1
+ * (out of memory). */
+struct json;
+int pypath_by_type(const struct snap *snaps, int n, long limit, FILE *out, struct json *j);
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * pyroots.c - the roots of the Python objects' graph named as a Python
+ * developer names them, read from the interpreter at a snapshot: each
+ * module's globals ("module app, global CACHE"), the modules themselves
+ * ("sys.modules['app']"), and each thread's running frames' fast locals
+ * ("frame app.py:40 in main, local rows"), and last the words of the
+ * interpreter's own writable data ("the interpreter's own state": its
+ * runtime, static types, signal handlers).  The interpreter's own dicts
+ * and frames are read wherever they are: the sys.modules dict and
+ * __main__'s globals predate the wrap (no block of ours), a frame's locals
+ * (3.11 on) live on the thread's data stack.  A reference from a place
+ * that is no object of the graph is counted as found (exact); from one
+ * that is (a module's dict made after the wrap, a generator's frame), the
+ * graph has it already and the root only names it.
+ *   The other threads run meanwhile: every read is a copy through
+ * process_vm_readv (peek.h), the walks are bounded, and whatever cannot
+ * be read is left out (the object then shows held from outside).  Only
+ * pyg_build calls pyroot_collect, under the snapshot lock.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hsnap_pyline.h"
+#include "inner.h"
+#include "peek.h"
+
+#define PYR_ENTRIES_MAX (1u << 20) /* entries of a dict looked at */
+#define PYR_CHUNK 64u              /* entries read at a time */
+#define PYR_THREADS 1024u          /* threads walked */
+#define PYR_FRAMES 4096u           /* frames of a thread walked */
+#define PYR_LOCALS 512u            /* fast locals of a frame named */
+#define PYR_TEXT 512u              /* bytes of a root's description */
+#define PYR_DATA_MAX (64u << 20)   /* bytes of a writable segment looked at */
+#define PYR_ITEMS 65536u           /* items of an untraced global list named */
+#define PYR_BUDGET (4u << 20)      /* bytes of those items' descriptions */
+
+static struct {
+    const struct py_obj_layout *ol;
+    uint8_t lt[1u << 16]; /* a code object's line table */
+    uintptr_t slot[PYR_LOCALS];
+    char text[PYR_TEXT], name[256], mod[256];
+    uint32_t budget; /* bytes of descriptions left for untraced containers' items */
+} r;
+
+static int pyroot_peek(void *dst, uintptr_t src, size_t n)
+{
+    return src >= 4096 && peek(dst, src, n);
+}
+
+static uintptr_t pyroot_word(uintptr_t at)
+{
+    uintptr_t v = 0;
+    return pyroot_peek(&v, at, sizeof v) ? v : 0;
+}
+
+/* Where the entries of the keys object at keys are: their start, size,
+ * the key's place in one, how many; 0 when it does not read as one. */
+static int pyroot_keys(uintptr_t keys, uintptr_t *at, size_t *esz, size_t *kat, uint64_t *n)
+{
+    uint8_t k[40];
+    if (!pyroot_peek(k, keys, sizeof k))
+        return 0;
+    uint64_t size, nent;
+    if (r.ol->keys == PY_KEYS_310) { /* dk_refcnt, dk_size, dk_lookup, dk_usable, dk_nentries */
+        memcpy(&size, k + 8, 8);
+        memcpy(&nent, k + 32, 8);
+        if (size > (1u << 26))
+            return 0;
+        unsigned ib = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffu ? 4 : 8;
+        *at = keys + 40 + size * ib, *esz = 24, *kat = 8;
+    } else { /* dk_log2_index_bytes, dk_kind; dk_nentries */
+        memcpy(&nent, k + 24, 8);
+        *at = keys + 32 + ((uint64_t)1 << (k[9] & 31));
+        *esz = k[10] ? 16 : 24, *kat = k[10] ? 0 : 8;
+    }
+    *n = nent;
+    return nent <= PYR_ENTRIES_MAX;
+}
+
+uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value)
+{
+    uintptr_t at, e[3] = {0};
+    size_t esz, kat;
+    uint64_t n;
+    if (!r.ol && py_lay)
+        r.ol = py_obj_layout_find(py_lay->version);
+    if (!r.ol || !pyroot_keys(keys, &at, &esz, &kat, &n) || i >= n ||
+        !pyroot_peek(e, at + i * esz, esz))
+        return 0;
+    if (value)
+        *value = e[kat / 8 + 1];
+    return e[kat / 8];
+}
+
+/* Calls fn(ctx, key, value) for each entry of the dict at d (combined or
+ * split); the count of entries, or -1 when d reads as no dict. */
+static int64_t pyroot_dict_each(uintptr_t d, void (*fn)(void *, uintptr_t, uintptr_t), void *ctx)
+{
+    uintptr_t dict[6], at, e[PYR_CHUNK * 3], v[PYR_CHUNK];
+    size_t esz, kat;
+    uint64_t n, seen = 0;
+    if (!pyroot_peek(dict, d, sizeof dict) || dict[1] != py_sym.dict_type ||
+        !pyroot_keys(dict[4], &at, &esz, &kat, &n))
+        return -1;
+    /* ma_values: a split dict's, named by the keys' entries (3.13: past a header) */
+    uintptr_t values = dict[5] ? dict[5] + (py_lay->version >= 0x030d0000u ? 8 : 0) : 0;
+    for (uint64_t i = 0; i < n; i += PYR_CHUNK) {
+        size_t m = n - i < PYR_CHUNK ? (size_t)(n - i) : PYR_CHUNK;
+        if (!pyroot_peek(e, at + i * esz, m * esz) || (values && !pyroot_peek(v, values + 8 * i, 8 * m)))
+            break;
+        for (size_t j = 0; j < m; j++) {
+            uintptr_t key = e[(j * esz + kat) / 8], val = values ? v[j] : e[(j * esz + kat) / 8 + 1];
+            if (key && val) {
+                fn(ctx, key, val);
+                seen++;
+            }
+        }
+    }
+    return (int64_t)seen;
+}
+
+/* The text of the str at s, or "?" (a key that is no str). */
+static uint32_t pyroot_str(uintptr_t s, char *out, uint32_t cap)
+{
+    uint32_t n = py_str_peek(s, out, cap);
+    if (!n) {
+        out[0] = '?';
+        n = 1;
+    }
+    return n;
+}
+
+struct pyroot_mod {
+    const char *name;
+    uint32_t len;
+    int exact;
+};
+
+/* An item of a container no object of the graph holds, the text before
+ * it r.text[0, head): "module M, global K (dict) -> ['k']". */
+static void pyroot_item(void *ctx, uintptr_t key, uintptr_t value)
+{
+    const int *head = ctx;
+    uint32_t o = pyg_tracked_at(value);
+    char k[100];
+    if (o == PYG_NONE || r.budget < PYR_TEXT)
+        return;
+    uint32_t kn = pyroot_str(key, k, sizeof k);
+    int n = snprintf(r.text + *head, sizeof r.text - (size_t)*head, " -> ['%.*s']", (int)kn, k);
+    if (n > 0 && *head + n < (int)sizeof r.text) {
+        pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, (uint32_t)(*head + n), 1);
+        r.budget -= (uint32_t)(*head + n);
+    }
+}
+
+/* A global's list or dict that is no object of the graph (made before the
+ * wrap: a free list's): its items are roots one step further, while the
+ * names' budget lasts (PYR_ITEMS a container). */
+static void pyroot_container(uintptr_t c, int head)
+{
+    uintptr_t t = pyroot_word(c + 8), w[2];
+    if (t == py_sym.dict_type) {
+        head += snprintf(r.text + head, sizeof r.text - (size_t)head, " (dict)");
+        pyroot_dict_each(c, pyroot_item, &head);
+        return;
+    }
+    if (t != py_sym.list_type || !pyroot_peek(w, c + 16, sizeof w) || w[0] > PYR_ITEMS)
+        return;
+    head += snprintf(r.text + head, sizeof r.text - (size_t)head, " (list)");
+    for (uint64_t i = 0; i < w[0] && r.budget >= PYR_TEXT; i += 64) {
+        uintptr_t v[64];
+        size_t m = w[0] - i < 64 ? (size_t)(w[0] - i) : 64;
+        if (!pyroot_peek(v, w[1] + 8 * i, 8 * m))
+            return;
+        for (size_t j = 0; j < m; j++) {
+            uint32_t o = pyg_tracked_at(v[j]);
+            int n = snprintf(r.text + head, sizeof r.text - (size_t)head, " -> [%llu]",
+                             (unsigned long long)(i + j));
+            if (o != PYG_NONE && n > 0 && head + n < (int)sizeof r.text) {
+                pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, (uint32_t)(head + n), 1);
+                r.budget -= (uint32_t)(head + n);
+            }
+        }
+    }
+}
+
+/* A global of a module whose dict is no object of the graph. */
+static void pyroot_global(void *ctx, uintptr_t key, uintptr_t value)
+{
+    const struct pyroot_mod *m = ctx;
+    uint32_t o = pyg_tracked_at(value);
+    char k[200];
+    uint32_t kn = pyroot_str(key, k, sizeof k);
+    int n = snprintf(r.text, sizeof r.text, "module %.*s, global %.*s", (int)m->len, m->name,
+                     (int)kn, k);
+    if (n <= 0 || n >= (int)sizeof r.text - 64)
+        return;
+    if (o != PYG_NONE)
+        pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, (uint32_t)n, m->exact);
+    else if (pyg_object_holding(value) == PYG_NONE)
+        pyroot_container(value, n);
+}
+
+/* A module of sys.modules (key its name): the module, its globals. */
+static void pyroot_module(void *ctx, uintptr_t key, uintptr_t mod)
+{
+    const int *modules_in_graph = ctx;
+    char name[200];
+    uint32_t n = pyroot_str(key, name, sizeof name);
+    uint32_t mo = pyg_tracked_at(mod);
+    int len = snprintf(r.text, sizeof r.text, "sys.modules['%.*s']", (int)n, name);
+    if (mo != PYG_NONE)
+        pyg_root(mo, HSNAP_PYROOT_SYSMOD, r.text, (uint32_t)len, !*modules_in_graph);
+    uintptr_t d = pyroot_word(mod + 16); /* PyModuleObject's md_dict */
+    if (!d || pyroot_word(d + 8) != py_sym.dict_type)
+        return;
+    uint32_t dobj = pyg_tracked_at(d);
+    if (dobj != PYG_NONE) { /* the dict's own edges name the globals */
+        len = snprintf(r.text, sizeof r.text, "module %.*s", (int)n, name);
+        pyg_root(dobj, HSNAP_PYROOT_MODULE, r.text, (uint32_t)len, mo == PYG_NONE);
+        return;
+    }
+    struct pyroot_mod m = {name, n, 1};
+    pyroot_dict_each(d, pyroot_global, &m);
+}
+
+/* __main__ first (its globals are the program's own), then the others. */
+static void pyroot_main_first(void *ctx, uintptr_t key, uintptr_t mod)
+{
+    char name[16];
+    int *pass = ctx;
+    int is_main = py_str_peek(key, name, sizeof name) == 8 && !memcmp(name, "__main__", 8);
+    if (is_main == (pass[0] == 0))
+        pyroot_module(pass + 1, key, mod);
+}
+
+static void pyroot_modules(void *interp)
+{
+    uintptr_t mods = pyroot_word((uintptr_t)interp + r.ol->interp_modules);
+    if (!mods)
+        return;
+    int ctx[2] = {0, pyg_tracked_at(mods) != PYG_NONE};
+    if (ctx[1])
+        pyg_root(pyg_tracked_at(mods), HSNAP_PYROOT_SYSMODULES, "sys.modules", 11, 0);
+    for (ctx[0] = 0; ctx[0] < 2; ctx[0]++)
+        pyroot_dict_each(mods, pyroot_main_first, ctx);
+}
+
+/* The length of the tuple of str at t and its item i's text into out. */
+static uint64_t pyroot_tuple(uintptr_t t, uint64_t i, char *out, uint32_t cap, uint32_t *n)
+{
+    uint64_t len = pyroot_word(t + 16);
+    *n = 0;
+    if (t && i < len && len < (1u << 20))
+        *n = py_str_peek(pyroot_word(t + 24 + 8 * i), out, cap);
+    return len < (1u << 20) ? len : 0;
+}
+
+/* The name of fast local i of code object co into r.name; its length. */
+static uint32_t pyroot_local_name(uintptr_t co, uint64_t i)
+{
+    uint32_t n = 0;
+    uintptr_t names[3] = {pyroot_word(co + r.ol->co_names),
+                          r.ol->co_cellvars ? pyroot_word(co + r.ol->co_cellvars) : 0,
+                          r.ol->co_freevars ? pyroot_word(co + r.ol->co_freevars) : 0};
+    int32_t nlocals = 0;
+    if (r.ol->co_cellvars && !pyroot_peek(&nlocals, co + r.ol->co_nnames, sizeof nlocals))
+        return 0;
+    for (int k = 0; k < 3 && names[k]; k++) { /* 3.10: varnames (nlocals), cells, frees */
+        uint64_t len = pyroot_tuple(names[k], i, r.name, sizeof r.name, &n);
+        if (k == 0 && r.ol->co_cellvars)
+            len = (uint64_t)nlocals;
+        if (i < len)
+            return n;
+        i -= len;
+    }
+    return 0;
+}
+
+/* How many fast locals a frame of co has (3.10: locals, cells, frees). */
+static uint64_t pyroot_nlocals(uintptr_t co)
+{
+    int32_t n = 0;
+    uint32_t x;
+    if (!pyroot_peek(&n, co + r.ol->co_nnames, sizeof n) || n < 0)
+        return 0;
+    uint64_t all = (uint64_t)n;
+    if (r.ol->co_cellvars)
+        all += pyroot_tuple(pyroot_word(co + r.ol->co_cellvars), 0, r.name, 1, &x) +
+               pyroot_tuple(pyroot_word(co + r.ol->co_freevars), 0, r.name, 1, &x);
+    return all < PYR_LOCALS ? all : PYR_LOCALS;
+}
+
+/* "frame FILE:LINE in QUALNAME" of the frame at fr running co, into
+ * r.text; its length. */
+static int pyroot_frame_text(uintptr_t fr, uintptr_t co)
+{
+    const struct py_layout *l = py_lay;
+    char file[300], qual[200];
+    uint32_t fn = py_str_peek(pyroot_word(co + l->co_filename), file, sizeof file);
+    uint32_t qn = py_str_peek(pyroot_word(co + l->co_qualname), qual, sizeof qual);
+    int32_t first = 0;
+    int64_t lasti = -1;
+    uintptr_t lt = pyroot_word(co + l->co_linetable);
+    uint64_t ltn = pyroot_word(lt + l->bytes_size);
+    if (ltn > sizeof r.lt || !pyroot_peek(r.lt, lt + l->bytes_data, ltn))
+        ltn = 0;
+    pyroot_peek(&first, co + l->co_firstlineno, sizeof first);
+    if (l->frames == PY_FRAMES_OBJECT) {
+        int32_t f = -1;
+        pyroot_peek(&f, fr + l->fr_instr, sizeof f);
+        lasti = f;
+    } else {
+        lasti = ((int64_t)pyroot_word(fr + l->fr_instr) - (int64_t)(co + l->co_code)) / 2;
+    }
+    int line = ltn ? hsnap_py_line(py_sym.version, r.lt, (uint32_t)ltn, first, lasti) : first;
+    return snprintf(r.text, sizeof r.text, "frame %.*s:%d in %.*s", (int)fn, file, line,
+                    (int)qn, qual);
+}
+
+/* The fast locals of the frame at fr (its code co) as roots. */
+static void pyroot_frame(uintptr_t fr, uintptr_t co)
+{
+    uint64_t n = pyroot_nlocals(co);
+    if (!n || !pyroot_peek(r.slot, fr + r.ol->fr_localsplus, n * 8))
+        return;
+    int head = -1;
+    /* a frame inside an object of the graph (3.10's frame object, a
+     * generator's frame) has its locals as edges already */
+    int exact = pyg_object_holding(fr) == PYG_NONE;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t o = pyg_tracked_at(r.slot[i]);
+        if (o == PYG_NONE)
+            continue;
+        if (head < 0 && (head = pyroot_frame_text(fr, co)) >= (int)sizeof r.text - 64)
+            return;
+        uint32_t nn = pyroot_local_name(co, i);
+        int len = snprintf(r.text + head, sizeof r.text - (size_t)head, ", local %.*s",
+                           (int)(nn ? nn : 1), nn ? r.name : "?");
+        if (len > 0 && head + len < (int)sizeof r.text)
+            pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
+        r.text[head] = 0;
+    }
+}
+
+/* Each frame of the thread whose state is ts, innermost first. */
+static void pyroot_thread(uintptr_t ts)
+{
+    const struct py_layout *l = py_lay;
+    uintptr_t fr = l->ts_cframe ? pyroot_word(pyroot_word(ts + l->ts_cframe) + l->cf_current)
+                                : pyroot_word(ts + l->cf_current);
+    for (unsigned k = 0; fr && k < PYR_FRAMES; k++, fr = pyroot_word(fr + l->fr_previous)) {
+        uint8_t owner = 0;
+        if (l->frames == PY_FRAMES_OWNER && pyroot_peek(&owner, fr + l->fr_entry, 1) &&
+            owner == l->cstack)
+            continue; /* the C stack's own frame: no locals of the program */
+        uintptr_t co = pyroot_word(fr + l->fr_code);
+        if (co && pyroot_word(co + l->ob_type) == py_sym.code_type)
+            pyroot_frame(fr, co);
+    }
+}
+
+/* The interpreter's own state: each word of its module's writable
+ * segments (_PyRuntime, the static types, signal handlers) that is an
+ * object's start; named only (a word there may be stale). */
+static void pyroot_interp_data(void)
+{
+    static const char text[] = "the interpreter's own state";
+    uintptr_t buf[512];
+    for (int k = 0; k < 4; k++) {
+        uintptr_t lo = (py_sym.data_lo[k] + 7) & ~(uintptr_t)7, hi = py_sym.data_hi[k] & ~(uintptr_t)7;
+        if (hi - lo > PYR_DATA_MAX)
+            hi = lo + PYR_DATA_MAX;
+        for (uintptr_t at = lo; at < hi; at += sizeof buf) {
+            size_t n = hi - at < sizeof buf ? hi - at : sizeof buf;
+            if (!pyroot_peek(buf, at, n))
+                continue;
+            for (size_t j = 0; j < n / 8; j++) {
+                uint32_t o = pyg_tracked_at(buf[j]);
+                if (o != PYG_NONE)
+                    pyg_root(o, HSNAP_PYROOT_INTERP, text, sizeof text - 1, 0);
+            }
+        }
+    }
+}
+
+void pyroot_collect(void)
+{
+    if (!py_lay || !py_sym.interp_main || !(r.ol = py_obj_layout_find(py_lay->version)))
+        return;
+    void *interp = py_sym.interp_main();
+    if (!interp)
+        return;
+    r.budget = PYR_BUDGET;
+    pyroot_modules(interp);
+    /* PyThreadState's next is its second word in 3.10-3.13 (layout_check.c) */
+    uintptr_t ts = pyroot_word((uintptr_t)interp + r.ol->interp_threads);
+    for (unsigned k = 0; ts && k < PYR_THREADS; k++, ts = pyroot_word(ts + 8))
+        pyroot_thread(ts);
+    pyroot_interp_data();
+}
+
+uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+{
+    uintptr_t m[5 * 8];
+    for (int depth = 0; t && depth < 16; depth++, t = pyroot_word(t + PY_TP_BASE)) {
+        uintptr_t at = pyroot_word(t + PY_TP_MEMBERS);
+        /* PyMemberDef: name, type (int), offset, flags (int), doc */
+        for (unsigned k = 0; at && k < 32; k++, at += sizeof m) {
+            if (!pyroot_peek(m, at, sizeof m))
+                break;
+            for (unsigned j = 0; j < 8; j++) {
+                if (!m[5 * j])
+                    goto next_type;
+                if (m[5 * j + 2] != off)
+                    continue;
+                uint32_t n = 0;
+                while (n + 1 < cap && pyroot_peek(out + n, m[5 * j] + n, 1) && out[n])
+                    n++;
+                return n;
+            }
+        }
+    next_type:;
+    }
+    return 0;
+}

@@ -1,0 +1,65 @@
+# test_python_retention.sh - who holds a Python object, on every supported
+# CPython here: tests/shim/python/retention.py holds one object of each
+# class CaseN by a module global's list and dict, a class attribute, a
+# closure's cell, an instance attribute (3.11 on: in the instance's values),
+# nested containers and a local of a function running in another thread,
+# and prints each one's path built step by step from gc.get_referrers().
+# `top --retainers --key type` must give each CaseN exactly that path,
+# from its named root ("module __main__, global TABLE (dict) -> ['k1']
+# (__main__.Case7)", "frame FILE:LINE in worker, local rows (list) -> ...",
+# "the interpreter's own state (function) -> ..." for a signal's handler).
+# --key type reads no symbols: quick on every interpreter.
+. tests/shim/python/lib_py.sh
+
+for v in $(py_versions_missing); do
+  t_skip "python_retention_${v}" "no CPython $v here (pyenv install $v, or python$v on PATH)"
+done
+script=tests/shim/python/retention.py
+while read -r tag py; do
+  s=$T/r-$tag.hsnap
+  if ! py_run "$py" "$T/run-$tag" $script "$s" || [ ! -s "$s" ]; then
+    t_fail "python_retention_run_$tag" "$(tail -c 300 "$T/run-$tag.err")"; continue
+  fi
+  "$HEAPSNAP" top --retainers --key type -n 0 "$s" >"$T/t-$tag.txt" 2>&1
+  want=$(grep -c '^Case[0-9] ' "$T/run-$tag.out")
+  bad=""
+  while read -r case path; do
+    got=$(grep -A1 "^  __main__\.$case: 1 object," "$T/t-$tag.txt" | sed -n 's/^    1 object: //p')
+    [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
+  done < <(grep '^Case[0-9] ' "$T/run-$tag.out")
+  if [ "$want" = 9 ] && [ -z "$bad" ]; then
+    t_pass "python_retention_paths_as_gc_get_referrers_$tag"
+  else t_fail "python_retention_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
+  # the same in JSON (one interpreter: the document is the same)
+  [ "$tag" = debian ] || [ "$tag" = pyenv-3.12 ] || continue
+  "$HEAPSNAP" top --retainers --key type -n 0 --format json "$s" >"$T/j-$tag.json" 2>&1
+  if python3 - "$T/j-$tag.json" "$T/run-$tag.out" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+got = {t["type"]: [p["path"] for p in t["paths"]] for t in doc["python_retainers"]}
+for line in open(sys.argv[2]):
+    case, path = line.rstrip("\n").split(" ", 1)
+    assert got.get("__main__." + case) == [path], (case, got.get("__main__." + case), path)
+assert doc["schema"] == "heapsnap-top-retainers"
+PY
+  then t_pass "python_retention_json_$tag"
+  else t_fail "python_retention_json_$tag" "$(head -c 300 "$T/j-$tag.json")"; fi
+done < <(py_interpreters)
+
+# The Python API: a loaded .hsnap's retainers(), and retention_path() in the
+# process, give the same paths.
+s=$T/r-debian.hsnap
+if [ ! -s "$s" ]; then t_skip python_retention_python_api "no snapshot of Debian's python3 here"
+elif HEAPSNAP="$HEAPSNAP" PYTHONPATH=python /usr/bin/python3 - "$s" >"$T/api.out" 2>&1 <<'PY'
+import sys
+import heapsnap
+rows = heapsnap.Snapshot.load(sys.argv[1]).retainers(limit=0)
+paths = {r["type"]: r["paths"][0]["path"] for r in rows}
+assert paths["__main__.Case7"] == "module __main__, global TABLE (dict) -> ['k1'] (__main__.Case7)", paths.get("__main__.Case7")
+class Held: pass
+CACHE = {"k": [Held()]}
+got = heapsnap.retention_path(CACHE["k"][0])
+assert got == "module __main__, global CACHE (dict) -> ['k'] (list) -> [0] (__main__.Held)", got
+PY
+then t_pass python_retention_python_api
+else t_fail python_retention_python_api "$(tail -c 400 "$T/api.out")"; fi
