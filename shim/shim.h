@@ -28,7 +28,7 @@
  * (state.c: the state file that survives a kill), scrub_ (base/scrub.c),
  * dump_ (snapshot/dump.c: the live blocks handed to the process), pause_
  * (pause.c: recording stopped by the program), pyexit_ (pyexit.c: the exit
- * snapshot when CPython's finalization begins).
+ * snapshot when CPython's finalization begins), launch_ (base/launcher.c).
  */
 
 /*
@@ -653,6 +653,8 @@ void state_put(struct sbuf *b);   /* the snapshot's STATE section */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
+/* ---- base/launcher.c ---- */
+int launch_inactive(void); /* a launcher's process under heapsnap run (cred_secure) */
 /* ---- record/timeline.c: the heap over time ---- */
 void life_timeline_init(void);    /* start-up, and a new attach: empty */
 void life_timeline_tick(void);    /* life_tick: a point, when one is due */

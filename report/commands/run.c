@@ -318,7 +318,7 @@ static int run_fd_high(int fd)
 /* fork + exec; returns the child's pid, or -1 with err filled and exec's
  * errno in *ep (0: no exec was tried). A CLOEXEC pipe carries exec's errno
  * back, so a failed exec is reported here. */
-static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen, int *ep)
+static pid_t run_spawn(char **cmd, int keep, int follow_all, char *err, size_t errlen, int *ep)
 {
     int fds[2], e = 0;
     *ep = 0;
@@ -331,6 +331,14 @@ static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen, int *ep)
         close(fds[0]);
         if (keep >= 0)
             fcntl(keep, F_SETFD, 0); /* the socket's sending end crosses exec */
+        /* this pid: a launcher's images in it, and the processes they start
+         * before the program's exec, stay inactive (the shim's launch_inactive) */
+        char self[24];
+        snprintf(self, sizeof(self), "%ld", (long)getpid());
+        if (follow_all)
+            unsetenv("HEAPSNAP_LAUNCHER");
+        else
+            setenv("HEAPSNAP_LAUNCHER", self, 1);
         execvp(cmd[0], cmd);
         e = errno;
         if (write(fds[1], &e, sizeof(e)) < 0) {}
@@ -596,7 +604,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     sigaction(SIGTERM, &sa, NULL);
     fflush(NULL);
     int e;
-    pid_t pid = run_spawn(cmd, sock[1], err, errlen, &e);
+    pid_t pid = run_spawn(cmd, sock[1], o.follow_all, err, errlen, &e);
     if (sock[1] >= 0)
         close(sock[1]);
     if (pid < 0) { /* found, yet exec failed: a missing interpreter is not found */
