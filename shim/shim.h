@@ -28,7 +28,8 @@
  * (state.c: the state file that survives a kill), scrub_ (base/scrub.c),
  * dump_ (snapshot/dump.c: the live blocks handed to the process), pause_
  * (pause.c: recording stopped by the program), pyexit_ (pyexit.c: the exit
- * snapshot when CPython's finalization begins), launch_ (base/launcher.c).
+ * snapshot when CPython's finalization begins), launch_ (base/launcher.c), term_
+ * (term.c: SIGTERM's default).
  */
 
 /*
@@ -653,6 +654,11 @@ void state_put(struct sbuf *b);   /* the snapshot's STATE section */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
+/* ---- term.c ---- */
+struct sigaction;
+int term_sigaction(int s, const struct sigaction *act, struct sigaction *old, int *r);
+int term_hold(void);          /* life_atexit: SIGTERM waits for the exit snapshot */
+void term_release(int held);  /* ... and then ends the process, if it came */
 /* ---- base/launcher.c ---- */
 int launch_inactive(void); /* a launcher's process under heapsnap run (cred_secure) */
 /* ---- record/timeline.c: the heap over time ---- */

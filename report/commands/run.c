@@ -397,6 +397,35 @@ static void run_listen(pid_t pid, int sock, struct manifest *mf)
         close(pfd);
 }
 
+/* Processes of the run that outlive CMD (multiprocessing's resource
+ * tracker, a worker the pool has just ended) are given a moment to end
+ * and write their snapshot, rather than named as killed: up to a second,
+ * while a process whose state file is still there still runs. */
+static int run_lingers(const struct manifest *m, pid_t child)
+{
+    struct stat st;
+    for (size_t i = 0; i < m->ns; i++)
+        if (m->s[i].pid > 0 && m->s[i].pid != child && kill(m->s[i].pid, 0) == 0 &&
+            lstat(m->s[i].path, &st) == 0)
+            return 1;
+    return 0;
+}
+
+static void run_settle(const char *manifest, const struct manifest *mf, pid_t child)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        struct manifest peek;
+        char why[256];
+        memset(&peek, 0, sizeof(peek));
+        mf_read(manifest, &peek, why, sizeof(why));
+        int wait = run_lingers(mf, child) || run_lingers(&peek, child);
+        mf_free(&peek);
+        if (!wait)
+            return;
+        usleep(10000);
+    }
+}
+
 /* CMD's exit code; when a signal killed it, 128 + N with N in *sig. */
 static int run_wait(pid_t pid, int *sig)
 {
@@ -626,6 +655,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (sock[0] >= 0)
         close(sock[0]);
     rc = run_wait(pid, &sig);
+    run_settle(manifest, &mf, pid);
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
     size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);

@@ -21,7 +21,7 @@ fi
 # always writes one, so it is the program's), and its stderr (DIR.err) says
 # nothing of helpers.
 launcher_ok() {
-  [ "$(ls -A "$2")" = "$1.hsnap" ] && ! grep -q 'another process\|left out\|replacing\|could not write' "$2.err"
+  [ "$(ls -A "$2")" = "$1.hsnap" ] && ! grep -q 'another process\|left out\|replacing\|could not write\|warning\|heapsnap variable' "$2.err"
 }
 prog='x = [str(i) * 10 for i in range(20000)]'
 
