@@ -67,7 +67,6 @@ static struct {
 } life;
 
 static HS_NOINLINE void life_start_helper(void);
-
 /* Called now and then from the allocation slow path (hook_guard set). */
 void life_tick(void)
 {

@@ -1,24 +1,20 @@
 /*
- * term.c - SIGTERM in a process that leaves it at its default: a Python
- * worker ended by multiprocessing's Pool.terminate() (or `with Pool()`)
- * writes its snapshot before it dies, rather than a state file as old as
- * its last beat.
+ * term.c - SIGTERM left at its default: a Python worker ended by
+ * Pool.terminate() (or `with Pool()`) writes its snapshot before it dies,
+ * rather than a state file as old as its last beat.
  *
  * At start-up, where SIGTERM's disposition is SIG_DFL, the shim's handler
- * takes its place.  It writes a snapshot (bounded lock attempts, as the
- * fatal path) only in a process that ran Python code (py_ran), then puts
- * SIG_DFL back and raises the signal again: the process ends by SIGTERM,
- * with the status the default gives.  A C program's end is as before (its
- * state file).  A SIGTERM that comes while the exit snapshot is written
- * (a worker leaving as the pool ends it) waits for it (term_hold), then
- * ends the process.  One that finds its thread inside the shim comes back
- * a moment later (term_retry), when the thread has left it.  The host never sees the handler: sigaction (signals.c)
- * asks term_sigaction first, which reports SIG_DFL while ours stands in for
- * it, keeps ours when the host sets SIG_DFL, and steps aside for good the
- * moment the host sets a handler or SIG_IGN, which is installed exactly
- * as asked (the host's handler runs as it expects).  Not under attach
- * (a running program's dispositions are left alone), nor with
- * HEAPSNAP_FATAL=0.
+ * takes its place.  In a process that ran Python code (py_ran) it writes a
+ * snapshot (bounded lock attempts, as the fatal path), then puts SIG_DFL
+ * back and raises the signal again: the process ends with the default's
+ * status.  A C program's end is as before (its state file).  A SIGTERM
+ * during the exit snapshot waits for it (term_hold); one that finds its
+ * thread inside the shim comes back a moment later (term_retry).  The host
+ * never sees the handler: sigaction (signals.c) asks term_sigaction
+ * first, which reports SIG_DFL while ours stands in for it, keeps ours when
+ * the host sets SIG_DFL, and steps aside for good when the host sets a
+ * handler or SIG_IGN, installed exactly as asked.  Not under attach, nor
+ * with HEAPSNAP_FATAL=0.
  */
 #include <errno.h>
 #include <pthread.h>
