@@ -65,8 +65,8 @@ int rchan_tell(const char *path, int err)
  * names it when the process ends without its snapshot.  A process that no
  * longer holds the socket (multiprocessing's spawn closes every fd it does
  * not pass) appends "<path>\0" to HEAPSNAP_MANIFEST instead, as snapshots
- * do (name_manifest); run tells a state file there by its ".state" name
- * and header. */
+ * do (name_manifest), when run gave it a channel (HEAPSNAP_MANIFEST_FD);
+ * run tells a state file there by its ".state" name and header. */
 int rchan_tell_state(const char *path)
 {
     char abs[NAME_MAX_PATH + 40];
@@ -80,9 +80,9 @@ int rchan_tell_state(const char *path)
     abs[len + n] = 0;
     if (rchan_send(HSNAP_RUNMSG_STATE_MAGIC, abs, 0) == 0)
         return 0;
-    const char *m = opt_str(OPT_MANIFEST);
-    if (!m || !*m || cred_secure() || memchr(abs, '\n', len + n))
-        return -1;
+    const char *m = opt_str(OPT_MANIFEST), *chan = opt_str(OPT_MANIFEST_FD);
+    if (!m || !*m || !chan || !*chan || cred_secure() || memchr(abs, '\n', len + n))
+        return -1; /* not under run (which reads it): the file lists snapshots only */
     int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
