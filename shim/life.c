@@ -454,8 +454,7 @@ void life_after_exec(void)
     errno = saved;
 }
 
-/* Out of line: its frame holds the leak check's entry mark. */
-static HS_NOINLINE void life_atexit(void)
+static HS_NOINLINE void life_atexit(void) /* out of line: the leak check's entry mark */
 {
     if (atomic_exchange(&life.ended, 1))
         return; /* written when CPython's finalization began (life_exit_early) */
@@ -465,12 +464,14 @@ static HS_NOINLINE void life_atexit(void)
         return;
     }
     COLLECT_ENTRY_EXIT();
+    int held = term_hold(); /* a SIGTERM meanwhile: after the snapshot */
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
      * (the helper may not have woken yet; it dies with the process). */
     if (life.wake_ok && atomic_exchange(&life.signalled, 0) > 0)
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
     state_done(); /* not killed: no state left, written or not */
+    term_release(held);
     COLLECT_LEAVE();
 }
 

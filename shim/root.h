@@ -7,7 +7,7 @@
  * leak room with the tables and the writer.  It stands on every other
  * room's door, included here; only shim/attach stands on it.  Prefixes:
  * hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_ (domain.c), life_
- * (life.c alone), orph_, sig_, pause_, pyexit_, pytrack_, state_ (state.c,
+ * (life.c alone), orph_, sig_, pause_, pyexit_, pytrack_, term_, state_ (state.c,
  * statelife.c), lchk_ (leakcheck.c), lsan_ and __lsan_*, elfsym_,
  * heapsnap_* (api.c); besides the libc names interposed (threads.c,
  * exec.c, creds.c, ...).  The lock order below is every room's.
@@ -163,6 +163,11 @@ int dom_immortal(uintptr_t p, uint64_t size);
 void pyexit_find(void *(*lookup)(const char *));
 void pyexit_arm(void);
 void pytrack_arm(void *(*lookup)(const char *)); /* pytrack.c: the domains wrapped */
+/* term.c: SIGTERM's default, a snapshot first in a Python process */
+struct sigaction;
+int term_sigaction(int s, const struct sigaction *act, struct sigaction *old, int *r);
+int term_hold(void);          /* life_atexit: SIGTERM waits for the exit snapshot */
+void term_release(int held);  /* ... and then ends the process, if it came */
 void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
 /* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
 void pause_stop(void);

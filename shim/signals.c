@@ -11,8 +11,9 @@
  *
  * The shim's own installs go through sig_install, which calls the real
  * sigaction (dlsym RTLD_NEXT; libc's raw syscall wrapper when that fails)
- * and is not watched.  Everything here is async-signal-safe: sigaction may
- * be called from a handler.
+ * and is not watched.  SIGTERM's default is term.c's (term_sigaction).
+ * Everything here is async-signal-safe: sigaction may be called from a
+ * handler.
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -75,7 +76,10 @@ static void sig_note(int s, const struct sigaction *act)
 
 HS_EXPORT int sigaction(int s, const struct sigaction *act, struct sigaction *old)
 {
-    int r = sig_real(s, act, old);
+    int r;
+    if (term_sigaction(s, act, old, &r)) /* SIGTERM's default, kept by the shim */
+        return r;
+    r = sig_real(s, act, old);
     if (r == 0)
         sig_note(s, act);
     return r;

@@ -66,7 +66,8 @@ static void attach_usage(void)
            "writes the last snapshot and leaves the process running as before.  Blocks\n"
            "allocated before the attach are not traced.  Exit status 2 when the process\n"
            "cannot be attached to (one line says why).\n\n"
-           "  -o PATTERN         snapshot file name (default heapsnap.%%p.hsnap, here)\n"
+           "  -o PATTERN         snapshot file name (default %%e.%%p.hsnap, here: the\n"
+           "                     program's name, its pid)\n"
            "      --depth N      frames kept per allocation stack (1 to 256)\n"
            "      --signal SIG   signal that writes a snapshot (e.g. USR2)\n"
            "      --interval S   write a snapshot every S seconds (e.g. 0.5)\n"
@@ -331,7 +332,7 @@ static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *
                        size_t errlen)
 {
     char cwd[PATH_MAX], out[PATH_MAX + 64];
-    const char *pat = o->output ? o->output : "heapsnap.%p.hsnap";
+    const char *pat = o->output ? o->output : ATTACH_OUTPUT;
     size_t k = 0;
     if (pat[0] != '/' && getcwd(cwd, sizeof cwd))
         snprintf(out, sizeof out, "%s/%s", cwd, pat);

@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* attach's snapshot name when -o is not given: run's (the program's name,
+ * its pid), expanded by the shim. */
+#define ATTACH_OUTPUT "%e.%p.hsnap"
+
 /* The control socket pid has or would have (ctl_path: EUID the process's)
  * into sock, and its name into comm: 0, or -1: no process pid. */
 int attach_socket(pid_t pid, char *sock, size_t n, char *comm, size_t commn);

@@ -346,6 +346,50 @@ static int live_preloaded(pid_t pid)
     return r;
 }
 
+/* The name the attached shim gives its exit snapshot: pattern (NULL:
+ * attach's) with %p, %e (exe: the program's path) and %% expanded, as the
+ * shim expands them; 0, or -1 when it holds %n (or is too long). */
+static int live_exit_name(const char *pattern, pid_t pid, const char *exe, char *out, size_t n)
+{
+    const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+    size_t k = 0;
+    for (const char *c = pattern ? pattern : ATTACH_OUTPUT; *c; c++) {
+        char num[24];
+        const char *add = NULL;
+        if (c[0] == '%' && c[1] == 'n')
+            return -1;
+        if (c[0] == '%' && c[1] == 'p')
+            snprintf(num, sizeof num, "%d", (int)pid), add = num;
+        else if (c[0] == '%' && c[1] == 'e')
+            add = base;
+        else if (c[0] == '%' && c[1] == '%')
+            add = "%";
+        if (add)
+            c++;
+        size_t len = add ? strlen(add) : 1;
+        if (k + len + 1 > n)
+            return -1;
+        memcpy(out + k, add ? add : c, len);
+        k += len;
+    }
+    out[k] = 0;
+    return 0;
+}
+
+/* The process ended while attached: its exit snapshot, named. */
+static void live_ended(pid_t pid, const char *output, const char *exe)
+{
+    char name[PATH_MAX], shown[2 * PATH_MAX];
+    struct stat st;
+    if (exe[0] && live_exit_name(output, pid, exe, name, sizeof name) == 0 &&
+        stat(name, &st) == 0 && S_ISREG(st.st_mode)) {
+        esc_text(name, shown, sizeof shown);
+        fprintf(stderr, "heapsnap: process %d has ended; its exit snapshot is %s (heapsnap top "
+                "%s)\n", (int)pid, shown, shown);
+    } else
+        fprintf(stderr, "heapsnap: process %d has ended\n", (int)pid);
+}
+
 int cmd_live(int argc, char **argv, char *err, size_t errlen)
 {
     const char *output = NULL;
@@ -392,6 +436,10 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
             close(fd);
         return 2;
     }
+    char exe[PATH_MAX] = "", link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+    ssize_t xn = readlink(link, exe, sizeof exe - 1); /* the name %e takes, while it runs */
+    exe[xn > 0 ? xn : 0] = 0;
     if (fd < 0) {
         if (attach_start(pid, output, comm, sizeof comm, err, errlen) != 0)
             return 2;
@@ -408,7 +456,9 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
     int r = live_loop(pid, comm, sock, fd, ino, attached ? "quit and detach" : "quit", -1, NULL, NULL,
                       err, errlen);
     close(fd);
-    if (r == 1)
+    if (r == 1 && attached)
+        live_ended(pid, output, exe);
+    else if (r == 1)
         fprintf(stderr, "heapsnap: process %d has ended\n", (int)pid);
     if (!attached || r == 1)
         return r == 2 ? 2 : 0;

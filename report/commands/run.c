@@ -261,7 +261,7 @@ static int run_fd_high(int fd)
 /* fork + exec; returns the child's pid, or -1 with err filled and exec's
  * errno in *ep (0: no exec was tried). A CLOEXEC pipe carries exec's errno
  * back, so a failed exec is reported here. */
-static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen, int *ep)
+static pid_t run_spawn(char **cmd, int keep, int follow_all, char *err, size_t errlen, int *ep)
 {
     int fds[2], e = 0;
     *ep = 0;
@@ -274,6 +274,14 @@ static pid_t run_spawn(char **cmd, int keep, char *err, size_t errlen, int *ep)
         close(fds[0]);
         if (keep >= 0)
             fcntl(keep, F_SETFD, 0); /* the socket's sending end crosses exec */
+        /* this pid: a launcher's images in it, and the processes they start
+         * before the program's exec, stay inactive (the shim's launch_inactive) */
+        char self[24];
+        snprintf(self, sizeof(self), "%ld", (long)getpid());
+        if (follow_all)
+            unsetenv("HEAPSNAP_LAUNCHER");
+        else
+            setenv("HEAPSNAP_LAUNCHER", self, 1);
         execvp(cmd[0], cmd);
         e = errno;
         if (write(fds[1], &e, sizeof(e)) < 0) {}
@@ -330,6 +338,35 @@ static void run_listen(pid_t pid, int sock, struct manifest *mf)
         mf_recv(sock, mf);
     if (pfd >= 0)
         close(pfd);
+}
+
+/* Processes of the run that outlive CMD (multiprocessing's resource
+ * tracker, a worker the pool has just ended) are given a moment to end
+ * and write their snapshot, rather than named as killed: up to a second,
+ * while a process whose state file is still there still runs. */
+static int run_lingers(const struct manifest *m, pid_t child)
+{
+    struct stat st;
+    for (size_t i = 0; i < m->ns; i++)
+        if (m->s[i].pid > 0 && m->s[i].pid != child && kill(m->s[i].pid, 0) == 0 &&
+            lstat(m->s[i].path, &st) == 0)
+            return 1;
+    return 0;
+}
+
+static void run_settle(const char *manifest, const struct manifest *mf, pid_t child)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        struct manifest peek;
+        char why[256];
+        memset(&peek, 0, sizeof(peek));
+        mf_read(manifest, &peek, why, sizeof(why));
+        int wait = run_lingers(mf, child) || run_lingers(&peek, child);
+        mf_free(&peek);
+        if (!wait)
+            return;
+        usleep(10000);
+    }
 }
 
 /* CMD's exit code; when a signal killed it, 128 + N with N in *sig. */
@@ -539,7 +576,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     sigaction(SIGTERM, &sa, NULL);
     fflush(NULL);
     int e;
-    pid_t pid = run_spawn(cmd, sock[1], err, errlen, &e);
+    pid_t pid = run_spawn(cmd, sock[1], o.follow_all, err, errlen, &e);
     if (sock[1] >= 0)
         close(sock[1]);
     if (pid < 0) { /* found, yet exec failed: a missing interpreter is not found */
@@ -561,6 +598,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (sock[0] >= 0)
         close(sock[0]);
     rc = run_wait(pid, &sig);
+    run_settle(manifest, &mf, pid);
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
     size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);

@@ -18,6 +18,7 @@
  * without %p) is kept once, with its count, for run to warn about.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,16 @@
 
 #include "cli.h"
 #include "hsnap_format.h"
+#include "hsnap_state.h"
 #include "input.h"
 #include "manifest.h"
 
 #define MF_MAX_JOIN 16 /* lines one path may span */
 #define MF_MSG_MAX (8192 + 64) /* a message of the socket: head and a path */
+
+static int mf_add_state(struct manifest *m, const char *p, size_t len,
+                        const struct ucred *who);
+static int mf_state_record(const char *p, size_t len, pid_t *pid);
 
 static int mf_add(struct manifest *m, const char *p, size_t len, pid_t pid)
 {
@@ -94,7 +100,11 @@ int mf_read(const char *path, struct manifest *m, char *err, size_t errlen)
         } else {
             n = mf_line_record(p, end, &next);
         }
-        if (n)
+        pid_t pid;
+        if (n && mf_state_record(p, n, &pid)) {
+            struct ucred who = {.pid = pid, .uid = 0, .gid = 0};
+            rc = mf_add_state(m, p, n, &who);
+        } else if (n)
             rc = mf_add(m, p, n, 0);
     }
     free(text);
@@ -125,6 +135,31 @@ static int mf_add_fail(struct manifest *m, const char *p, size_t len, int e,
     m->f[m->nf].pid = who ? who->pid : 0;
     m->f[m->nf++].uid = who ? who->uid : (uid_t)-1;
     return 0;
+}
+
+/* A record of the manifest file that names a state file (its name ends in
+ * ".state" and it is one, or is gone: its process ended cleanly): 1, its
+ * pid in *pid (0 when gone); 0 when a snapshot. */
+static int mf_state_record(const char *p, size_t len, pid_t *pid)
+{
+    static const char ext[] = ".state";
+    struct hsnap_state_head h;
+    if (len < sizeof ext || memcmp(p + len - (sizeof ext - 1), ext, sizeof ext - 1))
+        return 0;
+    char *s = strndup(p, len);
+    if (!s)
+        return 0;
+    int fd = open(s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    free(s);
+    *pid = 0;
+    if (fd < 0)
+        return errno == ENOENT;
+    ssize_t n = pread(fd, &h, sizeof h, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof h || memcmp(h.magic, HSTATE_MAGIC, sizeof h.magic))
+        return 0;
+    *pid = (pid_t)h.pid;
+    return 1;
 }
 
 /* One message: its sender's credentials from the kernel (SCM_CREDENTIALS),

@@ -7,7 +7,8 @@
  * warnings, buffers, clocks, degrading, the loader gate and the register
  * scrub.  Nothing here references a room above.  Prefixes: lock_, guard_
  * and defer_ (deferred.c), arena_, opt_ (options.c), sbuf_, clock_,
- * degrade_, loader_ (and base_fork_mark), cred_ (secure.c), scrub_, line_.
+ * degrade_, loader_ (and base_fork_mark), cred_ (secure.c), launch_ (launcher.c),
+ * scrub_, line_.
  * Locks (the root's door, root.h, has the order): arena (6) and arena
  * maps (10), arena.c's.
  */
@@ -220,5 +221,6 @@ int loader_closed(void);      /* between fork's prepare and its child handler */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
+int launch_inactive(void); /* launcher.c: a launcher's process under heapsnap run (cred_secure) */
 
 #endif

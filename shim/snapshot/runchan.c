@@ -16,6 +16,7 @@
  * A message: struct hsnap_runmsg, then the path's bytes (no NUL).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -61,7 +62,11 @@ int rchan_tell(const char *path, int err)
 }
 
 /* Tells run where this process keeps its state file (hsnap_state.h): run
- * names it when the process ends without its snapshot. */
+ * names it when the process ends without its snapshot.  A process that no
+ * longer holds the socket (multiprocessing's spawn closes every fd it does
+ * not pass) appends "<path>\0" to HEAPSNAP_MANIFEST instead, as snapshots
+ * do (name_manifest), when run gave it a channel (HEAPSNAP_MANIFEST_FD);
+ * run tells a state file there by its ".state" name and header. */
 int rchan_tell_state(const char *path)
 {
     char abs[NAME_MAX_PATH + 40];
@@ -73,7 +78,17 @@ int rchan_tell_state(const char *path)
     size_t n = strnlen(path, sizeof abs - len - 1);
     memcpy(abs + len, path, n);
     abs[len + n] = 0;
-    return rchan_send(HSNAP_RUNMSG_STATE_MAGIC, abs, 0);
+    if (rchan_send(HSNAP_RUNMSG_STATE_MAGIC, abs, 0) == 0)
+        return 0;
+    const char *m = opt_str(OPT_MANIFEST), *chan = opt_str(OPT_MANIFEST_FD);
+    if (!m || !*m || !chan || !*chan || cred_secure() || memchr(abs, '\n', len + n))
+        return -1; /* not under run (which reads it): the file lists snapshots only */
+    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int r = sbuf_write_all(fd, abs, len + n + 1);
+    close(fd);
+    return r;
 }
 
 static int rchan_send(uint32_t magic, const char *path, int err)

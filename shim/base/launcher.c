@@ -1,0 +1,185 @@
+/*
+ * launcher.c - whether this process belongs to a launcher that `heapsnap
+ * run` leaves untraced: a wrapper script (pyenv's shim, a bash wrapper in
+ * the manner of `uv run`, `/usr/bin/env bash`) that runs helpers - `$(...)`
+ * subshells, readlink, basename - and then execs the program in its own
+ * pid.  run names the pid it started in HEAPSNAP_LAUNCHER.  In that pid,
+ * an image that is `env`, or a shell running a script file that holds an
+ * `exec CMD` command, is the launcher; any other image is the program,
+ * which takes the variable out of its environment (its own children are
+ * followed as any program's).  A process of another pid that still sees
+ * the variable was started by the launcher before it exec'd: a helper.
+ * Both stay inactive, as under secure execution (cred_secure): the hooks
+ * forward, nothing is recorded or written, nothing is said.
+ *
+ * Raw system calls and the stack only: this runs from the constructor, or
+ * from the first hook before it.  A script is read through a private
+ * mapping of at most LAUNCH_SCRIPT_MAX bytes.  The scan is a heuristic
+ * (docs/python.md, "Launchers"): an `exec` in a branch never taken still
+ * makes a launcher, and `--follow all` traces everything.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base.h"
+
+#define LAUNCH_VAR "HEAPSNAP_LAUNCHER"
+#define LAUNCH_SCRIPT_MAX (1u << 20)
+
+static int launch_is_one_of(const char *base, const char *const *names)
+{
+    for (; *names; names++)
+        if (!strcmp(base, *names))
+            return 1;
+    return 0;
+}
+
+/* c may begin a command word: nothing before it on its line but blanks,
+ * or a separator (; & | ( { !) or a keyword that opens a list. */
+static int launch_at_command(const char *text, const char *p)
+{
+    const char *q = p;
+    while (q > text && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    if (q == text || q[-1] == '\n' || (q[-1] && strchr(";&|({!", q[-1])))
+        return 1;
+    static const char *const kw[] = {"then", "else", "do", NULL};
+    for (const char *const *k = kw; *k; k++) {
+        size_t n = strlen(*k);
+        if ((size_t)(q - text) >= n && !memcmp(q - n, *k, n) &&
+            (q - n == text || strchr(" \t\n;", q[-n - 1])))
+            return 1;
+    }
+    return 0;
+}
+
+/* The script holds `exec CMD` (not `exec >log`, `exec 3<&0` or a lone
+ * `exec`) as a command, outside a comment. */
+static int launch_script_execs(const char *text, size_t n)
+{
+    int comment = 0;
+    for (size_t i = 0; i + 5 < n; i++) {
+        char c = text[i];
+        if (c == '\n')
+            comment = 0;
+        else if (c == '#' && (i == 0 || strchr(" \t\n;", text[i - 1])))
+            comment = 1;
+        if (comment || c != 'e' || memcmp(text + i, "exec", 4) ||
+            (text[i + 4] != ' ' && text[i + 4] != '\t') || !launch_at_command(text, text + i))
+            continue;
+        size_t k = i + 4;
+        while (k < n && (text[k] == ' ' || text[k] == '\t'))
+            k++;
+        if (k >= n || strchr("<>\n;&|#{", text[k]))
+            continue;
+        size_t d = k;
+        while (d < n && text[d] >= '0' && text[d] <= '9')
+            d++;
+        if (d > k && d < n && (text[d] == '<' || text[d] == '>'))
+            continue; /* exec 3>file */
+        return 1;
+    }
+    return 0;
+}
+
+static int launch_file_execs(const char *path)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int r = 0;
+    if (syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        size_t n = (size_t)st.st_size < LAUNCH_SCRIPT_MAX ? (size_t)st.st_size : LAUNCH_SCRIPT_MAX;
+        void *m = (void *)syscall(SYS_mmap, NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            r = launch_script_execs(m, n);
+            syscall(SYS_munmap, m, n);
+        }
+    }
+    syscall(SYS_close, fd);
+    return r;
+}
+
+/* A shell's command line (NUL-separated) runs a script file, and which:
+ * its first operand, past the options (-c and -s read no file). */
+static const char *launch_shell_script(const char *args, size_t n)
+{
+    const char *a = args + strlen(args) + 1; /* past argv[0] */
+    int takes_arg = 0;
+    for (; a < args + n; a += strlen(a) + 1) {
+        if (takes_arg) {
+            takes_arg = 0;
+            continue;
+        }
+        if (!strcmp(a, "-"))
+            return NULL; /* the script on stdin */
+        if (!strcmp(a, "--"))
+            return a + 3 < args + n ? a + 3 : NULL;
+        if (a[0] == '-' && a[1] == '-') {
+            takes_arg = !strcmp(a, "--rcfile") || !strcmp(a, "--init-file");
+            continue;
+        }
+        if (a[0] == '-' || a[0] == '+') {
+            if (strchr(a + 1, 'c') || strchr(a + 1, 's'))
+                return NULL;
+            takes_arg = strchr(a + 1, 'o') || strchr(a + 1, 'O');
+            continue;
+        }
+        return a;
+    }
+    return NULL;
+}
+
+/* This image is a launcher's: env, or a shell running a script that execs. */
+static int launch_image(void)
+{
+    static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
+                                         NULL};
+    static const char *const envs[] = {"env", NULL};
+    char exe[512], args[8192];
+    ssize_t n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = 0;
+    const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+    if (launch_is_one_of(base, envs))
+        return 1;
+    if (!launch_is_one_of(base, shells))
+        return 0;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    n = syscall(SYS_read, fd, args, sizeof args - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0 || n == (ssize_t)sizeof args - 1)
+        return 0; /* none, or too long to tell */
+    args[n] = 0;
+    const char *script = launch_shell_script(args, (size_t)n);
+    return script && launch_file_execs(script);
+}
+
+/* 1 when this process is a launcher's (see the top), 0 when not.  Once,
+ * at start-up (cred_secure keeps the answer); the program's start takes
+ * the variable out of its environment. */
+int launch_inactive(void)
+{
+    const char *v = getenv(LAUNCH_VAR);
+    if (!v)
+        return 0;
+    char *end;
+    long pid = strtol(v, &end, 10);
+    if (*end || pid <= 0)
+        return 0;
+    if (pid != (long)syscall(SYS_getpid))
+        return 1; /* started by the launcher before it exec'd */
+    if (launch_image())
+        return 1;
+    unsetenv(LAUNCH_VAR);
+    return 0;
+}

@@ -1,0 +1,96 @@
+# tests/report/commands/test_run_launchers.sh - `heapsnap run` through the
+# launchers Python developers type: pyenv's shim (a bash script whose chain
+# runs dozens of helpers before it execs python), a virtualenv's bin/python,
+# a console script (`python -m`'s entry point), and a bash wrapper in the
+# manner of `uv run`/`poetry run` (helpers, then exec python).  The helpers
+# are never traced (no state file of theirs appears while they run, nothing
+# is said of them), `-o NAME` names the program's snapshot, and the
+# program's own children are still followed (launch_inactive).
+. tests/shim/python/lib_py.sh
+
+PY=""
+for v in $PY_SUPPORTED; do # pyenv's first, as its shim is the case in point
+  for p in "$(py_pyenv_root)"/versions/"$v".*/bin/python"$v"; do [ -x "$p" ] && PY=$p; done
+done
+[ -n "$PY" ] || PY=$(py_interpreters | head -1 | cut -d' ' -f2)
+if [ -z "$PY" ]; then
+  t_skip run_launchers "no CPython 3.10-3.13 here (pyenv install 3.12, or python3)"; return 0
+fi
+
+# launcher_ok NAME DIR: DIR holds exactly one file, NAME.hsnap (the program
+# always writes one, so it is the program's), and its stderr (DIR.err) says
+# nothing of helpers.
+launcher_ok() {
+  [ "$(ls -A "$2")" = "$1.hsnap" ] && ! grep -q 'another process\|left out\|replacing\|could not write\|warning\|heapsnap variable' "$2.err"
+}
+prog='x = [str(i) * 10 for i in range(20000)]'
+
+# --- pyenv's shim ---------------------------------------------------------------
+root=$(py_pyenv_root)
+ver=$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+if [ -x "$root/shims/python3" ] && [ -d "$root/versions/$ver" ]; then
+  mkdir -p "$T/pyenv"
+  (cd "$T/pyenv" && PYENV_VERSION=$ver "$HEAPSNAP" run -q -o py.hsnap -- "$root/shims/python3" -c "$prog") \
+    >/dev/null 2>"$T/pyenv.err"
+  launcher_ok py "$T/pyenv" && t_pass run_pyenv_shim_names_the_programs_snapshot ||
+    t_fail run_pyenv_shim_names_the_programs_snapshot "$(ls -A "$T/pyenv" | head -5 | tr '\n' ' ') $(head -c 300 "$T/pyenv.err")"
+else
+  t_skip run_pyenv_shim_names_the_programs_snapshot "no pyenv shim with CPython $ver here ($root/shims/python3)"
+fi
+
+# --- a bash wrapper: helpers ($(...), readlink, a python helper), then exec ------
+# The helper that lives on while the wrapper runs looks at the output
+# directory: an active helper would have its state file there.
+mkdir -p "$T/bin" "$T/wrap"
+cat >"$T/bin/pyrun" <<EOF
+#!/usr/bin/env bash
+set -e
+here=\$(dirname "\$(readlink -f "\$0")")
+name=\$(basename "\$0")
+ver=\$("$PY" -c 'import sys; print(sys.version_info[0])')
+seen=\$(sleep 0.1; ls -A "\$WATCH_DIR")
+[ -z "\$seen" ] || echo "helpers traced: \$seen" >&2
+[ -n "\$here\$name\$ver" ] && exec "$PY" "\$@"
+EOF
+chmod +x "$T/bin/pyrun"
+WATCH_DIR=$T/wrap "$HEAPSNAP" run -q -o "$T/wrap/w.hsnap" -- "$T/bin/pyrun" -c "$prog" >/dev/null 2>"$T/wrap.err"
+launcher_ok w "$T/wrap" && ! grep -q 'helpers traced' "$T/wrap.err" &&
+  t_pass run_bash_wrapper_helpers_not_traced ||
+  t_fail run_bash_wrapper_helpers_not_traced "$(ls -A "$T/wrap" | head -5 | tr '\n' ' ') $(head -c 300 "$T/wrap.err")"
+
+mkdir -p "$T/none"
+
+# --- a virtualenv's bin/python, and its console script (python -m's entry) --------
+if "$PY" -m venv --without-pip "$T/venv" >"$T/venv.log" 2>&1; then
+  mkdir -p "$T/v" "$T/m"
+  "$HEAPSNAP" run -q -o "$T/v/v.hsnap" -- "$T/venv/bin/python" -c "$prog" >/dev/null 2>"$T/v.err"
+  launcher_ok v "$T/v" && t_pass run_venv_python_names_the_programs_snapshot ||
+    t_fail run_venv_python_names_the_programs_snapshot "$(ls -A "$T/v" | tr '\n' ' ') $(head -c 300 "$T/v.err")"
+  mkdir -p "$T/venv/lib/mod"
+  printf 'def main():\n    %s\n' "$prog" >"$T/venv/lib/mod/tool.py"
+  printf '#!%s\nimport sys\nsys.path.insert(0, "%s")\nfrom tool import main\nsys.exit(main())\n' \
+    "$T/venv/bin/python" "$T/venv/lib/mod" >"$T/venv/bin/tool"
+  chmod +x "$T/venv/bin/tool"
+  "$HEAPSNAP" run -q -o "$T/m/m.hsnap" -- "$T/venv/bin/tool" >/dev/null 2>"$T/m.err"
+  launcher_ok m "$T/m" && t_pass run_console_script_names_the_programs_snapshot ||
+    t_fail run_console_script_names_the_programs_snapshot "$(ls -A "$T/m" | tr '\n' ' ') $(head -c 300 "$T/m.err")"
+else
+  t_skip run_venv_python_names_the_programs_snapshot "$PY -m venv fails: $(head -c 200 "$T/venv.log")"
+fi
+
+# --- the program's own children are followed: the variable left with it ----------
+mkdir -p "$T/kids"
+WATCH_DIR=$T/none "$HEAPSNAP" run -q -o "$T/kids/%e.%p.hsnap" -- "$T/bin/pyrun" -c \
+  'import subprocess, sys; subprocess.run([sys.executable, "-c", "y = [bytes(100) for i in range(1000)]"], check=True)' \
+  >/dev/null 2>"$T/kids.err"
+n=$(ls "$T/kids" | grep -c '^python.*\.hsnap$')
+[ "$n" = 2 ] && [ "$(ls -A "$T/kids" | wc -l)" = 2 ] && t_pass run_launched_programs_children_followed ||
+  t_fail run_launched_programs_children_followed "$(ls -A "$T/kids" | tr '\n' ' ') $(head -c 300 "$T/kids.err")"
+
+# --- a script that runs its programs without exec is the program, traced whole ---
+printf '#!/bin/sh\n"%s" -c "%s"\n"%s" -c pass\n' "$PY" "$prog" "$PY" >"$T/bin/both"
+chmod +x "$T/bin/both"
+mkdir -p "$T/both"
+"$HEAPSNAP" run -q -o "$T/both/%e.%p.hsnap" -- "$T/bin/both" >/dev/null 2>"$T/both.err"
+[ "$(ls "$T/both" | grep -c '^python.*\.hsnap$')" = 2 ] && t_pass run_script_without_exec_traced_whole ||
+  t_fail run_script_without_exec_traced_whole "$(ls -A "$T/both" | tr '\n' ' ')"

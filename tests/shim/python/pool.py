@@ -1,0 +1,31 @@
+# pool.py METHOD END: a Pool of 2 workers (fork or spawn), each holding
+# about 10 MiB at its own line (the barrier makes each take one task) until
+# the parent ends the pool (close or terminate), for test_python_workers.sh.
+import multiprocessing as mp
+import sys
+
+held = []
+gate = None
+
+
+def init(barrier):
+    global gate
+    gate = barrier
+
+
+def work(n):
+    gate.wait()
+    held.append([bytearray(1024) for _ in range(n)])  # MARK_WORK
+    return n
+
+
+if __name__ == "__main__":
+    method, end = sys.argv[1], sys.argv[2]
+    ctx = mp.get_context(method)
+    pool = ctx.Pool(2, initializer=init, initargs=(ctx.Barrier(2),))
+    pool.map(work, [10000, 10000], chunksize=1)
+    if end == "close":
+        pool.close()
+    else:
+        pool.terminate()
+    pool.join()

@@ -1,0 +1,56 @@
+# test_python_workers.sh - multiprocessing's Pool workers under `heapsnap run`:
+# ended by Pool.terminate() (SIGTERM) or by close(), forked or spawned, each
+# worker leaves its own snapshot (term.c: a process that ran Python code writes
+# before SIGTERM's default ends it), whose peak's top line is the worker's;
+# no state file is left and run names every file of the run.  The shim stays
+# a guest: a SIGTERM handler the program set runs as it expects, and the
+# default still ends the program with SIGTERM's status (and getsignal still
+# reads SIG_DFL).
+. tests/shim/python/lib_py.sh
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(py_interpreters | head -1 | cut -d' ' -f2)
+if [ -z "$PY" ]; then t_skip python_workers "no CPython 3.10-3.13 here"; return 0; fi
+work=$(py_line tests/shim/python/pool.py MARK_WORK)
+
+for how in "fork terminate" "spawn terminate" "spawn close"; do
+  set -- $how
+  name="python_pool_${1}_${2}_each_worker_writes"
+  d=$T/$1-$2 && mkdir -p "$d"
+  "$HEAPSNAP" run -o "$d/p.%p.hsnap" -- "$PY" tests/shim/python/pool.py "$1" "$2" >/dev/null 2>"$d.err"
+  at=0 n=0
+  for f in "$d"/*.hsnap; do
+    n=$((n + 1))
+    "$HEAPSNAP" top --peak -n 1 "$f" 2>/dev/null | grep -Eq "pool\.py:$work: size=(9|1[0-2])\.[0-9] MiB" && at=$((at + 1))
+  done
+  listed=$(grep -c '^heapsnap: wrote ' "$d.err")
+  if [ "$at" = 2 ] && ! ls "$d" | grep -q '\.state$' && [ "$listed" = "$n" ] &&
+     ! grep -q 'killed' "$d.err"; then t_pass "$name"
+  else t_fail "$name" "$at of 2 workers at pool.py:$work, $n files ($listed listed): $(ls "$d" | tr '\n' ' ') $(head -c 300 "$d.err")"; fi
+done
+
+# the program's own SIGTERM handler runs as it expects (its exit status)
+cat >"$T/own.py" <<'EOF2'
+import os, signal, sys, time
+def bye(sig, frame):
+    print("handler", flush=True)
+    os._exit(7)
+signal.signal(signal.SIGTERM, bye)
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(5)
+EOF2
+out=$(LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/own.%p.hsnap" "$PY" "$T/own.py" 2>"$T/own.err"); rc=$?
+[ "$rc" = 7 ] && [ "$out" = handler ] && t_pass python_sigterm_programs_handler_runs ||
+  t_fail python_sigterm_programs_handler_runs "exit $rc, out '$out': $(head -c 200 "$T/own.err")"
+
+# the default: getsignal reads SIG_DFL, the end is SIGTERM's (143), a snapshot is left
+mkdir -p "$T/dfl"
+out=$(LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/dfl/d.%p.hsnap" "$PY" -c '
+import os, signal, time
+print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, flush=True)
+x = [bytearray(1000) for i in range(1000)]
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(5)' 2>"$T/dfl.err"); rc=$?
+if [ "$rc" = 143 ] && [ "$out" = True ] && [ "$(ls "$T/dfl" | grep -c '\.hsnap$')" = 1 ] &&
+   ! ls "$T/dfl" | grep -q state; then t_pass python_sigterm_default_status_kept_and_snapshot_left
+else t_fail python_sigterm_default_status_kept_and_snapshot_left "exit $rc, out '$out': $(ls "$T/dfl" | tr '\n' ' ') $(head -c 200 "$T/dfl.err")"; fi
