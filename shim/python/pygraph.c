@@ -246,15 +246,36 @@ static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label)
     g.keys_tag = 0;
 }
 
+/* The word w at address at, in object src's own block, told to the
+ * retained sizes' graph (pyr_ref) as pyg_scan tells it, with no edge of
+ * ours: the pre-header's edges are put by pyg_preheader itself. */
+static void pyg_ref_word(uint32_t src, uint64_t at, uint64_t w)
+{
+    uint32_t bj = pyg_find(w);
+    if (bj == PYG_NONE)
+        return;
+    const struct pyg_block *b = &g.h->blk[bj];
+    if (b->obj != PYG_NONE) {
+        const struct pyg_obj *o = &g.h->obj[b->obj];
+        if (w != b->addr + o->off || b->obj == src || g.ty[o->type].kind == PYG_WEAKREF)
+            return;
+    }
+    pyr_ref(at, bj);
+}
+
 /* A class instance's pre-header (the two words at p): its __dict__ once
  * made, or (3.11, 3.12) its values array, named by its class's keys.
  * 3.11: values, dict; 3.12: weakrefs, dict or values - 1 (odd); 3.13:
- * weakrefs, dict.  The weak references are borrowed. */
+ * weakrefs, dict.  The weak references are borrowed.  Both words are
+ * the instance's references for the retained sizes: it owns its values
+ * array and its __dict__ as its own block's fields. */
 static void pyg_preheader(uint32_t i, uint64_t p)
 {
     uint64_t w[2];
     if (!pyg_read(w, p, sizeof w))
         return;
+    pyg_ref_word(i, p, w[0]);
+    pyg_ref_word(i, p + 8, w[1]);
     uint64_t dict = w[1], values = 0;
     if (py_lay->version < 0x030c0000u)
         values = w[0];
