@@ -282,7 +282,11 @@ static int top_print_temps(struct stats *st, const struct stats_opts *o);
 static int top_by_process(const struct stats_opts *o, const struct snap *snaps, char **paths,
                           int n, const char *note, char *err, size_t errlen)
 {
-    if (note[0])
+    /* series_note's "N processes, summed": here they are not */
+    size_t len = strlen(note), tail = strlen(", summed");
+    if (len > tail && !strcmp(note + len - tail, ", summed"))
+        fprintf(stderr, "heapsnap: %.*s, each apart\n", (int)(len - tail), note);
+    else if (note[0])
         fprintf(stderr, "heapsnap: %s\n", note);
     int *ord = top_proc_order(snaps, n), rc = 0;
     if (!ord) {
