@@ -18,6 +18,7 @@
 static const char statsopt_shortopts[] = ":k:n:h";
 /* Long-only options' codes (past config.h's CONFIG_OPT_* range). */
 #define STATSOPT_RETAINED 0x1d0
+#define STATSOPT_BY_PROCESS 0x1d1
 
 static const struct option statsopt_longopts[] = {
     {"key", required_argument, NULL, 'k'},
@@ -37,6 +38,7 @@ static const struct option statsopt_longopts[] = {
     {"kind", required_argument, NULL, 'K'},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
+    {"by-process", no_argument, NULL, STATSOPT_BY_PROCESS},
     CONFIG_LONGOPTS,
     {"python-only", no_argument, NULL, 'Y'},
     {"sort", required_argument, NULL, 's'},
@@ -62,7 +64,10 @@ const char statsopt_help_top[] =
     "                     its live size, biggest first\n"
     "      --pid PID      sum only the snapshots of process PID\n"
     "      --exe NAME     sum only the snapshots of executable NAME\n"
-    "                     (its path or basename)\n";
+    "                     (its path or basename)\n"
+    "      --by-process   several processes (a run's parent and its workers):\n"
+    "                     each one's groups apart under a header naming it,\n"
+    "                     the first process (the parent) first, then by pid\n";
 
 const char statsopt_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
@@ -152,6 +157,7 @@ static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err,
         return 1;
     case 'R': o->retainers = 1; return 1;
     case STATSOPT_RETAINED: o->retained = 1; return 1;
+    case STATSOPT_BY_PROCESS: o->by_process = 1; return 1;
     case 'P': o->peak = 1; return 1;
     case 'T': o->temporary = 1; return 1;
     case 'F': o->failed = 1; return 1;
@@ -180,6 +186,11 @@ static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "--retained groups the live blocks by the dominator tree: not "
                  "with --peak, --temporary, --leaked, --retainers, --failed, --garbage, "
                  "--born-since, --cumulative or --sort");
+        return -1;
+    }
+    if (o->by_process && (o->retainers || o->retained || o->json)) {
+        snprintf(err, errlen, "--by-process cannot be used with --retainers, --retained or "
+                 "--format json");
         return -1;
     }
     if (o->garbage && (o->leaked || o->born)) {
@@ -234,10 +245,12 @@ int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
             usage();
             return 0;
         }
-        if (strcmp(cmd, "top") && (strchr("RpesTF", c) || c == STATSOPT_RETAINED)) {
+        if (strcmp(cmd, "top") && (strchr("RpesTF", c) || c == STATSOPT_RETAINED ||
+                                  c == STATSOPT_BY_PROCESS)) {
             snprintf(err, errlen, "%s: %s is an option of top only (see heapsnap %s --help)", cmd,
                      c == 'R' ? "--retainers" : c == 'p' ? "--pid" : c == 'e' ? "--exe"
                      : c == 's' ? "--sort" : c == 'F' ? "--failed" : c == STATSOPT_RETAINED ? "--retained"
+                     : c == STATSOPT_BY_PROCESS ? "--by-process"
                      : "--temporary", cmd);
             return 2;
         }

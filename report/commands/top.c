@@ -8,6 +8,7 @@
  * (peak_require); --temporary lists sites by temporary allocations.
  * --failed lists the sites of failed allocations (FAILED).
  * --format json writes the "heapsnap-top" document of docs/json.md.
+ * --by-process prints each process's groups apart (top_by_process).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,8 @@ static void top_usage(void)
 {
     printf("usage: heapsnap top SNAP... [options]\n"
            "Live memory by allocation site, biggest first (tracemalloc's statistics()).\n"
-           "Several snapshots: each process's latest (its peak under --peak), summed.\n");
+           "Several snapshots: each process's latest (its peak under --peak), summed;\n"
+           "--by-process lists each process apart.\n");
     printf(statsopt_help, statsopt_help_top);
 }
 
@@ -224,6 +226,101 @@ static int top_print_temps(struct stats *st, const struct stats_opts *o)
     return 0;
 }
 
+/* Whether snaps[i]'s parent is one of snaps[0..n) (another process). */
+static int top_parent_in(const struct snap *snaps, int n, int i)
+{
+    for (int j = 0; j < n; j++)
+        if (j != i && snaps[j].meta.pid == snaps[i].meta.ppid &&
+            snaps[j].meta.pid != snaps[i].meta.pid)
+            return 1;
+    return 0;
+}
+
+/* The print order of --by-process: the processes whose parent is not
+ * among them first (a run's program), then the others (its workers), each
+ * part by pid. */
+static int *top_proc_order(const struct snap *snaps, int n)
+{
+    int *ord = malloc((size_t)(n ? n : 1) * sizeof(*ord));
+    int k = 0;
+    for (int part = 0; ord && part < 2; part++) {
+        int first = k;
+        for (int i = 0; i < n; i++)
+            if (top_parent_in(snaps, n, i) == part)
+                ord[k++] = i;
+        for (int a = first + 1; a < k; a++) /* insertion sort by pid */
+            for (int b = a; b > first && snaps[ord[b - 1]].meta.pid > snaps[ord[b]].meta.pid; b--) {
+                int t = ord[b];
+                ord[b] = ord[b - 1];
+                ord[b - 1] = t;
+            }
+    }
+    return ord;
+}
+
+/* One --by-process header: "== pid 1234 (python3): parent of 2 ==",
+ * "== pid 1240 (python3): child of pid 1234 ==". */
+static void top_proc_header(const struct snap *snaps, int n, int i)
+{
+    int kids = 0;
+    for (int j = 0; j < n; j++)
+        kids += j != i && snaps[j].meta.ppid == snaps[i].meta.pid &&
+                snaps[j].meta.pid != snaps[i].meta.pid;
+    printf("== pid %u (%s)", snaps[i].meta.pid, base_of(snaps[i].exe));
+    if (top_parent_in(snaps, n, i))
+        printf(": child of pid %u", snaps[i].meta.ppid);
+    else if (kids)
+        printf(": parent of %d", kids);
+    printf(" ==\n");
+}
+
+static int top_print_temps(struct stats *st, const struct stats_opts *o);
+
+/* --by-process: each process of snaps[0..n) (one snapshot each, as
+ * top_pick left them) grouped and printed apart, under top_proc_header's
+ * line, a blank line between.  0, or 2 with err. */
+static int top_by_process(const struct stats_opts *o, const struct snap *snaps, char **paths,
+                          int n, const char *note, char *err, size_t errlen)
+{
+    /* series_note's "N processes, summed": here they are not */
+    size_t len = strlen(note), tail = strlen(", summed");
+    if (len > tail && !strcmp(note + len - tail, ", summed"))
+        fprintf(stderr, "heapsnap: %.*s, each apart\n", (int)(len - tail), note);
+    else if (note[0])
+        fprintf(stderr, "heapsnap: %s\n", note);
+    int *ord = top_proc_order(snaps, n), rc = 0;
+    if (!ord) {
+        snprintf(err, errlen, "top: out of memory");
+        return 2;
+    }
+    for (int k = 0; rc == 0 && k < n; k++) {
+        int i = ord[k];
+        char att[128];
+        if (snap_attached_note(&snaps[i], att, sizeof(att)))
+            fprintf(stderr, "heapsnap: note: %s: %s\n", paths[i], att);
+        struct stats *st = stats_new(o);
+        if (!st) {
+            snprintf(err, errlen, "top: out of memory");
+            rc = 2;
+            break;
+        }
+        if (stats_add_snap(st, &snaps[i], paths[i], err, errlen) < 0)
+            rc = 2;
+        if (rc == 0) {
+            if (k)
+                printf("\n");
+            top_proc_header(snaps, n, i);
+            if ((o->temporary ? top_print_temps(st, o) : stats_print(st, stdout, 0)) < 0) {
+                snprintf(err, errlen, "top: out of memory");
+                rc = 2;
+            }
+        }
+        stats_free(st);
+    }
+    free(ord);
+    return rc;
+}
+
 /* --failed: whether any snapshot has a FAILED section. */
 static int top_any_failed(const struct snap *snaps, int n)
 {
@@ -294,6 +391,10 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         if (note[0])
             fprintf(stderr, "heapsnap: %s\n", note);
         rc = top_retainers(&o, snaps, argv + optind, nused, err, errlen);
+        goto out;
+    }
+    if (rc == 0 && o.by_process) {
+        rc = top_by_process(&o, snaps, argv + optind, nused, note, err, errlen);
         goto out;
     }
     if (rc == 0)

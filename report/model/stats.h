@@ -46,6 +46,7 @@ struct stats_opts {
                              count = calls, size = the largest size asked */
     long pid;             /* top --pid: only this process's snapshots (0 = all) */
     const char *exe;      /* top --exe: only this executable's (path or basename) */
+    int by_process;       /* top --by-process: each process's groups apart */
     long limit;           /* -n: lines to print, 0 = all */
     enum stats_sort sort; /* top --sort */
     int json;             /* --format json (docs/json.md) */

@@ -68,6 +68,22 @@ if [ -s "$T/sites.hsnap" ] && [ -s "$T/allocfns.hsnap" ]; then
   if cmp -s "$T/one.out" "$T/exe.out" && cmp -s "$T/one.out" "$T/pid.out" &&
      [ ! -s "$T/exe.err" ] && [ ! -s "$T/pid.err" ]; then t_pass top_selects_by_exe_and_pid
   else t_fail top_selects_by_exe_and_pid "$(cat "$T/exe.err" "$T/pid.err" | tr '\n' '|')"; fi
+  # --by-process: each process's own top under its header, by pid (neither is
+  # the other's parent), a blank line between; no mixed-executables note
+  "$HEAPSNAP" top "$T/allocfns.hsnap" >"$T/onea.out" 2>/dev/null
+  apid=$("$HEAPSNAP" info "$T/allocfns.hsnap" | awk '/^pid:/ { print $2 }')
+  { for p in $(printf '%s\n%s\n' "$pid" "$apid" | sort -n); do
+      [ "$p" = "$pid" ] && { echo "== pid $p (sites) =="; cat "$T/one.out"; } ||
+        { echo "== pid $p (allocfns) =="; cat "$T/onea.out"; }
+      echo; done; } | sed '$d' >"$T/byp.want"
+  "$HEAPSNAP" top --by-process "$T/allocfns.hsnap" "$T/sites.hsnap" >"$T/byp.out" 2>"$T/byp.err"
+  if cmp -s "$T/byp.want" "$T/byp.out" && ! grep -q 'executables' "$T/byp.err" &&
+     grep -qx 'heapsnap: 2 processes, each apart' "$T/byp.err"; then
+    t_pass top_by_process_lists_each_apart
+  else t_fail top_by_process_lists_each_apart "$(diff "$T/byp.want" "$T/byp.out" | head -8 | tr '\n' '|')"; fi
+  "$HEAPSNAP" top --by-process --format json "$T/sites.hsnap" >/dev/null 2>"$T/bypj.err"; rc=$?
+  if [ "$rc" = 2 ] && [ "$(grep -c . "$T/bypj.err")" = 1 ]; then t_pass top_by_process_json_refused
+  else t_fail top_by_process_json_refused "exit $rc: $(head -c 200 "$T/bypj.err")"; fi
 fi
 
 # --- newdelete.cc: C++ new in every form, charged to the user's line ----------

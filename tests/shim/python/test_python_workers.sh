@@ -54,3 +54,28 @@ time.sleep(5)' 2>"$T/dfl.err"); rc=$?
 if [ "$rc" = 143 ] && [ "$out" = True ] && [ "$(ls "$T/dfl" | grep -c '\.hsnap$')" = 1 ] &&
    ! ls "$T/dfl" | grep -q state; then t_pass python_sigterm_default_status_kept_and_snapshot_left
 else t_fail python_sigterm_default_status_kept_and_snapshot_left "exit $rc, out '$out': $(ls "$T/dfl" | tr '\n' ' ') $(head -c 200 "$T/dfl.err")"; fi
+
+# the merged view of a run: top --by-process over every snapshot of the run
+# names the parent's line and each fork worker's line apart, under a header
+# per process (the parent first, then its workers by pid); the default still
+# sums them (and says so)
+d=$T/sites && mkdir -p "$d"
+"$HEAPSNAP" run -o "$d/s.%p.hsnap" -- "$PY" tests/shim/python/poolsites.py >/dev/null 2>"$d.err"
+lp=$(py_line tests/shim/python/poolsites.py MARK_PARENT)
+l1=$(py_line tests/shim/python/poolsites.py MARK_ONE)
+l2=$(py_line tests/shim/python/poolsites.py MARK_TWO)
+"$HEAPSNAP" top -n 1 --by-process "$d"/s.*.hsnap >"$d.by" 2>"$d.byerr"
+ppid=$(ls "$d" | sed 's/^s\.\([0-9]*\)\.hsnap$/\1/' | sort -n | head -1)
+# each header and the first line under it, on one line: "pid N: FILE:LINE"
+got=$(awk '/^== pid / { p = $3; next } p != "" && NF { split($1, a, ":"); print "pid " p ": " a[2]; p = "" }' "$d.by" | tr '\n' ' ')
+heads=$(grep -c '^== pid ' "$d.by")
+w=$(grep -c "^== pid [0-9]* (python[0-9.]*): child of pid $ppid ==\$" "$d.by")
+if [ "$heads" = 3 ] && [ "$w" = 2 ] &&
+   head -1 "$d.by" | grep -Eqx "== pid $ppid \(python[0-9.]*\): parent of 2 ==" &&
+   echo "$got" | grep -Eq "^pid $ppid: $lp pid [0-9]+: ($l1 pid [0-9]+: $l2|$l2 pid [0-9]+: $l1) \$"
+then t_pass top_by_process_names_parent_and_workers_apart
+else t_fail top_by_process_names_parent_and_workers_apart "want parent $ppid at $lp, workers at $l1 and $l2; got '$got': $(head -c 400 "$d.by") $(head -c 200 "$d.byerr")"; fi
+"$HEAPSNAP" top -n 1 "$d"/s.*.hsnap >"$d.sum" 2>"$d.sumerr"
+if [ "$(grep -c . "$d.sum")" = 1 ] && ! grep -q '^==' "$d.sum" &&
+   grep -qx 'heapsnap: 3 processes, summed' "$d.sumerr"; then t_pass top_run_default_still_sums
+else t_fail top_run_default_still_sums "$(head -c 300 "$d.sum") $(head -c 200 "$d.sumerr")"; fi
