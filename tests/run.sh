@@ -125,6 +125,10 @@ unique_names() {
 }
 for f in $units $scripts; do basename "${f%.*}"; done |
   unique_names unique_test_script_names "test scripts"
+# s_build (tests/shim/lib_shim.sh) finds a fixture by its name: two of one
+# name under tests/shim would build the wrong program.
+find tests/shim -name '*.c' ! -name 'test_*' -exec basename {} \; |
+  unique_names unique_shim_fixture_names "fixtures under tests/shim"
 grep -E '^(PASS|FAIL|SKIP) ' "$log" | grep -v '^FAIL exit: ' | sed -E 's/^[A-Z]+ ([^ :]+).*/\1/' |
   unique_names unique_test_case_names "test cases"
 

@@ -2,12 +2,12 @@
 # (new stacks' nodes and traces, the documents) do not stay in the
 # program's resident set: they are in the page cache and the file, not the
 # program's RSS, so a program with many stacks does not pay them twice
-# (state_let_go, state_publish).  The program is tests/shim/manystacks.c
+# (state_let_go, state_publish).  The program is tests/shim/residentstacks.c
 # (32,768 stacks); the state read after a kill still has them.
 . tests/shim/lib_kill.sh
-t_build manystacks tests/shim/manystacks.c -O1 -fno-omit-frame-pointer -fno-inline
+t_build residentstacks tests/shim/residentstacks.c -O1 -fno-omit-frame-pointer -fno-inline
 mkfifo "$T/ready"
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/m.hsnap" HEAPSNAP_SITELINE=0 "$T/manystacks" "$T/ready" \
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/m.hsnap" HEAPSNAP_SITELINE=0 "$T/residentstacks" "$T/ready" \
   2>"$T/m.err" & p=$!
 kill_wait_fifo "$T/ready"
 f=$(ls "$T"/*.state 2>/dev/null | head -1)

@@ -3,9 +3,9 @@
 # live blocks: a program with 100 live blocks but 360 distinct stacks (the old
 # rule, 2048 live blocks, left it raw) is compressed; the README's Python
 # one-liner's snapshot is under 1 MB (test_python_exit.sh pins its lines).
-t_build manystacks tests/shim/snapshot/manystacks.c -O1 -fno-omit-frame-pointer || {
-  t_fail compress_by_size "manystacks does not build"; return 0; }
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/m.%p.hsnap" "$T/manystacks" 2>"$T/m.err"
+t_build fewblocks tests/shim/snapshot/fewblocks.c -O1 -fno-omit-frame-pointer || {
+  t_fail compress_by_size "fewblocks does not build"; return 0; }
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/m.%p.hsnap" "$T/fewblocks" 2>"$T/m.err"
 set -- "$T"/m.*.hsnap
 "$HEAPSNAP" info "$1" >"$T/m.info" 2>&1
 blocks=$(sed -n 's/^live blocks: *//p' "$T/m.info")

@@ -1,4 +1,4 @@
-/* manystacks.c - a program with few live blocks but many distinct stacks
+/* fewblocks.c - a program with few live blocks but many distinct stacks
  * (test_compress_by_size.sh): 3 call sites x 2 leaves x recursion depths
  * 1-60 allocate 360 blocks, each from its own stack; all but 100 are freed.
  * Its snapshot is big (the traces) though under 2048 blocks live. */

@@ -1,5 +1,5 @@
 /*
- * manystacks.c - a program with many distinct allocation stacks for
+ * residentstacks.c - a program with many distinct allocation stacks for
  * test_state_resident.sh: 32,768 call paths (fifteen levels of two
  * functions), one block each, kept; then "ready" on the fifo named in
  * argv[1], and it waits to be killed (10 s at most).
