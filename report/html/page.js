@@ -87,6 +87,44 @@
    * Python frames keeps those alone; inverted, a stack is read from its
    * allocation site up. */
   const isPy = function (fi) { return data.frames[fi][3] === '<python>'; };
+  /* Folding a Python process's start-up and imports (view.fold, the
+   * default; memray hides its import-system frames too): the frames of
+   * <frozen importlib._bootstrap(_external)> go, and so do the C frames
+   * above the first Python frame (_start, Py_BytesMain, pymain_run_python),
+   * so an import's memory is charged to the importing line and the module's
+   * own code (a stack in the finders keeps its innermost program frame,
+   * the import line).  A stack left with no frame of its own keeps one
+   * synthetic node rather than vanishing, so the totals stay whole: "[import
+   * machinery]" when all its Python frames are importlib's, under
+   * "[interpreter start-up]", which stands above what the interpreter did
+   * before the program's first line (a stack whose outermost Python frame is
+   * importlib's, as site and encodings are imported, or a C stack through
+   * Py_InitializeFromConfig and its kin).  "Fold start-up and imports"
+   * unchecked, or page.html#all-frames, shows every frame. */
+  const isImp = function (fi) { return data.frames[fi][1].startsWith('<frozen importlib._bootstrap'); };
+  const startC = /^(Py_Initialize|Py_InitializeEx|Py_InitializeFromConfig|_Py_InitializeMain|pymain_init|pyinit_)/;
+  const F_IMP = data.frames.push(['[import machinery]', '', 0, 'folded']) - 1;
+  const F_START = data.frames.push(['[interpreter start-up]', '', 0, 'folded']) - 1;
+  function fold(full, py) {
+    const firstPy = full.findIndex(isPy);
+    let kept, start;
+    if (firstPy >= 0) {
+      start = isImp(full[firstPy]);
+      kept = full.slice(firstPy).filter(function (f) { return !isImp(f) && (!py || isPy(f)); });
+      if (!kept.some(isPy)) {
+        const lastImp = full.length - 1 - full.slice().reverse().findIndex(isImp);
+        kept = (py ? [] : full.slice(lastImp + 1)).filter(function (f) { return !isPy(f); });
+        kept.unshift(F_IMP);
+      }
+    } else {
+      let k = -1;
+      full.forEach(function (f, i) { if (startC.test(data.frames[f][0])) k = i; });
+      start = k >= 0;
+      kept = start ? (py ? [] : full.slice(k + 1)) : full.slice();
+    }
+    if (start) kept.unshift(F_START);
+    return kept;
+  }
   const fkey = new Int32Array(data.frames.length), fmany = new Uint8Array(data.frames.length);
   (function () {
     const seen = new Map();
@@ -124,14 +162,14 @@
     }
     for (const s of data.stacks) {
       let leaf;
-      if (!how.py && !how.inverted) {
+      if (!how.py && !how.inverted && !how.fold) {
         path.length = s[0] + 1;
         for (const f of s[1]) path.push(child(path[path.length - 1], id(f)));
         leaf = path[path.length - 1];
       } else {
         full.length = s[0];
         for (const f of s[1]) full.push(f);
-        const kept = how.py && full.some(isPy) ? full.filter(isPy) : full.slice();
+        const kept = how.fold ? fold(full, how.py) : how.py && full.some(isPy) ? full.filter(isPy) : full.slice();
         if (how.inverted) kept.reverse();
         leaf = 0;
         for (const f of kept) leaf = child(leaf, id(f));
@@ -147,10 +185,11 @@
     for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
     sortedKids = data.values.map(function () { return new Map(); });
   }
-  /* The page's view: at the peak or at exit, Python frames only or all;
+  /* The page's view: at the peak or at exit, Python frames only or all,
+   * start-up and imports folded or not (fold);
    * the flame graph's boxes split by line or not, inverted or not. */
   const view = { peak: false, py: !!data.python, lines: hashView.includes('lines'),
-    inverted: hashView.includes('inverted') };
+    inverted: hashView.includes('inverted'), fold: !!data.python && !hashView.includes('all-frames') };
   build(view);
   function kids(n, vi) {
     let v = sortedKids[vi].get(n);
@@ -184,10 +223,18 @@
   if (hasPeak) views.append(el('span', '', 'Show memory'), atPeak, atExit);
   if (data.python) views.append(el('label', '', pyBox, ' Python frames only'));
   const onView = [];
-  function setView(peak, py, lines, inverted) {
+  const foldBox = el('input');
+  foldBox.type = 'checkbox';
+  foldBox.className = 'fold-startup';
+  if (data.python) views.append(el('label', '', foldBox, ' Fold start-up and imports'));
+  function setView(peak, py, lines, inverted, folded) {
     if (lines === undefined) lines = view.lines;
     if (inverted === undefined) inverted = view.inverted;
-    const rebuild = py !== view.py || lines !== view.lines || inverted !== view.inverted;
+    if (folded === undefined) folded = view.fold;
+    const rebuild = py !== view.py || lines !== view.lines || inverted !== view.inverted || folded !== view.fold;
+    view.fold = folded;
+    foldBox.checked = folded;
+    document.body.dataset.frames = folded ? 'folded' : 'all';
     const moved = view.peak !== (peak && hasPeak);
     view.peak = peak && hasPeak;
     view.py = py;
@@ -204,6 +251,7 @@
   atPeak.addEventListener('click', function () { setView(true, view.py); });
   atExit.addEventListener('click', function () { setView(false, view.py); });
   pyBox.addEventListener('change', function () { setView(view.peak, pyBox.checked); });
+  foldBox.addEventListener('change', function () { setView(view.peak, view.py, view.lines, view.inverted, foldBox.checked); });
   for (const s of data.snapshots)
     if (s.attached) head.append(el('p', 'sub', s.path + ': ' + s.attached));
   const nav = el('nav');
