@@ -234,7 +234,6 @@
     const rebuild = py !== view.py || lines !== view.lines || inverted !== view.inverted || folded !== view.fold;
     view.fold = folded;
     foldBox.checked = folded;
-    document.body.dataset.frames = folded ? 'folded' : 'all';
     const moved = view.peak !== (peak && hasPeak);
     view.peak = peak && hasPeak;
     view.py = py;
@@ -245,6 +244,7 @@
     pyBox.checked = view.py;
     document.body.dataset.view = (view.peak ? 'peak' : 'exit') + (view.py ? ' python' : '') +
       (view.lines ? ' lines' : '') + (view.inverted ? ' inverted' : '');
+    document.body.dataset.frames = folded ? 'folded' : 'all';
     if (rebuild) build(view);
     for (const f of onView) f(rebuild, moved);
   }

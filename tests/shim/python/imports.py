@@ -1,0 +1,16 @@
+# imports.py - a program that imports modules (their import runs through
+# importlib's frozen bootstrap) and then allocates at its own line, for
+# test_python_html_folds_imports.sh.
+import argparse
+import decimal
+import email.parser
+import fractions
+import json
+import xml.dom.minidom
+
+
+def build():
+    return [str(i) * 20 for i in range(20000)]  # MARK_OWN
+
+
+held = build()
