@@ -30,7 +30,7 @@
 #include "retainers.h"
 #include "stats.h"
 
-extern const char html_page_js[], html_page_css[];
+extern const char html_page_js[], html_page_css[], html_fold_js[];
 
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
@@ -590,6 +590,7 @@ int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errl
     }
     json_obj_end(&j);
     fputs("</script>\n<script>\n", out);
+    fputs(html_fold_js, out); /* heapsnapFold, which page.js calls */
     fputs(html_page_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
     if (ferror(out)) {

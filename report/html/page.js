@@ -6,11 +6,12 @@
  * snapshots captured one ("At exit" one click away, or file.html#exit), and
  * for a Python process with "Python frames only" on: a stack is then its
  * Python frames, the native ones folded into the Python frame that called
- * them, and the tables go by Python line.  The flame graph has one box per
+ * them, and the tables go by Python line; the stacks open with start-up
+ * and imports folded (fold.js's heapsnapFold).  The flame graph has one box per
  * function (its lines merged; "Split by line" splits them), and an
  * inverted layout (allocation sites first, their callers below: heaptrack's
  * bottom-up view).  The address's #fragment picks a view, tokens joined by
- * commas: peak or exit (live), lines, inverted.  Plain DOM and SVG, no library: every
+ * commas: peak or exit (live), lines, inverted, all-frames.  Plain DOM and SVG, no library: every
  * name from the profiled program goes into the page as text (textContent,
  * or a text node), never as markup.  Errors are counted on <html
  * data-errors>, and <body data-ready> is set once everything is drawn, for
@@ -87,44 +88,7 @@
    * Python frames keeps those alone; inverted, a stack is read from its
    * allocation site up. */
   const isPy = function (fi) { return data.frames[fi][3] === '<python>'; };
-  /* Folding a Python process's start-up and imports (view.fold, the
-   * default; memray hides its import-system frames too): the frames of
-   * <frozen importlib._bootstrap(_external)> go, and so do the C frames
-   * above the first Python frame (_start, Py_BytesMain, pymain_run_python),
-   * so an import's memory is charged to the importing line and the module's
-   * own code (a stack in the finders keeps its innermost program frame,
-   * the import line).  A stack left with no frame of its own keeps one
-   * synthetic node rather than vanishing, so the totals stay whole: "[import
-   * machinery]" when all its Python frames are importlib's, under
-   * "[interpreter start-up]", which stands above what the interpreter did
-   * before the program's first line (a stack whose outermost Python frame is
-   * importlib's, as site and encodings are imported, or a C stack through
-   * Py_InitializeFromConfig and its kin).  "Fold start-up and imports"
-   * unchecked, or page.html#all-frames, shows every frame. */
-  const isImp = function (fi) { return data.frames[fi][1].startsWith('<frozen importlib._bootstrap'); };
-  const startC = /^(Py_Initialize|Py_InitializeEx|Py_InitializeFromConfig|_Py_InitializeMain|pymain_init|pyinit_)/;
-  const F_IMP = data.frames.push(['[import machinery]', '', 0, 'folded']) - 1;
-  const F_START = data.frames.push(['[interpreter start-up]', '', 0, 'folded']) - 1;
-  function fold(full, py) {
-    const firstPy = full.findIndex(isPy);
-    let kept, start;
-    if (firstPy >= 0) {
-      start = isImp(full[firstPy]);
-      kept = full.slice(firstPy).filter(function (f) { return !isImp(f) && (!py || isPy(f)); });
-      if (!kept.some(isPy)) {
-        const lastImp = full.length - 1 - full.slice().reverse().findIndex(isImp);
-        kept = (py ? [] : full.slice(lastImp + 1)).filter(function (f) { return !isPy(f); });
-        kept.unshift(F_IMP);
-      }
-    } else {
-      let k = -1;
-      full.forEach(function (f, i) { if (startC.test(data.frames[f][0])) k = i; });
-      start = k >= 0;
-      kept = start ? (py ? [] : full.slice(k + 1)) : full.slice();
-    }
-    if (start) kept.unshift(F_START);
-    return kept;
-  }
+  const fold = heapsnapFold(data.frames, isPy); /* fold.js */
   const fkey = new Int32Array(data.frames.length), fmany = new Uint8Array(data.frames.length);
   (function () {
     const seen = new Map();
