@@ -566,7 +566,8 @@ static const char html_body[] =
     "<noscript>This report draws itself with JavaScript.</noscript>\n"
     "<script type=\"application/json\" id=\"heapsnap-data\">";
 
-int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errlen)
+int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *err,
+              size_t errlen)
 {
     struct json j;
     fputs(html_head, out);
@@ -577,6 +578,7 @@ int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errl
     json_ki64(&j, "version", 1);
     json_kstr(&j, "exe", p->in[0].s->exe && p->in[0].s->exe[0] ? p->in[0].s->exe : "?");
     json_ki64(&j, "processes", p->nprocs);
+    json_kbool(&j, "all_frames", all_frames);
     if (html_stacks(&j, p) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;

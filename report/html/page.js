@@ -153,7 +153,7 @@
    * start-up and imports folded or not (fold);
    * the flame graph's boxes split by line or not, inverted or not. */
   const view = { peak: false, py: !!data.python, lines: hashView.includes('lines'),
-    inverted: hashView.includes('inverted'), fold: !!data.python && !hashView.includes('all-frames') };
+    inverted: hashView.includes('inverted'), fold: !!data.python && !hashView.includes('all-frames') && !data.all_frames };
   build(view);
   function kids(n, vi) {
     let v = sortedKids[vi].get(n);

@@ -1,11 +1,11 @@
 # test_python_html_folds_imports.sh - `heapsnap html` of a Python program
 # that imports modules (tests/shim/python/imports.py) opens with the
-# interpreter's start-up and the import machinery folded away (page.js's
-# fold): the flame graph at load has the program's frames (build, its
-# <module>) and no <frozen importlib._bootstrap> frame nor start-up C frame
-# (Py_BytesMain, Py_InitializeFromConfig); page.html#all-frames, and a click
-# on "Fold start-up and imports", bring them back.  Loaded in headless
-# Chromium as test_python_html.sh does.
+# interpreter's start-up and the import machinery folded away
+# (heapsnapFold): the flame graph at load has the program's frames (build,
+# its <module>) and no <frozen importlib._bootstrap> frame nor start-up C
+# frame (Py_BytesMain, Py_InitializeFromConfig); page.html#all-frames, a
+# click on "Fold start-up and imports" and `heapsnap html --all-frames`
+# bring them back.  Loaded in headless Chromium as test_python_html.sh does.
 . tests/shim/python/lib_py.sh
 
 script=tests/shim/python/imports.py
@@ -58,3 +58,12 @@ dom python_html_all_frames_keeps_own_frames "$T/all.dom" 'class="fg-frame"[^>]*d
 chr click "$T/click.html"
 dom python_html_fold_toggle_unfolds "$T/click.dom" '<body data-view="[^"]*" data-frames="all"'
 dom python_html_fold_toggle_import_machinery "$T/click.dom" "$machinery"
+
+# heapsnap html --all-frames: the same page, opened unfolded
+if "$HEAPSNAP" html --all-frames -o "$T/all.html" "$T"/exit.*.hsnap 2>"$T/h2.err"; then
+  chr allopt "$T/all.html"
+  dom python_html_all_frames_option "$T/allopt.dom" '<body data-view="[^"]*" data-frames="all"[^>]* data-ready="1"'
+  dom python_html_all_frames_option_import_machinery "$T/allopt.dom" "$machinery"
+else
+  t_fail python_html_all_frames_option "$(head -c 300 "$T/h2.err")"
+fi
