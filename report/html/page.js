@@ -658,8 +658,14 @@
       function frames() {
         ul.textContent = '';
         const py = view.py && r.stack.some(function (f) { return f[3] === '<python>'; });
-        for (const f of r.stack)
-          if (!py || f[3] === '<python>') ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
+        let st = r.stack;
+        if (view.fold) { /* the stack from the site outward; heapsnapFold's, outermost first */
+          const out = r.stack.slice().reverse(), n = out.length;
+          const f = heapsnapFold(out, function (i) { return out[i][3] === '<python>'; });
+          st = f(Array.from(out.keys()).slice(0, n), view.py).reverse().map(function (i) { return out[i]; });
+        }
+        for (const f of st)
+          if (view.fold || !py || f[3] === '<python>') ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
       }
       frames();
       onView.push(frames);
