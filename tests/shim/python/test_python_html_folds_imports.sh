@@ -9,6 +9,7 @@
 . tests/shim/python/lib_py.sh
 
 script=tests/shim/python/imports.py
+l_leak=$(py_line tests/shim/python/imports_leak.py MARK_LEAK)
 if ! command -v chromium >/dev/null; then
   t_fail python_html_fold_browser "chromium is not installed (scripts/install-deps.sh test installs it)"
   return 0
@@ -33,7 +34,7 @@ nodom() { # NAME FILE PATTERN: FILE has no match of PATTERN
 machinery='data-func="(_find_and_load|_find_and_load_unlocked|_load_unlocked|_call_with_frames_removed|SourceLoader\.get_code)"'
 startup='data-func="(Py_BytesMain|Py_InitializeFromConfig|pymain_run_python)"'
 
-if ! py_run "$py" "$T/run" $script || ! ls "$T"/exit.*.hsnap >/dev/null 2>&1; then
+if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/run" $script || ! ls "$T"/exit.*.hsnap >/dev/null 2>&1; then
   t_fail python_html_fold_run "$(tail -c 300 "$T/run.err")"; return 0
 fi
 if ! "$HEAPSNAP" html -o "$T/s.html" "$T"/exit.*.hsnap 2>"$T/h.err"; then
@@ -47,10 +48,13 @@ dom python_html_fold_toggle_shown "$T/folded.dom" '<label><input type="checkbox"
 dom python_html_fold_keeps_own_frames "$T/folded.dom" 'class="fg-frame"[^>]*data-func="build"'
 nodom python_html_fold_no_import_machinery "$T/folded.dom" "$machinery"
 nodom python_html_fold_no_startup_frames "$T/folded.dom" "$startup"
+# the loss record of imports_leak's top-level malloc: its module under the import line
+dom python_html_fold_loss_record "$T/folded.dom" '<ol class="stack"><li>&lt;module&gt; \([^)]*imports_leak.py:'"$l_leak"'\)</li><li>&lt;module&gt; \([^)]*imports.py:[0-9]+\)</li></ol>'
 
 chr all "$T/s.html#all-frames"
 dom python_html_all_frames_hash "$T/all.dom" '<body data-view="[^"]*" data-frames="all"[^>]* data-ready="1"'
 dom python_html_all_frames_import_machinery "$T/all.dom" "$machinery"
+dom python_html_all_frames_loss_record "$T/all.dom" '<ol class="stack"><li>&lt;module&gt; \([^)]*imports_leak.py:'"$l_leak"'\)</li><li>_call_with_frames_removed '
 dom python_html_all_frames_keeps_own_frames "$T/all.dom" 'class="fg-frame"[^>]*data-func="build"'
 
 # the checkbox itself: the page, then a click on it, as a reader would
