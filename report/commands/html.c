@@ -20,6 +20,7 @@
 struct html_args {
     const char *output;
     long rows;
+    int all_frames; /* --all-frames: a Python process's page opens unfolded */
 };
 
 static void html_usage(void)
@@ -35,12 +36,15 @@ static void html_usage(void)
            "opens on the peak when the snapshots captured one (\"At exit\", or\n"
            "FILE#exit, shows the exit snapshot), and for a Python process with \"Python\n"
            "frames only\" on.  FILE#lines splits the flame graph by line, FILE#inverted\n"
-           "inverts it (FILE#exit,inverted: both).\n"
+           "inverts it (FILE#exit,inverted: both).  A Python process's stacks open\n"
+           "with the interpreter's start-up and the import machinery folded away\n"
+           "(\"Fold start-up and imports\"; FILE#all-frames shows every frame).\n"
            "  -o, --output FILE  the page, written atomically; \"-\": stdout; a device\n"
            "                     or FIFO is written in place\n"
            "  -n N               rows of the top, diff and leak tables (default %d)\n"
            "      --kind KIND    all (default), malloc or mmap: the flame graph and the\n"
            "                     tables show the sites of that kind of memory only\n"
+           "      --all-frames   open with start-up and imports unfolded (a Python process)\n"
            CONFIG_HELP
            "Several snapshots: the flame graph and the top table show the latest of\n"
            "each process, summed; the timeline shows every process.\n", HTML_ROWS);
@@ -50,11 +54,13 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {"kind", required_argument, NULL, 'K'}, CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
+        {"kind", required_argument, NULL, 'K'}, {"all-frames", no_argument, NULL, 0x1e0},
+        CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     uint64_t n;
     int c, r, kind = SNAP_KIND_ALL;
     a->output = NULL;
     a->rows = HTML_ROWS;
+    a->all_frames = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:n:h", longopts, NULL)) != -1) {
@@ -63,6 +69,8 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
             return 0;
         } else if (c == 'o') {
             a->output = optarg;
+        } else if (c == 0x1e0) { /* not a config_opt code (0x1c0..) */
+            a->all_frames = 1;
         } else if (c == 'K') {
             if (cli_parse_kind(optarg, &kind, err, errlen) < 0)
                 return cli_prefix(err, errlen, "html"), 2;
@@ -111,7 +119,7 @@ static int html_write(const struct html_args *a, const struct prof *p, char *err
     /* Reports are for sharing: 0666 less the umask, like any new file. */
     if (save_begin(&t, a->output, 0666, err, errlen) < 0)
         return 2;
-    if (html_page(t.f, p, a->rows, why, sizeof(why)) < 0) {
+    if (html_page(t.f, p, a->rows, a->all_frames, why, sizeof(why)) < 0) {
         save_abort(&t);
         snprintf(err, errlen, "html: %s", why);
         return 2;

@@ -1,10 +1,14 @@
-/* assets.S - the HTML report's script and style sheet, embedded whole in the
+/* assets.S - the HTML report's scripts and style sheet, embedded whole in the
  * CLI (report/html/html.c writes them into every page).  Each is NUL-terminated. */
         .section .rodata
         .global html_page_js
         .global html_page_css
+        .global html_fold_js
 html_page_js:
         .incbin "report/html/page.js"
+        .byte 0
+html_fold_js:
+        .incbin "report/html/fold.js"
         .byte 0
 html_page_css:
         .incbin "report/html/page.css"

@@ -30,7 +30,7 @@
 #include "retainers.h"
 #include "stats.h"
 
-extern const char html_page_js[], html_page_css[];
+extern const char html_page_js[], html_page_css[], html_fold_js[];
 
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
@@ -566,7 +566,8 @@ static const char html_body[] =
     "<noscript>This report draws itself with JavaScript.</noscript>\n"
     "<script type=\"application/json\" id=\"heapsnap-data\">";
 
-int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errlen)
+int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *err,
+              size_t errlen)
 {
     struct json j;
     fputs(html_head, out);
@@ -577,6 +578,7 @@ int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errl
     json_ki64(&j, "version", 1);
     json_kstr(&j, "exe", p->in[0].s->exe && p->in[0].s->exe[0] ? p->in[0].s->exe : "?");
     json_ki64(&j, "processes", p->nprocs);
+    json_kbool(&j, "all_frames", all_frames);
     if (html_stacks(&j, p) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -590,6 +592,7 @@ int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errl
     }
     json_obj_end(&j);
     fputs("</script>\n<script>\n", out);
+    fputs(html_fold_js, out); /* heapsnapFold, which page.js calls */
     fputs(html_page_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
     if (ferror(out)) {

@@ -11,8 +11,10 @@
 
 #define HTML_ROWS 200  /* top, diff and loss record rows by default */
 
-/* Writes the page of p to out, each table at most rows long; 0, or -1 with
+/* Writes the page of p to out, each table at most rows long, a Python
+ * process's stacks unfolded at load when all_frames (fold.js); 0, or -1 with
  * a one-line reason in err ("out of memory", "cannot write"). */
-int html_page(FILE *out, const struct prof *p, long rows, char *err, size_t errlen);
+int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *err,
+              size_t errlen);
 
 #endif

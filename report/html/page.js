@@ -6,11 +6,12 @@
  * snapshots captured one ("At exit" one click away, or file.html#exit), and
  * for a Python process with "Python frames only" on: a stack is then its
  * Python frames, the native ones folded into the Python frame that called
- * them, and the tables go by Python line.  The flame graph has one box per
+ * them, and the tables go by Python line; the stacks open with start-up
+ * and imports folded (fold.js's heapsnapFold).  The flame graph has one box per
  * function (its lines merged; "Split by line" splits them), and an
  * inverted layout (allocation sites first, their callers below: heaptrack's
  * bottom-up view).  The address's #fragment picks a view, tokens joined by
- * commas: peak or exit (live), lines, inverted.  Plain DOM and SVG, no library: every
+ * commas: peak or exit (live), lines, inverted, all-frames.  Plain DOM and SVG, no library: every
  * name from the profiled program goes into the page as text (textContent,
  * or a text node), never as markup.  Errors are counted on <html
  * data-errors>, and <body data-ready> is set once everything is drawn, for
@@ -87,6 +88,7 @@
    * Python frames keeps those alone; inverted, a stack is read from its
    * allocation site up. */
   const isPy = function (fi) { return data.frames[fi][3] === '<python>'; };
+  const fold = heapsnapFold(data.frames, isPy); /* fold.js */
   const fkey = new Int32Array(data.frames.length), fmany = new Uint8Array(data.frames.length);
   (function () {
     const seen = new Map();
@@ -124,14 +126,14 @@
     }
     for (const s of data.stacks) {
       let leaf;
-      if (!how.py && !how.inverted) {
+      if (!how.py && !how.inverted && !how.fold) {
         path.length = s[0] + 1;
         for (const f of s[1]) path.push(child(path[path.length - 1], id(f)));
         leaf = path[path.length - 1];
       } else {
         full.length = s[0];
         for (const f of s[1]) full.push(f);
-        const kept = how.py && full.some(isPy) ? full.filter(isPy) : full.slice();
+        const kept = how.fold ? fold(full, how.py) : how.py && full.some(isPy) ? full.filter(isPy) : full.slice();
         if (how.inverted) kept.reverse();
         leaf = 0;
         for (const f of kept) leaf = child(leaf, id(f));
@@ -147,10 +149,11 @@
     for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
     sortedKids = data.values.map(function () { return new Map(); });
   }
-  /* The page's view: at the peak or at exit, Python frames only or all;
+  /* The page's view: at the peak or at exit, Python frames only or all,
+   * start-up and imports folded or not (fold);
    * the flame graph's boxes split by line or not, inverted or not. */
   const view = { peak: false, py: !!data.python, lines: hashView.includes('lines'),
-    inverted: hashView.includes('inverted') };
+    inverted: hashView.includes('inverted'), fold: !!data.python && !hashView.includes('all-frames') && !data.all_frames };
   build(view);
   function kids(n, vi) {
     let v = sortedKids[vi].get(n);
@@ -184,10 +187,17 @@
   if (hasPeak) views.append(el('span', '', 'Show memory'), atPeak, atExit);
   if (data.python) views.append(el('label', '', pyBox, ' Python frames only'));
   const onView = [];
-  function setView(peak, py, lines, inverted) {
+  const foldBox = el('input');
+  foldBox.type = 'checkbox';
+  foldBox.className = 'fold-startup';
+  if (data.python) views.append(el('label', '', foldBox, ' Fold start-up and imports'));
+  function setView(peak, py, lines, inverted, folded) {
     if (lines === undefined) lines = view.lines;
     if (inverted === undefined) inverted = view.inverted;
-    const rebuild = py !== view.py || lines !== view.lines || inverted !== view.inverted;
+    if (folded === undefined) folded = view.fold;
+    const rebuild = py !== view.py || lines !== view.lines || inverted !== view.inverted || folded !== view.fold;
+    view.fold = folded;
+    foldBox.checked = folded;
     const moved = view.peak !== (peak && hasPeak);
     view.peak = peak && hasPeak;
     view.py = py;
@@ -198,12 +208,14 @@
     pyBox.checked = view.py;
     document.body.dataset.view = (view.peak ? 'peak' : 'exit') + (view.py ? ' python' : '') +
       (view.lines ? ' lines' : '') + (view.inverted ? ' inverted' : '');
+    document.body.dataset.frames = folded ? 'folded' : 'all';
     if (rebuild) build(view);
     for (const f of onView) f(rebuild, moved);
   }
   atPeak.addEventListener('click', function () { setView(true, view.py); });
   atExit.addEventListener('click', function () { setView(false, view.py); });
   pyBox.addEventListener('change', function () { setView(view.peak, pyBox.checked); });
+  foldBox.addEventListener('change', function () { setView(view.peak, view.py, view.lines, view.inverted, foldBox.checked); });
   for (const s of data.snapshots)
     if (s.attached) head.append(el('p', 'sub', s.path + ': ' + s.attached));
   const nav = el('nav');
@@ -646,8 +658,14 @@
       function frames() {
         ul.textContent = '';
         const py = view.py && r.stack.some(function (f) { return f[3] === '<python>'; });
-        for (const f of r.stack)
-          if (!py || f[3] === '<python>') ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
+        let st = r.stack;
+        if (view.fold) { /* the stack from the site outward; heapsnapFold's, outermost first */
+          const out = r.stack.slice().reverse(), n = out.length;
+          const f = heapsnapFold(out, function (i) { return out[i][3] === '<python>'; });
+          st = f(Array.from(out.keys()).slice(0, n), view.py).reverse().map(function (i) { return out[i]; });
+        }
+        for (const f of st)
+          if (view.fold || !py || f[3] === '<python>') ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
       }
       frames();
       onView.push(frames);

@@ -1,0 +1,73 @@
+# test_python_html_folds_imports.sh - `heapsnap html` of a Python program
+# that imports modules (tests/shim/python/imports.py) opens with the
+# interpreter's start-up and the import machinery folded away
+# (heapsnapFold): the flame graph at load has the program's frames (build,
+# its <module>) and no <frozen importlib._bootstrap> frame nor start-up C
+# frame (Py_BytesMain, Py_InitializeFromConfig); page.html#all-frames, a
+# click on "Fold start-up and imports" and `heapsnap html --all-frames`
+# bring them back.  Loaded in headless Chromium as test_python_html.sh does.
+. tests/shim/python/lib_py.sh
+
+script=tests/shim/python/imports.py
+l_leak=$(py_line tests/shim/python/imports_leak.py MARK_LEAK)
+if ! command -v chromium >/dev/null; then
+  t_fail python_html_fold_browser "chromium is not installed (scripts/install-deps.sh test installs it)"
+  return 0
+fi
+read -r tag py < <(py_interpreters)
+if [ -z "$py" ]; then
+  t_skip python_html_fold "no CPython 3.10-3.13 here"; return 0
+fi
+chr() { # NAME URL: the DOM in $T/NAME.dom, the log in $T/NAME.log
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$T/chr" --enable-logging=stderr --v=0 --dump-dom "file://$2" \
+    >"$T/$1.dom" 2>"$T/$1.log"
+}
+dom() { # NAME FILE PATTERN: FILE matches PATTERN
+  if grep -qE -- "$3" "$2"; then t_pass "$1"; else t_fail "$1" "no /$3/ in $2"; fi
+}
+nodom() { # NAME FILE PATTERN: FILE has no match of PATTERN
+  if [ -s "$2" ] && ! grep -qE -- "$3" "$2"; then t_pass "$1"
+  else t_fail "$1" "$(grep -oE -m2 -- "$3" "$2" | head -2 | tr '\n' ' ')"; fi
+}
+machinery='data-func="(_find_and_load|_find_and_load_unlocked|_load_unlocked|_call_with_frames_removed|SourceLoader\.get_code)"'
+startup='data-func="(Py_BytesMain|Py_InitializeFromConfig|pymain_run_python)"'
+
+if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/run" $script || ! ls "$T"/exit.*.hsnap >/dev/null 2>&1; then
+  t_fail python_html_fold_run "$(tail -c 300 "$T/run.err")"; return 0
+fi
+if ! "$HEAPSNAP" html -o "$T/s.html" "$T"/exit.*.hsnap 2>"$T/h.err"; then
+  t_fail python_html_fold_written "$(head -c 300 "$T/h.err")"; return 0
+fi
+chr folded "$T/s.html"
+if grep -q CONSOLE "$T/folded.log"; then t_fail python_html_fold_no_console_messages "$(grep -m2 CONSOLE "$T/folded.log")"
+else t_pass python_html_fold_no_console_messages; fi
+dom python_html_fold_by_default "$T/folded.dom" '<body data-view="[^"]*" data-frames="folded"[^>]* data-ready="1"'
+dom python_html_fold_toggle_shown "$T/folded.dom" '<label><input type="checkbox" class="fold-startup"> Fold start-up and imports</label>'
+dom python_html_fold_keeps_own_frames "$T/folded.dom" 'class="fg-frame"[^>]*data-func="build"'
+nodom python_html_fold_no_import_machinery "$T/folded.dom" "$machinery"
+nodom python_html_fold_no_startup_frames "$T/folded.dom" "$startup"
+# the loss record of imports_leak's top-level malloc: its module under the import line
+dom python_html_fold_loss_record "$T/folded.dom" '<ol class="stack"><li>&lt;module&gt; \([^)]*imports_leak.py:'"$l_leak"'\)</li><li>&lt;module&gt; \([^)]*imports.py:[0-9]+\)</li></ol>'
+
+chr all "$T/s.html#all-frames"
+dom python_html_all_frames_hash "$T/all.dom" '<body data-view="[^"]*" data-frames="all"[^>]* data-ready="1"'
+dom python_html_all_frames_import_machinery "$T/all.dom" "$machinery"
+dom python_html_all_frames_loss_record "$T/all.dom" '<ol class="stack"><li>&lt;module&gt; \([^)]*imports_leak.py:'"$l_leak"'\)</li><li>_call_with_frames_removed '
+dom python_html_all_frames_keeps_own_frames "$T/all.dom" 'class="fg-frame"[^>]*data-func="build"'
+
+# the checkbox itself: the page, then a click on it, as a reader would
+{ cat "$T/s.html"; echo "<script>document.querySelector('input.fold-startup').click();</script>"; } >"$T/click.html"
+chr click "$T/click.html"
+dom python_html_fold_toggle_unfolds "$T/click.dom" '<body data-view="[^"]*" data-frames="all"'
+dom python_html_fold_toggle_import_machinery "$T/click.dom" "$machinery"
+
+# heapsnap html --all-frames: the same page, opened unfolded
+if "$HEAPSNAP" html --all-frames -o "$T/all.html" "$T"/exit.*.hsnap 2>"$T/h2.err"; then
+  chr allopt "$T/all.html"
+  dom python_html_all_frames_option "$T/allopt.dom" '<body data-view="[^"]*" data-frames="all"[^>]* data-ready="1"'
+  dom python_html_all_frames_option_import_machinery "$T/allopt.dom" "$machinery"
+else
+  t_fail python_html_all_frames_option "$(head -c 300 "$T/h2.err")"
+fi
