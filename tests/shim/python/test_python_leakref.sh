@@ -51,23 +51,29 @@ print(n if n == sum(x["leaked_reference_objects"] for x in g if x["key"] == "byt
   sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/l-$tag.txt" >"$T/b-$tag.txt"
   # The scan is conservative: a stale pointer left in memory (a dead
   # slot, freed memory) may hide a planted leak, never invent one; so
-  # every row must be a planted one, at its site with its counts, and
-  # at least two of the three planted objects must be found.
+  # every row must be a planted one, at its site with its counts (the
+  # twice-leaked one may show one of its two references found), and at
+  # least two of the three planted objects must be found.
   n=$(sed -n 's/^\([0-9]*\) Python objects\{0,1\} ha[sv]e\{0,1\} leaked references.*/\1/p' "$T/b-$tag.txt")
   rows=$(grep -Ec '^  [0-9]+ ' "$T/b-$tag.txt")
-  good=$(grep -Ec "^  [12] bytearray \((56|112) B\) at $user:$l_one: refcount 1, 0 references found$|^  1 bytearray \(56 B\) at $user:$l_two: refcount 2, 0 references found$" "$T/b-$tag.txt")
+  good=$(grep -Ec "^  [12] bytearray \((56|112) B\) at $user:$l_one: refcount 1, 0 references found$|^  1 bytearray \(56 B\) at $user:$l_two: refcount 2, (0 references|1 reference) found$" "$T/b-$tag.txt")
   if [ -n "$n" ] && [ "$n" -ge 2 ] && [ "$n" -le 3 ] && [ "$rows" = "$good" ] &&
      [ "$(grep -Ec '^      #[0-9]+ lr_leaked at tests/shim/python/leakref.c:[0-9]+ \(leakref' "$T/b-$tag.txt")" = "$rows" ]; then
     t_pass "python_leakref_site_counts_and_extension_frames_$tag"
   else t_fail "python_leakref_site_counts_and_extension_frames_$tag" "$(head -c 700 "$T/b-$tag.txt" | tr '\n' '|')"; fi
   [ "$tag" = debian ] || continue
   "$HEAPSNAP" leaks --format json "$s" 2>/dev/null >"$T/l.json"
+  # the same rule as the text's, read from the JSON
   got=$(python3 -c 'import json, sys
 g = json.load(open(sys.argv[1]))["python_leaked_references"]
-print(sorted((x["refcount"], x["references_found"], x["objects"], x["type"], x["site"],
-             any(f["function"] == "lr_leaked" for f in x["stack"])) for x in g))' "$T/l.json" 2>&1)
-  want="[(1, 0, 2, 'bytearray', '$user:$l_one', True), (2, 0, 1, 'bytearray', '$user:$l_two', True)]"
-  want2="[(1, 0, 1, 'bytearray', '$user:$l_one', True), (2, 0, 1, 'bytearray', '$user:$l_two', True)]"
-  if [ "$got" = "$want" ] || { [ "$n" = 2 ] && [ "$got" = "$want2" ]; }; then t_pass python_leakref_in_leaks_json
+one, two = sys.argv[2], sys.argv[3]
+ok = all(x["type"] == "bytearray" and any(f["function"] == "lr_leaked" for f in x["stack"]) and
+         ((x["site"] == one and x["refcount"] == 1 and x["references_found"] == 0) or
+          (x["site"] == two and x["refcount"] == 2 and x["references_found"] in (0, 1)))
+         for x in g)
+n = sum(x["objects"] for x in g)
+print("ok" if ok and 2 <= n <= 3 else sorted((x["refcount"], x["references_found"], x["objects"],
+      x["type"], x["site"]) for x in g))' "$T/l.json" "$user:$l_one" "$user:$l_two" 2>&1)
+  if [ "$got" = ok ]; then t_pass python_leakref_in_leaks_json
   else t_fail python_leakref_in_leaks_json "got $got"; fi
 done < <(py_interpreters)
