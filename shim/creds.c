@@ -71,7 +71,7 @@ static int cred_enter(void)
 {
     if (HS_UNLIKELY(!atomic_load(&cred.resolved)))
         cred_resolve();
-    return guard_on ? 0 : life_helper_pause();
+    return guard_on ? 0 : helper_pause();
 }
 
 /* After it: the helper back, the real call's errno kept. */
@@ -79,7 +79,7 @@ static int cred_leave(int paused, int r)
 {
     int e = errno;
     if (paused)
-        life_helper_resume();
+        helper_resume();
     errno = e;
     return r;
 }

@@ -1,14 +1,12 @@
 /*
- * life.c - the shim's process life: start-up, exit, fork, the helper
- * thread and the fatal-signal path (docs/design.md, "Process life").
+ * life.c - the shim's process life: start-up, exit, fork, attach and
+ * the fatal-signal path (docs/design.md, "Process life").
  *
  * Start-up (the constructor): real functions, options, clocks, own text
  * range, the atexit snapshot (after the program's own handlers), fork and
- * fatal handlers, the helper thread; recording starts last (earlier blocks
- * are "foreign").  Under AT_SECURE none of this starts: the hooks forward.
- *   Rules: the HEAPSNAP_SIGNAL handler only posts a semaphore; the helper
- * thread (every signal blocked, joinable: creds.c stops it around set*id)
- * does the work.  A fatal signal's thread writes its own snapshot with
+ * fatal handlers, the helper thread (helper.c); recording starts last
+ * (earlier blocks are "foreign").  Under AT_SECURE none of this starts:
+ * the hooks forward.  A fatal signal's thread writes its own snapshot with
  * bounded lock attempts, then restores the old disposition and re-raises.
  * fork's prepare takes every shim lock in root.h's order; both sides
  * release them, and the child restarts its helper lazily.  _exit and
@@ -18,15 +16,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <dlfcn.h>
 #include <link.h>
-#include <fcntl.h>
-#include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,25 +29,10 @@
 #include "snapshot.h"
 
 #define LIFE_NFATAL 5
-/* The helper's stack: the snapshot writer and the leak check keep their
- * data in the arena, and glibc's default (8 MiB of address space) would
- * count against a program's RLIMIT_AS. */
-#define LIFE_HELPER_STACK (256u * 1024u)
 
 static const int life_fatal_sigs[LIFE_NFATAL] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
 
 static struct {
-    int sig;                  /* HEAPSNAP_SIGNAL, 0 = off */
-    int wake_ok;              /* wake is initialised: a helper may run */
-    sem_t wake;               /* signal handler -> helper thread */
-    atomic_int signalled;     /* HEAPSNAP_SIGNALs not yet taken */
-    atomic_int need_helper;   /* the child of a fork must start one */
-    lock_t helper_lock;       /* helper, helper_on: starting and stopping it */
-    int helper_on;            /* helper is running (joinable) */
-    atomic_int helper_quit;   /* life_helper_pause asks it to return */
-    atomic_int paused;        /* set*id calls under way: no helper starts */
-    _Atomic uint64_t setid_at; /* monotonic time of the last set*id call's end */
-    pthread_t helper;
     atomic_int in_fatal;      /* the fatal snapshot is being written */
     struct sigaction old_fatal[LIFE_NFATAL]; /* dispositions we replaced */
     int fatal_installed[LIFE_NFATAL];
@@ -62,223 +41,16 @@ static struct {
     atomic_int exited;        /* the _exit snapshot was taken */
     atomic_int ended;         /* life_atexit ran (CPython's finalization, exit, _exit) */
     atomic_int detached;      /* ... and detached: nothing more is written */
-    struct sigaction old_sig; /* HEAPSNAP_SIGNAL's disposition before an attach */
     int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
 } life;
-
-static HS_NOINLINE void life_start_helper(void);
 
 /* Called now and then from the allocation slow path (guard_on set). */
 void life_tick(void)
 {
-    if (HS_UNLIKELY(atomic_load_explicit(&life.need_helper, memory_order_relaxed)))
-        life_start_helper();
+    helper_tick();
     timeline_tick();
 }
 
-/* ---------------- HEAPSNAP_SIGNAL and the helper thread ---------------- */
-
-static void life_on_signal(int sig)
-{
-    int saved = errno;
-    atomic_fetch_add(&life.signalled, 1);
-    sem_post(&life.wake);
-    errno = saved;
-}
-
-static uint64_t life_interval_ns(void)
-{
-    return (uint64_t)opt_int(OPT_INTERVAL) * 1000000ull; /* milliseconds */
-}
-
-/* Waits for a post (a signal, or life_helper_pause) or until the
- * monotonic time `until` (0: no limit), unless one is already owed; 1 when
- * a signal asked for a snapshot (those that came meanwhile: one). */
-static int life_wait(uint64_t until)
-{
-    int r = 0;
-    if (!atomic_load(&life.signalled) && !atomic_load(&life.helper_quit)) {
-        if (until) {
-            struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
-            r = sem_clockwait(&life.wake, CLOCK_MONOTONIC, &ts);
-        } else {
-            r = sem_wait(&life.wake);
-        }
-    }
-    if (r == 0)
-        while (sem_trywait(&life.wake) == 0)
-            ;
-    return !atomic_load(&life.helper_quit) && atomic_exchange(&life.signalled, 0) > 0;
-}
-
-/* The earlier of two monotonic deadlines, 0 meaning none. */
-static uint64_t life_earlier(uint64_t a, uint64_t b)
-{
-    return !a ? b : !b ? a : a < b ? a : b;
-}
-
-/* The helper's descriptors in a table of its own, started empty
- * (close_range's UNSHARE, Linux 5.9: nothing of the program's is copied
- * into it): what it opens - the state file, a document's memfd, a
- * snapshot - never takes, even for an instant, a number the program's
- * next open() expects, and a program that closes all its descriptors does
- * not close the helper's.  Run's channel is fetched into it at its own
- * number (pidfd_getfd, Linux 5.6).  Where the kernel cannot, the table
- * stays the program's (fdhigh.h moves the helper's descriptors up). */
-static void life_helper_fds(void)
-{
-    int chan = rchan_fd_number();
-    if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) != 0)
-        return;
-    /* 0, 1 and 2 are a pidfd of this process (writes there fail, and no
-     * file of the helper's takes those numbers); messages fetch the
-     * program's fd 2 through it (options.c) */
-    int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0); /* 0: the table is empty */
-    if (pidfd != 0) { /* no pidfd: /dev/null there, and the helper's messages are lost */
-        for (int k = 0; k < 3; k++)
-            open("/dev/null", O_RDWR | O_CLOEXEC);
-        return;
-    }
-    dup3(0, 1, O_CLOEXEC);
-    dup3(0, 2, O_CLOEXEC);
-    opt_err_pidfd = 0;
-    int got = chan < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, 0, chan, 0);
-    if (got >= 0 && got != chan) {
-        dup3(got, chan, O_CLOEXEC);
-        close(got);
-    }
-}
-
-static void *life_helper(void *arg)
-{
-    uint64_t every = life_interval_ns();
-    uint64_t next = every ? clock_mono_ns() + every : 0;
-    life_helper_fds();
-    guard_enter(); /* for good: the helper's allocations are the shim's */
-    stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
-    while (!atomic_load(&life.helper_quit)) {
-        guard_leave(0); /* frees it deferred (hooks.c) are done now */
-        guard_enter();
-        if (life_wait(life_earlier(life_earlier(next, sl_due()), state_due())))
-            snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
-        if (atomic_load(&life.helper_quit))
-            break;
-        uint64_t due = sl_due();
-        if (due && clock_mono_ns() >= due)
-            sl_sample();
-        due = state_due();
-        if (due && clock_mono_ns() >= due)
-            state_beat();
-        if (next && clock_mono_ns() >= next) {
-            snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
-            next += every;
-            uint64_t now = clock_mono_ns();
-            if (next <= now)
-                next = now + every;
-        }
-    }
-    return NULL;
-}
-
-/* Starts the helper with every signal blocked, so handlers never run on
- * it.  Joinable: life_helper_pause waits for its end.  A thread that finds
- * the helper being started or stopped leaves need_helper set for its next
- * tick. */
-static HS_NOINLINE void life_start_helper(void)
-{
-    sigset_t all, old;
-    pthread_attr_t attr;
-    if (!life.wake_ok || atomic_load(&life.paused) || !lock_try(&life.helper_lock))
-        return;
-    if (atomic_load(&life.paused) || life.helper_on ||
-        atomic_exchange(&life.need_helper, 0) == 0) {
-        lock_drop(&life.helper_lock);
-        return;
-    }
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, LIFE_HELPER_STACK);
-    if (pthread_create(&life.helper, &attr, life_helper, NULL) == 0) {
-        life.helper_on = 1;
-        stop_own_thread((uintptr_t)life.helper); /* before it runs: a stop skips it */
-    }
-    else if (life.sig || opt_int(OPT_INTERVAL))
-        opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
-    else /* the siteline alone: not worth a word on the program's stderr */
-        opt_debug("cannot start the helper thread; no SITELINE", "", "");
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    lock_drop(&life.helper_lock);
-}
-
-/* No helper may live across a set*id call (creds.c): it is asked to
- * return, woken, and joined, so that glibc's broadcast no longer sees it,
- * and none starts until every such call is over (a snapshot it is writing
- * is finished first).  Only in the process that owns the helper: not in a
- * vfork child or a raw clone, which share the parent's memory.  1 when
- * paused: life_helper_resume then starts it again, if it ran or was due. */
-int life_helper_pause(void)
-{
-    if (!life.wake_ok || getpid() != life.pid)
-        return 0;
-    atomic_fetch_add(&life.paused, 1);
-    lock_take(&life.helper_lock);
-    if (life.helper_on) {
-        atomic_store(&life.helper_quit, 1);
-        sem_post(&life.wake);
-        pthread_join(life.helper, NULL);
-        stop_own_thread(0); /* gone: its tid may be a program thread's next */
-        life.helper_on = 0;
-        atomic_store(&life.helper_quit, 0);
-        atomic_store(&life.need_helper, 1);
-    }
-    lock_drop(&life.helper_lock);
-    return 1;
-}
-
-/* A program that changes ids often (seteuid around each request) would
- * pay a thread's start and join each time: within LIFE_SETID_QUIET of the
- * last call the helper is left to the next allocation's tick. */
-#define LIFE_SETID_QUIET_NS 10000000ull /* 10 ms */
-void life_helper_resume(void)
-{
-    int saved = guard_enter(); /* pthread_create allocates */
-    uint64_t now = clock_mono_ns();
-    uint64_t last = atomic_exchange(&life.setid_at, now);
-    if (atomic_fetch_sub(&life.paused, 1) == 1 && now - last >= LIFE_SETID_QUIET_NS)
-        life_start_helper();
-    guard_leave(saved);
-}
-
-static int life_init_wake(void)
-{
-    life.wake_ok = sem_init(&life.wake, 0, 0) == 0;
-    return life.wake_ok ? 0 : -1;
-}
-
-static void life_init_signals(void)
-{
-    long sig = opt_int(OPT_SIGNAL_ID);
-    if (!sig && !opt_int(OPT_INTERVAL) && !sl_step_ns() && !state_on())
-        return;
-    if (life_init_wake() != 0)
-        return;
-    if (sig) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = life_on_signal;
-        sa.sa_flags = SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        if (sig_install((int)sig, &sa, &life.old_sig) == 0) {
-            life.sig = (int)sig;
-            sig_watch(life.sig, life_on_signal);
-        } else
-            opt_warn("cannot handle HEAPSNAP_SIGNAL", "", "");
-    }
-    atomic_store(&life.need_helper, 1);
-    life_start_helper();
-}
 
 /* ---------------- fatal signals ---------------- */
 
@@ -377,14 +149,7 @@ static void life_child(void)
     pend_after_fork_child();
     peak_after_fork_child();
     state_after_fork_child(); /* after snap's: the child's own output name */
-    life.helper_on = 0; /* the parent's helper is gone */
-    atomic_store(&life.paused, 0); /* ... and the parent's set*id calls */
-    lock_drop(&life.helper_lock);
-    atomic_store(&life.helper_quit, 0);
-    atomic_store(&life.signalled, 0);
-    if (life.wake_ok && life_init_wake() == 0 &&
-        opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE)
-        atomic_store(&life.need_helper, 1);
+    helper_after_fork_child();
     guard_leave(life_fork_guard);
 }
 
@@ -449,8 +214,8 @@ void life_before_exec(const char *path)
 void life_after_exec(void)
 {
     int saved = errno;
-    if (state_exec_failed() && life.wake_ok && life.helper_on)
-        sem_post(&life.wake);
+    if (state_exec_failed())
+        helper_wake();
     errno = saved;
 }
 
@@ -467,7 +232,7 @@ static HS_NOINLINE void life_atexit(void) /* out of line: the leak check's entry
     int held = term_hold(); /* a SIGTERM meanwhile: after the snapshot */
     /* A HEAPSNAP_SIGNAL that came just before exit still gets its snapshot
      * (the helper may not have woken yet; it dies with the process). */
-    if (life.wake_ok && atomic_exchange(&life.signalled, 0) > 0)
+    if (helper_signal_owed())
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
     state_done(); /* not killed: no state left, written or not */
@@ -622,10 +387,8 @@ int life_attach(const char *conf)
         sl_reset();
         trace_reset_counts(); /* the session's totals and peak are its own */
         state_reattach();
-        atomic_store(&life.helper_quit, 0); /* the helper starts again, and stays */
         atomic_store(&life.detached, 0);
-        atomic_fetch_sub(&life.paused, 1);
-        atomic_store(&life.signalled, 0);
+        helper_reattach();
     } else {
         life_conf = conf;
         life_init_core();
@@ -640,7 +403,7 @@ int life_attach(const char *conf)
         started = 1;
     }
     dom_reattach();
-    life_init_signals();
+    helper_init();
     hook_set_active(1);
     opt_debug("recording from the attach on", "", "");
     guard_leave(saved);
@@ -655,21 +418,7 @@ void life_detach(void)
     int saved = guard_enter();
     hook_set_active(0);
     atomic_store(&life.detached, 1);
-    atomic_fetch_add(&life.paused, 1); /* for good: no helper starts again */
-    lock_take(&life.helper_lock);
-    if (life.helper_on) {
-        atomic_store(&life.helper_quit, 1);
-        sem_post(&life.wake);
-        pthread_join(life.helper, NULL);
-        stop_own_thread(0);
-        life.helper_on = 0;
-    }
-    atomic_store(&life.need_helper, 0);
-    lock_drop(&life.helper_lock);
-    if (life.sig) {
-        sig_install(life.sig, &life.old_sig, NULL);
-        life.sig = 0;
-    }
+    helper_stop();
     dom_detach();
     stop_release_signal();
     trace_clear(); /* the table's memory back; a free still in a hook finds nothing */
@@ -692,7 +441,7 @@ __attribute__((constructor(101))) static void life_init(void)
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();
-    life_init_signals();
+    helper_init();
     hook_set_active(1);
     if (opt_int(OPT_PAUSED))
         pause_stop();

@@ -1,16 +1,17 @@
 /*
  * root.h - the door of the shim's root room (shim/), the composition
  * root: the hooks (hooks.c, hookstack.c, realsym.c, maphooks.c, domain.c),
- * the process's life (life.c, orphan.c, threads.c, signals.c, exec.c,
- * creds.c, pause.c, pyexit.c, state.c, statelife.c), the API (api.c), and
- * the leak check's runs (leakcheck.c, lsan.c, elfsym.c), which compose the
- * leak room with the tables and the writer.  It stands on every other
- * room's door, included here; only shim/attach stands on it.  Prefixes:
- * hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_ (domain.c), life_
- * (life.c alone), orph_, sig_, pause_, pyexit_, pytrack_, term_, state_ (state.c,
- * statelife.c), lchk_ (leakcheck.c), lsan_ and __lsan_*, elfsym_,
- * heapsnap_* (api.c); besides the libc names interposed (threads.c,
- * exec.c, creds.c, ...).  The lock order below is every room's.
+ * the process's life (life.c, helper.c, orphan.c, threads.c, signals.c,
+ * exec.c, creds.c, pause.c, pyexit.c, state.c, statelife.c), the API
+ * (api.c), and the leak check's runs (leakcheck.c, lsan.c, elfsym.c),
+ * which compose the leak room with the tables and the writer.  It stands
+ * on every other room's door, included here; only shim/attach stands on
+ * it.  Prefixes: hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_
+ * (domain.c), life_ (life.c alone), helper_ (helper.c), orph_, sig_,
+ * pause_, pyexit_, pytrack_, term_, state_ (state.c, statelife.c), lchk_
+ * (leakcheck.c), lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c); besides
+ * the libc names interposed (threads.c, exec.c, creds.c, ...).  The lock
+ * order below is every room's.
  */
 #ifndef HEAPSNAP_ROOT_H
 #define HEAPSNAP_ROOT_H
@@ -240,10 +241,19 @@ int orph_stop(void);    /* such a child: recording stops (1), before a new walk 
  * and after one that failed (errno kept) */
 void life_before_exec(const char *path);
 void life_after_exec(void);
+
+/* ---- helper.c: the helper thread (HEAPSNAP_SIGNAL, intervals, heartbeat) ---- */
+void helper_init(void);   /* start-up and attach: the signal's handler, the thread */
+void helper_tick(void);   /* life_tick: a fork child's helper starts */
+void helper_after_fork_child(void);
+void helper_wake(void);   /* a running helper wakes now */
+int helper_signal_owed(void); /* a HEAPSNAP_SIGNAL not taken yet (taken now) */
+void helper_reattach(void);   /* an attach after a detach */
+void helper_stop(void);       /* heapsnap detach: joined, never again */
 /* creds.c, around a set*id call: the helper thread stopped and joined (1:
  * it was running), then started again. */
-int life_helper_pause(void);
-void life_helper_resume(void);
+int helper_pause(void);
+void helper_resume(void);
 
 /* ---- state.c: the state file (hsnap_state.h) ---- */
 void state_init(void);            /* start-up, before recording */
