@@ -16,15 +16,12 @@
  * which rewrites the new modules' entries before their PyInit runs
  * (CPython passes dlopen a path with a '/', so the caller glibc sees, the
  * shim, changes no search).  Domains: python/pydomain.c.  Not in the
- * attach build, whose GOT rewrite (attach/got.c) owns the dlopen entries.
+ * attach build, whose GOT rewrite (got_hook) owns the dlopen entries.  The
+ * walk over each module's entries is gotw_module's.
  */
 #include <dlfcn.h>
-#include <elf.h>
 #include <link.h>
 #include <pthread.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "python.h"
 #include "root.h"
@@ -54,116 +51,34 @@ static int pytrack_untrack(unsigned domain, uintptr_t p)
 
 static void *pytrack_dlopen(const char *file, int mode);
 
-/* Writes v into *at, opening a RELRO page for the write. */
-static void pt_write(void **at, void *v, const struct dl_phdr_info *info)
-{
-    uintptr_t a = (uintptr_t)at, page = (uintptr_t)getpagesize(), lo = 0, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
-            lo = (info->dlpi_addr + info->dlpi_phdr[i].p_vaddr) & ~(page - 1);
-            hi = (info->dlpi_addr + info->dlpi_phdr[i].p_vaddr + info->dlpi_phdr[i].p_memsz) &
-                 ~(page - 1);
-        }
-    int ro = a >= lo && a < hi;
-    void *pg = (void *)(a & ~(page - 1));
-    if (ro && mprotect(pg, page, PROT_READ | PROT_WRITE) != 0)
-        return;
-    __atomic_store_n(at, v, __ATOMIC_RELEASE);
-    if (ro)
-        mprotect(pg, page, PROT_READ);
-}
+/* The names rewritten; dlopen's only in the interpreter's module. */
+static const char *const pt_names[] = {"PyTraceMalloc_Track", "PyTraceMalloc_Untrack", "dlopen"};
 
-static uintptr_t pt_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
+static void pt_entry(void **at, unsigned k, const struct gotw_mod *m, void *arg)
 {
-    return v < info->dlpi_addr ? info->dlpi_addr + v : v;
-}
-
-/* Does the module hold address a in one of its segments? */
-static int pt_holds(const struct dl_phdr_info *info, uintptr_t a)
-{
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && a - (info->dlpi_addr + ph->p_vaddr) < ph->p_memsz)
-            return 1;
-    }
-    return 0;
-}
-
-static void pt_rela(const struct dl_phdr_info *info, const ElfW(Rela) *r, size_t n,
-                    const ElfW(Sym) *sym, const char *str, int interp)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned type = ELF64_R_TYPE(r[i].r_info), si = ELF64_R_SYM(r[i].r_info);
-        if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) || !si)
-            continue;
-        const char *name = str + sym[si].st_name;
-        void *ours;
-        if (!strcmp(name, "PyTraceMalloc_Track"))
-            ours = (void *)pytrack_track;
-        else if (!strcmp(name, "PyTraceMalloc_Untrack"))
-            ours = (void *)pytrack_untrack;
-        else if (interp && pt.dlopen && !strcmp(name, "dlopen"))
-            ours = (void *)pytrack_dlopen;
-        else
-            continue;
-        void **at = (void **)(info->dlpi_addr + r[i].r_offset);
-        if (__atomic_load_n(at, __ATOMIC_ACQUIRE) != ours)
-            pt_write(at, ours, info);
-    }
+    void *ours = k == 0 ? (void *)pytrack_track : k == 1 ? (void *)pytrack_untrack
+                                                          : (void *)pytrack_dlopen;
+    (void)arg;
+    if (__atomic_load_n(at, __ATOMIC_ACQUIRE) != ours)
+        gotw_write(at, ours, m);
 }
 
 static int pt_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    const char *name = info->dlpi_name ? info->dlpi_name : "";
-    const ElfW(Dyn) *dyn = NULL;
     (void)size, (void)arg;
     pt.adds = info->dlpi_adds;
-    if (pt_holds(info, (uintptr_t)pytrack_track) || strstr(name, "linux-vdso") ||
-        strstr(name, "/ld-linux") || strstr(name, "/ld64.so"))
+    if (gotw_holds(info, (uintptr_t)pytrack_track))
         return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-    if (!dyn)
-        return 0;
-    const ElfW(Sym) *sym = NULL;
-    const char *str = NULL;
-    const ElfW(Rela) *jmp = NULL, *rela = NULL;
-    size_t njmp = 0, nrela = 0;
-    for (; dyn->d_tag != DT_NULL; dyn++) {
-        switch (dyn->d_tag) {
-        case DT_SYMTAB: sym = (const ElfW(Sym) *)pt_dyn_ptr(info, dyn->d_un.d_ptr); break;
-        case DT_STRTAB: str = (const char *)pt_dyn_ptr(info, dyn->d_un.d_ptr); break;
-        case DT_JMPREL: jmp = (const ElfW(Rela) *)pt_dyn_ptr(info, dyn->d_un.d_ptr); break;
-        case DT_PLTRELSZ: njmp = dyn->d_un.d_val / sizeof(ElfW(Rela)); break;
-        case DT_RELA: rela = (const ElfW(Rela) *)pt_dyn_ptr(info, dyn->d_un.d_ptr); break;
-        case DT_RELASZ: nrela = dyn->d_un.d_val / sizeof(ElfW(Rela)); break;
-        default: break;
-        }
-    }
-    if (!sym || !str)
-        return 0;
-    int interp = pt_holds(info, pt.track_at);
-    if (jmp)
-        pt_rela(info, jmp, njmp, sym, str, interp);
-    if (rela)
-        pt_rela(info, rela, nrela, sym, str, interp);
+    int interp = gotw_holds(info, pt.track_at);
+    gotw_module(info, pt_names, interp && pt.dlopen ? 3 : 2, pt_entry, NULL);
     return 0;
-}
-
-static int pt_count(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    *(unsigned long long *)arg = info->dlpi_adds;
-    return 1;
 }
 
 /* Every module loaded since the last walk (all of them, the first time). */
 static void pt_walk(void)
 {
-    unsigned long long adds = 0;
     int saved = guard_enter();
-    loader_iterate_phdr(pt_count, &adds);
+    unsigned long long adds = gotw_adds();
     lock_take(&pt.walk);
     if (adds != pt.adds)
         loader_iterate_phdr(pt_module, NULL);

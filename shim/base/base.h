@@ -4,11 +4,11 @@
  * no allocation; a bounded variant for the fatal-signal path; a wait that
  * lasts asks lock_stall_fn, which the root hands down), the re-entry guard
  * and the frees that wait for it, the shim's own memory, options and
- * warnings, buffers, clocks, degrading, the loader gate and the register
- * scrub.  Nothing here references a room above.  Prefixes: lock_, guard_
- * and defer_ (deferred.c), arena_, opt_ (options.c), sbuf_, clock_,
- * degrade_, loader_ (and base_fork_mark), cred_ (secure.c), launch_ (launcher.c),
- * scrub_, line_.
+ * warnings, buffers, clocks, degrading, the loader gate, modules' GOT
+ * entries and the register scrub.  Nothing here references a room above.
+ * Prefixes: lock_, guard_ and defer_ (deferred.c), arena_, opt_
+ * (options.c), sbuf_, clock_, degrade_, loader_ (and base_fork_mark),
+ * cred_ (secure.c), launch_ (launcher.c), gotw_ (gotwalk.c), scrub_, line_.
  * Locks (the root's door, root.h, has the order): arena (6) and arena
  * maps (10), arena.c's.
  */
@@ -218,6 +218,19 @@ void loader_close(void);      /* fork's prepare: wait for those inside */
 void loader_open(void);       /* fork's parent */
 void loader_reset(void);      /* fork's child: nobody is inside */
 int loader_closed(void);      /* between fork's prepare and its child handler */
+
+/* ---- base/gotwalk.c: a module's GOT entries against given names ---- */
+struct gotw_mod {                  /* the module being walked */
+    const struct dl_phdr_info *info;
+    uintptr_t relro_lo, relro_hi;  /* its RELRO pages */
+};
+/* an entry at `at` against names[k] */
+typedef void (*gotw_fn)(void **at, unsigned k, const struct gotw_mod *m, void *arg);
+void gotw_module(const struct dl_phdr_info *info, const char *const *names, unsigned n,
+                 gotw_fn fn, void *arg); /* not the loader's or the vDSO's */
+int gotw_write(void **at, void *v, const struct gotw_mod *m); /* 0 or -1 */
+int gotw_holds(const struct dl_phdr_info *info, uintptr_t a); /* a in its segments */
+unsigned long long gotw_adds(void); /* the loader's count of loads */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
