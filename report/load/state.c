@@ -127,6 +127,42 @@ int state_head_check(const struct hsnap_state_head *h, uint64_t size, char *err,
     return 0;
 }
 
+/* The header read from fd (a regular file whose fstat is sb) into *h and
+ * checked (state_head_check); b sized by the bytes it says it uses, or
+ * those on disk when fewer (its holes read as zeros): not the sparse
+ * bound.  The check of both readers, state_load and state_sums_read. */
+int state_header_check(int fd, const struct stat *sb, struct hsnap_state_head *h,
+                       struct snap_budget *b, char *err, size_t errlen)
+{
+    if ((uint64_t)sb->st_size < HSTATE_PAGE || st_read(fd, h, 0, sizeof *h) != 0)
+        return st_fail(err, errlen, "shorter than its header (truncated)");
+    if (state_head_check(h, (uint64_t)sb->st_size, err, errlen) != 0)
+        return -1;
+    uint64_t used = HSTATE_PAGE + (uint64_t)h->ndir * HSTATE_CHUNK + h->stacks_len +
+                    (uint64_t)h->stacks_n * 8 + h->doc[h->doc_slot].len;
+    uint64_t disk = (uint64_t)sb->st_blocks * 512;
+    snap_budget_init(b, disk < used ? disk : used);
+    return 0;
+}
+
+/* The published document of a checked header, charged to b, read and
+ * its crc32 checked: into *out (malloc'd, the caller's to free, even on
+ * failure).  0, or -1 with the reason in err. */
+int state_doc_read(int fd, const struct hsnap_state_head *h, struct snap_budget *b,
+                   uint8_t **out, char *err, size_t errlen)
+{
+    const struct hsnap_state_doc *dd = &h->doc[h->doc_slot];
+    *out = NULL;
+    if (st_charge(b, dd->len, "its document", err, errlen) < 0)
+        return -1;
+    if (!(*out = malloc(dd->len)))
+        return st_fail(err, errlen, "out of memory");
+    if (st_read(fd, *out, h->doc_off[h->doc_slot], dd->len) != 0 ||
+        (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), *out, dd->len) != dd->crc32)
+        return st_fail(err, errlen, "its document does not match its checksum: damaged");
+    return 0;
+}
+
 /* The cells' live sums per trace into acc[0..n) (int64 pairs), and what
  * sites past n hold into *later. */
 int state_cells_read(int fd, const struct hsnap_state_head *h, int64_t (*acc)[2], uint32_t n,
@@ -591,32 +627,11 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     memset(info, 0, sizeof *info);
     if (fd < 0)
         return -1;
-    if ((uint64_t)sb.st_size < HSTATE_PAGE || st_read(fd, &h, 0, sizeof h) != 0) {
-        st_fail(err, errlen, "shorter than its header (truncated)");
-        goto out;
-    }
-    if (state_head_check(&h, (uint64_t)sb.st_size, err, errlen) != 0)
-        goto out;
-    const struct hsnap_state_doc *dd = &h.doc[h.doc_slot];
-    /* the bytes it says it uses, or those on disk when fewer (its holes
-     * read as zeros): not the sparse bound */
     struct snap_budget b;
-    uint64_t used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len +
-                    (uint64_t)h.stacks_n * 8 + dd->len;
-    uint64_t disk = (uint64_t)sb.st_blocks * 512;
-    snap_budget_init(&b, disk < used ? disk : used);
-    if (st_charge(&b, dd->len, "its document", err, errlen) < 0)
+    if (state_header_check(fd, &sb, &h, &b, err, errlen) != 0 ||
+        state_doc_read(fd, &h, &b, &doc, err, errlen) != 0)
         goto out;
-    if (!(doc = malloc(dd->len))) {
-        st_fail(err, errlen, "out of memory");
-        goto out;
-    }
-    if (st_read(fd, doc, h.doc_off[h.doc_slot], dd->len) != 0 ||
-        (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), doc, dd->len) != dd->crc32) {
-        st_fail(err, errlen, "its document does not match its checksum: damaged");
-        goto out;
-    }
-    uint64_t dlen = dd->len;
+    uint64_t dlen = h.doc[h.doc_slot].len;
     uint8_t *plain = NULL;
     if (st_plain(doc, &dlen, &b, &plain, err, errlen) != 0)
         goto out;

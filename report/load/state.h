@@ -46,6 +46,20 @@ struct hsnap_state_head;
  * document published: 0, or -1 with the reason in err. */
 int state_head_check(const struct hsnap_state_head *h, uint64_t size, char *err, size_t errlen);
 
+struct stat;
+
+/* The header read from fd (fstat: sb) into *h and checked as
+ * state_head_check does, and b sized by the bytes the file uses: the
+ * first step of both readers.  0, or -1 with the reason in err. */
+int state_header_check(int fd, const struct stat *sb, struct hsnap_state_head *h,
+                       struct snap_budget *b, char *err, size_t errlen);
+
+/* The published document of a checked header, charged to b, read and its
+ * crc32 checked, into *out (malloc'd, freed by the caller even on
+ * failure).  0, or -1 with the reason in err. */
+int state_doc_read(int fd, const struct hsnap_state_head *h, struct snap_budget *b,
+                   uint8_t **out, char *err, size_t errlen);
+
 /* The cells' live sums (count in 1/65536 units, bytes) per trace into
  * acc[0..n), added; what sites past n hold into *later.  0, or -1 when a
  * chunk cannot be read. */

@@ -11,17 +11,15 @@
  * header names as many as the caller knows, the live sums come from the
  * cells, and the counters (allocations, frees, peak, failed allocations)
  * from the document's META and FAILED, read only when the published
- * document is another than the last one seen.  The header is checked as
- * state_load checks it, the document by its crc32, and what is read is
- * charged to a budget sized by the bytes in use, as state_load's.
+ * document is another than the last one seen.  The header and the
+ * document are read and checked by state_load's own steps
+ * (state_header_check, state_doc_read), and what is read is charged to
+ * the same budget, sized by the bytes in use.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "hsnap_state.h"
 #include "state.h"
@@ -32,19 +30,6 @@ static int sums_fail(char *err, size_t errlen, const char *why)
 {
     snprintf(err, errlen, "state file: %s", why);
     return -1;
-}
-
-static int sums_pread(int fd, void *buf, uint64_t off, uint64_t len)
-{
-    for (uint64_t at = 0; at < len;) {
-        ssize_t r = pread(fd, (char *)buf + at, len - at, (off_t)(off + at));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        at += (uint64_t)r;
-    }
-    return 0;
 }
 
 /* FAILED's payload p (plen bytes, plain) summed into *sum, its items
@@ -111,28 +96,18 @@ int state_sums_read(int fd, uint64_t doc_seen, struct state_sums *s, char *err, 
     memset(s, 0, sizeof *s);
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
         return sums_fail(err, errlen, "cannot be looked at (not a regular file)");
-    if ((uint64_t)sb.st_size < HSTATE_PAGE || sums_pread(fd, &h, 0, sizeof h) != 0)
-        return sums_fail(err, errlen, "shorter than its header (truncated)");
-    if (state_head_check(&h, (uint64_t)sb.st_size, err, errlen) != 0)
+    if (state_header_check(fd, &sb, &h, &b, err, errlen) != 0)
         return -1;
     const struct hsnap_state_doc *dd = &h.doc[h.doc_slot];
-    uint64_t used = HSTATE_PAGE + (uint64_t)h.ndir * HSTATE_CHUNK + h.stacks_len +
-                    (uint64_t)h.stacks_n * 8 + dd->len;
-    uint64_t disk = (uint64_t)sb.st_blocks * 512;
-    snap_budget_init(&b, disk < used ? disk : used);
     s->ntraces = h.stacks_n;
     s->doc_id = (h.docs << 32 ^ (uint64_t)h.doc_slot << 31 ^ dd->crc32 ^ dd->len << 8) | 1;
     if (snap_budget_take(&b, (uint64_t)s->ntraces * 32, "its cells", why, sizeof why) < 0)
         return sums_fail(err, errlen, why);
     if (s->doc_id != doc_seen) {
         uint8_t *d = NULL;
-        int r = snap_budget_take(&b, dd->len, "its document", why, sizeof why) < 0
-                    ? sums_fail(err, errlen, why)
-                : !(d = malloc(dd->len)) ? sums_fail(err, errlen, "out of memory")
-                : sums_pread(fd, d, h.doc_off[h.doc_slot], dd->len) != 0 ||
-                        (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), d, dd->len) != dd->crc32
-                    ? sums_fail(err, errlen, "its document does not match its checksum: damaged")
-                    : sums_doc(d, dd->len, &b, s, err, errlen);
+        int r = state_doc_read(fd, &h, &b, &d, err, errlen);
+        if (r == 0)
+            r = sums_doc(d, dd->len, &b, s, err, errlen);
         free(d);
         if (r != 0)
             return -1;
