@@ -7,25 +7,10 @@
 # blocked fetch).
 # tier: full (a headless Chromium, a browser)
 . tests/fixtures/lib.sh
+. tests/report/html/lib_html.sh
 FX_TEST=html fx_ready demo wideflame || return 0
-if ! command -v chromium >/dev/null; then
-  t_fail html_browser "chromium is not installed (scripts/install-deps.sh test installs it)"
-  return 0
-fi
+chr_ready html_browser || return 0
 
-# chr NAME HTML: loads HTML headless; the DOM in $T/NAME.dom, the log in $T/NAME.log
-chr() {
-  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$T/chr" --enable-logging=stderr --v=0 --dump-dom "file://$2" \
-    >"$T/$1.dom" 2>"$T/$1.log"
-}
-# dom NAME FILE PATTERN [MIN]: FILE holds at least MIN (1) matches of the regex
-dom() {
-  local n; n=$(grep -oE -- "$3" "$2" | wc -l)
-  if [ "$n" -ge "${4:-1}" ]; then t_pass "$1"
-  else t_fail "$1" "$n matches of '$3', want ${4:-1}"; fi
-}
 # quiet NAME LOG: the console printed nothing, and the page counted no error
 quiet() {
   if grep -q 'CONSOLE' "$2"; then t_fail "$1" "$(grep -m3 CONSOLE "$2" | tr '\n' ' ' | head -c 400)"

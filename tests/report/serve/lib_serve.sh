@@ -29,6 +29,20 @@ sv_start() {
   [ -n "$SV_PORT" ]
 }
 
+# sv_begin NAME: what every serve test starts with: curl is here, the
+# target (tests/shim/attach/target.c) is built as $T/target and an agent
+# is started (sv_start); else NAME fails with the reason and 1 is returned.
+sv_begin() {
+  if ! command -v curl >/dev/null; then
+    t_fail "$1" "curl is not installed (scripts/install-deps.sh test installs it)"
+    return 1
+  fi
+  t_build target tests/shim/attach/target.c -pthread
+  sv_start && return 0
+  t_fail "$1" "$(head -c 300 "$T/serve.err")"
+  return 1
+}
+
 # sv_get PATH [CURL OPTIONS...]: the body into $T/body, the status echoed.
 sv_get() {
   local path=$1; shift

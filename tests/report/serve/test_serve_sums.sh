@@ -8,12 +8,7 @@
 # site (which the sums alone cannot name: a whole read names it).
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
-if ! command -v curl >/dev/null; then
-  t_fail serve_sums_curl "curl is not installed (scripts/install-deps.sh test installs it)"
-  return 0
-fi
-t_build target tests/shim/attach/target.c -pthread
-sv_start || { t_fail serve_sums_agent_starts "$(head -c 300 "$T/serve.err")"; return 0; }
+sv_begin serve_sums_agent_starts || return 0
 A_URL=$SV_URL
 sv_target
 P=$AT_PID

@@ -1,6 +1,7 @@
 # pool.py METHOD END: a Pool of 2 workers (fork or spawn), each holding
 # about 10 MiB at its own line (the barrier makes each take one task) until
 # the parent ends the pool (close or terminate), for test_python_workers.sh.
+# poolsites.py starts its pool with this file's start_pool.
 import multiprocessing as mp
 import sys
 
@@ -13,6 +14,11 @@ def init(barrier):
     gate = barrier
 
 
+def start_pool(ctx):
+    """A Pool of 2 whose workers meet at a barrier: each takes one task."""
+    return ctx.Pool(2, initializer=init, initargs=(ctx.Barrier(2),))
+
+
 def work(n):
     gate.wait()
     held.append([bytearray(1024) for _ in range(n)])  # MARK_WORK
@@ -21,8 +27,7 @@ def work(n):
 
 if __name__ == "__main__":
     method, end = sys.argv[1], sys.argv[2]
-    ctx = mp.get_context(method)
-    pool = ctx.Pool(2, initializer=init, initargs=(ctx.Barrier(2),))
+    pool = start_pool(mp.get_context(method))
     pool.map(work, [10000, 10000], chunksize=1)
     if end == "close":
         pool.close()

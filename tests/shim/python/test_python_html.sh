@@ -6,30 +6,15 @@
 # Python line), and page.html#exit shows the exit snapshot's live memory.
 # On Debian's python3 (else the first CPython 3.10-3.13 found).
 . tests/shim/python/lib_py.sh
+. tests/report/html/lib_html.sh
 
 script=tests/shim/python/sites.py
 l_peak=$(py_line $script MARK_PEAK)
-if ! command -v chromium >/dev/null; then
-  t_fail python_html_browser "chromium is not installed (scripts/install-deps.sh test installs it)"
-  return 0
-fi
+chr_ready python_html_browser || return 0
 read -r tag py < <(py_interpreters)
 if [ -z "$py" ]; then
   t_skip python_html "no CPython 3.10-3.13 here"; return 0
 fi
-chr() { # NAME URL: the DOM in $T/NAME.dom, the log in $T/NAME.log
-  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$T/chr" --enable-logging=stderr --v=0 --dump-dom "file://$2" \
-    >"$T/$1.dom" 2>"$T/$1.log"
-}
-dom() { # NAME FILE PATTERN: FILE matches PATTERN
-  if grep -qE -- "$3" "$2"; then t_pass "$1"; else t_fail "$1" "no /$3/ in $2"; fi
-}
-nodom() { # NAME FILE PATTERN: FILE has no match of PATTERN
-  if [ -s "$2" ] && ! grep -qE -- "$3" "$2"; then t_pass "$1"
-  else t_fail "$1" "$(grep -oE -m2 -- "$3" "$2" | head -2 | tr '\n' ' ')"; fi
-}
 
 if ! py_run "$py" "$T/run" $script "$T/s.hsnap" json peak || [ ! -s "$T/s.hsnap" ]; then
   t_fail python_html_run "$(tail -c 300 "$T/run.err")"; return 0

@@ -6,6 +6,7 @@
 # `html` carries a by-type table: its data and the page Chromium renders
 # count Node as `top --key type` does.  On one CPython.
 . tests/shim/python/lib_py.sh
+. tests/report/html/lib_html.sh
 
 read -r tag py < <(py_interpreters)
 if [ -z "${py:-}" ]; then
@@ -66,9 +67,7 @@ PY
   if [ "$n" -ge 110 ] && [ "$got" = "$n" ]; then t_pass python_html_types_table_data
   else t_fail python_html_types_table_data "html $got, top $n"; fi
   if command -v chromium >/dev/null; then
-    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-      --disable-background-networking --disable-component-update --disable-sync \
-      --user-data-dir="$T/chr" --dump-dom "file://$T/c.html" >"$T/c.dom" 2>/dev/null
+    chr c "$T/c.html"
     if grep -q 'id="types"><h2>Python objects by type' "$T/c.dom" &&
        grep -qE "<td>__main__.Node</td><td class=\"num\">[^<]*</td><td class=\"num\">$n</td>" "$T/c.dom"
     then t_pass python_html_types_table_drawn
