@@ -20,7 +20,7 @@
 struct html_args {
     const char *output;
     long rows;
-    int all_frames; /* --all-frames: a Python process's page opens unfolded */
+    int all_frames; /* --unfold: a Python process's page opens unfolded */
 };
 
 static void html_usage(void)
@@ -38,13 +38,16 @@ static void html_usage(void)
            "frames only\" on.  FILE#lines splits the flame graph by line, FILE#inverted\n"
            "inverts it (FILE#exit,inverted: both).  A Python process's stacks open\n"
            "with the interpreter's start-up and the import machinery folded away\n"
-           "(\"Fold start-up and imports\"; FILE#all-frames shows every frame).\n"
+           "(\"Fold start-up and imports\"; FILE#all-frames or --unfold shows every\n"
+           "frame).\n"
            "  -o, --output FILE  the page, written atomically; \"-\": stdout; a device\n"
            "                     or FIFO is written in place\n"
            "  -n N               rows of the top, diff and leak tables (default %d)\n"
            "      --kind KIND    all (default), malloc or mmap: the flame graph and the\n"
            "                     tables show the sites of that kind of memory only\n"
-           "      --all-frames   open with start-up and imports unfolded (a Python process)\n"
+           "      --unfold       open with start-up and imports unfolded (a Python\n"
+           "                     process); --all-frames is accepted for it here (top's\n"
+           "                     --all-frames is another thing: filters match any frame)\n"
            CONFIG_HELP
            "Several snapshots: the flame graph and the top table show the latest of\n"
            "each process, summed; the timeline shows every process.\n", HTML_ROWS);
@@ -54,7 +57,8 @@ static int html_getopt(int argc, char **argv, struct html_args *a, char *err, si
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {"kind", required_argument, NULL, 'K'}, {"all-frames", no_argument, NULL, 0x1e0},
+        {"kind", required_argument, NULL, 'K'}, {"unfold", no_argument, NULL, 0x1e0},
+        {"all-frames", no_argument, NULL, 0x1e0}, /* --unfold's first name */
         CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     uint64_t n;
     int c, r, kind = SNAP_KIND_ALL;
