@@ -31,3 +31,21 @@ nodom() {
   if [ -s "$2" ] && ! grep -qE -- "$3" "$2"; then t_pass "$1"
   else t_fail "$1" "$(grep -oE -m2 -- "$3" "$2" | head -2 | tr '\n' ' ')"; fi
 }
+
+# quiet NAME LOG: the console printed nothing, and the page counted no error
+quiet() {
+  if grep -q 'CONSOLE' "$2"; then t_fail "$1" "$(grep -m3 CONSOLE "$2" | tr '\n' ' ' | head -c 400)"
+  else t_pass "$1"; fi
+}
+
+# html_load NAME DOM HTML SNAP...: heapsnap html of the SNAPs written to
+# HTML and loaded (chr DOM); NAME_written fails, and 1 is returned, when
+# html refuses them; NAME_no_console_messages: the console said nothing.
+html_load() {
+  local name=$1 dom=$2 html=$3; shift 3
+  if ! "$HEAPSNAP" html -o "$html" "$@" 2>"$T/$dom.err"; then
+    t_fail "${name}_written" "$(head -c 300 "$T/$dom.err")"; return 1
+  fi
+  chr "$dom" "$html"
+  quiet "${name}_no_console_messages" "$T/$dom.log"
+}

@@ -11,12 +11,6 @@
 FX_TEST=html fx_ready demo wideflame || return 0
 chr_ready html_browser || return 0
 
-# quiet NAME LOG: the console printed nothing, and the page counted no error
-quiet() {
-  if grep -q 'CONSOLE' "$2"; then t_fail "$1" "$(grep -m3 CONSOLE "$2" | tr '\n' ' ' | head -c 400)"
-  else t_pass "$1"; fi
-}
-
 "$HEAPSNAP" run --leaks -o "$T/demo.%p.hsnap" -- "$FX/demo" "$T/first.hsnap" "$T/second.hsnap" \
   >/dev/null 2>"$T/run.err" || t_fail html_demo_profiled "$(head -c 300 "$T/run.err")"
 if "$HEAPSNAP" html -o "$T/demo.html" "$T"/demo.*.hsnap "$T/first.hsnap" "$T/second.hsnap" 2>"$T/h.err"

@@ -19,12 +19,7 @@ fi
 if ! py_run "$py" "$T/run" $script "$T/s.hsnap" json peak || [ ! -s "$T/s.hsnap" ]; then
   t_fail python_html_run "$(tail -c 300 "$T/run.err")"; return 0
 fi
-if ! "$HEAPSNAP" html -o "$T/s.html" "$T/s.hsnap" 2>"$T/h.err"; then
-  t_fail python_html_written "$(head -c 300 "$T/h.err")"; return 0
-fi
-chr py "$T/s.html"
-if grep -q CONSOLE "$T/py.log"; then t_fail python_html_no_console_messages "$(grep -m2 CONSOLE "$T/py.log")"
-else t_pass python_html_no_console_messages; fi
+html_load python_html py "$T/s.html" "$T/s.hsnap" || return 0
 dom python_html_drawn "$T/py.dom" '<body[^>]* data-ready="1"'
 dom python_html_opens_on_peak_python_only "$T/py.dom" '<body data-view="peak python"'
 dom python_html_flame_on_peak "$T/py.dom" 'class="fg" data-value="peak_space"'

@@ -22,12 +22,7 @@ startup='data-func="(Py_BytesMain|Py_InitializeFromConfig|pymain_run_python)"'
 if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/run" $script || ! ls "$T"/exit.*.hsnap >/dev/null 2>&1; then
   t_fail python_html_fold_run "$(tail -c 300 "$T/run.err")"; return 0
 fi
-if ! "$HEAPSNAP" html -o "$T/s.html" "$T"/exit.*.hsnap 2>"$T/h.err"; then
-  t_fail python_html_fold_written "$(head -c 300 "$T/h.err")"; return 0
-fi
-chr folded "$T/s.html"
-if grep -q CONSOLE "$T/folded.log"; then t_fail python_html_fold_no_console_messages "$(grep -m2 CONSOLE "$T/folded.log")"
-else t_pass python_html_fold_no_console_messages; fi
+html_load python_html_fold folded "$T/s.html" "$T"/exit.*.hsnap || return 0
 dom python_html_fold_by_default "$T/folded.dom" '<body data-view="[^"]*" data-frames="folded"[^>]* data-ready="1"'
 dom python_html_fold_toggle_shown "$T/folded.dom" '<label><input type="checkbox" class="fold-startup"> Fold start-up and imports</label>'
 dom python_html_fold_keeps_own_frames "$T/folded.dom" 'class="fg-frame"[^>]*data-func="build"'
