@@ -109,7 +109,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "is faster there, and the process is ending); 1 always; 0 never (in place, with every "
      "thread stopped until the scan ends; no check when a thread cannot be stopped)", 0, 0, "auto|0|1|no|yes|false|true|off|on"},
     [OPT_FATAL] = {"HEAPSNAP_FATAL", OPT_BOOL, "1",
-     "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise", 0, 1, 0},
+     "write a snapshot on SIGSEGV/SIGBUS/SIGABRT/SIGFPE/SIGILL, then re-raise; also on "
+     "SIGTERM left at its default in a process that ran Python code (0 turns both off)", 0, 1, 0},
     [OPT_MANIFEST] = {"HEAPSNAP_MANIFEST", OPT_STR, "",
      "file to which the path of every snapshot written is appended, each ended by a NUL byte", 0, 0, 0},
     [OPT_MANIFEST_FD] = {"HEAPSNAP_MANIFEST_FD", OPT_STR, "",

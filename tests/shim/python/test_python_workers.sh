@@ -54,6 +54,16 @@ time.sleep(5)' 2>"$T/dfl.err"); rc=$?
 if [ "$rc" = 143 ] && [ "$out" = True ] && [ "$(ls "$T/dfl" | grep -c '\.hsnap$')" = 1 ] &&
    ! ls "$T/dfl" | grep -q state; then t_pass python_sigterm_default_status_kept_and_snapshot_left
 else t_fail python_sigterm_default_status_kept_and_snapshot_left "exit $rc, out '$out': $(ls "$T/dfl" | tr '\n' ' ') $(head -c 200 "$T/dfl.err")"; fi
+# HEAPSNAP_FATAL=0 turns the SIGTERM snapshot off too (its help says so):
+# the same end, no snapshot
+mkdir -p "$T/nofatal"
+HEAPSNAP_FATAL=0 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/nofatal/d.%p.hsnap" "$PY" -c '
+import os, signal, time
+x = [bytearray(1000) for i in range(1000)]
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(5)' 2>"$T/nofatal.err"; rc=$?
+if [ "$rc" = 143 ] && ! ls "$T/nofatal" | grep -q '\.hsnap$'; then t_pass python_sigterm_fatal_off_writes_no_snapshot
+else t_fail python_sigterm_fatal_off_writes_no_snapshot "exit $rc: $(ls "$T/nofatal" | tr '\n' ' ') $(head -c 200 "$T/nofatal.err")"; fi
 
 # the merged view of a run: top --by-process over every snapshot of the run
 # names the parent's line and each fork worker's line apart, under a header
