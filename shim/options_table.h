@@ -54,6 +54,7 @@ enum opt_id {
     OPT_LIVE,
     OPT_SERVICE,
     OPT_PAUSED,
+    OPT_RUN_START,
     OPT_COUNT
 };
 
@@ -183,6 +184,10 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "1: recording stopped from start-up until the program calls heapsnap_start() "
      "(heapsnap.start() in Python; the pytest plugin sets it); a process that ends stopped "
      "writes no exit snapshot", 0, 1, 0},
+    [OPT_RUN_START] = {"HEAPSNAP_RUN_START", OPT_INT, "0",
+     "set by heapsnap run: when it started (ns since the epoch); a file under a name without "
+     "%p written before it is an earlier run's and is replaced, never renamed around",
+     0, 0x7fffffffffffffffL, 0},
 };
 
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the

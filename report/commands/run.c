@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -174,6 +175,11 @@ static int run_has_pid(const char *pat)
 }
 
 /* LD_PRELOAD = shim, then whatever was there (unless it is the shim). */
+/* When this run started (CLOCK_REALTIME, ns), before anything of its
+ * command ran: a file under a shared name older than this is an earlier
+ * run's (the shim's name_taken). */
+static uint64_t run_start_ns;
+
 static int run_env(const struct run_opts *o, const char *shim, const char *manifest,
                    const char *chan, char *err, size_t errlen)
 {
@@ -211,6 +217,8 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         snprintf(full, sizeof(full), "%s", pat);
     setenv("HEAPSNAP_OUTPUT", full, 1);
     setenv("HEAPSNAP_MANIFEST", manifest, 1);
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)run_start_ns);
+    setenv("HEAPSNAP_RUN_START", buf, 1); /* name_taken: an earlier run's file is older */
     if (chan)
         setenv("HEAPSNAP_MANIFEST_FD", chan, 1);
     else
@@ -526,6 +534,9 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
 {
     struct run_opts o;
     char shim[PATH_MAX], manifest[PATH_MAX];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    run_start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
     int rc = run_parse(argc, argv, &o, err, errlen);
     if (rc >= 0)
         return rc;

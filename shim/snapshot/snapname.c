@@ -201,12 +201,20 @@ static void name_tmp(char *t, const char *path, unsigned try)
 }
 
 /* Whether the file at path was put there by another process of this run:
- * not the one this process put there last, and written after it started,
- * give or take NAME_MTIME_SLACK (an older file is an earlier run's,
- * replaced as before).  File times come from the kernel's coarse clock,
- * a tick or more behind the real time this process started by, so a
- * sibling's file written just after our start can carry an earlier
- * time; a slack of a second keeps it. */
+ * not the one this process put there last, and written since the run
+ * began (an older file is an earlier run's, replaced as before).
+ *   Under heapsnap run, the run began at HEAPSNAP_RUN_START, before any
+ * process of it: an earlier run's file was written before that instant,
+ * so its time (coarse or fine) is older, with no slack, and back-to-back
+ * runs never rename around each other's file.  A process of this run
+ * writes after it, and only one that wrote within a clock tick of run's
+ * own start (faster than a profiled process starts) could read as older.
+ *   Without run, this process's start stands for the run's, give or take
+ * NAME_MTIME_SLACK: file times come from the kernel's coarse clock, a tick
+ * or more behind the real time this process started by, so a sibling's
+ * file written just after our start can carry an earlier time; a slack of
+ * a second keeps it (and an earlier run's file under a second old is kept
+ * too, beside this one). */
 #define NAME_MTIME_SLACK 1000000000ull
 static int name_taken(const char *path)
 {
@@ -216,6 +224,9 @@ static int name_taken(const char *path)
     if (st.st_dev == name_dev && st.st_ino == name_ino)
         return 0;
     uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+    uint64_t run = (uint64_t)opt_int(OPT_RUN_START);
+    if (run)
+        return mtime >= run;
     return mtime + NAME_MTIME_SLACK >= clock_start_ns();
 }
 

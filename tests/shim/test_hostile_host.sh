@@ -156,6 +156,24 @@ if [ "$(ls "$T/sn" | wc -l)" = 1 ] && [ -s "$T/sn/same.hsnap" ] && [ ! -s "$T/sn
 else
   t_fail shared_name_replaces_earlier_runs_file "$(ls -l "$T/sn" | tr '\n' ' ')"
 fi
+# under heapsnap run the run's own start (HEAPSNAP_RUN_START) tells an
+# earlier run's file: back-to-back runs under one name, well within a
+# second, replace it and never rename around it; two processes of one run
+# still keep each other's
+mkdir -p "$T/bb"
+"$HEAPSNAP" run -q -o "$T/bb/same.hsnap" -- "$T/hostile" chdir "$T" 2>"$T/bb1.err"
+"$HEAPSNAP" run -q -o "$T/bb/same.hsnap" -- "$T/hostile" chdir "$T" 2>"$T/bb2.err"
+if [ "$(ls "$T/bb")" = same.hsnap ] && ! grep -q 'written by another process' "$T/bb2.err"; then
+  t_pass run_back_to_back_same_name_replaces_never_renames
+else
+  t_fail run_back_to_back_same_name_replaces_never_renames "$(ls "$T/bb" | tr '\n' ' ') $(head -c 200 "$T/bb2.err")"
+fi
+rm -f "$T"/bb/*
+"$HEAPSNAP" run -q -o "$T/bb/same.hsnap" -- \
+  sh -c "\"$T/hostile\" chdir \"$T\" & \"$T/hostile\" chdir \"$T\" & wait" 2>"$T/bb3.err"
+n=$(ls "$T/bb" | grep -c '^same\(\.[0-9]*\)\?\.hsnap$')
+if [ "$n" -ge 2 ]; then t_pass run_shared_name_keeps_each_process_of_the_run
+else t_fail run_shared_name_keeps_each_process_of_the_run "$(ls "$T/bb" | tr '\n' ' ') $(head -c 200 "$T/bb3.err")"; fi
 
 # ---- heapsnap run --children sets it; a bad mode is refused
 mkdir -p "$T/rc"
