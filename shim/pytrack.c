@@ -9,15 +9,14 @@
  * lookup order, so a preloaded definition is never what an extension's
  * call reaches (memray rewrites the same entries for the same reason).
  * Once the allocator domains are wrapped (dom_poll), every loaded module's
- * JUMP_SLOT and GLOB_DAT entries against PyTraceMalloc_Track and _Untrack
- * are rewritten to ours, which call the interpreter's after (so a running
- * tracemalloc still gets them); and the interpreter module's entry to
- * dlopen, the one CPython loads extensions with, goes to pytrack_dlopen,
- * which rewrites the new modules' entries before their PyInit runs
- * (CPython passes dlopen a path with a '/', so the caller glibc sees, the
- * shim, changes no search).  Domains: python/pydomain.c.  Not in the
- * attach build, whose GOT rewrite (got_hook) owns the dlopen entries.  The
- * walk over each module's entries is gotw_module's.
+ * JUMP_SLOT and GLOB_DAT entries (gotw_module's walk) against
+ * PyTraceMalloc_Track and _Untrack are rewritten to ours, which call the
+ * interpreter's after (so a running tracemalloc still gets them); and the
+ * interpreter module's entry to dlopen, the one CPython loads extensions
+ * with, goes to pytrack_dlopen, which rewrites the new modules' entries
+ * before their PyInit runs (CPython passes dlopen a path with a '/', so the
+ * caller glibc sees, the shim, changes no search).  Domains:
+ * python/pydomain.c.  Not in the attach build (got_hook owns dlopen there).
  */
 #include <dlfcn.h>
 #include <link.h>
