@@ -34,6 +34,7 @@ struct cux_range {
 
 struct cux_unit {
     void *key;               /* the CU DIE's addr */
+    struct cux_mod *mod;     /* its module's (counters) */
     Dwarf_Die *tops;         /* the top level's DIEs, in walk order */
     size_t ntops, captops;
     struct cux_range *r;     /* their pc ranges, sorted by lo */
@@ -131,6 +132,7 @@ static int cux_grow(void **p, size_t *cap, size_t need, size_t size)
 static int cux_top(Dwarf_Die *die, const struct cux_imp *imp, void *arg)
 {
     struct cux_unit *u = arg;
+    u->mod->dies++;
     if (cux_grow((void **)&u->tops, &u->captops, u->ntops + 1, sizeof(*u->tops)) < 0)
         return -1;
     uint32_t idx = (uint32_t)u->ntops;
@@ -191,6 +193,7 @@ static struct cux_unit *cux_unit_get(struct cux_mod *m, Dwarf_Die *cu)
     if (!(u = calloc(1, sizeof(*u))))
         return NULL;
     u->key = key;
+    u->mod = m;
     u->err_at = UINT32_MAX;
     Dwarf_Die kid;
     int r = dwarf_child(cu, &kid);
@@ -237,6 +240,7 @@ static int64_t cux_top_find(const struct cux_unit *u, Dwarf_Addr pc)
 
 /* The descent's state: the path from the top level to the innermost DIE. */
 struct cux_path {
+    struct cux_mod *mod;
     Dwarf_Addr pc;
     Dwarf_Die die[CUX_MAX_DEPTH];
     int n;
@@ -248,6 +252,7 @@ struct cux_path {
 static int cux_match(Dwarf_Die *die, const struct cux_imp *imp, void *arg)
 {
     struct cux_path *p = arg;
+    p->mod->dies++;
     int r = dwarf_haspc(die, p->pc);
     if (r <= 0)
         return r;
@@ -262,6 +267,7 @@ static int cux_match(Dwarf_Die *die, const struct cux_imp *imp, void *arg)
 static int cux_see(Dwarf_Die *die, const struct cux_imp *imp, void *arg)
 {
     struct cux_unit *u = arg;
+    u->mod->dies++;
     if (cux_grow((void **)&u->seen, &u->capseen, u->nseen + 1, sizeof(*u->seen)) < 0)
         return -1;
     u->seen[u->nseen++] = die->addr;
@@ -322,6 +328,7 @@ int cux_scopes(struct cux_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **out)
     struct cux_path *p = malloc(sizeof(*p));
     if (!p)
         return cux_slow(m, cu, pc, out);
+    p->mod = m;
     p->pc = pc;
     p->n = 1;
     p->die[0] = u->tops[top];

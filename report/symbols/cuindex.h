@@ -17,6 +17,7 @@ struct cux_mod {
     struct cux_unit *units;  /* uthash by the CU DIE's address */
     unsigned indexed;        /* CUs whose top level was read */
     unsigned walked;         /* CUs read whole (an inline's origin not at the top) */
+    unsigned long dies;      /* DIEs the index looked at, for all of these */
     unsigned long fast;      /* addresses answered by the index */
     unsigned long slow;      /* addresses left to libdw's own walk (a DWARF error) */
 };

@@ -186,9 +186,10 @@ static void sym_debug_report(void)
         Dwarf *dw = m->dm ? dwfl_module_getdwarf(m->dm, &bias) : NULL;
         if (!dw || !(m->cux.fast + m->cux.slow))
             continue;
-        fprintf(stderr, "heapsnap: debug: symbols: %s: %u of %u units read, %u whole; "
-                        "%lu addresses, %lu by libdw's walk\n", m->base, m->cux.indexed,
-                cux_count_units(dw), m->cux.walked, m->cux.fast + m->cux.slow, m->cux.slow);
+        fprintf(stderr, "heapsnap: debug: symbols: %s: %u of %u units read, %u whole, "
+                        "%lu DIEs; %lu addresses, %lu by libdw's walk\n", m->base,
+                m->cux.indexed, cux_count_units(dw), m->cux.walked, m->cux.dies,
+                m->cux.fast + m->cux.slow, m->cux.slow);
     }
 }
 
