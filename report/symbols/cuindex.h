@@ -3,7 +3,7 @@
  * innermost first), found through an index of its compilation unit that is
  * built once, on the CU's first address, instead of libdw's walk of the
  * whole unit for every address.  Only the CUs that hold a command's
- * addresses are read.  One cux_mod per module file (sym.c's registry);
+ * addresses are read.  One cux_mod per module file (sym_module's registry);
  * cux_fini releases it.
  */
 #ifndef REPORT_CUINDEX_H
