@@ -20,6 +20,8 @@ struct cux_mod {
     unsigned long dies;      /* DIEs the index looked at, for all of these */
     unsigned long fast;      /* addresses answered by the index */
     unsigned long slow;      /* addresses left to libdw's own walk (a DWARF error) */
+    int check;               /* ask libdw's walk too and compare (HEAPSNAP_DEBUG) */
+    unsigned long differ;    /* addresses where the two chains differ */
 };
 
 /* The scope chain of pc (a CU-relative DWARF address) in the unit cu:

@@ -174,7 +174,9 @@ static void sym_report(struct sym_mod *m)
 }
 
 /* HEAPSNAP_DEBUG=symbols: what each module's DWARF cost, one line per module
- * whose units were read, on stderr (the test of cux_scopes' laziness). */
+ * whose units were read, on stderr (the test of cux_scopes' laziness);
+ * symbols-check: each address asked of libdw's walk too, and the chains
+ * that differ counted (the test of its answers). */
 static void sym_debug_report(void)
 {
     const char *d = getenv("HEAPSNAP_DEBUG");
@@ -187,9 +189,12 @@ static void sym_debug_report(void)
         if (!dw || !(m->cux.fast + m->cux.slow))
             continue;
         fprintf(stderr, "heapsnap: debug: symbols: %s: %u of %u units read, %u whole, "
-                        "%lu DIEs; %lu addresses, %lu by libdw's walk\n", m->base,
+                        "%lu DIEs; %lu addresses, %lu by libdw's walk", m->base,
                 m->cux.indexed, cux_count_units(dw), m->cux.walked, m->cux.dies,
                 m->cux.fast + m->cux.slow, m->cux.slow);
+        if (m->cux.check)
+            fprintf(stderr, "; %lu differ from libdw's", m->cux.differ);
+        fputc('\n', stderr);
     }
 }
 
@@ -235,8 +240,10 @@ static void sym_check_module(struct sym_mod *m)
         return;
     m->checked = 1;
     static int armed;
-    if (!armed++ && getenv("HEAPSNAP_DEBUG"))
+    const char *debug = getenv("HEAPSNAP_DEBUG");
+    if (!armed++ && debug)
         atexit(sym_debug_atexit);
+    m->cux.check = debug && strstr(debug, "symbols-check") != NULL;
     sym_report(m);
     if (!sym_first_warning(m->path))
         return;

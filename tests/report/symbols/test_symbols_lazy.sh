@@ -50,6 +50,12 @@ if grep -qF '/big.c", line 3, in grab' "$T/tb.txt" \
    && grep -qF "/big.c\", line $((nfun + 3 + 7)), in site7" "$T/tb.txt"; then
   t_pass symbols_lazy_inlined_frames_and_call_lines
 else t_fail symbols_lazy_inlined_frames_and_call_lines "$(head -c 400 "$T/tb.txt" | tr '\n' '|')"; fi
+# symbols-check asks libdw's own walk too: every chain the same.
+HEAPSNAP_DEBUG=symbols-check "$HEAPSNAP" top "$T/lazy.hsnap" >/dev/null 2>"$T/check.txt"
+if grep -q 'symbols: lazy: .*; 0 differ from libdw' "$T/check.txt" \
+   && ! grep -qE '; [1-9][0-9]* differ from libdw' "$T/check.txt"; then
+  t_pass symbols_lazy_same_chains_as_libdw
+else t_fail symbols_lazy_same_chains_as_libdw "$(grep symbols "$T/check.txt" | head -c 300)"; fi
 # Without the variable, nothing is said.
 "$HEAPSNAP" top "$T/lazy.hsnap" >/dev/null 2>"$T/quiet.txt"
 [ ! -s "$T/quiet.txt" ] && t_pass symbols_lazy_debug_quiet_by_default \
