@@ -163,7 +163,9 @@ class Dump:
             self.py = _view("Q", d.py_frames, self.py_at[-1] if nt else 0)
             self.py_total = _view("I", d.py_total, d.ntraces) if d.py_total else None
             _take_names(d)
-            self.index = {tid: j for j, tid in enumerate(ids)}
+            # ascending (heapsnap.h): a trace's place by bisection, in 4
+            # bytes a trace where a dict took about 100
+            self.ids = array.array("I", ids)
         except BaseException:
             self.release()
             raise
@@ -179,9 +181,14 @@ class Dump:
     def __del__(self):
         self.release()
 
+    def place(self, tid):
+        """Trace tid's place in the dump, or None."""
+        j = bisect.bisect_left(self.ids, tid)
+        return j if j < len(self.ids) and self.ids[j] == tid else None
+
     def stack(self, tid):
         """(frame words, lines) of trace tid, innermost first."""
-        j = self.index.get(tid)
+        j = self.place(tid)
         if j is None:
             return ((), ())
         lo, hi = self.at[j], self.at[j + 1]
@@ -190,7 +197,7 @@ class Dump:
     def python(self, tid, limit=None):
         """(Python frames as (code id << 32 | line), innermost first, at most
         limit of them; how many the trace has)."""
-        j = self.index.get(tid)
+        j = self.place(tid)
         if j is None:
             return (), 0
         lo, hi = self.py_at[j], self.py_at[j + 1]
@@ -272,9 +279,15 @@ def raw_traces(dump, nframe):
     out.  The tracebacks are made once per trace (a frame tuple once per
     frame), in one pass; the items in one comprehension."""
     tbs = Tracebacks(nframe)
-    ids = sorted(dump.index, key=dump.index.get)
+    ids = dump.ids
     at, py, codes, totals = dump.py_at, dump.py, _codes, dump.py_total
-    ncodes, memo, memo1, per = len(codes), {}, {}, {}
+    ncodes, memo, memo1 = len(codes), {}, {}
+    # per trace id, its row: a list by id (8 bytes a slot) when the ids are
+    # dense enough, else a dict (about 100 bytes an entry)
+    base = ids[0] if ids else 0
+    span = ids[-1] - base + 1 if ids else 0
+    per = [None] * span if span <= 4 * len(ids) else {}
+    off = base if isinstance(per, list) else 0
 
     def frame(p):
         code, line = p >> 32, p & 0xffffffff
@@ -299,9 +312,10 @@ def raw_traces(dump, nframe):
             frames = tuple([memo.get(p) or frame(p) for p in top])
             total = totals[j] if totals is not None else hi - lo
             own = frames[0][0].startswith(_OWN_DIR)
-        per[tid] = None if own else (frames, total, tid)
+        per[tid - off] = None if own else (frames, total, tid)
     # r[2]: the trace id's one int object, shared by the trace's blocks
-    rows = [per[t] for t in dump.traces]
+    rows = [per[t - off] for t in dump.traces]
+    del per
     if dump.counts is None and dump.domains is not None:
         out = [(dom, s, r[0], r[1], 1, r[2]) for dom, s, r in
                zip(dump.domains, dump.sizes, rows) if r]

@@ -335,16 +335,19 @@ class Snapshot:
             pickle.dump(self, fp, pickle.HIGHEST_PROTOCOL)
 
     @staticmethod
-    def load(filename, nframe=None):
+    def load(filename, nframe=None, native=False):
         """Reads a snapshot that dump() wrote, or a heapsnap .hsnap file
         (all its live blocks; nframe: Python frames kept per traceback,
-        all of them when None)."""
+        all of them when None; native: a Python trace's Trace.native keeps
+        its native frames, symbolized, which costs the CLI's symbolization
+        of every native frame; by default it holds the Python frames, as
+        tracemalloc's traces do)."""
         with open(filename, "rb") as fp:
             head = fp.read(2)
             if head[:1] == b"\x80":
                 fp.seek(0)
                 return pickle.load(fp)
-        return read_hsnap(filename, nframe)
+        return read_hsnap(filename, nframe, native=native)
 
     def filter_traces(self, filters):
         """A new Snapshot with the traces that pass filters (a list of Filter
@@ -479,21 +482,27 @@ def traces_from_lines(text, nframe):
     """Raw traces from `export --format tracemalloc` (report's tmtraces.c:
     "BYTES<TAB>BLOCKS<TAB>FRAME..." a stack, innermost first, each frame
     "MODULE<US>FILE<US>LINE<US>FUNCTION"), as traces_from_groups makes them
-    from top's JSON; a frame's text is parsed once."""
+    from top's JSON.  A frame's text is parsed once, into its native tuple,
+    its Python frame (None for a native one) and whether it is heapsnap's
+    own: a row is then lookups only."""
     out, parsed = [], {}
     for row in text.decode("utf-8", "replace").split("\n"):
         if not row:
             continue
         cols = row.split("\t")
-        native = []
+        native, py, own = [], [], False
         for col in cols[2:]:
             f = parsed.get(col)
             if f is None:
                 module, file, line, func = (col.split("\x1f") + ["", "", "0", ""])[:4]
-                f = parsed[col] = (func, file or None, int(line or 0), module)
-            native.append(f)
-        py = [(f[1] or "<unknown>", f[2]) for f in native if f[3] == "<python>"]
-        if any(name.startswith(_OWN_DIR) for name, _ in py):
+                nat = (func, file or None, int(line or 0), module)
+                pyf = (file or "<unknown>", nat[2]) if module == "<python>" else None
+                f = parsed[col] = (nat, pyf, pyf is not None and pyf[0].startswith(_OWN_DIR))
+            native.append(f[0])
+            if f[1] is not None:
+                py.append(f[1])
+                own = own or f[2]
+        if own:
             continue
         if not py:
             py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
@@ -527,14 +536,17 @@ def traces_from_groups(groups, nframe):
     return out
 
 
-def read_hsnap(path, nframe=None, born_since=None):
+def read_hsnap(path, nframe=None, born_since=None, native=True):
     """A Snapshot of the live blocks of the .hsnap at path (born in epoch
     born_since or later when given).  Through `heapsnap export --format
-    tracemalloc` (plain lines); with born_since, through top's JSON, which
-    has --born-since."""
+    tracemalloc` (plain lines; without native, --python-only: a Python
+    stack's native frames are neither symbolized nor sent); with
+    born_since, through top's JSON, which has --born-since."""
     if born_since is None:
-        traces = traces_from_lines(cli_out(["export", "--format", "tracemalloc",
-                                            os.path.abspath(path)]), nframe)
+        args = ["export", "--format", "tracemalloc", os.path.abspath(path)]
+        if not native:
+            args.insert(3, "--python-only")
+        traces = traces_from_lines(cli_out(args), nframe)
     else:
         args = ["top", os.path.abspath(path), "--key", "traceback", "-n", "0",
                 "--format", "json", "--born-since", str(born_since)]

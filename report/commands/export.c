@@ -56,6 +56,8 @@ static void export_usage(void)
            "                       (default), inuse_objects, alloc_space, alloc_objects\n"
            "      --kind KIND      all (default), malloc or mmap: the stacks of that kind\n"
            "                       of memory (mmap: what the program mapped itself)\n"
+           "      --python-only    a Python stack is its Python frames alone: its native\n"
+           "                       frames are left out, and never symbolized\n"
            CONFIG_HELP
            "Stacks start at the allocation site (allocator wrappers such as strdup and\n"
            "operator new are left out, as top leaves them out).  Several snapshots: the\n"
@@ -75,7 +77,7 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"value", required_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
-        {"kind", required_argument, NULL, 'K'},
+        {"kind", required_argument, NULL, 'K'}, {"python-only", no_argument, NULL, 0x240},
         CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     int c, r;
     memset(a, 0, sizeof(*a));
@@ -99,6 +101,9 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case 0x240:
+            frames_python_frames_only();
             break;
         case 'K':
             if (cli_parse_kind(optarg, &a->kind, err, errlen) < 0)

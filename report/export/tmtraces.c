@@ -8,20 +8,28 @@
  * the frames innermost first (tracemalloc's order: the allocation site,
  * past the allocator wrappers, then its callers), each MODULE US FILE US
  * LINE US FUNCTION (US: the unit separator, 0x1f; FILE empty without one;
- * MODULE "<python>" for a Python frame).  A tab or unit separator in a
+ * MODULE "<python>" for a Python frame; under --python-only a Python
+ * stack lists its Python frames alone, frames_python_frames_only).  A tab or unit separator in a
  * name becomes a space.  Plain lines rather than top's JSON: the reader
  * splits them at C speed, where parsing the pretty JSON of a real heap
  * (350 MB for 46,000 stacks) took most of Snapshot.load's time.
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "export.h"
 #include "frames.h"
 
 static void put_field(FILE *out, const char *s)
 {
-    for (const char *c = s ? s : ""; *c; c++)
-        fputc(*c == '\t' || *c == '\x1f' ? ' ' : *c, out);
+    for (const char *c = s ? s : ""; *c;) {
+        size_t n = strcspn(c, "\t\x1f");
+        fwrite(c, 1, n, out);
+        if (!c[n])
+            break;
+        fputc(' ', out);
+        c += n + 1;
+    }
 }
 
 int tmtraces_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,

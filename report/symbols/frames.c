@@ -97,10 +97,12 @@ void frames_shorten_templates(void) { fx.shorten = 1; }
 static struct {
     int native;           /* --native */
     int interp;           /* --interpreter-frames */
+    int pyonly;           /* frames_python_frames_only */
 } py_cfg;
 
 void frames_native_site(void) { py_cfg.native = 1; }
 void frames_interpreter_frames(void) { py_cfg.interp = 1; }
+void frames_python_frames_only(void) { py_cfg.pyonly = 1; }
 
 /* --- verdicts, once per record ------------------------------------------- */
 
@@ -393,8 +395,13 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
     if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
         return -1;
     snap_trace_ips(s, t, fx.ips);
+    int pyonly = 0; /* a Python stack's native words are not even symbolized */
+    for (int i = 0; i < t->depth && py_cfg.pyonly && !pyonly; i++)
+        pyonly = HSNAP_IS_PYFRAME(fx.ips[i]);
     for (int i = 0; i < t->depth && n >= 0; i++) {
         struct frec *const *recs;
+        if (pyonly && !HSNAP_IS_PYFRAME(fx.ips[i]))
+            continue;
         int k = word_get(s, v, ti, fx.ips[i], &recs);
         if (k < 0)
             return -1;

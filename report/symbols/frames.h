@@ -99,6 +99,11 @@ void frames_shorten_templates(void);
  * frames_get. */
 void frames_native_site(void);
 void frames_interpreter_frames(void);
+/* A Python stack is its Python frames alone, for the whole command: its
+ * native words are never symbolized (export --format tracemalloc
+ * --python-only, which Snapshot.load reads; tracemalloc's traces hold
+ * Python frames only).  A stack without a Python frame is unchanged. */
+void frames_python_frames_only(void);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \

@@ -24,6 +24,7 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "cuindex.h"
 #include "dbgsym.h"
 #include "escape.h"
 #include "input.h"
@@ -56,6 +57,7 @@ struct sym_mod {
     struct sym_curange *cur; /* CU ranges sorted by lo (built on first need) */
     size_t ncur;
     int cur_built;
+    struct cux_mod cux;    /* scope chains, per CU read (cuindex.h) */
 };
 
 /* The cache key: (module, file address); pad zeroed so the bytes hash. */
@@ -171,8 +173,39 @@ static void sym_report(struct sym_mod *m)
     dwfl_report_end(m->dwfl, NULL, NULL);
 }
 
+/* HEAPSNAP_DEBUG=symbols: what each module's DWARF cost, one line per module
+ * whose units were read, on stderr (the test of cux_scopes' laziness);
+ * symbols-check: each address asked of libdw's walk too, and the chains
+ * that differ counted (the test of its answers). */
+static void sym_debug_report(void)
+{
+    const char *d = getenv("HEAPSNAP_DEBUG");
+    if (!d || !strstr(d, "symbols"))
+        return;
+    for (size_t i = 0; i < sym.nmods; i++) {
+        struct sym_mod *m = &sym.mods[i];
+        Dwarf_Addr bias;
+        Dwarf *dw = m->dm ? dwfl_module_getdwarf(m->dm, &bias) : NULL;
+        if (!dw || !(m->cux.fast + m->cux.slow))
+            continue;
+        fprintf(stderr, "heapsnap: debug: symbols: %s: %u of %u units read, %u whole, "
+                        "%lu DIEs; %lu addresses, %lu by libdw's walk", m->base,
+                m->cux.indexed, cux_count_units(dw), m->cux.walked, m->cux.dies,
+                m->cux.fast + m->cux.slow, m->cux.slow);
+        if (m->cux.check)
+            fprintf(stderr, "; %lu differ from libdw's", m->cux.differ);
+        fputc('\n', stderr);
+    }
+}
+
+static void sym_debug_atexit(void)
+{
+    sym_debug_report();
+}
+
 void sym_fini(void)
 {
+    sym_debug_report();
     struct sym_entry *e, *tmp;
     HASH_ITER(hh, sym.cache, e, tmp) {
         HASH_DEL(sym.cache, e);
@@ -191,6 +224,7 @@ void sym_fini(void)
         free(sym.mods[i].base);
         free(sym.mods[i].shown);
         free(sym.mods[i].cur);
+        cux_fini(&sym.mods[i].cux);
     }
     for (int i = 0; i < sym.nwarned; i++)
         free(sym.warned[i]);
@@ -205,6 +239,11 @@ static void sym_check_module(struct sym_mod *m)
     if (m->checked)
         return;
     m->checked = 1;
+    static int armed;
+    const char *debug = getenv("HEAPSNAP_DEBUG");
+    if (!armed++ && debug)
+        atexit(sym_debug_atexit);
+    m->cux.check = debug && strstr(debug, "symbols-check") != NULL;
     sym_report(m);
     if (!sym_first_warning(m->path))
         return;
@@ -385,16 +424,10 @@ static int sym_dwarf(struct sym_mod *m, Dwarf_Addr addr, struct sym_frame *out, 
         cu = sym_cu_fallback(m, addr, &bias);
     if (!cu)
         return 0;
-    Dwarf_Die *scopes = NULL, inner;
-    int ns = dwarf_getscopes(cu, addr - bias, &scopes);
-    if (ns <= 0) {
-        free(scopes);
+    Dwarf_Die *scopes = NULL;
+    int ns = cux_scopes(&m->cux, cu, addr - bias, &scopes);
+    if (ns < 0)
         return 0;
-    }
-    inner = scopes[0]; /* then the chain through abstract origins: */
-    free(scopes);
-    scopes = NULL;
-    ns = dwarf_getscopes_die(&inner, &scopes);
     Dwarf_Files *files = NULL;
     dwarf_getsrcfiles(cu, &files, NULL);
     const char *file = NULL;

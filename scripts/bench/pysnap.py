@@ -8,8 +8,9 @@ shim with `heapsnap.start()` (heapsnap.take_snapshot, built in the process
 from the shim's tables).  Then heapsnap's snapshot is written as a .hsnap
 (heapsnap.write_snapshot) and read back with Snapshot.load (through the
 CLI).  Each cell is the median over the rounds (modes interleaved within a
-round, the machine being shared); peak RSS is the child's own.  Prints a
-Markdown table (docs/python.md, "Cost", quotes it).
+round, the machine being shared); peak RSS is the child's own (ru_maxrss:
+before the snapshot, what the snapshot added to it, and at the statistics).
+Prints a Markdown table (docs/python.md, "Cost", quotes it).
 
 usage: scripts/bench/pysnap.py [--rounds N] [--python PATH] [--md FILE]
 """
@@ -31,14 +32,17 @@ import importlib, json, resource, sys, time
 tm = importlib.import_module(sys.argv[1])
 tm.start()
 import numpy, pandas
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0, c0 = time.perf_counter(), time.process_time()
 snap = tm.take_snapshot()
 t1, c1 = time.perf_counter(), time.process_time()
+rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 stats = snap.statistics("lineno")
 t2 = time.perf_counter()
 out = {"snapshot": t1 - t0, "snapshot_cpu": c1 - c0, "statistics": t2 - t1, "traces": len(snap.traces),
        "top": str(stats[0]) if stats else "",
-       "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+       "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+       "before_mib": rss0 / 1024, "added_mib": (rss1 - rss0) / 1024}
 if sys.argv[2] != "-":
     del snap, stats
     tm.write_snapshot(sys.argv[2])
@@ -85,15 +89,16 @@ def main():
                                         shim))
     med = lambda mode, k: statistics.median(r[k] for r in rows[mode])  # noqa: E731
     lines = ["| `import numpy, pandas`, then | take_snapshot (s; CPU s) | statistics('lineno') (s) "
-             "| traces | peak RSS (MiB) | Snapshot.load of the .hsnap (s; CPU s, the CLI's included) |",
+             "| traces | peak RSS (MiB): before the snapshot, the snapshot's own, in all "
+             "| Snapshot.load of the .hsnap (s; CPU s, the CLI's included) |",
              "|---|--:|--:|--:|--:|--:|"]  # peak RSS: at the statistics, before the load
     for mode in ("tracemalloc", "heapsnap"):
         load = "%.2f; %.2f (%d traces)" % (med(mode, "load"), med(mode, "load_cpu"),
                                            med(mode, "load_traces")) \
             if "load" in rows[mode][0] else "-"
-        lines.append("| %s | %.2f; %.2f | %.2f | %d | %.0f | %s |" % (
+        lines.append("| %s | %.2f; %.2f | %.2f | %d | %.0f, +%.0f, %.0f | %s |" % (
             mode, med(mode, "snapshot"), med(mode, "snapshot_cpu"), med(mode, "statistics"),
-            med(mode, "traces"),
+            med(mode, "traces"), med(mode, "before_mib"), med(mode, "added_mib"),
             med(mode, "maxrss_mib"), load))
     text = "\n".join(lines) + "\n\n%s, %d rounds, medians; top line: %s\n" % (
         a.python, a.rounds, rows["heapsnap"][0]["top"])

@@ -163,4 +163,10 @@ if exp export_tm -f tracemalloc "$S"; then
   if awk -F'\t' 'NF < 3 || $1 !~ /^[0-9]+$/ || $2 !~ /^[0-9]+$/ {bad=1} END {exit bad}' \
     "$T/export_tm"; then t_pass export_tracemalloc_every_line_sized
   else t_fail export_tracemalloc_every_line_sized "$(head -3 "$T/export_tm" | cat -v)"; fi
+  # --python-only changes Python stacks alone (their native frames go:
+  # python_inproc_snapshot_load); a native program's export is the same.
+  if exp export_tm_py -f tracemalloc --python-only "$S"; then
+    cmp -s "$T/export_tm" "$T/export_tm_py" && t_pass export_python_only_native_stacks_unchanged \
+      || t_fail export_python_only_native_stacks_unchanged "$(diff "$T/export_tm" "$T/export_tm_py" | head -c 300)"
+  fi
 fi

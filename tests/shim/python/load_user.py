@@ -1,7 +1,9 @@
 # load_user.py - heapsnap.Snapshot.load reads a .hsnap back (through
 # `heapsnap export --format tracemalloc`): the program's line with its
-# blocks, and the traces' native frames (test_python_inproc.sh).  argv 1:
-# the .hsnap to write.
+# blocks; a Python trace's native frames only with native=True (by default
+# the CLI neither symbolizes nor sends them), and the same statistics
+# either way (test_python_inproc.sh).  argv 1: the .hsnap to write.
+import ctypes
 import os
 import sys
 
@@ -9,10 +11,22 @@ import heapsnap
 
 heapsnap.start()
 data = [bytes(3000) for _ in range(500)]  # MARK_DATA
+buf = ctypes.create_string_buffer(100000)  # an extension's (native) frame under the line
 heapsnap.write_snapshot(sys.argv[1])
 snap = heapsnap.Snapshot.load(sys.argv[1])
 for st in snap.statistics("lineno"):
     frame = st.traceback[0]
     if frame.filename == os.path.abspath(__file__) and st.count >= 500:
         print("line %d: 500 blocks or more, 1.5 MB or more: %s" % (frame.lineno, st.size >= 1500000))
-print("native frames kept:", any(f[3] != "<python>" for t in snap.traces for f in t.native))
+
+
+def native_in_python_traces(s):
+    return any(f[3] != "<python>" for t in s.traces
+               if any(g[3] == "<python>" for g in t.native) for f in t.native)
+
+
+full = heapsnap.Snapshot.load(sys.argv[1], native=True)
+print("native frames in Python traces:", native_in_python_traces(snap))
+print("native frames in Python traces, native=True:", native_in_python_traces(full))
+print("same statistics:", [str(s) for s in snap.statistics("lineno")]
+      == [str(s) for s in full.statistics("lineno")])
