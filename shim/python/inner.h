@@ -181,6 +181,21 @@ uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
 /* The arrays unmapped (capacities in elements); want cleared. */
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
 
+/* pyread.c: blocks read in ascending address order, a window of them by
+ * one system call.  pyrd_begin: fn is called for each block added, in
+ * order, at a flush, with the bytes read (p: NULL when unreadable) and
+ * the tag and aux given; 0, or -1 (out of memory).  pyrd_add: 0, or -1
+ * when the reader is not begun or len is too large for a window (read it
+ * apart, after pyrd_flush).  pyrd_end flushes.  pyrd_calls: the system
+ * calls made since the process began. */
+typedef void (*pyrd_fn)(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                        uint32_t len);
+int pyrd_begin(pyrd_fn fn, void *arg);
+int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux);
+void pyrd_flush(void);
+void pyrd_end(void);
+uint64_t pyrd_calls(void);
+
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
 struct py_syms {
     void *(*this_thread)(void); /* PyGILState_GetThisThreadState */
