@@ -12,14 +12,13 @@
  * or values array, a set's table, and the values array a class instance's
  * pre-header names (3.11, 3.12).  A word is a reference when it is the
  * exact start of a tracked object (a PyGC_Head's links point at heads).
- * Borrowed pointers are left out: an object's pointer to itself in its own
- * block (a frame's frame_obj; a class instance's inline values own
- * theirs), its block's pointers to weak references (its weakref list); a
- * weak reference counts its callback only.  A missed edge only makes an
- * object look referenced from outside.  Read with process_vm_readv a
- * window at a time (pyread.c): the objects' own blocks in address order,
- * then the blocks they lead to, in address order too.  The marking,
- * breadth first, keeps a shortest path from a root to each. */
+ * Borrowed pointers are left out: an object's pointer to itself in its
+ * own block (a frame's frame_obj; a class instance's inline values own
+ * theirs), its weakref list; a weak reference counts its callback only.
+ * A missed edge only makes an object look referenced from outside.  The
+ * objects' blocks are read first, then those they lead to, each in
+ * address order a window a system call (pyread.c); the marking, breadth
+ * first, keeps a shortest path from a root to each. */
 #include <errno.h>
 #include <string.h>
 
