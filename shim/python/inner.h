@@ -181,6 +181,11 @@ uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
 /* The arrays unmapped (capacities in elements); want cleared. */
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
 
+/* pyfind.c: the block of h (pyf_build: the index made) that holds
+ * address w, or PYG_NONE, while h is unchanged; pyf_free gives it back. */
+void pyf_build(const struct pyg_heap *h);
+uint32_t pyf_find(uint64_t w);
+void pyf_free(void);
 /* pyread.c: blocks read in ascending address order, a window of them by
  * one system call.  pyrd_begin: fn is called for each block added, in
  * order, at a flush, with the bytes read (p: NULL when unreadable) and

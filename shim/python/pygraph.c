@@ -51,7 +51,6 @@ static struct {
     struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
     uint64_t nfol, capfol;
     uint32_t rank;        /* the edges' rank now (PYG_RANK) */
-    uint64_t lo, hi;      /* the blocks' span */
     int oom;
     uint64_t keyaddr[PYG_KEYS]; /* dict keys put in the names: their str */
     uint32_t keyoff[PYG_KEYS];
@@ -108,20 +107,9 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
 }
 
 /* The block that holds address w, or PYG_NONE. */
-static uint32_t pyg_find(uint64_t w)
+static inline uint32_t pyg_find(uint64_t w)
 {
-    const struct pyg_block *b = g.h->blk;
-    uint64_t lo = 0, hi = g.h->nblk;
-    if (w < g.lo || w >= g.hi)
-        return PYG_NONE;
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (b[mid].addr <= w)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return w >= b[lo].addr && w - b[lo].addr < b[lo].size ? (uint32_t)lo : PYG_NONE;
+    return pyf_find(w);
 }
 
 struct pyg_edge {
@@ -176,14 +164,11 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
         pyg_field(src, &label, &value, &key);
     if (g.nedge == g.capedge) {
         uint64_t want = g.capedge ? g.capedge * 2 : 65536;
-        void *r = arena_map(want * sizeof *g.edge);
+        void *r = g.edge ? arena_remap(g.edge, g.capedge * sizeof *g.edge, want * sizeof *g.edge)
+                         : arena_map(want * sizeof *g.edge);
         if (!r) {
             g.oom = 1;
             return;
-        }
-        if (g.edge) {
-            memcpy(r, g.edge, g.nedge * sizeof *g.edge);
-            arena_unmap(g.edge, g.capedge * sizeof *g.edge);
         }
         g.edge = r;
         g.capedge = want;
@@ -435,14 +420,11 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
         return;
     if (g.nroot == g.caproot) {
         uint64_t want = g.caproot ? g.caproot * 2 : 4096;
-        void *r = arena_map(want * sizeof *g.root);
+        void *r = g.root ? arena_remap(g.root, g.caproot * sizeof *g.root, want * sizeof *g.root)
+                         : arena_map(want * sizeof *g.root);
         if (!r) {
             g.oom = 1;
             return;
-        }
-        if (g.root) {
-            memcpy(r, g.root, g.nroot * sizeof *g.root);
-            arena_unmap(g.root, g.caproot * sizeof *g.root);
         }
         g.root = r;
         g.caproot = want;
@@ -626,10 +608,9 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         return -1;
     g.h = h;
     g.ty = ty;
-    g.lo = h->blk[0].addr;
-    g.hi = h->blk[h->nblk - 1].addr + h->blk[h->nblk - 1].size;
     if (!(g.seen = arena_map(h->nblk)))
         return -1;
+    pyf_build(h);
     g.names = names;
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
     if (!(g.owner = arena_map(h->nblk * sizeof *g.owner)) ||
@@ -652,6 +633,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     if (g.owner)
         arena_unmap(g.owner, h->nblk * sizeof *g.owner);
     arena_unmap(g.seen, h->nblk);
+    pyf_free();
     if (g.edge)
         arena_unmap(g.edge, g.capedge * sizeof *g.edge);
     if (g.root)

@@ -249,13 +249,10 @@ static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
     if (n >= UINT32_MAX - 1)
         return -1;
     uint64_t want = *cap ? *cap * 2 : 65536;
-    void *r = arena_map(want * elem);
+    /* moved, not copied: the old and the new are never both resident */
+    void *r = *a ? arena_remap(*a, *cap * elem, want * elem) : arena_map(want * elem);
     if (!r)
         return -1;
-    if (*a) {
-        memcpy(r, *a, n * elem);
-        arena_unmap(*a, *cap * elem);
-    }
     *a = r;
     *cap = want;
     return 0;
