@@ -136,12 +136,12 @@ struct pyg_block {         /* a live block, in address order */
     uint64_t addr, size;
     uint32_t obj;          /* the object it holds (index), or PYG_NONE */
 };
-struct pyg_obj {
-    uint64_t blk;          /* its block's index */
-    uint64_t refcnt;       /* ob_refcnt as read */
+struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
+    uint64_t refcnt : 40;    /* ob_refcnt as read (pytype.c takes none larger) */
+    uint64_t off : 6;        /* the object's start in its block: 0, 16 or 32 */
+    uint64_t tracked : 1;    /* a gc object the collector tracks */
+    uint32_t blk;            /* its block's index */
     uint32_t type;
-    uint16_t off;          /* the object's start in its block */
-    uint8_t tracked;       /* a gc object the collector tracks */
 };
 struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
     struct pyg_block *blk;

@@ -349,8 +349,9 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
                                       sizeof *pyt.heap.obj) == 0) {
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
             int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
-            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){blk, pyt_u64(b, off), id,
-                                                      (uint16_t)off, (uint8_t)tracked};
+            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = pyt_u64(b, off), .off = off,
+                                                      .tracked = tracked != 0,
+                                                      .blk = (uint32_t)blk, .type = id};
             pyt.heap.blk[blk].obj = (uint32_t)pyt.nobj;
         } else if (pyt.heap.want) {
             pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj); /* no graph, the types still */
