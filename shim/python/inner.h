@@ -132,9 +132,14 @@ struct pyg_type {          /* what the walk keeps of a type, by id */
     uintptr_t cached_keys; /* a class's ht_cached_keys: its instances'
                               values arrays' names (3.11 on), or 0 */
 };
-struct pyg_block {         /* a live block, in address order */
-    uint64_t addr, size;
+struct pyg_block {         /* a live block, in address order: 16 bytes */
+    uint64_t addr;
+    uint32_t size;         /* bytes; PYG_BIG: in pyg_heap's big (pyg_size) */
     uint32_t obj;          /* the object it holds (index), or PYG_NONE */
+};
+#define PYG_BIG UINT32_MAX
+struct pyg_big {           /* a block of PYG_BIG bytes or more */
+    uint64_t addr, size;
 };
 struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
     uint64_t refcnt : 40;    /* ob_refcnt as read (pytype.c takes none larger) */
@@ -147,8 +152,16 @@ struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
     struct pyg_block *blk;
     struct pyg_obj *obj;
     uint64_t nblk;
+    struct pyg_big *big;   /* ascending */
+    uint64_t nbig, capbig;
     int want;              /* the arrays are being filled (0: given up) */
 };
+/* Block b's size (b in h). */
+uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr);
+static inline uint64_t pyg_size(const struct pyg_heap *h, const struct pyg_block *b)
+{
+    return b->size != PYG_BIG ? b->size : pyg_big_size(h, b->addr);
+}
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
 /* The graph over h's nobj objects (types ty): each object's HSNAP_PYOBJ_*

@@ -22,6 +22,7 @@ struct pyf_slot {
 };
 
 static struct {
+    const struct pyg_heap *h;
     const struct pyg_block *b;
     uint64_t n, lo, hi;       /* blocks; the span they cover */
     struct pyf_slot *slot;
@@ -48,7 +49,7 @@ static uint32_t pyf_search(uint64_t w, uint64_t lo, uint64_t hi)
         else
             hi = mid;
     }
-    return w - b[lo].addr < b[lo].size ? (uint32_t)lo : PYG_NONE;
+    return w - b[lo].addr < pyg_size(f.h, &b[lo]) ? (uint32_t)lo : PYG_NONE;
 }
 
 void pyf_free(void)
@@ -63,11 +64,11 @@ void pyf_free(void)
 void pyf_build(const struct pyg_heap *h)
 {
     pyf_free();
-    f.b = h->blk, f.n = h->nblk;
+    f.h = h, f.b = h->blk, f.n = h->nblk;
     if (!f.n)
         return;
     f.lo = h->blk[0].addr;
-    f.hi = h->blk[f.n - 1].addr + h->blk[f.n - 1].size;
+    f.hi = h->blk[f.n - 1].addr + pyg_size(h, &h->blk[f.n - 1]);
     uint64_t pages = 0, last = 0, nbig = 0;
     for (uint64_t i = 0; i < f.n; i++) { /* the pages met, counted once: in order */
         const struct pyg_block *b = &f.b[i];
@@ -85,8 +86,8 @@ void pyf_build(const struct pyg_heap *h)
     if (!(f.slot = arena_map(slots * sizeof *f.slot)) ||
         (nbig && !(f.big = arena_map(nbig * sizeof *f.big)))) {
         pyf_free();
-        f.b = h->blk, f.n = h->nblk, f.lo = h->blk[0].addr;
-        f.hi = h->blk[f.n - 1].addr + h->blk[f.n - 1].size;
+        f.h = h, f.b = h->blk, f.n = h->nblk, f.lo = h->blk[0].addr;
+        f.hi = h->blk[f.n - 1].addr + pyg_size(h, &h->blk[f.n - 1]);
         return; /* the whole array searched */
     }
     f.mask = slots - 1;
@@ -137,5 +138,5 @@ uint32_t pyf_find(uint64_t w)
         else
             hi = mid;
     }
-    return w - f.b[f.big[lo]].addr < f.b[f.big[lo]].size ? f.big[lo] : PYG_NONE;
+    return w - f.b[f.big[lo]].addr < pyg_size(f.h, &f.b[f.big[lo]]) ? f.big[lo] : PYG_NONE;
 }

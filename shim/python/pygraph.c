@@ -258,7 +258,7 @@ static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, 
     uint32_t bj = pyg_find(v);
     if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
         return;
-    pyg_own(bj, src, v, g.h->blk[bj].addr + g.h->blk[bj].size,
+    pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
             keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
 }
 
@@ -292,7 +292,7 @@ static void pyg_edges_of(uint32_t i)
 {
     const struct pyg_obj *o = &g.h->obj[i];
     const struct pyg_block *b = &g.h->blk[o->blk];
-    uint64_t obj = b->addr + o->off, end = b->addr + b->size, w[4] = {0};
+    uint64_t obj = b->addr + o->off, end = b->addr + pyg_size(g.h, b), w[4] = {0};
     unsigned kind = g.ty[o->type].kind;
     g.rank = 1;
     if (kind == PYG_WEAKREF) {
@@ -315,14 +315,15 @@ static void pyg_edges_of(uint32_t i)
         if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
             return; /* none, in an object (3.13's inline values), or read */
         const struct pyg_block *ib = &g.h->blk[bj];
+        uint64_t isize = pyg_size(g.h, ib);
         if (kind == PYG_LIST) { /* the items in use only */
-            uint64_t stop = w[0] < ib->size / 8 ? at + 8 * w[0] : ib->addr + ib->size;
+            uint64_t stop = w[0] < isize / 8 ? at + 8 * w[0] : ib->addr + isize;
             pyg_own(bj, i, at, stop, HSNAP_PYLABEL_INDEX, 0, 2);
         } else if (kind == PYG_DICT && w[3]) { /* split: named by ma_keys */
             pyg_values(i, w[3] + (py_lay->version >= 0x030d0000u ? 8 : 0), w[2],
                        HSNAP_PYLABEL_KEY, 2);
         } else { /* a combined dict's keys table: its entries end with (key, value) */
-            pyg_own(bj, i, ib->addr, ib->addr + ib->size,
+            pyg_own(bj, i, ib->addr, ib->addr + isize,
                     kind == PYG_DICT ? HSNAP_PYLABEL_KEY : HSNAP_PYLABEL_OTHER, 0, 2);
         }
     }
@@ -577,7 +578,7 @@ static int pyg_read_all(uint64_t nobj)
         const struct pyg_block *b = &blk[o->blk];
         if (!o->tracked && !pyr_scans(o, &g.ty[o->type]))
             continue;
-        if (b->size > UINT32_MAX || pyrd_add(b->addr, (uint32_t)b->size, (uint32_t)i, 0) != 0) {
+        if (b->size == PYG_BIG || pyrd_add(b->addr, b->size, (uint32_t)i, 0) != 0) {
             pyrd_flush();
             pyg_edges_of((uint32_t)i);
         }
@@ -642,8 +643,25 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     return rc;
 }
 
+uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr)
+{
+    uint64_t lo = 0, hi = h->nbig;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->big[mid].addr == addr)
+            return h->big[mid].size;
+        if (h->big[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return PYG_BIG; /* not kept: at least so much */
+}
+
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
 {
+    if (h->big)
+        arena_unmap(h->big, h->capbig * sizeof *h->big);
     if (h->blk)
         arena_unmap(h->blk, capblk * sizeof *h->blk);
     if (h->obj)

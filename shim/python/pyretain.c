@@ -106,9 +106,10 @@ static uint32_t pyr_block_of(uint64_t a)
         else
             hi = mid;
     }
-    if (a - b[lo].addr >= b[lo].size)
+    uint64_t size = pyg_size(r.h, &b[lo]);
+    if (a - b[lo].addr >= size)
         return PYG_NONE;
-    r.cur_lo = b[lo].addr, r.cur_hi = b[lo].addr + b[lo].size, r.cur = (uint32_t)lo;
+    r.cur_lo = b[lo].addr, r.cur_hi = b[lo].addr + size, r.cur = (uint32_t)lo;
     return r.cur;
 }
 
@@ -166,7 +167,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
     const struct pyg_block *b = r.h->blk;
     uint32_t k = 0;
     for (uint32_t v = 0; v < n; v++) {
-        int keep = b[v].obj != PYG_NONE || ret[v] != b[v].size ||
+        int keep = b[v].obj != PYG_NONE || ret[v] != pyg_size(r.h, &b[v]) ||
                    (idom[v] != n && idom[v] != PYDOM_NONE);
         idx[v] = keep ? k++ : PYDOM_NONE;
     }
@@ -235,7 +236,7 @@ void pyr_end(const struct hsnap_pyobj *flags)
     uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work);
     arena_unmap(work, lw), work = NULL;
     for (uint32_t v = 0; v < n; v++)
-        ret[v] = r.h->blk[v].size;
+        ret[v] = pyg_size(r.h, &r.h->blk[v]);
     for (uint32_t k = reached; k-- > 1;) { /* children before their dominator */
         uint32_t v = order[k];
         if (idom[v] != root)

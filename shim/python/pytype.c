@@ -396,8 +396,14 @@ void py_types_block(uint64_t addr, uint64_t size)
     uint64_t blk = pyt.heap.nblk;
     if (pyt.heap.want &&
         pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0) {
-        pyt.heap.blk[blk] = (struct pyg_block){addr, size, PYG_NONE};
+        pyt.heap.blk[blk] = (struct pyg_block){addr, size < PYG_BIG ? (uint32_t)size : PYG_BIG,
+                                               PYG_NONE};
         pyt.heap.nblk++;
+        if (size >= PYG_BIG && pyt_room((void **)&pyt.heap.big, pyt.heap.nbig, &pyt.heap.capbig,
+                                        sizeof *pyt.heap.big) == 0)
+            pyt.heap.big[pyt.heap.nbig++] = (struct pyg_big){addr, size};
+        else if (size >= PYG_BIG)
+            pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     } else if (pyt.heap.want) {
         pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     }
