@@ -42,7 +42,7 @@ build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-de
 test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
            python3-setuptools python3-pytest python3-nbclient python3-ipykernel python3-yaml python3-numpy libxml2-utils valgrind procps binutils golang-go man-db systemd
            curl
-           chromium tmux time debhelper dpkg-dev fakeroot lintian"
+           chromium tmux time debhelper dpkg-dev fakeroot lintian strace"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"
 minimal_pkgs="debootstrap git"

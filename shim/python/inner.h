@@ -132,23 +132,36 @@ struct pyg_type {          /* what the walk keeps of a type, by id */
     uintptr_t cached_keys; /* a class's ht_cached_keys: its instances'
                               values arrays' names (3.11 on), or 0 */
 };
-struct pyg_block {         /* a live block, in address order */
-    uint64_t addr, size;
+struct pyg_block {         /* a live block, in address order: 16 bytes */
+    uint64_t addr;
+    uint32_t size;         /* bytes; PYG_BIG: in pyg_heap's big (pyg_size) */
     uint32_t obj;          /* the object it holds (index), or PYG_NONE */
 };
-struct pyg_obj {
-    uint64_t blk;          /* its block's index */
-    uint64_t refcnt;       /* ob_refcnt as read */
+#define PYG_BIG UINT32_MAX
+struct pyg_big {           /* a block of PYG_BIG bytes or more */
+    uint64_t addr, size;
+};
+struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
+    uint64_t refcnt : 40;    /* ob_refcnt as read (pytype.c takes none larger) */
+    uint64_t off : 6;        /* the object's start in its block: 0, 16 or 32 */
+    uint64_t tracked : 1;    /* a gc object the collector tracks */
+    uint32_t blk;            /* its block's index */
     uint32_t type;
-    uint16_t off;          /* the object's start in its block */
-    uint8_t tracked;       /* a gc object the collector tracks */
 };
 struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
     struct pyg_block *blk;
     struct pyg_obj *obj;
     uint64_t nblk;
+    struct pyg_big *big;   /* ascending */
+    uint64_t nbig, capbig;
     int want;              /* the arrays are being filled (0: given up) */
 };
+/* Block b's size (b in h). */
+uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr);
+static inline uint64_t pyg_size(const struct pyg_heap *h, const struct pyg_block *b)
+{
+    return b->size != PYG_BIG ? b->size : pyg_big_size(h, b->addr);
+}
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
 /* The graph over h's nobj objects (types ty): each object's HSNAP_PYOBJ_*
@@ -180,6 +193,26 @@ uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap);
 uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
 /* The arrays unmapped (capacities in elements); want cleared. */
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
+
+/* pyfind.c: the block of h (pyf_build: the index made) that holds
+ * address w, or PYG_NONE, while h is unchanged; pyf_free gives it back. */
+void pyf_build(const struct pyg_heap *h);
+uint32_t pyf_find(uint64_t w);
+void pyf_free(void);
+/* pyread.c: blocks read in ascending address order, a window of them by
+ * one system call.  pyrd_begin: fn is called for each block added, in
+ * order, at a flush, with the bytes read (p: NULL when unreadable) and
+ * the tag and aux given; 0, or -1 (out of memory).  pyrd_add: 0, or -1
+ * when the reader is not begun or len is too large for a window (read it
+ * apart, after pyrd_flush).  pyrd_end flushes.  pyrd_calls: the system
+ * calls made since the process began. */
+typedef void (*pyrd_fn)(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                        uint32_t len);
+int pyrd_begin(pyrd_fn fn, void *arg);
+int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux);
+void pyrd_flush(void);
+void pyrd_end(void);
+uint64_t pyrd_calls(void);
 
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
 struct py_syms {

@@ -20,10 +20,11 @@
 
 size_t pydom_work_bytes(uint32_t n, uint64_t m)
 {
-    /* parent, semi, vertex, label, ancestor, bucket head and next, stack,
-     * the stack's edge positions and the predecessors' starts: u32 each
-     * (m < 2^32); the predecessors: u32 an edge */
-    return ((size_t)n + 1) * (10 * 4) + (size_t)m * 4;
+    /* parent, semi, vertex, label, ancestor, bucket head, bucket next (the
+     * depth first stack's edge positions before), stack and the
+     * predecessors' starts: u32 each (m < 2^32); the predecessors: u32 an
+     * edge */
+    return ((size_t)n + 1) * (9 * 4) + (size_t)m * 4;
 }
 
 /* The node on v's compressed ancestor path with the least semi (v's own
@@ -52,7 +53,7 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
     uint32_t *parent = work, *semi = parent + n + 1, *vertex = semi + n + 1,
              *label = vertex + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
              *bnext = bhead + n + 1, *stack = bnext + n + 1;
-    uint32_t *pos = stack + n + 1, *pstart = pos + n + 1, *pred = pstart + n + 1;
+    uint32_t *pos = bnext, *pstart = stack + n + 1, *pred = pstart + n + 1;
     uint32_t N = 0; /* semi[v]: v's depth first number, 1 on (0: not reached) */
     if (root >= n || start[n] >= UINT32_MAX)
         return 0;

@@ -12,12 +12,13 @@
  * or values array, a set's table, and the values array a class instance's
  * pre-header names (3.11, 3.12).  A word is a reference when it is the
  * exact start of a tracked object (a PyGC_Head's links point at heads).
- * Borrowed pointers are left out: an object's pointer to itself in its own
- * block (a frame's frame_obj; a class instance's inline values own
- * theirs), its block's pointers to weak references (its weakref list); a
- * weak reference counts its callback only.  A missed edge only makes an
- * object look referenced from outside.  Read with process_vm_readv; the
- * marking, breadth first, keeps a shortest path from a root to each. */
+ * Borrowed pointers are left out: an object's pointer to itself in its
+ * own block (a frame's frame_obj; a class instance's inline values own
+ * theirs), its weakref list; a weak reference counts its callback only.
+ * A missed edge only makes an object look referenced from outside.  The
+ * objects' blocks are read first, then those they lead to, each in
+ * address order a window a system call (pyread.c); the marking, breadth
+ * first, keeps a shortest path from a root to each. */
 #include <errno.h>
 #include <string.h>
 
@@ -25,11 +26,16 @@
 #include "peek.h"
 #include "pyretain.h"
 
-#define PYG_CHUNK 4096u          /* bytes of a block read at a time */
+#define PYG_CHUNK 65536u         /* bytes of a large block read at a time */
 #define PYG_READ_MAX (64u << 20) /* bytes of one block looked at */
-#define PYG_FOLLOW 4u            /* blocks an object's fields lead to */
-#define PYG_BATCH 128u         /* objects' blocks read by one system call */
-#define PYG_SLOT 512u          /* ... when they are this small */
+#define PYG_RANK 30u             /* an edge's label: its rank among its source's
+                                    (pyg_mark's order) in the top bits */
+/* pyg_scan's own: the words are the source's own block (its weak
+ * references borrowed); its pointers to itself borrowed too (SELF); the
+ * words told to the retained sizes' graph only, no edge (RETAIN) */
+#define PYG_OWN 1u
+#define PYG_SELF 2u
+#define PYG_RETAIN 4u
 #define PYG_KEYS 1024u         /* dict keys' names remembered (power of two) */
 #define PYG_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
 #define PYG_EXACT 0x100u       /* a root's kind: its reference is counted */
@@ -40,8 +46,11 @@ static struct {
     struct pyg_edge *edge; /* (source, target) objects, how */
     uint64_t nedge, capedge;
     uint8_t *seen;        /* by block: a non-object block read already */
-    uint32_t *owner;      /* ... and by whom (pyg_own), or PYG_NONE */
-    uint64_t lo, hi;      /* the blocks' span */
+    uint32_t *owner;      /* ... and by whom (pyg_own; while the objects are
+                             read: its pyg_fol), or PYG_NONE */
+    struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
+    uint64_t nfol, capfol;
+    uint32_t rank;        /* the edges' rank now (PYG_RANK) */
     int oom;
     uint64_t keyaddr[PYG_KEYS]; /* dict keys put in the names: their str */
     uint32_t keyoff[PYG_KEYS];
@@ -54,8 +63,17 @@ static struct {
     const char *local;    /* the object's block as the batch read it, or NULL */
     uint64_t local_at, local_len;
     char buf[PYG_CHUNK];
-    char batch[PYG_BATCH][PYG_SLOT]; /* a batch of objects' blocks */
 } g;
+
+/* A block an object leads to (its item array, keys table, values array),
+ * read in address order once every object's own block is: src's words
+ * [off, off + len) of it, label, keys (a values array's keys object | 1,
+ * or 0), and the rank its edges take. */
+struct pyg_fol {
+    uint32_t src, off, len;
+    uint16_t label, rank;
+    uint64_t keys;
+};
 
 /* n bytes at address at into dst: from the batch's copy of the object's
  * block when it holds them, else read (peek); 0 when unreadable. */
@@ -89,20 +107,9 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
 }
 
 /* The block that holds address w, or PYG_NONE. */
-static uint32_t pyg_find(uint64_t w)
+static inline uint32_t pyg_find(uint64_t w)
 {
-    const struct pyg_block *b = g.h->blk;
-    uint64_t lo = 0, hi = g.h->nblk;
-    if (w < g.lo || w >= g.hi)
-        return PYG_NONE;
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (b[mid].addr <= w)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return w >= b[lo].addr && w - b[lo].addr < b[lo].size ? (uint32_t)lo : PYG_NONE;
+    return pyf_find(w);
 }
 
 struct pyg_edge {
@@ -157,41 +164,43 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
         pyg_field(src, &label, &value, &key);
     if (g.nedge == g.capedge) {
         uint64_t want = g.capedge ? g.capedge * 2 : 65536;
-        void *r = arena_map(want * sizeof *g.edge);
+        void *r = g.edge ? arena_remap(g.edge, g.capedge * sizeof *g.edge, want * sizeof *g.edge)
+                         : arena_map(want * sizeof *g.edge);
         if (!r) {
             g.oom = 1;
             return;
         }
-        if (g.edge) {
-            memcpy(r, g.edge, g.nedge * sizeof *g.edge);
-            arena_unmap(g.edge, g.capedge * sizeof *g.edge);
-        }
         g.edge = r;
         g.capedge = want;
     }
-    g.edge[g.nedge++] = (struct pyg_edge){src, dst, label, value, key};
+    g.edge[g.nedge++] = (struct pyg_edge){src, dst, label | g.rank << PYG_RANK, value, key};
 }
 
-/* The words of [from, to) (addresses, within block bi) read for source
- * object src: references to tracked objects become edges.  own: the
- * words are src's own block: its weak references are borrowed, and so
- * are its references to itself when own is 1 (2: a class instance's, whose
- * inline values may hold it: counted).
- * Words in [from, fol) that point into a block holding no object are put
- * in follow[] (room for PYG_FOLLOW, *nf of them). */
-static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t fol,
-                     uint32_t *follow, unsigned *nf, uint32_t label, uint64_t base)
+/* The words of [from, to) (addresses) read for source object src:
+ * references to tracked objects become edges (label; value: the word's
+ * offset from base, or its index), and every reference is told to the
+ * retained sizes' graph (pyr_ref): a native block anywhere in it, an
+ * object at its exact start.  own: PYG_OWN, the words are src's own
+ * block: its weak references are borrowed, and with PYG_SELF its
+ * references to itself (not a class instance's, whose inline values may
+ * hold it: counted); PYG_RETAIN: pyr_ref only, no edge (the pre-header,
+ * whose edges pyg_preheader puts). */
+static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uint32_t label,
+                     uint64_t base)
 {
     uint64_t prev = 0; /* the word before: a dict entry's key */
     if (to - from > PYG_READ_MAX)
         to = from + PYG_READ_MAX;
     for (uint64_t at = from & ~7ull; at + 8 <= to; at += PYG_CHUNK) {
         size_t n = to - at < PYG_CHUNK ? (size_t)(to - at) & ~(size_t)7 : PYG_CHUNK;
-        if (!pyg_read(g.buf, at, n))
+        const char *p = g.buf;
+        if (g.local && at >= g.local_at && at - g.local_at + n <= g.local_len)
+            p = g.local + (at - g.local_at); /* the reader's copy */
+        else if (!peek(g.buf, at, n))
             return; /* freed meanwhile */
         for (size_t k = 0; k < n; k += 8) {
             uint64_t w, key = prev;
-            memcpy(&w, g.buf + k, 8);
+            memcpy(&w, p + k, 8);
             prev = w;
             uint32_t bj = pyg_find(w);
             if (bj == PYG_NONE)
@@ -199,17 +208,16 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t
             const struct pyg_block *b = &g.h->blk[bj];
             if (b->obj == PYG_NONE) {
                 pyr_ref(at + k, bj);
-                if (at + k < fol && *nf < PYG_FOLLOW && !g.seen[bj])
-                    follow[(*nf)++] = bj;
                 continue;
             }
             const struct pyg_obj *o = &g.h->obj[b->obj];
             if (w != b->addr + o->off)
                 continue;
-            if (own && ((b->obj == src && own == 1) || g.ty[o->type].kind == PYG_WEAKREF))
+            if ((own & PYG_OWN) &&
+                ((b->obj == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
                 continue;
             pyr_ref(at + k, bj);
-            if (!o->tracked || !g.h->obj[src].tracked)
+            if ((own & PYG_RETAIN) || !o->tracked || !g.h->obj[src].tracked)
                 continue;
             uint64_t d = at + k - base;
             if (g.keys_tag) /* a values array: the index names it */
@@ -222,45 +230,36 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, int own, uint64_t
     }
 }
 
-/* Block bj (no object) is read for object i, which owns it (PYOWNED:
- * top --owner counts it with i). */
-static void pyg_own(uint32_t bj, uint32_t i)
+/* Block bj (no object) is to be read for object i, which owns it
+ * (PYOWNED: top --owner counts it with i): its words [from, to), with
+ * label, keys and rank as struct pyg_fol has them, once the objects are
+ * read (pyg_fols). */
+static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_t label,
+                    uint64_t keys, uint32_t rank)
 {
+    const struct pyg_block *b = &g.h->blk[bj];
+    if (g.nfol == g.capfol) { /* no more than the blocks without an object */
+        g.oom = 1;
+        return;
+    }
+    if (to - from > PYG_READ_MAX)
+        to = from + PYG_READ_MAX;
     g.seen[bj] = 1;
-    if (g.owner)
-        g.owner[bj] = i;
+    g.owner[bj] = (uint32_t)g.nfol;
+    g.fol[g.nfol++] = (struct pyg_fol){i, (uint32_t)(from - b->addr),
+                                       to > from ? (uint32_t)(to - from) : 0, (uint16_t)label,
+                                       (uint16_t)rank, keys};
 }
 
 /* The values at v (a values array: values[0] there, a block the scan has
  * not read) of src, named by entry i of the keys object keys; label. */
-static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label)
+static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, uint32_t rank)
 {
-    uint32_t bj = pyg_find(v), nf = 0;
-    uint32_t follow[PYG_FOLLOW];
+    uint32_t bj = pyg_find(v);
     if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
         return;
-    pyg_own(bj, src);
-    g.keys_tag = keys ? keys | 1 : 0;
-    pyg_scan(src, v, g.h->blk[bj].addr + g.h->blk[bj].size, 0, 0, follow, &nf,
-             keys ? label : HSNAP_PYLABEL_OTHER, v);
-    g.keys_tag = 0;
-}
-
-/* The word w at address at, in object src's own block, told to the
- * retained sizes' graph (pyr_ref) as pyg_scan tells it, with no edge of
- * ours: the pre-header's edges are put by pyg_preheader itself. */
-static void pyg_ref_word(uint32_t src, uint64_t at, uint64_t w)
-{
-    uint32_t bj = pyg_find(w);
-    if (bj == PYG_NONE)
-        return;
-    const struct pyg_block *b = &g.h->blk[bj];
-    if (b->obj != PYG_NONE) {
-        const struct pyg_obj *o = &g.h->obj[b->obj];
-        if (w != b->addr + o->off || b->obj == src || g.ty[o->type].kind == PYG_WEAKREF)
-            return;
-    }
-    pyr_ref(at, bj);
+    pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
+            keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
 }
 
 /* A class instance's pre-header (the two words at p): its __dict__ once
@@ -274,8 +273,7 @@ static void pyg_preheader(uint32_t i, uint64_t p)
     uint64_t w[2];
     if (!pyg_read(w, p, sizeof w))
         return;
-    pyg_ref_word(i, p, w[0]);
-    pyg_ref_word(i, p + 8, w[1]);
+    pyg_scan(i, p, p + sizeof w, PYG_OWN | PYG_SELF | PYG_RETAIN, HSNAP_PYLABEL_OTHER, p);
     uint64_t dict = w[1], values = 0;
     if (py_lay->version < 0x030c0000u)
         values = w[0];
@@ -284,59 +282,63 @@ static void pyg_preheader(uint32_t i, uint64_t p)
     uint32_t d = dict ? pyg_tracked_at(dict) : PYG_NONE;
     if (d != PYG_NONE && d != i)
         pyg_add(i, d, HSNAP_PYLABEL_DICT, 0, 0);
-    if (values && !(values & 7))
-        pyg_values(i, values, g.ty[g.h->obj[i].type].cached_keys, HSNAP_PYLABEL_ATTR);
+    if (values && !(values & 7)) /* its edges before the instance's own block's */
+        pyg_values(i, values, g.ty[g.h->obj[i].type].cached_keys, HSNAP_PYLABEL_ATTR, 0);
 }
 
-/* The edges out of tracked object i. */
+/* The edges out of tracked object i from its own block; the blocks it
+ * leads to are put to be read later (pyg_own). */
 static void pyg_edges_of(uint32_t i)
 {
     const struct pyg_obj *o = &g.h->obj[i];
     const struct pyg_block *b = &g.h->blk[o->blk];
-    uint64_t obj = b->addr + o->off, end = b->addr + b->size, w[4] = {0};
-    uint32_t follow[PYG_FOLLOW];
-    unsigned nf = 0, kind = g.ty[o->type].kind;
+    uint64_t obj = b->addr + o->off, end = b->addr + pyg_size(g.h, b), w[4] = {0};
+    unsigned kind = g.ty[o->type].kind;
+    g.rank = 1;
     if (kind == PYG_WEAKREF) {
-        pyg_scan(i, obj + 24, obj + 32, 0, 0, follow, &nf, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
+        pyg_scan(i, obj + 24, obj + 32, 0, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
         return;
     }
-    if (kind == PYG_INSTANCE && obj - PY_GC_HEAD - b->addr == 16)
+    if (kind == PYG_INSTANCE && obj - PY_GC_HEAD - b->addr == 16) {
+        g.rank = 0;
         pyg_preheader(i, b->addr);
-    pyg_scan(i, obj, end, kind == PYG_INSTANCE ? 2 : 1, 0, follow, &nf, HSNAP_PYLABEL_FIELD, obj);
+        g.rank = 1;
+    }
+    pyg_scan(i, obj, end, kind == PYG_INSTANCE ? PYG_OWN : PYG_OWN | PYG_SELF,
+             HSNAP_PYLABEL_FIELD, obj);
     size_t fields = end - obj < 48 ? (size_t)(end - obj - 16) & ~(size_t)7 : 32;
-    int keys = 0; /* a combined dict's keys table is followed: (key, value) entries */
     if ((kind == PYG_LIST || kind == PYG_DICT || kind == PYG_SET) && end - obj >= 32 &&
         pyg_read(w, obj + 16, fields)) {
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
-        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj] || nf == PYG_FOLLOW)
-            bj = PYG_NONE; /* none, in an object (3.13's inline values), or read */
-        if (kind == PYG_LIST && bj != PYG_NONE) { /* the items in use only */
-            const struct pyg_block *ib = &g.h->blk[bj];
-            uint64_t stop = w[0] < ib->size / 8 ? at + 8 * w[0] : ib->addr + ib->size;
-            pyg_own(bj, i);
-            pyg_scan(i, at, stop, 0, 0, follow, &nf, HSNAP_PYLABEL_INDEX, at);
-            return;
-        }
-        if (kind == PYG_DICT && w[3] && bj != PYG_NONE) { /* split: named by ma_keys */
+        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
+            return; /* none, in an object (3.13's inline values), or read */
+        const struct pyg_block *ib = &g.h->blk[bj];
+        uint64_t isize = pyg_size(g.h, ib);
+        if (kind == PYG_LIST) { /* the items in use only */
+            uint64_t stop = w[0] < isize / 8 ? at + 8 * w[0] : ib->addr + isize;
+            pyg_own(bj, i, at, stop, HSNAP_PYLABEL_INDEX, 0, 2);
+        } else if (kind == PYG_DICT && w[3]) { /* split: named by ma_keys */
             pyg_values(i, w[3] + (py_lay->version >= 0x030d0000u ? 8 : 0), w[2],
-                       HSNAP_PYLABEL_KEY);
-            bj = PYG_NONE;
+                       HSNAP_PYLABEL_KEY, 2);
+        } else { /* a combined dict's keys table: its entries end with (key, value) */
+            pyg_own(bj, i, ib->addr, ib->addr + isize,
+                    kind == PYG_DICT ? HSNAP_PYLABEL_KEY : HSNAP_PYLABEL_OTHER, 0, 2);
         }
-        if (bj != PYG_NONE)
-            follow[nf++] = bj;
-        keys = kind == PYG_DICT && !w[3] && bj != PYG_NONE;
     }
-    for (unsigned k = 0; k < nf; k++) {
-        const struct pyg_block *fb = &g.h->blk[follow[k]];
-        if (g.seen[follow[k]])
-            continue;
-        pyg_own(follow[k], i);
-        /* a dict's keys table: its entries end with (key, value) */
-        pyg_scan(i, fb->addr, fb->addr + fb->size, 0, 0, follow, &nf,
-                 keys ? HSNAP_PYLABEL_KEY : HSNAP_PYLABEL_OTHER, fb->addr);
-    }
+}
+
+/* Followed block bj, as pyg_own put it: its edges. */
+static void pyg_fol_scan(uint32_t bj)
+{
+    const struct pyg_fol *f = &g.fol[g.owner[bj]];
+    uint64_t from = g.h->blk[bj].addr + f->off;
+    g.owner[bj] = f->src; /* PYOWNED's from here */
+    g.keys_tag = f->keys;
+    g.rank = f->rank;
+    pyg_scan(f->src, from, from + f->len, 0, f->label, from);
+    g.keys_tag = 0;
 }
 
 /* The text n bytes at t into the names, once for address addr (a str
@@ -369,10 +371,11 @@ static int pyg_name_cached(uint64_t addr, struct hsnap_pylink *l)
  * put in the names once. */
 static struct hsnap_pylink pyg_link(const struct pyg_edge *e)
 {
-    struct hsnap_pylink l = {e->src, e->dst, e->label, e->value, 0, 0};
+    uint32_t label = e->label & ((1u << PYG_RANK) - 1);
+    struct hsnap_pylink l = {e->src, e->dst, label, e->value, 0, 0};
     char k[128];
     uint64_t key = e->key;
-    if ((e->label == HSNAP_PYLABEL_KEY || e->label == HSNAP_PYLABEL_ATTR) && (key & 1)) {
+    if ((label == HSNAP_PYLABEL_KEY || label == HSNAP_PYLABEL_ATTR) && (key & 1)) {
         /* entry value of a keys object: by (keys, index) */
         uint64_t at = (key & ~1ull) ^ ((uint64_t)e->value << 48) ^ 2;
         if (pyg_name_cached(at, &l))
@@ -380,11 +383,11 @@ static struct hsnap_pylink pyg_link(const struct pyg_edge *e)
         key = pyroot_keys_entry(key & ~1ull, e->value, NULL);
         uint32_t n = key ? py_str_peek(key, k, sizeof k) : 0;
         pyg_name(at, k, n, &l);
-    } else if (e->label == HSNAP_PYLABEL_KEY && key) {
+    } else if (label == HSNAP_PYLABEL_KEY && key) {
         if (pyg_name_cached(key, &l))
             return l;
         pyg_name(key, k, py_str_peek(key, k, sizeof k), &l);
-    } else if (e->label == HSNAP_PYLABEL_DICT &&
+    } else if (label == HSNAP_PYLABEL_DICT &&
                (g.ty[g.h->obj[e->src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
         /* a class's __dict__: the class's own name names it */
         const struct pyg_obj *o = &g.h->obj[e->src];
@@ -397,7 +400,7 @@ static struct hsnap_pylink pyg_link(const struct pyg_edge *e)
             peek(&w[1], t + ol->ht_qualname, 8))
             n = py_str_peek(w[1], k, sizeof k);
         pyg_name(t | 2, k, n, &l);
-    } else if (e->label == HSNAP_PYLABEL_FIELD) {
+    } else if (label == HSNAP_PYLABEL_FIELD) {
         uintptr_t t = g.ty[g.h->obj[e->src].type].addr;
         uint64_t at = (t ^ ((uint64_t)e->value << 48)) | 4;
         if (pyg_name_cached(at, &l))
@@ -418,14 +421,11 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
         return;
     if (g.nroot == g.caproot) {
         uint64_t want = g.caproot ? g.caproot * 2 : 4096;
-        void *r = arena_map(want * sizeof *g.root);
+        void *r = g.root ? arena_remap(g.root, g.caproot * sizeof *g.root, want * sizeof *g.root)
+                         : arena_map(want * sizeof *g.root);
         if (!r) {
             g.oom = 1;
             return;
-        }
-        if (g.root) {
-            memcpy(r, g.root, g.nroot * sizeof *g.root);
-            arena_unmap(g.root, g.caproot * sizeof *g.root);
         }
         g.root = r;
         g.caproot = want;
@@ -469,8 +469,10 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
             refs[g.root[r].dst]--;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
-    for (uint64_t e = 0; e < g.nedge; e++) /* counting sort by source: edge indices */
-        adj[start[g.edge[e].src]++] = (uint32_t)e;
+    for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank: edge indices */
+        for (uint64_t e = 0; e < g.nedge; e++)
+            if (g.edge[e].label >> PYG_RANK == k)
+                adj[start[g.edge[e].src]++] = (uint32_t)e;
     for (uint64_t i = nobj; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
@@ -539,43 +541,62 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     return 0;
 }
 
-/* The edges of the tracked objects from i on, a batch of them read by one
- * system call (the small ones: others are read as they are scanned); the
- * next object to look at. */
-static uint64_t pyg_batch(uint64_t i, uint64_t nobj)
+/* An object's block as pyread.c read it (p NULL: unreadable, read as
+ * scanned): its edges.  tag: the object. */
+static void pyg_got_obj(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                        uint32_t len)
 {
-    struct iovec to[PYG_BATCH], from[PYG_BATCH];
-    uint32_t who[PYG_BATCH];
-    unsigned k = 0;
-    for (; i < nobj && k < PYG_BATCH; i++) {
+    (void)arg, (void)aux;
+    g.local = p, g.local_at = addr, g.local_len = len;
+    pyg_edges_of(tag);
+    g.local = NULL;
+}
+
+/* A block an object leads to as pyread.c read it: its edges.  tag: the
+ * block. */
+static void pyg_got_fol(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                        uint32_t len)
+{
+    (void)arg, (void)aux;
+    g.local = p, g.local_at = addr, g.local_len = len;
+    pyg_fol_scan(tag);
+    g.local = NULL;
+}
+
+/* The edges: the objects' own blocks in address order (the tracked ones,
+ * and the untracked the retained sizes read), then the blocks they lead
+ * to, in address order too: a window of them read by one system call
+ * (pyread.c); a block too large for one is read as it is scanned.  -1:
+ * out of memory. */
+static int pyg_read_all(uint64_t nobj)
+{
+    const struct pyg_block *blk = g.h->blk;
+    if (pyrd_begin(pyg_got_obj, NULL) != 0)
+        return -1;
+    for (uint64_t i = 0; i < nobj && !g.oom; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
-        const struct pyg_block *b = &g.h->blk[o->blk];
+        const struct pyg_block *b = &blk[o->blk];
         if (!o->tracked && !pyr_scans(o, &g.ty[o->type]))
             continue;
-        if (b->size > PYG_SLOT) {
+        if (b->size == PYG_BIG || pyrd_add(b->addr, b->size, (uint32_t)i, 0) != 0) {
+            pyrd_flush();
             pyg_edges_of((uint32_t)i);
+        }
+    }
+    pyrd_end();
+    if (g.oom || pyrd_begin(pyg_got_fol, NULL) != 0)
+        return -1;
+    for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
+        if (!g.seen[bj])
             continue;
+        const struct pyg_fol *f = &g.fol[g.owner[bj]];
+        if (pyrd_add(blk[bj].addr + f->off, f->len, (uint32_t)bj, 0) != 0) {
+            pyrd_flush();
+            pyg_fol_scan((uint32_t)bj);
         }
-        to[k] = (struct iovec){g.batch[k], b->size};
-        from[k] = (struct iovec){(void *)b->addr, b->size};
-        who[k++] = (uint32_t)i;
     }
-    int saved = errno;
-    long r = k ? syscall(SYS_process_vm_readv, (long)getpid(), to, (long)k, from, (long)k, 0L) : 0;
-    errno = saved;
-    size_t got = r > 0 ? (size_t)r : 0;
-    for (unsigned j = 0; j < k; j++) {
-        const struct pyg_block *b = &g.h->blk[g.h->obj[who[j]].blk];
-        if (got >= b->size) { /* read whole: scanned from the copy */
-            got -= b->size;
-            g.local = g.batch[j], g.local_at = b->addr, g.local_len = b->size;
-        } else {
-            got = 0; /* the rest read as scanned (peek's own fallbacks) */
-        }
-        pyg_edges_of(who[j]);
-        g.local = NULL;
-    }
-    return i;
+    pyrd_end();
+    return g.oom ? -1 : 0;
 }
 
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
@@ -588,27 +609,32 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         return -1;
     g.h = h;
     g.ty = ty;
-    g.lo = h->blk[0].addr;
-    g.hi = h->blk[h->nblk - 1].addr + h->blk[h->nblk - 1].size;
     if (!(g.seen = arena_map(h->nblk)))
         return -1;
+    pyf_build(h);
     g.names = names;
-    if ((g.owner = arena_map(h->nblk * sizeof *g.owner))) /* none: no PYOWNED */
-        memset(g.owner, 0xff, h->nblk * sizeof *g.owner);
-    for (uint64_t i = 0; i < nobj && !g.oom;)
-        i = pyg_batch(i, nobj);
+    g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
+    if (!(g.owner = arena_map(h->nblk * sizeof *g.owner)) ||
+        (g.capfol && !(g.fol = arena_map(g.capfol * sizeof *g.fol))))
+        g.oom = 1;
+    if (!g.oom && pyg_read_all(nobj) != 0)
+        g.oom = 1;
+    if (g.fol)
+        arena_unmap(g.fol, g.capfol * sizeof *g.fol);
+    g.fol = NULL;
     if (!g.oom)
         pyroot_collect();
     if (!g.oom)
         rc = pyg_mark(nobj, out, links, parents);
-    for (uint64_t bj = 0; rc == 0 && g.owner && bj < h->nblk; bj++)
-        if (g.owner[bj] != PYG_NONE) {
+    for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
+        if (g.seen[bj]) {
             struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj], 0};
             sbuf_put(owned, &w, sizeof w);
         }
     if (g.owner)
         arena_unmap(g.owner, h->nblk * sizeof *g.owner);
     arena_unmap(g.seen, h->nblk);
+    pyf_free();
     if (g.edge)
         arena_unmap(g.edge, g.capedge * sizeof *g.edge);
     if (g.root)
@@ -617,8 +643,25 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     return rc;
 }
 
+uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr)
+{
+    uint64_t lo = 0, hi = h->nbig;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->big[mid].addr == addr)
+            return h->big[mid].size;
+        if (h->big[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return PYG_BIG; /* not kept: at least so much */
+}
+
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
 {
+    if (h->big)
+        arena_unmap(h->big, h->capbig * sizeof *h->big);
     if (h->blk)
         arena_unmap(h->blk, capblk * sizeof *h->blk);
     if (h->obj)

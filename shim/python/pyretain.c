@@ -106,9 +106,10 @@ static uint32_t pyr_block_of(uint64_t a)
         else
             hi = mid;
     }
-    if (a - b[lo].addr >= b[lo].size)
+    uint64_t size = pyg_size(r.h, &b[lo]);
+    if (a - b[lo].addr >= size)
         return PYG_NONE;
-    r.cur_lo = b[lo].addr, r.cur_hi = b[lo].addr + b[lo].size, r.cur = (uint32_t)lo;
+    r.cur_lo = b[lo].addr, r.cur_hi = b[lo].addr + size, r.cur = (uint32_t)lo;
     return r.cur;
 }
 
@@ -166,7 +167,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
     const struct pyg_block *b = r.h->blk;
     uint32_t k = 0;
     for (uint32_t v = 0; v < n; v++) {
-        int keep = b[v].obj != PYG_NONE || ret[v] != b[v].size ||
+        int keep = b[v].obj != PYG_NONE || ret[v] != pyg_size(r.h, &b[v]) ||
                    (idom[v] != n && idom[v] != PYDOM_NONE);
         idx[v] = keep ? k++ : PYDOM_NONE;
     }
@@ -194,8 +195,10 @@ void pyr_end(const struct hsnap_pyobj *flags)
         return;
     uint32_t n = (uint32_t)r.h->nblk, root = n;
     uint64_t *start = NULL, m = 0;
-    size_t ls = ((size_t)n + 2) * 8, lw = 0, lsucc = 0, lout = (size_t)n * 17 + 8;
+    size_t ls = ((size_t)n + 2) * 8, lw = 0, lsucc = 0, lout = (size_t)n * 9 + 8;
+    size_t lret = (size_t)n * 8;
     uint32_t *succ = NULL;
+    uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
     char *work = NULL, *o = NULL;
     if (r.oom || !(start = arena_map(ls)))
         goto done;
@@ -204,13 +207,12 @@ void pyr_end(const struct hsnap_pyobj *flags)
     if (!(o = arena_map(lout)))
         goto done;
     uint32_t *idom = (uint32_t *)o, *order = idom + n + 1;
-    uint64_t *ret = (uint64_t *)(order + n + 1);
-    uint8_t *held = (uint8_t *)(ret + n);
-    for (uint64_t e = 0; e < r.nedge; e++) /* ret: the in-degrees first */
-        ret[(uint32_t)pyr_edge(e)]++;
+    uint8_t *held = (uint8_t *)(order + n + 1);
+    for (uint64_t e = 0; e < r.nedge; e++) /* idom: the in-degrees first */
+        idom[(uint32_t)pyr_edge(e)]++;
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)
-        roots += held[v] = (uint8_t)pyr_held(v, ret[v], flags);
+        roots += held[v] = (uint8_t)pyr_held(v, idom[v], flags);
     m = r.nedge + roots;
     lsucc = (size_t)m * 4 + 4;
     if (!(succ = arena_map(lsucc)))
@@ -234,8 +236,12 @@ void pyr_end(const struct hsnap_pyobj *flags)
         goto done;
     uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work);
     arena_unmap(work, lw), work = NULL;
+    arena_unmap(succ, lsucc), succ = NULL;
+    arena_unmap(start, ls), start = NULL;
+    if (!(ret = arena_map(lret)))
+        goto done;
     for (uint32_t v = 0; v < n; v++)
-        ret[v] = r.h->blk[v].size;
+        ret[v] = pyg_size(r.h, &r.h->blk[v]);
     for (uint32_t k = reached; k-- > 1;) { /* children before their dominator */
         uint32_t v = order[k];
         if (idom[v] != root)
@@ -243,6 +249,8 @@ void pyr_end(const struct hsnap_pyobj *flags)
     }
     pyr_put(n, idom, ret, held, order, pyr_leakrefs(held)); /* order: scratch now */
 done:
+    if (ret)
+        arena_unmap(ret, lret);
     if (work)
         arena_unmap(work, lw);
     if (succ)

@@ -10,9 +10,10 @@
  * its tp_dict) and __qualname__ ("app.Node").
  *   Nothing here trusts the memory it reads: the other threads run while
  * the snapshot is written, so a block may be freed (and unmapped) under
- * the walk and a type torn down.  Blocks are copied a batch at a time and
- * types a field at a time with process_vm_readv (peek.h), which fails
- * where a load would fault; a name must be a short printable string.
+ * the walk and a type torn down.  Blocks are copied a window at a time
+ * (pyread.c) and types a field at a time (peek.h) with process_vm_readv,
+ * which fails where a load would fault; a name must be a short printable
+ * string.
  * State is one struct, used under the snapshot lock only.
  */
 #include <errno.h>
@@ -22,7 +23,6 @@
 #include "peek.h"
 #include "pyretain.h"
 
-#define PYT_BATCH 256      /* blocks a read */
 #define PYT_HEAD 64        /* bytes read of a block: an object at 0, 16 or 32, and
                               a dict's ma_values */
 #define PYT_SLOTS 16384u   /* the cache of candidate type addresses (power of two) */
@@ -43,12 +43,8 @@ static struct {
     uint64_t capblk, capobj;
     uint64_t nobj;
     uintptr_t module_key;      /* the interned "__module__", once found */
-    int plain;                 /* process_vm_readv refused: plain loads (peek.h) */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
     uint64_t nstarts;
-    unsigned n;                /* blocks in the batch */
-    uint64_t addr[PYT_BATCH], size[PYT_BATCH], blk[PYT_BATCH];
-    char buf[PYT_BATCH][PYT_HEAD];
 } pyt;
 
 static uint64_t pyt_u64(const char *p, size_t off)
@@ -253,13 +249,10 @@ static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
     if (n >= UINT32_MAX - 1)
         return -1;
     uint64_t want = *cap ? *cap * 2 : 65536;
-    void *r = arena_map(want * elem);
+    /* moved, not copied: the old and the new are never both resident */
+    void *r = *a ? arena_remap(*a, *cap * elem, want * elem) : arena_map(want * elem);
     if (!r)
         return -1;
-    if (*a) {
-        memcpy(r, *a, n * elem);
-        arena_unmap(*a, *cap * elem);
-    }
     *a = r;
     *cap = want;
     return 0;
@@ -356,8 +349,9 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
                                       sizeof *pyt.heap.obj) == 0) {
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
             int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
-            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){blk, pyt_u64(b, off), id,
-                                                      (uint16_t)off, (uint8_t)tracked};
+            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = pyt_u64(b, off), .off = off,
+                                                      .tracked = tracked != 0,
+                                                      .blk = (uint32_t)blk, .type = id};
             pyt.heap.blk[blk].obj = (uint32_t)pyt.nobj;
         } else if (pyt.heap.want) {
             pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj); /* no graph, the types still */
@@ -367,37 +361,14 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
     }
 }
 
-/* The batch read (one system call for most) and typed. */
-static void pyt_flush(void)
+/* A block's first bytes as read (pyread.c; p NULL: unreadable, no
+ * object): typed.  tag: its index, aux: its size. */
+static void pyt_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                    uint32_t len)
 {
-    struct iovec to[PYT_BATCH], from[PYT_BATCH];
-    for (unsigned i = 0; i < pyt.n; i++) {
-        size_t len = pyt.size[i] < PYT_HEAD ? pyt.size[i] : PYT_HEAD;
-        to[i] = (struct iovec){pyt.buf[i], len};
-        from[i] = (struct iovec){(void *)pyt.addr[i], len};
-    }
-    for (unsigned i = 0; i < pyt.n;) {
-        long r;
-        if (pyt.plain) {
-            memcpy(to[i].iov_base, from[i].iov_base, to[i].iov_len);
-            r = (long)to[i].iov_len;
-        } else {
-            int saved = errno;
-            r = syscall(SYS_process_vm_readv, (long)getpid(), to + i, (long)(pyt.n - i),
-                        from + i, (long)(pyt.n - i), 0L);
-            if (r < 0 && (errno == ENOSYS || errno == EPERM))
-                pyt.plain = 1, r = 0;
-            errno = saved;
-            if (pyt.plain)
-                continue;
-        }
-        size_t left = r < 0 ? 0 : (size_t)r;
-        for (; i < pyt.n && left >= to[i].iov_len; left -= to[i].iov_len, i++)
-            pyt_block(pyt.addr[i], pyt.size[i], pyt.blk[i], pyt.buf[i], to[i].iov_len);
-        if (i < pyt.n && left < to[i].iov_len)
-            i++; /* unreadable (freed and unmapped since): no object */
-    }
-    pyt.n = 0;
+    (void)arg;
+    if (p)
+        pyt_block(addr, aux, tag, p, len);
 }
 
 int py_types_begin(struct sbuf *b)
@@ -409,6 +380,10 @@ int py_types_begin(struct sbuf *b)
     pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot);
     if (!pyt.slot)
         return -1;
+    if (pyrd_begin(pyt_got, NULL) != 0) {
+        arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+        return -1;
+    }
     pyt.out = b;
     pyt.heap.want = 1; /* the graph: its arrays grow with the blocks */
     struct hsnap_pytypes_head h = {0};
@@ -421,26 +396,26 @@ void py_types_block(uint64_t addr, uint64_t size)
     uint64_t blk = pyt.heap.nblk;
     if (pyt.heap.want &&
         pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0) {
-        pyt.heap.blk[blk] = (struct pyg_block){addr, size, PYG_NONE};
+        pyt.heap.blk[blk] = (struct pyg_block){addr, size < PYG_BIG ? (uint32_t)size : PYG_BIG,
+                                               PYG_NONE};
         pyt.heap.nblk++;
+        if (size >= PYG_BIG && pyt_room((void **)&pyt.heap.big, pyt.heap.nbig, &pyt.heap.capbig,
+                                        sizeof *pyt.heap.big) == 0)
+            pyt.heap.big[pyt.heap.nbig++] = (struct pyg_big){addr, size};
+        else if (size >= PYG_BIG)
+            pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     } else if (pyt.heap.want) {
         pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     }
-    if (size < 16)
-        return;
-    pyt.blk[pyt.n] = blk;
-    pyt.addr[pyt.n] = addr;
-    pyt.size[pyt.n] = size;
-    if (++pyt.n == PYT_BATCH)
-        pyt_flush();
+    if (size >= 16 && blk < UINT32_MAX)
+        pyrd_add(addr, size < PYT_HEAD ? (uint32_t)size : PYT_HEAD, (uint32_t)blk, size);
 }
 
 void py_types_end(struct sbuf *b, struct sbuf *owned)
 {
     struct sbuf own = {0};
     uint32_t flags = 0;
-    if (pyt.n)
-        pyt_flush();
+    pyrd_end();
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&
@@ -494,17 +469,13 @@ void py_object_starts(struct hsnap_block *b, uint64_t n)
         return;
     pyt.starts = b;
     pyt.nstarts = n;
-    for (uint64_t i = 0; i < n; i++) {
-        if (b[i].size < 16)
-            continue;
-        pyt.blk[pyt.n] = i;
-        pyt.addr[pyt.n] = b[i].addr;
-        pyt.size[pyt.n] = b[i].size;
-        if (++pyt.n == PYT_BATCH)
-            pyt_flush();
+    if (pyrd_begin(pyt_got, NULL) == 0) {
+        for (uint64_t i = 0; i < n && i < UINT32_MAX; i++)
+            if (b[i].size >= 16)
+                pyrd_add(b[i].addr, b[i].size < PYT_HEAD ? (uint32_t)b[i].size : PYT_HEAD,
+                         (uint32_t)i, b[i].size);
+        pyrd_end();
     }
-    if (pyt.n)
-        pyt_flush();
     sbuf_free(&pyt.types); /* the types' records, unused here */
     sbuf_free(&pyt.names);
     arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);

@@ -1,0 +1,157 @@
+/*
+ * pyread.c - many blocks of the process's own memory read at a snapshot
+ * with few system calls, for the objects' passes (pytype.c, pygraph.c).
+ * The blocks come in ascending address order; neighbours less than
+ * PYRD_GAP apart share one range, and a batch of ranges is copied into
+ * one window by one process_vm_readv.  The copy, not a load, because the
+ * other threads run while a snapshot is written: a block may be freed and
+ * its arena unmapped under the walk, and the system call fails where a
+ * load would fault (peek.h).  A read one iovec a block pinned a page for
+ * each, the cost of the objects' passes; a range pins its pages once.
+ *   A short read (a range crossing a gone mapping) leaves the blocks past
+ * the fault to be read one by one; one that fails so is unreadable (the
+ * callback gets NULL).  Where the system call is refused (a seccomp
+ * filter), a plain copy, as peek does.  State is one struct, used under
+ * the snapshot lock only, by one pass at a time.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "inner.h"
+#include "peek.h"
+
+#define PYRD_WINDOW (1u << 20) /* bytes a batch of ranges is copied into */
+#define PYRD_BLOCKS 4096u      /* blocks a batch */
+#define PYRD_IOV 1024u         /* iovecs a system call (IOV_MAX) */
+#define PYRD_GAP 512u          /* bytes between two blocks one range reads too */
+
+static struct {
+    char *win;
+    pyrd_fn fn;
+    void *arg;
+    int plain;             /* the system call refused: plain copies */
+    unsigned n, nr;        /* blocks, ranges gathered */
+    uint64_t used;         /* the window's bytes the ranges take */
+    uint64_t calls;        /* system calls made (pyrd_calls) */
+    uint64_t addr[PYRD_BLOCKS], aux[PYRD_BLOCKS];
+    uint32_t len[PYRD_BLOCKS], tag[PYRD_BLOCKS], off[PYRD_BLOCKS]; /* off: in win */
+    uint8_t ok[PYRD_BLOCKS];
+    uint64_t rlo[PYRD_BLOCKS], rhi[PYRD_BLOCKS]; /* ranges: [lo, hi) at rwin in win */
+    uint32_t rwin[PYRD_BLOCKS], rfirst[PYRD_BLOCKS + 1]; /* rfirst: its first block */
+} rd;
+
+int pyrd_begin(pyrd_fn fn, void *arg)
+{
+    char *w = rd.win;
+    uint64_t calls = rd.calls;
+    int plain = rd.plain;
+    memset(&rd, 0, sizeof rd);
+    rd.calls = calls, rd.plain = plain;
+    if (!w && !(w = arena_map(PYRD_WINDOW)))
+        return -1;
+    rd.win = w, rd.fn = fn, rd.arg = arg;
+    return 0;
+}
+
+void pyrd_end(void)
+{
+    pyrd_flush();
+    if (rd.win)
+        arena_unmap(rd.win, PYRD_WINDOW);
+    rd.win = NULL;
+}
+
+uint64_t pyrd_calls(void)
+{
+    return rd.calls;
+}
+
+/* n bytes at src into dst, by the system call; the bytes read (a prefix:
+ * it stops at the first fault). */
+static uint64_t pyrd_copy(const struct iovec *to, const struct iovec *from, unsigned k)
+{
+    if (!rd.plain) {
+        int saved = errno;
+        long r = syscall(SYS_process_vm_readv, (long)getpid(), to, (long)k, from, (long)k, 0L);
+        int err = errno;
+        errno = saved;
+        rd.calls++;
+        if (r >= 0)
+            return (uint64_t)r;
+        if (err != ENOSYS && err != EPERM)
+            return 0;
+        rd.plain = 1;
+    }
+    uint64_t got = 0;
+    for (unsigned i = 0; i < k; i++) {
+        memcpy(to[i].iov_base, from[i].iov_base, to[i].iov_len);
+        got += to[i].iov_len;
+    }
+    return got;
+}
+
+/* Ranges [r, r + k) read by one call: their blocks' ok set; the ranges
+ * done (a short read stops at the range it ends in, whose blocks past
+ * the fault are read one by one). */
+static unsigned pyrd_ranges(unsigned r, unsigned k)
+{
+    struct iovec to[PYRD_IOV], from[PYRD_IOV];
+    for (unsigned j = 0; j < k; j++) {
+        to[j] = (struct iovec){rd.win + rd.rwin[r + j], rd.rhi[r + j] - rd.rlo[r + j]};
+        from[j] = (struct iovec){(void *)rd.rlo[r + j], to[j].iov_len};
+    }
+    uint64_t got = pyrd_copy(to, from, k);
+    unsigned j = 0;
+    for (; j < k && got >= to[j].iov_len; got -= to[j].iov_len, j++)
+        memset(rd.ok + rd.rfirst[r + j], 1, rd.rfirst[r + j + 1] - rd.rfirst[r + j]);
+    if (j == k)
+        return k;
+    for (uint32_t b = rd.rfirst[r + j]; b < rd.rfirst[r + j + 1]; b++) { /* the short one */
+        uint64_t end = rd.addr[b] + rd.len[b] - rd.rlo[r + j];
+        rd.ok[b] = end <= got || peek(rd.win + rd.off[b], rd.addr[b], rd.len[b]);
+    }
+    return j + 1;
+}
+
+void pyrd_flush(void)
+{
+    if (!rd.n)
+        return;
+    rd.rfirst[rd.nr] = rd.n;
+    memset(rd.ok, 0, rd.n);
+    for (unsigned r = 0; r < rd.nr;)
+        r += pyrd_ranges(r, rd.nr - r < PYRD_IOV ? rd.nr - r : PYRD_IOV);
+    unsigned n = rd.n;
+    rd.n = rd.nr = 0, rd.used = 0; /* the callback may add no more (one pass) */
+    for (unsigned b = 0; b < n; b++)
+        rd.fn(rd.arg, rd.tag[b], rd.aux[b], rd.ok[b] ? rd.win + rd.off[b] : NULL, rd.addr[b],
+              rd.len[b]);
+}
+
+int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux)
+{
+    if (!rd.win || len > PYRD_WINDOW / 4)
+        return -1;
+    if (rd.n == PYRD_BLOCKS)
+        pyrd_flush();
+    unsigned r = rd.nr;
+    if (r && addr >= rd.rlo[r - 1] && addr <= rd.rhi[r - 1] + PYRD_GAP &&
+        rd.used + (addr + len > rd.rhi[r - 1] ? addr + len - rd.rhi[r - 1] : 0) <= PYRD_WINDOW) {
+        if (addr + len > rd.rhi[r - 1]) {
+            rd.used += addr + len - rd.rhi[r - 1];
+            rd.rhi[r - 1] = addr + len;
+        }
+    } else {
+        if (rd.used + len > PYRD_WINDOW)
+            pyrd_flush();
+        r = rd.nr++;
+        rd.rlo[r] = addr, rd.rhi[r] = addr + len;
+        rd.rwin[r] = (uint32_t)rd.used, rd.rfirst[r] = rd.n;
+        rd.used += len;
+        r++;
+    }
+    unsigned b = rd.n++;
+    rd.addr[b] = addr, rd.len[b] = len, rd.tag[b] = tag, rd.aux[b] = aux;
+    rd.off[b] = (uint32_t)(rd.rwin[r - 1] + (addr - rd.rlo[r - 1]));
+    return 0;
+}
