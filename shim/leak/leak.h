@@ -55,6 +55,13 @@ struct leak_host {
      * start): a reference to it there is a start reference, as one to a
      * block's first byte.  NULL: none. */
     void (*object_starts)(struct hsnap_block *b, uint64_t n);
+    /* Whether the trace ip[0, n) (innermost first) is a C extension's
+     * initialisation making a block in its own code; and whether the
+     * block at addr holds an object with references counted (live, the
+     * world stopped): such a block no pointer reaches is the runtime's
+     * (collect_mark_init).  NULL: none is. */
+    int (*init_trace)(const uintptr_t *ip, unsigned n);
+    int (*init_object)(uintptr_t addr, uint64_t size);
     /* Each of the recorder's own mappings to fn (no lock: the world may
      * be stopped); -1 when some are not listed (arena.c's arena_each_map) */
     int (*own_maps)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
