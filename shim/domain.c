@@ -516,6 +516,7 @@ void dom_init(void)
     py_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
     py_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
     py_sym.bytes_type = (uintptr_t)py_dlsym("PyBytes_Type");
+    py_sym.tuple_type = (uintptr_t)py_dlsym("PyTuple_Type");
     py_sym.interp_main = py_dlsym("PyInterpreterState_Main");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {

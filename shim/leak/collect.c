@@ -325,6 +325,8 @@ static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
             b[i].cls = HSNAP_CLASS_IGNORED;
             marked++;
         }
+    if (in && marked && h->init_held)
+        marked += h->init_held(b, n, in, nt);
     h->unmap(in, len);
     return marked;
 }

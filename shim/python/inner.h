@@ -199,7 +199,7 @@ struct py_syms {
     uintptr_t type_type;        /* &PyType_Type */
     /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
     uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
-    uintptr_t cell_type, module_type, bytes_type;
+    uintptr_t cell_type, module_type, bytes_type, tuple_type;
     /* the roots (pyroots.c): the main interpreter (a field of _PyRuntime,
      * read without a lock) */
     void *(*interp_main)(void);

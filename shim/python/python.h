@@ -54,6 +54,7 @@ void py_object_starts(struct hsnap_block *b, uint64_t n);
  * and whether the block at addr holds an object with a reference count. */
 int py_init_trace(const uintptr_t *ip, unsigned n);
 int py_init_object(uintptr_t addr, uint64_t size);
+uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
 
 /* The thread is ending (threads.c): its recent splices go back. */
 void py_thread_end(void);
