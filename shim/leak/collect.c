@@ -296,8 +296,9 @@ static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
             b[i].cls = HSNAP_CLASS_IGNORED;
 }
 
-/* Direct leaks a C extension's initialisation made and keeps without a
- * pointer (leak_host's init_trace and init_object: a Cython module's
+/* Direct (or possible: a Python object's references are to its start)
+ * leaks a C extension's initialisation made and keeps without a pointer
+ * (leak_host's init_trace and init_object: a Cython module's
  * constants whose static variable the C compiler removed, being written
  * and never read): the runtime's, as an immortal object.  Per trace once,
  * then per direct block; how many were marked (the caller runs the model
@@ -320,7 +321,7 @@ static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
     }
     h->trace_unlock();
     for (uint64_t i = 0; in && i < n; i++)
-        if (b[i].cls == HSNAP_CLASS_DIRECT && b[i].trace < nt &&
+        if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) && b[i].trace < nt &&
             (in[b[i].trace / 8] >> (b[i].trace % 8) & 1) && h->init_object(b[i].addr, b[i].size)) {
             b[i].cls = HSNAP_CLASS_IGNORED;
             marked++;
@@ -370,7 +371,9 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     if (collect_host->object_starts)
         collect_host->object_starts(b, n); /* BLOCKS' reserved, for model_run */
     int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
-    if (rc == MODEL_OK && col.res.total[HSNAP_CLASS_DIRECT].blocks && collect_mark_init(b, n)) {
+    if (rc == MODEL_OK &&
+        (col.res.total[HSNAP_CLASS_DIRECT].blocks || col.res.total[HSNAP_CLASS_POSSIBLE].blocks) &&
+        collect_mark_init(b, n)) {
         ret_finish(); /* once more with those blocks the runtime's (roots) */
         ret_free();
         model_result_free(&col.res, &col.ops);

@@ -11,7 +11,7 @@
  * They are the extension's for good, like an immortal object: the leak
  * check classes them the runtime's (collect_mark_init), a root.
  *   The rule is narrow: the block holds a live object (a reference count
- * of 1 or more), no pointer reaches it, and its allocation stack, innermost
+ * of 1 or more), no pointer reaches its start, and its allocation stack, innermost
  * first, goes from code that is not the interpreter's to PyModule_ExecDef
  * (a multi-phase module's exec slot) with no Python frame between.  A
  * single-phase module (PyInit_ does all) is not recognised: the function
@@ -68,7 +68,7 @@ int py_init_object(uintptr_t addr, uint64_t size)
 /* ---------------- what the interpreter recycled ----------------
  * PyTuple_Pack takes a tuple from the interpreter's free list when it has
  * one: that block keeps its first life's trace (a Python line), so the
- * stack does not tell.  A direct tuple with a live count is such a
+ * stack does not tell.  A direct (or possible) tuple with a live count is such a
  * constant when it is the names argument (co_varnames) of a code object
  * an extension's initialisation made (3.11 on the code keeps a copy,
  * co_localsplusnames, whose first co_nlocals items are the same objects),
@@ -152,7 +152,8 @@ uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint
         /* a tuple is a gc object: PyGC_Head (16 bytes), then ob_refcnt,
          * ob_type, ob_size and the items */
         uintptr_t t = b[i].addr + 16, hd[3], it[PYI_ITEMS];
-        if (b[i].cls != HSNAP_CLASS_DIRECT || b[i].size < 16 + sizeof hd + 8 ||
+        if ((b[i].cls != HSNAP_CLASS_DIRECT && b[i].cls != HSNAP_CLASS_POSSIBLE) ||
+            b[i].size < 16 + sizeof hd + 8 ||
             !peek(hd, t, sizeof hd) || hd[1] != py_sym.tuple_type || !hd[2] ||
             hd[2] > PYI_ITEMS || !peek(it, t + sizeof hd, hd[2] * 8) ||
             !py_init_object(b[i].addr, b[i].size))
