@@ -5,6 +5,8 @@
  * static variables; and leak(), which drops a fresh bytes each call (a
  * leaked reference at run time, which stays a leak).  Objects the
  * collector tracks would be reached through its lists: none here.
+ * keep(obj) holds obj in a C global, initconst_kept (a dynamic symbol):
+ * its root is "static data of initconst...so (initconst_kept)".
  */
 #include <Python.h>
 
@@ -30,7 +32,18 @@ static PyObject *initconst_leak(PyObject *self, PyObject *arg)
     Py_RETURN_NONE; /* b leaked */
 }
 
+PyObject *initconst_kept; /* a C global: the reference keep() holds */
+
+static PyObject *initconst_keep(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_INCREF(arg);
+    Py_XSETREF(initconst_kept, arg);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef initconst_methods[] = {
+    {"keep", initconst_keep, METH_O, "hold obj in a C global"},
     {"leak", initconst_leak, METH_O, "drop a bytes (a leaked reference)"},
     {NULL, NULL, 0, NULL},
 };

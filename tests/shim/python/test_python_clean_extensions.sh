@@ -9,7 +9,10 @@
 # python3 and pyenv's 3.10 and 3.11, `info` must read the run-time bytes
 # lost, 3 (or 2: a stale pointer, in a dead frame say, may hide one: the
 # scan is conservative), none indirect (the code object's names would be),
-# and the runtime's own counted apart.  And `import numpy, pandas` from Debian
+# and the runtime's own counted apart.  The object the extension holds in
+# a C global, initconst_kept, is held by "static data of initconst...so
+# (initconst_kept)" in `top --retainers` (before: "outside (C code or the
+# interpreter)").  And `import numpy, pandas` from Debian
 # (python3-numpy, python3-pandas) loses nothing.
 . tests/shim/python/lib_py.sh
 
@@ -36,6 +39,10 @@ while read -r tag py; do
      grep -q '^ignored: .*C extensions. initialisation constants' "$T/$tag.info"; then
     t_pass "python_clean_extension_init_constants_not_leaks_$tag"
   else t_fail "python_clean_extension_init_constants_not_leaks_$tag" "$# snapshots; $(grep -E '^(leak check|ignored)' "$T/$tag.info")"; fi
+  "$HEAPSNAP" top "$1" --retainers --key type -n 0 >"$T/$tag.ret" 2>/dev/null
+  if grep -Eq "^    1 object: static data of initconst[^ ]*\.so \(initconst_kept\) \(__main__\.InitconstHeld\)$" "$T/$tag.ret"; then
+    t_pass "python_retainers_c_global_named_static_data_$tag"
+  else t_fail "python_retainers_c_global_named_static_data_$tag" "$(grep -A3 InitconstHeld "$T/$tag.ret" | head -4)"; fi
 done < <(py_interpreters)
 if [ "$ran" = 0 ]; then t_skip python_clean_extension_init "none of Debian's python3, pyenv's 3.10 or 3.11 here"; fi
 
