@@ -101,6 +101,9 @@ typedef int (*leak_report_fn)(void *ctx, const struct hsnap_block *b, uint64_t n
 /* ---- collect.c: the check and the queries (callers serialise them and
  * set the re-entry guard) ---- */
 void collect_init(const struct leak_host *h); /* once, before any other call */
+/* The tid of the glibc thread whose stack is [lo, hi), 0 when unknown;
+ * -1: no thread stack (foreign.c; the roots' names, pyroots.c). */
+int stop_stack_tid(uintptr_t lo, uintptr_t hi);
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
  * nothing in *a to release), or COLLECT_UNSTOPPED: a thread could not be
  * stopped, and a scan in place would read memory it is changing (nothing

@@ -4,8 +4,9 @@
  * module's globals ("module app, global CACHE"), the modules themselves
  * ("sys.modules['app']"), and each thread's running frames' fast locals
  * ("frame app.py:40 in main, local rows"), the other modules' writable
- * data ("static data of M.so (SYMBOL)": a C extension's statics), last
- * the interpreter's own ("the interpreter's own state").  The interpreter's own dicts
+ * data ("static data of M.so (SYMBOL)": a C extension's statics), the
+ * interpreter's ("the interpreter's own state"), last the threads' C
+ * stacks ("C stack of thread TID").  The interpreter's own dicts
  * and frames are read wherever they are: the sys.modules dict and
  * __main__'s globals predate the wrap (no block of ours), a frame's locals
  * (3.11 on) live on the thread's data stack.  A reference from a place
@@ -22,8 +23,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/procmaps.h"
 #include "hsnap_pyline.h"
 #include "inner.h"
+#include "leak.h"
 #include "peek.h"
 
 #define PYR_ENTRIES_MAX (1u << 20) /* entries of a dict looked at */
@@ -459,6 +462,49 @@ static void pyroot_static_data(void)
     }
 }
 
+/* ---------------- the threads' C stacks ---------------- */
+
+static char pyroot_line[4096];
+
+/* A mapping of /proc/self/maps: a thread's C stack (the main thread's
+ * [stack], a glibc thread's) has its words that are objects' starts
+ * named "C stack of thread TID"; this thread's from its own frame out
+ * (below: dead frames).  Named only: a dead frame's slot may be stale. */
+static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
+{
+    (void)arg;
+    size_t len;
+    const char *path = procmaps_path(m, &len), *perm = memchr(m->text, ' ', m->len);
+    int tid;
+    if (!perm || perm + 4 >= m->text + m->len || !m->readable || perm[2] != 'w' ||
+        m->hi - m->lo > PYR_DATA_MAX)
+        return;
+    if (len == 7 && !memcmp(path, "[stack]", 7))
+        tid = getpid();
+    else if (len || (tid = stop_stack_tid(m->lo, m->hi)) < 0)
+        return;
+    int n = tid ? snprintf(r.text, sizeof r.text, "C stack of thread %d", tid)
+                : snprintf(r.text, sizeof r.text, "C stack of a thread");
+    uintptr_t buf[512], at = m->lo, sp = (uintptr_t)&buf;
+    if (sp >= m->lo && sp < m->hi)
+        at = sp & ~(uintptr_t)7;
+    for (; at < m->hi; at += sizeof buf) {
+        size_t k = m->hi - at < sizeof buf ? m->hi - at : sizeof buf;
+        if (!pyroot_peek(buf, at, k))
+            continue;
+        for (size_t j = 0; j < k / 8; j++) {
+            uint32_t o = pyg_tracked_at(buf[j]);
+            if (o != PYG_NONE)
+                pyg_root(o, HSNAP_PYROOT_CSTACK, r.text, (uint32_t)n, 0);
+        }
+    }
+}
+
+static void pyroot_line_each(const char *text, size_t len, void *arg)
+{
+    procmaps_parse(text, len, pyroot_stack_map, arg);
+}
+
 void pyroot_collect(void)
 {
     if (!py_lay || !py_sym.interp_main || !(r.ol = py_obj_layout_find(py_lay->version)))
@@ -474,6 +520,7 @@ void pyroot_collect(void)
         pyroot_thread(ts);
     pyroot_static_data();
     pyroot_interp_data();
+    procmaps_lines("/proc/self/maps", pyroot_line, sizeof pyroot_line, pyroot_line_each, NULL);
 }
 
 uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap)

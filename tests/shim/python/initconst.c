@@ -7,8 +7,12 @@
  * collector tracks would be reached through its lists: none here.
  * keep(obj) holds obj in a C global, initconst_kept (a dynamic symbol):
  * its root is "static data of initconst...so (initconst_kept)".
+ * block_holding(cls, fd) makes a cls() held by a C local alone and blocks
+ * reading fd, the GIL released: its root is "C stack of thread TID".
  */
 #include <Python.h>
+#include <errno.h>
+#include <unistd.h>
 
 static int initconst_exec(PyObject *m)
 {
@@ -42,7 +46,27 @@ static PyObject *initconst_keep(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static PyObject *initconst_block_holding(PyObject *self, PyObject *args)
+{
+    PyObject *cls;
+    int fd;
+    char c;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Oi", &cls, &fd))
+        return NULL;
+    PyObject *volatile held = PyObject_CallNoArgs(cls); /* on this C stack only */
+    if (!held)
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    while (read(fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    Py_END_ALLOW_THREADS
+    Py_DECREF(held);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef initconst_methods[] = {
+    {"block_holding", initconst_block_holding, METH_VARARGS, "hold cls() in a C local, block on fd"},
     {"keep", initconst_keep, METH_O, "hold obj in a C global"},
     {"leak", initconst_leak, METH_O, "drop a bytes (a leaked reference)"},
     {NULL, NULL, 0, NULL},

@@ -12,7 +12,8 @@
 # and the runtime's own counted apart.  The object the extension holds in
 # a C global, initconst_kept, is held by "static data of initconst...so
 # (initconst_kept)" in `top --retainers` (before: "outside (C code or the
-# interpreter)").  And `import numpy, pandas` from Debian
+# interpreter)"), and the one a blocked thread holds in a C local alone
+# by "C stack of thread TID".  And `import numpy, pandas` from Debian
 # (python3-numpy, python3-pandas) loses nothing.
 . tests/shim/python/lib_py.sh
 
@@ -43,6 +44,9 @@ while read -r tag py; do
   if grep -Eq "^    1 object: static data of initconst[^ ]*\.so \(initconst_kept\) \(__main__\.InitconstHeld\)$" "$T/$tag.ret"; then
     t_pass "python_retainers_c_global_named_static_data_$tag"
   else t_fail "python_retainers_c_global_named_static_data_$tag" "$(grep -A3 InitconstHeld "$T/$tag.ret" | head -4)"; fi
+  if grep -Eq "^    1 object: C stack of thread [0-9]+ \(__main__\.InitconstBlocked\)$" "$T/$tag.ret"; then
+    t_pass "python_retainers_c_local_named_thread_stack_$tag"
+  else t_fail "python_retainers_c_local_named_thread_stack_$tag" "$(grep -A3 InitconstBlocked "$T/$tag.ret" | head -4)"; fi
 done < <(py_interpreters)
 if [ "$ran" = 0 ]; then t_skip python_clean_extension_init "none of Debian's python3, pyenv's 3.10 or 3.11 here"; fi
 
