@@ -15,6 +15,7 @@
 #          systemd's systemd-analyze (tests/report/serve checks the shipped configurations),
 #          curl (the HTTP client of tests/report/serve),
 #          python3-numpy (numpy's arrays in tracemalloc's domain: test_python_domains.sh),
+#          python3-pandas (import numpy, pandas is clean: test_python_clean_extensions.sh),
 #          binutils' nm and addr2line, go for `go tool pprof`, man-db (the man pages'
 #          test renders one), chromium for the HTML
 #          report, tmux (tests/report/commands/test_live*.sh drive the live view in it),
@@ -40,7 +41,7 @@ build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-de
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev
             libmicrohttpd-dev"
 test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
-           python3-setuptools python3-pytest python3-nbclient python3-ipykernel python3-yaml python3-numpy libxml2-utils valgrind procps binutils golang-go man-db systemd
+           python3-setuptools python3-pytest python3-nbclient python3-ipykernel python3-yaml python3-numpy python3-pandas libxml2-utils valgrind procps binutils golang-go man-db systemd
            curl
            chromium tmux time debhelper dpkg-dev fakeroot lintian strace"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"

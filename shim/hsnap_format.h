@@ -606,6 +606,9 @@ struct hsnap_pytypes_head {
 #define HSNAP_PYROOT_INTERP 6  /* "the interpreter's own state": a word of libpython's
                                   data (its static types, its runtime state, a
                                   signal's handler) */
+#define HSNAP_PYROOT_STATIC 7  /* "static data of M.so (SYMBOL)": a word of another
+                                  module's writable data (a C extension's static) */
+#define HSNAP_PYROOT_CSTACK 8  /* "C stack of thread TID": a word of a thread's stack */
 struct hsnap_pylink {
     uint32_t from, to;
     uint32_t label;              /* HSNAP_PYLABEL_* */

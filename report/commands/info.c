@@ -85,6 +85,14 @@ static void info_leaks(const struct snap *s)
            "%llu possibly lost\n", "leak check:", (unsigned long long)(d + i + c), sz,
            (unsigned long long)d, (unsigned long long)i, (unsigned long long)c,
            (unsigned long long)t[HSNAP_CLASS_POSSIBLE].blocks);
+    if (!s->npycodes || !t[HSNAP_CLASS_IGNORED].blocks)
+        return;
+    /* in a Python process: what the runtime keeps for good (shim's
+     * collect_mark_runtime, collect_mark_init), the loader's, the ignored */
+    fmt_size(sz, sizeof(sz), (double)t[HSNAP_CLASS_IGNORED].bytes, 0);
+    printf("%-17s %llu blocks (%s): the runtime's own (immortal objects, C extensions' "
+           "initialisation constants no pointer reaches), ld.so's, and those the program "
+           "ignored; not leaks\n", "ignored:", (unsigned long long)t[HSNAP_CLASS_IGNORED].blocks, sz);
 }
 
 /* When the peak was captured, how near, and its three biggest sites

@@ -29,6 +29,7 @@
 #include "inner.h"
 
 #define COLLECT_IGNORE_MIN 256u
+#define COLLECT_INIT_DEPTH 64u /* frames of a trace looked at (collect_mark_init) */
 
 /* An ignored block: its address, and its trace and epoch so that a later
  * block at the same address is not ignored. */
@@ -295,6 +296,42 @@ static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
             b[i].cls = HSNAP_CLASS_IGNORED;
 }
 
+/* Direct (or possible: a Python object's references are to its start)
+ * leaks a C extension's initialisation made and keeps without a pointer
+ * (leak_host's init_trace and init_object: a Cython module's
+ * constants whose static variable the C compiler removed, being written
+ * and never read): the runtime's, as an immortal object.  Per trace once,
+ * then per direct block; how many were marked (the caller runs the model
+ * again with them as roots, so what they hold is no leak either). */
+static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
+{
+    const struct leak_host *h = collect_host;
+    uint64_t marked = 0;
+    if (!h->init_trace || !h->init_object)
+        return 0;
+    h->trace_lock();
+    uint32_t nt = h->trace_count();
+    size_t len = nt / 8 + 1;
+    uint8_t *in = h->map(len);
+    for (uint32_t t = 0; in && t < nt; t++) {
+        uintptr_t ip[COLLECT_INIT_DEPTH];
+        unsigned flags, d = h->trace_stack(t, ip, COLLECT_INIT_DEPTH, &flags);
+        if (h->init_trace(ip, d))
+            in[t / 8] |= (uint8_t)(1u << (t % 8));
+    }
+    h->trace_unlock();
+    for (uint64_t i = 0; in && i < n; i++)
+        if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) && b[i].trace < nt &&
+            (in[b[i].trace / 8] >> (b[i].trace % 8) & 1) && h->init_object(b[i].addr, b[i].size)) {
+            b[i].cls = HSNAP_CLASS_IGNORED;
+            marked++;
+        }
+    if (in && marked && h->init_held)
+        marked += h->init_held(b, n, in, nt);
+    h->unmap(in, len);
+    return marked;
+}
+
 /* ---------------- the model ---------------- */
 
 static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg)
@@ -334,6 +371,15 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     if (collect_host->object_starts)
         collect_host->object_starts(b, n); /* BLOCKS' reserved, for model_run */
     int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
+    if (rc == MODEL_OK &&
+        (col.res.total[HSNAP_CLASS_DIRECT].blocks || col.res.total[HSNAP_CLASS_POSSIBLE].blocks) &&
+        collect_mark_init(b, n)) {
+        ret_finish(); /* once more with those blocks the runtime's (roots) */
+        ret_free();
+        model_result_free(&col.res, &col.ops);
+        col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
+        rc = model_run(b, n, r, nroots, &col.ops, &col.res);
+    }
     for (uint64_t i = 0; collect_host->object_starts && i < n; i++)
         b[i].reserved = 0; /* 0 in the file */
     maps_free(holes, hbytes);

@@ -157,3 +157,16 @@ int stop_is_thread_stack(uintptr_t lo, uintptr_t hi)
 {
     return stop_tcb_in(lo, hi) != 0;
 }
+
+/* The tid of the glibc thread whose stack is [lo, hi) (live or cached), 0
+ * when its descriptor does not say; -1: no thread stack. */
+int stop_stack_tid(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t tp = stop_tcb_in(lo, hi);
+    pid_t tid = 0;
+    if (!tp)
+        return -1;
+    if (stop.tid_off && !peek(&tid, tp + stop.tid_off, sizeof tid))
+        tid = 0;
+    return tid;
+}

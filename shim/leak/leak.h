@@ -55,6 +55,18 @@ struct leak_host {
      * start): a reference to it there is a start reference, as one to a
      * block's first byte.  NULL: none. */
     void (*object_starts)(struct hsnap_block *b, uint64_t n);
+    /* Whether the trace ip[0, n) (innermost first) is a C extension's
+     * initialisation making a block in its own code; and whether the
+     * block at addr holds an object with references counted (live, the
+     * world stopped): such a block no pointer reaches is the runtime's
+     * (collect_mark_init).  NULL: none is. */
+    int (*init_trace)(const uintptr_t *ip, unsigned n);
+    int (*init_object)(uintptr_t addr, uint64_t size);
+    /* After those are marked: the direct blocks they stand for (made by
+     * such an initialisation, the trace bit set in init[0, nt/8]) that
+     * got memory the interpreter recycled (a free list's, whose trace is
+     * its first life's) marked too; how many. */
+    uint64_t (*init_held)(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
     /* Each of the recorder's own mappings to fn (no lock: the world may
      * be stopped); -1 when some are not listed (arena.c's arena_each_map) */
     int (*own_maps)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
@@ -89,6 +101,9 @@ typedef int (*leak_report_fn)(void *ctx, const struct hsnap_block *b, uint64_t n
 /* ---- collect.c: the check and the queries (callers serialise them and
  * set the re-entry guard) ---- */
 void collect_init(const struct leak_host *h); /* once, before any other call */
+/* The tid of the glibc thread whose stack is [lo, hi), 0 when unknown;
+ * -1: no thread stack (foreign.c; the roots' names, pyroots.c). */
+int stop_stack_tid(uintptr_t lo, uintptr_t hi);
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
  * nothing in *a to release), or COLLECT_UNSTOPPED: a thread could not be
  * stopped, and a scan in place would read memory it is changing (nothing

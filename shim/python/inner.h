@@ -226,12 +226,13 @@ struct py_syms {
      * executable (its main); lo == hi: none */
     uintptr_t interp_lo[2], interp_hi[2];
     uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroots.c) */
+    uintptr_t init_lo, init_hi; /* PyModule_ExecDef's text (pyinit.c) */
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uintptr_t type_type;        /* &PyType_Type */
     /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
     uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
-    uintptr_t cell_type, module_type, bytes_type;
+    uintptr_t cell_type, module_type, bytes_type, tuple_type;
     /* the roots (pyroots.c): the main interpreter (a field of _PyRuntime,
      * read without a lock) */
     void *(*interp_main)(void);

@@ -12,7 +12,9 @@
  * (freed memory, a dead slot) counts, so a leak can be missed; a
  * reference in no memory (a running thread's register) could be taken
  * for one.  Never candidates: immortal objects (3.12 on), a block whose
- * "count" is an address (a C structure that looks like an object).  The
+ * "count" is an address (a C structure that looks like an object).  A
+ * str's or bytes' text is a reference too (C keeps PyUnicode_AsUTF8's char *
+ * while it holds the object, as numpy's add_docstring does).  The
  * shim's own memory is not read: its tables and this snapshot's copies
  * hold every block's address (arena_each_map, and the shim's own image).
  * Read with process_vm_readv, 64 KiB at a time.
@@ -55,6 +57,30 @@ static void pyl_shim_map(uintptr_t lo, uintptr_t hi, void *arg)
     (void)arg;
     if (l.nshim < PYL_SHIM_MAPS)
         l.shim[l.nshim][0] = lo, l.shim[l.nshim++][1] = hi;
+}
+
+static void pyl_key(uint64_t a, uint32_t i)
+{
+    uint64_t s = pyl_hash(a) & l.mask;
+    while (l.key[s])
+        s = (s + 1) & l.mask;
+    l.key[s] = a, l.obj[s] = i;
+}
+
+/* Where the text of the object at a starts when it is a bytes or a
+ * compact ASCII str (pytype.c's pyt_text_start), else 0. */
+static uint64_t pyl_text(uint64_t a)
+{
+    const struct py_layout *y = py_lay;
+    uint64_t w[2];
+    uint32_t state = 0;
+    if (!y || !peek(w, a, sizeof w))
+        return 0;
+    if (w[1] == py_sym.bytes_type)
+        return a + y->bytes_data;
+    if (w[1] != py_sym.str_type || !peek(&state, a + y->str_state, sizeof state))
+        return 0;
+    return (state & 0x60) == 0x60 ? a + y->str_ascii_data : 0;
 }
 
 /* The words of [lo, hi) looked up. */
@@ -144,7 +170,7 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     uint64_t n = 0, cap = 1024;
     for (uint64_t i = 0; i < nobj; i++)
         n += want[i];
-    while (cap < 2 * n)
+    while (cap < 4 * n) /* an object and its text */
         cap *= 2;
     size_t lshim = PYL_SHIM_MAPS * sizeof *l.shim, lmap = PYL_MAPS * sizeof *l.map;
     memset(&l, 0, offsetof(__typeof__(l), line));
@@ -162,10 +188,10 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         if (!want[i])
             continue;
         const struct pyg_obj *o = &h->obj[i];
-        uint64_t a = h->blk[o->blk].addr + o->off, s = pyl_hash(a) & l.mask;
-        while (l.key[s])
-            s = (s + 1) & l.mask;
-        l.key[s] = a, l.obj[s] = (uint32_t)i;
+        uint64_t a = h->blk[o->blk].addr + o->off, t = pyl_text(a);
+        pyl_key(a, (uint32_t)i);
+        if (t)
+            pyl_key(t, (uint32_t)i);
     }
     arena_each_map(pyl_shim_map, NULL);
     for (uint32_t i = 1; i < l.nshim; i++) /* by start: an insertion sort, few */

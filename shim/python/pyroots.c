@@ -3,9 +3,10 @@
  * developer names them, read from the interpreter at a snapshot: each
  * module's globals ("module app, global CACHE"), the modules themselves
  * ("sys.modules['app']"), and each thread's running frames' fast locals
- * ("frame app.py:40 in main, local rows"), and last the words of the
- * interpreter's own writable data ("the interpreter's own state": its
- * runtime, static types, signal handlers).  The interpreter's own dicts
+ * ("frame app.py:40 in main, local rows"), the other modules' writable
+ * data ("static data of M.so (SYMBOL)": a C extension's statics), the
+ * interpreter's ("the interpreter's own state"), last the threads' C
+ * stacks ("C stack of thread TID").  The interpreter's own dicts
  * and frames are read wherever they are: the sys.modules dict and
  * __main__'s globals predate the wrap (no block of ours), a frame's locals
  * (3.11 on) live on the thread's data stack.  A reference from a place
@@ -17,11 +18,15 @@
  * be read is left out (the object then shows held from outside).  Only
  * pyg_build calls pyroot_collect, under the snapshot lock.
  */
+#include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/procmaps.h"
 #include "hsnap_pyline.h"
 #include "inner.h"
+#include "leak.h"
 #include "peek.h"
 
 #define PYR_ENTRIES_MAX (1u << 20) /* entries of a dict looked at */
@@ -384,6 +389,122 @@ static void pyroot_interp_data(void)
     }
 }
 
+/* ---------------- the static data of C extensions ---------------- */
+
+#define PYR_MODS 512u /* modules' writable segments looked at */
+
+static struct {
+    uintptr_t lo[PYR_MODS], hi[PYR_MODS];
+    const char *name[PYR_MODS]; /* the loader's copy of its path */
+    unsigned n;
+} rs;
+
+/* Each module's writable segments but the interpreter's and the shim's. */
+static int pyroot_module_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    const char *name = info->dlpi_name;
+    if (!name || !name[0] || strstr(name, "libheapsnap"))
+        return 0; /* the executable (a static build's interpreter), the shim */
+    for (int i = 0; i < info->dlpi_phnum && rs.n < PYR_MODS; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || lo == py_sym.data_lo[0] ||
+            lo == py_sym.data_lo[1] || lo == py_sym.data_lo[2] || lo == py_sym.data_lo[3])
+            continue;
+        rs.lo[rs.n] = lo, rs.hi[rs.n] = lo + ph->p_memsz, rs.name[rs.n++] = name;
+    }
+    return 0;
+}
+
+/* "static data of NAME.so (SYMBOL)" for a word at at of module k: the
+ * dynamic symbol when the word lies inside it (a Cython module's statics
+ * have none: then the module alone); its length. */
+static int pyroot_static_text(unsigned k, uintptr_t at)
+{
+    const char *base = strrchr(rs.name[k], '/');
+    base = base ? base + 1 : rs.name[k];
+    int n = snprintf(r.text, sizeof r.text, "static data of %s", base);
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    loader_enter();
+    int found = dladdr1((void *)at, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && di.dli_sname &&
+                at - (uintptr_t)di.dli_saddr < sym->st_size;
+    if (found && n > 0 && n < (int)sizeof r.text)
+        n += snprintf(r.text + n, sizeof r.text - (size_t)n, " (%s)", di.dli_sname);
+    loader_leave();
+    return n > 0 && n < (int)sizeof r.text ? n : (int)sizeof r.text - 1;
+}
+
+/* The C extensions' (and their libraries') static data: each word of a
+ * module's writable segments that is an object's start; named only, as
+ * the interpreter's state is (a word there may be stale). */
+static void pyroot_static_data(void)
+{
+    uintptr_t buf[512];
+    rs.n = 0;
+    loader_iterate_phdr(pyroot_module_segments, NULL);
+    for (unsigned k = 0; k < rs.n; k++) {
+        uintptr_t lo = (rs.lo[k] + 7) & ~(uintptr_t)7, hi = rs.hi[k] & ~(uintptr_t)7;
+        if (hi - lo > PYR_DATA_MAX)
+            hi = lo + PYR_DATA_MAX;
+        for (uintptr_t at = lo; at < hi; at += sizeof buf) {
+            size_t n = hi - at < sizeof buf ? hi - at : sizeof buf;
+            if (!pyroot_peek(buf, at, n))
+                continue;
+            for (size_t j = 0; j < n / 8; j++) {
+                uint32_t o = pyg_tracked_at(buf[j]);
+                if (o != PYG_NONE)
+                    pyg_root(o, HSNAP_PYROOT_STATIC, r.text,
+                             (uint32_t)pyroot_static_text(k, at + 8 * j), 0);
+            }
+        }
+    }
+}
+
+/* ---------------- the threads' C stacks ---------------- */
+
+static char pyroot_line[4096];
+
+/* A mapping of /proc/self/maps: a thread's C stack (the main thread's
+ * [stack], a glibc thread's) has its words that are objects' starts
+ * named "C stack of thread TID"; this thread's from its own frame out
+ * (below: dead frames).  Named only: a dead frame's slot may be stale. */
+static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
+{
+    (void)arg;
+    size_t len;
+    const char *path = procmaps_path(m, &len), *perm = memchr(m->text, ' ', m->len);
+    int tid;
+    if (!perm || perm + 4 >= m->text + m->len || !m->readable || perm[2] != 'w' ||
+        m->hi - m->lo > PYR_DATA_MAX)
+        return;
+    if (len == 7 && !memcmp(path, "[stack]", 7))
+        tid = getpid();
+    else if (len || (tid = stop_stack_tid(m->lo, m->hi)) < 0)
+        return;
+    int n = tid ? snprintf(r.text, sizeof r.text, "C stack of thread %d", tid)
+                : snprintf(r.text, sizeof r.text, "C stack of a thread");
+    uintptr_t buf[512], at = m->lo, sp = (uintptr_t)&buf;
+    if (sp >= m->lo && sp < m->hi)
+        at = sp & ~(uintptr_t)7;
+    for (; at < m->hi; at += sizeof buf) {
+        size_t k = m->hi - at < sizeof buf ? m->hi - at : sizeof buf;
+        if (!pyroot_peek(buf, at, k))
+            continue;
+        for (size_t j = 0; j < k / 8; j++) {
+            uint32_t o = pyg_tracked_at(buf[j]);
+            if (o != PYG_NONE)
+                pyg_root(o, HSNAP_PYROOT_CSTACK, r.text, (uint32_t)n, 0);
+        }
+    }
+}
+
+static void pyroot_line_each(const char *text, size_t len, void *arg)
+{
+    procmaps_parse(text, len, pyroot_stack_map, arg);
+}
+
 void pyroot_collect(void)
 {
     if (!py_lay || !py_sym.interp_main || !(r.ol = py_obj_layout_find(py_lay->version)))
@@ -397,7 +518,9 @@ void pyroot_collect(void)
     uintptr_t ts = pyroot_word((uintptr_t)interp + r.ol->interp_threads);
     for (unsigned k = 0; ts && k < PYR_THREADS; k++, ts = pyroot_word(ts + 8))
         pyroot_thread(ts);
+    pyroot_static_data();
     pyroot_interp_data();
+    procmaps_lines("/proc/self/maps", pyroot_line, sizeof pyroot_line, pyroot_line_each, NULL);
 }
 
 uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap)

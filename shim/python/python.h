@@ -49,6 +49,12 @@ int py_again(uint32_t name, uint32_t *id);
  * reading of the types; 0 where none, or not after the block's start). */
 struct hsnap_block;
 void py_object_starts(struct hsnap_block *b, uint64_t n);
+/* ... and the runtime's own among its direct leaks (pyinit.c): whether
+ * trace ip[0, n) is a C extension's initialisation code making a block,
+ * and whether the block at addr holds an object with a reference count. */
+int py_init_trace(const uintptr_t *ip, unsigned n);
+int py_init_object(uintptr_t addr, uint64_t size);
+uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
 
 /* The thread is ending (threads.c): its recent splices go back. */
 void py_thread_end(void);

@@ -289,7 +289,12 @@ static void pyt_values_start(uint64_t v)
             hi = mid;
     }
     struct hsnap_block *b = &pyt.starts[lo];
-    if (v > b->addr && v - b->addr < b->size && v - b->addr < 256 && !b->reserved)
+    /* the array's prefix is not written past its last two bytes: what an
+     * object left there can read as a dead one (a str at 0, its "text"
+     * marked): a live instance's word says better, but for a gc object's
+     * start (a __dict__) */
+    if (v > b->addr && v - b->addr < b->size && v - b->addr < 256 &&
+        b->reserved != PY_GC_HEAD && b->reserved != PY_GC_HEAD + 16)
         b->reserved = (uint16_t)(v - b->addr);
 }
 
@@ -332,6 +337,8 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         if (pre != off || (ty->item == 0 && size < off + (uint64_t)ty->basic &&
                            ty->addr != py_sym.str_type))
             continue;
+        if (pyt.starts && !refcnt && pyt.starts[blk].reserved)
+            return; /* a dead one's remains in a values array's prefix */
         if (pyt.starts) {
             pyt.starts[blk].reserved = (uint16_t)off;
             if (!off) /* no PyGC_Head: its start needs no mark; its text's may */

@@ -3,8 +3,11 @@
 # direct leak, no cycle and nothing possibly lost.  What the interpreter
 # keeps is reached by its starts: a dead object on a free list (count 0)
 # and a gc object past its PyGC_Head (547 blocks possibly lost on 3.10.13
-# before).  On Debian's python3 and pyenv's 3.10 (symbolizing other pyenv
-# builds takes seconds a run).
+# before).  On Debian's python3 and pyenv's 3.10 and 3.11 (symbolizing
+# other pyenv builds takes seconds a run).  On 3.11 a class instance's
+# values array whose prefix (never written but its last two bytes) holds
+# a dead str's remains is still a values array: a FileFinder read
+# "possibly lost" before.
 . tests/shim/python/lib_py.sh
 
 cat >"$T/clean.py" <<'PY'
@@ -18,7 +21,7 @@ t = threading.Thread(target=lambda: None); t.start(); t.join()
 PY
 ran=0
 while read -r tag py; do
-  case "$tag" in debian|pyenv-3.10) ;; *) continue ;; esac
+  case "$tag" in debian|pyenv-3.10|pyenv-3.11) ;; *) continue ;; esac
   ran=$((ran + 1))
   mkdir -p "$T/$tag"
   HEAPSNAP_LEAKS=1 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/$tag/c.%p.hsnap" "$py" "$T/clean.py" \
@@ -29,4 +32,4 @@ while read -r tag py; do
     t_pass "python_clean_program_no_leaks_nothing_possibly_lost_$tag"
   else t_fail "python_clean_program_no_leaks_nothing_possibly_lost_$tag" "$# snapshots; $(grep 'leak check' "$T/$tag.info")"; fi
 done < <(py_interpreters)
-if [ "$ran" = 0 ]; then t_skip python_clean_program "neither Debian's python3 nor pyenv's 3.10 here"; fi
+if [ "$ran" = 0 ]; then t_skip python_clean_program "none of Debian's python3, pyenv's 3.10 or 3.11 here"; fi

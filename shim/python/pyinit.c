@@ -1,0 +1,175 @@
+/*
+ * pyinit.c - what a C extension's initialisation keeps without a pointer.
+ * A Cython module makes its constants (the code object of each def, the
+ * tuples of names and of arguments) in its exec slot and assigns each to
+ * a static variable; a static that the module's code never reads again is
+ * removed by the C compiler (written, never read: dead), the call that
+ * made the object stays, and the object lives on with its count of 1 and
+ * no word anywhere in memory pointing to it.  Debian's pandas 1.5.3 on
+ * 3.11 leaves about 800 such blocks (pandas/_libs/lib's disassembly: the
+ * result of PyTuple_Pack is tested for NULL and passed on, never stored).
+ * They are the extension's for good, like an immortal object: the leak
+ * check classes them the runtime's (collect_mark_init), a root.
+ *   The rule is narrow: the block holds a live object (a reference count
+ * of 1 or more), no pointer reaches its start, and its allocation stack, innermost
+ * first, goes from code that is not the interpreter's to PyModule_ExecDef
+ * (a multi-phase module's exec slot) with no Python frame between.  A
+ * single-phase module (PyInit_ does all) is not recognised: the function
+ * that calls it is not exported.
+ */
+#include <string.h>
+
+#include "inner.h"
+#include "peek.h"
+#include "python.h"
+
+/* ip (a return address) lies in the interpreter's own text. */
+static int pyi_interp(uintptr_t ip)
+{
+    ip -= 1;
+    return ip - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0] ||
+           ip - py_sym.interp_lo[1] < py_sym.interp_hi[1] - py_sym.interp_lo[1];
+}
+
+int py_init_trace(const uintptr_t *ip, unsigned n)
+{
+    int other = 0;
+    if (!py_on || py_sym.init_lo == py_sym.init_hi)
+        return 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (HSNAP_IS_PYFRAME(ip[i]))
+            return 0; /* Python code made it: the extension only called it */
+        if (ip[i] - 1 - py_sym.init_lo < py_sym.init_hi - py_sym.init_lo)
+            return other;
+        if (!pyi_interp(ip[i]))
+            other = 1; /* the extension's own code */
+    }
+    return 0;
+}
+
+int py_init_object(uintptr_t addr, uint64_t size)
+{
+    if (!py_on || !py_lay || !py_sym.type_type)
+        return 0;
+    /* the object at the block's start, past a PyGC_Head, or past a class
+     * instance's pre-header as well */
+    for (uint64_t off = 0; off <= 32 && off + 16 <= size; off += 16) {
+        uintptr_t w[2], tt = 0;
+        if (!peek(w, addr + off, sizeof w) || w[1] < 4096 || (w[1] & 7) ||
+            !peek(&tt, w[1] + py_lay->ob_type, sizeof tt) || tt != py_sym.type_type)
+            continue;
+        /* a live count: from 3.12 on, its low 32 bits (above: flags) */
+        int64_t rc = py_lay->version >= 0x030c0000u ? (int32_t)w[0] : (int64_t)w[0];
+        return rc >= 1 && rc < ((int64_t)1 << 31);
+    }
+    return 0;
+}
+
+/* ---------------- what the interpreter recycled ----------------
+ * PyTuple_Pack takes a tuple from the interpreter's free list when it has
+ * one: that block keeps its first life's trace (a Python line), so the
+ * stack does not tell.  A direct (or possible) tuple with a live count is such a
+ * constant when it is the names argument (co_varnames) of a code object
+ * an extension's initialisation made (3.11 on the code keeps a copy,
+ * co_localsplusnames, whose first co_nlocals items are the same objects),
+ * or when every item of it is an object such an initialisation made. */
+
+#define PYI_ITEMS 64u       /* a tuple's items compared */
+#define PYI_SET (1u << 14)  /* names signatures kept (a power of two) */
+
+static uint64_t pyi_sig(const uintptr_t *it, uint64_t n)
+{
+    uint64_t h = n * 0x9e3779b97f4a7c15ull;
+    for (uint64_t i = 0; i < n; i++) {
+        h ^= it[i] + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdull;
+    }
+    return h | 1;
+}
+
+/* Signature sig in the open-addressed set (add: 1 puts it there). */
+static int pyi_set(uint64_t *set, uint64_t sig, int add)
+{
+    uint64_t s = sig & (PYI_SET - 1);
+    while (set[s] && set[s] != sig)
+        s = (s + 1) & (PYI_SET - 1);
+    if (add)
+        set[s] = sig;
+    return set[s] == sig;
+}
+
+static int pyi_bit(const uint8_t *in, uint32_t nt, uint32_t t)
+{
+    return t < nt && (in[t / 8] >> (t % 8) & 1);
+}
+
+/* The block of b[0, n) (sorted) that holds address a, or n. */
+static uint64_t pyi_block(const struct hsnap_block *b, uint64_t n, uintptr_t a)
+{
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (b[mid].addr <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && a - b[lo - 1].addr < b[lo - 1].size ? lo - 1 : n;
+}
+
+/* The names signatures of the code objects an extension's initialisation
+ * made (marked above, or held by a function), into set; how many. */
+static uint32_t pyi_names(const struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt,
+                          const struct py_obj_layout *ol, uint64_t *set)
+{
+    uintptr_t it[PYI_ITEMS], hd[3];
+    uint32_t nsig = 0;
+    for (uint64_t i = 0; i < n && nsig < PYI_SET / 2; i++) {
+        int32_t nl = 0;
+        uintptr_t co = b[i].addr, names = 0;
+        if (!pyi_bit(in, nt, b[i].trace) || b[i].size < 16 ||
+            !peek(hd, co, 16) || hd[1] != py_sym.code_type ||
+            !peek(&nl, co + ol->co_nnames, sizeof nl) || nl <= 0 || nl > (int32_t)PYI_ITEMS ||
+            !peek(&names, co + ol->co_names, sizeof names) || !peek(hd, names, sizeof hd) ||
+            hd[1] != py_sym.tuple_type || hd[2] < (uint64_t)nl ||
+            !peek(it, names + sizeof hd, (size_t)nl * 8))
+            continue;
+        pyi_set(set, pyi_sig(it, (uint64_t)nl), 1);
+        nsig++;
+    }
+    return nsig;
+}
+
+uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt)
+{
+    const struct py_obj_layout *ol;
+    uint64_t marked = 0, *set;
+    if (!py_on || !py_lay || py_lay->version < 0x030b0000u || !py_sym.tuple_type ||
+        !(ol = py_obj_layout_find(py_lay->version)) || !(set = arena_map(PYI_SET * 8)))
+        return 0;
+    uint32_t nsig = pyi_names(b, n, in, nt, ol, set);
+    for (uint64_t i = 0; i < n; i++) {
+        /* a tuple is a gc object: PyGC_Head (16 bytes), then ob_refcnt,
+         * ob_type, ob_size and the items */
+        uintptr_t t = b[i].addr + 16, hd[3], it[PYI_ITEMS];
+        if ((b[i].cls != HSNAP_CLASS_DIRECT && b[i].cls != HSNAP_CLASS_POSSIBLE) ||
+            b[i].size < 16 + sizeof hd + 8 ||
+            !peek(hd, t, sizeof hd) || hd[1] != py_sym.tuple_type || !hd[2] ||
+            hd[2] > PYI_ITEMS || !peek(it, t + sizeof hd, hd[2] * 8) ||
+            !py_init_object(b[i].addr, b[i].size))
+            continue;
+        int held = nsig && pyi_set(set, pyi_sig(it, hd[2]), 0);
+        for (uint64_t k = 0; !held && k < hd[2]; k++) {
+            uint64_t j = pyi_block(b, n, it[k]);
+            if (j == n || !pyi_bit(in, nt, b[j].trace))
+                break;
+            held = k + 1 == hd[2];
+        }
+        if (held) {
+            b[i].cls = HSNAP_CLASS_IGNORED;
+            marked++;
+        }
+    }
+    arena_unmap(set, PYI_SET * 8);
+    return marked;
+}

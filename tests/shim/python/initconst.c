@@ -1,0 +1,87 @@
+/*
+ * initconst.c - a multi-phase C extension whose exec slot makes a bytes
+ * and a code object and keeps no pointer to them, as a Cython module's
+ * constants are kept once the C compiler has removed their write-only
+ * static variables; and leak(), which drops a fresh bytes each call (a
+ * leaked reference at run time, which stays a leak).  Objects the
+ * collector tracks would be reached through its lists: none here.
+ * keep(obj) holds obj in a C global, initconst_kept (a dynamic symbol):
+ * its root is "static data of initconst...so (initconst_kept)".
+ * block_holding(cls, fd) makes a cls() held by a C local alone and blocks
+ * reading fd, the GIL released: its root is "C stack of thread TID".
+ */
+#include <Python.h>
+#include <errno.h>
+#include <unistd.h>
+
+static int initconst_exec(PyObject *m)
+{
+    PyObject *doc = PyBytes_FromString("initconst's constant, kept with no pointer");
+    if (!doc)
+        return -1;
+    PyCodeObject *co = PyCode_NewEmpty("initconst.pyx", "initconst_fn", 7);
+    if (!co)
+        return -1;
+    /* both kept for good with no pointer: their counts of 1 stay */
+    return PyModule_AddIntConstant(m, "made", 2);
+}
+
+static PyObject *initconst_leak(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    (void)arg;
+    PyObject *b = PyBytes_FromString("initconst: a bytes leaked at run time");
+    if (!b)
+        return NULL;
+    Py_RETURN_NONE; /* b leaked */
+}
+
+PyObject *initconst_kept; /* a C global: the reference keep() holds */
+
+static PyObject *initconst_keep(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_INCREF(arg);
+    Py_XSETREF(initconst_kept, arg);
+    Py_RETURN_NONE;
+}
+
+static PyObject *initconst_block_holding(PyObject *self, PyObject *args)
+{
+    PyObject *cls;
+    int fd;
+    char c;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Oi", &cls, &fd))
+        return NULL;
+    PyObject *volatile held = PyObject_CallNoArgs(cls); /* on this C stack only */
+    if (!held)
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    while (read(fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    Py_END_ALLOW_THREADS
+    Py_DECREF(held);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef initconst_methods[] = {
+    {"block_holding", initconst_block_holding, METH_VARARGS, "hold cls() in a C local, block on fd"},
+    {"keep", initconst_keep, METH_O, "hold obj in a C global"},
+    {"leak", initconst_leak, METH_O, "drop a bytes (a leaked reference)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot initconst_slots[] = {
+    {Py_mod_exec, initconst_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef initconst_def = {
+    PyModuleDef_HEAD_INIT, "initconst", NULL, 0, initconst_methods, initconst_slots,
+};
+
+PyMODINIT_FUNC PyInit_initconst(void)
+{
+    return PyModuleDef_Init(&initconst_def);
+}

@@ -1,0 +1,32 @@
+# initconst_user.py DIR - imports tests/shim/python/initconst.c's module
+# (built into DIR): its exec slot keeps a bytes and a code object with no
+# pointer (the runtime's, not leaks), and three calls of leak() drop a
+# bytes each (leaked references at run time: 3 direct leaks); keep()
+# holds an InitconstHeld in a C global (its root: the module's static
+# data); a daemon thread blocks in block_holding with an InitconstBlocked
+# held by its C stack alone, until the process ends.
+import os
+import sys
+import threading
+import time
+sys.path.insert(0, sys.argv[1])
+import initconst
+KEPT = "held by the module"
+for _ in range(3):
+    initconst.leak(KEPT)
+
+
+class InitconstHeld:
+    pass
+
+
+initconst.keep(InitconstHeld())
+
+
+class InitconstBlocked:
+    pass
+
+
+R, W = os.pipe()  # W stays open: the read blocks
+threading.Thread(target=initconst.block_holding, args=(InitconstBlocked, R), daemon=True).start()
+time.sleep(0.3)
