@@ -579,10 +579,15 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
         char sz[64];
         stats_failed_size(sz, sizeof(sz), e->size);
         snprintf(line, sizeof(line), "%s: failed=%lld, largest=%s", key, (long long)e->count, sz);
-    } else if (st->o.collected && !diff) {
-        char sz[64];
+    } else if (st->o.collected) { /* diff: the change since the older snapshot */
+        char sz[64], dsz[64];
         fmt_size(sz, sizeof(sz), (double)e->size, 0);
-        snprintf(line, sizeof(line), "%s: collected=%lld, size=%s", key, (long long)e->count, sz);
+        fmt_size(dsz, sizeof(dsz), (double)e->size_diff, 1);
+        if (diff)
+            snprintf(line, sizeof(line), "%s: collected=%lld (%+lld), size=%s (%s)", key,
+                     (long long)e->count, (long long)e->count_diff, sz, dsz);
+        else
+            snprintf(line, sizeof(line), "%s: collected=%lld, size=%s", key, (long long)e->count, sz);
     } else if (diff)
         fmt_statistic_diff(line, sizeof(line), key, e->size, e->size_diff, e->count,
                            e->count_diff);

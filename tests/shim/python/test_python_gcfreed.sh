@@ -53,6 +53,21 @@ while read -r tag py; do
   else t_fail "python_gcfreed_json_groups_sum_to_total_$tag" "$(head -c 300 "$T/b-$tag.json")"; fi
 done < <(py_interpreters)
 
+# diff shows what was collected between the two; merge sums the runs'.
+first=$(py_interpreters | head -1 | cut -d' ' -f1)
+a=$T/a-$first.hsnap b=$T/b-$first.hsnap
+"$HEAPSNAP" diff "$a" "$b" --collected -n 0 >"$T/d.txt" 2>"$T/d.err"
+if grep -q "gcfreed.py:$tree: collected=$((N * K)) (+$((N * K))), size=" "$T/d.txt"; then
+  t_pass "python_gcfreed_diff_between_snapshots"
+else t_fail "python_gcfreed_diff_between_snapshots" "$(head -c 300 "$T/d.txt" "$T/d.err")"; fi
+if "$HEAPSNAP" merge "$b" "$b" -o "$T/m.hsnap" 2>"$T/m.err" &&
+   "$HEAPSNAP" top "$T/m.hsnap" --collected --format json -n 0 >"$T/m.json" 2>/dev/null; then
+  m=$(js "$T/m.json" "(d['collector']['objects'], d['collector']['interpreter_collected'], $(line "$T/m.json" "$tree"))")
+  one=$(js "$T/b-$first.json" "(2 * d['collector']['objects'], 2 * d['collector']['interpreter_collected'], $((2 * N * K)))")
+else m="merge failed: $(cat "$T/m.err")" one=; fi
+if [ -n "$one" ] && [ "$m" = "$one" ]; then t_pass "python_gcfreed_merge_sums"
+else t_fail "python_gcfreed_merge_sums" "merged $m, want $one"; fi
+
 # The collector off, no gc.collect(): cycles made and dropped, none collected.
 cat >"$T/off.py" <<'PY'
 import gc
