@@ -5,9 +5,11 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fmt.h"
 #include "json.h"
+#include "prof.h"
 #include "pygcfreed.h"
 #include "stats.h"
 
@@ -73,4 +75,48 @@ void gcfreed_json(struct json *j, const struct snap *snaps, int n)
     else
         json_u64(j, t.collected);
     json_obj_end(j);
+}
+
+int gcfreed_html(struct json *j, const struct prof *p, const int *want, long rows, int kind,
+                 char *err, size_t errlen)
+{
+    struct stats_opts so;
+    int all = 1;
+    memset(&so, 0, sizeof(so));
+    so.key = KEY_LINENO;
+    so.collected = 1;
+    so.kind = kind;
+    for (size_t i = 0; i < p->nin; i++)
+        all = all && (!want[i] || p->in[i].s->has_gcfreed);
+    json_key(j, "top_collected");
+    if (!all) {
+        json_null(j);
+        return 0;
+    }
+    struct stats *st = stats_new(&so);
+    size_t n = 0;
+    struct stat_entry **v = NULL;
+    for (size_t i = 0; st && i < p->nin; i++)
+        if (want[i] && stats_add_snap(st, p->in[i].s, p->in[i].path, err, errlen) < 0) {
+            stats_free(st);
+            return -1;
+        }
+    if (!st || !(v = stats_sort(st, 0, &n))) {
+        stats_free(st);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char key[4200];
+    json_arr_begin(j);
+    for (size_t i = 0; i < n && (rows == 0 || (long)i < rows); i++) {
+        stats_key(so.key, v[i], key, sizeof(key));
+        json_obj_begin(j);
+        json_kstr(j, "site", key);
+        json_ki64(j, "count", v[i]->count);
+        json_ki64(j, "size", v[i]->size);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+    stats_free(st);
+    return 0;
 }

@@ -29,4 +29,11 @@ int gcfreed_add(struct stats *st, const struct snap *s);
 void gcfreed_print_total(const struct snap *snaps, int n, FILE *out);
 void gcfreed_json(struct json *j, const struct snap *snaps, int n);
 
+/* The HTML report's "top_collected": the latest snapshots' (prof's inputs
+ * with want[i]) sites by objects collected, rows of {site, count, size}
+ * (rows 0: all); null when one lacks PYGCFREED.  0, or -1 with err. */
+struct prof;
+int gcfreed_html(struct json *j, const struct prof *p, const int *want, long rows, int kind,
+                 char *err, size_t errlen);
+
 #endif
