@@ -6,8 +6,8 @@
 # program's two snapshots heapsnap's total moves by what gc.get_stats()'
 # collected sums move by, as the program itself printed them; each
 # snapshot's interpreter figure is the program's.  With the collector off
-# and no gc.collect(), nothing is collected.  diff, merge and a killed
-# program's state file carry the counts too.  On every CPython 3.10-3.13
+# and no gc.collect(), nothing is collected.  diff, merge, a killed
+# program's state file and PYTHONMALLOC=malloc carry the counts too.  On every CPython 3.10-3.13
 # found; a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 . tests/shim/lib_kill.sh
@@ -69,6 +69,14 @@ if "$HEAPSNAP" merge "$b" "$b" -o "$T/m.hsnap" 2>"$T/m.err" &&
 else m="merge failed: $(cat "$T/m.err")" one=; fi
 if [ -n "$one" ] && [ "$m" = "$one" ]; then t_pass "python_gcfreed_merge_sums"
 else t_fail "python_gcfreed_merge_sums" "merged $m, want $one"; fi
+
+# PYTHONMALLOC=malloc: objects are malloc blocks (domain.c's py_free_raw).
+py=$(py_interpreters | head -1 | cut -d' ' -f2)
+PYTHONMALLOC=malloc py_run "$py" "$T/malloc" $script "$T/ma.hsnap" "$T/mb.hsnap" $N $K
+"$HEAPSNAP" top "$T/mb.hsnap" --collected --format json -n 0 >"$T/mb.json" 2>/dev/null
+got=$(line "$T/mb.json" "$tree")
+if [ "$got" = $((N * K)) ]; then t_pass "python_gcfreed_pythonmalloc_malloc"
+else t_fail "python_gcfreed_pythonmalloc_malloc" "tree line $got, want $((N * K)): $(tail -c 200 "$T/malloc.err")"; fi
 
 # A program killed after a collection: its state file has the counts.
 cat >"$T/killed.py" <<'PY'
