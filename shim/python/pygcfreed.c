@@ -69,6 +69,11 @@ void py_gcf_arm(void)
     pygcf.armed = 1;
 }
 
+void py_gcf_disarm(void)
+{
+    py_gcf_collecting = &pygcf_zero;
+}
+
 /* The generations' collections, summed (the interpreter's memory, read
  * under the GIL during a collection: directly). */
 static uint64_t pygcf_collections(void)

@@ -106,6 +106,7 @@ static inline int py_gcf_busy(void)
     return __builtin_expect(*py_gcf_collecting != 0, 0);
 }
 void py_gcf_arm(void);
+void py_gcf_disarm(void); /* finalization began (pyexit.c): the flag's ours again */
 void py_gcf_freed(const void *p, uint64_t size, uint32_t trace);
 /* The snapshot writer, after TRACES (ntraces of them): PYGCFREED into b
  * (hsnap_format.h); nothing when the collector was never watched. */
