@@ -403,7 +403,7 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     if (rc == 0)
         rc = top_sum(st, snaps, argv + optind, nused, note, err, errlen);
     if (rc == 0 && o.collected && !o.json && !o.temporary && stats_print(st, stdout, 0) == 0) {
-        gcfreed_print_total(snaps, nused, stdout);
+        gcfreed_print_total(snaps, nused, "Collected:", stdout);
         goto out;
     }
     if (rc == 0 && o.failed && !o.json && !top_any_failed(snaps, nused))

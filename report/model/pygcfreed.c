@@ -44,13 +44,13 @@ int gcfreed_add(struct stats *st, const struct snap *s)
     return rc;
 }
 
-void gcfreed_print_total(const struct snap *snaps, int n, FILE *out)
+void gcfreed_print_total(const struct snap *snaps, int n, const char *head, FILE *out)
 {
     struct gcfreed_totals t;
     char sz[64];
     gcfreed_totals(snaps, n, &t);
     fmt_size(sz, sizeof(sz), (double)t.bytes, 0);
-    fprintf(out, "Collected: %llu objects (%s) freed by the cycle collector at traced sites",
+    fprintf(out, "%s %llu objects (%s) freed by the cycle collector at traced sites", head,
             (unsigned long long)t.objects, sz);
     if (t.dropped)
         fprintf(out, ", %llu at no site", (unsigned long long)t.dropped);

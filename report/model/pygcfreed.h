@@ -24,9 +24,9 @@ void gcfreed_totals(const struct snap *snaps, int n, struct gcfreed_totals *t);
 /* s's items into st's groups; 0, or -1 (out of memory). */
 int gcfreed_add(struct stats *st, const struct snap *s);
 
-/* top's closing line: the totals (text), or the document's "collector"
- * object (JSON). */
-void gcfreed_print_total(const struct snap *snaps, int n, FILE *out);
+/* top's closing line (and info's, after head): the totals (text), or the
+ * document's "collector" object (JSON). */
+void gcfreed_print_total(const struct snap *snaps, int n, const char *head, FILE *out);
 void gcfreed_json(struct json *j, const struct snap *snaps, int n);
 
 /* The HTML report's "top_collected": the latest snapshots' (prof's inputs

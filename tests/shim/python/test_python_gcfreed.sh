@@ -62,6 +62,10 @@ a=$T/a-$first.hsnap b=$T/b-$first.hsnap
 if grep -q "gcfreed.py:$tree: collected=$((N * K)) (+$((N * K))), size=" "$T/d.txt"; then
   t_pass "python_gcfreed_diff_between_snapshots"
 else t_fail "python_gcfreed_diff_between_snapshots" "$(head -c 300 "$T/d.txt" "$T/d.err")"; fi
+ob=$(js "$T/b-$first.json" 'd["collector"]["objects"]')
+if "$HEAPSNAP" info "$b" 2>/dev/null | grep -Eq "^gc collected: +$ob objects \(.*\) freed by the cycle collector"; then
+  t_pass "python_gcfreed_info_line"
+else t_fail "python_gcfreed_info_line" "$("$HEAPSNAP" info "$b" 2>&1 | grep -i collect)"; fi
 if "$HEAPSNAP" merge "$b" "$b" -o "$T/m.hsnap" 2>"$T/m.err" &&
    "$HEAPSNAP" top "$T/m.hsnap" --collected --format json -n 0 >"$T/m.json" 2>/dev/null; then
   m=$(js "$T/m.json" "(d['collector']['objects'], d['collector']['interpreter_collected'], $(line "$T/m.json" "$tree"))")
