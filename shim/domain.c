@@ -226,9 +226,12 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
 {
     struct tbl_entry e;
     guard_enter();
+    int gc = obj && py_gcf_busy(); /* the collector's: taken off the books now, counted */
     if (obj)
         py_code_maybe_dies(p, 0);
-    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) {
+    if (gc ? pend_take_any((uintptr_t)p, &e, 1) : pend_fresh_on && pend_take((uintptr_t)p, &e)) {
+        if (gc)
+            py_gcf_freed(p, e.size, e.trace);
         trace_discharge_block(&e);
         defer_offbook = (uintptr_t)p;
         o->free(o->ctx, p);
@@ -256,6 +259,8 @@ static void py_free(void *ctx, void *p)
     if (obj)
         py_code_maybe_dies(p, booked ? e.size : 0);
     if (booked) { /* objects made before the wrap: not foreign */
+        if (obj && py_gcf_busy())
+            py_gcf_freed(p, e.size, e.trace);
         trace_discharge_block(&e);
         if (e.size <= PY_SMALL)
             memset(p, 0, e.size);
@@ -569,6 +574,7 @@ void dom_poll(void)
         dom.set_allocator(d, &ours);
     }
     py_on = 1;
+    py_gcf_arm();
     pyexit_arm();
     pytrack_arm(py_dlsym);
     opt_debug("python: allocator domains wrapped", "", "");

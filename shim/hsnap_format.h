@@ -251,6 +251,24 @@
  *                ascending, each idom < count and retained >= the entry's
  *                own size when BLOCKS has it.  Absent without PYTYPES'
  *                graph.
+ *   PYGCFREED := u32 count, u32 reserved (0), u64 collected, u64 dropped,
+ *                struct hsnap_pygcfreed[count]
+ *                (type 23) The objects CPython's cycle collector freed over
+ *                the run, per allocation site (shim/python/pygcfreed.c):
+ *                a block holding an object of a gc type (Py_TPFLAGS_HAVE_GC)
+ *                freed while the main interpreter's gcstate->collecting
+ *                was set, counted at its trace with its bytes; one item
+ *                per trace with one at least, sorted by trace, each once,
+ *                trace < TRACES count, objects >= 1.  collected is the
+ *                interpreter's own count at the snapshot (gc.get_stats()'
+ *                collected summed over the generations, objects it freed
+ *                before heapsnap traced them included; UINT64_MAX: not
+ *                read), dropped the objects counted at no item (a trace
+ *                past the table's bound, or out of memory).  Counts are
+ *                of traced blocks: a sampled run's, the sampled ones.
+ *                Absent when the collector was not watched (no CPython,
+ *                a version heapsnap does not know).  A reader checks the
+ *                length is 24 + 24*count.
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); readers load 1, 2 and 3.  The shim
@@ -262,8 +280,8 @@
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address).
  * PYTYPES came within version 3 (an older reader skips it: no types), and
- * so did PYOWNED (an older reader skips it: no top --owner) and PYRETAIN
- * (no retained sizes).
+ * so did PYOWNED (an older reader skips it: no top --owner), PYRETAIN
+ * (no retained sizes) and PYGCFREED (no top --collected).
  */
 #ifndef HSNAP_FORMAT_H
 #define HSNAP_FORMAT_H
@@ -295,6 +313,7 @@ enum hsnap_section_type {
     HSNAP_SEC_PYTYPES = 20, /* Python objects' types */
     HSNAP_SEC_PYOWNED = 21, /* native blocks Python objects own */
     HSNAP_SEC_PYRETAIN = 22, /* the heap's dominator tree: retained sizes */
+    HSNAP_SEC_PYGCFREED = 23, /* objects the cycle collector freed, per site */
     HSNAP_SEC_END = 0xffff,
 };
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
@@ -643,6 +662,14 @@ struct hsnap_pytype {
     uint32_t name_off, name_len; /* in the names that follow the types */
     uint32_t flags;              /* HSNAP_PYTYPE_* */
     uint32_t reserved;           /* 0 */
+};
+
+/* PYGCFREED's items. */
+struct hsnap_pygcfreed {
+    uint32_t trace;    /* TRACES index of the objects' allocation stack */
+    uint32_t reserved; /* 0 */
+    uint64_t objects;  /* objects the collector freed there */
+    uint64_t bytes;    /* their blocks' bytes */
 };
 
 /* PYRETAIN's entries. */

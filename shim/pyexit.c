@@ -59,6 +59,7 @@ static void *pyexit_snapshot(void *self, void *arg)
 {
     (void)self, (void)arg;
     life_exit_early();
+    py_gcf_disarm(); /* the interpreter goes: no more flag to read */
     pyexit.incref(pyexit.none);
     return pyexit.none;
 }

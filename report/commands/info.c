@@ -17,6 +17,7 @@
 #include "frames.h"
 #include "fmt.h"
 #include "jsondoc.h"
+#include "pygcfreed.h"
 #include "peak.h"
 #include "snap.h"
 #include "state.h"
@@ -281,6 +282,9 @@ static void info_print(const struct snap *s)
     if (s->npycodes)
         printf("%-17s CPython %u.%u, %u code objects\n", "python:", s->py_version >> 24,
                (s->py_version >> 16) & 0xff, s->npycodes);
+    if (s->has_gcfreed) { /* PYGCFREED: what the cycle collector freed over the run */
+        gcfreed_print_total(s, 1, "gc collected:    ", stdout);
+    }
     if (s->py.graph) /* PYTYPES' graph; PYRETAIN's leaked references */
         printf("%-17s %llu, %llu garbage awaiting the collector, %llu with leaked references\n",
                "python objects:", (unsigned long long)s->py.nobjects,
@@ -404,6 +408,8 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     uint64_t calls;
     const struct hsnap_failed *big = info_failed_sum(s, &calls);
     const struct frames_trace *t = big ? frames_get(s, big->trace) : NULL;
+    if (s->has_gcfreed)
+        gcfreed_json(j, s, 1); /* "collector", as top --collected's */
     json_key(j, "failed"); /* FAILED summed: calls that returned NULL */
     json_obj_begin(j);
     json_ku64(j, "calls", calls);

@@ -63,6 +63,9 @@ struct merge {
     struct hsnap_failed *fails;   /* out.failed, by trace and unique at the end */
     uint32_t nfails;
     size_t capfails;
+    struct hsnap_pygcfreed *gcf;  /* out.gcfreed, the same way */
+    uint32_t ngcf;
+    size_t capgcf;
 };
 
 static void merge_usage(void)
@@ -446,6 +449,56 @@ static void merge_failed(struct merge *mg)
     mg->out.nfailed = k;
 }
 
+/* --- what the collector freed (PYGCFREED) -------------------------------- */
+
+static int merge_gcf(struct merge *mg, const struct snap *s, const uint32_t *tmap)
+{
+    if (grow_array((void **)&mg->gcf, &mg->capgcf, (size_t)mg->ngcf + s->ngcfreed + 1,
+                   sizeof(*mg->gcf)) < 0)
+        return -1;
+    for (uint32_t i = 0; i < s->ngcfreed; i++) {
+        mg->gcf[mg->ngcf] = s->gcfreed[i];
+        mg->gcf[mg->ngcf++].trace = tmap[s->gcfreed[i].trace];
+    }
+    return 0;
+}
+
+static int cmp_gcf(const void *pa, const void *pb)
+{
+    const struct hsnap_pygcfreed *a = pa, *b = pb;
+    return (a->trace > b->trace) - (a->trace < b->trace);
+}
+
+/* One item per merged site, the counts summed; the interpreters' collected
+ * summed (unknown when one input did not say), dropped summed.  Kept when
+ * every input has the section (a sum over some would read as the whole). */
+static void merge_gcfreed(struct merge *mg, const struct snap *in, int n)
+{
+    uint32_t k = 0;
+    uint64_t collected = 0, dropped = 0;
+    for (int i = 0; i < n; i++) {
+        if (!in[i].has_gcfreed)
+            return;
+        collected = in[i].gc_collected == UINT64_MAX || collected == UINT64_MAX
+                        ? UINT64_MAX : collected + in[i].gc_collected;
+        dropped += in[i].gc_dropped;
+    }
+    qsort(mg->gcf, mg->ngcf, sizeof(*mg->gcf), cmp_gcf);
+    for (uint32_t i = 0; i < mg->ngcf; i++) {
+        if (k && mg->gcf[k - 1].trace == mg->gcf[i].trace) {
+            mg->gcf[k - 1].objects += mg->gcf[i].objects;
+            mg->gcf[k - 1].bytes += mg->gcf[i].bytes;
+        } else {
+            mg->gcf[k++] = mg->gcf[i];
+        }
+    }
+    mg->out.has_gcfreed = 1;
+    mg->out.gcfreed = k ? mg->gcf : NULL;
+    mg->out.ngcfreed = k;
+    mg->out.gc_collected = collected;
+    mg->out.gc_dropped = dropped;
+}
+
 /* --- meta and driver ----------------------------------------------------- */
 
 static void merge_meta(struct hsnap_meta *o, const struct hsnap_meta *m, int first)
@@ -492,6 +545,8 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
         rc = merge_rets(mg, s, tmap);
     if (rc == 0 && s->nfailed)
         rc = merge_fails(mg, s, tmap);
+    if (rc == 0 && s->ngcfreed)
+        rc = merge_gcf(mg, s, tmap);
     free(delta);
     free(tmap);
     return rc;
@@ -523,6 +578,7 @@ static void merge_free(struct merge *mg)
     free(mg->leaks);
     free(mg->rets);
     free(mg->fails);
+    free(mg->gcf);
     free(mg->out.cmdline);
     free(mg->out.supp_text);
     pytypes_free(&mg->out);
@@ -587,6 +643,8 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
         rc = pytypes_merge(&mg.out, in, n);
     if (rc == 0)
         merge_failed(&mg);
+    if (rc == 0)
+        merge_gcfreed(&mg, in, n);
     if (rc == 0 && (mg.out.meta.flags & HSNAP_META_HAS_LEAKS))
         rc = merge_supps(&mg, in, n);
     snprintf(cmd, sizeof(cmd), "heapsnap merge (%d snapshots)", n);

@@ -19,6 +19,7 @@ static const char statsopt_shortopts[] = ":k:n:h";
 /* Long-only options' codes (past config.h's CONFIG_OPT_* range). */
 #define STATSOPT_RETAINED 0x1d0
 #define STATSOPT_BY_PROCESS 0x1d1
+#define STATSOPT_COLLECTED 0x230
 
 static const struct option statsopt_longopts[] = {
     {"key", required_argument, NULL, 'k'},
@@ -35,6 +36,7 @@ static const struct option statsopt_longopts[] = {
     {"peak", no_argument, NULL, 'P'},
     {"temporary", no_argument, NULL, 'T'},
     {"failed", no_argument, NULL, 'F'},
+    {"collected", no_argument, NULL, STATSOPT_COLLECTED},
     {"kind", required_argument, NULL, 'K'},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
@@ -87,6 +89,9 @@ const char statsopt_help[] =
     "                     snapshot with a leak check (run --leaks)\n"
     "      --garbage      only Python objects no root reaches: reference cycles\n"
     "                     awaiting the collector (what gc.collect() would free)\n"
+    "      --collected    Python processes: the objects CPython's cycle collector\n"
+    "                     (not reference counting) freed at each site over the\n"
+    "                     run, as collected=, size=: the lines making cycles\n"
     "      --owner        a Python object's native blocks (a list's item array,\n"
     "                     a dict's keys table) counted with it: its type, its site\n"
     "      --born-since N\n"
@@ -161,6 +166,7 @@ static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err,
     case 'P': o->peak = 1; return 1;
     case 'T': o->temporary = 1; return 1;
     case 'F': o->failed = 1; return 1;
+    case STATSOPT_COLLECTED: o->collected = 1; return 1;
     case 'e': o->exe = arg; return 1;
     case 'p':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
@@ -202,6 +208,14 @@ static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
          o->sort != SORT_LIVE)) {
         snprintf(err, errlen, "--key type, --garbage and --owner count the live blocks: not with --cumulative, "
                  "--peak, --temporary, --failed, --retainers or --sort");
+        return -1;
+    }
+    if (o->collected && (o->peak || o->temporary || o->leaked || o->retainers || o->retained ||
+                         o->failed || o->garbage || o->owner || o->born || o->by_type ||
+                         o->key == KEY_TYPE || o->sort != SORT_LIVE)) {
+        snprintf(err, errlen, "--collected counts the collector's frees per site: not with "
+                 "--peak, --temporary, --leaked, --retainers, --retained, --failed, "
+                 "--garbage, --owner, --born-since, --key type or --sort");
         return -1;
     }
     if (o->cumulative && o->key == KEY_TRACEBACK) {

@@ -21,6 +21,7 @@
 #include "frames.h"
 #include "lset.h"
 #include "peak.h"
+#include "pygcfreed.h"
 #include "pyretained.h"
 #include "pypath.h"
 #include "retainers.h"
@@ -123,6 +124,8 @@ static int top_json(const struct stats_opts *o, struct stats *st, const struct s
     json_kstr(&j, "sort", stats_sort_names[o->sort]);
     json_kbool(&j, "leaked", o->leaked);
     json_kbool(&j, "failed", o->failed);
+    if (o->collected)
+        gcfreed_json(&j, snaps, n);
     jdoc_series(&j, sr, series_rule(sr), sr->nused, sr->nprocs > 1, note);
     json_key(&j, "snapshots");
     json_arr_begin(&j);
@@ -399,6 +402,10 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     }
     if (rc == 0)
         rc = top_sum(st, snaps, argv + optind, nused, note, err, errlen);
+    if (rc == 0 && o.collected && !o.json && !o.temporary && stats_print(st, stdout, 0) == 0) {
+        gcfreed_print_total(snaps, nused, "Collected:", stdout);
+        goto out;
+    }
     if (rc == 0 && o.failed && !o.json && !top_any_failed(snaps, nused))
         fprintf(stderr, "heapsnap: note: no failed allocation in %s\n",
                 nused > 1 ? "these snapshots" : "this snapshot");

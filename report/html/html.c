@@ -25,6 +25,7 @@
 #include "html.h"
 #include "json.h"
 #include "lossrec.h"
+#include "pygcfreed.h"
 #include "pyretained.h"
 #include "pypath.h"
 #include "retainers.h"
@@ -355,7 +356,8 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
     for (size_t i = 0; i < p->nin; i++)
         want[i] = p->in[i].latest;
     if (html_tops(j, p, want, py, rows, err, errlen) < 0 ||
-        html_types(j, p, want, rows, err, errlen) < 0)
+        html_types(j, p, want, rows, err, errlen) < 0 ||
+        gcfreed_html(j, p, want, rows, prof_get_kind(), err, errlen) < 0)
         goto out;
     json_key(j, "diff");
     if (p->nin < 2) {

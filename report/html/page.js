@@ -604,6 +604,11 @@
       ['#', 'type', 'size', 'count', 'average'],
       function () { return data.top_types.map(function (r, i) { return [i + 1, r.type, size(r.size), count(r.count), avg(r)]; }); },
       [1, 0, 1, 1, 1]);
+  if (data.top_collected) /* Python: objects the cycle collector freed per site (PYGCFREED) */
+    filtered('collected', function () { return 'Freed by the cycle collector (over the run)'; },
+      ['#', 'site', 'objects', 'size'],
+      function () { return data.top_collected.map(function (r, i) { return [i + 1, r.site, count(r.count), size(r.size)]; }); },
+      [1, 0, 1, 1]);
   if (data.diff) {
     const d = filtered('diff', function () { return 'Diff: earliest \u2192 latest snapshot'; },
       ['#', 'site', 'function', 'size', '\u0394 size', 'count', '\u0394 count'],

@@ -473,6 +473,10 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         return -1;
     if (secs[HSNAP_SEC_FAILED].seen && parse_failed(&secs[HSNAP_SEC_FAILED], s, err, errlen) < 0)
         return -1;
+    if (secs[HSNAP_SEC_PYGCFREED].seen &&
+        pygcfreed_decode(s, secs[HSNAP_SEC_PYGCFREED].data, secs[HSNAP_SEC_PYGCFREED].len,
+                         err, errlen) < 0)
+        return -1;
     if (secs[HSNAP_SEC_UNLOADED].seen &&
         parse_unloaded(&secs[HSNAP_SEC_UNLOADED], s, err, errlen) < 0)
         return -1;

@@ -68,7 +68,7 @@ struct snap_siteline {
                                             buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 23 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 24 /* slots for known types, indexed by type */
 
 /* What one input file may still make the CLI hold (section.c). */
 struct snap_budget {
@@ -126,6 +126,11 @@ struct snap {
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL
                                   without the section (nothing failed) */
     uint32_t nfailed;
+    int has_gcfreed;           /* PYGCFREED was there: the collector was watched */
+    const struct hsnap_pygcfreed *gcfreed; /* its items by trace, into buf */
+    uint32_t ngcfreed;
+    uint64_t gc_collected;     /* the interpreter's own count (UINT64_MAX: unknown) */
+    uint64_t gc_dropped;       /* objects the collector freed at no item */
     uint64_t state_size;       /* read from a state file (state_load): its
                                   bound and bytes in use; 0: a snapshot file */
     uint64_t state_used;
@@ -209,6 +214,10 @@ const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip);
 /* The module that held ip when trace was made (UNLOADED's rule,
  * hsnap_format.h), or NULL. */
 const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, uint64_t ip);
+
+/* PYGCFREED (pygcfreed.c): checked, into s (after TRACES); 0 or -1. */
+int pygcfreed_decode(struct snap *s, const uint8_t *data, uint64_t len, char *err,
+                     size_t errlen);
 
 /* Name of a section type ("TRACES"), or "type N" in a static buffer. */
 const char *snap_section_name(uint32_t type);

@@ -539,6 +539,15 @@ int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)
         ob_put(&b, s->failed, (size_t)s->nfailed * sizeof(*s->failed));
         sec_end(&b, at);
     }
+    if (s->has_gcfreed) { /* u32 count, u32 reserved, u64 collected, u64 dropped, the items */
+        size_t at = sec_begin(&b, HSNAP_SEC_PYGCFREED);
+        ob_u32(&b, s->ngcfreed);
+        ob_u32(&b, 0);
+        ob_u64(&b, s->gc_collected);
+        ob_u64(&b, s->gc_dropped);
+        ob_put(&b, s->gcfreed, (size_t)s->ngcfreed * sizeof(*s->gcfreed));
+        sec_end(&b, at);
+    }
     sec_end(&b, sec_begin(&b, HSNAP_SEC_END));
     if (b.oom) {
         free(b.p);

@@ -120,11 +120,11 @@ int jdoc_groups(struct json *j, struct stats *st, int diff)
             continue;
         }
         json_ki64(j, "bytes", e->size);
-        json_ki64(j, "blocks", e->count);
+        json_ki64(j, o->collected ? "collected" : "blocks", e->count);
         if (diff) {
             json_ki64(j, "bytes_diff", e->size_diff);
-            json_ki64(j, "blocks_diff", e->count_diff);
-        } else {
+            json_ki64(j, o->collected ? "collected_diff" : "blocks_diff", e->count_diff);
+        } else if (!o->collected) {
             json_ki64(j, "allocated_bytes", e->alloc_size);
             json_ki64(j, "allocated_blocks", e->alloc_count);
         }

@@ -21,6 +21,7 @@
 #include "lset.h"
 #include "peak.h"
 #include "progress.h"
+#include "pygcfreed.h"
 #include "stats.h"
 
 struct strbuf {
@@ -426,6 +427,11 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
                  st->o.owner && s->py.block_type ? " and the objects' graph (PYOWNED)" : "");
         return -1;
     }
+    if (st->o.collected && !s->has_gcfreed) {
+        snprintf(err, errlen, "%s: --collected needs a snapshot of a Python process whose "
+                 "collector heapsnap watched (CPython 3.10-3.13, this heapsnap or later)", path);
+        return -1;
+    }
     if (st->o.born && !(s->meta.flags & HSNAP_META_HAS_BLOCKS)) {
         snprintf(err, errlen, "%s: --born-since needs the blocks (HEAPSNAP_BLOCKS=1, the "
                  "default)", path);
@@ -450,6 +456,7 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage || st->o.owner
              ? stats_add_typed(st, s)
          : st->o.failed               ? stats_add_failed(st, s)
+         : st->o.collected            ? gcfreed_add(st, s)
          : st->o.leaked || st->o.born ? stats_add_leaked(st, s)
                                       : stats_add(st, s)) < 0) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -572,6 +579,15 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
         char sz[64];
         stats_failed_size(sz, sizeof(sz), e->size);
         snprintf(line, sizeof(line), "%s: failed=%lld, largest=%s", key, (long long)e->count, sz);
+    } else if (st->o.collected) { /* diff: the change since the older snapshot */
+        char sz[64], dsz[64];
+        fmt_size(sz, sizeof(sz), (double)e->size, 0);
+        fmt_size(dsz, sizeof(dsz), (double)e->size_diff, 1);
+        if (diff)
+            snprintf(line, sizeof(line), "%s: collected=%lld (%+lld), size=%s (%s)", key,
+                     (long long)e->count, (long long)e->count_diff, sz, dsz);
+        else
+            snprintf(line, sizeof(line), "%s: collected=%lld, size=%s", key, (long long)e->count, sz);
     } else if (diff)
         fmt_statistic_diff(line, sizeof(line), key, e->size, e->size_diff, e->count,
                            e->count_diff);
@@ -600,7 +616,7 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
         return NULL;
     HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
     st->nsorted = *n;
-    if (st->o.failed)
+    if (st->o.failed || (st->o.collected && !diff)) /* by count (calls, objects), then size */
         qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp_failed, &st->o.key);
     else if (!diff && st->o.sort != SORT_LIVE)
         qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp_alloc, &st->o);

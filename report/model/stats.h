@@ -44,6 +44,9 @@ struct stats_opts {
     int temporary;        /* top --temporary: sites by temporary allocations */
     int failed;           /* top --failed: sites of failed allocations (FAILED):
                              count = calls, size = the largest size asked */
+    int collected;        /* top/diff --collected: objects the cycle collector
+                             freed per site over the run (PYGCFREED):
+                             count = objects, size = their bytes */
     long pid;             /* top --pid: only this process's snapshots (0 = all) */
     const char *exe;      /* top --exe: only this executable's (path or basename) */
     int by_process;       /* top --by-process: each process's groups apart */

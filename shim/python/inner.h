@@ -59,8 +59,23 @@ struct py_debug_format {
     uint16_t ob_type;
     uint16_t bytes_ob_size, bytes_ob_sval;
     uint16_t str_state, str_length, str_ascii_size;
+    uint16_t interp_gc, gc_collecting; /* pygcfreed.c's flag */
 };
 const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL */
+/* Where the main interpreter keeps what pygcfreed.c reads, in bytes from
+ * the PyInterpreterState: its collector's gcstate->collecting (an int;
+ * its generation_stats, 3 x {collections, collected, uncollectable} as
+ * Py_ssize_t, end where it starts), and the numfree counts (ints) of the
+ * free lists of lists, dicts, tuples (one a size: index size - tuple_base)
+ * and frames (3.10; 0: none).  From 3.13 on, collecting is the
+ * interpreter's _Py_DebugOffsets' (runtime: _PyRuntime).  0, or -1: a
+ * version without a row. */
+struct py_gc_layout {
+    uint32_t version, collecting, list_numfree, dict_numfree, tuple_numfree, tuple_base,
+        frame_numfree;
+};
+int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
+#define PY_GC_STATS_BYTES 72
 
 /* The layout the interpreter publishes in its _Py_DebugOffsets (the start
  * of _PyRuntime, at runtime), into *out: 0, or -1 with *why (a note's

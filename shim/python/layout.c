@@ -100,6 +100,7 @@ static const struct py_debug_format py_debug_formats[] = {
         .co_firstlineno = 312, .co_code_adaptive = 344,
         .ob_type = 360, .bytes_ob_size = 520, .bytes_ob_sval = 528,
         .str_state = 544, .str_length = 552, .str_ascii_size = 560,
+        .interp_gc = 80, .gc_collecting = 576,
     },
 };
 
@@ -178,4 +179,34 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
     out->str_ascii_data = ascii;
     out->str_compact_data = (uint16_t)(ascii + 16);
     return 0;
+}
+
+/* py_gc_layout_find's rows: offsetof(PyInterpreterState, ...) by version
+ * (layout_check.c's check_gc): gc.collecting, and the numfree of the free
+ * lists of lists, dicts, tuples (an int per size) and 3.10's frames. */
+static const struct py_gc_layout py_gc_rows[] = {
+    {0x030a0000, 816, 10680, 11328, 9960, 0, 11992},
+    {0x030b0000, 848, 4512, 5160, 3792, 1, 0},
+    {0x030c0000, 312, 270712, 272016, 269992, 1, 0},
+    {0x030d0000, 7600, 11848, 12496, 11128, 1, 0},
+};
+
+int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out)
+{
+    const struct py_debug_format *f = py_debug_format_find(version);
+    const char *d = runtime;
+    for (size_t i = 0; i < sizeof py_gc_rows / sizeof py_gc_rows[0]; i++) {
+        if ((version & 0xffff0000u) != py_gc_rows[i].version)
+            continue;
+        *out = py_gc_rows[i];
+        if (f && f->gc_collecting && d && !memcmp(d, "xdebugpy", 8) &&
+            (py_u64(d, 8) & 0xffff0000u) == (version & 0xffff0000u)) {
+            uint64_t at = py_u64(d, f->interp_gc) + py_u64(d, f->gc_collecting);
+            if (at < PY_GC_STATS_BYTES || at >= (1u << 20))
+                return -1;
+            out->collecting = (uint32_t)at; /* the interpreter's word */
+        }
+        return 0;
+    }
+    return -1;
 }

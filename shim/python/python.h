@@ -12,6 +12,7 @@
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
  *   pytype.c  each object's type, read at a snapshot, PYTYPES (+ pyretain.c)
  *   pydomain.c tracemalloc's domains per block (py_domain_; lock 11)
+ *   pygcfreed.c what the cycle collector freed, per trace (py_gcf_)
  *
  * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
  * on the allocating thread with guard_on set, reads the interpreter's
@@ -98,5 +99,23 @@ void py_retain_put(struct sbuf *b);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
  * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
 void py_retain_refs(int on);
+
+/* pygcfreed.c: the objects the cycle collector frees, per trace.
+ * py_gcf_collecting points at the main interpreter's gcstate->collecting
+ * once the domains are wrapped (py_gcf_arm, under the GIL), at a zero
+ * before: the free path's test is py_gcf_busy(), two loads.  py_gcf_freed:
+ * a block of the OBJ domain (its start p, size, trace) is being freed
+ * while the collector runs; counted when it holds an object of a gc type. */
+extern const volatile int *py_gcf_collecting;
+static inline int py_gcf_busy(void)
+{
+    return __builtin_expect(*py_gcf_collecting != 0, 0);
+}
+void py_gcf_arm(void);
+void py_gcf_disarm(void); /* finalization began (pyexit.c): the flag's ours again */
+void py_gcf_freed(const void *p, uint64_t size, uint32_t trace);
+/* The snapshot writer, after TRACES (ntraces of them): PYGCFREED into b
+ * (hsnap_format.h); nothing when the collector was never watched. */
+void py_gcf_put(struct sbuf *b, uint32_t ntraces);
 
 #endif

@@ -4,7 +4,7 @@
  *
  *   header | META | MODULES | TRACES | STATS | BLOCKS? | TIMELINE | LEAKS? |
  *   RETAINERS? | PEAK? | SITELINE? | TEMPS | PYCODE? | SUPPRESSIONS? | FAILED? |
- *   END
+ *   ... | PYGCFREED? | END
  *
  * Without stopping the world: the module map first (the loader lock, no
  * shim lock held), then the blocks, then the traces under the intern lock
@@ -243,7 +243,19 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_SUPPRESSIONS, HSNAP_SEC_FAILED,
                                            HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
                                            HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES,
-                                           HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN};
+                                           HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN,
+                                           HSNAP_SEC_PYGCFREED};
+
+/* PYGCFREED, for the traces TRACES has. */
+static void snap_gcfreed(struct sbuf *sec)
+{
+    uint32_t n = 0;
+    if (sec[SEC_TRACES].len >= 4)
+        memcpy(&n, sec[SEC_TRACES].p, 4);
+    py_gcf_put(&sec[SEC_PYGCFREED], n);
+    if (sec[SEC_PYGCFREED].err) /* out of memory: a snapshot without it */
+        sbuf_free(&sec[SEC_PYGCFREED]);
+}
 
 /* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
@@ -451,6 +463,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
+    snap_gcfreed(sec);
     if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
         py_retain_refs(leaks);
         snap_pytypes(&sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
@@ -602,6 +615,7 @@ int snap_state_doc(int fd, struct snap_live *lv)
         r = snap_timeline(&sec[SEC_TIMELINE], 0);
     if (r == 0) {
         py_put_codes(&sec[SEC_PYCODE], 0);
+        snap_gcfreed(sec);
         snap_meta(&sec[SEC_META], HSNAP_REASON_KILLED, snap.seq, blocks, HSNAP_META_CUT_SHORT,
                   arena_mapped());
         for (int i = 0; i < SEC_N; i++)

@@ -8,7 +8,8 @@
  *                          DIR/leaks_noframes.hsnap (the same, trace 2 without frames)
  *                          DIR/siteline.hsnap (format 2's SITELINE)
  *                          DIR/pytypes.hsnap (blocks with PYTYPES and PYOWNED),
- *                          DIR/pytypes_bad_owner.hsnap (PYOWNED's owner out of range)
+ *                          DIR/pytypes_bad_owner.hsnap (PYOWNED's owner out of range),
+ *                          DIR/gcfreed.hsnap (PYGCFREED: what the collector freed)
  *                          DIR/bomb_traces.hsnap, DIR/bomb_liar.hsnap (snap_writer.h's
  *                          decompression bombs: the reader refuses them at their head)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
                  noframes = {.with_leaks = 1, .empty_trace2 = 1},
                  siteline = {.with_blocks = 1, .with_siteline = 1},
                  pytypes = {.with_blocks = 1, .with_pytypes = 1},
-                 bad_owner = {.with_blocks = 1, .with_pytypes = 1, .pyowned_bad_owner = 1};
+                 bad_owner = {.with_blocks = 1, .with_pytypes = 1, .pyowned_bad_owner = 1},
+                 gcfreed = {.with_gcfreed = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal, NULL) |
            write_one(argv[1], "blocks.hsnap", &blocks, NULL) |
            write_one(argv[1], "unknown.hsnap", &unknown, NULL) |
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
            write_one(argv[1], "siteline.hsnap", &siteline, NULL) |
            write_one(argv[1], "pytypes.hsnap", &pytypes, NULL) |
            write_one(argv[1], "pytypes_bad_owner.hsnap", &bad_owner, NULL) |
+           write_one(argv[1], "gcfreed.hsnap", &gcfreed, NULL) |
            write_one(argv[1], "bomb_traces.hsnap", NULL, "traces") |
            write_one(argv[1], "bomb_liar.hsnap", NULL, "liar");
 }

@@ -57,6 +57,8 @@ struct wopts {
     int with_pytypes;          /* PYTYPES (block 0x1000 a list, graph) and PYOWNED
                                   (0x2000 the list's): needs with_blocks */
     int pyowned_bad_owner;     /* PYOWNED's owner = PYTYPES' object count */
+    int with_gcfreed;          /* PYGCFREED: traces 0 and 2 collected (7 and 2
+                                  objects, 448 and 96 B), the interpreter 12 */
     int sl_bad_trace;          /* point 1's first site names trace 3 */
     int sl_bad_sum;            /* point 2's other one byte short */
     int sl_backwards;          /* point 2 earlier than point 1 */
@@ -455,6 +457,16 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
         w_siteline(w, o);
     if (o->with_pytypes && o->with_blocks && !o->with_leaks)
         w_pytypes(w, o);
+    if (o->with_gcfreed) {
+        size_t at = w_sec_begin(w, HSNAP_SEC_PYGCFREED);
+        w_u32(w, 2);
+        w_u32(w, 0);
+        w_u64(w, 12); /* the interpreter's collected */
+        w_u64(w, 0);  /* dropped */
+        w_u32(w, 0), w_u32(w, 0), w_u64(w, 7), w_u64(w, 448);
+        w_u32(w, 2), w_u32(w, 0), w_u64(w, 2), w_u64(w, 96);
+        w_sec_end(w, at);
+    }
     if (o->unknown_section) {
         size_t at = w_sec_begin(w, 99);
         w_str(w, "a future section nobody reads yet");

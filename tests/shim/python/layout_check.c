@@ -64,6 +64,8 @@ static int check_published(void)
     D(str_state, unicode_object.state);
     D(str_length, unicode_object.length);
     D(str_ascii_size, unicode_object.asciiobject_size);
+    D(interp_gc, interpreter_state.gc);
+    D(gc_collecting, gc.collecting);
 #undef D
     if (offsetof(_PyRuntimeState, debug_offsets) != 0) {
         printf("debug_offsets is not _PyRuntime's first field\n");
@@ -171,6 +173,45 @@ static int check_objects(void)
     return bad;
 }
 
+/* pygcfreed.c's row: the collector's flag, its stats just before it, the
+ * free lists' counts and their sizes. */
+static int check_gc(void)
+{
+    struct py_gc_layout g;
+    int bad = 0;
+    if (py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
+        printf("no gc row for %s\n", PY_VERSION);
+        return 1;
+    }
+    SAME("gc.collecting", g.collecting, offsetof(PyInterpreterState, gc.collecting));
+    SAME("gc.generation_stats", g.collecting - PY_GC_STATS_BYTES,
+         offsetof(PyInterpreterState, gc.generation_stats));
+    SAME("generation_stats", PY_GC_STATS_BYTES, sizeof(struct gc_generation_stats) * 3);
+    SAME("stats collected", 8, offsetof(struct gc_generation_stats, collected));
+    SAME("PyList_MAXFREELIST", 80, PyList_MAXFREELIST);
+    SAME("PyDict_MAXFREELIST", 80, PyDict_MAXFREELIST);
+    SAME("PyTuple_MAXFREELIST", 2000, PyTuple_MAXFREELIST);
+#if PY_VERSION_HEX >= 0x030d0000
+    SAME("list numfree", g.list_numfree, offsetof(PyInterpreterState, object_state.freelists.lists.numfree));
+    SAME("dict numfree", g.dict_numfree, offsetof(PyInterpreterState, object_state.freelists.dicts.numfree));
+    SAME("tuple numfree", g.tuple_numfree, offsetof(PyInterpreterState, object_state.freelists.tuples.numfree));
+    SAME("tuple free lists", 20, PyTuple_NFREELISTS);
+#else
+    SAME("list numfree", g.list_numfree, offsetof(PyInterpreterState, list.numfree));
+    SAME("dict numfree", g.dict_numfree, offsetof(PyInterpreterState, dict_state.numfree));
+    SAME("tuple numfree", g.tuple_numfree, offsetof(PyInterpreterState, tuple.numfree));
+    SAME("tuple free lists", 20, PyTuple_MAXSAVESIZE);
+#endif
+#if PY_VERSION_HEX >= 0x030b0000
+    SAME("tuple_base", g.tuple_base, 1); /* one free list a size from 1 */
+    SAME("frame_numfree", g.frame_numfree, 0);
+#else
+    SAME("tuple_base", g.tuple_base, 0); /* index = size; [0] the empty tuple */
+    SAME("frame_numfree", g.frame_numfree, offsetof(PyInterpreterState, frame.numfree));
+#endif
+    return bad;
+}
+
 int main(void)
 {
     const struct py_layout *l = py_layout_find((uint32_t)PY_VERSION_HEX);
@@ -249,6 +290,7 @@ int main(void)
     bad += check_published();
 #endif
     bad += check_objects();
+    bad += check_gc();
     if (!bad)
         printf("ok %s\n", PY_VERSION);
     return bad != 0;
