@@ -12,6 +12,7 @@
  *   code.c    code objects copied into the shim's memory, their ids, PYCODE
  *   pytype.c  each object's type, read at a snapshot, PYTYPES (+ pyretain.c)
  *   pydomain.c tracemalloc's domains per block (py_domain_; lock 11)
+ *   pytm.c    tracemalloc's own allocations told by its hooks (py_tm_)
  *
  * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
  * on the allocating thread with guard_on set, reads the interpreter's
@@ -92,5 +93,17 @@ void py_retain_put(struct sbuf *b);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
  * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
 void py_retain_refs(int on);
+
+/* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
+ * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
+ * wrapper's caller's return address while tracemalloc traces (py_tm_on).
+ * py_tm_own: the native stack ip[0..depth) is a tracemalloc hook's own
+ * allocation (HSNAP_TRACE_TMOWN); always 0 until a hook is seen. */
+extern const int *py_tm_tracing;
+extern _Atomic unsigned py_tm_n;
+void py_tm_init(const void *config);
+void py_tm_see(uintptr_t ra);
+int py_tm_own(const uintptr_t *ip, unsigned depth);
+static inline int py_tm_on(void) { return py_tm_tracing && *(volatile const int *)py_tm_tracing; }
 
 #endif
