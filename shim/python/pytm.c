@@ -34,8 +34,11 @@ void py_tm_init(const void *config)
 /* A new pass-through: its hook's range, once. */
 static HS_NOINLINE void py_tm_learn(uintptr_t ra)
 {
-    uintptr_t lo, hi;
-    if (unwind_func_range(ra - 1, &lo, &hi) != 0)
+    uintptr_t lo, hi, at = ra - 1;
+    int interp = 0; /* tracemalloc is the interpreter's: not an extension that kept our wrapper */
+    for (int i = 0; i < 2; i++)
+        interp |= at - py_sym.interp_lo[i] < py_sym.interp_hi[i] - py_sym.interp_lo[i];
+    if (!interp || unwind_func_range(at, &lo, &hi) != 0)
         return; /* no FDE: nothing to tell the hook's frames by */
     for (unsigned i = 0; i < atomic_load(&py_tm_n); i++)
         if (py_tm_hooks[i].ra == ra)
