@@ -131,6 +131,8 @@ static void *py_malloc(void *ctx, size_t n)
         return o->malloc(o->ctx, n);
     if (HS_UNLIKELY(!dom_ran))
         dom_ran = 1;
+    if (HS_UNLIKELY(py_tm_on())) /* called by tracemalloc's hook: learn it (pytm.c) */
+        py_tm_see(org.ra);
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n) { /* sampled mode, not sampled: py_unsampled */
         guard_enter();
@@ -155,6 +157,8 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     UNWIND_ORIGIN(org);
     if (guard_on || !hook_is_active())
         return o->calloc(o->ctx, n, m);
+    if (HS_UNLIKELY(py_tm_on()))
+        py_tm_see(org.ra);
     size_t all;
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n * m) { /* sampled mode, not sampled: py_unsampled */
@@ -186,6 +190,8 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         py_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
     if (guard_on)
         return o->realloc(o->ctx, p, n);
+    if (HS_UNLIKELY(py_tm_on()))
+        py_tm_see(org.ra);
     struct tbl_entry old;
     guard_enter();
     int looked = p && tbl_maybe((uintptr_t)p);
@@ -502,6 +508,8 @@ void dom_init(void)
     py_lay = py_layout_of(py_claimed(real), real);
     if (!py_lay)
         return;
+    /* exported up to 3.11 (a failing dlsym leaves a block: py_present) */
+    py_tm_init(real < 0x030c0000u ? py_dlsym("_Py_tracemalloc_config") : NULL);
     dom.get_allocator = py_dlsym("PyMem_GetAllocator");
     dom.set_allocator = py_dlsym("PyMem_SetAllocator");
     py_sym.this_thread = py_dlsym("PyGILState_GetThisThreadState");

@@ -8,7 +8,7 @@
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
 #include "root.h"
-#include "python/python.h" /* shim/python: py_again and py_trace only */
+#include "python/python.h" /* shim/python: py_again, py_trace and py_tm_own only */
 
 /* ---------------- the unwinders' host ---------------- */
 
@@ -82,7 +82,9 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
             return py > 0 ? id : UNWIND_NO_NAME;
         }
     }
-    if (trace_intern(ip, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
+    unsigned tm = HS_UNLIKELY(atomic_load_explicit(&py_tm_n, memory_order_relaxed)) &&
+                          py_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0; /* shim/python */
+    if (trace_intern(ip, depth, tm | (truncated ? HSNAP_TRACE_TRUNCATED : 0), &id) != 0)
         return UNWIND_NO_NAME;
     if (again == UNWIND_NO_NAME)
         unwind_name(id);

@@ -347,6 +347,11 @@ enum hsnap_reason {
  * they are in STATS, PEAK, SITELINE and FAILED, never in BLOCKS (so never
  * in the leak check).  A file without the flag is all malloc kind. */
 #define HSNAP_TRACE_MMAP 0x8u
+/* allocated by tracemalloc's allocator hooks for themselves (their traces,
+ * tracebacks and hash tables), told by the hooks' addresses (pytm.c): the
+ * reader's site is tracemalloc's C, not the Python line it was tracing.
+ * Only where the interpreter exports _Py_tracemalloc_config (up to 3.11). */
+#define HSNAP_TRACE_TMOWN 0x10u
 #define HSNAP_MODULE_UNLOADED 0x1u /* module flags: dlclose'd before the snapshot */
 
 /* hsnap_block.cls: filled by the reference model, else HSNAP_CLASS_UNKNOWN. */

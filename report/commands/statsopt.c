@@ -69,7 +69,8 @@ const char statsopt_help_top[] =
     "                     (its path or basename)\n"
     "      --by-process   several processes (a run's parent and its workers):\n"
     "                     each one's groups apart under a header naming it,\n"
-    "                     the first process (the parent) first, then by pid\n";
+    "                     the first process (the parent) first, then by pid;\n"
+    "                     with --format json, one \"processes\" list\n";
 
 const char statsopt_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
@@ -194,9 +195,8 @@ static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
                  "--born-since, --cumulative or --sort");
         return -1;
     }
-    if (o->by_process && (o->retainers || o->retained || o->json)) {
-        snprintf(err, errlen, "--by-process cannot be used with --retainers, --retained or "
-                 "--format json");
+    if (o->by_process && (o->retainers || o->retained)) {
+        snprintf(err, errlen, "--by-process cannot be used with --retainers or --retained");
         return -1;
     }
     if (o->garbage && (o->leaked || o->born)) {

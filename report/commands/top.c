@@ -8,7 +8,8 @@
  * (peak_require); --temporary lists sites by temporary allocations.
  * --failed lists the sites of failed allocations (FAILED).
  * --format json writes the "heapsnap-top" document of docs/json.md.
- * --by-process prints each process's groups apart (top_by_process).
+ * --by-process prints each process's groups apart (top_by_process); with
+ * --format json, the "heapsnap-top-by-process" document (top_proc_json).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,11 +280,35 @@ static void top_proc_header(const struct snap *snaps, int n, int i)
 
 static int top_print_temps(struct stats *st, const struct stats_opts *o);
 
+/* --by-process --format json: one process's object in "processes" (its
+ * role as top_proc_header names it), its groups from st. */
+static int top_proc_json(struct json *j, struct stats *st, const struct snap *snaps,
+                         char **paths, int n, int i)
+{
+    int kids = 0;
+    for (int k = 0; k < n; k++)
+        kids += k != i && snaps[k].meta.ppid == snaps[i].meta.pid &&
+                snaps[k].meta.pid != snaps[i].meta.pid;
+    int child = top_parent_in(snaps, n, i);
+    json_obj_begin(j);
+    json_ku64(j, "pid", snaps[i].meta.pid);
+    json_kstr(j, "exe", snaps[i].exe);
+    json_ku64(j, "parent", snaps[i].meta.ppid);
+    json_kstr(j, "role", child ? "child" : kids ? "parent" : "alone");
+    json_ku64(j, "children", (uint64_t)kids);
+    json_key(j, "snapshot");
+    jdoc_snapshot(j, &snaps[i], paths[i]);
+    int rc = jdoc_groups(j, st, 0);
+    json_obj_end(j);
+    return rc;
+}
+
 /* --by-process: each process of snaps[0..n) (one snapshot each, as
  * top_pick left them) grouped and printed apart, under top_proc_header's
  * line, a blank line between.  0, or 2 with err. */
 static int top_by_process(const struct stats_opts *o, const struct snap *snaps, char **paths,
-                          int n, const char *note, char *err, size_t errlen)
+                          int n, const struct series *sr, const char *note, char *err,
+                          size_t errlen)
 {
     /* series_note's "N processes, summed": here they are not */
     size_t len = strlen(note), tail = strlen(", summed");
@@ -295,6 +320,18 @@ static int top_by_process(const struct stats_opts *o, const struct snap *snaps, 
     if (!ord) {
         snprintf(err, errlen, "top: out of memory");
         return 2;
+    }
+    struct json j;
+    if (o->json) { /* the fields of "heapsnap-top", "processes" for "groups" */
+        jdoc_begin(&j, stdout, "heapsnap-top-by-process", 1);
+        json_kstr(&j, "key", stats_key_names[o->key]);
+        json_kbool(&j, "cumulative", o->cumulative);
+        json_kstr(&j, "sort", stats_sort_names[o->sort]);
+        json_kbool(&j, "leaked", o->leaked);
+        json_kbool(&j, "failed", o->failed);
+        jdoc_series(&j, sr, series_rule(sr), sr->nused, 0, note);
+        json_key(&j, "processes");
+        json_arr_begin(&j);
     }
     for (int k = 0; rc == 0 && k < n; k++) {
         int i = ord[k];
@@ -309,7 +346,12 @@ static int top_by_process(const struct stats_opts *o, const struct snap *snaps, 
         }
         if (stats_add_snap(st, &snaps[i], paths[i], err, errlen) < 0)
             rc = 2;
-        if (rc == 0) {
+        if (rc == 0 && o->json) {
+            if (top_proc_json(&j, st, snaps, paths, n, i) < 0) {
+                snprintf(err, errlen, "top: out of memory");
+                rc = 2;
+            }
+        } else if (rc == 0) {
             if (k)
                 printf("\n");
             top_proc_header(snaps, n, i);
@@ -319,6 +361,10 @@ static int top_by_process(const struct stats_opts *o, const struct snap *snaps, 
             }
         }
         stats_free(st);
+    }
+    if (o->json) {
+        json_arr_end(&j);
+        jdoc_end(&j);
     }
     free(ord);
     return rc;
@@ -397,7 +443,7 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         goto out;
     }
     if (rc == 0 && o.by_process) {
-        rc = top_by_process(&o, snaps, argv + optind, nused, note, err, errlen);
+        rc = top_by_process(&o, snaps, argv + optind, nused, &sr, note, err, errlen);
         goto out;
     }
     if (rc == 0)

@@ -189,7 +189,7 @@ static void html_series(struct json *j, const struct prof *p)
 
 /* The tables' views: at exit or at the peak; in a Python process, by
  * Python line (Python frames only) or by native line. */
-enum { VIEW_PEAK = 1, VIEW_NATIVE = 2 };
+enum { VIEW_PEAK = 1, VIEW_NATIVE = 2, VIEW_FOLD = 4 }; /* VIEW_FOLD: pyfold_site */
 
 /* stats over snaps[i] for the i with want[i] (NULL: all), key lineno, in
  * view (VIEW_* bits). */
@@ -203,6 +203,7 @@ static struct stats *html_stats(const struct prof *p, const int *want, int view,
     so.peak = (view & VIEW_PEAK) != 0;
     so.native_site = (view & VIEW_NATIVE) != 0;
     so.python_only = !so.native_site;
+    so.fold = (view & VIEW_FOLD) != 0;
     struct stats *st = stats_new(&so);
     if (!st) {
         snprintf(err, errlen, "out of memory");
@@ -283,17 +284,19 @@ static int html_python(const struct prof *p)
     return 0;
 }
 
-/* "top" (and "top_native" for Python), "top_peak" ("top_peak_native") when
- * every latest snapshot captured its peak. */
+/* "top" (and "top_native" and "top_folded" for Python), "top_peak"
+ * ("top_peak_native", "top_peak_folded") when every latest snapshot
+ * captured its peak. */
 static int html_tops(struct json *j, const struct prof *p, const int *want, int py, long rows,
                      char *err, size_t errlen)
 {
-    static const char *const keys[] = {"top", "top_peak", "top_native", "top_peak_native"};
+    static const char *const keys[] = {"top", "top_peak", "top_native", "top_peak_native",
+                                       "top_folded", "top_peak_folded"};
     int peak = 1;
     for (size_t i = 0; i < p->nin; i++)
         peak = peak && (!want[i] || p->in[i].s->has_peak);
-    for (int view = 0; view < 4; view++)
-        if ((!(view & VIEW_PEAK) || peak) && (!(view & VIEW_NATIVE) || py) &&
+    for (int view = 0; view < 6; view++)
+        if ((!(view & VIEW_PEAK) || peak) && (!(view & (VIEW_NATIVE | VIEW_FOLD)) || py) &&
             html_top(j, keys[view], p, want, view, rows, err, errlen) < 0)
             return -1;
     return 0;
@@ -346,7 +349,7 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
                        size_t errlen)
 {
     int *want = calloc(p->nin + 1, sizeof(*want));
-    struct stats *old = NULL, *cur = NULL, *nold = NULL, *ncur = NULL;
+    struct stats *old = NULL, *cur = NULL, *nold = NULL, *ncur = NULL, *fold = NULL, *fcur = NULL;
     int rc = -1, py = html_python(p);
     if (!want) {
         snprintf(err, errlen, "out of memory");
@@ -385,14 +388,17 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
     memset(want, 0, p->nin * sizeof(*want));
     want[first] = 1;
     if (!(old = html_stats(p, want, 0, err, errlen)) ||
-        (py && !(nold = html_stats(p, want, VIEW_NATIVE, err, errlen))))
+        (py && !(nold = html_stats(p, want, VIEW_NATIVE, err, errlen))) ||
+        (py && !(fold = html_stats(p, want, VIEW_FOLD, err, errlen))))
         goto out;
     want[first] = 0;
     want[last] = 1;
     if (!(cur = html_stats(p, want, 0, err, errlen)) ||
-        (py && !(ncur = html_stats(p, want, VIEW_NATIVE, err, errlen))))
+        (py && !(ncur = html_stats(p, want, VIEW_NATIVE, err, errlen))) ||
+        (py && !(fcur = html_stats(p, want, VIEW_FOLD, err, errlen))))
         goto out;
-    if (stats_compare(cur, old) < 0 || (py && stats_compare(ncur, nold) < 0))
+    if (stats_compare(cur, old) < 0 ||
+        (py && (stats_compare(ncur, nold) < 0 || stats_compare(fcur, fold) < 0)))
         goto oom;
     json_obj_begin(j);
     json_kstr(j, "old", p->in[first].path);
@@ -403,6 +409,9 @@ static int html_tables(struct json *j, const struct prof *p, long rows, char *er
     if (py) {
         json_key(j, "rows_native");
         if (html_rows(j, ncur, 1, rows, NULL, 0) < 0)
+            goto oom;
+        json_key(j, "rows_folded");
+        if (html_rows(j, fcur, 1, rows, NULL, 0) < 0)
             goto oom;
     }
     json_obj_end(j);
@@ -415,6 +424,8 @@ out:
     stats_free(cur);
     stats_free(nold);
     stats_free(ncur);
+    stats_free(fold);
+    stats_free(fcur);
     free(want);
     return rc;
 }

@@ -583,10 +583,10 @@
     });
     return s;
   }
-  /* The rows of the view: by Python line or by native line, at exit or at the peak. */
+  /* The rows of the view: by Python line (start-up and imports folded or not) or by native line, at exit or at the peak. */
   function topRows() {
-    const peak = view.peak && data.top_peak;
-    return (view.py || !data.python ? (peak ? data.top_peak : data.top) : (peak ? data.top_peak_native : data.top_native));
+    const peak = view.peak && data.top_peak, k = view.py && view.fold && data.top_folded ? '_folded' : view.py || !data.python ? '' : '_native';
+    return data[(peak ? 'top_peak' : 'top') + k];
   }
   /* retained: what a site's blocks would free if they went (a Python snapshot's PYRETAIN) */
   const ret = (data.top || []).some(function (r) { return r.retained !== undefined; });
@@ -613,7 +613,8 @@
     const d = filtered('diff', function () { return 'Diff: earliest \u2192 latest snapshot'; },
       ['#', 'site', 'function', 'size', '\u0394 size', 'count', '\u0394 count'],
       function () {
-        return (view.py || !data.diff.rows_native ? data.diff.rows : data.diff.rows_native).map(function (r, i) {
+        return (view.py && view.fold && data.diff.rows_folded ? data.diff.rows_folded
+          : view.py || !data.diff.rows_native ? data.diff.rows : data.diff.rows_native).map(function (r, i) {
           return [i + 1, site(r), r.func, size(r.size), size(r.size_diff, 1), count(r.count),
             (r.count_diff >= 0 ? '+' : '') + count(r.count_diff)];
         });

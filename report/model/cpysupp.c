@@ -9,9 +9,9 @@
  *   clears its traces but leaves the traceback records they named behind
  *   (valgrind: "definitely lost" under traceback_new); the site of those
  *   blocks is tracemalloc's own C (Modules/_tracemalloc.c, Python/
- *   tracemalloc.c from 3.12: report/symbols/wrappers.c), which needs the
- *   interpreter's debug information (pyenv's builds; Debian's python3.X
- *   with python3.X-dbgsym).
+ *   tracemalloc.c from 3.12: wrap_is_tracemalloc_own), named by the
+ *   interpreter's debug information, or without it (up to 3.11) by the
+ *   shim's HSNAP_TRACE_TMOWN.
  */
 #include "supp.h"
 

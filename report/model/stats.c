@@ -9,7 +9,7 @@
  * (lineno without a line: "name (libfoo.so)", key_head).  --cumulative
  * charges a trace to every distinct key among the frames from the site
  * outward.  --include/--exclude are frames.c's filters; the options are
- * statsopt.c's.
+ * statsopt.c's.  The HTML report's folded tables group by pyfold_site.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@
 #include "peak.h"
 #include "progress.h"
 #include "pygcfreed.h"
+#include "pyfold.h"
 #include "stats.h"
 
 struct strbuf {
@@ -260,6 +261,10 @@ static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
     }
     if (st->o.key == KEY_TRACEBACK)
         return group_charge(st, fr, rest, head, sv, mmap);
+    const struct frame *const *folded =
+        st->o.fold && st->o.python_only && !st->o.native_site ? pyfold_site(t, fr, rest, &head) : NULL;
+    if (folded)
+        return group_charge(st, folded, 1, 0, sv, mmap);
     if (!st->o.cumulative)
         return group_charge(st, fr + key_head(st, fr, rest, head), 1, 0, sv, mmap);
     for (int i = 0; i < rest; i++)

@@ -56,6 +56,8 @@ struct stats_opts {
     int python_only;      /* --python-only: a Python stack is its Python frames */
     int native_site;      /* a Python stack's group is its native site, as under
                              --native (the HTML report's view) */
+    int fold;             /* with python_only: the start-up and importlib's frames
+                             folded away (pyfold_site; the HTML report's tables) */
     struct frames_filter filter; /* --include, --exclude, --all-frames */
     int kind;             /* --kind: SNAP_KIND_* */
 };

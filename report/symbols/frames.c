@@ -87,7 +87,8 @@ static struct {
     size_t capidents;
     int shorten;                   /* --shorten-templates */
     struct frames_name *names;     /* uthash by name: the shortened names */
-    struct frec none[2];           /* the placeholders: no frames, unsampled */
+    struct frec none[3];           /* the placeholders: no frames, unsampled; and
+                                      tracemalloc's own (HSNAP_TRACE_TMOWN) */
 } fx;
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -386,12 +387,28 @@ static const struct frame *placeholder(int unsampled)
     return &r->f;
 }
 
+/* The site of an allocation the shim found tracemalloc's hooks made for
+ * themselves (HSNAP_TRACE_TMOWN: told by the hooks' addresses; up to 3.11,
+ * whose tracemalloc is this file), where no frame is named so (no debug
+ * information): judged tracemalloc's own (wrap_is_tracemalloc_own). */
+static const struct frame *tm_own(void)
+{
+    static const char file[] = "Modules/_tracemalloc.c";
+    struct frec *r = &fx.none[2];
+    if (!r->bits) {
+        r->f = (struct frame){0, "tracemalloc", file, file, 0, "<tracemalloc>", "", 0, NULL, 0};
+        if (judge(r) < 0)
+            return NULL;
+    }
+    return &r->f;
+}
+
 /* Gathers the frames of trace t into fx.fr, the interpreter's left out of
  * a Python stack; how many, -1. */
 static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
 {
     const struct snap_trace *t = &s->traces[ti];
-    int n = 0, npy = 0;
+    int n = 0, npy = 0, named = 0;
     if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
         return -1;
     snap_trace_ips(s, t, fx.ips);
@@ -407,8 +424,16 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
             return -1;
         for (int j = 0; j < k && n >= 0; j++) {
             npy += (recs[j]->bits & V_PYTHON) != 0;
+            named |= (recs[j]->bits & V_TMOWN) != 0;
             n = push(n, &recs[j]->f);
         }
+    }
+    if (n > 0 && (t->flags & HSNAP_TRACE_TMOWN) && !named) { /* debug information names it */
+        const struct frame *tm = tm_own();
+        if (!tm || push(n, tm) < 0)
+            return -1;
+        memmove(fx.fr + 1, fx.fr, (size_t)n * sizeof(*fx.fr));
+        fx.fr[0] = tm, n++;
     }
     if (n == 0) {
         const struct frame *none = placeholder((t->flags & HSNAP_TRACE_UNSAMPLED) != 0);

@@ -167,9 +167,9 @@ static int module_in(const struct frame *f, const char *const *mods, size_t n)
  * 3.12) are its own site, not the Python line whose allocation it was
  * recording: their frames are not machinery, but tracemalloc's allocator
  * hooks are (a Python object made through them stays at its line, the
- * hook being the innermost frame of its stack).  Needs the interpreter's
- * debug information (pyenv's builds have it; Debian's python3 with
- * python3.X-dbgsym). */
+ * hook being the innermost frame of its stack).  By the interpreter's
+ * debug information; without it, frames.c's tm_own stands for them
+ * (HSNAP_TRACE_TMOWN). */
 static const char *const tm_hooks[] = {
     "tracemalloc_alloc", "tracemalloc_alloc_gil", "tracemalloc_malloc_gil",
     "tracemalloc_calloc_gil", "tracemalloc_realloc", "tracemalloc_realloc_gil",

@@ -13,6 +13,7 @@
  *   pytype.c  each object's type, read at a snapshot, PYTYPES (+ pyretain.c)
  *   pydomain.c tracemalloc's domains per block (py_domain_; lock 11)
  *   pygcfreed.c what the cycle collector freed, per trace (py_gcf_)
+ *   pytm.c    tracemalloc's own allocations told by its hooks (py_tm_)
  *
  * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
  * on the allocating thread with guard_on set, reads the interpreter's
@@ -117,5 +118,16 @@ void py_gcf_freed(const void *p, uint64_t size, uint32_t trace);
 /* The snapshot writer, after TRACES (ntraces of them): PYGCFREED into b
  * (hsnap_format.h); nothing when the collector was never watched. */
 void py_gcf_put(struct sbuf *b, uint32_t ntraces);
+/* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
+ * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
+ * wrapper's caller's return address while tracemalloc traces (py_tm_on).
+ * py_tm_own: the native stack ip[0..depth) is a tracemalloc hook's own
+ * allocation (HSNAP_TRACE_TMOWN); always 0 until a hook is seen. */
+extern const int *py_tm_tracing;
+extern _Atomic unsigned py_tm_n;
+void py_tm_init(const void *config);
+void py_tm_see(uintptr_t ra);
+int py_tm_own(const uintptr_t *ip, unsigned depth);
+static inline int py_tm_on(void) { return py_tm_tracing && *(volatile const int *)py_tm_tracing; }
 
 #endif

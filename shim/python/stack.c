@@ -121,6 +121,8 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
         return 0;
     if (*name == UNWIND_NO_NAME)
         *name = py_native_name(ip, depth, truncated);
+    unsigned flags = HS_UNLIKELY(atomic_load_explicit(&py_tm_n, memory_order_relaxed)) &&
+                             py_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0;
     const char *ts = py_own_state();
     struct py_chain k;
     int keep = 0;
@@ -132,7 +134,7 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
         truncated = py_splice(ip, depth, &o, ts, truncated);
         st = out, depth = o.k;
     }
-    if (trace_intern(st, depth, truncated ? HSNAP_TRACE_TRUNCATED : 0, id) != 0)
+    if (trace_intern(st, depth, flags | (truncated ? HSNAP_TRACE_TRUNCATED : 0), id) != 0)
         return -1;
     if (keep)
         py_recent_keep(&k, *id);

@@ -518,3 +518,33 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
     *subs = m.subs;
     return w;
 }
+
+/* unwind.h: the function (its FDE's range) holding ip; 0, or -1 when no
+ * loaded module's .eh_frame covers it.  Takes the loader lock. */
+int unwind_func_range(uintptr_t ip, uintptr_t *lo, uintptr_t *hi)
+{
+    struct ehf_mod m = {.ip = ip};
+    int none = 0;
+    unwind_host->iterate_phdr(ehf_find_module, &m);
+    const uint8_t *fde = m.found && m.hdr ? ehf_search(&m, ip, &none) : NULL;
+    if (!fde)
+        return -1;
+    struct ehf_rd r = {fde, m.hi, fde < m.lo};
+    uint64_t len = ehf_fixed(&r, 4);
+    if (r.bad || len == 0 || len >= 0xfffffff0u || len > (uint64_t)(m.hi - r.p))
+        return -1;
+    r.end = r.p + len;
+    const uint8_t *id_at = r.p;
+    uint32_t id = (uint32_t)ehf_fixed(&r, 4);
+    struct ehf_cie c;
+    if (id == 0 || (uintptr_t)id > (uintptr_t)(id_at - m.lo) ||
+        ehf_parse_cie(id_at - id, m.lo, m.hi, &c) < 0)
+        return -1;
+    uintptr_t start = ehf_ptr(&r, c.fde_enc, 0);
+    uintptr_t range = ehf_ptr(&r, c.fde_enc & 0x0f, 0);
+    if (r.bad || ip < start || ip - start >= range)
+        return -1;
+    *lo = start;
+    *hi = start + range;
+    return 0;
+}

@@ -79,6 +79,9 @@ void unwind_name(uint32_t name);   /* the caller's name for the stack it was jus
  * answered is no longer at hand (capture then). */
 int unwind_again_frames(uint32_t name, uintptr_t *ip, unsigned max, int *truncated);
 int unwind_in_shim(uintptr_t ip);  /* ip lies in libheapsnap.so's text */
+/* The function holding ip, as its .eh_frame FDE spans it: [*lo, *hi);
+ * 0, or -1 (no FDE covers ip).  Takes the loader lock: no shim lock held. */
+int unwind_func_range(uintptr_t ip, uintptr_t *lo, uintptr_t *hi);
 /* The program unloaded a module (dlclose, after the real call; no lock
  * held): rules and walks cached for its addresses are dropped now, not
  * at the thread's next periodic check. */

@@ -81,9 +81,30 @@ if [ -s "$T/sites.hsnap" ] && [ -s "$T/allocfns.hsnap" ]; then
      grep -qx 'heapsnap: 2 processes, each apart' "$T/byp.err"; then
     t_pass top_by_process_lists_each_apart
   else t_fail top_by_process_lists_each_apart "$(diff "$T/byp.want" "$T/byp.out" | head -8 | tr '\n' '|')"; fi
-  "$HEAPSNAP" top --by-process --format json "$T/sites.hsnap" >/dev/null 2>"$T/bypj.err"; rc=$?
-  if [ "$rc" = 2 ] && [ "$(grep -c . "$T/bypj.err")" = 1 ]; then t_pass top_by_process_json_refused
-  else t_fail top_by_process_json_refused "exit $rc: $(head -c 200 "$T/bypj.err")"; fi
+  # --by-process --format json: one object per process, in the text's order,
+  # each with the groups of that process's own `top --format json`
+  "$HEAPSNAP" top --format json "$T/sites.hsnap" >"$T/onej.json" 2>/dev/null
+  "$HEAPSNAP" top --format json "$T/allocfns.hsnap" >"$T/oneaj.json" 2>/dev/null
+  "$HEAPSNAP" top --by-process --format json "$T/allocfns.hsnap" "$T/sites.hsnap" \
+    >"$T/bypj.json" 2>"$T/bypj.err"; rc=$?
+  why=$(python3 - "$T/bypj.json" "$T/onej.json" "$T/oneaj.json" "$pid" "$apid" <<'PY' 2>&1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+one = {int(sys.argv[4]): json.load(open(sys.argv[2])), int(sys.argv[5]): json.load(open(sys.argv[3]))}
+assert doc["schema"] == "heapsnap-top-by-process" and doc["version"] == 1, doc["schema"]
+assert doc["read"]["summed"] is False and doc["read"]["processes"] == 2, doc["read"]
+procs = doc["processes"]
+assert [p["pid"] for p in procs] == sorted(one), [p["pid"] for p in procs]
+for p in procs:
+    want = one[p["pid"]]
+    assert p["role"] == "alone" and p["children"] == 0, p["role"]
+    assert p["exe"] == want["snapshots"][0]["exe"] and p["snapshot"]["pid"] == p["pid"], p["exe"]
+    assert isinstance(p["parent"], int) and p["parent"] > 0, p["parent"]
+    assert p["groups"] == want["groups"] and p["groups_total"] == want["groups_total"], p["pid"]
+PY
+)
+  if [ "$rc" = 0 ] && [ -z "$why" ]; then t_pass top_by_process_json_per_process
+  else t_fail top_by_process_json_per_process "exit $rc: $why $(head -c 200 "$T/bypj.err")"; fi
 fi
 
 # --- newdelete.cc: C++ new in every form, charged to the user's line ----------

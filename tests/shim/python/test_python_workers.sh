@@ -85,6 +85,23 @@ if [ "$heads" = 3 ] && [ "$w" = 2 ] &&
    echo "$got" | grep -Eq "^pid $ppid: $lp pid [0-9]+: ($l1 pid [0-9]+: $l2|$l2 pid [0-9]+: $l1) \$"
 then t_pass top_by_process_names_parent_and_workers_apart
 else t_fail top_by_process_names_parent_and_workers_apart "want parent $ppid at $lp, workers at $l1 and $l2; got '$got': $(head -c 400 "$d.by") $(head -c 200 "$d.byerr")"; fi
+# the same in JSON: a "processes" list, the parent first (role "parent", 2
+# children), each worker a "child" whose parent is the program's pid, and
+# each process's first group at its own line
+"$HEAPSNAP" top -n 1 --by-process --format json "$d"/s.*.hsnap >"$d.json" 2>/dev/null
+why=$(python3 - "$d.json" "$ppid" "$lp" "$l1" "$l2" <<'PY' 2>&1
+import json, sys
+procs = json.load(open(sys.argv[1]))["processes"]
+ppid, lp, l1, l2 = (int(a) for a in sys.argv[2:])
+roles = [(p["role"], p["children"], p["parent"] if p["role"] == "child" else ppid) for p in procs]
+assert roles == [("parent", 2, ppid), ("child", 0, ppid), ("child", 0, ppid)], roles
+assert procs[0]["pid"] == ppid and all("python" in p["exe"] for p in procs), procs[0]["pid"]
+lines = [p["groups"][0]["frames"][0]["line"] for p in procs]
+assert lines[0] == lp and sorted(lines[1:]) == sorted([l1, l2]), lines
+PY
+)
+if [ -z "$why" ]; then t_pass top_by_process_json_names_roles
+else t_fail top_by_process_json_names_roles "$why"; fi
 "$HEAPSNAP" top -n 1 "$d"/s.*.hsnap >"$d.sum" 2>"$d.sumerr"
 if [ "$(grep -c . "$d.sum")" = 1 ] && ! grep -q '^==' "$d.sum" &&
    grep -qx 'heapsnap: 3 processes, summed' "$d.sumerr"; then t_pass top_run_default_still_sums
