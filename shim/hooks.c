@@ -146,12 +146,13 @@ int hook_is_active(void)
 
 /* A block was born: kept fresh (pending.c) or inserted, and charged
  * (hook_record's one call: inlined there). */
-static inline void hook_insert(void *p, size_t n, uint32_t id)
+static inline void hook_insert(void *p, size_t n, uint32_t id, const struct tbl_where *w)
 {
     struct tbl_entry old;
     uint32_t epoch = snap_epoch();
     int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
-    if (r != 0 && (r = tbl_insert((uintptr_t)p, n, id, epoch, &old)) == 1)
+    if (r != 0 && (r = w->stripe ? tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)
+                                 : tbl_insert((uintptr_t)p, n, id, epoch, &old)) == 1)
         trace_discharge_block(&old);
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
@@ -178,7 +179,8 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     int *err = &errno, saved = *err;
     if (HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
         dom_poll();
-    pend_born((uintptr_t)p); /* its table slot's miss overlaps the unwind */
+    struct tbl_where w;
+    pend_born((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
     int64_t *cd = hook_cd();
     uint32_t id = UNWIND_NO_NAME;
     if (real.sample && (*cd > 0 || !sample_hit(cd, n))) {
@@ -191,7 +193,7 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     }
     if (id != UNWIND_NO_NAME) {
         hook_booked();
-        hook_insert(p, n, hook_lsan_twin(id));
+        hook_insert(p, n, hook_lsan_twin(id), &w);
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
@@ -373,8 +375,10 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge_block(&e);
         real.free(p);
-    } else if ((p = pend_hold(p))) {
-        pend_release(p);
+    } else {
+        struct tbl_where w;
+        if ((p = pend_hold_where(p, &w)))
+            pend_release_where(p, &w);
     }
     hook_leave_free();
 }

@@ -41,6 +41,7 @@ struct pend_fresh {
 
 struct pend_queue {
     void *_Atomic p[PEND_DEPTH]; /* NULL = empty */
+    struct tbl_where where[PEND_DEPTH]; /* p[i]'s, from its prefetch (this thread's) */
     unsigned next;               /* the slot the next free goes to */
     int score;                   /* > 0: this thread holds (pend_hold) */
     atomic_int owned;
@@ -171,6 +172,17 @@ void pend_release(void *p)
 {
     struct tbl_entry e;
     if (tbl_remove((uintptr_t)p, &e)) /* where a held block almost always is */
+        trace_discharge_block(&e);
+    else
+        pend_drop(p, 0);
+    pend_real.free(p);
+}
+
+/* The same with p's where from pend_hold_where (stripe NULL: none). */
+void pend_release_where(void *p, const struct tbl_where *w)
+{
+    struct tbl_entry e;
+    if (w->stripe ? tbl_remove_where((uintptr_t)p, &e, w) : tbl_remove((uintptr_t)p, &e))
         trace_discharge_block(&e);
     else
         pend_drop(p, 0);
@@ -335,21 +347,20 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
  * block p will push out.  (Pushed out by a block 16 allocations later, it
  * would otherwise meet a cold line: the realloc workload, which copies big
  * blocks between, ran 10% slower.) */
-void pend_born(uintptr_t p)
+void pend_born(uintptr_t p, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self;
-    if (!q) {
-        tbl_prefetch_ptr(p);
-        return;
+    if (q) {
+        q->young[pend_young(p)] = p;
+        if (pend_fresh_on) {
+            uintptr_t old = atomic_load_explicit(&pend_fresh_of(q, p)->p, memory_order_relaxed);
+            w->stripe = NULL;
+            if (old)
+                tbl_prefetch_ptr(old);
+            return;
+        }
     }
-    q->young[pend_young(p)] = p;
-    if (pend_fresh_on) {
-        uintptr_t old = atomic_load_explicit(&pend_fresh_of(q, p)->p, memory_order_relaxed);
-        if (old)
-            tbl_prefetch_ptr(old);
-        return;
-    }
-    tbl_prefetch_ptr(p);
+    tbl_prefetch_where(p, w);
 }
 
 /* A young block freed: the score moves towards not holding. */
@@ -491,9 +502,10 @@ void pend_after_fork_child(void)
  * each old block freed, -1 for each young one, within +-PEND_SCORE, and
  * holds while it is positive (churn: 0.1% young; deep 0.1%; realloc 11%;
  * python 55%; cxx 69%; sqlite 99%). */
-void *pend_hold(void *p)
+void *pend_hold_where(void *p, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self;
+    w->stripe = NULL;
     if (!q || ((uintptr_t)p & 4095) == 16) /* none, maybe an mmapped chunk */
         return p;
     if (q->young[pend_young((uintptr_t)p)] == (uintptr_t)p) {
@@ -506,12 +518,20 @@ void *pend_hold(void *p)
     }
     if (q->score <= 0)
         return p;
-    tbl_prefetch_ptr((uintptr_t)p);
     unsigned i = q->next;
     void *out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
+    if (out) /* only this thread writes where[] (a drain empties p[] alone) */
+        *w = q->where[i];
+    tbl_prefetch_where((uintptr_t)p, &q->where[i]);
     atomic_store_explicit(&q->p[i], p, memory_order_relaxed);
     q->next = (i + 1) % PEND_DEPTH;
     return out;
+}
+
+void *pend_hold(void *p)
+{
+    struct tbl_where w;
+    return pend_hold_where(p, &w);
 }
 
 /* ---------------- walks: held blocks out, fresh ones in ---------------- */

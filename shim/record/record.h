@@ -36,6 +36,17 @@ int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch
                     struct tbl_entry *replaced); /* the hash alone: tblpool.c */
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out);
 void tbl_prefetch_ptr(uintptr_t ptr); /* ptr's home slot, ahead of an insert */
+/* Where ptr's entry goes: its hash and stripe, worked out once by the
+ * prefetch that starts loading its home cluster and given to the insert
+ * or remove that follows (a region keeps its stripes for good). */
+struct tbl_where {
+    uint64_t h;
+    void *stripe;
+};
+void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w);
+int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                     struct tbl_entry *replaced, const struct tbl_where *w);
+int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
 int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
@@ -244,7 +255,9 @@ size_t boot_size(const void *p);          /* a boot block's size */
 extern __thread struct pend_queue *pend_self;
 void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
+void *pend_hold_where(void *p, struct tbl_where *w); /* ... and its where, for pend_release_where */
 void pend_release(void *p);     /* a held free's end: out of the books, real free */
+void pend_release_where(void *p, const struct tbl_where *w); /* ... from pend_hold */
 void pend_settle(void);         /* releases what this thread holds */
 int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
 struct tbl_entry;
@@ -252,7 +265,9 @@ extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
-void pend_born(uintptr_t p);                           /* this thread allocated p (tracked) */
+/* This thread allocated p (tracked); w gets p's where when its slot was
+ * the one prefetched (w->stripe NULL otherwise). */
+void pend_born(uintptr_t p, struct tbl_where *w);
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */

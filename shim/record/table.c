@@ -343,11 +343,10 @@ static HS_NOINLINE int tbl_insert_slow(struct tbl_stripe *s, uintptr_t ptr, uint
  * path is one look at the home cluster: when no entry passed it (its
  * overflow count is 0) ptr is there or nowhere, and the first free slot is
  * where tbl_vacancy would put it. */
-int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
-                    struct tbl_entry *replaced)
+static inline __attribute__((always_inline)) int
+tbl_hash_insert_at(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                   struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s)
 {
-    uint64_t h = tbl_hash(ptr);
-    struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     struct tbl_slot packed;
     if (tbl_pack(&packed, ptr, size, trace, epoch) != 0)
         return -1;
@@ -369,6 +368,13 @@ int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch
     return tbl_insert_slow(s, ptr, h, &packed, replaced);
 }
 
+int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                    struct tbl_entry *replaced)
+{
+    uint64_t h = tbl_hash(ptr);
+    return tbl_hash_insert_at(ptr, size, trace, epoch, replaced, h, tbl_stripe_of(ptr, h));
+}
+
 /* Inserts ptr: a pool's block by place (tblpool.c), any other in the hash.
  * If ptr was already there (a stale entry whose free we did not see), the
  * old entry is overwritten and copied to *replaced, and 1 is returned; 0
@@ -378,6 +384,16 @@ int tbl_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
 {
     int r = tbl_pool_on ? tbl_pool_insert(ptr, size, trace, epoch, replaced) : TBL_POOL_NOT_MINE;
     return r != TBL_POOL_NOT_MINE ? r : tbl_hash_insert(ptr, size, trace, epoch, replaced);
+}
+
+/* tbl_insert with ptr's where (tbl_prefetch_where) already worked out. */
+int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                     struct tbl_entry *replaced, const struct tbl_where *w)
+{
+    int r = tbl_pool_on ? tbl_pool_insert(ptr, size, trace, epoch, replaced) : TBL_POOL_NOT_MINE;
+    return r != TBL_POOL_NOT_MINE ? r
+                                  : tbl_hash_insert_at(ptr, size, trace, epoch, replaced, w->h,
+                                                       (struct tbl_stripe *)w->stripe);
 }
 
 /* Frees the slot at `at`, which holds the entry of hash h, and takes
@@ -425,14 +441,22 @@ __attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
     tbl_prefetch(tbl_stripe_of(ptr, h), h);
 }
 
-/* Removes ptr; 1 and *out filled if it was there, else 0.  Most entries
- * are in their home cluster: found there, nothing passed it to take back. */
-int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
+/* The same, keeping what it worked out for the insert or remove. */
+__attribute__((always_inline)) inline void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w)
 {
-    if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
-        return 1;
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
+    w->h = h;
+    w->stripe = s;
+    tbl_prefetch(s, h);
+}
+
+/* Removes ptr; 1 and *out filled if it was there, else 0.  Most entries
+ * are in their home cluster: found there, nothing passed it to take back. */
+static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
+                                                               struct tbl_entry *out, uint64_t h,
+                                                               struct tbl_stripe *s)
+{
     int found = 0;
     tbl_lock(s); /* no prefetch here: a held free's slot was loaded at pend_hold */
     if (HS_LIKELY(s->cl != NULL)) {
@@ -460,6 +484,22 @@ int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
     }
     lock_drop(&s->lock);
     return found;
+}
+
+int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
+{
+    if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
+        return 1;
+    uint64_t h = tbl_hash(ptr);
+    return tbl_remove_at(ptr, out, h, tbl_stripe_of(ptr, h));
+}
+
+/* tbl_remove with ptr's where (tbl_prefetch_where) already worked out. */
+int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w)
+{
+    if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
+        return 1;
+    return tbl_remove_at(ptr, out, w->h, (struct tbl_stripe *)w->stripe);
 }
 
 int tbl_find(uintptr_t ptr, struct tbl_entry *out)

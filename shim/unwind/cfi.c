@@ -17,6 +17,9 @@
  * below 0x4000), so the recorded IPs are unw_backtrace's.
  */
 #include <limits.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "inner.h"
 
@@ -89,9 +92,18 @@ struct cfi_check {
     uintptr_t at, val;
 };
 
+/* Two adjacent words it must find again, *at == val[0] and *(at + 8) ==
+ * val[1]: a frame-pointer frame's saved rbp and return address, compared
+ * as one 16-byte word (cfi_memo_pairs).  The size of two checks. */
+struct cfi_pair {
+    _Alignas(16) uintptr_t val[2];
+    uintptr_t at, unused;
+};
+
 struct cfi_memo {
     unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
-    unsigned nchk;                /* checks (cfi_memo_checks) after the states */
+    unsigned nchk;                /* checks (cfi_memo_checks) after the states and pairs */
+    unsigned npair;               /* pairs (cfi_memo_pairs) after the states */
     int rbp_need;                 /* an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
     unsigned max;                 /* frames the walk could give */
@@ -136,9 +148,15 @@ static _Atomic uint64_t cfi_replayed_ended, cfi_walked_ended, cfi_stacks_ended; 
 /* cap + 1 states, then checks in the rest of the arena's power-of-two
  * block: 122 at the default depth (64), where a walk of n steps needs n to
  * 2n. */
+static size_t cfi_memo_chk_at(unsigned cap) /* 16-aligned: pairs are read as vectors */
+{
+    return (sizeof(struct cfi_memo) + (size_t)(cap + 1) * sizeof(struct cfi_state) + 15) &
+           ~(size_t)15;
+}
+
 static size_t cfi_memo_size(unsigned cap)
 {
-    size_t base = sizeof(struct cfi_memo) + (size_t)(cap + 1) * sizeof(struct cfi_state), n = 16;
+    size_t base = cfi_memo_chk_at(cap), n = 16;
     while (n < base)
         n *= 2;
     return n;
@@ -146,14 +164,59 @@ static size_t cfi_memo_size(unsigned cap)
 
 static unsigned cfi_memo_checks_max(unsigned cap)
 {
-    return (unsigned)((cfi_memo_size(cap) - sizeof(struct cfi_memo) -
-                       (size_t)(cap + 1) * sizeof(struct cfi_state)) / sizeof(struct cfi_check));
+    return (unsigned)((cfi_memo_size(cap) - cfi_memo_chk_at(cap)) / sizeof(struct cfi_check));
+}
+
+/* The pairs, then the checks (the arena's blocks are 16-aligned). */
+static struct cfi_pair *cfi_memo_pair(const struct cfi_memo *m)
+{
+    return (struct cfi_pair *)((char *)m + cfi_memo_chk_at(cfi_memo.cap));
 }
 
 static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
 {
-    return (struct cfi_check *)((char *)m + sizeof *m +
-                                (size_t)(cfi_memo.cap + 1) * sizeof(struct cfi_state));
+    return (struct cfi_check *)(cfi_memo_pair(m) + m->npair);
+}
+
+#define CFI_SINGLES 8 /* checks cfi_memo_pairs can set aside; more: no pairs */
+
+/* The flat list of nk checks at k, which cfi_memo_checks made, becomes
+ * pairs first and the checks left after them: two checks of adjacent
+ * words (the list has a frame's return address and then its saved rbp,
+ * the word below, next to each other) are one pair, in place (a pair takes the room of
+ * the two checks it is made of, at or before where they were).  Every
+ * word is compared all the same; only the order changes, which the result
+ * does not depend on.  A list with more than CFI_SINGLES unpaired checks
+ * is left as it is. */
+static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
+{
+    struct cfi_check single[CFI_SINGLES];
+    struct cfi_pair *p = (struct cfi_pair *)(void *)k;
+    unsigned np = 0, ns = 0;
+    m->npair = 0;
+    for (unsigned i = 0; i < nk;) {
+        const struct cfi_check *lo = NULL, *hi = NULL;
+        if (i + 1 < nk && k[i + 1].at == k[i].at + 8)
+            lo = &k[i], hi = &k[i + 1];
+        else if (i + 1 < nk && k[i].at == k[i + 1].at + 8) /* the usual order */
+            lo = &k[i + 1], hi = &k[i];
+        if (lo) {
+            struct cfi_pair x = {{lo->val, hi->val}, lo->at, 0};
+            p[np++] = x; /* over k[2 np - 2, 2 np), both already read */
+            i += 2;
+        } else {
+            if (ns == CFI_SINGLES) {
+                m->nchk = CFI_CHECKS_NONE; /* the list is lost: step by step */
+                return;
+            }
+            single[ns++] = k[i++];
+        }
+    }
+    struct cfi_check *rest = (struct cfi_check *)(void *)(p + np);
+    for (unsigned j = 0; j < ns; j++)
+        rest[j] = single[j];
+    m->npair = np;
+    m->nchk = ns;
 }
 
 /* The words a walk from m's first state must find again to give m's
@@ -167,6 +230,7 @@ static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
  * rather than derived from the states (half the memory, but no faster). */
 static void cfi_memo_checks(struct cfi_memo *m)
 {
+    m->npair = 0;
     struct cfi_check *k = cfi_memo_chk(m);
     uintptr_t from = 0; /* where rbp was last loaded from; 0: the register */
     int checked = 0;
@@ -192,7 +256,7 @@ static void cfi_memo_checks(struct cfi_memo *m)
             checked = 0;
         }
     }
-    m->nchk = nk;
+    cfi_memo_pairs(m, k, nk);
 }
 
 static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
@@ -445,8 +509,33 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
     }
     if (m->rbp_need && rbp != m->rbp0)
         return 0;
-    const struct cfi_check *k = cfi_memo_chk(m), *end = k + m->nchk;
+    const struct cfi_pair *p = cfi_memo_pair(m), *pend = p + m->npair;
+    const struct cfi_check *k = (const struct cfi_check *)(const void *)pend, *end = k + m->nchk;
     uintptr_t d0 = 0, d1 = 0; /* every word read is on this stack, in [rsp, top8] */
+#ifdef __SSE2__
+    /* Pairs: one unaligned 16-byte load, an xor and an or for two words
+     * (the checks below take four instructions a word). */
+#define CFI_PAIR_DIFF(q) \
+    _mm_xor_si128(_mm_loadu_si128((const __m128i *)(q)->at), \
+                  _mm_load_si128((const __m128i *)(const void *)(q)->val))
+    __m128i v0 = _mm_setzero_si128(), v1 = _mm_setzero_si128();
+    for (; p + 4 <= pend; p += 4) {
+        __m128i a = _mm_or_si128(CFI_PAIR_DIFF(&p[0]), CFI_PAIR_DIFF(&p[1]));
+        __m128i b = _mm_or_si128(CFI_PAIR_DIFF(&p[2]), CFI_PAIR_DIFF(&p[3]));
+        v0 = _mm_or_si128(a, v0);
+        v1 = _mm_or_si128(b, v1);
+    }
+    for (; p < pend; p++)
+        v0 = _mm_or_si128(CFI_PAIR_DIFF(p), v0);
+#undef CFI_PAIR_DIFF
+    v0 = _mm_or_si128(v0, v1);
+    d0 = (uintptr_t)_mm_cvtsi128_si64(_mm_or_si128(v0, _mm_unpackhi_epi64(v0, v0)));
+#else
+    for (; p < pend; p++) {
+        d0 |= *(const uintptr_t *)p->at ^ p->val[0];
+        d1 |= *(const uintptr_t *)(p->at + 8) ^ p->val[1];
+    }
+#endif
     for (; k + 4 <= end; k += 4) { /* two chains: the loop is all loads */
         d0 |= *(const uintptr_t *)k[0].at ^ k[0].val;
         d1 |= *(const uintptr_t *)k[1].at ^ k[1].val;

@@ -14,8 +14,8 @@
 # HEAPSNAP_DEPTH=256 and, truncated, with the default depth, in the main
 # thread and another; a C++ library that throws and catches (landing pads,
 # cold parts, remember/restore_state); stacks that share parts with the
-# one before (the CFI walk's memo); two walks that start alike and differ
-# only in an rbp their first CFA is based on.
+# one before (the CFI walk's memo, also with frame pointers); two walks
+# that start alike and differ only in an rbp their first CFA is based on.
 # tier: full (many stack shapes walked twice)
 . tests/shim/lib_shim.sh
 flags="-g -O1 -fomit-frame-pointer -fdebug-prefix-map=$PWD=."
@@ -86,6 +86,22 @@ if cc $flags tests/shim/unwind/unwind_memo.c -o "$T/unwind_memo" -pthread; then
   fi
 else
   t_fail unwind_memo_builds "cc failed"
+fi
+# The same with frame pointers: there an exact repeat compares each frame's
+# return address and saved rbp, adjacent words, as one 16-byte pair
+# (cfi_memo_pairs), and memo_site_a's and memo_site_b's walks differ only in
+# such a pair's return address.
+if cc $flags -fno-omit-frame-pointer tests/shim/unwind/unwind_memo.c -o "$T/unwind_memo_fp" -pthread; then
+  u_equiv unwind_auto_equals_libunwind_with_the_memo_fp "$T/unwind_memo_fp"
+  f="$T/unwind_auto_equals_libunwind_with_the_memo_fp_auto"
+  n=$(sed -n 's/.*frames replayed from the last walk: \([0-9]*\)$/\1/p' "$f.err")
+  if [ "${n:-0}" -gt 1000 ] && grep -q 'memo_site_a' "$f.txt" && grep -q 'memo_site_b' "$f.txt"; then
+    t_pass unwind_memo_fp_replays_unchanged_frames
+  else
+    t_fail unwind_memo_fp_replays_unchanged_frames "replayed ${n:-none}; $(head -c 200 "$f.txt")"
+  fi
+else
+  t_fail unwind_memo_fp_builds "cc failed"
 fi
 
 # A walk that would start where a kept walk started (same return address,
