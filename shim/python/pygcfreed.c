@@ -37,7 +37,7 @@ struct pygcf_site {
 };
 
 static struct {
-    struct pygcf_site *_Atomic dir[PYGCF_CHUNKS];
+    struct pygcf_site *_Atomic *dir; /* PYGCF_CHUNKS, mapped when armed: not bss */
     _Atomic uint64_t dropped;
     const char *stats;          /* the interpreter's generation_stats, or NULL */
     const char *interp;         /* the main interpreter's state */
@@ -59,6 +59,8 @@ void py_gcf_arm(void)
     char *interp = py_sym.interp_main ? py_sym.interp_main() : NULL;
     if (!ol || !interp || !py_sym.type_type || pygcf.armed ||
         py_gc_layout_find(py_sym.version, runtime, &pygcf.gl) != 0)
+        return;
+    if (!pygcf.dir && !(pygcf.dir = arena_map(PYGCF_CHUNKS * sizeof *pygcf.dir)))
         return;
     pygcf.preheader = ol->preheader;
     pygcf.interp = interp;

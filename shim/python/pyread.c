@@ -25,19 +25,27 @@
 #define PYRD_IOV 1024u         /* iovecs a system call (IOV_MAX) */
 #define PYRD_GAP 512u          /* bytes between two blocks one range reads too */
 
+/* The batch's arrays (217 KiB) live past the window in its mapping, not
+ * in bss: the shim's fixed address space counts against RLIMIT_AS
+ * (shim_fixed_address_space_under_8mib). */
+struct pyrd_batch {
+    uint64_t addr[PYRD_BLOCKS], aux[PYRD_BLOCKS];
+    uint32_t len[PYRD_BLOCKS], tag[PYRD_BLOCKS], off[PYRD_BLOCKS]; /* off: in win */
+    uint8_t ok[PYRD_BLOCKS];
+    uint64_t rlo[PYRD_BLOCKS], rhi[PYRD_BLOCKS]; /* ranges: [lo, hi) at rwin in win */
+    uint32_t rwin[PYRD_BLOCKS], rfirst[PYRD_BLOCKS + 1]; /* rfirst: its first block */
+};
+#define PYRD_MAP (PYRD_WINDOW + sizeof(struct pyrd_batch))
+
 static struct {
-    char *win;
+    char *win;             /* the window; the batch follows it */
+    struct pyrd_batch *b;
     pyrd_fn fn;
     void *arg;
     int plain;             /* the system call refused: plain copies */
     unsigned n, nr;        /* blocks, ranges gathered */
     uint64_t used;         /* the window's bytes the ranges take */
     uint64_t calls;        /* system calls made (pyrd_calls) */
-    uint64_t addr[PYRD_BLOCKS], aux[PYRD_BLOCKS];
-    uint32_t len[PYRD_BLOCKS], tag[PYRD_BLOCKS], off[PYRD_BLOCKS]; /* off: in win */
-    uint8_t ok[PYRD_BLOCKS];
-    uint64_t rlo[PYRD_BLOCKS], rhi[PYRD_BLOCKS]; /* ranges: [lo, hi) at rwin in win */
-    uint32_t rwin[PYRD_BLOCKS], rfirst[PYRD_BLOCKS + 1]; /* rfirst: its first block */
 } rd;
 
 int pyrd_begin(pyrd_fn fn, void *arg)
@@ -47,9 +55,9 @@ int pyrd_begin(pyrd_fn fn, void *arg)
     int plain = rd.plain;
     memset(&rd, 0, sizeof rd);
     rd.calls = calls, rd.plain = plain;
-    if (!w && !(w = arena_map(PYRD_WINDOW)))
+    if (!w && !(w = arena_map(PYRD_MAP)))
         return -1;
-    rd.win = w, rd.fn = fn, rd.arg = arg;
+    rd.win = w, rd.b = (struct pyrd_batch *)(w + PYRD_WINDOW), rd.fn = fn, rd.arg = arg;
     return 0;
 }
 
@@ -57,8 +65,8 @@ void pyrd_end(void)
 {
     pyrd_flush();
     if (rd.win)
-        arena_unmap(rd.win, PYRD_WINDOW);
-    rd.win = NULL;
+        arena_unmap(rd.win, PYRD_MAP);
+    rd.win = NULL, rd.b = NULL;
 }
 
 uint64_t pyrd_calls(void)
@@ -97,18 +105,18 @@ static unsigned pyrd_ranges(unsigned r, unsigned k)
 {
     struct iovec to[PYRD_IOV], from[PYRD_IOV];
     for (unsigned j = 0; j < k; j++) {
-        to[j] = (struct iovec){rd.win + rd.rwin[r + j], rd.rhi[r + j] - rd.rlo[r + j]};
-        from[j] = (struct iovec){(void *)rd.rlo[r + j], to[j].iov_len};
+        to[j] = (struct iovec){rd.win + rd.b->rwin[r + j], rd.b->rhi[r + j] - rd.b->rlo[r + j]};
+        from[j] = (struct iovec){(void *)rd.b->rlo[r + j], to[j].iov_len};
     }
     uint64_t got = pyrd_copy(to, from, k);
     unsigned j = 0;
     for (; j < k && got >= to[j].iov_len; got -= to[j].iov_len, j++)
-        memset(rd.ok + rd.rfirst[r + j], 1, rd.rfirst[r + j + 1] - rd.rfirst[r + j]);
+        memset(rd.b->ok + rd.b->rfirst[r + j], 1, rd.b->rfirst[r + j + 1] - rd.b->rfirst[r + j]);
     if (j == k)
         return k;
-    for (uint32_t b = rd.rfirst[r + j]; b < rd.rfirst[r + j + 1]; b++) { /* the short one */
-        uint64_t end = rd.addr[b] + rd.len[b] - rd.rlo[r + j];
-        rd.ok[b] = end <= got || peek(rd.win + rd.off[b], rd.addr[b], rd.len[b]);
+    for (uint32_t b = rd.b->rfirst[r + j]; b < rd.b->rfirst[r + j + 1]; b++) { /* the short one */
+        uint64_t end = rd.b->addr[b] + rd.b->len[b] - rd.b->rlo[r + j];
+        rd.b->ok[b] = end <= got || peek(rd.win + rd.b->off[b], rd.b->addr[b], rd.b->len[b]);
     }
     return j + 1;
 }
@@ -117,15 +125,15 @@ void pyrd_flush(void)
 {
     if (!rd.n)
         return;
-    rd.rfirst[rd.nr] = rd.n;
-    memset(rd.ok, 0, rd.n);
+    rd.b->rfirst[rd.nr] = rd.n;
+    memset(rd.b->ok, 0, rd.n);
     for (unsigned r = 0; r < rd.nr;)
         r += pyrd_ranges(r, rd.nr - r < PYRD_IOV ? rd.nr - r : PYRD_IOV);
     unsigned n = rd.n;
     rd.n = rd.nr = 0, rd.used = 0; /* the callback may add no more (one pass) */
     for (unsigned b = 0; b < n; b++)
-        rd.fn(rd.arg, rd.tag[b], rd.aux[b], rd.ok[b] ? rd.win + rd.off[b] : NULL, rd.addr[b],
-              rd.len[b]);
+        rd.fn(rd.arg, rd.b->tag[b], rd.b->aux[b], rd.b->ok[b] ? rd.win + rd.b->off[b] : NULL, rd.b->addr[b],
+              rd.b->len[b]);
 }
 
 int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux)
@@ -135,23 +143,23 @@ int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux)
     if (rd.n == PYRD_BLOCKS)
         pyrd_flush();
     unsigned r = rd.nr;
-    if (r && addr >= rd.rlo[r - 1] && addr <= rd.rhi[r - 1] + PYRD_GAP &&
-        rd.used + (addr + len > rd.rhi[r - 1] ? addr + len - rd.rhi[r - 1] : 0) <= PYRD_WINDOW) {
-        if (addr + len > rd.rhi[r - 1]) {
-            rd.used += addr + len - rd.rhi[r - 1];
-            rd.rhi[r - 1] = addr + len;
+    if (r && addr >= rd.b->rlo[r - 1] && addr <= rd.b->rhi[r - 1] + PYRD_GAP &&
+        rd.used + (addr + len > rd.b->rhi[r - 1] ? addr + len - rd.b->rhi[r - 1] : 0) <= PYRD_WINDOW) {
+        if (addr + len > rd.b->rhi[r - 1]) {
+            rd.used += addr + len - rd.b->rhi[r - 1];
+            rd.b->rhi[r - 1] = addr + len;
         }
     } else {
         if (rd.used + len > PYRD_WINDOW)
             pyrd_flush();
         r = rd.nr++;
-        rd.rlo[r] = addr, rd.rhi[r] = addr + len;
-        rd.rwin[r] = (uint32_t)rd.used, rd.rfirst[r] = rd.n;
+        rd.b->rlo[r] = addr, rd.b->rhi[r] = addr + len;
+        rd.b->rwin[r] = (uint32_t)rd.used, rd.b->rfirst[r] = rd.n;
         rd.used += len;
         r++;
     }
     unsigned b = rd.n++;
-    rd.addr[b] = addr, rd.len[b] = len, rd.tag[b] = tag, rd.aux[b] = aux;
-    rd.off[b] = (uint32_t)(rd.rwin[r - 1] + (addr - rd.rlo[r - 1]));
+    rd.b->addr[b] = addr, rd.b->len[b] = len, rd.b->tag[b] = tag, rd.b->aux[b] = aux;
+    rd.b->off[b] = (uint32_t)(rd.b->rwin[r - 1] + (addr - rd.b->rlo[r - 1]));
     return 0;
 }
