@@ -456,8 +456,9 @@ uint64_t state_due(void)
 }
 
 /* The document made in the memfd (len bytes) into the slot not in use,
- * then published; the slot before goes back to a hole. */
-static void state_publish(uint64_t len)
+ * then published; the slot before goes back to a hole.  1 when it is too
+ * big for a slot (a bigger one is not tried again), else 0. */
+static int state_publish(uint64_t len)
 {
     uint32_t cur = __atomic_load_n(&st.h->doc_slot, __ATOMIC_RELAXED);
     uint32_t k = cur == 0 ? 1 : 0;
@@ -465,7 +466,7 @@ static void state_publish(uint64_t len)
     if (len > st.h->doc_cap) {
         errno = 0;
         state_full(HSTATE_FULL_DOC, "new sites' stacks");
-        return;
+        return 1;
     }
     if (len > st.doc_room[k]) {
         uint64_t want = (len + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
@@ -473,7 +474,7 @@ static void state_publish(uint64_t len)
             want = st.h->doc_cap;
         if (state_reserve(base + st.doc_room[k], want - st.doc_room[k]) != 0) {
             state_full(HSTATE_FULL_DOC, "new sites' stacks");
-            return;
+            return 0;
         }
         st.doc_room[k] = want;
     }
@@ -483,12 +484,12 @@ static void state_publish(uint64_t len)
      * is most of the file's pages. */
     if (state_fd() != 0) {
         state_full(HSTATE_FULL_DOC, "new sites' stacks");
-        return;
+        return 0;
     }
     char *buf = arena_map(STATE_COPY);
     if (!buf) {
         state_full(HSTATE_FULL_DOC, "new sites' stacks");
-        return;
+        return 0;
     }
     uint32_t crc = (uint32_t)crc32_z(0, Z_NULL, 0);
     int ok = 1; /* -1: the memfd's read failed (no warning: nothing is full) */
@@ -512,10 +513,10 @@ static void state_publish(uint64_t len)
     }
     arena_unmap(buf, STATE_COPY);
     if (ok < 0)
-        return;
+        return 0;
     if (!ok) {
         state_full(HSTATE_FULL_DOC, "new sites' stacks");
-        return;
+        return 0;
     }
     st.h->doc[k].len = len;
     st.h->doc[k].t_ns = clock_now_ns();
@@ -530,6 +531,7 @@ static void state_publish(uint64_t len)
         st.h->doc[1 - k].len = 0;
         st.doc_room[1 - k] = 0;
     }
+    return 0;
 }
 
 /* Room in [off, off + cap) up to end bytes, *room of them allocated
@@ -627,7 +629,14 @@ static void state_beat_now(void)
     unsigned div = codes != st.last_codes ? 10 : 1; /* new Python code: its lines sooner */
     int paid = now >= st.doc_at + STATE_BEAT_NS / 2 &&
                (pcpu >= st.doc_pcpu + cost / div || now >= st.doc_at + 10 * cost / div);
-    if (stacks == 0 && (st.h->doc_slot == HSTATE_NO_DOC || paid) &&
+    /* Stacks that no longer fit leave the documents to the traces that
+     * have theirs (none counts a trace without its stack): a bound reached
+     * before the first document still leaves one that reads after a kill
+     * (state_bound_1_mib_works, under load). */
+    if (stacks != 0)
+        n = __atomic_load_n(&st.h->stacks_n, __ATOMIC_RELAXED);
+    if ((stacks == 0 || n) && (!st.doc_unfit || n < st.doc_unfit) &&
+        (st.h->doc_slot == HSTATE_NO_DOC || paid) &&
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
          n != st.last_traces)) {
         uint64_t cpu = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
@@ -638,8 +647,8 @@ static void state_beat_now(void)
             peak_live(lv.live, n);
             int r = snap_state_doc(st.doc_fd, &lv);
             off_t len = r == 0 ? lseek(st.doc_fd, 0, SEEK_END) : -1;
-            if (len > 0)
-                state_publish((uint64_t)len);
+            if (len > 0 && state_publish((uint64_t)len) == 1)
+                st.doc_unfit = n;
             if (r == 0) {
                 st.last_allocs = allocs + frees;
                 st.last_traces = n;

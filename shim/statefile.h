@@ -36,6 +36,7 @@ struct state_mod {
     uint64_t used_max;           /* the most bytes of the file allocated at once */
     uint64_t last_allocs;        /* allocations at the last document */
     uint32_t last_traces;        /* traces at the last document */
+    uint32_t doc_unfit;          /* traces of a document too big for its slot, or 0 */
     uint32_t last_codes;         /* Python code objects it named */
     uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
     atomic_int warned_full;
