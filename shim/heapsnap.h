@@ -75,7 +75,7 @@ HEAPSNAP_API void heapsnap_watch_memory(size_t *current, size_t *peak);
  * Items: sizes[i] bytes in counts[i] blocks (counts NULL: one each) charged
  * to trace traces[i].  Each trace named is in trace_ids (ascending), its
  * frames, innermost first, frames[frame_at[j] .. frame_at[j + 1]): native
- * return addresses, or Python frames (HSNAP_PY_TAG words, hsnap_format.h:
+ * return addresses, or Python frames (HSNAP_PY_TAG words, hsnap_pyformat.h:
  * code id = (w >> 24) & 0x0fffffff) whose line is lines[] at the same
  * index; the same Python frames alone are py_frames[py_at[j] .. py_at[j + 1])
  * as (code id << 32 | line).  names: for code ids code_from .. code_to - 1 (those copied since

@@ -12,7 +12,10 @@
  * only when every input has them (block addresses tagged with the input's
  * index in bits 48..63, so a merged file with blocks is not merged again);
  * TIMELINE and SITELINE are dropped; PYCODE is deduplicated; PYTYPES is
- * kept with the blocks (pytypes_merge).
+ * kept with the blocks (pytypes_merge).  This file owns the driver, the
+ * modules, the traces and the Python code objects; the sections carried
+ * item by item through a trace map are merge.h's (merge_blocks,
+ * merge_leaks, merge_sites_add).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,50 +26,12 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "merge.h"
 #include "snapsave.h"
 
 #define MERGE_BASE 0x100000000000ull /* 16 TiB: above typical PIE/heap, below libs */
 #define MERGE_ALIGN (2ull << 20)
 #define MERGE_MAX_INPUTS 65535
-
-struct mtrace {           /* an interned merged trace */
-    uint8_t *key;         /* u16 depth, u16 flags, relocated ips */
-    size_t keylen;
-    uint32_t id;
-    UT_hash_handle hh;
-};
-
-struct mcode {             /* a merged PYCODE entry, interned by content */
-    uint8_t *key;
-    size_t keylen;
-    uint32_t id;
-    UT_hash_handle hh;
-};
-
-struct merge {
-    struct snap out;          /* the view snap_save writes */
-    struct mcode *codes;      /* uthash by content; out.pycodes by id */
-    size_t capcodes;
-    struct snap_module *mods; /* merged modules (out.modules) */
-    size_t capmods;
-    uint64_t cursor;          /* next free synthetic address */
-    struct mtrace *traces;    /* uthash by key */
-    struct snap_trace *tv;    /* out.traces */
-    struct hsnap_stat *stats; /* out.stats; zero past out.ntraces */
-    size_t captv, capstats;   /* equal unless growing one of the two failed */
-    struct hsnap_block *blocks;
-    size_t capblocks;
-    uint8_t *leaks;
-    struct hsnap_retainer *rets;  /* out.retainers, sorted and unique at the end */
-    uint32_t nrets;
-    size_t caprets;
-    struct hsnap_failed *fails;   /* out.failed, by trace and unique at the end */
-    uint32_t nfails;
-    size_t capfails;
-    struct hsnap_pygcfreed *gcf;  /* out.gcfreed, the same way */
-    uint32_t ngcf;
-    size_t capgcf;
-};
 
 static void merge_usage(void)
 {
@@ -257,248 +222,6 @@ static void stat_add(struct hsnap_stat *a, const struct hsnap_stat *b)
     a->total_bytes += b->total_bytes;
 }
 
-/* --- blocks and leaks ---------------------------------------------------- */
-
-/* 1 when s's blocks already carry an input index in bits 48..63 (s is a
- * merged snapshot): a second tag would reorder them, so merge refuses. */
-static int merged_blocks(const struct snap *s)
-{
-    return s->has_blocks && s->nblocks && s->blocks[s->nblocks - 1].addr >> 48;
-}
-
-static int merge_blocks(struct merge *mg, const struct snap *s, uint64_t input,
-                        const uint32_t *tmap)
-{
-    uint64_t n = mg->out.nblocks;
-    if (grow_array((void **)&mg->blocks, &mg->capblocks, n + s->nblocks + 1,
-                   sizeof(*mg->blocks)) < 0)
-        return -1;
-    struct hsnap_block *p = mg->blocks;
-    for (uint64_t i = 0; i < s->nblocks; i++) {
-        p[n + i] = s->blocks[i];
-        p[n + i].addr = (s->blocks[i].addr & ((1ull << 48) - 1)) | (input << 48);
-        p[n + i].trace = tmap[s->blocks[i].trace];
-    }
-    mg->out.nblocks = n + s->nblocks;
-    return 0;
-}
-
-/* A LEAKS payload's parts; 0 when its length matches the header. */
-static int leaks_split(const struct snap *s, struct hsnap_leaks_head *h, const uint8_t **tot,
-                       const uint8_t **rec, const uint8_t **mem)
-{
-    if (!s->leaks || s->leaks_len < sizeof(*h))
-        return -1;
-    memcpy(h, s->leaks, sizeof(*h));
-    uint64_t want = sizeof(*h) + 16ull * h->nclass + 56ull * h->nrecords + 4ull * h->nmembers;
-    if (want != s->leaks_len)
-        return -1;
-    *tot = s->leaks + sizeof(*h);
-    *rec = *tot + 16ull * h->nclass;
-    *mem = *rec + 56ull * h->nrecords;
-    return 0;
-}
-
-/* Builds the merged LEAKS payload from every input (all have one). */
-static int merge_leaks(struct merge *mg, const struct snap *in, int n)
-{
-    struct hsnap_leaks_head h, oh = {.nclass = HSNAP_CLASS_IGNORED + 1};
-    struct hsnap_leak_total tot[HSNAP_CLASS_IGNORED + 1] = {{0, 0}};
-    const uint8_t *t, *r, *m;
-    for (int i = 0; i < n; i++) {
-        if (leaks_split(&in[i], &h, &t, &r, &m) < 0)
-            return 1; /* unreadable: drop LEAKS */
-        for (uint32_t c = 0; c < h.nclass && c <= HSNAP_CLASS_IGNORED; c++) {
-            struct hsnap_leak_total x;
-            memcpy(&x, t + 16ull * c, sizeof(x));
-            tot[c].bytes += x.bytes;
-            tot[c].blocks += x.blocks;
-        }
-        oh.nrecords += h.nrecords;
-        oh.nmembers += h.nmembers;
-        oh.unstopped += h.unstopped;
-        oh.scan_ns += h.scan_ns;
-        if (h.scratch_bytes > oh.scratch_bytes)
-            oh.scratch_bytes = h.scratch_bytes;
-    }
-    size_t len = sizeof(oh) + sizeof(tot) + 56ull * oh.nrecords + 4ull * oh.nmembers;
-    uint8_t *out = malloc(len), *ro, *mo;
-    if (!out)
-        return -1;
-    memcpy(out, &oh, sizeof(oh));
-    memcpy(out + sizeof(oh), tot, sizeof(tot));
-    ro = out + sizeof(oh) + sizeof(tot);
-    mo = ro + 56ull * oh.nrecords;
-    uint32_t block_base = 0, member_base = 0;
-    for (int i = 0; i < n; i++) {
-        leaks_split(&in[i], &h, &t, &r, &m);
-        for (uint32_t k = 0; k < h.nrecords; k++, ro += 56) {
-            struct hsnap_leak_record rec;
-            memcpy(&rec, r + 56ull * k, sizeof(rec));
-            rec.root += block_base;
-            rec.members_off += member_base;
-            memcpy(ro, &rec, sizeof(rec));
-        }
-        for (uint32_t k = 0; k < h.nmembers; k++, mo += 4) {
-            uint32_t v;
-            memcpy(&v, m + 4ull * k, 4);
-            v += block_base;
-            memcpy(mo, &v, 4);
-        }
-        block_base += (uint32_t)in[i].nblocks;
-        member_base += h.nmembers;
-    }
-    mg->leaks = out;
-    mg->out.leaks = out;
-    mg->out.leaks_len = len;
-    return 0;
-}
-
-/* Appends s's RETAINERS with merged trace ids (sorted by merge_retainers). */
-static int merge_rets(struct merge *mg, const struct snap *s, const uint32_t *tmap)
-{
-    uint64_t n = (uint64_t)mg->nrets + s->nretainers;
-    if (n > UINT32_MAX ||
-        grow_array((void **)&mg->rets, &mg->caprets, n + 1, sizeof(*mg->rets)) < 0)
-        return -1;
-    struct hsnap_retainer *p = mg->rets;
-    for (uint32_t i = 0; i < s->nretainers; i++) {
-        struct hsnap_retainer r = s->retainers[i];
-        r.target_trace = tmap[r.target_trace];
-        if (r.source_kind == HSNAP_RET_BLOCK)
-            r.source_trace = tmap[r.source_trace];
-        p[mg->nrets++] = r;
-    }
-    return 0;
-}
-
-static int cmp_ret(const void *pa, const void *pb)
-{
-    const struct hsnap_retainer *a = pa, *b = pb;
-    if (a->target_trace != b->target_trace)
-        return a->target_trace < b->target_trace ? -1 : 1;
-    if (a->source_kind != b->source_kind)
-        return a->source_kind < b->source_kind ? -1 : 1;
-    return (a->source_trace > b->source_trace) - (a->source_trace < b->source_trace);
-}
-
-/* The format's order (target, source kind, source trace) with equal items
- * summed. */
-static void merge_retainers(struct merge *mg)
-{
-    uint32_t k = 0;
-    qsort(mg->rets, mg->nrets, sizeof(*mg->rets), cmp_ret);
-    for (uint32_t i = 0; i < mg->nrets; i++) {
-        if (k && !cmp_ret(&mg->rets[k - 1], &mg->rets[i])) {
-            mg->rets[k - 1].refs += mg->rets[i].refs;
-            mg->rets[k - 1].blocks += mg->rets[i].blocks;
-            mg->rets[k - 1].bytes += mg->rets[i].bytes;
-        } else {
-            mg->rets[k++] = mg->rets[i];
-        }
-    }
-    mg->nrets = k;
-    mg->out.retainers = mg->rets;
-    mg->out.nretainers = k;
-}
-
-/* --- failed allocations ------------------------------------------------- */
-
-#define MERGE_MAX_FAILED (1ull << 52) /* the reader's bound on one site's count */
-
-static int merge_fails(struct merge *mg, const struct snap *s, const uint32_t *tmap)
-{
-    if (grow_array((void **)&mg->fails, &mg->capfails, (size_t)mg->nfails + s->nfailed + 1,
-                   sizeof(*mg->fails)) < 0)
-        return -1;
-    for (uint32_t i = 0; i < s->nfailed; i++) {
-        mg->fails[mg->nfails] = s->failed[i];
-        mg->fails[mg->nfails++].trace = tmap[s->failed[i].trace];
-    }
-    return 0;
-}
-
-static int cmp_fail(const void *pa, const void *pb)
-{
-    const struct hsnap_failed *a = pa, *b = pb;
-    return (a->trace > b->trace) - (a->trace < b->trace);
-}
-
-/* FAILED's order (increasing traces), one item per merged site: the calls
- * summed, the largest size asked (HSNAP_FAILED_OVERFLOW is the largest). */
-static void merge_failed(struct merge *mg)
-{
-    uint32_t k = 0;
-    if (!mg->nfails)
-        return;
-    qsort(mg->fails, mg->nfails, sizeof(*mg->fails), cmp_fail);
-    for (uint32_t i = 0; i < mg->nfails; i++) {
-        struct hsnap_failed *f = &mg->fails[i];
-        if (k && mg->fails[k - 1].trace == f->trace) {
-            struct hsnap_failed *o = &mg->fails[k - 1];
-            o->count = o->count + f->count > MERGE_MAX_FAILED ? MERGE_MAX_FAILED
-                                                              : o->count + f->count;
-            if (f->max_size > o->max_size)
-                o->max_size = f->max_size;
-        } else {
-            mg->fails[k++] = *f;
-        }
-    }
-    mg->nfails = k;
-    mg->out.failed = k ? mg->fails : NULL;
-    mg->out.nfailed = k;
-}
-
-/* --- what the collector freed (PYGCFREED) -------------------------------- */
-
-static int merge_gcf(struct merge *mg, const struct snap *s, const uint32_t *tmap)
-{
-    if (grow_array((void **)&mg->gcf, &mg->capgcf, (size_t)mg->ngcf + s->ngcfreed + 1,
-                   sizeof(*mg->gcf)) < 0)
-        return -1;
-    for (uint32_t i = 0; i < s->ngcfreed; i++) {
-        mg->gcf[mg->ngcf] = s->gcfreed[i];
-        mg->gcf[mg->ngcf++].trace = tmap[s->gcfreed[i].trace];
-    }
-    return 0;
-}
-
-static int cmp_gcf(const void *pa, const void *pb)
-{
-    const struct hsnap_pygcfreed *a = pa, *b = pb;
-    return (a->trace > b->trace) - (a->trace < b->trace);
-}
-
-/* One item per merged site, the counts summed; the interpreters' collected
- * summed (unknown when one input did not say), dropped summed.  Kept when
- * every input has the section (a sum over some would read as the whole). */
-static void merge_gcfreed(struct merge *mg, const struct snap *in, int n)
-{
-    uint32_t k = 0;
-    uint64_t collected = 0, dropped = 0;
-    for (int i = 0; i < n; i++) {
-        if (!in[i].has_gcfreed)
-            return;
-        collected = in[i].gc_collected == UINT64_MAX || collected == UINT64_MAX
-                        ? UINT64_MAX : collected + in[i].gc_collected;
-        dropped += in[i].gc_dropped;
-    }
-    qsort(mg->gcf, mg->ngcf, sizeof(*mg->gcf), cmp_gcf);
-    for (uint32_t i = 0; i < mg->ngcf; i++) {
-        if (k && mg->gcf[k - 1].trace == mg->gcf[i].trace) {
-            mg->gcf[k - 1].objects += mg->gcf[i].objects;
-            mg->gcf[k - 1].bytes += mg->gcf[i].bytes;
-        } else {
-            mg->gcf[k++] = mg->gcf[i];
-        }
-    }
-    mg->out.has_gcfreed = 1;
-    mg->out.gcfreed = k ? mg->gcf : NULL;
-    mg->out.ngcfreed = k;
-    mg->out.gc_collected = collected;
-    mg->out.gc_dropped = dropped;
-}
-
 /* --- meta and driver ----------------------------------------------------- */
 
 static void merge_meta(struct hsnap_meta *o, const struct hsnap_meta *m, int first)
@@ -544,9 +267,9 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
     if (rc == 0 && mg->out.has_retainers)
         rc = merge_rets(mg, s, tmap);
     if (rc == 0 && s->nfailed)
-        rc = merge_fails(mg, s, tmap);
+        rc = merge_sites_add(&mg->fails, s->failed, s->nfailed, sizeof(*s->failed), tmap);
     if (rc == 0 && s->ngcfreed)
-        rc = merge_gcf(mg, s, tmap);
+        rc = merge_sites_add(&mg->gcf, s->gcfreed, s->ngcfreed, sizeof(*s->gcfreed), tmap);
     free(delta);
     free(tmap);
     return rc;
@@ -577,8 +300,8 @@ static void merge_free(struct merge *mg)
     free(mg->blocks);
     free(mg->leaks);
     free(mg->rets);
-    free(mg->fails);
-    free(mg->gcf);
+    free(mg->fails.items);
+    free(mg->gcf.items);
     free(mg->out.cmdline);
     free(mg->out.supp_text);
     pytypes_free(&mg->out);

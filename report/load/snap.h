@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hsnap_format.h"
+#include "hsnap_pyformat.h"
 #include "pycode.h"
 #include "pytypes.h"
 

@@ -49,24 +49,69 @@ static struct {
 
 /* ---------------- the list of the shim's mappings ---------------- */
 
+/* The list is in pieces of ARENA_MAPS_PIECE entries, each mapped when the
+ * list first reaches it (a process of a few dozen mappings holds one, 16
+ * KiB) rather than kept in bss: the shim's fixed address space
+ * (shim_fixed_address_space_under_8mib) holds none of it.  A piece is
+ * never unmapped; it lists itself, and like the rest of the list it is
+ * not counted in arena.mapped (it is the shim's bookkeeping, as the bss
+ * it replaces was). */
 #define ARENA_MAPS 16384u
+#define ARENA_MAPS_PIECE 1024u
+
+struct arena_ent {
+    _Atomic uintptr_t lo; /* 0: a free entry */
+    _Atomic uintptr_t hi; /* 0 while being filled or emptied */
+};
 
 static struct {
     lock_t lock;                      /* mmap + list, unlist + munmap: one step */
-    _Atomic uintptr_t lo[ARENA_MAPS]; /* 0: a free entry */
-    _Atomic uintptr_t hi[ARENA_MAPS]; /* 0 while being filled or emptied */
+    _Atomic(struct arena_ent *) piece[ARENA_MAPS / ARENA_MAPS_PIECE]; /* NULL: not yet */
     atomic_uint top;                  /* entries ever used: [0, top) */
     atomic_int full;                  /* a mapping could not be listed */
 } amaps;
 
+/* Entry i, or NULL when its piece is not mapped (then it is free). */
+static struct arena_ent *arena_ent(unsigned i)
+{
+    struct arena_ent *pc = atomic_load(&amaps.piece[i / ARENA_MAPS_PIECE]);
+    return pc ? &pc[i % ARENA_MAPS_PIECE] : NULL;
+}
+
+static void arena_list(void *p, size_t n);
+
+/* With amaps.lock: piece k mapped (a raw mmap: this may run inside a
+ * hook), and listed in itself; 0, or -1 when the mapping failed.  A
+ * signal handler's snapshot may map in this thread meanwhile (the lock
+ * nests): the first piece stored stays, the other goes. */
+static int arena_piece(unsigned k)
+{
+    size_t n = ARENA_MAPS_PIECE * sizeof(struct arena_ent);
+    struct arena_ent *none = NULL;
+    void *pc = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pc == MAP_FAILED)
+        return -1;
+    if (!atomic_compare_exchange_strong(&amaps.piece[k], &none, (struct arena_ent *)pc))
+        sys_munmap(pc, n);
+    else
+        arena_list(pc, n);
+    return 0;
+}
+
+/* With amaps.lock (arena_maps_hold). */
 static void arena_list(void *p, size_t n)
 {
     uintptr_t lo = (uintptr_t)p;
     for (unsigned i = 0; i < ARENA_MAPS; i++) {
         uintptr_t zero = 0;
-        if (atomic_load_explicit(&amaps.lo[i], memory_order_relaxed) == 0 &&
-            atomic_compare_exchange_strong(&amaps.lo[i], &zero, lo)) {
-            atomic_store(&amaps.hi[i], lo + n);
+        struct arena_ent *e = arena_ent(i);
+        if (!e && (i % ARENA_MAPS_PIECE || arena_piece(i / ARENA_MAPS_PIECE) < 0))
+            break;
+        if (!e)
+            e = arena_ent(i);
+        if (atomic_load_explicit(&e->lo, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong(&e->lo, &zero, lo)) {
+            atomic_store(&e->hi, lo + n);
             for (unsigned t = atomic_load(&amaps.top); t < i + 1 &&
                  !atomic_compare_exchange_weak(&amaps.top, &t, i + 1);)
                 ;
@@ -79,12 +124,14 @@ static void arena_list(void *p, size_t n)
 static void arena_unlist(void *p)
 {
     unsigned top = atomic_load(&amaps.top);
-    for (unsigned i = 0; i < top; i++)
-        if (atomic_load_explicit(&amaps.lo[i], memory_order_relaxed) == (uintptr_t)p) {
-            atomic_store(&amaps.hi[i], 0);
-            atomic_store(&amaps.lo[i], 0);
+    for (unsigned i = 0; i < top; i++) {
+        struct arena_ent *e = arena_ent(i);
+        if (e && atomic_load_explicit(&e->lo, memory_order_relaxed) == (uintptr_t)p) {
+            atomic_store(&e->hi, 0);
+            atomic_store(&e->lo, 0);
             return;
         }
+    }
 }
 
 /* Calls fn for each of the shim's mappings; -1 when some could not be
@@ -94,7 +141,8 @@ int arena_each_map(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
 {
     unsigned top = atomic_load(&amaps.top);
     for (unsigned i = 0; i < top; i++) {
-        uintptr_t lo = atomic_load(&amaps.lo[i]), hi = atomic_load(&amaps.hi[i]);
+        struct arena_ent *e = arena_ent(i);
+        uintptr_t lo = e ? atomic_load(&e->lo) : 0, hi = e ? atomic_load(&e->hi) : 0;
         if (lo && hi > lo)
             fn(lo, hi, arg);
     }

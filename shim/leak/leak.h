@@ -162,7 +162,7 @@ extern __thread int collect_entry_exit;
         collect_entry_exit = 1
 
 /* ---- roots.c: the program's own roots (callers serialise) ---- */
-int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full) */
+int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full, no memory) */
 /* The range registered at p (and of len bytes, unless len is 0): 0, or -1
  * (not registered). */
 int roots_unregister(const void *p, size_t len);

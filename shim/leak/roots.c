@@ -27,6 +27,15 @@
 #define ROOTS_CHUNK_HDR 16u   /* glibc: prev_size + size before user memory */
 #define ROOTS_MMAPPED 0x2u    /* glibc chunk size bit: IS_MMAPPED */
 
+/* heapsnap_register_root's ranges and pymalloc's arenas: an array mapped
+ * when the first is registered (arena_map: no host malloc, and the call
+ * may come from inside a hook), not kept in bss, so that a program that
+ * registers none has none of it in the shim's fixed address space
+ * (shim_fixed_address_space_under_8mib). */
+struct roots_user {
+    uintptr_t lo, hi;
+};
+
 static struct {
     struct model_root *r;      /* this check's ranges (mapped) */
     size_t n;
@@ -36,8 +45,8 @@ static struct {
     uintptr_t ld_lo, ld_hi;    /* the dynamic loader's text and data */
     struct { uintptr_t lo, hi; } self[8];   /* the shim's own PT_LOADs */
     size_t nself;
-    struct { uintptr_t lo, hi; } user[ROOTS_USER_MAX]; /* callers serialise */
-    size_t nuser;
+    struct roots_user *user;   /* ROOTS_USER_MAX, mapped at the first one */
+    size_t nuser;              /* callers serialise */
     int mapped_off;            /* HEAPSNAP_MAPPED_ROOTS=0 */
 } roots;
 
@@ -335,6 +344,8 @@ int roots_register(const void *p, size_t len)
     uintptr_t lo = (uintptr_t)p;
     if (!p || !len || lo + len < lo || roots.nuser == ROOTS_USER_MAX)
         return -1;
+    if (!roots.user && !(roots.user = arena_map(ROOTS_USER_MAX * sizeof *roots.user)))
+        return -1; /* arena_map warned */
     roots.user[roots.nuser].lo = lo;
     roots.user[roots.nuser].hi = lo + len;
     roots.nuser++;

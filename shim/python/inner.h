@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hsnap_pyformat.h"
 #include "record.h"
 #include "unwind.h"
 #include "python.h"

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "heapsnap.h"
+#include "hsnap_pyformat.h"
 #include "python.h"
 #include "snapshot.h"
 

@@ -450,23 +450,37 @@ static const uint8_t *ehf_search(const struct ehf_mod *m, uintptr_t ip, int *non
     return (const uint8_t *)(base + (intptr_t)fde);
 }
 
+/* Reads the FDE at fde in module m up to its address range: its CIE (*c)
+ * and the code it covers, [*start, *start + *range), with r left at what
+ * follows (the augmentation data; r->bad when the range did not read).
+ * -1 when its length or its CIE cannot be read. */
+static int ehf_fde_range(const struct ehf_mod *m, const uint8_t *fde, struct ehf_rd *r,
+                         struct ehf_cie *c, uintptr_t *start, uintptr_t *range)
+{
+    *r = (struct ehf_rd){fde, m->hi, fde < m->lo};
+    uint64_t len = ehf_fixed(r, 4);
+    if (r->bad || len == 0 || len >= 0xfffffff0u || len > (uint64_t)(m->hi - r->p))
+        return -1;
+    r->end = r->p + len;
+    const uint8_t *id_at = r->p;
+    uint32_t id = (uint32_t)ehf_fixed(r, 4);
+    if (id == 0 || (uintptr_t)id > (uintptr_t)(id_at - m->lo) ||
+        ehf_parse_cie(id_at - id, m->lo, m->hi, c) < 0)
+        return -1;
+    *start = ehf_ptr(r, c->fde_enc, 0);
+    *range = ehf_ptr(r, c->fde_enc & 0x0f, 0);
+    return 0;
+}
+
 /* The rule word for ip inside module m; *none set when the FDE found,
  * the last to start at or below ip, ends below it. */
 static uint64_t ehf_from_fde(const struct ehf_mod *m, const uint8_t *fde, uintptr_t ip, int *none)
 {
-    struct ehf_rd r = {fde, m->hi, fde < m->lo};
-    uint64_t len = ehf_fixed(&r, 4);
-    if (r.bad || len == 0 || len >= 0xfffffff0u || len > (uint64_t)(m->hi - r.p))
-        return CFI_W(CFI_UNKNOWN);
-    r.end = r.p + len;
-    const uint8_t *id_at = r.p;
-    uint32_t id = (uint32_t)ehf_fixed(&r, 4);
+    struct ehf_rd r;
     struct ehf_cie c;
-    if (id == 0 || (uintptr_t)id > (uintptr_t)(id_at - m->lo) ||
-        ehf_parse_cie(id_at - id, m->lo, m->hi, &c) < 0)
+    uintptr_t start, range;
+    if (ehf_fde_range(m, fde, &r, &c, &start, &range) < 0)
         return CFI_W(CFI_UNKNOWN);
-    uintptr_t start = ehf_ptr(&r, c.fde_enc, 0);
-    uintptr_t range = ehf_ptr(&r, c.fde_enc & 0x0f, 0);
     if (c.has_z) {
         uint64_t alen = ehf_uleb(&r);
         if (alen > (uint64_t)(r.end - r.p))
@@ -527,22 +541,11 @@ int unwind_func_range(uintptr_t ip, uintptr_t *lo, uintptr_t *hi)
     int none = 0;
     unwind_host->iterate_phdr(ehf_find_module, &m);
     const uint8_t *fde = m.found && m.hdr ? ehf_search(&m, ip, &none) : NULL;
-    if (!fde)
-        return -1;
-    struct ehf_rd r = {fde, m.hi, fde < m.lo};
-    uint64_t len = ehf_fixed(&r, 4);
-    if (r.bad || len == 0 || len >= 0xfffffff0u || len > (uint64_t)(m.hi - r.p))
-        return -1;
-    r.end = r.p + len;
-    const uint8_t *id_at = r.p;
-    uint32_t id = (uint32_t)ehf_fixed(&r, 4);
+    struct ehf_rd r;
     struct ehf_cie c;
-    if (id == 0 || (uintptr_t)id > (uintptr_t)(id_at - m.lo) ||
-        ehf_parse_cie(id_at - id, m.lo, m.hi, &c) < 0)
-        return -1;
-    uintptr_t start = ehf_ptr(&r, c.fde_enc, 0);
-    uintptr_t range = ehf_ptr(&r, c.fde_enc & 0x0f, 0);
-    if (r.bad || ip < start || ip - start >= range)
+    uintptr_t start, range;
+    if (!fde || ehf_fde_range(&m, fde, &r, &c, &start, &range) < 0 || r.bad || ip < start ||
+        ip - start >= range)
         return -1;
     *lo = start;
     *hi = start + range;

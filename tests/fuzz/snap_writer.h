@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "hsnap_format.h"
+#include "hsnap_pyformat.h"
 
 struct wbuf {
     uint8_t *p;

@@ -49,3 +49,28 @@ html_load() {
   chr "$dom" "$html"
   quiet "${name}_no_console_messages" "$T/$dom.log"
 }
+
+# html_data HTML EXPR [ARG]: prints the Python expression EXPR over the
+# page's embedded data document d (Debian's python3; ARG is sys.argv[2]).
+html_data() {
+  /usr/bin/python3 - "$1" "${3:-}" "$2" <<'PY'
+import json, re, sys
+m = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', open(sys.argv[1]).read(), re.S)
+d = json.loads(m.group(1))
+print(eval(sys.argv[3]))
+PY
+}
+
+# html_drawn NAME HTML WHY ERE...: HTML loaded in Chromium (chr NAME) holds
+# every ERE in its DOM: NAME passes, else fails with WHY; a SKIP when
+# chromium is not installed.
+html_drawn() {
+  local name=$1 html=$2 why=$3 re
+  shift 3
+  if ! command -v chromium >/dev/null; then t_skip "$name" "chromium is not installed"; return 0; fi
+  chr "$name" "$html"
+  for re in "$@"; do
+    grep -qE -- "$re" "$T/$name.dom" || { t_fail "$name" "$why"; return 0; }
+  done
+  t_pass "$name"
+}

@@ -3,7 +3,8 @@
  * test_arena.c - the shim's own memory: blocks are zeroed, distinct and
  * reused after free; big requests are mappings of their own and the mapped
  * byte count follows them; many threads at once get disjoint blocks; while
- * the maps are held, /proc/self/maps agrees with the list of mappings.
+ * the maps are held, /proc/self/maps agrees with the list of mappings,
+ * which lists thousands of them (its pieces mapped as it grows).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -195,6 +196,44 @@ TEST_BEGIN(arena_maps_held_agree_with_the_list)
                 (unsigned long)bad_lo, (unsigned long)bad_hi);
 TEST_END
 
+/* ---- the list grows past its first piece, and lists its pieces ---- */
+
+#define MANY_MAPS 2500 /* past two pieces of the list (ARENA_MAPS_PIECE) */
+
+struct many_seen {
+    void **p;
+    int found, pieces;
+};
+
+static void many_find(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct many_seen *m = arg;
+    for (int i = 0; i < MANY_MAPS; i++)
+        if ((uintptr_t)m->p[i] == lo && hi - lo == 4096) {
+            m->found++;
+            return;
+        }
+    if (hi - lo == 16384) /* a piece of the list (1024 entries of 16 bytes) */
+        m->pieces++;
+}
+
+TEST_BEGIN(arena_lists_thousands_of_mappings)
+    static void *p[MANY_MAPS];
+    for (int i = 0; i < MANY_MAPS; i++) {
+        p[i] = arena_map(4096);
+        expect_true(p[i] != NULL, "map %d", i);
+    }
+    struct many_seen m = {p, 0, 0};
+    expect_true(arena_each_map(many_find, &m) == 0, "the list says some were not listed");
+    expect_true(m.found == MANY_MAPS, "%d of %d mappings listed", m.found, MANY_MAPS);
+    expect_true(m.pieces >= 3, "%d pieces of the list listed, want 3 at least", m.pieces);
+    for (int i = 0; i < MANY_MAPS; i++)
+        arena_unmap(p[i], 4096);
+    m.found = 0;
+    arena_each_map(many_find, &m);
+    expect_true(m.found == 0, "%d unmapped mappings still listed", m.found);
+TEST_END
+
 int main(void)
 {
     arena_blocks_are_zeroed_and_distinct();
@@ -203,5 +242,6 @@ int main(void)
     arena_out_of_memory_degrades();
     arena_many_threads();
     arena_maps_held_agree_with_the_list();
+    arena_lists_thousands_of_mappings();
     return 0;
 }

@@ -7,9 +7,11 @@
 # collected sums move by, as the program itself printed them; each
 # snapshot's interpreter figure is the program's.  With the collector off
 # and no gc.collect(), nothing is collected.  diff, merge, a killed
-# program's state file and PYTHONMALLOC=malloc carry the counts too.  On every CPython 3.10-3.13
+# program's state file (gcpairs.py's 600, lib_gcfreed.sh) and
+# PYTHONMALLOC=malloc carry the counts too.  On every CPython 3.10-3.13
 # found; a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
+. tests/shim/python/lib_gcfreed.sh
 . tests/shim/lib_kill.sh
 
 script=tests/shim/python/gcfreed.py
@@ -83,28 +85,14 @@ if [ "$got" = $((N * K)) ]; then t_pass "python_gcfreed_pythonmalloc_malloc"
 else t_fail "python_gcfreed_pythonmalloc_malloc" "tree line $got, want $((N * K)): $(tail -c 200 "$T/malloc.err")"; fi
 
 # A program killed after a collection: its state file has the counts.
-cat >"$T/killed.py" <<'PY'
-import gc, signal, sys
-class Node:
-    __slots__ = ("other",)
-for i in range(300):
-    a, b = Node(), Node()  # PAIR
-    a.other, b.other = b, a
-del a, b
-gc.collect()
-with open(sys.argv[1], "w") as f:
-    f.write("1")
-while True:
-    signal.pause()
-PY
 py=$(py_interpreters | head -1 | cut -d' ' -f2)
 mkfifo "$T/k.fifo"
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/k.%p.hsnap" "$py" "$T/killed.py" "$T/k.fifo" &
-pid=$!
+gc_pairs_run "$py" "$T/k.%p.hsnap" "$T/k.fifo"
+pid=$gc_pairs_pid
 kill_wait_fifo "$T/k.fifo" && kill_settle "$T/k.$pid.hsnap.state"
 kill_now "$pid"
 "$HEAPSNAP" top "$T/k.$pid.hsnap.state" --collected -n 0 >"$T/k.txt" 2>"$T/k.err"
-if grep -q "killed.py:$(py_line "$T/killed.py" '# PAIR'): collected=600, " "$T/k.txt"; then
+if grep -q "gcpairs.py:$GC_PAIR_LINE: collected=600, " "$T/k.txt"; then
   t_pass "python_gcfreed_in_the_state_file"
 else t_fail "python_gcfreed_in_the_state_file" "$(head -c 300 "$T/k.txt" "$T/k.err")"; fi
 
