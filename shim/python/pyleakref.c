@@ -18,6 +18,12 @@
  * shim's own memory is not read: its tables and this snapshot's copies
  * hold every block's address (arena_each_map, and the shim's own image).
  * Read with process_vm_readv, 64 KiB at a time.
+ *   The leak check's verdict is heard too: the check that ran before the
+ * objects' pass (in place or on a fork) leaves the classes of the blocks
+ * it did not find reachable (py_lc_room, py_lc_set); an object whose
+ * block it classed the runtime's or the program's own (ignored: an
+ * extension's initialisation constants, ld.so's, heapsnap_ignore) is not
+ * a candidate, as it is no leak there.
  */
 #include <errno.h>
 #include <string.h>
@@ -44,6 +50,48 @@ static struct {
     char *buf;       /* PYL_CHUNK */
     char line[4096];
 } l;
+
+/* The last check's classes: the blocks not reachable, by address. */
+static struct {
+    struct py_blkcls *c;
+    uint64_t n, cap;
+} lc;
+
+void py_lc_drop(void)
+{
+    if (lc.c)
+        arena_unmap(lc.c, lc.cap * sizeof *lc.c);
+    lc.c = NULL, lc.n = lc.cap = 0;
+}
+
+struct py_blkcls *py_lc_room(uint64_t n)
+{
+    py_lc_drop();
+    if (!n || !(lc.c = arena_map(n * sizeof *lc.c)))
+        return NULL;
+    lc.cap = n;
+    return lc.c;
+}
+
+void py_lc_set(uint64_t n)
+{
+    lc.n = n <= lc.cap ? n : 0;
+}
+
+/* The last check's class of the block at addr: HSNAP_CLASS_REACHABLE
+ * when it listed none (or ran none). */
+static unsigned pyl_class(uint64_t addr)
+{
+    uint64_t lo = 0, hi = lc.n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (lc.c[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < lc.n && lc.c[lo].addr == addr ? lc.c[lo].cls : HSNAP_CLASS_REACHABLE;
+}
 
 static uint64_t pyl_hash(uint64_t a)
 {
@@ -188,6 +236,10 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         if (!want[i])
             continue;
         const struct pyg_obj *o = &h->obj[i];
+        if (pyl_class(h->blk[o->blk].addr) == HSNAP_CLASS_IGNORED) {
+            words[i] = UINT32_MAX; /* the runtime's, or the program's wish */
+            continue;
+        }
         uint64_t a = h->blk[o->blk].addr + o->off, t = pyl_text(a);
         pyl_key(a, (uint32_t)i);
         if (t)
@@ -216,5 +268,6 @@ out:
     if (l.map)
         arena_unmap(l.map, lmap);
     memset(&l, 0, offsetof(__typeof__(l), line));
+    py_lc_drop(); /* heard once: the next check leaves its own */
     return rc;
 }

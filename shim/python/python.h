@@ -100,6 +100,20 @@ void py_retain_put(struct sbuf *b);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
  * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
 void py_retain_refs(int on);
+/* The leak check's classes for the leaked references (pyleakref.c): the
+ * blocks it did not find reachable, as the check classed them
+ * (hsnap_block.cls), by address.  py_lc_room: room for n (arena memory;
+ * the last ones dropped), NULL when out of memory or n is 0; py_lc_set: k
+ * of them filled, ascending.  The next scan (py_retain_refs) hears them
+ * once; py_lc_drop forgets them (a snapshot that built no graph). */
+struct py_blkcls {
+    uint64_t addr;
+    uint32_t cls; /* enum hsnap_class */
+    uint32_t pad;
+};
+struct py_blkcls *py_lc_room(uint64_t n);
+void py_lc_set(uint64_t k);
+void py_lc_drop(void);
 
 /* pygcfreed.c: the objects the cycle collector frees, per trace.
  * py_gcf_collecting points at the main interpreter's gcstate->collecting
