@@ -317,6 +317,20 @@ int py_frame_line(uint64_t w)
                          c->lt_len, c->firstline, off);
 }
 
+int py_frame_named(uint64_t w, const char *qualname)
+{
+    uint32_t id = (uint32_t)((w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT);
+    size_t n = strlen(qualname);
+    int is = 0;
+    lock_take(&code.lock);
+    if (id < code.n) {
+        const struct py_code *c = code.recs[id];
+        is = c->qn_len == n && !memcmp(c->data + c->fn_len, qualname, n);
+    }
+    lock_drop(&code.lock);
+    return is;
+}
+
 /* ... and the names of code ids [from, n): per id u32 filename_len, u32
  * qualname_len, then the two (UTF-8); n is returned.  Code lock held. */
 uint32_t py_put_names(struct sbuf *b, uint32_t from)

@@ -419,4 +419,12 @@ uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
 
 
 
+/* code.c: whether Python frame word w's code has this qualname (0: an
+ * unknown code).  Takes the code lock (not while the world is stopped). */
+int py_frame_named(uint64_t w, const char *qualname);
+
+/* pyinit.c: whether trace ip[0, n) made its block in a C extension's
+ * initialisation (single- or multi-phase), by the importer's frames. */
+int py_init_made(const uintptr_t *ip, unsigned n);
+
 #endif

@@ -65,6 +65,30 @@ int py_init_object(uintptr_t addr, uint64_t size)
     return 0;
 }
 
+/* ---------------- made while an extension initialised ----------------
+ * By the importer's Python frames rather than the interpreter's symbols,
+ * so that a single-phase module is recognised too (PyInit_ runs under
+ * _imp.create_dynamic, whose C function is not exported): the trace's
+ * innermost Python frame is importlib's _call_with_frames_removed, the
+ * next one out ExtensionFileLoader.create_module (PyInit_) or
+ * .exec_module (the exec slot), and some native frame inward of them is
+ * not the interpreter's (the extension's own code).  Reads the code
+ * table's names: never while the world is stopped (the leaked references'
+ * scan, pyl_count, asks). */
+int py_init_made(const uintptr_t *ip, unsigned n)
+{
+    int other = 0;
+    unsigned i = 0;
+    while (i < n && !HSNAP_IS_PYFRAME(ip[i]))
+        other |= !pyi_interp(ip[i++]);
+    if (!other || i == n || !py_frame_named(ip[i], "_call_with_frames_removed"))
+        return 0;
+    while (++i < n && !HSNAP_IS_PYFRAME(ip[i]))
+        ; /* 3.10: the call's native frames between */
+    return i < n && (py_frame_named(ip[i], "ExtensionFileLoader.create_module") ||
+                     py_frame_named(ip[i], "ExtensionFileLoader.exec_module"));
+}
+
 /* ---------------- what the interpreter recycled ----------------
  * PyTuple_Pack takes a tuple from the interpreter's free list when it has
  * one: that block keeps its first life's trace (a Python line), so the

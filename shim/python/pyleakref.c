@@ -36,6 +36,7 @@
 #define PYL_CHUNK (64u << 10) /* bytes read at a time */
 #define PYL_SHIM_MAPS 16384u  /* the shim's mappings looked at */
 #define PYL_MAPS 65536u       /* the process's mappings remembered */
+#define PYL_INIT_DEPTH 64u    /* frames of a trace looked at (pyl_init_kept) */
 
 static struct {
     uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
@@ -200,6 +201,23 @@ static void pyl_line(const char *text, size_t len, void *arg)
     procmaps_parse(text, len, pyl_map, arg);
 }
 
+/* Whether the object of block addr is counted once more than pointed to
+ * by its maker, a C extension's initialisation (py_init_made): a
+ * reference that initialisation kept with no pointer, as it keeps its
+ * constants; once per process, the extension's for good, like them. */
+static int pyl_init_kept(uint64_t addr)
+{
+    struct tbl_entry e;
+    uintptr_t ip[PYL_INIT_DEPTH];
+    unsigned flags;
+    if (!tbl_find(addr, &e) && !pend_find_fresh(addr, &e))
+        return 0;
+    trace_lock();
+    unsigned d = trace_stack(e.trace, ip, PYL_INIT_DEPTH, &flags);
+    trace_unlock();
+    return py_init_made(ip, d);
+}
+
 /* Whether process_vm_readv works here: peek's plain copy, where a filter
  * refuses the call, would fault on a mapping another thread unmaps while
  * the whole memory is read; then no scan at all. */
@@ -253,9 +271,15 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
             l.shim[j - 1][0] = t0, l.shim[j - 1][1] = t1;
         }
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
-    for (uint64_t i = 0; rc == 0 && i < nobj; i++) /* a "count" that is an address: */
-        if (want[i] && words[i] < h->obj[i].refcnt && pyl_mapped(h->obj[i].refcnt))
+    for (uint64_t i = 0; rc == 0 && i < nobj; i++) {
+        uint64_t rc1 = h->obj[i].refcnt;
+        if (!want[i] || words[i] >= rc1)
+            continue;
+        if (pyl_mapped(rc1)) /* a "count" that is an address: */
             words[i] = UINT32_MAX; /* no object (a C structure that looks like one) */
+        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[h->obj[i].blk].addr))
+            words[i] = UINT32_MAX; /* one count its maker, an initialisation, kept */
+    }
 out:
     if (l.key)
         arena_unmap(l.key, cap * 8);
