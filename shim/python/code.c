@@ -317,18 +317,19 @@ int py_frame_line(uint64_t w)
                          c->lt_len, c->firstline, off);
 }
 
-int py_frame_named(uint64_t w, const char *qualname)
+uint32_t py_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max)
 {
-    uint32_t id = (uint32_t)((w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT);
-    size_t n = strlen(qualname);
-    int is = 0;
+    size_t fn = strlen(filename), qn = strlen(qualname);
+    uint32_t k = 0;
     lock_take(&code.lock);
-    if (id < code.n) {
-        const struct py_code *c = code.recs[id];
-        is = c->qn_len == n && !memcmp(c->data + c->fn_len, qualname, n);
+    for (uint32_t i = 0; i < code.n && k < max; i++) {
+        const struct py_code *c = code.recs[i];
+        if (c->qn_len == qn && c->fn_len == fn && !memcmp(c->data + fn, qualname, qn) &&
+            !memcmp(c->data, filename, fn))
+            ids[k++] = i;
     }
     lock_drop(&code.lock);
-    return is;
+    return k;
 }
 
 /* ... and the names of code ids [from, n): per id u32 filename_len, u32

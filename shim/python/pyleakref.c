@@ -1,29 +1,19 @@
 /*
  * pyleakref.c - leaked references: a Python object whose reference count
  * exceeds the pointers to it anywhere in the process's memory holds a
- * count no one can give back (a Py_INCREF without its Py_DECREF), so it
- * is never freed.  At a snapshot with a leak check, for the objects the
- * graph found held from outside (refcount above the references found
- * among the objects), every word of the process's writable memory is
- * looked up: heap blocks, the interpreter's arenas, the stacks (this
- * thread's from its own frame outward: below are dead frames), thread
- * storage, modules' data.  Fewer such words than the count: leaked.
- *   Conservative the other way round from a leak check: a stale pointer
- * (freed memory, a dead slot) counts, so a leak can be missed; a
- * reference in no memory (a running thread's register) could be taken
- * for one.  Never candidates: immortal objects (3.12 on), a block whose
- * "count" is an address (a C structure that looks like an object).  A
- * str's or bytes' text is a reference too (C keeps PyUnicode_AsUTF8's char *
- * while it holds the object, as numpy's add_docstring does).  The
- * shim's own memory is not read: its tables and this snapshot's copies
- * hold every block's address (arena_each_map, and the shim's own image).
- * Read with process_vm_readv, 64 KiB at a time.
- *   The leak check's verdict is heard too: the check that ran before the
- * objects' pass (in place or on a fork) leaves the classes of the blocks
- * it did not find reachable (py_lc_room, py_lc_set); an object whose
- * block it classed the runtime's or the program's own (ignored: an
- * extension's initialisation constants, ld.so's, heapsnap_ignore) is not
- * a candidate, as it is no leak there.
+ * count no one can give back (a Py_INCREF without its Py_DECREF).  At a
+ * snapshot with a leak check, for the objects held from outside the graph,
+ * every word of the program's writable memory (heap, arenas, stacks from
+ * this thread's frame out, thread storage, modules' data; not the shim's,
+ * whose tables hold every address) is looked up: fewer such words than
+ * the count, leaked.  A str's or bytes' text is a reference too (numpy's
+ * add_docstring keeps PyUnicode_AsUTF8's char *).  A stale pointer counts,
+ * so a leak can be missed; never candidates: immortals (3.12 on), a block
+ * whose "count" is an address, a block the leak check ignored (its classes
+ * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
+ * heapsnap_ignore's), and one counted exactly once more than pointed to
+ * that an extension's initialisation made (py_init_made: once per process,
+ * as numpy's initumath tuples).  Read with process_vm_readv, 64 KiB at a time.
  */
 #include <errno.h>
 #include <string.h>
@@ -271,6 +261,7 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
             l.shim[j - 1][0] = t0, l.shim[j - 1][1] = t1;
         }
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
+    py_init_prepare(); /* pyl_init_kept's names */
     for (uint64_t i = 0; rc == 0 && i < nobj; i++) {
         uint64_t rc1 = h->obj[i].refcnt;
         if (!want[i] || words[i] >= rc1)

@@ -55,6 +55,9 @@ void py_object_starts(struct hsnap_block *b, uint64_t n);
  * trace ip[0, n) is a C extension's initialisation code making a block,
  * and whether the block at addr holds an object with a reference count. */
 int py_init_trace(const uintptr_t *ip, unsigned n);
+/* ... whose names it looks up first, before the world stops (it takes the
+ * code table's lock; py_init_trace then takes none). */
+void py_init_prepare(void);
 int py_init_object(uintptr_t addr, uint64_t size);
 uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
 
