@@ -419,7 +419,8 @@ uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
 
 
 /* code.c: the ids (at most max, into ids) of the codes known by this
- * filename and qualname; how many.  Takes the code lock. */
+ * filename and qualname; how many (0 too when the code lock stays held:
+ * a bounded wait, never a hang). */
 uint32_t py_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max);
 
 /* pyinit.c: whether trace ip[0, n) made its block in a C extension's
