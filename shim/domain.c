@@ -424,9 +424,6 @@ static int py_find_eval(void)
         return -1;
     py_sym.eval_lo = (uintptr_t)f;
     py_sym.eval_hi = (uintptr_t)f + sym->st_size;
-    void *x = py_dlsym("PyModule_ExecDef"); /* an extension's initialisation (pyinit.c) */
-    if (x && dladdr1(x, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size)
-        py_sym.init_lo = (uintptr_t)x, py_sym.init_hi = (uintptr_t)x + sym->st_size;
     loader_iterate_phdr(py_find_interp, NULL);
     if (py_sym.interp_lo[0] == py_sym.interp_lo[1]) /* a static build: one module */
         py_sym.interp_lo[1] = py_sym.interp_hi[1] = 0;

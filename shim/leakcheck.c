@@ -77,6 +77,37 @@ static void lchk_put_copy(struct side_file *f, const struct hsnap_block *b, uint
     side_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
 }
 
+/* ---------------- the classes the objects' pass hears ---------------- */
+
+/* The blocks of the classified b[0, n) the check did not find reachable,
+ * into out (room for cap; NULL: counted only); how many, or cap + 1 when
+ * they do not fit (then none is usable). */
+static uint64_t lchk_classes(const struct hsnap_block *b, uint64_t n, struct py_blkcls *out,
+                             uint64_t cap)
+{
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (b[i].cls == HSNAP_CLASS_REACHABLE || b[i].cls == HSNAP_CLASS_UNKNOWN)
+            continue;
+        if (out && k == cap)
+            return cap + 1;
+        if (out)
+            out[k] = (struct py_blkcls){b[i].addr, b[i].cls, 0};
+        k++;
+    }
+    return k;
+}
+
+/* The check's classes handed to the Python room (its leaked references
+ * leave out what the check ignored), from the sorted copy in place. */
+static void lchk_hand_classes(const struct hsnap_block *b, uint64_t n)
+{
+    uint64_t k = lchk_classes(b, n, NULL, 0);
+    struct py_blkcls *c = py_lc_room(k);
+    if (c)
+        py_lc_set(lchk_classes(b, n, c, k));
+}
+
 /* ---------------- the check in a snapshot ---------------- */
 
 /* heapsnap_collect and LSan's checks; else HEAPSNAP_LEAKS, but not for a
@@ -127,6 +158,7 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
     unsigned tries = fatal ? SNAP_FATAL_TRIES : 0;
     struct lchk_copy c = {&blocks, tries, 0, -1};
     struct leak_answer a;
+    py_lc_drop();
     int rc = *leaks ? collect_check(lchk_copy_blocks, &c, &a) : -1;
     if (rc == COLLECT_UNSTOPPED)
         return COLLECT_UNSTOPPED; /* nothing written: the caller decides */
@@ -134,6 +166,9 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
         sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
         sec[SEC_RETAINERS] = (struct sbuf){a.retainers, a.ret_len, a.ret_cap, 0};
         snap_run.unreachable = a.unreachable;
+        uint64_t nb;
+        memcpy(&nb, blocks.p, 8);
+        lchk_hand_classes((const struct hsnap_block *)(blocks.p + 8), nb);
     } else {
         *leaks = 0;
     }
@@ -151,6 +186,7 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
 /* What the check's fork leaves its parent, in a shared mapping. */
 struct lchk_reply {
     uint64_t count;         /* blocks in BLOCKS */
+    uint64_t ncls;          /* entries in the classes' mapping (lchk_classes) */
     struct pend_left left;  /* held blocks the copy left out */
     int64_t unreachable;    /* direct + indirect + cycle blocks */
     uint32_t ntraces;       /* live[]'s room */
@@ -161,6 +197,8 @@ struct lchk_fork {
     struct lchk_copy c;     /* first: lchk_copy_blocks' ctx */
     struct side_file *f;
     struct lchk_reply *reply;
+    struct py_blkcls *cls;  /* shared: the classes the child found */
+    uint64_t cls_cap;
 };
 
 /* In the fork: BLOCKS, LEAKS and RETAINERS into the file, the rest into
@@ -174,6 +212,7 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
     r->count = n;
     r->left = snap_run.left;
     r->unreachable = a->unreachable;
+    r->ncls = sf->cls ? lchk_classes(b, n, sf->cls, sf->cls_cap) : 0;
     lchk_put_copy(sf->f, b, n, &lv);
     if (sf->f->fd >= 0) {
         side_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
@@ -198,7 +237,16 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     /* the child's walk takes no stripe lock (it is the one thread left)
      * and drains the table as it copies it: the child's resident set
      * holds the blocks' copy instead of the table, not beside it */
-    struct lchk_fork sf = {{&blocks, PEND_DRAIN, 0, -1}, f, r};
+    struct lchk_fork sf = {{&blocks, PEND_DRAIN, 0, -1}, f, r, NULL, 0};
+    /* the classes: one entry a block at most, the live count and as many
+     * born before the stop; pages only where the child writes */
+    uint64_t ccap = 2 * pend_live_count() + 4096;
+    size_t clen = (size_t)ccap * sizeof *sf.cls;
+    void *cm = sys_mmap(NULL, clen, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (cm != MAP_FAILED)
+        sf.cls = cm, sf.cls_cap = ccap;
+    py_lc_drop();
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
     int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, &sf);
     if (rc == 0 && snap_live_init(lv, nt) == 0) {
@@ -206,11 +254,18 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
         *count = r->count;
         snap_run.left = r->left;
         snap_run.unreachable = r->unreachable;
+        struct py_blkcls *c = sf.cls && r->ncls <= ccap ? py_lc_room(r->ncls) : NULL;
+        if (c) {
+            memcpy(c, sf.cls, (size_t)r->ncls * sizeof *c);
+            py_lc_set(r->ncls);
+        }
     } else if (rc == 0) {
         rc = -1;
     }
     if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
         side_fail(f); /* what the child wrote goes */
+    if (sf.cls)
+        sys_munmap(sf.cls, clen);
     sys_munmap(r, len);
     return rc;
 }
@@ -239,6 +294,7 @@ int64_t lchk_collect(const char *path)
     snap_take_lock();
     if (snap_put_blocks(&f, sec, HSNAP_REASON_COLLECT, 0, &leaks, &lv, &n) == 0 && leaks)
         ret = snap_run.unreachable;
+    py_lc_drop(); /* no objects' pass hears them */
     arena_unmap(lv.live, lv.len);
     for (int i = 0; i < SEC_N; i++)
         sbuf_free(&sec[i]);

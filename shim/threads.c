@@ -255,6 +255,7 @@ static const struct leak_host thr_leak_host = {
     .init_trace = py_init_trace,
     .init_object = py_init_object,
     .init_held = py_init_held,
+    .init_prepare = py_init_prepare,
     .own_maps = arena_each_map,
     .own_maps_hold = arena_maps_hold,
     .own_maps_release = arena_maps_release,

@@ -173,6 +173,8 @@ static HS_NOINLINE int collect_begin(int hold)
     int marked = from != 0;
     col.t0 = collect_now();
     col.sp = marked ? from : (uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *);
+    if (collect_host->init_prepare)
+        collect_host->init_prepare(); /* collect_mark_init's names, while locks may be taken */
     if (roots_begin() != 0) {
         collect_warn("out of memory");
         return -1;

@@ -75,6 +75,9 @@ struct leak_host {
      * helper thread runs on while the world is stopped). */
     void (*own_maps_hold)(void);
     void (*own_maps_release)(void);
+    /* Before a check stops the world: what init_trace will read looked up
+     * (it may take the recorder's Python locks).  NULL: nothing. */
+    void (*init_prepare)(void);
 };
 
 /* The live blocks, sorted by address, into *b (n of them) while the world

@@ -317,6 +317,24 @@ int py_frame_line(uint64_t w)
                          c->lt_len, c->firstline, off);
 }
 
+#define PY_NAMED_TRIES 2000u /* py_code_named's lock attempts: never hang */
+
+uint32_t py_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max)
+{
+    size_t fn = strlen(filename), qn = strlen(qualname);
+    uint32_t k = 0;
+    if (!lock_take_bounded(&code.lock, PY_NAMED_TRIES))
+        return 0; /* held a long while (by this thread, a signal's snapshot): none */
+    for (uint32_t i = 0; i < code.n && k < max; i++) {
+        const struct py_code *c = code.recs[i];
+        if (c->qn_len == qn && c->fn_len == fn && !memcmp(c->data + fn, qualname, qn) &&
+            !memcmp(c->data, filename, fn))
+            ids[k++] = i;
+    }
+    lock_drop(&code.lock);
+    return k;
+}
+
 /* ... and the names of code ids [from, n): per id u32 filename_len, u32
  * qualname_len, then the two (UTF-8); n is returned.  Code lock held. */
 uint32_t py_put_names(struct sbuf *b, uint32_t from)

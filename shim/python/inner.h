@@ -242,7 +242,6 @@ struct py_syms {
      * executable (its main); lo == hi: none */
     uintptr_t interp_lo[2], interp_hi[2];
     uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroots.c) */
-    uintptr_t init_lo, init_hi; /* PyModule_ExecDef's text (pyinit.c) */
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uintptr_t type_type;        /* &PyType_Type */
@@ -419,5 +418,14 @@ void py_recent_thread_end(void);                            /* the thread's tabl
 uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
 
 
+
+/* code.c: the ids (at most max, into ids) of the codes known by this
+ * filename and qualname; how many (0 too when the code lock stays held:
+ * a bounded wait, never a hang). */
+uint32_t py_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max);
+
+/* pyinit.c: whether trace ip[0, n) made its block in a C extension's
+ * initialisation (single- or multi-phase), by the importer's frames. */
+int py_init_made(const uintptr_t *ip, unsigned n);
 
 #endif

@@ -9,13 +9,13 @@
  * 3.11 leaves about 800 such blocks (pandas/_libs/lib's disassembly: the
  * result of PyTuple_Pack is tested for NULL and passed on, never stored).
  * They are the extension's for good, like an immortal object: the leak
- * check classes them the runtime's (collect_mark_init), a root.
+ * check classes them the runtime's (collect_mark_init), a root, and the
+ * leaked references hear that class (pyl_count).
  *   The rule is narrow: the block holds a live object (a reference count
- * of 1 or more), no pointer reaches its start, and its allocation stack, innermost
- * first, goes from code that is not the interpreter's to PyModule_ExecDef
- * (a multi-phase module's exec slot) with no Python frame between.  A
- * single-phase module (PyInit_ does all) is not recognised: the function
- * that calls it is not exported.
+ * of 1 or more), no pointer reaches its start, and its allocation stack
+ * was made while an extension initialised (py_init_made: by the
+ * importer's Python frames, so single-phase PyInit_ modules as well as
+ * exec slots).
  */
 #include <string.h>
 
@@ -31,20 +31,68 @@ static int pyi_interp(uintptr_t ip)
            ip - py_sym.interp_lo[1] < py_sym.interp_hi[1] - py_sym.interp_lo[1];
 }
 
-int py_init_trace(const uintptr_t *ip, unsigned n)
+/* ---------------- made while an extension initialised ----------------
+ * By the importer's Python frames rather than the interpreter's symbols,
+ * so that a single-phase module is recognised too (PyInit_ runs under
+ * _imp.create_dynamic, whose C function is not exported): the trace's
+ * innermost Python frame is importlib's _call_with_frames_removed, the
+ * next one out ExtensionFileLoader.create_module (PyInit_) or
+ * .exec_module (the exec slot; on 3.10, whose codes have no qualname,
+ * create_module and exec_module of that file: its other loaders' run
+ * Python code, whose frames would come first), and some native frame
+ * inward of them is not the interpreter's (the extension's own code).
+ * The codes' ids are looked up by name before a check stops the world
+ * (py_init_prepare: the code table's lock), read without a lock after. */
+
+#define PYI_IDS 8u /* ids of one name kept (3.10: a few loaders' methods) */
+
+static struct {
+    uint32_t id[3][PYI_IDS]; /* _call_with_frames_removed, create_module, exec_module */
+    uint32_t n[3];
+} pyi;
+
+void py_init_prepare(void)
+{
+    static const char *const fn[3] = {"<frozen importlib._bootstrap>",
+                                      "<frozen importlib._bootstrap_external>",
+                                      "<frozen importlib._bootstrap_external>"};
+    static const char *const qn[3] = {"_call_with_frames_removed",
+                                      "ExtensionFileLoader.create_module",
+                                      "ExtensionFileLoader.exec_module"};
+    for (int k = 0; k < 3; k++) {
+        pyi.n[k] = py_on ? py_code_named(fn[k], qn[k], pyi.id[k], PYI_IDS) : 0;
+        const char *dot = strchr(qn[k], '.');
+        if (py_on && !pyi.n[k] && dot) /* 3.10 has no co_qualname: the name */
+            pyi.n[k] = py_code_named(fn[k], dot + 1, pyi.id[k], PYI_IDS);
+    }
+}
+
+/* Python frame word w is code k's. */
+static int pyi_is(uintptr_t w, int k)
+{
+    uint32_t id = (uint32_t)((w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT);
+    for (uint32_t i = 0; i < pyi.n[k]; i++)
+        if (pyi.id[k][i] == id)
+            return 1;
+    return 0;
+}
+
+int py_init_made(const uintptr_t *ip, unsigned n)
 {
     int other = 0;
-    if (!py_on || py_sym.init_lo == py_sym.init_hi)
+    unsigned i = 0;
+    while (i < n && !HSNAP_IS_PYFRAME(ip[i]))
+        other |= !pyi_interp(ip[i++]);
+    if (!other || i == n || !pyi_is(ip[i], 0))
         return 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (HSNAP_IS_PYFRAME(ip[i]))
-            return 0; /* Python code made it: the extension only called it */
-        if (ip[i] - 1 - py_sym.init_lo < py_sym.init_hi - py_sym.init_lo)
-            return other;
-        if (!pyi_interp(ip[i]))
-            other = 1; /* the extension's own code */
-    }
-    return 0;
+    while (++i < n && !HSNAP_IS_PYFRAME(ip[i]))
+        ; /* 3.10: the call's native frames between */
+    return i < n && (pyi_is(ip[i], 1) || pyi_is(ip[i], 2));
+}
+
+int py_init_trace(const uintptr_t *ip, unsigned n)
+{
+    return py_on && py_init_made(ip, n);
 }
 
 int py_init_object(uintptr_t addr, uint64_t size)

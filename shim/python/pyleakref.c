@@ -1,23 +1,19 @@
 /*
  * pyleakref.c - leaked references: a Python object whose reference count
  * exceeds the pointers to it anywhere in the process's memory holds a
- * count no one can give back (a Py_INCREF without its Py_DECREF), so it
- * is never freed.  At a snapshot with a leak check, for the objects the
- * graph found held from outside (refcount above the references found
- * among the objects), every word of the process's writable memory is
- * looked up: heap blocks, the interpreter's arenas, the stacks (this
- * thread's from its own frame outward: below are dead frames), thread
- * storage, modules' data.  Fewer such words than the count: leaked.
- *   Conservative the other way round from a leak check: a stale pointer
- * (freed memory, a dead slot) counts, so a leak can be missed; a
- * reference in no memory (a running thread's register) could be taken
- * for one.  Never candidates: immortal objects (3.12 on), a block whose
- * "count" is an address (a C structure that looks like an object).  A
- * str's or bytes' text is a reference too (C keeps PyUnicode_AsUTF8's char *
- * while it holds the object, as numpy's add_docstring does).  The
- * shim's own memory is not read: its tables and this snapshot's copies
- * hold every block's address (arena_each_map, and the shim's own image).
- * Read with process_vm_readv, 64 KiB at a time.
+ * count no one can give back (a Py_INCREF without its Py_DECREF).  At a
+ * snapshot with a leak check, for the objects held from outside the graph,
+ * every word of the program's writable memory (heap, arenas, stacks from
+ * this thread's frame out, thread storage, modules' data; not the shim's,
+ * whose tables hold every address) is looked up: fewer such words than
+ * the count, leaked.  A str's or bytes' text is a reference too (numpy's
+ * add_docstring keeps PyUnicode_AsUTF8's char *).  A stale pointer counts,
+ * so a leak can be missed; never candidates: immortals (3.12 on), a block
+ * whose "count" is an address, a block the leak check ignored (its classes
+ * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
+ * heapsnap_ignore's), and one counted exactly once more than pointed to
+ * that an extension's initialisation made (py_init_made: once per process,
+ * as numpy's initumath tuples).  Read with process_vm_readv, 64 KiB at a time.
  */
 #include <errno.h>
 #include <string.h>
@@ -30,6 +26,7 @@
 #define PYL_CHUNK (64u << 10) /* bytes read at a time */
 #define PYL_SHIM_MAPS 16384u  /* the shim's mappings looked at */
 #define PYL_MAPS 65536u       /* the process's mappings remembered */
+#define PYL_INIT_DEPTH 64u    /* frames of a trace looked at (pyl_init_kept) */
 
 static struct {
     uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
@@ -44,6 +41,48 @@ static struct {
     char *buf;       /* PYL_CHUNK */
     char line[4096];
 } l;
+
+/* The last check's classes: the blocks not reachable, by address. */
+static struct {
+    struct py_blkcls *c;
+    uint64_t n, cap;
+} lc;
+
+void py_lc_drop(void)
+{
+    if (lc.c)
+        arena_unmap(lc.c, lc.cap * sizeof *lc.c);
+    lc.c = NULL, lc.n = lc.cap = 0;
+}
+
+struct py_blkcls *py_lc_room(uint64_t n)
+{
+    py_lc_drop();
+    if (!n || !(lc.c = arena_map(n * sizeof *lc.c)))
+        return NULL;
+    lc.cap = n;
+    return lc.c;
+}
+
+void py_lc_set(uint64_t n)
+{
+    lc.n = n <= lc.cap ? n : 0;
+}
+
+/* The last check's class of the block at addr: HSNAP_CLASS_REACHABLE
+ * when it listed none (or ran none). */
+static unsigned pyl_class(uint64_t addr)
+{
+    uint64_t lo = 0, hi = lc.n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (lc.c[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < lc.n && lc.c[lo].addr == addr ? lc.c[lo].cls : HSNAP_CLASS_REACHABLE;
+}
 
 static uint64_t pyl_hash(uint64_t a)
 {
@@ -152,6 +191,23 @@ static void pyl_line(const char *text, size_t len, void *arg)
     procmaps_parse(text, len, pyl_map, arg);
 }
 
+/* Whether the object of block addr is counted once more than pointed to
+ * by its maker, a C extension's initialisation (py_init_made): a
+ * reference that initialisation kept with no pointer, as it keeps its
+ * constants; once per process, the extension's for good, like them. */
+static int pyl_init_kept(uint64_t addr)
+{
+    struct tbl_entry e;
+    uintptr_t ip[PYL_INIT_DEPTH];
+    unsigned flags;
+    if (!tbl_find(addr, &e) && !pend_find_fresh(addr, &e))
+        return 0;
+    trace_lock();
+    unsigned d = trace_stack(e.trace, ip, PYL_INIT_DEPTH, &flags);
+    trace_unlock();
+    return py_init_made(ip, d);
+}
+
 /* Whether process_vm_readv works here: peek's plain copy, where a filter
  * refuses the call, would fault on a mapping another thread unmaps while
  * the whole memory is read; then no scan at all. */
@@ -188,6 +244,10 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         if (!want[i])
             continue;
         const struct pyg_obj *o = &h->obj[i];
+        if (pyl_class(h->blk[o->blk].addr) == HSNAP_CLASS_IGNORED) {
+            words[i] = UINT32_MAX; /* the runtime's, or the program's wish */
+            continue;
+        }
         uint64_t a = h->blk[o->blk].addr + o->off, t = pyl_text(a);
         pyl_key(a, (uint32_t)i);
         if (t)
@@ -201,9 +261,16 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
             l.shim[j - 1][0] = t0, l.shim[j - 1][1] = t1;
         }
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
-    for (uint64_t i = 0; rc == 0 && i < nobj; i++) /* a "count" that is an address: */
-        if (want[i] && words[i] < h->obj[i].refcnt && pyl_mapped(h->obj[i].refcnt))
+    py_init_prepare(); /* pyl_init_kept's names */
+    for (uint64_t i = 0; rc == 0 && i < nobj; i++) {
+        uint64_t rc1 = h->obj[i].refcnt;
+        if (!want[i] || words[i] >= rc1)
+            continue;
+        if (pyl_mapped(rc1)) /* a "count" that is an address: */
             words[i] = UINT32_MAX; /* no object (a C structure that looks like one) */
+        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[h->obj[i].blk].addr))
+            words[i] = UINT32_MAX; /* one count its maker, an initialisation, kept */
+    }
 out:
     if (l.key)
         arena_unmap(l.key, cap * 8);
@@ -216,5 +283,6 @@ out:
     if (l.map)
         arena_unmap(l.map, lmap);
     memset(&l, 0, offsetof(__typeof__(l), line));
+    py_lc_drop(); /* heard once: the next check leaves its own */
     return rc;
 }

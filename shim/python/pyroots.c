@@ -365,28 +365,61 @@ static void pyroot_thread(uintptr_t ts)
     }
 }
 
-/* The interpreter's own state: each word of its module's writable
- * segments (_PyRuntime, the static types, signal handlers) that is an
- * object's start; named only (a word there may be stale). */
+/* Names the root of an object whose start is the word at at of a scanned
+ * range: *text and its length. */
+typedef uint32_t (*pyroot_namer)(uintptr_t at, const char **text, void *ctx);
+
+/* Each aligned word of [lo, hi) (at most PYR_DATA_MAX bytes of it) that
+ * is a tracked object's start is a root of kind, named by name; read 4
+ * KiB at a time, what cannot be read left out.  Named only: a word there
+ * may be stale (a dead frame's slot, a freed object's static). */
+static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_namer name,
+                              void *ctx)
+{
+    uintptr_t buf[512];
+    lo = (lo + 7) & ~(uintptr_t)7, hi &= ~(uintptr_t)7;
+    if (hi <= lo)
+        return;
+    if (hi - lo > PYR_DATA_MAX)
+        hi = lo + PYR_DATA_MAX;
+    for (uintptr_t at = lo; at < hi; at += sizeof buf) {
+        size_t n = hi - at < sizeof buf ? hi - at : sizeof buf;
+        if (!pyroot_peek(buf, at, n))
+            continue;
+        for (size_t j = 0; j < n / 8; j++) {
+            uint32_t o = pyg_tracked_at(buf[j]);
+            if (o == PYG_NONE)
+                continue;
+            const char *text;
+            uint32_t len = name(at + 8 * j, &text, ctx);
+            pyg_root(o, kind, text, len, 0);
+        }
+    }
+}
+
+/* A range's one name: ctx is its text, r.text (the length in *len). */
+struct pyroot_fixed {
+    const char *text;
+    uint32_t len;
+};
+
+static uint32_t pyroot_fixed_name(uintptr_t at, const char **text, void *ctx)
+{
+    const struct pyroot_fixed *f = ctx;
+    (void)at;
+    *text = f->text;
+    return f->len;
+}
+
+/* The interpreter's own state: its module's writable segments
+ * (_PyRuntime, the static types, signal handlers). */
 static void pyroot_interp_data(void)
 {
     static const char text[] = "the interpreter's own state";
-    uintptr_t buf[512];
-    for (int k = 0; k < 4; k++) {
-        uintptr_t lo = (py_sym.data_lo[k] + 7) & ~(uintptr_t)7, hi = py_sym.data_hi[k] & ~(uintptr_t)7;
-        if (hi - lo > PYR_DATA_MAX)
-            hi = lo + PYR_DATA_MAX;
-        for (uintptr_t at = lo; at < hi; at += sizeof buf) {
-            size_t n = hi - at < sizeof buf ? hi - at : sizeof buf;
-            if (!pyroot_peek(buf, at, n))
-                continue;
-            for (size_t j = 0; j < n / 8; j++) {
-                uint32_t o = pyg_tracked_at(buf[j]);
-                if (o != PYG_NONE)
-                    pyg_root(o, HSNAP_PYROOT_INTERP, text, sizeof text - 1, 0);
-            }
-        }
-    }
+    struct pyroot_fixed f = {text, sizeof text - 1};
+    for (int k = 0; k < 4; k++)
+        pyroot_scan_range(py_sym.data_lo[k], py_sym.data_hi[k], HSNAP_PYROOT_INTERP,
+                          pyroot_fixed_name, &f);
 }
 
 /* ---------------- the static data of C extensions ---------------- */
@@ -436,30 +469,21 @@ static int pyroot_static_text(unsigned k, uintptr_t at)
     return n > 0 && n < (int)sizeof r.text ? n : (int)sizeof r.text - 1;
 }
 
-/* The C extensions' (and their libraries') static data: each word of a
- * module's writable segments that is an object's start; named only, as
- * the interpreter's state is (a word there may be stale). */
+static uint32_t pyroot_static_name(uintptr_t at, const char **text, void *ctx)
+{
+    *text = r.text;
+    return (uint32_t)pyroot_static_text(*(const unsigned *)ctx, at);
+}
+
+/* The C extensions' (and their libraries') static data: each module's
+ * writable segments, named by module and symbol as the interpreter's
+ * state is by its name. */
 static void pyroot_static_data(void)
 {
-    uintptr_t buf[512];
     rs.n = 0;
     loader_iterate_phdr(pyroot_module_segments, NULL);
-    for (unsigned k = 0; k < rs.n; k++) {
-        uintptr_t lo = (rs.lo[k] + 7) & ~(uintptr_t)7, hi = rs.hi[k] & ~(uintptr_t)7;
-        if (hi - lo > PYR_DATA_MAX)
-            hi = lo + PYR_DATA_MAX;
-        for (uintptr_t at = lo; at < hi; at += sizeof buf) {
-            size_t n = hi - at < sizeof buf ? hi - at : sizeof buf;
-            if (!pyroot_peek(buf, at, n))
-                continue;
-            for (size_t j = 0; j < n / 8; j++) {
-                uint32_t o = pyg_tracked_at(buf[j]);
-                if (o != PYG_NONE)
-                    pyg_root(o, HSNAP_PYROOT_STATIC, r.text,
-                             (uint32_t)pyroot_static_text(k, at + 8 * j), 0);
-            }
-        }
-    }
+    for (unsigned k = 0; k < rs.n; k++)
+        pyroot_scan_range(rs.lo[k], rs.hi[k], HSNAP_PYROOT_STATIC, pyroot_static_name, &k);
 }
 
 /* ---------------- the threads' C stacks ---------------- */
@@ -485,19 +509,11 @@ static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
         return;
     int n = tid ? snprintf(r.text, sizeof r.text, "C stack of thread %d", tid)
                 : snprintf(r.text, sizeof r.text, "C stack of a thread");
-    uintptr_t buf[512], at = m->lo, sp = (uintptr_t)&buf;
+    struct pyroot_fixed f = {r.text, (uint32_t)n};
+    uintptr_t at = m->lo, sp = (uintptr_t)&f;
     if (sp >= m->lo && sp < m->hi)
-        at = sp & ~(uintptr_t)7;
-    for (; at < m->hi; at += sizeof buf) {
-        size_t k = m->hi - at < sizeof buf ? m->hi - at : sizeof buf;
-        if (!pyroot_peek(buf, at, k))
-            continue;
-        for (size_t j = 0; j < k / 8; j++) {
-            uint32_t o = pyg_tracked_at(buf[j]);
-            if (o != PYG_NONE)
-                pyg_root(o, HSNAP_PYROOT_CSTACK, r.text, (uint32_t)n, 0);
-        }
-    }
+        at = sp; /* this thread's: below here, dead frames (the scan's own) */
+    pyroot_scan_range(at, m->hi, HSNAP_PYROOT_CSTACK, pyroot_fixed_name, &f);
 }
 
 static void pyroot_line_each(const char *text, size_t len, void *arg)

@@ -55,6 +55,9 @@ void py_object_starts(struct hsnap_block *b, uint64_t n);
  * trace ip[0, n) is a C extension's initialisation code making a block,
  * and whether the block at addr holds an object with a reference count. */
 int py_init_trace(const uintptr_t *ip, unsigned n);
+/* ... whose names it looks up first, before the world stops (it takes the
+ * code table's lock; py_init_trace then takes none). */
+void py_init_prepare(void);
 int py_init_object(uintptr_t addr, uint64_t size);
 uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
 
@@ -100,6 +103,20 @@ void py_retain_put(struct sbuf *b);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
  * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
 void py_retain_refs(int on);
+/* The leak check's classes for the leaked references (pyleakref.c): the
+ * blocks it did not find reachable, as the check classed them
+ * (hsnap_block.cls), by address.  py_lc_room: room for n (arena memory;
+ * the last ones dropped), NULL when out of memory or n is 0; py_lc_set: k
+ * of them filled, ascending.  The next scan (py_retain_refs) hears them
+ * once; py_lc_drop forgets them (a snapshot that built no graph). */
+struct py_blkcls {
+    uint64_t addr;
+    uint32_t cls; /* enum hsnap_class */
+    uint32_t pad;
+};
+struct py_blkcls *py_lc_room(uint64_t n);
+void py_lc_set(uint64_t k);
+void py_lc_drop(void);
 
 /* pygcfreed.c: the objects the cycle collector frees, per trace.
  * py_gcf_collecting points at the main interpreter's gcstate->collecting

@@ -469,6 +469,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         snap_pytypes(&sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
         py_retain_put(sec[SEC_PYTYPES].len ? &sec[SEC_PYRETAIN] : NULL);
     }
+    py_lc_drop(); /* the check's classes, when no scan heard them */
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;

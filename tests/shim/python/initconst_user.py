@@ -4,13 +4,16 @@
 # bytes each (leaked references at run time: 3 direct leaks); keep()
 # holds an InitconstHeld in a C global (its root: the module's static
 # data); a daemon thread blocks in block_holding with an InitconstBlocked
-# held by its C stack alone, until the process ends.
+# held by its C stack alone, until the process ends.  initsingle.c's
+# single-phase module (built beside it) keeps a bytes with no pointer and
+# a str counted once more than pointed to: the extension's own, neither.
 import os
 import sys
 import threading
 import time
 sys.path.insert(0, sys.argv[1])
 import initconst
+import initsingle
 KEPT = "held by the module"
 for _ in range(3):
     initconst.leak(KEPT)
