@@ -11,6 +11,12 @@
  * and the traces take is charged to the file's budget (section.c) as they
  * grow, so a payload of many empty traces or distinct ips is refused at
  * the bound instead of filling memory.
+ *
+ * Traces that follow each other mostly share their outer frames (the
+ * shim numbers them as it meets them), so each is compared with the one
+ * before from its outermost frame in: a frame equal to the previous
+ * trace's at the same height takes its ip index and node from it, and
+ * only the rest is hashed.  The result is the same tree, node for node.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +27,12 @@
 #include "snap.h"
 
 enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
+
+/* A frame of the trace before: its ip, the ip's index, its node. */
+struct prev_frame {
+    uint64_t ip;
+    uint32_t ipx, node;
+};
 
 /* The reader's state between chunks. */
 struct iptab {
@@ -34,6 +46,8 @@ struct iptab {
     uint64_t used;         /* payload bytes taken */
     uint32_t *cur_ipx;     /* the trace being read: its ips' indices */
     size_t ncur, capcur;
+    struct prev_frame *prev; /* the trace before, by height from its outermost */
+    size_t nprev, capprev;
     uint32_t *kids;        /* open addressing: node ids by (parent, ip), 0 free */
     size_t capkids, capnodes;
     uint64_t stray;        /* bytes after the last trace */
@@ -192,15 +206,28 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
     return s->nnodes;
 }
 
-/* The trace just read, from its outermost ip in. */
+/* The trace just read, from its outermost ip in: the nodes it shares with
+ * the trace before (the same ips from the outermost) are that one's. */
 static void take_trace(struct iptab *x)
 {
     uint32_t node = 0;
-    for (size_t d = x->ncur; d-- > 0;)
-        if (!(node = child(x, node, x->cur_ipx[d]))) {
+    size_t h = 0, n = x->ncur;
+    if (grow_array((void **)&x->prev, &x->capprev, n + 1, sizeof(*x->prev)) < 0) {
+        fail(x, "out of memory");
+        return;
+    }
+    for (; h < n && h < x->nprev && x->prev[h].ipx == x->cur_ipx[n - 1 - h]; h++)
+        node = x->prev[h].node;
+    for (; h < n; h++) {
+        if (!(node = child(x, node, x->cur_ipx[n - 1 - h]))) {
             fail(x, "out of memory");
             return;
         }
+        x->prev[h].ipx = x->cur_ipx[n - 1 - h];
+        x->prev[h].ip = x->s->iptab[x->prev[h].ipx];
+        x->prev[h].node = node;
+    }
+    x->nprev = n;
     x->s->traces[x->cur].node = node;
 }
 
@@ -209,7 +236,9 @@ static void take_ip(struct iptab *x, const uint8_t *p)
     uint64_t ip;
     memcpy(&ip, p, 8);
     x->used += 8;
-    int64_t k = intern(x, ip);
+    /* its height from the outermost; the trace before's ip there, or new */
+    size_t h = (size_t)x->s->traces[x->cur].depth - 1 - x->ncur;
+    int64_t k = h < x->nprev && x->prev[h].ip == ip ? (int64_t)x->prev[h].ipx : intern(x, ip);
     if (k == -2)
         return;
     if (k < 0 || grow_array((void **)&x->cur_ipx, &x->capcur, x->ncur + 1, sizeof(*x->cur_ipx)) < 0) {
@@ -272,6 +301,7 @@ int snap_traces_stream(const uint8_t *data, uint64_t len, struct snap *s, uint64
     free(x.slots);
     free(x.kids);
     free(x.cur_ipx);
+    free(x.prev);
     if (rc < 0)
         return -1;
     if (!x.failed && x.at == AT_COUNT)
