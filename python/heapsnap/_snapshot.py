@@ -568,18 +568,22 @@ def traces_from_binary(data, nframe):
         raise RuntimeError("heapsnap export: a tracemalloc-binary export does not hold "
                            "its frames")
     nat, pyf, fallback, own = _frame_texts(texts[:nframes])
-    pyget, fbget = pyf.__getitem__, fallback.__getitem__
-    ownf = {pyf[i] for i in own}  # checked against a stack's Python frames
+    # heapsnap's own frames read as None too: a stack is then one scan for
+    # None in the common case (Python frames only, none of them ours)
+    pyseen = [None if i in own else f for i, f in enumerate(pyf)] if own else pyf
+    pyget, seenget, fbget = pyf.__getitem__, pyseen.__getitem__, fallback.__getitem__
     out, lo, starts = [], 0, array.array("Q", [0]) * (nstacks + 1)
     try:
         for k in range(nstacks):
             hi = starts[k + 1] = lo + depths[k]
-            py = tuple(map(pyget, refs[lo:hi]))
+            py = tuple(map(seenget, refs[lo:hi]))
             if None in py:
-                py = tuple([f for f in py if f is not None]) or tuple(map(fbget, refs[lo:hi]))
+                ix = refs[lo:hi]
+                if own and not own.isdisjoint(ix):
+                    lo = hi
+                    continue
+                py = tuple([f for f in map(pyget, ix) if f is not None]) or tuple(map(fbget, ix))
             lo = hi
-            if ownf and not ownf.isdisjoint(py):
-                continue
             total = len(py)
             if nframe is not None:
                 py = py[:nframe]
