@@ -50,8 +50,9 @@ static void export_usage(void)
            "  speedscope  speedscope's JSON file format, one profile per value\n"
            "  massif      massif.out for ms_print and massif-visualizer: one process's\n"
            "              snapshots and timeline over time, each snapshot detailed\n"
-           "  tracemalloc the live stacks as Python's heapsnap.Snapshot.load reads them\n"
-           "  tracemalloc-binary  the same, each frame once (what Snapshot.load reads)\n"
+           "  tracemalloc the live stacks, a line each: BYTES, BLOCKS, then the frames\n"
+           "  tracemalloc-binary  the same, each frame once: what Python's\n"
+           "              heapsnap.Snapshot.load reads\n"
            "  -f, --format FORMAT  one of the above (required)\n"
            "  -o, --output FILE    write FILE, atomically; \"-\" or none: stdout (pprof\n"
            "                       refuses a terminal); a device or FIFO: in place\n"
@@ -138,7 +139,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
     }
     if (!a->fmt) {
         snprintf(err, errlen,
-                 "export: no --format given (pprof, folded, speedscope, massif, tracemalloc)");
+                 "export: no --format given (pprof, folded, speedscope, massif, tracemalloc, "
+                 "tracemalloc-binary)");
         return 2;
     }
     if (optind >= argc) {
