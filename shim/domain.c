@@ -505,8 +505,10 @@ void dom_init(void)
     py_lay = py_layout_of(py_claimed(real), real);
     if (!py_lay)
         return;
-    /* exported up to 3.11 (a failing dlsym leaves a block: py_present) */
-    py_tm_init(real < 0x030c0000u ? py_dlsym("_Py_tracemalloc_config") : NULL);
+    /* exported up to 3.11 (a failing dlsym leaves a block: py_present);
+     * from 3.12 a field of _PyRuntime */
+    py_tm_init(real < 0x030c0000u ? py_dlsym("_Py_tracemalloc_config")
+                                  : py_tm_runtime_config(real, py_dlsym("_PyRuntime")));
     dom.get_allocator = py_dlsym("PyMem_GetAllocator");
     dom.set_allocator = py_dlsym("PyMem_SetAllocator");
     py_sym.this_thread = py_dlsym("PyGILState_GetThisThreadState");

@@ -4,19 +4,22 @@ Snapshot, Statistic, StatisticDiff, Trace, Traceback, Frame, Filter and
 DomainFilter behave as tracemalloc's (same attributes, sort orders and
 str() text).  take_snapshot() builds a Snapshot in the process, one trace
 per live block (_inproc, the shim's heapsnap_dump); a .hsnap file is read
-through the heapsnap CLI (`heapsnap top --key traceback -n 0 --format
-json`, docs/json.md), never by parsing the binary format here, and there a
-trace stands for every live block of one traceback (`count` of them,
-`size` their sum).
+through the heapsnap CLI (`heapsnap export --format tracemalloc-binary`:
+each frame once, the stacks as arrays of numbers), never by parsing the
+.hsnap format here, and there a trace stands for every live block of one
+traceback (`count` of them, `size` their sum).
 """
 
+import array
 import fnmatch
 import json
 import linecache
 import os
 import pickle
 import shutil
+import struct
 import subprocess
+import sys
 from collections.abc import Iterable, Sequence
 from functools import total_ordering
 
@@ -513,6 +516,95 @@ def traces_from_lines(text, nframe):
     return out
 
 
+def _frame_texts(texts):
+    """Per frame text ("MODULE<US>FILE<US>LINE<US>FUNCTION"): its native
+    tuple, its Python frame (None for a native one), the frame a stack
+    without Python frames shows, and whether it is heapsnap's own."""
+    nat, pyf, fallback, own = [], [], [], set()
+    for i, col in enumerate(texts):
+        module, file, line, func = (col.split("\x1f") + ["", "", "0", ""])[:4]
+        n = (func, file or None, int(line or 0), module)
+        p = (file or "<unknown>", n[2]) if module == "<python>" else None
+        if p is not None and p[0].startswith(_OWN_DIR):
+            own.add(i)
+        nat.append(n)
+        pyf.append(p)
+        fallback.append((file or "[%s]" % module, n[2]))
+    return nat, pyf, fallback, own
+
+
+_TMB_MAGIC = b"HSTMB1\n\0"
+
+
+def traces_from_binary(data, nframe):
+    """Raw traces from `export --format tracemalloc-binary` (report's
+    tmtraces.c, tmbin_write: each frame's text once, the stacks as numbers
+    into them), the same as traces_from_lines makes from the text.  The
+    arrays are taken whole; a stack is a few C-speed passes over its
+    numbers (map, isdisjoint), never a Python loop per frame.  A trace's
+    last item is its stack's number, which the returned _Natives turns
+    into Trace.native when asked."""
+    if data[:8] != _TMB_MAGIC or len(data) < 24:
+        raise RuntimeError("heapsnap export: not a tracemalloc-binary export")
+    nframes, nstacks, nrefs = struct.unpack_from("<IIQ", data, 8)
+    mv, at = memoryview(data), 24
+
+    def take(code, n):
+        nonlocal at
+        a = array.array(code)
+        size = a.itemsize * n
+        if at + size > len(data):
+            raise RuntimeError("heapsnap export: a tracemalloc-binary export is cut short")
+        a.frombytes(mv[at:at + size])
+        at += size
+        if sys.byteorder != "little":
+            a.byteswap()
+        return a
+
+    sizes, counts = take("q", nstacks).tolist(), take("q", nstacks).tolist()
+    depths, refs = take("I", nstacks), take("I", nrefs)
+    texts = data[at:].decode("utf-8", "replace").split("\0")
+    if len(texts) != nframes + 1 or sum(depths) != nrefs:
+        raise RuntimeError("heapsnap export: a tracemalloc-binary export does not hold "
+                           "its frames")
+    nat, pyf, fallback, own = _frame_texts(texts[:nframes])
+    # heapsnap's own frames read as None too: a stack is then one scan for
+    # None in the common case (Python frames only, none of them ours)
+    pyseen = [None if i in own else f for i, f in enumerate(pyf)] if own else pyf
+    pyget, seenget, fbget = pyf.__getitem__, pyseen.__getitem__, fallback.__getitem__
+    out, lo, starts = [], 0, array.array("Q", [0]) * (nstacks + 1)
+    try:
+        for k in range(nstacks):
+            hi = starts[k + 1] = lo + depths[k]
+            py = tuple(map(seenget, refs[lo:hi]))
+            if None in py:
+                ix = refs[lo:hi]
+                if own and not own.isdisjoint(ix):
+                    lo = hi
+                    continue
+                py = tuple([f for f in map(pyget, ix) if f is not None]) or tuple(map(fbget, ix))
+            lo = hi
+            total = len(py)
+            if nframe is not None:
+                py = py[:nframe]
+            out.append((0, sizes[k], py, total, counts[k], k))
+    except IndexError:
+        raise RuntimeError("heapsnap export: a tracemalloc-binary export names a frame "
+                           "it does not hold") from None
+    return out, _Natives(nat, refs, starts)
+
+
+class _Natives:
+    """A loaded trace's whole stack (Trace.native) from its stack number:
+    made when asked, from the export's frame numbers."""
+
+    def __init__(self, nat, refs, starts):
+        self.nat, self.refs, self.starts = nat, refs, starts
+
+    def __call__(self, k):
+        return tuple(map(self.nat.__getitem__, self.refs[self.starts[k]:self.starts[k + 1]]))
+
+
 def traces_from_groups(groups, nframe):
     """Raw traces from `top --key traceback` groups: the traceback is the
     group's Python frames (tracemalloc's), most recent first, cut at nframe;
@@ -539,19 +631,20 @@ def traces_from_groups(groups, nframe):
 def read_hsnap(path, nframe=None, born_since=None, native=True):
     """A Snapshot of the live blocks of the .hsnap at path (born in epoch
     born_since or later when given).  Through `heapsnap export --format
-    tracemalloc` (plain lines; without native, --python-only: a Python
-    stack's native frames are neither symbolized nor sent); with
+    tracemalloc-binary --no-notes` (without native, --python-only: a
+    Python stack's native frames are neither symbolized nor sent); with
     born_since, through top's JSON, which has --born-since."""
     if born_since is None:
-        args = ["export", "--format", "tracemalloc", os.path.abspath(path)]
+        args = ["export", "--format", "tracemalloc-binary", "--no-notes",
+                os.path.abspath(path)]
         if not native:
             args.insert(3, "--python-only")
-        traces = traces_from_lines(cli_out(args), nframe)
+        traces, natives = traces_from_binary(cli_out(args), nframe)
     else:
         args = ["top", os.path.abspath(path), "--key", "traceback", "-n", "0",
                 "--format", "json", "--born-since", str(born_since)]
-        traces = traces_from_groups(cli_json(args).get("groups", []), nframe)
+        traces, natives = traces_from_groups(cli_json(args).get("groups", []), nframe), None
     limit = nframe if nframe is not None else max([t[3] for t in traces] or [1])
-    snap = Snapshot(traces, limit)
+    snap = Snapshot(traces, limit, natives)
     snap.path = os.path.abspath(path)
     return snap

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "dbgsym.h"
 #include "export.h"
 #include "frames.h"
 #include "snapsave.h"
@@ -34,6 +35,7 @@ static const struct export_format formats[] = {
     {"speedscope", 0, speedscope_write},
     {"massif", 0, massif_write},
     {"tracemalloc", 0, tmtraces_write},
+    {"tracemalloc-binary", 1, tmbin_write},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -48,7 +50,9 @@ static void export_usage(void)
            "  speedscope  speedscope's JSON file format, one profile per value\n"
            "  massif      massif.out for ms_print and massif-visualizer: one process's\n"
            "              snapshots and timeline over time, each snapshot detailed\n"
-           "  tracemalloc the live stacks as Python's heapsnap.Snapshot.load reads them\n"
+           "  tracemalloc the live stacks, a line each: BYTES, BLOCKS, then the frames\n"
+           "  tracemalloc-binary  the same, each frame once: what Python's\n"
+           "              heapsnap.Snapshot.load reads\n"
            "  -f, --format FORMAT  one of the above (required)\n"
            "  -o, --output FILE    write FILE, atomically; \"-\" or none: stdout (pprof\n"
            "                       refuses a terminal); a device or FIFO: in place\n"
@@ -58,6 +62,9 @@ static void export_usage(void)
            "                       of memory (mmap: what the program mapped itself)\n"
            "      --python-only    a Python stack is its Python frames alone: its native\n"
            "                       frames are left out, and never symbolized\n"
+           "      --no-notes       no notes on stderr (missing debug information, how\n"
+           "                       several snapshots were read), for a program reading\n"
+           "                       the output (Snapshot.load): dpkg-query is not asked\n"
            CONFIG_HELP
            "Stacks start at the allocation site (allocator wrappers such as strdup and\n"
            "operator new are left out, as top leaves them out).  Several snapshots: the\n"
@@ -69,6 +76,7 @@ struct export_args {
     const char *output;
     struct export_opts o;
     int kind; /* --kind: SNAP_KIND_* */
+    int quiet; /* --no-notes */
 };
 
 static int export_getopt(int argc, char **argv, struct export_args *a, char *err,
@@ -78,6 +86,7 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
         {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
         {"value", required_argument, NULL, 'V'}, {"help", no_argument, NULL, 'h'},
         {"kind", required_argument, NULL, 'K'}, {"python-only", no_argument, NULL, 0x240},
+        {"no-notes", no_argument, NULL, 0x2a0},
         CONFIG_LONGOPTS, {NULL, 0, NULL, 0}};
     int c, r;
     memset(a, 0, sizeof(*a));
@@ -95,7 +104,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
                     a->fmt = &formats[i];
             if (!a->fmt) {
                 cli_bad_value(err, errlen, "--format", optarg,
-                              "pprof, folded, speedscope, massif, tracemalloc");
+                              "pprof, folded, speedscope, massif, tracemalloc, "
+                              "tracemalloc-binary");
                 return cli_prefix(err, errlen, "export"), 2;
             }
             break;
@@ -104,6 +114,10 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
             break;
         case 0x240:
             frames_python_frames_only();
+            break;
+        case 0x2a0:
+            a->quiet = 1;
+            dbg_quiet();
             break;
         case 'K':
             if (cli_parse_kind(optarg, &a->kind, err, errlen) < 0)
@@ -125,7 +139,8 @@ static int export_getopt(int argc, char **argv, struct export_args *a, char *err
     }
     if (!a->fmt) {
         snprintf(err, errlen,
-                 "export: no --format given (pprof, folded, speedscope, massif, tracemalloc)");
+                 "export: no --format given (pprof, folded, speedscope, massif, tracemalloc, "
+                 "tracemalloc-binary)");
         return 2;
     }
     if (optind >= argc) {
@@ -166,8 +181,10 @@ int cmd_export(int argc, char **argv, char *err, size_t errlen)
     if (rc >= 0)
         return rc;
     prof_set_kind(a.kind);
+    prof_set_live_only(a.fmt->write == tmbin_write); /* live stacks only: the tie-break
+                                                       counts live traces alone */
     rc = prof_load(&r, "export", argv + optind, argc - optind, err, errlen);
-    if (rc == 0 && r.p.note[0] && a.fmt->write != massif_write) /* massif: every snapshot */
+    if (rc == 0 && r.p.note[0] && !a.quiet && a.fmt->write != massif_write) /* massif: every snapshot */
         fprintf(stderr, "heapsnap: %s\n", r.p.note);
     if (rc == 0)
         rc = export_write(&a, &r.p, err, errlen);

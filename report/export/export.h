@@ -30,6 +30,8 @@ int massif_write(const struct prof *p, const struct export_opts *o, FILE *out, c
                  size_t errlen);
 int tmtraces_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
                    size_t errlen); /* tmtraces.c: for heapsnap.Snapshot.load */
+int tmbin_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
+                size_t errlen); /* tmtraces.c: the same, binary, frames once */
 
 /* A frame's name as the text formats show it: "func (file:line)", or the
  * function alone without a file (buf holds it). */

@@ -11,6 +11,12 @@
  * and the traces take is charged to the file's budget (section.c) as they
  * grow, so a payload of many empty traces or distinct ips is refused at
  * the bound instead of filling memory.
+ *
+ * Traces that follow each other mostly share their outer frames (the
+ * shim numbers them as it meets them), so each is compared with the one
+ * before from its outermost frame in: a frame equal to the previous
+ * trace's at the same height takes its ip index and node from it, and
+ * only the rest is hashed.  The result is the same tree, node for node.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +27,12 @@
 #include "snap.h"
 
 enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
+
+/* A frame of the trace before: its ip, the ip's index, its node. */
+struct prev_frame {
+    uint64_t ip;
+    uint32_t ipx, node;
+};
 
 /* The reader's state between chunks. */
 struct iptab {
@@ -34,6 +46,9 @@ struct iptab {
     uint64_t used;         /* payload bytes taken */
     uint32_t *cur_ipx;     /* the trace being read: its ips' indices */
     size_t ncur, capcur;
+    struct prev_frame *prev; /* the trace before, by height from its outermost */
+    size_t nprev, capprev;
+    uint32_t fresh;        /* the last node made before this trace */
     uint32_t *kids;        /* open addressing: node ids by (parent, ip), 0 free */
     size_t capkids, capnodes;
     uint64_t stray;        /* bytes after the last trace */
@@ -179,8 +194,10 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
     if ((s->nnodes + 1) * 2 > x->capkids && grow_kids(x) < 0)
         return 0;
     size_t k = kid_slot(parent, ipx, x->capkids);
+    /* a parent new in this trace has no children yet: only a free slot */
+    int fresh = parent > x->fresh;
     for (; x->kids[k]; k = (k + 1) & (x->capkids - 1))
-        if (s->nodes[x->kids[k]].parent == parent && s->nodes[x->kids[k]].ipx == ipx)
+        if (!fresh && s->nodes[x->kids[k]].parent == parent && s->nodes[x->kids[k]].ipx == ipx)
             return x->kids[k];
     if (charge(x, sizeof(*s->nodes) + 2 * sizeof(*x->kids)) < 0)
         return 0;
@@ -192,32 +209,57 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
     return s->nnodes;
 }
 
-/* The trace just read, from its outermost ip in. */
+/* The trace just read, from its outermost ip in: the nodes it shares with
+ * the trace before (the same ips from the outermost) are that one's. */
 static void take_trace(struct iptab *x)
 {
     uint32_t node = 0;
-    for (size_t d = x->ncur; d-- > 0;)
-        if (!(node = child(x, node, x->cur_ipx[d]))) {
-            fail(x, "out of memory");
-            return;
-        }
-    x->s->traces[x->cur].node = node;
-}
-
-static void take_ip(struct iptab *x, const uint8_t *p)
-{
-    uint64_t ip;
-    memcpy(&ip, p, 8);
-    x->used += 8;
-    int64_t k = intern(x, ip);
-    if (k == -2)
-        return;
-    if (k < 0 || grow_array((void **)&x->cur_ipx, &x->capcur, x->ncur + 1, sizeof(*x->cur_ipx)) < 0) {
+    size_t h = 0, n = x->ncur;
+    x->fresh = x->s->nnodes;
+    if (grow_array((void **)&x->prev, &x->capprev, n + 1, sizeof(*x->prev)) < 0) {
         fail(x, "out of memory");
         return;
     }
-    x->cur_ipx[x->ncur++] = (uint32_t)k;
-    if (--x->left)
+    for (; h < n && h < x->nprev && x->prev[h].ipx == x->cur_ipx[n - 1 - h]; h++)
+        node = x->prev[h].node;
+    for (; h < n; h++) {
+        if (!(node = child(x, node, x->cur_ipx[n - 1 - h]))) {
+            fail(x, "out of memory");
+            return;
+        }
+        x->prev[h].ipx = x->cur_ipx[n - 1 - h];
+        x->prev[h].ip = x->s->iptab[x->prev[h].ipx];
+        x->prev[h].node = node;
+    }
+    x->nprev = n;
+    x->s->traces[x->cur].node = node;
+}
+
+/* m ips of the current trace (at most those left), whole in p. */
+static void take_ips(struct iptab *x, const uint8_t *p, size_t m)
+{
+    if (grow_array((void **)&x->cur_ipx, &x->capcur, x->ncur + m, sizeof(*x->cur_ipx)) < 0) {
+        fail(x, "out of memory");
+        return;
+    }
+    size_t top = (size_t)x->s->traces[x->cur].depth - 1;
+    for (size_t i = 0; i < m; i++, p += 8) {
+        uint64_t ip;
+        memcpy(&ip, p, 8);
+        x->used += 8;
+        /* its height from the outermost; the trace before's ip there, or new */
+        size_t h = top - x->ncur;
+        int64_t k = h < x->nprev && x->prev[h].ip == ip ? (int64_t)x->prev[h].ipx : intern(x, ip);
+        if (k == -2)
+            return;
+        if (k < 0) {
+            fail(x, "out of memory");
+            return;
+        }
+        x->cur_ipx[x->ncur++] = (uint32_t)k;
+        x->left--;
+    }
+    if (x->left)
         return;
     take_trace(x);
     x->at = ++x->cur < x->n ? AT_HEAD : AT_END;
@@ -231,6 +273,13 @@ static void feed(void *ctx, const uint8_t *p, size_t len)
         if (x->at == AT_END) {
             x->stray += len;
             return;
+        }
+        if (x->at == AT_IP && !x->npart && len >= 8) { /* the ips whole in this chunk */
+            size_t m = len / 8 < x->left ? len / 8 : x->left;
+            take_ips(x, p, m);
+            p += 8 * m;
+            len -= 8 * m;
+            continue;
         }
         size_t need = x->at == AT_COUNT ? 4 : 8, take = need - (size_t)x->npart;
         const uint8_t *field = p;
@@ -255,7 +304,7 @@ static void feed(void *ctx, const uint8_t *p, size_t len)
         } else if (x->at == AT_HEAD) {
             take_head(x, field);
         } else {
-            take_ip(x, field);
+            take_ips(x, field, 1);
         }
     }
 }
@@ -272,6 +321,7 @@ int snap_traces_stream(const uint8_t *data, uint64_t len, struct snap *s, uint64
     free(x.slots);
     free(x.kids);
     free(x.cur_ipx);
+    free(x.prev);
     if (rc < 0)
         return -1;
     if (!x.failed && x.at == AT_COUNT)

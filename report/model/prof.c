@@ -72,6 +72,13 @@ int prof_get_kind(void)
     return prof_kind;
 }
 
+static int prof_live_only; /* prof_set_live_only */
+
+void prof_set_live_only(int on)
+{
+    prof_live_only = on;
+}
+
 /* Adds the traces of s (of the kind asked) to *set; -1 when out of memory. */
 static int sum_snap(struct sum_set *set, const struct snap *s)
 {
@@ -82,6 +89,8 @@ static int sum_snap(struct sum_set *set, const struct snap *s)
         const struct hsnap_stat *pk = s->has_peak && s->peak_stats ? &s->peak_stats[i] : NULL;
         if (!st->live_count && !st->live_bytes && !st->total_count && !st->total_bytes &&
             (!pk || (!pk->live_count && !pk->live_bytes)))
+            continue;
+        if (prof_live_only && !st->live_count && !st->live_bytes)
             continue;
         const struct frames_trace *t = frames_get(s, i);
         if (!t)
@@ -368,7 +377,7 @@ int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, ch
             state[nstate++] = p->in[i].s;
     if (prof_sum(state, nstate, &p->stacks, &p->nstacks) < 0)
         goto oom;
-    if (all_series(p) < 0)
+    if (!prof_live_only && all_series(p) < 0)
         goto oom;
     free(state);
     return 0;

@@ -93,6 +93,11 @@ struct prof {
  * default all), for every prof_build and prof_sum after the call. */
 void prof_set_kind(int kind);
 int prof_get_kind(void);
+/* Live stacks only (the tracemalloc export): a trace without live blocks
+ * is not expanded, so a stack's alloc_* values (the tie-break of the
+ * order) count its live traces alone, and no series is built; for every
+ * prof_build and prof_sum after the call. */
+void prof_set_live_only(int on);
 /* Reads snaps[0..n) (loaded; they must outlive p).  0, or -1 with "export:
  * out of memory" in err. */
 int prof_build(struct prof *p, const struct snap *snaps, char **paths, int n, char *err,

@@ -24,6 +24,7 @@
 static struct {
     int n, more;              /* modules gathered; beyond DBG_MAX */
     int armed;                /* the atexit handler is registered */
+    int quiet;                /* dbg_quiet: no note */
     char shown[DBG_MAX][64];  /* basenames, as frames show them */
     char path[DBG_MAX][PATH_MAX];
 } dbg;
@@ -102,7 +103,7 @@ void dbg_note(void)
 {
     char mods[DBG_MAX * 66 + 32] = "", pkgs[2048] = "", out[DBG_OUT];
     size_t len = 0;
-    if (!dbg.n)
+    if (!dbg.n || dbg.quiet)
         return;
     for (int i = 0; i < dbg.n; i++)
         len += (size_t)snprintf(mods + len, sizeof(mods) - len, "%s%s", i ? ", " : "",
@@ -117,6 +118,11 @@ void dbg_note(void)
             pkgs[0] ? "apt install" : "install their -dbgsym packages", pkgs,
             pkgs[0] ? " (Debian's debug archive)" : "");
     dbg.n = dbg.more = 0;
+}
+
+void dbg_quiet(void)
+{
+    dbg.quiet = 1;
 }
 
 static void dbg_atexit(void)

@@ -14,4 +14,8 @@ void dbg_missing(const char *path, const char *shown);
 /* Prints the note now, if any module is missing, and forgets them. */
 void dbg_note(void);
 
+/* No note at all for this run (its reader is a program, which throws
+ * stderr away: export --no-notes): dpkg-query is not asked. */
+void dbg_quiet(void);
+
 #endif

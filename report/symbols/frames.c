@@ -87,7 +87,7 @@ static struct {
     size_t capidents;
     int shorten;                   /* --shorten-templates */
     struct frames_name *names;     /* uthash by name: the shortened names */
-    struct frec none[3];           /* the placeholders: no frames, unsampled; and
+    struct frec none[4];           /* the placeholders: no frames, unsampled; and
                                       tracemalloc's own (HSNAP_TRACE_TMOWN) */
 } fx;
 
@@ -388,14 +388,17 @@ static const struct frame *placeholder(int unsampled)
 }
 
 /* The site of an allocation the shim found tracemalloc's hooks made for
- * themselves (HSNAP_TRACE_TMOWN: told by the hooks' addresses; up to 3.11,
- * whose tracemalloc is this file), where no frame is named so (no debug
- * information): judged tracemalloc's own (wrap_is_tracemalloc_own). */
-static const struct frame *tm_own(void)
+ * themselves (HSNAP_TRACE_TMOWN: told by the hooks' addresses), where no
+ * frame is named so (no debug information): judged tracemalloc's own
+ * (wrap_is_tracemalloc_own).  Its C file: Modules/_tracemalloc.c up to
+ * 3.11, Python/tracemalloc.c from 3.12 (py_version 0: the older). */
+static const struct frame *tm_own(uint32_t py_version)
 {
-    static const char file[] = "Modules/_tracemalloc.c";
-    struct frec *r = &fx.none[2];
+    int later = py_version >= 0x030c0000u;
+    static const char *const files[2] = {"Modules/_tracemalloc.c", "Python/tracemalloc.c"};
+    struct frec *r = &fx.none[2 + later];
     if (!r->bits) {
+        const char *file = files[later];
         r->f = (struct frame){0, "tracemalloc", file, file, 0, "<tracemalloc>", "", 0, NULL, 0};
         if (judge(r) < 0)
             return NULL;
@@ -429,7 +432,7 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
         }
     }
     if (n > 0 && (t->flags & HSNAP_TRACE_TMOWN) && !named) { /* debug information names it */
-        const struct frame *tm = tm_own();
+        const struct frame *tm = tm_own(s->py_version);
         if (!tm || push(n, tm) < 0)
             return -1;
         memmove(fx.fr + 1, fx.fr, (size_t)n * sizeof(*fx.fr));

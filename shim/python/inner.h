@@ -78,6 +78,9 @@ struct py_gc_layout {
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
 #define PY_GC_STATS_BYTES 72
 
+/* Where _PyRuntime holds tracemalloc's config (3.12 and 3.13; 0: no row). */
+uint32_t py_tm_config_at(uint32_t version);
+
 /* The layout the interpreter publishes in its _Py_DebugOffsets (the start
  * of _PyRuntime, at runtime), into *out: 0, or -1 with *why (a note's
  * end) when it publishes none heapsnap can read or a free-threaded build. */

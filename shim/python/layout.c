@@ -210,3 +210,21 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
     }
     return -1;
 }
+
+/* offsetof(_PyRuntimeState, tracemalloc.config) by version: from 3.12 on
+ * tracemalloc's config is no longer exported on its own (pytm.c reads its
+ * tracing flag there); layout_check.c's check_tm. */
+static const struct {
+    uint32_t version, at;
+} py_tm_rows[] = {
+    {0x030c0000, 2768},
+    {0x030d0000, 10080},
+};
+
+uint32_t py_tm_config_at(uint32_t version)
+{
+    for (size_t i = 0; i < sizeof py_tm_rows / sizeof py_tm_rows[0]; i++)
+        if ((version & 0xffff0000u) == py_tm_rows[i].version)
+            return py_tm_rows[i].at;
+    return 0;
+}

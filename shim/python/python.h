@@ -143,6 +143,9 @@ void py_gcf_put(struct sbuf *b, uint32_t ntraces);
 extern const int *py_tm_tracing;
 extern _Atomic unsigned py_tm_n;
 void py_tm_init(const void *config);
+/* 3.12 on: tracemalloc's config inside runtime (_PyRuntime), or NULL when
+ * heapsnap has no row for version or the values there are not a config. */
+const void *py_tm_runtime_config(uint32_t version, const void *runtime);
 void py_tm_see(uintptr_t ra);
 int py_tm_own(const uintptr_t *ip, unsigned depth);
 static inline int py_tm_on(void) { return py_tm_tracing && *(volatile const int *)py_tm_tracing; }

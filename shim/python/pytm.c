@@ -6,7 +6,9 @@
  * call), and what the hook then allocates for itself (its traces,
  * tracebacks and their hash tables, through malloc) runs inside the same
  * hook, at another call.  While CPython's tracemalloc traces
- * (_Py_tracemalloc_config, which the interpreter exports up to 3.11), the
+ * (_Py_tracemalloc_config, which the interpreter exports up to 3.11; from
+ * 3.12 the config is a field of the exported _PyRuntime, at layout.c's
+ * offset, taken only when its values are the start-up ones), the
  * wrappers tell their caller's return address (py_tm_see): the hook's
  * pass-through, whose function's range (its .eh_frame FDE,
  * unwind_func_range) is the hook's.  A stack with a frame in a hook's
@@ -29,6 +31,21 @@ void py_tm_init(const void *config)
 {
     /* struct _PyTraceMalloc_Config { int initialized; int tracing; ... } (3.8-3.11) */
     py_tm_tracing = config ? (const int *)config + 1 : NULL;
+}
+
+const void *py_tm_runtime_config(uint32_t version, const void *runtime)
+{
+    uint32_t at = py_tm_config_at(version);
+    if (!runtime || !at)
+        return NULL;
+    /* { initialized, tracing, max_nframe } as _PyRuntimeState_INIT leaves
+     * them before Py_Initialize (a -X tracemalloc start may have begun
+     * tracing): anything else is not the config (a build whose runtime
+     * state is laid out otherwise, such as a debug build) */
+    const int *c = (const int *)((const char *)runtime + at);
+    if (c[0] < 0 || c[0] > 2 || c[1] < 0 || c[1] > 1 || c[2] < 1 || c[2] > 65535)
+        return NULL;
+    return c;
 }
 
 /* A new pass-through: its hook's range, once. */

@@ -149,6 +149,11 @@ then
     t_fail export_massif_ms_print_reads "$(head -c 300 "$T/ms.err")"
   fi
 fi
+# --no-notes: no note on stderr where the export of two processes has one.
+"$HEAPSNAP" export -f tracemalloc "$S" "$T/api_a.hsnap" >/dev/null 2>"$T/note.err"
+"$HEAPSNAP" export -f tracemalloc-binary --no-notes "$S" "$T/api_a.hsnap" >/dev/null 2>"$T/nonote.err"
+if [ -s "$T/note.err" ] && [ ! -s "$T/nonote.err" ]; then t_pass export_no_notes_quiet
+else t_fail export_no_notes_quiet "note: $(head -c 200 "$T/note.err"); --no-notes: $(head -c 200 "$T/nonote.err")"; fi
 "$HEAPSNAP" export -f massif "$S" "$T/api_a.hsnap" >/dev/null 2>"$T/ms2.err"; rc=$?
 [ $rc = 2 ] && grep -q "of 2 processes" "$T/ms2.err" && t_pass export_massif_one_process \
   || t_fail export_massif_one_process "exit $rc: $(cat "$T/ms2.err")"
@@ -169,4 +174,32 @@ if exp export_tm -f tracemalloc "$S"; then
     cmp -s "$T/export_tm" "$T/export_tm_py" && t_pass export_python_only_native_stacks_unchanged \
       || t_fail export_python_only_native_stacks_unchanged "$(diff "$T/export_tm" "$T/export_tm_py" | head -c 300)"
   fi
+fi
+
+# tracemalloc-binary: the same live stacks as the text, each frame once
+# (rebuilt here into the text's lines, compared as sets: the binary's tie
+# order counts live traces alone).
+if exp export_tmb -f tracemalloc-binary --no-notes -o "$T/export_tmb.bin" "$S"; then
+  python3 - "$T/export_tmb.bin" >"$T/export_tmb.txt" <<'PY'
+import array, struct, sys
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"HSTMB1\n\0", d[:8]
+nf, ns, nr = struct.unpack_from("<IIQ", d, 8)
+at = 24
+def take(code, n):
+    global at
+    a = array.array(code); a.frombytes(d[at:at + a.itemsize * n]); at += a.itemsize * n
+    return a
+size, blocks, depth, ref = take("q", ns), take("q", ns), take("I", ns), take("I", nr)
+fr = d[at:].split(b"\0")
+assert len(fr) == nf + 1 and fr[-1] == b""
+lo = 0
+for k in range(ns):
+    sys.stdout.buffer.write(b"\t".join([b"%d" % size[k], b"%d" % blocks[k]] +
+                                       [fr[i] for i in ref[lo:lo + depth[k]]]) + b"\n")
+    lo += depth[k]
+PY
+  if [ -s "$T/export_tmb.txt" ] && [ "$(sort "$T/export_tm")" = "$(sort "$T/export_tmb.txt")" ]; then
+    t_pass export_tracemalloc_binary_same_stacks
+  else t_fail export_tracemalloc_binary_same_stacks "$(diff <(sort "$T/export_tm") <(sort "$T/export_tmb.txt") | head -c 400 | cat -v)"; fi
 fi

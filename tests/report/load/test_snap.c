@@ -308,7 +308,7 @@ TEST_END
 
 /* The seed with its TRACES replaced by ntr traces of 3 ips compressed:
  * a leaf of its own under two callers every trace shares. */
-static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr)
+static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int swap)
 {
     static uint8_t seed[1 << 16], payload[4096], packed[4096];
     FILE *f = fopen("tests/fuzz/corpus/zstd_leaks.hsnap", "rb");
@@ -332,6 +332,8 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr)
             memcpy(payload, ntr, 4);
             for (uint32_t i = 0; i < *ntr && p + 32 <= sizeof payload; i++) {
                 uint64_t head = 3, ips[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
+                if (swap && i % 3 == 1) /* the same callers, the other way round */
+                    ips[1] = 0x403000, ips[2] = 0x402000;
                 memcpy(payload + p, &head, 8);
                 memcpy(payload + p + 8, ips, 24);
                 p += 32;
@@ -369,7 +371,7 @@ TEST_BEGIN(compressed_traces_read_as_a_tree_of_ips)
 {
     static uint8_t buf[1 << 17];
     uint32_t n = 0;
-    size_t len = shared_callers_seed(buf, sizeof buf, &n);
+    size_t len = shared_callers_seed(buf, sizeof buf, &n, 0);
     struct wbuf w = {buf, len, len};
     struct snap s;
     expect_true(len > 0 && n > 1 && load(&w, len, &s) == 0, "the file: %s", err);
@@ -388,8 +390,34 @@ TEST_BEGIN(compressed_traces_read_as_a_tree_of_ips)
 }
 TEST_END
 
+/* Traces that alternate between two caller chains of the same ips (each
+ * trace shares nodes with the one before only at the root, or not at
+ * all): each chain is one path of nodes, found again from the table, and
+ * every trace reads back as written (iptab's reuse of the trace before). */
+TEST_BEGIN(compressed_traces_alternating_callers_share_nodes)
+{
+    static uint8_t buf[1 << 17];
+    uint32_t n = 0;
+    size_t len = shared_callers_seed(buf, sizeof buf, &n, 1);
+    struct wbuf w = {buf, len, len};
+    struct snap s;
+    expect_true(len > 0 && n > 2 && load(&w, len, &s) == 0, "the file: %s", err);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t ips[3], want[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
+        if (i % 3 == 1)
+            want[1] = 0x403000, want[2] = 0x402000;
+        snap_trace_ips(&s, &s.traces[i], ips);
+        for (int d = 0; d < 3; d++)
+            expect_eq_u64(ips[d], want[d]);
+    }
+    expect_eq_u64(s.nnodes, n + 4); /* a leaf each, each chain's two callers once */
+    snap_free(&s);
+}
+TEST_END
+
 int main(void)
 {
+    compressed_traces_alternating_callers_share_nodes();
     valid_snapshot_loads_every_section();
     unknown_section_type_is_skipped();
     every_truncation_is_refused();

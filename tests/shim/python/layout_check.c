@@ -16,7 +16,7 @@
 #else
 #include <frameobject.h>
 #endif
-#if PY_VERSION_HEX >= 0x030d0000
+#if PY_VERSION_HEX >= 0x030c0000
 #include <internal/pycore_runtime.h>
 #endif
 #include <internal/pycore_gc.h>
@@ -173,6 +173,23 @@ static int check_objects(void)
     return bad;
 }
 
+/* pytm.c's row (3.12 on): where _PyRuntime keeps tracemalloc's config,
+ * and the config's first three fields as pytm.c reads them. */
+static int check_tm(void)
+{
+    int bad = 0;
+#if PY_VERSION_HEX >= 0x030c0000
+    SAME("tracemalloc.config", py_tm_config_at((uint32_t)PY_VERSION_HEX),
+         offsetof(_PyRuntimeState, tracemalloc.config));
+    SAME("config.initialized", 0, offsetof(struct _PyTraceMalloc_Config, initialized));
+    SAME("config.tracing", 4, offsetof(struct _PyTraceMalloc_Config, tracing));
+    SAME("config.max_nframe", 8, offsetof(struct _PyTraceMalloc_Config, max_nframe));
+#else
+    SAME("no tracemalloc row before 3.12", 0, py_tm_config_at((uint32_t)PY_VERSION_HEX));
+#endif
+    return bad;
+}
+
 /* pygcfreed.c's row: the collector's flag, its stats just before it, the
  * free lists' counts and their sizes. */
 static int check_gc(void)
@@ -291,6 +308,7 @@ int main(void)
 #endif
     bad += check_objects();
     bad += check_gc();
+    bad += check_tm();
     if (!bad)
         printf("ok %s\n", PY_VERSION);
     return bad != 0;

@@ -1,8 +1,10 @@
 # load_user.py - heapsnap.Snapshot.load reads a .hsnap back (through
-# `heapsnap export --format tracemalloc`): the program's line with its
+# `heapsnap export --format tracemalloc-binary`): the program's line with its
 # blocks; a Python trace's native frames only with native=True (by default
-# the CLI neither symbolizes nor sends them), and the same statistics
-# either way (test_python_inproc.sh).  argv 1: the .hsnap to write.
+# the CLI neither symbolizes nor sends them), the same statistics either
+# way, and the same traces as the plain lines' (test_python_inproc.sh).
+# argv 1: the .hsnap to write.
+import collections
 import ctypes
 import os
 import sys
@@ -30,3 +32,15 @@ print("native frames in Python traces:", native_in_python_traces(snap))
 print("native frames in Python traces, native=True:", native_in_python_traces(full))
 print("same statistics:", [str(s) for s in snap.statistics("lineno")]
       == [str(s) for s in full.statistics("lineno")])
+
+
+def rows(s):
+    return collections.Counter(t._trace[:5] + (t.native,) for t in s.traces)
+
+
+# the binary export read (tracemalloc-binary) is the plain lines' read, trace
+# for trace (the order aside: the binary's ties count live traces alone)
+lines = heapsnap._snapshot.cli_out(["export", "--format", "tracemalloc", "--python-only",
+                                    os.path.abspath(sys.argv[1])])
+plain = heapsnap.Snapshot(heapsnap._snapshot.traces_from_lines(lines, None), 1)
+print("same traces as the plain lines:", rows(snap) == rows(plain) and len(rows(snap)) > 0)

@@ -29,6 +29,35 @@ py_interpreters | while read -r tag py; do
   fi
 done
 
+# 3.12 and 3.13 without debug information: pyenv's interpreter run on a
+# stripped copy of its libpython (LD_LIBRARY_PATH before its RUNPATH).
+# tracemalloc's config is no longer exported there: the shim finds it in
+# _PyRuntime (layout.c's row), and the site is Python/tracemalloc.c:0.
+for v in 3.12 3.13; do
+  py=$(py_interpreters | awk -v v="$v" '$1 == "pyenv-" v {print $2}')
+  lib=${py%/bin/*}/lib/libpython$v.so.1.0
+  if [ -z "$py" ] || [ ! -f "$lib" ]; then
+    t_skip "python_beside_tracemalloc_stripped_$v" "no pyenv CPython $v with a shared libpython here"; continue
+  fi
+  d=$T/stripped-$v; mkdir -p "$d/lib"
+  if ! strip -o "$d/lib/libpython$v.so.1.0" "$lib" 2>"$d/strip.err"; then
+    t_fail "python_beside_tracemalloc_stripped_$v" "strip: $(head -c 200 "$d/strip.err")"; continue
+  fi
+  cp tests/shim/python/beside_tm.py "$d/beside.py"
+  LD_LIBRARY_PATH="$d/lib" "$HEAPSNAP" run -q -o "$d/b.%p.hsnap" -- "$py" "$d/beside.py" >"$d/out" 2>"$d/err"
+  want=$(sed -n 's/^tracemalloc: count=//p' "$d/out")
+  "$HEAPSNAP" top "$d"/b.*.hsnap -n 0 >"$d/top" 2>"$d/top.err"
+  got=$(sed -n "s/^.*beside.py:$line: size=.*, count=\([0-9,]*\),.*/\1/p" "$d/top" | tr -d ,)
+  if ! grep -q "no debug information in libpython$v" "$d/top.err"; then
+    t_fail "python_beside_tracemalloc_stripped_$v" "the copy has debug information: $(head -c 200 "$d/top.err")"
+  elif [ -n "$want" ] && [ -n "$got" ] && [ "$got" -ge "$want" ] && [ "$got" -le $((want + 20)) ] &&
+     grep -qE "^Python/tracemalloc.c:0: " "$d/top"; then
+    t_pass "python_beside_tracemalloc_stripped_$v"
+  else
+    t_fail "python_beside_tracemalloc_stripped_$v" "tracemalloc counts $want, top $got: $(head -4 "$d/top" | tr '\n' '|') $(tail -c 200 "$d/err")"
+  fi
+done
+
 # The gate passes on a clean program that stops tracemalloc: CPython's own
 # leak there is suppressed by heapsnap's built-in CPython suppressions,
 # which the report names; a clean program lists no stale built-in one.
