@@ -47,7 +47,7 @@ static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
     return label[v];
 }
 
-uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint32_t *succ,
+uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
                     uint32_t *idom, uint32_t *order, void *work)
 {
     uint32_t *parent = work, *semi = parent + n + 1, *vertex = semi + n + 1,
@@ -65,7 +65,7 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
      * the stack is in its successors */
     uint32_t top = 0;
     semi[root] = ++N, vertex[N] = label[root] = root, parent[root] = PYDOM_NONE;
-    stack[top] = root, pos[top++] = (uint32_t)start[root];
+    stack[top] = root, pos[top++] = start[root];
     while (top) {
         uint32_t v = stack[top - 1];
         if (pos[top - 1] == start[v + 1]) {
@@ -76,20 +76,20 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
         if (w >= n || semi[w])
             continue;
         semi[w] = ++N, vertex[N] = label[w] = w, parent[w] = v;
-        stack[top] = w, pos[top++] = (uint32_t)start[w];
+        stack[top] = w, pos[top++] = start[w];
     }
     /* the predecessors among the reached nodes, by target */
     memset(pstart, 0, ((size_t)n + 1) * sizeof *pstart);
     for (uint32_t v = 0; v < n; v++)
         if (semi[v])
-            for (uint64_t e = start[v]; e < start[v + 1]; e++)
+            for (uint32_t e = start[v]; e < start[v + 1]; e++)
                 if (succ[e] < n)
                     pstart[succ[e] + 1]++;
     for (uint32_t v = 0; v < n; v++)
         pstart[v + 1] += pstart[v];
     for (uint32_t v = 0; v < n; v++)
         if (semi[v])
-            for (uint64_t e = start[v]; e < start[v + 1]; e++)
+            for (uint32_t e = start[v]; e < start[v + 1]; e++)
                 if (succ[e] < n)
                     pred[pstart[succ[e]]++] = v;
     for (uint32_t v = n; v > 0; v--)

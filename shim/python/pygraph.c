@@ -295,6 +295,7 @@ static void pyg_edges_of(uint32_t i)
     uint64_t obj = b->addr + o->off, end = b->addr + pyg_size(g.h, b), w[4] = {0};
     unsigned kind = g.ty[o->type].kind;
     g.rank = 1;
+    pyr_from(o->blk);
     if (kind == PYG_WEAKREF) {
         pyg_scan(i, obj + 24, obj + 32, 0, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
         return;
@@ -337,6 +338,7 @@ static void pyg_fol_scan(uint32_t bj)
     g.owner[bj] = f->src; /* PYOWNED's from here */
     g.keys_tag = f->keys;
     g.rank = f->rank;
+    pyr_from(bj);
     pyg_scan(f->src, from, from + f->len, 0, f->label, from);
     g.keys_tag = 0;
 }
@@ -447,13 +449,13 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
 static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
                     struct sbuf *parents)
 {
-    size_t len = (nobj + 1) * 8 + (nobj + 1) * 8 + g.nedge * 4 + nobj * 4 + nobj * 4;
-    char *m = arena_map(len);
+    size_t len = (nobj + 1) * 8 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4 + nobj * 4;
+    char *m = g.nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
     if (!m)
         return -1;
     int64_t *refs = (int64_t *)m;
-    uint64_t *start = (uint64_t *)(m + (nobj + 1) * 8);
-    uint32_t *adj = (uint32_t *)(m + 2 * (nobj + 1) * 8), *queue = adj + g.nedge,
+    uint32_t *start = (uint32_t *)(m + (nobj + 1) * 8);
+    uint32_t *adj = start + nobj + 2, *queue = adj + g.nedge,
              *via = queue + nobj; /* the edge that reached an object first */
     for (uint64_t i = 0; i < nobj; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
@@ -541,25 +543,19 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     return 0;
 }
 
-/* An object's block as pyread.c read it (p NULL: unreadable, read as
- * scanned): its edges.  tag: the object. */
-static void pyg_got_obj(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
-                        uint32_t len)
-{
-    (void)arg, (void)aux;
-    g.local = p, g.local_at = addr, g.local_len = len;
-    pyg_edges_of(tag);
-    g.local = NULL;
-}
+/* The two passes over the blocks read (pyg_got's arg points to one). */
+typedef void (*pyg_pass)(uint32_t);
+static pyg_pass pyg_pass_obj = pyg_edges_of, pyg_pass_fol = pyg_fol_scan;
 
-/* A block an object leads to as pyread.c read it: its edges.  tag: the
- * block. */
-static void pyg_got_fol(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
-                        uint32_t len)
+/* A block as pyread.c read it (p NULL: unreadable, read as scanned):
+ * its edges, by the pass arg names (pyg_edges_of, tag the object; or
+ * pyg_fol_scan, tag the block). */
+static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                    uint32_t len)
 {
-    (void)arg, (void)aux;
+    (void)aux;
     g.local = p, g.local_at = addr, g.local_len = len;
-    pyg_fol_scan(tag);
+    (*(pyg_pass *)arg)(tag);
     g.local = NULL;
 }
 
@@ -571,7 +567,7 @@ static void pyg_got_fol(void *arg, uint32_t tag, uint64_t aux, const char *p, ui
 static int pyg_read_all(uint64_t nobj)
 {
     const struct pyg_block *blk = g.h->blk;
-    if (pyrd_begin(pyg_got_obj, NULL) != 0)
+    if (pyrd_begin(pyg_got, &pyg_pass_obj) != 0)
         return -1;
     for (uint64_t i = 0; i < nobj && !g.oom; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
@@ -584,7 +580,7 @@ static int pyg_read_all(uint64_t nobj)
         }
     }
     pyrd_end();
-    if (g.oom || pyrd_begin(pyg_got_fol, NULL) != 0)
+    if (g.oom || pyrd_begin(pyg_got, &pyg_pass_fol) != 0)
         return -1;
     for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
         if (!g.seen[bj])

@@ -113,6 +113,15 @@ static uint32_t pyr_block_of(uint64_t a)
     return r.cur;
 }
 
+void pyr_from(uint32_t bj)
+{
+    if (!r.on || bj >= r.h->nblk)
+        return;
+    r.cur_lo = r.h->blk[bj].addr;
+    r.cur_hi = r.cur_lo + pyg_size(r.h, &r.h->blk[bj]);
+    r.cur = bj;
+}
+
 void pyr_ref(uint64_t at, uint32_t bj)
 {
     if (!r.on || r.oom)
@@ -194,13 +203,14 @@ void pyr_end(const struct hsnap_pyobj *flags)
     if (!r.on)
         return;
     uint32_t n = (uint32_t)r.h->nblk, root = n;
-    uint64_t *start = NULL, m = 0;
-    size_t ls = ((size_t)n + 2) * 8, lw = 0, lsucc = 0, lout = (size_t)n * 9 + 8;
+    uint32_t *start = NULL; /* the edges are fewer than 2^32 - 1 (pydom_idom) */
+    uint64_t m = 0;
+    size_t ls = ((size_t)n + 2) * 4, lw = 0, lsucc = 0, lout = (size_t)n * 9 + 8;
     size_t lret = (size_t)n * 8;
     uint32_t *succ = NULL;
     uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
     char *work = NULL, *o = NULL;
-    if (r.oom || !(start = arena_map(ls)))
+    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(start = arena_map(ls)))
         goto done;
     for (uint64_t e = 0; e < r.nedge; e++) /* the out-degrees: start[v + 1] */
         start[(pyr_edge(e) >> 32) + 1]++;

@@ -20,6 +20,9 @@ int pyr_scans(const struct pyg_obj *o, const struct pyg_type *t);
 /* The word at address at points into block bj: a native block anywhere,
  * an object at its exact start (not its own, nor a borrowed weak one). */
 void pyr_ref(uint64_t at, uint32_t bj);
+/* The words told next (pyr_ref) are read from block bj, as a rule: the
+ * block each word is in is known without a search. */
+void pyr_from(uint32_t bj);
 /* After the walk and the marking (flags: each object's HSNAP_PYOBJ_*):
  * the dominators and the section, kept until py_retain_put (python.h). */
 void pyr_end(const struct hsnap_pyobj *flags);
