@@ -87,6 +87,9 @@ uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
 int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
 void py_types_end(struct sbuf *b, struct sbuf *owned);
+/* Instead of py_types_end: the types given up, their memory and b's
+ * given back. */
+void py_types_drop(struct sbuf *b);
 
 /* pydomain.c: tracemalloc's domains (PyTraceMalloc_Track) by address */
 void py_domain_set(unsigned domain, uintptr_t p, uint64_t size);

@@ -467,6 +467,22 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
     memset(&pyt, 0, sizeof pyt);
 }
 
+void py_types_drop(struct sbuf *b)
+{
+    pyrd_end();
+    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    sbuf_free(&pyt.types);
+    sbuf_free(&pyt.names);
+    sbuf_free(&pyt.links);
+    sbuf_free(&pyt.parents);
+    if (pyt.slot)
+        arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+    if (pyt.ty)
+        arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
+    memset(&pyt, 0, sizeof pyt);
+    sbuf_free(b);
+}
+
 void py_object_starts(struct hsnap_block *b, uint64_t n)
 {
     memset(&pyt, 0, sizeof pyt);

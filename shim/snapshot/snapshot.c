@@ -402,14 +402,17 @@ static void snap_pytype_block(const struct hsnap_block *b, void *arg)
 }
 
 /* PYTYPES: the Python objects among the live blocks (by address, as
- * BLOCKS has them), typed by the Python room; none when it has none. */
+ * BLOCKS has them), typed by the Python room as the streamed BLOCKS went
+ * by (snap_run.pytyped), else in a walk of their own; none when it has
+ * none. */
 static void snap_pytypes(struct sbuf *b, struct sbuf *owned)
 {
     struct pend_left left = {0, 0};
-    if (py_types_begin(b) != 0)
+    if (!snap_run.pytyped && py_types_begin(b) != 0)
         return;
-    if (bstream_blocks(snap_pytype_block, NULL, &left) != 0)
+    if (!snap_run.pytyped && bstream_blocks(snap_pytype_block, NULL, &left) != 0)
         b->err = 1;
+    snap_run.pytyped = 0;
     py_types_end(b, owned);
     if (b->err || owned->err)
         sbuf_free(owned);
@@ -433,6 +436,10 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
     snap_run.leaks_skipped = 0;
+    snap_run.pytyped = 0;
+    snap_run.pytypes = has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)
+                           ? &sec[SEC_PYTYPES]
+                           : NULL; /* typed as BLOCKS streams, if it does */
     mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
@@ -440,6 +447,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     }
     r = has_blocks ? snap_put_blocks(&side, sec, reason, fatal, &leaks, &lv, &blocks)
                    : snap_live(&lv, fatal);
+    snap_run.pytypes = NULL;
     if (!leaks) {
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
     } else {
@@ -468,6 +476,9 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         py_retain_refs(leaks);
         snap_pytypes(&sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
         py_retain_put(sec[SEC_PYTYPES].len ? &sec[SEC_PYRETAIN] : NULL);
+    } else if (snap_run.pytyped) { /* more blocks than the estimate: none */
+        py_types_drop(&sec[SEC_PYTYPES]);
+        snap_run.pytyped = 0;
     }
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
@@ -482,6 +493,9 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
             goto out;
     ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
 out:
+    if (snap_run.pytyped) /* typed as BLOCKS streamed, given up since */
+        py_types_drop(&sec[SEC_PYTYPES]);
+    snap_run.pytyped = 0;
     zsec_release();
     if (ret == -1)
         snap_warn_failure(path, side.err);

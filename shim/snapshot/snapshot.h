@@ -185,6 +185,11 @@ struct snap_run {
     struct pend_left left; /* held blocks the last walk left out */
     int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
     int leaks_skipped;     /* asked for, the check could not run (META) */
+    /* PYTYPES: where the streamed BLOCKS (snap_blocks_stream) type the
+     * blocks as they pass (py_types_begin, py_types_block), or NULL; and
+     * whether they did (py_types_end or py_types_drop is then owed) */
+    struct sbuf *pytypes;
+    int pytyped;
 };
 extern struct snap_run snap_run;
 
