@@ -141,14 +141,14 @@ void pyr_ref(uint64_t at, uint32_t bj)
 
 /* Whether block v is held from outside the graph (a root's child);
  * indeg: references found to it. */
-static int pyr_held(uint32_t v, uint64_t indeg, const struct hsnap_pyobj *flags)
+static int pyr_held(uint32_t v, uint64_t indeg)
 {
     uint32_t o = r.h->blk[v].obj;
     if (o == PYG_NONE)
         return indeg == 0;
     const struct pyg_obj *ob = &r.h->obj[o];
     return ob->refcnt >= PYR_IMMORTAL || ob->refcnt > r.found[o] ||
-           (flags[o].flags & HSNAP_PYOBJ_GARBAGE);
+           ob->garbage;
 }
 
 /* With py_retain_refs on: the pointers found in memory to each object
@@ -198,7 +198,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
     }
 }
 
-void pyr_end(const struct hsnap_pyobj *flags)
+void pyr_end(void)
 {
     if (!r.on)
         return;
@@ -222,7 +222,7 @@ void pyr_end(const struct hsnap_pyobj *flags)
         idom[(uint32_t)pyr_edge(e)]++;
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)
-        roots += held[v] = (uint8_t)pyr_held(v, idom[v], flags);
+        roots += held[v] = (uint8_t)pyr_held(v, idom[v]);
     m = r.nedge + roots;
     lsucc = (size_t)m * 4 + 4;
     if (!(succ = arena_map(lsucc)))

@@ -47,10 +47,12 @@ struct side_file {
 };
 #define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
 
-/* The side file's sections: [at, at + len) framed, by type. */
+/* The side file's sections: [at, at + len) framed, by type (below
+ * SIDE_TYPES). */
+#define SIDE_TYPES 64u
 struct side_index {
-    off_t at[HSNAP_SEC_RETAINERS + 1];
-    uint64_t len[HSNAP_SEC_RETAINERS + 1];
+    off_t at[SIDE_TYPES];
+    uint64_t len[SIDE_TYPES];
 };
 
 void side_fail(struct side_file *f);
