@@ -445,18 +445,23 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
 }
 
 /* Marks from the roots, breadth first: flags of out filled, the
- * garbage's links and the reached objects' parents put. */
+ * garbage's links and the reached objects' parents put (once the
+ * marking's arrays are given back, but for via). */
 static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
                     struct sbuf *parents)
 {
-    size_t len = (nobj + 1) * 8 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4 + nobj * 4;
+    size_t len = (nobj + 1) * 8 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
     char *m = g.nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
-    if (!m)
+    /* the edge that reached an object first; a garbage object's first
+     * reference to garbage (the CLI follows them to a cycle) */
+    uint32_t *via = m ? arena_map(nobj * 4) : NULL;
+    if (!via) {
+        arena_unmap(m, len);
         return -1;
+    }
     int64_t *refs = (int64_t *)m;
     uint32_t *start = (uint32_t *)(m + (nobj + 1) * 8);
-    uint32_t *adj = start + nobj + 2, *queue = adj + g.nedge,
-             *via = queue + nobj; /* the edge that reached an object first */
+    uint32_t *adj = start + nobj + 2, *queue = adj + g.nedge;
     for (uint64_t i = 0; i < nobj; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
         refs[i] = !o->tracked ? 0 : o->refcnt >= PYG_IMMORTAL ? INT64_MAX / 2 : (int64_t)o->refcnt;
@@ -517,10 +522,25 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     }
     for (uint64_t i = 0; i < nobj; i++) {
         if ((out[i].flags & HSNAP_PYOBJ_TRACKED) && !reached[i])
-            out[i].flags |= HSNAP_PYOBJ_GARBAGE;
+            out[i].flags |= HSNAP_PYOBJ_GARBAGE; /* never reached: via[i] free */
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if (via[i] != PYG_NONE && via[i] >= g.nedge) {
+        if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
+            continue;
+        for (uint64_t e = start[i]; e < start[i + 1]; e++)
+            if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
+                via[i] = adj[e];
+                break;
+            }
+    }
+    arena_unmap(m, len);
+    for (uint64_t i = 0; i < nobj; i++) {
+        if (out[i].flags & HSNAP_PYOBJ_GARBAGE) {
+            if (via[i] != PYG_NONE) {
+                struct hsnap_pylink l = pyg_link(&g.edge[via[i]]);
+                sbuf_put(links, &l, sizeof l);
+            }
+        } else if (via[i] != PYG_NONE && via[i] >= g.nedge) {
             const struct pyg_root *r = &g.root[via[i] - g.nedge];
             struct hsnap_pylink l = {(uint32_t)i, (uint32_t)i, HSNAP_PYLABEL_ROOT,
                                      r->kind & ~PYG_EXACT, r->name_off, r->name_len};
@@ -529,17 +549,8 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
             struct hsnap_pylink l = pyg_link(&g.edge[via[i]]);
             sbuf_put(parents, &l, sizeof l);
         }
-        if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
-            continue;
-        /* its first reference to garbage: the CLI follows them to a cycle */
-        for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
-                struct hsnap_pylink l = pyg_link(&g.edge[adj[e]]);
-                sbuf_put(links, &l, sizeof l);
-                break;
-            }
     }
-    arena_unmap(m, len);
+    arena_unmap(via, nobj * 4);
     return 0;
 }
 

@@ -23,7 +23,9 @@ void pyr_ref(uint64_t at, uint32_t bj);
  * block each word is in is known without a search. */
 void pyr_from(uint32_t bj);
 /* After the walk and the marking (each object's pyg_obj.garbage set):
- * the dominators and the section, kept until py_retain_put (python.h). */
-void pyr_end(void);
+ * the dominators and the section, kept until py_retain_put (python.h).
+ * drop_objs gives the heap's objects' array back (it is not read after
+ * it is called). */
+void pyr_end(void (*drop_objs)(void));
 
 #endif

@@ -468,10 +468,18 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
     pyt.ty = NULL;
 }
 
+/* pyr_end's: the objects' array given back. */
+static void pyt_drop_objs(void)
+{
+    if (pyt.heap.obj)
+        arena_unmap(pyt.heap.obj, pyt.capobj * sizeof *pyt.heap.obj);
+    pyt.heap.obj = NULL;
+}
+
 void py_types_retain(void)
 {
     if (pyt.retain) /* the retained sizes, for PYRETAIN */
-        pyr_end();
+        pyr_end(pyt_drop_objs);
     else
         pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
