@@ -164,6 +164,7 @@ struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
     uint64_t refcnt : 40;    /* ob_refcnt as read (pytype.c takes none larger) */
     uint64_t off : 6;        /* the object's start in its block: 0, 16 or 32 */
     uint64_t tracked : 1;    /* a gc object the collector tracks */
+    uint64_t garbage : 1;    /* the collector's garbage (pyg_build's marking) */
     uint32_t blk;            /* its block's index */
     uint32_t type;
 };

@@ -20,11 +20,11 @@
 
 size_t pydom_work_bytes(uint32_t n, uint64_t m)
 {
-    /* parent, semi, vertex, label, ancestor, bucket head, bucket next (the
+    /* parent, semi, label, ancestor, bucket head, bucket next (the
      * depth first stack's edge positions before), stack and the
      * predecessors' starts: u32 each (m < 2^32); the predecessors: u32 an
      * edge */
-    return ((size_t)n + 1) * (9 * 4) + (size_t)m * 4;
+    return ((size_t)n + 1) * (8 * 4) + (size_t)m * 4;
 }
 
 /* The node on v's compressed ancestor path with the least semi (v's own
@@ -47,11 +47,12 @@ static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
     return label[v];
 }
 
-uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint32_t *succ,
+uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
                     uint32_t *idom, uint32_t *order, void *work)
 {
-    uint32_t *parent = work, *semi = parent + n + 1, *vertex = semi + n + 1,
-             *label = vertex + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
+    /* the nodes in depth first order (number i at order[i - 1]) */
+    uint32_t *parent = work, *semi = parent + n + 1,
+             *label = semi + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
              *bnext = bhead + n + 1, *stack = bnext + n + 1;
     uint32_t *pos = bnext, *pstart = stack + n + 1, *pred = pstart + n + 1;
     uint32_t N = 0; /* semi[v]: v's depth first number, 1 on (0: not reached) */
@@ -64,8 +65,8 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
     /* depth first from the root, iteratively: pos[] is where each node on
      * the stack is in its successors */
     uint32_t top = 0;
-    semi[root] = ++N, vertex[N] = label[root] = root, parent[root] = PYDOM_NONE;
-    stack[top] = root, pos[top++] = (uint32_t)start[root];
+    semi[root] = ++N, order[N - 1] = label[root] = root, parent[root] = PYDOM_NONE;
+    stack[top] = root, pos[top++] = start[root];
     while (top) {
         uint32_t v = stack[top - 1];
         if (pos[top - 1] == start[v + 1]) {
@@ -75,21 +76,21 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
         uint32_t w = succ[pos[top - 1]++];
         if (w >= n || semi[w])
             continue;
-        semi[w] = ++N, vertex[N] = label[w] = w, parent[w] = v;
-        stack[top] = w, pos[top++] = (uint32_t)start[w];
+        semi[w] = ++N, order[N - 1] = label[w] = w, parent[w] = v;
+        stack[top] = w, pos[top++] = start[w];
     }
     /* the predecessors among the reached nodes, by target */
     memset(pstart, 0, ((size_t)n + 1) * sizeof *pstart);
     for (uint32_t v = 0; v < n; v++)
         if (semi[v])
-            for (uint64_t e = start[v]; e < start[v + 1]; e++)
+            for (uint32_t e = start[v]; e < start[v + 1]; e++)
                 if (succ[e] < n)
                     pstart[succ[e] + 1]++;
     for (uint32_t v = 0; v < n; v++)
         pstart[v + 1] += pstart[v];
     for (uint32_t v = 0; v < n; v++)
         if (semi[v])
-            for (uint64_t e = start[v]; e < start[v + 1]; e++)
+            for (uint32_t e = start[v]; e < start[v + 1]; e++)
                 if (succ[e] < n)
                     pred[pstart[succ[e]]++] = v;
     for (uint32_t v = n; v > 0; v--)
@@ -97,13 +98,13 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
     pstart[0] = 0;
     /* semidominators in reverse order; idom known or deferred */
     for (uint32_t i = N; i >= 2; i--) {
-        uint32_t w = vertex[i], p = parent[w];
+        uint32_t w = order[i - 1], p = parent[w];
         for (uint32_t e = pstart[w]; e < pstart[w + 1]; e++) {
             uint32_t u = pydom_eval(pred[e], ancestor, label, semi, stack);
             if (semi[u] < semi[w])
                 semi[w] = semi[u];
         }
-        uint32_t s = vertex[semi[w]];
+        uint32_t s = order[semi[w] - 1];
         bnext[w] = bhead[s], bhead[s] = w;
         ancestor[w] = p; /* link(parent, w) */
         for (uint32_t v = bhead[p]; v != PYDOM_NONE; v = bnext[v]) {
@@ -113,12 +114,10 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint
         bhead[p] = PYDOM_NONE;
     }
     for (uint32_t i = 2; i <= N; i++) {
-        uint32_t w = vertex[i];
-        if (idom[w] != vertex[semi[w]])
+        uint32_t w = order[i - 1];
+        if (idom[w] != order[semi[w] - 1])
             idom[w] = idom[idom[w]];
     }
     idom[root] = root;
-    if (order)
-        memcpy(order, vertex + 1, (size_t)N * sizeof *order);
     return N;
 }

@@ -15,12 +15,12 @@ size_t pydom_work_bytes(uint32_t n, uint64_t m);
 
 /* The immediate dominator of every node of the graph (nodes 0..n-1; node
  * v's successors succ[start[v], start[v+1]), an entry >= n ignored) that
- * root reaches into idom[v] (idom[root] = root; PYDOM_NONE: not reached);
- * when order is not NULL, the reached nodes in depth first order (each
- * after its dominator) into order[0, count).  work: pydom_work_bytes(n,
+ * root reaches into idom[v] (idom[root] = root; PYDOM_NONE: not reached),
+ * and the reached nodes in depth first order (each after its dominator)
+ * into order[0, count) (n entries).  work: pydom_work_bytes(n,
  * m) bytes, 8-aligned.  Returns how many nodes root reaches (0: root
- * out of range, or 2^32 edges or more). */
-uint32_t pydom_idom(uint32_t n, uint32_t root, const uint64_t *start, const uint32_t *succ,
+ * out of range, or start[n], the edges, UINT32_MAX). */
+uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
                     uint32_t *idom, uint32_t *order, void *work);
 
 #endif

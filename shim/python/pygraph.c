@@ -295,6 +295,7 @@ static void pyg_edges_of(uint32_t i)
     uint64_t obj = b->addr + o->off, end = b->addr + pyg_size(g.h, b), w[4] = {0};
     unsigned kind = g.ty[o->type].kind;
     g.rank = 1;
+    pyr_from(o->blk);
     if (kind == PYG_WEAKREF) {
         pyg_scan(i, obj + 24, obj + 32, 0, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
         return;
@@ -337,6 +338,7 @@ static void pyg_fol_scan(uint32_t bj)
     g.owner[bj] = f->src; /* PYOWNED's from here */
     g.keys_tag = f->keys;
     g.rank = f->rank;
+    pyr_from(bj);
     pyg_scan(f->src, from, from + f->len, 0, f->label, from);
     g.keys_tag = 0;
 }
@@ -443,18 +445,23 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
 }
 
 /* Marks from the roots, breadth first: flags of out filled, the
- * garbage's links and the reached objects' parents put. */
+ * garbage's links and the reached objects' parents put (once the
+ * marking's arrays are given back, but for via). */
 static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
                     struct sbuf *parents)
 {
-    size_t len = (nobj + 1) * 8 + (nobj + 1) * 8 + g.nedge * 4 + nobj * 4 + nobj * 4;
-    char *m = arena_map(len);
-    if (!m)
+    size_t len = (nobj + 1) * 8 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
+    char *m = g.nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
+    /* the edge that reached an object first; a garbage object's first
+     * reference to garbage (the CLI follows them to a cycle) */
+    uint32_t *via = m ? arena_map(nobj * 4) : NULL;
+    if (!via) {
+        arena_unmap(m, len);
         return -1;
+    }
     int64_t *refs = (int64_t *)m;
-    uint64_t *start = (uint64_t *)(m + (nobj + 1) * 8);
-    uint32_t *adj = (uint32_t *)(m + 2 * (nobj + 1) * 8), *queue = adj + g.nedge,
-             *via = queue + nobj; /* the edge that reached an object first */
+    uint32_t *start = (uint32_t *)(m + (nobj + 1) * 8);
+    uint32_t *adj = start + nobj + 2, *queue = adj + g.nedge;
     for (uint64_t i = 0; i < nobj; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
         refs[i] = !o->tracked ? 0 : o->refcnt >= PYG_IMMORTAL ? INT64_MAX / 2 : (int64_t)o->refcnt;
@@ -515,10 +522,25 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     }
     for (uint64_t i = 0; i < nobj; i++) {
         if ((out[i].flags & HSNAP_PYOBJ_TRACKED) && !reached[i])
-            out[i].flags |= HSNAP_PYOBJ_GARBAGE;
+            out[i].flags |= HSNAP_PYOBJ_GARBAGE; /* never reached: via[i] free */
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if (via[i] != PYG_NONE && via[i] >= g.nedge) {
+        if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
+            continue;
+        for (uint64_t e = start[i]; e < start[i + 1]; e++)
+            if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
+                via[i] = adj[e];
+                break;
+            }
+    }
+    arena_unmap(m, len);
+    for (uint64_t i = 0; i < nobj; i++) {
+        if (out[i].flags & HSNAP_PYOBJ_GARBAGE) {
+            if (via[i] != PYG_NONE) {
+                struct hsnap_pylink l = pyg_link(&g.edge[via[i]]);
+                sbuf_put(links, &l, sizeof l);
+            }
+        } else if (via[i] != PYG_NONE && via[i] >= g.nedge) {
             const struct pyg_root *r = &g.root[via[i] - g.nedge];
             struct hsnap_pylink l = {(uint32_t)i, (uint32_t)i, HSNAP_PYLABEL_ROOT,
                                      r->kind & ~PYG_EXACT, r->name_off, r->name_len};
@@ -527,39 +549,24 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
             struct hsnap_pylink l = pyg_link(&g.edge[via[i]]);
             sbuf_put(parents, &l, sizeof l);
         }
-        if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
-            continue;
-        /* its first reference to garbage: the CLI follows them to a cycle */
-        for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
-                struct hsnap_pylink l = pyg_link(&g.edge[adj[e]]);
-                sbuf_put(links, &l, sizeof l);
-                break;
-            }
     }
-    arena_unmap(m, len);
+    arena_unmap(via, nobj * 4);
     return 0;
 }
 
-/* An object's block as pyread.c read it (p NULL: unreadable, read as
- * scanned): its edges.  tag: the object. */
-static void pyg_got_obj(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
-                        uint32_t len)
-{
-    (void)arg, (void)aux;
-    g.local = p, g.local_at = addr, g.local_len = len;
-    pyg_edges_of(tag);
-    g.local = NULL;
-}
+/* The two passes over the blocks read (pyg_got's arg points to one). */
+typedef void (*pyg_pass)(uint32_t);
+static pyg_pass pyg_pass_obj = pyg_edges_of, pyg_pass_fol = pyg_fol_scan;
 
-/* A block an object leads to as pyread.c read it: its edges.  tag: the
- * block. */
-static void pyg_got_fol(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
-                        uint32_t len)
+/* A block as pyread.c read it (p NULL: unreadable, read as scanned):
+ * its edges, by the pass arg names (pyg_edges_of, tag the object; or
+ * pyg_fol_scan, tag the block). */
+static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                    uint32_t len)
 {
-    (void)arg, (void)aux;
+    (void)aux;
     g.local = p, g.local_at = addr, g.local_len = len;
-    pyg_fol_scan(tag);
+    (*(pyg_pass *)arg)(tag);
     g.local = NULL;
 }
 
@@ -571,7 +578,7 @@ static void pyg_got_fol(void *arg, uint32_t tag, uint64_t aux, const char *p, ui
 static int pyg_read_all(uint64_t nobj)
 {
     const struct pyg_block *blk = g.h->blk;
-    if (pyrd_begin(pyg_got_obj, NULL) != 0)
+    if (pyrd_begin(pyg_got, &pyg_pass_obj) != 0)
         return -1;
     for (uint64_t i = 0; i < nobj && !g.oom; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
@@ -584,7 +591,7 @@ static int pyg_read_all(uint64_t nobj)
         }
     }
     pyrd_end();
-    if (g.oom || pyrd_begin(pyg_got_fol, NULL) != 0)
+    if (g.oom || pyrd_begin(pyg_got, &pyg_pass_fol) != 0)
         return -1;
     for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
         if (!g.seen[bj])

@@ -113,6 +113,15 @@ static uint32_t pyr_block_of(uint64_t a)
     return r.cur;
 }
 
+void pyr_from(uint32_t bj)
+{
+    if (!r.on || bj >= r.h->nblk)
+        return;
+    r.cur_lo = r.h->blk[bj].addr;
+    r.cur_hi = r.cur_lo + pyg_size(r.h, &r.h->blk[bj]);
+    r.cur = bj;
+}
+
 void pyr_ref(uint64_t at, uint32_t bj)
 {
     if (!r.on || r.oom)
@@ -132,14 +141,14 @@ void pyr_ref(uint64_t at, uint32_t bj)
 
 /* Whether block v is held from outside the graph (a root's child);
  * indeg: references found to it. */
-static int pyr_held(uint32_t v, uint64_t indeg, const struct hsnap_pyobj *flags)
+static int pyr_held(uint32_t v, uint64_t indeg)
 {
     uint32_t o = r.h->blk[v].obj;
     if (o == PYG_NONE)
         return indeg == 0;
     const struct pyg_obj *ob = &r.h->obj[o];
     return ob->refcnt >= PYR_IMMORTAL || ob->refcnt > r.found[o] ||
-           (flags[o].flags & HSNAP_PYOBJ_GARBAGE);
+           ob->garbage;
 }
 
 /* With py_retain_refs on: the pointers found in memory to each object
@@ -160,9 +169,10 @@ static const uint32_t *pyr_leakrefs(const uint8_t *held)
 
 /* The section into r.out from the dominators (n blocks, the virtual root
  * n): an entry for every object and every block that is dominated by
- * another or dominates one.  idx: scratch, n entries. */
+ * another or dominates one.  idx: scratch, n entries; words (pyr_leakrefs)
+ * and rc (each object's count, saturated at 2^32 - 1): both or none. */
 static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const uint8_t *held,
-                    uint32_t *idx, const uint32_t *words)
+                    uint32_t *idx, const uint32_t *words, const uint32_t *rcs)
 {
     const struct pyg_block *b = r.h->blk;
     uint32_t k = 0;
@@ -179,8 +189,8 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
         uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT : idx[idom[v]];
         struct hsnap_pyretain e = {b[v].addr, ret[v], d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
         uint32_t o = b[v].obj;
-        uint64_t rc = o != PYG_NONE ? r.h->obj[o].refcnt : 0;
-        if (words && o != PYG_NONE && held[v] && rc < PYR_IMMORTAL && words[o] < rc) {
+        uint64_t rc = o != PYG_NONE && rcs ? rcs[o] : 0;
+        if (words && rcs && o != PYG_NONE && held[v] && rc < PYR_IMMORTAL && words[o] < rc) {
             e.flags |= HSNAP_PYRETAIN_LEAKREF; /* more counts than pointers to it */
             e.refcnt = rc > UINT32_MAX ? UINT32_MAX : (uint32_t)rc;
             e.refs = words[o];
@@ -189,18 +199,20 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
     }
 }
 
-void pyr_end(const struct hsnap_pyobj *flags)
+void pyr_end(void (*drop_objs)(void))
 {
     if (!r.on)
         return;
     uint32_t n = (uint32_t)r.h->nblk, root = n;
-    uint64_t *start = NULL, m = 0;
-    size_t ls = ((size_t)n + 2) * 8, lw = 0, lsucc = 0, lout = (size_t)n * 9 + 8;
+    uint32_t *start = NULL; /* the edges are fewer than 2^32 - 1 (pydom_idom) */
+    uint64_t m = 0;
+    size_t ls = ((size_t)n + 2) * 4, lw = 0, lsucc = 0, lout = (size_t)n * 9 + 8;
     size_t lret = (size_t)n * 8;
-    uint32_t *succ = NULL;
+    uint32_t *succ = NULL, *rcs = NULL;
+    const uint32_t *words = NULL;
     uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
     char *work = NULL, *o = NULL;
-    if (r.oom || !(start = arena_map(ls)))
+    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(start = arena_map(ls)))
         goto done;
     for (uint64_t e = 0; e < r.nedge; e++) /* the out-degrees: start[v + 1] */
         start[(pyr_edge(e) >> 32) + 1]++;
@@ -212,7 +224,14 @@ void pyr_end(const struct hsnap_pyobj *flags)
         idom[(uint32_t)pyr_edge(e)]++;
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)
-        roots += held[v] = (uint8_t)pyr_held(v, idom[v], flags);
+        roots += held[v] = (uint8_t)pyr_held(v, idom[v]);
+    /* the objects' array is given back before the dominators' work (the
+     * stop's peak): the leaked references looked for first, and the
+     * counts they need kept */
+    if ((words = pyr_leakrefs(held)) && (rcs = arena_map(r.nobj * 4)))
+        for (uint64_t i = 0; i < r.nobj; i++)
+            rcs[i] = r.h->obj[i].refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)r.h->obj[i].refcnt;
+    drop_objs();
     m = r.nedge + roots;
     lsucc = (size_t)m * 4 + 4;
     if (!(succ = arena_map(lsucc)))
@@ -247,8 +266,10 @@ void pyr_end(const struct hsnap_pyobj *flags)
         if (idom[v] != root)
             ret[idom[v]] += ret[v];
     }
-    pyr_put(n, idom, ret, held, order, pyr_leakrefs(held)); /* order: scratch now */
+    pyr_put(n, idom, ret, held, order, words, rcs); /* order: scratch now */
 done:
+    if (rcs)
+        arena_unmap(rcs, r.nobj * 4);
     if (ret)
         arena_unmap(ret, lret);
     if (work)

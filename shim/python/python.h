@@ -86,10 +86,17 @@ uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
  * type (the head put), -1 when not (b untouched); then every live block,
  * in address order, to py_types_block; py_types_end finishes b (b->err
  * set when it could not) and puts PYOWNED into owned when the graph was
- * built (nothing there otherwise). */
+ * built (nothing there otherwise); then py_types_retain (b and owned may
+ * be written and given back before it: the retained sizes' pass, its
+ * memory the stop's peak, needs neither) computes PYRETAIN's sizes and
+ * gives the objects' arrays back. */
 int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
 void py_types_end(struct sbuf *b, struct sbuf *owned);
+void py_types_retain(void);
+/* Instead of py_types_end: the types given up, their memory and b's
+ * given back. */
+void py_types_drop(struct sbuf *b);
 
 /* pydomain.c: tracemalloc's domains (PyTraceMalloc_Track) by address */
 void py_domain_set(unsigned domain, uintptr_t p, uint64_t size);
@@ -97,7 +104,7 @@ void py_domain_unset(unsigned domain, uintptr_t p);
 int py_domain_any(void);
 uint32_t py_domain_of(uintptr_t p, uint64_t size); /* 0: none (or another size) */
 void py_domain_fork(int phase); /* 0 prepare, 1 parent, 2 child */
-/* After py_types_end: PYRETAIN (pyretain.c), the retained sizes of the
+/* After py_types_retain: PYRETAIN (pyretain.c), the retained sizes of the
  * graph it built, into b (NULL: dropped); nothing without a graph. */
 void py_retain_put(struct sbuf *b);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references

@@ -45,6 +45,7 @@ static struct {
     uintptr_t module_key;      /* the interned "__module__", once found */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
     uint64_t nstarts;
+    int retain;                /* py_types_end built the graph: py_types_retain's pass */
 } pyt;
 
 static uint64_t pyt_u64(const char *p, size_t off)
@@ -437,11 +438,10 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
         sbuf_put(owned, own.p, own.len);
     }
     sbuf_free(&own);
-    if (flags & HSNAP_PYTYPES_GRAPH) /* the retained sizes, for PYRETAIN */
-        pyr_end((const struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)));
-    else
-        pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
-    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    const struct hsnap_pyobj *o = (const struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head));
+    for (uint64_t i = 0; (flags & HSNAP_PYTYPES_GRAPH) && i < pyt.nobj; i++)
+        pyt.heap.obj[i].garbage = (o[i].flags & HSNAP_PYOBJ_GARBAGE) != 0; /* pyr_end's */
+    pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
     sbuf_put(b, pyt.types.p, pyt.types.len);
     sbuf_put(b, pyt.names.p, pyt.names.len);
     if (flags & HSNAP_PYTYPES_GRAPH) {
@@ -462,9 +462,45 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
     sbuf_free(&pyt.links);
     sbuf_free(&pyt.parents);
     arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+    pyt.slot = NULL;
+    if (pyt.ty)
+        arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
+    pyt.ty = NULL;
+}
+
+/* pyr_end's: the objects' array given back. */
+static void pyt_drop_objs(void)
+{
+    if (pyt.heap.obj)
+        arena_unmap(pyt.heap.obj, pyt.capobj * sizeof *pyt.heap.obj);
+    pyt.heap.obj = NULL;
+}
+
+void py_types_retain(void)
+{
+    if (pyt.retain) /* the retained sizes, for PYRETAIN */
+        pyr_end(pyt_drop_objs);
+    else
+        pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
+    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    memset(&pyt, 0, sizeof pyt);
+}
+
+void py_types_drop(struct sbuf *b)
+{
+    pyrd_end();
+    pyr_begin(&pyt.heap, 0); /* the graph's edges, if any, dropped */
+    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    sbuf_free(&pyt.types);
+    sbuf_free(&pyt.names);
+    sbuf_free(&pyt.links);
+    sbuf_free(&pyt.parents);
+    if (pyt.slot)
+        arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
     memset(&pyt, 0, sizeof pyt);
+    sbuf_free(b);
 }
 
 void py_object_starts(struct hsnap_block *b, uint64_t n)

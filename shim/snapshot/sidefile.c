@@ -1,7 +1,8 @@
 /*
  * sidefile.c - the side file: the unnamed scratch file beside a snapshot
  * (name_open_side) where BLOCKS, and the leak check's fork's LEAKS and
- * RETAINERS, are written as they are made, never held whole in memory;
+ * RETAINERS, are written as they are made, never held whole in memory
+ * (PYTYPES and PYOWNED too, once made, before the retained sizes' pass);
  * sections framed there (side_sec_begin/end: the header rewritten with
  * the length and checksum once known), indexed back (side_index) and
  * copied into the snapshot by the kernel (side_copy).  The snapshot's
@@ -117,7 +118,7 @@ int side_index(int fd, struct side_index *sd)
         if (pread(fd, &h, sizeof h, at) != (ssize_t)sizeof h || h.length > (uint64_t)(end - at))
             return -1;
         h.type &= ~HSNAP_SEC_ZSTD;
-        if (h.type > HSNAP_SEC_RETAINERS || h.type == 0)
+        if (h.type >= SIDE_TYPES || h.type == 0)
             return -1;
         sd->at[h.type] = at;
         sd->len[h.type] = sizeof h + h.length;

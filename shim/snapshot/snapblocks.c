@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "leak.h" /* COLLECT_UNSTOPPED */
+#include "python/python.h"
 #include "snapshot.h"
 
 #define SNAP_EXIT_INPLACE 16384u /* blocks: at exit, a check of so few runs in place */
@@ -35,6 +36,7 @@ static struct {
     struct snap_live *lv;
     uint64_t n;
     unsigned k;
+    int types;            /* the blocks typed as they pass (snap_run.pytypes) */
     struct hsnap_block buf[SNAP_CHUNK];
 } snap_stream; /* one snapshot at a time: the snapshot lock */
 
@@ -45,6 +47,8 @@ static void snap_stream_block(const struct hsnap_block *b, void *arg)
     trace_live_add(snap_stream.lv->live, snap_stream.lv->n, b->trace, b->size);
     snap_stream.buf[snap_stream.k++] = *b;
     snap_stream.n++;
+    if (snap_stream.types)
+        py_types_block(b->addr, b->size);
     if (snap_stream.k == SNAP_CHUNK) {
         side_out(snap_stream.f, snap_stream.buf, sizeof snap_stream.buf);
         snap_stream.k = 0;
@@ -60,6 +64,9 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     snap_stream.f = f;
     snap_stream.lv = lv;
     snap_stream.n = snap_stream.k = 0;
+    /* the Python objects' types from the same walk: no second one */
+    snap_stream.types = snap_run.pytypes && py_types_begin(snap_run.pytypes) == 0;
+    snap_run.pytyped = snap_stream.types;
     f->hint = pend_live_count() * sizeof(struct hsnap_block);
     side_sec_begin(f, 8, ZSEC_UNKNOWN);
     if (bstream_blocks(snap_stream_block, NULL, &snap_run.left) != 0)

@@ -274,7 +274,7 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
 static int snap_sec_present(const struct sbuf *sec, int i, const struct side_index *sd)
 {
     uint32_t t = snap_types[i];
-    if (t <= HSNAP_SEC_RETAINERS && sd->len[t])
+    if (sd->len[t])
         return 1;
     return !(i == SEC_BLOCKS || (i >= SEC_LEAKS && !sec[i].len));
 }
@@ -295,7 +295,7 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
         uint32_t t = snap_types[i];
         if (!snap_sec_present(sec, i, &sd))
             continue;
-        if (t <= HSNAP_SEC_RETAINERS && sd.len[t]) {
+        if (sd.len[t]) {
             if (side_copy(fd, side, sd.at[t], sd.len[t]) != 0)
                 return -1;
         } else if (i == SEC_TRACES) {
@@ -402,19 +402,35 @@ static void snap_pytype_block(const struct hsnap_block *b, void *arg)
 }
 
 /* PYTYPES: the Python objects among the live blocks (by address, as
- * BLOCKS has them), typed by the Python room; none when it has none. */
-static void snap_pytypes(struct sbuf *b, struct sbuf *owned)
+ * BLOCKS has them), typed by the Python room as the streamed BLOCKS went
+ * by (snap_run.pytyped), else in a walk of their own; none when it has
+ * none.  It and PYOWNED go to the side file as soon as they are made:
+ * their memory is given back before the retained sizes' pass, the stop's
+ * peak.  1 when PYTYPES was made. */
+static int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
 {
     struct pend_left left = {0, 0};
-    if (py_types_begin(b) != 0)
-        return;
-    if (bstream_blocks(snap_pytype_block, NULL, &left) != 0)
+    int typed = snap_run.pytyped;
+    snap_run.pytyped = 0;
+    if (!typed && py_types_begin(b) != 0)
+        return 0;
+    if (!typed && bstream_blocks(snap_pytype_block, NULL, &left) != 0)
         b->err = 1;
     py_types_end(b, owned);
     if (b->err || owned->err)
         sbuf_free(owned);
     if (b->err)
         sbuf_free(b); /* a snapshot without types rather than none */
+    int made = b->len != 0;
+    if (made && side->fd >= 0) {
+        side_sec_whole(side, HSNAP_SEC_PYTYPES, b->p, b->len);
+        if (owned->len)
+            side_sec_whole(side, HSNAP_SEC_PYOWNED, owned->p, owned->len);
+        sbuf_free(b);
+        sbuf_free(owned);
+    }
+    py_types_retain();
+    return made;
 }
 
 /* Writes one snapshot to path, with the leak check when leaks is set; 0
@@ -433,6 +449,10 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
     snap_run.leaks_skipped = 0;
+    snap_run.pytyped = 0;
+    snap_run.pytypes = has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)
+                           ? &sec[SEC_PYTYPES]
+                           : NULL; /* typed as BLOCKS streams, if it does */
     mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
@@ -440,6 +460,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     }
     r = has_blocks ? snap_put_blocks(&side, sec, reason, fatal, &leaks, &lv, &blocks)
                    : snap_live(&lv, fatal);
+    snap_run.pytypes = NULL;
     if (!leaks) {
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
     } else {
@@ -466,8 +487,13 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     snap_gcfreed(sec);
     if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
         py_retain_refs(leaks);
-        snap_pytypes(&sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
-        py_retain_put(sec[SEC_PYTYPES].len ? &sec[SEC_PYRETAIN] : NULL);
+        int typed = snap_pytypes(&side, &sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
+        py_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
+        if (side.err) /* the side file could not take them: nothing more */
+            goto out;
+    } else if (snap_run.pytyped) { /* more blocks than the estimate: none */
+        py_types_drop(&sec[SEC_PYTYPES]);
+        snap_run.pytyped = 0;
     }
     py_lc_drop(); /* the check's classes, when no scan heard them */
     snap_host->state_use(&sec[SEC_STATE]);
@@ -483,6 +509,9 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
             goto out;
     ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
 out:
+    if (snap_run.pytyped) /* typed as BLOCKS streamed, given up since */
+        py_types_drop(&sec[SEC_PYTYPES]);
+    snap_run.pytyped = 0;
     zsec_release();
     if (ret == -1)
         snap_warn_failure(path, side.err);

@@ -47,10 +47,12 @@ struct side_file {
 };
 #define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
 
-/* The side file's sections: [at, at + len) framed, by type. */
+/* The side file's sections: [at, at + len) framed, by type (below
+ * SIDE_TYPES). */
+#define SIDE_TYPES 64u
 struct side_index {
-    off_t at[HSNAP_SEC_RETAINERS + 1];
-    uint64_t len[HSNAP_SEC_RETAINERS + 1];
+    off_t at[SIDE_TYPES];
+    uint64_t len[SIDE_TYPES];
 };
 
 void side_fail(struct side_file *f);
@@ -185,6 +187,11 @@ struct snap_run {
     struct pend_left left; /* held blocks the last walk left out */
     int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
     int leaks_skipped;     /* asked for, the check could not run (META) */
+    /* PYTYPES: where the streamed BLOCKS (snap_blocks_stream) type the
+     * blocks as they pass (py_types_begin, py_types_block), or NULL; and
+     * whether they did (py_types_end or py_types_drop is then owed) */
+    struct sbuf *pytypes;
+    int pytyped;
 };
 extern struct snap_run snap_run;
 

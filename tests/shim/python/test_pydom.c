@@ -14,7 +14,8 @@
 
 struct graph {
     uint32_t n;
-    uint64_t m, *start;
+    uint64_t m;
+    uint32_t *start;
     uint32_t *succ, *idom, *order;
     void *work;
 };
@@ -33,7 +34,7 @@ static uint32_t dom(struct graph *g, uint32_t n, uint64_t m, const uint32_t *fro
         g->start[from[e] + 1]++;
     for (uint32_t v = 0; v < n; v++)
         g->start[v + 1] += g->start[v];
-    uint64_t *at = malloc((n + 1) * sizeof *at);
+    uint32_t *at = malloc((n + 1) * sizeof *at);
     memcpy(at, g->start, (n + 1) * sizeof *at);
     for (uint64_t e = 0; e < m; e++)
         g->succ[at[from[e]]++] = to[e];
