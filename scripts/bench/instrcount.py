@@ -73,7 +73,7 @@ BUDGET = {"churn1": 600, "deep": 900}   # issue 50: heapsnap over plain, a pair
 
 # The parts of the hot path, by the source file the instructions come from.
 PARTS = (("unwinding", r"shim/unwind/"),
-         ("table", r"shim/record/(table|tblfilter|tblpool)\.c|emmintrin\.h"),
+         ("table", r"shim/record/(table|table_hint|tblfilter|tblpool)\.c|shim/record/inner\.h|emmintrin\.h"),
          ("traces", r"shim/record/(traces|frametree|sample)\.c"),
          ("peaks", r"shim/record/(peak|timeline)\.c"),
          ("pending", r"shim/record/pending\.c|shim/base/deferred\.c"),

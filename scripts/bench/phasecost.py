@@ -153,7 +153,7 @@ def phase(path):
     deferred.c's frees), the scrub, the hooks (the shim's root: hooks.c,
     hookstack.c, domain.c and root.h's inline glue), python, snapshot."""
     p = path or ""
-    for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|tblfilter)\.c|emmintrin\.h", "table"),
+    for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|table_hint|tblfilter)\.c|shim/record/inner\.h|emmintrin\.h", "table"),
                       (r"shim/record/(traces|frametree|peak|sample)\.c|shim/record/record\.h", "sums"),
                       (r"shim/record/pending\.c|shim/base/deferred\.c", "pending"),
                       (r"shim/base/scrub\.c", "scrub"), (r"shim/python/", "python"),

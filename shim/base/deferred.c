@@ -60,7 +60,7 @@ HS_NOINLINE void defer_push(void *p)
 
 /* guard_leave's slow path (the flag is set and cleared here directly: the
  * pair would call back in). */
-void defer_drain(void)
+HS_NOINLINE void defer_drain(void)
 {
     void *p;
     while ((p = atomic_exchange_explicit(&defer_stack, NULL, memory_order_relaxed))) {

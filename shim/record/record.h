@@ -1,6 +1,6 @@
 /*
  * record.h - the door of shim/record: the live-block table (table.c,
- * tblpool.c) with its presence filter (tblfilter.c), the frees and fresh
+ * table_hint.c, tblpool.c) with its presence filter (tblfilter.c), the frees and fresh
  * blocks each thread holds back (pending.c), the interned stacks with
  * their per-site sums and failures (traces.c, frametree.c), the peak and
  * temporaries (peak.c), sampling, the program's mappings (regions.c), the

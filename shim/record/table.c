@@ -14,62 +14,19 @@
  *   Locks: TBL_STRIPES stripes, each with its lock and its own mapping; a
  * 64 MiB region of addresses picks a group of 16 (tbl_region), the hash a
  * stripe in it.  fork and the leak check take every stripe (tbl_lock_all),
- * ascending; a snapshot one at a time.  In sampled mode every fresh insert
- * and delete moves the presence filter (tblfilter.c).
+ * ascending; a snapshot one at a time.  Sampled mode: every fresh insert
+ * and delete moves the presence filter (tblfilter.c).  Where an entry lives
+ * (hash, stripe, home cluster) and its prefetch: table_hint.c (inner.h).
  */
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
-#include "record.h"
+#include "inner.h"
 
-#define TBL_GROUP_BITS 4 /* stripes in a group: 16 */
-#define TBL_GROUPS 8u
-#define TBL_STRIPES (TBL_GROUPS << TBL_GROUP_BITS)
-#define TBL_REGION_SHIFT 26 /* 64 MiB: glibc's HEAP_MAX_SIZE on 64-bit */
-#define TBL_INITIAL 16u /* clusters in a stripe's first array: one page */
-#define TBL_MAX_CLUSTERS (1u << 26) /* 16 GiB per stripe: never reached */
-#define TBL_LOAD_NUM 7u /* grow past 7/8 full */
-#define TBL_LOAD_DEN 8u
-#define TBL_CLUSTER 15u /* slots in a cluster */
-#define TBL_ALL 0x7fffu /* a cluster's slots, as a mask of its control bytes */
-#define TBL_EMPTY 0x80u /* control bytes: a tag (0-127) marks a live slot */
-#define TBL_OVER 15     /* ctrl[TBL_OVER]: entries whose probe passed the cluster */
-#define TBL_OVER_MAX 255u /* ... saturated: stays until the array is rebuilt */
+struct tbl_table tbl;
 
-#define TBL_PTR_BITS 48
-#define TBL_SIZE_BITS 40
-#define TBL_LOW(bits) (((uint64_t)1 << (bits)) - 1)
-
-struct tbl_slot {
-    uint64_t w0; /* ptr | epoch << 48 */
-    uint64_t w1; /* size | trace << 40 */
-};
-
-/* Four cache lines: the control bytes share the first with three slots. */
-struct tbl_cluster {
-    _Alignas(64) uint8_t ctrl[16]; /* 15 slots' bytes, then the overflow count */
-    struct tbl_slot slot[TBL_CLUSTER];
-};
-
-struct tbl_stripe {
-    lock_t lock;
-    uint32_t count;            /* live entries */
-    /* The fields below change only when the array is rebuilt, and every
-     * free and allocation reads them before it takes the lock
-     * (tbl_prefetch): on a line of their own they stay shared between
-     * cores, where on the lock's line each read would fetch the line
-     * another core just wrote. */
-    char apart[64 - sizeof(lock_t) - sizeof(uint32_t)];
-    uint32_t clusters;         /* in the array; 0 while cl == NULL */
-    uint32_t limit;            /* most entries before it grows: 7/8 of the slots */
-    struct tbl_cluster *cl;    /* a mapping of its own */
-} __attribute__((aligned(64)));
-
-static struct {
-    struct tbl_stripe stripe[TBL_STRIPES];
-} tbl;
 /* The stripe lock, test-and-set first: an uncontended take is one
  * exchange, without the read that would first fetch the line shared. */
 static inline void tbl_lock(struct tbl_stripe *s)
@@ -77,51 +34,6 @@ static inline void tbl_lock(struct tbl_stripe *s)
     if (HS_LIKELY(atomic_exchange_explicit(&s->lock.v, 1, memory_order_acquire) == 0))
         return;
     lock_take(&s->lock);
-}
-
-/* One multiply (Fibonacci hashing): its high bits depend on every bit of
- * the pointer below them, which is all a stripe (bits 60-63), a home
- * cluster (bits 28-59) and a tag (bits 21-27, which depend on the
- * pointer's bits 4-27: what tells apart blocks near each other) need, at
- * the cost of one instruction on each of a block's three lookups
- * (prefetch, insert, remove). */
-static inline uint64_t tbl_hash(uintptr_t ptr)
-{
-    return (uint64_t)ptr * 0x9e3779b97f4a7c15ULL;
-}
-
-/* Which stripes serve an address region: one byte per TBL_REGION_SHIFT
- * region, indexed by the region number's low 12 bits (regions 256 GiB
- * apart share a byte, and so a group: only locality is at stake).  A byte
- * for every region of the 48-bit space was 4 MiB of bss, and bss counts
- * against a program's RLIMIT_AS.  0: not yet claimed; else 1 + the
- * region's group. */
-#define TBL_REGIONS (1u << 12)
-static _Atomic uint8_t tbl_region[TBL_REGIONS];
-static _Atomic unsigned tbl_region_next; /* round robin over the groups */
-
-/* First block seen in ptr's region: give the region the next group.  Two
- * threads may race here; the first to store wins and both use its group. */
-static HS_NOINLINE unsigned tbl_region_claim(_Atomic uint8_t *r)
-{
-    uint8_t want = (uint8_t)(1 + atomic_fetch_add_explicit(&tbl_region_next, 1,
-                                                           memory_order_relaxed) % TBL_GROUPS);
-    uint8_t had = 0;
-    if (atomic_compare_exchange_strong_explicit(r, &had, want, memory_order_relaxed,
-                                                memory_order_relaxed))
-        return want;
-    return had;
-}
-
-/* ptr's stripe: its region's group, and within the group the top bits of
- * ptr's hash. */
-static inline struct tbl_stripe *tbl_stripe_of(uintptr_t ptr, uint64_t h)
-{
-    _Atomic uint8_t *r = &tbl_region[(ptr >> TBL_REGION_SHIFT) & (TBL_REGIONS - 1)];
-    unsigned g = atomic_load_explicit(r, memory_order_relaxed);
-    if (HS_UNLIKELY(!g))
-        g = tbl_region_claim(r);
-    return &tbl.stripe[(g - 1) << TBL_GROUP_BITS | (unsigned)(h >> (64 - TBL_GROUP_BITS))];
 }
 
 static inline uintptr_t tbl_ptr(const struct tbl_slot *x)
@@ -161,13 +73,6 @@ static inline struct tbl_slot *tbl_at(const struct tbl_stripe *s, uint32_t at)
 static inline uint8_t *tbl_ctrl_at(const struct tbl_stripe *s, uint32_t at)
 {
     return &s->cl[at >> 4].ctrl[at & 15];
-}
-
-/* The home cluster of hash h among c clusters: fastrange over bits 28-59
- * (the top four pick the stripe in its group), and the tag, bits 21-27. */
-static inline uint32_t tbl_home(uint64_t h, uint32_t c)
-{
-    return (uint32_t)((uint64_t)(uint32_t)(h >> 28) * c >> 32);
 }
 
 static inline unsigned tbl_tag(uint64_t h)
@@ -415,42 +320,6 @@ static inline void tbl_erase(struct tbl_stripe *s, uint32_t at, uint64_t h)
     }
 }
 
-/* Starts loading ptr's home cluster - the line of its control bytes and
- * first three slots, and the next with four more, where a slot is
- * usually found (an insert takes the cluster's first free one) - before
- * the stripe lock is taken, so the likely cache misses overlap the lock's.
- * The unlocked reads may see an array being replaced: a prefetch never
- * faults, so that only wastes it. */
-static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
-{
-    struct tbl_cluster *cl = __atomic_load_n(&s->cl, __ATOMIC_RELAXED);
-    uint32_t c = __atomic_load_n(&s->clusters, __ATOMIC_RELAXED);
-    if (!cl)
-        return;
-    const char *x = (const char *)&cl[tbl_home(h, c)];
-    __builtin_prefetch(x, 1);
-    __builtin_prefetch(x + 64, 1);
-}
-
-/* The same for a caller that will insert or remove ptr a little later:
- * the hooks call it as soon as they know a new block's address, so that
- * the miss on its home cluster overlaps the stack walk. */
-__attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
-{
-    uint64_t h = tbl_hash(ptr);
-    tbl_prefetch(tbl_stripe_of(ptr, h), h);
-}
-
-/* The same, keeping what it worked out for the insert or remove. */
-__attribute__((always_inline)) inline void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w)
-{
-    uint64_t h = tbl_hash(ptr);
-    struct tbl_stripe *s = tbl_stripe_of(ptr, h);
-    w->h = h;
-    w->stripe = s;
-    tbl_prefetch(s, h);
-}
-
 /* Removes ptr; 1 and *out filled if it was there, else 0.  Most entries
  * are in their home cluster: found there, nothing passed it to take back. */
 static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
@@ -534,19 +403,6 @@ static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
                     return r;
             }
     return 0;
-}
-
-/* The stripes of the groups handed out so far: [0, return).  Readers go
- * no further, so a program whose blocks are in one group reads 2 KiB of
- * stripe heads, not 16 (each page read is a page of its memory:
- * docs/performance.md, issue 21).  A group handed out while a walk runs
- * holds blocks born during the walk, which may be counted or not.  fork's
- * tbl_lock_all still takes every stripe: a group claimed meanwhile would
- * otherwise be unlocked in the child. */
-static unsigned tbl_stripes_used(void)
-{
-    unsigned g = atomic_load_explicit(&tbl_region_next, memory_order_acquire);
-    return (g < TBL_GROUPS ? g : TBL_GROUPS) << TBL_GROUP_BITS;
 }
 
 /* Calls fn on every entry, stripe by stripe with that stripe locked (fn
@@ -673,12 +529,6 @@ static void tbl_stats_stripe(const struct tbl_stripe *s, struct tbl_probe_stats 
                 st->max_dist = dist;
         }
     }
-}
-
-/* The stripe ptr belongs to (claiming its region's group if need be). */
-unsigned tbl_stripe_index(uintptr_t ptr)
-{
-    return (unsigned)(tbl_stripe_of(ptr, tbl_hash(ptr)) - tbl.stripe);
 }
 
 /* Probe costs over the whole table, for tests and tuning (struct in record.h);

@@ -112,15 +112,37 @@ int unwind_in_shim(uintptr_t ip)
     return ip >= unw.self_lo && ip < unw.self_hi;
 }
 
-/* Highest address the frame chain may reach from sp, or 0 if unknown. */
-static uintptr_t unwind_stack_top(uintptr_t sp)
+/* This thread's last stack top found by unwind_stack_find: a thread keeps
+ * its stack, so each walk but the first asks one thread-local, not
+ * pthread_self (a call into libc on every allocation of every thread but
+ * the main one). */
+static __thread uintptr_t unwind_my_top;
+
+/* unwind_stack_top when this thread's kept top does not hold sp (its first
+ * walk, a signal on an alternate stack): the main thread's stack mapping,
+ * else the thread's own (glibc's descriptor sits at the top of its stack). */
+static HS_NOINLINE uintptr_t unwind_stack_find(uintptr_t sp)
 {
+    uintptr_t top = 0;
     if (unw.main_hi && sp < unw.main_hi && unw.main_hi - sp < UNWIND_STACK_MAX)
-        return unw.main_hi;
-    uintptr_t self = (uintptr_t)pthread_self();
-    if (sp < self && self - sp < UNWIND_STACK_MAX)
-        return self;
-    return 0;
+        top = unw.main_hi;
+    else {
+        uintptr_t self = (uintptr_t)pthread_self();
+        if (sp < self && self - sp < UNWIND_STACK_MAX)
+            top = self;
+    }
+    if (top)
+        unwind_my_top = top;
+    return top;
+}
+
+/* Highest address the frame chain may reach from sp, or 0 if unknown. */
+static inline uintptr_t unwind_stack_top(uintptr_t sp)
+{
+    uintptr_t top = unwind_my_top;
+    if (HS_LIKELY(sp < top && top - sp < UNWIND_STACK_MAX))
+        return top;
+    return unwind_stack_find(sp);
 }
 
 /* Frame-pointer walk; -1 when the stack bounds are unknown. */

@@ -1,4 +1,4 @@
-// link: shim/record/table.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c shim/base/lock.c
+// link: shim/record/table.c shim/record/table_hint.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c shim/base/lock.c
 /*
  * test_table.c - the live-block table: insert/find/remove of many pointers,
  * growth, deletion correctness under probing (checked against a reference

@@ -1,4 +1,4 @@
-// link: shim/record/table.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c shim/base/lock.c
+// link: shim/record/table.c shim/record/table_hint.c shim/record/tblpool.c shim/record/tblfilter.c shim/base/arena.c shim/base/lock.c
 /*
  * test_tblpool.c - the table's store for a pool allocator's regions, on
  * regions laid out as pymalloc's arenas (pages with headers naming their

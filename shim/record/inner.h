@@ -1,0 +1,104 @@
+/*
+ * inner.h - shim/record's own declarations, for its files alone (the
+ * door is record.h): the live-block table's layout, which table.c (the
+ * probes) and table_hint.c (where a pointer's entry lives: its hash, its
+ * region's stripes, its home cluster, and the prefetch that keeps them)
+ * share.  The hot helpers are inline here so that both inline them.
+ */
+#ifndef HEAPSNAP_RECORD_INNER_H
+#define HEAPSNAP_RECORD_INNER_H
+
+#include "record.h"
+
+#define TBL_GROUP_BITS 4 /* stripes in a group: 16 */
+#define TBL_GROUPS 8u
+#define TBL_STRIPES (TBL_GROUPS << TBL_GROUP_BITS)
+#define TBL_REGION_SHIFT 26 /* 64 MiB: glibc's HEAP_MAX_SIZE on 64-bit */
+#define TBL_INITIAL 16u /* clusters in a stripe's first array: one page */
+#define TBL_MAX_CLUSTERS (1u << 26) /* 16 GiB per stripe: never reached */
+#define TBL_LOAD_NUM 7u /* grow past 7/8 full */
+#define TBL_LOAD_DEN 8u
+#define TBL_CLUSTER 15u /* slots in a cluster */
+#define TBL_ALL 0x7fffu /* a cluster's slots, as a mask of its control bytes */
+#define TBL_EMPTY 0x80u /* control bytes: a tag (0-127) marks a live slot */
+#define TBL_OVER 15     /* ctrl[TBL_OVER]: entries whose probe passed the cluster */
+#define TBL_OVER_MAX 255u /* ... saturated: stays until the array is rebuilt */
+
+#define TBL_PTR_BITS 48
+#define TBL_SIZE_BITS 40
+#define TBL_LOW(bits) (((uint64_t)1 << (bits)) - 1)
+
+struct tbl_slot {
+    uint64_t w0; /* ptr | epoch << 48 */
+    uint64_t w1; /* size | trace << 40 */
+};
+
+/* Four cache lines: the control bytes share the first with three slots. */
+struct tbl_cluster {
+    _Alignas(64) uint8_t ctrl[16]; /* 15 slots' bytes, then the overflow count */
+    struct tbl_slot slot[TBL_CLUSTER];
+};
+
+struct tbl_stripe {
+    lock_t lock;
+    uint32_t count;            /* live entries */
+    /* The fields below change only when the array is rebuilt, and every
+     * free and allocation reads them before it takes the lock
+     * (tbl_prefetch): on a line of their own they stay shared between
+     * cores, where on the lock's line each read would fetch the line
+     * another core just wrote. */
+    char apart[64 - sizeof(lock_t) - sizeof(uint32_t)];
+    uint32_t clusters;         /* in the array; 0 while cl == NULL */
+    uint32_t limit;            /* most entries before it grows: 7/8 of the slots */
+    struct tbl_cluster *cl;    /* a mapping of its own */
+} __attribute__((aligned(64)));
+
+/* The stripes, in table.c. */
+extern struct tbl_table {
+    struct tbl_stripe stripe[TBL_STRIPES];
+} tbl;
+
+/* One multiply (Fibonacci hashing): its high bits depend on every bit of
+ * the pointer below them, which is all a stripe (bits 60-63), a home
+ * cluster (bits 28-59) and a tag (bits 21-27, which depend on the
+ * pointer's bits 4-27: what tells apart blocks near each other) need, at
+ * the cost of one instruction on each of a block's three lookups
+ * (prefetch, insert, remove). */
+static inline uint64_t tbl_hash(uintptr_t ptr)
+{
+    return (uint64_t)ptr * 0x9e3779b97f4a7c15ULL;
+}
+
+/* Which stripes serve an address region: one byte per TBL_REGION_SHIFT
+ * region, indexed by the region number's low 12 bits (regions 256 GiB
+ * apart share a byte, and so a group: only locality is at stake).  A byte
+ * for every region of the 48-bit space was 4 MiB of bss, and bss counts
+ * against a program's RLIMIT_AS.  0: not yet claimed; else 1 + the
+ * region's group. */
+#define TBL_REGIONS (1u << 12)
+extern _Atomic uint8_t tbl_region[TBL_REGIONS];
+extern _Atomic unsigned tbl_region_next; /* round robin over the groups */
+HS_NOINLINE unsigned tbl_region_claim(_Atomic uint8_t *r);
+
+/* ptr's stripe: its region's group, and within the group the top bits of
+ * ptr's hash. */
+static inline struct tbl_stripe *tbl_stripe_of(uintptr_t ptr, uint64_t h)
+{
+    _Atomic uint8_t *r = &tbl_region[(ptr >> TBL_REGION_SHIFT) & (TBL_REGIONS - 1)];
+    unsigned g = atomic_load_explicit(r, memory_order_relaxed);
+    if (HS_UNLIKELY(!g))
+        g = tbl_region_claim(r);
+    return &tbl.stripe[(g - 1) << TBL_GROUP_BITS | (unsigned)(h >> (64 - TBL_GROUP_BITS))];
+}
+
+/* The home cluster of hash h among c clusters: fastrange over bits 28-59
+ * (the top four pick the stripe in its group), and the tag, bits 21-27. */
+static inline uint32_t tbl_home(uint64_t h, uint32_t c)
+{
+    return (uint32_t)((uint64_t)(uint32_t)(h >> 28) * c >> 32);
+}
+
+/* The stripes of the groups handed out so far (table_hint.c). */
+unsigned tbl_stripes_used(void);
+
+#endif
