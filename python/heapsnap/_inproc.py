@@ -205,11 +205,16 @@ class Dump:
         return self.py[lo:hi if limit is None else min(hi, lo + limit)], total
 
     def items(self):
-        """(size, count, trace id) per item."""
+        """(size, count, trace id) per item.  A generator, so that it keeps
+        the dump alive while it runs: the items are views of the shim's
+        memory, which release() (or the dump's end, as in
+        `Dump(...).items()`) frees."""
         counts = self.counts
         if counts is None:
-            return ((s, 1, t) for s, t in zip(self.sizes, self.traces))
-        return zip(self.sizes, counts, self.traces)
+            for s, t in zip(self.sizes, self.traces):
+                yield (s, 1, t)
+        else:
+            yield from zip(self.sizes, counts, self.traces)
 
 
 def _frame_of(packed):

@@ -35,10 +35,15 @@ keep = [bytearray(100000) for _ in range(50)]
 tmp = bytearray(20_000_000)
 del tmp
 len(keep)'
+# a second measured cell: the first's dump must stay alive while its items
+# are read (a freed dump read there killed the kernel at the second cell)
+cell2='%%heapsnap
+more = [bytearray(1000) for _ in range(10)]
+len(more)'
 # then: the shim stopped again between cells, and out of the children's environment
 after='import heapsnap, os
 (heapsnap.is_loaded(), heapsnap._lib.heapsnap_is_tracing(), "libheapsnap" in os.environ.get("LD_PRELOAD", ""))'
-timeout 150 "$py" tests/shim/python/notebook_run.py heapsnap "$T/shim.json" "$cell" "$after" \
+timeout 150 "$py" tests/shim/python/notebook_run.py heapsnap "$T/shim.json" "$cell" "$cell2" "$after" \
   >"$T/run.out" 2>&1 &
 nb1=$!
 # the plain kernel (ipykernel's, its spec in the test's prefix), at the same time
@@ -69,7 +74,10 @@ assert "IPython" not in text and "ipykernel" not in text, "the machinery's lines
 assert value == ["50"], "the last expression's value"
 assert html and 'class="heapsnap-flamegraph"' in html[0] and "srcdoc=" in html[0] and len(html[0]) > 10000, "flame graph"
 assert not errors and "not run under" not in err
-after = [o["data"]["text/plain"] for o in json.load(open(sys.argv[1]))[1] if o["output_type"] == "execute_result"]
+second = json.load(open(sys.argv[1]))[1]
+assert [o["data"]["text/plain"] for o in second if o["output_type"] == "execute_result"] == ["10"], "the second cell: %s" % second
+assert not [o for o in second if o["output_type"] == "error"], "the second cell failed"
+after = [o["data"]["text/plain"] for o in json.load(open(sys.argv[1]))[2] if o["output_type"] == "execute_result"]
 assert after == ["(True, 0, False)"], "paused between cells, not in the environment: %s" % after
 PY
 then t_pass python_notebook_cell_magic_shows_lines_peak_and_flame_graph
