@@ -253,6 +253,23 @@ class _Traces(Sequence):
     def __repr__(self):
         return "<Traces len=%s>" % len(self)
 
+    def __getstate__(self):
+        # An in-process snapshot reads Trace.native from the shim's dump
+        # (a ctypes library: not picklable); a dump() keeps the stacks
+        # themselves, so that the loaded snapshot still has them.
+        native = self._native
+        if native is not None and not isinstance(native, (_Natives, _NativeTable)):
+            native = _NativeTable({t[5]: native(t[5]) for t in self._traces})
+        return {"_traces": self._traces, "_native": native}
+
+
+class _NativeTable(dict):
+    """Trace.native's stacks by trace number, kept whole (a pickled
+    in-process snapshot's)."""
+
+    def __call__(self, k):
+        return self[k]
+
 
 def _normalize_filename(filename):
     filename = os.path.normcase(filename)

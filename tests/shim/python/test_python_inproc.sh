@@ -53,6 +53,15 @@ PY
   else
     t_fail "python_inproc_get_object_traceback_$tag" "$(head -c 600 "$d/objtb.out") $(tail -c 300 "$d/objtb.err")"
   fi
+  # Snapshot.dump() and load() of an in-process snapshot, natives whole
+  PYTHONPATH="$PWD/python" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$d/exit.%p.hsnap" \
+    "$py" tests/shim/python/dump_user.py "$d/s.pickle" >"$d/dump.out" 2>"$d/dump.err"
+  b=$(sed -n 's/^before //p' "$d/dump.out")
+  if [ -n "$b" ] && grep -qxF "after $b" "$d/dump.out" && grep -qx "natives True True" "$d/dump.out"; then
+    t_pass "python_inproc_dump_and_load_keep_natives_$tag"
+  else
+    t_fail "python_inproc_dump_and_load_keep_natives_$tag" "$(head -c 300 "$d/dump.out") $(tail -c 300 "$d/dump.err")"
+  fi
   # get_traced_memory(): what was allocated since start(), as tracemalloc
   # prints it (frees of older blocks do not lower it; peak, reset_peak,
   # clear_traces, stop).
