@@ -102,6 +102,8 @@ static uint64_t lchk_classes(const struct hsnap_block *b, uint64_t n, struct py_
  * leave out what the check ignored), from the sorted copy in place. */
 static void lchk_hand_classes(const struct hsnap_block *b, uint64_t n)
 {
+    if (!py_lc_wanted())
+        return;
     uint64_t k = lchk_classes(b, n, NULL, 0);
     struct py_blkcls *c = py_lc_room(k);
     if (c)
@@ -242,8 +244,9 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
      * born before the stop; pages only where the child writes */
     uint64_t ccap = 2 * pend_live_count() + 4096;
     size_t clen = (size_t)ccap * sizeof *sf.cls;
-    void *cm = sys_mmap(NULL, clen, PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *cm = !py_lc_wanted() ? MAP_FAILED
+                               : sys_mmap(NULL, clen, PROT_READ | PROT_WRITE,
+                                          MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (cm != MAP_FAILED)
         sf.cls = cm, sf.cls_cap = ccap;
     py_lc_drop();

@@ -55,6 +55,11 @@ void py_lc_drop(void)
     lc.c = NULL, lc.n = lc.cap = 0;
 }
 
+int py_lc_wanted(void)
+{
+    return py_on && py_lay && py_sym.type_type;
+}
+
 struct py_blkcls *py_lc_room(uint64_t n)
 {
     py_lc_drop();

@@ -115,7 +115,9 @@ void py_retain_refs(int on);
  * (hsnap_block.cls), by address.  py_lc_room: room for n (arena memory;
  * the last ones dropped), NULL when out of memory or n is 0; py_lc_set: k
  * of them filled, ascending.  The next scan (py_retain_refs) hears them
- * once; py_lc_drop forgets them (a snapshot that built no graph). */
+ * once; py_lc_drop forgets them (a snapshot that built no graph);
+ * py_lc_wanted: whether a graph can hear them at all (CPython found), so
+ * that a process without one maps no room for them. */
 struct py_blkcls {
     uint64_t addr;
     uint32_t cls; /* enum hsnap_class */
@@ -124,6 +126,7 @@ struct py_blkcls {
 struct py_blkcls *py_lc_room(uint64_t n);
 void py_lc_set(uint64_t k);
 void py_lc_drop(void);
+int py_lc_wanted(void);
 
 /* pygcfreed.c: the objects the cycle collector frees, per trace.
  * py_gcf_collecting points at the main interpreter's gcstate->collecting
