@@ -620,10 +620,11 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
                 helpers == 1 ? "" : "s");
     if (!o.quiet) {
         /* A name without any % is the program's own (its fork children
-         * add their pid, the shim's name_commit): the summary's. */
+         * add their pid, the shim's name_commit): the summary's, when the
+         * pid run started wrote it. */
         const char *named = getenv("HEAPSNAP_OUTPUT");
-        summary_print(&mf, named && !strchr(named, '%') ? named : NULL, o.leaks || o.gate,
-                      stderr);
+        summary_print(&mf, named && !strchr(named, '%') ? named : NULL, pid,
+                      o.leaks || o.gate, stderr);
     }
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);

@@ -8,8 +8,8 @@
  * the heap at exit, leaks when something leaked, else top.
  *
  * One process is summarized, at its latest snapshot (as `top` reads a
- * series): of several, the program's when run's name has no %p (that
- * name is the program's; its fork children add their pid), else the one
+ * series): of several, the program's when run's name has no %p and the
+ * pid run started wrote it (its fork children add their pid), else the one
  * of largest peak (a shell's child, not the shell), and a line says so.  Only each process's latest snapshot is
  * read (the socket names the writer of each), at most SUMMARY_LOOK of
  * them, so a long series or a big process tree costs a few loads.
@@ -57,12 +57,13 @@ static const char *summary_word(const char *path, char *buf, size_t n)
 
 /* Of mf's snapshots, the latest of each process (by the pid the socket
  * named; one told through the file stands alone), the latest first, at
- * most SUMMARY_LOOK of them read: the one at named (the program's, when
- * run was given a name without %p) or else the one of largest peak into
- * *s, its path in *path, and in *nproc how many processes wrote.  0, or
- * -1 when none loads. */
-static int summary_pick(const struct manifest *mf, const char *named, struct snap *s,
-                        const char **path, size_t *nproc)
+ * most SUMMARY_LOOK of them read: the one at named written by the pid run
+ * started (the program's, when run was given a name without %p) or else
+ * the one of largest peak into *s, its path in *path, and in *nproc how
+ * many processes wrote.  1 when it is the program's, 0 when of largest
+ * peak, -1 when none loads. */
+static int summary_pick(const struct manifest *mf, const char *named, pid_t program,
+                        struct snap *s, const char **path, size_t *nproc)
 {
     char err[512];
     int found = 0, got_named = 0;
@@ -81,6 +82,7 @@ static int summary_pick(const struct manifest *mf, const char *named, struct sna
         if ((looked >= SUMMARY_LOOK && !is_named) ||
             (looked++, snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0))
             continue;
+        is_named = is_named && (pid_t)t.meta.pid == program;
         if (found && !is_named && (got_named || t.meta.peak_bytes <= s->meta.peak_bytes)) {
             snap_free(&t);
             continue;
@@ -170,12 +172,13 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     return lost;
 }
 
-void summary_print(const struct manifest *mf, const char *named, int leaks, FILE *out)
+void summary_print(const struct manifest *mf, const char *named, pid_t program, int leaks,
+                   FILE *out)
 {
     struct snap s;
     const char *path = NULL;
     size_t nproc;
-    int picked = summary_pick(mf, named, &s, &path, &nproc);
+    int picked = summary_pick(mf, named, program, &s, &path, &nproc);
     if (picked < 0)
         return;
     char word[8192], sz[64], exe[512];
