@@ -618,8 +618,14 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
                 "started before their parent exec'd; --follow all keeps them)\n", helpers,
                 helpers == 1 ? "" : "s");
-    if (!o.quiet)
-        summary_print(&mf, o.leaks || o.gate, stderr);
+    if (!o.quiet) {
+        /* A name without any % is the program's own (its fork children
+         * add their pid, the shim's name_commit): the summary's, when the
+         * pid run started wrote it. */
+        const char *named = getenv("HEAPSNAP_OUTPUT");
+        summary_print(&mf, named && !strchr(named, '%') ? named : NULL, pid,
+                      o.leaks || o.gate, stderr);
+    }
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);
         if (g == 2 && sig && err[0]) /* we die below: say it now */

@@ -8,8 +8,9 @@
  * the heap at exit, leaks when something leaked, else top.
  *
  * One process is summarized, at its latest snapshot (as `top` reads a
- * series): of several, the one of largest peak (a shell's child, not the
- * shell), and a line says so.  Only each process's latest snapshot is
+ * series): of several, the program's when run's name has no %p and the
+ * pid run started wrote it (its fork children add their pid), else the one
+ * of largest peak (a shell's child, not the shell), and a line says so.  Only each process's latest snapshot is
  * read (the socket names the writer of each), at most SUMMARY_LOOK of
  * them, so a long series or a big process tree costs a few loads.
  * Reading costs a load and the symbolization of the peak's traces, which
@@ -56,14 +57,16 @@ static const char *summary_word(const char *path, char *buf, size_t n)
 
 /* Of mf's snapshots, the latest of each process (by the pid the socket
  * named; one told through the file stands alone), the latest first, at
- * most SUMMARY_LOOK of them read: the one of largest peak into *s, its
- * path in *path, and in *nproc how many processes wrote.  0, or -1 when
- * none loads. */
-static int summary_pick(const struct manifest *mf, struct snap *s, const char **path,
-                        size_t *nproc)
+ * most SUMMARY_LOOK of them read: the one at named written by the pid run
+ * started (the program's, when run was given a name without %p) or else
+ * the one of largest peak into *s, its path in *path, and in *nproc how
+ * many processes wrote.  1 when it is the program's, 0 when of largest
+ * peak, -1 when none loads. */
+static int summary_pick(const struct manifest *mf, const char *named, pid_t program,
+                        struct snap *s, const char **path, size_t *nproc)
 {
     char err[512];
-    int found = 0;
+    int found = 0, got_named = 0;
     size_t looked = 0;
     *nproc = 0;
     for (size_t i = mf->n; i-- > 0;) {
@@ -74,10 +77,13 @@ static int summary_pick(const struct manifest *mf, struct snap *s, const char **
         if (later)
             continue;
         ++*nproc;
+        int is_named = named && !strcmp(mf->e[i].path, named);
         struct snap t;
-        if (looked >= SUMMARY_LOOK || (looked++, snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0))
+        if ((looked >= SUMMARY_LOOK && !is_named) ||
+            (looked++, snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0))
             continue;
-        if (found && t.meta.peak_bytes <= s->meta.peak_bytes) {
+        is_named = is_named && (pid_t)t.meta.pid == program;
+        if (found && !is_named && (got_named || t.meta.peak_bytes <= s->meta.peak_bytes)) {
             snap_free(&t);
             continue;
         }
@@ -86,8 +92,9 @@ static int summary_pick(const struct manifest *mf, struct snap *s, const char **
         *s = t;
         *path = mf->e[i].path;
         found = 1;
+        got_named = is_named;
     }
-    return found ? 0 : -1;
+    return found ? (got_named ? 1 : 0) : -1;
 }
 
 /* "peak SIZE in N blocks at T s; most at SITE (SIZE in N blocks)". */
@@ -165,20 +172,22 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     return lost;
 }
 
-void summary_print(const struct manifest *mf, int leaks, FILE *out)
+void summary_print(const struct manifest *mf, const char *named, pid_t program, int leaks,
+                   FILE *out)
 {
     struct snap s;
     const char *path = NULL;
     size_t nproc;
-    if (summary_pick(mf, &s, &path, &nproc) < 0)
+    int picked = summary_pick(mf, named, program, &s, &path, &nproc);
+    if (picked < 0)
         return;
     char word[8192], sz[64], exe[512];
     summary_word(path, word, sizeof(word));
     const char *base = strrchr(s.exe, '/');
     esc_text(base ? base + 1 : s.exe, exe, sizeof(exe));
     if (nproc > 1)
-        fprintf(out, "heapsnap: %zu processes wrote snapshots; of largest peak: pid %u (%s)\n",
-                nproc, s.meta.pid, exe);
+        fprintf(out, "heapsnap: %zu processes wrote snapshots; %s: pid %u (%s)\n", nproc,
+                picked ? "the program's" : "of largest peak", s.meta.pid, exe);
     else if (mf->n > 1)
         fprintf(out, "heapsnap: the latest of %zu snapshots of pid %u (%s)\n", mf->n,
                 s.meta.pid, exe);

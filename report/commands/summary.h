@@ -5,13 +5,17 @@
 #define REPORT_SUMMARY_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "manifest.h"
 
 /* Prints to out the summary of one process among the snapshots of mf:
- * the one of largest peak, at its latest snapshot.  leaks: --leaks was
+ * the one written at named (an absolute path, or NULL) by the process
+ * program when there is one, else the one of largest peak, at its latest
+ * snapshot.  leaks: --leaks was
  * asked (a LEAK SUMMARY, or why there is none).  Prints nothing when no
  * snapshot of mf can be read. */
-void summary_print(const struct manifest *mf, int leaks, FILE *out);
+void summary_print(const struct manifest *mf, const char *named, pid_t program, int leaks,
+                   FILE *out);
 
 #endif

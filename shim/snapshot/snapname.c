@@ -26,6 +26,7 @@
 /* All under the snapshot lock. */
 static mode_t name_mode_bits; /* HEAPSNAP_MODE | S_IFREG once read */
 static int name_shared;       /* the name chosen last came from a pattern without %p */
+static int name_forked;       /* a fork child that has not exec'd: the bare name is its parent's */
 static dev_t name_dev;        /* the file this process last put in place */
 static ino_t name_ino;
 
@@ -231,21 +232,27 @@ static int name_taken(const char *path)
 }
 
 /* Moves the written temporary t to path.  Where the name came from a
- * pattern without %p and another process of the run has already written
- * it (a shell and its children under `-o same.hsnap`), it is not
- * replaced: this snapshot goes to the name with .<pid> before its
- * extension (path is rewritten), with one warning.  0, or -1 with errno. */
+ * pattern without %p, a fork child that has not exec'd (a Pool's worker,
+ * a server's child) never takes it: the name belongs to the program that
+ * forked it, which writes at its exit, after its workers, so its snapshot
+ * goes to the name with .<pid> before its extension, silently (path is
+ * rewritten).  Any other process that finds the name already written by
+ * another process of the run (a shell and the commands it execs under
+ * `-o same.hsnap`) does not replace it either: it adds its pid, with one
+ * warning.  0, or -1 with errno. */
 int name_commit(const char *t, char *path)
 {
     static atomic_int warned;
     struct stat st;
-    if (name_shared) {
+    if (name_shared && name_forked) {
+        name_insert_seq(path, (uint64_t)getpid());
+    } else if (name_shared) {
         int r = renameat2(AT_FDCWD, t, AT_FDCWD, path, RENAME_NOREPLACE);
         if (r == 0 || (errno != EEXIST && errno != EINVAL))
             goto done;
         if (name_taken(path)) {
             if (!atomic_exchange(&warned, 1))
-                opt_warn(path, " was written by another process (HEAPSNAP_OUTPUT has no %p): ",
+                opt_warn(path, " was written by another process (the name has no %p): ",
                          "adding this one's pid to its name");
             name_insert_seq(path, (uint64_t)getpid());
         }
@@ -267,6 +274,7 @@ int name_has_pid(void)
 
 void name_after_fork_child(void)
 {
+    name_forked = 1;
     name_dev = 0;
     name_ino = 0;
 }

@@ -92,6 +92,20 @@ else
   t_fail run_fork_two_snapshots "want 2 snapshots, got $#: $*"
 fi
 
+# --- fork under a name without %p: the name is the program's, though its child
+# (exit() before the parent) writes first; the child's takes its pid, silently
+mkdir -p "$T/forkname"
+"$HEAPSNAP" run -o "$T/forkname/f.hsnap" -- "$FX/forker" >/dev/null 2>"$T/forkname.err" & rp=$!
+wait "$rp"; rc=$?
+kid=$(ls "$T/forkname" | sed -n 's/^f\.\([0-9]*\)\.hsnap$/\1/p')
+if [ "$rc" = 0 ] && [ "$(ls "$T/forkname" | wc -l)" = 2 ] && [ -n "$kid" ] &&
+   "$HEAPSNAP" info "$T/forkname/f.hsnap" | grep -Eq "^pid: +[0-9]+ \(parent $rp\)$" &&
+   "$HEAPSNAP" info "$T/forkname/f.$kid.hsnap" | grep -Eq "^pid: +$kid " &&
+   ! grep -q 'another process' "$T/forkname.err" &&
+   grep -Eq "^heapsnap: next: heapsnap top (--peak )?\S*forkname/f\.hsnap( |$)" "$T/forkname.err"
+then t_pass run_o_without_pid_names_the_parent_not_its_fork_child
+else t_fail run_o_without_pid_names_the_parent_not_its_fork_child "exit $rc, run $rp: $(ls "$T/forkname" | tr '\n' ' ') $(head -c 400 "$T/forkname.err" | tr '\n' '|')"; fi
+
 # --- exec through /bin/sh: the last image is profiled, the first is not --------
 mkdir -p "$T/exec"
 if "$HEAPSNAP" run -o "$T/exec/e.%p.hsnap" -- "$FX/execer" "$FX/sites" >/dev/null 2>"$T/exec.err"; then

@@ -1,22 +1,40 @@
 # test_attach_warnings.sh - what an attach session has to say goes to the
-# CLI, once: a warning every fork's child gives alike (here: -o without %p,
-# each child finding the name taken) is listed once by detach, on
-# heapsnap's stderr, and never written to the program's stderr; and two
-# attaches at once give the one that loses the real reason.
+# CLI, once: a warning every fork's child gives alike (here: the snapshot
+# directory is a plain file while they write, so each child cannot write) is
+# listed once by detach, on heapsnap's stderr, and never written to the
+# program's stderr; fork children under a name without %p take their pid
+# silently (the name is the program's); and two attaches at once give the
+# one that loses the real reason.
 . tests/shim/attach/lib_attach.sh
 t_build target tests/shim/attach/target.c -pthread
 
 at_start "$T/target"
-at_attach -o "$AT_DIR/same.hsnap"
+at_attach -o "$AT_DIR/sub/same.hsnap"
+: >"$AT_DIR/sub"
 for _ in 1 2 3 4; do at_cmd F; done
+rm -f "$AT_DIR/sub"; mkdir "$AT_DIR/sub"
 at_detach
 at_end
-n=$(grep -c 'was written by another process' "$T/detach.err")
+n=$(grep -c 'cannot write' "$T/detach.err")
 if [ "$AT_DETACH_RC" = 0 ] && [ "$n" = 1 ] &&
-   grep -q "^heapsnap: process $AT_PID: .*same.hsnap was written by another process" "$T/detach.err" &&
+   grep -q "^heapsnap: process $AT_PID: cannot write .*same\.hsnap" "$T/detach.err" &&
    ! grep -q heapsnap "$T/target.err"; then
   t_pass attach_fork_children_warning_said_once_by_detach_not_on_the_program_stderr
 else t_fail attach_fork_children_warning_said_once_by_detach_not_on_the_program_stderr "detach $AT_DETACH_RC, $n lines: $(head -c 300 "$T/detach.err") | program: $(head -c 300 "$T/target.err")"; fi
+
+# -o without %p: the program's snapshot takes the name; each fork child's
+# goes to the name with its pid, and nobody says "another process"
+at_start "$T/target"
+at_attach -o "$AT_DIR/same.hsnap"
+for _ in 1 2; do at_cmd F; done
+at_detach
+at_end
+kids=$(ls "$AT_DIR" | grep -c '^same\.[0-9]*\.hsnap$')
+if [ "$AT_DETACH_RC" = 0 ] && [ "$kids" = 2 ] &&
+   "$HEAPSNAP" info "$AT_DIR/same.hsnap" | grep -q "^pid: *$AT_PID " &&
+   ! grep -q 'another process' "$T/detach.err" "$T/attach.err" "$T/target.err"; then
+  t_pass attach_fork_children_add_their_pid_silently
+else t_fail attach_fork_children_add_their_pid_silently "detach $AT_DETACH_RC, $kids children's files: $(ls "$AT_DIR" | tr '\n' ' ') $(head -c 300 "$T/detach.err")"; fi
 
 # Two attaches at once, five times: one wins, the other says why (traced
 # by the first, or attached already), never "no permission".

@@ -1,6 +1,8 @@
 # pool.py METHOD END: a Pool of 2 workers (fork or spawn), each holding
 # about 10 MiB at its own line (the barrier makes each take one task) until
 # the parent ends the pool (close or terminate), for test_python_workers.sh.
+# END "both": a `with` pool (terminated at its end), then a second pool
+# closed and joined.
 # poolsites.py starts its pool with this file's start_pool.
 import multiprocessing as mp
 import sys
@@ -27,9 +29,13 @@ def work(n):
 
 if __name__ == "__main__":
     method, end = sys.argv[1], sys.argv[2]
-    pool = start_pool(mp.get_context(method))
+    ctx = mp.get_context(method)
+    if end == "both":
+        with start_pool(ctx) as pool:
+            pool.map(work, [10000, 10000], chunksize=1)
+    pool = start_pool(ctx)
     pool.map(work, [10000, 10000], chunksize=1)
-    if end == "close":
+    if end in ("close", "both"):
         pool.close()
     else:
         pool.terminate()

@@ -5,7 +5,8 @@
 # no state file is left and run names every file of the run.  The shim stays
 # a guest: a SIGTERM handler the program set runs as it expects, and the
 # default still ends the program with SIGTERM's status (and getsignal still
-# reads SIG_DFL).
+# reads SIG_DFL).  Under a name without %p the name is the program's and
+# each worker adds its pid.
 . tests/shim/python/lib_py.sh
 
 PY=/usr/bin/python3
@@ -28,6 +29,26 @@ for how in "fork terminate" "spawn terminate" "spawn close"; do
      ! grep -q 'killed' "$d.err"; then t_pass "$name"
   else t_fail "$name" "$at of 2 workers at pool.py:$work, $n files ($listed listed): $(ls "$d" | tr '\n' ' ') $(head -c 300 "$d.err")"; fi
 done
+
+# run -o NAME (no %p) over a fork pool terminated, then one closed: NAME is
+# the program's exit snapshot (the pid run started), each worker's is NAME
+# with its pid, nothing says "another process", and next: opens NAME
+d=$T/named && mkdir -p "$d"
+"$HEAPSNAP" run -o "$d/run.hsnap" -- "$PY" tests/shim/python/pool.py fork both >/dev/null 2>"$d.err" & rp=$!
+wait "$rp"; rc=$?
+"$HEAPSNAP" info "$d/run.hsnap" >"$d.info" 2>&1
+bad=""
+for f in "$d"/run.*.hsnap; do
+  p=${f##*/run.}; p=${p%.hsnap}
+  "$HEAPSNAP" info "$f" | grep -Eq "^pid: +$p \(parent [0-9]+\)$" || bad="$bad ${f##*/}"
+done
+nw=$(ls "$d" | grep -c '^run\.[0-9]*\.hsnap$')
+if [ "$rc" = 0 ] && [ "$nw" = 4 ] && [ -z "$bad" ] &&
+   grep -Eq "^pid: +[0-9]+ \(parent $rp\)$" "$d.info" && grep -Eq '^reason: +exit$' "$d.info" &&
+   ! grep -q 'another process\|HEAPSNAP_OUTPUT' "$d.err" &&
+   grep -Eq "^heapsnap: next: heapsnap (top|leaks)( --peak)? \S*named/run\.hsnap( |$)" "$d.err"
+then t_pass python_run_o_names_the_programs_snapshot_and_workers_add_their_pid
+else t_fail python_run_o_names_the_programs_snapshot_and_workers_add_their_pid "exit $rc, run $rp, $nw workers' files (bad:$bad): $(grep -E '^(pid|reason)' "$d.info" | tr '\n' ' ') $(head -c 400 "$d.err" | tr '\n' '|')"; fi
 
 # the program's own SIGTERM handler runs as it expects (its exit status)
 cat >"$T/own.py" <<'EOF2'
