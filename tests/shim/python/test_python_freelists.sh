@@ -1,0 +1,43 @@
+# test_python_freelists.sh - garbage that CPython's free lists still name
+# is garbage: from 3.11 on the main interpreter is static data, which the
+# roots' conservative scan of "the interpreter's own state" reads, and its
+# free lists' slots past numfree keep the addresses of objects handed out
+# since (py_borrowed_spans; 3.13's function version cache too).
+# tests/shim/python/freelists.py drops 80 self-holding dicts made where
+# the dicts' free list had slots, a dict that holds itself, and trees with
+# parent pointers; `top --garbage` must count what gc.collect() then frees,
+# and a self-holding dict alone (its own run) must be garbage.  On every CPython 3.10-3.13
+# found; a SKIP line names each one absent.
+. tests/shim/python/lib_py.sh
+
+script=tests/shim/python/freelists.py
+for v in $(py_versions_missing); do
+  t_skip "python_freelists_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
+done
+
+# count FILE KEY: the count of top's line for KEY in FILE (0: none).
+count() { awk -v k="$2: " 'index($0, k) == 1 { sub(/.*count=/, ""); sub(/,.*/, ""); n += $0 } END { print n + 0 }' "$1"; }
+total() { awk '/: size=/ { sub(/.*count=/, ""); sub(/,.*/, ""); n += $0 } END { print n + 0 }' "$1"; }
+
+while read -r tag py; do
+  s=$T/f-$tag.hsnap
+  if ! py_run "$py" "$T/run-$tag" $script "$s" || [ ! -s "$s" ]; then
+    t_fail "python_freelists_run_$tag" "$(tail -c 300 "$T/run-$tag.err")"; continue
+  fi
+  want=$(cat "$T/run-$tag.out")
+  "$HEAPSNAP" top "$s" --garbage --key type -n 0 >"$T/t-$tag.txt" 2>"$T/t-$tag.err"
+  got=$(total "$T/t-$tag.txt")
+  if [ -n "$want" ] && [ "$got" = "$want" ] && [ "$(count "$T/t-$tag.txt" __main__.TreeNode)" = 200 ]; then
+    t_pass "python_freelists_parent_tree_and_dicts_garbage_as_gc_collect_$tag"
+  else t_fail "python_freelists_parent_tree_and_dicts_garbage_as_gc_collect_$tag" "gc.collect() $want, top --garbage $got: $(tr '\n' '|' <"$T/t-$tag.txt" | head -c 300)"; fi
+  s=$T/s-$tag.hsnap
+  if ! py_run "$py" "$T/self-$tag" $script "$s" self || [ ! -s "$s" ]; then
+    t_fail "python_freelists_self_holding_dict_run_$tag" "$(tail -c 300 "$T/self-$tag.err")"; continue
+  fi
+  # (by type: a free list's dict keeps the site where its memory was made)
+  "$HEAPSNAP" top "$s" --garbage --key type -n 0 >"$T/l-$tag.txt" 2>&1
+  if [ "$(cat "$T/self-$tag.out")" = 1 ] && [ "$(total "$T/l-$tag.txt")" = 1 ] &&
+     [ "$(count "$T/l-$tag.txt" dict)" = 1 ]; then
+    t_pass "python_freelists_self_holding_dict_is_garbage_$tag"
+  else t_fail "python_freelists_self_holding_dict_is_garbage_$tag" "$(tr '\n' '|' <"$T/l-$tag.txt" | head -c 400)"; fi
+done < <(py_interpreters)
