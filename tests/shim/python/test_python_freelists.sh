@@ -6,7 +6,10 @@
 # tests/shim/python/freelists.py drops 80 self-holding dicts made where
 # the dicts' free list had slots, a dict that holds itself, and trees with
 # parent pointers; `top --garbage` must count what gc.collect() then frees,
-# and a self-holding dict alone (its own run) must be garbage.  On every CPython 3.10-3.13
+# and a self-holding dict alone (its own run) must be garbage.  A module's
+# global dict (its module imported after the wrap: named one step past
+# the module's dict) is named by the module, not by a stale slot of "the
+# interpreter's own state" that reaches it a step sooner.  On every CPython 3.10-3.13
 # found; a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 
@@ -18,6 +21,32 @@ done
 # count FILE KEY: the count of top's line for KEY in FILE (0: none).
 count() { awk -v k="$2: " 'index($0, k) == 1 { sub(/.*count=/, ""); sub(/,.*/, ""); n += $0 } END { print n + 0 }' "$1"; }
 total() { awk '/: size=/ { sub(/.*count=/, ""); sub(/,.*/, ""); n += $0 } END { print n + 0 }' "$1"; }
+
+mkdir -p "$T/app"
+cat >"$T/app/svc.py" <<'PY'
+_cache = {}
+
+
+class Result:
+    def __init__(self, key):
+        self.data = [key] * 50
+
+
+def lookup(key):
+    r = _cache.get(key)
+    if r is None:
+        r = _cache[key] = Result(key)
+    return r
+PY
+cat >"$T/app/app.py" <<'PY'
+import ctypes, sys
+import svc
+lib = ctypes.CDLL(None)
+lib.heapsnap_take_snapshot.argtypes = [ctypes.c_char_p]
+for i in range(20):
+    svc.lookup("user%d" % i)
+lib.heapsnap_take_snapshot(sys.argv[1].encode())
+PY
 
 while read -r tag py; do
   s=$T/f-$tag.hsnap
@@ -40,4 +69,15 @@ while read -r tag py; do
      [ "$(count "$T/l-$tag.txt" dict)" = 1 ]; then
     t_pass "python_freelists_self_holding_dict_is_garbage_$tag"
   else t_fail "python_freelists_self_holding_dict_is_garbage_$tag" "$(tr '\n' '|' <"$T/l-$tag.txt" | head -c 400)"; fi
+  s=$T/m-$tag.hsnap
+  if ! py_run "$py" "$T/mod-$tag" "$T/app/app.py" "$s" || [ ! -s "$s" ]; then
+    t_fail "python_freelists_module_global_run_$tag" "$(tail -c 300 "$T/mod-$tag.err")"; continue
+  fi
+  "$HEAPSNAP" top "$s" --retainers --key type -n 0 >"$T/r-$tag.txt" 2>&1
+  res=$(awk '/^  svc.Result: / { on = 1; next } /^  [^ ]/ { on = 0 } on' "$T/r-$tag.txt")
+  if grep -q '^  svc.Result: 20 objects' "$T/r-$tag.txt" &&
+     [ "$(grep -Ec "^    1 object: module svc, global _cache \(dict\) -> \['user[0-9]+'\] \(svc.Result\)$" <<<"$res")" = 5 ] &&
+     [ "$(grep -c "^    15 more objects by other paths$" <<<"$res")" = 1 ]; then
+    t_pass "python_freelists_module_global_named_by_its_module_$tag"
+  else t_fail "python_freelists_module_global_named_by_its_module_$tag" "$(tr '\n' '|' <<<"$res" | head -c 400)"; fi
 done < <(py_interpreters)
