@@ -335,15 +335,27 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
     int exact = pyg_object_holding(fr) == PYG_NONE;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t o = pyg_tracked_at(r.slot[i]);
-        if (o == PYG_NONE)
+        /* a list or dict no object of the graph holds (a free list's,
+         * made before the wrap): its items, as a global's */
+        int early = 0;
+        if (o == PYG_NONE && r.slot[i] >= 4096) {
+            uintptr_t t = pyroot_word(r.slot[i] + 8);
+            early = (t == py_sym.list_type || t == py_sym.dict_type) &&
+                    pyg_object_holding(r.slot[i]) == PYG_NONE;
+        }
+        if (o == PYG_NONE && !early)
             continue;
         if (head < 0 && (head = pyroot_frame_text(fr, co)) >= (int)sizeof r.text - 64)
             return;
         uint32_t nn = pyroot_local_name(co, i);
         int len = snprintf(r.text + head, sizeof r.text - (size_t)head, ", local %.*s",
                            (int)(nn ? nn : 1), nn ? r.name : "?");
-        if (len > 0 && head + len < (int)sizeof r.text)
-            pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
+        if (len > 0 && head + len < (int)sizeof r.text - 64) {
+            if (early)
+                pyroot_container(r.slot[i], head + len);
+            else
+                pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
+        }
         r.text[head] = 0;
     }
 }

@@ -9,7 +9,10 @@
 # and a self-holding dict alone (its own run) must be garbage.  A module's
 # global dict (its module imported after the wrap: named one step past
 # the module's dict) is named by the module, not by a stale slot of "the
-# interpreter's own state" that reaches it a step sooner.  On every CPython 3.10-3.13
+# interpreter's own state" that reaches it a step sooner; a running
+# frame's local list that a free list handed out from before the wrap (no
+# object of the graph) names its items "frame F:L in main, local rows
+# (list) -> [0]", as a global's such list does.  On every CPython 3.10-3.13
 # found; a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 
@@ -43,9 +46,14 @@ import ctypes, sys
 import svc
 lib = ctypes.CDLL(None)
 lib.heapsnap_take_snapshot.argtypes = [ctypes.c_char_p]
-for i in range(20):
-    svc.lookup("user%d" % i)
-lib.heapsnap_take_snapshot(sys.argv[1].encode())
+class Row:
+    pass
+def main():
+    for i in range(20):
+        svc.lookup("user%d" % i)
+    rows = [Row() for _ in range(3)]
+    lib.heapsnap_take_snapshot(sys.argv[1].encode())  # line 11
+main()
 PY
 
 while read -r tag py; do
@@ -80,4 +88,8 @@ while read -r tag py; do
      [ "$(grep -c "^    15 more objects by other paths$" <<<"$res")" = 1 ]; then
     t_pass "python_freelists_module_global_named_by_its_module_$tag"
   else t_fail "python_freelists_module_global_named_by_its_module_$tag" "$(tr '\n' '|' <<<"$res" | head -c 400)"; fi
+  rows=$(awk '/^  __main__.Row: / { on = 1; next } /^  [^ ]/ { on = 0 } on' "$T/r-$tag.txt")
+  if [ "$(grep -Ec "^    1 object: frame .*app.py:11 in main, local rows \(list\) -> \[[0-2]\] \(__main__.Row\)$" <<<"$rows")" = 3 ]; then
+    t_pass "python_freelists_running_frame_local_list_named_$tag"
+  else t_fail "python_freelists_running_frame_local_list_named_$tag" "$(tr '\n' '|' <<<"$rows" | head -c 400)"; fi
 done < <(py_interpreters)
