@@ -78,6 +78,13 @@ struct py_gc_layout {
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
 #define PY_GC_STATS_BYTES 72
 
+/* The spans [lo[k], hi[k]) of PyInterpreterState (bytes from its start,
+ * in order) that hold no reference of their own: its free lists (their
+ * slots are free objects, past numfree stale addresses of objects since
+ * freed) and borrowed caches; how many (0: none known). */
+#define PY_SPANS 2
+unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS]);
+
 /* Where _PyRuntime holds tracemalloc's config (3.12 and 3.13; 0: no row). */
 uint32_t py_tm_config_at(uint32_t version);
 

@@ -211,6 +211,35 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
     return -1;
 }
 
+/* offsetof(PyInterpreterState, ...) by version of the spans that hold
+ * no reference of its own (layout_check.c's check_free): its free lists,
+ * 3.11 and 3.12 from float_state to exc_state (floats, the slice cache,
+ * tuples, lists, dicts and their keys, async generators' values and
+ * asends, contexts; 3.12 also long_state, dtoa and func_state, which hold
+ * no object), 3.13 object_state.freelists; and 3.13's
+ * func_state.func_version_cache (borrowed functions and code).  3.10
+ * keeps its interpreter on the heap. */
+static const struct {
+    uint32_t version, lo[PY_SPANS], hi[PY_SPANS];
+} py_span_rows[] = {
+    {0x030b0000, {3608}, {7128}},
+    {0x030c0000, {267408}, {273400}},
+    {0x030d0000, {10952, 17008}, {14488, 82544}},
+};
+
+unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS])
+{
+    for (size_t i = 0; i < sizeof py_span_rows / sizeof py_span_rows[0]; i++) {
+        if ((version & 0xffff0000u) != py_span_rows[i].version)
+            continue;
+        unsigned n = 0;
+        for (unsigned k = 0; k < PY_SPANS && py_span_rows[i].hi[k]; k++, n++)
+            lo[k] = py_span_rows[i].lo[k], hi[k] = py_span_rows[i].hi[k];
+        return n;
+    }
+    return 0;
+}
+
 /* offsetof(_PyRuntimeState, tracemalloc.config) by version: from 3.12 on
  * tracemalloc's config is no longer exported on its own (pytm.c reads its
  * tracing flag there); layout_check.c's check_tm. */

@@ -444,6 +444,14 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
     sbuf_put(g.names, name, n);
 }
 
+/* A root of a conservative scan (pyroots.c's pyroot_scan_range): 1. */
+static uint64_t pyg_root_scanned(uint32_t kind)
+{
+    kind &= ~PYG_EXACT;
+    return kind == HSNAP_PYROOT_INTERP || kind == HSNAP_PYROOT_STATIC ||
+           kind == HSNAP_PYROOT_CSTACK;
+}
+
 /* Marks from the roots, breadth first: flags of out filled, the
  * garbage's links and the reached objects' parents put (once the
  * marking's arrays are given back, but for via). */
@@ -494,18 +502,22 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     }
     uint8_t *reached = (uint8_t *)refs; /* refs are done with: a byte each from here */
     memset(reached, 0, nobj);
-    /* breadth first from the named roots, then from the other objects
-     * referenced from outside: a path is named when one can be */
+    /* breadth first from the named roots (the Python ones, then the
+     * conservative scans' words, which only name what nothing named
+     * reaches: a stale word there would otherwise shorten a global's
+     * path), then from the other objects referenced from outside */
     uint32_t *outside = (uint32_t *)(void *)(m + ((nobj + 4) & ~3ull)); /* in refs' room */
     memmove(outside, queue, nroots * 4);
-    for (uint64_t pass = 0; pass < 2; pass++) {
-        uint64_t nsrc = pass ? nroots : g.nroot;
+    for (uint64_t pass = 0; pass < 3; pass++) {
+        uint64_t nsrc = pass == 2 ? nroots : g.nroot;
         for (uint64_t r = 0; r < nsrc; r++) {
-            uint32_t d = pass ? outside[r] : g.root[r].dst;
+            uint32_t d = pass == 2 ? outside[r] : g.root[r].dst;
+            if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || reached[d]))
+                continue;
             if (reached[d])
                 continue;
             reached[d] = 1;
-            via[d] = pass ? PYG_NONE : (uint32_t)(g.nedge + r);
+            via[d] = pass == 2 ? PYG_NONE : (uint32_t)(g.nedge + r);
             queue[tail++] = d;
         }
         while (head < tail) {

@@ -335,15 +335,27 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
     int exact = pyg_object_holding(fr) == PYG_NONE;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t o = pyg_tracked_at(r.slot[i]);
-        if (o == PYG_NONE)
+        /* a list or dict no object of the graph holds (a free list's,
+         * made before the wrap): its items, as a global's */
+        int early = 0;
+        if (o == PYG_NONE && r.slot[i] >= 4096) {
+            uintptr_t t = pyroot_word(r.slot[i] + 8);
+            early = (t == py_sym.list_type || t == py_sym.dict_type) &&
+                    pyg_object_holding(r.slot[i]) == PYG_NONE;
+        }
+        if (o == PYG_NONE && !early)
             continue;
         if (head < 0 && (head = pyroot_frame_text(fr, co)) >= (int)sizeof r.text - 64)
             return;
         uint32_t nn = pyroot_local_name(co, i);
         int len = snprintf(r.text + head, sizeof r.text - (size_t)head, ", local %.*s",
                            (int)(nn ? nn : 1), nn ? r.name : "?");
-        if (len > 0 && head + len < (int)sizeof r.text)
-            pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
+        if (len > 0 && head + len < (int)sizeof r.text - 64) {
+            if (early)
+                pyroot_container(r.slot[i], head + len);
+            else
+                pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
+        }
         r.text[head] = 0;
     }
 }
@@ -412,14 +424,29 @@ static uint32_t pyroot_fixed_name(uintptr_t at, const char **text, void *ctx)
 }
 
 /* The interpreter's own state: its module's writable segments
- * (_PyRuntime, the static types, signal handlers). */
-static void pyroot_interp_data(void)
+ * (_PyRuntime, the static types, signal handlers), but the main
+ * interpreter's spans that hold no reference (3.11 on it is static data;
+ * py_borrowed_spans): a free list's slots hold free objects, and past
+ * numfree stale addresses of objects since freed, whose memory a dead
+ * cycle may now occupy; 3.13's function version cache is borrowed. */
+static void pyroot_interp_data(uintptr_t interp)
 {
     static const char text[] = "the interpreter's own state";
     struct pyroot_fixed f = {text, sizeof text - 1};
-    for (int k = 0; k < 4; k++)
-        pyroot_scan_range(py_sym.data_lo[k], py_sym.data_hi[k], HSNAP_PYROOT_INTERP,
-                          pyroot_fixed_name, &f);
+    uint32_t slo[PY_SPANS], shi[PY_SPANS];
+    unsigned ns = py_borrowed_spans(py_lay->version, slo, shi);
+    for (int k = 0; k < 4; k++) {
+        uintptr_t lo = py_sym.data_lo[k], hi = py_sym.data_hi[k];
+        if (interp < lo || interp >= hi) {
+            pyroot_scan_range(lo, hi, HSNAP_PYROOT_INTERP, pyroot_fixed_name, &f);
+            continue;
+        }
+        for (unsigned j = 0; j < ns && interp + shi[j] <= hi; j++) {
+            pyroot_scan_range(lo, interp + slo[j], HSNAP_PYROOT_INTERP, pyroot_fixed_name, &f);
+            lo = interp + shi[j];
+        }
+        pyroot_scan_range(lo, hi, HSNAP_PYROOT_INTERP, pyroot_fixed_name, &f);
+    }
 }
 
 /* ---------------- the static data of C extensions ---------------- */
@@ -535,7 +562,7 @@ void pyroot_collect(void)
     for (unsigned k = 0; ts && k < PYR_THREADS; k++, ts = pyroot_word(ts + 8))
         pyroot_thread(ts);
     pyroot_static_data();
-    pyroot_interp_data();
+    pyroot_interp_data((uintptr_t)interp);
     procmaps_lines("/proc/self/maps", pyroot_line, sizeof pyroot_line, pyroot_line_each, NULL);
 }
 

@@ -190,6 +190,51 @@ static int check_tm(void)
     return bad;
 }
 
+/* pyroots.c's spans that hold no reference (py_borrowed_spans): their
+ * ends, and each free list inside the first (3.11, 3.12: members of the
+ * interpreter from float_state to exc_state). */
+#define INSIDE(what, at)                                                                \
+    do {                                                                                \
+        if ((at) < lo[0] || (at) >= hi[0]) {                                            \
+            printf("%s at %zu: outside the free lists' span [%u, %u)\n", what,          \
+                   (size_t)(at), lo[0], hi[0]);                                         \
+            bad++;                                                                      \
+        }                                                                               \
+    } while (0)
+
+static int check_free(void)
+{
+    uint32_t lo[PY_SPANS] = {0}, hi[PY_SPANS] = {0};
+    unsigned n = py_borrowed_spans((uint32_t)PY_VERSION_HEX, lo, hi);
+    int bad = 0;
+#if PY_VERSION_HEX >= 0x030d0000
+    PyInterpreterState *i = NULL;
+    SAME("borrowed spans", n, 2);
+    SAME("free lists start", lo[0], offsetof(PyInterpreterState, object_state.freelists));
+    SAME("free lists end", hi[0], offsetof(PyInterpreterState, object_state.freelists) +
+                                      sizeof(struct _Py_object_freelists));
+    SAME("func_version_cache start", lo[1],
+         offsetof(PyInterpreterState, func_state.func_version_cache));
+    SAME("func_version_cache end", hi[1],
+         offsetof(PyInterpreterState, func_state.func_version_cache) +
+             sizeof i->func_state.func_version_cache);
+#elif PY_VERSION_HEX >= 0x030b0000
+    SAME("borrowed spans", n, 1);
+    SAME("free lists start", lo[0], offsetof(PyInterpreterState, float_state));
+    SAME("free lists end", hi[0], offsetof(PyInterpreterState, exc_state));
+    INSIDE("slice_cache", offsetof(PyInterpreterState, slice_cache));
+    INSIDE("tuple", offsetof(PyInterpreterState, tuple.free_list));
+    INSIDE("list", offsetof(PyInterpreterState, list.free_list));
+    INSIDE("dict", offsetof(PyInterpreterState, dict_state.free_list));
+    INSIDE("dict keys", offsetof(PyInterpreterState, dict_state.keys_free_list));
+    INSIDE("async_gen", offsetof(PyInterpreterState, async_gen.asend_freelist));
+    INSIDE("context", offsetof(PyInterpreterState, context.freelist));
+#else
+    SAME("no borrowed spans before 3.11 (a heap interpreter)", n, 0);
+#endif
+    return bad;
+}
+
 /* pygcfreed.c's row: the collector's flag, its stats just before it, the
  * free lists' counts and their sizes. */
 static int check_gc(void)
@@ -309,6 +354,7 @@ int main(void)
     bad += check_objects();
     bad += check_gc();
     bad += check_tm();
+    bad += check_free();
     if (!bad)
         printf("ok %s\n", PY_VERSION);
     return bad != 0;
