@@ -12,8 +12,9 @@
  * PyArrayObject_fields (numpy's ndarraytypes.h, the same from 1.7 to 2.x):
  * data, nd, dimensions, strides, base, descr, flags after the object's
  * head.  The graph's walk does not know them: no type's traversal visits
- * a buffer.  Everything is read with peek (process_vm_readv): the other
- * threads run while the snapshot is written.  State: none kept.
+ * a buffer.  The fields are copied a window at a time (pyread.c), types
+ * a field at a time (peek): the other threads run while the snapshot is
+ * written.  State: none kept.
  */
 #include <string.h>
 
@@ -84,22 +85,33 @@ static uint8_t *pynp_types(const struct pyg_type *ty, uint32_t nty)
     return is;
 }
 
-/* Array i's blocks (its object at obj) into mine, by block. */
-static void pynp_array(const struct pyg_heap *h, uint32_t i, uint64_t obj, uint32_t *mine)
+struct pynp_pass {
+    const struct pyg_heap *h;
+    uint32_t *mine; /* by block: the array that owns it, or PYG_NONE */
+};
+
+/* Array tag's fields as read (pyread.c; p NULL: unreadable): the blocks
+ * it owns into the pass's mine. */
+static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                     uint32_t len)
 {
-    uint64_t f[PYNP_FIELDS / 8];
-    if (!peek(f, (uintptr_t)(obj + 16), sizeof f))
-        return;
+    const struct pynp_pass *ps = arg;
+    uint64_t data, dims;
     int32_t nd, flags;
-    memcpy(&nd, (const char *)f + 8, sizeof nd);
-    memcpy(&flags, (const char *)f + 48, sizeof flags);
+    (void)aux, (void)addr;
+    if (!p || len < PYNP_FIELDS)
+        return;
+    memcpy(&data, p, 8);
+    memcpy(&nd, p + 8, 4);
+    memcpy(&dims, p + 16, 8);
+    memcpy(&flags, p + 48, 4);
     if (nd < 0 || nd > PYNP_MAXDIMS)
         return; /* no array's fields: leave it */
-    uint64_t at[2] = {flags & PYNP_OWNDATA ? f[0] : 0, nd ? f[2] : 0}; /* data, dimensions */
+    uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
     for (int k = 0; k < 2; k++) {
-        uint32_t bj = at[k] ? pynp_block_at(h, at[k]) : PYG_NONE;
-        if (bj != PYG_NONE && mine[bj] == PYG_NONE)
-            mine[bj] = i;
+        uint32_t bj = at[k] ? pynp_block_at(ps->h, at[k]) : PYG_NONE;
+        if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE)
+            ps->mine[bj] = tag;
     }
 }
 
@@ -111,7 +123,8 @@ int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
     int added = 0;
     if (!is)
         return 0;
-    for (uint64_t i = 0; i < nobj; i++) {
+    struct pynp_pass ps = {h, NULL};
+    for (uint64_t i = 0; i < nobj; i++) { /* the objects ascend: one read a window */
         const struct pyg_obj *o = &h->obj[i];
         if (!is[o->type])
             continue;
@@ -119,9 +132,17 @@ int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
             if (!(mine = arena_map(h->nblk * sizeof *mine)))
                 break;
             memset(mine, 0xff, h->nblk * sizeof *mine); /* PYG_NONE */
+            ps.mine = mine;
+            if (pyrd_begin(pynp_got, &ps) != 0) {
+                arena_unmap(mine, h->nblk * sizeof *mine);
+                mine = NULL;
+                break;
+            }
         }
-        pynp_array(h, (uint32_t)i, h->blk[o->blk].addr + o->off, mine);
+        pyrd_add(h->blk[o->blk].addr + o->off + 16, PYNP_FIELDS, (uint32_t)i, 0); /* fits */
     }
+    if (mine)
+        pyrd_end();
     arena_unmap(is, nty);
     if (!mine)
         return 0;
