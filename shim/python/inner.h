@@ -206,6 +206,12 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
 uint32_t pyg_tracked_at(uint64_t w);
 uint32_t pyg_object_holding(uint64_t at);
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact);
+/* pynumpy.c: the blocks numpy arrays among h's nobj objects (types ty,
+ * nty of them) own (a data buffer, dimensions) merged into own (struct
+ * hsnap_pyowned, ascending, as pyg_build put them); how many were added,
+ * or -1 (out of memory: own untouched). */
+int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
+               struct sbuf *own);
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
 void pyroot_collect(void);

@@ -432,6 +432,8 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
                   &pyt.links, &pyt.parents, &pyt.names, &own) == 0 && !pyt.links.err &&
         !pyt.parents.err)
         flags |= HSNAP_PYTYPES_GRAPH;
+    if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
+        pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
     if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
         uint64_t n = own.len / sizeof(struct hsnap_pyowned);
         sbuf_put(owned, &n, sizeof n);

@@ -1,0 +1,176 @@
+/*
+ * pynumpy.c - the native blocks a numpy array owns, added to PYOWNED
+ * (top --owner): its data buffer when NPY_ARRAY_OWNDATA is set (a view's
+ * data is its base's: it owns none) and its dimensions-and-strides block
+ * (every array has its own).  numpy allocates both through malloc (its
+ * default PyDataMem handler, npy_alloc_cache_dim), so each is a traced
+ * block whose start the array's field holds; a buffer from a custom
+ * handler that starts elsewhere, or is no traced block, stays unowned.
+ *   An array is an object of the static type whose tp_name is
+ * "numpy.ndarray", or of a type whose tp_base chain reaches it: nothing
+ * is done in a process without numpy.  Its fields are those of
+ * PyArrayObject_fields (numpy's ndarraytypes.h, the same from 1.7 to 2.x):
+ * data, nd, dimensions, strides, base, descr, flags after the object's
+ * head.  The graph's walk does not know them: no type's traversal visits
+ * a buffer.  The fields are copied a window at a time (pyread.c), types
+ * a field at a time (peek): the other threads run while the snapshot is
+ * written.  State: none kept.
+ */
+#include <string.h>
+
+#include "inner.h"
+#include "peek.h"
+
+#define PYNP_NAME "numpy.ndarray"
+#define PYNP_OWNDATA 0x0004u /* NPY_ARRAY_OWNDATA */
+#define PYNP_DEPTH 32u       /* tp_base links followed */
+#define PYNP_MAXDIMS 64      /* NPY_MAXDIMS (numpy 2; 32 before) */
+#define PYNP_FIELDS 56u      /* bytes read past the head: data .. flags */
+
+static int pynp_word(uint64_t *w, uint64_t at)
+{
+    return at >= 4096 && !(at & 7) && peek(w, (uintptr_t)at, sizeof *w);
+}
+
+/* Whether the type at t is numpy's own ndarray (its tp_name). */
+static int pynp_is_ndarray(uint64_t t)
+{
+    uint64_t p;
+    char s[sizeof PYNP_NAME];
+    return pynp_word(&p, t + PY_TP_NAME) && p >= 4096 && peek(s, (uintptr_t)p, sizeof s) &&
+           !memcmp(s, PYNP_NAME, sizeof s);
+}
+
+/* Whether the type at t is nd or derives from it (its tp_base chain). */
+static int pynp_derives(uint64_t t, uint64_t nd)
+{
+    for (uint32_t k = 0; k < PYNP_DEPTH && t; k++) {
+        if (t == nd)
+            return 1;
+        if (!pynp_word(&t, t + PY_TP_BASE))
+            return 0;
+    }
+    return 0;
+}
+
+/* The block of h with no object that starts at addr, or PYG_NONE. */
+static uint32_t pynp_block_at(const struct pyg_heap *h, uint64_t addr)
+{
+    uint64_t lo = 0, hi = h->nblk;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->nblk && h->blk[lo].addr == addr && h->blk[lo].obj == PYG_NONE
+               ? (uint32_t)lo : PYG_NONE;
+}
+
+/* The type ids (of nty) that are arrays, as 1 bytes in a map of nty;
+ * NULL: none (no numpy, or out of memory). */
+static uint8_t *pynp_types(const struct pyg_type *ty, uint32_t nty)
+{
+    uint64_t nd = 0;
+    int64_t basic = 0;
+    for (uint32_t id = 0; id < nty && !nd; id++)
+        if (!(ty[id].flags & PY_TPF_HEAPTYPE) && ty[id].item == 0 &&
+            ty[id].basic >= 16 + (int64_t)PYNP_FIELDS && pynp_is_ndarray(ty[id].addr))
+            nd = ty[id].addr, basic = ty[id].basic;
+    uint8_t *is = nd ? arena_map(nty) : NULL;
+    for (uint32_t id = 0; is && id < nty; id++)
+        is[id] = ty[id].addr == nd ||
+                 (ty[id].basic >= basic && ty[id].item == 0 && pynp_derives(ty[id].addr, nd));
+    return is;
+}
+
+struct pynp_pass {
+    const struct pyg_heap *h;
+    uint32_t *mine; /* by block: the array that owns it, or PYG_NONE */
+};
+
+/* Array tag's fields as read (pyread.c; p NULL: unreadable): the blocks
+ * it owns into the pass's mine. */
+static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                     uint32_t len)
+{
+    const struct pynp_pass *ps = arg;
+    uint64_t data, dims;
+    int32_t nd, flags;
+    (void)aux, (void)addr;
+    if (!p || len < PYNP_FIELDS)
+        return;
+    memcpy(&data, p, 8);
+    memcpy(&nd, p + 8, 4);
+    memcpy(&dims, p + 16, 8);
+    memcpy(&flags, p + 48, 4);
+    if (nd < 0 || nd > PYNP_MAXDIMS)
+        return; /* no array's fields: leave it */
+    uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
+    for (int k = 0; k < 2; k++) {
+        uint32_t bj = at[k] ? pynp_block_at(ps->h, at[k]) : PYG_NONE;
+        if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE)
+            ps->mine[bj] = tag;
+    }
+}
+
+int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
+               struct sbuf *own)
+{
+    uint8_t *is = h->obj && h->nblk ? pynp_types(ty, nty) : NULL;
+    uint32_t *mine = NULL;
+    int added = 0;
+    if (!is)
+        return 0;
+    struct pynp_pass ps = {h, NULL};
+    for (uint64_t i = 0; i < nobj; i++) { /* the objects ascend: one read a window */
+        const struct pyg_obj *o = &h->obj[i];
+        if (!is[o->type])
+            continue;
+        if (!mine) {
+            if (!(mine = arena_map(h->nblk * sizeof *mine)))
+                break;
+            memset(mine, 0xff, h->nblk * sizeof *mine); /* PYG_NONE */
+            ps.mine = mine;
+            if (pyrd_begin(pynp_got, &ps) != 0) {
+                arena_unmap(mine, h->nblk * sizeof *mine);
+                mine = NULL;
+                break;
+            }
+        }
+        pyrd_add(h->blk[o->blk].addr + o->off + 16, PYNP_FIELDS, (uint32_t)i, 0); /* fits */
+    }
+    if (mine)
+        pyrd_end();
+    arena_unmap(is, nty);
+    if (!mine)
+        return 0;
+    /* both in address order: the graph's blocks win (one owner a block) */
+    struct sbuf out = {0};
+    const struct hsnap_pyowned *w = (const void *)own->p;
+    uint64_t n = own->len / sizeof *w, k = 0;
+    for (uint64_t bj = 0; bj < h->nblk; bj++) {
+        uint64_t a = h->blk[bj].addr;
+        for (; k < n && w[k].addr < a; k++)
+            sbuf_put(&out, &w[k], sizeof w[k]);
+        if (k < n && w[k].addr == a) {
+            sbuf_put(&out, &w[k], sizeof w[k]);
+            k++;
+        } else if (mine[bj] != PYG_NONE) {
+            struct hsnap_pyowned x = {a, mine[bj], 0};
+            sbuf_put(&out, &x, sizeof x);
+            added++;
+        }
+    }
+    for (; k < n; k++)
+        sbuf_put(&out, &w[k], sizeof w[k]);
+    arena_unmap(mine, h->nblk * sizeof *mine);
+    if (out.err) {
+        sbuf_free(&out);
+        return -1;
+    }
+    sbuf_free(own);
+    *own = out;
+    return added;
+}
