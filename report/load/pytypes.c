@@ -61,6 +61,7 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
     for (uint64_t i = 0; i < s->nblocks; i++) {
         py->block_type[i] = PYTYPE_NONE;
         py->block_next[i].block = py->block_parent[i].block = UINT64_MAX;
+        py->block_parent[i].label = HSNAP_PYLABEL_OTHER; /* not ROOT: no parent */
     }
     uint64_t b = 0, *at = malloc((h.nobjects ? h.nobjects : 1) * sizeof *at); /* -> block */
     if (!at)
@@ -212,6 +213,7 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n)
     for (uint64_t b = 0; b < out->nblocks; b++) {
         py->block_type[b] = PYTYPE_NONE;
         py->block_next[b].block = py->block_parent[b].block = UINT64_MAX;
+        py->block_parent[b].label = HSNAP_PYLABEL_OTHER; /* not ROOT: no parent */
         if (owned)
             py->block_owner[b] = UINT64_MAX;
     }

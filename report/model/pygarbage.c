@@ -189,7 +189,8 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
             continue;
         /* the distinct paths, in the order first met, with how many */
         char *paths[8] = {0};
-        uint64_t count[8] = {0}, objects = 0;
+        uint64_t count[8] = {0}, objects = 0, unreached = 0, more = 0;
+        uint32_t utype = PYTYPE_NONE; /* an unreached untracked object's type */
         int np = 0;
         for (uint64_t b = 0; b < s->nblocks; b++) {
             if (s->py.block_type[b] == PYTYPE_NONE || !pyg_site_is(s, s->blocks[b].trace, site))
@@ -200,9 +201,10 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
             if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE)
                 snprintf(buf, sizeof buf, "%s: garbage awaiting the collector (no root reaches it)",
                          s->py.types[s->py.block_type[b]].name);
-            else if (!(s->py.block_flags[b] & HSNAP_PYOBJ_TRACKED))
-                continue; /* untracked: its holders are not in the graph */
-            else
+            else if (!pypath_has(s, b)) { /* untracked, and no holder found */
+                unreached++, utype = s->py.block_type[b];
+                continue;
+            } else
                 pypath_of(s, b, buf, sizeof buf);
             for (k = 0; k < np && strcmp(paths[k], buf); k++)
                 ;
@@ -210,6 +212,8 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
                 return -1;
             if (k < np)
                 count[k]++;
+            else
+                more++;
         }
         if (objects)
             fprintf(out, "Python objects at %s: who holds them (shortest paths from a root):\n",
@@ -219,6 +223,16 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
                     count[k] == 1 ? "" : "s", paths[k]);
             free(paths[k]);
         }
+        if (more)
+            fprintf(out, "  %llu more object%s by other paths\n", (unsigned long long)more,
+                    more == 1 ? "" : "s");
+        if (unreached) /* never a header alone: why there is no path */
+            fprintf(out,
+                    "  %llu object%s (%s, ...) with no path: not tracked by the gc, and held "
+                    "by no tracked object or named root but as a dict's key, which the graph "
+                    "does not follow, or from C code\n",
+                    (unsigned long long)unreached, unreached == 1 ? "" : "s",
+                    s->py.types[utype].name);
         if (objects)
             fprintf(out, "\n");
     }

@@ -77,6 +77,15 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
     *len = at < n ? at : n - 1;
 }
 
+int pypath_has(const struct snap *s, uint64_t b)
+{
+    if (!s->py.block_parent || b >= s->nblocks || s->py.block_type[b] == PYTYPE_NONE)
+        return 0;
+    return (s->py.block_flags[b] & HSNAP_PYOBJ_TRACKED) ||
+           s->py.block_parent[b].block != UINT64_MAX ||
+           s->py.block_parent[b].label == HSNAP_PYLABEL_ROOT;
+}
+
 size_t pypath_of(const struct snap *s, uint64_t b, char *out, size_t n)
 {
     uint64_t chain[PYPATH_STEPS];
@@ -156,7 +165,7 @@ static int pypath_paths(const struct snap *s, uint32_t t, FILE *out, struct json
     uint64_t count[PYPATH_SHOWN] = {0}, more = 0;
     int np = 0, rc = 0;
     for (uint64_t b = 0; b < s->nblocks; b++) {
-        if (s->py.block_type[b] != t || !(s->py.block_flags[b] & HSNAP_PYOBJ_TRACKED))
+        if (s->py.block_type[b] != t || !pypath_has(s, b))
             continue;
         if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE)
             snprintf(buf, sizeof buf, "garbage awaiting the collector (no root reaches it)");
@@ -208,8 +217,7 @@ int pypath_by_type(const struct snap *snaps, int n, long limit, FILE *out, struc
         for (uint32_t t = 0; t < s->py.ntypes; t++)
             ty[t].type = t;
         for (uint64_t b = 0; b < s->nblocks; b++)
-            if (s->py.block_type[b] != PYTYPE_NONE &&
-                (s->py.block_flags[b] & HSNAP_PYOBJ_TRACKED)) {
+            if (pypath_has(s, b)) {
                 ty[s->py.block_type[b]].count++;
                 ty[s->py.block_type[b]].bytes += s->blocks[b].size;
             }

@@ -16,8 +16,13 @@ struct snap;
  * (list)"; its length (0: no path: no object, no graph). */
 size_t pypath_of(const struct snap *s, uint64_t b, char *out, size_t n);
 
+/* Whether block b is an object whose holders the path can name: one the
+ * gc tracks (a path, or "outside"), or an untracked one (str, bytes, an
+ * untracked tuple) the graph reached from a tracked holder or a root. */
+int pypath_has(const struct snap *s, uint64_t b);
+
 /* top --retainers --key type: per type (the limit with the most bytes
- * of objects the gc tracks), the distinct paths of its objects and how
+ * of objects pypath_has), the distinct paths of its objects and how
  * many take each; text into out, or (j not NULL) a JSON array of
  * {"type", "objects", "size", "paths": [{"path", "objects"}]}.  0, or -1
  * (out of memory). */

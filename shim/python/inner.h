@@ -130,6 +130,7 @@ struct py_obj_layout {
 #define PY_TP_FINALIZE 392
 #define PY_TPF_READY (1ul << 12)
 #define PY_TPF_HAVE_GC (1ul << 14)
+#define PY_TPF_LONG_SUBCLASS (1ul << 24) /* int, bool */
 #define PY_TPF_HEAPTYPE (1ul << 9)
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
@@ -204,6 +205,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
  * name[0, n) names (kind: HSNAP_PYROOT_*); exact: a reference its count
  * holds that no edge of the graph is (it is subtracted as the graph's). */
 uint32_t pyg_tracked_at(uint64_t w);
+uint32_t pyg_object_at(uint64_t w); /* an object starting at w, tracked or not */
 uint32_t pyg_object_holding(uint64_t at);
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact);
 /* pynumpy.c: the blocks numpy arrays among h's nobj objects (types ty,

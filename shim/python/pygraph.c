@@ -60,6 +60,8 @@ static struct {
     uint64_t keys_tag;    /* a values array is scanned: its keys object | 1 */
     uint64_t nameaddr[PYG_KEYS]; /* member names and values' keys put in the names */
     uint32_t nameoff[PYG_KEYS], namelen[PYG_KEYS], keylen[PYG_KEYS];
+    uint64_t key_at;      /* a combined dict's keys table is scanned: its entries' */
+    uint32_t key_esz, key_kat; /* start, size, the key's place in one (or 0) */
     const char *local;    /* the object's block as the batch read it, or NULL */
     uint64_t local_at, local_len;
     char buf[PYG_CHUNK];
@@ -134,6 +136,15 @@ uint32_t pyg_tracked_at(uint64_t w)
     return w == g.h->blk[bj].addr + o->off && o->tracked ? g.h->blk[bj].obj : PYG_NONE;
 }
 
+uint32_t pyg_object_at(uint64_t w)
+{
+    uint32_t bj = pyg_find(w);
+    if (bj == PYG_NONE || g.h->blk[bj].obj == PYG_NONE)
+        return PYG_NONE;
+    const struct pyg_obj *o = &g.h->obj[g.h->blk[bj].obj];
+    return w == g.h->blk[bj].addr + o->off ? g.h->blk[bj].obj : PYG_NONE;
+}
+
 uint32_t pyg_object_holding(uint64_t at)
 {
     uint32_t bj = pyg_find(at);
@@ -174,6 +185,15 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
         g.capedge = want;
     }
     g.edge[g.nedge++] = (struct pyg_edge){src, dst, label | g.rank << PYG_RANK, value, key};
+}
+
+/* Whether object i's edges are put: one the gc tracks, or a dict it does
+ * not (one holding no tracked object: str values, as a cache of text),
+ * whose items are leaves the graph reaches through it. */
+static inline int pyg_walked(uint32_t i)
+{
+    const struct pyg_obj *o = &g.h->obj[i];
+    return o->tracked || g.ty[o->type].kind == PYG_DICT;
 }
 
 /* The words of [from, to) (addresses) read for source object src:
@@ -217,7 +237,17 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
                 ((b->obj == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
                 continue;
             pyr_ref(at + k, bj);
-            if ((own & PYG_RETAIN) || !o->tracked || !g.h->obj[src].tracked)
+            if ((own & PYG_RETAIN) || !pyg_walked(src))
+                continue;
+            /* an untracked object (str, bytes, an untracked tuple) is a
+             * leaf of the graph: reached for its holder's path, but not
+             * by a dict's key (the keys would double the edges), nor an
+             * int (a list's or tuple's numbers: as many edges again,
+             * for paths nobody asks) */
+            if (!o->tracked &&
+                ((g.ty[o->type].flags & PY_TPF_LONG_SUBCLASS) ||
+                 (g.key_esz && at + k >= g.key_at &&
+                  (at + k - g.key_at) % g.key_esz == g.key_kat)))
                 continue;
             uint64_t d = at + k - base;
             if (g.keys_tag) /* a values array: the index names it */
@@ -330,6 +360,28 @@ static void pyg_edges_of(uint32_t i)
     }
 }
 
+/* The keys table at keys (a combined dict's): where its entries' keys
+ * are (g.key_*), so that pyg_scan puts no edge to a key; when it does not
+ * read as one, every word of it is taken as a key's. */
+static void pyg_key_places(uint64_t keys)
+{
+    uint8_t k[40];
+    uint64_t size;
+    g.key_at = keys, g.key_esz = 8, g.key_kat = 0;
+    if (!pyg_read(k, keys, sizeof k))
+        return;
+    if (py_lay->version < 0x030b0000u) { /* dk_refcnt, dk_size, ...: 24-byte entries */
+        memcpy(&size, k + 8, 8);
+        if (size > (1u << 26))
+            return;
+        unsigned ib = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffu ? 4 : 8;
+        g.key_at = keys + 40 + size * ib, g.key_esz = 24, g.key_kat = 8;
+    } else { /* dk_log2_index_bytes, dk_kind (unicode: 16-byte entries) */
+        g.key_at = keys + 32 + ((uint64_t)1 << (k[9] & 31));
+        g.key_esz = k[10] ? 16 : 24, g.key_kat = k[10] ? 0 : 8;
+    }
+}
+
 /* Followed block bj, as pyg_own put it: its edges. */
 static void pyg_fol_scan(uint32_t bj)
 {
@@ -338,9 +390,12 @@ static void pyg_fol_scan(uint32_t bj)
     g.owner[bj] = f->src; /* PYOWNED's from here */
     g.keys_tag = f->keys;
     g.rank = f->rank;
+    if (f->label == HSNAP_PYLABEL_KEY && !f->keys)
+        pyg_key_places(g.h->blk[bj].addr);
     pyr_from(bj);
     pyg_scan(f->src, from, from + f->len, 0, f->label, from);
     g.keys_tag = 0;
+    g.key_esz = 0;
 }
 
 /* The text n bytes at t into the names, once for address addr (a str
@@ -595,7 +650,7 @@ static int pyg_read_all(uint64_t nobj)
     for (uint64_t i = 0; i < nobj && !g.oom; i++) {
         const struct pyg_obj *o = &g.h->obj[i];
         const struct pyg_block *b = &blk[o->blk];
-        if (!o->tracked && !pyr_scans(o, &g.ty[o->type]))
+        if (!pyg_walked((uint32_t)i) && !pyr_scans(o, &g.ty[o->type]))
             continue;
         if (b->size == PYG_BIG || pyrd_add(b->addr, b->size, (uint32_t)i, 0) != 0) {
             pyrd_flush();

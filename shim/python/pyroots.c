@@ -146,7 +146,7 @@ struct pyroot_mod {
 static void pyroot_item(void *ctx, uintptr_t key, uintptr_t value)
 {
     const int *head = ctx;
-    uint32_t o = pyg_tracked_at(value);
+    uint32_t o = pyg_object_at(value); /* untracked ones too (a str) */
     char k[100];
     if (o == PYG_NONE || r.budget < PYR_TEXT)
         return;
@@ -178,7 +178,7 @@ static void pyroot_container(uintptr_t c, int head)
         if (!pyroot_peek(v, w[1] + 8 * i, 8 * m))
             return;
         for (size_t j = 0; j < m; j++) {
-            uint32_t o = pyg_tracked_at(v[j]);
+            uint32_t o = pyg_object_at(v[j]);
             int n = snprintf(r.text + head, sizeof r.text - (size_t)head, " -> [%llu]",
                              (unsigned long long)(i + j));
             if (o != PYG_NONE && n > 0 && head + n < (int)sizeof r.text) {
@@ -193,7 +193,7 @@ static void pyroot_container(uintptr_t c, int head)
 static void pyroot_global(void *ctx, uintptr_t key, uintptr_t value)
 {
     const struct pyroot_mod *m = ctx;
-    uint32_t o = pyg_tracked_at(value);
+    uint32_t o = pyg_object_at(value);
     char k[200];
     uint32_t kn = pyroot_str(key, k, sizeof k);
     int n = snprintf(r.text, sizeof r.text, "module %.*s, global %.*s", (int)m->len, m->name,
