@@ -12,6 +12,9 @@
 # pyenv builds takes seconds), `leaks` names exactly the planted ones,
 # with "refcount 2, 0 references found" and the extension's frames, and
 # neither the clean nor the kept ones (and in `leaks --format json`).
+# tests/shim/python/leakref_frames.py leaks 3 references from Python
+# (ctypes' Py_IncRef) to a local of a function that returns, and nothing
+# clears the dead frames' slots: on every version, exactly those 3.
 . tests/shim/python/lib_py.sh
 
 user=tests/shim/python/leakref_user.py
@@ -19,6 +22,25 @@ l_one=$(py_line $user MARK_LEAKED) l_two=$(py_line $user MARK_LEAKED_TWICE)
 for v in $(py_versions_missing); do
   t_skip "python_leakref_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
 done
+
+frames=tests/shim/python/leakref_frames.py
+while read -r tag py; do
+  rm -f "$T"/exit.*.hsnap
+  name=python_leakref_planted_in_dead_frames_all_found_$tag
+  if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/fr-$tag" $frames; then
+    t_fail "$name" "$(tail -c 300 "$T/fr-$tag.err")"
+  else
+    s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
+    "$HEAPSNAP" leaks "$s" >"$T/fr-$tag.txt" 2>/dev/null
+    got=$(sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/fr-$tag.txt" |
+      grep -E '^(  )?[0-9]+ ' | tr '\n' '|')
+    want="3 Python objects have leaked references: a reference count above every pointer to it in memory (a Py_INCREF without its Py_DECREF), never freed|  3 __main__.Planted "
+    case "$got" in
+    "$want"*"at $frames:$(py_line $frames MARK_PLANTED): refcount 1, 0 references found|") t_pass "$name" ;;
+    *) t_fail "$name" "got: $(printf %s "$got" | head -c 400)" ;;
+    esac
+  fi
+done < <(py_interpreters)
 
 while read -r tag py; do
   inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
