@@ -92,6 +92,13 @@ uint32_t py_tm_config_at(uint32_t version);
  * next word, datastack_chunk the one before): the frames' data stack,
  * whose words from its top to its limit are dead frames'; 0: no row. */
 uint32_t py_datastack_top_at(uint32_t version);
+/* 3.10: PyCodeObject's co_zombieframe (the frame its last call returned,
+ * kept for the next: its value stack is dead) and co_stacksize (an int),
+ * PyFrameObject's f_valuestack; 0: no row (no such frames). */
+struct py_zombie {
+    uint16_t co_zombieframe, co_stacksize, f_valuestack;
+};
+int py_zombie_find(uint32_t version, struct py_zombie *out);
 
 /* The layout the interpreter publishes in its _Py_DebugOffsets (the start
  * of _PyRuntime, at runtime), into *out: 0, or -1 with *why (a note's

@@ -98,6 +98,12 @@ static uint64_t pyl_hash(uint64_t a)
     return a ^ (a >> 29);
 }
 
+static uintptr_t pyl_word(uintptr_t at)
+{
+    uintptr_t w = 0;
+    return peek(&w, at, sizeof w) ? w : 0;
+}
+
 static void pyl_shim_map(uintptr_t lo, uintptr_t hi, void *arg)
 {
     (void)arg;
@@ -105,10 +111,26 @@ static void pyl_shim_map(uintptr_t lo, uintptr_t hi, void *arg)
         l.shim[l.nshim][0] = lo, l.shim[l.nshim++][1] = hi;
 }
 
-static uintptr_t pyl_word(uintptr_t at)
+
+/* 3.10: the value stack of each code object's zombie frame, the frame
+ * its last call returned, kept for its next (which takes it from the
+ * code first): its locals are cleared but not its stack's slots. */
+static void pyl_zombies(const struct pyg_heap *h, uint64_t nobj)
 {
-    uintptr_t w = 0;
-    return peek(&w, at, sizeof w) ? w : 0;
+    struct py_zombie z;
+    if (!py_zombie_find(py_lay->version, &z) || !py_sym.code_type)
+        return;
+    for (uint64_t i = 0; i < nobj; i++) {
+        const struct pyg_obj *o = &h->obj[i];
+        const struct pyg_block *b = &h->blk[o->blk];
+        uint64_t a = b->addr + o->off;
+        if (pyg_size(h, b) < o->off + z.co_zombieframe + 8u || pyl_word(a + 8) != py_sym.code_type)
+            continue;
+        uintptr_t f = pyl_word(a + z.co_zombieframe), vs = f ? pyl_word(f + z.f_valuestack) : 0;
+        int32_t n = 0;
+        if (vs > f && vs - f < 65536 && peek(&n, a + z.co_stacksize, sizeof n) && n > 0 && n < 65536)
+            pyl_shim_map(vs, vs + 8u * (uint32_t)n, NULL);
+    }
 }
 
 /* The memory that holds no reference, left out as the shim's is: this
@@ -120,10 +142,11 @@ static uintptr_t pyl_word(uintptr_t at)
  * pyroot_interp_data).  Only this thread's: it runs no Python while it
  * scans, so no frame moves above its top meanwhile (another thread's
  * top, read while it runs, could). */
-static void pyl_dead_spans(void)
+static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
 {
     if (!py_lay)
         return;
+    pyl_zombies(h, nobj);
     uint32_t top_at = py_datastack_top_at(py_lay->version);
     uintptr_t ts = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
     if (top_at && ts) {
@@ -309,13 +332,15 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
             pyl_key(t, (uint32_t)i);
     }
     arena_each_map(pyl_shim_map, NULL);
-    pyl_dead_spans();
-    for (uint32_t i = 1; i < l.nshim; i++) /* by start: an insertion sort, few */
-        for (uint32_t j = i; j && l.shim[j - 1][0] > l.shim[j][0]; j--) {
-            uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
-            l.shim[j][0] = l.shim[j - 1][0], l.shim[j][1] = l.shim[j - 1][1];
-            l.shim[j - 1][0] = t0, l.shim[j - 1][1] = t1;
-        }
+    pyl_dead_spans(h, nobj);
+    /* by start: a shell sort (3.10's dead frames may be thousands) */
+    for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
+        for (uint32_t i = gap; i < l.nshim; i++)
+            for (uint32_t j = i; j >= gap && l.shim[j - gap][0] > l.shim[j][0]; j -= gap) {
+                uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
+                l.shim[j][0] = l.shim[j - gap][0], l.shim[j][1] = l.shim[j - gap][1];
+                l.shim[j - gap][0] = t0, l.shim[j - gap][1] = t1;
+            }
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
     py_init_prepare(); /* pyl_init_kept's names */
     for (uint64_t i = 0; rc == 0 && i < nobj; i++) {

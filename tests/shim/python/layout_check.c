@@ -204,8 +204,16 @@ static int check_datastack(void)
     SAME("chunk.size", 8, offsetof(_PyStackChunk, size));
     SAME("chunk.top", 16, offsetof(_PyStackChunk, top));
     SAME("chunk.data", 24, offsetof(_PyStackChunk, data));
+    struct py_zombie z;
+    SAME("no zombie frames from 3.11 on", 0, py_zombie_find((uint32_t)PY_VERSION_HEX, &z));
 #else
     SAME("no data stack before 3.11", 0, py_datastack_top_at((uint32_t)PY_VERSION_HEX));
+    struct py_zombie z = {0, 0, 0};
+    SAME("a zombie frame row", 1, py_zombie_find((uint32_t)PY_VERSION_HEX, &z));
+    SAME("co_zombieframe", z.co_zombieframe, offsetof(PyCodeObject, co_zombieframe));
+    SAME("co_stacksize", z.co_stacksize, offsetof(PyCodeObject, co_stacksize));
+    SAME("co_stacksize is an int", 4, sizeof(((PyCodeObject *)0)->co_stacksize));
+    SAME("f_valuestack", z.f_valuestack, offsetof(PyFrameObject, f_valuestack));
 #endif
     return bad;
 }
