@@ -5,7 +5,9 @@
  * snapshot with a leak check, for the objects held from outside the graph,
  * every word of the program's writable memory (heap, arenas, stacks from
  * this thread's frame out, thread storage, modules' data; not the shim's,
- * whose tables hold every address) is looked up: fewer such words than
+ * whose tables hold every address; nor this thread's dead frames, the
+ * main interpreter's free lists, 3.10's zombie frames' value stacks:
+ * pyl_dead_spans) is looked up: fewer such words than
  * the count, leaked.  A str's or bytes' text is a reference too (numpy's
  * add_docstring keeps PyUnicode_AsUTF8's char *).  A stale pointer counts,
  * so a leak can be missed; never candidates: immortals (3.12 on), a block
