@@ -88,6 +88,18 @@ unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[
 /* Where _PyRuntime holds tracemalloc's config (3.12 and 3.13; 0: no row). */
 uint32_t py_tm_config_at(uint32_t version);
 
+/* Where PyThreadState holds datastack_top (3.11 on; datastack_limit is the
+ * next word, datastack_chunk the one before): the frames' data stack,
+ * whose words from its top to its limit are dead frames'; 0: no row. */
+uint32_t py_datastack_top_at(uint32_t version);
+/* 3.10: PyCodeObject's co_zombieframe (the frame its last call returned,
+ * kept for the next: its value stack is dead) and co_stacksize (an int),
+ * PyFrameObject's f_valuestack; 0: no row (no such frames). */
+struct py_zombie {
+    uint16_t co_zombieframe, co_stacksize, f_valuestack;
+};
+int py_zombie_find(uint32_t version, struct py_zombie *out);
+
 /* The layout the interpreter publishes in its _Py_DebugOffsets (the start
  * of _PyRuntime, at runtime), into *out: 0, or -1 with *why (a note's
  * end) when it publishes none heapsnap can read or a free-threaded build. */

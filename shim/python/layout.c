@@ -257,3 +257,29 @@ uint32_t py_tm_config_at(uint32_t version)
             return py_tm_rows[i].at;
     return 0;
 }
+
+/* offsetof(PyThreadState, datastack_top) by version (pyleakref.c's dead
+ * frames); layout_check.c's check_datastack. */
+static const struct {
+    uint32_t version, at;
+} py_ds_rows[] = {
+    {0x030b0000, 304},
+    {0x030c0000, 240},
+    {0x030d0000, 240},
+};
+
+int py_zombie_find(uint32_t version, struct py_zombie *out)
+{
+    if ((version & 0xffff0000u) != 0x030a0000u)
+        return 0;
+    *out = (struct py_zombie){128, 32, 64}; /* layout_check.c's check_datastack */
+    return 1;
+}
+
+uint32_t py_datastack_top_at(uint32_t version)
+{
+    for (size_t i = 0; i < sizeof py_ds_rows / sizeof py_ds_rows[0]; i++)
+        if ((version & 0xffff0000u) == py_ds_rows[i].version)
+            return py_ds_rows[i].at;
+    return 0;
+}

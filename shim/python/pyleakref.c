@@ -5,7 +5,9 @@
  * snapshot with a leak check, for the objects held from outside the graph,
  * every word of the program's writable memory (heap, arenas, stacks from
  * this thread's frame out, thread storage, modules' data; not the shim's,
- * whose tables hold every address) is looked up: fewer such words than
+ * whose tables hold every address; nor this thread's dead frames, the
+ * main interpreter's free lists, 3.10's zombie frames' value stacks:
+ * pyl_dead_spans) is looked up: fewer such words than
  * the count, leaked.  A str's or bytes' text is a reference too (numpy's
  * add_docstring keeps PyUnicode_AsUTF8's char *).  A stale pointer counts,
  * so a leak can be missed; never candidates: immortals (3.12 on), a block
@@ -27,13 +29,15 @@
 #define PYL_SHIM_MAPS 16384u  /* the shim's mappings looked at */
 #define PYL_MAPS 65536u       /* the process's mappings remembered */
 #define PYL_INIT_DEPTH 64u    /* frames of a trace looked at (pyl_init_kept) */
+#define PYL_CHUNKS 64u        /* data stack chunks looked at (pyl_dead_frames) */
+#define PYL_CHUNK_MAX (1ull << 30) /* a chunk's size believed */
 
 static struct {
     uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
     uint32_t *obj;   /* ... their object index */
     uint64_t mask;
     uint32_t *words; /* by object: words found equal to its address */
-    uintptr_t (*shim)[2]; /* the shim's mappings, sorted */
+    uintptr_t (*shim)[2]; /* the shim's mappings and the dead spans, sorted */
     uint32_t nshim;
     uintptr_t (*map)[2];  /* every mapping, ascending (the maps' order) */
     uint32_t nmap;
@@ -96,11 +100,82 @@ static uint64_t pyl_hash(uint64_t a)
     return a ^ (a >> 29);
 }
 
+static uintptr_t pyl_word(uintptr_t at)
+{
+    uintptr_t w = 0;
+    return peek(&w, at, sizeof w) ? w : 0;
+}
+
 static void pyl_shim_map(uintptr_t lo, uintptr_t hi, void *arg)
 {
     (void)arg;
-    if (l.nshim < PYL_SHIM_MAPS)
+    if (l.nshim < PYL_SHIM_MAPS && lo < hi)
         l.shim[l.nshim][0] = lo, l.shim[l.nshim++][1] = hi;
+}
+
+
+/* 3.10: the value stack of each code object's zombie frame, the frame
+ * its last call returned, kept for its next (which takes it from the
+ * code first): its locals are cleared but not its stack's slots. */
+static void pyl_zombies(const struct pyg_heap *h, uint64_t nobj)
+{
+    struct py_zombie z;
+    if (!py_zombie_find(py_lay->version, &z) || !py_sym.code_type)
+        return;
+    for (uint64_t i = 0; i < nobj; i++) {
+        const struct pyg_obj *o = &h->obj[i];
+        const struct pyg_block *b = &h->blk[o->blk];
+        uint64_t a = b->addr + o->off;
+        if (pyg_size(h, b) < o->off + z.co_zombieframe + 8u || pyl_word(a + 8) != py_sym.code_type)
+            continue;
+        uintptr_t f = pyl_word(a + z.co_zombieframe), vs = f ? pyl_word(f + z.f_valuestack) : 0;
+        int32_t n = 0;
+        if (vs > f && vs - f < 65536 && peek(&n, a + z.co_stacksize, sizeof n) && n > 0 && n < 65536)
+            pyl_shim_map(vs, vs + 8u * (uint32_t)n, NULL);
+    }
+}
+
+/* The memory that holds no reference, left out as the shim's is: this
+ * thread's dead frames, in its data stack (3.11 on) from the top up to
+ * the limit of its chunk and, in each earlier chunk, from the top saved
+ * when the next was pushed (their slots keep the locals of the frames
+ * that returned, say a leaked object's last holder); and the main
+ * interpreter's free lists and borrowed caches (py_borrowed_spans, as
+ * pyroot_interp_data).  Only this thread's: it runs no Python while it
+ * scans, so no frame moves above its top meanwhile (another thread's
+ * top, read while it runs, could). */
+static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
+{
+    if (!py_lay)
+        return;
+    pyl_zombies(h, nobj);
+    uint32_t top_at = py_datastack_top_at(py_lay->version);
+    uintptr_t ts = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
+    if (top_at && ts) {
+        uintptr_t chunk = pyl_word(ts + top_at - 8), top = pyl_word(ts + top_at);
+        uintptr_t limit = pyl_word(ts + top_at + 8);
+        /* _PyStackChunk: previous, size (bytes), top (words of data), data */
+        for (unsigned k = 0; chunk && k < PYL_CHUNKS; k++) {
+            uintptr_t size = pyl_word(chunk + 8);
+            if (!k && !(chunk + 24 <= top && top <= limit && limit - chunk <= PYL_CHUNK_MAX))
+                break; /* not the data stack we know: leave it all in */
+            if (size > PYL_CHUNK_MAX)
+                break;
+            if (k) {
+                uintptr_t words = pyl_word(chunk + 16);
+                if (words > (size - 24) / 8)
+                    break;
+                top = chunk + 24 + 8 * words, limit = chunk + size;
+            }
+            pyl_shim_map((top + 7) & ~(uintptr_t)7, limit & ~(uintptr_t)7, NULL);
+            chunk = pyl_word(chunk);
+        }
+    }
+    uint32_t slo[PY_SPANS], shi[PY_SPANS];
+    unsigned ns = py_borrowed_spans(py_lay->version, slo, shi);
+    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    for (unsigned j = 0; interp && j < ns; j++)
+        pyl_shim_map(interp + slo[j], interp + shi[j], NULL);
 }
 
 static void pyl_key(uint64_t a, uint32_t i)
@@ -259,12 +334,15 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
             pyl_key(t, (uint32_t)i);
     }
     arena_each_map(pyl_shim_map, NULL);
-    for (uint32_t i = 1; i < l.nshim; i++) /* by start: an insertion sort, few */
-        for (uint32_t j = i; j && l.shim[j - 1][0] > l.shim[j][0]; j--) {
-            uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
-            l.shim[j][0] = l.shim[j - 1][0], l.shim[j][1] = l.shim[j - 1][1];
-            l.shim[j - 1][0] = t0, l.shim[j - 1][1] = t1;
-        }
+    pyl_dead_spans(h, nobj);
+    /* by start: a shell sort (3.10's dead frames may be thousands) */
+    for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
+        for (uint32_t i = gap; i < l.nshim; i++)
+            for (uint32_t j = i; j >= gap && l.shim[j - gap][0] > l.shim[j][0]; j -= gap) {
+                uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
+                l.shim[j][0] = l.shim[j - gap][0], l.shim[j][1] = l.shim[j - gap][1];
+                l.shim[j - gap][0] = t0, l.shim[j - gap][1] = t1;
+            }
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
     py_init_prepare(); /* pyl_init_kept's names */
     for (uint64_t i = 0; rc == 0 && i < nobj; i++) {

@@ -190,6 +190,34 @@ static int check_tm(void)
     return bad;
 }
 
+/* pyleakref.c's dead frames: the thread's data stack, its chunk, top and
+ * limit in a row (py_datastack_top_at); _PyStackChunk's top, in words. */
+static int check_datastack(void)
+{
+    int bad = 0;
+#if PY_VERSION_HEX >= 0x030b0000
+    uint32_t at = py_datastack_top_at((uint32_t)PY_VERSION_HEX);
+    SAME("datastack_top", at, offsetof(PyThreadState, datastack_top));
+    SAME("datastack_limit", at + 8, offsetof(PyThreadState, datastack_limit));
+    SAME("datastack_chunk", at - 8, offsetof(PyThreadState, datastack_chunk));
+    SAME("chunk.previous", 0, offsetof(_PyStackChunk, previous));
+    SAME("chunk.size", 8, offsetof(_PyStackChunk, size));
+    SAME("chunk.top", 16, offsetof(_PyStackChunk, top));
+    SAME("chunk.data", 24, offsetof(_PyStackChunk, data));
+    struct py_zombie z;
+    SAME("no zombie frames from 3.11 on", 0, py_zombie_find((uint32_t)PY_VERSION_HEX, &z));
+#else
+    SAME("no data stack before 3.11", 0, py_datastack_top_at((uint32_t)PY_VERSION_HEX));
+    struct py_zombie z = {0, 0, 0};
+    SAME("a zombie frame row", 1, py_zombie_find((uint32_t)PY_VERSION_HEX, &z));
+    SAME("co_zombieframe", z.co_zombieframe, offsetof(PyCodeObject, co_zombieframe));
+    SAME("co_stacksize", z.co_stacksize, offsetof(PyCodeObject, co_stacksize));
+    SAME("co_stacksize is an int", 4, sizeof(((PyCodeObject *)0)->co_stacksize));
+    SAME("f_valuestack", z.f_valuestack, offsetof(PyFrameObject, f_valuestack));
+#endif
+    return bad;
+}
+
 /* pyroots.c's spans that hold no reference (py_borrowed_spans): their
  * ends, and each free list inside the first (3.11, 3.12: members of the
  * interpreter from float_state to exc_state). */
@@ -355,6 +383,7 @@ int main(void)
     bad += check_gc();
     bad += check_tm();
     bad += check_free();
+    bad += check_datastack();
     if (!bad)
         printf("ok %s\n", PY_VERSION);
     return bad != 0;

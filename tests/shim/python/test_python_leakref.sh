@@ -6,12 +6,16 @@
 # (one of them twice), returns 5 clean ones and keeps 2 in a C global;
 # tests/shim/python/leakref_user.py drops them all and imports what a
 # clean program does.  On every CPython 3.10-3.13 found (a SKIP line names
-# each one absent), `top --retained --key type` counts at least one and
-# never more than the 3 planted, all bytearrays (a stale pointer, say in a dead frame, can hide one: the scan is
-# conservative); on Debian's python3 and pyenv's 3.10 (symbolizing other
+# each one absent), `top --retained --key type` counts exactly the 3
+# planted, all bytearrays (the scan is conservative, but leaves out the
+# dead frames' slots that used to hide one); on Debian's python3 and
+# pyenv's 3.10 (3.10: 2 or 3; symbolizing other
 # pyenv builds takes seconds), `leaks` names exactly the planted ones,
 # with "refcount 2, 0 references found" and the extension's frames, and
 # neither the clean nor the kept ones (and in `leaks --format json`).
+# tests/shim/python/leakref_frames.py leaks 3 references from Python
+# (ctypes' Py_IncRef) to a local of a function that returns, and nothing
+# clears the dead frames' slots: on every version, exactly those 3.
 . tests/shim/python/lib_py.sh
 
 user=tests/shim/python/leakref_user.py
@@ -19,6 +23,25 @@ l_one=$(py_line $user MARK_LEAKED) l_two=$(py_line $user MARK_LEAKED_TWICE)
 for v in $(py_versions_missing); do
   t_skip "python_leakref_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
 done
+
+frames=tests/shim/python/leakref_frames.py
+while read -r tag py; do
+  rm -f "$T"/exit.*.hsnap
+  name=python_leakref_planted_in_dead_frames_all_found_$tag
+  if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/fr-$tag" $frames; then
+    t_fail "$name" "$(tail -c 300 "$T/fr-$tag.err")"
+  else
+    s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
+    "$HEAPSNAP" leaks "$s" >"$T/fr-$tag.txt" 2>/dev/null
+    got=$(sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/fr-$tag.txt" |
+      grep -E '^(  )?[0-9]+ ' | tr '\n' '|')
+    want="3 Python objects have leaked references: a reference count above every pointer to it in memory (a Py_INCREF without its Py_DECREF), never freed|  3 __main__.Planted "
+    case "$got" in
+    "$want"*"at $frames:$(py_line $frames MARK_PLANTED): refcount 1, 0 references found|") t_pass "$name" ;;
+    *) t_fail "$name" "got: $(printf %s "$got" | head -c 400)" ;;
+    esac
+  fi
+done < <(py_interpreters)
 
 while read -r tag py; do
   inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
@@ -42,22 +65,23 @@ while read -r tag py; do
 g = json.load(sys.stdin)["groups"]
 n = sum(x["leaked_reference_objects"] for x in g)
 print(n if n == sum(x["leaked_reference_objects"] for x in g if x["key"] == "bytearray") else "")')
-    if [ -n "$n" ] && [ "$n" -ge 1 ] && [ "$n" -le 3 ]; then t_pass "python_leakref_counted_never_more_than_planted_$tag"
-    else t_fail "python_leakref_counted_never_more_than_planted_$tag" "${n:-no count} leaked references (3 planted)"; fi
+    if [ "$n" = 3 ]; then t_pass "python_leakref_counted_as_planted_$tag"
+    else t_fail "python_leakref_counted_as_planted_$tag" "${n:-no count} leaked references (3 planted)"; fi
     continue ;;
   esac
 
   "$HEAPSNAP" leaks "$s" >"$T/l-$tag.txt" 2>/dev/null
   sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/l-$tag.txt" >"$T/b-$tag.txt"
-  # The scan is conservative: a stale pointer left in memory (a dead
-  # slot, freed memory) may hide a planted leak, never invent one; so
-  # every row must be a planted one, at its site with its counts (the
-  # twice-leaked one may show one of its two references found), and at
-  # least two of the three planted objects must be found.
+  # Every row must be a planted one, at its site with its counts (the
+  # twice-leaked one may show one of its two references found: the scan
+  # is conservative), and all three planted objects must be found (on
+  # 3.10 at least two: a stale word outside its zombie frames, not yet
+  # found, at times hides one).
+  least=3; [ "$tag" = pyenv-3.10 ] && least=2
   n=$(sed -n 's/^\([0-9]*\) Python objects\{0,1\} ha[sv]e\{0,1\} leaked references.*/\1/p' "$T/b-$tag.txt")
   rows=$(grep -Ec '^  [0-9]+ ' "$T/b-$tag.txt")
   good=$(grep -Ec "^  [12] bytearray \((56|112) B\) at $user:$l_one: refcount 1, 0 references found$|^  1 bytearray \(56 B\) at $user:$l_two: refcount 2, (0 references|1 reference) found$" "$T/b-$tag.txt")
-  if [ -n "$n" ] && [ "$n" -ge 2 ] && [ "$n" -le 3 ] && [ "$rows" = "$good" ] &&
+  if [ -n "$n" ] && [ "$n" -ge "$least" ] && [ "$n" -le 3 ] && [ "$rows" = "$good" ] &&
      [ "$(grep -Ec '^      #[0-9]+ lr_leaked at tests/shim/python/leakref.c:[0-9]+ \(leakref' "$T/b-$tag.txt")" = "$rows" ]; then
     t_pass "python_leakref_site_counts_and_extension_frames_$tag"
   else t_fail "python_leakref_site_counts_and_extension_frames_$tag" "$(head -c 700 "$T/b-$tag.txt" | tr '\n' '|')"; fi
@@ -72,7 +96,7 @@ ok = all(x["type"] == "bytearray" and any(f["function"] == "lr_leaked" for f in 
           (x["site"] == two and x["refcount"] == 2 and x["references_found"] in (0, 1)))
          for x in g)
 n = sum(x["objects"] for x in g)
-print("ok" if ok and 2 <= n <= 3 else sorted((x["refcount"], x["references_found"], x["objects"],
+print("ok" if ok and n == 3 else sorted((x["refcount"], x["references_found"], x["objects"],
       x["type"], x["site"]) for x in g))' "$T/l.json" "$user:$l_one" "$user:$l_two" 2>&1)
   if [ "$got" = ok ]; then t_pass python_leakref_in_leaks_json
   else t_fail python_leakref_in_leaks_json "got $got"; fi
