@@ -10,8 +10,8 @@
  * the file in a descriptor table of its own (life.c).  peak.c's
  * per-thread live sums are allocated here (state_cells), so the hooks keep
  * them in the file at no cost of their own; the helper writes the
- * heartbeat, new traces' stacks and, spaced by its cost, a document
- * (snapshot.c's snap_state_doc: a snapshot without BLOCKS); what it wrote
+ * heartbeat, new traces' stacks (statestacks.c) and, spaced by its cost,
+ * a document (snapshot.c's snap_state_doc: a snapshot without BLOCKS); what it wrote
  * leaves the program's RSS at each beat's end (state_let_go).  Every range
  * is allocated before it is touched: a full disk never raises SIGBUS.
  * statelife.c follows the file through fork, exec and a clean end.
@@ -36,7 +36,6 @@
 
 #define STATE_BEAT_NS 250000000ull  /* the heartbeat, and the documents' spacing at most */
 #define STATE_MIB (1024u * 1024u)
-#define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
 #define STATE_COPY (64u * 1024u)    /* state_publish's bounce buffer */
@@ -99,7 +98,7 @@ static int state_fd(void)
     return st.fd < 0 ? -1 : 0;
 }
 
-static int state_reserve(uint64_t off, uint64_t len)
+int state_reserve(uint64_t off, uint64_t len)
 {
     return state_fd() != 0 ? -1 : state_reserve_fd(st.fd, off, len);
 }
@@ -134,7 +133,7 @@ static uint32_t state_touched_lo = STATE_SEGS, state_touched_hi;
 
 /* The helper's bytes at [off, off + len) (inside one segment: records and
  * segments are aligned), mapped if need be; NULL with errno set. */
-static void *state_at(uint64_t off, uint64_t len)
+void *state_at(uint64_t off, uint64_t len)
 {
     uint64_t rel = off - st.h->traces_off, j = rel / STATE_SEG;
     if (j >= STATE_SEGS || (rel + len - 1) / STATE_SEG != j) {
@@ -532,76 +531,6 @@ static int state_publish(uint64_t len)
         st.doc_room[1 - k] = 0;
     }
     return 0;
-}
-
-/* Room in [off, off + cap) up to end bytes, *room of them allocated
- * already (ahead in steps: on a tmpfs an allocated page is charged to the
- * process's cgroup).  0, or -1 (errno 0: the bound, not the disk). */
-static int state_room(uint64_t off, uint64_t cap, uint64_t *room, uint64_t end)
-{
-    if (end <= *room)
-        return 0;
-    if (end > cap) {
-        errno = 0;
-        return -1;
-    }
-    uint64_t want = (end + STATE_STEP - 1) & ~(uint64_t)(STATE_STEP - 1);
-    if (want > cap)
-        want = cap;
-    if (state_reserve(off + *room, want - *room) != 0)
-        return -1;
-    *room = want;
-    return 0;
-}
-
-/* Trace id's nodes that are not in the file yet (written outermost first,
- * so a node written has its parents written), then its record.  0, or -1
- * (full). */
-static int state_trace(uint32_t id)
-{
-    struct hsnap_state_head *h = st.h;
-    struct hsnap_state_node *nd[TRACE_DEPTH_MAX];
-    uint32_t leaf, path[TRACE_DEPTH_MAX], x;
-    unsigned flags, depth = trace_node(id, &leaf, &flags), k = 0;
-    if (depth > TRACE_DEPTH_MAX)
-        depth = TRACE_DEPTH_MAX;
-    if (state_room(h->traces_off, h->traces_cap, &st.traces_room, ((uint64_t)id + 1) * 8) != 0 ||
-        state_room(h->stacks_off, h->stacks_cap, &st.stacks_room, ((uint64_t)leaf + 1) * 16) != 0)
-        return -1;
-    for (x = leaf; k < depth && x; k++) { /* a parent's id is below its child's */
-        if (!(nd[k] = state_at(h->stacks_off + (uint64_t)x * 16, 16)))
-            return -1;
-        if (nd[k]->set)
-            break;
-        path[k] = x;
-        (void)ftree_frame(x, &x);
-    }
-    while (k--) {
-        uint32_t parent;
-        uintptr_t ip = ftree_frame(path[k], &parent);
-        *nd[k] = (struct hsnap_state_node){ip, parent, 1};
-    }
-    struct hsnap_state_trace *t = state_at(h->traces_off + (uint64_t)id * 8, 8);
-    if (!t)
-        return -1;
-    *t = (struct hsnap_state_trace){leaf, (uint16_t)depth, (uint16_t)flags};
-    if (((uint64_t)leaf + 1) * 16 > h->stacks_len)
-        h->stacks_len = ((uint64_t)leaf + 1) * 16;
-    return 0;
-}
-
-/* The stacks of traces [stacks_n, n) written; 0, or -1 (full: the
- * documents stop, so that none counts a trace without its stack). */
-static int state_stacks(uint32_t n)
-{
-    uint32_t id = st.h->stacks_n;
-    while (id < n && state_trace(id) == 0)
-        id++;
-    __atomic_store_n(&st.h->stacks_n, id, __ATOMIC_RELEASE);
-    if (id == n)
-        return 0;
-    state_full(HSTATE_FULL_DOC, "new sites' stacks");
-    return -1;
 }
 
 static uint64_t state_cpu_ns(clockid_t id)

@@ -1,8 +1,9 @@
 /*
- * statefile.h - the state file's module state, shared by the two files
+ * statefile.h - the state file's module state, shared by the three files
  * that keep it: state.c (the file, its cells, the helper's heartbeat and
- * documents) and statelife.c (the file across the process's life: a
- * fork's child, exec, a clean end).  Lock: none of its own (state.c's
+ * documents), statestacks.c (the traces' stacks in it) and statelife.c
+ * (the file across the process's life: a fork's child, exec, a clean
+ * end).  Lock: none of its own (state.c's
  * opening says who writes what).
  */
 #ifndef HEAPSNAP_STATEFILE_H
@@ -15,6 +16,7 @@
 
 #define STATE_SEG (256u * 1024u)    /* the helper's regions are mapped in pieces of this */
 #define STATE_SEGS 4096u            /* ... so they span 1 GiB at most */
+#define STATE_STEP (16u * 1024u)    /* nodes, traces and documents grow by this */
 
 struct state_mod {
     struct hsnap_state_head *h;  /* the header page's mapping; NULL: no state file */
@@ -56,6 +58,11 @@ void state_name(char *out);       /* NAME.state beside the output */
 int state_create_file(char *t);   /* a new file, named t for now: its descriptor, or -1 */
 int state_name_file(const char *t); /* ... given st.path once whole: 0, or -1 */
 void state_identity(void);        /* pid, ppid, start time, service into the header */
+/* state.c, for statestacks.c */
+int state_reserve(uint64_t off, uint64_t len); /* the file's blocks allocated: 0, or -1 */
+void *state_at(uint64_t off, uint64_t len); /* the helper's bytes there, mapped; NULL */
+/* statestacks.c, for state.c */
+int state_stacks(uint32_t n);     /* traces [stacks_n, n)'s stacks written: 0, or -1 (full) */
 /* statelife.c, for state.c */
 void state_rename_back(void);     /* the helper, after a failed exec */
 
