@@ -220,6 +220,12 @@ uint32_t pyg_tracked_at(uint64_t w);
 uint32_t pyg_object_at(uint64_t w); /* an object starting at w, tracked or not */
 uint32_t pyg_object_holding(uint64_t at);
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact);
+/* pylink.c, for pygraph.c: a link (src holds dst by label, value: a
+ * field's offset, an item's index; key: KEY's str, or a keys object | 1)
+ * with its name put in names once; pyg_link_begin at each graph's start. */
+void pyg_link_begin(struct sbuf *names);
+struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t src,
+                             uint32_t dst, uint32_t label, uint32_t value, uint64_t key);
 /* pynumpy.c: the blocks numpy arrays among h's nobj objects (types ty,
  * nty of them) own (a data buffer, dimensions) merged into own (struct
  * hsnap_pyowned, ascending, as pyg_build put them); how many were added,

@@ -18,7 +18,8 @@
  * A missed edge only makes an object look referenced from outside.  The
  * objects' blocks are read first, then those they lead to, each in
  * address order a window a system call (pyread.c); the marking, breadth
- * first, keeps a shortest path from a root to each. */
+ * first, keeps a shortest path from a root to each; a link's name is
+ * pylink.c's. */
 #include <errno.h>
 #include <string.h>
 
@@ -36,7 +37,6 @@
 #define PYG_OWN 1u
 #define PYG_SELF 2u
 #define PYG_RETAIN 4u
-#define PYG_KEYS 1024u         /* dict keys' names remembered (power of two) */
 #define PYG_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
 #define PYG_EXACT 0x100u       /* a root's kind: its reference is counted */
 
@@ -52,14 +52,10 @@ static struct {
     uint64_t nfol, capfol;
     uint32_t rank;        /* the edges' rank now (PYG_RANK) */
     int oom;
-    uint64_t keyaddr[PYG_KEYS]; /* dict keys put in the names: their str */
-    uint32_t keyoff[PYG_KEYS];
     struct pyg_root *root; /* named roots (pyroots.c), in the order given */
     uint64_t nroot, caproot;
     struct sbuf *names;   /* the section's names: roots' descriptions, keys */
     uint64_t keys_tag;    /* a values array is scanned: its keys object | 1 */
-    uint64_t nameaddr[PYG_KEYS]; /* member names and values' keys put in the names */
-    uint32_t nameoff[PYG_KEYS], namelen[PYG_KEYS], keylen[PYG_KEYS];
     uint64_t key_at;      /* a combined dict's keys table is scanned: its entries' */
     uint32_t key_esz, key_kat; /* start, size, the key's place in one (or 0) */
     const char *local;    /* the object's block as the batch read it, or NULL */
@@ -398,78 +394,11 @@ static void pyg_fol_scan(uint32_t bj)
     g.key_esz = 0;
 }
 
-/* The text n bytes at t into the names, once for address addr (a str
- * object, a C string, even or odd: the cache is by address): its place. */
-static void pyg_name(uint64_t addr, const char *t, uint32_t n, struct hsnap_pylink *l)
+/* The link of edge e, its name put in the names once (pylink.c). */
+static struct hsnap_pylink pyg_link_of(const struct pyg_edge *e)
 {
-    uint32_t s = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 50) & (PYG_KEYS - 1);
-    if (!n)
-        return;
-    if (g.nameaddr[s] != addr || g.namelen[s] != n) {
-        g.nameaddr[s] = addr, g.nameoff[s] = (uint32_t)g.names->len, g.namelen[s] = n;
-        sbuf_put(g.names, t, n);
-    }
-    l->name_off = g.nameoff[s];
-    l->name_len = n;
-}
-
-/* Whether address addr's name is in the cache: then into l. */
-static int pyg_name_cached(uint64_t addr, struct hsnap_pylink *l)
-{
-    uint32_t s = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 50) & (PYG_KEYS - 1);
-    if (g.nameaddr[s] != addr || !g.namelen[s])
-        return 0;
-    l->name_off = g.nameoff[s];
-    l->name_len = g.namelen[s];
-    return 1;
-}
-
-/* The link of edge e, its name (a dict key's, an attribute's, a member's)
- * put in the names once. */
-static struct hsnap_pylink pyg_link(const struct pyg_edge *e)
-{
-    uint32_t label = e->label & ((1u << PYG_RANK) - 1);
-    struct hsnap_pylink l = {e->src, e->dst, label, e->value, 0, 0};
-    char k[128];
-    uint64_t key = e->key;
-    if ((label == HSNAP_PYLABEL_KEY || label == HSNAP_PYLABEL_ATTR) && (key & 1)) {
-        /* entry value of a keys object: by (keys, index) */
-        uint64_t at = (key & ~1ull) ^ ((uint64_t)e->value << 48) ^ 2;
-        if (pyg_name_cached(at, &l))
-            return l;
-        key = pyroot_keys_entry(key & ~1ull, e->value, NULL);
-        uint32_t n = key ? py_str_peek(key, k, sizeof k) : 0;
-        pyg_name(at, k, n, &l);
-    } else if (label == HSNAP_PYLABEL_KEY && key) {
-        if (pyg_name_cached(key, &l))
-            return l;
-        pyg_name(key, k, py_str_peek(key, k, sizeof k), &l);
-    } else if (label == HSNAP_PYLABEL_DICT &&
-               (g.ty[g.h->obj[e->src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
-        /* a class's __dict__: the class's own name names it */
-        const struct pyg_obj *o = &g.h->obj[e->src];
-        uint64_t t = g.h->blk[o->blk].addr + o->off, w[2] = {0, 0};
-        const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
-        if (pyg_name_cached(t | 2, &l))
-            return l;
-        uint32_t n = 0;
-        if (ol && peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
-            peek(&w[1], t + ol->ht_qualname, 8))
-            n = py_str_peek(w[1], k, sizeof k);
-        pyg_name(t | 2, k, n, &l);
-    } else if (label == HSNAP_PYLABEL_FIELD) {
-        uintptr_t t = g.ty[g.h->obj[e->src].type].addr;
-        uint64_t at = (t ^ ((uint64_t)e->value << 48)) | 4;
-        if (pyg_name_cached(at, &l))
-            return l;
-        uint32_t n = t == py_sym.cell_type && e->value == 16
-                         ? (uint32_t)sizeof "cell_contents" - 1
-                         : pyroot_member(t, e->value, k, sizeof k);
-        if (t == py_sym.cell_type && e->value == 16)
-            memcpy(k, "cell_contents", n);
-        pyg_name(at, k, n, &l);
-    }
-    return l;
+    return pyg_link(g.h, g.ty, e->src, e->dst, e->label & ((1u << PYG_RANK) - 1), e->value,
+                    e->key);
 }
 
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact)
@@ -604,7 +533,7 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     for (uint64_t i = 0; i < nobj; i++) {
         if (out[i].flags & HSNAP_PYOBJ_GARBAGE) {
             if (via[i] != PYG_NONE) {
-                struct hsnap_pylink l = pyg_link(&g.edge[via[i]]);
+                struct hsnap_pylink l = pyg_link_of(&g.edge[via[i]]);
                 sbuf_put(links, &l, sizeof l);
             }
         } else if (via[i] != PYG_NONE && via[i] >= g.nedge) {
@@ -613,7 +542,7 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
                                      r->kind & ~PYG_EXACT, r->name_off, r->name_len};
             sbuf_put(parents, &l, sizeof l);
         } else if (via[i] != PYG_NONE) {
-            struct hsnap_pylink l = pyg_link(&g.edge[via[i]]);
+            struct hsnap_pylink l = pyg_link_of(&g.edge[via[i]]);
             sbuf_put(parents, &l, sizeof l);
         }
     }
@@ -687,6 +616,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         return -1;
     pyf_build(h);
     g.names = names;
+    pyg_link_begin(names);
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
     if (!(g.owner = arena_map(h->nblk * sizeof *g.owner)) ||
         (g.capfol && !(g.fol = arena_map(g.capfol * sizeof *g.fol))))

@@ -1,0 +1,97 @@
+/*
+ * pylink.c - the names of the graph's links (struct hsnap_pylink): a dict
+ * key's text, an attribute's or a member's name, a class's __dict__ by the
+ * class's qualified name, each put in the section's names once and found
+ * again by a small cache by address (a str object, a keys object's entry,
+ * a type's member), for pygraph.c's garbage links and parents.
+ *   Lock: none; pyg_build's, under the snapshot lock.
+ */
+#include <string.h>
+
+#include "inner.h"
+#include "peek.h"
+
+#define PYG_NAMES 1024u /* names remembered by address (power of two) */
+
+static struct {
+    struct sbuf *names;       /* the section's names */
+    uint64_t addr[PYG_NAMES]; /* what each name was put for */
+    uint32_t off[PYG_NAMES], len[PYG_NAMES];
+} lk;
+
+void pyg_link_begin(struct sbuf *names)
+{
+    memset(&lk, 0, sizeof lk);
+    lk.names = names;
+}
+
+/* The text n bytes at t into the names, once for address addr (a str
+ * object, a C string, even or odd: the cache is by address): its place. */
+static void pyg_name(uint64_t addr, const char *t, uint32_t n, struct hsnap_pylink *l)
+{
+    uint32_t s = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 50) & (PYG_NAMES - 1);
+    if (!n)
+        return;
+    if (lk.addr[s] != addr || lk.len[s] != n) {
+        lk.addr[s] = addr, lk.off[s] = (uint32_t)lk.names->len, lk.len[s] = n;
+        sbuf_put(lk.names, t, n);
+    }
+    l->name_off = lk.off[s];
+    l->name_len = n;
+}
+
+/* Whether address addr's name is in the cache: then into l. */
+static int pyg_name_cached(uint64_t addr, struct hsnap_pylink *l)
+{
+    uint32_t s = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 50) & (PYG_NAMES - 1);
+    if (lk.addr[s] != addr || !lk.len[s])
+        return 0;
+    l->name_off = lk.off[s];
+    l->name_len = lk.len[s];
+    return 1;
+}
+
+struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t src,
+                             uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
+{
+    struct hsnap_pylink l = {src, dst, label, value, 0, 0};
+    char k[128];
+    if ((label == HSNAP_PYLABEL_KEY || label == HSNAP_PYLABEL_ATTR) && (key & 1)) {
+        /* entry value of a keys object: by (keys, index) */
+        uint64_t at = (key & ~1ull) ^ ((uint64_t)value << 48) ^ 2;
+        if (pyg_name_cached(at, &l))
+            return l;
+        key = pyroot_keys_entry(key & ~1ull, value, NULL);
+        uint32_t n = key ? py_str_peek(key, k, sizeof k) : 0;
+        pyg_name(at, k, n, &l);
+    } else if (label == HSNAP_PYLABEL_KEY && key) {
+        if (pyg_name_cached(key, &l))
+            return l;
+        pyg_name(key, k, py_str_peek(key, k, sizeof k), &l);
+    } else if (label == HSNAP_PYLABEL_DICT &&
+               (ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
+        /* a class's __dict__: the class's own name names it */
+        const struct pyg_obj *o = &h->obj[src];
+        uint64_t t = h->blk[o->blk].addr + o->off, w[2] = {0, 0};
+        const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+        if (pyg_name_cached(t | 2, &l))
+            return l;
+        uint32_t n = 0;
+        if (ol && peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
+            peek(&w[1], t + ol->ht_qualname, 8))
+            n = py_str_peek(w[1], k, sizeof k);
+        pyg_name(t | 2, k, n, &l);
+    } else if (label == HSNAP_PYLABEL_FIELD) {
+        uintptr_t t = ty[h->obj[src].type].addr;
+        uint64_t at = (t ^ ((uint64_t)value << 48)) | 4;
+        if (pyg_name_cached(at, &l))
+            return l;
+        uint32_t n = t == py_sym.cell_type && value == 16
+                         ? (uint32_t)sizeof "cell_contents" - 1
+                         : pyroot_member(t, value, k, sizeof k);
+        if (t == py_sym.cell_type && value == 16)
+            memcpy(k, "cell_contents", n);
+        pyg_name(at, k, n, &l);
+    }
+    return l;
+}
