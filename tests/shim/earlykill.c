@@ -4,8 +4,14 @@
  * 1,024 call paths (ten levels of two functions), so new traces appear
  * and the peak rises while the state file's first documents are made.
  * It runs until killed (5 s at most).
+ *   earlykill fork N (test_state_bounds.sh): one block from each of 2^N
+ * call paths, then a fork whose child inherits those traces and keeps
+ * allocating from one site until killed (10 s at most); the parent
+ * waits for it.  The child's state file takes every inherited stack at
+ * its first heartbeat.
  */
 #include <pthread.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +57,29 @@ static void *grow(void *arg)
     return keep;
 }
 
-int main(void)
+static int fork_after_paths(int levels)
+{
+    for (unsigned i = 0; i < 1u << levels; i++)
+        leaf(i, levels);
+    pid_t k = fork();
+    if (k == 0) {
+        for (int i = 0; i < 1000; i++) {
+            void *volatile q = malloc(64);
+            free(q);
+            usleep(10000);
+        }
+        _exit(0);
+    }
+    if (k > 0)
+        waitpid(k, NULL, 0);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     pthread_t t;
+    if (argc > 2 && !strcmp(argv[1], "fork"))
+        return fork_after_paths(atoi(argv[2]));
     alarm(5);
     pthread_create(&t, NULL, grow, (void *)1);
     grow((void *)0);

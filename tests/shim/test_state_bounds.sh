@@ -29,13 +29,12 @@ for mib in 1 1024; do
 done
 
 # a bound reached before the first document: a fork's child inherits 32,768
-# traces, more stacks than 1 MiB holds, and must take them all at its first
-# heartbeat; its documents then count the traces whose stacks fit, so the
-# state still reads after a kill and says the file was full (it wrote no
-# document at all before)
-t_build forkfull tests/shim/forkfull.c
+# traces (earlykill fork 15), more stacks than 1 MiB holds, and must take
+# them all at its first heartbeat; its documents then count the traces
+# whose stacks fit, so the state still reads after a kill and says the
+# file was full (it wrote no document at all before)
 mkdir -p "$T/ff"
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/ff/f.%p.hsnap" HEAPSNAP_STATE=1 "$T/forkfull" 15 2>"$T/ff.err" & p=$!
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/ff/f.%p.hsnap" HEAPSNAP_STATE=1 "$E" fork 15 2>"$T/ff.err" & p=$!
 c=$(kill_child "$p"); f=""
 for i in $(seq 250); do
   f=$(ls "$T/ff"/f."$c".hsnap.state 2>/dev/null)
@@ -45,7 +44,7 @@ done
 kill_now "$c"; wait "$p" 2>/dev/null
 if [ -n "$f" ] && "$HEAPSNAP" info "$f" >"$T/ff.info" 2>&1 && grep -q "^reason: *killed" "$T/ff.info" &&
    grep -q "the state file was full (HEAPSNAP_STATE)" "$T/ff.info" &&
-   "$HEAPSNAP" top "$f" 2>/dev/null | grep -q "forkfull.c:[0-9]*: size="; then
+   "$HEAPSNAP" top "$f" 2>/dev/null | grep -q "earlykill.c:[0-9]*: size="; then
   t_pass state_bound_full_before_first_document_still_reads
 else
   t_fail state_bound_full_before_first_document_still_reads "file '$f': $(head -c 300 "$T/ff.info")"
