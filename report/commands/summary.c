@@ -130,7 +130,7 @@ static int summary_bytes_desc(const void *pa, const void *pb)
  * still grow).  Its entry (NULL: none, or out of memory). */
 static struct stat_entry *summary_top(struct stats *st, const struct snap *s)
 {
-    uint32_t nt = s->ntraces, nn = 0, i = 0, chunk = 64;
+    uint32_t nt = s->ntraces, nn = 0, npy = 0, i = 0, chunk = 64;
     struct hsnap_stat *v = calloc(nt ? nt : 1, sizeof(*v));
     uint32_t *nat = malloc((nt ? nt : 1) * sizeof(*nat));
     uint64_t *ips = NULL, rest = 0;
@@ -146,10 +146,12 @@ static struct stat_entry *summary_top(struct stats *st, const struct snap *s)
         if (py < 0)
             goto out;
         if (py)
-            v[ti] = *sv;
+            v[ti] = *sv, npy++;
         else
             nat[nn++] = ti, rest += sv->live_bytes;
     }
+    if (!npy) /* a native program: no Python line can end the walk early */
+        chunk = nn ? nn : 1;
     summary_by = s->peak_stats;
     qsort(nat, nn, sizeof(*nat), summary_bytes_desc);
     if (stats_add_values(st, s, v) < 0)
