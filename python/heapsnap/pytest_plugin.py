@@ -215,18 +215,50 @@ def _group(items):
     return sorted(((s, k) for k, s in out.items()), reverse=True, key=lambda r: r[0])
 
 
+class _Modules:
+    """The process's modules (_inproc's, for a native frame's name) read
+    from /proc/self/maps once for the whole run, not once a test, and read
+    again only when a frame's address is in none of them (a library loaded
+    since), at most once a dump."""
+
+    def __init__(self):
+        self.maps = None
+        self.fresh = False
+        self.reads = 0  # how often the maps were read (the tests' count)
+
+    def stale(self):
+        """A new dump: a miss may read the maps again."""
+        self.fresh = False
+
+    def name(self, ip):
+        got = self.maps.name(ip) if self.maps is not None else "???"
+        if got == "???" and not self.fresh:
+            self.maps = _inproc._Modules()
+            self.fresh = True
+            self.reads += 1
+            got = self.maps.name(ip)
+        return got
+
+
 class _Tracker:
     def __init__(self, config):
         self.config = config
         self.sites = _Sites()
+        self.modules = _Modules()
         self.results = []  # (nodeid, peak, retained, [(size, line, native)])
         self.paused = heapsnap._lib.heapsnap_has_stop and not heapsnap._lib.heapsnap_is_tracing()
+
+    def _tracebacks(self):
+        tbs = _inproc.Tracebacks(None)
+        tbs.modules = self.modules
+        self.modules.stale()
+        return tbs
 
     def _blocks(self, epoch):
         """[(size, site line, test frames, native)] of the blocks born since
         epoch and still live, pytest's own left out."""
         dump = _inproc.Dump(heapsnap._lib, _inproc.BLOCKS, epoch)
-        tbs = _inproc.Tracebacks(None)
+        tbs = self._tracebacks()
         out = []
         for size, _, tid in dump.items():
             line, mine, native = self.sites.of(dump, tbs, tid)
@@ -238,7 +270,7 @@ class _Tracker:
         """[(bytes, line, native)] that the peak's capture held over start
         (per-trace sums before the call)."""
         dump = _inproc.Dump(heapsnap._lib, _inproc.PEAK)
-        tbs = _inproc.Tracebacks(None)
+        tbs = self._tracebacks()
         rows = {}
         for size, _, tid in dump.items():
             over = size - start.get(tid, 0)
