@@ -280,7 +280,9 @@ class _Tracker:
                 rows[line] = (old[0] + over, old[1]) if old else (over, native)
         return sorted(((s, l, n) for l, (s, n) in rows.items()), reverse=True)
 
-    @pytest.hookimpl(hookwrapper=True)
+    # trylast: the innermost wrapper, so that pytest's own wrappers of the call
+    # (capture, logging, warnings) run unrecorded: less cost, less of their noise
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
     def pytest_runtest_call(self, item):
         leaks = item.get_closest_marker("limit_leaks")
         memory = item.get_closest_marker("limit_memory")
