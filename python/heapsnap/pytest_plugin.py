@@ -1,26 +1,24 @@
 """heapsnap.pytest_plugin - memory limits and a memory summary for pytest.
 
-`pytest --heapsnap` (the plugin is a pytest11 entry point, or `-p
-heapsnap.pytest_plugin`) runs the tests under the shim: when it is not
-preloaded, pytest is executed again with LD_PRELOAD set to it and
-HEAPSNAP_PAUSED=1 (by heapsnap-pytest.pth before pytest's import, else as
-soon as this module is imported), so that nothing of pytest's own start-up is recorded:
-the shim records each test's call alone (heapsnap_start and heapsnap_stop
-around it), and the process writes no exit snapshot (HEAPSNAP_OUTPUT set by
-the user asks for one).  Each call is measured in the process, without the
-CLI or a file (heapsnap_dump): its peak over what was live at its start
-(the shim's traced peak, reset then) and what it allocated and still holds
-at its end (the blocks born since a birth epoch taken at its start).  A
-site is the innermost Python line outside pytest, pluggy and this package;
-a block whose Python frames are all theirs is pytest's, not the test's.
+`pytest --heapsnap` (a pytest11 entry point, or `-p heapsnap.pytest_plugin`)
+runs the tests under the shim: pytest is executed again with it preloaded
+and HEAPSNAP_PAUSED=1 (by heapsnap-pytest.pth before pytest's import, else
+as soon as this module is imported); the shim records each test's call
+alone (heapsnap_start/heapsnap_stop around it, the innermost wrapper), and
+no exit snapshot is written unless HEAPSNAP_OUTPUT asks.  Each call is
+measured in the process (heapsnap_dump, no CLI, no file): its peak over
+its start and what it allocated and still holds at its end.  A site is
+the innermost Python line outside pytest, pluggy and this package.
 Markers, enforced under --heapsnap only, as pytest-memray reads them (sizes
-"<NUMBER> [KMGTP]B" in powers of 1024, so "10 MB" is 10 MiB):
+"<NUMBER> [KMGTP]B" in powers of 1024, so "10 MB" is 10 MiB; its keywords
+limit=, location_limit=, filter_fn=; the limit reached fails):
   @pytest.mark.limit_memory("24 MB")          the peak over the start
   @pytest.mark.limit_leaks("1 MB", warmups=N) what one allocation stack of
                                               the test leaves allocated and
                                               live (after N warm-up calls)
 """
 
+import dataclasses
 import gc
 import os
 import re
@@ -49,6 +47,22 @@ def parse_size(text):
         raise ValueError("heapsnap: bad memory size %r (a number and B, KB, MB, GB, TB or PB, "
                          "in powers of 1024 as pytest-memray reads them: \"24 MB\")" % (text,))
     return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+@dataclasses.dataclass(frozen=True)
+class StackFrame:
+    """One frame of a stack handed to limit_leaks' filter_fn, as
+    pytest-memray's StackFrame."""
+    function: str
+    filename: str
+    lineno: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Stack:
+    """The stack of a block the test left, as pytest-memray's Stack: frames,
+    most recent first."""
+    frames: tuple
 
 
 def _size(n):
@@ -179,6 +193,8 @@ class _Sites:
         return not filename.startswith(("<frozen ",) + self.stdlib)
 
     def of(self, dump, tbs, tid):
+        """(site line or None for pytest's own, the test's frames, the
+        native module, the whole stack) of trace tid."""
         got = self.memo.get(tid)
         if got is None:
             stack = tbs.full(dump, tid)
@@ -188,10 +204,10 @@ class _Sites:
                 py = py[:theirs[-1]]
             mine = tuple(f for f in py if not f[0].startswith(self.skip))
             if (py or theirs) and not any(self._users(f[0]) for f in mine):
-                got = (None, None, "")  # pytest's work (through the standard library)
+                got = (None, None, "", stack)  # pytest's work (through the standard library)
             else:
                 line = "%s:%s" % mine[0] if mine else "(no Python frame)"
-                got = (line, mine, self._native(stack))
+                got = (line, mine, self._native(stack), stack)
             self.memo[tid] = got
         return got
 
@@ -255,15 +271,15 @@ class _Tracker:
         return tbs
 
     def _blocks(self, epoch):
-        """[(size, site line, test frames, native)] of the blocks born since
+        """[(size, site line, test frames, native, trace)] of the blocks born since
         epoch and still live, pytest's own left out."""
         dump = _inproc.Dump(heapsnap._lib, _inproc.BLOCKS, epoch)
         tbs = self._tracebacks()
         out = []
         for size, _, tid in dump.items():
-            line, mine, native = self.sites.of(dump, tbs, tid)
+            line, mine, native, _ = self.sites.of(dump, tbs, tid)
             if line is not None:
-                out.append((size, line, mine, native))
+                out.append((size, line, mine, native, tid))
         return out
 
     def _peak_sites(self, start):
@@ -274,7 +290,7 @@ class _Tracker:
         rows = {}
         for size, _, tid in dump.items():
             over = size - start.get(tid, 0)
-            line, _, native = self.sites.of(dump, tbs, tid)
+            line, _, native, _ = self.sites.of(dump, tbs, tid)
             if over > 0 and line is not None:
                 old = rows.get(line)
                 rows[line] = (old[0] + over, old[1]) if old else (over, native)
@@ -327,14 +343,17 @@ class _Tracker:
         self.results.append((item.nodeid, peak_over, retained, live[:_SITES]))
         if outcome.excinfo is not None:
             return
-        if memory and peak_over > limits[0]:
+        if memory and peak_over >= limits[0]:  # as pytest-memray: at the limit fails
             pytest.fail(self._why("peak memory %s over the test's start exceeds the limit %s"
                                   % (_size(peak_over), _size(limits[0])),
                                   "allocated at the peak", self._peak_sites(start)),
                         pytrace=False)
         if leaks:
+            keep = leaks.kwargs.get("filter_fn")
+            if keep is not None:  # pytest-memray's: a stack it refuses is not counted
+                blocks = [b for b in blocks if keep(self._stack(b[4]))]
             over = [(s, loc) for s, loc in _group((b[0], b[2]) for b in blocks)
-                    if s > limits[1]]
+                    if s >= limits[1]]
             if over:
                 lines = ["heapsnap: the test leaves %s allocated and live; %d allocation "
                          "stack(s) over the limit %s:" % (_size(retained), len(over),
@@ -370,13 +389,24 @@ class _Tracker:
                 out.append(p)
         return out
 
+    def _stack(self, tid):
+        """Trace tid as pytest-memray hands a stack to limit_leaks' filter_fn:
+        every frame, most recent first; a native one as (its address, its
+        module, 0)."""
+        return Stack(tuple(StackFrame(qn, fn, line) if module == "<python>" else
+                           StackFrame(qn, "[%s]" % module, 0)
+                           for qn, fn, line, module in self.sites.memo[tid][3]))
+
     @staticmethod
     def _limit(mark):
-        """The marker's size in bytes, None without the marker."""
+        """The marker's size in bytes, None without the marker: its first
+        argument or pytest-memray's keyword (limit, location_limit)."""
         if mark is None:
             return None
-        size = mark.args[0] if mark.args else mark.kwargs.get("size",
-                                                              mark.kwargs.get("memory_limit"))
+        kw = mark.kwargs
+        size = mark.args[0] if mark.args else next(
+            (kw[k] for k in ("limit", "location_limit", "size", "memory_limit") if k in kw),
+            None)
         if size is None:
             raise TypeError("heapsnap: @pytest.mark.%s needs a size: %s(\"24 MB\")"
                             % (mark.name, mark.name))

@@ -58,11 +58,14 @@ else
      TMPDIR="$T/tmp" "$T/venv/bin/python" -m pytest -q -p no:cacheprovider --heapsnap \
      --most-allocations 1 test_more.py) >"$T/more" 2>&1
   bigger=$(py_line tests/shim/python/pytest_more.py MARK_BIGGER)
-  grep -q "1 failed, 3 passed" "$T/more" && grep -q "FAILED test_more.py::test_limit_without_size" "$T/more" &&
+  grep -q "1 failed, 5 passed" "$T/more" && grep -q "FAILED test_more.py::test_limit_without_size" "$T/more" &&
     t_pass python_pytest_blocks_off_passes_passing_tests ||
     t_fail python_pytest_blocks_off_passes_passing_tests "$(tail -c 900 "$T/more")"
   ! grep -q "FAILED test_more.py::test_ten_mb_is_mebibytes" "$T/more" &&
     t_pass python_pytest_sizes_as_pytest_memray || t_fail python_pytest_sizes_as_pytest_memray "$(grep -A3 ten_mb "$T/more" | head -c 600)"
+  ! grep -q "FAILED test_more.py::test_limit_keyword\|FAILED test_more.py::test_leak_filtered_out" "$T/more" &&
+    t_pass python_pytest_memray_keywords_and_filter_fn ||
+    t_fail python_pytest_memray_keywords_and_filter_fn "$(grep -A8 'test_limit_keyword\|test_leak_filtered_out' "$T/more" | head -c 700)"
   grep -q 'limit_memory needs a size: limit_memory("24 MB")' "$T/more" && ! grep -q KeyError "$T/more" &&
     t_pass python_pytest_marker_without_size_says_so || t_fail python_pytest_marker_without_size_says_so "$(grep -B2 -A6 without_size "$T/more" | head -c 600)"
   ! grep -q "FAILED test_more.py::test_collection_not_recorded" "$T/more" &&
