@@ -4,7 +4,8 @@ pytest is even imported.
 The package installs heapsnap-pytest.pth beside itself: every interpreter
 start in that environment tests whether "--heapsnap" is among its original
 arguments (sys.orig_argv, 3.10 on: one list search; never in the process
-run again), and only then imports this module, which executes the same
+run again), and only then loads this file alone (not the package, whose
+__init__ imports ctypes and more), which executes the same
 command line again with the shim preloaded and recording stopped
 (HEAPSNAP_PAUSED), when it is a pytest run and the shim is not in the
 process yet.  The first process then costs an

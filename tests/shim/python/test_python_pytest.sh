@@ -9,7 +9,8 @@
 # behind (recording stopped outside the tests: HEAPSNAP_PAUSED, no exit
 # snapshot), pytest's own frames out of the summary, --most-allocations,
 # HEAPSNAP_BLOCKS=0 exported changing nothing, and what keeps a trivial test
-# cheap (counted: one run again, one dump a test, the maps read once, no file).
+# cheap (counted: one run again, before pytest's import and the package's,
+# one dump a test, the maps read once, no file).
 . tests/shim/python/lib_py.sh
 
 if ! /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
@@ -116,6 +117,12 @@ PY
       grep -q "20 passed" "$T/cheap/heapsnap.20.out" &&
       t_pass python_pytest_runs_again_once_never_forks ||
       t_fail python_pytest_runs_again_once_never_forks "$(grep -c 'execve(' "$st") execve, $(grep -c 'fork(\|clone' "$st") forks: $(tail -c 300 "$T/cheap/heapsnap.20.out")"
+    # the first process (before the second execve): neither pytest nor the package's
+    # __init__ (ctypes, subprocess, ...): heapsnap-pytest.pth loads heapsnap._early alone
+    first=$(awk '/execve\(/ { n++ } n == 1' "$st" | grep -E '_pytest/|heapsnap/(__pycache__/)?__init__' | head -2)
+    [ -z "$first" ] && grep -q "20 passed" "$T/cheap/heapsnap.20.out" &&
+      t_pass python_pytest_runs_again_before_importing_pytest_or_the_package ||
+      t_fail python_pytest_runs_again_before_importing_pytest_or_the_package "$first"
     grep -q "^heapsnap_dump calls: 20$" "$T/cheap/heapsnap.20.out" &&
       t_pass python_pytest_one_dump_a_trivial_test ||
       t_fail python_pytest_one_dump_a_trivial_test "$(grep 'dump calls' "$T/cheap/heapsnap.20.out")"
