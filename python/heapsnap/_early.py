@@ -87,10 +87,3 @@ def maybe():
     if shim:
         exec_with(shim, [sys.executable] + argv[1:])
 
-
-def forget():
-    """The package out of sys.modules again when it did not execute: pytest
-    imports it itself, to rewrite its asserts (a module imported before
-    that is warned about)."""
-    for name in [m for m in sys.modules if m == "heapsnap" or m.startswith("heapsnap.")]:
-        del sys.modules[name]
