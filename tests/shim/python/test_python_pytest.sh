@@ -106,9 +106,11 @@ PY
     for n in 2 20; do
       for i in $(seq $n); do printf 'def test_%d():\n    assert %d == %d\n\n' $i $i $i; done >"$T/cheap/test_t$n.py"
     done
-    for run in plain.20 heapsnap.2 heapsnap.20; do
+    for run in plain.20 heapsnap.2 heapsnap.20 addopts.2; do
       n=${run#*.}; flag=; [ "${run%.*}" = heapsnap ] && flag=--heapsnap
+      opts=; [ "${run%.*}" = addopts ] && opts="-p no:cacheprovider --heapsnap"
       (cd "$T/cheap" && env -u LD_PRELOAD -u HEAPSNAP_OUTPUT HEAPSNAP="$HEAPSNAP" PYTHONDONTWRITEBYTECODE=1 \
+         PYTEST_ADDOPTS="$opts" \
          strace -f -qq -o "$T/cheap/$run.st" -e trace=execve,fork,vfork,clone,clone3,openat,creat \
          "$T/venv/bin/python" -m pytest -q -s -p no:cacheprovider $flag "test_t$n.py") >"$T/cheap/$run.out" 2>&1
     done
@@ -119,8 +121,12 @@ PY
       t_fail python_pytest_runs_again_once_never_forks "$(grep -c 'execve(' "$st") execve, $(grep -c 'fork(\|clone' "$st") forks: $(tail -c 300 "$T/cheap/heapsnap.20.out")"
     # the first process (before the second execve): neither pytest nor the package's
     # __init__ (ctypes, subprocess, ...): heapsnap-pytest.pth loads heapsnap._early alone
-    first=$(awk '/execve\(/ { n++ } n == 1' "$st" | grep -E '_pytest/|heapsnap/(__pycache__/)?__init__' | head -2)
+    # (--heapsnap in PYTEST_ADDOPTS alike)
+    first=$(for f in "$st" "$T/cheap/addopts.2.st"; do
+              awk '/execve\(/ { n++ } n == 1' "$f" | grep -E '_pytest/|heapsnap/(__pycache__/)?__init__'
+            done | head -2)
     [ -z "$first" ] && grep -q "20 passed" "$T/cheap/heapsnap.20.out" &&
+      grep -q "2 passed" "$T/cheap/addopts.2.out" && grep -q "heapsnap memory summary" "$T/cheap/addopts.2.out" &&
       t_pass python_pytest_runs_again_before_importing_pytest_or_the_package ||
       t_fail python_pytest_runs_again_before_importing_pytest_or_the_package "$first"
     grep -q "^heapsnap_dump calls: 20$" "$T/cheap/heapsnap.20.out" &&
