@@ -8,7 +8,8 @@
 # environment without pip gets the source tree through a path .pth and the
 # package's heapsnap-pytest.pth, so pytest runs again under the shim at
 # the interpreter's start, as after `pip install` (pip cannot install here:
-# pyenv's 3.12 and 3.13 have no setuptools).  Checked per version: each
+# pyenv's 3.12 and 3.13 have no setuptools): the first process opens no
+# file of pytest's (strace).  Checked per version: each
 # marker's failure naming the line, pytest-memray's sizes, the summary
 # without pytest's frames, no heapsnap warning, no file left behind.  A
 # SKIP line names each supported version absent.
@@ -26,6 +27,9 @@ mkdir -p "$T/pp"
 for m in pytest _pytest pluggy iniconfig packaging attr attrs py.py exceptiongroup tomli; do
   [ -e "$DIST/$m" ] && ln -s "$DIST/$m" "$T/pp/$m"
 done
+strace_ok=0
+if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then strace_ok=1
+else t_skip python_pytest_every_version_runs_again_at_start "strace is not installed or cannot trace here"; fi
 big=$(py_line tests/shim/python/pytest_user.py MARK_BIG)
 leak=$(py_line tests/shim/python/pytest_user.py MARK_LEAK)
 ran=0
@@ -48,10 +52,18 @@ while read -r tag py; do
   mkdir -p "$d/run" "$d/tmp"
   cp tests/shim/python/pytest_user.py "$d/run/test_user.py"
   cp tests/shim/python/pytest_more.py "$d/run/test_more.py"
+  trace=(); [ "$strace_ok" = 1 ] && trace=(strace -f -qq -e trace=execve,openat -o "$d/st")
   (cd "$d/run" && env -u LD_PRELOAD -u HEAPSNAP_OUTPUT -u PYTHONPATH HEAPSNAP="$HEAPSNAP" \
-     TMPDIR="$d/tmp" "$d/venv/bin/python" -m pytest -q -p no:cacheprovider \
+     TMPDIR="$d/tmp" "${trace[@]}" "$d/venv/bin/python" -m pytest -q -p no:cacheprovider \
      -p heapsnap.pytest_plugin --heapsnap test_user.py test_more.py) >"$d/out" 2>&1
   out=$d/out
+  # run again by the .pth at the start: the first process opens no file of pytest's
+  if [ "$strace_ok" = 1 ]; then
+    first=$(awk '/execve\(/ { n++ } n == 1' "$d/st" | grep -c '_pytest/')
+    [ "$(grep -c 'execve(' "$d/st")" = 2 ] && [ "$first" = 0 ] &&
+      t_pass "python_pytest_every_version_runs_again_at_start_$tag" ||
+      t_fail "python_pytest_every_version_runs_again_at_start_$tag" "$(grep -c 'execve(' "$d/st") execve, $first pytest files opened before"
+  fi
   grep -q "3 failed, 7 passed" "$out" && grep -q "FAILED test_user.py::test_memory_big" "$out" &&
     grep -q "FAILED test_user.py::test_leaks_some" "$out" &&
     grep -q "FAILED test_more.py::test_limit_without_size" "$out" &&
