@@ -223,6 +223,38 @@ class _Sites:
         return ""
 
 
+class _Holders:
+    """Who holds each tracked object (gc.get_referrers for all of them),
+    from one pass over gc.get_objects()."""
+
+    def __init__(self, objs):
+        tracked = {id(o) for o in objs}
+        self.by = {}
+        for r in objs:
+            for x in gc.get_referents(r):
+                if id(x) in tracked:
+                    self.by.setdefault(id(x), []).append(r)
+
+    def of(self, o):
+        return self.by.get(id(o), ())
+
+    def reaches(self, o, roots, bound):
+        """Whether one of roots (ids) holds o through at most bound
+        holders, breadth first, frames left out (as _retention.path_to)."""
+        frame_type = type(sys._getframe())
+        seen, queue = {id(o)}, [o]
+        for i in range(bound):
+            if i >= len(queue):
+                return False
+            for r in self.of(queue[i]):
+                if id(r) in roots:
+                    return True
+                if id(r) not in seen and not isinstance(r, frame_type):
+                    seen.add(id(r))
+                    queue.append(r)
+        return False
+
+
 def _group(items):
     """[(size, key)] summed by key, biggest first."""
     out = {}
@@ -368,7 +400,11 @@ class _Tracker:
     def _kept_by(self, before):
         """The retention paths (_retention) of the objects the test left
         that something older holds: from a module's global of the program's
-        (not pytest's, pluggy's, heapsnap's or the standard library's)."""
+        (not pytest's, pluggy's, heapsnap's or the standard library's).
+        Who holds whom is read once, in one pass over the tracked objects
+        (_Holders); _retention.path_to, which scans every object at each
+        step, writes the path of an object only once that map found one
+        (a search that finds nothing cost it seconds on pytest's heap)."""
         def module_ok(name, m):
             f = getattr(m, "__file__", None) or ""
             return name == "__main__" or (f and not f.startswith(self.sites.skip) and
@@ -376,13 +412,17 @@ class _Tracker:
         objs = gc.get_objects()
         new = [o for o in objs if id(o) not in before]
         new_ids = {id(o) for o in new}
+        held = _Holders(objs)
+        roots = {id(getattr(m, "__dict__", None)) for name, m in list(sys.modules.items())
+                 if module_ok(name, m)}
         out = []
         for o in new:
             if len(out) == _SITES:
                 break
-            holders = [r for r in gc.get_referrers(o)
-                       if r is not objs and r is not new and id(r) not in new_ids]
+            holders = [r for r in held.of(o) if id(r) not in new_ids]
             if not holders:  # held by another new object: that one is named
+                continue
+            if not held.reaches(o, roots, _retention._MAX_NODES):
                 continue
             p = _retention.path_to(o, (objs, new, holders), module_ok)
             if p and p not in out:

@@ -10,7 +10,7 @@
 # snapshot), pytest's own frames out of the summary, --most-allocations,
 # HEAPSNAP_BLOCKS=0 exported changing nothing, and what keeps a trivial test
 # cheap (counted: one run again, before pytest's import and the package's,
-# one dump a test, the maps read once, no file).
+# one dump a test, the maps read once, no file; a leak's holder in few scans).
 . tests/shim/python/lib_py.sh
 
 if ! /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
@@ -89,8 +89,15 @@ else
   else
     mkdir -p "$T/cheap"
     cat >"$T/cheap/conftest.py" <<'PY'
+import gc
 import heapsnap
 _calls = [0]
+_scans = [0]
+_get_referrers = gc.get_referrers
+def _counted_referrers(*objs):
+    _scans[0] += 1
+    return _get_referrers(*objs)
+gc.get_referrers = _counted_referrers
 def pytest_configure(config):
     lib = heapsnap._lib
     if lib is not None and hasattr(lib, "heapsnap_dump"):
@@ -102,6 +109,14 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if heapsnap._lib is not None:
         print("heapsnap_dump calls: %d" % _calls[0])
+        print("gc.get_referrers calls: %d" % _scans[0])
+PY
+    cat >"$T/cheap/test_leak.py" <<'PY'
+import pytest
+_kept = []
+@pytest.mark.limit_leaks("1 MB")
+def test_leaks():
+    _kept.append([bytearray(2 << 20)])
 PY
     for n in 2 20; do
       for i in $(seq $n); do printf 'def test_%d():\n    assert %d == %d\n\n' $i $i $i; done >"$T/cheap/test_t$n.py"
@@ -132,6 +147,14 @@ PY
     grep -q "^heapsnap_dump calls: 20$" "$T/cheap/heapsnap.20.out" &&
       t_pass python_pytest_one_dump_a_trivial_test ||
       t_fail python_pytest_one_dump_a_trivial_test "$(grep 'dump calls' "$T/cheap/heapsnap.20.out")"
+    # a failing limit_leaks names the holder from one pass over the objects: each
+    # gc.get_referrers scans them all (thousands of calls, seconds, before)
+    (cd "$T/cheap" && env -u LD_PRELOAD -u HEAPSNAP_OUTPUT HEAPSNAP="$HEAPSNAP" \
+       "$T/venv/bin/python" -m pytest -q -s -p no:cacheprovider --heapsnap test_leak.py) >"$T/cheap/leak.out" 2>&1
+    scans=$(sed -n 's/^gc.get_referrers calls: //p' "$T/cheap/leak.out")
+    grep -qF "kept by module test_leak, global _kept (list) -> [0] (list)" "$T/cheap/leak.out" &&
+      [ -n "$scans" ] && [ "$scans" -le 10 ] && t_pass python_pytest_leak_holder_found_in_few_scans ||
+      t_fail python_pytest_leak_holder_found_in_few_scans "$scans gc.get_referrers calls: $(grep -A6 'leaves' "$T/cheap/leak.out" | head -c 500)"
     maps2=$(grep -c '"/proc/self/maps"' "$T/cheap/heapsnap.2.st")
     maps20=$(grep -c '"/proc/self/maps"' "$st")
     [ "$maps2" = "$maps20" ] && t_pass python_pytest_maps_read_once_a_run ||
