@@ -76,8 +76,18 @@ static inline void lock_drop(lock_t *l)
  * (block addresses in dead frames and caller-saved registers) cleared,
  * last thing before it returns ---- */
 void scrub_init(void);           /* picks the CPU's variant (SSE until then) */
-void scrub_frames(size_t bytes); /* bytes of dead stack below the caller, and the registers */
-void scrub_regs(void);           /* the registers alone */
+void scrub_use(int kind);        /* that variant: 0 SSE, 1 AVX, 2 AVX-512 with VL, 3 without */
+extern void (*scrub_fn)(size_t bytes); /* the variant's, as scrub_frames */
+extern void (*scrub_regs_fn)(void);    /* the variant's, as scrub_regs */
+/* bytes of dead stack below the caller, and the registers */
+static inline void scrub_frames(size_t bytes)
+{
+    scrub_fn(bytes);
+}
+static inline void scrub_regs(void) /* the registers alone */
+{
+    scrub_regs_fn();
+}
 
 /* ---- the fork mark (orphan.c makes it; base/loader.c holds it) ---- */
 /* A MADV_WIPEONFORK word: the kernel gives every new address space a
