@@ -27,12 +27,12 @@
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
-static __thread unsigned hook_ticks;
+/* hook_ticks (base.h's hs_hot) */
 /* Bytes to this thread's next sample.  Never below 0, and above 0 only in
  * sampled mode without HEAPSNAP_LEAKS: the one word an allocating hook's
  * fast path tests (hook_pass), which so needs no test of the mode (0 until
  * sampled mode draws a countdown, and in every other mode). */
-__thread int64_t hook_countdown;
+/* hook_countdown (base.h's hs_hot) */
 /* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
  * enters the table: the careful path's alone (hook_cd). */
 static __thread int64_t hook_countdown_all;

@@ -19,7 +19,7 @@
 
 /* What traces.c calls outside interning; the tests charge nothing. */
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
-__thread struct peak_line *peak_mine;
+__thread struct hs_hot hs_hot; /* peak_mine NULL */
 __thread int peak_idle = 1;
 const volatile int *base_fork_mark;
 _Atomic uint64_t peak_next = UINT64_MAX;
