@@ -402,7 +402,13 @@ uint64_t sample_interval(void);       /* 0 = off */
 int sample_weighted(void);            /* sums are estimates (not LEAKS) */
 int sample_hit(int64_t *left, size_t n); /* countdown ran out: sampled? */
 extern int sample_estimates;          /* = sample_weighted(), for the hot path */
-void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes);
+/* Returned, not written through pointers: the inlined sample_weigh's
+ * outputs stay in registers (an address passed out kept them in memory,
+ * stored once and loaded at each use, on every charge and discharge). */
+struct sample_weight {
+    uint64_t count, bytes;
+};
+struct sample_weight sample_weigh_estimate(uint64_t size);
 /* What a recorded block of size bytes stands for: *count in 1/65536 units,
  * *bytes in bytes.  Weight 1 unless estimates are on (inline: every charge
  * and discharge asks). */
@@ -413,7 +419,9 @@ static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
         *bytes = size;
         return;
     }
-    sample_weigh_estimate(size, count, bytes);
+    struct sample_weight w = sample_weigh_estimate(size);
+    *count = w.count;
+    *bytes = w.bytes;
 }
 
 /* ---- timeline.c: the heap over time ---- */
