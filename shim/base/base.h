@@ -94,13 +94,12 @@ static inline void scrub_regs(void) /* the registers alone */
  * zeroed copy, and fork's child handler writes it back.  0 so in a child
  * of clone() without CLONE_VM that no fork handler reached: it shares the
  * parent's MAP_SHARED pages (the state file's cells) and may find the
- * loader's lock held for good by a thread it does not have.  NULL where
- * the kernel cannot tell (before 4.14). */
+ * loader's lock held for good by a thread it does not have.  A constant
+ * 1 where the kernel cannot tell (before 4.14). */
 extern const volatile int *base_fork_mark;
 static inline int base_unforked(void)
 {
-    const volatile int *m = base_fork_mark;
-    return HS_UNLIKELY(m != NULL) && HS_UNLIKELY(*m == 0);
+    return HS_UNLIKELY(*base_fork_mark == 0); /* never NULL: a 1 until orphan.c sets it */
 }
 
 /* ---- per-thread lines (peak.c's live sums, traces.c's shards): each is

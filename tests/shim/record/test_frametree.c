@@ -21,7 +21,8 @@
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 __thread struct hs_hot hs_hot; /* peak_mine NULL */
 __thread int peak_idle = 1;
-const volatile int *base_fork_mark;
+static const int fork_mark_one = 1;
+const volatile int *base_fork_mark = &fork_mark_one;
 _Atomic uint64_t peak_next = UINT64_MAX;
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes) {}
 void peak_capture(uint64_t peak_now) {}
