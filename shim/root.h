@@ -94,7 +94,7 @@ uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
 /* Bytes to this thread's next sample: above 0 only in sampled mode
  * without HEAPSNAP_LEAKS (hooks.c says more); domain.c's fast path reads it. */
-extern __thread int64_t hook_countdown;
+/* hook_countdown (base.h's hs_hot) */
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 
@@ -112,7 +112,7 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
  * path's depth costs stores, one short of it leaves words
  * (tests/shim/leak/leftover.c). */
 #define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
-extern __thread size_t hook_scrub_need;
+/* hook_scrub_need (base.h's hs_hot) */
 static inline void hook_booked(void) /* the table, or a walk named before */
 {
     if (hook_scrub_need < HOOK_SCRUB_STACK)
@@ -211,7 +211,7 @@ void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler o
 int sig_owned(void);                      /* it still reaches that handler */
 
 /* ---- lsan.c: LeakSanitizer's interface ---- */
-extern __thread unsigned lsan_disabled; /* __lsan_disable nesting on this thread */
+/* lsan_disabled (base.h's hs_hot): __lsan_disable nesting on this thread */
 /* Why the leak check at exit does not run (HSNAP_META_LSAN_*), or 0:
  * __lsan_do_leak_check ran (said whether or not a check is wanted), or,
  * when one is, __lsan_is_turned_off() is nonzero. */

@@ -76,21 +76,30 @@ static inline void lock_drop(lock_t *l)
  * (block addresses in dead frames and caller-saved registers) cleared,
  * last thing before it returns ---- */
 void scrub_init(void);           /* picks the CPU's variant (SSE until then) */
-void scrub_frames(size_t bytes); /* bytes of dead stack below the caller, and the registers */
-void scrub_regs(void);           /* the registers alone */
+void scrub_use(int kind);        /* that variant: 0 SSE, 1 AVX, 2 AVX-512 with VL, 3 without */
+extern void (*scrub_fn)(size_t bytes); /* the variant's, as scrub_frames */
+extern void (*scrub_regs_fn)(void);    /* the variant's, as scrub_regs */
+/* bytes of dead stack below the caller, and the registers */
+static inline void scrub_frames(size_t bytes)
+{
+    scrub_fn(bytes);
+}
+static inline void scrub_regs(void) /* the registers alone */
+{
+    scrub_regs_fn();
+}
 
 /* ---- the fork mark (orphan.c makes it; base/loader.c holds it) ---- */
 /* A MADV_WIPEONFORK word: the kernel gives every new address space a
  * zeroed copy, and fork's child handler writes it back.  0 so in a child
  * of clone() without CLONE_VM that no fork handler reached: it shares the
  * parent's MAP_SHARED pages (the state file's cells) and may find the
- * loader's lock held for good by a thread it does not have.  NULL where
- * the kernel cannot tell (before 4.14). */
+ * loader's lock held for good by a thread it does not have.  A constant
+ * 1 where the kernel cannot tell (before 4.14). */
 extern const volatile int *base_fork_mark;
 static inline int base_unforked(void)
 {
-    const volatile int *m = base_fork_mark;
-    return HS_UNLIKELY(m != NULL) && HS_UNLIKELY(*m == 0);
+    return HS_UNLIKELY(*base_fork_mark == 0); /* never NULL: a 1 until orphan.c sets it */
 }
 
 /* ---- per-thread lines (peak.c's live sums, traces.c's shards): each is
@@ -117,8 +126,52 @@ static inline int line_claim(atomic_int *owned, atomic_uint *top, unsigned k)
                                                    memory_order_relaxed);
 }
 
+/* ---- the hot path's per-thread words, one thread-local (deferred.c
+ * defines it).  Each thread-local of a shared object is reached through
+ * a GOT entry of its own (initial-exec: a load of its offset, then the
+ * %fs access; the attach build's dynamic model, a call each), so the
+ * words a malloc+free pair reads are grouped: a hook loads one offset
+ * for all of them.  Each keeps its name (the macros below), and the file
+ * named owns it, as when it was a thread-local of its own. ---- */
+struct pend_queue;
+struct peak_line;
+struct trace_shard;
+struct hs_recent {         /* peak.c's peak_last: this thread's last recorded block */
+    uintptr_t p;           /* ~address: the leak check scans TLS, and
+                              must not take this for a reference */
+    uint64_t size;
+    uint32_t trace;
+};
+struct hs_hot {
+    int guard_on;                       /* deferred.c (below) */
+    unsigned hook_ticks;                /* hooks.c: tracked allocations, for life_tick */
+    void *_Atomic defer_stack;          /* deferred.c (below) */
+    int64_t hook_countdown;             /* hooks.c (root.h) */
+    size_t hook_scrub_need;             /* hookstack.c (root.h) */
+    unsigned lsan_disabled;             /* lsan.c (root.h) */
+    int pend_fresh_on;                  /* pending.c (record.h) */
+    struct pend_queue *pend_self;       /* pending.c (record.h) */
+    struct peak_line *peak_mine;        /* peak.c (record.h) */
+    struct trace_shard *trace_my_shard; /* traces.c: this thread's line of sums */
+    int64_t trace_pending;              /* traces.c: bytes changed since the last fold */
+    struct hs_recent peak_last;         /* peak.c (record.h) */
+};
+extern __thread struct hs_hot hs_hot;
+#define guard_on (hs_hot.guard_on)
+#define hook_ticks (hs_hot.hook_ticks)
+#define defer_stack (hs_hot.defer_stack)
+#define hook_countdown (hs_hot.hook_countdown)
+#define hook_scrub_need (hs_hot.hook_scrub_need)
+#define lsan_disabled (hs_hot.lsan_disabled)
+#define pend_fresh_on (hs_hot.pend_fresh_on)
+#define pend_self (hs_hot.pend_self)
+#define peak_mine (hs_hot.peak_mine)
+#define trace_my_shard (hs_hot.trace_my_shard)
+#define trace_pending (hs_hot.trace_pending)
+#define peak_last (hs_hot.peak_last)
+
 /* ---- deferred.c: the re-entry guard ---- */
-extern __thread int guard_on; /* nonzero: allocations pass through untracked */
+/* guard_on (hs_hot): nonzero, allocations pass through untracked */
 /* The shim's own work: allocations made until guard_leave pass through
  * untracked.  guard_enter returns the flag as it was, for guard_leave
  * (a caller that knows it entered clear may pass 0). */
@@ -133,7 +186,7 @@ static inline int guard_enter(void)
 /* Frees that came while the guard was set (a signal handler that
  * interrupted a hook on this thread): a stack linked through the freed
  * blocks themselves, emptied when the guard is next left clear. */
-extern __thread void *_Atomic defer_stack;
+/* defer_stack (hs_hot) */
 /* shim/python: the block its wrapper's own call frees with the guard
  * set, already off the books: not deferred (hooks.c's free). */
 extern __thread uintptr_t defer_offbook;

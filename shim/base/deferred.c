@@ -19,9 +19,8 @@
 /* The re-entry guard (guard_enter, guard_leave): nonzero while the shim
  * works on this thread, and what it allocates passes through untracked.
  * Here, below every room that sets it, with the frees that wait for it. */
-__thread int guard_on;
+__thread struct hs_hot hs_hot; /* base.h: the hot path's per-thread words */
 
-__thread void *_Atomic defer_stack;
 
 /* shim/python's domain wrappers: the block that their own call of the
  * allocator underneath frees with the guard set is one they have just

@@ -19,7 +19,10 @@
  * prepare sets the flag before it looks at the count, so one of them sees
  * the other. */
 static atomic_int loader_users, loader_forking;
-const volatile int *base_fork_mark; /* base.h */
+/* base.h; where the kernel cannot tell, a constant 1 (base_unforked's
+ * hot path reads it without a test for NULL). */
+static const int base_fork_none = 1;
+const volatile int *base_fork_mark = &base_fork_none;
 
 void loader_enter(void)
 {

@@ -26,7 +26,7 @@
  * SSE2) never names but libc's string functions do.  Opmask and x87 are
  * left alone: no address goes through them. */
 enum { SCRUB_SSE, SCRUB_AVX, SCRUB_EVEX, SCRUB_ZMM };
-int scrub_kind = SCRUB_SSE; /* not static: tests/shim/base/test_scrub.c runs each */
+int scrub_kind = SCRUB_SSE; /* scrub_use's last kind */
 
 static uint64_t scrub_xcr0(void)
 {
@@ -41,11 +41,11 @@ void scrub_init(void)
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX) ||
         (scrub_xcr0() & 0x6) != 0x6)
         return;
-    scrub_kind = SCRUB_AVX;
     if (__get_cpuid_max(0, NULL) < 7 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
         !(b & bit_AVX512F) || (scrub_xcr0() & 0xe0) != 0xe0)
-        return;
-    scrub_kind = (b & bit_AVX512VL) ? SCRUB_EVEX : SCRUB_ZMM;
+        scrub_use(SCRUB_AVX);
+    else
+        scrub_use((b & bit_AVX512VL) ? SCRUB_EVEX : SCRUB_ZMM);
 }
 
 #define SCRUB_X(r) "pxor %%xmm" #r ", %%xmm" #r "\n\t"
@@ -99,37 +99,44 @@ void scrub_init(void)
         "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \
         "xmm13", "xmm14", "xmm15", "memory", "cc"
 
-/* The dead stack below the caller's frame, bytes of it (0: none; rounded
- * up to 256), then every caller-saved register.  The caller must not
- * touch a block's address after it: it is the last call before the
- * return to the program.  bytes may reach further than the shim's work
- * went this time (the stack grows into it), but no further than that
- * work may go: a thread's stack must have room for it either way. */
-HS_NOINLINE void scrub_frames(size_t bytes)
-{
-    register size_t n __asm__("rdi") = (bytes + 255) & ~(size_t)255;
-    void *fp = __builtin_frame_address(0); /* a frame pointer: the asm moves rsp */
-    switch (scrub_kind) {
-    case SCRUB_SSE:
-        __asm__ volatile(SCRUB_SSE_REGS SCRUB_STACK(16, "movaps", "movups", "xmm")
-                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
-        break;
-    case SCRUB_AVX:
-        __asm__ volatile("vzeroall\n\t" SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
-                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
-        break;
-    case SCRUB_EVEX:
-        __asm__ volatile("vzeroall\n\t" SCRUB_HI_E SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
-                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
-        break;
-    default:
-        __asm__ volatile("vzeroall\n\t" SCRUB_HI_Z SCRUB_STACK(32, "vmovdqa", "vmovdqu", "ymm")
-                         SCRUB_GP : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);
-        break;
+/* Each variant twice: the dead stack below the caller's frame, bytes of
+ * it (0: none; rounded up to 256), then every caller-saved register; and
+ * the registers alone (the free path's, without the window's arithmetic).
+ * The caller must not touch a block's address after it: it is the last
+ * call before the return to the program.  bytes may reach further than
+ * the shim's work went this time (the stack grows into it), but no further
+ * than that work may go: a thread's stack must have room for it either
+ * way.  The hooks call the variant through scrub_fn / scrub_regs_fn (one
+ * indirect call, no test of the kind on every hook). */
+#define SCRUB_VARIANT(name, regs, w, mov, movu, reg)                                      \
+    static HS_NOINLINE void scrub_frames_##name(size_t bytes)                             \
+    {                                                                                     \
+        register size_t n __asm__("rdi") = (bytes + 255) & ~(size_t)255;                  \
+        void *fp = __builtin_frame_address(0); /* a frame pointer: the asm moves rsp */   \
+        __asm__ volatile(regs SCRUB_STACK(w, mov, movu, reg) SCRUB_GP                     \
+                         : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);                           \
+    }                                                                                     \
+    static HS_NOINLINE void scrub_regs_##name(void)                                       \
+    {                                                                                     \
+        __asm__ volatile(regs SCRUB_GP ::: SCRUB_CLOBBERS, "rdi");                        \
     }
-}
+SCRUB_VARIANT(sse, SCRUB_SSE_REGS, 16, "movaps", "movups", "xmm")
+SCRUB_VARIANT(avx, "vzeroall\n\t", 32, "vmovdqa", "vmovdqu", "ymm")
+SCRUB_VARIANT(evex, "vzeroall\n\t" SCRUB_HI_E, 32, "vmovdqa", "vmovdqu", "ymm")
+SCRUB_VARIANT(zmm, "vzeroall\n\t" SCRUB_HI_Z, 32, "vmovdqa", "vmovdqu", "ymm")
 
-void scrub_regs(void)
+void (*scrub_fn)(size_t) = scrub_frames_sse;
+void (*scrub_regs_fn)(void) = scrub_regs_sse;
+
+void scrub_use(int kind)
 {
-    scrub_frames(0);
+    static void (*const frames[])(size_t) = {scrub_frames_sse, scrub_frames_avx,
+                                             scrub_frames_evex, scrub_frames_zmm};
+    static void (*const regs[])(void) = {scrub_regs_sse, scrub_regs_avx, scrub_regs_evex,
+                                         scrub_regs_zmm};
+    if (kind < SCRUB_SSE || kind > SCRUB_ZMM)
+        kind = SCRUB_SSE;
+    scrub_kind = kind;
+    scrub_fn = frames[kind];
+    scrub_regs_fn = regs[kind];
 }

@@ -27,10 +27,10 @@
 _Atomic uint64_t peak_next;       /* capture when the peak reaches this */
 struct peak_line peak_lines[PEAK_LINES]; /* per-thread live sums; 0 shared */
 static atomic_uint peak_lines_top;       /* lines ever claimed: [0, top) */
-__thread struct peak_line *peak_mine;    /* this thread's line, or NULL */
+/* peak_mine (base.h's hs_hot): this thread's line, or NULL */
 static __thread int peak_lineless;       /* no line to claim (or ended) */
 __thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
-__thread struct peak_last peak_last; /* this thread's last recorded block */
+/* peak_last (base.h's hs_hot): this thread's last recorded block */
 
 static struct {
     lock_t lock;                  /* the capture below */

@@ -54,8 +54,8 @@ struct pend_queue {
 static struct pend_queue pend_q[PEND_QUEUES];
 static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (every loop over them) */
 static lock_t pend_claim;      /* a claim (pend_thread_begin) against fork's lock_all */
-__thread struct pend_queue *pend_self;
-__thread int pend_fresh_on; /* this thread keeps fresh blocks (its score <= 0) */
+/* pend_self, pend_fresh_on (base.h's hs_hot): this thread's queue, and
+ * whether it keeps fresh blocks (its score <= 0) */
 static struct {
     void (*free)(void *); /* the real free, where a held free ends */
     int sampled;          /* HEAPSNAP_SAMPLE: an unknown block is not foreign */

@@ -252,7 +252,7 @@ size_t boot_size(const void *p);          /* a boot block's size */
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
-extern __thread struct pend_queue *pend_self;
+/* pend_self (base.h's hs_hot) */
 void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void *pend_hold_where(void *p, struct tbl_where *w); /* ... and its where, for pend_release_where */
@@ -261,7 +261,7 @@ void pend_release_where(void *p, const struct tbl_where *w); /* ... from pend_ho
 void pend_settle(void);         /* releases what this thread holds */
 int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
 struct tbl_entry;
-extern __thread int pend_fresh_on; /* 0: the two below do nothing (save the call) */
+/* pend_fresh_on (base.h's hs_hot) 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
@@ -329,7 +329,7 @@ struct peak_line {
     _Atomic(struct peak_cell *) chunk[PEAK_CHUNKS]; /* by id >> PEAK_CHUNK_BITS */
 };
 extern struct peak_line peak_lines[PEAK_LINES];
-extern __thread struct peak_line *peak_mine;
+/* peak_mine (base.h's hs_hot) */
 extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
 /* A block of trace id was born (+) or died (-) (traces.c, with the weights
@@ -375,15 +375,10 @@ struct peak_store { /* cells kept elsewhere than the arena (state.c) */
 };
 void peak_set_store(const struct peak_store *s);
 void peak_clear(void);                /* heapsnap_clear_traces */
-extern __thread struct peak_last {  /* this thread's last recorded block */
-    uintptr_t p;                    /* ~address: the leak check scans TLS, and
-                                       must not take this for a reference */
-    uint64_t size;
-    uint32_t trace;
-} peak_last;
+/* peak_last (base.h's hs_hot): this thread's last recorded block */
 static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
 {
-    struct peak_last *l = &peak_last;
+    struct hs_recent *l = &peak_last;
     l->p = ~p;
     l->size = size;
     l->trace = id;
@@ -407,7 +402,13 @@ uint64_t sample_interval(void);       /* 0 = off */
 int sample_weighted(void);            /* sums are estimates (not LEAKS) */
 int sample_hit(int64_t *left, size_t n); /* countdown ran out: sampled? */
 extern int sample_estimates;          /* = sample_weighted(), for the hot path */
-void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes);
+/* Returned, not written through pointers: the inlined sample_weigh's
+ * outputs stay in registers (an address passed out kept them in memory,
+ * stored once and loaded at each use, on every charge and discharge). */
+struct sample_weight {
+    uint64_t count, bytes;
+};
+struct sample_weight sample_weigh_estimate(uint64_t size);
 /* What a recorded block of size bytes stands for: *count in 1/65536 units,
  * *bytes in bytes.  Weight 1 unless estimates are on (inline: every charge
  * and discharge asks). */
@@ -418,7 +419,9 @@ static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
         *bytes = size;
         return;
     }
-    sample_weigh_estimate(size, count, bytes);
+    struct sample_weight w = sample_weigh_estimate(size);
+    *count = w.count;
+    *bytes = w.bytes;
 }
 
 /* ---- timeline.c: the heap over time ---- */

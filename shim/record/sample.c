@@ -150,14 +150,10 @@ int sample_hit(int64_t *left, size_t n)
 
 /* sample_weigh (record.h) when estimates are on: what a sampled block of
  * size bytes stands for, the inverse of its chance to be sampled. */
-void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes)
+struct sample_weight sample_weigh_estimate(uint64_t size)
 {
-    if (!size) {
-        *count = 1u << 16;
-        *bytes = 0;
-        return;
-    }
+    if (!size)
+        return (struct sample_weight){1u << 16, 0};
     double p = sample_one_minus_exp_neg((double)size / (double)smp.interval);
-    *count = (uint64_t)(65536.0 / p + 0.5);
-    *bytes = (uint64_t)((double)size / p + 0.5);
+    return (struct sample_weight){(uint64_t)(65536.0 / p + 0.5), (uint64_t)((double)size / p + 0.5)};
 }

@@ -91,8 +91,8 @@ static struct trace_shard {
  * page read is a page of its memory: docs/performance.md, issue 21). */
 static atomic_uint trace_shards_top = 1;
 
-static __thread struct trace_shard *trace_my_shard;
-static __thread int64_t trace_pending; /* bytes this thread changed since its last fold */
+/* trace_my_shard, trace_pending (base.h's hs_hot): this thread's line, and
+ * the bytes it changed since its last fold */
 
 static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
 

@@ -111,8 +111,8 @@ if out=$(cd "$T/q" && "$script" --shared=contract.h "$T/qobj" lo hi 2>&1); then
 else t_fail callgraph_lets_any_room_include_a_shared_contract "$(echo "$out" | tr '\n' ' ' | head -c 300)"; fi
 
 # The same on the real shim: its rooms' objects pass as built, and one
-# planted object in base/ that reaches up to the root's thread-local
-# (hook_countdown), to record's data (sample_estimates) or to a root
+# planted object in base/ that reaches up to a higher room's thread-local
+# (collect_entry_sp, the leak room's), to record's data (sample_estimates) or to a root
 # function through a weak reference (hook_is_active) fails the check.
 objdir=$(cd "$BUILD/obj" && pwd)
 mkdir -p "$T/plant" "$T/plantobj"
@@ -140,7 +140,7 @@ plant_shim() { # NAME SOURCE
   rm -f "$T/plant/shim/base/planted.c" "$T/plantobj/shim/base/planted.o"
 }
 plant_shim callgraph_fails_on_a_planted_upward_thread_local_in_the_shim \
-  '#include <stdint.h>\nextern __thread int64_t hook_countdown;\nint64_t planted(void) { return hook_countdown; }\n'
+  '#include <stdint.h>\nextern __thread uintptr_t collect_entry_sp;\nuintptr_t planted(void) { return collect_entry_sp; }\n'
 plant_shim callgraph_fails_on_a_planted_upward_data_symbol_in_the_shim \
   'extern int sample_estimates;\nint planted(void) { return sample_estimates; }\n'
 plant_shim callgraph_fails_on_a_planted_upward_weak_hook_in_the_shim \

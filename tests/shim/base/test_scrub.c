@@ -1,7 +1,9 @@
 // link: shim/base/scrub.c
 /*
  * test_scrub.c - scrub.c's clearing, in each variant this CPU can run
- * (SSE always; AVX; AVX-512 with and without VL): after scrub_frames(n)
+ * (SSE always; AVX; AVX-512 with and without VL), as the hooks reach it
+ * (scrub_fn, scrub_regs_fn, set by scrub_use): after scrub_frames(n) or
+ * scrub_regs
  * every caller-saved register is zero (the integer ones, and the vector
  * ones as wide and as many as the variant knows them), and so are the n
  * bytes below the caller's stack pointer, while the words further down
@@ -17,13 +19,12 @@
 #define MARK 0x5c5c5c5c5c5c5c5cull
 #define OUT_WORDS (9 + 32 * 8)
 
-extern int scrub_kind; /* scrub.c's variant: 0 SSE, 1 AVX, 2 AVX-512 with VL, 3 without */
 
 /* sc_regs_K(out): every caller-saved register set (integer: MARK; vector:
  * all ones), scrub_frames(0), then rax rcx rdx rsi rdi r8-r11 into
  * out[0..9) and the vector registers after them. */
 __asm__(".text\n"
-        ".macro SC_FN name, fill, insn, reg, size, n\n"
+        ".macro SC_FN name, fill, insn, reg, size, n, fn\n"
         "  .globl \\name\n  .type \\name, @function\n"
         "\\name:\n  .cfi_startproc\n  push %rbx\n  .cfi_def_cfa_offset 16\n"
         "  .cfi_offset %rbx, -16\n  mov %rdi, %rbx\n"
@@ -31,7 +32,7 @@ __asm__(".text\n"
         "27,28,29,30,31\n  .if \\k < \\n\n  \\fill\\()_ \\k\n  .endif\n  .endr\n"
         "  movabs $0x5c5c5c5c5c5c5c5c, %rax\n  mov %rax, %rcx\n  mov %rax, %rdx\n"
         "  mov %rax, %rsi\n  mov %rax, %r8\n  mov %rax, %r9\n  mov %rax, %r10\n"
-        "  mov %rax, %r11\n  xor %edi, %edi\n  call scrub_frames\n"
+        "  mov %rax, %r11\n  xor %edi, %edi\n  call *\\fn(%rip)\n"
         "  mov %rax, 0(%rbx)\n  mov %rcx, 8(%rbx)\n  mov %rdx, 16(%rbx)\n"
         "  mov %rsi, 24(%rbx)\n  mov %rdi, 32(%rbx)\n  mov %r8, 40(%rbx)\n"
         "  mov %r9, 48(%rbx)\n  mov %r10, 56(%rbx)\n  mov %r11, 64(%rbx)\n"
@@ -43,12 +44,18 @@ __asm__(".text\n"
         ".macro sse_ k\n  pcmpeqd %xmm\\k, %xmm\\k\n.endm\n"
         ".macro avx_ k\n  vcmpps $15, %ymm\\k, %ymm\\k, %ymm\\k\n.endm\n"
         ".macro zmm_ k\n  vpternlogd $0xff, %zmm\\k, %zmm\\k, %zmm\\k\n.endm\n"
-        "SC_FN sc_regs_sse, sse, movdqu, xmm, 16, 16\n"
-        "SC_FN sc_regs_avx, avx, vmovdqu, ymm, 32, 16\n"
-        "SC_FN sc_regs_zmm, zmm, vmovdqu64, zmm, 64, 32\n");
+        "SC_FN sc_regs_sse, sse, movdqu, xmm, 16, 16, scrub_fn\n"
+        "SC_FN sc_regs_avx, avx, vmovdqu, ymm, 32, 16, scrub_fn\n"
+        "SC_FN sc_regs_zmm, zmm, vmovdqu64, zmm, 64, 32, scrub_fn\n"
+        "SC_FN sc_regs_only_sse, sse, movdqu, xmm, 16, 16, scrub_regs_fn\n"
+        "SC_FN sc_regs_only_avx, avx, vmovdqu, ymm, 32, 16, scrub_regs_fn\n"
+        "SC_FN sc_regs_only_zmm, zmm, vmovdqu64, zmm, 64, 32, scrub_regs_fn\n");
 void sc_regs_sse(uint64_t *out);
 void sc_regs_avx(uint64_t *out);
 void sc_regs_zmm(uint64_t *out);
+void sc_regs_only_sse(uint64_t *out);
+void sc_regs_only_avx(uint64_t *out);
+void sc_regs_only_zmm(uint64_t *out);
 
 /* The variants this CPU can run, and each one's register dump. */
 static int sc_can(int kind)
@@ -62,18 +69,19 @@ static int sc_can(int kind)
     }
 }
 
-static int sc_nonzero_regs(int kind)
+/* only: scrub_regs (scrub_regs_fn) rather than scrub_frames(0). */
+static int sc_nonzero_regs(int kind, int only)
 {
     static uint64_t out[OUT_WORDS];
     int words = kind == 0 ? 9 + 16 * 2 : kind == 1 ? 9 + 16 * 4 : 9 + 32 * 8, bad = 0;
     memset(out, 0xa5, sizeof out);
-    scrub_kind = kind;
+    scrub_use(kind);
     if (kind == 0)
-        sc_regs_sse(out);
+        (only ? sc_regs_only_sse : sc_regs_sse)(out);
     else if (kind == 1)
-        sc_regs_avx(out);
+        (only ? sc_regs_only_avx : sc_regs_avx)(out);
     else
-        sc_regs_zmm(out);
+        (only ? sc_regs_only_zmm : sc_regs_zmm)(out);
     for (int w = 0; w < words; w++)
         bad += out[w] != 0;
     return bad;
@@ -82,9 +90,12 @@ static int sc_nonzero_regs(int kind)
 TEST_BEGIN(scrub_clears_every_caller_saved_register)
 {
     for (int kind = 0; kind < 4; kind++)
-        if (sc_can(kind))
-            expect_true(sc_nonzero_regs(kind) == 0, "variant %d: %d words not cleared", kind,
-                        sc_nonzero_regs(kind));
+        if (sc_can(kind)) {
+            expect_true(sc_nonzero_regs(kind, 0) == 0, "variant %d: %d words not cleared", kind,
+                        sc_nonzero_regs(kind, 0));
+            expect_true(sc_nonzero_regs(kind, 1) == 0, "variant %d: scrub_regs left %d words",
+                        kind, sc_nonzero_regs(kind, 1));
+        }
 }
 TEST_END
 
@@ -121,7 +132,7 @@ TEST_BEGIN(scrub_clears_the_dead_frames_it_is_asked_to_and_no_more)
         if (!sc_can(kind))
             continue;
         long zero, marked;
-        scrub_kind = kind;
+        scrub_use(kind);
         sc_stack(768, &zero, &marked);
         /* rounded up to 256, and the store at the stack pointer's vector
          * alignment: 768..768 + 256 + 64 bytes */

@@ -19,9 +19,10 @@
 
 /* What traces.c calls outside interning; the tests charge nothing. */
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
-__thread struct peak_line *peak_mine;
+__thread struct hs_hot hs_hot; /* peak_mine NULL */
 __thread int peak_idle = 1;
-const volatile int *base_fork_mark;
+static const int fork_mark_one = 1;
+const volatile int *base_fork_mark = &fork_mark_one;
 _Atomic uint64_t peak_next = UINT64_MAX;
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes) {}
 void peak_capture(uint64_t peak_now) {}
@@ -30,7 +31,7 @@ int pend_settle_one(void) { return 0; }
 void pend_forget_fresh(void) {}
 void tbl_clear(tbl_visit_fn fn, void *arg) {}
 int sample_estimates;
-void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes) {}
+struct sample_weight sample_weigh_estimate(uint64_t size) { return (struct sample_weight){0, 0}; }
 
 #define DEPTH 64
 #define SHARED 40   /* outer frames every stack of the families shares */

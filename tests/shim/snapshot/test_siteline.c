@@ -14,7 +14,7 @@
 /* ---- what siteline.c needs of the rest of the shim ---- */
 int sample_estimates;
 long opt_int(enum opt_id id) { return id == OPT_SITELINE ? 10 : 0; } /* 10 ms */
-void sample_weigh_estimate(uint64_t size, uint64_t *count, uint64_t *bytes) {}
+struct sample_weight sample_weigh_estimate(uint64_t size) { return (struct sample_weight){0, 0}; }
 void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t size)
 {
     if (id < n)
