@@ -10,7 +10,8 @@
 #   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and
 #          python3-dev (tests/shim/python builds a C extension and checks the frame layout),
 #          python3-venv, -pip, -wheel and -setuptools (pip installs ./python offline),
-#          python3-pytest (the pytest plugin's tests run a real pytest), python3-nbclient and
+#          python3-pytest (the pytest plugin's tests run a real pytest; with python3-exceptiongroup
+#          and python3-tomli, pyenv's 3.10 runs it too), python3-nbclient and
 #          python3-ipykernel (a notebook runs %%heapsnap under the heapsnap kernel), python3-yaml and
 #          systemd's systemd-analyze (tests/report/serve checks the shipped configurations),
 #          curl (the HTTP client of tests/report/serve),
@@ -41,7 +42,7 @@ build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-de
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev
             libmicrohttpd-dev"
 test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
-           python3-setuptools python3-pytest python3-nbclient python3-ipykernel python3-yaml python3-numpy python3-pandas libxml2-utils valgrind procps binutils golang-go man-db systemd
+           python3-setuptools python3-pytest python3-exceptiongroup python3-tomli python3-nbclient python3-ipykernel python3-yaml python3-numpy python3-pandas libxml2-utils valgrind procps binutils golang-go man-db systemd
            curl
            chromium tmux time debhelper dpkg-dev fakeroot lintian strace"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"

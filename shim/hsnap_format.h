@@ -348,6 +348,11 @@ struct hsnap_meta {
  * running: start_ns is the attach's time, and the blocks allocated before
  * it are not in the snapshot (their frees count as foreign). */
 #define HSNAP_META_ATTACHED 0x80u
+/* Reason HSNAP_REASON_FATAL: the signal's number in bits 24-30 (0 in files
+ * written before it was kept: the signal is not known). */
+#define HSNAP_META_SIG_SHIFT 24
+#define HSNAP_META_SIG_MASK 0x7f000000u
+#define HSNAP_META_SIG(flags) (((flags) & HSNAP_META_SIG_MASK) >> HSNAP_META_SIG_SHIFT)
 
 struct hsnap_stat {
     uint64_t live_count;

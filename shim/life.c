@@ -59,7 +59,7 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
     int saved = errno;
     if (atomic_exchange(&life.in_fatal, 1) == 0) {
         guard_enter(); /* for good: the thread dies */
-        if (snap_take(HSNAP_REASON_FATAL, NULL, 1) == 0)
+        if (snap_take(HSNAP_REASON_FATAL, NULL, sig) == 0)
             state_done(); /* one file stays: the snapshot */
     }
     for (int i = 0; i < LIFE_NFATAL; i++)

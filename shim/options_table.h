@@ -55,6 +55,7 @@ enum opt_id {
     OPT_SERVICE,
     OPT_PAUSED,
     OPT_RUN_START,
+    OPT_RUN_PID,
     OPT_COUNT
 };
 
@@ -188,6 +189,10 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "set by heapsnap run: when it started (ns since the epoch); a file under a name without "
      "%p written before it is an earlier run's and is replaced, never renamed around",
      0, 0x7fffffffffffffffL, 0},
+    [OPT_RUN_PID] = {"HEAPSNAP_RUN_PID", OPT_INT, "0",
+     "set by heapsnap run: the pid it started; under a name without %p only the program in "
+     "that pid takes the bare name, every other process (a spawned worker, a child) adds "
+     "its pid, silently", 0, 0x7fffffffL, 0},
 };
 
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the

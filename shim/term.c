@@ -95,7 +95,7 @@ static void term_on_signal(int sig, siginfo_t *si, void *uc)
     }
     if (wanted && !guard_on && atomic_exchange(&term.firing, 1) == 0) {
         guard_enter();
-        if (snap_take(HSNAP_REASON_FATAL, NULL, 1) == 0) {
+        if (snap_take(HSNAP_REASON_FATAL, NULL, sig) == 0) {
             state_done(); /* one file stays: the snapshot */
         } else if (term_retry(sig)) { /* a lock held elsewhere (the helper's beat) */
             guard_leave(0);

@@ -3,14 +3,15 @@ pytest is even imported.
 
 The package installs heapsnap-pytest.pth beside itself: every interpreter
 start in that environment tests whether "--heapsnap" is among its original
-arguments (sys.orig_argv, 3.10 on: one list search; never in the process
-run again), and only then imports this module, which executes the same
-command line again with the shim preloaded and recording stopped
-(HEAPSNAP_PAUSED), when it is a pytest run and the shim is not in the
-process yet.  The first process then costs an
-interpreter's start, not pytest's import; pytest_plugin's own re-exec
-remains for everything else (pytest.main(), an older Python).  Only os and
-sys here: this runs before the program.
+arguments (sys.orig_argv, 3.10 on: one list search) or PYTEST_ADDOPTS
+(never in the process run again), and only then loads this file alone
+(not the package, whose __init__ imports ctypes and more), which executes
+the same command line again with the shim preloaded and recording
+stopped (HEAPSNAP_PAUSED), when it is a pytest run and the shim is not in
+the process yet.  The first process then costs an interpreter's start,
+not pytest's import; pytest_plugin's own re-exec remains for everything
+else (pytest.main(), -p from a source tree, an older Python).  Only os
+and sys here: this runs before the program.
 """
 
 import os
@@ -74,11 +75,25 @@ def _is_pytest(argv):
     return False, []
 
 
+def _addopts():
+    """The words of PYTEST_ADDOPTS, which pytest reads as arguments, when
+    --heapsnap is among them."""
+    text = os.environ.get("PYTEST_ADDOPTS", "")
+    if "--heapsnap" not in text:
+        return []
+    import shlex
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return []
+
+
 def maybe():
     argv = list(getattr(sys, "orig_argv", ()))
     pytest, args = _is_pytest(argv)
     if "--" in args:
         args = args[:args.index("--")]
+    args = args + _addopts()
     if not pytest or "--heapsnap" not in args or os.environ.get(REEXEC) or \
             "libheapsnap" in os.environ.get("LD_PRELOAD", ""):
         return
@@ -86,10 +101,3 @@ def maybe():
     if shim:
         exec_with(shim, [sys.executable] + argv[1:])
 
-
-def forget():
-    """The package out of sys.modules again when it did not execute: pytest
-    imports it itself, to rewrite its asserts (a module imported before
-    that is warned about)."""
-    for name in [m for m in sys.modules if m == "heapsnap" or m.startswith("heapsnap.")]:
-        del sys.modules[name]

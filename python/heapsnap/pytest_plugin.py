@@ -1,26 +1,24 @@
 """heapsnap.pytest_plugin - memory limits and a memory summary for pytest.
 
-`pytest --heapsnap` (the plugin is a pytest11 entry point, or `-p
-heapsnap.pytest_plugin`) runs the tests under the shim: when it is not
-preloaded, pytest is executed again with LD_PRELOAD set to it and
-HEAPSNAP_PAUSED=1 (by heapsnap-pytest.pth before pytest's import, else as
-soon as this module is imported), so that nothing of pytest's own start-up is recorded:
-the shim records each test's call alone (heapsnap_start and heapsnap_stop
-around it), and the process writes no exit snapshot (HEAPSNAP_OUTPUT set by
-the user asks for one).  Each call is measured in the process, without the
-CLI or a file (heapsnap_dump): its peak over what was live at its start
-(the shim's traced peak, reset then) and what it allocated and still holds
-at its end (the blocks born since a birth epoch taken at its start).  A
-site is the innermost Python line outside pytest, pluggy and this package;
-a block whose Python frames are all theirs is pytest's, not the test's.
+`pytest --heapsnap` (a pytest11 entry point, or `-p heapsnap.pytest_plugin`)
+runs the tests under the shim: pytest is executed again with it preloaded
+and HEAPSNAP_PAUSED=1 (by heapsnap-pytest.pth before pytest's import, else
+as soon as this module is imported); the shim records each test's call
+alone (heapsnap_start/heapsnap_stop around it, the innermost wrapper), and
+no exit snapshot is written unless HEAPSNAP_OUTPUT asks.  Each call is
+measured in the process (heapsnap_dump, no CLI, no file): its peak over
+its start and what it allocated and still holds at its end.  A site is
+the innermost Python line outside pytest, pluggy and this package.
 Markers, enforced under --heapsnap only, as pytest-memray reads them (sizes
-"<NUMBER> [KMGTP]B" in powers of 1024, so "10 MB" is 10 MiB):
+"<NUMBER> [KMGTP]B" in powers of 1024, so "10 MB" is 10 MiB; its keywords
+limit=, location_limit=, filter_fn=; the limit reached fails):
   @pytest.mark.limit_memory("24 MB")          the peak over the start
   @pytest.mark.limit_leaks("1 MB", warmups=N) what one allocation stack of
                                               the test leaves allocated and
                                               live (after N warm-up calls)
 """
 
+import dataclasses
 import gc
 import os
 import re
@@ -49,6 +47,22 @@ def parse_size(text):
         raise ValueError("heapsnap: bad memory size %r (a number and B, KB, MB, GB, TB or PB, "
                          "in powers of 1024 as pytest-memray reads them: \"24 MB\")" % (text,))
     return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+@dataclasses.dataclass(frozen=True)
+class StackFrame:
+    """One frame of a stack handed to limit_leaks' filter_fn, as
+    pytest-memray's StackFrame."""
+    function: str
+    filename: str
+    lineno: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Stack:
+    """The stack of a block the test left, as pytest-memray's Stack: frames,
+    most recent first."""
+    frames: tuple
 
 
 def _size(n):
@@ -179,6 +193,8 @@ class _Sites:
         return not filename.startswith(("<frozen ",) + self.stdlib)
 
     def of(self, dump, tbs, tid):
+        """(site line or None for pytest's own, the test's frames, the
+        native module, the whole stack) of trace tid."""
         got = self.memo.get(tid)
         if got is None:
             stack = tbs.full(dump, tid)
@@ -188,10 +204,10 @@ class _Sites:
                 py = py[:theirs[-1]]
             mine = tuple(f for f in py if not f[0].startswith(self.skip))
             if (py or theirs) and not any(self._users(f[0]) for f in mine):
-                got = (None, None, "")  # pytest's work (through the standard library)
+                got = (None, None, "", stack)  # pytest's work (through the standard library)
             else:
                 line = "%s:%s" % mine[0] if mine else "(no Python frame)"
-                got = (line, mine, self._native(stack))
+                got = (line, mine, self._native(stack), stack)
             self.memo[tid] = got
         return got
 
@@ -207,6 +223,38 @@ class _Sites:
         return ""
 
 
+class _Holders:
+    """Who holds each tracked object (gc.get_referrers for all of them),
+    from one pass over gc.get_objects()."""
+
+    def __init__(self, objs):
+        tracked = {id(o) for o in objs}
+        self.by = {}
+        for r in objs:
+            for x in gc.get_referents(r):
+                if id(x) in tracked:
+                    self.by.setdefault(id(x), []).append(r)
+
+    def of(self, o):
+        return self.by.get(id(o), ())
+
+    def reaches(self, o, roots, bound):
+        """Whether one of roots (ids) holds o through at most bound
+        holders, breadth first, frames left out (as _retention.path_to)."""
+        frame_type = type(sys._getframe())
+        seen, queue = {id(o)}, [o]
+        for i in range(bound):
+            if i >= len(queue):
+                return False
+            for r in self.of(queue[i]):
+                if id(r) in roots:
+                    return True
+                if id(r) not in seen and not isinstance(r, frame_type):
+                    seen.add(id(r))
+                    queue.append(r)
+        return False
+
+
 def _group(items):
     """[(size, key)] summed by key, biggest first."""
     out = {}
@@ -215,40 +263,74 @@ def _group(items):
     return sorted(((s, k) for k, s in out.items()), reverse=True, key=lambda r: r[0])
 
 
+class _Modules:
+    """The process's modules (_inproc's, for a native frame's name) read
+    from /proc/self/maps once for the whole run, not once a test, and read
+    again only when a frame's address is in none of them (a library loaded
+    since), at most once a dump."""
+
+    def __init__(self):
+        self.maps = None
+        self.fresh = False
+        self.reads = 0  # how often the maps were read (the tests' count)
+
+    def stale(self):
+        """A new dump: a miss may read the maps again."""
+        self.fresh = False
+
+    def name(self, ip):
+        got = self.maps.name(ip) if self.maps is not None else "???"
+        if got == "???" and not self.fresh:
+            self.maps = _inproc._Modules()
+            self.fresh = True
+            self.reads += 1
+            got = self.maps.name(ip)
+        return got
+
+
 class _Tracker:
     def __init__(self, config):
         self.config = config
         self.sites = _Sites()
+        self.modules = _Modules()
         self.results = []  # (nodeid, peak, retained, [(size, line, native)])
         self.paused = heapsnap._lib.heapsnap_has_stop and not heapsnap._lib.heapsnap_is_tracing()
 
+    def _tracebacks(self):
+        tbs = _inproc.Tracebacks(None)
+        tbs.modules = self.modules
+        self.modules.stale()
+        return tbs
+
     def _blocks(self, epoch):
-        """[(size, site line, test frames, native)] of the blocks born since
+        """[(size, site line, test frames, native, trace)] of the blocks born since
         epoch and still live, pytest's own left out."""
         dump = _inproc.Dump(heapsnap._lib, _inproc.BLOCKS, epoch)
-        tbs = _inproc.Tracebacks(None)
+        tbs = self._tracebacks()
         out = []
         for size, _, tid in dump.items():
-            line, mine, native = self.sites.of(dump, tbs, tid)
+            line, mine, native, _ = self.sites.of(dump, tbs, tid)
             if line is not None:
-                out.append((size, line, mine, native))
+                out.append((size, line, mine, native, tid))
         return out
 
     def _peak_sites(self, start):
         """[(bytes, line, native)] that the peak's capture held over start
         (per-trace sums before the call)."""
         dump = _inproc.Dump(heapsnap._lib, _inproc.PEAK)
-        tbs = _inproc.Tracebacks(None)
+        tbs = self._tracebacks()
         rows = {}
         for size, _, tid in dump.items():
             over = size - start.get(tid, 0)
-            line, _, native = self.sites.of(dump, tbs, tid)
+            line, _, native, _ = self.sites.of(dump, tbs, tid)
             if over > 0 and line is not None:
                 old = rows.get(line)
                 rows[line] = (old[0] + over, old[1]) if old else (over, native)
         return sorted(((s, l, n) for l, (s, n) in rows.items()), reverse=True)
 
-    @pytest.hookimpl(hookwrapper=True)
+    # trylast: the innermost wrapper, so that pytest's own wrappers of the call
+    # (capture, logging, warnings) run unrecorded: less cost, less of their noise
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
     def pytest_runtest_call(self, item):
         leaks = item.get_closest_marker("limit_leaks")
         memory = item.get_closest_marker("limit_memory")
@@ -293,14 +375,17 @@ class _Tracker:
         self.results.append((item.nodeid, peak_over, retained, live[:_SITES]))
         if outcome.excinfo is not None:
             return
-        if memory and peak_over > limits[0]:
+        if memory and peak_over >= limits[0]:  # as pytest-memray: at the limit fails
             pytest.fail(self._why("peak memory %s over the test's start exceeds the limit %s"
                                   % (_size(peak_over), _size(limits[0])),
                                   "allocated at the peak", self._peak_sites(start)),
                         pytrace=False)
         if leaks:
+            keep = leaks.kwargs.get("filter_fn")
+            if keep is not None:  # pytest-memray's: a stack it refuses is not counted
+                blocks = [b for b in blocks if keep(self._stack(b[4]))]
             over = [(s, loc) for s, loc in _group((b[0], b[2]) for b in blocks)
-                    if s > limits[1]]
+                    if s >= limits[1]]
             if over:
                 lines = ["heapsnap: the test leaves %s allocated and live; %d allocation "
                          "stack(s) over the limit %s:" % (_size(retained), len(over),
@@ -315,7 +400,11 @@ class _Tracker:
     def _kept_by(self, before):
         """The retention paths (_retention) of the objects the test left
         that something older holds: from a module's global of the program's
-        (not pytest's, pluggy's, heapsnap's or the standard library's)."""
+        (not pytest's, pluggy's, heapsnap's or the standard library's).
+        Who holds whom is read once, in one pass over the tracked objects
+        (_Holders); _retention.path_to, which scans every object at each
+        step, writes the path of an object only once that map found one
+        (a search that finds nothing cost it seconds on pytest's heap)."""
         def module_ok(name, m):
             f = getattr(m, "__file__", None) or ""
             return name == "__main__" or (f and not f.startswith(self.sites.skip) and
@@ -323,26 +412,41 @@ class _Tracker:
         objs = gc.get_objects()
         new = [o for o in objs if id(o) not in before]
         new_ids = {id(o) for o in new}
+        held = _Holders(objs)
+        roots = {id(getattr(m, "__dict__", None)) for name, m in list(sys.modules.items())
+                 if module_ok(name, m)}
         out = []
         for o in new:
             if len(out) == _SITES:
                 break
-            holders = [r for r in gc.get_referrers(o)
-                       if r is not objs and r is not new and id(r) not in new_ids]
+            holders = [r for r in held.of(o) if id(r) not in new_ids]
             if not holders:  # held by another new object: that one is named
+                continue
+            if not held.reaches(o, roots, _retention._MAX_NODES):
                 continue
             p = _retention.path_to(o, (objs, new, holders), module_ok)
             if p and p not in out:
                 out.append(p)
         return out
 
+    def _stack(self, tid):
+        """Trace tid as pytest-memray hands a stack to limit_leaks' filter_fn:
+        every frame, most recent first; a native one as (its address, its
+        module, 0)."""
+        return Stack(tuple(StackFrame(qn, fn, line) if module == "<python>" else
+                           StackFrame(qn, "[%s]" % module, 0)
+                           for qn, fn, line, module in self.sites.memo[tid][3]))
+
     @staticmethod
     def _limit(mark):
-        """The marker's size in bytes, None without the marker."""
+        """The marker's size in bytes, None without the marker: its first
+        argument or pytest-memray's keyword (limit, location_limit)."""
         if mark is None:
             return None
-        size = mark.args[0] if mark.args else mark.kwargs.get("size",
-                                                              mark.kwargs.get("memory_limit"))
+        kw = mark.kwargs
+        size = mark.args[0] if mark.args else next(
+            (kw[k] for k in ("limit", "location_limit", "size", "memory_limit") if k in kw),
+            None)
         if size is None:
             raise TypeError("heapsnap: @pytest.mark.%s needs a size: %s(\"24 MB\")"
                             % (mark.name, mark.name))

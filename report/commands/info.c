@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,21 @@ static const char *info_reason(uint32_t r)
     static const char *names[] = {"?", "exit", "signal", "interval", "api", "fatal signal",
                                   "collect", "lsan", "exec", "killed", "detach"};
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+/* The fatal signal's name (SIGSEGV), into buf; NULL when the snapshot is
+ * not a fatal signal's or does not say which (files before it was kept). */
+static const char *info_fatal_sig(const struct hsnap_meta *m, char *buf, size_t n)
+{
+    unsigned sig = HSNAP_META_SIG(m->flags);
+    if (m->reason != HSNAP_REASON_FATAL || !sig)
+        return NULL;
+    const char *abbrev = sigabbrev_np((int)sig);
+    if (abbrev)
+        snprintf(buf, n, "SIG%s", abbrev);
+    else
+        snprintf(buf, n, "signal %u", sig);
+    return buf;
 }
 
 /* ISO 8601 local time with the UTC offset, e.g. 2026-11-21T10:54:53+0100. */
@@ -261,7 +277,12 @@ static void info_print(const struct snap *s)
     char note[128];
     if (snap_attached_note(s, note, sizeof note))
         printf("%-17s %s\n", "attached:", note);
-    printf("%-17s %s\n", "reason:", info_reason(m->reason));
+    char signame[32];
+    if (info_fatal_sig(m, signame, sizeof signame))
+        printf("%-17s %s %s (%s)\n", "reason:", info_reason(m->reason), signame,
+               strsignal((int)HSNAP_META_SIG(m->flags)));
+    else
+        printf("%-17s %s\n", "reason:", info_reason(m->reason));
     printf("%-17s %u\n", "sequence:", m->seq);
     printf("%-17s %u frames\n", "depth:", m->depth);
     if (m->sample_interval)
@@ -356,6 +377,9 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_ku64(j, "time_ns", m->time_ns);
     json_ku64(j, "start_ns", m->start_ns);
     json_kstr(j, "reason", info_reason(m->reason));
+    char signame[32];
+    if (info_fatal_sig(m, signame, sizeof signame))
+        json_kstr(j, "signal", signame);
     if (m->flags & HSNAP_META_CUT_SHORT)
         json_kbool(j, "cut_short", 1);
     if (s->state_size)

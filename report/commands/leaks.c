@@ -13,7 +13,8 @@
  * operator new) come first, marked "[wrapper]", and the allocation site is
  * the first frame without the mark.  Then LEAK SUMMARY (one line per kind,
  * always all six) and, with --suppressions, which matched and which are
- * stale.  --why SITE prints retainers_print's view instead.  Exit 0
+ * stale.  --why SITE prints who holds SITE's memory instead (pyholders_print,
+ * retainers_print; JSON: heapsnap-leaks-why).  Exit 0
  * whatever leaked: deciding failure is the gate's job.
  */
 #include <getopt.h>
@@ -30,6 +31,7 @@
 #include "lset.h"
 #include "lossrec.h"
 #include "pygarbage.h"
+#include "pyholders.h"
 #include "pyleakref.h"
 #include "retainers.h"
 #include "supp.h"
@@ -393,6 +395,35 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     jdoc_end(&j);
 }
 
+/* --why SITE --format json: a heapsnap-leaks-why document, the Python
+ * holders' paths (pyholders_print) and the native retainers
+ * (retainers_json); when the snapshots hold no retainers, "retainers" is
+ * null, "retainers_error" says why, and the exit is 2 as in text. */
+static int leaks_why_json(const struct leaks_opts *o, const struct snap *snaps, char **paths,
+                          int n, char *err, size_t errlen)
+{
+    struct json j;
+    char why[1024];
+    int rc = 0;
+    jdoc_begin(&j, stdout, "heapsnap-leaks-why", 1);
+    json_kstr(&j, "site", o->why);
+    json_snaps(&j, snaps, paths, n);
+    json_key(&j, "python_holders");
+    if (pyholders_print(snaps, n, o->why, NULL, &j) < 0) {
+        snprintf(err, errlen, "leaks: out of memory");
+        return 2; /* the document is left cut short: the exit says so */
+    }
+    json_key(&j, "retainers");
+    if (retainers_json(snaps, paths, n, o->why, &j, why, sizeof(why)) < 0) {
+        json_null(&j);
+        json_kstr(&j, "retainers_error", why);
+        snprintf(err, errlen, "leaks: %s", why);
+        rc = 2;
+    }
+    jdoc_end(&j);
+    return rc;
+}
+
 /* --- the command --------------------------------------------------------- */
 
 static int leaks_load_supps(struct leaks_opts *o, char *err, size_t errlen)
@@ -428,9 +459,11 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         snprintf(err, errlen, "leaks: out of memory");
         rc = 2;
     }
-    if (rc == 0 && o->why) {
+    if (rc == 0 && o->why && o->json) {
+        rc = leaks_why_json(o, snaps, paths, n, err, errlen);
+    } else if (rc == 0 && o->why) {
         char why[1024];
-        if (pyholders_print(snaps, n, o->why, stdout) < 0) {
+        if (pyholders_print(snaps, n, o->why, stdout, NULL) < 0) {
             snprintf(err, errlen, "leaks: out of memory");
             lossrec_free(ls);
             return 2;

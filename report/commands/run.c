@@ -286,6 +286,7 @@ static pid_t run_spawn(char **cmd, int keep, int follow_all, char *err, size_t e
          * before the program's exec, stay inactive (the shim's launch_inactive) */
         char self[24];
         snprintf(self, sizeof(self), "%ld", (long)getpid());
+        setenv("HEAPSNAP_RUN_PID", self, 1); /* the program's: -o NAME's bare name */
         if (follow_all)
             unsetenv("HEAPSNAP_LAUNCHER");
         else

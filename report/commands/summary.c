@@ -22,6 +22,8 @@
 
 #include "escape.h"
 #include "fmt.h"
+#include "cli.h"
+#include "frames.h"
 #include "lossrec.h"
 #include "stats.h"
 #include "summary.h"
@@ -97,6 +99,88 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
     return found ? (got_named ? 1 : 0) : -1;
 }
 
+/* Whether trace ti has a Python frame (its site is then a Python line). */
+static int summary_is_python(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
+{
+    const struct snap_trace *t = &s->traces[ti];
+    if (grow_array((void **)ips, cap, (size_t)t->depth + 1, sizeof(**ips)) < 0)
+        return -1;
+    snap_trace_ips(s, t, *ips);
+    for (int i = 0; i < t->depth; i++)
+        if (HSNAP_IS_PYFRAME((*ips)[i]))
+            return 1;
+    return 0;
+}
+
+static const struct hsnap_stat *summary_by;
+
+static int summary_bytes_desc(const void *pa, const void *pb)
+{
+    uint64_t a = summary_by[*(const uint32_t *)pa].live_bytes;
+    uint64_t b = summary_by[*(const uint32_t *)pb].live_bytes;
+    return (a < b) - (a > b);
+}
+
+/* The peak's line of most bytes, as `top --peak`'s first line, into st,
+ * symbolizing as few native stacks as the answer needs (their DWARF, the
+ * interpreter's in a Python process, is most of the summary's time): the
+ * Python stacks' lines first, then the stacks without a Python frame,
+ * biggest first, until the first line is ahead of the second by more than
+ * every stack not yet added, and is a Python line (a native line may
+ * still grow).  Its entry (NULL: none, or out of memory). */
+static struct stat_entry *summary_top(struct stats *st, const struct snap *s)
+{
+    uint32_t nt = s->ntraces, nn = 0, npy = 0, i = 0, chunk = 64;
+    struct hsnap_stat *v = calloc(nt ? nt : 1, sizeof(*v));
+    uint32_t *nat = malloc((nt ? nt : 1) * sizeof(*nat));
+    uint64_t *ips = NULL, rest = 0;
+    size_t cap = 0, n = 0;
+    struct stat_entry **e = NULL;
+    if (!v || !nat)
+        goto out;
+    for (uint32_t ti = 0; ti < nt; ti++) {
+        const struct hsnap_stat *sv = &s->peak_stats[ti];
+        if (!sv->live_count && !sv->live_bytes)
+            continue;
+        int py = summary_is_python(s, ti, &ips, &cap);
+        if (py < 0)
+            goto out;
+        if (py)
+            v[ti] = *sv, npy++;
+        else
+            nat[nn++] = ti, rest += sv->live_bytes;
+    }
+    if (!npy) /* a native program: no Python line can end the walk early */
+        chunk = nn ? nn : 1;
+    summary_by = s->peak_stats;
+    qsort(nat, nn, sizeof(*nat), summary_bytes_desc);
+    if (stats_add_values(st, s, v) < 0)
+        goto out;
+    for (;;) {
+        if (!(e = stats_sort(st, 0, &n)))
+            goto out;
+        uint64_t first = n ? (uint64_t)e[0]->size : 0, second = n > 1 ? (uint64_t)e[1]->size : 0;
+        int python_line = n && e[0]->frames && HSNAP_IS_PYFRAME(e[0]->frames[e[0]->head]->ip);
+        if (i == nn || (python_line && first > second + rest))
+            break;
+        memset(v, 0, nt * sizeof(*v));
+        for (uint32_t end = nn - i < chunk ? nn : i + chunk; i < end; i++) {
+            v[nat[i]] = s->peak_stats[nat[i]];
+            rest -= s->peak_stats[nat[i]].live_bytes;
+        }
+        chunk *= 2;
+        if (stats_add_values(st, s, v) < 0) {
+            e = NULL;
+            goto out;
+        }
+    }
+out:
+    free(v);
+    free(nat);
+    free(ips);
+    return e && n ? e[0] : NULL;
+}
+
 /* "peak SIZE in N blocks at T s; most at SITE (SIZE in N blocks)". */
 static void summary_peak(const struct snap *s, FILE *out)
 {
@@ -112,15 +196,13 @@ static void summary_peak(const struct snap *s, FILE *out)
     }
     struct stats_opts o = {.key = KEY_LINENO, .limit = 1};
     struct stats *st = stats_new(&o);
-    size_t n = 0;
-    struct stat_entry **e = st && stats_add_values(st, s, s->peak_stats) == 0
-                                ? stats_sort(st, 0, &n) : NULL;
-    if (e && n) {
+    struct stat_entry *top = st ? summary_top(st, s) : NULL;
+    if (top) {
         char key[4200], esz[64];
-        stats_key(KEY_LINENO, e[0], key, sizeof(key));
-        fmt_size(esz, sizeof(esz), (double)e[0]->size, 0);
+        stats_key(KEY_LINENO, top, key, sizeof(key));
+        fmt_size(esz, sizeof(esz), (double)top->size, 0);
         snprintf(site, sizeof(site), "; most at %s (%s in %lld blocks)", key, esz,
-                 (long long)e[0]->count);
+                 (long long)top->count);
     }
     stats_free(st);
     fmt_size(sz, sizeof(sz), (double)s->peak.bytes, 0);
@@ -178,6 +260,11 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
     struct snap s;
     const char *path = NULL;
     size_t nproc;
+    /* A Python stack's site is its innermost Python line: its native frames
+     * need no symbolizing (the interpreter's DWARF is most of the summary's
+     * time).  Not under --leaks or --gate: suppressions match them. */
+    if (!leaks)
+        frames_python_frames_only();
     int picked = summary_pick(mf, named, program, &s, &path, &nproc);
     if (picked < 0)
         return;

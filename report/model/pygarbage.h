@@ -15,10 +15,4 @@ struct snap;
  * memory). */
 int pygarbage_print(const struct snap *snaps, int n, FILE *out);
 
-/* leaks --why SITE: for the Python objects allocated at SITE (as
- * retainers_print matches it), the distinct shortest paths from a root
- * that hold them (pypath.h: "module app, global REGISTRY (list) -> [3]
- * (app.Item)"), with how many objects each.  0, or -1 (out of memory). */
-int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out);
-
 #endif

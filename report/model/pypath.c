@@ -39,7 +39,7 @@ static const char *pypath_type(const struct snap *s, uint64_t b)
  * *len; *skip: the step after is this one's (a __dict__'s key). */
 static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const struct snap_pyref *r,
                         const struct snap_pyref *next, uint64_t nb, char *out, size_t n,
-                        size_t *len, int *skip)
+                        size_t *len, int *skip, int shape)
 {
     const char *ht = pypath_type(s, h), *bt = pypath_type(s, b);
     size_t at = *len;
@@ -57,6 +57,10 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
         *skip = 1;
     } else if (r->label == HSNAP_PYLABEL_DICT) {
         PUT("%s.__dict__ (%s)", pypath_short(ht), bt);
+    } else if (shape && (r->label == HSNAP_PYLABEL_KEY || r->label == HSNAP_PYLABEL_INDEX ||
+                         (r->label == HSNAP_PYLABEL_FIELD && !strcmp(ht, "tuple") &&
+                          r->value >= 24))) {
+        PUT("[...] (%s)", bt); /* pypath_shape: which key or index is left out */
     } else if (r->label == HSNAP_PYLABEL_KEY) {
         if (r->name)
             PUT("['%.*s'] (%s)", (int)r->name_len, r->name, bt);
@@ -86,7 +90,7 @@ int pypath_has(const struct snap *s, uint64_t b)
            s->py.block_parent[b].label == HSNAP_PYLABEL_ROOT;
 }
 
-size_t pypath_of(const struct snap *s, uint64_t b, char *out, size_t n)
+static size_t pypath_write(const struct snap *s, uint64_t b, char *out, size_t n, int shape)
 {
     uint64_t chain[PYPATH_STEPS];
     int k = 0;
@@ -138,9 +142,19 @@ size_t pypath_of(const struct snap *s, uint64_t b, char *out, size_t n)
             break;
         }
         pypath_step(s, chain[i], chain[i - 1], r, next, i > 1 ? chain[i - 2] : 0, out, n, &len,
-                    &skip);
+                    &skip, shape);
     }
     return len;
+}
+
+size_t pypath_of(const struct snap *s, uint64_t b, char *out, size_t n)
+{
+    return pypath_write(s, b, out, n, 0);
+}
+
+size_t pypath_shape(const struct snap *s, uint64_t b, char *out, size_t n)
+{
+    return pypath_write(s, b, out, n, 1);
 }
 
 /* A type's share of a snapshot's reached objects. */

@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "frames.h"
+#include "json.h"
 #include "retainers.h"
 
 struct retainers_row {
@@ -134,7 +135,6 @@ static int retainers_target_cmp(const void *pa, const void *pb)
 
 static void retainers_print_target(struct retainers_target *t, FILE *out)
 {
-    qsort(t->rows, t->nrows, sizeof(*t->rows), retainers_row_cmp);
     fprintf(out, "%s: %llu B still reachable in %llu blocks, kept alive by:\n", t->site,
             (unsigned long long)t->bytes, (unsigned long long)t->blocks);
     for (size_t i = 0; i < t->nrows; i++) {
@@ -159,10 +159,16 @@ static void retainers_free_all(struct retainers_target *all)
     }
 }
 
-int retainers_print(const struct snap *snaps, char **paths, int n,
-              const char *site, long limit, FILE *out, char *err, size_t errlen)
+/* The targets answering to site (all if NULL), biggest first, into *vp
+ * (*np of them; the caller frees them with retainers_done).  0, or -1
+ * with err. */
+static int retainers_collect(const struct snap *snaps, char **paths, int n, const char *site,
+                             struct retainers_target **allp, struct retainers_target ***vp,
+                             size_t *np, char *err, size_t errlen)
 {
     struct retainers_target *all = NULL, *t, *tmp;
+    *allp = NULL;
+    *vp = NULL;
     for (int k = 0; k < n; k++)
         if (!snaps[k].has_retainers) {
             snprintf(err, errlen, "%s: no retainer data in this snapshot (written by a "
@@ -189,8 +195,59 @@ int retainers_print(const struct snap *snaps, char **paths, int n,
     }
     HASH_ITER(hh, all, t, tmp) v[i++] = t;
     qsort(v, nt, sizeof(*v), retainers_target_cmp);
-    for (i = 0; i < nt && (limit <= 0 || i < (size_t)limit); i++)
+    for (i = 0; i < nt; i++)
+        qsort(v[i]->rows, v[i]->nrows, sizeof(*v[i]->rows), retainers_row_cmp);
+    *allp = all;
+    *vp = v;
+    *np = nt;
+    return 0;
+}
+
+int retainers_print(const struct snap *snaps, char **paths, int n,
+              const char *site, long limit, FILE *out, char *err, size_t errlen)
+{
+    struct retainers_target *all, **v;
+    size_t nt;
+    if (retainers_collect(snaps, paths, n, site, &all, &v, &nt, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < nt && (limit <= 0 || i < (size_t)limit); i++)
         retainers_print_target(v[i], out);
+    free(v);
+    retainers_free_all(all);
+    return 0;
+}
+
+int retainers_json(const struct snap *snaps, char **paths, int n, const char *site,
+                   struct json *j, char *err, size_t errlen)
+{
+    struct retainers_target *all, **v;
+    size_t nt;
+    if (retainers_collect(snaps, paths, n, site, &all, &v, &nt, err, errlen) < 0)
+        return -1;
+    json_arr_begin(j);
+    for (size_t i = 0; i < nt; i++) {
+        json_obj_begin(j);
+        json_kstr(j, "site", v[i]->site);
+        json_ku64(j, "bytes", v[i]->bytes);
+        json_ku64(j, "blocks", v[i]->blocks);
+        json_key(j, "kept_by");
+        json_arr_begin(j);
+        for (size_t r = 0; r < v[i]->nrows; r++) {
+            const struct retainers_row *row = &v[i]->rows[r];
+            json_obj_begin(j);
+            if (row->kind == HSNAP_RET_BLOCK)
+                json_kstr(j, "blocks_from", row->source);
+            else
+                json_kstr(j, "root", retainers_root_names[row->kind]);
+            json_ku64(j, "refs", row->refs);
+            json_ku64(j, "first_to_reach_blocks", row->blocks);
+            json_ku64(j, "first_to_reach_bytes", row->bytes);
+            json_obj_end(j);
+        }
+        json_arr_end(j);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
     free(v);
     retainers_free_all(all);
     return 0;

@@ -18,4 +18,13 @@
 int retainers_print(const struct snap *snaps, char **paths, int n,
               const char *site, long limit, FILE *out, char *err, size_t errlen);
 
+/* leaks --why SITE --format json: the same targets as retainers_print (no
+ * limit) as a JSON array of {"site", "bytes", "blocks", "kept_by": [{
+ * "blocks_from" (a site) or "root" (a kind of root), "refs",
+ * "first_to_reach_blocks", "first_to_reach_bytes"}]}.  0, or -1 with err
+ * (nothing written then). */
+struct json;
+int retainers_json(const struct snap *snaps, char **paths, int n, const char *site,
+                   struct json *j, char *err, size_t errlen);
+
 #endif

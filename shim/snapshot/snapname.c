@@ -231,20 +231,30 @@ static int name_taken(const char *path)
     return mtime + NAME_MTIME_SLACK >= clock_start_ns();
 }
 
+/* Not the program's: under heapsnap run, a process of another pid than
+ * the one run started (HEAPSNAP_RUN_PID): a spawned or forkserver worker,
+ * the resource tracker, any child the program started. */
+static int name_not_runs(void)
+{
+    long run = opt_int(OPT_RUN_PID);
+    return run > 0 && run != (long)getpid();
+}
+
 /* Moves the written temporary t to path.  Where the name came from a
  * pattern without %p, a fork child that has not exec'd (a Pool's worker,
- * a server's child) never takes it: the name belongs to the program that
- * forked it, which writes at its exit, after its workers, so its snapshot
- * goes to the name with .<pid> before its extension, silently (path is
- * rewritten).  Any other process that finds the name already written by
- * another process of the run (a shell and the commands it execs under
- * `-o same.hsnap`) does not replace it either: it adds its pid, with one
- * warning.  0, or -1 with errno. */
+ * a server's child), and under heapsnap run any process of another pid
+ * than the one run started (a spawned worker: a new program), never takes
+ * it: the name belongs to the program, which writes at its exit, after
+ * its workers, so such a snapshot goes to the name with .<pid> before its
+ * extension, silently (path is rewritten).  Any other process that finds
+ * the name already written by another process (without run, a shell and
+ * the commands it execs under HEAPSNAP_OUTPUT=same.hsnap) does not replace
+ * it either: it adds its pid, with one warning.  0, or -1 with errno. */
 int name_commit(const char *t, char *path)
 {
     static atomic_int warned;
     struct stat st;
-    if (name_shared && name_forked) {
+    if (name_shared && (name_forked || name_not_runs())) {
         name_insert_seq(path, (uint64_t)getpid());
     } else if (name_shared) {
         int r = renameat2(AT_FDCWD, t, AT_FDCWD, path, RENAME_NOREPLACE);

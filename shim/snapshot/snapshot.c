@@ -502,7 +502,9 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     snap_meta(&sec[SEC_META], reason, seq, blocks,
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
                   (leaks ? HSNAP_META_HAS_LEAKS : 0) |
-                  (snap_run.leaks_skipped ? HSNAP_META_LEAKS_SKIPPED : 0),
+                  (snap_run.leaks_skipped ? HSNAP_META_LEAKS_SKIPPED : 0) |
+                  (reason == HSNAP_REASON_FATAL && fatal > 1 && fatal < 128
+                       ? (uint32_t)fatal << HSNAP_META_SIG_SHIFT : 0),
               shim_bytes);
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].err)

@@ -121,7 +121,8 @@ void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
 
 /* ---- snapshot.c ---- */
 /* Names, writes and counts one snapshot (NULL path: HEAPSNAP_OUTPUT);
- * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang. */
+ * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang;
+ * its value is the fatal signal's number (kept in meta.flags) or 1. */
 int snap_take(unsigned reason, const char *path, int fatal);
 uint32_t snap_epoch(void);
 uint32_t snap_epoch_advance(void); /* the new epoch */

@@ -172,15 +172,26 @@ h_trouble run_gate_refuses_name_without_pid "run: --gate needs %p in the snapsho
   "$HEAPSNAP" run --gate -o "$T/same.hsnap" -- sh -c "\"$T/leaky\" & true & wait"
 [ -e "$T/same.hsnap" ] && t_fail run_gate_refusal_runs_nothing "same.hsnap written" || t_pass run_gate_refusal_runs_nothing
 # Without --gate, processes that share a name without %p keep every
-# snapshot: the shim gives a later one the pid (and says so, once per
-# process that found the name taken); run lists each file it was told of.
+# snapshot, and run lists each file it was told of.  Under run the bare name
+# is the program's (the pid run started: here the shell), and every other
+# process adds its pid, silently (HEAPSNAP_RUN_PID).
 mkdir -p "$T/sm"
-timeout 30 "$HEAPSNAP" run -o "$T/sm/same.hsnap" -- sh -c '/bin/true & /bin/true & wait' >"$T/sm.out" 2>"$T/sm.err"; rc=$?
+timeout 30 "$HEAPSNAP" run -o "$T/sm/same.hsnap" -- sh -c 'echo $$ >"$0"; /bin/true & /bin/true & wait' "$T/sm.pid" >"$T/sm.out" 2>"$T/sm.err"; rc=$?
 files=$(ls "$T/sm" | grep -c '^same\(\.[0-9]*\)\?\.hsnap$') wrote=$(grep -c '^heapsnap: wrote ' "$T/sm.err")
-if [ $rc = 0 ] && [ "$files" -ge 2 ] && [ "$files" = "$wrote" ] &&
-   [ "$(grep -c 'was written by another process' "$T/sm.err")" = $((files - 1)) ]
-then t_pass run_warns_once_when_processes_share_a_name
-else t_fail run_warns_once_when_processes_share_a_name "exit $rc, $files files, $wrote listed: $(head -c 300 "$T/sm.err" | tr '\n' '|')"; fi
+if [ $rc = 0 ] && [ "$files" = 3 ] && [ "$files" = "$wrote" ] &&
+   "$HEAPSNAP" info "$T/sm/same.hsnap" | grep -Eq "^pid: +$(cat "$T/sm.pid") " &&
+   ! grep -q 'another process' "$T/sm.err"
+then t_pass run_o_bare_name_is_the_commands_others_add_their_pid
+else t_fail run_o_bare_name_is_the_commands_others_add_their_pid "exit $rc, $files files, $wrote listed, shell $(cat "$T/sm.pid"): $("$HEAPSNAP" info "$T/sm/same.hsnap" 2>&1 | grep '^pid') $(head -c 300 "$T/sm.err" | tr '\n' '|')"; fi
+# Without run, the first to write takes the name; a later process gives it
+# its pid and says so, once per process that found the name taken.
+mkdir -p "$T/sm2"
+timeout 30 env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/sm2/same.hsnap" sh -c '/bin/true & /bin/true & wait' >/dev/null 2>"$T/sm2.err"; rc=$?
+files=$(ls "$T/sm2" | grep -c '^same\(\.[0-9]*\)\?\.hsnap$')
+if [ $rc = 0 ] && [ "$files" -ge 2 ] &&
+   [ "$(grep -c 'was written by another process' "$T/sm2.err")" = $((files - 1)) ]
+then t_pass shared_name_without_run_warns_once_per_process
+else t_fail shared_name_without_run_warns_once_per_process "exit $rc, $files files: $(head -c 300 "$T/sm2.err" | tr '\n' '|')"; fi
 timeout 30 "$HEAPSNAP" run -o "$T/one.hsnap" -- /bin/true >"$T/sm.out" 2>"$T/sm.err"
 grep -q 'replacing' "$T/sm.err" && t_fail run_one_process_no_warning "$(cat "$T/sm.err")" || t_pass run_one_process_no_warning
 

@@ -62,6 +62,17 @@ printf '#include <signal.h>\nint main(void){ raise(SIGABRT); return 0; }\n' >"$T
 gcc -g "$T/abrt.c" -o "$T/abrt" && "$HEAPSNAP" run --leaks -o "$T/abrt.hsnap" -- "$T/abrt" >/dev/null 2>&1
 grep -q '^leak check: *no (written at a fatal signal: no check runs in a crashing process)$' <("$HEAPSNAP" info "$T/abrt.hsnap") \
   && t_pass info_fatal_snapshot_no_leak_check_why || t_fail info_fatal_snapshot_no_leak_check_why "$("$HEAPSNAP" info "$T/abrt.hsnap" 2>&1 | grep -i -e leak -e reason)"
+# the fatal signal is named, in text and JSON (a crash's reason says which)
+printf '#include <stdlib.h>\nint *volatile p;\nint main(void){ p = malloc(16); free(p); p = 0; return *p; }\n' >"$T/segv.c"
+gcc -g "$T/segv.c" -o "$T/segv" && "$HEAPSNAP" run -o "$T/segv.hsnap" -- "$T/segv" >/dev/null 2>&1
+sa=$("$HEAPSNAP" info "$T/abrt.hsnap" 2>&1 | grep '^reason:'); ss=$("$HEAPSNAP" info "$T/segv.hsnap" 2>&1 | grep '^reason:')
+js=$("$HEAPSNAP" info --format json "$T/segv.hsnap" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin)["snapshots"][0]; print(d["reason"] + "/" + d.get("signal", "-"))')
+jx=$("$HEAPSNAP" info --format json "$T/lost.hsnap" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshots"][0].get("signal", "-"))')
+if echo "$sa" | grep -qx 'reason: *fatal signal SIGABRT (Aborted)' &&
+   echo "$ss" | grep -qx 'reason: *fatal signal SIGSEGV (Segmentation fault)' &&
+   [ "$js" = "fatal signal/SIGSEGV" ] && [ "$jx" = - ]
+then t_pass info_fatal_snapshot_names_the_signal
+else t_fail info_fatal_snapshot_names_the_signal "abrt '$sa'; segv '$ss'; json '$js', exit's signal '$jx'"; fi
 "$HEAPSNAP" leaks "$T/abrt.hsnap" >/dev/null 2>"$T/abrt.err"; rc=$?
 [ $rc = 2 ] && grep -q "^heapsnap: $T/abrt.hsnap: no leak check: the snapshot was written at a fatal signal (the program crashed" "$T/abrt.err" \
   && t_pass leaks_fatal_snapshot_says_crashed || t_fail leaks_fatal_snapshot_says_crashed "exit $rc: $(cat "$T/abrt.err")"

@@ -37,6 +37,22 @@ if [ -x "$root/shims/python3" ] && [ -d "$root/versions/$ver" ]; then
 else
   t_skip run_pyenv_shim_names_the_programs_snapshot "no pyenv shim with CPython $ver here ($root/shims/python3)"
 fi
+# one process of pyenv's chain records (the program): every helper loads the
+# shim and stays inactive - no state file, no snapshot, no file in the output
+# directory but the program's (strace -f: who loads the shim, who creates)
+if [ -x "$root/shims/python3" ] && [ -d "$root/versions/$ver" ] && command -v strace >/dev/null; then
+  mkdir -p "$T/pyst"
+  PYENV_VERSION=$ver strace -f -o "$T/pyst.trace" -e trace=openat "$HEAPSNAP" run -q -o "$T/pyst/py.hsnap" \
+    -- "$root/shims/python3" -c pass >/dev/null 2>"$T/pyst.err"
+  loads=$(grep -c 'libheapsnap\.so", O_RDONLY' "$T/pyst.trace")
+  states=$(grep 'O_CREAT' "$T/pyst.trace" | grep -c '\.state\.tmp\.')
+  writers=$(grep 'O_CREAT' "$T/pyst.trace" | grep -F "$T/pyst/" | awk '{ print $1 }' | sort -u | wc -l)
+  if [ "$loads" -ge 10 ] && [ "$states" = 1 ] && [ "$writers" = 1 ] && [ "$(ls -A "$T/pyst")" = py.hsnap ]
+  then t_pass run_pyenv_shim_only_the_program_records
+  else t_fail run_pyenv_shim_only_the_program_records "$loads processes load the shim, $states state files, $writers pids create files: $(ls -A "$T/pyst" | tr '\n' ' ')"; fi
+else
+  t_skip run_pyenv_shim_only_the_program_records "no pyenv shim with CPython $ver, or no strace"
+fi
 
 # --- a bash wrapper: helpers ($(...), readlink, a python helper), then exec ------
 # The helper that lives on while the wrapper runs looks at the output

@@ -30,6 +30,9 @@ assert g["labels"]["__meta_heapsnap_program"] == "target", g
 else t_fail serve_targets_is_http_sd_json_with_labels "$(tail -c 300 "$T/py.err")"; fi
 
 # --- /metrics ------------------------------------------------------------------
+# the first scrape reads the target's symbols: on a loaded machine it may
+# outlast curl's limit once, so it is asked again until the series is there
+sv_wait_for /metrics "^heapsnap_heap_live_bytes\\{pid=\"$P\"," || true
 code=$(sv_get /metrics -D "$T/head")
 cp "$T/body" "$T/m1"
 lab="pid=\"$P\",program=\"target\",exe=\"$T/target\",service=\"checkout\""

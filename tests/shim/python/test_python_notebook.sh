@@ -8,9 +8,15 @@
 # plain python3 kernel, `%load_ext heapsnap` works and the magic says in one
 # line that the kernel is not under the shim, and how, and still runs the
 # cell.  Jupyter's and IPython's directories are the test's own (HOME,
-# JUPYTER_*, IPYTHONDIR): nothing reaches the user's.
-. tests/lib.sh
+# JUPYTER_*, IPYTHONDIR): nothing reaches the user's.  Debian's python3
+# only: Debian's ipykernel's pyzmq and psutil are compiled for it (a SKIP
+# line names each other interpreter).
+. tests/shim/python/lib_py.sh
 py=/usr/bin/python3
+while read -r tag other; do
+  [ "$tag" = debian ] && continue
+  t_skip "python_notebook_$tag" "runs on Debian's python3 only, with Debian's nbclient and ipykernel (whose pyzmq and psutil are compiled for its 3.11), not on $other"
+done < <(py_interpreters)
 if ! "$py" -c 'import nbclient, nbformat, ipykernel, jupyter_client' 2>"$T/imp.err"; then
   t_skip python_notebook "Debian's python3-nbclient and python3-ipykernel are not installed (scripts/install-deps.sh test): $(tail -n 1 "$T/imp.err")"
   return 0

@@ -8,7 +8,9 @@
 # a marker without a size a clear failure, no warning and no file left
 # behind (recording stopped outside the tests: HEAPSNAP_PAUSED, no exit
 # snapshot), pytest's own frames out of the summary, --most-allocations,
-# and HEAPSNAP_BLOCKS=0 exported changing nothing.
+# HEAPSNAP_BLOCKS=0 exported changing nothing, and what keeps a trivial test
+# cheap (counted: one run again, before pytest's import and the package's,
+# one dump a test, the maps read once, no file; a leak's holder in few scans).
 . tests/shim/python/lib_py.sh
 
 if ! /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
@@ -57,11 +59,14 @@ else
      TMPDIR="$T/tmp" "$T/venv/bin/python" -m pytest -q -p no:cacheprovider --heapsnap \
      --most-allocations 1 test_more.py) >"$T/more" 2>&1
   bigger=$(py_line tests/shim/python/pytest_more.py MARK_BIGGER)
-  grep -q "1 failed, 3 passed" "$T/more" && grep -q "FAILED test_more.py::test_limit_without_size" "$T/more" &&
+  grep -q "1 failed, 5 passed" "$T/more" && grep -q "FAILED test_more.py::test_limit_without_size" "$T/more" &&
     t_pass python_pytest_blocks_off_passes_passing_tests ||
     t_fail python_pytest_blocks_off_passes_passing_tests "$(tail -c 900 "$T/more")"
   ! grep -q "FAILED test_more.py::test_ten_mb_is_mebibytes" "$T/more" &&
     t_pass python_pytest_sizes_as_pytest_memray || t_fail python_pytest_sizes_as_pytest_memray "$(grep -A3 ten_mb "$T/more" | head -c 600)"
+  ! grep -q "FAILED test_more.py::test_limit_keyword\|FAILED test_more.py::test_leak_filtered_out" "$T/more" &&
+    t_pass python_pytest_memray_keywords_and_filter_fn ||
+    t_fail python_pytest_memray_keywords_and_filter_fn "$(grep -A8 'test_limit_keyword\|test_leak_filtered_out' "$T/more" | head -c 700)"
   grep -q 'limit_memory needs a size: limit_memory("24 MB")' "$T/more" && ! grep -q KeyError "$T/more" &&
     t_pass python_pytest_marker_without_size_says_so || t_fail python_pytest_marker_without_size_says_so "$(grep -B2 -A6 without_size "$T/more" | head -c 600)"
   ! grep -q "FAILED test_more.py::test_collection_not_recorded" "$T/more" &&
@@ -73,6 +78,93 @@ else
     t_pass python_pytest_no_warning || t_fail python_pytest_no_warning "$(grep -h "heapsnap" "$T/out" "$T/more" | head -5)"
   left=$(find "$T/run" "$T/tmp" -name '*.hsnap' -o -name '*.state' -o -name 'heapsnap-pytest*' | head -3)
   [ -z "$left" ] && t_pass python_pytest_leaves_no_file || t_fail python_pytest_leaves_no_file "$left"
+  # What keeps --heapsnap cheap (issue 47: 20 trivial tests within 1.5x of
+  # plain; scripts/bench/pytestcost.py times it), counted, not timed: pytest
+  # is run again once (2 execve) and never forks; one heapsnap_dump a trivial
+  # test (a conftest counts the calls); /proc/self/maps read as often for 20
+  # tests as for 2 (the plugin names native frames from one read a run); no
+  # file opened for writing that the plain run does not open too.
+  if ! command -v strace >/dev/null || ! strace -f -qq -o /dev/null true 2>/dev/null; then
+    t_skip python_pytest_cheap_per_test "strace is not installed or cannot trace here"
+  else
+    mkdir -p "$T/cheap"
+    cat >"$T/cheap/conftest.py" <<'PY'
+import gc
+import heapsnap
+_calls = [0]
+_scans = [0]
+_get_referrers = gc.get_referrers
+def _counted_referrers(*objs):
+    _scans[0] += 1
+    return _get_referrers(*objs)
+gc.get_referrers = _counted_referrers
+def pytest_configure(config):
+    lib = heapsnap._lib
+    if lib is not None and hasattr(lib, "heapsnap_dump"):
+        real = lib.heapsnap_dump
+        def counted(*a):
+            _calls[0] += 1
+            return real(*a)
+        lib.heapsnap_dump = counted
+def pytest_unconfigure(config):
+    if heapsnap._lib is not None:
+        print("heapsnap_dump calls: %d" % _calls[0])
+        print("gc.get_referrers calls: %d" % _scans[0])
+PY
+    cat >"$T/cheap/test_leak.py" <<'PY'
+import pytest
+_kept = []
+@pytest.mark.limit_leaks("1 MB")
+def test_leaks():
+    _kept.append([bytearray(2 << 20)])
+PY
+    for n in 2 20; do
+      for i in $(seq $n); do printf 'def test_%d():\n    assert %d == %d\n\n' $i $i $i; done >"$T/cheap/test_t$n.py"
+    done
+    for run in plain.20 heapsnap.2 heapsnap.20 addopts.2; do
+      n=${run#*.}; flag=; [ "${run%.*}" = heapsnap ] && flag=--heapsnap
+      opts=; [ "${run%.*}" = addopts ] && opts="-p no:cacheprovider --heapsnap"
+      (cd "$T/cheap" && env -u LD_PRELOAD -u HEAPSNAP_OUTPUT HEAPSNAP="$HEAPSNAP" PYTHONDONTWRITEBYTECODE=1 \
+         PYTEST_ADDOPTS="$opts" \
+         strace -f -qq -o "$T/cheap/$run.st" -e trace=execve,fork,vfork,clone,clone3,openat,creat \
+         "$T/venv/bin/python" -m pytest -q -s -p no:cacheprovider $flag "test_t$n.py") >"$T/cheap/$run.out" 2>&1
+    done
+    st=$T/cheap/heapsnap.20.st
+    [ "$(grep -c 'execve(' "$st")" = 2 ] && ! grep -q 'fork(\|clone' "$st" &&
+      grep -q "20 passed" "$T/cheap/heapsnap.20.out" &&
+      t_pass python_pytest_runs_again_once_never_forks ||
+      t_fail python_pytest_runs_again_once_never_forks "$(grep -c 'execve(' "$st") execve, $(grep -c 'fork(\|clone' "$st") forks: $(tail -c 300 "$T/cheap/heapsnap.20.out")"
+    # the first process (before the second execve): neither pytest nor the package's
+    # __init__ (ctypes, subprocess, ...): heapsnap-pytest.pth loads heapsnap._early alone
+    # (--heapsnap in PYTEST_ADDOPTS alike)
+    first=$(for f in "$st" "$T/cheap/addopts.2.st"; do
+              awk '/execve\(/ { n++ } n == 1' "$f" | grep -E '_pytest/|heapsnap/(__pycache__/)?__init__'
+            done | head -2)
+    [ -z "$first" ] && grep -q "20 passed" "$T/cheap/heapsnap.20.out" &&
+      grep -q "2 passed" "$T/cheap/addopts.2.out" && grep -q "heapsnap memory summary" "$T/cheap/addopts.2.out" &&
+      t_pass python_pytest_runs_again_before_importing_pytest_or_the_package ||
+      t_fail python_pytest_runs_again_before_importing_pytest_or_the_package "$first"
+    grep -q "^heapsnap_dump calls: 20$" "$T/cheap/heapsnap.20.out" &&
+      t_pass python_pytest_one_dump_a_trivial_test ||
+      t_fail python_pytest_one_dump_a_trivial_test "$(grep 'dump calls' "$T/cheap/heapsnap.20.out")"
+    # a failing limit_leaks names the holder from one pass over the objects: each
+    # gc.get_referrers scans them all (thousands of calls, seconds, before)
+    (cd "$T/cheap" && env -u LD_PRELOAD -u HEAPSNAP_OUTPUT HEAPSNAP="$HEAPSNAP" \
+       "$T/venv/bin/python" -m pytest -q -s -p no:cacheprovider --heapsnap test_leak.py) >"$T/cheap/leak.out" 2>&1
+    scans=$(sed -n 's/^gc.get_referrers calls: //p' "$T/cheap/leak.out")
+    grep -qF "kept by module test_leak, global _kept (list) -> [0] (list)" "$T/cheap/leak.out" &&
+      [ -n "$scans" ] && [ "$scans" -le 10 ] && t_pass python_pytest_leak_holder_found_in_few_scans ||
+      t_fail python_pytest_leak_holder_found_in_few_scans "$scans gc.get_referrers calls: $(grep -A6 'leaves' "$T/cheap/leak.out" | head -c 500)"
+    maps2=$(grep -c '"/proc/self/maps"' "$T/cheap/heapsnap.2.st")
+    maps20=$(grep -c '"/proc/self/maps"' "$st")
+    [ "$maps2" = "$maps20" ] && t_pass python_pytest_maps_read_once_a_run ||
+      t_fail python_pytest_maps_read_once_a_run "/proc/self/maps opened $maps2 times for 2 tests, $maps20 for 20"
+    written() { grep -E 'O_WRONLY|O_RDWR|O_CREAT|creat\(' "$1" | grep -v '= -1' |
+                sed -E 's/^[0-9]+ +//; s/"[^"]*\/tmp[^"]*"/TMP/; s/\) = [0-9]+$//' | sort -u; }
+    extra=$(comm -23 <(written "$st") <(written "$T/cheap/plain.20.st"))
+    [ -z "$extra" ] && t_pass python_pytest_trivial_tests_open_no_file ||
+      t_fail python_pytest_trivial_tests_open_no_file "$(echo "$extra" | head -3)"
+  fi
   # HEAPSNAP naming something that is not the CLI: the error names it
   (cd "$T" && env -u LD_PRELOAD -u HEAPSNAP_SHIM HEAPSNAP=/bin/false \
      "$T/venv/bin/python" -m pytest -q -p no:cacheprovider --heapsnap test_user.py) >"$T/false" 2>&1

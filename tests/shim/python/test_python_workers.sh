@@ -6,7 +6,7 @@
 # a guest: a SIGTERM handler the program set runs as it expects, and the
 # default still ends the program with SIGTERM's status (and getsignal still
 # reads SIG_DFL).  Under a name without %p the name is the program's and
-# each worker adds its pid.
+# each worker, forked or spawned, adds its pid.
 . tests/shim/python/lib_py.sh
 
 PY=/usr/bin/python3
@@ -49,6 +49,27 @@ if [ "$rc" = 0 ] && [ "$nw" = 4 ] && [ -z "$bad" ] &&
    grep -Eq "^heapsnap: next: heapsnap (top|leaks)( --peak)? \S*named/run\.hsnap( |$)" "$d.err"
 then t_pass python_run_o_names_the_programs_snapshot_and_workers_add_their_pid
 else t_fail python_run_o_names_the_programs_snapshot_and_workers_add_their_pid "exit $rc, run $rp, $nw workers' files (bad:$bad): $(grep -E '^(pid|reason)' "$d.info" | tr '\n' ' ') $(head -c 400 "$d.err" | tr '\n' '|')"; fi
+
+# the same under spawn: the workers (and the resource tracker) are new
+# programs, yet only the pid run started takes NAME (HEAPSNAP_RUN_PID): each
+# worker's file carries its pid and a worker's peak line, nothing is said
+d=$T/named-spawn && mkdir -p "$d"
+"$HEAPSNAP" run -o "$d/run.hsnap" -- "$PY" tests/shim/python/pool.py spawn close >/dev/null 2>"$d.err" & rp=$!
+wait "$rp"; rc=$?
+"$HEAPSNAP" info "$d/run.hsnap" >"$d.info" 2>&1
+bad="" at=0
+for f in "$d"/run.*.hsnap; do
+  p=${f##*/run.}; p=${p%.hsnap}
+  "$HEAPSNAP" info "$f" | grep -Eq "^pid: +$p \(parent [0-9]+\)$" || bad="$bad ${f##*/}"
+  "$HEAPSNAP" top --peak -n 1 "$f" 2>/dev/null | grep -q "pool\.py:$work: " && at=$((at + 1))
+done
+nw=$(ls "$d" | grep -c '^run\.[0-9]*\.hsnap$')
+if [ "$rc" = 0 ] && [ "$nw" -ge 2 ] && [ "$at" = 2 ] && [ -z "$bad" ] &&
+   grep -Eq "^pid: +[0-9]+ \(parent $rp\)$" "$d.info" && grep -Eq '^reason: +exit$' "$d.info" &&
+   ! grep -q 'another process' "$d.err" &&
+   grep -Eq "^heapsnap: next: heapsnap (top|leaks)( --peak)? \S*named-spawn/run\.hsnap( |$)" "$d.err"
+then t_pass python_run_o_spawn_workers_add_their_pid
+else t_fail python_run_o_spawn_workers_add_their_pid "exit $rc, run $rp, $nw others' files ($at at pool.py:$work; bad:$bad): $(grep -E '^(pid|reason)' "$d.info" | tr '\n' ' ') $(head -c 400 "$d.err" | tr '\n' '|')"; fi
 
 # the program's own SIGTERM handler runs as it expects (its exit status)
 cat >"$T/own.py" <<'EOF2'

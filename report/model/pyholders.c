@@ -1,0 +1,243 @@
+/*
+ * pyholders.c - leaks --why SITE for Python objects: the shortest paths
+ * from a root that hold the objects allocated at SITE (pypath.c), grouped
+ * as objgraph's and memray's retention views group them.  Objects whose
+ * paths differ only by a key or an index (the items of one list, the
+ * values of one dict) share a shape (pypath_shape); a shape taken by at
+ * most PYHOLD_LISTED distinct paths lists each path with its count, as
+ * it is; a larger one is a single line with the objects' count and
+ * PYHOLD_EXAMPLES of its paths:
+ *
+ *   37 objects via module app, global CACHE (dict) -> [...] (list) -> [...] (app.Item)
+ *       e.g. module app, global CACHE (dict) -> ['u1'] (list) -> [0] (app.Item)
+ *
+ * Shapes are shown biggest first, at most PYHOLD_SHAPES of them (the
+ * rest: "N more objects by other paths").  Objects with no path (untracked
+ * and held only from C, or as a dict's key) and garbage are said apart.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "frames.h"
+#include "json.h"
+#include "pyholders.h"
+#include "pypath.h"
+#include "snap.h"
+
+#define PYHOLD_SHAPES 8   /* shapes shown a snapshot */
+#define PYHOLD_LISTED 5   /* a shape of at most this many distinct paths lists them all */
+#define PYHOLD_EXAMPLES 3 /* paths shown for a larger shape */
+#define PYHOLD_TEXT 2048  /* a path's text */
+
+struct pyhold_shape {
+    char *shape;                       /* pypath_shape's text */
+    char *path[PYHOLD_LISTED + 1];     /* its distinct paths, first met */
+    uint64_t count[PYHOLD_LISTED + 1]; /* objects of each */
+    int npaths;                        /* kept in path[] */
+    int many;                          /* more distinct paths than path[] holds */
+    uint64_t objects;                  /* every object of the shape */
+};
+
+struct pyhold_site {
+    struct pyhold_shape sh[PYHOLD_SHAPES];
+    int nsh;
+    uint64_t objects, more, unreached;
+    uint32_t utype; /* an unreached object's type */
+};
+
+/* Whether the site of trace answers to want: "file:line" as shown,
+ * "basename:line", or its function (leaks --why's SITE). */
+static int pyhold_site_is(const struct snap *s, uint32_t trace, const char *want)
+{
+    const struct frames_trace *t = frames_get(s, trace);
+    char buf[4200], where[300];
+    if (!t)
+        return 0;
+    const struct frame *f = t->fr[t->site];
+    const char *file = frames_where(f, where, sizeof where), *base = strrchr(file, '/');
+    snprintf(buf, sizeof buf, "%s:%d", file, f->line);
+    if (!strcmp(buf, want) || !strcmp(f->func, want))
+        return 1;
+    snprintf(buf, sizeof buf, "%s:%d", base ? base + 1 : file, f->line);
+    return !strcmp(buf, want);
+}
+
+/* Counts one object of path (text) and shape into h; -1: out of memory. */
+static int pyhold_add(struct pyhold_site *h, const char *path, const char *shape)
+{
+    int k;
+    for (k = 0; k < h->nsh && strcmp(h->sh[k].shape, shape); k++)
+        ;
+    if (k == h->nsh) {
+        if (h->nsh == PYHOLD_SHAPES) {
+            h->more++;
+            return 0;
+        }
+        if (!(h->sh[k].shape = strdup(shape)))
+            return -1;
+        h->nsh++;
+    }
+    struct pyhold_shape *g = &h->sh[k];
+    g->objects++;
+    int p;
+    for (p = 0; p < g->npaths && strcmp(g->path[p], path); p++)
+        ;
+    if (p < g->npaths) {
+        g->count[p]++;
+    } else if (g->npaths < PYHOLD_LISTED + 1) {
+        if (!(g->path[p] = strdup(path)))
+            return -1;
+        g->count[p] = 1;
+        g->npaths++;
+    } else {
+        g->many = 1;
+    }
+    return 0;
+}
+
+/* Listed one path a line: at most PYHOLD_LISTED distinct paths. */
+static int pyhold_listed(const struct pyhold_shape *g)
+{
+    return !g->many && g->npaths <= PYHOLD_LISTED;
+}
+
+static int pyhold_cmp(const void *pa, const void *pb)
+{
+    const struct pyhold_shape *a = pa, *b = pb;
+    return (a->objects < b->objects) - (a->objects > b->objects);
+}
+
+static int pyhold_collect(const struct snap *s, const char *site, struct pyhold_site *h)
+{
+    char path[PYHOLD_TEXT], shape[PYHOLD_TEXT];
+    memset(h, 0, sizeof *h);
+    h->utype = PYTYPE_NONE;
+    for (uint64_t b = 0; b < s->nblocks; b++) {
+        if (s->py.block_type[b] == PYTYPE_NONE || !pyhold_site_is(s, s->blocks[b].trace, site))
+            continue;
+        h->objects++;
+        if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE) {
+            snprintf(path, sizeof path, "%s: garbage awaiting the collector (no root reaches it)",
+                     s->py.types[s->py.block_type[b]].name);
+            memcpy(shape, path, strlen(path) + 1);
+        } else if (!pypath_has(s, b)) { /* untracked, and no holder found */
+            h->unreached++, h->utype = s->py.block_type[b];
+            continue;
+        } else {
+            pypath_of(s, b, path, sizeof path);
+            pypath_shape(s, b, shape, sizeof shape);
+        }
+        if (pyhold_add(h, path, shape) < 0)
+            return -1;
+    }
+    /* biggest first; equal counts keep the order first met */
+    for (int i = 1; i < h->nsh; i++)
+        for (int k = i; k > 0 && pyhold_cmp(&h->sh[k - 1], &h->sh[k]) > 0; k--) {
+            struct pyhold_shape t = h->sh[k];
+            h->sh[k] = h->sh[k - 1];
+            h->sh[k - 1] = t;
+        }
+    return 0;
+}
+
+static void pyhold_free(struct pyhold_site *h)
+{
+    for (int k = 0; k < h->nsh; k++) {
+        free(h->sh[k].shape);
+        for (int p = 0; p < h->sh[k].npaths; p++)
+            free(h->sh[k].path[p]);
+    }
+}
+
+static const char *pyhold_s(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+static void pyhold_text(const struct snap *s, const struct pyhold_site *h, const char *site,
+                        FILE *out)
+{
+    fprintf(out, "Python objects at %s: who holds them (shortest paths from a root):\n", site);
+    for (int k = 0; k < h->nsh; k++) {
+        const struct pyhold_shape *g = &h->sh[k];
+        if (pyhold_listed(g)) {
+            for (int p = 0; p < g->npaths; p++)
+                fprintf(out, "  %llu object%s: %s\n", (unsigned long long)g->count[p],
+                        pyhold_s(g->count[p]), g->path[p]);
+            continue;
+        }
+        fprintf(out, "  %llu objects via %s\n", (unsigned long long)g->objects, g->shape);
+        for (int p = 0; p < PYHOLD_EXAMPLES && p < g->npaths; p++)
+            fprintf(out, "      %s %s\n", p ? "    " : "e.g.", g->path[p]);
+    }
+    if (h->more)
+        fprintf(out, "  %llu more object%s by other paths\n", (unsigned long long)h->more,
+                pyhold_s(h->more));
+    if (h->unreached) /* never a header alone: why there is no path */
+        fprintf(out,
+                "  %llu object%s (%s, ...) with no path: not tracked by the gc, and held "
+                "by no tracked object or named root but as a dict's key, which the graph "
+                "does not follow, or from C code\n",
+                (unsigned long long)h->unreached, pyhold_s(h->unreached),
+                s->py.types[h->utype].name);
+    fprintf(out, "\n");
+}
+
+static void pyhold_json(const struct snap *s, int index, const struct pyhold_site *h,
+                        struct json *j)
+{
+    json_obj_begin(j);
+    json_ku64(j, "snapshot", (uint64_t)index);
+    json_ku64(j, "objects", h->objects);
+    json_key(j, "paths");
+    json_arr_begin(j);
+    for (int k = 0; k < h->nsh; k++) {
+        const struct pyhold_shape *g = &h->sh[k];
+        int listed = pyhold_listed(g);
+        for (int p = 0; p < (listed ? g->npaths : 1); p++) {
+            json_obj_begin(j);
+            json_kstr(j, "path", listed ? g->path[p] : g->shape);
+            json_ku64(j, "objects", listed ? g->count[p] : g->objects);
+            json_kbool(j, "grouped", !listed);
+            if (!listed) {
+                json_key(j, "examples");
+                json_arr_begin(j);
+                for (int e = 0; e < PYHOLD_EXAMPLES && e < g->npaths; e++)
+                    json_str(j, g->path[e]);
+                json_arr_end(j);
+            }
+            json_obj_end(j);
+        }
+    }
+    json_arr_end(j);
+    json_ku64(j, "more_objects", h->more);
+    json_ku64(j, "objects_without_path", h->unreached);
+    if (h->unreached)
+        json_kstr(j, "without_path_type", s->py.types[h->utype].name);
+    json_obj_end(j);
+}
+
+int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out,
+                    struct json *j)
+{
+    if (j)
+        json_arr_begin(j);
+    for (int i = 0; i < n; i++) {
+        const struct snap *s = &snaps[i];
+        struct pyhold_site h;
+        if (!s->py.graph)
+            continue;
+        if (pyhold_collect(s, site, &h) < 0) {
+            pyhold_free(&h);
+            return -1;
+        }
+        if (h.objects && j)
+            pyhold_json(s, i, &h, j);
+        else if (h.objects)
+            pyhold_text(s, &h, site, out);
+        pyhold_free(&h);
+    }
+    if (j)
+        json_arr_end(j);
+    return 0;
+}

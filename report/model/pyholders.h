@@ -1,0 +1,24 @@
+/*
+ * pyholders.h - leaks --why SITE's Python part: who holds the objects
+ * allocated at SITE, their shortest paths from a root grouped by shape.
+ */
+#ifndef REPORT_PYHOLDERS_H
+#define REPORT_PYHOLDERS_H
+
+#include <stdio.h>
+
+struct json;
+struct snap;
+
+/* For the Python objects allocated at SITE ("file:line" as shown,
+ * "basename:line", or a function, as retainers_print matches it), the
+ * paths from a root that hold them (pypath.h), grouped: a few distinct
+ * paths are listed each with how many objects take it; the paths of one
+ * shape (pypath_shape: the same steps but for which key or index) beyond
+ * PYHOLD_LISTED are one line with their count and a few examples.  Text
+ * into out, or (j not NULL) a JSON array, one object per snapshot that has
+ * such objects.  0, or -1 (out of memory). */
+int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out,
+                    struct json *j);
+
+#endif
