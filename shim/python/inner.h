@@ -232,6 +232,11 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
  * or -1 (out of memory: own untouched). */
 int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
                struct sbuf *own);
+/* pyfields.c: the blocks the fields of h's objects of non-gc types hold
+ * (at their start, owned by no one yet) merged into own the same way;
+ * how many were added, or -1 (out of memory: own untouched). */
+int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+               struct sbuf *own);
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
 void pyroot_collect(void);

@@ -1,25 +1,28 @@
 /*
  * pynumpy.c - the native blocks a numpy array owns, added to PYOWNED
- * (top --owner): its data buffer when NPY_ARRAY_OWNDATA is set (a view's
- * data is its base's: it owns none) and its dimensions-and-strides block
- * (every array has its own).  numpy allocates both through malloc (its
- * default PyDataMem handler, npy_alloc_cache_dim), so each is a traced
- * block whose start the array's field holds; a buffer from a custom
- * handler that starts elsewhere, or is no traced block, stays unowned.
+ * (top --owner) and to the retained sizes' graph as the array's
+ * references (pyr_ref: the array dominates them, top --retained): its
+ * data buffer when NPY_ARRAY_OWNDATA is set (a view's data is its base's:
+ * it owns none) and its dimensions-and-strides block (every array has
+ * its own).  numpy allocates both through malloc (its default PyDataMem
+ * handler, npy_alloc_cache_dim), so each is a traced block whose start
+ * the array's field holds; a buffer from a custom handler that starts
+ * elsewhere, or is no traced block, stays unowned.
  *   An array is an object of the static type whose tp_name is
  * "numpy.ndarray", or of a type whose tp_base chain reaches it: nothing
  * is done in a process without numpy.  Its fields are those of
  * PyArrayObject_fields (numpy's ndarraytypes.h, the same from 1.7 to 2.x):
  * data, nd, dimensions, strides, base, descr, flags after the object's
- * head.  The graph's walk does not know them: no type's traversal visits
- * a buffer.  The fields are copied a window at a time (pyread.c), types
- * a field at a time (peek): the other threads run while the snapshot is
- * written.  State: none kept.
+ * head.  No type's traversal visits a buffer, and ndarray is no gc type
+ * (pyr_scans reads none of its objects).  The fields are copied a window
+ * at a time (pyread.c), types a field at a time (peek): the other threads
+ * run while the snapshot is written.  State: none kept.
  */
 #include <string.h>
 
 #include "inner.h"
 #include "peek.h"
+#include "pyretain.h"
 
 #define PYNP_NAME "numpy.ndarray"
 #define PYNP_OWNDATA 0x0004u /* NPY_ARRAY_OWNDATA */
@@ -98,7 +101,7 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
     const struct pynp_pass *ps = arg;
     uint64_t data, dims;
     int32_t nd, flags;
-    (void)aux, (void)addr;
+    (void)aux;
     if (!p || len < PYNP_FIELDS)
         return;
     memcpy(&data, p, 8);
@@ -110,8 +113,10 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
     uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
     for (int k = 0; k < 2; k++) {
         uint32_t bj = at[k] ? pynp_block_at(ps->h, at[k]) : PYG_NONE;
-        if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE)
+        if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE) {
             ps->mine[bj] = tag;
+            pyr_ref(addr + (k ? 16 : 0), bj); /* the data or dimensions field */
+        }
     }
 }
 

@@ -434,6 +434,8 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
         flags |= HSNAP_PYTYPES_GRAPH;
     if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
         pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
+    if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
+        pyfl_owned(&pyt.heap, pyt.nobj, pyt.ty, &own); /* other non-gc objects' blocks */
     if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
         uint64_t n = own.len / sizeof(struct hsnap_pyowned);
         sbuf_put(owned, &n, sizeof n);

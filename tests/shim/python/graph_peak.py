@@ -1,6 +1,7 @@
 """graph_peak.py - N live objects (N/2 instances each holding a list of
 one int), then one snapshot with the objects' graph; prints how much the
 process's peak RSS grew in it, in KiB (ru_maxrss after less before).
+The heap of test_python_graph_peak and test_python_graph_reads.
 usage: graph_peak.py SNAPSHOT N"""
 import ctypes
 import gc

@@ -1,7 +1,7 @@
 # test_python_graph_reads.sh - the snapshot that builds the Python objects'
 # graph reads their memory a window at a time (pyread.c), not a block a
 # system call: between a run with 10,000 objects and one with 110,000
-# (graph_reads.py: instances each holding a list), the process_vm_readv
+# (graph_peak.py: instances each holding a list), the process_vm_readv
 # calls (counted by strace, both runs' snapshots together) grow by fewer
 # than one per 100 objects added.  Reading each block and each item array
 # or values array by its own call grew them by about two an object.  On
@@ -18,7 +18,7 @@ calls() {
   rm -f "$s"
   HEAPSNAP_PYTHON_OBJECTS=10000000 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/exit.%p.hsnap" \
     strace -f -qq -e trace=process_vm_readv -c -o "$T/strace-$n.txt" \
-    "$py" tests/shim/python/graph_reads.py "$s" "$n" >"$T/run-$n.out" 2>&1 || return 0
+    "$py" tests/shim/python/graph_peak.py "$s" "$n" >"$T/run-$n.out" 2>&1 || return 0
   "$HEAPSNAP" info "$s" 2>/dev/null | grep -Eq '^python objects: +[0-9]{5}' || return 0
   awk '$NF == "process_vm_readv" { print $4 }' "$T/strace-$n.txt"
 }

@@ -42,9 +42,7 @@ while read -r tag py; do
   else t_fail "python_types_metaclass_and_builtins_named_$tag" "__main__.Meta $meta, dict $dicts"; fi
 
   # The dicts at their line (the interpreter's free list of dicts may hand
-  # out up to 80 it had, charged where they were made), in JSON with types;
-  # once (symbolizing a pyenv build's libpython takes seconds).
-  if [ "$first" = 1 ]; then
+  # out up to 80 it had, charged where they were made), in JSON with types.
   "$HEAPSNAP" top "$s" --key lineno,type -n 0 --format json >"$T/lt-$tag.json" 2>"$T/lt-$tag.err"
   at=$(python3 - "$T/lt-$tag.json" "$l_dicts" <<'PY'
 import json, sys
@@ -60,7 +58,6 @@ PY
   if [ "${1:-0}" -ge 420 ] && [ "${1:-0}" -le 500 ] && [ "${2:-0}" = 1000 ] && [ "${3:-}" = lineno ]; then
     t_pass "python_types_per_line_and_type_json_$tag"
   else t_fail "python_types_per_line_and_type_json_$tag" "dicts at line $l_dicts: ${1:-?}, Node: ${2:-?} ($(head -c 200 "$T/lt-$tag.err"))"; fi
-  fi
 
   if [ -n "$churn" ]; then
     ok=0

@@ -1,0 +1,137 @@
+/*
+ * pyfields.c - the native blocks an object of a type the collector does
+ * not know (no Py_TPFLAGS_HAVE_GC: an array.array, a hashlib object, a
+ * Decimal, a capsule, 3.10's code objects) holds by one of its fields,
+ * added to PYOWNED (top --owner) and to the retained sizes' graph
+ * (pyr_ref: the object dominates what only it holds, top --retained).
+ * pygraph.c's walk reads only gc objects (pyr_scans adds untracked ones
+ * of gc types), so such a block was held by no one: a root.
+ *   A field is a word of [16, tp_basicsize) past the object's head; it
+ * owns a block when it holds the block's exact start (a C structure's
+ * pointer to what it allocated), the block holds no object, and no other
+ * owner has it (the graph's, numpy's: pynp_owned runs first, then the
+ * first object in address order).  The atomic types (int, bytes, str:
+ * their words are numbers or text) and those of one word (float) are not
+ * read.  The fields are copied a window at a time (pyread.c), in the
+ * objects' ascending order.  State: none kept.
+ */
+#include <string.h>
+
+#include "inner.h"
+#include "pyretain.h"
+
+#define PYFL_ATOMIC ((1ull << 24) | (1ull << 27) | (1ull << 28)) /* int, bytes, str */
+#define PYFL_FIELDS 4096 /* tp_basicsize read at most */
+
+/* Whether objects of type t are read: no gc type, no atomic one, more
+ * than one word past the head. */
+static int pyfl_reads(const struct pyg_type *t)
+{
+    return !(t->flags & (PY_TPF_HAVE_GC | PYFL_ATOMIC)) && t->basic > 24 &&
+           t->basic <= PYFL_FIELDS;
+}
+
+struct pyfl_pass {
+    const struct pyg_heap *h;
+    uint32_t *mine; /* by block: its owner (an object), PYFL_TAKEN, or PYG_NONE */
+};
+#define PYFL_TAKEN (PYG_NONE - 1) /* owned before this pass */
+
+/* The block of h with no object that starts at addr, or PYG_NONE. */
+static uint32_t pyfl_block_at(const struct pyg_heap *h, uint64_t addr)
+{
+    uint64_t lo = 0, hi = h->nblk;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->nblk && h->blk[lo].addr == addr && h->blk[lo].obj == PYG_NONE
+               ? (uint32_t)lo : PYG_NONE;
+}
+
+/* Object tag's fields as read (p NULL: unreadable): the blocks they own. */
+static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                     uint32_t len)
+{
+    const struct pyfl_pass *ps = arg;
+    (void)aux;
+    for (uint32_t k = 0; p && k + 8 <= len; k += 8) {
+        uint64_t w;
+        memcpy(&w, p + k, 8);
+        if (w < 4096 || (w & 7))
+            continue;
+        uint32_t bj = pyfl_block_at(ps->h, w);
+        if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE) {
+            ps->mine[bj] = tag;
+            pyr_ref(addr + k, bj);
+        }
+    }
+}
+
+int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+               struct sbuf *own)
+{
+    if (!h->obj || !h->nblk)
+        return 0;
+    uint32_t *mine = arena_map(h->nblk * sizeof *mine);
+    if (!mine)
+        return -1;
+    memset(mine, 0xff, h->nblk * sizeof *mine); /* PYG_NONE */
+    const struct hsnap_pyowned *w = (const void *)own->p;
+    uint64_t n = own->len / sizeof *w, k = 0;
+    for (uint64_t bj = 0; bj < h->nblk && k < n; bj++) { /* both ascend */
+        for (; k < n && w[k].addr < h->blk[bj].addr; k++)
+            ;
+        if (k < n && w[k].addr == h->blk[bj].addr)
+            mine[bj] = PYFL_TAKEN;
+    }
+    struct pyfl_pass ps = {h, mine};
+    int began = 0;
+    for (uint64_t i = 0; i < nobj; i++) {
+        const struct pyg_obj *o = &h->obj[i];
+        const struct pyg_type *t = &ty[o->type];
+        const struct pyg_block *b = &h->blk[o->blk];
+        uint64_t at = b->addr + o->off;
+        if (!pyfl_reads(t) || o->tracked || at + (uint64_t)t->basic > b->addr + pyg_size(h, b))
+            continue;
+        if (!began && (began = 1, pyrd_begin(pyfl_got, &ps) != 0)) {
+            arena_unmap(mine, h->nblk * sizeof *mine);
+            return -1;
+        }
+        if (pyrd_add(at + 16, (uint32_t)(t->basic - 16), (uint32_t)i, 0) != 0)
+            break; /* not begun, or too large for a window: cannot be */
+    }
+    if (began)
+        pyrd_end();
+    /* both in address order: the blocks owned before keep their owner */
+    struct sbuf out = {0};
+    int added = 0;
+    k = 0;
+    for (uint64_t bj = 0; began && bj < h->nblk; bj++) {
+        uint64_t a = h->blk[bj].addr;
+        for (; k < n && w[k].addr <= a; k++)
+            sbuf_put(&out, &w[k], sizeof w[k]);
+        if (mine[bj] != PYG_NONE && mine[bj] != PYFL_TAKEN) {
+            struct hsnap_pyowned x = {a, mine[bj], 0};
+            sbuf_put(&out, &x, sizeof x);
+            added++;
+        }
+    }
+    arena_unmap(mine, h->nblk * sizeof *mine);
+    if (!began || !added) {
+        sbuf_free(&out);
+        return 0;
+    }
+    for (; k < n; k++)
+        sbuf_put(&out, &w[k], sizeof w[k]);
+    if (out.err) {
+        sbuf_free(&out);
+        return -1;
+    }
+    sbuf_free(own);
+    *own = out;
+    return added;
+}

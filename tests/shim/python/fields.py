@@ -1,0 +1,18 @@
+# fields.py - objects of a type the collector does not know that hold a
+# native block by a field, for test_python_fields.sh: 20 decimal.Decimal
+# of 5000-odd digits, whose coefficients _decimal allocates apart
+# (PyMem_Malloc: a block of its own, over pymalloc's 512 bytes) and holds
+# by the object's mpd_t data pointer.  Snapshot to argv[1]; prints what
+# sys.getsizeof() counts of them (each object and its coefficient) and
+# whether Decimal is a gc type (3.13 makes it one: the graph then reads
+# its objects itself).
+import ctypes
+import decimal
+import sys
+
+lib = ctypes.CDLL(None)
+lib.heapsnap_take_snapshot.argtypes = [ctypes.c_char_p]
+
+decs = [decimal.Decimal(7 ** 6000 + i) for i in range(20)]  # MARK_DECS
+lib.heapsnap_take_snapshot(sys.argv[1].encode())
+print(sum(sys.getsizeof(d) for d in decs), int(bool(decimal.Decimal.__flags__ & (1 << 14))))
