@@ -349,31 +349,72 @@ static void run_listen(pid_t pid, int sock, struct manifest *mf)
         close(pfd);
 }
 
-/* Processes of the run that outlive CMD (multiprocessing's resource
- * tracker, a worker the pool has just ended) are given a moment to end
- * and write their snapshot, rather than named as killed: up to a second,
- * while a process whose state file is still there still runs. */
-static int run_lingers(const struct manifest *m, pid_t child)
+/* The CPU ticks (utime + stime) process pid has used, or 0 when
+ * /proc cannot say. */
+static unsigned long long run_cpu_ticks(pid_t pid)
 {
-    struct stat st;
-    for (size_t i = 0; i < m->ns; i++)
-        if (m->s[i].pid > 0 && m->s[i].pid != child && kill(m->s[i].pid, 0) == 0 &&
-            lstat(m->s[i].path, &st) == 0)
-            return 1;
-    return 0;
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command's name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return ut + st;
 }
 
+/* Processes of the run that outlive CMD (multiprocessing's resource
+ * tracker, a worker the pool has just ended) are given time to end and
+ * write their snapshot, rather than named as killed: while a process
+ * whose state file is still there still runs.  Returns whether any does,
+ * adding their CPU ticks to *ticks. */
+static int run_lingers(const struct manifest *m, pid_t child, unsigned long long *ticks)
+{
+    struct stat st;
+    int any = 0;
+    for (size_t i = 0; i < m->ns; i++)
+        if (m->s[i].pid > 0 && m->s[i].pid != child && kill(m->s[i].pid, 0) == 0 &&
+            lstat(m->s[i].path, &st) == 0) {
+            any = 1;
+            *ticks += run_cpu_ticks(m->s[i].pid);
+        }
+    return any;
+}
+
+/* Waits for the lingering processes: a second, and longer (up to
+ * RUN_LINGER_MAX_MS) while they still use CPU, as one that finalises and
+ * writes its snapshot does; a machine under load slows that down, and a
+ * daemon the command left behind, idle, is not waited for. */
+#define RUN_LINGER_IDLE_MS 1000
+#define RUN_LINGER_MAX_MS 15000
 static void run_settle(const char *manifest, const struct manifest *mf, pid_t child)
 {
-    for (int tries = 0; tries < 100; tries++) {
+    unsigned long long last = ~0ull;
+    int idle_ms = 0;
+    for (int ms = 0; ms < RUN_LINGER_MAX_MS && idle_ms < RUN_LINGER_IDLE_MS; ms += 10) {
         struct manifest peek;
         char why[256];
+        unsigned long long ticks = 0;
         memset(&peek, 0, sizeof(peek));
         mf_read(manifest, &peek, why, sizeof(why));
-        int wait = run_lingers(mf, child) || run_lingers(&peek, child);
+        int wait = run_lingers(mf, child, &ticks);
+        wait |= run_lingers(&peek, child, &ticks);
         mf_free(&peek);
         if (!wait)
             return;
+        if (ticks != last) {
+            last = ticks;
+            idle_ms = 0;
+        } else {
+            idle_ms += 10;
+        }
         usleep(10000);
     }
 }

@@ -1,0 +1,35 @@
+# tests/report/commands/test_run_linger.sh - processes of a run that outlive
+# its command: one still working when the command ends (a child that spends
+# 2.5 s of CPU first, as a worker finalising on a loaded machine does) is
+# waited for, and its snapshot is listed; one left idle (a sleeping daemon)
+# is not waited for beyond a second or so (run_settle).
+. tests/fixtures/lib.sh
+PY=/usr/bin/python3
+if [ ! -x "$PY" ]; then t_skip run_linger "no /usr/bin/python3"; return 0; fi
+cat >"$T/linger.py" <<'PY'
+import os, sys, time
+busy = sys.argv[1] == "busy"
+if os.fork() == 0:
+    if busy:
+        t0 = time.process_time()
+        while time.process_time() - t0 < 2.5:
+            pass
+    else:
+        time.sleep(60)
+    sys.exit(0)
+PY
+d=$T/busy && mkdir -p "$d"
+"$HEAPSNAP" run -o "$d/l.%p.hsnap" -- "$PY" "$T/linger.py" busy >/dev/null 2>"$d.err"
+n=$(ls "$d" | grep -c '\.hsnap$'); listed=$(grep -c '^heapsnap: wrote ' "$d.err")
+if [ "$n" = 2 ] && [ "$listed" = 2 ] && ! ls "$d" | grep -q '\.state$' && ! grep -q killed "$d.err"; then
+  t_pass run_waits_for_a_child_still_working
+else t_fail run_waits_for_a_child_still_working "$n files ($listed listed): $(ls "$d" | tr '\n' ' ') $(head -c 300 "$d.err")"; fi
+
+d=$T/idle && mkdir -p "$d"
+t0=$SECONDS
+"$HEAPSNAP" run -o "$d/l.%p.hsnap" -- "$PY" "$T/linger.py" idle >/dev/null 2>"$d.err"
+took=$((SECONDS - t0))
+pkill -f "$T/linger.py idle" 2>/dev/null
+if [ "$took" -lt 10 ] && [ "$(grep -c '^heapsnap: wrote ' "$d.err")" = 1 ]; then
+  t_pass run_does_not_wait_for_an_idle_child
+else t_fail run_does_not_wait_for_an_idle_child "took $took s: $(head -c 300 "$d.err")"; fi
