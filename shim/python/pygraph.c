@@ -436,11 +436,10 @@ static uint64_t pyg_root_scanned(uint32_t kind)
            kind == HSNAP_PYROOT_CSTACK;
 }
 
-/* Marks from the roots, breadth first: flags of out filled, the
- * garbage's links and the reached objects' parents put (once the
- * marking's arrays are given back, but for via). */
-static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
-                    struct sbuf *parents)
+/* Marks from the roots, breadth first: each object's garbage and
+ * external marks set, the garbage's links and the reached objects'
+ * parents put (once the marking's arrays are given back, but for via). */
+static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
 {
     size_t len = (nobj + 1) * 8 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
     char *m = g.nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
@@ -477,12 +476,11 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     start[0] = 0;
     uint64_t head = 0, tail = 0, nroots = 0;
     for (uint64_t i = 0; i < nobj; i++) {
-        const struct pyg_obj *o = &g.h->obj[i];
-        out[i].flags = o->tracked ? HSNAP_PYOBJ_TRACKED : 0;
-        if (o->tracked && refs[i] > 0) {
-            out[i].flags |= HSNAP_PYOBJ_EXTERNAL;
+        struct pyg_obj *o = &g.h->obj[i];
+        o->garbage = 0;
+        o->external = o->tracked && refs[i] > 0;
+        if (o->external)
             queue[nroots++] = (uint32_t)i; /* after the named roots' */
-        }
     }
     uint8_t *reached = (uint8_t *)refs; /* refs are done with: a byte each from here */
     memset(reached, 0, nobj);
@@ -517,21 +515,21 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
         }
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if ((out[i].flags & HSNAP_PYOBJ_TRACKED) && !reached[i])
-            out[i].flags |= HSNAP_PYOBJ_GARBAGE; /* never reached: via[i] free */
+        if (g.h->obj[i].tracked && !reached[i])
+            g.h->obj[i].garbage = 1; /* never reached: via[i] free */
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
+        if (!g.h->obj[i].garbage)
             continue;
         for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
+            if (g.h->obj[g.edge[adj[e]].dst].garbage) {
                 via[i] = adj[e];
                 break;
             }
     }
     arena_unmap(m, len);
     for (uint64_t i = 0; i < nobj; i++) {
-        if (out[i].flags & HSNAP_PYOBJ_GARBAGE) {
+        if (g.h->obj[i].garbage) {
             if (via[i] != PYG_NONE) {
                 struct hsnap_pylink l = pyg_link_of(&g.edge[via[i]]);
                 sbuf_put(links, &l, sizeof l);
@@ -603,8 +601,7 @@ static int pyg_read_all(uint64_t nobj)
 }
 
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-              struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
-              struct sbuf *names, struct sbuf *owned)
+              struct sbuf *links, struct sbuf *parents, struct sbuf *names, struct sbuf *owned)
 {
     int rc = -1;
     memset(&g, 0, sizeof g);
@@ -629,7 +626,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     if (!g.oom)
         pyroot_collect();
     if (!g.oom)
-        rc = pyg_mark(nobj, out, links, parents);
+        rc = pyg_mark(nobj, links, parents);
     for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
         if (g.seen[bj]) {
             struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj], 0};

@@ -285,6 +285,12 @@ done:
 
 void py_retain_put(struct sbuf *b)
 {
+    if (b && !r.out.err && r.out.len && !b->len) { /* handed over, not copied */
+        sbuf_free(b);
+        *b = r.out;
+        r.out = (struct sbuf){0};
+        return;
+    }
     if (b && !r.out.err && r.out.len)
         sbuf_put(b, r.out.p, r.out.len);
     sbuf_free(&r.out);
