@@ -48,7 +48,8 @@ static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
 }
 
 uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
-                    uint32_t *idom, uint32_t *order, void *work)
+                    uint32_t *idom, uint32_t *order, void *work, void (*done)(void *),
+                    void *arg)
 {
     /* the nodes in depth first order (number i at order[i - 1]) */
     uint32_t *parent = work, *semi = parent + n + 1,
@@ -56,12 +57,13 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
              *bnext = bhead + n + 1, *stack = bnext + n + 1;
     uint32_t *pos = bnext, *pstart = stack + n + 1, *pred = pstart + n + 1;
     uint32_t N = 0; /* semi[v]: v's depth first number, 1 on (0: not reached) */
-    if (root >= n || start[n] >= UINT32_MAX)
+    if (root >= n || start[n] >= UINT32_MAX) {
+        if (done)
+            done(arg);
         return 0;
-    for (uint32_t v = 0; v < n; v++) {
-        semi[v] = 0;
-        idom[v] = ancestor[v] = bhead[v] = PYDOM_NONE;
     }
+    for (uint32_t v = 0; v < n; v++)
+        semi[v] = 0;
     /* depth first from the root, iteratively: pos[] is where each node on
      * the stack is in its successors */
     uint32_t top = 0;
@@ -96,6 +98,11 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
     for (uint32_t v = n; v > 0; v--)
         pstart[v] = pstart[v - 1];
     pstart[0] = 0;
+    if (done) /* the successors are done with: given back before the forest's arrays are
+                 touched, the peak lower by those */
+        done(arg);
+    for (uint32_t v = 0; v < n; v++)
+        idom[v] = ancestor[v] = bhead[v] = PYDOM_NONE;
     /* semidominators in reverse order; idom known or deferred */
     for (uint32_t i = N; i >= 2; i--) {
         uint32_t w = order[i - 1], p = parent[w];

@@ -151,6 +151,19 @@ static int pyr_held(uint32_t v, uint64_t indeg)
            ob->garbage;
 }
 
+/* The successors' arrays (pyr_end's), given back once pydom_idom is done
+ * with them (its done). */
+struct pyr_succ {
+    uint32_t **start, **succ;
+    size_t ls, lsucc;
+};
+static void pyr_succ_done(void *arg)
+{
+    struct pyr_succ *s = arg;
+    arena_unmap(*s->succ, s->lsucc), *s->succ = NULL;
+    arena_unmap(*s->start, s->ls), *s->start = NULL;
+}
+
 /* With py_retain_refs on: the pointers found in memory to each object
  * held from outside the graph (r.found's words then), or NULL. */
 static const uint32_t *pyr_leakrefs(const uint8_t *held)
@@ -253,10 +266,9 @@ void pyr_end(void (*drop_objs)(void))
     lw = pydom_work_bytes(n + 1, m);
     if (!(work = arena_map(lw)))
         goto done;
-    uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work);
+    struct pyr_succ sd = {&start, &succ, ls, lsucc};
+    uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work, pyr_succ_done, &sd);
     arena_unmap(work, lw), work = NULL;
-    arena_unmap(succ, lsucc), succ = NULL;
-    arena_unmap(start, ls), start = NULL;
     if (!(ret = arena_map(lret)))
         goto done;
     for (uint32_t v = 0; v < n; v++)
