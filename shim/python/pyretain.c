@@ -41,6 +41,13 @@ static struct {
     struct sbuf out;      /* the section, until py_retain_put */
 } r;
 static int pyr_refs;      /* py_retain_refs: look for leaked references */
+static struct py_retain_sink pyr_sink; /* put: PYRETAIN streamed to it */
+#define PYR_SINK_CHUNK 65536u /* bytes handed to the sink at a time */
+
+void py_retain_sink(const struct py_retain_sink *s)
+{
+    pyr_sink = s ? *s : (struct py_retain_sink){0};
+}
 
 void py_retain_refs(int on)
 {
@@ -194,8 +201,11 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
                    (idom[v] != n && idom[v] != PYDOM_NONE);
         idx[v] = keep ? k++ : PYDOM_NONE;
     }
-    if (sbuf_reserve(&r.out, (size_t)k * sizeof(struct hsnap_pyretain)) != 0)
+    size_t bytes = (size_t)k * sizeof(struct hsnap_pyretain);
+    if (sbuf_reserve(&r.out, pyr_sink.put && bytes > PYR_SINK_CHUNK ? PYR_SINK_CHUNK : bytes) != 0)
         return;
+    if (pyr_sink.put && k)
+        pyr_sink.begin(pyr_sink.arg, bytes);
     for (uint32_t v = 0; v < n; v++) {
         if (idx[v] == PYDOM_NONE)
             continue;
@@ -208,7 +218,16 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
             e.refcnt = rc > UINT32_MAX ? UINT32_MAX : (uint32_t)rc;
             e.refs = words[o];
         }
+        if (pyr_sink.put && r.out.len + sizeof e > PYR_SINK_CHUNK) { /* streamed */
+            pyr_sink.put(pyr_sink.arg, r.out.p, r.out.len);
+            r.out.len = 0;
+        }
         sbuf_put(&r.out, &e, sizeof e);
+    }
+    if (pyr_sink.put) {
+        if (r.out.len)
+            pyr_sink.put(pyr_sink.arg, r.out.p, r.out.len);
+        sbuf_free(&r.out);
     }
 }
 
