@@ -45,9 +45,9 @@ static struct {
     const struct pyg_type *ty;
     struct pyg_edge *edge; /* (source, target) objects, how */
     uint64_t nedge, capedge;
-    uint8_t *seen;        /* by block: a non-object block read already */
-    uint32_t *owner;      /* ... and by whom (pyg_own; while the objects are
-                             read: its pyg_fol), or PYG_NONE */
+    uint32_t *owner;      /* by block: a non-object block read already, by whom
+                             (pyg_own; while the objects are read: its
+                             pyg_fol), + 1; 0: none */
     struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
     uint64_t nfol, capfol;
     uint32_t rank;        /* the edges' rank now (PYG_RANK) */
@@ -270,8 +270,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
     }
     if (to - from > PYG_READ_MAX)
         to = from + PYG_READ_MAX;
-    g.seen[bj] = 1;
-    g.owner[bj] = (uint32_t)g.nfol;
+    g.owner[bj] = (uint32_t)g.nfol + 1;
     g.fol[g.nfol++] = (struct pyg_fol){i, (uint32_t)(from - b->addr),
                                        to > from ? (uint32_t)(to - from) : 0, (uint16_t)label,
                                        (uint16_t)rank, keys};
@@ -282,7 +281,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
 static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, uint32_t rank)
 {
     uint32_t bj = pyg_find(v);
-    if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
+    if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
         return;
     pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
             keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
@@ -339,7 +338,7 @@ static void pyg_edges_of(uint32_t i)
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
-        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
+        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
             return; /* none, in an object (3.13's inline values), or read */
         const struct pyg_block *ib = &g.h->blk[bj];
         uint64_t isize = pyg_size(g.h, ib);
@@ -381,9 +380,9 @@ static void pyg_key_places(uint64_t keys)
 /* Followed block bj, as pyg_own put it: its edges. */
 static void pyg_fol_scan(uint32_t bj)
 {
-    const struct pyg_fol *f = &g.fol[g.owner[bj]];
+    const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
     uint64_t from = g.h->blk[bj].addr + f->off;
-    g.owner[bj] = f->src; /* PYOWNED's from here */
+    g.owner[bj] = f->src + 1; /* PYOWNED's from here */
     g.keys_tag = f->keys;
     g.rank = f->rank;
     if (f->label == HSNAP_PYLABEL_KEY && !f->keys)
@@ -588,9 +587,9 @@ static int pyg_read_all(uint64_t nobj)
     if (g.oom || pyrd_begin(pyg_got, &pyg_pass_fol) != 0)
         return -1;
     for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
-        if (!g.seen[bj])
+        if (!g.owner[bj])
             continue;
-        const struct pyg_fol *f = &g.fol[g.owner[bj]];
+        const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
         if (pyrd_add(blk[bj].addr + f->off, f->len, (uint32_t)bj, 0) != 0) {
             pyrd_flush();
             pyg_fol_scan((uint32_t)bj);
@@ -609,8 +608,6 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         return -1;
     g.h = h;
     g.ty = ty;
-    if (!(g.seen = arena_map(h->nblk)))
-        return -1;
     pyf_build(h);
     g.names = names;
     pyg_link_begin(names);
@@ -625,16 +622,16 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.fol = NULL;
     if (!g.oom)
         pyroot_collect();
+    pyf_free(); /* the marking finds no address */
     if (!g.oom)
         rc = pyg_mark(nobj, links, parents);
     for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
-        if (g.seen[bj]) {
-            struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj], 0};
+        if (g.owner[bj]) {
+            struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj] - 1, 0};
             sbuf_put(owned, &w, sizeof w);
         }
     if (g.owner)
         arena_unmap(g.owner, h->nblk * sizeof *g.owner);
-    arena_unmap(g.seen, h->nblk);
     pyf_free();
     if (g.edge)
         arena_unmap(g.edge, g.capedge * sizeof *g.edge);
