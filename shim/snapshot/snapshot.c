@@ -424,7 +424,8 @@ static void snap_retain_put(void *arg, const void *p, size_t n)
  * by (snap_run.pytyped), else in a walk of their own; none when it has
  * none.  It and PYOWNED go to the side file as soon as they are made:
  * their memory is given back before the retained sizes' pass, the stop's
- * peak.  1 when PYTYPES was made. */
+ * peak; PYRETAIN goes there as that pass makes it (py_retain_sink).  1
+ * when PYTYPES was made. */
 static int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
 {
     struct pend_left left = {0, 0};
