@@ -186,6 +186,7 @@ struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
     uint64_t tracked : 1;    /* a gc object the collector tracks */
     uint64_t garbage : 1;    /* the collector's garbage (pyg_build's marking) */
     uint64_t external : 1;   /* referenced from outside (pyg_build's marking) */
+    uint64_t reached : 1;    /* the marking's: reached from a root */
     uint32_t blk;            /* its block's index */
     uint32_t type;
 };

@@ -440,7 +440,7 @@ static uint64_t pyg_root_scanned(uint32_t kind)
  * parents put (once the marking's arrays are given back, but for via). */
 static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
 {
-    size_t len = (nobj + 1) * 8 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
+    size_t len = (nobj + 1) * 4 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
     char *m = g.nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
     /* the edge that reached an object first; a garbage object's first
      * reference to garbage (the CLI follows them to a cycle) */
@@ -449,21 +449,20 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         arena_unmap(m, len);
         return -1;
     }
-    int64_t *refs = (int64_t *)m;
-    uint32_t *start = (uint32_t *)(m + (nobj + 1) * 8);
+    uint32_t *refs = (uint32_t *)m; /* the references found to each (saturated) */
+    uint32_t *start = refs + nobj + 1;
     uint32_t *adj = start + nobj + 2, *queue = adj + g.nedge;
     for (uint64_t i = 0; i < nobj; i++) {
-        const struct pyg_obj *o = &g.h->obj[i];
-        refs[i] = !o->tracked ? 0 : o->refcnt >= PYG_IMMORTAL ? INT64_MAX / 2 : (int64_t)o->refcnt;
+        g.h->obj[i].reached = 0;
         via[i] = PYG_NONE;
     }
     for (uint64_t e = 0; e < g.nedge; e++) {
-        refs[g.edge[e].dst]--;
+        refs[g.edge[e].dst] += refs[g.edge[e].dst] < UINT32_MAX;
         start[g.edge[e].src + 1]++;
     }
     for (uint64_t r = 0; r < g.nroot; r++) /* a reference from outside, known */
         if (g.root[r].kind & PYG_EXACT)
-            refs[g.root[r].dst]--;
+            refs[g.root[r].dst] += refs[g.root[r].dst] < UINT32_MAX;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
     for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank: edge indices */
@@ -477,27 +476,26 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
     for (uint64_t i = 0; i < nobj; i++) {
         struct pyg_obj *o = &g.h->obj[i];
         o->garbage = 0;
-        o->external = o->tracked && refs[i] > 0;
+        /* its count exceeds the references found (an immortal's always) */
+        o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
         if (o->external)
             queue[nroots++] = (uint32_t)i; /* after the named roots' */
     }
-    uint8_t *reached = (uint8_t *)refs; /* refs are done with: a byte each from here */
-    memset(reached, 0, nobj);
     /* breadth first from the named roots (the Python ones, then the
      * conservative scans' words, which only name what nothing named
      * reaches: a stale word there would otherwise shorten a global's
      * path), then from the other objects referenced from outside */
-    uint32_t *outside = (uint32_t *)(void *)(m + ((nobj + 4) & ~3ull)); /* in refs' room */
+    uint32_t *outside = refs; /* refs are done with */
     memmove(outside, queue, nroots * 4);
     for (uint64_t pass = 0; pass < 3; pass++) {
         uint64_t nsrc = pass == 2 ? nroots : g.nroot;
         for (uint64_t r = 0; r < nsrc; r++) {
             uint32_t d = pass == 2 ? outside[r] : g.root[r].dst;
-            if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || reached[d]))
+            if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached))
                 continue;
-            if (reached[d])
+            if (g.h->obj[d].reached)
                 continue;
-            reached[d] = 1;
+            g.h->obj[d].reached = 1;
             via[d] = pass == 2 ? PYG_NONE : (uint32_t)(g.nedge + r);
             queue[tail++] = d;
         }
@@ -505,8 +503,8 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
             uint32_t v = queue[head++];
             for (uint64_t e = start[v]; e < start[v + 1]; e++) {
                 uint32_t d = g.edge[adj[e]].dst;
-                if (!reached[d]) {
-                    reached[d] = 1;
+                if (!g.h->obj[d].reached) {
+                    g.h->obj[d].reached = 1;
                     via[d] = adj[e];
                     queue[tail++] = d;
                 }
@@ -514,7 +512,7 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         }
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if (g.h->obj[i].tracked && !reached[i])
+        if (g.h->obj[i].tracked && !g.h->obj[i].reached)
             g.h->obj[i].garbage = 1; /* never reached: via[i] free */
     }
     for (uint64_t i = 0; i < nobj; i++) {
@@ -625,6 +623,11 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     pyf_free(); /* the marking finds no address */
     if (!g.oom)
         rc = pyg_mark(nobj, links, parents);
+    if (g.edge) /* the owners' records come after: not beside the edges */
+        arena_unmap(g.edge, g.capedge * sizeof *g.edge);
+    if (g.root)
+        arena_unmap(g.root, g.caproot * sizeof *g.root);
+    g.edge = NULL, g.root = NULL;
     for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
         if (g.owner[bj]) {
             struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj] - 1, 0};
@@ -633,10 +636,6 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     if (g.owner)
         arena_unmap(g.owner, h->nblk * sizeof *g.owner);
     pyf_free();
-    if (g.edge)
-        arena_unmap(g.edge, g.capedge * sizeof *g.edge);
-    if (g.root)
-        arena_unmap(g.root, g.caproot * sizeof *g.root);
     memset(&g, 0, sizeof g);
     return rc;
 }

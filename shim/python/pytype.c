@@ -469,8 +469,17 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
         pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
     if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
         uint64_t n = own.len / sizeof(struct hsnap_pyowned);
-        sbuf_put(owned, &n, sizeof n);
-        sbuf_put(owned, own.p, own.len);
+        if (!owned->len && sbuf_reserve(&own, sizeof n) == 0) { /* moved in place, not copied */
+            memmove(own.p + sizeof n, own.p, own.len);
+            memcpy(own.p, &n, sizeof n);
+            own.len += sizeof n;
+            sbuf_free(owned);
+            *owned = own;
+            own = (struct sbuf){0};
+        } else {
+            sbuf_put(owned, &n, sizeof n);
+            sbuf_put(owned, own.p, own.len);
+        }
     }
     sbuf_free(&own);
     pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
