@@ -185,6 +185,8 @@ struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
     uint64_t off : 6;        /* the object's start in its block: 0, 16 or 32 */
     uint64_t tracked : 1;    /* a gc object the collector tracks */
     uint64_t garbage : 1;    /* the collector's garbage (pyg_build's marking) */
+    uint64_t external : 1;   /* referenced from outside (pyg_build's marking) */
+    uint64_t reached : 1;    /* the marking's: reached from a root */
     uint32_t blk;            /* its block's index */
     uint32_t type;
 };
@@ -204,13 +206,12 @@ static inline uint64_t pyg_size(const struct pyg_heap *h, const struct pyg_block
 }
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
-/* The graph over h's nobj objects (types ty): each object's HSNAP_PYOBJ_*
- * flags into out[i].flags, the garbage's links (struct hsnap_pylink) into
- * links.  0, or -1 (out of memory: out untouched). */
+/* The graph over h's nobj objects (types ty): each object's marks
+ * (struct pyg_obj's garbage and external), the garbage's links (struct
+ * hsnap_pylink) into links.  0, or -1 (out of memory: no marks). */
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-              struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
-              struct sbuf *names, struct sbuf *owned);
+              struct sbuf *links, struct sbuf *parents, struct sbuf *names, struct sbuf *owned);
 /* pygraph.c, for pyroots.c while pyg_build runs: the tracked object
  * that starts at w, the object whose block holds address at (PYG_NONE:
  * none), and a named root: obj is referenced from what the description

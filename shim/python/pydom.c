@@ -20,11 +20,11 @@
 
 size_t pydom_work_bytes(uint32_t n, uint64_t m)
 {
-    /* parent, semi, label, ancestor, bucket head, bucket next (the
-     * depth first stack's edge positions before), stack and the
-     * predecessors' starts: u32 each (m < 2^32); the predecessors: u32 an
-     * edge */
-    return ((size_t)n + 1) * (8 * 4) + (size_t)m * 4;
+    /* semi, label, ancestor, bucket head, bucket next (the depth first
+     * stack's edge positions before), stack and the predecessors' starts:
+     * u32 each (m < 2^32); the predecessors: u32 an edge.  The parents are
+     * kept in the caller's idom (pydom_idom) */
+    return ((size_t)n + 1) * (7 * 4) + (size_t)m * 4;
 }
 
 /* The node on v's compressed ancestor path with the least semi (v's own
@@ -48,20 +48,24 @@ static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
 }
 
 uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
-                    uint32_t *idom, uint32_t *order, void *work)
+                    uint32_t *idom, uint32_t *order, void *work, void (*done)(void *),
+                    void *arg)
 {
-    /* the nodes in depth first order (number i at order[i - 1]) */
-    uint32_t *parent = work, *semi = parent + n + 1,
+    /* the nodes in depth first order (number i at order[i - 1]); a node's
+     * parent in the depth first tree is kept in its idom, which is written
+     * only once the node's own turn (the parent read) is past */
+    uint32_t *parent = idom, *semi = (uint32_t *)work,
              *label = semi + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
              *bnext = bhead + n + 1, *stack = bnext + n + 1;
     uint32_t *pos = bnext, *pstart = stack + n + 1, *pred = pstart + n + 1;
     uint32_t N = 0; /* semi[v]: v's depth first number, 1 on (0: not reached) */
-    if (root >= n || start[n] >= UINT32_MAX)
+    if (root >= n || start[n] >= UINT32_MAX) {
+        if (done)
+            done(arg);
         return 0;
-    for (uint32_t v = 0; v < n; v++) {
-        semi[v] = 0;
-        idom[v] = ancestor[v] = bhead[v] = PYDOM_NONE;
     }
+    for (uint32_t v = 0; v < n; v++)
+        semi[v] = 0;
     /* depth first from the root, iteratively: pos[] is where each node on
      * the stack is in its successors */
     uint32_t top = 0;
@@ -96,6 +100,14 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
     for (uint32_t v = n; v > 0; v--)
         pstart[v] = pstart[v - 1];
     pstart[0] = 0;
+    if (done) /* the successors are done with: given back before the forest's arrays are
+                 touched, the peak lower by those */
+        done(arg);
+    for (uint32_t v = 0; v < n; v++) {
+        ancestor[v] = bhead[v] = PYDOM_NONE;
+        if (!semi[v])
+            idom[v] = PYDOM_NONE; /* not reached; the others' parents stay */
+    }
     /* semidominators in reverse order; idom known or deferred */
     for (uint32_t i = N; i >= 2; i--) {
         uint32_t w = order[i - 1], p = parent[w];

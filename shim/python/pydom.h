@@ -18,9 +18,13 @@ size_t pydom_work_bytes(uint32_t n, uint64_t m);
  * root reaches into idom[v] (idom[root] = root; PYDOM_NONE: not reached),
  * and the reached nodes in depth first order (each after its dominator)
  * into order[0, count) (n entries).  work: pydom_work_bytes(n,
- * m) bytes, 8-aligned.  Returns how many nodes root reaches (0: root
- * out of range, or start[n], the edges, UINT32_MAX). */
+ * m) bytes, 8-aligned, touched a part at a time.  done (or NULL) is
+ * called with arg once start and succ are read no more (before the rest
+ * of work is touched: the caller may give them back).  Returns how many
+ * nodes root reaches (0: root out of range, or start[n], the edges,
+ * UINT32_MAX; done is called then too). */
 uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
-                    uint32_t *idom, uint32_t *order, void *work);
+                    uint32_t *idom, uint32_t *order, void *work, void (*done)(void *),
+                    void *arg);
 
 #endif

@@ -36,12 +36,28 @@ static inline uint64_t pyf_hash(uint64_t page)
     return (page * 0x9e3779b97f4a7c15ull) >> 20;
 }
 
-/* The block in [lo, hi) of the array that holds w, or PYG_NONE. */
+/* The block in [lo, hi) of the array that holds w, or PYG_NONE.  A page's
+ * blocks are often evenly spaced (a pymalloc pool's): the place guessed
+ * from w's distance into the range is tried first, then its neighbour,
+ * before the binary search of what is left (a cache miss a level). */
 static uint32_t pyf_search(uint64_t w, uint64_t lo, uint64_t hi)
 {
     const struct pyg_block *b = f.b;
     if (lo >= hi || w < b[lo].addr)
         return PYG_NONE;
+    uint64_t span = b[hi - 1].addr - b[lo].addr;
+    if (hi - lo > 4 && w <= b[hi - 1].addr && span < (1ull << 32)) {
+        uint64_t k = lo + (w - b[lo].addr) * (hi - 1 - lo) / span;
+        if (b[k].addr <= w) {
+            lo = k; /* k < hi - 1 here, or w is the last's: the answer is k on */
+            if (k + 1 < hi && b[k + 1].addr > w)
+                hi = k + 1;
+        } else {
+            hi = k; /* k > lo */
+            if (b[k - 1].addr <= w)
+                lo = k - 1;
+        }
+    }
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
         if (b[mid].addr <= w)

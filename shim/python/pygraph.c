@@ -45,9 +45,9 @@ static struct {
     const struct pyg_type *ty;
     struct pyg_edge *edge; /* (source, target) objects, how */
     uint64_t nedge, capedge;
-    uint8_t *seen;        /* by block: a non-object block read already */
-    uint32_t *owner;      /* ... and by whom (pyg_own; while the objects are
-                             read: its pyg_fol), or PYG_NONE */
+    uint32_t *owner;      /* by block: a non-object block read already, by whom
+                             (pyg_own; while the objects are read: its
+                             pyg_fol), + 1; 0: none */
     struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
     uint64_t nfol, capfol;
     uint32_t rank;        /* the edges' rank now (PYG_RANK) */
@@ -270,8 +270,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
     }
     if (to - from > PYG_READ_MAX)
         to = from + PYG_READ_MAX;
-    g.seen[bj] = 1;
-    g.owner[bj] = (uint32_t)g.nfol;
+    g.owner[bj] = (uint32_t)g.nfol + 1;
     g.fol[g.nfol++] = (struct pyg_fol){i, (uint32_t)(from - b->addr),
                                        to > from ? (uint32_t)(to - from) : 0, (uint16_t)label,
                                        (uint16_t)rank, keys};
@@ -282,7 +281,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
 static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, uint32_t rank)
 {
     uint32_t bj = pyg_find(v);
-    if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
+    if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
         return;
     pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
             keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
@@ -339,7 +338,7 @@ static void pyg_edges_of(uint32_t i)
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
-        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.seen[bj])
+        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
             return; /* none, in an object (3.13's inline values), or read */
         const struct pyg_block *ib = &g.h->blk[bj];
         uint64_t isize = pyg_size(g.h, ib);
@@ -381,9 +380,9 @@ static void pyg_key_places(uint64_t keys)
 /* Followed block bj, as pyg_own put it: its edges. */
 static void pyg_fol_scan(uint32_t bj)
 {
-    const struct pyg_fol *f = &g.fol[g.owner[bj]];
+    const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
     uint64_t from = g.h->blk[bj].addr + f->off;
-    g.owner[bj] = f->src; /* PYOWNED's from here */
+    g.owner[bj] = f->src + 1; /* PYOWNED's from here */
     g.keys_tag = f->keys;
     g.rank = f->rank;
     if (f->label == HSNAP_PYLABEL_KEY && !f->keys)
@@ -436,13 +435,12 @@ static uint64_t pyg_root_scanned(uint32_t kind)
            kind == HSNAP_PYROOT_CSTACK;
 }
 
-/* Marks from the roots, breadth first: flags of out filled, the
- * garbage's links and the reached objects' parents put (once the
- * marking's arrays are given back, but for via). */
-static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
-                    struct sbuf *parents)
+/* Marks from the roots, breadth first: each object's garbage and
+ * external marks set, the garbage's links and the reached objects'
+ * parents put (once the marking's arrays are given back, but for via). */
+static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
 {
-    size_t len = (nobj + 1) * 8 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
+    size_t len = (nobj + 1) * 4 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
     char *m = g.nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
     /* the edge that reached an object first; a garbage object's first
      * reference to garbage (the CLI follows them to a cycle) */
@@ -451,21 +449,20 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
         arena_unmap(m, len);
         return -1;
     }
-    int64_t *refs = (int64_t *)m;
-    uint32_t *start = (uint32_t *)(m + (nobj + 1) * 8);
+    uint32_t *refs = (uint32_t *)m; /* the references found to each (saturated) */
+    uint32_t *start = refs + nobj + 1;
     uint32_t *adj = start + nobj + 2, *queue = adj + g.nedge;
     for (uint64_t i = 0; i < nobj; i++) {
-        const struct pyg_obj *o = &g.h->obj[i];
-        refs[i] = !o->tracked ? 0 : o->refcnt >= PYG_IMMORTAL ? INT64_MAX / 2 : (int64_t)o->refcnt;
+        g.h->obj[i].reached = 0;
         via[i] = PYG_NONE;
     }
     for (uint64_t e = 0; e < g.nedge; e++) {
-        refs[g.edge[e].dst]--;
+        refs[g.edge[e].dst] += refs[g.edge[e].dst] < UINT32_MAX;
         start[g.edge[e].src + 1]++;
     }
     for (uint64_t r = 0; r < g.nroot; r++) /* a reference from outside, known */
         if (g.root[r].kind & PYG_EXACT)
-            refs[g.root[r].dst]--;
+            refs[g.root[r].dst] += refs[g.root[r].dst] < UINT32_MAX;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
     for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank: edge indices */
@@ -477,30 +474,28 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
     start[0] = 0;
     uint64_t head = 0, tail = 0, nroots = 0;
     for (uint64_t i = 0; i < nobj; i++) {
-        const struct pyg_obj *o = &g.h->obj[i];
-        out[i].flags = o->tracked ? HSNAP_PYOBJ_TRACKED : 0;
-        if (o->tracked && refs[i] > 0) {
-            out[i].flags |= HSNAP_PYOBJ_EXTERNAL;
+        struct pyg_obj *o = &g.h->obj[i];
+        o->garbage = 0;
+        /* its count exceeds the references found (an immortal's always) */
+        o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
+        if (o->external)
             queue[nroots++] = (uint32_t)i; /* after the named roots' */
-        }
     }
-    uint8_t *reached = (uint8_t *)refs; /* refs are done with: a byte each from here */
-    memset(reached, 0, nobj);
     /* breadth first from the named roots (the Python ones, then the
      * conservative scans' words, which only name what nothing named
      * reaches: a stale word there would otherwise shorten a global's
      * path), then from the other objects referenced from outside */
-    uint32_t *outside = (uint32_t *)(void *)(m + ((nobj + 4) & ~3ull)); /* in refs' room */
+    uint32_t *outside = refs; /* refs are done with */
     memmove(outside, queue, nroots * 4);
     for (uint64_t pass = 0; pass < 3; pass++) {
         uint64_t nsrc = pass == 2 ? nroots : g.nroot;
         for (uint64_t r = 0; r < nsrc; r++) {
             uint32_t d = pass == 2 ? outside[r] : g.root[r].dst;
-            if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || reached[d]))
+            if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached))
                 continue;
-            if (reached[d])
+            if (g.h->obj[d].reached)
                 continue;
-            reached[d] = 1;
+            g.h->obj[d].reached = 1;
             via[d] = pass == 2 ? PYG_NONE : (uint32_t)(g.nedge + r);
             queue[tail++] = d;
         }
@@ -508,8 +503,8 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
             uint32_t v = queue[head++];
             for (uint64_t e = start[v]; e < start[v + 1]; e++) {
                 uint32_t d = g.edge[adj[e]].dst;
-                if (!reached[d]) {
-                    reached[d] = 1;
+                if (!g.h->obj[d].reached) {
+                    g.h->obj[d].reached = 1;
                     via[d] = adj[e];
                     queue[tail++] = d;
                 }
@@ -517,21 +512,21 @@ static int pyg_mark(uint64_t nobj, struct hsnap_pyobj *out, struct sbuf *links,
         }
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if ((out[i].flags & HSNAP_PYOBJ_TRACKED) && !reached[i])
-            out[i].flags |= HSNAP_PYOBJ_GARBAGE; /* never reached: via[i] free */
+        if (g.h->obj[i].tracked && !g.h->obj[i].reached)
+            g.h->obj[i].garbage = 1; /* never reached: via[i] free */
     }
     for (uint64_t i = 0; i < nobj; i++) {
-        if (!(out[i].flags & HSNAP_PYOBJ_GARBAGE))
+        if (!g.h->obj[i].garbage)
             continue;
         for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (out[g.edge[adj[e]].dst].flags & HSNAP_PYOBJ_GARBAGE) {
+            if (g.h->obj[g.edge[adj[e]].dst].garbage) {
                 via[i] = adj[e];
                 break;
             }
     }
     arena_unmap(m, len);
     for (uint64_t i = 0; i < nobj; i++) {
-        if (out[i].flags & HSNAP_PYOBJ_GARBAGE) {
+        if (g.h->obj[i].garbage) {
             if (via[i] != PYG_NONE) {
                 struct hsnap_pylink l = pyg_link_of(&g.edge[via[i]]);
                 sbuf_put(links, &l, sizeof l);
@@ -590,9 +585,9 @@ static int pyg_read_all(uint64_t nobj)
     if (g.oom || pyrd_begin(pyg_got, &pyg_pass_fol) != 0)
         return -1;
     for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
-        if (!g.seen[bj])
+        if (!g.owner[bj])
             continue;
-        const struct pyg_fol *f = &g.fol[g.owner[bj]];
+        const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
         if (pyrd_add(blk[bj].addr + f->off, f->len, (uint32_t)bj, 0) != 0) {
             pyrd_flush();
             pyg_fol_scan((uint32_t)bj);
@@ -603,8 +598,7 @@ static int pyg_read_all(uint64_t nobj)
 }
 
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-              struct hsnap_pyobj *out, struct sbuf *links, struct sbuf *parents,
-              struct sbuf *names, struct sbuf *owned)
+              struct sbuf *links, struct sbuf *parents, struct sbuf *names, struct sbuf *owned)
 {
     int rc = -1;
     memset(&g, 0, sizeof g);
@@ -612,8 +606,6 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         return -1;
     g.h = h;
     g.ty = ty;
-    if (!(g.seen = arena_map(h->nblk)))
-        return -1;
     pyf_build(h);
     g.names = names;
     pyg_link_begin(names);
@@ -628,21 +620,22 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.fol = NULL;
     if (!g.oom)
         pyroot_collect();
+    pyf_free(); /* the marking finds no address */
     if (!g.oom)
-        rc = pyg_mark(nobj, out, links, parents);
+        rc = pyg_mark(nobj, links, parents);
+    if (g.edge) /* the owners' records come after: not beside the edges */
+        arena_unmap(g.edge, g.capedge * sizeof *g.edge);
+    if (g.root)
+        arena_unmap(g.root, g.caproot * sizeof *g.root);
+    g.edge = NULL, g.root = NULL;
     for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
-        if (g.seen[bj]) {
-            struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj], 0};
+        if (g.owner[bj]) {
+            struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj] - 1, 0};
             sbuf_put(owned, &w, sizeof w);
         }
     if (g.owner)
         arena_unmap(g.owner, h->nblk * sizeof *g.owner);
-    arena_unmap(g.seen, h->nblk);
     pyf_free();
-    if (g.edge)
-        arena_unmap(g.edge, g.capedge * sizeof *g.edge);
-    if (g.root)
-        arena_unmap(g.root, g.caproot * sizeof *g.root);
     memset(&g, 0, sizeof g);
     return rc;
 }

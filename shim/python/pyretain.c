@@ -41,6 +41,13 @@ static struct {
     struct sbuf out;      /* the section, until py_retain_put */
 } r;
 static int pyr_refs;      /* py_retain_refs: look for leaked references */
+static struct py_retain_sink pyr_sink; /* put: PYRETAIN streamed to it */
+#define PYR_SINK_CHUNK 65536u /* bytes handed to the sink at a time */
+
+void py_retain_sink(const struct py_retain_sink *s)
+{
+    pyr_sink = s ? *s : (struct py_retain_sink){0};
+}
 
 void py_retain_refs(int on)
 {
@@ -151,6 +158,19 @@ static int pyr_held(uint32_t v, uint64_t indeg)
            ob->garbage;
 }
 
+/* The successors' arrays (pyr_end's), given back once pydom_idom is done
+ * with them (its done). */
+struct pyr_succ {
+    uint32_t **start, **succ;
+    size_t ls, lsucc;
+};
+static void pyr_succ_done(void *arg)
+{
+    struct pyr_succ *s = arg;
+    arena_unmap(*s->succ, s->lsucc), *s->succ = NULL;
+    arena_unmap(*s->start, s->ls), *s->start = NULL;
+}
+
 /* With py_retain_refs on: the pointers found in memory to each object
  * held from outside the graph (r.found's words then), or NULL. */
 static const uint32_t *pyr_leakrefs(const uint8_t *held)
@@ -181,8 +201,11 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
                    (idom[v] != n && idom[v] != PYDOM_NONE);
         idx[v] = keep ? k++ : PYDOM_NONE;
     }
-    if (sbuf_reserve(&r.out, (size_t)k * sizeof(struct hsnap_pyretain)) != 0)
+    size_t bytes = (size_t)k * sizeof(struct hsnap_pyretain);
+    if (sbuf_reserve(&r.out, pyr_sink.put && bytes > PYR_SINK_CHUNK ? PYR_SINK_CHUNK : bytes) != 0)
         return;
+    if (pyr_sink.put && k)
+        pyr_sink.begin(pyr_sink.arg, bytes);
     for (uint32_t v = 0; v < n; v++) {
         if (idx[v] == PYDOM_NONE)
             continue;
@@ -195,7 +218,16 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
             e.refcnt = rc > UINT32_MAX ? UINT32_MAX : (uint32_t)rc;
             e.refs = words[o];
         }
+        if (pyr_sink.put && r.out.len + sizeof e > PYR_SINK_CHUNK) { /* streamed */
+            pyr_sink.put(pyr_sink.arg, r.out.p, r.out.len);
+            r.out.len = 0;
+        }
         sbuf_put(&r.out, &e, sizeof e);
+    }
+    if (pyr_sink.put) {
+        if (r.out.len)
+            pyr_sink.put(pyr_sink.arg, r.out.p, r.out.len);
+        sbuf_free(&r.out);
     }
 }
 
@@ -253,10 +285,9 @@ void pyr_end(void (*drop_objs)(void))
     lw = pydom_work_bytes(n + 1, m);
     if (!(work = arena_map(lw)))
         goto done;
-    uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work);
+    struct pyr_succ sd = {&start, &succ, ls, lsucc};
+    uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work, pyr_succ_done, &sd);
     arena_unmap(work, lw), work = NULL;
-    arena_unmap(succ, lsucc), succ = NULL;
-    arena_unmap(start, ls), start = NULL;
     if (!(ret = arena_map(lret)))
         goto done;
     for (uint32_t v = 0; v < n; v++)
@@ -285,6 +316,12 @@ done:
 
 void py_retain_put(struct sbuf *b)
 {
+    if (b && !r.out.err && r.out.len && !b->len) { /* handed over, not copied */
+        sbuf_free(b);
+        *b = r.out;
+        r.out = (struct sbuf){0};
+        return;
+    }
     if (b && !r.out.err && r.out.len)
         sbuf_put(b, r.out.p, r.out.len);
     sbuf_free(&r.out);

@@ -107,6 +107,16 @@ void py_domain_fork(int phase); /* 0 prepare, 1 parent, 2 child */
 /* After py_types_retain: PYRETAIN (pyretain.c), the retained sizes of the
  * graph it built, into b (NULL: dropped); nothing without a graph. */
 void py_retain_put(struct sbuf *b);
+/* Before py_types_retain: PYRETAIN goes to a sink as it is made, never
+ * held whole (the stop's peak), instead of to py_retain_put: begin(arg,
+ * bytes) with the section's size, then put(arg, p, n) with its bytes in
+ * order; neither when there is none.  NULL: kept for py_retain_put. */
+struct py_retain_sink {
+    void (*begin)(void *arg, uint64_t bytes);
+    void (*put)(void *arg, const void *p, size_t n);
+    void *arg;
+};
+void py_retain_sink(const struct py_retain_sink *s);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
  * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
 void py_retain_refs(int on);

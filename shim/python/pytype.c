@@ -316,8 +316,40 @@ static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
     return (state & 0x60) == 0x60 ? l->str_ascii_data : 0;
 }
 
+/* The graph's arrays given up (out of memory): the objects they hold go
+ * into the section as records (no flags), the later ones as they come. */
+static void pyt_give_up(void)
+{
+    for (uint64_t i = 0; pyt.heap.want && pyt.heap.obj && i < pyt.nobj; i++) {
+        const struct pyg_obj *h = &pyt.heap.obj[i];
+        struct hsnap_pyobj o = {.addr = pyt.heap.blk[h->blk].addr, .type = h->type,
+                                .offset = (uint16_t)h->off};
+        sbuf_put(pyt.out, &o, sizeof o);
+    }
+    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+}
+
+/* The objects' records from the graph's arrays (PYTYPES' objects), with
+ * their marks when graph (pyg_build made them). */
+static void pyt_put_objects(int graph)
+{
+    if (sbuf_reserve(pyt.out, pyt.nobj * sizeof(struct hsnap_pyobj)) != 0)
+        return;
+    struct hsnap_pyobj *out = (struct hsnap_pyobj *)(pyt.out->p + pyt.out->len);
+    for (uint64_t i = 0; i < pyt.nobj; i++) {
+        const struct pyg_obj *h = &pyt.heap.obj[i];
+        uint16_t f = 0;
+        if (graph)
+            f = (h->tracked ? HSNAP_PYOBJ_TRACKED : 0) | (h->external ? HSNAP_PYOBJ_EXTERNAL : 0) |
+                (h->garbage ? HSNAP_PYOBJ_GARBAGE : 0);
+        out[i] = (struct hsnap_pyobj){pyt.heap.blk[h->blk].addr, h->type, (uint16_t)h->off, f};
+    }
+    pyt.out->len += pyt.nobj * sizeof(struct hsnap_pyobj);
+}
+
 /* The object in the block at addr (size bytes; b its first len bytes), if
- * it is one, into the section. */
+ * it is one, into the graph's arrays (the section's record is made from
+ * them, pyt_put_objects), or without them into the section. */
 static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
 {
     for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
@@ -351,18 +383,19 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
                 pyt_values_start(pyt_u64(b, off + 40));
             return;
         }
-        struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
-        sbuf_put(pyt.out, &o, sizeof o);
         if (pyt.heap.want && pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
-                                      sizeof *pyt.heap.obj) == 0) {
+                                      sizeof *pyt.heap.obj) != 0)
+            pyt_give_up();
+        if (!pyt.heap.want) {
+            struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
+            sbuf_put(pyt.out, &o, sizeof o);
+        } else {
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
             int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
             pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = pyt_u64(b, off), .off = off,
                                                       .tracked = tracked != 0,
                                                       .blk = (uint32_t)blk, .type = id};
             pyt.heap.blk[blk].obj = (uint32_t)pyt.nobj;
-        } else if (pyt.heap.want) {
-            pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj); /* no graph, the types still */
         }
         pyt.nobj++;
         return;
@@ -411,9 +444,9 @@ void py_types_block(uint64_t addr, uint64_t size)
                                         sizeof *pyt.heap.big) == 0)
             pyt.heap.big[pyt.heap.nbig++] = (struct pyg_big){addr, size};
         else if (size >= PYG_BIG)
-            pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+            pyt_give_up();
     } else if (pyt.heap.want) {
-        pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+        pyt_give_up(); /* no graph, the types still */
     }
     if (size >= 16 && blk < UINT32_MAX)
         pyrd_add(addr, size < PYT_HEAD ? (uint32_t)size : PYT_HEAD, (uint32_t)blk, size);
@@ -427,24 +460,30 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&
-        pyg_build(&pyt.heap, pyt.nobj, pyt.ty,
-                  (struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head)),
-                  &pyt.links, &pyt.parents, &pyt.names, &own) == 0 && !pyt.links.err &&
-        !pyt.parents.err)
+        pyg_build(&pyt.heap, pyt.nobj, pyt.ty, &pyt.links, &pyt.parents, &pyt.names, &own) == 0 &&
+        !pyt.links.err && !pyt.parents.err)
         flags |= HSNAP_PYTYPES_GRAPH;
+    if (pyt.heap.want) /* the objects' records, made now: not held through the graph */
+        pyt_put_objects(flags & HSNAP_PYTYPES_GRAPH);
     if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
         pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
     if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
         pyfl_owned(&pyt.heap, pyt.nobj, pyt.ty, &own); /* other non-gc objects' blocks */
     if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
         uint64_t n = own.len / sizeof(struct hsnap_pyowned);
-        sbuf_put(owned, &n, sizeof n);
-        sbuf_put(owned, own.p, own.len);
+        if (!owned->len && sbuf_reserve(&own, sizeof n) == 0) { /* moved in place, not copied */
+            memmove(own.p + sizeof n, own.p, own.len);
+            memcpy(own.p, &n, sizeof n);
+            own.len += sizeof n;
+            sbuf_free(owned);
+            *owned = own;
+            own = (struct sbuf){0};
+        } else {
+            sbuf_put(owned, &n, sizeof n);
+            sbuf_put(owned, own.p, own.len);
+        }
     }
     sbuf_free(&own);
-    const struct hsnap_pyobj *o = (const struct hsnap_pyobj *)(b->p + sizeof(struct hsnap_pytypes_head));
-    for (uint64_t i = 0; (flags & HSNAP_PYTYPES_GRAPH) && i < pyt.nobj; i++)
-        pyt.heap.obj[i].garbage = (o[i].flags & HSNAP_PYOBJ_GARBAGE) != 0; /* pyr_end's */
     pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
     sbuf_put(b, pyt.types.p, pyt.types.len);
     sbuf_put(b, pyt.names.p, pyt.names.len);

@@ -2,7 +2,8 @@
  * sidefile.c - the side file: the unnamed scratch file beside a snapshot
  * (name_open_side) where BLOCKS, and the leak check's fork's LEAKS and
  * RETAINERS, are written as they are made, never held whole in memory
- * (PYTYPES and PYOWNED too, once made, before the retained sizes' pass);
+ * (PYTYPES and PYOWNED too, once made, before the retained sizes' pass,
+ * and PYRETAIN as that pass makes it);
  * sections framed there (side_sec_begin/end: the header rewritten with
  * the length and checksum once known), indexed back (side_index) and
  * copied into the snapshot by the kernel (side_copy).  The snapshot's

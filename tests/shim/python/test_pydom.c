@@ -8,6 +8,7 @@
  * dominated by x when y cannot be reached once x is taken away).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "python/pydom.h"
 #include "unit.h"
@@ -39,7 +40,7 @@ static uint32_t dom(struct graph *g, uint32_t n, uint64_t m, const uint32_t *fro
     for (uint64_t e = 0; e < m; e++)
         g->succ[at[from[e]]++] = to[e];
     free(at);
-    return pydom_idom(n, root, g->start, g->succ, g->idom, g->order, g->work);
+    return pydom_idom(n, root, g->start, g->succ, g->idom, g->order, g->work, NULL, NULL);
 }
 
 static void graph_free(struct graph *g)
@@ -187,6 +188,37 @@ TEST_BEGIN(random_graphs_match_the_definition)
 }
 TEST_END
 
+/* done's: start and succ spoiled, as if given back (they are read no more) */
+static int spoiled;
+static void spoil(void *arg)
+{
+    struct graph *g = arg;
+    memset(g->start, 0xff, (g->n + 1) * sizeof *g->start);
+    memset(g->succ, 0xff, (g->m + 1) * sizeof *g->succ);
+    spoiled++;
+}
+
+TEST_BEGIN(successors_are_read_no_more_once_done_is_called)
+{
+    /* the paper's graph again: its answers stand with the successors
+     * spoiled at done (pyretain.c gives them back there) */
+    enum { R, A, B, C, D, E, F, G, H, I, J, K, L };
+    uint32_t from[] = {R, R, R, A, B, B, B, C, C, D, E, F, G, G, H, H, I, J, K, K, L};
+    uint32_t to[] = {A, B, C, D, A, D, E, F, G, L, H, I, I, J, E, K, K, I, I, R, H};
+    uint32_t want[] = {R, R, R, R, R, R, C, C, R, R, G, R, D};
+    uint64_t m = sizeof from / sizeof *from;
+    struct graph g;
+    dom(&g, 13, m, from, to, R); /* builds the arrays; run again with done */
+    spoiled = 0;
+    expect_eq_u64(pydom_idom(13, R, g.start, g.succ, g.idom, g.order, g.work, spoil, &g), 13);
+    expect_eq_u64(spoiled, 1);
+    for (uint32_t v = 0; v < 13; v++)
+        expect_true(g.idom[v] == want[v], "idom[%c] %u, want %u", "RABCDEFGHIJKL"[v], g.idom[v],
+                    want[v]);
+    graph_free(&g);
+}
+TEST_END
+
 int main(void)
 {
     dominators_of_a_chain_are_the_previous_node();
@@ -196,5 +228,6 @@ int main(void)
     lengauer_tarjan_example_graph();
     a_long_chain_needs_no_recursion();
     random_graphs_match_the_definition();
+    successors_are_read_no_more_once_done_is_called();
     return 0;
 }
