@@ -204,6 +204,21 @@ static inline uint64_t pyg_size(const struct pyg_heap *h, const struct pyg_block
 {
     return b->size != PYG_BIG ? b->size : pyg_big_size(h, b->addr);
 }
+/* The block of h with no object that starts exactly at addr, or PYG_NONE
+ * (what an object's field owns: pynumpy.c's buffers, pyfields.c's). */
+static inline uint32_t pyg_bare_block_at(const struct pyg_heap *h, uint64_t addr)
+{
+    uint64_t lo = 0, hi = h->nblk;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->nblk && h->blk[lo].addr == addr && h->blk[lo].obj == PYG_NONE
+               ? (uint32_t)lo : PYG_NONE;
+}
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
 /* The graph over h's nobj objects (types ty): each object's marks

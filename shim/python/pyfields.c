@@ -37,21 +37,6 @@ struct pyfl_pass {
 };
 #define PYFL_TAKEN (PYG_NONE - 1) /* owned before this pass */
 
-/* The block of h with no object that starts at addr, or PYG_NONE. */
-static uint32_t pyfl_block_at(const struct pyg_heap *h, uint64_t addr)
-{
-    uint64_t lo = 0, hi = h->nblk;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (h->blk[mid].addr < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < h->nblk && h->blk[lo].addr == addr && h->blk[lo].obj == PYG_NONE
-               ? (uint32_t)lo : PYG_NONE;
-}
-
 /* Object tag's fields as read (p NULL: unreadable): the blocks they own. */
 static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                      uint32_t len)
@@ -63,7 +48,7 @@ static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
         memcpy(&w, p + k, 8);
         if (w < 4096 || (w & 7))
             continue;
-        uint32_t bj = pyfl_block_at(ps->h, w);
+        uint32_t bj = pyg_bare_block_at(ps->h, w);
         if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE) {
             ps->mine[bj] = tag;
             pyr_ref(addr + k, bj);

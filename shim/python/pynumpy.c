@@ -56,21 +56,6 @@ static int pynp_derives(uint64_t t, uint64_t nd)
     return 0;
 }
 
-/* The block of h with no object that starts at addr, or PYG_NONE. */
-static uint32_t pynp_block_at(const struct pyg_heap *h, uint64_t addr)
-{
-    uint64_t lo = 0, hi = h->nblk;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (h->blk[mid].addr < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < h->nblk && h->blk[lo].addr == addr && h->blk[lo].obj == PYG_NONE
-               ? (uint32_t)lo : PYG_NONE;
-}
-
 /* The type ids (of nty) that are arrays, as 1 bytes in a map of nty;
  * NULL: none (no numpy, or out of memory). */
 static uint8_t *pynp_types(const struct pyg_type *ty, uint32_t nty)
@@ -112,7 +97,7 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
         return; /* no array's fields: leave it */
     uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
     for (int k = 0; k < 2; k++) {
-        uint32_t bj = at[k] ? pynp_block_at(ps->h, at[k]) : PYG_NONE;
+        uint32_t bj = at[k] ? pyg_bare_block_at(ps->h, at[k]) : PYG_NONE;
         if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE) {
             ps->mine[bj] = tag;
             pyr_ref(addr + (k ? 16 : 0), bj); /* the data or dimensions field */
