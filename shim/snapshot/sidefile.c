@@ -23,7 +23,11 @@
 #include "hsnap_pyformat.h"
 #include "snapshot.h"
 
-#define SIDE_PLANES_BYTES (SIDE_PLANES_STRIDE * HSNAP_PLANES_COUNT_MAX)
+/* A streamed section's chunk is gathered in this much (a 32-byte record's
+ * chunk: 4,096 records); a section at hand goes in chunks of
+ * HSNAP_PLANES_COUNT_MAX records straight from its buffer (side_planes_at),
+ * which compress better and cost no copy. */
+#define SIDE_PLANES_BYTES (128u * 1024u)
 
 void side_fail(struct side_file *f)
 {
@@ -42,25 +46,33 @@ static int side_write(void *arg, const void *p, size_t n)
     return 0;
 }
 
+/* count records of the run's stride at src as a chunk of planes into the
+ * frame. */
+static void side_planes_chunk(struct side_file *f, const uint8_t *src, uint32_t count)
+{
+    uint8_t plane[1024];
+    uint32_t stride = f->pl_stride, head[2] = {stride, count};
+    if (!count || f->err)
+        return;
+    int bad = zsec_feed(head, sizeof head, 0, side_write, f) != 0;
+    for (uint32_t j = 0; j < stride && !bad; j++) /* plane j, a piece at a time */
+        for (uint32_t i = 0; i < count && !bad;) {
+            uint32_t k = 0;
+            for (; k < sizeof plane && i < count; k++, i++)
+                plane[k] = src[(size_t)i * stride + j];
+            bad = zsec_feed(plane, k, 0, side_write, f) != 0;
+        }
+    if (bad)
+        side_fail(f);
+}
+
 /* The gathered records as a chunk of planes, and the bytes past the last
  * whole record as a chunk of stride 1, into the frame. */
 static void side_planes_flush(struct side_file *f)
 {
-    uint8_t plane[1024];
     uint32_t stride = f->pl_stride, count = (uint32_t)(f->pl_n / stride);
-    uint32_t left = (uint32_t)(f->pl_n % stride), one = 1, head[2] = {stride, count};
-    if (count && !f->err) {
-        int bad = zsec_feed(head, sizeof head, 0, side_write, f) != 0;
-        for (uint32_t j = 0; j < stride && !bad; j++) /* plane j, a piece at a time */
-            for (uint32_t i = 0; i < count && !bad;) {
-                uint32_t k = 0;
-                for (; k < sizeof plane && i < count; k++, i++)
-                    plane[k] = f->pl[(size_t)i * stride + j];
-                bad = zsec_feed(plane, k, 0, side_write, f) != 0;
-            }
-        if (bad)
-            side_fail(f);
-    }
+    uint32_t left = (uint32_t)(f->pl_n % stride), one = 1, head[2];
+    side_planes_chunk(f, f->pl, count);
     if (left && !f->err) {
         head[0] = one;
         head[1] = left;
@@ -87,7 +99,8 @@ void side_out(struct side_file *f, const void *p, size_t n)
         return;
     f->raw += n;
     if (f->pl) { /* gathered into whole chunks of the run's records */
-        size_t cap = (size_t)f->pl_stride * HSNAP_PLANES_COUNT_MAX;
+        size_t count = SIDE_PLANES_BYTES / f->pl_stride;
+        size_t cap = (count < HSNAP_PLANES_COUNT_MAX ? count : HSNAP_PLANES_COUNT_MAX) * f->pl_stride;
         for (const uint8_t *s = p; n;) {
             size_t k = cap - f->pl_n < n ? cap - f->pl_n : n;
             memcpy(f->pl + f->pl_n, s, k);
@@ -187,6 +200,19 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
         side_fail(f);
 }
 
+/* n bytes at p, a run's records, into the open section in planes: the
+ * whole chunks straight from p, the rest as side_out gathers it. */
+static void side_planes_at(struct side_file *f, const uint8_t *p, size_t n)
+{
+    size_t whole = (size_t)f->pl_stride * HSNAP_PLANES_COUNT_MAX;
+    if (f->pl && !f->pl_n)
+        for (; n >= whole && !f->err; p += whole, n -= whole) {
+            f->raw += whole;
+            side_planes_chunk(f, p, HSNAP_PLANES_COUNT_MAX);
+        }
+    side_out(f, p, n);
+}
+
 /* PYTYPES in planes, a run per array (hsnap_pyformat.h): 1 when its
  * head's counts add up to n, else 0 (written as it is). */
 static int side_pytypes(struct side_file *f, const uint8_t *p, size_t n)
@@ -204,12 +230,13 @@ static int side_pytypes(struct side_file *f, const uint8_t *p, size_t n)
     side_sec_begin_planes(f, 0, n, 1);
     side_out(f, p, sizeof h);
     side_planes(f, sizeof(struct hsnap_pyobj));
-    side_out(f, p + sizeof h, objs);
-    side_out(f, p + sizeof h + objs, types);
+    side_planes_at(f, p + sizeof h, objs);
+    side_planes(f, sizeof(struct hsnap_pytype));
+    side_planes_at(f, p + sizeof h + objs, types);
     side_planes(f, 1);
     side_out(f, p + sizeof h + objs + types, h.names_len);
     side_planes(f, sizeof(struct hsnap_pylink));
-    side_out(f, p + n - links, links);
+    side_planes_at(f, p + n - links, links);
     return 1;
 }
 
@@ -218,7 +245,7 @@ void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
 {
     if (type == HSNAP_SEC_PYRETAIN) {
         side_sec_begin_planes(f, 0, n, sizeof(struct hsnap_pyretain));
-        side_out(f, p, n);
+        side_planes_at(f, p, n);
     } else if (type != HSNAP_SEC_PYTYPES || !side_pytypes(f, p, n)) {
         side_sec_begin(f, 0, n);
         side_out(f, p, n);
