@@ -121,6 +121,11 @@ void heapsnap_start(void)
     pause_start();
 }
 
+void heapsnap_python_frames(unsigned n)
+{
+    py_frames_cap(n);
+}
+
 int heapsnap_thread_recording(int on)
 {
     return pause_thread(!on);

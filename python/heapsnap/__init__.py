@@ -72,6 +72,12 @@ def _shim():
         lib.heapsnap_has_stop = True
     except AttributeError:
         lib.heapsnap_has_stop = False
+    try:  # start(nframe)'s limit kept as the shim records (an older shim: cut at the dump)
+        lib.heapsnap_python_frames.argtypes = [ctypes.c_uint]
+        lib.heapsnap_python_frames.restype = None
+        lib.heapsnap_has_frames = True
+    except AttributeError:
+        lib.heapsnap_has_frames = False
     return lib
 
 
@@ -107,7 +113,8 @@ def new_epoch():
 def start(nframe=1):
     """tracemalloc.start(): snapshots taken from now on hold the blocks
     allocated since this call (not the interpreter's start-up memory), with
-    at most nframe Python frames per traceback; the shim records again if
+    at most nframe Python frames per traceback, as the shim now records
+    them (its tables stay as small as tracemalloc's); the shim records again if
     stop() (or HEAPSNAP_PAUSED) stopped it, and get_traced_memory() counts
     from here.  Calling it again while tracing only changes nframe, as
     tracemalloc.  CPython older than 3.10 is refused (RuntimeError)."""
@@ -130,6 +137,8 @@ def start(nframe=1):
         _lib.heapsnap_reset_peak()
         _state["base"] = _totals()[0]
     _state["nframe"] = nframe
+    if _lib.heapsnap_has_frames:  # the shim keeps no more frames than asked for
+        _lib.heapsnap_python_frames(nframe)
 
 
 def stop():
@@ -140,6 +149,8 @@ def stop():
         _lib.heapsnap_stop()
     if _lib and _lib.heapsnap_has_watch and _state["tracing"]:
         _lib.heapsnap_watch_stop()
+    if _lib and _lib.heapsnap_has_frames:
+        _lib.heapsnap_python_frames(0)
     _state["tracing"] = False
     _state["epoch"] = None
 

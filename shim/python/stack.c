@@ -39,6 +39,14 @@ static const char *py_own_state(void)
  * frames outward of the innermost Python frame are left out. */
 int py_trim;
 
+_Atomic unsigned py_frames_max, py_frames_gen;
+
+void py_frames_cap(unsigned n)
+{
+    if (atomic_exchange(&py_frames_max, n) != n)
+        atomic_fetch_add(&py_frames_gen, 1);
+}
+
 /* ip lies in the interpreter's own text (libpython, the python executable). */
 static inline int py_is_interp(uintptr_t ip)
 {
@@ -129,7 +137,9 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
     uintptr_t out[TRACE_DEPTH_MAX];
     const uintptr_t *st = ip;
     if (ts) {
-        struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0, max};
+        unsigned cap = atomic_load_explicit(&py_frames_max, memory_order_relaxed);
+        struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0,
+                           cap && cap < max ? cap : max};
         keep = *name != UNWIND_NO_NAME && py_chain_of(ts, *name, &k) == 0;
         truncated = py_splice(ip, depth, &o, ts, truncated);
         st = out, depth = o.k;
