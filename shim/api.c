@@ -121,9 +121,9 @@ void heapsnap_start(void)
     pause_start();
 }
 
-void heapsnap_python_frames(unsigned n)
+void heapsnap_python_frames(unsigned n, int native)
 {
-    py_frames_cap(n);
+    py_frames_cap(n, native);
 }
 
 int heapsnap_thread_recording(int on)

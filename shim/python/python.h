@@ -47,9 +47,10 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
 int py_again(uint32_t name, uint32_t *id);
 
 /* heapsnap_python_frames: new stacks keep at most n Python frames (0: no
- * cap but HEAPSNAP_DEPTH's); the threads' recent splices, made under the
- * cap before, are forgotten (recent.c sees py_frames_gen move). */
-void py_frames_cap(unsigned n);
+ * cap but HEAPSNAP_DEPTH's) and, native 0, none of their native frames;
+ * the threads' recent splices, made before, are forgotten (recent.c sees
+ * py_frames_gen move). */
+void py_frames_cap(unsigned n, int native);
 
 /* The leak check (world stopped, or a fork): each block of b[0, n) that
  * holds a Python object gets the object's offset in reserved (pytype.c's
