@@ -121,6 +121,11 @@ void heapsnap_start(void)
     pause_start();
 }
 
+void heapsnap_python_frames(unsigned n, int native)
+{
+    py_frames_cap(n, native);
+}
+
 int heapsnap_thread_recording(int on)
 {
     return pause_thread(!on);

@@ -126,6 +126,15 @@ HEAPSNAP_API void heapsnap_dump_free(struct heapsnap_dump *dump);
 HEAPSNAP_API void heapsnap_stop(void);
 HEAPSNAP_API void heapsnap_start(void);
 
+/* tracemalloc.start(nframe)'s limit: stacks recorded from now on keep at
+ * most n Python frames (the innermost; HEAPSNAP_PYTHON_NATIVE=trim, the
+ * default, only), as tracemalloc keeps its tracebacks, and with native 0
+ * no native frame in a stack that has a Python one (tracemalloc's
+ * footprint); n 0 lifts both (HEAPSNAP_DEPTH's again).  The Python
+ * package's start() and stop() call it, not the pytest plugin or the
+ * notebook magic. */
+HEAPSNAP_API void heapsnap_python_frames(unsigned n, int native);
+
 /* This thread's own allocations pass unrecorded (on = 0) or are recorded
  * again (1); its frees of recorded blocks leave the books either way.
  * Returns 1 if the thread was recording.  (What tracemalloc does while it

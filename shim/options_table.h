@@ -172,7 +172,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
     [OPT_STATE] = {"HEAPSNAP_STATE", OPT_INT, "64",
      "the state file beside the output (NAME.state), kept up to date while the process runs "
      "so that a SIGKILL leaves a readable, cut-short snapshot: its bound in MiB (sparse: "
-     "only what is used is resident; when full, new sites stay in memory only; at most "
+     "only what is used is resident; when full, new sites stay in memory only, with a warning "
+     "when the bound was set, not when it is the default; at most "
      "1024; 0 = no state file)", 0, 1024, 0},
     [OPT_LIVE] = {"HEAPSNAP_LIVE", OPT_BOOL, "0",
      "1: serve `heapsnap live PID` on /tmp/heapsnap-UID/PID.sock (0600, in a 0700 directory) "

@@ -40,6 +40,7 @@
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
 #define STATE_COPY (64u * 1024u)    /* state_publish's bounce buffer */
 #define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (options_table.h) */
+#define STATE_DOC_FLOOR (4u * STATE_MIB) /* a document slot's room at least, file allowing */
 
 /* the helper's regions (all but the header and cells) of the largest file
  * HEAPSNAP_STATE allows lie within the STATE_SEGS pieces state_at maps */
@@ -103,11 +104,14 @@ int state_reserve(uint64_t off, uint64_t len)
     return state_fd() != 0 ? -1 : state_reserve_fd(st.fd, off, len);
 }
 
-/* A part of the file is full: one warning when HEAPSNAP_STATE's bound is
- * reached (errno 0) or a piece cannot be mapped (the address space is
- * bounded); a full disk is the snapshot writer's to report (its warning
- * names the disk), and a file removed or out of reach is the program's
- * doing, so only HEAPSNAP_VERBOSE says those. */
+/* A part of the file is full: one warning when a HEAPSNAP_STATE the user
+ * set is reached (errno 0) or a piece cannot be mapped (the address space
+ * is bounded).  The default bound reached is said only under
+ * HEAPSNAP_VERBOSE: the user chose nothing to change, the state stays
+ * right (documents count only the traces whose stacks fit) and `info` of
+ * the state says it was full.  A full disk is the snapshot writer's to
+ * report (its warning names the disk), and a file removed or out of reach
+ * is the program's doing, so only HEAPSNAP_VERBOSE says those. */
 void state_full(uint32_t flag, const char *what)
 {
     int e = errno;
@@ -115,9 +119,12 @@ void state_full(uint32_t flag, const char *what)
     __atomic_fetch_or(&st.h->flags, flag | why, __ATOMIC_RELAXED);
     if (atomic_load(&st.done) || atomic_exchange(&st.warned_full, 1))
         return;
-    if (e == 0)
+    if (e == 0 && opt_given(OPT_STATE))
         opt_warn("the state file is full (HEAPSNAP_STATE): ", what,
                  " are kept in memory only; the exit snapshot has them all");
+    else if (e == 0)
+        opt_debug("the state file is full (HEAPSNAP_STATE's default): ", what,
+                  " are kept in memory only; the exit snapshot has them all");
     else if (e == ENOMEM || e == EAGAIN)
         opt_warn("the state file cannot be mapped (out of address space): ", what,
                  " are kept in memory only; the exit snapshot has them all");
@@ -306,7 +313,16 @@ void state_name(char *out)
     memcpy(out + len, ".state", 7);
 }
 
-/* The layout of a file of size bytes into the header. */
+/* The layout of a file of size bytes into the header: a quarter for the
+ * cells (at most the directory's), then of the rest a tenth for the
+ * traces' records, a tenth for each document slot but at least a quarter
+ * up to STATE_DOC_FLOOR (a small file's first document must fit), and
+ * the others for the frames' nodes (seven tenths of the default's).  A
+ * trace takes 8 bytes of records and, on a Python program's stacks,
+ * about 4.5 new nodes of 16 (its outer frames are shared); a document,
+ * compressed, a few bytes a trace.  So `import numpy, pandas` (372,000
+ * traces, 1.68M nodes) fits the default 64 MiB
+ * (python_state_default_bound_fits_numpy_pandas). */
 static void state_layout(struct hsnap_state_head *h, size_t size)
 {
     uint64_t cells = (size / 4) / HSTATE_CHUNK;
@@ -320,10 +336,13 @@ static void state_layout(struct hsnap_state_head *h, size_t size)
     h->cells_len = cells * HSTATE_CHUNK;
     uint64_t rest = size - HSTATE_PAGE - h->cells_len;
     h->traces_off = h->cells_off + h->cells_len;
-    h->traces_cap = (rest / 16) & ~(uint64_t)4095;
+    uint64_t doc = rest / 4 < STATE_DOC_FLOOR ? rest / 4 : STATE_DOC_FLOOR;
+    if (doc < rest / 10)
+        doc = rest / 10;
+    h->traces_cap = (rest / 10) & ~(uint64_t)4095;
+    h->doc_cap = doc & ~(uint64_t)4095;
     h->stacks_off = h->traces_off + h->traces_cap;
-    h->stacks_cap = (rest * 7 / 16) & ~(uint64_t)4095;
-    h->doc_cap = ((rest - h->traces_cap - h->stacks_cap) / 2) & ~(uint64_t)4095;
+    h->stacks_cap = (rest - h->traces_cap - 2 * h->doc_cap) & ~(uint64_t)4095;
     h->doc_off[0] = h->stacks_off + h->stacks_cap;
     h->doc_off[1] = h->doc_off[0] + h->doc_cap;
     h->doc_slot = HSTATE_NO_DOC;

@@ -72,6 +72,12 @@ def _shim():
         lib.heapsnap_has_stop = True
     except AttributeError:
         lib.heapsnap_has_stop = False
+    try:  # start(nframe)'s limit kept as the shim records (an older shim: cut at the dump)
+        lib.heapsnap_python_frames.argtypes = [ctypes.c_uint, ctypes.c_int]
+        lib.heapsnap_python_frames.restype = None
+        lib.heapsnap_has_frames = True
+    except AttributeError:
+        lib.heapsnap_has_frames = False
     return lib
 
 
@@ -104,12 +110,15 @@ def new_epoch():
     return _lib.heapsnap_new_epoch()
 
 
-def start(nframe=1):
+def start(nframe=1, native=True):
     """tracemalloc.start(): snapshots taken from now on hold the blocks
     allocated since this call (not the interpreter's start-up memory), with
-    at most nframe Python frames per traceback; the shim records again if
-    stop() (or HEAPSNAP_PAUSED) stopped it, and get_traced_memory() counts
-    from here.  Calling it again while tracing only changes nframe, as
+    at most nframe Python frames per traceback, as the shim now records
+    them (its tables stay small); native=False (heapsnap's own) keeps no
+    native frame under a Python one either: tracemalloc's footprint, but
+    Trace.native and the CLI's reports then show Python frames alone.  The
+    shim records again if stop() (or HEAPSNAP_PAUSED) stopped it, and
+    get_traced_memory() counts from here.  Calling it again while tracing only changes nframe, as
     tracemalloc.  CPython older than 3.10 is refused (RuntimeError)."""
     if not isinstance(nframe, int) or isinstance(nframe, bool):
         raise TypeError("nframe must be an int, not %s" % type(nframe).__name__)
@@ -130,6 +139,8 @@ def start(nframe=1):
         _lib.heapsnap_reset_peak()
         _state["base"] = _totals()[0]
     _state["nframe"] = nframe
+    if _lib.heapsnap_has_frames:  # the shim keeps no more frames than asked for
+        _lib.heapsnap_python_frames(nframe, 1 if native else 0)
 
 
 def stop():
@@ -140,6 +151,8 @@ def stop():
         _lib.heapsnap_stop()
     if _lib and _lib.heapsnap_has_watch and _state["tracing"]:
         _lib.heapsnap_watch_stop()
+    if _lib and _lib.heapsnap_has_frames:
+        _lib.heapsnap_python_frames(0, 1)
     _state["tracing"] = False
     _state["epoch"] = None
 

@@ -8,7 +8,10 @@
  * bounded so a frame cannot ask for a huge one.  A section may instead be
  * streamed: its output handed on chunk by chunk, never whole in memory.
  * Either way the declared size is charged to the file's budget (section.c)
- * before a byte is decompressed, so a bomb is refused at its head.
+ * before a byte is decompressed, so a bomb is refused at its head.  A
+ * frame in planes (HSNAP_ZHEAD_PLANES, hsnap_planes.h) is streamed through
+ * struct unplane, which puts each chunk's records back together and hands
+ * them on: it must give exactly the declared size, in whole chunks.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include <zstd.h>
 
 #include "hsnap_format.h"
+#include "hsnap_planes.h"
 #include "snap.h"
 
 #define SNAP_ZWINDOW_MAX 24 /* log2 of the largest zstd window accepted (16 MiB) */
@@ -64,10 +68,11 @@ static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8
 }
 
 /* The frame's output handed to sink in chunks of at most SNAP_ZFIRST bytes;
- * -1 with a reason as frame_inflate's. */
+ * -1 with a reason as frame_inflate's.  bound: want is the most it may
+ * hold (planes), not what it must. */
 static int frame_stream(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64_t want,
                         void (*sink)(void *, const uint8_t *, size_t), void *ctx,
-                        const char *name, char *err, size_t errlen)
+                        const char *name, char *err, size_t errlen, int bound)
 {
     ZSTD_inBuffer in = {frame, flen, 0};
     uint8_t *chunk = malloc(SNAP_ZFIRST);
@@ -102,9 +107,110 @@ static int frame_stream(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64
         }
     }
     free(chunk);
-    if (rc == 0 && total != want)
+    if (rc == 0 && total != want && !bound)
         rc = snap_section_fail(err, errlen, name, "its zstd frame holds %llu bytes, %llu declared",
                                (unsigned long long)total, (unsigned long long)want);
+    return rc;
+}
+
+/* A frame's content in planes, put back into records as it streams. */
+struct unplane {
+    uint8_t head[HSNAP_PLANES_HEAD];
+    unsigned nhead;            /* bytes of the chunk's head so far */
+    uint32_t stride, count;
+    size_t need, have;         /* the chunk's bytes, and so far */
+    uint8_t *in, *out;         /* a chunk's planes, and its records */
+    uint64_t given, want;      /* records' bytes handed on, and declared */
+    int bad;                   /* 1: a chunk out of bounds or past want */
+    void (*sink)(void *, const uint8_t *, size_t);
+    void *ctx;                 /* sink's */
+    uint8_t **buf;             /* without a sink: the payload's buffer, head first */
+    size_t head_len, cap;      /* ... its head's bytes, and room after them */
+};
+
+/* n records' bytes to the sink, or to the buffer (grown as they come). */
+static void unplane_give(struct unplane *u, const uint8_t *p, size_t n)
+{
+    if (u->given + n > u->want) {
+        u->bad = 1;
+        return;
+    }
+    if (u->sink) {
+        u->sink(u->ctx, p, n);
+    } else {
+        if (u->given + n > u->cap) {
+            size_t cap = u->cap ? u->cap : SNAP_ZFIRST;
+            while (cap < u->given + n)
+                cap *= 2;
+            if (cap > u->want)
+                cap = (size_t)u->want;
+            uint8_t *q = realloc(*u->buf, u->head_len + cap);
+            if (!q) {
+                u->bad = 2;
+                return;
+            }
+            *u->buf = q;
+            u->cap = cap;
+        }
+        memcpy(*u->buf + u->head_len + u->given, p, n);
+    }
+    u->given += n;
+}
+
+static void unplane_feed(void *arg, const uint8_t *p, size_t n)
+{
+    struct unplane *u = arg;
+    while (n && !u->bad) {
+        if (u->nhead < HSNAP_PLANES_HEAD) {
+            size_t k = HSNAP_PLANES_HEAD - u->nhead < n ? HSNAP_PLANES_HEAD - u->nhead : n;
+            memcpy(u->head + u->nhead, p, k);
+            u->nhead += (unsigned)k;
+            p += k;
+            n -= k;
+            if (u->nhead == HSNAP_PLANES_HEAD &&
+                !(u->need = hsnap_planes_chunk(u->head, &u->stride, &u->count)))
+                u->bad = 1;
+            u->have = 0;
+            continue;
+        }
+        size_t k = u->need - u->have < n ? u->need - u->have : n;
+        memcpy(u->in + u->have, p, k);
+        u->have += k;
+        p += k;
+        n -= k;
+        if (u->have == u->need) {
+            hsnap_planes_get(u->out, u->in, u->stride, u->count);
+            unplane_give(u, u->out, u->need);
+            u->nhead = 0;
+        }
+    }
+}
+
+/* A frame in planes: its records streamed to sink, or into *buf after its
+ * head_len bytes; -1 with a reason. */
+static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64_t want,
+                         void (*sink)(void *, const uint8_t *, size_t), void *ctx,
+                         uint8_t **buf, size_t head_len, const char *name, char *err,
+                         size_t errlen)
+{
+    size_t most = (size_t)HSNAP_PLANES_STRIDE_MAX * HSNAP_PLANES_COUNT_MAX;
+    struct unplane u = {.want = want, .sink = sink, .ctx = ctx, .buf = buf, .head_len = head_len};
+    u.in = malloc(most);
+    u.out = malloc(most);
+    int rc = !u.in || !u.out ? snap_section_fail(err, errlen, name, "out of memory")
+             /* a chunk's head is 8 bytes for 1 at least: 9 times the payload bounds it */
+             : frame_stream(dc, frame, flen, want > UINT64_MAX / 16 ? UINT64_MAX : want * 9 + 16,
+                            unplane_feed, &u, name, err, errlen, 1);
+    free(u.in);
+    free(u.out);
+    if (rc == 0 && u.bad == 2)
+        rc = snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
+                               (unsigned long long)want);
+    if (rc == 0 && (u.bad || u.nhead || u.given != want))
+        rc = snap_section_fail(err, errlen, name, "its planes hold %llu bytes%s, %llu declared",
+                               (unsigned long long)u.given,
+                               u.bad || u.nhead ? " and a bad chunk" : "",
+                               (unsigned long long)want);
     return rc;
 }
 
@@ -122,7 +228,7 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
                                  (unsigned long long)len);
     memcpy(&zh, data, sizeof zh);
     if (zh.head_len > HSNAP_ZHEAD_MAX || zh.head_len > len - sizeof zh ||
-        zh.head_len > zh.raw_len || zh.reserved)
+        zh.head_len > zh.raw_len || (zh.flags & ~HSNAP_ZHEAD_PLANES))
         return snap_section_fail(err, errlen, name, "bad compressed head (head %u of %llu bytes)",
                                  zh.head_len, (unsigned long long)zh.raw_len);
     const uint8_t *frame = data + sizeof zh + zh.head_len;
@@ -138,7 +244,7 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
     unsigned long long cs = ZSTD_getFrameContentSize(frame, flen);
     if (cs == ZSTD_CONTENTSIZE_ERROR)
         return snap_section_fail(err, errlen, name, "damaged zstd frame header");
-    if (cs != ZSTD_CONTENTSIZE_UNKNOWN && cs != want)
+    if (cs != ZSTD_CONTENTSIZE_UNKNOWN && cs != want && !(zh.flags & HSNAP_ZHEAD_PLANES))
         return snap_section_fail(err, errlen, name,
                                  "its zstd frame holds %llu bytes, %llu declared", cs,
                                  (unsigned long long)want);
@@ -157,7 +263,9 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
     ZSTD_DCtx *dc = ZSTD_createDCtx();
     int r = !dc || ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, SNAP_ZWINDOW_MAX))
         ? snap_section_fail(err, errlen, name, "out of memory")
-        : sink ? frame_stream(dc, frame, flen, want, sink, ctx, name, err, errlen)
+        : zh.flags & HSNAP_ZHEAD_PLANES
+        ? frame_unplane(dc, frame, flen, want, sink, ctx, out, zh.head_len, name, err, errlen)
+        : sink ? frame_stream(dc, frame, flen, want, sink, ctx, name, err, errlen, 0)
         : frame_inflate(dc, frame, flen, out, zh.head_len, want, name, err, errlen);
     ZSTD_freeDCtx(dc);
     *outlen = zh.raw_len;

@@ -5,7 +5,9 @@ The program imports numpy and pandas (Debian's python3-numpy and
 python3-pandas), then takes a snapshot and its statistics('lineno'):
 under `tracemalloc.start()` (started before the imports), and under the
 shim with `heapsnap.start()` (heapsnap.take_snapshot, built in the process
-from the shim's tables).  Then heapsnap's snapshot is written as a .hsnap
+from the shim's tables; a third row with start(native=False), whose
+stacks keep no native frame under a Python one, tracemalloc's footprint).
+Then heapsnap's snapshot is written as a .hsnap
 (heapsnap.write_snapshot) and read back with Snapshot.load (through the
 CLI).  Each cell is the median over the rounds (modes interleaved within a
 round, the machine being shared); peak RSS is the child's own (ru_maxrss:
@@ -26,11 +28,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 
 # The child: argv 1 the module ("tracemalloc" or "heapsnap"), argv 2 a
-# .hsnap path for heapsnap's load (or "-").  Prints one JSON line.
+# .hsnap path for heapsnap's load (or "-"), argv 3 "bare" for heapsnap's
+# start(native=False).  Prints one JSON line.
 CHILD = r'''
 import importlib, json, resource, sys, time
 tm = importlib.import_module(sys.argv[1])
-tm.start()
+tm.start(native=False) if sys.argv[3:] == ["bare"] else tm.start()
 import numpy, pandas
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0, c0 = time.perf_counter(), time.process_time()
@@ -59,10 +62,10 @@ print(json.dumps(out))
 '''
 
 
-def run(py, module, hsnap, env):
+def run(py, module, hsnap, env, *more):
     e = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), HEAPSNAP=os.path.join(
         BUILD, "heapsnap"), **env)
-    p = subprocess.run([py, "-c", CHILD, module, hsnap], env=e, stdout=subprocess.PIPE,
+    p = subprocess.run([py, "-c", CHILD, module, hsnap, *more], env=e, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, check=False)
     if p.returncode != 0:
         sys.exit("pysnap: %s failed: %s" % (module, p.stderr.decode()[-400:]))
@@ -79,7 +82,7 @@ def main():
                       stderr=subprocess.DEVNULL).returncode != 0:
         sys.exit("pysnap: %s cannot import numpy and pandas (Debian's python3-numpy, "
                  "python3-pandas)" % a.python)
-    rows = {"tracemalloc": [], "heapsnap": []}
+    rows = {"tracemalloc": [], "heapsnap": [], "heapsnap, start(native=False)": []}
     with tempfile.TemporaryDirectory() as tmp:
         shim = {"LD_PRELOAD": os.path.join(BUILD, "libheapsnap.so"),
                 "HEAPSNAP_OUTPUT": os.path.join(tmp, "exit.%p.hsnap")}
@@ -87,12 +90,14 @@ def main():
             rows["tracemalloc"].append(run(a.python, "tracemalloc", "-", {}))
             rows["heapsnap"].append(run(a.python, "heapsnap", os.path.join(tmp, "s.hsnap"),
                                         shim))
+            rows["heapsnap, start(native=False)"].append(run(a.python, "heapsnap", "-", shim,
+                                                             "bare"))
     med = lambda mode, k: statistics.median(r[k] for r in rows[mode])  # noqa: E731
     lines = ["| `import numpy, pandas`, then | take_snapshot (s; CPU s) | statistics('lineno') (s) "
              "| traces | peak RSS (MiB): before the snapshot, the snapshot's own, in all "
              "| Snapshot.load of the .hsnap (s; CPU s, the CLI's included) |",
              "|---|--:|--:|--:|--:|--:|"]  # peak RSS: at the statistics, before the load
-    for mode in ("tracemalloc", "heapsnap"):
+    for mode in rows:
         load = "%.2f; %.2f (%d traces)" % (med(mode, "load"), med(mode, "load_cpu"),
                                            med(mode, "load_traces")) \
             if "load" in rows[mode][0] else "-"

@@ -226,6 +226,7 @@ void opt_init(void);
 void opt_init_secure(void); /* AT_SECURE: defaults, no variable obeyed */
 void opt_init_conf(const char *conf); /* attach: "NAME=VALUE" lines, not the environment */
 long opt_int(enum opt_id id);
+int opt_given(enum opt_id id); /* 1: its variable was read, not the default */
 const char *opt_str(enum opt_id id);
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
 void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */

@@ -313,6 +313,8 @@ struct py_syms {
 };
 extern struct py_syms py_sym;
 extern int py_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (stack.c) */
+extern _Atomic unsigned py_frames_max; /* heapsnap_python_frames' cap, 0: none (stack.c) */
+extern _Atomic unsigned py_frames_gen; /* ... moved at each change (recent.c) */
 
 static inline uintptr_t py_ptr(const char *base, uint16_t off)
 {

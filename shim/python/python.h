@@ -46,6 +46,12 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
  * native frames and py_trace, then. */
 int py_again(uint32_t name, uint32_t *id);
 
+/* heapsnap_python_frames: new stacks keep at most n Python frames (0: no
+ * cap but HEAPSNAP_DEPTH's) and, native 0, none of their native frames;
+ * the threads' recent splices, made before, are forgotten (recent.c sees
+ * py_frames_gen move). */
+void py_frames_cap(unsigned n, int native);
+
 /* The leak check (world stopped, or a fork): each block of b[0, n) that
  * holds a Python object gets the object's offset in reserved (pytype.c's
  * reading of the types; 0 where none, or not after the block's start). */

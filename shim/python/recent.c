@@ -38,6 +38,7 @@ struct py_recent {
     struct py_ctx ctx[PY_CTX_SETS][2];
     struct py_done done[PY_DONE_SETS][2];
     uint32_t serials;      /* given so far */
+    unsigned gen;          /* py_frames_gen when it was last emptied */
 };
 
 static __thread struct py_recent *py_rec; /* NULL: none (yet) */
@@ -118,10 +119,23 @@ static inline struct py_done *py_done_set(struct py_recent *r, uint32_t serial, 
     return r->done[(h ^ h >> 32) & (PY_DONE_SETS - 1)];
 }
 
+/* The tables emptied when heapsnap_python_frames changed the Python
+ * frames a stack keeps: their traces were cut otherwise. */
+static inline void py_recent_current(struct py_recent *r)
+{
+    unsigned gen = atomic_load_explicit(&py_frames_gen, memory_order_relaxed);
+    if (HS_UNLIKELY(r->gen != gen)) {
+        memset(r, 0, sizeof *r);
+        r->gen = gen;
+    }
+}
+
 int py_recent_find(const struct py_chain *k, uint32_t *id)
 {
     struct py_recent *r = py_rec;
     const struct py_ctx *c;
+    if (r)
+        py_recent_current(r);
     if (!r || !(c = py_ctx_find(r, k)))
         return 0;
     uint64_t w0 = py_w0(k);
@@ -148,6 +162,7 @@ void py_recent_keep(const struct py_chain *k, uint32_t id)
             return;
         }
     }
+    py_recent_current(r);
     struct py_ctx *c = py_ctx_find(r, k);
     if (!c) {
         if (HS_UNLIKELY(++r->serials == 0)) { /* wrapped: serials come round again */

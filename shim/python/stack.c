@@ -39,6 +39,18 @@ static const char *py_own_state(void)
  * frames outward of the innermost Python frame are left out. */
 int py_trim;
 
+_Atomic unsigned py_frames_max, py_frames_gen;
+static _Atomic int py_frames_bare; /* the cap's stacks keep no native frame */
+
+void py_frames_cap(unsigned n, int native)
+{
+    int bare = n && !native;
+    int moved = atomic_exchange(&py_frames_max, n) != n;
+    moved |= atomic_exchange(&py_frames_bare, bare) != bare;
+    if (moved)
+        atomic_fetch_add(&py_frames_gen, 1);
+}
+
 /* ip lies in the interpreter's own text (libpython, the python executable). */
 static inline int py_is_interp(uintptr_t ip)
 {
@@ -52,6 +64,7 @@ struct py_out {
     uintptr_t *w;
     unsigned k, room; /* written, room for */
     unsigned py, max; /* Python frames written, their budget (trim) */
+    int bare;         /* no native frame written (heapsnap_python_frames) */
 };
 
 static inline int py_out_full(const struct py_out *o)
@@ -85,7 +98,7 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o, const c
     for (; i < n && o->k < o->room; i++) {
         if (fr && py_is_eval(nat[i]))
             fr = py_put_call(o, fr, 0, m);
-        else if (!(py_trim && o->py && py_is_interp(nat[i])))
+        else if (!(py_trim && o->py && py_is_interp(nat[i])) && !o->bare)
             o->w[o->k++] = nat[i];
     }
     truncated |= i < n;
@@ -129,7 +142,10 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
     uintptr_t out[TRACE_DEPTH_MAX];
     const uintptr_t *st = ip;
     if (ts) {
-        struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0, max};
+        unsigned cap = atomic_load_explicit(&py_frames_max, memory_order_relaxed);
+        struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0,
+                           cap && cap < max ? cap : max,
+                           cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed)};
         keep = *name != UNWIND_NO_NAME && py_chain_of(ts, *name, &k) == 0;
         truncated = py_splice(ip, depth, &o, ts, truncated);
         st = out, depth = o.k;

@@ -8,7 +8,10 @@
  * the length and checksum once known), indexed back (side_index) and
  * copied into the snapshot by the kernel (side_copy).  The snapshot's
  * own sections are framed the same way, in the snapshot.  A section is
- * compressed (zsec.c) as it is framed when the file's level says so.
+ * compressed (zsec.c) as it is framed when the file's level says so; the
+ * arrays of records most of a big snapshot is (BLOCKS, PYTYPES, PYRETAIN)
+ * go to the compressor in byte planes (hsnap_planes.h), gathered here a
+ * chunk at a time.
  * Prefix side_.
  * Callers hold the snapshot lock.
  */
@@ -17,7 +20,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hsnap_planes.h"
+#include "hsnap_pyformat.h"
 #include "snapshot.h"
+
+/* A streamed section's chunk is gathered in this much (a 32-byte record's
+ * chunk: 4,096 records); a section at hand goes in chunks of
+ * HSNAP_PLANES_COUNT_MAX records straight from its buffer (side_planes_at),
+ * which compress better and cost no copy. */
+#define SIDE_PLANES_BYTES (128u * 1024u)
 
 void side_fail(struct side_file *f)
 {
@@ -36,11 +47,72 @@ static int side_write(void *arg, const void *p, size_t n)
     return 0;
 }
 
+/* count records of the run's stride at src as a chunk of planes into the
+ * frame. */
+static void side_planes_chunk(struct side_file *f, const uint8_t *src, uint32_t count)
+{
+    uint8_t plane[1024];
+    uint32_t stride = f->pl_stride, head[2] = {stride, count};
+    if (!count || f->err)
+        return;
+    int bad = zsec_feed(head, sizeof head, 0, side_write, f) != 0;
+    for (uint32_t j = 0; j < stride && !bad; j++) /* plane j, a piece at a time */
+        for (uint32_t i = 0; i < count && !bad;) {
+            uint32_t k = 0;
+            for (; k < sizeof plane && i < count; k++, i++)
+                plane[k] = src[(size_t)i * stride + j];
+            bad = zsec_feed(plane, k, 0, side_write, f) != 0;
+        }
+    if (bad)
+        side_fail(f);
+}
+
+/* The gathered records as a chunk of planes, and the bytes past the last
+ * whole record as a chunk of stride 1, into the frame. */
+static void side_planes_flush(struct side_file *f)
+{
+    uint32_t stride = f->pl_stride, count = (uint32_t)(f->pl_n / stride);
+    uint32_t left = (uint32_t)(f->pl_n % stride), one = 1, head[2];
+    side_planes_chunk(f, f->pl, count);
+    if (left && !f->err) {
+        head[0] = one;
+        head[1] = left;
+        if (zsec_feed(head, sizeof head, 0, side_write, f) != 0 ||
+            zsec_feed(f->pl + (size_t)count * stride, left, 0, side_write, f) != 0)
+            side_fail(f);
+    }
+    f->pl_n = 0;
+}
+
+/* A new run of records of stride bytes (<= SIDE_PLANES_STRIDE; 1: bytes
+ * as they are) in a section begun with side_sec_begin_planes. */
+void side_planes(struct side_file *f, uint32_t stride)
+{
+    if (!f->pl || stride < 1 || stride > SIDE_PLANES_STRIDE)
+        return;
+    side_planes_flush(f);
+    f->pl_stride = stride;
+}
+
 void side_out(struct side_file *f, const void *p, size_t n)
 {
     if (f->err || !n || f->fd < 0)
         return;
     f->raw += n;
+    if (f->pl) { /* gathered into whole chunks of the run's records */
+        size_t count = SIDE_PLANES_BYTES / f->pl_stride;
+        size_t cap = (count < HSNAP_PLANES_COUNT_MAX ? count : HSNAP_PLANES_COUNT_MAX) * f->pl_stride;
+        for (const uint8_t *s = p; n;) {
+            size_t k = cap - f->pl_n < n ? cap - f->pl_n : n;
+            memcpy(f->pl + f->pl_n, s, k);
+            f->pl_n += k;
+            s += k;
+            n -= k;
+            if (f->pl_n == cap)
+                side_planes_flush(f);
+        }
+        return;
+    }
     if (f->z ? zsec_feed(p, n, 0, side_write, f) != 0 : side_write(f, p, n) != 0)
         side_fail(f);
 }
@@ -50,6 +122,14 @@ void side_out(struct side_file *f, const void *p, size_t n)
  * ZSEC_UNKNOWN.  Compressed at f->level, but for a payload too small to
  * gain (the frame's header and checksum alone are ~20 bytes). */
 void side_sec_begin(struct side_file *f, size_t room, uint64_t size)
+{
+    side_sec_begin_planes(f, room, size, 0);
+}
+
+/* As side_sec_begin, its payload in planes of records of stride bytes
+ * (side_planes starts other runs) when it is compressed and the chunk's
+ * buffer can be mapped; stride 0: not. */
+void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint32_t stride)
 {
     char zero[sizeof(struct hsnap_section) + sizeof(struct hsnap_zhead) + HSNAP_ZHEAD_MAX] = {0};
     f->len = f->raw = 0;
@@ -62,8 +142,21 @@ void side_sec_begin(struct side_file *f, size_t room, uint64_t size)
         side_fail(f);
         return;
     }
-    f->z = f->level > 0 && (size == ZSEC_UNKNOWN || size >= SIDE_ZMIN) &&
-           zsec_begin(f->level, size, f->hint) == 0;
+    int big = size == ZSEC_UNKNOWN || size >= SIDE_ZMIN;
+    if (f->level > 0 && big && stride >= 1 && stride <= SIDE_PLANES_STRIDE &&
+        (f->pl = arena_map(SIDE_PLANES_BYTES)) != NULL) {
+        f->pl_stride = stride;
+        f->pl_n = 0; /* the frame's content is not the payload's size: none pledged */
+        if (size != ZSEC_UNKNOWN)
+            f->hint = size;
+        size = ZSEC_UNKNOWN;
+    }
+    f->z = f->level > 0 && big && zsec_begin(f->level, size, f->hint) == 0;
+    if (!f->z && f->pl) {
+        arena_unmap(f->pl, SIDE_PLANES_BYTES);
+        f->pl = NULL;
+        f->pl_stride = 0;
+    }
     size_t head = sizeof(struct hsnap_section) + (f->z ? sizeof(struct hsnap_zhead) : 0) + room;
     if ((f->at = lseek(f->fd, 0, SEEK_CUR)) < 0 || sbuf_write_all(f->fd, zero, head) != 0)
         side_fail(f);
@@ -76,10 +169,17 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
 {
     char pre[sizeof(struct hsnap_zhead) + HSNAP_ZHEAD_MAX];
     size_t npre = 0;
+    uint32_t planes = f->pl ? HSNAP_ZHEAD_PLANES : 0;
+    if (f->pl) {
+        side_planes_flush(f);
+        arena_unmap(f->pl, SIDE_PLANES_BYTES);
+        f->pl = NULL;
+    }
+    f->pl_stride = 0;
     if (f->err || f->fd < 0)
         return;
     if (f->z) {
-        struct hsnap_zhead zh = {f->raw + room, (uint32_t)room, 0};
+        struct hsnap_zhead zh = {f->raw + room, (uint32_t)room, planes};
         if (zsec_feed(NULL, 0, 1, side_write, f) != 0) {
             side_fail(f);
             return;
@@ -101,11 +201,56 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
         side_fail(f);
 }
 
-/* A section whose payload is at hand. */
+/* n bytes at p, a run's records, into the open section in planes: the
+ * whole chunks straight from p, the rest as side_out gathers it. */
+static void side_planes_at(struct side_file *f, const uint8_t *p, size_t n)
+{
+    size_t whole = (size_t)f->pl_stride * HSNAP_PLANES_COUNT_MAX;
+    if (f->pl && !f->pl_n)
+        for (; n >= whole && !f->err; p += whole, n -= whole) {
+            f->raw += whole;
+            side_planes_chunk(f, p, HSNAP_PLANES_COUNT_MAX);
+        }
+    side_out(f, p, n);
+}
+
+/* PYTYPES in planes, a run per array (hsnap_pyformat.h): 1 when its
+ * head's counts add up to n, else 0 (written as it is). */
+static int side_pytypes(struct side_file *f, const uint8_t *p, size_t n)
+{
+    struct hsnap_pytypes_head h;
+    if (n < sizeof h)
+        return 0;
+    memcpy(&h, p, sizeof h);
+    uint64_t objs = h.nobjects * sizeof(struct hsnap_pyobj),
+             types = (uint64_t)h.ntypes * sizeof(struct hsnap_pytype),
+             links = (h.nlinks + h.nparents) * sizeof(struct hsnap_pylink);
+    if (h.nobjects > n || h.names_len > n || h.nlinks > n || h.nparents > n ||
+        sizeof h + objs + types + h.names_len + links != n)
+        return 0;
+    side_sec_begin_planes(f, 0, n, 1);
+    side_out(f, p, sizeof h);
+    side_planes(f, sizeof(struct hsnap_pyobj));
+    side_planes_at(f, p + sizeof h, objs);
+    side_planes(f, sizeof(struct hsnap_pytype));
+    side_planes_at(f, p + sizeof h + objs, types);
+    side_planes(f, 1);
+    side_out(f, p + sizeof h + objs + types, h.names_len);
+    side_planes(f, sizeof(struct hsnap_pylink));
+    side_planes_at(f, p + n - links, links);
+    return 1;
+}
+
+/* A section whose payload is at hand; the Python arrays in planes. */
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
 {
-    side_sec_begin(f, 0, n);
-    side_out(f, p, n);
+    if (type == HSNAP_SEC_PYRETAIN) {
+        side_sec_begin_planes(f, 0, n, sizeof(struct hsnap_pyretain));
+        side_planes_at(f, p, n);
+    } else if (type != HSNAP_SEC_PYTYPES || !side_pytypes(f, p, n)) {
+        side_sec_begin(f, 0, n);
+        side_out(f, p, n);
+    }
     side_sec_end(f, type, NULL, 0);
 }
 

@@ -68,7 +68,7 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     snap_stream.types = snap_run.pytypes && py_types_begin(snap_run.pytypes) == 0;
     snap_run.pytyped = snap_stream.types;
     f->hint = pend_live_count() * sizeof(struct hsnap_block);
-    side_sec_begin(f, 8, ZSEC_UNKNOWN);
+    side_sec_begin_planes(f, 8, ZSEC_UNKNOWN, sizeof(struct hsnap_block));
     if (bstream_blocks(snap_stream_block, NULL, &snap_run.left) != 0)
         return -1;
     side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);

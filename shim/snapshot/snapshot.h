@@ -44,7 +44,12 @@ struct side_file {
     uint64_t raw; /* ... and uncompressed (side_out's bytes) */
     uint64_t hint; /* side_sec_begin without a size: about how many (0: unknown) */
     uint32_t crc; /* the stored payload's crc32 */
+    uint32_t pl_stride; /* the open section is in planes (hsnap_planes.h): its run's
+                           record size; 0: not */
+    uint8_t *pl;        /* the run's chunk being gathered (SIDE_PLANES_BYTES) */
+    size_t pl_n;        /* its bytes so far */
 };
+#define SIDE_PLANES_STRIDE 32u /* the largest record side_planes takes */
 #define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
 
 /* The side file's sections: [at, at + len) framed, by type (below
@@ -58,6 +63,8 @@ struct side_index {
 void side_fail(struct side_file *f);
 void side_out(struct side_file *f, const void *p, size_t n);
 void side_sec_begin(struct side_file *f, size_t room, uint64_t size);
+void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint32_t stride);
+void side_planes(struct side_file *f, uint32_t stride); /* a new run of records */
 void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
 int side_index(int fd, struct side_index *sd);

@@ -31,7 +31,7 @@
  *        target/source: the smallest block size of that trace ("-": none)
  *
  * Exit 0 when valid, 2 with "hsnap_dump: <file>: <reason>" otherwise.
- * Compressed sections (format 3) are decompressed first.
+ * Compressed sections (format 3; 4: in planes) are decompressed first.
  * Build: cc -O1 -Ishim tests/shim/hsnap_dump.c -lz -lzstd
  */
 #include <stdint.h>
@@ -39,9 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_decompressBound */
 #include <zstd.h>
 
 #include "hsnap_format.h"
+#include "hsnap_planes.h"
 
 static const char *file;
 static FILE *out; /* the summary's lines: stdout, or /dev/null under --leaks */
@@ -95,9 +97,33 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
     size_t flen = *len - sizeof zh - zh.head_len, want = zh.raw_len - zh.head_len;
     if (ZSTD_findFrameCompressedSize(f, flen) != flen)
         die("zstd frame does not fill the section");
-    size_t got = ZSTD_decompress(out + zh.head_len, want, f, flen);
-    if (ZSTD_isError(got) || got != want)
-        die("zstd frame does not hold the declared size");
+    if (zh.flags & HSNAP_ZHEAD_PLANES) { /* records in planes (hsnap_planes.h) */
+        unsigned long long most = ZSTD_decompressBound(f, flen);
+        unsigned char *pl = most == ZSTD_CONTENTSIZE_ERROR ? NULL : malloc(most + 1);
+        if (!pl)
+            die("bad planes frame");
+        size_t got = ZSTD_decompress(pl, most, f, flen), at = 0, put = 0;
+        if (ZSTD_isError(got))
+            die("damaged planes frame");
+        while (at < got) {
+            uint32_t stride, count;
+            size_t n = at + HSNAP_PLANES_HEAD <= got ? hsnap_planes_chunk(pl + at, &stride, &count) : 0;
+            if (!n || n > got - at - HSNAP_PLANES_HEAD || n > want - put)
+                die("bad planes chunk");
+            hsnap_planes_get(out + zh.head_len + put, pl + at + HSNAP_PLANES_HEAD, stride, count);
+            at += HSNAP_PLANES_HEAD + n;
+            put += n;
+        }
+        free(pl);
+        if (put != want)
+            die("planes do not hold the declared size");
+    } else if (zh.flags) {
+        die("unknown compressed head flags");
+    } else {
+        size_t got = ZSTD_decompress(out + zh.head_len, want, f, flen);
+        if (ZSTD_isError(got) || got != want)
+            die("zstd frame does not hold the declared size");
+    }
     *len = zh.raw_len;
     return out;
 }

@@ -3,7 +3,8 @@
 # a kill; more is refused at start with a warning.  A state that misses
 # something says what: no document yet (how long its process lived), or a
 # full disk (not HEAPSNAP_STATE's bound).  The program is
-# tests/shim/earlykill.c, whose sites and peak grow.
+# tests/shim/earlykill.c, whose sites and peak grow.  The default bound
+# reached warns of nothing (a bound the user set does: test_killstate.sh).
 . tests/shim/lib_kill.sh
 t_build earlykill tests/shim/earlykill.c -pthread
 E=$T/earlykill
@@ -58,6 +59,23 @@ if [ "$rc" = 0 ] && grep -q "bad value for HEAPSNAP_STATE" "$T/over.err" &&
   t_pass state_bound_past_1024_mib_refused_at_start
 else
   t_fail state_bound_past_1024_mib_refused_at_start "exit $rc: $(head -c 300 "$T/over.err")"
+fi
+
+# the default bound reached says nothing (HEAPSNAP_VERBOSE would): the user
+# set no bound to change, and the state stays right (its documents count
+# the traces whose stacks fit); the snapshot's info still says it filled.
+# deepsites: 65,536 traces of about 42 nodes of their own, 2.75M nodes,
+# past the default 64 MiB's 2.2M
+t_build deepsites tests/shim/deepsites.c -O1 -fno-omit-frame-pointer
+mkdir -p "$T/dflt"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/dflt/d.hsnap" "$T/deepsites" 16 42 2>"$T/dflt.err"; rc=$?
+"$HEAPSNAP" info "$T/dflt/d.hsnap" >"$T/dflt.info" 2>/dev/null
+if [ "$rc" = 0 ] && ! grep -q "state file" "$T/dflt.err" &&
+   grep -q "^state file:.*the state file was full (HEAPSNAP_STATE)" "$T/dflt.info" &&
+   grep -q "^traces: *65536" "$T/dflt.info"; then
+  t_pass state_default_bound_full_warns_nothing
+else
+  t_fail state_default_bound_full_warns_nothing "exit $rc: $(head -c 300 "$T/dflt.err"); $(grep -E '^(state file|traces)' "$T/dflt.info")"
 fi
 
 # a state with no document: "ended before its state was first written" only

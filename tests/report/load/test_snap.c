@@ -141,8 +141,8 @@ TEST_BEGIN(wrong_magic_and_future_version_are_refused)
     w.p[0] = 'X';
     expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
     free(w.p);
-    o.version = 4;
-    expect_true(refuses(&o, "unsupported format version 4 (this heapsnap reads 3)"), "%s", err);
+    o.version = 5;
+    expect_true(refuses(&o, "unsupported format version 5 (this heapsnap reads 4)"), "%s", err);
 }
 TEST_END
 

@@ -4,7 +4,7 @@
 # README's one-liner its 10 MiB list at <string>:1, a script its module's
 # dict and what its own atexit handler kept (the shim's runs after it);
 # one snapshot per process, compressed by its size (the one-liner's under
-# 1 MB); a program that leaves through os._exit still writes its own, and
+# 1 MB, Python objects and all); a program that leaves through os._exit still writes its own, and
 # so do multiprocessing's fork workers (they ran Python code).
 . tests/shim/python/lib_py.sh
 
@@ -13,9 +13,10 @@ atx=$(py_line tests/shim/python/atexit_user.py MARK_ATEXIT)
 py_interpreters | while read -r tag py; do
   d=$T/$tag
   mkdir -p "$d/one" "$d/script" "$d/quick"
-  # the size pins the compression rule: without the objects' types and graph
-  # (PYTYPES, about 40 B an object before compression; docs/python.md)
-  LD_PRELOAD=$SHIM HEAPSNAP_PYTHON_OBJECTS=0 HEAPSNAP_OUTPUT="$d/one/x.%p.hsnap" "$py" -c 'x = [str(i) * 10 for i in range(100000)]' \
+  # the size pins the compression rule, with the defaults: the objects'
+  # types, graph and retained sizes (PYTYPES, PYRETAIN) and BLOCKS in byte
+  # planes (hsnap_planes.h; pyenv 3.11.7: 1.66 MB before, 0.89 MB now)
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/one/x.%p.hsnap" "$py" -c 'x = [str(i) * 10 for i in range(100000)]' \
     2>"$d/one.err"
   set -- "$d"/one/*.hsnap
   top=$("$HEAPSNAP" top "$1" -n 1 2>/dev/null)
