@@ -24,6 +24,7 @@
 
 #include "python/python.h"
 #include "snapshot.h"
+#include "hsnap_pyformat.h"
 
 #define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 /* A snapshot smaller than this, by estimate, is not compressed: 2048
@@ -410,7 +411,7 @@ struct snap_retain {
 static void snap_retain_begin(void *arg, uint64_t bytes)
 {
     struct snap_retain *r = arg;
-    side_sec_begin(r->f, 0, bytes);
+    side_sec_begin_planes(r->f, 0, bytes, sizeof(struct hsnap_pyretain)); /* as side_sec_whole */
     r->begun = 1;
 }
 
