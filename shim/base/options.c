@@ -391,12 +391,14 @@ long opt_int(enum opt_id id)
     return opts.ival[id];
 }
 
-/* 1 when id's value came from its variable (or an attach's text), 0 when
- * it is the default: a bound the user set is worth a warning when
- * reached, the default's is not (state.c's state_full). */
+/* 1 when id's value came from its variable (or an attach's text) and is
+ * not the default's, 0 when it is: a bound the user set is worth a
+ * warning when reached, the default's is not (state.c's state_full). */
 int opt_given(enum opt_id id)
 {
-    return opts.sval[id] != NULL && opts.sval[id] != opt_table[id].def;
+    /* by value: attach's configuration spells the default out ("64") */
+    const char *v = opts.sval[id], *d = opt_table[id].def;
+    return v != NULL && v != d && (d == NULL || strcmp(v, d) != 0);
 }
 
 const char *opt_str(enum opt_id id)

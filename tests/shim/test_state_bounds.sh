@@ -80,6 +80,13 @@ else
   t_fail state_default_bound_full_warns_nothing "exit $rc: $(head -c 300 "$T/dflt.err"); $(grep -E '^(state file|traces)' "$T/dflt.info")"
 fi
 
+# the default spelt out (as heapsnap attach's configuration does: "64") is
+# still the default: nothing said
+LD_PRELOAD=$SHIM HEAPSNAP_STATE=64 HEAPSNAP_OUTPUT="$T/dflt/e.hsnap" "$T/deepsites" 16 42 2>"$T/dflt64.err"; rc=$?
+if [ "$rc" = 0 ] && ! grep -q "state file" "$T/dflt64.err"; then
+  t_pass state_default_bound_spelt_out_warns_nothing
+else t_fail state_default_bound_spelt_out_warns_nothing "exit $rc: $(head -c 300 "$T/dflt64.err")"; fi
+
 # a state with no document: "ended before its state was first written" only
 # when the process lived less than a heartbeat (hsnap_state.h: beats, a u64
 # at 48; doc_slot, a u32 at 152)
