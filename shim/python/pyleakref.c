@@ -7,16 +7,16 @@
  * this thread's frame out, thread storage, modules' data; not the shim's,
  * whose tables hold every address; nor this thread's dead frames, the
  * main interpreter's free lists, 3.10's zombie frames' value stacks:
- * pyl_dead_spans) is looked up: fewer such words than
- * the count, leaked.  A str's or bytes' text is a reference too (numpy's
- * add_docstring keeps PyUnicode_AsUTF8's char *).  A stale pointer counts,
+ * pyl_dead_spans) is looked up: fewer such words than the count, leaked.
+ * A str's or bytes' text is a reference too (numpy's add_docstring keeps
+ * PyUnicode_AsUTF8's char *).  A stale pointer counts,
  * so a leak can be missed; never candidates: immortals (3.12 on), a block
  * whose "count" is an address, a block the leak check ignored (its classes
  * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
  * heapsnap_ignore's), and one counted exactly once more than pointed to
- * that an extension's initialisation made (py_init_made: once per process,
- * as numpy's initumath tuples).  Read with process_vm_readv, 64 KiB at a time.
- */
+ * that an extension's initialisation made (py_init_made: numpy's initumath
+ * tuples) or that is an item of a tuple an extension's static data holds
+ * (pyl_nested).  Read with process_vm_readv, 64 KiB at a time. */
 #include <errno.h>
 #include <string.h>
 
@@ -31,10 +31,12 @@
 #define PYL_INIT_DEPTH 64u    /* frames of a trace looked at (pyl_init_kept) */
 #define PYL_CHUNKS 64u        /* data stack chunks looked at (pyl_dead_frames) */
 #define PYL_CHUNK_MAX (1ull << 30) /* a chunk's size believed */
+#define PYL_NESTED 4096u      /* candidates pyl_nested looks at */
 
 static struct {
     uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
     uint32_t *obj;   /* ... their object index */
+    uint64_t *at;    /* ... where the last word found to it lies */
     uint64_t mask;
     uint32_t *words; /* by object: words found equal to its address */
     uintptr_t (*shim)[2]; /* the shim's mappings and the dead spans, sorted */
@@ -217,6 +219,7 @@ static void pyl_scan(uintptr_t lo, uintptr_t hi)
             for (uint64_t s = pyl_hash(a) & l.mask; l.key[s]; s = (s + 1) & l.mask)
                 if (l.key[s] == a) {
                     l.words[l.obj[s]]++;
+                    l.at[s] = at + 8 * k;
                     break;
                 }
         }
@@ -288,6 +291,129 @@ static int pyl_init_kept(uint64_t addr)
     return py_init_made(ip, d);
 }
 
+/* ---------------- constants nested in constants ----------------
+ * A Cython module makes a constant tuple of constants (pandas' parsing:
+ * (("day",), "%d", 2)) in its initialisation: the inner tuple's static
+ * is written once and read once, to build the outer, so the compiler
+ * keeps it in a register (pyinit.c's dead stores): its count of 1 has no
+ * word, the outer's item has the other.  py_init_made tells it by its
+ * stack, but a tuple (or float) the interpreter's free list handed out
+ * keeps its first life's stack (a Python line).  Here such a candidate,
+ * counted exactly once more than pointed to, with its one word an item of
+ * a tuple that an extension's static data holds (pyroot_statics; or a
+ * tuple itself so excused: constants nested deeper), is the extension's
+ * constant too.  A leak of one count of an item of a module's constant
+ * tuple at run time is then missed. */
+
+struct pyl_nest {
+    uint32_t *obj;   /* the candidates looked at: object index */
+    uint64_t *outer; /* ... the tuple whose item is their one word */
+    uint32_t n;
+    uint64_t *set;   /* the outer tuples, by hash (| 1: excused) */
+    uint64_t mask;
+};
+
+/* The tuple whose items hold address at (h's object, by the sorted
+ * blocks), or 0. */
+static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at)
+{
+    uint64_t lo = 0, hi = h->nblk, w[3];
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo || at - h->blk[lo - 1].addr >= pyg_size(h, &h->blk[lo - 1]) ||
+        h->blk[lo - 1].obj == PYG_NONE)
+        return 0;
+    uint64_t t = h->blk[lo - 1].addr + h->obj[h->blk[lo - 1].obj].off;
+    if (!peek(w, t, sizeof w) || w[1] != py_sym.tuple_type || at < t + sizeof w ||
+        (at - t - sizeof w) / 8 >= w[2])
+        return 0;
+    return t;
+}
+
+/* The slot of tuple t in the set (empty: 0 there). */
+static uint64_t *pyl_nest_slot(struct pyl_nest *n, uint64_t t)
+{
+    uint64_t s = pyl_hash(t) & n->mask;
+    while (n->set[s] && (n->set[s] & ~1ull) != t)
+        s = (s + 1) & n->mask;
+    return &n->set[s];
+}
+
+/* A segment of static data: its words that are outer tuples excused. */
+static void pyl_nest_static(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct pyl_nest *n = arg;
+    lo = (lo + 7) & ~(uintptr_t)7;
+    for (uintptr_t at = lo; at + 8 <= hi; at += PYL_CHUNK) {
+        size_t len = (hi - at < PYL_CHUNK ? (size_t)(hi - at) : PYL_CHUNK) & ~(size_t)7;
+        if (!peek(l.buf, at, len))
+            continue;
+        const uint64_t *w = (const uint64_t *)l.buf;
+        for (size_t k = 0; k < len / 8; k++) {
+            if (!w[k] || (w[k] & 7))
+                continue;
+            uint64_t *s = pyl_nest_slot(n, w[k]);
+            if (*s)
+                *s |= 1;
+        }
+    }
+}
+
+/* The candidates left counted once more than pointed to, by one word:
+ * those nested in an extension's constant excused (words UINT32_MAX). */
+static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
+{
+    struct pyl_nest n = {0};
+    uint64_t cap = 2 * PYL_NESTED;
+    if (!py_sym.tuple_type || !(n.obj = arena_map(PYL_NESTED * 4)) ||
+        !(n.outer = arena_map(PYL_NESTED * 8)) || !(n.set = arena_map(cap * 8)))
+        goto out;
+    n.mask = cap - 1;
+    for (uint64_t i = 0; i < nobj && n.n < PYL_NESTED; i++) {
+        const struct pyg_obj *o = &h->obj[i];
+        if (words[i] != 1 || o->refcnt != 2)
+            continue;
+        uint64_t a = h->blk[o->blk].addr + o->off, s = pyl_hash(a) & l.mask;
+        while (l.key[s] && l.key[s] != a)
+            s = (s + 1) & l.mask;
+        uint64_t t = l.key[s] ? pyl_outer(h, l.at[s]) : 0;
+        if (!t)
+            continue;
+        n.obj[n.n] = (uint32_t)i, n.outer[n.n++] = t;
+        *pyl_nest_slot(&n, t) |= t;
+    }
+    if (!n.n)
+        goto out;
+    pyroot_statics(pyl_nest_static, &n);
+    /* deeper: a candidate excused is an outer tuple excused too */
+    for (int round = 0, more = 1; more && round < 4; round++) {
+        more = 0;
+        for (uint32_t k = 0; k < n.n; k++) {
+            const struct pyg_obj *o = &h->obj[n.obj[k]];
+            uint64_t a = h->blk[o->blk].addr + o->off, *s;
+            if (!(*pyl_nest_slot(&n, n.outer[k]) & 1) || !*(s = pyl_nest_slot(&n, a)) || (*s & 1))
+                continue;
+            *s |= 1;
+            more = 1;
+        }
+    }
+    for (uint32_t k = 0; k < n.n; k++)
+        if (*pyl_nest_slot(&n, n.outer[k]) & 1)
+            words[n.obj[k]] = UINT32_MAX;
+out:
+    if (n.obj)
+        arena_unmap(n.obj, PYL_NESTED * 4);
+    if (n.outer)
+        arena_unmap(n.outer, PYL_NESTED * 8);
+    if (n.set)
+        arena_unmap(n.set, cap * 8);
+}
+
 /* Whether process_vm_readv works here: peek's plain copy, where a filter
  * refuses the call, would fault on a mapping another thread unmaps while
  * the whole memory is read; then no scan at all. */
@@ -312,11 +438,12 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     memset(&l, 0, offsetof(__typeof__(l), line));
     l.key = arena_map(cap * 8);
     l.obj = arena_map(cap * 4);
+    l.at = arena_map(cap * 8);
     l.shim = arena_map(lshim);
     l.buf = arena_map(PYL_CHUNK);
     l.map = arena_map(lmap);
     int rc = -1;
-    if (!l.key || !l.obj || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
+    if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words, l.self = (uintptr_t)&l;
     for (uint64_t i = 0; i < nobj; i++) {
@@ -354,11 +481,15 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[h->obj[i].blk].addr))
             words[i] = UINT32_MAX; /* one count its maker, an initialisation, kept */
     }
+    if (rc == 0)
+        pyl_nested(h, nobj, words);
 out:
     if (l.key)
         arena_unmap(l.key, cap * 8);
     if (l.obj)
         arena_unmap(l.obj, cap * 4);
+    if (l.at)
+        arena_unmap(l.at, cap * 8);
     if (l.shim)
         arena_unmap(l.shim, lshim);
     if (l.buf)
