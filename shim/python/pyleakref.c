@@ -6,17 +6,17 @@
  * every word of the program's writable memory (heap, arenas, stacks from
  * this thread's frame out, thread storage, modules' data; not the shim's,
  * whose tables hold every address; nor this thread's dead frames, the
- * main interpreter's free lists, 3.10's zombie frames' value stacks:
- * pyl_dead_spans) is looked up: fewer such words than the count, leaked.
- * A str's or bytes' text is a reference too (numpy's add_docstring keeps
- * PyUnicode_AsUTF8's char *).  A stale pointer counts,
- * so a leak can be missed; never candidates: immortals (3.12 on), a block
+ * main interpreter's free lists, 3.10's zombie frames' value stacks,
+ * glibc's free chunks: pyl_dead_spans, pyl_heap_free) is looked up: fewer
+ * such words than the count, leaked.  A str's or bytes' text is one too
+ * (numpy's add_docstring keeps PyUnicode_AsUTF8's char *).  A stale
+ * pointer counts, so a leak can be missed; never candidates: immortals (3.12 on), a block
  * whose "count" is an address, a block the leak check ignored (its classes
  * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
  * heapsnap_ignore's), and one counted exactly once more than pointed to
  * that an extension's initialisation made (py_init_made: numpy's initumath
  * tuples) or that is an item of a tuple an extension's static data holds
- * (pyl_nested).  Read with process_vm_readv, 64 KiB at a time. */
+ * (pyl_nested), nor an interned str.  Read with process_vm_readv. */
 #include <errno.h>
 #include <string.h>
 
@@ -180,6 +180,59 @@ static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
         pyl_shim_map(interp + slo[j], interp + shi[j], NULL);
 }
 
+/* ---------------- glibc's free chunks ----------------
+ * The main arena's heap ([heap], the brk area) keeps in its free chunks
+ * and its top the words of the blocks freed there: a list's item array
+ * freed says where its items were, and one reused for an object leaked
+ * since would count (3.10's leakref fixture lost 1 of 3 so, 3 runs of
+ * 8).  glibc's own walk tells them: from the heap's start, each chunk's
+ * size (its second word; bit 0: the one before is in use) leads to the
+ * next, and a chunk whose next says "not in use" is free, as is the top
+ * up to the heap's end.  Chunks in tcache or the fast bins read in use:
+ * kept (a live block the shim did not trace could be one).  Taken only
+ * when the walk starts with glibc's tcache chunk and ends on the heap's
+ * end: another allocator's heap is scanned whole. */
+
+#define PYL_TCACHE_CHUNK 0x291u /* glibc 2.26+ x86_64: tcache_perthread_struct */
+
+static void pyl_heap_map(const struct procmaps_line *m, void *arg)
+{
+    size_t len;
+    const char *path = procmaps_path(m, &len);
+    if (len == 6 && !memcmp(path, "[heap]", 6))
+        ((uintptr_t *)arg)[0] = m->lo, ((uintptr_t *)arg)[1] = m->hi;
+}
+
+static void pyl_heap_line(const char *text, size_t len, void *arg)
+{
+    procmaps_parse(text, len, pyl_heap_map, arg);
+}
+
+static void pyl_heap_free(void)
+{
+    uintptr_t r[2] = {0, 0};
+    uint32_t was = l.nshim;
+    if (procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_heap_line, r) != 0 ||
+        !r[0] || pyl_word(r[0] + 8) != PYL_TCACHE_CHUNK)
+        return;
+    for (uintptr_t c = r[0];;) {
+        uint64_t sz = pyl_word(c + 8) & ~7ull;
+        if (sz < 32 || (sz & 15) || sz > r[1] - c)
+            break; /* not glibc's: leave it all in */
+        uintptr_t next = c + sz;
+        if (next == r[1]) { /* the top, to the heap's end */
+            pyl_shim_map(c + 16, r[1], NULL);
+            return;
+        }
+        if (next + 16 > r[1])
+            break;
+        if (!(pyl_word(next + 8) & 1))
+            pyl_shim_map(c + 16, next, NULL);
+        c = next;
+    }
+    l.nshim = was; /* a walk that did not end on the heap's end: none */
+}
+
 static void pyl_key(uint64_t a, uint32_t i)
 {
     uint64_t s = pyl_hash(a) & l.mask;
@@ -202,6 +255,18 @@ static uint64_t pyl_text(uint64_t a)
     if (w[1] != py_sym.str_type || !peek(&state, a + y->str_state, sizeof state))
         return 0;
     return (state & 0x60) == 0x60 ? a + y->str_ascii_data : 0;
+}
+
+/* Whether the object at a is an interned str: the interpreter's
+ * identifier, shared by every module that names it (immortal from 3.12
+ * on); an extension's dead static keeps a count of it with no word
+ * (pandas' Cython modules, 'first' 9 times), so it is no candidate. */
+static int pyl_interned(uint64_t a)
+{
+    uint64_t w[2];
+    uint32_t state = 0;
+    return py_lay && peek(w, a, sizeof w) && w[1] == py_sym.str_type &&
+           peek(&state, a + py_lay->str_state, sizeof state) && (state & 3);
 }
 
 /* The words of [lo, hi) looked up. */
@@ -451,8 +516,9 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         if (!want[i])
             continue;
         const struct pyg_obj *o = &h->obj[i];
-        if (pyl_class(h->blk[o->blk].addr) == HSNAP_CLASS_IGNORED) {
-            words[i] = UINT32_MAX; /* the runtime's, or the program's wish */
+        if (pyl_class(h->blk[o->blk].addr) == HSNAP_CLASS_IGNORED ||
+            pyl_interned(h->blk[o->blk].addr + o->off)) {
+            words[i] = UINT32_MAX; /* the runtime's, the program's wish, a name */
             continue;
         }
         uint64_t a = h->blk[o->blk].addr + o->off, t = pyl_text(a);
@@ -462,6 +528,7 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     }
     arena_each_map(pyl_shim_map, NULL);
     pyl_dead_spans(h, nobj);
+    pyl_heap_free();
     /* by start: a shell sort (3.10's dead frames may be thousands) */
     for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
         for (uint32_t i = gap; i < l.nshim; i++)

@@ -8,8 +8,8 @@
 # clean program does.  On every CPython 3.10-3.13 found (a SKIP line names
 # each one absent), `top --retained --key type` counts exactly the 3
 # planted, all bytearrays (the scan is conservative, but leaves out the
-# dead frames' slots that used to hide one); on Debian's python3 and
-# pyenv's 3.10 (3.10: 2 or 3; symbolizing other
+# dead frames' slots and glibc's free chunks that used to hide one); on
+# Debian's python3 and pyenv's 3.10 (symbolizing other
 # pyenv builds takes seconds), `leaks` names exactly the planted ones,
 # with "refcount 2, 0 references found" and the extension's frames, and
 # neither the clean nor the kept ones (and in `leaks --format json`).
@@ -74,10 +74,11 @@ print(n if n == sum(x["leaked_reference_objects"] for x in g if x["key"] == "byt
   sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/l-$tag.txt" >"$T/b-$tag.txt"
   # Every row must be a planted one, at its site with its counts (the
   # twice-leaked one may show one of its two references found: the scan
-  # is conservative), and all three planted objects must be found (on
-  # 3.10 at least two: a stale word outside its zombie frames, not yet
-  # found, at times hides one).
-  least=3; [ "$tag" = pyenv-3.10 ] && least=2
+  # is conservative), and all three planted objects must be found (3.10
+  # found 2 in 3 runs of 8: a stale word in a freed chunk of glibc's
+  # heap, the item array of the scrub's exec text, whose str one of the
+  # planted bytearrays took; free chunks are left out now).
+  least=3
   n=$(sed -n 's/^\([0-9]*\) Python objects\{0,1\} ha[sv]e\{0,1\} leaked references.*/\1/p' "$T/b-$tag.txt")
   rows=$(grep -Ec '^  [0-9]+ ' "$T/b-$tag.txt")
   good=$(grep -Ec "^  [12] bytearray \((56|112) B\) at $user:$l_one: refcount 1, 0 references found$|^  1 bytearray \(56 B\) at $user:$l_two: refcount 2, (0 references|1 reference) found$" "$T/b-$tag.txt")
