@@ -5,7 +5,7 @@
  * snapshot with a leak check, for the objects held from outside the graph,
  * every word of the program's writable memory (heap, arenas, stacks from
  * this thread's frame out, thread storage, modules' data; not the shim's,
- * whose tables hold every address; nor this thread's dead frames, the
+ * whose tables hold every address; nor the threads' dead frames, the
  * main interpreter's free lists, 3.10's zombie frames' value stacks,
  * glibc's free chunks: pyl_dead_spans, pyl_heap_free) is looked up: fewer
  * such words than the count, leaked.  A str's or bytes' text is one too
@@ -32,6 +32,7 @@
 #define PYL_CHUNKS 64u        /* data stack chunks looked at (pyl_dead_frames) */
 #define PYL_CHUNK_MAX (1ull << 30) /* a chunk's size believed */
 #define PYL_NESTED 4096u      /* candidates pyl_nested looks at */
+#define PYL_THREADS 4096u     /* thread states followed (pyl_dead_spans) */
 
 static struct {
     uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
@@ -137,45 +138,62 @@ static void pyl_zombies(const struct pyg_heap *h, uint64_t nobj)
     }
 }
 
-/* The memory that holds no reference, left out as the shim's is: this
- * thread's dead frames, in its data stack (3.11 on) from the top up to
- * the limit of its chunk and, in each earlier chunk, from the top saved
- * when the next was pushed (their slots keep the locals of the frames
- * that returned, say a leaked object's last holder); and the main
+/* Thread state ts's dead frames, in its data stack (3.11 on; top_at:
+ * its datastack_top's offset) from the top up to the limit of its chunk
+ * and, in each earlier chunk, from the top saved when the next was pushed:
+ * their slots keep the locals of the frames that returned, say a leaked
+ * object's last holder. */
+static void pyl_datastack(uintptr_t ts, uint32_t top_at)
+{
+    uintptr_t chunk = pyl_word(ts + top_at - 8), top = pyl_word(ts + top_at);
+    uintptr_t limit = pyl_word(ts + top_at + 8);
+    /* _PyStackChunk: previous, size (bytes), top (words of data), data */
+    for (unsigned k = 0; chunk && k < PYL_CHUNKS; k++) {
+        uintptr_t size = pyl_word(chunk + 8);
+        if (!k && !(chunk + 24 <= top && top <= limit && limit - chunk <= PYL_CHUNK_MAX))
+            break; /* not the data stack we know: leave it all in */
+        if (size > PYL_CHUNK_MAX)
+            break;
+        if (k) {
+            uintptr_t words = pyl_word(chunk + 16);
+            if (words > (size - 24) / 8)
+                break;
+            top = chunk + 24 + 8 * words, limit = chunk + size;
+        }
+        pyl_shim_map((top + 7) & ~(uintptr_t)7, limit & ~(uintptr_t)7, NULL);
+        chunk = pyl_word(chunk);
+    }
+}
+
+/* The memory that holds no reference, left out as the shim's is: the
+ * threads' dead frames (pyl_datastack): this thread's, which runs no
+ * Python while it scans, and the others' when this one holds the GIL
+ * (they cannot push or pop a frame meanwhile; without it, another's top,
+ * read while it runs, could move, and frames popped since the counts
+ * were read would hide counts: it is left in); and the main
  * interpreter's free lists and borrowed caches (py_borrowed_spans, as
- * pyroot_interp_data).  Only this thread's: it runs no Python while it
- * scans, so no frame moves above its top meanwhile (another thread's
- * top, read while it runs, could). */
+ * pyroot_interp_data). */
 static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
 {
+    const struct py_obj_layout *ol;
     if (!py_lay)
         return;
     pyl_zombies(h, nobj);
     uint32_t top_at = py_datastack_top_at(py_lay->version);
-    uintptr_t ts = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
-    if (top_at && ts) {
-        uintptr_t chunk = pyl_word(ts + top_at - 8), top = pyl_word(ts + top_at);
-        uintptr_t limit = pyl_word(ts + top_at + 8);
-        /* _PyStackChunk: previous, size (bytes), top (words of data), data */
-        for (unsigned k = 0; chunk && k < PYL_CHUNKS; k++) {
-            uintptr_t size = pyl_word(chunk + 8);
-            if (!k && !(chunk + 24 <= top && top <= limit && limit - chunk <= PYL_CHUNK_MAX))
-                break; /* not the data stack we know: leave it all in */
-            if (size > PYL_CHUNK_MAX)
-                break;
-            if (k) {
-                uintptr_t words = pyl_word(chunk + 16);
-                if (words > (size - 24) / 8)
-                    break;
-                top = chunk + 24 + 8 * words, limit = chunk + size;
-            }
-            pyl_shim_map((top + 7) & ~(uintptr_t)7, limit & ~(uintptr_t)7, NULL);
-            chunk = pyl_word(chunk);
-        }
+    uintptr_t me = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
+    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    if (top_at && me)
+        pyl_datastack(me, top_at);
+    int gil = me && py_sym.gil_holder && (uintptr_t)py_sym.gil_holder() == me;
+    if (top_at && gil && interp && (ol = py_obj_layout_find(py_lay->version))) {
+        /* PyThreadState's next is its second word (layout_check.c) */
+        uintptr_t ts = pyl_word(interp + ol->interp_threads);
+        for (unsigned k = 0; ts && k < PYL_THREADS; k++, ts = pyl_word(ts + 8))
+            if (ts != me)
+                pyl_datastack(ts, top_at);
     }
     uint32_t slo[PY_SPANS], shi[PY_SPANS];
     unsigned ns = py_borrowed_spans(py_lay->version, slo, shi);
-    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
     for (unsigned j = 0; interp && j < ns; j++)
         pyl_shim_map(interp + slo[j], interp + shi[j], NULL);
 }
