@@ -82,41 +82,78 @@ static uint64_t pyg_by_key(const struct snap *s, struct pyg_group *g, uint64_t m
     return k;
 }
 
-/* How an object of type holder holds the next one (r's label): "['k']",
- * "[3]", a tuple's "[i]", or nothing (a field, an attribute kept in a
- * values array), into buf. */
+/* The short name of a type ("Node" of "__main__.Node"). */
+static const char *pyg_short(const char *t)
+{
+    const char *dot = strrchr(t, '.');
+    return dot ? dot + 1 : t;
+}
+
+/* One step of a cycle's path: how an object of type holder holds the
+ * next one (r's label) after the holder's name, into buf: "dict['k']",
+ * "list[3]", a tuple's "tuple[i]", an attribute's or a member's
+ * "Node.next" (the type's short name, as pypath.c's paths), its
+ * "Node.__dict__", or the bare type. */
 static const char *pyg_how(const char *holder, const struct snap_pyref *r, char *buf, size_t n)
 {
-    buf[0] = 0;
     if (r->label == HSNAP_PYLABEL_KEY && r->name)
-        snprintf(buf, n, "['%.*s']", (int)r->name_len, r->name);
+        snprintf(buf, n, "%s['%.*s']", holder, (int)r->name_len, r->name);
     else if (r->label == HSNAP_PYLABEL_INDEX)
-        snprintf(buf, n, "[%u]", r->value);
+        snprintf(buf, n, "%s[%u]", holder, r->value);
     else if (r->label == HSNAP_PYLABEL_FIELD && !strcmp(holder, "tuple") && r->value >= 24)
-        snprintf(buf, n, "[%u]", (r->value - 24) / 8);
+        snprintf(buf, n, "%s[%u]", holder, (r->value - 24) / 8);
+    else if ((r->label == HSNAP_PYLABEL_ATTR || r->label == HSNAP_PYLABEL_FIELD) && r->name)
+        snprintf(buf, n, "%s.%.*s", pyg_short(holder), (int)r->name_len, r->name);
+    else if (r->label == HSNAP_PYLABEL_DICT)
+        snprintf(buf, n, "%s.__dict__", pyg_short(holder));
+    else
+        snprintf(buf, n, "%s", holder);
     return buf;
 }
 
 /* The path of a cycle from block b: "A -> B -> back" (to b), "A -> B ->
- * C -> back to B" (a cycle b hangs off), or "A -> B" (b only held by one
- * the links do not follow further). */
+ * C -> back to #2" (a cycle b hangs off), or "A -> B" (b only held by one
+ * the links do not follow further).  An instance whose __dict__ holds
+ * the next (3.10: the dict is an object of its own) reads as one step,
+ * "Node.next", as its attribute does from 3.11 on. */
 static void pyg_path(const struct snap *s, uint64_t b, FILE *out)
 {
     uint64_t seen[PYG_PATH_MAX];
-    int n = 0;
+    int n = 0, shown = 0, step[PYG_PATH_MAX]; /* seen[k] is shown step step[k] */
     for (uint64_t at = b; at != UINT64_MAX && n < PYG_PATH_MAX; at = s->py.block_next[at].block) {
         for (int k = 0; k < n; k++)
             if (seen[k] == at) {
-                fprintf(out, k ? " -> back to #%d" : " -> back", k + 1);
+                fprintf(out, step[k] ? " -> back to #%d" : " -> back", step[k] + 1);
                 return;
             }
         char how[160];
+        const struct snap_pyref *r = &s->py.block_next[at];
         const char *name = s->py.types[s->py.block_type[at]].name;
-        fprintf(out, "%s%s%s", n ? " -> " : "", name,
-                pyg_how(name, &s->py.block_next[at], how, sizeof how));
+        uint64_t d = r->block;
+        int dseen = 0;
+        for (int k = 0; k < n && d != UINT64_MAX; k++)
+            dseen |= seen[k] == d;
+        if (r->label == HSNAP_PYLABEL_DICT && d != UINT64_MAX && d != at && !dseen &&
+            n + 1 < PYG_PATH_MAX && s->py.block_next[d].label == HSNAP_PYLABEL_KEY &&
+            s->py.block_next[d].name) {
+            const struct snap_pyref *k = &s->py.block_next[d];
+            if (r->name) /* a class's own __dict__: its name */
+                fprintf(out, "%s%.*s.%.*s", n ? " -> " : "", (int)r->name_len, r->name,
+                        (int)k->name_len, k->name);
+            else
+                fprintf(out, "%s%s.%.*s", n ? " -> " : "", pyg_short(name),
+                        (int)k->name_len, k->name);
+            step[n] = step[n + 1] = shown++;
+            seen[n++] = at;
+            seen[n++] = d;
+            at = d;
+            continue;
+        }
+        fprintf(out, "%s%s", n ? " -> " : "", pyg_how(name, r, how, sizeof how));
+        step[n] = shown++;
         seen[n++] = at;
     }
-    if (n == PYG_PATH_MAX)
+    if (n >= PYG_PATH_MAX)
         fprintf(out, " -> ...");
 }
 

@@ -256,6 +256,10 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
 void pyroot_collect(void);
+/* pyroots.c: fn(lo, hi, arg) for each writable segment of the C
+ * extensions (and their libraries) loaded, not the interpreter's nor the
+ * shim's: their static data. */
+void pyroot_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 /* pyroots.c: entry i of the dict keys object at keys (read safely): its
  * key, and its value into *value (may be NULL); 0 when none. */
 uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value);

@@ -292,8 +292,9 @@ static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, 
  * 3.11: values, dict; 3.12: weakrefs, dict or values - 1 (odd); 3.13:
  * weakrefs, dict.  The weak references are borrowed.  Both words are
  * the instance's references for the retained sizes: it owns its values
- * array and its __dict__ as its own block's fields. */
-static void pyg_preheader(uint32_t i, uint64_t p)
+ * array and its __dict__ as its own block's fields.  inl: 3.13's inline
+ * values are valid (pyg_inline): a __dict__ sharing them is no edge. */
+static void pyg_preheader(uint32_t i, uint64_t p, int inl)
 {
     uint64_t w[2];
     if (!pyg_read(w, p, sizeof w))
@@ -304,11 +305,32 @@ static void pyg_preheader(uint32_t i, uint64_t p)
         values = w[0];
     else if (w[1] & 1)
         values = w[1] + 1, dict = 0;
-    uint32_t d = dict ? pyg_tracked_at(dict) : PYG_NONE;
+    uint32_t d = dict && !inl ? pyg_tracked_at(dict) : PYG_NONE;
     if (d != PYG_NONE && d != i)
         pyg_add(i, d, HSNAP_PYLABEL_DICT, 0, 0);
     if (values && !(values & 7)) /* its edges before the instance's own block's */
         pyg_values(i, values, g.ty[g.h->obj[i].type].cached_keys, HSNAP_PYLABEL_ATTR, 0);
+}
+
+/* 3.13 on, a class instance i at obj with its values inline (after
+ * tp_basicsize: capacity, size, embedded, valid, then the values): 1
+ * while they are its attributes (valid): its __dict__, if made, shares
+ * them and is not visited (_PyObject_VisitManagedDict), nor are they by
+ * the dict (dict_traverse: embedded).  Once a dict took them over (too
+ * many attributes), valid is 0 and the inline words are stale: *end
+ * stops the scan before them. */
+static int pyg_inline(uint32_t i, uint64_t obj, uint64_t *end)
+{
+    const struct pyg_type *t = &g.ty[g.h->obj[i].type];
+    uint8_t hdr[4];
+    if (t->kind != PYG_INSTANCE || !(t->flags & PY_TPF_INLINE_VALUES) ||
+        py_lay->version < 0x030d0000u || obj + (uint64_t)t->basic + 8 > *end ||
+        !pyg_read(hdr, obj + (uint64_t)t->basic, sizeof hdr))
+        return 0;
+    if (hdr[3])
+        return 1;
+    *end = obj + (uint64_t)t->basic;
+    return 0;
 }
 
 /* The edges out of tracked object i from its own block; the blocks it
@@ -325,9 +347,10 @@ static void pyg_edges_of(uint32_t i)
         pyg_scan(i, obj + 24, obj + 32, 0, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
         return;
     }
+    int inl = pyg_inline(i, obj, &end);
     if (kind == PYG_INSTANCE && obj - PY_GC_HEAD - b->addr == 16) {
         g.rank = 0;
-        pyg_preheader(i, b->addr);
+        pyg_preheader(i, b->addr, inl);
         g.rank = 1;
     }
     pyg_scan(i, obj, end, kind == PYG_INSTANCE ? PYG_OWN : PYG_OWN | PYG_SELF,

@@ -5,18 +5,18 @@
  * snapshot with a leak check, for the objects held from outside the graph,
  * every word of the program's writable memory (heap, arenas, stacks from
  * this thread's frame out, thread storage, modules' data; not the shim's,
- * whose tables hold every address; nor this thread's dead frames, the
- * main interpreter's free lists, 3.10's zombie frames' value stacks:
- * pyl_dead_spans) is looked up: fewer such words than
- * the count, leaked.  A str's or bytes' text is a reference too (numpy's
- * add_docstring keeps PyUnicode_AsUTF8's char *).  A stale pointer counts,
- * so a leak can be missed; never candidates: immortals (3.12 on), a block
+ * whose tables hold every address; nor the threads' dead frames, the
+ * main interpreter's free lists, 3.10's zombie frames' value stacks,
+ * glibc's free chunks: pyl_dead_spans, pyl_heap_free) is looked up: fewer
+ * such words than the count, leaked.  A str's or bytes' text is one too
+ * (numpy's add_docstring keeps PyUnicode_AsUTF8's char *).  A stale
+ * pointer counts, so a leak can be missed; never candidates: immortals (3.12 on), a block
  * whose "count" is an address, a block the leak check ignored (its classes
  * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
  * heapsnap_ignore's), and one counted exactly once more than pointed to
- * that an extension's initialisation made (py_init_made: once per process,
- * as numpy's initumath tuples).  Read with process_vm_readv, 64 KiB at a time.
- */
+ * that an extension's initialisation made (py_init_made: numpy's initumath
+ * tuples) or that is an item of a tuple an extension's static data holds
+ * (pyl_nested), nor an interned str.  Read with process_vm_readv. */
 #include <errno.h>
 #include <string.h>
 
@@ -31,10 +31,13 @@
 #define PYL_INIT_DEPTH 64u    /* frames of a trace looked at (pyl_init_kept) */
 #define PYL_CHUNKS 64u        /* data stack chunks looked at (pyl_dead_frames) */
 #define PYL_CHUNK_MAX (1ull << 30) /* a chunk's size believed */
+#define PYL_NESTED 4096u      /* candidates pyl_nested looks at */
+#define PYL_THREADS 4096u     /* thread states followed (pyl_dead_spans) */
 
 static struct {
     uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
     uint32_t *obj;   /* ... their object index */
+    uint64_t *at;    /* ... where the last word found to it lies */
     uint64_t mask;
     uint32_t *words; /* by object: words found equal to its address */
     uintptr_t (*shim)[2]; /* the shim's mappings and the dead spans, sorted */
@@ -135,47 +138,117 @@ static void pyl_zombies(const struct pyg_heap *h, uint64_t nobj)
     }
 }
 
-/* The memory that holds no reference, left out as the shim's is: this
- * thread's dead frames, in its data stack (3.11 on) from the top up to
- * the limit of its chunk and, in each earlier chunk, from the top saved
- * when the next was pushed (their slots keep the locals of the frames
- * that returned, say a leaked object's last holder); and the main
+/* Thread state ts's dead frames, in its data stack (3.11 on; top_at:
+ * its datastack_top's offset) from the top up to the limit of its chunk
+ * and, in each earlier chunk, from the top saved when the next was pushed:
+ * their slots keep the locals of the frames that returned, say a leaked
+ * object's last holder. */
+static void pyl_datastack(uintptr_t ts, uint32_t top_at)
+{
+    uintptr_t chunk = pyl_word(ts + top_at - 8), top = pyl_word(ts + top_at);
+    uintptr_t limit = pyl_word(ts + top_at + 8);
+    /* _PyStackChunk: previous, size (bytes), top (words of data), data */
+    for (unsigned k = 0; chunk && k < PYL_CHUNKS; k++) {
+        uintptr_t size = pyl_word(chunk + 8);
+        if (!k && !(chunk + 24 <= top && top <= limit && limit - chunk <= PYL_CHUNK_MAX))
+            break; /* not the data stack we know: leave it all in */
+        if (size > PYL_CHUNK_MAX)
+            break;
+        if (k) {
+            uintptr_t words = pyl_word(chunk + 16);
+            if (words > (size - 24) / 8)
+                break;
+            top = chunk + 24 + 8 * words, limit = chunk + size;
+        }
+        pyl_shim_map((top + 7) & ~(uintptr_t)7, limit & ~(uintptr_t)7, NULL);
+        chunk = pyl_word(chunk);
+    }
+}
+
+/* The memory that holds no reference, left out as the shim's is: the
+ * threads' dead frames (pyl_datastack): this thread's, which runs no
+ * Python while it scans, and the others' when this one holds the GIL
+ * (they cannot push or pop a frame meanwhile; without it, another's top,
+ * read while it runs, could move, and frames popped since the counts
+ * were read would hide counts: it is left in); and the main
  * interpreter's free lists and borrowed caches (py_borrowed_spans, as
- * pyroot_interp_data).  Only this thread's: it runs no Python while it
- * scans, so no frame moves above its top meanwhile (another thread's
- * top, read while it runs, could). */
+ * pyroot_interp_data). */
 static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
 {
+    const struct py_obj_layout *ol;
     if (!py_lay)
         return;
     pyl_zombies(h, nobj);
     uint32_t top_at = py_datastack_top_at(py_lay->version);
-    uintptr_t ts = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
-    if (top_at && ts) {
-        uintptr_t chunk = pyl_word(ts + top_at - 8), top = pyl_word(ts + top_at);
-        uintptr_t limit = pyl_word(ts + top_at + 8);
-        /* _PyStackChunk: previous, size (bytes), top (words of data), data */
-        for (unsigned k = 0; chunk && k < PYL_CHUNKS; k++) {
-            uintptr_t size = pyl_word(chunk + 8);
-            if (!k && !(chunk + 24 <= top && top <= limit && limit - chunk <= PYL_CHUNK_MAX))
-                break; /* not the data stack we know: leave it all in */
-            if (size > PYL_CHUNK_MAX)
-                break;
-            if (k) {
-                uintptr_t words = pyl_word(chunk + 16);
-                if (words > (size - 24) / 8)
-                    break;
-                top = chunk + 24 + 8 * words, limit = chunk + size;
-            }
-            pyl_shim_map((top + 7) & ~(uintptr_t)7, limit & ~(uintptr_t)7, NULL);
-            chunk = pyl_word(chunk);
-        }
+    uintptr_t me = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
+    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    if (top_at && me)
+        pyl_datastack(me, top_at);
+    int gil = me && py_sym.gil_holder && (uintptr_t)py_sym.gil_holder() == me;
+    if (top_at && gil && interp && (ol = py_obj_layout_find(py_lay->version))) {
+        /* PyThreadState's next is its second word (layout_check.c) */
+        uintptr_t ts = pyl_word(interp + ol->interp_threads);
+        for (unsigned k = 0; ts && k < PYL_THREADS; k++, ts = pyl_word(ts + 8))
+            if (ts != me)
+                pyl_datastack(ts, top_at);
     }
     uint32_t slo[PY_SPANS], shi[PY_SPANS];
     unsigned ns = py_borrowed_spans(py_lay->version, slo, shi);
-    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
     for (unsigned j = 0; interp && j < ns; j++)
         pyl_shim_map(interp + slo[j], interp + shi[j], NULL);
+}
+
+/* ---------------- glibc's free chunks ----------------
+ * The main arena's heap ([heap], the brk area) keeps in its free chunks
+ * and its top the words of the blocks freed there: a list's item array
+ * freed says where its items were, and one reused for an object leaked
+ * since would count (3.10's leakref fixture lost 1 of 3 so, 3 runs of
+ * 8).  glibc's own walk tells them: from the heap's start, each chunk's
+ * size (its second word; bit 0: the one before is in use) leads to the
+ * next, and a chunk whose next says "not in use" is free, as is the top
+ * up to the heap's end.  Chunks in tcache or the fast bins read in use:
+ * kept (a live block the shim did not trace could be one).  Taken only
+ * when the walk starts with glibc's tcache chunk and ends on the heap's
+ * end: another allocator's heap is scanned whole. */
+
+#define PYL_TCACHE_CHUNK 0x291u /* glibc 2.26+ x86_64: tcache_perthread_struct */
+
+static void pyl_heap_map(const struct procmaps_line *m, void *arg)
+{
+    size_t len;
+    const char *path = procmaps_path(m, &len);
+    if (len == 6 && !memcmp(path, "[heap]", 6))
+        ((uintptr_t *)arg)[0] = m->lo, ((uintptr_t *)arg)[1] = m->hi;
+}
+
+static void pyl_heap_line(const char *text, size_t len, void *arg)
+{
+    procmaps_parse(text, len, pyl_heap_map, arg);
+}
+
+static void pyl_heap_free(void)
+{
+    uintptr_t r[2] = {0, 0};
+    uint32_t was = l.nshim;
+    if (procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_heap_line, r) != 0 ||
+        !r[0] || pyl_word(r[0] + 8) != PYL_TCACHE_CHUNK)
+        return;
+    for (uintptr_t c = r[0];;) {
+        uint64_t sz = pyl_word(c + 8) & ~7ull;
+        if (sz < 32 || (sz & 15) || sz > r[1] - c)
+            break; /* not glibc's: leave it all in */
+        uintptr_t next = c + sz;
+        if (next == r[1]) { /* the top, to the heap's end */
+            pyl_shim_map(c + 16, r[1], NULL);
+            return;
+        }
+        if (next + 16 > r[1])
+            break;
+        if (!(pyl_word(next + 8) & 1))
+            pyl_shim_map(c + 16, next, NULL);
+        c = next;
+    }
+    l.nshim = was; /* a walk that did not end on the heap's end: none */
 }
 
 static void pyl_key(uint64_t a, uint32_t i)
@@ -202,6 +275,18 @@ static uint64_t pyl_text(uint64_t a)
     return (state & 0x60) == 0x60 ? a + y->str_ascii_data : 0;
 }
 
+/* Whether the object at a is an interned str: the interpreter's
+ * identifier, shared by every module that names it (immortal from 3.12
+ * on); an extension's dead static keeps a count of it with no word
+ * (pandas' Cython modules, 'first' 9 times), so it is no candidate. */
+static int pyl_interned(uint64_t a)
+{
+    uint64_t w[2];
+    uint32_t state = 0;
+    return py_lay && peek(w, a, sizeof w) && w[1] == py_sym.str_type &&
+           peek(&state, a + py_lay->str_state, sizeof state) && (state & 3);
+}
+
 /* The words of [lo, hi) looked up. */
 static void pyl_scan(uintptr_t lo, uintptr_t hi)
 {
@@ -217,6 +302,7 @@ static void pyl_scan(uintptr_t lo, uintptr_t hi)
             for (uint64_t s = pyl_hash(a) & l.mask; l.key[s]; s = (s + 1) & l.mask)
                 if (l.key[s] == a) {
                     l.words[l.obj[s]]++;
+                    l.at[s] = at + 8 * k;
                     break;
                 }
         }
@@ -288,6 +374,129 @@ static int pyl_init_kept(uint64_t addr)
     return py_init_made(ip, d);
 }
 
+/* ---------------- constants nested in constants ----------------
+ * A Cython module makes a constant tuple of constants (pandas' parsing:
+ * (("day",), "%d", 2)) in its initialisation: the inner tuple's static
+ * is written once and read once, to build the outer, so the compiler
+ * keeps it in a register (pyinit.c's dead stores): its count of 1 has no
+ * word, the outer's item has the other.  py_init_made tells it by its
+ * stack, but a tuple (or float) the interpreter's free list handed out
+ * keeps its first life's stack (a Python line).  Here such a candidate,
+ * counted exactly once more than pointed to, with its one word an item of
+ * a tuple that an extension's static data holds (pyroot_statics; or a
+ * tuple itself so excused: constants nested deeper), is the extension's
+ * constant too.  A leak of one count of an item of a module's constant
+ * tuple at run time is then missed. */
+
+struct pyl_nest {
+    uint32_t *obj;   /* the candidates looked at: object index */
+    uint64_t *outer; /* ... the tuple whose item is their one word */
+    uint32_t n;
+    uint64_t *set;   /* the outer tuples, by hash (| 1: excused) */
+    uint64_t mask;
+};
+
+/* The tuple whose items hold address at (h's object, by the sorted
+ * blocks), or 0. */
+static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at)
+{
+    uint64_t lo = 0, hi = h->nblk, w[3];
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo || at - h->blk[lo - 1].addr >= pyg_size(h, &h->blk[lo - 1]) ||
+        h->blk[lo - 1].obj == PYG_NONE)
+        return 0;
+    uint64_t t = h->blk[lo - 1].addr + h->obj[h->blk[lo - 1].obj].off;
+    if (!peek(w, t, sizeof w) || w[1] != py_sym.tuple_type || at < t + sizeof w ||
+        (at - t - sizeof w) / 8 >= w[2])
+        return 0;
+    return t;
+}
+
+/* The slot of tuple t in the set (empty: 0 there). */
+static uint64_t *pyl_nest_slot(struct pyl_nest *n, uint64_t t)
+{
+    uint64_t s = pyl_hash(t) & n->mask;
+    while (n->set[s] && (n->set[s] & ~1ull) != t)
+        s = (s + 1) & n->mask;
+    return &n->set[s];
+}
+
+/* A segment of static data: its words that are outer tuples excused. */
+static void pyl_nest_static(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct pyl_nest *n = arg;
+    lo = (lo + 7) & ~(uintptr_t)7;
+    for (uintptr_t at = lo; at + 8 <= hi; at += PYL_CHUNK) {
+        size_t len = (hi - at < PYL_CHUNK ? (size_t)(hi - at) : PYL_CHUNK) & ~(size_t)7;
+        if (!peek(l.buf, at, len))
+            continue;
+        const uint64_t *w = (const uint64_t *)l.buf;
+        for (size_t k = 0; k < len / 8; k++) {
+            if (!w[k] || (w[k] & 7))
+                continue;
+            uint64_t *s = pyl_nest_slot(n, w[k]);
+            if (*s)
+                *s |= 1;
+        }
+    }
+}
+
+/* The candidates left counted once more than pointed to, by one word:
+ * those nested in an extension's constant excused (words UINT32_MAX). */
+static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
+{
+    struct pyl_nest n = {0};
+    uint64_t cap = 2 * PYL_NESTED;
+    if (!py_sym.tuple_type || !(n.obj = arena_map(PYL_NESTED * 4)) ||
+        !(n.outer = arena_map(PYL_NESTED * 8)) || !(n.set = arena_map(cap * 8)))
+        goto out;
+    n.mask = cap - 1;
+    for (uint64_t i = 0; i < nobj && n.n < PYL_NESTED; i++) {
+        const struct pyg_obj *o = &h->obj[i];
+        if (words[i] != 1 || o->refcnt != 2)
+            continue;
+        uint64_t a = h->blk[o->blk].addr + o->off, s = pyl_hash(a) & l.mask;
+        while (l.key[s] && l.key[s] != a)
+            s = (s + 1) & l.mask;
+        uint64_t t = l.key[s] ? pyl_outer(h, l.at[s]) : 0;
+        if (!t)
+            continue;
+        n.obj[n.n] = (uint32_t)i, n.outer[n.n++] = t;
+        *pyl_nest_slot(&n, t) |= t;
+    }
+    if (!n.n)
+        goto out;
+    pyroot_statics(pyl_nest_static, &n);
+    /* deeper: a candidate excused is an outer tuple excused too */
+    for (int round = 0, more = 1; more && round < 4; round++) {
+        more = 0;
+        for (uint32_t k = 0; k < n.n; k++) {
+            const struct pyg_obj *o = &h->obj[n.obj[k]];
+            uint64_t a = h->blk[o->blk].addr + o->off, *s;
+            if (!(*pyl_nest_slot(&n, n.outer[k]) & 1) || !*(s = pyl_nest_slot(&n, a)) || (*s & 1))
+                continue;
+            *s |= 1;
+            more = 1;
+        }
+    }
+    for (uint32_t k = 0; k < n.n; k++)
+        if (*pyl_nest_slot(&n, n.outer[k]) & 1)
+            words[n.obj[k]] = UINT32_MAX;
+out:
+    if (n.obj)
+        arena_unmap(n.obj, PYL_NESTED * 4);
+    if (n.outer)
+        arena_unmap(n.outer, PYL_NESTED * 8);
+    if (n.set)
+        arena_unmap(n.set, cap * 8);
+}
+
 /* Whether process_vm_readv works here: peek's plain copy, where a filter
  * refuses the call, would fault on a mapping another thread unmaps while
  * the whole memory is read; then no scan at all. */
@@ -312,11 +521,12 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     memset(&l, 0, offsetof(__typeof__(l), line));
     l.key = arena_map(cap * 8);
     l.obj = arena_map(cap * 4);
+    l.at = arena_map(cap * 8);
     l.shim = arena_map(lshim);
     l.buf = arena_map(PYL_CHUNK);
     l.map = arena_map(lmap);
     int rc = -1;
-    if (!l.key || !l.obj || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
+    if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words, l.self = (uintptr_t)&l;
     for (uint64_t i = 0; i < nobj; i++) {
@@ -324,8 +534,9 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         if (!want[i])
             continue;
         const struct pyg_obj *o = &h->obj[i];
-        if (pyl_class(h->blk[o->blk].addr) == HSNAP_CLASS_IGNORED) {
-            words[i] = UINT32_MAX; /* the runtime's, or the program's wish */
+        if (pyl_class(h->blk[o->blk].addr) == HSNAP_CLASS_IGNORED ||
+            pyl_interned(h->blk[o->blk].addr + o->off)) {
+            words[i] = UINT32_MAX; /* the runtime's, the program's wish, a name */
             continue;
         }
         uint64_t a = h->blk[o->blk].addr + o->off, t = pyl_text(a);
@@ -335,6 +546,7 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     }
     arena_each_map(pyl_shim_map, NULL);
     pyl_dead_spans(h, nobj);
+    pyl_heap_free();
     /* by start: a shell sort (3.10's dead frames may be thousands) */
     for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
         for (uint32_t i = gap; i < l.nshim; i++)
@@ -354,11 +566,15 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[h->obj[i].blk].addr))
             words[i] = UINT32_MAX; /* one count its maker, an initialisation, kept */
     }
+    if (rc == 0)
+        pyl_nested(h, nobj, words);
 out:
     if (l.key)
         arena_unmap(l.key, cap * 8);
     if (l.obj)
         arena_unmap(l.obj, cap * 4);
+    if (l.at)
+        arena_unmap(l.at, cap * 8);
     if (l.shim)
         arena_unmap(l.shim, lshim);
     if (l.buf)

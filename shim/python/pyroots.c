@@ -513,6 +513,14 @@ static void pyroot_static_data(void)
         pyroot_scan_range(rs.lo[k], rs.hi[k], HSNAP_PYROOT_STATIC, pyroot_static_name, &k);
 }
 
+void pyroot_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+{
+    rs.n = 0;
+    loader_iterate_phdr(pyroot_module_segments, NULL);
+    for (unsigned k = 0; k < rs.n; k++)
+        fn(rs.lo[k], rs.hi[k], arg);
+}
+
 /* ---------------- the threads' C stacks ---------------- */
 
 static char pyroot_line[4096];

@@ -9,13 +9,24 @@
  * its root is "static data of initconst...so (initconst_kept)".
  * block_holding(cls, fd) makes a cls() held by a C local alone and blocks
  * reading fd, the GIL released: its root is "C stack of thread TID".
+ * The exec slot also makes a constant nested in a constant, as Cython's
+ * (("day",), 2): the inner tuple's own count kept with no pointer, the
+ * outer held by a C global, initconst_nested; the importer first fills
+ * the tuples' free list, so the inner tuple's block keeps a Python line's
+ * stack (its first life).
  */
 #include <Python.h>
 #include <errno.h>
 #include <unistd.h>
 
+PyObject *initconst_nested; /* the outer constant */
+
 static int initconst_exec(PyObject *m)
 {
+    PyObject *inner = Py_BuildValue("(s)", "initconst_day");
+    if (!inner || !(initconst_nested = Py_BuildValue("(Oi)", inner, 2)))
+        return -1;
+    /* inner's own count kept, as a write-only static's: no pointer */
     PyObject *doc = PyBytes_FromString("initconst's constant, kept with no pointer");
     if (!doc)
         return -1;

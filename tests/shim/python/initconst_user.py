@@ -7,11 +7,18 @@
 # held by its C stack alone, until the process ends.  initsingle.c's
 # single-phase module (built beside it) keeps a bytes with no pointer and
 # a str counted once more than pointed to: the extension's own, neither.
+# 1-tuples dropped just before the import fill the interpreter's free
+# list, so initconst's nested constant takes one (its stack: this line;
+# each slot cleared first: the list's freed array keeps no stale word).
 import os
 import sys
 import threading
 import time
 sys.path.insert(0, sys.argv[1])
+_ones = [(str(i),) for i in range(1900)]  # MARK_FREELIST
+for _i in range(len(_ones)):  # no stale word left in the list's array
+    _ones[_i] = None
+del _ones
 import initconst
 import initsingle
 KEPT = "held by the module"
