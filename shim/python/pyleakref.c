@@ -226,15 +226,32 @@ static void pyl_heap_line(const char *text, size_t len, void *arg)
     procmaps_parse(text, len, pyl_heap_map, arg);
 }
 
+/* The word at at (< end, the heap's end) on the walk: read PYL_CHUNK at
+ * a time into l.buf (a word a syscall would cost seconds on a heap of
+ * millions of chunks); 0 where it cannot be read.  *w: the window. */
+static uint64_t pyl_heap_word(uintptr_t at, uintptr_t end, uintptr_t w[2])
+{
+    uint64_t v;
+    if (at < w[0] || at + 8 > w[1]) {
+        size_t n = end - at < PYL_CHUNK ? (size_t)(end - at) : PYL_CHUNK;
+        w[0] = w[1] = 0;
+        if (n < 8 || !peek(l.buf, at, n))
+            return 0;
+        w[0] = at, w[1] = at + n;
+    }
+    memcpy(&v, l.buf + (at - w[0]), 8);
+    return v;
+}
+
 static void pyl_heap_free(void)
 {
-    uintptr_t r[2] = {0, 0};
+    uintptr_t r[2] = {0, 0}, w[2] = {0, 0};
     uint32_t was = l.nshim;
     if (procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_heap_line, r) != 0 ||
         !r[0] || pyl_word(r[0] + 8) != PYL_TCACHE_CHUNK)
         return;
     for (uintptr_t c = r[0];;) {
-        uint64_t sz = pyl_word(c + 8) & ~7ull;
+        uint64_t sz = pyl_heap_word(c + 8, r[1], w) & ~7ull;
         if (sz < 32 || (sz & 15) || sz > r[1] - c)
             break; /* not glibc's: leave it all in */
         uintptr_t next = c + sz;
@@ -244,7 +261,7 @@ static void pyl_heap_free(void)
         }
         if (next + 16 > r[1])
             break;
-        if (!(pyl_word(next + 8) & 1))
+        if (!(pyl_heap_word(next + 8, r[1], w) & 1))
             pyl_shim_map(c + 16, next, NULL);
         c = next;
     }
