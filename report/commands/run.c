@@ -14,8 +14,9 @@
  * status is CMD's; when a signal killed CMD, heapsnap dies by the same
  * signal once its report (and --gate's) is out.  SIGINT/SIGTERM sent to
  * heapsnap alone (kill) are forwarded; those from the terminal reach CMD by
- * themselves.  --gate wants %p in the output name: without it, processes
- * would replace each other's snapshots and the gate would pass on the last.
+ * themselves.  Under a name without %p the pid run started takes it and
+ * every other process adds its pid (HEAPSNAP_RUN_PID): no snapshot
+ * replaces another, so --gate sees each process's, whatever the name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,16 +165,6 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
     return -1;
 }
 
-/* 1 when the output pattern expands %p (each process its own file). */
-static int run_has_pid(const char *pat)
-{
-    for (; *pat; pat++)
-        if (pat[0] == '%' && (pat[1] == 'p' || pat[1] == '%'))
-            if (*++pat == 'p')
-                return 1;
-    return 0;
-}
-
 /* LD_PRELOAD = shim, then whatever was there (unless it is the shim). */
 /* When this run started (CLOCK_REALTIME, ns), before anything of its
  * command ran: a file under a shared name older than this is an earlier
@@ -204,11 +195,6 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         }
         snprintf(buf, sizeof(buf), "%s/%s", o->dir, pat);
         pat = buf;
-    }
-    if (o->gate && !run_has_pid(pat)) {
-        snprintf(err, errlen, "run: --gate needs %%p in the snapshot name (%s): processes "
-                 "that share a name replace each other's snapshots, unseen by the gate", pat);
-        return -1;
     }
     char full[PATH_MAX + sizeof(buf) + 2];
     if (pat[0] != '/' && getcwd(cwd, sizeof(cwd)))
