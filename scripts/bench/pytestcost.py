@@ -24,6 +24,7 @@ usage: scripts/bench/pytestcost.py [--runs R] [--tests N] [--python PATH]
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -96,9 +97,12 @@ def main():
         sys.exit("pytestcost: %s has no pytest (Debian's python3-pytest)" % args.python)
     tmp = tempfile.mkdtemp(prefix="pytestcost.")
     venv = os.path.join(tmp, "venv")
+    # pip builds in the tree it is given: a copy, so the source tree gets no build/
+    src = os.path.join(tmp, "pkgsrc")
+    shutil.copytree(os.path.join(ROOT, "python"), src,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info"))
     for cmd in ([args.python, "-m", "venv", "--system-site-packages", venv],
-                [os.path.join(venv, "bin", "pip"), "install", "-q", "--no-index",
-                 os.path.join(ROOT, "python")]):
+                [os.path.join(venv, "bin", "pip"), "install", "-q", "--no-index", src]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode:
             sys.exit("pytestcost: %s: %s" % (" ".join(cmd), r.stderr[-400:]))

@@ -88,3 +88,11 @@ py_run() {
 
 # py_line FILE MARK: the line of FILE that holds MARK.
 py_line() { grep -n "$2" "$1" | head -1 | cut -d: -f1; }
+
+# py_pkg_src: a copy of python/ in $T without what a build left there
+# (its build directory, *.egg-info), for `pip install`: pip builds in the tree it
+# is given, and a source tree's leftovers would be installed again.
+py_pkg_src() {
+  rm -rf "$T/pkgsrc" && cp -r python "$T/pkgsrc" && rm -rf "$T/pkgsrc/build" "$T"/pkgsrc/*.egg-info &&
+    echo "$T/pkgsrc"
+}

@@ -6,7 +6,7 @@
 . tests/shim/python/lib_py.sh
 
 if ! /usr/bin/python3 -m venv --system-site-packages "$T/venv" >"$T/venv.err" 2>&1 ||
-   ! "$T/venv/bin/pip" install -q --no-index ./python >"$T/pip.err" 2>&1; then
+   ! "$T/venv/bin/pip" install -q --no-index "$(py_pkg_src)" >"$T/pip.err" 2>&1; then
   t_fail python_package_installs "$(tail -c 300 "$T/venv.err" "$T/pip.err" | tr '\n' ' ')"
 else
   t_pass python_package_installs

@@ -17,7 +17,7 @@
 if ! /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
   t_skip python_pytest_plugin "Debian's python3-pytest is not installed"
 elif ! /usr/bin/python3 -m venv --system-site-packages "$T/venv" >"$T/venv.err" 2>&1 ||
-   ! "$T/venv/bin/pip" install -q --no-index ./python >"$T/pip.err" 2>&1; then
+   ! "$T/venv/bin/pip" install -q --no-index "$(py_pkg_src)" >"$T/pip.err" 2>&1; then
   t_fail python_pytest_plugin_installs "$(tail -c 300 "$T/venv.err" "$T/pip.err" | tr '\n' ' ')"
 else
   cp tests/shim/python/pytest_user.py "$T/test_user.py"
