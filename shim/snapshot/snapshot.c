@@ -24,7 +24,6 @@
 
 #include "python/python.h"
 #include "snapshot.h"
-#include "hsnap_pyformat.h"
 
 #define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 /* A snapshot smaller than this, by estimate, is not compressed: 2048
@@ -394,70 +393,6 @@ static int snap_to_file(char *path, struct sbuf *sec, int side, int level)
 static int snap_level(uint64_t blocks, uint64_t traces)
 {
     return blocks * 24 + traces * SNAP_TRACE_BYTES < SNAP_ZMIN_BYTES ? 0 : zsec_level();
-}
-
-static void snap_pytype_block(const struct hsnap_block *b, void *arg)
-{
-    (void)arg;
-    py_types_block(b->addr, b->size);
-}
-
-/* PYRETAIN streamed into the side file (py_retain_sink's). */
-struct snap_retain {
-    struct side_file *f;
-    int begun;
-};
-
-static void snap_retain_begin(void *arg, uint64_t bytes)
-{
-    struct snap_retain *r = arg;
-    side_sec_begin_planes(r->f, 0, bytes, sizeof(struct hsnap_pyretain)); /* as side_sec_whole */
-    r->begun = 1;
-}
-
-static void snap_retain_put(void *arg, const void *p, size_t n)
-{
-    side_out(((struct snap_retain *)arg)->f, p, n);
-}
-
-/* PYTYPES: the Python objects among the live blocks (by address, as
- * BLOCKS has them), typed by the Python room as the streamed BLOCKS went
- * by (snap_run.pytyped), else in a walk of their own; none when it has
- * none.  It and PYOWNED go to the side file as soon as they are made:
- * their memory is given back before the retained sizes' pass, the stop's
- * peak; PYRETAIN goes there as that pass makes it (py_retain_sink).  1
- * when PYTYPES was made. */
-static int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
-{
-    struct pend_left left = {0, 0};
-    int typed = snap_run.pytyped;
-    snap_run.pytyped = 0;
-    if (!typed && py_types_begin(b) != 0)
-        return 0;
-    if (!typed && bstream_blocks(snap_pytype_block, NULL, &left) != 0)
-        b->err = 1;
-    py_types_end(b, owned);
-    if (b->err || owned->err)
-        sbuf_free(owned);
-    if (b->err)
-        sbuf_free(b); /* a snapshot without types rather than none */
-    int made = b->len != 0;
-    if (made && side->fd >= 0) {
-        side_sec_whole(side, HSNAP_SEC_PYTYPES, b->p, b->len);
-        if (owned->len)
-            side_sec_whole(side, HSNAP_SEC_PYOWNED, owned->p, owned->len);
-        sbuf_free(b);
-        sbuf_free(owned);
-    }
-    /* PYRETAIN to the side file as it is made: never held whole */
-    struct snap_retain sr = {side, 0};
-    struct py_retain_sink sink = {snap_retain_begin, snap_retain_put, &sr};
-    py_retain_sink(made && side->fd >= 0 ? &sink : NULL);
-    py_types_retain();
-    py_retain_sink(NULL);
-    if (sr.begun)
-        side_sec_end(side, HSNAP_SEC_PYRETAIN, NULL, 0);
-    return made;
 }
 
 /* Writes one snapshot to path, with the leak check when leaks is set; 0

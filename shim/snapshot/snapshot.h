@@ -67,6 +67,9 @@ void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint
 void side_planes(struct side_file *f, uint32_t stride); /* a new run of records */
 void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
+/* snappytypes.c: PYTYPES, PYOWNED and PYRETAIN into the side file (b and
+ * owned: the buffers the first two are made in); 1 when PYTYPES was made. */
+int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
 
