@@ -58,23 +58,6 @@ static struct {
     uint32_t unsampled; /* their trace id */
 } real;
 
-/* errno, as hook_record keeps it: its offset from the thread pointer,
- * taken once (hook_init), read and written %fs-relative.  libc's
- * thread-locals are in the static TLS block, at the same offset in every
- * thread; errno through __errno_location is a call through the PLT on
- * every tracked allocation. */
-#ifdef __SEG_FS
-static uintptr_t hook_errno_at;
-#define HOOK_ERRNO (*(int __seg_fs *)hook_errno_at)
-static void hook_errno_init(void)
-{
-    hook_errno_at = (uintptr_t)&errno - (uintptr_t)__builtin_thread_pointer();
-}
-#else
-#define HOOK_ERRNO errno
-static void hook_errno_init(void) {}
-#endif
-
 /* The countdown the careful path moves (hook_countdown says why two). */
 static inline int64_t *hook_cd(void)
 {
@@ -97,7 +80,7 @@ void hook_init(void)
         return;
     int saved = guard_enter();
     scrub_init();
-    hook_errno_init();
+    hs_errno_init();
     real.malloc = hook_sym("malloc");
     real.free = hook_sym("free");
     real.calloc = hook_sym("calloc");
@@ -140,7 +123,7 @@ static HS_NOINLINE int hook_early(void)
 /* Starts recording: options are read here (life_init, guard_on set). */
 void hook_set_active(int on)
 {
-    hook_errno_init(); /* hook_init's, again: hook_record relies on it */
+    hs_errno_init(); /* hook_init's, again: hook_record relies on it */
     real.depth = (unsigned)opt_int(OPT_DEPTH);
     if (on && !real.started) {
         real.started = 1;
@@ -195,7 +178,7 @@ static inline uint32_t hook_lsan_twin(uint32_t id)
  * with guard_on set; keeps errno. */
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
-    int saved = HOOK_ERRNO;
+    int saved = HS_ERRNO;
     if (HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
         dom_poll();
     struct tbl_where w;
@@ -216,7 +199,7 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
-    HOOK_ERRNO = saved;
+    HS_ERRNO = saved;
 }
 
 /* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */

@@ -170,6 +170,19 @@ extern __thread struct hs_hot hs_hot;
 #define trace_pending (hs_hot.trace_pending)
 #define peak_last (hs_hot.peak_last)
 
+/* errno as the hot path keeps it (hooks.c's hook_record): at its offset
+ * from the thread pointer, taken by hs_errno_init (deferred.c), read and
+ * written %fs-relative.  libc's thread-locals are in the static TLS
+ * block, at the same offset in every thread; errno through
+ * __errno_location is a call through the PLT on every tracked allocation. */
+#ifdef __SEG_FS
+extern uintptr_t hs_errno_at;
+#define HS_ERRNO (*(int __seg_fs *)hs_errno_at)
+#else
+#define HS_ERRNO errno
+#endif
+void hs_errno_init(void);
+
 /* ---- deferred.c: the re-entry guard ---- */
 /* guard_on (hs_hot): nonzero, allocations pass through untracked */
 /* The shim's own work: allocations made until guard_leave pass through

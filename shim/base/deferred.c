@@ -10,8 +10,10 @@
  * next left clear (guard_leave, base.h).  Pushes are a CAS, so a handler
  * that interrupts a push is safe; the drain takes the whole stack with
  * one exchange.  hooks.c decides which frees come here and hands over the
- * real functions (defer_init).
+ * real functions (defer_init).  Here too, as the lowest room: the hot
+ * path's per-thread words (base.h's hs_hot) and errno's place (HS_ERRNO).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "base.h"
@@ -20,6 +22,16 @@
  * works on this thread, and what it allocates passes through untracked.
  * Here, below every room that sets it, with the frees that wait for it. */
 __thread struct hs_hot hs_hot; /* base.h: the hot path's per-thread words */
+
+#ifdef __SEG_FS
+uintptr_t hs_errno_at; /* base.h's HS_ERRNO */
+#endif
+void hs_errno_init(void)
+{
+#ifdef __SEG_FS
+    hs_errno_at = (uintptr_t)&errno - (uintptr_t)__builtin_thread_pointer();
+#endif
+}
 
 
 /* shim/python's domain wrappers: the block that their own call of the
