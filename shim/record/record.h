@@ -66,6 +66,7 @@ void tbl_lock_all(void);
 void tbl_unlock_all(void);
 uint64_t tbl_count(void);
 size_t tbl_bytes(void);
+size_t tbl_shrink(void); /* after a peak: oversized stripes move into smaller arrays; bytes freed */
 void tbl_clear(tbl_visit_fn fn, void *arg); /* fn sees each entry, then it goes */
 int tbl_drain(tbl_visit_fn fn, void *arg); /* a fork's last walk: each stripe unmapped after */
 struct tbl_probe_stats {   /* tbl_probe_stats: what probes cost right now */

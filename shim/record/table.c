@@ -182,12 +182,12 @@ static uint32_t tbl_next_size(const struct tbl_stripe *s, uint32_t old_c)
     return c;
 }
 
-/* Grows (or creates) a stripe's array (tbl_next_size), with its lock held;
- * saturated overflow counts start again from the truth. */
-static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
+/* Moves a stripe's entries into a new array of c clusters (more room than
+ * its live entries), with its lock held; saturated overflow counts start
+ * again from the truth.  0, or -1 (no memory: the array stays). */
+static int tbl_rebuild(struct tbl_stripe *s, uint32_t c)
 {
     uint32_t old_c = s->clusters;
-    uint32_t c = tbl_next_size(s, old_c);
     if (c > TBL_MAX_CLUSTERS)
         return -1;
     struct tbl_cluster *cl = arena_map_full((size_t)c * sizeof *cl); /* every page written below */
@@ -208,6 +208,49 @@ static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
             }
     arena_unmap(old, (size_t)old_c * sizeof *old);
     return 0;
+}
+
+/* Grows (or creates) a stripe's array (tbl_next_size), with its lock held. */
+static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
+{
+    return tbl_rebuild(s, tbl_next_size(s, s->clusters));
+}
+
+/* The smallest size on s's ladder (tbl_next_size) whose limit holds want
+ * entries. */
+static uint32_t tbl_fit_size(const struct tbl_stripe *s, uint64_t want)
+{
+    uint32_t c = tbl_next_size(s, 0);
+    while ((uint64_t)c * TBL_CLUSTER * TBL_LOAD_NUM / TBL_LOAD_DEN < want && c < TBL_MAX_CLUSTERS)
+        c = tbl_next_size(s, c);
+    return c;
+}
+
+/* After a peak: each stripe whose array is at least TBL_SHRINK_BY times
+ * the size that holds twice its live entries (room to double before it
+ * grows again) moves into that size, one stripe locked at a time, so
+ * that what the snapshot then maps (its sections, the compressor) lands
+ * in the pages the table gave back rather than on top of them: a
+ * program's peak resident set is often its exit, with its heap still at
+ * its high-water mark and the table sized for it (tbl_shrink_after_peak).
+ * The bytes given back; a stripe without the memory for its smaller array
+ * keeps its own. */
+#define TBL_SHRINK_BY 4u
+size_t tbl_shrink(void)
+{
+    size_t freed = 0;
+    unsigned used = tbl_stripes_used();
+    for (unsigned k = 0; k < used; k++) {
+        struct tbl_stripe *s = &tbl.stripe[k];
+        if (!__atomic_load_n(&s->clusters, __ATOMIC_RELAXED))
+            continue;
+        lock_take(&s->lock);
+        uint32_t old_c = s->clusters, c = old_c ? tbl_fit_size(s, 2 * (uint64_t)s->count) : 0;
+        if (c && (uint64_t)c * TBL_SHRINK_BY <= old_c && tbl_rebuild(s, c) == 0)
+            freed += (size_t)(old_c - c) * sizeof(struct tbl_cluster);
+        lock_drop(&s->lock);
+    }
+    return freed;
 }
 
 /* Whether home cluster k holds ptr (tag: its hash's). */

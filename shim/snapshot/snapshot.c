@@ -406,6 +406,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
     uint64_t blocks = pend_live_count();
     struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
+    if (!fatal)
+        tbl_shrink(); /* a table sized for a peak long gone: its pages serve the buffers */
     /* the shim's memory as the program had it: not this snapshot's own
      * buffers */
     uint64_t shim_bytes = arena_mapped();

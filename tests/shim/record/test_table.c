@@ -4,8 +4,8 @@
  * growth, deletion correctness under probing (checked against a reference
  * bitmap through heavy churn), replacement of a stale entry, foreach/clear,
  * the 16-byte packing's limits (fields round-trip, epoch saturates, what
- * does not fit is refused), the bytes per live block, probe lengths for
- * malloc-like address patterns, random operations against a reference
+ * does not fit is refused), the bytes per live block, the shrink after a
+ * peak, probe lengths for malloc-like address patterns, random operations against a reference
  * through growth and wrap-around, many threads, stripes by region, and the
  * sampled mode's presence filter with its group counters.
  */
@@ -159,6 +159,50 @@ TEST_BEGIN(table_bytes_per_block)
     expect_eq_u64(tbl_count(), 0);
     expect_true(sum / points <= 40, "%.1f bytes per live block", sum / points);
     expect_true(worst <= 23, "worst %llu bytes per live block", (unsigned long long)worst);
+TEST_END
+
+/* After a peak the arrays move into the size that holds twice what is
+ * left (tbl_shrink: the exit snapshot calls it), every entry kept, and
+ * the table grows again from there; an array within TBL_SHRINK_BY of its
+ * fit stays. */
+TEST_BEGIN(table_shrink_after_peak)
+    const uint64_t peak = 400000, left = 20000;
+    tbl_clear(NULL, NULL);
+    for (uint64_t i = 0; i < peak; i++)
+        tbl_insert(key(20000000 + i), i + 1, (uint32_t)(i & 0xffff), 3, NULL);
+    size_t at_peak = tbl_bytes();
+    for (uint64_t i = 0; i < peak; i++)
+        if (i % (peak / left))
+            tbl_remove(key(20000000 + i), NULL);
+    expect_eq_u64(tbl_count(), left);
+    expect_eq_u64(tbl_bytes(), at_peak); /* removes alone never give back */
+    size_t freed = tbl_shrink(), after = tbl_bytes();
+    printf("# shrink: %zu -> %zu bytes for %llu of %llu blocks\n", at_peak, after,
+           (unsigned long long)left, (unsigned long long)peak);
+    expect_eq_u64(at_peak - after, freed);
+    /* twice the entries at most 7/8 full, one ladder step (4/3) over, in
+     * whole pages: 56 B a block */
+    expect_true(after <= left * 56, "%zu bytes for %llu blocks after the shrink", after,
+                (unsigned long long)left);
+    expect_true(after * 6 < at_peak, "%zu of %zu bytes kept", after, at_peak);
+    expect_eq_u64(tbl_count(), left);
+    for (uint64_t i = 0; i < peak; i += peak / left) {
+        struct tbl_entry e;
+        expect_true(tbl_find(key(20000000 + i), &e), "lost %llu", (unsigned long long)i);
+        expect_eq_u64(e.size, i + 1);
+        expect_eq_u64(e.trace, i & 0xffff);
+        expect_eq_u64(e.epoch, 3);
+    }
+    expect_eq_u64(tbl_shrink(), 0); /* already at its fit */
+    for (uint64_t i = 0; i < peak; i++)
+        if (i % (peak / left))
+            expect_true(tbl_insert(key(20000000 + i), 1, 0, 0, NULL) == 0, "regrow %llu",
+                        (unsigned long long)i);
+    expect_eq_u64(tbl_count(), peak);
+    expect_eq_u64(tbl_shrink(), 0); /* full again: nothing to give back */
+    for (uint64_t i = 0; i < peak; i++)
+        expect_true(tbl_remove(key(20000000 + i), NULL), "remove %llu", (unsigned long long)i);
+    expect_eq_u64(tbl_count(), 0);
 TEST_END
 
 static int count_visit(const struct tbl_entry *e, void *arg)
@@ -430,6 +474,7 @@ int main(void)
     table_foreach_and_clear();
     table_packing_limits();
     table_bytes_per_block();
+    table_shrink_after_peak();
     table_probes_stay_short();
     table_random_through_growth();
     table_many_threads();
