@@ -59,10 +59,13 @@ static inline uint32_t ftree_slot(uint32_t parent, uintptr_t ip, unsigned bits)
     return (uint32_t)(h >> (64 - bits));
 }
 
-/* The index doubled (or made), rehashed from the nodes; 0 or -1. */
+/* The index doubled (or made, as large as the nodes need: after
+ * ftree_index_drop), rehashed from the nodes; 0 or -1. */
 static HS_NOINLINE int ftree_index_grow(void)
 {
     unsigned bits = ftree.index ? ftree.index_bits + 1 : FTREE_INDEX_BITS;
+    while (!ftree.index && (uint64_t)ftree.nodes * 4 > (uint64_t)3 << bits)
+        bits++;
     uint32_t slots = 1u << bits, mask = slots - 1;
     uint32_t *ix = arena_alloc(slots * sizeof *ix);
     if (!ix)
@@ -89,6 +92,18 @@ static int ftree_index_room(unsigned more)
         if (ftree_index_grow() != 0)
             return -1;
     return 0;
+}
+
+/* The index given back (the exit snapshot's, so that its buffers land in
+ * its pages: ftree_index_dropped_and_made_again); the next walk that makes
+ * nodes makes it again from the nodes.  Caller's lock held. */
+void ftree_index_drop(void)
+{
+    if (!ftree.index)
+        return;
+    arena_free(ftree.index, ((size_t)1 << ftree.index_bits) * sizeof *ftree.index);
+    ftree.index = NULL;
+    ftree.index_bits = 0;
 }
 
 /* A new node (parent, ip) at index slot s; its id, or 0 when out of

@@ -315,6 +315,7 @@ unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max);
 uint32_t ftree_tag(uint32_t node);
 void ftree_set_tag(uint32_t node, uint32_t tag);
 uintptr_t ftree_frame(uint32_t node, uint32_t *parent); /* a node's frame and parent */
+void ftree_index_drop(void); /* the index given back until nodes are made again */
 
 /* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
 #define PEAK_CHUNK_BITS 12

@@ -408,6 +408,11 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
     if (!fatal)
         tbl_shrink(); /* a table sized for a peak long gone: its pages serve the buffers */
+    if (reason == HSNAP_REASON_EXIT && !fatal) { /* so do the frames' index's */
+        trace_lock();
+        ftree_index_drop();
+        trace_unlock();
+    }
     /* the shim's memory as the program had it: not this snapshot's own
      * buffers */
     uint64_t shim_bytes = arena_mapped();

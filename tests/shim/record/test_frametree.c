@@ -7,8 +7,9 @@
  * thread) is the same id; a stack that is another's outer part, the empty
  * stack and the longest are traces of their own; the <unsampled> and
  * __lsan_disable twins share frames but not ids; other stores of stacks
- * (trace_node_intern) get a node per distinct stack; and a trace costs well
- * under the 632 bytes a 64-frame record took before the tree.
+ * (trace_node_intern) get a node per distinct stack; a trace costs well
+ * under the 632 bytes a 64-frame record took before the tree; and the
+ * frames' index given back is made again.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -252,6 +253,36 @@ TEST_BEGIN(tracetree_threads_agree)
     }
 TEST_END
 
+/* The index given back (the exit snapshot's) and made again from the
+ * nodes at the next walk: the same stacks get their ids, new ones new
+ * ids, every stack round-trips. */
+TEST_BEGIN(ftree_index_dropped_and_made_again)
+    uintptr_t ip[DEPTH];
+    uint32_t n = trace_count();
+    size_t before = arena_mapped();
+    trace_lock();
+    ftree_index_drop();
+    ftree_index_drop(); /* twice: nothing more to give */
+    trace_unlock();
+    size_t after = arena_mapped();
+    /* NFAM families of 4 frames of their own at least: 80,000 nodes, an
+     * index of 2^17 slots of 4 bytes or more */
+    expect_true(before >= after + (512u << 10), "index gave back %zu bytes", before - after);
+    for (uint32_t k = 0; k < NFAM; k += 3) {
+        family(k, 4, ip);
+        uint32_t id = intern(ip, DEPTH);
+        expect_true(id < n && roundtrip(id, ip, DEPTH), "family %u: id %u of %u", k, id, n);
+    }
+    expect_eq_u64(trace_count(), n);
+    expect_true(arena_mapped() >= before, "the index was not made again");
+    for (uint32_t k = 0; k < 100; k++) {
+        family(NFAM + 1000 + k, 4, ip);
+        uint32_t id = intern(ip, DEPTH);
+        expect_eq_u64(id, n + k);
+        expect_true(roundtrip(id, ip, DEPTH), "new stack %u", k);
+    }
+TEST_END
+
 int main(void)
 {
     tracetree_shared_prefixes_distinct_dense_ids();
@@ -263,5 +294,6 @@ int main(void)
     tracetree_node_intern_for_other_stores();
     tracetree_bytes_per_trace();
     tracetree_threads_agree();
+    ftree_index_dropped_and_made_again();
     return 0;
 }

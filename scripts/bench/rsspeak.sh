@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# scripts/bench/rsspeak.sh - peak RSS (GNU time's %M) of each bench workload at
+# its quick size (workloads.py) plain and under heapsnap's default mode, the
+# median of RUNS runs each, and the leak check of 2,000,000 live blocks
+# (HEAPSNAP_LEAKS=1) beside them: issue 50's memory marks (1.25x; the leak
+# check 1.5x) in a minute or two, where bench.py --quick takes most of an
+# hour.  Memory only: wall times here mean nothing.  Prints one Markdown
+# row a workload.
+#
+# usage: scripts/bench/rsspeak.sh [SHIM] [RUNS] [PYTHON]
+#   SHIM:   libheapsnap.so (default build/libheapsnap.so)
+#   RUNS:   runs of each (default 3)
+#   PYTHON: the interpreter of the Python workload (default /usr/bin/python3)
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+shim=$(readlink -f "${1:-$root/build/libheapsnap.so}")
+runs=${2:-3}
+py=${3:-/usr/bin/python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+p=$root/scripts/bench/programs
+for c in churn deep realloc leakcheck; do cc -O2 -o "$work/$c" "$p/$c.c" -lpthread; done
+g++ -O2 -o "$work/cxx" "$p/cxx.cc"
+sed 's/@ROWS@/50000/g' "$p/sqlite.sql" >"$work/sqlite.sql"
+
+# median of the numbers on stdin
+med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# row NAME CMD...: the median peak RSS plain and under the shim, and their ratio
+row() {
+  local name=$1 plain hs; shift
+  for mode in plain hs; do
+    pre=()
+    [ "$mode" = plain ] || pre=(env LD_PRELOAD="$shim" HEAPSNAP_OUTPUT="$work/$name.hsnap")
+    for _ in $(seq "$runs"); do
+      /usr/bin/time -f %M -o "$work/t" "${pre[@]}" "$@" >/dev/null 2>&1 </dev/null || true
+      tail -n 1 "$work/t"
+      rm -f "$work/$name".hsnap* "$work/$name".*.state
+    done | med >"$work/$mode"
+  done
+  plain=$(cat "$work/plain") hs=$(cat "$work/hs")
+  awk -v n="$name" -v a="$plain" -v b="$hs" \
+    'BEGIN { printf "| %s | %.1f MB | %.1f MB | %.2fx |\n", n, a / 1000, b / 1000, b / a }'
+}
+echo "| workload | plain | heapsnap | ratio |"
+echo "|---|--:|--:|--:|"
+row churn1 "$work/churn" 3000000 100000 1
+row deep "$work/deep" 250000 100000
+row churn2 "$work/churn" 4000000 100000 2
+row churn4 "$work/churn" 4000000 100000 4
+row churn1_25k "$work/churn" 2000000 25000 1
+row realloc "$work/realloc" 60000 20000
+row cxx "$work/cxx" 300000 50000
+row python env PYTHONMALLOC=malloc PYTHONHASHSEED=0 "$py" "$p/dicts.py" 50
+row sqlite sqlite3 -init "$work/sqlite.sql" :memory:
+row leakcheck_2M env HEAPSNAP_LEAKS=1 "$work/leakcheck" 2000000 1000
