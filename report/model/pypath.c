@@ -6,7 +6,8 @@
  *   module app, global _cache (dict) -> ['user42'] (app.Result)
  *     -> Result.data (list) -> [0] (app.Item)
  * An instance's __dict__ and the dict's key read as one attribute step
- * (Result.data), a module's globals dict and its key as the global.  A
+ * (Result.data), a module's globals dict and its key as the global, a C
+ * stack's word by its function ("C stack of thread 7 in f (ext.c:42)").  A
  * path no named root starts begins "outside" (C code, the interpreter's
  * own state, or a leaked reference hold its first object).  `top
  * --retainers --key type` lists the distinct paths per type.
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codename.h"
 #include "fmt.h"
 #include "json.h"
 #include "pypath.h"
@@ -81,6 +83,31 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
     *len = at < n ? at : n - 1;
 }
 
+/* A named root's description: a C stack's code address (its tail
+ * HSNAP_PYROOT_AT "HEX") as the function it lies in, "in f (ext.c:42)";
+ * unnamed (no symbols, an older reader's way), as written. */
+static size_t pypath_root(const struct snap *s, const struct snap_pyref *root, char *out,
+                          size_t n)
+{
+    const char *t = root->name ? root->name : "", *at = NULL;
+    size_t len = root->name ? root->name_len : 0, tag = sizeof HSNAP_PYROOT_AT - 1;
+    char fn[512];
+    for (const char *p = t; root->value == HSNAP_PYROOT_CSTACK && p + tag < t + len; p++)
+        if (!memcmp(p, HSNAP_PYROOT_AT, tag))
+            at = p;
+    int k = -1;
+    if (at) {
+        uint64_t pc = 0;
+        for (const char *p = at + tag; p < t + len; p++)
+            pc = pc << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+        if (codename_of(s, pc, fn, sizeof fn) && strncmp(fn, "0x", 2))
+            k = snprintf(out, n, "%.*s in %s", (int)(at - t), t, fn);
+    }
+    if (k < 0)
+        k = snprintf(out, n, "%.*s", (int)len, t);
+    return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1;
+}
+
 int pypath_has(const struct snap *s, uint64_t b)
 {
     if (!s->py.block_parent || b >= s->nblocks || s->py.block_type[b] == PYTYPE_NONE)
@@ -124,8 +151,9 @@ static size_t pypath_write(const struct snap *s, uint64_t b, char *out, size_t n
                                    kr->name, pypath_type(s, chain[i - 1]));
         i--;
     } else {
-        len = (size_t)snprintf(out, n, "%.*s (%s)", (int)root->name_len,
-                               root->name ? root->name : "", pypath_type(s, top));
+        len = pypath_root(s, root, out, n);
+        if (len < n)
+            len += (size_t)snprintf(out + len, n - len, " (%s)", pypath_type(s, top));
     }
     if (len >= n)
         len = n - 1;

@@ -253,6 +253,13 @@ int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
  * how many were added, or -1 (out of memory: own untouched). */
 int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
                struct sbuf *own);
+/* pycstack.c: the live part of thread tid's C stack [lo, hi): 1 when it
+ * is blocked in a system call, *from its stack pointer less the red zone
+ * and *pc its pc; 0 (*from = lo, *pc = 0) when not known (it runs).  The
+ * code address in the function whose frame holds the stack's word at at
+ * (from: the live part's start; pc: the innermost frame's), or 0. */
+int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc);
+uintptr_t pycs_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc);
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
 void pyroot_collect(void);
