@@ -146,6 +146,9 @@ struct py_obj_layout {
 #define PY_TPF_HEAPTYPE (1ul << 9)
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
+/* PyFunctionObject's func_defaults, then func_kwdefaults and func_closure
+ * (3.10-3.13: layout_check.c): getsets, no members, but __closure__ */
+#define PY_FUNC_DEFAULTS 56
 /* The row for version, or NULL: no object types then. */
 const struct py_obj_layout *py_obj_layout_find(uint32_t version);
 /* code.c: the UTF-8 text of the compact str object at s into out (cap

@@ -48,6 +48,27 @@ PY
   else t_fail "python_retention_json_$tag" "$(head -c 300 "$T/j-$tag.json")"; fi
 done < <(py_interpreters)
 
+# Held out: holders written as programs write them, not for heapsnap
+# (heldout.py: a class attribute's cache dict, a memoizing decorator's
+# closure, a default argument, a bound method in another module's list of
+# callbacks), each path as gc.get_referrers() builds it (refpath.py).
+while read -r tag py; do
+  s=$T/h-$tag.hsnap
+  if ! py_run "$py" "$T/held-$tag" tests/shim/python/heldout.py "$s" || [ ! -s "$s" ]; then
+    t_fail "python_retention_heldout_run_$tag" "$(tail -c 300 "$T/held-$tag.err")"; continue
+  fi
+  "$HEAPSNAP" top --retainers --key type -n 0 "$s" >"$T/ht-$tag.txt" 2>&1
+  want=$(grep -c '^Held[0-9] ' "$T/held-$tag.out")
+  bad=""
+  while read -r case path; do
+    got=$(grep -A1 "^  __main__\.$case: 1 object," "$T/ht-$tag.txt" | sed -n 's/^    1 object: //p')
+    [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
+  done < <(grep '^Held[0-9] ' "$T/held-$tag.out")
+  if [ "$want" = 4 ] && [ -z "$bad" ]; then
+    t_pass "python_retention_heldout_paths_as_gc_get_referrers_$tag"
+  else t_fail "python_retention_heldout_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
+done < <(py_interpreters)
+
 # The Python API, under each interpreter: a loaded .hsnap's retainers(),
 # and retention_path() in the process, give the same paths.
 while read -r tag py; do
