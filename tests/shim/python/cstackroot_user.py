@@ -1,6 +1,7 @@
 # cstackroot_user.py DIR SNAP - for test_python_cstack_roots.sh, with
 # cstackroot.c's module built into DIR and the collector off: a thread
-# blocks in hold_and_block holding a CstackBlocked in a C local alone;
+# blocks in hold_and_block holding a CstackBlocked in a C local alone,
+# another a list of 5000 CstackMany;
 # another blocks after smearing a CstackDead (a cycle the program then
 # drops: garbage) over a dead C frame, a third after smearing a
 # CstackLeaked whose one reference is leaked (cstackroot.leak), dropped
@@ -40,6 +41,15 @@ class CstackCalled:
     pass
 
 
+class CstackMany:
+    pass
+
+
+def many():
+    """A list of 5000 CstackMany: a type big enough for html's top ten."""
+    return [CstackMany() for _ in range(5000)]
+
+
 def blocked(tid):
     """Whether thread tid waits in read(2) (x86-64: system call 0)."""
     try:
@@ -62,6 +72,7 @@ def make_leaked():
 
 leaked = make_leaked()
 threads = [threading.Thread(target=cstackroot.hold_and_block, args=(CstackBlocked, R), daemon=True),
+           threading.Thread(target=cstackroot.hold_and_block, args=(many, R), daemon=True),
            threading.Thread(target=cstackroot.smear_and_block, args=([dead], R), daemon=True),
            threading.Thread(target=cstackroot.smear_and_block, args=([leaked], R), daemon=True)]
 del dead, leaked

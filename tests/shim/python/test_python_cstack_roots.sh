@@ -3,8 +3,8 @@
 # thread's dead C frames hold nothing.  cstackroot.c (built with gcc -g
 # against each interpreter's headers) holds a CstackBlocked in a C local
 # of a thread blocked in read(2), a CstackCalled in a C local of the main
-# thread while it takes the snapshot: `top --retainers` and `leaks --why`
-# (text and JSON) must read "C stack of thread TID in
+# thread while it takes the snapshot: `top --retainers`, `leaks --why`
+# (text and JSON) and html's retainers must read "C stack of thread TID in
 # cstackroot_hold_and_block (.../cstackroot.c:LINE)", the line of the
 # call the frame waits in (before: a bare "C stack of thread TID").  Two
 # more threads smear an object's address over a deep C frame that
@@ -54,6 +54,11 @@ while read -r tag py; do
      grep -Eq "C stack of thread [0-9]+ in cstackroot_hold_and_block \\([^ ]*cstackroot\\.c:$l_block\\)" "$T/j-$tag.json"; then
     t_pass "python_cstack_roots_name_their_function_leaks_why_and_json_$tag"
   else t_fail "python_cstack_roots_name_their_function_leaks_why_and_json_$tag" "$(grep -h 'C stack' "$T/w-$tag.txt" "$T/w-$tag.json" | head -3 | tr '\n' '|' | head -c 400)"; fi
+  # html: the retainers of its top ten types (5000 CstackMany in a list a C local holds)
+  "$HEAPSNAP" html -o "$T/h-$tag.html" "$s" 2>/dev/null
+  if grep -Eq "C stack of thread [0-9]+ in cstackroot_hold_and_block \\([^ ]*cstackroot\\.c:$l_block\\) \\(list\\) -(>|\\\\u003e) \\[\\.\\.\\.\\] \\(__main__\\.CstackMany\\)" "$T/h-$tag.html"; then
+    t_pass "python_cstack_roots_name_their_function_html_$tag"
+  else t_fail "python_cstack_roots_name_their_function_html_$tag" "$(grep -o 'C stack of thread[^"]\{0,160\}' "$T/h-$tag.html" | head -2 | tr '\n' '|')"; fi
   want=$(cat "$T/run-$tag.out")
   "$HEAPSNAP" top "$s" --garbage --key type -n 0 >"$T/g-$tag.txt" 2>&1
   if [ -n "$want" ] && [ "$(total "$T/g-$tag.txt")" = "$want" ] && [ "$(count "$T/g-$tag.txt" __main__.CstackDead)" = 1 ]; then
