@@ -164,7 +164,14 @@ struct hsnap_pytypes_head {
                                   signal's handler) */
 #define HSNAP_PYROOT_STATIC 7  /* "static data of M.so (SYMBOL)": a word of another
                                   module's writable data (a C extension's static) */
-#define HSNAP_PYROOT_CSTACK 8  /* "C stack of thread TID": a word of a thread's stack */
+#define HSNAP_PYROOT_CSTACK 8  /* "C stack of thread TID": a word of a thread's stack
+                                  (its live part); the description may end
+                                  HSNAP_PYROOT_AT and a hex code address in the
+                                  function whose frame holds the word (a return
+                                  address into it, or the thread's pc), which a
+                                  reader names ("in f (ext.c:42)"); an older
+                                  file has none */
+#define HSNAP_PYROOT_AT " at 0x"
 struct hsnap_pylink {
     uint32_t from, to;
     uint32_t label;              /* HSNAP_PYLABEL_* */

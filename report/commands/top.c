@@ -24,6 +24,7 @@
 #include "peak.h"
 #include "pygcfreed.h"
 #include "pyretained.h"
+#include "pyholders.h"
 #include "pypath.h"
 #include "retainers.h"
 #include "series.h"
@@ -56,12 +57,12 @@ static int top_retainers(const struct stats_opts *o, const struct snap *snaps, c
         struct json j;
         jdoc_begin(&j, stdout, "heapsnap-top-retainers", 1);
         json_key(&j, "python_retainers");
-        int rc = pypath_by_type(snaps, n, o->limit, stdout, &j);
+        int rc = pyholders_by_type(snaps, n, o->limit, stdout, &j);
         jdoc_end(&j);
         return rc < 0 ? 2 : 0;
     }
     /* the Python objects' holders by type, then (by site) the native view */
-    if (py && pypath_by_type(snaps, n, o->limit, stdout, NULL) < 0) {
+    if (py && pyholders_by_type(snaps, n, o->limit, stdout, NULL) < 0) {
         snprintf(err, errlen, "top: out of memory");
         return 2;
     }

@@ -27,6 +27,7 @@
 #include "lossrec.h"
 #include "pygcfreed.h"
 #include "pyretained.h"
+#include "pyholders.h"
 #include "pypath.h"
 #include "retainers.h"
 #include "stats.h"
@@ -554,7 +555,7 @@ static int html_pyretainers(struct json *j, const struct prof *p)
         any |= p->in[i].latest && p->in[i].s->py.graph;
     FILE *f = any ? open_memstream(&text, &len) : NULL;
     for (size_t i = 0; f && i < p->nin; i++)
-        if (p->in[i].latest && pypath_by_type(p->in[i].s, 1, 10, f, NULL) < 0)
+        if (p->in[i].latest && pyholders_by_type(p->in[i].s, 1, 10, f, NULL) < 0)
             break;
     if (f && fclose(f) != 0) {
         free(text);

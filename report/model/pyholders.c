@@ -1,7 +1,8 @@
 /*
- * pyholders.c - leaks --why SITE for Python objects: the shortest paths
- * from a root that hold the objects allocated at SITE (pypath.c), grouped
- * as objgraph's and memray's retention views group them.  Objects whose
+ * pyholders.c - who holds the Python objects: the shortest paths from a
+ * root (pypath.c) that hold the objects allocated at SITE (leaks --why
+ * SITE) or of a type (top --retainers, by type), grouped as objgraph's and
+ * memray's retention views group them, the same way for both.  Objects whose
  * paths differ only by a key or an index (the items of one list, the
  * values of one dict) share a shape (pypath_shape); a shape taken by at
  * most PYHOLD_LISTED distinct paths lists each path with its count, as
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "frames.h"
 #include "json.h"
 #include "pyholders.h"
@@ -107,18 +109,35 @@ static int pyhold_cmp(const void *pa, const void *pb)
     return (a->objects < b->objects) - (a->objects > b->objects);
 }
 
-static int pyhold_collect(const struct snap *s, const char *site, struct pyhold_site *h)
+/* Which objects a grouping takes: block b of s. */
+typedef int (*pyhold_match)(const struct snap *s, uint64_t b, const void *arg);
+
+static int pyhold_at_site(const struct snap *s, uint64_t b, const void *site)
+{
+    return pyhold_site_is(s, s->blocks[b].trace, site);
+}
+
+static int pyhold_of_type(const struct snap *s, uint64_t b, const void *t)
+{
+    return s->py.block_type[b] == *(const uint32_t *)t && pypath_has(s, b);
+}
+
+/* The objects match takes into h, grouped; garbage reads "TYPE: garbage
+ * ..." when typed (a site's objects are of many types).  -1: out of
+ * memory. */
+static int pyhold_collect(const struct snap *s, pyhold_match match, const void *arg, int typed,
+                          struct pyhold_site *h)
 {
     char path[PYHOLD_TEXT], shape[PYHOLD_TEXT];
     memset(h, 0, sizeof *h);
     h->utype = PYTYPE_NONE;
     for (uint64_t b = 0; b < s->nblocks; b++) {
-        if (s->py.block_type[b] == PYTYPE_NONE || !pyhold_site_is(s, s->blocks[b].trace, site))
+        if (s->py.block_type[b] == PYTYPE_NONE || !match(s, b, arg))
             continue;
         h->objects++;
         if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE) {
-            snprintf(path, sizeof path, "%s: garbage awaiting the collector (no root reaches it)",
-                     s->py.types[s->py.block_type[b]].name);
+            snprintf(path, sizeof path, "%s%sgarbage awaiting the collector (no root reaches it)",
+                     typed ? s->py.types[s->py.block_type[b]].name : "", typed ? ": " : "");
             memcpy(shape, path, strlen(path) + 1);
         } else if (!pypath_has(s, b)) { /* untracked, and no holder found */
             h->unreached++, h->utype = s->py.block_type[b];
@@ -154,25 +173,31 @@ static const char *pyhold_s(uint64_t n)
     return n == 1 ? "" : "s";
 }
 
-static void pyhold_text(const struct snap *s, const struct pyhold_site *h, const char *site,
-                        FILE *out)
+/* The groups' lines, each indented by ind. */
+static void pyhold_lines(const struct pyhold_site *h, const char *ind, FILE *out)
 {
-    fprintf(out, "Python objects at %s: who holds them (shortest paths from a root):\n", site);
     for (int k = 0; k < h->nsh; k++) {
         const struct pyhold_shape *g = &h->sh[k];
         if (pyhold_listed(g)) {
             for (int p = 0; p < g->npaths; p++)
-                fprintf(out, "  %llu object%s: %s\n", (unsigned long long)g->count[p],
+                fprintf(out, "%s%llu object%s: %s\n", ind, (unsigned long long)g->count[p],
                         pyhold_s(g->count[p]), g->path[p]);
             continue;
         }
-        fprintf(out, "  %llu objects via %s\n", (unsigned long long)g->objects, g->shape);
+        fprintf(out, "%s%llu objects via %s\n", ind, (unsigned long long)g->objects, g->shape);
         for (int p = 0; p < PYHOLD_EXAMPLES && p < g->npaths; p++)
-            fprintf(out, "      %s %s\n", p ? "    " : "e.g.", g->path[p]);
+            fprintf(out, "%s    %s %s\n", ind, p ? "    " : "e.g.", g->path[p]);
     }
     if (h->more)
-        fprintf(out, "  %llu more object%s by other paths\n", (unsigned long long)h->more,
+        fprintf(out, "%s%llu more object%s by other paths\n", ind, (unsigned long long)h->more,
                 pyhold_s(h->more));
+}
+
+static void pyhold_text(const struct snap *s, const struct pyhold_site *h, const char *site,
+                        FILE *out)
+{
+    fprintf(out, "Python objects at %s: who holds them (shortest paths from a root):\n", site);
+    pyhold_lines(h, "  ", out);
     if (h->unreached) /* never a header alone: why there is no path */
         fprintf(out,
                 "  %llu object%s (%s, ...) with no path: not tracked by the gc, and held "
@@ -183,12 +208,9 @@ static void pyhold_text(const struct snap *s, const struct pyhold_site *h, const
     fprintf(out, "\n");
 }
 
-static void pyhold_json(const struct snap *s, int index, const struct pyhold_site *h,
-                        struct json *j)
+/* The groups as JSON: "paths" (biggest first) and "more_objects". */
+static void pyhold_paths_json(const struct pyhold_site *h, struct json *j)
 {
-    json_obj_begin(j);
-    json_ku64(j, "snapshot", (uint64_t)index);
-    json_ku64(j, "objects", h->objects);
     json_key(j, "paths");
     json_arr_begin(j);
     for (int k = 0; k < h->nsh; k++) {
@@ -211,6 +233,15 @@ static void pyhold_json(const struct snap *s, int index, const struct pyhold_sit
     }
     json_arr_end(j);
     json_ku64(j, "more_objects", h->more);
+}
+
+static void pyhold_json(const struct snap *s, int index, const struct pyhold_site *h,
+                        struct json *j)
+{
+    json_obj_begin(j);
+    json_ku64(j, "snapshot", (uint64_t)index);
+    json_ku64(j, "objects", h->objects);
+    pyhold_paths_json(h, j);
     json_ku64(j, "objects_without_path", h->unreached);
     if (h->unreached)
         json_kstr(j, "without_path_type", s->py.types[h->utype].name);
@@ -227,7 +258,7 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
         struct pyhold_site h;
         if (!s->py.graph)
             continue;
-        if (pyhold_collect(s, site, &h) < 0) {
+        if (pyhold_collect(s, pyhold_at_site, site, 1, &h) < 0) {
             pyhold_free(&h);
             return -1;
         }
@@ -236,6 +267,84 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
         else if (h.objects)
             pyhold_text(s, &h, site, out);
         pyhold_free(&h);
+    }
+    if (j)
+        json_arr_end(j);
+    return 0;
+}
+
+/* A type's share of a snapshot's reached objects. */
+struct pyhold_type {
+    uint32_t type;
+    uint64_t count, bytes;
+};
+
+static int pyhold_type_cmp(const void *pa, const void *pb)
+{
+    const struct pyhold_type *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return (a->type > b->type) - (a->type < b->type);
+}
+
+/* Type t's objects of s, grouped: lines, or the type's JSON object. */
+static int pyhold_type(const struct snap *s, const struct pyhold_type *t, FILE *out,
+                       struct json *j)
+{
+    struct pyhold_site h;
+    char sz[64];
+    int rc = pyhold_collect(s, pyhold_of_type, &t->type, 0, &h);
+    if (rc == 0 && j) {
+        json_obj_begin(j);
+        json_kstr(j, "type", s->py.types[t->type].name);
+        json_ku64(j, "objects", t->count);
+        json_ku64(j, "size", t->bytes);
+        pyhold_paths_json(&h, j);
+        json_obj_end(j);
+    } else if (rc == 0) {
+        fmt_size(sz, sizeof sz, (double)t->bytes, 0);
+        fprintf(out, "  %s: %llu object%s, %s\n", s->py.types[t->type].name,
+                (unsigned long long)t->count, pyhold_s(t->count), sz);
+        pyhold_lines(&h, "    ", out);
+    }
+    pyhold_free(&h);
+    return rc;
+}
+
+int pyholders_by_type(const struct snap *snaps, int n, long limit, FILE *out, struct json *j)
+{
+    if (j)
+        json_arr_begin(j);
+    for (int i = 0; i < n; i++) {
+        const struct snap *s = &snaps[i];
+        if (!s->py.graph)
+            continue;
+        struct pyhold_type *ty = calloc(s->py.ntypes ? s->py.ntypes : 1, sizeof *ty);
+        if (!ty)
+            return -1;
+        for (uint32_t t = 0; t < s->py.ntypes; t++)
+            ty[t].type = t;
+        for (uint64_t b = 0; b < s->nblocks; b++)
+            if (pypath_has(s, b)) {
+                ty[s->py.block_type[b]].count++;
+                ty[s->py.block_type[b]].bytes += s->blocks[b].size;
+            }
+        qsort(ty, s->py.ntypes, sizeof *ty, pyhold_type_cmp);
+        uint32_t shown = s->py.ntypes;
+        while (shown && !ty[shown - 1].count)
+            shown--;
+        if (limit > 0 && (uint64_t)limit < shown)
+            shown = (uint32_t)limit;
+        if (!j)
+            fprintf(out, "Python objects by type: who holds them (shortest paths from a root)\n");
+        for (uint32_t k = 0; k < shown; k++)
+            if (pyhold_type(s, &ty[k], out, j) < 0) {
+                free(ty);
+                return -1;
+            }
+        if (!j)
+            fprintf(out, "\n");
+        free(ty);
     }
     if (j)
         json_arr_end(j);

@@ -1,6 +1,7 @@
 /*
- * pyholders.h - leaks --why SITE's Python part: who holds the objects
- * allocated at SITE, their shortest paths from a root grouped by shape.
+ * pyholders.h - who holds the Python objects, their shortest paths from a
+ * root grouped by shape: leaks --why SITE's Python part (per site) and
+ * top --retainers' (per type), the one grouping for both.
  */
 #ifndef REPORT_PYHOLDERS_H
 #define REPORT_PYHOLDERS_H
@@ -20,5 +21,12 @@ struct snap;
  * such objects.  0, or -1 (out of memory). */
 int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out,
                     struct json *j);
+
+/* top --retainers: per type (the limit with the most bytes of objects
+ * pypath_has), its objects' paths grouped as pyholders_print groups
+ * them; text into out, or (j not NULL) a JSON array of {"type",
+ * "objects", "size", "paths" (as leaks --why's), "more_objects"}.  0, or
+ * -1 (out of memory). */
+int pyholders_by_type(const struct snap *snaps, int n, long limit, FILE *out, struct json *j);
 
 #endif

@@ -27,12 +27,4 @@ size_t pypath_shape(const struct snap *s, uint64_t b, char *out, size_t n);
  * untracked tuple) the graph reached from a tracked holder or a root. */
 int pypath_has(const struct snap *s, uint64_t b);
 
-/* top --retainers --key type: per type (the limit with the most bytes
- * of objects pypath_has), the distinct paths of its objects and how
- * many take each; text into out, or (j not NULL) a JSON array of
- * {"type", "objects", "size", "paths": [{"path", "objects"}]}.  0, or -1
- * (out of memory). */
-struct json;
-int pypath_by_type(const struct snap *snaps, int n, long limit, FILE *out, struct json *j);
-
 #endif

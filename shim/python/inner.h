@@ -146,6 +146,9 @@ struct py_obj_layout {
 #define PY_TPF_HEAPTYPE (1ul << 9)
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
+/* PyFunctionObject's func_defaults, then func_kwdefaults and func_closure
+ * (3.10-3.13: layout_check.c): getsets, no members, but __closure__ */
+#define PY_FUNC_DEFAULTS 56
 /* The row for version, or NULL: no object types then. */
 const struct py_obj_layout *py_obj_layout_find(uint32_t version);
 /* code.c: the UTF-8 text of the compact str object at s into out (cap
@@ -253,6 +256,13 @@ int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
  * how many were added, or -1 (out of memory: own untouched). */
 int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
                struct sbuf *own);
+/* pycstack.c: the live part of thread tid's C stack [lo, hi): 1 when it
+ * is blocked in a system call, *from its stack pointer less the red zone
+ * and *pc its pc; 0 (*from = lo, *pc = 0) when not known (it runs).  The
+ * code address in the function whose frame holds the stack's word at at
+ * (from: the live part's start; pc: the innermost frame's), or 0. */
+int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc);
+uintptr_t pycs_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc);
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
 void pyroot_collect(void);

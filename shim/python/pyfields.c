@@ -1,11 +1,13 @@
 /*
- * pyfields.c - the native blocks an object of a type the collector does
- * not know (no Py_TPFLAGS_HAVE_GC: an array.array, a hashlib object, a
- * Decimal, a capsule, 3.10's code objects) holds by one of its fields,
+ * pyfields.c - the native blocks an object holds by one of its fields,
+ * for a type the collector does not know (no Py_TPFLAGS_HAVE_GC: a
+ * hashlib object, a Decimal before 3.13, a capsule, 3.10's code objects)
  * added to PYOWNED (top --owner) and to the retained sizes' graph
- * (pyr_ref: the object dominates what only it holds, top --retained).
- * pygraph.c's walk reads only gc objects (pyr_scans adds untracked ones
- * of gc types), so such a block was held by no one: a root.
+ * (pyr_ref: the object dominates what only it holds, top --retained;
+ * pygraph.c's walk reads only gc objects, so such a block was a root),
+ * and for a gc type whose blocks the graph does not follow (an
+ * array.array's buffer, 3.13's Decimal's coefficient: retained already)
+ * added to PYOWNED.
  *   A field is a word of [16, tp_basicsize) past the object's head; it
  * owns a block when it holds the block's exact start (a C structure's
  * pointer to what it allocated), the block holds no object, and no other
@@ -23,12 +25,15 @@
 #define PYFL_ATOMIC ((1ull << 24) | (1ull << 27) | (1ull << 28)) /* int, bytes, str */
 #define PYFL_FIELDS 4096 /* tp_basicsize read at most */
 
-/* Whether objects of type t are read: no gc type, no atomic one, more
- * than one word past the head. */
+/* Whether objects of type t are read: no atomic type, more than one
+ * word past the head, and of a gc type only one whose blocks the graph
+ * does not follow (an array.array, 3.13's Decimal: an extension's heap
+ * type reads as an instance, whose values the graph owned first; a
+ * list's, a dict's or a set's blocks are the graph's). */
 static int pyfl_reads(const struct pyg_type *t)
 {
-    return !(t->flags & (PY_TPF_HAVE_GC | PYFL_ATOMIC)) && t->basic > 24 &&
-           t->basic <= PYFL_FIELDS;
+    return !(t->flags & PYFL_ATOMIC) && t->basic > 24 && t->basic <= PYFL_FIELDS &&
+           (!(t->flags & PY_TPF_HAVE_GC) || t->kind == PYG_OTHER || t->kind == PYG_INSTANCE);
 }
 
 struct pyfl_pass {
@@ -42,7 +47,6 @@ static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
                      uint32_t len)
 {
     const struct pyfl_pass *ps = arg;
-    (void)aux;
     for (uint32_t k = 0; p && k + 8 <= len; k += 8) {
         uint64_t w;
         memcpy(&w, p + k, 8);
@@ -51,7 +55,8 @@ static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
         uint32_t bj = pyg_bare_block_at(ps->h, w);
         if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE) {
             ps->mine[bj] = tag;
-            pyr_ref(addr + k, bj);
+            if (!aux) /* a gc type's: the retained graph has the edge (pyretain.c) */
+                pyr_ref(addr + k, bj);
         }
     }
 }
@@ -80,13 +85,14 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
         const struct pyg_type *t = &ty[o->type];
         const struct pyg_block *b = &h->blk[o->blk];
         uint64_t at = b->addr + o->off;
-        if (!pyfl_reads(t) || o->tracked || at + (uint64_t)t->basic > b->addr + pyg_size(h, b))
+        if (!pyfl_reads(t) || at + (uint64_t)t->basic > b->addr + pyg_size(h, b))
             continue;
         if (!began && (began = 1, pyrd_begin(pyfl_got, &ps) != 0)) {
             arena_unmap(mine, h->nblk * sizeof *mine);
             return -1;
         }
-        if (pyrd_add(at + 16, (uint32_t)(t->basic - 16), (uint32_t)i, 0) != 0)
+        if (pyrd_add(at + 16, (uint32_t)(t->basic - 16), (uint32_t)i,
+                     (t->flags & PY_TPF_HAVE_GC) != 0) != 0)
             break; /* not begun, or too large for a window: cannot be */
     }
     if (began)

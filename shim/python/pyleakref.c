@@ -4,7 +4,8 @@
  * count no one can give back (a Py_INCREF without its Py_DECREF).  At a
  * snapshot with a leak check, for the objects held from outside the graph,
  * every word of the program's writable memory (heap, arenas, stacks from
- * this thread's frame out, thread storage, modules' data; not the shim's,
+ * this thread's frame out, another's from its sp when it is blocked in a
+ * system call (pycs_live), thread storage, modules' data; not the shim's,
  * whose tables hold every address; nor the threads' dead frames, the
  * main interpreter's free lists, 3.10's zombie frames' value stacks,
  * glibc's free chunks: pyl_dead_spans, pyl_heap_free) is looked up: fewer
@@ -22,6 +23,7 @@
 
 #include "base/procmaps.h"
 #include "inner.h"
+#include "leak.h"
 #include "peek.h"
 #include "pyleakref.h"
 
@@ -339,9 +341,13 @@ static void pyl_map(const struct procmaps_line *m, void *arg)
         (len && procmaps_path_is(path, len, "/dev/") && !procmaps_programs(m)) ||
         (len && memmem(path, len, "libheapsnap", 11)) || (l.self >= m->lo && l.self < m->hi))
         return;
-    uintptr_t at = m->lo, sp = (uintptr_t)&at;
+    uintptr_t at = m->lo, sp = (uintptr_t)&at, pc;
+    int tid = len == 7 && !memcmp(path, "[stack]", 7) ? getpid()
+            : len ? -1 : stop_stack_tid(m->lo, m->hi);
     if (sp >= m->lo && sp < m->hi) /* this thread's stack: below here, dead frames */
         at = sp & ~(uintptr_t)7;
+    else if (tid >= 0) /* another's, blocked: below its sp (pycs_live) */
+        pycs_live(tid, m->lo, m->hi, &at, &pc);
     for (uint32_t i = 0; i < l.nshim && at < m->hi; i++) {
         if (l.shim[i][1] <= at || l.shim[i][0] >= m->hi)
             continue;

@@ -1,6 +1,7 @@
 /*
  * pylink.c - the names of the graph's links (struct hsnap_pylink): a dict
- * key's text, an attribute's or a member's name, a class's __dict__ by the
+ * key's text, an attribute's or a member's name (a function's
+ * __defaults__ too), a class's __dict__ by the
  * class's qualified name, each put in the section's names once and found
  * again by a small cache by address (a str object, a keys object's entry,
  * a type's member), for pygraph.c's garbage links and parents.
@@ -51,6 +52,24 @@ static int pyg_name_cached(uint64_t addr, struct hsnap_pylink *l)
     return 1;
 }
 
+/* A function's __defaults__ or __kwdefaults__ (getsets: its members name
+ * __closure__ alone), by their place before func_closure's: a function
+ * is a type whose member at PY_FUNC_DEFAULTS + 16 is __closure__. */
+static uint32_t pyg_func_field(uintptr_t t, uint32_t value, char *k, uint32_t cap)
+{
+    static const char *const names[2] = {"__defaults__", "__kwdefaults__"};
+    char c[16];
+    if ((value != PY_FUNC_DEFAULTS && value != PY_FUNC_DEFAULTS + 8) ||
+        pyroot_member(t, PY_FUNC_DEFAULTS + 16, c, sizeof c) != 11 || memcmp(c, "__closure__", 11))
+        return 0;
+    const char *name = names[value != PY_FUNC_DEFAULTS];
+    uint32_t n = (uint32_t)strlen(name);
+    if (n >= cap)
+        return 0;
+    memcpy(k, name, n);
+    return n;
+}
+
 struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t src,
                              uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
@@ -91,6 +110,8 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
                          : pyroot_member(t, value, k, sizeof k);
         if (t == py_sym.cell_type && value == 16)
             memcpy(k, "cell_contents", n);
+        else if (!n)
+            n = pyg_func_field(t, value, k, sizeof k);
         pyg_name(at, k, n, &l);
     }
     return l;

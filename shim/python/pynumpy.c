@@ -1,22 +1,20 @@
 /*
  * pynumpy.c - the native blocks a numpy array owns, added to PYOWNED
- * (top --owner) and to the retained sizes' graph as the array's
- * references (pyr_ref: the array dominates them, top --retained): its
- * data buffer when NPY_ARRAY_OWNDATA is set (a view's data is its base's:
- * it owns none) and its dimensions-and-strides block (every array has
- * its own).  numpy allocates both through malloc (its default PyDataMem
- * handler, npy_alloc_cache_dim), so each is a traced block whose start
- * the array's field holds; a buffer from a custom handler that starts
- * elsewhere, or is no traced block, stays unowned.
+ * (top --owner) and to the retained sizes' graph as its references
+ * (pyr_ref: top --retained): its data buffer when NPY_ARRAY_OWNDATA is
+ * set (a view owns none) and its dimensions-and-strides block; and, to
+ * the retained graph only, a view's base (an array, a bytes), so that a
+ * base only views hold is dominated by them (one view: the view; views
+ * in one list: the list), not a root of its own.  numpy mallocs both
+ * blocks (its default PyDataMem handler, npy_alloc_cache_dim): a traced
+ * block whose start the field holds; a custom handler's stays unowned.
  *   An array is an object of the static type whose tp_name is
- * "numpy.ndarray", or of a type whose tp_base chain reaches it: nothing
- * is done in a process without numpy.  Its fields are those of
- * PyArrayObject_fields (numpy's ndarraytypes.h, the same from 1.7 to 2.x):
- * data, nd, dimensions, strides, base, descr, flags after the object's
- * head.  No type's traversal visits a buffer, and ndarray is no gc type
- * (pyr_scans reads none of its objects).  The fields are copied a window
- * at a time (pyread.c), types a field at a time (peek): the other threads
- * run while the snapshot is written.  State: none kept.
+ * "numpy.ndarray", or of a type whose tp_base chain reaches it.  Its
+ * fields are PyArrayObject_fields' (the same from numpy 1.7 to 2.x): data,
+ * nd, dimensions, strides, base, descr, flags after the head.  No type's
+ * traversal visits them, and ndarray is no gc type (pyr_scans reads none
+ * of its objects).  The fields are copied a window at a time (pyread.c),
+ * types a field at a time (peek): other threads run meanwhile.
  */
 #include <string.h>
 
@@ -80,11 +78,29 @@ struct pynp_pass {
 
 /* Array tag's fields as read (pyread.c; p NULL: unreadable): the blocks
  * it owns into the pass's mine. */
+/* The block of the object that starts at w (a view's base: an array, a
+ * bytes, any object), or PYG_NONE. */
+static uint32_t pynp_object(const struct pyg_heap *h, uint64_t w)
+{
+    uint64_t lo = 0, hi = h->nblk;
+    while (lo < hi) { /* the first block past w */
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr <= w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo || h->blk[lo - 1].obj == PYG_NONE)
+        return PYG_NONE;
+    const struct pyg_block *b = &h->blk[lo - 1];
+    return b->addr + h->obj[b->obj].off == w ? (uint32_t)(lo - 1) : PYG_NONE;
+}
+
 static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                      uint32_t len)
 {
     const struct pynp_pass *ps = arg;
-    uint64_t data, dims;
+    uint64_t data, dims, base;
     int32_t nd, flags;
     (void)aux;
     if (!p || len < PYNP_FIELDS)
@@ -95,6 +111,10 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
     memcpy(&flags, p + 48, 4);
     if (nd < 0 || nd > PYNP_MAXDIMS)
         return; /* no array's fields: leave it */
+    memcpy(&base, p + 32, 8);
+    uint32_t bb = base ? pynp_object(ps->h, base) : PYG_NONE;
+    if (bb != PYG_NONE && bb != ps->h->obj[tag].blk)
+        pyr_ref(addr + 32, bb); /* a view's base: only views hold it, they dominate it */
     uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
     for (int k = 0; k < 2; k++) {
         uint32_t bj = at[k] ? pyg_bare_block_at(ps->h, at[k]) : PYG_NONE;

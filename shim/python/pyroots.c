@@ -6,7 +6,7 @@
  * ("frame app.py:40 in main, local rows"), the other modules' writable
  * data ("static data of M.so (SYMBOL)": a C extension's statics), the
  * interpreter's ("the interpreter's own state"), last the threads' C
- * stacks ("C stack of thread TID").  The interpreter's own dicts
+ * stacks ("C stack of thread TID at 0xPC", their live parts: pycstack.c).  The interpreter's own dicts
  * and frames are read wherever they are: the sys.modules dict and
  * __main__'s globals predate the wrap (no block of ours), a frame's locals
  * (3.11 on) live on the thread's data stack.  A reference from a place
@@ -394,11 +394,17 @@ static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_
         return;
     if (hi - lo > PYR_DATA_MAX)
         hi = lo + PYR_DATA_MAX;
-    for (uintptr_t at = lo; at < hi; at += sizeof buf) {
-        size_t n = hi - at < sizeof buf ? hi - at : sizeof buf;
+    /* a stack outermost first: the frame furthest out that holds an
+     * object names it (its owner; deeper ones were handed it, or keep a
+     * stale copy in a slot not yet written), a data range upward */
+    int down = kind == HSNAP_PYROOT_CSTACK;
+    for (uintptr_t k = 0; k < hi - lo; k += sizeof buf) {
+        size_t n = hi - lo - k < sizeof buf ? hi - lo - k : sizeof buf;
+        uintptr_t at = down ? hi - k - n : lo + k;
         if (!pyroot_peek(buf, at, n))
             continue;
-        for (size_t j = 0; j < n / 8; j++) {
+        for (size_t i = 0; i < n / 8; i++) {
+            size_t j = down ? n / 8 - 1 - i : i;
             uint32_t o = pyg_tracked_at(buf[j]);
             if (o == PYG_NONE)
                 continue;
@@ -525,10 +531,33 @@ void pyroot_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg
 
 static char pyroot_line[4096];
 
+/* A thread's C stack being named: its text's head, its live part's start
+ * and its pc (pycs_live). */
+struct pyroot_cstack {
+    int head;
+    uintptr_t from, pc;
+};
+
+/* "C stack of thread TID at 0xPC": PC in the function whose frame holds
+ * the word at at (HSNAP_PYROOT_AT; pycs_frame_pc), the CLI names it. */
+static uint32_t pyroot_cstack_name(uintptr_t at, const char **text, void *ctx)
+{
+    const struct pyroot_cstack *c = ctx;
+    uintptr_t pc = pycs_frame_pc(at, c->from, c->pc);
+    int n = c->head;
+    if (pc)
+        n += snprintf(r.text + n, sizeof r.text - (size_t)n, HSNAP_PYROOT_AT "%llx",
+                      (unsigned long long)pc);
+    *text = r.text;
+    return n > 0 && n < (int)sizeof r.text ? (uint32_t)n : (uint32_t)c->head;
+}
+
 /* A mapping of /proc/self/maps: a thread's C stack (the main thread's
  * [stack], a glibc thread's) has its words that are objects' starts
- * named "C stack of thread TID"; this thread's from its own frame out
- * (below: dead frames).  Named only: a dead frame's slot may be stale. */
+ * named "C stack of thread TID"; this thread's from its own frame out,
+ * another's from its stack pointer when it is blocked in a system call
+ * (pycs_live; below: dead frames, whose stale slots would keep objects
+ * alive), else whole.  Named only: a live frame's slot may be stale. */
 static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
 {
     (void)arg;
@@ -542,13 +571,15 @@ static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
         tid = getpid();
     else if (len || (tid = stop_stack_tid(m->lo, m->hi)) < 0)
         return;
-    int n = tid ? snprintf(r.text, sizeof r.text, "C stack of thread %d", tid)
-                : snprintf(r.text, sizeof r.text, "C stack of a thread");
-    struct pyroot_fixed f = {r.text, (uint32_t)n};
-    uintptr_t at = m->lo, sp = (uintptr_t)&f;
+    struct pyroot_cstack c = {0, m->lo, 0};
+    c.head = tid ? snprintf(r.text, sizeof r.text, "C stack of thread %d", tid)
+                 : snprintf(r.text, sizeof r.text, "C stack of a thread");
+    uintptr_t sp = collect_entry_sp ? collect_entry_sp : (uintptr_t)&c;
     if (sp >= m->lo && sp < m->hi)
-        at = sp; /* this thread's: below here, dead frames (the scan's own) */
-    pyroot_scan_range(at, m->hi, HSNAP_PYROOT_CSTACK, pyroot_fixed_name, &f);
+        c.from = sp; /* this thread's: below, the shim's frames and dead ones */
+    else
+        pycs_live(tid, m->lo, m->hi, &c.from, &c.pc);
+    pyroot_scan_range(c.from, m->hi, HSNAP_PYROOT_CSTACK, pyroot_cstack_name, &c);
 }
 
 static void pyroot_line_each(const char *text, size_t len, void *arg)

@@ -5,7 +5,9 @@
 # by the object's mpd_t data pointer.  Snapshot to argv[1]; prints what
 # sys.getsizeof() counts of them (each object and its coefficient) and
 # whether Decimal is a gc type (3.13 makes it one: the graph then reads
-# its objects itself).
+# its objects itself), then the same sum of 10 array.array('d') of 20000
+# items (a gc type since 3.10, whose buffer is a block of its own).
+import array
 import ctypes
 import decimal
 import sys
@@ -14,5 +16,7 @@ lib = ctypes.CDLL(None)
 lib.heapsnap_take_snapshot.argtypes = [ctypes.c_char_p]
 
 decs = [decimal.Decimal(7 ** 6000 + i) for i in range(20)]  # MARK_DECS
+arrs = [array.array("d", range(20000)) for i in range(10)]  # MARK_ARRS
 lib.heapsnap_take_snapshot(sys.argv[1].encode())
-print(sum(sys.getsizeof(d) for d in decs), int(bool(decimal.Decimal.__flags__ & (1 << 14))))
+print(sum(sys.getsizeof(d) for d in decs), int(bool(decimal.Decimal.__flags__ & (1 << 14))),
+      sum(sys.getsizeof(a) for a in arrs))

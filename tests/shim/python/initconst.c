@@ -8,7 +8,8 @@
  * keep(obj) holds obj in a C global, initconst_kept (a dynamic symbol):
  * its root is "static data of initconst...so (initconst_kept)".
  * block_holding(cls, fd) makes a cls() held by a C local alone and blocks
- * reading fd, the GIL released: its root is "C stack of thread TID".
+ * reading fd, the GIL released: its root is "C stack of thread TID in
+ * initconst_block_holding (initconst.c:L)".
  * The exec slot also makes a constant nested in a constant, as Cython's
  * (("day",), 2): the inner tuple's own count kept with no pointer, the
  * outer held by a C global, initconst_nested; the importer first fills

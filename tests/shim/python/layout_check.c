@@ -122,6 +122,9 @@ static int check_objects(void)
     SAME("tp_dictoffset", PY_TP_DICTOFFSET, offsetof(PyTypeObject, tp_dictoffset));
     SAME("md_dict", 16, sizeof(PyObject)); /* PyModuleObject's first field */
     SAME("cell ob_ref", 16, offsetof(PyCellObject, ob_ref));
+    SAME("func_defaults", PY_FUNC_DEFAULTS, offsetof(PyFunctionObject, func_defaults));
+    SAME("func_kwdefaults", PY_FUNC_DEFAULTS + 8, offsetof(PyFunctionObject, func_kwdefaults));
+    SAME("func_closure", PY_FUNC_DEFAULTS + 16, offsetof(PyFunctionObject, func_closure));
 #if PY_VERSION_HEX >= 0x030b0000
     SAME("interp_threads", l->interp_threads, offsetof(PyInterpreterState, threads.head));
 #else

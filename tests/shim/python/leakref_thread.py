@@ -4,8 +4,9 @@
 # released, through C calls only: no frame pushed over them) while
 # the main thread ends: the returned frames' slots are left behind above
 # the thread's data stack top (3.11 on), no scrub after (but of its C
-# stack's dead words, by deep C calls: that stack's scan is another
-# story).  The exit snapshot is taken by the main thread: another
+# stack's words, by deep C calls: the blocked wait's live frames have
+# unwritten slots above its stack pointer, which the C stack's scan
+# reads; 2 of 3 on 3.11 and 3.13 without it).  The exit snapshot is taken by the main thread: another
 # thread's stale slot must not hide a leak either: all 3 are reported.
 import ctypes
 import threading

@@ -3,10 +3,11 @@
 # module-level list (each retains its 800000-byte buffer), 10 views of
 # them (they retain no buffer: NPY_ARRAY_OWNDATA clear), and a
 # module-level dict that keeps 8 arrays of 200000 float64 alive through
-# three levels of containers (list -> Holder -> list).  Snapshot to
-# argv[1]; prints the bytes the arrays' and the cache's buffers hold and
-# what dropping the dict frees as tracemalloc measures it (numpy traces
-# its buffers there).
+# three levels of containers (list -> Holder -> list); a module-level
+# list of 6 views whose bases (50000 float64 each) only the views hold.
+# Snapshot to argv[1]; prints the bytes the arrays' and the cache's
+# buffers hold, what dropping the dict frees as tracemalloc measures it
+# (numpy traces its buffers there), and the viewed bases' bytes.
 import ctypes, gc, sys, tracemalloc
 
 tracemalloc.start()
@@ -35,6 +36,15 @@ def fill():
         level2.arrays.append(np.arange(200000.0))  # MARK_CACHED
 
 
+def viewed():
+    out = []  # MARK_VIEWED: views whose bases only they hold
+    for _ in range(6):
+        base = np.arange(50000.0)
+        out.append(base[::2])
+    return out
+
+
+VIEWED = viewed()
 arrs = [np.arange(100000.0) for _ in range(10)]  # MARK_ARRAYS
 views = [a[:] for a in arrs]  # MARK_VIEWS
 fill()
@@ -44,4 +54,5 @@ before = tracemalloc.get_traced_memory()[0]
 cached = sum(a.nbytes for a in CACHE["rows"][0].arrays)
 del CACHE
 gc.collect()
-print(sum(a.nbytes for a in arrs), cached, before - tracemalloc.get_traced_memory()[0])
+print(sum(a.nbytes for a in arrs), cached, before - tracemalloc.get_traced_memory()[0],
+      sum(v.base.nbytes for v in VIEWED))

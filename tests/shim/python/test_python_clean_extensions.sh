@@ -16,7 +16,7 @@
 # a C global, initconst_kept, is held by "static data of initconst...so
 # (initconst_kept)" in `top --retainers` (before: "outside (C code or the
 # interpreter)"), and the one a blocked thread holds in a C local alone
-# by "C stack of thread TID".  The constants the check classed the
+# by "C stack of thread TID in initconst_block_holding (initconst.c:L)".  The constants the check classed the
 # runtime's are no leaked references either (`leaks` lists the run-time
 # bytes at initconst_leak, nothing at initconst_exec or
 # PyInit_initsingle; before, both), nor is initconst's constant nested in
@@ -73,7 +73,7 @@ while read -r tag py; do
   if grep -Eq "^    1 object: static data of initconst[^ ]*\.so \(initconst_kept\) \(__main__\.InitconstHeld\)$" "$T/$tag.ret"; then
     t_pass "python_retainers_c_global_named_static_data_$tag"
   else t_fail "python_retainers_c_global_named_static_data_$tag" "$(grep -A3 InitconstHeld "$T/$tag.ret" | head -4)"; fi
-  if grep -Eq "^    1 object: C stack of thread [0-9]+ \(__main__\.InitconstBlocked\)$" "$T/$tag.ret"; then
+  if grep -Eq "^    1 object: C stack of thread [0-9]+ in initconst_block_holding \([^ ]*initconst\.c:[0-9]+\) \(__main__\.InitconstBlocked\)$" "$T/$tag.ret"; then
     t_pass "python_retainers_c_local_named_thread_stack_$tag"
   else t_fail "python_retainers_c_local_named_thread_stack_$tag" "$(grep -A3 InitconstBlocked "$T/$tag.ret" | head -4)"; fi
 done < <(py_interpreters)

@@ -6,6 +6,12 @@
 # were forty "1 object" lines (eight shown, the rest "more"); a site whose
 # objects take a few paths (the four lists, the Item held by a global)
 # still lists each path as it is.  The same in JSON (heapsnap-leaks-why).
+# `top --retainers --key type` groups a type's paths the same way (the
+# one grouping, pyholders.c; before: five "1 object" paths, then "35
+# more"), in JSON too (heapsnap-top-retainers: grouped, examples); both
+# texts against golden files (tests/golden/holders_grouped_*.txt), the
+# examples' keys and indices written N (which three come first follows
+# the objects' addresses).
 . tests/shim/python/lib_py.sh
 
 PY=/usr/bin/python3
@@ -53,3 +59,34 @@ EOF2
 )
 [ "$got" = ok ] && t_pass leaks_why_json_groups_with_examples ||
   t_fail leaks_why_json_groups_with_examples "$(head -c 600 "$T/many.json" | tr '\n' ' ')"
+
+"$HEAPSNAP" top --retainers --key type -n 0 "$s" >"$T/top.txt" 2>/dev/null
+awk '/^  __main__\.Item: / { on = 1; print; next } /^  [^ ]/ { on = 0 } on' "$T/top.txt" >"$T/item.txt"
+if grep -Fqx "    40 objects via $shape" "$T/item.txt" &&
+   [ "$(grep -cE "^        (e\.g\.|    ) module __main__, global CACHE \(dict\) -> \['user[0-3]'\] \(list\) -> \[[0-9]\] \(__main__\.Item\)$" "$T/item.txt")" = 3 ] &&
+   grep -Fqx "    1 object: module __main__, global ONE (__main__.Item)" "$T/item.txt" &&
+   ! grep -q 'more object' "$T/item.txt"
+then t_pass top_retainers_groups_paths_as_leaks_why
+else t_fail top_retainers_groups_paths_as_leaks_why "$(head -c 600 "$T/item.txt" | tr '\n' '|')"; fi
+"$HEAPSNAP" top --retainers --key type -n 0 --format json "$s" >"$T/top.json" 2>/dev/null
+got=$(python3 - "$T/top.json" "$shape" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "heapsnap-top-retainers"
+t = [x for x in d["python_retainers"] if x["type"] == "__main__.Item"][0]
+g = [p for p in t["paths"] if p["grouped"]]
+assert len(g) == 1 and g[0]["path"] == sys.argv[2] and g[0]["objects"] == 40 and len(g[0]["examples"]) == 3, g
+assert [p["path"] for p in t["paths"] if not p["grouped"]] == ["module __main__, global ONE (__main__.Item)"]
+assert t["more_objects"] == 0
+print("ok")
+EOF2
+)
+[ "$got" = ok ] && t_pass top_retainers_json_groups_with_examples ||
+  t_fail top_retainers_json_groups_with_examples "$got $(head -c 300 "$T/top.json" | tr '\n' ' ')"
+# golden: the examples' keys and indices as N
+norm() { sed -E "s/\['user[0-9]+'\]/['userN']/g; s/\[[0-9]+\]/[N]/g; s/holders_many\.py:[0-9]+/holders_many.py:L/" "$1"; }
+sed -n '/^Python objects at/,/^$/p' "$T/many.txt" >"$T/why.raw"
+norm "$T/why.raw" >"$T/why.txt"
+t_golden leaks_why_grouped_golden tests/golden/holders_grouped_leaks_why.txt "$T/why.txt"
+norm "$T/item.txt" >"$T/item.norm"
+t_golden top_retainers_grouped_golden tests/golden/holders_grouped_top_retainers.txt "$T/item.norm"

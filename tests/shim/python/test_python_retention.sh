@@ -8,7 +8,8 @@
 # from its named root ("module __main__, global TABLE (dict) -> ['k1']
 # (__main__.Case7)", "frame FILE:LINE in worker, local rows (list) -> ...",
 # "the interpreter's own state (function) -> ..." for a signal's handler).
-# --key type reads no symbols: quick on every interpreter.  The same in
+# --key type reads symbols only to name a C stack's function (a note on
+# stderr where there are none).  The same in
 # JSON, and through the Python API (Snapshot.load's retainers(), and
 # retention_path() in the process), on each.
 . tests/shim/python/lib_py.sh
@@ -33,7 +34,7 @@ while read -r tag py; do
     t_pass "python_retention_paths_as_gc_get_referrers_$tag"
   else t_fail "python_retention_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
   # the same in JSON
-  "$HEAPSNAP" top --retainers --key type -n 0 --format json "$s" >"$T/j-$tag.json" 2>&1
+  "$HEAPSNAP" top --retainers --key type -n 0 --format json "$s" >"$T/j-$tag.json" 2>"$T/j-$tag.err"
   if python3 - "$T/j-$tag.json" "$T/run-$tag.out" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
@@ -45,6 +46,27 @@ assert doc["schema"] == "heapsnap-top-retainers"
 PY
   then t_pass "python_retention_json_$tag"
   else t_fail "python_retention_json_$tag" "$(head -c 300 "$T/j-$tag.json")"; fi
+done < <(py_interpreters)
+
+# Held out: holders written as programs write them, not for heapsnap
+# (heldout.py: a class attribute's cache dict, a memoizing decorator's
+# closure, a default argument, a bound method in another module's list of
+# callbacks), each path as gc.get_referrers() builds it (refpath.py).
+while read -r tag py; do
+  s=$T/h-$tag.hsnap
+  if ! py_run "$py" "$T/held-$tag" tests/shim/python/heldout.py "$s" || [ ! -s "$s" ]; then
+    t_fail "python_retention_heldout_run_$tag" "$(tail -c 300 "$T/held-$tag.err")"; continue
+  fi
+  "$HEAPSNAP" top --retainers --key type -n 0 "$s" >"$T/ht-$tag.txt" 2>&1
+  want=$(grep -c '^Held[0-9] ' "$T/held-$tag.out")
+  bad=""
+  while read -r case path; do
+    got=$(grep -A1 "^  __main__\.$case: 1 object," "$T/ht-$tag.txt" | sed -n 's/^    1 object: //p')
+    [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
+  done < <(grep '^Held[0-9] ' "$T/held-$tag.out")
+  if [ "$want" = 4 ] && [ -z "$bad" ]; then
+    t_pass "python_retention_heldout_paths_as_gc_get_referrers_$tag"
+  else t_fail "python_retention_heldout_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
 done < <(py_interpreters)
 
 # The Python API, under each interpreter: a loaded .hsnap's retainers(),
