@@ -35,8 +35,9 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
  * dominated by its predecessor (the one way in), and no path between two
  * other nodes crosses it (it leads only to nodes that hang), so the
  * dominators of the others are those of the graph without the hanging
- * nodes.  left: each node's out-degree, consumed; a hanging node's
- * becomes PYDOM_NONE.  The hanging nodes into q, each after every node
+ * nodes.  left: each node's out-degree, consumed (edges to held nodes
+ * may be left out of it: the root's own edge is a way around them); a
+ * hanging node's becomes PYDOM_NONE.  The hanging nodes into q, each after every node
  * below it (n entries at most); how many. */
 uint32_t pydom_hang(uint32_t n, const uint32_t *one, uint32_t *left, const uint8_t *held,
                     uint32_t *q);

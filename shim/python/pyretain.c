@@ -253,7 +253,7 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t 
             inv[id[v]] = v;
     for (uint64_t e = 0; e < r.nedge; e++) { /* the out-degrees: start[c + 1] */
         uint64_t x = pyr_edge(e);
-        if (id[(uint32_t)x] != PYDOM_NONE) /* then its source does not hang either */
+        if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x]) /* nor does its source */
             start[id[x >> 32] + 1]++, m++;
     }
     lsucc = (size_t)m * 4 + 4;
@@ -264,7 +264,7 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t 
         start[c + 1] += start[c];
     for (uint64_t e = 0; e < r.nedge; e++) { /* counting sort by source */
         uint64_t x = pyr_edge(e);
-        if (id[(uint32_t)x] != PYDOM_NONE)
+        if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x])
             succ[start[id[x >> 32]]++] = id[(uint32_t)x];
     }
     for (uint32_t v = 0; v < n; v++)
@@ -322,12 +322,19 @@ void pyr_end(void (*drop_objs)(void))
     for (uint64_t e = 0; e < r.nedge; e++) {
         uint64_t x = pyr_edge(e);
         uint32_t v = (uint32_t)x;
-        left[x >> 32]++;
         idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
     }
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)
         roots += held[v] = (uint8_t)pyr_held(v, idom[v] != PYDOM_NONE);
+    /* an edge to a root's child changes no one's dominator (the root's
+     * own edge to it is a way around whatever led there): left out, so
+     * that an instance's reference to its class, held, does not keep the
+     * instance from hanging */
+    for (uint64_t e = 0; e < r.nedge; e++) {
+        uint64_t x = pyr_edge(e);
+        left[x >> 32] += !held[(uint32_t)x];
+    }
     /* the objects' array is given back before the dominators' work (the
      * stop's peak): the leaked references looked for first, and the
      * counts they need kept */
