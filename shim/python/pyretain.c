@@ -11,7 +11,10 @@
  * collector's rule, with untracked objects counted as well), the blocks
  * no reference was found to, and the collector's garbage (held by no one
  * but its cycles).  The dominator tree (pydom.c) then gives each block
- * its retained bytes, summed up the tree in depth first order.
+ * its retained bytes, summed up the tree in depth first order; the
+ * blocks that hang from the rest as trees (pydom_hang: most of a heap)
+ * are dominated by their one referrer and summed first, so that
+ * Lengauer-Tarjan runs over the others only.
  *   A native block's own words are not scanned (only the blocks an
  * object owns, as pygraph.c follows them): what a C structure points to
  * is held from outside the graph, a root, charged to no one.  State is
