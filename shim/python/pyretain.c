@@ -7,19 +7,15 @@
  * so an object owns its item array, keys table or buffer and what those
  * point to.  The walk reports each such word (pyr_ref); the graph's roots
  * are, under one virtual root, the objects whose refcount exceeds the
- * references found to them (held by a module, a frame, C code: the
- * collector's rule, with untracked objects counted as well), the blocks
- * no reference was found to, and the collector's garbage (held by no one
- * but its cycles).  The dominator tree (pydom.c) then gives each block
- * its retained bytes, summed up the tree in depth first order; the
- * blocks that hang from the rest as trees (pydom_hang: most of a heap)
- * are dominated by their one referrer and summed first, so that
- * Lengauer-Tarjan runs over the others only.
- *   A native block's own words are not scanned (only the blocks an
- * object owns, as pygraph.c follows them): what a C structure points to
- * is held from outside the graph, a root, charged to no one.  State is
- * one struct, used under the snapshot lock only; all memory from
- * arena_map, given back before the snapshot is written.
+ * references found to them (the collector's rule, untracked objects
+ * too), the blocks no reference was found to, and the collector's
+ * garbage.  The dominator tree (pydom.c; the blocks that hang as trees,
+ * pydom_hang, dominated by their one referrer) gives each block its
+ * retained bytes, summed up the tree.  A native block's own words are
+ * not scanned (only the blocks an object owns): what a C structure
+ * points to is a root, charged to no one.  State is one struct, used
+ * under the snapshot lock only; all memory from arena_map, given back
+ * before the snapshot is written.
  */
 #include <string.h>
 
