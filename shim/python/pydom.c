@@ -12,7 +12,11 @@
  * first search and the compression keep their own stacks), nothing
  * allocated (the caller hands over pydom_work_bytes of memory), no
  * dependency on the rest of the shim: tests/shim/python/test_pydom.c runs
- * it on synthetic graphs.  Nodes are 0..n-1, below PYDOM_NONE.
+ * it on synthetic graphs.  Nodes are 0..n-1, below PYDOM_MANY.
+ *   Most of a heap hangs from the rest as trees (an int in one list, a
+ * list's item array, an instance's values): pydom_hang finds those
+ * nodes, whose dominator is their one predecessor, so that the algorithm
+ * runs over the others only.
  */
 #include <string.h>
 
@@ -132,4 +136,32 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
     }
     idom[root] = root;
     return N;
+}
+
+static inline int pydom_hangs(uint32_t v, uint32_t n, const uint32_t *one, const uint8_t *held)
+{
+    return !held[v] && one[v] < n;
+}
+
+uint32_t pydom_hang(uint32_t n, const uint32_t *one, uint32_t *left, const uint8_t *held,
+                    uint32_t *q)
+{
+    uint32_t nq = 0;
+    for (uint32_t v = 0; v < n; v++) /* the leaves first */
+        if (!left[v] && pydom_hangs(v, n, one, held))
+            q[nq++] = v;
+    for (uint32_t k = 0; k < nq; k++) { /* a queue: a node once its successors are in */
+        uint32_t v = q[k], p = one[v];
+        left[v] = PYDOM_NONE;
+        if (!--left[p] && pydom_hangs(p, n, one, held))
+            q[nq++] = p;
+    }
+    return nq;
+}
+
+void pydom_hang_reach(uint32_t *idom, const uint32_t *q, uint32_t nq)
+{
+    for (uint32_t k = nq; k-- > 0;) /* a predecessor before the nodes below it */
+        if (idom[idom[q[k]]] == PYDOM_NONE)
+            idom[q[k]] = PYDOM_NONE;
 }

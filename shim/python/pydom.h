@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define PYDOM_NONE UINT32_MAX
+#define PYDOM_MANY (UINT32_MAX - 1) /* pydom_hang's one: two predecessors or more */
 
 /* The memory pydom_idom needs for n nodes and m edges. */
 size_t pydom_work_bytes(uint32_t n, uint64_t m);
@@ -26,5 +27,23 @@ size_t pydom_work_bytes(uint32_t n, uint64_t m);
 uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
                     uint32_t *idom, uint32_t *order, void *work, void (*done)(void *),
                     void *arg);
+
+/* The nodes that hang below the rest of the graph as trees (nodes
+ * 0..n-1): v with a single predecessor (one[v] < n; PYDOM_NONE: none,
+ * PYDOM_MANY: more, or the same one twice), not held (held[v] 0: no edge
+ * from the root) and whose successors all hang so too.  Such a node is
+ * dominated by its predecessor (the one way in), and no path between two
+ * other nodes crosses it (it leads only to nodes that hang), so the
+ * dominators of the others are those of the graph without the hanging
+ * nodes.  left: each node's out-degree, consumed (edges to held nodes
+ * may be left out of it: the root's own edge is a way around them); a
+ * hanging node's becomes PYDOM_NONE.  The hanging nodes into q, each after every node
+ * below it (n entries at most); how many. */
+uint32_t pydom_hang(uint32_t n, const uint32_t *one, uint32_t *left, const uint8_t *held,
+                    uint32_t *q);
+/* After the dominators of the others are in idom (PYDOM_NONE: not
+ * reached): the nq hanging nodes of q (pydom_hang's), whose idom holds
+ * their predecessor, are made PYDOM_NONE where it is not reached. */
+void pydom_hang_reach(uint32_t *idom, const uint32_t *q, uint32_t nq);
 
 #endif

@@ -7,16 +7,15 @@
  * so an object owns its item array, keys table or buffer and what those
  * point to.  The walk reports each such word (pyr_ref); the graph's roots
  * are, under one virtual root, the objects whose refcount exceeds the
- * references found to them (held by a module, a frame, C code: the
- * collector's rule, with untracked objects counted as well), the blocks
- * no reference was found to, and the collector's garbage (held by no one
- * but its cycles).  The dominator tree (pydom.c) then gives each block
- * its retained bytes, summed up the tree in depth first order.
- *   A native block's own words are not scanned (only the blocks an
- * object owns, as pygraph.c follows them): what a C structure points to
- * is held from outside the graph, a root, charged to no one.  State is
- * one struct, used under the snapshot lock only; all memory from
- * arena_map, given back before the snapshot is written.
+ * references found to them (the collector's rule, untracked objects
+ * too), the blocks no reference was found to, and the collector's
+ * garbage.  The dominator tree (pydom.c; the blocks that hang as trees,
+ * pydom_hang, dominated by their one referrer) gives each block its
+ * retained bytes, summed up the tree.  A native block's own words are
+ * not scanned (only the blocks an object owns): what a C structure
+ * points to is a root, charged to no one.  State is one struct, used
+ * under the snapshot lock only; all memory from arena_map, given back
+ * before the snapshot is written.
  */
 #include <string.h>
 
@@ -231,32 +230,110 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
     }
 }
 
+/* The dominators of the blocks that do not hang (pydom_hang): their
+ * graph, with the nodes numbered anew (id[v] for block v, block inv[c] for
+ * node c; the virtual root nu), given to pydom_idom; each one's idom
+ * into idom[v] (n: the root), and the nodes in depth first order into
+ * order (as blocks, with *reached of them).  0, or -1 (out of memory:
+ * nothing written).  The edges are given back once read. */
+static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t *id,
+                        const uint8_t *held, uint32_t *idom, uint32_t **order, uint32_t *reached)
+{
+    size_t ls = ((size_t)nu + 2) * 4, lc = ((size_t)nu + 1) * 4, lw = 0, lsucc = 0;
+    uint32_t *start = arena_map(ls), *inv = arena_map(lc), *cidom = arena_map(lc);
+    uint32_t *corder = arena_map(lc), *succ = NULL;
+    char *work = NULL;
+    uint64_t m = roots;
+    int rc = -1;
+    if (!start || !inv || !cidom || !corder)
+        goto done;
+    for (uint32_t v = 0; v < n; v++)
+        if (id[v] != PYDOM_NONE)
+            inv[id[v]] = v;
+    for (uint64_t e = 0; e < r.nedge; e++) { /* the out-degrees: start[c + 1] */
+        uint64_t x = pyr_edge(e);
+        if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x]) /* nor does its source */
+            start[id[x >> 32] + 1]++, m++;
+    }
+    lsucc = (size_t)m * 4 + 4;
+    if (!(succ = arena_map(lsucc)))
+        goto done;
+    start[nu + 1] = roots;
+    for (uint32_t c = 0; c <= nu; c++)
+        start[c + 1] += start[c];
+    for (uint64_t e = 0; e < r.nedge; e++) { /* counting sort by source */
+        uint64_t x = pyr_edge(e);
+        if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x])
+            succ[start[id[x >> 32]]++] = id[(uint32_t)x];
+    }
+    for (uint32_t v = 0; v < n; v++)
+        if (held[v])
+            succ[start[nu]++] = id[v];
+    for (uint32_t c = nu + 1; c > 0; c--)
+        start[c] = start[c - 1];
+    start[0] = 0;
+    pyr_drop_edges();
+    lw = pydom_work_bytes(nu + 1, m);
+    if (!(work = arena_map(lw)))
+        goto done;
+    struct pyr_succ sd = {&start, &succ, ls, lsucc};
+    *reached = pydom_idom(nu + 1, nu, start, succ, cidom, corder, work, pyr_succ_done, &sd);
+    for (uint32_t c = 0; c < nu; c++)
+        idom[inv[c]] = cidom[c] == nu ? n : cidom[c] == PYDOM_NONE ? PYDOM_NONE : inv[cidom[c]];
+    for (uint32_t k = 0; k < *reached; k++) /* as blocks (the root n) */
+        corder[k] = corder[k] == nu ? n : inv[corder[k]];
+    *order = corder, corder = NULL;
+    rc = 0;
+done:
+    if (work)
+        arena_unmap(work, lw);
+    if (succ)
+        arena_unmap(succ, lsucc);
+    if (start)
+        arena_unmap(start, ls);
+    if (inv)
+        arena_unmap(inv, lc);
+    if (cidom)
+        arena_unmap(cidom, lc);
+    if (corder)
+        arena_unmap(corder, lc);
+    return rc;
+}
+
 void pyr_end(void (*drop_objs)(void))
 {
     if (!r.on)
         return;
-    uint32_t n = (uint32_t)r.h->nblk, root = n;
-    uint32_t *start = NULL; /* the edges are fewer than 2^32 - 1 (pydom_idom) */
-    uint64_t m = 0;
-    size_t ls = ((size_t)n + 2) * 4, lw = 0, lsucc = 0, lout = (size_t)n * 9 + 8;
-    size_t lret = (size_t)n * 8;
-    uint32_t *succ = NULL, *rcs = NULL;
+    uint32_t n = (uint32_t)r.h->nblk, nq = 0, nu = 0, reached = 0;
+    size_t lout = (size_t)n * 9 + 8, lq = (size_t)n * 4 + 4, lret = (size_t)n * 8;
+    size_t lorder = 0;
+    uint32_t *rcs = NULL, *q = NULL, *order = NULL;
     const uint32_t *words = NULL;
     uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
-    char *work = NULL, *o = NULL;
-    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(start = arena_map(ls)))
+    char *o = NULL;
+    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(o = arena_map(lout)))
         goto done;
-    for (uint64_t e = 0; e < r.nedge; e++) /* the out-degrees: start[v + 1] */
-        start[(pyr_edge(e) >> 32) + 1]++;
-    if (!(o = arena_map(lout)))
-        goto done;
-    uint32_t *idom = (uint32_t *)o, *order = idom + n + 1;
-    uint8_t *held = (uint8_t *)(order + n + 1);
-    for (uint64_t e = 0; e < r.nedge; e++) /* idom: the in-degrees first */
-        idom[(uint32_t)pyr_edge(e)]++;
+    /* idom: each block's one predecessor first (pydom_hang's one); left:
+     * its out-degree, then its node number among those that do not hang */
+    uint32_t *idom = (uint32_t *)o, *left = idom + n + 1;
+    uint8_t *held = (uint8_t *)(left + n + 1);
+    memset(idom, 0xff, (size_t)n * 4);
+    for (uint64_t e = 0; e < r.nedge; e++) {
+        uint64_t x = pyr_edge(e);
+        uint32_t v = (uint32_t)x;
+        idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
+    }
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)
-        roots += held[v] = (uint8_t)pyr_held(v, idom[v]);
+        roots += held[v] = (uint8_t)pyr_held(v, idom[v] != PYDOM_NONE);
+    /* an edge to a root's child changes no one's dominator (the root's
+     * own edge to it is a way around whatever led there): left out, so
+     * that an instance's reference to its class, held, does not keep the
+     * instance from hanging */
+    for (uint64_t e = 0; e < r.nedge; e++) {
+        uint64_t x = pyr_edge(e);
+        left[x >> 32] += !held[(uint32_t)x];
+    }
     /* the objects' array is given back before the dominators' work (the
      * stop's peak): the leaked references looked for first, and the
      * counts they need kept */
@@ -264,53 +341,42 @@ void pyr_end(void (*drop_objs)(void))
         for (uint64_t i = 0; i < r.nobj; i++)
             rcs[i] = r.h->obj[i].refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)r.h->obj[i].refcnt;
     drop_objs();
-    m = r.nedge + roots;
-    lsucc = (size_t)m * 4 + 4;
-    if (!(succ = arena_map(lsucc)))
+    if (!(q = arena_map(lq)))
         goto done;
-    start[root + 1] = roots;
-    for (uint32_t v = 0; v <= n; v++)
-        start[v + 1] += start[v];
-    for (uint64_t e = 0; e < r.nedge; e++) { /* counting sort by source */
-        uint64_t x = pyr_edge(e);
-        succ[start[x >> 32]++] = (uint32_t)x;
-    }
+    nq = pydom_hang(n, idom, left, held, q);
     for (uint32_t v = 0; v < n; v++)
-        if (held[v])
-            succ[start[root]++] = v;
-    for (uint32_t v = n + 1; v > 0; v--)
-        start[v] = start[v - 1];
-    start[0] = 0;
-    pyr_drop_edges();
-    lw = pydom_work_bytes(n + 1, m);
-    if (!(work = arena_map(lw)))
+        if (left[v] != PYDOM_NONE)
+            left[v] = nu++;
+    if (pyr_dominate(n, nu, roots, left, held, idom, &order, &reached) != 0)
         goto done;
-    struct pyr_succ sd = {&start, &succ, ls, lsucc};
-    uint32_t reached = pydom_idom(n + 1, root, start, succ, idom, order, work, pyr_succ_done, &sd);
-    arena_unmap(work, lw), work = NULL;
+    lorder = ((size_t)nu + 1) * 4;
+    pydom_hang_reach(idom, q, nq);
     if (!(ret = arena_map(lret)))
         goto done;
     for (uint32_t v = 0; v < n; v++)
         ret[v] = pyg_size(r.h, &r.h->blk[v]);
+    for (uint32_t k = 0; k < nq; k++) /* each below its predecessor, first */
+        if (idom[q[k]] != PYDOM_NONE)
+            ret[idom[q[k]]] += ret[q[k]];
     for (uint32_t k = reached; k-- > 1;) { /* children before their dominator */
         uint32_t v = order[k];
-        if (idom[v] != root)
+        if (idom[v] != n)
             ret[idom[v]] += ret[v];
     }
-    pyr_put(n, idom, ret, held, order, words, rcs); /* order: scratch now */
+    arena_unmap(q, lq), q = NULL;
+    arena_unmap(order, lorder), order = NULL;
+    pyr_put(n, idom, ret, held, left, words, rcs); /* left: scratch now */
 done:
     if (rcs)
         arena_unmap(rcs, r.nobj * 4);
     if (ret)
         arena_unmap(ret, lret);
-    if (work)
-        arena_unmap(work, lw);
-    if (succ)
-        arena_unmap(succ, lsucc);
+    if (order)
+        arena_unmap(order, lorder);
+    if (q)
+        arena_unmap(q, lq);
     if (o)
         arena_unmap(o, lout);
-    if (start)
-        arena_unmap(start, ls);
     pyr_release();
 }
 

@@ -29,6 +29,7 @@
  * HSNAP_PLANES_COUNT_MAX records straight from its buffer (side_planes_at),
  * which compress better and cost no copy. */
 #define SIDE_PLANES_BYTES (128u * 1024u)
+#define SIDE_PLANES_PT (8u * HSNAP_PLANES_COUNT_MAX) /* 8 planes of a chunk */
 
 void side_fail(struct side_file *f)
 {
@@ -48,7 +49,8 @@ static int side_write(void *arg, const void *p, size_t n)
 }
 
 /* count records of the run's stride at src as a chunk of planes into the
- * frame. */
+ * frame: 8 planes at a time (hsnap_planes_put_some) into a buffer mapped
+ * for the section (f->pt), else a piece of one plane at a time. */
 static void side_planes_chunk(struct side_file *f, const uint8_t *src, uint32_t count)
 {
     uint8_t plane[1024];
@@ -56,7 +58,14 @@ static void side_planes_chunk(struct side_file *f, const uint8_t *src, uint32_t 
     if (!count || f->err)
         return;
     int bad = zsec_feed(head, sizeof head, 0, side_write, f) != 0;
-    for (uint32_t j = 0; j < stride && !bad; j++) /* plane j, a piece at a time */
+    if (!f->pt)
+        f->pt = arena_map(SIDE_PLANES_PT);
+    for (uint32_t j = 0; f->pt && j < stride && !bad; j += 8) {
+        uint32_t j1 = j + 8 < stride ? j + 8 : stride;
+        hsnap_planes_put_some(f->pt, src, stride, count, j, j1);
+        bad = zsec_feed(f->pt, (size_t)(j1 - j) * count, 0, side_write, f) != 0;
+    }
+    for (uint32_t j = 0; !f->pt && j < stride && !bad; j++) /* plane j, a piece at a time */
         for (uint32_t i = 0; i < count && !bad;) {
             uint32_t k = 0;
             for (; k < sizeof plane && i < count; k++, i++)
@@ -174,6 +183,10 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
         side_planes_flush(f);
         arena_unmap(f->pl, SIDE_PLANES_BYTES);
         f->pl = NULL;
+    }
+    if (f->pt) {
+        arena_unmap(f->pt, SIDE_PLANES_PT);
+        f->pt = NULL;
     }
     f->pl_stride = 0;
     if (f->err || f->fd < 0)

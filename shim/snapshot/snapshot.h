@@ -48,6 +48,7 @@ struct side_file {
                            record size; 0: not */
     uint8_t *pl;        /* the run's chunk being gathered (SIDE_PLANES_BYTES) */
     size_t pl_n;        /* its bytes so far */
+    uint8_t *pt;        /* 8 planes of a chunk, made (side_planes_chunk's) */
 };
 #define SIDE_PLANES_STRIDE 32u /* the largest record side_planes takes */
 #define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */

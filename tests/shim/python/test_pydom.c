@@ -5,7 +5,8 @@
  * cycle, several roots under a virtual one (as pyretain.c puts the heap's
  * roots), Lengauer and Tarjan's own example, a chain of 200000 nodes (no
  * recursion), and random graphs checked against the definition (y is
- * dominated by x when y cannot be reached once x is taken away).
+ * dominated by x when y cannot be reached once x is taken away); the
+ * hanging trees (pydom_hang) taken out first give the same dominators.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,106 @@ TEST_BEGIN(successors_are_read_no_more_once_done_is_called)
 }
 TEST_END
 
+/* Random heap-like graphs (mostly trees, with cross edges, cycles, nodes
+ * no one reaches, edges given twice): n nodes, the virtual root n holds
+ * those held says; the dominators by pydom_idom over all the nodes, and
+ * by pydom_hang's trees taken out, the rest numbered anew and the edges
+ * to held nodes left out as pyretain.c does, must agree on every node. */
+static uint32_t hang_graph(uint32_t round, uint32_t n, uint32_t *from, uint32_t *to, uint8_t *held)
+{
+    uint32_t seed = 777 + round * 31, m = 0;
+#define RND(k) ((seed = seed * 1103515245u + 12345u) >> 8) % (k)
+    for (uint32_t v = 1; v < n; v++) {
+        held[v] = RND(8) == 0;
+        if (RND(10)) /* a tree edge from an earlier node (some left without one) */
+            from[m] = RND(v), to[m++] = v;
+    }
+    held[0] = 1;
+    for (uint32_t k = RND(n / 4 + 1); k > 0; k--) /* cross and back edges, repeats */
+        from[m] = RND(n), to[m] = RND(n), m += from[m] != to[m];
+#undef RND
+    for (uint32_t v = 0; v < n; v++) /* the root's edges */
+        if (held[v])
+            from[m] = n, to[m++] = v;
+    return m;
+}
+
+TEST_BEGIN(hanging_trees_taken_out_keep_every_dominator)
+{
+    uint32_t hung_total = 0;
+    for (uint32_t round = 0; round < 60; round++) {
+        uint32_t n = 8 + round * 7, from[2048], to[2048], one[512], left[512], q[512], id[512];
+        uint32_t inv[512], cf[2048], ct[2048], idom[512];
+        uint8_t held[512] = {0};
+        uint32_t m = hang_graph(round, n, from, to, held);
+        struct graph full;
+        dom(&full, n + 1, m, from, to, n);
+        memset(one, 0xff, sizeof one), memset(left, 0, sizeof left);
+        for (uint32_t e = 0; e < m; e++) /* an edge to a held node left out (pyr_end) */
+            if (from[e] < n) {
+                left[from[e]] += !held[to[e]];
+                one[to[e]] = one[to[e]] == PYDOM_NONE ? from[e] : PYDOM_MANY;
+            }
+        uint32_t nq = pydom_hang(n, one, left, held, q), nu = 0, cm = 0;
+        hung_total += nq;
+        for (uint32_t v = 0; v < n; v++)
+            if (left[v] != PYDOM_NONE)
+                id[v] = nu, inv[nu++] = v;
+            else
+                id[v] = PYDOM_NONE;
+        expect_eq_u64(nu + nq, n);
+        uint32_t pos[512];
+        for (uint32_t k = 0; k < nq; k++)
+            pos[q[k]] = k;
+        for (uint32_t k = 0; k < nq; k++) /* each before its predecessor, when that hangs */
+            expect_true(id[one[q[k]]] != PYDOM_NONE || pos[one[q[k]]] > k,
+                        "round %u: %u hangs after its predecessor", round, q[k]);
+        for (uint32_t e = 0; e < m; e++) {
+            if (id[to[e]] == PYDOM_NONE || (from[e] < n && held[to[e]]))
+                continue;
+            expect_true(from[e] == n || id[from[e]] != PYDOM_NONE,
+                        "round %u: edge %u->%u from a hanging node", round, from[e], to[e]);
+            cf[cm] = from[e] == n ? nu : id[from[e]], ct[cm++] = id[to[e]];
+        }
+        struct graph part;
+        dom(&part, nu + 1, cm, cf, ct, nu);
+        for (uint32_t v = 0; v < n; v++)
+            idom[v] = one[v];
+        for (uint32_t c = 0; c < nu; c++)
+            idom[inv[c]] = part.idom[c] == nu           ? n
+                           : part.idom[c] == PYDOM_NONE ? PYDOM_NONE
+                                                        : inv[part.idom[c]];
+        pydom_hang_reach(idom, q, nq);
+        for (uint32_t v = 0; v < n; v++)
+            expect_true(idom[v] == full.idom[v], "round %u: idom[%u] %u, want %u (%s)", round,
+                        v, idom[v], full.idom[v], id[v] == PYDOM_NONE ? "hung" : "kept");
+        graph_free(&full), graph_free(&part);
+    }
+    expect_true(hung_total > 1000, "only %u nodes hung: the graphs test nothing", hung_total);
+}
+TEST_END
+
+TEST_BEGIN(a_hanging_node_follows_the_nodes_below_it)
+{
+    /* 0 holds 1 and 2; 1 holds 3 holds 4; 2 and 4 both hold 5: 5 has two
+     * ways in, so 2, 4 and the nodes above them stay */
+    uint32_t one[] = {PYDOM_NONE, 0, 0, 1, 3, PYDOM_MANY, 3};
+    uint32_t left[] = {2, 1, 1, 2, 1, 0, 0}, q[7];
+    uint8_t held[] = {1, 0, 0, 0, 0, 0, 0};
+    expect_eq_u64(pydom_hang(7, one, left, held, q), 1);
+    expect_eq_u64(q[0], 6); /* 6 hangs from 3 (3 stays: it holds 4) */
+    /* a chain below a held node hangs whole, leaf first */
+    uint32_t one2[] = {PYDOM_NONE, 0, 1, 2}, left2[] = {1, 1, 1, 0}, q2[4];
+    uint8_t held2[] = {1, 0, 0, 0};
+    expect_eq_u64(pydom_hang(4, one2, left2, held2, q2), 3);
+    expect_eq_u64(q2[0], 3);
+    expect_eq_u64(q2[1], 2);
+    expect_eq_u64(q2[2], 1);
+    expect_eq_u64(left2[0], 0);
+    expect_eq_u64(left2[3], PYDOM_NONE);
+}
+TEST_END
+
 int main(void)
 {
     dominators_of_a_chain_are_the_previous_node();
@@ -229,5 +330,7 @@ int main(void)
     a_long_chain_needs_no_recursion();
     random_graphs_match_the_definition();
     successors_are_read_no_more_once_done_is_called();
+    hanging_trees_taken_out_keep_every_dominator();
+    a_hanging_node_follows_the_nodes_below_it();
     return 0;
 }
