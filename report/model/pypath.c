@@ -105,6 +105,29 @@ static size_t pypath_root(const struct snap *s, const struct snap_pyref *root, c
     return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1;
 }
 
+/* The root's text at out[0, len) with each item step the shim named in it
+ * (" -> [12]", " -> ['k']": the items of a global's container that is no
+ * object of the graph, pyroot_container) as "[...]", pypath_shape's way;
+ * the new length. */
+static size_t pypath_root_shape(char *out, size_t len)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < len;) {
+        const char *close = NULL;
+        if (!strncmp(out + i, " -> [", 5) && i + 5 < len)
+            close = memchr(out + i + 5, ']', len - i - 5);
+        if (close && (out[i + 5] == '\'' || (out[i + 5] >= '0' && out[i + 5] <= '9'))) {
+            memmove(out + w, " -> [...]", 9);
+            w += 9;
+            i = (size_t)(close - out) + 1;
+        } else {
+            out[w++] = out[i++];
+        }
+    }
+    out[w] = 0;
+    return w;
+}
+
 int pypath_has(const struct snap *s, uint64_t b)
 {
     if (!s->py.block_parent || b >= s->nblocks || s->py.block_type[b] == PYTYPE_NONE)
@@ -149,6 +172,8 @@ static size_t pypath_write(const struct snap *s, uint64_t b, char *out, size_t n
         i--;
     } else {
         len = pypath_root(s, root, out, n);
+        if (shape)
+            len = pypath_root_shape(out, len);
         if (len < n)
             len += (size_t)snprintf(out + len, n - len, " (%s)", pypath_type(s, top));
     }

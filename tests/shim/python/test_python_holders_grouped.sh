@@ -90,3 +90,20 @@ norm "$T/why.raw" >"$T/why.txt"
 t_golden leaks_why_grouped_golden tests/golden/holders_grouped_leaks_why.txt "$T/why.txt"
 norm "$T/item.txt" >"$T/item.norm"
 t_golden top_retainers_grouped_golden tests/golden/holders_grouped_top_retainers.txt "$T/item.norm"
+
+# a global's list from the free list: its items' roots carry their index
+py_interpreters | while read -r tag fl; do
+  f=$T/freelist.$tag.hsnap
+  if ! py_run "$fl" "$T/fl.$tag" tests/shim/python/holders_freelist.py "$f" || [ ! -s "$f" ]; then
+    t_fail "top_retainers_groups_a_free_lists_items_$tag" "$(tail -c 300 "$T/fl.$tag.err")"; continue
+  fi
+  "$HEAPSNAP" top --retainers --key type -n 0 "$f" 2>/dev/null |
+    awk '/^  __main__\.Item: / { on = 1; print; next } /^  [^ ]/ { on = 0 } on' >"$T/fl.$tag.txt"
+  if grep -Fqx "    40 objects via module __main__, global KEEP (list) -> [...] (__main__.Item)" "$T/fl.$tag.txt" &&
+     ! grep -q 'more object\|^    1 object' "$T/fl.$tag.txt"
+  then t_pass "top_retainers_groups_a_free_lists_items_$tag"
+  else t_fail "top_retainers_groups_a_free_lists_items_$tag" "$(head -c 400 "$T/fl.$tag.txt" | tr '\n' '|')"; fi
+done
+py_versions_missing | while read -r v; do
+  t_skip "top_retainers_groups_a_free_lists_items_$v" "no CPython $v here"
+done
