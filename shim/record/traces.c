@@ -427,8 +427,9 @@ __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t si
 }
 
 /* A block died: the global sums move, and peak.c's per-thread live sums
- * per trace (snapshots still derive theirs from the table). */
-void trace_discharge(uint32_t id, uint64_t size)
+ * per trace (snapshots still derive theirs from the table).  Any case but
+ * the common one (trace_discharge's fast path) comes here. */
+static HS_NOINLINE void trace_discharge_any(uint32_t id, uint64_t size)
 {
     uint64_t n, bytes;
     sample_weigh(size, &n, &bytes);
@@ -438,6 +439,38 @@ void trace_discharge(uint32_t id, uint64_t size)
     peak_move(id, -(int64_t)n, -(int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
     trace_pending -= (int64_t)bytes;
     if (trace_pending <= -TRACE_FOLD)
+        trace_fold();
+}
+
+/* trace_discharge_any's work in the common case - weight 1, the thread's
+ * own shard and peak cell (peak_move's), not a fork's child - with no
+ * call but tail calls, so that it needs no frame and saves no register:
+ * the prologue and epilogue the rare cases' calls made every free pay
+ * were a quarter of its cost. */
+void trace_discharge(uint32_t id, uint64_t size)
+{
+    struct trace_shard *s = trace_my_shard;
+    struct peak_line *l = peak_mine;
+    struct peak_cell *c;
+    if (HS_UNLIKELY(sample_estimates) || HS_UNLIKELY(s == NULL) || HS_UNLIKELY(s == trace_shards) ||
+        HS_UNLIKELY(l == NULL) || base_unforked() ||
+        HS_UNLIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
+                                              memory_order_relaxed)) == NULL)) {
+        trace_discharge_any(id, size);
+        return;
+    }
+    c += id & (PEAK_CHUNK - 1);
+    atomic_store_explicit(&s->frees, atomic_load_explicit(&s->frees, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->bytes, atomic_load_explicit(&s->bytes, memory_order_relaxed) - size,
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->count,
+                          atomic_load_explicit(&c->count, memory_order_relaxed) - (1 << TRACE_UNIT_SHIFT),
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->bytes,
+                          atomic_load_explicit(&c->bytes, memory_order_relaxed) - (int64_t)size,
+                          memory_order_relaxed);
+    if ((trace_pending -= (int64_t)size) <= -TRACE_FOLD)
         trace_fold();
 }
 

@@ -106,13 +106,20 @@ struct cfi_memo {
     unsigned npair;               /* pairs (cfi_memo_pairs) after the states */
     int rbp_need;                 /* an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
-    unsigned max;                 /* frames the walk could give */
+    unsigned max;                 /* frames the walk could give; CFI_MAX_NEVER: ended
+                                     on a low return address (never repeated) */
     unsigned end;                 /* CFI_END_* */
     uint32_t tag;                 /* the caller's name for its result (cfi_name) */
     unsigned long long subs;      /* the modules the rules came from */
     uintptr_t top8;
+    /* Where the pairs and checks (cfi_memo_pairs) begin and end, kept so
+     * that an exact repeat's test works out none of it. */
+    const struct cfi_pair *pair, *pair_end;
+    const struct cfi_check *chk_end;
     struct cfi_state st[];        /* cap + 1 states */
 };
+
+#define CFI_MAX_NEVER UINT_MAX /* max: no walk asks for this many frames */
 
 /* Walks kept per thread: CFI_MEMO_SETS sets of four, a walk in the set of
  * its first state (the hook's caller: return address and CFA), the most
@@ -217,6 +224,9 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
         rest[j] = single[j];
     m->npair = np;
     m->nchk = ns;
+    m->pair = p;
+    m->pair_end = p + np;
+    m->chk_end = rest + ns;
 }
 
 /* The words a walk from m's first state must find again to give m's
@@ -460,8 +470,8 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
     if (nw && r != 3) {
         *rec = (struct cfi_state){c.rsp, c.key, c.rbp, 0};
         nw->n = (unsigned)(rec - nw->st);
-        nw->max = (unsigned)(end - ip);
         nw->end = out == end ? CFI_END_CAP : r == 0 ? CFI_END_STOP : CFI_END_LOW_RA;
+        nw->max = nw->end == CFI_END_LOW_RA ? CFI_MAX_NEVER : (unsigned)(end - ip);
         nw->tag = CFI_NO_TAG;
         nw->top8 = top8;
         nw->subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
@@ -499,7 +509,7 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
     if (!m || m->tag == CFI_NO_TAG || m->st[0].rsp != rsp || m->st[0].key != key ||
-        m->max != max || m->top8 != top8 || m->subs != subs || m->end == CFI_END_LOW_RA)
+        m->max != max || m->top8 != top8 || m->subs != subs) /* max: and not CFI_END_LOW_RA */
         return 0;
     if (HS_UNLIKELY(m->nchk == CFI_CHECKS_NONE)) {
         for (unsigned i = 0; i < m->n; i++)
@@ -509,8 +519,8 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
     }
     if (m->rbp_need && rbp != m->rbp0)
         return 0;
-    const struct cfi_pair *p = cfi_memo_pair(m), *pend = p + m->npair;
-    const struct cfi_check *k = (const struct cfi_check *)(const void *)pend, *end = k + m->nchk;
+    const struct cfi_pair *p = m->pair, *pend = m->pair_end;
+    const struct cfi_check *k = (const struct cfi_check *)(const void *)pend, *end = m->chk_end;
     uintptr_t d0 = 0, d1 = 0; /* every word read is on this stack, in [rsp, top8] */
 #ifdef __SSE2__
     /* Pairs: one unaligned 16-byte load, an xor and an or for two words
@@ -629,7 +639,7 @@ uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, un
 {
     cfi_memo.fresh = 0;
     cfi_memo.stacks++;
-    if (!rcache.slot || top < cfa + 8 || cfi_check_unloads() < 0)
+    if (!rcache.slot || cfi_check_unloads() < 0) /* cfa <= top - 8: the caller's */
         return CFI_NO_TAG;
     struct cfi_memo *m = cfi_again_key(ra, cfa, rbp, top, max);
     return m ? m->tag : CFI_NO_TAG;
