@@ -129,6 +129,7 @@ void hook_set_active(int on)
         real.started = 1;
         sample_init();
         real.sample = sample_interval() != 0;
+        hs_rare_mark(HS_RARE_SAMPLE, real.sample);
         real.all_blocks = real.sample && opt_int(OPT_LEAKS);
         if (real.all_blocks && trace_intern_unsampled(&real.unsampled) != 0)
             real.all_blocks = 0;
@@ -147,19 +148,24 @@ int hook_is_active(void)
 /* ---------------- slow paths ---------------- */
 
 /* A block was born: kept fresh (pending.c) or inserted, and charged
- * (hook_record's one call: inlined there). */
-static inline void hook_insert(void *p, size_t n, uint32_t id, const struct tbl_where *w)
+ * (hook_record's: inlined there).  plain: hs_rare was 0. */
+static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n, uint32_t id,
+                                                              const struct tbl_where *w, int plain)
 {
     struct tbl_entry old;
     uint32_t epoch = snap_epoch();
     int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
-    if (r != 0 && (r = w->stripe ? tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)
-                                 : tbl_insert((uintptr_t)p, n, id, epoch, &old)) == 1)
+    if (r != 0 && (r = !w->stripe ? tbl_insert((uintptr_t)p, n, id, epoch, &old)
+                       : plain    ? tbl_insert_plain((uintptr_t)p, n, id, epoch, &old, w)
+                                  : tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)) == 1)
         trace_discharge_block(&old);
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
         watch_born(epoch, n);           /* tracemalloc's traced memory (watch.c) */
-        trace_charge(id, n);
+        if (plain)
+            trace_charge_plain(id, n);
+        else
+            trace_charge(id, n);
     }
 }
 
@@ -175,17 +181,19 @@ static inline uint32_t hook_lsan_twin(uint32_t id)
  * Most stacks are one this thread has named before (unwind_again: no
  * walk, no intern; a Python stack's native frames without a walk).
  * Sampled mode: the countdown has already been decreased by n.  Called
- * with guard_on set; keeps errno. */
-static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
+ * with guard_on set; keeps errno.  plain: hs_rare was 0, so none of its
+ * modes is tested (the one test for all of them: hook_record). */
+static inline __attribute__((always_inline)) void
+hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
 {
     int saved = HS_ERRNO;
-    if (HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
+    if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
         dom_poll();
     struct tbl_where w;
     pend_born((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
-    int64_t *cd = hook_cd();
+    int64_t *cd = plain ? &hook_countdown : hook_cd();
     uint32_t id = UNWIND_NO_NAME;
-    if (real.sample && (*cd > 0 || !sample_hit(cd, n))) {
+    if (!plain && real.sample && (*cd > 0 || !sample_hit(cd, n))) {
         if (real.all_blocks)
             id = real.unsampled;
     } else {
@@ -195,11 +203,28 @@ static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origi
     }
     if (id != UNWIND_NO_NAME) {
         hook_booked();
-        hook_insert(p, n, hook_lsan_twin(id), &w);
+        hook_insert(p, n, hook_lsan_twin(id), &w, plain);
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
     HS_ERRNO = saved;
+}
+
+static HS_NOINLINE void hook_record_any(void *p, size_t n, const struct unwind_origin *origin)
+{
+    hook_record_in(p, n, origin, 0);
+}
+
+/* hook_record_in, by one test of every rarer mode (hs_rare): sampled
+ * mode, estimated weights, the sampled free filter, pymalloc's pools, a
+ * CPython whose domains are still to wrap. */
+static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
+{
+    if (HS_UNLIKELY(atomic_load_explicit(&hs_rare, memory_order_relaxed))) {
+        hook_record_any(p, n, origin);
+        return;
+    }
+    hook_record_in(p, n, origin, 1);
 }
 
 /* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */

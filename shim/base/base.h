@@ -170,6 +170,25 @@ extern __thread struct hs_hot hs_hot;
 #define trace_pending (hs_hot.trace_pending)
 #define peak_last (hs_hot.peak_last)
 
+/* The recording hooks' rarer modes, one bit each, set by the mode's owner
+ * while the mode is on: a hook tests this one word (hooks.c's
+ * hook_record, where it is 0, takes a path that tests none of them, not
+ * a test of each mode in turn).  A mode turned on while a hook runs is
+ * seen by the next, as when the hook read the mode's own flag first. */
+extern _Atomic unsigned hs_rare;
+#define HS_RARE_SAMPLE 1u    /* hooks.c: HEAPSNAP_SAMPLE */
+#define HS_RARE_ESTIMATES 2u /* sample.c: sample_estimates */
+#define HS_RARE_FILTER 4u    /* tblfilter.c: tbl_filter.on */
+#define HS_RARE_POOL 8u      /* tblpool.c: tbl_pool_on */
+#define HS_RARE_DOM 16u      /* domain.c: dom_waiting */
+static inline void hs_rare_mark(unsigned bit, int on)
+{
+    if (on)
+        atomic_fetch_or(&hs_rare, bit);
+    else
+        atomic_fetch_and(&hs_rare, ~bit);
+}
+
 /* errno as the hot path keeps it (hooks.c's hook_record): at its offset
  * from the thread pointer, taken by hs_errno_init (deferred.c), read and
  * written %fs-relative.  libc's thread-locals are in the static TLS

@@ -346,8 +346,9 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
  * starts loading - p's own, or where p will be kept fresh, that of the
  * block p will push out.  (Pushed out by a block 16 allocations later, it
  * would otherwise meet a cold line: the realloc workload, which copies big
- * blocks between, ran 10% slower.) */
-void pend_born(uintptr_t p, struct tbl_where *w)
+ * blocks between, ran 10% slower.)  Inlined into hooks.c's hook_record
+ * (with LTO), both its paths. */
+__attribute__((always_inline)) inline void pend_born(uintptr_t p, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self;
     if (q) {

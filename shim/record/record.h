@@ -47,6 +47,9 @@ void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w);
 int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
+/* tbl_insert_where with hs_rare 0 (no pool, no filter): hooks.c's plain path */
+int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                     struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
@@ -168,6 +171,7 @@ int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
  * lock, compared with ftree_same, no lock). */
 int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
+void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hs_rare 0 (weight 1) */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
 
 /* ---- watch.c: tracemalloc's traced memory since start() ---- */

@@ -249,8 +249,8 @@ static HS_NOINLINE int tbl_insert_slow(struct tbl_stripe *s, uintptr_t ptr, uint
  * overflow count is 0) ptr is there or nowhere, and the first free slot is
  * where tbl_vacancy would put it. */
 static inline __attribute__((always_inline)) int
-tbl_hash_insert_at(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
-                   struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s)
+tbl_hash_insert_in(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                   struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s, int plain)
 {
     struct tbl_slot packed;
     if (tbl_pack(&packed, ptr, size, trace, epoch) != 0)
@@ -264,13 +264,20 @@ tbl_hash_insert_at(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
             k->ctrl[j] = (uint8_t)tag;
             k->slot[j] = packed;
             s->count++;
-            if (tbl_filter.on)
+            if (!plain && tbl_filter.on)
                 tbl_filter_add(ptr, 1);
             lock_drop(&s->lock);
             return 0;
         }
     }
     return tbl_insert_slow(s, ptr, h, &packed, replaced);
+}
+
+static inline __attribute__((always_inline)) int
+tbl_hash_insert_at(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                   struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s)
+{
+    return tbl_hash_insert_in(ptr, size, trace, epoch, replaced, h, s, 0);
 }
 
 int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
@@ -299,6 +306,16 @@ int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoc
     return r != TBL_POOL_NOT_MINE ? r
                                   : tbl_hash_insert_at(ptr, size, trace, epoch, replaced, w->h,
                                                        (struct tbl_stripe *)w->stripe);
+}
+
+/* The same with hs_rare 0: no pool registered, no filter on (the bits
+ * are set before either is: tblpool.c, tblfilter.c).  The slow path
+ * tests the filter all the same. */
+int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                     struct tbl_entry *replaced, const struct tbl_where *w)
+{
+    return tbl_hash_insert_in(ptr, size, trace, epoch, replaced, w->h,
+                              (struct tbl_stripe *)w->stripe, 1);
 }
 
 /* Frees the slot at `at`, which holds the entry of hash h, and takes

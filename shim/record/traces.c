@@ -410,10 +410,12 @@ static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t 
  * this needs, so a call only added a second prologue and epilogue.  Not
  * trace_discharge: inlined into the free path it cost more than its call
  * (docs/performance.md). */
-__attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t size)
+static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, uint64_t size,
+                                                                   int plain)
 {
-    uint64_t n, bytes;
-    sample_weigh(size, &n, &bytes);
+    uint64_t n = 1u << TRACE_UNIT_SHIFT, bytes = size;
+    if (!plain)
+        sample_weigh(size, &n, &bytes);
     struct trace_shard *s = trace_shard();
     if (HS_LIKELY(s != trace_shards))
         trace_delta_add(s, id, n, bytes);
@@ -424,6 +426,17 @@ __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t si
     peak_move(id, (int64_t)n, (int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
     trace_pending += (int64_t)bytes;
     trace_track_peak();
+}
+
+__attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t size)
+{
+    trace_charge_in(id, size, 0);
+}
+
+/* With hs_rare 0, so weight 1 (HS_RARE_ESTIMATES): hooks.c's plain path. */
+__attribute__((always_inline)) inline void trace_charge_plain(uint32_t id, uint64_t size)
+{
+    trace_charge_in(id, size, 1);
 }
 
 /* A block died: the global sums move, and peak.c's per-thread live sums
