@@ -379,6 +379,15 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
     return p;
 }
 
+/* malloc past its first tests, out of line: hook_start's call made malloc
+ * itself keep a frame. */
+static HS_NOINLINE void *hook_malloc_careful(size_t n)
+{
+    if (!hook_tracking() || hook_skip(n))
+        return real.malloc(n);
+    return hook_malloc_tracked(n);
+}
+
 HS_EXPORT void *malloc(size_t n)
 {
     if (HOOK_FROM_LOADER())
@@ -387,9 +396,10 @@ HS_EXPORT void *malloc(size_t n)
         return real.malloc(n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_malloc_early(n);
-    if (!hook_tracking() || hook_skip(n))
-        return real.malloc(n);
-    return hook_malloc_tracked(n);
+    if (HS_LIKELY(!guard_on && atomic_load_explicit(&real.active, memory_order_relaxed) &&
+                  !real.sample))
+        return hook_malloc_tracked(n);
+    return hook_malloc_careful(n);
 }
 
 /* A free the shim tracks: held back (pending.c), and the block that falls
@@ -404,8 +414,12 @@ static HS_NOINLINE void hook_free_tracked(void *p)
         real.free(p);
     } else {
         struct tbl_where w;
-        if ((p = pend_hold_where(p, &w)))
-            pend_release_where(p, &w);
+        if ((p = pend_hold_where(p, &w))) {
+            if (HS_LIKELY(!atomic_load_explicit(&hs_rare, memory_order_relaxed)))
+                pend_release_plain(p, &w); /* as hook_record's plain path */
+            else
+                pend_release_where(p, &w);
+        }
     }
     hook_leave_free();
 }

@@ -189,6 +189,20 @@ void pend_release_where(void *p, const struct tbl_where *w)
     pend_real.free(p);
 }
 
+/* The same with hs_rare 0 (hooks.c's free path): tbl_remove_plain, and
+ * the plain discharge (weight 1). */
+void pend_release_plain(void *p, const struct tbl_where *w)
+{
+    struct tbl_entry e;
+    if (w->stripe ? tbl_remove_plain((uintptr_t)p, &e, w) : tbl_remove((uintptr_t)p, &e)) {
+        watch_died(e.epoch, e.size); /* trace_discharge_block's */
+        trace_discharge_plain(e.trace, e.size);
+    } else {
+        pend_drop(p, 0);
+    }
+    pend_real.free(p);
+}
+
 /* ---------------- fresh blocks ---------------- */
 
 static inline unsigned pend_young(uintptr_t p)

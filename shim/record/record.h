@@ -50,6 +50,7 @@ int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_wher
 /* tbl_insert_where with hs_rare 0 (no pool, no filter): hooks.c's plain path */
 int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
+int tbl_remove_plain(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
 int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
@@ -173,6 +174,7 @@ int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hs_rare 0 (weight 1) */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
+void trace_discharge_plain(uint32_t id, uint64_t size); /* ... with hs_rare 0 (weight 1) */
 
 /* ---- watch.c: tracemalloc's traced memory since start() ---- */
 #define WATCH_EPOCH_MAX 65535u /* a block's epoch reads at most this */
@@ -262,6 +264,7 @@ void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void *pend_hold_where(void *p, struct tbl_where *w); /* ... and its where, for pend_release_where */
 void pend_release(void *p);     /* a held free's end: out of the books, real free */
 void pend_release_where(void *p, const struct tbl_where *w); /* ... from pend_hold */
+void pend_release_plain(void *p, const struct tbl_where *w); /* ... with hs_rare 0 */
 void pend_settle(void);         /* releases what this thread holds */
 int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
 struct tbl_entry;

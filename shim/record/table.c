@@ -339,9 +339,9 @@ static inline void tbl_erase(struct tbl_stripe *s, uint32_t at, uint64_t h)
 
 /* Removes ptr; 1 and *out filled if it was there, else 0.  Most entries
  * are in their home cluster: found there, nothing passed it to take back. */
-static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
+static inline __attribute__((always_inline)) int tbl_remove_in(uintptr_t ptr,
                                                                struct tbl_entry *out, uint64_t h,
-                                                               struct tbl_stripe *s)
+                                                               struct tbl_stripe *s, int plain)
 {
     int found = 0;
     tbl_lock(s); /* no prefetch here: a held free's slot was loaded at pend_hold */
@@ -352,7 +352,7 @@ static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
             if (HS_LIKELY(tbl_ptr(&k->slot[j]) == ptr)) {
                 if (out)
                     tbl_unpack(&k->slot[j], out);
-                if (tbl_filter.on)
+                if (!plain && tbl_filter.on)
                     tbl_filter_add(ptr, -1);
                 k->ctrl[j] = TBL_EMPTY;
                 s->count--;
@@ -372,6 +372,13 @@ static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
     return found;
 }
 
+static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
+                                                               struct tbl_entry *out, uint64_t h,
+                                                               struct tbl_stripe *s)
+{
+    return tbl_remove_in(ptr, out, h, s, 0);
+}
+
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 {
     if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
@@ -386,6 +393,13 @@ int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_wher
     if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
         return 1;
     return tbl_remove_at(ptr, out, w->h, (struct tbl_stripe *)w->stripe);
+}
+
+/* The same with hs_rare 0 (tbl_insert_plain says why no pool, no filter;
+ * tbl_erase, past the home cluster, tests the filter all the same). */
+int tbl_remove_plain(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w)
+{
+    return tbl_remove_in(ptr, out, w->h, (struct tbl_stripe *)w->stripe, 1);
 }
 
 int tbl_find(uintptr_t ptr, struct tbl_entry *out)

@@ -460,12 +460,14 @@ static HS_NOINLINE void trace_discharge_any(uint32_t id, uint64_t size)
  * call but tail calls, so that it needs no frame and saves no register:
  * the prologue and epilogue the rare cases' calls made every free pay
  * were a quarter of its cost. */
-void trace_discharge(uint32_t id, uint64_t size)
+static __attribute__((always_inline)) inline void trace_discharge_in(uint32_t id, uint64_t size,
+                                                                      int plain)
 {
     struct trace_shard *s = trace_my_shard;
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
-    if (HS_UNLIKELY(sample_estimates) || HS_UNLIKELY(s == NULL) || HS_UNLIKELY(s == trace_shards) ||
+    if ((!plain && HS_UNLIKELY(sample_estimates)) || HS_UNLIKELY(s == NULL) ||
+        HS_UNLIKELY(s == trace_shards) ||
         HS_UNLIKELY(l == NULL) || base_unforked() ||
         HS_UNLIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                               memory_order_relaxed)) == NULL)) {
@@ -485,6 +487,18 @@ void trace_discharge(uint32_t id, uint64_t size)
                           memory_order_relaxed);
     if ((trace_pending -= (int64_t)size) <= -TRACE_FOLD)
         trace_fold();
+}
+
+void trace_discharge(uint32_t id, uint64_t size)
+{
+    trace_discharge_in(id, size, 0);
+}
+
+/* With hs_rare 0, so weight 1 (HS_RARE_ESTIMATES): pending.c's plain
+ * release. */
+void trace_discharge_plain(uint32_t id, uint64_t size)
+{
+    trace_discharge_in(id, size, 1);
 }
 
 /* Allocations and frees of traced blocks so far (META). */

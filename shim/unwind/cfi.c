@@ -582,6 +582,19 @@ static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t r
     return NULL;
 }
 
+/* An exact repeat m found (NULL: none): counted, and checked under
+ * HEAPSNAP_UNWIND_CHECK. */
+static inline struct cfi_memo *cfi_memo_found(struct cfi_memo *m, uintptr_t key, uintptr_t rsp,
+                                              uintptr_t rbp, uintptr_t top, unsigned max)
+{
+    if (m) {
+        cfi_memo.replayed += m->n;
+        if (HS_UNLIKELY(uchk_on))
+            cfi_check_memo(m, key, rsp, rbp, top, max);
+    }
+    return m;
+}
+
 /* The named walk a walk from (key, rsp, rbp) would repeat exactly, or
  * NULL; the memos set up for walks of max steps first. */
 static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
@@ -589,14 +602,9 @@ static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintp
 {
     if (HS_UNLIKELY(cfi_memo.cap < max) && (cfi_memo.cap || cfi_memo_setup(max) != 0))
         return NULL;
-    struct cfi_memo *m = cfi_memo_again(key, rsp, rbp, top - 8, max,
-                                        atomic_load_explicit(&rcache.subs, memory_order_relaxed));
-    if (m) {
-        cfi_memo.replayed += m->n;
-        if (HS_UNLIKELY(uchk_on))
-            cfi_check_memo(m, key, rsp, rbp, top, max);
-    }
-    return m;
+    return cfi_memo_found(cfi_memo_again(key, rsp, rbp, top - 8, max,
+                                         atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
+                          key, rsp, rbp, top, max);
 }
 
 /* The walk from the state (key, rsp, rbp): key is an IP + 1.  With tag
@@ -641,7 +649,14 @@ uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, un
     cfi_memo.stacks++;
     if (!rcache.slot || cfi_check_unloads() < 0) /* cfa <= top - 8: the caller's */
         return CFI_NO_TAG;
-    struct cfi_memo *m = cfi_again_key(ra, cfa, rbp, top, max);
+    /* Not cfi_again_key's first test, the memos set up for walks of max:
+     * no memo has m->max == max unless they are (a walk of max frames
+     * records one only into a memo set up for that many), and with none
+     * set up the sets are empty. */
+    struct cfi_memo *m = cfi_memo_found(
+        cfi_memo_again(ra, cfa, rbp, top - 8, max,
+                       atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
+        ra, cfa, rbp, top, max);
     return m ? m->tag : CFI_NO_TAG;
 }
 
