@@ -154,7 +154,7 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
 {
     struct tbl_entry old;
     uint32_t epoch = snap_epoch();
-    int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
+    int r = !plain && pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
     if (r != 0 && (r = !w->stripe ? tbl_insert((uintptr_t)p, n, id, epoch, &old)
                        : plain    ? tbl_insert_plain((uintptr_t)p, n, id, epoch, &old, w)
                                   : tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)) == 1)
@@ -172,9 +172,17 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
 /* Between __lsan_disable and __lsan_enable (lsan.c) a block is charged to
  * its trace's twin, which the leak check ignores; the unwinder's memo keeps
  * naming the plain trace. */
-static inline uint32_t hook_lsan_twin(uint32_t id)
+static inline uint32_t hook_lsan_twin(uint32_t id, int plain)
 {
-    return HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
+    return !plain && HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
+}
+
+/* hs_rare, and this thread's rare_mine (base.h): 0 when no rarer mode is
+ * on, for the hooks' plain paths. */
+static inline int hook_plain(void)
+{
+    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine) ==
+                     0);
 }
 
 /* A block was born: unwind first (no lock held), then intern and insert.
@@ -190,7 +198,10 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
     if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
         dom_poll();
     struct tbl_where w;
-    pend_born((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
+    if (plain)
+        pend_born_held((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
+    else
+        pend_born((uintptr_t)p, &w);
     int64_t *cd = plain ? &hook_countdown : hook_cd();
     uint32_t id = UNWIND_NO_NAME;
     if (!plain && real.sample && (*cd > 0 || !sample_hit(cd, n))) {
@@ -202,8 +213,9 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
             id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
     }
     if (id != UNWIND_NO_NAME) {
-        hook_booked();
-        hook_insert(p, n, hook_lsan_twin(id), &w, plain);
+        if (!plain) /* plain: the walk's hook_booked was */
+            hook_booked();
+        hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain);
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
@@ -215,12 +227,13 @@ static HS_NOINLINE void hook_record_any(void *p, size_t n, const struct unwind_o
     hook_record_in(p, n, origin, 0);
 }
 
-/* hook_record_in, by one test of every rarer mode (hs_rare): sampled
+/* hook_record_in, by one test of every rarer mode (hook_plain): sampled
  * mode, estimated weights, the sampled free filter, pymalloc's pools, a
- * CPython whose domains are still to wrap. */
+ * CPython whose domains are still to wrap; this thread's __lsan_disable
+ * and fresh blocks. */
 static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
-    if (HS_UNLIKELY(atomic_load_explicit(&hs_rare, memory_order_relaxed))) {
+    if (!hook_plain()) {
         hook_record_any(p, n, origin);
         return;
     }
@@ -409,14 +422,16 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     guard_enter();
     peak_freed(p); /* TEMPS (peak.c): one compare and branch */
     struct tbl_entry e;
-    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
+    int plain = hook_plain(); /* as hook_record's plain path; pend_hold_where may
+                                 turn fresh blocks on: for the next call */
+    if (!plain && pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge_block(&e);
         real.free(p);
     } else {
         struct tbl_where w;
         if ((p = pend_hold_where(p, &w))) {
-            if (HS_LIKELY(!atomic_load_explicit(&hs_rare, memory_order_relaxed)))
-                pend_release_plain(p, &w); /* as hook_record's plain path */
+            if (plain)
+                pend_release_plain(p, &w);
             else
                 pend_release_where(p, &w);
         }

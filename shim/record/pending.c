@@ -362,6 +362,14 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
  * would otherwise meet a cold line: the realloc workload, which copies big
  * blocks between, ran 10% slower.)  Inlined into hooks.c's hook_record
  * (with LTO), both its paths. */
+__attribute__((always_inline)) inline void pend_born_held(uintptr_t p, struct tbl_where *w)
+{
+    struct pend_queue *q = pend_self;
+    if (q)
+        q->young[pend_young(p)] = p;
+    tbl_prefetch_where(p, w);
+}
+
 __attribute__((always_inline)) inline void pend_born(uintptr_t p, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self;

@@ -275,6 +275,7 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's *
 /* This thread allocated p (tracked); w gets p's where when its slot was
  * the one prefetched (w->stripe NULL otherwise). */
 void pend_born(uintptr_t p, struct tbl_where *w);
+void pend_born_held(uintptr_t p, struct tbl_where *w); /* ... with pend_fresh_on 0 */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
