@@ -209,7 +209,8 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
             id = real.unsampled;
     } else {
         hook_booked(); /* the walk reads the stack, the insert the table */
-        if ((id = unwind_again(origin, real.depth)) & UNWIND_NAME_FRAMES)
+        if ((id = plain ? unwind_again_plain(origin, real.depth) : unwind_again(origin, real.depth)) &
+            UNWIND_NAME_FRAMES)
             id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
     }
     if (id != UNWIND_NO_NAME) {

@@ -188,6 +188,7 @@ extern _Atomic unsigned hs_rare;
 #define HS_RARE_FILTER 4u    /* tblfilter.c: tbl_filter.on */
 #define HS_RARE_POOL 8u      /* tblpool.c: tbl_pool_on */
 #define HS_RARE_DOM 16u      /* domain.c: dom_waiting */
+#define HS_RARE_UNWIND 32u   /* unwind.c: not the auto method, or its check mode */
 static inline void hs_rare_mark(unsigned bit, int on)
 {
     if (on)

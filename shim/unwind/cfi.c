@@ -528,6 +528,15 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
 #define CFI_PAIR_DIFF(q) \
     _mm_xor_si128(_mm_loadu_si128((const __m128i *)(q)->at), \
                   _mm_load_si128((const __m128i *)(const void *)(q)->val))
+    /* Fewer than four pairs (a shallow stack's): scalar, as the checks
+     * below; the vector registers' setup and reduction cost more. */
+    if (pend - p < 4) {
+        for (; p < pend; p++) {
+            d0 |= *(const uintptr_t *)p->at ^ p->val[0];
+            d1 |= *(const uintptr_t *)(p->at + 8) ^ p->val[1];
+        }
+        goto checks;
+    }
     __m128i v0 = _mm_setzero_si128(), v1 = _mm_setzero_si128();
     for (; p + 4 <= pend; p += 4) {
         __m128i a = _mm_or_si128(CFI_PAIR_DIFF(&p[0]), CFI_PAIR_DIFF(&p[1]));
@@ -540,6 +549,7 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
 #undef CFI_PAIR_DIFF
     v0 = _mm_or_si128(v0, v1);
     d0 = (uintptr_t)_mm_cvtsi128_si64(_mm_or_si128(v0, _mm_unpackhi_epi64(v0, v0)));
+checks:
 #else
     for (; p < pend; p++) {
         d0 |= *(const uintptr_t *)p->at ^ p->val[0];
@@ -584,12 +594,13 @@ static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t r
 
 /* An exact repeat m found (NULL: none): counted, and checked under
  * HEAPSNAP_UNWIND_CHECK. */
-static inline struct cfi_memo *cfi_memo_found(struct cfi_memo *m, uintptr_t key, uintptr_t rsp,
-                                              uintptr_t rbp, uintptr_t top, unsigned max)
+static inline __attribute__((always_inline)) struct cfi_memo *
+cfi_memo_found(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top,
+               unsigned max, int plain)
 {
     if (m) {
         cfi_memo.replayed += m->n;
-        if (HS_UNLIKELY(uchk_on))
+        if (!plain && HS_UNLIKELY(uchk_on))
             cfi_check_memo(m, key, rsp, rbp, top, max);
     }
     return m;
@@ -604,7 +615,7 @@ static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintp
         return NULL;
     return cfi_memo_found(cfi_memo_again(key, rsp, rbp, top - 8, max,
                                          atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
-                          key, rsp, rbp, top, max);
+                          key, rsp, rbp, top, max, 0);
 }
 
 /* The walk from the state (key, rsp, rbp): key is an IP + 1.  With tag
@@ -643,7 +654,8 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
 
 /* cfi_walk_caller's exact-repeat answer alone, without walking: the name
  * of the named walk it would repeat, or CFI_NO_TAG (then walk). */
-uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+static inline __attribute__((always_inline)) uint32_t
+cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max, int plain)
 {
     cfi_memo.fresh = 0;
     cfi_memo.stacks++;
@@ -656,8 +668,18 @@ uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, un
     struct cfi_memo *m = cfi_memo_found(
         cfi_memo_again(ra, cfa, rbp, top - 8, max,
                        atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
-        ra, cfa, rbp, top, max);
+        ra, cfa, rbp, top, max, plain);
     return m ? m->tag : CFI_NO_TAG;
+}
+
+uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+{
+    return cfi_again_in(ra, cfa, rbp, top, max, 0);
+}
+
+uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+{
+    return cfi_again_in(ra, cfa, rbp, top, max, 1);
 }
 
 /* Names the result of this thread's last walk, if it was one of ours. */
