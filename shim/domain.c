@@ -541,6 +541,7 @@ void dom_init(void)
     pthread_atfork(NULL, NULL, py_forked);
     py_wrap_arenas();
     dom_waiting = 1;
+    hs_rare_mark(HS_RARE_DOM, 1);
     opt_debug("python: found CPython ", py_lay->name, "");
 }
 
@@ -565,6 +566,7 @@ void dom_poll(void)
     if (!me || me != py_sym.gil_holder())
         return;
     dom_waiting = 0;
+    hs_rare_mark(HS_RARE_DOM, 0);
     if (py_sym.finalizing && py_sym.finalizing())
         return;
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
@@ -612,6 +614,7 @@ static int py_unwrap(void *arg)
 int dom_detach(void)
 {
     dom_waiting = 0;
+    hs_rare_mark(HS_RARE_DOM, 0);
     if (!py_on)
         return -1;
     int (*add)(int (*)(void *), void *) =
@@ -623,6 +626,8 @@ int dom_detach(void)
  * the GIL, unless the wrappers are still there (their unwrap never ran). */
 void dom_reattach(void)
 {
-    if (py_lay && dom.set_allocator && !py_on)
+    if (py_lay && dom.set_allocator && !py_on) {
         dom_waiting = 1;
+        hs_rare_mark(HS_RARE_DOM, 1);
+    }
 }

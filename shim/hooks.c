@@ -129,6 +129,7 @@ void hook_set_active(int on)
         real.started = 1;
         sample_init();
         real.sample = sample_interval() != 0;
+        hs_rare_mark(HS_RARE_SAMPLE, real.sample);
         real.all_blocks = real.sample && opt_int(OPT_LEAKS);
         if (real.all_blocks && trace_intern_unsampled(&real.unsampled) != 0)
             real.all_blocks = 0;
@@ -147,59 +148,97 @@ int hook_is_active(void)
 /* ---------------- slow paths ---------------- */
 
 /* A block was born: kept fresh (pending.c) or inserted, and charged
- * (hook_record's one call: inlined there). */
-static inline void hook_insert(void *p, size_t n, uint32_t id, const struct tbl_where *w)
+ * (hook_record's: inlined there).  plain: hs_rare was 0. */
+static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n, uint32_t id,
+                                                              const struct tbl_where *w, int plain)
 {
     struct tbl_entry old;
     uint32_t epoch = snap_epoch();
-    int r = pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
-    if (r != 0 && (r = w->stripe ? tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)
-                                 : tbl_insert((uintptr_t)p, n, id, epoch, &old)) == 1)
+    int r = !plain && pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
+    if (r != 0 && (r = !w->stripe ? tbl_insert((uintptr_t)p, n, id, epoch, &old)
+                       : plain    ? tbl_insert_plain((uintptr_t)p, n, id, epoch, &old, w)
+                                  : tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)) == 1)
         trace_discharge_block(&old);
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
         watch_born(epoch, n);           /* tracemalloc's traced memory (watch.c) */
-        trace_charge(id, n);
+        if (plain)
+            trace_charge_plain(id, n);
+        else
+            trace_charge(id, n);
     }
 }
 
 /* Between __lsan_disable and __lsan_enable (lsan.c) a block is charged to
  * its trace's twin, which the leak check ignores; the unwinder's memo keeps
  * naming the plain trace. */
-static inline uint32_t hook_lsan_twin(uint32_t id)
+static inline uint32_t hook_lsan_twin(uint32_t id, int plain)
 {
-    return HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
+    return !plain && HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
+}
+
+/* hs_rare, and this thread's rare_mine (base.h): 0 when no rarer mode is
+ * on, for the hooks' plain paths. */
+static inline int hook_plain(void)
+{
+    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine) ==
+                     0);
 }
 
 /* A block was born: unwind first (no lock held), then intern and insert.
  * Most stacks are one this thread has named before (unwind_again: no
  * walk, no intern; a Python stack's native frames without a walk).
  * Sampled mode: the countdown has already been decreased by n.  Called
- * with guard_on set; keeps errno. */
-static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
+ * with guard_on set; keeps errno.  plain: hs_rare was 0, so none of its
+ * modes is tested (the one test for all of them: hook_record). */
+static inline __attribute__((always_inline)) void
+hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
 {
     int saved = HS_ERRNO;
-    if (HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
+    if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
         dom_poll();
     struct tbl_where w;
-    pend_born((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
-    int64_t *cd = hook_cd();
+    if (plain)
+        pend_born_held((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
+    else
+        pend_born((uintptr_t)p, &w);
+    int64_t *cd = plain ? &hook_countdown : hook_cd();
     uint32_t id = UNWIND_NO_NAME;
-    if (real.sample && (*cd > 0 || !sample_hit(cd, n))) {
+    if (!plain && real.sample && (*cd > 0 || !sample_hit(cd, n))) {
         if (real.all_blocks)
             id = real.unsampled;
     } else {
         hook_booked(); /* the walk reads the stack, the insert the table */
-        if ((id = unwind_again(origin, real.depth)) & UNWIND_NAME_FRAMES)
+        if ((id = plain ? unwind_again_plain(origin, real.depth) : unwind_again(origin, real.depth)) &
+            UNWIND_NAME_FRAMES)
             id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
     }
     if (id != UNWIND_NO_NAME) {
-        hook_booked();
-        hook_insert(p, n, hook_lsan_twin(id), &w);
+        if (!plain) /* plain: the walk's hook_booked was */
+            hook_booked();
+        hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain);
     }
     if ((++hook_ticks & HOOK_TICK_MASK) == 0)
         life_tick();
     HS_ERRNO = saved;
+}
+
+static HS_NOINLINE void hook_record_any(void *p, size_t n, const struct unwind_origin *origin)
+{
+    hook_record_in(p, n, origin, 0);
+}
+
+/* hook_record_in, by one test of every rarer mode (hook_plain): sampled
+ * mode, estimated weights, the sampled free filter, pymalloc's pools, a
+ * CPython whose domains are still to wrap; this thread's __lsan_disable
+ * and fresh blocks. */
+static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
+{
+    if (!hook_plain()) {
+        hook_record_any(p, n, origin);
+        return;
+    }
+    hook_record_in(p, n, origin, 1);
 }
 
 /* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
@@ -354,6 +393,15 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
     return p;
 }
 
+/* malloc past its first tests, out of line: hook_start's call made malloc
+ * itself keep a frame. */
+static HS_NOINLINE void *hook_malloc_careful(size_t n)
+{
+    if (!hook_tracking() || hook_skip(n))
+        return real.malloc(n);
+    return hook_malloc_tracked(n);
+}
+
 HS_EXPORT void *malloc(size_t n)
 {
     if (HOOK_FROM_LOADER())
@@ -362,9 +410,10 @@ HS_EXPORT void *malloc(size_t n)
         return real.malloc(n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_malloc_early(n);
-    if (!hook_tracking() || hook_skip(n))
-        return real.malloc(n);
-    return hook_malloc_tracked(n);
+    if (HS_LIKELY(!guard_on && atomic_load_explicit(&real.active, memory_order_relaxed) &&
+                  !real.sample))
+        return hook_malloc_tracked(n);
+    return hook_malloc_careful(n);
 }
 
 /* A free the shim tracks: held back (pending.c), and the block that falls
@@ -374,13 +423,19 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     guard_enter();
     peak_freed(p); /* TEMPS (peak.c): one compare and branch */
     struct tbl_entry e;
-    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
+    int plain = hook_plain(); /* as hook_record's plain path; pend_hold_where may
+                                 turn fresh blocks on: for the next call */
+    if (!plain && pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge_block(&e);
         real.free(p);
     } else {
         struct tbl_where w;
-        if ((p = pend_hold_where(p, &w)))
-            pend_release_where(p, &w);
+        if ((p = pend_hold_where(p, &w))) {
+            if (plain)
+                pend_release_plain(p, &w);
+            else
+                pend_release_where(p, &w);
+        }
     }
     hook_leave_free();
 }

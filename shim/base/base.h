@@ -148,8 +148,13 @@ struct hs_hot {
     void *_Atomic defer_stack;          /* deferred.c (below) */
     int64_t hook_countdown;             /* hooks.c (root.h) */
     size_t hook_scrub_need;             /* hookstack.c (root.h) */
-    unsigned lsan_disabled;             /* lsan.c (root.h) */
-    int pend_fresh_on;                  /* pending.c (record.h) */
+    union {                             /* hooks.c: both 0, in one test with hs_rare */
+        struct {
+            unsigned lsan_disabled;     /* lsan.c (root.h) */
+            int pend_fresh_on;          /* pending.c (record.h) */
+        };
+        uint64_t rare_mine;             /* the thread's rarer modes, as hs_rare's */
+    };
     struct pend_queue *pend_self;       /* pending.c (record.h) */
     struct peak_line *peak_mine;        /* peak.c (record.h) */
     struct trace_shard *trace_my_shard; /* traces.c: this thread's line of sums */
@@ -169,6 +174,28 @@ extern __thread struct hs_hot hs_hot;
 #define trace_my_shard (hs_hot.trace_my_shard)
 #define trace_pending (hs_hot.trace_pending)
 #define peak_last (hs_hot.peak_last)
+
+/* The recording hooks' rarer modes, one bit each, set by the mode's owner
+ * while the mode is on: a hook tests this one word (hooks.c's
+ * hook_record, where it is 0, takes a path that tests none of them, not
+ * a test of each mode in turn).  A mode turned on while a hook runs is
+ * seen by the next, as when the hook read the mode's own flag first.  A
+ * thread's own rarer modes are hs_hot's rare_mine, tested with it:
+ * __lsan_disable's nesting and pending.c's fresh blocks. */
+extern _Atomic unsigned hs_rare;
+#define HS_RARE_SAMPLE 1u    /* hooks.c: HEAPSNAP_SAMPLE */
+#define HS_RARE_ESTIMATES 2u /* sample.c: sample_estimates */
+#define HS_RARE_FILTER 4u    /* tblfilter.c: tbl_filter.on */
+#define HS_RARE_POOL 8u      /* tblpool.c: tbl_pool_on */
+#define HS_RARE_DOM 16u      /* domain.c: dom_waiting */
+#define HS_RARE_UNWIND 32u   /* unwind.c: not the auto method, or its check mode */
+static inline void hs_rare_mark(unsigned bit, int on)
+{
+    if (on)
+        atomic_fetch_or(&hs_rare, bit);
+    else
+        atomic_fetch_and(&hs_rare, ~bit);
+}
 
 /* errno as the hot path keeps it (hooks.c's hook_record): at its offset
  * from the thread pointer, taken by hs_errno_init (deferred.c), read and

@@ -22,6 +22,7 @@
  * works on this thread, and what it allocates passes through untracked.
  * Here, below every room that sets it, with the frees that wait for it. */
 __thread struct hs_hot hs_hot; /* base.h: the hot path's per-thread words */
+_Atomic unsigned hs_rare;      /* base.h: the recording hooks' rarer modes */
 
 #ifdef __SEG_FS
 uintptr_t hs_errno_at; /* base.h's HS_ERRNO */

@@ -19,6 +19,10 @@
 
 #include "base.h"
 
+#define SCRUB_WINDOW 768 /* a multiple of 256; SCRUB_STACK stores it unrolled */
+#define HS_STR_(x) #x
+#define HS_STR(x) HS_STR_(x)
+
 /* One variant per CPU, chosen once (scrub_init; SSE until then): SSE
  * clears xmm0-15 and stores 16 bytes at a time; AVX clears ymm0-15 at
  * once (vzeroall) and stores 32; with AVX-512 it also clears xmm16-31
@@ -58,13 +62,16 @@ void scrub_init(void)
                    SCRUB_8(SCRUB_E, 24, 25, 26, 27, 28, 29, 30, 31)
 #define SCRUB_HI_Z SCRUB_8(SCRUB_Z, 16, 17, 18, 19, 20, 21, 22, 23) \
                    SCRUB_8(SCRUB_Z, 24, 25, 26, 27, 28, 29, 30, 31)
-/* [rsp - rdi, rsp) zeroed with xmm0 / ymm0 (zero by then), rdi a
- * multiple of 256: the stack pointer is moved below the window first, so
- * that every store is at or above it (a main thread's stack grows into a
- * window it never reached, valgrind's too, and a signal's frame lands
- * below it), then from the vector-aligned address below the old one down,
- * eight stores a turn, and one unaligned store for the words between that
- * address and the old stack pointer.  The frame pointer keeps the CFA. */
+/* [rsp - rdi, rsp) zeroed with xmm0 / ymm0 (zero by then), rdi rounded
+ * up to a multiple of 256: the stack pointer is moved below the window
+ * first, so that every store is at or above it (a main thread's stack
+ * grows into a window it never reached, valgrind's too, and a signal's
+ * frame lands below it), then from the vector-aligned address below the
+ * old one down, eight stores a turn, and one unaligned store for the
+ * words between that address and the old stack pointer.  The frame
+ * pointer keeps the CFA.  A window of SCRUB_WINDOW bytes (the hooks'
+ * usual one, root.h's HOOK_SCRUB_STACK) is stored straight, without the
+ * rounding and the loop's counting. */
 #define SCRUB_ST(mov, reg, w, k) mov " %%" reg "0, " #k "*" #w "(%%rcx)\n\t"
 #define SCRUB_STACK(w, mov, movu, reg)                                                    \
     "test %%rdi, %%rdi\n\t"                                                               \
@@ -73,6 +80,20 @@ void scrub_init(void)
     "mov %%rsp, %%rax\n\t"                                                                \
     "and $-" #w ", %%rax\n\t"                                                             \
     "mov %%rax, %%rcx\n\t"                                                                \
+    "cmp $" HS_STR(SCRUB_WINDOW) ", %%rdi\n\t"                                            \
+    "jne 4f\n\t"                                                                          \
+    "sub $" HS_STR(SCRUB_WINDOW) ", %%rcx\n\t"                                            \
+    "mov %%rcx, %%rsp\n\t"                                                                \
+    ".irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"   \
+    "28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47\n\t"                     \
+    ".if \\k * " #w " < " HS_STR(SCRUB_WINDOW) "\n\t"                                     \
+    mov " %%" reg "0, \\k*" #w "(%%rcx)\n\t"                                             \
+    ".endif\n\t"                                                                          \
+    ".endr\n\t"                                                                           \
+    "jmp 3f\n"                                                                            \
+    "4:\n\t"                                                                              \
+    "add $255, %%rdi\n\t"                                                                 \
+    "and $-256, %%rdi\n\t"                                                                \
     "sub %%rdi, %%rcx\n\t"                                                                \
     "mov %%rcx, %%rsp\n"                                                                  \
     "1:\n\t"                                                                              \
@@ -81,7 +102,8 @@ void scrub_init(void)
     SCRUB_ST(mov, reg, w, 6) SCRUB_ST(mov, reg, w, 7)                                     \
     "add $8*" #w ", %%rcx\n\t"                                                            \
     "cmp %%rax, %%rcx\n\t"                                                                \
-    "jb 1b\n\t"                                                                           \
+    "jb 1b\n"                                                                             \
+    "3:\n\t"                                                                              \
     movu " %%" reg "0, -" #w "(%%rdx)\n\t"                                                \
     "mov %%rdx, %%rsp\n"                                                                  \
     "2:\n\t"
@@ -111,7 +133,7 @@ void scrub_init(void)
 #define SCRUB_VARIANT(name, regs, w, mov, movu, reg)                                      \
     static HS_NOINLINE void scrub_frames_##name(size_t bytes)                             \
     {                                                                                     \
-        register size_t n __asm__("rdi") = (bytes + 255) & ~(size_t)255;                  \
+        register size_t n __asm__("rdi") = bytes; /* rounded in SCRUB_STACK */            \
         void *fp = __builtin_frame_address(0); /* a frame pointer: the asm moves rsp */   \
         __asm__ volatile(regs SCRUB_STACK(w, mov, movu, reg) SCRUB_GP                     \
                          : "+r"(n) : "r"(fp) : SCRUB_CLOBBERS);                           \

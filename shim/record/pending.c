@@ -189,6 +189,20 @@ void pend_release_where(void *p, const struct tbl_where *w)
     pend_real.free(p);
 }
 
+/* The same with hs_rare 0 (hooks.c's free path): tbl_remove_plain, and
+ * the plain discharge (weight 1). */
+void pend_release_plain(void *p, const struct tbl_where *w)
+{
+    struct tbl_entry e;
+    if (w->stripe ? tbl_remove_plain((uintptr_t)p, &e, w) : tbl_remove((uintptr_t)p, &e)) {
+        watch_died(e.epoch, e.size); /* trace_discharge_block's */
+        trace_discharge_plain(e.trace, e.size);
+    } else {
+        pend_drop(p, 0);
+    }
+    pend_real.free(p);
+}
+
 /* ---------------- fresh blocks ---------------- */
 
 static inline unsigned pend_young(uintptr_t p)
@@ -346,8 +360,17 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
  * starts loading - p's own, or where p will be kept fresh, that of the
  * block p will push out.  (Pushed out by a block 16 allocations later, it
  * would otherwise meet a cold line: the realloc workload, which copies big
- * blocks between, ran 10% slower.) */
-void pend_born(uintptr_t p, struct tbl_where *w)
+ * blocks between, ran 10% slower.)  Inlined into hooks.c's hook_record
+ * (with LTO), both its paths. */
+__attribute__((always_inline)) inline void pend_born_held(uintptr_t p, struct tbl_where *w)
+{
+    struct pend_queue *q = pend_self;
+    if (q)
+        q->young[pend_young(p)] = p;
+    tbl_prefetch_where(p, w);
+}
+
+__attribute__((always_inline)) inline void pend_born(uintptr_t p, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self;
     if (q) {

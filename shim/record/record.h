@@ -47,6 +47,10 @@ void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w);
 int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
+/* tbl_insert_where with hs_rare 0 (no pool, no filter): hooks.c's plain path */
+int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                     struct tbl_entry *replaced, const struct tbl_where *w);
+int tbl_remove_plain(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
 int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
@@ -169,7 +173,9 @@ int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
  * lock, compared with ftree_same, no lock). */
 int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
+void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hs_rare 0 (weight 1) */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
+void trace_discharge_plain(uint32_t id, uint64_t size); /* ... with hs_rare 0 (weight 1) */
 
 /* ---- watch.c: tracemalloc's traced memory since start() ---- */
 #define WATCH_EPOCH_MAX 65535u /* a block's epoch reads at most this */
@@ -259,6 +265,7 @@ void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void *pend_hold_where(void *p, struct tbl_where *w); /* ... and its where, for pend_release_where */
 void pend_release(void *p);     /* a held free's end: out of the books, real free */
 void pend_release_where(void *p, const struct tbl_where *w); /* ... from pend_hold */
+void pend_release_plain(void *p, const struct tbl_where *w); /* ... with hs_rare 0 */
 void pend_settle(void);         /* releases what this thread holds */
 int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
 struct tbl_entry;
@@ -269,6 +276,7 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's *
 /* This thread allocated p (tracked); w gets p's where when its slot was
  * the one prefetched (w->stripe NULL otherwise). */
 void pend_born(uintptr_t p, struct tbl_where *w);
+void pend_born_held(uintptr_t p, struct tbl_where *w); /* ... with pend_fresh_on 0 */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */

@@ -34,6 +34,7 @@ void sample_init(void)
     smp.interval = (uint64_t)opt_int(OPT_SAMPLE);
     smp.seed = (uint64_t)opt_int(OPT_SAMPLE_SEED);
     sample_estimates = smp.interval && !opt_int(OPT_LEAKS);
+    hs_rare_mark(HS_RARE_ESTIMATES, sample_estimates);
 }
 
 uint64_t sample_interval(void)

@@ -292,8 +292,8 @@ static HS_NOINLINE int tbl_insert_slow(struct tbl_stripe *s, uintptr_t ptr, uint
  * overflow count is 0) ptr is there or nowhere, and the first free slot is
  * where tbl_vacancy would put it. */
 static inline __attribute__((always_inline)) int
-tbl_hash_insert_at(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
-                   struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s)
+tbl_hash_insert_in(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                   struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s, int plain)
 {
     struct tbl_slot packed;
     if (tbl_pack(&packed, ptr, size, trace, epoch) != 0)
@@ -307,13 +307,20 @@ tbl_hash_insert_at(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
             k->ctrl[j] = (uint8_t)tag;
             k->slot[j] = packed;
             s->count++;
-            if (tbl_filter.on)
+            if (!plain && tbl_filter.on)
                 tbl_filter_add(ptr, 1);
             lock_drop(&s->lock);
             return 0;
         }
     }
     return tbl_insert_slow(s, ptr, h, &packed, replaced);
+}
+
+static inline __attribute__((always_inline)) int
+tbl_hash_insert_at(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                   struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s)
+{
+    return tbl_hash_insert_in(ptr, size, trace, epoch, replaced, h, s, 0);
 }
 
 int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
@@ -344,6 +351,16 @@ int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoc
                                                        (struct tbl_stripe *)w->stripe);
 }
 
+/* The same with hs_rare 0: no pool registered, no filter on (the bits
+ * are set before either is: tblpool.c, tblfilter.c).  The slow path
+ * tests the filter all the same. */
+int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+                     struct tbl_entry *replaced, const struct tbl_where *w)
+{
+    return tbl_hash_insert_in(ptr, size, trace, epoch, replaced, w->h,
+                              (struct tbl_stripe *)w->stripe, 1);
+}
+
 /* Frees the slot at `at`, which holds the entry of hash h, and takes
  * back the overflows its insert counted in the clusters between its home
  * and its own (usually none). */
@@ -365,9 +382,9 @@ static inline void tbl_erase(struct tbl_stripe *s, uint32_t at, uint64_t h)
 
 /* Removes ptr; 1 and *out filled if it was there, else 0.  Most entries
  * are in their home cluster: found there, nothing passed it to take back. */
-static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
+static inline __attribute__((always_inline)) int tbl_remove_in(uintptr_t ptr,
                                                                struct tbl_entry *out, uint64_t h,
-                                                               struct tbl_stripe *s)
+                                                               struct tbl_stripe *s, int plain)
 {
     int found = 0;
     tbl_lock(s); /* no prefetch here: a held free's slot was loaded at pend_hold */
@@ -378,7 +395,7 @@ static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
             if (HS_LIKELY(tbl_ptr(&k->slot[j]) == ptr)) {
                 if (out)
                     tbl_unpack(&k->slot[j], out);
-                if (tbl_filter.on)
+                if (!plain && tbl_filter.on)
                     tbl_filter_add(ptr, -1);
                 k->ctrl[j] = TBL_EMPTY;
                 s->count--;
@@ -398,6 +415,13 @@ static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
     return found;
 }
 
+static inline __attribute__((always_inline)) int tbl_remove_at(uintptr_t ptr,
+                                                               struct tbl_entry *out, uint64_t h,
+                                                               struct tbl_stripe *s)
+{
+    return tbl_remove_in(ptr, out, h, s, 0);
+}
+
 int tbl_remove(uintptr_t ptr, struct tbl_entry *out)
 {
     if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
@@ -412,6 +436,13 @@ int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_wher
     if (tbl_pool_on && tbl_pool_take(ptr, out, 1))
         return 1;
     return tbl_remove_at(ptr, out, w->h, (struct tbl_stripe *)w->stripe);
+}
+
+/* The same with hs_rare 0 (tbl_insert_plain says why no pool, no filter;
+ * tbl_erase, past the home cluster, tests the filter all the same). */
+int tbl_remove_plain(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w)
+{
+    return tbl_remove_in(ptr, out, w->h, (struct tbl_stripe *)w->stripe, 1);
 }
 
 int tbl_find(uintptr_t ptr, struct tbl_entry *out)

@@ -46,6 +46,7 @@ void tbl_filter_enable(void)
         if (atomic_load_explicit(&tbl_filter.n[b], memory_order_relaxed) == 0xff)
             atomic_store_explicit(&tbl_filter_g[b >> TBL_FILTER_GROUP_BITS], 0xff,
                                   memory_order_relaxed);
+    hs_rare_mark(HS_RARE_FILTER, 1); /* first: no insert may skip the filter once it is on */
     tbl_filter.on = 1;
 }
 

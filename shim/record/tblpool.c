@@ -551,6 +551,7 @@ int tbl_pool_add(uintptr_t lo, size_t n, const struct tbl_pool_geom *g)
         goto out;
     }
     tbl_pool_on = 1;
+    hs_rare_mark(HS_RARE_POOL, 1);
     ret = 0;
 out:
     lock_drop(&tp.lock);

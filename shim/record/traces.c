@@ -410,10 +410,12 @@ static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t 
  * this needs, so a call only added a second prologue and epilogue.  Not
  * trace_discharge: inlined into the free path it cost more than its call
  * (docs/performance.md). */
-__attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t size)
+static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, uint64_t size,
+                                                                   int plain)
 {
-    uint64_t n, bytes;
-    sample_weigh(size, &n, &bytes);
+    uint64_t n = 1u << TRACE_UNIT_SHIFT, bytes = size;
+    if (!plain)
+        sample_weigh(size, &n, &bytes);
     struct trace_shard *s = trace_shard();
     if (HS_LIKELY(s != trace_shards))
         trace_delta_add(s, id, n, bytes);
@@ -426,9 +428,21 @@ __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t si
     trace_track_peak();
 }
 
+__attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t size)
+{
+    trace_charge_in(id, size, 0);
+}
+
+/* With hs_rare 0, so weight 1 (HS_RARE_ESTIMATES): hooks.c's plain path. */
+__attribute__((always_inline)) inline void trace_charge_plain(uint32_t id, uint64_t size)
+{
+    trace_charge_in(id, size, 1);
+}
+
 /* A block died: the global sums move, and peak.c's per-thread live sums
- * per trace (snapshots still derive theirs from the table). */
-void trace_discharge(uint32_t id, uint64_t size)
+ * per trace (snapshots still derive theirs from the table).  Any case but
+ * the common one (trace_discharge's fast path) comes here. */
+static HS_NOINLINE void trace_discharge_any(uint32_t id, uint64_t size)
 {
     uint64_t n, bytes;
     sample_weigh(size, &n, &bytes);
@@ -439,6 +453,52 @@ void trace_discharge(uint32_t id, uint64_t size)
     trace_pending -= (int64_t)bytes;
     if (trace_pending <= -TRACE_FOLD)
         trace_fold();
+}
+
+/* trace_discharge_any's work in the common case - weight 1, the thread's
+ * own shard and peak cell (peak_move's), not a fork's child - with no
+ * call but tail calls, so that it needs no frame and saves no register:
+ * the prologue and epilogue the rare cases' calls made every free pay
+ * were a quarter of its cost. */
+static __attribute__((always_inline)) inline void trace_discharge_in(uint32_t id, uint64_t size,
+                                                                      int plain)
+{
+    struct trace_shard *s = trace_my_shard;
+    struct peak_line *l = peak_mine;
+    struct peak_cell *c;
+    if ((!plain && HS_UNLIKELY(sample_estimates)) || HS_UNLIKELY(s == NULL) ||
+        HS_UNLIKELY(s == trace_shards) ||
+        HS_UNLIKELY(l == NULL) || base_unforked() ||
+        HS_UNLIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
+                                              memory_order_relaxed)) == NULL)) {
+        trace_discharge_any(id, size);
+        return;
+    }
+    c += id & (PEAK_CHUNK - 1);
+    atomic_store_explicit(&s->frees, atomic_load_explicit(&s->frees, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->bytes, atomic_load_explicit(&s->bytes, memory_order_relaxed) - size,
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->count,
+                          atomic_load_explicit(&c->count, memory_order_relaxed) - (1 << TRACE_UNIT_SHIFT),
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->bytes,
+                          atomic_load_explicit(&c->bytes, memory_order_relaxed) - (int64_t)size,
+                          memory_order_relaxed);
+    if ((trace_pending -= (int64_t)size) <= -TRACE_FOLD)
+        trace_fold();
+}
+
+void trace_discharge(uint32_t id, uint64_t size)
+{
+    trace_discharge_in(id, size, 0);
+}
+
+/* With hs_rare 0, so weight 1 (HS_RARE_ESTIMATES): pending.c's plain
+ * release. */
+void trace_discharge_plain(uint32_t id, uint64_t size)
+{
+    trace_discharge_in(id, size, 1);
 }
 
 /* Allocations and frees of traced blocks so far (META). */

@@ -106,13 +106,20 @@ struct cfi_memo {
     unsigned npair;               /* pairs (cfi_memo_pairs) after the states */
     int rbp_need;                 /* an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
-    unsigned max;                 /* frames the walk could give */
+    unsigned max;                 /* frames the walk could give; CFI_MAX_NEVER: ended
+                                     on a low return address (never repeated) */
     unsigned end;                 /* CFI_END_* */
     uint32_t tag;                 /* the caller's name for its result (cfi_name) */
     unsigned long long subs;      /* the modules the rules came from */
     uintptr_t top8;
+    /* Where the pairs and checks (cfi_memo_pairs) begin and end, kept so
+     * that an exact repeat's test works out none of it. */
+    const struct cfi_pair *pair, *pair_end;
+    const struct cfi_check *chk_end;
     struct cfi_state st[];        /* cap + 1 states */
 };
+
+#define CFI_MAX_NEVER UINT_MAX /* max: no walk asks for this many frames */
 
 /* Walks kept per thread: CFI_MEMO_SETS sets of four, a walk in the set of
  * its first state (the hook's caller: return address and CFA), the most
@@ -217,6 +224,9 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
         rest[j] = single[j];
     m->npair = np;
     m->nchk = ns;
+    m->pair = p;
+    m->pair_end = p + np;
+    m->chk_end = rest + ns;
 }
 
 /* The words a walk from m's first state must find again to give m's
@@ -460,8 +470,8 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
     if (nw && r != 3) {
         *rec = (struct cfi_state){c.rsp, c.key, c.rbp, 0};
         nw->n = (unsigned)(rec - nw->st);
-        nw->max = (unsigned)(end - ip);
         nw->end = out == end ? CFI_END_CAP : r == 0 ? CFI_END_STOP : CFI_END_LOW_RA;
+        nw->max = nw->end == CFI_END_LOW_RA ? CFI_MAX_NEVER : (unsigned)(end - ip);
         nw->tag = CFI_NO_TAG;
         nw->top8 = top8;
         nw->subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
@@ -499,7 +509,7 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
     if (!m || m->tag == CFI_NO_TAG || m->st[0].rsp != rsp || m->st[0].key != key ||
-        m->max != max || m->top8 != top8 || m->subs != subs || m->end == CFI_END_LOW_RA)
+        m->max != max || m->top8 != top8 || m->subs != subs) /* max: and not CFI_END_LOW_RA */
         return 0;
     if (HS_UNLIKELY(m->nchk == CFI_CHECKS_NONE)) {
         for (unsigned i = 0; i < m->n; i++)
@@ -509,8 +519,8 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
     }
     if (m->rbp_need && rbp != m->rbp0)
         return 0;
-    const struct cfi_pair *p = cfi_memo_pair(m), *pend = p + m->npair;
-    const struct cfi_check *k = (const struct cfi_check *)(const void *)pend, *end = k + m->nchk;
+    const struct cfi_pair *p = m->pair, *pend = m->pair_end;
+    const struct cfi_check *k = (const struct cfi_check *)(const void *)pend, *end = m->chk_end;
     uintptr_t d0 = 0, d1 = 0; /* every word read is on this stack, in [rsp, top8] */
 #ifdef __SSE2__
     /* Pairs: one unaligned 16-byte load, an xor and an or for two words
@@ -518,6 +528,15 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
 #define CFI_PAIR_DIFF(q) \
     _mm_xor_si128(_mm_loadu_si128((const __m128i *)(q)->at), \
                   _mm_load_si128((const __m128i *)(const void *)(q)->val))
+    /* Fewer than four pairs (a shallow stack's): scalar, as the checks
+     * below; the vector registers' setup and reduction cost more. */
+    if (pend - p < 4) {
+        for (; p < pend; p++) {
+            d0 |= *(const uintptr_t *)p->at ^ p->val[0];
+            d1 |= *(const uintptr_t *)(p->at + 8) ^ p->val[1];
+        }
+        goto checks;
+    }
     __m128i v0 = _mm_setzero_si128(), v1 = _mm_setzero_si128();
     for (; p + 4 <= pend; p += 4) {
         __m128i a = _mm_or_si128(CFI_PAIR_DIFF(&p[0]), CFI_PAIR_DIFF(&p[1]));
@@ -530,6 +549,7 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
 #undef CFI_PAIR_DIFF
     v0 = _mm_or_si128(v0, v1);
     d0 = (uintptr_t)_mm_cvtsi128_si64(_mm_or_si128(v0, _mm_unpackhi_epi64(v0, v0)));
+checks:
 #else
     for (; p < pend; p++) {
         d0 |= *(const uintptr_t *)p->at ^ p->val[0];
@@ -572,6 +592,20 @@ static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t r
     return NULL;
 }
 
+/* An exact repeat m found (NULL: none): counted, and checked under
+ * HEAPSNAP_UNWIND_CHECK. */
+static inline __attribute__((always_inline)) struct cfi_memo *
+cfi_memo_found(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top,
+               unsigned max, int plain)
+{
+    if (m) {
+        cfi_memo.replayed += m->n;
+        if (!plain && HS_UNLIKELY(uchk_on))
+            cfi_check_memo(m, key, rsp, rbp, top, max);
+    }
+    return m;
+}
+
 /* The named walk a walk from (key, rsp, rbp) would repeat exactly, or
  * NULL; the memos set up for walks of max steps first. */
 static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
@@ -579,14 +613,9 @@ static inline struct cfi_memo *cfi_again_key(uintptr_t key, uintptr_t rsp, uintp
 {
     if (HS_UNLIKELY(cfi_memo.cap < max) && (cfi_memo.cap || cfi_memo_setup(max) != 0))
         return NULL;
-    struct cfi_memo *m = cfi_memo_again(key, rsp, rbp, top - 8, max,
-                                        atomic_load_explicit(&rcache.subs, memory_order_relaxed));
-    if (m) {
-        cfi_memo.replayed += m->n;
-        if (HS_UNLIKELY(uchk_on))
-            cfi_check_memo(m, key, rsp, rbp, top, max);
-    }
-    return m;
+    return cfi_memo_found(cfi_memo_again(key, rsp, rbp, top - 8, max,
+                                         atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
+                          key, rsp, rbp, top, max, 0);
 }
 
 /* The walk from the state (key, rsp, rbp): key is an IP + 1.  With tag
@@ -625,14 +654,32 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
 
 /* cfi_walk_caller's exact-repeat answer alone, without walking: the name
  * of the named walk it would repeat, or CFI_NO_TAG (then walk). */
-uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+static inline __attribute__((always_inline)) uint32_t
+cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max, int plain)
 {
     cfi_memo.fresh = 0;
     cfi_memo.stacks++;
-    if (!rcache.slot || top < cfa + 8 || cfi_check_unloads() < 0)
+    if (!rcache.slot || cfi_check_unloads() < 0) /* cfa <= top - 8: the caller's */
         return CFI_NO_TAG;
-    struct cfi_memo *m = cfi_again_key(ra, cfa, rbp, top, max);
+    /* Not cfi_again_key's first test, the memos set up for walks of max:
+     * no memo has m->max == max unless they are (a walk of max frames
+     * records one only into a memo set up for that many), and with none
+     * set up the sets are empty. */
+    struct cfi_memo *m = cfi_memo_found(
+        cfi_memo_again(ra, cfa, rbp, top - 8, max,
+                       atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
+        ra, cfa, rbp, top, max, plain);
     return m ? m->tag : CFI_NO_TAG;
+}
+
+uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+{
+    return cfi_again_in(ra, cfa, rbp, top, max, 0);
+}
+
+uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+{
+    return cfi_again_in(ra, cfa, rbp, top, max, 1);
 }
 
 /* Names the result of this thread's last walk, if it was one of ours. */

@@ -112,8 +112,11 @@ int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr
 int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
                     unsigned max, uint32_t *tag);
 /* Only the exact-repeat test of cfi_walk_caller (ip[] would get max
- * frames): the name, or CFI_NO_TAG when a walk is needed. */
+ * frames): the name, or CFI_NO_TAG when a walk is needed.  The caller has
+ * checked cfa <= top - 8 (unwind_again's unwind_origin_ok). */
 uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max);
+uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top,
+                         unsigned max); /* ... without the check mode (uchk_on 0) */
 void cfi_name(uint32_t name);      /* names the result of this thread's last walk */
 /* Right after cfi_again answered name: ip[] gets the frames of the walk it
  * repeats (ra first, then the ones cfi_walk_caller gives); their count, or

@@ -105,6 +105,7 @@ void unwind_init(int method, int check, const struct unwind_host *host)
     if (unw.method == UNWIND_AUTO && rcache_init() < 0)
         unw.method = UNWIND_LIBUNWIND;
     uchk_on = check && unw.method == UNWIND_AUTO;
+    hs_rare_mark(HS_RARE_UNWIND, unw.method != UNWIND_AUTO || uchk_on);
 }
 
 int unwind_in_shim(uintptr_t ip)
@@ -255,15 +256,28 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
 
 /* unwind_capture's *same alone, without a walk or an ip[] (auto only):
  * the name of the stack the capture would give, or UNWIND_NO_NAME. */
-uint32_t unwind_again(const struct unwind_origin *origin, unsigned max)
+static inline __attribute__((always_inline)) uint32_t
+unwind_again_in(const struct unwind_origin *origin, unsigned max, int plain)
 {
     uintptr_t sp, top;
-    if (unw.method != UNWIND_AUTO)
+    if (!plain && unw.method != UNWIND_AUTO)
         return UNWIND_NO_NAME;
     __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
     if (!(top = unwind_origin_ok(origin, sp)))
         return UNWIND_NO_NAME;
-    return cfi_again(origin->ra, origin->cfa, origin->rbp, top, max); /* max + 1 frames, o's first */
+    /* max + 1 frames, o's first */
+    return plain ? cfi_again_plain(origin->ra, origin->cfa, origin->rbp, top, max)
+                 : cfi_again(origin->ra, origin->cfa, origin->rbp, top, max);
+}
+
+uint32_t unwind_again(const struct unwind_origin *origin, unsigned max)
+{
+    return unwind_again_in(origin, max, 0);
+}
+
+uint32_t unwind_again_plain(const struct unwind_origin *origin, unsigned max)
+{
+    return unwind_again_in(origin, max, 1);
 }
 
 /* The caller's name for the stack it was just given (the trace id), so

@@ -145,9 +145,32 @@ TEST_BEGIN(scrub_clears_the_dead_frames_it_is_asked_to_and_no_more)
 }
 TEST_END
 
+/* The usual window (768) is stored straight; any other goes through the
+ * loop, rounded up to 256: both clear what they are asked to. */
+TEST_BEGIN(scrub_clears_a_window_other_than_the_usual_one)
+{
+    static const size_t asks[] = {256, 1000, 1536, 2048};
+    for (int kind = 0; kind < 4; kind++) {
+        if (!sc_can(kind))
+            continue;
+        scrub_use(kind);
+        for (unsigned i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+            long zero, marked, want = (long)((asks[i] + 255) & ~(size_t)255);
+            sc_stack(asks[i], &zero, &marked);
+            expect_true(zero >= want && zero <= want + 64, "variant %d: %zu asked, %ld cleared",
+                        kind, asks[i], zero);
+            expect_true(marked >= 900 - 3 - (want + 64) / 8 - 2,
+                        "variant %d: %zu asked, only %ld words further down left alone", kind,
+                        asks[i], marked);
+        }
+    }
+}
+TEST_END
+
 int main(void)
 {
     scrub_clears_every_caller_saved_register();
     scrub_clears_the_dead_frames_it_is_asked_to_and_no_more();
+    scrub_clears_a_window_other_than_the_usual_one();
     return 0;
 }

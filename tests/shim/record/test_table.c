@@ -20,6 +20,7 @@
 /* The arena's out-of-memory path calls these; the tests never run out. */
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 void opt_warn(const char *a, const char *b, const char *c) {}
+_Atomic unsigned hs_rare; /* base.h's (deferred.c): tblpool.c and tblfilter.c mark it */
 
 #define N 200000u
 
@@ -465,6 +466,15 @@ TEST_BEGIN(table_filter_groups)
     expect_true(filter_bad_sums() == 0, "%s: groups differ from their buckets", "after the clear");
 TEST_END
 
+/* The filter is turned on with its bit of hs_rare set first: the hooks'
+ * plain path (tbl_insert_plain) adds nothing to the filter, and is taken
+ * only while the word is 0. */
+TEST_BEGIN(table_filter_on_marks_the_rare_modes)
+    expect_true(!(hs_rare & HS_RARE_FILTER), "marked before the filter is on");
+    tbl_filter_enable();
+    expect_true(hs_rare & HS_RARE_FILTER, "the filter is on, hs_rare does not say so");
+TEST_END
+
 int main(void)
 {
     table_grows(); /* first: the stripes start empty */
@@ -479,6 +489,7 @@ int main(void)
     table_random_through_growth();
     table_many_threads();
     table_regions_own_stripes();
+    table_filter_on_marks_the_rare_modes();
     table_filter_groups(); /* last: it leaves the filter on */
     return 0;
 }

@@ -21,6 +21,7 @@
 
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 void opt_warn(const char *a, const char *b, const char *c) {}
+_Atomic unsigned hs_rare; /* base.h's (deferred.c): tblpool.c and tblfilter.c mark it */
 
 /* pymalloc's, as domain.c registers it */
 static const struct tbl_pool_geom geom = {.first = 48, .class_at = 36, .last_at = 44,
@@ -77,10 +78,15 @@ static int count_visit(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
+/* A region registered marks hs_rare: the hooks' plain path
+ * (tbl_insert_plain) never asks the pools, and is taken only while the
+ * word is 0. */
 TEST_BEGIN(tblpool_blocks_by_place)
     struct region g = region_new(16384, mixed, NMIXED);
     expect_true(g.lo, "mmap");
+    expect_true(!(hs_rare & HS_RARE_POOL), "marked before a region is");
     expect_true(tbl_pool_add(g.lo, REGION, &geom) == 0, "the region is refused");
+    expect_true(hs_rare & HS_RARE_POOL, "a region is registered, hs_rare does not say so");
     uint64_t n = 0, bytes = 0;
     for (unsigned k = 0; k < 20; k++) {
         unsigned b = mixed[k % NMIXED];

@@ -72,6 +72,7 @@ static void ip_resolve(void)
 }
 
 #ifdef IP_WALK
+_Atomic unsigned hs_rare; /* the shim's base.h word (deferred.c), which unwind_init marks */
 static __thread int ip_guard;
 static unsigned ip_depth = 64;
 
