@@ -192,6 +192,10 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         return o->realloc(o->ctx, p, n);
     if (HS_UNLIKELY(py_tm_on()))
         py_tm_see(org.ra);
+    /* sampled mode, not sampled, or this thread's recording off (pause.c):
+     * the new block passes unrecorded, as py_malloc's would (a list that
+     * take_snapshot's objects grew was a block of the program's) */
+    uint64_t c = (uint64_t)hook_countdown;
     struct tbl_entry old;
     guard_enter();
     int looked = p && tbl_maybe((uintptr_t)p);
@@ -204,7 +208,9 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     if (q) {
         if (had)
             trace_discharge_block(&old);
-        if (hook_is_active())
+        if (hook_is_active() && c > n)
+            hook_countdown = (int64_t)(c - n);
+        else if (hook_is_active())
             hook_adopt(q, n, &org);
     } else {
         if (had)
