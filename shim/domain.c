@@ -192,6 +192,10 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         return o->realloc(o->ctx, p, n);
     if (HS_UNLIKELY(py_tm_on()))
         py_tm_see(org.ra);
+    /* sampled mode, not sampled, or this thread's recording off (pause.c):
+     * the new block passes unrecorded, as py_malloc's would (a list that
+     * take_snapshot's objects grew was a block of the program's) */
+    uint64_t c = (uint64_t)hook_countdown;
     struct tbl_entry old;
     guard_enter();
     int looked = p && tbl_maybe((uintptr_t)p);
@@ -204,7 +208,9 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     if (q) {
         if (had)
             trace_discharge_block(&old);
-        if (hook_is_active())
+        if (hook_is_active() && c > n)
+            hook_countdown = (int64_t)(c - n);
+        else if (hook_is_active())
             hook_adopt(q, n, &org);
     } else {
         if (had)
@@ -558,6 +564,53 @@ static int py_is_raw(const struct py_alloc *a, const struct py_alloc *raw)
            f - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0];
 }
 
+/* tracemalloc's hooks on the domains, as tracemalloc_start() sets them
+ * (-X tracemalloc, PYTHONTRACEMALLOC: before the wrap, at start-up): one
+ * function for MEM and OBJ, another for RAW, each ctx the domain's own
+ * entry of the {mem, raw, obj} allocators the hooks forward to (read at
+ * each call), in the interpreter's data.  Then the wrappers go beneath
+ * the hooks, in those entries (tracemalloc.stop() sets them back as the
+ * domains'): the hooks' own tables are allocated outside our wrappers'
+ * guard, as blocks of tracemalloc's site (pytm.c), and not half of them
+ * unseen - an unseen hash-table entry would hide the blocks chained after
+ * it from the leak check.  Returns the entries, or NULL: not that shape. */
+static struct py_alloc *py_tm_entries(const struct py_alloc d[3])
+{
+    struct py_alloc *m = d[PY_DOMAIN_MEM].ctx;
+    uintptr_t at = (uintptr_t)m, f = (uintptr_t)d[PY_DOMAIN_MEM].malloc;
+    int data = 0, text = 0;
+    if (!py_tm_on() || !m || d[PY_DOMAIN_RAW].ctx != m + 1 || d[PY_DOMAIN_OBJ].ctx != m + 2 ||
+        d[PY_DOMAIN_MEM].malloc != d[PY_DOMAIN_OBJ].malloc ||
+        d[PY_DOMAIN_MEM].free != d[PY_DOMAIN_OBJ].free ||
+        d[PY_DOMAIN_RAW].malloc == d[PY_DOMAIN_MEM].malloc)
+        return NULL;
+    for (int k = 0; k < 4; k++)
+        data |= py_sym.data_hi[k] - py_sym.data_lo[k] >= 3 * sizeof *m &&
+                at - py_sym.data_lo[k] <= py_sym.data_hi[k] - py_sym.data_lo[k] - 3 * sizeof *m;
+    for (int i = 0; i < 2; i++)
+        text |= f - py_sym.interp_lo[i] < py_sym.interp_hi[i] - py_sym.interp_lo[i];
+    return data && text ? m : NULL;
+}
+
+/* Domain d's wrapper's place, and what is there now (*now): the domain
+ * itself (NULL), or beneath tracemalloc's hooks, its entry; *raw: RAW's
+ * allocator under the hooks (py_is_raw). */
+static struct py_alloc *py_slot(int d, struct py_alloc *now, struct py_alloc *raw)
+{
+    struct py_alloc all[3];
+    for (int i = 0; i < 3; i++)
+        dom.get_allocator(i, &all[i]);
+    struct py_alloc *tm = py_tm_entries(all), *entry = NULL;
+    *raw = all[PY_DOMAIN_RAW];
+    *now = all[d];
+    if (tm) { /* tracemalloc's order: mem, raw, obj */
+        entry = &tm[d == PY_DOMAIN_MEM ? 0 : 2];
+        *raw = tm[1];
+        *now = *entry;
+    }
+    return entry;
+}
+
 void dom_poll(void)
 {
     if (!dom.is_initialized())
@@ -570,17 +623,20 @@ void dom_poll(void)
     if (py_sym.finalizing && py_sym.finalizing())
         return;
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
-    struct py_alloc raw;
-    dom.get_allocator(PY_DOMAIN_RAW, &raw);
     for (int i = 0; i < 2; i++) {
         int d = domains[i];
-        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free}, now;
-        dom.get_allocator(d, &now);
+        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free}, now, raw;
+        struct py_alloc *entry = py_slot(d, &now, &raw);
         if (now.malloc == py_malloc) /* still ours: a detach's unwrap never ran */
             continue;
         dom.orig[d] = now;
         dom.raw[d] = (uint8_t)py_is_raw(&now, &raw);
-        dom.set_allocator(d, &ours);
+        if (!entry) {
+            dom.set_allocator(d, &ours);
+            continue;
+        }
+        *entry = ours; /* under the GIL: no MEM or OBJ call reads it meanwhile */
+        opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     py_on = 1;
     py_gcf_arm();
@@ -600,9 +656,12 @@ static int py_unwrap(void *arg)
     if (hook_is_active()) /* attached again meanwhile */
         return 0;
     for (int i = 0; i < 2; i++) {
-        struct py_alloc now;
-        dom.get_allocator(domains[i], &now);
-        if (now.malloc == py_malloc)
+        struct py_alloc now, raw, *entry = py_slot(domains[i], &now, &raw);
+        if (now.malloc != py_malloc)
+            continue;
+        if (entry)
+            *entry = dom.orig[domains[i]];
+        else
             dom.set_allocator(domains[i], &dom.orig[domains[i]]);
     }
     py_on = 0;

@@ -12,7 +12,8 @@
  * program's own.  It writes the exit snapshot then (life_exit_early), and
  * exit() writes nothing more.  A process that leaves through os._exit, a
  * signal or an embedder that never finalizes is written as before.  The
- * registration's objects are made with the thread's recording off.
+ * registration's objects are made with the thread's recording off (but
+ * beside tracemalloc).
  * Each CPython function is found once, by name (dom_init's lookup).
  */
 #include <stddef.h>
@@ -67,7 +68,11 @@ static void *pyexit_snapshot(void *self, void *arg)
 static int pyexit_register(void *arg)
 {
     (void)arg;
-    int was = pause_thread(1);
+    /* Recording off, unless tracemalloc traces: its hooks' entries for
+     * these objects would then be unseen, and the entries chained after
+     * them in its hash tables lost to the leak check; the objects are then
+     * charged to the line that ran, as tracemalloc charges them. */
+    int was = py_tm_on() ? 0 : pause_thread(1);
     void *atexit = pyexit.import("atexit"), *fn = NULL, *r = NULL;
     if (atexit)
         fn = pyexit.new_function(&pyexit_def, NULL, NULL);

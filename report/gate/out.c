@@ -50,7 +50,7 @@ int out_text(FILE *out, const struct verdict *g, const struct gate_rules *r)
             verdict_message(g, f, msg, sizeof(msg));
             fprintf(out, "  %s", msg);
             if (f->supp >= 0)
-                fprintf(out, " [suppressed by %s]", supp_get(g->supp, (size_t)f->supp)->name);
+                fprintf(out, " [suppressed by %s]", supp_matched(g->supp, f->supp)->name);
             fputs(f->supp >= 0 || f->over ? "\n"
                   : f->owned ? " [counted in the record that owns it]\n"
                              : " [within its site limit]\n", out);
@@ -99,7 +99,7 @@ static void json_finding(struct json *j, const struct verdict *g,
     json_ki64(j, "delta", f->delta);
     json_ki64(j, "indirect", f->indirect);
     json_kbool(j, "counted", f->over);
-    json_kstr(j, "suppression", f->supp >= 0 ? supp_get(g->supp, (size_t)f->supp)->name : NULL);
+    json_kstr(j, "suppression", f->supp >= 0 ? supp_matched(g->supp, f->supp)->name : NULL);
     json_stack(j, f->e);
     json_obj_end(j);
 }

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "frames.h"
 #include "pycheck.h"
+#include "pygarbage.h"
 
 struct pycheck {
     struct stat_entry **ents; /* the findings' sites, owned */
@@ -83,34 +84,6 @@ static struct stat_entry *py_entry(struct pycheck *pc, const struct snap *s, uin
     return e;
 }
 
-/* Whether trace ti was allocated by the interpreter's own Python code: its
- * innermost Python frame in the importlib's frozen modules or the standard
- * library of the interpreter that wrote s (PREFIX/lib/pythonX.Y/, not its
- * site-packages or dist-packages), as the executable's prefix says. */
-static int py_interpreters(const struct snap *s, uint32_t ti)
-{
-    const struct frames_trace *t = frames_get(s, ti);
-    char lib[4200];
-    const char *slash = strrchr(s->exe, '/');
-    if (!t || !t->npy)
-        return 0;
-    const char *file = t->py[0]->file;
-    if (!strncmp(file, "<frozen ", 8))
-        return 1;
-    if (!slash || slash - s->exe > 4000)
-        return 0;
-    int n = (int)(slash - s->exe);
-    while (n > 0 && s->exe[n - 1] == '/')
-        n--;
-    while (n > 0 && s->exe[n - 1] != '/') /* PREFIX/bin: PREFIX */
-        n--;
-    snprintf(lib, sizeof lib, "%.*slib/python%u.%u/", n, s->exe, s->py_version >> 24,
-             (s->py_version >> 16) & 0xff);
-    size_t k = strlen(lib);
-    return !strncmp(file, lib, k) && !strstr(file + k, "site-packages/") &&
-           !strstr(file + k, "dist-packages/");
-}
-
 /* The findings of one rule: the blocks of s that pick() keeps, per site. */
 static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, int proc,
                    const char *rule, int leakref, int64_t *objects, int64_t *interp)
@@ -135,7 +108,7 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
     }
     qsort(it, m, sizeof *it, cmp_bytes);
     for (size_t i = 0; i < m; i++) {
-        if (!leakref && py_interpreters(s, it[i].trace)) {
+        if (!leakref && pygarbage_interp(s, it[i].trace)) {
             *interp += it[i].blocks; /* the interpreter's own garbage: never fails */
             continue;
         }

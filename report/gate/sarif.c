@@ -207,7 +207,7 @@ static void sarif_suppression(struct json *j, const struct verdict *g,
                               const struct gate_finding *f)
 {
     char why[4400];
-    const struct supp_info *si = supp_get(g->supp, (size_t)f->supp);
+    const struct supp_info *si = supp_matched(g->supp, f->supp);
     snprintf(why, sizeof(why), "heapsnap suppression %s (%s:%d)", si->name, si->file, si->line);
     json_key(j, "suppressions");
     json_arr_begin(j);

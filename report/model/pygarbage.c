@@ -5,6 +5,9 @@
  * runs it, in no order, before freeing the cycle), and the path of a
  * cycle from one of them by type, followed along the links the shim kept
  * (PYTYPES: each garbage object's first reference to other garbage).
+ * What the interpreter's own Python code made (pygarbage_interp: its
+ * standard library's, importlib's) is listed apart, under its own head:
+ * not the program's, and no gate fails on it (pycheck.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,30 @@ static int pyg_by_site(const void *pa, const void *pb)
     if (a->type != b->type)
         return a->type < b->type ? -1 : 1;
     return (a->first > b->first) - (a->first < b->first);
+}
+
+int pygarbage_interp(const struct snap *s, uint32_t ti)
+{
+    const struct frames_trace *t = frames_get(s, ti);
+    char lib[4200];
+    const char *slash = strrchr(s->exe, '/');
+    if (!t || !t->npy)
+        return 0;
+    const char *file = t->py[0]->file;
+    if (!strncmp(file, "<frozen ", 8))
+        return 1;
+    if (!slash || slash - s->exe > 4000)
+        return 0;
+    int n = (int)(slash - s->exe);
+    while (n > 0 && s->exe[n - 1] == '/')
+        n--;
+    while (n > 0 && s->exe[n - 1] != '/') /* PREFIX/bin: PREFIX */
+        n--;
+    snprintf(lib, sizeof lib, "%.*slib/python%u.%u/", n, s->exe, s->py_version >> 24,
+             (s->py_version >> 16) & 0xff);
+    size_t k = strlen(lib);
+    return !strncmp(file, lib, k) && !strstr(file + k, "site-packages/") &&
+           !strstr(file + k, "dist-packages/");
 }
 
 /* The site of trace t as `top` names it ("app.py:12"), into buf. */
@@ -157,18 +184,53 @@ static void pyg_path(const struct snap *s, uint64_t b, FILE *out)
         fprintf(out, " -> ...");
 }
 
+/* The groups g[0, m) whose garbage is the interpreter's own (interp 1)
+ * or the program's (0), one line each, after their head; nothing when
+ * there is none. */
+static void pyg_print_part(const struct snap *s, const struct pyg_group *g, uint64_t m,
+                           int interp, FILE *out)
+{
+    uint64_t n = 0, bytes = 0;
+    char sz[64];
+    for (uint64_t i = 0; i < m; i++)
+        if (pygarbage_interp(s, g[i].trace) == interp)
+            n += g[i].count, bytes += g[i].bytes;
+    if (!n)
+        return;
+    fmt_size(sz, sizeof sz, (double)bytes, 0);
+    if (interp)
+        fprintf(out, "%llu Python objects (%s) are garbage the interpreter's own code made "
+                "(its standard library's, importlib's): reference cycles gc.collect() frees, "
+                "not the program's, and no gate fails on them\n", (unsigned long long)n, sz);
+    else
+        fprintf(out, "%llu Python objects (%s) are garbage awaiting the collector: reference "
+                "cycles no root reaches, which gc.collect() frees\n", (unsigned long long)n, sz);
+    for (uint64_t i = 0; i < m; i++) {
+        char site[400];
+        const struct snap_pytype *ty = &s->py.types[g[i].type];
+        if (pygarbage_interp(s, g[i].trace) != interp)
+            continue;
+        fmt_size(sz, sizeof sz, (double)g[i].bytes, 0);
+        pyg_site(s, g[i].trace, site, sizeof site);
+        fprintf(out, "  %llu %s (%s) at %s", (unsigned long long)g[i].count, ty->name, sz, site);
+        fprintf(out, "%s\n    cycle: ", ty->flags & HSNAP_PYTYPE_FINALIZER
+                                            ? ", with a finalizer (__del__)" : "");
+        pyg_path(s, g[i].first, out);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\n");
+}
+
 static int pyg_print_snap(const struct snap *s, FILE *out)
 {
     struct pyg_group *g = malloc((s->py.garbage ? s->py.garbage : 1) * sizeof *g);
-    uint64_t n = 0, bytes = 0;
+    uint64_t n = 0;
     if (!g)
         return -1;
     for (uint64_t i = 0; i < s->nblocks; i++)
-        if (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) {
+        if (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)
             g[n++] = (struct pyg_group){s->blocks[i].trace, s->py.block_type[i], 1,
                                         s->blocks[i].size, i};
-            bytes += s->blocks[i].size;
-        }
     qsort(g, n, sizeof *g, pyg_by_site); /* then each (trace, type) is one run */
     uint64_t m = 0;
     for (uint64_t i = 0; i < n; i++) {
@@ -181,22 +243,8 @@ static int pyg_print_snap(const struct snap *s, FILE *out)
     }
     m = pyg_by_key(s, g, m);
     qsort(g, m, sizeof *g, pyg_cmp);
-    char sz[64];
-    fmt_size(sz, sizeof sz, (double)bytes, 0);
-    fprintf(out, "%llu Python objects (%s) are garbage awaiting the collector: reference "
-            "cycles no root reaches, which gc.collect() frees\n", (unsigned long long)n, sz);
-    for (uint64_t i = 0; i < m; i++) {
-        char site[400];
-        const struct snap_pytype *ty = &s->py.types[g[i].type];
-        fmt_size(sz, sizeof sz, (double)g[i].bytes, 0);
-        pyg_site(s, g[i].trace, site, sizeof site);
-        fprintf(out, "  %llu %s (%s) at %s", (unsigned long long)g[i].count, ty->name, sz, site);
-        fprintf(out, "%s\n    cycle: ", ty->flags & HSNAP_PYTYPE_FINALIZER
-                                            ? ", with a finalizer (__del__)" : "");
-        pyg_path(s, g[i].first, out);
-        fprintf(out, "\n");
-    }
-    fprintf(out, "\n");
+    pyg_print_part(s, g, m, 0, out);
+    pyg_print_part(s, g, m, 1, out);
     free(g);
     return 0;
 }

@@ -6,6 +6,7 @@
 #ifndef REPORT_PYGARBAGE_H
 #define REPORT_PYGARBAGE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct snap;
@@ -14,5 +15,12 @@ struct snap;
  * after a head line; nothing when none has any.  0, or -1 (out of
  * memory). */
 int pygarbage_print(const struct snap *snaps, int n, FILE *out);
+
+/* Whether trace ti of s was allocated by the interpreter's own Python
+ * code: its innermost Python frame in importlib's frozen modules or the
+ * standard library of the interpreter that wrote s (PREFIX/lib/pythonX.Y/,
+ * not its site-packages or dist-packages), as the executable's prefix
+ * says.  Its garbage is listed apart and never fails a gate. */
+int pygarbage_interp(const struct snap *s, uint32_t ti);
 
 #endif

@@ -92,15 +92,28 @@ void supp_free(struct supp_set *ss)
     free(ss);
 }
 
+/* Listed: not a built-in one that matched nothing (a program that never
+ * met the leak it names is not told about it). */
+static int supp_listed(const struct supp *s) { return !s->info.builtin || s->info.records; }
+
 size_t supp_count(const struct supp_set *ss)
 {
-    size_t n = ss->n;
-    while (n && ss->v[n - 1].info.builtin && !ss->v[n - 1].info.records)
-        n--;
+    size_t n = 0;
+    for (size_t i = 0; i < ss->n; i++)
+        n += supp_listed(&ss->v[i]);
     return n;
 }
 
-const struct supp_info *supp_get(const struct supp_set *ss, size_t i) { return &ss->v[i].info; }
+const struct supp_info *supp_get(const struct supp_set *ss, size_t i)
+{
+    size_t k = 0;
+    for (; k < ss->n; k++)
+        if (supp_listed(&ss->v[k]) && !i--)
+            break;
+    return k < ss->n ? &ss->v[k].info : NULL;
+}
+
+const struct supp_info *supp_matched(const struct supp_set *ss, int i) { return &ss->v[i].info; }
 
 void supp_charge(struct supp_set *ss, int i, uint64_t bytes, uint64_t blocks)
 {

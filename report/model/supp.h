@@ -65,10 +65,12 @@ int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct f
 /* Counts one suppressed record against suppression i. */
 void supp_charge(struct supp_set *ss, int i, uint64_t bytes, uint64_t blocks);
 
-/* The suppressions to list: all of them but the built-in ones at the end
- * that matched nothing. */
+/* The suppressions to list: all of them but the built-in ones that
+ * matched nothing; the i-th of them (i < supp_count). */
 size_t supp_count(const struct supp_set *ss);
 const struct supp_info *supp_get(const struct supp_set *ss, size_t i);
+/* Suppression i as supp_match returned it (a finding's). */
+const struct supp_info *supp_matched(const struct supp_set *ss, int i);
 
 struct json;
 /* Writes "suppressions": [{name, syntax, file, line, records, bytes, blocks,

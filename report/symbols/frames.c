@@ -24,6 +24,7 @@
 #include "framerec.h"
 #include "frames.h"
 #include "sym.h"
+#include "tmlike.h"
 #include "tmpl.h"
 #include "wrappers.h"
 
@@ -43,6 +44,7 @@ struct frames_snap {
     const struct frames_trace **traces;   /* ntraces, filled on first use */
     struct word_slot *words;
     size_t capwords, nwords;
+    struct tmlike *tm;                    /* tmlike_new's, on first use */
 };
 
 /* A shortened function name (--shorten-templates), owned, once per name. */
@@ -431,7 +433,13 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
             n = push(n, &recs[j]->f);
         }
     }
-    if (n > 0 && (t->flags & HSNAP_TRACE_TMOWN) && !named) { /* debug information names it */
+    int own = (t->flags & HSNAP_TRACE_TMOWN) != 0;
+    if (n > 0 && !own && !named && s->py_version) { /* made before the shim knew the hooks */
+        if (!v->tm && !(v->tm = tmlike_new(s)))
+            return -1;
+        own = tmlike_has(v->tm, s, t);
+    }
+    if (n > 0 && own && !named) { /* debug information names it */
         const struct frame *tm = tm_own(s->py_version);
         if (!tm || push(n, tm) < 0)
             return -1;
@@ -607,6 +615,7 @@ void frames_fini(void)
         free(fx.snaps[i].mods);
         free(fx.snaps[i].traces);
         free(fx.snaps[i].words);
+        tmlike_free(fx.snaps[i].tm);
     }
     free(fx.snaps);
     free(fx.fr);

@@ -1,4 +1,4 @@
-// link: report/model/supp.c report/model/cpysupp.c report/base/grow.c report/symbols/frames.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/cuindex.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/load/pyretain.c report/load/pygcfreed.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
+// link: report/model/supp.c report/model/cpysupp.c report/base/grow.c report/symbols/frames.c report/symbols/tmlike.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/cuindex.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/load/pyretain.c report/load/pygcfreed.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
 /*
  * test_supp.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frames.h"
+#include "snap.h"
 #include "supp.h"
 #include "unit.h"
 
@@ -162,6 +163,44 @@ TEST_BEGIN(test_charge_and_stale)
 }
 TEST_END
 
+/* The built-in suppressions of a Python process's snapshot: numpy's
+ * buffer info matches a "possibly lost" block numpy's core made, not a
+ * direct one, and the listing shows the one that matched alone, even
+ * when a stale built-in one comes before it (tracemalloc's was listed
+ * "stale" to every numpy program); a finding keeps its own index. */
+TEST_BEGIN(test_builtin_listed_when_matched)
+{
+    static const struct frame np_recs[] = {
+        {0x10, "_multiarray_umath.cpython-311-x86_64-linux-gnu.so+0x1059e6", "??", "??", 0,
+         "_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+         "/usr/lib/python3/dist-packages/numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+         0, NULL, 0},
+        {0x20, "_multiarray_umath.cpython-311-x86_64-linux-gnu.so+0x105d9b", "??", "??", 0,
+         "_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+         "/usr/lib/python3/dist-packages/numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+         0, NULL, 1},
+        {0x30, "<module>", "<string>", "<string>", 1, "<string>", "", 0, "__main__", 2},
+    };
+    const struct frame *const np[] = {&np_recs[0], &np_recs[1], &np_recs[2]};
+    struct snap snap;
+    memset(&snap, 0, sizeof snap);
+    snap.exe = (char *)"/usr/bin/python3.11";
+    snap.py_version = 0x030b0000;
+    char *paths[] = {(char *)"n.hsnap"};
+    struct supp_set *ss = NULL;
+    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    expect_eq_u64(supp_count(ss), 0);
+    expect_true(supp_match(ss, LOSSREC_DIRECT, np, 3, 2) == -1, "a direct leak is not numpy's");
+    int i = supp_match(ss, LOSSREC_POSSIBLE, np, 3, 2);
+    expect_true(i > 0, "matched %d", i);
+    supp_charge(ss, i, 56, 1);
+    expect_eq_u64(supp_count(ss), 1);
+    expect_true(strstr(supp_get(ss, 0)->name, "numpy") != NULL, "listed: %s", supp_get(ss, 0)->name);
+    expect_true(supp_matched(ss, i) == supp_get(ss, 0), "the finding's index");
+    supp_free(ss);
+}
+TEST_END
+
 /* The allocation-site rule (frames_get, shared by every command): the
  * first frame that is not an allocator wrapper, else the outermost. */
 TEST_BEGIN(test_site_rule)
@@ -192,6 +231,7 @@ int main(void)
     test_other_tools_skipped();
     test_parse_errors();
     test_charge_and_stale();
+    test_builtin_listed_when_matched();
     test_site_rule();
     return 0;
 }

@@ -1,0 +1,21 @@
+# tm_fromstart.py - a program run with tracemalloc on from start-up
+# (-X tracemalloc, PYTHONTRACEMALLOC=1): its hooks are on the allocator
+# domains before the shim wraps them.  Prints tracemalloc's own count for
+# the points' line; with "leak", loses three zeroed 40000-byte malloc
+# blocks (ctypes: the addresses kept only as Python ints, no pointer to
+# them)
+# (test_python_tracemalloc_from_start.sh).
+import ctypes
+import sys
+import tracemalloc
+
+points = [{"x": i, "y": i * 2} for i in range(10000)]  # MARK_POINTS
+for st in tracemalloc.take_snapshot().statistics("lineno"):
+    if st.traceback[0].filename == __file__:
+        print("tracemalloc: count=%d" % st.count)
+        break
+if "leak" in sys.argv:
+    libc = ctypes.CDLL(None)
+    libc.calloc.restype = ctypes.c_void_p
+    for i in range(3):
+        libc.calloc(1, 40000)  # MARK_LEAK
