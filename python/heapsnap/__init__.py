@@ -200,7 +200,7 @@ def take_snapshot(path=None):
     if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
         raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
     with _inproc.unrecorded(_lib):
-        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"],
+        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY | _inproc.PLACES, _state["epoch"],
                      nframe=_state["nframe"])
         traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
         dump.release()  # the items are in traces now
@@ -239,8 +239,8 @@ def get_object_traceback(obj):
         return None
     with _inproc.unrecorded(_lib):
         for start in _object_starts(obj):
-            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start,
-                         _state["nframe"])
+            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY | _inproc.PLACES,
+                         _state["epoch"], start, _state["nframe"])
             if len(dump.sizes) and start + dump.sizes[0] > id(obj):
                 traces, _ = _inproc.raw_traces(dump, _state["nframe"])
                 dump.release()

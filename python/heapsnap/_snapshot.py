@@ -23,6 +23,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from functools import total_ordering
 
+from ._blocks import Blocks
+
 # Traces whose Python frames pass through this package are heapsnap's own
 # bookkeeping (an earlier Snapshot's objects), not the program's.
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -257,10 +259,12 @@ class _Traces(Sequence):
         # An in-process snapshot reads Trace.native from the shim's dump
         # (a ctypes library: not picklable); a dump() keeps the stacks
         # themselves, so that the loaded snapshot still has them.
-        native = self._native
+        native, traces = self._native, self._traces
         if native is not None and not isinstance(native, (_Natives, _NativeTable)):
-            native = _NativeTable({t[5]: native(t[5]) for t in self._traces})
-        return {"_traces": self._traces, "_native": native}
+            keys = ([traces.keys[r] for r in traces.used_rows()] if isinstance(traces, Blocks)
+                    else [t[5] for t in traces])
+            native = _NativeTable({k: native(k) for k in keys})
+        return {"_traces": traces, "_native": native}
 
 
 class _NativeTable(dict):
@@ -334,7 +338,10 @@ class Snapshot:
     """Live blocks of a heapsnap snapshot, as tracemalloc's Snapshot."""
 
     def __init__(self, traces, traceback_limit, native=None):
-        self.traces = _Traces(traces if isinstance(traces, list) else list(traces), native)
+        """traces: raw traces, a list or a _blocks.Blocks (one per block)."""
+        if not isinstance(traces, (list, Blocks)):
+            traces = list(traces)
+        self.traces = _Traces(traces, native)
         self.traceback_limit = traceback_limit
         self.path = None  # the .hsnap it was read from
 
@@ -377,10 +384,24 @@ class Snapshot:
         filters = list(filters)
         inc = [f for f in filters if f.inclusive]
         exc = [f for f in filters if not f.inclusive]
-        kept = [t for t in self.traces._traces
-                if (not inc or any(f._match(t) for f in inc))
-                and all(f._match(t) for f in exc)]
+
+        def match(t):
+            return (not inc or any(f._match(t) for f in inc)) and all(f._match(t) for f in exc)
+        traces = self.traces._traces
+        if isinstance(traces, Blocks):  # filters read a trace's domain and frames
+            kept = traces.select(match) if filters else traces
+        else:
+            kept = [t for t in traces if match(t)]
         return Snapshot(kept, self.traceback_limit, self.traces._native)
+
+    def _sums(self):
+        """(frames, bytes, blocks) per trace, or per row of a Blocks (its
+        blocks summed first)."""
+        traces = self.traces._traces
+        if not isinstance(traces, Blocks):
+            return ((t[2], t[1], t[4]) for t in traces)
+        size, count = traces.row_sums()
+        return ((f, s, c) for f, s, c in zip(traces.frames, size, count) if c)
 
     def _group_by(self, key_type, cumulative):
         if key_type not in ("traceback", "filename", "lineno"):
@@ -399,8 +420,7 @@ class Snapshot:
         # per frame, so a line twice in one stack counts twice.
         stats = {}
         memo = {}
-        for trace in self.traces._traces:
-            size, frames, count = trace[1], trace[2], trace[4]
+        for frames, size, count in self._sums():
             if not frames:
                 frames = (("<unknown>", 0),)
             for k in (frames,) if not cumulative else ((f,) for f in frames):
