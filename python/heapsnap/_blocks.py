@@ -6,7 +6,8 @@ on a real heap (numpy and pandas imported: 200,000 blocks) that list is
 most of the snapshot's peak.  Here a block is its size (8 bytes), its
 row (4) and, when some block has one, its tracemalloc domain (4); a row is
 one trace: its frames (most recent first, a tuple shared by every row
-with the same ones), its total_nframe and its key (what Trace.native is
+with the same ones; None for a row whose blocks were left out), its
+total_nframe and its key (what Trace.native is
 made from: a trace id in the process, a stack's number in a loaded
 .hsnap), shared by the trace's blocks.  A block's raw trace (domain,
 size, frames, total_nframe, count, key) is made when asked
@@ -85,12 +86,13 @@ class Blocks(Sequence):
 
     def select(self, match):
         """A Blocks of the blocks for which match(raw) is true, raw a raw
-        trace's domain and frames (domain, None, frames);
+        trace's domain and frames (domain, None, frames; a row of frames
+        None has no block);
         match is called once per row (once per row and domain when the
         blocks have domains).  The rows' tables are shared."""
         fr = self.frames
         if self.domains is None:
-            ok = [bool(match((0, None, f))) for f in fr]
+            ok = [f is not None and bool(match((0, None, f))) for f in fr]
             keep = list(map(ok.__getitem__, self.rows))
         else:
             memo = {}
@@ -109,3 +111,26 @@ class Blocks(Sequence):
                       array.array("I", itertools.compress(self.domains, keep)),
                       None if self.counts is None else
                       array.array("Q", itertools.compress(self.counts, keep)))
+
+
+def drop_items(arrays, keep):
+    """Takes out of each array (None: none) the items whose byte in keep is
+    0, in place: the runs kept move down (memmove), as few and as short
+    as heapsnap's own blocks among the program's are, then the tail goes."""
+    runs, i, n = [], 0, len(keep)
+    while i < n:
+        z = keep.find(0, i)
+        z = n if z < 0 else z
+        if z > i:
+            runs.append((i, z))
+        i = z + 1
+    for a in arrays:
+        if a is None:
+            continue
+        to = 0
+        with memoryview(a) as mv:
+            for lo, hi in runs:
+                if lo != to:
+                    mv[to:to + hi - lo] = mv[lo:hi]
+                to += hi - lo
+        del a[to:]

@@ -15,7 +15,7 @@ import bisect
 import ctypes
 import os
 
-from ._blocks import Blocks
+from ._blocks import Blocks, drop_items
 
 # Python frame words (hsnap_format.h): the top 12 bits are the tag.
 _PY_TAG = 0xfff
@@ -288,29 +288,6 @@ class Tracebacks:
         return tuple(out)
 
 
-def _drop(arrays, keep):
-    """Takes out of each array (None: none) the items whose byte in keep is
-    0, in place: the runs kept move down (memmove), as few and as short
-    as heapsnap's own blocks among the program's are, then the tail goes."""
-    runs, i, n = [], 0, len(keep)
-    while i < n:
-        z = keep.find(0, i)
-        z = n if z < 0 else z
-        if z > i:
-            runs.append((i, z))
-        i = z + 1
-    for a in arrays:
-        if a is None:
-            continue
-        to = 0
-        with memoryview(a) as mv:
-            for lo, hi in runs:
-                if lo != to:
-                    mv[to:to + hi - lo] = mv[lo:hi]
-                to += hi - lo
-        del a[to:]
-
-
 def raw_traces(dump, nframe):
     """tracemalloc's raw traces from a dump, one per item, as a
     _blocks.Blocks: a row per trace (its frames, total_nframe and trace
@@ -363,6 +340,6 @@ def raw_traces(dump, nframe):
     counts = _copy("Q", dump.counts) if dump.counts is not None else None
     if own_rows:  # a byte a block: kept or not
         ok = bytes(f is not None for f in frames_of)
-        _drop((rows, sizes, domains, counts), bytes(map(ok.__getitem__, rows)))
+        drop_items((rows, sizes, domains, counts), bytes(map(ok.__getitem__, rows)))
     return Blocks(sizes, rows, frames_of, total_of, array.array("I", ids), domains,
                   counts), tbs

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from functools import total_ordering
 
-from ._blocks import Blocks
+from ._blocks import Blocks, drop_items
 
 # Traces whose Python frames pass through this package are heapsnap's own
 # bookkeeping (an earlier Snapshot's objects), not the program's.
@@ -570,21 +570,28 @@ def _frame_texts(texts):
     return nat, pyf, fallback, own
 
 
-_TMB_MAGIC = b"HSTMB1\n\0"
+_TMB_MAGIC = (b"HSTMB1\n\0", b"HSTMB2\n\0")
 
 
 def traces_from_binary(data, nframe):
     """Raw traces from `export --format tracemalloc-binary` (report's
     tmtraces.c, tmbin_write: each frame's text once, the stacks as numbers
-    into them), the same as traces_from_lines makes from the text.  The
-    arrays are taken whole; a stack is a few C-speed passes over its
-    numbers (map, isdisjoint), never a Python loop per frame.  A trace's
-    last item is its stack's number, which the returned _Natives turns
-    into Trace.native when asked."""
-    if data[:8] != _TMB_MAGIC or len(data) < 24:
+    into them, each live block as its stack's number and size), as a
+    _blocks.Blocks: one trace per live block, a row per stack (one per
+    stack, its sums, from a snapshot without blocks or an older CLI's
+    HSTMB1).  The arrays are taken whole; a stack is a few C-speed passes
+    over its numbers (map, isdisjoint), never a Python loop per frame or
+    per block.  A row's key is its stack's number, which the returned
+    _Natives turns into Trace.native when asked."""
+    if data[:8] not in _TMB_MAGIC or len(data) < 24:
         raise RuntimeError("heapsnap export: not a tracemalloc-binary export")
     nframes, nstacks, nrefs = struct.unpack_from("<IIQ", data, 8)
     mv, at = memoryview(data), 24
+    nblocks = 0
+    if data[:8] == _TMB_MAGIC[1]:
+        if len(data) < 32:
+            raise RuntimeError("heapsnap export: a tracemalloc-binary export is cut short")
+        nblocks, at = struct.unpack_from("<Q", data, 24)[0], 32
 
     def take(code, n):
         nonlocal at
@@ -598,18 +605,21 @@ def traces_from_binary(data, nframe):
             a.byteswap()
         return a
 
-    sizes, counts = take("q", nstacks).tolist(), take("q", nstacks).tolist()
+    sizes, counts = take("q", nstacks), take("q", nstacks)
     depths, refs = take("I", nstacks), take("I", nrefs)
+    bstack, bsize = take("I", nblocks), take("Q", nblocks)
     texts = data[at:].decode("utf-8", "replace").split("\0")
     if len(texts) != nframes + 1 or sum(depths) != nrefs:
         raise RuntimeError("heapsnap export: a tracemalloc-binary export does not hold "
                            "its frames")
     nat, pyf, fallback, own = _frame_texts(texts[:nframes])
+    del texts
     # heapsnap's own frames read as None too: a stack is then one scan for
     # None in the common case (Python frames only, none of them ours)
     pyseen = [None if i in own else f for i, f in enumerate(pyf)] if own else pyf
     pyget, seenget, fbget = pyf.__getitem__, pyseen.__getitem__, fallback.__getitem__
-    out, lo, starts = [], 0, array.array("Q", [0]) * (nstacks + 1)
+    frames, totals, lo = [], array.array("I"), 0
+    starts = array.array("Q", [0]) * (nstacks + 1)
     try:
         for k in range(nstacks):
             hi = starts[k + 1] = lo + depths[k]
@@ -617,18 +627,29 @@ def traces_from_binary(data, nframe):
             if None in py:
                 ix = refs[lo:hi]
                 if own and not own.isdisjoint(ix):
+                    frames.append(None)  # heapsnap's own: its blocks are left out
+                    totals.append(0)
                     lo = hi
                     continue
                 py = tuple([f for f in map(pyget, ix) if f is not None]) or tuple(map(fbget, ix))
             lo = hi
-            total = len(py)
-            if nframe is not None:
-                py = py[:nframe]
-            out.append((0, sizes[k], py, total, counts[k], k))
+            totals.append(len(py))
+            frames.append(py if nframe is None else py[:nframe])
     except IndexError:
         raise RuntimeError("heapsnap export: a tracemalloc-binary export names a frame "
                            "it does not hold") from None
-    return out, _Natives(nat, refs, starts)
+    if nblocks:
+        if bstack and max(bstack) >= nstacks:
+            raise RuntimeError("heapsnap export: a tracemalloc-binary export names a stack "
+                               "it does not hold")
+        rows, bsizes, bcounts = bstack, bsize, None
+    else:  # a trace per stack: its bytes in its blocks
+        rows, bsizes, bcounts = array.array("I", range(nstacks)), array.array("Q", sizes), counts
+    if None in frames:
+        ok = bytes(f is not None for f in frames)
+        drop_items((rows, bsizes, bcounts), bytes(map(ok.__getitem__, rows)))
+    return (Blocks(bsizes, rows, frames, totals, array.array("I", range(nstacks)), None, bcounts),
+            _Natives(nat, refs, starts))
 
 
 class _Natives:
@@ -681,7 +702,12 @@ def read_hsnap(path, nframe=None, born_since=None, native=True):
         args = ["top", os.path.abspath(path), "--key", "traceback", "-n", "0",
                 "--format", "json", "--born-since", str(born_since)]
         traces, natives = traces_from_groups(cli_json(args).get("groups", []), nframe), None
-    limit = nframe if nframe is not None else max([t[3] for t in traces] or [1])
+    if nframe is not None:
+        limit = nframe
+    elif isinstance(traces, Blocks):
+        limit = max(traces.totals, default=0) or 1
+    else:
+        limit = max([t[3] for t in traces] or [1])
     snap = Snapshot(traces, limit, natives)
     snap.path = os.path.abspath(path)
     return snap
