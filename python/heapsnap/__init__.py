@@ -11,12 +11,20 @@ start() and take_snapshot() raise RuntimeError; the other functions are
 no-ops with a clear result.
 """
 
-import ctypes
-import functools
-import os
-import sys
+from . import _early
 
-from . import _inproc, _retention, _snapshot
+# `pytest -p heapsnap.pytest_plugin --heapsnap` from a source tree (no
+# heapsnap-pytest.pth): run again under the shim now, before the rest of
+# the package is imported (its import is paid once, in the run under the
+# shim), as the .pth does at the interpreter's start.
+_early.maybe()
+
+import ctypes  # noqa: E402
+import functools  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from . import _inproc, _retention, _snapshot  # noqa: E402
 
 from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
                         StatisticDiff, Trace, Traceback)

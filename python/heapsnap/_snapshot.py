@@ -12,13 +12,10 @@ traceback (`count` of them, `size` their sum).
 
 import array
 import fnmatch
-import json
 import linecache
 import os
 import pickle
-import shutil
 import struct
-import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from functools import total_ordering
@@ -483,6 +480,7 @@ def cli_path():
                   os.path.join(d, "..", "bin", "heapsnap")):
             if os.path.isfile(c) and os.access(c, os.X_OK):
                 return os.path.normpath(c)
+    import shutil  # here: the CLI's modules are not paid for at `import heapsnap`
     found = shutil.which("heapsnap")
     if found:
         return found
@@ -504,6 +502,7 @@ def cli_env():
 def cli_out(args):
     """Runs the CLI with args (cwd "/", so file names stay as recorded) and
     returns its standard output (bytes)."""
+    import subprocess
     proc = subprocess.run([cli_path()] + list(args), cwd="/", env=cli_env(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if proc.returncode != 0:
@@ -515,6 +514,7 @@ def cli_out(args):
 
 def cli_json(args):
     """The CLI's JSON document for args."""
+    import json
     return json.loads(cli_out(args))
 
 
