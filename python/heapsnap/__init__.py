@@ -5,7 +5,7 @@ every allocation of the process, Python objects and C extensions' mallocs
 alike; this module calls its C API (shim/heapsnap.h) through ctypes,
 builds tracemalloc's Snapshot from the shim's own tables in the process
 (_inproc.py), and reads .hsnap files through the heapsnap CLI
-(_snapshot.py), so that `import heapsnap as tracemalloc` runs tracemalloc
+(_hsnap.py), so that `import heapsnap as tracemalloc` runs tracemalloc
 code.  Without the shim,
 start() and take_snapshot() raise RuntimeError; the other functions are
 no-ops with a clear result.
