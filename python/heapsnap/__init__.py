@@ -208,14 +208,32 @@ def take_snapshot(path=None):
     if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
         raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
     with _inproc.unrecorded(_lib):
+        mine = _own_frame(sys._getframe()) if sys.version_info < (3, 11) else None
         dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY | _inproc.PLACES, _state["epoch"],
                      nframe=_state["nframe"])
         traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
         dump.release()  # the items are in traces now
+        if mine:
+            traces.drop_one(*mine)
     # No closure here: on 3.10 a function's cells are made with its frame,
     # before its first line runs, at the caller's line, and the Snapshot
     # keeps them alive (tracemalloc's "Pretty top" printed "1 other").
     return _snapshot.Snapshot(traces, _state["nframe"], functools.partial(tbs.full, dump))
+
+
+def _own_frame(frame):
+    """3.10 allocates a Python function's frame object at its caller's line
+    (and keeps it with its code once it returned), unless it reuses a freed
+    one: take_snapshot's own frame, when its block was born since start(),
+    as (trace id, size), to be left out as heapsnap's own; else None."""
+    start = _object_starts(frame)[0]
+    dump = _dump(_inproc.BLOCK, _state["epoch"], start)
+    try:
+        if len(dump.sizes) and start + dump.sizes[0] > id(frame):
+            return (dump.traces[0], dump.sizes[0])
+    finally:
+        dump.release()
+    return None
 
 
 def _totals(watched=False):
@@ -312,16 +330,3 @@ def retention_path(obj):
     CACHE (dict) -> ['k'] (list)"), or None when no module's global
     reaches it within a bounded walk."""
     return _retention.path_to(obj)
-
-
-# 3.10 allocates a Python function's frame object at its caller's line and
-# keeps it with the function's code once it returned (co_zombieframe), or
-# reuses a freed one of the right size: take_snapshot()'s frame is made
-# here, at import (it refuses: not tracing), so that the program's first
-# snapshot never holds a block at the line that called it
-# (python_tracemalloc_pretty_pyenv3.10: "1 other: 0.5 KiB").
-if sys.version_info < (3, 11):
-    try:
-        take_snapshot()
-    except RuntimeError:
-        pass

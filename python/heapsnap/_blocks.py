@@ -16,6 +16,7 @@ size, frames, total_nframe, count, key) is made when asked
 """
 
 import array
+import bisect
 import itertools
 from collections.abc import Sequence
 
@@ -83,6 +84,25 @@ class Blocks(Sequence):
                 size[r] += s
                 count[r] += c
         return size, count
+
+    def drop_one(self, key, size):
+        """Takes out one block of the row whose key is key (keys ascending)
+        and of this size, if there is one: the last block takes its place."""
+        r = bisect.bisect_left(self.keys, key)
+        if r == len(self.keys) or self.keys[r] != key:
+            return
+        i = -1
+        try:
+            while True:
+                i = self.rows.index(r, i + 1)
+                if self.sizes[i] == size:
+                    break
+        except ValueError:
+            return
+        for a in (self.sizes, self.rows, self.domains, self.counts):
+            if a is not None:
+                a[i] = a[-1]
+                del a[-1]
 
     def select(self, match):
         """A Blocks of the blocks for which match(raw) is true, raw a raw
