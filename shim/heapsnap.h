@@ -71,7 +71,10 @@ HEAPSNAP_API void heapsnap_watch_memory(size_t *current, size_t *peak);
  *   HEAPSNAP_DUMP_BLOCK   the live block that starts at `block`, if it was
  *                         born in `since` or later (none: no item)
  * or'ed with HEAPSNAP_DUMP_PYTHON_ONLY: a trace with Python frames has no
- * native frames in `frames` (its span there is empty), only its Python ones.
+ * native frames in `frames` (its span there is empty), only its Python ones;
+ * with HEAPSNAP_DUMP_PLACES: traces[i] is the item's trace's place j in
+ * trace_ids rather than its id (a caller indexes its per-trace tables
+ * with it, without a lookup per item).
  * Items: sizes[i] bytes in counts[i] blocks (counts NULL: one each) charged
  * to trace traces[i].  Each trace named is in trace_ids (ascending), its
  * frames, innermost first, frames[frame_at[j] .. frame_at[j + 1]): native
@@ -93,6 +96,7 @@ enum heapsnap_dump_what {
     HEAPSNAP_DUMP_PEAK = 2,
     HEAPSNAP_DUMP_BLOCK = 3,
     HEAPSNAP_DUMP_PYTHON_ONLY = 0x100,
+    HEAPSNAP_DUMP_PLACES = 0x200,
     /* HEAPSNAP_DUMP_PYTHON_FRAMES(n) (or'ed, n 1-65535): at most the n
      * innermost Python frames of each trace in py_frames, as
      * tracemalloc.start(n) keeps them; py_total then has each trace's

@@ -5,18 +5,26 @@ every allocation of the process, Python objects and C extensions' mallocs
 alike; this module calls its C API (shim/heapsnap.h) through ctypes,
 builds tracemalloc's Snapshot from the shim's own tables in the process
 (_inproc.py), and reads .hsnap files through the heapsnap CLI
-(_snapshot.py), so that `import heapsnap as tracemalloc` runs tracemalloc
+(_hsnap.py), so that `import heapsnap as tracemalloc` runs tracemalloc
 code.  Without the shim,
 start() and take_snapshot() raise RuntimeError; the other functions are
 no-ops with a clear result.
 """
 
-import ctypes
-import functools
-import os
-import sys
+from . import _early
 
-from . import _inproc, _retention, _snapshot
+# `pytest -p heapsnap.pytest_plugin --heapsnap` from a source tree (no
+# heapsnap-pytest.pth): run again under the shim now, before the rest of
+# the package is imported (its import is paid once, in the run under the
+# shim), as the .pth does at the interpreter's start.
+_early.maybe()
+
+import ctypes  # noqa: E402
+import functools  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from . import _inproc, _retention, _snapshot  # noqa: E402
 
 from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
                         StatisticDiff, Trace, Traceback)
@@ -200,14 +208,32 @@ def take_snapshot(path=None):
     if path is not None and _lib.heapsnap_take_snapshot(_path(path)) != 0:
         raise RuntimeError("heapsnap: the snapshot could not be written to %s" % path)
     with _inproc.unrecorded(_lib):
-        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY, _state["epoch"],
+        mine = _own_frame(sys._getframe()) if sys.version_info < (3, 11) else None
+        dump = _dump(_inproc.BLOCKS | _inproc.PYTHON_ONLY | _inproc.PLACES, _state["epoch"],
                      nframe=_state["nframe"])
         traces, tbs = _inproc.raw_traces(dump, _state["nframe"])
         dump.release()  # the items are in traces now
+        if mine:
+            traces.drop_one(*mine)
     # No closure here: on 3.10 a function's cells are made with its frame,
     # before its first line runs, at the caller's line, and the Snapshot
     # keeps them alive (tracemalloc's "Pretty top" printed "1 other").
     return _snapshot.Snapshot(traces, _state["nframe"], functools.partial(tbs.full, dump))
+
+
+def _own_frame(frame):
+    """3.10 allocates a Python function's frame object at its caller's line
+    (and keeps it with its code once it returned), unless it reuses a freed
+    one: take_snapshot's own frame, when its block was born since start(),
+    as (trace id, size), to be left out as heapsnap's own; else None."""
+    start = _object_starts(frame)[0]
+    dump = _dump(_inproc.BLOCK, _state["epoch"], start)
+    try:
+        if len(dump.sizes) and start + dump.sizes[0] > id(frame):
+            return (dump.traces[0], dump.sizes[0])
+    finally:
+        dump.release()
+    return None
 
 
 def _totals(watched=False):
@@ -239,8 +265,8 @@ def get_object_traceback(obj):
         return None
     with _inproc.unrecorded(_lib):
         for start in _object_starts(obj):
-            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY, _state["epoch"], start,
-                         _state["nframe"])
+            dump = _dump(_inproc.BLOCK | _inproc.PYTHON_ONLY | _inproc.PLACES,
+                         _state["epoch"], start, _state["nframe"])
             if len(dump.sizes) and start + dump.sizes[0] > id(obj):
                 traces, _ = _inproc.raw_traces(dump, _state["nframe"])
                 dump.release()

@@ -9,8 +9,10 @@ arguments (sys.orig_argv, 3.10 on: one list search) or PYTEST_ADDOPTS
 the same command line again with the shim preloaded and recording
 stopped (HEAPSNAP_PAUSED), when it is a pytest run and the shim is not in
 the process yet.  The first process then costs an interpreter's start,
-not pytest's import; pytest_plugin's own re-exec remains for everything
-else (pytest.main(), -p from a source tree, an older Python).  Only os
+not pytest's import.  Without the .pth (`-p heapsnap.pytest_plugin` from a
+source tree) the package's __init__ calls maybe() first thing: pytest is
+imported twice then, but the package once.  pytest_plugin's own re-exec
+remains for everything else (pytest.main(), an older Python).  Only os
 and sys here: this runs before the program.
 """
 

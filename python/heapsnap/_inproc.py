@@ -15,6 +15,8 @@ import bisect
 import ctypes
 import os
 
+from ._blocks import Blocks, drop_items
+
 # Python frame words (hsnap_format.h): the top 12 bits are the tag.
 _PY_TAG = 0xfff
 _CODE_SHIFT = 24
@@ -22,6 +24,7 @@ _CODE_MASK = 0x0fffffff
 
 BLOCKS, LIVE, PEAK, BLOCK = 0, 1, 2, 3  # enum heapsnap_dump_what
 PYTHON_ONLY = 0x100
+PLACES = 0x200  # an item's trace is its place in the dump's ids
 
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -122,6 +125,13 @@ class unrecorded:
             self.lib.heapsnap_thread_recording(1)
 
 
+def _copy(code, view):
+    """An array of the items of view (a _view), copied at C speed."""
+    a = array.array(code)
+    a.frombytes(view.cast("B") if len(view) else b"")
+    return a
+
+
 def _view(code, addr, n):
     """The n items at addr in the shim's memory, without a copy (valid until
     the dump is freed)."""
@@ -145,6 +155,7 @@ class Dump:
             raise MemoryError("heapsnap: the shim could not dump its live blocks "
                               "(out of memory)")
         self._lib, self._p = lib, p
+        self.places = bool(what & PLACES)
         try:
             d = p.contents
             n = d.nitems
@@ -278,28 +289,23 @@ class Tracebacks:
 
 
 def raw_traces(dump, nframe):
-    """tracemalloc's raw traces from a dump: (domain, size, frames,
-    total_nframe, count, trace id), one per item (the domain a C extension
-    gave the block with PyTraceMalloc_Track, else 0); heapsnap's own left
-    out.  The tracebacks are made once per trace (a frame tuple once per
-    frame), in one pass; the items in one comprehension."""
+    """tracemalloc's raw traces from a dump, one per item, as a
+    _blocks.Blocks: a row per trace (its frames, total_nframe and trace
+    id), the items' sizes, rows and domains (the domain a C extension gave
+    the block with PyTraceMalloc_Track, else 0) copied out of the dump as
+    arrays; heapsnap's own left out.  The tracebacks are made once per
+    trace (a frame tuple once per frame) in one pass; the items are copied
+    at C speed (the rows as the shim gives them with PLACES)."""
     tbs = Tracebacks(nframe)
     ids = dump.ids
     at, py, codes, totals = dump.py_at, dump.py, _codes, dump.py_total
     ncodes, memo, memo1 = len(codes), {}, {}
-    # per trace id, its row: a list by id (8 bytes a slot) when the ids are
-    # dense enough, else a dict (about 100 bytes an entry)
-    base = ids[0] if ids else 0
-    span = ids[-1] - base + 1 if ids else 0
-    per = [None] * span if span <= 4 * len(ids) else {}
-    off = base if isinstance(per, list) else 0
+    frames_of, total_of, own_rows = [], array.array("I"), 0
 
     def frame(p):
         code, line = p >> 32, p & 0xffffffff
-        f = (codes[code][0] if code < ncodes else "<unknown>",
-             line - (1 << 32) if line >= 1 << 31 else line)
-        memo[p] = f
-        return f
+        return (codes[code][0] if code < ncodes else "<unknown>",
+                line - (1 << 32) if line >= 1 << 31 else line)
 
     for j, tid in enumerate(ids):
         lo, hi = at[j], at[j + 1]
@@ -309,23 +315,31 @@ def raw_traces(dump, nframe):
             p = py[lo]
             frames = memo1.get(p)
             if frames is None:
-                frames = memo1[p] = ((memo.get(p) or frame(p)),)
+                frames = memo1[p] = (frame(p),)
             total = totals[j] if totals is not None else hi - lo
             own = frames[0][0].startswith(_OWN_DIR)
         else:
             top = py[lo:hi if nframe is None else min(hi, lo + nframe)]
-            frames = tuple([memo.get(p) or frame(p) for p in top])
+            frames = tuple([memo.get(p) or memo.setdefault(p, frame(p)) for p in top])
             total = totals[j] if totals is not None else hi - lo
             own = frames[0][0].startswith(_OWN_DIR)
-        per[tid - off] = None if own else (frames, total, tid)
-    # r[2]: the trace id's one int object, shared by the trace's blocks
-    rows = [per[t - off] for t in dump.traces]
-    del per
-    if dump.counts is None and dump.domains is not None:
-        out = [(dom, s, r[0], r[1], 1, r[2]) for dom, s, r in
-               zip(dump.domains, dump.sizes, rows) if r]
-    elif dump.counts is None:
-        out = [(0, s, r[0], r[1], 1, r[2]) for s, r in zip(dump.sizes, rows) if r]
-    else:
-        out = [(0, s, r[0], r[1], c, r[2]) for s, c, r in zip(dump.sizes, dump.counts, rows) if r]
-    return out, tbs
+        frames_of.append(None if own else frames)
+        total_of.append(total)
+        own_rows += own
+    if dump.places:  # the items' rows, as the shim gave them
+        rows = _copy("I", dump.traces)
+    else:  # per trace id, its row (its place in ids): a list by id or a dict
+        top = ids[-1] + 1 if ids else 0
+        per = [0] * top if top <= 4 * len(ids) + 65536 else {}
+        for j, tid in enumerate(ids):
+            per[tid] = j
+        rows = array.array("I", map(per.__getitem__, dump.traces))
+        del per
+    sizes = _copy("Q", dump.sizes)
+    domains = _copy("I", dump.domains) if dump.domains is not None else None
+    counts = _copy("Q", dump.counts) if dump.counts is not None else None
+    if own_rows:  # a byte a block: kept or not
+        ok = bytes(f is not None for f in frames_of)
+        drop_items((rows, sizes, domains, counts), bytes(map(ok.__getitem__, rows)))
+    return Blocks(sizes, rows, frames_of, total_of, array.array("I", ids), domains,
+                  counts), tbs

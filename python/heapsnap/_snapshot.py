@@ -3,25 +3,19 @@
 Snapshot, Statistic, StatisticDiff, Trace, Traceback, Frame, Filter and
 DomainFilter behave as tracemalloc's (same attributes, sort orders and
 str() text).  take_snapshot() builds a Snapshot in the process, one trace
-per live block (_inproc, the shim's heapsnap_dump); a .hsnap file is read
-through the heapsnap CLI (`heapsnap export --format tracemalloc-binary`:
-each frame once, the stacks as arrays of numbers), never by parsing the
-.hsnap format here, and there a trace stands for every live block of one
-traceback (`count` of them, `size` their sum).
+per live block (_inproc, the shim's heapsnap_dump), and Snapshot.load reads
+a .hsnap through the heapsnap CLI (_hsnap), one trace per live block too;
+the traces are held as arrays (_blocks.Blocks) and made when asked.
 """
 
-import array
 import fnmatch
-import json
 import linecache
 import os
 import pickle
-import shutil
-import struct
-import subprocess
-import sys
 from collections.abc import Iterable, Sequence
 from functools import total_ordering
+
+from ._blocks import Blocks
 
 # Traces whose Python frames pass through this package are heapsnap's own
 # bookkeeping (an earlier Snapshot's objects), not the program's.
@@ -257,10 +251,13 @@ class _Traces(Sequence):
         # An in-process snapshot reads Trace.native from the shim's dump
         # (a ctypes library: not picklable); a dump() keeps the stacks
         # themselves, so that the loaded snapshot still has them.
-        native = self._native
-        if native is not None and not isinstance(native, (_Natives, _NativeTable)):
-            native = _NativeTable({t[5]: native(t[5]) for t in self._traces})
-        return {"_traces": self._traces, "_native": native}
+        from . import _hsnap
+        native, traces = self._native, self._traces
+        if native is not None and not isinstance(native, (_hsnap._Natives, _NativeTable)):
+            keys = ([traces.keys[r] for r in traces.used_rows()] if isinstance(traces, Blocks)
+                    else [t[5] for t in traces])
+            native = _NativeTable({k: native(k) for k in keys})
+        return {"_traces": traces, "_native": native}
 
 
 class _NativeTable(dict):
@@ -334,7 +331,10 @@ class Snapshot:
     """Live blocks of a heapsnap snapshot, as tracemalloc's Snapshot."""
 
     def __init__(self, traces, traceback_limit, native=None):
-        self.traces = _Traces(traces if isinstance(traces, list) else list(traces), native)
+        """traces: raw traces, a list or a _blocks.Blocks (one per block)."""
+        if not isinstance(traces, (list, Blocks)):
+            traces = list(traces)
+        self.traces = _Traces(traces, native)
         self.traceback_limit = traceback_limit
         self.path = None  # the .hsnap it was read from
 
@@ -345,7 +345,8 @@ class Snapshot:
         --retainers --key type --format json` gives it (docs/json.md)."""
         if not getattr(self, "path", None):
             raise ValueError("heapsnap: retainers() reads a .hsnap file: Snapshot.load(PATH)")
-        doc = cli_json(["top", self.path, "--retainers", "--key", "type", "-n", str(limit),
+        from . import _hsnap
+        doc = _hsnap.cli_json(["top", self.path, "--retainers", "--key", "type", "-n", str(limit),
                         "--format", "json"])
         return doc.get("python_retainers", [])
 
@@ -367,7 +368,8 @@ class Snapshot:
             if head[:1] == b"\x80":
                 fp.seek(0)
                 return pickle.load(fp)
-        return read_hsnap(filename, nframe, native=native)
+        from . import _hsnap
+        return _hsnap.read_hsnap(filename, nframe, native=native)
 
     def filter_traces(self, filters):
         """A new Snapshot with the traces that pass filters (a list of Filter
@@ -377,10 +379,24 @@ class Snapshot:
         filters = list(filters)
         inc = [f for f in filters if f.inclusive]
         exc = [f for f in filters if not f.inclusive]
-        kept = [t for t in self.traces._traces
-                if (not inc or any(f._match(t) for f in inc))
-                and all(f._match(t) for f in exc)]
+
+        def match(t):
+            return (not inc or any(f._match(t) for f in inc)) and all(f._match(t) for f in exc)
+        traces = self.traces._traces
+        if isinstance(traces, Blocks):  # filters read a trace's domain and frames
+            kept = traces.select(match) if filters else traces
+        else:
+            kept = [t for t in traces if match(t)]
         return Snapshot(kept, self.traceback_limit, self.traces._native)
+
+    def _sums(self):
+        """(frames, bytes, blocks) per trace, or per row of a Blocks (its
+        blocks summed first)."""
+        traces = self.traces._traces
+        if not isinstance(traces, Blocks):
+            return ((t[2], t[1], t[4]) for t in traces)
+        size, count = traces.row_sums()
+        return ((f, s, c) for f, s, c in zip(traces.frames, size, count) if c)
 
     def _group_by(self, key_type, cumulative):
         if key_type not in ("traceback", "filename", "lineno"):
@@ -399,8 +415,7 @@ class Snapshot:
         # per frame, so a line twice in one stack counts twice.
         stats = {}
         memo = {}
-        for trace in self.traces._traces:
-            size, frames, count = trace[1], trace[2], trace[4]
+        for frames, size, count in self._sums():
             if not frames:
                 frames = (("<unknown>", 0),)
             for k in (frames,) if not cumulative else ((f,) for f in frames):
@@ -435,233 +450,13 @@ class Snapshot:
         return diffs
 
 
-# ---- reading a .hsnap through the CLI ----------------------------------
-
-def shim_path():
-    """The path of the libheapsnap.so loaded in this process, or None."""
-    try:
-        with open("/proc/self/maps") as maps:
-            for line in maps:
-                path = line.split(None, 5)[-1].strip()
-                if os.path.basename(path).startswith("libheapsnap"):
-                    return path
-    except OSError:
-        pass
-    return None
-
-
-def cli_path():
-    """The heapsnap CLI: $HEAPSNAP, next to the shim (a build tree's
-    build/, or an install's bin/ beside lib/heapsnap/), or on PATH."""
-    env = os.environ.get("HEAPSNAP")
-    if env:
-        return env
-    shim = shim_path()
-    if shim:
-        d = os.path.dirname(shim)
-        for c in (os.path.join(d, "heapsnap"), os.path.join(d, "..", "..", "bin", "heapsnap"),
-                  os.path.join(d, "..", "bin", "heapsnap")):
-            if os.path.isfile(c) and os.access(c, os.X_OK):
-                return os.path.normpath(c)
-    found = shutil.which("heapsnap")
-    if found:
-        return found
-    raise RuntimeError("heapsnap: the heapsnap CLI is not found (set HEAPSNAP to its path)")
-
-
-def cli_env():
-    """This process's environment without the shim: the CLI is not traced."""
-    env = dict(os.environ)
-    pre = [p for p in env.get("LD_PRELOAD", "").replace(":", " ").split()
-           if "libheapsnap" not in os.path.basename(p)]
-    if pre:
-        env["LD_PRELOAD"] = " ".join(pre)
-    else:
-        env.pop("LD_PRELOAD", None)
-    return env
-
-
-def cli_out(args):
-    """Runs the CLI with args (cwd "/", so file names stay as recorded) and
-    returns its standard output (bytes)."""
-    proc = subprocess.run([cli_path()] + list(args), cwd="/", env=cli_env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if proc.returncode != 0:
-        why = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError("heapsnap %s: %s" % (args[0], why[-1] if why else
-                                                "exit status %d" % proc.returncode))
-    return proc.stdout
-
-
-def cli_json(args):
-    """The CLI's JSON document for args."""
-    return json.loads(cli_out(args))
-
-
-def traces_from_lines(text, nframe):
-    """Raw traces from `export --format tracemalloc` (report's tmtraces.c:
-    "BYTES<TAB>BLOCKS<TAB>FRAME..." a stack, innermost first, each frame
-    "MODULE<US>FILE<US>LINE<US>FUNCTION"), as traces_from_groups makes them
-    from top's JSON.  A frame's text is parsed once, into its native tuple,
-    its Python frame (None for a native one) and whether it is heapsnap's
-    own: a row is then lookups only."""
-    out, parsed = [], {}
-    for row in text.decode("utf-8", "replace").split("\n"):
-        if not row:
-            continue
-        cols = row.split("\t")
-        native, py, own = [], [], False
-        for col in cols[2:]:
-            f = parsed.get(col)
-            if f is None:
-                module, file, line, func = (col.split("\x1f") + ["", "", "0", ""])[:4]
-                nat = (func, file or None, int(line or 0), module)
-                pyf = (file or "<unknown>", nat[2]) if module == "<python>" else None
-                f = parsed[col] = (nat, pyf, pyf is not None and pyf[0].startswith(_OWN_DIR))
-            native.append(f[0])
-            if f[1] is not None:
-                py.append(f[1])
-                own = own or f[2]
-        if own:
-            continue
-        if not py:
-            py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
-        total = len(py)
-        if nframe is not None:
-            py = py[:nframe]
-        out.append((0, int(cols[0]), tuple(py), total, int(cols[1]), tuple(native)))
-    return out
-
-
-def _frame_texts(texts):
-    """Per frame text ("MODULE<US>FILE<US>LINE<US>FUNCTION"): its native
-    tuple, its Python frame (None for a native one), the frame a stack
-    without Python frames shows, and whether it is heapsnap's own."""
-    nat, pyf, fallback, own = [], [], [], set()
-    for i, col in enumerate(texts):
-        module, file, line, func = (col.split("\x1f") + ["", "", "0", ""])[:4]
-        n = (func, file or None, int(line or 0), module)
-        p = (file or "<unknown>", n[2]) if module == "<python>" else None
-        if p is not None and p[0].startswith(_OWN_DIR):
-            own.add(i)
-        nat.append(n)
-        pyf.append(p)
-        fallback.append((file or "[%s]" % module, n[2]))
-    return nat, pyf, fallback, own
-
-
-_TMB_MAGIC = b"HSTMB1\n\0"
-
-
-def traces_from_binary(data, nframe):
-    """Raw traces from `export --format tracemalloc-binary` (report's
-    tmtraces.c, tmbin_write: each frame's text once, the stacks as numbers
-    into them), the same as traces_from_lines makes from the text.  The
-    arrays are taken whole; a stack is a few C-speed passes over its
-    numbers (map, isdisjoint), never a Python loop per frame.  A trace's
-    last item is its stack's number, which the returned _Natives turns
-    into Trace.native when asked."""
-    if data[:8] != _TMB_MAGIC or len(data) < 24:
-        raise RuntimeError("heapsnap export: not a tracemalloc-binary export")
-    nframes, nstacks, nrefs = struct.unpack_from("<IIQ", data, 8)
-    mv, at = memoryview(data), 24
-
-    def take(code, n):
-        nonlocal at
-        a = array.array(code)
-        size = a.itemsize * n
-        if at + size > len(data):
-            raise RuntimeError("heapsnap export: a tracemalloc-binary export is cut short")
-        a.frombytes(mv[at:at + size])
-        at += size
-        if sys.byteorder != "little":
-            a.byteswap()
-        return a
-
-    sizes, counts = take("q", nstacks).tolist(), take("q", nstacks).tolist()
-    depths, refs = take("I", nstacks), take("I", nrefs)
-    texts = data[at:].decode("utf-8", "replace").split("\0")
-    if len(texts) != nframes + 1 or sum(depths) != nrefs:
-        raise RuntimeError("heapsnap export: a tracemalloc-binary export does not hold "
-                           "its frames")
-    nat, pyf, fallback, own = _frame_texts(texts[:nframes])
-    # heapsnap's own frames read as None too: a stack is then one scan for
-    # None in the common case (Python frames only, none of them ours)
-    pyseen = [None if i in own else f for i, f in enumerate(pyf)] if own else pyf
-    pyget, seenget, fbget = pyf.__getitem__, pyseen.__getitem__, fallback.__getitem__
-    out, lo, starts = [], 0, array.array("Q", [0]) * (nstacks + 1)
-    try:
-        for k in range(nstacks):
-            hi = starts[k + 1] = lo + depths[k]
-            py = tuple(map(seenget, refs[lo:hi]))
-            if None in py:
-                ix = refs[lo:hi]
-                if own and not own.isdisjoint(ix):
-                    lo = hi
-                    continue
-                py = tuple([f for f in map(pyget, ix) if f is not None]) or tuple(map(fbget, ix))
-            lo = hi
-            total = len(py)
-            if nframe is not None:
-                py = py[:nframe]
-            out.append((0, sizes[k], py, total, counts[k], k))
-    except IndexError:
-        raise RuntimeError("heapsnap export: a tracemalloc-binary export names a frame "
-                           "it does not hold") from None
-    return out, _Natives(nat, refs, starts)
-
-
-class _Natives:
-    """A loaded trace's whole stack (Trace.native) from its stack number:
-    made when asked, from the export's frame numbers."""
-
-    def __init__(self, nat, refs, starts):
-        self.nat, self.refs, self.starts = nat, refs, starts
-
-    def __call__(self, k):
-        return tuple(map(self.nat.__getitem__, self.refs[self.starts[k]:self.starts[k + 1]]))
-
-
-def traces_from_groups(groups, nframe):
-    """Raw traces from `top --key traceback` groups: the traceback is the
-    group's Python frames (tracemalloc's), most recent first, cut at nframe;
-    a stack without Python frames keeps its native frames as "file:line"
-    ("[module]:0" without debug info).  heapsnap's own are left out."""
-    out = []
-    for g in groups:
-        stack = g.get("frames") or []
-        native = tuple((f.get("function"), f.get("file"), f.get("line") or 0, f.get("module"))
-                       for f in stack)
-        py = [(f.get("file") or "<unknown>", f.get("line") or 0) for f in stack
-              if f.get("module") == "<python>"]
-        if any(name.startswith(_OWN_DIR) for name, _ in py):
-            continue
-        if not py:
-            py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
-        total = len(py)
-        if nframe is not None:
-            py = py[:nframe]
-        out.append((0, g["bytes"], tuple(py), total, g["blocks"], native))
-    return out
-
-
-def read_hsnap(path, nframe=None, born_since=None, native=True):
-    """A Snapshot of the live blocks of the .hsnap at path (born in epoch
-    born_since or later when given).  Through `heapsnap export --format
-    tracemalloc-binary --no-notes` (without native, --python-only: a
-    Python stack's native frames are neither symbolized nor sent); with
-    born_since, through top's JSON, which has --born-since."""
-    if born_since is None:
-        args = ["export", "--format", "tracemalloc-binary", "--no-notes",
-                os.path.abspath(path)]
-        if not native:
-            args.insert(3, "--python-only")
-        traces, natives = traces_from_binary(cli_out(args), nframe)
-    else:
-        args = ["top", os.path.abspath(path), "--key", "traceback", "-n", "0",
-                "--format", "json", "--born-since", str(born_since)]
-        traces, natives = traces_from_groups(cli_json(args).get("groups", []), nframe), None
-    limit = nframe if nframe is not None else max([t[3] for t in traces] or [1])
-    snap = Snapshot(traces, limit, natives)
-    snap.path = os.path.abspath(path)
-    return snap
+# The .hsnap reader (loaded when first asked: the CLI's modules, json and
+# subprocess, are not paid for at `import heapsnap`), and its names as this
+# module had them (the pytest plugin and the notebook call them here; an
+# older dump()'s pickle names _snapshot._Natives).
+def __getattr__(name):
+    if name in ("shim_path", "cli_path", "cli_env", "cli_out", "cli_json", "traces_from_lines",
+                "traces_from_binary", "traces_from_groups", "read_hsnap", "_Natives"):
+        from . import _hsnap
+        return getattr(_hsnap, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -15,13 +15,18 @@
  * (350 MB for 46,000 stacks) took most of Snapshot.load's time.
  *
  * tracemalloc-binary (tmbin_write) is what Snapshot.load reads now: each
- * distinct frame once, the stacks as numbers into them, so the reader
- * takes its arrays whole (Python's array.frombytes) and parses a frame's
- * text once.  Little-endian (x86-64, aarch64: the reader's own order):
+ * distinct frame once, the stacks as numbers into them, and each live
+ * block as its stack's number and its size (tracemalloc's one trace a
+ * block), so the reader takes its arrays whole (Python's array.frombytes)
+ * and parses a frame's text once.  Little-endian (x86-64, aarch64: the
+ * reader's own order):
  *
- *   "HSTMB1\n\0", u32 nframes, u32 nstacks, u64 nrefs,
+ *   "HSTMB2\n\0", u32 nframes, u32 nstacks, u64 nrefs, u64 nblocks,
  *   i64 bytes[nstacks], i64 blocks[nstacks], u32 depth[nstacks],
  *   u32 frame[nrefs] (each stack's frames innermost first, in turn),
+ *   u32 stack[nblocks], u64 size[nblocks] (the latest snapshot of each
+ *   process, its BLOCKS section; nblocks 0 without one: the reader keeps a
+ *   trace per stack, its sums),
  *   then nframes texts, each MODULE US FILE US LINE US FUNCTION NUL.
  */
 #include <inttypes.h>
@@ -88,12 +93,52 @@ static void put_frame(FILE *out, const struct frame *f)
     fputc('\0', out);
 }
 
+/* The live blocks of the inputs that count (the latest snapshot of each
+ * process), each as the number of its stack among the ones written (at:
+ * by identity, that number + 1, or 0 for a stack not written) and its
+ * size, into *stack and *size (malloc'd; NULL when none).  0, or -1 when
+ * out of memory. */
+static int tmbin_blocks(const struct prof *p, const uint32_t *at, size_t nat,
+                        uint32_t **stack, uint64_t **size, uint64_t *n)
+{
+    uint64_t total = 0;
+    *stack = NULL;
+    *size = NULL;
+    *n = 0;
+    for (size_t i = 0; i < p->nin; i++)
+        if (p->in[i].latest)
+            total += p->in[i].s->nblocks;
+    if (!total)
+        return 0;
+    if (total > SIZE_MAX / sizeof(uint64_t) || !(*stack = malloc(total * sizeof(**stack))) ||
+        !(*size = malloc(total * sizeof(**size))))
+        return -1;
+    for (size_t i = 0; i < p->nin; i++) {
+        const struct snap *s = p->in[i].s;
+        if (!p->in[i].latest)
+            continue;
+        for (uint64_t b = 0; b < s->nblocks; b++) {
+            uint32_t ti = s->blocks[b].trace;
+            if (!snap_kind_kept(prof_get_kind(), s, ti))
+                continue;
+            const struct frames_trace *t = frames_get(s, ti);
+            if (!t)
+                return -1;
+            if (t->shown >= nat || !at[t->shown])
+                continue;
+            (*stack)[*n] = at[t->shown] - 1;
+            (*size)[(*n)++] = s->blocks[b].size;
+        }
+    }
+    return 0;
+}
+
 int tmbin_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
                 size_t errlen)
 {
     struct prof_ftab ft = {0};
-    uint32_t n = 0, *ref = NULL;
-    uint64_t nref = 0;
+    uint32_t n = 0, *ref = NULL, *byshown = NULL, *bstack = NULL;
+    uint64_t nref = 0, nblocks = 0, *bsize = NULL;
     int64_t *v = NULL;
     size_t cap = 0;
     (void)o;
@@ -107,10 +152,17 @@ int tmbin_write(const struct prof *p, const struct export_opts *o, FILE *out, ch
         goto oom;
     uint32_t *depth = ref + nref, k = 0;
     uint64_t at = 0;
+    size_t nat = 0;
+    for (size_t i = 0; i < p->nstacks; i++)
+        if (live(&p->stacks[i]) && p->stacks[i].t->shown >= nat)
+            nat = (size_t)p->stacks[i].t->shown + 1;
+    if (!(byshown = calloc(nat ? nat : 1, sizeof(*byshown))))
+        goto oom;
     for (size_t i = 0; i < p->nstacks; i++) {
         const struct prof_stack *st = &p->stacks[i];
         if (!live(st))
             continue;
+        byshown[st->t->shown] = k + 1;
         v[k] = st->v[PROF_INUSE_SPACE];
         v[n + k] = st->v[PROF_INUSE_OBJECTS];
         depth[k++] = (uint32_t)prof_depth(st);
@@ -121,17 +173,25 @@ int tmbin_write(const struct prof *p, const struct export_opts *o, FILE *out, ch
             ref[at++] = (uint32_t)x;
         }
     }
+    if (tmbin_blocks(p, byshown, nat, &bstack, &bsize, &nblocks) < 0)
+        goto oom;
     uint32_t head[2] = {(uint32_t)ft.n, n};
-    fwrite("HSTMB1\n", 1, 8, out);
+    fwrite("HSTMB2\n", 1, 8, out);
     fwrite(head, sizeof(head), 1, out);
     fwrite(&nref, sizeof(nref), 1, out);
+    fwrite(&nblocks, sizeof(nblocks), 1, out);
     fwrite(v, sizeof(*v), (size_t)n * 2, out);
     fwrite(depth, sizeof(*depth), n, out);
     fwrite(ref, sizeof(*ref), (size_t)nref, out);
+    fwrite(bstack, sizeof(*bstack), (size_t)nblocks, out);
+    fwrite(bsize, sizeof(*bsize), (size_t)nblocks, out);
     for (size_t i = 0; i < ft.n; i++)
         put_frame(out, ft.frames[i]);
     free(v);
     free(ref);
+    free(byshown);
+    free(bstack);
+    free(bsize);
     prof_ftab_free(&ft);
     if (ferror(out)) {
         snprintf(err, errlen, "cannot write");
@@ -141,6 +201,9 @@ int tmbin_write(const struct prof *p, const struct export_opts *o, FILE *out, ch
 oom:
     free(v);
     free(ref);
+    free(byshown);
+    free(bstack);
+    free(bsize);
     prof_ftab_free(&ft);
     snprintf(err, errlen, "out of memory");
     return -1;

@@ -123,7 +123,8 @@ static void dump_mark(struct dump_walk *w, uint32_t id)
 static int dump_block(const struct tbl_entry *e, void *arg)
 {
     struct dump_walk *w = arg;
-    if (e->epoch < w->since || (w->block && e->ptr != w->block))
+    /* a trace born during the walk past nseen's margin could not be named */
+    if (e->epoch < w->since || (w->block && e->ptr != w->block) || e->trace >= w->nseen)
         return 0;
     sbuf_u64(&w->d->b[DUMP_SIZES], e->size);
     sbuf_u32(&w->d->b[DUMP_TRACES], e->trace);
@@ -234,6 +235,32 @@ static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only, un
     py_code_unlock();
 }
 
+/* HEAPSNAP_DUMP_PLACES: each item's trace id becomes its trace's place in
+ * DUMP_IDS, the number of named ids below it (dump_frames lists the named
+ * ids ascending): a count of the seen bits before it, from a prefix count
+ * per 64 ids. */
+static int dump_places(struct dump_walk *w)
+{
+    uint32_t words = (w->nseen + 63) / 64;
+    size_t len = (size_t)words * sizeof(uint32_t);
+    uint32_t *before = arena_map(len);
+    if (!before)
+        return -1;
+    for (uint32_t k = 0, n = 0; k < words; k++) {
+        before[k] = n;
+        n += (uint32_t)__builtin_popcountll(w->seen[k]);
+    }
+    struct sbuf *b = &w->d->b[DUMP_TRACES];
+    uint32_t *t = (uint32_t *)b->p;
+    for (size_t i = 0, n = b->len / sizeof(uint32_t); i < n; i++) {
+        uint32_t id = t[i]; /* < nseen: dump_block named it */
+        uint64_t below = w->seen[id >> 6] & ((1ull << (id & 63)) - 1);
+        t[i] = before[id >> 6] + (uint32_t)__builtin_popcountll(below);
+    }
+    arena_unmap(before, len);
+    return 0;
+}
+
 static void dump_publish(struct dump_owned *d)
 {
     struct heapsnap_dump *p = &d->pub;
@@ -270,6 +297,7 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
                                 unsigned code_from)
 {
     int py_only = what & HEAPSNAP_DUMP_PYTHON_ONLY;
+    int places = what & HEAPSNAP_DUMP_PLACES;
     unsigned py_max = (unsigned)what >> 16 & 0xffffu;
     what &= 0xff;
     if (what < HEAPSNAP_DUMP_BLOCKS || what > HEAPSNAP_DUMP_BLOCK)
@@ -287,6 +315,8 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
     int bad = !w.seen || dump_items(&w, what) != 0;
     if (!bad)
         dump_frames(&w, code_from, py_only, py_max);
+    if (!bad && places)
+        bad = dump_places(&w) != 0;
     if (w.seen)
         arena_unmap(w.seen, seen_len);
     dump_memo_free(&w.memo);

@@ -183,14 +183,22 @@ if exp export_tmb -f tracemalloc-binary --no-notes -o "$T/export_tmb.bin" "$S"; 
   python3 - "$T/export_tmb.bin" >"$T/export_tmb.txt" <<'PY'
 import array, struct, sys
 d = open(sys.argv[1], "rb").read()
-assert d[:8] == b"HSTMB1\n\0", d[:8]
-nf, ns, nr = struct.unpack_from("<IIQ", d, 8)
-at = 24
+assert d[:8] == b"HSTMB2\n\0", d[:8]
+nf, ns, nr, nb = struct.unpack_from("<IIQQ", d, 8)
+at = 32
 def take(code, n):
     global at
     a = array.array(code); a.frombytes(d[at:at + a.itemsize * n]); at += a.itemsize * n
     return a
 size, blocks, depth, ref = take("q", ns), take("q", ns), take("I", ns), take("I", nr)
+bstack, bsize = take("I", nb), take("Q", nb)
+# each live block under its stack: a stack's blocks are its count and bytes
+got = {}
+for k, b in zip(bstack, bsize):
+    c, s = got.get(k, (0, 0))
+    got[k] = (c + 1, s + b)
+want = {k: (blocks[k], size[k]) for k in range(ns)}
+open(sys.argv[1] + ".blocks", "w").write("%d %s\n" % (nb, got == want))
 fr = d[at:].split(b"\0")
 assert len(fr) == nf + 1 and fr[-1] == b""
 lo = 0
@@ -202,4 +210,9 @@ PY
   if [ -s "$T/export_tmb.txt" ] && [ "$(sort "$T/export_tm")" = "$(sort "$T/export_tmb.txt")" ]; then
     t_pass export_tracemalloc_binary_same_stacks
   else t_fail export_tracemalloc_binary_same_stacks "$(diff <(sort "$T/export_tm") <(sort "$T/export_tmb.txt") | head -c 400 | cat -v)"; fi
+  # tracemalloc's one trace a block: every live block, each under its stack
+  read -r nb same <"$T/export_tmb.bin.blocks" 2>/dev/null
+  if [ "${nb:-0}" -gt 0 ] && [ "$same" = True ]; then
+    t_pass export_tracemalloc_binary_lists_each_live_block
+  else t_fail export_tracemalloc_binary_lists_each_live_block "blocks ${nb:-none}, sums as the stacks': ${same:-?}"; fi
 fi

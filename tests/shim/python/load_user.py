@@ -2,7 +2,8 @@
 # `heapsnap export --format tracemalloc-binary`): the program's line with its
 # blocks; a Python trace's native frames only with native=True (by default
 # the CLI neither symbolizes nor sends them), the same statistics either
-# way, and the same traces as the plain lines' (test_python_inproc.sh).
+# way, the same traces as the plain lines' once a stack's are summed, and
+# one trace per live block as tracemalloc has them (test_python_inproc.sh).
 # argv 1: the .hsnap to write.
 import collections
 import ctypes
@@ -35,12 +36,24 @@ print("same statistics:", [str(s) for s in snap.statistics("lineno")]
 
 
 def rows(s):
-    return collections.Counter(t._trace[:5] + (t.native,) for t in s.traces)
+    """Bytes and blocks per (domain, frames, total_nframe, native)."""
+    size, count = collections.Counter(), collections.Counter()
+    for t in s.traces:
+        k = (t.domain, t._trace[2], t._trace[3], t.native)
+        size[k] += t.size
+        count[k] += t.count
+    return size, count
 
 
-# the binary export read (tracemalloc-binary) is the plain lines' read, trace
-# for trace (the order aside: the binary's ties count live traces alone)
+# the binary export read (tracemalloc-binary) is the plain lines' read, a
+# stack's blocks summed (the plain lines have a line per stack)
 lines = heapsnap._snapshot.cli_out(["export", "--format", "tracemalloc", "--python-only",
                                     os.path.abspath(sys.argv[1])])
 plain = heapsnap.Snapshot(heapsnap._snapshot.traces_from_lines(lines, None), 1)
-print("same traces as the plain lines:", rows(snap) == rows(plain) and len(rows(snap)) > 0)
+print("same traces as the plain lines:", rows(snap) == rows(plain) and len(rows(snap)[0]) > 0)
+# tracemalloc's one trace a live block: as many traces as the lines' blocks,
+# each of one block, and the line's 500 bytes objects 500 traces of 3000 B+
+mine = [t for t in snap.traces if t.traceback[0].filename == os.path.abspath(__file__)
+        and t.size >= 3000]
+print("one trace per live block:", len(snap.traces) == sum(t.count for t in plain.traces)
+      and all(t.count == 1 for t in snap.traces) and len(mine) >= 500)

@@ -76,9 +76,10 @@ done
 data=$(py_line tests/shim/python/load_user.py MARK_DATA)
 PYTHONPATH="$PWD/python" HEAPSNAP="$HEAPSNAP" LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/load.%p.hsnap" \
   /usr/bin/python3 tests/shim/python/load_user.py "$T/load.hsnap" >"$T/load.out" 2>"$T/load.err"
-printf 'line %s: 500 blocks or more, 1.5 MB or more: True\n%s\n%s\n%s\n%s\n' "$data" \
+printf 'line %s: 500 blocks or more, 1.5 MB or more: True\n%s\n%s\n%s\n%s\n%s\n' "$data" \
   'native frames in Python traces: False' 'native frames in Python traces, native=True: True' \
-  'same statistics: True' 'same traces as the plain lines: True' >"$T/load.want"
+  'same statistics: True' 'same traces as the plain lines: True' \
+  'one trace per live block: True' >"$T/load.want"
 t_golden python_inproc_snapshot_load "$T/load.want" "$T/load.out"
 
 # stop() stops the shim: a block allocated while stopped is in no snapshot;
