@@ -460,19 +460,34 @@ static inline __attribute__((always_inline)) const char *py_frame_next(const cha
     return py_frame_skip(up, model);
 }
 
-/* recent.c: the thread's recent splices (see there). */
-#define PY_CHAIN_MAX 24u /* Python frames of a splice kept */
-struct py_chain {          /* a splice's key: the native stack's name, the Python frames */
-    uint64_t hash;         /* of all but the innermost frame's word */
-    uint32_t name, n;      /* n: Python frames, innermost first */
-    uint64_t entry;        /* bit i: frame i is an entry frame */
-    uint64_t w[PY_CHAIN_MAX]; /* their words */
+/* recent.c: one walk of the thread's Python frames, innermost first, as
+ * the splice (stack.c) and the thread's recent splices read it: made once
+ * an allocation (py_again's walk is py_trace's), never past lim frames
+ * with a word (no splice writes more), nor past PY_WALK_MAX frames. */
+#define PY_WALK_MAX (2 * TRACE_DEPTH_MAX)
+#define PY_CHAIN_MAX 64u /* Python frames of a splice the recent splices keep */
+struct py_walk {
+    uint64_t hash;           /* of n, the entry flags and frames 1 .. n - 1's words */
+    uint32_t n, lim;         /* frames walked; the frames with a word it stops at */
+    uint8_t more;            /* frames beyond the walk */
+    uint8_t cut;             /* ... and it stopped at PY_WALK_MAX, short of lim */
+    uint8_t keep;            /* a chain to keep: n <= PY_CHAIN_MAX, every word nonzero */
+    uint8_t valid;           /* py_again's walk, for py_trace (name, top) */
+    uint32_t name;           /* py_again's native name */
+    uintptr_t top;           /* the innermost frame's address */
+    uint64_t entry;          /* bit i (i < 64): frame i is an entry frame */
+    uint64_t w[PY_WALK_MAX]; /* their words (0: a frame whose code cannot be kept) */
+    uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };
-/* The key of a splice into the native stack name, from this thread's
- * state ts: 0, or -1 when it is not one to keep. */
-int py_chain_of(const char *ts, uint32_t name, struct py_chain *k);
-int py_recent_find(const struct py_chain *k, uint32_t *id); /* 1: *id, kept before */
-void py_recent_keep(const struct py_chain *k, uint32_t id); /* k's splice is trace id */
+/* The walk of this thread's frames (state ts) into wk, lim frames with a
+ * word at most. */
+void py_walk_take(const char *ts, struct py_walk *wk, uint32_t lim);
+/* This thread's walk (beside its recent splices), or NULL (no memory);
+ * its lim is the last walk's (TRACE_DEPTH_MAX at first). */
+struct py_walk *py_walk_mine(void);
+/* 1 and *id: the native stack name with wk's frames spliced before. */
+int py_recent_find(const struct py_walk *wk, uint32_t name, uint32_t *id);
+void py_recent_keep(const struct py_walk *wk, uint32_t name, uint32_t id); /* ... is id */
 void py_recent_thread_end(void);                            /* the thread's tables go back */
 
 /* native.c: the name of the native stack ip[0..depth) (truncated: it was
