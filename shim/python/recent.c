@@ -9,8 +9,9 @@
  * good, so an answer holds forever.  Two tables per thread, from the arena
  * at the first walk, each 2-way set-associative, the most recent first:
  *
- *   contexts  (name, walk limit, entry flags, the words of every frame but
- *             the innermost) -> a serial, given anew when a context takes a place
+ *   contexts  (name, walk limit, whether frames lie beyond the walk, entry
+ *             flags, the words of every frame but the innermost) -> a serial,
+ *             given anew when a context takes a place
  *   splices   (serial, the innermost frame's word) -> trace id
  *
  * The serials' wrap empties both tables.  Chains of more than PY_CHAIN_MAX
@@ -27,6 +28,7 @@ struct py_ctx {
     uint64_t hash;         /* py_walk's, with the name's */
     uint32_t serial;       /* 0: empty */
     uint32_t name, n, lim; /* the native stack's name; Python frames; the walk's limit */
+    uint32_t more;         /* frames beyond the walk */
     uint64_t entry;        /* bit i: frame i is an entry frame */
     uint64_t w[PY_CHAIN_MAX - 1]; /* the words of frames 1 .. n - 1 */
 };
@@ -37,7 +39,8 @@ struct py_done {
 };
 
 struct py_recent {
-    struct py_walk walk;   /* the last walk (stack.c) */
+    struct py_walk walk[2]; /* the last walk (stack.c) and the one before */
+    unsigned last;          /* walk[last] is the last */
     struct py_ctx ctx[PY_CTX_SETS][2];
     struct py_done done[PY_DONE_SETS][2];
     uint32_t serials;      /* given so far */
@@ -55,7 +58,7 @@ static void py_recent_empty(struct py_recent *r)
     r->serials = 0;
 }
 
-struct py_walk *py_walk_mine(void)
+struct py_walk *py_walk_last(void)
 {
     struct py_recent *r = py_rec;
     if (HS_UNLIKELY(!r)) {
@@ -63,54 +66,116 @@ struct py_walk *py_walk_mine(void)
             py_rec_off = 1;
             return NULL;
         }
-        r->walk.lim = TRACE_DEPTH_MAX;
+        r->walk[0].lim = r->walk[1].lim = TRACE_DEPTH_MAX;
         r->gen = atomic_load_explicit(&py_frames_gen, memory_order_relaxed);
     }
-    return &r->walk;
+    return &r->walk[r->last];
 }
 
-/* py_walk_take for one frame model (a constant: one copy a model). */
+#define PY_HASH_SEED 0x9e3779b97f4a7c15ull
+#define PY_HASH_MUL 0xff51afd7ed558ccdull
+
+/* py_walk_take for one frame model (a constant: one copy a model), into
+ * wk, the last walk old.  First the frames' code objects and
+ * instructions (lim frames at most); then their words from the outermost
+ * in: the outermost frames the same as old's at the same distance from
+ * its outermost frame (code, instruction) take old's words and hashes at
+ * once, each other frame old's word where old had the same there, else
+ * its own; then, when some word was 0 (a code that cannot be kept) and
+ * frames remain, frames one by one until lim have a word.  The hash runs
+ * from the outermost frame in (ph[i]: over frames n - 1 .. i, the
+ * innermost frame's word left out). */
 static inline __attribute__((always_inline)) void py_walk_m(const char *ts, struct py_walk *wk,
+                                                            const struct py_walk *old,
                                                             uint32_t lim, int model)
 {
+    const struct py_layout *l = py_lay;
     const char *fr = py_frame_top(ts, model);
-    uint64_t h = 0x9e3779b97f4a7c15ull, entry = 0, zero = 0;
-    uint32_t n = 0, have = 0;
+    uint64_t entry = 0;
+    uint32_t n = 0, gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
     wk->top = (uintptr_t)fr;
-    for (int first; fr && have < lim && n < PY_WALK_MAX; n++) {
-        uint64_t w = py_word_m(fr, model);
+    if (lim > PY_WALK_MAX)
+        lim = PY_WALK_MAX;
+    for (int first; fr && n < lim; n++) {
+        wk->co[n] = py_ptr(fr, l->fr_code);
+        wk->at[n] = py_frame_at(fr, model);
         fr = py_frame_next(fr, &first, model);
-        wk->w[n] = w;
         wk->first[n] = first != 0;
-        have += w != 0;
-        zero |= w == 0;
-        if (n < 64)
-            entry |= (uint64_t)(first != 0) << n;
-        if (n)
-            h = (h ^ w) * 0xff51afd7ed558ccdull;
+        entry = entry << 1 | (first != 0); /* frame i: bit n - 1 - i */
     }
-    h = (h ^ entry ^ (uint64_t)n << 32) * 0xc4ceb9fe1a85ec53ull;
+    /* old's frame j is frame j + shift of this walk */
+    int64_t shift = old->gen == gen && !old->ext ? (int64_t)n - old->n : (int64_t)PY_WALK_MAX;
+    uint32_t k = n; /* frames k .. n - 1 are old's (old's frame 0 not among them) */
+    if (n && shift < (int64_t)n) {
+        /* frame i is old's j = i - shift; both go down to 1 */
+        uint32_t i = n - 1, j = old->n - 1, stop = shift < 0 ? 1 : (uint32_t)shift + 1;
+        while (i >= stop && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] && old->w[j])
+            i--, j--;
+        k = i + 1;
+    }
+    uint64_t h = PY_HASH_SEED;
+    if (k < n) {
+        memcpy(wk->w + k, old->w + (k - shift), (n - k) * sizeof wk->w[0]);
+        memcpy(wk->ph + k, old->ph + (k - shift), (n - k) * sizeof wk->ph[0]);
+        h = wk->ph[k];
+    }
+    uint32_t have = n - k;
+    for (uint32_t i = k; i-- > 0;) {
+        int64_t j = (int64_t)i - shift;
+        uint64_t w;
+        if ((uint64_t)j < old->n && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] &&
+            old->w[j])
+            w = old->w[j];
+        else
+            w = py_word_of((const char *)wk->co[i], wk->at[i], model);
+        wk->w[i] = w;
+        have += w != 0;
+        if (i)
+            h = (h ^ w) * PY_HASH_MUL;
+        wk->ph[i] = h;
+    }
+    wk->ext = 0;
+    for (int first; HS_UNLIKELY(fr && have < lim && n < PY_WALK_MAX); n++) {
+        wk->co[n] = py_ptr(fr, l->fr_code);
+        wk->at[n] = py_frame_at(fr, model);
+        fr = py_frame_next(fr, &first, model);
+        wk->first[n] = first != 0;
+        uint64_t w = wk->w[n] = py_word_of((const char *)wk->co[n], wk->at[n], model);
+        have += w != 0;
+        h = (h ^ w) * PY_HASH_MUL;
+        wk->ext = 1; /* its ph are not the outermost frames' */
+    }
+    h = (h ^ entry ^ (uint64_t)n << 32 ^ (uint64_t)(fr != NULL) << 63) * 0xc4ceb9fe1a85ec53ull;
     wk->hash = h ^ h >> 29;
     wk->n = n;
     wk->lim = lim;
+    wk->gen = gen;
     wk->more = fr != NULL;
     wk->cut = fr && have < lim;
-    wk->keep = !zero && n <= PY_CHAIN_MAX;
+    wk->zero = have < n;
+    wk->keep = !wk->zero && n <= PY_CHAIN_MAX;
     wk->entry = entry;
 }
 
-void py_walk_take(const char *ts, struct py_walk *wk, uint32_t lim)
+struct py_walk *py_walk_take(const char *ts, uint32_t lim)
 {
+    if (!py_walk_last())
+        return NULL;
+    struct py_recent *r = py_rec;
+    struct py_walk *old = &r->walk[r->last], *wk = &r->walk[r->last ^ 1];
     switch (py_lay->frames) {
     case PY_FRAMES_ENTRY:
-        py_walk_m(ts, wk, lim, PY_FRAMES_ENTRY);
+        py_walk_m(ts, wk, old, lim, PY_FRAMES_ENTRY);
         break;
     case PY_FRAMES_OWNER:
-        py_walk_m(ts, wk, lim, PY_FRAMES_OWNER);
+        py_walk_m(ts, wk, old, lim, PY_FRAMES_OWNER);
         break;
     default:
-        py_walk_m(ts, wk, lim, PY_FRAMES_OBJECT);
+        py_walk_m(ts, wk, old, lim, PY_FRAMES_OBJECT);
     }
+    r->last ^= 1;
+    wk->valid = 0;
+    return wk;
 }
 
 /* The context's hash: the walk's and the name's. */
@@ -131,7 +196,7 @@ static int py_ctx_same(const struct py_ctx *c, const struct py_walk *k, uint64_t
                        uint32_t name)
 {
     if (!c->serial || c->hash != hash || c->name != name || c->n != k->n ||
-        c->lim != k->lim || c->entry != k->entry)
+        c->lim != k->lim || c->more != k->more || c->entry != k->entry)
         return 0;
     uint64_t d = 0;
     for (uint32_t i = 1; i < k->n; i++)
@@ -216,6 +281,7 @@ void py_recent_keep(const struct py_walk *k, uint32_t name, uint32_t id)
         c->name = name;
         c->n = k->n;
         c->lim = k->lim;
+        c->more = k->more;
         c->entry = k->entry;
         if (k->n > 1)
             memcpy(c->w, k->w + 1, (k->n - 1) * sizeof k->w[0]);

@@ -65,23 +65,36 @@ struct py_out {
     unsigned k, room; /* written, room for */
     unsigned py, max; /* Python frames written, their budget (trim) */
     int bare;         /* no native frame written (heapsnap_python_frames) */
+    int trim;         /* py_trim */
 };
 
 static inline int py_out_full(const struct py_out *o)
 {
-    return o->k == o->room || (py_trim && o->py == o->max);
+    return o->k == o->room || (o->trim && o->py == o->max);
 }
 
 /* The Python frames of one native evaluation call (all of them: all),
- * from frame *j of the walk on. */
+ * from frame *j of the walk on, while o has room: those up to the call's
+ * first frame (entry), frames without a word taking no room. */
 static void py_put_call(struct py_out *o, const struct py_walk *wk, unsigned *j, int all)
 {
-    unsigned x = *j;
-    for (int entry = 0; x < wk->n && (all || !entry) && !py_out_full(o); x++) {
-        uint64_t w = wk->w[x];
-        entry = wk->first[x];
-        if (w)
-            o->w[o->k++] = w, o->py++;
+    unsigned x = *j, e = wk->n;
+    if (!all)
+        for (e = x; e < wk->n;)
+            if (wk->first[e++])
+                break;
+    unsigned room = o->room - o->k;
+    if (o->trim && o->max - o->py < room)
+        room = o->max - o->py;
+    if (!wk->zero) { /* every frame takes a place */
+        unsigned c = e - x < room ? e - x : room;
+        for (unsigned q = 0; q < c; q++)
+            o->w[o->k + q] = wk->w[x + q];
+        o->k += c, o->py += c, x += c;
+    } else {
+        for (; x < e && !py_out_full(o); x++)
+            if (wk->w[x])
+                o->w[o->k++] = wk->w[x], o->py++;
     }
     *j = x;
 }
@@ -98,22 +111,26 @@ static void py_put_call(struct py_out *o, const struct py_walk *wk, unsigned *j,
 static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                      const struct py_walk *wk, int truncated)
 {
+    const uintptr_t lo = py_sym.eval_lo, span = py_sym.eval_hi - py_sym.eval_lo;
     unsigned i = 0, j = 0;
+    int fr = wk->n || wk->more;
     for (; i < n && o->k < o->room; i++) {
-        if ((j < wk->n || wk->more) && py_is_eval(nat[i]))
+        uintptr_t ip = nat[i];
+        if (fr && ip - 1 - lo < span) { /* py_is_eval */
             py_put_call(o, wk, &j, 0);
-        else if (!(py_trim && o->py && py_is_interp(nat[i])) && !o->bare)
-            o->w[o->k++] = nat[i];
+            fr = j < wk->n || wk->more;
+        } else if (!(o->trim && o->py && py_is_interp(ip)) && !o->bare) {
+            o->w[o->k++] = ip;
+        }
     }
     truncated |= i < n;
     /* Frames left over: an evaluation frame not recognised (docs/python.md,
      * Limits), or (trim) beyond the walk: outermost. */
-    int fr = j < wk->n || wk->more;
-    if (fr && (!truncated || py_trim)) {
+    if (fr && (!truncated || o->trim)) {
         py_put_call(o, wk, &j, 1);
         fr = j < wk->n || wk->more;
     }
-    if (py_trim && truncated && !fr && o->py)
+    if (o->trim && truncated && !fr && o->py)
         truncated = 0; /* every Python frame is in: only the interpreter's were cut */
     return truncated || (fr && (py_out_full(o) || wk->cut));
 }
@@ -126,14 +143,14 @@ void py_thread_end(void)
 
 int py_again(uint32_t name, uint32_t *id)
 {
-    struct py_walk *wk = py_walk_mine();
+    struct py_walk *wk = py_walk_last();
     if (!wk)
         return 0;
     wk->valid = 0;
     const char *ts = py_own_state();
     if (!ts)
         return 0;
-    py_walk_take(ts, wk, wk->lim);
+    wk = py_walk_take(ts, wk->lim);
     wk->valid = 1;
     wk->name = name;
     return py_recent_find(wk, name, id);
@@ -158,7 +175,7 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
         return 0;
     /* No memory for the thread's walk (or its end has come): the native
      * stack alone, recorded as usual. */
-    struct py_walk *wk = py_walk_mine();
+    struct py_walk *wk = py_walk_last();
     if (!wk)
         return 0;
     uint32_t again = *name;
@@ -172,13 +189,14 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
     int keep = 0;
     if (ts) {
         if (!py_walk_fresh(wk, ts, again, max))
-            py_walk_take(ts, wk, max);
+            wk = py_walk_take(ts, max);
         wk->valid = 0;
         keep = *name != UNWIND_NO_NAME;
         unsigned cap = atomic_load_explicit(&py_frames_max, memory_order_relaxed);
         struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0,
                            cap && cap < max ? cap : max,
-                           cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed)};
+                           cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed),
+                           py_trim};
         truncated = py_splice(ip, depth, &o, wk, truncated);
         st = out, depth = o.k;
     }
