@@ -21,7 +21,7 @@
 
 #include "inner.h"
 
-#define PY_CTX_SETS 128u   /* x 2 contexts (power of two) */
+#define PY_CTX_SETS 64u    /* x 2 contexts (power of two) */
 #define PY_DONE_SETS 2048u /* x 2 splices (power of two) */
 
 struct py_ctx {
