@@ -29,7 +29,7 @@ struct py_ctx {
     uint32_t serial;       /* 0: empty */
     uint32_t name, n, lim; /* the native stack's name; Python frames; the walk's limit */
     uint32_t more;         /* frames beyond the walk */
-    uint64_t entry;        /* bit i: frame i is an entry frame */
+    uint64_t entry;        /* py_walk's entry flags */
     uint64_t w[PY_CHAIN_MAX - 1]; /* the words of frames 1 .. n - 1 */
 };
 
