@@ -404,24 +404,31 @@ static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
            (off & HSNAP_PY_OFF_MASK);
 }
 
-/* The frame's word, or 0 when its code cannot be kept.  The functions
- * below that take the frame model (PY_FRAMES_*) are always inlined, so
- * that recent.c's walk, made for every allocation, is compiled once per
- * model with none of its tests; py_lay->frames is the model to pass. */
-static inline __attribute__((always_inline)) uint64_t py_word_m(const char *fr, int model)
+/* A frame's instruction as read (3.10: the int f_lasti; then a pointer
+ * into its code's co_code): with its code object, what its word is made
+ * of (py_word_of).  The functions below that take the frame model
+ * (PY_FRAMES_*) are always inlined, so that recent.c's walk, made for
+ * every allocation, is compiled once per model with none of its tests;
+ * py_lay->frames is the model to pass. */
+static inline __attribute__((always_inline)) intptr_t py_frame_at(const char *fr, int model)
 {
     const struct py_layout *l = py_lay;
-    const char *co = (const char *)py_ptr(fr, l->fr_code);
+    if (model == PY_FRAMES_OBJECT)
+        return *(const int *)(fr + l->fr_instr);
+    return (intptr_t)py_ptr(fr, l->fr_instr);
+}
+
+/* The word of a frame running code co at instruction at (py_frame_at),
+ * or 0 when its code cannot be kept. */
+static inline __attribute__((always_inline)) uint64_t py_word_of(const char *co, intptr_t at,
+                                                                int model)
+{
     if (!co)
         return 0;
     uint32_t id = py_code_quick(co);
     if (id == UINT32_MAX)
         return 0;
-    intptr_t lasti;
-    if (model == PY_FRAMES_OBJECT)
-        lasti = *(const int *)(fr + l->fr_instr);
-    else
-        lasti = ((intptr_t)py_ptr(fr, l->fr_instr) - (intptr_t)(co + l->co_code)) / 2;
+    intptr_t lasti = model == PY_FRAMES_OBJECT ? at : (at - (intptr_t)(co + py_lay->co_code)) / 2;
     if (lasti < -1 || lasti >= (intptr_t)HSNAP_PY_OFF_MASK)
         lasti = -1;
     return py_frame_word(id, (uint32_t)(lasti + 1));
@@ -470,19 +477,43 @@ static inline __attribute__((always_inline)) const char *py_frame_next(const cha
     return py_frame_skip(up, model);
 }
 
-/* recent.c: the thread's recent splices (see there). */
-#define PY_CHAIN_MAX 24u /* Python frames of a splice kept */
-struct py_chain {          /* a splice's key: the native stack's name, the Python frames */
-    uint64_t hash;         /* of all but the innermost frame's word */
-    uint32_t name, n;      /* n: Python frames, innermost first */
-    uint64_t entry;        /* bit i: frame i is an entry frame */
-    uint64_t w[PY_CHAIN_MAX]; /* their words */
+/* recent.c: one walk of the thread's Python frames, innermost first, as
+ * the splice (stack.c) and the thread's recent splices read it: made once
+ * an allocation (py_again's walk is py_trace's), never past lim frames
+ * with a word (no splice writes more), nor past PY_WALK_MAX frames.  A
+ * frame's word is the last walk's where that walk had the same code and
+ * instruction at the same place from the outermost frame walked (and no
+ * code object died since: py_code_gen). */
+#define PY_WALK_MAX (TRACE_DEPTH_MAX + 64)
+#define PY_CHAIN_MAX 64u /* Python frames of a splice the recent splices keep */
+struct py_walk {
+    uint64_t hash;           /* of n, the entry flags and frames 1 .. n - 1's words */
+    uint32_t n, lim;         /* frames walked; the frames with a word it stops at */
+    uint8_t more;            /* frames beyond the walk */
+    uint8_t cut;             /* ... and it stopped at PY_WALK_MAX, short of lim */
+    uint8_t zero;            /* some frame's word is 0 */
+    uint8_t keep;            /* a chain to keep: n <= PY_CHAIN_MAX, no word 0 */
+    uint8_t valid;           /* py_again's walk, for py_trace (name, top) */
+    uint8_t ext;             /* frames past lim walked (recent.c's py_walk_m) */
+    uint32_t name;           /* py_again's native name */
+    uintptr_t top;           /* the innermost frame's address */
+    uint64_t entry;          /* bit n - 1 - i (n <= 64): frame i is an entry frame */
+    uint32_t gen;            /* py_code_gen before its words were made */
+    uint64_t w[PY_WALK_MAX]; /* their words (0: a frame whose code cannot be kept) */
+    uintptr_t co[PY_WALK_MAX]; /* ... made of their code objects */
+    intptr_t at[PY_WALK_MAX];  /* ... and instructions (py_frame_at) */
+    uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (recent.c) */
+    uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };
-/* The key of a splice into the native stack name, from this thread's
- * state ts: 0, or -1 when it is not one to keep. */
-int py_chain_of(const char *ts, uint32_t name, struct py_chain *k);
-int py_recent_find(const struct py_chain *k, uint32_t *id); /* 1: *id, kept before */
-void py_recent_keep(const struct py_chain *k, uint32_t id); /* k's splice is trace id */
+/* The walk of this thread's frames (state ts), lim frames with a word at
+ * most: this thread's new last walk (py_walk_last). */
+struct py_walk *py_walk_take(const char *ts, uint32_t lim);
+/* This thread's last walk (beside its recent splices), or NULL (no
+ * memory); its lim is TRACE_DEPTH_MAX before the first walk. */
+struct py_walk *py_walk_last(void);
+/* 1 and *id: the native stack name with wk's frames spliced before. */
+int py_recent_find(const struct py_walk *wk, uint32_t name, uint32_t *id);
+void py_recent_keep(const struct py_walk *wk, uint32_t name, uint32_t id); /* ... is id */
 void py_recent_thread_end(void);                            /* the thread's tables go back */
 
 /* native.c: the name of the native stack ip[0..depth) (truncated: it was

@@ -1,14 +1,17 @@
 /*
- * recent.c - the thread's recent splices: (native stack's name, Python
- * frames) -> trace id, so that a Python stack met again costs its Python
- * frames' words, and no native frame is copied, scanned or interned
- * (stack.c's py_again).  A native stack's name (UNWIND_NAME_FRAMES | its
- * number in native.c) stands for its frames for good, so an answer holds
- * forever.  Two tables per thread, from the arena at the first keep, each
- * 2-way set-associative, the most recent first:
+ * recent.c - the thread's walk of its Python frames, and its recent
+ * splices: (native stack's name, Python frames) -> trace id, so that a
+ * Python stack met again costs one walk of its Python frames, and no
+ * native frame is copied, scanned or interned (stack.c's py_again).  The
+ * walk is made once an allocation (py_again's, then py_trace's) and
+ * stops at the frames a splice can write.  A native stack's name
+ * (UNWIND_NAME_FRAMES | its number in native.c) stands for its frames for
+ * good, so an answer holds forever.  Two tables per thread, from the arena
+ * at the first walk, each 2-way set-associative, the most recent first:
  *
- *   contexts  (name, entry flags, the words of every frame but the
- *             innermost) -> a serial, given anew when a context takes a place
+ *   contexts  (name, walk limit, whether frames lie beyond the walk, entry
+ *             flags, the words of every frame but the innermost) -> a serial,
+ *             given anew when a context takes a place
  *   splices   (serial, the innermost frame's word) -> trace id
  *
  * The serials' wrap empties both tables.  Chains of more than PY_CHAIN_MAX
@@ -18,14 +21,15 @@
 
 #include "inner.h"
 
-#define PY_CTX_SETS 128u   /* x 2 contexts (power of two) */
+#define PY_CTX_SETS 64u    /* x 2 contexts (power of two) */
 #define PY_DONE_SETS 2048u /* x 2 splices (power of two) */
 
 struct py_ctx {
-    uint64_t hash;         /* py_chain's */
+    uint64_t hash;         /* py_walk's, with the name's */
     uint32_t serial;       /* 0: empty */
-    uint32_t name, n;      /* the native stack's name; Python frames */
-    uint64_t entry;        /* bit i: frame i is an entry frame */
+    uint32_t name, n, lim; /* the native stack's name; Python frames; the walk's limit */
+    uint32_t more;         /* frames beyond the walk */
+    uint64_t entry;        /* py_walk's entry flags */
     uint64_t w[PY_CHAIN_MAX - 1]; /* the words of frames 1 .. n - 1 */
 };
 
@@ -35,6 +39,8 @@ struct py_done {
 };
 
 struct py_recent {
+    struct py_walk walk[2]; /* the last walk (stack.c) and the one before */
+    unsigned last;          /* walk[last] is the last */
     struct py_ctx ctx[PY_CTX_SETS][2];
     struct py_done done[PY_DONE_SETS][2];
     uint32_t serials;      /* given so far */
@@ -44,54 +50,153 @@ struct py_recent {
 static __thread struct py_recent *py_rec; /* NULL: none (yet) */
 static __thread int py_rec_off;           /* none for good (ended, no memory) */
 
-/* py_chain_of for one frame model (a constant: one copy a model). */
-static inline __attribute__((always_inline)) int py_chain_m(const char *ts, uint32_t name,
-                                                            struct py_chain *k, int model)
+/* The tables emptied (the walk kept), serials from 0. */
+static void py_recent_empty(struct py_recent *r)
 {
-    const char *fr = py_frame_top(ts, model);
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ name, entry = 0;
-    uint32_t n = 0;
-    for (int first; fr; n++) {
-        uint64_t w;
-        if (n == PY_CHAIN_MAX || !(w = py_word_m(fr, model)))
-            return -1;
-        k->w[n] = w;
-        fr = py_frame_next(fr, &first, model);
-        entry |= (uint64_t)(first != 0) << n;
-        if (n)
-            h = (h ^ w) * 0xff51afd7ed558ccdull;
-    }
-    h = (h ^ entry ^ (uint64_t)n << 32) * 0xc4ceb9fe1a85ec53ull;
-    k->hash = h ^ h >> 29;
-    k->name = name;
-    k->n = n;
-    k->entry = entry;
-    return 0;
+    memset(r->ctx, 0, sizeof r->ctx);
+    memset(r->done, 0, sizeof r->done);
+    r->serials = 0;
 }
 
-int py_chain_of(const char *ts, uint32_t name, struct py_chain *k)
+struct py_walk *py_walk_last(void)
 {
+    struct py_recent *r = py_rec;
+    if (HS_UNLIKELY(!r)) {
+        if (py_rec_off || !(r = py_rec = arena_alloc(sizeof *r))) {
+            py_rec_off = 1;
+            return NULL;
+        }
+        r->walk[0].lim = r->walk[1].lim = TRACE_DEPTH_MAX;
+        r->gen = atomic_load_explicit(&py_frames_gen, memory_order_relaxed);
+    }
+    return &r->walk[r->last];
+}
+
+#define PY_HASH_SEED 0x9e3779b97f4a7c15ull
+#define PY_HASH_MUL 0xff51afd7ed558ccdull
+
+/* py_walk_take for one frame model (a constant: one copy a model), into
+ * wk, the last walk old.  First the frames' code objects and
+ * instructions (lim frames at most); then their words from the outermost
+ * in: the outermost frames the same as old's at the same distance from
+ * its outermost frame (code, instruction) take old's words and hashes at
+ * once, each other frame old's word where old had the same there, else
+ * its own; then, when some word was 0 (a code that cannot be kept) and
+ * frames remain, frames one by one until lim have a word.  The hash runs
+ * from the outermost frame in (ph[i]: over frames n - 1 .. i, the
+ * innermost frame's word left out). */
+static inline __attribute__((always_inline)) void py_walk_m(const char *ts, struct py_walk *wk,
+                                                            const struct py_walk *old,
+                                                            uint32_t lim, int model)
+{
+    const struct py_layout *l = py_lay;
+    const char *fr = py_frame_top(ts, model);
+    uint64_t entry = 0;
+    uint32_t n = 0, gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
+    wk->top = (uintptr_t)fr;
+    if (lim > PY_WALK_MAX)
+        lim = PY_WALK_MAX;
+    for (int first; fr && n < lim; n++) {
+        wk->co[n] = py_ptr(fr, l->fr_code);
+        wk->at[n] = py_frame_at(fr, model);
+        fr = py_frame_next(fr, &first, model);
+        wk->first[n] = first != 0;
+        entry = entry << 1 | (first != 0); /* frame i: bit n - 1 - i */
+    }
+    /* old's frame j is frame j + shift of this walk */
+    int64_t shift = old->gen == gen && !old->ext ? (int64_t)n - old->n : (int64_t)PY_WALK_MAX;
+    uint32_t k = n; /* frames k .. n - 1 are old's (old's frame 0 not among them) */
+    if (n && shift < (int64_t)n) {
+        /* frame i is old's j = i - shift; both go down to 1 */
+        uint32_t i = n - 1, j = old->n - 1, stop = shift < 0 ? 1 : (uint32_t)shift + 1;
+        while (i >= stop && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] && old->w[j])
+            i--, j--;
+        k = i + 1;
+    }
+    uint64_t h = PY_HASH_SEED;
+    if (k < n) {
+        memcpy(wk->w + k, old->w + (k - shift), (n - k) * sizeof wk->w[0]);
+        memcpy(wk->ph + k, old->ph + (k - shift), (n - k) * sizeof wk->ph[0]);
+        h = wk->ph[k];
+    }
+    uint32_t have = n - k;
+    for (uint32_t i = k; i-- > 0;) {
+        int64_t j = (int64_t)i - shift;
+        uint64_t w;
+        if ((uint64_t)j < old->n && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] &&
+            old->w[j])
+            w = old->w[j];
+        else
+            w = py_word_of((const char *)wk->co[i], wk->at[i], model);
+        wk->w[i] = w;
+        have += w != 0;
+        if (i)
+            h = (h ^ w) * PY_HASH_MUL;
+        wk->ph[i] = h;
+    }
+    wk->ext = 0;
+    for (int first; HS_UNLIKELY(fr && have < lim && n < PY_WALK_MAX); n++) {
+        wk->co[n] = py_ptr(fr, l->fr_code);
+        wk->at[n] = py_frame_at(fr, model);
+        fr = py_frame_next(fr, &first, model);
+        wk->first[n] = first != 0;
+        uint64_t w = wk->w[n] = py_word_of((const char *)wk->co[n], wk->at[n], model);
+        have += w != 0;
+        h = (h ^ w) * PY_HASH_MUL;
+        wk->ext = 1; /* its ph are not the outermost frames' */
+    }
+    h = (h ^ entry ^ (uint64_t)n << 32 ^ (uint64_t)(fr != NULL) << 63) * 0xc4ceb9fe1a85ec53ull;
+    wk->hash = h ^ h >> 29;
+    wk->n = n;
+    wk->lim = lim;
+    wk->gen = gen;
+    wk->more = fr != NULL;
+    wk->cut = fr && have < lim;
+    wk->zero = have < n;
+    wk->keep = !wk->zero && n <= PY_CHAIN_MAX;
+    wk->entry = entry;
+}
+
+struct py_walk *py_walk_take(const char *ts, uint32_t lim)
+{
+    if (!py_walk_last())
+        return NULL;
+    struct py_recent *r = py_rec;
+    struct py_walk *old = &r->walk[r->last], *wk = &r->walk[r->last ^ 1];
     switch (py_lay->frames) {
     case PY_FRAMES_ENTRY:
-        return py_chain_m(ts, name, k, PY_FRAMES_ENTRY);
+        py_walk_m(ts, wk, old, lim, PY_FRAMES_ENTRY);
+        break;
     case PY_FRAMES_OWNER:
-        return py_chain_m(ts, name, k, PY_FRAMES_OWNER);
+        py_walk_m(ts, wk, old, lim, PY_FRAMES_OWNER);
+        break;
     default:
-        return py_chain_m(ts, name, k, PY_FRAMES_OBJECT);
+        py_walk_m(ts, wk, old, lim, PY_FRAMES_OBJECT);
     }
+    r->last ^= 1;
+    wk->valid = 0;
+    return wk;
 }
 
-static inline uint64_t py_w0(const struct py_chain *k)
+/* The context's hash: the walk's and the name's. */
+static inline uint64_t py_ctx_hash(const struct py_walk *wk, uint32_t name)
+{
+    uint64_t h = (wk->hash ^ name) * 0x9e3779b97f4a7c15ull;
+    return h ^ h >> 31;
+}
+
+static inline uint64_t py_w0(const struct py_walk *k)
 {
     return k->n ? k->w[0] : 0;
 }
 
 /* The words compared inline: a context holds a few (dicts.py: 2 or 3), and
  * a call of memcmp cost more than the compare itself. */
-static int py_ctx_same(const struct py_ctx *c, const struct py_chain *k)
+static int py_ctx_same(const struct py_ctx *c, const struct py_walk *k, uint64_t hash,
+                       uint32_t name)
 {
-    if (!c->serial || c->hash != k->hash || c->name != k->name || c->n != k->n ||
-        c->entry != k->entry)
+    if (!c->serial || c->hash != hash || c->name != name || c->n != k->n ||
+        c->lim != k->lim || c->more != k->more || c->entry != k->entry)
         return 0;
     uint64_t d = 0;
     for (uint32_t i = 1; i < k->n; i++)
@@ -100,12 +205,13 @@ static int py_ctx_same(const struct py_ctx *c, const struct py_chain *k)
 }
 
 /* k's context, made the most recent of its set; NULL: not kept. */
-static struct py_ctx *py_ctx_find(struct py_recent *r, const struct py_chain *k)
+static struct py_ctx *py_ctx_find(struct py_recent *r, const struct py_walk *k, uint64_t hash,
+                                  uint32_t name)
 {
-    struct py_ctx *set = r->ctx[k->hash & (PY_CTX_SETS - 1)];
-    if (py_ctx_same(&set[0], k))
+    struct py_ctx *set = r->ctx[hash & (PY_CTX_SETS - 1)];
+    if (py_ctx_same(&set[0], k, hash, name))
         return &set[0];
-    if (!py_ctx_same(&set[1], k))
+    if (!py_ctx_same(&set[1], k, hash, name))
         return NULL;
     struct py_ctx t = set[0];
     set[0] = set[1];
@@ -125,18 +231,19 @@ static inline void py_recent_current(struct py_recent *r)
 {
     unsigned gen = atomic_load_explicit(&py_frames_gen, memory_order_relaxed);
     if (HS_UNLIKELY(r->gen != gen)) {
-        memset(r, 0, sizeof *r);
+        py_recent_empty(r);
         r->gen = gen;
     }
 }
 
-int py_recent_find(const struct py_chain *k, uint32_t *id)
+int py_recent_find(const struct py_walk *k, uint32_t name, uint32_t *id)
 {
     struct py_recent *r = py_rec;
     const struct py_ctx *c;
-    if (r)
-        py_recent_current(r);
-    if (!r || !(c = py_ctx_find(r, k)))
+    if (!r || !k->keep)
+        return 0;
+    py_recent_current(r);
+    if (!(c = py_ctx_find(r, k, py_ctx_hash(k, name), name)))
         return 0;
     uint64_t w0 = py_w0(k);
     struct py_done *set = py_done_set(r, c->serial, w0);
@@ -153,29 +260,28 @@ int py_recent_find(const struct py_chain *k, uint32_t *id)
     return 0;
 }
 
-void py_recent_keep(const struct py_chain *k, uint32_t id)
+void py_recent_keep(const struct py_walk *k, uint32_t name, uint32_t id)
 {
     struct py_recent *r = py_rec;
-    if (!r) {
-        if (py_rec_off || !(r = py_rec = arena_alloc(sizeof *r))) {
-            py_rec_off = 1;
-            return;
-        }
-    }
+    if (!r || !k->keep)
+        return;
     py_recent_current(r);
-    struct py_ctx *c = py_ctx_find(r, k);
+    uint64_t hash = py_ctx_hash(k, name);
+    struct py_ctx *c = py_ctx_find(r, k, hash, name);
     if (!c) {
         if (HS_UNLIKELY(++r->serials == 0)) { /* wrapped: serials come round again */
-            memset(r, 0, sizeof *r);
+            py_recent_empty(r);
             r->serials = 1;
         }
-        struct py_ctx *set = r->ctx[k->hash & (PY_CTX_SETS - 1)];
+        struct py_ctx *set = r->ctx[hash & (PY_CTX_SETS - 1)];
         set[1] = set[0];
         c = &set[0];
-        c->hash = k->hash;
+        c->hash = hash;
         c->serial = r->serials;
-        c->name = k->name;
+        c->name = name;
         c->n = k->n;
+        c->lim = k->lim;
+        c->more = k->more;
         c->entry = k->entry;
         if (k->n > 1)
             memcpy(c->w, k->w + 1, (k->n - 1) * sizeof k->w[0]);

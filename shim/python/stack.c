@@ -65,50 +65,74 @@ struct py_out {
     unsigned k, room; /* written, room for */
     unsigned py, max; /* Python frames written, their budget (trim) */
     int bare;         /* no native frame written (heapsnap_python_frames) */
+    int trim;         /* py_trim */
 };
 
 static inline int py_out_full(const struct py_out *o)
 {
-    return o->k == o->room || (py_trim && o->py == o->max);
+    return o->k == o->room || (o->trim && o->py == o->max);
 }
 
-/* The Python frames of one native evaluation call (all of them: all). */
-static const char *py_put_call(struct py_out *o, const char *fr, int all, int m)
+/* The Python frames of one native evaluation call (all of them: all),
+ * from frame *j of the walk on, while o has room: those up to the call's
+ * first frame (entry), frames without a word taking no room. */
+static void py_put_call(struct py_out *o, const struct py_walk *wk, unsigned *j, int all)
 {
-    for (int entry = 0; fr && (all || !entry) && !py_out_full(o);) {
-        uint64_t w = py_word_m(fr, m);
-        fr = py_frame_next(fr, &entry, m);
-        if (w)
-            o->w[o->k++] = w, o->py++;
+    unsigned x = *j, e = wk->n;
+    if (!all)
+        for (e = x; e < wk->n;)
+            if (wk->first[e++])
+                break;
+    unsigned room = o->room - o->k;
+    if (o->trim && o->max - o->py < room)
+        room = o->max - o->py;
+    if (!wk->zero) { /* every frame takes a place */
+        unsigned c = e - x < room ? e - x : room;
+        for (unsigned q = 0; q < c; q++)
+            o->w[o->k + q] = wk->w[x + q];
+        o->k += c, o->py += c, x += c;
+    } else {
+        for (; x < e && !py_out_full(o); x++)
+            if (wk->w[x])
+                o->w[o->k++] = wk->w[x], o->py++;
     }
-    return fr;
+    *j = x;
 }
 
 /* Splices from nat[0..n) (truncated: the stack went on) into o.  trim:
  * the interpreter's native frames outward of the first Python frame
  * written are left out, and the Python frames of the evaluation calls
  * beyond a truncated walk follow the last (their own native frames are
- * not known).  Returns the truncation flag of the result. */
-static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o, const char *ts,
-                     int truncated)
+ * not known).  Returns the truncation flag of the result.  Frames are
+ * left (fr) while the walk has some, or frames beyond it: a walk stops
+ * only where o is full (py_walk_take's lim is the splice's max), but
+ * for a cut one (PY_WALK_MAX frames whose code cannot be kept), whose
+ * splice is marked truncated. */
+static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
+                     const struct py_walk *wk, int truncated)
 {
-    int m = py_lay->frames;
-    const char *fr = py_frame_top(ts, m);
-    unsigned i = 0;
+    const uintptr_t lo = py_sym.eval_lo, span = py_sym.eval_hi - py_sym.eval_lo;
+    unsigned i = 0, j = 0;
+    int fr = wk->n || wk->more;
     for (; i < n && o->k < o->room; i++) {
-        if (fr && py_is_eval(nat[i]))
-            fr = py_put_call(o, fr, 0, m);
-        else if (!(py_trim && o->py && py_is_interp(nat[i])) && !o->bare)
-            o->w[o->k++] = nat[i];
+        uintptr_t ip = nat[i];
+        if (fr && ip - 1 - lo < span) { /* py_is_eval */
+            py_put_call(o, wk, &j, 0);
+            fr = j < wk->n || wk->more;
+        } else if (!(o->trim && o->py && py_is_interp(ip)) && !o->bare) {
+            o->w[o->k++] = ip;
+        }
     }
     truncated |= i < n;
     /* Frames left over: an evaluation frame not recognised (docs/python.md,
      * Limits), or (trim) beyond the walk: outermost. */
-    if (fr && (!truncated || py_trim))
-        fr = py_put_call(o, fr, 1, m);
-    if (py_trim && truncated && !fr && o->py)
+    if (fr && (!truncated || o->trim)) {
+        py_put_call(o, wk, &j, 1);
+        fr = j < wk->n || wk->more;
+    }
+    if (o->trim && truncated && !fr && o->py)
         truncated = 0; /* every Python frame is in: only the interpreter's were cut */
-    return truncated || (fr && py_out_full(o));
+    return truncated || (fr && (py_out_full(o) || wk->cut));
 }
 
 void py_thread_end(void)
@@ -119,9 +143,26 @@ void py_thread_end(void)
 
 int py_again(uint32_t name, uint32_t *id)
 {
-    struct py_chain k;
+    struct py_walk *wk = py_walk_last();
+    if (!wk)
+        return 0;
+    wk->valid = 0;
     const char *ts = py_own_state();
-    return ts && py_chain_of(ts, name, &k) == 0 && py_recent_find(&k, id);
+    if (!ts)
+        return 0;
+    wk = py_walk_take(ts, wk->lim);
+    wk->valid = 1;
+    wk->name = name;
+    return py_recent_find(wk, name, id);
+}
+
+/* py_again's walk, when it is this stack's: hook_stack calls py_trace
+ * with the name it gave py_again just before, and no Python code ran
+ * since (an unwind). */
+static int py_walk_fresh(const struct py_walk *wk, const char *ts, uint32_t name, unsigned lim)
+{
+    return wk->valid && wk->name == name && name != UNWIND_NO_NAME && wk->lim == lim &&
+           wk->top == (uintptr_t)py_frame_top(ts, py_lay->frames);
 }
 
 int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
@@ -132,27 +173,36 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
         i++;
     if (i == depth)
         return 0;
+    /* No memory for the thread's walk (or its end has come): the native
+     * stack alone, recorded as usual. */
+    struct py_walk *wk = py_walk_last();
+    if (!wk)
+        return 0;
+    uint32_t again = *name;
     if (*name == UNWIND_NO_NAME)
         *name = py_native_name(ip, depth, truncated);
     unsigned flags = HS_UNLIKELY(atomic_load_explicit(&py_tm_n, memory_order_relaxed)) &&
                              py_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0;
     const char *ts = py_own_state();
-    struct py_chain k;
-    int keep = 0;
     uintptr_t out[TRACE_DEPTH_MAX];
     const uintptr_t *st = ip;
+    int keep = 0;
     if (ts) {
+        if (!py_walk_fresh(wk, ts, again, max))
+            wk = py_walk_take(ts, max);
+        wk->valid = 0;
+        keep = *name != UNWIND_NO_NAME;
         unsigned cap = atomic_load_explicit(&py_frames_max, memory_order_relaxed);
         struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0,
                            cap && cap < max ? cap : max,
-                           cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed)};
-        keep = *name != UNWIND_NO_NAME && py_chain_of(ts, *name, &k) == 0;
-        truncated = py_splice(ip, depth, &o, ts, truncated);
+                           cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed),
+                           py_trim};
+        truncated = py_splice(ip, depth, &o, wk, truncated);
         st = out, depth = o.k;
     }
     if (trace_intern(st, depth, flags | (truncated ? HSNAP_TRACE_TRUNCATED : 0), id) != 0)
         return -1;
     if (keep)
-        py_recent_keep(&k, *id);
+        py_recent_keep(wk, *name, *id);
     return 1;
 }
