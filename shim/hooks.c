@@ -1,9 +1,9 @@
 /*
  * hooks.c - the interposed allocation functions and the real ones behind
  * them.  Each exported hook is only its fast path (a few checks, then a
- * tail call); recording is a noinline helper that unwinds first (no lock
- * held), then interns and inserts; a tracked free goes to pending.c, or
- * waits in deferred.c when it comes with the guard set.
+ * tail call); recording is a noinline helper (hookrecord.c: unwind
+ * first, no lock held, then intern and insert); a tracked free goes to
+ * pending.c, or waits in deferred.c when it comes with the guard set.
  * Real functions come from dlsym(RTLD_NEXT), required names first (a
  * failing dlsym allocates), so an allocator later in the chain is
  * respected; until they are known, requests are served from boot.c's
@@ -21,21 +21,14 @@
 #include <unistd.h>
 
 #include "root.h"
-#include "python/python.h" /* shim/python: hook_record and hook_adopt only */
-
-#define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
-/* hook_ticks (base.h's hs_hot) */
-/* Bytes to this thread's next sample.  Never below 0, and above 0 only in
- * sampled mode without HEAPSNAP_LEAKS: the one word an allocating hook's
- * fast path tests (hook_pass), which so needs no test of the mode (0 until
- * sampled mode draws a countdown, and in every other mode). */
-/* hook_countdown (base.h's hs_hot) */
-/* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
- * enters the table: the careful path's alone (hook_cd). */
-static __thread int64_t hook_countdown_all;
+/* hook_countdown (base.h's hs_hot): bytes to this thread's next sample.
+ * Never below 0, and above 0 only in sampled mode without HEAPSNAP_LEAKS:
+ * the one word an allocating hook's fast path tests (hook_pass), which so
+ * needs no test of the mode (0 until sampled mode draws a countdown, and
+ * in every other mode).  hookrecord.c keeps the modes. */
 
 static struct {
     void *(*malloc)(size_t);
@@ -51,18 +44,7 @@ static struct {
     size_t (*malloc_usable_size)(void *);
     atomic_int state;  /* HOOK_* */
     atomic_int active; /* recording new blocks */
-    unsigned depth;    /* HEAPSNAP_DEPTH, cached for the slow path */
-    int started;       /* options read, sampling set up (once) */
-    int sample;        /* HEAPSNAP_SAMPLE is on */
-    int all_blocks;    /* ... with HEAPSNAP_LEAKS: unsampled blocks enter too */
-    uint32_t unsampled; /* their trace id */
 } real;
-
-/* The countdown the careful path moves (hook_countdown says why two). */
-static inline int64_t *hook_cd(void)
-{
-    return real.all_blocks ? &hook_countdown_all : &hook_countdown;
-}
 
 /* ---------------- resolution ---------------- */
 
@@ -124,19 +106,9 @@ static HS_NOINLINE int hook_early(void)
 void hook_set_active(int on)
 {
     hs_errno_init(); /* hook_init's, again: hook_record relies on it */
-    real.depth = (unsigned)opt_int(OPT_DEPTH);
-    if (on && !real.started) {
-        real.started = 1;
-        sample_init();
-        real.sample = sample_interval() != 0;
-        hs_rare_mark(HS_RARE_SAMPLE, real.sample);
-        real.all_blocks = real.sample && opt_int(OPT_LEAKS);
-        if (real.all_blocks && trace_intern_unsampled(&real.unsampled) != 0)
-            real.all_blocks = 0;
-        pend_init(real.free, real.sample);
-        if (real.sample && !real.all_blocks)
-            tbl_filter_enable();
-    }
+    hook_mode.depth = (unsigned)opt_int(OPT_DEPTH);
+    if (on && !hook_mode.started)
+        hook_modes_start(real.free);
     atomic_store(&real.active, on);
 }
 
@@ -146,111 +118,6 @@ int hook_is_active(void)
 }
 
 /* ---------------- slow paths ---------------- */
-
-/* A block was born: kept fresh (pending.c) or inserted, and charged
- * (hook_record's: inlined there).  plain: hs_rare was 0. */
-static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n, uint32_t id,
-                                                              const struct tbl_where *w, int plain)
-{
-    struct tbl_entry old;
-    uint32_t epoch = snap_epoch();
-    int r = !plain && pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
-    if (r != 0 && (r = !w->stripe ? tbl_insert((uintptr_t)p, n, id, epoch, &old)
-                       : plain    ? tbl_insert_plain((uintptr_t)p, n, id, epoch, &old, w)
-                                  : tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)) == 1)
-        trace_discharge_block(&old);
-    if (r >= 0) {
-        peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
-        watch_born(epoch, n);           /* tracemalloc's traced memory (watch.c) */
-        if (plain)
-            trace_charge_plain(id, n);
-        else
-            trace_charge(id, n);
-    }
-}
-
-/* Between __lsan_disable and __lsan_enable (lsan.c) a block is charged to
- * its trace's twin, which the leak check ignores; the unwinder's memo keeps
- * naming the plain trace. */
-static inline uint32_t hook_lsan_twin(uint32_t id, int plain)
-{
-    return !plain && HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
-}
-
-/* hs_rare, and this thread's rare_mine (base.h): 0 when no rarer mode is
- * on, for the hooks' plain paths. */
-static inline int hook_plain(void)
-{
-    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine) ==
-                     0);
-}
-
-/* A block was born: unwind first (no lock held), then intern and insert.
- * Most stacks are one this thread has named before (unwind_again: no
- * walk, no intern; a Python stack's native frames without a walk).
- * Sampled mode: the countdown has already been decreased by n.  Called
- * with guard_on set; keeps errno.  plain: hs_rare was 0, so none of its
- * modes is tested (the one test for all of them: hook_record). */
-static inline __attribute__((always_inline)) void
-hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
-{
-    int saved = HS_ERRNO;
-    if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
-        dom_poll();
-    struct tbl_where w;
-    if (plain)
-        pend_born_held((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
-    else
-        pend_born((uintptr_t)p, &w);
-    int64_t *cd = plain ? &hook_countdown : hook_cd();
-    uint32_t id = UNWIND_NO_NAME;
-    if (!plain && real.sample && (*cd > 0 || !sample_hit(cd, n))) {
-        if (real.all_blocks)
-            id = real.unsampled;
-    } else {
-        hook_booked(); /* the walk reads the stack, the insert the table */
-        if ((id = plain ? unwind_again_plain(origin, real.depth) : unwind_again(origin, real.depth)) &
-            UNWIND_NAME_FRAMES)
-            id = hook_stack(origin, id, real.depth); /* UNWIND_NO_NAME has FRAMES set */
-    }
-    if (id != UNWIND_NO_NAME) {
-        if (!plain) /* plain: the walk's hook_booked was */
-            hook_booked();
-        hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain);
-    }
-    if ((++hook_ticks & HOOK_TICK_MASK) == 0)
-        life_tick();
-    HS_ERRNO = saved;
-}
-
-static HS_NOINLINE void hook_record_any(void *p, size_t n, const struct unwind_origin *origin)
-{
-    hook_record_in(p, n, origin, 0);
-}
-
-/* hook_record_in, by one test of every rarer mode (hook_plain): sampled
- * mode, estimated weights, the sampled free filter, pymalloc's pools, a
- * CPython whose domains are still to wrap; this thread's __lsan_disable
- * and fresh blocks. */
-static HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
-{
-    if (!hook_plain()) {
-        hook_record_any(p, n, origin);
-        return;
-    }
-    hook_record_in(p, n, origin, 1);
-}
-
-/* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
-HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
-{
-    int *err = &errno, saved = *err;
-    uint32_t id = hook_site(origin, real.depth);
-    if (id != UNWIND_NO_NAME)
-        trace_fail(id, n);
-    *err = saved;
-}
-
 /* A block about to die leaves the books (pend_drop), with guard_on
  * clear on entry. */
 static HS_NOINLINE void hook_forget(void *p)
@@ -264,7 +131,7 @@ static HS_NOINLINE void hook_forget(void *p)
  * when an allocation comes before the constructor (life_start_early). */
 static HS_NOINLINE int hook_start(void)
 {
-    return !real.started && life_start_early();
+    return !hook_mode.started && life_start_early();
 }
 
 static inline int hook_tracking(void)
@@ -300,55 +167,21 @@ static inline int hook_pass_free(const void *p)
     return !tbl_filter_group_hit((uintptr_t)p);
 }
 
-/* hook_skip in sampled mode, out of line: the fast paths stay free of
- * it (it is a block the fast path did not pass, or HEAPSNAP_LEAKS).  A
- * countdown that runs out stays at 0 (hook_record draws the next). */
-static HS_NOINLINE int hook_skip_sampled(size_t n)
-{
-    int64_t *cd = hook_cd();
-    if ((uint64_t)*cd <= n) {
-        *cd = 0;
-        return 0;
-    }
-    *cd -= (int64_t)n;
-    return !real.all_blocks;
-}
-
 /* The careful path's test: the block is neither sampled nor kept. */
 static inline int hook_skip(size_t n)
 {
-    return real.sample && hook_skip_sampled(n);
+    return hook_mode.sample && hook_skip_sampled(n);
 }
 
 /* root.h (maphooks.c): a mapping is recorded and sampled as a block is. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
 {
-    int64_t *cd = hook_cd();
+    int64_t *cd = hook_countdown_at();
     if (!hook_ready() || !hook_is_active())
         return UNWIND_NO_NAME;
-    if (!failed && (hook_skip(n) || (real.sample && (*cd > 0 || !sample_hit(cd, n)))))
-        return real.all_blocks ? real.unsampled : UNWIND_NO_NAME;
-    return hook_site(origin, real.depth);
-}
-
-/* ---- shim/python: a block born in a wrapped CPython allocator domain,
- * with guard_on set and recording on (the sampled countdown moves). ---- */
-void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
-{
-    if (!hook_skip(n))
-        hook_record(p, n, origin);
-}
-
-/* The sampled countdown around a domain's own call: the malloc it makes
- * underneath (guard set) must not move it a second time. */
-int64_t hook_countdown_get(void)
-{
-    return *hook_cd();
-}
-
-void hook_countdown_set(int64_t v)
-{
-    *hook_cd() = v;
+    if (!failed && (hook_skip(n) || (hook_mode.sample && (*cd > 0 || !sample_hit(cd, n)))))
+        return hook_mode.all_blocks ? hook_mode.unsampled : UNWIND_NO_NAME;
+    return hook_site(origin, hook_mode.depth);
 }
 
 /* ---------------- the hooks ---------------- */
@@ -411,7 +244,7 @@ HS_EXPORT void *malloc(size_t n)
     if (HS_UNLIKELY(!hook_ready()))
         return hook_malloc_early(n);
     if (HS_LIKELY(!guard_on && atomic_load_explicit(&real.active, memory_order_relaxed) &&
-                  !real.sample))
+                  !hook_mode.sample))
         return hook_malloc_tracked(n);
     return hook_malloc_careful(n);
 }
@@ -548,7 +381,7 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
             peak_freed(p);
         if (had)
             trace_discharge_block(&old);
-        else if (p && !real.sample)
+        else if (p && !hook_mode.sample)
             atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
         if (q && !hook_skip(size))
             hook_record(q, size, &o);

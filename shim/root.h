@@ -133,6 +133,27 @@ static inline void hook_leave_free(void)
     scrub_regs();
 }
 
+/* ---- hookrecord.c: the recording's modes, a kept block's slow path ---- */
+extern struct hook_modes {
+    unsigned depth;     /* HEAPSNAP_DEPTH, cached for the slow path */
+    int started;        /* options read, sampling set up (once) */
+    int sample;         /* HEAPSNAP_SAMPLE is on */
+    int all_blocks;     /* ... with HEAPSNAP_LEAKS: unsampled blocks enter too */
+    uint32_t unsampled; /* their trace id */
+} hook_mode;
+void hook_modes_start(void (*real_free)(void *)); /* hook_set_active's first start */
+/* A block the hooks keep, with guard_on set; keeps errno. */
+void hook_record(void *p, size_t n, const struct unwind_origin *origin);
+int hook_skip_sampled(size_t n); /* sampled mode: 1 when n's block is not kept */
+int64_t *hook_countdown_at(void); /* the countdown the careful path moves */
+/* hs_rare, and this thread's rare_mine (base.h): 0 when no rarer mode is
+ * on, for the hooks' plain paths. */
+static inline int hook_plain(void)
+{
+    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine) ==
+                     0);
+}
+
 /* ---- maphooks.c: the interposed mmap family ---- */
 void maph_init(void); /* at start-up, outside any hook; until then nothing is tracked */
 

@@ -1,0 +1,183 @@
+/*
+ * hookrecord.c - what the hooks keep of a block: the recording's modes
+ * (HEAPSNAP_DEPTH, sampled mode, every block with HEAPSNAP_LEAKS, set
+ * once by hook_modes_start) and the slow path a block takes once a hook
+ * has decided to keep it: unwind first (no lock held), then intern, insert
+ * and charge (hook_record), behind one test of every rarer mode
+ * (hook_plain, root.h); a failure's site (hook_fail), a CPython domain's
+ * block (hook_adopt), sampled mode's careful countdown.  hooks.c's fast
+ * paths reach it only out of line; it calls no real function.
+ */
+#include <errno.h>
+
+#include "root.h"
+#include "python/python.h" /* shim/python: dom_waiting and dom_poll only */
+
+#define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
+
+struct hook_modes hook_mode; /* root.h */
+
+/* hook_ticks (base.h's hs_hot) */
+/* hook_countdown (base.h's hs_hot): sampled mode's bytes to the next
+ * sample, the one word the hooks' fast paths test (hooks.c). */
+/* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
+ * enters the table: the careful path's alone (hook_cd). */
+static __thread int64_t hook_countdown_all;
+
+/* The countdown the careful path moves (hook_countdown_all says why two). */
+static inline int64_t *hook_cd(void)
+{
+    return hook_mode.all_blocks ? &hook_countdown_all : &hook_countdown;
+}
+
+/* root.h */
+int64_t *hook_countdown_at(void)
+{
+    return hook_cd();
+}
+
+/* root.h: hook_set_active's first start, options read. */
+void hook_modes_start(void (*real_free)(void *))
+{
+    hook_mode.started = 1;
+    sample_init();
+    hook_mode.sample = sample_interval() != 0;
+    hs_rare_mark(HS_RARE_SAMPLE, hook_mode.sample);
+    hook_mode.all_blocks = hook_mode.sample && opt_int(OPT_LEAKS);
+    if (hook_mode.all_blocks && trace_intern_unsampled(&hook_mode.unsampled) != 0)
+        hook_mode.all_blocks = 0;
+    pend_init(real_free, hook_mode.sample);
+    if (hook_mode.sample && !hook_mode.all_blocks)
+        tbl_filter_enable();
+}
+
+/* A block was born: kept fresh (pending.c) or inserted, and charged
+ * (hook_record's: inlined there).  plain: hs_rare was 0. */
+static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n, uint32_t id,
+                                                              const struct tbl_where *w, int plain)
+{
+    struct tbl_entry old;
+    uint32_t epoch = snap_epoch();
+    int r = !plain && pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
+    if (r != 0 && (r = !w->stripe ? tbl_insert((uintptr_t)p, n, id, epoch, &old)
+                       : plain    ? tbl_insert_plain((uintptr_t)p, n, id, epoch, &old, w)
+                                  : tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)) == 1)
+        trace_discharge_block(&old);
+    if (r >= 0) {
+        peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
+        watch_born(epoch, n);           /* tracemalloc's traced memory (watch.c) */
+        if (plain)
+            trace_charge_plain(id, n);
+        else
+            trace_charge(id, n);
+    }
+}
+
+/* Between __lsan_disable and __lsan_enable (lsan.c) a block is charged to
+ * its trace's twin, which the leak check ignores; the unwinder's memo keeps
+ * naming the plain trace. */
+static inline uint32_t hook_lsan_twin(uint32_t id, int plain)
+{
+    return !plain && HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
+}
+
+/* A block was born: unwind first (no lock held), then intern and insert.
+ * Most stacks are one this thread has named before (unwind_again: no
+ * walk, no intern; a Python stack's native frames without a walk).
+ * Sampled mode: the countdown has already been decreased by n.  Called
+ * with guard_on set; keeps errno.  plain: hs_rare was 0, so none of its
+ * modes is tested (the one test for all of them: hook_record). */
+static inline __attribute__((always_inline)) void
+hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
+{
+    int saved = HS_ERRNO;
+    if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
+        dom_poll();
+    struct tbl_where w;
+    if (plain)
+        pend_born_held((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
+    else
+        pend_born((uintptr_t)p, &w);
+    int64_t *cd = plain ? &hook_countdown : hook_cd();
+    uint32_t id = UNWIND_NO_NAME;
+    if (!plain && hook_mode.sample && (*cd > 0 || !sample_hit(cd, n))) {
+        if (hook_mode.all_blocks)
+            id = hook_mode.unsampled;
+    } else {
+        hook_booked(); /* the walk reads the stack, the insert the table */
+        unsigned max = hook_mode.depth;
+        if ((id = plain ? unwind_again_plain(origin, max) : unwind_again(origin, max)) &
+            UNWIND_NAME_FRAMES)
+            id = hook_stack(origin, id, max); /* UNWIND_NO_NAME has FRAMES set */
+    }
+    if (id != UNWIND_NO_NAME) {
+        if (!plain) /* plain: the walk's hook_booked was */
+            hook_booked();
+        hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain);
+    }
+    if ((++hook_ticks & HOOK_TICK_MASK) == 0)
+        life_tick();
+    HS_ERRNO = saved;
+}
+
+static HS_NOINLINE void hook_record_any(void *p, size_t n, const struct unwind_origin *origin)
+{
+    hook_record_in(p, n, origin, 0);
+}
+
+/* hook_record_in, by one test of every rarer mode (hook_plain): sampled
+ * mode, estimated weights, the sampled free filter, pymalloc's pools, a
+ * CPython whose domains are still to wrap; this thread's __lsan_disable
+ * and fresh blocks. */
+HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
+{
+    if (!hook_plain()) {
+        hook_record_any(p, n, origin);
+        return;
+    }
+    hook_record_in(p, n, origin, 1);
+}
+
+/* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
+HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
+{
+    int *err = &errno, saved = *err;
+    uint32_t id = hook_site(origin, hook_mode.depth);
+    if (id != UNWIND_NO_NAME)
+        trace_fail(id, n);
+    *err = saved;
+}
+
+/* root.h: hook_skip in sampled mode, out of line: the fast paths stay free of
+ * it (it is a block the fast path did not pass, or HEAPSNAP_LEAKS).  A
+ * countdown that runs out stays at 0 (hook_record draws the next). */
+HS_NOINLINE int hook_skip_sampled(size_t n)
+{
+    int64_t *cd = hook_cd();
+    if ((uint64_t)*cd <= n) {
+        *cd = 0;
+        return 0;
+    }
+    *cd -= (int64_t)n;
+    return !hook_mode.all_blocks;
+}
+
+/* ---- shim/python: a block born in a wrapped CPython allocator domain,
+ * with guard_on set and recording on (the sampled countdown moves). ---- */
+void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
+{
+    if (!(hook_mode.sample && hook_skip_sampled(n))) /* hooks.c's hook_skip */
+        hook_record(p, n, origin);
+}
+
+/* The sampled countdown around a domain's own call: the malloc it makes
+ * underneath (guard set) must not move it a second time. */
+int64_t hook_countdown_get(void)
+{
+    return *hook_cd();
+}
+
+void hook_countdown_set(int64_t v)
+{
+    *hook_cd() = v;
+}
