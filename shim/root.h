@@ -30,7 +30,8 @@
  *                   numbered native stacks (a hook takes it after the
  *                   unwind, when its thread's caches miss; the writer after
  *                   TRACES)
- *   3. traces       traces.c: the intern table, and frametree.c's new nodes
+ *   3. traces       traces.c: the intern table, frametree.c's new nodes and
+ *                   tracefail.c's failures
  *   3b. peak        peak.c: the peak's capture (tried from a hook, never
  *                   waited for there; no other lock is taken under it)
  *   4. pending      pending.c: pend_claim (a thread claiming a queue, and

@@ -4,6 +4,7 @@
  * probes) and table_hint.c (where a pointer's entry lives: its hash, its
  * region's stripes, its home cluster, and the prefetch that keeps them)
  * share.  The hot helpers are inline here so that both inline them.
+ * Also what traces.c asks of tracefail.c (the failures by trace).
  */
 #ifndef HEAPSNAP_RECORD_INNER_H
 #define HEAPSNAP_RECORD_INNER_H
@@ -100,5 +101,9 @@ static inline uint32_t tbl_home(uint64_t h, uint32_t c)
 
 /* The stripes of the groups handed out so far (table_hint.c). */
 unsigned tbl_stripes_used(void);
+
+/* tracefail.c: trace_clear zeroes every trace's failures (the intern lock
+ * held; the slots stay). */
+void trace_fail_clear(void);
 
 #endif

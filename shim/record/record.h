@@ -2,9 +2,9 @@
  * record.h - the door of shim/record: the live-block table (table.c,
  * table_hint.c, tblpool.c) with its presence filter (tblfilter.c), the frees and fresh
  * blocks each thread holds back (pending.c), the interned stacks with
- * their per-site sums and failures (traces.c, frametree.c), the peak and
- * temporaries (peak.c), sampling, the program's mappings (regions.c), the
- * timeline and the bootstrap buffer.  Below it only base/.  The filter's
+ * their per-site sums (traces.c, frametree.c) and failures (tracefail.c),
+ * the peak and temporaries (peak.c), sampling, the program's mappings
+ * (regions.c), the timeline and the bootstrap buffer.  Below it only base/.  The filter's
  * and the peak's inline tests stay here because the hooks' fast paths
  * read them.  Prefixes: tbl_ (tbl_pool_: tblpool.c, tbl_filter_:
  * tblfilter.c), pend_, trace_, ftree_, peak_, sample_, reg_, timeline_,
@@ -229,7 +229,7 @@ uint32_t trace_disabled_twin(uint32_t id);
 
 int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin); /* same frames, more flags */
 
-/* Failed allocations (FAILED): a call at trace id returned NULL for size
+/* tracefail.c: failed allocations (FAILED): a call at trace id returned NULL for size
  * bytes (HSNAP_FAILED_OVERFLOW: n * size overflowed); unweighted, kept
  * beside the traces' sums.  trace_fail takes the intern lock (call it
  * after the unwind); trace_fail_put, FAILED's payload for the traces

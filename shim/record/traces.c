@@ -8,7 +8,7 @@
  * id -> record goes through chunks that never move: read without a lock.
  *   Locks: a thread's direct-mapped cache (stack hash -> trace) takes none;
  * a miss takes the intern lock, which also guards the tree's new nodes,
- * the failed allocations (traces.fail) and the writer's copy of TRACES.
+ * the failed allocations (trace_fail) and the writer's copy of TRACES.
  *   Sums: a trace keeps totals only, as deltas in the thread's own line
  * (trace_delta_add); its live sums come from the table's walk
  * (trace_live_add).  Global sums are sharded, a cache line a thread
@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "record.h"
+#include "inner.h"
 
 /* Chunks of records are whole mappings (arena_map: zero, so only the pages
  * used are resident), not arena_alloc's blocks, which it zeroes: a small
@@ -47,19 +47,8 @@ struct trace_cache_slot {
     struct trace *t;
 };
 
-/* A trace's failed allocations: calls that returned NULL, and the
- * largest size asked (whole calls: never weighted). */
-struct trace_fail {
-    uint32_t id1;            /* the trace's id + 1; 0 = empty slot */
-    uint32_t reserved;
-    uint64_t count, max;
-};
-#define TRACE_FAIL_MIN 64u   /* the table's first size, in slots */
-
 static struct {
     lock_t lock;                         /* everything below but the readers' loads */
-    struct trace_fail *fail;             /* failed allocations by id (arena) */
-    uint32_t fail_cap, fail_n;           /* its slots (a power of two), used */
     _Atomic uint32_t count;              /* ids handed out */
     struct trace *chunk[TRACE_CHUNKS];   /* id -> record */
     uint32_t unsampled1;                 /* the <unsampled> pseudo-trace's id + 1 */
@@ -594,83 +583,6 @@ void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_st
     out->total_bytes = bytes;
 }
 
-/* ---------------- failed allocations ---------------- */
-
-static inline uint32_t trace_fail_home(uint32_t id, uint32_t cap)
-{
-    return (uint32_t)(((uint64_t)(id + 1) * 0x9e3779b97f4a7c15ULL) >> 40) & (cap - 1);
-}
-
-/* The slot of trace id (empty when absent); lock held, table made. */
-static struct trace_fail *trace_fail_slot(struct trace_fail *tab, uint32_t cap, uint32_t id)
-{
-    uint32_t k = trace_fail_home(id, cap);
-    while (tab[k].id1 && tab[k].id1 != id + 1)
-        k = (k + 1) & (cap - 1);
-    return &tab[k];
-}
-
-/* Room for one more, at most half full; 0, or -1 out of memory. */
-static int trace_fail_room(void)
-{
-    if (traces.fail && (traces.fail_n + 1) * 2 <= traces.fail_cap)
-        return 0;
-    uint32_t cap = traces.fail ? traces.fail_cap * 2 : TRACE_FAIL_MIN;
-    struct trace_fail *tab = arena_alloc(cap * sizeof *tab);
-    if (!tab)
-        return -1;
-    for (uint32_t k = 0; traces.fail && k < traces.fail_cap; k++)
-        if (traces.fail[k].id1)
-            *trace_fail_slot(tab, cap, traces.fail[k].id1 - 1) = traces.fail[k];
-    if (traces.fail)
-        arena_free(traces.fail, traces.fail_cap * sizeof *tab);
-    traces.fail = tab;
-    traces.fail_cap = cap;
-    return 0;
-}
-
-/* A call at trace id returned NULL for size bytes (HSNAP_FAILED_OVERFLOW:
- * n * size overflowed).  Takes the intern lock: failures are rare. */
-void trace_fail(uint32_t id, uint64_t size)
-{
-    lock_take(&traces.lock);
-    struct trace_fail *f = traces.fail ? trace_fail_slot(traces.fail, traces.fail_cap, id) : NULL;
-    if ((!f || !f->id1) && trace_fail_room() == 0) {
-        f = trace_fail_slot(traces.fail, traces.fail_cap, id);
-        f->id1 = id + 1;
-        traces.fail_n++;
-    }
-    if (f && f->id1) {
-        f->count++;
-        if (size > f->max)
-            f->max = size;
-    }
-    lock_drop(&traces.lock);
-}
-
-/* FAILED's payload (hsnap_format.h), for the traces below n, in id order;
- * nothing when none failed.  The intern lock held. */
-void trace_fail_put(struct sbuf *b, uint32_t n)
-{
-    uint32_t count = 0;
-    if (!traces.fail_n)
-        return;
-    for (uint32_t k = 0; k < traces.fail_cap; k++)
-        count += traces.fail[k].id1 && traces.fail[k].count && traces.fail[k].id1 <= n;
-    if (!count || sbuf_reserve(b, 8 + (size_t)count * sizeof(struct hsnap_failed)) != 0)
-        return;
-    sbuf_u32(b, count);
-    sbuf_u32(b, 0);
-    for (uint32_t id = 0; id < n && count; id++) {
-        const struct trace_fail *f = trace_fail_slot(traces.fail, traces.fail_cap, id);
-        if (!f->id1 || !f->count)
-            continue;
-        struct hsnap_failed it = {id, 0, f->count, f->max};
-        sbuf_put(b, &it, sizeof it);
-        count--;
-    }
-}
-
 void trace_lock(void)
 {
     lock_take(&traces.lock);
@@ -736,8 +648,7 @@ void trace_clear(void)
         atomic_store(&t->st.total_count, 0);
         atomic_store(&t->st.total_bytes, 0);
     }
-    for (uint32_t k = 0; traces.fail && k < traces.fail_cap; k++)
-        traces.fail[k].count = traces.fail[k].max = 0; /* slots stay: no deletions */
+    trace_fail_clear();
     for (unsigned k = 1; k < atomic_load(&trace_shards_top); k++)
         for (unsigned j = 0; j < TRACE_DELTAS; j++) {
             atomic_store(&trace_shards[k].delta[j].count, 0);

@@ -1,4 +1,4 @@
-// link: shim/record/traces.c shim/record/frametree.c shim/base/arena.c shim/base/lock.c
+// link: shim/record/traces.c shim/record/tracefail.c shim/record/frametree.c shim/base/arena.c shim/base/lock.c
 /*
  * test_frametree.c - traces.c's interning of stacks as a tree of frames:
  * stacks that share their outer frames get distinct ids, dense and in
