@@ -151,7 +151,8 @@ def phase(path):
     included), the per-trace sums (traces, their frame tree, the peak's
     cells, sampling's weights), the held and fresh blocks (pending.c, and
     deferred.c's frees), the scrub, the hooks (the shim's root: hooks.c,
-    hookstack.c, domain.c and root.h's inline glue), python, snapshot."""
+    hookrecord.c, hookstack.c, domain.c and root.h's inline glue), python,
+    snapshot."""
     p = path or ""
     for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|table_hint|tblfilter)\.c|shim/record/inner\.h|emmintrin\.h", "table"),
                       (r"shim/record/(traces|tracefail|frametree|peak|sample)\.c|shim/record/record\.h", "sums"),
