@@ -145,11 +145,13 @@ $(BUILD)/include/heapsnap.h: shim/heapsnap.h
 # fresh machine's downloads would exceed; without the npm registry, tests/report/gate
 # says why its SARIF checks fail.
 # The sizes come first, as a report (scripts/sizes.sh), never a failure; the
-# last line stays tests/run.sh's "N passed, N failed, N skipped".
+# last line stays tests/run.sh's "N passed, N failed, N skipped".  The build
+# takes every CPU unless make was given -j (CHECK_JOBS), as tests/run.sh does.
+CHECK_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
 check:
 	@scripts/install-deps.sh bench
 	@scripts/install-deps.sh npm || echo "make check: the npm SARIF validator could not be installed" >&2
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(CHECK_JOBS) all
 	@scripts/sizes.sh
 	@tests/run.sh
 
@@ -158,7 +160,7 @@ check:
 # no service, browser, registry or other Python.  make check runs them all.
 check-fast:
 	@scripts/install-deps.sh quick
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(CHECK_JOBS) all
 	@tests/run.sh --quick
 
 demo:

@@ -16,6 +16,11 @@
 #                    registry, or long work)
 #   TEST_TIMEOUT=S   a test file's time limit (default 600 s; raise it on a loaded machine)
 #   TEST_TIMES=FILE  keeps every file's time there ("SECONDS NAME" lines)
+#   TEST_JOBS=N      test files run at once (default: the CPUs, nproc)
+# Files run longest first, by tests/durations (what TEST_TIMES wrote; a file not
+# listed there counts as short), TEST_JOBS at a time; a file whose opening says
+# "serial: WHY" (it reads what every process does, or measures time) runs alone,
+# after the others.  Each file's verdict lines are printed whole when it ends.
 # The files that took longest are named before the last line.
 set -u
 cd "$(dirname "$0")/.."
@@ -37,19 +42,24 @@ in_tier() {
   case "$1" in tests/services/* | tests/scripts/* | tests/fuzz/* | tests/shim/python/test_*.sh) return 1 ;; esac
   ! head -n 25 "$1" | grep -qE '^(#|//| \*) tier: full'
 }
-log=$(mktemp); trap 'rm -f "$log" "$log.times"' EXIT
+# Whether file $1 runs alone: its opening says "serial: WHY".
+is_serial() { head -n 25 "$1" | grep -qE '^(#|//| \*) serial: '; }
+log=$(mktemp); jobdir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$log" "$log.times" "$log.lock" "$jobdir"' EXIT
 mkdir -p "$BUILD/tests"
 
-run_one() { # name cmd...: run with a time limit, keep only the verdict lines
+# run_one name cmd...: run with a time limit (output in $o.out, $o.err: the
+# job's own files), print only the verdict lines
+run_one() {
   local name=$1; shift
   local t0=$SECONDS
-  timeout "${TEST_TIMEOUT:-600}" "$@" >"$log.out" 2>"$log.err"; local rc=$?
+  timeout "${TEST_TIMEOUT:-600}" "$@" >"$o.out" 2>"$o.err"; local rc=$?
   echo "$((SECONDS - t0)) $name" >>"$log.times"
-  if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$log.out"; then
+  if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$o.out"; then
     [ "$rc" = 124 ] && rc="$rc (over ${TEST_TIMEOUT:-600} s)"
-    echo "FAIL exit: $name exited $rc: $(tail -c 300 "$log.err" | tr '\n' ' ')" >>"$log.out"
+    echo "FAIL exit: $name exited $rc: $(tail -c 300 "$o.err" | tr '\n' ' ')" >>"$o.out"
   fi
-  grep -E '^(PASS|FAIL|SKIP) |^    ' "$log.out" | tee -a "$log"
+  grep -E '^(PASS|FAIL|SKIP) |^    ' "$o.out"
 }
 
 # Every room (folder) of both trees is on the include path, so headers are
@@ -75,19 +85,17 @@ export -f link_srcs
 units=$(find tests -name 'test_*.c' | sort)
 scripts=$(find tests -name 'test_*.sh' | sort)
 
-nfiles=0; nran=0
-for src in $units; do
-  [ -e "$src" ] || continue
-  wanted "$src" || continue
-  nfiles=$((nfiles + 1)); in_tier "$src" || continue; nran=$((nran + 1))
+# run_unit SRC: a unit test built (with the objects its "// link:" names) and run
+run_unit() {
+  local src=$1 name bin objs f
   name=$(basename "$src" .c); bin=$BUILD/tests/$name
   objs=""; for f in $(link_srcs "$src"); do objs="$objs $BUILD/obj/${f%.c}.o"; done
   if ! ${CC:-gcc} -O1 -g -std=gnu11 -D_GNU_SOURCE $ROOM_INC -Itests "$src" $objs \
-       -o "$bin" -ldw -lelf -lz -lzstd -lm -lunwind -ldl -pthread 2>"$log.err"; then
-    echo "FAIL $name: does not build: $(head -c 400 "$log.err" | tr '\n' ' ')" | tee -a "$log"; continue
+       -o "$bin" -ldw -lelf -lz -lzstd -lm -lunwind -ldl -pthread 2>"$o.err"; then
+    echo "FAIL $name: does not build: $(head -c 400 "$o.err" | tr '\n' ' ')"; return
   fi
   run_one "$name" "$bin"
-done
+}
 
 # info_all NAME DIR: every snapshot the script left in DIR is one `heapsnap
 # info` reads (the writer never writes what the reader refuses); a case of
@@ -97,24 +105,56 @@ info_all() {
   local f bad="" n=0
   while IFS= read -r -d '' f; do
     n=$((n + 1))
-    "$HEAPSNAP" info "$f" >/dev/null 2>"$log.info" || bad="$bad ${f##*/}: $(head -c 160 "$log.info")"
+    "$HEAPSNAP" info "$f" >/dev/null 2>"$o.info" || bad="$bad ${f##*/}: $(head -c 160 "$o.info")"
   done < <(find "$2" -name '*.hsnap' -print0)
   [ "$n" -eq 0 ] && return
-  if [ -z "$bad" ]; then echo "PASS $1: ${1}_snapshots_read" | tee -a "$log"
-  else echo "FAIL $1: ${1}_snapshots_read:$bad" | tee -a "$log"; fi
-  rm -f "$log.info"
+  if [ -z "$bad" ]; then echo "PASS $1: ${1}_snapshots_read"
+  else echo "FAIL $1: ${1}_snapshots_read:$bad"; fi
 }
 
-for sh in $scripts; do
-  [ -e "$sh" ] || continue
-  wanted "$sh" || continue
-  nfiles=$((nfiles + 1)); in_tier "$sh" || continue; nran=$((nran + 1))
+# run_script SH: a shell test in a scratch directory of its own
+run_script() {
+  local sh=$1 name scratch
   name=$(basename "$sh" .sh); scratch=$(mktemp -d)
   run_one "$name" env T="$scratch" bash -c ". tests/lib.sh; . $sh"
   case "$sh" in tests/shim/leak/*) info_all "$name" "$scratch" ;; esac
   rm -rf "$scratch"
+}
+
+# run_file N FILE: one test file as job N; its verdict lines are printed
+# and logged whole, under a lock, when it ends
+run_file() {
+  local o=$jobdir/$1
+  case "$2" in *.c) run_unit "$2" ;; *) run_script "$2" ;; esac >"$o.v"
+  { flock 9; cat "$o.v" >>"$log"; cat "$o.v"; } 9>"$log.lock"
+  rm -f "$o".*
+}
+
+# The files asked for, longest first (tests/durations; ties in path order),
+# then those that run alone.
+declare -A took=()
+while read -r sec what; do
+  case "$sec" in [0-9]*) took[$what]=$sec ;; esac
+done < <(cat tests/durations 2>/dev/null)
+nfiles=0; nran=0; order=""; alone=""
+for f in $units $scripts; do
+  [ -e "$f" ] || continue
+  wanted "$f" || continue
+  nfiles=$((nfiles + 1)); in_tier "$f" || continue; nran=$((nran + 1))
+  b=$(basename "${f%.*}")
+  if is_serial "$f"; then alone="$alone $f"; else order="$order
+${took[$b]:-0} $nran $f"; fi
 done
-rm -f "$log.out" "$log.err"
+order=$(echo "$order" | sed '/^$/d' | sort -k1,1nr -k2,2n | awk '{ print $3 }')
+jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+n=0; running=0
+for f in $order; do
+  if [ "$running" -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
+  n=$((n + 1)); run_file "$n" "$f" &
+  running=$((running + 1))
+done
+wait
+for f in $alone; do n=$((n + 1)); run_file "$n" "$f"; done
 
 # unique_names CASE WHAT: PASS CASE when no name on stdin comes twice, else FAIL
 # CASE naming the names that do.

@@ -33,12 +33,14 @@ static void stop_foreign_task(pid_t tid, void *arg)
     int known = tid <= 0 || tid == f->self || tid == f->own || tid == atomic_load(&stop.aux_tid);
     int top = atomic_load(&stop.top);
     for (int i = 0; i < top && !known; i++) {
-        int st = atomic_load(&stop.slot[i].state);
-        known = (st == STOP_LIVE || st == STOP_FOREIGN) && stop.slot[i].tid == tid;
+        int st = atomic_load(&stop_slot(i)->state);
+        known = (st == STOP_LIVE || st == STOP_FOREIGN) && stop_slot(i)->tid == tid;
     }
     if (known || task_dead(tid))
         return;
     struct stop_slot *s = stop_take();
+    if (!s && stop_grow() == 0) /* the stop holds the mapping lock already */
+        s = stop_take();
     if (!s) {
         f->failed++;
         return;
@@ -51,7 +53,7 @@ static void stop_foreign_task(pid_t tid, void *arg)
     s->stopped = 0;
     atomic_store(&s->ending, 0);
     atomic_store(&s->ack, f->gen - 1);
-    int i = (int)(s - stop.slot);
+    int i = s->index;
     if (i >= atomic_load(&stop.top))
         atomic_store(&stop.top, i + 1);
     stop_give(s, STOP_FOREIGN);
@@ -124,7 +126,7 @@ static void stop_unanswered_line(const struct procmaps_line *l, void *arg)
     memcpy(&tid, (const char *)tp + stop.tid_off, sizeof tid);
     int top = atomic_load(&stop.top);
     for (int i = 0; i < top; i++) {
-        struct stop_slot *s = &stop.slot[i];
+        struct stop_slot *s = stop_slot(i);
         if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped && s->tid == tid) {
             s->lo = l->lo;
             s->hi = l->hi;
@@ -138,7 +140,7 @@ void stop_find_unanswered(void)
     static char buf[8192]; /* one check at a time */
     int top = atomic_load(&stop.top), any = 0;
     for (int i = 0; i < top; i++) {
-        struct stop_slot *s = &stop.slot[i];
+        struct stop_slot *s = stop_slot(i);
         if (atomic_load(&s->state) == STOP_FOREIGN && !s->stopped) {
             s->lo = s->hi = s->tp = 0;
             any = 1;

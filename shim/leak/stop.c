@@ -3,7 +3,8 @@
  * it stops: every thread's stack, registers and static TLS are roots, and
  * the other threads must hold still while they are read.
  *
- * Registry: a fixed array (no allocation), filled by the pthread_create
+ * Registry: the main thread's slot, then chunks of slots mapped as the
+ * threads come (no malloc), filled by the pthread_create
  * hook (stop_claim, then stop_attach on the new thread); a slot lives on
  * until the kernel says its thread is gone (stop_gone): TLS destructors
  * still run on it.  Its lock is the last in root.h's order.
@@ -84,8 +85,9 @@ static void stop_free_ended(struct stop_slot *s)
 static void stop_sweep(pid_t tid)
 {
     pid_t pid = getpid();
-    for (int i = 1; i < STOP_MAX && atomic_load(&stop.nending); i++) {
-        struct stop_slot *s = &stop.slot[i];
+    int top = atomic_load(&stop.top);
+    for (int i = 1; i < top && atomic_load(&stop.nending); i++) {
+        struct stop_slot *s = stop_slot(i);
         if (atomic_load(&s->state) != STOP_LIVE || !atomic_load(&s->ending) || s == stop_self)
             continue;
         if (tid ? s->tid == tid : stop_gone(s, pid))
@@ -93,12 +95,12 @@ static void stop_sweep(pid_t tid)
     }
 }
 
-/* With the registry lock: a free slot whose writer word is ours (-1), or
- * NULL; stop_give hands it over. */
+/* With the registry lock: a free slot of the mapped chunks whose writer
+ * word is ours (-1), or NULL; stop_give hands it over. */
 struct stop_slot *stop_take(void)
 {
-    for (int i = 1; i < STOP_MAX; i++) {
-        struct stop_slot *s = &stop.slot[i];
+    struct stop_slot *s;
+    for (int i = 1; i < STOP_MAX && (s = stop_slot(i)); i++) {
         int none = 0;
         if (atomic_load(&s->state) == STOP_FREE &&
             atomic_compare_exchange_strong(&s->writer, &none, -1))
@@ -119,7 +121,7 @@ static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
     struct stop_slot *s = stop_take();
     if (!s)
         return NULL;
-    int i = (int)(s - stop.slot);
+    int i = s->index;
     s->start = start;
     s->arg = arg;
     s->tid = 0;
@@ -134,7 +136,7 @@ static struct stop_slot *stop_take_free(void *(*start)(void *), void *arg)
  * vector registers to save or no memory (its vectors are then not saved). */
 uintptr_t *stop_vec_area(const struct stop_slot *s)
 {
-    size_t i = (size_t)(s - stop.slot), bytes = STOP_VEC_CHUNK * stop.vec_words * sizeof(uintptr_t);
+    size_t i = (size_t)s->index, bytes = STOP_VEC_CHUNK * stop.vec_words * sizeof(uintptr_t);
     _Atomic(uintptr_t *) *c = &stop.vec_chunk[i / STOP_VEC_CHUNK];
     uintptr_t *p = atomic_load(c);
     if (!p && bytes) {
@@ -147,16 +149,40 @@ uintptr_t *stop_vec_area(const struct stop_slot *s)
     return p ? p + i % STOP_VEC_CHUNK * stop.vec_words : NULL;
 }
 
+int stop_grow(void)
+{
+    size_t bytes = STOP_SLOT_CHUNK * sizeof(struct stop_slot);
+    for (int c = 0; c < STOP_MAX / STOP_SLOT_CHUNK; c++) {
+        struct stop_slot *p = atomic_load(&stop.slot_chunk[c]);
+        if (p)
+            continue;
+        struct stop_slot *q = collect_host->map(bytes);
+        if (!q)
+            return -1;
+        for (int k = 0; k < STOP_SLOT_CHUNK; k++)
+            q[k].index = c * STOP_SLOT_CHUNK + k;
+        if (!atomic_compare_exchange_strong(&stop.slot_chunk[c], &p, q))
+            collect_host->unmap(q, bytes); /* another thread's came first */
+        return 0;
+    }
+    return -1;
+}
+
+/* A new chunk is mapped outside the registry lock: a leak check holds the
+ * arena's mapping lock while it waits for the registry's. */
 struct stop_slot *stop_claim(void *(*start)(void *), void *arg)
 {
-    lock_take(&stop.lock);
-    struct stop_slot *s = stop_take_free(start, arg);
-    if (!s) { /* ended threads' slots are only reclaimed when needed */
-        stop_sweep(0);
+    struct stop_slot *s;
+    do {
+        lock_take(&stop.lock);
         s = stop_take_free(start, arg);
-    }
-    lock_drop(&stop.lock);
-    if (!s)
+        if (!s) { /* ended threads' slots are only reclaimed when needed */
+            stop_sweep(0);
+            s = stop_take_free(start, arg);
+        }
+        lock_drop(&stop.lock);
+    } while (!s && stop_grow() == 0);
+    if (!s && stop_slot(STOP_MAX - 1))
         collect_host->warn("more than 1024 threads: the newest are not scanned by the leak check", "", "");
     else if (!s->vec) /* the slot is ours until it is live */
         s->vec = stop_vec_area(s);
@@ -263,7 +289,7 @@ static struct stop_slot *stop_foreign_self(void)
     pid_t tid = (pid_t)syscall(SYS_gettid);
     int top = atomic_load(&stop.top);
     for (int i = 0; i < top; i++) {
-        struct stop_slot *s = &stop.slot[i];
+        struct stop_slot *s = stop_slot(i);
         int none = 0;
         if (!stop_is_foreign(s, tid))
             continue;
@@ -357,11 +383,13 @@ void stop_prepare(void)
 {
     if (!stop_self)
         task_bounds(&stop.caller_lo, &stop.caller_hi);
-    struct stop_slot *m = &stop.slot[0];
+    struct stop_slot *m = &stop.slot0;
     if (atomic_load(&m->state) == STOP_LIVE && m != stop_self) {
         uintptr_t lo = task_mapping_lo(m->hi - 1);
         if (lo)
             m->lo = lo;
+        if (!m->vec) /* before its first stop: mapped when first needed */
+            m->vec = stop_vec_area(m);
     }
     stop.installed = stop_handler_ok();
 }
@@ -374,8 +402,8 @@ uint32_t stop_world(void)
     lock_take(&stop.lock);
     unsigned gen = atomic_fetch_add(&stop.gen, 1) + 1;
     pid_t pid = getpid();
-    for (int i = 0; i < STOP_MAX; i++) {
-        struct stop_slot *s = &stop.slot[i];
+    for (int i = 0, top = atomic_load(&stop.top); i < top; i++) {
+        struct stop_slot *s = stop_slot(i);
         s->stopped = 0;
         if (atomic_load(&s->state) != STOP_LIVE || s == stop_self)
             continue;
@@ -391,8 +419,8 @@ uint32_t stop_world(void)
     waiting += stop_foreign(pid, gen, &unstopped);
     for (uint64_t until = stop_mono_ns() + STOP_STOP_NS; waiting && stop_mono_ns() < until;) {
         waiting = 0;
-        for (int i = 0; i < STOP_MAX; i++) {
-            struct stop_slot *s = &stop.slot[i];
+        for (int i = 0, top = atomic_load(&stop.top); i < top; i++) {
+            struct stop_slot *s = stop_slot(i);
             int st = atomic_load(&s->state);
             if ((st != STOP_LIVE && st != STOP_FOREIGN) || s == stop_self || s->stopped)
                 continue;
@@ -423,8 +451,8 @@ void stop_resume(void)
     atomic_store(&stop.go, atomic_load(&stop.gen));
     stop_futex(&stop.go, FUTEX_WAKE_PRIVATE, INT_MAX);
     for (int i = 0; i < top; i++) /* a late handler finds none: it returns */
-        if (atomic_load(&stop.slot[i].state) == STOP_FOREIGN)
-            atomic_store(&stop.slot[i].state, STOP_FREE);
+        if (atomic_load(&stop_slot(i)->state) == STOP_FOREIGN)
+            atomic_store(&stop_slot(i)->state, STOP_FREE);
     lock_drop(&stop.lock);
 }
 
@@ -513,8 +541,8 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
         stop_thread_roots(sp, 0, stop.caller_lo, stop.caller_hi, (uintptr_t)pthread_self(), regs,
                          nregs, NULL, 0, &stop.caller_dtv, alo, ahi, fn, arg);
     stop_find_unanswered();
-    for (int i = 0; i < STOP_MAX; i++) {
-        struct stop_slot *s = &stop.slot[i];
+    for (int i = 0, top = atomic_load(&stop.top); i < top; i++) {
+        struct stop_slot *s = stop_slot(i);
         int st = atomic_load(&s->state);
         if (st == STOP_PENDING)
             fn((uintptr_t)&s->arg, (uintptr_t)(&s->arg + 1), MODEL_ROOT_STACK, arg);
@@ -545,17 +573,18 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
 
 /* ---------------- start-up, fork ---------------- */
 
-/* Only the slots ever claimed are looked at: the 1,024 slots are 70
- * pages, and a write to each would cost every fork's child a page fault
- * (a fork-heavy workload shows it as faults per fork). */
+/* Only the slots ever claimed are looked at: a write to each slot mapped
+ * would cost every fork's child a page fault per page (a fork-heavy
+ * workload shows it as faults per fork). */
 void stop_after_fork_child(void)
 {
     lock_drop(&stop.lock);
     int top = atomic_load(&stop.top);
     for (int i = 0; i < top; i++) {
-        if (&stop.slot[i] != stop_self && atomic_load(&stop.slot[i].state) != STOP_FREE)
-            atomic_store(&stop.slot[i].state, STOP_FREE);
-        atomic_store(&stop.slot[i].writer, 0); /* a handler of the parent's */
+        struct stop_slot *s = stop_slot(i);
+        if (s != stop_self && atomic_load(&s->state) != STOP_FREE)
+            atomic_store(&s->state, STOP_FREE);
+        atomic_store(&s->writer, 0); /* a handler of the parent's */
     }
     if (stop_self)
         stop_self->tid = (pid_t)syscall(SYS_gettid);
@@ -600,12 +629,11 @@ void stop_init(int sig, uintptr_t lo, uintptr_t hi)
     fpstate_layout_init(&stop.fp);
     stop.vec_words = stop.fp.bytes / sizeof(uintptr_t);
     stop.sig = sig;
-    struct stop_slot *m = &stop.slot[0];
+    struct stop_slot *m = &stop.slot0;
     m->tid = (pid_t)syscall(SYS_gettid);
     m->tp = (uintptr_t)pthread_self();
     m->lo = lo;
     m->hi = hi;
-    m->vec = stop_vec_area(m);
     stop_self = m;
     atomic_store(&m->state, STOP_LIVE);
     atomic_store(&stop.top, 1);

@@ -27,6 +27,14 @@
  * STOP_MAX. */
 #define STOP_VEC_CHUNK 64
 
+/* The slots past the main thread's (slot 0, in the registry itself): in
+ * chunks of STOP_SLOT_CHUNK, mapped in order when a claim finds every
+ * mapped slot taken (stop_grow) and kept, as the vector areas are: a
+ * program that starts no thread maps none, and a handler that runs late
+ * never finds its slot unmapped.  Every slot below top is in a mapped
+ * chunk. */
+#define STOP_SLOT_CHUNK 64
+
 /* STOP_FOREIGN: a thread the shim did not see start (started through
  * the pthread_create that dlsym(RTLD_NEXT) finds, or a raw clone), found
  * in /proc/self/task by a stop and given a slot for that stop only.  Its
@@ -49,6 +57,7 @@ struct stop_slot {
     atomic_uint ack;            /* last stop generation answered */
     atomic_int writer;          /* 0, a foreign handler's tid, or -1 (see above) */
     int stopped;                /* answered the current stop */
+    int index;                  /* its place in the registry (stop_slot) */
     uintptr_t sp;               /* stack pointer when stopped */
     uintptr_t alo, ahi;         /* its alternate signal stack when stopped, or 0 */
     uintptr_t regs[NGREG];      /* general registers when stopped */
@@ -78,9 +87,20 @@ struct stop_registry {
     atomic_int own_tid;          /* the shim's helper thread, or 0 */
     _Atomic(uintptr_t) own_tp;   /* its pthread_t, or 0 */
     atomic_int aux_tid;          /* the attach's control thread (stop_aux_thread), or 0 */
-    struct stop_slot slot[STOP_MAX];
+    struct stop_slot slot0;      /* the main thread's */
+    _Atomic(struct stop_slot *) slot_chunk[STOP_MAX / STOP_SLOT_CHUNK];
 };
 extern struct stop_registry stop;
+
+/* Slot i: slot0, or its place in a mapped chunk; NULL when its chunk is
+ * not mapped (never for i below top). */
+static inline struct stop_slot *stop_slot(int i)
+{
+    if (i == 0)
+        return &stop.slot0;
+    struct stop_slot *c = atomic_load(&stop.slot_chunk[i / STOP_SLOT_CHUNK]);
+    return c ? c + i % STOP_SLOT_CHUNK : NULL;
+}
 
 /* stop.c, with the registry lock: a free slot whose writer word is ours
  * (-1), or NULL; stop_give hands it over (its state, then the writer
@@ -88,6 +108,11 @@ extern struct stop_registry stop;
 struct stop_slot *stop_take(void);
 void stop_give(struct stop_slot *s, int state);
 uintptr_t *stop_vec_area(const struct stop_slot *s);
+/* The next chunk of slots mapped (0; also when another thread mapped it
+ * meanwhile), or -1: every chunk is mapped, or no memory.  Takes the
+ * arena's mapping lock: never called with the registry lock held unless
+ * that lock is held already (the stop's, under the host's lock_all). */
+int stop_grow(void);
 
 /* foreign.c: with the registry lock, every task no slot knows signalled
  * (returns how many; *failed counts those that could not be); and, with

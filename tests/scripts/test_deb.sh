@@ -6,6 +6,7 @@
 # back.  Installing needs root (else SKIP), and no heapsnap package already
 # installed (a user's is never replaced: SKIP).  The build compiles the whole tree
 # (about 55 s of CPU: under a minute on two idle cores).
+# serial: installs system-wide, and finds any file another test leaves in the tree
 . tests/fixtures/lib.sh
 FX_TEST=deb fx_ready sites || return 0
 for tool in dpkg-buildpackage dh lintian; do

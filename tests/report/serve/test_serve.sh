@@ -6,6 +6,7 @@
 # other methods, bad query strings, a long URL, raw garbage, more
 # connections than the limit) get an error and leave the agent serving.
 # tier: full (curl against the agent, several targets)
+# serial: its agent serves every profiled process of the host, other tests' too
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
 sv_begin serve_starts_on_a_free_loopback_port || return 0

@@ -4,6 +4,7 @@
 # process's user owns it (a root process mapping a copy owned by nobody is
 # not served; the same copy owned by root is); --unix listens on a socket
 # made 0600; bad options exit 2 with one line.
+# serial: its agent serves every profiled process of the host, other tests' too
 . tests/report/serve/lib_serve.sh
 # A directory every user may write (the test's $T is 0700), removed at the end.
 W=$(mktemp -d /tmp/hs-serve-XXXXXX); chmod 1777 "$W"

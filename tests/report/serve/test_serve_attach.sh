@@ -4,6 +4,7 @@
 # a few scans), with its site in /metrics; after heapsnap detach it leaves
 # /targets.
 # tier: full (attach, then the agent)
+# serial: its agent serves every profiled process of the host, other tests' too
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
 t_build target tests/shim/attach/target.c -pthread

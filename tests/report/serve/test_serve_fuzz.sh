@@ -5,6 +5,7 @@
 # library gives a request it refuses (413, 414, 431, 400, 501, 505), or no
 # answer (a closed connection); no answer ever takes more than the
 # connection's bound, and the agent still serves at the end.
+# serial: its agent serves every profiled process of the host, other tests' too
 . tests/report/serve/lib_serve.sh
 sv_start || { t_fail serve_fuzz_starts "$(head -c 300 "$T/serve.err")"; return 0; }
 python3 - "$SV_PORT" >"$T/fuzz.out" 2>"$T/fuzz.err" <<'PY'

@@ -7,6 +7,7 @@
 # target ends, it leaves Prometheus' active targets.  Bounded: prometheus is
 # killed at the end, every wait is a poll of at most 20 s.
 # tier: full (Debian's prometheus, a service)
+# serial: its agent serves every profiled process of the host, other tests' too
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
 for tool in prometheus promtool curl; do

@@ -3,6 +3,7 @@
 # function, file and line in two modules), which heapsnap_site_live_bytes
 # shows once with both copies' bytes; two series of one name would make
 # Prometheus refuse the whole scrape.
+# serial: its agent serves every profiled process of the host, other tests' too
 . tests/report/serve/lib_serve.sh
 t_build libtwo.so tests/report/serve/twosites.c -shared -fPIC
 t_build two tests/report/serve/twosites.c -DMAIN -L"$T" -ltwo -Wl,-rpath,"$T"

@@ -6,6 +6,7 @@
 # two bodies agree but for the heartbeat's age.  After the target grew at
 # its known site (a new document: new counters) and after it made a new
 # site (which the sums alone cannot name: a whole read names it).
+# serial: its agent serves every profiled process of the host, other tests' too
 . tests/shim/attach/lib_attach.sh
 . tests/report/serve/lib_serve.sh
 sv_begin serve_sums_agent_starts || return 0

@@ -6,7 +6,8 @@
 # pthread_create hook bypassed) is stopped and scanned all the same: the
 # stop reaches every task of /proc/self/task.  Fixtures:
 # tests/shim/leak/unstoppable.c, hiddenthread.c + hiddenlib.c (valgrind:
-# definitely lost 0 for both).
+# definitely lost 0 for both).  And more threads than one chunk of the
+# registry holds (hiddenthread.c many).
 
 L=tests/shim/leak
 t_build unstoppable $L/unstoppable.c -O1 -pthread || { t_fail leak_unstoppable_build "cc failed"; return 0 2>/dev/null || exit 0; }
@@ -55,3 +56,19 @@ else t_fail leak_hidden_unstoppable_thread_stack_is_a_root "exit $rc: $(echo "$o
 out=$(cd "$T" && HEAPSNAP_OUTPUT="$T/hid.%p.hsnap" LD_PRELOAD="$SHIM" ./hiddenthread api 2>&1)
 if [ "$out" = "collect 0" ]; then t_pass leak_hidden_thread_stack_is_a_root_api
 else t_fail leak_hidden_thread_stack_is_a_root_api "got '$out', want 'collect 0'"; fi
+
+# ---- more threads than one chunk of the registry's slots (mapped as the
+# threads come): 150 registered (three chunks) and 70 hidden ones, whose
+# slots the stop maps while it runs; every one stopped, every block held
+# on their stacks reachable (hiddenthread.c many)
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail leak_many_threads_build "cc failed"; return 0 2>/dev/null || exit 0; }
+rm -f "$T"/many.*
+out=$(HEAPSNAP_OUTPUT="$T/many.exit.%p.hsnap" LD_PRELOAD="$SHIM" "$T/hiddenthread" many "$T/many.hsnap" 2>"$T/many.err")
+[ -e "$T/many.hsnap" ] && "$T/hsnap_dump" --leaks "$T/many.hsnap" >"$T/many.txt"
+got=$(awk '$1 == "block" && ($2 == 7001 || $2 == 7002) { print $2 ":" $3 }' "$T/many.txt" 2>/dev/null |
+      sort | uniq -c | awk '{ printf "%s*%s ", $2, $1 }')
+if [ "$out" = "collect 0" ] && [ "$got" = "7001:1*150 7002:1*70 " ] && grep -qx 'unstopped 0' "$T/many.txt"; then
+  t_pass leak_threads_past_one_registry_chunk_are_stopped_and_scanned
+else
+  t_fail leak_threads_past_one_registry_chunk_are_stopped_and_scanned "printed '$out', blocks '$got', $(grep unstopped "$T/many.txt" 2>&1); $(head -c 200 "$T/many.err")"
+fi

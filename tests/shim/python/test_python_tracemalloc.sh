@@ -8,9 +8,9 @@
 # pyenv's 3.10 to 3.13); one it does not know yet is a SKIP line.
 . tests/shim/python/lib_py.sh
 
-py_supported() { # PY: the shim gives it Python frames
-  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/probe.%p.hsnap" "$1" -c pass 2>"$T/probe.err" &&
-    ! grep -q "native frames only" "$T/probe.err"
+py_supported() { # PY TAG: the shim gives it Python frames
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/probe-$2.%p.hsnap" "$1" -c pass 2>"$T/probe-$2.err" &&
+    ! grep -q "native frames only" "$T/probe-$2.err"
 }
 
 # Debian's python3, and pyenv's build of each other version (one each).
@@ -20,12 +20,14 @@ for v in 3.10 3.11 3.12 3.13; do
   [ "$v" = "$deb" ] && continue
   for p in "$HOME"/.pyenv/versions/$v*/bin/python$v; do [ -x "$p" ] && pys="$pys $p" && break; done
 done
-for py in $pys; do
-  ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue
+# tm_version PY: every case of one interpreter, its files under $T/TAG-*
+tm_version() {
+  local py=$1 ver tag s d x line
+  ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || return 0
   tag=$(case "$py" in /usr/bin/*) echo debian$ver ;; *) echo pyenv$ver ;; esac)
-  if ! py_supported "$py"; then
+  if ! py_supported "$py" "$tag"; then
     t_skip "python_tracemalloc_$tag" "the shim gives CPython $ver native frames only ($py)"
-    continue
+    return 0
   fi
   for s in top compare slots cache pretty; do
     d=$T/$tag-$s
@@ -48,17 +50,28 @@ for py in $pys; do
     fi
   done
   # Native memory tracemalloc cannot see is there, at its Python line.
+  d=$T/$tag-native
   line=$(py_line tests/shim/python/tm/native.py MARK_NATIVE)
-  PYTHONPATH=$PWD/python HEAPSNAP=$HEAPSNAP LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/n.%p.hsnap" \
-    "$py" tests/shim/python/tm/native.py >"$T/native.out" 2>"$T/native.err"
-  if grep -q "tm/native.py:$line: size=6144 KiB, count=" "$T/native.out"; then
+  PYTHONPATH=$PWD/python HEAPSNAP=$HEAPSNAP LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d.%p.hsnap" \
+    "$py" tests/shim/python/tm/native.py >"$d.out" 2>"$d.err"
+  if grep -q "tm/native.py:$line: size=6144 KiB, count=" "$d.out"; then
     t_pass "python_tracemalloc_native_memory_$tag"
   else
-    t_fail "python_tracemalloc_native_memory_$tag" "$(cat "$T/native.out") $(tail -c 300 "$T/native.err")"
+    t_fail "python_tracemalloc_native_memory_$tag" "$(cat "$d.out") $(tail -c 300 "$d.err")"
   fi
-  if grep -qx "start-up rows 0" "$T/native.out"; then
+  if grep -qx "start-up rows 0" "$d.out"; then
     t_pass "python_tracemalloc_since_start_$tag"
   else
-    t_fail "python_tracemalloc_since_start_$tag" "$(cat "$T/native.out") $(tail -c 300 "$T/native.err")"
+    t_fail "python_tracemalloc_since_start_$tag" "$(cat "$d.out") $(tail -c 300 "$d.err")"
   fi
+}
+# Two interpreters at a time (each runs one process after another); the
+# lines are printed in the order of $pys.
+n=0
+for py in $pys; do
+  n=$((n + 1))
+  tm_version "$py" >"$T/lines.$n" 2>"$T/lines.$n.err" &
+  [ $((n % 2)) = 0 ] && wait
 done
+wait
+for i in $(seq 1 "$n"); do cat "$T/lines.$i"; cat "$T/lines.$i.err" >&2; done
