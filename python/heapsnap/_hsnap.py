@@ -88,6 +88,15 @@ def cli_json(args):
     return json.loads(cli_out(args))
 
 
+def _frames_shown(py, native, nframe):
+    """A trace's frames as tracemalloc shows them: its Python frames, or
+    its native ones where it has none, the first nframe; and how many it
+    had."""
+    if not py:
+        py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
+    total = len(py)
+    return tuple(py if nframe is None else py[:nframe]), total
+
 def traces_from_lines(text, nframe):
     """Raw traces from `export --format tracemalloc` (report's tmtraces.c:
     "BYTES<TAB>BLOCKS<TAB>FRAME..." a stack, innermost first, each frame
@@ -114,12 +123,8 @@ def traces_from_lines(text, nframe):
                 own = own or f[2]
         if own:
             continue
-        if not py:
-            py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
-        total = len(py)
-        if nframe is not None:
-            py = py[:nframe]
-        out.append((0, int(cols[0]), tuple(py), total, int(cols[1]), tuple(native)))
+        py, total = _frames_shown(py, native, nframe)
+        out.append((0, int(cols[0]), py, total, int(cols[1]), tuple(native)))
     return out
 
 
@@ -247,12 +252,8 @@ def traces_from_groups(groups, nframe):
               if f.get("module") == "<python>"]
         if any(name.startswith(_OWN_DIR) for name, _ in py):
             continue
-        if not py:
-            py = [(f[1] or "[%s]" % f[3], f[2]) for f in native]
-        total = len(py)
-        if nframe is not None:
-            py = py[:nframe]
-        out.append((0, g["bytes"], tuple(py), total, g["blocks"], native))
+        py, total = _frames_shown(py, native, nframe)
+        out.append((0, g["bytes"], py, total, g["blocks"], native))
     return out
 
 
