@@ -4,11 +4,19 @@
         .global html_page_js
         .global html_page_css
         .global html_fold_js
+        .global html_leaks_js
+        .global html_timeline_js
 html_page_js:
         .incbin "report/html/page.js"
         .byte 0
 html_fold_js:
         .incbin "report/html/fold.js"
+        .byte 0
+html_leaks_js:
+        .incbin "report/html/leaks.js"
+        .byte 0
+html_timeline_js:
+        .incbin "report/html/timeline.js"
         .byte 0
 html_page_css:
         .incbin "report/html/page.css"

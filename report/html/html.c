@@ -9,14 +9,14 @@
  * holds the Python objects.
  *
  * The page is three parts: the style sheet, the data, and the script that
- * draws it (report/html/page.js).  The data is one JSON document inside
- * <script type="application/json">, written HTML-safe (json.c: no '<',
- * '>' or '&' survives, so no "</script>" or "<!--" can end or bend it, and
- * the browser never runs it); the script reads it with JSON.parse and
- * builds the DOM with textContent, so a name from a program (a C++
- * template, a hostile file name) is only ever text.  The data holds stacks
- * aggregated per distinct stack (report/model/prof.h), never per block, so a
- * snapshot of a million blocks makes a page of its traces' size.
+ * draws it (report/html/: page.js, fold.js, leaks.js, timeline.js).  The data
+ * is one JSON document inside <script type="application/json">, written
+ * HTML-safe (json.c: no '<', '>' or '&' survives, so no "</script>" or "<!--"
+ * can end or bend it, and the browser never runs it); the script reads it
+ * with JSON.parse and builds the DOM with textContent, so a name from a
+ * program (a C++ template, a hostile file name) is only ever text.  The data
+ * holds stacks aggregated per distinct stack (report/model/prof.h), never per
+ * block, so a snapshot of a million blocks makes a page of its traces' size.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,8 @@
 #include "retainers.h"
 #include "stats.h"
 
-extern const char html_page_js[], html_page_css[], html_fold_js[];
+extern const char html_page_js[], html_page_css[], html_fold_js[], html_leaks_js[],
+    html_timeline_js[];
 
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
@@ -606,7 +607,9 @@ int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *
     }
     json_obj_end(&j);
     fputs("</script>\n<script>\n", out);
-    fputs(html_fold_js, out); /* heapsnapFold, which page.js calls */
+    fputs(html_fold_js, out);     /* heapsnapFold, which page.js calls */
+    fputs(html_leaks_js, out);    /* heapsnapLeaks, which page.js calls */
+    fputs(html_timeline_js, out); /* heapsnapTimeline, which page.js calls */
     fputs(html_page_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
     if (ferror(out)) {

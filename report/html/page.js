@@ -1,22 +1,22 @@
 /*
  * page.js - draws the heapsnap HTML report (html_page) from the JSON in
  * <script id="heapsnap-data">: a flame graph (an icicle: callers above
- * callees) with zoom, search and hover details, the heap over time, the top
- * and diff tables and the leak check.  It opens on the peak when the
- * snapshots captured one ("At exit" one click away, or file.html#exit), and
- * for a Python process with "Python frames only" on: a stack is then its
- * Python frames, the native ones folded into the Python frame that called
- * them, and the tables go by Python line; the stacks open with start-up
- * and imports folded (fold.js's heapsnapFold).  The flame graph has one box per
- * function (its lines merged; "Split by line" splits them), and an
- * inverted layout (allocation sites first, their callers below: heaptrack's
- * bottom-up view).  The address's #fragment picks a view, tokens joined by
- * commas: peak or exit (live), lines, inverted, all-frames.  Plain DOM and SVG, no library: every
- * name from the profiled program goes into the page as text (textContent,
- * or a text node), never as markup.  Errors are counted on <html
- * data-errors>, and <body data-ready> is set once everything is drawn, for
- * the tests that load the page in a browser (data-drawn-ms: milliseconds
- * from the start of navigation until then).
+ * callees) with zoom, search and hover details, the heap over time
+ * (timeline.js's heapsnapTimeline), the top and diff tables and the leak
+ * check (leaks.js's heapsnapLeaks).  It opens on the peak when the snapshots
+ * captured one ("At exit" one click away, or file.html#exit), and for a
+ * Python process with "Python frames only" on: a stack is then its Python
+ * frames, the native ones folded into the Python frame that called them, and
+ * the tables go by Python line; the stacks open with start-up and imports
+ * folded (fold.js's heapsnapFold).  The flame graph has one box per function
+ * (its lines merged; "Split by line" splits them), and an inverted layout
+ * (allocation sites first, their callers below: heaptrack's bottom-up view).
+ * The address's #fragment picks a view, tokens joined by commas: peak or exit
+ * (live), lines, inverted, all-frames.  Plain DOM and SVG, no library: every
+ * name from the profiled program goes into the page as text (textContent, or
+ * a text node), never as markup.  Errors are counted on <html data-errors>,
+ * and <body data-ready> is set once everything is drawn, for the tests that
+ * load the page in a browser (data-drawn-ms: milliseconds since navigation).
  */
 'use strict';
 (function () {
@@ -419,142 +419,8 @@
 
   /* --- timeline ---------------------------------------------------------------- */
 
-  /* Series of three kinds (prof_build): the traced heap of each process,
-   * and, where the shim recorded them (SITELINE), its resident set and its
-   * largest sites.  "Go to peak" (or the address #peak) selects the highest
-   * heap point; a click on the chart selects the time under it; the
-   * readout lists every series' value there. */
-  navlink('timeline', 'Timeline');
-  const tsec = section('timeline', 'Memory over time');
-  const W = 1000, H = 300, L = 80, R = 20, T = 14, B = 34;
-  const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'tl', role: 'img' });
-  let tmax = 1, vmax = 1;
-  for (const s of data.series) s.t.forEach(function (t, i) { tmax = Math.max(tmax, t); vmax = Math.max(vmax, s.v[i]); });
-  for (const s of data.snapshots) vmax = Math.max(vmax, s.peak);
-  const X = function (t) { return L + (W - L - R) * t / tmax; };
-  const Y = function (v) { return H - B - (H - T - B) * v / vmax; };
-  for (let i = 0; i <= 4; i++) {
-    const v = vmax * i / 4;
-    chart.append(svg('line', { x1: L, x2: W - R, y1: Y(v), y2: Y(v), class: 'grid' }),
-      svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, size(Math.round(v))));
-    const t = tmax * i / 4;
-    chart.append(svg('text', { x: X(t), y: H - 12, 'text-anchor': 'middle' }, (t / 1000).toFixed(2) + ' s'));
-  }
-  const colors = ['#d9480f', '#1971c2', '#2f9e44', '#9c36b5', '#e67700', '#0c8599'];
-  /* the resident set in colours of its own, apart from the heap's and the sites' */
-  const rssColors = ['#343a40', '#74b816', '#f06595', '#1098ad', '#ae3ec9', '#fab005'];
-  const siteColors = ['#5c940d', '#862e9c', '#0b7285', '#c2255c', '#5f3dc4', '#a61e4d', '#364fc7', '#087f5b'];
-  const seriesText = { heap: 'traced heap', rss: 'RSS', site: 'site' };
-  const legend = el('div', 'legend');
-  let nsite = 0;
-  const layer = { site: svg('g', {}), rss: svg('g', {}), heap: svg('g', {}) }; /* the heap on top */
-  chart.append(layer.site, layer.rss, layer.heap);
-  const lines = data.series.map(function (s) {
-    const c = s.kind === 'site' ? siteColors[nsite++ % siteColors.length]
-      : s.kind === 'rss' ? rssColors[s.proc % rssColors.length] : colors[s.proc % colors.length];
-    /* Steps: a value holds until the next point (as the readout reads it,
-     * at()), so a stretch without points (a program that stopped
-     * allocating) is flat, not a slope no one measured. */
-    const pts = [];
-    s.t.forEach(function (t, i) {
-      if (i) pts.push(X(t).toFixed(1) + ',' + Y(s.v[i - 1]).toFixed(1));
-      pts.push(X(t).toFixed(1) + ',' + Y(s.v[i]).toFixed(1));
-    });
-    const line = svg('polyline', { points: pts.join(' '), class: 'series', stroke: c, 'data-kind': s.kind });
-    (layer[s.kind] || layer.heap).append(line);
-    const key = el('span', 'key', s.label + ' (' + (seriesText[s.kind] || s.kind) + ')');
-    key.style.borderColor = c;
-    key.dataset.kind = s.kind;
-    key.title = 'click to hide or show';
-    key.addEventListener('click', function () { key.classList.toggle('off'); line.classList.toggle('off'); });
-    legend.append(key);
-    return c;
-  });
-  const peaks = {};
-  for (const s of data.snapshots) peaks[s.series] = Math.max(peaks[s.series] || 0, s.peak);
-  Object.keys(peaks).forEach(function (k) {
-    const c = colors[k % colors.length];
-    chart.append(svg('line', { x1: L, x2: W - R, y1: Y(peaks[k]), y2: Y(peaks[k]), stroke: c, class: 'peak' }),
-      svg('text', { x: W - R, y: Y(peaks[k]) - 4, 'text-anchor': 'end', fill: c }, 'traced peak ' + size(peaks[k])));
-  });
-  /* The peak each snapshot captured (the largest per process): one click
-   * shows what each site held then in the flame graph. */
-  const held = {};
-  for (const s of data.snapshots)
-    if (s.peak_held !== undefined && (!held[s.series] || s.peak_held > held[s.series].peak_held)) held[s.series] = s;
-  Object.keys(held).forEach(function (k) {
-    const s = held[k];
-    const dot = svg('circle', { cx: X(s.peak_t), cy: Y(s.peak_held), r: 7, class: 'peak-dot', fill: colors[k % colors.length] });
-    dot.append(svg('title', {}, 'the peak: ' + size(s.peak_held) + ' at ' + (s.peak_t / 1000).toFixed(3) +
-      ' s \u2014 click to see it in the flame graph'));
-    dot.addEventListener('click', function () {
-      setView(true, view.py);
-      fsec.scrollIntoView();
-    });
-    chart.append(dot);
-  });
-  for (const s of data.snapshots) {
-    const dot = svg('circle', { cx: X(s.t), cy: Y(s.bytes), r: 5, class: 'snap', fill: colors[s.series % colors.length] });
-    dot.append(svg('title', {}, s.path + ': ' + size(s.bytes) + ' in ' + count(s.blocks) + ' blocks at ' + (s.t / 1000).toFixed(3) + ' s'));
-    chart.append(dot);
-  }
-  const cursor = svg('line', { y1: T, y2: H - B, class: 'cursor', visibility: 'hidden' });
-  const mark = svg('circle', { r: 7, class: 'peak-mark', visibility: 'hidden' });
-  chart.append(cursor, mark);
-  const readout = el('div', 'readout');
-  /* A series' value at time t: its last point at or before t (0 before its first). */
-  function at(s, t) {
-    let lo = 0, hi = s.t.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (s.t[mid] <= t) lo = mid + 1; else hi = mid; }
-    return lo ? s.v[lo - 1] : 0;
-  }
-  function select(t, why) {
-    cursor.setAttribute('x1', X(t));
-    cursor.setAttribute('x2', X(t));
-    cursor.setAttribute('visibility', 'visible');
-    readout.textContent = '';
-    readout.dataset.t = String(t);
-    readout.append(el('b', '', (t / 1000).toFixed(3) + ' s' + (why ? ' \u2014 ' + why : '')));
-    const ul = el('ul');
-    data.series.forEach(function (s, k) {
-      const li = el('li', '', s.label + ' (' + (seriesText[s.kind] || s.kind) + '): ' + size(at(s, t)));
-      li.style.borderColor = lines[k];
-      li.dataset.kind = s.kind;
-      ul.append(li);
-    });
-    readout.append(ul);
-  }
-  let peak = null; /* the highest point of any heap series */
-  for (const s of data.series) {
-    if (s.kind !== 'heap') continue;
-    s.t.forEach(function (t, i) { if (!peak || s.v[i] > peak.v) peak = { t: t, v: s.v[i] }; });
-  }
-  const goPeak = el('button', 'go-peak', 'Go to peak');
-  goPeak.disabled = !peak;
-  function markPeak() {
-    select(peak.t, 'peak: traced heap ' + size(peak.v));
-    mark.setAttribute('cx', X(peak.t));
-    mark.setAttribute('cy', Y(peak.v));
-    mark.setAttribute('visibility', 'visible');
-  }
-  goPeak.addEventListener('click', function () {
-    markPeak();
-    setView(true, view.py); /* the flame graph shows what each site held then */
-    tsec.scrollIntoView();
-  });
-  chart.addEventListener('click', function (e) {
-    const r = chart.getBoundingClientRect();
-    const x = (e.clientX - r.left) * W / r.width;
-    select(Math.max(0, Math.min(tmax, (x - L) / (W - L - R) * tmax)), '');
-  });
-  const nsl = data.series.filter(function (s) { return s.kind !== 'heap'; }).length;
-  tsec.append(el('div', 'controls', goPeak), chart, legend, readout, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
-    'the lines are the traced heap each process recorded between them (a line holds each value until the next point)' + (nsl ? ', its resident set (dashed) and its largest ' +
-    'allocation sites (thin; 0 where a site was not among a point\'s largest)' : ' (the snapshots hold no resident set or ' +
-    'sites: written with HEAPSNAP_SITELINE=0 or by an older heapsnap)') + '. Click the chart to read the values at a time; ' +
-    'click a legend entry to hide or show its line.' + (Object.keys(held).length ? ' The big dot is the ' +
-    'peak each process captured: click it to see what each site held then in the flame graph.' : '')));
-  if (hashView.includes('peak') && peak) goPeak.click();
+  const markPeak = heapsnapTimeline({ data: data, view: view, setView: setView, hashView: hashView, flame: fsec,
+    el: el, svg: svg, size: size, count: count, section: section, navlink: navlink }); /* timeline.js */
 
   /* --- top and diff --------------------------------------------------------------- */
 
@@ -624,70 +490,8 @@
 
   /* --- leaks -------------------------------------------------------------------------- */
 
-  function ring(r, id) {
-    const n = r.ring.length, more = r.ring_blocks - n, S = 260, C = S / 2, rad = 80;
-    const g = svg('svg', { viewBox: '0 0 ' + S + ' ' + S, class: 'ring', role: 'img' });
-    g.append(svg('defs', {}));
-    g.firstChild.append(svg('marker', { id: 'arrow' + id, viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' }));
-    g.firstChild.firstChild.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#555' }));
-    const pos = r.ring.map(function (_, i) {
-      const a = -Math.PI / 2 + 2 * Math.PI * i / n;
-      return [C + rad * Math.cos(a), C + rad * Math.sin(a)];
-    });
-    pos.forEach(function (p, i) {
-      const q = pos[(i + 1) % n];
-      const dx = q[0] - p[0], dy = q[1] - p[1], len = Math.hypot(dx, dy) || 1, k = 9 / len;
-      if (n > 1) g.append(svg('line', { x1: p[0] + dx * k, y1: p[1] + dy * k, x2: q[0] - dx * k, y2: q[1] - dy * k, class: 'edge', 'marker-end': 'url(#arrow' + id + ')' }));
-    });
-    if (n === 1) g.append(svg('circle', { cx: pos[0][0], cy: pos[0][1] - 16, r: 14, class: 'self' }));
-    pos.forEach(function (p, i) {
-      g.append(svg('circle', { cx: p[0], cy: p[1], r: 8, class: 'node' }));
-      g.append(svg('text', { x: p[0], y: p[1] + (p[1] >= C ? 22 : -14), 'text-anchor': 'middle' }, r.ring[i]));
-    });
-    if (more > 0) g.append(svg('text', { x: C, y: C + 4, 'text-anchor': 'middle' }, '+' + more + ' more'));
-    return g;
-  }
-  const kindText = { direct: 'definitely lost', indirect: 'indirectly lost', cycle: 'lost in a cycle', possible: 'possibly lost', reachable: 'still reachable' };
-  if (data.leaks) {
-    navlink('leaks', 'Leaks');
-    const ls = section('leaks', 'Leak check');
-    ls.append(table(['kind', 'bytes', 'blocks'], Object.keys(data.leaks.summary).map(function (k) {
-      return [k, count(data.leaks.summary[k][0]), count(data.leaks.summary[k][1])];
-    }), [0, 1, 1]));
-    const recs = el('div', 'records');
-    data.leaks.records.forEach(function (r, i) {
-      const bytes = r.indirect_bytes ? count(r.bytes + r.indirect_bytes) + ' (' + count(r.bytes) + ' ' + r.kind + ', ' + count(r.indirect_bytes) + ' indirect)' : count(r.bytes);
-      const d = el('details', 'record ' + r.kind);
-      d.append(el('summary', '', bytes + ' bytes in ' + count(r.blocks) + ' blocks are ' + kindText[r.kind] +
-        ' in loss record ' + (i + 1) + ' of ' + data.leaks.records.length + ' \u2014 ' + r.site));
-      const ul = el('ol', 'stack');
-      function frames() {
-        ul.textContent = '';
-        const py = view.py && r.stack.some(function (f) { return f[3] === '<python>'; });
-        let st = r.stack;
-        if (view.fold) { /* the stack from the site outward; heapsnapFold's, outermost first */
-          const out = r.stack.slice().reverse(), n = out.length;
-          const f = heapsnapFold(out, function (i) { return out[i][3] === '<python>'; });
-          st = f(Array.from(out.keys()).slice(0, n), view.py).reverse().map(function (i) { return out[i]; });
-        }
-        for (const f of st)
-          if (view.fold || !py || f[3] === '<python>') ul.append(el('li', '', f[0] + (f[1] ? ' (' + f[1] + ':' + f[2] + ')' : '')));
-      }
-      frames();
-      onView.push(frames);
-      d.append(ul);
-      if (r.ring.length) {
-        d.append(el('p', 'sub', 'cycle of ' + r.ring_blocks + ' blocks:'), ring(r, i));
-        d.open = true;
-      }
-      recs.append(d);
-    });
-    ls.append(el('h3', '', 'Loss records'), recs);
-    if (!data.leaks.records.length) recs.append(el('p', 'sub', 'no leaks'));
-    if (data.leaks.retainers) {
-      ls.append(el('h3', '', 'Who keeps the most memory alive (retainers)'), el('pre', 'retainers', data.leaks.retainers));
-    }
-  }
+  heapsnapLeaks({ data: data, view: view, onView: onView, el: el, svg: svg, count: count, table: table,
+    section: section, navlink: navlink }); /* leaks.js */
   if (data.python_retainers) {
     navlink('pyholders', 'Python holders');
     section('pyholders', 'Who holds the Python objects').append(el('pre', 'retainers', data.python_retainers));
@@ -695,7 +499,7 @@
   /* The view the page opens on: the peak when captured (file.html#exit:
    * at exit), Python frames only for a Python process. */
   if (hasPeak && !hashView.includes('exit') && !hashView.includes('live')) {
-    if (peak) markPeak();
+    markPeak();
     setView(true, view.py);
   } else {
     setView(false, view.py);
