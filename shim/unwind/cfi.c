@@ -21,6 +21,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "cfimemo.h"
 #include "inner.h"
 
 #define CFI_CHECK_EVERY 256        /* walks between dlpi_subs checks */
@@ -45,81 +46,7 @@ static int cfi_check_unloads(void)
 
 /* ---------------- the memo: this thread's recent walks ---------------- */
 
-/* A walk is a pure function of its state before each step - (key, rsp,
- * rbp) - the cached rules and the stack words it reads: the return address
- * at rsp_next - 8 and, where the rule restores rbp, the word at rbp_at.
- * Each thread keeps its last successful walk as that chain of states.
- * When a new walk reaches a state with the same rsp and key as one of the
- * memo's, the memo's later steps are replayed instead of re-derived: a
- * replayed step compares the return address word with what it held then
- * (and, for a CFA based on rbp, rbp with the value it had then) and loads
- * the restored rbp, with no cache probe and no rule decode.  The first
- * difference ends the replay, and the ordinary walk goes on from that very
- * state (and may meet the memo again further out), so the result is always
- * what the ordinary walk gives: the outer frames that did not change (deep
- * recursion, an interpreter's loop) are checked, not assumed.  Rules are a
- * function of the loaded modules, so a memo is not used once dlpi_subs
- * has moved (the program's dlclose moves it at once: unwind.c).  A new
- * walk is recorded into a spare memo, never one being read.
- * Soundness: one matching frame proves nothing of its callers (recursion
- * re-entered from another call site, longjmp, an exception, swapcontext,
- * a signal handler, a reused thread stack all leave a frame at the same
- * CFA with the same return address under other callers), so no suffix is
- * ever taken on one match; every word a step would read is compared, and
- * the program's stack is only read, never patched (bytehound's shadow
- * stack patches return addresses, and exceptions unwinding through
- * patched frames were its issue #119).  HEAPSNAP_UNWIND_CHECK compares
- * with the walk from scratch (check.c; docs/design.md has the argument).
- * The caller may name a walk's result (cfi_name: hooks.c gives the trace
- * id).  A new walk that starts in a named memo's first state and whose
- * every read would see the same word again gives the same frames: it
- * returns the name without writing a frame, and the caller skips interning
- * the stack (a loop allocating from one place; deep's four allocations per
- * recursion).  The thread keeps up to 64 named walks (below), not only
- * the last one: sites that take turns (churn's six in random order) each
- * find theirs again. */
-struct cfi_state {
-    uintptr_t rsp, key, rbp;
-    uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
-};
-
-#define CFI_HOW_CFA_RBP ((uintptr_t)1) /* its CFA was rbp-based (rbp_at is 8-aligned) */
-
-enum { CFI_END_CAP, CFI_END_STOP, CFI_END_LOW_RA }; /* how a walk ended */
-
-/* A word an exact repeat must find again: *at == val. */
-struct cfi_check {
-    uintptr_t at, val;
-};
-
-/* Two adjacent words it must find again, *at == val[0] and *(at + 8) ==
- * val[1]: a frame-pointer frame's saved rbp and return address, compared
- * as one 16-byte word (cfi_memo_pairs).  The size of two checks. */
-struct cfi_pair {
-    _Alignas(16) uintptr_t val[2];
-    uintptr_t at, unused;
-};
-
-struct cfi_memo {
-    unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
-    unsigned nchk;                /* checks (cfi_memo_checks) after the states and pairs */
-    unsigned npair;               /* pairs (cfi_memo_pairs) after the states */
-    int rbp_need;                 /* an exact repeat needs the register rbp == rbp0 */
-    uintptr_t rbp0;
-    unsigned max;                 /* frames the walk could give; CFI_MAX_NEVER: ended
-                                     on a low return address (never repeated) */
-    unsigned end;                 /* CFI_END_* */
-    uint32_t tag;                 /* the caller's name for its result (cfi_name) */
-    unsigned long long subs;      /* the modules the rules came from */
-    uintptr_t top8;
-    /* Where the pairs and checks (cfi_memo_pairs) begin and end, kept so
-     * that an exact repeat's test works out none of it. */
-    const struct cfi_pair *pair, *pair_end;
-    const struct cfi_check *chk_end;
-    struct cfi_state st[];        /* cap + 1 states */
-};
-
-#define CFI_MAX_NEVER UINT_MAX /* max: no walk asks for this many frames */
+/* Its layout, and why a replay is exact: cfimemo.h. */
 
 /* Walks kept per thread: CFI_MEMO_SETS sets of four, a walk in the set of
  * its first state (the hook's caller: return address and CFA), the most
