@@ -4,7 +4,8 @@
  *
  * Live sums per trace, per thread, in dense lines of cells (peak_move,
  * from traces.c: a plain load and store in the thread's own line; threads
- * past PEAK_LINES share line 0 with atomic adds).  A capture adds the
+ * past PEAK_LINES share line 0 with atomic adds; lines past 0 are mapped
+ * PEAK_LINE_CHUNK at a time as threads claim them).  A capture adds the
  * lines up; traces.c asks for one (peak_check) once the peak passed the
  * last capture by a step (HEAPSNAP_PEAK on, exact or off: docs/design.md,
  * "The peak and the timeline", says how exact each is).  A temporary
@@ -25,7 +26,11 @@
 #define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as traces.c */
 
 _Atomic uint64_t peak_next;       /* capture when the peak reaches this */
-struct peak_line peak_lines[PEAK_LINES]; /* per-thread live sums; 0 shared */
+static struct peak_line peak_line0;      /* the shared line */
+#define PEAK_LINE_CHUNKS ((PEAK_LINES - 2) / PEAK_LINE_CHUNK + 1)
+/* lines 1.. (per-thread live sums), by (k - 1) / PEAK_LINE_CHUNK: mapped
+ * when a claim reaches them, never unmapped (peak_mine points into them) */
+static _Atomic(struct peak_line *) peak_line_chunk[PEAK_LINE_CHUNKS];
 static atomic_uint peak_lines_top;       /* lines ever claimed: [0, top) */
 /* peak_mine (base.h's hs_hot): this thread's line, or NULL */
 static __thread int peak_lineless;       /* no line to claim (or ended) */
@@ -56,6 +61,34 @@ static int peak_mode(void)
 
 /* ---------------- the live sums ---------------- */
 
+/* Line k, or NULL while its chunk is not mapped (a reader skips it: no
+ * thread has claimed it, nor written to it). */
+static struct peak_line *peak_line(unsigned k)
+{
+    if (!k)
+        return &peak_line0;
+    struct peak_line *c = atomic_load_explicit(&peak_line_chunk[(k - 1) / PEAK_LINE_CHUNK],
+                                               memory_order_acquire);
+    return c ? c + (k - 1) % PEAK_LINE_CHUNK : NULL;
+}
+
+/* Maps chunk j of lines, unless another thread did first: 0, or -1 (no
+ * memory: arena_map warned and degraded).  Called with no lock held, as
+ * from a hook: a leak check holds the arena's mapping lock while it stops
+ * the threads. */
+static int peak_line_grow(unsigned j)
+{
+    size_t bytes = PEAK_LINE_CHUNK * sizeof(struct peak_line);
+    struct peak_line *none = NULL, *c = arena_map(bytes);
+    if (!c)
+        return -1;
+    for (unsigned i = 0; i < PEAK_LINE_CHUNK; i++)
+        c[i].index = 1 + j * PEAK_LINE_CHUNK + i;
+    if (!atomic_compare_exchange_strong(&peak_line_chunk[j], &none, c))
+        arena_unmap(c, bytes); /* another thread's came first */
+    return 0;
+}
+
 /* Where the cells go when not in the arena (state.c's file, which names
  * itself at start-up, before the first block): NULL, the arena. */
 static struct peak_store peak_store;
@@ -75,7 +108,7 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
         return c;
     /* in the state file when there is one (state.c): the sums survive a kill */
     int kept = peak_store.cells &&
-               (c = peak_store.cells((unsigned)(l - peak_lines), id >> PEAK_CHUNK_BITS)) != NULL;
+               (c = peak_store.cells(l->index, id >> PEAK_CHUNK_BITS)) != NULL;
     if (!c && !(c = arena_alloc(PEAK_CHUNK * sizeof *c)))
         return NULL;
     if (!atomic_compare_exchange_strong(slot, &none, c)) {
@@ -88,11 +121,18 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
     return c;
 }
 
+/* A free line for this thread, in the chunks mapped (a new chunk only
+ * when all their lines are owned); NULL when there is none or no memory
+ * for one: the thread shares line 0, as past PEAK_LINES. */
 static struct peak_line *peak_claim(void)
 {
-    for (unsigned k = 1; k < PEAK_LINES; k++)
-        if (line_claim(&peak_lines[k].owned, &peak_lines_top, k))
-            return peak_mine = &peak_lines[k];
+    for (unsigned k = 1; k < PEAK_LINES; k++) {
+        struct peak_line *l = peak_line(k);
+        if (!l && (peak_line_grow((k - 1) / PEAK_LINE_CHUNK) != 0 || !(l = peak_line(k))))
+            break;
+        if (line_claim(&l->owned, &peak_lines_top, k))
+            return peak_mine = l;
+    }
     peak_lineless = 1;
     return NULL;
 }
@@ -118,7 +158,7 @@ HS_NOINLINE void peak_move_slow(uint32_t id, int64_t n, int64_t bytes)
         return;
     }
     line_top_raise(&peak_lines_top, 1);
-    if (!(c = peak_chunk(&peak_lines[0], id)))
+    if (!(c = peak_chunk(&peak_line0, id)))
         return; /* out of memory: the arena's warning is enough */
     c += id & (PEAK_CHUNK - 1);
     atomic_fetch_add_explicit(&c->count, n, memory_order_relaxed);
@@ -142,10 +182,11 @@ void peak_thread_end(void)
 void peak_after_fork_child(void)
 {
     unsigned top = atomic_load(&peak_lines_top);
-    for (unsigned k = 1; k < top; k++)
-        if (&peak_lines[k] != peak_mine &&
-            atomic_load_explicit(&peak_lines[k].owned, memory_order_relaxed))
-            atomic_store_explicit(&peak_lines[k].owned, 0, memory_order_relaxed);
+    for (unsigned k = 1; k < top; k++) {
+        struct peak_line *l = peak_line(k);
+        if (l && l != peak_mine && atomic_load_explicit(&l->owned, memory_order_relaxed))
+            atomic_store_explicit(&l->owned, 0, memory_order_relaxed);
+    }
     lock_drop(&peak.lock); /* a thread that was capturing is gone */
 }
 
@@ -153,14 +194,16 @@ void peak_after_fork_child(void)
 static void peak_clear_lines(void)
 {
     unsigned top = atomic_load(&peak_lines_top);
-    for (unsigned k = 0; k < top; k++)
-        for (unsigned j = 0; j < PEAK_CHUNKS; j++) {
-            struct peak_cell *c = atomic_load(&peak_lines[k].chunk[j]);
+    for (unsigned k = 0; k < top; k++) {
+        struct peak_line *l = peak_line(k);
+        for (unsigned j = 0; l && j < PEAK_CHUNKS; j++) {
+            struct peak_cell *c = atomic_load(&l->chunk[j]);
             for (unsigned i = 0; c && i < PEAK_CHUNK; i++) {
                 atomic_store_explicit(&c[i].count, 0, memory_order_relaxed);
                 atomic_store_explicit(&c[i].bytes, 0, memory_order_relaxed);
             }
         }
+    }
 }
 
 /* The least growth between two captures, with n traces: PEAK_FLOOR, or
@@ -243,8 +286,11 @@ static uint64_t peak_sum_into(struct trace_live *out, uint32_t n)
         uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
         int set = 0; /* the first line with cells here is copied, the others added */
         for (unsigned l = 0; l < top; l++) {
+            struct peak_line *line = peak_line(l);
+            if (!line)
+                continue;
             const peak_pair *restrict c = (const peak_pair *)atomic_load_explicit(
-                &peak_lines[l].chunk[base >> PEAK_CHUNK_BITS], memory_order_acquire);
+                &line->chunk[base >> PEAK_CHUNK_BITS], memory_order_acquire);
             if (!c)
                 continue;
             if (set)

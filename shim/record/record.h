@@ -330,15 +330,16 @@ void ftree_index_drop(void); /* the index given back until nodes are made again 
 #define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)  /* trace ids per chunk of cells */
 #define PEAK_CHUNKS 4096u                   /* as traces.c: 16M ids */
 #define PEAK_LINES 64                       /* threads with a line of their own */
+#define PEAK_LINE_CHUNK 8                   /* lines 1.. mapped this many at a time */
 struct peak_cell {                          /* one trace's live sums on one line */
     _Atomic int64_t count, bytes;           /* count in 1/65536 units; < 0: this
                                                thread freed others' blocks */
 };
 struct peak_line {
     atomic_int owned;                       /* claimed by a live thread (never line 0) */
+    unsigned index;                         /* its number, 0 to PEAK_LINES - 1 */
     _Atomic(struct peak_cell *) chunk[PEAK_CHUNKS]; /* by id >> PEAK_CHUNK_BITS */
 };
-extern struct peak_line peak_lines[PEAK_LINES];
 /* peak_mine (base.h's hs_hot) */
 extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
