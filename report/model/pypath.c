@@ -107,24 +107,30 @@ static size_t pypath_root(const struct snap *s, const struct snap_pyref *root, c
 
 /* The root's text at out[0, len) with each item step the shim named in it
  * (" -> [12]", " -> ['k']": the items of a global's container that is no
- * object of the graph, pyroot_container) as "[...]", pypath_shape's way;
- * the new length. */
-static size_t pypath_root_shape(char *out, size_t len)
+ * object of the graph, pyroot_container) as "[...]", pypath_shape's way,
+ * within n bytes; the new length. */
+static size_t pypath_root_shape(char *out, size_t len, size_t n)
 {
+    char *src = strndup(out, len);
     size_t w = 0;
-    for (size_t i = 0; i < len;) {
+    if (!src)
+        return len;
+    for (size_t i = 0; i < len && w + 1 < n;) {
         const char *close = NULL;
-        if (!strncmp(out + i, " -> [", 5) && i + 5 < len)
-            close = memchr(out + i + 5, ']', len - i - 5);
-        if (close && (out[i + 5] == '\'' || (out[i + 5] >= '0' && out[i + 5] <= '9'))) {
-            memmove(out + w, " -> [...]", 9);
-            w += 9;
-            i = (size_t)(close - out) + 1;
+        if (!strncmp(src + i, " -> [", 5) && i + 5 < len &&
+            (src[i + 5] == '\'' || (src[i + 5] >= '0' && src[i + 5] <= '9')))
+            close = memchr(src + i + 5, ']', len - i - 5);
+        if (close) {
+            w += (size_t)snprintf(out + w, n - w, " -> [...]");
+            i = (size_t)(close - src) + 1;
         } else {
-            out[w++] = out[i++];
+            out[w++] = src[i++];
         }
     }
+    if (w >= n)
+        w = n - 1;
     out[w] = 0;
+    free(src);
     return w;
 }
 
@@ -173,7 +179,7 @@ static size_t pypath_write(const struct snap *s, uint64_t b, char *out, size_t n
     } else {
         len = pypath_root(s, root, out, n);
         if (shape)
-            len = pypath_root_shape(out, len);
+            len = pypath_root_shape(out, len, n);
         if (len < n)
             len += (size_t)snprintf(out + len, n - len, " (%s)", pypath_type(s, top));
     }
