@@ -50,7 +50,9 @@ at_end
 # --- the directory is ours, but a socket another process planted there ---
 chown 0:0 /tmp/heapsnap-0 && chmod 0700 /tmp/heapsnap-0
 at_start "$T/target"
-at_attach; at_detach            # the shim stays mapped: a refusal would say "attached already"
+at_attach; a=$?; at_detach      # the shim stays mapped: a refusal would say "attached already"
+[ "$a" = 0 ] && [ "$AT_DETACH_RC" = 0 ] ||
+  t_fail attach_ctl_dir_first_session "attach $a, detach $AT_DETACH_RC: $(head -c 300 "$T/attach.err") [$(head -c 300 "$T/detach.err")]"
 "$PY" tests/shim/attach/hostile_ctl.py "/tmp/heapsnap-0/$AT_PID.sock" >"$T/hostile.out" 2>&1 &
 hostile=$!
 for _ in $(seq 500); do grep -q listening "$T/hostile.out" && break; sleep 0.01; done
