@@ -36,7 +36,7 @@ import tempfile
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import phasecost  # noqa: E402
-from instrcount import inclusive  # noqa: E402
+from instrcount import inclusive, read_counts  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COUNTS = os.path.join(ROOT, "scripts/bench/pystart.counts")
@@ -64,16 +64,6 @@ def measure(py, shim, work):
     out = phasecost.callgrind(argv, dict(ENV, LD_PRELOAD=shim, **QUIET), work, "shim")
     total, _, _ = phasecost.parse(out, os.path.realpath(shim))
     return {"plain": plain, "shim": total, "stacks": inclusive(out).get("hook_stack", 0)}
-
-
-def read_counts(path):
-    got = {}
-    if os.path.exists(path):
-        for line in open(path):
-            parts = line.split()
-            if len(parts) == 3 and not line.startswith("#"):
-                got[(parts[0], parts[1])] = int(parts[2])
-    return got
 
 
 def main(argv):
@@ -112,7 +102,7 @@ def main(argv):
             f.writelines(lines)
         print("recorded in %s" % a.counts)
     if a.check:
-        want = read_counts(a.counts).get((ver, "stacks"))
+        want = (read_counts(a.counts) if os.path.exists(a.counts) else {}).get((ver, "stacks"))
         if want is None:
             print("pystartcount: %s records no figure for Python %s" % (a.counts, ver))
             return 3

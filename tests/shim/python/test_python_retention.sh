@@ -17,22 +17,28 @@
 for v in $(py_versions_missing); do
   t_skip "python_retention_${v}" "no CPython $v here (pyenv install $v, or python$v on PATH)"
 done
+# ret_as_gc SNAP PREFIX OUT N TXT NAME: top --retainers of SNAP (into TXT)
+# gives each of the N objects the program printed in OUT as "PREFIXk PATH"
+# (gc.get_referrers' path) that very path, one object each.
+ret_as_gc() {
+  local s=$1 prefix=$2 out=$3 n=$4 txt=$5 name=$6 want bad="" case path got
+  "$HEAPSNAP" top --retainers --key type -n 0 "$s" >"$txt" 2>&1
+  want=$(grep -c "^$prefix[0-9] " "$out")
+  while read -r case path; do
+    got=$(grep -A1 "^  __main__\.$case: 1 object," "$txt" | sed -n 's/^    1 object: //p')
+    [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
+  done < <(grep "^$prefix[0-9] " "$out")
+  if [ "$want" = "$n" ] && [ -z "$bad" ]; then t_pass "$name"
+  else t_fail "$name" "$want cases; $bad"; fi
+}
+
 script=tests/shim/python/retention.py
 while read -r tag py; do
   s=$T/r-$tag.hsnap
   if ! py_run "$py" "$T/run-$tag" $script "$s" || [ ! -s "$s" ]; then
     t_fail "python_retention_run_$tag" "$(tail -c 300 "$T/run-$tag.err")"; continue
   fi
-  "$HEAPSNAP" top --retainers --key type -n 0 "$s" >"$T/t-$tag.txt" 2>&1
-  want=$(grep -c '^Case[0-9] ' "$T/run-$tag.out")
-  bad=""
-  while read -r case path; do
-    got=$(grep -A1 "^  __main__\.$case: 1 object," "$T/t-$tag.txt" | sed -n 's/^    1 object: //p')
-    [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
-  done < <(grep '^Case[0-9] ' "$T/run-$tag.out")
-  if [ "$want" = 9 ] && [ -z "$bad" ]; then
-    t_pass "python_retention_paths_as_gc_get_referrers_$tag"
-  else t_fail "python_retention_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
+  ret_as_gc "$s" Case "$T/run-$tag.out" 9 "$T/t-$tag.txt" "python_retention_paths_as_gc_get_referrers_$tag"
   # the same in JSON
   "$HEAPSNAP" top --retainers --key type -n 0 --format json "$s" >"$T/j-$tag.json" 2>"$T/j-$tag.err"
   if python3 - "$T/j-$tag.json" "$T/run-$tag.out" <<'PY'
@@ -57,16 +63,7 @@ while read -r tag py; do
   if ! py_run "$py" "$T/held-$tag" tests/shim/python/heldout.py "$s" || [ ! -s "$s" ]; then
     t_fail "python_retention_heldout_run_$tag" "$(tail -c 300 "$T/held-$tag.err")"; continue
   fi
-  "$HEAPSNAP" top --retainers --key type -n 0 "$s" >"$T/ht-$tag.txt" 2>&1
-  want=$(grep -c '^Held[0-9] ' "$T/held-$tag.out")
-  bad=""
-  while read -r case path; do
-    got=$(grep -A1 "^  __main__\.$case: 1 object," "$T/ht-$tag.txt" | sed -n 's/^    1 object: //p')
-    [ "$got" = "$path" ] || bad="$bad$case: gc says '$path', heapsnap '$got'; "
-  done < <(grep '^Held[0-9] ' "$T/held-$tag.out")
-  if [ "$want" = 4 ] && [ -z "$bad" ]; then
-    t_pass "python_retention_heldout_paths_as_gc_get_referrers_$tag"
-  else t_fail "python_retention_heldout_paths_as_gc_get_referrers_$tag" "$want cases; $bad"; fi
+  ret_as_gc "$s" Held "$T/held-$tag.out" 4 "$T/ht-$tag.txt" "python_retention_heldout_paths_as_gc_get_referrers_$tag"
 done < <(py_interpreters)
 
 # The Python API, under each interpreter: a loaded .hsnap's retainers(),
