@@ -14,10 +14,11 @@ no-ops with a clear result.
 from . import _early
 
 # `pytest -p heapsnap.pytest_plugin --heapsnap` from a source tree (no
-# heapsnap-pytest.pth): run again under the shim now, before the rest of
-# the package is imported (its import is paid once, in the run under the
-# shim), as the .pth does at the interpreter's start.
-_early.maybe()
+# heapsnap-pytest.pth): pytest is imported already, so the shim is loaded
+# into this process now (its late copy, as `heapsnap attach` loads it),
+# before the rest of the package is imported; only if that fails is pytest
+# run again under it, as the .pth does at the interpreter's start.
+_early.maybe(here=True)
 
 import ctypes  # noqa: E402
 import functools  # noqa: E402
@@ -40,7 +41,7 @@ __all__ = ["is_loaded", "start", "stop", "is_tracing", "take_snapshot",
 def _shim():
     """The shim's functions, found in the process (None when not loaded)."""
     try:
-        lib = ctypes.CDLL(None)
+        lib = _early.loaded if _early.loaded is not None else ctypes.CDLL(None)  # load_here's
         lib.heapsnap_is_tracing
     except (OSError, AttributeError):
         return None

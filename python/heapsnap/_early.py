@@ -1,5 +1,6 @@
-"""heapsnap._early - `pytest --heapsnap` run again under the shim before
-pytest is even imported.
+"""heapsnap._early - `pytest --heapsnap` under the shim before the tests
+run: the shim loaded into this interpreter, or pytest run again with it
+preloaded before pytest is even imported.
 
 The package installs heapsnap-pytest.pth beside itself: every interpreter
 start in that environment tests whether "--heapsnap" is among its original
@@ -10,10 +11,13 @@ the same command line again with the shim preloaded and recording
 stopped (HEAPSNAP_PAUSED), when it is a pytest run and the shim is not in
 the process yet.  The first process then costs an interpreter's start,
 not pytest's import.  Without the .pth (`-p heapsnap.pytest_plugin` from a
-source tree) the package's __init__ calls maybe() first thing: pytest is
-imported twice then, but the package once.  pytest_plugin's own re-exec
-remains for everything else (pytest.main(), an older Python).  Only os
-and sys here: this runs before the program.
+source tree) pytest is imported already when the package's __init__ calls
+maybe(here=True): the shim's late copy (libheapsnap-attach.so, beside
+libheapsnap.so) is loaded into this process instead (load_here: what
+`heapsnap attach` does, by the process itself), and only when that fails
+(said once) is pytest run again.  pytest_plugin's own re-exec remains for
+everything else (pytest.main(), an older Python).  Only os and sys at
+import: this runs before the program.
 """
 
 import os
@@ -90,7 +94,77 @@ def _addopts():
         return []
 
 
-def maybe():
+# heapsnap__load's refusals (shim/attach/attach.h's ATT_E_*)
+_LOAD_ERRORS = {
+    -1: "the shim is in this process from the start",
+    -2: "the shim is loaded and recording already",
+    -3: "this process runs in secure-execution mode: the shim records nothing here",
+    -4: "the shim could not find its own functions",
+    -5: "no module of this process calls the malloc family through a GOT",
+    -7: "the shim's thread could not start",
+}
+
+# The late copy's handle, once load_here loaded it (heapsnap's _shim reads it).
+loaded = None
+_said = []
+
+
+def _conf(env):
+    """heapsnap__load's options: the environment's HEAPSNAP_* variables, as
+    exec_with passes them on, with its defaults."""
+    conf = {k: v for k, v in env.items() if k.startswith("HEAPSNAP_") and "\n" not in v
+            and "\n" not in k and k != "HEAPSNAP_SHIM"}
+    conf["HEAPSNAP_PAUSED"] = "1"
+    if "HEAPSNAP_OUTPUT" not in conf:
+        conf.setdefault("HEAPSNAP_STATE", "0")
+        conf.setdefault("HEAPSNAP_SITELINE", "0")
+    return "".join("%s=%s\n" % kv for kv in conf.items())
+
+
+def load_here(shim):
+    """Loads the shim's late copy (libheapsnap-attach.so beside shim) into
+    this running interpreter and starts it, recording stopped: its GOT
+    entries of the malloc family rewritten, CPython's domains wrapped at
+    the first recorded allocation, as after `heapsnap attach`.  Blocks
+    allocated before are not the shim's (their frees pass to the real
+    allocator).  None, or why not."""
+    global loaded
+    if loaded is not None:
+        return None
+    late = os.path.join(os.path.dirname(shim), "libheapsnap-attach.so")
+    if not os.path.isfile(late):
+        return "there is no libheapsnap-attach.so beside %s" % shim
+    try:
+        import ctypes
+        lib = ctypes.CDLL(late)
+        entry = lib.heapsnap__load
+    except (ImportError, OSError) as e:
+        return "%s: %s" % (late, e)
+    except AttributeError:
+        return "%s is older than this package (no heapsnap__load)" % late
+    entry.argtypes = [ctypes.c_char_p]
+    entry.restype = ctypes.c_int
+    r = entry(_conf(os.environ).encode("utf-8", "surrogateescape"))
+    if r != 0:
+        return _LOAD_ERRORS.get(r, "the shim refused (%d)" % r)
+    loaded = lib
+    return None
+
+
+def say_once(why):
+    """The reason the shim could not be loaded here, once a process."""
+    if not _said:
+        _said.append(why)
+        sys.stderr.write("heapsnap: the shim could not be loaded into this process (%s): "
+                         "pytest runs again under it\n" % why)
+        sys.stderr.flush()
+
+
+def maybe(here=False):
+    """At the interpreter's start (the .pth), or from the package's
+    __init__ (here: pytest may be imported already): a pytest run asked
+    for --heapsnap gets the shim, loaded here when `here`, else (or when
+    that fails) by running again under it."""
     argv = list(getattr(sys, "orig_argv", ()))
     pytest, args = _is_pytest(argv)
     if "--" in args:
@@ -100,6 +174,11 @@ def maybe():
             "libheapsnap" in os.environ.get("LD_PRELOAD", ""):
         return
     shim = shim_for_exec()
-    if shim:
-        exec_with(shim, [sys.executable] + argv[1:])
-
+    if not shim:
+        return
+    if here:
+        why = load_here(shim)
+        if why is None:
+            return
+        say_once(why)
+    exec_with(shim, [sys.executable] + argv[1:])

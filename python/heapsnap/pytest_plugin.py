@@ -1,9 +1,11 @@
 """heapsnap.pytest_plugin - memory limits and a memory summary for pytest.
 
 `pytest --heapsnap` (a pytest11 entry point, or `-p heapsnap.pytest_plugin`)
-runs the tests under the shim: pytest is executed again with it preloaded
-and HEAPSNAP_PAUSED=1 (by heapsnap-pytest.pth before pytest's import, else
-as soon as this module is imported); the shim records each test's call
+runs the tests under the shim, recording stopped (HEAPSNAP_PAUSED=1):
+pytest is executed again with it preloaded (by heapsnap-pytest.pth before
+pytest's import), or, with pytest imported already, the shim's late copy
+is loaded into this process (heapsnap's __init__, else this module's
+import; pytest runs again only when that fails); the shim records each test's call
 alone (heapsnap_start/heapsnap_stop around it, the innermost wrapper), and
 no exit snapshot is written unless HEAPSNAP_OUTPUT asks.  Each call is
 measured in the process (heapsnap_dump, no CLI, no file): its peak over
@@ -113,11 +115,24 @@ def _reexec(config):
     shim = _shim_for_exec()
     if not shim:
         raise pytest.UsageError(_no_shim_reason())
+    if _load_here(shim):
+        return
     os.chdir(str(config.invocation_params.dir))
     _exec_with(shim, [sys.executable, "-m", "pytest"] + list(config.invocation_params.args))
 
 
 _exec_with = _early.exec_with
+
+
+def _load_here(shim):
+    """The shim loaded into this process (_early.load_here): True, or False
+    after saying why once (the caller runs pytest again under it)."""
+    why = _early.load_here(shim)
+    if why is None:
+        heapsnap._lib = heapsnap._shim()
+        return heapsnap._lib is not None
+    _early.say_once(why)
+    return False
 
 
 def _asked_early():
@@ -144,7 +159,7 @@ def _reexec_early():
     if heapsnap.is_loaded() or os.environ.get(_REEXEC) or not _asked_early():
         return
     shim = _shim_for_exec()
-    if shim:
+    if shim and not _load_here(shim):
         _exec_with(shim, [sys.executable, "-m", "pytest"] + sys.argv[1:])
 
 

@@ -1,7 +1,8 @@
 /*
  * attach.c - the control socket, and the shim in a process it was loaded
  * into late (heapsnap attach): heapsnap__attach, which the CLI makes the
- * target call after its dlopen.
+ * target call after its dlopen; heapsnap__load, the same start without
+ * the socket, which a process calls itself (the pytest plugin).
  *
  * heapsnap__attach starts recording (options from the CLI's text, never the
  * environment), rewrites the GOT entries (got.c), and starts the control
@@ -185,6 +186,8 @@ static void att_unlisten(void)
     if (att.fd >= 0)
         close(att.fd);
     att.fd = -1;
+    if (!att.path[0])
+        return; /* none made (heapsnap__load), or gone already */
     unlink(att.path);
     if (att.private_dir) {
         char *slash = strrchr(att.path, '/');
@@ -194,6 +197,7 @@ static void att_unlisten(void)
         }
         att.private_dir = 0;
     }
+    att.path[0] = 0;
 }
 
 static int att_listen(void)
@@ -373,9 +377,9 @@ static int att_start_thread(void)
 
 static void att_live_exit(void);
 
-/* attach.h.  Runs on the thread the CLI borrowed, between its dlopen and
- * its return to what it was doing: bounded work, no wait on the process. */
-HS_EXPORT int heapsnap__attach(const char *conf)
+/* The start of a session, served (the control socket: heapsnap__attach)
+ * or not (heapsnap__load).  0, or an ATT_E_* code. */
+static int att_begin(const char *conf, int served)
 {
     if (!clock_is_late())
         return ATT_E_NOT_LATE;
@@ -385,16 +389,20 @@ HS_EXPORT int heapsnap__attach(const char *conf)
     static int found;
     if (!found && got_init() != 0)
         r = ATT_E_SELF;
-    else if ((found = 1) && att_listen() != 0)
+    else if ((found = 1) && served && att_listen() != 0)
         r = ATT_E_SOCKET;
     else if (life_attach(conf) != 0)
         r = ATT_E_SECURE;
     else {
-        name_notify = att_note;
-        opt_warn_sink = att_warn_sink;
+        if (served) {
+            name_notify = att_note;
+            opt_warn_sink = att_warn_sink;
+        } else if (opt_int(OPT_PAUSED)) {
+            pause_stop(); /* before any entry leads here: nothing recorded until started */
+        }
         if (got_hook() == 0)
             r = ATT_E_NO_GOT;
-        else if (att_start_thread() != 0)
+        else if (att_start_thread() != 0) /* unserved: it polls for new modules alone */
             r = ATT_E_THREAD;
         if (r) { /* recording started: stop it again */
             got_unhook();
@@ -404,11 +412,25 @@ HS_EXPORT int heapsnap__attach(const char *conf)
     if (r) {
         att_unlisten();
         atomic_store(&att.on, 0);
-    } else if (!att.exit_set) { /* the socket goes with the process */
+    } else if (served && !att.exit_set) { /* the socket goes with the process */
         att.exit_set = atexit(att_live_exit) == 0;
     }
     guard_leave(saved);
     return r;
+}
+
+/* attach.h.  Runs on the thread the CLI borrowed, between its dlopen and
+ * its return to what it was doing: bounded work, no wait on the process. */
+HS_EXPORT int heapsnap__attach(const char *conf)
+{
+    return att_begin(conf, 1);
+}
+
+/* attach.h.  The process loaded this library itself (the pytest plugin,
+ * through ctypes): the same start, no socket, HEAPSNAP_PAUSED honoured. */
+HS_EXPORT int heapsnap__load(const char *conf)
+{
+    return att_begin(conf, 0);
 }
 
 /* ---------------- a preloaded process (HEAPSNAP_LIVE) ---------------- */

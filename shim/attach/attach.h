@@ -32,5 +32,11 @@ enum {
     ATT_E_THREAD = -7,    /* the control thread could not start */
 };
 HS_EXPORT int heapsnap__attach(const char *conf);
+/* The same, called by the process itself after its own dlopen of this
+ * library (the Python package's pytest plugin): no control socket (the
+ * control thread only polls for new modules), warnings to fd 2, and
+ * HEAPSNAP_PAUSED=1 honoured (recording stopped until heapsnap_start).
+ * ATT_E_SOCKET never comes. */
+HS_EXPORT int heapsnap__load(const char *conf);
 
 #endif
