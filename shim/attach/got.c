@@ -14,6 +14,9 @@
  * only for a path that does not depend on the caller (one with a '/' and
  * no '$'); any other call is a tail call, and got_poll (the control
  * thread, and got_dlopen) finds those modules by the loader's count.
+ * dlsym: a name of the malloc family that finds the real allocator's
+ * function gets the hook's (ctypes' `CDLL(None).malloc` calls it by its
+ * address, through no GOT); any other lookup is a tail call.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -38,15 +41,18 @@ struct got_chunk {
 /* The names rewritten, and the shim's function for each (got_init). */
 static const char *const got_names[] = {
     "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
-    "memalign", "valloc", "pvalloc", "malloc_usable_size", "dlopen",
+    "memalign", "valloc", "pvalloc", "malloc_usable_size", "dlopen", "dlsym",
 };
 #define GOT_NNAMES (sizeof got_names / sizeof *got_names)
-#define GOT_DLOPEN (GOT_NNAMES - 1)
+#define GOT_DLOPEN (GOT_NNAMES - 2)
+#define GOT_DLSYM (GOT_NNAMES - 1)
 
 static struct {
     lock_t lock;
     void *ours[GOT_NNAMES];
     void *(*real_dlopen)(const char *, int);
+    void *(*real_dlsym)(void *, const char *);
+    void *real[GOT_DLOPEN]; /* the malloc family's next definitions (got_dlsym) */
     uintptr_t self_base;  /* this library's load address: never rewritten */
     struct got_chunk *slots;
     unsigned long long adds; /* the loader's count of loads when last walked */
@@ -56,6 +62,7 @@ static struct {
 } got;
 
 static void *got_dlopen(const char *file, int mode);
+static void *got_dlsym(void *handle, const char *name);
 
 /* The loader's text: hooks.c forwards its calls at once. */
 static int got_loader(struct dl_phdr_info *info, size_t size, void *arg)
@@ -85,12 +92,16 @@ int got_init(void)
     void *self = dlopen(me.dli_fname, RTLD_NOLOAD | RTLD_NOW);
     if (!self)
         return -1;
-    for (unsigned i = 0; i < GOT_DLOPEN; i++)
+    for (unsigned i = 0; i < GOT_DLOPEN; i++) {
         if (!(got.ours[i] = dlsym(self, got_names[i])))
             return -1;
+        got.real[i] = hook_real_sym(got_names[i]);
+    }
     got.ours[GOT_DLOPEN] = (void *)got_dlopen;
+    got.ours[GOT_DLSYM] = (void *)got_dlsym;
     got.real_dlopen = (void *(*)(const char *, int))hook_real_sym("dlopen");
-    return got.real_dlopen ? 0 : -1;
+    got.real_dlsym = (void *(*)(void *, const char *))hook_real_sym("dlsym");
+    return got.real_dlopen && got.real_dlsym ? 0 : -1;
 }
 
 static struct got_slot *got_find(void **at)
@@ -217,4 +228,22 @@ static void *got_dlopen(const char *file, int mode)
     if (h && __atomic_load_n(&got.hooked, __ATOMIC_RELAXED))
         got_poll();
     return h;
+}
+
+/* The dlsym the process's modules reach while attached.  A lookup of the
+ * malloc family is made from here (the caller's scope is then the
+ * shim's: the global scope, where the real allocator is found alike), so
+ * that the real function found can be swapped for the hook; a function
+ * found elsewhere (another allocator) is left as it is. */
+static void *got_dlsym(void *handle, const char *name)
+{
+    unsigned k = GOT_DLOPEN;
+    if (handle != RTLD_NEXT && name)
+        for (k = 0; k < GOT_DLOPEN && strcmp(name, got_names[k]); k++)
+            ;
+    if (k == GOT_DLOPEN)
+        return got.real_dlsym(handle, name); /* a tail call: the caller stays the caller */
+    void *f = got.real_dlsym(handle, name);
+    return f && f == got.real[k] && __atomic_load_n(&got.hooked, __ATOMIC_RELAXED) ? got.ours[k]
+                                                                                   : f;
 }
