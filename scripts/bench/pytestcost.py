@@ -14,8 +14,9 @@ monotonic clock around it.  The rows:
   installed   the installed package (the .pth runs pytest again under the
               shim at the interpreter's start, before pytest's import)
   -p, no pth  the source tree on PYTHONPATH and `-p heapsnap.pytest_plugin`:
-              pytest runs again from the plugin's import, so pytest is
-              imported twice (the first import is its cost)
+              pytest is imported before the package, which then loads the
+              shim's late copy (libheapsnap-attach.so) into the process
+              (one process, pytest imported once)
 
 then the cost a test: the difference of the medians at N and at 10 x N
 tests, over the 9 x N tests between.  Prints medians, min-max, ratios.
