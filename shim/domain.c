@@ -636,6 +636,8 @@ void dom_poll(void)
             continue;
         }
         *entry = ours; /* under the GIL: no MEM or OBJ call reads it meanwhile */
+        if (d == PY_DOMAIN_MEM)
+            py_tm_raw_wrap(entry + 1); /* RAW's entry, between MEM's and OBJ's (pytm.c) */
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     py_on = 1;
@@ -664,6 +666,7 @@ static int py_unwrap(void *arg)
         else
             dom.set_allocator(domains[i], &dom.orig[domains[i]]);
     }
+    py_tm_raw_unwrap();
     py_on = 0;
     return 0;
 }

@@ -174,6 +174,14 @@ void py_tm_init(const void *config);
 const void *py_tm_runtime_config(uint32_t version, const void *runtime);
 void py_tm_see(uintptr_t ra);
 int py_tm_own(const uintptr_t *ip, unsigned depth);
+/* py_tm_raw_wrap: dom_poll put the wrappers beneath tracemalloc's hooks
+ * (from start-up); raw is the RAW entry (a PyMemAllocatorEx) of their
+ * {mem, raw, obj}, which tracemalloc's own tables are allocated through
+ * too: its malloc and calloc get pass-throughs that learn their callers.
+ * py_tm_raw_unwrap: a detach's unwrap (GIL held): the originals back,
+ * in that entry or in the RAW domain (tracemalloc.stop() copied it). */
+void py_tm_raw_wrap(void *raw);
+void py_tm_raw_unwrap(void);
 static inline int py_tm_on(void) { return py_tm_tracing && *(volatile const int *)py_tm_tracing; }
 
 #endif

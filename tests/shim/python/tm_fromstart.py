@@ -4,7 +4,9 @@
 # the points' line; with "leak", loses three zeroed 40000-byte malloc
 # blocks: ctypes discards each result, so no Python int holds an address
 # (a freed int's digits stayed in memory and kept one block "reachable"
-# once in 20-odd runs) (test_python_tracemalloc_from_start.sh).
+# once in 20-odd runs); with "stop", ends with tracemalloc.stop(), which
+# on 3.10-3.12 leaves tracebacks behind, some made outside its hooks
+# (_PyTraceMalloc_NewReference) (test_python_tracemalloc_from_start.sh).
 import ctypes
 import sys
 import tracemalloc
@@ -19,3 +21,5 @@ if "leak" in sys.argv:
     libc.calloc.restype = None
     for i in range(3):
         libc.calloc(1, 40000)  # MARK_LEAK
+if "stop" in sys.argv:
+    tracemalloc.stop()
