@@ -15,9 +15,9 @@ source tree) pytest is imported already when the package's __init__ calls
 maybe(here=True): the shim's late copy (libheapsnap-attach.so, beside
 libheapsnap.so) is loaded into this process instead (load_here: what
 `heapsnap attach` does, by the process itself), and only when that fails
-(said once) is pytest run again.  pytest_plugin's own re-exec remains for
-everything else (pytest.main(), an older Python).  Only os and sys at
-import: this runs before the program.
+(said once) is pytest run again.  pytest_plugin does the same for
+everything else (pytest.main(), --heapsnap in an ini file, an older
+Python).  Only os and sys at import: this runs before the program.
 """
 
 import os
