@@ -172,6 +172,7 @@ void py_tm_raw_unwrap(void)
     if (!py_tm_raw.entry)
         return;
     py_tm_raw_put_back(py_tm_raw.entry);
+    py_tm_raw.entry = NULL; /* an attach again wraps it again (its originals the same) */
     void (*get)(int, struct py_tm_alloc *) = dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
     void (*set)(int, struct py_tm_alloc *) = dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
     struct py_tm_alloc now;
