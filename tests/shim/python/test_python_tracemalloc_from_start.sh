@@ -44,10 +44,14 @@ while read -r tag py; do
   "$HEAPSNAP" run --gate -q -o "$T/l-$tag.%p.hsnap" -- "$py" -X tracemalloc "$prog" leak \
     >"$T/l-$tag.out" 2>&1
   rc=$?
+  # The three blocks are found at their line and nothing else fails.  A stale
+  # word pointing inside a block (a conservative scan's limit, as valgrind's) can make
+  # one of them "possible" rather than "direct": both count as found.
   bad=$(grep -E "^  [0-9]+ bytes in [0-9]+ blocks leaked" "$T/l-$tag.out" | grep -v "suppressed by" |
-    grep -v "^  120000 bytes in 3 blocks leaked (direct) at $prog:$leak ")
-  if [ "$rc" = 1 ] && grep -q "^  120000 bytes in 3 blocks leaked (direct) at $prog:$leak " "$T/l-$tag.out" &&
-     [ -z "$bad" ]; then
+    grep -vE "^  [0-9]+ bytes in [0-9]+ blocks leaked \((direct|possible)\) at $prog:$leak ")
+  found=$(sed -nE "s#^  ([0-9]+) bytes in ([0-9]+) blocks leaked \((direct|possible)\) at $prog:$leak .*#\1 \2#p" \
+    "$T/l-$tag.out" | awk '{b += $1; n += $2} END {print b + 0, n + 0}')
+  if [ "$rc" = 1 ] && [ "$found" = "120000 3" ] && [ -z "$bad" ]; then
     t_pass "python_gate_tracemalloc_from_start_finds_the_leak_alone_$tag"
   else
     t_fail "python_gate_tracemalloc_from_start_finds_the_leak_alone_$tag" "rc $rc: $(grep -E 'gate|FAIL|leaked' "$T/l-$tag.out" | head -4 | tr '\n' '|')"
