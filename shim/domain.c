@@ -639,6 +639,7 @@ void dom_poll(void)
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     py_on = 1;
+    dom_seed(py_dlsym); /* preseed.c: the free lists' objects made before */
     py_gcf_arm();
     pyexit_arm();
     pytrack_arm(py_dlsym);
