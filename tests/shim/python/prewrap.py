@@ -1,13 +1,12 @@
-# prewrap.py - a module's list that the interpreter hands out from its free
-# list, where a dead list made before the shim wrapped the allocator
-# domains waits (a list comprehension's list: the first list made after
-# start-up), holding more items (70000) than the roots name one step past
-# a container no object of the graph (pyroot_container's 65536), for
-# test_python_prewrap.sh.  Prints gc.get_referrers' path to an item (its
-# index written [...]), the bytes of the list's item array, and takes a
-# snapshot (argv[1]).
+# prewrap.py - lists the interpreter hands out from its free list, where
+# dead lists made before the shim wrapped the allocator domains wait: a
+# module's list KEEP of 100 lists of 1000 items each, made by
+# comprehensions (each takes a list from the free list, which holds at
+# most 80: every one there is handed out, those made before the wrap
+# among them), for test_python_prewrap.sh.  Prints gc.get_referrers' path
+# to an item (its indices written [...]), the bytes of the lists' item
+# arrays, and takes a snapshot (argv[1]).
 import ctypes
-import gc
 import sys
 
 import refpath
@@ -18,14 +17,15 @@ class Item:
         self.i = i
 
 
-KEEP = [Item(i) for i in range(70000)]  # MARK_KEEP
+KEEP = [[Item(i) for i in range(1000)] for _ in range(100)]  # MARK_KEEP
 lib = ctypes.CDLL(None)
 lib.heapsnap_take_snapshot.argtypes = [ctypes.c_char_p]
-path = refpath.path_of(KEEP[123], [], [])
-refs = refpath.referrers(KEEP[123], [])  # frames aside, as path_of
-assert len(refs) == 1 and refs[0] is KEEP, [type(r) for r in refs]
-# the item array: getsizeof less the list object (its PyGC_Head with it)
-items = sys.getsizeof(KEEP) - sys.getsizeof([])
-print(path.replace("[123]", "[...]"))
-print(items)
+path = refpath.path_of(KEEP[7][123], [], [])
+refs = refpath.referrers(KEEP[7][123], [])  # frames aside, as path_of
+assert len(refs) == 1 and refs[0] is KEEP[7], [type(r) for r in refs]
+del refs
+# the item arrays: getsizeof less the list object (its PyGC_Head with it)
+arrays = sum(sys.getsizeof(x) - sys.getsizeof([]) for x in KEEP + [KEEP])
+print(path.replace("[7]", "[...]").replace("[123]", "[...]"))
+print(arrays)
 lib.heapsnap_take_snapshot(sys.argv[1].encode())
