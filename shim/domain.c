@@ -7,7 +7,8 @@
  * what pymalloc takes from malloc underneath passes untracked, and a block
  * it frees there, taken off the books just before, goes straight to the
  * real free (defer_offbook).  Objects made before the wrap are not blocks,
- * unless they were malloc'd (RAW blocks, off the books at their free).
+ * unless they were malloc'd (RAW blocks, off the books at their free) or
+ * lie dead on a free list at the wrap (preseed.c books them).
  * docs/design.md, "Python processes".
  *   When: the symbols are looked up once, in the constructor
  * (dlsym(RTLD_DEFAULT)), when the executable is python* or a libpython* is
