@@ -7,7 +7,8 @@
  * what pymalloc takes from malloc underneath passes untracked, and a block
  * it frees there, taken off the books just before, goes straight to the
  * real free (defer_offbook).  Objects made before the wrap are not blocks,
- * unless they were malloc'd (RAW blocks, off the books at their free).
+ * unless they were malloc'd (RAW blocks, off the books at their free) or
+ * lie dead on a free list at the wrap (preseed.c books them).
  * docs/design.md, "Python processes".
  *   When: the symbols are looked up once, in the constructor
  * (dlsym(RTLD_DEFAULT)), when the executable is python* or a libpython* is
@@ -641,6 +642,7 @@ void dom_poll(void)
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     py_on = 1;
+    dom_seed(py_dlsym); /* preseed.c: the free lists' objects made before */
     py_gcf_arm();
     pyexit_arm();
     pytrack_arm(py_dlsym);

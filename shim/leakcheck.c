@@ -298,6 +298,7 @@ int64_t lchk_collect(const char *path)
     if (snap_put_blocks(&f, sec, HSNAP_REASON_COLLECT, 0, &leaks, &lv, &n) == 0 && leaks)
         ret = snap_run.unreachable;
     py_lc_drop(); /* no objects' pass hears them */
+    stop_kept_drop();
     arena_unmap(lv.live, lv.len);
     for (int i = 0; i < SEC_N; i++)
         sbuf_free(&sec[i]);

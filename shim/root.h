@@ -176,6 +176,9 @@ void dom_init(void);
 void dom_poll(void);
 int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
 void dom_reattach(void); /* ... and wrapped again at the next attach */
+/* preseed.c: dom_poll's, the domains just wrapped (GIL held, guard set):
+ * the dead objects on the free lists booked as blocks (lookup: dlsym's) */
+void dom_seed(void *(*lookup)(const char *));
 
 /* The leak check (world stopped): the live block at p (size bytes) is an
  * object CPython keeps for good (3.12 on: an immortal str, which an

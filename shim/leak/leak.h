@@ -107,6 +107,12 @@ void collect_init(const struct leak_host *h); /* once, before any other call */
 /* The tid of the glibc thread whose stack is [lo, hi), 0 when unknown;
  * -1: no thread stack (foreign.c; the roots' names, pyroots.c). */
 int stop_stack_tid(uintptr_t lo, uintptr_t hi);
+/* keptregs.c: the general registers of thread tid as the last stop found
+ * them, while it still waits where it was stopped (its stack pointer sp
+ * and pc now, read from /proc/self/task/TID/syscall): *n words, or NULL;
+ * stop_kept_drop forgets them (the Python pass heard them). */
+const uintptr_t *stop_kept_regs(int tid, uintptr_t sp, uintptr_t pc, size_t *n);
+void stop_kept_drop(void);
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
  * nothing in *a to release), or COLLECT_UNSTOPPED: a thread could not be
  * stopped, and a scan in place would read memory it is changing (nothing

@@ -448,6 +448,7 @@ uint32_t stop_world(void)
 void stop_resume(void)
 {
     int top = atomic_load(&stop.top);
+    stop_keep_regs(); /* keptregs.c: for the Python pass, after the resume */
     atomic_store(&stop.go, atomic_load(&stop.gen));
     stop_futex(&stop.go, FUTEX_WAKE_PRIVATE, INT_MAX);
     for (int i = 0; i < top; i++) /* a late handler finds none: it returns */

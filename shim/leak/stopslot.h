@@ -119,5 +119,6 @@ int stop_grow(void);
  * the world stopped, the stacks of foreign threads that did not answer. */
 uint32_t stop_foreign(pid_t pid, unsigned gen, uint32_t *failed);
 void stop_find_unanswered(void);
+void stop_keep_regs(void); /* keptregs.c: stop_resume's, the registry lock held */
 
 #endif

@@ -263,6 +263,10 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
  * (from: the live part's start; pc: the innermost frame's), or 0. */
 int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc);
 uintptr_t pycs_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc);
+/* pycstack.c: the general registers of blocked thread tid (pycs_live's
+ * from and pc) as the leak check's stop found them, while it still waits
+ * there (stop_kept_regs): *n words, or NULL. */
+const uintptr_t *pycs_regs(int tid, uintptr_t from, uintptr_t pc, size_t *n);
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
 void pyroot_collect(void);

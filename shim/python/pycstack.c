@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "inner.h"
+#include "leak.h"
 #include "peek.h"
 
 #define PYCS_REDZONE 128        /* below sp, the x86-64 ABI's red zone */
@@ -70,6 +71,11 @@ int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *p
         return 0; /* on an alternate signal stack, or not this stack */
     *from = (sp - PYCS_REDZONE) & ~(uintptr_t)7, *pc = pycs_hex(pc_at);
     return 1;
+}
+
+const uintptr_t *pycs_regs(int tid, uintptr_t from, uintptr_t pc, size_t *n)
+{
+    return stop_kept_regs(tid, from + PYCS_REDZONE, pc, n);
 }
 
 /* Whether w reads as a return address: a call instruction ends at it

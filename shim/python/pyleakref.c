@@ -346,8 +346,12 @@ static void pyl_map(const struct procmaps_line *m, void *arg)
             : len ? -1 : stop_stack_tid(m->lo, m->hi);
     if (sp >= m->lo && sp < m->hi) /* this thread's stack: below here, dead frames */
         at = sp & ~(uintptr_t)7;
-    else if (tid >= 0) /* another's, blocked: below its sp (pycs_live) */
-        pycs_live(tid, m->lo, m->hi, &at, &pc);
+    else if (tid >= 0 && pycs_live(tid, m->lo, m->hi, &at, &pc)) { /* another's, blocked: */
+        size_t nr; /* below its sp, dead (pycs_live); its registers, if the stop kept them */
+        const uintptr_t *regs = pycs_regs(tid, at, pc, &nr);
+        if (regs)
+            pyl_scan((uintptr_t)regs, (uintptr_t)(regs + nr));
+    }
     for (uint32_t i = 0; i < l.nshim && at < m->hi; i++) {
         if (l.shim[i][1] <= at || l.shim[i][0] >= m->hi)
             continue;

@@ -577,8 +577,16 @@ static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
     uintptr_t sp = collect_entry_sp ? collect_entry_sp : (uintptr_t)&c;
     if (sp >= m->lo && sp < m->hi)
         c.from = sp; /* this thread's: below, the shim's frames and dead ones */
-    else
-        pycs_live(tid, m->lo, m->hi, &c.from, &c.pc);
+    else if (pycs_live(tid, m->lo, m->hi, &c.from, &c.pc)) {
+        size_t nr; /* blocked: its registers, if the leak check's stop kept them */
+        const uintptr_t *regs = pycs_regs(tid, c.from, c.pc, &nr);
+        int n = snprintf(r.text + c.head, sizeof r.text - (size_t)c.head, " (a register)");
+        struct pyroot_fixed f = {r.text, (uint32_t)(c.head + n)};
+        if (regs && n > 0 && c.head + n < (int)sizeof r.text)
+            pyroot_scan_range((uintptr_t)regs, (uintptr_t)(regs + nr), HSNAP_PYROOT_CSTACK,
+                              pyroot_fixed_name, &f);
+        r.text[c.head] = 0;
+    }
     pyroot_scan_range(c.from, m->hi, HSNAP_PYROOT_CSTACK, pyroot_cstack_name, &c);
 }
 

@@ -161,6 +161,11 @@ void py_gcf_freed(const void *p, uint64_t size, uint32_t trace);
 /* The snapshot writer, after TRACES (ntraces of them): PYGCFREED into b
  * (hsnap_format.h); nothing when the collector was never watched. */
 void py_gcf_put(struct sbuf *b, uint32_t ntraces);
+/* pyseed.c: each dead list, dict and small tuple the main interpreter's
+ * free lists hold (under the GIL): fn(block, size, arg), its block (the
+ * PyGC_Head's start) and the size asked for it; how many. */
+typedef void (*py_seed_fn)(uintptr_t block, uint64_t size, void *arg);
+unsigned py_seed_each(py_seed_fn fn, void *arg);
 /* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
  * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
  * wrapper's caller's return address while tracemalloc traces (py_tm_on).

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "leak.h"
 #include "python/python.h"
 #include "snapshot.h"
 
@@ -465,6 +466,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         snap_run.pytyped = 0;
     }
     py_lc_drop(); /* the check's classes, when no scan heard them */
+    stop_kept_drop(); /* the stopped threads' registers: heard, or too old now */
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;

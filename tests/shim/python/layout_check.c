@@ -289,11 +289,29 @@ static int check_gc(void)
     SAME("dict numfree", g.dict_numfree, offsetof(PyInterpreterState, object_state.freelists.dicts.numfree));
     SAME("tuple numfree", g.tuple_numfree, offsetof(PyInterpreterState, object_state.freelists.tuples.numfree));
     SAME("tuple free lists", 20, PyTuple_NFREELISTS);
+    /* pyseed.c's: each array just before its count, the keys' after the dicts' */
+    SAME("list slots", g.list_numfree - 640, offsetof(PyInterpreterState, object_state.freelists.lists.items));
+    SAME("dict slots", g.dict_numfree - 640, offsetof(PyInterpreterState, object_state.freelists.dicts.items));
+    SAME("dict keys slots", g.dict_numfree + 8, offsetof(PyInterpreterState, object_state.freelists.dictkeys.items));
+    SAME("dict keys numfree", g.dict_numfree + 648, offsetof(PyInterpreterState, object_state.freelists.dictkeys.numfree));
+    SAME("tuple heads", g.tuple_numfree - 160, offsetof(PyInterpreterState, object_state.freelists.tuples.items));
 #else
     SAME("list numfree", g.list_numfree, offsetof(PyInterpreterState, list.numfree));
     SAME("dict numfree", g.dict_numfree, offsetof(PyInterpreterState, dict_state.numfree));
     SAME("tuple numfree", g.tuple_numfree, offsetof(PyInterpreterState, tuple.numfree));
     SAME("tuple free lists", 20, PyTuple_MAXSAVESIZE);
+    /* pyseed.c's: 3.12 keeps both dict arrays before both counts */
+    SAME("list slots", g.list_numfree - 640, offsetof(PyInterpreterState, list.free_list));
+    SAME("tuple heads", g.tuple_numfree - 160, offsetof(PyInterpreterState, tuple.free_list));
+#if PY_VERSION_HEX >= 0x030c0000
+    SAME("dict slots", g.dict_numfree - 1280, offsetof(PyInterpreterState, dict_state.free_list));
+    SAME("dict keys slots", g.dict_numfree - 640, offsetof(PyInterpreterState, dict_state.keys_free_list));
+    SAME("dict keys numfree", g.dict_numfree + 4, offsetof(PyInterpreterState, dict_state.keys_numfree));
+#else
+    SAME("dict slots", g.dict_numfree - 640, offsetof(PyInterpreterState, dict_state.free_list));
+    SAME("dict keys slots", g.dict_numfree + 8, offsetof(PyInterpreterState, dict_state.keys_free_list));
+    SAME("dict keys numfree", g.dict_numfree + 648, offsetof(PyInterpreterState, dict_state.keys_numfree));
+#endif
 #endif
 #if PY_VERSION_HEX >= 0x030b0000
     SAME("tuple_base", g.tuple_base, 1); /* one free list a size from 1 */

@@ -1,0 +1,40 @@
+/*
+ * preseed.c - the dead objects on CPython's free lists at the wrap, booked
+ * as blocks.  An object a free list hands out again never reaches the
+ * allocator: one made before the domains were wrapped would be no block
+ * of ours, so no object of the graph (its list's item array unowned, its
+ * items held from outside; pyseed.c finds them).  dom_poll, under the GIL
+ * and with the guard set, books each as a block made by the interpreter's
+ * initialization: one frame, Py_InitializeFromConfig's start, so `top`
+ * names that site as it names a post-wrap object's first life's.  Their
+ * free at a full collection's clear_freelists takes them off the books as
+ * any block's.  Sampled mode books none (a block is booked by the bytes
+ * sampled); an address already booked (attached again) is left alone.
+ */
+#include <stddef.h>
+
+#include "python.h"
+#include "record.h"
+#include "root.h"
+#include "snapshot.h"
+
+static void preseed_one(uintptr_t block, uint64_t size, void *arg)
+{
+    uint32_t id = *(const uint32_t *)arg;
+    struct tbl_entry old;
+    if (tbl_find(block, &old) || tbl_insert(block, size, id, snap_epoch(), &old) < 0)
+        return;
+    trace_charge(id, size);
+}
+
+void dom_seed(void *(*lookup)(const char *))
+{
+    uintptr_t init = (uintptr_t)lookup("Py_InitializeFromConfig");
+    uint32_t id;
+    if (hook_mode.sample || !init)
+        return;
+    uintptr_t ip = init + 1; /* a return address's: the function's start named */
+    if (trace_intern(&ip, 1, 0, &id) != 0)
+        return;
+    py_seed_each(preseed_one, &id);
+}
