@@ -25,12 +25,11 @@
 
 #include "inner.h"
 #include "peek.h"
+#include "pyedge.h"
 #include "pyretain.h"
 
 #define PYG_CHUNK 65536u         /* bytes of a large block read at a time */
 #define PYG_READ_MAX (64u << 20) /* bytes of one block looked at */
-#define PYG_RANK 30u             /* an edge's label: its rank among its source's
-                                    (pyg_mark's order) in the top bits */
 /* pyg_scan's own: the words are the source's own block (its weak
  * references borrowed); its pointers to itself borrowed too (SELF); the
  * words told to the retained sizes' graph only, no edge (RETAIN) */
@@ -43,14 +42,12 @@
 static struct {
     const struct pyg_heap *h;
     const struct pyg_type *ty;
-    struct pyg_edge *edge; /* (source, target) objects, how */
-    uint64_t nedge, capedge;
     uint32_t *owner;      /* by block: a non-object block read already, by whom
                              (pyg_own; while the objects are read: its
                              pyg_fol), + 1; 0: none */
     struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
     uint64_t nfol, capfol;
-    uint32_t rank;        /* the edges' rank now (PYG_RANK) */
+    uint32_t rank;        /* the edges' rank now (pye_how's) */
     int oom;
     struct pyg_root *root; /* named roots (pyroots.c), in the order given */
     uint64_t nroot, caproot;
@@ -65,13 +62,13 @@ static struct {
 
 /* A block an object leads to (its item array, keys table, values array),
  * read in address order once every object's own block is: src's words
- * [off, off + len) of it, label, keys (a values array's keys object | 1,
- * or 0), and the rank its edges take. */
+ * [off, off + len) of it, with label and the rank its edges take (how:
+ * pye_how's, len the value), keys (a values array's keys object | 1, as
+ * a slot of pyedge.c's keys; 0: none).  16 bytes. */
 struct pyg_fol {
-    uint32_t src, off, len;
-    uint16_t label, rank;
-    uint64_t keys;
+    uint32_t src, off, how, keys;
 };
+_Static_assert(PYG_READ_MAX <= PYE_VALUE_MAX + 1ull, "a read's offsets fit an edge's value");
 
 /* n bytes at address at into dst: from the batch's copy of the object's
  * block when it holds them, else read (peek); 0 when unreadable. */
@@ -109,14 +106,6 @@ static inline uint32_t pyg_find(uint64_t w)
 {
     return pyf_find(w);
 }
-
-struct pyg_edge {
-    uint32_t src, dst;
-    uint32_t label;  /* HSNAP_PYLABEL_*: how src holds dst */
-    uint32_t value;  /* the field's offset, the item's index */
-    uint64_t key;    /* KEY: the dict key's str object; KEY, ATTR: (odd) the keys
-                        object whose entry value names it */
-};
 
 struct pyg_root {
     uint32_t dst, kind;
@@ -165,22 +154,17 @@ static void pyg_field(uint32_t src, uint32_t *label, uint32_t *value, uint64_t *
     }
 }
 
+/* An edge: src holds dst by label (HSNAP_PYLABEL_*: how), value (the
+ * field's offset, the item's index), key (KEY: the dict key's str
+ * object; KEY, ATTR: (odd) the keys object whose entry value names it),
+ * its rank g.rank (pyg_mark's order among its source's). */
 static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
+    uint32_t slot;
     if (label == HSNAP_PYLABEL_FIELD)
         pyg_field(src, &label, &value, &key);
-    if (g.nedge == g.capedge) {
-        uint64_t want = g.capedge ? g.capedge * 2 : 65536;
-        void *r = g.edge ? arena_remap(g.edge, g.capedge * sizeof *g.edge, want * sizeof *g.edge)
-                         : arena_map(want * sizeof *g.edge);
-        if (!r) {
-            g.oom = 1;
-            return;
-        }
-        g.edge = r;
-        g.capedge = want;
-    }
-    g.edge[g.nedge++] = (struct pyg_edge){src, dst, label | g.rank << PYG_RANK, value, key};
+    if (pye_key_slot(key, &slot) != 0 || pye_add(src, dst, pye_how(label, g.rank, value), slot) != 0)
+        g.oom = 1;
 }
 
 /* Whether object i's edges are put: one the gc tracks, or a dict it does
@@ -264,7 +248,9 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
                     uint64_t keys, uint32_t rank)
 {
     const struct pyg_block *b = &g.h->blk[bj];
-    if (g.nfol == g.capfol) { /* no more than the blocks without an object */
+    uint32_t slot;
+    if (g.nfol == g.capfol || pye_key_slot(keys, &slot) != 0) { /* no more than the blocks
+                                                                 without an object */
         g.oom = 1;
         return;
     }
@@ -272,8 +258,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
         to = from + PYG_READ_MAX;
     g.owner[bj] = (uint32_t)g.nfol + 1;
     g.fol[g.nfol++] = (struct pyg_fol){i, (uint32_t)(from - b->addr),
-                                       to > from ? (uint32_t)(to - from) : 0, (uint16_t)label,
-                                       (uint16_t)rank, keys};
+                                       pye_how(label, rank, to > from ? to - from : 0), slot};
 }
 
 /* The values at v (a values array: values[0] there, a block the scan has
@@ -406,12 +391,13 @@ static void pyg_fol_scan(uint32_t bj)
     const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
     uint64_t from = g.h->blk[bj].addr + f->off;
     g.owner[bj] = f->src + 1; /* PYOWNED's from here */
-    g.keys_tag = f->keys;
-    g.rank = f->rank;
-    if (f->label == HSNAP_PYLABEL_KEY && !f->keys)
+    uint32_t label = pye_label(f->how);
+    g.keys_tag = pye_key(f->keys);
+    g.rank = pye_rank(f->how);
+    if (label == HSNAP_PYLABEL_KEY && !f->keys)
         pyg_key_places(g.h->blk[bj].addr);
     pyr_from(bj);
-    pyg_scan(f->src, from, from + f->len, 0, f->label, from);
+    pyg_scan(f->src, from, from + pye_value(f->how), 0, label, from);
     g.keys_tag = 0;
     g.key_esz = 0;
 }
@@ -419,8 +405,8 @@ static void pyg_fol_scan(uint32_t bj)
 /* The link of edge e, its name put in the names once (pylink.c). */
 static struct hsnap_pylink pyg_link_of(const struct pyg_edge *e)
 {
-    return pyg_link(g.h, g.ty, e->src, e->dst, e->label & ((1u << PYG_RANK) - 1), e->value,
-                    e->key);
+    return pyg_link(g.h, g.ty, e->src, e->dst, pye_label(e->how), pye_value(e->how),
+                    pye_key(e->key));
 }
 
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact)
@@ -463,25 +449,26 @@ static uint64_t pyg_root_scanned(uint32_t kind)
  * parents put (once the marking's arrays are given back, but for via). */
 static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
 {
-    size_t len = (nobj + 1) * 4 + (nobj + 2) * 4 + g.nedge * 4 + nobj * 4;
-    char *m = g.nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
-    /* the edge that reached an object first; a garbage object's first
-     * reference to garbage (the CLI follows them to a cycle) */
-    uint32_t *via = m ? arena_map(nobj * 4) : NULL;
+    uint64_t nedge;
+    const struct pyg_edge *edge = pye_edges(&nedge);
+    size_t len = (nobj + 2) * 4 + nedge * 4 + nobj * 4;
+    char *m = nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
+    /* the references found to each (saturated), until the external
+     * marks are set; then the edge that reached an object first, a
+     * garbage object's first reference to garbage (the CLI follows them
+     * to a cycle) */
+    uint32_t *via = m ? arena_map(nobj * 4 + 4) : NULL, *refs = via;
     if (!via) {
         arena_unmap(m, len);
         return -1;
     }
-    uint32_t *refs = (uint32_t *)m; /* the references found to each (saturated) */
-    uint32_t *start = refs + nobj + 1;
-    uint32_t *adj = start + nobj + 2, *queue = adj + g.nedge;
-    for (uint64_t i = 0; i < nobj; i++) {
+    uint32_t *start = (uint32_t *)m;
+    uint32_t *adj = start + nobj + 2, *queue = adj + nedge;
+    for (uint64_t i = 0; i < nobj; i++)
         g.h->obj[i].reached = 0;
-        via[i] = PYG_NONE;
-    }
-    for (uint64_t e = 0; e < g.nedge; e++) {
-        refs[g.edge[e].dst] += refs[g.edge[e].dst] < UINT32_MAX;
-        start[g.edge[e].src + 1]++;
+    for (uint64_t e = 0; e < nedge; e++) {
+        refs[edge[e].dst] += refs[edge[e].dst] < UINT32_MAX;
+        start[edge[e].src + 1]++;
     }
     for (uint64_t r = 0; r < g.nroot; r++) /* a reference from outside, known */
         if (g.root[r].kind & PYG_EXACT)
@@ -489,43 +476,41 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
     for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank: edge indices */
-        for (uint64_t e = 0; e < g.nedge; e++)
-            if (g.edge[e].label >> PYG_RANK == k)
-                adj[start[g.edge[e].src]++] = (uint32_t)e;
+        for (uint64_t e = 0; e < nedge; e++)
+            if (pye_rank(edge[e].how) == k)
+                adj[start[edge[e].src]++] = (uint32_t)e;
     for (uint64_t i = nobj; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
-    uint64_t head = 0, tail = 0, nroots = 0;
+    uint64_t head = 0, tail = 0;
     for (uint64_t i = 0; i < nobj; i++) {
         struct pyg_obj *o = &g.h->obj[i];
         o->garbage = 0;
         /* its count exceeds the references found (an immortal's always) */
         o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
-        if (o->external)
-            queue[nroots++] = (uint32_t)i; /* after the named roots' */
+        via[i] = PYG_NONE; /* refs are done with */
     }
     /* breadth first from the named roots (the Python ones, then the
      * conservative scans' words, which only name what nothing named
      * reaches: a stale word there would otherwise shorten a global's
-     * path), then from the other objects referenced from outside */
-    uint32_t *outside = refs; /* refs are done with */
-    memmove(outside, queue, nroots * 4);
+     * path), then from the other objects referenced from outside, in
+     * their order */
     for (uint64_t pass = 0; pass < 3; pass++) {
-        uint64_t nsrc = pass == 2 ? nroots : g.nroot;
+        uint64_t nsrc = pass == 2 ? nobj : g.nroot;
         for (uint64_t r = 0; r < nsrc; r++) {
-            uint32_t d = pass == 2 ? outside[r] : g.root[r].dst;
+            uint32_t d = pass == 2 ? (uint32_t)r : g.root[r].dst;
             if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached))
                 continue;
-            if (g.h->obj[d].reached)
+            if (g.h->obj[d].reached || (pass == 2 && !g.h->obj[d].external))
                 continue;
             g.h->obj[d].reached = 1;
-            via[d] = pass == 2 ? PYG_NONE : (uint32_t)(g.nedge + r);
+            via[d] = pass == 2 ? PYG_NONE : (uint32_t)(nedge + r);
             queue[tail++] = d;
         }
         while (head < tail) {
             uint32_t v = queue[head++];
             for (uint64_t e = start[v]; e < start[v + 1]; e++) {
-                uint32_t d = g.edge[adj[e]].dst;
+                uint32_t d = edge[adj[e]].dst;
                 if (!g.h->obj[d].reached) {
                     g.h->obj[d].reached = 1;
                     via[d] = adj[e];
@@ -542,7 +527,7 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         if (!g.h->obj[i].garbage)
             continue;
         for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (g.h->obj[g.edge[adj[e]].dst].garbage) {
+            if (g.h->obj[edge[adj[e]].dst].garbage) {
                 via[i] = adj[e];
                 break;
             }
@@ -551,20 +536,20 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
     for (uint64_t i = 0; i < nobj; i++) {
         if (g.h->obj[i].garbage) {
             if (via[i] != PYG_NONE) {
-                struct hsnap_pylink l = pyg_link_of(&g.edge[via[i]]);
+                struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
                 sbuf_put(links, &l, sizeof l);
             }
-        } else if (via[i] != PYG_NONE && via[i] >= g.nedge) {
-            const struct pyg_root *r = &g.root[via[i] - g.nedge];
+        } else if (via[i] != PYG_NONE && via[i] >= nedge) {
+            const struct pyg_root *r = &g.root[via[i] - nedge];
             struct hsnap_pylink l = {(uint32_t)i, (uint32_t)i, HSNAP_PYLABEL_ROOT,
                                      r->kind & ~PYG_EXACT, r->name_off, r->name_len};
             sbuf_put(parents, &l, sizeof l);
         } else if (via[i] != PYG_NONE) {
-            struct hsnap_pylink l = pyg_link_of(&g.edge[via[i]]);
+            struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
             sbuf_put(parents, &l, sizeof l);
         }
     }
-    arena_unmap(via, nobj * 4);
+    arena_unmap(via, nobj * 4 + 4);
     return 0;
 }
 
@@ -611,7 +596,7 @@ static int pyg_read_all(uint64_t nobj)
         if (!g.owner[bj])
             continue;
         const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
-        if (pyrd_add(blk[bj].addr + f->off, f->len, (uint32_t)bj, 0) != 0) {
+        if (pyrd_add(blk[bj].addr + f->off, pye_value(f->how), (uint32_t)bj, 0) != 0) {
             pyrd_flush();
             pyg_fol_scan((uint32_t)bj);
         }
@@ -630,6 +615,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.h = h;
     g.ty = ty;
     pyf_build(h);
+    pye_free();
     g.names = names;
     pyg_link_begin(names);
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
@@ -646,11 +632,10 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     pyf_free(); /* the marking finds no address */
     if (!g.oom)
         rc = pyg_mark(nobj, links, parents);
-    if (g.edge) /* the owners' records come after: not beside the edges */
-        arena_unmap(g.edge, g.capedge * sizeof *g.edge);
+    pye_free(); /* the owners' records come after: not beside the edges */
     if (g.root)
         arena_unmap(g.root, g.caproot * sizeof *g.root);
-    g.edge = NULL, g.root = NULL;
+    g.root = NULL;
     for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
         if (g.owner[bj]) {
             struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj] - 1, 0};

@@ -33,7 +33,8 @@ static struct {
     uint64_t nobj;
     uint64_t *chunk[PYR_CHUNKS]; /* the edges, as block indices: src << 32 | dst */
     uint64_t nedge;
-    uint32_t *found;      /* by object: references found to its exact start */
+    uint32_t *found;      /* by object: references found to its exact start
+                             (pyr_end's, from the edges: not held by the walk) */
     uint64_t cur_lo, cur_hi; /* the block the last word was in */
     uint32_t cur;
     int on, oom;
@@ -84,8 +85,6 @@ void pyr_begin(const struct pyg_heap *h, uint64_t nobj)
     sbuf_free(&r.out);
     if (!h->want || !h->nblk || h->nblk >= PYDOM_NONE - 1 || !nobj)
         return;
-    if (!(r.found = arena_map(nobj * sizeof *r.found)))
-        return;
     r.h = h, r.nobj = nobj, r.on = 1, r.cur = PYG_NONE;
 }
 
@@ -132,7 +131,7 @@ void pyr_ref(uint64_t at, uint32_t bj)
 {
     if (!r.on || r.oom)
         return;
-    uint32_t from = pyr_block_of(at), o = r.h->blk[bj].obj;
+    uint32_t from = pyr_block_of(at);
     if (from == PYG_NONE || from == bj)
         return;
     uint64_t c = r.nedge / PYR_CHUNK;
@@ -141,8 +140,6 @@ void pyr_ref(uint64_t at, uint32_t bj)
         return;
     }
     r.chunk[c][r.nedge++ % PYR_CHUNK] = (uint64_t)from << 32 | bj;
-    if (o != PYG_NONE)
-        r.found[o]++;
 }
 
 /* Whether block v is held from outside the graph (a root's child);
@@ -311,7 +308,8 @@ void pyr_end(void (*drop_objs)(void))
     const uint32_t *words = NULL;
     uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
     char *o = NULL;
-    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(o = arena_map(lout)))
+    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(o = arena_map(lout)) ||
+        !(r.found = arena_map(r.nobj * sizeof *r.found)))
         goto done;
     /* idom: each block's one predecessor first (pydom_hang's one); left:
      * its out-degree, then its node number among those that do not hang */
@@ -320,8 +318,10 @@ void pyr_end(void (*drop_objs)(void))
     memset(idom, 0xff, (size_t)n * 4);
     for (uint64_t e = 0; e < r.nedge; e++) {
         uint64_t x = pyr_edge(e);
-        uint32_t v = (uint32_t)x;
+        uint32_t v = (uint32_t)x, ob = r.h->blk[v].obj;
         idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
+        if (ob != PYG_NONE) /* a reference to an object's exact start */
+            r.found[ob]++;
     }
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)

@@ -92,13 +92,25 @@ uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
  * type (the head put), -1 when not (b untouched); then every live block,
  * in address order, to py_types_block; py_types_end finishes b (b->err
  * set when it could not) and puts PYOWNED into owned when the graph was
- * built (nothing there otherwise); then py_types_retain (b and owned may
- * be written and given back before it: the retained sizes' pass, its
- * memory the stop's peak, needs neither) computes PYRETAIN's sizes and
- * gives the objects' arrays back. */
+ * built (nothing there otherwise), or streams PYTYPES to a sink; then
+ * py_types_retain (b and owned may be written and given back before it:
+ * the retained sizes' pass, its memory the stop's peak, needs neither)
+ * computes PYRETAIN's sizes and gives the objects' arrays back. */
 int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
-void py_types_end(struct sbuf *b, struct sbuf *owned);
+/* A sink PYTYPES is streamed to (py_types_end), as PYRETAIN's: begin
+ * with the section's size, then runs of records (run: the next bytes are
+ * records of stride bytes, for the planes; 1: bytes) put in order, end. */
+struct py_types_sink {
+    void (*begin)(void *arg, uint64_t bytes);
+    void (*run)(void *arg, uint32_t stride);
+    void (*put)(void *arg, const void *p, size_t n);
+    void (*end)(void *arg);
+    void *arg;
+};
+/* sink (may be NULL): PYTYPES streamed to it as soon as the graph is
+ * built, before PYOWNED is made (b then given back): 1 when it was. */
+int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink);
 void py_types_retain(void);
 /* Instead of py_types_end: the types given up, their memory and b's
  * given back. */

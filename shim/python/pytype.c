@@ -329,22 +329,64 @@ static void pyt_give_up(void)
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
 }
 
-/* The objects' records from the graph's arrays (PYTYPES' objects), with
- * their marks when graph (pyg_build made them). */
+/* Object i's record (PYTYPES' objects), with its marks when graph
+ * (pyg_build made them). */
+static struct hsnap_pyobj pyt_record(uint64_t i, int graph)
+{
+    const struct pyg_obj *h = &pyt.heap.obj[i];
+    uint16_t f = 0;
+    if (graph)
+        f = (h->tracked ? HSNAP_PYOBJ_TRACKED : 0) | (h->external ? HSNAP_PYOBJ_EXTERNAL : 0) |
+            (h->garbage ? HSNAP_PYOBJ_GARBAGE : 0);
+    return (struct hsnap_pyobj){pyt.heap.blk[h->blk].addr, h->type, (uint16_t)h->off, f};
+}
+
+/* The objects' records from the graph's arrays into the section. */
 static void pyt_put_objects(int graph)
 {
     if (sbuf_reserve(pyt.out, pyt.nobj * sizeof(struct hsnap_pyobj)) != 0)
         return;
     struct hsnap_pyobj *out = (struct hsnap_pyobj *)(pyt.out->p + pyt.out->len);
-    for (uint64_t i = 0; i < pyt.nobj; i++) {
-        const struct pyg_obj *h = &pyt.heap.obj[i];
-        uint16_t f = 0;
-        if (graph)
-            f = (h->tracked ? HSNAP_PYOBJ_TRACKED : 0) | (h->external ? HSNAP_PYOBJ_EXTERNAL : 0) |
-                (h->garbage ? HSNAP_PYOBJ_GARBAGE : 0);
-        out[i] = (struct hsnap_pyobj){pyt.heap.blk[h->blk].addr, h->type, (uint16_t)h->off, f};
-    }
+    for (uint64_t i = 0; i < pyt.nobj; i++)
+        out[i] = pyt_record(i, graph);
     pyt.out->len += pyt.nobj * sizeof(struct hsnap_pyobj);
+}
+
+/* The section's head, its counts as they stand (flags: HSNAP_PYTYPES_*). */
+static struct hsnap_pytypes_head pyt_head(uint32_t flags)
+{
+    return (struct hsnap_pytypes_head){
+        .ntypes = pyt.nty, .flags = flags, .nobjects = pyt.nobj, .names_len = pyt.names.len,
+        .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
+        .nparents = flags ? pyt.parents.len / sizeof(struct hsnap_pylink) : 0};
+}
+
+/* PYTYPES whole to sink s, the objects' records made a few at a time
+ * from the graph's arrays: the section is never held. */
+static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
+{
+    struct hsnap_pytypes_head h = pyt_head(flags);
+    struct hsnap_pyobj rec[256];
+    uint64_t links = flags ? pyt.links.len + pyt.parents.len : 0;
+    s->begin(s->arg, sizeof h + pyt.nobj * sizeof *rec + pyt.types.len + pyt.names.len + links);
+    s->put(s->arg, &h, sizeof h);
+    s->run(s->arg, sizeof *rec);
+    for (uint64_t i = 0; i < pyt.nobj;) {
+        uint32_t k = 0;
+        for (; k < 256 && i < pyt.nobj; k++, i++)
+            rec[k] = pyt_record(i, flags & HSNAP_PYTYPES_GRAPH);
+        s->put(s->arg, rec, k * sizeof *rec);
+    }
+    s->run(s->arg, sizeof(struct hsnap_pytype));
+    s->put(s->arg, pyt.types.p, pyt.types.len);
+    s->run(s->arg, 1);
+    s->put(s->arg, pyt.names.p, pyt.names.len);
+    s->run(s->arg, sizeof(struct hsnap_pylink));
+    if (flags) {
+        s->put(s->arg, pyt.links.p, pyt.links.len);
+        s->put(s->arg, pyt.parents.p, pyt.parents.len);
+    }
+    s->end(s->arg);
 }
 
 /* The object in the block at addr (size bytes; b its first len bytes), if
@@ -452,10 +494,11 @@ void py_types_block(uint64_t addr, uint64_t size)
         pyrd_add(addr, size < PYT_HEAD ? (uint32_t)size : PYT_HEAD, (uint32_t)blk, size);
 }
 
-void py_types_end(struct sbuf *b, struct sbuf *owned)
+int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink)
 {
     struct sbuf own = {0};
     uint32_t flags = 0;
+    int streamed = 0;
     pyrd_end();
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
@@ -463,8 +506,17 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
         pyg_build(&pyt.heap, pyt.nobj, pyt.ty, &pyt.links, &pyt.parents, &pyt.names, &own) == 0 &&
         !pyt.links.err && !pyt.parents.err)
         flags |= HSNAP_PYTYPES_GRAPH;
-    if (pyt.heap.want) /* the objects' records, made now: not held through the graph */
+    if (sink && pyt.heap.want && !b->err && !pyt.types.err && !pyt.names.err) {
+        /* streamed now, before PYOWNED is made: the stop's peak holds
+         * neither the objects' records nor the links */
+        pyt_stream(sink, flags);
+        streamed = 1;
+        sbuf_free(b);
+        sbuf_free(&pyt.links);
+        sbuf_free(&pyt.parents);
+    } else if (pyt.heap.want) { /* the objects' records, made now: not held through the graph */
         pyt_put_objects(flags & HSNAP_PYTYPES_GRAPH);
+    }
     if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
         pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
     if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
@@ -485,20 +537,19 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
     }
     sbuf_free(&own);
     pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
-    sbuf_put(b, pyt.types.p, pyt.types.len);
-    sbuf_put(b, pyt.names.p, pyt.names.len);
-    if (flags & HSNAP_PYTYPES_GRAPH) {
-        sbuf_put(b, pyt.links.p, pyt.links.len);
-        sbuf_put(b, pyt.parents.p, pyt.parents.len);
-    }
-    if (pyt.types.err || pyt.names.err)
-        b->err = 1;
-    if (!b->err) {
-        struct hsnap_pytypes_head h = {.ntypes = pyt.nty, .flags = flags,
-                                       .nobjects = pyt.nobj, .names_len = pyt.names.len,
-                                       .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
-                                       .nparents = flags ? pyt.parents.len / sizeof(struct hsnap_pylink) : 0};
-        memcpy(b->p, &h, sizeof h);
+    if (!streamed) {
+        sbuf_put(b, pyt.types.p, pyt.types.len);
+        sbuf_put(b, pyt.names.p, pyt.names.len);
+        if (flags & HSNAP_PYTYPES_GRAPH) {
+            sbuf_put(b, pyt.links.p, pyt.links.len);
+            sbuf_put(b, pyt.parents.p, pyt.parents.len);
+        }
+        if (pyt.types.err || pyt.names.err)
+            b->err = 1;
+        if (!b->err) {
+            struct hsnap_pytypes_head h = pyt_head(flags);
+            memcpy(b->p, &h, sizeof h);
+        }
     }
     sbuf_free(&pyt.types);
     sbuf_free(&pyt.names);
@@ -509,6 +560,7 @@ void py_types_end(struct sbuf *b, struct sbuf *owned)
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
     pyt.ty = NULL;
+    return streamed;
 }
 
 /* pyr_end's: the objects' array given back. */

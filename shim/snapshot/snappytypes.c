@@ -35,13 +35,35 @@ static void snap_retain_put(void *arg, const void *p, size_t n)
     side_out(((struct snap_retain *)arg)->f, p, n);
 }
 
+/* PYTYPES streamed into the side file (py_types_sink's), in planes, a
+ * run per array (hsnap_pyformat.h), as side_sec_whole would put it. */
+static void snap_types_begin(void *arg, uint64_t bytes)
+{
+    side_sec_begin_planes(arg, 0, bytes, 1);
+}
+
+static void snap_types_run(void *arg, uint32_t stride)
+{
+    side_planes(arg, stride);
+}
+
+static void snap_types_put(void *arg, const void *p, size_t n)
+{
+    side_out(arg, p, n);
+}
+
+static void snap_types_end(void *arg)
+{
+    side_sec_end(arg, HSNAP_SEC_PYTYPES, NULL, 0);
+}
+
 /* PYTYPES: the Python objects among the live blocks (by address, as
  * BLOCKS has them), typed by the Python room as the streamed BLOCKS went
  * by (snap_run.pytyped), else in a walk of their own; none when it has
- * none.  It and PYOWNED go to the side file as soon as they are made:
- * their memory is given back before the retained sizes' pass, the stop's
- * peak; PYRETAIN goes there as that pass makes it (py_retain_sink).  1
- * when PYTYPES was made. */
+ * none.  With the side file, PYTYPES is streamed there as soon as the
+ * graph is built, PYOWNED written once made: their memory is given back
+ * before the retained sizes' pass, the stop's peak; PYRETAIN goes there
+ * as that pass makes it (py_retain_sink).  1 when PYTYPES was made. */
 int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
 {
     struct pend_left left = {0, 0};
@@ -51,14 +73,17 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
         return 0;
     if (!typed && bstream_blocks(snap_pytype_block, NULL, &left) != 0)
         b->err = 1;
-    py_types_end(b, owned);
+    struct py_types_sink ts = {snap_types_begin, snap_types_run, snap_types_put, snap_types_end,
+                               side};
+    int streamed = py_types_end(b, owned, side->fd >= 0 ? &ts : NULL);
     if (b->err || owned->err)
         sbuf_free(owned);
     if (b->err)
         sbuf_free(b); /* a snapshot without types rather than none */
-    int made = b->len != 0;
+    int made = streamed || b->len != 0;
     if (made && side->fd >= 0) {
-        side_sec_whole(side, HSNAP_SEC_PYTYPES, b->p, b->len);
+        if (b->len)
+            side_sec_whole(side, HSNAP_SEC_PYTYPES, b->p, b->len);
         if (owned->len)
             side_sec_whole(side, HSNAP_SEC_PYOWNED, owned->p, owned->len);
         sbuf_free(b);
