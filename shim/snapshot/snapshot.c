@@ -455,6 +455,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     r = has_blocks ? snap_put_blocks(&side, sec, reason, fatal, &leaks, &lv, &blocks)
                    : snap_live(&lv, fatal);
     snap_run.pytypes = NULL;
+    zsec_release(); /* BLOCKS' compressor is not held through the Python sections */
     if (!leaks) {
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
     } else {
