@@ -2,9 +2,9 @@
 # (new stacks' nodes and traces, the documents) do not stay in the
 # program's resident set: they are in the page cache and the file, not the
 # program's RSS, so a program with many stacks does not pay them twice
-# (32,768 stacks); the state read after a kill still has them.  And a beat
-# that writes many stacks lets them go as it writes (beatstacks.c).
-# (32,768 stacks); the state read after a kill still has them.
+# (state_let_go, state_publish).  The program is tests/shim/residentstacks.c
+# (32,768 stacks); the state read after a kill still has them.  A beat that
+# writes many stacks lets them go as it writes (tests/shim/beatstacks.c).
 . tests/shim/lib_kill.sh
 t_build residentstacks tests/shim/residentstacks.c -O1 -fno-omit-frame-pointer -fno-inline
 mkfifo "$T/ready"
