@@ -169,8 +169,10 @@ void *state_at(uint64_t off, uint64_t len)
  * (MADV_DONTNEED on a shared file mapping: they stay in the page cache,
  * dirty, and in the file after a kill; a later write faults one back).
  * Written once and read by the reports alone, they were most of the
- * state file's share of the program's RSS: new stacks' nodes above all. */
-static void state_let_go(void)
+ * state file's share of the program's RSS: new stacks' nodes above all.
+ * Called at each beat's end, and by state_stacks as it writes (a first
+ * beat after a start-up writes MiBs of nodes). */
+void state_let_go(void)
 {
     for (uint32_t j = state_touched_lo; j < state_touched_hi; j++)
         if (st.seg[j]) {

@@ -12,6 +12,13 @@
 
 #include "statefile.h"
 
+/* The bytes of nodes and records written between two state_let_go: a beat
+ * that writes more (a Python start-up's first: MiBs of nodes) lets them
+ * go as it goes, so they never sit in the program's RSS at once. */
+#define STATE_LET_GO (256u * 1024u)
+
+static uint64_t state_written; /* since the last state_let_go of state_stacks */
+
 /* Room in [off, off + cap) up to end bytes, *room of them allocated
  * already (ahead in steps: on a tmpfs an allocated page is charged to the
  * process's cgroup).  0, or -1 (errno 0: the bound, not the disk). */
@@ -54,6 +61,7 @@ static int state_trace(uint32_t id)
         path[k] = x;
         (void)ftree_frame(x, &x);
     }
+    state_written += 8 + (uint64_t)k * sizeof **nd;
     while (k--) {
         uint32_t parent;
         uintptr_t ip = ftree_frame(path[k], &parent);
@@ -73,8 +81,13 @@ static int state_trace(uint32_t id)
 int state_stacks(uint32_t n)
 {
     uint32_t id = st.h->stacks_n;
-    while (id < n && state_trace(id) == 0)
+    while (id < n && state_trace(id) == 0) {
         id++;
+        if (state_written >= STATE_LET_GO) {
+            state_let_go();
+            state_written = 0;
+        }
+    }
     __atomic_store_n(&st.h->stacks_n, id, __ATOMIC_RELEASE);
     if (id == n)
         return 0;

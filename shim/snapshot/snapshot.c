@@ -45,6 +45,7 @@ static struct {
     char tmp[NAME_MAX_PATH + 32];
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
     uint64_t traces_len;      /* TRACES' payload (its sbuf holds the count only) */
+    const struct snap_live *stats_lv; /* STATS' live sums (its sbuf holds the count only) */
 } snap;
 
 struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
@@ -152,10 +153,12 @@ static int snap_live(struct snap_live *lv, int fatal)
     return r < 0 ? -1 : 0;
 }
 
-/* STATS, and TRACES' count and length: its frames, some MiB for a
- * Python program's stacks, go straight from the tree into the file
- * (snap_put_traces); a trace's frames never change.  FAILED (fl) under the
- * same lock, for the same traces. */
+/* The counts of STATS and TRACES, and TRACES' length: its frames, some
+ * MiB for a Python program's stacks, go straight from the tree into the
+ * file (snap_put_traces); a trace's frames never change.  STATS too, from
+ * lv (kept till then) and the records' totals (snap_put_stats): 16 bytes
+ * a trace held instead of 32.  FAILED (fl) under the same lock, for the
+ * same traces. */
 static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
                        const struct snap_live *lv, int fatal, uint32_t limit)
 {
@@ -167,12 +170,10 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     sbuf_u32(tr, n);
     sbuf_u32(st, n);
     snap.traces_len = sizeof n;
+    snap.stats_lv = lv;
     for (uint32_t id = 0; id < n; id++) {
         unsigned flags, depth = trace_stack(id, NULL, 0, &flags);
-        struct hsnap_stat s;
         snap.traces_len += 4 * sizeof(uint16_t) + (uint64_t)depth * sizeof(uint64_t);
-        trace_read_stat(id, id < lv->n ? &lv->live[id] : NULL, &s);
-        sbuf_put(st, &s, sizeof s);
     }
     trace_fail_put(fl, n);
     trace_unlock();
@@ -209,6 +210,28 @@ static int snap_put_traces(struct side_file *f, const struct sbuf *b)
     if (!f->err && f->raw != snap.traces_len) /* never: frames do not change */
         errno = EIO, side_fail(f);
     side_sec_end(f, HSNAP_SEC_TRACES, NULL, 0);
+    return f->err ? -1 : 0;
+}
+
+/* STATS into the file: the traces of the count in b, their live sums
+ * from snap.stats_lv, their totals read now (records never move; the
+ * totals only grow), SNAP_STATS_RUN at a time.  0 or -1. */
+#define SNAP_STATS_RUN 64u
+static int snap_put_stats(struct side_file *f, const struct sbuf *b)
+{
+    uint32_t n;
+    memcpy(&n, b->p, sizeof n);
+    const struct snap_live *lv = snap.stats_lv;
+    struct hsnap_stat run[SNAP_STATS_RUN];
+    side_sec_begin(f, 0, sizeof n + (uint64_t)n * sizeof *run);
+    side_out(f, &n, sizeof n);
+    for (uint32_t id = 0; !f->err && id < n;) {
+        unsigned k = 0;
+        for (; k < SNAP_STATS_RUN && id < n; k++, id++)
+            trace_read_stat(id, lv && id < lv->n ? &lv->live[id] : NULL, &run[k]);
+        side_out(f, run, k * sizeof *run);
+    }
+    side_sec_end(f, HSNAP_SEC_STATS, NULL, 0);
     return f->err ? -1 : 0;
 }
 
@@ -302,6 +325,8 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
         } else if (i == SEC_TRACES) {
             if (sec[i].len) /* none: the state file's document (snap_state_doc) */
                 snap_put_traces(&f, &sec[i]);
+        } else if (i == SEC_STATS) {
+            snap_put_stats(&f, &sec[i]);
         } else {
             f.level = i == SEC_META ? 0 : level; /* META: read first, kept plain */
             side_sec_whole(&f, t, sec[i].p, sec[i].len);
@@ -431,6 +456,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     r = has_blocks ? snap_put_blocks(&side, sec, reason, fatal, &leaks, &lv, &blocks)
                    : snap_live(&lv, fatal);
     snap_run.pytypes = NULL;
+    zsec_release(); /* BLOCKS' compressor is not held through the Python sections */
     if (!leaks) {
         sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
     } else {
@@ -450,7 +476,6 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         r = snap_peak(sec, &lv, fatal);
     if (r == 0)
         r = snap_siteline(sec, &lv, fatal);
-    arena_unmap(lv.live, lv.len);
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
@@ -486,6 +511,8 @@ out:
         py_types_drop(&sec[SEC_PYTYPES]);
     snap_run.pytyped = 0;
     zsec_release();
+    arena_unmap(lv.live, lv.len); /* after STATS (snap_put_stats) */
+    snap.stats_lv = NULL;
     if (ret == -1)
         snap_warn_failure(path, side.err);
     if (side.fd >= 0)
@@ -629,6 +656,7 @@ int snap_state_doc(int fd, struct snap_live *lv)
                    snap_emit(fd, sec, -1, snap_level(lv->n, 0)) != 0))
         r = -1;
     zsec_release();
+    snap.stats_lv = NULL;
     for (int i = 0; i < SEC_N; i++)
         if (sec[i].cap > SNAP_DOC_KEEP)
             sbuf_free(&sec[i]);
