@@ -4,18 +4,18 @@
  * str's text: pylink.c, pyroots.c, pytype.c), kept for the pass: each 4
  * KiB-aligned chunk is copied whole by one process_vm_readv the first time
  * a read falls in it, and the reads after it are served from the copy.  A
- * read a system call pinned a page for each, the cost of an exit snapshot
- * (about ten thousand reads for an empty program, three for each global of
- * a large module).  Only the chunk a read falls in is copied, the page a
- * peek would have touched: no page the program never touched is faulted
- * in.  A copy holds the bytes as they were at its read; other threads may
+ * system call a field pinned a page for each, most of an exit snapshot's
+ * system time.  Only the chunk a read falls in is copied, a page a peek
+ * would have touched: no page the program never touched is faulted in.
+ * A copy holds the bytes as they were at its read; other threads may
  * change them meanwhile, as they may between two peeks, and pypg_close
  * drops them all.
  *   The cache is the thread's that opened it (pypg_open, under the
- * snapshot lock); any other thread, or a read outside one, or one longer
- * than PYPG_LONG, is a plain peek (peek.h).  An unreadable chunk is no
- * copy (the read fails, as a peek would); where the system call is
- * refused (a seccomp filter) every read is a peek's plain copy.
+ * snapshot lock); any other thread, or a read outside one, is a plain
+ * peek (peek.h), and so is one longer than PYPG_LONG (a range's scan: one
+ * call either way, and its chunks would push out those fields share).
+ * An unreadable chunk is no copy (the read fails, as a peek would); where
+ * the system call is refused (a seccomp filter), a peek's plain copy.
  */
 #include <errno.h>
 #include <string.h>
@@ -26,7 +26,7 @@
 #define PYPG_CHUNK 4096u /* bytes copied at once: in one page whatever the page size */
 #define PYPG_BITS 8u               /* chunks kept: 1 << PYPG_BITS, by the chunk's hash */
 #define PYPG_SLOTS (1u << PYPG_BITS)
-#define PYPG_LONG 8192u  /* bytes of the longest read served from chunks */
+#define PYPG_LONG 2048u  /* bytes of the longest read served from chunks */
 
 struct pypg_map {
     uint64_t tag[PYPG_SLOTS]; /* the chunk's number + 1 a slot holds, 0: none */
