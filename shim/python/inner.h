@@ -305,6 +305,15 @@ int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux);
 void pyrd_flush(void);
 void pyrd_end(void);
 uint64_t pyrd_calls(void);
+/* pypage.c: a snapshot pass's small reads of the process's memory, a
+ * chunk copied once and served from the copy while the thread that opened
+ * the cache (pypg_open; pypg_close) reads; a plain peek (peek.h)
+ * otherwise.  pypg_peek: 1 when all n bytes were readable, 0 when not.
+ * pypg_counts: the system calls it made, the reads served from a copy. */
+void pypg_open(void);
+void pypg_close(void);
+int pypg_peek(void *dst, uintptr_t src, size_t n);
+void pypg_counts(uint64_t *calls, uint64_t *hits);
 
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
 struct py_syms {

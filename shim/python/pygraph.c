@@ -78,7 +78,7 @@ static int pyg_read(void *dst, uint64_t at, size_t n)
         memcpy(dst, g.local + (at - g.local_at), n);
         return 1;
     }
-    return peek(dst, at, n);
+    return pypg_peek(dst, at, n);
 }
 
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
@@ -94,7 +94,7 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
         for (int i = 0; i < 3; i++)
             if (b == py_sym.weakref_type[i])
                 return PYG_WEAKREF;
-        if (!peek(&b, b + 256 /* tp_base */, sizeof b))
+        if (!pypg_peek(&b, b + 256 /* tp_base */, sizeof b))
             break;
     }
     (void)tb;

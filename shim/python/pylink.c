@@ -96,8 +96,8 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
         if (pyg_name_cached(t | 2, &l))
             return l;
         uint32_t n = 0;
-        if (ol && peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
-            peek(&w[1], t + ol->ht_qualname, 8))
+        if (ol && pypg_peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
+            pypg_peek(&w[1], t + ol->ht_qualname, 8))
             n = py_str_peek(w[1], k, sizeof k);
         pyg_name(t | 2, k, n, &l);
     } else if (label == HSNAP_PYLABEL_FIELD) {

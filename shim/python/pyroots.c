@@ -49,7 +49,7 @@ static struct {
 
 static int pyroot_peek(void *dst, uintptr_t src, size_t n)
 {
-    return src >= 4096 && peek(dst, src, n);
+    return src >= 4096 && pypg_peek(dst, src, n);
 }
 
 static uintptr_t pyroot_word(uintptr_t at)

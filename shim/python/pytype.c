@@ -57,7 +57,7 @@ static uint64_t pyt_u64(const char *p, size_t off)
 
 static int pyt_peek(void *dst, uintptr_t src, size_t n)
 {
-    return src >= 4096 && !(src & 7) && peek(dst, src, n);
+    return src >= 4096 && !(src & 7) && pypg_peek(dst, src, n);
 }
 
 /* The str object at s as UTF-8 into out (cap bytes), read safely; its
@@ -79,7 +79,7 @@ static uint32_t pyt_str(uintptr_t s, char *out, uint32_t cap)
     if (len > PYT_NAME_MAX)
         len = PYT_NAME_MAX;
     memcpy(copy + l->str_length, &len, sizeof len); /* py_str reads no further */
-    if (len && !peek(copy + at, s + at, len * kind))
+    if (len && !pypg_peek(copy + at, s + at, len * kind))
         return 0;
     return py_str(copy, out, cap);
 }
@@ -467,6 +467,7 @@ int py_types_begin(struct sbuf *b)
         arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
         return -1;
     }
+    pypg_open(); /* the pass's field reads: a page copied once (pypg_close) */
     pyt.out = b;
     pyt.heap.want = 1; /* the graph: its arrays grow with the blocks */
     struct hsnap_pytypes_head h = {0};
@@ -521,6 +522,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
         pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
     if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
         pyfl_owned(&pyt.heap, pyt.nobj, pyt.ty, &own); /* other non-gc objects' blocks */
+    pypg_close();
     if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
         uint64_t n = own.len / sizeof(struct hsnap_pyowned);
         if (!owned->len && sbuf_reserve(&own, sizeof n) == 0) { /* moved in place, not copied */
@@ -584,6 +586,7 @@ void py_types_retain(void)
 void py_types_drop(struct sbuf *b)
 {
     pyrd_end();
+    pypg_close();
     pyr_begin(&pyt.heap, 0); /* the graph's edges, if any, dropped */
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     sbuf_free(&pyt.types);

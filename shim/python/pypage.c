@@ -1,0 +1,114 @@
+/*
+ * pypage.c - the pages of the process's own memory that a snapshot's
+ * object passes read a field at a time (a type's flags, a dict's keys, a
+ * str's text: pylink.c, pyroots.c, pytype.c), kept for the pass: each 4
+ * KiB-aligned chunk is copied whole by one process_vm_readv the first time
+ * a read falls in it, and the reads after it are served from the copy.  A
+ * system call a field pinned a page for each, most of an exit snapshot's
+ * system time.  Only the chunk a read falls in is copied, a page a peek
+ * would have touched: no page the program never touched is faulted in.
+ * A copy holds the bytes as they were at its read; other threads may
+ * change them meanwhile, as they may between two peeks, and pypg_close
+ * drops them all.
+ *   The cache is the thread's that opened it (pypg_open, under the
+ * snapshot lock); any other thread, or a read outside one, is a plain
+ * peek (peek.h), and so is one longer than PYPG_LONG (a range's scan: one
+ * call either way, and its chunks would push out those fields share).
+ * An unreadable chunk is no copy (the read fails, as a peek would); where
+ * the system call is refused (a seccomp filter), a peek's plain copy.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "inner.h"
+#include "peek.h"
+
+#define PYPG_CHUNK 4096u /* bytes copied at once: in one page whatever the page size */
+#define PYPG_BITS 8u               /* chunks kept: 1 << PYPG_BITS, by the chunk's hash */
+#define PYPG_SLOTS (1u << PYPG_BITS)
+#define PYPG_LONG 2048u  /* bytes of the longest read served from chunks */
+
+struct pypg_map {
+    uint64_t tag[PYPG_SLOTS]; /* the chunk's number + 1 a slot holds, 0: none */
+    char data[PYPG_SLOTS][PYPG_CHUNK];
+};
+
+static struct {
+    struct pypg_map *m;   /* mapped while open */
+    int plain;            /* the system call refused */
+    uint64_t calls, hits; /* system calls made, reads served (pypg_counts) */
+} pg;
+static int pg_busy;                   /* some thread owns the cache */
+static __thread unsigned char pg_mine; /* this thread does */
+
+void pypg_open(void)
+{
+    if (pg_mine) { /* open already: a new pass, its copies dropped */
+        memset(pg.m->tag, 0, sizeof pg.m->tag);
+        return;
+    }
+    if (__atomic_exchange_n(&pg_busy, 1, __ATOMIC_ACQUIRE))
+        return; /* another thread's: this one peeks */
+    if (!(pg.m = arena_map(sizeof *pg.m))) {
+        __atomic_store_n(&pg_busy, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    pg_mine = 1;
+}
+
+void pypg_close(void)
+{
+    if (!pg_mine)
+        return;
+    arena_unmap(pg.m, sizeof *pg.m);
+    pg.m = NULL;
+    pg_mine = 0;
+    __atomic_store_n(&pg_busy, 0, __ATOMIC_RELEASE);
+}
+
+void pypg_counts(uint64_t *calls, uint64_t *hits)
+{
+    *calls = pg.calls, *hits = pg.hits;
+}
+
+/* The copy of chunk c (its number), read now if not held; NULL when it is
+ * unreadable or the system call is refused (then pg.plain). */
+static const char *pypg_chunk(uint64_t c)
+{
+    unsigned s = (unsigned)((c * 0x9e3779b97f4a7c15ull) >> (64 - PYPG_BITS));
+    if (pg.m->tag[s] == c + 1) {
+        pg.hits++;
+        return pg.m->data[s];
+    }
+    struct iovec to = {pg.m->data[s], PYPG_CHUNK}, from = {(void *)(uintptr_t)(c * PYPG_CHUNK), PYPG_CHUNK};
+    int saved = errno;
+    long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);
+    int err = errno;
+    errno = saved;
+    pg.calls++;
+    if (r == (long)PYPG_CHUNK) {
+        pg.m->tag[s] = c + 1;
+        return pg.m->data[s];
+    }
+    pg.m->tag[s] = 0; /* a part may have been copied over the old chunk */
+    if (r < 0 && (err == ENOSYS || err == EPERM))
+        pg.plain = 1;
+    return NULL;
+}
+
+int pypg_peek(void *dst, uintptr_t src, size_t n)
+{
+    if (!pg_mine || pg.plain || n > PYPG_LONG || src + n < src)
+        return peek(dst, src, n);
+    char *d = dst;
+    while (n) {
+        uint64_t c = src / PYPG_CHUNK, at = src % PYPG_CHUNK;
+        size_t k = PYPG_CHUNK - at < n ? PYPG_CHUNK - at : n;
+        const char *p = pypg_chunk(c);
+        if (!p)
+            return pg.plain ? peek(d, src, n) : 0;
+        memcpy(d, p + at, k);
+        d += k, src += k, n -= k;
+    }
+    return 1;
+}

@@ -1,0 +1,131 @@
+// link: shim/python/pypage.c
+/*
+ * test_pypage.c - shim/python/pypage.c, the page copies of a snapshot's
+ * field reads: while the thread that opened it reads, a read copies the 4
+ * KiB piece it falls in by one process_vm_readv and the reads after it in
+ * that piece make no call, with the same bytes (across two pieces too); a
+ * read of an unmapped page fails, as a peek's does, and does not crash; a
+ * new open drops the copies (a write since is seen); another thread, and
+ * any thread once closed, reads afresh (a plain peek).
+ * arena_map and arena_unmap are stubbed (mmap).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "python/inner.h"
+#include "unit.h"
+
+void *arena_map(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void arena_unmap(void *p, size_t n)
+{
+    munmap(p, n);
+}
+
+static char *mem; /* 3 pages: 0 and 1 readable, 2 unmapped */
+
+static uint64_t calls(void)
+{
+    uint64_t c, h;
+    pypg_counts(&c, &h);
+    return c;
+}
+
+TEST_BEGIN(pypage_reads_a_piece_once)
+{
+    uint64_t w = 0, c0;
+    char buf[64];
+    pypg_open();
+    c0 = calls();
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 8, 8), "first read");
+    expect_eq_u64(w, 0x1122334455667788ull);
+    expect_eq_u64(calls(), c0 + 1);
+    for (int i = 0; i < 100; i++)
+        expect_true(pypg_peek(buf, (uintptr_t)mem + 40 * i, 32) && !memcmp(buf, mem + 40 * i, 32),
+                    "read %d", i);
+    expect_eq_u64(calls(), c0 + 1); /* the same piece: no call */
+    expect_true(pypg_peek(buf, (uintptr_t)mem + 4096 - 16, 32) && !memcmp(buf, mem + 4096 - 16, 32),
+                "across two pieces");
+    expect_eq_u64(calls(), c0 + 2);
+    pypg_close();
+}
+TEST_END
+
+TEST_BEGIN(pypage_unmapped_page_fails)
+{
+    uint64_t w = 7;
+    pypg_open();
+    expect_true(!pypg_peek(&w, (uintptr_t)mem + 2 * 4096 + 8, 8), "an unmapped page read");
+    expect_true(!pypg_peek(&w, (uintptr_t)mem + 2 * 4096 - 4, 8), "a read running into it");
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 4096, 8), "its neighbour still reads");
+    pypg_close();
+}
+TEST_END
+
+TEST_BEGIN(pypage_open_drops_copies)
+{
+    uint64_t w = 0, v = 0xabcdefull, old;
+    memcpy(&old, mem + 4096 + 64, 8);
+    pypg_open();
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 4096 + 64, 8) && w == old, "first read");
+    memcpy(mem + 4096 + 64, &v, 8);
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 4096 + 64, 8) && w == old, "the copy, within a pass");
+    pypg_open(); /* a new pass */
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 4096 + 64, 8) && w == v, "a new pass reads afresh");
+    pypg_close();
+    memcpy(mem + 4096 + 64, &old, 8);
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 4096 + 64, 8) && w == old, "closed: a plain peek");
+}
+TEST_END
+
+static void *other_reads(void *arg)
+{
+    uint64_t *w = arg;
+    pypg_open(); /* held by the main thread: this one peeks */
+    if (!pypg_peek(w, (uintptr_t)mem + 4096 + 128, 8))
+        *w = 1;
+    pypg_close();
+    return NULL;
+}
+
+TEST_BEGIN(pypage_other_thread_peeks)
+{
+    uint64_t w = 0, v = 0x5eed, old, c0;
+    pthread_t t;
+    memcpy(&old, mem + 4096 + 128, 8);
+    pypg_open();
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 4096 + 128, 8) && w == old, "owner's read");
+    memcpy(mem + 4096 + 128, &v, 8);
+    c0 = calls();
+    expect_true(pthread_create(&t, NULL, other_reads, &w) == 0, "thread");
+    pthread_join(t, NULL);
+    expect_eq_u64(w, v);        /* not the owner's copy */
+    expect_eq_u64(calls(), c0); /* nor through the cache */
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 4096 + 128, 8) && w == old, "the owner's copy stands");
+    pypg_close();
+    memcpy(mem + 4096 + 128, &old, 8);
+}
+TEST_END
+
+int main(void)
+{
+    mem = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED || munmap(mem + 2 * 4096, 4096) != 0) {
+        printf("FAIL pypage_reads_a_piece_once: no memory\n");
+        return 0;
+    }
+    for (int i = 0; i < 2 * 4096; i++)
+        mem[i] = (char)(i * 7 + 1);
+    uint64_t w = 0x1122334455667788ull;
+    memcpy(mem + 8, &w, 8);
+    pypage_reads_a_piece_once();
+    pypage_unmapped_page_fails();
+    pypage_open_drops_copies();
+    pypage_other_thread_peeks();
+    return 0;
+}
