@@ -145,7 +145,7 @@ static inline int hook_tracking(void)
  * the careful path (which moves it there).  The countdown is the only
  * test: it is 0 in every other mode (hook_countdown), so an unsampled block
  * costs little more than the interposition itself, and the full mode pays
- * four instructions for it, and eight on a free (hook_pass_free;
+ * four instructions for it, and one jump on a free (hook_free_entry;
  * docs/performance.md, "Why the hot path is the way it is").  Unsigned: a
  * size of 2^63 or more never passes. */
 static inline int hook_pass(size_t n)
@@ -161,10 +161,14 @@ static inline int hook_pass(size_t n)
  * filter's group is the only test: outside sampled mode every group is
  * saturated (record.h), and boot blocks are pinned in it: they never pass.
  * A group that counts some entry sends the free to the careful path,
- * whose tbl_maybe asks the bucket. */
+ * whose tbl_maybe asks the bucket.  Until the filter is on (HS_RARE_FILTER,
+ * marked after tbl_filter_enable cleared the groups) every group is
+ * saturated and the test would always say no: the bit is tested instead,
+ * the hash only in sampled mode. */
 static inline int hook_pass_free(const void *p)
 {
-    return !tbl_filter_group_hit((uintptr_t)p);
+    return HS_UNLIKELY(atomic_load_explicit(&hs_rare, memory_order_relaxed) & HS_RARE_FILTER) &&
+           !tbl_filter_group_hit((uintptr_t)p);
 }
 
 /* The careful path's test: the block is neither sampled nor kept. */
@@ -295,13 +299,31 @@ static HS_NOINLINE void hook_free_careful(void *p)
     real.free(p);
 }
 
+/* free's fast test once the filter is on (sampled mode): its group. */
+static void hook_free_filtered(void *p)
+{
+    if (!tbl_filter_group_hit((uintptr_t)p))
+        return real.free(p);
+    hook_free_careful(p);
+}
+
+/* Where free goes: the careful path, until hook_filter_enable (every
+ * group is saturated until then: hook_pass_free would always say no). */
+static void (*_Atomic hook_free_entry)(void *) = hook_free_careful;
+
 HS_EXPORT void free(void *p)
 {
     if (HOOK_FROM_LOADER())
         return real.free(p);
-    if (hook_pass_free(p))
-        return real.free(p);
-    hook_free_careful(p);
+    atomic_load_explicit(&hook_free_entry, memory_order_relaxed)(p);
+}
+
+/* tbl_filter_enable, and free's group test with it (a free that still
+ * goes straight to the careful path meanwhile is right all the same). */
+void hook_filter_enable(void)
+{
+    tbl_filter_enable();
+    atomic_store_explicit(&hook_free_entry, hook_free_filtered, memory_order_relaxed);
 }
 
 static HS_NOINLINE void *hook_calloc_early(size_t n, size_t m)
