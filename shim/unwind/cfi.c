@@ -489,9 +489,16 @@ cfi_pairs_diff_avx(const struct cfi_pair2 *p, const struct cfi_pair2 *pend)
                       _mm_loadu_ps((const float *)(q)->at[1]), 1),                          \
                   _mm256_loadu_ps((const float *)(q)->val))
     __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
-    for (; p + 2 <= pend; p += 2) {
+    for (; p + 4 <= pend; p += 4) { /* eight pairs a turn */
         v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(&p[0]));
         v1 = _mm256_or_ps(v1, CFI_PAIR2_DIFF(&p[1]));
+        v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(&p[2]));
+        v1 = _mm256_or_ps(v1, CFI_PAIR2_DIFF(&p[3]));
+    }
+    if (p + 2 <= pend) {
+        v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(&p[0]));
+        v1 = _mm256_or_ps(v1, CFI_PAIR2_DIFF(&p[1]));
+        p += 2;
     }
     if (p < pend)
         v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(p));
