@@ -277,8 +277,9 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     hook_leave_free();
 }
 
-/* free's careful path, out of line: the fast path keeps nothing of it. */
-static HS_NOINLINE void hook_free_careful(void *p)
+/* free's careful path, out of line: the fast path keeps nothing of it.
+ * filtered: the filter may be on (tbl_maybe asked). */
+static inline __attribute__((always_inline)) void hook_free_careful_in(void *p, int filtered)
 {
     if (!p || boot_has(p))
         return;
@@ -287,7 +288,7 @@ static HS_NOINLINE void hook_free_careful(void *p)
     /* The real free reads the chunk header: start that cache miss now, so
      * that it overlaps the table's own miss instead of following it. */
     __builtin_prefetch((char *)p - sizeof(size_t));
-    if (tbl_maybe((uintptr_t)p)) {
+    if (!filtered || tbl_maybe((uintptr_t)p)) {
         if (HS_LIKELY(!guard_on))
             hook_free_tracked(p);
         else if (hook_is_active() && (uintptr_t)p != defer_offbook)
@@ -299,6 +300,18 @@ static HS_NOINLINE void hook_free_careful(void *p)
     real.free(p);
 }
 
+static HS_NOINLINE void hook_free_careful(void *p)
+{
+    hook_free_careful_in(p, 1);
+}
+
+/* The same before hook_filter_enable, when tbl_maybe says yes to all (a
+ * free still here once the filter is on looks the block up all the same). */
+static HS_NOINLINE void hook_free_unfiltered(void *p)
+{
+    hook_free_careful_in(p, 0);
+}
+
 /* free's fast test once the filter is on (sampled mode): its group. */
 static void hook_free_filtered(void *p)
 {
@@ -307,9 +320,10 @@ static void hook_free_filtered(void *p)
     hook_free_careful(p);
 }
 
-/* Where free goes: the careful path, until hook_filter_enable (every
- * group is saturated until then: hook_pass_free would always say no). */
-static void (*_Atomic hook_free_entry)(void *) = hook_free_careful;
+/* Where free goes: the careful path without tbl_maybe, until
+ * hook_filter_enable (every group is saturated until then:
+ * hook_pass_free would always say no). */
+static void (*_Atomic hook_free_entry)(void *) = hook_free_unfiltered;
 
 HS_EXPORT void free(void *p)
 {

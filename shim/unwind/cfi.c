@@ -190,7 +190,7 @@ static void cfi_memo_checks(struct cfi_memo *m)
     uintptr_t from = 0; /* where rbp was last loaded from; 0: the register */
     int checked = 0;
     unsigned nk = 0, lim = cfi_memo_checks_max(cfi_memo.cap);
-    m->rbp_need = 0;
+    m->rbp_mask = 0;
     m->nchk = CFI_CHECKS_NONE;
     for (unsigned i = 0; i < m->n; i++) {
         if (nk + 2 > lim)
@@ -200,7 +200,7 @@ static void cfi_memo_checks(struct cfi_memo *m)
             if (from) {
                 k[nk++] = (struct cfi_check){from, s->rbp};
             } else {
-                m->rbp_need = 1;
+                m->rbp_mask = ~(uintptr_t)0;
                 m->rbp0 = s->rbp;
             }
             checked = 1;
@@ -570,14 +570,13 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
                 return 0;
         return 1;
     }
-    if (m->rbp_need && rbp != m->rbp0)
-        return 0;
+    uintptr_t d0 = (rbp ^ m->rbp0) & m->rbp_mask, d1 = 0; /* without a branch */
     const struct cfi_pair2 *p = m->pair;
     if (m->pair_end - p > 1) /* pairs of pairs: the vector compare, out of line */
-        return cfi_avx ? cfi_same_long_avx(m) : cfi_same_long(m);
-    uintptr_t d0 = 0, d1 = 0; /* every word read is on this stack, in [rsp, top8] */
+        return !d0 && (cfi_avx ? cfi_same_long_avx(m) : cfi_same_long(m));
+    /* Every word read is on this stack, in [rsp, top8]. */
     if (p < m->pair_end) { /* one pair of pairs (a shallow stack's): scalar */
-        d0 = (*(const uintptr_t *)p->at[0] ^ p->val[0]) | (*(const uintptr_t *)p->at[1] ^ p->val[2]);
+        d0 |= (*(const uintptr_t *)p->at[0] ^ p->val[0]) | (*(const uintptr_t *)p->at[1] ^ p->val[2]);
         d1 = (*(const uintptr_t *)(p->at[0] + 8) ^ p->val[1]) |
              (*(const uintptr_t *)(p->at[1] + 8) ^ p->val[3]);
     }

@@ -79,7 +79,7 @@ struct cfi_memo {
     unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
     unsigned nchk;                /* checks (cfi_memo_checks) after the states and pairs */
     unsigned npair;               /* pairs (cfi_memo_pairs) after the states: even */
-    int rbp_need;                 /* an exact repeat needs the register rbp == rbp0 */
+    uintptr_t rbp_mask;           /* ~0: an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
     unsigned max;                 /* frames the walk could give; CFI_MAX_NEVER: ended
                                      on a low return address (never repeated) */
