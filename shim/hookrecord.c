@@ -48,7 +48,7 @@ void hook_modes_start(void (*real_free)(void *))
         hook_mode.all_blocks = 0;
     pend_init(real_free, hook_mode.sample);
     if (hook_mode.sample && !hook_mode.all_blocks)
-        tbl_filter_enable();
+        hook_filter_enable();
 }
 
 /* A block was born: kept fresh (pending.c) or inserted, and charged

@@ -145,7 +145,7 @@ static inline int hook_tracking(void)
  * the careful path (which moves it there).  The countdown is the only
  * test: it is 0 in every other mode (hook_countdown), so an unsampled block
  * costs little more than the interposition itself, and the full mode pays
- * four instructions for it, and eight on a free (hook_pass_free;
+ * four instructions for it, and one jump on a free (hook_free_entry;
  * docs/performance.md, "Why the hot path is the way it is").  Unsigned: a
  * size of 2^63 or more never passes. */
 static inline int hook_pass(size_t n)
@@ -161,10 +161,14 @@ static inline int hook_pass(size_t n)
  * filter's group is the only test: outside sampled mode every group is
  * saturated (record.h), and boot blocks are pinned in it: they never pass.
  * A group that counts some entry sends the free to the careful path,
- * whose tbl_maybe asks the bucket. */
+ * whose tbl_maybe asks the bucket.  Until the filter is on (HS_RARE_FILTER,
+ * marked after tbl_filter_enable cleared the groups) every group is
+ * saturated and the test would always say no: the bit is tested instead,
+ * the hash only in sampled mode. */
 static inline int hook_pass_free(const void *p)
 {
-    return !tbl_filter_group_hit((uintptr_t)p);
+    return HS_UNLIKELY(atomic_load_explicit(&hs_rare, memory_order_relaxed) & HS_RARE_FILTER) &&
+           !tbl_filter_group_hit((uintptr_t)p);
 }
 
 /* The careful path's test: the block is neither sampled nor kept. */
@@ -273,8 +277,9 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     hook_leave_free();
 }
 
-/* free's careful path, out of line: the fast path keeps nothing of it. */
-static HS_NOINLINE void hook_free_careful(void *p)
+/* free's careful path, out of line: the fast path keeps nothing of it.
+ * filtered: the filter may be on (tbl_maybe asked). */
+static inline __attribute__((always_inline)) void hook_free_careful_in(void *p, int filtered)
 {
     if (!p || boot_has(p))
         return;
@@ -283,7 +288,7 @@ static HS_NOINLINE void hook_free_careful(void *p)
     /* The real free reads the chunk header: start that cache miss now, so
      * that it overlaps the table's own miss instead of following it. */
     __builtin_prefetch((char *)p - sizeof(size_t));
-    if (tbl_maybe((uintptr_t)p)) {
+    if (!filtered || tbl_maybe((uintptr_t)p)) {
         if (HS_LIKELY(!guard_on))
             hook_free_tracked(p);
         else if (hook_is_active() && (uintptr_t)p != defer_offbook)
@@ -295,13 +300,44 @@ static HS_NOINLINE void hook_free_careful(void *p)
     real.free(p);
 }
 
+static HS_NOINLINE void hook_free_careful(void *p)
+{
+    hook_free_careful_in(p, 1);
+}
+
+/* The same before hook_filter_enable, when tbl_maybe says yes to all (a
+ * free still here once the filter is on looks the block up all the same). */
+static HS_NOINLINE void hook_free_unfiltered(void *p)
+{
+    hook_free_careful_in(p, 0);
+}
+
+/* free's fast test once the filter is on (sampled mode): its group. */
+static void hook_free_filtered(void *p)
+{
+    if (!tbl_filter_group_hit((uintptr_t)p))
+        return real.free(p);
+    hook_free_careful(p);
+}
+
+/* Where free goes: the careful path without tbl_maybe, until
+ * hook_filter_enable (every group is saturated until then:
+ * hook_pass_free would always say no). */
+static void (*_Atomic hook_free_entry)(void *) = hook_free_unfiltered;
+
 HS_EXPORT void free(void *p)
 {
     if (HOOK_FROM_LOADER())
         return real.free(p);
-    if (hook_pass_free(p))
-        return real.free(p);
-    hook_free_careful(p);
+    atomic_load_explicit(&hook_free_entry, memory_order_relaxed)(p);
+}
+
+/* tbl_filter_enable, and free's group test with it (a free that still
+ * goes straight to the careful path meanwhile is right all the same). */
+void hook_filter_enable(void)
+{
+    tbl_filter_enable();
+    atomic_store_explicit(&hook_free_entry, hook_free_filtered, memory_order_relaxed);
 }
 
 static HS_NOINLINE void *hook_calloc_early(size_t n, size_t m)

@@ -315,7 +315,7 @@ static void life_init_core(void)
     sig_init();
     if (cred_secure()) { /* the hooks forward; nothing else starts */
         opt_init_secure();
-        tbl_filter_enable(); /* the table stays empty: every free passes at once */
+        hook_filter_enable(); /* the table stays empty: every free passes at once */
         return;
     }
     if (life_conf)

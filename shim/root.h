@@ -116,7 +116,7 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
 /* hook_scrub_need (base.h's hs_hot) */
 static inline void hook_booked(void) /* the table, or a walk named before */
 {
-    if (hook_scrub_need < HOOK_SCRUB_STACK)
+    if (HS_LIKELY(hook_scrub_need < HOOK_SCRUB_STACK)) /* 0 from the last scrub */
         hook_scrub_need = HOOK_SCRUB_STACK;
 }
 static inline void hook_leave(void)
@@ -143,6 +143,7 @@ extern struct hook_modes {
     uint32_t unsampled; /* their trace id */
 } hook_mode;
 void hook_modes_start(void (*real_free)(void *)); /* hook_set_active's first start */
+void hook_filter_enable(void); /* tbl_filter_enable, and free's test of the filter's groups */
 /* A block the hooks keep, with guard_on set; keeps errno. */
 void hook_record(void *p, size_t n, const struct unwind_origin *origin);
 int hook_skip_sampled(size_t n); /* sampled mode: 1 when n's block is not kept */

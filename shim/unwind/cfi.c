@@ -20,6 +20,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CFI_HAVE_AVX 1
+#endif
 
 #include "cfimemo.h"
 #include "inner.h"
@@ -28,6 +32,7 @@
 #define CFI_MIN_RA 0x4000u         /* libunwind's "somewhere bogus" */
 
 static __thread unsigned cfi_countdown; /* walks to the next dlpi_subs check */
+static int cfi_avx; /* the memo's pairs compared with AVX (cfi_memo_setup sets it) */
 
 /* ---------------- the walk ---------------- */
 
@@ -147,12 +152,25 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
         }
     }
     struct cfi_check *rest = (struct cfi_check *)(void *)(p + np);
+    if (np & 1) { /* an odd pair out: its two words go back to the checks */
+        np--;
+        rest = (struct cfi_check *)(void *)(p + np);
+        struct cfi_pair x = p[np];
+        rest[0] = (struct cfi_check){x.at, x.val[0]};
+        rest[1] = (struct cfi_check){x.at + 8, x.val[1]};
+        rest += 2;
+    }
     for (unsigned j = 0; j < ns; j++)
         rest[j] = single[j];
+    struct cfi_pair2 *q = (struct cfi_pair2 *)(void *)p;
+    for (unsigned j = 0; j < np / 2; j++) { /* in place: two pairs, one cfi_pair2 */
+        struct cfi_pair a = p[2 * j], b = p[2 * j + 1];
+        q[j] = (struct cfi_pair2){{a.val[0], a.val[1], b.val[0], b.val[1]}, {a.at, b.at}, {0, 0}};
+    }
     m->npair = np;
-    m->nchk = ns;
-    m->pair = p;
-    m->pair_end = p + np;
+    m->nchk = (unsigned)(rest + ns - (struct cfi_check *)(void *)(p + np));
+    m->pair = q;
+    m->pair_end = q + np / 2;
     m->chk_end = rest + ns;
 }
 
@@ -172,7 +190,7 @@ static void cfi_memo_checks(struct cfi_memo *m)
     uintptr_t from = 0; /* where rbp was last loaded from; 0: the register */
     int checked = 0;
     unsigned nk = 0, lim = cfi_memo_checks_max(cfi_memo.cap);
-    m->rbp_need = 0;
+    m->rbp_mask = 0;
     m->nchk = CFI_CHECKS_NONE;
     for (unsigned i = 0; i < m->n; i++) {
         if (nk + 2 > lim)
@@ -182,7 +200,7 @@ static void cfi_memo_checks(struct cfi_memo *m)
             if (from) {
                 k[nk++] = (struct cfi_check){from, s->rbp};
             } else {
-                m->rbp_need = 1;
+                m->rbp_mask = ~(uintptr_t)0;
                 m->rbp0 = s->rbp;
             }
             checked = 1;
@@ -217,6 +235,10 @@ static HS_NOINLINE int cfi_memo_setup(unsigned cap)
 {
     if (cfi_memo.off)
         return -1;
+#ifdef CFI_HAVE_AVX
+    __builtin_cpu_init(); /* avx: the kernel keeps the ymm registers too */
+    cfi_avx = __builtin_cpu_supports("avx");
+#endif
     cfi_memo.spare = cfi_memo_new(cap);
     if (!cfi_memo.spare) {
         cfi_memo.off = 1;
@@ -426,6 +448,110 @@ static HS_NOINLINE void cfi_check_memo(const struct cfi_memo *m, uintptr_t key, 
     uchk_compare(key, rsp, rbp, top, max, f, (int)m->n);
 }
 
+/* The pairs [p, pend) against the stack: 0 when every word still holds
+ * its value.  SSE2 (or scalar): one 16-byte load, an xor and an or a pair
+ * (the checks take four instructions a word). */
+static inline uintptr_t cfi_pairs_diff(const struct cfi_pair2 *p, const struct cfi_pair2 *pend)
+{
+#ifdef __SSE2__
+#define CFI_PAIR_DIFF(at, v) \
+    _mm_xor_si128(_mm_loadu_si128((const __m128i *)(at)), _mm_load_si128((const __m128i *)(v)))
+    __m128i v0 = _mm_setzero_si128(), v1 = _mm_setzero_si128();
+    for (; p < pend; p++) {
+        v0 = _mm_or_si128(v0, CFI_PAIR_DIFF(p->at[0], &p->val[0]));
+        v1 = _mm_or_si128(v1, CFI_PAIR_DIFF(p->at[1], &p->val[2]));
+    }
+#undef CFI_PAIR_DIFF
+    v0 = _mm_or_si128(v0, v1);
+    return (uintptr_t)_mm_cvtsi128_si64(_mm_or_si128(v0, _mm_unpackhi_epi64(v0, v0)));
+#else
+    uintptr_t d = 0;
+    for (; p < pend; p++)
+        for (int i = 0; i < 2; i++)
+            d |= (*(const uintptr_t *)p->at[i] ^ p->val[2 * i]) |
+                 (*(const uintptr_t *)(p->at[i] + 8) ^ p->val[2 * i + 1]);
+    return d;
+#endif
+}
+
+#ifdef CFI_HAVE_AVX
+/* The same with AVX (set when the CPU and the kernel keep the ymm
+ * registers: cfi_avx): two pairs a 32-byte xor, their two 16-byte stack
+ * words put side by side (vinsertf128) against the values cfi_pair2 keeps
+ * side by side.  The float forms are AVX's own (the integer ones at 256
+ * bits are AVX2's); xor and or of floats are bitwise, loads change no bit. */
+static inline __attribute__((target("avx"), always_inline)) uintptr_t
+cfi_pairs_diff_avx(const struct cfi_pair2 *p, const struct cfi_pair2 *pend)
+{
+#define CFI_PAIR2_DIFF(q)                                                                    \
+    _mm256_xor_ps(_mm256_insertf128_ps(                                                      \
+                      _mm256_castps128_ps256(_mm_loadu_ps((const float *)(q)->at[0])),       \
+                      _mm_loadu_ps((const float *)(q)->at[1]), 1),                          \
+                  _mm256_loadu_ps((const float *)(q)->val))
+    __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
+    for (; p + 4 <= pend; p += 4) { /* eight pairs a turn */
+        v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(&p[0]));
+        v1 = _mm256_or_ps(v1, CFI_PAIR2_DIFF(&p[1]));
+        v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(&p[2]));
+        v1 = _mm256_or_ps(v1, CFI_PAIR2_DIFF(&p[3]));
+    }
+    if (p + 2 <= pend) {
+        v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(&p[0]));
+        v1 = _mm256_or_ps(v1, CFI_PAIR2_DIFF(&p[1]));
+        p += 2;
+    }
+    if (p < pend)
+        v0 = _mm256_or_ps(v0, CFI_PAIR2_DIFF(p));
+#undef CFI_PAIR2_DIFF
+    __m256i v = _mm256_castps_si256(_mm256_or_ps(v0, v1));
+    return !_mm256_testz_si256(v, v);
+}
+#endif
+
+/* The checks [k, end) against the stack, or'ed into d0 | d1: 0 when every
+ * word still holds its value. */
+static inline __attribute__((always_inline)) uintptr_t
+cfi_checks_diff(const struct cfi_check *k, const struct cfi_check *end, uintptr_t d0, uintptr_t d1)
+{
+    for (; k + 4 <= end; k += 4) { /* two chains: the loop is all loads */
+        d0 |= *(const uintptr_t *)k[0].at ^ k[0].val;
+        d1 |= *(const uintptr_t *)k[1].at ^ k[1].val;
+        d0 |= *(const uintptr_t *)k[2].at ^ k[2].val;
+        d1 |= *(const uintptr_t *)k[3].at ^ k[3].val;
+        /* Kept scalar, four instructions a check: -O3 made SSE2 of the
+         * loop, its gathers by shuffles, six a check (deep's longest cost;
+         * docs/performance.md, "Why the hot path is the way it is"). */
+        __asm__("" : "+r"(d0), "+r"(d1));
+    }
+    if (k + 2 <= end) {
+        d0 |= *(const uintptr_t *)k[0].at ^ k[0].val;
+        d1 |= *(const uintptr_t *)k[1].at ^ k[1].val;
+        k += 2;
+    }
+    if (k < end)
+        d0 |= *(const uintptr_t *)k->at ^ k->val;
+    return d0 | d1;
+}
+
+/* cfi_same_again's compare of a list with two pairs of pairs or more
+ * (its first tests passed): the pairs, then the checks.  Out of line, so
+ * that a shallow stack's compare keeps its registers. */
+static HS_NOINLINE int cfi_same_long(const struct cfi_memo *m)
+{
+    return cfi_checks_diff((const struct cfi_check *)(const void *)m->pair_end, m->chk_end,
+                           cfi_pairs_diff(m->pair, m->pair_end), 0) == 0;
+}
+
+#ifdef CFI_HAVE_AVX
+__attribute__((target("avx"), noinline)) static int cfi_same_long_avx(const struct cfi_memo *m)
+{
+    return cfi_checks_diff((const struct cfi_check *)(const void *)m->pair_end, m->chk_end,
+                           cfi_pairs_diff_avx(m->pair, m->pair_end), 0) == 0;
+}
+#else
+#define cfi_same_long_avx cfi_same_long
+#endif
+
 /* Would a walk from (key, rsp, rbp) give exactly memo m's frames again?
  * m was made for this stack (top8) and these modules, with the same cap,
  * and named; its state 0 is (rsp, key); every word its steps read still
@@ -444,63 +570,18 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
                 return 0;
         return 1;
     }
-    if (m->rbp_need && rbp != m->rbp0)
-        return 0;
-    const struct cfi_pair *p = m->pair, *pend = m->pair_end;
-    const struct cfi_check *k = (const struct cfi_check *)(const void *)pend, *end = m->chk_end;
-    uintptr_t d0 = 0, d1 = 0; /* every word read is on this stack, in [rsp, top8] */
-#ifdef __SSE2__
-    /* Pairs: one unaligned 16-byte load, an xor and an or for two words
-     * (the checks below take four instructions a word). */
-#define CFI_PAIR_DIFF(q) \
-    _mm_xor_si128(_mm_loadu_si128((const __m128i *)(q)->at), \
-                  _mm_load_si128((const __m128i *)(const void *)(q)->val))
-    /* Fewer than four pairs (a shallow stack's): scalar, as the checks
-     * below; the vector registers' setup and reduction cost more. */
-    if (pend - p < 4) {
-        for (; p < pend; p++) {
-            d0 |= *(const uintptr_t *)p->at ^ p->val[0];
-            d1 |= *(const uintptr_t *)(p->at + 8) ^ p->val[1];
-        }
-        goto checks;
+    uintptr_t d0 = (rbp ^ m->rbp0) & m->rbp_mask, d1 = 0; /* without a branch */
+    const struct cfi_pair2 *p = m->pair;
+    if (m->pair_end - p > 1) /* pairs of pairs: the vector compare, out of line */
+        return !d0 && (cfi_avx ? cfi_same_long_avx(m) : cfi_same_long(m));
+    /* Every word read is on this stack, in [rsp, top8]. */
+    if (p < m->pair_end) { /* one pair of pairs (a shallow stack's): scalar */
+        d0 |= (*(const uintptr_t *)p->at[0] ^ p->val[0]) | (*(const uintptr_t *)p->at[1] ^ p->val[2]);
+        d1 = (*(const uintptr_t *)(p->at[0] + 8) ^ p->val[1]) |
+             (*(const uintptr_t *)(p->at[1] + 8) ^ p->val[3]);
     }
-    __m128i v0 = _mm_setzero_si128(), v1 = _mm_setzero_si128();
-    for (; p + 4 <= pend; p += 4) {
-        __m128i a = _mm_or_si128(CFI_PAIR_DIFF(&p[0]), CFI_PAIR_DIFF(&p[1]));
-        __m128i b = _mm_or_si128(CFI_PAIR_DIFF(&p[2]), CFI_PAIR_DIFF(&p[3]));
-        v0 = _mm_or_si128(a, v0);
-        v1 = _mm_or_si128(b, v1);
-    }
-    for (; p < pend; p++)
-        v0 = _mm_or_si128(CFI_PAIR_DIFF(p), v0);
-#undef CFI_PAIR_DIFF
-    v0 = _mm_or_si128(v0, v1);
-    d0 = (uintptr_t)_mm_cvtsi128_si64(_mm_or_si128(v0, _mm_unpackhi_epi64(v0, v0)));
-checks:
-#else
-    for (; p < pend; p++) {
-        d0 |= *(const uintptr_t *)p->at ^ p->val[0];
-        d1 |= *(const uintptr_t *)(p->at + 8) ^ p->val[1];
-    }
-#endif
-    for (; k + 4 <= end; k += 4) { /* two chains: the loop is all loads */
-        d0 |= *(const uintptr_t *)k[0].at ^ k[0].val;
-        d1 |= *(const uintptr_t *)k[1].at ^ k[1].val;
-        d0 |= *(const uintptr_t *)k[2].at ^ k[2].val;
-        d1 |= *(const uintptr_t *)k[3].at ^ k[3].val;
-        /* Kept scalar, four instructions a check: -O3 made SSE2 of the
-         * loop, its gathers by shuffles, six a check (deep's longest cost;
-         * docs/performance.md, "Why the hot path is the way it is"). */
-        __asm__("" : "+r"(d0), "+r"(d1));
-    }
-    if (k + 2 <= end) {
-        d0 |= *(const uintptr_t *)k[0].at ^ k[0].val;
-        d1 |= *(const uintptr_t *)k[1].at ^ k[1].val;
-        k += 2;
-    }
-    if (k < end)
-        d0 |= *(const uintptr_t *)k->at ^ k->val;
-    return (d0 | d1) == 0;
+    return cfi_checks_diff((const struct cfi_check *)(const void *)m->pair_end, m->chk_end, d0,
+                           d1) == 0;
 }
 
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat

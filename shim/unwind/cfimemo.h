@@ -66,11 +66,20 @@ struct cfi_pair {
     uintptr_t at, unused;
 };
 
+/* Two pairs as cfi_memo_pairs leaves them, in the room of the two: both
+ * pairs' values side by side (one 32-byte word: cfi_pairs_diff_avx
+ * compares two pairs with one xor), then their addresses.  Pair 2i is
+ * val[0..1] at at[0], pair 2i + 1 val[2..3] at at[1]. */
+struct cfi_pair2 {
+    _Alignas(16) uintptr_t val[4];
+    uintptr_t at[2], unused[2];
+};
+
 struct cfi_memo {
     unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
     unsigned nchk;                /* checks (cfi_memo_checks) after the states and pairs */
-    unsigned npair;               /* pairs (cfi_memo_pairs) after the states */
-    int rbp_need;                 /* an exact repeat needs the register rbp == rbp0 */
+    unsigned npair;               /* pairs (cfi_memo_pairs) after the states: even */
+    uintptr_t rbp_mask;           /* ~0: an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
     unsigned max;                 /* frames the walk could give; CFI_MAX_NEVER: ended
                                      on a low return address (never repeated) */
@@ -80,7 +89,7 @@ struct cfi_memo {
     uintptr_t top8;
     /* Where the pairs and checks (cfi_memo_pairs) begin and end, kept so
      * that an exact repeat's test works out none of it. */
-    const struct cfi_pair *pair, *pair_end;
+    const struct cfi_pair2 *pair, *pair_end;
     const struct cfi_check *chk_end;
     struct cfi_state st[];        /* cap + 1 states */
 };

@@ -45,6 +45,14 @@ if cc $flags tests/shim/unwind/ucheck.c -o "$T/ucheck" -ldl -pthread &&
    cc $flags -fPIC -shared -DUCL_PAD=8 tests/shim/unwind/ucheck_lib.c -o "$T/libucl_a.so" &&
    cc $flags -fPIC -shared -DUCL_PAD=40 tests/shim/unwind/ucheck_lib.c -o "$T/libucl_b.so"; then
   u_check unwind_check_recursion_reentered_from_other_sites 5000 "$T/ucheck" recur
+  # With frame pointers, the memo's list is pairs (saved rbp and return
+  # address): deep enough for the vector compare (cfi_same_long_avx).
+  if cc ${flags/-fomit-frame-pointer/-fno-omit-frame-pointer} tests/shim/unwind/ucheck.c \
+       -o "$T/ucheck_fp" -ldl -pthread; then
+    u_check unwind_check_recursion_reentered_with_frame_pointers 5000 "$T/ucheck_fp" recur
+  else
+    t_fail unwind_check_recursion_reentered_with_frame_pointers "cc failed"
+  fi
   u_check unwind_check_longjmp_and_siglongjmp 2000 "$T/ucheck" jump
   u_check unwind_check_swapcontext_coroutines 3000 "$T/ucheck" context
   u_check unwind_check_signal_handlers 2000 "$T/ucheck" signal
