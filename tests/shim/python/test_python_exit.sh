@@ -5,8 +5,13 @@
 # dict and what its own atexit handler kept (the shim's runs after it);
 # one snapshot per process, compressed by its size (the one-liner's under
 # 1 MB, Python objects and all); a program that leaves through os._exit still writes its own, and
-# so do multiprocessing's fork workers (they ran Python code).
+# so do multiprocessing's fork workers (they ran Python code).  A SKIP
+# line names each supported version absent.
 . tests/shim/python/lib_py.sh
+
+for v in $(py_versions_missing); do
+  t_skip "python_exit_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
+done
 
 data=$(py_line tests/shim/python/atexit_user.py MARK_DATA)
 atx=$(py_line tests/shim/python/atexit_user.py MARK_ATEXIT)

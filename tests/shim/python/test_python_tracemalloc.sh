@@ -13,7 +13,11 @@ py_supported() { # PY TAG: the shim gives it Python frames
     ! grep -q "native frames only" "$T/probe-$2.err"
 }
 
-# Debian's python3, and pyenv's build of each other version (one each).
+# Debian's python3, and pyenv's build of each other version (one each); a
+# SKIP line names each supported version absent.
+for v in $(py_versions_missing); do
+  t_skip "python_tracemalloc_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
+done
 pys=/usr/bin/python3
 deb=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 for v in 3.10 3.11 3.12 3.13; do
