@@ -2,9 +2,11 @@
  * pygarbage.c - the Python objects only the collector frees, as `leaks`
  * prints them: per allocation site and type, how many and their bytes,
  * whether the type has a finalizer (__del__, tp_finalize: the collector
- * runs it, in no order, before freeing the cycle), and the path of a
- * cycle from one of them by type, followed along the links the shim kept
- * (PYTYPES: each garbage object's first reference to other garbage).
+ * runs it, in no order, before freeing the cycle), and a cycle through
+ * one of them by type and attribute, followed along the links the shim
+ * kept (PYTYPES: one a garbage object, round the shortest cycle through
+ * one object of each site and type: pyc_links), from the one of the
+ * group on the shortest.
  * What the interpreter's own Python code made (pygarbage_interp: its
  * standard library's, importlib's) is listed apart, under its own head:
  * not the program's, and no gate fails on it (pycheck.c).
@@ -23,8 +25,25 @@
 struct pyg_group {
     uint32_t trace, type;
     uint64_t count, bytes;
-    uint64_t first; /* a block of it */
+    uint64_t first; /* a block of it: one on the shortest cycle's path */
+    int len;        /* the links from first round to it (pyg_closed) */
 };
+
+/* The links from block b round to b again (PYTYPES keeps one a garbage
+ * object, pycycle.c's: a cycle through one object of each group), or
+ * PYG_PATH_MAX + 1: none within PYG_PATH_MAX. */
+static int pyg_closed(const struct snap *s, uint64_t b)
+{
+    uint64_t at = b;
+    for (int n = 1; n <= PYG_PATH_MAX; n++) {
+        at = s->py.block_next[at].block;
+        if (at == UINT64_MAX)
+            break;
+        if (at == b)
+            return n;
+    }
+    return PYG_PATH_MAX + 1;
+}
 
 static int pyg_cmp(const void *pa, const void *pb)
 {
@@ -102,6 +121,8 @@ static uint64_t pyg_by_key(const struct snap *s, struct pyg_group *g, uint64_t m
         if (j < k) {
             g[j].count += g[i].count;
             g[j].bytes += g[i].bytes;
+            if (g[i].len < g[j].len)
+                g[j].first = g[i].first, g[j].len = g[i].len;
         } else {
             g[k++] = g[i];
         }
@@ -215,6 +236,9 @@ static void pyg_print_part(const struct snap *s, const struct pyg_group *g, uint
         fprintf(out, "  %llu %s (%s) at %s", (unsigned long long)g[i].count, ty->name, sz, site);
         fprintf(out, "%s\n    cycle: ", ty->flags & HSNAP_PYTYPE_FINALIZER
                                             ? ", with a finalizer (__del__)" : "");
+        if (g[i].len > PYG_PATH_MAX) /* on none found, or held by one only */
+            fprintf(out, "none of at most %d steps through one of them; they lead to: ",
+                    PYG_PATH_MAX);
         pyg_path(s, g[i].first, out);
         fprintf(out, "\n");
     }
@@ -230,13 +254,15 @@ static int pyg_print_snap(const struct snap *s, FILE *out)
     for (uint64_t i = 0; i < s->nblocks; i++)
         if (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)
             g[n++] = (struct pyg_group){s->blocks[i].trace, s->py.block_type[i], 1,
-                                        s->blocks[i].size, i};
+                                        s->blocks[i].size, i, pyg_closed(s, i)};
     qsort(g, n, sizeof *g, pyg_by_site); /* then each (trace, type) is one run */
     uint64_t m = 0;
     for (uint64_t i = 0; i < n; i++) {
         if (m && g[m - 1].trace == g[i].trace && g[m - 1].type == g[i].type) {
             g[m - 1].count++;
             g[m - 1].bytes += g[i].bytes;
+            if (g[i].len < g[m - 1].len)
+                g[m - 1].first = g[i].first, g[m - 1].len = g[i].len;
         } else {
             g[m++] = g[i];
         }

@@ -239,6 +239,14 @@ uint32_t pyg_tracked_at(uint64_t w);
 uint32_t pyg_object_at(uint64_t w); /* an object starting at w, tracked or not */
 uint32_t pyg_object_holding(uint64_t at);
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact);
+/* pycycle.c, for pygraph.c's marking: each garbage object's link (via,
+ * an edge index; PYG_NONE on entry) among the nobj objects' edges
+ * (object i's: adj[start[i], start[i + 1]), indices into edge), so that
+ * the link from one object of each garbage group (site, type) is a cycle
+ * through it; the rest keep their first reference to garbage. */
+struct pyg_edge;
+void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
+               const uint32_t *start, const uint32_t *adj, uint32_t *via);
 /* pylink.c, for pygraph.c: a link (src holds dst by label, value: a
  * field's offset, an item's index; key: KEY's str, or a keys object | 1)
  * with its name put in names once; pyg_link_begin at each graph's start. */

@@ -455,8 +455,8 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
     char *m = nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
     /* the references found to each (saturated), until the external
      * marks are set; then the edge that reached an object first, a
-     * garbage object's first reference to garbage (the CLI follows them
-     * to a cycle) */
+     * garbage object's link to garbage (pyc_links: the CLI follows them
+     * round a cycle) */
     uint32_t *via = m ? arena_map(nobj * 4 + 4) : NULL, *refs = via;
     if (!via) {
         arena_unmap(m, len);
@@ -523,15 +523,7 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         if (g.h->obj[i].tracked && !g.h->obj[i].reached)
             g.h->obj[i].garbage = 1; /* never reached: via[i] free */
     }
-    for (uint64_t i = 0; i < nobj; i++) {
-        if (!g.h->obj[i].garbage)
-            continue;
-        for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (g.h->obj[edge[adj[e]].dst].garbage) {
-                via[i] = adj[e];
-                break;
-            }
-    }
+    pyc_links(g.h, nobj, edge, start, adj, via); /* the garbage's links: cycles */
     arena_unmap(m, len);
     for (uint64_t i = 0; i < nobj; i++) {
         if (g.h->obj[i].garbage) {

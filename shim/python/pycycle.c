@@ -1,0 +1,156 @@
+/*
+ * pycycle.c - the one link each garbage object keeps (PYTYPES' links, the
+ * path `leaks` prints for a group of garbage), chosen so that the path
+ * from a group's object is a cycle through it.  The garbage are grouped
+ * as the CLI groups them, by allocation site (the block's trace) and
+ * type; for each group, one of its objects (the first few in address
+ * order, until one has one) gets the shortest cycle through it, found
+ * breadth first over the garbage's edges, and every object on that cycle
+ * keeps the cycle's edge as its link.  Cycles so kept share no object, so
+ * each link stays on its own cycle: an object already on one is its
+ * group's answer.  The other garbage keep their first reference to
+ * garbage.  The searches are bounded (PYC_STEPS objects a cycle,
+ * PYC_TRIES objects a group, PYC_BUDGET edges in all), and their arrays
+ * are by garbage object only, mapped for the pass and given back.
+ */
+#include "inner.h"
+#include "pyedge.h"
+
+#define PYC_STEPS 12          /* objects of a cycle looked for (3.10: an
+                                 instance and its __dict__ are two) */
+#define PYC_TRIES 8           /* objects of a group tried for one */
+#define PYC_BUDGET (1u << 24) /* edges looked at by all the searches */
+
+struct pyc_group {
+    uint64_t key; /* (trace + 1) << 32 | type; 0: a free slot */
+    uint32_t tries, done;
+};
+
+/* The place of object o among the garbage gl[0, n) (ascending). */
+static uint32_t pyc_index(const uint32_t *gl, uint32_t n, uint32_t o)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (gl[mid] < o)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Object o's group (trace, type) in the table grp (mask + 1 slots). */
+static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
+                                      struct pyc_group *grp, uint64_t mask)
+{
+    struct tbl_entry e;
+    uint64_t addr = h->blk[h->obj[o].blk].addr;
+    uint32_t trace = tbl_find(addr, &e) || pend_find_fresh(addr, &e) ? e.trace : UINT32_MAX;
+    uint64_t key = ((uint64_t)trace + 1) << 32 | h->obj[o].type;
+    uint64_t at = (key * 0x9e3779b97f4a7c15ull) >> 20;
+    for (;; at++) {
+        struct pyc_group *s = &grp[at & mask];
+        if (!s->key)
+            s->key = key;
+        if (s->key == key)
+            return s;
+    }
+}
+
+struct pyc_search {
+    const struct pyg_heap *h;
+    const struct pyg_edge *edge;
+    const uint32_t *start, *adj, *gl;
+    uint32_t n;
+    uint32_t *mark, *from, *queue; /* by garbage index */
+    uint32_t stamp;
+    uint64_t budget;
+    uint32_t *via;
+};
+
+/* The shortest cycle through garbage object r among the garbage on no
+ * kept cycle, kept in via; 1, or 0: none within PYC_STEPS. */
+static int pyc_cycle(struct pyc_search *s, uint32_t r)
+{
+    uint32_t head = 0, tail = 0, level_end, ri = pyc_index(s->gl, s->n, r);
+    s->stamp++;
+    s->mark[ri] = s->stamp;
+    s->queue[tail++] = ri;
+    for (uint32_t depth = 0; depth < PYC_STEPS && head < tail; depth++) {
+        for (level_end = tail; head < level_end; head++) {
+            uint32_t v = s->gl[s->queue[head]];
+            for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
+                const struct pyg_edge *e = &s->edge[s->adj[k]];
+                if (!s->budget)
+                    return 0;
+                s->budget--;
+                if (!s->h->obj[e->dst].garbage || (e->dst != r && s->via[e->dst] != PYG_NONE))
+                    continue;
+                if (e->dst == r) { /* closed: keep the cycle's edges */
+                    s->via[v] = s->adj[k];
+                    while (v != r) {
+                        uint32_t f = s->from[pyc_index(s->gl, s->n, v)];
+                        s->via[s->edge[f].src] = f;
+                        v = s->edge[f].src;
+                    }
+                    return 1;
+                }
+                uint32_t di = pyc_index(s->gl, s->n, e->dst);
+                if (s->mark[di] == s->stamp || depth + 2 > PYC_STEPS)
+                    continue;
+                s->mark[di] = s->stamp;
+                s->from[di] = s->adj[k];
+                s->queue[tail++] = di;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The first reference of each garbage object still without a link to
+ * other garbage (the edges of object i are adj[start[i], start[i+1])). */
+static void pyc_first(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
+                      const uint32_t *start, const uint32_t *adj, uint32_t *via)
+{
+    for (uint64_t i = 0; i < nobj; i++) {
+        if (!h->obj[i].garbage || via[i] != PYG_NONE)
+            continue;
+        for (uint64_t e = start[i]; e < start[i + 1]; e++)
+            if (h->obj[edge[adj[e]].dst].garbage) {
+                via[i] = adj[e];
+                break;
+            }
+    }
+}
+
+void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
+               const uint32_t *start, const uint32_t *adj, uint32_t *via)
+{
+    uint64_t n = 0, slots = 16;
+    for (uint64_t i = 0; i < nobj; i++)
+        n += h->obj[i].garbage;
+    while (slots < 2 * n)
+        slots *= 2;
+    size_t len = n * 16 + slots * sizeof(struct pyc_group);
+    char *m = n && n < UINT32_MAX / 4 ? arena_map(len) : NULL;
+    if (m) {
+        struct pyc_search s = {h, edge, start, adj, (uint32_t *)m, (uint32_t)n, NULL, NULL,
+                               NULL, 0, PYC_BUDGET, via};
+        s.mark = (uint32_t *)m + n, s.from = s.mark + n, s.queue = s.from + n;
+        struct pyc_group *grp = (struct pyc_group *)(m + n * 16);
+        uint32_t *gl = (uint32_t *)m, k = 0;
+        for (uint64_t i = 0; i < nobj; i++)
+            if (h->obj[i].garbage)
+                gl[k++] = (uint32_t)i;
+        for (uint32_t j = 0; j < k && s.budget; j++) {
+            struct pyc_group *g = pyc_group_of(h, gl[j], grp, slots - 1);
+            if (g->done)
+                continue;
+            if (via[gl[j]] != PYG_NONE || (g->tries < PYC_TRIES && (g->tries++, pyc_cycle(&s, gl[j]))))
+                g->done = 1;
+        }
+        arena_unmap(m, len);
+    }
+    pyc_first(h, nobj, edge, start, adj, via);
+}
