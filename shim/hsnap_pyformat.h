@@ -152,6 +152,11 @@ struct hsnap_pytypes_head {
 #define HSNAP_PYLABEL_ROOT 6  /* a parent with from == to: reached from a named
                                  root, value its HSNAP_PYROOT_*, the name its
                                  description ("module app, global CACHE") */
+/* A garbage link's label may carry this: the object (from) is on no
+ * cycle the links keep but held by garbage: `to` holds it, by the label
+ * below the flag; such links lead back to an object on a kept cycle
+ * (an older file has none: every link is from's own reference). */
+#define HSNAP_PYLINK_HELD 0x100u
 /* The named roots (HSNAP_PYLABEL_ROOT's value). */
 #define HSNAP_PYROOT_GLOBAL 1  /* "module M, global K": a module's global */
 #define HSNAP_PYROOT_MODULE 2  /* "module M": the module's globals dict itself (a

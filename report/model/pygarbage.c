@@ -25,17 +25,21 @@
 struct pyg_group {
     uint32_t trace, type;
     uint64_t count, bytes;
-    uint64_t first; /* a block of it: one on the shortest cycle's path */
-    int len;        /* the links from first round to it (pyg_closed) */
+    uint64_t first; /* a block of it: the one of the lowest rank */
+    int len;        /* first's pyg_rank */
 };
 
+#define PYG_NO_CYCLE (2 * PYG_PATH_MAX + 2)
+
 /* The links from block b round to b again (PYTYPES keeps one a garbage
- * object, pycycle.c's: a cycle through one object of each group), or
+ * object, pyc_links': a cycle through one object of each group), or
  * PYG_PATH_MAX + 1: none within PYG_PATH_MAX. */
 static int pyg_closed(const struct snap *s, uint64_t b)
 {
     uint64_t at = b;
     for (int n = 1; n <= PYG_PATH_MAX; n++) {
+        if (s->py.block_next[at].label & HSNAP_PYLINK_HELD)
+            break;
         at = s->py.block_next[at].block;
         if (at == UINT64_MAX)
             break;
@@ -43,6 +47,22 @@ static int pyg_closed(const struct snap *s, uint64_t b)
             return n;
     }
     return PYG_PATH_MAX + 1;
+}
+
+/* How good a start block b is for its group's path: a cycle through it
+ * of n links (n), or held by one through n holders (PYG_PATH_MAX + 1 +
+ * n), or neither (PYG_NO_CYCLE). */
+static int pyg_rank(const struct snap *s, uint64_t b)
+{
+    int n = pyg_closed(s, b);
+    if (n <= PYG_PATH_MAX)
+        return n;
+    uint64_t at = b;
+    for (n = 0; n < PYG_PATH_MAX && at != UINT64_MAX &&
+                (s->py.block_next[at].label & HSNAP_PYLINK_HELD); n++)
+        at = s->py.block_next[at].block;
+    return n && at != UINT64_MAX && pyg_closed(s, at) <= PYG_PATH_MAX ? PYG_PATH_MAX + 1 + n
+                                                                     : PYG_NO_CYCLE;
 }
 
 static int pyg_cmp(const void *pa, const void *pb)
@@ -177,6 +197,10 @@ static void pyg_path(const struct snap *s, uint64_t b, FILE *out)
         char how[160];
         const struct snap_pyref *r = &s->py.block_next[at];
         const char *name = s->py.types[s->py.block_type[at]].name;
+        if (r->label & HSNAP_PYLINK_HELD) { /* held by garbage it leads to */
+            fprintf(out, "%s%s", n ? " -> " : "", name);
+            return;
+        }
         uint64_t d = r->block;
         int dseen = 0;
         for (int k = 0; k < n && d != UINT64_MAX; k++)
@@ -203,6 +227,31 @@ static void pyg_path(const struct snap *s, uint64_t b, FILE *out)
     }
     if (n >= PYG_PATH_MAX)
         fprintf(out, " -> ...");
+}
+
+/* Block b on no cycle the links keep, held by one (pyg_rank): "held by
+ * the cycle A -> B -> back, through A.f -> dict['k'] -> T" (its holders
+ * from the cycle's object down to b, b's type T last). */
+static void pyg_held_by(const struct snap *s, uint64_t b, FILE *out)
+{
+    uint64_t chain[PYG_PATH_MAX + 1];
+    int k = 0;
+    for (uint64_t at = b; k <= PYG_PATH_MAX; at = s->py.block_next[at].block) {
+        chain[k++] = at;
+        if (!(s->py.block_next[at].label & HSNAP_PYLINK_HELD))
+            break;
+    }
+    fprintf(out, "held by the cycle ");
+    pyg_path(s, chain[k - 1], out);
+    fprintf(out, ", through ");
+    for (int j = k - 1; j > 0; j--) {
+        char how[160];
+        struct snap_pyref r = s->py.block_next[chain[j - 1]];
+        r.label &= ~HSNAP_PYLINK_HELD;
+        fprintf(out, "%s -> ", pyg_how(s->py.types[s->py.block_type[chain[j]]].name, &r, how,
+                                       sizeof how));
+    }
+    fprintf(out, "%s", s->py.types[s->py.block_type[b]].name);
 }
 
 /* The groups g[0, m) whose garbage is the interpreter's own (interp 1)
@@ -236,10 +285,13 @@ static void pyg_print_part(const struct snap *s, const struct pyg_group *g, uint
         fprintf(out, "  %llu %s (%s) at %s", (unsigned long long)g[i].count, ty->name, sz, site);
         fprintf(out, "%s\n    cycle: ", ty->flags & HSNAP_PYTYPE_FINALIZER
                                             ? ", with a finalizer (__del__)" : "");
-        if (g[i].len > PYG_PATH_MAX) /* on none found, or held by one only */
+        if (g[i].len == PYG_NO_CYCLE)
             fprintf(out, "none of at most %d steps through one of them; they lead to: ",
                     PYG_PATH_MAX);
-        pyg_path(s, g[i].first, out);
+        if (g[i].len > PYG_PATH_MAX && g[i].len < PYG_NO_CYCLE)
+            pyg_held_by(s, g[i].first, out);
+        else
+            pyg_path(s, g[i].first, out);
         fprintf(out, "\n");
     }
     fprintf(out, "\n");
@@ -254,7 +306,7 @@ static int pyg_print_snap(const struct snap *s, FILE *out)
     for (uint64_t i = 0; i < s->nblocks; i++)
         if (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)
             g[n++] = (struct pyg_group){s->blocks[i].trace, s->py.block_type[i], 1,
-                                        s->blocks[i].size, i, pyg_closed(s, i)};
+                                        s->blocks[i].size, i, pyg_rank(s, i)};
     qsort(g, n, sizeof *g, pyg_by_site); /* then each (trace, type) is one run */
     uint64_t m = 0;
     for (uint64_t i = 0; i < n; i++) {

@@ -8,8 +8,10 @@
  * breadth first over the garbage's edges, and every object on that cycle
  * keeps the cycle's edge as its link.  Cycles so kept share no object, so
  * each link stays on its own cycle: an object already on one is its
- * group's answer.  The other garbage keep their first reference to
- * garbage.  The searches are bounded (PYC_STEPS objects a cycle,
+ * group's answer.  The garbage those cycles hold (a dead class's
+ * functions: on no cycle) keep the reference that holds them, from a
+ * kept cycle breadth first; the rest their first reference to garbage.
+ * The searches are bounded (PYC_STEPS objects a cycle,
  * PYC_TRIES objects a group, PYC_BUDGET edges in all), and their arrays
  * are by garbage object only, mapped for the pass and given back.
  */
@@ -108,6 +110,28 @@ static int pyc_cycle(struct pyc_search *s, uint32_t r)
     return 0;
 }
 
+/* The garbage the kept cycles lead to, breadth first from them: each
+ * object's link is the edge that reached it (its holder's: pyg_mark puts
+ * it as HSNAP_PYLINK_HELD), so that its holders lead back to a cycle;
+ * queue has room for every garbage object (indices into gl). */
+static void pyc_held(struct pyc_search *s)
+{
+    uint32_t head = 0, tail = 0;
+    for (uint32_t j = 0; j < s->n; j++)
+        if (s->via[s->gl[j]] != PYG_NONE)
+            s->queue[tail++] = j;
+    while (head < tail) {
+        uint32_t v = s->gl[s->queue[head++]];
+        for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
+            uint32_t d = s->edge[s->adj[k]].dst;
+            if (s->h->obj[d].garbage && s->via[d] == PYG_NONE) {
+                s->via[d] = s->adj[k];
+                s->queue[tail++] = pyc_index(s->gl, s->n, d);
+            }
+        }
+    }
+}
+
 /* The first reference of each garbage object still without a link to
  * other garbage (the edges of object i are adj[start[i], start[i+1])). */
 static void pyc_first(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
@@ -150,6 +174,7 @@ void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *e
             if (via[gl[j]] != PYG_NONE || (g->tries < PYC_TRIES && (g->tries++, pyc_cycle(&s, gl[j]))))
                 g->done = 1;
         }
+        pyc_held(&s);
         arena_unmap(m, len);
     }
     pyc_first(h, nobj, edge, start, adj, via);

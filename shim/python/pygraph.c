@@ -529,6 +529,9 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         if (g.h->obj[i].garbage) {
             if (via[i] != PYG_NONE) {
                 struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
+                if (l.from != i) /* pyc_links': i held by l.from */
+                    l = (struct hsnap_pylink){(uint32_t)i, l.from, l.label | HSNAP_PYLINK_HELD,
+                                              l.value, l.name_off, l.name_len};
                 sbuf_put(links, &l, sizeof l);
             }
         } else if (via[i] != PYG_NONE && via[i] >= nedge) {
