@@ -246,10 +246,24 @@ static void pyg_held_by(const struct snap *s, uint64_t b, FILE *out)
     fprintf(out, ", through ");
     for (int j = k - 1; j > 0; j--) {
         char how[160];
-        struct snap_pyref r = s->py.block_next[chain[j - 1]];
+        const char *name = s->py.types[s->py.block_type[chain[j]]].name;
+        struct snap_pyref r = s->py.block_next[chain[j - 1]], kr;
         r.label &= ~HSNAP_PYLINK_HELD;
-        fprintf(out, "%s -> ", pyg_how(s->py.types[s->py.block_type[chain[j]]].name, &r, how,
-                                       sizeof how));
+        if (r.label == HSNAP_PYLABEL_DICT && j > 1 &&
+            (kr = s->py.block_next[chain[j - 2]]).label ==
+                (HSNAP_PYLABEL_KEY | HSNAP_PYLINK_HELD) && kr.name) {
+            /* an object and its __dict__, one step, as pyg_path's: a
+             * class's own by its name ("Point.__repr__"), 3.10's
+             * instance's by its type's ("Node.data") */
+            if (r.name)
+                fprintf(out, "%.*s.%.*s -> ", (int)r.name_len, r.name, (int)kr.name_len,
+                        kr.name);
+            else
+                fprintf(out, "%s.%.*s -> ", pyg_short(name), (int)kr.name_len, kr.name);
+            j--;
+            continue;
+        }
+        fprintf(out, "%s -> ", pyg_how(name, &r, how, sizeof how));
     }
     fprintf(out, "%s", s->py.types[s->py.block_type[b]].name);
 }
