@@ -12,8 +12,9 @@
  * functions: on no cycle) keep the reference that holds them, from a
  * kept cycle breadth first; the rest their first reference to garbage.
  * The searches are bounded (PYC_STEPS objects a cycle,
- * PYC_TRIES objects a group, PYC_BUDGET edges in all), and their arrays
- * are by garbage object only, mapped for the pass and given back.
+ * PYC_TRIES objects a group, PYC_BUDGET edges in all, PYC_GROUPS), and
+ * their arrays are by garbage object only (16 bytes each), mapped for the
+ * pass and given back.
  */
 #include "inner.h"
 #include "pyedge.h"
@@ -22,6 +23,7 @@
                                  instance and its __dict__ are two) */
 #define PYC_TRIES 8           /* objects of a group tried for one */
 #define PYC_BUDGET (1u << 24) /* edges looked at by all the searches */
+#define PYC_GROUPS (1u << 17) /* slots of the groups' table, at most (2 MiB) */
 
 struct pyc_group {
     uint64_t key; /* (trace + 1) << 32 | type; 0: a free slot */
@@ -42,9 +44,10 @@ static uint32_t pyc_index(const uint32_t *gl, uint32_t n, uint32_t o)
     return lo;
 }
 
-/* Object o's group (trace, type) in the table grp (mask + 1 slots). */
+/* Object o's group (trace, type) in the table grp (mask + 1 slots, *used
+ * of them taken), or NULL: the table is full (three quarters). */
 static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
-                                      struct pyc_group *grp, uint64_t mask)
+                                      struct pyc_group *grp, uint64_t mask, uint64_t *used)
 {
     struct tbl_entry e;
     uint64_t addr = h->blk[h->obj[o].blk].addr;
@@ -53,8 +56,12 @@ static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
     uint64_t at = (key * 0x9e3779b97f4a7c15ull) >> 20;
     for (;; at++) {
         struct pyc_group *s = &grp[at & mask];
-        if (!s->key)
+        if (!s->key) {
+            if (*used >= (mask + 1) / 4 * 3)
+                return NULL;
+            ++*used;
             s->key = key;
+        }
         if (s->key == key)
             return s;
     }
@@ -151,10 +158,10 @@ static void pyc_first(const struct pyg_heap *h, uint64_t nobj, const struct pyg_
 void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
                const uint32_t *start, const uint32_t *adj, uint32_t *via)
 {
-    uint64_t n = 0, slots = 16;
+    uint64_t n = 0, slots = 16, used = 0;
     for (uint64_t i = 0; i < nobj; i++)
         n += h->obj[i].garbage;
-    while (slots < 2 * n)
+    while (slots < 2 * n && slots < PYC_GROUPS)
         slots *= 2;
     size_t len = n * 16 + slots * sizeof(struct pyc_group);
     char *m = n && n < UINT32_MAX / 4 ? arena_map(len) : NULL;
@@ -168,8 +175,8 @@ void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *e
             if (h->obj[i].garbage)
                 gl[k++] = (uint32_t)i;
         for (uint32_t j = 0; j < k && s.budget; j++) {
-            struct pyc_group *g = pyc_group_of(h, gl[j], grp, slots - 1);
-            if (g->done)
+            struct pyc_group *g = pyc_group_of(h, gl[j], grp, slots - 1, &used);
+            if (!g || g->done)
                 continue;
             if (via[gl[j]] != PYG_NONE || (g->tries < PYC_TRIES && (g->tries++, pyc_cycle(&s, gl[j]))))
                 g->done = 1;
