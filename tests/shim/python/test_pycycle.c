@@ -53,7 +53,7 @@ int pend_find_fresh(uintptr_t p, struct tbl_entry *e)
 static uint32_t add(uint32_t type, uint32_t trace, int garbage)
 {
     uint32_t i = nobj++;
-    blk[i] = (struct pyg_block){0x1000ull * (i + 1), 64, i};
+    blk[i] = (struct pyg_block){.addr = 0x1000ull * (i + 1), .size = 64};
     obj[i] = (struct pyg_obj){.refcnt = 1, .tracked = 1, .garbage = garbage != 0, .blk = i,
                               .type = type};
     trace_of[i] = trace;
@@ -68,7 +68,7 @@ static void ref(uint32_t src, uint32_t dst, uint32_t index)
 
 static void run(void)
 {
-    struct pyg_heap h = {blk, obj, nobj, NULL, 0, 0, 1};
+    struct pyg_heap h = {.blk = blk, .obj = obj, .nblk = nobj, .want = 1};
     memset(start, 0, sizeof start);
     for (uint32_t e = 0; e < nedge; e++)
         start[edge[e].src + 1]++;
