@@ -115,25 +115,27 @@ struct pyg_root {
 uint32_t pyg_tracked_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
-    if (bj == PYG_NONE || g.h->blk[bj].obj == PYG_NONE)
+    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+    if (i == PYG_NONE)
         return PYG_NONE;
-    const struct pyg_obj *o = &g.h->obj[g.h->blk[bj].obj];
-    return w == g.h->blk[bj].addr + o->off && o->tracked ? g.h->blk[bj].obj : PYG_NONE;
+    const struct pyg_obj *o = &g.h->obj[i];
+    return w == g.h->blk[bj].addr + o->off && o->tracked ? i : PYG_NONE;
 }
 
 uint32_t pyg_object_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
-    if (bj == PYG_NONE || g.h->blk[bj].obj == PYG_NONE)
+    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+    if (i == PYG_NONE)
         return PYG_NONE;
-    const struct pyg_obj *o = &g.h->obj[g.h->blk[bj].obj];
-    return w == g.h->blk[bj].addr + o->off ? g.h->blk[bj].obj : PYG_NONE;
+    const struct pyg_obj *o = &g.h->obj[i];
+    return w == g.h->blk[bj].addr + o->off ? i : PYG_NONE;
 }
 
 uint32_t pyg_object_holding(uint64_t at)
 {
     uint32_t bj = pyg_find(at);
-    return bj == PYG_NONE ? PYG_NONE : g.h->blk[bj].obj;
+    return bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
 }
 
 /* A field's edge told apart: a class's or an instance's __dict__, an
@@ -206,15 +208,16 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             if (bj == PYG_NONE)
                 continue;
             const struct pyg_block *b = &g.h->blk[bj];
-            if (b->obj == PYG_NONE) {
+            uint32_t dst = pyg_obj_of(g.h, bj);
+            if (dst == PYG_NONE) {
                 pyr_ref(at + k, bj);
                 continue;
             }
-            const struct pyg_obj *o = &g.h->obj[b->obj];
+            const struct pyg_obj *o = &g.h->obj[dst];
             if (w != b->addr + o->off)
                 continue;
             if ((own & PYG_OWN) &&
-                ((b->obj == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
+                ((dst == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
                 continue;
             pyr_ref(at + k, bj);
             if ((own & PYG_RETAIN) || !pyg_walked(src))
@@ -231,9 +234,9 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
                 continue;
             uint64_t d = at + k - base;
             if (g.keys_tag) /* a values array: the index names it */
-                pyg_add(src, b->obj, label, (uint32_t)(d / 8), g.keys_tag);
+                pyg_add(src, dst, label, (uint32_t)(d / 8), g.keys_tag);
             else
-                pyg_add(src, b->obj, label,
+                pyg_add(src, dst, label,
                         label == HSNAP_PYLABEL_INDEX ? (uint32_t)(d / 8) : (uint32_t)d,
                         label == HSNAP_PYLABEL_KEY ? key : 0);
         }
@@ -266,7 +269,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
 static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, uint32_t rank)
 {
     uint32_t bj = pyg_find(v);
-    if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
+    if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || g.owner[bj])
         return;
     pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
             keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
@@ -346,7 +349,7 @@ static void pyg_edges_of(uint32_t i)
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
-        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
+        if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || g.owner[bj])
             return; /* none, in an object (3.13's inline values), or read */
         const struct pyg_block *ib = &g.h->blk[bj];
         uint64_t isize = pyg_size(g.h, ib);
@@ -584,7 +587,8 @@ static int pyg_read_all(uint64_t nobj)
         const struct pyg_block *b = &blk[o->blk];
         if (!pyg_walked((uint32_t)i) && !pyr_scans(o, &g.ty[o->type]))
             continue;
-        if (b->size == PYG_BIG || pyrd_add(b->addr, b->size, (uint32_t)i, 0) != 0) {
+        uint64_t size = pyg_size(g.h, b);
+        if (size >= UINT32_MAX || pyrd_add(b->addr, (uint32_t)size, (uint32_t)i, 0) != 0) {
             pyrd_flush();
             pyg_edges_of((uint32_t)i);
         }
@@ -669,6 +673,8 @@ void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
         arena_unmap(h->big, h->capbig * sizeof *h->big);
     if (h->blk)
         arena_unmap(h->blk, capblk * sizeof *h->blk);
+    if (h->rank)
+        arena_unmap(h->rank, h->caprank * sizeof *h->rank);
     if (h->obj)
         arena_unmap(h->obj, capobj * sizeof *h->obj);
     memset(h, 0, sizeof *h);
