@@ -206,7 +206,7 @@ struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
     struct pyg_big *big;   /* ascending */
     uint64_t nbig, capbig;
     struct pyg_rank *rank; /* by block / 64 (pyg_obj_of) */
-    uint64_t caprank;
+    uint64_t nrank, caprank; /* the words whose before is set; mapped */
     int want;              /* the arrays are being filled (0: given up) */
 };
 /* Block b's size (b in h). */
@@ -223,13 +223,26 @@ static inline uint32_t pyg_obj_of(const struct pyg_heap *h, uint64_t bj)
     return r->bits & bit ? (uint32_t)(r->before + __builtin_popcountll(r->bits & (bit - 1)))
                          : PYG_NONE;
 }
-/* Block bj of h holds object i: the objects come in block order. */
+/* The objects in the blocks of h before block bj; bj less those: its
+ * index among the blocks without one (when it has none). */
+static inline uint64_t pyg_objs_below(const struct pyg_heap *h, uint64_t bj)
+{
+    const struct pyg_rank *r = &h->rank[bj / 64];
+    return r->before + (uint64_t)__builtin_popcountll(r->bits & ((1ull << (bj % 64)) - 1));
+}
+/* Block bj of h holds object i: the objects come in block order, so
+ * the words up to bj's have all the objects before i (pyg_rank_end:
+ * nobj in all, for the words after the last object's). */
 static inline void pyg_rank_set(struct pyg_heap *h, uint64_t bj, uint64_t i)
 {
-    struct pyg_rank *r = &h->rank[bj / 64];
-    if (!r->bits) /* the word's first: the objects before it are all in */
-        r->before = i;
-    r->bits |= 1ull << (bj % 64);
+    for (; h->nrank <= bj / 64; h->nrank++)
+        h->rank[h->nrank].before = i;
+    h->rank[bj / 64].bits |= 1ull << (bj % 64);
+}
+static inline void pyg_rank_end(struct pyg_heap *h, uint64_t nobj)
+{
+    for (; h->nblk && h->nrank <= (h->nblk - 1) / 64; h->nrank++)
+        h->rank[h->nrank].before = nobj;
 }
 /* The block of h with no object that starts exactly at addr, or PYG_NONE
  * (what an object's field owns: pynumpy.c's buffers, pyfields.c's). */

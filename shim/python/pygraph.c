@@ -42,9 +42,9 @@
 static struct {
     const struct pyg_heap *h;
     const struct pyg_type *ty;
-    uint32_t *owner;      /* by block: a non-object block read already, by whom
-                             (pyg_own; while the objects are read: its
-                             pyg_fol), + 1; 0: none */
+    uint32_t *owner;      /* by block without an object (pyg_owner): read
+                             already, by whom (pyg_own; while the objects
+                             are read: its pyg_fol), + 1; 0: none */
     struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
     uint64_t nfol, capfol;
     uint32_t rank;        /* the edges' rank now (pye_how's) */
@@ -99,6 +99,12 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
     }
     (void)tb;
     return flags & PY_TPF_HEAPTYPE ? PYG_INSTANCE : PYG_OTHER;
+}
+
+/* The owner of block bj, which holds no object (g.owner's). */
+static inline uint32_t *pyg_owner(uint64_t bj)
+{
+    return &g.owner[bj - pyg_objs_below(g.h, bj)];
 }
 
 /* The block that holds address w, or PYG_NONE. */
@@ -259,7 +265,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
     }
     if (to - from > PYG_READ_MAX)
         to = from + PYG_READ_MAX;
-    g.owner[bj] = (uint32_t)g.nfol + 1;
+    *pyg_owner(bj) = (uint32_t)g.nfol + 1;
     g.fol[g.nfol++] = (struct pyg_fol){i, (uint32_t)(from - b->addr),
                                        pye_how(label, rank, to > from ? to - from : 0), slot};
 }
@@ -269,7 +275,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
 static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, uint32_t rank)
 {
     uint32_t bj = pyg_find(v);
-    if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || g.owner[bj])
+    if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
         return;
     pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
             keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
@@ -349,7 +355,7 @@ static void pyg_edges_of(uint32_t i)
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
-        if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || g.owner[bj])
+        if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
             return; /* none, in an object (3.13's inline values), or read */
         const struct pyg_block *ib = &g.h->blk[bj];
         uint64_t isize = pyg_size(g.h, ib);
@@ -391,9 +397,9 @@ static void pyg_key_places(uint64_t keys)
 /* Followed block bj, as pyg_own put it: its edges. */
 static void pyg_fol_scan(uint32_t bj)
 {
-    const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
+    const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
     uint64_t from = g.h->blk[bj].addr + f->off;
-    g.owner[bj] = f->src + 1; /* PYOWNED's from here */
+    *pyg_owner(bj) = f->src + 1; /* PYOWNED's from here */
     uint32_t label = pye_label(f->how);
     g.keys_tag = pye_key(f->keys);
     g.rank = pye_rank(f->how);
@@ -597,9 +603,9 @@ static int pyg_read_all(uint64_t nobj)
     if (g.oom || pyrd_begin(pyg_got, &pyg_pass_fol) != 0)
         return -1;
     for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
-        if (!g.owner[bj])
+        if (pyg_obj_of(g.h, bj) != PYG_NONE || !*pyg_owner(bj))
             continue;
-        const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
+        const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
         if (pyrd_add(blk[bj].addr + f->off, pye_value(f->how), (uint32_t)bj, 0) != 0) {
             pyrd_flush();
             pyg_fol_scan((uint32_t)bj);
@@ -623,7 +629,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.names = names;
     pyg_link_begin(names);
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
-    if (!(g.owner = arena_map(h->nblk * sizeof *g.owner)) ||
+    if (!(g.owner = arena_map((g.capfol + 1) * sizeof *g.owner)) ||
         (g.capfol && !(g.fol = arena_map(g.capfol * sizeof *g.fol))))
         g.oom = 1;
     if (!g.oom && pyg_read_all(nobj) != 0)
@@ -641,12 +647,12 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         arena_unmap(g.root, g.caproot * sizeof *g.root);
     g.root = NULL;
     for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
-        if (g.owner[bj]) {
-            struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj] - 1, 0};
+        if (pyg_obj_of(h, bj) == PYG_NONE && *pyg_owner(bj)) {
+            struct hsnap_pyowned w = {h->blk[bj].addr, *pyg_owner(bj) - 1, 0};
             sbuf_put(owned, &w, sizeof w);
         }
     if (g.owner)
-        arena_unmap(g.owner, h->nblk * sizeof *g.owner);
+        arena_unmap(g.owner, (g.capfol + 1) * sizeof *g.owner);
     pyf_free();
     memset(&g, 0, sizeof g);
     return rc;

@@ -502,6 +502,8 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     uint32_t flags = 0;
     int streamed = 0;
     pyrd_end();
+    if (pyt.heap.want)
+        pyg_rank_end(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&

@@ -5,7 +5,9 @@
  * to the largest not in the big list come back from the packed word, and
  * a block's object is found from the rank words pyg_rank_set fills (the
  * objects in block order): every block with one names it, every other
- * none, across words with no object, full words and a word's last bit.
+ * none, across words with no object, full words and a word's last bit,
+ * and a block's objects below (pyg_objs_below, once pyg_rank_end has
+ * filled the words after the last object's) are those counted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +41,23 @@ TEST_BEGIN(each_block_names_its_object_by_rank)
     srand(46);
     for (uint64_t b = 0; b < N; b++) {
         uint64_t word = b / 64;
-        /* words 3 and 9 hold none, word 5 every block, the others some */
-        int has = word == 3 || word == 9 ? 0 : word == 5 ? 1 : b % 64 == 63 || rand() % 3 == 0;
+        /* words 3, 9 and the last hold none, word 5 every block, the
+         * others some */
+        int has = word == 3 || word == 9 || word == N / 64 ? 0 : word == 5 ? 1 : b % 64 == 63 || rand() % 3 == 0;
         want[b] = has ? (uint32_t)nobj : PYG_NONE;
         if (has)
             pyg_rank_set(&h, b, nobj++);
     }
-    int bad = 0;
-    for (uint64_t b = 0; b < N; b++)
+    pyg_rank_end(&h, nobj);
+    int bad = 0, below_bad = 0;
+    uint64_t below = 0;
+    for (uint64_t b = 0; b < N; b++) {
         bad += pyg_obj_of(&h, b) != want[b];
+        below_bad += pyg_objs_below(&h, b) != below;
+        below += want[b] != PYG_NONE;
+    }
     expect_true(bad == 0, "every block's object as set");
+    expect_true(below_bad == 0, "every block's objects below as counted");
     expect_true(nobj > N / 3, "objects among the blocks");
 TEST_END
 

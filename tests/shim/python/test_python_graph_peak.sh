@@ -13,7 +13,8 @@
 # (pyedge.h), the marking's counts in its via array and the retained
 # graph's counted from its edges at its own pass: 101-104 (121-125 before).
 # Then 8-byte blocks (address and size; a block's object by its rank,
-# struct pyg_rank): 89-93 (101-106 before).
+# struct pyg_rank) and the owners kept for the blocks without an object
+# only: 86-89 (101-106 before).
 # On Debian's python3 and the first pyenv CPython found.
 . tests/shim/python/lib_py.sh
 
