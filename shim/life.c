@@ -255,7 +255,8 @@ static HS_NOINLINE void life_quick_exit(void)
 {
     if (!guard_on && !life_writes_at_exit(1))
         state_done(); /* a child that leaves writing nothing leaves no state */
-    if (atomic_load(&life.detached) || guard_on || getpid() != life.pid || !hook_is_active() ||
+    if (atomic_load(&life.detached) || guard_on || getpid() != life.pid ||
+        (!hook_is_active() && !pause_is_on()) || /* stopped: no state left, run told */
         !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
     guard_enter();
