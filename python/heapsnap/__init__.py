@@ -120,16 +120,25 @@ def load():
     stops recording at its Python exit: no file tracemalloc would not
     leave).  True when the shim is in the process (loaded before, or now);
     RuntimeError with the reason when it cannot be loaded."""
+    why = _load_why()
+    if why is not None:
+        raise RuntimeError("%s (it could not be loaded into it: %s)" % (_NOT_LOADED, why))
+    return True
+
+
+def _load_why():
+    """load(): None when the shim is in the process, or why it cannot be
+    loaded into it."""
     global _lib
     if _lib is not None:
-        return True
+        return None
     shim = _early.shim_for_exec()
     why = _early.load_here(shim) if shim else _NOT_FOUND
     if why is None:
         _lib = _shim()
         why = None if _lib is not None else "its functions were not found"
     if why is not None:
-        raise RuntimeError("%s (it could not be loaded into it: %s)" % (_NOT_LOADED, why))
+        return why
     if _lib.heapsnap_has_stop:
         # The shim wraps CPython's domains (and books the objects alive
         # then: preseed) at its first recorded allocation under the GIL:
@@ -140,7 +149,7 @@ def load():
         _lib.heapsnap_stop()
         if "HEAPSNAP_OUTPUT" not in os.environ:
             atexit.register(_lib.heapsnap_stop)  # runs before the shim's exit snapshot
-    return True
+    return None
 
 # start()'s state: tracing, Python frames kept, the birth epoch it began,
 # the shim's traced bytes then.
