@@ -1,7 +1,8 @@
 # tm_guest.py - test_python_tracemalloc_plain.sh's guest: start(),
 # allocations of every kind (threads, json, a child process, a C library's
-# malloc), stop(), and output that must be the same whether tracemalloc or
-# heapsnap (loaded into this plain interpreter by start()) traces it.
+# malloc), get_object_traceback, stop(), and output that must be the same
+# whether tracemalloc or heapsnap (loaded into this plain interpreter by
+# start()) traces it.
 import atexit
 import ctypes
 import json
@@ -42,6 +43,18 @@ print("tracing", tracemalloc.is_tracing(), tracemalloc.get_traced_memory()[0] > 
 print("json", len(text), back == rows[:500])
 print("threads", sorted(out))
 print("child", child.stdout.strip(), repr(child.stderr))
+
+
+class Made:  # no managed dict: tracemalloc 3.11 misses objects with a pre-header
+    __slots__ = ("a",)
+
+
+made = Made()
+big = bytearray(300000)
+text = bytes(5000)
+for obj in (made, big, text):
+    tb = tracemalloc.get_object_traceback(obj)
+    print("traceback of", type(obj).__name__, [(f.filename.rsplit("/", 1)[-1], f.lineno) for f in tb])
 tracemalloc.stop()
 print("stopped", tracemalloc.is_tracing(), tracemalloc.get_traced_memory())
 try:
