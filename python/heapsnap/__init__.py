@@ -185,7 +185,8 @@ def start(nframe=1, native=True):
         raise ValueError("the number of frames must be in range [1; 65535]")
     if sys.version_info < (3, 10):
         raise RuntimeError(_OLD_PYTHON % sys.version_info[:2])
-    load()
+    if _lib is None:  # no call else: 3.10 allocates a call's frame at its caller's line
+        load()
     if not _state["tracing"]:
         if _lib.heapsnap_has_stop:
             _lib.heapsnap_start()
