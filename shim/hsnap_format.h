@@ -515,6 +515,10 @@ struct hsnap_failed {
 /* A message of its own (older runs ignore it): the sender keeps its state
  * file (hsnap_state.h) at the path; err is 0. */
 #define HSNAP_RUNMSG_STATE_MAGIC 0x5453534eu /* "NSST" */
+/* Another (older runs ignore it): the sender ended with recording stopped
+ * (heapsnap_stop, HEAPSNAP_PAUSED), so it wrote no exit snapshot; the
+ * path is "stopped", err 0. */
+#define HSNAP_RUNMSG_STOPPED_MAGIC 0x5053534eu /* "NSSP" */
 struct hsnap_runmsg {
     uint32_t magic;
     uint32_t err; /* 0: written; else the errno of the failure */

@@ -225,6 +225,9 @@ static HS_NOINLINE void life_atexit(void) /* out of line: the leak check's entry
         return; /* written when CPython's finalization began (life_exit_early) */
     if (!life_writes_at_exit(0) || !life_own_process() || atomic_load(&life.detached) ||
         pause_is_on()) {
+        if (pause_is_on() && life_writes_at_exit(0) && life_own_process() &&
+            !atomic_load(&life.detached))
+            rchan_tell_stopped(); /* run says why there is no snapshot */
         state_done(); /* an exit that writes nothing: no state left either */
         return;
     }
@@ -252,7 +255,8 @@ static HS_NOINLINE void life_quick_exit(void)
 {
     if (!guard_on && !life_writes_at_exit(1))
         state_done(); /* a child that leaves writing nothing leaves no state */
-    if (atomic_load(&life.detached) || guard_on || getpid() != life.pid || !hook_is_active() ||
+    if (atomic_load(&life.detached) || guard_on || getpid() != life.pid ||
+        (!hook_is_active() && !pause_is_on()) || /* stopped: no state left, run told */
         !life_writes_at_exit(1) || atomic_exchange(&life.exited, 1))
         return;
     guard_enter();

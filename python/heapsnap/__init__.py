@@ -6,9 +6,12 @@ alike; this module calls its C API (shim/heapsnap.h) through ctypes,
 builds tracemalloc's Snapshot from the shim's own tables in the process
 (_inproc.py), and reads .hsnap files through the heapsnap CLI
 (_hsnap.py), so that `import heapsnap as tracemalloc` runs tracemalloc
-code.  Without the shim,
-start() and take_snapshot() raise RuntimeError; the other functions are
-no-ops with a clear result.
+code.  In a process started without the shim (plain `python3 prog.py`),
+start() loads it into the running interpreter first (load(): what `heapsnap
+attach` does, by the process itself), so only what is allocated from
+start() on is known, as with tracemalloc; when it cannot be loaded,
+start() and take_snapshot() raise RuntimeError with the reason, and the
+other functions are no-ops with a clear result.
 """
 
 from . import _early
@@ -20,6 +23,7 @@ from . import _early
 # run again under it, as the .pth does at the interpreter's start.
 _early.maybe(here=True)
 
+import atexit  # noqa: E402
 import ctypes  # noqa: E402
 import functools  # noqa: E402
 import os  # noqa: E402
@@ -30,7 +34,7 @@ from . import _inproc, _retention, _snapshot  # noqa: E402
 from ._snapshot import (BaseFilter, DomainFilter, Filter, Frame, Snapshot, Statistic,
                         StatisticDiff, Trace, Traceback)
 
-__all__ = ["is_loaded", "start", "stop", "is_tracing", "take_snapshot",
+__all__ = ["is_loaded", "load", "start", "stop", "is_tracing", "take_snapshot",
            "get_object_traceback",
            "write_snapshot", "get_traceback_limit", "get_traced_memory",
            "reset_peak", "clear_traces", "collect", "get_tracemalloc_memory",
@@ -100,6 +104,52 @@ def is_loaded():
 
 _NOT_LOADED = ("heapsnap: the shim is not loaded in this process: run it under "
                "`heapsnap run --` or with LD_PRELOAD=/path/to/libheapsnap.so")
+_NOT_FOUND = ("no libheapsnap.so found: set HEAPSNAP_SHIM, or put the heapsnap CLI "
+              "on PATH")
+
+
+def load():
+    """Loads the shim into this running interpreter when it is not in it
+    (start() does): its late copy, libheapsnap-attach.so beside the
+    libheapsnap.so that $HEAPSNAP_SHIM names or the heapsnap CLI sits
+    beside, as the pytest plugin does (_early.load_here: the GOT entries of
+    the malloc family rewritten, CPython's domains wrapped at the first
+    recorded allocation), recording stopped until start().  Blocks
+    allocated before are unknown to it, as they are to tracemalloc.
+    Without HEAPSNAP_OUTPUT the process then writes no exit snapshot (it
+    stops recording at its Python exit: no file tracemalloc would not
+    leave).  True when the shim is in the process (loaded before, or now);
+    RuntimeError with the reason when it cannot be loaded."""
+    why = _load_why()
+    if why is not None:
+        raise RuntimeError("%s (it could not be loaded into it: %s)" % (_NOT_LOADED, why))
+    return True
+
+
+def _load_why():
+    """load(): None when the shim is in the process, or why it cannot be
+    loaded into it."""
+    global _lib
+    if _lib is not None:
+        return None
+    shim = _early.shim_for_exec()
+    why = _early.load_here(shim) if shim else _NOT_FOUND
+    if why is None:
+        _lib = _shim()
+        why = None if _lib is not None else "its functions were not found"
+    if why is not None:
+        return why
+    if _lib.heapsnap_has_stop:
+        # The shim wraps CPython's domains (and books the objects alive
+        # then: preseed) at its first recorded allocation under the GIL:
+        # made to happen here, before start()'s epoch, what was alive
+        # before is not taken for start()'s.
+        _lib.heapsnap_start()
+        bytearray(1 << 17)  # PyMem_RawMalloc's malloc, through CPython's GOT
+        _lib.heapsnap_stop()
+        if "HEAPSNAP_OUTPUT" not in os.environ:
+            atexit.register(_lib.heapsnap_stop)  # runs before the shim's exit snapshot
+    return None
 
 # start()'s state: tracing, Python frames kept, the birth epoch it began,
 # the shim's traced bytes then.
@@ -135,8 +185,8 @@ def start(nframe=1, native=True):
         raise ValueError("the number of frames must be in range [1; 65535]")
     if sys.version_info < (3, 10):
         raise RuntimeError(_OLD_PYTHON % sys.version_info[:2])
-    if not _lib:
-        raise RuntimeError(_NOT_LOADED)
+    if _lib is None:  # no call else: 3.10 allocates a call's frame at its caller's line
+        load()
     if not _state["tracing"]:
         if _lib.heapsnap_has_stop:
             _lib.heapsnap_start()

@@ -12,8 +12,10 @@ peak is reset, as the pytest plugin does per test; after it, the blocks
 born in it and still live (by line), the peak over the cell's start with
 the lines that held it, and the flame graph: the CLI's HTML page (`heapsnap
 html`, self-contained, no network) of a snapshot taken at the cell's end,
-which opens on the peak, inline in an iframe.  Without the shim in the
-kernel the cell runs unmeasured and one line says how to get it.
+which opens on the peak, inline in an iframe.  A kernel started without
+the shim gets it loaded into its process at its first %%heapsnap cell
+(heapsnap.load, recording stopped between cells); when that fails the cell
+runs unmeasured and one line says why and how to get it.
 """
 
 import ast
@@ -28,9 +30,10 @@ import tempfile
 import heapsnap
 from . import _inproc, _snapshot
 
-_NO_SHIM = ("heapsnap: this kernel does not run under heapsnap's shim, so the cell ran "
-            "unmeasured: pick the kernel \"Python 3 (heapsnap)\" (installed by `python3 -m "
-            "heapsnap.kernel install --user`), or start Jupyter under `heapsnap run --`")
+_NO_SHIM = ("heapsnap: this kernel does not run under heapsnap's shim and it could not be "
+            "loaded into it (%s), so the cell ran unmeasured: pick the kernel \"Python 3 "
+            "(heapsnap)\" (installed by `python3 -m heapsnap.kernel install --user`), or "
+            "start Jupyter under `heapsnap run --`")
 
 _USAGE = "%%heapsnap [--top N] [--no-flamegraph] [--height PIXELS]"
 
@@ -189,9 +192,12 @@ def heapsnap_cell(line, cell, shell):
     graph shown; the value of its last expression returned."""
     opts = _options(line)
     c = _Cell(shell, cell)
+    why = heapsnap._load_why()  # a plain kernel: the shim loaded into it (heapsnap.load)
     lib = heapsnap._lib
-    if lib is None or not getattr(lib, "heapsnap_has_dump", False):
-        print(_NO_SHIM, file=sys.stderr)
+    if why is None and not getattr(lib, "heapsnap_has_dump", False):
+        why = "the shim loaded is older than this package"
+    if why is not None:
+        print(_NO_SHIM % why, file=sys.stderr)
         return c.run()
     with tempfile.TemporaryDirectory(prefix="heapsnap-cell-") as d:
         snap = os.path.join(d, "cell.hsnap") if opts["flame"] else None

@@ -507,7 +507,13 @@ static void run_report(const struct manifest *mf, const char *cmd, pid_t child, 
                                          "the process runs as)" : "");
     char cmdshown[PATH_MAX];
     size_t killed = run_report_states(mf, esc_text(cmd, cmdshown, sizeof(cmdshown)), child, sig);
-    if (!mf->n && !mf->nf && !killed)
+    if (!mf->n && !mf->nf && !killed && mf->nstopped)
+        fprintf(stderr, "heapsnap: no snapshot was written by %s: it ended with recording "
+                        "stopped (by heapsnap.stop(), heapsnap_stop() or HEAPSNAP_PAUSED), and a "
+                        "process that ends stopped writes no exit snapshot (take one before "
+                        "stopping: heapsnap.write_snapshot())\n",
+                esc_text(cmd, shown, sizeof(shown)));
+    else if (!mf->n && !mf->nf && !killed)
         fprintf(stderr, "heapsnap: no snapshot was written by %s (see the shim's warning "
                         "above, if any; else a signal killed it, or it ignores LD_PRELOAD)\n",
                 esc_text(cmd, shown, sizeof(shown)));

@@ -190,6 +190,11 @@ static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
     if ((size_t)n <= sizeof(head) || (mh.msg_flags & MSG_TRUNC))
         return 0;
     memcpy(&head, buf, sizeof(head));
+    if (head.magic == HSNAP_RUNMSG_STOPPED_MAGIC) {
+        if (!m->nstopped++)
+            m->stopped = pwho ? pwho->pid : 0;
+        return 0;
+    }
     if (head.magic != HSNAP_RUNMSG_MAGIC && head.magic != HSNAP_RUNMSG_STATE_MAGIC)
         return 0;
     const char *p = buf + sizeof(head);

@@ -36,6 +36,8 @@ struct manifest {
     size_t nf, fcap;
     struct mf_state *s; /* state files, in the order told (socket only) */
     size_t ns, scap;
+    size_t nstopped;    /* processes that ended with recording stopped (socket only) */
+    pid_t stopped;      /* the first of them */
 };
 
 /* Reads the manifest file at path into m (m zeroed by the caller, or

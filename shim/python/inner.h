@@ -174,14 +174,20 @@ struct pyg_type {          /* what the walk keeps of a type, by id */
     uintptr_t cached_keys; /* a class's ht_cached_keys: its instances'
                               values arrays' names (3.11 on), or 0 */
 };
-struct pyg_block {         /* a live block, in address order: 16 bytes */
-    uint64_t addr;
-    uint32_t size;         /* bytes; PYG_BIG: in pyg_heap's big (pyg_size) */
-    uint32_t obj;          /* the object it holds (index), or PYG_NONE */
+struct pyg_block {         /* a live block, in address order: 8 bytes */
+    uint64_t addr : 48;    /* a user address (pytype.c takes none above) */
+    uint64_t size : 16;    /* bytes; PYG_BIG: in pyg_heap's big (pyg_size) */
 };
-#define PYG_BIG UINT32_MAX
+#define PYG_BIG 0xffffu
+#define PYG_ADDR_MAX (1ull << 48)
 struct pyg_big {           /* a block of PYG_BIG bytes or more */
     uint64_t addr, size;
+};
+/* Which blocks hold an object, 64 blocks a word: the objects come in
+ * block order (pytype.c), so a block's object is its rank among them. */
+struct pyg_rank {
+    uint64_t bits;         /* block 64 * word + k holds one: bit k */
+    uint64_t before;       /* the objects in the blocks before the word's */
 };
 struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
     uint64_t refcnt : 40;    /* ob_refcnt as read (pytype.c takes none larger) */
@@ -199,6 +205,8 @@ struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
     uint64_t nblk;
     struct pyg_big *big;   /* ascending */
     uint64_t nbig, capbig;
+    struct pyg_rank *rank; /* by block / 64 (pyg_obj_of) */
+    uint64_t nrank, caprank; /* the words whose before is set; mapped */
     int want;              /* the arrays are being filled (0: given up) */
 };
 /* Block b's size (b in h). */
@@ -206,6 +214,35 @@ uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr);
 static inline uint64_t pyg_size(const struct pyg_heap *h, const struct pyg_block *b)
 {
     return b->size != PYG_BIG ? b->size : pyg_big_size(h, b->addr);
+}
+/* The object block bj of h holds (its index), or PYG_NONE. */
+static inline uint32_t pyg_obj_of(const struct pyg_heap *h, uint64_t bj)
+{
+    const struct pyg_rank *r = &h->rank[bj / 64];
+    uint64_t bit = 1ull << (bj % 64);
+    return r->bits & bit ? (uint32_t)(r->before + __builtin_popcountll(r->bits & (bit - 1)))
+                         : PYG_NONE;
+}
+/* The objects in the blocks of h before block bj; bj less those: its
+ * index among the blocks without one (when it has none). */
+static inline uint64_t pyg_objs_below(const struct pyg_heap *h, uint64_t bj)
+{
+    const struct pyg_rank *r = &h->rank[bj / 64];
+    return r->before + (uint64_t)__builtin_popcountll(r->bits & ((1ull << (bj % 64)) - 1));
+}
+/* Block bj of h holds object i: the objects come in block order, so
+ * the words up to bj's have all the objects before i (pyg_rank_end:
+ * nobj in all, for the words after the last object's). */
+static inline void pyg_rank_set(struct pyg_heap *h, uint64_t bj, uint64_t i)
+{
+    for (; h->nrank <= bj / 64; h->nrank++)
+        h->rank[h->nrank].before = i;
+    h->rank[bj / 64].bits |= 1ull << (bj % 64);
+}
+static inline void pyg_rank_end(struct pyg_heap *h, uint64_t nobj)
+{
+    for (; h->nblk && h->nrank <= (h->nblk - 1) / 64; h->nrank++)
+        h->rank[h->nrank].before = nobj;
 }
 /* The block of h with no object that starts exactly at addr, or PYG_NONE
  * (what an object's field owns: pynumpy.c's buffers, pyfields.c's). */
@@ -219,7 +256,7 @@ static inline uint32_t pyg_bare_block_at(const struct pyg_heap *h, uint64_t addr
         else
             hi = mid;
     }
-    return lo < h->nblk && h->blk[lo].addr == addr && h->blk[lo].obj == PYG_NONE
+    return lo < h->nblk && h->blk[lo].addr == addr && pyg_obj_of(h, lo) == PYG_NONE
                ? (uint32_t)lo : PYG_NONE;
 }
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */

@@ -88,11 +88,12 @@ void pyf_build(const struct pyg_heap *h)
     uint64_t pages = 0, last = 0, nbig = 0;
     for (uint64_t i = 0; i < f.n; i++) { /* the pages met, counted once: in order */
         const struct pyg_block *b = &f.b[i];
-        if (b->size > PYF_BIG) {
+        uint64_t size = pyg_size(h, b);
+        if (size > PYF_BIG) {
             nbig++;
             continue;
         }
-        uint64_t p0 = (b->addr >> PYF_PAGE) + 1, p1 = ((b->addr + b->size - 1) >> PYF_PAGE) + 1;
+        uint64_t p0 = (b->addr >> PYF_PAGE) + 1, p1 = ((b->addr + size - 1) >> PYF_PAGE) + 1;
         pages += p1 - (p0 > last ? p0 : last + 1) + 1;
         last = p1;
     }
@@ -110,11 +111,12 @@ void pyf_build(const struct pyg_heap *h)
     struct pyf_slot *s = NULL;
     for (uint64_t i = 0; i < f.n; i++) {
         const struct pyg_block *b = &f.b[i];
-        if (b->size > PYF_BIG) {
+        uint64_t size = pyg_size(h, b);
+        if (size > PYF_BIG) {
             f.big[f.nbig++] = (uint32_t)i;
             continue;
         }
-        uint64_t p1 = ((b->addr + b->size - 1) >> PYF_PAGE) + 1;
+        uint64_t p1 = ((b->addr + size - 1) >> PYF_PAGE) + 1;
         for (uint64_t p = (b->addr >> PYF_PAGE) + 1; p <= p1; p++) {
             if (!s || s->page != p) { /* a page not met before: blocks come in order */
                 uint64_t k = pyf_hash(p) & f.mask;

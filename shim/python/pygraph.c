@@ -42,9 +42,9 @@
 static struct {
     const struct pyg_heap *h;
     const struct pyg_type *ty;
-    uint32_t *owner;      /* by block: a non-object block read already, by whom
-                             (pyg_own; while the objects are read: its
-                             pyg_fol), + 1; 0: none */
+    uint32_t *owner;      /* by block without an object (pyg_owner): read
+                             already, by whom (pyg_own; while the objects
+                             are read: its pyg_fol), + 1; 0: none */
     struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
     uint64_t nfol, capfol;
     uint32_t rank;        /* the edges' rank now (pye_how's) */
@@ -101,6 +101,12 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
     return flags & PY_TPF_HEAPTYPE ? PYG_INSTANCE : PYG_OTHER;
 }
 
+/* The owner of block bj, which holds no object (g.owner's). */
+static inline uint32_t *pyg_owner(uint64_t bj)
+{
+    return &g.owner[bj - pyg_objs_below(g.h, bj)];
+}
+
 /* The block that holds address w, or PYG_NONE. */
 static inline uint32_t pyg_find(uint64_t w)
 {
@@ -115,25 +121,27 @@ struct pyg_root {
 uint32_t pyg_tracked_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
-    if (bj == PYG_NONE || g.h->blk[bj].obj == PYG_NONE)
+    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+    if (i == PYG_NONE)
         return PYG_NONE;
-    const struct pyg_obj *o = &g.h->obj[g.h->blk[bj].obj];
-    return w == g.h->blk[bj].addr + o->off && o->tracked ? g.h->blk[bj].obj : PYG_NONE;
+    const struct pyg_obj *o = &g.h->obj[i];
+    return w == g.h->blk[bj].addr + o->off && o->tracked ? i : PYG_NONE;
 }
 
 uint32_t pyg_object_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
-    if (bj == PYG_NONE || g.h->blk[bj].obj == PYG_NONE)
+    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+    if (i == PYG_NONE)
         return PYG_NONE;
-    const struct pyg_obj *o = &g.h->obj[g.h->blk[bj].obj];
-    return w == g.h->blk[bj].addr + o->off ? g.h->blk[bj].obj : PYG_NONE;
+    const struct pyg_obj *o = &g.h->obj[i];
+    return w == g.h->blk[bj].addr + o->off ? i : PYG_NONE;
 }
 
 uint32_t pyg_object_holding(uint64_t at)
 {
     uint32_t bj = pyg_find(at);
-    return bj == PYG_NONE ? PYG_NONE : g.h->blk[bj].obj;
+    return bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
 }
 
 /* A field's edge told apart: a class's or an instance's __dict__, an
@@ -206,15 +214,16 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             if (bj == PYG_NONE)
                 continue;
             const struct pyg_block *b = &g.h->blk[bj];
-            if (b->obj == PYG_NONE) {
+            uint32_t dst = pyg_obj_of(g.h, bj);
+            if (dst == PYG_NONE) {
                 pyr_ref(at + k, bj);
                 continue;
             }
-            const struct pyg_obj *o = &g.h->obj[b->obj];
+            const struct pyg_obj *o = &g.h->obj[dst];
             if (w != b->addr + o->off)
                 continue;
             if ((own & PYG_OWN) &&
-                ((b->obj == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
+                ((dst == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
                 continue;
             pyr_ref(at + k, bj);
             if ((own & PYG_RETAIN) || !pyg_walked(src))
@@ -231,9 +240,9 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
                 continue;
             uint64_t d = at + k - base;
             if (g.keys_tag) /* a values array: the index names it */
-                pyg_add(src, b->obj, label, (uint32_t)(d / 8), g.keys_tag);
+                pyg_add(src, dst, label, (uint32_t)(d / 8), g.keys_tag);
             else
-                pyg_add(src, b->obj, label,
+                pyg_add(src, dst, label,
                         label == HSNAP_PYLABEL_INDEX ? (uint32_t)(d / 8) : (uint32_t)d,
                         label == HSNAP_PYLABEL_KEY ? key : 0);
         }
@@ -256,7 +265,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
     }
     if (to - from > PYG_READ_MAX)
         to = from + PYG_READ_MAX;
-    g.owner[bj] = (uint32_t)g.nfol + 1;
+    *pyg_owner(bj) = (uint32_t)g.nfol + 1;
     g.fol[g.nfol++] = (struct pyg_fol){i, (uint32_t)(from - b->addr),
                                        pye_how(label, rank, to > from ? to - from : 0), slot};
 }
@@ -266,7 +275,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
 static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, uint32_t rank)
 {
     uint32_t bj = pyg_find(v);
-    if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
+    if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
         return;
     pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
             keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
@@ -346,7 +355,7 @@ static void pyg_edges_of(uint32_t i)
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
-        if (bj == PYG_NONE || g.h->blk[bj].obj != PYG_NONE || g.owner[bj])
+        if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
             return; /* none, in an object (3.13's inline values), or read */
         const struct pyg_block *ib = &g.h->blk[bj];
         uint64_t isize = pyg_size(g.h, ib);
@@ -388,9 +397,9 @@ static void pyg_key_places(uint64_t keys)
 /* Followed block bj, as pyg_own put it: its edges. */
 static void pyg_fol_scan(uint32_t bj)
 {
-    const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
+    const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
     uint64_t from = g.h->blk[bj].addr + f->off;
-    g.owner[bj] = f->src + 1; /* PYOWNED's from here */
+    *pyg_owner(bj) = f->src + 1; /* PYOWNED's from here */
     uint32_t label = pye_label(f->how);
     g.keys_tag = pye_key(f->keys);
     g.rank = pye_rank(f->how);
@@ -579,7 +588,8 @@ static int pyg_read_all(uint64_t nobj)
         const struct pyg_block *b = &blk[o->blk];
         if (!pyg_walked((uint32_t)i) && !pyr_scans(o, &g.ty[o->type]))
             continue;
-        if (b->size == PYG_BIG || pyrd_add(b->addr, b->size, (uint32_t)i, 0) != 0) {
+        uint64_t size = pyg_size(g.h, b);
+        if (size >= UINT32_MAX || pyrd_add(b->addr, (uint32_t)size, (uint32_t)i, 0) != 0) {
             pyrd_flush();
             pyg_edges_of((uint32_t)i);
         }
@@ -588,9 +598,9 @@ static int pyg_read_all(uint64_t nobj)
     if (g.oom || pyrd_begin(pyg_got, &pyg_pass_fol) != 0)
         return -1;
     for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
-        if (!g.owner[bj])
+        if (pyg_obj_of(g.h, bj) != PYG_NONE || !*pyg_owner(bj))
             continue;
-        const struct pyg_fol *f = &g.fol[g.owner[bj] - 1];
+        const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
         if (pyrd_add(blk[bj].addr + f->off, pye_value(f->how), (uint32_t)bj, 0) != 0) {
             pyrd_flush();
             pyg_fol_scan((uint32_t)bj);
@@ -614,7 +624,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.names = names;
     pyg_link_begin(names);
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
-    if (!(g.owner = arena_map(h->nblk * sizeof *g.owner)) ||
+    if (!(g.owner = arena_map((g.capfol + 1) * sizeof *g.owner)) ||
         (g.capfol && !(g.fol = arena_map(g.capfol * sizeof *g.fol))))
         g.oom = 1;
     if (!g.oom && pyg_read_all(nobj) != 0)
@@ -632,12 +642,12 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         arena_unmap(g.root, g.caproot * sizeof *g.root);
     g.root = NULL;
     for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
-        if (g.owner[bj]) {
-            struct hsnap_pyowned w = {h->blk[bj].addr, g.owner[bj] - 1, 0};
+        if (pyg_obj_of(h, bj) == PYG_NONE && *pyg_owner(bj)) {
+            struct hsnap_pyowned w = {h->blk[bj].addr, *pyg_owner(bj) - 1, 0};
             sbuf_put(owned, &w, sizeof w);
         }
     if (g.owner)
-        arena_unmap(g.owner, h->nblk * sizeof *g.owner);
+        arena_unmap(g.owner, (g.capfol + 1) * sizeof *g.owner);
     pyf_free();
     memset(&g, 0, sizeof g);
     return rc;
@@ -664,6 +674,8 @@ void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
         arena_unmap(h->big, h->capbig * sizeof *h->big);
     if (h->blk)
         arena_unmap(h->blk, capblk * sizeof *h->blk);
+    if (h->rank)
+        arena_unmap(h->rank, h->caprank * sizeof *h->rank);
     if (h->obj)
         arena_unmap(h->obj, capobj * sizeof *h->obj);
     memset(h, 0, sizeof *h);

@@ -436,9 +436,9 @@ static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at)
             hi = mid;
     }
     if (!lo || at - h->blk[lo - 1].addr >= pyg_size(h, &h->blk[lo - 1]) ||
-        h->blk[lo - 1].obj == PYG_NONE)
+        pyg_obj_of(h, lo - 1) == PYG_NONE)
         return 0;
-    uint64_t t = h->blk[lo - 1].addr + h->obj[h->blk[lo - 1].obj].off;
+    uint64_t t = h->blk[lo - 1].addr + h->obj[pyg_obj_of(h, lo - 1)].off;
     if (!peek(w, t, sizeof w) || w[1] != py_sym.tuple_type || at < t + sizeof w ||
         (at - t - sizeof w) / 8 >= w[2])
         return 0;

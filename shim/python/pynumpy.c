@@ -90,10 +90,10 @@ static uint32_t pynp_object(const struct pyg_heap *h, uint64_t w)
         else
             hi = mid;
     }
-    if (!lo || h->blk[lo - 1].obj == PYG_NONE)
+    uint32_t i = lo ? pyg_obj_of(h, lo - 1) : PYG_NONE;
+    if (i == PYG_NONE)
         return PYG_NONE;
-    const struct pyg_block *b = &h->blk[lo - 1];
-    return b->addr + h->obj[b->obj].off == w ? (uint32_t)(lo - 1) : PYG_NONE;
+    return h->blk[lo - 1].addr + h->obj[i].off == w ? (uint32_t)(lo - 1) : PYG_NONE;
 }
 
 static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,

@@ -146,7 +146,7 @@ void pyr_ref(uint64_t at, uint32_t bj)
  * indeg: references found to it. */
 static int pyr_held(uint32_t v, uint64_t indeg)
 {
-    uint32_t o = r.h->blk[v].obj;
+    uint32_t o = pyg_obj_of(r.h, v);
     if (o == PYG_NONE)
         return indeg == 0;
     const struct pyg_obj *ob = &r.h->obj[o];
@@ -193,7 +193,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
     const struct pyg_block *b = r.h->blk;
     uint32_t k = 0;
     for (uint32_t v = 0; v < n; v++) {
-        int keep = b[v].obj != PYG_NONE || ret[v] != pyg_size(r.h, &b[v]) ||
+        int keep = pyg_obj_of(r.h, v) != PYG_NONE || ret[v] != pyg_size(r.h, &b[v]) ||
                    (idom[v] != n && idom[v] != PYDOM_NONE);
         idx[v] = keep ? k++ : PYDOM_NONE;
     }
@@ -207,7 +207,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
             continue;
         uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT : idx[idom[v]];
         struct hsnap_pyretain e = {b[v].addr, ret[v], d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
-        uint32_t o = b[v].obj;
+        uint32_t o = pyg_obj_of(r.h, v);
         uint64_t rc = o != PYG_NONE && rcs ? rcs[o] : 0;
         if (words && rcs && o != PYG_NONE && held[v] && rc < PYR_IMMORTAL && words[o] < rc) {
             e.flags |= HSNAP_PYRETAIN_LEAKREF; /* more counts than pointers to it */
@@ -318,7 +318,7 @@ void pyr_end(void (*drop_objs)(void))
     memset(idom, 0xff, (size_t)n * 4);
     for (uint64_t e = 0; e < r.nedge; e++) {
         uint64_t x = pyr_edge(e);
-        uint32_t v = (uint32_t)x, ob = r.h->blk[v].obj;
+        uint32_t v = (uint32_t)x, ob = pyg_obj_of(r.h, v);
         idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
         if (ob != PYG_NONE) /* a reference to an object's exact start */
             r.found[ob]++;

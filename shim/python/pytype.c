@@ -425,9 +425,10 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
                 pyt_values_start(pyt_u64(b, off + 40));
             return;
         }
-        if (pyt.heap.want && pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
-                                      sizeof *pyt.heap.obj) != 0)
-            pyt_give_up();
+        if (pyt.heap.want && (pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
+                                       sizeof *pyt.heap.obj) != 0 ||
+                              (pyt.nobj && pyt.heap.obj[pyt.nobj - 1].blk >= blk)))
+            pyt_give_up(); /* out of memory; out of block order (pyg_obj_of) */
         if (!pyt.heap.want) {
             struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
             sbuf_put(pyt.out, &o, sizeof o);
@@ -437,7 +438,7 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
             pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = pyt_u64(b, off), .off = off,
                                                       .tracked = tracked != 0,
                                                       .blk = (uint32_t)blk, .type = id};
-            pyt.heap.blk[blk].obj = (uint32_t)pyt.nobj;
+            pyg_rank_set(&pyt.heap, blk, pyt.nobj);
         }
         pyt.nobj++;
         return;
@@ -478,10 +479,11 @@ int py_types_begin(struct sbuf *b)
 void py_types_block(uint64_t addr, uint64_t size)
 {
     uint64_t blk = pyt.heap.nblk;
-    if (pyt.heap.want &&
-        pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0) {
-        pyt.heap.blk[blk] = (struct pyg_block){addr, size < PYG_BIG ? (uint32_t)size : PYG_BIG,
-                                               PYG_NONE};
+    if (pyt.heap.want && addr < PYG_ADDR_MAX &&
+        pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0 &&
+        pyt_room((void **)&pyt.heap.rank, blk / 64, &pyt.heap.caprank,
+                 sizeof *pyt.heap.rank) == 0) {
+        pyt.heap.blk[blk] = (struct pyg_block){addr, size < PYG_BIG ? size : PYG_BIG};
         pyt.heap.nblk++;
         if (size >= PYG_BIG && pyt_room((void **)&pyt.heap.big, pyt.heap.nbig, &pyt.heap.capbig,
                                         sizeof *pyt.heap.big) == 0)
@@ -501,6 +503,8 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     uint32_t flags = 0;
     int streamed = 0;
     pyrd_end();
+    if (pyt.heap.want)
+        pyg_rank_end(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&

@@ -91,6 +91,13 @@ int rchan_tell_state(const char *path)
     return r;
 }
 
+/* Tells run that this process ends with recording stopped (pause.c), so
+ * that it writes no exit snapshot: run says so, not "killed". */
+int rchan_tell_stopped(void)
+{
+    return rchan_send(HSNAP_RUNMSG_STOPPED_MAGIC, "stopped", 0);
+}
+
 static int rchan_send(uint32_t magic, const char *path, int err)
 {
     struct {

@@ -148,6 +148,7 @@ void snap_after_fork_child(void);
 /* ---- runchan.c: the socket of `heapsnap run` ---- */
 int rchan_tell(const char *path, int err); /* 0: run was told */
 int rchan_tell_state(const char *path);    /* ... of this process's state file */
+int rchan_tell_stopped(void);              /* ... that it ends stopped: no exit snapshot */
 int rchan_fd_number(void);                 /* the channel's descriptor, or -1 */
 
 /* ---- siteline.c: memory over time, per site (SITELINE) ---- */

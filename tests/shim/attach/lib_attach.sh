@@ -42,14 +42,16 @@ at_end() {
 at_attach() {
   "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" "$@" >"$T/attach.out" 2>"$T/attach.err" &
   AT_CLI=$!
-  # up to 30 s: on a loaded machine (two test files at once) an attach
-  # has taken over 10 s, and a caller that went on too soon detached
-  # nothing and left the process attached
-  for _ in $(seq 3000); do
+  # up to 60 s of wall time: on a loaded machine (two test files at once,
+  # other work beside) an attach has taken over 30 s, and a caller that
+  # went on too soon detached nothing and left the process attached
+  local until=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$until" ]; do
     grep -q '^heapsnap: attached to' "$T/attach.err" && return 0
     kill -0 "$AT_CLI" 2>/dev/null || return 1
     sleep 0.01
   done
+  echo "at_attach: not attached after 60 s" >>"$T/attach.err"
   return 1
 }
 

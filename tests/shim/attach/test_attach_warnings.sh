@@ -25,7 +25,7 @@ else t_fail attach_fork_children_warning_said_once_by_detach_not_on_the_program_
 # -o without %p: the program's snapshot takes the name; each fork child's
 # goes to the name with its pid, and nobody says "another process"
 at_start "$T/target"
-at_attach -o "$AT_DIR/same.hsnap"
+at_attach -o "$AT_DIR/same.hsnap" || cp "$T/attach.err" "$T/same-attach.err"
 for _ in 1 2; do at_cmd F; done
 at_detach
 at_end
@@ -34,7 +34,7 @@ if [ "$AT_DETACH_RC" = 0 ] && [ "$kids" = 2 ] &&
    "$HEAPSNAP" info "$AT_DIR/same.hsnap" | grep -q "^pid: *$AT_PID " &&
    ! grep -q 'another process' "$T/detach.err" "$T/attach.err" "$T/target.err"; then
   t_pass attach_fork_children_add_their_pid_silently
-else t_fail attach_fork_children_add_their_pid_silently "detach $AT_DETACH_RC, $kids children's files: $(ls "$AT_DIR" | tr '\n' ' ') $(head -c 300 "$T/detach.err")"; fi
+else t_fail attach_fork_children_add_their_pid_silently "detach $AT_DETACH_RC, $kids children's files: $(ls "$AT_DIR" | tr '\n' ' ') $(head -c 300 "$T/detach.err") $(head -c 300 "$T/same-attach.err" 2>/dev/null)"; fi
 
 # Two attaches at once, five times: one wins, the other says why (traced
 # by the first, or attached already), never "no permission".

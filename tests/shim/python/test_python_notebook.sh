@@ -5,9 +5,10 @@
 # cell's peak over its start and the line that held it, the value of its last
 # expression, and the flame graph (the CLI's HTML page, inline); between
 # cells the shim is stopped and out of the kernel's environment.  Under the
-# plain python3 kernel, `%load_ext heapsnap` works and the magic says in one
-# line that the kernel is not under the shim, and how, and still runs the
-# cell.  Jupyter's and IPython's directories are the test's own (HOME,
+# plain python3 kernel, `%load_ext heapsnap` works and the magic loads the
+# shim into the kernel (heapsnap.load) and measures the cell; with no shim
+# to find, it says in one line why the cell ran unmeasured, and how, and
+# still runs the cell.  Jupyter's and IPython's directories are the test's own (HOME,
 # JUPYTER_*, IPYTHONDIR): nothing reaches the user's.  Debian's python3
 # only: Debian's ipykernel's pyzmq and psutil are compiled for it (a SKIP
 # line names each other interpreter).
@@ -56,12 +57,21 @@ nb1=$!
 mkdir -p "$T/prefix/share/jupyter/kernels/python3"
 printf '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3", "language": "python"}\n' \
   "$py" >"$T/prefix/share/jupyter/kernels/python3/kernel.json"
-PYTHONPATH=$PWD/python timeout 150 "$py" tests/shim/python/notebook_run.py python3 "$T/plain.json" \
-  '%load_ext heapsnap' '%%heapsnap
+HEAPSNAP=/nonexistent/heapsnap PATH=/usr/bin:/bin PYTHONPATH=$PWD/python timeout 150 \
+  "$py" tests/shim/python/notebook_run.py python3 "$T/plain.json" '%load_ext heapsnap' '%%heapsnap
 x = 40
 x + 2' >"$T/plain.out" 2>&1 &
 nb2=$!
 wait "$nb1" "$nb2"
+# the plain kernel, the shim loaded into it by the magic
+PYTHONPATH=$PWD/python timeout 150 "$py" tests/shim/python/notebook_run.py python3 "$T/loaded.json" \
+  '%load_ext heapsnap' '%%heapsnap --no-flamegraph
+keep = [bytearray(100000) for _ in range(50)]
+len(keep)' '%%heapsnap --no-flamegraph
+more = [bytearray(200000) for _ in range(10)]
+len(more)' 'import heapsnap, os
+(heapsnap.is_loaded(), heapsnap._lib.heapsnap_is_tracing(), "libheapsnap" in os.environ.get("LD_PRELOAD", ""))' \
+  >"$T/loaded.out" 2>&1
 if python3 - "$T/shim.json" >"$T/check.out" 2>&1 <<'PY'
 import json, re, sys
 outs = json.load(open(sys.argv[1]))[0]
@@ -96,8 +106,23 @@ print(outs)
 assert not any(o["output_type"] == "error" for c in outs for o in c), "an error"
 err = [o["text"] for o in outs[1] if o["output_type"] == "stream" and o["name"] == "stderr"]
 assert len(err) == 1 and err[0].count("\n") == 1, "one line"
-assert "does not run under heapsnap's shim" in err[0] and "heapsnap.kernel install" in err[0]
+assert "does not run under heapsnap's shim and it could not be loaded into it (no libheapsnap.so found" in err[0] and "heapsnap.kernel install" in err[0]
 assert [o["data"]["text/plain"] for o in outs[1] if o["output_type"] == "execute_result"] == ["42"]
 PY
 then t_pass python_notebook_without_the_shim_says_how_in_one_line
 else t_fail python_notebook_without_the_shim_says_how_in_one_line "$(tail -c 400 "$T/check2.out") $(tail -c 300 "$T/plain.out")"; fi
+
+if python3 - "$T/loaded.json" >"$T/check3.out" 2>&1 <<'PY'
+import json, re, sys
+outs = json.load(open(sys.argv[1]))
+assert not any(o["output_type"] == "error" for c in outs for o in c), "an error"
+for cell, size, value in ((1, r"4\.8 MiB +keep = \[bytearray", "50"), (2, r"1\.9 MiB +more = \[bytearray", "10")):
+    text = "".join(o.get("text", "") for o in outs[cell] if o["output_type"] == "stream")
+    assert re.search(r"still live:\n  <cell \d+>:1: size=" + size, text), "cell %d's line: %s" % (cell, text)
+    assert "unmeasured" not in text, text
+    assert [o["data"]["text/plain"] for o in outs[cell] if o["output_type"] == "execute_result"] == [value]
+after = [o["data"]["text/plain"] for o in outs[3] if o["output_type"] == "execute_result"]
+assert after == ["(True, 0, False)"], "loaded, stopped between cells, not preloaded: %s" % after
+PY
+then t_pass python_notebook_plain_kernel_loads_the_shim_and_measures
+else t_fail python_notebook_plain_kernel_loads_the_shim_and_measures "$(tail -c 700 "$T/check3.out" | tr "\n" "|") $(tail -c 300 "$T/loaded.out" | tr "\n" "|")"; fi
