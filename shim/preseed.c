@@ -37,4 +37,5 @@ void dom_seed(void *(*lookup)(const char *))
     if (trace_intern(&ip, 1, 0, &id) != 0)
         return;
     py_seed_each(preseed_one, &id);
+    py_seed_live(preseed_one, &id);
 }
