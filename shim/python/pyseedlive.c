@@ -27,6 +27,7 @@
 #define PYSL_MAX (1u << 22)   /* objects a generation, at most */
 #define PYSL_GENS 176u        /* gc.generations: gc.collecting less this */
 #define PYSL_PERMANENT 80u    /* gc.permanent_generation: past generations */
+#define PYSL_DICTOFFSET 288u  /* PyTypeObject's tp_dictoffset */
 #define PYSL_SMALL 512u       /* pymalloc's largest; larger ones are malloc's */
 
 /* A heap address an object may sit at: aligned, not libpython's data. */
@@ -189,6 +190,15 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
             } else if (type == py_sym.tuple_type && basic[2] && w[4] >= 1 &&
                        w[4] <= tuple_max) {
                 fn(g, PY_GC_HEAD + ((basic[2] + 8 * w[4] + 7) & ~7ull), arg), seen++;
+            }
+            if (py_lay->version < 0x030b0000u && type >= 4096 && !(type & 7)) { /* 3.10: __dict__ */
+                int64_t off;
+                memcpy(&off, (const void *)(type + PYSL_DICTOFFSET), sizeof off);
+                if (off >= 16 && off < 4096 && !(off & 7)) {
+                    uintptr_t d;
+                    memcpy(&d, (const void *)(g + PY_GC_HEAD + (uintptr_t)off), sizeof d);
+                    seen += pysl_untracked(d, basic, tuple_max, fn, arg);
+                }
             }
             if (type == py_sym.tuple_type && basic[2] && w[4] <= (1u << 20))
                 seen += pysl_values(g + PY_GC_HEAD + 24, w[4], 1, basic, tuple_max, fn, arg);
