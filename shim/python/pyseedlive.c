@@ -1,22 +1,23 @@
 /*
- * pyseedlive.c - the live lists, dicts, small tuples and small dicts' keys
- * tables made before the shim wrapped the allocator domains.  One that
- * dies later goes onto its free list without an allocator call and is
- * handed out again the same way (pyseed.c has the lists' sizes): never a
- * block of ours, so no object of the graph, and what it holds then is
- * held "from outside" (`BIG = {"a": {"c": [...]}}`: the inner dict came
- * from the free list, made before the wrap).  The dead ones on the lists
- * at the wrap are py_seed_each's; py_seed_live names the live ones the
- * collector tracks (its generations' lists, and the permanent one), and
- * each such dict's combined keys table of the free list's size; fn gets
- * each block (the PyGC_Head's start) and the size the interpreter asked.
+ * pyseedlive.c - the live lists, dicts, small tuples and keys tables made
+ * before the shim wrapped the allocator domains.  One that dies later goes
+ * onto its free list without an allocator call and is handed out again
+ * the same way (pyseed.c has the lists' sizes): never a block of ours, so
+ * no object of the graph, and what it holds then is held "from outside"
+ * (`BIG = {"a": {"c": [...]}}`: an inner dict from the free list, made
+ * before the wrap).  The dead ones at the wrap are py_seed_each's;
+ * py_seed_live names the live ones the collector tracks (its generations'
+ * lists, and the permanent one) with a list's item array and a dict's
+ * combined keys table when pymalloc made them, and the untracked dicts
+ * and tuples such a dict, list or tuple holds (3.10: also an object's
+ * __dict__); fn gets each block and the size the interpreter asked.
  * Called under the GIL (dom_poll), while no collection runs (the lists
- * are then the interpreter's consistent own), so the links are plain
- * loads, each checked for a sane address and bounded in number (a peek,
- * a system call each, would cost a start-up tens of milliseconds).  Not
- * named: the untracked ones (a dict or tuple of atomic items only), the
- * immortal and the static ones (they never die), subclasses (no free
- * list).  The generations' place: layout_check.c's check_gc.
+ * and what they hold are then the interpreter's consistent own), so the
+ * reads are plain loads, each address checked and the walks bounded (a
+ * peek, a system call each, would cost a start-up tens of milliseconds).
+ * Not named: an untracked one no tracked container holds, the immortal and
+ * the static ones (they never die), subclasses (no free list), a split
+ * dict's values.  The generations' place: layout_check.c's check_gc.
  */
 #include <dlfcn.h>
 #include <string.h>
@@ -97,7 +98,7 @@ static unsigned pysl_dict(uintptr_t o, const uintptr_t *w, const uintptr_t basic
 static unsigned pysl_untracked(uintptr_t v, const uintptr_t basic[3], uint64_t tuple_max,
                                py_seed_fn fn, void *arg)
 {
-    if (!pysl_heap(v) || v < 4096 + PY_GC_HEAD)
+    if (!pysl_heap(v) || (v & 4095) < PY_GC_HEAD) /* v's page holds its PyGC_Head */
         return 0;
     const uintptr_t *w = (const uintptr_t *)(v - PY_GC_HEAD);
     int64_t refs = (int64_t)w[2];
