@@ -1,15 +1,18 @@
 /*
- * preseed.c - the dead objects on CPython's free lists at the wrap, booked
- * as blocks.  An object a free list hands out again never reaches the
- * allocator: one made before the domains were wrapped would be no block
- * of ours, so no object of the graph (its list's item array unowned, its
- * items held from outside; pyseed.c finds them).  dom_poll, under the GIL
- * and with the guard set, books each as a block made by the interpreter's
+ * preseed.c - CPython's lists, dicts, small tuples and keys tables made
+ * before the wrap, booked as blocks.  An object a free list hands out
+ * again never reaches the allocator: one made before the domains were
+ * wrapped would be no block of ours, so no object of the graph (its
+ * list's item array unowned, its items held from outside).  The dead ones
+ * on the free lists at the wrap (pyseed.c finds them) and the live ones,
+ * which die onto them later (pyseedlive.c), are booked by dom_poll, under
+ * the GIL and with the guard set, as blocks made by the interpreter's
  * initialization: one frame, Py_InitializeFromConfig's start, so `top`
- * names that site as it names a post-wrap object's first life's.  Their
- * free at a full collection's clear_freelists takes them off the books as
- * any block's.  Sampled mode books none (a block is booked by the bytes
- * sampled); an address already booked (attached again) is left alone.
+ * names that site as it names a post-wrap object's first life's.  A free
+ * (a full collection's clear_freelists, a live one's death past a full
+ * free list) takes them off the books as any block's.  Sampled mode books
+ * none (a block is booked by the bytes sampled); an address already
+ * booked (attached again, a malloc'd one) is left alone.
  */
 #include <stddef.h>
 
@@ -37,4 +40,5 @@ void dom_seed(void *(*lookup)(const char *))
     if (trace_intern(&ip, 1, 0, &id) != 0)
         return;
     py_seed_each(preseed_one, &id);
+    py_seed_live(preseed_one, &id);
 }

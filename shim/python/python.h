@@ -178,6 +178,10 @@ void py_gcf_put(struct sbuf *b, uint32_t ntraces);
  * PyGC_Head's start) and the size asked for it; how many. */
 typedef void (*py_seed_fn)(uintptr_t block, uint64_t size, void *arg);
 unsigned py_seed_each(py_seed_fn fn, void *arg);
+/* pyseedlive.c: each live list, dict (and its small combined keys table)
+ * and small tuple the collector tracks, made before the wrap (under the
+ * GIL, no collection running): fn as py_seed_each's; how many. */
+unsigned py_seed_live(py_seed_fn fn, void *arg);
 /* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
  * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
  * wrapper's caller's return address while tracemalloc traces (py_tm_on).

@@ -320,6 +320,18 @@ static int check_gc(void)
     SAME("tuple_base", g.tuple_base, 0); /* index = size; [0] the empty tuple */
     SAME("frame_numfree", g.frame_numfree, offsetof(PyInterpreterState, frame.numfree));
 #endif
+    /* pyseedlive.c's: the generations before gc.collecting, the permanent
+     * one past them; the words it reads of a list, a dict and a type */
+    SAME("gc.generations", g.collecting - 176, offsetof(PyInterpreterState, gc.generations));
+    SAME("gc.permanent_generation", g.collecting - 176 + 80,
+         offsetof(PyInterpreterState, gc.permanent_generation));
+    SAME("gc_generation", 24, sizeof(struct gc_generation));
+    SAME("PyGC_Head", PY_GC_HEAD, sizeof(PyGC_Head));
+    SAME("list ob_item", 24, offsetof(PyListObject, ob_item));
+    SAME("list allocated", 32, offsetof(PyListObject, allocated));
+    SAME("dict ma_keys", 32, offsetof(PyDictObject, ma_keys));
+    SAME("dict ma_values", 40, offsetof(PyDictObject, ma_values));
+    SAME("tp_dictoffset", 288, offsetof(PyTypeObject, tp_dictoffset));
     return bad;
 }
 
