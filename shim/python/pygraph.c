@@ -210,6 +210,10 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             uint64_t w, key = prev;
             memcpy(&w, p + k, 8);
             prev = w;
+            /* a 24-byte entry's hash: an int key's is the int, which an
+             * {id(obj): ...} dict makes an object's address */
+            if (g.key_esz == 24 && at + k >= g.key_at && (at + k - g.key_at) % 24 == 0)
+                continue;
             uint32_t bj = pyg_find(w);
             if (bj == PYG_NONE)
                 continue;
