@@ -139,14 +139,7 @@ def _load_why():
         why = None if _lib is not None else "its functions were not found"
     if why is not None:
         return why
-    if _lib.heapsnap_has_stop:
-        # The shim wraps CPython's domains (and books the objects alive
-        # then: preseed) at its first recorded allocation under the GIL:
-        # made to happen here, before start()'s epoch, what was alive
-        # before is not taken for start()'s.
-        _lib.heapsnap_start()
-        bytearray(1 << 17)  # PyMem_RawMalloc's malloc, through CPython's GOT
-        _lib.heapsnap_stop()
+    if _lib.heapsnap_has_stop:  # domains wrapped by load_here (_early._wrap_now)
         if "HEAPSNAP_OUTPUT" not in os.environ:
             atexit.register(_lib.heapsnap_stop)  # runs before the shim's exit snapshot
     return None

@@ -148,7 +148,25 @@ def load_here(shim):
     if r != 0:
         return _LOAD_ERRORS.get(r, "the shim refused (%d)" % r)
     loaded = lib
+    _wrap_now(lib)
     return None
+
+
+def _wrap_now(lib):
+    """The shim wraps CPython's domains, and books the objects alive then
+    (preseed), at its first recorded allocation under the GIL: made to
+    happen at the load, so that what was alive before is taken neither
+    for start()'s nor for a pytest test's allocations.  Recording is
+    stopped again after (load_here's state)."""
+    try:
+        start, stop = lib.heapsnap_start, lib.heapsnap_stop
+    except AttributeError:
+        return
+    start.argtypes = stop.argtypes = []
+    start.restype = stop.restype = None
+    start()
+    bytearray(1 << 17)  # PyMem_RawMalloc's malloc, through CPython's GOT
+    stop()
 
 
 def say_once(why):

@@ -28,7 +28,7 @@ import sys
 import tempfile
 
 import heapsnap
-from . import _inproc, _snapshot
+from . import _early, _inproc, _snapshot
 
 _NO_SHIM = ("heapsnap: this kernel does not run under heapsnap's shim and it could not be "
             "loaded into it (%s), so the cell ran unmeasured: pick the kernel \"Python 3 "
@@ -215,6 +215,9 @@ def heapsnap_cell(line, cell, shell):
 
 def load(ipython):
     """load_ipython_extension: registers %%heapsnap."""
+    lib = heapsnap._lib
+    if lib is not None and lib.heapsnap_has_stop and not lib.heapsnap_is_tracing():
+        _early._wrap_now(lib)  # the domains wrapped now: the objects alive then are no cell's
     def magic(line, cell):
         return heapsnap_cell(line, cell, ipython)
     magic.__doc__ = heapsnap_cell.__doc__ + "\n\nUsage: " + _USAGE

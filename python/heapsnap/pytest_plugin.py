@@ -311,6 +311,8 @@ class _Tracker:
         self.results = []  # (nodeid, peak, retained, [(size, line, native)])
         self.failed = {}  # nodeid: why its limit failed it (pytest_runtest_makereport)
         self.paused = heapsnap._lib.heapsnap_has_stop and not heapsnap._lib.heapsnap_is_tracing()
+        if self.paused:  # the domains wrapped now: the objects alive then are no test's
+            _early._wrap_now(heapsnap._lib)
 
     def _tracebacks(self):
         tbs = _inproc.Tracebacks(None)
