@@ -25,14 +25,7 @@
 #include "root.h"
 #include "python/inner.h"
 
-/* CPython's PyMemAllocatorEx and domains (stable since 3.4). */
-struct py_alloc {
-    void *ctx;
-    void *(*malloc)(void *ctx, size_t n);
-    void *(*calloc)(void *ctx, size_t n, size_t m);
-    void *(*realloc)(void *ctx, void *p, size_t n);
-    void (*free)(void *ctx, void *p);
-};
+/* CPython's domains (stable since 3.4); struct py_alloc: python.h. */
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 struct py_arena_alloc { /* PyObjectArenaAllocator */
     void *ctx;
@@ -668,7 +661,7 @@ static int py_unwrap(void *arg)
         else
             dom.set_allocator(domains[i], &dom.orig[domains[i]]);
     }
-    py_tm_raw_unwrap();
+    py_tm_raw_unwrap(dom.get_allocator, dom.set_allocator);
     py_on = 0;
     return 0;
 }

@@ -24,6 +24,7 @@
 #ifndef HEAPSNAP_PYTHON_H
 #define HEAPSNAP_PYTHON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Nonzero once CPython's allocator domains are wrapped (stack.c splices). */
@@ -195,14 +196,24 @@ void py_tm_init(const void *config);
 const void *py_tm_runtime_config(uint32_t version, const void *runtime);
 void py_tm_see(uintptr_t ra);
 int py_tm_own(const uintptr_t *ip, unsigned depth);
+/* CPython's PyMemAllocatorEx (stable since 3.4): a domain's entry. */
+struct py_alloc {
+    void *ctx;
+    void *(*malloc)(void *ctx, size_t n);
+    void *(*calloc)(void *ctx, size_t n, size_t m);
+    void *(*realloc)(void *ctx, void *p, size_t n);
+    void (*free)(void *ctx, void *p);
+};
+
 /* py_tm_raw_wrap: dom_poll put the wrappers beneath tracemalloc's hooks
  * (from start-up); raw is the RAW entry (a PyMemAllocatorEx) of their
  * {mem, raw, obj}, which tracemalloc's own tables are allocated through
  * too: its malloc and calloc get pass-throughs that learn their callers.
  * py_tm_raw_unwrap: a detach's unwrap (GIL held): the originals back,
- * in that entry or in the RAW domain (tracemalloc.stop() copied it). */
-void py_tm_raw_wrap(void *raw);
-void py_tm_raw_unwrap(void);
+ * in that entry or in the RAW domain (tracemalloc.stop() copied it),
+ * through PyMem_GetAllocator and PyMem_SetAllocator (get, set). */
+void py_tm_raw_wrap(struct py_alloc *raw);
+void py_tm_raw_unwrap(void (*get)(int, struct py_alloc *), void (*set)(int, struct py_alloc *));
 static inline int py_tm_on(void) { return py_tm_tracing && *(volatile const int *)py_tm_tracing; }
 
 #endif

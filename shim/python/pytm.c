@@ -24,7 +24,6 @@
  * one of tracemalloc's raw_malloc sites, own wherever it is reached from
  * (a shared helper, _Py_hashtable_set, mallocs directly: never a caller).
  */
-#include <dlfcn.h>
 
 #include "inner.h"
 
@@ -92,17 +91,8 @@ void py_tm_see(uintptr_t ra)
 
 #define PY_TM_SITES 16
 
-/* CPython's PyMemAllocatorEx */
-struct py_tm_alloc {
-    void *ctx;
-    void *(*malloc)(void *ctx, size_t n);
-    void *(*calloc)(void *ctx, size_t n, size_t m);
-    void *(*realloc)(void *ctx, void *p, size_t n);
-    void (*free)(void *ctx, void *p);
-};
-
 static struct {
-    struct py_tm_alloc *entry; /* the RAW entry wrapped */
+    struct py_alloc *entry; /* the RAW entry wrapped */
     void *(*malloc)(void *ctx, size_t n);          /* what was there */
     void *(*calloc)(void *ctx, size_t n, size_t m);
     _Atomic uintptr_t seen[PY_TM_SITES];  /* the pass-throughs' callers */
@@ -147,9 +137,8 @@ static void *py_tm_raw_calloc(void *ctx, size_t n, size_t m)
  * RAW hook, its raw_malloc): its ctx stays, each function is one aligned
  * store, and ours forward to the very functions they replace, with the
  * ctx they are given, so any mix a reader sees is the old behaviour. */
-void py_tm_raw_wrap(void *raw)
+void py_tm_raw_wrap(struct py_alloc *e)
 {
-    struct py_tm_alloc *e = raw;
     if (py_tm_raw.entry || !e->malloc || !e->calloc || e->malloc == py_tm_raw_malloc)
         return;
     py_tm_raw.malloc = e->malloc;
@@ -159,7 +148,7 @@ void py_tm_raw_wrap(void *raw)
     __atomic_store_n(&e->calloc, py_tm_raw_calloc, __ATOMIC_RELEASE);
 }
 
-static void py_tm_raw_put_back(struct py_tm_alloc *a)
+static void py_tm_raw_put_back(struct py_alloc *a)
 {
     if (a->malloc == py_tm_raw_malloc)
         __atomic_store_n(&a->malloc, py_tm_raw.malloc, __ATOMIC_RELEASE);
@@ -167,15 +156,13 @@ static void py_tm_raw_put_back(struct py_tm_alloc *a)
         __atomic_store_n(&a->calloc, py_tm_raw.calloc, __ATOMIC_RELEASE);
 }
 
-void py_tm_raw_unwrap(void)
+void py_tm_raw_unwrap(void (*get)(int, struct py_alloc *), void (*set)(int, struct py_alloc *))
 {
     if (!py_tm_raw.entry)
         return;
     py_tm_raw_put_back(py_tm_raw.entry);
     py_tm_raw.entry = NULL; /* an attach again wraps it again (its originals the same) */
-    void (*get)(int, struct py_tm_alloc *) = dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
-    void (*set)(int, struct py_tm_alloc *) = dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
-    struct py_tm_alloc now;
+    struct py_alloc now;
     if (!get || !set)
         return;
     get(0, &now); /* PYMEM_DOMAIN_RAW: after tracemalloc.stop(), a copy of the entry */
