@@ -10,8 +10,17 @@
  * helper.  Both facts come from each snapshot's META: a process's image
  * start (a fork child keeps its parent's) and its parent's pid.  A snapshot
  * that cannot be read, or whose parent wrote none, is kept.
+ *   A wrapper that runs Python as its child instead of exec'ing it (`uv
+ * run`, a script without `exec`) is the pid run started, so the name
+ * without %p is its own: follow_hand_name gives it to the Python program
+ * when the wrapper ran no Python itself, started exactly one process that
+ * did, and ended within FOLLOW_HAND_NS of it.  Whether a process ran
+ * Python is whether its snapshot holds Python code (PYCODE) or objects
+ * (PYTYPES), read from the sections' headers alone.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +31,7 @@
 struct follow_proc {
     uint32_t pid, ppid;
     uint64_t start; /* this snapshot's image start */
+    uint64_t time;  /* when it was written */
     int known;      /* META read */
     int helper;
 };
@@ -46,6 +56,7 @@ static int follow_meta(const char *path, struct follow_proc *p)
     p->pid = buf.m.pid;
     p->ppid = buf.m.ppid;
     p->start = buf.m.start_ns;
+    p->time = buf.m.time_ns;
     return 0;
 }
 
@@ -98,4 +109,91 @@ size_t follow_drop_helpers(struct manifest *mf)
     mf->n = kept;
     free(p);
     return dropped;
+}
+
+/* Whether the snapshot at path holds Python code or objects: its
+ * sections' headers walked with pread, payloads skipped; 0 on any doubt. */
+static int follow_ran_python(const char *path)
+{
+    struct hsnap_header h;
+    struct hsnap_section s;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), found = 0;
+    if (fd < 0)
+        return 0;
+    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+        memcmp(h.magic, HSNAP_MAGIC, HSNAP_MAGIC_LEN) || h.header_size != sizeof h) {
+        close(fd);
+        return 0;
+    }
+    uint64_t off = sizeof h;
+    for (unsigned n = 0; !found && n < 4096 && off + sizeof s <= h.file_size; n++) {
+        if (pread(fd, &s, sizeof s, (off_t)off) != (ssize_t)sizeof s)
+            break;
+        uint32_t type = s.type & ~HSNAP_SEC_ZSTD;
+        if (type == HSNAP_SEC_END || s.length > h.file_size - off - sizeof s)
+            break;
+        found = (type == HSNAP_SEC_PYCODE || type == HSNAP_SEC_PYTYPES) && s.length > 0;
+        off += sizeof s + s.length;
+    }
+    close(fd);
+    return found;
+}
+
+/* name with ".<pid>" before its extension, as the shim's name_commit
+ * names a process that is not the program's; 0, or -1 when too long. */
+static int follow_pid_name(const char *name, uint32_t pid, char *out, size_t cap)
+{
+    size_t len = strlen(name), dot = len;
+    for (size_t i = len; i-- > 0 && name[i] != '/';)
+        if (name[i] == '.' && i > 0 && name[i - 1] != '/') {
+            dot = i;
+            break;
+        }
+    int n = snprintf(out, cap, "%.*s.%u%s", (int)dot, name, pid, name + dot);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+pid_t follow_hand_name(struct manifest *mf, const char *named, pid_t program)
+{
+    struct follow_proc root, p;
+    size_t r = mf->n, c = mf->n;
+    char mine[PATH_MAX], theirs[PATH_MAX];
+    for (size_t i = 0; named && i < mf->n; i++)
+        if (!strcmp(mf->e[i].path, named))
+            r = i;
+    if (r == mf->n || follow_meta(named, &root) < 0 || root.pid != (uint32_t)program ||
+        follow_ran_python(named))
+        return 0;
+    uint32_t child = 0;
+    for (size_t i = 0; i < mf->n; i++) { /* the one child that ran Python */
+        if (i == r || follow_meta(mf->e[i].path, &p) < 0 || p.ppid != root.pid ||
+            p.pid == root.pid || !follow_ran_python(mf->e[i].path))
+            continue;
+        if (child && child != p.pid)
+            return 0; /* two of them: neither is the program */
+        child = p.pid;
+        if (follow_pid_name(named, p.pid, theirs, sizeof theirs) == 0 &&
+            !strcmp(mf->e[i].path, theirs))
+            c = i; /* its exit snapshot, at the name run would give it */
+    }
+    if (c == mf->n || follow_meta(mf->e[c].path, &p) < 0 || p.time > root.time ||
+        root.time - p.time > FOLLOW_HAND_NS ||
+        follow_pid_name(named, root.pid, mine, sizeof mine) < 0)
+        return 0;
+    if (renameat2(AT_FDCWD, named, AT_FDCWD, mine, RENAME_NOREPLACE) != 0)
+        return 0;
+    if (rename(theirs, named) != 0) {
+        rename(mine, named);
+        return 0;
+    }
+    char *m = strdup(mine);
+    if (!m) { /* keep the list true to the disk */
+        rename(named, theirs);
+        rename(mine, named);
+        return 0;
+    }
+    free(mf->e[c].path);
+    mf->e[c].path = mf->e[r].path; /* the name */
+    mf->e[r].path = m;
+    return (pid_t)p.pid;
 }

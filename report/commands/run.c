@@ -647,19 +647,25 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
     size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);
+    /* A name without any % is the program's own (its fork children add
+     * their pid, the shim's name_commit), or the Python child's of a
+     * wrapper that ran none (follow_hand_name). */
+    const char *named = getenv("HEAPSNAP_OUTPUT");
+    named = named && !strchr(named, '%') ? named : NULL;
+    pid_t program = follow_hand_name(&mf, named, pid);
     run_report(&mf, cmd[0], pid, sig, o.quiet);
+    char shown[2 * PATH_MAX];
+    if (program && !o.quiet)
+        fprintf(stderr, "heapsnap: %s ran Python as its child, pid %ld: %s is that "
+                "program's snapshot, and the wrapper's has its pid\n",
+                esc_text(cmd[0], why, sizeof(why)), (long)program,
+                esc_text(fmt_path(named), shown, sizeof(shown)));
     if (helpers && !o.quiet)
         fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
                 "started before their parent exec'd; --follow all keeps them)\n", helpers,
                 helpers == 1 ? "" : "s");
-    if (!o.quiet) {
-        /* A name without any % is the program's own (its fork children
-         * add their pid, the shim's name_commit): the summary's, when the
-         * pid run started wrote it. */
-        const char *named = getenv("HEAPSNAP_OUTPUT");
-        summary_print(&mf, named && !strchr(named, '%') ? named : NULL, pid,
-                      o.leaks || o.gate, stderr);
-    }
+    if (!o.quiet) /* the summary's, when the program wrote it */
+        summary_print(&mf, named, program ? program : pid, o.leaks || o.gate, stderr);
     if (o.gate) {
         int g = run_gate(&mf, o.exitcode, err, errlen);
         if (g == 2 && sig && err[0]) /* we die below: say it now */

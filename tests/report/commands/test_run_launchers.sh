@@ -110,3 +110,30 @@ mkdir -p "$T/both"
 "$HEAPSNAP" run -q -o "$T/both/%e.%p.hsnap" -- "$T/bin/both" >/dev/null 2>"$T/both.err"
 [ "$(ls "$T/both" | grep -c '^python.*\.hsnap$')" = 2 ] && t_pass run_script_without_exec_traced_whole ||
   t_fail run_script_without_exec_traced_whole "$(ls -A "$T/both" | tr '\n' ' ')"
+
+# --- a wrapper that runs Python as its child (`uv run`'s way) hands it the name ---
+# It ran no Python itself, started one process that did and ended with it:
+# -o names the Python program's snapshot, the wrapper's gets its pid.
+printf '#!/bin/sh\n"%s" -c "%s"\nexit $?\n' "$PY" "$prog" >"$T/bin/wrap"
+chmod +x "$T/bin/wrap"
+mkdir -p "$T/wrap"
+"$HEAPSNAP" run -o "$T/wrap/w.hsnap" -- "$T/bin/wrap" >/dev/null 2>"$T/wrap.err"
+"$HEAPSNAP" info "$T/wrap/w.hsnap" >"$T/wrap.info" 2>&1
+n=$(ls "$T/wrap" | grep -c '^w\.[0-9]*\.hsnap$')
+grep -q '^executable: .*python' "$T/wrap.info" && [ "$n" = 1 ] &&
+  grep -q 'ran Python as its child' "$T/wrap.err" &&
+  "$HEAPSNAP" top -n 1 "$T/wrap/w.hsnap" | grep -q '^<string>:1:' &&
+  t_pass run_wrapper_without_exec_hands_its_name_to_python ||
+  t_fail run_wrapper_without_exec_hands_its_name_to_python "$(ls -A "$T/wrap" | tr '\n' ' ') $(head -c 300 "$T/wrap.info") $(head -c 300 "$T/wrap.err")"
+
+# One that goes on after it (more than FOLLOW_HAND_NS) keeps its name: it is
+# not a wrapper but a program that ran Python along the way.
+printf '#!/bin/sh\n"%s" -c pass\nsleep 1.5\n' "$PY" >"$T/bin/linger"
+chmod +x "$T/bin/linger"
+mkdir -p "$T/linger"
+"$HEAPSNAP" run -o "$T/linger/l.hsnap" -- "$T/bin/linger" >/dev/null 2>"$T/linger.err"
+"$HEAPSNAP" info "$T/linger/l.hsnap" >"$T/linger.info" 2>&1
+! grep -q '^executable: .*python' "$T/linger.info" && grep -q '^executable:' "$T/linger.info" &&
+  ! grep -q 'ran Python as its child' "$T/linger.err" &&
+  t_pass run_program_that_outlives_its_python_keeps_its_name ||
+  t_fail run_program_that_outlives_its_python_keeps_its_name "$(ls -A "$T/linger" | tr '\n' ' ') $(head -c 300 "$T/linger.info")"
