@@ -182,15 +182,34 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     return tr->err || st->err ? -1 : 0;
 }
 
+/* The outermost frames stack a (na frames, innermost first) has in common
+ * with b (nb): how many of them, counted from the outer end. */
+static unsigned snap_shared(const uintptr_t *a, unsigned na, const uintptr_t *b, unsigned nb)
+{
+    unsigned k = 0;
+    while (k < na && k < nb && a[na - 1 - k] == b[nb - 1 - k])
+        k++;
+    return k;
+}
+
 /* TRACES into the file: the traces of the count in b, through a buffer
- * of SNAP_TRACES_FLUSH bytes and a stack's.  0 or -1. */
+ * of SNAP_TRACES_FLUSH bytes and two stacks'.  Compressed (a format 5
+ * file), a trace stores only the frames it does not share with the trace
+ * before, from the outermost in (hsnap_format.h): traces are numbered as
+ * they are met, so neighbours share most of their callers, and a Python
+ * start-up's 15 MiB of frames become 2.  Raw (format 2), every frame, and
+ * the length is known in advance.  0 or -1. */
 static int snap_put_traces(struct side_file *f, const struct sbuf *b)
 {
     uint32_t n;
     memcpy(&n, b->p, sizeof n);
     struct sbuf out = {0};
-    side_sec_begin(f, 0, snap.traces_len);
+    int share = f->level > 0;
+    f->hint = snap.traces_len / 4; /* about what sharing leaves */
+    side_sec_begin(f, 0, share ? ZSEC_UNKNOWN : snap.traces_len);
     sbuf_u32(&out, n);
+    uintptr_t stack[2][TRACE_DEPTH_MAX];
+    unsigned prev = 0; /* frames of the trace before, in stack[(id - 1) & 1] */
     for (uint32_t id = 0; !f->err && id <= n; id++) {
         if (id == n || out.len >= SNAP_TRACES_FLUSH) {
             if (out.err)
@@ -200,14 +219,19 @@ static int snap_put_traces(struct side_file *f, const struct sbuf *b)
         }
         if (id == n)
             break;
-        uintptr_t ip[TRACE_DEPTH_MAX];
+        uintptr_t *ip = stack[id & 1];
         unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
-        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, 0, 0};
+        if (depth > TRACE_DEPTH_MAX) /* never: HEAPSNAP_DEPTH's bound */
+            depth = TRACE_DEPTH_MAX;
+        unsigned shared = share ? snap_shared(ip, depth, stack[(id + 1) & 1], prev) : 0;
+        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)shared, 0};
         sbuf_put(&out, head, sizeof head);
-        sbuf_put(&out, ip, depth * sizeof *ip);
+        sbuf_put(&out, ip, (depth - shared) * sizeof *ip);
+        prev = depth;
     }
     sbuf_free(&out);
-    if (!f->err && f->raw != snap.traces_len) /* never: frames do not change */
+    /* never: frames do not change */
+    if (!f->err && (share ? f->raw > snap.traces_len : f->raw != snap.traces_len))
         errno = EIO, side_fail(f);
     side_sec_end(f, HSNAP_SEC_TRACES, NULL, 0);
     return f->err ? -1 : 0;
