@@ -182,18 +182,32 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     return tr->err || st->err ? -1 : 0;
 }
 
-/* The outermost frames stack a (na frames, innermost first) has in common
- * with b (nb): how many of them, counted from the outer end. */
-static unsigned snap_shared(const uintptr_t *a, unsigned na, const uintptr_t *b, unsigned nb)
+/* Trace id's frames that the trace before does not share, innermost
+ * first, into ip; *depth its depth, *flags its flags; how many.  node[h]
+ * holds the trace before's node at height h from the outermost (prev of
+ * them) and is left holding this one's (*depth): a node stands for every
+ * frame from it out (frametree.c), so the walk out from the innermost
+ * stops at the first node the trace before had at that height, and a
+ * trace costs its own frames, not its depth. */
+static unsigned snap_own_frames(uint32_t id, uint32_t *node, unsigned prev, uintptr_t *ip,
+                                unsigned *depth, unsigned *flags)
 {
-    unsigned k = 0;
-    while (k < na && k < nb && a[na - 1 - k] == b[nb - 1 - k])
-        k++;
-    return k;
+    uint32_t n;
+    unsigned d = trace_node(id, &n, flags), i = 0;
+    if (d > TRACE_DEPTH_MAX) /* never: HEAPSNAP_DEPTH's bound */
+        d = TRACE_DEPTH_MAX;
+    for (unsigned h = d; h-- > 0; i++) {
+        if (h < prev && node[h] == n)
+            break;
+        node[h] = n;
+        ip[i] = ftree_frame(n, &n);
+    }
+    *depth = d;
+    return i;
 }
 
 /* TRACES into the file: the traces of the count in b, through a buffer
- * of SNAP_TRACES_FLUSH bytes and two stacks'.  Compressed (a format 5
+ * of SNAP_TRACES_FLUSH bytes and a stack's.  Compressed (a format 5
  * file), a trace stores only the frames it does not share with the trace
  * before, from the outermost in (hsnap_format.h): traces are numbered as
  * they are met, so neighbours share most of their callers, and a Python
@@ -208,8 +222,9 @@ static int snap_put_traces(struct side_file *f, const struct sbuf *b)
     f->hint = snap.traces_len / 4; /* about what sharing leaves */
     side_sec_begin(f, 0, share ? ZSEC_UNKNOWN : snap.traces_len);
     sbuf_u32(&out, n);
-    uintptr_t stack[2][TRACE_DEPTH_MAX];
-    unsigned prev = 0; /* frames of the trace before, in stack[(id - 1) & 1] */
+    uintptr_t ip[TRACE_DEPTH_MAX];
+    uint32_t node[TRACE_DEPTH_MAX];
+    unsigned prev = 0; /* the trace before's depth */
     for (uint32_t id = 0; !f->err && id <= n; id++) {
         if (id == n || out.len >= SNAP_TRACES_FLUSH) {
             if (out.err)
@@ -219,14 +234,14 @@ static int snap_put_traces(struct side_file *f, const struct sbuf *b)
         }
         if (id == n)
             break;
-        uintptr_t *ip = stack[id & 1];
-        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
-        if (depth > TRACE_DEPTH_MAX) /* never: HEAPSNAP_DEPTH's bound */
-            depth = TRACE_DEPTH_MAX;
-        unsigned shared = share ? snap_shared(ip, depth, stack[(id + 1) & 1], prev) : 0;
-        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)shared, 0};
+        unsigned flags, depth, mine;
+        if (share)
+            mine = snap_own_frames(id, node, prev, ip, &depth, &flags);
+        else
+            mine = depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
+        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)(depth - mine), 0};
         sbuf_put(&out, head, sizeof head);
-        sbuf_put(&out, ip, (depth - shared) * sizeof *ip);
+        sbuf_put(&out, ip, mine * sizeof *ip);
         prev = depth;
     }
     sbuf_free(&out);
@@ -239,7 +254,9 @@ static int snap_put_traces(struct side_file *f, const struct sbuf *b)
 
 /* STATS into the file: the traces of the count in b, their live sums
  * from snap.stats_lv, their totals read now (records never move; the
- * totals only grow), SNAP_STATS_RUN at a time.  0 or -1. */
+ * totals only grow), SNAP_STATS_RUN at a time; compressed, in planes
+ * (mostly zero and alike from one trace to the next: zstd's input then
+ * shrinks faster, and to about half).  0 or -1. */
 #define SNAP_STATS_RUN 64u
 static int snap_put_stats(struct side_file *f, const struct sbuf *b)
 {
@@ -247,15 +264,14 @@ static int snap_put_stats(struct side_file *f, const struct sbuf *b)
     memcpy(&n, b->p, sizeof n);
     const struct snap_live *lv = snap.stats_lv;
     struct hsnap_stat run[SNAP_STATS_RUN];
-    side_sec_begin(f, 0, sizeof n + (uint64_t)n * sizeof *run);
-    side_out(f, &n, sizeof n);
+    side_sec_begin_planes(f, sizeof n, (uint64_t)n * sizeof *run, sizeof *run);
     for (uint32_t id = 0; !f->err && id < n;) {
         unsigned k = 0;
         for (; k < SNAP_STATS_RUN && id < n; k++, id++)
             trace_read_stat(id, lv && id < lv->n ? &lv->live[id] : NULL, &run[k]);
         side_out(f, run, k * sizeof *run);
     }
-    side_sec_end(f, HSNAP_SEC_STATS, NULL, 0);
+    side_sec_end(f, HSNAP_SEC_STATS, &n, sizeof n);
     return f->err ? -1 : 0;
 }
 
