@@ -108,6 +108,13 @@ int snap_check_header(const uint8_t *buf, size_t have, size_t len, char *err,
     return (int)h.header_size;
 }
 
+/* Whether every snapshot has a section of this type (parse_required). */
+static int snap_required(uint32_t type)
+{
+    return type == HSNAP_SEC_META || type == HSNAP_SEC_MODULES || type == HSNAP_SEC_TRACES ||
+           type == HSNAP_SEC_STATS;
+}
+
 /* Pass 1: walk the sections, check their frames and checksums; a
  * compressed one is decompressed into s->unpacked. */
 static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec *secs,
@@ -141,6 +148,8 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
             continue; /* unknown: skipped, by the format's rule */
         if (secs[type].seen)
             return fail(err, errlen, "section %s appears twice", name);
+        if ((s->budget.skip & (1u << type)) && !snap_required(type))
+            continue; /* not wanted (snap_load_skip) */
         uint64_t raw = sh.length;
         if (type == HSNAP_SEC_TRACES && (sh.type & HSNAP_SEC_ZSTD) && s->version >= 3) {
             if (snap_traces_stream(data, sh.length, s, &raw, err, errlen) < 0)
