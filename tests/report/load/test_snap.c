@@ -475,8 +475,37 @@ TEST_BEGIN(raw_traces_shared_frames_read_as_written)
 }
 TEST_END
 
+/* A skip mask (snap_load_skip's) leaves the optional sections it names
+ * unread, the others read as always; the required ones are read whatever
+ * it says. */
+TEST_BEGIN(skip_leaves_optional_sections_unread)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.with_blocks = 1};
+    struct snap s;
+    struct snap_budget b;
+    w_snapshot(&w, &o);
+    snap_budget_init(&b, w.len);
+    b.skip = 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_TRACES | 1u << HSNAP_SEC_META;
+    err[0] = 0;
+    expect_true(snap_load_mem_within(w.p, w.len, &b, &s, err, sizeof err) == 0, "%s", err);
+    if (!err[0]) {
+        expect_eq_u64(s.nblocks, 0);
+        expect_true(s.npoints > 0, "TIMELINE read: %u points", s.npoints);
+        expect_eq_u64(s.ntraces, 3);
+        expect_eq_u64(s.meta.pid, 4242);
+        snap_free(&s);
+    }
+    expect_true(load(&w, w.len, &s) == 0 && s.nblocks > 0, "%s", err);
+    if (s.nblocks)
+        snap_free(&s);
+    free(w.p);
+}
+TEST_END
+
 int main(void)
 {
+    skip_leaves_optional_sections_unread();
     compressed_traces_shared_frames_read_as_written();
     raw_traces_shared_frames_read_as_written();
     compressed_traces_alternating_callers_share_nodes();
