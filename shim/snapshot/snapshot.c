@@ -26,7 +26,6 @@
 #include "python/python.h"
 #include "snapshot.h"
 
-#define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 /* A snapshot smaller than this, by estimate, is not compressed: 2048
  * blocks (24 B each in BLOCKS), or 96 traces (a Python stack of 48 frames
  * is about 512 B in TRACES and STATS). */
@@ -182,99 +181,6 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     return tr->err || st->err ? -1 : 0;
 }
 
-/* Trace id's frames that the trace before does not share, innermost
- * first, into ip; *depth its depth, *flags its flags; how many.  node[h]
- * holds the trace before's node at height h from the outermost (prev of
- * them) and is left holding this one's (*depth): a node stands for every
- * frame from it out (frametree.c), so the walk out from the innermost
- * stops at the first node the trace before had at that height, and a
- * trace costs its own frames, not its depth. */
-static unsigned snap_own_frames(uint32_t id, uint32_t *node, unsigned prev, uintptr_t *ip,
-                                unsigned *depth, unsigned *flags)
-{
-    uint32_t n;
-    unsigned d = trace_node(id, &n, flags), i = 0;
-    if (d > TRACE_DEPTH_MAX) /* never: HEAPSNAP_DEPTH's bound */
-        d = TRACE_DEPTH_MAX;
-    for (unsigned h = d; h-- > 0; i++) {
-        if (h < prev && node[h] == n)
-            break;
-        node[h] = n;
-        ip[i] = ftree_frame(n, &n);
-    }
-    *depth = d;
-    return i;
-}
-
-/* TRACES into the file: the traces of the count in b, through a buffer
- * of SNAP_TRACES_FLUSH bytes and a stack's.  Compressed (a format 5
- * file), a trace stores only the frames it does not share with the trace
- * before, from the outermost in (hsnap_format.h): traces are numbered as
- * they are met, so neighbours share most of their callers, and a Python
- * start-up's 15 MiB of frames become 2.  Raw (format 2), every frame, and
- * the length is known in advance.  0 or -1. */
-static int snap_put_traces(struct side_file *f, const struct sbuf *b)
-{
-    uint32_t n;
-    memcpy(&n, b->p, sizeof n);
-    struct sbuf out = {0};
-    int share = f->level > 0;
-    f->hint = snap.traces_len / 4; /* about what sharing leaves */
-    side_sec_begin(f, 0, share ? ZSEC_UNKNOWN : snap.traces_len);
-    sbuf_u32(&out, n);
-    uintptr_t ip[TRACE_DEPTH_MAX];
-    uint32_t node[TRACE_DEPTH_MAX];
-    unsigned prev = 0; /* the trace before's depth */
-    for (uint32_t id = 0; !f->err && id <= n; id++) {
-        if (id == n || out.len >= SNAP_TRACES_FLUSH) {
-            if (out.err)
-                errno = ENOMEM, side_fail(f);
-            side_out(f, out.p, out.len);
-            out.len = 0;
-        }
-        if (id == n)
-            break;
-        unsigned flags, depth, mine;
-        if (share)
-            mine = snap_own_frames(id, node, prev, ip, &depth, &flags);
-        else
-            mine = depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
-        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)(depth - mine), 0};
-        sbuf_put(&out, head, sizeof head);
-        sbuf_put(&out, ip, mine * sizeof *ip);
-        prev = depth;
-    }
-    sbuf_free(&out);
-    /* never: frames do not change */
-    if (!f->err && (share ? f->raw > snap.traces_len : f->raw != snap.traces_len))
-        errno = EIO, side_fail(f);
-    side_sec_end(f, HSNAP_SEC_TRACES, NULL, 0);
-    return f->err ? -1 : 0;
-}
-
-/* STATS into the file: the traces of the count in b, their live sums
- * from snap.stats_lv, their totals read now (records never move; the
- * totals only grow), SNAP_STATS_RUN at a time; compressed, in planes
- * (mostly zero and alike from one trace to the next: zstd's input then
- * shrinks faster, and to about half).  0 or -1. */
-#define SNAP_STATS_RUN 64u
-static int snap_put_stats(struct side_file *f, const struct sbuf *b)
-{
-    uint32_t n;
-    memcpy(&n, b->p, sizeof n);
-    const struct snap_live *lv = snap.stats_lv;
-    struct hsnap_stat run[SNAP_STATS_RUN];
-    side_sec_begin_planes(f, sizeof n, (uint64_t)n * sizeof *run, sizeof *run);
-    for (uint32_t id = 0; !f->err && id < n;) {
-        unsigned k = 0;
-        for (; k < SNAP_STATS_RUN && id < n; k++, id++)
-            trace_read_stat(id, lv && id < lv->n ? &lv->live[id] : NULL, &run[k]);
-        side_out(f, run, k * sizeof *run);
-    }
-    side_sec_end(f, HSNAP_SEC_STATS, &n, sizeof n);
-    return f->err ? -1 : 0;
-}
-
 /* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
  * are within the TRACES just written. */
 static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal)
@@ -364,9 +270,9 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
                 return -1;
         } else if (i == SEC_TRACES) {
             if (sec[i].len) /* none: the state file's document (snap_state_doc) */
-                snap_put_traces(&f, &sec[i]);
+                snap_put_traces(&f, &sec[i], snap.traces_len);
         } else if (i == SEC_STATS) {
-            snap_put_stats(&f, &sec[i]);
+            snap_put_stats(&f, &sec[i], snap.stats_lv);
         } else {
             f.level = i == SEC_META ? 0 : level; /* META: read first, kept plain */
             side_sec_whole(&f, t, sec[i].p, sec[i].len);
@@ -659,11 +565,15 @@ void snap_unlock(void)
  * live sums are lv's (peak.c's lines, not a walk of the table), reason
  * killed and cut short, as a reader after a kill takes it, into fd from
  * its start; compressed (HEAPSNAP_COMPRESS) from as many traces as a
- * snapshot is from live blocks.  The snapshot lock is only tried: 0
- * written, 1 busy (a snapshot is being written), -1 failed.  Small
- * section buffers stay for the next one (mapping and unmapping each costs
- * a small program's document more than the document does). */
-int snap_state_doc(int fd, struct snap_live *lv)
+ * snapshot is from live blocks, unless it takes at most raw_room bytes
+ * raw: a document is written every few beats and read only after a kill,
+ * and its copy into the state file costs less than compressing it (a
+ * Python start-up's, 2 MiB, took 30 M instructions of zstd).  The
+ * snapshot lock is only tried: 0 written, 1 busy (a snapshot is being
+ * written), -1 failed.  Small section buffers stay for the next one
+ * (mapping and unmapping each costs a small program's document more than
+ * the document does). */
+int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
 {
     static struct sbuf sec[SEC_N]; /* under the snapshot lock */
     uint64_t blocks = 0, half = 1u << 15;
@@ -692,8 +602,11 @@ int snap_state_doc(int fd, struct snap_live *lv)
             r |= sec[i].err ? -1 : 0;
     }
     sec[SEC_TRACES].len = 0; /* the state file keeps the stacks apart, appended */
+    uint64_t raw = (uint64_t)lv->n * sizeof(struct hsnap_stat); /* STATS, streamed */
+    for (int i = 0; i < SEC_N; i++)
+        raw += sec[i].len + sizeof(struct hsnap_section);
     if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||
-                   snap_emit(fd, sec, -1, snap_level(lv->n, 0)) != 0))
+                   snap_emit(fd, sec, -1, raw <= raw_room ? 0 : snap_level(lv->n, 0)) != 0))
         r = -1;
     zsec_release();
     snap.stats_lv = NULL;
