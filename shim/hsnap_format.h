@@ -67,11 +67,17 @@
  *                first module that holds an address is the one it is in (a
  *                loaded module, else the latest unloaded).
  *   TRACES    := u32 count, trace[count]           trace id = index, 0-based
- *                trace := u16 depth, u16 flags (HSNAP_TRACE_*), u32 reserved (0)
- *                         u64 ip[depth]            innermost first; return
+ *                trace := u16 depth, u16 flags (HSNAP_TRACE_*), u16 shared,
+ *                         u16 reserved (0)
+ *                         u64 ip[depth - shared]   innermost first; return
  *                                                  addresses as captured (the
  *                                                  reader subtracts 1 for lookup
  *                                                  from every frame but frame 0)
+ *                The trace's outermost shared frames are those of the trace
+ *                before (its last shared ips), and are not stored again:
+ *                shared <= depth, and <= the depth of the trace before (0
+ *                for trace 0).  shared is 0 in files before version 5 (a
+ *                u32 reserved, 0, there); a reader of those ignores it.
  *   STATS     := u32 count, struct hsnap_stat[count]   one per trace, same index
  *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr
  *   TIMELINE  := u32 count, struct hsnap_point[count]  heap size over time
@@ -202,7 +208,8 @@
  *
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); 3 had no planes (HSNAP_ZHEAD_PLANES:
- * BLOCKS, PYTYPES and PYRETAIN are stored so from 4); readers load 1 to 4.  The shim
+ * BLOCKS, PYTYPES and PYRETAIN are stored so from 4); 4 had no shared frames
+ * in TRACES (the shim writes them from 5); readers load 1 to 5.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
  * snapshot is small by estimate (under 2048 live blocks' worth, counting
  * its stacks: then it writes format 2) or the payload is under a few
@@ -221,7 +228,7 @@
 
 #define HSNAP_MAGIC "HSNAP\0\r\n"
 #define HSNAP_MAGIC_LEN 8
-#define HSNAP_VERSION 4u /* readers take 1 to 4 */
+#define HSNAP_VERSION 5u /* readers take 1 to 5 */
 
 enum hsnap_section_type {
     HSNAP_SEC_META = 1,

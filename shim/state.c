@@ -595,7 +595,7 @@ static void state_beat_now(void)
         struct snap_live lv = {0};
         if (st.doc_fd >= 0 && snap_live_init(&lv, n) == 0) {
             peak_live(lv.live, n);
-            int r = snap_state_doc(st.doc_fd, &lv);
+            int r = snap_state_doc(st.doc_fd, &lv, st.h->doc_cap / 2);
             off_t len = r == 0 ? lseek(st.doc_fd, 0, SEEK_END) : -1;
             if (len > 0 && state_publish((uint64_t)len) == 1)
                 st.doc_unfit = n;

@@ -64,9 +64,20 @@ static const char *summary_word(const char *path, char *buf, size_t n)
  * the one of largest peak into *s, its path in *path, and in *nproc how
  * many processes wrote.  1 when it is the program's, 0 when of largest
  * peak, -1 when none loads. */
-static int summary_pick(const struct manifest *mf, const char *named, pid_t program,
+static int summary_pick(const struct manifest *mf, const char *named, pid_t program, int leaks,
                         struct snap *s, const char **path, size_t *nproc)
 {
+    /* What the lines need: the traces, PEAK and PYCODE (the peak's top
+     * line), and under --leaks BLOCKS, LEAKS, RETAINERS and SUPPRESSIONS;
+     * not the Python objects, the series nor the temporaries, which in a
+     * short Python run are most of the file. */
+    uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
+                    1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |
+                    1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
+                    1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED;
+    if (!leaks)
+        skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |
+                1u << HSNAP_SEC_SUPPRESSIONS;
     char err[512];
     int found = 0, got_named = 0;
     size_t looked = 0;
@@ -82,7 +93,7 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
         int is_named = named && !strcmp(mf->e[i].path, named);
         struct snap t;
         if ((looked >= SUMMARY_LOOK && !is_named) ||
-            (looked++, snap_load(mf->e[i].path, &t, err, sizeof(err)) < 0))
+            (looked++, snap_load_skip(mf->e[i].path, &t, skip, err, sizeof(err)) < 0))
             continue;
         is_named = is_named && (pid_t)t.meta.pid == program;
         if (found && !is_named && (got_named || t.meta.peak_bytes <= s->meta.peak_bytes)) {
@@ -265,7 +276,7 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
      * time).  Not under --leaks or --gate: suppressions match them. */
     if (!leaks)
         frames_python_frames_only();
-    int picked = summary_pick(mf, named, program, &s, &path, &nproc);
+    int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc);
     if (picked < 0)
         return;
     char word[8192], sz[64], exe[512];

@@ -43,6 +43,7 @@ struct iptab {
     int at;                /* AT_*: what the next field is */
     uint32_t n, cur;       /* traces declared, the one being read */
     uint16_t left;         /* its ips still to come */
+    uint16_t shared;       /* its outermost frames the trace before's (format 5) */
     uint64_t used;         /* payload bytes taken */
     uint32_t *cur_ipx;     /* the trace being read: its ips' indices */
     size_t ncur, capcur;
@@ -146,19 +147,38 @@ static void take_count(struct iptab *x, uint32_t n)
     x->at = n ? AT_HEAD : AT_END;
 }
 
+static void take_trace(struct iptab *x);
+
 static void take_head(struct iptab *x, const uint8_t *p)
 {
     struct snap_trace *t = &x->s->traces[x->cur];
+    uint16_t shared = 0;
     memcpy(&t->depth, p, 2);
     memcpy(&t->flags, p + 2, 2);
+    if (x->s->version >= 5)
+        memcpy(&shared, p + 4, 2);
     x->used += 8;
-    if ((uint64_t)t->depth * 8 > x->raw - x->used) {
+    if (shared > t->depth || shared > x->nprev) {
+        fail(x, "section TRACES: trace %u shares %u frames (depth %u, %zu before)", x->cur,
+             shared, t->depth, x->nprev);
+        return;
+    }
+    if ((uint64_t)(t->depth - shared) * 8 > x->raw - x->used) {
         fail(x, "section TRACES: trace %u overruns the section", x->cur);
         return;
     }
-    x->left = t->depth;
+    x->shared = shared;
+    x->left = (uint16_t)(t->depth - shared);
     x->ncur = 0;
-    x->at = x->left ? AT_IP : ++x->cur < x->n ? AT_HEAD : AT_END;
+    if (x->left) {
+        x->at = AT_IP;
+        return;
+    }
+    if (t->depth) /* every frame the trace before's */
+        take_trace(x);
+    else
+        x->nprev = 0;
+    x->at = ++x->cur < x->n ? AT_HEAD : AT_END;
 }
 
 static size_t kid_slot(uint32_t parent, uint32_t ipx, size_t cap)
@@ -210,11 +230,12 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
 }
 
 /* The trace just read, from its outermost ip in: the nodes it shares with
- * the trace before (the same ips from the outermost) are that one's. */
+ * the trace before (its shared frames, then the same ips from the
+ * outermost) are that one's.  cur_ipx holds the others, innermost first. */
 static void take_trace(struct iptab *x)
 {
-    uint32_t node = 0;
-    size_t h = 0, n = x->ncur;
+    size_t h = x->shared, n = (size_t)x->s->traces[x->cur].depth;
+    uint32_t node = h ? x->prev[h - 1].node : 0;
     x->fresh = x->s->nnodes;
     if (grow_array((void **)&x->prev, &x->capprev, n + 1, sizeof(*x->prev)) < 0) {
         fail(x, "out of memory");

@@ -108,6 +108,13 @@ int snap_check_header(const uint8_t *buf, size_t have, size_t len, char *err,
     return (int)h.header_size;
 }
 
+/* Whether every snapshot has a section of this type (parse_required). */
+static int snap_required(uint32_t type)
+{
+    return type == HSNAP_SEC_META || type == HSNAP_SEC_MODULES || type == HSNAP_SEC_TRACES ||
+           type == HSNAP_SEC_STATS;
+}
+
 /* Pass 1: walk the sections, check their frames and checksums; a
  * compressed one is decompressed into s->unpacked. */
 static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec *secs,
@@ -141,6 +148,8 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
             continue; /* unknown: skipped, by the format's rule */
         if (secs[type].seen)
             return fail(err, errlen, "section %s appears twice", name);
+        if ((s->budget.skip & (1u << type)) && !snap_required(type))
+            continue; /* not wanted (snap_load_skip) */
         uint64_t raw = sh.length;
         if (type == HSNAP_SEC_TRACES && (sh.type & HSNAP_SEC_ZSTD) && s->version >= 3) {
             if (snap_traces_stream(data, sh.length, s, &raw, err, errlen) < 0)
@@ -232,14 +241,18 @@ static int parse_modules(struct sec *sec, struct snap *s, char *err, size_t errl
 
 /* TRACES is read twice: once to count ips (so one aligned buffer holds them
  * all), once to copy them.  A section decompressed into a buffer of its own
- * (s->unpacked) is not copied: its payload moves 4 bytes down in place, which
- * puts every trace's ips on an 8-byte boundary (each trace is 8 bytes of head
- * and 8 a frame), and the traces point into it. */
+ * (s->unpacked) is not copied when no trace shares frames with the one
+ * before (format 5's shared, hsnap_format.h): its payload moves 4 bytes
+ * down in place, which puts every trace's ips on an 8-byte boundary (each
+ * trace is 8 bytes of head and 8 a frame), and the traces point into it.
+ * Shared frames are copied from the trace before, whose ips are whole by
+ * then; what they take is charged to the file's budget first, so a payload
+ * of a few bytes cannot claim gigabytes. */
 static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
     struct cur c = {sec->data, sec->len};
     uint32_t n;
-    uint16_t depth;
+    uint16_t depth = 0, shared = 0, before = 0;
     if (!sec->data) /* read as it inflated (iptab.c) */
         return s->traces_err ? fail(err, errlen, "%s", s->traces_err) : 0;
     if (cur_take(&c, &n, 4) < 0)
@@ -248,12 +261,21 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
         return fail(err, errlen, "section TRACES: count %u does not fit in %llu bytes",
                     n, (unsigned long long)sec->len);
     struct cur scan = c;
-    uint64_t nips = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (cur_take(&scan, &depth, 2) || cur_take(&scan, NULL, 6) ||
-            cur_take(&scan, NULL, (uint64_t)depth * 8))
+    uint64_t nips = 0, nshared = 0;
+    for (uint32_t i = 0; i < n; i++, before = depth) {
+        if (cur_take(&scan, &depth, 2) || cur_take(&scan, NULL, 2) ||
+            cur_take(&scan, &shared, 2) || cur_take(&scan, NULL, 2))
+            return fail(err, errlen, "section TRACES: trace %u overruns the section", i);
+        if (s->version < 5)
+            shared = 0;
+        if (shared > depth || shared > (i ? before : 0))
+            return fail(err, errlen,
+                        "section TRACES: trace %u shares %u frames (depth %u, %u before)", i,
+                        shared, depth, i ? before : 0);
+        if (cur_take(&scan, NULL, (uint64_t)(depth - shared) * 8))
             return fail(err, errlen, "section TRACES: trace %u overruns the section", i);
         nips += depth;
+        nshared += shared;
     }
     if (scan.left)
         return fail(err, errlen, "section TRACES: %llu stray bytes at the end",
@@ -263,7 +285,7 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
         return -1;
     s->traces = calloc(n ? n : 1, sizeof(*s->traces));
     uint8_t *own = s->unpacked[HSNAP_SEC_TRACES];
-    if (own && sec->data == own) { /* (not made: iptab.c reads compressed TRACES) */
+    if (own && sec->data == own && !nshared) { /* (not made: iptab.c reads compressed TRACES) */
         if (!s->traces)
             return fail(err, errlen, "out of memory");
         s->ntraces = n;
@@ -288,8 +310,16 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
         struct snap_trace *t = &s->traces[i];
         cur_take(&c, &t->depth, 2);
         cur_take(&c, &t->flags, 2);
-        cur_take(&c, NULL, 4);
-        cur_take(&c, ip, (uint64_t)t->depth * 8);
+        cur_take(&c, &shared, 2);
+        cur_take(&c, NULL, 2);
+        if (s->version < 5)
+            shared = 0;
+        uint16_t mine = (uint16_t)(t->depth - shared);
+        cur_take(&c, ip, (uint64_t)mine * 8);
+        if (shared) { /* checked above: the trace before has as many */
+            const struct snap_trace *b = &s->traces[i - 1];
+            memcpy(ip + mine, b->ips + (b->depth - shared), (size_t)shared * 8);
+        }
         t->ips = ip;
         ip += t->depth;
     }

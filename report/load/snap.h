@@ -75,6 +75,8 @@ struct snap_siteline {
 struct snap_budget {
     uint64_t bound;            /* the file's whole allowance */
     uint64_t left;             /* what is not charged yet */
+    uint32_t skip;             /* sections not read (bit 1 << type): checksummed,
+                                  neither inflated nor parsed (snap_load_skip) */
 };
 
 /* A section's size in the file and uncompressed (equal when stored raw). */
@@ -184,6 +186,11 @@ static inline int snap_kind_kept(int kind, const struct snap *s, uint32_t ti)
 /* Reads and validates the file at path.  Returns 0 and fills *out, or -1 with
  * "PATH: reason" in err (out is then empty and need not be freed). */
 int snap_load(const char *path, struct snap *out, char *err, size_t errlen);
+/* The same without the optional sections in skip (bit 1 << type; the
+ * required ones are read whatever it says): a caller that prints a few
+ * lines pays for what it prints.  A state file is read whole. */
+int snap_load_skip(const char *path, struct snap *out, uint32_t skip, char *err,
+                   size_t errlen);
 
 /* Same from a buffer (copied).  On failure err holds the reason alone. */
 int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,

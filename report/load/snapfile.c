@@ -70,7 +70,8 @@ static uint8_t *read_file(const char *path, size_t *lenp, int *is_state, char *e
     return buf;
 }
 
-int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
+int snap_load_skip(const char *path, struct snap *out, uint32_t skip, char *err,
+                   size_t errlen)
 {
     char why[256];
     size_t len = 0;
@@ -79,7 +80,15 @@ int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
     uint8_t *buf = read_file(path, &len, &is_state, why, sizeof(why));
     if (is_state)
         return state_load_noted(path, out, err, errlen);
-    if (!buf || snap_load_owned(buf, len, NULL, out, why, sizeof(why)) < 0)
+    struct snap_budget b;
+    snap_budget_init(&b, len);
+    b.skip = skip;
+    if (!buf || snap_load_owned(buf, len, &b, out, why, sizeof(why)) < 0)
         return fail(err, errlen, "%s: %s", path, why);
     return 0;
+}
+
+int snap_load(const char *path, struct snap *out, char *err, size_t errlen)
+{
+    return snap_load_skip(path, out, 0, err, errlen);
 }

@@ -260,6 +260,12 @@ void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
     if (type == HSNAP_SEC_PYRETAIN) {
         side_sec_begin_planes(f, 0, n, sizeof(struct hsnap_pyretain));
         side_planes_at(f, p, n);
+    } else if (type == HSNAP_SEC_PEAK && n >= sizeof(struct hsnap_peak)) {
+        side_sec_begin_planes(f, 0, n, 1); /* the head as it is, then the items */
+        side_out(f, p, sizeof(struct hsnap_peak));
+        side_planes(f, sizeof(struct hsnap_peak_item));
+        side_planes_at(f, (const uint8_t *)p + sizeof(struct hsnap_peak),
+                       n - sizeof(struct hsnap_peak));
     } else if (type != HSNAP_SEC_PYTYPES || !side_pytypes(f, p, n)) {
         side_sec_begin(f, 0, n);
         side_out(f, p, n);

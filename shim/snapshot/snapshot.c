@@ -26,7 +26,6 @@
 #include "python/python.h"
 #include "snapshot.h"
 
-#define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
 /* A snapshot smaller than this, by estimate, is not compressed: 2048
  * blocks (24 B each in BLOCKS), or 96 traces (a Python stack of 48 frames
  * is about 512 B in TRACES and STATS). */
@@ -182,59 +181,6 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     return tr->err || st->err ? -1 : 0;
 }
 
-/* TRACES into the file: the traces of the count in b, through a buffer
- * of SNAP_TRACES_FLUSH bytes and a stack's.  0 or -1. */
-static int snap_put_traces(struct side_file *f, const struct sbuf *b)
-{
-    uint32_t n;
-    memcpy(&n, b->p, sizeof n);
-    struct sbuf out = {0};
-    side_sec_begin(f, 0, snap.traces_len);
-    sbuf_u32(&out, n);
-    for (uint32_t id = 0; !f->err && id <= n; id++) {
-        if (id == n || out.len >= SNAP_TRACES_FLUSH) {
-            if (out.err)
-                errno = ENOMEM, side_fail(f);
-            side_out(f, out.p, out.len);
-            out.len = 0;
-        }
-        if (id == n)
-            break;
-        uintptr_t ip[TRACE_DEPTH_MAX];
-        unsigned flags, depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
-        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, 0, 0};
-        sbuf_put(&out, head, sizeof head);
-        sbuf_put(&out, ip, depth * sizeof *ip);
-    }
-    sbuf_free(&out);
-    if (!f->err && f->raw != snap.traces_len) /* never: frames do not change */
-        errno = EIO, side_fail(f);
-    side_sec_end(f, HSNAP_SEC_TRACES, NULL, 0);
-    return f->err ? -1 : 0;
-}
-
-/* STATS into the file: the traces of the count in b, their live sums
- * from snap.stats_lv, their totals read now (records never move; the
- * totals only grow), SNAP_STATS_RUN at a time.  0 or -1. */
-#define SNAP_STATS_RUN 64u
-static int snap_put_stats(struct side_file *f, const struct sbuf *b)
-{
-    uint32_t n;
-    memcpy(&n, b->p, sizeof n);
-    const struct snap_live *lv = snap.stats_lv;
-    struct hsnap_stat run[SNAP_STATS_RUN];
-    side_sec_begin(f, 0, sizeof n + (uint64_t)n * sizeof *run);
-    side_out(f, &n, sizeof n);
-    for (uint32_t id = 0; !f->err && id < n;) {
-        unsigned k = 0;
-        for (; k < SNAP_STATS_RUN && id < n; k++, id++)
-            trace_read_stat(id, lv && id < lv->n ? &lv->live[id] : NULL, &run[k]);
-        side_out(f, run, k * sizeof *run);
-    }
-    side_sec_end(f, HSNAP_SEC_STATS, NULL, 0);
-    return f->err ? -1 : 0;
-}
-
 /* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
  * are within the TRACES just written. */
 static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal)
@@ -324,9 +270,9 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
                 return -1;
         } else if (i == SEC_TRACES) {
             if (sec[i].len) /* none: the state file's document (snap_state_doc) */
-                snap_put_traces(&f, &sec[i]);
+                snap_put_traces(&f, &sec[i], snap.traces_len);
         } else if (i == SEC_STATS) {
-            snap_put_stats(&f, &sec[i]);
+            snap_put_stats(&f, &sec[i], snap.stats_lv);
         } else {
             f.level = i == SEC_META ? 0 : level; /* META: read first, kept plain */
             side_sec_whole(&f, t, sec[i].p, sec[i].len);
@@ -619,11 +565,15 @@ void snap_unlock(void)
  * live sums are lv's (peak.c's lines, not a walk of the table), reason
  * killed and cut short, as a reader after a kill takes it, into fd from
  * its start; compressed (HEAPSNAP_COMPRESS) from as many traces as a
- * snapshot is from live blocks.  The snapshot lock is only tried: 0
- * written, 1 busy (a snapshot is being written), -1 failed.  Small
- * section buffers stay for the next one (mapping and unmapping each costs
- * a small program's document more than the document does). */
-int snap_state_doc(int fd, struct snap_live *lv)
+ * snapshot is from live blocks, unless it takes at most raw_room bytes
+ * raw: a document is written every few beats and read only after a kill,
+ * and its copy into the state file costs less than compressing it (a
+ * Python start-up's, 2 MiB, took 30 M instructions of zstd).  The
+ * snapshot lock is only tried: 0 written, 1 busy (a snapshot is being
+ * written), -1 failed.  Small section buffers stay for the next one
+ * (mapping and unmapping each costs a small program's document more than
+ * the document does). */
+int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
 {
     static struct sbuf sec[SEC_N]; /* under the snapshot lock */
     uint64_t blocks = 0, half = 1u << 15;
@@ -652,8 +602,11 @@ int snap_state_doc(int fd, struct snap_live *lv)
             r |= sec[i].err ? -1 : 0;
     }
     sec[SEC_TRACES].len = 0; /* the state file keeps the stacks apart, appended */
+    uint64_t raw = (uint64_t)lv->n * sizeof(struct hsnap_stat); /* STATS, streamed */
+    for (int i = 0; i < SEC_N; i++)
+        raw += sec[i].len + sizeof(struct hsnap_section);
     if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||
-                   snap_emit(fd, sec, -1, snap_level(lv->n, 0)) != 0))
+                   snap_emit(fd, sec, -1, raw <= raw_room ? 0 : snap_level(lv->n, 0)) != 0))
         r = -1;
     zsec_release();
     snap.stats_lv = NULL;

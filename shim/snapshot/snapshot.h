@@ -1,8 +1,9 @@
 /*
  * snapshot.h - the door of shim/snapshot, the writer: a snapshot taken,
  * named and put where it goes (snapshot.c, snapname.c, snapdest.c), its
- * sections (the side file, zstd frames, blocks in address order, modules,
- * the site line) and the in-process dump; and what snapshot.c shares with
+ * sections (the side file, zstd frames, TRACES and STATS, blocks in
+ * address order, modules, the site line) and the in-process dump; and
+ * what snapshot.c shares with
  * the root's leak check runs (leakcheck.c): the slots of the sections, the
  * live sums per trace, the snapshot lock as a run takes it, what the last
  * run left.  Below it: base/, record/, unwind/, python/.  What it needs
@@ -195,6 +196,13 @@ struct snap_live {
  * written); 0 or -1. */
 int snap_live_init(struct snap_live *lv, uint32_t n);
 
+/* ---- snaptraces.c: TRACES and STATS into the file ---- */
+/* TRACES of the count in b (len bytes raw: all frames written out); its
+ * shared frames stored once when f is compressed.  0 or -1. */
+int snap_put_traces(struct side_file *f, const struct sbuf *b, uint64_t len);
+/* STATS of the count in b, live sums from lv (NULL: none).  0 or -1. */
+int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_live *lv);
+
 /* What the last run (a snapshot, a check) left behind. */
 struct snap_run {
     struct pend_left left; /* held blocks the last walk left out */
@@ -222,8 +230,9 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count);
 
-/* The state file's document (state.c): 0, 1 (busy: not now), -1. */
-int snap_state_doc(int fd, struct snap_live *lv);
+/* The state file's document (state.c): 0, 1 (busy: not now), -1; stored
+ * raw when it takes at most raw_room bytes so. */
+int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room);
 
 /* What the writer asks of the rooms above it: the leak check (leak/) and
  * life.c.  life.c names them once at start-up (snap_set_host), before any

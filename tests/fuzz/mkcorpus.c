@@ -10,6 +10,8 @@
  *                          DIR/pytypes.hsnap (blocks with PYTYPES and PYOWNED),
  *                          DIR/pytypes_bad_owner.hsnap (PYOWNED's owner out of range),
  *                          DIR/gcfreed.hsnap (PYGCFREED: what the collector freed)
+ *                          DIR/shared.hsnap (format 5: trace 2's outermost frame
+ *                          trace 1's, stored once)
  *                          DIR/bomb_traces.hsnap, DIR/bomb_liar.hsnap (snap_writer.h's
  *                          decompression bombs: the reader refuses them at their head)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
@@ -51,7 +53,7 @@ int main(int argc, char **argv)
                  siteline = {.with_blocks = 1, .with_siteline = 1},
                  pytypes = {.with_blocks = 1, .with_pytypes = 1},
                  bad_owner = {.with_blocks = 1, .with_pytypes = 1, .pyowned_bad_owner = 1},
-                 gcfreed = {.with_gcfreed = 1};
+                 gcfreed = {.with_gcfreed = 1}, shared = {.with_blocks = 1, .shared2 = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal, NULL) |
            write_one(argv[1], "blocks.hsnap", &blocks, NULL) |
            write_one(argv[1], "unknown.hsnap", &unknown, NULL) |
@@ -61,6 +63,7 @@ int main(int argc, char **argv)
            write_one(argv[1], "pytypes.hsnap", &pytypes, NULL) |
            write_one(argv[1], "pytypes_bad_owner.hsnap", &bad_owner, NULL) |
            write_one(argv[1], "gcfreed.hsnap", &gcfreed, NULL) |
+           write_one(argv[1], "shared.hsnap", &shared, NULL) |
            write_one(argv[1], "bomb_traces.hsnap", NULL, "traces") |
            write_one(argv[1], "bomb_liar.hsnap", NULL, "liar");
 }

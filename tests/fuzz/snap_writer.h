@@ -53,6 +53,9 @@ struct wopts {
     uint64_t stats_bytes;      /* when set: every trace's live and total
                                   bytes (a crafted overflow) */
     int empty_trace2;          /* trace 2 recorded without frames (depth 0) */
+    int shared2;               /* trace 2 shares this many outer frames with
+                                  trace 1 (format 5's shared; 1: its outermost
+                                  is trace 1's only ip, 2: more than trace 1 has) */
     /* SITELINE (format 2): three points of two site slots over the traces */
     int with_siteline;
     int with_pytypes;          /* PYTYPES (block 0x1000 a list, graph) and PYOWNED
@@ -205,10 +208,12 @@ static void w_traces(struct wbuf *w, const struct wopts *o)
     w_u32(w, o->set_trace_count ? o->trace_count : 3);
     for (int t = 0; t < 3; t++) {
         int depth = o->empty_trace2 && t == 2 ? 0 : w_depths[t];
+        int shared = t == 2 ? o->shared2 : 0;
         w_u16(w, (uint16_t)depth);
         w_u16(w, 0);
-        w_u32(w, 0);
-        for (int d = 0; d < depth; d++)
+        w_u16(w, (uint16_t)shared);
+        w_u16(w, 0);
+        for (int d = 0; d < depth - shared; d++)
             w_u64(w, w_ips[k + d]);
         k += w_depths[t];
     }

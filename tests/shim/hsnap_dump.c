@@ -75,6 +75,7 @@ static uint64_t u(struct cur *c, unsigned n, const char *what)
 
 static struct {
     struct hsnap_meta meta;
+    uint32_t version;
     struct cur sec[HSNAP_SEC_RETAINERS + 1];
     int seen[HSNAP_SEC_RETAINERS + 1];
 } s;
@@ -137,6 +138,7 @@ static void read_sections(const unsigned char *buf, uint64_t len)
     /* the shim writes the newest, or 2 when it compresses nothing */
     if ((h->version != HSNAP_VERSION && h->version != 2) || h->header_size != sizeof *h)
         die("bad version or header size");
+    s.version = h->version;
     if (h->file_size != len)
         die("file_size disagrees with the file");
     uint32_t last = 0;
@@ -217,10 +219,26 @@ static void read_traces(void)
         die("STATS count disagrees");
     fprintf(out, "traces %u\n", n);
     uint64_t live = 0;
+    /* a trace's frames, innermost first, and the trace before's: format 5
+     * stores only the frames not shared with it (hsnap_format.h) */
+    static unsigned char full[2][65536 * 8];
+    uint16_t before = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint16_t depth = (uint16_t)u(&t, 2, "short trace");
-        u(&t, 6, "short trace");
-        const unsigned char *ips = take(&t, (uint64_t)depth * 8, "short trace ips");
+        u(&t, 2, "short trace");
+        uint16_t shared = (uint16_t)u(&t, 2, "short trace");
+        u(&t, 2, "short trace");
+        if (s.version < 5)
+            shared = 0;
+        if (shared > depth || shared > before)
+            die("a trace shares more frames than it or the trace before has");
+        unsigned char *ips = full[i & 1];
+        const unsigned char *prev = full[(i + 1) & 1];
+        memcpy(ips, take(&t, (uint64_t)(depth - shared) * 8, "short trace ips"),
+               (size_t)(depth - shared) * 8);
+        memcpy(ips + (size_t)(depth - shared) * 8, prev + (size_t)(before - shared) * 8,
+               (size_t)shared * 8);
+        before = depth;
         struct hsnap_stat stat;
         memcpy(&stat, take(&st, sizeof stat, "short stat"), sizeof stat);
         live += stat.live_bytes;

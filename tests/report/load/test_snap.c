@@ -141,8 +141,8 @@ TEST_BEGIN(wrong_magic_and_future_version_are_refused)
     w.p[0] = 'X';
     expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
     free(w.p);
-    o.version = 5;
-    expect_true(refuses(&o, "unsupported format version 5 (this heapsnap reads 4)"), "%s", err);
+    o.version = 6;
+    expect_true(refuses(&o, "unsupported format version 6 (this heapsnap reads 5)"), "%s", err);
 }
 TEST_END
 
@@ -318,6 +318,10 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int s
     if (len < at || cap < len + sizeof packed)
         return 0;
     memcpy(out, seed, at);
+    if (swap == 2) { /* shared frames: format 5 */
+        uint32_t v = 5;
+        memcpy(out + HSNAP_MAGIC_LEN, &v, 4);
+    }
     for (size_t off = at; off + sizeof(struct hsnap_section) <= len;) {
         struct hsnap_section h;
         memcpy(&h, seed + off, sizeof h);
@@ -332,11 +336,14 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int s
             memcpy(payload, ntr, 4);
             for (uint32_t i = 0; i < *ntr && p + 32 <= sizeof payload; i++) {
                 uint64_t head = 3, ips[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
-                if (swap && i % 3 == 1) /* the same callers, the other way round */
+                if (swap == 1 && i % 3 == 1) /* the same callers, the other way round */
                     ips[1] = 0x403000, ips[2] = 0x402000;
+                int mine = 3;
+                if (swap == 2 && i) /* format 5: the two callers the trace before's */
+                    head |= 2ull << 32, mine = 1;
                 memcpy(payload + p, &head, 8);
-                memcpy(payload + p + 8, ips, 24);
-                p += 32;
+                memcpy(payload + p + 8, ips, 8 * (size_t)mine);
+                p += 8 + 8 * (size_t)mine;
             }
             struct hsnap_zhead zh = {p, 4, 0};
             memcpy(packed, &zh, sizeof zh);
@@ -415,8 +422,92 @@ TEST_BEGIN(compressed_traces_alternating_callers_share_nodes)
 }
 TEST_END
 
+/* Format 5: a trace's outer frames stored once, taken from the trace
+ * before (shared); compressed (read as it inflates, iptab.c) they read
+ * back as written and make the same tree as when stored whole. */
+TEST_BEGIN(compressed_traces_shared_frames_read_as_written)
+{
+    static uint8_t buf[1 << 17];
+    uint32_t n = 0;
+    size_t len = shared_callers_seed(buf, sizeof buf, &n, 2);
+    struct wbuf w = {buf, len, len};
+    struct snap s;
+    expect_true(len > 0 && n > 1 && load(&w, len, &s) == 0, "the file: %s", err);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct snap_trace *t = &s.traces[i];
+        uint64_t ips[3], want[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
+        expect_true(t->depth == 3, "trace %u: depth %u", i, t->depth);
+        snap_trace_ips(&s, t, ips);
+        for (int d = 0; d < 3; d++)
+            expect_eq_u64(ips[d], want[d]);
+    }
+    expect_eq_u64(s.nnodes, n + 2); /* as compressed_traces_read_as_a_tree_of_ips */
+    snap_free(&s);
+}
+TEST_END
+
+/* ... and stored raw: the shared frames copied from the trace before; a
+ * count of shared frames over the trace's or the one before's depth is
+ * refused in one line, and a file before format 5 never reads the field
+ * (it was a reserved 0 there). */
+TEST_BEGIN(raw_traces_shared_frames_read_as_written)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.shared2 = 1};
+    struct snap s;
+    w_snapshot(&w, &o);
+    expect_true(load(&w, w.len, &s) == 0, "the file: %s", err);
+    free(w.p);
+    if (!err[0]) {
+        const struct snap_trace *t = &s.traces[2];
+        uint64_t ips[3], want[3] = {0x401030, 0x401040, 0x7f0000001000};
+        expect_true(t->depth == 3, "depth %u", t->depth);
+        snap_trace_ips(&s, t, ips);
+        for (int d = 0; d < 3; d++)
+            expect_eq_u64(ips[d], want[d]);
+        snap_free(&s);
+    }
+    o.shared2 = 2;
+    expect_true(refuses(&o, "section TRACES: trace 2 shares 2 frames (depth 3, 1 before)"), "%s",
+                err);
+    o.version = 4; /* shared is a reserved field there: trace 2 is short */
+    expect_true(refuses(&o, "TRACES"), "%s", err);
+}
+TEST_END
+
+/* A skip mask (snap_load_skip's) leaves the optional sections it names
+ * unread, the others read as always; the required ones are read whatever
+ * it says. */
+TEST_BEGIN(skip_leaves_optional_sections_unread)
+{
+    struct wbuf w = {0};
+    struct wopts o = {.with_blocks = 1};
+    struct snap s;
+    struct snap_budget b;
+    w_snapshot(&w, &o);
+    snap_budget_init(&b, w.len);
+    b.skip = 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_TRACES | 1u << HSNAP_SEC_META;
+    err[0] = 0;
+    expect_true(snap_load_mem_within(w.p, w.len, &b, &s, err, sizeof err) == 0, "%s", err);
+    if (!err[0]) {
+        expect_eq_u64(s.nblocks, 0);
+        expect_true(s.npoints > 0, "TIMELINE read: %u points", s.npoints);
+        expect_eq_u64(s.ntraces, 3);
+        expect_eq_u64(s.meta.pid, 4242);
+        snap_free(&s);
+    }
+    expect_true(load(&w, w.len, &s) == 0 && s.nblocks > 0, "%s", err);
+    if (s.nblocks)
+        snap_free(&s);
+    free(w.p);
+}
+TEST_END
+
 int main(void)
 {
+    skip_leaves_optional_sections_unread();
+    compressed_traces_shared_frames_read_as_written();
+    raw_traces_shared_frames_read_as_written();
     compressed_traces_alternating_callers_share_nodes();
     valid_snapshot_loads_every_section();
     unknown_section_type_is_skipped();

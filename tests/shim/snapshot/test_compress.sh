@@ -34,10 +34,10 @@ grep -qE '^on disk: +.*, [0-9.]+ B per live block, not compressed$' "$T/p.info" 
 fx_profile "$T/small.hsnap" "$FX/sites"
 grep -q '^on disk: .*, not compressed$' <("$HEAPSNAP" info "$T/small.hsnap") &&
   t_pass compress_small_snapshot_plain || t_fail compress_small_snapshot_plain "$("$HEAPSNAP" info "$T/small.hsnap" 2>&1 | grep -E '^(on disk|live)')"
-# format 4 when compressed (3 had no planes), 2 (what readers before
-# compression take) when not
+# format 5 when compressed (3 had no planes, 4 no shared frames in TRACES),
+# 2 (what readers before compression take) when not
 v3=$(od -An -tu4 -j8 -N4 "$T/z.hsnap" | tr -d ' '); v2=$(od -An -tu4 -j8 -N4 "$T/p.hsnap" | tr -d ' ')
-[ "$v3.$v2" = 4.2 ] && t_pass compress_format_versions || t_fail compress_format_versions "compressed $v3, plain $v2"
+[ "$v3.$v2" = 5.2 ] && t_pass compress_format_versions || t_fail compress_format_versions "compressed $v3, plain $v2"
 zs=$(stat -c %s "$T/z.hsnap"); ps=$(stat -c %s "$T/p.hsnap")
 [ "$zs" -lt "$ps" ] && t_pass compress_smaller || t_fail compress_smaller "$zs bytes compressed, $ps plain"
 "$T/hsnap_dump" "$T/z.hsnap" >"$T/z.dump" 2>&1 && "$T/hsnap_dump" "$T/p.hsnap" >"$T/p.dump" 2>&1 &&

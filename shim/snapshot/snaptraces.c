@@ -1,0 +1,107 @@
+/*
+ * snaptraces.c - TRACES and STATS as snapshot.c's snap_emit writes them:
+ * straight from the tree of frames and the trace records into the file,
+ * never held whole.  In a compressed snapshot (format 5) a trace keeps only
+ * the frames it does not share with the trace before (hsnap_format.h,
+ * TRACES' shared), found by walking the tree out from its innermost node
+ * until a node the trace before had; STATS goes to the compressor in byte
+ * planes.  Callers hold the snapshot lock.  Prefix snap_.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "snapshot.h"
+
+#define SNAP_TRACES_FLUSH (32u * 1024u) /* TRACES goes to the file in pieces of this */
+
+/* Trace id's frames that the trace before does not share, innermost
+ * first, into ip; *depth its depth, *flags its flags; how many.  node[h]
+ * holds the trace before's node at height h from the outermost (prev of
+ * them) and is left holding this one's (*depth): a node stands for every
+ * frame from it out (frametree.c), so the walk out from the innermost
+ * stops at the first node the trace before had at that height, and a
+ * trace costs its own frames, not its depth. */
+static unsigned snap_own_frames(uint32_t id, uint32_t *node, unsigned prev, uintptr_t *ip,
+                                unsigned *depth, unsigned *flags)
+{
+    uint32_t n;
+    unsigned d = trace_node(id, &n, flags), i = 0;
+    if (d > TRACE_DEPTH_MAX) /* never: HEAPSNAP_DEPTH's bound */
+        d = TRACE_DEPTH_MAX;
+    for (unsigned h = d; h-- > 0; i++) {
+        if (h < prev && node[h] == n)
+            break;
+        node[h] = n;
+        ip[i] = ftree_frame(n, &n);
+    }
+    *depth = d;
+    return i;
+}
+
+/* TRACES into the file: the traces of the count in b, through a buffer
+ * of SNAP_TRACES_FLUSH bytes and a stack's.  Compressed (a format 5
+ * file), a trace stores only the frames it does not share with the trace
+ * before, from the outermost in (hsnap_format.h): traces are numbered as
+ * they are met, so neighbours share most of their callers, and a Python
+ * start-up's 15 MiB of frames become 2.  Raw (format 2), every frame: len
+ * bytes (snap_traces's count), known in advance.  0 or -1. */
+int snap_put_traces(struct side_file *f, const struct sbuf *b, uint64_t len)
+{
+    uint32_t n;
+    memcpy(&n, b->p, sizeof n);
+    struct sbuf out = {0};
+    int share = f->level > 0;
+    f->hint = len / 4; /* about what sharing leaves */
+    side_sec_begin(f, 0, share ? ZSEC_UNKNOWN : len);
+    sbuf_u32(&out, n);
+    uintptr_t ip[TRACE_DEPTH_MAX];
+    uint32_t node[TRACE_DEPTH_MAX];
+    unsigned prev = 0; /* the trace before's depth */
+    for (uint32_t id = 0; !f->err && id <= n; id++) {
+        if (id == n || out.len >= SNAP_TRACES_FLUSH) {
+            if (out.err)
+                errno = ENOMEM, side_fail(f);
+            side_out(f, out.p, out.len);
+            out.len = 0;
+        }
+        if (id == n)
+            break;
+        unsigned flags, depth, mine;
+        if (share)
+            mine = snap_own_frames(id, node, prev, ip, &depth, &flags);
+        else
+            mine = depth = trace_stack(id, ip, TRACE_DEPTH_MAX, &flags);
+        uint16_t head[4] = {(uint16_t)depth, (uint16_t)flags, (uint16_t)(depth - mine), 0};
+        sbuf_put(&out, head, sizeof head);
+        sbuf_put(&out, ip, mine * sizeof *ip);
+        prev = depth;
+    }
+    sbuf_free(&out);
+    /* never: frames do not change */
+    if (!f->err && (share ? f->raw > len : f->raw != len))
+        errno = EIO, side_fail(f);
+    side_sec_end(f, HSNAP_SEC_TRACES, NULL, 0);
+    return f->err ? -1 : 0;
+}
+
+/* STATS into the file: the traces of the count in b, their live sums
+ * from lv, their totals read now (records never move; the
+ * totals only grow), SNAP_STATS_RUN at a time; compressed, in planes
+ * (mostly zero and alike from one trace to the next: zstd's input then
+ * shrinks faster, and to about half).  0 or -1. */
+#define SNAP_STATS_RUN 64u
+int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_live *lv)
+{
+    uint32_t n;
+    memcpy(&n, b->p, sizeof n);
+    struct hsnap_stat run[SNAP_STATS_RUN];
+    side_sec_begin_planes(f, sizeof n, (uint64_t)n * sizeof *run, sizeof *run);
+    for (uint32_t id = 0; !f->err && id < n;) {
+        unsigned k = 0;
+        for (; k < SNAP_STATS_RUN && id < n; k++, id++)
+            trace_read_stat(id, lv && id < lv->n ? &lv->live[id] : NULL, &run[k]);
+        side_out(f, run, k * sizeof *run);
+    }
+    side_sec_end(f, HSNAP_SEC_STATS, &n, sizeof n);
+    return f->err ? -1 : 0;
+}
