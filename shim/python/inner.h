@@ -196,6 +196,7 @@ struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
     uint64_t garbage : 1;    /* the collector's garbage (pyg_build's marking) */
     uint64_t external : 1;   /* referenced from outside (pyg_build's marking) */
     uint64_t reached : 1;    /* the marking's: reached from a root */
+    uint64_t parent : 1;     /* the marking put its parent (struct pyg_parent) */
     uint32_t blk;            /* its block's index */
     uint32_t type;
 };
@@ -261,9 +262,18 @@ static inline uint32_t pyg_bare_block_at(const struct pyg_heap *h, uint64_t addr
 }
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
+/* A reached object's parent, the link by which the marking reached it
+ * first (a struct hsnap_pylink to the object, which is left out: the
+ * objects whose pyg_obj.parent is set, in their order): 16 bytes where
+ * the section's link takes 24, for the stop's peak. */
+struct pyg_parent {
+    uint32_t from, value, name_off;
+    uint32_t label_len; /* HSNAP_PYLABEL_* | the name's length << 4 */
+};
 /* The graph over h's nobj objects (types ty): each object's marks
  * (struct pyg_obj's garbage and external), the garbage's links (struct
- * hsnap_pylink) into links.  0, or -1 (out of memory: no marks). */
+ * hsnap_pylink) into links, the reached ones' parents (struct
+ * pyg_parent) into parents.  0, or -1 (out of memory: no marks). */
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, struct sbuf *owned);

@@ -463,8 +463,9 @@ static uint64_t pyg_root_scanned(uint32_t kind)
 static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
 {
     uint64_t nedge;
-    const struct pyg_edge *edge = pye_edges(&nedge);
-    size_t len = (nobj + 2) * 4 + nedge * 4 + nobj * 4;
+    struct pyg_edge *edge = pye_edges(&nedge);
+    uint64_t nq = nedge > nobj ? nedge : nobj;
+    size_t len = (nobj + 2) * 4 + nq * 4;
     char *m = nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
     /* the references found to each (saturated), until the external
      * marks are set; then the edge that reached an object first, a
@@ -475,10 +476,11 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         arena_unmap(m, len);
         return -1;
     }
+    /* pos: each edge's place in source, then rank order; then the queue */
     uint32_t *start = (uint32_t *)m;
-    uint32_t *adj = start + nobj + 2, *queue = adj + nedge;
+    uint32_t *pos = start + nobj + 2, *queue = pos;
     for (uint64_t i = 0; i < nobj; i++)
-        g.h->obj[i].reached = 0;
+        g.h->obj[i].reached = g.h->obj[i].parent = 0;
     for (uint64_t e = 0; e < nedge; e++) {
         refs[edge[e].dst] += refs[edge[e].dst] < UINT32_MAX;
         start[edge[e].src + 1]++;
@@ -488,13 +490,22 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
             refs[g.root[r].dst] += refs[g.root[r].dst] < UINT32_MAX;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
-    for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank: edge indices */
+    for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank */
         for (uint64_t e = 0; e < nedge; e++)
             if (pye_rank(edge[e].how) == k)
-                adj[start[edge[e].src]++] = (uint32_t)e;
+                pos[e] = start[edge[e].src]++;
     for (uint64_t i = nobj; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
+    /* the edges moved to their places (each swap settles one): object
+     * v's are edge[start[v], start[v + 1]), with no index array beside */
+    for (uint64_t e = 0; e < nedge; e++)
+        while (pos[e] != e) {
+            uint32_t p = pos[e];
+            struct pyg_edge t = edge[p];
+            edge[p] = edge[e], edge[e] = t;
+            pos[e] = pos[p], pos[p] = p;
+        }
     uint64_t head = 0, tail = 0;
     for (uint64_t i = 0; i < nobj; i++) {
         struct pyg_obj *o = &g.h->obj[i];
@@ -523,10 +534,10 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         while (head < tail) {
             uint32_t v = queue[head++];
             for (uint64_t e = start[v]; e < start[v + 1]; e++) {
-                uint32_t d = edge[adj[e]].dst;
+                uint32_t d = edge[e].dst;
                 if (!g.h->obj[d].reached) {
                     g.h->obj[d].reached = 1;
-                    via[d] = adj[e];
+                    via[d] = (uint32_t)e;
                     queue[tail++] = d;
                 }
             }
@@ -536,7 +547,7 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         if (g.h->obj[i].tracked && !g.h->obj[i].reached)
             g.h->obj[i].garbage = 1; /* never reached: via[i] free */
     }
-    pyc_links(g.h, nobj, edge, start, adj, via); /* the garbage's links: cycles */
+    pyc_links(g.h, nobj, edge, start, NULL, via); /* the garbage's links: cycles */
     arena_unmap(m, len);
     for (uint64_t i = 0; i < nobj; i++) {
         if (g.h->obj[i].garbage) {
@@ -549,12 +560,15 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
             }
         } else if (via[i] != PYG_NONE && via[i] >= nedge) {
             const struct pyg_root *r = &g.root[via[i] - nedge];
-            struct hsnap_pylink l = {(uint32_t)i, (uint32_t)i, HSNAP_PYLABEL_ROOT,
-                                     r->kind & ~PYG_EXACT, r->name_off, r->name_len};
-            sbuf_put(parents, &l, sizeof l);
+            struct pyg_parent p = {(uint32_t)i, r->kind & ~PYG_EXACT, r->name_off,
+                                   HSNAP_PYLABEL_ROOT | r->name_len << 4};
+            sbuf_put(parents, &p, sizeof p);
+            g.h->obj[i].parent = 1;
         } else if (via[i] != PYG_NONE) {
             struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
-            sbuf_put(parents, &l, sizeof l);
+            struct pyg_parent p = {l.from, l.value, l.name_off, l.label | l.name_len << 4};
+            sbuf_put(parents, &p, sizeof p);
+            g.h->obj[i].parent = 1;
         }
     }
     arena_unmap(via, nobj * 4 + 4);

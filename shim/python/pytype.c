@@ -358,7 +358,31 @@ static struct hsnap_pytypes_head pyt_head(uint32_t flags)
     return (struct hsnap_pytypes_head){
         .ntypes = pyt.nty, .flags = flags, .nobjects = pyt.nobj, .names_len = pyt.names.len,
         .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
-        .nparents = flags ? pyt.parents.len / sizeof(struct hsnap_pylink) : 0};
+        .nparents = flags ? pyt.parents.len / sizeof(struct pyg_parent) : 0};
+}
+
+/* The parents' links (struct pyg_parent, made whole) to put(arg, p, n),
+ * a few at a time: the section's form is never held. */
+static void pyt_parents(void (*put)(void *, const void *, size_t), void *arg)
+{
+    const struct pyg_parent *p = (const struct pyg_parent *)pyt.parents.p;
+    uint64_t np = pyt.parents.len / sizeof *p, k = 0;
+    struct hsnap_pylink l[256];
+    uint32_t n = 0;
+    for (uint64_t i = 0; i < pyt.nobj && k < np; i++) {
+        if (!pyt.heap.obj[i].parent)
+            continue;
+        l[n++] = (struct hsnap_pylink){p[k].from, (uint32_t)i, p[k].label_len & 15, p[k].value,
+                                       p[k].name_off, p[k].label_len >> 4};
+        k++;
+        if (n == 256 || k == np)
+            put(arg, l, n * sizeof *l), n = 0;
+    }
+}
+
+static void pyt_sbuf_put(void *arg, const void *p, size_t n)
+{
+    sbuf_put(arg, p, n);
 }
 
 /* PYTYPES whole to sink s, the objects' records made a few at a time
@@ -367,7 +391,8 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
 {
     struct hsnap_pytypes_head h = pyt_head(flags);
     struct hsnap_pyobj rec[256];
-    uint64_t links = flags ? pyt.links.len + pyt.parents.len : 0;
+    uint64_t links = flags ? pyt.links.len + (uint64_t)h.nparents * sizeof(struct hsnap_pylink)
+                           : 0;
     s->begin(s->arg, sizeof h + pyt.nobj * sizeof *rec + pyt.types.len + pyt.names.len + links);
     s->put(s->arg, &h, sizeof h);
     s->run(s->arg, sizeof *rec);
@@ -384,7 +409,7 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
     s->run(s->arg, sizeof(struct hsnap_pylink));
     if (flags) {
         s->put(s->arg, pyt.links.p, pyt.links.len);
-        s->put(s->arg, pyt.parents.p, pyt.parents.len);
+        pyt_parents(s->put, s->arg);
     }
     s->end(s->arg);
 }
@@ -548,7 +573,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
         sbuf_put(b, pyt.names.p, pyt.names.len);
         if (flags & HSNAP_PYTYPES_GRAPH) {
             sbuf_put(b, pyt.links.p, pyt.links.len);
-            sbuf_put(b, pyt.parents.p, pyt.parents.len);
+            pyt_parents(pyt_sbuf_put, b);
         }
         if (pyt.types.err || pyt.names.err)
             b->err = 1;
