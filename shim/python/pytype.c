@@ -480,6 +480,12 @@ static void pyt_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64
         pyt_block(addr, aux, tag, p, len);
 }
 
+int py_types_can(void)
+{
+    return py_on && py_lay && py_sym.type_type && py_sym.str_type &&
+           py_obj_layout_find(py_lay->version);
+}
+
 int py_types_begin(struct sbuf *b)
 {
     memset(&pyt, 0, sizeof pyt);
