@@ -183,9 +183,10 @@ static const uint32_t *pyr_leakrefs(const uint8_t *held)
     uint8_t *want;
     if (!pyr_refs || !(want = arena_map(r.nobj)))
         return NULL;
-    for (uint64_t i = 0; i < r.nobj; i++) {
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(r.h, r.nobj, &it, &i);) {
         const struct pyg_obj *o = &r.h->obj[i];
-        want[i] = held[o->blk] && o->refcnt && o->refcnt < PYR_IMMORTAL;
+        want[i] = held[it.bj] && o->refcnt && o->refcnt < PYR_IMMORTAL;
     }
     int rc = pyl_count(r.h, r.nobj, want, r.found);
     arena_unmap(want, r.nobj);

@@ -41,7 +41,7 @@ static struct {
     uint32_t nty, capty, nslot;
     struct pyg_heap heap;      /* every block and object, for the graph (pygraph.c) */
     uint64_t capblk, capobj;
-    uint64_t nobj;
+    uint64_t nobj, last_blk;   /* the last object's block (they ascend) */
     uintptr_t module_key;      /* the interned "__module__", once found */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
     uint64_t nstarts;
@@ -320,25 +320,27 @@ static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
  * into the section as records (no flags), the later ones as they come. */
 static void pyt_give_up(void)
 {
-    for (uint64_t i = 0; pyt.heap.want && pyt.heap.obj && i < pyt.nobj; i++) {
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX};
+         pyt.heap.want && pyt.heap.obj && pyg_next(&pyt.heap, pyt.nobj, &it, &i);) {
         const struct pyg_obj *h = &pyt.heap.obj[i];
-        struct hsnap_pyobj o = {.addr = pyt.heap.blk[h->blk].addr, .type = h->type,
+        struct hsnap_pyobj o = {.addr = pyt.heap.blk[it.bj].addr, .type = h->type,
                                 .offset = (uint16_t)h->off};
         sbuf_put(pyt.out, &o, sizeof o);
     }
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
 }
 
-/* Object i's record (PYTYPES' objects), with its marks when graph
- * (pyg_build made them). */
-static struct hsnap_pyobj pyt_record(uint64_t i, int graph)
+/* Object i's record (PYTYPES' objects; bj its block), with its marks
+ * when graph (pyg_build made them). */
+static struct hsnap_pyobj pyt_record(uint64_t i, uint64_t bj, int graph)
 {
     const struct pyg_obj *h = &pyt.heap.obj[i];
     uint16_t f = 0;
     if (graph)
         f = (h->tracked ? HSNAP_PYOBJ_TRACKED : 0) | (h->external ? HSNAP_PYOBJ_EXTERNAL : 0) |
             (h->garbage ? HSNAP_PYOBJ_GARBAGE : 0);
-    return (struct hsnap_pyobj){pyt.heap.blk[h->blk].addr, h->type, (uint16_t)h->off, f};
+    return (struct hsnap_pyobj){pyt.heap.blk[bj].addr, h->type, (uint16_t)h->off, f};
 }
 
 /* The objects' records from the graph's arrays into the section. */
@@ -347,8 +349,9 @@ static void pyt_put_objects(int graph)
     if (sbuf_reserve(pyt.out, pyt.nobj * sizeof(struct hsnap_pyobj)) != 0)
         return;
     struct hsnap_pyobj *out = (struct hsnap_pyobj *)(pyt.out->p + pyt.out->len);
-    for (uint64_t i = 0; i < pyt.nobj; i++)
-        out[i] = pyt_record(i, graph);
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(&pyt.heap, pyt.nobj, &it, &i);)
+        out[i] = pyt_record(i, it.bj, graph);
     pyt.out->len += pyt.nobj * sizeof(struct hsnap_pyobj);
 }
 
@@ -396,12 +399,14 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
     s->begin(s->arg, sizeof h + pyt.nobj * sizeof *rec + pyt.types.len + pyt.names.len + links);
     s->put(s->arg, &h, sizeof h);
     s->run(s->arg, sizeof *rec);
-    for (uint64_t i = 0; i < pyt.nobj;) {
-        uint32_t k = 0;
-        for (; k < 256 && i < pyt.nobj; k++, i++)
-            rec[k] = pyt_record(i, flags & HSNAP_PYTYPES_GRAPH);
-        s->put(s->arg, rec, k * sizeof *rec);
+    uint64_t i;
+    uint32_t k = 0;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(&pyt.heap, pyt.nobj, &it, &i);) {
+        rec[k++] = pyt_record(i, it.bj, flags & HSNAP_PYTYPES_GRAPH);
+        if (k == 256)
+            s->put(s->arg, rec, k * sizeof *rec), k = 0;
     }
+    s->put(s->arg, rec, k * sizeof *rec);
     s->run(s->arg, sizeof(struct hsnap_pytype));
     s->put(s->arg, pyt.types.p, pyt.types.len);
     s->run(s->arg, 1);
@@ -452,18 +457,21 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         }
         if (pyt.heap.want && (pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
                                        sizeof *pyt.heap.obj) != 0 ||
-                              (pyt.nobj && pyt.heap.obj[pyt.nobj - 1].blk >= blk)))
-            pyt_give_up(); /* out of memory; out of block order (pyg_obj_of) */
+                              pyt_room((void **)&pyt.heap.sel, pyt.nobj / 64, &pyt.heap.capsel,
+                                       sizeof *pyt.heap.sel) != 0 ||
+                              (pyt.nobj && pyt.last_blk >= blk) || id >= PYG_TYPES_MAX))
+            pyt_give_up(); /* out of memory; out of block order (pyg_obj_of); too many types */
         if (!pyt.heap.want) {
             struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
             sbuf_put(pyt.out, &o, sizeof o);
         } else {
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
             int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
-            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = pyt_u64(b, off), .off = off,
-                                                      .tracked = tracked != 0,
-                                                      .blk = (uint32_t)blk, .type = id};
+            uint64_t rc = refcnt < PYG_REFCNT_MAX ? refcnt : PYG_REFCNT_MAX;
+            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = rc, .off = off,
+                                                      .tracked = tracked != 0, .type = id};
             pyg_rank_set(&pyt.heap, blk, pyt.nobj);
+            pyt.last_blk = blk;
         }
         pyt.nobj++;
         return;
