@@ -67,13 +67,6 @@ static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
     }
 }
 
-/* Entry k of the edges in source order: adj[k], or k when adj is NULL
- * (the edges sorted so themselves). */
-static inline uint32_t pyc_adj(const uint32_t *adj, uint64_t k)
-{
-    return adj ? adj[k] : (uint32_t)k;
-}
-
 struct pyc_search {
     const struct pyg_heap *h;
     const struct pyg_edge *edge;
@@ -97,14 +90,14 @@ static int pyc_cycle(struct pyc_search *s, uint32_t r)
         for (level_end = tail; head < level_end; head++) {
             uint32_t v = s->gl[s->queue[head]];
             for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
-                const struct pyg_edge *e = &s->edge[pyc_adj(s->adj, k)];
+                const struct pyg_edge *e = &s->edge[s->adj[k]];
                 if (!s->budget)
                     return 0;
                 s->budget--;
                 if (!s->h->obj[e->dst].garbage || (e->dst != r && s->via[e->dst] != PYG_NONE))
                     continue;
                 if (e->dst == r) { /* closed: keep the cycle's edges */
-                    s->via[v] = pyc_adj(s->adj, k);
+                    s->via[v] = s->adj[k];
                     while (v != r) {
                         uint32_t f = s->from[pyc_index(s->gl, s->n, v)];
                         s->via[s->edge[f].src] = f;
@@ -116,7 +109,7 @@ static int pyc_cycle(struct pyc_search *s, uint32_t r)
                 if (s->mark[di] == s->stamp || depth + 2 > PYC_STEPS)
                     continue;
                 s->mark[di] = s->stamp;
-                s->from[di] = pyc_adj(s->adj, k);
+                s->from[di] = s->adj[k];
                 s->queue[tail++] = di;
             }
         }
@@ -137,9 +130,9 @@ static void pyc_held(struct pyc_search *s)
     while (head < tail) {
         uint32_t v = s->gl[s->queue[head++]];
         for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
-            uint32_t d = s->edge[pyc_adj(s->adj, k)].dst;
+            uint32_t d = s->edge[s->adj[k]].dst;
             if (s->h->obj[d].garbage && s->via[d] == PYG_NONE) {
-                s->via[d] = pyc_adj(s->adj, k);
+                s->via[d] = s->adj[k];
                 s->queue[tail++] = pyc_index(s->gl, s->n, d);
             }
         }
@@ -155,8 +148,8 @@ static void pyc_first(const struct pyg_heap *h, uint64_t nobj, const struct pyg_
         if (!h->obj[i].garbage || via[i] != PYG_NONE)
             continue;
         for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (h->obj[edge[pyc_adj(adj, e)].dst].garbage) {
-                via[i] = pyc_adj(adj, e);
+            if (h->obj[edge[adj[e]].dst].garbage) {
+                via[i] = adj[e];
                 break;
             }
     }

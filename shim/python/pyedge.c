@@ -61,7 +61,7 @@ int pye_key_slot(uint64_t key, uint32_t *slot)
     return 0;
 }
 
-struct pyg_edge *pye_edges(uint64_t *n)
+const struct pyg_edge *pye_edges(uint64_t *n)
 {
     *n = pe.nedge;
     return pe.edge;

@@ -48,12 +48,11 @@ static inline uint32_t pye_value(uint32_t how)
 /* pyedge.c: the store, under the snapshot lock only; all of it from
  * arena_map.  pye_add: an edge; pye_key_slot: key's slot (0: key is 0;
  * the last slot again for the same key); both 0, or -1 (out of memory:
- * nothing kept, *slot 0).  pye_edges: the edges, *n of them (the
- * marking may reorder them in place); pye_key:
+ * nothing kept, *slot 0).  pye_edges: the edges, *n of them; pye_key:
  * the key of a slot; pye_free gives everything back. */
 int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot);
 int pye_key_slot(uint64_t key, uint32_t *slot);
-struct pyg_edge *pye_edges(uint64_t *n);
+const struct pyg_edge *pye_edges(uint64_t *n);
 uint64_t pye_key(uint32_t slot);
 /* The edges only (the keys kept, for the links' names). */
 void pye_free_edges(void);

@@ -464,9 +464,8 @@ static uint64_t pyg_root_scanned(uint32_t kind)
 static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
 {
     uint64_t nedge;
-    struct pyg_edge *edge = pye_edges(&nedge);
-    uint64_t nq = nedge > nobj ? nedge : nobj;
-    size_t len = (nobj + 2) * 4 + nq * 4;
+    const struct pyg_edge *edge = pye_edges(&nedge);
+    size_t len = (nobj + 2) * 4 + nedge * 4 + nobj * 4;
     char *m = nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
     /* the references found to each (saturated), until the external
      * marks are set; then the edge that reached an object first, a
@@ -477,9 +476,8 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         arena_unmap(m, len);
         return -1;
     }
-    /* pos: each edge's place in source, then rank order; then the queue */
     uint32_t *start = (uint32_t *)m;
-    uint32_t *pos = start + nobj + 2, *queue = pos;
+    uint32_t *adj = start + nobj + 2, *queue = adj + nedge;
     for (uint64_t i = 0; i < nobj; i++)
         g.h->obj[i].reached = g.h->obj[i].parent = 0;
     for (uint64_t e = 0; e < nedge; e++) {
@@ -491,22 +489,16 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
             refs[g.root[r].dst] += refs[g.root[r].dst] < UINT32_MAX;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
-    for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank */
+    /* counting sort by source, then rank: edge indices (moving the
+     * edges themselves in place instead, a random swap each, cost more
+     * time than the index array's memory is worth) */
+    for (uint32_t k = 0; k < 3; k++)
         for (uint64_t e = 0; e < nedge; e++)
             if (pye_rank(edge[e].how) == k)
-                pos[e] = start[edge[e].src]++;
+                adj[start[edge[e].src]++] = (uint32_t)e;
     for (uint64_t i = nobj; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
-    /* the edges moved to their places (each swap settles one): object
-     * v's are edge[start[v], start[v + 1]), with no index array beside */
-    for (uint64_t e = 0; e < nedge; e++)
-        while (pos[e] != e) {
-            uint32_t p = pos[e];
-            struct pyg_edge t = edge[p];
-            edge[p] = edge[e], edge[e] = t;
-            pos[e] = pos[p], pos[p] = p;
-        }
     uint64_t head = 0, tail = 0;
     for (uint64_t i = 0; i < nobj; i++) {
         struct pyg_obj *o = &g.h->obj[i];
@@ -535,10 +527,10 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         while (head < tail) {
             uint32_t v = queue[head++];
             for (uint64_t e = start[v]; e < start[v + 1]; e++) {
-                uint32_t d = edge[e].dst;
+                uint32_t d = edge[adj[e]].dst;
                 if (!g.h->obj[d].reached) {
                     g.h->obj[d].reached = 1;
-                    via[d] = (uint32_t)e;
+                    via[d] = adj[e];
                     queue[tail++] = d;
                 }
             }
@@ -548,7 +540,7 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         if (g.h->obj[i].tracked && !g.h->obj[i].reached)
             g.h->obj[i].garbage = 1; /* never reached: via[i] free */
     }
-    pyc_links(g.h, nobj, edge, start, NULL, via); /* the garbage's links: cycles */
+    pyc_links(g.h, nobj, edge, start, adj, via); /* the garbage's links: cycles */
     arena_unmap(m, len);
     for (uint64_t i = 0; i < nobj; i++) {
         if (g.h->obj[i].garbage) {

@@ -61,12 +61,15 @@ static inline int pyrp_next(uint8_t *const *chunk, uint64_t nchunk, struct pyrp_
             it->c++, it->at = 0;
             continue;
         }
-        uint64_t v = 0;
-        for (unsigned s = 0;; s += 7) {
-            uint8_t x = b[it->at++];
-            v |= (uint64_t)(x & 0x7f) << s;
-            if (!(x & 0x80))
-                break;
+        uint64_t v = b[it->at++];
+        if (v & 0x80) { /* more than one byte */
+            v &= 0x7f;
+            for (unsigned s = 7;; s += 7) {
+                uint8_t x = b[it->at++];
+                v |= (uint64_t)(x & 0x7f) << s;
+                if (!(x & 0x80))
+                    break;
+            }
         }
         int64_t d = (int64_t)(v >> 2) ^ -(int64_t)((v >> 1) & 1);
         if (v & 1) {
