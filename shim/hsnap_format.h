@@ -252,8 +252,15 @@ enum hsnap_section_type {
     HSNAP_SEC_PYOWNED = 21, /* native blocks Python objects own */
     HSNAP_SEC_PYRETAIN = 22, /* the heap's dominator tree: retained sizes */
     HSNAP_SEC_PYGCFREED = 23, /* objects the cycle collector freed, per site */
+    HSNAP_SEC_PYCAPPED = 24, /* no PYTYPES: more live blocks than the cap (hsnap_pycapped) */
     HSNAP_SEC_END = 0xffff,
 };
+/* PYCAPPED's payload: the Python objects were not read, the snapshot having
+ * blocks live blocks, more than HEAPSNAP_PYTHON_OBJECTS (cap). */
+struct hsnap_pycapped {
+    uint64_t blocks, cap;
+};
+
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,
  * head, zstd frame (grammar above).  END is never compressed. */
 #define HSNAP_SEC_ZSTD 0x10000u

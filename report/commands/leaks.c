@@ -463,6 +463,9 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         rc = leaks_why_json(o, snaps, paths, n, err, errlen);
     } else if (rc == 0 && o->why) {
         char why[1024];
+        for (int i = 0; i < n; i++)
+            if (pytypes_capped_note(&snaps[i], why, sizeof(why)))
+                printf("note: %s: %s\n\n", paths[i], why);
         if (pyholders_print(snaps, n, o->why, stdout, NULL) < 0) {
             snprintf(err, errlen, "leaks: out of memory");
             lossrec_free(ls);
@@ -476,10 +479,12 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         leaks_json(o, ls, snaps, paths, n, stdout);
     else if (rc == 0) {
         for (int i = 0; i < n; i++) {
-            char note[128];
+            char note[320];
             if (snap_attached_note(&snaps[i], note, sizeof(note)))
                 printf("note: %s: %s, and their leaks are not seen (docs/leaks.md)\n\n",
                        paths[i], note);
+            if (pytypes_capped_note(&snaps[i], note, sizeof(note)))
+                printf("note: %s: %s\n\n", paths[i], note);
         }
         if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, stdout) < 0) {
             snprintf(err, errlen, "leaks: out of memory");

@@ -4,6 +4,7 @@
  * address in BLOCKS (both ascending: one merge).  An object whose address
  * BLOCKS lacks (born while the snapshot was written) is left out.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -307,4 +308,15 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n)
     }
     free(at);
     return rc;
+}
+
+int pytypes_capped_note(const struct snap *s, char *buf, size_t n)
+{
+    if (!s->py.capped_blocks)
+        return 0;
+    snprintf(buf, n, "the Python objects were not read (no types, cycles or holders): %llu live "
+             "blocks, over HEAPSNAP_PYTHON_OBJECTS=%llu; raise it (HEAPSNAP_PYTHON_OBJECTS=%llu "
+             "or more, docs/python.md)", (unsigned long long)s->py.capped_blocks,
+             (unsigned long long)s->py.cap, (unsigned long long)s->py.capped_blocks);
+    return 1;
 }

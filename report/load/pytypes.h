@@ -51,9 +51,16 @@ struct snap_pyobjs {
     uint32_t *block_refcnt;   /* leaked references: the object's refcount (0: none), */
     uint32_t *block_refs;     /* ... and the pointers to it found; NULL when none */
     uint64_t leakrefs;        /* objects with leaked references */
+    /* PYCAPPED: the objects were not read, the snapshot having capped_blocks
+     * live blocks, more than HEAPSNAP_PYTHON_OBJECTS (cap); 0 without it */
+    uint64_t capped_blocks, cap;
 };
 
 struct snap;
+
+/* A Python process's snapshot whose objects were not read (PYCAPPED): why
+ * and how to have them, a phrase into buf (n bytes): 1; 0 when not so. */
+int pytypes_capped_note(const struct snap *s, char *buf, size_t n);
 
 /* Fills s->py from the PYTYPES payload (after BLOCKS); 0, or -1 with
  * "section PYTYPES: why" in err. */

@@ -39,7 +39,8 @@ const char *snap_section_name(uint32_t type)
                                   "STATS", "BLOCKS", "TIMELINE", "LEAKS",
                                   "RETAINERS", "PEAK", "SITELINE", "TEMPS", "PYCODE", NULL, NULL,
                                   "SUPPRESSIONS", "FAILED", "UNLOADED", "STATE", "MAPLINE",
-                                  "PYTYPES", "PYOWNED", "PYRETAIN", "PYGCFREED"};
+                                  "PYTYPES", "PYOWNED", "PYRETAIN", "PYGCFREED",
+                                  "PYCAPPED"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];

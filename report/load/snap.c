@@ -510,6 +510,14 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_UNLOADED].seen &&
         parse_unloaded(&secs[HSNAP_SEC_UNLOADED], s, err, errlen) < 0)
         return -1;
+    if (secs[HSNAP_SEC_PYCAPPED].seen) { /* why a Python process has no PYTYPES */
+        struct hsnap_pycapped c;
+        if (secs[HSNAP_SEC_PYCAPPED].len != sizeof c)
+            return fail(err, errlen, "section PYCAPPED: %llu bytes, want %zu",
+                        (unsigned long long)secs[HSNAP_SEC_PYCAPPED].len, sizeof c);
+        memcpy(&c, secs[HSNAP_SEC_PYCAPPED].data, sizeof c);
+        s->py.capped_blocks = c.blocks, s->py.cap = c.cap;
+    }
     return 0;
 }
 

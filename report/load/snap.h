@@ -69,7 +69,7 @@ struct snap_siteline {
                                             buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 24 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 25 /* slots for known types, indexed by type */
 
 /* What one input file may still make the CLI hold (section.c). */
 struct snap_budget {

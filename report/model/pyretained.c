@@ -229,6 +229,12 @@ int pyretained_print(const struct stats_opts *o, const struct snap *snaps, char 
     int rc = st ? 0 : -1;
     for (int i = 0; rc == 0 && i < n; i++) {
         const struct snap *s = &snaps[i];
+        char why[320];
+        if (!s->py.block_retained && pytypes_capped_note(s, why, sizeof why)) {
+            snprintf(err, errlen, "%s: --retained: %s", paths[i], why);
+            rc = -2;
+            break;
+        }
         if (!s->py.block_retained) {
             snprintf(err, errlen, "%s: --retained needs a snapshot of a Python process with "
                      "its blocks and object graph (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, at "

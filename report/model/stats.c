@@ -426,6 +426,12 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if ((st->o.key == KEY_TYPE || st->o.by_type || st->o.garbage || st->o.owner) &&
         (!s->py.block_type || (st->o.garbage && !s->py.graph) ||
          (st->o.owner && !s->py.block_owner))) {
+        char why[320];
+        if (pytypes_capped_note(s, why, sizeof why)) {
+            snprintf(err, errlen, "%s: --%s: %s", path,
+                     st->o.garbage ? "garbage" : st->o.owner ? "owner" : "key type", why);
+            return -1;
+        }
         snprintf(err, errlen, "%s: --%s needs a snapshot of a Python process with its "
                  "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)%s", path,
                  st->o.garbage ? "garbage" : st->o.owner ? "owner" : "key type",

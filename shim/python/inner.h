@@ -189,16 +189,19 @@ struct pyg_rank {
     uint64_t bits;         /* block 64 * word + k holds one: bit k */
     uint64_t before;       /* the objects in the blocks before the word's */
 };
-struct pyg_obj {             /* 16 bytes: a million objects, 16 MiB */
-    uint64_t refcnt : 40;    /* ob_refcnt as read (pytype.c takes none larger) */
+struct pyg_obj {             /* 8 bytes: a million objects, 8 MiB */
+    uint64_t refcnt : 32;    /* ob_refcnt as read, PYG_REFCNT_MAX at most (an
+                                immortal's, 3.12 on, and any larger) */
     uint64_t off : 6;        /* the object's start in its block: 0, 16 or 32 */
     uint64_t tracked : 1;    /* a gc object the collector tracks */
     uint64_t garbage : 1;    /* the collector's garbage (pyg_build's marking) */
     uint64_t external : 1;   /* referenced from outside (pyg_build's marking) */
     uint64_t reached : 1;    /* the marking's: reached from a root */
-    uint32_t blk;            /* its block's index */
-    uint32_t type;
-};
+    uint64_t parent : 1;     /* the marking put its parent (struct pyg_parent) */
+    uint64_t type : 21;      /* below PYG_TYPES_MAX (pytype.c gives the graph up) */
+};                           /* its block: pyg_blk_of, pyg_next */
+#define PYG_REFCNT_MAX 0xffffffffull
+#define PYG_TYPES_MAX (1u << 21)
 struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
     struct pyg_block *blk;
     struct pyg_obj *obj;
@@ -206,7 +209,9 @@ struct pyg_heap {          /* arena_map'd arrays, grown by pytype.c */
     struct pyg_big *big;   /* ascending */
     uint64_t nbig, capbig;
     struct pyg_rank *rank; /* by block / 64 (pyg_obj_of) */
+    uint32_t *sel;         /* by object / 64: the block of object 64 * k */
     uint64_t nrank, caprank; /* the words whose before is set; mapped */
+    uint64_t capsel;
     int want;              /* the arrays are being filled (0: given up) */
 };
 /* Block b's size (b in h). */
@@ -238,6 +243,40 @@ static inline void pyg_rank_set(struct pyg_heap *h, uint64_t bj, uint64_t i)
     for (; h->nrank <= bj / 64; h->nrank++)
         h->rank[h->nrank].before = i;
     h->rank[bj / 64].bits |= 1ull << (bj % 64);
+    if (!(i % 64))
+        h->sel[i / 64] = (uint32_t)bj;
+}
+/* The block of h's object i (< the objects): from the block of object
+ * 64 * (i / 64), the words' counts, then the set bits of one word. */
+static inline uint64_t pyg_blk_of(const struct pyg_heap *h, uint64_t i)
+{
+    uint64_t w = h->sel[i / 64] / 64;
+    while (w + 1 < h->nrank && h->rank[w + 1].before <= i)
+        w++;
+    uint64_t bits = h->rank[w].bits;
+    for (uint64_t k = i - h->rank[w].before; k; k--)
+        bits &= bits - 1;
+    return w * 64 + (uint64_t)__builtin_ctzll(bits);
+}
+/* The objects in order with their blocks: from {0, UINT64_MAX}, each
+ * call sets it->i (its object's index, counted) and it->bj; 0 at the end. */
+struct pyg_it {
+    uint64_t n, bj; /* objects seen; the last one's block */
+};
+static inline int pyg_next(const struct pyg_heap *h, uint64_t nobj, struct pyg_it *it,
+                           uint64_t *i)
+{
+    if (it->n >= nobj)
+        return 0;
+    uint64_t b = it->bj + 1, w = b / 64;
+    uint64_t bits = w < h->nrank ? h->rank[w].bits & (~0ull << (b % 64)) : 0;
+    while (!bits && ++w < h->nrank)
+        bits = h->rank[w].bits;
+    if (!bits)
+        return 0;
+    it->bj = w * 64 + (uint64_t)__builtin_ctzll(bits);
+    *i = it->n++;
+    return 1;
 }
 static inline void pyg_rank_end(struct pyg_heap *h, uint64_t nobj)
 {
@@ -261,9 +300,18 @@ static inline uint32_t pyg_bare_block_at(const struct pyg_heap *h, uint64_t addr
 }
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
+/* A reached object's parent, the link by which the marking reached it
+ * first (a struct hsnap_pylink to the object, which is left out: the
+ * objects whose pyg_obj.parent is set, in their order): 16 bytes where
+ * the section's link takes 24, for the stop's peak. */
+struct pyg_parent {
+    uint32_t from, value, name_off;
+    uint32_t label_len; /* HSNAP_PYLABEL_* | the name's length << 4 */
+};
 /* The graph over h's nobj objects (types ty): each object's marks
  * (struct pyg_obj's garbage and external), the garbage's links (struct
- * hsnap_pylink) into links.  0, or -1 (out of memory: no marks). */
+ * hsnap_pylink) into links, the reached ones' parents (struct
+ * pyg_parent) into parents.  0, or -1 (out of memory: no marks). */
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, struct sbuf *owned);

@@ -50,7 +50,7 @@ static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
                                       struct pyc_group *grp, uint64_t mask, uint64_t *used)
 {
     struct tbl_entry e;
-    uint64_t addr = h->blk[h->obj[o].blk].addr;
+    uint64_t addr = h->blk[pyg_blk_of(h, o)].addr;
     uint32_t trace = tbl_find(addr, &e) || pend_find_fresh(addr, &e) ? e.trace : UINT32_MAX;
     uint64_t key = ((uint64_t)trace + 1) << 32 | h->obj[o].type;
     uint64_t at = (key * 0x9e3779b97f4a7c15ull) >> 20;

@@ -80,10 +80,11 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
     }
     struct pyfl_pass ps = {h, mine};
     int began = 0;
-    for (uint64_t i = 0; i < nobj; i++) {
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
         const struct pyg_obj *o = &h->obj[i];
         const struct pyg_type *t = &ty[o->type];
-        const struct pyg_block *b = &h->blk[o->blk];
+        const struct pyg_block *b = &h->blk[it.bj];
         uint64_t at = b->addr + o->off;
         if (!pyfl_reads(t) || at + (uint64_t)t->basic > b->addr + pyg_size(h, b))
             continue;

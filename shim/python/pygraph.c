@@ -331,16 +331,16 @@ static int pyg_inline(uint32_t i, uint64_t obj, uint64_t *end)
     return 0;
 }
 
-/* The edges out of tracked object i from its own block; the blocks it
- * leads to are put to be read later (pyg_own). */
-static void pyg_edges_of(uint32_t i)
+/* The edges out of tracked object i (in block ob) from its own block;
+ * the blocks it leads to are put to be read later (pyg_own). */
+static void pyg_edges_of(uint32_t i, uint64_t ob)
 {
     const struct pyg_obj *o = &g.h->obj[i];
-    const struct pyg_block *b = &g.h->blk[o->blk];
+    const struct pyg_block *b = &g.h->blk[ob];
     uint64_t obj = b->addr + o->off, end = b->addr + pyg_size(g.h, b), w[4] = {0};
     unsigned kind = g.ty[o->type].kind;
     g.rank = 1;
-    pyr_from(o->blk);
+    pyr_from((uint32_t)ob);
     if (kind == PYG_WEAKREF) {
         pyg_scan(i, obj + 24, obj + 32, 0, HSNAP_PYLABEL_FIELD, obj); /* wr_callback */
         return;
@@ -399,8 +399,9 @@ static void pyg_key_places(uint64_t keys)
 }
 
 /* Followed block bj, as pyg_own put it: its edges. */
-static void pyg_fol_scan(uint32_t bj)
+static void pyg_fol_scan(uint32_t bj, uint64_t aux)
 {
+    (void)aux;
     const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
     uint64_t from = g.h->blk[bj].addr + f->off;
     *pyg_owner(bj) = f->src + 1; /* PYOWNED's from here */
@@ -478,7 +479,7 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
     uint32_t *start = (uint32_t *)m;
     uint32_t *adj = start + nobj + 2, *queue = adj + nedge;
     for (uint64_t i = 0; i < nobj; i++)
-        g.h->obj[i].reached = 0;
+        g.h->obj[i].reached = g.h->obj[i].parent = 0;
     for (uint64_t e = 0; e < nedge; e++) {
         refs[edge[e].dst] += refs[edge[e].dst] < UINT32_MAX;
         start[edge[e].src + 1]++;
@@ -488,7 +489,10 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
             refs[g.root[r].dst] += refs[g.root[r].dst] < UINT32_MAX;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
-    for (uint32_t k = 0; k < 3; k++) /* counting sort by source, then rank: edge indices */
+    /* counting sort by source, then rank: edge indices (moving the
+     * edges themselves in place instead, a random swap each, cost more
+     * time than the index array's memory is worth) */
+    for (uint32_t k = 0; k < 3; k++)
         for (uint64_t e = 0; e < nedge; e++)
             if (pye_rank(edge[e].how) == k)
                 adj[start[edge[e].src]++] = (uint32_t)e;
@@ -549,12 +553,15 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
             }
         } else if (via[i] != PYG_NONE && via[i] >= nedge) {
             const struct pyg_root *r = &g.root[via[i] - nedge];
-            struct hsnap_pylink l = {(uint32_t)i, (uint32_t)i, HSNAP_PYLABEL_ROOT,
-                                     r->kind & ~PYG_EXACT, r->name_off, r->name_len};
-            sbuf_put(parents, &l, sizeof l);
+            struct pyg_parent p = {(uint32_t)i, r->kind & ~PYG_EXACT, r->name_off,
+                                   HSNAP_PYLABEL_ROOT | r->name_len << 4};
+            sbuf_put(parents, &p, sizeof p);
+            g.h->obj[i].parent = 1;
         } else if (via[i] != PYG_NONE) {
             struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
-            sbuf_put(parents, &l, sizeof l);
+            struct pyg_parent p = {l.from, l.value, l.name_off, l.label | l.name_len << 4};
+            sbuf_put(parents, &p, sizeof p);
+            g.h->obj[i].parent = 1;
         }
     }
     arena_unmap(via, nobj * 4 + 4);
@@ -562,18 +569,17 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
 }
 
 /* The two passes over the blocks read (pyg_got's arg points to one). */
-typedef void (*pyg_pass)(uint32_t);
+typedef void (*pyg_pass)(uint32_t, uint64_t);
 static pyg_pass pyg_pass_obj = pyg_edges_of, pyg_pass_fol = pyg_fol_scan;
 
 /* A block as pyread.c read it (p NULL: unreadable, read as scanned):
- * its edges, by the pass arg names (pyg_edges_of, tag the object; or
- * pyg_fol_scan, tag the block). */
+ * its edges, by the pass arg names (pyg_edges_of, tag the object, aux its
+ * block; or pyg_fol_scan, tag the block). */
 static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                     uint32_t len)
 {
-    (void)aux;
     g.local = p, g.local_at = addr, g.local_len = len;
-    (*(pyg_pass *)arg)(tag);
+    (*(pyg_pass *)arg)(tag, aux);
     g.local = NULL;
 }
 
@@ -587,15 +593,16 @@ static int pyg_read_all(uint64_t nobj)
     const struct pyg_block *blk = g.h->blk;
     if (pyrd_begin(pyg_got, &pyg_pass_obj) != 0)
         return -1;
-    for (uint64_t i = 0; i < nobj && !g.oom; i++) {
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; !g.oom && pyg_next(g.h, nobj, &it, &i);) {
         const struct pyg_obj *o = &g.h->obj[i];
-        const struct pyg_block *b = &blk[o->blk];
+        const struct pyg_block *b = &blk[it.bj];
         if (!pyg_walked((uint32_t)i) && !pyr_scans(o, &g.ty[o->type]))
             continue;
         uint64_t size = pyg_size(g.h, b);
-        if (size >= UINT32_MAX || pyrd_add(b->addr, (uint32_t)size, (uint32_t)i, 0) != 0) {
+        if (size >= UINT32_MAX || pyrd_add(b->addr, (uint32_t)size, (uint32_t)i, it.bj) != 0) {
             pyrd_flush();
-            pyg_edges_of((uint32_t)i);
+            pyg_edges_of((uint32_t)i, it.bj);
         }
     }
     pyrd_end();
@@ -607,7 +614,7 @@ static int pyg_read_all(uint64_t nobj)
         const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
         if (pyrd_add(blk[bj].addr + f->off, pye_value(f->how), (uint32_t)bj, 0) != 0) {
             pyrd_flush();
-            pyg_fol_scan((uint32_t)bj);
+            pyg_fol_scan((uint32_t)bj, 0);
         }
     }
     pyrd_end();
@@ -680,6 +687,8 @@ void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
         arena_unmap(h->blk, capblk * sizeof *h->blk);
     if (h->rank)
         arena_unmap(h->rank, h->caprank * sizeof *h->rank);
+    if (h->sel)
+        arena_unmap(h->sel, h->capsel * sizeof *h->sel);
     if (h->obj)
         arena_unmap(h->obj, capobj * sizeof *h->obj);
     memset(h, 0, sizeof *h);

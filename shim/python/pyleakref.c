@@ -127,9 +127,10 @@ static void pyl_zombies(const struct pyg_heap *h, uint64_t nobj)
     struct py_zombie z;
     if (!py_zombie_find(py_lay->version, &z) || !py_sym.code_type)
         return;
-    for (uint64_t i = 0; i < nobj; i++) {
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
         const struct pyg_obj *o = &h->obj[i];
-        const struct pyg_block *b = &h->blk[o->blk];
+        const struct pyg_block *b = &h->blk[it.bj];
         uint64_t a = b->addr + o->off;
         if (pyg_size(h, b) < o->off + z.co_zombieframe + 8u || pyl_word(a + 8) != py_sym.code_type)
             continue;
@@ -488,7 +489,7 @@ static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
         const struct pyg_obj *o = &h->obj[i];
         if (words[i] != 1 || o->refcnt != 2)
             continue;
-        uint64_t a = h->blk[o->blk].addr + o->off, s = pyl_hash(a) & l.mask;
+        uint64_t a = h->blk[pyg_blk_of(h, i)].addr + o->off, s = pyl_hash(a) & l.mask;
         while (l.key[s] && l.key[s] != a)
             s = (s + 1) & l.mask;
         uint64_t t = l.key[s] ? pyl_outer(h, l.at[s]) : 0;
@@ -505,7 +506,7 @@ static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
         more = 0;
         for (uint32_t k = 0; k < n.n; k++) {
             const struct pyg_obj *o = &h->obj[n.obj[k]];
-            uint64_t a = h->blk[o->blk].addr + o->off, *s;
+            uint64_t a = h->blk[pyg_blk_of(h, n.obj[k])].addr + o->off, *s;
             if (!(*pyl_nest_slot(&n, n.outer[k]) & 1) || !*(s = pyl_nest_slot(&n, a)) || (*s & 1))
                 continue;
             *s |= 1;
@@ -556,17 +557,19 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words, l.self = (uintptr_t)&l;
-    for (uint64_t i = 0; i < nobj; i++) {
+    uint64_t i0;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i0);) {
+        uint64_t i = i0;
         words[i] = 0;
         if (!want[i])
             continue;
         const struct pyg_obj *o = &h->obj[i];
-        if (pyl_class(h->blk[o->blk].addr) == HSNAP_CLASS_IGNORED ||
-            pyl_interned(h->blk[o->blk].addr + o->off)) {
+        if (pyl_class(h->blk[it.bj].addr) == HSNAP_CLASS_IGNORED ||
+            pyl_interned(h->blk[it.bj].addr + o->off)) {
             words[i] = UINT32_MAX; /* the runtime's, the program's wish, a name */
             continue;
         }
-        uint64_t a = h->blk[o->blk].addr + o->off, t = pyl_text(a);
+        uint64_t a = h->blk[it.bj].addr + o->off, t = pyl_text(a);
         pyl_key(a, (uint32_t)i);
         if (t)
             pyl_key(t, (uint32_t)i);
@@ -590,7 +593,7 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
             continue;
         if (pyl_mapped(rc1)) /* a "count" that is an address: */
             words[i] = UINT32_MAX; /* no object (a C structure that looks like one) */
-        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[h->obj[i].blk].addr))
+        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyg_blk_of(h, i)].addr))
             words[i] = UINT32_MAX; /* one count its maker, an initialisation, kept */
     }
     if (rc == 0)

@@ -91,7 +91,7 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
                (ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
         /* a class's __dict__: the class's own name names it */
         const struct pyg_obj *o = &h->obj[src];
-        uint64_t t = h->blk[o->blk].addr + o->off, w[2] = {0, 0};
+        uint64_t t = h->blk[pyg_blk_of(h, src)].addr + o->off, w[2] = {0, 0};
         const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
         if (pyg_name_cached(t | 2, &l))
             return l;

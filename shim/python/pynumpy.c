@@ -113,7 +113,7 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
         return; /* no array's fields: leave it */
     memcpy(&base, p + 32, 8);
     uint32_t bb = base ? pynp_object(ps->h, base) : PYG_NONE;
-    if (bb != PYG_NONE && bb != ps->h->obj[tag].blk)
+    if (bb != PYG_NONE && bb != pyg_blk_of(ps->h, tag))
         pyr_ref(addr + 32, bb); /* a view's base: only views hold it, they dominate it */
     uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
     for (int k = 0; k < 2; k++) {
@@ -149,7 +149,7 @@ int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
                 break;
             }
         }
-        pyrd_add(h->blk[o->blk].addr + o->off + 16, PYNP_FIELDS, (uint32_t)i, 0); /* fits */
+        pyrd_add(h->blk[pyg_blk_of(h, i)].addr + o->off + 16, PYNP_FIELDS, (uint32_t)i, 0); /* fits */
     }
     if (mine)
         pyrd_end();

@@ -23,16 +23,17 @@
 #include "pydom.h"
 #include "pyleakref.h"
 #include "pyretain.h"
+#include "pyrpack.h"
 
 #define PYR_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
-#define PYR_CHUNK (1u << 20)         /* edges a chunk (8 MiB): no copies as they grow */
-#define PYR_CHUNKS 4096u             /* chunks at most: 2^32 edges */
+#define PYR_CHUNKS 4096u             /* chunks of edges at most (pyrpack.h's) */
 
 static struct {
     const struct pyg_heap *h;
     uint64_t nobj;
-    uint64_t *chunk[PYR_CHUNKS]; /* the edges, as block indices: src << 32 | dst */
-    uint64_t nedge;
+    uint8_t *chunk[PYR_CHUNKS]; /* the edges between blocks, packed (pyrpack.h) */
+    uint64_t nedge, nchunk;
+    uint32_t at, last;    /* the last chunk's bytes used; the last source put */
     uint32_t *found;      /* by object: references found to its exact start
                              (pyr_end's, from the edges: not held by the walk) */
     uint64_t cur_lo, cur_hi; /* the block the last word was in */
@@ -57,15 +58,20 @@ void py_retain_refs(int on)
 static void pyr_drop_edges(void)
 {
     for (uint32_t c = 0; c < PYR_CHUNKS && r.chunk[c]; c++) {
-        arena_unmap(r.chunk[c], PYR_CHUNK * 8);
+        arena_unmap(r.chunk[c], PYRP_CHUNK);
         r.chunk[c] = NULL;
     }
+    r.nchunk = 0;
 }
 
-/* Edge e. */
-static inline uint64_t pyr_edge(uint64_t e)
+/* The next edge (it: from {0} on) into *x as src << 32 | dst: 1, or 0. */
+static inline int pyr_edge(struct pyrp_it *it, uint64_t *x)
 {
-    return r.chunk[e / PYR_CHUNK][e % PYR_CHUNK];
+    uint32_t s, d;
+    if (!pyrp_next(r.chunk, r.nchunk, it, &s, &d))
+        return 0;
+    *x = (uint64_t)s << 32 | d;
+    return 1;
 }
 
 /* The walk's arrays given back (the section kept). */
@@ -134,12 +140,15 @@ void pyr_ref(uint64_t at, uint32_t bj)
     uint32_t from = pyr_block_of(at);
     if (from == PYG_NONE || from == bj)
         return;
-    uint64_t c = r.nedge / PYR_CHUNK;
-    if (!(r.nedge % PYR_CHUNK) && (c >= PYR_CHUNKS || !(r.chunk[c] = arena_map(PYR_CHUNK * 8)))) {
-        r.oom = 1;
-        return;
+    if (!r.nchunk || r.at + PYRP_EDGE_MAX > PYRP_CHUNK) { /* the rest of the last one 0 */
+        if (r.nchunk >= PYR_CHUNKS || !(r.chunk[r.nchunk] = arena_map(PYRP_CHUNK))) {
+            r.oom = 1;
+            return;
+        }
+        r.nchunk++, r.at = 0;
     }
-    r.chunk[c][r.nedge++ % PYR_CHUNK] = (uint64_t)from << 32 | bj;
+    r.at += pyrp_put(r.chunk[r.nchunk - 1] + r.at, &r.last, from, bj);
+    r.nedge++;
 }
 
 /* Whether block v is held from outside the graph (a root's child);
@@ -174,9 +183,10 @@ static const uint32_t *pyr_leakrefs(const uint8_t *held)
     uint8_t *want;
     if (!pyr_refs || !(want = arena_map(r.nobj)))
         return NULL;
-    for (uint64_t i = 0; i < r.nobj; i++) {
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(r.h, r.nobj, &it, &i);) {
         const struct pyg_obj *o = &r.h->obj[i];
-        want[i] = held[o->blk] && o->refcnt && o->refcnt < PYR_IMMORTAL;
+        want[i] = held[it.bj] && o->refcnt && o->refcnt < PYR_IMMORTAL;
     }
     int rc = pyl_count(r.h, r.nobj, want, r.found);
     arena_unmap(want, r.nobj);
@@ -247,8 +257,8 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t 
     for (uint32_t v = 0; v < n; v++)
         if (id[v] != PYDOM_NONE)
             inv[id[v]] = v;
-    for (uint64_t e = 0; e < r.nedge; e++) { /* the out-degrees: start[c + 1] */
-        uint64_t x = pyr_edge(e);
+    uint64_t x;
+    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) { /* the out-degrees: start[c + 1] */
         if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x]) /* nor does its source */
             start[id[x >> 32] + 1]++, m++;
     }
@@ -258,8 +268,7 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t 
     start[nu + 1] = roots;
     for (uint32_t c = 0; c <= nu; c++)
         start[c + 1] += start[c];
-    for (uint64_t e = 0; e < r.nedge; e++) { /* counting sort by source */
-        uint64_t x = pyr_edge(e);
+    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) { /* counting sort by source */
         if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x])
             succ[start[id[x >> 32]]++] = id[(uint32_t)x];
     }
@@ -316,8 +325,8 @@ void pyr_end(void (*drop_objs)(void))
     uint32_t *idom = (uint32_t *)o, *left = idom + n + 1;
     uint8_t *held = (uint8_t *)(left + n + 1);
     memset(idom, 0xff, (size_t)n * 4);
-    for (uint64_t e = 0; e < r.nedge; e++) {
-        uint64_t x = pyr_edge(e);
+    uint64_t x;
+    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
         uint32_t v = (uint32_t)x, ob = pyg_obj_of(r.h, v);
         idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
         if (ob != PYG_NONE) /* a reference to an object's exact start */
@@ -330,8 +339,7 @@ void pyr_end(void (*drop_objs)(void))
      * own edge to it is a way around whatever led there): left out, so
      * that an instance's reference to its class, held, does not keep the
      * instance from hanging */
-    for (uint64_t e = 0; e < r.nedge; e++) {
-        uint64_t x = pyr_edge(e);
+    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
         left[x >> 32] += !held[(uint32_t)x];
     }
     /* the objects' array is given back before the dominators' work (the

@@ -112,6 +112,8 @@ struct py_types_sink {
 /* sink (may be NULL): PYTYPES streamed to it as soon as the graph is
  * built, before PYOWNED is made (b then given back): 1 when it was. */
 int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink);
+/* Whether py_types_begin could read the objects (a CPython it knows). */
+int py_types_can(void);
 void py_types_retain(void);
 /* Instead of py_types_end: the types given up, their memory and b's
  * given back. */

@@ -41,7 +41,7 @@ static struct {
     uint32_t nty, capty, nslot;
     struct pyg_heap heap;      /* every block and object, for the graph (pygraph.c) */
     uint64_t capblk, capobj;
-    uint64_t nobj;
+    uint64_t nobj, last_blk;   /* the last object's block (they ascend) */
     uintptr_t module_key;      /* the interned "__module__", once found */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
     uint64_t nstarts;
@@ -320,25 +320,27 @@ static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
  * into the section as records (no flags), the later ones as they come. */
 static void pyt_give_up(void)
 {
-    for (uint64_t i = 0; pyt.heap.want && pyt.heap.obj && i < pyt.nobj; i++) {
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX};
+         pyt.heap.want && pyt.heap.obj && pyg_next(&pyt.heap, pyt.nobj, &it, &i);) {
         const struct pyg_obj *h = &pyt.heap.obj[i];
-        struct hsnap_pyobj o = {.addr = pyt.heap.blk[h->blk].addr, .type = h->type,
+        struct hsnap_pyobj o = {.addr = pyt.heap.blk[it.bj].addr, .type = h->type,
                                 .offset = (uint16_t)h->off};
         sbuf_put(pyt.out, &o, sizeof o);
     }
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
 }
 
-/* Object i's record (PYTYPES' objects), with its marks when graph
- * (pyg_build made them). */
-static struct hsnap_pyobj pyt_record(uint64_t i, int graph)
+/* Object i's record (PYTYPES' objects; bj its block), with its marks
+ * when graph (pyg_build made them). */
+static struct hsnap_pyobj pyt_record(uint64_t i, uint64_t bj, int graph)
 {
     const struct pyg_obj *h = &pyt.heap.obj[i];
     uint16_t f = 0;
     if (graph)
         f = (h->tracked ? HSNAP_PYOBJ_TRACKED : 0) | (h->external ? HSNAP_PYOBJ_EXTERNAL : 0) |
             (h->garbage ? HSNAP_PYOBJ_GARBAGE : 0);
-    return (struct hsnap_pyobj){pyt.heap.blk[h->blk].addr, h->type, (uint16_t)h->off, f};
+    return (struct hsnap_pyobj){pyt.heap.blk[bj].addr, h->type, (uint16_t)h->off, f};
 }
 
 /* The objects' records from the graph's arrays into the section. */
@@ -347,8 +349,9 @@ static void pyt_put_objects(int graph)
     if (sbuf_reserve(pyt.out, pyt.nobj * sizeof(struct hsnap_pyobj)) != 0)
         return;
     struct hsnap_pyobj *out = (struct hsnap_pyobj *)(pyt.out->p + pyt.out->len);
-    for (uint64_t i = 0; i < pyt.nobj; i++)
-        out[i] = pyt_record(i, graph);
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(&pyt.heap, pyt.nobj, &it, &i);)
+        out[i] = pyt_record(i, it.bj, graph);
     pyt.out->len += pyt.nobj * sizeof(struct hsnap_pyobj);
 }
 
@@ -358,7 +361,31 @@ static struct hsnap_pytypes_head pyt_head(uint32_t flags)
     return (struct hsnap_pytypes_head){
         .ntypes = pyt.nty, .flags = flags, .nobjects = pyt.nobj, .names_len = pyt.names.len,
         .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
-        .nparents = flags ? pyt.parents.len / sizeof(struct hsnap_pylink) : 0};
+        .nparents = flags ? pyt.parents.len / sizeof(struct pyg_parent) : 0};
+}
+
+/* The parents' links (struct pyg_parent, made whole) to put(arg, p, n),
+ * a few at a time: the section's form is never held. */
+static void pyt_parents(void (*put)(void *, const void *, size_t), void *arg)
+{
+    const struct pyg_parent *p = (const struct pyg_parent *)pyt.parents.p;
+    uint64_t np = pyt.parents.len / sizeof *p, k = 0;
+    struct hsnap_pylink l[256];
+    uint32_t n = 0;
+    for (uint64_t i = 0; i < pyt.nobj && k < np; i++) {
+        if (!pyt.heap.obj[i].parent)
+            continue;
+        l[n++] = (struct hsnap_pylink){p[k].from, (uint32_t)i, p[k].label_len & 15, p[k].value,
+                                       p[k].name_off, p[k].label_len >> 4};
+        k++;
+        if (n == 256 || k == np)
+            put(arg, l, n * sizeof *l), n = 0;
+    }
+}
+
+static void pyt_sbuf_put(void *arg, const void *p, size_t n)
+{
+    sbuf_put(arg, p, n);
 }
 
 /* PYTYPES whole to sink s, the objects' records made a few at a time
@@ -367,16 +394,19 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
 {
     struct hsnap_pytypes_head h = pyt_head(flags);
     struct hsnap_pyobj rec[256];
-    uint64_t links = flags ? pyt.links.len + pyt.parents.len : 0;
+    uint64_t links = flags ? pyt.links.len + (uint64_t)h.nparents * sizeof(struct hsnap_pylink)
+                           : 0;
     s->begin(s->arg, sizeof h + pyt.nobj * sizeof *rec + pyt.types.len + pyt.names.len + links);
     s->put(s->arg, &h, sizeof h);
     s->run(s->arg, sizeof *rec);
-    for (uint64_t i = 0; i < pyt.nobj;) {
-        uint32_t k = 0;
-        for (; k < 256 && i < pyt.nobj; k++, i++)
-            rec[k] = pyt_record(i, flags & HSNAP_PYTYPES_GRAPH);
-        s->put(s->arg, rec, k * sizeof *rec);
+    uint64_t i;
+    uint32_t k = 0;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(&pyt.heap, pyt.nobj, &it, &i);) {
+        rec[k++] = pyt_record(i, it.bj, flags & HSNAP_PYTYPES_GRAPH);
+        if (k == 256)
+            s->put(s->arg, rec, k * sizeof *rec), k = 0;
     }
+    s->put(s->arg, rec, k * sizeof *rec);
     s->run(s->arg, sizeof(struct hsnap_pytype));
     s->put(s->arg, pyt.types.p, pyt.types.len);
     s->run(s->arg, 1);
@@ -384,7 +414,7 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
     s->run(s->arg, sizeof(struct hsnap_pylink));
     if (flags) {
         s->put(s->arg, pyt.links.p, pyt.links.len);
-        s->put(s->arg, pyt.parents.p, pyt.parents.len);
+        pyt_parents(s->put, s->arg);
     }
     s->end(s->arg);
 }
@@ -427,18 +457,21 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         }
         if (pyt.heap.want && (pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
                                        sizeof *pyt.heap.obj) != 0 ||
-                              (pyt.nobj && pyt.heap.obj[pyt.nobj - 1].blk >= blk)))
-            pyt_give_up(); /* out of memory; out of block order (pyg_obj_of) */
+                              pyt_room((void **)&pyt.heap.sel, pyt.nobj / 64, &pyt.heap.capsel,
+                                       sizeof *pyt.heap.sel) != 0 ||
+                              (pyt.nobj && pyt.last_blk >= blk) || id >= PYG_TYPES_MAX))
+            pyt_give_up(); /* out of memory; out of block order (pyg_obj_of); too many types */
         if (!pyt.heap.want) {
             struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
             sbuf_put(pyt.out, &o, sizeof o);
         } else {
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
             int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
-            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = pyt_u64(b, off), .off = off,
-                                                      .tracked = tracked != 0,
-                                                      .blk = (uint32_t)blk, .type = id};
+            uint64_t rc = refcnt < PYG_REFCNT_MAX ? refcnt : PYG_REFCNT_MAX;
+            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = rc, .off = off,
+                                                      .tracked = tracked != 0, .type = id};
             pyg_rank_set(&pyt.heap, blk, pyt.nobj);
+            pyt.last_blk = blk;
         }
         pyt.nobj++;
         return;
@@ -453,6 +486,12 @@ static void pyt_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64
     (void)arg;
     if (p)
         pyt_block(addr, aux, tag, p, len);
+}
+
+int py_types_can(void)
+{
+    return py_on && py_lay && py_sym.type_type && py_sym.str_type &&
+           py_obj_layout_find(py_lay->version);
 }
 
 int py_types_begin(struct sbuf *b)
@@ -548,7 +587,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
         sbuf_put(b, pyt.names.p, pyt.names.len);
         if (flags & HSNAP_PYTYPES_GRAPH) {
             sbuf_put(b, pyt.links.p, pyt.links.len);
-            sbuf_put(b, pyt.parents.p, pyt.parents.len);
+            pyt_parents(pyt_sbuf_put, b);
         }
         if (pyt.types.err || pyt.names.err)
             b->err = 1;

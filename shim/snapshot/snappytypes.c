@@ -3,7 +3,8 @@
  * objects among the live blocks, typed), PYOWNED (the blocks each owns)
  * and PYRETAIN (their retained sizes), each sent to the side file as soon
  * as the Python room makes it, so that the snapshot never holds two of
- * them at once (snap_pytypes, called by snapshot.c's snap_write).
+ * them at once (snap_pytypes, called by snapshot.c's snap_write); and
+ * PYCAPPED, which says why a Python process's snapshot has none of them.
  */
 #include <string.h>
 
@@ -98,4 +99,36 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
     if (sr.begun)
         side_sec_end(side, HSNAP_SEC_PYRETAIN, NULL, 0);
     return made;
+}
+
+/* s into out at *k (cap bytes in all, room for a NUL kept). */
+static void snap_cat(char *out, size_t *k, size_t cap, const char *s)
+{
+    for (; *s && *k + 1 < cap; s++)
+        out[(*k)++] = *s;
+    out[*k] = 0;
+}
+
+void snap_pycapped(struct sbuf *b, uint64_t blocks)
+{
+    static int warned; /* under the snapshot lock */
+    long cap = opt_int(OPT_PYTHON_OBJECTS);
+    char line[256], n[24], c[24];
+    size_t k = 0;
+    if (cap <= 0 || blocks <= (uint64_t)cap || !py_types_can())
+        return;
+    struct hsnap_pycapped p = {blocks, (uint64_t)cap};
+    sbuf_put(b, &p, sizeof p);
+    if (warned)
+        return;
+    warned = 1;
+    n[opt_fmt_u64(n, blocks)] = 0;
+    c[opt_fmt_u64(c, (uint64_t)cap)] = 0;
+    snap_cat(line, &k, sizeof line, n);
+    snap_cat(line, &k, sizeof line, " live blocks, over HEAPSNAP_PYTHON_OBJECTS=");
+    snap_cat(line, &k, sizeof line, c);
+    snap_cat(line, &k, sizeof line, ": no types, no graph; raise it (HEAPSNAP_PYTHON_OBJECTS=");
+    snap_cat(line, &k, sizeof line, n);
+    snap_cat(line, &k, sizeof line, " or more)");
+    opt_warn("Python objects not read in a snapshot: ", line, "");
 }

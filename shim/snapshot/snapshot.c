@@ -214,7 +214,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
                                            HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES,
                                            HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN,
-                                           HSNAP_SEC_PYGCFREED};
+                                           HSNAP_SEC_PYGCFREED, HSNAP_SEC_PYCAPPED};
 
 /* PYGCFREED, for the traces TRACES has. */
 static void snap_gcfreed(struct sbuf *sec)
@@ -432,9 +432,13 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         py_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
         if (side.err) /* the side file could not take them: nothing more */
             goto out;
-    } else if (snap_run.pytyped) { /* more blocks than the estimate: none */
-        py_types_drop(&sec[SEC_PYTYPES]);
-        snap_run.pytyped = 0;
+    } else {
+        if (snap_run.pytyped) { /* more blocks than the estimate: none */
+            py_types_drop(&sec[SEC_PYTYPES]);
+            snap_run.pytyped = 0;
+        }
+        if (has_blocks && !fatal) /* over the cap: said, not silent */
+            snap_pycapped(&sec[SEC_PYCAPPED], blocks);
     }
     py_lc_drop(); /* the check's classes, when no scan heard them */
     stop_kept_drop(); /* the stopped threads' registers: heard, or too old now */

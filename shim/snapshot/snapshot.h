@@ -72,6 +72,9 @@ void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
 /* snappytypes.c: PYTYPES, PYOWNED and PYRETAIN into the side file (b and
  * owned: the buffers the first two are made in); 1 when PYTYPES was made. */
 int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned);
+/* snappytypes.c: a Python process's snapshot of blocks live blocks, more
+ * than HEAPSNAP_PYTHON_OBJECTS: PYCAPPED into b, and a warning (once). */
+void snap_pycapped(struct sbuf *b, uint64_t blocks);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
 
@@ -181,7 +184,7 @@ uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
        SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_PYOWNED,
-       SEC_PYRETAIN, SEC_PYGCFREED, SEC_N };
+       SEC_PYRETAIN, SEC_PYGCFREED, SEC_PYCAPPED, SEC_N };
 
 /* Live sums per trace, derived rather than kept on the hot path: from the
  * blocks as BLOCKS is written when there is one, else from a walk of the

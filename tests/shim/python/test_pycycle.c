@@ -32,6 +32,9 @@ void arena_unmap(void *p, size_t n)
 #define N 64
 static struct pyg_block blk[N];
 static struct pyg_obj obj[N];
+static struct pyg_rank rank[N / 64 + 1];
+static uint32_t sel[N / 64 + 1];
+static struct pyg_heap heap = {.blk = blk, .obj = obj, .rank = rank, .sel = sel, .want = 1};
 static uint32_t trace_of[N];
 static struct pyg_edge edge[4 * N];
 static uint32_t nobj, nedge, start[N + 1], adj[4 * N], via[N];
@@ -54,8 +57,8 @@ static uint32_t add(uint32_t type, uint32_t trace, int garbage)
 {
     uint32_t i = nobj++;
     blk[i] = (struct pyg_block){.addr = 0x1000ull * (i + 1), .size = 64};
-    obj[i] = (struct pyg_obj){.refcnt = 1, .tracked = 1, .garbage = garbage != 0, .blk = i,
-                              .type = type};
+    obj[i] = (struct pyg_obj){.refcnt = 1, .tracked = 1, .garbage = garbage != 0, .type = type};
+    pyg_rank_set(&heap, i, i); /* block i holds object i */
     trace_of[i] = trace;
     return i;
 }
@@ -68,7 +71,9 @@ static void ref(uint32_t src, uint32_t dst, uint32_t index)
 
 static void run(void)
 {
-    struct pyg_heap h = {.blk = blk, .obj = obj, .nblk = nobj, .want = 1};
+    struct pyg_heap h = heap;
+    h.nblk = nobj;
+    pyg_rank_end(&h, nobj);
     memset(start, 0, sizeof start);
     for (uint32_t e = 0; e < nedge; e++)
         start[edge[e].src + 1]++;
@@ -86,6 +91,8 @@ static void run(void)
 static void reset(void)
 {
     nobj = nedge = 0;
+    memset(rank, 0, sizeof rank);
+    heap.nrank = 0;
 }
 
 /* The links from o round to o again, or 0: none within 16 (or a held one). */
