@@ -97,8 +97,8 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     if (lim > PY_WALK_MAX)
         lim = PY_WALK_MAX;
     for (int first; fr && n < lim; n++) {
-        wk->co[n] = py_ptr(fr, l->fr_code);
-        wk->at[n] = py_frame_at(fr, model);
+        wk->fa[2 * n] = py_ptr(fr, l->fr_code);
+        wk->fa[2 * n + 1] = (uintptr_t)py_frame_at(fr, model);
         fr = py_frame_next(fr, &first, model);
         wk->first[n] = first != 0;
         entry = entry << 1 | (first != 0); /* frame i: bit n - 1 - i */
@@ -109,8 +109,12 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     if (n && shift < (int64_t)n) {
         /* frame i is old's j = i - shift; both go down to 1 */
         uint32_t i = n - 1, j = old->n - 1, stop = shift < 0 ? 1 : (uint32_t)shift + 1;
-        while (i >= stop && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] && old->w[j])
-            i--, j--;
+        if (!old->zero) /* every word of old's is one: its frames compare as words */
+            i -= ftree_tail_same(wk->fa + 2 * n, old->fa + 2 * old->n, 2 * (n - stop)) / 2;
+        else
+            while (i >= stop && old->fa[2 * j] == wk->fa[2 * i] &&
+                   old->fa[2 * j + 1] == wk->fa[2 * i + 1] && old->w[j])
+                i--, j--;
         k = i + 1;
     }
     uint64_t h = PY_HASH_SEED;
@@ -123,11 +127,11 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     for (uint32_t i = k; i-- > 0;) {
         int64_t j = (int64_t)i - shift;
         uint64_t w;
-        if ((uint64_t)j < old->n && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] &&
-            old->w[j])
+        if ((uint64_t)j < old->n && old->fa[2 * j] == wk->fa[2 * i] &&
+            old->fa[2 * j + 1] == wk->fa[2 * i + 1] && old->w[j])
             w = old->w[j];
         else
-            w = py_word_of((const char *)wk->co[i], wk->at[i], model);
+            w = py_word_of((const char *)wk->fa[2 * i], (intptr_t)wk->fa[2 * i + 1], model);
         wk->w[i] = w;
         have += w != 0;
         if (i)
@@ -136,11 +140,13 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     }
     wk->ext = 0;
     for (int first; HS_UNLIKELY(fr && have < lim && n < PY_WALK_MAX); n++) {
-        wk->co[n] = py_ptr(fr, l->fr_code);
-        wk->at[n] = py_frame_at(fr, model);
+        const char *co = (const char *)py_ptr(fr, l->fr_code);
+        intptr_t at = py_frame_at(fr, model);
+        wk->fa[2 * n] = (uintptr_t)co;
+        wk->fa[2 * n + 1] = (uintptr_t)at;
         fr = py_frame_next(fr, &first, model);
         wk->first[n] = first != 0;
-        uint64_t w = wk->w[n] = py_word_of((const char *)wk->co[n], wk->at[n], model);
+        uint64_t w = wk->w[n] = py_word_of(co, at, model);
         have += w != 0;
         h = (h ^ w) * PY_HASH_MUL;
         wk->ext = 1; /* its ph are not the outermost frames' */

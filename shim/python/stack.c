@@ -75,8 +75,11 @@ static inline int py_out_full(const struct py_out *o)
 
 /* The Python frames of one native evaluation call (all of them: all),
  * from frame *j of the walk on, while o has room: those up to the call's
- * first frame (entry), frames without a word taking no room. */
-static void py_put_call(struct py_out *o, const struct py_walk *wk, unsigned *j, int all)
+ * first frame (entry), frames without a word taking no room.  Inlined, so
+ * that the splice keeps o in registers: a stack runs a dozen calls. */
+static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
+                                                              const struct py_walk *wk,
+                                                              unsigned *j, int all)
 {
     unsigned x = *j, e = wk->n;
     if (!all)

@@ -20,7 +20,7 @@
 #define FTREE_CHUNK (1u << FTREE_NODE_BITS) /* nodes per chunk (128 KiB) */
 #define FTREE_CHUNKS 8192u                   /* so at most 64M nodes */
 #define FTREE_INDEX_BITS 10                  /* the index's first size: 1024 slots */
-#define FTREE_PATH 64u                       /* outer frames of its last walk a thread keeps */
+#define FTREE_PATH 128u                      /* outer frames of its last walk a thread keeps */
 
 struct ftree_node {
     uintptr_t ip;    /* this frame */
@@ -35,11 +35,13 @@ static struct {
     uint32_t index_bits;                    /* log2 of its slots */
 } ftree;
 
-/* The outer frames of a thread's last walk, outermost first, with their
- * nodes.  Node ids stay valid for good, so no lock guards them. */
+/* The outer frames of a thread's last walk with their nodes: frame k from
+ * the outermost is rip[FTREE_PATH - 1 - k] (innermost first, as a stack's
+ * ip[], so that the two compare from their ends: ftree_tail_same), its
+ * node node[k].  Node ids stay valid for good, so no lock guards them. */
 struct ftree_path {
     unsigned depth; /* frames kept */
-    uintptr_t ip[FTREE_PATH];
+    uintptr_t rip[FTREE_PATH];
     uint32_t node[FTREE_PATH];
 };
 static __thread struct ftree_path ftree_paths[FTREE_PATHS];
@@ -155,10 +157,8 @@ static int ftree_root(void)
  * along path had too. */
 static unsigned ftree_shared(const struct ftree_path *path, const uintptr_t *ip, unsigned depth)
 {
-    unsigned k = 0, m = depth < path->depth ? depth : path->depth;
-    while (k < m && path->ip[k] == ip[depth - 1 - k])
-        k++;
-    return k;
+    return ftree_tail_same(path->rip + FTREE_PATH, ip + depth,
+                           depth < path->depth ? depth : path->depth);
 }
 
 /* The innermost node of the stack ip[0..depth) (innermost first), its
@@ -177,7 +177,7 @@ int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth)
         if (!(n = ftree_get(n, ip[depth - 1 - k])))
             goto out;
         if (k < FTREE_PATH) {
-            p->ip[k] = ip[depth - 1 - k];
+            p->rip[FTREE_PATH - 1 - k] = ip[depth - 1 - k];
             p->node[k] = n;
         }
     }
