@@ -7,7 +7,7 @@
  * stops at the frames a splice can write.  A native stack's name
  * (UNWIND_NAME_FRAMES | its number in native.c) stands for its frames for
  * good, so an answer holds forever.  Two tables per thread, from the arena
- * at the first walk, each 2-way set-associative, the most recent first:
+ * at the first walk, each 2-way set-associative, the least recent out:
  *
  *   contexts  (name, walk limit, whether frames lie beyond the walk, entry
  *             flags, the words of every frame but the innermost) -> a serial,
@@ -42,6 +42,7 @@ struct py_recent {
     struct py_walk walk[2]; /* the last walk (stack.c) and the one before */
     unsigned last;          /* walk[last] is the last */
     struct py_ctx ctx[PY_CTX_SETS][2];
+    uint8_t ctx_mru[PY_CTX_SETS]; /* the most recent context of each set: 0 or 1 */
     struct py_done done[PY_DONE_SETS][2];
     uint32_t serials;      /* given so far */
     unsigned gen;          /* py_frames_gen when it was last emptied */
@@ -54,6 +55,7 @@ static __thread int py_rec_off;           /* none for good (ended, no memory) */
 static void py_recent_empty(struct py_recent *r)
 {
     memset(r->ctx, 0, sizeof r->ctx);
+    memset(r->ctx_mru, 0, sizeof r->ctx_mru);
     memset(r->done, 0, sizeof r->done);
     r->serials = 0;
 }
@@ -204,25 +206,22 @@ static int py_ctx_same(const struct py_ctx *c, const struct py_walk *k, uint64_t
     if (!c->serial || c->hash != hash || c->name != name || c->n != k->n ||
         c->lim != k->lim || c->more != k->more || c->entry != k->entry)
         return 0;
-    uint64_t d = 0;
-    for (uint32_t i = 1; i < k->n; i++)
-        d |= c->w[i - 1] ^ k->w[i];
-    return d == 0;
+    return k->n < 2 || ftree_tail_same(c->w + (k->n - 1), k->w + k->n, k->n - 1) == k->n - 1;
 }
 
-/* k's context, made the most recent of its set; NULL: not kept. */
+/* k's context, made the most recent of its set (by its mark: a context
+ * is some hundred bytes, never moved); NULL: not kept. */
 static struct py_ctx *py_ctx_find(struct py_recent *r, const struct py_walk *k, uint64_t hash,
                                   uint32_t name)
 {
-    struct py_ctx *set = r->ctx[hash & (PY_CTX_SETS - 1)];
-    if (py_ctx_same(&set[0], k, hash, name))
-        return &set[0];
-    if (!py_ctx_same(&set[1], k, hash, name))
+    unsigned s = hash & (PY_CTX_SETS - 1), m = r->ctx_mru[s];
+    struct py_ctx *set = r->ctx[s];
+    if (py_ctx_same(&set[m], k, hash, name))
+        return &set[m];
+    if (!py_ctx_same(&set[m ^ 1], k, hash, name))
         return NULL;
-    struct py_ctx t = set[0];
-    set[0] = set[1];
-    set[1] = t;
-    return &set[0];
+    r->ctx_mru[s] = (uint8_t)(m ^ 1);
+    return &set[m ^ 1];
 }
 
 static inline struct py_done *py_done_set(struct py_recent *r, uint32_t serial, uint64_t w0)
@@ -279,9 +278,9 @@ void py_recent_keep(const struct py_walk *k, uint32_t name, uint32_t id)
             py_recent_empty(r);
             r->serials = 1;
         }
-        struct py_ctx *set = r->ctx[hash & (PY_CTX_SETS - 1)];
-        set[1] = set[0];
-        c = &set[0];
+        unsigned s = hash & (PY_CTX_SETS - 1), lru = r->ctx_mru[s] ^ 1u;
+        c = &r->ctx[s][lru]; /* the least recent goes */
+        r->ctx_mru[s] = (uint8_t)lru;
         c->hash = hash;
         c->serial = r->serials;
         c->name = name;
