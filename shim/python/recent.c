@@ -77,6 +77,24 @@ struct py_walk *py_walk_last(void)
 #define PY_HASH_SEED 0x9e3779b97f4a7c15ull
 #define PY_HASH_MUL 0xff51afd7ed558ccdull
 
+/* The entry flags of frames 0 .. n - 1 (first[i], 0 or 1) as py_walk's
+ * entry: frame i at bit n - 1 - i, the outermost 64 frames' only.  Eight
+ * flags a turn: the multiply moves byte t's bit to bit 63 - t, and no two
+ * of its terms meet (so none carries). */
+static inline uint64_t py_entry_bits(const uint8_t *first, uint32_t n)
+{
+    uint64_t e = 0;
+    uint32_t i = n > 64 ? n - 64 : 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, first + i, sizeof x);
+        e = e << 8 | (x * 0x8040201008040201ull) >> 56;
+    }
+    for (; i < n; i++)
+        e = e << 1 | first[i];
+    return e;
+}
+
 /* py_walk_take for one frame model (a constant: one copy a model), into
  * wk, the last walk old.  First the frames' code objects and
  * instructions (lim frames at most); then their words from the outermost
@@ -93,7 +111,6 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
 {
     const struct py_layout *l = py_lay;
     const char *fr = py_frame_top(ts, model);
-    uint64_t entry = 0;
     uint32_t n = 0, gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
     wk->top = (uintptr_t)fr;
     if (lim > PY_WALK_MAX)
@@ -103,8 +120,8 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
         wk->fa[2 * n + 1] = (uintptr_t)py_frame_at(fr, model);
         fr = py_frame_next(fr, &first, model);
         wk->first[n] = first != 0;
-        entry = entry << 1 | (first != 0); /* frame i: bit n - 1 - i */
     }
+    uint64_t entry = py_entry_bits(wk->first, n);
     /* old's frame j is frame j + shift of this walk */
     int64_t shift = old->gen == gen && !old->ext ? (int64_t)n - old->n : (int64_t)PY_WALK_MAX;
     uint32_t k = n; /* frames k .. n - 1 are old's (old's frame 0 not among them) */
