@@ -606,8 +606,10 @@ struct py_walk {
     uint64_t entry;          /* bit n - 1 - i (n <= 64): frame i is an entry frame */
     uint32_t gen;            /* py_code_gen before its words were made */
     uint64_t w[PY_WALK_MAX]; /* their words (0: a frame whose code cannot be kept) */
-    uintptr_t co[PY_WALK_MAX]; /* ... made of their code objects */
-    intptr_t at[PY_WALK_MAX];  /* ... and instructions (py_frame_at) */
+    /* ... made of frame i's code object fa[2i] and instruction fa[2i + 1]
+     * (py_frame_at): side by side, so that two walks' outer frames compare
+     * as one run of words (ftree_tail_same) */
+    uintptr_t fa[2 * PY_WALK_MAX];
     uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (recent.c) */
     uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };

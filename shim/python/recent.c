@@ -7,7 +7,7 @@
  * stops at the frames a splice can write.  A native stack's name
  * (UNWIND_NAME_FRAMES | its number in native.c) stands for its frames for
  * good, so an answer holds forever.  Two tables per thread, from the arena
- * at the first walk, each 2-way set-associative, the most recent first:
+ * at the first walk, each 2-way set-associative, the least recent out:
  *
  *   contexts  (name, walk limit, whether frames lie beyond the walk, entry
  *             flags, the words of every frame but the innermost) -> a serial,
@@ -42,6 +42,7 @@ struct py_recent {
     struct py_walk walk[2]; /* the last walk (stack.c) and the one before */
     unsigned last;          /* walk[last] is the last */
     struct py_ctx ctx[PY_CTX_SETS][2];
+    uint8_t ctx_mru[PY_CTX_SETS]; /* the most recent context of each set: 0 or 1 */
     struct py_done done[PY_DONE_SETS][2];
     uint32_t serials;      /* given so far */
     unsigned gen;          /* py_frames_gen when it was last emptied */
@@ -54,6 +55,7 @@ static __thread int py_rec_off;           /* none for good (ended, no memory) */
 static void py_recent_empty(struct py_recent *r)
 {
     memset(r->ctx, 0, sizeof r->ctx);
+    memset(r->ctx_mru, 0, sizeof r->ctx_mru);
     memset(r->done, 0, sizeof r->done);
     r->serials = 0;
 }
@@ -75,6 +77,24 @@ struct py_walk *py_walk_last(void)
 #define PY_HASH_SEED 0x9e3779b97f4a7c15ull
 #define PY_HASH_MUL 0xff51afd7ed558ccdull
 
+/* The entry flags of frames 0 .. n - 1 (first[i], 0 or 1) as py_walk's
+ * entry: frame i at bit n - 1 - i, the outermost 64 frames' only.  Eight
+ * flags a turn: the multiply moves byte t's bit to bit 63 - t, and no two
+ * of its terms meet (so none carries). */
+static inline uint64_t py_entry_bits(const uint8_t *first, uint32_t n)
+{
+    uint64_t e = 0;
+    uint32_t i = n > 64 ? n - 64 : 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, first + i, sizeof x);
+        e = e << 8 | (x * 0x8040201008040201ull) >> 56;
+    }
+    for (; i < n; i++)
+        e = e << 1 | first[i];
+    return e;
+}
+
 /* py_walk_take for one frame model (a constant: one copy a model), into
  * wk, the last walk old.  First the frames' code objects and
  * instructions (lim frames at most); then their words from the outermost
@@ -91,26 +111,29 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
 {
     const struct py_layout *l = py_lay;
     const char *fr = py_frame_top(ts, model);
-    uint64_t entry = 0;
     uint32_t n = 0, gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
     wk->top = (uintptr_t)fr;
     if (lim > PY_WALK_MAX)
         lim = PY_WALK_MAX;
     for (int first; fr && n < lim; n++) {
-        wk->co[n] = py_ptr(fr, l->fr_code);
-        wk->at[n] = py_frame_at(fr, model);
+        wk->fa[2 * n] = py_ptr(fr, l->fr_code);
+        wk->fa[2 * n + 1] = (uintptr_t)py_frame_at(fr, model);
         fr = py_frame_next(fr, &first, model);
         wk->first[n] = first != 0;
-        entry = entry << 1 | (first != 0); /* frame i: bit n - 1 - i */
     }
+    uint64_t entry = py_entry_bits(wk->first, n);
     /* old's frame j is frame j + shift of this walk */
     int64_t shift = old->gen == gen && !old->ext ? (int64_t)n - old->n : (int64_t)PY_WALK_MAX;
     uint32_t k = n; /* frames k .. n - 1 are old's (old's frame 0 not among them) */
     if (n && shift < (int64_t)n) {
         /* frame i is old's j = i - shift; both go down to 1 */
         uint32_t i = n - 1, j = old->n - 1, stop = shift < 0 ? 1 : (uint32_t)shift + 1;
-        while (i >= stop && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] && old->w[j])
-            i--, j--;
+        if (!old->zero) /* every word of old's is one: its frames compare as words */
+            i -= ftree_tail_same(wk->fa + 2 * n, old->fa + 2 * old->n, 2 * (n - stop)) / 2;
+        else
+            while (i >= stop && old->fa[2 * j] == wk->fa[2 * i] &&
+                   old->fa[2 * j + 1] == wk->fa[2 * i + 1] && old->w[j])
+                i--, j--;
         k = i + 1;
     }
     uint64_t h = PY_HASH_SEED;
@@ -123,11 +146,11 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     for (uint32_t i = k; i-- > 0;) {
         int64_t j = (int64_t)i - shift;
         uint64_t w;
-        if ((uint64_t)j < old->n && old->co[j] == wk->co[i] && old->at[j] == wk->at[i] &&
-            old->w[j])
+        if ((uint64_t)j < old->n && old->fa[2 * j] == wk->fa[2 * i] &&
+            old->fa[2 * j + 1] == wk->fa[2 * i + 1] && old->w[j])
             w = old->w[j];
         else
-            w = py_word_of((const char *)wk->co[i], wk->at[i], model);
+            w = py_word_of((const char *)wk->fa[2 * i], (intptr_t)wk->fa[2 * i + 1], model);
         wk->w[i] = w;
         have += w != 0;
         if (i)
@@ -136,11 +159,13 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     }
     wk->ext = 0;
     for (int first; HS_UNLIKELY(fr && have < lim && n < PY_WALK_MAX); n++) {
-        wk->co[n] = py_ptr(fr, l->fr_code);
-        wk->at[n] = py_frame_at(fr, model);
+        const char *co = (const char *)py_ptr(fr, l->fr_code);
+        intptr_t at = py_frame_at(fr, model);
+        wk->fa[2 * n] = (uintptr_t)co;
+        wk->fa[2 * n + 1] = (uintptr_t)at;
         fr = py_frame_next(fr, &first, model);
         wk->first[n] = first != 0;
-        uint64_t w = wk->w[n] = py_word_of((const char *)wk->co[n], wk->at[n], model);
+        uint64_t w = wk->w[n] = py_word_of(co, at, model);
         have += w != 0;
         h = (h ^ w) * PY_HASH_MUL;
         wk->ext = 1; /* its ph are not the outermost frames' */
@@ -198,25 +223,22 @@ static int py_ctx_same(const struct py_ctx *c, const struct py_walk *k, uint64_t
     if (!c->serial || c->hash != hash || c->name != name || c->n != k->n ||
         c->lim != k->lim || c->more != k->more || c->entry != k->entry)
         return 0;
-    uint64_t d = 0;
-    for (uint32_t i = 1; i < k->n; i++)
-        d |= c->w[i - 1] ^ k->w[i];
-    return d == 0;
+    return k->n < 2 || ftree_tail_same(c->w + (k->n - 1), k->w + k->n, k->n - 1) == k->n - 1;
 }
 
-/* k's context, made the most recent of its set; NULL: not kept. */
+/* k's context, made the most recent of its set (by its mark: a context
+ * is some hundred bytes, never moved); NULL: not kept. */
 static struct py_ctx *py_ctx_find(struct py_recent *r, const struct py_walk *k, uint64_t hash,
                                   uint32_t name)
 {
-    struct py_ctx *set = r->ctx[hash & (PY_CTX_SETS - 1)];
-    if (py_ctx_same(&set[0], k, hash, name))
-        return &set[0];
-    if (!py_ctx_same(&set[1], k, hash, name))
+    unsigned s = hash & (PY_CTX_SETS - 1), m = r->ctx_mru[s];
+    struct py_ctx *set = r->ctx[s];
+    if (py_ctx_same(&set[m], k, hash, name))
+        return &set[m];
+    if (!py_ctx_same(&set[m ^ 1], k, hash, name))
         return NULL;
-    struct py_ctx t = set[0];
-    set[0] = set[1];
-    set[1] = t;
-    return &set[0];
+    r->ctx_mru[s] = (uint8_t)(m ^ 1);
+    return &set[m ^ 1];
 }
 
 static inline struct py_done *py_done_set(struct py_recent *r, uint32_t serial, uint64_t w0)
@@ -273,9 +295,9 @@ void py_recent_keep(const struct py_walk *k, uint32_t name, uint32_t id)
             py_recent_empty(r);
             r->serials = 1;
         }
-        struct py_ctx *set = r->ctx[hash & (PY_CTX_SETS - 1)];
-        set[1] = set[0];
-        c = &set[0];
+        unsigned s = hash & (PY_CTX_SETS - 1), lru = r->ctx_mru[s] ^ 1u;
+        c = &r->ctx[s][lru]; /* the least recent goes */
+        r->ctx_mru[s] = (uint8_t)lru;
         c->hash = hash;
         c->serial = r->serials;
         c->name = name;

@@ -75,8 +75,11 @@ static inline int py_out_full(const struct py_out *o)
 
 /* The Python frames of one native evaluation call (all of them: all),
  * from frame *j of the walk on, while o has room: those up to the call's
- * first frame (entry), frames without a word taking no room. */
-static void py_put_call(struct py_out *o, const struct py_walk *wk, unsigned *j, int all)
+ * first frame (entry), frames without a word taking no room.  Inlined, so
+ * that the splice keeps o in registers: a stack runs a dozen calls. */
+static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
+                                                              const struct py_walk *wk,
+                                                              unsigned *j, int all)
 {
     unsigned x = *j, e = wk->n;
     if (!all)
@@ -114,15 +117,26 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
     const uintptr_t lo = py_sym.eval_lo, span = py_sym.eval_hi - py_sym.eval_lo;
     unsigned i = 0, j = 0;
     int fr = wk->n || wk->more;
-    for (; i < n && o->k < o->room; i++) {
-        uintptr_t ip = nat[i];
-        if (fr && ip - 1 - lo < span) { /* py_is_eval */
-            py_put_call(o, wk, &j, 0);
-            fr = j < wk->n || wk->more;
-        } else if (!(o->trim && o->py && py_is_interp(ip)) && !o->bare) {
-            o->w[o->k++] = ip;
+    /* Most frames are the interpreter's, left out once a Python frame is
+     * in (skip): one test of the walk's state a frame, then the ranges. */
+    int skip = o->trim && o->py;
+    if (!o->bare)
+        for (; i < n && o->k < o->room; i++) {
+            uintptr_t ip = nat[i];
+            if (fr && ip - 1 - lo < span) { /* py_is_eval */
+                py_put_call(o, wk, &j, 0);
+                fr = j < wk->n || wk->more;
+                skip = o->trim && o->py;
+            } else if (!(skip && py_is_interp(ip))) {
+                o->w[o->k++] = ip;
+            }
         }
-    }
+    else /* no native frame written */
+        for (; i < n && o->k < o->room; i++)
+            if (fr && nat[i] - 1 - lo < span) {
+                py_put_call(o, wk, &j, 0);
+                fr = j < wk->n || wk->more;
+            }
     truncated |= i < n;
     /* Frames left over: an evaluation frame not recognised (docs/python.md,
      * Limits), or (trim) beyond the walk: outermost. */

@@ -20,7 +20,7 @@
 #define FTREE_CHUNK (1u << FTREE_NODE_BITS) /* nodes per chunk (128 KiB) */
 #define FTREE_CHUNKS 8192u                   /* so at most 64M nodes */
 #define FTREE_INDEX_BITS 10                  /* the index's first size: 1024 slots */
-#define FTREE_PATH 64u                       /* outer frames of its last walk a thread keeps */
+#define FTREE_PATH 128u                      /* outer frames of its last walk a thread keeps */
 
 struct ftree_node {
     uintptr_t ip;    /* this frame */
@@ -28,18 +28,29 @@ struct ftree_node {
     uint32_t tag;    /* the caller's (traces.c: the id + 1 of the trace it ends) */
 };
 
+/* An index slot: a node id, and above it FTREE_TAG_BITS more of its hash,
+ * so that a probe reads the node (most often a cache miss: the tree is
+ * MiBs) only when they match.  0 = empty. */
+#define FTREE_ID_BITS 26 /* FTREE_CHUNKS x FTREE_CHUNK nodes */
+#define FTREE_ID_MASK ((1u << FTREE_ID_BITS) - 1)
+#define FTREE_TAG_BITS (32 - FTREE_ID_BITS)
+_Static_assert((uint64_t)FTREE_CHUNKS * FTREE_CHUNK <= (1ull << FTREE_ID_BITS),
+               "node ids fit below an index slot's tag");
+
 static struct {
     struct ftree_node *chunk[FTREE_CHUNKS]; /* node id -> node */
     uint32_t nodes;                         /* made, the root included */
-    uint32_t *index;                        /* node id by hash of (parent, ip); 0 = empty */
+    uint32_t *index;                        /* tag | node id by hash of (parent, ip) */
     uint32_t index_bits;                    /* log2 of its slots */
 } ftree;
 
-/* The outer frames of a thread's last walk, outermost first, with their
- * nodes.  Node ids stay valid for good, so no lock guards them. */
+/* The outer frames of a thread's last walk with their nodes: frame k from
+ * the outermost is rip[FTREE_PATH - 1 - k] (innermost first, as a stack's
+ * ip[], so that the two compare from their ends: ftree_tail_same), its
+ * node node[k].  Node ids stay valid for good, so no lock guards them. */
 struct ftree_path {
     unsigned depth; /* frames kept */
-    uintptr_t ip[FTREE_PATH];
+    uintptr_t rip[FTREE_PATH];
     uint32_t node[FTREE_PATH];
 };
 static __thread struct ftree_path ftree_paths[FTREE_PATHS];
@@ -50,13 +61,22 @@ static inline struct ftree_node *ftree_at(uint32_t n)
     return &ftree.chunk[n >> FTREE_NODE_BITS][n & (FTREE_CHUNK - 1)];
 }
 
-/* The index slot where the search for (parent, ip) starts: the top bits
- * of a multiplicative hash. */
-static inline uint32_t ftree_slot(uint32_t parent, uintptr_t ip, unsigned bits)
+/* The hash of (parent, ip): its top bits are the index slot where the
+ * search starts (ftree_slot), bits 31-36 the tag (ftree_tag_of): apart,
+ * as the index has at most 2^27 slots (3/4 full: ftree_index_room). */
+static inline uint64_t ftree_hash(uint32_t parent, uintptr_t ip)
 {
-    uint64_t h = ((uint64_t)ip ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) *
-                 0xff51afd7ed558ccdULL;
+    return ((uint64_t)ip ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+}
+
+static inline uint32_t ftree_slot(uint64_t h, unsigned bits)
+{
     return (uint32_t)(h >> (64 - bits));
+}
+
+static inline uint32_t ftree_tag_of(uint64_t h)
+{
+    return (uint32_t)(h >> 31) << FTREE_ID_BITS; /* the top FTREE_TAG_BITS of 32 */
 }
 
 /* The index doubled (or made, as large as the nodes need: after
@@ -72,10 +92,11 @@ static HS_NOINLINE int ftree_index_grow(void)
         return -1;
     for (uint32_t n = 1; n < ftree.nodes; n++) {
         const struct ftree_node *x = ftree_at(n);
-        uint32_t s = ftree_slot(x->parent, x->ip, bits);
+        uint64_t h = ftree_hash(x->parent, x->ip);
+        uint32_t s = ftree_slot(h, bits);
         while (ix[s])
             s = (s + 1) & mask;
-        ix[s] = n;
+        ix[s] = ftree_tag_of(h) | n;
     }
     if (ftree.index)
         arena_free(ftree.index, ((size_t)1 << ftree.index_bits) * sizeof *ix);
@@ -106,9 +127,9 @@ void ftree_index_drop(void)
     ftree.index_bits = 0;
 }
 
-/* A new node (parent, ip) at index slot s; its id, or 0 when out of
- * memory. */
-static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s)
+/* A new node (parent, ip) at index slot s, with its hash's tag; its id,
+ * or 0 when out of memory. */
+static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s, uint32_t tag)
 {
     uint32_t n = ftree.nodes;
     if (n >> FTREE_NODE_BITS >= FTREE_CHUNKS) {
@@ -121,7 +142,7 @@ static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s)
     struct ftree_node *x = &(*c)[n & (FTREE_CHUNK - 1)];
     x->ip = ip;
     x->parent = parent;
-    ftree.index[s] = n;
+    ftree.index[s] = tag | n;
     ftree.nodes = n + 1;
     return n;
 }
@@ -131,13 +152,16 @@ static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s)
 static uint32_t ftree_get(uint32_t parent, uintptr_t ip)
 {
     uint32_t mask = (1u << ftree.index_bits) - 1;
-    uint32_t s = ftree_slot(parent, ip, ftree.index_bits);
-    for (uint32_t n; (n = ftree.index[s]) != 0; s = (s + 1) & mask) {
-        const struct ftree_node *x = ftree_at(n);
+    uint64_t h = ftree_hash(parent, ip);
+    uint32_t s = ftree_slot(h, ftree.index_bits), tag = ftree_tag_of(h);
+    for (uint32_t e; (e = ftree.index[s]) != 0; s = (s + 1) & mask) {
+        if ((e & ~FTREE_ID_MASK) != tag)
+            continue;
+        const struct ftree_node *x = ftree_at(e & FTREE_ID_MASK);
         if (x->ip == ip && x->parent == parent)
-            return n;
+            return e & FTREE_ID_MASK;
     }
-    return ftree_new(parent, ip, s);
+    return ftree_new(parent, ip, s, tag);
 }
 
 /* The root (node 0), made at the first stack; 0 or -1. */
@@ -155,10 +179,8 @@ static int ftree_root(void)
  * along path had too. */
 static unsigned ftree_shared(const struct ftree_path *path, const uintptr_t *ip, unsigned depth)
 {
-    unsigned k = 0, m = depth < path->depth ? depth : path->depth;
-    while (k < m && path->ip[k] == ip[depth - 1 - k])
-        k++;
-    return k;
+    return ftree_tail_same(path->rip + FTREE_PATH, ip + depth,
+                           depth < path->depth ? depth : path->depth);
 }
 
 /* The innermost node of the stack ip[0..depth) (innermost first), its
@@ -177,7 +199,7 @@ int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth)
         if (!(n = ftree_get(n, ip[depth - 1 - k])))
             goto out;
         if (k < FTREE_PATH) {
-            p->ip[k] = ip[depth - 1 - k];
+            p->rip[FTREE_PATH - 1 - k] = ip[depth - 1 - k];
             p->node[k] = n;
         }
     }

@@ -324,6 +324,20 @@ uint32_t ftree_tag(uint32_t node);
 void ftree_set_tag(uint32_t node, uint32_t tag);
 uintptr_t ftree_frame(uint32_t node, uint32_t *parent); /* a node's frame and parent */
 void ftree_index_drop(void); /* the index given back until nodes are made again */
+/* How many of the m words before a and before b are equal, counted from
+ * the end in (a[-1] == b[-1], a[-2] == b[-2], ...): two stacks' shared
+ * outer frames.  Four words a turn, their differences or'ed, so that a
+ * long shared part costs about one instruction a word (the walks'
+ * compares: ftree_walk_in's path, recent.c's py_walk_take). */
+static inline unsigned ftree_tail_same(const uintptr_t *a, const uintptr_t *b, unsigned m)
+{
+    const uintptr_t *x = a, *y = b, *x4 = a - (m & ~3u), *x0 = a - m;
+    while (x != x4 && !((x[-1] ^ y[-1]) | (x[-2] ^ y[-2]) | (x[-3] ^ y[-3]) | (x[-4] ^ y[-4])))
+        x -= 4, y -= 4;
+    while (x != x0 && x[-1] == y[-1])
+        x--, y--;
+    return (unsigned)(a - x);
+}
 
 /* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
 #define PEAK_CHUNK_BITS 12
