@@ -136,11 +136,11 @@ $(BUILD)/gen/text.ld: shim/text.order Makefile
 	@mkdir -p $(BUILD)/gen
 	$(CC) -shared -Wl,-z,now -Wl,--verbose -o /dev/null 2>/dev/null | \
 	    sed -n '/^=====/,/^=====/{/^=====/d;p}' >$@.def
-	awk 'FNR == NR { if ($$0 ~ /^[A-Za-z_]/) n[k++] = $$1; next } \
+	awk 'FNR == NR { if ($$0 ~ /^[A-Za-z_*]/) n[k++] = $$0; next } \
 	     { print } \
 	     /^  \.text[ \t]*:/ { t = 1 } \
 	     t && /^  \{/ { t = 0; for (i = 0; i < k; i++) { m = n[i]; \
-	         if (m ~ /:/) printf "    *%s(.text .text.*)\n", m; else \
+	         if (m ~ /^\*/) printf "    %s\n", m; else \
 	         printf "    *(.text.%s .text.%s.* .text.hot.%s .text.hot.%s.* .text.startup.%s .text.startup.%s.*)\n", m, m, m, m, m, m } }' \
 	    shim/text.order $@.def >$@
 	grep -q 'text\.hook_malloc_tracked ' $@

@@ -76,12 +76,21 @@ def run(shim, work, name, argv, env):
     return fns
 
 
-# The static archives' code every run reaches, which has no section per
-# function: the snapshot's CRC-32 (zlib), the CPU probe at start (libgcc),
-# atexit and pthread_atfork (libc_nonshared).  zstd's members stay where
-# they are: its objects are large and a run touches a few of their pages.
-MEMBERS = ["libz.a:crc32.o", "libgcc.a:cpuinfo.o", "libc_nonshared.a:atexit.oS",
-           "libc_nonshared.a:pthread_atfork.oS"]
+# Input sections put first, as the linker script names them: code every
+# run reaches that has no section per function, or that a run under
+# valgrind does not show.  crtbeginS.o's (its destructors at exit) and
+# GCC's .text.startup/.text.exit (LTO's static constructors), the
+# snapshot's CRC-32 (zlib), the CPU probe at start (libgcc), atexit and
+# pthread_atfork (libc_nonshared).  zstd's members stay where they are:
+# its objects are large and a run touches a few of their pages.
+HEAD = ["*crtbeginS.o(.text .text.*)", "*(.text.startup .text.startup.* .text.exit .text.exit.*)",
+        "*libz.a:crc32.o(.text .text.*)", "*libgcc.a:cpuinfo.o(.text .text.*)",
+        "*libc_nonshared.a:atexit.oS(.text .text.*)",
+        "*libc_nonshared.a:pthread_atfork.oS(.text .text.*)"]
+# Functions that run natively but not under valgrind: the module of a
+# mapping found by its name in /proc/self/maps (the main program's, named
+# by the loader with an empty string).
+NATIVE = ["mod_find_line"]
 
 
 def siblings(shim):
@@ -121,6 +130,10 @@ def main():
     for fns in list(runs.values()) + [py]:
         for fn, n in fns.items():
             cost[fn] = cost.get(fn, 0) + n
+    for fn in NATIVE:
+        cost.setdefault(fn, 0)
+        for f in runs.values():
+            f.setdefault(fn, 0)
     every = set.intersection(*(set(f) for f in runs.values()))
     some = set.union(*(set(f) for f in runs.values())) - every
     pyonly = set(py) - every - some
@@ -131,10 +144,10 @@ def main():
     sibs = siblings(shim)
     with open(a.out, "w") as f:
         f.write("# The shim's functions in link order (scripts/bench/textorder.py writes\n"
-                "# this file; the Makefile makes build/gen/text.ld of it).  A line with\n"
-                "# a colon names an archive member built without function sections.\n")
-        f.write("# archive members every C workload runs\n")
-        for m in MEMBERS:
+                "# this file; the Makefile makes build/gen/text.ld of it).  A line that\n"
+                "# starts with * is an input section pattern, copied as it is.\n")
+        f.write("# sections every C workload runs\n")
+        for m in HEAD:
             f.write(m + "\n")
         for title, s in (("run by every C workload", every), ("run by some C workload", some),
                          ("run by the Python workload only", pyonly)):

@@ -16,8 +16,8 @@
 #                               220 while walks read all of pend_q's 64 KiB
 #                               and trace_shards' 60 KiB)
 #   shim_maps_no_zlib           no libz.so mapped: zlib is linked in
-#   shim_text_resident_small    the shim's text resident <= 360 KiB, six
-#                               64 KiB fault-around windows (296 now, the
+#   shim_text_resident_small    the shim's text resident <= 320 KiB, five
+#                               64 KiB fault-around windows (232 now, the
 #                               functions runs execute packed at its head
 #                               by shim/text.order; 416 before)
 #   libunwind_text_not_resident at most 16 KiB of libunwind's text resident
@@ -69,7 +69,7 @@ else
   t_fail snapshot_anon_memory_small "the shim added $((${best_shim:-0} - ${best_plain:-0})) KiB (plain ${best_plain:-?}, shim ${best_shim:-?}; snapshot written: $([ -f "$T/s.hsnap" ] && echo yes || echo no))"
 fi
 best_text=$(echo $text | tr ' ' '\n' | sort -n | head -n 1)
-if [ -n "$best_text" ] && [ "$best_text" -ge 0 ] && [ "$best_text" -le 360 ]; then
+if [ -n "$best_text" ] && [ "$best_text" -ge 0 ] && [ "$best_text" -le 320 ]; then
   t_pass "shim_text_resident_small ($best_text KiB)"
 else
   t_fail shim_text_resident_small "the shim's text resident, KiB per run (-1: not found):${text:- none}"
