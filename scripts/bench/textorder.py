@@ -87,10 +87,12 @@ HEAD = ["*crtbeginS.o(.text .text.*)", "*(.text.startup .text.startup.* .text.ex
         "*libz.a:crc32.o(.text .text.*)", "*libgcc.a:cpuinfo.o(.text .text.*)",
         "*libc_nonshared.a:atexit.oS(.text .text.*)",
         "*libc_nonshared.a:pthread_atfork.oS(.text .text.*)"]
-# Functions that run natively but not under valgrind: the module of a
-# mapping found by its name in /proc/self/maps (the main program's, named
-# by the loader with an empty string).
-NATIVE = ["mod_find_line"]
+# Functions that run natively but not under valgrind (found with gdb's
+# breakpoints on the unlisted functions): the module of a mapping found by
+# its name in /proc/self/maps (the main program's, named by the loader
+# with an empty string), a lock's stall handler (timing), and the Python
+# exit's registers of a thread's C stack.
+NATIVE = ["mod_find_line", "orph_stalled", "pycs_regs"]
 
 
 def siblings(shim):
