@@ -16,6 +16,8 @@ Names are written without GCC's clone suffixes (.lto_priv.N, .constprop.N,
 .isra.N, .part.N), which move between builds; the linker script matches
 every clone of a name.  A function missing from the list (a new one) is
 linked after the listed ones: the order is a hint, never a condition.
+Run it again when a change adds functions to what the workloads run (the
+footprint test's shim_text_resident_small says when), and commit the file.
 
 usage: scripts/bench/textorder.py [SHIM] [--python PYTHON]
 """
