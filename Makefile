@@ -122,15 +122,39 @@ $(BUILD)/obj/report/html/assets.o: report/html/assets.S $(HTML_ASSETS)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
 
+# The shim's text in the order of shim/text.order (scripts/bench/textorder.py
+# lists the functions the bench workloads run): a page of text is resident
+# with its 64 KiB fault-around window, and the functions a run executes,
+# packed at the head, fault in a few windows instead of most of the text
+# (docs/performance.md, "Peak RSS").  Each name takes every clone of it
+# (.lto_priv.N, .constprop.N...); a name not listed is linked after them.
+SHIM_ORDER := -ffunction-sections -Wl,-T,$(BUILD)/gen/text.ld
+# The linker's own script for this link (-shared, -z now), with the listed
+# functions' sections put first in .text: one .text still, as valgrind and
+# the tools that read the shim's symbols expect.
+$(BUILD)/gen/text.ld: shim/text.order Makefile
+	@mkdir -p $(BUILD)/gen
+	$(CC) -shared -Wl,-z,now -Wl,--verbose -o /dev/null 2>/dev/null | \
+	    sed -n '/^=====/,/^=====/{/^=====/d;p}' >$@.def
+	awk 'FNR == NR { if ($$0 ~ /^[A-Za-z_*]/) n[k++] = $$0; next } \
+	     { print } \
+	     /^  \.text[ \t]*:/ { t = 1 } \
+	     t && /^  \{/ { t = 0; for (i = 0; i < k; i++) { m = n[i]; \
+	         if (m ~ /^\*/) printf "    %s\n", m; else \
+	         printf "    *(.text.%s .text.%s.* .text.hot.%s .text.hot.%s.* .text.startup.%s .text.startup.%s.*)\n", m, m, m, m, m, m } }' \
+	    shim/text.order $@.def >$@
+	grep -q 'text\.hook_malloc_tracked ' $@
+	rm -f $@.def
+
 # -z now: every call the shim makes is bound at load, so the leak check's
 # fork (shim/leak/fork.c), whose other threads' locks stay held, never runs
 # the lazy resolver.
-$(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(LDFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
+$(BUILD)/libheapsnap.so: $(SHIM_OBJ) shim/exports.map $(BUILD)/gen/text.ld
+	$(CC) -shared $(CFLAGS) $(LDFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) $(SHIM_ORDER) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
 	    -o $@ $(SHIM_OBJ) $(SHIM_LIBS)
 
-$(BUILD)/libheapsnap-attach.so: $(SHIM_ATT_OBJ) shim/exports.map
-	$(CC) -shared $(CFLAGS) $(LDFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
+$(BUILD)/libheapsnap-attach.so: $(SHIM_ATT_OBJ) shim/exports.map $(BUILD)/gen/text.ld
+	$(CC) -shared $(CFLAGS) $(LDFLAGS) $(SHIM_LTO) $(SHIM_HOT_OPT) $(SHIM_ORDER) -Wl,--version-script=shim/exports.map -Wl,-z,nodelete -Wl,-z,defs -Wl,-z,now \
 	    -o $@ $(SHIM_ATT_OBJ) $(SHIM_LIBS)
 
 $(BUILD)/heapsnap: $(CLI_OBJ)

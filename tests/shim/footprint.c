@@ -22,8 +22,9 @@
  * makes the shim forget its unwind rules (unwind/rulecache.c).
  *
  * Usage: footprint             prints "first_fd N" and "anon_kb N".
- *        footprint snap PATH   also "bss_kb N", "zlib_mapped 0|1" and
- *                              "unwind_text_kb N" (-1: not mapped).
+ *        footprint snap PATH   also "bss_kb N", "zlib_mapped 0|1",
+ *                              "unwind_text_kb N" (-1: not mapped) and
+ *                              "shim_text_kb N" (the shim's text resident).
  *        footprint dlclose LIB also "dlclose_growth_kb N".
  *        footprint forks N     also "faults_per_fork N": N forks whose
  *                              children _exit at once, their page faults
@@ -62,14 +63,15 @@ static long footprint_anon(void)
 
 /* The shim's .bss: the mapping that starts where libheapsnap.so's rw-p
  * segment ends and has no file.  Its Rss, or -1. */
-static void footprint_maps(long *bss_kb, int *zlib, long *unwind_kb)
+static void footprint_maps(long *bss_kb, int *zlib, long *unwind_kb, long *text_kb)
 {
     char line[512];
-    unsigned long lo, hi, shim_end = 0, in_bss = 0, in_unwind = 0;
+    unsigned long lo, hi, shim_end = 0, in_bss = 0, in_unwind = 0, in_text = 0;
     char perms[8], path[256];
     *bss_kb = -1;
     *zlib = 0;
     *unwind_kb = -1;
+    *text_kb = -1;
     FILE *f = fopen("/proc/self/smaps", "r");
     while (f && fgets(line, sizeof line, f)) {
         long kb;
@@ -80,9 +82,13 @@ static void footprint_maps(long *bss_kb, int *zlib, long *unwind_kb)
             in_bss = shim_end && lo == shim_end && !path[0] && perms[1] == 'w';
             shim_end = strstr(path, "libheapsnap.so") && perms[1] == 'w' ? hi : 0;
             in_unwind = strstr(path, "libunwind.so") && perms[2] == 'x';
+            in_text = strstr(path, "libheapsnap.so") && perms[2] == 'x';
         } else if (in_bss && sscanf(line, "Rss: %ld kB", &kb) == 1) {
             *bss_kb = kb;
             in_bss = 0;
+        } else if (in_text && sscanf(line, "Rss: %ld kB", &kb) == 1) {
+            *text_kb = kb;
+            in_text = 0;
         } else if (in_unwind && sscanf(line, "Rss: %ld kB", &kb) == 1) {
             *unwind_kb = kb;
             in_unwind = 0;
@@ -150,10 +156,11 @@ int main(int argc, char **argv)
             pthread_join(t, NULL);
         if (heapsnap_take_snapshot)
             heapsnap_take_snapshot(argv[2]);
-        long bss, unwind;
+        long bss, unwind, text;
         int zlib;
-        footprint_maps(&bss, &zlib, &unwind);
-        printf("bss_kb %ld\nzlib_mapped %d\nunwind_text_kb %ld\n", bss, zlib, unwind);
+        footprint_maps(&bss, &zlib, &unwind, &text);
+        printf("bss_kb %ld\nzlib_mapped %d\nunwind_text_kb %ld\nshim_text_kb %ld\n", bss, zlib,
+               unwind, text);
     }
     long anon = footprint_anon();
     printf("anon_kb %ld\n", anon);
