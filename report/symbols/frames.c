@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
+#include "hashfn.h"
 
 #include "cli.h"
 #include "framerec.h"
