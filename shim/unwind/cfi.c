@@ -58,9 +58,9 @@ static int cfi_check_unloads(void)
  * a handful of sites push each other out as the address layout puts them
  * in one set.  16 sets of 4: fewer sets miss on the deep workload's 30
  * (site, depth) walks, more buy nothing (docs/performance.md). */
-#define CFI_MEMO_SET_BITS 4
+#define CFI_MEMO_SET_BITS 3
 #define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
-#define CFI_MEMO_WAYS 4
+#define CFI_MEMO_WAYS 8
 
 static __thread struct {
     struct cfi_memo *set[CFI_MEMO_SETS][CFI_MEMO_WAYS]; /* NULL: none yet */
