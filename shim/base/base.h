@@ -126,6 +126,22 @@ static inline int line_claim(atomic_int *owned, atomic_uint *top, unsigned k)
                                                    memory_order_relaxed);
 }
 
+/* *c += v on a line only this thread writes (its trace shard, its peak
+ * cell; others read it with relaxed loads): one add to memory on x86-64,
+ * where a relaxed load and store are three instructions.  An aligned
+ * 8-byte store is single-copy atomic there, so a reader sees the old sum
+ * or the new one, as with the load and store.  c: a 64-bit _Atomic word. */
+static inline void line_own_add(void *c, uint64_t v)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0" : "+m"(*(uint64_t *)c) : "er"(v));
+#else
+    _Atomic uint64_t *a = c;
+    atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + v,
+                          memory_order_relaxed);
+#endif
+}
+
 /* ---- the hot path's per-thread words, one thread-local (deferred.c
  * defines it).  Each thread-local of a shared object is reached through
  * a GOT entry of its own (initial-exec: a load of its offset, then the

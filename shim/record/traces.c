@@ -276,8 +276,7 @@ void trace_after_fork_child(void)
 static inline void trace_shard_add(const struct trace_shard *s, _Atomic uint64_t *c, uint64_t v)
 {
     if (HS_LIKELY(s != trace_shards))
-        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-                              memory_order_relaxed);
+        line_own_add(c, v);
     else
         atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
@@ -464,16 +463,10 @@ static __attribute__((always_inline)) inline void trace_discharge_in(uint32_t id
         return;
     }
     c += id & (PEAK_CHUNK - 1);
-    atomic_store_explicit(&s->frees, atomic_load_explicit(&s->frees, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    atomic_store_explicit(&s->bytes, atomic_load_explicit(&s->bytes, memory_order_relaxed) - size,
-                          memory_order_relaxed);
-    atomic_store_explicit(&c->count,
-                          atomic_load_explicit(&c->count, memory_order_relaxed) - (1 << TRACE_UNIT_SHIFT),
-                          memory_order_relaxed);
-    atomic_store_explicit(&c->bytes,
-                          atomic_load_explicit(&c->bytes, memory_order_relaxed) - (int64_t)size,
-                          memory_order_relaxed);
+    line_own_add(&s->frees, 1);
+    line_own_add(&s->bytes, -size);
+    line_own_add(&c->count, -(uint64_t)(1 << TRACE_UNIT_SHIFT));
+    line_own_add(&c->bytes, -size);
     if ((trace_pending -= (int64_t)size) <= -TRACE_FOLD)
         trace_fold();
 }
