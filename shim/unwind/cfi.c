@@ -47,7 +47,7 @@ static int cfi_check_unloads(void)
 
 /* Its layout, and why a replay is exact: cfimemo.h. */
 
-/* Walks kept per thread: CFI_MEMO_SETS sets of four, a walk in the set of
+/* Walks kept per thread: CFI_MEMO_SETS sets of eight, a walk in the set of
  * its first state (the hook's caller: return address and CFA), the most
  * recent first.  Sites that take turns (churn's six, a parser's handful)
  * each find their own walk again; paths into one function from the same
@@ -56,8 +56,10 @@ static int cfi_check_unloads(void)
  * one power-of-two arena block (4 KiB at the default depth: 260 KiB per
  * thread at most, only where that many walks take turns).  Fewer ways let
  * a handful of sites push each other out as the address layout puts them
- * in one set.  16 sets of 4: fewer sets miss on the deep workload's 30
- * (site, depth) walks, more buy nothing (docs/performance.md). */
+ * in one set: 16 sets of 4 (the same 64 walks) had a few of the deep
+ * workload's 30 (site, depth) walks miss again and again, and 32 sets of 4
+ * cost Python's workload memory (docs/performance.md).  A hit is usually
+ * the set's first way (the most recent), whatever the ways. */
 #define CFI_MEMO_SET_BITS 3
 #define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
 #define CFI_MEMO_WAYS 8
