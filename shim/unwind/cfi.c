@@ -479,8 +479,9 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
 
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat
  * exactly, made the last and the most recent of its set; NULL if none. */
-static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
-                                       uintptr_t top8, unsigned max, unsigned long long subs)
+static inline __attribute__((always_inline)) struct cfi_memo *
+cfi_memo_again_in(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, unsigned max,
+                  unsigned long long subs)
 {
     struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(key, rsp)];
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
@@ -491,6 +492,13 @@ static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t r
         }
     }
     return NULL;
+}
+
+static HS_NOINLINE struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+                                                   uintptr_t top8, unsigned max,
+                                                   unsigned long long subs)
+{
+    return cfi_memo_again_in(key, rsp, rbp, top8, max, subs);
 }
 
 /* An exact repeat m found (NULL: none): counted, and checked under
@@ -566,9 +574,10 @@ cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned
      * no memo has m->max == max unless they are (a walk of max frames
      * records one only into a memo set up for that many), and with none
      * set up the sets are empty. */
+    unsigned long long subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
     struct cfi_memo *m = cfi_memo_found(
-        cfi_memo_again(ra, cfa, rbp, top - 8, max,
-                       atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
+        plain ? cfi_memo_again_in(ra, cfa, rbp, top - 8, max, subs)
+              : cfi_memo_again(ra, cfa, rbp, top - 8, max, subs),
         ra, cfa, rbp, top, max, plain);
     return m ? m->tag : CFI_NO_TAG;
 }
