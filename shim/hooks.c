@@ -217,15 +217,17 @@ static HS_NOINLINE void *hook_malloc_early(size_t n)
 
 static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
-    struct unwind_origin o;
-    UNWIND_ORIGIN(o);
+    const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
     guard_enter();
     pend_room(n);
     void *p = real.malloc(n);
-    if (p)
-        hook_record(p, n, &o);
-    else
+    if (p) {
+        hook_record_at(p, n, f[1], (uintptr_t)(f + 2), f[0]);
+    } else {
+        struct unwind_origin o;
+        UNWIND_ORIGIN(o);
         hook_fail(n, &o);
+    }
     hook_leave();
     return p;
 }

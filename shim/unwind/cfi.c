@@ -25,7 +25,9 @@
 #define CFI_CHECK_EVERY 256        /* walks between dlpi_subs checks */
 #define CFI_MIN_RA 0x4000u         /* libunwind's "somewhere bogus" */
 
-static __thread unsigned cfi_countdown; /* walks to the next dlpi_subs check */
+/* Walks to the next dlpi_subs check, signed: a decrement to memory and the
+ * sign it leaves are the whole test. */
+static __thread int cfi_countdown;
 static int cfi_avx; /* the memo's pairs compared with AVX (cfi_memo_setup sets it) */
 
 /* ---------------- the walk ---------------- */
@@ -33,7 +35,7 @@ static int cfi_avx; /* the memo's pairs compared with AVX (cfi_memo_setup sets i
 /* Every CFI_CHECK_EVERY walks of this thread: has a module gone? */
 static int cfi_check_unloads(void)
 {
-    if (HS_LIKELY(cfi_countdown-- > 0))
+    if (HS_LIKELY(--cfi_countdown >= 0))
         return 0;
     if (rcache_check() < 0) {
         cfi_countdown = 0; /* busy: fall back now, check again next time */
