@@ -65,7 +65,8 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
         trace_discharge_block(&old);
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
-        watch_born(epoch, n);           /* tracemalloc's traced memory (watch.c) */
+        if (!plain) /* plain: HS_RARE_WATCH clear, no watch */
+            watch_born(epoch, n);       /* tracemalloc's traced memory (watch.c) */
         if (plain)
             trace_charge_plain(id, n);
         else

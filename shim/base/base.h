@@ -205,6 +205,7 @@ extern _Atomic unsigned hs_rare;
 #define HS_RARE_POOL 8u      /* tblpool.c: tbl_pool_on */
 #define HS_RARE_DOM 16u      /* domain.c: dom_waiting */
 #define HS_RARE_UNWIND 32u   /* unwind.c: not the auto method, or its check mode */
+#define HS_RARE_WATCH 64u    /* watch.c: tracemalloc's traced memory (watch_from1) */
 static inline void hs_rare_mark(unsigned bit, int on)
 {
     if (on)

@@ -212,8 +212,7 @@ void pend_release_plain(void *p, const struct tbl_where *w)
         pend_release_other(p, w->stripe != NULL);
         return;
     }
-    watch_died(e.epoch, e.size); /* trace_discharge_block's */
-    trace_discharge_plain(e.trace, e.size);
+    trace_discharge_plain(e.trace, e.size); /* no watch_died: HS_RARE_WATCH is clear */
     pend_real.free(p);
 }
 
