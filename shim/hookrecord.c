@@ -65,7 +65,8 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
         trace_discharge_block(&old);
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
-        watch_born(epoch, n);           /* tracemalloc's traced memory (watch.c) */
+        if (!plain) /* plain: HS_RARE_WATCH clear, no watch */
+            watch_born(epoch, n);       /* tracemalloc's traced memory (watch.c) */
         if (plain)
             trace_charge_plain(id, n);
         else
@@ -79,6 +80,16 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
 static inline uint32_t hook_lsan_twin(uint32_t id, int plain)
 {
     return !plain && HS_UNLIKELY(lsan_disabled) ? trace_disabled_twin(id) : id;
+}
+
+/* hook_stack with the origin by value, out of line: hook_record's plain
+ * path keeps its origin in registers, where a pointer to it handed to a
+ * function out of line kept it in memory. */
+static HS_NOINLINE uint32_t hook_stack_by(uintptr_t ra, uintptr_t cfa, uintptr_t rbp,
+                                          uint32_t again, unsigned max)
+{
+    const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
+    return hook_stack(&o, again, max);
 }
 
 /* A block was born: unwind first (no lock held), then intern and insert.
@@ -108,7 +119,8 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
         unsigned max = hook_mode.depth;
         if ((id = plain ? unwind_again_plain(origin, max) : unwind_again(origin, max)) &
             UNWIND_NAME_FRAMES)
-            id = hook_stack(origin, id, max); /* UNWIND_NO_NAME has FRAMES set */
+            id = plain ? hook_stack_by(origin->ra, origin->cfa, origin->rbp, id, max)
+                       : hook_stack(origin, id, max); /* UNWIND_NO_NAME has FRAMES set */
     }
     if (id != UNWIND_NO_NAME) {
         if (!plain) /* plain: the walk's hook_booked was */
@@ -120,22 +132,26 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
     HS_ERRNO = saved;
 }
 
-static HS_NOINLINE void hook_record_any(void *p, size_t n, const struct unwind_origin *origin)
+static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uintptr_t cfa,
+                                           uintptr_t rbp)
 {
-    hook_record_in(p, n, origin, 0);
+    const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
+    hook_record_in(p, n, &o, 0);
 }
 
 /* hook_record_in, by one test of every rarer mode (hook_plain): sampled
  * mode, estimated weights, the sampled free filter, pymalloc's pools, a
  * CPython whose domains are still to wrap; this thread's __lsan_disable
- * and fresh blocks. */
-HS_NOINLINE void hook_record(void *p, size_t n, const struct unwind_origin *origin)
+ * and fresh blocks.  The origin comes by value (root.h's hook_record
+ * passes a struct's): the plain path reads it from registers. */
+HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
 {
     if (!hook_plain()) {
-        hook_record_any(p, n, origin);
+        hook_record_any_by(p, n, ra, cfa, rbp);
         return;
     }
-    hook_record_in(p, n, origin, 1);
+    const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
+    hook_record_in(p, n, &o, 1);
 }
 
 /* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */

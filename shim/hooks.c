@@ -48,6 +48,8 @@ static struct {
 
 /* ---------------- resolution ---------------- */
 
+static void hook_free_ready(void); /* free's entry, once resolved */
+
 static void *hook_sym(const char *name)
 {
     return hook_real_sym(name);
@@ -88,6 +90,7 @@ void hook_init(void)
     defer_init(real.free, real.malloc, real.malloc_usable_size, pend_unbook);
     pend_init(real.free, 0);
     atomic_store(&real.state, HOOK_READY);
+    hook_free_ready();
 }
 
 static inline int hook_ready(void)
@@ -217,15 +220,17 @@ static HS_NOINLINE void *hook_malloc_early(size_t n)
 
 static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
-    struct unwind_origin o;
-    UNWIND_ORIGIN(o);
+    const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
     guard_enter();
     pend_room(n);
     void *p = real.malloc(n);
-    if (p)
-        hook_record(p, n, &o);
-    else
+    if (p) {
+        hook_record_at(p, n, f[1], (uintptr_t)(f + 2), f[0]);
+    } else {
+        struct unwind_origin o;
+        UNWIND_ORIGIN(o);
         hook_fail(n, &o);
+    }
     hook_leave();
     return p;
 }
@@ -278,12 +283,14 @@ static HS_NOINLINE void hook_free_tracked(void *p)
 }
 
 /* free's careful path, out of line: the fast path keeps nothing of it.
- * filtered: the filter may be on (tbl_maybe asked). */
-static inline __attribute__((always_inline)) void hook_free_careful_in(void *p, int filtered)
+ * filtered: the filter may be on (tbl_maybe asked).  ready: the real
+ * functions are known (real.state never leaves HOOK_READY). */
+static inline __attribute__((always_inline)) void hook_free_careful_in(void *p, int filtered,
+                                                                       int ready)
 {
     if (!p || boot_has(p))
         return;
-    if (HS_UNLIKELY(!hook_ready()))
+    if (!ready && HS_UNLIKELY(!hook_ready()))
         return; /* only boot blocks exist before resolution */
     /* The real free reads the chunk header: start that cache miss now, so
      * that it overlaps the table's own miss instead of following it. */
@@ -302,14 +309,21 @@ static inline __attribute__((always_inline)) void hook_free_careful_in(void *p, 
 
 static HS_NOINLINE void hook_free_careful(void *p)
 {
-    hook_free_careful_in(p, 1);
+    hook_free_careful_in(p, 1, 0);
 }
 
 /* The same before hook_filter_enable, when tbl_maybe says yes to all (a
- * free still here once the filter is on looks the block up all the same). */
+ * free still here once the filter is on looks the block up all the same),
+ * until hook_init is done ... */
+static HS_NOINLINE void hook_free_early(void *p)
+{
+    hook_free_careful_in(p, 0, 0);
+}
+
+/* ... and after: hook_free_ready's. */
 static HS_NOINLINE void hook_free_unfiltered(void *p)
 {
-    hook_free_careful_in(p, 0);
+    hook_free_careful_in(p, 0, 1);
 }
 
 /* free's fast test once the filter is on (sampled mode): its group. */
@@ -322,14 +336,25 @@ static void hook_free_filtered(void *p)
 
 /* Where free goes: the careful path without tbl_maybe, until
  * hook_filter_enable (every group is saturated until then:
- * hook_pass_free would always say no). */
-static void (*_Atomic hook_free_entry)(void *) = hook_free_unfiltered;
+ * hook_pass_free would always say no); without the test of hook_ready
+ * once hook_init is done (hook_free_ready). */
+static void (*_Atomic hook_free_entry)(void *) = hook_free_early;
 
 HS_EXPORT void free(void *p)
 {
     if (HOOK_FROM_LOADER())
         return real.free(p);
+    /* Relaxed: x86-64 (the shim's one target) keeps loads in order, so a
+     * free that finds hook_free_unfiltered, stored after HOOK_READY, then
+     * reads the real functions hook_init stored before it. */
     atomic_load_explicit(&hook_free_entry, memory_order_relaxed)(p);
+}
+
+/* hook_init: the real functions are known, for good. */
+static void hook_free_ready(void)
+{
+    void (*early)(void *) = hook_free_early; /* not if the filter is on already */
+    atomic_compare_exchange_strong(&hook_free_entry, &early, hook_free_unfiltered);
 }
 
 /* tbl_filter_enable, and free's group test with it (a free that still

@@ -144,8 +144,13 @@ extern struct hook_modes {
 } hook_mode;
 void hook_modes_start(void (*real_free)(void *)); /* hook_set_active's first start */
 void hook_filter_enable(void); /* tbl_filter_enable, and free's test of the filter's groups */
-/* A block the hooks keep, with guard_on set; keeps errno. */
-void hook_record(void *p, size_t n, const struct unwind_origin *origin);
+/* A block the hooks keep, with guard_on set; keeps errno.  The origin's
+ * words by value (hookrecord.c says why), or from a struct. */
+void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp);
+static inline void hook_record(void *p, size_t n, const struct unwind_origin *origin)
+{
+    hook_record_at(p, n, origin->ra, origin->cfa, origin->rbp);
+}
 int hook_skip_sampled(size_t n); /* sampled mode: 1 when n's block is not kept */
 int64_t *hook_countdown_at(void); /* the countdown the careful path moves */
 /* hs_rare, and this thread's rare_mine (base.h): 0 when no rarer mode is

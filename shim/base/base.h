@@ -126,6 +126,22 @@ static inline int line_claim(atomic_int *owned, atomic_uint *top, unsigned k)
                                                    memory_order_relaxed);
 }
 
+/* *c += v on a line only this thread writes (its trace shard, its peak
+ * cell; others read it with relaxed loads): one add to memory on x86-64,
+ * where a relaxed load and store are three instructions.  An aligned
+ * 8-byte store is single-copy atomic there, so a reader sees the old sum
+ * or the new one, as with the load and store.  c: a 64-bit _Atomic word. */
+static inline void line_own_add(void *c, uint64_t v)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __asm__("addq %1, %0" : "+m"(*(uint64_t *)c) : "er"(v));
+#else
+    _Atomic uint64_t *a = c;
+    atomic_store_explicit(a, atomic_load_explicit(a, memory_order_relaxed) + v,
+                          memory_order_relaxed);
+#endif
+}
+
 /* ---- the hot path's per-thread words, one thread-local (deferred.c
  * defines it).  Each thread-local of a shared object is reached through
  * a GOT entry of its own (initial-exec: a load of its offset, then the
@@ -189,6 +205,7 @@ extern _Atomic unsigned hs_rare;
 #define HS_RARE_POOL 8u      /* tblpool.c: tbl_pool_on */
 #define HS_RARE_DOM 16u      /* domain.c: dom_waiting */
 #define HS_RARE_UNWIND 32u   /* unwind.c: not the auto method, or its check mode */
+#define HS_RARE_WATCH 64u    /* watch.c: tracemalloc's traced memory (watch_from1) */
 static inline void hs_rare_mark(unsigned bit, int on)
 {
     if (on)

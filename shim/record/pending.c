@@ -189,17 +189,30 @@ void pend_release_where(void *p, const struct tbl_where *w)
     pend_real.free(p);
 }
 
+/* pend_release_plain's other cases, out of line: no where (tried 0), or
+ * not in the table (tried 1). */
+static HS_NOINLINE void pend_release_other(void *p, int tried)
+{
+    if (!tried) {
+        pend_release(p);
+        return;
+    }
+    pend_drop(p, 0);
+    pend_real.free(p);
+}
+
 /* The same with hs_rare 0 (hooks.c's free path): tbl_remove_plain, and
- * the plain discharge (weight 1). */
+ * the plain discharge (weight 1).  Its other cases are out of line, so
+ * that the entry removed stays in registers (a struct whose address an
+ * out-of-line tbl_remove took lived on the stack). */
 void pend_release_plain(void *p, const struct tbl_where *w)
 {
     struct tbl_entry e;
-    if (w->stripe ? tbl_remove_plain((uintptr_t)p, &e, w) : tbl_remove((uintptr_t)p, &e)) {
-        watch_died(e.epoch, e.size); /* trace_discharge_block's */
-        trace_discharge_plain(e.trace, e.size);
-    } else {
-        pend_drop(p, 0);
+    if (HS_UNLIKELY(!w->stripe) || HS_UNLIKELY(!tbl_remove_plain((uintptr_t)p, &e, w))) {
+        pend_release_other(p, w->stripe != NULL);
+        return;
     }
+    trace_discharge_plain(e.trace, e.size); /* no watch_died: HS_RARE_WATCH is clear */
     pend_real.free(p);
 }
 

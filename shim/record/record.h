@@ -369,10 +369,8 @@ static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
         HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                             memory_order_relaxed)) != NULL)) {
         c += id & (PEAK_CHUNK - 1);
-        atomic_store_explicit(&c->count, atomic_load_explicit(&c->count, memory_order_relaxed) + n,
-                              memory_order_relaxed);
-        atomic_store_explicit(&c->bytes, atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
-                              memory_order_relaxed);
+        line_own_add(&c->count, (uint64_t)n);
+        line_own_add(&c->bytes, (uint64_t)bytes);
     } else if (!peak_idle) {
         peak_move_slow(id, n, bytes);
     }

@@ -53,8 +53,8 @@ static inline void tbl_unpack(const struct tbl_slot *x, struct tbl_entry *e)
 static inline int tbl_pack(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uint32_t trace,
                            uint32_t epoch)
 {
-    if ((ptr >> TBL_PTR_BITS) || (size >> TBL_SIZE_BITS) || (trace >> (64 - TBL_SIZE_BITS)))
-        return -1;
+    if ((ptr >> TBL_PTR_BITS) | (size >> TBL_SIZE_BITS) | ((uint64_t)trace >> (64 - TBL_SIZE_BITS)))
+        return -1; /* one test of the three */
     if (epoch > 0xffff)
         epoch = 0xffff;
     x->w0 = (uint64_t)ptr | (uint64_t)epoch << TBL_PTR_BITS;
@@ -266,8 +266,9 @@ static inline int tbl_holds(const struct tbl_cluster *k, unsigned tag, uintptr_t
  * whole probe path looked at, room made first (the array grows past the
  * load limit; a failed growth is fine while a slot is still free). */
 static HS_NOINLINE int tbl_insert_slow(struct tbl_stripe *s, uintptr_t ptr, uint64_t h,
-                                       const struct tbl_slot *packed, struct tbl_entry *replaced)
+                                       uint64_t w0, uint64_t w1, struct tbl_entry *replaced)
 {
+    const struct tbl_slot x = {w0, w1}, *packed = &x;
     uint32_t at;
     int r = -1;
     if (s->count < s->limit || tbl_grow(s) == 0 || s->count + 1 < s->clusters * TBL_CLUSTER) {
@@ -305,7 +306,8 @@ tbl_hash_insert_in(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
         if (HS_LIKELY(m && !k->ctrl[TBL_OVER] && !tbl_holds(k, tag, ptr))) {
             unsigned j = (unsigned)__builtin_ctz(m);
             k->ctrl[j] = (uint8_t)tag;
-            k->slot[j] = packed;
+            k->slot[j].w0 = packed.w0; /* two stores: a struct copy went through */
+            k->slot[j].w1 = packed.w1; /* the stack and a 16-byte load */
             s->count++;
             if (!plain && tbl_filter.on)
                 tbl_filter_add(ptr, 1);
@@ -313,7 +315,7 @@ tbl_hash_insert_in(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
             return 0;
         }
     }
-    return tbl_insert_slow(s, ptr, h, &packed, replaced);
+    return tbl_insert_slow(s, ptr, h, packed.w0, packed.w1, replaced);
 }
 
 static inline __attribute__((always_inline)) int

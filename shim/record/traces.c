@@ -276,8 +276,7 @@ void trace_after_fork_child(void)
 static inline void trace_shard_add(const struct trace_shard *s, _Atomic uint64_t *c, uint64_t v)
 {
     if (HS_LIKELY(s != trace_shards))
-        atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-                              memory_order_relaxed);
+        line_own_add(c, v);
     else
         atomic_fetch_add_explicit(c, v, memory_order_relaxed);
 }
@@ -390,8 +389,8 @@ static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t 
     struct trace_delta *d = &s->delta[id & (TRACE_DELTAS - 1)];
     if (HS_UNLIKELY(atomic_load_explicit(&d->id1, memory_order_relaxed) != id + 1))
         trace_delta_take(d, id);
-    trace_shard_add(s, &d->count, n);
-    trace_shard_add(s, &d->bytes, bytes);
+    line_own_add(&d->count, n); /* s is this thread's own line */
+    line_own_add(&d->bytes, bytes);
 }
 
 /* A block was born.  Inlined into its callers (hooks.c's hook_record with
@@ -405,13 +404,17 @@ static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, u
     uint64_t n = 1u << TRACE_UNIT_SHIFT, bytes = size;
     if (!plain)
         sample_weigh(size, &n, &bytes);
-    struct trace_shard *s = trace_shard();
-    if (HS_LIKELY(s != trace_shards))
+    struct trace_shard *s = trace_my_shard;
+    /* One compare for "none yet" (NULL) and line 0: both at or below it. */
+    if (HS_LIKELY((uintptr_t)s > (uintptr_t)trace_shards) || (s = trace_shard()) != trace_shards) {
         trace_delta_add(s, id, n, bytes);
-    else
+        line_own_add(&s->allocs, 1);
+        line_own_add(&s->bytes, bytes);
+    } else {
         trace_total_add(id, n, bytes);
-    trace_shard_add(s, &s->allocs, 1);
-    trace_shard_add(s, &s->bytes, bytes);
+        trace_shard_add(s, &s->allocs, 1);
+        trace_shard_add(s, &s->bytes, bytes);
+    }
     peak_move(id, (int64_t)n, (int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
     trace_pending += (int64_t)bytes;
     trace_track_peak();
@@ -455,8 +458,8 @@ static __attribute__((always_inline)) inline void trace_discharge_in(uint32_t id
     struct trace_shard *s = trace_my_shard;
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
-    if ((!plain && HS_UNLIKELY(sample_estimates)) || HS_UNLIKELY(s == NULL) ||
-        HS_UNLIKELY(s == trace_shards) ||
+    if ((!plain && HS_UNLIKELY(sample_estimates)) ||
+        HS_UNLIKELY((uintptr_t)s <= (uintptr_t)trace_shards) || /* NULL, or line 0 */
         HS_UNLIKELY(l == NULL) || base_unforked() ||
         HS_UNLIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                               memory_order_relaxed)) == NULL)) {
@@ -464,16 +467,10 @@ static __attribute__((always_inline)) inline void trace_discharge_in(uint32_t id
         return;
     }
     c += id & (PEAK_CHUNK - 1);
-    atomic_store_explicit(&s->frees, atomic_load_explicit(&s->frees, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    atomic_store_explicit(&s->bytes, atomic_load_explicit(&s->bytes, memory_order_relaxed) - size,
-                          memory_order_relaxed);
-    atomic_store_explicit(&c->count,
-                          atomic_load_explicit(&c->count, memory_order_relaxed) - (1 << TRACE_UNIT_SHIFT),
-                          memory_order_relaxed);
-    atomic_store_explicit(&c->bytes,
-                          atomic_load_explicit(&c->bytes, memory_order_relaxed) - (int64_t)size,
-                          memory_order_relaxed);
+    line_own_add(&s->frees, 1);
+    line_own_add(&s->bytes, -size);
+    line_own_add(&c->count, -(uint64_t)(1 << TRACE_UNIT_SHIFT));
+    line_own_add(&c->bytes, -size);
     if ((trace_pending -= (int64_t)size) <= -TRACE_FOLD)
         trace_fold();
 }

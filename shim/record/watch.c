@@ -6,7 +6,8 @@
  * moved with the frees of older blocks; here a block counts at its birth
  * (hook_insert) and leaves at its death (trace_discharge_block) only when
  * its epoch is the watched one or later, so those frees do not move it.
- * Off (watch_from1 == 0), a birth and a death cost one relaxed load; on,
+ * Off (watch_from1 == 0, HS_RARE_WATCH clear), the hooks' plain path does
+ * not look, and a birth and a death elsewhere cost one relaxed load; on,
  * one atomic add each, as tracemalloc takes a lock at each.  The peak is
  * raised only once this thread's held frees (pending.c), which happened
  * before the birth, are released: it stays exact, as the shim's own.
@@ -22,6 +23,7 @@ void watch_start(uint32_t epoch)
 {
     atomic_store(&watch_cur, 0);
     atomic_store(&watch_peak, 0);
+    hs_rare_mark(HS_RARE_WATCH, 1); /* first: the hooks' plain path skips the watch */
     atomic_store(&watch_from1, (epoch < WATCH_EPOCH_MAX ? epoch : WATCH_EPOCH_MAX) + 1);
 }
 
@@ -30,6 +32,7 @@ void watch_stop(void)
     atomic_store(&watch_from1, 0);
     atomic_store(&watch_cur, 0);
     atomic_store(&watch_peak, 0);
+    hs_rare_mark(HS_RARE_WATCH, 0); /* last */
 }
 
 static void watch_raise(uint64_t cur)

@@ -25,7 +25,9 @@
 #define CFI_CHECK_EVERY 256        /* walks between dlpi_subs checks */
 #define CFI_MIN_RA 0x4000u         /* libunwind's "somewhere bogus" */
 
-static __thread unsigned cfi_countdown; /* walks to the next dlpi_subs check */
+/* Walks to the next dlpi_subs check, signed: a decrement to memory and the
+ * sign it leaves are the whole test. */
+static __thread int cfi_countdown;
 static int cfi_avx; /* the memo's pairs compared with AVX (cfi_memo_setup sets it) */
 
 /* ---------------- the walk ---------------- */
@@ -33,7 +35,7 @@ static int cfi_avx; /* the memo's pairs compared with AVX (cfi_memo_setup sets i
 /* Every CFI_CHECK_EVERY walks of this thread: has a module gone? */
 static int cfi_check_unloads(void)
 {
-    if (HS_LIKELY(cfi_countdown-- > 0))
+    if (HS_LIKELY(--cfi_countdown >= 0))
         return 0;
     if (rcache_check() < 0) {
         cfi_countdown = 0; /* busy: fall back now, check again next time */
@@ -47,7 +49,7 @@ static int cfi_check_unloads(void)
 
 /* Its layout, and why a replay is exact: cfimemo.h. */
 
-/* Walks kept per thread: CFI_MEMO_SETS sets of four, a walk in the set of
+/* Walks kept per thread: CFI_MEMO_SETS sets of eight, a walk in the set of
  * its first state (the hook's caller: return address and CFA), the most
  * recent first.  Sites that take turns (churn's six, a parser's handful)
  * each find their own walk again; paths into one function from the same
@@ -56,11 +58,13 @@ static int cfi_check_unloads(void)
  * one power-of-two arena block (4 KiB at the default depth: 260 KiB per
  * thread at most, only where that many walks take turns).  Fewer ways let
  * a handful of sites push each other out as the address layout puts them
- * in one set.  16 sets of 4: fewer sets miss on the deep workload's 30
- * (site, depth) walks, more buy nothing (docs/performance.md). */
-#define CFI_MEMO_SET_BITS 4
+ * in one set: 16 sets of 4 (the same 64 walks) had a few of the deep
+ * workload's 30 (site, depth) walks miss again and again, and 32 sets of 4
+ * cost Python's workload memory (docs/performance.md).  A hit is usually
+ * the set's first way (the most recent), whatever the ways. */
+#define CFI_MEMO_SET_BITS 3
 #define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
-#define CFI_MEMO_WAYS 4
+#define CFI_MEMO_WAYS 8
 
 static __thread struct {
     struct cfi_memo *set[CFI_MEMO_SETS][CFI_MEMO_WAYS]; /* NULL: none yet */
@@ -477,8 +481,9 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
 
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat
  * exactly, made the last and the most recent of its set; NULL if none. */
-static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
-                                       uintptr_t top8, unsigned max, unsigned long long subs)
+static inline __attribute__((always_inline)) struct cfi_memo *
+cfi_memo_again_in(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, unsigned max,
+                  unsigned long long subs)
 {
     struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(key, rsp)];
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
@@ -489,6 +494,13 @@ static struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t r
         }
     }
     return NULL;
+}
+
+static HS_NOINLINE struct cfi_memo *cfi_memo_again(uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+                                                   uintptr_t top8, unsigned max,
+                                                   unsigned long long subs)
+{
+    return cfi_memo_again_in(key, rsp, rbp, top8, max, subs);
 }
 
 /* An exact repeat m found (NULL: none): counted, and checked under
@@ -564,9 +576,10 @@ cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned
      * no memo has m->max == max unless they are (a walk of max frames
      * records one only into a memo set up for that many), and with none
      * set up the sets are empty. */
+    unsigned long long subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
     struct cfi_memo *m = cfi_memo_found(
-        cfi_memo_again(ra, cfa, rbp, top - 8, max,
-                       atomic_load_explicit(&rcache.subs, memory_order_relaxed)),
+        plain ? cfi_memo_again_in(ra, cfa, rbp, top - 8, max, subs)
+              : cfi_memo_again(ra, cfa, rbp, top - 8, max, subs),
         ra, cfa, rbp, top, max, plain);
     return m ? m->tag : CFI_NO_TAG;
 }

@@ -1,5 +1,5 @@
 # test_held.sh - frees the shim holds back (pend_*) do not show: the
-# peak stays exact, another thread's held blocks are neither live nor leaked
+# peak stays exact (tracemalloc's traced memory too), another thread's held blocks are neither live nor leaked
 # (in the process and in a fork's child), snapshot books balance, and a big
 # allocation still reuses a block freed just before it.
 . tests/shim/lib_shim.sh
@@ -9,6 +9,11 @@ if ! s_build held; then t_fail held_builds "cc failed"; return 0 2>/dev/null || 
 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/p.hsnap" "$T/held" peak >"$T/peak.out" 2>&1
 printf 'current unchanged: 1\npeak unchanged: 1\n' >"$T/peak.want"
 t_golden held_peak_stays_exact "$T/peak.want" "$T/peak.out"
+
+# tracemalloc's traced memory on the hooks' plain path (HS_RARE_WATCH)
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/w.hsnap" "$T/held" watch >"$T/watch.out" 2>&1
+printf 'watched current: 800\nwatched peak: 4800\n' >"$T/watch.want"
+t_golden watch_counts_blocks_born_since_start_in_a_holding_thread "$T/watch.want" "$T/watch.out"
 
 # held_site's live blocks in a dump ("" when none)
 held_live() { s_site_funcs "$T/held" "$1" | awk '$1 == "held_site" && $2 > 0'; }
