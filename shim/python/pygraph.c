@@ -499,12 +499,14 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
         /* its count exceeds the references found (an immortal's always) */
         o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
     }
-    /* Twice.  First the collector's rule: what the Python roots and the
-     * objects referenced from outside reach is alive, the tracked rest is
-     * garbage; a conservative scan's word keeps nothing alive (a stale
-     * slot of a live C frame, the eval loop's, once held a ring of lists
-     * that gc.collect() frees: a C reference that owns an object is in its
-     * count).  Then breadth first again, the garbage left out, from the
+    /* Twice.  First the collector's rule: what the roots and the objects
+     * referenced from outside reach is alive, the tracked rest is garbage;
+     * a C stack's word keeps nothing alive (a stale slot of a live C
+     * frame, the eval loop's, once held a ring of lists that gc.collect()
+     * frees: a C local that owns an object is in its count; static data's
+     * words still do: 3.10's signal handler table held a handler whose
+     * count a reference found elsewhere matched).  Then breadth
+     * first again, the garbage left out, from the
      * named roots (the Python ones, then the conservative scans' words,
      * which only name what nothing named reaches: a stale word there would
      * otherwise shorten a global's path), then from the other objects
@@ -517,12 +519,11 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
             via[i] = PYG_NONE; /* refs are done with */
         }
         for (uint64_t pass = 0; pass < 3; pass++) {
-            if (round == 0 && pass == 1)
-                continue;
             uint64_t nsrc = pass == 2 ? nobj : g.nroot;
             for (uint64_t r = 0; r < nsrc; r++) {
                 uint32_t d = pass == 2 ? (uint32_t)r : g.root[r].dst;
-                if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached))
+                if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached ||
+                                 (round == 0 && (g.root[r].kind & ~PYG_EXACT) == HSNAP_PYROOT_CSTACK)))
                     continue;
                 if (g.h->obj[d].reached || (pass == 2 && !g.h->obj[d].external))
                     continue;
