@@ -2,8 +2,8 @@
 # by a function that returns (no loop, no drain of the free lists first),
 # for test_python_cycle_rings.sh: instances with a __dict__ (3 and 1),
 # instances with __slots__, lists, dicts, a closure (function, cell and
-# the closure's tuple), a bound method stored on its own instance, and a
-# tuple holding a list that holds it.  The collector is off; a snapshot
+# the closure's tuple), a bound method stored on its own instance, a
+# tuple holding a list that holds it, and a class (its __mro__ holds it).  The collector is off; a snapshot
 # (argv[1]), then the collector itself says what it frees, by type
 # (gc.DEBUG_SAVEALL keeps it in gc.garbage): "TYPE COUNT" lines, the type
 # named as `top --key type` names it, and "total N", gc.collect()'s count.
@@ -66,6 +66,12 @@ def ring_bound():
     m.again = m.meth
 
 
+def ring_class():
+    class RingClass:
+        pass
+    return None
+
+
 def ring_tuple():
     held = []
     held.append((held,))
@@ -78,6 +84,7 @@ ring_dicts(2)
 ring_closure()
 ring_bound()
 ring_tuple()
+ring_class()
 ring_lists(3)  # last: its objects' words still in the eval loop's C frame
 lib.heapsnap_take_snapshot(sys.argv[1].encode())
 gc.set_debug(gc.DEBUG_SAVEALL)
