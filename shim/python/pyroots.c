@@ -642,7 +642,44 @@ static uint32_t pyroot_type_field(uint64_t off, char *out, uint32_t cap)
     return 0;
 }
 
+static uint32_t pyroot_member_at(uintptr_t t, uint64_t off, char *out, uint32_t cap);
+
+/* A field no member names but a getset does, told by a member the type
+ * has (3.10-3.13 share these places): a function's (its __closure__ at
+ * 72) __name__, __qualname__, __code__, __dict__, __annotations__; a
+ * classmethod's or staticmethod's (its __func__ at 16) __dict__. */
+static uint32_t pyroot_getset_field(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+{
+    static const struct {
+        uint16_t at;
+        const char *member, *field;
+        uint16_t off;
+    } f[] = {{72, "__closure__", "__name__", 32},     {72, "__closure__", "__qualname__", 40},
+             {72, "__closure__", "__code__", 48},     {72, "__closure__", "__dict__", 88},
+             {72, "__closure__", "__annotations__", 112}, {16, "__func__", "__dict__", 24}};
+    char c[16];
+    for (unsigned i = 0; i < sizeof f / sizeof *f; i++) {
+        uint32_t n = (uint32_t)strlen(f[i].member), k = (uint32_t)strlen(f[i].field);
+        if (off != f[i].off || k >= cap || pyroot_member_at(t, f[i].at, c, sizeof c) != n ||
+            memcmp(c, f[i].member, n))
+            continue;
+        memcpy(out, f[i].field, k);
+        return k;
+    }
+    return 0;
+}
+
 uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+{
+    if (off == 8 && cap > 9) { /* ob_type: a heap type's instance holds its class */
+        memcpy(out, "__class__", 9);
+        return 9;
+    }
+    uint32_t n = pyroot_member_at(t, off, out, cap);
+    return n ? n : pyroot_getset_field(t, off, out, cap);
+}
+
+static uint32_t pyroot_member_at(uintptr_t t, uint64_t off, char *out, uint32_t cap)
 {
     uintptr_t m[5 * 8];
     for (int depth = 0; t && depth < 16; depth++, t = pyroot_word(t + PY_TP_BASE)) {
