@@ -12,7 +12,10 @@
  * (a full collection's clear_freelists, a live one's death past a full
  * free list) takes them off the books as any block's.  Sampled mode books
  * none (a block is booked by the bytes sampled); an address already
- * booked (attached again, a malloc'd one) is left alone.
+ * booked (attached again, a malloc'd one) is left alone.  The objects a
+ * stretch with the thread's recording off made (pyexit_register's import
+ * and call: a globals dict, argument tuples) die onto the same lists, no
+ * blocks either: dom_seed_again books the dead ones again at its end.
  */
 #include <stddef.h>
 
@@ -30,6 +33,8 @@ static void preseed_one(uintptr_t block, uint64_t size, void *arg)
     trace_charge(id, size);
 }
 
+static uint32_t preseed_trace = UINT32_MAX; /* dom_seed's, once interned */
+
 void dom_seed(void *(*lookup)(const char *))
 {
     uintptr_t init = (uintptr_t)lookup("Py_InitializeFromConfig");
@@ -39,6 +44,14 @@ void dom_seed(void *(*lookup)(const char *))
     uintptr_t ip = init + 1; /* a return address's: the function's start named */
     if (trace_intern(&ip, 1, 0, &id) != 0)
         return;
+    preseed_trace = id;
     py_seed_each(preseed_one, &id);
     py_seed_live(preseed_one, &id);
+}
+
+void dom_seed_again(void)
+{
+    uint32_t id = preseed_trace;
+    if (!hook_mode.sample && id != UINT32_MAX)
+        py_seed_each(preseed_one, &id);
 }

@@ -13,7 +13,9 @@
  * exit() writes nothing more.  A process that leaves through os._exit, a
  * signal or an embedder that never finalizes is written as before.  The
  * registration's objects are made with the thread's recording off (but
- * beside tracemalloc).
+ * beside tracemalloc); those that died onto a free list are then booked
+ * as the start-up's (dom_seed_again), or the program, handed one, would
+ * hold no object there.
  * Each CPython function is found once, by name (dom_init's lookup).
  */
 #include <stddef.h>
@@ -86,8 +88,12 @@ static int pyexit_register(void *arg)
     for (void **o = (void *[]){r, fn, atexit}, **end = o + 3; o < end; o++)
         if (*o)
             pyexit.decref(*o);
-    if (was)
+    if (was) {
+        int saved = guard_enter();
+        dom_seed_again(); /* its dead temporaries: blocks, as the free lists' others */
+        guard_leave(saved);
         pause_thread(0);
+    }
     return 0;
 }
 

@@ -185,6 +185,9 @@ void dom_reattach(void); /* ... and wrapped again at the next attach */
 /* preseed.c: dom_poll's, the domains just wrapped (GIL held, guard set):
  * the dead objects on the free lists booked as blocks (lookup: dlsym's) */
 void dom_seed(void *(*lookup)(const char *));
+/* ... and again at the end of a stretch run with the thread's recording
+ * off (GIL held, guard set): the dead objects it left on the free lists. */
+void dom_seed_again(void);
 
 /* The leak check (world stopped): the live block at p (size bytes) is an
  * object CPython keeps for good (3.12 on: an immortal str, which an

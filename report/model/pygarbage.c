@@ -160,18 +160,25 @@ static const char *pyg_short(const char *t)
 /* One step of a cycle's path: how an object of type holder holds the
  * next one (r's label) after the holder's name, into buf: "dict['k']",
  * "list[3]", a tuple's "tuple[i]", an attribute's or a member's
- * "Node.next" (the type's short name, as pypath.c's paths), its
+ * "Node.next" (the type's short name, as pypath.c's paths; a class's
+ * field by the class's own, "Node.__mro__"), its
  * "Node.__dict__", or the bare type. */
 static const char *pyg_how(const char *holder, const struct snap_pyref *r, char *buf, size_t n)
 {
     if (r->label == HSNAP_PYLABEL_KEY && r->name)
         snprintf(buf, n, "%s['%.*s']", holder, (int)r->name_len, r->name);
+    else if (r->label == HSNAP_PYLABEL_KEY) /* a key that is no str: id()'s int */
+        snprintf(buf, n, "%s[...]", holder);
     else if (r->label == HSNAP_PYLABEL_INDEX)
         snprintf(buf, n, "%s[%u]", holder, r->value);
     else if (r->label == HSNAP_PYLABEL_FIELD && !strcmp(holder, "tuple") && r->value >= 24)
         snprintf(buf, n, "%s[%u]", holder, (r->value - 24) / 8);
+    else if (r->label == HSNAP_PYLABEL_FIELD && r->name && memchr(r->name, '.', r->name_len))
+        snprintf(buf, n, "%.*s", (int)r->name_len, r->name); /* a class's: "Node.__mro__" */
     else if ((r->label == HSNAP_PYLABEL_ATTR || r->label == HSNAP_PYLABEL_FIELD) && r->name)
         snprintf(buf, n, "%s.%.*s", pyg_short(holder), (int)r->name_len, r->name);
+    else if (r->label == HSNAP_PYLABEL_DICT && r->name) /* a class's, by its name */
+        snprintf(buf, n, "%.*s.__dict__", (int)r->name_len, r->name);
     else if (r->label == HSNAP_PYLABEL_DICT)
         snprintf(buf, n, "%s.__dict__", pyg_short(holder));
     else

@@ -54,6 +54,8 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
             PUT("%s.%.*s (%s)", pypath_short(ht), (int)next->name_len, next->name,
                 pypath_type(s, nb));
         *skip = 1;
+    } else if (r->label == HSNAP_PYLABEL_DICT && r->name) { /* a class's, by its name */
+        PUT("%.*s.__dict__ (%s)", (int)r->name_len, r->name, bt);
     } else if (r->label == HSNAP_PYLABEL_DICT) {
         PUT("%s.__dict__ (%s)", pypath_short(ht), bt);
     } else if (shape && (r->label == HSNAP_PYLABEL_KEY || r->label == HSNAP_PYLABEL_INDEX ||
@@ -71,6 +73,9 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
         PUT("%s.%.*s (%s)", pypath_short(ht), (int)r->name_len, r->name, bt);
     } else if (r->label == HSNAP_PYLABEL_FIELD && !strcmp(ht, "tuple") && r->value >= 24) {
         PUT("[%u] (%s)", (r->value - 24) / 8, bt);
+    } else if (r->label == HSNAP_PYLABEL_FIELD && r->name &&
+               memchr(r->name, '.', r->name_len)) { /* a class's: "Node.__mro__" */
+        PUT("%.*s (%s)", (int)r->name_len, r->name, bt);
     } else if (r->label == HSNAP_PYLABEL_FIELD && r->name) {
         PUT("%s.%.*s (%s)", pypath_short(ht), (int)r->name_len, r->name, bt);
     } else {

@@ -479,7 +479,7 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
     uint32_t *start = (uint32_t *)m;
     uint32_t *adj = start + nobj + 2, *queue = adj + nedge;
     for (uint64_t i = 0; i < nobj; i++)
-        g.h->obj[i].reached = g.h->obj[i].parent = 0;
+        g.h->obj[i].parent = 0;
     for (uint64_t e = 0; e < nedge; e++) {
         refs[edge[e].dst] += refs[edge[e].dst] < UINT32_MAX;
         start[edge[e].src + 1]++;
@@ -499,46 +499,60 @@ static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
     for (uint64_t i = nobj; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
-    uint64_t head = 0, tail = 0;
     for (uint64_t i = 0; i < nobj; i++) {
         struct pyg_obj *o = &g.h->obj[i];
         o->garbage = 0;
         /* its count exceeds the references found (an immortal's always) */
         o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
-        via[i] = PYG_NONE; /* refs are done with */
     }
-    /* breadth first from the named roots (the Python ones, then the
-     * conservative scans' words, which only name what nothing named
-     * reaches: a stale word there would otherwise shorten a global's
-     * path), then from the other objects referenced from outside, in
-     * their order */
-    for (uint64_t pass = 0; pass < 3; pass++) {
-        uint64_t nsrc = pass == 2 ? nobj : g.nroot;
-        for (uint64_t r = 0; r < nsrc; r++) {
-            uint32_t d = pass == 2 ? (uint32_t)r : g.root[r].dst;
-            if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached))
-                continue;
-            if (g.h->obj[d].reached || (pass == 2 && !g.h->obj[d].external))
-                continue;
-            g.h->obj[d].reached = 1;
-            via[d] = pass == 2 ? PYG_NONE : (uint32_t)(nedge + r);
-            queue[tail++] = d;
+    /* Twice.  First the collector's rule: what the roots and the objects
+     * referenced from outside reach is alive, the tracked rest is garbage;
+     * a C stack's word keeps nothing alive (a stale slot of a live C
+     * frame, the eval loop's, once held a ring of lists that gc.collect()
+     * frees: a C local that owns an object is in its count; static data's
+     * words still do: 3.10's signal handler table held a handler whose
+     * count a reference found elsewhere matched).  Then breadth
+     * first again, the garbage left out, from the
+     * named roots (the Python ones, then the conservative scans' words,
+     * which only name what nothing named reaches: a stale word there would
+     * otherwise shorten a global's path), then from the other objects
+     * referenced from outside, in their order. */
+    uint64_t head = 0, tail = 0;
+    for (uint64_t round = 0; round < 2; round++) {
+        head = tail = 0;
+        for (uint64_t i = 0; i < nobj; i++) {
+            g.h->obj[i].reached = g.h->obj[i].garbage; /* round 1: never reached */
+            via[i] = PYG_NONE; /* refs are done with */
         }
-        while (head < tail) {
-            uint32_t v = queue[head++];
-            for (uint64_t e = start[v]; e < start[v + 1]; e++) {
-                uint32_t d = edge[adj[e]].dst;
-                if (!g.h->obj[d].reached) {
-                    g.h->obj[d].reached = 1;
-                    via[d] = adj[e];
-                    queue[tail++] = d;
+        for (uint64_t pass = 0; pass < 3; pass++) {
+            uint64_t nsrc = pass == 2 ? nobj : g.nroot;
+            for (uint64_t r = 0; r < nsrc; r++) {
+                uint32_t d = pass == 2 ? (uint32_t)r : g.root[r].dst;
+                if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached ||
+                                 (round == 0 && (g.root[r].kind & ~PYG_EXACT) == HSNAP_PYROOT_CSTACK)))
+                    continue;
+                if (g.h->obj[d].reached || (pass == 2 && !g.h->obj[d].external))
+                    continue;
+                g.h->obj[d].reached = 1;
+                via[d] = pass == 2 ? PYG_NONE : (uint32_t)(nedge + r);
+                queue[tail++] = d;
+            }
+            while (head < tail) {
+                uint32_t v = queue[head++];
+                for (uint64_t e = start[v]; e < start[v + 1]; e++) {
+                    uint32_t d = edge[adj[e]].dst;
+                    if (!g.h->obj[d].reached) {
+                        g.h->obj[d].reached = 1;
+                        via[d] = adj[e];
+                        queue[tail++] = d;
+                    }
                 }
             }
         }
-    }
-    for (uint64_t i = 0; i < nobj; i++) {
-        if (g.h->obj[i].tracked && !g.h->obj[i].reached)
-            g.h->obj[i].garbage = 1; /* never reached: via[i] free */
+        for (uint64_t i = 0; round == 0 && i < nobj; i++) {
+            if (g.h->obj[i].tracked && !g.h->obj[i].reached)
+                g.h->obj[i].garbage = 1; /* never reached: via[i] free */
+        }
     }
     pyc_links(g.h, nobj, edge, start, adj, via); /* the garbage's links: cycles */
     arena_unmap(m, len);

@@ -1,7 +1,7 @@
 /*
  * pylink.c - the names of the graph's links (struct hsnap_pylink): a dict
  * key's text, an attribute's or a member's name (a function's
- * __defaults__ too), a class's __dict__ by the
+ * __defaults__ too), a class's __dict__ and its fields (__mro__) by the
  * class's qualified name, each put in the section's names once and found
  * again by a small cache by address (a str object, a keys object's entry,
  * a type's member), for pygraph.c's garbage links and parents.
@@ -70,6 +70,18 @@ static uint32_t pyg_func_field(uintptr_t t, uint32_t value, char *k, uint32_t ca
     return n;
 }
 
+/* The qualified name of the heap type at t into k (cap bytes): its
+ * length, 0 when not one. */
+static uint32_t pyg_class_name(uint64_t t, char *k, uint32_t cap)
+{
+    uint64_t w[2] = {0, 0};
+    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    if (ol && pypg_peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
+        pypg_peek(&w[1], t + ol->ht_qualname, 8))
+        return py_str_peek(w[1], k, cap);
+    return 0;
+}
+
 struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t src,
                              uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
@@ -91,28 +103,30 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
                (ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
         /* a class's __dict__: the class's own name names it */
         const struct pyg_obj *o = &h->obj[src];
-        uint64_t t = h->blk[pyg_blk_of(h, src)].addr + o->off, w[2] = {0, 0};
-        const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+        uint64_t t = h->blk[pyg_blk_of(h, src)].addr + o->off;
         if (pyg_name_cached(t | 2, &l))
             return l;
-        uint32_t n = 0;
-        if (ol && pypg_peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
-            pypg_peek(&w[1], t + ol->ht_qualname, 8))
-            n = py_str_peek(w[1], k, sizeof k);
-        pyg_name(t | 2, k, n, &l);
+        pyg_name(t | 2, k, pyg_class_name(t, k, sizeof k), &l);
     } else if (label == HSNAP_PYLABEL_FIELD) {
         uintptr_t t = ty[h->obj[src].type].addr;
-        uint64_t at = (t ^ ((uint64_t)value << 48)) | 4;
+        /* a class's field (__mro__, __bases__: pyroot_member) by the
+         * class's own name, "Node.__mro__", as its __dict__'s */
+        uint64_t self = ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS
+                            ? h->blk[pyg_blk_of(h, src)].addr + h->obj[src].off : 0;
+        uint64_t at = ((self ? self : t) ^ ((uint64_t)value << 48)) | 4;
         if (pyg_name_cached(at, &l))
             return l;
+        uint32_t q = self ? pyg_class_name(self, k, sizeof k - 32) : 0;
+        if (q)
+            k[q++] = '.';
         uint32_t n = t == py_sym.cell_type && value == 16
                          ? (uint32_t)sizeof "cell_contents" - 1
-                         : pyroot_member(t, value, k, sizeof k);
+                         : pyroot_member(t, value, k + q, (uint32_t)sizeof k - q);
         if (t == py_sym.cell_type && value == 16)
             memcpy(k, "cell_contents", n);
         else if (!n)
             n = pyg_func_field(t, value, k, sizeof k);
-        pyg_name(at, k, n, &l);
+        pyg_name(at, k, n ? n + q : 0, &l);
     }
     return l;
 }

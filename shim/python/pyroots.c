@@ -613,10 +613,78 @@ void pyroot_collect(void)
     procmaps_lines("/proc/self/maps", pyroot_line, sizeof pyroot_line, pyroot_line_each, NULL);
 }
 
+/* A class's own fields that no member of type names on every version
+ * (3.12 made __mro__ a getset; __bases__, a class's subclasses, its
+ * heap type's name and slots were never members): the name a Python
+ * developer reads them by, at off of a type (or a metaclass's instance);
+ * 0 when none.  PyTypeObject's places (3.10-3.13, 64-bit); a heap type's
+ * from its __qualname__'s (ht_name, ht_slots before it, ht_module after
+ * ht_cached_keys). */
+static uint32_t pyroot_type_field(uint64_t off, char *out, uint32_t cap)
+{
+    static const struct {
+        int16_t off; /* from PyTypeObject's start, or (< 0) from ht_qualname */
+        const char *name;
+    } f[] = {{256, "__base__"}, {264, "__dict__"}, {336, "__bases__"}, {344, "__mro__"},
+             {360, "__subclasses__()"}, {-16, "__name__"}, {-8, "__slots__"},
+             {0, "__qualname__"}, {16, "__module__"}};
+    uint64_t q = r.ol ? r.ol->ht_qualname : 0;
+    for (unsigned i = 0; i < sizeof f / sizeof *f; i++) {
+        int heap = f[i].off <= 16 && i >= 5;
+        if (heap ? !q || off != q + (uint64_t)(int64_t)f[i].off : off != (uint64_t)f[i].off)
+            continue;
+        uint32_t n = (uint32_t)strlen(f[i].name);
+        if (n >= cap)
+            return 0;
+        memcpy(out, f[i].name, n);
+        return n;
+    }
+    return 0;
+}
+
+static uint32_t pyroot_member_at(uintptr_t t, uint64_t off, char *out, uint32_t cap);
+
+/* A field no member names but a getset does, told by a member the type
+ * has (3.10-3.13 share these places): a function's (its __closure__ at
+ * 72) __name__, __qualname__, __code__, __dict__, __annotations__; a
+ * classmethod's or staticmethod's (its __func__ at 16) __dict__. */
+static uint32_t pyroot_getset_field(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+{
+    static const struct {
+        uint16_t at;
+        const char *member, *field;
+        uint16_t off;
+    } f[] = {{72, "__closure__", "__name__", 32},     {72, "__closure__", "__qualname__", 40},
+             {72, "__closure__", "__code__", 48},     {72, "__closure__", "__dict__", 88},
+             {72, "__closure__", "__annotations__", 112}, {16, "__func__", "__dict__", 24}};
+    char c[16];
+    for (unsigned i = 0; i < sizeof f / sizeof *f; i++) {
+        uint32_t n = (uint32_t)strlen(f[i].member), k = (uint32_t)strlen(f[i].field);
+        if (off != f[i].off || k >= cap || pyroot_member_at(t, f[i].at, c, sizeof c) != n ||
+            memcmp(c, f[i].member, n))
+            continue;
+        memcpy(out, f[i].field, k);
+        return k;
+    }
+    return 0;
+}
+
 uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+{
+    if (off == 8 && cap > 9) { /* ob_type: a heap type's instance holds its class */
+        memcpy(out, "__class__", 9);
+        return 9;
+    }
+    uint32_t n = pyroot_member_at(t, off, out, cap);
+    return n ? n : pyroot_getset_field(t, off, out, cap);
+}
+
+static uint32_t pyroot_member_at(uintptr_t t, uint64_t off, char *out, uint32_t cap)
 {
     uintptr_t m[5 * 8];
     for (int depth = 0; t && depth < 16; depth++, t = pyroot_word(t + PY_TP_BASE)) {
+        if (t == py_sym.type_type) /* a class: its fields by their Python names */
+            return pyroot_type_field(off, out, cap);
         uintptr_t at = pyroot_word(t + PY_TP_MEMBERS);
         /* PyMemberDef: name, type (int), offset, flags (int), doc */
         for (unsigned k = 0; at && k < 32; k++, at += sizeof m) {

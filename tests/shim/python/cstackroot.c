@@ -12,6 +12,10 @@
  *                            address stays in dead words below the
  *                            thread's stack pointer, and the object is
  *                            held by nothing of this thread's.
+ *   borrow_and_call(box, fn) box[0]'s address in a C local (borrowed, no
+ *                            reference), box emptied, then fn() runs (it
+ *                            takes the snapshot): a live frame's word, and
+ *                            box[0], a cycle, garbage all the same.
  *   leak(obj)                one Py_INCREF of obj too many.
  */
 #define PY_SSIZE_T_CLEAN
@@ -90,6 +94,19 @@ static PyObject *cstackroot_smear_and_block(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *cstackroot_borrow_and_call(PyObject *self, PyObject *args)
+{
+    PyObject *box, *fn;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &box, &fn) || PyList_GET_SIZE(box) < 1)
+        return NULL;
+    PyObject *volatile borrowed = PyList_GET_ITEM(box, 0);
+    if (PyList_SetSlice(box, 0, PyList_GET_SIZE(box), NULL) < 0)
+        return NULL;
+    PyObject *r = PyObject_CallNoArgs(fn);
+    (void)borrowed;
+    return r;
+}
+
 static PyObject *cstackroot_leak(PyObject *self, PyObject *obj)
 {
     Py_INCREF(obj); /* the bug: no Py_DECREF will ever match it */
@@ -98,6 +115,7 @@ static PyObject *cstackroot_leak(PyObject *self, PyObject *obj)
 
 static PyMethodDef cstackroot_methods[] = {
     {"leak", cstackroot_leak, METH_O, NULL},
+    {"borrow_and_call", cstackroot_borrow_and_call, METH_VARARGS, NULL},
     {"hold_and_call", cstackroot_hold_and_call, METH_VARARGS, NULL},
     {"hold_and_block", cstackroot_hold_and_block, METH_VARARGS, NULL},
     {"smear_and_block", cstackroot_smear_and_block, METH_VARARGS, NULL},

@@ -6,8 +6,10 @@
 # drops: garbage) over a dead C frame, a third after smearing a
 # CstackLeaked whose one reference is leaked (cstackroot.leak), dropped
 # too; once all three are blocked in read, the main thread holds a
-# CstackCalled in a C local of hold_and_call, which calls back the
-# snapshot into SNAP and prints what gc.collect() then frees.  The
+# CstackCalled in a C local of hold_and_call, which calls back
+# borrow_and_call: a CstackBorrowed cycle, dropped, its address in that
+# live C frame's local, which calls back the snapshot into SNAP and
+# prints what gc.collect() then frees.  The
 # threads stay blocked to the end (the exit snapshot's leak check).
 import ctypes
 import gc
@@ -42,6 +44,10 @@ class CstackCalled:
 
 
 class CstackMany:
+    pass
+
+
+class CstackBorrowed:
     pass
 
 
@@ -88,4 +94,8 @@ def snap():
     print(gc.collect())
 
 
-cstackroot.hold_and_call(CstackCalled, snap)
+borrowed = CstackBorrowed()
+borrowed.me = borrowed
+box = [borrowed]
+del borrowed
+cstackroot.hold_and_call(CstackCalled, lambda: cstackroot.borrow_and_call(box, snap))
