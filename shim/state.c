@@ -48,7 +48,8 @@ _Static_assert((uint64_t)STATE_MAX_MIB * 1024 * 1024 <= (uint64_t)STATE_SEGS * S
                                                          HSTATE_PAGE + HSTATE_DIR_MAX * HSTATE_CHUNK,
                "HEAPSNAP_STATE's bound fits the helper's pieces");
 
-struct state_mod st = {.fd = -1, .doc_fd = -1}; /* statefile.h */
+struct state_mod st; /* statefile.h */
+int st_fd = -1, st_doc_fd = -1;
 
 int state_on(void)
 {
@@ -94,14 +95,14 @@ int state_reserve_fd(int fd, uint64_t off, uint64_t len)
 /* The helper's descriptor for this heartbeat: 0, or -1. */
 static int state_fd(void)
 {
-    if (st.fd < 0)
-        st.fd = state_open_as(O_RDWR);
-    return st.fd < 0 ? -1 : 0;
+    if (st_fd < 0)
+        st_fd = state_open_as(O_RDWR);
+    return st_fd < 0 ? -1 : 0;
 }
 
 int state_reserve(uint64_t off, uint64_t len)
 {
-    return state_fd() != 0 ? -1 : state_reserve_fd(st.fd, off, len);
+    return state_fd() != 0 ? -1 : state_reserve_fd(st_fd, off, len);
 }
 
 /* A part of the file is full: one warning when a HEAPSNAP_STATE the user
@@ -152,7 +153,7 @@ void *state_at(uint64_t off, uint64_t len)
             return NULL;
         uint64_t at = st.h->traces_off + j * STATE_SEG, n = st.size - at;
         void *m = sys_mmap(NULL, n < STATE_SEG ? n : STATE_SEG, PROT_READ | PROT_WRITE,
-                           MAP_SHARED, st.fd, (off_t)at);
+                           MAP_SHARED, st_fd, (off_t)at);
         if (m == MAP_FAILED)
             return NULL;
         madvise(m, n < STATE_SEG ? n : STATE_SEG, MADV_RANDOM); /* as state_map_chunk's */
@@ -515,14 +516,14 @@ static int state_publish(uint64_t len)
     int ok = 1; /* -1: the memfd's read failed (no warning: nothing is full) */
     for (uint64_t at = 0; ok == 1 && at < len;) {
         uint64_t n = len - at < STATE_COPY ? len - at : STATE_COPY;
-        ssize_t r = pread(st.doc_fd, buf, n, (off_t)at);
+        ssize_t r = pread(st_doc_fd, buf, n, (off_t)at);
         if (r <= 0) {
             ok = -1;
             break;
         }
         crc = (uint32_t)crc32_z(crc, (const Bytef *)buf, (size_t)r);
         for (ssize_t put = 0; put < r;) {
-            ssize_t w = pwrite(st.fd, buf + put, (size_t)(r - put), (off_t)(base + at + (uint64_t)put));
+            ssize_t w = pwrite(st_fd, buf + put, (size_t)(r - put), (off_t)(base + at + (uint64_t)put));
             if (w <= 0) {
                 ok = 0;
                 break;
@@ -546,7 +547,7 @@ static int state_publish(uint64_t len)
     /* the slot before holds nothing a reader takes now: its pages go back
      * when they are many (allocated again before the next is copied in) */
     if (st.doc_room[1 - k] >= STATE_PUNCH && state_fd() == 0 &&
-        fallocate(st.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+        fallocate(st_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                   (off_t)st.h->doc_off[1 - k], (off_t)st.doc_room[1 - k]) == 0) {
         st.h->doc[1 - k].len = 0;
         st.doc_room[1 - k] = 0;
@@ -590,13 +591,13 @@ static void state_beat_now(void)
         (st.h->doc_slot == HSTATE_NO_DOC || allocs + frees != st.last_allocs ||
          n != st.last_traces)) {
         uint64_t cpu = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
-        if (st.doc_fd < 0)
-            st.doc_fd = fd_high(memfd_create("heapsnap-state", MFD_CLOEXEC));
+        if (st_doc_fd < 0)
+            st_doc_fd = fd_high(memfd_create("heapsnap-state", MFD_CLOEXEC));
         struct snap_live lv = {0};
-        if (st.doc_fd >= 0 && snap_live_init(&lv, n) == 0) {
+        if (st_doc_fd >= 0 && snap_live_init(&lv, n) == 0) {
             peak_live(lv.live, n);
-            int r = snap_state_doc(st.doc_fd, &lv, st.h->doc_cap / 2);
-            off_t len = r == 0 ? lseek(st.doc_fd, 0, SEEK_END) : -1;
+            int r = snap_state_doc(st_doc_fd, &lv, st.h->doc_cap / 2);
+            off_t len = r == 0 ? lseek(st_doc_fd, 0, SEEK_END) : -1;
             if (len > 0 && state_publish((uint64_t)len) == 1)
                 st.doc_unfit = n;
             if (r == 0) {
@@ -606,17 +607,17 @@ static void state_beat_now(void)
             }
             arena_unmap(lv.live, lv.len);
         }
-        if (st.doc_fd >= 0) /* no descriptor stays open, and its pages go */
-            close(st.doc_fd);
-        st.doc_fd = -1;
+        if (st_doc_fd >= 0) /* no descriptor stays open, and its pages go */
+            close(st_doc_fd);
+        st_doc_fd = -1;
         st.doc_spent = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
         st.doc_at = now;
         st.doc_pcpu = pcpu + st.doc_spent;
     }
     state_used();
     state_let_go();
-    if (st.fd >= 0 && close(st.fd) >= -1) /* no descriptor stays open */
-        st.fd = -1;
+    if (st_fd >= 0 && close(st_fd) >= -1) /* no descriptor stays open */
+        st_fd = -1;
     st.h->beat_ns = clock_now_ns();
     __atomic_store_n(&st.h->beats, st.h->beats + 1, __ATOMIC_RELEASE);
 }

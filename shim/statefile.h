@@ -21,8 +21,6 @@
 struct state_mod {
     struct hsnap_state_head *h;  /* the header page's mapping; NULL: no state file */
     size_t size;                 /* the file's bytes (the bound) */
-    int fd;                      /* the helper's, during a heartbeat only; else -1 */
-    int doc_fd;                  /* the document's memfd, while it is made; else -1 */
     char path[NAME_MAX_PATH + 32];
     dev_t dev;                   /* the file put at path */
     ino_t ino;
@@ -49,6 +47,10 @@ struct state_mod {
     atomic_int unnamed;          /* state_exec took the name; an exec that failed gives it back */
 };
 extern struct state_mod st;
+/* Apart from st so that st has no initialiser and stays in .bss: with one,
+ * its pages were .data, read from the file and resident in every process. */
+extern int st_fd;     /* the helper's, during a heartbeat only; else -1 */
+extern int st_doc_fd; /* the document's memfd, while it is made; else -1 */
 
 /* state.c, for statelife.c */
 int state_open_as(int mode);      /* the file again, high; -1: no longer ours */

@@ -207,9 +207,9 @@ void state_after_fork_child(void)
 {
     if (!st.h)
         return;
-    if (st.doc_fd >= 0)
-        close(st.doc_fd);
-    st.doc_fd = st.fd = -1;
+    if (st_doc_fd >= 0)
+        close(st_doc_fd);
+    st_doc_fd = st_fd = -1;
     st.doc_room[0] = st.doc_room[1] = 0;
     atomic_store(&st.takers, 0); /* the parent's threads are not here */
     atomic_store(&st.unnamed, 0);
