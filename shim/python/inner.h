@@ -324,6 +324,22 @@ uint32_t pyg_tracked_at(uint64_t w);
 uint32_t pyg_object_at(uint64_t w); /* an object starting at w, tracked or not */
 uint32_t pyg_object_holding(uint64_t at);
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact);
+struct pyg_root {               /* a named root, as pyg_root took it */
+    uint32_t dst, kind;         /* kind: HSNAP_PYROOT_* | PYG_EXACT */
+    uint32_t name_off, name_len;
+};
+#define PYG_EXACT 0x100u           /* a root's kind: its reference is counted */
+#define PYG_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
+/* pygraph.c, for pymark.c: the link of an edge, its name put once. */
+struct pyg_edge;
+struct hsnap_pylink pyg_link_of(const struct pyg_edge *e);
+/* pymark.c, for pygraph.c: h's nobj objects' garbage and external marks
+ * from the nroot named roots, the garbage's links (struct hsnap_pylink)
+ * into links and the reached ones' parents (struct pyg_parent) into
+ * parents; each obj's parent bit set where one was put.  0, or -1 (out of
+ * memory). */
+int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
+             struct sbuf *links, struct sbuf *parents);
 /* pycycle.c, for pygraph.c's marking: each garbage object's link (via,
  * an edge index; PYG_NONE on entry) among the nobj objects' edges
  * (object i's: adj[start[i], start[i + 1]), indices into edge), so that

@@ -118,7 +118,7 @@ static int pyc_cycle(struct pyc_search *s, uint32_t r)
 }
 
 /* The garbage the kept cycles lead to, breadth first from them: each
- * object's link is the edge that reached it (its holder's: pyg_mark puts
+ * object's link is the edge that reached it (its holder's: pym_mark puts
  * it as HSNAP_PYLINK_HELD), so that its holders lead back to a cycle;
  * queue has room for every garbage object (indices into gl). */
 static void pyc_held(struct pyc_search *s)

@@ -36,8 +36,6 @@
 #define PYG_OWN 1u
 #define PYG_SELF 2u
 #define PYG_RETAIN 4u
-#define PYG_IMMORTAL 0xffffffffull /* 3.12 on: such a count is an immortal's */
-#define PYG_EXACT 0x100u       /* a root's kind: its reference is counted */
 
 static struct {
     const struct pyg_heap *h;
@@ -113,11 +111,6 @@ static inline uint32_t pyg_find(uint64_t w)
     return pyf_find(w);
 }
 
-struct pyg_root {
-    uint32_t dst, kind;
-    uint32_t name_off, name_len;
-};
-
 uint32_t pyg_tracked_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
@@ -165,7 +158,7 @@ static void pyg_field(uint32_t src, uint32_t *label, uint32_t *value, uint64_t *
 /* An edge: src holds dst by label (HSNAP_PYLABEL_*: how), value (the
  * field's offset, the item's index), key (KEY: the dict key's str
  * object; KEY, ATTR: (odd) the keys object whose entry value names it),
- * its rank g.rank (pyg_mark's order among its source's). */
+ * its rank g.rank (pym_mark's order among its source's). */
 static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
     uint32_t slot;
@@ -417,7 +410,7 @@ static void pyg_fol_scan(uint32_t bj, uint64_t aux)
 }
 
 /* The link of edge e, its name put in the names once (pylink.c). */
-static struct hsnap_pylink pyg_link_of(const struct pyg_edge *e)
+struct hsnap_pylink pyg_link_of(const struct pyg_edge *e)
 {
     return pyg_link(g.h, g.ty, e->src, e->dst, pye_label(e->how), pye_value(e->how),
                     pye_key(e->key));
@@ -450,139 +443,6 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
     sbuf_put(g.names, name, n);
 }
 
-/* A root of a conservative scan (pyroots.c's pyroot_scan_range): 1. */
-static uint64_t pyg_root_scanned(uint32_t kind)
-{
-    kind &= ~PYG_EXACT;
-    return kind == HSNAP_PYROOT_INTERP || kind == HSNAP_PYROOT_STATIC ||
-           kind == HSNAP_PYROOT_CSTACK;
-}
-
-/* Marks from the roots, breadth first: each object's garbage and
- * external marks set, the garbage's links and the reached objects'
- * parents put (once the marking's arrays are given back, but for via). */
-static int pyg_mark(uint64_t nobj, struct sbuf *links, struct sbuf *parents)
-{
-    uint64_t nedge;
-    const struct pyg_edge *edge = pye_edges(&nedge);
-    size_t len = (nobj + 2) * 4 + nedge * 4 + nobj * 4;
-    char *m = nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
-    /* the references found to each (saturated), until the external
-     * marks are set; then the edge that reached an object first, a
-     * garbage object's link to garbage (pyc_links: the CLI follows them
-     * round a cycle) */
-    uint32_t *via = m ? arena_map(nobj * 4 + 4) : NULL, *refs = via;
-    if (!via) {
-        arena_unmap(m, len);
-        return -1;
-    }
-    uint32_t *start = (uint32_t *)m;
-    uint32_t *adj = start + nobj + 2, *queue = adj + nedge;
-    for (uint64_t i = 0; i < nobj; i++)
-        g.h->obj[i].parent = 0;
-    for (uint64_t e = 0; e < nedge; e++) {
-        refs[edge[e].dst] += refs[edge[e].dst] < UINT32_MAX;
-        start[edge[e].src + 1]++;
-    }
-    for (uint64_t r = 0; r < g.nroot; r++) /* a reference from outside, known */
-        if (g.root[r].kind & PYG_EXACT)
-            refs[g.root[r].dst] += refs[g.root[r].dst] < UINT32_MAX;
-    for (uint64_t i = 0; i < nobj; i++)
-        start[i + 1] += start[i];
-    /* counting sort by source, then rank: edge indices (moving the
-     * edges themselves in place instead, a random swap each, cost more
-     * time than the index array's memory is worth) */
-    for (uint32_t k = 0; k < 3; k++)
-        for (uint64_t e = 0; e < nedge; e++)
-            if (pye_rank(edge[e].how) == k)
-                adj[start[edge[e].src]++] = (uint32_t)e;
-    for (uint64_t i = nobj; i > 0; i--)
-        start[i] = start[i - 1];
-    start[0] = 0;
-    for (uint64_t i = 0; i < nobj; i++) {
-        struct pyg_obj *o = &g.h->obj[i];
-        o->garbage = 0;
-        /* its count exceeds the references found (an immortal's always) */
-        o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
-    }
-    /* Twice.  First the collector's rule: what the roots and the objects
-     * referenced from outside reach is alive, the tracked rest is garbage;
-     * a C stack's word keeps nothing alive (a stale slot of a live C
-     * frame, the eval loop's, once held a ring of lists that gc.collect()
-     * frees: a C local that owns an object is in its count; static data's
-     * words still do: 3.10's signal handler table held a handler whose
-     * count a reference found elsewhere matched).  Then breadth
-     * first again, the garbage left out, from the
-     * named roots (the Python ones, then the conservative scans' words,
-     * which only name what nothing named reaches: a stale word there would
-     * otherwise shorten a global's path), then from the other objects
-     * referenced from outside, in their order. */
-    uint64_t head = 0, tail = 0;
-    for (uint64_t round = 0; round < 2; round++) {
-        head = tail = 0;
-        for (uint64_t i = 0; i < nobj; i++) {
-            g.h->obj[i].reached = g.h->obj[i].garbage; /* round 1: never reached */
-            via[i] = PYG_NONE; /* refs are done with */
-        }
-        for (uint64_t pass = 0; pass < 3; pass++) {
-            uint64_t nsrc = pass == 2 ? nobj : g.nroot;
-            for (uint64_t r = 0; r < nsrc; r++) {
-                uint32_t d = pass == 2 ? (uint32_t)r : g.root[r].dst;
-                if (pass < 2 && (pyg_root_scanned(g.root[r].kind) != pass || g.h->obj[d].reached ||
-                                 (round == 0 && (g.root[r].kind & ~PYG_EXACT) == HSNAP_PYROOT_CSTACK)))
-                    continue;
-                if (g.h->obj[d].reached || (pass == 2 && !g.h->obj[d].external))
-                    continue;
-                g.h->obj[d].reached = 1;
-                via[d] = pass == 2 ? PYG_NONE : (uint32_t)(nedge + r);
-                queue[tail++] = d;
-            }
-            while (head < tail) {
-                uint32_t v = queue[head++];
-                for (uint64_t e = start[v]; e < start[v + 1]; e++) {
-                    uint32_t d = edge[adj[e]].dst;
-                    if (!g.h->obj[d].reached) {
-                        g.h->obj[d].reached = 1;
-                        via[d] = adj[e];
-                        queue[tail++] = d;
-                    }
-                }
-            }
-        }
-        for (uint64_t i = 0; round == 0 && i < nobj; i++) {
-            if (g.h->obj[i].tracked && !g.h->obj[i].reached)
-                g.h->obj[i].garbage = 1; /* never reached: via[i] free */
-        }
-    }
-    pyc_links(g.h, nobj, edge, start, adj, via); /* the garbage's links: cycles */
-    arena_unmap(m, len);
-    for (uint64_t i = 0; i < nobj; i++) {
-        if (g.h->obj[i].garbage) {
-            if (via[i] != PYG_NONE) {
-                struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
-                if (l.from != i) /* pyc_links': i held by l.from */
-                    l = (struct hsnap_pylink){(uint32_t)i, l.from, l.label | HSNAP_PYLINK_HELD,
-                                              l.value, l.name_off, l.name_len};
-                sbuf_put(links, &l, sizeof l);
-            }
-        } else if (via[i] != PYG_NONE && via[i] >= nedge) {
-            const struct pyg_root *r = &g.root[via[i] - nedge];
-            struct pyg_parent p = {(uint32_t)i, r->kind & ~PYG_EXACT, r->name_off,
-                                   HSNAP_PYLABEL_ROOT | r->name_len << 4};
-            sbuf_put(parents, &p, sizeof p);
-            g.h->obj[i].parent = 1;
-        } else if (via[i] != PYG_NONE) {
-            struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
-            struct pyg_parent p = {l.from, l.value, l.name_off, l.label | l.name_len << 4};
-            sbuf_put(parents, &p, sizeof p);
-            g.h->obj[i].parent = 1;
-        }
-    }
-    arena_unmap(via, nobj * 4 + 4);
-    return 0;
-}
-
-/* The two passes over the blocks read (pyg_got's arg points to one). */
 typedef void (*pyg_pass)(uint32_t, uint64_t);
 static pyg_pass pyg_pass_obj = pyg_edges_of, pyg_pass_fol = pyg_fol_scan;
 
@@ -661,7 +521,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         pyroot_collect();
     pyf_free(); /* the marking finds no address */
     if (!g.oom)
-        rc = pyg_mark(nobj, links, parents);
+        rc = pym_mark(g.h, nobj, g.root, g.nroot, links, parents);
     pye_free(); /* the owners' records come after: not beside the edges */
     if (g.root)
         arena_unmap(g.root, g.caproot * sizeof *g.root);
