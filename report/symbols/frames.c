@@ -313,9 +313,7 @@ static int word_resolve(const struct snap *s, const struct frames_snap *v, uint3
         uint64_t code = (w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
         const struct snap_pycode *c = code < s->npycodes ? &s->pycodes[code] : &missing;
         int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
-        int line = c == &missing ? 0
-                                 : pycode_line(s->py_version, c->linetable, c->lt_len,
-                                               c->firstline, off);
+        int line = c == &missing ? 0 : pycode_line_of(s, (uint32_t)code, off);
         return frec_python(c->file, c->qualname, line, w, out) < 0 ? -1 : 1;
     }
     const struct snap_module *m = snap_module_in(s, ti, w);
