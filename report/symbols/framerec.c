@@ -181,15 +181,39 @@ int frec_python(const char *file, const char *qualname, int line, uint64_t word,
     return 0;
 }
 
+/* Appends n bytes of p at o; past them. */
+static char *put(char *o, const char *p, size_t n)
+{
+    memcpy(o, p, n);
+    return o + n;
+}
+
+/* "%s\x1f%d\x1f%s\x1f%s\x1e" of file, line, func and module, put together
+ * by hand: snprintf's parsing was most of judging a new frame. */
 int frec_ident(struct frec *r)
 {
     const struct frame *f = &r->f;
-    size_t len = strlen(f->file) + strlen(f->func) + strlen(f->module) + 16;
-    char *text = malloc(len);
+    size_t lfile = strlen(f->file), lfunc = strlen(f->func), lmod = strlen(f->module);
+    char *text = malloc(lfile + lfunc + lmod + 16), num[12], *o = text;
     struct ident_entry *e;
     if (!text)
         return -1;
-    snprintf(text, len, "%s\x1f%d\x1f%s\x1f%s\x1e", f->file, f->line, f->func, f->module);
+    uint32_t u = f->line < 0 ? 0u - (uint32_t)f->line : (uint32_t)f->line;
+    int k = (int)sizeof num;
+    do
+        num[--k] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (f->line < 0)
+        num[--k] = '-';
+    o = put(o, f->file, lfile);
+    *o++ = '\x1f';
+    o = put(o, num + k, sizeof num - (size_t)k);
+    *o++ = '\x1f';
+    o = put(o, f->func, lfunc);
+    *o++ = '\x1f';
+    o = put(o, f->module, lmod);
+    *o++ = '\x1e';
+    *o = 0;
     HASH_FIND_STR(fr.byid, text, e);
     if (e) {
         free(text);

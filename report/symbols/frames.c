@@ -425,10 +425,12 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
         int k = word_get(s, v, ti, fx.ips[i], &recs);
         if (k < 0)
             return -1;
-        for (int j = 0; j < k && n >= 0; j++) {
+        if (k && (size_t)n + k > fx.capfr && push(n + k - 1, NULL) < 0) /* room for k */
+            return -1;
+        for (int j = 0; j < k; j++) {
             npy += (recs[j]->bits & V_PYTHON) != 0;
             named |= (recs[j]->bits & V_TMOWN) != 0;
-            n = push(n, &recs[j]->f);
+            fx.fr[n++] = &recs[j]->f;
         }
     }
     int own = (t->flags & HSNAP_TRACE_TMOWN) != 0;
