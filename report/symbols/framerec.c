@@ -188,6 +188,15 @@ static char *put(char *o, const char *p, size_t n)
     return o + n;
 }
 
+/* Puts n bytes of p at buf + at, as many as leave room for a NUL in a
+ * buffer of cap bytes; the new end. */
+static size_t put_cut(char *buf, size_t at, size_t cap, const char *p, size_t n)
+{
+    n = n < cap - 1 - at ? n : cap - 1 - at;
+    memcpy(buf + at, p, n);
+    return at + n;
+}
+
 /* "%s\x1f%d\x1f%s\x1f%s\x1e" of file, line, func and module, put together
  * by hand: snprintf's parsing was most of judging a new frame. */
 int frec_ident(struct frec *r)
@@ -220,11 +229,16 @@ int frec_ident(struct frec *r)
         r->f.ident = e->num;
         return 0;
     }
-    char site[4200];
-    if (frames_has_file(f))
-        snprintf(site, sizeof(site), "%s:%d", f->file, f->line);
-    else
-        snprintf(site, sizeof(site), "%s", f->func);
+    char site[4200]; /* "%s:%d" of file and line, else the function; cut as snprintf */
+    size_t at = 0;
+    if (frames_has_file(f)) {
+        at = put_cut(site, at, sizeof site, f->file, lfile);
+        at = put_cut(site, at, sizeof site, ":", 1);
+        at = put_cut(site, at, sizeof site, num + k, sizeof num - (size_t)k);
+    } else {
+        at = put_cut(site, at, sizeof site, f->func, lfunc);
+    }
+    site[at] = 0;
     if (grow_array((void **)&fr.idents, &fr.capidents, fr.nidents + 1, sizeof(*fr.idents)) < 0 ||
         !(e = calloc(1, sizeof(*e))) || !(e->site = strdup(site))) {
         free(e);
@@ -234,7 +248,7 @@ int frec_ident(struct frec *r)
     e->text = text;
     e->num = (uint32_t)fr.nidents;
     fr.idents[fr.nidents++] = e;
-    HASH_ADD_KEYPTR(hh, fr.byid, e->text, strlen(e->text), e);
+    HASH_ADD_KEYPTR(hh, fr.byid, e->text, (size_t)(o - text), e);
     r->f.ident = e->num;
     return 0;
 }
