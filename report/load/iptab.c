@@ -100,6 +100,10 @@ static int grow_slots(struct iptab *x)
 static int charge(struct iptab *x, uint64_t bytes)
 {
     char why[sizeof x->why];
+    if (bytes <= x->s->budget.left) { /* snap_budget_take's yes, without the call */
+        x->s->budget.left -= bytes;
+        return 0;
+    }
     if (snap_budget_take(&x->s->budget, bytes, "TRACES", why, sizeof why) == 0)
         return 0;
     fail(x, "%s", why);
@@ -119,7 +123,8 @@ static int64_t intern(struct iptab *x, uint64_t ip)
     if (charge(x, sizeof(*x->s->iptab) + 2 * sizeof(*x->slots)) < 0)
         return -2;
     if (x->nips >= UINT32_MAX - 1 ||
-        grow_array((void **)&x->s->iptab, &x->capips, x->nips + 1, sizeof(*x->s->iptab)) < 0)
+        (x->nips + 1 > x->capips &&
+         grow_array((void **)&x->s->iptab, &x->capips, x->nips + 1, sizeof(*x->s->iptab)) < 0))
         return -1;
     x->s->iptab[x->nips] = ip;
     x->slots[k] = (uint32_t)++x->nips;
@@ -222,7 +227,9 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
     if (charge(x, sizeof(*s->nodes) + 2 * sizeof(*x->kids)) < 0)
         return 0;
     if (s->nnodes >= UINT32_MAX - 1 ||
-        grow_array((void **)&s->nodes, &x->capnodes, (size_t)s->nnodes + 2, sizeof(*s->nodes)) < 0)
+        ((size_t)s->nnodes + 2 > x->capnodes &&
+         grow_array((void **)&s->nodes, &x->capnodes, (size_t)s->nnodes + 2,
+                    sizeof(*s->nodes)) < 0))
         return 0;
     s->nodes[++s->nnodes] = (struct snap_node){parent, ipx};
     x->kids[k] = s->nnodes;
@@ -237,7 +244,8 @@ static void take_trace(struct iptab *x)
     size_t h = x->shared, n = (size_t)x->s->traces[x->cur].depth;
     uint32_t node = h ? x->prev[h - 1].node : 0;
     x->fresh = x->s->nnodes;
-    if (grow_array((void **)&x->prev, &x->capprev, n + 1, sizeof(*x->prev)) < 0) {
+    if (n + 1 > x->capprev &&
+        grow_array((void **)&x->prev, &x->capprev, n + 1, sizeof(*x->prev)) < 0) {
         fail(x, "out of memory");
         return;
     }
@@ -259,7 +267,8 @@ static void take_trace(struct iptab *x)
 /* m ips of the current trace (at most those left), whole in p. */
 static void take_ips(struct iptab *x, const uint8_t *p, size_t m)
 {
-    if (grow_array((void **)&x->cur_ipx, &x->capcur, x->ncur + m, sizeof(*x->cur_ipx)) < 0) {
+    if (x->ncur + m > x->capcur &&
+        grow_array((void **)&x->cur_ipx, &x->capcur, x->ncur + m, sizeof(*x->cur_ipx)) < 0) {
         fail(x, "out of memory");
         return;
     }

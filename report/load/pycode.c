@@ -1,7 +1,9 @@
 /*
  * pycode.c - PYCODE decoded, and CPython's line tables read offline (the
  * reading itself is hsnap_pyline.h's, which the shim's in-process dump
- * shares); 3.10's byte-pair tables rewritten as location tables for merge.
+ * shares), each code's table decoded once into sorted runs for the CLI's
+ * lookups (pycode_line_of); 3.10's byte-pair tables rewritten as location
+ * tables for merge.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,103 @@ int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t first
                 int64_t off)
 {
     return hsnap_py_line(version, lt, len, firstline, off);
+}
+
+/* Ends the run at end with line: one run while the line stays. */
+static void run_put(struct pycode_lines *l, int64_t end, int32_t line)
+{
+    if (l->n && l->line[l->n - 1] == line) {
+        l->end[l->n - 1] = end;
+        return;
+    }
+    l->end[l->n] = end;
+    l->line[l->n++] = line;
+}
+
+/* The runs of hsnap_py_line_310's walk: a pair of no bytes moves the line
+ * only. */
+static void runs_310(struct pycode_lines *l, const uint8_t *lt, uint32_t len, int32_t line)
+{
+    int64_t end = 0;
+    for (uint32_t i = 0; i + 1 < len; i += 2) {
+        int8_t delta = (int8_t)lt[i + 1];
+        if (delta != -128)
+            line += delta;
+        if (lt[i]) {
+            end += lt[i];
+            run_put(l, end, delta == -128 ? -1 : line);
+        }
+    }
+}
+
+/* The runs of hsnap_py_line_location's walk, entry for entry. */
+static void runs_location(struct pycode_lines *l, const uint8_t *lt, uint32_t len,
+                          int32_t line)
+{
+    int64_t at = 0;
+    uint32_t i = 0;
+    while (i < len) {
+        uint8_t b = lt[i++];
+        int kind = (b >> 3) & 15, units = (b & 7) + 1;
+        int32_t delta = 0;
+        if (kind == 14) {
+            delta = hsnap_py_svarint(lt, len, &i);
+            for (int k = 0; k < 3; k++)
+                hsnap_py_varint(lt, len, &i);
+        } else if (kind == 13) {
+            delta = hsnap_py_svarint(lt, len, &i);
+        } else if (kind >= 10 && kind <= 12) {
+            delta = kind - 10;
+            i += 2;
+        } else if (kind < 10) {
+            i += 1;
+        }
+        line += delta;
+        at += units;
+        run_put(l, at, kind == 15 ? -1 : line);
+        while (i < len && !(lt[i] & 128))
+            i++;
+    }
+}
+
+static int lines_build(uint32_t version, const struct snap_pycode *c, struct pycode_lines *l)
+{
+    size_t cap = (size_t)c->lt_len + 1; /* an entry or pair takes a byte at least */
+    l->end = malloc(cap * sizeof(*l->end));
+    l->line = malloc(cap * sizeof(*l->line));
+    if (!l->end || !l->line) {
+        free(l->end);
+        free(l->line);
+        l->end = NULL;
+        l->line = NULL;
+        return -1;
+    }
+    l->n = 0;
+    if (version < 0x030b0000u)
+        runs_310(l, c->linetable, c->lt_len, c->firstline);
+    else
+        runs_location(l, c->linetable, c->lt_len, c->firstline);
+    return 0;
+}
+
+int pycode_line_of(const struct snap *s, uint32_t code, int64_t off)
+{
+    const struct snap_pycode *c = &s->pycodes[code];
+    struct pycode_lines *l = s->pylines ? &s->pylines[code] : NULL;
+    if (off < 0)
+        return c->firstline;
+    if (!l || (l->n == UINT32_MAX && lines_build(s->py_version, c, l) < 0))
+        return pycode_line(s->py_version, c->linetable, c->lt_len, c->firstline, off);
+    int64_t key = s->py_version < 0x030b0000u ? off * 2 : off;
+    uint32_t lo = 0, hi = l->n; /* the first run that ends past key */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->end[mid] > key)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo < l->n ? l->line[lo] : 0;
 }
 
 /* Appends a location-table entry of units (1-8) code units: kind 13 (a
@@ -94,13 +193,17 @@ int pycode_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, siz
         return fail(err, errlen, "too short: ", len);
     if ((uint64_t)n * 16 > len)
         return fail(err, errlen, "count does not fit: ", n);
-    if (snap_budget_take(&s->budget, (uint64_t)n * sizeof(*s->pycodes) + len, "PYCODE", err,
-                         errlen) < 0)
+    if (snap_budget_take(&s->budget,
+                         (uint64_t)n * (sizeof(*s->pycodes) + sizeof(*s->pylines)) + len,
+                         "PYCODE", err, errlen) < 0)
         return -1;
     s->pycodes = calloc(n ? n : 1, sizeof(*s->pycodes));
-    if (!s->pycodes)
+    s->pylines = calloc(n ? n : 1, sizeof(*s->pylines));
+    if (!s->pycodes || !s->pylines)
         return fail(err, errlen, "out of memory at code ", 0);
     s->npycodes = n;
+    for (uint32_t i = 0; i < n; i++)
+        s->pylines[i].n = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) {
         struct snap_pycode *c = &s->pycodes[i];
         uint32_t h[4];
@@ -126,6 +229,12 @@ void pycode_free(struct snap *s)
         free(s->pycodes[i].file);
         free(s->pycodes[i].qualname);
     }
+    for (uint32_t i = 0; s->pylines && i < s->npycodes; i++) {
+        free(s->pylines[i].end);
+        free(s->pylines[i].line);
+    }
+    free(s->pylines);
+    s->pylines = NULL;
     free(s->pycodes);
     s->pycodes = NULL;
     s->npycodes = 0;

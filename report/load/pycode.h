@@ -20,6 +20,16 @@ struct snap_pycode {
 
 struct snap;
 
+/* A code's line table decoded once: its runs of offsets that have one line,
+ * sorted, each ending (exclusive) at end[k] (code units from 3.11 on,
+ * bytes before) with line[k] (-1: no line).  n == UINT32_MAX: not built
+ * yet. */
+struct pycode_lines {
+    int64_t *end;
+    int32_t *line;
+    uint32_t n;
+};
+
 /* Fills s->pycodes from the PYCODE payload; 0, or -1 with err.  Checks
  * every Python frame word of s's traces names a code it holds. */
 int pycode_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
@@ -32,6 +42,11 @@ void pycode_free(struct snap *s);
  * end). */
 int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t firstline,
                 int64_t off);
+
+/* pycode_line for code number code of s (< s->npycodes), from its line
+ * table decoded at the first lookup and a binary search after: a start-up
+ * stack names the same few codes thousands of times. */
+int pycode_line_of(const struct snap *s, uint32_t code, int64_t off);
 
 /* A 3.10 line table (len bytes) rewritten as a location table (3.11 on)
  * that gives the same line for each code unit: a malloc'd block of

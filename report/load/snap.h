@@ -124,6 +124,9 @@ struct snap {
     struct snap_siteline sl;   /* SITELINE: memory over time per site */
     struct snap_pycode *pycodes; /* PYCODE (pycode_decode), NULL without it */
     uint32_t npycodes;
+    struct pycode_lines *pylines; /* npycodes: each code's line runs, built at
+                                  its first lookup (pycode_line_of); NULL
+                                  where pycodes was filled elsewhere */
     uint32_t py_version;       /* Py_Version of the interpreter that wrote them */
     struct snap_pyobjs py;     /* PYTYPES (pytypes_decode): the objects' types */
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL

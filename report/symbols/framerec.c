@@ -181,26 +181,64 @@ int frec_python(const char *file, const char *qualname, int line, uint64_t word,
     return 0;
 }
 
+/* Appends n bytes of p at o; past them. */
+static char *put(char *o, const char *p, size_t n)
+{
+    memcpy(o, p, n);
+    return o + n;
+}
+
+/* Puts n bytes of p at buf + at, as many as leave room for a NUL in a
+ * buffer of cap bytes; the new end. */
+static size_t put_cut(char *buf, size_t at, size_t cap, const char *p, size_t n)
+{
+    n = n < cap - 1 - at ? n : cap - 1 - at;
+    memcpy(buf + at, p, n);
+    return at + n;
+}
+
+/* "%s\x1f%d\x1f%s\x1f%s\x1e" of file, line, func and module, put together
+ * by hand: snprintf's parsing was most of judging a new frame. */
 int frec_ident(struct frec *r)
 {
     const struct frame *f = &r->f;
-    size_t len = strlen(f->file) + strlen(f->func) + strlen(f->module) + 16;
-    char *text = malloc(len);
+    size_t lfile = strlen(f->file), lfunc = strlen(f->func), lmod = strlen(f->module);
+    char *text = malloc(lfile + lfunc + lmod + 16), num[12], *o = text;
     struct ident_entry *e;
     if (!text)
         return -1;
-    snprintf(text, len, "%s\x1f%d\x1f%s\x1f%s\x1e", f->file, f->line, f->func, f->module);
+    uint32_t u = f->line < 0 ? 0u - (uint32_t)f->line : (uint32_t)f->line;
+    int k = (int)sizeof num;
+    do
+        num[--k] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (f->line < 0)
+        num[--k] = '-';
+    o = put(o, f->file, lfile);
+    *o++ = '\x1f';
+    o = put(o, num + k, sizeof num - (size_t)k);
+    *o++ = '\x1f';
+    o = put(o, f->func, lfunc);
+    *o++ = '\x1f';
+    o = put(o, f->module, lmod);
+    *o++ = '\x1e';
+    *o = 0;
     HASH_FIND_STR(fr.byid, text, e);
     if (e) {
         free(text);
         r->f.ident = e->num;
         return 0;
     }
-    char site[4200];
-    if (frames_has_file(f))
-        snprintf(site, sizeof(site), "%s:%d", f->file, f->line);
-    else
-        snprintf(site, sizeof(site), "%s", f->func);
+    char site[4200]; /* "%s:%d" of file and line, else the function; cut as snprintf */
+    size_t at = 0;
+    if (frames_has_file(f)) {
+        at = put_cut(site, at, sizeof site, f->file, lfile);
+        at = put_cut(site, at, sizeof site, ":", 1);
+        at = put_cut(site, at, sizeof site, num + k, sizeof num - (size_t)k);
+    } else {
+        at = put_cut(site, at, sizeof site, f->func, lfunc);
+    }
+    site[at] = 0;
     if (grow_array((void **)&fr.idents, &fr.capidents, fr.nidents + 1, sizeof(*fr.idents)) < 0 ||
         !(e = calloc(1, sizeof(*e))) || !(e->site = strdup(site))) {
         free(e);
@@ -210,7 +248,7 @@ int frec_ident(struct frec *r)
     e->text = text;
     e->num = (uint32_t)fr.nidents;
     fr.idents[fr.nidents++] = e;
-    HASH_ADD_KEYPTR(hh, fr.byid, e->text, strlen(e->text), e);
+    HASH_ADD_KEYPTR(hh, fr.byid, e->text, (size_t)(o - text), e);
     r->f.ident = e->num;
     return 0;
 }

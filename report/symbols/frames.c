@@ -313,9 +313,7 @@ static int word_resolve(const struct snap *s, const struct frames_snap *v, uint3
         uint64_t code = (w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
         const struct snap_pycode *c = code < s->npycodes ? &s->pycodes[code] : &missing;
         int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
-        int line = c == &missing ? 0
-                                 : pycode_line(s->py_version, c->linetable, c->lt_len,
-                                               c->firstline, off);
+        int line = c == &missing ? 0 : pycode_line_of(s, (uint32_t)code, off);
         return frec_python(c->file, c->qualname, line, w, out) < 0 ? -1 : 1;
     }
     const struct snap_module *m = snap_module_in(s, ti, w);
@@ -427,10 +425,12 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
         int k = word_get(s, v, ti, fx.ips[i], &recs);
         if (k < 0)
             return -1;
-        for (int j = 0; j < k && n >= 0; j++) {
+        if (k && (size_t)n + k > fx.capfr && push(n + k - 1, NULL) < 0) /* room for k */
+            return -1;
+        for (int j = 0; j < k; j++) {
             npy += (recs[j]->bits & V_PYTHON) != 0;
             named |= (recs[j]->bits & V_TMOWN) != 0;
-            n = push(n, &recs[j]->f);
+            fx.fr[n++] = &recs[j]->f;
         }
     }
     int own = (t->flags & HSNAP_TRACE_TMOWN) != 0;

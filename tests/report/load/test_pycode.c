@@ -8,8 +8,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pycode.h"
+#include "snap.h"
 #include "unit.h"
 
 /* def f(a): x = [a,\n a + 1] / if a: y = (lambda q:\n q)(1) / 3 blank lines /
@@ -124,11 +126,71 @@ TEST_BEGIN(pycode_310_table_rewritten_gives_same_lines)
 }
 TEST_END
 
+/* Every offset of table lt (version v) read through a snapshot's decoded
+ * runs (pycode_line_of) as pycode_line reads it from the bytes; twice, so
+ * the second pass reads the runs the first built.  The first offset that
+ * differs, or INT64_MIN when none does (or the runs were never built). */
+static int64_t runs_differ_at(uint32_t v, const uint8_t *lt, uint32_t len, int32_t first)
+{
+    struct snap_pycode c = {first, "f.py", "f", lt, len};
+    struct pycode_lines l = {NULL, NULL, UINT32_MAX};
+    struct snap s;
+    int64_t at = INT64_MIN;
+    memset(&s, 0, sizeof(s));
+    s.pycodes = &c;
+    s.pylines = &l;
+    s.npycodes = 1;
+    s.py_version = v;
+    for (int pass = 0; pass < 2 && at == INT64_MIN; pass++)
+        for (int64_t off = -1; off < (int64_t)len * 8 + 4; off++)
+            if (pycode_line_of(&s, 0, off) != pycode_line(v, lt, len, first, off)) {
+                at = off;
+                break;
+            }
+    if (l.n == UINT32_MAX)
+        at = INT64_MAX;
+    free(l.end);
+    free(l.line);
+    return at;
+}
+
+#define expect_runs_agree(v, lt, len, first, what)                                               \
+    do {                                                                                         \
+        int64_t at_ = runs_differ_at(v, lt, len, first);                                         \
+        expect_true(at_ == INT64_MIN, "%s (%u bytes): offset %lld differs", what,                \
+                    (unsigned)(len), (long long)at_);                                            \
+    } while (0)
+
+TEST_BEGIN(pycode_decoded_runs_give_the_table_lines)
+{
+    for (uint32_t cut = 0; cut <= sizeof lt_f; cut++)
+        expect_runs_agree(0x030b0000, lt_f, cut, 2, "3.11 f");
+    expect_runs_agree(0x030b0000, lt_g, sizeof lt_g, 2, "3.11 g");
+    for (uint32_t cut = 0; cut <= sizeof lt10_g; cut++)
+        expect_runs_agree(0x030a0000, lt10_g, cut, 15, "3.10 g");
+    expect_runs_agree(0x030a0000, lt10_f, sizeof lt10_f, 2, "3.10 f");
+    /* any bytes (a damaged or foreign table): the same answer as the walk */
+    uint32_t seed = 12345;
+    uint8_t junk[96];
+    for (int round = 0; round < 400; round++) {
+        for (size_t i = 0; i < sizeof junk; i++) {
+            seed = seed * 1103515245u + 12345u;
+            junk[i] = (uint8_t)(seed >> 16);
+        }
+        if (round & 1)
+            junk[0] |= 128;
+        expect_runs_agree(round & 2 ? 0x030a0000 : 0x030c0000, junk,
+                          (uint32_t)(round % (int)sizeof junk), round, "junk");
+    }
+}
+TEST_END
+
 int main(void)
 {
     pycode_lines_match_cpython();
     pycode_line_edges();
     pycode_310_lines_match_cpython();
     pycode_310_table_rewritten_gives_same_lines();
+    pycode_decoded_runs_give_the_table_lines();
     return 0;
 }
