@@ -15,8 +15,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 
-extern uint64_t hashfn_seed; /* set once before main (hashfn.c) */
+/* Each file that includes this has its own seed, set before main (a
+ * header alone: nothing more to link); a fixed one when the kernel has
+ * no random bytes to give (the hash stays right, only guessable). */
+static uint64_t hashfn_seed = 0x2545f4914f6cdd1dull;
+
+__attribute__((constructor)) static void hashfn_seed_init(void)
+{
+    uint64_t s;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) == (ssize_t)sizeof s)
+        hashfn_seed = s;
+}
 
 static inline unsigned hashfn_bytes(const void *key, size_t len)
 {
