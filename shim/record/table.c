@@ -158,20 +158,19 @@ static inline void tbl_place(struct tbl_stripe *s, uint32_t at, uint64_t h,
     s->count++;
 }
 
-/* (8/7)^(k/16) in 1/65536 units, k = 0..15: the phases of tbl_next_size. */
-static const uint32_t tbl_phase[16] = {65536, 66085, 66639, 67198, 67761, 68329, 68901, 69479,
-                                       70061, 70648, 71240, 71837, 72439, 73046, 73659, 74276};
+/* (4/3)^(k/16) in 1/65536 units, k = 0..15: the phases of tbl_next_size. */
+static const uint32_t tbl_phase[16] = {65536, 66725, 67936, 69168, 70423, 71701, 73002, 74326,
+                                       75674, 77047, 78445, 79868, 81317, 82793, 84295, 85824};
 
 /* The size a stripe's array grows to from old_c clusters (0: none yet).
- * Sizes go up by 8/7, in whole pages, but each stripe of a group on a
- * ladder of its own, TBL_INITIAL x (8/7)^(g + k/16) for its place k in the
+ * Sizes go up by 4/3, in whole pages, but each stripe of a group on a
+ * ladder of its own, TBL_INITIAL x (4/3)^(g + k/16) for its place k in the
  * group: the blocks of a region spread evenly over its group's 16 stripes,
  * and on one ladder all 16 grew at the same count, so that a program's
- * peak could find the whole table just grown (issue 21).  Out of step, the
- * group is at the average load whatever the count (test_table's worst
- * case).  An 8/7 step holds about 7% less than a 4/3 one at a peak (issue
- * 50); an entry moves about 7 times on the way up instead of 3, a cost
- * spread over the inserts that grew the table. */
+ * peak could find the whole table just grown, 21/32 full (26 bytes a block,
+ * 29 at 1.5x steps: python3's and churn1_25k's peak RSS, issue 21).  Out
+ * of step, the group is at the average load whatever the count
+ * (test_table's worst case). */
 static uint32_t tbl_next_size(const struct tbl_stripe *s, uint32_t old_c)
 {
     if (!old_c)
@@ -179,7 +178,7 @@ static uint32_t tbl_next_size(const struct tbl_stripe *s, uint32_t old_c)
     uint64_t x = (uint64_t)TBL_INITIAL * tbl_phase[(s - tbl.stripe) & 15];
     uint32_t c;
     while ((c = (uint32_t)(((x >> 16) + TBL_INITIAL - 1) / TBL_INITIAL * TBL_INITIAL)) <= old_c)
-        x = x * 8 / 7;
+        x = x * 4 / 3;
     return c;
 }
 
