@@ -228,6 +228,13 @@ static void *state_map_near(void *near, uint64_t near_off, uint64_t off, uint64_
         errno = e == EFAULT ? ENOSPC : e; /* EFAULT: a SIGBUS it spared us */
         return MAP_FAILED;
     }
+    /* Out of the resident set but the first page, the rest stays in the
+     * file and the page cache: a cell's first touch is a load (peak_move),
+     * a read fault, which maps the 64 KiB window of cached pages around it
+     * (fault-around) unless that page is mapped already.  A program with
+     * few sites then holds one page of a chunk, not its 16. */
+    if (len > 4096)
+        madvise(m + head + 4096, len - 4096, MADV_DONTNEED);
     return m + head;
 }
 

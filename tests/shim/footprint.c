@@ -24,7 +24,8 @@
  * Usage: footprint             prints "first_fd N" and "anon_kb N".
  *        footprint snap PATH   also "bss_kb N", "zlib_mapped 0|1",
  *                              "unwind_text_kb N" (-1: not mapped) and
- *                              "shim_text_kb N" (the shim's text resident).
+ *                              "shim_text_kb N" (the shim's text resident),
+ *                              "state_kb N" (its state file's pages resident).
  *        footprint dlclose LIB also "dlclose_growth_kb N".
  *        footprint forks N     also "faults_per_fork N": N forks whose
  *                              children _exit at once, their page faults
@@ -98,6 +99,27 @@ static void footprint_maps(long *bss_kb, int *zlib, long *unwind_kb, long *text_
         fclose(f);
 }
 
+/* KiB resident of the mappings of the shim's state file (NAME.state). */
+static long footprint_state_kb(void)
+{
+    char line[512], path[256];
+    long total = 0, kb;
+    int in_state = 0;
+    FILE *f = fopen("/proc/self/smaps", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        size_t n;
+        path[0] = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &lo, &hi, path) >= 2)
+            in_state = (n = strlen(path)) > 6 && !strcmp(path + n - 6, ".state");
+        else if (in_state && sscanf(line, "Rss: %ld kB", &kb) == 1)
+            total += kb;
+    }
+    if (f)
+        fclose(f);
+    return total;
+}
+
 static void *footprint_site(size_t n) __attribute__((noinline));
 static void *footprint_site(size_t n)
 {
@@ -161,6 +183,7 @@ int main(int argc, char **argv)
         footprint_maps(&bss, &zlib, &unwind, &text);
         printf("bss_kb %ld\nzlib_mapped %d\nunwind_text_kb %ld\nshim_text_kb %ld\n", bss, zlib,
                unwind, text);
+        printf("state_kb %ld\n", footprint_state_kb());
     }
     long anon = footprint_anon();
     printf("anon_kb %ld\n", anon);

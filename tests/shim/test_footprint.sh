@@ -20,6 +20,10 @@
 #                               64 KiB fault-around windows (232 now, the
 #                               functions runs execute packed at its head
 #                               by shim/text.order; 416 before)
+#   state_cells_resident_small  the state file's pages resident <= 32 KiB
+#                               (8-12 now: the header page and the first
+#                               page of each chunk of cells; 68 while each
+#                               chunk was resident whole, 64 KiB)
 #   libunwind_text_not_resident at most 16 KiB of libunwind's text resident
 #                               (or none mapped) when no stack needed it (0
 #                               now; 40 while libunwind warmed up at start-up)
@@ -49,7 +53,7 @@ else
   t_fail startup_anon_memory_small "the shim added $((${best_shim:-0} - ${best_plain:-0})) KiB (plain ${best_plain:-?}, shim ${best_shim:-?})"
 fi
 
-best_plain="" best_shim="" best_bss="" zlib="" unw="" fds="" text=""
+best_plain="" best_shim="" best_bss="" zlib="" unw="" fds="" text="" state=""
 for i in 1 2 3; do
   "$T/footprint" snap "$T/p.hsnap" >"$T/plain.out" 2>&1
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/f.%p.hsnap" "$T/footprint" snap "$T/s.hsnap" >"$T/shim.out" 2>&1
@@ -57,6 +61,7 @@ for i in 1 2 3; do
   zlib=$zlib$(sed -n 's/^zlib_mapped //p' "$T/shim.out")
   unw="$unw $(sed -n 's/^unwind_text_kb //p' "$T/shim.out")"
   text="$text $(sed -n 's/^shim_text_kb //p' "$T/shim.out")"
+  state="$state $(sed -n 's/^state_kb //p' "$T/shim.out")"
   fds="$fds $(sed -n 's/^first_fd //p' "$T/plain.out")/$(sed -n 's/^first_fd //p' "$T/shim.out")"
   { [ -z "$best_plain" ] || [ "${p:-0}" -lt "$best_plain" ]; } && best_plain=$p
   { [ -z "$best_shim" ] || [ "${s:-0}" -lt "$best_shim" ]; } && best_shim=$s
@@ -73,6 +78,12 @@ if [ -n "$best_text" ] && [ "$best_text" -ge 0 ] && [ "$best_text" -le 320 ]; th
   t_pass "shim_text_resident_small ($best_text KiB)"
 else
   t_fail shim_text_resident_small "the shim's text resident, KiB per run (-1: not found):${text:- none}"
+fi
+best_state=$(echo $state | tr ' ' '\n' | sort -n | head -n 1)
+if [ -n "$best_state" ] && [ "$best_state" -gt 0 ] && [ "$best_state" -le 32 ]; then
+  t_pass "state_cells_resident_small ($best_state KiB)"
+else
+  t_fail state_cells_resident_small "the state file's pages resident, KiB per run (0: no state file):${state:- none}"
 fi
 if [ -n "$best_bss" ] && [ "$best_bss" -ge 0 ] && [ "$best_bss" -le 170 ]; then
   t_pass "shim_bss_resident_small ($best_bss KiB)"
