@@ -115,7 +115,7 @@ static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
     return (struct cfi_check *)(cfi_memo_pair(m) + m->npair);
 }
 
-#define CFI_SINGLES 8 /* checks cfi_memo_pairs can set aside; more: no pairs */
+#define CFI_SINGLES 8 /* checks cfi_memo_pairs sets aside; past them the rest stays flat */
 
 /* The flat list of nk checks at k, which cfi_memo_checks made, becomes
  * pairs first and the checks left after them: two checks of adjacent
@@ -123,15 +123,18 @@ static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
  * the word below, next to each other) are one pair, in place (a pair takes the room of
  * the two checks it is made of, at or before where they were).  Every
  * word is compared all the same; only the order changes, which the result
- * does not depend on.  A list with more than CFI_SINGLES unpaired checks
- * is left as it is. */
+ * does not depend on.  Past CFI_SINGLES unpaired checks (frames without a
+ * frame pointer: a Python interpreter's) the rest of the list is left flat
+ * after the pairs found so far, the singles set aside put back before it;
+ * the compare is then four instructions a check, where the step-by-step
+ * compare (cfi_still) that a lost list fell back to was about thirteen. */
 static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
 {
     struct cfi_check single[CFI_SINGLES];
     struct cfi_pair *p = (struct cfi_pair *)(void *)k;
-    unsigned np = 0, ns = 0;
-    m->npair = 0;
-    for (unsigned i = 0; i < nk;) {
+    unsigned np = 0, ns = 0, i = 0;
+    int flat = 0;
+    while (i < nk) {
         const struct cfi_check *lo = NULL, *hi = NULL;
         if (i + 1 < nk && k[i + 1].at == k[i].at + 8)
             lo = &k[i], hi = &k[i + 1];
@@ -141,35 +144,38 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
             struct cfi_pair x = {{lo->val, hi->val}, lo->at, 0};
             p[np++] = x; /* over k[2 np - 2, 2 np), both already read */
             i += 2;
-        } else {
-            if (ns == CFI_SINGLES) {
-                m->nchk = CFI_CHECKS_NONE; /* the list is lost: step by step */
-                return;
-            }
+        } else if (ns < CFI_SINGLES) {
             single[ns++] = k[i++];
+        } else {
+            flat = 1; /* k[i, nk) stays where it is */
+            break;
         }
     }
-    struct cfi_check *rest = (struct cfi_check *)(void *)(p + np);
-    if (np & 1) { /* an odd pair out: its two words go back to the checks */
-        np--;
-        rest = (struct cfi_check *)(void *)(p + np);
-        struct cfi_pair x = p[np];
-        rest[0] = (struct cfi_check){x.at, x.val[0]};
-        rest[1] = (struct cfi_check){x.at + 8, x.val[1]};
-        rest += 2;
-    }
+    /* The singles go back right after the pairs: k[2 np, 2 np + ns), the
+     * room of the checks read so far that are not in pairs (with flat,
+     * 2 np + ns == i, so the list runs on unbroken to k[nk]). */
+    struct cfi_check *q = k + 2 * (size_t)np;
     for (unsigned j = 0; j < ns; j++)
-        rest[j] = single[j];
-    struct cfi_pair2 *q = (struct cfi_pair2 *)(void *)p;
+        q[j] = single[j];
+    struct cfi_check *end = flat ? k + nk : q + ns;
+    if (np & 1) { /* an odd pair out: its two words go back to the checks, in its place */
+        np--;
+        struct cfi_pair x = p[np];
+        struct cfi_check *o = (struct cfi_check *)(void *)(p + np);
+        o[0] = (struct cfi_check){x.at, x.val[0]};
+        o[1] = (struct cfi_check){x.at + 8, x.val[1]};
+    }
+    struct cfi_check *rest = (struct cfi_check *)(void *)(p + np);
+    struct cfi_pair2 *p2 = (struct cfi_pair2 *)(void *)p;
     for (unsigned j = 0; j < np / 2; j++) { /* in place: two pairs, one cfi_pair2 */
         struct cfi_pair a = p[2 * j], b = p[2 * j + 1];
-        q[j] = (struct cfi_pair2){{a.val[0], a.val[1], b.val[0], b.val[1]}, {a.at, b.at}, {0, 0}};
+        p2[j] = (struct cfi_pair2){{a.val[0], a.val[1], b.val[0], b.val[1]}, {a.at, b.at}, {0, 0}};
     }
     m->npair = np;
-    m->nchk = (unsigned)(rest + ns - (struct cfi_check *)(void *)(p + np));
-    m->pair = q;
-    m->pair_end = q + np / 2;
-    m->chk_end = rest + ns;
+    m->nchk = (unsigned)(end - rest);
+    m->pair = p2;
+    m->pair_end = p2 + np / 2;
+    m->chk_end = end;
 }
 
 /* The words a walk from m's first state must find again to give m's
