@@ -363,21 +363,25 @@ static inline int cfi_still(const struct cfi_state *s, uintptr_t *rbp, uintptr_t
 /* Replays the memo's steps from state i, where the walk is at *c (same rsp
  * and key), while they would read the same: appends them to the record rec
  * and to o, and leaves *c at the state the ordinary walk goes on from.
- * Returns the index of that state in the memo. */
+ * Returns the index of that state in the memo.  The compare runs first and
+ * the states and frames it passed are copied after it, as the memo has
+ * them: a copied state's rbp is the memo's, which is this walk's wherever
+ * it is read (a state whose CFA is rbp-based: cfi_still compared it; no
+ * other state's rbp is read, by cfi_still, cfi_memo_checks or a replay's
+ * end, which takes the running rbp). */
 static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsigned lim,
                                   struct cfi_state *c, struct cfi_state **rec, uintptr_t lo,
                                   uintptr_t **out)
 {
+    uintptr_t rbp = c->rbp;
+    unsigned from = i;
+    while (i < lim && cfi_still(&st[i], &rbp, lo))
+        i++;
     struct cfi_state *r = *rec;
-    uintptr_t *o = *out, rbp = c->rbp;
-    for (; i < lim; i++) {
-        uintptr_t was = rbp;
-        if (!cfi_still(&st[i], &rbp, lo))
-            break;
-        *r = st[i];
-        r->rbp = was;
-        r++;
-        *o++ = st[i + 1].key;
+    uintptr_t *o = *out;
+    for (unsigned j = from; j < i; j++) {
+        *r++ = st[j];
+        *o++ = st[j + 1].key;
     }
     *c = (struct cfi_state){st[i].rsp, st[i].key, rbp, 0};
     *rec = r;
@@ -559,7 +563,8 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
         }
         old = cfi_memo.last;
         nw = cfi_memo.spare;
-        if (old && (old->top8 != top - 8 || old->subs != subs))
+        /* No spare (out of memory): no replay either, cfi_replay records. */
+        if (old && (!nw || old->top8 != top - 8 || old->subs != subs))
             old = NULL;
     }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
