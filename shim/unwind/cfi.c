@@ -176,6 +176,7 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
     m->pair = p2;
     m->pair_end = p2 + np / 2;
     m->chk_end = end;
+    m->cmp = flat ? CFI_CMP_FLAT : np / 2 > 1 ? CFI_CMP_PAIRS : CFI_CMP_INLINE;
 }
 
 /* The words a walk from m's first state must find again to give m's
@@ -477,8 +478,10 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
     }
     uintptr_t d0 = (rbp ^ m->rbp0) & m->rbp_mask, d1 = 0; /* without a branch */
     const struct cfi_pair2 *p = m->pair;
-    if (m->pair_end - p > 1) /* pairs of pairs: the vector compare, out of line */
-        return !d0 && (cfi_avx ? cfi_same_long_avx(m) : cfi_same_long(m));
+    if (m->cmp != CFI_CMP_INLINE) /* pairs of pairs (the vector compare), a flat list */
+        return !d0 && (m->cmp == CFI_CMP_FLAT ? cfi_same_flat(m)
+                       : cfi_avx              ? cfi_same_long_avx(m)
+                                              : cfi_same_long(m));
     /* Every word read is on this stack, in [rsp, top8]. */
     if (p < m->pair_end) { /* one pair of pairs (a shallow stack's): scalar */
         d0 |= (*(const uintptr_t *)p->at[0] ^ p->val[0]) | (*(const uintptr_t *)p->at[1] ^ p->val[2]);

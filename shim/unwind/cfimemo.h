@@ -91,8 +91,14 @@ struct cfi_memo {
      * that an exact repeat's test works out none of it. */
     const struct cfi_pair2 *pair, *pair_end;
     const struct cfi_check *chk_end;
+    unsigned cmp;                 /* CFI_CMP_*: how cfi_same_again compares them */
     struct cfi_state st[];        /* cap + 1 states */
 };
+
+/* cmp: a shallow stack's list (one pair of pairs at most) inline; pairs
+ * of pairs out of line (cfi_same_long); a list left flat past its pairs
+ * (cfi_memo_pairs) out of line, its first checks first (cfi_same_flat). */
+enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT };
 
 #define CFI_MAX_NEVER UINT_MAX /* max: no walk asks for this many frames */
 
