@@ -191,32 +191,32 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
 static void cfi_memo_checks(struct cfi_memo *m)
 {
     m->npair = 0;
-    struct cfi_check *k = cfi_memo_chk(m);
+    struct cfi_check *k = cfi_memo_chk(m), *kp = k;
+    const struct cfi_check *kend = k + cfi_memo_checks_max(cfi_memo.cap);
     uintptr_t from = 0; /* where rbp was last loaded from; 0: the register */
     int checked = 0;
-    unsigned nk = 0, lim = cfi_memo_checks_max(cfi_memo.cap);
     m->rbp_mask = 0;
     m->nchk = CFI_CHECKS_NONE;
-    for (unsigned i = 0; i < m->n; i++) {
-        if (nk + 2 > lim)
+    for (const struct cfi_state *s = m->st, *send = m->st + m->n; s < send; s++) {
+        uintptr_t how = s->how;
+        if (kend - kp < 2) /* a state adds two checks at most */
             return;
-        const struct cfi_state *s = &m->st[i];
-        if ((s->how & CFI_HOW_CFA_RBP) && !checked) {
+        if ((how & CFI_HOW_CFA_RBP) && !checked) {
             if (from) {
-                k[nk++] = (struct cfi_check){from, s->rbp};
+                *kp++ = (struct cfi_check){from, s->rbp};
             } else {
                 m->rbp_mask = ~(uintptr_t)0;
                 m->rbp0 = s->rbp;
             }
             checked = 1;
         }
-        k[nk++] = (struct cfi_check){m->st[i + 1].rsp - 8, m->st[i + 1].key};
-        if (s->how & ~CFI_HOW_CFA_RBP) {
-            from = s->how & ~CFI_HOW_CFA_RBP;
+        *kp++ = (struct cfi_check){s[1].rsp - 8, s[1].key};
+        if (how & ~CFI_HOW_CFA_RBP) {
+            from = how & ~CFI_HOW_CFA_RBP;
             checked = 0;
         }
     }
-    cfi_memo_pairs(m, k, nk);
+    cfi_memo_pairs(m, k, (unsigned)(kp - k));
 }
 
 static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
