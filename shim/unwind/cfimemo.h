@@ -45,7 +45,8 @@
  * the last one: sites that take turns (churn's six in random order) each
  * find theirs again. */
 struct cfi_state {
-    uintptr_t rsp, key, rbp;
+    uintptr_t rsp, key;
+    uintptr_t rbp;                /* read only where the step's CFA is rbp-based (cfi_replay) */
     uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
 };
 
