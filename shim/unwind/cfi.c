@@ -115,7 +115,7 @@ static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
     return (struct cfi_check *)(cfi_memo_pair(m) + m->npair);
 }
 
-#define CFI_SINGLES 8 /* checks cfi_memo_pairs can set aside; more: no pairs */
+#define CFI_SINGLES 8 /* checks cfi_memo_pairs sets aside; past them the rest stays flat */
 
 /* The flat list of nk checks at k, which cfi_memo_checks made, becomes
  * pairs first and the checks left after them: two checks of adjacent
@@ -123,15 +123,18 @@ static struct cfi_check *cfi_memo_chk(const struct cfi_memo *m)
  * the word below, next to each other) are one pair, in place (a pair takes the room of
  * the two checks it is made of, at or before where they were).  Every
  * word is compared all the same; only the order changes, which the result
- * does not depend on.  A list with more than CFI_SINGLES unpaired checks
- * is left as it is. */
+ * does not depend on.  Past CFI_SINGLES unpaired checks (frames without a
+ * frame pointer: a Python interpreter's) the rest of the list is left flat
+ * after the pairs found so far, the singles set aside put back before it;
+ * the compare is then four instructions a check, where the step-by-step
+ * compare (cfi_still) that a lost list fell back to was about thirteen. */
 static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
 {
     struct cfi_check single[CFI_SINGLES];
     struct cfi_pair *p = (struct cfi_pair *)(void *)k;
-    unsigned np = 0, ns = 0;
-    m->npair = 0;
-    for (unsigned i = 0; i < nk;) {
+    unsigned np = 0, ns = 0, i = 0;
+    int flat = 0;
+    while (i < nk) {
         const struct cfi_check *lo = NULL, *hi = NULL;
         if (i + 1 < nk && k[i + 1].at == k[i].at + 8)
             lo = &k[i], hi = &k[i + 1];
@@ -141,35 +144,39 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
             struct cfi_pair x = {{lo->val, hi->val}, lo->at, 0};
             p[np++] = x; /* over k[2 np - 2, 2 np), both already read */
             i += 2;
-        } else {
-            if (ns == CFI_SINGLES) {
-                m->nchk = CFI_CHECKS_NONE; /* the list is lost: step by step */
-                return;
-            }
+        } else if (ns < CFI_SINGLES) {
             single[ns++] = k[i++];
+        } else {
+            flat = 1; /* k[i, nk) stays where it is */
+            break;
         }
     }
-    struct cfi_check *rest = (struct cfi_check *)(void *)(p + np);
-    if (np & 1) { /* an odd pair out: its two words go back to the checks */
-        np--;
-        rest = (struct cfi_check *)(void *)(p + np);
-        struct cfi_pair x = p[np];
-        rest[0] = (struct cfi_check){x.at, x.val[0]};
-        rest[1] = (struct cfi_check){x.at + 8, x.val[1]};
-        rest += 2;
-    }
+    /* The singles go back right after the pairs: k[2 np, 2 np + ns), the
+     * room of the checks read so far that are not in pairs (with flat,
+     * 2 np + ns == i, so the list runs on unbroken to k[nk]). */
+    struct cfi_check *q = k + 2 * (size_t)np;
     for (unsigned j = 0; j < ns; j++)
-        rest[j] = single[j];
-    struct cfi_pair2 *q = (struct cfi_pair2 *)(void *)p;
+        q[j] = single[j];
+    struct cfi_check *end = flat ? k + nk : q + ns;
+    if (np & 1) { /* an odd pair out: its two words go back to the checks, in its place */
+        np--;
+        struct cfi_pair x = p[np];
+        struct cfi_check *o = (struct cfi_check *)(void *)(p + np);
+        o[0] = (struct cfi_check){x.at, x.val[0]};
+        o[1] = (struct cfi_check){x.at + 8, x.val[1]};
+    }
+    struct cfi_check *rest = (struct cfi_check *)(void *)(p + np);
+    struct cfi_pair2 *p2 = (struct cfi_pair2 *)(void *)p;
     for (unsigned j = 0; j < np / 2; j++) { /* in place: two pairs, one cfi_pair2 */
         struct cfi_pair a = p[2 * j], b = p[2 * j + 1];
-        q[j] = (struct cfi_pair2){{a.val[0], a.val[1], b.val[0], b.val[1]}, {a.at, b.at}, {0, 0}};
+        p2[j] = (struct cfi_pair2){{a.val[0], a.val[1], b.val[0], b.val[1]}, {a.at, b.at}, {0, 0}};
     }
     m->npair = np;
-    m->nchk = (unsigned)(rest + ns - (struct cfi_check *)(void *)(p + np));
-    m->pair = q;
-    m->pair_end = q + np / 2;
-    m->chk_end = rest + ns;
+    m->nchk = (unsigned)(end - rest);
+    m->pair = p2;
+    m->pair_end = p2 + np / 2;
+    m->chk_end = end;
+    m->cmp = flat ? CFI_CMP_FLAT : np / 2 > 1 ? CFI_CMP_PAIRS : CFI_CMP_INLINE;
 }
 
 /* The words a walk from m's first state must find again to give m's
@@ -184,32 +191,32 @@ static void cfi_memo_pairs(struct cfi_memo *m, struct cfi_check *k, unsigned nk)
 static void cfi_memo_checks(struct cfi_memo *m)
 {
     m->npair = 0;
-    struct cfi_check *k = cfi_memo_chk(m);
+    struct cfi_check *k = cfi_memo_chk(m), *kp = k;
+    const struct cfi_check *kend = k + cfi_memo_checks_max(cfi_memo.cap);
     uintptr_t from = 0; /* where rbp was last loaded from; 0: the register */
     int checked = 0;
-    unsigned nk = 0, lim = cfi_memo_checks_max(cfi_memo.cap);
     m->rbp_mask = 0;
     m->nchk = CFI_CHECKS_NONE;
-    for (unsigned i = 0; i < m->n; i++) {
-        if (nk + 2 > lim)
+    for (const struct cfi_state *s = m->st, *send = m->st + m->n; s < send; s++) {
+        uintptr_t how = s->how;
+        if (kend - kp < 2) /* a state adds two checks at most */
             return;
-        const struct cfi_state *s = &m->st[i];
-        if ((s->how & CFI_HOW_CFA_RBP) && !checked) {
+        if ((how & CFI_HOW_CFA_RBP) && !checked) {
             if (from) {
-                k[nk++] = (struct cfi_check){from, s->rbp};
+                *kp++ = (struct cfi_check){from, s->rbp};
             } else {
                 m->rbp_mask = ~(uintptr_t)0;
                 m->rbp0 = s->rbp;
             }
             checked = 1;
         }
-        k[nk++] = (struct cfi_check){m->st[i + 1].rsp - 8, m->st[i + 1].key};
-        if (s->how & ~CFI_HOW_CFA_RBP) {
-            from = s->how & ~CFI_HOW_CFA_RBP;
+        *kp++ = (struct cfi_check){s[1].rsp - 8, s[1].key};
+        if (how & ~CFI_HOW_CFA_RBP) {
+            from = how & ~CFI_HOW_CFA_RBP;
             checked = 0;
         }
     }
-    cfi_memo_pairs(m, k, nk);
+    cfi_memo_pairs(m, k, (unsigned)(kp - k));
 }
 
 static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
@@ -357,21 +364,25 @@ static inline int cfi_still(const struct cfi_state *s, uintptr_t *rbp, uintptr_t
 /* Replays the memo's steps from state i, where the walk is at *c (same rsp
  * and key), while they would read the same: appends them to the record rec
  * and to o, and leaves *c at the state the ordinary walk goes on from.
- * Returns the index of that state in the memo. */
+ * Returns the index of that state in the memo.  The compare runs first and
+ * the states and frames it passed are copied after it, as the memo has
+ * them: a copied state's rbp is the memo's, which is this walk's wherever
+ * it is read (a state whose CFA is rbp-based: cfi_still compared it; no
+ * other state's rbp is read, by cfi_still, cfi_memo_checks or a replay's
+ * end, which takes the running rbp). */
 static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsigned lim,
                                   struct cfi_state *c, struct cfi_state **rec, uintptr_t lo,
                                   uintptr_t **out)
 {
+    uintptr_t rbp = c->rbp;
+    unsigned from = i;
+    while (i < lim && cfi_still(&st[i], &rbp, lo))
+        i++;
     struct cfi_state *r = *rec;
-    uintptr_t *o = *out, rbp = c->rbp;
-    for (; i < lim; i++) {
-        uintptr_t was = rbp;
-        if (!cfi_still(&st[i], &rbp, lo))
-            break;
-        *r = st[i];
-        r->rbp = was;
-        r++;
-        *o++ = st[i + 1].key;
+    uintptr_t *o = *out;
+    for (unsigned j = from; j < i; j++) {
+        *r++ = st[j];
+        *o++ = st[j + 1].key;
     }
     *c = (struct cfi_state){st[i].rsp, st[i].key, rbp, 0};
     *rec = r;
@@ -467,8 +478,10 @@ static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp
     }
     uintptr_t d0 = (rbp ^ m->rbp0) & m->rbp_mask, d1 = 0; /* without a branch */
     const struct cfi_pair2 *p = m->pair;
-    if (m->pair_end - p > 1) /* pairs of pairs: the vector compare, out of line */
-        return !d0 && (cfi_avx ? cfi_same_long_avx(m) : cfi_same_long(m));
+    if (m->cmp != CFI_CMP_INLINE) /* pairs of pairs (the vector compare), a flat list */
+        return !d0 && (m->cmp == CFI_CMP_FLAT ? cfi_same_flat(m)
+                       : cfi_avx              ? cfi_same_long_avx(m)
+                                              : cfi_same_long(m));
     /* Every word read is on this stack, in [rsp, top8]. */
     if (p < m->pair_end) { /* one pair of pairs (a shallow stack's): scalar */
         d0 |= (*(const uintptr_t *)p->at[0] ^ p->val[0]) | (*(const uintptr_t *)p->at[1] ^ p->val[2]);
@@ -553,7 +566,8 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
         }
         old = cfi_memo.last;
         nw = cfi_memo.spare;
-        if (old && (old->top8 != top - 8 || old->subs != subs))
+        /* No spare (out of memory): no replay either, cfi_replay records. */
+        if (old && (!nw || old->top8 != top - 8 || old->subs != subs))
             old = NULL;
     }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};

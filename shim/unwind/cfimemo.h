@@ -45,7 +45,8 @@
  * the last one: sites that take turns (churn's six in random order) each
  * find theirs again. */
 struct cfi_state {
-    uintptr_t rsp, key, rbp;
+    uintptr_t rsp, key;
+    uintptr_t rbp;                /* read only where the step's CFA is rbp-based (cfi_replay) */
     uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
 };
 
@@ -91,8 +92,14 @@ struct cfi_memo {
      * that an exact repeat's test works out none of it. */
     const struct cfi_pair2 *pair, *pair_end;
     const struct cfi_check *chk_end;
+    unsigned cmp;                 /* CFI_CMP_*: how cfi_same_again compares them */
     struct cfi_state st[];        /* cap + 1 states */
 };
+
+/* cmp: a shallow stack's list (one pair of pairs at most) inline; pairs
+ * of pairs out of line (cfi_same_long); a list left flat past its pairs
+ * (cfi_memo_pairs) out of line, its first checks first (cfi_same_flat). */
+enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT };
 
 #define CFI_MAX_NEVER UINT_MAX /* max: no walk asks for this many frames */
 

@@ -116,6 +116,23 @@ static HS_NOINLINE int cfi_same_long(const struct cfi_memo *m)
                            cfi_pairs_diff(m->pair, m->pair_end), 0) == 0;
 }
 
+/* The same for a list left flat past its pairs (frames without a frame
+ * pointer: cfi_memo_pairs): its first CFI_FLAT_FIRST checks alone first,
+ * with a branch.  A walk that differs from a memo of its set (same caller,
+ * same CFA) nearly always differs there, in its innermost frames, and a
+ * long flat list is otherwise compared whole before the answer. */
+#define CFI_FLAT_FIRST 4
+static HS_NOINLINE int cfi_same_flat(const struct cfi_memo *m)
+{
+    const struct cfi_check *k = (const struct cfi_check *)(const void *)m->pair_end;
+    if (m->chk_end - k >= CFI_FLAT_FIRST) {
+        if (cfi_checks_diff(k, k + CFI_FLAT_FIRST, 0, 0))
+            return 0;
+        k += CFI_FLAT_FIRST;
+    }
+    return cfi_checks_diff(k, m->chk_end, cfi_pairs_diff(m->pair, m->pair_end), 0) == 0;
+}
+
 #ifdef CFI_HAVE_AVX
 __attribute__((target("avx"), noinline)) static int cfi_same_long_avx(const struct cfi_memo *m)
 {

@@ -3,7 +3,8 @@
 # callgrind, the instructions of hook_stack (the Python frames' walk, the
 # recent splices, the native walk, the splice, the intern) while an
 # interpreter starts and imports json, argparse and email.parser under the
-# shim, and fails when the figure is more than 5% over the one
+# shim, and those of unwind_again (the memo's exact-repeat test, before
+# hook_stack), and fails when a figure is more than 5% over the one
 # scripts/bench/pystart.counts records for its version (which says how to
 # update it on purpose).  Before one walk an allocation reused the last
 # one's words, 3.11.7's figure was 706 million; it is 421 million.  Then
@@ -31,7 +32,7 @@ elif [ -z "$py" ]; then
 else
   BUILD=$(dirname "$SHIM") scripts/bench/pystartcount.py --check --save "$T/got" "$py" >"$T/check.out" 2>&1
   rc=$?
-  if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/got")" -eq 1 ]; then
+  if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/got")" -ge 1 ]; then
     t_pass pystart_within_recorded_count
   else
     t_fail pystart_within_recorded_count "exit $rc: $(tr '\n' ' ' <"$T/check.out" | tail -c 600)"
