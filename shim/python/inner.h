@@ -386,9 +386,10 @@ void pyroot_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg
 /* pyroots.c: entry i of the dict keys object at keys (read safely): its
  * key, and its value into *value (may be NULL); 0 when none. */
 uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value);
-/* pyroots.c: the name of the member at offset off of the type at t (its
- * tp_members, those of its bases), into out (cap bytes); its length. */
-uint32_t pyroot_member(uintptr_t t, uint64_t off, char *out, uint32_t cap);
+/* pymember.c: the name of the field at offset off of an object of the type
+ * at t (its tp_members, those of its bases, a class's and a function's
+ * known fields), into out (cap bytes); its length. */
+uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap);
 /* pytype.c: the str at s as UTF-8 into out (cap bytes), read safely; its
  * length (0: none). */
 uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);

@@ -60,7 +60,7 @@ static uint32_t pyg_func_field(uintptr_t t, uint32_t value, char *k, uint32_t ca
     static const char *const names[2] = {"__defaults__", "__kwdefaults__"};
     char c[16];
     if ((value != PY_FUNC_DEFAULTS && value != PY_FUNC_DEFAULTS + 8) ||
-        pyroot_member(t, PY_FUNC_DEFAULTS + 16, c, sizeof c) != 11 || memcmp(c, "__closure__", 11))
+        pymem_name(t, PY_FUNC_DEFAULTS + 16, c, sizeof c) != 11 || memcmp(c, "__closure__", 11))
         return 0;
     const char *name = names[value != PY_FUNC_DEFAULTS];
     uint32_t n = (uint32_t)strlen(name);
@@ -109,7 +109,7 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
         pyg_name(t | 2, k, pyg_class_name(t, k, sizeof k), &l);
     } else if (label == HSNAP_PYLABEL_FIELD) {
         uintptr_t t = ty[h->obj[src].type].addr;
-        /* a class's field (__mro__, __bases__: pyroot_member) by the
+        /* a class's field (__mro__, __bases__: pymem_name) by the
          * class's own name, "Node.__mro__", as its __dict__'s */
         uint64_t self = ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS
                             ? h->blk[pyg_blk_of(h, src)].addr + h->obj[src].off : 0;
@@ -121,7 +121,7 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
             k[q++] = '.';
         uint32_t n = t == py_sym.cell_type && value == 16
                          ? (uint32_t)sizeof "cell_contents" - 1
-                         : pyroot_member(t, value, k + q, (uint32_t)sizeof k - q);
+                         : pymem_name(t, value, k + q, (uint32_t)sizeof k - q);
         if (t == py_sym.cell_type && value == 16)
             memcpy(k, "cell_contents", n);
         else if (!n)
