@@ -3,9 +3,9 @@
  *
  * Include this instead of <uthash.h>.  The frame tables key on arrays of
  * pointers and identifiers hundreds of bytes long (a stack of 50 frames is
- * 400 bytes), and uthash's default (Jenkins) mixes 12 bytes a round: 30%
- * of `run`'s summary was spent hashing them.  This one multiplies a word
- * at a time (the finaliser is MurmurHash3's fmix64), seeded per process
+ * 400 bytes), and uthash's default (Jenkins) mixes 12 bytes a round: the
+ * hashing was a large part of `run`'s summary.  This one multiplies a
+ * word at a time (the finaliser is MurmurHash3's fmix64), seeded per process
  * from the kernel's random bytes, so a hostile snapshot cannot lay out its
  * stacks to collide: uthash's own bucket expansion stays the bound.
  */

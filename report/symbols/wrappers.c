@@ -117,7 +117,7 @@ static size_t name_len(const char *func)
 /* fnmatch(pat, s, 0)'s answer, without fnmatch when the pattern's literal
  * head already differs, or the pattern is a plain name or a name and one
  * trailing '*' (every built-in one): each new frame is judged against all
- * of them, and fnmatch was a tenth of `run`'s summary. */
+ * of them, and fnmatch was a large part of `run`'s summary. */
 static int pat_matches(const char *pat, const char *s)
 {
     char c = pat[0]; /* a literal first character that differs: the usual no */

@@ -2,7 +2,7 @@
 # Makefile links the functions it lists first, so those every workload runs
 # share a few pages; one renamed (or inlined away) falls out of the list,
 # is linked anywhere, and the resident text grows by 64 KiB windows with
-# no test failing (hook_record's rename cost 128 KiB on churn1_25k).
+# no test failing (as when hook_record was renamed).
 #   shim_text_order_names_the_hot_functions  every function listed as run
 #                               by every C workload is a function of the shim
 . tests/lib.sh
