@@ -43,6 +43,32 @@ static inline int32_t hsnap_py_svarint(const uint8_t *lt, uint32_t len, uint32_t
     return v & 1 ? -(int32_t)(v >> 1) : (int32_t)(v >> 1);
 }
 
+/* The location table's entry at lt[*i] (3.11 on): *i moved past it and
+ * any stray bytes after it, *line moved by its delta; its code units
+ * (1-8), and in *noline whether it has no line (kind 15). */
+static inline int hsnap_py_location_entry(const uint8_t *lt, uint32_t len, uint32_t *i,
+                                          int32_t *line, int *noline)
+{
+    uint8_t b = lt[(*i)++];
+    int kind = (b >> 3) & 15;
+    if (kind == 14) {
+        *line += hsnap_py_svarint(lt, len, i);
+        for (int k = 0; k < 3; k++)
+            hsnap_py_varint(lt, len, i);
+    } else if (kind == 13) {
+        *line += hsnap_py_svarint(lt, len, i);
+    } else if (kind >= 10 && kind <= 12) {
+        *line += kind - 10;
+        *i += 2;
+    } else if (kind < 10) {
+        *i += 1;
+    }
+    while (*i < len && !(lt[*i] & 128)) /* stray bytes: to the next entry */
+        (*i)++;
+    *noline = kind == 15;
+    return (b & 7) + 1;
+}
+
 /* 3.11 on; off in code units.  -1: no line there; 0: off past the table. */
 static inline int hsnap_py_line_location(const uint8_t *lt, uint32_t len, int32_t firstline,
                                          int64_t off)
@@ -51,27 +77,10 @@ static inline int hsnap_py_line_location(const uint8_t *lt, uint32_t len, int32_
     int32_t line = firstline;
     uint32_t i = 0;
     while (i < len) {
-        uint8_t b = lt[i++];
-        int kind = (b >> 3) & 15, units = (b & 7) + 1;
-        int32_t delta = 0;
-        if (kind == 14) {
-            delta = hsnap_py_svarint(lt, len, &i);
-            for (int k = 0; k < 3; k++)
-                hsnap_py_varint(lt, len, &i);
-        } else if (kind == 13) {
-            delta = hsnap_py_svarint(lt, len, &i);
-        } else if (kind >= 10 && kind <= 12) {
-            delta = kind - 10;
-            i += 2;
-        } else if (kind < 10) {
-            i += 1;
-        }
-        line += delta;
+        int noline, units = hsnap_py_location_entry(lt, len, &i, &line, &noline);
         if (off < at + units)
-            return kind == 15 ? -1 : line;
+            return noline ? -1 : line;
         at += units;
-        while (i < len && !(lt[i] & 128)) /* stray bytes: to the next entry */
-            i++;
     }
     return 0;
 }

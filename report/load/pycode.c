@@ -59,26 +59,9 @@ static void runs_location(struct pycode_lines *l, const uint8_t *lt, uint32_t le
     int64_t at = 0;
     uint32_t i = 0;
     while (i < len) {
-        uint8_t b = lt[i++];
-        int kind = (b >> 3) & 15, units = (b & 7) + 1;
-        int32_t delta = 0;
-        if (kind == 14) {
-            delta = hsnap_py_svarint(lt, len, &i);
-            for (int k = 0; k < 3; k++)
-                hsnap_py_varint(lt, len, &i);
-        } else if (kind == 13) {
-            delta = hsnap_py_svarint(lt, len, &i);
-        } else if (kind >= 10 && kind <= 12) {
-            delta = kind - 10;
-            i += 2;
-        } else if (kind < 10) {
-            i += 1;
-        }
-        line += delta;
-        at += units;
-        run_put(l, at, kind == 15 ? -1 : line);
-        while (i < len && !(lt[i] & 128))
-            i++;
+        int noline;
+        at += hsnap_py_location_entry(lt, len, &i, &line, &noline);
+        run_put(l, at, noline ? -1 : line);
     }
 }
 
