@@ -3,8 +3,9 @@
  * name a Python developer reads it by, at an offset of an object of a
  * type, for the links of the graph's paths ("Node.__mro__", "f.__code__",
  * "x.__class__").  A type's PyMemberDef table names most, up its bases;
- * a class's own fields and the fields only a getset names (a function's,
- * a classmethod's) are known by their places, 3.10-3.13 on 64 bits.
+ * a class's own fields, the fields only a getset names (a function's,
+ * a classmethod's) and a few C types' unnamed ones (lru_cache's, an ABC's)
+ * are known by their places, 3.10-3.13 on 64 bits.
  * Every read is a bounded copy (peek.h).
  */
 #include <string.h>
@@ -80,6 +81,41 @@ static uint32_t pymem_getset_field(uintptr_t t, uint64_t off, char *out, uint32_
     return 0;
 }
 
+/* The fields of the standard library's C types that neither a member
+ * nor a getset names, by the type's tp_name (they are heap types from
+ * 3.12 on, with no symbol to know them by): lru_cache's cache dict, its
+ * wrapped function and a bounded cache's list entries, and an ABC's three
+ * weak sets.  The names are the C struct's fields, as _abc._get_dump and
+ * functools.py's pure-Python lru_cache call them; the places are
+ * 3.10-3.13's (64-bit), pinned by python_paths_name_lru_cache_and_abc_fields. */
+static uint32_t pymem_ctype_field(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+{
+    static const struct {
+        const char *type, *field;
+        uint16_t off;
+    } f[] = {{"functools._lru_cache_wrapper", "cache", 72},
+             {"functools._lru_cache_wrapper", "__wrapped__", 88},
+             {"functools._lru_list_elem", "key", 40},
+             {"functools._lru_list_elem", "result", 48},
+             {"_abc._abc_data", "_abc_registry", 16},
+             {"_abc._abc_data", "_abc_cache", 24},
+             {"_abc._abc_data", "_abc_negative_cache", 32}};
+    char name[32];
+    uintptr_t at = pymem_word(t + PY_TP_NAME);
+    uint32_t n = 0;
+    while (at && n + 1 < sizeof name && pymem_peek(name + n, at + n, 1) && name[n])
+        n++;
+    name[n] = 0;
+    for (unsigned i = 0; n && i < sizeof f / sizeof *f; i++) {
+        uint32_t k = (uint32_t)strlen(f[i].field);
+        if (off != f[i].off || k >= cap || strcmp(name, f[i].type))
+            continue;
+        memcpy(out, f[i].field, k);
+        return k;
+    }
+    return 0;
+}
+
 uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap)
 {
     if (off == 8 && cap > 9) { /* ob_type: a heap type's instance holds its class */
@@ -87,7 +123,9 @@ uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap)
         return 9;
     }
     uint32_t n = pymem_member_at(t, off, out, cap);
-    return n ? n : pymem_getset_field(t, off, out, cap);
+    if (!n)
+        n = pymem_getset_field(t, off, out, cap);
+    return n ? n : pymem_ctype_field(t, off, out, cap);
 }
 
 static uint32_t pymem_member_at(uintptr_t t, uint64_t off, char *out, uint32_t cap)
