@@ -526,6 +526,7 @@ void dom_init(void)
     py_sym.weakref_type[1] = (uintptr_t)py_dlsym("_PyWeakref_ProxyType");
     py_sym.weakref_type[2] = (uintptr_t)py_dlsym("_PyWeakref_CallableProxyType");
     py_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
+    py_sym.long_type = (uintptr_t)py_dlsym("PyLong_Type");
     py_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
     py_sym.bytes_type = (uintptr_t)py_dlsym("PyBytes_Type");
     py_sym.tuple_type = (uintptr_t)py_dlsym("PyTuple_Type");

@@ -157,6 +157,11 @@ struct hsnap_pytypes_head {
  * below the flag; such links lead back to an object on a kept cycle
  * (an older file has none: every link is from's own reference). */
 #define HSNAP_PYLINK_HELD 0x100u
+/* A KEY link's label may carry this: its name is the key's repr (an
+ * int's digits), not a str key's text, so it is written without quotes,
+ * "[42]" (an older file has none).  Bit 3: the labels are below 8, and a
+ * parent keeps its label in 4 bits (struct pyg_parent's label_len). */
+#define HSNAP_PYLINK_REPR 0x8u
 /* The named roots (HSNAP_PYLABEL_ROOT's value). */
 #define HSNAP_PYROOT_GLOBAL 1  /* "module M, global K": a module's global */
 #define HSNAP_PYROOT_MODULE 2  /* "module M": the module's globals dict itself (a

@@ -106,9 +106,9 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
         /* a parent from a named root: the path ends there */
         int root = i >= h.nlinks && l[i].label == HSNAP_PYLABEL_ROOT;
         struct snap_pyref r = {i < h.nlinks ? at[l[i].to] : root ? UINT64_MAX : at[l[i].from],
-                               l[i].label,
+                               l[i].label & ~HSNAP_PYLINK_REPR,
                                l[i].value, l[i].name_len ? py->names + l[i].name_off : NULL,
-                               l[i].name_len};
+                               l[i].name_len, !!(l[i].label & HSNAP_PYLINK_REPR)};
         if (i < h.nlinks)
             py->block_next[at[l[i].from]] = r;
         else

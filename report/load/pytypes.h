@@ -23,6 +23,8 @@ struct snap_pyref {
     uint32_t value;   /* FIELD: the offset; INDEX: the index */
     const char *name; /* KEY: the key (name_len bytes, in names), or NULL */
     uint32_t name_len;
+    uint32_t repr;    /* KEY: the name is the key's repr (an int's), not a str's
+                         text (HSNAP_PYLINK_REPR, taken off the label) */
 };
 
 /* What a snapshot knows of its Python objects (all zero without PYTYPES). */

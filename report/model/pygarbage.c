@@ -166,7 +166,7 @@ static const char *pyg_short(const char *t)
 static const char *pyg_how(const char *holder, const struct snap_pyref *r, char *buf, size_t n)
 {
     if (r->label == HSNAP_PYLABEL_KEY && r->name)
-        snprintf(buf, n, "%s['%.*s']", holder, (int)r->name_len, r->name);
+        snprintf(buf, n, r->repr ? "%s[%.*s]" : "%s['%.*s']", holder, (int)r->name_len, r->name);
     else if (r->label == HSNAP_PYLABEL_KEY) /* a key that is no str: id()'s int */
         snprintf(buf, n, "%s[...]", holder);
     else if (r->label == HSNAP_PYLABEL_INDEX)

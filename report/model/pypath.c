@@ -45,7 +45,8 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
     if (at >= n)
         return;
 #define PUT(...) (at += (size_t)snprintf(out + at, at < n ? n - at : 0, __VA_ARGS__))
-    if (r->label == HSNAP_PYLABEL_DICT && next && next->label == HSNAP_PYLABEL_KEY && next->name) {
+    if (r->label == HSNAP_PYLABEL_DICT && next && next->label == HSNAP_PYLABEL_KEY && next->name &&
+        !next->repr) {
         /* an instance's attribute (its type's name), a class's (its own) */
         if (r->name)
             PUT("%.*s.%.*s (%s)", (int)r->name_len, r->name, (int)next->name_len, next->name,
@@ -64,7 +65,7 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
         PUT("[...] (%s)", bt); /* pypath_shape: which key or index is left out */
     } else if (r->label == HSNAP_PYLABEL_KEY) {
         if (r->name)
-            PUT("['%.*s'] (%s)", (int)r->name_len, r->name, bt);
+            PUT(r->repr ? "[%.*s] (%s)" : "['%.*s'] (%s)", (int)r->name_len, r->name, bt);
         else
             PUT("[...] (%s)", bt);
     } else if (r->label == HSNAP_PYLABEL_INDEX) {

@@ -306,7 +306,7 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
  * the section's link takes 24, for the stop's peak. */
 struct pyg_parent {
     uint32_t from, value, name_off;
-    uint32_t label_len; /* HSNAP_PYLABEL_* | the name's length << 4 */
+    uint32_t label_len; /* HSNAP_PYLABEL_* (| HSNAP_PYLINK_REPR) | the name's length << 4 */
 };
 /* The graph over h's nobj objects (types ty): each object's marks
  * (struct pyg_obj's garbage and external), the garbage's links (struct
@@ -442,7 +442,7 @@ struct py_syms {
     uintptr_t type_type;        /* &PyType_Type */
     /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
     uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
-    uintptr_t cell_type, module_type, bytes_type, tuple_type;
+    uintptr_t cell_type, module_type, bytes_type, tuple_type, long_type;
     /* the roots (pyroots.c): the main interpreter (a field of _PyRuntime,
      * read without a lock) */
     void *(*interp_main)(void);

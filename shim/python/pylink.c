@@ -70,6 +70,33 @@ static uint32_t pyg_func_field(uintptr_t t, uint32_t value, char *k, uint32_t ca
     return n;
 }
 
+/* The int object at o (PyLong_Type's, of at most two 30-bit digits) as
+ * decimal digits into k (cap bytes): their count, 0 when it is none.
+ * 3.12 on keep the digits' count and the sign in lv_tag (sign in its
+ * low two bits: 0 positive, 1 zero, 2 negative); before, ob_size is
+ * the signed count. */
+static uint32_t pyg_int_text(uint64_t o, char *k, uint32_t cap)
+{
+    uint64_t w[4];
+    uint32_t d[2];
+    if (!py_sym.long_type || (o & 7) || !pypg_peek(w, o, sizeof w) || w[1] != py_sym.long_type)
+        return 0;
+    int64_t size = (int64_t)w[2];
+    uint64_t nd = (uint64_t)(size < 0 ? -size : size);
+    int neg = size < 0;
+    if (py_lay->version >= 0x030c0000u)
+        nd = w[2] >> 3, neg = (w[2] & 3) == 2;
+    if (nd > 2)
+        return 0;
+    memcpy(d, &w[3], sizeof d);
+    uint64_t v = nd ? (d[0] & 0x3fffffffu) | (nd > 1 ? (uint64_t)(d[1] & 0x3fffffffu) << 30 : 0)
+                    : 0;
+    if (cap < 24)
+        return 0;
+    k[0] = '-';
+    return (uint32_t)(neg + opt_fmt_u64(k + neg, v));
+}
+
 /* The qualified name of the heap type at t into k (cap bytes): its
  * length, 0 when not one. */
 static uint32_t pyg_class_name(uint64_t t, char *k, uint32_t cap)
@@ -96,9 +123,20 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
         uint32_t n = key ? py_str_peek(key, k, sizeof k) : 0;
         pyg_name(at, k, n, &l);
     } else if (label == HSNAP_PYLABEL_KEY && key) {
+        /* a str key by its text; an int's by its digits, at key | 2 */
         if (pyg_name_cached(key, &l))
             return l;
-        pyg_name(key, k, py_str_peek(key, k, sizeof k), &l);
+        if (pyg_name_cached(key | 2, &l)) {
+            l.label |= HSNAP_PYLINK_REPR;
+            return l;
+        }
+        uint32_t n = py_str_peek(key, k, sizeof k);
+        if (n) {
+            pyg_name(key, k, n, &l);
+        } else if ((n = pyg_int_text(key, k, sizeof k))) {
+            pyg_name(key | 2, k, n, &l);
+            l.label |= HSNAP_PYLINK_REPR;
+        }
     } else if (label == HSNAP_PYLABEL_DICT &&
                (ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
         /* a class's __dict__: the class's own name names it */

@@ -87,7 +87,7 @@ static uint32_t pymem_getset_field(uintptr_t t, uint64_t off, char *out, uint32_
  * wrapped function and a bounded cache's list entries, and an ABC's three
  * weak sets.  The names are the C struct's fields, as _abc._get_dump and
  * functools.py's pure-Python lru_cache call them; the places are
- * 3.10-3.13's (64-bit), pinned by python_paths_name_lru_cache_and_abc_fields. */
+ * 3.10-3.13's (64-bit), pinned by python_paths_name_c_fields_and_int_keys. */
 static uint32_t pymem_ctype_field(uintptr_t t, uint64_t off, char *out, uint32_t cap)
 {
     static const struct {

@@ -1,6 +1,7 @@
-# ctypefields.py - objects held by fields of the standard library's C types
-# that no member or getset names (test_python_ctype_fields.sh): an
-# lru_cache's cache dict and an ABC's weak sets.  The program first proves,
+# pathnames.py - the steps of holders' paths that name more than a str
+# (test_python_path_names.sh): objects held by fields of the standard
+# library's C types that no member or getset names (an lru_cache's cache
+# dict, an ABC's weak sets), and by dicts' int keys.  The program first proves,
 # with ctypes, that the fields are where heapsnap reads them on this
 # version (the cache dict at the wrapper's word 72; _abc_registry,
 # _abc_cache, _abc_negative_cache at 16, 24, 32 of _abc_data), then takes
@@ -36,6 +37,25 @@ class Registered:
 
 class Other:
     pass
+
+
+class Zero:
+    pass
+
+
+class Negative:
+    pass
+
+
+class Big:
+    pass
+
+
+class Huge:
+    pass
+
+
+BY_ID = {0: Zero(), -5: Negative(), 2**59 + 3: Big(), 2**100: Huge()}
 
 
 def field(o, off):
