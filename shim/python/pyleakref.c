@@ -46,7 +46,6 @@ static struct {
     uint32_t nshim;
     uintptr_t (*map)[2];  /* every mapping, ascending (the maps' order) */
     uint32_t nmap;
-    uintptr_t self;  /* an address in the shim's own data */
     char *buf;       /* PYL_CHUNK */
     char line[4096];
 } l;
@@ -97,6 +96,11 @@ static unsigned pyl_class(uint64_t addr)
     }
     return lo < lc.n && lc.c[lo].addr == addr ? lc.c[lo].cls : HSNAP_CLASS_REACHABLE;
 }
+
+/* The linker's bounds of the shim's own .bss (hidden: this object's, not
+ * the program's). */
+extern char __bss_start[] __attribute__((visibility("hidden")));
+extern char _end[] __attribute__((visibility("hidden")));
 
 static uint64_t pyl_hash(uint64_t a)
 {
@@ -340,7 +344,7 @@ static void pyl_map(const struct procmaps_line *m, void *arg)
     const char *path = procmaps_path(m, &len), *perm = memchr(m->text, ' ', m->len);
     if (!perm || perm + 4 >= m->text + m->len || !m->readable || perm[2] != 'w' ||
         (len && procmaps_path_is(path, len, "/dev/") && !procmaps_programs(m)) ||
-        (len && memmem(path, len, "libheapsnap", 11)) || (l.self >= m->lo && l.self < m->hi))
+        (len && memmem(path, len, "libheapsnap", 11)))
         return;
     uintptr_t at = m->lo, sp = (uintptr_t)&at, pc;
     int tid = len == 7 && !memcmp(path, "[stack]", 7) ? getpid()
@@ -556,7 +560,7 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     int rc = -1;
     if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
         goto out;
-    l.mask = cap - 1, l.words = words, l.self = (uintptr_t)&l;
+    l.mask = cap - 1, l.words = words;
     uint64_t i0;
     for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i0);) {
         uint64_t i = i0;
@@ -575,6 +579,12 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
             pyl_key(t, (uint32_t)i);
     }
     arena_each_map(pyl_shim_map, NULL);
+    /* the shim's .bss (its .data is named for its file): its own range,
+     * not its mapping's, which the kernel may have merged with the
+     * anonymous mapping next to it, another module's .bss (a Cython
+     * extension's constants) */
+    pyl_shim_map((uintptr_t)__bss_start & ~(uintptr_t)7, ((uintptr_t)_end + 7) & ~(uintptr_t)7,
+                 NULL);
     pyl_dead_spans(h, nobj);
     pyl_heap_free();
     /* by start: a shell sort (3.10's dead frames may be thousands) */
