@@ -121,8 +121,14 @@ fi
 # 260 KiB, of the 2 MiB the 64 lines took).  The bound, 5684 KiB, leaves
 # 64 KiB.  The state file's pieces are mapped as they are used (0.3-0.7
 # MiB here, by timing; bounded by HEAPSNAP_STATE): not fixed, so left out.
+# The least of three runs: under load, the helper thread's passing work
+# (a transient map of its own, by timing) was once caught, 36 KiB more.
 plain=$("$T/hostile" vmsize)
-shim=$(LD_PRELOAD=$SHIM HEAPSNAP_STATE=0 HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
+shim=
+for _ in 1 2 3; do
+  v=$(LD_PRELOAD=$SHIM HEAPSNAP_STATE=0 HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
+  [ -n "$v" ] && { [ -z "$shim" ] || [ "$v" -lt "$shim" ]; } && shim=$v
+done
 if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 5684 ]; then
   t_pass shim_fixed_address_space_under_8mib
 else
