@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The instructions of a Python program's exit snapshot (issue 47 item 6),
+counted by callgrind: `PYTHON -c pass` (pyenv's 3.11 build by default,
+PYTHONHASHSEED=0) under `setarch -R valgrind --tool=callgrind
+--toggle-collect='snap_write*'` with the shim preloaded as `heapsnap run`
+preloads it (LD_PRELOAD and HEAPSNAP_OUTPUT; every other option at its
+default), so that only the exit's `snap_write` is counted.  Printed per
+shim given: the instructions of snap_write, split into zstd (the
+compressor), planes (hsnap_planes.h's byte planes, and the SSE2
+intrinsics: the writer's only ones), python (shim/python/,
+the objects' types, graph and retained sizes), libc (copies, the system
+calls' wrappers) and the rest of the writer by source file; then the
+snapshot's size on disk and uncompressed, and its sections'.
+
+  scripts/bench/exitcount.py                       # build/libheapsnap.so
+  scripts/bench/exitcount.py OLD.so build/libheapsnap.so   # side by side
+  scripts/bench/exitcount.py --python ~/.pyenv/versions/3.12.1/bin/python3.12
+
+The CPU time of the same run (perf stat, task-clock, 20 runs):
+
+  perf stat -r 20 -e task-clock env LD_PRELOAD=build/libheapsnap.so \\
+      HEAPSNAP_OUTPUT=/tmp/x.%p.hsnap PYTHONHASHSEED=0 PYTHON -c pass
+"""
+
+import argparse
+import collections
+import glob
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SECTIONS = {1: "META", 2: "MODULES", 3: "TRACES", 4: "STATS", 5: "BLOCKS", 6: "TIMELINE",
+            7: "LEAKS", 8: "RETAINERS", 9: "PEAK", 10: "SITELINE", 11: "TEMPS", 12: "PYCODE",
+            15: "SUPPRESSIONS", 16: "FAILED", 17: "UNLOADED", 18: "STATE", 19: "MAPLINE",
+            20: "PYTYPES", 21: "PYOWNED", 22: "PYRETAIN", 23: "PYGCFREED", 24: "PYCAPPED"}
+
+
+def default_python():
+    for p in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.11.*/bin/python3.11"))):
+        return p
+    return shutil.which("python3.11")
+
+
+def bucket(fl, fn):
+    """Where an instruction's source line belongs."""
+    if fl == "???":
+        return "zstd" if re.match(r"(ZSTD|HUF|FSE|HIST|ZSTDMT)", fn) else "other: " + fn
+    if fl.endswith("hsnap_planes.h") or fl.endswith("emmintrin.h"):
+        return "planes"
+    fl = "/" + fl  # callgrind_annotate drops the working directory's prefix
+    if "/shim/python/" in fl:
+        return "python"
+    if "/shim/" in fl:
+        return re.sub(r".*/shim/", "shim/", fl)
+    return "libc" if "sysdeps" in fl or "/string/" in fl else "other: " + fl.split("/")[-1]
+
+
+def measure(py, shim, work):
+    """({bucket: instructions}, snapshot path)."""
+    out = os.path.join(work, "cg")
+    snap = os.path.join(work, "exit.hsnap")
+    env = dict(os.environ, PYTHONHASHSEED="0", LD_PRELOAD=os.path.abspath(shim),
+               HEAPSNAP_OUTPUT=snap)
+    subprocess.run(["setarch", "-R", "valgrind", "--tool=callgrind", "--toggle-collect=snap_write*",
+                    "--callgrind-out-file=" + out, py, "-c", "pass"], env=env, cwd=work,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ann = subprocess.run(["callgrind_annotate", "--auto=no", "--threshold=100", out], capture_output=True,
+                         text=True, check=True).stdout
+    got = collections.Counter()
+    for line in ann.splitlines():
+        m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(\S+):(\S+)", line)
+        if m:
+            got[bucket(m.group(2), m.group(3))] += int(m.group(1).replace(",", ""))
+    return got, snap
+
+
+def sections(path):
+    """[(name, stored, raw)] of a .hsnap file, and its size."""
+    d = open(path, "rb").read()
+    off, rows = 24, []
+    while off + 16 <= len(d):
+        t, _, n = struct.unpack_from("<IIQ", d, off)
+        off += 16
+        if t & 0xffff == 0xffff:
+            break
+        raw = struct.unpack_from("<Q", d, off)[0] if t & 0x10000 else n
+        rows.append((SECTIONS.get(t & 0xffff, str(t & 0xffff)), n, raw))
+        off += n
+    return rows, len(d)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("shims", nargs="*", default=[os.path.join(ROOT, "build/libheapsnap.so")])
+    ap.add_argument("--python", default=default_python())
+    a = ap.parse_args(argv)
+    if not a.python:
+        print("exitcount: no python3.11 (give --python)", file=sys.stderr)
+        return 2
+    cols, secs = [], []
+    for shim in a.shims:
+        with tempfile.TemporaryDirectory() as work:
+            got, snap = measure(a.python, shim, work)
+            cols.append(got)
+            secs.append(sections(snap))
+    print("%s -c pass, callgrind, setarch -R: snap_write's instructions" % a.python)
+    keys = sorted(set().union(*cols), key=lambda k: -max(c[k] for c in cols))
+    print("%-32s" % "" + "".join("%16s" % "/".join(os.path.abspath(s).split("/")[-2:])[-15:]
+                                 for s in a.shims))
+    print("%-32s" % "snap_write" + "".join("%16d" % sum(c.values()) for c in cols))
+    for k in keys:
+        if max(c[k] for c in cols) >= 100000:
+            print("%-32s" % ("  " + k) + "".join("%16d" % c[k] for c in cols))
+    print("%-32s" % "file, bytes on disk" + "".join("%16d" % s[1] for s in secs))
+    print("%-32s" % "  uncompressed" + "".join("%16d" % sum(r[2] for r in s[0]) for s in secs))
+    names = [r[0] for r in secs[0][0]]
+    for name in names:
+        row = [dict((r[0], r) for r in s[0]).get(name, (name, 0, 0)) for s in secs]
+        print("%-32s" % ("  " + name + " stored/raw") +
+              "".join("%16s" % ("%d/%d" % (r[1], r[2])) for r in row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
