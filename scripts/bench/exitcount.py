@@ -15,8 +15,13 @@ snapshot's size on disk and uncompressed, and its sections'.
   scripts/bench/exitcount.py                       # build/libheapsnap.so
   scripts/bench/exitcount.py OLD.so build/libheapsnap.so   # side by side
   scripts/bench/exitcount.py --python ~/.pyenv/versions/3.12.1/bin/python3.12
+  scripts/bench/exitcount.py --cpu 20 OLD.so build/libheapsnap.so
 
-The CPU time of the same run (perf stat, task-clock, 20 runs):
+--cpu N: instead, the CPU time of the same run, without valgrind: N runs
+of each shim, taken in turns (so a change in the machine's load falls on
+every shim alike), each under `perf stat -x, -e task-clock`, and the plain
+interpreter's; printed: the median task-clock and wall milliseconds, and
+the median over plain.  By hand, one shim (mean, not median):
 
   perf stat -r 20 -e task-clock env LD_PRELOAD=build/libheapsnap.so \\
       HEAPSNAP_OUTPUT=/tmp/x.%p.hsnap PYTHONHASHSEED=0 PYTHON -c pass
@@ -28,10 +33,12 @@ import glob
 import os
 import re
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SECTIONS = {1: "META", 2: "MODULES", 3: "TRACES", 4: "STATS", 5: "BLOCKS", 6: "TIMELINE",
@@ -94,14 +101,52 @@ def sections(path):
     return rows, len(d)
 
 
+def cpu_ms(py, shim, work):
+    """(task-clock ms, wall ms) of one run of PYTHON -c pass, with shim
+    preloaded (None: plain)."""
+    env = dict(os.environ, PYTHONHASHSEED="0", HEAPSNAP_OUTPUT=os.path.join(work, "x.%p.hsnap"))
+    if shim:
+        env["LD_PRELOAD"] = os.path.abspath(shim)
+    t0 = time.monotonic()
+    p = subprocess.run(["perf", "stat", "-x,", "-e", "task-clock", py, "-c", "pass"], env=env,
+                       cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       check=True)
+    wall = (time.monotonic() - t0) * 1000
+    for f in os.listdir(work):
+        os.unlink(os.path.join(work, f))
+    for line in p.stderr.splitlines():
+        f = line.split(",")
+        if len(f) > 2 and f[2].startswith("task-clock"):
+            return float(f[0]), wall
+    raise SystemExit("exitcount: no task-clock from perf stat: " + p.stderr[-300:])
+
+
+def cpu(py, shims, n):
+    runs = collections.defaultdict(list)
+    with tempfile.TemporaryDirectory() as work:
+        for _ in range(n):
+            for s in [None] + shims:
+                runs[s].append(cpu_ms(py, s, work))
+    med = {s: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+           for s, v in runs.items()}
+    print("%s -c pass, %d runs each in turns: median task-clock and wall ms" % (py, n))
+    for s in [None] + shims:
+        print("  %-40s %8.1f CPU ms %8.1f wall ms %+8.1f CPU ms over plain" %
+              (s or "plain", med[s][0], med[s][1], med[s][0] - med[None][0]))
+    return 0
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("shims", nargs="*", default=[os.path.join(ROOT, "build/libheapsnap.so")])
     ap.add_argument("--python", default=default_python())
+    ap.add_argument("--cpu", type=int, metavar="N", help="N timed runs each instead of callgrind")
     a = ap.parse_args(argv)
     if not a.python:
         print("exitcount: no python3.11 (give --python)", file=sys.stderr)
         return 2
+    if a.cpu:
+        return cpu(a.python, a.shims, a.cpu)
     cols, secs = [], []
     for shim in a.shims:
         with tempfile.TemporaryDirectory() as work:
