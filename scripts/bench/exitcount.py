@@ -16,12 +16,18 @@ snapshot's size on disk and uncompressed, and its sections'.
   scripts/bench/exitcount.py OLD.so build/libheapsnap.so   # side by side
   scripts/bench/exitcount.py --python ~/.pyenv/versions/3.12.1/bin/python3.12
   scripts/bench/exitcount.py --cpu 20 OLD.so build/libheapsnap.so
+  scripts/bench/exitcount.py --kernel 8
 
 --cpu N: instead, the CPU time of the same run, without valgrind: N runs
 of each shim, taken in turns (so a change in the machine's load falls on
 every shim alike), each under `perf stat -x, -e task-clock`, and the plain
 interpreter's; printed: the median task-clock and wall milliseconds, and
-the median over plain.  By hand, one shim (mean, not median):
+the median over plain.  --kernel N: where snap_write's CPU goes outside callgrind's sight: N runs
+of each shim under `perf record -g -F 20000`, each sample whose stack
+holds snap_write counted, as user space, or the kernel by the system call
+it is in (process_vm_readv: the Python passes' copies; page faults; munmap;
+...), in percent of snap_write's samples.  By hand, one shim (mean, not
+median):
 
   perf stat -r 20 -e task-clock env LD_PRELOAD=build/libheapsnap.so \\
       HEAPSNAP_OUTPUT=/tmp/x.%p.hsnap PYTHONHASHSEED=0 PYTHON -c pass
@@ -136,17 +142,58 @@ def cpu(py, shims, n):
     return 0
 
 
+def kernel_share(py, shims, n):
+    for shim in shims:
+        got, total = collections.Counter(), 0
+        with tempfile.TemporaryDirectory() as work:
+            env = dict(os.environ, PYTHONHASHSEED="0", LD_PRELOAD=os.path.abspath(shim),
+                       HEAPSNAP_OUTPUT=os.path.join(work, "x.%p.hsnap"))
+            for i in range(n):
+                data = os.path.join(work, "perf.data")
+                subprocess.run(["perf", "record", "-q", "-g", "-F", "20000", "-o", data, py, "-c",
+                                "pass"], env=env, cwd=work, check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                out = subprocess.run(["perf", "script", "-i", data], capture_output=True,
+                                     text=True, check=True).stdout
+                for sample in out.split("\n\n"):
+                    frames = [l.strip() for l in sample.strip().split("\n")[1:] if l.strip()]
+                    if not any("snap_write" in f for f in frames):
+                        continue
+                    total += 1
+                    if "kernel" not in frames[0] and "vmlinux" not in frames[0]:
+                        got["user space"] += 1
+                        continue
+                    what = "kernel, other"
+                    for f in frames:
+                        if "asm_exc_page_fault" in f:
+                            what = "kernel, page faults"
+                            break
+                        if "__x64_sys_" in f:
+                            what = "kernel, " + f.split("__x64_sys_")[1].split("+")[0].split()[0]
+                            break
+                    got[what] += 1
+        print("%s: %d samples in snap_write (%d runs)" % (shim, total, n))
+        for k, v in got.most_common():
+            if v * 200 >= total:
+                print("  %-32s %5.1f%%" % (k, 100.0 * v / max(total, 1)))
+    return 0
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("shims", nargs="*", default=[os.path.join(ROOT, "build/libheapsnap.so")])
     ap.add_argument("--python", default=default_python())
     ap.add_argument("--cpu", type=int, metavar="N", help="N timed runs each instead of callgrind")
+    ap.add_argument("--kernel", type=int, metavar="N",
+                    help="N runs each under perf record: snap_write's kernel share")
     a = ap.parse_args(argv)
     if not a.python:
         print("exitcount: no python3.11 (give --python)", file=sys.stderr)
         return 2
     if a.cpu:
         return cpu(a.python, a.shims, a.cpu)
+    if a.kernel:
+        return kernel_share(a.python, a.shims, a.kernel)
     cols, secs = [], []
     for shim in a.shims:
         with tempfile.TemporaryDirectory() as work:
