@@ -26,8 +26,12 @@
  *               head[head_len]                   the payload's first bytes, as
  *                                                they are (a count known only
  *                                                after the rest was compressed)
- *               frame                            one zstd frame (RFC 8878) with
- *                                                its content checksum: the
+ *               frame                            one zstd frame (RFC 8878),
+ *                                                with or without a content
+ *                                                checksum (the shim leaves it
+ *                                                out: crc32 covers the bytes
+ *                                                stored, and the decoder's
+ *                                                size checks the rest): the
  *                                                payload's other raw_len -
  *                                                head_len bytes; its content
  *                                                size, when the frame says it,

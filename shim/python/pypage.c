@@ -5,8 +5,13 @@
  * KiB-aligned chunk is copied whole by one process_vm_readv the first time
  * a read falls in it, and the reads after it are served from the copy.  A
  * system call a field pinned a page for each, most of an exit snapshot's
- * system time.  Only the chunk a read falls in is copied, a page a peek
- * would have touched: no page the program never touched is faulted in.
+ * system time.  A chunk may take any of the PYPG_WAYS slots of the set its
+ * hash names, the one read least lately replaced: with one slot a chunk,
+ * the passes' chunks (type objects, dicts' keys, strings) met again after
+ * another landed on their slot cost a system call each time they came
+ * back (scripts/bench/exitcount.py --kernel).  Only the chunk a read
+ * falls in is copied, a page a peek would have touched: no page the
+ * program never touched is faulted in.
  * A copy holds the bytes as they were at its read; other threads may
  * change them meanwhile, as they may between two peeks, and pypg_close
  * drops them all.
@@ -28,8 +33,11 @@
 #define PYPG_SLOTS (1u << PYPG_BITS)
 #define PYPG_LONG 2048u  /* bytes of the longest read served from chunks */
 
+#define PYPG_WAYS 4u /* slots a chunk may take: a set's, the least lately read replaced */
+
 struct pypg_map {
     uint64_t tag[PYPG_SLOTS]; /* the chunk's number + 1 a slot holds, 0: none */
+    uint64_t used[PYPG_SLOTS]; /* pg.clock when the slot was last read */
     char data[PYPG_SLOTS][PYPG_CHUNK];
 };
 
@@ -37,6 +45,7 @@ static struct {
     struct pypg_map *m;   /* mapped while open */
     int plain;            /* the system call refused */
     uint64_t calls, hits; /* system calls made, reads served (pypg_counts) */
+    uint64_t clock;       /* reads of chunks: the slots' ages */
 } pg;
 static int pg_busy;                   /* some thread owns the cache */
 static __thread unsigned char pg_mine; /* this thread does */
@@ -45,6 +54,7 @@ void pypg_open(void)
 {
     if (pg_mine) { /* open already: a new pass, its copies dropped */
         memset(pg.m->tag, 0, sizeof pg.m->tag);
+        memset(pg.m->used, 0, sizeof pg.m->used);
         return;
     }
     if (__atomic_exchange_n(&pg_busy, 1, __ATOMIC_ACQUIRE))
@@ -75,11 +85,19 @@ void pypg_counts(uint64_t *calls, uint64_t *hits)
  * unreadable or the system call is refused (then pg.plain). */
 static const char *pypg_chunk(uint64_t c)
 {
-    unsigned s = (unsigned)((c * 0x9e3779b97f4a7c15ull) >> (64 - PYPG_BITS));
-    if (pg.m->tag[s] == c + 1) {
-        pg.hits++;
-        return pg.m->data[s];
+    unsigned set = (unsigned)((c * 0x9e3779b97f4a7c15ull) >> (64 - PYPG_BITS)) & ~(PYPG_WAYS - 1);
+    unsigned s = set;
+    pg.clock++;
+    for (unsigned w = set; w < set + PYPG_WAYS; w++) {
+        if (pg.m->tag[w] == c + 1) {
+            pg.m->used[w] = pg.clock;
+            pg.hits++;
+            return pg.m->data[w];
+        }
+        if (pg.m->used[w] < pg.m->used[s])
+            s = w;
     }
+    pg.m->used[s] = pg.clock;
     struct iovec to = {pg.m->data[s], PYPG_CHUNK}, from = {(void *)(uintptr_t)(c * PYPG_CHUNK), PYPG_CHUNK};
     int saved = errno;
     long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);

@@ -9,8 +9,11 @@
  * written (zsec_release): between snapshots the process keeps none of it.
  * The window, hash and chain tables are capped at 2^ZSEC_LOG entries or
  * bytes, so the context stays about a MiB at any level (zsec_begin's
- * comment).  zstd is linked in statically, its symbols local
- * (exports.map).  Callers hold the snapshot lock.  Prefix zsec_.
+ * comment).  Frames carry no content checksum: the section's crc32 is
+ * checked before a frame is read, so a second hash of every byte
+ * compressed (XXH64) buys nothing at a cost each exit pays
+ * (scripts/bench/exitcount.py).  zstd is linked in statically, its
+ * symbols local (exports.map).  Callers hold the snapshot lock.  Prefix zsec_.
  */
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: the library is linked in */
 #include <string.h>
@@ -78,7 +81,7 @@ static int zsec_setup(int level)
                                             cp.hashLog < ZSEC_LOG ? cp.hashLog : ZSEC_LOG)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_chainLog,
                                             cp.chainLog < ZSEC_LOG ? cp.chainLog : ZSEC_LOG)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)))
+        ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)))
         return -1;
     zs.level = level;
     return 0;

@@ -6,7 +6,8 @@
  * that piece make no call, with the same bytes (across two pieces too); a
  * read of an unmapped page fails, as a peek's does, and does not crash; a
  * new open drops the copies (a write since is seen); another thread, and
- * any thread once closed, reads afresh (a plain peek).
+ * any thread once closed, reads afresh (a plain peek); chunks whose hash
+ * names one slot are held four at a time, the least lately read pushed out.
  * arena_map and arena_unmap are stubbed (mmap).
  */
 #include <pthread.h>
@@ -112,6 +113,46 @@ TEST_BEGIN(pypage_other_thread_peeks)
 }
 TEST_END
 
+/* Chunks whose hash names one slot (pypage.c's): up to PYPG_WAYS of them
+ * are held at once, where one slot held one; a fifth pushes out the one
+ * read least lately, and only it. */
+TEST_BEGIN(pypage_keeps_four_chunks_of_one_slot)
+{
+    size_t len = 16u << 20;
+    char *big = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t c[5], k = 0, w, c0;
+    expect_true(big != MAP_FAILED, "no memory");
+    if (big == MAP_FAILED)
+        return;
+    uint64_t first = ((uintptr_t)big + 4095) / 4096, want = 0;
+    for (uint64_t n = first; n < first + len / 4096 - 1 && k < 5; n++) {
+        uint64_t slot = (n * 0x9e3779b97f4a7c15ull) >> 56;
+        if (!k)
+            want = slot;
+        if (slot == want)
+            c[k++] = n;
+    }
+    expect_eq_u64(k, 5);
+    pypg_open();
+    for (unsigned i = 0; i < 4 && k == 5; i++)
+        expect_true(pypg_peek(&w, c[i] * 4096 + 8, 8), "chunk %u", i);
+    c0 = calls();
+    for (unsigned i = 0; i < 4 && k == 5; i++)
+        expect_true(pypg_peek(&w, c[i] * 4096 + 16, 8), "chunk %u again", i);
+    expect_eq_u64(calls(), c0); /* all four held */
+    if (k == 5) {
+        expect_true(pypg_peek(&w, c[4] * 4096, 8), "a fifth");
+        for (unsigned i = 1; i < 4; i++)
+            expect_true(pypg_peek(&w, c[i] * 4096, 8), "chunk %u after the fifth", i);
+        expect_eq_u64(calls(), c0 + 1); /* the fifth's read only */
+        expect_true(pypg_peek(&w, c[0] * 4096, 8), "the first, pushed out");
+        expect_eq_u64(calls(), c0 + 2);
+    }
+    pypg_close();
+    munmap(big, len);
+}
+TEST_END
+
 int main(void)
 {
     mem = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -127,5 +168,6 @@ int main(void)
     pypage_unmapped_page_fails();
     pypage_open_drops_copies();
     pypage_other_thread_peeks();
+    pypage_keeps_four_chunks_of_one_slot();
     return 0;
 }

@@ -2,8 +2,9 @@
 # the shim compresses by default and not with HEAPSNAP_COMPRESS=0, every command
 # reads the two alike (the leak check's sections too, on a fork and in place),
 # files of formats 1 and 2 (the fuzz corpus, committed) still load, `info`
-# gives the size on disk per live block, and a damaged compressed section is
-# refused in one line that names it.  Damage is made by tests/shim/snapshot/zpack.c, an
+# gives the size on disk per live block, the shim's frames carry no content
+# checksum, and a damaged compressed section is refused in one line that
+# names it.  Damage is made by tests/shim/snapshot/zpack.c, an
 # independent writer of compressed sections (its checksums right: only the
 # decompression checks stand).
 . tests/fixtures/lib.sh
@@ -43,6 +44,30 @@ zs=$(stat -c %s "$T/z.hsnap"); ps=$(stat -c %s "$T/p.hsnap")
 "$T/hsnap_dump" "$T/z.hsnap" >"$T/z.dump" 2>&1 && "$T/hsnap_dump" "$T/p.hsnap" >"$T/p.dump" 2>&1 &&
   diff <(grep '^site' "$T/z.dump") <(grep '^site' "$T/p.dump") >/dev/null && grep -q '^site' "$T/z.dump" &&
   t_pass compress_independent_reader || t_fail compress_independent_reader "$(head -c 300 "$T/z.dump")"
+# The shim's frames carry no content checksum (zsec.c: the section's crc32 is
+# checked before a frame is read): every compressed section's frame header
+# says so, and there is at least one.
+nock=$(python3 - "$T/z.hsnap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off, frames, marked = 24, 0, 0
+while off + 16 <= len(d):
+    t, _, n = struct.unpack_from("<IIQ", d, off)
+    off += 16
+    if t & 0x10000:
+        head = struct.unpack_from("<I", d, off + 8)[0]
+        magic, fhd = struct.unpack_from("<IB", d, off + 16 + head)
+        frames += magic == 0xFD2FB528
+        marked += bool(fhd & 4)
+    off += n
+print("%d %d" % (frames, marked))
+PY
+)
+case "$nock" in
+  "0 "*|"") t_fail compress_frames_without_content_checksum "frames, with a checksum: '$nock'" ;;
+  *" 0") t_pass compress_frames_without_content_checksum ;;
+  *) t_fail compress_frames_without_content_checksum "frames, with a checksum: $nock" ;;
+esac
 for k in lineno traceback; do
   "$HEAPSNAP" top "$T/z.hsnap" --key $k >"$T/z.$k" 2>&1
   "$HEAPSNAP" top "$T/p.hsnap" --key $k >"$T/p.$k" 2>&1
