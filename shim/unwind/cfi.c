@@ -81,6 +81,10 @@ static __thread struct {
 static _Atomic uint64_t cfi_replayed_ended, cfi_walked_ended, cfi_stacks_ended; /* ended threads' */
 
 #define CFI_CHECKS_NONE UINT_MAX /* nchk: the list did not fit; compare step by step */
+/* nchk: the list not made yet.  A walk's list is made when a walk first
+ * starts in its first state (cfi_same_again), not when it is recorded:
+ * most walks of a start-up are never met again. */
+#define CFI_CHECKS_LATER (UINT_MAX - 1)
 
 /* cap + 1 states, then checks in the rest of the arena's power-of-two
  * block: 122 at the default depth (64), where a walk of n steps needs n to
@@ -197,11 +201,15 @@ static void cfi_memo_checks(struct cfi_memo *m)
     int checked = 0;
     m->rbp_mask = 0;
     m->nchk = CFI_CHECKS_NONE;
-    for (const struct cfi_state *s = m->st, *send = m->st + m->n; s < send; s++) {
+    /* A state adds two checks at most: the first (kend - k) / 2 states
+     * without a test of the room left. */
+    const struct cfi_state *s = m->st, *send = m->st + m->n;
+    const struct cfi_state *sure = m->st + ((size_t)(kend - k) / 2 < m->n ? (size_t)(kend - k) / 2 : m->n);
+    for (; s < send; s++) {
         uintptr_t how = s->how;
-        if (kend - kp < 2) /* a state adds two checks at most */
+        if (s >= sure && kend - kp < 2)
             return;
-        if ((how & CFI_HOW_CFA_RBP) && !checked) {
+        if (HS_UNLIKELY(how & CFI_HOW_CFA_RBP) && !checked) {
             if (from) {
                 *kp++ = (struct cfi_check){from, s->rbp};
             } else {
@@ -433,7 +441,7 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
         nw->tag = CFI_NO_TAG;
         nw->top8 = top8;
         nw->subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
-        cfi_memo_checks(nw);
+        nw->nchk = CFI_CHECKS_LATER;
         cfi_memo_keep(nw);
     }
     return (int)(out - ip);
@@ -458,19 +466,28 @@ static HS_NOINLINE void cfi_check_memo(const struct cfi_memo *m, uintptr_t key, 
 }
 
 
+/* Memo m's list made if it was not yet: 1 if it did not fit (compare step
+ * by step), else 0. */
+static HS_NOINLINE int cfi_memo_list(struct cfi_memo *m)
+{
+    if (m->nchk == CFI_CHECKS_LATER)
+        cfi_memo_checks(m);
+    return m->nchk == CFI_CHECKS_NONE;
+}
+
 /* Would a walk from (key, rsp, rbp) give exactly memo m's frames again?
  * m was made for this stack (top8) and these modules, with the same cap,
  * and named; its state 0 is (rsp, key); every word its steps read still
  * holds what it held (rbp too, where a CFA was based on it), and the walk
  * ended at its cap or on the outermost frame's rule, which read nothing.
- * Reads only. */
-static int cfi_same_again(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+ * Reads the stack only (m's list is made the first time: cfi_memo_list). */
+static int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
     if (!m || m->tag == CFI_NO_TAG || m->st[0].rsp != rsp || m->st[0].key != key ||
         m->max != max || m->top8 != top8 || m->subs != subs) /* max: and not CFI_END_LOW_RA */
         return 0;
-    if (HS_UNLIKELY(m->nchk == CFI_CHECKS_NONE)) {
+    if (HS_UNLIKELY(m->nchk >= CFI_CHECKS_LATER) && cfi_memo_list(m)) { /* one test for both */
         for (unsigned i = 0; i < m->n; i++)
             if (!cfi_still(&m->st[i], &rbp, rsp))
                 return 0;
