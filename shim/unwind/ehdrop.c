@@ -1,0 +1,114 @@
+/*
+ * ehdrop.c - the unwind tables' pages leave the program's resident set
+ * once read.  ehframe.c's lookups (and libunwind's, on a fallback) read
+ * each module's .eh_frame_hdr and .eh_frame: a few FDEs, but every page
+ * read is mapped with its fault-around window, and those pages stay in
+ * the resident set for the rest of the run though a walk needs them only
+ * on a rule-cache miss.  So the helper thread, once lookups have been
+ * made since its last pass, drops them (MADV_DONTNEED): the page cache
+ * keeps them, and the next miss maps them again with a minor fault.
+ *
+ * Only pages that can hold nothing but the file's bytes: from the first
+ * page boundary after PT_GNU_EH_FRAME's start to the last one inside its
+ * PT_LOAD's file bytes, and only where that PT_LOAD is neither writable
+ * nor executable and lies outside PT_GNU_RELRO (pages a loader, a
+ * debugger or the program could have written: DONTNEED would drop their
+ * writes).  The vDSO's tables are in its executable segment: never met.
+ *
+ * Once, at the first pass, the same for libunwind and the liblzma it
+ * needs, whole (their read-only and executable segments, outside RELRO):
+ * they are loaded with the shim (libunwind's archive is not PIC) for the
+ * rare stack that auto leaves to unw_backtrace, and what their loading
+ * touched (liblzma's IFUNC resolvers' window of text, both symbol
+ * tables) stays resident for nothing until then.
+ */
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "inner.h"
+
+_Atomic uint64_t ehf_reads;          /* ehframe.c's lookups of a module's tables */
+_Atomic uint64_t ehf_unw;            /* stacks taken by unw_backtrace (its lookups) */
+
+static struct {
+    uint64_t seen;                   /* ehf_reads at the last pass */
+    int backend_done;                /* libunwind's and liblzma's pages: given back once */
+    _Atomic uint64_t dropped;        /* bytes of ranges given back (tests, verbose) */
+} ehd;
+
+#define EHD_PAGE 4096u
+
+/* Gives back [a, b) rounded inwards to pages unless it meets [rlo, rhi). */
+static void ehd_drop(uintptr_t a, uintptr_t b, uintptr_t rlo, uintptr_t rhi)
+{
+    a = (a + EHD_PAGE - 1) & ~(uintptr_t)(EHD_PAGE - 1);
+    b &= ~(uintptr_t)(EHD_PAGE - 1);
+    if (a >= b || (rlo < b && a < rhi))
+        return;
+    if (madvise((void *)a, b - a, MADV_DONTNEED) == 0)
+        atomic_fetch_add_explicit(&ehd.dropped, b - a, memory_order_relaxed);
+}
+
+/* Whether info is libunwind (it holds unw_backtrace) or liblzma. */
+static int ehd_backend(const struct dl_phdr_info *info)
+{
+    uintptr_t unw = (uintptr_t)&unw_backtrace;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && unw - (info->dlpi_addr + ph->p_vaddr) < ph->p_memsz)
+            return 1;
+    }
+    const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    return name && strncmp(name, "/liblzma.so", 11) == 0;
+}
+
+static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t eh = 0, relro_lo = 0, relro_hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_EH_FRAME)
+            eh = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_GNU_RELRO) {
+            relro_lo = info->dlpi_addr + ph->p_vaddr;
+            relro_hi = relro_lo + ph->p_memsz;
+        }
+    }
+    int whole = arg && ehd_backend(info);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+            continue;
+        if (whole)
+            ehd_drop(lo, lo + ph->p_filesz, relro_lo, relro_hi);
+        else if (eh && eh - lo < ph->p_filesz && !(ph->p_flags & PF_X))
+            ehd_drop(eh, lo + ph->p_filesz, relro_lo, relro_hi);
+    }
+    return 0;
+}
+
+/* unwind.h: the helper thread, outside any hook and with no shim lock
+ * held (it takes the loader lock); 1 when it dropped, 0 when no lookup
+ * read a table since its last call. */
+int unwind_drop_tables(void)
+{
+    uint64_t unw = atomic_load_explicit(&ehf_unw, memory_order_relaxed);
+    uint64_t now = atomic_load_explicit(&ehf_reads, memory_order_relaxed) + unw;
+    if ((now == ehd.seen && ehd.backend_done) || !unwind_host)
+        return 0;
+    ehd.seen = now;
+    int backend = !ehd.backend_done && unw == 0; /* libunwind's too, if no stack needed it */
+    ehd.backend_done = 1;
+    unwind_host->iterate_phdr(ehd_module, backend ? &ehd : NULL);
+    return 1;
+}
+
+/* Bytes of table ranges given back so far (ranges, not resident pages). */
+uint64_t unwind_dropped(void)
+{
+    return atomic_load_explicit(&ehd.dropped, memory_order_relaxed);
+}
