@@ -34,7 +34,7 @@
  * soon enough to come before a program's peak, which follows its first
  * stacks' walks when its heap then grows for a while. */
 #define HELPER_DROP_SOON_NS 40000000ull
-#define HELPER_DROP_QUIET_NS 250000000ull
+#define HELPER_DROP_QUIET_NS 100000000ull
 
 static struct {
     int sig;                  /* HEAPSNAP_SIGNAL, 0 = off */
