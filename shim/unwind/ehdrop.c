@@ -20,12 +20,16 @@
  * they are loaded with the shim (libunwind's archive is not PIC) for the
  * rare stack that auto leaves to unw_backtrace, and what their loading
  * touched (liblzma's IFUNC resolvers' window of text, both symbol
- * tables) stays resident for nothing until then.
+ * tables) stays resident for nothing until then.  Not a segment with a
+ * page of its own in it (/proc/self/pagemap: present, not a file page): a
+ * debugger's breakpoint or a uprobe there would be lost.
  */
+#include <fcntl.h>
 #include <libunwind.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "inner.h"
 
@@ -40,15 +44,38 @@ static struct {
 
 #define EHD_PAGE 4096u
 
-/* Gives back [a, b) rounded inwards to pages unless it meets [rlo, rhi). */
-static void ehd_drop(uintptr_t a, uintptr_t b, uintptr_t rlo, uintptr_t rhi)
+static int ehd_written(uintptr_t a, uintptr_t b);
+
+/* Gives back [a, b) rounded inwards to pages unless it meets [rlo, rhi)
+ * (or, checked: unless a page of it was written). */
+static void ehd_drop(uintptr_t a, uintptr_t b, uintptr_t rlo, uintptr_t rhi, int check)
 {
     a = (a + EHD_PAGE - 1) & ~(uintptr_t)(EHD_PAGE - 1);
     b &= ~(uintptr_t)(EHD_PAGE - 1);
-    if (a >= b || (rlo < b && a < rhi))
+    if (a >= b || (rlo < b && a < rhi) || (check && ehd_written(a, b)))
         return;
     if (madvise((void *)a, b - a, MADV_DONTNEED) == 0)
         atomic_fetch_add_explicit(&ehd.dropped, b - a, memory_order_relaxed);
+}
+
+/* Whether [a, b) (pages) may hold a page written in this process: a
+ * present page that is not the file's.  1 too when pagemap cannot tell. */
+static int ehd_written(uintptr_t a, uintptr_t b)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    int written = fd < 0;
+    for (uintptr_t p = a; !written && p < b;) {
+        uint64_t e[64];
+        size_t n = (b - p) / EHD_PAGE < 64 ? (b - p) / EHD_PAGE : 64;
+        if (pread(fd, e, n * 8, (off_t)(p / EHD_PAGE * 8)) != (ssize_t)(n * 8))
+            written = 1;
+        for (size_t i = 0; !written && i < n; i++)
+            written = (e[i] >> 63 & 1) && !(e[i] >> 61 & 1);
+        p += n * EHD_PAGE;
+    }
+    if (fd >= 0)
+        close(fd);
+    return written;
 }
 
 /* Whether info is libunwind (it holds unw_backtrace) or liblzma. */
@@ -84,9 +111,9 @@ static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
         if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
             continue;
         if (whole)
-            ehd_drop(lo, lo + ph->p_filesz, relro_lo, relro_hi);
+            ehd_drop(lo, lo + ph->p_filesz, relro_lo, relro_hi, 1);
         else if (eh && eh - lo < ph->p_filesz && !(ph->p_flags & PF_X))
-            ehd_drop(eh, lo + ph->p_filesz, relro_lo, relro_hi);
+            ehd_drop(eh, lo + ph->p_filesz, relro_lo, relro_hi, 0);
     }
     return 0;
 }

@@ -12,7 +12,12 @@
  * last figures.  No malloc while it looks: a new call site would be a new
  * walk, and a new lookup in those tables.
  *
- * Usage: ehresident       prints "libc_eh_kb N" and "lzma_text_kb N".
+ * With "poke" it first writes a byte into liblzma's text (as a debugger's
+ * breakpoint would: a page of its own) and prints "poke_kept 1" when the
+ * byte is still there after the wait: that segment is not given back.
+ *
+ * Usage: ehresident        prints "libc_eh_kb N" and "lzma_text_kb N".
+ *        ehresident poke   also "poke_kept 0|1" (-1: no liblzma).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +56,7 @@ static long ehresident_kb(uintptr_t a, uintptr_t b)
 
 struct ehresident_found {
     long libc_eh, lzma_text;
+    unsigned char *lzma_at;       /* liblzma's first page of text */
 };
 
 static int ehresident_module(struct dl_phdr_info *info, size_t size, void *arg)
@@ -70,14 +77,31 @@ static int ehresident_module(struct dl_phdr_info *info, size_t size, void *arg)
             continue;
         if (libc && eh && eh - lo < ph->p_filesz)
             f->libc_eh = ehresident_kb(eh, lo + ph->p_filesz);
-        if (lzma && (ph->p_flags & PF_X))
+        if (lzma && (ph->p_flags & PF_X)) {
             f->lzma_text = ehresident_kb(lo, lo + ph->p_filesz);
+            f->lzma_at = (unsigned char *)((lo + 4095) & ~(uintptr_t)4095);
+        }
     }
     return 0;
 }
 
-int main(void)
+/* Writes ~byte over the first byte of liblzma's text; its address, or NULL. */
+static unsigned char *ehresident_poke(void)
 {
+    struct ehresident_found f = {-1, -1, NULL};
+    dl_iterate_phdr(ehresident_module, &f);
+    if (!f.lzma_at || mprotect(f.lzma_at, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) != 0)
+        return NULL;
+    f.lzma_at[0] = (unsigned char)~f.lzma_at[0];
+    mprotect(f.lzma_at, 4096, PROT_READ | PROT_EXEC);
+    return f.lzma_at;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned char *poked = NULL, was = 0;
+    if (argc > 1 && strcmp(argv[1], "poke") == 0 && (poked = ehresident_poke()) != NULL)
+        was = poked[0];
     pthread_t t;
     if (pthread_create(&t, NULL, ehresident_thread, NULL) != 0)
         return 1;
@@ -85,15 +109,17 @@ int main(void)
     for (int i = 0; i < 1000; i++)
         free(malloc(48 + (size_t)(i % 3) * 16));
     pagemap = open("/proc/self/pagemap", O_RDONLY);
-    struct ehresident_found f = {-1, -1};
+    struct ehresident_found f = {-1, -1, NULL};
     for (int tries = 0; tries < 30; tries++) {
         struct timespec ts = {0, 100000000};
         nanosleep(&ts, NULL);
-        f = (struct ehresident_found){-1, -1};
+        f = (struct ehresident_found){-1, -1, NULL};
         dl_iterate_phdr(ehresident_module, &f);
-        if (f.libc_eh <= 0 && f.lzma_text <= 0)
+        if (f.libc_eh <= 0 && (f.lzma_text <= 0 || (poked && tries >= 5)))
             break;
     }
     printf("libc_eh_kb %ld\nlzma_text_kb %ld\n", f.libc_eh, f.lzma_text);
+    if (argc > 1)
+        printf("poke_kept %d\n", poked ? poked[0] == was : -1);
     return 0;
 }

@@ -42,6 +42,9 @@
 #                               liblzma's text leave the resident set (0 KiB
 #                               of each within 3 s; 128 and 64 KiB while
 #                               they stayed for the whole run)
+#   unwind_written_page_kept    a page of liblzma's text the program wrote
+#                               (a breakpoint) keeps its byte: its segment
+#                               is not given back (it was, before the check)
 t_build footprint tests/shim/footprint.c -pthread
 anon() { sed -n 's/^anon_kb //p' "$1"; }
 best_plain="" best_shim=""
@@ -151,4 +154,11 @@ if [ "$eh" = 0 ] && { [ "$lz" = 0 ] || [ "$lz" = -1 ]; }; then
   t_pass "unwind_tables_not_resident (libc's tables $eh KiB, liblzma's text $lz)"
 else
   t_fail unwind_tables_not_resident "libc's tables ${eh:-?} KiB, liblzma's text ${lz:-?} KiB resident: $(head -c 200 "$T/eh.out" | tr '\n' ' ')"
+fi
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/e.%p.hsnap" "$T/ehresident" poke >"$T/poke.out" 2>&1
+kept=$(sed -n 's/^poke_kept //p' "$T/poke.out")
+if [ "$kept" = 1 ] || [ "$kept" = -1 ]; then
+  t_pass "unwind_written_page_kept (poke_kept $kept)"
+else
+  t_fail unwind_written_page_kept "poke_kept ${kept:-?}: $(head -c 200 "$T/poke.out" | tr '\n' ' ')"
 fi
