@@ -37,26 +37,12 @@ _Atomic uint64_t ehf_reads;          /* ehframe.c's lookups of a module's tables
 _Atomic uint64_t ehf_unw;            /* stacks taken by unw_backtrace (its lookups) */
 
 static struct {
+    atomic_flag busy;                /* a pass under way (the helper, or the exit) */
     uint64_t seen;                   /* ehf_reads at the last pass */
     int backend_done;                /* libunwind's and liblzma's pages: given back once */
-    _Atomic uint64_t dropped;        /* bytes of ranges given back (tests, verbose) */
 } ehd;
 
 #define EHD_PAGE 4096u
-
-static int ehd_written(uintptr_t a, uintptr_t b);
-
-/* Gives back [a, b) rounded inwards to pages unless it meets [rlo, rhi)
- * (or, checked: unless a page of it was written). */
-static void ehd_drop(uintptr_t a, uintptr_t b, uintptr_t rlo, uintptr_t rhi, int check)
-{
-    a = (a + EHD_PAGE - 1) & ~(uintptr_t)(EHD_PAGE - 1);
-    b &= ~(uintptr_t)(EHD_PAGE - 1);
-    if (a >= b || (rlo < b && a < rhi) || (check && ehd_written(a, b)))
-        return;
-    if (madvise((void *)a, b - a, MADV_DONTNEED) == 0)
-        atomic_fetch_add_explicit(&ehd.dropped, b - a, memory_order_relaxed);
-}
 
 /* Whether [a, b) (pages) may hold a page written in this process: a
  * present page that is not the file's.  1 too when pagemap cannot tell. */
@@ -76,6 +62,17 @@ static int ehd_written(uintptr_t a, uintptr_t b)
     if (fd >= 0)
         close(fd);
     return written;
+}
+
+/* Gives back [a, b) rounded inwards to pages unless it meets [rlo, rhi)
+ * (or, checked: unless a page of it was written). */
+static void ehd_drop(uintptr_t a, uintptr_t b, uintptr_t rlo, uintptr_t rhi, int check)
+{
+    a = (a + EHD_PAGE - 1) & ~(uintptr_t)(EHD_PAGE - 1);
+    b &= ~(uintptr_t)(EHD_PAGE - 1);
+    if (a >= b || (rlo < b && a < rhi) || (check && ehd_written(a, b)))
+        return;
+    madvise((void *)a, b - a, MADV_DONTNEED); /* a failure leaves them resident: no harm */
 }
 
 /* Whether info is libunwind (it holds unw_backtrace) or liblzma. */
@@ -118,24 +115,22 @@ static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* unwind.h: the helper thread, outside any hook and with no shim lock
- * held (it takes the loader lock); 1 when it dropped, 0 when no lookup
- * read a table since its last call. */
+/* unwind.h: the helper thread or the exit, outside any hook and with no
+ * shim lock held (it takes the loader lock); 1 when it dropped, 0 when no
+ * lookup read a table since the last pass (or one is under way). */
 int unwind_drop_tables(void)
 {
+    if (!unwind_host || atomic_flag_test_and_set(&ehd.busy))
+        return 0;
     uint64_t unw = atomic_load_explicit(&ehf_unw, memory_order_relaxed);
     uint64_t now = atomic_load_explicit(&ehf_reads, memory_order_relaxed) + unw;
-    if ((now == ehd.seen && ehd.backend_done) || !unwind_host)
-        return 0;
-    ehd.seen = now;
-    int backend = !ehd.backend_done && unw == 0; /* libunwind's too, if no stack needed it */
-    ehd.backend_done = 1;
-    unwind_host->iterate_phdr(ehd_module, backend ? &ehd : NULL);
-    return 1;
-}
-
-/* Bytes of table ranges given back so far (ranges, not resident pages). */
-uint64_t unwind_dropped(void)
-{
-    return atomic_load_explicit(&ehd.dropped, memory_order_relaxed);
+    int pass = now != ehd.seen || !ehd.backend_done;
+    if (pass) {
+        ehd.seen = now;
+        int backend = !ehd.backend_done && unw == 0; /* libunwind's too, if no stack needed it */
+        ehd.backend_done = 1;
+        unwind_host->iterate_phdr(ehd_module, backend ? &ehd : NULL);
+    }
+    atomic_flag_clear(&ehd.busy);
+    return pass;
 }
