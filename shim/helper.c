@@ -29,6 +29,12 @@
  * data in the arena, and glibc's default (8 MiB of address space) would
  * count against a program's RLIMIT_AS. */
 #define HELPER_STACK (256u * 1024u)
+/* How soon the helper gives back the unwind tables' pages after lookups
+ * read them (unwind_drop_tables), and how often it looks when none did:
+ * soon enough to come before a program's peak, which follows its first
+ * stacks' walks when its heap then grows for a while. */
+#define HELPER_DROP_SOON_NS 40000000ull
+#define HELPER_DROP_QUIET_NS 100000000ull
 
 static struct {
     int sig;                  /* HEAPSNAP_SIGNAL, 0 = off */
@@ -121,13 +127,15 @@ static void *helper_main(void *arg)
 {
     uint64_t every = helper_interval_ns();
     uint64_t next = every ? clock_mono_ns() + every : 0;
+    uint64_t drop = clock_mono_ns() + HELPER_DROP_SOON_NS;
     helper_fds();
     guard_enter(); /* for good: the helper's allocations are the shim's */
     stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
     while (!atomic_load(&helper.helper_quit)) {
         guard_leave(0); /* frees it deferred (hooks.c) are done now */
         guard_enter();
-        if (helper_wait(helper_earlier(helper_earlier(next, sl_due()), state_due())))
+        if (helper_wait(helper_earlier(helper_earlier(next, sl_due()),
+                                       helper_earlier(state_due(), drop))))
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
         if (atomic_load(&helper.helper_quit))
             break;
@@ -137,6 +145,9 @@ static void *helper_main(void *arg)
         due = state_due();
         if (due && clock_mono_ns() >= due)
             state_beat();
+        due = clock_mono_ns();
+        if (due >= drop)
+            drop = due + (unwind_drop_tables() ? HELPER_DROP_SOON_NS : HELPER_DROP_QUIET_NS);
         if (next && clock_mono_ns() >= next) {
             snap_take(HSNAP_REASON_INTERVAL, NULL, 0);
             next += every;

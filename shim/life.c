@@ -237,6 +237,7 @@ static HS_NOINLINE void life_atexit(void) /* out of line: the leak check's entry
      * (the helper may not have woken yet; it dies with the process). */
     if (helper_signal_owed())
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
+    unwind_drop_tables(); /* the walks' last reads leave before the writer's buffers come */
     snap_take(HSNAP_REASON_EXIT, NULL, 0);
     state_done(); /* not killed: no state left, written or not */
     term_release(held);

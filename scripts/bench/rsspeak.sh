@@ -11,6 +11,7 @@
 #   SHIM:   libheapsnap.so (default build/libheapsnap.so)
 #   RUNS:   runs of each (default 3)
 #   PYTHON: the interpreter of the Python workload (default /usr/bin/python3)
+# RSSPEAK_ONLY="churn1_25k python" runs only the rows named there.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shim=$(readlink -f "${1:-$root/build/libheapsnap.so}")
@@ -28,6 +29,7 @@ med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # row NAME CMD...: the median peak RSS plain and under the shim, and their ratio
 row() {
   local name=$1 plain hs; shift
+  case " ${RSSPEAK_ONLY:-$name} " in *" $name "*) ;; *) return 0 ;; esac
   for mode in plain hs; do
     pre=()
     [ "$mode" = plain ] || pre=(env LD_PRELOAD="$shim" HEAPSNAP_OUTPUT="$work/$name.hsnap")

@@ -520,6 +520,7 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
     struct ehf_mod m = {.ip = ip};
     uint64_t w = CFI_W(CFI_UNKNOWN);
     int none = 0;
+    atomic_fetch_add_explicit(&ehf_reads, 1, memory_order_relaxed);
     unwind_host->iterate_phdr(ehf_find_module, &m);
     if (m.found && m.hdr) {
         const uint8_t *fde = ehf_search(&m, ip, &none);
@@ -539,6 +540,7 @@ int unwind_func_range(uintptr_t ip, uintptr_t *lo, uintptr_t *hi)
 {
     struct ehf_mod m = {.ip = ip};
     int none = 0;
+    atomic_fetch_add_explicit(&ehf_reads, 1, memory_order_relaxed);
     unwind_host->iterate_phdr(ehf_find_module, &m);
     const uint8_t *fde = m.found && m.hdr ? ehf_search(&m, ip, &none) : NULL;
     struct ehf_rd r;

@@ -214,6 +214,7 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
     } else if (unw.method == UNWIND_FP)
         n = unwind_fp(ip, max);
     if (n < 0) {
+        atomic_fetch_add_explicit(&ehf_unw, 1, memory_order_relaxed); /* ehdrop.c */
         unwind_host->loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
         n = unw_backtrace((void **)ip, (int)max);
         unwind_host->loader_leave();

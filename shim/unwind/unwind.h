@@ -100,5 +100,10 @@ struct unwind_counts {
 /* The counts so far (per-thread ones: ended threads' and the caller's). */
 void unwind_counts(struct unwind_counts *c);
 void unwind_thread_end(void);      /* this thread's walk memo goes back */
+/* The helper thread or the exit, no shim lock held (loader lock taken): the
+ * pages of the modules' .eh_frame_hdr and .eh_frame leave the resident
+ * set (MADV_DONTNEED, read-only segments only) when a lookup read them
+ * since the last call; 1 then, else 0. */
+int unwind_drop_tables(void);
 
 #endif

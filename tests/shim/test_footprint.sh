@@ -37,6 +37,14 @@
 #   fork_page_faults_small      a fork costs the shim <= 80 page faults more
 #                               than plain (~47 now; ~177 while the fork
 #                               handlers wrote every per-thread line and slot)
+#   unwind_tables_not_resident  once the stacks are walked, libc's
+#                               .eh_frame_hdr and .eh_frame pages and
+#                               liblzma's text leave the resident set (0 KiB
+#                               of each within 3 s; 128 and 64 KiB while
+#                               they stayed for the whole run)
+#   unwind_written_page_kept    a page of liblzma's text the program wrote
+#                               (a breakpoint) keeps its byte: its segment
+#                               is not given back (it was, before the check)
 t_build footprint tests/shim/footprint.c -pthread
 anon() { sed -n 's/^anon_kb //p' "$1"; }
 best_plain="" best_shim=""
@@ -135,4 +143,22 @@ if [ -n "$fp" ] && [ -n "$fs" ] && [ "$fs" -le $((fp + 80)) ]; then
   t_pass "fork_page_faults_small (plain $fp, shim $fs a fork)"
 else
   t_fail fork_page_faults_small "faults a fork: plain ${fp:-?}, shim ${fs:-?}"
+fi
+
+# The unwind tables' pages read by the walks, and liblzma's text, are given
+# back by the helper (unwind_drop_tables): none resident a moment later.
+t_build ehresident tests/shim/ehresident.c -pthread
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/e.%p.hsnap" "$T/ehresident" >"$T/eh.out" 2>&1
+eh=$(sed -n 's/^libc_eh_kb //p' "$T/eh.out") lz=$(sed -n 's/^lzma_text_kb //p' "$T/eh.out")
+if [ "$eh" = 0 ] && { [ "$lz" = 0 ] || [ "$lz" = -1 ]; }; then
+  t_pass "unwind_tables_not_resident (libc's tables $eh KiB, liblzma's text $lz)"
+else
+  t_fail unwind_tables_not_resident "libc's tables ${eh:-?} KiB, liblzma's text ${lz:-?} KiB resident: $(head -c 200 "$T/eh.out" | tr '\n' ' ')"
+fi
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/e.%p.hsnap" "$T/ehresident" poke >"$T/poke.out" 2>&1
+kept=$(sed -n 's/^poke_kept //p' "$T/poke.out")
+if [ "$kept" = 1 ] || [ "$kept" = -1 ]; then
+  t_pass "unwind_written_page_kept (poke_kept $kept)"
+else
+  t_fail unwind_written_page_kept "poke_kept ${kept:-?}: $(head -c 200 "$T/poke.out" | tr '\n' ' ')"
 fi

@@ -1,0 +1,136 @@
+/*
+ * ehdrop.c - the unwind tables' pages leave the program's resident set
+ * once read.  ehframe.c's lookups (and libunwind's, on a fallback) read
+ * each module's .eh_frame_hdr and .eh_frame: a few FDEs, but every page
+ * read is mapped with its fault-around window, and those pages stay in
+ * the resident set for the rest of the run though a walk needs them only
+ * on a rule-cache miss.  So the helper thread, once lookups have been
+ * made since its last pass, drops them (MADV_DONTNEED): the page cache
+ * keeps them, and the next miss maps them again with a minor fault.
+ *
+ * Only pages that can hold nothing but the file's bytes: from the first
+ * page boundary after PT_GNU_EH_FRAME's start to the last one inside its
+ * PT_LOAD's file bytes, and only where that PT_LOAD is neither writable
+ * nor executable and lies outside PT_GNU_RELRO (pages a loader, a
+ * debugger or the program could have written: DONTNEED would drop their
+ * writes).  The vDSO's tables are in its executable segment: never met.
+ *
+ * Once, at the first pass, the same for libunwind and the liblzma it
+ * needs, whole (their read-only and executable segments, outside RELRO):
+ * they are loaded with the shim (libunwind's archive is not PIC) for the
+ * rare stack that auto leaves to unw_backtrace, and what their loading
+ * touched (liblzma's IFUNC resolvers' window of text, both symbol
+ * tables) stays resident for nothing until then.  Not a segment with a
+ * page of its own in it (/proc/self/pagemap: present, not a file page): a
+ * debugger's breakpoint or a uprobe there would be lost.
+ */
+#include <fcntl.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "inner.h"
+
+_Atomic uint64_t ehf_reads;          /* ehframe.c's lookups of a module's tables */
+_Atomic uint64_t ehf_unw;            /* stacks taken by unw_backtrace (its lookups) */
+
+static struct {
+    atomic_flag busy;                /* a pass under way (the helper, or the exit) */
+    uint64_t seen;                   /* ehf_reads at the last pass */
+    int backend_done;                /* libunwind's and liblzma's pages: given back once */
+} ehd;
+
+#define EHD_PAGE 4096u
+
+/* Whether [a, b) (pages) may hold a page written in this process: a
+ * present page that is not the file's.  1 too when pagemap cannot tell. */
+static int ehd_written(uintptr_t a, uintptr_t b)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    int written = fd < 0;
+    for (uintptr_t p = a; !written && p < b;) {
+        uint64_t e[64];
+        size_t n = (b - p) / EHD_PAGE < 64 ? (b - p) / EHD_PAGE : 64;
+        if (pread(fd, e, n * 8, (off_t)(p / EHD_PAGE * 8)) != (ssize_t)(n * 8))
+            written = 1;
+        for (size_t i = 0; !written && i < n; i++)
+            written = (e[i] >> 63 & 1) && !(e[i] >> 61 & 1);
+        p += n * EHD_PAGE;
+    }
+    if (fd >= 0)
+        close(fd);
+    return written;
+}
+
+/* Gives back [a, b) rounded inwards to pages unless it meets [rlo, rhi)
+ * (or, checked: unless a page of it was written). */
+static void ehd_drop(uintptr_t a, uintptr_t b, uintptr_t rlo, uintptr_t rhi, int check)
+{
+    a = (a + EHD_PAGE - 1) & ~(uintptr_t)(EHD_PAGE - 1);
+    b &= ~(uintptr_t)(EHD_PAGE - 1);
+    if (a >= b || (rlo < b && a < rhi) || (check && ehd_written(a, b)))
+        return;
+    madvise((void *)a, b - a, MADV_DONTNEED); /* a failure leaves them resident: no harm */
+}
+
+/* Whether info is libunwind (it holds unw_backtrace) or liblzma. */
+static int ehd_backend(const struct dl_phdr_info *info)
+{
+    uintptr_t unw = (uintptr_t)&unw_backtrace;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && unw - (info->dlpi_addr + ph->p_vaddr) < ph->p_memsz)
+            return 1;
+    }
+    const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    return name && strncmp(name, "/liblzma.so", 11) == 0;
+}
+
+static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t eh = 0, relro_lo = 0, relro_hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_EH_FRAME)
+            eh = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_GNU_RELRO) {
+            relro_lo = info->dlpi_addr + ph->p_vaddr;
+            relro_hi = relro_lo + ph->p_memsz;
+        }
+    }
+    int whole = arg && ehd_backend(info);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+            continue;
+        if (whole)
+            ehd_drop(lo, lo + ph->p_filesz, relro_lo, relro_hi, 1);
+        else if (eh && eh - lo < ph->p_filesz && !(ph->p_flags & PF_X))
+            ehd_drop(eh, lo + ph->p_filesz, relro_lo, relro_hi, 0);
+    }
+    return 0;
+}
+
+/* unwind.h: the helper thread or the exit, outside any hook and with no
+ * shim lock held (it takes the loader lock); 1 when it dropped, 0 when no
+ * lookup read a table since the last pass (or one is under way). */
+int unwind_drop_tables(void)
+{
+    if (!unwind_host || atomic_flag_test_and_set(&ehd.busy))
+        return 0;
+    uint64_t unw = atomic_load_explicit(&ehf_unw, memory_order_relaxed);
+    uint64_t now = atomic_load_explicit(&ehf_reads, memory_order_relaxed) + unw;
+    int pass = now != ehd.seen || !ehd.backend_done;
+    if (pass) {
+        ehd.seen = now;
+        int backend = !ehd.backend_done && unw == 0; /* libunwind's too, if no stack needed it */
+        ehd.backend_done = 1;
+        unwind_host->iterate_phdr(ehd_module, backend ? &ehd : NULL);
+    }
+    atomic_flag_clear(&ehd.busy);
+    return pass;
+}
