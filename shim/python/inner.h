@@ -341,13 +341,11 @@ struct hsnap_pylink pyg_link_of(const struct pyg_edge *e);
 int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents);
 /* pycycle.c, for pygraph.c's marking: each garbage object's link (via,
- * an edge index; PYG_NONE on entry) among the nobj objects' edges
- * (object i's: adj[start[i], start[i + 1]), indices into edge), so that
- * the link from one object of each garbage group (site, type) is a cycle
- * through it; the rest keep their first reference to garbage. */
-struct pyg_edge;
-void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
-               const uint32_t *start, const uint32_t *adj, uint32_t *via);
+ * an edge's place in c; PYG_NONE on entry) among c's objects' edges, so
+ * that the link from one object of each garbage group (site, type) is a
+ * cycle through it; the rest keep their first reference to garbage. */
+struct pye_csr;
+void pyc_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via);
 /* pylink.c, for pygraph.c: a link (src holds dst by label, value: a
  * field's offset, an item's index; key: KEY's str, or a keys object | 1)
  * with its name put in names once; pyg_link_begin at each graph's start. */

@@ -69,8 +69,8 @@ static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
 
 struct pyc_search {
     const struct pyg_heap *h;
-    const struct pyg_edge *edge;
-    const uint32_t *start, *adj, *gl;
+    const struct pye_csr *c;
+    const uint32_t *start, *dst, *gl;
     uint32_t n;
     uint32_t *mark, *from, *queue; /* by garbage index */
     uint32_t stamp;
@@ -90,26 +90,26 @@ static int pyc_cycle(struct pyc_search *s, uint32_t r)
         for (level_end = tail; head < level_end; head++) {
             uint32_t v = s->gl[s->queue[head]];
             for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
-                const struct pyg_edge *e = &s->edge[s->adj[k]];
+                uint32_t d = s->dst[k];
                 if (!s->budget)
                     return 0;
                 s->budget--;
-                if (!s->h->obj[e->dst].garbage || (e->dst != r && s->via[e->dst] != PYG_NONE))
+                if (!s->h->obj[d].garbage || (d != r && s->via[d] != PYG_NONE))
                     continue;
-                if (e->dst == r) { /* closed: keep the cycle's edges */
-                    s->via[v] = s->adj[k];
+                if (d == r) { /* closed: keep the cycle's edges */
+                    s->via[v] = k;
                     while (v != r) {
                         uint32_t f = s->from[pyc_index(s->gl, s->n, v)];
-                        s->via[s->edge[f].src] = f;
-                        v = s->edge[f].src;
+                        v = pye_src(s->c, f);
+                        s->via[v] = f;
                     }
                     return 1;
                 }
-                uint32_t di = pyc_index(s->gl, s->n, e->dst);
+                uint32_t di = pyc_index(s->gl, s->n, d);
                 if (s->mark[di] == s->stamp || depth + 2 > PYC_STEPS)
                     continue;
                 s->mark[di] = s->stamp;
-                s->from[di] = s->adj[k];
+                s->from[di] = k;
                 s->queue[tail++] = di;
             }
         }
@@ -130,9 +130,9 @@ static void pyc_held(struct pyc_search *s)
     while (head < tail) {
         uint32_t v = s->gl[s->queue[head++]];
         for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
-            uint32_t d = s->edge[s->adj[k]].dst;
+            uint32_t d = s->dst[k];
             if (s->h->obj[d].garbage && s->via[d] == PYG_NONE) {
-                s->via[d] = s->adj[k];
+                s->via[d] = k;
                 s->queue[tail++] = pyc_index(s->gl, s->n, d);
             }
         }
@@ -140,24 +140,23 @@ static void pyc_held(struct pyc_search *s)
 }
 
 /* The first reference of each garbage object still without a link to
- * other garbage (the edges of object i are adj[start[i], start[i+1])). */
-static void pyc_first(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
-                      const uint32_t *start, const uint32_t *adj, uint32_t *via)
+ * other garbage (the edges of object i are c's [start[i], start[i+1])). */
+static void pyc_first(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
 {
-    for (uint64_t i = 0; i < nobj; i++) {
+    for (uint64_t i = 0; i < c->nobj; i++) {
         if (!h->obj[i].garbage || via[i] != PYG_NONE)
             continue;
-        for (uint64_t e = start[i]; e < start[i + 1]; e++)
-            if (h->obj[edge[adj[e]].dst].garbage) {
-                via[i] = adj[e];
+        for (uint32_t e = c->start[i]; e < c->start[i + 1]; e++)
+            if (h->obj[c->dst[e]].garbage) {
+                via[i] = e;
                 break;
             }
     }
 }
 
-void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *edge,
-               const uint32_t *start, const uint32_t *adj, uint32_t *via)
+void pyc_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
 {
+    uint64_t nobj = c->nobj;
     uint64_t n = 0, slots = 16, used = 0;
     for (uint64_t i = 0; i < nobj; i++)
         n += h->obj[i].garbage;
@@ -166,7 +165,7 @@ void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *e
     size_t len = n * 16 + slots * sizeof(struct pyc_group);
     char *m = n && n < UINT32_MAX / 4 ? arena_map(len) : NULL;
     if (m) {
-        struct pyc_search s = {h, edge, start, adj, (uint32_t *)m, (uint32_t)n, NULL, NULL,
+        struct pyc_search s = {h, c, c->start, c->dst, (uint32_t *)m, (uint32_t)n, NULL, NULL,
                                NULL, 0, PYC_BUDGET, via};
         s.mark = (uint32_t *)m + n, s.from = s.mark + n, s.queue = s.from + n;
         struct pyc_group *grp = (struct pyc_group *)(m + n * 16);
@@ -184,5 +183,5 @@ void pyc_links(const struct pyg_heap *h, uint64_t nobj, const struct pyg_edge *e
         pyc_held(&s);
         arena_unmap(m, len);
     }
-    pyc_first(h, nobj, edge, start, adj, via);
+    pyc_first(h, c, via);
 }

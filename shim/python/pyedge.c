@@ -1,23 +1,33 @@
 /*
- * pyedge.c - the store of the graph's edges (pyedge.h): an array of
- * 16-byte records, grown by remapping (the kernel moves the pages: never
- * resident twice), and the table of the keys the records name by slot
- * (a dict key's str, a keys object | 1).  Consecutive edges of one
- * values array, and a class's instances in address order, name the same
- * keys object: its slot is taken again rather than a new one.  State is
- * one struct, used under the snapshot lock only (pygraph.c's pyg_build).
+ * pyedge.c - the store of the graph's edges (pyedge.h): four arrays of
+ * words (source, target, how, key slot), grown together by remapping
+ * (the kernel moves the pages: never resident twice), and the table of
+ * the keys the edges name by slot (a dict key's str, a keys object | 1).
+ * Consecutive edges of one values array, and a class's instances in
+ * address order, name the same keys object: its slot is taken again
+ * rather than a new one.  pye_sort puts the edges in the marking's order
+ * one array at a time through an index (a counting sort by source, then
+ * rank): the sources are given back first, then each array is copied
+ * in the new order and the old one given back, so that no moment holds
+ * more than the edges, their index and one array; the marking's walks
+ * then read each source's targets in a row.  State is one struct, used
+ * under the snapshot lock only (pygraph.c's pyg_build).
  */
 #include <string.h>
 
 #include "inner.h"
 #include "pyedge.h"
 
-#define PYE_FIRST 65536u /* records of a first mapping */
+#define PYE_FIRST 65536u /* edges of a first mapping */
 
 static struct {
-    struct pyg_edge *edge;
+    uint32_t *src, *dst, *how, *key; /* by edge: as added; once sorted, the
+                                        marking's order (src given back) */
     uint64_t nedge, capedge;
-    uint64_t *key;       /* slot k at key[k - 1] */
+    uint64_t len[4];     /* bytes each array has mapped */
+    uint32_t *start;     /* pye_sort's: by source, nstart words */
+    uint64_t nstart;
+    uint64_t *keys;      /* slot k at keys[k - 1] */
     uint64_t nkey, capkey;
 } pe;
 
@@ -35,12 +45,28 @@ static int pye_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
     return 0;
 }
 
+/* The four arrays grown to twice their edges. */
+static int pye_grow(void)
+{
+    uint32_t **arr[4] = {&pe.src, &pe.dst, &pe.how, &pe.key};
+    uint64_t want = pe.capedge ? pe.capedge * 2 : PYE_FIRST;
+    for (int k = 0; k < 4; k++) {
+        void *r = *arr[k] ? arena_remap(*arr[k], pe.len[k], want * 4) : arena_map(want * 4);
+        if (!r)
+            return -1;
+        *arr[k] = r;
+        pe.len[k] = want * 4;
+    }
+    pe.capedge = want;
+    return 0;
+}
+
 int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
 {
-    if (pe.nedge >= UINT32_MAX - 1 || pye_room((void **)&pe.edge, pe.nedge, &pe.capedge,
-                                               sizeof *pe.edge) != 0)
+    if (pe.nedge >= UINT32_MAX - 1 || (pe.nedge == pe.capedge && pye_grow() != 0))
         return -1;
-    pe.edge[pe.nedge++] = (struct pyg_edge){src, dst, how, slot};
+    pe.src[pe.nedge] = src, pe.dst[pe.nedge] = dst, pe.how[pe.nedge] = how;
+    pe.key[pe.nedge++] = slot;
     return 0;
 }
 
@@ -49,41 +75,115 @@ int pye_key_slot(uint64_t key, uint32_t *slot)
     *slot = 0;
     if (!key)
         return 0;
-    if (pe.nkey && pe.key[pe.nkey - 1] == key) {
+    if (pe.nkey && pe.keys[pe.nkey - 1] == key) {
         *slot = (uint32_t)pe.nkey;
         return 0;
     }
     if (pe.nkey >= UINT32_MAX - 1 ||
-        pye_room((void **)&pe.key, pe.nkey, &pe.capkey, sizeof *pe.key) != 0)
+        pye_room((void **)&pe.keys, pe.nkey, &pe.capkey, sizeof *pe.keys) != 0)
         return -1;
-    pe.key[pe.nkey++] = key;
+    pe.keys[pe.nkey++] = key;
     *slot = (uint32_t)pe.nkey;
     return 0;
 }
 
-const struct pyg_edge *pye_edges(uint64_t *n)
+uint64_t pye_count(void)
 {
-    *n = pe.nedge;
-    return pe.edge;
+    return pe.nedge;
+}
+
+struct pyg_edge pye_edge(uint64_t i)
+{
+    return (struct pyg_edge){pe.src[i], pe.dst[i], pe.how[i], pe.key[i]};
 }
 
 uint64_t pye_key(uint32_t slot)
 {
-    return slot && slot <= pe.nkey ? pe.key[slot - 1] : 0;
+    return slot && slot <= pe.nkey ? pe.keys[slot - 1] : 0;
+}
+
+/* Array k copied in the order idx gives (nedge words), the old one
+ * given back: 0, or -1. */
+static int pye_permute(int k, const uint32_t *idx)
+{
+    uint32_t **arr[4] = {&pe.src, &pe.dst, &pe.how, &pe.key};
+    uint32_t *a = *arr[k], *n = arena_map(pe.nedge * 4);
+    if (!n)
+        return -1;
+    for (uint64_t p = 0; p < pe.nedge; p++)
+        n[p] = a[idx[p]];
+    arena_unmap(a, pe.len[k]);
+    *arr[k] = n;
+    pe.len[k] = pe.nedge * 4;
+    return 0;
+}
+
+int pye_sort(uint64_t nobj, struct pye_csr *c)
+{
+    uint32_t *start = arena_map((nobj + 2) * 4), *idx = NULL;
+    memset(c, 0, sizeof *c);
+    if (!start || (pe.nedge && !(idx = arena_map(pe.nedge * 4)))) {
+        if (start)
+            arena_unmap(start, (nobj + 2) * 4);
+        pye_free_edges();
+        return -1;
+    }
+    pe.start = start, pe.nstart = nobj + 2;
+    for (uint64_t e = 0; e < pe.nedge; e++)
+        start[pe.src[e] + 1]++;
+    for (uint64_t i = 0; i < nobj; i++)
+        start[i + 1] += start[i];
+    for (uint32_t k = 0; k < 4; k++) /* counting sort by source, then rank */
+        for (uint64_t e = 0; e < pe.nedge; e++)
+            if (pye_rank(pe.how[e]) == k)
+                idx[start[pe.src[e]]++] = (uint32_t)e;
+    for (uint64_t i = nobj; i > 0; i--)
+        start[i] = start[i - 1];
+    start[0] = 0;
+    if (pe.src)
+        arena_unmap(pe.src, pe.len[0]);
+    pe.src = NULL, pe.len[0] = 0;
+    int rc = 0;
+    for (int k = 1; k < 4 && rc == 0 && pe.nedge; k++)
+        rc = pye_permute(k, idx);
+    if (idx)
+        arena_unmap(idx, pe.nedge * 4);
+    if (rc != 0) {
+        pye_free_edges();
+        return -1;
+    }
+    *c = (struct pye_csr){start, pe.dst, pe.how, pe.key, nobj, pe.nedge};
+    return 0;
+}
+
+void pye_free_targets(void)
+{
+    uint32_t **arr[4] = {&pe.src, &pe.dst, &pe.how, &pe.key};
+    for (int k = 1; k < 4; k++) {
+        if (*arr[k])
+            arena_unmap(*arr[k], pe.len[k]);
+        *arr[k] = NULL, pe.len[k] = 0;
+    }
 }
 
 void pye_free_edges(void)
 {
-    if (pe.edge)
-        arena_unmap(pe.edge, pe.capedge * sizeof *pe.edge);
-    pe.edge = NULL, pe.nedge = pe.capedge = 0;
+    uint32_t **arr[4] = {&pe.src, &pe.dst, &pe.how, &pe.key};
+    for (int k = 0; k < 4; k++) {
+        if (*arr[k])
+            arena_unmap(*arr[k], pe.len[k]);
+        *arr[k] = NULL, pe.len[k] = 0;
+    }
+    if (pe.start)
+        arena_unmap(pe.start, pe.nstart * 4);
+    pe.start = NULL, pe.nstart = 0;
+    pe.nedge = pe.capedge = 0;
 }
 
 void pye_free(void)
 {
     pye_free_edges();
-    if (pe.key)
-        arena_unmap(pe.key, pe.capkey * sizeof *pe.key);
+    if (pe.keys)
+        arena_unmap(pe.keys, pe.capkey * sizeof *pe.keys);
     memset(&pe, 0, sizeof pe);
 }
-

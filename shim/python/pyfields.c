@@ -98,32 +98,26 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
     }
     if (began)
         pyrd_end();
-    /* both in address order: the blocks owned before keep their owner */
-    struct sbuf out = {0};
-    int added = 0;
-    k = 0;
-    for (uint64_t bj = 0; began && bj < h->nblk; bj++) {
+    /* both in address order: the blocks owned before keep their owner;
+     * the new ones merged into own in place, from its end */
+    uint64_t added = 0;
+    for (uint64_t bj = 0; began && bj < h->nblk; bj++)
+        added += mine[bj] != PYG_NONE && mine[bj] != PYFL_TAKEN;
+    if (!added || sbuf_reserve(own, added * sizeof *w) != 0) {
+        arena_unmap(mine, h->nblk * sizeof *mine);
+        return added ? -1 : 0;
+    }
+    struct hsnap_pyowned *all = (void *)own->p;
+    uint64_t put = n + added;
+    k = n;
+    for (uint64_t bj = h->nblk; bj-- > 0;) {
         uint64_t a = h->blk[bj].addr;
-        for (; k < n && w[k].addr <= a; k++)
-            sbuf_put(&out, &w[k], sizeof w[k]);
-        if (mine[bj] != PYG_NONE && mine[bj] != PYFL_TAKEN) {
-            struct hsnap_pyowned x = {a, mine[bj], 0};
-            sbuf_put(&out, &x, sizeof x);
-            added++;
-        }
+        for (; k > 0 && all[k - 1].addr > a; k--)
+            all[--put] = all[k - 1];
+        if (mine[bj] != PYG_NONE && mine[bj] != PYFL_TAKEN)
+            all[--put] = (struct hsnap_pyowned){a, mine[bj], 0};
     }
+    own->len += added * sizeof *w;
     arena_unmap(mine, h->nblk * sizeof *mine);
-    if (!began || !added) {
-        sbuf_free(&out);
-        return 0;
-    }
-    for (; k < n; k++)
-        sbuf_put(&out, &w[k], sizeof w[k]);
-    if (out.err) {
-        sbuf_free(&out);
-        return -1;
-    }
-    sbuf_free(own);
-    *own = out;
-    return added;
+    return (int)added;
 }

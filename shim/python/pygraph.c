@@ -41,10 +41,10 @@ static struct {
     const struct pyg_heap *h;
     const struct pyg_type *ty;
     uint32_t *owner;      /* by block without an object (pyg_owner): read
-                             already, by whom (pyg_own; while the objects
-                             are read: its pyg_fol), + 1; 0: none */
-    struct pyg_fol *fol;  /* the blocks the objects lead to, read after them */
-    uint64_t nfol, capfol;
+                             already, by whom (pyg_own), + 1; 0: none */
+    struct pyg_fol *fol;  /* by block without an object, as owner: how the
+                             objects' reads of it go, once they are done */
+    uint64_t capfol;
     uint32_t rank;        /* the edges' rank now (pye_how's) */
     int oom;
     struct pyg_root *root; /* named roots (pyroots.c), in the order given */
@@ -59,13 +59,17 @@ static struct {
 } g;
 
 /* A block an object leads to (its item array, keys table, values array),
- * read in address order once every object's own block is: src's words
- * [off, off + len) of it, with label and the rank its edges take (how:
- * pye_how's, len the value), keys (a values array's keys object | 1, as
- * a slot of pyedge.c's keys; 0: none).  16 bytes. */
+ * read in address order once every object's own block is (its owner is
+ * the source): how holds the label and the rank its edges take, and
+ * which words: from 8 * q bytes in to the block's end (PYG_FOL_END), or
+ * its first 8 * q bytes (a list's items in use); keys: a values array's
+ * keys object | 1, as a slot of pyedge.c's keys (0: none).  8 bytes. */
 struct pyg_fol {
-    uint32_t src, off, how, keys;
+    uint32_t how, keys;
 };
+#define PYG_FOL_END (1u << 6) /* how's bit: the words to the block's end */
+#define PYG_FOL_Q 7u          /* how's q from this bit on */
+_Static_assert(PYG_READ_MAX / 8 < (1u << (32 - PYG_FOL_Q)), "a read's words fit a q");
 _Static_assert(PYG_READ_MAX <= PYE_VALUE_MAX + 1ull, "a read's offsets fit an edge's value");
 
 /* n bytes at address at into dst: from the batch's copy of the object's
@@ -254,17 +258,35 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
                     uint64_t keys, uint32_t rank)
 {
     const struct pyg_block *b = &g.h->blk[bj];
-    uint32_t slot;
-    if (g.nfol == g.capfol || pye_key_slot(keys, &slot) != 0) { /* no more than the blocks
-                                                                 without an object */
+    uint64_t end = b->addr + pyg_size(g.h, b), q;
+    uint32_t slot, how = pye_how(label, rank, 0);
+    if (to == end || from != b->addr) /* (an item array starts its block) */
+        q = (from - b->addr) / 8, how |= PYG_FOL_END;
+    else
+        q = (to > from ? (to - from < PYG_READ_MAX ? to - from : PYG_READ_MAX) : 0) / 8;
+    if ((from - b->addr) % 8 || q >= (1u << (32 - PYG_FOL_Q)))
+        return; /* not a values array or an item array: not read */
+    if (pye_key_slot(keys, &slot) != 0) {
         g.oom = 1;
         return;
     }
-    if (to - from > PYG_READ_MAX)
-        to = from + PYG_READ_MAX;
-    *pyg_owner(bj) = (uint32_t)g.nfol + 1;
-    g.fol[g.nfol++] = (struct pyg_fol){i, (uint32_t)(from - b->addr),
-                                       pye_how(label, rank, to > from ? to - from : 0), slot};
+    *pyg_owner(bj) = i + 1;
+    g.fol[bj - pyg_objs_below(g.h, bj)] = (struct pyg_fol){how | (uint32_t)q << PYG_FOL_Q, slot};
+}
+
+/* Followed block bj's words as pyg_own put them: [*from, *to). */
+static const struct pyg_fol *pyg_fol_words(uint64_t bj, uint64_t *from, uint64_t *to)
+{
+    const struct pyg_fol *f = &g.fol[bj - pyg_objs_below(g.h, bj)];
+    const struct pyg_block *b = &g.h->blk[bj];
+    uint64_t q = (uint64_t)(f->how >> PYG_FOL_Q) * 8;
+    *from = f->how & PYG_FOL_END ? b->addr + q : b->addr;
+    *to = f->how & PYG_FOL_END ? b->addr + pyg_size(g.h, b) : b->addr + q;
+    if (*to < *from)
+        *to = *from;
+    if (*to - *from > PYG_READ_MAX)
+        *to = *from + PYG_READ_MAX;
+    return f;
 }
 
 /* The values at v (a values array: values[0] there, a block the scan has
@@ -395,16 +417,16 @@ static void pyg_key_places(uint64_t keys)
 static void pyg_fol_scan(uint32_t bj, uint64_t aux)
 {
     (void)aux;
-    const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
-    uint64_t from = g.h->blk[bj].addr + f->off;
-    *pyg_owner(bj) = f->src + 1; /* PYOWNED's from here */
+    uint64_t from, to;
+    const struct pyg_fol *f = pyg_fol_words(bj, &from, &to);
+    uint32_t src = *pyg_owner(bj) - 1;
     uint32_t label = pye_label(f->how);
     g.keys_tag = pye_key(f->keys);
     g.rank = pye_rank(f->how);
     if (label == HSNAP_PYLABEL_KEY && !f->keys)
         pyg_key_places(g.h->blk[bj].addr);
     pyr_from(bj);
-    pyg_scan(f->src, from, from + pye_value(f->how), 0, label, from);
+    pyg_scan(src, from, to, 0, label, from);
     g.keys_tag = 0;
     g.key_esz = 0;
 }
@@ -485,8 +507,9 @@ static int pyg_read_all(uint64_t nobj)
     for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
         if (pyg_obj_of(g.h, bj) != PYG_NONE || !*pyg_owner(bj))
             continue;
-        const struct pyg_fol *f = &g.fol[*pyg_owner(bj) - 1];
-        if (pyrd_add(blk[bj].addr + f->off, pye_value(f->how), (uint32_t)bj, 0) != 0) {
+        uint64_t from, to;
+        pyg_fol_words(bj, &from, &to);
+        if (pyrd_add(from, (uint32_t)(to - from), (uint32_t)bj, 0) != 0) {
             pyrd_flush();
             pyg_fol_scan((uint32_t)bj, 0);
         }

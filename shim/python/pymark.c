@@ -18,48 +18,56 @@ static uint64_t pym_root_scanned(uint32_t kind)
            kind == HSNAP_PYROOT_CSTACK;
 }
 
+/* The source of each edge a via names (an object's link or parent)
+ * into from (by object), in one walk of the edges. */
+static void pym_sources(const struct pye_csr *c, const uint32_t *via, uint32_t *from)
+{
+    for (uint32_t v = 0; v < c->nobj; v++)
+        for (uint32_t e = c->start[v]; e < c->start[v + 1]; e++) {
+            if (via[c->dst[e]] == e)
+                from[c->dst[e]] = v;
+            if (via[v] == e) /* a garbage object's own link */
+                from[v] = v;
+        }
+}
+
+/* The link of the edge at place e of c, from src (a garbage object's). */
+static struct hsnap_pylink pym_link(const struct pye_csr *c, uint32_t e, uint32_t src)
+{
+    struct pyg_edge x = {src, c->dst[e], c->how[e], c->key[e]};
+    return pyg_link_of(&x);
+}
+
 /* Marks from the roots, breadth first: each object's garbage and
  * external marks set, the garbage's links and the reached objects'
- * parents put (once the marking's arrays are given back, but for via). */
+ * parents put (once the edges are given back, but for via). */
 int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents)
 {
-    uint64_t nedge;
-    const struct pyg_edge *edge = pye_edges(&nedge);
-    size_t len = (nobj + 2) * 4 + nedge * 4 + nobj * 4;
-    char *m = nedge < UINT32_MAX ? arena_map(len) : NULL; /* edges: u32 indices */
+    struct pye_csr c;
+    if (pye_count() >= UINT32_MAX - nroot || pye_sort(nobj, &c) != 0)
+        return -1;
+    uint64_t nedge = c.nedge;
+    const uint32_t *start = c.start, *dst = c.dst;
     /* the references found to each (saturated), until the external
      * marks are set; then the edge that reached an object first, a
      * garbage object's link to garbage (pyc_links: the CLI follows them
      * round a cycle) */
-    uint32_t *via = m ? arena_map(nobj * 4 + 4) : NULL, *refs = via;
-    if (!via) {
-        arena_unmap(m, len);
+    uint32_t *via = arena_map(nobj * 4 + 4), *refs = via;
+    uint32_t *queue = via ? arena_map(nobj * 4 + 4) : NULL;
+    if (!queue) {
+        if (via)
+            arena_unmap(via, nobj * 4 + 4);
+        pye_free_edges();
         return -1;
     }
-    uint32_t *start = (uint32_t *)m;
-    uint32_t *adj = start + nobj + 2, *queue = adj + nedge;
     for (uint64_t i = 0; i < nobj; i++)
         h->obj[i].parent = 0;
-    for (uint64_t e = 0; e < nedge; e++) {
-        refs[edge[e].dst] += refs[edge[e].dst] < UINT32_MAX;
-        start[edge[e].src + 1]++;
-    }
+    for (uint64_t e = 0; e < nedge; e++)
+        refs[dst[e]] += refs[dst[e]] < UINT32_MAX;
     for (uint64_t r = 0; r < nroot; r++) /* a reference from outside, known */
         if (root[r].kind & PYG_EXACT)
             refs[root[r].dst] += refs[root[r].dst] < UINT32_MAX;
-    for (uint64_t i = 0; i < nobj; i++)
-        start[i + 1] += start[i];
-    /* counting sort by source, then rank: edge indices (moving the
-     * edges themselves in place instead, a random swap each, cost more
-     * time than the index array's memory is worth) */
-    for (uint32_t k = 0; k < 3; k++)
-        for (uint64_t e = 0; e < nedge; e++)
-            if (pye_rank(edge[e].how) == k)
-                adj[start[edge[e].src]++] = (uint32_t)e;
-    for (uint64_t i = nobj; i > 0; i--)
-        start[i] = start[i - 1];
-    start[0] = 0;
     for (uint64_t i = 0; i < nobj; i++) {
         struct pyg_obj *o = &h->obj[i];
         o->garbage = 0;
@@ -100,11 +108,11 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
             }
             while (head < tail) {
                 uint32_t v = queue[head++];
-                for (uint64_t e = start[v]; e < start[v + 1]; e++) {
-                    uint32_t d = edge[adj[e]].dst;
+                for (uint32_t e = start[v]; e < start[v + 1]; e++) {
+                    uint32_t d = dst[e];
                     if (!h->obj[d].reached) {
                         h->obj[d].reached = 1;
-                        via[d] = adj[e];
+                        via[d] = e;
                         queue[tail++] = d;
                     }
                 }
@@ -115,31 +123,49 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
                 h->obj[i].garbage = 1; /* never reached: via[i] free */
         }
     }
-    pyc_links(h, nobj, edge, start, adj, via); /* the garbage's links: cycles */
-    arena_unmap(m, len);
+    pyc_links(h, &c, via); /* the garbage's links: cycles */
+    uint32_t *from = queue; /* done with */
+    pym_sources(&c, via, from);
     for (uint64_t i = 0; i < nobj; i++) {
-        if (h->obj[i].garbage) {
-            if (via[i] != PYG_NONE) {
-                struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
-                if (l.from != i) /* pyc_links': i held by l.from */
-                    l = (struct hsnap_pylink){(uint32_t)i, l.from, l.label | HSNAP_PYLINK_HELD,
-                                              l.value, l.name_off, l.name_len};
-                sbuf_put(links, &l, sizeof l);
-            }
-        } else if (via[i] != PYG_NONE && via[i] >= nedge) {
+        if (h->obj[i].garbage && via[i] != PYG_NONE) {
+            struct hsnap_pylink l = pym_link(&c, via[i], from[i]);
+            if (l.from != i) /* pyc_links': i held by l.from */
+                l = (struct hsnap_pylink){(uint32_t)i, l.from, l.label | HSNAP_PYLINK_HELD,
+                                          l.value, l.name_off, l.name_len};
+            sbuf_put(links, &l, sizeof l);
+        }
+    }
+    /* a parent's edge kept by its target (the edges given back before
+     * the parents are put, the stop's peak): its how in via, its key
+     * in the starts' array, reached set; a root's via as it was */
+    uint32_t *key = c.start;
+    for (uint64_t i = 0; i < nobj; i++) {
+        struct pyg_obj *o = &h->obj[i];
+        o->reached = !o->garbage && via[i] < nedge;
+        if (o->reached)
+            key[i] = c.key[via[i]], via[i] = c.how[via[i]];
+    }
+    pye_free_targets();
+    for (uint64_t i = 0; i < nobj; i++) {
+        if (h->obj[i].garbage || via[i] == PYG_NONE) {
+            continue;
+        } else if (!h->obj[i].reached) {
             const struct pyg_root *r = &root[via[i] - nedge];
             struct pyg_parent p = {(uint32_t)i, r->kind & ~PYG_EXACT, r->name_off,
                                    HSNAP_PYLABEL_ROOT | r->name_len << 4};
             sbuf_put(parents, &p, sizeof p);
             h->obj[i].parent = 1;
-        } else if (via[i] != PYG_NONE) {
-            struct hsnap_pylink l = pyg_link_of(&edge[via[i]]);
+        } else {
+            struct pyg_edge x = {from[i], (uint32_t)i, via[i], key[i]};
+            struct hsnap_pylink l = pyg_link_of(&x);
             struct pyg_parent p = {l.from, l.value, l.name_off, l.label | l.name_len << 4};
             sbuf_put(parents, &p, sizeof p);
             h->obj[i].parent = 1;
         }
     }
+    arena_unmap(queue, nobj * 4 + 4);
     arena_unmap(via, nobj * 4 + 4);
+    pye_free_edges();
     return 0;
 }
 

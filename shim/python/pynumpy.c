@@ -156,31 +156,34 @@ int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
     arena_unmap(is, nty);
     if (!mine)
         return 0;
-    /* both in address order: the graph's blocks win (one owner a block) */
-    struct sbuf out = {0};
+    /* both in address order: the graph's blocks win (one owner a block);
+     * the new ones merged into own in place, from its end */
     const struct hsnap_pyowned *w = (const void *)own->p;
-    uint64_t n = own->len / sizeof *w, k = 0;
+    uint64_t n = own->len / sizeof *w, k = 0, more = 0;
     for (uint64_t bj = 0; bj < h->nblk; bj++) {
+        for (; k < n && w[k].addr < h->blk[bj].addr; k++)
+            ;
+        more += mine[bj] != PYG_NONE && !(k < n && w[k].addr == h->blk[bj].addr);
+    }
+    if (more && sbuf_reserve(own, more * sizeof *w) != 0) {
+        arena_unmap(mine, h->nblk * sizeof *mine);
+        return -1;
+    }
+    struct hsnap_pyowned *all = (void *)own->p;
+    uint64_t put = n + more;
+    k = n;
+    for (uint64_t bj = h->nblk; more && bj-- > 0;) {
         uint64_t a = h->blk[bj].addr;
-        for (; k < n && w[k].addr < a; k++)
-            sbuf_put(&out, &w[k], sizeof w[k]);
-        if (k < n && w[k].addr == a) {
-            sbuf_put(&out, &w[k], sizeof w[k]);
-            k++;
-        } else if (mine[bj] != PYG_NONE) {
-            struct hsnap_pyowned x = {a, mine[bj], 0};
-            sbuf_put(&out, &x, sizeof x);
+        for (; k > 0 && all[k - 1].addr > a; k--)
+            all[--put] = all[k - 1];
+        if (k > 0 && all[k - 1].addr == a)
+            continue; /* the graph's: moved with the others */
+        if (mine[bj] != PYG_NONE) {
+            all[--put] = (struct hsnap_pyowned){a, mine[bj], 0};
             added++;
         }
     }
-    for (; k < n; k++)
-        sbuf_put(&out, &w[k], sizeof w[k]);
+    own->len += more * sizeof *w;
     arena_unmap(mine, h->nblk * sizeof *mine);
-    if (out.err) {
-        sbuf_free(&out);
-        return -1;
-    }
-    sbuf_free(own);
-    *own = out;
     return added;
 }

@@ -38,6 +38,7 @@ static struct pyg_heap heap = {.blk = blk, .obj = obj, .rank = rank, .sel = sel,
 static uint32_t trace_of[N];
 static struct pyg_edge edge[4 * N];
 static uint32_t nobj, nedge, start[N + 1], adj[4 * N], via[N];
+static uint32_t dst[4 * N], how[4 * N], key[4 * N]; /* by place: the marking's order */
 
 /* Blocks at 0x1000 (i + 1): the trace is the test's. */
 int tbl_find(uintptr_t ptr, struct tbl_entry *e)
@@ -83,9 +84,15 @@ static void run(void)
     memcpy(at, start, sizeof at);
     for (uint32_t e = 0; e < nedge; e++)
         adj[at[edge[e].src]++] = e;
+    for (uint32_t p = 0; p < nedge; p++)
+        dst[p] = edge[adj[p]].dst, how[p] = edge[adj[p]].how, key[p] = edge[adj[p]].key;
     for (uint32_t i = 0; i < N; i++)
         via[i] = PYG_NONE;
-    pyc_links(&h, nobj, edge, start, adj, via);
+    struct pye_csr c = {start, dst, how, key, nobj, nedge};
+    pyc_links(&h, &c, via);
+    for (uint32_t i = 0; i < N; i++) /* places as the edges added */
+        if (via[i] != PYG_NONE)
+            via[i] = adj[via[i]];
 }
 
 static void reset(void)

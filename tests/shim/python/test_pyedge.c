@@ -5,7 +5,9 @@
  * the limits of each field, a value past the largest is kept as the
  * largest (not wrapped into the rank or the label), the keys' slots
  * give the keys back (the same key in a row takes the same slot, 0
- * none), and a million edges grow the store with every one kept.
+ * none), a million edges grow the store with every one kept, and
+ * pye_sort puts them by source, then rank, each rank's in the order
+ * added, every edge once (pye_src finds its source again).
  */
 #include <string.h>
 
@@ -72,19 +74,54 @@ TEST_BEGIN(a_million_edges_are_kept_in_order)
         expect_true(pye_key_slot(i % 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0, "pye_key_slot(i %% 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0");
         expect_true(pye_add(i, ~i, pye_how(i % 7, i % 3, i), slot) == 0, "pye_add(i, ~i, pye_how(i %% 7, i %% 3, i), slot) == 0");
     }
-    uint64_t n;
-    const struct pyg_edge *e = pye_edges(&n);
+    uint64_t n = pye_count();
     expect_true(n == 1000000, "n == 1000000");
     int bad = 0;
-    for (uint32_t i = 0; i < n && !bad; i++)
-        bad = e[i].src != i || e[i].dst != ~i || pye_label(e[i].how) != i % 7 ||
-              pye_rank(e[i].how) != i % 3 || pye_value(e[i].how) != i ||
-              pye_key(e[i].key) != (i % 3 ? 0 : ((uint64_t)i << 4) | 1);
+    for (uint32_t i = 0; i < n && !bad; i++) {
+        struct pyg_edge e = pye_edge(i);
+        bad = e.src != i || e.dst != ~i || pye_label(e.how) != i % 7 ||
+              pye_rank(e.how) != i % 3 || pye_value(e.how) != i ||
+              pye_key(e.key) != (i % 3 ? 0 : ((uint64_t)i << 4) | 1);
+    }
     expect_true(!bad, "an edge differs from the one added");
-    uint32_t third = e[3].key;
+    uint32_t third = pye_edge(3).key;
     pye_free_edges();
-    expect_true(pye_edges(&n) == NULL && n == 0, "pye_edges(&n) == NULL && n == 0");
+    expect_true(pye_count() == 0, "pye_count() == 0");
     expect_true(pye_key(third) == (3ull << 4 | 1), "the keys kept for the links");
+    pye_free();
+TEST_END
+
+/* Edge k of 300,000: source (k * 7) % 1000, rank 2 - k % 3, its index
+ * as its value (the order added) and as its target. */
+TEST_BEGIN(sorted_by_source_then_rank_in_the_order_added)
+    pye_free();
+    enum { NE = 300000, NO = 1000 };
+    for (uint32_t k = 0; k < NE; k++)
+        expect_true(pye_add((k * 7) % NO, k, pye_how(HSNAP_PYLABEL_INDEX, 2 - k % 3, k), k % 5) == 0,
+                    "pye_add");
+    struct pye_csr c;
+    expect_true(pye_sort(NO + 1, &c) == 0, "pye_sort == 0"); /* the last object has none */
+    expect_true(c.nedge == NE && c.nobj == NO + 1, "c.nedge == NE && c.nobj == NO + 1");
+    expect_true(c.start[0] == 0 && c.start[NO] == NE && c.start[NO + 1] == NE, "the starts' ends");
+    int bad = 0;
+    static uint8_t seen[NE];
+    memset(seen, 0, sizeof seen);
+    for (uint32_t v = 0; v <= NO && !bad; v++)
+        for (uint32_t e = c.start[v]; e < c.start[v + 1] && !bad; e++) {
+            uint32_t k = c.dst[e];
+            bad = k >= NE || seen[k] || (k * 7) % NO != v || pye_value(c.how[e]) != k ||
+                  c.key[e] != k % 5 || pye_src(&c, e) != v;
+            if (!bad && e > c.start[v]) { /* rank, then the order added */
+                uint32_t p = c.dst[e - 1];
+                bad = pye_rank(c.how[e - 1]) > pye_rank(c.how[e]) ||
+                      (pye_rank(c.how[e - 1]) == pye_rank(c.how[e]) && p >= k);
+            }
+            if (!bad)
+                seen[k] = 1;
+        }
+    expect_true(!bad, "an edge out of its place");
+    pye_free_targets();
+    expect_true(c.start[NO] == NE, "the starts kept past the targets");
     pye_free();
 TEST_END
 
@@ -96,5 +133,6 @@ int main(void)
     a_value_past_the_largest_is_kept_as_the_largest();
     keys_come_back_from_their_slots();
     a_million_edges_are_kept_in_order();
+    sorted_by_source_then_rank_in_the_order_added();
     return 0;
 }
