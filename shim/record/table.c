@@ -86,7 +86,10 @@ static inline unsigned tbl_match(const uint8_t *g, unsigned b)
 {
 #ifdef __SSE2__
     __m128i v = _mm_load_si128((const __m128i *)(const void *)g);
-    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)b))) & TBL_ALL;
+    /* b in each byte: a multiply and one shuffle of dwords, where
+     * _mm_set1_epi8 takes three shuffles (SSE2 has no byte broadcast) */
+    __m128i t = _mm_set1_epi32((int)(b * 0x01010101u));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, t)) & TBL_ALL;
 #else
     unsigned m = 0;
     for (unsigned j = 0; j < TBL_CLUSTER; j++)
