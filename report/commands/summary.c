@@ -110,10 +110,19 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
     return found ? (got_named ? 1 : 0) : -1;
 }
 
-/* Whether trace ti has a Python frame (its site is then a Python line). */
+/* Whether trace ti has a Python frame (its site is then a Python line);
+ * a compressed TRACES' tree is walked from the innermost node out to the
+ * first. */
 static int summary_is_python(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
 {
     const struct snap_trace *t = &s->traces[ti];
+    uint32_t node = t->node;
+    if (!t->ips && s->nodes) {
+        for (int i = 0; i < t->depth; i++, node = s->nodes[node].parent)
+            if (HSNAP_IS_PYFRAME(s->iptab[s->nodes[node].ipx]))
+                return 1;
+        return 0;
+    }
     if (grow_array((void **)ips, cap, (size_t)t->depth + 1, sizeof(**ips)) < 0)
         return -1;
     snap_trace_ips(s, t, *ips);
