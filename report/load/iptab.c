@@ -150,6 +150,14 @@ static void take_count(struct iptab *x, uint32_t n)
     }
     s->ntraces = n;
     x->at = n ? AT_HEAD : AT_END;
+    /* The tree's table made at once for as many nodes as the payload has
+     * ips, when the budget holds it: no rehash as it grows. */
+    size_t cap = 4096;
+    uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8;
+    while (cap < 2 * (ips + 1) && cap < ((size_t)1 << 40))
+        cap *= 2;
+    if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = calloc(cap, sizeof(*x->kids))))
+        x->capkids = cap;
 }
 
 static void take_trace(struct iptab *x);
