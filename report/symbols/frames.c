@@ -442,7 +442,9 @@ static int64_t shown_num(const struct stack *st)
     for (int i = 0; i < len; i++)
         fx.idents[i] = st->fr[st->t.first + i]->ident;
     size_t bytes = (size_t)len * sizeof(*fx.idents);
-    HASH_FIND(hh, fx.shown, fx.idents, bytes, e);
+    unsigned hv; /* hashed once, for the look-up and the add */
+    HASH_VALUE(fx.idents, bytes, hv);
+    HASH_FIND_BYHASHVALUE(hh, fx.shown, fx.idents, bytes, hv, e);
     if (e)
         return e->num;
     if (!(e = calloc(1, sizeof(*e))) || !(e->idents = malloc(bytes ? bytes : 1))) {
@@ -452,7 +454,7 @@ static int64_t shown_num(const struct stack *st)
     memcpy(e->idents, fx.idents, bytes);
     e->len = bytes;
     e->num = fx.nshown++;
-    HASH_ADD_KEYPTR(hh, fx.shown, e->idents, e->len, e);
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, fx.shown, e->idents, e->len, hv, e);
     return e->num;
 }
 
@@ -491,8 +493,8 @@ static int py_list(struct stack *st, int npy)
     return 0;
 }
 
-/* A new stack of the frames fx.fr[0..n). */
-static struct stack *stack_new(int n)
+/* A new stack of the frames fx.fr[0..n), whose hash is hv. */
+static struct stack *stack_new(int n, unsigned hv)
 {
     struct stack *st = calloc(1, sizeof(*st));
     int npy = 0;
@@ -511,7 +513,7 @@ static struct stack *stack_new(int n)
         goto oom;
     st->t.shown = (uint32_t)num;
     st->t.site_name = frec_site_name(st->fr[st->t.site]->ident);
-    HASH_ADD_KEYPTR(hh, fx.stacks, st->fr, (size_t)n * sizeof(*st->fr), st);
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, fx.stacks, st->fr, (size_t)n * sizeof(*st->fr), hv, st);
     return st;
 oom:
     if (st)
@@ -523,8 +525,10 @@ oom:
 static struct stack *stack_of(int n)
 {
     struct stack *st;
-    HASH_FIND(hh, fx.stacks, fx.fr, (size_t)n * sizeof(*fx.fr), st);
-    return st ? st : stack_new(n);
+    unsigned hv; /* hashed once, for the look-up and the add */
+    HASH_VALUE(fx.fr, (size_t)n * sizeof(*fx.fr), hv);
+    HASH_FIND_BYHASHVALUE(hh, fx.stacks, fx.fr, (size_t)n * sizeof(*fx.fr), hv, st);
+    return st ? st : stack_new(n, hv);
 }
 
 /* Trace ti of a compressed TRACES, from its node's chain: the stack that
