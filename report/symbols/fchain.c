@@ -57,7 +57,7 @@ static int start(void)
     return 0;
 }
 
-int64_t fchain_push(const struct frame *f, int py, int tmown, uint32_t parent)
+int64_t fchain_push(const struct frame *f, int py, uint32_t bits, uint32_t parent)
 {
     if (start() < 0 || ((fc.n + 1) * 2 > fc.capslots && grow_slots() < 0))
         return -1;
@@ -71,7 +71,7 @@ int64_t fchain_push(const struct frame *f, int py, int tmown, uint32_t parent)
         return -1;
     const struct fchain *p = &fc.v[parent];
     fc.v[fc.n] = (struct fchain){f, NULL, parent, p->len + 1, p->npy + (py != 0),
-                                 p->named | (tmown != 0)};
+                                 p->bits | bits};
     fc.slots[k] = (uint32_t)fc.n;
     return (int64_t)fc.n++;
 }

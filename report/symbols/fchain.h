@@ -19,13 +19,13 @@ struct fchain {
     uint32_t parent;            /* the chain of the frames past f */
     uint32_t len;               /* frames in the chain */
     uint32_t npy;               /* of them, Python frames */
-    uint32_t named;             /* 1 when one of them is tracemalloc's own */
+    uint32_t bits;              /* the OR of its frames' bits (frames.c's verdicts) */
 };
 
-/* The chain of f then parent's frames (py: f is a Python frame; tmown:
- * tracemalloc's own), made when new; its id (>= 1), or -1 when out of
- * memory.  parent must be 0 or an id fchain_push returned. */
-int64_t fchain_push(const struct frame *f, int py, int tmown, uint32_t parent);
+/* The chain of f then parent's frames (py: f is a Python frame; bits:
+ * f's, ORed into the chain's), made when new; its id (>= 1), or -1 when
+ * out of memory.  parent must be 0 or an id fchain_push returned. */
+int64_t fchain_push(const struct frame *f, int py, uint32_t bits, uint32_t parent);
 
 /* Chain id (0 or an id fchain_push returned); valid until the next push. */
 struct fchain *fchain_at(uint32_t id);

@@ -419,7 +419,7 @@ static int64_t node_chain(const struct snap *s, struct frames_snap *v, uint32_t 
         }
         for (int j = k; j-- > 0;) { /* the outermost inline level first */
             int64_t id = fchain_push(&recs[j]->f, (recs[j]->bits & V_PYTHON) != 0,
-                                     (recs[j]->bits & V_TMOWN) != 0, c);
+                                     recs[j]->bits, c);
             if (id < 0)
                 return -1;
             c = (uint32_t)id;
@@ -546,7 +546,7 @@ static const struct frames_trace *get_by_node(const struct snap *s, struct frame
     const struct fchain *ch = c < 0 || c == NODE_ERA ? NULL : fchain_at((uint32_t)c);
     if (!ch)
         return NULL;
-    int own = trace_own(s, v, t, (int)ch->len, (int)ch->named);
+    int own = trace_own(s, v, t, (int)ch->len, (ch->bits & V_TMOWN) != 0);
     if (own < 0)
         return NULL;
     if (c && !own && ch->stack)
@@ -554,7 +554,9 @@ static const struct frames_trace *get_by_node(const struct snap *s, struct frame
     if (push((int)ch->len, NULL) < 0) /* room for len frames and tm_own's */
         return NULL;
     fchain_frames((uint32_t)c, fx.fr);
-    int n = gather_end(s, t, (int)ch->len, (int)ch->npy, own);
+    /* judge_py_trim keeps every frame when none is machinery or runtime */
+    int trim = ch->npy && (own || (ch->bits & (V_PYMACH | V_RUNTIME)));
+    int n = gather_end(s, t, (int)ch->len, trim ? (int)ch->npy : 0, own);
     struct stack *st = n < 0 ? NULL : stack_of(n);
     if (st && c && !own)
         fchain_at((uint32_t)c)->stack = &st->t;
