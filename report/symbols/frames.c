@@ -10,8 +10,11 @@
  * processes, or at two instruction offsets of one Python line) share one.
  * A stack's shown part (from its first frame past the wrappers) is
  * numbered by the idents of its frames; its text is built only when asked
- * (frames_id).  Everything lives until frames_fini, whatever happens to
- * the snapshots.
+ * (frames_id).  A compressed TRACES' trace (a node of its tree) is
+ * gathered through its node's chain (fchain.h), made once per node from
+ * its parent's, and the stack a chain made is kept on it: a trace costs
+ * its new nodes, not its depth.  Everything lives until frames_fini,
+ * whatever happens to the snapshots.
  */
 #include <stddef.h>
 #include <stdio.h>
