@@ -95,19 +95,24 @@ static int grow_slots(struct iptab *x)
     return 0;
 }
 
-/* Charges bytes to the file's budget; -1, failed with the reason, when
- * they pass it. */
-static int charge(struct iptab *x, uint64_t bytes)
+static __attribute__((noinline)) int charge_slow(struct iptab *x, uint64_t bytes)
 {
     char why[sizeof x->why];
-    if (bytes <= x->s->budget.left) { /* snap_budget_take's yes, without the call */
-        x->s->budget.left -= bytes;
-        return 0;
-    }
     if (snap_budget_take(&x->s->budget, bytes, "TRACES", why, sizeof why) == 0)
         return 0;
     fail(x, "%s", why);
     return -1;
+}
+
+/* Charges bytes to the file's budget; -1, failed with the reason, when
+ * they pass it. */
+static inline int charge(struct iptab *x, uint64_t bytes)
+{
+    if (bytes <= x->s->budget.left) { /* snap_budget_take's yes, without the call */
+        x->s->budget.left -= bytes;
+        return 0;
+    }
+    return charge_slow(x, bytes);
 }
 
 /* The index of ip in s->iptab, added when new; -1 when out of memory. */
