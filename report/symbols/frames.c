@@ -61,18 +61,20 @@ struct frames_snap {
 /* A stack; the hash key is fr's pointers. */
 struct stack {
     struct frames_trace t;
-    const struct frame **fr;   /* owned */
+    const struct frame **fr;   /* frs: one allocation with the stack */
     const struct frame **py;   /* owned, or NULL when py lies in fr */
     char *id;                  /* frames_id's text, once asked */
     UT_hash_handle hh;
+    const struct frame *frs[];
 };
 
 /* A shown part: the idents of its frames, numbered. */
 struct shown {
-    uint32_t *idents;
+    uint32_t *idents;          /* ids: one allocation with the entry */
     size_t len;                /* bytes */
     uint32_t num;
     UT_hash_handle hh;
+    uint32_t ids[];
 };
 
 /* The command's stacks.  snaps[serial - lo] belongs to the snapshot of that
@@ -450,10 +452,10 @@ static int64_t shown_num(const struct stack *st)
     HASH_FIND_BYHASHVALUE(hh, fx.shown, fx.idents, bytes, hv, e);
     if (e)
         return e->num;
-    if (!(e = calloc(1, sizeof(*e))) || !(e->idents = malloc(bytes ? bytes : 1))) {
-        free(e);
+    if (!(e = malloc(sizeof(*e) + bytes)))
         return -1;
-    }
+    memset(e, 0, sizeof(*e));
+    e->idents = e->ids;
     memcpy(e->idents, fx.idents, bytes);
     e->len = bytes;
     e->num = fx.nshown++;
@@ -463,7 +465,6 @@ static int64_t shown_num(const struct stack *st)
 
 static void stack_free(struct stack *st)
 {
-    free(st->fr);
     free(st->py);
     free(st->id);
     free(st);
@@ -499,10 +500,12 @@ static int py_list(struct stack *st, int npy)
 /* A new stack of the frames fx.fr[0..n), whose hash is hv. */
 static struct stack *stack_new(int n, unsigned hv)
 {
-    struct stack *st = calloc(1, sizeof(*st));
+    struct stack *st = malloc(sizeof(*st) + (size_t)n * sizeof(*st->fr));
     int npy = 0;
-    if (!st || !(st->fr = malloc((size_t)n * sizeof(*st->fr))))
-        goto oom;
+    if (!st)
+        return NULL;
+    memset(st, 0, sizeof(*st));
+    st->fr = st->frs;
     memcpy(st->fr, fx.fr, (size_t)n * sizeof(*st->fr));
     st->t.n = n;
     st->t.fr = st->fr;
@@ -632,7 +635,6 @@ void frames_fini(void)
     struct shown *sh, *shtmp;
     HASH_ITER(hh, fx.shown, sh, shtmp) {
         HASH_DEL(fx.shown, sh);
-        free(sh->idents);
         free(sh);
     }
     for (size_t i = 0; i < fx.capsnaps; i++) {
