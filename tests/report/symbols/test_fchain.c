@@ -36,10 +36,12 @@ static const uint16_t flags[NT] = {0, 0, 0, 0, 0, HSNAP_TRACE_TMOWN, 0, 0, HSNAP
 
 static struct snap_pycode codes[3] = {
     {10, "app.py", "main", NULL, 0}, {20, "app.py", "run", NULL, 0}, {30, "lib.py", "go", NULL, 0}};
-/* 0x3000 was libgone's until trace 3, then libnew's */
+/* 0x3000 was libgone's until trace 3, then libnew's (no build-id: the
+ * loader's pointer into the file, of no bytes) */
+static uint8_t no_id[1];
 static struct snap_module mods[2] = {
-    {0, 0x3000, 0x3100, "/nonexistent/libnew.so", NULL, 0, 0, 0},
-    {0, 0x3000, 0x3100, "/nonexistent/libgone.so", NULL, 0, HSNAP_MODULE_UNLOADED, 3}};
+    {0, 0x3000, 0x3100, "/nonexistent/libnew.so", no_id, 0, 0, 0},
+    {0, 0x3000, 0x3100, "/nonexistent/libgone.so", no_id, 0, HSNAP_MODULE_UNLOADED, 3}};
 
 static int depth_of(int t)
 {
