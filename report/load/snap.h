@@ -239,7 +239,8 @@ const char *snap_section_name(uint32_t type);
 int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The allowance of a file of file_size bytes: max(64 MiB, 256 x its size). */
+/* The allowance of a file of file_size bytes: max(64 MiB, 256 x its size),
+ * with no section skipped. */
 void snap_budget_init(struct snap_budget *b, uint64_t file_size);
 /* Charges bytes that section (NULL: the file as a whole) declares, before
  * they are inflated or allocated: 0, or -1 with a one-line reason naming
