@@ -68,16 +68,16 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
                         struct snap *s, const char **path, size_t *nproc)
 {
     /* What the lines need: the traces, PEAK and PYCODE (the peak's top
-     * line), and under --leaks BLOCKS, LEAKS, RETAINERS and SUPPRESSIONS;
+     * line), and under --leaks STATS, BLOCKS, LEAKS, RETAINERS and SUPPRESSIONS;
      * not the Python objects, the series nor the temporaries, which in a
      * short Python run are most of the file. */
     uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
                     1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |
                     1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
                     1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED;
-    if (!leaks)
+    if (!leaks) /* and the live sums: the lines are the peak's and META's */
         skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |
-                1u << HSNAP_SEC_SUPPRESSIONS;
+                1u << HSNAP_SEC_SUPPRESSIONS | 1u << HSNAP_SEC_STATS;
     char err[512];
     int found = 0, got_named = 0;
     size_t looked = 0;
@@ -110,10 +110,19 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
     return found ? (got_named ? 1 : 0) : -1;
 }
 
-/* Whether trace ti has a Python frame (its site is then a Python line). */
+/* Whether trace ti has a Python frame (its site is then a Python line);
+ * a compressed TRACES' tree is walked from the innermost node out to the
+ * first. */
 static int summary_is_python(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
 {
     const struct snap_trace *t = &s->traces[ti];
+    uint32_t node = t->node;
+    if (!t->ips && s->nodes) {
+        for (int i = 0; i < t->depth; i++, node = s->nodes[node].parent)
+            if (HSNAP_IS_PYFRAME(s->iptab[s->nodes[node].ipx]))
+                return 1;
+        return 0;
+    }
     if (grow_array((void **)ips, cap, (size_t)t->depth + 1, sizeof(**ips)) < 0)
         return -1;
     snap_trace_ips(s, t, *ips);

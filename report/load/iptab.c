@@ -95,19 +95,24 @@ static int grow_slots(struct iptab *x)
     return 0;
 }
 
-/* Charges bytes to the file's budget; -1, failed with the reason, when
- * they pass it. */
-static int charge(struct iptab *x, uint64_t bytes)
+static __attribute__((noinline)) int charge_slow(struct iptab *x, uint64_t bytes)
 {
     char why[sizeof x->why];
-    if (bytes <= x->s->budget.left) { /* snap_budget_take's yes, without the call */
-        x->s->budget.left -= bytes;
-        return 0;
-    }
     if (snap_budget_take(&x->s->budget, bytes, "TRACES", why, sizeof why) == 0)
         return 0;
     fail(x, "%s", why);
     return -1;
+}
+
+/* Charges bytes to the file's budget; -1, failed with the reason, when
+ * they pass it. */
+static inline int charge(struct iptab *x, uint64_t bytes)
+{
+    if (bytes <= x->s->budget.left) { /* snap_budget_take's yes, without the call */
+        x->s->budget.left -= bytes;
+        return 0;
+    }
+    return charge_slow(x, bytes);
 }
 
 /* The index of ip in s->iptab, added when new; -1 when out of memory. */
@@ -150,6 +155,14 @@ static void take_count(struct iptab *x, uint32_t n)
     }
     s->ntraces = n;
     x->at = n ? AT_HEAD : AT_END;
+    /* The tree's table made at once for as many nodes as the payload has
+     * ips, when the budget holds it: no rehash as it grows. */
+    size_t cap = 4096;
+    uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8;
+    while (cap < 2 * (ips + 1) && cap < ((size_t)1 << 40))
+        cap *= 2;
+    if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = calloc(cap, sizeof(*x->kids))))
+        x->capkids = cap;
 }
 
 static void take_trace(struct iptab *x);

@@ -59,6 +59,7 @@ void snap_budget_init(struct snap_budget *b, uint64_t file_size)
                                                             : file_size * SNAP_BUDGET_RATIO;
     b->bound = r > SNAP_BUDGET_FLOOR ? r : SNAP_BUDGET_FLOOR;
     b->left = b->bound;
+    b->skip = 0; /* every section read, unless the caller says otherwise */
 }
 
 int snap_budget_take(struct snap_budget *b, uint64_t bytes, const char *section, char *err,

@@ -111,8 +111,7 @@ int snap_check_header(const uint8_t *buf, size_t have, size_t len, char *err,
 /* Whether every snapshot has a section of this type (parse_required). */
 static int snap_required(uint32_t type)
 {
-    return type == HSNAP_SEC_META || type == HSNAP_SEC_MODULES || type == HSNAP_SEC_TRACES ||
-           type == HSNAP_SEC_STATS;
+    return type == HSNAP_SEC_META || type == HSNAP_SEC_MODULES || type == HSNAP_SEC_TRACES;
 }
 
 /* Pass 1: walk the sections, check their frames and checksums; a
@@ -360,15 +359,23 @@ static int parse_required(struct sec *secs, struct snap *s, char *err, size_t er
 {
     static const uint32_t req[] = {HSNAP_SEC_META, HSNAP_SEC_MODULES, HSNAP_SEC_TRACES,
                                    HSNAP_SEC_STATS};
-    for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+    int nostats = !secs[HSNAP_SEC_STATS].seen && (s->budget.skip & 1u << HSNAP_SEC_STATS);
+    for (size_t i = 0; i < sizeof(req) / sizeof(req[0]) - (size_t)nostats; i++)
         if (!secs[req[i]].seen)
             return fail(err, errlen, "missing %s section", snap_section_name(req[i]));
     if (parse_meta(&secs[HSNAP_SEC_META], s, err, errlen) ||
         parse_modules(&secs[HSNAP_SEC_MODULES], s, err, errlen) ||
         parse_traces(&secs[HSNAP_SEC_TRACES], s, err, errlen))
         return -1;
-    uint64_t n;
+    uint64_t n = s->ntraces;
     const void *items;
+    if (nostats) { /* not read (snap_load_skip): zeros */
+        if (snap_budget_take(&s->budget, n * sizeof(struct hsnap_stat), "STATS", err, errlen) < 0)
+            return -1;
+        s->unpacked[HSNAP_SEC_STATS] = calloc(n + 1, sizeof(struct hsnap_stat));
+        s->stats = (const struct hsnap_stat *)s->unpacked[HSNAP_SEC_STATS];
+        return s->stats ? 0 : fail(err, errlen, "out of memory");
+    }
     if (parse_array(&secs[HSNAP_SEC_STATS], 4, sizeof(struct hsnap_stat), &n, &items,
                     "STATS", err, errlen))
         return -1;

@@ -190,8 +190,9 @@ static inline int snap_kind_kept(int kind, const struct snap *s, uint32_t ti)
  * "PATH: reason" in err (out is then empty and need not be freed). */
 int snap_load(const char *path, struct snap *out, char *err, size_t errlen);
 /* The same without the optional sections in skip (bit 1 << type; the
- * required ones are read whatever it says): a caller that prints a few
- * lines pays for what it prints.  A state file is read whole. */
+ * required ones are read whatever it says, but STATS, whose sums then
+ * read as zeros): a caller that prints a few lines pays for what it
+ * prints.  A state file is read whole. */
 int snap_load_skip(const char *path, struct snap *out, uint32_t skip, char *err,
                    size_t errlen);
 
@@ -238,7 +239,8 @@ const char *snap_section_name(uint32_t type);
 int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The allowance of a file of file_size bytes: max(64 MiB, 256 x its size). */
+/* The allowance of a file of file_size bytes: max(64 MiB, 256 x its size),
+ * with no section skipped. */
 void snap_budget_init(struct snap_budget *b, uint64_t file_size);
 /* Charges bytes that section (NULL: the file as a whole) declares, before
  * they are inflated or allocated: 0, or -1 with a one-line reason naming

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hashfn.h"
 
 #include "cli.h"
 #include "escape.h"
@@ -39,6 +40,8 @@ struct stats {
     struct strbuf id;            /* scratch: key identity being built */
     const char *type;            /* the Python type being charged (KEY_TYPE, by_type) */
     struct stat_entry *last;     /* the group charged last (stats_group_of) */
+    struct stat_entry **byident; /* charge_frame's groups by ident, or NULL */
+    size_t capbyident;
 };
 
 /* --- setup ------------------------------------------------------------- */
@@ -74,6 +77,7 @@ void stats_free(struct stats *st)
     }
     free(st->sorted);
     free(st->id.p);
+    free(st->byident);
     free(st);
 }
 
@@ -173,22 +177,27 @@ static void sat_add(int64_t *a, uint64_t v)
     *a = v > (uint64_t)(INT64_MAX - *a) ? INT64_MAX : *a + (int64_t)v;
 }
 
-/* Charges size/count to the group of frames fr[0..n), named by fr[head]. */
-static int group_charge(struct stats *st, const struct frame *const *fr, int n, int head,
-                        const struct hsnap_stat *sv, int mmap)
+/* The group of frames fr[0..n), named by fr[head], made when new; NULL
+ * when out of memory. */
+static struct stat_entry *group_find(struct stats *st, const struct frame *const *fr, int n,
+                                     int head, int mmap)
 {
     struct stat_entry *e;
     st->id.len = 0;
     for (int i = 0; i < n; i++)
         if (id_add(st, fr[i]) < 0)
-            return -1;
+            return NULL;
     if (mmap && sb_add(&st->id, "\x01mmap", 5) < 0) /* a group of its own */
-        return -1;
+        return NULL;
     if (st->type && (sb_add(&st->id, "\x1e", 1) < 0 || sb_add(&st->id, st->type, strlen(st->type)) < 0))
-        return -1;
+        return NULL;
     HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
-    if (!e && !(e = group_new(st, fr, n, head, mmap)))
-        return -1;
+    return e ? e : group_new(st, fr, n, head, mmap);
+}
+
+/* Charges sv to group e (once a trace under --cumulative). */
+static int group_add(struct stats *st, struct stat_entry *e, const struct hsnap_stat *sv)
+{
     st->last = e;
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
@@ -208,6 +217,35 @@ static int group_charge(struct stats *st, const struct frame *const *fr, int n, 
     sat_add(&e->alloc_size, sv->total_bytes);
     sat_add(&e->alloc_count, sv->total_count);
     return 0;
+}
+
+/* Charges size/count to the group of frames fr[0..n), named by fr[head]. */
+static int group_charge(struct stats *st, const struct frame *const *fr, int n, int head,
+                        const struct hsnap_stat *sv, int mmap)
+{
+    struct stat_entry *e = group_find(st, fr, n, head, mmap);
+    return e ? group_add(st, e, sv) : -1;
+}
+
+/* group_charge of one frame of a stack: under a key its ident decides (not
+ * module: a Python one's is the file's), a group (not mmap, not by type)
+ * is found by the ident after its first time, its identity unbuilt. */
+static int charge_frame(struct stats *st, const struct frame *const *fr,
+                        const struct hsnap_stat *sv, int mmap)
+{
+    uint32_t id = fr[0]->ident, k = st->o.key;
+    if (mmap || st->type || (k != KEY_LINENO && k != KEY_FILENAME && k != KEY_FUNCTION))
+        return group_charge(st, fr, 1, 0, sv, mmap);
+    if (id < st->capbyident && st->byident[id])
+        return group_add(st, st->byident[id], sv);
+    size_t old = st->capbyident;
+    struct stat_entry *e = group_find(st, fr, 1, 0, mmap);
+    if (!e || grow_array((void **)&st->byident, &st->capbyident, (size_t)id + 1,
+                         sizeof(*st->byident)) < 0)
+        return -1;
+    memset(st->byident + old, 0, (st->capbyident - old) * sizeof(*st->byident));
+    st->byident[id] = e;
+    return group_add(st, e, sv);
 }
 
 /* --key lineno: a site with neither line nor name (a static function of a
@@ -266,9 +304,9 @@ static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
     if (folded)
         return group_charge(st, folded, 1, 0, sv, mmap);
     if (!st->o.cumulative)
-        return group_charge(st, fr + key_head(st, fr, rest, head), 1, 0, sv, mmap);
+        return charge_frame(st, fr + key_head(st, fr, rest, head), sv, mmap);
     for (int i = 0; i < rest; i++)
-        if (group_charge(st, fr + i, 1, 0, sv, mmap) < 0)
+        if (charge_frame(st, fr + i, sv, mmap) < 0)
             return -1;
     return 0;
 }

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
+#include "hashfn.h"
 
 #include "cli.h"
 #include "fmt.h"
@@ -94,6 +94,14 @@ int frec_native(int mod, uint64_t off, uint64_t ip, struct frec *const **out)
     return n;
 }
 
+/* len bytes of p into buf (n bytes), cut as snprintf cuts, NUL-ended. */
+static void put_str(char *buf, size_t n, const char *p, size_t len)
+{
+    len = len < n - 1 ? len : n - 1;
+    memcpy(buf, p, len);
+    buf[len] = 0;
+}
+
 /* The module a Python file is, as Python names it, into buf: the path
  * below site-packages (dist-packages) or the standard library's
  * lib/pythonX.Y, dotted, without ".py" and a last "__init__"; a frozen
@@ -105,11 +113,11 @@ void frec_py_module(const char *file, char *buf, size_t n)
     const char *p = NULL, *q;
     size_t len = strlen(file);
     if (strncmp(file, "<frozen ", 8) == 0 && len > 9) {
-        snprintf(buf, n, "%.*s", (int)(len - 9), file + 8);
+        put_str(buf, n, file + 8, len - 9);
         return;
     }
     if (file[0] == '<') {
-        snprintf(buf, n, "%s", file);
+        put_str(buf, n, file, len);
         return;
     }
     for (size_t i = 0; i < NELEM(roots); i++)
@@ -129,7 +137,7 @@ void frec_py_module(const char *file, char *buf, size_t n)
         len -= 3;
     if (len > 9 && strncmp(p + len - 9, "/__init__", 9) == 0)
         len -= 9;
-    snprintf(buf, n, "%.*s", (int)len, p);
+    put_str(buf, n, p, len);
     for (char *c = buf; *c; c++)
         if (*c == '/')
             *c = '.';

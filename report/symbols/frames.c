@@ -10,10 +10,12 @@
  * processes, or at two instruction offsets of one Python line) share one.
  * A stack's shown part (from its first frame past the wrappers) is
  * numbered by the idents of its frames; its text is built only when asked
- * (frames_id).  Everything lives until frames_fini, whatever happens to
- * the snapshots.
+ * (frames_id).  A compressed TRACES' trace (a node of its tree) is
+ * gathered through its node's chain (fchain.h), made once per node from
+ * its parent's, and the stack a chain made is kept on it: a trace costs
+ * its new nodes, not its depth.  Everything lives until frames_fini,
+ * whatever happens to the snapshots.
  */
-#include <fnmatch.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +23,12 @@
 #include "hashfn.h"
 
 #include "cli.h"
+#include "fchain.h"
 #include "framerec.h"
 #include "frames.h"
+#include "judge.h"
 #include "sym.h"
 #include "tmlike.h"
-#include "tmpl.h"
 #include "wrappers.h"
 
 /* A trace's word resolved in one snapshot: its records (n of them; 0 for
@@ -45,29 +48,33 @@ struct frames_snap {
     struct word_slot *words;
     size_t capwords, nwords;
     struct tmlike *tm;                    /* tmlike_new's, on first use */
+    uint32_t *chains[2];                  /* by node of a compressed TRACES: 1 + the
+                                             chain of its words from it outward (all
+                                             of them; its Python ones), 0 not yet,
+                                             NODE_ERA when trace-dependent */
+    uint8_t *haspy;                       /* by node: 0 not yet, 1 no Python word
+                                             from it outward, 2 one */
 };
 
-/* A shortened function name (--shorten-templates), owned, once per name. */
-struct frames_name {
-    char *name;
-    UT_hash_handle hh;
-};
+#define NODE_ERA UINT32_MAX
 
 /* A stack; the hash key is fr's pointers. */
 struct stack {
     struct frames_trace t;
-    const struct frame **fr;   /* owned */
+    const struct frame **fr;   /* frs: one allocation with the stack */
     const struct frame **py;   /* owned, or NULL when py lies in fr */
     char *id;                  /* frames_id's text, once asked */
     UT_hash_handle hh;
+    const struct frame *frs[];
 };
 
 /* A shown part: the idents of its frames, numbered. */
 struct shown {
-    uint32_t *idents;
+    uint32_t *idents;          /* ids: one allocation with the entry */
     size_t len;                /* bytes */
     uint32_t num;
     UT_hash_handle hh;
+    uint32_t ids[];
 };
 
 /* The command's stacks.  snaps[serial - lo] belongs to the snapshot of that
@@ -87,15 +94,13 @@ static struct {
     size_t capfr;
     uint32_t *idents;              /* scratch: a shown part's idents */
     size_t capidents;
-    int shorten;                   /* --shorten-templates */
-    struct frames_name *names;     /* uthash by name: the shortened names */
+    uint32_t *walk;                /* scratch: the nodes on the way to a known one */
+    size_t capwalk;
     struct frec none[4];           /* the placeholders: no frames, unsampled; and
                                       tracemalloc's own (HSNAP_TRACE_TMOWN) */
 } fx;
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-void frames_shorten_templates(void) { fx.shorten = 1; }
 
 static struct {
     int native;           /* --native */
@@ -106,128 +111,6 @@ static struct {
 void frames_native_site(void) { py_cfg.native = 1; }
 void frames_interpreter_frames(void) { py_cfg.interp = 1; }
 void frames_python_frames_only(void) { py_cfg.pyonly = 1; }
-
-/* --- verdicts, once per record ------------------------------------------- */
-
-enum {
-    V_KNOWN = 1,          /* judged */
-    V_WRAPPER = 2,        /* wrap_is_wrapper */
-    V_PYMACH = 4,         /* wrap_is_py_machinery */
-    V_RUNTIME = 8,        /* wrap_is_py_runtime */
-    V_PYTHON = 16,        /* a Python frame */
-    V_TMOWN = 32,         /* wrap_is_tracemalloc_own */
-};
-
-/* func without its template arguments, interned; func itself when there
- * is nothing to shorten; NULL when out of memory.  A short name is never
- * longer than its original, whatever its length. */
-static const char *short_name(const char *func)
-{
-    size_t n = strlen(func) + 1;
-    char *buf = malloc(n);
-    struct frames_name *nm;
-    if (!buf)
-        return NULL;
-    if (!tmpl_shorten(func, buf, n)) {
-        free(buf);
-        return func;
-    }
-    HASH_FIND_STR(fx.names, buf, nm);
-    if (nm || !(nm = calloc(1, sizeof(*nm)))) {
-        free(buf);
-        return nm ? nm->name : NULL;
-    }
-    nm->name = buf;
-    HASH_ADD_KEYPTR(hh, fx.names, nm->name, strlen(nm->name), nm);
-    return nm->name;
-}
-
-/* Judges r by its full name, then shortens that (--shorten-templates) and
- * numbers its identity; -1 when out of memory. */
-static int judge(struct frec *r)
-{
-    const struct frame *f = &r->f;
-    uint32_t v = V_KNOWN;
-    if (r->bits)
-        return 0;
-    v |= wrap_is_wrapper(f) ? V_WRAPPER : 0;
-    v |= wrap_is_py_machinery(f) ? V_PYMACH : 0;
-    v |= wrap_is_py_runtime(f) ? V_RUNTIME : 0;
-    v |= f->pymodule ? V_PYTHON : 0;
-    v |= wrap_is_tracemalloc_own(f) ? V_TMOWN : 0;
-    if (fx.shorten && !(r->f.func = short_name(r->f.func)))
-        return -1;
-    if (frec_ident(r) < 0)
-        return -1;
-    r->bits = v;
-    return 0;
-}
-
-static uint32_t verdict(const struct frame *f) { return ((const struct frec *)f)->bits; }
-
-static int is_wrapper_in(const struct frame *f, int py)
-{
-    uint32_t v = verdict(f);
-    return (v & V_WRAPPER) || (py && (v & V_PYMACH));
-}
-
-/* Whether fr[i] is a nameless frame (no line, no symbol) called by a
- * wrapper of its own module: a static helper of an allocator front end
- * that a library's symbol table does not name (libsqlite3's
- * sqlite3MemMalloc under sqlite3Malloc), so a wrapper too. */
-static int under_wrapper(const struct frame *const *fr, int n, int i, int py,
-                         int (*wrapper)(const struct frame *, int))
-{
-    for (; i + 1 < n && !frames_has_file(fr[i]) && !frames_has_symbol(fr[i]); i++)
-        if (strcmp(fr[i]->module, fr[i + 1]->module) != 0)
-            return 0;
-        else if (wrapper(fr[i + 1], py))
-            return 1;
-    return 0;
-}
-
-/* The site among fr[0..n) and the wrappers up to it, by the verdict
- * wrapper(f, py). */
-static int site_by(const struct frame *const *fr, int n, int *nwrap,
-                   int (*wrapper)(const struct frame *, int))
-{
-    int site = n - 1, py = 0;
-    for (int i = 0; i < n && !py; i++)
-        py = fr[i]->pymodule != NULL;
-    for (int i = 0; i < n; i++)
-        if (!wrapper(fr[i], py) && !under_wrapper(fr, n, i, py, wrapper)) {
-            site = i;
-            break;
-        }
-    *nwrap = site + (wrapper(fr[site], py) ? 1 : 0);
-    return site;
-}
-
-static int is_wrapper_by_name(const struct frame *f, int py)
-{
-    return wrap_is_wrapper(f) || (py && wrap_is_py_machinery(f));
-}
-
-int frames_site(const struct frame *const *fr, int n, int *nwrap)
-{
-    return site_by(fr, n, nwrap, is_wrapper_by_name);
-}
-
-/* Leaves the interpreter's machinery out of a Python stack fr[0..n), and
- * the C runtime's frames beyond the native site (the stack's first frame
- * past the wrappers); the frames left. */
-static int py_trim(const struct frame **fr, int n)
-{
-    int k = 0, past = 0;
-    for (int i = 0; i < n; i++) {
-        uint32_t v = verdict(fr[i]);
-        int drop = (v & V_PYMACH) || (past && (v & V_RUNTIME));
-        past = past || (!drop && !(v & V_WRAPPER));
-        if (!drop)
-            fr[k++] = fr[i];
-    }
-    return k ? k : n; /* all machinery: kept whole (cannot happen: a Python frame stays) */
-}
 
 /* --- one snapshot's words ------------------------------------------------ */
 
@@ -336,10 +219,12 @@ static int word_of_era(const struct snap *s, uint64_t w)
     return 0;
 }
 
-/* The records of word w of trace ti (judged), in *out: how many, or -1. */
+/* The records of word w of trace ti (judged), in *out: how many, or -1;
+ * *era is 1 when they depend on the trace (word_of_era). */
 static int word_get(const struct snap *s, struct frames_snap *v, uint32_t ti, uint64_t w,
-                    struct frec *const **out)
+                    struct frec *const **out, int *era)
 {
+    *era = 0;
     if (v->capwords) {
         for (size_t k = word_hash(w, v->capwords); v->words[k].n >= 0; k = (k + 1) & (v->capwords - 1))
             if (v->words[k].w == w) {
@@ -349,9 +234,9 @@ static int word_get(const struct snap *s, struct frames_snap *v, uint32_t ti, ui
     }
     int n = word_resolve(s, v, ti, w, out);
     for (int i = 0; i < n; i++)
-        if (judge((*out)[i]) < 0)
+        if (judge_frame((*out)[i]) < 0)
             return -1;
-    if (n >= 0 && word_of_era(s, w))
+    if (n >= 0 && (*era = word_of_era(s, w)))
         return n;
     if (n < 0 || ((v->nwords + 1) * 2 > v->capwords && words_grow(v) < 0))
         return -1;
@@ -381,7 +266,7 @@ static const struct frame *placeholder(int unsampled)
     if (!r->bits) {
         const char *x = names[unsampled];
         r->f = (struct frame){0, x, x, x, 0, x, "", 0, NULL, 0};
-        if (judge(r) < 0)
+        if (judge_frame(r) < 0)
             return NULL;
     }
     return &r->f;
@@ -400,46 +285,35 @@ static const struct frame *tm_own(uint32_t py_version)
     if (!r->bits) {
         const char *file = files[later];
         r->f = (struct frame){0, "tracemalloc", file, file, 0, "<tracemalloc>", "", 0, NULL, 0};
-        if (judge(r) < 0)
+        if (judge_frame(r) < 0)
             return NULL;
     }
     return &r->f;
 }
 
-/* Gathers the frames of trace t into fx.fr, the interpreter's left out of
- * a Python stack; how many, -1. */
-static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
+/* Whether trace t, of n frames gathered (named: one is tracemalloc's own),
+ * gets tm_own's frame in front: tracemalloc's own allocation that no
+ * frame names; -1 when out of memory. */
+static int trace_own(const struct snap *s, struct frames_snap *v, const struct snap_trace *t,
+                     int n, int named)
 {
-    const struct snap_trace *t = &s->traces[ti];
-    int n = 0, npy = 0, named = 0;
-    if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
-        return -1;
-    snap_trace_ips(s, t, fx.ips);
-    int pyonly = 0; /* a Python stack's native words are not even symbolized */
-    for (int i = 0; i < t->depth && py_cfg.pyonly && !pyonly; i++)
-        pyonly = HSNAP_IS_PYFRAME(fx.ips[i]);
-    for (int i = 0; i < t->depth && n >= 0; i++) {
-        struct frec *const *recs;
-        if (pyonly && !HSNAP_IS_PYFRAME(fx.ips[i]))
-            continue;
-        int k = word_get(s, v, ti, fx.ips[i], &recs);
-        if (k < 0)
-            return -1;
-        if (k && (size_t)n + k > fx.capfr && push(n + k - 1, NULL) < 0) /* room for k */
-            return -1;
-        for (int j = 0; j < k; j++) {
-            npy += (recs[j]->bits & V_PYTHON) != 0;
-            named |= (recs[j]->bits & V_TMOWN) != 0;
-            fx.fr[n++] = &recs[j]->f;
-        }
-    }
     int own = (t->flags & HSNAP_TRACE_TMOWN) != 0;
-    if (n > 0 && !own && !named && s->py_version) { /* made before the shim knew the hooks */
+    if (n == 0 || named)
+        return 0;
+    if (!own && s->py_version) { /* made before the shim knew the hooks */
         if (!v->tm && !(v->tm = tmlike_new(s)))
             return -1;
         own = tmlike_has(v->tm, s, t);
     }
-    if (n > 0 && own && !named) { /* debug information names it */
+    return own;
+}
+
+/* Ends the gathering of trace t's fx.fr[0..n) (npy Python frames; own:
+ * trace_own's): tm_own's frame in front, or the placeholder for none, and
+ * the interpreter left out of a Python stack; how many, -1. */
+static int gather_end(const struct snap *s, const struct snap_trace *t, int n, int npy, int own)
+{
+    if (own) { /* debug information names it */
         const struct frame *tm = tm_own(s->py_version);
         if (!tm || push(n, tm) < 0)
             return -1;
@@ -451,8 +325,115 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
         n = none ? push(0, none) : -1;
     }
     if (n > 0 && npy && !py_cfg.interp)
-        n = py_trim(fx.fr, n);
+        n = judge_py_trim(fx.fr, n);
     return n;
+}
+
+/* Gathers the frames of trace t into fx.fr, the interpreter's left out of
+ * a Python stack; how many, -1. */
+static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
+{
+    const struct snap_trace *t = &s->traces[ti];
+    int n = 0, npy = 0, named = 0, era;
+    if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
+        return -1;
+    snap_trace_ips(s, t, fx.ips);
+    int pyonly = 0; /* a Python stack's native words are not even symbolized */
+    for (int i = 0; i < t->depth && py_cfg.pyonly && !pyonly; i++)
+        pyonly = HSNAP_IS_PYFRAME(fx.ips[i]);
+    for (int i = 0; i < t->depth && n >= 0; i++) {
+        struct frec *const *recs;
+        if (pyonly && !HSNAP_IS_PYFRAME(fx.ips[i]))
+            continue;
+        int k = word_get(s, v, ti, fx.ips[i], &recs, &era);
+        if (k < 0)
+            return -1;
+        if (k && (size_t)n + k > fx.capfr && push(n + k - 1, NULL) < 0) /* room for k */
+            return -1;
+        for (int j = 0; j < k; j++) {
+            npy += (recs[j]->bits & V_PYTHON) != 0;
+            named |= (recs[j]->bits & V_TMOWN) != 0;
+            fx.fr[n++] = &recs[j]->f;
+        }
+    }
+    int own = trace_own(s, v, t, n, named);
+    return own < 0 ? -1 : gather_end(s, t, n, npy, own);
+}
+
+/* --- a compressed TRACES' nodes ------------------------------------------ */
+
+/* The nodes from node outward while their memo (m32's or m8's) is 0, into
+ * fx.walk, innermost first: how many, or -1; the first with one (0: past
+ * the outermost) in *at. */
+static int64_t walk_out(const struct snap *s, uint32_t node, const uint32_t *m32,
+                        const uint8_t *m8, uint32_t *at)
+{
+    size_t n = 0;
+    for (; node && !(m32 ? m32[node] : m8[node]); node = s->nodes[node].parent) {
+        if (n + 1 > fx.capwalk &&
+            grow_array((void **)&fx.walk, &fx.capwalk, n + 1, sizeof(*fx.walk)) < 0)
+            return -1;
+        fx.walk[n++] = node;
+    }
+    *at = node;
+    return (int64_t)n;
+}
+
+/* Whether a word from node outward is a Python frame's: 1, 0, or -1. */
+static int node_has_py(const struct snap *s, struct frames_snap *v, uint32_t node)
+{
+    uint32_t at;
+    if (!v->haspy && !(v->haspy = calloc((size_t)s->nnodes + 1, 1)))
+        return -1;
+    int64_t n = walk_out(s, node, NULL, v->haspy, &at);
+    if (n < 0)
+        return -1;
+    uint8_t py = at ? v->haspy[at] : 1;
+    while (n-- > 0) {
+        uint32_t x = fx.walk[n];
+        py = HSNAP_IS_PYFRAME(s->iptab[s->nodes[x].ipx]) ? 2 : py;
+        v->haspy[x] = py;
+    }
+    return v->haspy[node] == 2;
+}
+
+/* The chain of the records of the words from node outward (of their Python
+ * ones alone when py), made for the nodes not met before; NODE_ERA when a
+ * word's records depend on the trace (word_of_era: never kept), -1 when
+ * out of memory. */
+static int64_t node_chain(const struct snap *s, struct frames_snap *v, uint32_t ti,
+                          uint32_t node, int py)
+{
+    uint32_t at, *memo = v->chains[py];
+    if (!memo && !(memo = v->chains[py] = calloc((size_t)s->nnodes + 1, sizeof(*memo))))
+        return -1;
+    int64_t n = walk_out(s, node, memo, NULL, &at);
+    if (n < 0)
+        return -1;
+    int era = at && memo[at] == NODE_ERA;
+    uint32_t c = at && !era ? memo[at] - 1 : 0;
+    while (!era && n-- > 0) {
+        uint64_t w = s->iptab[s->nodes[fx.walk[n]].ipx];
+        struct frec *const *recs;
+        int k = 0;
+        if (!(py && !HSNAP_IS_PYFRAME(w)) && (k = word_get(s, v, ti, w, &recs, &era)) < 0)
+            return -1;
+        if (era) { /* this node and every one inward */
+            n++;
+            break;
+        }
+        for (int j = k; j-- > 0;) { /* the outermost inline level first */
+            int64_t id = fchain_push(&recs[j]->f, (recs[j]->bits & V_PYTHON) != 0,
+                                     recs[j]->bits, c);
+            if (id < 0)
+                return -1;
+            c = (uint32_t)id;
+        }
+        memo[fx.walk[n]] = c + 1;
+    }
+    while (era && n-- > 0)
+        memo[fx.walk[n]] = NODE_ERA;
+    return era ? NODE_ERA : c;
 }
 
 /* The number of st's shown part (its frames from first outward, by
@@ -466,23 +447,24 @@ static int64_t shown_num(const struct stack *st)
     for (int i = 0; i < len; i++)
         fx.idents[i] = st->fr[st->t.first + i]->ident;
     size_t bytes = (size_t)len * sizeof(*fx.idents);
-    HASH_FIND(hh, fx.shown, fx.idents, bytes, e);
+    unsigned hv; /* hashed once, for the look-up and the add */
+    HASH_VALUE(fx.idents, bytes, hv);
+    HASH_FIND_BYHASHVALUE(hh, fx.shown, fx.idents, bytes, hv, e);
     if (e)
         return e->num;
-    if (!(e = calloc(1, sizeof(*e))) || !(e->idents = malloc(bytes ? bytes : 1))) {
-        free(e);
+    if (!(e = malloc(sizeof(*e) + bytes)))
         return -1;
-    }
+    memset(e, 0, sizeof(*e));
+    e->idents = e->ids;
     memcpy(e->idents, fx.idents, bytes);
     e->len = bytes;
     e->num = fx.nshown++;
-    HASH_ADD_KEYPTR(hh, fx.shown, e->idents, e->len, e);
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, fx.shown, e->idents, e->len, hv, e);
     return e->num;
 }
 
 static void stack_free(struct stack *st)
 {
-    free(st->fr);
     free(st->py);
     free(st->id);
     free(st);
@@ -499,7 +481,7 @@ static int py_list(struct stack *st, int npy)
             hi = i;
         }
     /* tracemalloc's own tables stay at their native site (wrappers.c) */
-    if (!py_cfg.native && lo > st->t.site && !(verdict(st->fr[st->t.site]) & V_TMOWN))
+    if (!py_cfg.native && lo > st->t.site && !(judge_bits(st->fr[st->t.site]) & V_TMOWN))
         st->t.site = lo;
     st->t.npy = npy;
     if (hi - lo + 1 == npy) { /* one run: a view into fr */
@@ -515,17 +497,19 @@ static int py_list(struct stack *st, int npy)
     return 0;
 }
 
-/* A new stack of the frames fx.fr[0..n). */
-static struct stack *stack_new(int n)
+/* A new stack of the frames fx.fr[0..n), whose hash is hv. */
+static struct stack *stack_new(int n, unsigned hv)
 {
-    struct stack *st = calloc(1, sizeof(*st));
+    struct stack *st = malloc(sizeof(*st) + (size_t)n * sizeof(*st->fr));
     int npy = 0;
-    if (!st || !(st->fr = malloc((size_t)n * sizeof(*st->fr))))
-        goto oom;
+    if (!st)
+        return NULL;
+    memset(st, 0, sizeof(*st));
+    st->fr = st->frs;
     memcpy(st->fr, fx.fr, (size_t)n * sizeof(*st->fr));
     st->t.n = n;
     st->t.fr = st->fr;
-    st->t.first = st->t.site = site_by(st->fr, n, &st->t.nwrap, is_wrapper_in);
+    st->t.first = st->t.site = judge_site(st->fr, n, &st->t.nwrap);
     for (int i = 0; i < n; i++)
         npy += st->fr[i]->pymodule != NULL;
     if (npy && py_list(st, npy) < 0)
@@ -535,7 +519,7 @@ static struct stack *stack_new(int n)
         goto oom;
     st->t.shown = (uint32_t)num;
     st->t.site_name = frec_site_name(st->fr[st->t.site]->ident);
-    HASH_ADD_KEYPTR(hh, fx.stacks, st->fr, (size_t)n * sizeof(*st->fr), st);
+    HASH_ADD_KEYPTR_BYHASHVALUE(hh, fx.stacks, st->fr, (size_t)n * sizeof(*st->fr), hv, st);
     return st;
 oom:
     if (st)
@@ -543,21 +527,64 @@ oom:
     return NULL;
 }
 
+/* The stack of the frames fx.fr[0..n), made when new. */
+static struct stack *stack_of(int n)
+{
+    struct stack *st;
+    unsigned hv; /* hashed once, for the look-up and the add */
+    HASH_VALUE(fx.fr, (size_t)n * sizeof(*fx.fr), hv);
+    HASH_FIND_BYHASHVALUE(hh, fx.stacks, fx.fr, (size_t)n * sizeof(*fx.fr), hv, st);
+    return st ? st : stack_new(n, hv);
+}
+
+/* Trace ti of a compressed TRACES, from its node's chain: the stack that
+ * chain made before, unless the trace gets tm_own's frame or has none;
+ * NULL with *slow set when its words depend on the trace (gather it),
+ * NULL alone when out of memory. */
+static const struct frames_trace *get_by_node(const struct snap *s, struct frames_snap *v,
+                                              uint32_t ti, int *slow)
+{
+    const struct snap_trace *t = &s->traces[ti];
+    int py = py_cfg.pyonly ? node_has_py(s, v, t->node) : 0;
+    int64_t c = py < 0 ? -1 : node_chain(s, v, ti, t->node, py);
+    if (c == NODE_ERA)
+        *slow = 1;
+    const struct fchain *ch = c < 0 || c == NODE_ERA ? NULL : fchain_at((uint32_t)c);
+    if (!ch)
+        return NULL;
+    int own = trace_own(s, v, t, (int)ch->len, (ch->bits & V_TMOWN) != 0);
+    if (own < 0)
+        return NULL;
+    if (c && !own && ch->stack)
+        return ch->stack;
+    if (push((int)ch->len, NULL) < 0) /* room for len frames and tm_own's */
+        return NULL;
+    fchain_frames((uint32_t)c, fx.fr);
+    /* judge_py_trim keeps every frame when none is machinery or runtime */
+    int trim = ch->npy && (own || (ch->bits & (V_PYMACH | V_RUNTIME)));
+    int n = gather_end(s, t, (int)ch->len, trim ? (int)ch->npy : 0, own);
+    struct stack *st = n < 0 ? NULL : stack_of(n);
+    if (st && c && !own)
+        fchain_at((uint32_t)c)->stack = &st->t;
+    return st ? &st->t : NULL;
+}
+
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
 {
     struct frames_snap *v = snap_view(s);
-    struct stack *st;
     if (!v)
         return NULL;
     if (v->traces[ti])
         return v->traces[ti];
-    int n = gather(s, v, ti);
-    if (n < 0)
-        return NULL;
-    HASH_FIND(hh, fx.stacks, fx.fr, (size_t)n * sizeof(*fx.fr), st);
-    if (!st && !(st = stack_new(n)))
-        return NULL;
-    return v->traces[ti] = &st->t;
+    const struct snap_trace *t = &s->traces[ti];
+    int slow = !s->nodes || t->ips || !t->depth;
+    const struct frames_trace *r = slow ? NULL : get_by_node(s, v, ti, &slow);
+    if (slow) {
+        int n = gather(s, v, ti);
+        struct stack *st = n < 0 ? NULL : stack_of(n);
+        r = st ? &st->t : NULL;
+    }
+    return r ? (v->traces[ti] = r) : NULL;
 }
 
 const char *frames_id(const struct frames_trace *t)
@@ -608,88 +635,26 @@ void frames_fini(void)
     struct shown *sh, *shtmp;
     HASH_ITER(hh, fx.shown, sh, shtmp) {
         HASH_DEL(fx.shown, sh);
-        free(sh->idents);
         free(sh);
     }
     for (size_t i = 0; i < fx.capsnaps; i++) {
         free(fx.snaps[i].mods);
         free(fx.snaps[i].traces);
         free(fx.snaps[i].words);
+        free(fx.snaps[i].chains[0]);
+        free(fx.snaps[i].chains[1]);
+        free(fx.snaps[i].haspy);
         tmlike_free(fx.snaps[i].tm);
     }
     free(fx.snaps);
     free(fx.fr);
     free(fx.ips);
     free(fx.idents);
-    struct frames_name *nm, *ntmp;
-    HASH_ITER(hh, fx.names, nm, ntmp) {
-        HASH_DEL(fx.names, nm);
-        free(nm->name);
-        free(nm);
-    }
+    free(fx.walk);
     memset(&fx, 0, sizeof(fx));
+    judge_fini();
     wrap_fini();
+    fchain_fini();
     frec_fini();
     sym_fini();
-}
-
-/* --- shown names and filters -------------------------------------------- */
-
-int frames_has_file(const struct frame *f) { return strcmp(f->file, "??") != 0; }
-
-int frames_has_symbol(const struct frame *f)
-{
-    size_t n = strlen(f->module);
-    if (!strncmp(f->func, "0x", 2))
-        return 0;
-    return !(n && !strncmp(f->func, f->module, n) && !strncmp(f->func + n, "+0x", 3));
-}
-
-const char *frames_where(const struct frame *f, char *buf, size_t n)
-{
-    if (frames_has_file(f) || f->module[0] == '<')
-        return f->file[0] == '?' ? f->module : f->file;
-    snprintf(buf, n, "[%s]", f->module);
-    return buf;
-}
-
-int frames_filter_add(struct frames_filter *fl, int exclude, const char *pat, char *err,
-                      size_t errlen)
-{
-    int *n = exclude ? &fl->nexclude : &fl->ninclude;
-    if (*n >= FRAMES_MAX_FILTERS) {
-        snprintf(err, errlen, "too many filters: %s", pat);
-        return -1;
-    }
-    (exclude ? fl->exclude : fl->include)[(*n)++] = pat;
-    return 0;
-}
-
-static int frame_matches(const struct frame *f, const char *pat)
-{
-    return !fnmatch(pat, f->dwarf_file, 0) || !fnmatch(pat, f->file, 0) ||
-           !fnmatch(pat, f->func, 0) || !fnmatch(pat, f->module, 0) ||
-           (f->path[0] && !fnmatch(pat, f->path, 0)) ||
-           (f->pymodule && !fnmatch(pat, f->pymodule, 0));
-}
-
-static int trace_matches(const struct frames_filter *fl, const struct frames_trace *t,
-                         const char *pat)
-{
-    if (!fl->all_frames)
-        return frame_matches(t->fr[t->site], pat);
-    for (int i = 0; i < t->n; i++)
-        if (frame_matches(t->fr[i], pat))
-            return 1;
-    return 0;
-}
-
-int frames_kept(const struct frames_filter *fl, const struct frames_trace *t)
-{
-    int kept = fl->ninclude == 0;
-    for (int i = 0; i < fl->ninclude && !kept; i++)
-        kept = trace_matches(fl, t, fl->include[i]);
-    for (int i = 0; i < fl->nexclude && kept; i++)
-        kept = !trace_matches(fl, t, fl->exclude[i]);
-    return kept;
 }

@@ -138,6 +138,17 @@ static int name_matches(const char *pat, const char *func, const char *name)
     return pat_matches(pat, func) || (name && pat_matches(pat, name));
 }
 
+/* Whether a built-in pattern begins with c (each begins with a literal
+ * character): a name that begins otherwise matches none of them. */
+static int builtin_first(unsigned char c)
+{
+    static uint8_t first[256], made;
+    for (size_t i = 0; !made && i < NELEM(builtin_alloc_fns); i++)
+        first[(unsigned char)builtin_alloc_fns[i].pat[0]] = 1;
+    made = 1;
+    return first[c];
+}
+
 static int is_alloc_fn(const char *func)
 {
     char buf[512];
@@ -148,7 +159,8 @@ static int is_alloc_fn(const char *func)
         buf[len] = 0;
         name = buf;
     }
-    for (size_t i = 0; i < NELEM(builtin_alloc_fns); i++)
+    /* name, when there is one, begins as func does */
+    for (size_t i = 0; builtin_first((unsigned char)func[0]) && i < NELEM(builtin_alloc_fns); i++)
         if ((!builtin_alloc_fns[i].library || !alloc_cfg.no_defaults) &&
             name_matches(builtin_alloc_fns[i].pat, func, name))
             return 1;

@@ -1,0 +1,147 @@
+// link: report/symbols/frames.c report/symbols/framefilter.c report/symbols/fchain.c report/symbols/judge.c report/symbols/tmlike.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/cuindex.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/load/pyretain.c report/load/pygcfreed.c report/base/grow.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
+/*
+ * test_fchain.c - a compressed TRACES' traces expand through their nodes'
+ * chains (frames.c, fchain.c) to the very stacks their ips give one by
+ * one: the same frames, site and Python frames, so the same lines, for
+ * traces that share outer nodes, for two that differ in a C frame only,
+ * for a trace flagged tracemalloc's own beside an unflagged one of the
+ * same node (its tm_own frame is its alone), for a word of an unloaded
+ * module (whose records depend on the trace), and with a Python stack's
+ * native words left out (frames_python_frames_only, run's summary).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "frames.h"
+#include "snap.h"
+#include "unit.h"
+
+#define PY(code, off) (HSNAP_PY_TAG | (uint64_t)(code) << HSNAP_PY_CODE_SHIFT | (off))
+#define NT 9
+#define MAXD 6
+
+/* innermost first; 0 ends */
+static const uint64_t ips[NT][MAXD] = {
+    {PY(0, 0), 0x1000, PY(1, 0), 0x2000},
+    {PY(2, 0), 0x1000, PY(1, 0), 0x2000},       /* shares three outer frames with 0 */
+    {0x3000, PY(1, 0), 0x2000},                 /* C under Python; 0x3000 unloaded */
+    {PY(0, 0), 0x1004, PY(1, 0), 0x2000},       /* 0's Python frames, another C one */
+    {0x4000, 0x2000},                           /* native only */
+    {PY(0, 0), 0x1000, PY(1, 0), 0x2000},       /* 0's node, tracemalloc's own */
+    {0x3000, 0x4000, 0x2000},                   /* unloaded word, Python-free */
+    {PY(2, 0), 0x1000, PY(1, 0), 0x2000},       /* 1's node again */
+    {0x3000, PY(1, 0), 0x2000},                 /* 2's node, libnew's by then */
+};
+static const uint16_t flags[NT] = {0, 0, 0, 0, 0, HSNAP_TRACE_TMOWN, 0, 0, HSNAP_TRACE_MMAP};
+
+static struct snap_pycode codes[3] = {
+    {10, "app.py", "main", NULL, 0}, {20, "app.py", "run", NULL, 0}, {30, "lib.py", "go", NULL, 0}};
+/* 0x3000 was libgone's until trace 3, then libnew's (no build-id: the
+ * loader's pointer into the file, of no bytes) */
+static uint8_t no_id[1];
+static struct snap_module mods[2] = {
+    {0, 0x3000, 0x3100, "/nonexistent/libnew.so", no_id, 0, 0, 0},
+    {0, 0x3000, 0x3100, "/nonexistent/libgone.so", no_id, 0, HSNAP_MODULE_UNLOADED, 3}};
+
+static int depth_of(int t)
+{
+    int d = 0;
+    while (d < MAXD && ips[t][d])
+        d++;
+    return d;
+}
+
+/* Both snapshots: a by the ips of each trace, b by a tree of nodes. */
+static uint64_t flat[NT][MAXD], iptab[NT * MAXD];
+static struct snap_node nodes[NT * MAXD + 1];
+static struct snap_trace ta[NT], tb[NT];
+
+static void build(struct snap *a, struct snap *b, uint64_t serial)
+{
+    uint32_t nn = 0, nips = 0;
+    memset(a, 0, sizeof *a);
+    for (int t = 0; t < NT; t++) {
+        int d = depth_of(t);
+        uint32_t node = 0;
+        memcpy(flat[t], ips[t], sizeof flat[t]);
+        ta[t] = (struct snap_trace){(uint16_t)d, flags[t], flat[t], 0};
+        for (int h = d - 1; h >= 0; h--) { /* from the outermost in */
+            uint32_t ipx = 0, kid = 0;
+            while (ipx < nips && iptab[ipx] != ips[t][h])
+                ipx++;
+            if (ipx == nips)
+                iptab[nips++] = ips[t][h];
+            for (uint32_t k = 1; k <= nn && !kid; k++)
+                kid = nodes[k].parent == node && nodes[k].ipx == ipx ? k : 0;
+            if (!kid)
+                nodes[kid = ++nn] = (struct snap_node){node, ipx};
+            node = kid;
+        }
+        tb[t] = (struct snap_trace){(uint16_t)d, flags[t], NULL, node};
+    }
+    a->ntraces = NT, a->traces = ta;
+    a->nmodules = 2, a->modules = mods;
+    a->pycodes = codes, a->npycodes = 3;
+    a->serial = serial;
+    *b = *a;
+    b->traces = tb, b->iptab = iptab, b->nodes = nodes, b->nnodes = nn;
+    b->serial = serial + 1;
+}
+
+static int same(const struct frames_trace *x, const struct frames_trace *y)
+{
+    if (!x || !y || x->n != y->n || x->site != y->site || x->first != y->first ||
+        x->nwrap != y->nwrap || x->npy != y->npy || x->shown != y->shown)
+        return 0;
+    for (int i = 0; i < x->n; i++)
+        if (x->fr[i] != y->fr[i] || x->fr[i]->line != y->fr[i]->line)
+            return 0;
+    return 1;
+}
+
+TEST_BEGIN(chains_give_the_stacks_of_the_ips)
+{
+    struct snap a, b;
+    build(&a, &b, 1);
+    const struct frames_trace *sb[NT];
+    for (int t = NT - 1; t >= 0; t--) /* the tree's first, innermost traces first */
+        sb[t] = frames_get(&b, (uint32_t)t);
+    for (int t = 0; t < NT; t++)
+        expect_true(same(frames_get(&a, (uint32_t)t), sb[t]), "trace %d differs", t);
+    expect_true(sb[0] != sb[3], "two return addresses: two stacks");
+    expect_true(sb[0]->n == 4 && sb[0]->fr[sb[0]->site]->line == 10, "main's line is the site");
+    expect_true(sb[5]->n == sb[0]->n + 1 && !strcmp(sb[5]->fr[0]->func, "tracemalloc"),
+                "tracemalloc's own frame is the flagged trace's alone");
+    expect_true(sb[1] == sb[7], "one node, one stack");
+    expect_str_eq(sb[2]->fr[0]->module, "libgone.so");
+    expect_str_eq(sb[6]->fr[0]->module, "libnew.so");
+    expect_str_eq(sb[8]->fr[0]->module, "libnew.so");
+    frames_fini();
+}
+TEST_END
+
+TEST_BEGIN(python_only_chains_give_the_same_lines)
+{
+    struct snap a, b;
+    frames_fini();
+    frames_python_frames_only();
+    build(&a, &b, 1);
+    for (int t = 0; t < NT; t++)
+        expect_true(same(frames_get(&b, (uint32_t)t), frames_get(&a, (uint32_t)t)),
+                    "trace %d differs", t);
+    const struct frames_trace *x = frames_get(&b, 0), *n = frames_get(&b, 4);
+    expect_true(x->n == 2 && x->npy == 2 && x->fr[0]->line == 10 && x->fr[1]->line == 20,
+                "a Python stack is its Python frames: %d, %d, %d", x->n, x->npy, x->fr[0]->line);
+    expect_true(x == frames_get(&b, 3), "the same Python frames: one stack");
+    expect_true(n->n == 2 && !n->npy, "a native stack keeps its frames");
+    expect_true(frames_get(&b, 2)->n == 1, "C under Python: the Python frame alone");
+    frames_fini();
+}
+TEST_END
+
+int main(void)
+{
+    chains_give_the_stacks_of_the_ips();
+    python_only_chains_give_the_same_lines();
+    return 0;
+}
