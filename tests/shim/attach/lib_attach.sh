@@ -40,6 +40,11 @@ at_end() {
 # at_attach [OPTIONS...]: heapsnap attach AT_PID -o $AT_DIR/%p.hsnap OPTIONS in
 # the background (AT_CLI), until it says it attached or ends; 0 when attached.
 at_attach() {
+  # The last session's file goes first: the job below truncates it only
+  # once it runs, and on a loaded machine the first look came before that
+  # and took the last "attached to" for this one (a detach then found no
+  # socket, the attach still under way).
+  rm -f "$T/attach.out" "$T/attach.err"
   "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" "$@" >"$T/attach.out" 2>"$T/attach.err" &
   AT_CLI=$!
   # up to 60 s of wall time: on a loaded machine (two test files at once,
@@ -47,7 +52,7 @@ at_attach() {
   # went on too soon detached nothing and left the process attached
   local until=$((SECONDS + 60))
   while [ "$SECONDS" -lt "$until" ]; do
-    grep -q '^heapsnap: attached to' "$T/attach.err" && return 0
+    grep -qs '^heapsnap: attached to' "$T/attach.err" && return 0
     kill -0 "$AT_CLI" 2>/dev/null || return 1
     sleep 0.01
   done
@@ -75,11 +80,12 @@ at_snap() { echo "$AT_DIR/$AT_PID.hsnap"; }
 # STEP (HEAPSNAP_INJECT_HALT), then SIGKILLed there; 0 when it got there.
 at_halt() {
   local step=$1 i; shift
+  rm -f "$T/attach.out" "$T/attach.err" # the last halt's line is not this one's (at_attach)
   HEAPSNAP_INJECT_HALT=$step "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" "$@" \
     >"$T/attach.out" 2>"$T/attach.err" &
   AT_CLI=$!
   for i in $(seq 1000); do
-    grep -q "^heapsnap: inject halt $step" "$T/attach.err" && break
+    grep -qs "^heapsnap: inject halt $step" "$T/attach.err" && break
     kill -0 "$AT_CLI" 2>/dev/null || break
     sleep 0.01
   done

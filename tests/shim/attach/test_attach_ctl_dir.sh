@@ -53,9 +53,10 @@ at_start "$T/target"
 at_attach; a=$?; at_detach      # the shim stays mapped: a refusal would say "attached already"
 [ "$a" = 0 ] && [ "$AT_DETACH_RC" = 0 ] ||
   t_fail attach_ctl_dir_first_session "attach $a, detach $AT_DETACH_RC: $(head -c 300 "$T/attach.err") [$(head -c 300 "$T/detach.err")]"
+rm -f "$T/hostile.out" # the first one's "listening" is not this one's
 "$PY" tests/shim/attach/hostile_ctl.py "/tmp/heapsnap-0/$AT_PID.sock" >"$T/hostile.out" 2>&1 &
 hostile=$!
-for _ in $(seq 500); do grep -q listening "$T/hostile.out" && break; sleep 0.01; done
+for _ in $(seq 500); do grep -qs listening "$T/hostile.out" && break; sleep 0.01; done
 "$HEAPSNAP" detach "$AT_PID" >"$T/d.out" 2>"$T/d.err"; drc=$?
 if [ "$drc" = 2 ] && grep -q "is served by process $hostile, not by process $AT_PID: not trusted" "$T/d.err" &&
    ! grep -q "$ESC" "$T/d.out" "$T/d.err" && ! grep -q pwned "$T/d.err"; then
