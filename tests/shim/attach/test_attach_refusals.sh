@@ -3,7 +3,8 @@
 # traced, still answering, the shim not loaded): no such process, a static
 # binary, a program without the malloc family in its GOT, a process traced
 # already, a stopped one, another user's, one that is not dumpable (its user
-# may not trace it), and Yama's ptrace_scope.
+# may not trace it), and Yama's ptrace_scope; and a detach while an attach
+# is still under way says so (not "not attached").
 . tests/shim/attach/lib_attach.sh
 t_build target tests/shim/attach/target.c -pthread
 t_build nomalloc tests/shim/attach/nomalloc.c
@@ -101,3 +102,22 @@ HEAPSNAP_YAMA_FILE=$T/scope3 "$HEAPSNAP" attach "$AT_PID" 2>"$T/refusal.err"
 refused $? attach_refuses_under_yama_scope_3 "Yama ptrace_scope=3): no process may be traced"
 untouched attach_refusal_under_yama_scope_3_leaves_the_process_untouched
 at_end
+
+# --- detach while an attach is still under way: it says so, not "not attached" ---
+at_start "$T/target"
+rm -f "$T/attach.err"
+HEAPSNAP_INJECT_HALT=2 "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" 2>"$T/attach.err" &
+cli=$!
+for _ in $(seq 1000); do
+  grep -qs '^heapsnap: inject halt 2' "$T/attach.err" && break
+  kill -0 "$cli" 2>/dev/null || break
+  sleep 0.01
+done
+"$HEAPSNAP" detach "$AT_PID" 2>"$T/refusal.err"; drc=$?
+kill -KILL "$cli"; wait "$cli" 2>/dev/null
+for _ in $(seq 300); do at_attached && break; sleep 0.01; done # the call ends alone
+"$HEAPSNAP" detach "$AT_PID" >/dev/null 2>&1
+at_end
+if [ "$drc" = 2 ] && grep -q "^heapsnap: detach: process $AT_PID is not attached yet: process $cli traces it (an attach under way" "$T/refusal.err"; then
+  t_pass detach_during_an_attach_says_it_is_under_way
+else t_fail detach_during_an_attach_says_it_is_under_way "exit $drc: $(head -c 300 "$T/refusal.err") [$(head -c 200 "$T/attach.err")]"; fi
