@@ -50,6 +50,7 @@ static struct {
     pyrd_fn fn;
     void *arg;
     int plain;             /* the system call refused: plain copies */
+    int held;              /* pyrd_hold: the window kept mapped past pyrd_end */
     unsigned n, nr;        /* blocks, ranges gathered */
     uint64_t used;         /* the window's bytes the ranges take */
     uint64_t calls;        /* system calls made (pyrd_calls) */
@@ -59,9 +60,9 @@ int pyrd_begin(pyrd_fn fn, void *arg)
 {
     char *w = rd.win;
     uint64_t calls = rd.calls;
-    int plain = rd.plain;
+    int plain = rd.plain, held = rd.held;
     memset(&rd, 0, sizeof rd);
-    rd.calls = calls, rd.plain = plain;
+    rd.calls = calls, rd.plain = plain, rd.held = held;
     if (!w && !(w = arena_map(PYRD_MAP)))
         return -1;
     rd.win = w, rd.b = (struct pyrd_batch *)(w + PYRD_WINDOW), rd.fn = fn, rd.arg = arg;
@@ -71,9 +72,27 @@ int pyrd_begin(pyrd_fn fn, void *arg)
 void pyrd_end(void)
 {
     pyrd_flush();
+    rd.fn = NULL;
+    if (rd.held)
+        return;
     if (rd.win)
         arena_unmap(rd.win, PYRD_MAP);
     rd.win = NULL, rd.b = NULL;
+}
+
+/* The passes of one snapshot (py_types_begin to py_types_end) share one
+ * window: mapped afresh for each, its pages were faulted in again each
+ * time, and the munmap was the passes' other kernel cost
+ * (scripts/bench/exitcount.py --kernel).  The window is in use through
+ * the graph's passes anyway, so holding it between them adds little to
+ * the exit's peak (scripts/bench/rsspeak.sh). */
+void pyrd_hold(int on)
+{
+    rd.held = on;
+    if (!on && rd.win && !rd.fn) {
+        arena_unmap(rd.win, PYRD_MAP);
+        rd.win = NULL, rd.b = NULL;
+    }
 }
 
 uint64_t pyrd_calls(void)
@@ -154,7 +173,7 @@ static int pyrd_near(uint64_t hi, uint64_t addr)
 
 int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux)
 {
-    if (!rd.win || len > PYRD_LONG)
+    if (!rd.fn || len > PYRD_LONG) /* not begun */
         return -1;
     if (rd.n == PYRD_BLOCKS)
         pyrd_flush();

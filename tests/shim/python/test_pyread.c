@@ -155,6 +155,30 @@ TEST_BEGIN(pyread_blocks_of_one_page_share_a_range)
 }
 TEST_END
 
+/* Held (one snapshot's passes), the window is mapped once for them all
+ * and unmapped when let go; a pass ended refuses blocks all the same. */
+TEST_BEGIN(pyread_held_window_mapped_once)
+{
+    struct got g = {0};
+    uint64_t at = (uint64_t)(uintptr_t)mem + 64;
+    size_t before = mapped;
+    pyrd_hold(1);
+    expect_true(pyrd_begin(got_block, &g) == 0, "first pass");
+    size_t one = mapped;
+    pyrd_end();
+    expect_eq_u64(mapped, one);
+    expect_true(pyrd_add(at, 16, 0, at) != 0, "ended: refused");
+    expect_true(pyrd_begin(got_block, &g) == 0, "second pass");
+    expect_eq_u64(mapped, one);
+    expect_true(pyrd_add(at, 16, 0, at) == 0, "begun: taken");
+    pyrd_end();
+    expect_eq_u64(g.n, 1);
+    expect_eq_u64(g.bad, 0);
+    pyrd_hold(0);
+    expect_eq_u64(mapped, before);
+}
+TEST_END
+
 int main(void)
 {
     mem = mmap(NULL, MEM_PAGES * 4096ul, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
@@ -170,5 +194,6 @@ int main(void)
     pyread_window_long_block_taken_longer_refused();
     pyread_unmapped_block_comes_back_null();
     pyread_blocks_of_one_page_share_a_range();
+    pyread_held_window_mapped_once();
     return 0;
 }
