@@ -412,6 +412,7 @@ int pyrd_begin(pyrd_fn fn, void *arg);
 int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux);
 void pyrd_flush(void);
 void pyrd_end(void);
+void pyrd_hold(int on); /* 1: pyrd_end keeps the window for the next pass; 0: unmapped */
 uint64_t pyrd_calls(void);
 /* pypage.c: a snapshot pass's small reads of the process's memory, a
  * chunk copied once and served from the copy while the thread that opened

@@ -2,7 +2,8 @@
  * pyread.c - many blocks of the process's own memory read at a snapshot
  * with few system calls, for the objects' passes (pytype.c, pygraph.c).
  * The blocks come in ascending address order; neighbours less than
- * PYRD_GAP apart share one range, and a batch of ranges is copied into
+ * PYRD_GAP apart, or in the page a range ends in, share one range (a
+ * range's pages are pinned once), and a batch of ranges is copied into
  * one window by one process_vm_readv.  The copy, not a load, because the
  * other threads run while a snapshot is written: a block may be freed and
  * its arena unmapped under the walk, and the system call fails where a
@@ -29,6 +30,7 @@
 #define PYRD_IOV 1024u         /* iovecs a system call (IOV_MAX) */
 #define PYRD_LONG (1u << 18)   /* the longest block a batch takes */
 #define PYRD_GAP 512u          /* bytes between two blocks one range reads too */
+#define PYRD_PAGE 4096u        /* a block starting in the page a range ends in joins it */
 
 /* The batch's arrays (108 KiB) live past the window in its mapping, not
  * in bss: the shim's fixed address space counts against RLIMIT_AS
@@ -48,6 +50,7 @@ static struct {
     pyrd_fn fn;
     void *arg;
     int plain;             /* the system call refused: plain copies */
+    int held;              /* pyrd_hold: the window kept mapped past pyrd_end */
     unsigned n, nr;        /* blocks, ranges gathered */
     uint64_t used;         /* the window's bytes the ranges take */
     uint64_t calls;        /* system calls made (pyrd_calls) */
@@ -57,9 +60,9 @@ int pyrd_begin(pyrd_fn fn, void *arg)
 {
     char *w = rd.win;
     uint64_t calls = rd.calls;
-    int plain = rd.plain;
+    int plain = rd.plain, held = rd.held;
     memset(&rd, 0, sizeof rd);
-    rd.calls = calls, rd.plain = plain;
+    rd.calls = calls, rd.plain = plain, rd.held = held;
     if (!w && !(w = arena_map(PYRD_MAP)))
         return -1;
     rd.win = w, rd.b = (struct pyrd_batch *)(w + PYRD_WINDOW), rd.fn = fn, rd.arg = arg;
@@ -69,9 +72,27 @@ int pyrd_begin(pyrd_fn fn, void *arg)
 void pyrd_end(void)
 {
     pyrd_flush();
+    rd.fn = NULL;
+    if (rd.held)
+        return;
     if (rd.win)
         arena_unmap(rd.win, PYRD_MAP);
     rd.win = NULL, rd.b = NULL;
+}
+
+/* The passes of one snapshot (py_types_begin to py_types_end) share one
+ * window: mapped afresh for each, its pages were faulted in again each
+ * time, and the munmap was the passes' other kernel cost
+ * (scripts/bench/exitcount.py --kernel).  The window is in use through
+ * the graph's passes anyway, so holding it between them adds little to
+ * the exit's peak (scripts/bench/rsspeak.sh). */
+void pyrd_hold(int on)
+{
+    rd.held = on;
+    if (!on && rd.win && !rd.fn) {
+        arena_unmap(rd.win, PYRD_MAP);
+        rd.win = NULL, rd.b = NULL;
+    }
 }
 
 uint64_t pyrd_calls(void)
@@ -141,14 +162,23 @@ void pyrd_flush(void)
               rd.b->len[b]);
 }
 
+/* A block at addr joins the range ending at hi: within PYRD_GAP of it, or
+ * in the page it ends in.  The system call pins each page of each range
+ * it is given, and a page pinned twice (two ranges in it) costs more than
+ * copying the rest of that page once (scripts/bench/exitcount.py --kernel). */
+static int pyrd_near(uint64_t hi, uint64_t addr)
+{
+    return addr <= hi + PYRD_GAP || addr / PYRD_PAGE == (hi - 1) / PYRD_PAGE;
+}
+
 int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux)
 {
-    if (!rd.win || len > PYRD_LONG)
+    if (!rd.fn || len > PYRD_LONG) /* not begun */
         return -1;
     if (rd.n == PYRD_BLOCKS)
         pyrd_flush();
     unsigned r = rd.nr;
-    if (r && addr >= rd.b->rlo[r - 1] && addr <= rd.b->rhi[r - 1] + PYRD_GAP &&
+    if (r && addr >= rd.b->rlo[r - 1] && pyrd_near(rd.b->rhi[r - 1], addr) &&
         rd.used + (addr + len > rd.b->rhi[r - 1] ? addr + len - rd.b->rhi[r - 1] : 0) <= PYRD_WINDOW) {
         if (addr + len > rd.b->rhi[r - 1]) {
             rd.used += addr + len - rd.b->rhi[r - 1];

@@ -503,7 +503,9 @@ int py_types_begin(struct sbuf *b)
     pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot);
     if (!pyt.slot)
         return -1;
+    pyrd_hold(1); /* the window kept for the graph's passes: pyrd_hold(0) below */
     if (pyrd_begin(pyt_got, NULL) != 0) {
+        pyrd_hold(0);
         arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
         return -1;
     }
@@ -565,6 +567,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
         pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
     if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
         pyfl_owned(&pyt.heap, pyt.nobj, pyt.ty, &own); /* other non-gc objects' blocks */
+    pyrd_hold(0);
     pypg_close();
     if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
         uint64_t n = own.len / sizeof(struct hsnap_pyowned);
@@ -629,6 +632,7 @@ void py_types_retain(void)
 void py_types_drop(struct sbuf *b)
 {
     pyrd_end();
+    pyrd_hold(0);
     pypg_close();
     pyr_begin(&pyt.heap, 0); /* the graph's edges, if any, dropped */
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);

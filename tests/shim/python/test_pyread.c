@@ -4,7 +4,8 @@
  * object passes: what a reader maps stays small (it lands on a Python
  * program's exit peak: a quarter of a MiB and its arrays, where it was
  * 1.2 MiB); every block added comes back once, in order, with its bytes,
- * across many batches and with neighbours sharing ranges; a block of a
+ * across many batches and with neighbours sharing ranges (those of one
+ * page always); a block of a
  * window's length is taken and a longer one refused; a block on an
  * unmapped page comes back unreadable (NULL) and its neighbours do not.
  * arena_map and arena_unmap are stubbed (mmap), and count what is mapped.
@@ -125,6 +126,59 @@ TEST_BEGIN(pyread_unmapped_block_comes_back_null)
 }
 TEST_END
 
+static const char *seen[3]; /* where each came back: inside the window, gone at pyrd_end */
+static unsigned seen_bad;
+
+static void got_at(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                   uint32_t len)
+{
+    if (tag < 3)
+        seen[tag] = p;
+    if (!p || memcmp(p, (const char *)(uintptr_t)addr, len))
+        seen_bad++;
+}
+
+/* The system call pins each page of each range: two blocks of one page
+ * share a range however far apart, so the page is pinned once; a block of
+ * the next page past PYRD_GAP starts a range of its own. */
+TEST_BEGIN(pyread_blocks_of_one_page_share_a_range)
+{
+    uint64_t page = ((uint64_t)(uintptr_t)mem + 8191) & ~4095ull;
+    expect_true(pyrd_begin(got_at, NULL) == 0, "begun");
+    pyrd_add(page + 8, 16, 0, 0);
+    pyrd_add(page + 1000, 16, 1, 0);        /* 976 past: the same page */
+    pyrd_add(page + 4096 + 3000, 16, 2, 0); /* the next page, 6,080 past */
+    pyrd_end();
+    expect_eq_u64(seen_bad, 0);
+    expect_eq_u64((uint64_t)(seen[1] - seen[0]), 992);
+    expect_eq_u64((uint64_t)(seen[2] - seen[1]), 16);
+}
+TEST_END
+
+/* Held (one snapshot's passes), the window is mapped once for them all
+ * and unmapped when let go; a pass ended refuses blocks all the same. */
+TEST_BEGIN(pyread_held_window_mapped_once)
+{
+    struct got g = {0};
+    uint64_t at = (uint64_t)(uintptr_t)mem + 64;
+    size_t before = mapped;
+    pyrd_hold(1);
+    expect_true(pyrd_begin(got_block, &g) == 0, "first pass");
+    size_t one = mapped;
+    pyrd_end();
+    expect_eq_u64(mapped, one);
+    expect_true(pyrd_add(at, 16, 0, at) != 0, "ended: refused");
+    expect_true(pyrd_begin(got_block, &g) == 0, "second pass");
+    expect_eq_u64(mapped, one);
+    expect_true(pyrd_add(at, 16, 0, at) == 0, "begun: taken");
+    pyrd_end();
+    expect_eq_u64(g.n, 1);
+    expect_eq_u64(g.bad, 0);
+    pyrd_hold(0);
+    expect_eq_u64(mapped, before);
+}
+TEST_END
+
 int main(void)
 {
     mem = mmap(NULL, MEM_PAGES * 4096ul, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
@@ -139,5 +193,7 @@ int main(void)
     pyread_every_block_once_in_order();
     pyread_window_long_block_taken_longer_refused();
     pyread_unmapped_block_comes_back_null();
+    pyread_blocks_of_one_page_share_a_range();
+    pyread_held_window_mapped_once();
     return 0;
 }
