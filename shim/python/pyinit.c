@@ -165,26 +165,39 @@ static uint64_t pyi_block(const struct hsnap_block *b, uint64_t n, uintptr_t a)
     return lo && a - b[lo - 1].addr < b[lo - 1].size ? lo - 1 : n;
 }
 
+/* The names signature of code object co into *sig: 1, or 0 (none).  Two
+ * reads: the code's head, the names tuple's head and items. */
+static int pyi_code_sig(uintptr_t co, const struct py_obj_layout *ol, uint64_t *sig)
+{
+    uintptr_t w[3 + PYI_ITEMS];
+    uint8_t head[128];
+    int32_t nl = 0;
+    uintptr_t names = 0, ty = 0;
+    size_t end = (ol->co_names > ol->co_nnames ? ol->co_names : ol->co_nnames) + 8u;
+    if (end > sizeof head || !peek(head, co, end))
+        return 0;
+    memcpy(&ty, head + 8, sizeof ty);
+    memcpy(&nl, head + ol->co_nnames, sizeof nl);
+    memcpy(&names, head + ol->co_names, sizeof names);
+    if (ty != py_sym.code_type || nl <= 0 || nl > (int32_t)PYI_ITEMS ||
+        !peek(w, names, (3 + (size_t)nl) * 8) || w[1] != py_sym.tuple_type || w[2] < (uint64_t)nl)
+        return 0;
+    *sig = pyi_sig(w + 3, (uint64_t)nl);
+    return 1;
+}
+
 /* The names signatures of the code objects an extension's initialisation
  * made (marked above, or held by a function), into set; how many. */
 static uint32_t pyi_names(const struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt,
                           const struct py_obj_layout *ol, uint64_t *set)
 {
-    uintptr_t it[PYI_ITEMS], hd[3];
     uint32_t nsig = 0;
-    for (uint64_t i = 0; i < n && nsig < PYI_SET / 2; i++) {
-        int32_t nl = 0;
-        uintptr_t co = b[i].addr, names = 0;
-        if (!pyi_bit(in, nt, b[i].trace) || b[i].size < 16 ||
-            !peek(hd, co, 16) || hd[1] != py_sym.code_type ||
-            !peek(&nl, co + ol->co_nnames, sizeof nl) || nl <= 0 || nl > (int32_t)PYI_ITEMS ||
-            !peek(&names, co + ol->co_names, sizeof names) || !peek(hd, names, sizeof hd) ||
-            hd[1] != py_sym.tuple_type || hd[2] < (uint64_t)nl ||
-            !peek(it, names + sizeof hd, (size_t)nl * 8))
-            continue;
-        pyi_set(set, pyi_sig(it, (uint64_t)nl), 1);
-        nsig++;
-    }
+    uint64_t sig;
+    for (uint64_t i = 0; i < n && nsig < PYI_SET / 2; i++)
+        if (pyi_bit(in, nt, b[i].trace) && b[i].size >= 16 && pyi_code_sig(b[i].addr, ol, &sig)) {
+            pyi_set(set, sig, 1);
+            nsig++;
+        }
     return nsig;
 }
 
@@ -219,5 +232,82 @@ uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint
         }
     }
     arena_unmap(set, PYI_SET * 8);
+    return marked;
+}
+
+/* ---------------- the same, for the leaked references ----------------
+ * Such a names tuple that a stale word reaches (a dead slot of the
+ * interpreter's data stack, where the block's first life was a local) is
+ * no lost block, so py_init_held never sees it; the leaked references'
+ * scan, which skips the dead slots, finds its count of 1 with no word.
+ * The candidates counted once more than pointed to: a tuple whose items
+ * are the names of a code object its maker's stack calls an extension's
+ * initialisation's (kept) is excused.  On the graph, in the process (the
+ * check may have run in a fork, whose findings are gone). */
+
+/* Object i's address. */
+static uintptr_t pyi_obj(const struct pyg_heap *h, uint64_t i)
+{
+    return h->blk[pyg_blk_of(h, i)].addr + h->obj[i].off;
+}
+
+/* Object i a candidate tuple: its items' signature into *sig. */
+static int pyi_cand(const struct pyg_heap *h, uint64_t i, const uint8_t *want,
+                    const uint32_t *words, uint64_t *sig)
+{
+    uintptr_t hd[3], it[PYI_ITEMS], t = pyi_obj(h, i);
+    if (!want[i] || words[i] == UINT32_MAX || (uint64_t)words[i] + 1 != h->obj[i].refcnt ||
+        !peek(hd, t, sizeof hd) || hd[1] != py_sym.tuple_type || !hd[2] || hd[2] > PYI_ITEMS ||
+        !peek(it, t + sizeof hd, hd[2] * 8))
+        return 0;
+    *sig = pyi_sig(it, hd[2]);
+    return 1;
+}
+
+#define PYI_TYPES 4096u /* type ids remembered, code or not (direct-mapped) */
+
+/* Object i a code object: its type id looked up once (a read each). */
+static int pyi_is_code(const struct pyg_heap *h, uint64_t i, uint32_t *types)
+{
+    uint32_t ty = (uint32_t)h->obj[i].type, *slot = &types[ty % PYI_TYPES];
+    uintptr_t tp = 0;
+    if (*slot >> 1 != ty + 1) {
+        int code = peek(&tp, pyi_obj(h, i) + py_lay->ob_type, sizeof tp) && tp == py_sym.code_type;
+        *slot = (ty + 1) << 1 | (uint32_t)code;
+    }
+    return *slot & 1;
+}
+
+uint64_t py_init_names_refs(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+                            uint32_t *words, int (*kept)(uint64_t addr))
+{
+    const struct py_obj_layout *ol;
+    uint64_t sig, ncand = 0, marked = 0, *cand, *set;
+    size_t len = PYI_SET * 8 * 2 + PYI_TYPES * 4;
+    if (!py_on || !py_lay || py_lay->version < 0x030b0000u || !py_sym.tuple_type ||
+        !py_sym.code_type || !(ol = py_obj_layout_find(py_lay->version)))
+        return 0;
+    for (uint64_t i = 0; i < nobj; i++)
+        ncand += pyi_cand(h, i, want, words, &sig);
+    if (!ncand || !(cand = arena_map(len)))
+        return 0;
+    set = cand + PYI_SET;
+    uint32_t *types = (uint32_t *)(set + PYI_SET), nsig = 0;
+    for (uint64_t i = 0, k = 0; i < nobj && k < PYI_SET / 2; i++)
+        if (pyi_cand(h, i, want, words, &sig))
+            pyi_set(cand, sig, 1), k++;
+    /* the code objects whose names a candidate holds: their makers */
+    for (uint64_t i = 0; i < nobj && nsig < PYI_SET / 2; i++)
+        if (pyi_is_code(h, i, types) && pyi_code_sig(pyi_obj(h, i), ol, &sig) &&
+            pyi_set(cand, sig, 0) && !pyi_set(set, sig, 0) && kept(h->blk[pyg_blk_of(h, i)].addr)) {
+            pyi_set(set, sig, 1);
+            nsig++;
+        }
+    for (uint64_t i = 0; nsig && i < nobj; i++)
+        if (pyi_cand(h, i, want, words, &sig) && pyi_set(set, sig, 0)) {
+            words[i] = UINT32_MAX;
+            marked++;
+        }
+    arena_unmap(cand, len);
     return marked;
 }

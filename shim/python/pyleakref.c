@@ -16,8 +16,10 @@
  * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
  * heapsnap_ignore's), and one counted exactly once more than pointed to
  * that an extension's initialisation made (py_init_made: numpy's initumath
- * tuples) or that is an item of a tuple an extension's static data holds
- * (pyl_nested), nor an interned str.  Read with process_vm_readv. */
+ * tuples), that holds the names of a code object such an initialisation
+ * made (py_init_names_refs: Cython's on 3.11, from the free list), or that
+ * is an item of a tuple an extension's static data holds (pyl_nested),
+ * nor an interned str.  Read with process_vm_readv. */
 #include <errno.h>
 #include <string.h>
 
@@ -606,8 +608,10 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
         else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyg_blk_of(h, i)].addr))
             words[i] = UINT32_MAX; /* one count its maker, an initialisation, kept */
     }
-    if (rc == 0)
+    if (rc == 0) {
+        py_init_names_refs(h, nobj, want, words, pyl_init_kept);
         pyl_nested(h, nobj, words);
+    }
 out:
     if (l.key)
         arena_unmap(l.key, cap * 8);

@@ -67,6 +67,13 @@ int py_init_trace(const uintptr_t *ip, unsigned n);
 void py_init_prepare(void);
 int py_init_object(uintptr_t addr, uint64_t size);
 uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
+/* The leaked references' side of it (pyleakref.c): of h's candidates
+ * counted once more than words found (want, words), the tuples holding the
+ * names of a code object whose block kept(addr) calls an initialisation's
+ * get words UINT32_MAX; how many. */
+struct pyg_heap;
+uint64_t py_init_names_refs(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+                            uint32_t *words, int (*kept)(uint64_t addr));
 
 /* The thread is ending (threads.c): its recent splices go back. */
 void py_thread_end(void);

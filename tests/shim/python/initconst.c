@@ -15,12 +15,49 @@
  * outer held by a C global, initconst_nested; the importer first fills
  * the tuples' free list, so the inner tuple's block keeps a Python line's
  * stack (its first life).
+ * From 3.11 on, it makes a code object as Cython 0.29 does there: an
+ * empty one's replace() with the names (co_varnames), which the new code
+ * copies, so the names tuple's count of 1 has no pointer; the tuple is the
+ * block __main__.names_deep just dropped at the end of a deep recursion
+ * (the free list's head), whose dead data-stack slots keep its address.
  */
 #include <Python.h>
 #include <errno.h>
 #include <unistd.h>
 
 PyObject *initconst_nested; /* the outer constant */
+
+/* The names constant from the free list, as above; 0 or -1. */
+static int initconst_names(void)
+{
+#if PY_VERSION_HEX >= 0x030b0000
+    PyObject *a = PyUnicode_InternFromString("initconst_arr");
+    PyObject *b = PyUnicode_InternFromString("initconst_copy");
+    PyObject *deep = PyObject_GetAttrString(PyImport_AddModule("__main__"), "names_deep");
+    PyObject *kw = PyDict_New(), *empty = PyTuple_New(0), *depth = PyLong_FromLong(40);
+    PyCodeObject *co = PyCode_NewEmpty("initconst.pyx", "initconst_names", 9);
+    PyObject *rep = co ? PyObject_GetAttrString((PyObject *)co, "replace") : NULL;
+    if (!a || !b || !deep || !kw || !empty || !depth || !rep)
+        return -1;
+    PyObject *r = PyObject_CallOneArg(deep, depth); /* no args tuple */
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    PyObject *names = PyTuple_Pack(2, a, b); /* the block names_deep dropped */
+    PyObject *two = PyLong_FromLong(2);
+    if (!names || !two || PyDict_SetItemString(kw, "co_varnames", names) ||
+        PyDict_SetItemString(kw, "co_argcount", two) || PyDict_SetItemString(kw, "co_nlocals", two))
+        return -1;
+    PyObject *made = PyObject_Call(rep, empty, kw); /* kept with no pointer */
+    if (!made)
+        return -1;
+    Py_DECREF(kw); /* names: its count of 1 kept, as a write-only static's */
+    Py_DECREF(rep);
+    Py_DECREF(co);
+    Py_DECREF(deep);
+#endif
+    return 0;
+}
 
 static int initconst_exec(PyObject *m)
 {
@@ -35,6 +72,8 @@ static int initconst_exec(PyObject *m)
     if (!co)
         return -1;
     /* both kept for good with no pointer: their counts of 1 stay */
+    if (initconst_names())
+        return -1;
     return PyModule_AddIntConstant(m, "made", 2);
 }
 

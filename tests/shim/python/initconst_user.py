@@ -15,12 +15,28 @@ import sys
 import threading
 import time
 sys.path.insert(0, sys.argv[1])
+
+
+def names_deep(n):
+    """initconst's exec slot calls it (3.11 on): at depth n, a 2-tuple
+    freshly allocated (the free list drained, kept drained), dropped on
+    return: the head of the list, its address left in dead slots of the
+    data stack deeper than the rest of the program goes."""
+    global names_drain
+    if n:
+        return names_deep(n - 1)
+    names_drain = [(n, i) for i in range(2100)]
+    t = (n, len(names_drain))  # MARK_NAMES
+    return t is None
+
+
 _ones = [(str(i),) for i in range(1900)]  # MARK_FREELIST
 for _i in range(len(_ones)):  # no stale word left in the list's array
     _ones[_i] = None
 del _ones
 import initconst
 import initsingle
+names_drain = None
 KEPT = "held by the module"
 for _ in range(3):
     initconst.leak(KEPT)
