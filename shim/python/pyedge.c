@@ -6,14 +6,15 @@
  * Consecutive edges of one values array, and a class's instances in
  * address order, name the same keys object: its slot is taken again
  * rather than a new one.  pye_sort puts the edges in the marking's order
- * one array at a time through an index (a counting sort by source, then
- * rank): the sources are given back first, then each array is copied
- * in the new order and the old one given back, so that no moment holds
- * more than the edges, their index and one array; the marking's walks
- * then read each source's targets in a row.  State is one struct, used
+ * one array at a time (a counting sort by source, then rank): each
+ * edge's place is written over its source, then each array is moved to
+ * the places, its old pages given back as they are read (pye_drop), so
+ * that no moment holds much more than the edges and their starts; the
+ * marking's walks then read each source's targets in a row.  State is one struct, used
  * under the snapshot lock only (pygraph.c's pyg_build).
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "inner.h"
 #include "pyedge.h"
@@ -102,16 +103,32 @@ uint64_t pye_key(uint32_t slot)
     return slot && slot <= pe.nkey ? pe.keys[slot - 1] : 0;
 }
 
-/* Array k copied in the order idx gives (nedge words), the old one
- * given back: 0, or -1. */
-static int pye_permute(int k, const uint32_t *idx)
+void pye_drop(const void *a, uint64_t upto, uint64_t *dropped)
+{
+    uint64_t end = upto & ~(uint64_t)(PYE_DROP - 1);
+    if (a && end > *dropped) {
+        madvise((char *)(uintptr_t)a + *dropped, end - *dropped, MADV_DONTNEED); /* else kept */
+        *dropped = end;
+    }
+}
+
+/* Array k moved to the places pos gives (nedge words), the old one given
+ * back as it is read; with last, pos too: 0, or -1. */
+static int pye_scatter(int k, uint32_t *pos, int last)
 {
     uint32_t **arr[4] = {&pe.src, &pe.dst, &pe.how, &pe.key};
     uint32_t *a = *arr[k], *n = arena_map(pe.nedge * 4);
+    uint64_t da = 0, dp = 0;
     if (!n)
         return -1;
-    for (uint64_t p = 0; p < pe.nedge; p++)
-        n[p] = a[idx[p]];
+    for (uint64_t e = 0; e < pe.nedge; e++) {
+        n[pos[e]] = a[e];
+        if ((e & (PYE_DROP / 4 - 1)) == PYE_DROP / 4 - 1) {
+            pye_drop(a, (e + 1) * 4, &da);
+            if (last)
+                pye_drop(pos, (e + 1) * 4, &dp);
+        }
+    }
     arena_unmap(a, pe.len[k]);
     *arr[k] = n;
     pe.len[k] = pe.nedge * 4;
@@ -120,11 +137,9 @@ static int pye_permute(int k, const uint32_t *idx)
 
 int pye_sort(uint64_t nobj, struct pye_csr *c)
 {
-    uint32_t *start = arena_map((nobj + 2) * 4), *idx = NULL;
+    uint32_t *start = arena_map((nobj + 2) * 4);
     memset(c, 0, sizeof *c);
-    if (!start || (pe.nedge && !(idx = arena_map(pe.nedge * 4)))) {
-        if (start)
-            arena_unmap(start, (nobj + 2) * 4);
+    if (!start) {
         pye_free_edges();
         return -1;
     }
@@ -133,21 +148,22 @@ int pye_sort(uint64_t nobj, struct pye_csr *c)
         start[pe.src[e] + 1]++;
     for (uint64_t i = 0; i < nobj; i++)
         start[i + 1] += start[i];
-    for (uint32_t k = 0; k < 4; k++) /* counting sort by source, then rank */
+    /* a counting sort by source, then rank: each edge's place put over
+     * its source, then each array moved there */
+    uint32_t *pos = pe.src;
+    for (uint32_t k = 0; k < 4; k++)
         for (uint64_t e = 0; e < pe.nedge; e++)
             if (pye_rank(pe.how[e]) == k)
-                idx[start[pe.src[e]]++] = (uint32_t)e;
+                pos[e] = start[pos[e]]++;
     for (uint64_t i = nobj; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
+    int rc = 0;
+    for (int k = 1; k < 4 && rc == 0 && pe.nedge; k++)
+        rc = pye_scatter(k, pos, k == 3);
     if (pe.src)
         arena_unmap(pe.src, pe.len[0]);
     pe.src = NULL, pe.len[0] = 0;
-    int rc = 0;
-    for (int k = 1; k < 4 && rc == 0 && pe.nedge; k++)
-        rc = pye_permute(k, idx);
-    if (idx)
-        arena_unmap(idx, pe.nedge * 4);
     if (rc != 0) {
         pye_free_edges();
         return -1;

@@ -2,7 +2,7 @@
  * pyedge.h - the graph's edges as pygraph.c keeps them (pyedge.c): 16
  * bytes an edge, four words in four arrays, so that the marking's order
  * (struct pye_csr: by source, then rank) is made by moving one array at
- * a time, the sources' given back first.  A reference's how (its label,
+ * a time to the places written over the sources.  A reference's how (its label,
  * its rank among its source's, and the field's offset or the item's
  * index) packs in one word; a dict key's str or a keys object is a slot
  * in a table of keys beside the edges, which runs of a class's instances
@@ -85,6 +85,12 @@ static inline uint32_t pye_src(const struct pye_csr *c, uint32_t e)
     }
     return (uint32_t)lo;
 }
+/* The whole PYE_DROP-byte steps of arena_map'd a below byte upto given
+ * back (a walk in order read them for the last time; they read as 0
+ * after): *dropped, the bytes given back so far (0 at first), grows.  The
+ * mapping stays, for arena_unmap. */
+#define PYE_DROP (1u << 20)
+void pye_drop(const void *a, uint64_t upto, uint64_t *dropped);
 /* pye_sort's targets, hows and keys given back (its starts kept). */
 void pye_free_targets(void);
 /* The edges only (the keys kept, for the links' names). */

@@ -18,17 +18,19 @@ static uint64_t pym_root_scanned(uint32_t kind)
            kind == HSNAP_PYROOT_CSTACK;
 }
 
-/* The source of each edge a via names (an object's link or parent)
- * into from (by object), in one walk of the edges. */
+/* The source of each edge a reached object's via names into from (by
+ * object), in one walk of the edges, whose targets it gives back as it
+ * goes (pye_drop: c->dst reads no more). */
 static void pym_sources(const struct pye_csr *c, const uint32_t *via, uint32_t *from)
 {
-    for (uint32_t v = 0; v < c->nobj; v++)
-        for (uint32_t e = c->start[v]; e < c->start[v + 1]; e++) {
+    uint64_t dropped = 0;
+    for (uint32_t v = 0; v < c->nobj; v++) {
+        for (uint32_t e = c->start[v]; e < c->start[v + 1]; e++)
             if (via[c->dst[e]] == e)
                 from[c->dst[e]] = v;
-            if (via[v] == e) /* a garbage object's own link */
-                from[v] = v;
-        }
+        if ((v & 0xffff) == 0xffff)
+            pye_drop(c->dst, (uint64_t)c->start[v + 1] * 4, &dropped);
+    }
 }
 
 /* The link of the edge at place e of c, from src (a garbage object's). */
@@ -124,17 +126,17 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
         }
     }
     pyc_links(h, &c, via); /* the garbage's links: cycles */
-    uint32_t *from = queue; /* done with */
-    pym_sources(&c, via, from);
-    for (uint64_t i = 0; i < nobj; i++) {
+    for (uint64_t i = 0; i < nobj; i++) { /* from the edge's source, searched */
         if (h->obj[i].garbage && via[i] != PYG_NONE) {
-            struct hsnap_pylink l = pym_link(&c, via[i], from[i]);
+            struct hsnap_pylink l = pym_link(&c, via[i], pye_src(&c, via[i]));
             if (l.from != i) /* pyc_links': i held by l.from */
                 l = (struct hsnap_pylink){(uint32_t)i, l.from, l.label | HSNAP_PYLINK_HELD,
                                           l.value, l.name_off, l.name_len};
             sbuf_put(links, &l, sizeof l);
         }
     }
+    uint32_t *from = queue; /* done with */
+    pym_sources(&c, via, from);
     /* a parent's edge kept by its target (the edges given back before
      * the parents are put, the stop's peak): its how in via, its key
      * in the starts' array, reached set; a root's via as it was */
@@ -146,7 +148,13 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
             key[i] = c.key[via[i]], via[i] = c.how[via[i]];
     }
     pye_free_targets();
+    uint64_t dvia = 0, dkey = 0, dfrom = 0; /* each read once more, in order */
     for (uint64_t i = 0; i < nobj; i++) {
+        if ((i & 0xffff) == 0xffff) {
+            pye_drop(via, i * 4, &dvia);
+            pye_drop(key, i * 4, &dkey);
+            pye_drop(from, i * 4, &dfrom);
+        }
         if (h->obj[i].garbage || via[i] == PYG_NONE) {
             continue;
         } else if (!h->obj[i].reached) {
