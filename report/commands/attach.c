@@ -14,7 +14,6 @@
  * through the shim's control socket (ctl.c: /tmp/heapsnap-UID/PID.sock,
  * UID the process's), which lists the snapshots the session wrote.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -180,25 +179,6 @@ static int attach_facts(pid_t pid, struct attach_facts *f)
     }
     fclose(s);
     return 0;
-}
-
-/* A process tracing a thread of pid (an attach borrows any thread, and
- * only the main one's is in /proc/PID/status), or 0. */
-static long attach_tracer(pid_t pid)
-{
-    char path[64];
-    long by = 0;
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && !by && (e = readdir(d))) {
-        struct attach_facts t;
-        if (atoi(e->d_name) > 0 && attach_facts((pid_t)atoi(e->d_name), &t) == 0)
-            by = t.tracer;
-    }
-    if (d)
-        closedir(d);
-    return by;
 }
 
 /* CAP_SYS_PTRACE in our effective set. */
@@ -642,7 +622,7 @@ int cmd_detach(int argc, char **argv, char *err, size_t errlen)
     int rc = ctl_request(sock, "detach\n", pid, err, errlen);
     struct stat st;
     long by;
-    if (rc != 0 && (!sock[0] || lstat(sock, &st) != 0) && (by = attach_tracer(pid)) > 0)
+    if (rc != 0 && (!sock[0] || lstat(sock, &st) != 0) && (by = inj_other_tracer(pid)) > 0)
         snprintf(err, errlen, "detach: process %d is not attached yet: process %ld traces it "
                  "(an attach under way, or a debugger); detach once the attach has said "
                  "\"attached to\"", (int)pid, by);

@@ -145,7 +145,7 @@ static long inj_tracer(pid_t tid)
 
 /* A tracer of a thread of pid other than this process (0: none): two
  * CLIs that each seized a thread both see the other, and both back off. */
-static long inj_other_tracer(pid_t pid)
+long inj_other_tracer(pid_t pid)
 {
     char path[64];
     long by = 0;

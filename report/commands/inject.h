@@ -36,6 +36,9 @@ int rsym_dynamic(const char *path);
 uint64_t rsym_code_tail(pid_t pid, const struct rsym_module *m, size_t n);
 
 /* ---- inject.c ---- */
+/* A process other than this one that traces a thread of pid (an attach
+ * borrows any thread), or 0. */
+long inj_other_tracer(pid_t pid);
 struct inj;
 struct inj_ranges {
     unsigned n;

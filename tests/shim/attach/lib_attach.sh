@@ -76,9 +76,9 @@ at_rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # at_snap: the snapshot detach wrote for AT_PID.
 at_snap() { echo "$AT_DIR/$AT_PID.hsnap"; }
 
-# at_halt STEP [OPTIONS...]: heapsnap attach AT_PID held at injection step
-# STEP (HEAPSNAP_INJECT_HALT), then SIGKILLed there; 0 when it got there.
-at_halt() {
+# at_halt_hold STEP [OPTIONS...]: heapsnap attach AT_PID (AT_CLI) held at
+# injection step STEP (HEAPSNAP_INJECT_HALT), still running; 0 when it got there.
+at_halt_hold() {
   local step=$1 i; shift
   rm -f "$T/attach.out" "$T/attach.err" # the last halt's line is not this one's (at_attach)
   HEAPSNAP_INJECT_HALT=$step "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" "$@" \
@@ -89,9 +89,15 @@ at_halt() {
     kill -0 "$AT_CLI" 2>/dev/null || break
     sleep 0.01
   done
+  grep -q "^heapsnap: inject halt $step" "$T/attach.err"
+}
+
+# at_halt STEP [OPTIONS...]: at_halt_hold, then the attach SIGKILLed there.
+at_halt() {
+  at_halt_hold "$@"; local rc=$?
   kill -KILL "$AT_CLI" 2>/dev/null
   wait "$AT_CLI" 2>/dev/null
-  grep -q "^heapsnap: inject halt $step" "$T/attach.err"
+  return $rc
 }
 
 # at_attached: 0 when AT_PID has a session (its control socket answers).

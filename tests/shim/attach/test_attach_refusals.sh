@@ -105,14 +105,8 @@ at_end
 
 # --- detach while an attach is still under way: it says so, not "not attached" ---
 at_start "$T/target"
-rm -f "$T/attach.err"
-HEAPSNAP_INJECT_HALT=2 "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" 2>"$T/attach.err" &
-cli=$!
-for _ in $(seq 1000); do
-  grep -qs '^heapsnap: inject halt 2' "$T/attach.err" && break
-  kill -0 "$cli" 2>/dev/null || break
-  sleep 0.01
-done
+at_halt_hold 2
+cli=$AT_CLI
 "$HEAPSNAP" detach "$AT_PID" 2>"$T/refusal.err"; drc=$?
 kill -KILL "$cli"; wait "$cli" 2>/dev/null
 for _ in $(seq 300); do at_attached && break; sleep 0.01; done # the call ends alone
