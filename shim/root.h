@@ -37,7 +37,8 @@
  *   4. pending      pending.c: pend_claim (a thread claiming a queue, and
  *                   fork), then every claimed queue's held frees (fork only)
  *   5. table        tblpool.c's registry, then its regions (a pool's blocks;
- *                   a region hands stale ones to the hash), then table.c's
+ *                   a region hands stale ones to the hash), then
+ *                   table_hint.c's claims of a group, then table.c's
  *                   stripes, in ascending order
  *   5b. regions     record/regions.c: the program's mapped ranges (taken alone
  *                   by a mapping hook, the snapshot and the site line)

@@ -158,6 +158,8 @@ void *state_at(uint64_t off, uint64_t len)
             return NULL;
         madvise(m, n < STATE_SEG ? n : STATE_SEG, MADV_RANDOM); /* as state_map_chunk's */
         st.seg[j] = m;
+        if (j >= st.nseg)
+            st.nseg = (uint32_t)j + 1;
     }
     if (j < state_touched_lo)
         state_touched_lo = (uint32_t)j;

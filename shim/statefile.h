@@ -28,6 +28,7 @@ struct state_mod {
     uint32_t maxcells;
     void *_Atomic cells[HSTATE_DIR_MAX]; /* chunk i's mapping */
     void *seg[STATE_SEGS];       /* the helper's regions, from traces_off, by STATE_SEG */
+    uint32_t nseg;               /* seg[nseg..] never mapped: a fork's child reads no further */
     uint64_t doc_room[2];        /* bytes of each slot allocated so far */
     uint64_t stacks_room;        /* ... of the nodes */
     uint64_t traces_room;        /* ... of the traces */

@@ -92,17 +92,21 @@ static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off)
 static int state_move_all(int pfd, int fd)
 {
     int r = state_move(st.h, HSTATE_PAGE, pfd, fd, 0);
-    for (uint32_t i = 0; i < st.maxcells && r == 0; i++) {
+    uint32_t nc = atomic_load(&st.ncells);
+    /* only the directory's and the segments' entries ever set are read: in a
+     * fork's child each page of them read is a fault */
+    for (uint32_t i = 0; i < nc && i < st.maxcells && r == 0; i++) {
         void *c = atomic_load(&st.cells[i]);
         if (c)
             r = state_move(c, HSTATE_CHUNK, pfd, fd, st.h->cells_off + (uint64_t)i * HSTATE_CHUNK);
     }
-    for (uint32_t j = 0; j < STATE_SEGS; j++)
+    for (uint32_t j = 0; j < st.nseg; j++)
         if (st.seg[j]) {
             uint64_t n = st.size - st.h->traces_off - (uint64_t)j * STATE_SEG;
             sys_munmap(st.seg[j], n < STATE_SEG ? n : STATE_SEG);
             st.seg[j] = NULL;
         }
+    st.nseg = 0;
     return r;
 }
 

@@ -80,6 +80,8 @@ static inline uint64_t tbl_hash(uintptr_t ptr)
 extern _Atomic uint8_t tbl_region[TBL_REGIONS];
 extern _Atomic unsigned tbl_region_next; /* round robin over the groups */
 HS_NOINLINE unsigned tbl_region_claim(_Atomic uint8_t *r);
+void tbl_claims_hold(void);    /* no group handed out (tbl_lock_all) ... */
+void tbl_claims_release(void); /* ... until this */
 
 /* ptr's stripe: its region's group, and within the group the top bits of
  * ptr's hash. */

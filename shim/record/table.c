@@ -13,8 +13,8 @@
  * copy.  A delete takes back its probe's overflows: no tombstones.
  *   Locks: TBL_STRIPES stripes, each with its lock and its own mapping; a
  * 64 MiB region of addresses picks a group of 16 (tbl_region), the hash a
- * stripe in it.  fork and the leak check take every stripe (tbl_lock_all),
- * ascending; a snapshot one at a time.  Sampled mode: every fresh insert
+ * stripe in it.  fork and the leak check take every stripe handed out
+ * (tbl_lock_all), ascending; a snapshot one at a time.  Sampled mode: every fresh insert
  * and delete moves the presence filter (tblfilter.c).  Where an entry lives
  * (hash, stripe, home cluster) and its prefetch: table_hint.c (inner.h).
  */
@@ -25,7 +25,7 @@
 
 #include "inner.h"
 
-struct tbl_table tbl;
+struct tbl_table tbl __attribute__((aligned(4096))); /* a group's heads in one page */
 
 /* The stripe lock, test-and-set first: an uncontended take is one
  * exchange, without the read that would first fetch the line shared. */
@@ -510,17 +510,24 @@ int tbl_foreach(tbl_visit_fn fn, void *arg)
     return tbl_foreach_bounded(fn, arg, 0);
 }
 
+/* The stripes tbl_lock_all took: those of the groups handed out then (a
+ * fork's child writes no page of the others' heads). */
+static unsigned tbl_locked;
+
 void tbl_lock_all(void)
 {
     tbl_pool_lock_all(); /* a pool's region before the stripes (tblpool.c) */
-    for (unsigned k = 0; k < TBL_STRIPES; k++)
+    tbl_claims_hold();   /* no group handed out until tbl_unlock_all */
+    tbl_locked = tbl_stripes_used();
+    for (unsigned k = 0; k < tbl_locked; k++)
         lock_take(&tbl.stripe[k].lock);
 }
 
 void tbl_unlock_all(void)
 {
-    for (unsigned k = TBL_STRIPES; k-- > 0;)
+    for (unsigned k = tbl_locked; k-- > 0;)
         lock_drop(&tbl.stripe[k].lock);
+    tbl_claims_release();
     tbl_pool_unlock_all();
 }
 

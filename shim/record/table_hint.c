@@ -13,18 +13,35 @@
 
 _Atomic uint8_t tbl_region[TBL_REGIONS];
 _Atomic unsigned tbl_region_next; /* round robin over the groups */
+static lock_t tbl_claim_lock;     /* a claim; tbl_lock_all holds it */
 
 /* First block seen in ptr's region: give the region the next group.  Two
- * threads may race here; the first to store wins and both use its group. */
+ * threads may race here; the first to store wins and both use its group.
+ * Under tbl_claim_lock (no stripe is held here): fork's tbl_lock_all takes
+ * only the stripes of the groups handed out, and holds it so that none is
+ * handed out, and one of its stripes taken, while the child is made. */
 HS_NOINLINE unsigned tbl_region_claim(_Atomic uint8_t *r)
 {
+    lock_take(&tbl_claim_lock);
     uint8_t want = (uint8_t)(1 + atomic_fetch_add_explicit(&tbl_region_next, 1,
                                                            memory_order_relaxed) % TBL_GROUPS);
     uint8_t had = 0;
-    if (atomic_compare_exchange_strong_explicit(r, &had, want, memory_order_relaxed,
-                                                memory_order_relaxed))
-        return want;
-    return had;
+    if (!atomic_compare_exchange_strong_explicit(r, &had, want, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        want = had;
+    lock_drop(&tbl_claim_lock);
+    return want;
+}
+
+/* No group is handed out until tbl_claims_release: tbl_lock_all's. */
+void tbl_claims_hold(void)
+{
+    lock_take(&tbl_claim_lock);
+}
+
+void tbl_claims_release(void)
+{
+    lock_drop(&tbl_claim_lock);
 }
 
 /* Starts loading ptr's home cluster - the line of its control bytes and
@@ -68,8 +85,8 @@ __attribute__((always_inline)) inline void tbl_prefetch_where(uintptr_t ptr, str
  * stripe heads, not 16 (each page read is a page of its memory:
  * docs/performance.md, issue 21).  A group handed out while a walk runs
  * holds blocks born during the walk, which may be counted or not.  fork's
- * tbl_lock_all still takes every stripe: a group claimed meanwhile would
- * otherwise be unlocked in the child. */
+ * tbl_lock_all takes these, and holds off claims meanwhile (a stripe of a
+ * group handed out then could be held in the child). */
 unsigned tbl_stripes_used(void)
 {
     unsigned g = atomic_load_explicit(&tbl_region_next, memory_order_acquire);
