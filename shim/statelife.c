@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -121,7 +120,7 @@ static int state_wait_zero(atomic_int *n)
         if (clock_mono_ns() >= until)
             return -1;
         else
-            sched_yield();
+            lock_yield();
     return 0;
 }
 

@@ -272,7 +272,9 @@ static void opt_check_names(void)
 {
     static const char pre[] = "HEAPSNAP_";
     for (char **e = environ; e && *e; e++) {
-        size_t n = strcspn(*e, "=");
+        size_t n = 0; /* strcspn(*e, "="), whose libc page no other start-up code runs */
+        while ((*e)[n] && (*e)[n] != '=')
+            n++;
         const char *near = NULL;
         unsigned best = 3;
         int known = 0;

@@ -205,10 +205,7 @@ uint64_t sl_due(void)
  * costs, whatever else the machine runs) or of the whole process. */
 static uint64_t sl_cpu_ns(clockid_t id)
 {
-    struct timespec ts;
-    if (clock_gettime(id, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return clock_cpu_ns(id);
 }
 
 /* Whether a walk now keeps within HEAPSNAP_SITELINE_COST (percent): since
