@@ -20,11 +20,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* rename only; no stdio streams */
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -400,15 +398,10 @@ int state_create_file(char *t)
 }
 
 /* The file state_create_file made at t given st.path: 0, or -1 (t gone).
- * renameat2 as the system call where it exists: libc's rename is in 64
- * KiB of its text that a program seldom runs, resident once run (the
- * start-up's rename made it part of every process's peak RSS). */
+ * Not libc's rename (sys_rename): its window of text would stay resident. */
 int state_name_file(const char *t)
 {
-    long r = syscall(SYS_renameat2, AT_FDCWD, t, AT_FDCWD, st.path, 0);
-    if (r != 0 && errno == ENOSYS)
-        r = rename(t, st.path);
-    if (r == 0)
+    if (sys_rename(t, st.path, 0) == 0)
         return 0;
     int e = errno;
     unlink(t);

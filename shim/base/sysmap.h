@@ -4,10 +4,15 @@
  * the shim's own memory (arena, replies, copies, mapped ELF files) must
  * never pass through it, so every room maps with these and no room calls
  * up into the hooks.  Same contract as the libc calls: MAP_FAILED and errno.
+ * Also sys_rename: libc's rename and renameat2 share 64 KiB of its text
+ * that programs seldom run, resident with its window once run.
  */
 #ifndef HEAPSNAP_SYSMAP_H
 #define HEAPSNAP_SYSMAP_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -27,6 +32,16 @@ static inline void *sys_mremap(void *old, size_t old_len, size_t new_len, int fl
                                void *new_addr)
 {
     return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+}
+
+/* renameat2(AT_FDCWD, from, AT_FDCWD, to, flags) as the system call; a
+ * kernel without it: rename, for flags 0.  0, or -1 with errno. */
+static inline int sys_rename(const char *from, const char *to, unsigned flags)
+{
+    long r = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
+    if (r != 0 && errno == ENOSYS && !flags)
+        return rename(from, to);
+    return r ? -1 : 0;
 }
 
 #endif
