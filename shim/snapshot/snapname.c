@@ -14,14 +14,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* RENAME_NOREPLACE only; no stdio streams */
+#include <stdio.h> /* renameat2 only; no stdio streams */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sysmap.h"
 #include "snapshot.h"
 
 /* All under the snapshot lock. */
@@ -258,7 +257,7 @@ int name_commit(const char *t, char *path)
     if (name_shared && (name_forked || name_not_runs())) {
         name_insert_seq(path, (uint64_t)getpid());
     } else if (name_shared) {
-        int r = sys_rename(t, path, RENAME_NOREPLACE);
+        int r = renameat2(AT_FDCWD, t, AT_FDCWD, path, RENAME_NOREPLACE);
         if (r == 0 || (errno != EEXIST && errno != EINVAL))
             goto done;
         if (name_taken(path)) {
@@ -268,7 +267,7 @@ int name_commit(const char *t, char *path)
             name_insert_seq(path, (uint64_t)getpid());
         }
     }
-    if (sys_rename(t, path, 0) != 0)
+    if (rename(t, path) != 0)
         return -1;
 done:
     if (stat(path, &st) == 0) {
