@@ -131,7 +131,12 @@ void hook_set_active(int on)
         hook_modes_start(real.free);
     hook_go_mark(HOOK_GO_FULL, !hook_mode.sample);
     atomic_store(&real.active, on);
-    hook_go_mark(HOOK_GO_ACTIVE, on);
+    /* The bit follows the word, not on: two calls at once (a degrade and
+     * an unpause) may store in one order and mark in the other.  Whoever
+     * marks last checks the word after its mark. */
+    do
+        hook_go_mark(HOOK_GO_ACTIVE, on = atomic_load(&real.active));
+    while (!(atomic_load(&hook_go) & HOOK_GO_ACTIVE) != !atomic_load(&real.active));
 }
 
 int hook_is_active(void)
