@@ -255,7 +255,7 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
         UNWIND_ORIGIN(o);
         hook_fail(n, &o);
     }
-    hook_leave();
+    hook_leave_booked();
     return p;
 }
 
