@@ -46,6 +46,22 @@ static struct {
     atomic_int active; /* recording new blocks */
 } real;
 
+/* malloc's one test of the modes (besides the guard): every HOOK_GO_*
+ * bit set when the real functions are known, recording is on and sampled
+ * mode is off, so that its full-stacks path reads one word, not three.
+ * Each bit is its owner's, set or cleared on its own (no race between
+ * hook_init and hook_set_active); the owners' own words stay the truth. */
+enum { HOOK_GO_READY = 1, HOOK_GO_ACTIVE = 2, HOOK_GO_FULL = 4, HOOK_GO_ALL = 7 };
+static atomic_int hook_go;
+
+static void hook_go_mark(int bit, int on)
+{
+    if (on)
+        atomic_fetch_or(&hook_go, bit);
+    else
+        atomic_fetch_and(&hook_go, ~bit);
+}
+
 /* ---------------- resolution ---------------- */
 
 static void hook_free_ready(void); /* free's entry, once resolved */
@@ -90,6 +106,7 @@ void hook_init(void)
     defer_init(real.free, real.malloc, real.malloc_usable_size, pend_unbook);
     pend_init(real.free, 0);
     atomic_store(&real.state, HOOK_READY);
+    hook_go_mark(HOOK_GO_READY, 1);
     hook_free_ready();
 }
 
@@ -112,7 +129,14 @@ void hook_set_active(int on)
     hook_mode.depth = (unsigned)opt_int(OPT_DEPTH);
     if (on && !hook_mode.started)
         hook_modes_start(real.free);
+    hook_go_mark(HOOK_GO_FULL, !hook_mode.sample);
     atomic_store(&real.active, on);
+    /* The bit follows the word, not on: two calls at once (a degrade and
+     * an unpause) may store in one order and mark in the other.  Whoever
+     * marks last checks the word after its mark. */
+    do
+        hook_go_mark(HOOK_GO_ACTIVE, on = atomic_load(&real.active));
+    while (!(atomic_load(&hook_go) & HOOK_GO_ACTIVE) != !atomic_load(&real.active));
 }
 
 int hook_is_active(void)
@@ -231,7 +255,7 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
         UNWIND_ORIGIN(o);
         hook_fail(n, &o);
     }
-    hook_leave();
+    hook_leave_booked();
     return p;
 }
 
@@ -250,11 +274,11 @@ HS_EXPORT void *malloc(size_t n)
         return real.malloc(n);
     if (hook_pass(n))
         return real.malloc(n);
+    if (HS_LIKELY(atomic_load_explicit(&hook_go, memory_order_acquire) == HOOK_GO_ALL &&
+                  !guard_on))
+        return hook_malloc_tracked(n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_malloc_early(n);
-    if (HS_LIKELY(!guard_on && atomic_load_explicit(&real.active, memory_order_relaxed) &&
-                  !hook_mode.sample))
-        return hook_malloc_tracked(n);
     return hook_malloc_careful(n);
 }
 

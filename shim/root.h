@@ -129,6 +129,15 @@ static inline void hook_leave(void)
         scrub_frames(n);
     }
 }
+/* hook_leave for malloc's tracked path, where the books were almost always
+ * kept: no test of the need (a 0 scrubs the registers alone). */
+static inline void hook_leave_booked(void)
+{
+    size_t n = hook_scrub_need;
+    guard_leave(0);
+    hook_scrub_need = 0;
+    scrub_frames(n);
+}
 static inline void hook_leave_free(void)
 {
     guard_leave(0);
