@@ -69,8 +69,8 @@ static struct {
 struct pyg_fol {
     uint32_t bj, how, keys;
 };
-#define PYG_BATCH 4096u /* objects whose edges are packed at a time (pyedge.c) */
-#define PYG_FOL_MAP (2 * PYG_BATCH * (sizeof(struct pyg_fol) + 8)) /* fol, folk */
+#define PYG_BATCH 16384u /* objects whose edges are packed at a time (pyedge.c) */
+#define PYG_FOL_MAP (2 * PYG_BATCH * (sizeof(struct pyg_fol) + 16) + 2048 * 4) /* fol, folk, its sort's */
 #define PYG_FOL_END (1u << 6) /* how's bit: the words to the block's end */
 #define PYG_FOL_Q 7u          /* how's q from this bit on */
 _Static_assert(PYG_READ_MAX / 8 < (1u << (32 - PYG_FOL_Q)), "a read's words fit a q");
@@ -486,29 +486,24 @@ static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64
     g.local = NULL;
 }
 
-/* a[i] sifted down the heap a[0, m). */
-static void pyg_sift(uint64_t *a, uint32_t i, uint32_t m)
+/* a[0, n) in ascending order of their high 32 bits (a radix sort, 11
+ * bits a pass, tmp as large and cnt 2,048 words beside; a pass whose
+ * digit all share is skipped). */
+static void pyg_sort(uint64_t *a, uint64_t *tmp, uint32_t *cnt, uint32_t n)
 {
-    uint64_t x = a[i];
-    for (uint32_t c; (c = 2 * i + 1) < m; i = c) {
-        if (c + 1 < m && a[c + 1] > a[c])
-            c++;
-        if (a[c] <= x)
-            break;
-        a[i] = a[c];
-    }
-    a[i] = x;
-}
-
-/* a[0, n) in ascending order (a heap sort: no memory). */
-static void pyg_sort(uint64_t *a, uint32_t n)
-{
-    for (uint32_t s = n / 2; s-- > 0;)
-        pyg_sift(a, s, n);
-    for (uint32_t m = n; m > 1;) { /* the largest to the end */
-        uint64_t x = a[--m];
-        a[m] = a[0], a[0] = x;
-        pyg_sift(a, 0, m);
+    for (unsigned shift = 32; shift < 64; shift += 11) {
+        memset(cnt, 0, 2048 * sizeof *cnt);
+        for (uint32_t k = 0; k < n; k++)
+            cnt[(a[k] >> shift) & 2047]++;
+        if (cnt[(a[0] >> shift) & 2047] == n)
+            continue;
+        for (uint32_t d = 0, sum = 0; d < 2048; d++) {
+            uint32_t c = cnt[d];
+            cnt[d] = sum, sum += c;
+        }
+        for (uint32_t k = 0; k < n; k++)
+            tmp[cnt[(a[k] >> shift) & 2047]++] = a[k];
+        memcpy(a, tmp, (size_t)n * sizeof *a);
     }
 }
 
@@ -525,7 +520,7 @@ static void pyg_read_fols(void)
     while (k < n && g.folk[k - 1] < g.folk[k]) /* as a rule in order already */
         k++;
     if (k < n)
-        pyg_sort(g.folk, n);
+        pyg_sort(g.folk, g.folk + 2 * PYG_BATCH, (uint32_t *)(g.folk + 4 * PYG_BATCH), n);
     for (k = 0; k < n; k++) {
         uint32_t at = (uint32_t)g.folk[k];
         uint64_t from, to;
