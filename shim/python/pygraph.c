@@ -15,9 +15,10 @@
  * Borrowed pointers are left out: an object's pointer to itself in its
  * own block (a frame's frame_obj; a class instance's inline values own
  * theirs), its weakref list; a weak reference counts its callback only.
- * A missed edge only makes an object look referenced from outside.  The
- * objects' blocks are read first, then those they lead to, each in
- * address order a window a system call (pyread.c); the marking, breadth
+ * A missed edge only makes an object look referenced from outside.  A
+ * batch of objects' blocks is read, then the blocks they lead to, each in
+ * address order a window a system call (pyread.c), and the batch's edges
+ * packed in the marking's order (pyedge.c); the marking, breadth
  * first, keeps a shortest path from a root to each; a link's name is
  * pylink.c's. */
 #include <errno.h>
