@@ -70,7 +70,7 @@ static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
 struct pyc_search {
     const struct pyg_heap *h;
     const struct pye_csr *c;
-    const uint32_t *start, *dst, *gl;
+    const uint32_t *gl;
     uint32_t n;
     uint32_t *mark, *from, *queue; /* by garbage index */
     uint32_t stamp;
@@ -89,8 +89,8 @@ static int pyc_cycle(struct pyc_search *s, uint32_t r)
     for (uint32_t depth = 0; depth < PYC_STEPS && head < tail; depth++) {
         for (level_end = tail; head < level_end; head++) {
             uint32_t v = s->gl[s->queue[head]];
-            for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
-                uint32_t d = s->dst[k];
+            for (uint32_t at = pye_start(s->c, v), end = at + pye_len(s->c, v); at < end;) {
+                uint32_t k = at, d = pye_dst(s->c, &at, v);
                 if (!s->budget)
                     return 0;
                 s->budget--;
@@ -129,8 +129,8 @@ static void pyc_held(struct pyc_search *s)
             s->queue[tail++] = j;
     while (head < tail) {
         uint32_t v = s->gl[s->queue[head++]];
-        for (uint32_t k = s->start[v]; k < s->start[v + 1]; k++) {
-            uint32_t d = s->dst[k];
+        for (uint32_t at = pye_start(s->c, v), end = at + pye_len(s->c, v); at < end;) {
+            uint32_t k = at, d = pye_dst(s->c, &at, v);
             if (s->h->obj[d].garbage && s->via[d] == PYG_NONE) {
                 s->via[d] = k;
                 s->queue[tail++] = pyc_index(s->gl, s->n, d);
@@ -140,17 +140,20 @@ static void pyc_held(struct pyc_search *s)
 }
 
 /* The first reference of each garbage object still without a link to
- * other garbage (the edges of object i are c's [start[i], start[i+1])). */
+ * other garbage. */
 static void pyc_first(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
 {
-    for (uint64_t i = 0; i < c->nobj; i++) {
-        if (!h->obj[i].garbage || via[i] != PYG_NONE)
-            continue;
-        for (uint32_t e = c->start[i]; e < c->start[i + 1]; e++)
-            if (h->obj[c->dst[e]].garbage) {
-                via[i] = e;
-                break;
+    for (uint32_t i = 0, at = 0; i < c->nobj; i++) {
+        uint32_t end = at + pye_len(c, i);
+        if (h->obj[i].garbage && via[i] == PYG_NONE)
+            while (at < end) {
+                uint32_t e = at;
+                if (h->obj[pye_dst(c, &at, i)].garbage) {
+                    via[i] = e;
+                    break;
+                }
             }
+        at = end;
     }
 }
 
@@ -165,8 +168,8 @@ void pyc_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
     size_t len = n * 16 + slots * sizeof(struct pyc_group);
     char *m = n && n < UINT32_MAX / 4 ? arena_map(len) : NULL;
     if (m) {
-        struct pyc_search s = {h, c, c->start, c->dst, (uint32_t *)m, (uint32_t)n, NULL, NULL,
-                               NULL, 0, PYC_BUDGET, via};
+        struct pyc_search s = {h, c, (uint32_t *)m, (uint32_t)n, NULL, NULL, NULL, 0, PYC_BUDGET,
+                               via};
         s.mark = (uint32_t *)m + n, s.from = s.mark + n, s.queue = s.from + n;
         struct pyc_group *grp = (struct pyc_group *)(m + n * 16);
         uint32_t *gl = (uint32_t *)m, k = 0;

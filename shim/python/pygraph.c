@@ -15,9 +15,10 @@
  * Borrowed pointers are left out: an object's pointer to itself in its
  * own block (a frame's frame_obj; a class instance's inline values own
  * theirs), its weakref list; a weak reference counts its callback only.
- * A missed edge only makes an object look referenced from outside.  The
- * objects' blocks are read first, then those they lead to, each in
- * address order a window a system call (pyread.c); the marking, breadth
+ * A missed edge only makes an object look referenced from outside.  A
+ * batch of objects' blocks is read, then the blocks they lead to, each in
+ * address order a window a system call (pyread.c), and the batch's edges
+ * packed in the marking's order (pyedge.c); the marking, breadth
  * first, keeps a shortest path from a root to each; a link's name is
  * pylink.c's. */
 #include <errno.h>
@@ -42,9 +43,10 @@ static struct {
     const struct pyg_type *ty;
     uint32_t *owner;      /* by block without an object (pyg_owner): read
                              already, by whom (pyg_own), + 1; 0: none */
-    struct pyg_fol *fol;  /* by block without an object, as owner: how the
-                             objects' reads of it go, once they are done */
-    uint64_t capfol;
+    uint64_t capfol;      /* blocks without an object */
+    struct pyg_fol *fol;  /* the batch's followed blocks, as claimed (pyg_own) */
+    uint64_t *folk;       /* each one's block << 32 | its place in fol, sorted */
+    uint32_t nfol;
     uint32_t rank;        /* the edges' rank now (pye_how's) */
     int oom;
     struct pyg_root *root; /* named roots (pyroots.c), in the order given */
@@ -59,14 +61,17 @@ static struct {
 } g;
 
 /* A block an object leads to (its item array, keys table, values array),
- * read in address order once every object's own block is (its owner is
- * the source): how holds the label and the rank its edges take, and
- * which words: from 8 * q bytes in to the block's end (PYG_FOL_END), or
- * its first 8 * q bytes (a list's items in use); keys: a values array's
- * keys object | 1, as a slot of pyedge.c's keys (0: none).  8 bytes. */
+ * read in address order once every object of its batch has its own block
+ * read (its owner is the source): how holds the label and the rank its
+ * edges take, and which words: from 8 * q bytes in to the block's end
+ * (PYG_FOL_END), or its first 8 * q bytes (a list's items in use); keys:
+ * a values array's keys object | 1, as a slot of pyedge.c's keys (0:
+ * none). */
 struct pyg_fol {
-    uint32_t how, keys;
+    uint32_t bj, how, keys;
 };
+#define PYG_BATCH 16384u /* objects whose edges are packed at a time (pyedge.c) */
+#define PYG_FOL_MAP (2 * PYG_BATCH * (sizeof(struct pyg_fol) + 16) + 2048 * 4) /* fol, folk, its sort's */
 #define PYG_FOL_END (1u << 6) /* how's bit: the words to the block's end */
 #define PYG_FOL_Q 7u          /* how's q from this bit on */
 _Static_assert(PYG_READ_MAX / 8 < (1u << (32 - PYG_FOL_Q)), "a read's words fit a q");
@@ -270,15 +275,19 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
         g.oom = 1;
         return;
     }
+    if (g.nfol >= 2 * PYG_BATCH) { /* (one an object at most) */
+        g.oom = 1;
+        return;
+    }
     *pyg_owner(bj) = i + 1;
-    g.fol[bj - pyg_objs_below(g.h, bj)] = (struct pyg_fol){how | (uint32_t)q << PYG_FOL_Q, slot};
+    g.folk[g.nfol] = (uint64_t)bj << 32 | g.nfol;
+    g.fol[g.nfol++] = (struct pyg_fol){bj, how | (uint32_t)q << PYG_FOL_Q, slot};
 }
 
-/* Followed block bj's words as pyg_own put them: [*from, *to). */
-static const struct pyg_fol *pyg_fol_words(uint64_t bj, uint64_t *from, uint64_t *to)
+/* Followed block f's words as pyg_own put them: [*from, *to). */
+static void pyg_fol_words(const struct pyg_fol *f, uint64_t *from, uint64_t *to)
 {
-    const struct pyg_fol *f = &g.fol[bj - pyg_objs_below(g.h, bj)];
-    const struct pyg_block *b = &g.h->blk[bj];
+    const struct pyg_block *b = &g.h->blk[f->bj];
     uint64_t q = (uint64_t)(f->how >> PYG_FOL_Q) * 8;
     *from = f->how & PYG_FOL_END ? b->addr + q : b->addr;
     *to = f->how & PYG_FOL_END ? b->addr + pyg_size(g.h, b) : b->addr + q;
@@ -286,7 +295,6 @@ static const struct pyg_fol *pyg_fol_words(uint64_t bj, uint64_t *from, uint64_t
         *to = *from;
     if (*to - *from > PYG_READ_MAX)
         *to = *from + PYG_READ_MAX;
-    return f;
 }
 
 /* The values at v (a values array: values[0] there, a block the scan has
@@ -413,12 +421,12 @@ static void pyg_key_places(uint64_t keys)
     }
 }
 
-/* Followed block bj, as pyg_own put it: its edges. */
+/* Followed block bj, as pyg_own put it (g.fol[aux]): its edges. */
 static void pyg_fol_scan(uint32_t bj, uint64_t aux)
 {
-    (void)aux;
     uint64_t from, to;
-    const struct pyg_fol *f = pyg_fol_words(bj, &from, &to);
+    const struct pyg_fol *f = &g.fol[aux];
+    pyg_fol_words(f, &from, &to);
     uint32_t src = *pyg_owner(bj) - 1;
     uint32_t label = pye_label(f->how);
     g.keys_tag = pye_key(f->keys);
@@ -479,42 +487,84 @@ static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64
     g.local = NULL;
 }
 
-/* The edges: the objects' own blocks in address order (the tracked ones,
- * and the untracked the retained sizes read), then the blocks they lead
- * to, in address order too: a window of them read by one system call
- * (pyread.c); a block too large for one is read as it is scanned.  -1:
- * out of memory. */
+/* a[0, n) in ascending order of their high 32 bits (a radix sort, 11
+ * bits a pass, tmp as large and cnt 2,048 words beside; a pass whose
+ * digit all share is skipped). */
+static void pyg_sort(uint64_t *a, uint64_t *tmp, uint32_t *cnt, uint32_t n)
+{
+    for (unsigned shift = 32; shift < 64; shift += 11) {
+        memset(cnt, 0, 2048 * sizeof *cnt);
+        for (uint32_t k = 0; k < n; k++)
+            cnt[(a[k] >> shift) & 2047]++;
+        if (cnt[(a[0] >> shift) & 2047] == n)
+            continue;
+        for (uint32_t d = 0, sum = 0; d < 2048; d++) {
+            uint32_t c = cnt[d];
+            cnt[d] = sum, sum += c;
+        }
+        for (uint32_t k = 0; k < n; k++)
+            tmp[cnt[(a[k] >> shift) & 2047]++] = a[k];
+        memcpy(a, tmp, (size_t)n * sizeof *a);
+    }
+}
+
+/* The followed blocks the batch's objects claimed, in address order. */
+static void pyg_read_fols(void)
+{
+    uint32_t n = g.nfol;
+    g.nfol = 0;
+    if (!n || pyrd_begin(pyg_got, &pyg_pass_fol) != 0) {
+        g.oom |= n != 0;
+        return;
+    }
+    uint32_t k = 1;
+    while (k < n && g.folk[k - 1] < g.folk[k]) /* as a rule in order already */
+        k++;
+    if (k < n)
+        pyg_sort(g.folk, g.folk + 2 * PYG_BATCH, (uint32_t *)(g.folk + 4 * PYG_BATCH), n);
+    for (k = 0; k < n; k++) {
+        uint32_t at = (uint32_t)g.folk[k];
+        uint64_t from, to;
+        pyg_fol_words(&g.fol[at], &from, &to);
+        if (pyrd_add(from, (uint32_t)(to - from), g.fol[at].bj, at) != 0) {
+            pyrd_flush();
+            pyg_fol_scan(g.fol[at].bj, at);
+        }
+    }
+    pyrd_end();
+}
+
+/* The edges, a batch of PYG_BATCH objects at a time: their own blocks in
+ * address order (the tracked ones, and the untracked the retained sizes
+ * read), then the blocks they lead to, in address order too, a window
+ * of them read by one system call (pyread.c; a block too large for one
+ * is read as it is scanned); then the batch's edges packed (pye_flush).
+ * -1: out of memory. */
 static int pyg_read_all(uint64_t nobj)
 {
     const struct pyg_block *blk = g.h->blk;
-    if (pyrd_begin(pyg_got, &pyg_pass_obj) != 0)
-        return -1;
-    uint64_t i;
-    for (struct pyg_it it = {0, UINT64_MAX}; !g.oom && pyg_next(g.h, nobj, &it, &i);) {
-        const struct pyg_obj *o = &g.h->obj[i];
-        const struct pyg_block *b = &blk[it.bj];
-        if (!pyg_walked((uint32_t)i) && !pyr_scans(o, &g.ty[o->type]))
-            continue;
-        uint64_t size = pyg_size(g.h, b);
-        if (size >= UINT32_MAX || pyrd_add(b->addr, (uint32_t)size, (uint32_t)i, it.bj) != 0) {
-            pyrd_flush();
-            pyg_edges_of((uint32_t)i, it.bj);
+    uint64_t i = 0, n = 0;
+    struct pyg_it it = {0, UINT64_MAX};
+    for (int more = 1; more && !g.oom;) {
+        if (pyrd_begin(pyg_got, &pyg_pass_obj) != 0)
+            return -1;
+        for (n = 0; n < PYG_BATCH && !g.oom && (more = pyg_next(g.h, nobj, &it, &i)); n++) {
+            const struct pyg_obj *o = &g.h->obj[i];
+            const struct pyg_block *b = &blk[it.bj];
+            if (!pyg_walked((uint32_t)i) && !pyr_scans(o, &g.ty[o->type]))
+                continue;
+            uint64_t size = pyg_size(g.h, b);
+            if (size >= UINT32_MAX || pyrd_add(b->addr, (uint32_t)size, (uint32_t)i, it.bj) != 0) {
+                pyrd_flush();
+                pyg_edges_of((uint32_t)i, it.bj);
+            }
         }
+        pyrd_end();
+        if (!g.oom)
+            pyg_read_fols();
+        if (!g.oom && pye_flush(more ? i + 1 : nobj) != 0)
+            g.oom = 1;
     }
-    pyrd_end();
-    if (g.oom || pyrd_begin(pyg_got, &pyg_pass_fol) != 0)
-        return -1;
-    for (uint64_t bj = 0; bj < g.h->nblk; bj++) {
-        if (pyg_obj_of(g.h, bj) != PYG_NONE || !*pyg_owner(bj))
-            continue;
-        uint64_t from, to;
-        pyg_fol_words(bj, &from, &to);
-        if (pyrd_add(from, (uint32_t)(to - from), (uint32_t)bj, 0) != 0) {
-            pyrd_flush();
-            pyg_fol_scan((uint32_t)bj, 0);
-        }
-    }
-    pyrd_end();
     return g.oom ? -1 : 0;
 }
 
@@ -533,13 +583,14 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     pyg_link_begin(names);
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
     if (!(g.owner = arena_map((g.capfol + 1) * sizeof *g.owner)) ||
-        (g.capfol && !(g.fol = arena_map(g.capfol * sizeof *g.fol))))
+        !(g.fol = arena_map(PYG_FOL_MAP)) || pye_begin(nobj) != 0)
         g.oom = 1;
+    g.folk = g.fol ? (uint64_t *)(g.fol + 2 * PYG_BATCH) : NULL;
     if (!g.oom && pyg_read_all(nobj) != 0)
         g.oom = 1;
     if (g.fol)
-        arena_unmap(g.fol, g.capfol * sizeof *g.fol);
-    g.fol = NULL;
+        arena_unmap(g.fol, PYG_FOL_MAP);
+    g.fol = NULL, g.folk = NULL;
     if (!g.oom)
         pyroot_collect();
     pyf_free(); /* the marking finds no address */

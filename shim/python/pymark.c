@@ -18,43 +18,53 @@ static uint64_t pym_root_scanned(uint32_t kind)
            kind == HSNAP_PYROOT_CSTACK;
 }
 
-/* The source of each edge a reached object's via names into from (by
- * object), in one walk of the edges, whose targets it gives back as it
- * goes (pye_drop: c->dst reads no more). */
-static void pym_sources(const struct pye_csr *c, const uint32_t *via, uint32_t *from)
-{
-    uint64_t dropped = 0;
-    for (uint32_t v = 0; v < c->nobj; v++) {
-        for (uint32_t e = c->start[v]; e < c->start[v + 1]; e++)
-            if (via[c->dst[e]] == e)
-                from[c->dst[e]] = v;
-        if ((v & 0xffff) == 0xffff)
-            pye_drop(c->dst, (uint64_t)c->start[v + 1] * 4, &dropped);
-    }
-}
-
 /* The link of the edge at place e of c, from src (a garbage object's). */
 static struct hsnap_pylink pym_link(const struct pye_csr *c, uint32_t e, uint32_t src)
 {
-    struct pyg_edge x = {src, c->dst[e], c->how[e], c->key[e]};
+    struct pyg_edge x = {src, 0, 0, 0};
+    x.dst = pye_next(c, &e, src, &x.how, &x.key);
     return pyg_link_of(&x);
+}
+
+/* Each reached object's parent edge, as via names it, kept by its
+ * target, in one walk of the edges that gives them back as it goes: its
+ * source into from, its how into via, its key's slot into key, and its
+ * parent mark set (a root's via as it was, its mark clear). */
+static void pym_parent_edges(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via,
+                             uint32_t *from, uint32_t *key)
+{
+    uint64_t dropped = 0;
+    uint32_t at = 0;
+    for (uint32_t v = 0; v < c->nobj; v++) {
+        for (uint32_t end = at + pye_len(c, v); at < end;) {
+            uint32_t e = at, how, slot, d = pye_next(c, &at, v, &how, &slot);
+            struct pyg_obj *o = &h->obj[d];
+            if (via[d] == e && !o->garbage && !o->parent)
+                from[d] = v, via[d] = how, key[d] = slot, o->parent = 1;
+        }
+        if ((v & 0xffff) == 0xffff)
+            pye_drop_edges(at, &dropped);
+    }
 }
 
 /* Marks from the roots, breadth first: each object's garbage and
  * external marks set, the garbage's links and the reached objects'
- * parents put (once the edges are given back, but for via). */
+ * parents put (once the edges are given back). */
 int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents)
 {
     struct pye_csr c;
-    if (pye_count() >= UINT32_MAX - nroot || pye_sort(nobj, &c) != 0)
+    if (pye_done(&c) != 0)
         return -1;
-    uint64_t nedge = c.nedge;
-    const uint32_t *start = c.start, *dst = c.dst;
+    if (c.nbyte >= UINT32_MAX - nroot || c.nobj != nobj) {
+        pye_free_edges();
+        return -1;
+    }
+    uint64_t nedge = c.nbyte; /* an edge is a place below, a root's via above */
     /* the references found to each (saturated), until the external
      * marks are set; then the edge that reached an object first, a
      * garbage object's link to garbage (pyc_links: the CLI follows them
-     * round a cycle) */
+     * round a cycle); the queue holds only objects with edges */
     uint32_t *via = arena_map(nobj * 4 + 4), *refs = via;
     uint32_t *queue = via ? arena_map(nobj * 4 + 4) : NULL;
     if (!queue) {
@@ -65,8 +75,11 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
     }
     for (uint64_t i = 0; i < nobj; i++)
         h->obj[i].parent = 0;
-    for (uint64_t e = 0; e < nedge; e++)
-        refs[dst[e]] += refs[dst[e]] < UINT32_MAX;
+    for (uint32_t v = 0, at = 0; v < nobj; v++)
+        for (uint32_t end = at + pye_len(&c, v); at < end;) {
+            uint32_t d = pye_dst(&c, &at, v);
+            refs[d] += refs[d] < UINT32_MAX;
+        }
     for (uint64_t r = 0; r < nroot; r++) /* a reference from outside, known */
         if (root[r].kind & PYG_EXACT)
             refs[root[r].dst] += refs[root[r].dst] < UINT32_MAX;
@@ -106,16 +119,18 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
                     continue;
                 h->obj[d].reached = 1;
                 via[d] = pass == 2 ? PYG_NONE : (uint32_t)(nedge + r);
-                queue[tail++] = d;
+                if (pye_len(&c, d))
+                    queue[tail++] = d;
             }
             while (head < tail) {
                 uint32_t v = queue[head++];
-                for (uint32_t e = start[v]; e < start[v + 1]; e++) {
-                    uint32_t d = dst[e];
+                for (uint32_t at = pye_start(&c, v), end = at + pye_len(&c, v); at < end;) {
+                    uint32_t e = at, d = pye_dst(&c, &at, v);
                     if (!h->obj[d].reached) {
                         h->obj[d].reached = 1;
                         via[d] = e;
-                        queue[tail++] = d;
+                        if (pye_len(&c, d))
+                            queue[tail++] = d;
                     }
                 }
             }
@@ -135,19 +150,15 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
             sbuf_put(links, &l, sizeof l);
         }
     }
-    uint32_t *from = queue; /* done with */
-    pym_sources(&c, via, from);
-    /* a parent's edge kept by its target (the edges given back before
-     * the parents are put, the stop's peak): its how in via, its key
-     * in the starts' array, reached set; a root's via as it was */
-    uint32_t *key = c.start;
-    for (uint64_t i = 0; i < nobj; i++) {
-        struct pyg_obj *o = &h->obj[i];
-        o->reached = !o->garbage && via[i] < nedge;
-        if (o->reached)
-            key[i] = c.key[via[i]], via[i] = c.how[via[i]];
+    uint32_t *from = queue, *key = arena_map(nobj * 4 + 4); /* queue: done with */
+    if (!key) {
+        arena_unmap(queue, nobj * 4 + 4);
+        arena_unmap(via, nobj * 4 + 4);
+        pye_free_edges();
+        return -1;
     }
-    pye_free_targets();
+    pym_parent_edges(h, &c, via, from, key);
+    pye_free_edges();
     uint64_t dvia = 0, dkey = 0, dfrom = 0; /* each read once more, in order */
     for (uint64_t i = 0; i < nobj; i++) {
         if ((i & 0xffff) == 0xffff) {
@@ -157,7 +168,7 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
         }
         if (h->obj[i].garbage || via[i] == PYG_NONE) {
             continue;
-        } else if (!h->obj[i].reached) {
+        } else if (!h->obj[i].parent) {
             const struct pyg_root *r = &root[via[i] - nedge];
             struct pyg_parent p = {(uint32_t)i, r->kind & ~PYG_EXACT, r->name_off,
                                    HSNAP_PYLABEL_ROOT | r->name_len << 4};
@@ -172,8 +183,8 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
         }
     }
     arena_unmap(queue, nobj * 4 + 4);
+    arena_unmap(key, nobj * 4 + 4);
     arena_unmap(via, nobj * 4 + 4);
-    pye_free_edges();
     return 0;
 }
 

@@ -1,4 +1,4 @@
-// link: shim/python/pycycle.c
+// link: shim/python/pycycle.c shim/python/pyedge.c
 /*
  * test_pycycle.c - pyc_links, the link each garbage object keeps: on a
  * tree whose children point to their parent, the links from one object
@@ -29,6 +29,12 @@ void arena_unmap(void *p, size_t n)
     munmap(p, n);
 }
 
+void *arena_remap(void *p, size_t old, size_t n)
+{
+    void *q = mremap(p, old, n, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+}
+
 #define N 64
 static struct pyg_block blk[N];
 static struct pyg_obj obj[N];
@@ -37,8 +43,7 @@ static uint32_t sel[N / 64 + 1];
 static struct pyg_heap heap = {.blk = blk, .obj = obj, .rank = rank, .sel = sel, .want = 1};
 static uint32_t trace_of[N];
 static struct pyg_edge edge[4 * N];
-static uint32_t nobj, nedge, start[N + 1], adj[4 * N], via[N];
-static uint32_t dst[4 * N], how[4 * N], key[4 * N]; /* by place: the marking's order */
+static uint32_t nobj, nedge, via[N];
 
 /* Blocks at 0x1000 (i + 1): the trace is the test's. */
 int tbl_find(uintptr_t ptr, struct tbl_entry *e)
@@ -75,24 +80,31 @@ static void run(void)
     struct pyg_heap h = heap;
     h.nblk = nobj;
     pyg_rank_end(&h, nobj);
-    memset(start, 0, sizeof start);
+    pye_free();
+    int bad = pye_begin(nobj) != 0;
     for (uint32_t e = 0; e < nedge; e++)
-        start[edge[e].src + 1]++;
-    for (uint32_t i = 0; i < nobj; i++)
-        start[i + 1] += start[i];
-    uint32_t at[N + 1];
-    memcpy(at, start, sizeof at);
-    for (uint32_t e = 0; e < nedge; e++)
-        adj[at[edge[e].src]++] = e;
-    for (uint32_t p = 0; p < nedge; p++)
-        dst[p] = edge[adj[p]].dst, how[p] = edge[adj[p]].how, key[p] = edge[adj[p]].key;
+        bad |= pye_add(edge[e].src, edge[e].dst, edge[e].how, edge[e].key) != 0;
+    struct pye_csr c;
+    if (bad || pye_done(&c) != 0) { /* no links: every case fails */
+        pye_free();
+        return;
+    }
     for (uint32_t i = 0; i < N; i++)
         via[i] = PYG_NONE;
-    struct pye_csr c = {start, dst, how, key, nobj, nedge};
     pyc_links(&h, &c, via);
-    for (uint32_t i = 0; i < N; i++) /* places as the edges added */
-        if (via[i] != PYG_NONE)
-            via[i] = adj[via[i]];
+    for (uint32_t i = 0; i < N; i++) { /* places as the edges added: a source's k-th */
+        if (via[i] == PYG_NONE)
+            continue;
+        uint32_t v = pye_src(&c, via[i]), k = 0;
+        for (uint32_t at = pye_start(&c, v); at < via[i]; k++)
+            pye_dst(&c, &at, v);
+        for (uint32_t e = 0; e < nedge; e++)
+            if (edge[e].src == v && k-- == 0) {
+                via[i] = e;
+                break;
+            }
+    }
+    pye_free();
 }
 
 static void reset(void)

@@ -5,9 +5,9 @@
  * the limits of each field, a value past the largest is kept as the
  * largest (not wrapped into the rank or the label), the keys' slots
  * give the keys back (the same key in a row takes the same slot, 0
- * none), a million edges grow the store with every one kept, and
- * pye_sort puts them by source, then rank, each rank's in the order
- * added, every edge once (pye_src finds its source again).
+ * none), a million edges flushed a batch at a time are packed with
+ * every one kept, and a batch is put by source, then rank, each rank's
+ * in the order added, every edge once (pye_src finds its source again).
  */
 #include <string.h>
 
@@ -67,61 +67,88 @@ TEST_BEGIN(keys_come_back_from_their_slots)
     pye_free();
 TEST_END
 
+/* The edges of object v in c: each one's target, how and slot into the
+ * arrays (n at most), their places into at; the count. */
+static uint32_t edges_of(const struct pye_csr *c, uint32_t v, uint32_t *dst, uint32_t *how,
+                         uint32_t *key, uint32_t *at, uint32_t n)
+{
+    uint32_t k = 0;
+    for (uint32_t e = pye_start(c, v), end = e + pye_len(c, v); e < end && k < n; k++) {
+        at[k] = e;
+        dst[k] = pye_next(c, &e, v, &how[k], &key[k]);
+    }
+    return k;
+}
+
+/* Object i's one edge, to ~i (as far as a target can be), flushed a
+ * batch of 4,096 sources at a time. */
 TEST_BEGIN(a_million_edges_are_kept_in_order)
     pye_free();
-    for (uint32_t i = 0; i < 1000000; i++) {
+    enum { NO = 1000000 };
+    expect_true(pye_begin(NO + 1) == 0, "pye_begin");
+    for (uint32_t i = 0; i < NO; i++) {
         uint32_t slot;
         expect_true(pye_key_slot(i % 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0, "pye_key_slot(i %% 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0");
-        expect_true(pye_add(i, ~i, pye_how(i % 7, i % 3, i), slot) == 0, "pye_add(i, ~i, pye_how(i %% 7, i %% 3, i), slot) == 0");
+        expect_true(pye_add(i, i % 2 ? ~i : i / 2, pye_how(i % 7, i % 3, i), slot) == 0, "pye_add");
+        if (i % 4096 == 4095)
+            expect_true(pye_flush(i + 1) == 0, "pye_flush");
     }
-    uint64_t n = pye_count();
-    expect_true(n == 1000000, "n == 1000000");
+    expect_true(pye_add(5, 0, 0, 0) == -1, "a source already packed refused");
+    struct pye_csr c;
+    expect_true(pye_done(&c) == 0 && c.nobj == NO + 1, "pye_done");
     int bad = 0;
-    for (uint32_t i = 0; i < n && !bad; i++) {
-        struct pyg_edge e = pye_edge(i);
-        bad = e.src != i || e.dst != ~i || pye_label(e.how) != i % 7 ||
-              pye_rank(e.how) != i % 3 || pye_value(e.how) != i ||
-              pye_key(e.key) != (i % 3 ? 0 : ((uint64_t)i << 4) | 1);
+    for (uint32_t i = 0; i < NO && !bad; i++) {
+        uint32_t dst, how, key, at;
+        bad = edges_of(&c, i, &dst, &how, &key, &at, 1) != 1 ||
+              dst != (i % 2 ? ~i : i / 2) || pye_label(how) != i % 7 || pye_value(how) != i ||
+              pye_key(key) != (i % 3 ? 0 : ((uint64_t)i << 4) | 1) || pye_src(&c, at) != i;
     }
     expect_true(!bad, "an edge differs from the one added");
-    uint32_t third = pye_edge(3).key;
+    expect_true(pye_len(&c, NO) == 0, "the last object has none");
+    expect_true(c.nbyte < 12u * NO, "packed: under 12 bytes an edge, far targets and all");
+    uint32_t third;
+    expect_true(pye_key_slot(3ull << 4 | 1, &third) == 0, "a slot");
     pye_free_edges();
-    expect_true(pye_count() == 0, "pye_count() == 0");
     expect_true(pye_key(third) == (3ull << 4 | 1), "the keys kept for the links");
     pye_free();
 TEST_END
 
 /* Edge k of 300,000: source (k * 7) % 1000, rank 2 - k % 3, its index
- * as its value (the order added) and as its target. */
+ * as its value (the order added) and as its target; one batch, each
+ * source's edges long (over PYE_LONG bytes). */
 TEST_BEGIN(sorted_by_source_then_rank_in_the_order_added)
     pye_free();
     enum { NE = 300000, NO = 1000 };
+    expect_true(pye_begin(NO + 1) == 0, "pye_begin");
     for (uint32_t k = 0; k < NE; k++)
         expect_true(pye_add((k * 7) % NO, k, pye_how(HSNAP_PYLABEL_INDEX, 2 - k % 3, k), k % 5) == 0,
                     "pye_add");
     struct pye_csr c;
-    expect_true(pye_sort(NO + 1, &c) == 0, "pye_sort == 0"); /* the last object has none */
-    expect_true(c.nedge == NE && c.nobj == NO + 1, "c.nedge == NE && c.nobj == NO + 1");
-    expect_true(c.start[0] == 0 && c.start[NO] == NE && c.start[NO + 1] == NE, "the starts' ends");
+    expect_true(pye_done(&c) == 0, "pye_done == 0"); /* the last object has none */
+    expect_true(c.nobj == NO + 1 && c.nlong == NO, "c.nobj == NO + 1, every source long");
+    expect_true(pye_start(&c, 0) == 0 && pye_start(&c, NO) == c.nbyte && pye_len(&c, NO) == 0,
+                "the starts' ends");
     int bad = 0;
     static uint8_t seen[NE];
+    static uint32_t dst[NE], how[NE], key[NE], at[NE];
     memset(seen, 0, sizeof seen);
-    for (uint32_t v = 0; v <= NO && !bad; v++)
-        for (uint32_t e = c.start[v]; e < c.start[v + 1] && !bad; e++) {
-            uint32_t k = c.dst[e];
-            bad = k >= NE || seen[k] || (k * 7) % NO != v || pye_value(c.how[e]) != k ||
-                  c.key[e] != k % 5 || pye_src(&c, e) != v;
-            if (!bad && e > c.start[v]) { /* rank, then the order added */
-                uint32_t p = c.dst[e - 1];
-                bad = pye_rank(c.how[e - 1]) > pye_rank(c.how[e]) ||
-                      (pye_rank(c.how[e - 1]) == pye_rank(c.how[e]) && p >= k);
+    uint64_t total = 0;
+    for (uint32_t v = 0; v <= NO && !bad; v++) {
+        uint32_t n = edges_of(&c, v, dst, how, key, at, NE);
+        total += n;
+        for (uint32_t e = 0; e < n && !bad; e++) {
+            uint32_t k = dst[e];
+            bad = k >= NE || seen[k] || (k * 7) % NO != v || pye_value(how[e]) != k ||
+                  key[e] != k % 5 || pye_src(&c, at[e]) != v;
+            if (!bad && e > 0) { /* rank, then the order added */
+                uint32_t p = dst[e - 1];
+                bad = 2 - p % 3 > 2 - k % 3 || (2 - p % 3 == 2 - k % 3 && p >= k);
             }
             if (!bad)
                 seen[k] = 1;
         }
-    expect_true(!bad, "an edge out of its place");
-    pye_free_targets();
-    expect_true(c.start[NO] == NE, "the starts kept past the targets");
+    }
+    expect_true(!bad && total == NE, "an edge out of its place");
     pye_free();
 TEST_END
 

@@ -19,6 +19,8 @@
 # from the ranks): 62-66 (86-89 before).  Then PYOWNED's new blocks
 # merged in place, the edges sorted one array at a time with no index
 # kept, and 8-byte followed blocks' records: 53-60 (59-66 before).
+# Then the graph's edges packed a batch of objects at a time (pyedge.c):
+# 48-58 (the stop's peak is then the PYOWNED records and the dominators).
 # On Debian's python3 and the first pyenv CPython found.
 . tests/shim/python/lib_py.sh
 
