@@ -311,10 +311,14 @@ struct pyg_parent {
 /* The graph over h's nobj objects (types ty): each object's marks
  * (struct pyg_obj's garbage and external), the garbage's links (struct
  * hsnap_pylink) into links, the reached ones' parents (struct
- * pyg_parent) into parents.  0, or -1 (out of memory: no marks). */
+ * pyg_parent) into parents, and into *owner the owners' array (by block
+ * without an object, bj - pyg_objs_below: its owner + 1, 0 for none;
+ * PYG_OWNERS entries from arena_map, the caller's to give back).  0, or
+ * -1 (out of memory: no marks, *owner untouched). */
+#define PYG_OWNERS(h, nobj) ((h)->nblk - (nobj) + 1)
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-              struct sbuf *links, struct sbuf *parents, struct sbuf *names, struct sbuf *owned);
+              struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner);
 /* pygraph.c, for pyroots.c while pyg_build runs: the tracked object
  * that starts at w, the object whose block holds address at (PYG_NONE:
  * none), and a named root: obj is referenced from what the description
@@ -353,16 +357,24 @@ void pyg_link_begin(struct sbuf *names);
 struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t src,
                              uint32_t dst, uint32_t label, uint32_t value, uint64_t key);
 /* pynumpy.c: the blocks numpy arrays among h's nobj objects (types ty,
- * nty of them) own (a data buffer, dimensions) merged into own (struct
- * hsnap_pyowned, ascending, as pyg_build put them); how many were added,
- * or -1 (out of memory: own untouched). */
+ * nty of them) own (a data buffer, dimensions) set in owner (the owners'
+ * array, pyg_build's: the graph's entries kept); how many were added. */
 int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
-               struct sbuf *own);
+               uint32_t *owner);
 /* pyfields.c: the blocks the fields of h's objects of non-gc types hold
- * (at their start, owned by no one yet) merged into own the same way;
- * how many were added, or -1 (out of memory: own untouched). */
+ * (at their start, owned by no one yet) set in owner the same way; how
+ * many were added, or -1 (out of memory). */
 int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-               struct sbuf *own);
+               uint32_t *owner);
+/* pyowned.c: PYOWNED from owner (pyg_build's owners' array over h's
+ * nobj objects, taken over, NULL: none), once numpy's arrays and the
+ * other objects' fields have set theirs in it (pynp_owned, pyfl_owned);
+ * pyo_records puts the section into owned (not streamed); pyo_free gives
+ * the array back. */
+void pyo_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
+              uint32_t *owner);
+void pyo_records(struct sbuf *owned);
+void pyo_free(void);
 /* pycstack.c: the live part of thread tid's C stack [lo, hi): 1 when it
  * is blocked in a system call, *from its stack pointer less the red zone
  * and *pc its pc; 0 (*from = lo, *pc = 0) when not known (it runs).  The

@@ -12,8 +12,9 @@
  * owns a block when it holds the block's exact start (a C structure's
  * pointer to what it allocated), the block holds no object, and no other
  * owner has it (the graph's, numpy's: pynp_owned runs first, then the
- * first object in address order).  The atomic types (int, bytes, str:
- * their words are numbers or text) and those of one word (float) are not
+ * first object in address order), set in the owners' array (pyowned.c
+ * makes PYOWNED from it).  The atomic types (int, bytes, str: their
+ * words are numbers or text) and those of one word (float) are not
  * read.  The fields are copied a window at a time (pyread.c), in the
  * objects' ascending order.  State: none kept.
  */
@@ -38,23 +39,25 @@ static int pyfl_reads(const struct pyg_type *t)
 
 struct pyfl_pass {
     const struct pyg_heap *h;
-    uint32_t *mine; /* by block: its owner (an object), PYFL_TAKEN, or PYG_NONE */
+    uint32_t *owner; /* the owners' array (pyg_build's): by block without an
+                        object, its owner + 1; 0: none yet */
+    uint32_t added;
 };
-#define PYFL_TAKEN (PYG_NONE - 1) /* owned before this pass */
 
 /* Object tag's fields as read (p NULL: unreadable): the blocks they own. */
 static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                      uint32_t len)
 {
-    const struct pyfl_pass *ps = arg;
+    struct pyfl_pass *ps = arg;
     for (uint32_t k = 0; p && k + 8 <= len; k += 8) {
         uint64_t w;
         memcpy(&w, p + k, 8);
         if (w < 4096 || (w & 7))
             continue;
         uint32_t bj = pyg_bare_block_at(ps->h, w);
-        if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE) {
-            ps->mine[bj] = tag;
+        uint32_t *own = bj != PYG_NONE ? &ps->owner[bj - pyg_objs_below(ps->h, bj)] : NULL;
+        if (own && !*own) {
+            *own = tag + 1, ps->added++;
             if (!aux) /* a gc type's: the retained graph has the edge (pyretain.c) */
                 pyr_ref(addr + k, bj);
         }
@@ -62,23 +65,11 @@ static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
 }
 
 int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-               struct sbuf *own)
+               uint32_t *owner)
 {
     if (!h->obj || !h->nblk)
         return 0;
-    uint32_t *mine = arena_map(h->nblk * sizeof *mine);
-    if (!mine)
-        return -1;
-    memset(mine, 0xff, h->nblk * sizeof *mine); /* PYG_NONE */
-    const struct hsnap_pyowned *w = (const void *)own->p;
-    uint64_t n = own->len / sizeof *w, k = 0;
-    for (uint64_t bj = 0; bj < h->nblk && k < n; bj++) { /* both ascend */
-        for (; k < n && w[k].addr < h->blk[bj].addr; k++)
-            ;
-        if (k < n && w[k].addr == h->blk[bj].addr)
-            mine[bj] = PYFL_TAKEN;
-    }
-    struct pyfl_pass ps = {h, mine};
+    struct pyfl_pass ps = {h, owner, 0};
     int began = 0;
     uint64_t i;
     for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
@@ -88,36 +79,13 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
         uint64_t at = b->addr + o->off;
         if (!pyfl_reads(t) || at + (uint64_t)t->basic > b->addr + pyg_size(h, b))
             continue;
-        if (!began && (began = 1, pyrd_begin(pyfl_got, &ps) != 0)) {
-            arena_unmap(mine, h->nblk * sizeof *mine);
+        if (!began && (began = 1, pyrd_begin(pyfl_got, &ps) != 0))
             return -1;
-        }
         if (pyrd_add(at + 16, (uint32_t)(t->basic - 16), (uint32_t)i,
                      (t->flags & PY_TPF_HAVE_GC) != 0) != 0)
             break; /* not begun, or too large for a window: cannot be */
     }
     if (began)
         pyrd_end();
-    /* both in address order: the blocks owned before keep their owner;
-     * the new ones merged into own in place, from its end */
-    uint64_t added = 0;
-    for (uint64_t bj = 0; began && bj < h->nblk; bj++)
-        added += mine[bj] != PYG_NONE && mine[bj] != PYFL_TAKEN;
-    if (!added || sbuf_reserve(own, added * sizeof *w) != 0) {
-        arena_unmap(mine, h->nblk * sizeof *mine);
-        return added ? -1 : 0;
-    }
-    struct hsnap_pyowned *all = (void *)own->p;
-    uint64_t put = n + added;
-    k = n;
-    for (uint64_t bj = h->nblk; bj-- > 0;) {
-        uint64_t a = h->blk[bj].addr;
-        for (; k > 0 && all[k - 1].addr > a; k--)
-            all[--put] = all[k - 1];
-        if (mine[bj] != PYG_NONE && mine[bj] != PYFL_TAKEN)
-            all[--put] = (struct hsnap_pyowned){a, mine[bj], 0};
-    }
-    own->len += added * sizeof *w;
-    arena_unmap(mine, h->nblk * sizeof *mine);
-    return (int)added;
+    return (int)ps.added;
 }

@@ -569,7 +569,7 @@ static int pyg_read_all(uint64_t nobj)
 }
 
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-              struct sbuf *links, struct sbuf *parents, struct sbuf *names, struct sbuf *owned)
+              struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner)
 {
     int rc = -1;
     memset(&g, 0, sizeof g);
@@ -600,11 +600,8 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     if (g.root)
         arena_unmap(g.root, g.caproot * sizeof *g.root);
     g.root = NULL;
-    for (uint64_t bj = 0; rc == 0 && bj < h->nblk; bj++)
-        if (pyg_obj_of(h, bj) == PYG_NONE && *pyg_owner(bj)) {
-            struct hsnap_pyowned w = {h->blk[bj].addr, *pyg_owner(bj) - 1, 0};
-            sbuf_put(owned, &w, sizeof w);
-        }
+    if (rc == 0) /* handed over: PYOWNED is made from it (pyowned.c) */
+        *owner = g.owner, g.owner = NULL;
     if (g.owner)
         arena_unmap(g.owner, (g.capfol + 1) * sizeof *g.owner);
     pyf_free();

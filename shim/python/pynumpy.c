@@ -73,7 +73,9 @@ static uint8_t *pynp_types(const struct pyg_type *ty, uint32_t nty)
 
 struct pynp_pass {
     const struct pyg_heap *h;
-    uint32_t *mine; /* by block: the array that owns it, or PYG_NONE */
+    uint32_t *owner; /* the owners' array (pyg_build's): the graph's first */
+    uint64_t *mine;  /* by block without an object, a bit: an array's already */
+    uint32_t added;
 };
 
 /* Array tag's fields as read (pyread.c; p NULL: unreadable): the blocks
@@ -99,7 +101,7 @@ static uint32_t pynp_object(const struct pyg_heap *h, uint64_t w)
 static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                      uint32_t len)
 {
-    const struct pynp_pass *ps = arg;
+    struct pynp_pass *ps = arg;
     uint64_t data, dims, base;
     int32_t nd, flags;
     (void)aux;
@@ -118,72 +120,43 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
     uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
     for (int k = 0; k < 2; k++) {
         uint32_t bj = at[k] ? pyg_bare_block_at(ps->h, at[k]) : PYG_NONE;
-        if (bj != PYG_NONE && ps->mine[bj] == PYG_NONE) {
-            ps->mine[bj] = tag;
-            pyr_ref(addr + (k ? 16 : 0), bj); /* the data or dimensions field */
-        }
+        uint64_t ix = bj != PYG_NONE ? bj - pyg_objs_below(ps->h, bj) : 0;
+        if (bj == PYG_NONE || (ps->mine[ix / 64] >> (ix % 64) & 1))
+            continue;
+        ps->mine[ix / 64] |= 1ull << (ix % 64); /* the first array's */
+        if (!ps->owner[ix]) /* the graph's blocks win (one owner a block) */
+            ps->owner[ix] = tag + 1, ps->added++;
+        pyr_ref(addr + (k ? 16 : 0), bj); /* the data or dimensions field */
     }
 }
 
 int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
-               struct sbuf *own)
+               uint32_t *owner)
 {
     uint8_t *is = h->obj && h->nblk ? pynp_types(ty, nty) : NULL;
-    uint32_t *mine = NULL;
-    int added = 0;
+    size_t lmine = (PYG_OWNERS(h, nobj) + 63) / 64 * 8;
+    struct pynp_pass ps = {h, owner, NULL, 0};
     if (!is)
         return 0;
-    struct pynp_pass ps = {h, NULL};
     for (uint64_t i = 0; i < nobj; i++) { /* the objects ascend: one read a window */
         const struct pyg_obj *o = &h->obj[i];
         if (!is[o->type])
             continue;
-        if (!mine) {
-            if (!(mine = arena_map(h->nblk * sizeof *mine)))
+        if (!ps.mine) {
+            if (!(ps.mine = arena_map(lmine)))
                 break;
-            memset(mine, 0xff, h->nblk * sizeof *mine); /* PYG_NONE */
-            ps.mine = mine;
             if (pyrd_begin(pynp_got, &ps) != 0) {
-                arena_unmap(mine, h->nblk * sizeof *mine);
-                mine = NULL;
+                arena_unmap(ps.mine, lmine);
+                ps.mine = NULL;
                 break;
             }
         }
         pyrd_add(h->blk[pyg_blk_of(h, i)].addr + o->off + 16, PYNP_FIELDS, (uint32_t)i, 0); /* fits */
     }
-    if (mine)
+    if (ps.mine) {
         pyrd_end();
+        arena_unmap(ps.mine, lmine);
+    }
     arena_unmap(is, nty);
-    if (!mine)
-        return 0;
-    /* both in address order: the graph's blocks win (one owner a block);
-     * the new ones merged into own in place, from its end */
-    const struct hsnap_pyowned *w = (const void *)own->p;
-    uint64_t n = own->len / sizeof *w, k = 0, more = 0;
-    for (uint64_t bj = 0; bj < h->nblk; bj++) {
-        for (; k < n && w[k].addr < h->blk[bj].addr; k++)
-            ;
-        more += mine[bj] != PYG_NONE && !(k < n && w[k].addr == h->blk[bj].addr);
-    }
-    if (more && sbuf_reserve(own, more * sizeof *w) != 0) {
-        arena_unmap(mine, h->nblk * sizeof *mine);
-        return -1;
-    }
-    struct hsnap_pyowned *all = (void *)own->p;
-    uint64_t put = n + more;
-    k = n;
-    for (uint64_t bj = h->nblk; more && bj-- > 0;) {
-        uint64_t a = h->blk[bj].addr;
-        for (; k > 0 && all[k - 1].addr > a; k--)
-            all[--put] = all[k - 1];
-        if (k > 0 && all[k - 1].addr == a)
-            continue; /* the graph's: moved with the others */
-        if (mine[bj] != PYG_NONE) {
-            all[--put] = (struct hsnap_pyowned){a, mine[bj], 0};
-            added++;
-        }
-    }
-    own->len += more * sizeof *w;
-    arena_unmap(mine, h->nblk * sizeof *mine);
-    return added;
+    return (int)ps.added;
 }

@@ -57,10 +57,9 @@ void py_retain_refs(int on)
 
 static void pyr_drop_edges(void)
 {
-    for (uint32_t c = 0; c < PYR_CHUNKS && r.chunk[c]; c++) {
-        arena_unmap(r.chunk[c], PYRP_CHUNK);
-        r.chunk[c] = NULL;
-    }
+    for (uint64_t c = 0; c < r.nchunk; c++)
+        if (r.chunk[c])
+            arena_unmap(r.chunk[c], PYRP_CHUNK), r.chunk[c] = NULL;
     r.nchunk = 0;
 }
 
@@ -72,6 +71,48 @@ static inline int pyr_edge(struct pyrp_it *it, uint64_t *x)
         return 0;
     *x = (uint64_t)s << 32 | d;
     return 1;
+}
+
+/* As pyr_edge, the chunks read given back as it passes them (the edges'
+ * last read). */
+static inline int pyr_edge_last(struct pyrp_it *it, uint64_t *x)
+{
+    uint64_t c = it->c;
+    int got = pyr_edge(it, x);
+    for (; c < it->c && c < r.nchunk; c++)
+        if (r.chunk[c])
+            arena_unmap(r.chunk[c], PYRP_CHUNK), r.chunk[c] = NULL;
+    return got;
+}
+
+/* A set of blocks with each one's rank in it (a bit a block, the count
+ * before each word of 64): 16 bytes for 64 blocks where an array of
+ * indices took 256. */
+struct pyr_rank {
+    uint64_t bits;
+    uint64_t before;
+};
+
+static inline int pyr_in(const struct pyr_rank *k, uint32_t v)
+{
+    return (k[v / 64].bits >> (v % 64)) & 1;
+}
+
+/* v's index among the set's (v in it). */
+static inline uint32_t pyr_rank_of(const struct pyr_rank *k, uint32_t v)
+{
+    const struct pyr_rank *w = &k[v / 64];
+    return (uint32_t)(w->before + (uint64_t)__builtin_popcountll(w->bits & ((1ull << (v % 64)) - 1)));
+}
+
+/* The counts before each word, once the bits are set (n blocks); how
+ * many are in the set. */
+static uint32_t pyr_rank_end(struct pyr_rank *k, uint32_t n)
+{
+    uint64_t c = 0;
+    for (uint32_t w = 0; w < (n + 63) / 64; w++)
+        k[w].before = c, c += (uint64_t)__builtin_popcountll(k[w].bits);
+    return (uint32_t)c;
 }
 
 /* The walk's arrays given back (the section kept). */
@@ -195,27 +236,28 @@ static const uint32_t *pyr_leakrefs(const uint8_t *held)
 
 /* The section into r.out from the dominators (n blocks, the virtual root
  * n): an entry for every object and every block that is dominated by
- * another or dominates one.  idx: scratch, n entries; words (pyr_leakrefs)
- * and rc (each object's count, saturated at 2^32 - 1): both or none. */
+ * another or dominates one.  kept: scratch, (n + 63) / 64 words, zeroed;
+ * words (pyr_leakrefs) and rc (each object's count, saturated at 2^32 -
+ * 1): both or none. */
 static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const uint8_t *held,
-                    uint32_t *idx, const uint32_t *words, const uint32_t *rcs)
+                    struct pyr_rank *kept, const uint32_t *words, const uint32_t *rcs)
 {
     const struct pyg_block *b = r.h->blk;
-    uint32_t k = 0;
-    for (uint32_t v = 0; v < n; v++) {
-        int keep = pyg_obj_of(r.h, v) != PYG_NONE || ret[v] != pyg_size(r.h, &b[v]) ||
-                   (idom[v] != n && idom[v] != PYDOM_NONE);
-        idx[v] = keep ? k++ : PYDOM_NONE;
-    }
+    for (uint32_t v = 0; v < n; v++)
+        if (pyg_obj_of(r.h, v) != PYG_NONE || ret[v] != pyg_size(r.h, &b[v]) ||
+            (idom[v] != n && idom[v] != PYDOM_NONE))
+            kept[v / 64].bits |= 1ull << (v % 64);
+    uint32_t k = pyr_rank_end(kept, n);
     size_t bytes = (size_t)k * sizeof(struct hsnap_pyretain);
     if (sbuf_reserve(&r.out, pyr_sink.put && bytes > PYR_SINK_CHUNK ? PYR_SINK_CHUNK : bytes) != 0)
         return;
     if (pyr_sink.put && k)
         pyr_sink.begin(pyr_sink.arg, bytes);
     for (uint32_t v = 0; v < n; v++) {
-        if (idx[v] == PYDOM_NONE)
+        if (!pyr_in(kept, v))
             continue;
-        uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT : idx[idom[v]];
+        uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT
+                                                           : pyr_rank_of(kept, idom[v]);
         struct hsnap_pyretain e = {b[v].addr, ret[v], d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
         uint32_t o = pyg_obj_of(r.h, v);
         uint64_t rc = o != PYG_NONE && rcs ? rcs[o] : 0;
@@ -238,12 +280,13 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
 }
 
 /* The dominators of the blocks that do not hang (pydom_hang): their
- * graph, with the nodes numbered anew (id[v] for block v, block inv[c] for
- * node c; the virtual root nu), given to pydom_idom; each one's idom
+ * graph, with the nodes numbered anew (block v, in the set id, is node
+ * pyr_rank_of(id, v); block inv[c] is node c; the virtual root nu), given
+ * to pydom_idom; each one's idom
  * into idom[v] (n: the root), and the nodes in depth first order into
  * order (as blocks, with *reached of them).  0, or -1 (out of memory:
  * nothing written).  The edges are given back once read. */
-static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t *id,
+static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct pyr_rank *id,
                         const uint8_t *held, uint32_t *idom, uint32_t **order, uint32_t *reached)
 {
     size_t ls = ((size_t)nu + 2) * 4, lc = ((size_t)nu + 1) * 4, lw = 0, lsucc = 0;
@@ -254,13 +297,13 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t 
     int rc = -1;
     if (!start || !inv || !cidom || !corder)
         goto done;
-    for (uint32_t v = 0; v < n; v++)
-        if (id[v] != PYDOM_NONE)
-            inv[id[v]] = v;
+    for (uint32_t v = 0, c = 0; v < n; v++)
+        if (pyr_in(id, v))
+            inv[c++] = v;
     uint64_t x;
     for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) { /* the out-degrees: start[c + 1] */
-        if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x]) /* nor does its source */
-            start[id[x >> 32] + 1]++, m++;
+        if (pyr_in(id, (uint32_t)x) && !held[(uint32_t)x]) /* nor does its source */
+            start[pyr_rank_of(id, (uint32_t)(x >> 32)) + 1]++, m++;
     }
     lsucc = (size_t)m * 4 + 4;
     if (!(succ = arena_map(lsucc)))
@@ -268,13 +311,13 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const uint32_t 
     start[nu + 1] = roots;
     for (uint32_t c = 0; c <= nu; c++)
         start[c + 1] += start[c];
-    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) { /* counting sort by source */
-        if (id[(uint32_t)x] != PYDOM_NONE && !held[(uint32_t)x])
-            succ[start[id[x >> 32]]++] = id[(uint32_t)x];
+    for (struct pyrp_it it = {0}; pyr_edge_last(&it, &x);) { /* counting sort by source */
+        if (pyr_in(id, (uint32_t)x) && !held[(uint32_t)x])
+            succ[start[pyr_rank_of(id, (uint32_t)(x >> 32))]++] = pyr_rank_of(id, (uint32_t)x);
     }
     for (uint32_t v = 0; v < n; v++)
         if (held[v])
-            succ[start[nu]++] = id[v];
+            succ[start[nu]++] = pyr_rank_of(id, v);
     for (uint32_t c = nu + 1; c > 0; c--)
         start[c] = start[c - 1];
     start[0] = 0;
@@ -311,19 +354,18 @@ void pyr_end(void (*drop_objs)(void))
     if (!r.on)
         return;
     uint32_t n = (uint32_t)r.h->nblk, nq = 0, nu = 0, reached = 0;
-    size_t lout = (size_t)n * 9 + 8, lq = (size_t)n * 4 + 4, lret = (size_t)n * 8;
+    size_t l4 = (size_t)n * 4 + 4, lret = (size_t)n * 8, lset = ((size_t)n + 63) / 64 * 16;
     size_t lorder = 0;
-    uint32_t *rcs = NULL, *q = NULL, *order = NULL;
+    uint32_t *rcs = NULL, *q = NULL, *order = NULL, *idom = NULL, *left = NULL;
     const uint32_t *words = NULL;
     uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
-    char *o = NULL;
-    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(o = arena_map(lout)) ||
-        !(r.found = arena_map(r.nobj * sizeof *r.found)))
-        goto done;
+    uint8_t *held = NULL;
+    struct pyr_rank *set = NULL; /* the blocks that do not hang, then those put */
     /* idom: each block's one predecessor first (pydom_hang's one); left:
-     * its out-degree, then its node number among those that do not hang */
-    uint32_t *idom = (uint32_t *)o, *left = idom + n + 1;
-    uint8_t *held = (uint8_t *)(left + n + 1);
+     * its out-degree, given back once the blocks that hang are known */
+    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(idom = arena_map(l4)) ||
+        !(held = arena_map(n)) || !(r.found = arena_map(r.nobj * sizeof *r.found)))
+        goto done;
     memset(idom, 0xff, (size_t)n * 4);
     uint64_t x;
     for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
@@ -335,6 +377,17 @@ void pyr_end(void (*drop_objs)(void))
     uint64_t roots = 0;
     for (uint32_t v = 0; v < n; v++)
         roots += held[v] = (uint8_t)pyr_held(v, idom[v] != PYDOM_NONE);
+    /* the objects' array is given back before the dominators' work (the
+     * stop's peak): the leaked references looked for first, and the
+     * counts they need kept */
+    if ((words = pyr_leakrefs(held)) && (rcs = arena_map(r.nobj * 4)))
+        for (uint64_t i = 0; i < r.nobj; i++)
+            rcs[i] = r.h->obj[i].refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)r.h->obj[i].refcnt;
+    if (!words) /* the references found: no longer read */
+        arena_unmap(r.found, r.nobj * sizeof *r.found), r.found = NULL;
+    drop_objs();
+    if (!(left = arena_map(l4)))
+        goto done;
     /* an edge to a root's child changes no one's dominator (the root's
      * own edge to it is a way around whatever led there): left out, so
      * that an instance's reference to its class, held, does not keep the
@@ -342,20 +395,15 @@ void pyr_end(void (*drop_objs)(void))
     for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
         left[x >> 32] += !held[(uint32_t)x];
     }
-    /* the objects' array is given back before the dominators' work (the
-     * stop's peak): the leaked references looked for first, and the
-     * counts they need kept */
-    if ((words = pyr_leakrefs(held)) && (rcs = arena_map(r.nobj * 4)))
-        for (uint64_t i = 0; i < r.nobj; i++)
-            rcs[i] = r.h->obj[i].refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)r.h->obj[i].refcnt;
-    drop_objs();
-    if (!(q = arena_map(lq)))
+    if (!(q = arena_map(l4)) || !(set = arena_map(lset)))
         goto done;
     nq = pydom_hang(n, idom, left, held, q);
     for (uint32_t v = 0; v < n; v++)
         if (left[v] != PYDOM_NONE)
-            left[v] = nu++;
-    if (pyr_dominate(n, nu, roots, left, held, idom, &order, &reached) != 0)
+            set[v / 64].bits |= 1ull << (v % 64);
+    nu = pyr_rank_end(set, n);
+    arena_unmap(left, l4), left = NULL;
+    if (pyr_dominate(n, nu, roots, set, held, idom, &order, &reached) != 0)
         goto done;
     lorder = ((size_t)nu + 1) * 4;
     pydom_hang_reach(idom, q, nq);
@@ -371,9 +419,10 @@ void pyr_end(void (*drop_objs)(void))
         if (idom[v] != n)
             ret[idom[v]] += ret[v];
     }
-    arena_unmap(q, lq), q = NULL;
+    arena_unmap(q, l4), q = NULL;
     arena_unmap(order, lorder), order = NULL;
-    pyr_put(n, idom, ret, held, left, words, rcs); /* left: scratch now */
+    memset(set, 0, lset);
+    pyr_put(n, idom, ret, held, set, words, rcs);
 done:
     if (rcs)
         arena_unmap(rcs, r.nobj * 4);
@@ -382,9 +431,15 @@ done:
     if (order)
         arena_unmap(order, lorder);
     if (q)
-        arena_unmap(q, lq);
-    if (o)
-        arena_unmap(o, lout);
+        arena_unmap(q, l4);
+    if (set)
+        arena_unmap(set, lset);
+    if (held)
+        arena_unmap(held, n);
+    if (left)
+        arena_unmap(left, l4);
+    if (idom)
+        arena_unmap(idom, l4);
     pyr_release();
 }
 

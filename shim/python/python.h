@@ -99,8 +99,9 @@ uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
  * (hsnap_format.h) into b.  py_types_begin: 0 when there are objects to
  * type (the head put), -1 when not (b untouched); then every live block,
  * in address order, to py_types_block; py_types_end finishes b (b->err
- * set when it could not) and puts PYOWNED into owned when the graph was
- * built (nothing there otherwise), or streams PYTYPES to a sink; then
+ * set when it could not) and, given no sink, puts PYOWNED into owned when
+ * the graph was built (nothing there otherwise), or streams PYTYPES to a
+ * sink (PYOWNED then to py_owned_stream's); then
  * py_types_retain (b and owned may be written and given back before it:
  * the retained sizes' pass, its memory the stop's peak, needs neither)
  * computes PYRETAIN's sizes and gives the objects' arrays back. */
@@ -119,6 +120,18 @@ struct py_types_sink {
 /* sink (may be NULL): PYTYPES streamed to it as soon as the graph is
  * built, before PYOWNED is made (b then given back): 1 when it was. */
 int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink);
+/* A sink PYOWNED is streamed to (py_owned_stream): begin with the
+ * section's size, its bytes put in order, end. */
+struct py_owned_sink {
+    void (*begin)(void *arg, uint64_t bytes);
+    void (*put)(void *arg, const void *p, size_t n);
+    void (*end)(void *arg);
+    void *arg;
+};
+/* After py_types_end was given a sink (and before py_types_retain):
+ * PYOWNED streamed to s, from the owners' array, which is given back; 1
+ * when there was one (0: none, nothing put). */
+int py_owned_stream(const struct py_owned_sink *s);
 /* Whether py_types_begin could read the objects (a CPython it knows). */
 int py_types_can(void);
 void py_types_retain(void);

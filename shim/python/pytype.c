@@ -540,8 +540,7 @@ void py_types_block(uint64_t addr, uint64_t size)
 
 int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink)
 {
-    struct sbuf own = {0};
-    uint32_t flags = 0;
+    uint32_t flags = 0, *owner = NULL;
     int streamed = 0;
     pyrd_end();
     if (pyt.heap.want)
@@ -549,7 +548,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&
-        pyg_build(&pyt.heap, pyt.nobj, pyt.ty, &pyt.links, &pyt.parents, &pyt.names, &own) == 0 &&
+        pyg_build(&pyt.heap, pyt.nobj, pyt.ty, &pyt.links, &pyt.parents, &pyt.names, &owner) == 0 &&
         !pyt.links.err && !pyt.parents.err)
         flags |= HSNAP_PYTYPES_GRAPH;
     if (sink && pyt.heap.want && !b->err && !pyt.types.err && !pyt.names.err) {
@@ -563,27 +562,14 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     } else if (pyt.heap.want) { /* the objects' records, made now: not held through the graph */
         pyt_put_objects(flags & HSNAP_PYTYPES_GRAPH);
     }
-    if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
-        pynp_owned(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, &own); /* numpy arrays' buffers */
-    if ((flags & HSNAP_PYTYPES_GRAPH) && !own.err)
-        pyfl_owned(&pyt.heap, pyt.nobj, pyt.ty, &own); /* other non-gc objects' blocks */
+    /* PYOWNED's owners: numpy's and the fields' set in the graph's array */
+    pyo_make(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, (flags & HSNAP_PYTYPES_GRAPH) ? owner : NULL);
+    if (owner && !(flags & HSNAP_PYTYPES_GRAPH))
+        arena_unmap(owner, PYG_OWNERS(&pyt.heap, pyt.nobj) * sizeof *owner);
     pyrd_hold(0);
     pypg_close();
-    if ((flags & HSNAP_PYTYPES_GRAPH) && own.len && !own.err) { /* PYOWNED */
-        uint64_t n = own.len / sizeof(struct hsnap_pyowned);
-        if (!owned->len && sbuf_reserve(&own, sizeof n) == 0) { /* moved in place, not copied */
-            memmove(own.p + sizeof n, own.p, own.len);
-            memcpy(own.p, &n, sizeof n);
-            own.len += sizeof n;
-            sbuf_free(owned);
-            *owned = own;
-            own = (struct sbuf){0};
-        } else {
-            sbuf_put(owned, &n, sizeof n);
-            sbuf_put(owned, own.p, own.len);
-        }
-    }
-    sbuf_free(&own);
+    if (!sink) /* else streamed (py_owned_stream) */
+        pyo_records(owned);
     pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
     if (!streamed) {
         sbuf_put(b, pyt.types.p, pyt.types.len);
@@ -621,6 +607,7 @@ static void pyt_drop_objs(void)
 
 void py_types_retain(void)
 {
+    pyo_free();
     if (pyt.retain) /* the retained sizes, for PYRETAIN */
         pyr_end(pyt_drop_objs);
     else
@@ -631,6 +618,7 @@ void py_types_retain(void)
 
 void py_types_drop(struct sbuf *b)
 {
+    pyo_free();
     pyrd_end();
     pyrd_hold(0);
     pypg_close();

@@ -58,13 +58,26 @@ static void snap_types_end(void *arg)
     side_sec_end(arg, HSNAP_SEC_PYTYPES, NULL, 0);
 }
 
+/* PYOWNED streamed into the side file (py_owned_sink's), as
+ * side_sec_whole would put it. */
+static void snap_owned_begin(void *arg, uint64_t bytes)
+{
+    side_sec_begin(arg, 0, bytes);
+}
+
+static void snap_owned_end(void *arg)
+{
+    side_sec_end(arg, HSNAP_SEC_PYOWNED, NULL, 0);
+}
+
 /* PYTYPES: the Python objects among the live blocks (by address, as
  * BLOCKS has them), typed by the Python room as the streamed BLOCKS went
  * by (snap_run.pytyped), else in a walk of their own; none when it has
  * none.  With the side file, PYTYPES is streamed there as soon as the
- * graph is built, PYOWNED written once made: their memory is given back
- * before the retained sizes' pass, the stop's peak; PYRETAIN goes there
- * as that pass makes it (py_retain_sink).  1 when PYTYPES was made. */
+ * graph is built, PYOWNED from the owners' array once made (never built
+ * whole): their memory is given back before the retained sizes' pass,
+ * the stop's peak; PYRETAIN goes there as that pass makes it
+ * (py_retain_sink).  1 when PYTYPES was made. */
 int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
 {
     struct pend_left left = {0, 0};
@@ -85,8 +98,8 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
     if (made && side->fd >= 0) {
         if (b->len)
             side_sec_whole(side, HSNAP_SEC_PYTYPES, b->p, b->len);
-        if (owned->len)
-            side_sec_whole(side, HSNAP_SEC_PYOWNED, owned->p, owned->len);
+        struct py_owned_sink os = {snap_owned_begin, snap_types_put, snap_owned_end, side};
+        py_owned_stream(&os);
         sbuf_free(b);
         sbuf_free(owned);
     }
