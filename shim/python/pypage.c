@@ -57,6 +57,7 @@ static struct {
     uint64_t clock;       /* reads of chunks: the slots' ages */
     uint64_t lo[PYPG_SEGS], hi[PYPG_SEGS]; /* the interpreter's segments: [lo, hi) */
     unsigned nseg;
+    long pid;             /* getpid() at the open: the pass ends before any fork of this thread */
 } pg;
 static int pg_busy;                   /* some thread owns the cache */
 static __thread unsigned char pg_mine; /* this thread does */
@@ -95,6 +96,7 @@ void pypg_open(void)
         return;
     }
     pg_mine = 1;
+    pg.pid = (long)getpid();
     pg.nseg = 0;
     if (py_sym.code_type)
         loader_iterate_phdr(pypg_image, NULL);
@@ -134,7 +136,7 @@ static const char *pypg_chunk(uint64_t c)
     pg.m->used[s] = pg.clock;
     struct iovec to = {pg.m->data[s], PYPG_CHUNK}, from = {(void *)(uintptr_t)(c * PYPG_CHUNK), PYPG_CHUNK};
     int saved = errno;
-    long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);
+    long r = syscall(SYS_process_vm_readv, pg.pid, &to, 1L, &from, 1L, 0L);
     int err = errno;
     errno = saved;
     pg.calls++;
