@@ -22,8 +22,10 @@
  * An unreadable chunk is no copy (the read fails, as a peek would); where
  * the system call is refused (a seccomp filter), a peek's plain copy.
  *   A read within the interpreter's own image (the PT_LOAD segments of the
- * module that holds PyCode_Type: its static types, _PyRuntime's strings,
- * about a fourth of the chunks an exit snapshot copied) is a plain load:
+ * module that holds PyCode_Type: its static types, _PyRuntime's strings and
+ * interpreter state, about a fourth of the chunks an exit snapshot copied
+ * and the roots' scans of the interpreter) is a plain load, whatever its
+ * length:
  * that module is never unloaded while the interpreter runs, and its
  * segments are readable, so no mapping can go under the read.  Its
  * segments are found once a pass (pypg_open: under the snapshot lock,
@@ -152,14 +154,16 @@ static const char *pypg_chunk(uint64_t c)
 
 int pypg_peek(void *dst, uintptr_t src, size_t n)
 {
-    if (!pg_mine || pg.plain || n > PYPG_LONG || src + n < src)
+    if (!pg_mine || pg.plain || src + n < src)
         return peek(dst, src, n);
     for (unsigned k = 0; k < pg.nseg; k++)
-        if (src >= pg.lo[k] && src + n <= pg.hi[k]) { /* the interpreter's image */
+        if (src >= pg.lo[k] && src + n <= pg.hi[k]) { /* the interpreter's image, any length */
             memcpy(dst, (const void *)src, n);
             pg.hits++;
             return 1;
         }
+    if (n > PYPG_LONG)
+        return peek(dst, src, n);
     char *d = dst;
     while (n) {
         uint64_t c = src / PYPG_CHUNK, at = src % PYPG_CHUNK;

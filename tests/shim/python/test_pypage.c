@@ -40,6 +40,7 @@ int loader_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *
 
 static uint64_t image_word = 0x0123456789abcdefull; /* in this program's data */
 static const char image_text[] = "a constant in the image's read-only data";
+static uint64_t image_big[1024]; /* longer than a field read (a roots scan's) */
 
 static char *mem; /* 3 pages: 0 and 1 readable, 2 unmapped */
 
@@ -183,6 +184,9 @@ TEST_BEGIN(pypage_interpreter_image_read_without_a_call)
     expect_true(pypg_peek(&w, (uintptr_t)&image_word, 8) && w == 42, "read again");
     expect_true(pypg_peek(buf, (uintptr_t)image_text, sizeof buf) && !memcmp(buf, image_text, sizeof buf),
                 "the image's read-only data");
+    image_big[1000] = 77;
+    static uint64_t big[1024];
+    expect_true(pypg_peek(big, (uintptr_t)image_big, sizeof big) && big[1000] == 77, "8 KiB of it");
     expect_eq_u64(calls(), c0); /* no system call */
     expect_true(pypg_peek(&w, (uintptr_t)mem + 16, 8), "outside the image");
     expect_eq_u64(calls(), c0 + 1);
