@@ -58,11 +58,12 @@ CLI_INC     := -Ishim $(addprefix -I,$(CLI_ROOMS))
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
 # libstdc++ provides __cxa_demangle (report/symbols/sym.c refers to it weakly, so
 # --no-as-needed keeps the library even though no strong reference needs it).
-# libmicrohttpd is `heapsnap serve`'s HTTP server (report/serve/httpd.c).
+# libmicrohttpd is `heapsnap serve`'s HTTP server (report/serve/httpd.c), dlopened
+# by serve alone (report/serve/mhdload.c): not linked, so no command's start loads GnuTLS.
 # toml++ reads the rules file, .heapsnap.toml (report/load/tomlread.cc, the one C++
 # file; its flags are Debian's tomlplusplus.pc: the shared library build).
 CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
-CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -lncurses -lmicrohttpd -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
+CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -lncurses -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
 SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))

@@ -423,6 +423,9 @@ static int state_create(void)
     int e = errno;
     close(fd);
     if (m != MAP_FAILED) {
+        /* the header's page alone: a fault's read-around would fill the
+         * page cache with the file's zeros past it (read_ahead_kb's worth) */
+        madvise(m, HSTATE_PAGE, MADV_RANDOM);
         st.h = m;
         state_layout(st.h, st.size);
         state_identity();

@@ -16,6 +16,7 @@
  * Reading costs a load and the symbolization of the peak's traces, which
  * `run -q` skips.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "supp.h"
 
 #define SUMMARY_LOOK 16 /* snapshots read at most */
+#define SUMMARY_PAD (16 << 20) /* bytes the heap grows by at least */
 #define SUMMARY_DWARF 4 /* a peak this many times the heap at exit is the story */
 
 /* path as a shell word for a command to copy: as it is when plain,
@@ -285,6 +287,11 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
      * time).  Not under --leaks or --gate: suppressions match them. */
     if (!leaks)
         frames_python_frames_only();
+    /* The heap grown SUMMARY_PAD at a time: the load's large buffers
+     * (its sections, the decompressor's window) then come from the heap
+     * instead of mappings of their own, which cost a page fault a page
+     * again for each; run ends after this, so nothing is kept too long. */
+    mallopt(M_TOP_PAD, SUMMARY_PAD);
     int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc);
     if (picked < 0)
         return;

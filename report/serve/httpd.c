@@ -29,6 +29,7 @@
 
 #include "cli.h"
 #include "frames.h"
+#include "mhdload.h"
 #include "serve.h"
 
 #define HTTPD_HEAD_BYTES 16384  /* a request's head: method, URL, headers */
@@ -343,6 +344,8 @@ int httpd_run(const struct serve_cfg *cfg, struct procs *ps, volatile sig_atomic
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)httpd_done, &h},
         {cfg->is_unix ? MHD_OPTION_END : MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTPD_PER_CLIENT, NULL},
         {MHD_OPTION_END, 0, NULL}};
+    if (mhd_load(err, errlen) < 0)
+        return -1;
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
                                             NULL, httpd_answer, &h, MHD_OPTION_ARRAY, opts,
                                             MHD_OPTION_END);

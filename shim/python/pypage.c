@@ -21,8 +21,18 @@
  * call either way, and its chunks would push out those fields share).
  * An unreadable chunk is no copy (the read fails, as a peek would); where
  * the system call is refused (a seccomp filter), a peek's plain copy.
+ *   A read within the interpreter's own image (the PT_LOAD segments of the
+ * module that holds PyCode_Type: its static types, _PyRuntime's strings and
+ * interpreter state, about a fourth of the chunks an exit snapshot copied
+ * and the roots' scans of the interpreter) is a plain load, whatever its
+ * length:
+ * that module is never unloaded while the interpreter runs, and its
+ * segments are readable, so no mapping can go under the read.  Its
+ * segments are found once a pass (pypg_open: under the snapshot lock,
+ * after MODULES' own walk of the loader's list).
  */
 #include <errno.h>
+#include <link.h>
 #include <string.h>
 
 #include "inner.h"
@@ -34,6 +44,7 @@
 #define PYPG_LONG 2048u  /* bytes of the longest read served from chunks */
 
 #define PYPG_WAYS 4u /* slots a chunk may take: a set's, the least lately read replaced */
+#define PYPG_SEGS 8u /* the interpreter image's readable segments kept */
 
 struct pypg_map {
     uint64_t tag[PYPG_SLOTS]; /* the chunk's number + 1 a slot holds, 0: none */
@@ -46,9 +57,32 @@ static struct {
     int plain;            /* the system call refused */
     uint64_t calls, hits; /* system calls made, reads served (pypg_counts) */
     uint64_t clock;       /* reads of chunks: the slots' ages */
+    uint64_t lo[PYPG_SEGS], hi[PYPG_SEGS]; /* the interpreter's segments: [lo, hi) */
+    unsigned nseg;
+    long pid;             /* getpid() at the open: the pass ends before any fork of this thread */
 } pg;
 static int pg_busy;                   /* some thread owns the cache */
 static __thread unsigned char pg_mine; /* this thread does */
+
+/* The readable PT_LOAD segments of the module that holds PyCode_Type. */
+static int pypg_image(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    uint64_t at = py_sym.code_type;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum && !mine; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        mine = ph->p_type == PT_LOAD && at >= lo && at - lo < ph->p_memsz;
+    }
+    for (int i = 0; i < info->dlpi_phnum && mine && pg.nseg < PYPG_SEGS; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && ph->p_memsz) {
+            pg.lo[pg.nseg] = info->dlpi_addr + ph->p_vaddr;
+            pg.hi[pg.nseg++] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+        }
+    }
+    return mine; /* found: the walk ends */
+}
 
 void pypg_open(void)
 {
@@ -64,6 +98,10 @@ void pypg_open(void)
         return;
     }
     pg_mine = 1;
+    pg.pid = (long)getpid();
+    pg.nseg = 0;
+    if (py_sym.code_type)
+        loader_iterate_phdr(pypg_image, NULL);
 }
 
 void pypg_close(void)
@@ -100,7 +138,7 @@ static const char *pypg_chunk(uint64_t c)
     pg.m->used[s] = pg.clock;
     struct iovec to = {pg.m->data[s], PYPG_CHUNK}, from = {(void *)(uintptr_t)(c * PYPG_CHUNK), PYPG_CHUNK};
     int saved = errno;
-    long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);
+    long r = syscall(SYS_process_vm_readv, pg.pid, &to, 1L, &from, 1L, 0L);
     int err = errno;
     errno = saved;
     pg.calls++;
@@ -116,7 +154,15 @@ static const char *pypg_chunk(uint64_t c)
 
 int pypg_peek(void *dst, uintptr_t src, size_t n)
 {
-    if (!pg_mine || pg.plain || n > PYPG_LONG || src + n < src)
+    if (!pg_mine || pg.plain || src + n < src)
+        return peek(dst, src, n);
+    for (unsigned k = 0; k < pg.nseg; k++)
+        if (src >= pg.lo[k] && src + n <= pg.hi[k]) { /* the interpreter's image, any length */
+            memcpy(dst, (const void *)src, n);
+            pg.hits++;
+            return 1;
+        }
+    if (n > PYPG_LONG)
         return peek(dst, src, n);
     char *d = dst;
     while (n) {

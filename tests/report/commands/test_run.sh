@@ -124,3 +124,8 @@ fi
 # the command's first descriptors (3, 4, 5) are free, as without run.
 out=$("$HEAPSNAP" run -o "$T/fdlow.%p.hsnap" -- sh -c 'for f in 3 4 5 6; do [ -e /proc/$$/fd/$f ] && echo "fd $f open"; done; true' 2>/dev/null)
 [ -z "$out" ] && t_pass run_leaves_low_descriptors_free || t_fail run_leaves_low_descriptors_free "$out"
+
+# run's own start loads no HTTP server: libmicrohttpd (and GnuTLS with it)
+# is dlopened by `serve` alone (report/serve/mhdload.c), not by every command.
+libs=$(LD_DEBUG=libs "$HEAPSNAP" run -q -o "$T/nohttp.%p.hsnap" -- true 2>&1 | grep -E 'calling init: .*(microhttpd|gnutls)' | head -2)
+[ -z "$libs" ] && t_pass run_start_loads_no_http_library || t_fail run_start_loads_no_http_library "$libs"

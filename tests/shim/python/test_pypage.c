@@ -8,8 +8,11 @@
  * new open drops the copies (a write since is seen); another thread, and
  * any thread once closed, reads afresh (a plain peek); chunks whose hash
  * names one slot are held four at a time, the least lately read pushed out.
- * arena_map and arena_unmap are stubbed (mmap).
+ * A read in the interpreter's image (here the test's own, py_sym.code_type
+ * pointing into it) is a plain load, no call.  arena_map and arena_unmap
+ * are stubbed (mmap), py_sym and loader_iterate_phdr too.
  */
+#include <link.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -27,6 +30,17 @@ void arena_unmap(void *p, size_t n)
 {
     munmap(p, n);
 }
+
+struct py_syms py_sym;
+
+int loader_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    return dl_iterate_phdr(cb, data);
+}
+
+static uint64_t image_word = 0x0123456789abcdefull; /* in this program's data */
+static const char image_text[] = "a constant in the image's read-only data";
+static uint64_t image_big[1024]; /* longer than a field read (a roots scan's) */
 
 static char *mem; /* 3 pages: 0 and 1 readable, 2 unmapped */
 
@@ -153,6 +167,35 @@ TEST_BEGIN(pypage_keeps_four_chunks_of_one_slot)
 }
 TEST_END
 
+/* The interpreter's image (the module holding PyCode_Type; here this
+ * program, py_sym.code_type pointing into its data) is read by a plain
+ * load: no system call, its bytes as they are now, in its data and in its
+ * read-only data; a read outside it still goes through a copy. */
+TEST_BEGIN(pypage_interpreter_image_read_without_a_call)
+{
+    uint64_t w = 0, c0;
+    char buf[sizeof image_text];
+    py_sym.code_type = (uintptr_t)&image_word;
+    pypg_open();
+    c0 = calls();
+    expect_true(pypg_peek(&w, (uintptr_t)&image_word, 8), "the image's data");
+    expect_eq_u64(w, 0x0123456789abcdefull);
+    image_word = 42; /* a load, not a copy: a change is seen at once */
+    expect_true(pypg_peek(&w, (uintptr_t)&image_word, 8) && w == 42, "read again");
+    expect_true(pypg_peek(buf, (uintptr_t)image_text, sizeof buf) && !memcmp(buf, image_text, sizeof buf),
+                "the image's read-only data");
+    image_big[1000] = 77;
+    static uint64_t big[1024];
+    expect_true(pypg_peek(big, (uintptr_t)image_big, sizeof big) && big[1000] == 77, "8 KiB of it");
+    expect_eq_u64(calls(), c0); /* no system call */
+    expect_true(pypg_peek(&w, (uintptr_t)mem + 16, 8), "outside the image");
+    expect_eq_u64(calls(), c0 + 1);
+    pypg_close();
+    py_sym.code_type = 0;
+    image_word = 0x0123456789abcdefull;
+}
+TEST_END
+
 int main(void)
 {
     mem = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -169,5 +212,6 @@ int main(void)
     pypage_open_drops_copies();
     pypage_other_thread_peeks();
     pypage_keeps_four_chunks_of_one_slot();
+    pypage_interpreter_image_read_without_a_call();
     return 0;
 }
