@@ -118,18 +118,42 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
     unsigned i = 0, j = 0;
     int fr = wk->n || wk->more;
     /* Most frames are the interpreter's, left out once a Python frame is
-     * in (skip): one test of the walk's state a frame, then the ranges. */
+     * in (skip): runs of frames copied or passed over in tight loops, up
+     * to the next evaluation frame or (skip) the next frame written. */
     int skip = o->trim && o->py;
     if (!o->bare)
-        for (; i < n && o->k < o->room; i++) {
-            uintptr_t ip = nat[i];
-            if (fr && ip - 1 - lo < span) { /* py_is_eval */
-                py_put_call(o, wk, &j, 0);
-                fr = j < wk->n || wk->more;
-                skip = o->trim && o->py;
-            } else if (!(skip && py_is_interp(ip))) {
-                o->w[o->k++] = ip;
+        while (i < n && o->k < o->room) {
+            unsigned s = i;
+            if (!skip) { /* every frame written, up to the next evaluation frame */
+                unsigned end = o->room - o->k < n - i ? i + (o->room - o->k) : n;
+                uintptr_t *w = o->w + o->k;
+                if (fr)
+                    for (uintptr_t ip; i < end && (ip = nat[i]) - 1 - lo >= span; i++)
+                        w[i - s] = ip;
+                else
+                    for (; i < end; i++)
+                        w[i - s] = nat[i];
+                o->k += i - s;
+                if (i == end)
+                    continue;
+            } else { /* the interpreter's frames left out, up to the next other one */
+                for (; i < n; i++) {
+                    uintptr_t ip = nat[i];
+                    if ((fr && ip - 1 - lo < span) || !py_is_interp(ip))
+                        break;
+                }
+                if (i == n)
+                    break;
+                if (!(fr && nat[i] - 1 - lo < span)) {
+                    o->w[o->k++] = nat[i++];
+                    continue;
+                }
             }
+            /* nat[i] is an evaluation frame (py_is_eval) */
+            py_put_call(o, wk, &j, 0);
+            fr = j < wk->n || wk->more;
+            skip = o->trim && o->py;
+            i++;
         }
     else /* no native frame written */
         for (; i < n && o->k < o->room; i++)
@@ -214,7 +238,9 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
         truncated = py_splice(ip, depth, &o, wk, truncated);
         st = out, depth = o.k;
     }
-    if (trace_intern(st, depth, flags | (truncated ? HSNAP_TRACE_TRUNCATED : 0), id) != 0)
+    if ((ts ? trace_intern_new : trace_intern)(st, depth,
+                                               flags | (truncated ? HSNAP_TRACE_TRUNCATED : 0),
+                                               id) != 0)
         return -1;
     if (keep)
         py_recent_keep(wk, *name, *id);
