@@ -82,10 +82,15 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
                                                               unsigned *j, int all)
 {
     unsigned x = *j, e = wk->n;
-    if (!all)
+    if (!all && !wk->ext && e - x <= 64) { /* from the entry flags: frame i at bit n - 1 - i */
+        uint64_t m = e - x == 64 ? wk->entry : wk->entry & ((1ull << (e - x)) - 1);
+        if (m)
+            e = wk->n - (63 - (unsigned)__builtin_clzll(m));
+    } else if (!all) {
         for (e = x; e < wk->n;)
             if (wk->first[e++])
                 break;
+    }
     unsigned room = o->room - o->k;
     if (o->trim && o->max - o->py < room)
         room = o->max - o->py;
@@ -137,9 +142,12 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                 if (i == end)
                     continue;
             } else { /* the interpreter's frames left out, up to the next other one */
-                for (; i < n; i++) {
-                    uintptr_t ip = nat[i];
-                    if ((fr && ip - 1 - lo < span) || !py_is_interp(ip))
+                const uintptr_t lo0 = py_sym.interp_lo[0], span0 = py_sym.interp_hi[0] - lo0;
+                for (; i < n; i++) { /* libpython's frames tested first: most are */
+                    uintptr_t ip = nat[i] - 1;
+                    if (ip - lo0 >= span0 && !py_is_interp(ip + 1))
+                        break;
+                    if (fr && ip - lo < span)
                         break;
                 }
                 if (i == n)
