@@ -107,6 +107,60 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
     *j = x;
 }
 
+/* A native stack's plan: where its evaluation frames and its frames out
+ * of the interpreter's text lie (the frames a splice does something
+ * with, past the first Python frame), so that a stack spliced again skips
+ * the interpreter's other frames unread.  Per thread, by the stack's name
+ * (native.c: a name stands for its frames for good), direct-mapped.  A
+ * stack with more than PY_PLAN_AT such frames has none. */
+#define PY_PLANS 1024u  /* power of two */
+#define PY_PLAN_AT 48u
+struct py_plan {
+    uint32_t name;     /* 0: empty (a name has UNWIND_NAME_FRAMES) */
+    uint8_t np, ok;    /* positions; whether the plan holds them all */
+    uint64_t eval;     /* bit q: at[q] is an evaluation frame */
+    uint8_t at[PY_PLAN_AT];
+};
+static __thread struct py_plan *py_plans;
+static __thread int py_plans_off;
+
+/* name's plan (its frames nat[0..n)), made on a miss; NULL: none. */
+static const struct py_plan *py_plan_of(uint32_t name, const uintptr_t *nat, unsigned n)
+{
+    struct py_plan *t = py_plans;
+    if (name == UNWIND_NO_NAME || !(name & UNWIND_NAME_FRAMES) || n > 255)
+        return NULL;
+    if (HS_UNLIKELY(!t) && (py_plans_off || !(t = py_plans = arena_alloc(PY_PLANS * sizeof *t)))) {
+        py_plans_off = 1;
+        return NULL;
+    }
+    struct py_plan *p = &t[(name * 0x9e3779b9u) >> 22 & (PY_PLANS - 1)];
+    if (p->name == name)
+        return p->ok ? p : NULL;
+    p->name = name, p->np = 0, p->eval = 0, p->ok = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int ev = py_is_eval(nat[i]);
+        if (ev || !py_is_interp(nat[i])) {
+            if (p->np == PY_PLAN_AT)
+                return NULL;
+            p->eval |= (uint64_t)ev << p->np;
+            p->at[p->np++] = (uint8_t)i;
+        }
+    }
+    p->ok = 1;
+    return p;
+}
+
+/* nat[i..e) written while o has room: where it stopped. */
+static inline unsigned py_copy_run(struct py_out *o, const uintptr_t *nat, unsigned i, unsigned e)
+{
+    unsigned room = o->room - o->k, c = e - i < room ? e - i : room;
+    for (unsigned q = 0; q < c; q++)
+        o->w[o->k + q] = nat[i + q];
+    o->k += c;
+    return i + c;
+}
+
 /* Splices from nat[0..n) (truncated: the stack went on) into o.  trim:
  * the interpreter's native frames outward of the first Python frame
  * written are left out, and the Python frames of the evaluation calls
@@ -117,7 +171,7 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
  * for a cut one (PY_WALK_MAX frames whose code cannot be kept), whose
  * splice is marked truncated. */
 static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
-                     const struct py_walk *wk, int truncated)
+                     const struct py_walk *wk, int truncated, const struct py_plan *pl)
 {
     const uintptr_t lo = py_sym.eval_lo, span = py_sym.eval_hi - py_sym.eval_lo;
     unsigned i = 0, j = 0;
@@ -126,7 +180,29 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
      * in (skip): runs of frames copied or passed over in tight loops, up
      * to the next evaluation frame or (skip) the next frame written. */
     int skip = o->trim && o->py;
-    if (!o->bare)
+    if (pl && !o->bare) { /* the same as the loop below, the plan's frames only */
+        unsigned prev = 0;
+        for (unsigned q = 0; q < pl->np; q++) {
+            unsigned at = pl->at[q];
+            if (!skip && (i = py_copy_run(o, nat, prev, at)) < at)
+                goto done;
+            if (o->k == o->room) {
+                i = at;
+                goto done;
+            }
+            if (fr && (pl->eval >> q & 1)) {
+                py_put_call(o, wk, &j, 0);
+                fr = j < wk->n || wk->more;
+                skip = o->trim && o->py;
+            } else if (!skip || !py_is_interp(nat[at])) {
+                o->w[o->k++] = nat[at];
+            }
+            i = prev = at + 1;
+            if (o->k == o->room)
+                goto done;
+        }
+        i = skip ? n : py_copy_run(o, nat, prev, n);
+    } else if (!o->bare)
         while (i < n && o->k < o->room) {
             unsigned s = i;
             if (!skip) { /* every frame written, up to the next evaluation frame */
@@ -169,6 +245,7 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                 py_put_call(o, wk, &j, 0);
                 fr = j < wk->n || wk->more;
             }
+done:
     truncated |= i < n;
     /* Frames left over: an evaluation frame not recognised (docs/python.md,
      * Limits), or (trim) beyond the walk: outermost. */
@@ -183,6 +260,10 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
 
 void py_thread_end(void)
 {
+    if (py_plans)
+        arena_free(py_plans, PY_PLANS * sizeof *py_plans);
+    py_plans = NULL;
+    py_plans_off = 1;
     py_code_thread_end();
     py_recent_thread_end();
 }
@@ -243,7 +324,7 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
                            cap && cap < max ? cap : max,
                            cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed),
                            py_trim};
-        truncated = py_splice(ip, depth, &o, wk, truncated);
+        truncated = py_splice(ip, depth, &o, wk, truncated, py_plan_of(*name, ip, depth));
         st = out, depth = o.k;
     }
     if ((ts ? trace_intern_new : trace_intern)(st, depth,
