@@ -190,7 +190,31 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                 i = at;
                 goto done;
             }
-            if (fr && (pl->eval >> q & 1)) {
+            if (fr && (pl->eval >> q & 1) && skip && !wk->zero && !wk->ext && j < wk->n &&
+                wk->n - j <= 64) {
+                /* Calls with no frame written between them, while the walk
+                 * lasts: their Python frames are written as one run. */
+                unsigned e = j, qq = q;
+                do {
+                    uint64_t m = wk->n - e == 64 ? wk->entry
+                                                 : wk->entry & ((1ull << (wk->n - e)) - 1);
+                    e = m ? wk->n - (63 - (unsigned)__builtin_clzll(m)) : wk->n;
+                    qq++;
+                } while (e < wk->n && qq < pl->np && (pl->eval >> qq & 1));
+                unsigned room = o->room - o->k;
+                if (o->max - o->py < room)
+                    room = o->max - o->py;
+                if (e - j <= room) {
+                    for (unsigned x = j; x < e; x++)
+                        o->w[o->k++] = wk->w[x];
+                    o->py += e - j, j = e;
+                    fr = j < wk->n || wk->more;
+                    q = qq - 1, at = pl->at[q];
+                } else {
+                    py_put_call(o, wk, &j, 0);
+                    fr = j < wk->n || wk->more;
+                }
+            } else if (fr && (pl->eval >> q & 1)) {
                 py_put_call(o, wk, &j, 0);
                 fr = j < wk->n || wk->more;
                 skip = o->trim && o->py;
