@@ -82,10 +82,15 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
                                                               unsigned *j, int all)
 {
     unsigned x = *j, e = wk->n;
-    if (!all)
+    if (!all && !wk->ext && e - x <= 64) { /* from the entry flags: frame i at bit n - 1 - i */
+        uint64_t m = e - x == 64 ? wk->entry : wk->entry & ((1ull << (e - x)) - 1);
+        if (m)
+            e = wk->n - (63 - (unsigned)__builtin_clzll(m));
+    } else if (!all) {
         for (e = x; e < wk->n;)
             if (wk->first[e++])
                 break;
+    }
     unsigned room = o->room - o->k;
     if (o->trim && o->max - o->py < room)
         room = o->max - o->py;
@@ -102,6 +107,60 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
     *j = x;
 }
 
+/* A native stack's plan: where its evaluation frames and its frames out
+ * of the interpreter's text lie (the frames a splice does something
+ * with, past the first Python frame), so that a stack spliced again skips
+ * the interpreter's other frames unread.  Per thread, by the stack's name
+ * (native.c: a name stands for its frames for good), direct-mapped.  A
+ * stack with more than PY_PLAN_AT such frames has none. */
+#define PY_PLANS 1024u  /* power of two */
+#define PY_PLAN_AT 48u
+struct py_plan {
+    uint32_t name;     /* 0: empty (a name has UNWIND_NAME_FRAMES) */
+    uint8_t np, ok;    /* positions; whether the plan holds them all */
+    uint64_t eval;     /* bit q: at[q] is an evaluation frame */
+    uint8_t at[PY_PLAN_AT];
+};
+static __thread struct py_plan *py_plans;
+static __thread int py_plans_off;
+
+/* name's plan (its frames nat[0..n)), made on a miss; NULL: none. */
+static const struct py_plan *py_plan_of(uint32_t name, const uintptr_t *nat, unsigned n)
+{
+    struct py_plan *t = py_plans;
+    if (name == UNWIND_NO_NAME || !(name & UNWIND_NAME_FRAMES) || n > 255)
+        return NULL;
+    if (HS_UNLIKELY(!t) && (py_plans_off || !(t = py_plans = arena_alloc(PY_PLANS * sizeof *t)))) {
+        py_plans_off = 1;
+        return NULL;
+    }
+    struct py_plan *p = &t[(name * 0x9e3779b9u) >> 22 & (PY_PLANS - 1)];
+    if (p->name == name)
+        return p->ok ? p : NULL;
+    p->name = name, p->np = 0, p->eval = 0, p->ok = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int ev = py_is_eval(nat[i]);
+        if (ev || !py_is_interp(nat[i])) {
+            if (p->np == PY_PLAN_AT)
+                return NULL;
+            p->eval |= (uint64_t)ev << p->np;
+            p->at[p->np++] = (uint8_t)i;
+        }
+    }
+    p->ok = 1;
+    return p;
+}
+
+/* nat[i..e) written while o has room: where it stopped. */
+static inline unsigned py_copy_run(struct py_out *o, const uintptr_t *nat, unsigned i, unsigned e)
+{
+    unsigned room = o->room - o->k, c = e - i < room ? e - i : room;
+    for (unsigned q = 0; q < c; q++)
+        o->w[o->k + q] = nat[i + q];
+    o->k += c;
+    return i + c;
+}
+
 /* Splices from nat[0..n) (truncated: the stack went on) into o.  trim:
  * the interpreter's native frames outward of the first Python frame
  * written are left out, and the Python frames of the evaluation calls
@@ -112,24 +171,97 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
  * for a cut one (PY_WALK_MAX frames whose code cannot be kept), whose
  * splice is marked truncated. */
 static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
-                     const struct py_walk *wk, int truncated)
+                     const struct py_walk *wk, int truncated, const struct py_plan *pl)
 {
     const uintptr_t lo = py_sym.eval_lo, span = py_sym.eval_hi - py_sym.eval_lo;
     unsigned i = 0, j = 0;
     int fr = wk->n || wk->more;
     /* Most frames are the interpreter's, left out once a Python frame is
-     * in (skip): one test of the walk's state a frame, then the ranges. */
+     * in (skip): runs of frames copied or passed over in tight loops, up
+     * to the next evaluation frame or (skip) the next frame written. */
     int skip = o->trim && o->py;
-    if (!o->bare)
-        for (; i < n && o->k < o->room; i++) {
-            uintptr_t ip = nat[i];
-            if (fr && ip - 1 - lo < span) { /* py_is_eval */
+    if (pl && !o->bare) { /* the same as the loop below, the plan's frames only */
+        unsigned prev = 0;
+        for (unsigned q = 0; q < pl->np; q++) {
+            unsigned at = pl->at[q];
+            if (!skip && (i = py_copy_run(o, nat, prev, at)) < at)
+                goto done;
+            if (o->k == o->room) {
+                i = at;
+                goto done;
+            }
+            if (fr && (pl->eval >> q & 1) && skip && !wk->zero && !wk->ext && j < wk->n &&
+                wk->n - j <= 64) {
+                /* Calls with no frame written between them, while the walk
+                 * lasts: their Python frames are written as one run. */
+                unsigned e = j, qq = q;
+                do {
+                    uint64_t m = wk->n - e == 64 ? wk->entry
+                                                 : wk->entry & ((1ull << (wk->n - e)) - 1);
+                    e = m ? wk->n - (63 - (unsigned)__builtin_clzll(m)) : wk->n;
+                    qq++;
+                } while (e < wk->n && qq < pl->np && (pl->eval >> qq & 1));
+                unsigned room = o->room - o->k;
+                if (o->max - o->py < room)
+                    room = o->max - o->py;
+                if (e - j <= room) {
+                    for (unsigned x = j; x < e; x++)
+                        o->w[o->k++] = wk->w[x];
+                    o->py += e - j, j = e;
+                    fr = j < wk->n || wk->more;
+                    q = qq - 1, at = pl->at[q];
+                } else {
+                    py_put_call(o, wk, &j, 0);
+                    fr = j < wk->n || wk->more;
+                }
+            } else if (fr && (pl->eval >> q & 1)) {
                 py_put_call(o, wk, &j, 0);
                 fr = j < wk->n || wk->more;
                 skip = o->trim && o->py;
-            } else if (!(skip && py_is_interp(ip))) {
-                o->w[o->k++] = ip;
+            } else if (!skip || !py_is_interp(nat[at])) {
+                o->w[o->k++] = nat[at];
             }
+            i = prev = at + 1;
+            if (o->k == o->room)
+                goto done;
+        }
+        i = skip ? n : py_copy_run(o, nat, prev, n);
+    } else if (!o->bare)
+        while (i < n && o->k < o->room) {
+            unsigned s = i;
+            if (!skip) { /* every frame written, up to the next evaluation frame */
+                unsigned end = o->room - o->k < n - i ? i + (o->room - o->k) : n;
+                uintptr_t *w = o->w + o->k;
+                if (fr)
+                    for (uintptr_t ip; i < end && (ip = nat[i]) - 1 - lo >= span; i++)
+                        w[i - s] = ip;
+                else
+                    for (; i < end; i++)
+                        w[i - s] = nat[i];
+                o->k += i - s;
+                if (i == end)
+                    continue;
+            } else { /* the interpreter's frames left out, up to the next other one */
+                const uintptr_t lo0 = py_sym.interp_lo[0], span0 = py_sym.interp_hi[0] - lo0;
+                for (; i < n; i++) { /* libpython's frames tested first: most are */
+                    uintptr_t ip = nat[i] - 1;
+                    if (ip - lo0 >= span0 && !py_is_interp(ip + 1))
+                        break;
+                    if (fr && ip - lo < span)
+                        break;
+                }
+                if (i == n)
+                    break;
+                if (!(fr && nat[i] - 1 - lo < span)) {
+                    o->w[o->k++] = nat[i++];
+                    continue;
+                }
+            }
+            /* nat[i] is an evaluation frame (py_is_eval) */
+            py_put_call(o, wk, &j, 0);
+            fr = j < wk->n || wk->more;
+            skip = o->trim && o->py;
+            i++;
         }
     else /* no native frame written */
         for (; i < n && o->k < o->room; i++)
@@ -137,6 +269,7 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                 py_put_call(o, wk, &j, 0);
                 fr = j < wk->n || wk->more;
             }
+done:
     truncated |= i < n;
     /* Frames left over: an evaluation frame not recognised (docs/python.md,
      * Limits), or (trim) beyond the walk: outermost. */
@@ -151,6 +284,10 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
 
 void py_thread_end(void)
 {
+    if (py_plans)
+        arena_free(py_plans, PY_PLANS * sizeof *py_plans);
+    py_plans = NULL;
+    py_plans_off = 1;
     py_code_thread_end();
     py_recent_thread_end();
 }
@@ -211,10 +348,12 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
                            cap && cap < max ? cap : max,
                            cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed),
                            py_trim};
-        truncated = py_splice(ip, depth, &o, wk, truncated);
+        truncated = py_splice(ip, depth, &o, wk, truncated, py_plan_of(*name, ip, depth));
         st = out, depth = o.k;
     }
-    if (trace_intern(st, depth, flags | (truncated ? HSNAP_TRACE_TRUNCATED : 0), id) != 0)
+    if ((ts ? trace_intern_new : trace_intern)(st, depth,
+                                               flags | (truncated ? HSNAP_TRACE_TRUNCATED : 0),
+                                               id) != 0)
         return -1;
     if (keep)
         py_recent_keep(wk, *name, *id);

@@ -166,6 +166,9 @@ struct trace_live {
     uint64_t count, bytes; /* count in 1/65536 units, as the totals */
 };
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
+/* trace_intern for a stack most likely new (python/stack.c's splices, which
+ * the thread's recent splices missed): the tree straight away, no cache slot. */
+int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
 /* Other stores of stacks share the frames' tree: a node stands for the

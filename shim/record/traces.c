@@ -192,6 +192,17 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
     return 0;
 }
 
+int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id)
+{
+    struct trace *t = trace_lookup_slow(ip, depth);
+    if (!t)
+        return -1;
+    if (HS_UNLIKELY(flags & ~atomic_load_explicit(&t->flags, memory_order_relaxed)))
+        atomic_fetch_or(&t->flags, (uint16_t)flags);
+    *id = t->id;
+    return 0;
+}
+
 /* The <unsampled> pseudo-trace (HEAPSNAP_SAMPLE with HEAPSNAP_LEAKS): no
  * frames, like an empty stack, but a record of its own, which no stack's
  * lookup finds. */
