@@ -293,9 +293,11 @@ int side_index(int fd, struct side_index *sd)
 
 /* Copies [at, at + len) of the side file to fd's end: in the kernel, or
  * through a buffer where copy_file_range cannot. */
+char snap_copy_buf[SNAP_COPY_BUF];
+
 int side_copy(int fd, int side, off_t at, uint64_t len)
 {
-    static char buf[65536]; /* the snapshot lock */
+    char *buf = snap_copy_buf; /* the snapshot lock */
     while (len) {
         ssize_t k = copy_file_range(side, &at, fd, NULL, len, 0);
         if (k < 0 && errno == EINTR)
@@ -305,7 +307,7 @@ int side_copy(int fd, int side, off_t at, uint64_t len)
         len -= (uint64_t)k;
     }
     while (len) {
-        ssize_t k = pread(side, buf, len < sizeof buf ? len : sizeof buf, at);
+        ssize_t k = pread(side, buf, len < SNAP_COPY_BUF ? len : SNAP_COPY_BUF, at);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0 || sbuf_write_all(fd, buf, (size_t)k) != 0)

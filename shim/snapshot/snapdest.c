@@ -105,7 +105,7 @@ static int dest_put(int fd, const char *p, size_t n, const char **why)
  * thread, and taken back if the write raised it. */
 static int dest_copy(int fd, int src, const char **why)
 {
-    static char buf[65536]; /* the snapshot lock */
+    char *buf = snap_copy_buf; /* the snapshot lock */
     sigset_t pipe, old, pending;
     int had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE), r = 0, e;
     off_t at = 0;
@@ -113,7 +113,7 @@ static int dest_copy(int fd, int src, const char **why)
     sigaddset(&pipe, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe, &old);
     for (;;) {
-        ssize_t n = pread(src, buf, sizeof buf, at);
+        ssize_t n = pread(src, buf, SNAP_COPY_BUF, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0 || dest_put(fd, buf, (size_t)n, why) != 0) {
