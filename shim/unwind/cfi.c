@@ -201,6 +201,7 @@ static void cfi_memo_checks(struct cfi_memo *m)
     int checked = 0;
     m->rbp_mask = 0;
     m->nchk = CFI_CHECKS_NONE;
+    m->cmp = CFI_CMP_LIST; /* until cfi_memo_pairs: compared step by step */
     /* A state adds two checks at most: the first (kend - k) / 2 states
      * without a test of the room left. */
     const struct cfi_state *s = m->st, *send = m->st + m->n;
@@ -238,8 +239,10 @@ static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
 static HS_NOINLINE struct cfi_memo *cfi_memo_new(unsigned cap)
 {
     struct cfi_memo *m = unwind_host->alloc(cfi_memo_size(cap));
-    if (m)
+    if (m) {
         m->tag = CFI_NO_TAG;
+        m->max = CFI_MAX_NEVER;
+    }
     return m;
 }
 
@@ -266,9 +269,11 @@ static HS_NOINLINE int cfi_memo_setup(unsigned cap)
  * j more recent ones move down one way. */
 static void cfi_memo_front(struct cfi_memo **w, unsigned j, struct cfi_memo *m)
 {
-    for (; j > 0; j--) /* at most CFI_MEMO_WAYS - 1: no call to memmove */
-        w[j] = w[j - 1];
-    w[0] = m;
+    if (j) { /* a hit at way 0 (the usual one) is already in place */
+        for (; j > 0; j--) /* at most CFI_MEMO_WAYS - 1: no call to memmove */
+            w[j] = w[j - 1];
+        w[0] = m;
+    }
     cfi_memo.last = m;
     cfi_memo.fresh = 1;
 }
@@ -437,11 +442,13 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
         *rec = (struct cfi_state){c.rsp, c.key, c.rbp, 0};
         nw->n = (unsigned)(rec - nw->st);
         nw->end = out == end ? CFI_END_CAP : r == 0 ? CFI_END_STOP : CFI_END_LOW_RA;
-        nw->max = nw->end == CFI_END_LOW_RA ? CFI_MAX_NEVER : (unsigned)(end - ip);
+        nw->walk_max = nw->end == CFI_END_LOW_RA ? CFI_MAX_NEVER : (unsigned)(end - ip);
+        nw->max = CFI_MAX_NEVER; /* until named */
         nw->tag = CFI_NO_TAG;
         nw->top8 = top8;
         nw->subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
         nw->nchk = CFI_CHECKS_LATER;
+        nw->cmp = CFI_CMP_LIST;
         cfi_memo_keep(nw);
     }
     return (int)(out - ip);
@@ -484,21 +491,26 @@ static HS_NOINLINE int cfi_memo_list(struct cfi_memo *m)
 static int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
-    if (!m || m->tag == CFI_NO_TAG || m->st[0].rsp != rsp || m->st[0].key != key ||
-        m->max != max || m->top8 != top8 || m->subs != subs) /* max: and not CFI_END_LOW_RA */
+    /* max: named (else CFI_MAX_NEVER), and not CFI_END_LOW_RA */
+    if (!m || m->st[0].rsp != rsp || m->st[0].key != key || m->max != max || m->top8 != top8 ||
+        m->subs != subs)
         return 0;
-    if (HS_UNLIKELY(m->nchk >= CFI_CHECKS_LATER) && cfi_memo_list(m)) { /* one test for both */
-        for (unsigned i = 0; i < m->n; i++)
-            if (!cfi_still(&m->st[i], &rbp, rsp))
-                return 0;
-        return 1;
-    }
+again:;
     uintptr_t d0 = (rbp ^ m->rbp0) & m->rbp_mask, d1 = 0; /* without a branch */
     const struct cfi_pair2 *p = m->pair;
-    if (m->cmp != CFI_CMP_INLINE) /* pairs of pairs (the vector compare), a flat list */
+    if (m->cmp != CFI_CMP_INLINE) { /* pairs of pairs (the vector compare), a flat list */
+        if (HS_UNLIKELY(m->cmp == CFI_CMP_LIST)) { /* no list yet, or none fits */
+            if (!cfi_memo_list(m))
+                goto again; /* made: m->cmp is no longer CFI_CMP_LIST */
+            for (unsigned i = 0; i < m->n; i++)
+                if (!cfi_still(&m->st[i], &rbp, rsp))
+                    return 0;
+            return 1;
+        }
         return !d0 && (m->cmp == CFI_CMP_FLAT ? cfi_same_flat(m)
                        : cfi_avx              ? cfi_same_long_avx(m)
                                               : cfi_same_long(m));
+    }
     /* Every word read is on this stack, in [rsp, top8]. */
     if (p < m->pair_end) { /* one pair of pairs (a shallow stack's): scalar */
         d0 |= (*(const uintptr_t *)p->at[0] ^ p->val[0]) | (*(const uintptr_t *)p->at[1] ^ p->val[2]);
@@ -599,10 +611,11 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
 static inline __attribute__((always_inline)) uint32_t
 cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max, int plain)
 {
-    cfi_memo.fresh = 0;
     cfi_memo.stacks++;
-    if (!rcache.slot || cfi_check_unloads() < 0) /* cfa <= top - 8: the caller's */
+    if (!rcache.slot || cfi_check_unloads() < 0) { /* cfa <= top - 8: the caller's */
+        cfi_memo.fresh = 0;
         return CFI_NO_TAG;
+    }
     /* Not cfi_again_key's first test, the memos set up for walks of max:
      * no memo has m->max == max unless they are (a walk of max frames
      * records one only into a memo set up for that many), and with none
@@ -612,7 +625,11 @@ cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned
         plain ? cfi_memo_again_in(ra, cfa, rbp, top - 8, max, subs)
               : cfi_memo_again(ra, cfa, rbp, top - 8, max, subs),
         ra, cfa, rbp, top, max, plain);
-    return m ? m->tag : CFI_NO_TAG;
+    if (!m) {
+        cfi_memo.fresh = 0; /* a hit's cfi_memo_front set it */
+        return CFI_NO_TAG;
+    }
+    return m->tag;
 }
 
 uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
@@ -628,8 +645,11 @@ uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t t
 /* Names the result of this thread's last walk, if it was one of ours. */
 void cfi_name(uint32_t name)
 {
-    if (cfi_memo.fresh)
-        cfi_memo.last->tag = name;
+    if (cfi_memo.fresh) {
+        struct cfi_memo *m = cfi_memo.last;
+        m->tag = name;
+        m->max = name == CFI_NO_TAG ? CFI_MAX_NEVER : m->walk_max; /* cfi_same_again's test */
+    }
 }
 
 /* The frames of the walk cfi_again just answered name for: its states'

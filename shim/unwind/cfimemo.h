@@ -82,8 +82,9 @@ struct cfi_memo {
     unsigned npair;               /* pairs (cfi_memo_pairs) after the states: even */
     uintptr_t rbp_mask;           /* ~0: an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
-    unsigned max;                 /* frames the walk could give; CFI_MAX_NEVER: ended
+    unsigned walk_max;            /* frames the walk could give; CFI_MAX_NEVER: ended
                                      on a low return address (never repeated) */
+    unsigned max;                 /* walk_max once named (cfi_name), else CFI_MAX_NEVER */
     unsigned end;                 /* CFI_END_* */
     uint32_t tag;                 /* the caller's name for its result (cfi_name) */
     unsigned long long subs;      /* the modules the rules came from */
@@ -98,8 +99,9 @@ struct cfi_memo {
 
 /* cmp: a shallow stack's list (one pair of pairs at most) inline; pairs
  * of pairs out of line (cfi_same_long); a list left flat past its pairs
- * (cfi_memo_pairs) out of line, its first checks first (cfi_same_flat). */
-enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT };
+ * (cfi_memo_pairs) out of line, its first checks first (cfi_same_flat);
+ * LIST: no list yet (CFI_CHECKS_LATER) or none fits (step by step). */
+enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT, CFI_CMP_LIST };
 
 #define CFI_MAX_NEVER UINT_MAX /* max: no walk asks for this many frames */
 
