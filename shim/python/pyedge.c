@@ -126,6 +126,11 @@ uint64_t pye_key(uint32_t slot)
     return slot && slot <= pe.nkey ? pe.keys[slot - 1] : 0;
 }
 
+uint64_t pye_nkey(void)
+{
+    return pe.nkey;
+}
+
 /* The batch's bytes given back when they grew past a first mapping (a
  * large list's items: not held through the rest). */
 static void pye_batch_reset(void)

@@ -159,6 +159,8 @@ int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot);
 int pye_key_slot(uint64_t key, uint32_t *slot);
 int pye_flush(uint64_t upto);
 uint64_t pye_key(uint32_t slot);
+/* The slots taken (the highest slot). */
+uint64_t pye_nkey(void);
 /* Every object's edges packed (the rest flushed), in *c (the store's own
  * arrays, until pye_free_edges): 0, or -1 (out of memory: the edges
  * given back). */

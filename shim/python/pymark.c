@@ -26,12 +26,42 @@ static struct hsnap_pylink pym_link(const struct pye_csr *c, uint32_t e, uint32_
     return pyg_link_of(&x);
 }
 
+/* A parent edge's how and key's slot in one word where they fit (a key's
+ * slot takes the value's high bits, kbits of them: the value must fit in
+ * the rest), and in key[] only where not: via then holds how with bit 5
+ * set (a how's rank bits, 4 and 5, are 0 from pye_next), so key[]'s pages
+ * are touched for those alone.  Bit 4: the slot in the word. */
+#define PYM_PACKED 16u
+#define PYM_APART 32u
+static uint32_t pym_pack(uint32_t how, uint32_t slot, unsigned kbits, uint32_t *keyp)
+{
+    unsigned vbits = 32 - PYE_VALUE_SHIFT - kbits;
+    if (!slot)
+        return how;
+    if (kbits <= 32 - PYE_VALUE_SHIFT && pye_value(how) >> vbits == 0)
+        return pye_label(how) | PYM_PACKED |
+               (pye_value(how) | (uint32_t)((uint64_t)slot << vbits)) << PYE_VALUE_SHIFT;
+    *keyp = slot;
+    return how | PYM_APART;
+}
+static uint32_t pym_unpack(uint32_t w, unsigned kbits, const uint32_t *keyp, uint32_t *slot)
+{
+    unsigned vbits = 32 - PYE_VALUE_SHIFT - kbits;
+    if (w & PYM_PACKED) {
+        uint32_t p = w >> PYE_VALUE_SHIFT;
+        *slot = (uint32_t)((uint64_t)p >> vbits);
+        return pye_label(w) | (uint32_t)(p & ((1ull << vbits) - 1)) << PYE_VALUE_SHIFT;
+    }
+    *slot = w & PYM_APART ? *keyp : 0;
+    return w & ~PYM_APART;
+}
+
 /* Each reached object's parent edge, as via names it, kept by its
  * target, in one walk of the edges that gives them back as it goes: its
- * source into from, its how into via, its key's slot into key, and its
+ * source into from, its how and key's slot into via (pym_pack), and its
  * parent mark set (a root's via as it was, its mark clear). */
 static void pym_parent_edges(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via,
-                             uint32_t *from, uint32_t *key)
+                             uint32_t *from, uint32_t *key, unsigned kbits)
 {
     uint64_t dropped = 0;
     uint32_t at = 0;
@@ -40,7 +70,7 @@ static void pym_parent_edges(const struct pyg_heap *h, const struct pye_csr *c, 
             uint32_t e = at, how, slot, d = pye_next(c, &at, v, &how, &slot);
             struct pyg_obj *o = &h->obj[d];
             if (via[d] == e && !o->garbage && !o->parent)
-                from[d] = v, via[d] = how, key[d] = slot, o->parent = 1;
+                from[d] = v, via[d] = pym_pack(how, slot, kbits, &key[d]), o->parent = 1;
         }
         if ((v & 0xffff) == 0xffff)
             pye_drop_edges(at, &dropped);
@@ -157,7 +187,10 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
         pye_free_edges();
         return -1;
     }
-    pym_parent_edges(h, &c, via, from, key);
+    unsigned kbits = 0; /* a slot's bits */
+    while (kbits < 32 && pye_nkey() >> kbits)
+        kbits++;
+    pym_parent_edges(h, &c, via, from, key, kbits);
     pye_free_edges();
     uint64_t dvia = 0, dkey = 0, dfrom = 0; /* each read once more, in order */
     for (uint64_t i = 0; i < nobj; i++) {
@@ -175,7 +208,8 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
             sbuf_put(parents, &p, sizeof p);
             h->obj[i].parent = 1;
         } else {
-            struct pyg_edge x = {from[i], (uint32_t)i, via[i], key[i]};
+            struct pyg_edge x = {from[i], (uint32_t)i, 0, 0};
+            x.how = pym_unpack(via[i], kbits, &key[i], &x.key);
             struct hsnap_pylink l = pyg_link_of(&x);
             struct pyg_parent p = {l.from, l.value, l.name_off, l.label | l.name_len << 4};
             sbuf_put(parents, &p, sizeof p);
