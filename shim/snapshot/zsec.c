@@ -21,7 +21,7 @@
 
 #include "snapshot.h"
 
-#define ZSEC_LOG 15   /* windowLog, and the hash and chain logs' bound */
+#define ZSEC_LOG 16   /* windowLog, and the hash and chain logs' bound */
 #define ZSEC_HDR 16u  /* zsec_alloc's size header, keeps 16-byte alignment */
 #define ZSEC_HINT_MAX (1u << 30) /* zsec_begin's hints above it: none */
 
