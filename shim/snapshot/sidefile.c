@@ -292,12 +292,12 @@ int side_index(int fd, struct side_index *sd)
 }
 
 /* Copies [at, at + len) of the side file to fd's end: in the kernel, or
- * through a buffer where copy_file_range cannot. */
-char snap_copy_buf[SNAP_COPY_BUF];
-
+ * through a buffer mapped where copy_file_range cannot. */
 int side_copy(int fd, int side, off_t at, uint64_t len)
 {
-    char *buf = snap_copy_buf; /* the snapshot lock */
+    const size_t room = 65536;
+    char *buf;
+    int r = 0;
     while (len) {
         ssize_t k = copy_file_range(side, &at, fd, NULL, len, 0);
         if (k < 0 && errno == EINTR)
@@ -306,14 +306,21 @@ int side_copy(int fd, int side, off_t at, uint64_t len)
             break;
         len -= (uint64_t)k;
     }
+    if (!len)
+        return 0;
+    if (!(buf = arena_map(room)))
+        return -1;
     while (len) {
-        ssize_t k = pread(side, buf, len < SNAP_COPY_BUF ? len : SNAP_COPY_BUF, at);
+        ssize_t k = pread(side, buf, len < room ? len : room, at);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0 || sbuf_write_all(fd, buf, (size_t)k) != 0)
-            return -1;
+        if (k <= 0 || sbuf_write_all(fd, buf, (size_t)k) != 0) {
+            r = -1;
+            break;
+        }
         at += k;
         len -= (uint64_t)k;
     }
-    return 0;
+    arena_unmap(buf, room);
+    return r;
 }

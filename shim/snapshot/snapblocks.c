@@ -29,7 +29,9 @@ static int snap_live_grow(struct snap_live *lv, uint32_t id)
     return 0;
 }
 
-/* BLOCKS streamed (blockstream.c): a chunk of blocks at a time. */
+/* BLOCKS streamed (blockstream.c): a chunk of blocks at a time, in a
+ * buffer mapped for the section (in .bss it was 64 KiB of the shim's fixed
+ * address space, and resident from the first snapshot on). */
 #define SNAP_CHUNK 2048 /* 64 KiB */
 static struct {
     struct side_file *f;
@@ -37,7 +39,7 @@ static struct {
     uint64_t n;
     unsigned k;
     int types;            /* the blocks typed as they pass (snap_run.pytypes) */
-    struct hsnap_block buf[SNAP_CHUNK];
+    struct hsnap_block *buf; /* SNAP_CHUNK */
 } snap_stream; /* one snapshot at a time: the snapshot lock */
 
 static void snap_stream_block(const struct hsnap_block *b, void *arg)
@@ -50,7 +52,7 @@ static void snap_stream_block(const struct hsnap_block *b, void *arg)
     if (snap_stream.types)
         py_types_block(b->addr, b->size);
     if (snap_stream.k == SNAP_CHUNK) {
-        side_out(snap_stream.f, snap_stream.buf, sizeof snap_stream.buf);
+        side_out(snap_stream.f, snap_stream.buf, SNAP_CHUNK * sizeof *snap_stream.buf);
         snap_stream.k = 0;
     }
 }
@@ -59,7 +61,8 @@ static void snap_stream_block(const struct hsnap_block *b, void *arg)
  * is reserved, and its crc combined with theirs (side_sec_end). */
 static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_t *count)
 {
-    if (snap_live_init(lv, trace_count() + 1024) != 0)
+    const size_t room = SNAP_CHUNK * sizeof *snap_stream.buf;
+    if (snap_live_init(lv, trace_count() + 1024) != 0 || !(snap_stream.buf = arena_map(room)))
         return -1;
     snap_stream.f = f;
     snap_stream.lv = lv;
@@ -69,9 +72,13 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     snap_run.pytyped = snap_stream.types;
     f->hint = pend_live_count() * sizeof(struct hsnap_block);
     side_sec_begin_planes(f, 8, ZSEC_UNKNOWN, sizeof(struct hsnap_block));
-    if (bstream_blocks(snap_stream_block, NULL, &snap_run.left) != 0)
+    int r = bstream_blocks(snap_stream_block, NULL, &snap_run.left);
+    if (r == 0)
+        side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
+    arena_unmap(snap_stream.buf, room);
+    snap_stream.buf = NULL;
+    if (r != 0)
         return -1;
-    side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
     side_sec_end(f, HSNAP_SEC_BLOCKS, &snap_stream.n, 8);
     *count = snap_stream.n;
     return 0;

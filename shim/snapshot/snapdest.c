@@ -105,15 +105,18 @@ static int dest_put(int fd, const char *p, size_t n, const char **why)
  * thread, and taken back if the write raised it. */
 static int dest_copy(int fd, int src, const char **why)
 {
-    char *buf = snap_copy_buf; /* the snapshot lock */
+    const size_t room = 65536; /* mapped here: no .bss held for good */
+    char *buf = arena_map(room);
     sigset_t pipe, old, pending;
     int had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE), r = 0, e;
     off_t at = 0;
+    if (!buf)
+        return -1;
     sigemptyset(&pipe);
     sigaddset(&pipe, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe, &old);
     for (;;) {
-        ssize_t n = pread(src, buf, SNAP_COPY_BUF, at);
+        ssize_t n = pread(src, buf, room, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0 || dest_put(fd, buf, (size_t)n, why) != 0) {
@@ -128,6 +131,7 @@ static int dest_copy(int fd, int src, const char **why)
         sigtimedwait(&pipe, NULL, &zero);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    arena_unmap(buf, room);
     errno = e;
     return r;
 }

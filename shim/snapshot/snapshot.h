@@ -77,11 +77,6 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned);
 void snap_pycapped(struct sbuf *b, uint64_t blocks);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
-/* sidefile.c: the bytes side_copy and snapdest.c's copy pass through, one
- * copy at a time (the snapshot lock): one buffer of fixed address space
- * for both, not one each. */
-#define SNAP_COPY_BUF 65536u
-extern char snap_copy_buf[SNAP_COPY_BUF];
 
 /* ---- zsec.c: a section's payload compressed (zstd) ---- */
 #define ZSEC_UNKNOWN UINT64_MAX /* zsec_begin: the size is not known in advance */

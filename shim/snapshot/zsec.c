@@ -8,7 +8,7 @@
  * call too, never the host's malloc) and is released once the snapshot is
  * written (zsec_release): between snapshots the process keeps none of it.
  * The window, hash and chain tables are capped at 2^ZSEC_LOG entries or
- * bytes, so the context stays about a MiB at any level (zsec_begin's
+ * bytes, so the context stays a few hundred KiB at any level (zsec_begin's
  * comment).  Frames carry no content checksum: the section's crc32 is
  * checked before a frame is read, so a second hash of every byte
  * compressed (XXH64) buys nothing at a cost each exit pays
@@ -21,7 +21,7 @@
 
 #include "snapshot.h"
 
-#define ZSEC_LOG 17   /* windowLog, and the hash and chain logs' bound */
+#define ZSEC_LOG 16   /* windowLog, and the hash and chain logs' bound */
 #define ZSEC_HDR 16u  /* zsec_alloc's size header, keeps 16-byte alignment */
 #define ZSEC_HINT_MAX (1u << 30) /* zsec_begin's hints above it: none */
 

@@ -118,8 +118,9 @@ fi
 # thread's vector save area when first needed (a program that starts no
 # thread maps none); 5620 since the peak's per-thread lines are mapped
 # eight at a time as threads claim them (the main thread maps one chunk,
-# 260 KiB, of the 2 MiB the 64 lines took); 5684 at 0ece7db (code), 5620
-# again since the snapshot's two 64 KiB copy buffers are one (snap_copy_buf).
+# 260 KiB, of the 2 MiB the 64 lines took); 5684 at 0ece7db (code), 5496
+# since the snapshot's streamed-blocks chunk and its two copy buffers are
+# mapped while in use (side_copy, dest_copy), not held in .bss.
 # The bound, 5684 KiB, leaves 64 KiB.  The state file's pieces are mapped as they are used (0.3-0.7
 # MiB here, by timing; bounded by HEAPSNAP_STATE): not fixed, so left out.
 # The least of three runs: under load, the helper thread's passing work
