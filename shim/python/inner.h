@@ -317,6 +317,12 @@ struct pyg_parent {
  * PYG_OWNERS entries from arena_map, the caller's to give back).  0, or
  * -1 (out of memory: no marks, *owner untouched). */
 #define PYG_OWNERS(h, nobj) ((h)->nblk - (nobj) + 1)
+/* pyowned.c, for pyg_build: the owners' array *owner (cap entries),
+ * which the marking does not read, packed in about half its size (*owner
+ * NULL; left as it is without room), and made whole again (0, or -1: out
+ * of memory, *owner NULL). */
+void pyo_pack(uint32_t **owner, uint64_t cap);
+int pyo_unpack(uint32_t **owner, uint64_t cap);
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner);

@@ -8,6 +8,7 @@
  * time, so the stop holds 4 bytes a block without an object where it
  * held 16 an owned one.  State: the array and its heap, from py_types_end
  * to py_types_retain (or py_types_drop), under the snapshot lock only.
+ * The array also waits out the graph's marking packed (pyo_pack).
  */
 #include <string.h>
 
@@ -86,4 +87,80 @@ int py_owned_stream(const struct py_owned_sink *s)
     s->end(s->arg);
     pyo_free(); /* not held through the retained sizes' pass */
     return 1;
+}
+
+/* The owners' array packed while the graph's marking runs (pyo_pack):
+ * a run of PYO_PAGE owners whose values (+ 1, 0 for none) span less than
+ * 2^16 as u16 differences from the least one's - 1, the others whole. */
+#define PYO_PAGE 1024u
+struct pyo_opk {
+    uint64_t at; /* bytes into the packed data */
+    uint32_t base, wide;
+};
+static struct {
+    struct pyo_opk *pg;
+    uint8_t *data;
+    uint64_t npg, bytes;
+} pyo_pk;
+
+void pyo_pack(uint32_t **owner, uint64_t cap)
+{
+    uint64_t npg = (cap + PYO_PAGE - 1) / PYO_PAGE, bytes = 0;
+    struct pyo_opk *pg = arena_map(npg * sizeof *pg);
+    if (!pg)
+        return;
+    for (uint64_t p = 0; p < npg; p++) {
+        uint64_t a = p * PYO_PAGE, b = a + PYO_PAGE < cap ? a + PYO_PAGE : cap;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        for (uint64_t k = a; k < b; k++)
+            if ((*owner)[k])
+                lo = (*owner)[k] < lo ? (*owner)[k] : lo, hi = (*owner)[k] > hi ? (*owner)[k] : hi;
+        pg[p] = (struct pyo_opk){bytes, hi ? lo - 1 : 0, 0};
+        pg[p].wide = hi - pg[p].base > 0xffff;
+        bytes += (b - a) * (pg[p].wide ? 4 : 2);
+    }
+    uint8_t *d = arena_map(bytes);
+    if (!d) {
+        arena_unmap(pg, npg * sizeof *pg);
+        return;
+    }
+    for (uint64_t p = 0; p < npg; p++) {
+        uint64_t a = p * PYO_PAGE, b = a + PYO_PAGE < cap ? a + PYO_PAGE : cap;
+        for (uint64_t k = a; k < b; k++) {
+            uint32_t v = (*owner)[k];
+            if (pg[p].wide) {
+                memcpy(d + pg[p].at + (k - a) * 4, &v, 4);
+            } else {
+                uint16_t x = (uint16_t)(v ? v - pg[p].base : 0);
+                memcpy(d + pg[p].at + (k - a) * 2, &x, 2);
+            }
+        }
+    }
+    arena_unmap((*owner), cap * sizeof *(*owner));
+    (*owner) = NULL;
+    pyo_pk.pg = pg, pyo_pk.data = d, pyo_pk.npg = npg, pyo_pk.bytes = bytes;
+}
+
+int pyo_unpack(uint32_t **owner, uint64_t cap)
+{
+    if (!pyo_pk.pg)
+        return 0;
+    if (((*owner) = arena_map(cap * sizeof *(*owner))))
+        for (uint64_t p = 0; p < pyo_pk.npg; p++) {
+            const struct pyo_opk *q = &pyo_pk.pg[p];
+            uint64_t a = p * PYO_PAGE, b = a + PYO_PAGE < cap ? a + PYO_PAGE : cap;
+            for (uint64_t k = a; k < b; k++) {
+                uint16_t x;
+                if (q->wide) {
+                    memcpy(&(*owner)[k], pyo_pk.data + q->at + (k - a) * 4, 4);
+                } else {
+                    memcpy(&x, pyo_pk.data + q->at + (k - a) * 2, 2);
+                    (*owner)[k] = x ? x + q->base : 0;
+                }
+            }
+        }
+    arena_unmap(pyo_pk.data, pyo_pk.bytes);
+    arena_unmap(pyo_pk.pg, pyo_pk.npg * sizeof *pyo_pk.pg);
+    memset(&pyo_pk, 0, sizeof pyo_pk);
+    return (*owner) ? 0 : -1;
 }
