@@ -318,7 +318,7 @@ struct pyg_parent {
  * -1 (out of memory: no marks, *owner untouched). */
 #define PYG_OWNERS(h, nobj) ((h)->nblk - (nobj) + 1)
 /* pyowned.c, for pyg_build: the owners' array *owner (cap entries),
- * which the marking does not read, packed in about half its size (*owner
+ * which the marking does not read, packed in a byte an owner or so (*owner
  * NULL; left as it is without room), and made whole again (0, or -1: out
  * of memory, *owner NULL). */
 void pyo_pack(uint32_t **owner, uint64_t cap);

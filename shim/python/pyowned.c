@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "inner.h"
+#include "pyrpack.h"
 
 #define PYO_BATCH 256u /* records handed to the sink at a time */
 
@@ -90,77 +91,61 @@ int py_owned_stream(const struct py_owned_sink *s)
 }
 
 /* The owners' array packed while the graph's marking runs (pyo_pack):
- * a run of PYO_PAGE owners whose values (+ 1, 0 for none) span less than
- * 2^16 as u16 differences from the least one's - 1, the others whole. */
-#define PYO_PAGE 1024u
-struct pyo_opk {
-    uint64_t at; /* bytes into the packed data */
-    uint32_t base, wide;
-};
+ * each owner (+ 1; 0 for none) as 0, or as 1 + its difference from the
+ * last owner before it, zigzagged, in 7-bit groups (pyrpack.h's): the
+ * blocks an object owns lie near it as a rule, a byte an owner. */
 static struct {
-    struct pyo_opk *pg;
-    uint8_t *data;
-    uint64_t npg, bytes;
+    uint8_t *b;
+    uint64_t len;
 } pyo_pk;
+
+static uint64_t pyo_code(uint32_t v, uint32_t last)
+{
+    return v ? pyrp_zig((int64_t)v - last) + 1 : 0;
+}
 
 void pyo_pack(uint32_t **owner, uint64_t cap)
 {
-    uint64_t npg = (cap + PYO_PAGE - 1) / PYO_PAGE, bytes = 0;
-    struct pyo_opk *pg = arena_map(npg * sizeof *pg);
-    if (!pg)
+    uint64_t len = 0;
+    uint8_t t[10];
+    for (uint64_t k = 0, last = 0; k < cap; k++) {
+        uint32_t v = (*owner)[k];
+        len += pyrp_put_var(t, pyo_code(v, (uint32_t)last));
+        last = v ? v : last;
+    }
+    if (len >= cap * sizeof **owner || !(pyo_pk.b = arena_map(len)))
         return;
-    for (uint64_t p = 0; p < npg; p++) {
-        uint64_t a = p * PYO_PAGE, b = a + PYO_PAGE < cap ? a + PYO_PAGE : cap;
-        uint32_t lo = UINT32_MAX, hi = 0;
-        for (uint64_t k = a; k < b; k++)
-            if ((*owner)[k])
-                lo = (*owner)[k] < lo ? (*owner)[k] : lo, hi = (*owner)[k] > hi ? (*owner)[k] : hi;
-        pg[p] = (struct pyo_opk){bytes, hi ? lo - 1 : 0, 0};
-        pg[p].wide = hi - pg[p].base > 0xffff;
-        bytes += (b - a) * (pg[p].wide ? 4 : 2);
+    pyo_pk.len = len;
+    for (uint64_t k = 0, at = 0, last = 0; k < cap; k++) {
+        uint32_t v = (*owner)[k];
+        at += pyrp_put_var(pyo_pk.b + at, pyo_code(v, (uint32_t)last));
+        last = v ? v : last;
     }
-    uint8_t *d = arena_map(bytes);
-    if (!d) {
-        arena_unmap(pg, npg * sizeof *pg);
-        return;
-    }
-    for (uint64_t p = 0; p < npg; p++) {
-        uint64_t a = p * PYO_PAGE, b = a + PYO_PAGE < cap ? a + PYO_PAGE : cap;
-        for (uint64_t k = a; k < b; k++) {
-            uint32_t v = (*owner)[k];
-            if (pg[p].wide) {
-                memcpy(d + pg[p].at + (k - a) * 4, &v, 4);
-            } else {
-                uint16_t x = (uint16_t)(v ? v - pg[p].base : 0);
-                memcpy(d + pg[p].at + (k - a) * 2, &x, 2);
-            }
-        }
-    }
-    arena_unmap((*owner), cap * sizeof *(*owner));
-    (*owner) = NULL;
-    pyo_pk.pg = pg, pyo_pk.data = d, pyo_pk.npg = npg, pyo_pk.bytes = bytes;
+    arena_unmap(*owner, cap * sizeof **owner);
+    *owner = NULL;
 }
 
 int pyo_unpack(uint32_t **owner, uint64_t cap)
 {
-    if (!pyo_pk.pg)
+    if (!pyo_pk.b)
         return 0;
-    if (((*owner) = arena_map(cap * sizeof *(*owner))))
-        for (uint64_t p = 0; p < pyo_pk.npg; p++) {
-            const struct pyo_opk *q = &pyo_pk.pg[p];
-            uint64_t a = p * PYO_PAGE, b = a + PYO_PAGE < cap ? a + PYO_PAGE : cap;
-            for (uint64_t k = a; k < b; k++) {
-                uint16_t x;
-                if (q->wide) {
-                    memcpy(&(*owner)[k], pyo_pk.data + q->at + (k - a) * 4, 4);
-                } else {
-                    memcpy(&x, pyo_pk.data + q->at + (k - a) * 2, 2);
-                    (*owner)[k] = x ? x + q->base : 0;
-                }
+    if ((*owner = arena_map(cap * sizeof **owner))) {
+        uint64_t at = 0;
+        uint32_t last = 0;
+        for (uint64_t k = 0; k < cap; k++) {
+            uint64_t z = 0;
+            for (unsigned s = 0;; s += 7) {
+                uint8_t x = pyo_pk.b[at++];
+                z |= (uint64_t)(x & 0x7f) << s;
+                if (!(x & 0x80))
+                    break;
             }
+            if (z)
+                (*owner)[k] = last = (uint32_t)((int64_t)last + ((int64_t)((z - 1) >> 1) ^
+                                                                -(int64_t)((z - 1) & 1)));
         }
-    arena_unmap(pyo_pk.data, pyo_pk.bytes);
-    arena_unmap(pyo_pk.pg, pyo_pk.npg * sizeof *pyo_pk.pg);
+    }
+    arena_unmap(pyo_pk.b, pyo_pk.len);
     memset(&pyo_pk, 0, sizeof pyo_pk);
-    return (*owner) ? 0 : -1;
+    return *owner ? 0 : -1;
 }
