@@ -302,8 +302,9 @@ static inline uint32_t pyg_bare_block_at(const struct pyg_heap *h, uint64_t addr
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
 /* A reached object's parent, the link by which the marking reached it
  * first (a struct hsnap_pylink to the object, which is left out: the
- * objects whose pyg_obj.parent is set, in their order): 16 bytes where
- * the section's link takes 24, for the stop's peak. */
+ * objects whose pyg_obj.parent is set, in their order), as
+ * pym_parent_next reads it back: 8 to 20 bytes where the section's link
+ * takes 24, for the stop's peak. */
 struct pyg_parent {
     uint32_t from, value, name_off;
     uint32_t label_len; /* HSNAP_PYLABEL_* (| HSNAP_PYLINK_REPR) | the name's length << 4 */
@@ -316,6 +317,12 @@ struct pyg_parent {
  * PYG_OWNERS entries from arena_map, the caller's to give back).  0, or
  * -1 (out of memory: no marks, *owner untouched). */
 #define PYG_OWNERS(h, nobj) ((h)->nblk - (nobj) + 1)
+/* pyowned.c, for pyg_build: the owners' array *owner (cap entries),
+ * which the marking does not read, packed in a byte an owner or so (*owner
+ * NULL; left as it is without room), and made whole again (0, or -1: out
+ * of memory, *owner NULL). */
+void pyo_pack(uint32_t **owner, uint64_t cap);
+int pyo_unpack(uint32_t **owner, uint64_t cap);
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner);
@@ -344,6 +351,10 @@ struct hsnap_pylink pyg_link_of(const struct pyg_edge *e);
  * memory). */
 int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents);
+/* The parents pym_mark put into b: their count, and the next one from
+ * *at (0 at first; moved past it). */
+uint64_t pym_nparents(const struct sbuf *b);
+void pym_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent *p);
 /* pycycle.c, for pygraph.c's marking: each garbage object's link (via,
  * an edge's place in c; PYG_NONE on entry) among c's objects' edges, so
  * that the link from one object of each garbage group (site, type) is a

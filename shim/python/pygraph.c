@@ -595,8 +595,12 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         pyroot_collect();
     pyf_free(); /* the marking finds no address */
     if (!g.oom)
+        pyo_pack(&g.owner, g.capfol + 1);
+    if (!g.oom)
         rc = pym_mark(g.h, nobj, g.root, g.nroot, links, parents);
     pye_free(); /* the owners' records come after: not beside the edges */
+    if (pyo_unpack(&g.owner, g.capfol + 1) != 0)
+        rc = -1;
     if (g.root)
         arena_unmap(g.root, g.caproot * sizeof *g.root);
     g.root = NULL;

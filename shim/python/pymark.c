@@ -7,6 +7,8 @@
  * names (its parent), the Python roots first and the conservative scans'
  * words after.  The garbage's links round their cycles are pycycle.c's.
  */
+#include <string.h>
+
 #include "inner.h"
 #include "pyedge.h"
 
@@ -75,6 +77,50 @@ static void pym_parent_edges(const struct pyg_heap *h, const struct pye_csr *c, 
         if ((v & 0xffff) == 0xffff)
             pye_drop_edges(at, &dropped);
     }
+}
+
+/* A parent into parents (after its count, a u64): from, a head word
+ * (the label's 4 bits; bit 4: a value follows, bit 5: a name's offset
+ * follows, bit 6: the name's length follows, else it is in bits 7 up),
+ * then those: 8 to 20 bytes, most 8 or 12 (an index, a key). */
+static void pym_put_parent(struct sbuf *b, uint32_t from, uint32_t value, uint32_t name_off,
+                           uint32_t label_len)
+{
+    uint32_t w[5], n = 2, len = label_len >> 4;
+    w[0] = from, w[1] = label_len & 15;
+    if (value)
+        w[1] |= 16, w[n++] = value;
+    if (name_off)
+        w[1] |= 32, w[n++] = name_off;
+    if (len >> 25)
+        w[1] |= 64, w[n++] = len;
+    else
+        w[1] |= len << 7;
+    sbuf_put(b, w, n * sizeof *w);
+}
+
+uint64_t pym_nparents(const struct sbuf *b)
+{
+    uint64_t n = 0;
+    if (b->len >= sizeof n)
+        memcpy(&n, b->p, sizeof n);
+    return n;
+}
+
+void pym_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent *p)
+{
+    uint32_t w[5], n = 2;
+    if (*at < sizeof(uint64_t))
+        *at = sizeof(uint64_t);
+    memcpy(w, b->p + *at, 2 * sizeof *w);
+    uint32_t h = w[1], more = !!(h & 16) + !!(h & 32) + !!(h & 64);
+    memcpy(w + 2, b->p + *at + 2 * sizeof *w, more * sizeof *w);
+    p->from = w[0];
+    p->value = h & 16 ? w[n++] : 0;
+    p->name_off = h & 32 ? w[n++] : 0;
+    uint32_t len = h & 64 ? w[n++] : h >> 7;
+    p->label_len = (h & 15) | len << 4;
+    *at += n * sizeof *w;
 }
 
 /* Marks from the roots, breadth first: each object's garbage and
@@ -192,7 +238,8 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
         kbits++;
     pym_parent_edges(h, &c, via, from, key, kbits);
     pye_free_edges();
-    uint64_t dvia = 0, dkey = 0, dfrom = 0; /* each read once more, in order */
+    uint64_t dvia = 0, dkey = 0, dfrom = 0, np = 0; /* each read once more, in order */
+    sbuf_u64(parents, 0); /* the count, set at the end */
     for (uint64_t i = 0; i < nobj; i++) {
         if ((i & 0xffff) == 0xffff) {
             pye_drop(via, i * 4, &dvia);
@@ -203,19 +250,21 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
             continue;
         } else if (!h->obj[i].parent) {
             const struct pyg_root *r = &root[via[i] - nedge];
-            struct pyg_parent p = {(uint32_t)i, r->kind & ~PYG_EXACT, r->name_off,
-                                   HSNAP_PYLABEL_ROOT | r->name_len << 4};
-            sbuf_put(parents, &p, sizeof p);
+            pym_put_parent(parents, (uint32_t)i, r->kind & ~PYG_EXACT, r->name_off,
+                           HSNAP_PYLABEL_ROOT | r->name_len << 4);
+            np++;
             h->obj[i].parent = 1;
         } else {
             struct pyg_edge x = {from[i], (uint32_t)i, 0, 0};
             x.how = pym_unpack(via[i], kbits, &key[i], &x.key);
             struct hsnap_pylink l = pyg_link_of(&x);
-            struct pyg_parent p = {l.from, l.value, l.name_off, l.label | l.name_len << 4};
-            sbuf_put(parents, &p, sizeof p);
+            pym_put_parent(parents, l.from, l.value, l.name_off, l.label | l.name_len << 4);
+            np++;
             h->obj[i].parent = 1;
         }
     }
+    if (!parents->err)
+        memcpy(parents->p, &np, sizeof np);
     arena_unmap(queue, nobj * 4 + 4);
     arena_unmap(key, nobj * 4 + 4);
     arena_unmap(via, nobj * 4 + 4);

@@ -8,10 +8,12 @@
  * time, so the stop holds 4 bytes a block without an object where it
  * held 16 an owned one.  State: the array and its heap, from py_types_end
  * to py_types_retain (or py_types_drop), under the snapshot lock only.
+ * The array also waits out the graph's marking packed (pyo_pack).
  */
 #include <string.h>
 
 #include "inner.h"
+#include "pyrpack.h"
 
 #define PYO_BATCH 256u /* records handed to the sink at a time */
 
@@ -86,4 +88,64 @@ int py_owned_stream(const struct py_owned_sink *s)
     s->end(s->arg);
     pyo_free(); /* not held through the retained sizes' pass */
     return 1;
+}
+
+/* The owners' array packed while the graph's marking runs (pyo_pack):
+ * each owner (+ 1; 0 for none) as 0, or as 1 + its difference from the
+ * last owner before it, zigzagged, in 7-bit groups (pyrpack.h's): the
+ * blocks an object owns lie near it as a rule, a byte an owner. */
+static struct {
+    uint8_t *b;
+    uint64_t len;
+} pyo_pk;
+
+static uint64_t pyo_code(uint32_t v, uint32_t last)
+{
+    return v ? pyrp_zig((int64_t)v - last) + 1 : 0;
+}
+
+void pyo_pack(uint32_t **owner, uint64_t cap)
+{
+    uint64_t len = 0;
+    uint8_t t[10];
+    for (uint64_t k = 0, last = 0; k < cap; k++) {
+        uint32_t v = (*owner)[k];
+        len += pyrp_put_var(t, pyo_code(v, (uint32_t)last));
+        last = v ? v : last;
+    }
+    if (len >= cap * sizeof **owner || !(pyo_pk.b = arena_map(len)))
+        return;
+    pyo_pk.len = len;
+    for (uint64_t k = 0, at = 0, last = 0; k < cap; k++) {
+        uint32_t v = (*owner)[k];
+        at += pyrp_put_var(pyo_pk.b + at, pyo_code(v, (uint32_t)last));
+        last = v ? v : last;
+    }
+    arena_unmap(*owner, cap * sizeof **owner);
+    *owner = NULL;
+}
+
+int pyo_unpack(uint32_t **owner, uint64_t cap)
+{
+    if (!pyo_pk.b)
+        return 0;
+    if ((*owner = arena_map(cap * sizeof **owner))) {
+        uint64_t at = 0;
+        uint32_t last = 0;
+        for (uint64_t k = 0; k < cap; k++) {
+            uint64_t z = 0;
+            for (unsigned s = 0;; s += 7) {
+                uint8_t x = pyo_pk.b[at++];
+                z |= (uint64_t)(x & 0x7f) << s;
+                if (!(x & 0x80))
+                    break;
+            }
+            if (z)
+                (*owner)[k] = last = (uint32_t)((int64_t)last + ((int64_t)((z - 1) >> 1) ^
+                                                                -(int64_t)((z - 1) & 1)));
+        }
+    }
+    arena_unmap(pyo_pk.b, pyo_pk.len);
+    memset(&pyo_pk, 0, sizeof pyo_pk);
+    return *owner ? 0 : -1;
 }

@@ -349,6 +349,60 @@ done:
     return rc;
 }
 
+/* The hanging nodes' queue (pydom_hang's q), held through the
+ * dominators and the sizes packed: each node's difference from the one
+ * before, zigzagged, in 7-bit groups (pyrpack.h's), the high bit set on
+ * all but a group's last, so that it reads back either way. */
+struct pyr_q {
+    uint8_t *b;
+    size_t len, cap;
+    uint32_t last;
+};
+static int pyr_q_pack(struct pyr_q *p, const uint32_t *q, uint32_t nq)
+{
+    size_t len = 0;
+    uint8_t t[10];
+    for (uint32_t k = 0, v = 0; k < nq; v = q[k++])
+        len += pyrp_put_var(t, pyrp_zig((int64_t)q[k] - v));
+    if (!(p->b = arena_map(len + 1)))
+        return -1;
+    p->cap = len + 1, p->len = 0, p->last = nq ? q[nq - 1] : 0;
+    for (uint32_t k = 0, v = 0; k < nq; v = q[k++])
+        p->len += pyrp_put_var(p->b + p->len, pyrp_zig((int64_t)q[k] - v));
+    return 0;
+}
+static int64_t pyr_q_unzig(uint64_t z)
+{
+    return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+}
+/* The next node from *at, *v the one before (0 at first). */
+static uint32_t pyr_q_next(const struct pyr_q *p, size_t *at, uint32_t *v)
+{
+    uint64_t z = 0;
+    for (unsigned s = 0;; s += 7) {
+        uint8_t x = p->b[(*at)++];
+        z |= (uint64_t)(x & 0x7f) << s;
+        if (!(x & 0x80))
+            break;
+    }
+    return *v = (uint32_t)((int64_t)*v + pyr_q_unzig(z));
+}
+/* The node before end (*end moved back), *v the one after it (at first
+ * p->last, which it is): the node, *v set to the one before it. */
+static uint32_t pyr_q_prev(const struct pyr_q *p, size_t *end, uint32_t *v)
+{
+    size_t e = *end, a = e - 1;
+    while (a > 0 && (p->b[a - 1] & 0x80))
+        a--;
+    uint64_t z = 0;
+    for (size_t i = a; i < e; i++)
+        z |= (uint64_t)(p->b[i] & 0x7f) << (7 * (i - a));
+    uint32_t node = *v;
+    *v = (uint32_t)((int64_t)node - pyr_q_unzig(z));
+    *end = a;
+    return node;
+}
+
 void pyr_end(void (*drop_objs)(void))
 {
     if (!r.on)
@@ -361,6 +415,7 @@ void pyr_end(void (*drop_objs)(void))
     uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
     uint8_t *held = NULL;
     struct pyr_rank *set = NULL; /* the blocks that do not hang, then those put */
+    struct pyr_q pq = {0};      /* q packed */
     /* idom: each block's one predecessor first (pydom_hang's one); left:
      * its out-degree, given back once the blocks that hang are known */
     if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(idom = arena_map(l4)) ||
@@ -403,27 +458,47 @@ void pyr_end(void (*drop_objs)(void))
             set[v / 64].bits |= 1ull << (v % 64);
     nu = pyr_rank_end(set, n);
     arena_unmap(left, l4), left = NULL;
+    if (pyr_q_pack(&pq, q, nq) == 0) /* else q held as it is */
+        arena_unmap(q, l4), q = NULL;
     if (pyr_dominate(n, nu, roots, set, held, idom, &order, &reached) != 0)
         goto done;
     lorder = ((size_t)nu + 1) * 4;
-    pydom_hang_reach(idom, q, nq);
+    if (q) {
+        pydom_hang_reach(idom, q, nq);
+    } else { /* pydom_hang_reach's, over the packed queue */
+        size_t end = pq.len;
+        uint32_t w = pq.last;
+        for (uint32_t k = nq; k-- > 0;) {
+            uint32_t v = pyr_q_prev(&pq, &end, &w);
+            if (idom[idom[v]] == PYDOM_NONE)
+                idom[v] = PYDOM_NONE;
+        }
+    }
     if (!(ret = arena_map(lret)))
         goto done;
     for (uint32_t v = 0; v < n; v++)
         ret[v] = pyg_size(r.h, &r.h->blk[v]);
-    for (uint32_t k = 0; k < nq; k++) /* each below its predecessor, first */
-        if (idom[q[k]] != PYDOM_NONE)
-            ret[idom[q[k]]] += ret[q[k]];
+    size_t at = 0;
+    for (uint32_t k = 0, w = 0; k < nq; k++) { /* each below its predecessor, first */
+        uint32_t v = q ? q[k] : pyr_q_next(&pq, &at, &w);
+        if (idom[v] != PYDOM_NONE)
+            ret[idom[v]] += ret[v];
+    }
     for (uint32_t k = reached; k-- > 1;) { /* children before their dominator */
         uint32_t v = order[k];
         if (idom[v] != n)
             ret[idom[v]] += ret[v];
     }
-    arena_unmap(q, l4), q = NULL;
+    if (q)
+        arena_unmap(q, l4), q = NULL;
+    if (pq.b)
+        arena_unmap(pq.b, pq.cap), pq.b = NULL;
     arena_unmap(order, lorder), order = NULL;
     memset(set, 0, lset);
     pyr_put(n, idom, ret, held, set, words, rcs);
 done:
+    if (pq.b)
+        arena_unmap(pq.b, pq.cap);
     if (rcs)
         arena_unmap(rcs, r.nobj * 4);
     if (ret)

@@ -361,22 +361,23 @@ static struct hsnap_pytypes_head pyt_head(uint32_t flags)
     return (struct hsnap_pytypes_head){
         .ntypes = pyt.nty, .flags = flags, .nobjects = pyt.nobj, .names_len = pyt.names.len,
         .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
-        .nparents = flags ? pyt.parents.len / sizeof(struct pyg_parent) : 0};
+        .nparents = flags ? pym_nparents(&pyt.parents) : 0};
 }
 
 /* The parents' links (struct pyg_parent, made whole) to put(arg, p, n),
  * a few at a time: the section's form is never held. */
 static void pyt_parents(void (*put)(void *, const void *, size_t), void *arg)
 {
-    const struct pyg_parent *p = (const struct pyg_parent *)pyt.parents.p;
-    uint64_t np = pyt.parents.len / sizeof *p, k = 0;
+    uint64_t np = pym_nparents(&pyt.parents), k = 0, at = 0;
     struct hsnap_pylink l[256];
+    struct pyg_parent p;
     uint32_t n = 0;
     for (uint64_t i = 0; i < pyt.nobj && k < np; i++) {
         if (!pyt.heap.obj[i].parent)
             continue;
-        l[n++] = (struct hsnap_pylink){p[k].from, (uint32_t)i, p[k].label_len & 15, p[k].value,
-                                       p[k].name_off, p[k].label_len >> 4};
+        pym_parent_next(&pyt.parents, &at, &p);
+        l[n++] = (struct hsnap_pylink){p.from, (uint32_t)i, p.label_len & 15, p.value,
+                                       p.name_off, p.label_len >> 4};
         k++;
         if (n == 256 || k == np)
             put(arg, l, n * sizeof *l), n = 0;
