@@ -80,11 +80,12 @@ def main():
             for m, _ in modes:
                 res[m].append(run(a.python, m, a.objects, tmp))
     print(f"{a.objects} objects, {a.python}, median of {a.rounds}:\n")
-    print("| snapshot | wall (s) | CPU (s) | peak RSS before (MiB) | peak growth (MiB) |")
-    print("|---|--:|--:|--:|--:|")
+    print("| snapshot | wall (s) | CPU (s) | peak RSS before (MiB) | peak growth (MiB) | growth / peak before |")
+    print("|---|--:|--:|--:|--:|--:|")
     for m, name in modes:
         med = {k: statistics.median(r[k] for r in res[m]) for k in res[m][0]}
-        print(f"| {name} | {med['wall']:.2f} | {med['cpu']:.2f} | {med['peak']:.0f} | {med['extra']:.0f} |")
+        share = statistics.median(r["extra"] / r["peak"] for r in res[m])
+        print(f"| {name} | {med['wall']:.2f} | {med['cpu']:.2f} | {med['peak']:.1f} | {med['extra']:.1f} | {share:.3f} |")
 
 
 if __name__ == "__main__":
