@@ -72,15 +72,6 @@ int pye_begin(uint64_t nobj)
     return pe.len && pe.base ? 0 : -1;
 }
 
-static inline uint32_t pye_put_var(uint8_t *b, uint64_t v)
-{
-    uint32_t n = 0;
-    for (; v >= 0x80; v >>= 7)
-        b[n++] = (uint8_t)(v | 0x80);
-    b[n++] = (uint8_t)v;
-    return n;
-}
-
 int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
 {
     uint32_t rank = pye_rank(how);
@@ -96,10 +87,10 @@ int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
     }
     int64_t d = (int64_t)dst - (int64_t)src;
     uint8_t *b = pe.bb + pe.nbb;
-    uint32_t n = pye_put_var(b, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
-    n += pye_put_var(b + n, (uint64_t)pye_value(how) << 5 | (slot ? 16u : 0u) | pye_label(how));
+    uint32_t n = pyvar_put(b, pyvar_zig(d));
+    n += pyvar_put(b + n, (uint64_t)pye_value(how) << 5 | (slot ? 16u : 0u) | pye_label(how));
     if (slot)
-        n += pye_put_var(b + n, slot);
+        n += pyvar_put(b + n, slot);
     pe.nbb += n, last->len += n;
     return 0;
 }

@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "pyvar.h"
+
 /* how: label (HSNAP_PYLABEL_*) in bits 0-3, rank 4-5, value 6-31.  A
  * value is an offset or an index within one read of PYG_READ_MAX bytes:
  * below 2^26 (pygraph.c checks its PYG_READ_MAX against PYE_VALUE_MAX). */
@@ -95,16 +97,8 @@ static inline uint32_t pye_start(const struct pye_csr *c, uint32_t v)
 }
 static inline uint64_t pye_var(const uint8_t *e, uint32_t *at)
 {
-    uint64_t v = e[(*at)++];
-    if (v & 0x80) {
-        v &= 0x7f;
-        for (unsigned s = 7;; s += 7) {
-            uint64_t x = e[(*at)++];
-            v |= (x & 0x7f) << s;
-            if (!(x & 0x80))
-                break;
-        }
-    }
+    uint64_t v;
+    *at += pyvar_get(e + *at, &v);
     return v;
 }
 /* The edge at *at, of source src: its target, its how (rank 0) into
@@ -113,7 +107,7 @@ static inline uint32_t pye_next(const struct pye_csr *c, uint32_t *at, uint32_t 
                                 uint32_t *how, uint32_t *key)
 {
     uint64_t z = pye_var(c->e, at);
-    uint32_t dst = (uint32_t)((int64_t)src + ((int64_t)(z >> 1) ^ -(int64_t)(z & 1)));
+    uint32_t dst = (uint32_t)((int64_t)src + pyvar_unzig(z));
     uint64_t h = pye_var(c->e, at);
     *how = (uint32_t)(h & 15) | (uint32_t)(h >> 5) << PYE_VALUE_SHIFT;
     *key = h & 16 ? (uint32_t)pye_var(c->e, at) : 0;

@@ -101,16 +101,16 @@ static struct {
 
 static uint64_t pyo_code(uint32_t v, uint32_t last)
 {
-    return v ? pyrp_zig((int64_t)v - last) + 1 : 0;
+    return v ? pyvar_zig((int64_t)v - last) + 1 : 0;
 }
 
 void pyo_pack(uint32_t **owner, uint64_t cap)
 {
     uint64_t len = 0;
-    uint8_t t[10];
+    uint8_t t[PYVAR_MAX];
     for (uint64_t k = 0, last = 0; k < cap; k++) {
         uint32_t v = (*owner)[k];
-        len += pyrp_put_var(t, pyo_code(v, (uint32_t)last));
+        len += pyvar_put(t, pyo_code(v, (uint32_t)last));
         last = v ? v : last;
     }
     if (len >= cap * sizeof **owner || !(pyo_pk.b = arena_map(len)))
@@ -118,7 +118,7 @@ void pyo_pack(uint32_t **owner, uint64_t cap)
     pyo_pk.len = len;
     for (uint64_t k = 0, at = 0, last = 0; k < cap; k++) {
         uint32_t v = (*owner)[k];
-        at += pyrp_put_var(pyo_pk.b + at, pyo_code(v, (uint32_t)last));
+        at += pyvar_put(pyo_pk.b + at, pyo_code(v, (uint32_t)last));
         last = v ? v : last;
     }
     arena_unmap(*owner, cap * sizeof **owner);
@@ -133,16 +133,10 @@ int pyo_unpack(uint32_t **owner, uint64_t cap)
         uint64_t at = 0;
         uint32_t last = 0;
         for (uint64_t k = 0; k < cap; k++) {
-            uint64_t z = 0;
-            for (unsigned s = 0;; s += 7) {
-                uint8_t x = pyo_pk.b[at++];
-                z |= (uint64_t)(x & 0x7f) << s;
-                if (!(x & 0x80))
-                    break;
-            }
+            uint64_t z;
+            at += pyvar_get(pyo_pk.b + at, &z);
             if (z)
-                (*owner)[k] = last = (uint32_t)((int64_t)last + ((int64_t)((z - 1) >> 1) ^
-                                                                -(int64_t)((z - 1) & 1)));
+                (*owner)[k] = last = (uint32_t)((int64_t)last + pyvar_unzig(z - 1));
         }
     }
     arena_unmap(pyo_pk.b, pyo_pk.len);

@@ -351,7 +351,7 @@ done:
 
 /* The hanging nodes' queue (pydom_hang's q), held through the
  * dominators and the sizes packed: each node's difference from the one
- * before, zigzagged, in 7-bit groups (pyrpack.h's), the high bit set on
+ * before, zigzagged, in 7-bit groups (pyvar.h), the high bit set on
  * all but a group's last, so that it reads back either way. */
 struct pyr_q {
     uint8_t *b;
@@ -361,31 +361,22 @@ struct pyr_q {
 static int pyr_q_pack(struct pyr_q *p, const uint32_t *q, uint32_t nq)
 {
     size_t len = 0;
-    uint8_t t[10];
+    uint8_t t[PYVAR_MAX];
     for (uint32_t k = 0, v = 0; k < nq; v = q[k++])
-        len += pyrp_put_var(t, pyrp_zig((int64_t)q[k] - v));
+        len += pyvar_put(t, pyvar_zig((int64_t)q[k] - v));
     if (!(p->b = arena_map(len + 1)))
         return -1;
     p->cap = len + 1, p->len = 0, p->last = nq ? q[nq - 1] : 0;
     for (uint32_t k = 0, v = 0; k < nq; v = q[k++])
-        p->len += pyrp_put_var(p->b + p->len, pyrp_zig((int64_t)q[k] - v));
+        p->len += pyvar_put(p->b + p->len, pyvar_zig((int64_t)q[k] - v));
     return 0;
-}
-static int64_t pyr_q_unzig(uint64_t z)
-{
-    return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
 }
 /* The next node from *at, *v the one before (0 at first). */
 static uint32_t pyr_q_next(const struct pyr_q *p, size_t *at, uint32_t *v)
 {
-    uint64_t z = 0;
-    for (unsigned s = 0;; s += 7) {
-        uint8_t x = p->b[(*at)++];
-        z |= (uint64_t)(x & 0x7f) << s;
-        if (!(x & 0x80))
-            break;
-    }
-    return *v = (uint32_t)((int64_t)*v + pyr_q_unzig(z));
+    uint64_t z;
+    *at += pyvar_get(p->b + *at, &z);
+    return *v = (uint32_t)((int64_t)*v + pyvar_unzig(z));
 }
 /* The node before end (*end moved back), *v the one after it (at first
  * p->last, which it is): the node, *v set to the one before it. */
@@ -398,7 +389,7 @@ static uint32_t pyr_q_prev(const struct pyr_q *p, size_t *end, uint32_t *v)
     for (size_t i = a; i < e; i++)
         z |= (uint64_t)(p->b[i] & 0x7f) << (7 * (i - a));
     uint32_t node = *v;
-    *v = (uint32_t)((int64_t)node - pyr_q_unzig(z));
+    *v = (uint32_t)((int64_t)node - pyvar_unzig(z));
     *end = a;
     return node;
 }

@@ -17,22 +17,10 @@
 
 #include <stdint.h>
 
+#include "pyvar.h"
+
 #define PYRP_CHUNK (1u << 22) /* bytes a chunk (zeroed when mapped) */
 #define PYRP_EDGE_MAX 12u     /* bytes an edge takes at most, with its source */
-
-static inline uint32_t pyrp_put_var(uint8_t *b, uint64_t v)
-{
-    uint32_t n = 0;
-    for (; v >= 0x80; v >>= 7)
-        b[n++] = (uint8_t)(v | 0x80);
-    b[n++] = (uint8_t)v;
-    return n;
-}
-
-static inline uint64_t pyrp_zig(int64_t d)
-{
-    return ((uint64_t)d << 1) ^ (uint64_t)(d >> 63);
-}
 
 /* The edge src -> dst (src != dst) into b (PYRP_EDGE_MAX bytes free),
  * *last the source put before (0 at first, updated): the bytes taken. */
@@ -40,9 +28,9 @@ static inline uint32_t pyrp_put(uint8_t *b, uint32_t *last, uint32_t src, uint32
 {
     uint32_t n = 0;
     if (src != *last)
-        n = pyrp_put_var(b, pyrp_zig((int64_t)src - *last) << 1 | 1);
+        n = pyvar_put(b, pyvar_zig((int64_t)src - *last) << 1 | 1);
     *last = src;
-    return n + pyrp_put_var(b + n, pyrp_zig((int64_t)dst - src) << 1);
+    return n + pyvar_put(b + n, pyvar_zig((int64_t)dst - src) << 1);
 }
 
 /* A reader over the chunks chunk[0, nchunk) (NULL: none more). */
@@ -61,16 +49,8 @@ static inline int pyrp_next(uint8_t *const *chunk, uint64_t nchunk, struct pyrp_
             it->c++, it->at = 0;
             continue;
         }
-        uint64_t v = b[it->at++];
-        if (v & 0x80) { /* more than one byte */
-            v &= 0x7f;
-            for (unsigned s = 7;; s += 7) {
-                uint8_t x = b[it->at++];
-                v |= (uint64_t)(x & 0x7f) << s;
-                if (!(x & 0x80))
-                    break;
-            }
-        }
+        uint64_t v;
+        it->at += pyvar_get(b + it->at, &v);
         int64_t d = (int64_t)(v >> 2) ^ -(int64_t)((v >> 1) & 1);
         if (v & 1) {
             it->src = (uint32_t)((int64_t)it->src + d);
