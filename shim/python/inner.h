@@ -143,6 +143,7 @@ struct py_obj_layout {
 #define PY_TPF_READY (1ul << 12)
 #define PY_TPF_HAVE_GC (1ul << 14)
 #define PY_TPF_LONG_SUBCLASS (1ul << 24) /* int, bool */
+#define PY_TPF_BYTES_SUBCLASS (1ul << 27)
 #define PY_TPF_HEAPTYPE (1ul << 9)
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
