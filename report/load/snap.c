@@ -557,7 +557,7 @@ static int check_sums(const struct snap *s, char *err, size_t errlen)
 {
     struct sum b = {0, "STATS live bytes"}, c = {0, "STATS live counts"};
     struct sum *bad = NULL;
-    for (uint32_t i = 0; i < s->ntraces && !bad; i++)
+    for (uint32_t i = 0; !s->zeros && i < s->ntraces && !bad; i++) /* zeros: not read */
         bad = sum_add(&b, s->stats[i].live_bytes) ? &b
             : sum_add(&c, s->stats[i].live_count) ? &c : NULL;
     struct sum m = {0, "META current bytes"}, p = {0, "META peak bytes"};
