@@ -56,14 +56,16 @@ CLI_ROOMS   := report report/base report/load report/symbols report/model \
                report/export report/html report/gate report/serve report/commands
 CLI_INC     := -Ishim $(addprefix -I,$(CLI_ROOMS))
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
-# libstdc++ provides __cxa_demangle (report/symbols/sym.c refers to it weakly, so
-# --no-as-needed keeps the library even though no strong reference needs it).
+# libstdc++'s __cxa_demangle is dlopened by report/symbols/sym.c at the first C++
+# name, and C++ is linked into no command's start.
 # libmicrohttpd is `heapsnap serve`'s HTTP server (report/serve/httpd.c), dlopened
 # by serve alone (report/serve/mhdload.c): not linked, so no command's start loads GnuTLS.
 # toml++ reads the rules file, .heapsnap.toml (report/load/tomlread.cc, the one C++
-# file; its flags are Debian's tomlplusplus.pc: the shared library build).
-CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
-CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -lncurses -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
+# file; its flags are Debian's tomlplusplus.pc: the shared library build), built as
+# libheapsnap-toml.so, which the CLI opens when it reads one (report/load/tomlload.c).
+CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -fPIC -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
+CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -lncurses
+CLI_CXX_LIBS := -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))
 SHIM_HDR := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.h))
@@ -80,10 +82,11 @@ CLI_CXX_OBJ := $(CLI_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 CLI_GEN  := $(BUILD)/gen/profile.pb-c.c
 HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
-            $(BUILD)/obj/report/html/assets.o $(CLI_CXX_OBJ)
+            $(BUILD)/obj/report/html/assets.o
 
 .PHONY: all deps check check-fast demo fuzz bench man install uninstall deb clean print-%
-all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(BUILD)/include/heapsnap.h
+all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(BUILD)/libheapsnap-toml.so \
+     $(BUILD)/include/heapsnap.h
 
 deps:
 	@scripts/install-deps.sh build
@@ -161,6 +164,9 @@ $(BUILD)/libheapsnap-attach.so: $(SHIM_ATT_OBJ) shim/exports.map $(BUILD)/gen/te
 $(BUILD)/heapsnap: $(CLI_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(CLI_LIBS)
 
+$(BUILD)/libheapsnap-toml.so: $(CLI_CXX_OBJ)
+	$(CXX) $(LDFLAGS) -shared -o $@ $(CLI_CXX_OBJ) $(CLI_CXX_LIBS)
+
 $(BUILD)/include/heapsnap.h: shim/heapsnap.h
 	@mkdir -p $(dir $@)
 	cp $< $@
@@ -200,7 +206,7 @@ fuzz: $(CLI_CXX_OBJ)
 	@mkdir -p $(BUILD)/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(CLI_INC) \
 	    -I$(BUILD)/gen tests/fuzz/fuzz_load.c $(CLI_LIB_SRC) $(CLI_GEN) report/html/assets.S \
-	    $(CLI_CXX_OBJ) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS)
+	    $(CLI_CXX_OBJ) -o $(BUILD)/fuzz/fuzz_load $(CLI_LIBS) $(CLI_CXX_LIBS)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
 	    $(BUILD)/fuzz/corpus tests/fuzz/corpus
@@ -221,6 +227,7 @@ install: all man
 	install -m 755 $(BUILD)/heapsnap $(DESTDIR)$(PREFIX)/bin/heapsnap
 	install -m 755 $(BUILD)/libheapsnap.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap.so
 	install -m 755 $(BUILD)/libheapsnap-attach.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap-attach.so
+	install -m 644 $(BUILD)/libheapsnap-toml.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap-toml.so
 	install -m 644 shim/heapsnap.h $(DESTDIR)$(PREFIX)/include/heapsnap.h
 	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 scripts/heapsnap.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/heapsnap
@@ -229,6 +236,7 @@ install: all man
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/heapsnap $(DESTDIR)$(PREFIX)/include/heapsnap.h \
 	    $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap.so $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap-attach.so \
+	    $(DESTDIR)$(PREFIX)/lib/heapsnap/libheapsnap-toml.so \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/heapsnap.1 $(DESTDIR)$(PREFIX)/share/man/man1/heapsnap-*.1 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/heapsnap
 	rmdir $(DESTDIR)$(PREFIX)/lib/heapsnap 2>/dev/null || true

@@ -7,11 +7,13 @@
  * the image, and the program it becomes writes the pid's snapshot.
  *
  * glibc's execv, execvp, execl... reach the kernel through its internal
- * __execve, past an interposed execve, so each public name is wrapped.
+ * __execve, past an interposed execve, so each public name is wrapped;
+ * execv and execvp are execve and execvpe with environ, as glibc has them.
  * The next definitions are looked up at start-up, never in the exec call:
  * a vfork child that execs shares its parent's memory and must not take
  * the loader's lock.  The variadic ones gather their arguments on the
- * stack, as glibc's do.
+ * stack, as glibc's do.  A launcher's helper execs without the shim in
+ * LD_PRELOAD (launch_exec_env): the array is rebuilt on the stack.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -24,8 +26,6 @@
 
 static struct {
     int (*execve)(const char *, char *const[], char *const[]);
-    int (*execv)(const char *, char *const[]);
-    int (*execvp)(const char *, char *const[]);
     int (*execvpe)(const char *, char *const[], char *const[]);
     int (*fexecve)(int, char *const[], char *const[]);
     int (*execveat)(int, const char *, char *const[], char *const[], int);
@@ -36,13 +36,28 @@ __attribute__((constructor(103))) static void exec_init(void)
     int saved = guard_enter();
     loader_enter();
     next.execve = dlsym(RTLD_NEXT, "execve");
-    next.execv = dlsym(RTLD_NEXT, "execv");
-    next.execvp = dlsym(RTLD_NEXT, "execvp");
     next.execvpe = dlsym(RTLD_NEXT, "execvpe");
     next.fexecve = dlsym(RTLD_NEXT, "fexecve");
     next.execveat = dlsym(RTLD_NEXT, "execveat");
+    launch_exec_init();
     loader_leave();
     guard_leave(saved);
+}
+
+#define EXEC_ENV_MAX 1024 /* a helper's environment rebuilt up to this many entries */
+#define EXEC_PRE_MAX 4096 /* and its LD_PRELOAD up to this many bytes */
+
+/* Room for a helper's environment, on the stack of the exec's caller. */
+struct exec_env {
+    char *out[EXEC_ENV_MAX];
+    char pre[EXEC_PRE_MAX];
+};
+
+/* The environment an exec passes: a launcher's helper's rebuilt in e,
+ * else envp. */
+static char *const *exec_env(struct exec_env *e, char *const envp[])
+{
+    return launch_exec_env(envp, e->out, EXEC_ENV_MAX, e->pre, EXEC_PRE_MAX);
 }
 
 /* The call when start-up has not found it (a constructor of another
@@ -55,16 +70,18 @@ static int exec_missing(void)
 
 HS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+    struct exec_env e;
     life_before_exec(path);
-    int r = next.execve ? next.execve(path, argv, envp) : exec_missing();
+    int r = next.execve ? next.execve(path, argv, exec_env(&e, envp)) : exec_missing();
     life_after_exec();
     return r;
 }
 
 HS_EXPORT int execv(const char *path, char *const argv[])
 {
+    struct exec_env e;
     life_before_exec(path);
-    int r = next.execv ? next.execv(path, argv) : exec_missing();
+    int r = next.execve ? next.execve(path, argv, exec_env(&e, environ)) : exec_missing();
     life_after_exec();
     return r;
 }
@@ -78,24 +95,27 @@ static const char *exec_named(const char *file)
 
 HS_EXPORT int execvp(const char *file, char *const argv[])
 {
+    struct exec_env e;
     life_before_exec(exec_named(file));
-    int r = next.execvp ? next.execvp(file, argv) : exec_missing();
+    int r = next.execvpe ? next.execvpe(file, argv, exec_env(&e, environ)) : exec_missing();
     life_after_exec();
     return r;
 }
 
 HS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+    struct exec_env e;
     life_before_exec(exec_named(file));
-    int r = next.execvpe ? next.execvpe(file, argv, envp) : exec_missing();
+    int r = next.execvpe ? next.execvpe(file, argv, exec_env(&e, envp)) : exec_missing();
     life_after_exec();
     return r;
 }
 
 HS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
+    struct exec_env e;
     life_before_exec(NULL);
-    int r = next.fexecve ? next.fexecve(fd, argv, envp) : exec_missing();
+    int r = next.fexecve ? next.fexecve(fd, argv, exec_env(&e, envp)) : exec_missing();
     life_after_exec();
     return r;
 }
@@ -103,8 +123,10 @@ HS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 HS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
+    struct exec_env e;
     life_before_exec(!flags && (path[0] == '/' || dirfd == AT_FDCWD) ? path : NULL);
-    int r = next.execveat ? next.execveat(dirfd, path, argv, envp, flags) : exec_missing();
+    int r = next.execveat ? next.execveat(dirfd, path, argv, exec_env(&e, envp), flags)
+                          : exec_missing();
     life_after_exec();
     return r;
 }

@@ -99,6 +99,19 @@ static int state_fd(void)
     return st_fd < 0 ? -1 : 0;
 }
 
+int state_write(uint64_t off, const void *p, size_t len)
+{
+    if (state_fd() != 0)
+        return -1;
+    for (size_t put = 0; put < len;) {
+        ssize_t w = pwrite(st_fd, (const char *)p + put, len - put, (off_t)(off + put));
+        if (w <= 0 && !(w < 0 && errno == EINTR))
+            return -1;
+        put += w > 0 ? (size_t)w : 0;
+    }
+    return 0;
+}
+
 int state_reserve(uint64_t off, uint64_t len)
 {
     return state_fd() != 0 ? -1 : state_reserve_fd(st_fd, off, len);

@@ -64,6 +64,7 @@ void state_identity(void);        /* pid, ppid, start time, service into the hea
 /* state.c, for statestacks.c */
 int state_reserve(uint64_t off, uint64_t len); /* the file's blocks allocated: 0, or -1 */
 void *state_at(uint64_t off, uint64_t len); /* the helper's bytes there, mapped; NULL */
+int state_write(uint64_t off, const void *p, size_t len); /* pwrite there: 0, or -1 */
 void state_let_go(void);          /* the pages state_at gave out leave the resident set */
 /* statestacks.c, for state.c */
 int state_stacks(uint32_t n);     /* traces [stacks_n, n)'s stacks written: 0, or -1 (full) */

@@ -4,20 +4,77 @@
  * nodes, outermost first, in the stacks region, so that a report read
  * after a kill names every site a document counts (state.c's heartbeat
  * writes them before its document: state_stacks).  The regions' room is
- * allocated ahead in steps before it is touched (state_room), as the
- * rest of the file's.
+ * allocated ahead in steps before it is written (state_room), as the
+ * rest of the file's.  The records go in with pwrite, gathered while they
+ * follow each other (state_wbuf), not through the mapping: a shared file
+ * page's first write fault costs several times its share of a pwrite (a
+ * Python start-up writes MiBs of nodes), and no page enters the program's
+ * resident set.  Which nodes are in the file is kept
+ * beside it (state_set: a bit a node), so the walk up reads no page.
  *   Lock: none; the helper's alone, as state.c says.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "statefile.h"
 
-/* The bytes of nodes and records written between two state_let_go: a beat
- * that writes more (a Python start-up's first: MiBs of nodes) lets them
- * go as it goes, so they never sit in the program's RSS at once. */
-#define STATE_LET_GO (256u * 1024u)
+#define STATE_WBUF (32u * 1024u) /* a region's bytes gathered for one pwrite */
 
-static uint64_t state_written; /* since the last state_let_go of state_stacks */
+/* Bytes for [off, off + len) of the file, still to be written. */
+struct state_wbuf {
+    uint64_t off;
+    uint32_t len;
+    uint8_t b[STATE_WBUF];
+};
+
+static struct {
+    struct state_wbuf nodes, traces;
+    uint64_t *set;  /* bit x: node x is in the file (arena memory) */
+    size_t capset;  /* its bytes */
+} sw;
+
+/* w's bytes into the file; 0, or -1. */
+static int state_wbuf_flush(struct state_wbuf *w)
+{
+    int r = w->len ? state_write(w->off, w->b, w->len) : 0;
+    w->len = 0;
+    return r;
+}
+
+/* len bytes at off, through w: gathered while they follow what it holds.
+ * 0, or -1. */
+static int state_wbuf_put(struct state_wbuf *w, uint64_t off, const void *p, uint32_t len)
+{
+    if (w->len && (off != w->off + w->len || w->len + len > STATE_WBUF) &&
+        state_wbuf_flush(w) != 0)
+        return -1;
+    if (!w->len)
+        w->off = off;
+    memcpy(w->b + w->len, p, len);
+    w->len += len;
+    return 0;
+}
+
+/* Whether node x is in the file: 1, 0, or -1 when the set cannot grow. */
+static int state_set_has(uint32_t x)
+{
+    size_t need = ((size_t)x / 64 + 1) * 8;
+    if (need > sw.capset) {
+        size_t cap = sw.capset ? sw.capset : 4096;
+        while (cap < need)
+            cap *= 2;
+        uint64_t *v = arena_alloc(cap);
+        if (!v)
+            return -1;
+        if (sw.set) {
+            memcpy(v, sw.set, sw.capset);
+            arena_free(sw.set, sw.capset);
+        }
+        sw.set = v;
+        sw.capset = cap;
+    }
+    return (int)(sw.set[x / 64] >> (x % 64) & 1);
+}
 
 /* Room in [off, off + cap) up to end bytes, *room of them allocated
  * already (ahead in steps: on a tmpfs an allocated page is charged to the
@@ -45,7 +102,6 @@ static int state_room(uint64_t off, uint64_t cap, uint64_t *room, uint64_t end)
 static int state_trace(uint32_t id)
 {
     struct hsnap_state_head *h = st.h;
-    struct hsnap_state_node *nd[TRACE_DEPTH_MAX];
     uint32_t leaf, path[TRACE_DEPTH_MAX], x;
     unsigned flags, depth = trace_node(id, &leaf, &flags), k = 0;
     if (depth > TRACE_DEPTH_MAX)
@@ -54,23 +110,25 @@ static int state_trace(uint32_t id)
         state_room(h->stacks_off, h->stacks_cap, &st.stacks_room, ((uint64_t)leaf + 1) * 16) != 0)
         return -1;
     for (x = leaf; k < depth && x; k++) { /* a parent's id is below its child's */
-        if (!(nd[k] = state_at(h->stacks_off + (uint64_t)x * 16, 16)))
+        int in = state_set_has(x);
+        if (in < 0)
             return -1;
-        if (nd[k]->set)
+        if (in)
             break;
         path[k] = x;
         (void)ftree_frame(x, &x);
     }
-    state_written += 8 + (uint64_t)k * sizeof **nd;
     while (k--) {
         uint32_t parent;
         uintptr_t ip = ftree_frame(path[k], &parent);
-        *nd[k] = (struct hsnap_state_node){ip, parent, 1};
+        struct hsnap_state_node nd = {ip, parent, 1};
+        if (state_wbuf_put(&sw.nodes, h->stacks_off + (uint64_t)path[k] * 16, &nd, 16) != 0)
+            return -1;
+        sw.set[path[k] / 64] |= 1ull << (path[k] % 64);
     }
-    struct hsnap_state_trace *t = state_at(h->traces_off + (uint64_t)id * 8, 8);
-    if (!t)
+    struct hsnap_state_trace t = {leaf, (uint16_t)depth, (uint16_t)flags};
+    if (state_wbuf_put(&sw.traces, h->traces_off + (uint64_t)id * 8, &t, 8) != 0)
         return -1;
-    *t = (struct hsnap_state_trace){leaf, (uint16_t)depth, (uint16_t)flags};
     if (((uint64_t)leaf + 1) * 16 > h->stacks_len)
         h->stacks_len = ((uint64_t)leaf + 1) * 16;
     return 0;
@@ -81,12 +139,16 @@ static int state_trace(uint32_t id)
 int state_stacks(uint32_t n)
 {
     uint32_t id = st.h->stacks_n;
-    while (id < n && state_trace(id) == 0) {
+    if (!id && sw.set) /* a new file, or one started again: none of its nodes written */
+        memset(sw.set, 0, sw.capset);
+    sw.nodes.len = sw.traces.len = 0;
+    while (id < n && state_trace(id) == 0)
         id++;
-        if (state_written >= STATE_LET_GO) {
-            state_let_go();
-            state_written = 0;
-        }
+    /* what is published is in the file: the traces written whole, the
+     * rest of a failed one's nodes harmless (their parents are there) */
+    if (state_wbuf_flush(&sw.nodes) != 0 || state_wbuf_flush(&sw.traces) != 0) {
+        id = st.h->stacks_n; /* and every node is written again next time */
+        memset(sw.set, 0, sw.capset);
     }
     __atomic_store_n(&st.h->stacks_n, id, __ATOMIC_RELEASE);
     if (id == n)

@@ -8,6 +8,7 @@
  * And the nearest of some names to a mistyped one.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,4 +163,24 @@ const char *cli_nearest(const char *word, const char *const *names, size_t n)
         }
     }
     return bd <= most ? best : NULL;
+}
+
+int cli_find_lib(const char *name, char *out, size_t n)
+{
+    char exe[PATH_MAX], cand[PATH_MAX + 64];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return -1;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    static const char *rel[] = {"/", "/../lib/heapsnap/"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(cand, sizeof(cand), "%s%s%s", exe, rel[i], name);
+        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < n)
+            return 0;
+    }
+    return -1;
 }

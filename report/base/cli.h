@@ -63,4 +63,9 @@ int cli_parse_amount(const char *s, int allow_pct, double *out, int *pct);
  * would overflow or realloc fails, with *arr and *cap unchanged. */
 int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 
+/* heapsnap's own libraries (the shim, the rules reader): name next to this
+ * executable (build/), else in ../lib/heapsnap/ (after `make install`), its
+ * real path in out; 0, or -1. */
+int cli_find_lib(const char *name, char *out, size_t n);
+
 #endif

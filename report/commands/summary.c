@@ -32,6 +32,7 @@
 
 #define SUMMARY_LOOK 16 /* snapshots read at most */
 #define SUMMARY_PAD (16 << 20) /* bytes the heap grows by at least */
+#define SUMMARY_MMAP (32 << 20) /* blocks from a mapping of their own: glibc's most */
 #define SUMMARY_DWARF 4 /* a peak this many times the heap at exit is the story */
 
 /* path as a shell word for a command to copy: as it is when plain,
@@ -287,11 +288,15 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
      * time).  Not under --leaks or --gate: suppressions match them. */
     if (!leaks)
         frames_python_frames_only();
-    /* The heap grown SUMMARY_PAD at a time: the load's large buffers
-     * (its sections, the decompressor's window) then come from the heap
-     * instead of mappings of their own, which cost a page fault a page
-     * again for each; run ends after this, so nothing is kept too long. */
+    /* The heap grown SUMMARY_PAD at a time, and blocks up to SUMMARY_MMAP
+     * from it: the load's large buffers (its sections, the decompressor's
+     * window, a stream's chunks) then reuse the heap's pages instead of
+     * mappings of their own, which cost a page fault a page again for each;
+     * run ends after this, so nothing is kept too long.  The threshold is
+     * set, not left to glibc: M_TOP_PAD freezes its sliding one wherever
+     * the process's earlier frees had left it. */
     mallopt(M_TOP_PAD, SUMMARY_PAD);
+    mallopt(M_MMAP_THRESHOLD, SUMMARY_MMAP);
     int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc);
     if (picked < 0)
         return;

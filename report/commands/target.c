@@ -114,23 +114,7 @@ int run_find_shim(char *out, size_t n)
     return run_find_lib("libheapsnap.so", out, n);
 }
 
-/* name next to this executable, else in ../lib/heapsnap/: its real path. */
 int run_find_lib(const char *name, char *out, size_t n)
 {
-    char exe[PATH_MAX], cand[PATH_MAX + 64];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (len <= 0)
-        return -1;
-    exe[len] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return -1;
-    *slash = 0;
-    static const char *rel[] = {"/", "/../lib/heapsnap/"};
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(cand, sizeof(cand), "%s%s%s", exe, rel[i], name);
-        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < n)
-            return 0;
-    }
-    return -1;
+    return cli_find_lib(name, out, n);
 }

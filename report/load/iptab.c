@@ -163,6 +163,11 @@ static void take_count(struct iptab *x, uint32_t n)
         cap *= 2;
     if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = calloc(cap, sizeof(*x->kids))))
         x->capkids = cap;
+    /* and the nodes' array (a node per stored ip at most, the root unused):
+     * no copy as it grows, and its pages touched only as far as it fills */
+    if (ips + 2 <= s->budget.left / sizeof(*s->nodes) &&
+        (s->nodes = malloc((size_t)(ips + 2) * sizeof(*s->nodes))))
+        x->capnodes = (size_t)(ips + 2);
 }
 
 static void take_trace(struct iptab *x);

@@ -82,6 +82,12 @@ static int lines_build(uint32_t version, const struct snap_pycode *c, struct pyc
         runs_310(l, c->linetable, c->lt_len, c->firstline);
     else
         runs_location(l, c->linetable, c->lt_len, c->firstline);
+    /* the runs are far fewer than the bytes: the room they did not take
+     * goes back at once, so the next code's lines follow in the same pages */
+    void *end = realloc(l->end, (l->n ? l->n : 1) * sizeof(*l->end));
+    void *line = realloc(l->line, (l->n ? l->n : 1) * sizeof(*l->line));
+    l->end = end ? end : l->end;
+    l->line = line ? line : l->line;
     return 0;
 }
 

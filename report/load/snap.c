@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -372,9 +373,14 @@ static int parse_required(struct sec *secs, struct snap *s, char *err, size_t er
     if (nostats) { /* not read (snap_load_skip): zeros */
         if (snap_budget_take(&s->budget, n * sizeof(struct hsnap_stat), "STATS", err, errlen) < 0)
             return -1;
-        s->unpacked[HSNAP_SEC_STATS] = calloc(n + 1, sizeof(struct hsnap_stat));
-        s->stats = (const struct hsnap_stat *)s->unpacked[HSNAP_SEC_STATS];
-        return s->stats ? 0 : fail(err, errlen, "out of memory");
+        size_t len = (size_t)(n + 1) * sizeof(struct hsnap_stat);
+        void *z = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (z == MAP_FAILED)
+            return fail(err, errlen, "out of memory");
+        s->zeros = z;
+        s->zeros_len = len;
+        s->stats = z;
+        return 0;
     }
     if (parse_array(&secs[HSNAP_SEC_STATS], 4, sizeof(struct hsnap_stat), &n, &items,
                     "STATS", err, errlen))
@@ -551,7 +557,7 @@ static int check_sums(const struct snap *s, char *err, size_t errlen)
 {
     struct sum b = {0, "STATS live bytes"}, c = {0, "STATS live counts"};
     struct sum *bad = NULL;
-    for (uint32_t i = 0; i < s->ntraces && !bad; i++)
+    for (uint32_t i = 0; !s->zeros && i < s->ntraces && !bad; i++) /* zeros: not read */
         bad = sum_add(&b, s->stats[i].live_bytes) ? &b
             : sum_add(&c, s->stats[i].live_count) ? &c : NULL;
     struct sum m = {0, "META current bytes"}, p = {0, "META peak bytes"};
@@ -664,6 +670,8 @@ void snap_free(struct snap *s)
         free(s->unpacked[i]);
     free(s->peak_stats);
     free(s->temps);
+    if (s->zeros)
+        munmap(s->zeros, s->zeros_len);
     memset(s, 0, sizeof(*s));
 }
 

@@ -148,6 +148,9 @@ struct snap {
     size_t len;
     uint8_t *unpacked[SNAP_MAX_SECTIONS]; /* compressed sections' payloads,
                                              decompressed, owned */
+    void *zeros;               /* a skipped STATS' zeros: mapped, so that the
+                                  pages nobody reads are never touched */
+    size_t zeros_len;
     struct snap_secsize sizes[SNAP_MAX_SECTIONS]; /* known sections', by type */
     struct snap_budget budget; /* what the load may still allocate */
 };

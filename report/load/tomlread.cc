@@ -6,7 +6,9 @@
  * values go back to rules.c as text, through a C callback, and an exception
  * (a syntax error, out of memory) becomes the one-line error the CLI prints.
  * Only the root table and [gate] hold rules; values are scalars or arrays of
- * scalars, one callback per element.
+ * scalars, one callback per element.  Built as a library of its own,
+ * libheapsnap-toml.so, which tomlload.c opens when a rules file is read:
+ * C++ (libstdc++, toml++) is then no part of any other command's start.
  */
 #include <algorithm>
 #include <cstdio>
@@ -105,7 +107,7 @@ int table(const toml::table &t, bool root, const char *path, tomlread_fn fn, voi
 
 } // namespace
 
-extern "C" int tomlread_rules(const char *path, const char *text, size_t len, tomlread_fn fn,
+extern "C" int tomlread_parse(const char *path, const char *text, size_t len, tomlread_fn fn,
                               void *ctx, char *err, size_t errlen)
 {
     try {

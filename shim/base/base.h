@@ -357,5 +357,10 @@ unsigned long long gotw_adds(void); /* the loader's count of loads */
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 int launch_inactive(void); /* launcher.c: a launcher's process under heapsnap run (cred_secure) */
+void launch_exec_init(void); /* from a constructor: this library's name, for launch_exec_env */
+/* envp as an exec should pass it: a launcher's helper's without this library
+ * in LD_PRELOAD, in out (nout pointers) and pre (npre bytes); else envp */
+char *const *launch_exec_env(char *const envp[], char **out, size_t nout, char *pre,
+                             size_t npre);
 
 #endif

@@ -17,7 +17,14 @@
  * mapping of at most LAUNCH_SCRIPT_MAX bytes.  The scan is a heuristic
  * (docs/python.md, "Launchers"): an `exec` in a branch never taken still
  * makes a launcher, and `--follow all` traces everything.
+ *
+ * A helper that execs would start an image that only stays inactive, at
+ * the price of loading this library, its libraries and its constructors
+ * (pyenv's chain execs about thirty): its exec leaves this library out of
+ * LD_PRELOAD instead (launch_exec_env), so the image and what it starts
+ * run as without heapsnap, which they were to begin with.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,4 +189,86 @@ int launch_inactive(void)
         return 1;
     unsetenv(LAUNCH_VAR);
     return 0;
+}
+
+/* The name the loader gave this library (LD_PRELOAD's entry for it), or
+ * NULL: preloaded some other way, never left out. */
+static const char *launch_self;
+
+void launch_exec_init(void)
+{
+    Dl_info me;
+    if (dladdr((void *)launch_exec_init, &me) && me.dli_fname && strchr(me.dli_fname, '/'))
+        launch_self = me.dli_fname;
+}
+
+/* The value of name (with its '=') in envp, its index in *at; NULL when
+ * absent or there more than once (the loader and getenv would differ). */
+static const char *launch_env_get(char *const envp[], const char *name, size_t *at)
+{
+    size_t n = strlen(name);
+    const char *v = NULL;
+    for (size_t i = 0; envp[i]; i++)
+        if (!strncmp(envp[i], name, n)) {
+            if (v)
+                return NULL;
+            v = envp[i] + n;
+            *at = i;
+        }
+    return v;
+}
+
+/* LD_PRELOAD's value v without this library's entries into pre (npre
+ * bytes, "LD_PRELOAD=" first); -1 when none is left out or it does not
+ * fit, else the length of what is left (0: nothing). */
+static long launch_drop_self(const char *v, char *pre, size_t npre)
+{
+    size_t k = strlen("LD_PRELOAD="), self = strlen(launch_self), start = k;
+    int dropped = 0;
+    if (npre <= k)
+        return -1;
+    memcpy(pre, "LD_PRELOAD=", k);
+    while (*v) {
+        size_t n = strcspn(v, ": ");
+        if (n == self && !memcmp(v, launch_self, n))
+            dropped = 1;
+        else if (n) {
+            if (k + n + 2 > npre)
+                return -1;
+            if (k > start)
+                pre[k++] = ':';
+            memcpy(pre + k, v, n);
+            k += n;
+        }
+        v += n + (v[n] != 0);
+    }
+    pre[k] = 0;
+    return dropped ? (long)(k - start) : -1;
+}
+
+char *const *launch_exec_env(char *const envp[], char **out, size_t nout, char *pre,
+                             size_t npre)
+{
+    size_t at_var, at_pre, n = 0;
+    if (!envp || !launch_self)
+        return envp;
+    const char *v = launch_env_get(envp, LAUNCH_VAR "=", &at_var);
+    const char *ld = launch_env_get(envp, "LD_PRELOAD=", &at_pre);
+    char *end;
+    long pid = v ? strtol(v, &end, 10) : 0;
+    if (!ld || !v || *end || pid <= 0 || pid == (long)syscall(SYS_getpid))
+        return envp; /* not a helper: its image may be the program */
+    long left = launch_drop_self(ld, pre, npre);
+    if (left < 0)
+        return envp;
+    for (size_t i = 0; envp[i]; i++) {
+        if (n + 1 >= nout)
+            return envp;
+        if (i != at_pre)
+            out[n++] = envp[i];
+        else if (left)
+            out[n++] = pre;
+    }
+    out[n] = NULL;
+    return out;
 }

@@ -14,8 +14,8 @@
  * nothing of the program's is lost: across a call every one of these
  * registers is the callee's, and below its stack pointer nothing is live.
  */
-#include <cpuid.h>
 #include <stdint.h>
+#include <sys/platform/x86.h>
 
 #include "base.h"
 
@@ -32,24 +32,18 @@
 enum { SCRUB_SSE, SCRUB_AVX, SCRUB_EVEX, SCRUB_ZMM };
 int scrub_kind = SCRUB_SSE; /* scrub_use's last kind */
 
-static uint64_t scrub_xcr0(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return (uint64_t)hi << 32 | lo;
-}
-
+/* The loader's own reading of the CPU (CPU_FEATURE_ACTIVE: present, and
+ * its registers' state kept by the kernel), not cpuid, which traps to
+ * the hypervisor in a virtual machine: this runs in every process the
+ * shim is loaded into, a launcher's inactive ones included. */
 void scrub_init(void)
 {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX) ||
-        (scrub_xcr0() & 0x6) != 0x6)
+    if (!CPU_FEATURE_ACTIVE(AVX))
         return;
-    if (__get_cpuid_max(0, NULL) < 7 || !__get_cpuid_count(7, 0, &a, &b, &c, &d) ||
-        !(b & bit_AVX512F) || (scrub_xcr0() & 0xe0) != 0xe0)
+    if (!CPU_FEATURE_ACTIVE(AVX512F))
         scrub_use(SCRUB_AVX);
     else
-        scrub_use((b & bit_AVX512VL) ? SCRUB_EVEX : SCRUB_ZMM);
+        scrub_use(CPU_FEATURE_ACTIVE(AVX512VL) ? SCRUB_EVEX : SCRUB_ZMM);
 }
 
 #define SCRUB_X(r) "pxor %%xmm" #r ", %%xmm" #r "\n\t"

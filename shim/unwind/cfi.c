@@ -17,6 +17,7 @@
  * below 0x4000), so the recorded IPs are unw_backtrace's.
  */
 #include <limits.h>
+#include <sys/platform/x86.h>
 
 #include "cfimemo.h"
 #include "cfisame.h"
@@ -252,8 +253,7 @@ static HS_NOINLINE int cfi_memo_setup(unsigned cap)
     if (cfi_memo.off)
         return -1;
 #ifdef CFI_HAVE_AVX
-    __builtin_cpu_init(); /* avx: the kernel keeps the ymm registers too */
-    cfi_avx = __builtin_cpu_supports("avx");
+    cfi_avx = CPU_FEATURE_ACTIVE(AVX); /* the kernel keeps the ymm registers too */
 #endif
     cfi_memo.spare = cfi_memo_new(cap);
     if (!cfi_memo.spare) {

@@ -129,3 +129,7 @@ out=$("$HEAPSNAP" run -o "$T/fdlow.%p.hsnap" -- sh -c 'for f in 3 4 5 6; do [ -e
 # is dlopened by `serve` alone (report/serve/mhdload.c), not by every command.
 libs=$(LD_DEBUG=libs "$HEAPSNAP" run -q -o "$T/nohttp.%p.hsnap" -- true 2>&1 | grep -E 'calling init: .*(microhttpd|gnutls)' | head -2)
 [ -z "$libs" ] && t_pass run_start_loads_no_http_library || t_fail run_start_loads_no_http_library "$libs"
+# nor C++: the rules reader (toml++, libstdc++) is libheapsnap-toml.so, opened
+# when a rules file is read (report/load/tomlload.c)
+libs=$(LD_DEBUG=libs "$HEAPSNAP" run -q -o "$T/nocxx.%p.hsnap" -- true 2>&1 | grep -E 'calling init: .*(libstdc|tomlplusplus)' | head -2)
+[ -z "$libs" ] && t_pass run_start_loads_no_cxx_library || t_fail run_start_loads_no_cxx_library "$libs"

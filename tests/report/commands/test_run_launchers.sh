@@ -37,19 +37,24 @@ if [ -x "$root/shims/python3" ] && [ -d "$root/versions/$ver" ]; then
 else
   t_skip run_pyenv_shim_names_the_programs_snapshot "no pyenv shim with CPython $ver here ($root/shims/python3)"
 fi
-# one process of pyenv's chain records (the program): every helper loads the
-# shim and stays inactive - no state file, no snapshot, no file in the output
-# directory but the program's (strace -f: who loads the shim, who creates)
+# one process of pyenv's chain records (the program), and only its pid loads
+# the shim (the launcher's images, then the program's): a helper's exec
+# leaves it out of LD_PRELOAD (launch_exec_env) - no state file, no
+# snapshot, no file in the output directory but the program's (strace -f:
+# who loads the shim, who creates)
 if [ -x "$root/shims/python3" ] && [ -d "$root/versions/$ver" ] && command -v strace >/dev/null; then
   mkdir -p "$T/pyst"
-  PYENV_VERSION=$ver strace -f -o "$T/pyst.trace" -e trace=openat "$HEAPSNAP" run -q -o "$T/pyst/py.hsnap" \
+  PYENV_VERSION=$ver strace -f -o "$T/pyst.trace" -e trace=openat,execve "$HEAPSNAP" run -q -o "$T/pyst/py.hsnap" \
     -- "$root/shims/python3" -c pass >/dev/null 2>"$T/pyst.err"
   loads=$(grep -c 'libheapsnap\.so", O_RDONLY' "$T/pyst.trace")
+  loaders=$(grep 'libheapsnap\.so", O_RDONLY' "$T/pyst.trace" | awk '{ print $1 }' | sort -u | wc -l)
+  execs=$(grep 'execve(' "$T/pyst.trace" | grep -v ENOENT | awk '{ print $1 }' | sort -u | wc -l)
   states=$(grep 'O_CREAT' "$T/pyst.trace" | grep -c '\.state\.tmp\.')
   writers=$(grep 'O_CREAT' "$T/pyst.trace" | grep -F "$T/pyst/" | awk '{ print $1 }' | sort -u | wc -l)
-  if [ "$loads" -ge 10 ] && [ "$states" = 1 ] && [ "$writers" = 1 ] && [ "$(ls -A "$T/pyst")" = py.hsnap ]
+  if [ "$loads" -ge 3 ] && [ "$loaders" = 1 ] && [ "$execs" -ge 10 ] && [ "$states" = 1 ] &&
+     [ "$writers" = 1 ] && [ "$(ls -A "$T/pyst")" = py.hsnap ]
   then t_pass run_pyenv_shim_only_the_program_records
-  else t_fail run_pyenv_shim_only_the_program_records "$loads processes load the shim, $states state files, $writers pids create files: $(ls -A "$T/pyst" | tr '\n' ' ')"; fi
+  else t_fail run_pyenv_shim_only_the_program_records "$loads loads of the shim by $loaders pids (of $execs that exec), $states state files, $writers pids create files: $(ls -A "$T/pyst" | tr '\n' ' ')"; fi
 else
   t_skip run_pyenv_shim_only_the_program_records "no pyenv shim with CPython $ver, or no strace"
 fi
@@ -73,6 +78,19 @@ WATCH_DIR=$T/wrap "$HEAPSNAP" run -q -o "$T/wrap/w.hsnap" -- "$T/bin/pyrun" -c "
 launcher_ok w "$T/wrap" && ! grep -q 'helpers traced' "$T/wrap.err" &&
   t_pass run_bash_wrapper_helpers_not_traced ||
   t_fail run_bash_wrapper_helpers_not_traced "$(ls -A "$T/wrap" | head -5 | tr '\n' ' ') $(head -c 300 "$T/wrap.err")"
+
+# a helper's exec leaves only the shim out of LD_PRELOAD: a library the
+# caller preloaded stays, and the program's exec keeps both
+other=$(ldd "$HEAPSNAP" | awk '$1 ~ /^libz\.so/ { print $3 }')
+mkdir -p "$T/pre"
+printf '#!/bin/sh\nenv | grep "^LD_PRELOAD=" >"$OUT/helper"\nexec "%s" -c "import os; open(os.environ[\\"OUT\\"] + \\"/prog\\", \\"w\\").write(os.environ[\\"LD_PRELOAD\\"])"\n' \
+  "$PY" >"$T/bin/pre"
+chmod +x "$T/bin/pre"
+OUT=$T/pre LD_PRELOAD=$other "$HEAPSNAP" run -q -o "$T/pre/p.hsnap" -- "$T/bin/pre" >/dev/null 2>"$T/pre.err"
+[ -n "$other" ] && [ "$(cat "$T/pre/helper" 2>/dev/null)" = "LD_PRELOAD=$other" ] &&
+  grep -q "libheapsnap\.so:$other\$" "$T/pre/prog" && [ -f "$T/pre/p.hsnap" ] &&
+  t_pass run_launcher_helpers_keep_other_preloads ||
+  t_fail run_launcher_helpers_keep_other_preloads "helper: $(cat "$T/pre/helper" 2>&1) program: $(cat "$T/pre/prog" 2>&1) $(head -c 300 "$T/pre.err")"
 
 mkdir -p "$T/none"
 
