@@ -301,6 +301,15 @@ static inline uint32_t pyg_bare_block_at(const struct pyg_heap *h, uint64_t addr
 }
 /* The kind of the type at t (tb: its first PY_TP_FINALIZE + 8 bytes). */
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
+/* pyplain.c: the words of an object of kind kind (its type's flags)
+ * that hold a number, as bits by word from its start (the first 64). */
+uint64_t py_plain_words(unsigned kind, uint64_t flags);
+/* Whether its instances hold numbers inline (an int's or bytes' subclass);
+ * then the span [*lo, *hi) bytes from the object that does, from its
+ * size word (at 16) and the scan's limit max. */
+int py_plain_inline(uint64_t flags);
+void py_plain_inline_span(uint64_t flags, uint64_t size, uint64_t max, uint64_t *lo,
+                          uint64_t *hi);
 /* A reached object's parent, the link by which the marking reached it
  * first (a struct hsnap_pylink to the object, which is left out: the
  * objects whose pyg_obj.parent is set, in their order), as

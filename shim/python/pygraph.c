@@ -56,7 +56,7 @@ static struct {
     uint64_t key_at;      /* a combined dict's keys table is scanned: its entries' */
     uint32_t key_esz, key_kat; /* start, size, the key's place in one (or 0) */
     uint64_t skip;        /* the scan's words (from its base, the first 64)
-                             that hold a number, never a reference (pyg_plain) */
+                             that hold a number, never a reference (py_plain_words) */
     uint32_t skip_odd;    /* 1: every odd word from the base too (a set's hashes) */
     uint64_t skip_lo, skip_hi; /* and the words over [lo, hi) bytes from it: an
                                   int's digits, a bytes' hash and bytes */
@@ -191,51 +191,11 @@ static inline int pyg_walked(uint32_t i)
     return o->tracked || g.ty[o->type].kind == PYG_DICT;
 }
 
-/* The words of an object of kind kind (type flags flags) that hold a
- * number, as bits from its start (g.skip): a conservative scan would
- * take one that happens to fall in a native block for a reference to it,
- * and a heap type's tp_flags, a dict's version tag, a set's hash of an
- * int (an id(), an address) do.  Their offsets are the same from 3.10 to
- * 3.13: ob_refcnt, ob_size; a type's basic and item sizes, vectorcall,
- * flags, weaklist and dict offsets, version tag; a dict's ma_used and
- * version; a list's allocated; a set's fill, used, mask, hash, finger and
- * its small table's hashes. */
-static uint64_t pyg_plain(unsigned kind, uint64_t flags)
-{
-    uint64_t m = 1; /* ob_refcnt */
-    if (flags & PY_TPF_TYPE_SUBCLASS)
-        return m | 1u << 2 | 1u << 4 | 1u << 5 | 1u << 7 | 1u << (PY_TP_FLAGS / 8) | 1ull << 26 |
-               1ull << (PY_TP_DICTOFFSET / 8) | 1ull << 48;
-    if (kind == PYG_DICT)
-        return m | 1u << 2 | 1u << 3;
-    if (kind == PYG_LIST)
-        return m | 1u << 2 | 1u << 4;
-    if (kind == PYG_SET)
-        return m | 0x00aaaa00ull | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 6 | 1u << 7;
-    return m;
-}
-
 /* Whether the word d bytes past the scan's base holds a number. */
 static inline int pyg_number(uint64_t d)
 {
     return (d < 512 && (g.skip >> (d / 8) & 1)) || (g.skip_odd && (d / 8) & 1) ||
            (d + 8 > g.skip_lo && d < g.skip_hi);
-}
-
-/* An instance of a class derived from int or bytes (an IntEnum's member,
- * an IntFlag's): the digits or the bytes inline after its head, which
- * hold numbers (g.skip_lo, g.skip_hi from obj); its other words (its
- * __dict__ after them) are scanned. */
-static void pyg_plain_inline(uint64_t obj, uint64_t flags)
-{
-    uint64_t n;
-    if (!(flags & (PY_TPF_LONG_SUBCLASS | PY_TPF_BYTES_SUBCLASS)) || !pyg_read(&n, obj + 16, 8))
-        return;
-    if (flags & PY_TPF_BYTES_SUBCLASS) /* ob_shash, ob_sval[ob_size + 1] */
-        g.skip_lo = 24, g.skip_hi = 33 + (n < PYG_READ_MAX ? n : PYG_READ_MAX);
-    else /* 3.12 on: lv_tag, the digits' count << 3; before: +-ob_size */
-        n = py_lay->version >= 0x030c0000u ? n >> 3 : (uint64_t)((int64_t)n < 0 ? -(int64_t)n : (int64_t)n),
-        g.skip_lo = 24, g.skip_hi = 24 + 4 * (n < PYG_READ_MAX ? n : PYG_READ_MAX);
 }
 
 /* The words of [from, to) (addresses) read for source object src:
@@ -428,9 +388,10 @@ static void pyg_edges_of(uint32_t i, uint64_t ob)
         pyg_preheader(i, b->addr, inl);
         g.rank = 1;
     }
-    g.skip = pyg_plain(kind, g.ty[o->type].flags);
-    if (kind == PYG_INSTANCE)
-        pyg_plain_inline(obj, g.ty[o->type].flags);
+    g.skip = py_plain_words(kind, g.ty[o->type].flags);
+    uint64_t n;
+    if (kind == PYG_INSTANCE && py_plain_inline(g.ty[o->type].flags) && pyg_read(&n, obj + 16, 8))
+        py_plain_inline_span(g.ty[o->type].flags, n, PYG_READ_MAX, &g.skip_lo, &g.skip_hi);
     pyg_scan(i, obj, end, kind == PYG_INSTANCE ? PYG_OWN : PYG_OWN | PYG_SELF,
              HSNAP_PYLABEL_FIELD, obj);
     g.skip = 0, g.skip_lo = g.skip_hi = 0;
