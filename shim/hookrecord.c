@@ -13,7 +13,7 @@
 #include "root.h"
 #include "python/python.h" /* shim/python: dom_waiting and dom_poll only */
 
-#define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
+#define HOOK_TICK_EVERY 63 /* life_tick every 64 tracked allocations (63 to -1) */
 
 struct hook_modes hook_mode; /* root.h */
 
@@ -127,8 +127,10 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
             hook_booked();
         hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain);
     }
-    if ((++hook_ticks & HOOK_TICK_MASK) == 0)
+    if (HS_UNLIKELY(--hook_ticks < 0)) { /* a countdown: one instruction and a branch */
+        hook_ticks = HOOK_TICK_EVERY;
         life_tick();
+    }
     HS_ERRNO = saved;
 }
 

@@ -170,7 +170,7 @@ struct hs_recent {         /* peak.c's peak_last: this thread's last recorded bl
 };
 struct hs_hot {
     int guard_on;                       /* deferred.c (below) */
-    unsigned hook_ticks;                /* hooks.c: tracked allocations, for life_tick */
+    int hook_ticks;                     /* hookrecord.c: tracked allocations to life_tick */
     void *_Atomic defer_stack;          /* deferred.c (below) */
     int64_t hook_countdown;             /* hooks.c (root.h) */
     size_t hook_scrub_need;             /* hookstack.c (root.h) */
