@@ -152,6 +152,14 @@ HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, 
         hook_record_any_by(p, n, ra, cfa, rbp);
         return;
     }
+    hook_record_plain_at(p, n, ra, cfa, rbp);
+}
+
+/* root.h: hook_record_at's plain path alone, inlined (with LTO) into
+ * malloc's tracked path, whose one frame it shares. */
+__attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t n, uintptr_t ra,
+                                                             uintptr_t cfa, uintptr_t rbp)
+{
     const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
     hook_record_in(p, n, &o, 1);
 }

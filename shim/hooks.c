@@ -242,21 +242,33 @@ static HS_NOINLINE void *hook_malloc_early(size_t n)
     return hook_early() ? malloc(n) : boot_alloc(n, 0);
 }
 
+/* malloc's tracked path past the real call, but for its plain recording:
+ * a failure, or a rarer mode (hook_plain).  A tail call: its frames start
+ * where hook_malloc_tracked's was, as deep as hook_record's were. */
+static HS_NOINLINE void *hook_malloc_other(void *p, size_t n, uintptr_t ra, uintptr_t cfa,
+                                           uintptr_t rbp)
+{
+    if (p) {
+        hook_record_at(p, n, ra, cfa, rbp);
+    } else {
+        const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
+        hook_fail(n, &o);
+    }
+    return hook_leave_booked(p);
+}
+
+/* One frame: the plain recording is inlined (hook_record_plain_at), and
+ * the way out (hook_leave_booked) is a tail call that clears it too. */
 static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
     const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
     guard_enter();
     pend_room(n);
     void *p = real.malloc(n);
-    if (p) {
-        hook_record_at(p, n, f[1], (uintptr_t)(f + 2), f[0]);
-    } else {
-        struct unwind_origin o;
-        UNWIND_ORIGIN(o);
-        hook_fail(n, &o);
-    }
-    hook_leave_booked();
-    return p;
+    if (HS_UNLIKELY(!p) || !hook_plain())
+        return hook_malloc_other(p, n, f[1], (uintptr_t)(f + 2), f[0]);
+    hook_record_plain_at(p, n, f[1], (uintptr_t)(f + 2), f[0]);
+    return hook_leave_booked(p);
 }
 
 /* malloc past its first tests, out of line: hook_start's call made malloc

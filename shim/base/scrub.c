@@ -19,7 +19,7 @@
 
 #include "base.h"
 
-#define SCRUB_WINDOW 768 /* a multiple of 256; SCRUB_STACK stores it unrolled */
+#define SCRUB_WINDOW 896 /* a multiple of 32; SCRUB_STACK stores it unrolled */
 #define HS_STR_(x) #x
 #define HS_STR(x) HS_STR_(x)
 
@@ -113,13 +113,19 @@ void scrub_init(void)
     "xorl %%eax, %%eax\n\txorl %%ecx, %%ecx\n\txorl %%edx, %%edx\n\t"                     \
     "xorl %%esi, %%esi\n\txorl %%edi, %%edi\n\txorl %%r8d, %%r8d\n\t"                     \
     "xorl %%r9d, %%r9d\n\txorl %%r10d, %%r10d\n\txorl %%r11d, %%r11d"
+/* The same for scrub_frames_ret: rax gets rsi (what the caller returns),
+ * and rsi is cleared with the others. */
+#define SCRUB_GP_RET                                                                      \
+    "mov %%rsi, %%rax\n\txorl %%ecx, %%ecx\n\txorl %%edx, %%edx\n\t"                      \
+    "xorl %%esi, %%esi\n\txorl %%edi, %%edi\n\txorl %%r8d, %%r8d\n\t"                     \
+    "xorl %%r9d, %%r9d\n\txorl %%r10d, %%r10d\n\txorl %%r11d, %%r11d"
 /* rdi is the operand (cleared as well).  xmm16-31 are written without
  * clobbers: the compiler cannot name them without -mavx512f, and without
  * it never uses them either. */
-#define SCRUB_CLOBBERS                                                                    \
-    "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "xmm0", "xmm1", "xmm2",         \
-        "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \
-        "xmm13", "xmm14", "xmm15", "memory", "cc"
+#define SCRUB_CLOBBERS_VEC                                                                \
+    "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",       \
+        "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc"
+#define SCRUB_CLOBBERS "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", SCRUB_CLOBBERS_VEC
 
 /* Each variant twice: the dead stack below the caller's frame, bytes of
  * it (0: none; rounded up to 256), then every caller-saved register; and
@@ -141,6 +147,16 @@ void scrub_init(void)
     static HS_NOINLINE void scrub_regs_##name(void)                                       \
     {                                                                                     \
         __asm__ volatile(regs SCRUB_GP ::: SCRUB_CLOBBERS, "rdi");                        \
+    }                                                                                     \
+    static HS_NOINLINE void *scrub_ret_##name(size_t bytes, void *ret)                    \
+    {                                                                                     \
+        register size_t n __asm__("rdi") = bytes;                                         \
+        register void *r __asm__("rsi") = ret;                                            \
+        void *out, *fp = __builtin_frame_address(0);                                      \
+        __asm__ volatile(regs SCRUB_STACK(w, mov, movu, reg) SCRUB_GP_RET                 \
+                         : "+r"(n), "+r"(r), "=&a"(out) : "r"(fp)                         \
+                         : "rcx", "rdx", "r8", "r9", "r10", "r11", SCRUB_CLOBBERS_VEC);   \
+        return out;                                                                       \
     }
 SCRUB_VARIANT(sse, SCRUB_SSE_REGS, 16, "movaps", "movups", "xmm")
 SCRUB_VARIANT(avx, "vzeroall\n\t", 32, "vmovdqa", "vmovdqu", "ymm")
@@ -149,6 +165,7 @@ SCRUB_VARIANT(zmm, "vzeroall\n\t" SCRUB_HI_Z, 32, "vmovdqa", "vmovdqu", "ymm")
 
 void (*scrub_fn)(size_t) = scrub_frames_sse;
 void (*scrub_regs_fn)(void) = scrub_regs_sse;
+void *(*scrub_ret_fn)(size_t, void *) = scrub_ret_sse;
 
 void scrub_use(int kind)
 {
@@ -156,9 +173,12 @@ void scrub_use(int kind)
                                              scrub_frames_evex, scrub_frames_zmm};
     static void (*const regs[])(void) = {scrub_regs_sse, scrub_regs_avx, scrub_regs_evex,
                                          scrub_regs_zmm};
+    static void *(*const rets[])(size_t, void *) = {scrub_ret_sse, scrub_ret_avx, scrub_ret_evex,
+                                                    scrub_ret_zmm};
     if (kind < SCRUB_SSE || kind > SCRUB_ZMM)
         kind = SCRUB_SSE;
     scrub_kind = kind;
     scrub_fn = frames[kind];
     scrub_regs_fn = regs[kind];
+    scrub_ret_fn = rets[kind];
 }

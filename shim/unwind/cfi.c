@@ -488,7 +488,7 @@ static HS_NOINLINE int cfi_memo_list(struct cfi_memo *m)
  * holds what it held (rbp too, where a CFA was based on it), and the walk
  * ended at its cap or on the outermost frame's rule, which read nothing.
  * Reads the stack only (m's list is made the first time: cfi_memo_list). */
-static int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+static __attribute__((always_inline)) inline int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
     /* max: named (else CFI_MAX_NEVER), and not CFI_END_LOW_RA */
@@ -637,7 +637,7 @@ uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, un
     return cfi_again_in(ra, cfa, rbp, top, max, 0);
 }
 
-uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+__attribute__((always_inline)) inline uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
 {
     return cfi_again_in(ra, cfa, rbp, top, max, 1);
 }

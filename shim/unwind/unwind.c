@@ -276,7 +276,8 @@ uint32_t unwind_again(const struct unwind_origin *origin, unsigned max)
     return unwind_again_in(origin, max, 0);
 }
 
-uint32_t unwind_again_plain(const struct unwind_origin *origin, unsigned max)
+__attribute__((always_inline)) inline uint32_t unwind_again_plain(const struct unwind_origin *origin,
+                                                                 unsigned max)
 {
     return unwind_again_in(origin, max, 1);
 }
