@@ -254,6 +254,8 @@ static HS_NOINLINE void *hook_malloc_other(void *p, size_t n, uintptr_t ra, uint
         const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
         hook_fail(n, &o);
     }
+    if (hook_scrub_need && hook_scrub_need < HOOK_SCRUB_CAREFUL) /* the books were kept */
+        hook_scrub_need = HOOK_SCRUB_CAREFUL;
     return hook_leave_booked(p);
 }
 

@@ -113,7 +113,8 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
  * depths, painted and measured, with room to spare: a window past a
  * path's depth costs stores, one short of it leaves words
  * (tests/shim/leak/leftover.c). */
-#define HOOK_SCRUB_STACK 896 /* the path that names a stack it has seen */
+#define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
+#define HOOK_SCRUB_CAREFUL 896 /* ... malloc's, past its one frame (hook_malloc_other) */
 /* hook_scrub_need (base.h's hs_hot) */
 static inline void hook_booked(void) /* the table, or a walk named before */
 {

@@ -19,7 +19,8 @@
 
 #include "base.h"
 
-#define SCRUB_WINDOW 896 /* a multiple of 32; SCRUB_STACK stores it unrolled */
+#define SCRUB_WINDOW 768 /* a multiple of 32; SCRUB_STACK stores it unrolled */
+#define SCRUB_WIDE 896   /* ... and this one, a multiple of 32 above it */
 #define HS_STR_(x) #x
 #define HS_STR(x) HS_STR_(x)
 
@@ -70,8 +71,18 @@ void scrub_init(void)
  * old one down, eight stores a turn, and one unaligned store for the
  * words between that address and the old stack pointer.  The frame
  * pointer keeps the CFA.  A window of SCRUB_WINDOW bytes (the hooks'
- * usual one, root.h's HOOK_SCRUB_STACK) is stored straight, without the
- * rounding and the loop's counting. */
+ * usual one, root.h's HOOK_SCRUB_STACK) or SCRUB_WIDE (HOOK_SCRUB_CAREFUL)
+ * is stored straight, without the rounding and the loop's counting: the
+ * wide one's first stores, then the usual one's, below the same bottom. */
+#define SCRUB_UNROLLED(w, mov, reg, from, to)                                             \
+    ".irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"   \
+    "28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47\n\t"                     \
+    ".if \\k * " #w " >= " from "\n\t"                                                  \
+    ".if \\k * " #w " < " to "\n\t"                                                     \
+    mov " %%" reg "0, \\k*" #w "(%%rcx)\n\t"                                             \
+    ".endif\n\t"                                                                          \
+    ".endif\n\t"                                                                          \
+    ".endr\n\t"
 #define SCRUB_ST(mov, reg, w, k) mov " %%" reg "0, " #k "*" #w "(%%rcx)\n\t"
 #define SCRUB_STACK(w, mov, movu, reg)                                                    \
     "test %%rdi, %%rdi\n\t"                                                               \
@@ -81,16 +92,19 @@ void scrub_init(void)
     "and $-" #w ", %%rax\n\t"                                                             \
     "mov %%rax, %%rcx\n\t"                                                                \
     "cmp $" HS_STR(SCRUB_WINDOW) ", %%rdi\n\t"                                            \
-    "jne 4f\n\t"                                                                          \
-    "sub $" HS_STR(SCRUB_WINDOW) ", %%rcx\n\t"                                            \
-    "mov %%rcx, %%rsp\n\t"                                                                \
-    ".irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"   \
-    "28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47\n\t"                     \
-    ".if \\k * " #w " < " HS_STR(SCRUB_WINDOW) "\n\t"                                     \
-    mov " %%" reg "0, \\k*" #w "(%%rcx)\n\t"                                             \
-    ".endif\n\t"                                                                          \
-    ".endr\n\t"                                                                           \
+    "jne 5f\n\t"                                                                          \
+    "sub $" HS_STR(SCRUB_WIDE) ", %%rcx\n\t"                                              \
+    "mov %%rcx, %%rsp\n"                                                                  \
+    "6:\n\t"                                                                              \
+    SCRUB_UNROLLED(w, mov, reg, HS_STR(SCRUB_WIDE - SCRUB_WINDOW), HS_STR(SCRUB_WIDE))    \
     "jmp 3f\n"                                                                            \
+    "5:\n\t"                                                                              \
+    "cmp $" HS_STR(SCRUB_WIDE) ", %%rdi\n\t"                                              \
+    "jne 4f\n\t"                                                                          \
+    "sub $" HS_STR(SCRUB_WIDE) ", %%rcx\n\t"                                              \
+    "mov %%rcx, %%rsp\n\t"                                                                \
+    SCRUB_UNROLLED(w, mov, reg, "0", HS_STR(SCRUB_WIDE - SCRUB_WINDOW))                   \
+    "jmp 6b\n"                                                                            \
     "4:\n\t"                                                                              \
     "add $255, %%rdi\n\t"                                                                 \
     "and $-256, %%rdi\n\t"                                                                \
