@@ -88,9 +88,8 @@ void scrub_init(void)
     "test %%rdi, %%rdi\n\t"                                                               \
     "jz 2f\n\t"                                                                           \
     "mov %%rsp, %%rdx\n\t"                                                                \
-    "mov %%rsp, %%rax\n\t"                                                                \
-    "and $-" #w ", %%rax\n\t"                                                             \
-    "mov %%rax, %%rcx\n\t"                                                                \
+    "mov %%rsp, %%rcx\n\t"                                                                \
+    "and $-" #w ", %%rcx\n\t"                                                             \
     "cmp $" HS_STR(SCRUB_WINDOW) ", %%rdi\n\t"                                            \
     "jne 5f\n\t"                                                                          \
     "sub $" HS_STR(SCRUB_WIDE) ", %%rcx\n\t"                                              \
@@ -106,6 +105,7 @@ void scrub_init(void)
     SCRUB_UNROLLED(w, mov, reg, "0", HS_STR(SCRUB_WIDE - SCRUB_WINDOW))                   \
     "jmp 6b\n"                                                                            \
     "4:\n\t"                                                                              \
+    "mov %%rcx, %%rax\n\t"                                                                \
     "add $255, %%rdi\n\t"                                                                 \
     "and $-256, %%rdi\n\t"                                                                \
     "sub %%rdi, %%rcx\n\t"                                                                \

@@ -141,7 +141,7 @@ static HS_NOINLINE uintptr_t unwind_stack_find(uintptr_t sp)
 static inline uintptr_t unwind_stack_top(uintptr_t sp)
 {
     uintptr_t top = unwind_my_top;
-    if (HS_LIKELY(sp < top && top - sp < UNWIND_STACK_MAX))
+    if (HS_LIKELY(top - sp - 1 < UNWIND_STACK_MAX - 1)) /* sp < top, within MAX */
         return top;
     return unwind_stack_find(sp);
 }
