@@ -298,24 +298,32 @@ HS_EXPORT void *malloc(size_t n)
 
 /* A free the shim tracks: held back (pending.c), and the block that falls
  * out of the thread's queue released. */
+static HS_NOINLINE void hook_free_other(void *p);
+
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
     guard_enter();
     peak_freed(p); /* TEMPS (peak.c): one compare and branch */
+    if (!hook_plain()) /* as hook_record's plain path */
+        return hook_free_other(p);
+    struct tbl_where w; /* pend_hold_where may turn fresh blocks on: for the next call */
+    if ((p = pend_hold_where(p, &w)))
+        pend_release_plain(p, &w);
+    hook_leave_free(); /* no local's address taken: its scrub is a tail call */
+}
+
+/* hook_free_tracked with a rarer mode on, out of line (its locals' addresses
+ * go to calls out of line). */
+static HS_NOINLINE void hook_free_other(void *p)
+{
     struct tbl_entry e;
-    int plain = hook_plain(); /* as hook_record's plain path; pend_hold_where may
-                                 turn fresh blocks on: for the next call */
-    if (!plain && pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
+    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge_block(&e);
         real.free(p);
     } else {
         struct tbl_where w;
-        if ((p = pend_hold_where(p, &w))) {
-            if (plain)
-                pend_release_plain(p, &w);
-            else
-                pend_release_where(p, &w);
-        }
+        if ((p = pend_hold_where(p, &w)))
+            pend_release_where(p, &w);
     }
     hook_leave_free();
 }
