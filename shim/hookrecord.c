@@ -13,7 +13,7 @@
 #include "root.h"
 #include "python/python.h" /* shim/python: dom_waiting and dom_poll only */
 
-#define HOOK_TICK_MASK 63u /* life_tick every 64 tracked allocations */
+#define HOOK_TICK_EVERY 63 /* life_tick every 64 tracked allocations (63 to -1) */
 
 struct hook_modes hook_mode; /* root.h */
 
@@ -127,8 +127,10 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
             hook_booked();
         hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain);
     }
-    if ((++hook_ticks & HOOK_TICK_MASK) == 0)
+    if (HS_UNLIKELY(--hook_ticks < 0)) { /* a countdown: one instruction and a branch */
+        hook_ticks = HOOK_TICK_EVERY;
         life_tick();
+    }
     HS_ERRNO = saved;
 }
 
@@ -150,6 +152,14 @@ HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, 
         hook_record_any_by(p, n, ra, cfa, rbp);
         return;
     }
+    hook_record_plain_at(p, n, ra, cfa, rbp);
+}
+
+/* root.h: hook_record_at's plain path alone, inlined (with LTO) into
+ * malloc's tracked path, whose one frame it shares. */
+__attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t n, uintptr_t ra,
+                                                             uintptr_t cfa, uintptr_t rbp)
+{
     const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
     hook_record_in(p, n, &o, 1);
 }

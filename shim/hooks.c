@@ -242,21 +242,35 @@ static HS_NOINLINE void *hook_malloc_early(size_t n)
     return hook_early() ? malloc(n) : boot_alloc(n, 0);
 }
 
+/* malloc's tracked path past the real call, but for its plain recording:
+ * a failure, or a rarer mode (hook_plain).  A tail call: its frames start
+ * where hook_malloc_tracked's was, as deep as hook_record's were. */
+static HS_NOINLINE void *hook_malloc_other(void *p, size_t n, uintptr_t ra, uintptr_t cfa,
+                                           uintptr_t rbp)
+{
+    if (p) {
+        hook_record_at(p, n, ra, cfa, rbp);
+    } else {
+        const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
+        hook_fail(n, &o);
+    }
+    if (hook_scrub_need && hook_scrub_need < HOOK_SCRUB_CAREFUL) /* the books were kept */
+        hook_scrub_need = HOOK_SCRUB_CAREFUL;
+    return hook_leave_booked(p);
+}
+
+/* One frame: the plain recording is inlined (hook_record_plain_at), and
+ * the way out (hook_leave_booked) is a tail call that clears it too. */
 static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
     const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
     guard_enter();
     pend_room(n);
     void *p = real.malloc(n);
-    if (p) {
-        hook_record_at(p, n, f[1], (uintptr_t)(f + 2), f[0]);
-    } else {
-        struct unwind_origin o;
-        UNWIND_ORIGIN(o);
-        hook_fail(n, &o);
-    }
-    hook_leave_booked();
-    return p;
+    if (HS_UNLIKELY(!p) || !hook_plain())
+        return hook_malloc_other(p, n, f[1], (uintptr_t)(f + 2), f[0]);
+    hook_record_plain_at(p, n, f[1], (uintptr_t)(f + 2), f[0]);
+    return hook_leave_booked(p);
 }
 
 /* malloc past its first tests, out of line: hook_start's call made malloc
@@ -284,24 +298,32 @@ HS_EXPORT void *malloc(size_t n)
 
 /* A free the shim tracks: held back (pending.c), and the block that falls
  * out of the thread's queue released. */
+static HS_NOINLINE void hook_free_other(void *p);
+
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
     guard_enter();
     peak_freed(p); /* TEMPS (peak.c): one compare and branch */
+    if (!hook_plain()) /* as hook_record's plain path */
+        return hook_free_other(p);
+    struct tbl_where w; /* pend_hold_where may turn fresh blocks on: for the next call */
+    if ((p = pend_hold_where(p, &w)))
+        pend_release_plain(p, &w);
+    hook_leave_free(); /* no local's address taken: its scrub is a tail call */
+}
+
+/* hook_free_tracked with a rarer mode on, out of line (its locals' addresses
+ * go to calls out of line). */
+static HS_NOINLINE void hook_free_other(void *p)
+{
     struct tbl_entry e;
-    int plain = hook_plain(); /* as hook_record's plain path; pend_hold_where may
-                                 turn fresh blocks on: for the next call */
-    if (!plain && pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
+    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
         trace_discharge_block(&e);
         real.free(p);
     } else {
         struct tbl_where w;
-        if ((p = pend_hold_where(p, &w))) {
-            if (plain)
-                pend_release_plain(p, &w);
-            else
-                pend_release_where(p, &w);
-        }
+        if ((p = pend_hold_where(p, &w)))
+            pend_release_where(p, &w);
     }
     hook_leave_free();
 }

@@ -114,6 +114,7 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
  * path's depth costs stores, one short of it leaves words
  * (tests/shim/leak/leftover.c). */
 #define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
+#define HOOK_SCRUB_CAREFUL 896 /* ... malloc's, past its one frame (hook_malloc_other) */
 /* hook_scrub_need (base.h's hs_hot) */
 static inline void hook_booked(void) /* the table, or a walk named before */
 {
@@ -130,13 +131,15 @@ static inline void hook_leave(void)
     }
 }
 /* hook_leave for malloc's tracked path, where the books were almost always
- * kept: no test of the need (a 0 scrubs the registers alone). */
-static inline void hook_leave_booked(void)
+ * kept: no test of the need (a 0 scrubs the registers alone), and the
+ * hook's return: return hook_leave_booked(p), a tail call that clears the
+ * hook's own dead frame too (its one frame holds the block's address). */
+static inline void *hook_leave_booked(void *p)
 {
     size_t n = hook_scrub_need;
     guard_leave(0);
     hook_scrub_need = 0;
-    scrub_frames(n);
+    return scrub_frames_ret(n, p);
 }
 static inline void hook_leave_free(void)
 {
@@ -157,6 +160,8 @@ void hook_filter_enable(void); /* tbl_filter_enable, and free's test of the filt
 /* A block the hooks keep, with guard_on set; keeps errno.  The origin's
  * words by value (hookrecord.c says why), or from a struct. */
 void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp);
+/* ... its plain path (hook_plain() said 1), inlined into malloc's one frame */
+void hook_record_plain_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp);
 static inline void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     hook_record_at(p, n, origin->ra, origin->cfa, origin->rbp);

@@ -89,6 +89,7 @@ void scrub_init(void);           /* picks the CPU's variant (SSE until then) */
 void scrub_use(int kind);        /* that variant: 0 SSE, 1 AVX, 2 AVX-512 with VL, 3 without */
 extern void (*scrub_fn)(size_t bytes); /* the variant's, as scrub_frames */
 extern void (*scrub_regs_fn)(void);    /* the variant's, as scrub_regs */
+extern void *(*scrub_ret_fn)(size_t bytes, void *ret); /* ... as scrub_frames_ret */
 /* bytes of dead stack below the caller, and the registers */
 static inline void scrub_frames(size_t bytes)
 {
@@ -97,6 +98,13 @@ static inline void scrub_frames(size_t bytes)
 static inline void scrub_regs(void) /* the registers alone */
 {
     scrub_regs_fn();
+}
+/* scrub_frames as the caller's tail call (return scrub_frames_ret(n, p)):
+ * its frame is dead by then and cleared too, from just below the return
+ * address on; ret comes back in rax, the one register not cleared. */
+static inline void *scrub_frames_ret(size_t bytes, void *ret)
+{
+    return scrub_ret_fn(bytes, ret);
 }
 
 /* ---- the fork mark (orphan.c makes it; base/loader.c holds it) ---- */
@@ -170,7 +178,7 @@ struct hs_recent {         /* peak.c's peak_last: this thread's last recorded bl
 };
 struct hs_hot {
     int guard_on;                       /* deferred.c (below) */
-    unsigned hook_ticks;                /* hooks.c: tracked allocations, for life_tick */
+    int hook_ticks;                     /* hookrecord.c: tracked allocations to life_tick */
     void *_Atomic defer_stack;          /* deferred.c (below) */
     int64_t hook_countdown;             /* hooks.c (root.h) */
     size_t hook_scrub_need;             /* hookstack.c (root.h) */

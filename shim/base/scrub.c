@@ -19,7 +19,8 @@
 
 #include "base.h"
 
-#define SCRUB_WINDOW 768 /* a multiple of 256; SCRUB_STACK stores it unrolled */
+#define SCRUB_WINDOW 768 /* a multiple of 32; SCRUB_STACK stores it unrolled */
+#define SCRUB_WIDE 896   /* ... and this one, a multiple of 32 above it */
 #define HS_STR_(x) #x
 #define HS_STR(x) HS_STR_(x)
 
@@ -64,28 +65,41 @@ void scrub_init(void)
  * old one down, eight stores a turn, and one unaligned store for the
  * words between that address and the old stack pointer.  The frame
  * pointer keeps the CFA.  A window of SCRUB_WINDOW bytes (the hooks'
- * usual one, root.h's HOOK_SCRUB_STACK) is stored straight, without the
- * rounding and the loop's counting. */
+ * usual one, root.h's HOOK_SCRUB_STACK) or SCRUB_WIDE (HOOK_SCRUB_CAREFUL)
+ * is stored straight, without the rounding and the loop's counting: the
+ * wide one's first stores, then the usual one's, below the same bottom. */
+#define SCRUB_UNROLLED(w, mov, reg, from, to)                                             \
+    ".irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"   \
+    "28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47\n\t"                     \
+    ".if \\k * " #w " >= " from "\n\t"                                                  \
+    ".if \\k * " #w " < " to "\n\t"                                                     \
+    mov " %%" reg "0, \\k*" #w "(%%rcx)\n\t"                                             \
+    ".endif\n\t"                                                                          \
+    ".endif\n\t"                                                                          \
+    ".endr\n\t"
 #define SCRUB_ST(mov, reg, w, k) mov " %%" reg "0, " #k "*" #w "(%%rcx)\n\t"
 #define SCRUB_STACK(w, mov, movu, reg)                                                    \
     "test %%rdi, %%rdi\n\t"                                                               \
     "jz 2f\n\t"                                                                           \
     "mov %%rsp, %%rdx\n\t"                                                                \
-    "mov %%rsp, %%rax\n\t"                                                                \
-    "and $-" #w ", %%rax\n\t"                                                             \
-    "mov %%rax, %%rcx\n\t"                                                                \
+    "mov %%rsp, %%rcx\n\t"                                                                \
+    "and $-" #w ", %%rcx\n\t"                                                             \
     "cmp $" HS_STR(SCRUB_WINDOW) ", %%rdi\n\t"                                            \
-    "jne 4f\n\t"                                                                          \
-    "sub $" HS_STR(SCRUB_WINDOW) ", %%rcx\n\t"                                            \
-    "mov %%rcx, %%rsp\n\t"                                                                \
-    ".irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"   \
-    "28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47\n\t"                     \
-    ".if \\k * " #w " < " HS_STR(SCRUB_WINDOW) "\n\t"                                     \
-    mov " %%" reg "0, \\k*" #w "(%%rcx)\n\t"                                             \
-    ".endif\n\t"                                                                          \
-    ".endr\n\t"                                                                           \
+    "jne 5f\n\t"                                                                          \
+    "sub $" HS_STR(SCRUB_WIDE) ", %%rcx\n\t"                                              \
+    "mov %%rcx, %%rsp\n"                                                                  \
+    "6:\n\t"                                                                              \
+    SCRUB_UNROLLED(w, mov, reg, HS_STR(SCRUB_WIDE - SCRUB_WINDOW), HS_STR(SCRUB_WIDE))    \
     "jmp 3f\n"                                                                            \
+    "5:\n\t"                                                                              \
+    "cmp $" HS_STR(SCRUB_WIDE) ", %%rdi\n\t"                                              \
+    "jne 4f\n\t"                                                                          \
+    "sub $" HS_STR(SCRUB_WIDE) ", %%rcx\n\t"                                              \
+    "mov %%rcx, %%rsp\n\t"                                                                \
+    SCRUB_UNROLLED(w, mov, reg, "0", HS_STR(SCRUB_WIDE - SCRUB_WINDOW))                   \
+    "jmp 6b\n"                                                                            \
     "4:\n\t"                                                                              \
+    "mov %%rcx, %%rax\n\t"                                                                \
     "add $255, %%rdi\n\t"                                                                 \
     "and $-256, %%rdi\n\t"                                                                \
     "sub %%rdi, %%rcx\n\t"                                                                \
@@ -107,13 +121,19 @@ void scrub_init(void)
     "xorl %%eax, %%eax\n\txorl %%ecx, %%ecx\n\txorl %%edx, %%edx\n\t"                     \
     "xorl %%esi, %%esi\n\txorl %%edi, %%edi\n\txorl %%r8d, %%r8d\n\t"                     \
     "xorl %%r9d, %%r9d\n\txorl %%r10d, %%r10d\n\txorl %%r11d, %%r11d"
+/* The same for scrub_frames_ret: rax gets rsi (what the caller returns),
+ * and rsi is cleared with the others. */
+#define SCRUB_GP_RET                                                                      \
+    "mov %%rsi, %%rax\n\txorl %%ecx, %%ecx\n\txorl %%edx, %%edx\n\t"                      \
+    "xorl %%esi, %%esi\n\txorl %%edi, %%edi\n\txorl %%r8d, %%r8d\n\t"                     \
+    "xorl %%r9d, %%r9d\n\txorl %%r10d, %%r10d\n\txorl %%r11d, %%r11d"
 /* rdi is the operand (cleared as well).  xmm16-31 are written without
  * clobbers: the compiler cannot name them without -mavx512f, and without
  * it never uses them either. */
-#define SCRUB_CLOBBERS                                                                    \
-    "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "xmm0", "xmm1", "xmm2",         \
-        "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \
-        "xmm13", "xmm14", "xmm15", "memory", "cc"
+#define SCRUB_CLOBBERS_VEC                                                                \
+    "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",       \
+        "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc"
+#define SCRUB_CLOBBERS "rax", "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", SCRUB_CLOBBERS_VEC
 
 /* Each variant twice: the dead stack below the caller's frame, bytes of
  * it (0: none; rounded up to 256), then every caller-saved register; and
@@ -135,6 +155,16 @@ void scrub_init(void)
     static HS_NOINLINE void scrub_regs_##name(void)                                       \
     {                                                                                     \
         __asm__ volatile(regs SCRUB_GP ::: SCRUB_CLOBBERS, "rdi");                        \
+    }                                                                                     \
+    static HS_NOINLINE void *scrub_ret_##name(size_t bytes, void *ret)                    \
+    {                                                                                     \
+        register size_t n __asm__("rdi") = bytes;                                         \
+        register void *r __asm__("rsi") = ret;                                            \
+        void *out, *fp = __builtin_frame_address(0);                                      \
+        __asm__ volatile(regs SCRUB_STACK(w, mov, movu, reg) SCRUB_GP_RET                 \
+                         : "+r"(n), "+r"(r), "=&a"(out) : "r"(fp)                         \
+                         : "rcx", "rdx", "r8", "r9", "r10", "r11", SCRUB_CLOBBERS_VEC);   \
+        return out;                                                                       \
     }
 SCRUB_VARIANT(sse, SCRUB_SSE_REGS, 16, "movaps", "movups", "xmm")
 SCRUB_VARIANT(avx, "vzeroall\n\t", 32, "vmovdqa", "vmovdqu", "ymm")
@@ -143,6 +173,7 @@ SCRUB_VARIANT(zmm, "vzeroall\n\t" SCRUB_HI_Z, 32, "vmovdqa", "vmovdqu", "ymm")
 
 void (*scrub_fn)(size_t) = scrub_frames_sse;
 void (*scrub_regs_fn)(void) = scrub_regs_sse;
+void *(*scrub_ret_fn)(size_t, void *) = scrub_ret_sse;
 
 void scrub_use(int kind)
 {
@@ -150,9 +181,12 @@ void scrub_use(int kind)
                                              scrub_frames_evex, scrub_frames_zmm};
     static void (*const regs[])(void) = {scrub_regs_sse, scrub_regs_avx, scrub_regs_evex,
                                          scrub_regs_zmm};
+    static void *(*const rets[])(size_t, void *) = {scrub_ret_sse, scrub_ret_avx, scrub_ret_evex,
+                                                    scrub_ret_zmm};
     if (kind < SCRUB_SSE || kind > SCRUB_ZMM)
         kind = SCRUB_SSE;
     scrub_kind = kind;
     scrub_fn = frames[kind];
     scrub_regs_fn = regs[kind];
+    scrub_ret_fn = rets[kind];
 }

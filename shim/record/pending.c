@@ -548,14 +548,17 @@ __attribute__((always_inline)) inline void *pend_hold_where(void *p, struct tbl_
         return p;
     if (q->young[pend_young((uintptr_t)p)] == (uintptr_t)p) {
         pend_young_freed(q);
+        tbl_prefetch_where((uintptr_t)p, w); /* released now: the plain remove */
         return p;
     }
     if (q->score < PEND_SCORE && ++q->score == 1) {
         pend_fresh_on = 0; /* starts holding: keeps no fresh blocks meanwhile */
         pend_fresh_flush(q);
     }
-    if (q->score <= 0)
+    if (q->score <= 0) {
+        tbl_prefetch_where((uintptr_t)p, w);
         return p;
+    }
     unsigned i = q->next;
     void *out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
     if (out) /* only this thread writes where[] (a drain empties p[] alone) */

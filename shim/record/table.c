@@ -359,7 +359,8 @@ int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoc
 /* The same with hs_rare 0: no pool registered, no filter on (the bits
  * are set before either is: tblpool.c, tblfilter.c).  The slow path
  * tests the filter all the same. */
-int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
+__attribute__((always_inline)) inline int tbl_insert_plain(uintptr_t ptr, uint64_t size,
+                                                           uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w)
 {
     return tbl_hash_insert_in(ptr, size, trace, epoch, replaced, w->h,

@@ -67,8 +67,14 @@ static int cfi_check_unloads(void)
 #define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
 #define CFI_MEMO_WAYS 8
 
+/* An empty way: a memo no walk repeats (its state 0's rsp is 0, and no
+ * walk asks for CFI_MAX_NEVER frames), so that a lookup reads each way
+ * without a test for none. */
+static struct cfi_memo cfi_memo_none = {.max = CFI_MAX_NEVER, .st = {{0}}};
+#define CFI_MEMO_NONE_WAYS {[0 ... CFI_MEMO_WAYS - 1] = &cfi_memo_none}
+
 static __thread struct {
-    struct cfi_memo *set[CFI_MEMO_SETS][CFI_MEMO_WAYS]; /* NULL: none yet */
+    struct cfi_memo *set[CFI_MEMO_SETS][CFI_MEMO_WAYS]; /* &cfi_memo_none: none yet */
     struct cfi_memo *last;        /* the last walk (replayed from); one of set[][] */
     struct cfi_memo *spare;       /* the next walk is recorded here; never one of set[][] */
     unsigned cap;                 /* steps each memo holds; 0 = not set up */
@@ -77,7 +83,7 @@ static __thread struct {
     uint64_t replayed;            /* frames taken from the memo (HEAPSNAP_VERBOSE) */
     uint64_t walked;              /* frames stepped by their rules (the bench's figure) */
     uint64_t stacks;              /* walks asked for (cfi_again, cfi_walk_key) */
-} cfi_memo;
+} cfi_memo = {.set = {[0 ... CFI_MEMO_SETS - 1] = CFI_MEMO_NONE_WAYS}};
 
 static _Atomic uint64_t cfi_replayed_ended, cfi_walked_ended, cfi_stacks_ended; /* ended threads' */
 
@@ -285,7 +291,7 @@ static void cfi_memo_keep(struct cfi_memo *nw)
     struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)];
     struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
     cfi_memo_front(w, CFI_MEMO_WAYS - 1, nw);
-    cfi_memo.spare = out ? out : cfi_memo_new(cfi_memo.cap);
+    cfi_memo.spare = out != &cfi_memo_none ? out : cfi_memo_new(cfi_memo.cap);
 }
 
 /* The thread is ending: give the memos back; no memo from now on. */
@@ -298,9 +304,9 @@ void cfi_thread_end(void)
     size_t one = cfi_memo_size(cfi_memo.cap);
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
-            if (cfi_memo.set[i][j])
+            if (cfi_memo.set[i][j] != &cfi_memo_none)
                 unwind_host->free(cfi_memo.set[i][j], one);
-            cfi_memo.set[i][j] = NULL;
+            cfi_memo.set[i][j] = &cfi_memo_none;
         }
     if (cfi_memo.spare)
         unwind_host->free(cfi_memo.spare, one);
@@ -488,11 +494,11 @@ static HS_NOINLINE int cfi_memo_list(struct cfi_memo *m)
  * holds what it held (rbp too, where a CFA was based on it), and the walk
  * ended at its cap or on the outermost frame's rule, which read nothing.
  * Reads the stack only (m's list is made the first time: cfi_memo_list). */
-static int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
+static __attribute__((always_inline)) inline int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
     /* max: named (else CFI_MAX_NEVER), and not CFI_END_LOW_RA */
-    if (!m || m->st[0].rsp != rsp || m->st[0].key != key || m->max != max || m->top8 != top8 ||
+    if (m->st[0].rsp != rsp || m->st[0].key != key || m->max != max || m->top8 != top8 ||
         m->subs != subs)
         return 0;
 again:;
@@ -637,7 +643,7 @@ uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, un
     return cfi_again_in(ra, cfa, rbp, top, max, 0);
 }
 
-uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
+__attribute__((always_inline)) inline uint32_t cfi_again_plain(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)
 {
     return cfi_again_in(ra, cfa, rbp, top, max, 1);
 }

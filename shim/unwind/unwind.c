@@ -141,7 +141,7 @@ static HS_NOINLINE uintptr_t unwind_stack_find(uintptr_t sp)
 static inline uintptr_t unwind_stack_top(uintptr_t sp)
 {
     uintptr_t top = unwind_my_top;
-    if (HS_LIKELY(sp < top && top - sp < UNWIND_STACK_MAX))
+    if (HS_LIKELY(top - sp - 1 < UNWIND_STACK_MAX - 1)) /* sp < top, within MAX */
         return top;
     return unwind_stack_find(sp);
 }
@@ -276,7 +276,8 @@ uint32_t unwind_again(const struct unwind_origin *origin, unsigned max)
     return unwind_again_in(origin, max, 0);
 }
 
-uint32_t unwind_again_plain(const struct unwind_origin *origin, unsigned max)
+__attribute__((always_inline)) inline uint32_t unwind_again_plain(const struct unwind_origin *origin,
+                                                                 unsigned max)
 {
     return unwind_again_in(origin, max, 1);
 }
