@@ -287,7 +287,7 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
      * need no symbolizing (the interpreter's DWARF is most of the summary's
      * time).  Not under --leaks or --gate: suppressions match them. */
     if (!leaks)
-        frames_python_frames_only();
+        frames_python_site_only();
     /* The heap grown SUMMARY_PAD at a time, and blocks up to SUMMARY_MMAP
      * from it: the load's large buffers (its sections, the decompressor's
      * window, a stream's chunks) then reuse the heap's pages instead of
