@@ -106,11 +106,13 @@ static struct {
     int native;           /* --native */
     int interp;           /* --interpreter-frames */
     int pyonly;           /* frames_python_frames_only */
+    int siteonly;         /* frames_python_site_only */
 } py_cfg;
 
 void frames_native_site(void) { py_cfg.native = 1; }
 void frames_interpreter_frames(void) { py_cfg.interp = 1; }
 void frames_python_frames_only(void) { py_cfg.pyonly = 1; }
+void frames_python_site_only(void) { py_cfg.pyonly = py_cfg.siteonly = 1; }
 
 /* --- one snapshot's words ------------------------------------------------ */
 
@@ -569,6 +571,41 @@ static const struct frames_trace *get_by_node(const struct snap *s, struct frame
     return st ? &st->t : NULL;
 }
 
+/* Trace ti's stack of its site alone (frames_python_site_only): the
+ * innermost Python frame past the wrappers and the machinery, the whole
+ * stack's site (judge_site after judge_py_trim); NULL, to gather it whole,
+ * when that needs the other frames (no such frame, one without a file,
+ * tracemalloc's own) or out of memory. */
+static const struct frames_trace *get_site(const struct snap *s, struct frames_snap *v,
+                                           uint32_t ti)
+{
+    const struct snap_trace *t = &s->traces[ti];
+    uint32_t node = t->node;
+    int by_node = s->nodes && !t->ips, era;
+    if (!by_node) {
+        if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
+            return NULL;
+        snap_trace_ips(s, t, fx.ips);
+    }
+    for (int i = 0; i < t->depth; i++, node = by_node ? s->nodes[node].parent : node) {
+        uint64_t w = by_node ? s->iptab[s->nodes[node].ipx] : fx.ips[i];
+        struct frec *const *recs;
+        int k = HSNAP_IS_PYFRAME(w) ? word_get(s, v, ti, w, &recs, &era) : 0;
+        for (int j = 0; j < k; j++) {
+            if (recs[j]->bits & (V_WRAPPER | V_PYMACH))
+                continue;
+            if (!(recs[j]->bits & V_PYTHON) || !frames_has_file(&recs[j]->f) ||
+                trace_own(s, v, t, 1, 0) != 0 || push(0, &recs[j]->f) < 0)
+                return NULL;
+            struct stack *st = stack_of(1);
+            return st ? &st->t : NULL;
+        }
+        if (k < 0)
+            return NULL;
+    }
+    return NULL;
+}
+
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
 {
     struct frames_snap *v = snap_view(s);
@@ -577,8 +614,11 @@ const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
     if (v->traces[ti])
         return v->traces[ti];
     const struct snap_trace *t = &s->traces[ti];
+    const struct frames_trace *r = NULL;
+    if (py_cfg.siteonly && !py_cfg.native && !py_cfg.interp && (r = get_site(s, v, ti)))
+        return v->traces[ti] = r;
     int slow = !s->nodes || t->ips || !t->depth;
-    const struct frames_trace *r = slow ? NULL : get_by_node(s, v, ti, &slow);
+    r = slow ? NULL : get_by_node(s, v, ti, &slow);
     if (slow) {
         int n = gather(s, v, ti);
         struct stack *st = n < 0 ? NULL : stack_of(n);

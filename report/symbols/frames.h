@@ -104,6 +104,10 @@ void frames_interpreter_frames(void);
  * --python-only, which Snapshot.load reads; tracemalloc's traces hold
  * Python frames only).  A stack without a Python frame is unchanged. */
 void frames_python_frames_only(void);
+/* As frames_python_frames_only, and a Python stack whose site is a Python
+ * line is that frame alone (its site, first and shown part): what the
+ * lineno key of its site needs and no more (run's summary). */
+void frames_python_site_only(void);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \

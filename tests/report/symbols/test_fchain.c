@@ -6,9 +6,11 @@
  * traces that share outer nodes, for two that differ in a C frame only,
  * for a trace flagged tracemalloc's own beside an unflagged one of the
  * same node (its tm_own frame is its alone), for a word of an unloaded
- * module (whose records depend on the trace), and with a Python stack's
- * native words left out (frames_python_frames_only, run's summary).
+ * module (whose records depend on the trace), with a Python stack's
+ * native words left out (frames_python_frames_only), and with a Python
+ * stack cut to its site frame (frames_python_site_only, run's summary).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,9 +141,50 @@ TEST_BEGIN(python_only_chains_give_the_same_lines)
 }
 TEST_END
 
+/* Each trace's site line and function under the modes set so far, with
+ * lib.py's go as an allocation function (a wrapper: the site is past it);
+ * 0 when it cannot be added or a trace's two forms differ in their site. */
+static int sites(int line[NT], char func[NT][16], int *n1, int *n5)
+{
+    struct snap a, b;
+    char err[256];
+    int ok = 1;
+    frames_fini();
+    if (frames_alloc_fn_add("go", err, sizeof err) < 0)
+        return 0;
+    build(&a, &b, 1);
+    for (int t = 0; t < NT; t++) {
+        const struct frames_trace *x = frames_get(&b, (uint32_t)t), *y = frames_get(&a, (uint32_t)t);
+        ok = ok && x && y && x->fr[x->site] == y->fr[y->site];
+        line[t] = x ? x->fr[x->site]->line : -1;
+        snprintf(func[t], 16, "%s", x ? x->fr[x->site]->func : "");
+    }
+    *n1 = frames_get(&b, 1)->n, *n5 = frames_get(&b, 5)->n;
+    frames_fini();
+    return ok;
+}
+
+TEST_BEGIN(site_only_stacks_keep_the_python_only_sites)
+{
+    int lw[NT], ls[NT], n1, n5, m1, m5;
+    char fw[NT][16], fs[NT][16];
+    frames_python_frames_only();
+    expect_true(sites(lw, fw, &n1, &n5), "python only: a site differs");
+    frames_python_site_only();
+    expect_true(sites(ls, fs, &m1, &m5), "site only: a site differs");
+    for (int t = 0; t < NT; t++)
+        expect_true(lw[t] == ls[t] && !strcmp(fw[t], fs[t]), "trace %d: %s:%d, site only %s:%d",
+                    t, fw[t], lw[t], fs[t], ls[t]);
+    expect_true(ls[1] == 20 && !strcmp(fs[1], "run"), "past the wrapper go: %s", fs[1]);
+    expect_true(n1 == 2 && m1 == 1, "the site alone: %d frames, %d", n1, m1);
+    expect_true(m5 == n5 && m5 > 1, "tracemalloc's own: the whole stack (%d, %d)", n5, m5);
+}
+TEST_END
+
 int main(void)
 {
     chains_give_the_stacks_of_the_ips();
     python_only_chains_give_the_same_lines();
+    site_only_stacks_keep_the_python_only_sites();
     return 0;
 }
