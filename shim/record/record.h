@@ -329,6 +329,7 @@ uint32_t ftree_tag(uint32_t node);
 void ftree_set_tag(uint32_t node, uint32_t tag);
 uintptr_t ftree_frame(uint32_t node, uint32_t *parent); /* a node's frame and parent */
 void ftree_index_drop(void); /* the index given back until nodes are made again */
+void ftree_thread_end(void); /* the thread's ways given back (trace_thread_end) */
 /* How many of the m words before a and before b are equal, counted from
  * the end in (a[-1] == b[-1], a[-2] == b[-2], ...): two stacks' shared
  * outer frames.  Eight words a turn in SSE2 (x86-64's baseline), their
