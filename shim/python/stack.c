@@ -16,6 +16,8 @@
  * recent.c knows them.  A .cold part of the loop is not recognised
  * (docs/python.md, Limits).
  */
+#include <string.h>
+
 #include "inner.h"
 
 struct py_syms py_sym;
@@ -205,9 +207,8 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                 if (o->max - o->py < room)
                     room = o->max - o->py;
                 if (e - j <= room) {
-                    for (unsigned x = j; x < e; x++)
-                        o->w[o->k++] = wk->w[x];
-                    o->py += e - j, j = e;
+                    memcpy(o->w + o->k, wk->w + j, (e - j) * sizeof *o->w);
+                    o->k += e - j, o->py += e - j, j = e;
                     fr = j < wk->n || wk->more;
                     q = qq - 1, at = pl->at[q];
                 } else {

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <emmintrin.h>
+
 #include "base.h"
 #include "hsnap_format.h"
 
@@ -327,15 +329,44 @@ uint32_t ftree_tag(uint32_t node);
 void ftree_set_tag(uint32_t node, uint32_t tag);
 uintptr_t ftree_frame(uint32_t node, uint32_t *parent); /* a node's frame and parent */
 void ftree_index_drop(void); /* the index given back until nodes are made again */
+void ftree_thread_end(void); /* the thread's ways given back (trace_thread_end) */
 /* How many of the m words before a and before b are equal, counted from
  * the end in (a[-1] == b[-1], a[-2] == b[-2], ...): two stacks' shared
- * outer frames.  Four words a turn, their differences or'ed, so that a
- * long shared part costs about one instruction a word (the walks'
- * compares: ftree_walk_in's path, recent.c's py_walk_take). */
+ * outer frames.  Eight words a turn in SSE2 (x86-64's baseline), their
+ * 32-bit lanes compared and and-ed, then four, then one at a time, so
+ * that a long shared part costs well under one instruction a word (the
+ * walks' compares: ftree_walk_in's path, recent.c's py_walk_take;
+ * scripts/bench/pystartcount.py). */
+static inline int ftree_same4(const uintptr_t *x, const uintptr_t *y)
+{
+    __m128i e = _mm_and_si128(
+        _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(x - 2)),
+                        _mm_loadu_si128((const __m128i *)(y - 2))),
+        _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(x - 4)),
+                        _mm_loadu_si128((const __m128i *)(y - 4))));
+    return _mm_movemask_epi8(e) == 0xffff;
+}
+
+static inline int ftree_same8(const uintptr_t *x, const uintptr_t *y)
+{
+    __m128i e = _mm_and_si128(
+        _mm_and_si128(_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(x - 2)),
+                                      _mm_loadu_si128((const __m128i *)(y - 2))),
+                      _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(x - 4)),
+                                      _mm_loadu_si128((const __m128i *)(y - 4)))),
+        _mm_and_si128(_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(x - 6)),
+                                      _mm_loadu_si128((const __m128i *)(y - 6))),
+                      _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(x - 8)),
+                                      _mm_loadu_si128((const __m128i *)(y - 8)))));
+    return _mm_movemask_epi8(e) == 0xffff;
+}
+
 static inline unsigned ftree_tail_same(const uintptr_t *a, const uintptr_t *b, unsigned m)
 {
-    const uintptr_t *x = a, *y = b, *x4 = a - (m & ~3u), *x0 = a - m;
-    while (x != x4 && !((x[-1] ^ y[-1]) | (x[-2] ^ y[-2]) | (x[-3] ^ y[-3]) | (x[-4] ^ y[-4])))
+    const uintptr_t *x = a, *y = b, *x8 = a - (m & ~7u), *x0 = a - m;
+    while (x != x8 && ftree_same8(x, y))
+        x -= 8, y -= 8;
+    if (x0 + 4 <= x && ftree_same4(x, y))
         x -= 4, y -= 4;
     while (x != x0 && x[-1] == y[-1])
         x--, y--;

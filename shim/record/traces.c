@@ -296,6 +296,7 @@ static inline void trace_shard_add(const struct trace_shard *s, _Atomic uint64_t
  * it still allocates goes to line 0. */
 void trace_thread_end(void)
 {
+    ftree_thread_end();
     struct trace_shard *s = trace_my_shard;
     trace_my_shard = &trace_shards[0];
     if (s && s != trace_shards)

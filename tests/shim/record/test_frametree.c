@@ -8,8 +8,12 @@
  * stack and the longest are traces of their own; the <unsampled> and
  * __lsan_disable twins share frames but not ids; other stores of stacks
  * (trace_node_intern) get a node per distinct stack; a trace costs well
- * under the 632 bytes a 64-frame record took before the tree; and the
- * frames' index given back is made again.
+ * under the 632 bytes a 64-frame record took before the tree; the
+ * frames' index given back is made again; other stores' stacks met in
+ * turn from several contexts (the thread's ways) keep their nodes, also
+ * after the thread's end gave its ways back; and ftree_tail_same counts the
+ * equal words from the end as a plain loop does, at every length and
+ * every first difference (its turns of eight and four words).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -283,6 +287,48 @@ TEST_BEGIN(ftree_index_dropped_and_made_again)
     }
 TEST_END
 
+/* Seven families met in turn, more than a thread's ways, each stack's
+ * outer frames shared with others' at every depth: each stack gets one
+ * node, its own frames, every time, before and after ftree_thread_end
+ * (which leaves the thread its one path). */
+TEST_BEGIN(tracetree_other_stores_in_turn_keep_their_nodes)
+    uintptr_t ip[DEPTH];
+    uint32_t node[7][8];
+    for (unsigned round = 0; round < 3; round++) {
+        if (round == 2)
+            ftree_thread_end();
+        for (unsigned j = 0; j < 8; j++)
+            for (unsigned f = 0; f < 7; f++) {
+                uint32_t n = 0;
+                family(0x4000 + f * 0x100 + j * 0x9, 2 + j % 5, ip);
+                expect_eq_u64(trace_node_intern(ip, DEPTH - j, &n), 0);
+                if (round)
+                    expect_eq_u64(n, node[f][j]);
+                node[f][j] = n;
+                expect_true(ftree_same(n, ip, DEPTH - j), "family %u, stack %u", f, j);
+            }
+    }
+TEST_END
+
+/* ftree_tail_same against one word a turn: every length up to 70, the
+ * first difference (from the end) at every place or none, and a
+ * difference in either 32-bit half of the word (its SSE2 lanes). */
+TEST_BEGIN(tail_same_counts_equal_words_from_the_end)
+    uintptr_t a[72], b[72];
+    for (unsigned m = 0; m <= 70; m++)
+        for (unsigned d = 0; d <= m; d++)
+            for (unsigned half = 0; half < 2; half++) {
+                for (unsigned i = 0; i < 72; i++)
+                    a[i] = b[i] = 0x7f0000001000ull + i * 0x100000001ull;
+                if (d < m) /* the word d from the end differs */
+                    b[72 - 1 - d] ^= half ? 0x100000000ull : 1;
+                unsigned want = 0;
+                while (want < m && a[72 - 1 - want] == b[72 - 1 - want])
+                    want++;
+                expect_eq_u64(ftree_tail_same(a + 72, b + 72, m), want);
+            }
+TEST_END
+
 int main(void)
 {
     tracetree_shared_prefixes_distinct_dense_ids();
@@ -295,5 +341,7 @@ int main(void)
     tracetree_bytes_per_trace();
     tracetree_threads_agree();
     ftree_index_dropped_and_made_again();
+    tracetree_other_stores_in_turn_keep_their_nodes();
+    tail_same_counts_equal_words_from_the_end();
     return 0;
 }
