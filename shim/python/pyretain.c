@@ -33,7 +33,8 @@ static struct {
     uint64_t nobj;
     uint8_t *chunk[PYR_CHUNKS]; /* the edges between blocks, packed (pyrpack.h) */
     uint64_t nedge, nchunk;
-    uint32_t at, last;    /* the last chunk's bytes used; the last source put */
+    uint32_t at;          /* the last chunk's bytes used */
+    struct pyrp_st st;    /* the packing's state (pyrpack.h) */
     uint32_t *found;      /* by object: references found to its exact start
                              (pyr_end's, from the edges: not held by the walk) */
     uint64_t cur_lo, cur_hi; /* the block the last word was in */
@@ -181,14 +182,16 @@ void pyr_ref(uint64_t at, uint32_t bj)
     uint32_t from = pyr_block_of(at);
     if (from == PYG_NONE || from == bj)
         return;
-    if (!r.nchunk || r.at + PYRP_EDGE_MAX > PYRP_CHUNK) { /* the rest of the last one 0 */
+    if (!r.nchunk || r.at + PYRP_EDGE_MAX > PYRP_CHUNK) {
         if (r.nchunk >= PYR_CHUNKS || !(r.chunk[r.nchunk] = arena_map(PYRP_CHUNK))) {
             r.oom = 1;
             return;
         }
-        r.nchunk++, r.at = 0;
+        r.nchunk++, r.at = PYRP_HEAD;
     }
-    r.at += pyrp_put(r.chunk[r.nchunk - 1] + r.at, &r.last, from, bj);
+    uint8_t *c = r.chunk[r.nchunk - 1];
+    r.at += pyrp_put(c + r.at, &r.st, from, bj);
+    memcpy(c, &r.at, sizeof r.at);
     r.nedge++;
 }
 
