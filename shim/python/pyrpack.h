@@ -1,8 +1,10 @@
 /*
  * pyrpack.h - the retained sizes' edges (pyretain.c) packed as they come,
  * each target as its difference from a guess, zigzagged (the sign in the
- * low bit) with a 0 bit below it, in 7-bit groups (LEB128); a new source
- * first, as its difference from the one before with a 1 bit below.  The
+ * low bit), in 7-bit groups (LEB128), with two bits below it: 0, and
+ * whether its source is the one after the source before; any other new
+ * source first, as its difference from the one before with a 1 bit
+ * below.  The
  * guess for a source's k-th edge is the k-th target of the source before
  * (for its first PYRP_PREV), else its own edge before, else the source:
  * the walk goes through the blocks in address order, where runs of one
@@ -58,15 +60,20 @@ static inline void pyrp_target(struct pyrp_st *s, uint32_t dst)
 }
 
 /* The edge src -> dst into b (PYRP_EDGE_MAX bytes free), s the writer's
- * state ({0} at first): the bytes taken. */
+ * state ({0} at first): the bytes taken.  An edge's low bits: 00 the
+ * current source's, 10 the next source's (the one after it, as a rule
+ * in the walk's order); x1, a new source record first. */
 static inline uint32_t pyrp_put(uint8_t *b, struct pyrp_st *s, uint32_t src, uint32_t dst)
 {
-    uint32_t n = 0;
-    if (src != s->src) {
+    uint32_t n = 0, next = 0;
+    if (src != s->src && src == s->src + 1) {
+        next = 2;
+        pyrp_source(s, src);
+    } else if (src != s->src) {
         n = pyvar_put(b, pyvar_zig((int64_t)src - s->src) << 1 | 1);
         pyrp_source(s, src);
     }
-    n += pyvar_put(b + n, pyvar_zig((int64_t)dst - pyrp_guess(s)) << 1);
+    n += pyvar_put(b + n, pyvar_zig((int64_t)dst - pyrp_guess(s)) << 2 | next);
     pyrp_target(s, dst);
     return n;
 }
@@ -94,11 +101,13 @@ static inline int pyrp_next(uint8_t *const *chunk, uint64_t nchunk, struct pyrp_
         }
         uint64_t v;
         it->at += pyvar_get(b + it->at, &v);
-        int64_t d = pyvar_unzig(v >> 1);
         if (v & 1) {
-            pyrp_source(&it->s, (uint32_t)((int64_t)it->s.src + d));
+            pyrp_source(&it->s, (uint32_t)((int64_t)it->s.src + pyvar_unzig(v >> 1)));
             continue;
         }
+        if (v & 2)
+            pyrp_source(&it->s, it->s.src + 1);
+        int64_t d = pyvar_unzig(v >> 2);
         *src = it->s.src;
         *dst = (uint32_t)((int64_t)pyrp_guess(&it->s) + d);
         pyrp_target(&it->s, *dst);
