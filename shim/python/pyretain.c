@@ -66,7 +66,7 @@ static void pyr_drop_edges(void)
 }
 
 /* The next edge (it: from {0} on) into *x as src << 32 | dst: 1, or 0. */
-static inline int pyr_edge(struct pyrp_it *it, uint64_t *x)
+static inline __attribute__((always_inline)) int pyr_edge(struct pyrp_it *it, uint64_t *x)
 {
     uint32_t s, d;
     if (!pyrp_next(r.chunk, r.nchunk, it, &s, &d))
@@ -321,8 +321,72 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret,
     }
 }
 
-struct pyr_q;
-static uint32_t pyr_q_next(const struct pyr_q *p, size_t *at, uint32_t *v, uint32_t *w);
+/* The hanging nodes' queue (pydom_hang's q) and each one's predecessor
+ * (its idom then), held through the dominators and the sizes packed:
+ * a node's difference from the one before, then its predecessor's from
+ * the one before's, zigzagged, in 7-bit groups (pyvar.h), the high bit
+ * set on all but a group's last, so that it reads back either way.
+ * The queue goes up the trees a level at a time (the leaves in order,
+ * then their predecessors), so both differences are small as a rule. */
+struct pyr_q {
+    uint8_t *b;
+    size_t len, cap;
+    uint32_t last, lastp; /* the last node, its predecessor */
+};
+static size_t pyr_q_put(uint8_t *b, const uint32_t *q, uint32_t nq, const uint32_t *one)
+{
+    size_t len = 0;
+    uint8_t t[2 * PYVAR_MAX];
+    for (uint32_t k = 0, v = 0, w = 0; k < nq; v = q[k], w = one[q[k]], k++) {
+        uint8_t *o = b ? b + len : t;
+        uint32_t n = pyvar_put(o, pyvar_zig((int64_t)q[k] - v));
+        len += n + pyvar_put(o + n, pyvar_zig((int64_t)one[q[k]] - w));
+    }
+    return len;
+}
+static int pyr_q_pack(struct pyr_q *p, const uint32_t *q, uint32_t nq, const uint32_t *one)
+{
+    size_t len = pyr_q_put(NULL, q, nq, one);
+    if (!(p->b = arena_map(len + 1)))
+        return -1;
+    p->cap = len + 1, p->len = pyr_q_put(p->b, q, nq, one);
+    p->last = nq ? q[nq - 1] : 0, p->lastp = nq ? one[q[nq - 1]] : 0;
+    return 0;
+}
+/* The next node from *at (*v, *w: the node and predecessor before, 0 at
+ * first): the node, its predecessor into *w. */
+static inline __attribute__((always_inline)) uint32_t pyr_q_next(const struct pyr_q *p, size_t *at,
+                                                             uint32_t *v, uint32_t *w)
+{
+    uint64_t z;
+    *at += pyvar_get(p->b + *at, &z);
+    *v = (uint32_t)((int64_t)*v + pyvar_unzig(z));
+    *at += pyvar_get(p->b + *at, &z);
+    *w = (uint32_t)((int64_t)*w + pyvar_unzig(z));
+    return *v;
+}
+/* The difference whose groups end at *end (*end moved to its first). */
+static inline __attribute__((always_inline)) int64_t pyr_q_back(const struct pyr_q *p, size_t *end)
+{
+    size_t e = *end, a = e - 1;
+    while (a > 0 && (p->b[a - 1] & 0x80))
+        a--;
+    uint64_t z = 0;
+    for (size_t i = a; i < e; i++)
+        z |= (uint64_t)(p->b[i] & 0x7f) << (7 * (i - a));
+    *end = a;
+    return pyvar_unzig(z);
+}
+/* The node before end (*end moved back), *v and *w the node and
+ * predecessor after it (at first p->last and p->lastp, which they are):
+ * the node, *v and *w set to the ones before it. */
+static uint32_t pyr_q_prev(const struct pyr_q *p, size_t *end, uint32_t *v, uint32_t *w)
+{
+    uint32_t node = *v;
+    *w = (uint32_t)((int64_t)*w - pyr_q_back(p, end));
+    *v = (uint32_t)((int64_t)node - pyr_q_back(p, end));
+    return node;
+}
 
 /* The dominators of the blocks that do not hang (pydom_hang): their
  * graph, with the nodes numbered anew (block v, in the set id, is node
@@ -406,72 +470,6 @@ done:
     if (corder)
         arena_unmap(corder, lc);
     return rc;
-}
-
-/* The hanging nodes' queue (pydom_hang's q) and each one's predecessor
- * (its idom then), held through the dominators and the sizes packed:
- * a node's difference from the one before, then its predecessor's from
- * the one before's, zigzagged, in 7-bit groups (pyvar.h), the high bit
- * set on all but a group's last, so that it reads back either way.
- * The queue goes up the trees a level at a time (the leaves in order,
- * then their predecessors), so both differences are small as a rule. */
-struct pyr_q {
-    uint8_t *b;
-    size_t len, cap;
-    uint32_t last, lastp; /* the last node, its predecessor */
-};
-static size_t pyr_q_put(uint8_t *b, const uint32_t *q, uint32_t nq, const uint32_t *one)
-{
-    size_t len = 0;
-    uint8_t t[2 * PYVAR_MAX];
-    for (uint32_t k = 0, v = 0, w = 0; k < nq; v = q[k], w = one[q[k]], k++) {
-        uint8_t *o = b ? b + len : t;
-        uint32_t n = pyvar_put(o, pyvar_zig((int64_t)q[k] - v));
-        len += n + pyvar_put(o + n, pyvar_zig((int64_t)one[q[k]] - w));
-    }
-    return len;
-}
-static int pyr_q_pack(struct pyr_q *p, const uint32_t *q, uint32_t nq, const uint32_t *one)
-{
-    size_t len = pyr_q_put(NULL, q, nq, one);
-    if (!(p->b = arena_map(len + 1)))
-        return -1;
-    p->cap = len + 1, p->len = pyr_q_put(p->b, q, nq, one);
-    p->last = nq ? q[nq - 1] : 0, p->lastp = nq ? one[q[nq - 1]] : 0;
-    return 0;
-}
-/* The next node from *at (*v, *w: the node and predecessor before, 0 at
- * first): the node, its predecessor into *w. */
-static uint32_t pyr_q_next(const struct pyr_q *p, size_t *at, uint32_t *v, uint32_t *w)
-{
-    uint64_t z;
-    *at += pyvar_get(p->b + *at, &z);
-    *v = (uint32_t)((int64_t)*v + pyvar_unzig(z));
-    *at += pyvar_get(p->b + *at, &z);
-    *w = (uint32_t)((int64_t)*w + pyvar_unzig(z));
-    return *v;
-}
-/* The difference whose groups end at *end (*end moved to its first). */
-static int64_t pyr_q_back(const struct pyr_q *p, size_t *end)
-{
-    size_t e = *end, a = e - 1;
-    while (a > 0 && (p->b[a - 1] & 0x80))
-        a--;
-    uint64_t z = 0;
-    for (size_t i = a; i < e; i++)
-        z |= (uint64_t)(p->b[i] & 0x7f) << (7 * (i - a));
-    *end = a;
-    return pyvar_unzig(z);
-}
-/* The node before end (*end moved back), *v and *w the node and
- * predecessor after it (at first p->last and p->lastp, which they are):
- * the node, *v and *w set to the ones before it. */
-static uint32_t pyr_q_prev(const struct pyr_q *p, size_t *end, uint32_t *v, uint32_t *w)
-{
-    uint32_t node = *v;
-    *w = (uint32_t)((int64_t)*w - pyr_q_back(p, end));
-    *v = (uint32_t)((int64_t)node - pyr_q_back(p, end));
-    return node;
 }
 
 void pyr_end(void (*drop_objs)(void))

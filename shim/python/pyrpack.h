@@ -78,42 +78,40 @@ static inline uint32_t pyrp_put(uint8_t *b, struct pyrp_st *s, uint32_t src, uin
     return n;
 }
 
-/* A reader over the chunks chunk[0, nchunk) (NULL: none more), from {0}. */
+/* A reader over the chunks chunk[0, nchunk) (NULL: none more), from {0}:
+ * at 0 until a chunk is entered, end its bytes used. */
 struct pyrp_it {
     uint64_t c;
-    uint32_t at;
+    uint32_t at, end;
     struct pyrp_st s;
 };
 
 /* The next edge into *src, *dst: 1, or 0 at the end. */
-static inline int pyrp_next(uint8_t *const *chunk, uint64_t nchunk, struct pyrp_it *it,
+static inline __attribute__((always_inline)) int pyrp_next(uint8_t *const *chunk, uint64_t nchunk, struct pyrp_it *it,
                             uint32_t *src, uint32_t *dst)
 {
-    while (it->c < nchunk && chunk[it->c]) {
-        const uint8_t *b = chunk[it->c];
-        uint32_t used;
-        memcpy(&used, b, sizeof used);
-        if (it->at < PYRP_HEAD)
+    for (;;) {
+        while (!it->at || it->at >= it->end) {
+            if (it->at)
+                it->c++, it->at = 0;
+            if (it->c >= nchunk || !chunk[it->c])
+                return 0;
+            memcpy(&it->end, chunk[it->c], sizeof it->end);
             it->at = PYRP_HEAD;
-        if (it->at >= used) {
-            it->c++, it->at = 0;
-            continue;
         }
         uint64_t v;
-        it->at += pyvar_get(b + it->at, &v);
+        it->at += pyvar_get(chunk[it->c] + it->at, &v);
         if (v & 1) {
             pyrp_source(&it->s, (uint32_t)((int64_t)it->s.src + pyvar_unzig(v >> 1)));
             continue;
         }
         if (v & 2)
             pyrp_source(&it->s, it->s.src + 1);
-        int64_t d = pyvar_unzig(v >> 2);
         *src = it->s.src;
-        *dst = (uint32_t)((int64_t)pyrp_guess(&it->s) + d);
+        *dst = (uint32_t)((int64_t)pyrp_guess(&it->s) + pyvar_unzig(v >> 2));
         pyrp_target(&it->s, *dst);
         return 1;
     }
-    return 0;
 }
 
 #endif
