@@ -21,6 +21,7 @@
 
 #include "inner.h"
 #include "pydom.h"
+#include "pyedge.h"
 #include "pyleakref.h"
 #include "pyretain.h"
 #include "pyrpack.h"
@@ -33,7 +34,8 @@ static struct {
     uint64_t nobj;
     uint8_t *chunk[PYR_CHUNKS]; /* the edges between blocks, packed (pyrpack.h) */
     uint64_t nedge, nchunk;
-    uint32_t at, last;    /* the last chunk's bytes used; the last source put */
+    uint32_t at;          /* the last chunk's bytes used */
+    struct pyrp_st st;    /* the packing's state (pyrpack.h) */
     uint32_t *found;      /* by object: references found to its exact start
                              (pyr_end's, from the edges: not held by the walk) */
     uint64_t cur_lo, cur_hi; /* the block the last word was in */
@@ -64,7 +66,7 @@ static void pyr_drop_edges(void)
 }
 
 /* The next edge (it: from {0} on) into *x as src << 32 | dst: 1, or 0. */
-static inline int pyr_edge(struct pyrp_it *it, uint64_t *x)
+static inline __attribute__((always_inline)) int pyr_edge(struct pyrp_it *it, uint64_t *x)
 {
     uint32_t s, d;
     if (!pyrp_next(r.chunk, r.nchunk, it, &s, &d))
@@ -181,14 +183,16 @@ void pyr_ref(uint64_t at, uint32_t bj)
     uint32_t from = pyr_block_of(at);
     if (from == PYG_NONE || from == bj)
         return;
-    if (!r.nchunk || r.at + PYRP_EDGE_MAX > PYRP_CHUNK) { /* the rest of the last one 0 */
+    if (!r.nchunk || r.at + PYRP_EDGE_MAX > PYRP_CHUNK) {
         if (r.nchunk >= PYR_CHUNKS || !(r.chunk[r.nchunk] = arena_map(PYRP_CHUNK))) {
             r.oom = 1;
             return;
         }
-        r.nchunk++, r.at = 0;
+        r.nchunk++, r.at = PYRP_HEAD;
     }
-    r.at += pyrp_put(r.chunk[r.nchunk - 1] + r.at, &r.last, from, bj);
+    uint8_t *c = r.chunk[r.nchunk - 1];
+    r.at += pyrp_put(c + r.at, &r.st, from, bj);
+    memcpy(c, &r.at, sizeof r.at);
     r.nedge++;
 }
 
@@ -234,17 +238,55 @@ static const uint32_t *pyr_leakrefs(const uint8_t *held)
     return rc == 0 ? r.found : NULL;
 }
 
+/* Each block's retained bytes, w (6 or 8) bytes a block: 6 where every
+ * block's bytes together are below 2^48 (a retained size is at most
+ * that sum; x86-64's user space is 2^47 bytes), little-endian. */
+struct pyr_ret {
+    uint8_t *b;
+    size_t len;
+    unsigned w;
+};
+static inline uint64_t pyr_ret_get(const struct pyr_ret *t, uint32_t v)
+{
+    uint64_t x = 0;
+    if (t->w == 8)
+        memcpy(&x, t->b + (size_t)v * 8, 8);
+    else
+        memcpy(&x, t->b + (size_t)v * 6, 6);
+    return x;
+}
+static inline void pyr_ret_set(struct pyr_ret *t, uint32_t v, uint64_t x)
+{
+    if (t->w == 8)
+        memcpy(t->b + (size_t)v * 8, &x, 8);
+    else
+        memcpy(t->b + (size_t)v * 6, &x, 6);
+}
+static int pyr_ret_map(struct pyr_ret *t, uint32_t n)
+{
+    uint64_t sum = 0;
+    for (uint32_t v = 0; v < n; v++)
+        sum += pyg_size(r.h, &r.h->blk[v]);
+    t->w = sum >> 48 ? 8 : 6;
+    t->len = (size_t)n * t->w;
+    if (!(t->b = arena_map(t->len)))
+        return -1;
+    for (uint32_t v = 0; v < n; v++)
+        pyr_ret_set(t, v, pyg_size(r.h, &r.h->blk[v]));
+    return 0;
+}
+
 /* The section into r.out from the dominators (n blocks, the virtual root
  * n): an entry for every object and every block that is dominated by
  * another or dominates one.  kept: scratch, (n + 63) / 64 words, zeroed;
  * words (pyr_leakrefs) and rc (each object's count, saturated at 2^32 -
  * 1): both or none. */
-static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const uint8_t *held,
+static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret, const uint8_t *held,
                     struct pyr_rank *kept, const uint32_t *words, const uint32_t *rcs)
 {
     const struct pyg_block *b = r.h->blk;
     for (uint32_t v = 0; v < n; v++)
-        if (pyg_obj_of(r.h, v) != PYG_NONE || ret[v] != pyg_size(r.h, &b[v]) ||
+        if (pyg_obj_of(r.h, v) != PYG_NONE || pyr_ret_get(ret, v) != pyg_size(r.h, &b[v]) ||
             (idom[v] != n && idom[v] != PYDOM_NONE))
             kept[v / 64].bits |= 1ull << (v % 64);
     uint32_t k = pyr_rank_end(kept, n);
@@ -258,7 +300,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
             continue;
         uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT
                                                            : pyr_rank_of(kept, idom[v]);
-        struct hsnap_pyretain e = {b[v].addr, ret[v], d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
+        struct hsnap_pyretain e = {b[v].addr, pyr_ret_get(ret, v), d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
         uint32_t o = pyg_obj_of(r.h, v);
         uint64_t rc = o != PYG_NONE && rcs ? rcs[o] : 0;
         if (words && rcs && o != PYG_NONE && held[v] && rc < PYR_IMMORTAL && words[o] < rc) {
@@ -279,15 +321,85 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const uint64_t *ret, const
     }
 }
 
+/* The hanging nodes' queue (pydom_hang's q) and each one's predecessor
+ * (its idom then), held through the dominators and the sizes packed:
+ * a node's difference from the one before, then its predecessor's from
+ * the one before's, zigzagged, in 7-bit groups (pyvar.h), the high bit
+ * set on all but a group's last, so that it reads back either way.
+ * The queue goes up the trees a level at a time (the leaves in order,
+ * then their predecessors), so both differences are small as a rule. */
+struct pyr_q {
+    uint8_t *b;
+    size_t len, cap;
+    uint32_t last, lastp; /* the last node, its predecessor */
+};
+static size_t pyr_q_put(uint8_t *b, const uint32_t *q, uint32_t nq, const uint32_t *one)
+{
+    size_t len = 0;
+    uint8_t t[2 * PYVAR_MAX];
+    for (uint32_t k = 0, v = 0, w = 0; k < nq; v = q[k], w = one[q[k]], k++) {
+        uint8_t *o = b ? b + len : t;
+        uint32_t n = pyvar_put(o, pyvar_zig((int64_t)q[k] - v));
+        len += n + pyvar_put(o + n, pyvar_zig((int64_t)one[q[k]] - w));
+    }
+    return len;
+}
+static int pyr_q_pack(struct pyr_q *p, const uint32_t *q, uint32_t nq, const uint32_t *one)
+{
+    size_t len = pyr_q_put(NULL, q, nq, one);
+    if (!(p->b = arena_map(len + 1)))
+        return -1;
+    p->cap = len + 1, p->len = pyr_q_put(p->b, q, nq, one);
+    p->last = nq ? q[nq - 1] : 0, p->lastp = nq ? one[q[nq - 1]] : 0;
+    return 0;
+}
+/* The next node from *at (*v, *w: the node and predecessor before, 0 at
+ * first): the node, its predecessor into *w. */
+static inline __attribute__((always_inline)) uint32_t pyr_q_next(const struct pyr_q *p, size_t *at,
+                                                             uint32_t *v, uint32_t *w)
+{
+    uint64_t z;
+    *at += pyvar_get(p->b + *at, &z);
+    *v = (uint32_t)((int64_t)*v + pyvar_unzig(z));
+    *at += pyvar_get(p->b + *at, &z);
+    *w = (uint32_t)((int64_t)*w + pyvar_unzig(z));
+    return *v;
+}
+/* The difference whose groups end at *end (*end moved to its first). */
+static inline __attribute__((always_inline)) int64_t pyr_q_back(const struct pyr_q *p, size_t *end)
+{
+    size_t e = *end, a = e - 1;
+    while (a > 0 && (p->b[a - 1] & 0x80))
+        a--;
+    uint64_t z = 0;
+    for (size_t i = a; i < e; i++)
+        z |= (uint64_t)(p->b[i] & 0x7f) << (7 * (i - a));
+    *end = a;
+    return pyvar_unzig(z);
+}
+/* The node before end (*end moved back), *v and *w the node and
+ * predecessor after it (at first p->last and p->lastp, which they are):
+ * the node, *v and *w set to the ones before it. */
+static uint32_t pyr_q_prev(const struct pyr_q *p, size_t *end, uint32_t *v, uint32_t *w)
+{
+    uint32_t node = *v;
+    *w = (uint32_t)((int64_t)*w - pyr_q_back(p, end));
+    *v = (uint32_t)((int64_t)node - pyr_q_back(p, end));
+    return node;
+}
+
 /* The dominators of the blocks that do not hang (pydom_hang): their
  * graph, with the nodes numbered anew (block v, in the set id, is node
  * pyr_rank_of(id, v); block inv[c] is node c; the virtual root nu), given
  * to pydom_idom; each one's idom
  * into idom[v] (n: the root), and the nodes in depth first order into
- * order (as blocks, with *reached of them).  0, or -1 (out of memory:
- * nothing written).  The edges are given back once read. */
+ * order (as blocks, with *reached of them).  *idomp NULL: idom (l4
+ * bytes) is mapped once the dominators' work is given back, with the
+ * nq hanging nodes' predecessors from pq first.  0, or -1 (out of
+ * memory: nothing written).  The edges are given back once read. */
 static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct pyr_rank *id,
-                        const uint8_t *held, uint32_t *idom, uint32_t **order, uint32_t *reached)
+                        const uint8_t *held, uint32_t **idomp, size_t l4, const struct pyr_q *pq,
+                        uint32_t nq, uint32_t **order, uint32_t *reached)
 {
     size_t ls = ((size_t)nu + 2) * 4, lc = ((size_t)nu + 1) * 4, lw = 0, lsucc = 0;
     uint32_t *start = arena_map(ls), *inv = arena_map(lc), *cidom = arena_map(lc);
@@ -327,6 +439,17 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
         goto done;
     struct pyr_succ sd = {&start, &succ, ls, lsucc};
     *reached = pydom_idom(nu + 1, nu, start, succ, cidom, corder, work, pyr_succ_done, &sd);
+    arena_unmap(work, lw), work = NULL;
+    if (!*idomp) { /* the hanging nodes' from pq, the others' below */
+        if (!(*idomp = arena_map(l4)))
+            goto done;
+        size_t at = 0;
+        for (uint32_t k = 0, v = 0, w = 0; k < nq; k++) {
+            pyr_q_next(pq, &at, &v, &w);
+            (*idomp)[v] = w;
+        }
+    }
+    uint32_t *idom = *idomp;
     for (uint32_t c = 0; c < nu; c++)
         idom[inv[c]] = cidom[c] == nu ? n : cidom[c] == PYDOM_NONE ? PYDOM_NONE : inv[cidom[c]];
     for (uint32_t k = 0; k < *reached; k++) /* as blocks (the root n) */
@@ -349,61 +472,16 @@ done:
     return rc;
 }
 
-/* The hanging nodes' queue (pydom_hang's q), held through the
- * dominators and the sizes packed: each node's difference from the one
- * before, zigzagged, in 7-bit groups (pyvar.h), the high bit set on
- * all but a group's last, so that it reads back either way. */
-struct pyr_q {
-    uint8_t *b;
-    size_t len, cap;
-    uint32_t last;
-};
-static int pyr_q_pack(struct pyr_q *p, const uint32_t *q, uint32_t nq)
-{
-    size_t len = 0;
-    uint8_t t[PYVAR_MAX];
-    for (uint32_t k = 0, v = 0; k < nq; v = q[k++])
-        len += pyvar_put(t, pyvar_zig((int64_t)q[k] - v));
-    if (!(p->b = arena_map(len + 1)))
-        return -1;
-    p->cap = len + 1, p->len = 0, p->last = nq ? q[nq - 1] : 0;
-    for (uint32_t k = 0, v = 0; k < nq; v = q[k++])
-        p->len += pyvar_put(p->b + p->len, pyvar_zig((int64_t)q[k] - v));
-    return 0;
-}
-/* The next node from *at, *v the one before (0 at first). */
-static uint32_t pyr_q_next(const struct pyr_q *p, size_t *at, uint32_t *v)
-{
-    uint64_t z;
-    *at += pyvar_get(p->b + *at, &z);
-    return *v = (uint32_t)((int64_t)*v + pyvar_unzig(z));
-}
-/* The node before end (*end moved back), *v the one after it (at first
- * p->last, which it is): the node, *v set to the one before it. */
-static uint32_t pyr_q_prev(const struct pyr_q *p, size_t *end, uint32_t *v)
-{
-    size_t e = *end, a = e - 1;
-    while (a > 0 && (p->b[a - 1] & 0x80))
-        a--;
-    uint64_t z = 0;
-    for (size_t i = a; i < e; i++)
-        z |= (uint64_t)(p->b[i] & 0x7f) << (7 * (i - a));
-    uint32_t node = *v;
-    *v = (uint32_t)((int64_t)node - pyvar_unzig(z));
-    *end = a;
-    return node;
-}
-
 void pyr_end(void (*drop_objs)(void))
 {
     if (!r.on)
         return;
     uint32_t n = (uint32_t)r.h->nblk, nq = 0, nu = 0, reached = 0;
-    size_t l4 = (size_t)n * 4 + 4, lret = (size_t)n * 8, lset = ((size_t)n + 63) / 64 * 16;
+    size_t l4 = (size_t)n * 4 + 4, lset = ((size_t)n + 63) / 64 * 16;
     size_t lorder = 0;
     uint32_t *rcs = NULL, *q = NULL, *order = NULL, *idom = NULL, *left = NULL;
     const uint32_t *words = NULL;
-    uint64_t *ret = NULL; /* mapped once the dominators' memory is given back */
+    struct pyr_ret ret = {0}; /* mapped once the dominators' memory is given back */
     uint8_t *held = NULL;
     struct pyr_rank *set = NULL; /* the blocks that do not hang, then those put */
     struct pyr_q pq = {0};      /* q packed */
@@ -449,36 +527,39 @@ void pyr_end(void (*drop_objs)(void))
             set[v / 64].bits |= 1ull << (v % 64);
     nu = pyr_rank_end(set, n);
     arena_unmap(left, l4), left = NULL;
-    if (pyr_q_pack(&pq, q, nq) == 0) /* else q held as it is */
-        arena_unmap(q, l4), q = NULL;
-    if (pyr_dominate(n, nu, roots, set, held, idom, &order, &reached) != 0)
+    /* q and each one's predecessor packed, idom given back through the
+     * dominators' work (made anew by pyr_dominate); else both held */
+    if (pyr_q_pack(&pq, q, nq, idom) == 0)
+        arena_unmap(q, l4), q = NULL, arena_unmap(idom, l4), idom = NULL;
+    if (pyr_dominate(n, nu, roots, set, held, &idom, l4, &pq, nq, &order, &reached) != 0)
         goto done;
     lorder = ((size_t)nu + 1) * 4;
     if (q) {
         pydom_hang_reach(idom, q, nq);
     } else { /* pydom_hang_reach's, over the packed queue */
         size_t end = pq.len;
-        uint32_t w = pq.last;
+        uint32_t u = pq.last, w = pq.lastp;
         for (uint32_t k = nq; k-- > 0;) {
-            uint32_t v = pyr_q_prev(&pq, &end, &w);
+            uint32_t v = pyr_q_prev(&pq, &end, &u, &w);
             if (idom[idom[v]] == PYDOM_NONE)
                 idom[v] = PYDOM_NONE;
         }
     }
-    if (!(ret = arena_map(lret)))
+    if (pyr_ret_map(&ret, n) != 0)
         goto done;
-    for (uint32_t v = 0; v < n; v++)
-        ret[v] = pyg_size(r.h, &r.h->blk[v]);
     size_t at = 0;
-    for (uint32_t k = 0, w = 0; k < nq; k++) { /* each below its predecessor, first */
-        uint32_t v = q ? q[k] : pyr_q_next(&pq, &at, &w);
+    uint64_t dropped = 0; /* pq's bytes given back as read the last time */
+    for (uint32_t k = 0, u = 0, w = 0; k < nq; k++) { /* each below its predecessor, first */
+        uint32_t v = q ? q[k] : pyr_q_next(&pq, &at, &u, &w);
+        if (!q && (k & 0xffff) == 0xffff)
+            pye_drop(pq.b, at, &dropped);
         if (idom[v] != PYDOM_NONE)
-            ret[idom[v]] += ret[v];
+            pyr_ret_set(&ret, idom[v], pyr_ret_get(&ret, idom[v]) + pyr_ret_get(&ret, v));
     }
     for (uint32_t k = reached; k-- > 1;) { /* children before their dominator */
         uint32_t v = order[k];
         if (idom[v] != n)
-            ret[idom[v]] += ret[v];
+            pyr_ret_set(&ret, idom[v], pyr_ret_get(&ret, idom[v]) + pyr_ret_get(&ret, v));
     }
     if (q)
         arena_unmap(q, l4), q = NULL;
@@ -486,14 +567,14 @@ void pyr_end(void (*drop_objs)(void))
         arena_unmap(pq.b, pq.cap), pq.b = NULL;
     arena_unmap(order, lorder), order = NULL;
     memset(set, 0, lset);
-    pyr_put(n, idom, ret, held, set, words, rcs);
+    pyr_put(n, idom, &ret, held, set, words, rcs);
 done:
     if (pq.b)
         arena_unmap(pq.b, pq.cap);
     if (rcs)
         arena_unmap(rcs, r.nobj * 4);
-    if (ret)
-        arena_unmap(ret, lret);
+    if (ret.b)
+        arena_unmap(ret.b, ret.len);
     if (order)
         arena_unmap(order, lorder);
     if (q)
