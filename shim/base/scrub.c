@@ -20,7 +20,9 @@
 #include "base.h"
 
 #define SCRUB_WINDOW 768 /* a multiple of 32; SCRUB_STACK stores it unrolled */
-#define SCRUB_WIDE 896   /* ... and this one, a multiple of 32 above it */
+#define SCRUB_WIDE 896   /* ... and this one, a multiple of 32 above it: at most 56 of
+                          * SSE's 16-byte stores (SCRUB_UNROLLED's .irp list) */
+_Static_assert(SCRUB_WIDE / 16 <= 56, "SCRUB_UNROLLED stores 56 SSE words at most");
 #define HS_STR_(x) #x
 #define HS_STR(x) HS_STR_(x)
 
@@ -70,7 +72,7 @@ void scrub_init(void)
  * wide one's first stores, then the usual one's, below the same bottom. */
 #define SCRUB_UNROLLED(w, mov, reg, from, to)                                             \
     ".irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,"   \
-    "28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47\n\t"                     \
+    "28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55\n\t" \
     ".if \\k * " #w " >= " from "\n\t"                                                  \
     ".if \\k * " #w " < " to "\n\t"                                                     \
     mov " %%" reg "0, \\k*" #w "(%%rcx)\n\t"                                             \
