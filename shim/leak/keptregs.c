@@ -66,6 +66,14 @@ const uintptr_t *stop_kept_regs(int tid, uintptr_t sp, uintptr_t pc, size_t *n)
     return NULL;
 }
 
+uintptr_t stop_kept_sp(int tid, uintptr_t *pc)
+{
+    for (uint32_t i = 0; i < kr.n; i++)
+        if (kr.k[i].tid == tid)
+            return *pc = kr.k[i].pc, kr.k[i].sp;
+    return *pc = 0, 0;
+}
+
 void stop_kept_drop(void)
 {
     kr.n = 0;

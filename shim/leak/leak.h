@@ -112,6 +112,8 @@ int stop_stack_tid(uintptr_t lo, uintptr_t hi);
  * and pc now, read from /proc/self/task/TID/syscall): *n words, or NULL;
  * stop_kept_drop forgets them (the Python pass heard them). */
 const uintptr_t *stop_kept_regs(int tid, uintptr_t sp, uintptr_t pc, size_t *n);
+/* The stack pointer (and *pc) the last stop kept for thread tid, 0 when none. */
+uintptr_t stop_kept_sp(int tid, uintptr_t *pc);
 void stop_kept_drop(void);
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
  * nothing in *a to release), or COLLECT_UNSTOPPED: a thread could not be

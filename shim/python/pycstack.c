@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inner.h"
@@ -44,12 +45,11 @@ static uintptr_t pycs_hex(const char *s)
     }
 }
 
-int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc)
+/* Thread tid's stack pointer and pc as /proc/self/task/TID/syscall gives
+ * them: 1 when it is blocked (in a call or outside one), else 0. */
+static int pycs_read(int tid, uintptr_t *sp, uintptr_t *pc)
 {
     char path[64], buf[256];
-    *from = lo, *pc = 0;
-    if (tid <= 0)
-        return 0;
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -66,10 +66,49 @@ int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *p
             sp_at = pc_at, pc_at = s + 1;
     if (!sp_at)
         return 0;
-    uintptr_t sp = pycs_hex(sp_at);
+    *sp = pycs_hex(sp_at), *pc = pycs_hex(pc_at);
+    return 1;
+}
+
+/* A thread the leak check's stop held is resumed before the Python passes
+ * read it, and may not be back where it was stopped yet: still in the
+ * stop's signal handler (its frame holds the saved registers, a copy a
+ * scan would name "in stop_on_signal"), or on its way back to its call
+ * (running: scanned whole, the old signal frame's copy with it).  One
+ * that was blocked in a call when stopped (its kept pc at or just past a
+ * syscall instruction) is given up to PYCS_SETTLE_TRIES milliseconds to
+ * get back; one that went on elsewhere meanwhile is read where it is, and
+ * one that ran when stopped is not waited for. */
+#define PYCS_SETTLE_TRIES 50
+
+/* Whether pc is at, or just past, a syscall instruction (0f 05). */
+static int pycs_at_syscall(uintptr_t pc)
+{
+    uint8_t b[4];
+    return pc > 4096 && peek(b, pc - 2, sizeof b) &&
+           ((b[0] == 0x0f && b[1] == 0x05) || (b[2] == 0x0f && b[3] == 0x05));
+}
+
+int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc)
+{
+    uintptr_t sp = 0;
+    *from = lo, *pc = 0;
+    if (tid <= 0)
+        return 0;
+    uintptr_t kept_pc, kept = stop_kept_sp(tid, &kept_pc);
+    if (kept && !pycs_at_syscall(kept_pc))
+        kept = 0;
+    int blocked = pycs_read(tid, &sp, pc);
+    for (int t = 0; kept && (!blocked || sp != kept) && t < PYCS_SETTLE_TRIES; t++) {
+        const struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        blocked = pycs_read(tid, &sp, pc);
+    }
+    if (!blocked)
+        return *pc = 0, 0;
     if (sp < lo + PYCS_REDZONE || sp >= hi)
-        return 0; /* on an alternate signal stack, or not this stack */
-    *from = (sp - PYCS_REDZONE) & ~(uintptr_t)7, *pc = pycs_hex(pc_at);
+        return *pc = 0, 0; /* on an alternate signal stack, or not this stack */
+    *from = (sp - PYCS_REDZONE) & ~(uintptr_t)7;
     return 1;
 }
 
