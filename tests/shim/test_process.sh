@@ -98,5 +98,5 @@ for how in segv abort; do
   f=$(ls "$T"/c.*.hsnap 2>/dev/null | head -1)
   if [ -n "$f" ] && s_dump "$f" >"$T/c.dump" 2>&1 && [ "$(s_meta "$T/c.dump" reason)" = 5 ] &&
      s_site_funcs "$T/forker" "$T/c.dump" | grep -q '^crash_site 4 1332$'; then t_pass "fatal_${how}_snapshot"
-  else t_fail "fatal_${how}_snapshot" "file '$f': $(head -1 "$T/c.dump" 2>/dev/null)"; fi
+  else t_fail "fatal_${how}_snapshot" "file '$f': $([ -n "$f" ] && head -1 "$T/c.dump" 2>/dev/null); files left: $(cd "$T" && ls -a | grep '^\.\?c\.' | tr '\n' ' '); shim's stderr: $(head -c 300 "$T/shim.err")"; fi
 done
