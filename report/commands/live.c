@@ -444,6 +444,11 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
         if (attach_start(pid, output, comm, sizeof comm, err, errlen) != 0)
             return 2;
         attached = 1;
+        /* Where the shim listens now: a first attach on the machine makes
+         * /tmp/heapsnap-UID (none before: no path), an untrusted one a
+         * private directory (cmd_attach asks after its attach too). */
+        char c2[LIVE_COMM];
+        attach_socket(pid, sock, sizeof sock, c2, sizeof c2);
         ino = live_sock_ino(sock);
         if ((fd = live_state_fd(sock, pid, err, errlen)) < 0) {
             if (fd == -1)

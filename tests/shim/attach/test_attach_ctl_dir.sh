@@ -80,3 +80,28 @@ exec 7>&- 8<&-
 if [ "$a" = 0 ] && [ "$served" = yes ] && [ ! -e "/tmp/heapsnap-0/$AT_PID.sock" ]; then
   t_pass stale_socket_of_a_killed_process_is_removed
 else t_fail stale_socket_of_a_killed_process_is_removed "attach $a, served '$served': $(ls /tmp/heapsnap-0) $(head -c 300 "$T/attach.err")"; fi
+
+# --- live where no socket could be known before its attach ---
+# live looks for the socket before it attaches (is the process served
+# already?); with the shared directory not trusted, the attach makes a
+# private one, which live must look for again after it: the view opens,
+# q detaches, no socket or session stays.  (A first attach on a machine,
+# /tmp/heapsnap-UID not made yet, is the same case.)
+if command -v tmux >/dev/null; then
+  . tests/report/commands/lib_live.sh
+  chown 65534:65534 /tmp/heapsnap-0 && chmod 0777 /tmp/heapsnap-0
+  at_start "$T/target"
+  lv_start "'$HEAPSNAP' live $AT_PID -o '$AT_DIR/lv.%p.hsnap' 2>'$T/live.err'"
+  lv_wait "^heapsnap live: pid $AT_PID \\(target\\)"; v=$?
+  lv_tmux send-keys -t v q; lv_exit_wait; rc=$(cat "$T/exit" 2>/dev/null); lv_end
+  left=$(ls -d /tmp/heapsnap-0.* 2>/dev/null | while read -r d; do [ -S "$d/$AT_PID.sock" ] && echo "$d"; done)
+  "$HEAPSNAP" detach "$AT_PID" >"$T/d2.out" 2>"$T/d2.err"; drc=$?
+  at_end
+  if [ "$v" = 0 ] && [ "$rc" = 0 ] && [ -z "$left" ] && [ "$drc" = 2 ] &&
+     [ -e "$AT_DIR/lv.$AT_PID.hsnap" ]; then
+    t_pass live_finds_the_socket_its_attach_made
+  else t_fail live_finds_the_socket_its_attach_made "view $v, exit '$rc', socket left in '$left', detach after $drc: $(head -c 300 "$T/live.err") $(head -c 200 "$T/d2.err")"; fi
+  chown 0:0 /tmp/heapsnap-0 && chmod 0700 /tmp/heapsnap-0
+else
+  t_skip live_finds_the_socket_its_attach_made "tmux is not installed (scripts/install-deps.sh test installs it)"
+fi
