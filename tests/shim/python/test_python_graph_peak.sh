@@ -2,25 +2,9 @@
 # graph grows the process's peak RSS by less than 64 bytes an object:
 # with 400,000 objects (graph_peak.py: instances each holding a list),
 # the growth of ru_maxrss over the snapshot, divided by the objects the
-# snapshot holds (info's "python objects" line).  The types' and the
-# parents' sections went to the side file before the retained pass, the
-# objects' array before the dominators' work, the marking's arrays before
-# the parents' links (126-142 bytes an object; without, 177-190); then
-# the objects' records made after the graph, PYRETAIN streamed to the
-# side file, the successors given back inside the dominators' work and
-# the marking's counts in 4 bytes: 120-124.  Then PYTYPES streamed to the
-# side file once the graph is built, 16-byte edges and followed blocks
-# (pyedge.h), the marking's counts in its via array and the retained
-# graph's counted from its edges at its own pass: 101-104 (121-125 before).
-# Then 8-byte blocks (address and size; a block's object by its rank,
-# struct pyg_rank) and the owners kept for the blocks without an object
-# only: 86-89 (101-106 before).  Then the retained sizes' edges packed
-# (pyrpack.h), the parents in 16 bytes and 8-byte objects (a block found
-# from the ranks): 62-66 (86-89 before).  Then PYOWNED's new blocks
-# merged in place, the edges sorted one array at a time with no index
-# kept, and 8-byte followed blocks' records: 53-60 (59-66 before).
-# Then the graph's edges packed a batch of objects at a time (pyedge.c):
-# 48-58 (the stop's peak is then the PYOWNED records and the dominators).
+# snapshot holds (info's "python objects" line).  48-58 bytes now; the
+# structures that keep it there are listed in docs/python.md, "Cost of
+# the objects' pass" (how each came down is in the git log).
 # On Debian's python3 and the first pyenv CPython found.
 . tests/shim/python/lib_py.sh
 
