@@ -155,8 +155,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      0, 0, "trim|all"},
     [OPT_PYTHON_OBJECTS] = {"HEAPSNAP_PYTHON_OBJECTS", OPT_INT, "4000000",
      "a snapshot of at most this many live blocks reads the Python objects' types and their "
-     "reference graph (top --key type, --garbage, leaks --why), about half a microsecond "
-     "and 45 bytes of peak RSS a block added to the snapshot (docs/python.md, Cost); over "
+     "reference graph (top --key type, --garbage, leaks --why), about 0.4 microseconds "
+     "and 24 bytes of peak RSS a block added to the snapshot (docs/python.md, Cost); over "
      "it, a warning and no types (0 = never)",
      0, 2000000000, 0},
     [OPT_EXEC_SNAPSHOT] = {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
