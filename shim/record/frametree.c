@@ -13,7 +13,8 @@
  * (ftree_walk_in) and tagging one are guarded by the caller's lock,
  * traces.c's intern lock for every caller (fork's handlers hold it).  Node
  * 0 is the root, the empty stack, never in the index.  Node chunks are
- * whole mappings (arena_map), so only the pages used are resident.
+ * whole mappings that never move (FTREE_LAZY says which are resident at
+ * once).
  */
 #include <string.h>
 
@@ -24,6 +25,12 @@
 #define FTREE_CHUNKS 8192u                   /* so at most 64M nodes */
 #define FTREE_INDEX_BITS 10                  /* the index's first size: 1024 slots */
 #define FTREE_PATH 128u                      /* outer frames of its last walk a thread keeps */
+/* An index past this many bytes, and every node chunk after the first, is
+ * mapped resident at once (arena_map_full): a rehash writes all of an
+ * index's pages and nodes fill a chunk in order, so one call fills what
+ * was a fault a page (a Python start-up's tree: thousands of them).  The
+ * first chunk stays lazy: most programs use a few of its pages. */
+#define FTREE_LAZY (64u * 1024u)
 
 struct ftree_node {
     uintptr_t ip;    /* this frame */
@@ -101,7 +108,8 @@ static HS_NOINLINE int ftree_index_grow(void)
     while (!ftree.index && (uint64_t)ftree.nodes * 4 > (uint64_t)3 << bits)
         bits++;
     uint32_t slots = 1u << bits, mask = slots - 1;
-    uint32_t *ix = arena_alloc(slots * sizeof *ix);
+    uint32_t *ix = slots * sizeof *ix > FTREE_LAZY ? arena_map_full(slots * sizeof *ix)
+                                                   : arena_alloc(slots * sizeof *ix);
     if (!ix)
         return -1;
     for (uint32_t n = 1; n < ftree.nodes; n++) {
@@ -151,7 +159,7 @@ static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s, uint32_t ta
         return 0;
     }
     struct ftree_node **c = &ftree.chunk[n >> FTREE_NODE_BITS];
-    if (!*c && !(*c = arena_map(FTREE_CHUNK * sizeof **c)))
+    if (!*c && !(*c = arena_map_full(FTREE_CHUNK * sizeof **c)))
         return 0;
     struct ftree_node *x = &(*c)[n & (FTREE_CHUNK - 1)];
     x->ip = ip;

@@ -225,16 +225,18 @@ static uint64_t peak_step(uint64_t bytes)
 }
 
 /* Room for n traces in the kept array; lock held.  0, or -1 when the
- * arena has none (the capture is then unchanged). */
+ * arena has none (the capture is then unchanged).  Doubled, its pages
+ * moved by the kernel (arena_remap): captures come often while a program
+ * starts, and a copy to a fresh mapping faulted every page in again. */
 static int peak_room(uint32_t n)
 {
-    size_t len = ((size_t)n * sizeof *peak.kept + 4095) & ~(size_t)4095;
-    if (len > peak.kept_len) {
-        struct trace_live *k = arena_map(len);
+    size_t need = (size_t)n * sizeof *peak.kept, len = peak.kept_len ? peak.kept_len : 4096;
+    if (need > peak.kept_len) {
+        while (len < need)
+            len *= 2;
+        struct trace_live *k = peak.kept ? arena_remap(peak.kept, peak.kept_len, len) : arena_map(len);
         if (!k)
             return -1;
-        memcpy(k, peak.kept, (size_t)peak.kept_n * sizeof *k);
-        arena_unmap(peak.kept, peak.kept_len);
         peak.kept = k;
         peak.kept_len = len;
     }

@@ -23,7 +23,9 @@
 
 /* Chunks of records are whole mappings (arena_map: zero, so only the pages
  * used are resident), not arena_alloc's blocks, which it zeroes: a small
- * program would touch 128 KiB at its first stack. */
+ * program would touch 128 KiB at its first stack.  Chunks after the first
+ * are resident at once (arena_map_full): records fill them in order, and
+ * one call fills what was a fault a page. */
 #define TRACE_CHUNK_BITS 12
 #define TRACE_CHUNK (1u << TRACE_CHUNK_BITS)      /* records per chunk (128 KiB) */
 #define TRACE_CHUNKS 4096u                        /* so at most 16M traces */
@@ -128,7 +130,9 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
         degrade_now("too many distinct stacks");
         return NULL;
     }
-    if (!traces.chunk[ci] && !(traces.chunk[ci] = arena_map(TRACE_CHUNK * sizeof(struct trace))))
+    if (!traces.chunk[ci] &&
+        !(traces.chunk[ci] = ci ? arena_map_full(TRACE_CHUNK * sizeof(struct trace))
+                                : arena_map(TRACE_CHUNK * sizeof(struct trace))))
         return NULL;
     struct trace *t = &traces.chunk[ci][id & (TRACE_CHUNK - 1)];
     t->id = id;

@@ -149,16 +149,18 @@ static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* regions
     trace_live_add(arg, sl.cap, trace, bytes);
 }
 
-/* The scratch array for n traces, zeroed; 0, or -1 out of memory. */
+/* The scratch array for n traces, zeroed; 0, or -1 out of memory.  Grown
+ * in place (arena_remap: the pages it had stay, where a fresh mapping
+ * faulted them all in again at the next walk). */
 static int sl_scratch(uint32_t n)
 {
     if (n > sl.cap) {
         uint32_t cap = n + n / 2 + 64;
-        struct trace_live *live = arena_map((size_t)cap * sizeof *live);
+        struct trace_live *live = sl.live ? arena_remap(sl.live, (size_t)sl.cap * sizeof *live,
+                                                        (size_t)cap * sizeof *live)
+                                          : arena_map((size_t)cap * sizeof *live);
         if (!live)
             return -1;
-        if (sl.live)
-            arena_unmap(sl.live, (size_t)sl.cap * sizeof *sl.live);
         sl.live = live;
         sl.cap = cap;
     }
