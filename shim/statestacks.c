@@ -19,6 +19,7 @@
 #include "statefile.h"
 
 #define STATE_WBUF (32u * 1024u) /* a region's bytes gathered for one pwrite */
+#define STATE_GAP (4u * 1024u)   /* nodes' bytes written between two of a trace's (state_node_put) */
 
 /* Bytes for [off, off + len) of the file, still to be written. */
 struct state_wbuf {
@@ -53,6 +54,29 @@ static int state_wbuf_put(struct state_wbuf *w, uint64_t off, const void *p, uin
     memcpy(w->b + w->len, p, len);
     w->len += len;
     return 0;
+}
+
+/* Node x's record through sw.nodes.  A short gap after what it holds is
+ * filled with the gap's own nodes rather than cut into another pwrite:
+ * the nodes a trace writes follow each other but for the frames only
+ * other stacks share (a Python start-up's new stacks: thousands of
+ * pwrites of a few records each).  Those fillers are true records, but
+ * not marked in the file (state_set), so their parents need not be
+ * there: a trace that reaches one writes it and its parents again.
+ * 0, or -1. */
+static int state_node_put(uint32_t x, uintptr_t ip, uint32_t parent)
+{
+    struct state_wbuf *w = &sw.nodes;
+    uint64_t off = st.h->stacks_off + (uint64_t)x * 16, end = w->off + w->len;
+    if (w->len && off > end && off - end <= STATE_GAP && off - w->off + 16 <= STATE_WBUF)
+        for (uint32_t g = (uint32_t)((end - st.h->stacks_off) / 16); g < x; g++) {
+            struct hsnap_state_node nd = {0, 0, 1};
+            nd.ip = ftree_frame(g, &nd.parent);
+            memcpy(w->b + w->len, &nd, 16);
+            w->len += 16;
+        }
+    struct hsnap_state_node nd = {ip, parent, 1};
+    return state_wbuf_put(w, off, &nd, 16);
 }
 
 /* Whether node x is in the file: 1, 0, or -1 when the set cannot grow. */
@@ -121,8 +145,7 @@ static int state_trace(uint32_t id)
     while (k--) {
         uint32_t parent;
         uintptr_t ip = ftree_frame(path[k], &parent);
-        struct hsnap_state_node nd = {ip, parent, 1};
-        if (state_wbuf_put(&sw.nodes, h->stacks_off + (uint64_t)path[k] * 16, &nd, 16) != 0)
+        if (state_node_put(path[k], ip, parent) != 0)
             return -1;
         sw.set[path[k] / 64] |= 1ull << (path[k] % 64);
     }
