@@ -16,7 +16,7 @@
  * makes PYOWNED from it).  The atomic types (int, bytes, str: their
  * words are numbers or text) and those of one word (float) are not
  * read.  The fields are copied a window at a time (pyread.c), in the
- * objects' ascending order.  State: none kept.
+ * objects' ascending order.  State: none kept past a pass.
  */
 #include <string.h>
 
@@ -37,12 +37,62 @@ static int pyfl_reads(const struct pyg_type *t)
            (!(t->flags & PY_TPF_HAVE_GC) || t->kind == PYG_OTHER || t->kind == PYG_INSTANCE);
 }
 
+/* A block without an object, by its start (open addressing, at most
+ * half full): a field's word is looked up in a table of the few such
+ * blocks (a tenth of a Python heap's) rather than searched for among
+ * all of them, a cache miss a level, for each word of each object. */
+struct pyfl_bare {
+    uint64_t addr;   /* 0: an empty slot */
+    uint32_t bj, k;  /* the block, and its index among those without one */
+};
+
 struct pyfl_pass {
     const struct pyg_heap *h;
     uint32_t *owner; /* the owners' array (pyg_build's): by block without an
                         object, its owner + 1; 0: none yet */
     uint32_t added;
+    struct pyfl_bare *bare; /* NULL: the blocks searched (out of memory) */
+    uint64_t mask;          /* its slots - 1 */
 };
+
+static inline uint64_t pyfl_slot(const struct pyfl_pass *ps, uint64_t addr)
+{
+    return (addr * 0x9e3779b97f4a7c15ull) >> 24 & ps->mask;
+}
+
+/* The table of h's blocks without an object (nbare of them); 0, or -1. */
+static int pyfl_bare_make(struct pyfl_pass *ps, uint64_t nbare)
+{
+    uint64_t slots = 64;
+    while (slots < 2 * nbare)
+        slots *= 2;
+    if (!(ps->bare = arena_map(slots * sizeof *ps->bare)))
+        return -1;
+    ps->mask = slots - 1;
+    for (uint64_t bj = 0, k = 0; bj < ps->h->nblk; bj++) {
+        if (pyg_obj_of(ps->h, bj) != PYG_NONE)
+            continue;
+        uint64_t addr = ps->h->blk[bj].addr, s = pyfl_slot(ps, addr);
+        while (ps->bare[s].addr)
+            s = (s + 1) & ps->mask;
+        ps->bare[s] = (struct pyfl_bare){addr, (uint32_t)bj, (uint32_t)k++};
+    }
+    return 0;
+}
+
+/* The owner's entry of the block without an object that starts at w, and
+ * that block in *bj; NULL when none does. */
+static uint32_t *pyfl_owner_at(const struct pyfl_pass *ps, uint64_t w, uint32_t *bj)
+{
+    if (!ps->bare) {
+        *bj = pyg_bare_block_at(ps->h, w);
+        return *bj != PYG_NONE ? &ps->owner[*bj - pyg_objs_below(ps->h, *bj)] : NULL;
+    }
+    for (uint64_t s = pyfl_slot(ps, w); ps->bare[s].addr; s = (s + 1) & ps->mask)
+        if (ps->bare[s].addr == w)
+            return *bj = ps->bare[s].bj, &ps->owner[ps->bare[s].k];
+    return NULL;
+}
 
 /* Object tag's fields as read (p NULL: unreadable): the blocks they own. */
 static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
@@ -51,11 +101,11 @@ static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
     struct pyfl_pass *ps = arg;
     for (uint32_t k = 0; p && k + 8 <= len; k += 8) {
         uint64_t w;
+        uint32_t bj;
         memcpy(&w, p + k, 8);
         if (w < 4096 || (w & 7))
             continue;
-        uint32_t bj = pyg_bare_block_at(ps->h, w);
-        uint32_t *own = bj != PYG_NONE ? &ps->owner[bj - pyg_objs_below(ps->h, bj)] : NULL;
+        uint32_t *own = pyfl_owner_at(ps, w, &bj);
         if (own && !*own) {
             *own = tag + 1, ps->added++;
             if (!aux) /* a gc type's: the retained graph has the edge (pyretain.c) */
@@ -69,8 +119,8 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
 {
     if (!h->obj || !h->nblk)
         return 0;
-    struct pyfl_pass ps = {h, owner, 0};
-    int began = 0;
+    struct pyfl_pass ps = {h, owner, 0, NULL, 0};
+    int began = 0, tried = 0;
     uint64_t i;
     for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
         const struct pyg_obj *o = &h->obj[i];
@@ -81,11 +131,15 @@ int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
             continue;
         if (!began && (began = 1, pyrd_begin(pyfl_got, &ps) != 0))
             return -1;
+        if (!tried && (tried = 1, pyfl_bare_make(&ps, h->nblk - nobj) != 0))
+            ps.bare = NULL; /* the blocks are searched */
         if (pyrd_add(at + 16, (uint32_t)(t->basic - 16), (uint32_t)i,
                      (t->flags & PY_TPF_HAVE_GC) != 0) != 0)
             break; /* not begun, or too large for a window: cannot be */
     }
     if (began)
         pyrd_end();
+    if (ps.bare)
+        arena_unmap(ps.bare, (ps.mask + 1) * sizeof *ps.bare);
     return (int)ps.added;
 }
