@@ -30,6 +30,17 @@
 #define HS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* The bits set in x, inline: __builtin_popcountll is a call into libgcc
+ * (a table, a byte at a time) where the shim is built for any x86-64, with
+ * no POPCNT instruction; the snapshot's rank lookups make ~200,000. */
+static inline unsigned hs_popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 /* ---- a tiny spinlock: fork-safe (plain int), no allocation, trylock ---- */
 typedef struct { atomic_int v; } lock_t;
 

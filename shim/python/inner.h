@@ -226,7 +226,7 @@ static inline uint32_t pyg_obj_of(const struct pyg_heap *h, uint64_t bj)
 {
     const struct pyg_rank *r = &h->rank[bj / 64];
     uint64_t bit = 1ull << (bj % 64);
-    return r->bits & bit ? (uint32_t)(r->before + __builtin_popcountll(r->bits & (bit - 1)))
+    return r->bits & bit ? (uint32_t)(r->before + hs_popcount64(r->bits & (bit - 1)))
                          : PYG_NONE;
 }
 /* The objects in the blocks of h before block bj; bj less those: its
@@ -234,7 +234,7 @@ static inline uint32_t pyg_obj_of(const struct pyg_heap *h, uint64_t bj)
 static inline uint64_t pyg_objs_below(const struct pyg_heap *h, uint64_t bj)
 {
     const struct pyg_rank *r = &h->rank[bj / 64];
-    return r->before + (uint64_t)__builtin_popcountll(r->bits & ((1ull << (bj % 64)) - 1));
+    return r->before + (uint64_t)hs_popcount64(r->bits & ((1ull << (bj % 64)) - 1));
 }
 /* Block bj of h holds object i: the objects come in block order, so
  * the words up to bj's have all the objects before i (pyg_rank_end:

@@ -104,7 +104,7 @@ static inline int pyr_in(const struct pyr_rank *k, uint32_t v)
 static inline uint32_t pyr_rank_of(const struct pyr_rank *k, uint32_t v)
 {
     const struct pyr_rank *w = &k[v / 64];
-    return (uint32_t)(w->before + (uint64_t)__builtin_popcountll(w->bits & ((1ull << (v % 64)) - 1)));
+    return (uint32_t)(w->before + (uint64_t)hs_popcount64(w->bits & ((1ull << (v % 64)) - 1)));
 }
 
 /* The counts before each word, once the bits are set (n blocks); how
@@ -113,7 +113,7 @@ static uint32_t pyr_rank_end(struct pyr_rank *k, uint32_t n)
 {
     uint64_t c = 0;
     for (uint32_t w = 0; w < (n + 63) / 64; w++)
-        k[w].before = c, c += (uint64_t)__builtin_popcountll(k[w].bits);
+        k[w].before = c, c += (uint64_t)hs_popcount64(k[w].bits);
     return (uint32_t)c;
 }
 

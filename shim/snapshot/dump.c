@@ -248,14 +248,14 @@ static int dump_places(struct dump_walk *w)
         return -1;
     for (uint32_t k = 0, n = 0; k < words; k++) {
         before[k] = n;
-        n += (uint32_t)__builtin_popcountll(w->seen[k]);
+        n += (uint32_t)hs_popcount64(w->seen[k]);
     }
     struct sbuf *b = &w->d->b[DUMP_TRACES];
     uint32_t *t = (uint32_t *)b->p;
     for (size_t i = 0, n = b->len / sizeof(uint32_t); i < n; i++) {
         uint32_t id = t[i]; /* < nseen: dump_block named it */
         uint64_t below = w->seen[id >> 6] & ((1ull << (id & 63)) - 1);
-        t[i] = before[id >> 6] + (uint32_t)__builtin_popcountll(below);
+        t[i] = before[id >> 6] + (uint32_t)hs_popcount64(below);
     }
     arena_unmap(before, len);
     return 0;
