@@ -205,6 +205,7 @@ struct hs_hot {
     struct trace_shard *trace_my_shard; /* traces.c: this thread's line of sums */
     int64_t trace_pending;              /* traces.c: bytes changed since the last fold */
     struct hs_recent peak_last;         /* peak.c (record.h) */
+    uintptr_t unwind_my_top;            /* shim/unwind/unwind.c: this thread's stack top */
 };
 extern __thread struct hs_hot hs_hot;
 #define guard_on (hs_hot.guard_on)
@@ -219,6 +220,7 @@ extern __thread struct hs_hot hs_hot;
 #define trace_my_shard (hs_hot.trace_my_shard)
 #define trace_pending (hs_hot.trace_pending)
 #define peak_last (hs_hot.peak_last)
+#define unwind_my_top (hs_hot.unwind_my_top)
 
 /* The recording hooks' rarer modes, one bit each, set by the mode's owner
  * while the mode is on: a hook tests this one word (hooks.c's

@@ -26,25 +26,7 @@
 #define CFI_CHECK_EVERY 256        /* walks between dlpi_subs checks */
 #define CFI_MIN_RA 0x4000u         /* libunwind's "somewhere bogus" */
 
-/* Walks to the next dlpi_subs check, signed: a decrement to memory and the
- * sign it leaves are the whole test. */
-static __thread int cfi_countdown;
 static int cfi_avx; /* the memo's pairs compared with AVX (cfi_memo_setup sets it) */
-
-/* ---------------- the walk ---------------- */
-
-/* Every CFI_CHECK_EVERY walks of this thread: has a module gone? */
-static int cfi_check_unloads(void)
-{
-    if (HS_LIKELY(--cfi_countdown >= 0))
-        return 0;
-    if (rcache_check() < 0) {
-        cfi_countdown = 0; /* busy: fall back now, check again next time */
-        return -1;
-    }
-    cfi_countdown = CFI_CHECK_EVERY;
-    return 0;
-}
 
 /* ---------------- the memo: this thread's recent walks ---------------- */
 
@@ -83,9 +65,26 @@ static __thread struct {
     uint64_t replayed;            /* frames taken from the memo (HEAPSNAP_VERBOSE) */
     uint64_t walked;              /* frames stepped by their rules (the bench's figure) */
     uint64_t stacks;              /* walks asked for (cfi_again, cfi_walk_key) */
+    /* Walks to the next dlpi_subs check (cfi_check_unloads), signed: a
+     * decrement to memory and the sign it leaves are the whole test.  Here,
+     * not a thread-local of its own: each is one more load of its offset. */
+    int countdown;
 } cfi_memo = {.set = {[0 ... CFI_MEMO_SETS - 1] = CFI_MEMO_NONE_WAYS}};
 
 static _Atomic uint64_t cfi_replayed_ended, cfi_walked_ended, cfi_stacks_ended; /* ended threads' */
+
+/* Every CFI_CHECK_EVERY walks of this thread: has a module gone? */
+static int cfi_check_unloads(void)
+{
+    if (HS_LIKELY(--cfi_memo.countdown >= 0))
+        return 0;
+    if (rcache_check() < 0) {
+        cfi_memo.countdown = 0; /* busy: fall back now, check again next time */
+        return -1;
+    }
+    cfi_memo.countdown = CFI_CHECK_EVERY;
+    return 0;
+}
 
 #define CFI_CHECKS_NONE UINT_MAX /* nchk: the list did not fit; compare step by step */
 /* nchk: the list not made yet.  A walk's list is made when a walk first

@@ -113,11 +113,10 @@ int unwind_in_shim(uintptr_t ip)
     return ip >= unw.self_lo && ip < unw.self_hi;
 }
 
-/* This thread's last stack top found by unwind_stack_find: a thread keeps
- * its stack, so each walk but the first asks one thread-local, not
- * pthread_self (a call into libc on every allocation of every thread but
- * the main one). */
-static __thread uintptr_t unwind_my_top;
+/* unwind_my_top (base.h's hs_hot): this thread's last stack top found by
+ * unwind_stack_find: a thread keeps its stack, so each walk but the first
+ * asks one thread-local, not pthread_self (a call into libc on every
+ * allocation of every thread but the main one). */
 
 /* unwind_stack_top when this thread's kept top does not hold sp (its first
  * walk, a signal on an alternate stack): the main thread's stack mapping,

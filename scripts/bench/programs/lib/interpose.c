@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 
 #ifdef IP_WALK
+#include "base/base.h"
 #include "unwind/unwind.h"
 #endif
 
@@ -73,6 +74,7 @@ static void ip_resolve(void)
 
 #ifdef IP_WALK
 _Atomic unsigned hs_rare; /* the shim's base.h word (deferred.c), which unwind_init marks */
+__thread struct hs_hot hs_hot; /* ... and its per-thread words, where unwind.c keeps its stack top */
 static __thread int ip_guard;
 static unsigned ip_depth = 64;
 
