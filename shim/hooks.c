@@ -306,8 +306,8 @@ static HS_NOINLINE void hook_free_tracked(void *p)
     peak_freed(p); /* TEMPS (peak.c): one compare and branch */
     if (!hook_plain()) /* as hook_record's plain path */
         return hook_free_other(p);
-    struct tbl_where w; /* pend_hold_where may turn fresh blocks on: for the next call */
-    if ((p = pend_hold_where(p, &w)))
+    struct tbl_where w; /* pend_hold_plain may turn fresh blocks on: for the next call */
+    if ((p = pend_hold_plain(p, &w)))
         pend_release_plain(p, &w);
     hook_leave_free(); /* no local's address taken: its scrub is a tail call */
 }

@@ -168,12 +168,12 @@ static inline void hook_record(void *p, size_t n, const struct unwind_origin *or
 }
 int hook_skip_sampled(size_t n); /* sampled mode: 1 when n's block is not kept */
 int64_t *hook_countdown_at(void); /* the countdown the careful path moves */
-/* hs_rare, and this thread's rare_mine (base.h): 0 when no rarer mode is
- * on, for the hooks' plain paths. */
+/* hs_rare, and this thread's rare_mine (base.h): no rarer mode is on and
+ * the thread's own queue and lines are set, for the hooks' plain paths. */
 static inline int hook_plain(void)
 {
     return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine) ==
-                     0);
+                     HS_MINE_PLAIN);
 }
 
 /* ---- maphooks.c: the interposed mmap family ---- */

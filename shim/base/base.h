@@ -193,10 +193,13 @@ struct hs_hot {
     void *_Atomic defer_stack;          /* deferred.c (below) */
     int64_t hook_countdown;             /* hooks.c (root.h) */
     size_t hook_scrub_need;             /* hookstack.c (root.h) */
-    union {                             /* hooks.c: both 0, in one test with hs_rare */
+    union {                             /* root.h's hook_plain: one test with hs_rare */
         struct {
+            uint8_t pend_fresh_on;      /* pending.c (record.h) */
+            uint8_t lines_mine;         /* traces.c: 1 once the thread's own queue and
+                                           lines are set (HS_MINE_PLAIN) */
+            uint16_t rare_unused;       /* 0 */
             unsigned lsan_disabled;     /* lsan.c (root.h) */
-            int pend_fresh_on;          /* pending.c (record.h) */
         };
         uint64_t rare_mine;             /* the thread's rarer modes, as hs_rare's */
     };
@@ -214,6 +217,7 @@ extern __thread struct hs_hot hs_hot;
 #define hook_countdown (hs_hot.hook_countdown)
 #define hook_scrub_need (hs_hot.hook_scrub_need)
 #define lsan_disabled (hs_hot.lsan_disabled)
+#define lines_mine (hs_hot.lines_mine)
 #define pend_fresh_on (hs_hot.pend_fresh_on)
 #define pend_self (hs_hot.pend_self)
 #define peak_mine (hs_hot.peak_mine)
@@ -228,7 +232,13 @@ extern __thread struct hs_hot hs_hot;
  * a test of each mode in turn).  A mode turned on while a hook runs is
  * seen by the next, as when the hook read the mode's own flag first.  A
  * thread's own rarer modes are hs_hot's rare_mine, tested with it:
- * __lsan_disable's nesting and pending.c's fresh blocks. */
+ * __lsan_disable's nesting and pending.c's fresh blocks; and lines_mine,
+ * the other way round: the plain paths need the thread's own pending
+ * queue, trace shard and peak line, and test none of them (a thread's
+ * words start at 0: a new thread takes the careful paths, which claim
+ * them).  The plain paths' word: hs_rare | rare_mine == HS_MINE_PLAIN,
+ * lines_mine's bit, which no HS_RARE_* bit shares (below 256). */
+#define HS_MINE_PLAIN 0x100u
 extern _Atomic unsigned hs_rare;
 #define HS_RARE_SAMPLE 1u    /* hooks.c: HEAPSNAP_SAMPLE */
 #define HS_RARE_ESTIMATES 2u /* sample.c: sample_estimates */
@@ -237,6 +247,9 @@ extern _Atomic unsigned hs_rare;
 #define HS_RARE_DOM 16u      /* domain.c: dom_waiting */
 #define HS_RARE_UNWIND 32u   /* unwind.c: not the auto method, or its check mode */
 #define HS_RARE_WATCH 64u    /* watch.c: tracemalloc's traced memory (watch_from1) */
+_Static_assert((HS_RARE_SAMPLE | HS_RARE_ESTIMATES | HS_RARE_FILTER | HS_RARE_POOL | HS_RARE_DOM |
+                HS_RARE_UNWIND | HS_RARE_WATCH) < HS_MINE_PLAIN,
+               "a mode's bit would read as lines_mine's (hook_plain)");
 static inline void hs_rare_mark(unsigned bit, int on)
 {
     if (on)

@@ -27,6 +27,7 @@
 
 _Atomic uint64_t peak_next;       /* capture when the peak reaches this */
 static struct peak_line peak_line0;      /* the shared line */
+static struct peak_line peak_line_none;  /* HEAPSNAP_PEAK=off: every thread's, no cells */
 #define PEAK_LINE_CHUNKS ((PEAK_LINES - 2) / PEAK_LINE_CHUNK + 1)
 /* lines 1.. (per-thread live sums), by (k - 1) / PEAK_LINE_CHUNK: mapped
  * when a claim reaches them, never unmapped (peak_mine points into them) */
@@ -126,15 +127,19 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
  * for one: the thread shares line 0, as past PEAK_LINES. */
 static struct peak_line *peak_claim(void)
 {
-    for (unsigned k = 1; k < PEAK_LINES; k++) {
-        struct peak_line *l = peak_line(k);
-        if (!l && (peak_line_grow((k - 1) / PEAK_LINE_CHUNK) != 0 || !(l = peak_line(k))))
+    struct peak_line *l = NULL;
+    for (unsigned k = 1; k < PEAK_LINES && !l; k++) {
+        struct peak_line *c = peak_line(k);
+        if (!c && (peak_line_grow((k - 1) / PEAK_LINE_CHUNK) != 0 || !(c = peak_line(k))))
             break;
-        if (line_claim(&l->owned, &peak_lines_top, k))
-            return peak_mine = l;
+        if (line_claim(&c->owned, &peak_lines_top, k))
+            l = c;
     }
-    peak_lineless = 1;
-    return NULL;
+    if (!l)
+        peak_lineless = 1;
+    peak_mine = l;
+    trace_lines_check();
+    return l;
 }
 
 /* peak_move's slow path: the thread's first move, a new chunk of ids, or
@@ -145,6 +150,10 @@ HS_NOINLINE void peak_move_slow(uint32_t id, int64_t n, int64_t bytes)
     struct peak_cell *c;
     if (peak_mode() == PEAK_OFF) {
         peak_idle = 1; /* the hot path pays a load and a branch */
+        if (!l) { /* the plain paths' line (lines_mine): one without cells */
+            peak_mine = &peak_line_none;
+            trace_lines_check();
+        }
         return;
     }
     if (!l && !peak_lineless)
@@ -170,6 +179,7 @@ HS_NOINLINE void peak_move_slow(uint32_t id, int64_t n, int64_t bytes)
 void peak_thread_end(void)
 {
     struct peak_line *l = peak_mine;
+    lines_mine = 0; /* the plain paths' line goes first (record.h) */
     peak_mine = NULL;
     peak_lineless = 1;
     if (l)

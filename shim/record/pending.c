@@ -82,6 +82,7 @@ void pend_thread_begin(void)
             atomic_store(&pend_q[i].forget, 0);
             pend_self = &pend_q[i];
             pend_fresh_on = 1;
+            trace_lines_check();
             unsigned top = atomic_load(&pend_q_top);
             while (top < i + 1 && !atomic_compare_exchange_weak(&pend_q_top, &top, i + 1))
                 ;
@@ -377,9 +378,7 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
  * (with LTO), both its paths. */
 __attribute__((always_inline)) inline void pend_born_held(uintptr_t p, struct tbl_where *w)
 {
-    struct pend_queue *q = pend_self;
-    if (q)
-        q->young[pend_young(p)] = p;
+    pend_self->young[pend_young(p)] = p; /* hook_plain's word: lines_mine, a queue */
     tbl_prefetch_where(p, w);
 }
 
@@ -498,6 +497,7 @@ void pend_unlock_all(void)
 void pend_thread_end(void)
 {
     struct pend_queue *q = pend_self;
+    lines_mine = 0;
     if (!q)
         return;
     pend_drain(q);
@@ -539,12 +539,14 @@ void pend_after_fork_child(void)
  * holds while it is positive (churn: 0.1% young; deep 0.1%; realloc 11%;
  * python 55%; cxx 69%; sqlite 99%).  Inlined into hooks.c's free path
  * (with LTO, as tbl_prefetch_where): its own prologue saved four
- * registers that hook_free_tracked saves already. */
-__attribute__((always_inline)) inline void *pend_hold_where(void *p, struct tbl_where *w)
+ * registers that hook_free_tracked saves already.  plain: hook_plain's
+ * word, lines_mine: the thread has a queue. */
+static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct tbl_where *w,
+                                                                int plain)
 {
     struct pend_queue *q = pend_self;
     w->stripe = NULL;
-    if (!q || ((uintptr_t)p & 4095) == 16) /* none, maybe an mmapped chunk */
+    if ((!plain && !q) || ((uintptr_t)p & 4095) == 16) /* none, maybe an mmapped chunk */
         return p;
     if (q->young[pend_young((uintptr_t)p)] == (uintptr_t)p) {
         pend_young_freed(q);
@@ -567,6 +569,16 @@ __attribute__((always_inline)) inline void *pend_hold_where(void *p, struct tbl_
     atomic_store_explicit(&q->p[i], p, memory_order_relaxed);
     q->next = (i + 1) % PEND_DEPTH;
     return out;
+}
+
+void *pend_hold_where(void *p, struct tbl_where *w)
+{
+    return pend_hold_in(p, w, 0);
+}
+
+__attribute__((always_inline)) inline void *pend_hold_plain(void *p, struct tbl_where *w)
+{
+    return pend_hold_in(p, w, 1);
 }
 
 void *pend_hold(void *p)

@@ -178,9 +178,10 @@ int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
  * lock, compared with ftree_same, no lock). */
 int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
-void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hs_rare 0 (weight 1) */
+void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hook_plain's word (weight 1,
+                                                        the thread's own shard and line) */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
-void trace_discharge_plain(uint32_t id, uint64_t size); /* ... with hs_rare 0 (weight 1) */
+void trace_discharge_plain(uint32_t id, uint64_t size); /* ... the same */
 
 /* ---- watch.c: tracemalloc's traced memory since start() ---- */
 #define WATCH_EPOCH_MAX 65535u /* a block's epoch reads at most this */
@@ -245,6 +246,10 @@ void trace_fail_put(struct sbuf *b, uint32_t n);
 
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */
+/* lines_mine (base.h's hs_hot) set when this thread's own pending queue,
+ * trace shard and peak line are all there: each claim asks (the careful
+ * paths make them), each thread end clears it first. */
+void trace_lines_check(void);
 void trace_after_fork_child(void); /* ... and every other thread's */
 struct trace_counters {
     _Atomic uint64_t foreign_frees;
@@ -268,6 +273,7 @@ size_t boot_size(const void *p);          /* a boot block's size */
 void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void *pend_hold_where(void *p, struct tbl_where *w); /* ... and its where, for pend_release_where */
+void *pend_hold_plain(void *p, struct tbl_where *w); /* ... with hook_plain's word (a queue) */
 void pend_release(void *p);     /* a held free's end: out of the books, real free */
 void pend_release_where(void *p, const struct tbl_where *w); /* ... from pend_hold */
 void pend_release_plain(void *p, const struct tbl_where *w); /* ... with hs_rare 0 */
@@ -281,7 +287,7 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's *
 /* This thread allocated p (tracked); w gets p's where when its slot was
  * the one prefetched (w->stripe NULL otherwise). */
 void pend_born(uintptr_t p, struct tbl_where *w);
-void pend_born_held(uintptr_t p, struct tbl_where *w); /* ... with pend_fresh_on 0 */
+void pend_born_held(uintptr_t p, struct tbl_where *w); /* ... with hook_plain's word */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
@@ -393,13 +399,13 @@ extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
 /* A block of trace id was born (+) or died (-) (traces.c, with the weights
  * it has): this thread's line of live sums per trace moves. */
-static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
+static inline void peak_move_in(uint32_t id, int64_t n, int64_t bytes, int plain)
 {
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
     if (base_unforked()) /* the cells may be the parent's file's pages */
         return;
-    if (HS_LIKELY(l != NULL) &&
+    if ((plain || HS_LIKELY(l != NULL)) && /* plain: lines_mine, a line */
         HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                             memory_order_relaxed)) != NULL)) {
         c += id & (PEAK_CHUNK - 1);
@@ -408,6 +414,10 @@ static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
     } else if (!peak_idle) {
         peak_move_slow(id, n, bytes);
     }
+}
+static inline void peak_move(uint32_t id, int64_t n, int64_t bytes)
+{
+    peak_move_in(id, n, bytes, 0);
 }
 void peak_thread_end(void);
 void peak_after_fork_child(void);

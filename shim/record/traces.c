@@ -266,10 +266,18 @@ int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
 
 static HS_NOINLINE struct trace_shard *trace_shard_pick(void)
 {
-    for (unsigned k = 1; k < TRACE_SHARDS; k++)
+    unsigned k;
+    for (k = 1; k < TRACE_SHARDS; k++)
         if (line_claim(&trace_shards[k].owned, &trace_shards_top, k))
-            return trace_my_shard = &trace_shards[k];
-    return trace_my_shard = &trace_shards[0];
+            break;
+    trace_my_shard = &trace_shards[k < TRACE_SHARDS ? k : 0];
+    trace_lines_check();
+    return trace_my_shard;
+}
+
+void trace_lines_check(void)
+{
+    lines_mine = pend_self && (uintptr_t)trace_my_shard > (uintptr_t)trace_shards && peak_mine;
 }
 
 static inline struct trace_shard *trace_shard(void)
@@ -300,6 +308,7 @@ static inline void trace_shard_add(const struct trace_shard *s, _Atomic uint64_t
  * it still allocates goes to line 0. */
 void trace_thread_end(void)
 {
+    lines_mine = 0;
     ftree_thread_end();
     struct trace_shard *s = trace_my_shard;
     trace_my_shard = &trace_shards[0];
@@ -421,8 +430,10 @@ static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, u
     if (!plain)
         sample_weigh(size, &n, &bytes);
     struct trace_shard *s = trace_my_shard;
-    /* One compare for "none yet" (NULL) and line 0: both at or below it. */
-    if (HS_LIKELY((uintptr_t)s > (uintptr_t)trace_shards) || (s = trace_shard()) != trace_shards) {
+    /* One compare for "none yet" (NULL) and line 0: both at or below it;
+     * plain: lines_mine, the thread's own. */
+    if (plain || HS_LIKELY((uintptr_t)s > (uintptr_t)trace_shards) ||
+        (s = trace_shard()) != trace_shards) {
         trace_delta_add(s, id, n, bytes);
         line_own_add(&s->allocs, 1);
         line_own_add(&s->bytes, bytes);
@@ -431,7 +442,7 @@ static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, u
         trace_shard_add(s, &s->allocs, 1);
         trace_shard_add(s, &s->bytes, bytes);
     }
-    peak_move(id, (int64_t)n, (int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
+    peak_move_in(id, (int64_t)n, (int64_t)bytes, plain); /* PEAK: per-trace live sums (peak.c) */
     trace_pending += (int64_t)bytes;
     trace_track_peak();
 }
@@ -441,7 +452,8 @@ __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t si
     trace_charge_in(id, size, 0);
 }
 
-/* With hs_rare 0, so weight 1 (HS_RARE_ESTIMATES): hooks.c's plain path. */
+/* With hook_plain's word, so weight 1 (HS_RARE_ESTIMATES) and the
+ * thread's own shard and peak line: hooks.c's plain path. */
 __attribute__((always_inline)) inline void trace_charge_plain(uint32_t id, uint64_t size)
 {
     trace_charge_in(id, size, 1);
@@ -474,9 +486,9 @@ static __attribute__((always_inline)) inline void trace_discharge_in(uint32_t id
     struct trace_shard *s = trace_my_shard;
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
-    if ((!plain && HS_UNLIKELY(sample_estimates)) ||
-        HS_UNLIKELY((uintptr_t)s <= (uintptr_t)trace_shards) || /* NULL, or line 0 */
-        HS_UNLIKELY(l == NULL) || base_unforked() ||
+    if ((!plain && HS_UNLIKELY(sample_estimates)) || /* plain: lines_mine, s and l its own */
+        (!plain && HS_UNLIKELY((uintptr_t)s <= (uintptr_t)trace_shards)) || /* NULL, or line 0 */
+        (!plain && HS_UNLIKELY(l == NULL)) || base_unforked() ||
         HS_UNLIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                               memory_order_relaxed)) == NULL)) {
         trace_discharge_any(id, size);
@@ -496,8 +508,7 @@ void trace_discharge(uint32_t id, uint64_t size)
     trace_discharge_in(id, size, 0);
 }
 
-/* With hs_rare 0, so weight 1 (HS_RARE_ESTIMATES): pending.c's plain
- * release. */
+/* The same for pending.c's plain release. */
 void trace_discharge_plain(uint32_t id, uint64_t size)
 {
     trace_discharge_in(id, size, 1);
