@@ -46,9 +46,10 @@ static struct {
     atomic_int active; /* recording new blocks */
 } real;
 
-/* malloc's one test of the modes (besides the guard): every HOOK_GO_*
- * bit set when the real functions are known, recording is on and sampled
- * mode is off, so that its full-stacks path reads one word, not three.
+/* malloc's one test of the modes (or'ed with the guard, one branch for
+ * both): every HOOK_GO_* bit set when the real functions are known,
+ * recording is on and sampled mode is off, so that its full-stacks path
+ * reads one word, not three.
  * Each bit is its owner's, set or cleared on its own (no race between
  * hook_init and hook_set_active); the owners' own words stay the truth. */
 enum { HOOK_GO_READY = 1, HOOK_GO_ACTIVE = 2, HOOK_GO_FULL = 4, HOOK_GO_ALL = 7 };
@@ -288,8 +289,9 @@ HS_EXPORT void *malloc(size_t n)
         return real.malloc(n);
     if (hook_pass(n))
         return real.malloc(n);
-    if (HS_LIKELY(atomic_load_explicit(&hook_go, memory_order_acquire) == HOOK_GO_ALL &&
-                  !guard_on))
+    /* hook_go all set and the guard clear, as one test (no branch between) */
+    if (HS_LIKELY((((unsigned)atomic_load_explicit(&hook_go, memory_order_acquire) ^ HOOK_GO_ALL) |
+                   (unsigned)guard_on) == 0))
         return hook_malloc_tracked(n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_malloc_early(n);
