@@ -96,10 +96,11 @@ static HS_NOINLINE uint32_t hook_stack_by(uintptr_t ra, uintptr_t cfa, uintptr_t
  * Most stacks are one this thread has named before (unwind_again: no
  * walk, no intern; a Python stack's native frames without a walk).
  * Sampled mode: the countdown has already been decreased by n.  Called
- * with guard_on set; keeps errno.  plain: hs_rare was 0, so none of its
- * modes is tested (the one test for all of them: hook_record). */
+ * with guard_on set; keeps errno.  plain: hook_plain said 1, so none of
+ * its modes is tested (the one test for all of them: hook_record).  book
+ * 0: the caller books the scrub itself (root.h's hook_leave_plain). */
 static inline __attribute__((always_inline)) void
-hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
+hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
 {
     int saved = HS_ERRNO;
     if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
@@ -115,7 +116,8 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain)
         if (hook_mode.all_blocks)
             id = hook_mode.unsampled;
     } else {
-        hook_booked(); /* the walk reads the stack, the insert the table */
+        if (book) /* the walk reads the stack, the insert the table */
+            hook_booked();
         unsigned max = hook_mode.depth;
         if ((id = plain ? unwind_again_plain(origin, max) : unwind_again(origin, max)) &
             UNWIND_NAME_FRAMES)
@@ -138,7 +140,7 @@ static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uint
                                            uintptr_t rbp)
 {
     const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
-    hook_record_in(p, n, &o, 0);
+    hook_record_in(p, n, &o, 0, 1);
 }
 
 /* hook_record_in, by one test of every rarer mode (hook_plain): sampled
@@ -152,16 +154,16 @@ HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, 
         hook_record_any_by(p, n, ra, cfa, rbp);
         return;
     }
-    hook_record_plain_at(p, n, ra, cfa, rbp);
+    hook_record_plain_at(p, n, ra, cfa, rbp, 1);
 }
 
 /* root.h: hook_record_at's plain path alone, inlined (with LTO) into
  * malloc's tracked path, whose one frame it shares. */
 __attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t n, uintptr_t ra,
-                                                             uintptr_t cfa, uintptr_t rbp)
+                                                             uintptr_t cfa, uintptr_t rbp, int book)
 {
     const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
-    hook_record_in(p, n, &o, 1);
+    hook_record_in(p, n, &o, 1, book);
 }
 
 /* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */

@@ -261,7 +261,7 @@ static HS_NOINLINE void *hook_malloc_other(void *p, size_t n, uintptr_t ra, uint
 }
 
 /* One frame: the plain recording is inlined (hook_record_plain_at), and
- * the way out (hook_leave_booked) is a tail call that clears it too. */
+ * the way out (hook_leave_plain) is a tail call that clears it too. */
 static HS_NOINLINE void *hook_malloc_tracked(size_t n)
 {
     const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
@@ -270,8 +270,8 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
     void *p = real.malloc(n);
     if (HS_UNLIKELY(!p) || !hook_plain())
         return hook_malloc_other(p, n, f[1], (uintptr_t)(f + 2), f[0]);
-    hook_record_plain_at(p, n, f[1], (uintptr_t)(f + 2), f[0]);
-    return hook_leave_booked(p);
+    hook_record_plain_at(p, n, f[1], (uintptr_t)(f + 2), f[0], 0);
+    return hook_leave_plain(p);
 }
 
 /* malloc past its first tests, out of line: hook_start's call made malloc

@@ -141,6 +141,17 @@ static inline void *hook_leave_booked(void *p)
     hook_scrub_need = 0;
     return scrub_frames_ret(n, p);
 }
+/* The same for malloc's plain recording (hook_record_plain_at with
+ * book 0), which books here: its walk and insert always come, and an or
+ * costs less than hook_booked's test and store.  A need a deeper path
+ * set (hook_stack) is kept, or'ed a little wider. */
+static inline void *hook_leave_plain(void *p)
+{
+    size_t n = hook_scrub_need | HOOK_SCRUB_STACK;
+    guard_leave(0);
+    hook_scrub_need = 0;
+    return scrub_frames_ret(n, p);
+}
 static inline void hook_leave_free(void)
 {
     guard_leave(0);
@@ -160,8 +171,10 @@ void hook_filter_enable(void); /* tbl_filter_enable, and free's test of the filt
 /* A block the hooks keep, with guard_on set; keeps errno.  The origin's
  * words by value (hookrecord.c says why), or from a struct. */
 void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp);
-/* ... its plain path (hook_plain() said 1), inlined into malloc's one frame */
-void hook_record_plain_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp);
+/* ... its plain path (hook_plain() said 1), inlined into malloc's one frame;
+ * book 0: the caller books its scrub on the way out (hook_leave_plain) */
+void hook_record_plain_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp,
+                          int book);
 static inline void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     hook_record_at(p, n, origin->ra, origin->cfa, origin->rbp);
