@@ -49,17 +49,25 @@ static inline void tbl_unpack(const struct tbl_slot *x, struct tbl_entry *e)
     e->trace = (uint32_t)(x->w1 >> TBL_SIZE_BITS);
 }
 
-/* 0, or -1 when the entry does not fit the packing. */
-static inline int tbl_pack(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uint32_t trace,
-                           uint32_t epoch)
+/* 0, or -1 when the entry does not fit the packing.  traced: trace is a
+ * trace id of traces.c's, below 2^24 (the plain insert's), not tested. */
+static inline int tbl_pack_in(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uint32_t trace,
+                              uint32_t epoch, int traced)
 {
-    if ((ptr >> TBL_PTR_BITS) | (size >> TBL_SIZE_BITS) | ((uint64_t)trace >> (64 - TBL_SIZE_BITS)))
+    if ((ptr >> TBL_PTR_BITS) | (size >> TBL_SIZE_BITS) |
+        (traced ? 0 : (uint64_t)trace >> (64 - TBL_SIZE_BITS)))
         return -1; /* one test of the three */
     if (epoch > 0xffff)
         epoch = 0xffff;
     x->w0 = (uint64_t)ptr | (uint64_t)epoch << TBL_PTR_BITS;
     x->w1 = size | (uint64_t)trace << TBL_SIZE_BITS;
     return 0;
+}
+
+static inline int tbl_pack(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uint32_t trace,
+                           uint32_t epoch)
+{
+    return tbl_pack_in(x, ptr, size, trace, epoch, 0);
 }
 
 #define TBL_NONE UINT32_MAX
@@ -300,7 +308,7 @@ tbl_hash_insert_in(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                    struct tbl_entry *replaced, uint64_t h, struct tbl_stripe *s, int plain)
 {
     struct tbl_slot packed;
-    if (tbl_pack(&packed, ptr, size, trace, epoch) != 0)
+    if (tbl_pack_in(&packed, ptr, size, trace, epoch, plain) != 0)
         return -1;
     tbl_lock(s);
     if (HS_LIKELY(s->count < s->limit)) { /* so an array: limit is 0 without one */
@@ -358,7 +366,8 @@ int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoc
 
 /* The same with hs_rare 0: no pool registered, no filter on (the bits
  * are set before either is: tblpool.c, tblfilter.c).  The slow path
- * tests the filter all the same. */
+ * tests the filter all the same.  trace: an id of traces.c's (the plain
+ * recording's, named by the unwinder's memo or interned). */
 __attribute__((always_inline)) inline int tbl_insert_plain(uintptr_t ptr, uint64_t size,
                                                            uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w)
