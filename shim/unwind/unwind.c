@@ -255,7 +255,14 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
 }
 
 /* unwind_capture's *same alone, without a walk or an ip[] (auto only):
- * the name of the stack the capture would give, or UNWIND_NO_NAME. */
+ * the name of the stack the capture would give, or UNWIND_NO_NAME.
+ * plain (the hooks' plain path, whose origin is the hook's own caller):
+ * the origin is not tested.  A memo names a walk only if its first state
+ * is (ra, cfa) on this very stack (top), and only walks from an origin
+ * that passed unwind_origin_ok, or from the shim's own frame (unwind_cfi:
+ * an IP no caller returns to), are recorded; an origin that would fail
+ * finds none (as a top of 0 does: no memo has that stack), and the
+ * capture that follows (unwind_cfi_from) tests it. */
 static inline __attribute__((always_inline)) uint32_t
 unwind_again_in(const struct unwind_origin *origin, unsigned max, int plain)
 {
@@ -263,7 +270,9 @@ unwind_again_in(const struct unwind_origin *origin, unsigned max, int plain)
     if (!plain && unw.method != UNWIND_AUTO)
         return UNWIND_NO_NAME;
     __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-    if (!(top = unwind_origin_ok(origin, sp)))
+    if (plain)
+        top = unwind_stack_top(sp);
+    else if (!(top = unwind_origin_ok(origin, sp)))
         return UNWIND_NO_NAME;
     /* max + 1 frames, o's first */
     return plain ? cfi_again_plain(origin->ra, origin->cfa, origin->rbp, top, max)
