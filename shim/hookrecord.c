@@ -131,6 +131,7 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain,
     }
     if (HS_UNLIKELY(--hook_ticks < 0)) { /* a countdown: one instruction and a branch */
         hook_ticks = HOOK_TICK_EVERY;
+        unwind_tick(HOOK_TICK_EVERY + 1); /* unwind_again_plain's check for unloads */
         life_tick();
     }
     HS_ERRNO = saved;

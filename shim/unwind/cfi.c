@@ -73,7 +73,8 @@ static __thread struct {
 
 static _Atomic uint64_t cfi_replayed_ended, cfi_walked_ended, cfi_stacks_ended; /* ended threads' */
 
-/* Every CFI_CHECK_EVERY walks of this thread: has a module gone? */
+/* Every CFI_CHECK_EVERY walks of this thread: has a module gone?  The
+ * plain path's memo answers are counted by the hooks' tick (cfi_tick). */
 static int cfi_check_unloads(void)
 {
     if (HS_LIKELY(--cfi_memo.countdown >= 0))
@@ -617,7 +618,7 @@ static inline __attribute__((always_inline)) uint32_t
 cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max, int plain)
 {
     cfi_memo.stacks++;
-    if (!rcache.slot || cfi_check_unloads() < 0) { /* cfa <= top - 8: the caller's */
+    if (!plain && (!rcache.slot || cfi_check_unloads() < 0)) { /* cfa <= top - 8: the caller's */
         cfi_memo.fresh = 0;
         return CFI_NO_TAG;
     }
@@ -635,6 +636,14 @@ cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned
         return CFI_NO_TAG;
     }
     return m->tag;
+}
+
+void cfi_tick(unsigned n)
+{
+    if (HS_LIKELY(cfi_memo.cap)) { /* memos set up: the rule cache is too */
+        cfi_memo.countdown -= (int)n - 1;
+        (void)cfi_check_unloads(); /* busy: the next walk or tick tries again */
+    }
 }
 
 uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max)

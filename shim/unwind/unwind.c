@@ -290,6 +290,12 @@ __attribute__((always_inline)) inline uint32_t unwind_again_plain(const struct u
     return unwind_again_in(origin, max, 1);
 }
 
+void unwind_tick(unsigned n)
+{
+    if (unw.method == UNWIND_AUTO)
+        cfi_tick(n);
+}
+
 /* The caller's name for the stack it was just given (the trace id), so
  * that the same stack next time comes back as that name (auto only). */
 void unwind_name(uint32_t name)

@@ -70,6 +70,9 @@ uint32_t unwind_again(const struct unwind_origin *origin, unsigned max);
  * hooks' plain path. */
 uint32_t unwind_again_plain(const struct unwind_origin *origin, unsigned max);
 void unwind_name(uint32_t name);   /* the caller's name for the stack it was just given */
+/* The hooks' tick, every n stacks asked (unwind_again_plain makes no
+ * periodic check for unloaded modules of its own; no lock held). */
+void unwind_tick(unsigned n);
 /* A name with UNWIND_NAME_FRAMES set (never UNWIND_NO_NAME) keeps the
  * stack's frames for the caller: after unwind_again answered it,
  * unwind_again_frames gives them back without a walk (shim/python: the
