@@ -14,16 +14,20 @@
  * with no other thread, the shim's locks are taken back (life_adopt).
  * Such a child makes no new walk (orph_stop) and moves no live sum
  * (base.h's base_unforked): the state file's cells are its parent's.
+ * The page is page-aligned in .bss (orph_page), so in the loader's
+ * anonymous mapping of it, never the file's last page (madvise takes only
+ * private anonymous memory), and its word is one the hooks' plain test
+ * reads directly (root.h's hook_plain): their paths test no mark.
  */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
-#include "base/sysmap.h"
 #include <unistd.h>
 
 #include "root.h"
+
+uint64_t orph_page[4096 / sizeof(uint64_t)] __attribute__((aligned(4096))); /* root.h */
 
 static struct {
     volatile int *mark; /* the page's word: 0 in a child no handler reached */
@@ -34,23 +38,19 @@ static int orph_stalled(lock_t *l);
 
 void orph_init(void)
 {
-    void *p = sys_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return;
-    if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
-        sys_munmap(p, 4096);
-        return;
+    if (madvise(orph_page, sizeof orph_page, MADV_WIPEONFORK) == 0 && !orph.mark) {
+        orph.mark = (volatile int *)orph_page; /* the word's low half: HS_FORK_MARK's bit */
+        base_fork_mark = orph.mark; /* the cells' writer and the loader gate look too */
+        lock_on_stall(orph_stalled); /* without the mark it could never tell */
     }
-    *(volatile int *)p = 1;
-    orph.mark = p;
-    base_fork_mark = p; /* the cells' writer and the loader gate look too */
-    lock_on_stall(orph_stalled); /* without the mark it could never tell */
+    /* Without the kernel's help, the plain paths go unmarked, as all else. */
+    *(volatile uint64_t *)orph_page = HS_FORK_MARK;
 }
 
 void orph_forked(void)
 {
     if (orph.mark)
-        *orph.mark = 1;
+        *(volatile uint64_t *)orph_page = HS_FORK_MARK;
 }
 
 /* A new address space whose fork handler did not run. */

@@ -181,12 +181,18 @@ static inline void hook_record(void *p, size_t n, const struct unwind_origin *or
 }
 int hook_skip_sampled(size_t n); /* sampled mode: 1 when n's block is not kept */
 int64_t *hook_countdown_at(void); /* the countdown the careful path moves */
-/* hs_rare, and this thread's rare_mine (base.h): no rarer mode is on and
- * the thread's own queue and lines are set, for the hooks' plain paths. */
+/* orphan.c's MADV_WIPEONFORK page: its first word is HS_FORK_MARK, 0 in
+ * a child no fork handler reached (and before orph_init, or between a
+ * fork and its child handler) */
+extern uint64_t orph_page[4096 / sizeof(uint64_t)];
+/* hs_rare, this thread's rare_mine (base.h) and the fork mark (orphan.c):
+ * no rarer mode is on, the thread's own queue and lines are set, and the
+ * process is not a child no fork handler reached (base_unforked), for the
+ * hooks' plain paths. */
 static inline int hook_plain(void)
 {
-    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine) ==
-                     HS_MINE_PLAIN);
+    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine |
+                      orph_page[0]) == (HS_MINE_PLAIN | HS_FORK_MARK));
 }
 
 /* ---- maphooks.c: the interposed mmap family ---- */
@@ -296,6 +302,7 @@ void life_detach(void);             /* shim/attach: stop for good */
 
 /* ---- orphan.c: clone children that no fork handler reached ---- */
 void orph_init(void);   /* start-up */
+/* orph_page (above, for hook_plain): the MADV_WIPEONFORK page */
 void orph_forked(void); /* fork's child handler */
 int orph_foreign(void); /* such a child (its tables may be half changed) */
 int orph_stop(void);    /* such a child: recording stops (1), before a new walk */

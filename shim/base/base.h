@@ -237,8 +237,11 @@ extern __thread struct hs_hot hs_hot;
  * queue, trace shard and peak line, and test none of them (a thread's
  * words start at 0: a new thread takes the careful paths, which claim
  * them).  The plain paths' word: hs_rare | rare_mine == HS_MINE_PLAIN,
- * lines_mine's bit, which no HS_RARE_* bit shares (below 256). */
+ * lines_mine's bit, which no HS_RARE_* bit shares (below 256); or'ed with
+ * the fork mark, HS_FORK_MARK (root.h's hook_plain), in rare_unused's
+ * bits, which stay 0. */
 #define HS_MINE_PLAIN 0x100u
+#define HS_FORK_MARK 0x10000u /* orphan.c's page word; its low half is base_fork_mark's */
 extern _Atomic unsigned hs_rare;
 #define HS_RARE_SAMPLE 1u    /* hooks.c: HEAPSNAP_SAMPLE */
 #define HS_RARE_ESTIMATES 2u /* sample.c: sample_estimates */

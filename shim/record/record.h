@@ -403,9 +403,11 @@ static inline void peak_move_in(uint32_t id, int64_t n, int64_t bytes, int plain
 {
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
-    if (base_unforked()) /* the cells may be the parent's file's pages */
+    /* The cells may be the parent's file's pages; plain: the hooks' plain
+     * test read the fork mark (HS_FORK_MARK) and lines_mine, a line. */
+    if (!plain && base_unforked())
         return;
-    if ((plain || HS_LIKELY(l != NULL)) && /* plain: lines_mine, a line */
+    if ((plain || HS_LIKELY(l != NULL)) &&
         HS_LIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                             memory_order_relaxed)) != NULL)) {
         c += id & (PEAK_CHUNK - 1);

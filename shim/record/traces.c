@@ -452,8 +452,9 @@ __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t si
     trace_charge_in(id, size, 0);
 }
 
-/* With hook_plain's word, so weight 1 (HS_RARE_ESTIMATES) and the
- * thread's own shard and peak line: hooks.c's plain path. */
+/* With hook_plain's word, so weight 1 (HS_RARE_ESTIMATES), the thread's
+ * own shard and peak line, and not a child no fork handler reached:
+ * hooks.c's plain path. */
 __attribute__((always_inline)) inline void trace_charge_plain(uint32_t id, uint64_t size)
 {
     trace_charge_in(id, size, 1);
@@ -486,9 +487,10 @@ static __attribute__((always_inline)) inline void trace_discharge_in(uint32_t id
     struct trace_shard *s = trace_my_shard;
     struct peak_line *l = peak_mine;
     struct peak_cell *c;
-    if ((!plain && HS_UNLIKELY(sample_estimates)) || /* plain: lines_mine, s and l its own */
+    /* plain: lines_mine, s and l its own, and the fork mark tested (HS_FORK_MARK) */
+    if ((!plain && HS_UNLIKELY(sample_estimates)) ||
         (!plain && HS_UNLIKELY((uintptr_t)s <= (uintptr_t)trace_shards)) || /* NULL, or line 0 */
-        (!plain && HS_UNLIKELY(l == NULL)) || base_unforked() ||
+        (!plain && HS_UNLIKELY(l == NULL)) || (!plain && base_unforked()) ||
         HS_UNLIKELY((c = atomic_load_explicit(&l->chunk[id >> PEAK_CHUNK_BITS],
                                               memory_order_relaxed)) == NULL)) {
         trace_discharge_any(id, size);
