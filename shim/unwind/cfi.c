@@ -65,6 +65,7 @@ static __thread struct {
     uint64_t replayed;            /* frames taken from the memo (HEAPSNAP_VERBOSE) */
     uint64_t walked;              /* frames stepped by their rules (the bench's figure) */
     uint64_t stacks;              /* walks asked for (cfi_again, cfi_walk_key) */
+    /* ... stacks and replayed without the memos' own hits (cfi_memo_fold) */
     /* Walks to the next dlpi_subs check (cfi_check_unloads), signed: a
      * decrement to memory and the sign it leaves are the whole test.  Here,
      * not a thread-local of its own: each is one more load of its offset. */
@@ -284,6 +285,16 @@ static void cfi_memo_front(struct cfi_memo **w, unsigned j, struct cfi_memo *m)
     cfi_memo.fresh = 1;
 }
 
+/* A memo's hits go to the thread's counts: it is about to be recorded
+ * over, or given back.  (A hit adds one to its memo alone, where the
+ * thread's two counts took a load and two adds to memory.) */
+static void cfi_memo_fold(struct cfi_memo *m)
+{
+    cfi_memo.stacks += m->hits;
+    cfi_memo.replayed += m->hits * m->n;
+    m->hits = 0;
+}
+
 /* The walk just recorded into the spare is kept; its set's oldest walk (if
  * any) is the next spare. */
 static void cfi_memo_keep(struct cfi_memo *nw)
@@ -291,12 +302,18 @@ static void cfi_memo_keep(struct cfi_memo *nw)
     struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)];
     struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
     cfi_memo_front(w, CFI_MEMO_WAYS - 1, nw);
+    if (out != &cfi_memo_none)
+        cfi_memo_fold(out);
     cfi_memo.spare = out != &cfi_memo_none ? out : cfi_memo_new(cfi_memo.cap);
 }
 
 /* The thread is ending: give the memos back; no memo from now on. */
 void cfi_thread_end(void)
 {
+    for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
+        for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
+            if (cfi_memo.set[i][j] != &cfi_memo_none)
+                cfi_memo_fold(cfi_memo.set[i][j]);
     atomic_fetch_add_explicit(&cfi_replayed_ended, cfi_memo.replayed, memory_order_relaxed);
     atomic_fetch_add_explicit(&cfi_walked_ended, cfi_memo.walked, memory_order_relaxed);
     atomic_fetch_add_explicit(&cfi_stacks_ended, cfi_memo.stacks, memory_order_relaxed);
@@ -462,9 +479,16 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
 
 void cfi_counts(uint64_t *stacks, uint64_t *walked, uint64_t *replayed)
 {
-    *stacks = atomic_load(&cfi_stacks_ended) + cfi_memo.stacks;
+    uint64_t hits = 0, frames = 0; /* the calling thread's memos' (cfi_memo_fold) */
+    for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
+        for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+            const struct cfi_memo *m = cfi_memo.set[i][j];
+            hits += m->hits; /* cfi_memo_none's stay 0 */
+            frames += m->hits * m->n;
+        }
+    *stacks = atomic_load(&cfi_stacks_ended) + cfi_memo.stacks + hits;
     *walked = atomic_load(&cfi_walked_ended) + cfi_memo.walked;
-    *replayed = atomic_load(&cfi_replayed_ended) + cfi_memo.replayed;
+    *replayed = atomic_load(&cfi_replayed_ended) + cfi_memo.replayed + frames;
 }
 
 /* HEAPSNAP_UNWIND_CHECK: memo m's frames (an exact repeat) against the
@@ -558,7 +582,7 @@ cfi_memo_found(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp, 
                unsigned max, int plain)
 {
     if (m) {
-        cfi_memo.replayed += m->n;
+        m->hits++; /* a stack asked, m->n frames replayed (cfi_memo_fold) */
         if (!plain && HS_UNLIKELY(uchk_on))
             cfi_check_memo(m, key, rsp, rbp, top, max);
     }
@@ -587,16 +611,17 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
     if (tag)
         *tag = CFI_NO_TAG;
     cfi_memo.fresh = 0;
-    cfi_memo.stacks += tag != NULL;
-    if (!rcache.slot || top < rsp + 8 || cfi_check_unloads() < 0)
+    if (!rcache.slot || top < rsp + 8 || cfi_check_unloads() < 0) {
+        cfi_memo.stacks += tag != NULL;
         return -1;
+    }
     struct cfi_memo *old = NULL, *nw = NULL;
     if (HS_LIKELY(cfi_memo.cap >= max) ||
         (!cfi_memo.cap && cfi_memo_setup(max) == 0)) {
         unsigned long long subs = atomic_load_explicit(&rcache.subs, memory_order_relaxed);
         struct cfi_memo *m;
         if (tag && (m = cfi_again_key(key, rsp, rbp, top, max))) {
-            *tag = m->tag;
+            *tag = m->tag; /* counted by its memo's hits */
             return (int)m->n;
         }
         old = cfi_memo.last;
@@ -605,6 +630,7 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
         if (old && (!nw || old->top8 != top - 8 || old->subs != subs))
             old = NULL;
     }
+    cfi_memo.stacks += tag != NULL;
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
     int n = cfi_steps(c, top - 8, ip, ip + max, old, nw, &cfi_memo.walked);
     if (HS_UNLIKELY(uchk_on))
@@ -617,8 +643,8 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
 static inline __attribute__((always_inline)) uint32_t
 cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max, int plain)
 {
-    cfi_memo.stacks++;
     if (!plain && (!rcache.slot || cfi_check_unloads() < 0)) { /* cfa <= top - 8: the caller's */
+        cfi_memo.stacks++;
         cfi_memo.fresh = 0;
         return CFI_NO_TAG;
     }
@@ -632,6 +658,7 @@ cfi_again_in(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned
               : cfi_memo_again(ra, cfa, rbp, top - 8, max, subs),
         ra, cfa, rbp, top, max, plain);
     if (!m) {
+        cfi_memo.stacks++; /* a hit counts in its memo (cfi_memo_found) */
         cfi_memo.fresh = 0; /* a hit's cfi_memo_front set it */
         return CFI_NO_TAG;
     }

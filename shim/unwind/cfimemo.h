@@ -80,6 +80,7 @@ struct cfi_memo {
     unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
     unsigned nchk;                /* checks (cfi_memo_checks) after the states and pairs */
     unsigned npair;               /* pairs (cfi_memo_pairs) after the states: even */
+    unsigned cmp;                 /* CFI_CMP_*: how cfi_same_again compares them */
     uintptr_t rbp_mask;           /* ~0: an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
     unsigned walk_max;            /* frames the walk could give; CFI_MAX_NEVER: ended
@@ -93,9 +94,16 @@ struct cfi_memo {
      * that an exact repeat's test works out none of it. */
     const struct cfi_pair2 *pair, *pair_end;
     const struct cfi_check *chk_end;
-    unsigned cmp;                 /* CFI_CMP_*: how cfi_same_again compares them */
+    uint64_t hits;                /* exact repeats it answered, each a stack asked and n
+                                     frames replayed: the thread's counts, added there
+                                     when it is recorded over or given back (cfi.c) */
     struct cfi_state st[];        /* cap + 1 states */
 };
+/* A memo's block holds this header and its states, then as many checks
+ * as fit (cfi.c's cfi_memo_checks_max): 8 bytes more leave deep's
+ * longest lists (about 120 checks at the default depth) without room,
+ * compared step by step, four times the instructions. */
+_Static_assert(sizeof(struct cfi_memo) == 96, "a memo's header in 96 bytes");
 
 /* cmp: a shallow stack's list (one pair of pairs at most) inline; pairs
  * of pairs out of line (cfi_same_long); a list left flat past its pairs
