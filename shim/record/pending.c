@@ -563,8 +563,10 @@ static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct 
     }
     unsigned i = q->next;
     void *out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
-    if (out) /* only this thread writes where[] (a drain empties p[] alone) */
-        *w = q->where[i];
+    /* only this thread writes where[] (a drain empties p[] alone); read
+     * whether or not out is NULL (then unused): no branch before the
+     * caller's own test of out */
+    *w = q->where[i];
     tbl_prefetch_where((uintptr_t)p, &q->where[i]);
     atomic_store_explicit(&q->p[i], p, memory_order_relaxed);
     q->next = (i + 1) % PEND_DEPTH;
