@@ -25,9 +25,12 @@ struct kept_regs {
     uintptr_t regs[NGREG];
 };
 
+#define KR_SETTLE_MS 200 /* stop_kept_settle's budget a stop, all threads together */
+
 static struct {
     struct kept_regs *k;
     uint32_t n, cap; /* entries kept, room */
+    int settle_ms;   /* what is left of KR_SETTLE_MS */
 } kr;
 
 /* Registry lock held (stop_resume): every answered slot's registers. */
@@ -35,6 +38,7 @@ void stop_keep_regs(void)
 {
     int top = atomic_load(&stop.top);
     kr.n = 0;
+    kr.settle_ms = KR_SETTLE_MS;
     for (int i = 0; i < top; i++) {
         struct stop_slot *s = stop_slot(i);
         int st = atomic_load(&s->state);
@@ -72,6 +76,11 @@ uintptr_t stop_kept_sp(int tid, uintptr_t *pc)
         if (kr.k[i].tid == tid)
             return *pc = kr.k[i].pc, kr.k[i].sp;
     return *pc = 0, 0;
+}
+
+int stop_kept_settle(void)
+{
+    return kr.settle_ms > 0 ? kr.settle_ms--, 1 : 0;
 }
 
 void stop_kept_drop(void)

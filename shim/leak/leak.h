@@ -114,6 +114,10 @@ int stop_stack_tid(uintptr_t lo, uintptr_t hi);
 const uintptr_t *stop_kept_regs(int tid, uintptr_t sp, uintptr_t pc, size_t *n);
 /* The stack pointer (and *pc) the last stop kept for thread tid, 0 when none. */
 uintptr_t stop_kept_sp(int tid, uintptr_t *pc);
+/* 1 while the last stop's budget for waiting on its threads to settle back
+ * where they were stopped (200 ms, all threads together) lasts: a
+ * millisecond of it taken; else 0. */
+int stop_kept_settle(void);
 void stop_kept_drop(void);
 /* Roots, the stop, blocks(ctx), the model, the resume: 0, or -1 (warned;
  * nothing in *a to release), or COLLECT_UNSTOPPED: a thread could not be

@@ -77,8 +77,9 @@ static int pycs_read(int tid, uintptr_t *sp, uintptr_t *pc)
  * (running: scanned whole, the old signal frame's copy with it).  One
  * that was blocked in a call when stopped (its kept pc at or just past a
  * syscall instruction) is given up to PYCS_SETTLE_TRIES milliseconds to
- * get back; one that went on elsewhere meanwhile is read where it is, and
- * one that ran when stopped is not waited for. */
+ * get back (and all of them together 200 ms a stop, stop_kept_settle);
+ * one that went on elsewhere meanwhile is read where it is, and one that
+ * ran when stopped is not waited for. */
 #define PYCS_SETTLE_TRIES 50
 
 /* Whether pc is at, or just past, a syscall instruction (0f 05). */
@@ -99,7 +100,8 @@ int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *p
     if (kept && !pycs_at_syscall(kept_pc))
         kept = 0;
     int blocked = pycs_read(tid, &sp, pc);
-    for (int t = 0; kept && (!blocked || sp != kept) && t < PYCS_SETTLE_TRIES; t++) {
+    for (int t = 0; kept && (!blocked || sp != kept) && t < PYCS_SETTLE_TRIES && stop_kept_settle();
+         t++) {
         const struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
         blocked = pycs_read(tid, &sp, pc);
