@@ -115,7 +115,7 @@ const uintptr_t *stop_kept_regs(int tid, uintptr_t sp, uintptr_t pc, size_t *n);
 /* The stack pointer (and *pc) the last stop kept for thread tid, 0 when none. */
 uintptr_t stop_kept_sp(int tid, uintptr_t *pc);
 /* 1 while the last stop's budget for waiting on its threads to settle back
- * where they were stopped (200 ms, all threads together) lasts: a
+ * where they were stopped (KR_SETTLE_MS, all threads together) lasts: a
  * millisecond of it taken; else 0. */
 int stop_kept_settle(void);
 void stop_kept_drop(void);

@@ -77,7 +77,7 @@ static int pycs_read(int tid, uintptr_t *sp, uintptr_t *pc)
  * (running: scanned whole, the old signal frame's copy with it).  One
  * that was blocked in a call when stopped (its kept pc at or just past a
  * syscall instruction) is given up to PYCS_SETTLE_TRIES milliseconds to
- * get back (and all of them together 200 ms a stop, stop_kept_settle);
+ * get back (all of a stop's threads share one budget, stop_kept_settle);
  * one that went on elsewhere meanwhile is read where it is, and one that
  * ran when stopped is not waited for. */
 #define PYCS_SETTLE_TRIES 50
