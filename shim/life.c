@@ -29,6 +29,7 @@
 #include "snapshot.h"
 
 #define LIFE_NFATAL 5
+#define LIFE_FATAL_PATIENCE_NS 1000000000ull /* a fatal snapshot's wait for locks */
 
 static const int life_fatal_sigs[LIFE_NFATAL] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
 
@@ -58,7 +59,10 @@ static void life_on_fatal(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
     if (atomic_exchange(&life.in_fatal, 1) == 0) {
-        guard_enter(); /* for good: the thread dies */
+        /* Outside the shim this thread holds none of its locks: those it
+         * waits for are another thread's, which lets go when it runs. */
+        if (!guard_enter()) /* for good: the thread dies */
+            lock_be_patient(LIFE_FATAL_PATIENCE_NS);
         if (snap_take(HSNAP_REASON_FATAL, NULL, sig) == 0)
             state_done(); /* one file stays: the snapshot */
     }

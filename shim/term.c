@@ -39,6 +39,7 @@ static struct {
 
 #define TERM_RETRY_NS 2000000L /* the signal comes back after 2 ms ... */
 #define TERM_RETRIES 100       /* ... at most this many times, then ends as it is */
+#define TERM_PATIENCE_NS 1000000000ull /* the snapshot's wait for another's lock */
 
 /* The thread was inside the shim (a hook, its locks): the signal is sent
  * to it again shortly, by a one-shot timer, rather than written from here.
@@ -95,7 +96,10 @@ static void term_on_signal(int sig, siginfo_t *si, void *uc)
     }
     if (wanted && !guard_on && atomic_exchange(&term.firing, 1) == 0) {
         guard_enter();
-        if (snap_take(HSNAP_REASON_FATAL, NULL, sig) == 0) {
+        lock_be_patient(TERM_PATIENCE_NS); /* its locks are other threads' */
+        int took = snap_take(HSNAP_REASON_FATAL, NULL, sig);
+        lock_be_patient(0);
+        if (took == 0) {
             state_done(); /* one file stays: the snapshot */
         } else if (term_retry(sig)) { /* a lock held elsewhere (the helper's beat) */
             guard_leave(0);

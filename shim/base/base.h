@@ -78,7 +78,15 @@ static inline void lock_take(lock_t *l)
     for (unsigned spins = 0; !lock_try(l); spins++)
         lock_wait(l, spins);
 }
-/* Bounded attempt for the fatal-signal path: never hang. */
+/* Bounded attempt for the fatal-signal path: never hang.  After its
+ * tries, a thread that lock_be_patient made patient goes on trying with
+ * short sleeps until its deadline (lock_take_patient): a holder that
+ * another thread is (the helper writing the state file, preempted on a
+ * loaded machine) lets go once it runs again, which 2000 yields do not
+ * always wait for. */
+int lock_take_patient(lock_t *l);           /* lock.c */
+void lock_be_patient(uint64_t ns);          /* this thread, for ns; 0: no more */
+extern __thread uint64_t lock_patient_until; /* CLOCK_MONOTONIC ns, 0: none */
 static inline int lock_take_bounded(lock_t *l, unsigned tries)
 {
     while (tries--) {
@@ -86,7 +94,7 @@ static inline int lock_take_bounded(lock_t *l, unsigned tries)
             return 1;
         lock_yield();
     }
-    return 0;
+    return lock_patient_until ? lock_take_patient(l) : 0;
 }
 static inline void lock_drop(lock_t *l)
 {

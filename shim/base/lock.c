@@ -8,11 +8,43 @@
  * base reaching up for it.  Until then, and in unit tests that link a
  * room alone, a wait just goes on.
  */
+#include <time.h>
+
 #include "base.h"
+
+#define LOCK_NAP_NS 200000L /* lock_take_patient's sleep between attempts */
+
+__thread uint64_t lock_patient_until;
+
+/* CLOCK_MONOTONIC itself, not clock.c's: a room's unit tests link lock.c
+ * alone (clock_gettime is async-signal-safe) */
+static uint64_t lock_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 int (*lock_stall_fn)(lock_t *l);
 
 void lock_on_stall(int (*fn)(lock_t *l))
 {
     lock_stall_fn = fn;
+}
+
+void lock_be_patient(uint64_t ns)
+{
+    lock_patient_until = ns ? lock_now_ns() + ns : 0;
+}
+
+int lock_take_patient(lock_t *l)
+{
+    const struct timespec nap = {0, LOCK_NAP_NS};
+    for (;;) {
+        if (lock_try(l))
+            return 1;
+        if (lock_now_ns() >= lock_patient_until)
+            return 0;
+        nanosleep(&nap, NULL); /* async-signal-safe; EINTR just tries again */
+    }
 }

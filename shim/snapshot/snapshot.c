@@ -513,6 +513,7 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     int saved_guard = guard_enter();
     if (fatal ? !lock_take_bounded(&snap.lock, SNAP_FATAL_TRIES) : (snap_take_lock(), 0)) {
         guard_leave(saved_guard);
+        snap_warn_why("the snapshot at the signal", 0, "another snapshot held its lock");
         return -1;
     }
     uint32_t seq = snap.seq++;

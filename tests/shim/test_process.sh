@@ -1,12 +1,14 @@
 # test_process.sh - process life under the shim: fork (both sides write their
 # own %p snapshot), exec through /bin/sh (the new image writes one too),
 # HEAPSNAP_SIGNAL while running then a kill, HEAPSNAP_INTERVAL, and fatal
-# signals (snapshot written, then the same death as without the shim).
+# signals (snapshot written, then the same death as without the shim, also
+# while another thread's snapshot holds the lock).
 # tier: full (fork, exec and signals across many processes)
 . tests/shim/lib_shim.sh
 s_dump_build
 s_build forker || t_fail forker_builds "cc failed"
 s_build alloc_all || t_fail alloc_all_builds "cc failed"
+s_build fatalbusy -ldl || t_fail fatalbusy_builds "cc failed"
 ulimit -c 0
 
 # meta field from a dump: s_meta FILE FIELD
@@ -100,3 +102,13 @@ for how in segv abort; do
      s_site_funcs "$T/forker" "$T/c.dump" | grep -q '^crash_site 4 1332$'; then t_pass "fatal_${how}_snapshot"
   else t_fail "fatal_${how}_snapshot" "file '$f': $([ -n "$f" ] && head -1 "$T/c.dump" 2>/dev/null); files left: $(cd "$T" && ls -a | grep '^\.\?c\.' | tr '\n' ' '); shim's stderr: $(head -c 300 "$T/shim.err")"; fi
 done
+
+# ---- a fatal signal while another thread's snapshot (300000 blocks, tens
+# of ms) holds the lock: the fatal one waits for it (lock_be_patient); the
+# shim before it gave up after 2000 yields, silently, every time
+rm -f "$T"/b.*.hsnap "$T"/api.hsnap
+HEAPSNAP_OUTPUT="$T/b.%p.hsnap" s_same fatal_while_busy_same_status "$T/fatalbusy" 300000 "$T/api.hsnap" 2
+f=$(ls "$T"/b.*.hsnap 2>/dev/null | head -1)
+if [ -n "$f" ] && [ -s "$T/api.hsnap" ] && s_dump "$f" >"$T/b.dump" 2>&1 &&
+   [ "$(s_meta "$T/b.dump" reason)" = 5 ]; then t_pass fatal_snapshot_waits_for_a_busy_lock
+else t_fail fatal_snapshot_waits_for_a_busy_lock "file '$f', api.hsnap $([ -s "$T/api.hsnap" ] && echo written || echo missing); shim's stderr: $(head -c 300 "$T/shim.err")"; fi
