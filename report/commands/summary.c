@@ -283,13 +283,13 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
     struct snap s;
     const char *path = NULL;
     size_t nproc;
-    /* A Python stack's site is its innermost Python line: its native frames
-     * need no symbolizing (the interpreter's DWARF is most of the summary's
-     * time), nor its Python frames past the site resolving, for a line that
-     * names the site alone.  Not under --leaks or --gate: suppressions
-     * match them. */
+    /* A line that names the site alone needs no frame past it resolved:
+     * not a Python stack's native frames (the interpreter's DWARF was most
+     * of the summary's time), nor a native stack's C runtime beyond the
+     * site (libc's compressed DWARF, read whole, was most of its memory).
+     * Not under --leaks or --gate: suppressions match them. */
     if (!leaks)
-        frames_python_site_only();
+        frames_site_only();
     /* The heap grown SUMMARY_PAD at a time, and blocks up to SUMMARY_MMAP
      * from it: the load's large buffers (its sections, the decompressor's
      * window, a stream's chunks) then reuse the heap's pages instead of

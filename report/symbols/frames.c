@@ -106,13 +106,13 @@ static struct {
     int native;           /* --native */
     int interp;           /* --interpreter-frames */
     int pyonly;           /* frames_python_frames_only */
-    int siteonly;         /* frames_python_site_only */
+    int siteonly;         /* frames_site_only */
 } py_cfg;
 
 void frames_native_site(void) { py_cfg.native = 1; }
 void frames_interpreter_frames(void) { py_cfg.interp = 1; }
 void frames_python_frames_only(void) { py_cfg.pyonly = 1; }
-void frames_python_site_only(void) { py_cfg.pyonly = py_cfg.siteonly = 1; }
+void frames_site_only(void) { py_cfg.pyonly = py_cfg.siteonly = 1; }
 
 /* --- one snapshot's words ------------------------------------------------ */
 
@@ -571,31 +571,59 @@ static const struct frames_trace *get_by_node(const struct snap *s, struct frame
     return st ? &st->t : NULL;
 }
 
-/* Trace ti's stack of its site alone (frames_python_site_only): the
- * innermost Python frame past the wrappers and the machinery, the whole
- * stack's site (judge_site after judge_py_trim); NULL, to gather it whole,
- * when that needs the other frames (no such frame, one without a file,
- * tracemalloc's own) or out of memory. */
+/* Trace ti's word i: *node the tree's node of it, moved outward. */
+static uint64_t site_word(const struct snap *s, int by_node, uint32_t *node, int i)
+{
+    uint64_t w = by_node ? s->iptab[s->nodes[*node].ipx] : fx.ips[i];
+    if (by_node)
+        *node = s->nodes[*node].parent;
+    return w;
+}
+
+/* Whether record r is trace ti's site alone (frames_site_only): 1 it is,
+ * 0 a wrapper (the site is further out), -1 it needs the whole stack. */
+static int site_is(const struct frec *r, int py)
+{
+    if ((r->bits & V_WRAPPER) || (py && (r->bits & V_PYMACH)))
+        return 0;
+    if (py) /* a Python line with a file; anything else: the whole stack */
+        return (r->bits & V_PYTHON) && frames_has_file(&r->f) ? 1 : -1;
+    /* nameless: it may be a wrapper's helper (judge_site's under_wrapper) */
+    return frames_has_file(&r->f) || frames_has_symbol(&r->f) ? 1 : -1;
+}
+
+/* Trace ti's stack of its site alone (frames_site_only): in a Python
+ * stack the innermost Python frame past the wrappers and the machinery,
+ * in a native one the innermost past the wrappers, symbolized from the
+ * innermost word out to it alone: the whole stack's site (judge_site,
+ * after judge_py_trim in a Python stack); NULL, to gather it whole, when
+ * that needs the other frames (no such frame, one without a file or
+ * name, tracemalloc's own) or out of memory. */
 static const struct frames_trace *get_site(const struct snap *s, struct frames_snap *v,
                                            uint32_t ti)
 {
     const struct snap_trace *t = &s->traces[ti];
     uint32_t node = t->node;
-    int by_node = s->nodes && !t->ips, era;
+    int by_node = s->nodes && !t->ips, era, py = 0;
     if (!by_node) {
         if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
             return NULL;
         snap_trace_ips(s, t, fx.ips);
     }
-    for (int i = 0; i < t->depth; i++, node = by_node ? s->nodes[node].parent : node) {
-        uint64_t w = by_node ? s->iptab[s->nodes[node].ipx] : fx.ips[i];
+    for (int i = 0; i < t->depth && !py; i++)
+        py = HSNAP_IS_PYFRAME(site_word(s, by_node, &node, i));
+    node = t->node;
+    for (int i = 0; i < t->depth; i++) {
+        uint64_t w = site_word(s, by_node, &node, i);
         struct frec *const *recs;
-        int k = HSNAP_IS_PYFRAME(w) ? word_get(s, v, ti, w, &recs, &era) : 0;
+        if (py && !HSNAP_IS_PYFRAME(w))
+            continue; /* a Python stack's native words are not symbolized */
+        int k = word_get(s, v, ti, w, &recs, &era);
         for (int j = 0; j < k; j++) {
-            if (recs[j]->bits & (V_WRAPPER | V_PYMACH))
+            int is = site_is(recs[j], py);
+            if (is == 0)
                 continue;
-            if (!(recs[j]->bits & V_PYTHON) || !frames_has_file(&recs[j]->f) ||
-                trace_own(s, v, t, 1, 0) != 0 || push(0, &recs[j]->f) < 0)
+            if (is < 0 || trace_own(s, v, t, 1, 0) != 0 || push(0, &recs[j]->f) < 0)
                 return NULL;
             struct stack *st = stack_of(1);
             return st ? &st->t : NULL;

@@ -104,10 +104,13 @@ void frames_interpreter_frames(void);
  * --python-only, which Snapshot.load reads; tracemalloc's traces hold
  * Python frames only).  A stack without a Python frame is unchanged. */
 void frames_python_frames_only(void);
-/* As frames_python_frames_only, and a Python stack whose site is a Python
- * line is that frame alone (its site, first and shown part): what the
- * lineno key of its site needs and no more (run's summary). */
-void frames_python_site_only(void);
+/* As frames_python_frames_only, and a stack is its site's frame alone
+ * (its site, first and shown part): what the lineno key of its site needs
+ * and no more (run's summary).  A Python stack's site is its innermost
+ * Python line; a native stack's words are symbolized from the innermost
+ * out to the site only, so the C runtime's frames beyond it (libc's
+ * compressed DWARF, tens of MB once read) are not. */
+void frames_site_only(void);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \

@@ -50,6 +50,25 @@ if t_build dwarf "$T/dwarf.c" 2>"$T/cc.err"; then
   else t_fail run_summary_points_at_top_peak "$(cat "$T/p.err")"; fi
 else t_fail run_summary_points_at_top_peak "cc: $(head -c 200 "$T/cc.err")"; fi
 
+# --- the summary symbolizes a native stack up to its site only: the C runtime's
+# frames past main (libc's separate debug file, compressed DWARF read whole:
+# 16 MB of the CLI's RSS) are not read; top's tracebacks of the same file are
+if ! command -v strace >/dev/null; then
+  t_skip run_summary_reads_no_frame_past_the_site "no strace (Debian package strace)"
+elif [ -x "$T/dwarf" ]; then
+  strace -f -qq -e trace=openat -o "$T/st.run" "$HEAPSNAP" run -o "$T/q.%p.hsnap" -- "$T/dwarf" \
+    >/dev/null 2>"$T/q.err"
+  snap=$(sed -n 's/^heapsnap: wrote //p' "$T/q.err")
+  strace -f -qq -e trace=openat -o "$T/st.top" "$HEAPSNAP" top --peak --key traceback "$snap" \
+    >/dev/null 2>&1
+  dbg() { grep '/usr/lib/debug/' "$1" | grep -vc ENOENT; }
+  if [ "$(dbg "$T/st.top")" = 0 ]; then
+    t_skip run_summary_reads_no_frame_past_the_site "no separate debug file for libc (libc6-dbg)"
+  elif [ "$(dbg "$T/st.run")" = 0 ] && grep -q 'most at .*dwarf\.c:6 ' "$T/q.err"; then
+    t_pass run_summary_reads_no_frame_past_the_site
+  else t_fail run_summary_reads_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.run" | grep -v ENOENT | head -2) $(cat "$T/q.err")"; fi
+fi
+
 # --- --leaks: valgrind's words over the sums `heapsnap leaks` prints -------------
 "$HEAPSNAP" run --leaks -o "$T/l.%p.hsnap" -- "$LF/direct_into_cycle" >/dev/null 2>"$T/l.err"
 snap=$(sed -n 's/^heapsnap: wrote //p' "$T/l.err")
