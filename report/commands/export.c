@@ -64,7 +64,7 @@ static void export_usage(void)
            "                       frames are left out, and never symbolized\n"
            "      --no-notes       no notes on stderr (missing debug information, how\n"
            "                       several snapshots were read), for a program reading\n"
-           "                       the output (Snapshot.load): dpkg-query is not asked\n"
+           "                       the output (Snapshot.load): dpkg's lists are not read\n"
            CONFIG_HELP
            "Stacks start at the allocation site (allocator wrappers such as strdup and\n"
            "operator new are left out, as top leaves them out).  Several snapshots: the\n"

@@ -4,22 +4,22 @@
  * five of them would say so five times; instead the modules are gathered
  * as symbolization meets them and named once, at exit, with where their
  * debug information is found: the -dbgsym packages of the Debian packages
- * that own them (asked of dpkg-query, whose database is the only record of
- * which package owns a file; run without a shell, its output bounded), or
- * a debuginfod server, which libdw asks when DEBUGINFOD_URLS is set.
+ * that own them (dpkg's file lists, the only record of which package owns
+ * a file, read as dpkg-query -S reads them: dbg_owners says why not
+ * through it), or a debuginfod server, which libdw asks when
+ * DEBUGINFOD_URLS is set.
  */
 #include "dbgsym.h"
 
+#include <dirent.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define DBG_MAX 16        /* modules named in the note */
-#define DBG_OUT 8192      /* dpkg-query's output read */
+#define DBG_LISTS "/var/lib/dpkg/info" /* dpkg's file lists */
 
 static struct {
     int n, more;              /* modules gathered; beyond DBG_MAX */
@@ -29,79 +29,97 @@ static struct {
     char path[DBG_MAX][PATH_MAX];
 } dbg;
 
-/* Runs dpkg-query -S on the modules' paths (each as given and resolved, and
- * without a /usr prefix: a merged /usr registers either) into out. */
-static size_t dbg_query(char *out, size_t cap)
+/* Whether a package could own path: one under the system's own trees.  A
+ * program built in a home, a checkout or /tmp is no package's. */
+static int dbg_packaged(const char *path)
 {
-    static char alt[DBG_MAX][2][PATH_MAX];
-    char *argv[4 + 3 * DBG_MAX];
-    int k = 0, fd[2];
-    argv[k++] = "dpkg-query";
-    argv[k++] = "-S";
-    argv[k++] = "--";
-    for (int i = 0; i < dbg.n; i++) {
-        argv[k++] = dbg.path[i];
-        if (realpath(dbg.path[i], alt[i][0]) && strcmp(alt[i][0], dbg.path[i]) != 0)
-            argv[k++] = alt[i][0];
-        if (!strncmp(alt[i][0], "/usr/", 5)) {
-            snprintf(alt[i][1], sizeof(alt[i][1]), "%s", alt[i][0] + 4);
-            argv[k++] = alt[i][1];
-        }
-    }
-    argv[k] = NULL;
-    if (access("/usr/bin/dpkg-query", X_OK) != 0 || pipe(fd) != 0)
-        return 0;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", 1, 0);
-    posix_spawn_file_actions_addclose(&fa, fd[0]);
-    /* Its own environment: none of a profiled run's (LD_PRELOAD, HEAPSNAP_*),
-     * and the C locale, whose output is the one parsed. */
-    char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/usr/bin/dpkg-query", &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fd[1]);
-    size_t len = 0;
-    ssize_t r;
-    while (rc == 0 && len + 1 < cap && (r = read(fd[0], out + len, cap - 1 - len)) > 0)
-        len += (size_t)r;
-    close(fd[0]);
-    if (rc == 0)
-        waitpid(pid, NULL, 0);
-    out[len] = '\0';
-    return len;
+    static const char *const roots[] = {"/usr/", "/bin/", "/sbin/", "/lib", "/opt/"};
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+        if (!strncmp(path, roots[i], strlen(roots[i])))
+            return 1;
+    return 0;
 }
 
-/* Appends " PKG-dbgsym" to list for each package dpkg-query named (its
- * "pkg[:arch][, pkg2]: path" lines), once each. */
-static void dbg_packages(char *out, char *list, size_t cap)
+/* The paths to look for, into want (NULL-ended): each module's path that a
+ * package could own, as given and resolved, and without a /usr prefix (a
+ * merged /usr registers either); how many. */
+static int dbg_wanted(const char **want)
 {
-    size_t len = strlen(list);
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-        char *colon = strstr(line, ": /");
-        if (!colon)
+    static char alt[DBG_MAX][2][PATH_MAX];
+    int k = 0;
+    for (int i = 0; i < dbg.n; i++) {
+        int real = realpath(dbg.path[i], alt[i][0]) != NULL;
+        if (!dbg_packaged(dbg.path[i]) && !(real && dbg_packaged(alt[i][0])))
             continue;
-        *colon = '\0';
-        for (char *pkg = strtok_r(line, ", ", &colon); pkg; pkg = strtok_r(NULL, ", ", &colon)) {
-            char name[128];
-            snprintf(name, sizeof(name), " %.*s-dbgsym", (int)strcspn(pkg, ":"), pkg);
-            char *hit = strstr(list, name);
-            size_t nl = strlen(name);
-            if (hit && (hit[nl] == ' ' || hit[nl] == '\0'))
-                continue;
-            if (len + nl + 1 < cap) {
-                memcpy(list + len, name, nl + 1);
-                len += nl;
-            }
+        want[k++] = dbg.path[i];
+        if (real && strcmp(alt[i][0], dbg.path[i]) != 0)
+            want[k++] = alt[i][0];
+        if (real && !strncmp(alt[i][0], "/usr/", 5)) {
+            snprintf(alt[i][1], sizeof(alt[i][1]), "%s", alt[i][0] + 4);
+            want[k++] = alt[i][1];
         }
     }
+    want[k] = NULL;
+    return k;
+}
+
+/* Appends " PKG-dbgsym" to list, once. */
+static void dbg_add(char *list, size_t cap, const char *pkg, size_t n)
+{
+    char name[160];
+    snprintf(name, sizeof(name), " %.*s-dbgsym", (int)n, pkg);
+    size_t len = strlen(list), nl = strlen(name);
+    char *hit = strstr(list, name);
+    if ((hit && (hit[nl] == ' ' || hit[nl] == '\0')) || len + nl + 1 >= cap)
+        return;
+    memcpy(list + len, name, nl + 1);
+}
+
+/* The packages that own the wanted paths, as " PKG-dbgsym" words into
+ * list in the modules' order: what `dpkg-query -S` answers, read from the
+ * same record (dpkg's file lists, one path a line, a file PKG[:ARCH].list
+ * a package) a line at a time.  dpkg-query itself loads every package's
+ * list first, and was the largest process of a small program's run (its
+ * peak is in docs/performance.md); this holds one line. */
+static void dbg_owners(char *list, size_t cap)
+{
+    const char *want[3 * DBG_MAX + 1];
+    static char owner[3 * DBG_MAX][128];
+    int nwant = dbg_wanted(want);
+    DIR *d = nwant ? opendir(DBG_LISTS) : NULL;
+    struct dirent *e;
+    char path[PATH_MAX], *line = NULL;
+    size_t linecap = 0;
+    memset(owner, 0, sizeof(owner));
+    while (d && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name), name = strcspn(e->d_name, ":");
+        if (n < 6 || strcmp(e->d_name + n - 5, ".list") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", DBG_LISTS, e->d_name);
+        FILE *f = fopen(path, "re");
+        ssize_t got;
+        while (f && (got = getline(&line, &linecap, f)) > 0) {
+            if (line[got - 1] == '\n')
+                line[got - 1] = '\0';
+            for (int i = 0; i < nwant; i++) /* the package: its name without ":arch" */
+                if (!owner[i][0] && strcmp(line, want[i]) == 0)
+                    snprintf(owner[i], sizeof(owner[i]), "%.*s",
+                             (int)(name < n - 5 ? name : n - 5), e->d_name);
+        }
+        if (f)
+            fclose(f);
+    }
+    free(line);
+    if (d)
+        closedir(d);
+    for (int i = 0; i < nwant; i++)
+        if (owner[i][0])
+            dbg_add(list, cap, owner[i], strlen(owner[i]));
 }
 
 void dbg_note(void)
 {
-    char mods[DBG_MAX * 66 + 32] = "", pkgs[2048] = "", out[DBG_OUT];
+    char mods[DBG_MAX * 66 + 32] = "", pkgs[2048] = "";
     size_t len = 0;
     if (!dbg.n || dbg.quiet)
         return;
@@ -110,8 +128,7 @@ void dbg_note(void)
                                 dbg.shown[i]);
     if (dbg.more)
         snprintf(mods + len, sizeof(mods) - len, " and %d more", dbg.more);
-    if (dbg_query(out, sizeof(out)))
-        dbg_packages(out, pkgs, sizeof(pkgs));
+    dbg_owners(pkgs, sizeof(pkgs));
     fprintf(stderr, "heapsnap: note: no debug information in %s (sites without a line "
             "are keyed by function); for lines: %s%s%s, or set "
             "DEBUGINFOD_URLS=https://debuginfod.debian.net\n", mods,

@@ -15,7 +15,7 @@ void dbg_missing(const char *path, const char *shown);
 void dbg_note(void);
 
 /* No note at all for this run (its reader is a program, which throws
- * stderr away: export --no-notes): dpkg-query is not asked. */
+ * stderr away: export --no-notes): dpkg's lists are not read. */
 void dbg_quiet(void);
 
 #endif

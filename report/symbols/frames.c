@@ -580,31 +580,32 @@ static uint64_t site_word(const struct snap *s, int by_node, uint32_t *node, int
     return w;
 }
 
-/* Whether record r is trace ti's site alone (frames_site_only): 1 it is,
- * 0 a wrapper (the site is further out), -1 it needs the whole stack. */
-static int site_is(const struct frec *r, int py)
+/* The stack of fx.fr[site..last] alone (frames_site_only's: a site and
+ * the frames its name needs), unless it is tracemalloc's own (trace_own:
+ * gathered whole); NULL then or out of memory. */
+static const struct frames_trace *site_alone(const struct snap *s, struct frames_snap *v,
+                                             const struct snap_trace *t, int site, int last)
 {
-    if ((r->bits & V_WRAPPER) || (py && (r->bits & V_PYMACH)))
-        return 0;
-    if (py) /* a Python line with a file; anything else: the whole stack */
-        return (r->bits & V_PYTHON) && frames_has_file(&r->f) ? 1 : -1;
-    /* nameless: it may be a wrapper's helper (judge_site's under_wrapper) */
-    return frames_has_file(&r->f) || frames_has_symbol(&r->f) ? 1 : -1;
+    if (trace_own(s, v, t, 1, 0) != 0)
+        return NULL;
+    memmove(fx.fr, fx.fr + site, (size_t)(last - site + 1) * sizeof(*fx.fr));
+    struct stack *st = stack_of(last - site + 1);
+    return st ? &st->t : NULL;
 }
 
 /* Trace ti's stack of its site alone (frames_site_only): in a Python
- * stack the innermost Python frame past the wrappers and the machinery,
- * in a native one the innermost past the wrappers, symbolized from the
- * innermost word out to it alone: the whole stack's site (judge_site,
- * after judge_py_trim in a Python stack); NULL, to gather it whole, when
- * that needs the other frames (no such frame, one without a file or
- * name, tracemalloc's own) or out of memory. */
+ * stack the innermost Python frame past the wrappers and the machinery
+ * (its native words are not symbolized); in a native one the site
+ * judge_site would find, symbolized from the innermost word out only
+ * until the frames further out cannot change it (judge_site_known).  NULL,
+ * to gather it whole, when that needs the other frames (no such frame, a
+ * Python one without a file, tracemalloc's own) or out of memory. */
 static const struct frames_trace *get_site(const struct snap *s, struct frames_snap *v,
                                            uint32_t ti)
 {
     const struct snap_trace *t = &s->traces[ti];
     uint32_t node = t->node;
-    int by_node = s->nodes && !t->ips, era, py = 0;
+    int by_node = s->nodes && !t->ips, era, py = 0, n = 0;
     if (!by_node) {
         if (grow_array((void **)&fx.ips, &fx.capips, (size_t)t->depth + 1, sizeof(*fx.ips)) < 0)
             return NULL;
@@ -617,19 +618,34 @@ static const struct frames_trace *get_site(const struct snap *s, struct frames_s
         uint64_t w = site_word(s, by_node, &node, i);
         struct frec *const *recs;
         if (py && !HSNAP_IS_PYFRAME(w))
-            continue; /* a Python stack's native words are not symbolized */
-        int k = word_get(s, v, ti, w, &recs, &era);
-        for (int j = 0; j < k; j++) {
-            int is = site_is(recs[j], py);
-            if (is == 0)
-                continue;
-            if (is < 0 || trace_own(s, v, t, 1, 0) != 0 || push(0, &recs[j]->f) < 0)
-                return NULL;
-            struct stack *st = stack_of(1);
-            return st ? &st->t : NULL;
+            continue;
+        if (!py && n) { /* decided by w's module alone: w is not symbolized */
+            const struct snap_module *m = snap_module_in(s, ti, w);
+            int32_t mod = m ? v->mods[m - s->modules] : -1;
+            if (mod >= 0 && is_self(mod))
+                continue; /* the shim's own: no frame */
+            int last, site = judge_site_known(fx.fr, n, mod >= 0 ? sym_module_base(mod) : NULL,
+                                              &last);
+            if (site >= 0)
+                return site_alone(s, v, t, site, last);
         }
+        int k = word_get(s, v, ti, w, &recs, &era);
         if (k < 0)
             return NULL;
+        for (int j = 0; py && j < k; j++) {
+            const struct frec *r = recs[j];
+            if (r->bits & (V_WRAPPER | V_PYMACH))
+                continue;
+            if (!(r->bits & V_PYTHON) || !frames_has_file(&r->f) || push(0, &r->f) < 0)
+                return NULL;
+            return site_alone(s, v, t, 0, 0);
+        }
+        if (py || !k)
+            continue;
+        if (push(n + k - 1, NULL) < 0) /* room for k */
+            return NULL;
+        for (int j = 0; j < k; j++)
+            fx.fr[n++] = &recs[j]->f;
     }
     return NULL;
 }

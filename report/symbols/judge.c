@@ -140,6 +140,46 @@ int judge_site(const struct frame *const *fr, int n, int *nwrap)
     return site_by(fr, n, nwrap, is_wrapper_in);
 }
 
+static int nameless(const struct frame *f)
+{
+    return !frames_has_file(f) && !frames_has_symbol(f);
+}
+
+/* From fr[i] out, the frames nameless and of one module (and a wrapper
+ * not the next, when wrap): the last such, or -1 when they reach
+ * fr[n - 1] and the next frame's module (next, NULL: unknown) may go on. */
+static int nameless_run(const struct frame *const *fr, int n, int i, int wrap, const char *next)
+{
+    int j = i;
+    while (j + 1 < n && nameless(fr[j]) && strcmp(fr[j]->module, fr[j + 1]->module) == 0 &&
+           !(wrap && is_wrapper_in(fr[j + 1], 0)))
+        j++;
+    if (nameless(fr[j]) && j + 1 >= n && !(next && strcmp(fr[j]->module, next) != 0))
+        return -1;
+    return j;
+}
+
+int judge_site_known(const struct frame *const *fr, int n, const char *next, int *last)
+{
+    for (int i = 0; i < n; i++) {
+        if (is_wrapper_in(fr[i], 0))
+            continue;
+        /* under_wrapper's walk, told apart from one that ran out of frames */
+        int j = nameless_run(fr, n, i, 1, next);
+        if (j < 0)
+            return -1;
+        if (nameless(fr[j]) && j + 1 < n && strcmp(fr[j]->module, fr[j + 1]->module) == 0)
+            continue; /* fr[j + 1] is a wrapper of its module: fr[i] is its helper */
+        /* the site; its key's walk (key_head's) to a named frame */
+        *last = i;
+        if (nameless(fr[i]) && fr[i]->module[0] != '<' &&
+            (*last = nameless_run(fr, n, i, 0, next)) < 0)
+            return -1;
+        return i;
+    }
+    return -1;
+}
+
 void judge_fini(void)
 {
     struct judge_name *nm, *ntmp;

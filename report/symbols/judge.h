@@ -36,6 +36,16 @@ static inline uint32_t judge_bits(const struct frame *f)
  * stack; the wrappers up to it in *nwrap. */
 int judge_site(const struct frame *const *fr, int n, int *nwrap);
 
+/* judge_site's site of a native stack (no Python frame) of which fr[0..n)
+ * are the innermost frames, when the frames further out cannot change it;
+ * -1 while they can (all wrappers so far, or nameless frames of one
+ * module up to fr[n - 1], which a wrapper further out would make its
+ * helpers).  *last: the outermost frame its name needs (a nameless site
+ * is keyed by its nearest named caller in its module: stats' key_head),
+ * which must be known too.  next: the module of the frame after
+ * fr[n - 1], when known before it is symbolized (NULL: not known). */
+int judge_site_known(const struct frame *const *fr, int n, const char *next, int *last);
+
 /* Leaves the interpreter's machinery out of a Python stack fr[0..n), and
  * the C runtime's frames beyond the native site (the stack's first frame
  * past the wrappers); the frames left. */

@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,17 +99,65 @@ static int sym_first_warning(const char *path)
     return 1;
 }
 
-static const Dwfl_Callbacks sym_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
-};
-
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash && slash[1] ? slash + 1 : path;
 }
+
+/* Whether a separate debug file of file_name (named debuglink, else its
+ * name and ".debug") is in a place libdwfl's search by name looks: beside
+ * it, in its .debug/, under /usr/lib/debug/ by its directory or alone;
+ * for the file's path as given and resolved (a symlink's target). */
+static int sym_debuglink_there(const char *file_name, const char *debuglink)
+{
+    char real[PATH_MAX], name[PATH_MAX], path[PATH_MAX * 2 + 32];
+    const char *files[2] = {file_name, realpath(file_name, real) ? real : NULL};
+    for (int f = 0; f < 2 && files[f]; f++) {
+        const char *slash = strrchr(files[f], '/');
+        int dir = slash ? (int)(slash - files[f]) : 0;
+        snprintf(name, sizeof(name), "%s%s", debuglink ? debuglink : base_name(files[f]),
+                 debuglink ? "" : ".debug");
+        const char *const fmts[] = {"%.*s/%s", "%.*s/.debug/%s", "/usr/lib/debug%.*s/%s"};
+        for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+            snprintf(path, sizeof(path), fmts[i], dir, files[f], name);
+            if (access(path, R_OK) == 0)
+                return 1;
+        }
+        snprintf(path, sizeof(path), "/usr/lib/debug/%s", name);
+        if (access(path, R_OK) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* libdwfl's standard search for a module's debug information ends, when
+ * nothing is found, by asking debuginfod, and libdw (0.188) dlopens its
+ * client for that even when no server is set: libcurl and some 30
+ * libraries in the CLI for any program without debug information
+ * (Debian's, or one built without -g).  Without
+ * DEBUGINFOD_URLS, the search therefore runs only where a file can be
+ * found here: by build ID, or under a name the search tries. */
+static int sym_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                              Dwarf_Addr base, const char *file_name, const char *debuglink,
+                              GElf_Word crc, char **debuginfo_file_name)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    if (!urls || !*urls) {
+        int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                              debuglink, crc, debuginfo_file_name);
+        if (fd >= 0 || !file_name || !sym_debuglink_there(file_name, debuglink))
+            return fd;
+    }
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
+                                        debuginfo_file_name);
+}
+
+static const Dwfl_Callbacks sym_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = sym_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
 
 static int sym_same_file(const struct sym_mod *a, const struct snap_module *m)
 {

@@ -12,6 +12,9 @@
 #   RUNS:   runs of each (default 3)
 #   PYTHON: the interpreter of the Python workload (default /usr/bin/python3)
 # RSSPEAK_ONLY="churn1_25k python" runs only the rows named there.
+# RSSPEAK_RUN=1 runs each under `heapsnap run -o` (the heapsnap beside SHIM),
+# as bench.py does: the peak is then the larger of the program's and the
+# CLI's own (its load and summary of the snapshot).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shim=$(readlink -f "${1:-$root/build/libheapsnap.so}")
@@ -32,11 +35,13 @@ row() {
   case " ${RSSPEAK_ONLY:-$name} " in *" $name "*) ;; *) return 0 ;; esac
   for mode in plain hs; do
     pre=()
-    [ "$mode" = plain ] || pre=(env LD_PRELOAD="$shim" HEAPSNAP_OUTPUT="$work/$name.hsnap")
+    if [ "$mode" = plain ]; then :
+    elif [ -n "${RSSPEAK_RUN:-}" ]; then pre=("$(dirname "$shim")/heapsnap" run -o "$work/$name.%p.hsnap" --)
+    else pre=(env LD_PRELOAD="$shim" HEAPSNAP_OUTPUT="$work/$name.hsnap"); fi
     for _ in $(seq "$runs"); do
       /usr/bin/time -f %M -o "$work/t" "${pre[@]}" "$@" >/dev/null 2>&1 </dev/null || true
       tail -n 1 "$work/t"
-      rm -f "$work/$name".hsnap* "$work/$name".*.state
+      rm -f "$work/$name".hsnap* "$work/$name".*.hsnap* "$work/$name".*.state
     done | med >"$work/$mode"
   done
   plain=$(cat "$work/plain") hs=$(cat "$work/hs")

@@ -8,7 +8,7 @@
  * same node (its tm_own frame is its alone), for a word of an unloaded
  * module (whose records depend on the trace), with a Python stack's
  * native words left out (frames_python_frames_only), and with a Python
- * stack cut to its site frame (frames_python_site_only, run's summary).
+ * stack cut to its site frame (frames_site_only, run's summary).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,7 +170,7 @@ TEST_BEGIN(site_only_stacks_keep_the_python_only_sites)
     char fw[NT][16], fs[NT][16];
     frames_python_frames_only();
     expect_true(sites(lw, fw, &n1, &n5), "python only: a site differs");
-    frames_python_site_only();
+    frames_site_only();
     expect_true(sites(ls, fs, &m1, &m5), "site only: a site differs");
     for (int t = 0; t < NT; t++)
         expect_true(lw[t] == ls[t] && !strcmp(fw[t], fs[t]), "trace %d: %s:%d, site only %s:%d",
