@@ -53,14 +53,16 @@ while read -r tag py; do
   # The leak check: the lost malloc is direct, with its Python callers.  Of
   # its 3 blocks, one is now and then kept "reachable" by a stale copy of its
   # address (a conservative scan's limit, as valgrind's: the interpreter's
-  # memory is a root; 1 run in ~6 here): the record is then 2 blocks.
+  # memory is a root; 1 run in ~6 here): the record is then 2 blocks.  Under
+  # load, two were once "possibly lost" (a stale interior copy, 1 run in 40
+  # with 3 busy loops beside it): the record is then 1 block.
   rm -f "$T"/lk-$tag.*.hsnap
   "$HEAPSNAP" run --leaks -o "$T/lk-$tag.%p.hsnap" -- "$py" $user "$dir" >"$T/lk-$tag.out" 2>&1
   if [ $? -eq 0 ]; then t_pass "python_leak_check_runs_$tag"
   else t_fail "python_leak_check_runs_$tag" "$(tail -c 300 "$T/lk-$tag.out")"; fi
   "$HEAPSNAP" leaks "$T"/lk-$tag.*.hsnap >"$T/leaks-$tag.txt" 2>/dev/null
   awk '/are definitely lost/ { on = 1; rec = $0 "\n"; next } /^$/ { if (on) print rec; on = 0 }
-       on { rec = rec $0 "\n" }' "$T/leaks-$tag.txt" | grep -A30 -E "^(900003 bytes in 3|600002 bytes in 2) blocks" \
+       on { rec = rec $0 "\n" }' "$T/leaks-$tag.txt" | grep -A30 -E "^(900003 bytes in 3|600002 bytes in 2|300001 bytes in 1) blocks" \
     >"$T/leakrec-$tag.txt"
   has "python_ext_leak_is_direct_$tag" "$T/leakrec-$tag.txt" "at 0x[0-9a-f]+: ext_leak \(.*pyext.c:$l_leak\)"
   has "python_ext_leak_record_has_python_caller_$tag" "$T/leakrec-$tag.txt" \
