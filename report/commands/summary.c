@@ -113,26 +113,68 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
     return found ? (got_named ? 1 : 0) : -1;
 }
 
-/* Whether trace ti has a Python frame (its site is then a Python line);
- * a compressed TRACES' tree is walked from the innermost node out to the
- * first. */
-static int summary_is_python(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
+/* Trace ti's words into *ips (a compressed TRACES' tree walked from the
+ * innermost node out); how many, or -1. */
+static int summary_words(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
 {
     const struct snap_trace *t = &s->traces[ti];
-    uint32_t node = t->node;
-    if (!t->ips && s->nodes) {
-        for (int i = 0; i < t->depth; i++, node = s->nodes[node].parent)
-            if (HSNAP_IS_PYFRAME(s->iptab[s->nodes[node].ipx]))
-                return 1;
-        return 0;
-    }
     if (grow_array((void **)ips, cap, (size_t)t->depth + 1, sizeof(**ips)) < 0)
         return -1;
-    snap_trace_ips(s, t, *ips);
-    for (int i = 0; i < t->depth; i++)
+    if (!t->ips && s->nodes) {
+        uint32_t node = t->node;
+        for (int i = 0; i < t->depth; i++, node = s->nodes[node].parent)
+            (*ips)[i] = s->iptab[s->nodes[node].ipx];
+    } else
+        snap_trace_ips(s, t, *ips);
+    return t->depth;
+}
+
+/* Whether trace ti has a Python frame (its site is then a Python line). */
+static int summary_is_python(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
+{
+    int n = summary_words(s, ti, ips, cap);
+    for (int i = 0; i < n; i++)
         if (HSNAP_IS_PYFRAME((*ips)[i]))
             return 1;
-    return 0;
+    return n < 0 ? -1 : 0;
+}
+
+/* A trace's answer to summary_in_module, for the module asked last. */
+struct summary_in {
+    const char *path;
+    int in;
+};
+
+/* Whether trace ti has a word in the module at path: only such a trace
+ * can have a frame of it, hence a share of a line keyed by it.  memo:
+ * the trace's last answer, kept while the first line stays the same. */
+static int summary_in_module(const struct snap *s, uint32_t ti, const char *path, uint64_t **ips,
+                             size_t *cap, struct summary_in *memo)
+{
+    if (memo->path == path)
+        return memo->in;
+    memo->path = path;
+    memo->in = 0;
+    int n = summary_words(s, ti, ips, cap);
+    for (int i = 0; i < n; i++) {
+        const struct snap_module *m =
+            HSNAP_IS_PYFRAME((*ips)[i]) ? NULL : snap_module_in(s, ti, (*ips)[i]);
+        if (m && !strcmp(m->path, path))
+            return memo->in = 1;
+    }
+    if (n < 0)
+        memo->path = NULL;
+    return n < 0 ? -1 : 0;
+}
+
+/* The module of a line keyed by it ("func (module)", "[module]:0": no
+ * file), whose sum only stacks with a word in that module can change;
+ * NULL for any other line. */
+static const char *summary_key_module(const struct stat_entry *e)
+{
+    const struct frame *f = e->frames ? e->frames[e->head] : NULL;
+    return f && !frames_has_file(f) && !f->pymodule && f->module[0] != '<' && f->path[0]
+               ? f->path : NULL;
 }
 
 static const struct hsnap_stat *summary_by;
@@ -146,20 +188,24 @@ static int summary_bytes_desc(const void *pa, const void *pb)
 
 /* The peak's line of most bytes, as `top --peak`'s first line, into st,
  * symbolizing as few native stacks as the answer needs (their DWARF, the
- * interpreter's in a Python process, is most of the summary's time): the
- * Python stacks' lines first, then the stacks without a Python frame,
- * biggest first, until the first line is ahead of the second by more than
- * every stack not yet added, and is a Python line (a native line may
- * still grow).  Its entry (NULL: none, or out of memory). */
+ * interpreter's in a Python process and libc's separate debug file, is
+ * most of the summary's time and memory): the Python stacks' lines first,
+ * then the stacks without a Python frame, biggest first, until the first
+ * line is ahead of the second by more than every stack not yet added, and
+ * no stack not yet added can grow it: a Python line, or a line keyed by
+ * its module (a stack without a word there cannot be of it), once every
+ * stack with such a word is added.  Its entry (NULL: none, or out of
+ * memory). */
 static struct stat_entry *summary_top(struct stats *st, const struct snap *s)
 {
-    uint32_t nt = s->ntraces, nn = 0, npy = 0, i = 0, chunk = 64;
+    uint32_t nt = s->ntraces, nn = 0, chunk = 1, left;
     struct hsnap_stat *v = calloc(nt ? nt : 1, sizeof(*v));
     uint32_t *nat = malloc((nt ? nt : 1) * sizeof(*nat));
+    struct summary_in *memo = calloc(nt ? nt : 1, sizeof(*memo));
     uint64_t *ips = NULL, rest = 0;
     size_t cap = 0, n = 0;
     struct stat_entry **e = NULL;
-    if (!v || !nat)
+    if (!v || !nat || !memo)
         goto out;
     for (uint32_t ti = 0; ti < nt; ti++) {
         const struct hsnap_stat *sv = &s->peak_stats[ti];
@@ -169,39 +215,55 @@ static struct stat_entry *summary_top(struct stats *st, const struct snap *s)
         if (py < 0)
             goto out;
         if (py)
-            v[ti] = *sv, npy++;
+            v[ti] = *sv;
         else
             nat[nn++] = ti, rest += sv->live_bytes;
     }
-    if (!npy) /* a native program: no Python line can end the walk early */
-        chunk = nn ? nn : 1;
     summary_by = s->peak_stats;
     qsort(nat, nn, sizeof(*nat), summary_bytes_desc);
     if (stats_add_values(st, s, v) < 0)
         goto out;
-    for (;;) {
+    for (left = nn;;) { /* nat[0..left) are the stacks not yet added, biggest first */
         if (!(e = stats_sort(st, 0, &n)))
             goto out;
         uint64_t first = n ? (uint64_t)e[0]->size : 0, second = n > 1 ? (uint64_t)e[1]->size : 0;
         int python_line = n && e[0]->frames && HSNAP_IS_PYFRAME(e[0]->frames[e[0]->head]->ip);
-        if (i == nn || (python_line && first > second + rest))
+        const char *mod = n && !python_line ? summary_key_module(e[0]) : NULL;
+        int grows = 0; /* stacks not yet added that may be of the first line */
+        for (uint32_t k = 0; mod && k < left && !grows; k++)
+            if ((grows = summary_in_module(s, nat[k], mod, &ips, &cap, &memo[nat[k]])) < 0)
+                goto fail;
+        if (!left || ((python_line || (mod && !grows)) && first > second + rest))
             break;
         memset(v, 0, nt * sizeof(*v));
-        for (uint32_t end = nn - i < chunk ? nn : i + chunk; i < end; i++) {
-            v[nat[i]] = s->peak_stats[nat[i]];
-            rest -= s->peak_stats[nat[i]].live_bytes;
+        uint32_t kept = 0, added = 0;
+        for (uint32_t k = 0; k < left; k++) {
+            int in = grows ? summary_in_module(s, nat[k], mod, &ips, &cap, &memo[nat[k]])
+                           : added < chunk;
+            if (in < 0)
+                goto fail;
+            if (in) { /* the first line's module's stacks, or the next chunk */
+                v[nat[k]] = s->peak_stats[nat[k]];
+                rest -= s->peak_stats[nat[k]].live_bytes;
+                added++;
+            } else
+                nat[kept++] = nat[k];
         }
-        chunk *= 2;
-        if (stats_add_values(st, s, v) < 0) {
-            e = NULL;
-            goto out;
-        }
+        left = kept;
+        if (!grows)
+            chunk *= 2;
+        if (stats_add_values(st, s, v) < 0)
+            goto fail;
     }
 out:
     free(v);
     free(nat);
+    free(memo);
     free(ips);
     return e && n ? e[0] : NULL;
+fail:
+    e = NULL;
+    goto out;
 }
 
 /* "peak SIZE in N blocks at T s; most at SITE (SIZE in N blocks)". */

@@ -9,6 +9,8 @@ if ! tests/shim/leak/classes/build.sh direct_into_cycle >"$T/lf.log" 2>&1; then
   t_fail run_summary "leak fixtures do not build: $(head -c 300 "$T/lf.log")"; return 0
 fi
 LF=$BUILD/leakfix
+# dbg STRACE_LOG: how many files under /usr/lib/debug/ it opened
+dbg() { grep '/usr/lib/debug/' "$1" | grep -vc ENOENT; }
 
 # --- sites: the peak's top site and the heap at exit ----------------------------
 "$HEAPSNAP" run -o "$T/s.%p.hsnap" -- "$FX/sites" >"$T/s.out" 2>"$T/s.err"
@@ -61,13 +63,58 @@ elif [ -x "$T/dwarf" ]; then
   snap=$(sed -n 's/^heapsnap: wrote //p' "$T/q.err")
   strace -f -qq -e trace=openat -o "$T/st.top" "$HEAPSNAP" top --peak --key traceback "$snap" \
     >/dev/null 2>&1
-  dbg() { grep '/usr/lib/debug/' "$1" | grep -vc ENOENT; }
   if [ "$(dbg "$T/st.top")" = 0 ]; then
     t_skip run_summary_reads_no_frame_past_the_site "no separate debug file for libc (libc6-dbg)"
   elif [ "$(dbg "$T/st.run")" = 0 ] && grep -q 'most at .*dwarf\.c:6 ' "$T/q.err"; then
     t_pass run_summary_reads_no_frame_past_the_site
   else t_fail run_summary_reads_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.run" | grep -v ENOENT | head -2) $(cat "$T/q.err")"; fi
 fi
+
+# --- the peak's top line keyed by a library without debug information
+# ("lib_keep (libtopx.so)") that no stack of libc's own sites passes through:
+# those stacks are never symbolized (sqlite's case: libc's fopen and stdio
+# buffer under the sqlite3 shell, the top line in libsqlite3)
+cat >"$T/topx.c" <<'EOF2'
+#include <stdlib.h>
+void *keep[10];
+void lib_keep(void) { for (int i = 0; i < 10; i++) keep[i] = malloc(10240); }
+EOF2
+cat >"$T/topmain.c" <<'EOF2'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+void lib_keep(void);
+static void *volatile own, *volatile dup;
+int main(void)
+{
+    FILE *f = fopen("/dev/null", "r"); /* libc's own site, under main */
+    char line[64];
+    if (f && fgets(line, sizeof line, f)) return 1;
+    own = malloc(3000);
+    dup = strdup("a wrapper's block");
+    lib_keep();
+    return f == NULL;
+}
+EOF2
+if gcc -O1 -shared -fPIC -o "$T/libtopx.so" "$T/topx.c" 2>"$T/cc.err" &&
+   t_build topmain "$T/topmain.c" -L"$T" -ltopx -Wl,-rpath,"$T" 2>>"$T/cc.err"; then
+  if ! command -v strace >/dev/null; then
+    t_skip run_summary_library_top_reads_no_libc "no strace (Debian package strace)"
+  else
+    strace -f -qq -e trace=openat -o "$T/st.x" "$HEAPSNAP" run -o "$T/x.%p.hsnap" -- "$T/topmain" \
+      >/dev/null 2>"$T/x.err"
+    snap=$(sed -n 's/^heapsnap: wrote //p' "$T/x.err")
+    want=$("$HEAPSNAP" top --peak -n 1 "$snap" 2>/dev/null | head -1 |
+      sed -n 's/^\(.*\): size=\(.*\), count=\([0-9]*\),.*/most at \1 (\2 in \3 blocks)/p')
+    strace -f -qq -e trace=openat -o "$T/st.xt" "$HEAPSNAP" top --peak -n 100 "$snap" >/dev/null 2>&1
+    if [ "$(dbg "$T/st.xt")" = 0 ]; then
+      t_skip run_summary_library_top_reads_no_libc "no separate debug file for libc (libc6-dbg)"
+    elif [ "$(dbg "$T/st.x")" = 0 ] && [ -n "$want" ] && grep -qF "$want" "$T/x.err" &&
+         grep -q 'most at lib_keep (libtopx.so) (100 KiB in 10 blocks)' "$T/x.err"; then
+      t_pass run_summary_library_top_reads_no_libc
+    else t_fail run_summary_library_top_reads_no_libc "top says '$want'; $(grep /usr/lib/debug/ "$T/st.x" | grep -v ENOENT | head -1) $(cat "$T/x.err")"; fi
+  fi
+else t_fail run_summary_library_top_reads_no_libc "cc: $(head -c 200 "$T/cc.err")"; fi
 
 # --- --leaks: valgrind's words over the sums `heapsnap leaks` prints -------------
 "$HEAPSNAP" run --leaks -o "$T/l.%p.hsnap" -- "$LF/direct_into_cycle" >/dev/null 2>"$T/l.err"
