@@ -65,6 +65,8 @@ static const struct alloc_fn builtin_alloc_fns[] = {
     {"ztrycalloc*", 1}, {"ztryrealloc*", 1}, {"zstrdup", 1},
     /* nginx */
     {"ngx_alloc", 1}, {"ngx_calloc", 1}, {"ngx_memalign", 1},
+    /* perl (Newx, Newxz, Renew: its safe system allocator's) */
+    {"Perl_safesysmalloc", 1}, {"Perl_safesyscalloc", 1}, {"Perl_safesysrealloc", 1},
     /* SQLite (sqlite3MallocZero, sqlite3DbMallocRawNN, sqlite3DbReallocOrFree...) */
     {"sqlite3Malloc*", 1}, {"sqlite3Realloc*", 1}, {"sqlite3DbMalloc*", 1},
     {"sqlite3DbRealloc*", 1}, {"sqlite3_malloc*", 1}, {"sqlite3_realloc*", 1},

@@ -65,3 +65,17 @@ fi
 grep -q ';load_index (tests/fixtures/wrapped.c:42) 4000$' "$T/folded.txt" &&
   ! grep -q 'pool_grab' "$T/folded.txt" && t_pass alloc_fn_export_folded ||
   t_fail alloc_fn_export_folded "$(head -c 300 "$T/folded.txt" | tr '\n' '|')"
+
+# a library's wrapper in the built-in list, in a Debian program without debug
+# information: perl's blocks go through Perl_safesysmalloc (Newx), charged to
+# its callers, unless --no-default-alloc-fns
+if [ -x /usr/bin/perl ]; then
+  "$HEAPSNAP" run -q -o "$T/perl.%p.hsnap" -- /usr/bin/perl -e 'my @a = map { "x" x 100 } 1 .. 2000' \
+    >/dev/null 2>"$T/perl.err"
+  p=$(ls "$T"/perl.*.hsnap 2>/dev/null | head -1)
+  "$HEAPSNAP" top --key function -n 0 "$p" >"$T/perl.top" 2>/dev/null
+  "$HEAPSNAP" top --key function -n 0 --no-default-alloc-fns "$p" >"$T/perl.raw" 2>/dev/null
+  if [ -s "$T/perl.top" ] && ! grep -q '^Perl_safesys' "$T/perl.top" && grep -q '^Perl_safesysmalloc' "$T/perl.raw"; then
+    t_pass alloc_fn_perl_wrapper_is_builtin
+  else t_fail alloc_fn_perl_wrapper_is_builtin "$(head -3 "$T/perl.top" | tr '\n' '|') / $(head -3 "$T/perl.raw" | tr '\n' '|') $(head -c 200 "$T/perl.err")"; fi
+else t_skip alloc_fn_perl_wrapper_is_builtin "no /usr/bin/perl"; fi
