@@ -32,8 +32,12 @@ else t_fail serve_targets_is_http_sd_json_with_labels "$(tail -c 300 "$T/py.err"
 
 # --- /metrics ------------------------------------------------------------------
 # the first scrape reads the target's symbols: on a loaded machine it may
-# outlast curl's limit once, so it is asked again until the series is there
+# outlast curl's limit once, so it is asked again until the series is there;
+# the sites come from the state file's document, which the target's helper
+# writes every few beats: under load the first may predate grow_site's
+# blocks (CI once saw no site series at all), so that series is waited for
 sv_wait_for /metrics "^heapsnap_heap_live_bytes\\{pid=\"$P\"," || true
+sv_wait_for /metrics "^heapsnap_site_live_bytes\\{pid=\"$P\",.*grow_site" || true
 code=$(sv_get /metrics -D "$T/head")
 cp "$T/body" "$T/m1"
 lab="pid=\"$P\",program=\"target\",exe=\"$T/target\",service=\"checkout\""
