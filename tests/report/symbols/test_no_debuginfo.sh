@@ -44,3 +44,18 @@ else t_fail nodbg_one_note_naming_packages "$(tr '\n' '|' <"$T/top.err")"; fi
 "$HEAPSNAP" top --peak -n 1 --format json "$T/sq.hsnap" 2>/dev/null |
   python3 -c 'import json,sys; k=json.load(sys.stdin)["groups"][0]["key"]; sys.exit(0 if k == sys.argv[1] else 1)' \
     "$(head -1 "$T/top.txt" | sed 's/: size=.*//')" && t_pass nodbg_json_key_same || t_fail nodbg_json_key_same "see top.txt"
+# libdw's debuginfod client (libcurl and ~30 libraries) is not loaded for the
+# modules without debug information unless DEBUGINFOD_URLS asks for a server
+# (sym_find_debuginfo); with one set (a closed port here: no network), the
+# standard search asks it, and the note is the same
+if command -v strace >/dev/null; then
+  strace -f -qq -e trace=openat -o "$T/st.top" "$HEAPSNAP" top --peak -n 3 "$T/sq.hsnap" \
+    >"$T/top3.txt" 2>/dev/null
+  DEBUGINFOD_URLS=http://127.0.0.1:9/ DEBUGINFOD_CACHE_PATH="$T/dcache" DEBUGINFOD_TIMEOUT=2 \
+    strace -f -qq -e trace=openat -o "$T/st.url" "$HEAPSNAP" top --peak -n 3 "$T/sq.hsnap" \
+    >"$T/top3u.txt" 2>/dev/null
+  if ! grep -q 'libdebuginfod\.so' "$T/st.top" && grep -q 'libdebuginfod\.so.* = [0-9]' "$T/st.url" &&
+     cmp -s "$T/top3.txt" "$T/top3u.txt"; then
+    t_pass nodbg_debuginfod_client_only_when_asked
+  else t_fail nodbg_debuginfod_client_only_when_asked "without: $(grep -c libdebuginfod "$T/st.top"), with: $(grep -c libdebuginfod "$T/st.url") $(diff "$T/top3.txt" "$T/top3u.txt" | head -3 | tr '\n' '|')"; fi
+else t_skip nodbg_debuginfod_client_only_when_asked "no strace (Debian package strace)"; fi
