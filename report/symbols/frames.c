@@ -3,7 +3,7 @@
  * allocation site, and filters them (see frames.h for the rules).
  *
  * A trace's words (return addresses, Python frame words) name frame
- * records (report/symbols/framerec.h) through a table per snapshot, so
+ * records (framerec.h) through a table per snapshot (frameview.h), so
  * each distinct word is resolved once.  The records, with the
  * interpreter's left out of a Python stack, make the stack, interned by
  * its record sequence: the traces that read alike (the same stack in two
@@ -26,37 +26,12 @@
 #include "fchain.h"
 #include "framerec.h"
 #include "frames.h"
+#include "frameview.h"
 #include "judge.h"
 #include "sym.h"
 #include "tmlike.h"
 #include "wrappers.h"
 
-/* A trace's word resolved in one snapshot: its records (n of them; 0 for
- * heapsnap's own frames); n < 0 marks an empty slot. */
-struct word_slot {
-    uint64_t w;
-    struct frec *const *recs;
-    int32_t n;
-};
-
-/* One snapshot's view: its modules in the registry, its words' records
- * (open addressing, a power of two, at most half full), its traces'
- * stacks. */
-struct frames_snap {
-    int *mods;                            /* nmodules registry indices */
-    const struct frames_trace **traces;   /* ntraces, filled on first use */
-    struct word_slot *words;
-    size_t capwords, nwords;
-    struct tmlike *tm;                    /* tmlike_new's, on first use */
-    uint32_t *chains[2];                  /* by node of a compressed TRACES: 1 + the
-                                             chain of its words from it outward (all
-                                             of them; its Python ones), 0 not yet,
-                                             NODE_ERA when trace-dependent */
-    uint8_t *haspy;                       /* by node: 0 not yet, 1 no Python word
-                                             from it outward, 2 one */
-};
-
-#define NODE_ERA UINT32_MAX
 
 /* A stack; the hash key is fr's pointers. */
 struct stack {
@@ -77,14 +52,8 @@ struct shown {
     uint32_t ids[];
 };
 
-/* The command's stacks.  snaps[serial - lo] belongs to the snapshot of that
- * load serial: serials grow for the process's life, and a process that
- * loads without end (heapsnap serve) resets between (frames_fini), so the
- * array starts at the lowest serial asked since. */
+/* The command's stacks (the snapshots' views: frameview.c). */
 static struct {
-    struct frames_snap *snaps;
-    size_t capsnaps;
-    uint64_t lo;                   /* snaps[0]'s serial (0: none asked yet) */
     struct stack *stacks;          /* uthash by fr */
     struct shown *shown;           /* uthash by idents */
     uint32_t nshown;
@@ -113,142 +82,6 @@ void frames_native_site(void) { py_cfg.native = 1; }
 void frames_interpreter_frames(void) { py_cfg.interp = 1; }
 void frames_python_frames_only(void) { py_cfg.pyonly = 1; }
 void frames_site_only(void) { py_cfg.pyonly = py_cfg.siteonly = 1; }
-
-/* --- one snapshot's words ------------------------------------------------ */
-
-static struct frames_snap *snap_view(const struct snap *s)
-{
-    size_t old = fx.capsnaps;
-    if (s->serial == 0)
-        return NULL;
-    if (!fx.lo)
-        fx.lo = s->serial;
-    if (s->serial < fx.lo) { /* older than every one asked: the array moves up */
-        size_t shift = (size_t)(fx.lo - s->serial);
-        if (grow_array((void **)&fx.snaps, &fx.capsnaps, old + shift, sizeof(*fx.snaps)) < 0)
-            return NULL;
-        memmove(fx.snaps + shift, fx.snaps, old * sizeof(*fx.snaps));
-        memset(fx.snaps, 0, shift * sizeof(*fx.snaps));
-        memset(fx.snaps + old + shift, 0, (fx.capsnaps - old - shift) * sizeof(*fx.snaps));
-        fx.lo = s->serial;
-        old = fx.capsnaps;
-    }
-    size_t at = (size_t)(s->serial - fx.lo);
-    if (grow_array((void **)&fx.snaps, &fx.capsnaps, at + 1, sizeof(*fx.snaps)) < 0)
-        return NULL;
-    memset(fx.snaps + old, 0, (fx.capsnaps - old) * sizeof(*fx.snaps));
-    struct frames_snap *v = &fx.snaps[at];
-    if (v->traces)
-        return v;
-    int ok = (v->mods = calloc(s->nmodules + 1, sizeof(*v->mods))) &&
-             (v->traces = calloc(s->ntraces + 1, sizeof(*v->traces)));
-    for (uint32_t j = 0; ok && j < s->nmodules; j++)
-        ok = (v->mods[j] = sym_module(&s->modules[j])) >= 0;
-    if (!ok) {
-        free(v->mods);
-        free(v->traces);
-        memset(v, 0, sizeof(*v));
-        return NULL;
-    }
-    return v;
-}
-
-static size_t word_hash(uint64_t w, size_t cap)
-{
-    return (size_t)((w * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
-}
-
-/* Doubles v's word table; -1 when out of memory. */
-static int words_grow(struct frames_snap *v)
-{
-    size_t cap = v->capwords ? v->capwords * 2 : 1024;
-    struct word_slot *w = malloc(cap * sizeof(*w));
-    if (!w)
-        return -1;
-    for (size_t i = 0; i < cap; i++)
-        w[i].n = -1;
-    for (size_t i = 0; i < v->capwords; i++) {
-        if (v->words[i].n < 0)
-            continue;
-        size_t k = word_hash(v->words[i].w, cap);
-        while (w[k].n >= 0)
-            k = (k + 1) & (cap - 1);
-        w[k] = v->words[i];
-    }
-    free(v->words);
-    v->words = w;
-    v->capwords = cap;
-    return 0;
-}
-
-/* heapsnap's own library: its frames (the thread-start wrapper under every
- * thread's start routine) are never part of the user's stack. */
-static int is_self(int mod)
-{
-    return strncmp(sym_module_base(mod), "libheapsnap", 11) == 0;
-}
-
-/* The records of word w of snapshot s: a Python frame's, or the return
- * address's (none for the shim's own); how many, or -1. */
-static int word_resolve(const struct snap *s, const struct frames_snap *v, uint32_t ti,
-                        uint64_t w, struct frec *const **out)
-{
-    if (HSNAP_IS_PYFRAME(w)) {
-        static const struct snap_pycode missing = {0, "<unknown>", "<python>", NULL, 0};
-        uint64_t code = (w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
-        const struct snap_pycode *c = code < s->npycodes ? &s->pycodes[code] : &missing;
-        int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
-        int line = c == &missing ? 0 : pycode_line_of(s, (uint32_t)code, off);
-        return frec_python(c->file, c->qualname, line, w, out) < 0 ? -1 : 1;
-    }
-    const struct snap_module *m = snap_module_in(s, ti, w);
-    int32_t mod = m ? v->mods[m - s->modules] : -1;
-    if (mod >= 0 && is_self(mod)) {
-        *out = NULL;
-        return 0;
-    }
-    return frec_native(mod, m ? w - m->bias : w, w, out);
-}
-
-/* 1 when the module of w depends on the trace (an unloaded module's range
- * holds it: UNLOADED's rule, hsnap_format.h): such a word is not cached. */
-static int word_of_era(const struct snap *s, uint64_t w)
-{
-    for (uint32_t i = 0; !HSNAP_IS_PYFRAME(w) && i < s->nmodules; i++)
-        if ((s->modules[i].flags & HSNAP_MODULE_UNLOADED) && w >= s->modules[i].lo &&
-            w < s->modules[i].hi)
-            return 1;
-    return 0;
-}
-
-/* The records of word w of trace ti (judged), in *out: how many, or -1;
- * *era is 1 when they depend on the trace (word_of_era). */
-static int word_get(const struct snap *s, struct frames_snap *v, uint32_t ti, uint64_t w,
-                    struct frec *const **out, int *era)
-{
-    *era = 0;
-    if (v->capwords) {
-        for (size_t k = word_hash(w, v->capwords); v->words[k].n >= 0; k = (k + 1) & (v->capwords - 1))
-            if (v->words[k].w == w) {
-                *out = v->words[k].recs;
-                return v->words[k].n;
-            }
-    }
-    int n = word_resolve(s, v, ti, w, out);
-    for (int i = 0; i < n; i++)
-        if (judge_frame((*out)[i]) < 0)
-            return -1;
-    if (n >= 0 && (*era = word_of_era(s, w)))
-        return n;
-    if (n < 0 || ((v->nwords + 1) * 2 > v->capwords && words_grow(v) < 0))
-        return -1;
-    size_t k = word_hash(w, v->capwords);
-    while (v->words[k].n >= 0)
-        k = (k + 1) & (v->capwords - 1);
-    v->words[k] = (struct word_slot){w, *out, n};
-    v->nwords++;
-    return n;
-}
 
 /* --- stacks -------------------------------------------------------------- */
 
@@ -347,7 +180,7 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
         struct frec *const *recs;
         if (pyonly && !HSNAP_IS_PYFRAME(fx.ips[i]))
             continue;
-        int k = word_get(s, v, ti, fx.ips[i], &recs, &era);
+        int k = fview_word(s, v, ti, fx.ips[i], &recs, &era);
         if (k < 0)
             return -1;
         if (k && (size_t)n + k > fx.capfr && push(n + k - 1, NULL) < 0) /* room for k */
@@ -418,7 +251,7 @@ static int64_t node_chain(const struct snap *s, struct frames_snap *v, uint32_t 
         uint64_t w = s->iptab[s->nodes[fx.walk[n]].ipx];
         struct frec *const *recs;
         int k = 0;
-        if (!(py && !HSNAP_IS_PYFRAME(w)) && (k = word_get(s, v, ti, w, &recs, &era)) < 0)
+        if (!(py && !HSNAP_IS_PYFRAME(w)) && (k = fview_word(s, v, ti, w, &recs, &era)) < 0)
             return -1;
         if (era) { /* this node and every one inward */
             n++;
@@ -622,14 +455,14 @@ static const struct frames_trace *get_site(const struct snap *s, struct frames_s
         if (!py && n) { /* decided by w's module alone: w is not symbolized */
             const struct snap_module *m = snap_module_in(s, ti, w);
             int32_t mod = m ? v->mods[m - s->modules] : -1;
-            if (mod >= 0 && is_self(mod))
+            if (mod >= 0 && fview_is_self(mod))
                 continue; /* the shim's own: no frame */
             int last, site = judge_site_known(fx.fr, n, mod >= 0 ? sym_module_base(mod) : NULL,
                                               &last);
             if (site >= 0)
                 return site_alone(s, v, t, site, last);
         }
-        int k = word_get(s, v, ti, w, &recs, &era);
+        int k = fview_word(s, v, ti, w, &recs, &era);
         if (k < 0)
             return NULL;
         for (int j = 0; py && j < k; j++) {
@@ -652,7 +485,7 @@ static const struct frames_trace *get_site(const struct snap *s, struct frames_s
 
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
 {
-    struct frames_snap *v = snap_view(s);
+    struct frames_snap *v = fview_of(s);
     if (!v)
         return NULL;
     if (v->traces[ti])
@@ -721,16 +554,7 @@ void frames_fini(void)
         HASH_DEL(fx.shown, sh);
         free(sh);
     }
-    for (size_t i = 0; i < fx.capsnaps; i++) {
-        free(fx.snaps[i].mods);
-        free(fx.snaps[i].traces);
-        free(fx.snaps[i].words);
-        free(fx.snaps[i].chains[0]);
-        free(fx.snaps[i].chains[1]);
-        free(fx.snaps[i].haspy);
-        tmlike_free(fx.snaps[i].tm);
-    }
-    free(fx.snaps);
+    fview_fini();
     free(fx.fr);
     free(fx.ips);
     free(fx.idents);

@@ -1,4 +1,4 @@
-// link: report/symbols/frames.c report/symbols/framefilter.c report/symbols/fchain.c report/symbols/judge.c report/symbols/tmlike.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/cuindex.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/load/pyretain.c report/load/pygcfreed.c report/base/grow.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
+// link: report/symbols/frames.c report/symbols/frameview.c report/symbols/framefilter.c report/symbols/fchain.c report/symbols/judge.c report/symbols/tmlike.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/cuindex.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/state.c report/load/section.c report/load/peak.c report/load/siteline.c report/load/pycode.c report/load/pytypes.c report/load/pyretain.c report/load/pygcfreed.c report/base/grow.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
 /*
  * test_site_known.c - run's summary symbolizes a native stack from the
  * innermost frame out only until the frames further out cannot change its
@@ -65,75 +65,47 @@ static int decide(const struct fx *s, int *site, int *last, char *why, size_t le
 
 #define LIBC(fn) {"libc.so.6", fn, "libc-start.c"}
 
-TEST_BEGIN(named_site_decides_at_once)
-{
-    static const struct fx s[] = {{"prog", "work", "prog.c"}, {"prog", "main", "prog.c"},
-                                  LIBC("__libc_start_main"), {0}};
-    char why[128] = "";
-    int site, last, at = decide(s, &site, &last, why, sizeof why);
-    expect_true(at == 1 && site == 0 && last == 0, "at %d site %d last %d %s", at, site, last, why);
-}
-TEST_END
+/* A case: stack s (innermost first) decides at prefix length AT, with the
+ * site at index SITE and its key's frames out to LAST (AT -1: never). */
+#define SITE_CASE(name, AT, SITE, LAST, ...)                                            \
+    TEST_BEGIN(name)                                                                    \
+    {                                                                                   \
+        static const struct fx s[] = {__VA_ARGS__, {0}};                                \
+        char why[128] = "";                                                             \
+        int site = -1, last = -1, at = decide(s, &site, &last, why, sizeof why);        \
+        expect_true(at == (AT) && (at < 0 || (site == (SITE) && last == (LAST))),       \
+                    "at %d site %d last %d %s", at, site, last, why);                   \
+    }                                                                                   \
+    TEST_END
 
-TEST_BEGIN(wrappers_are_passed)
-{
-    static const struct fx s[] = {{"libc.so.6", "strdup", "strdup.c"}, {"prog", "xmalloc", "x.c"},
-                                  {"prog", "load", "prog.c"}, LIBC("__libc_start_main"), {0}};
-    char why[128] = "";
-    int site, last, at = decide(s, &site, &last, why, sizeof why);
-    expect_true(at == 3 && site == 2 && last == 2, "at %d site %d last %d %s", at, site, last, why);
-}
-TEST_END
+SITE_CASE(named_site_decides_at_once, 1, 0, 0,
+          {"prog", "work", "prog.c"}, {"prog", "main", "prog.c"}, LIBC("__libc_start_main"))
 
-TEST_BEGIN(nameless_site_waits_for_its_named_caller)
-{
-    /* sqlite: a static function under sqlite3PagerSetPagesize */
-    static const struct fx s[] = {{"libsqlite3.so.0", "libsqlite3.so.0+0xb786b", NULL},
-                                  {"libsqlite3.so.0", "sqlite3PagerSetPagesize", NULL},
-                                  {"libsqlite3.so.0", "sqlite3PagerOpen", NULL},
-                                  LIBC("__libc_start_main"), {0}};
-    char why[128] = "";
-    int site, last, at = decide(s, &site, &last, why, sizeof why);
-    expect_true(at == 2 && site == 0 && last == 1, "at %d site %d last %d %s", at, site, last, why);
-}
-TEST_END
+SITE_CASE(wrappers_are_passed, 3, 2, 2,
+          {"libc.so.6", "strdup", "strdup.c"}, {"prog", "xmalloc", "x.c"},
+          {"prog", "load", "prog.c"}, LIBC("__libc_start_main"))
 
-TEST_BEGIN(a_wrappers_nameless_helper_is_passed)
-{
-    /* sqlite3MemMalloc (static, nameless) under sqlite3Malloc: a wrapper too */
-    static const struct fx s[] = {{"libsqlite3.so.0", "libsqlite3.so.0+0x1234", NULL},
-                                  {"libsqlite3.so.0", "sqlite3Malloc", NULL},
-                                  {"libsqlite3.so.0", "sqlite3BtreeCreateTable", NULL},
-                                  {"sqlite3", "sqlite3+0x2a350", NULL},
-                                  LIBC("__libc_start_main"), {0}};
-    char why[128] = "";
-    int site, last, at = decide(s, &site, &last, why, sizeof why);
-    expect_true(at == 3 && site == 2 && last == 2, "at %d site %d last %d %s", at, site, last, why);
-}
-TEST_END
+/* sqlite: a static function under sqlite3PagerSetPagesize */
+SITE_CASE(nameless_site_waits_for_its_named_caller, 2, 0, 1,
+          {"libsqlite3.so.0", "libsqlite3.so.0+0xb786b", NULL},
+          {"libsqlite3.so.0", "sqlite3PagerSetPagesize", NULL},
+          {"libsqlite3.so.0", "sqlite3PagerOpen", NULL}, LIBC("__libc_start_main"))
 
-TEST_BEGIN(nameless_to_another_module_needs_only_its_name)
-{
-    /* a stripped program's static functions out to libc's start: decided
-     * by the next word's module, before libc's frame is symbolized */
-    static const struct fx s[] = {{"ls", "ls+0x95b9", NULL}, {"ls", "ls+0x2a350", NULL},
-                                  LIBC("__libc_start_call_main"), LIBC("__libc_start_main"),
-                                  {0}};
-    char why[128] = "";
-    int site, last, at = decide(s, &site, &last, why, sizeof why);
-    expect_true(at == 2 && site == 0 && last == 1, "at %d site %d last %d %s", at, site, last, why);
-}
-TEST_END
+/* sqlite3MemMalloc (static, nameless) under sqlite3Malloc: a wrapper too */
+SITE_CASE(a_wrappers_nameless_helper_is_passed, 3, 2, 2,
+          {"libsqlite3.so.0", "libsqlite3.so.0+0x1234", NULL},
+          {"libsqlite3.so.0", "sqlite3Malloc", NULL},
+          {"libsqlite3.so.0", "sqlite3BtreeCreateTable", NULL},
+          {"sqlite3", "sqlite3+0x2a350", NULL}, LIBC("__libc_start_main"))
 
-TEST_BEGIN(all_wrappers_never_decide_early)
-{
-    static const struct fx s[] = {{"libc.so.6", "malloc", "malloc.c"},
-                                  {"libc.so.6", "strdup", "strdup.c"}, {0}};
-    char why[128] = "";
-    int site, last, at = decide(s, &site, &last, why, sizeof why);
-    expect_true(at < 0, "decided at %d (site %d)", at, site);
-}
-TEST_END
+/* a stripped program's static functions out to libc's start: decided by
+ * the next word's module, before libc's frame is symbolized */
+SITE_CASE(nameless_to_another_module_needs_only_its_name, 2, 0, 1,
+          {"ls", "ls+0x95b9", NULL}, {"ls", "ls+0x2a350", NULL},
+          LIBC("__libc_start_call_main"), LIBC("__libc_start_main"))
+
+SITE_CASE(all_wrappers_never_decide_early, -1, 0, 0,
+          {"libc.so.6", "malloc", "malloc.c"}, {"libc.so.6", "strdup", "strdup.c"})
 
 int main(void)
 {
