@@ -80,7 +80,10 @@ uint32_t stop_foreign(pid_t pid, unsigned gen, uint32_t *failed)
 /* The TCB at the top of glibc thread stack [lo, hi): its first and third
  * words (tcbhead_t's tcb and self) point to itself; 0 when none is found
  * (see stop_is_thread_stack).  The window is copied first (peek.h): the
- * mapping may have changed since the maps were read. */
+ * mapping may have changed since the maps were read.  The main thread's
+ * TCB is no stack's: ld.so maps it with the static TLS in an anonymous
+ * mapping that later mappings of the program (a pymalloc arena) may join,
+ * and that mapping is data, its TLS a root of the main thread's. */
 static uintptr_t stop_tcb_in(uintptr_t lo, uintptr_t hi)
 {
     static uintptr_t win[(STOP_TCB_WINDOW + 64) / sizeof(uintptr_t)]; /* one check at a time */
@@ -94,7 +97,7 @@ static uintptr_t stop_tcb_in(uintptr_t lo, uintptr_t hi)
     for (uintptr_t p = top; p >= bottom; p -= 64) {
         const uintptr_t *w = win + (p - bottom) / sizeof(uintptr_t);
         if (w[0] == p && w[2] == p)
-            return p;
+            return p == stop.main_tp ? 0 : p;
         if (p == bottom)
             break;
     }
@@ -161,14 +164,20 @@ int stop_is_thread_stack(uintptr_t lo, uintptr_t hi)
 }
 
 /* The tid of the glibc thread whose stack is [lo, hi) (live or cached), 0
- * when its descriptor does not say; -1: no thread stack. */
+ * when its descriptor does not say; -1: no thread stack; STOP_STACK_SHIM:
+ * the stack of a thread the shim started (its helper, the attach's
+ * control thread), which holds no word of the program's. */
 int stop_stack_tid(uintptr_t lo, uintptr_t hi)
 {
     uintptr_t tp = stop_tcb_in(lo, hi);
     pid_t tid = 0;
     if (!tp)
         return -1;
+    if (tp == atomic_load(&stop.own_tp))
+        return STOP_STACK_SHIM;
     if (stop.tid_off && !peek(&tid, tp + stop.tid_off, sizeof tid))
         tid = 0;
+    if (tid && (tid == atomic_load(&stop.own_tid) || tid == atomic_load(&stop.aux_tid)))
+        return STOP_STACK_SHIM;
     return tid;
 }

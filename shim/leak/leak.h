@@ -105,7 +105,9 @@ typedef int (*leak_report_fn)(void *ctx, const struct hsnap_block *b, uint64_t n
  * set the re-entry guard) ---- */
 void collect_init(const struct leak_host *h); /* once, before any other call */
 /* The tid of the glibc thread whose stack is [lo, hi), 0 when unknown;
- * -1: no thread stack (foreign.c; the roots' names, pyroots.c). */
+ * -1: no thread stack; STOP_STACK_SHIM: a thread of the shim's own, whose
+ * stack is no root (foreign.c; the roots' names, pyroots.c). */
+#define STOP_STACK_SHIM (-2)
 int stop_stack_tid(uintptr_t lo, uintptr_t hi);
 /* keptregs.c: the general registers of thread tid as the last stop found
  * them, while it still waits where it was stopped (its stack pointer sp

@@ -633,6 +633,8 @@ void stop_init(int sig, uintptr_t lo, uintptr_t hi)
     struct stop_slot *m = &stop.slot0;
     m->tid = (pid_t)syscall(SYS_gettid);
     m->tp = (uintptr_t)pthread_self();
+    if (m->tid == getpid())
+        stop.main_tp = m->tp;
     m->lo = lo;
     m->hi = hi;
     stop_self = m;

@@ -87,6 +87,8 @@ struct stop_registry {
     atomic_int own_tid;          /* the shim's helper thread, or 0 */
     _Atomic(uintptr_t) own_tp;   /* its pthread_t, or 0 */
     atomic_int aux_tid;          /* the attach's control thread (stop_aux_thread), or 0 */
+    uintptr_t main_tp;           /* the main thread's TCB, or 0: ld.so maps it beside the
+                                  * static TLS, in a mapping that is no stack */
     struct stop_slot slot0;      /* the main thread's */
     _Atomic(struct stop_slot *) slot_chunk[STOP_MAX / STOP_SLOT_CHUNK];
 };

@@ -351,6 +351,8 @@ static void pyl_map(const struct procmaps_line *m, void *arg)
     uintptr_t at = m->lo, sp = (uintptr_t)&at, pc;
     int tid = len == 7 && !memcmp(path, "[stack]", 7) ? getpid()
             : len ? -1 : stop_stack_tid(m->lo, m->hi);
+    if (tid == STOP_STACK_SHIM)
+        return; /* the shim's helper: copies of every address it read */
     if (sp >= m->lo && sp < m->hi) /* this thread's stack: below here, dead frames */
         at = sp & ~(uintptr_t)7;
     else if (tid >= 0 && pycs_live(tid, m->lo, m->hi, &at, &pc)) { /* another's, blocked: */
