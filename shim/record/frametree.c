@@ -186,6 +186,49 @@ static uint32_t ftree_get(uint32_t parent, uintptr_t ip)
     return ftree_new(parent, ip, s, tag);
 }
 
+/* The node of frame ip called from node parent when it is the node made
+ * right after parent, or 0: a stack's nodes made by one walk have
+ * consecutive ids, so a later walk down the same frames finds each next
+ * one beside the last (the same cache line, most often) without the
+ * index, whose probe is a cache miss a frame. */
+static inline uint32_t ftree_next_of(uint32_t parent, uintptr_t ip)
+{
+    uint32_t c = parent + 1;
+    if (c >= ftree.nodes)
+        return 0;
+    const struct ftree_node *x = ftree_at(c);
+    return x->parent == parent && x->ip == ip ? c : 0;
+}
+
+/* Nodes for ip[depth - 1 - k] inward, each the child of the one before,
+ * the first's parent n: made, none looked for, since a node just made
+ * has no child yet.  Their index slots' lines are fetched first, all
+ * together, rather than a miss at a time.  The last node, or 0 when out
+ * of memory (the nodes made so far stay: each is whole). */
+static uint32_t ftree_make_chain(uint32_t n, const uintptr_t *ip, unsigned depth, unsigned k,
+                                 struct ftree_path *p)
+{
+    uint32_t mask = (1u << ftree.index_bits) - 1, next = ftree.nodes;
+    for (unsigned q = k; q < depth && q < k + 16; q++, next++)
+        __builtin_prefetch(&ftree.index[ftree_slot(ftree_hash(q == k ? n : next - 1,
+                                                              ip[depth - 1 - q]),
+                                                    ftree.index_bits)], 1);
+    for (; k < depth; k++) {
+        uintptr_t f = ip[depth - 1 - k];
+        uint64_t h = ftree_hash(n, f);
+        uint32_t s = ftree_slot(h, ftree.index_bits);
+        while (ftree.index[s])
+            s = (s + 1) & mask;
+        if (!(n = ftree_new(n, f, s, ftree_tag_of(h))))
+            return 0;
+        if (k < FTREE_PATH) {
+            p->rip[FTREE_PATH - 1 - k] = f;
+            p->node[k] = n;
+        }
+    }
+    return n;
+}
+
 /* The root (node 0), made at the first stack; 0 or -1. */
 static int ftree_root(void)
 {
@@ -256,12 +299,20 @@ int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth)
     int64_t r = -1;
     if (ftree_root() != 0 || ftree_index_room(depth - k) != 0)
         goto out;
-    for (; k < depth; k++) {
-        if (!(n = ftree_get(n, ip[depth - 1 - k])))
+    for (uint32_t made = ftree.nodes; k < depth; k++) {
+        uint32_t c = ftree_next_of(n, ip[depth - 1 - k]);
+        if (!c && !(c = ftree_get(n, ip[depth - 1 - k])))
             goto out;
+        n = c;
         if (k < FTREE_PATH) {
             p->rip[FTREE_PATH - 1 - k] = ip[depth - 1 - k];
             p->node[k] = n;
+        }
+        if (n >= made) { /* new: so are the frames inward of it */
+            if (k + 1 < depth && !(n = ftree_make_chain(n, ip, depth, k + 1, p)))
+                goto out;
+            k = depth;
+            break;
         }
     }
     r = n;

@@ -11,7 +11,9 @@
  * under the 632 bytes a 64-frame record took before the tree; the
  * frames' index given back is made again; other stores' stacks met in
  * turn from several contexts (the thread's ways) keep their nodes, also
- * after the thread's end gave its ways back; and ftree_tail_same counts the
+ * after the thread's end gave its ways back; a stack of new frames is made
+ * as one chain and walked down again without a node made twice; and
+ * ftree_tail_same counts the
  * equal words from the end as a plain loop does, at every length and
  * every first difference (its turns of eight and four words).
  */
@@ -310,6 +312,53 @@ TEST_BEGIN(tracetree_other_stores_in_turn_keep_their_nodes)
     }
 TEST_END
 
+/* Stack j of chain_stack, innermost first: the outer SHARED frames of
+ * every such stack, then frames of j's own. */
+static void chain_stack(uint32_t j, uintptr_t *ip)
+{
+    for (unsigned i = 0; i < DEPTH; i++)
+        ip[DEPTH - 1 - i] = i < SHARED ? 0x900000 + i * 16 : 0xa00000 + j * 0x1000 + i * 16;
+}
+
+/* Stack j's innermost node, or UINT32_MAX when it is not its frames. */
+static uint32_t chain_node(uint32_t j)
+{
+    uintptr_t ip[DEPTH];
+    uint32_t n = 0;
+    chain_stack(j, ip);
+    if (trace_node_intern(ip, DEPTH, &n) != 0 || !ftree_same(n, ip, DEPTH))
+        return UINT32_MAX;
+    return n;
+}
+
+static uint32_t chain_again[2];
+
+static void *chain_walker(void *arg)
+{
+    (void)arg;
+    chain_again[0] = chain_node(0);
+    chain_again[1] = chain_node(1);
+    return NULL;
+}
+
+/* A stack of new frames is made as one chain, its nodes' ids in a row
+ * (SHARED outer frames, then DEPTH - SHARED of its own); a walk down made
+ * chains (from a thread with no path of its own, so every
+ * frame is found, by the next id or the index) makes no node twice: the
+ * next new stack's nodes follow right after. */
+TEST_BEGIN(tracetree_chains_are_made_once_and_found_again)
+    uint32_t a = chain_node(0);
+    uint32_t b = chain_node(1);
+    expect_true(a != UINT32_MAX, "chain stack 0");
+    expect_eq_u64(b, a + (DEPTH - SHARED)); /* its own frames: new, in a row */
+    pthread_t t;
+    pthread_create(&t, NULL, chain_walker, NULL);
+    pthread_join(t, NULL);
+    expect_eq_u64(chain_again[0], a);
+    expect_eq_u64(chain_again[1], b);
+    expect_eq_u64(chain_node(2), b + (DEPTH - SHARED)); /* nothing made between */
+TEST_END
+
 /* ftree_tail_same against one word a turn: every length up to 70, the
  * first difference (from the end) at every place or none, and a
  * difference in either 32-bit half of the word (its SSE2 lanes). */
@@ -342,6 +391,7 @@ int main(void)
     tracetree_threads_agree();
     ftree_index_dropped_and_made_again();
     tracetree_other_stores_in_turn_keep_their_nodes();
+    tracetree_chains_are_made_once_and_found_again();
     tail_same_counts_equal_words_from_the_end();
     return 0;
 }
