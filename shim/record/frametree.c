@@ -25,6 +25,7 @@
 #define FTREE_CHUNKS 8192u                   /* so at most 64M nodes */
 #define FTREE_INDEX_BITS 10                  /* the index's first size: 1024 slots */
 #define FTREE_PATH 128u                      /* outer frames of its last walk a thread keeps */
+#define FTREE_REHASH_AHEAD 16u               /* nodes a rehash fetches their slots ahead */
 /* An index past this many bytes, and every node chunk after the first, is
  * mapped resident at once (arena_map_full): a rehash writes all of an
  * index's pages and nodes fill a chunk in order, so one call fills what
@@ -112,13 +113,24 @@ static HS_NOINLINE int ftree_index_grow(void)
                                                    : arena_alloc(slots * sizeof *ix);
     if (!ix)
         return -1;
-    for (uint32_t n = 1; n < ftree.nodes; n++) {
-        const struct ftree_node *x = ftree_at(n);
-        uint64_t h = ftree_hash(x->parent, x->ip);
-        uint32_t s = ftree_slot(h, bits);
-        while (ix[s])
-            s = (s + 1) & mask;
-        ix[s] = ftree_tag_of(h) | n;
+    /* The nodes are read in order, but their slots are all over the new
+     * index: each is fetched FTREE_REHASH_AHEAD nodes before it is
+     * written, so that the misses overlap instead of coming one a node. */
+    uint64_t ahead[FTREE_REHASH_AHEAD];
+    for (uint32_t n = 1; n < ftree.nodes + FTREE_REHASH_AHEAD; n++) {
+        uint32_t k = n % FTREE_REHASH_AHEAD;
+        if (n - FTREE_REHASH_AHEAD >= 1 && n - FTREE_REHASH_AHEAD < ftree.nodes) {
+            uint64_t h = ahead[k];
+            uint32_t s = ftree_slot(h, bits);
+            while (ix[s])
+                s = (s + 1) & mask;
+            ix[s] = ftree_tag_of(h) | (n - FTREE_REHASH_AHEAD);
+        }
+        if (n < ftree.nodes) {
+            const struct ftree_node *x = ftree_at(n);
+            ahead[k] = ftree_hash(x->parent, x->ip);
+            __builtin_prefetch(&ix[ftree_slot(ahead[k], bits)], 1);
+        }
     }
     if (ftree.index)
         arena_free(ftree.index, ((size_t)1 << ftree.index_bits) * sizeof *ix);
