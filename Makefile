@@ -28,8 +28,8 @@ SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/
                shim/attach
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
-SHIM_HOT    := shim/hooks shim/hookrecord shim/hookstack shim/record/pending shim/record/table shim/record/table_hint shim/record/tblpool shim/record/traces shim/record/sample \
-               shim/unwind/unwind shim/unwind/cfi shim/unwind/rulecache
+SHIM_HOT    := shim/hooks shim/hookrecord shim/hookstack shim/record/pending shim/record/pendwalk shim/record/table shim/record/table_hint shim/record/tblpool shim/record/traces shim/record/sample \
+               shim/unwind/unwind shim/unwind/cfi shim/unwind/cfichecks shim/unwind/rulecache
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -I$(BUILD)/gen \
                -fno-omit-frame-pointer -pthread -D_GNU_SOURCE $(addprefix -I,$(SHIM_ROOMS))
 # The preloaded shim's thread-locals are initial-exec (docs/design.md).  The

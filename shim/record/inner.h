@@ -4,7 +4,9 @@
  * probes) and table_hint.c (where a pointer's entry lives: its hash, its
  * region's stripes, its home cluster, and the prefetch that keeps them)
  * share.  The hot helpers are inline here so that both inline them.
- * Also what traces.c asks of tracefail.c (the failures by trace).
+ * Also the threads' queues of held frees and fresh blocks, which
+ * pending.c and pendwalk.c share, and what traces.c asks of tracefail.c
+ * (the failures by trace).
  */
 #ifndef HEAPSNAP_RECORD_INNER_H
 #define HEAPSNAP_RECORD_INNER_H
@@ -103,6 +105,62 @@ static inline uint32_t tbl_home(uint64_t h, uint32_t c)
 
 /* The stripes of the groups handed out so far (table_hint.c). */
 unsigned tbl_stripes_used(void);
+
+/* The threads' queues of held frees and fresh blocks: pending.c fills and
+ * empties them, pendwalk.c reads them for a walk of the table (who may
+ * touch a slot, and when: pending.c). */
+#define PEND_DEPTH 4      /* blocks a thread holds */
+#define PEND_QUEUES 64    /* threads that hold any */
+#define PEND_YOUNG_BITS 6 /* blocks remembered as young: 64, direct-mapped */
+#define PEND_SCORE 1024   /* bound of the old-minus-young score (pend_hold) */
+#define PEND_FRESH_BITS 4 /* fresh slots per thread: 16, direct-mapped */
+#define PEND_FRESH (1u << PEND_FRESH_BITS)
+#define PEND_SLOTS (PEND_FRESH + 1) /* ... and the one entering the table */
+
+/* A block not yet in the table.  The fields are written before p (release)
+ * by the slot's thread; other threads read them under the flock, or
+ * between two loads of p (pend_look). */
+struct pend_fresh {
+    _Atomic uintptr_t p; /* 0 = empty */
+    uint64_t size;
+    uint32_t trace, epoch;
+};
+
+struct pend_queue {
+    void *_Atomic p[PEND_DEPTH]; /* NULL = empty */
+    struct tbl_where where[PEND_DEPTH]; /* p[i]'s, from its prefetch (this thread's) */
+    unsigned next;               /* the slot the next free goes to */
+    int score;                   /* > 0: this thread holds (pend_hold) */
+    atomic_int owned;
+    lock_t flock;                /* emptying a full fresh slot (above) */
+    atomic_int forget;           /* trace_clear came: forget the fresh blocks */
+    struct pend_fresh fresh[PEND_SLOTS]; /* by pend_fresh_of; the last: entering */
+    uintptr_t young[1u << PEND_YOUNG_BITS]; /* recent allocations, by pend_young */
+} __attribute__((aligned(64)));
+
+extern struct pend_queue pend_q[PEND_QUEUES];
+extern atomic_uint pend_q_top; /* queues ever claimed: [0, top) (every loop over them) */
+
+static inline void pend_fresh_read(const struct pend_fresh *f, uintptr_t p, struct tbl_entry *e)
+{
+    e->ptr = p;
+    e->size = __atomic_load_n(&f->size, __ATOMIC_RELAXED);
+    e->trace = __atomic_load_n(&f->trace, __ATOMIC_RELAXED);
+    e->epoch = __atomic_load_n(&f->epoch, __ATOMIC_RELAXED);
+}
+
+/* Reads a slot another thread may change, between two loads of its
+ * pointer: the pointer and *e, or 0 if the slot was empty or changed
+ * meanwhile. */
+static inline uintptr_t pend_fresh_peek(const struct pend_fresh *f, struct tbl_entry *e)
+{
+    uintptr_t p = atomic_load_explicit(&f->p, memory_order_acquire);
+    if (!p)
+        return 0;
+    pend_fresh_read(f, p, e);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&f->p, memory_order_relaxed) == p ? p : 0;
+}
 
 /* tracefail.c: trace_clear zeroes every trace's failures (the intern lock
  * held; the slots stay). */

@@ -16,43 +16,15 @@
  * table goes through pend_foreach; a thread settles its own queue before a
  * snapshot, its sums or the peak, and at its end.  Queues are a static
  * array; loops stop at pend_q_top, and pend_claim orders a claim against
- * fork's pend_lock_all.
+ * fork's pend_lock_all.  The walks that skip held blocks and add fresh
+ * ones are pendwalk.c's.
  */
 #include <string.h>
 
-#include "record.h"
+#include "inner.h"
 
-#define PEND_DEPTH 4      /* blocks a thread holds */
-#define PEND_QUEUES 64    /* threads that hold any */
-#define PEND_YOUNG_BITS 6 /* blocks remembered as young: 64, direct-mapped */
-#define PEND_SCORE 1024   /* bound of the old-minus-young score (pend_hold) */
-#define PEND_FRESH_BITS 4 /* fresh slots per thread: 16, direct-mapped */
-#define PEND_FRESH (1u << PEND_FRESH_BITS)
-#define PEND_SLOTS (PEND_FRESH + 1) /* ... and the one entering the table */
-
-/* A block not yet in the table.  The fields are written before p (release)
- * by the slot's thread; other threads read them under the flock, or
- * between two loads of p (pend_look). */
-struct pend_fresh {
-    _Atomic uintptr_t p; /* 0 = empty */
-    uint64_t size;
-    uint32_t trace, epoch;
-};
-
-struct pend_queue {
-    void *_Atomic p[PEND_DEPTH]; /* NULL = empty */
-    struct tbl_where where[PEND_DEPTH]; /* p[i]'s, from its prefetch (this thread's) */
-    unsigned next;               /* the slot the next free goes to */
-    int score;                   /* > 0: this thread holds (pend_hold) */
-    atomic_int owned;
-    lock_t flock;                /* emptying a full fresh slot (above) */
-    atomic_int forget;           /* trace_clear came: forget the fresh blocks */
-    struct pend_fresh fresh[PEND_SLOTS]; /* by pend_fresh_of; the last: entering */
-    uintptr_t young[1u << PEND_YOUNG_BITS]; /* recent allocations, by pend_young */
-} __attribute__((aligned(64)));
-
-static struct pend_queue pend_q[PEND_QUEUES];
-static atomic_uint pend_q_top; /* queues ever claimed: [0, top) (every loop over them) */
+struct pend_queue pend_q[PEND_QUEUES]; /* the layout: inner.h */
+atomic_uint pend_q_top;
 static lock_t pend_claim;      /* a claim (pend_thread_begin) against fork's lock_all */
 /* pend_self, pend_fresh_on (base.h's hs_hot): this thread's queue, and
  * whether it keeps fresh blocks (its score <= 0) */
@@ -229,14 +201,6 @@ static inline struct pend_fresh *pend_fresh_of(struct pend_queue *q, uintptr_t p
     return &q->fresh[(p * 0x9e3779b97f4a7c15ULL) >> (64 - PEND_FRESH_BITS)];
 }
 
-static void pend_fresh_read(const struct pend_fresh *f, uintptr_t p, struct tbl_entry *e)
-{
-    e->ptr = p;
-    e->size = __atomic_load_n(&f->size, __ATOMIC_RELAXED);
-    e->trace = __atomic_load_n(&f->trace, __ATOMIC_RELAXED);
-    e->epoch = __atomic_load_n(&f->epoch, __ATOMIC_RELAXED);
-}
-
 /* Which of q's slots holds p - its own, or the entering one - or NULL. */
 static inline struct pend_fresh *pend_fresh_find(struct pend_queue *q, uintptr_t p)
 {
@@ -252,19 +216,6 @@ static inline void pend_fresh_empty(struct pend_fresh *f, uintptr_t p, struct tb
 {
     pend_fresh_read(f, p, e);
     atomic_store_explicit(&f->p, 0, memory_order_relaxed);
-}
-
-/* Reads a slot another thread may change, between two loads of its
- * pointer: the pointer and *e, or 0 if the slot was empty or changed
- * meanwhile. */
-static uintptr_t pend_fresh_peek(const struct pend_fresh *f, struct tbl_entry *e)
-{
-    uintptr_t p = atomic_load_explicit(&f->p, memory_order_acquire);
-    if (!p)
-        return 0;
-    pend_fresh_read(f, p, e);
-    atomic_thread_fence(memory_order_acquire);
-    return atomic_load_explicit(&f->p, memory_order_relaxed) == p ? p : 0;
 }
 
 /* Fills an empty slot (the caller is the slot's thread). */
@@ -587,125 +538,4 @@ void *pend_hold(void *p)
 {
     struct tbl_where w;
     return pend_hold_where(p, &w);
-}
-
-/* ---------------- walks: held blocks out, fresh ones in ---------------- */
-
-struct pend_view {
-    uintptr_t p[PEND_QUEUES * PEND_DEPTH]; /* held, sorted */
-    unsigned n;
-    struct tbl_entry fresh[PEND_QUEUES * PEND_SLOTS]; /* sorted by ptr, each once */
-    unsigned char seen[PEND_QUEUES * PEND_SLOTS];     /* ... met in the table too */
-    unsigned nfresh;
-    tbl_visit_fn fn;
-    void *arg;
-    struct pend_left left;
-};
-
-/* Index of the first of the n sorted values at a (stride apart) >= p. */
-static unsigned pend_lower(const void *a, size_t stride, unsigned n, uintptr_t p)
-{
-    unsigned lo = 0, hi = n;
-    while (lo < hi) {
-        unsigned mid = (lo + hi) / 2;
-        if (*(const uintptr_t *)((const char *)a + mid * stride) < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Every block some queue holds now, and every fresh block, each sorted
- * (insertion: a handful per thread).  A fresh slot is read between two
- * loads of its pointer; one that changed meanwhile is left out (its block
- * is born or dies during the walk: either is right). */
-static void pend_look(struct pend_view *v)
-{
-    v->n = v->nfresh = 0;
-    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
-    for (unsigned i = 0; i < top; i++) {
-        struct pend_queue *q = &pend_q[i];
-        if (!atomic_load_explicit(&q->owned, memory_order_relaxed))
-            continue;
-        for (unsigned j = 0; j < PEND_DEPTH; j++) {
-            uintptr_t p = (uintptr_t)atomic_load_explicit(&q->p[j], memory_order_relaxed);
-            if (!p)
-                continue;
-            unsigned k = v->n++;
-            for (; k > 0 && v->p[k - 1] > p; k--)
-                v->p[k] = v->p[k - 1];
-            v->p[k] = p;
-        }
-        for (unsigned j = 0; j < PEND_SLOTS; j++) { /* the entering slot last */
-            struct tbl_entry e;
-            uintptr_t p = pend_fresh_peek(&q->fresh[j], &e);
-            if (!p)
-                continue;
-            unsigned k = pend_lower(v->fresh, sizeof *v->fresh, v->nfresh, p);
-            if (k < v->nfresh && v->fresh[k].ptr == p)
-                continue; /* seen in its slot, then entering (pend_fresh_evict) */
-            memmove(&v->fresh[k + 1], &v->fresh[k], (v->nfresh - k) * sizeof *v->fresh);
-            v->fresh[k] = e;
-            v->nfresh++;
-        }
-    }
-    memset(v->seen, 0, v->nfresh);
-}
-
-static int pend_visit(const struct tbl_entry *e, void *arg)
-{
-    struct pend_view *v = arg;
-    unsigned k;
-    if (v->n && (k = pend_lower(v->p, sizeof *v->p, v->n, e->ptr)) < v->n && v->p[k] == e->ptr) {
-        uint64_t n, bytes;
-        sample_weigh(e->size, &n, &bytes);
-        v->left.blocks++;
-        v->left.bytes += bytes;
-        return 0;
-    }
-    /* entering the table while the walk ran: visited here, not twice */
-    if (v->nfresh && (k = pend_lower(v->fresh, sizeof *v->fresh, v->nfresh, e->ptr)) < v->nfresh &&
-        v->fresh[k].ptr == e->ptr)
-        v->seen[k] = 1;
-    return v->fn(e, v->arg);
-}
-
-/* tbl_foreach (tries == 0) or tbl_foreach_bounded, without the held
- * blocks and with the fresh ones.  A block held, or born, while the walk
- * runs on other threads may be counted or not, as any block freed during
- * the walk.  -1 also when the view's memory cannot be had. */
-int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left)
-{
-    /* About 29 KiB: too big for the stack of a fatal signal's snapshot.  mmap is
-     * async-signal-safe, and no lock is needed. */
-    struct pend_view *v = arena_map(sizeof *v);
-    if (!v)
-        return -1;
-    v->fn = fn;
-    v->arg = arg;
-    v->left = (struct pend_left){0, 0};
-    pend_look(v);
-    int r = tries == PEND_DRAIN ? tbl_drain(pend_visit, v)
-            : tries               ? tbl_foreach_bounded(pend_visit, v, tries)
-                                  : tbl_foreach(pend_visit, v);
-    for (unsigned k = 0; r == 0 && k < v->nfresh; k++)
-        if (!v->seen[k])
-            r = fn(&v->fresh[k], arg);
-    if (left)
-        *left = v->left;
-    arena_unmap(v, sizeof *v);
-    return r;
-}
-
-/* Live blocks: the table's and the fresh ones (sizes an array for a walk). */
-uint64_t pend_live_count(void)
-{
-    uint64_t n = tbl_count();
-    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
-    for (unsigned i = 0; i < top; i++)
-        if (atomic_load_explicit(&pend_q[i].owned, memory_order_relaxed))
-            for (unsigned j = 0; j < PEND_SLOTS; j++)
-                n += atomic_load_explicit(&pend_q[i].fresh[j].p, memory_order_relaxed) != 0;
-    return n;
 }

@@ -2,13 +2,15 @@
  * cfimemo.h - the layout of cfi.c's memo of a thread's recent walks: the
  * states a walk went through (cfi_state), the words an exact repeat must
  * find again (cfi_check, cfi_pair), and a memo (cfi_memo), with why a
- * replay gives what the ordinary walk gives.  cfi.c alone includes it;
- * it keeps each thread's memos and reads and writes them.
+ * replay gives what the ordinary walk gives.  cfi.c keeps each thread's
+ * memos and reads and writes them; cfichecks.c makes a memo's list of
+ * checks (cfi_memo_checks).
  */
 #ifndef HEAPSNAP_CFIMEMO_H
 #define HEAPSNAP_CFIMEMO_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A walk is a pure function of its state before each step - (key, rsp,
@@ -100,7 +102,7 @@ struct cfi_memo {
     struct cfi_state st[];        /* cap + 1 states */
 };
 /* A memo's block holds this header and its states, then as many checks
- * as fit (cfi.c's cfi_memo_checks_max): 8 bytes more leave deep's
+ * as fit (cfi_memo_checks_max): 8 bytes more leave deep's
  * longest lists (about 120 checks at the default depth) without room,
  * compared step by step, four times the instructions. */
 _Static_assert(sizeof(struct cfi_memo) == 96, "a memo's header in 96 bytes");
@@ -112,5 +114,38 @@ _Static_assert(sizeof(struct cfi_memo) == 96, "a memo's header in 96 bytes");
 enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT, CFI_CMP_LIST };
 
 #define CFI_MAX_NEVER UINT_MAX /* max: no walk asks for this many frames */
+
+#define CFI_CHECKS_NONE UINT_MAX /* nchk: the list did not fit; compare step by step */
+/* nchk: the list not made yet.  A walk's list is made when a walk first
+ * starts in its first state (cfi_same_again), not when it is recorded:
+ * most walks of a start-up are never met again. */
+#define CFI_CHECKS_LATER (UINT_MAX - 1)
+
+/* cap + 1 states, then checks in the rest of the arena's power-of-two
+ * block: 122 at the default depth (64), where a walk of n steps needs n to
+ * 2n. */
+static inline size_t cfi_memo_chk_at(unsigned cap) /* 16-aligned: pairs are read as vectors */
+{
+    return (sizeof(struct cfi_memo) + (size_t)(cap + 1) * sizeof(struct cfi_state) + 15) &
+           ~(size_t)15;
+}
+
+static inline size_t cfi_memo_size(unsigned cap)
+{
+    size_t base = cfi_memo_chk_at(cap), n = 16;
+    while (n < base)
+        n *= 2;
+    return n;
+}
+
+static inline unsigned cfi_memo_checks_max(unsigned cap)
+{
+    return (unsigned)((cfi_memo_size(cap) - cfi_memo_chk_at(cap)) / sizeof(struct cfi_check));
+}
+
+/* Memo m's list of checks (after its states, in its block of
+ * cfi_memo_size(cap) bytes), laid out for the compare: m's nchk, npair,
+ * pair, pair_end, chk_end, cmp, rbp_mask and rbp0 set (cfichecks.c). */
+void cfi_memo_checks(struct cfi_memo *m, unsigned cap);
 
 #endif
