@@ -65,8 +65,13 @@ assert len(pts) >= 20, "%d points" % len(pts)
 assert all(pt["rss"] for pt in pts), "a point without rss"
 pk = p["points"][p["peak"]["point"]]
 assert pk["heap"] == 6 << 20, pk["heap"]
-# touched blocks of 256 KiB: resident, so the rss holds the heap
-assert all(pt["rss"] >= pt["heap"] for pt in pts), [(pt["heap"], pt["rss"]) for pt in pts if pt["rss"] < pt["heap"]]
+# touched blocks of 256 KiB: resident, so the rss holds the heap.  A
+# point reads the heap, then the rss: frees that come between (phase 2
+# frees 24 blocks at once, and a busy machine may stop the helper there)
+# are in its rss and in the next point'"'"'s heap, not in its own
+low = [(a["heap"], a["rss"]) for a, b in zip(pts, pts[1:] + [None])
+       if a["rss"] < min(a["heap"], b["heap"] if b else a["heap"])]
+assert not low, low
 assert all(pt["other"] + sum(v for i, v in pt["sites"]) == pt["heap"] for pt in p["points"])
 ' "$T/ph.json"
 py timeline_json_schema 'assert d["schema"] == "heapsnap-timeline" and d["version"] == 1, d.get("schema")
