@@ -14,7 +14,7 @@
  * ascending), then table stripes.  Nothing that can discharge a block runs
  * under a flock.  Held and fresh blocks are invisible: every walk of the
  * table goes through pend_foreach; a thread settles its own queue before a
- * snapshot, its sums or the peak, and at its end.  Queues are a static
+ * snapshot, its sums or the peak, and at its end.  Queues are a fixed
  * array; loops stop at pend_q_top, and pend_claim orders a claim against
  * fork's pend_lock_all.  The walks that skip held blocks and add fresh
  * ones are pendwalk.c's.
