@@ -4,26 +4,66 @@
  * memo by its number (UNWIND_NAME_FRAMES | number, see hooks.c's
  * hook_stack), so that the same native frames, walked again after the
  * memo forgot them, get the same name, and the thread's recent splices
- * (stack.c) keyed by that name are found again.  A number stands for
- * exactly one native stack (its frames and truncation flag, compared in
- * full), for good: records are never freed, like traces, and their
- * frames are frametree.c's tree's (trace_node_intern: most of a stack's
- * frames are stored already, by the traces).  Only a walk
- * (a memo miss) comes here; the table is under the room's lock (code.c's
- * py_code_lock), which fork's handlers hold.
+ * (stack.c) keyed by that name are found again.  A number stands for one
+ * native stack (its frames and truncation flag) for good, kept as two
+ * hashes of them (py_native): records are never freed, like traces.  Only
+ * a walk (a memo miss) comes here; the table is under the room's lock
+ * (code.c's py_code_lock), which fork's handlers hold.
  */
-#include <string.h>
-
 #include "inner.h"
 
 #define PY_NATIVE_MAX (1u << 24) /* numbers handed out, at most */
 
+/* A stack is known by two 64-bit hashes of its frames (with its depth and
+ * truncation flag), not by its frames: kept, they cost a record of 24
+ * bytes instead of the frames' nodes in traces.c's tree (a Python
+ * start-up names ten thousand native stacks some 60 frames deep), and a
+ * match is two compares instead of a walk up 60 nodes.  Two stacks share
+ * a name only when both hashes agree: with independent lanes and
+ * multipliers, about n^2 / 2^129 for n names. */
 struct py_native {
-    uint64_t hash;
-    uint32_t node;           /* the frames: frametree.c's tree */
+    uint64_t hash, check;
     uint16_t depth;
     uint16_t truncated;
 };
+
+struct py_native_key {
+    uint64_t hash, check;
+};
+
+static inline uint64_t py_native_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* Both hashes in one pass: four lanes, two a hash, each frame into one
+ * lane of each (even frames a and c, odd b and d), so that the four
+ * multiplies of a pair of frames run side by side.  c and d also fold
+ * their high bits down, so that they are no multiple of a and b. */
+static struct py_native_key py_native_key(const uintptr_t *ip, unsigned depth, int truncated)
+{
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ depth, b = 0x6a09e667f3bcc909ULL;
+    uint64_t c = 0xbb67ae8584caa73bULL ^ ((uint64_t)depth << 32), d = 0x3c6ef372fe94f82bULL;
+    unsigned i = 0;
+    for (; i + 1 < depth; i += 2) {
+        a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
+        b = (b ^ ip[i + 1]) * 0xc4ceb9fe1a85ec53ULL;
+        c = (c ^ ip[i] ^ c >> 29) * 0x9fb21c651e98df25ULL;
+        d = (d ^ ip[i + 1] ^ d >> 31) * 0xd6e8feb86659fd93ULL;
+    }
+    if (i < depth) {
+        a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
+        c = (c ^ ip[i] ^ c >> 29) * 0x9fb21c651e98df25ULL;
+    }
+    uint64_t salt = truncated ? 0x5bd1e9955bd1e995ull : 0;
+    struct py_native_key k = {py_native_mix((a ^ a >> 32) * 0xbf58476d1ce4e5b9ULL + b) ^ salt,
+                              py_native_mix((c ^ c >> 27) * 0x94d049bb133111ebULL + d) ^ salt};
+    return k;
+}
 
 static struct {
     struct py_native **recs; /* by number */
@@ -32,22 +72,16 @@ static struct {
     uint32_t slots;          /* power of two */
 } nat;
 
-/* traces.c's hash of the frames, told apart from the same frames cut short. */
-static uint64_t py_native_hash(const uintptr_t *ip, unsigned depth, int truncated)
-{
-    return trace_hash(ip, depth) ^ (truncated ? 0x5bd1e9955bd1e995ull : 0);
-}
-
 static inline uint32_t py_native_slot(uint64_t hash, uint32_t slots)
 {
     return (uint32_t)(hash >> 20) & (slots - 1);
 }
 
-static int py_native_same(const struct py_native *r, uint64_t hash, const uintptr_t *ip,
-                          unsigned depth, int truncated)
+static int py_native_same(const struct py_native *r, struct py_native_key k, unsigned depth,
+                          int truncated)
 {
-    return r->hash == hash && r->depth == depth && r->truncated == (truncated != 0) &&
-           ftree_same(r->node, ip, depth);
+    return r->hash == k.hash && r->check == k.check && r->depth == depth &&
+           r->truncated == (truncated != 0);
 }
 
 /* Records and index grown for one more number: 0, or -1. */
@@ -79,26 +113,25 @@ static int py_native_grow(void)
 
 uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated)
 {
-    uint64_t h = py_native_hash(ip, depth, truncated);
+    struct py_native_key k = py_native_key(ip, depth, truncated);
     uint32_t name = UNWIND_NO_NAME;
     py_code_lock();
-    uint32_t s = nat.slots ? py_native_slot(h, nat.slots) : 0;
+    uint32_t s = nat.slots ? py_native_slot(k.hash, nat.slots) : 0;
     for (; nat.slots && nat.index[s]; s = (s + 1) & (nat.slots - 1))
-        if (py_native_same(nat.recs[nat.index[s] - 1], h, ip, depth, truncated)) {
+        if (py_native_same(nat.recs[nat.index[s] - 1], k, depth, truncated)) {
             name = UNWIND_NAME_FRAMES | (nat.index[s] - 1);
             goto out;
         }
     if (nat.n >= PY_NATIVE_MAX || py_native_grow() != 0)
         goto out;
-    uint32_t node;
-    struct py_native *r;
-    if (trace_node_intern(ip, depth, &node) != 0 || !(r = arena_keep(sizeof *r)))
+    struct py_native *r = arena_keep(sizeof *r);
+    if (!r)
         goto out;
-    r->hash = h;
-    r->node = node;
+    r->hash = k.hash;
+    r->check = k.check;
     r->depth = (uint16_t)depth;
     r->truncated = truncated != 0;
-    s = py_native_slot(h, nat.slots);
+    s = py_native_slot(k.hash, nat.slots);
     while (nat.index[s])
         s = (s + 1) & (nat.slots - 1);
     nat.recs[nat.n] = r;

@@ -5,9 +5,8 @@
  * is named by its innermost node and its depth.  Nodes are made outermost
  * first, each (parent, ip) once, found again through an open-addressed
  * index of node ids (exact: the frame and the parent decide).  Each thread
- * keeps the outer frames of its last walk per kind of caller
- * (FTREE_TRACES; FTREE_OTHER: its last few, ftree_way): a miss's stack
- * shares most of them.
+ * keeps the outer frames of its last walk: a miss's stack shares most of
+ * them.
  *   Locks: nodes never change once made and their chunks never move, so a
  * stack is read back (ftree_copy, ftree_same) without a lock; making nodes
  * (ftree_walk_in) and tagging one are guarded by the caller's lock,
@@ -16,8 +15,6 @@
  * whole mappings that never move (FTREE_LAZY says which are resident at
  * once).
  */
-#include <string.h>
-
 #include "record.h"
 
 #define FTREE_NODE_BITS 13
@@ -64,18 +61,7 @@ struct ftree_path {
     uintptr_t rip[FTREE_PATH];
     uint32_t node[FTREE_PATH];
 };
-static __thread struct ftree_path ftree_paths[FTREE_PATHS];
-
-/* The other stores' stacks (FTREE_OTHER: python/native.c's native stacks,
- * met on the unwinder's misses) come from several contexts in turn, and
- * share little with the last one alone: a thread keeps its last
- * FTREE_WAYS, each walk starts from the one it shares most with and
- * replaces the oldest.  From the arena at the thread's first such walk
- * (only Python threads make one), given back at its end (ftree_thread_end). */
-#define FTREE_WAYS 4
-static __thread struct ftree_path *ftree_ways; /* FTREE_WAYS, or NULL: ftree_paths' own */
-static __thread unsigned ftree_way_next;       /* the oldest */
-static __thread int ftree_ways_off;            /* none for good (ended, no memory) */
+static __thread struct ftree_path ftree_path;
 
 /* Node n, which exists (it was reached from a stack's name or the index). */
 static inline struct ftree_node *ftree_at(uint32_t n)
@@ -253,60 +239,21 @@ static int ftree_root(void)
 }
 
 /* How many of ip's outer frames (ip[depth - 1] inward) the last walk
- * along path had too. */
+ * (path) had too. */
 static unsigned ftree_shared(const struct ftree_path *path, const uintptr_t *ip, unsigned depth)
 {
     return ftree_tail_same(path->rip + FTREE_PATH, ip + depth,
                            depth < path->depth ? depth : path->depth);
 }
 
-/* The path an FTREE_OTHER walk follows, *k the frames it shares with
- * ip: the oldest of the thread's ways, holding the outer frames of the
- * way that shares the most; the thread's one path when it has no ways. */
-static struct ftree_path *ftree_way(const uintptr_t *ip, unsigned depth, unsigned *k)
-{
-    struct ftree_path *w = ftree_ways, *best;
-    if (HS_UNLIKELY(!w)) {
-        if (ftree_ways_off || !(w = ftree_ways = arena_alloc(FTREE_WAYS * sizeof *w))) {
-            ftree_ways_off = 1;
-            *k = ftree_shared(&ftree_paths[FTREE_OTHER], ip, depth);
-            return &ftree_paths[FTREE_OTHER];
-        }
-    }
-    best = &w[0];
-    *k = ftree_shared(best, ip, depth);
-    for (unsigned i = 1; i < FTREE_WAYS; i++) {
-        unsigned s = ftree_shared(&w[i], ip, depth);
-        if (s > *k)
-            *k = s, best = &w[i];
-    }
-    struct ftree_path *p = &w[ftree_way_next++ % FTREE_WAYS];
-    if (p != best) {
-        memcpy(p->rip + FTREE_PATH - *k, best->rip + FTREE_PATH - *k, *k * sizeof *p->rip);
-        memcpy(p->node, best->node, *k * sizeof *p->node);
-    }
-    return p;
-}
-
-/* The thread ends: its ways go back to the arena. */
-void ftree_thread_end(void)
-{
-    if (ftree_ways)
-        arena_free(ftree_ways, FTREE_WAYS * sizeof *ftree_ways);
-    ftree_ways = NULL;
-    ftree_ways_off = 1;
-}
-
 /* The innermost node of the stack ip[0..depth) (innermost first), its
  * nodes found or made from the outermost frame in; 0 with no frames, -1
  * when out of memory.  The outer frames it shares with this thread's last
- * walk along path (FTREE_*) are not looked up again.  Caller's lock held. */
-int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth)
+ * walk are not looked up again.  Caller's lock held. */
+int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth)
 {
-    unsigned k;
-    struct ftree_path *p = path == FTREE_OTHER ? ftree_way(ip, depth, &k) : &ftree_paths[path];
-    if (path != FTREE_OTHER)
-        k = ftree_shared(p, ip, depth);
+    struct ftree_path *p = &ftree_path;
+    unsigned k = ftree_shared(p, ip, depth);
     uint32_t n = k ? p->node[k - 1] : 0;
     int64_t r = -1;
     if (ftree_root() != 0 || ftree_index_room(depth - k) != 0)

@@ -173,10 +173,6 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
-/* Other stores of stacks share the frames' tree: a node stands for the
- * frames ip[0..depth) for good (python/native.c; made under the intern
- * lock, compared with ftree_same, no lock). */
-int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node);
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hook_plain's word (weight 1,
                                                         the thread's own shard and line) */
@@ -327,15 +323,13 @@ void reg_unlock(void);
 /* ---- frametree.c: the tree of frames stacks are kept in.  A node stands
  * for the frames from it out to the root, for good; making nodes and tags
  * takes the caller's lock (traces.c's), reading a stack back none. ---- */
-enum { FTREE_TRACES, FTREE_OTHER, FTREE_PATHS }; /* whose walks a thread's path follows */
-int64_t ftree_walk_in(unsigned path, const uintptr_t *ip, unsigned depth); /* innermost node */
+int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth); /* innermost node */
 int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth);
 unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max);
 uint32_t ftree_tag(uint32_t node);
 void ftree_set_tag(uint32_t node, uint32_t tag);
 uintptr_t ftree_frame(uint32_t node, uint32_t *parent); /* a node's frame and parent */
 void ftree_index_drop(void); /* the index given back until nodes are made again */
-void ftree_thread_end(void); /* the thread's ways given back (trace_thread_end) */
 /* How many of the m words before a and before b are equal, counted from
  * the end in (a[-1] == b[-1], a[-2] == b[-2], ...): two stacks' shared
  * outer frames.  Eight words a turn in SSE2 (x86-64's baseline), their

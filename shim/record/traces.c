@@ -148,7 +148,7 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
 {
     struct trace *t = NULL;
     lock_take(&traces.lock);
-    int64_t n = ftree_walk_in(FTREE_TRACES, ip, depth);
+    int64_t n = ftree_walk_in(ip, depth);
     if (n < 0)
         goto out;
     uint32_t tag = ftree_tag((uint32_t)n);
@@ -160,20 +160,6 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
 out:
     lock_drop(&traces.lock);
     return t;
-}
-
-/* The node that stands for the frames ip[0..depth) (innermost first), for
- * good, in *node: equal nodes, equal frames (with the depth).  For other
- * stores of stacks (python/native.c); 0, or -1 when out of memory. */
-int trace_node_intern(const uintptr_t *ip, unsigned depth, uint32_t *node)
-{
-    lock_take(&traces.lock);
-    int64_t n = ftree_walk_in(FTREE_OTHER, ip, depth);
-    lock_drop(&traces.lock);
-    if (n < 0)
-        return -1;
-    *node = (uint32_t)n;
-    return 0;
 }
 
 /* The id of this stack, interning it if new.  0 on success, -1 when out of
@@ -309,7 +295,6 @@ static inline void trace_shard_add(const struct trace_shard *s, _Atomic uint64_t
 void trace_thread_end(void)
 {
     lines_mine = 0;
-    ftree_thread_end();
     struct trace_shard *s = trace_my_shard;
     trace_my_shard = &trace_shards[0];
     if (s && s != trace_shards)

@@ -6,15 +6,11 @@
  * the same stack twice (from the thread's cache, past it, from another
  * thread) is the same id; a stack that is another's outer part, the empty
  * stack and the longest are traces of their own; the <unsampled> and
- * __lsan_disable twins share frames but not ids; other stores of stacks
- * (trace_node_intern) get a node per distinct stack; a trace costs well
+ * __lsan_disable twins share frames but not ids; a trace costs well
  * under the 632 bytes a 64-frame record took before the tree; the
- * frames' index given back is made again; other stores' stacks met in
- * turn from several contexts (the thread's ways) keep their nodes, also
- * after the thread's end gave its ways back; a stack of new frames is made
+ * frames' index given back is made again; a stack of new frames is made
  * as one chain and walked down again without a node made twice; and
- * ftree_tail_same counts the
- * equal words from the end as a plain loop does, at every length and
+ * ftree_tail_same counts the equal words from the end as a plain loop does, at every length and
  * every first difference (its turns of eight and four words).
  */
 #include <pthread.h>
@@ -183,29 +179,6 @@ TEST_BEGIN(tracetree_unsampled_and_disabled_twin)
     expect_eq_u64(intern(ip, DEPTH), a); /* lookups never find the twin */
 TEST_END
 
-/* trace_node_intern: another store's stacks (python/native.c) share the
- * tree; a node stands for exactly its frames, traces or not. */
-TEST_BEGIN(tracetree_node_intern_for_other_stores)
-    uintptr_t ip[DEPTH], o[DEPTH];
-    uint32_t a, b, c, n0 = trace_count();
-    family(9999, 4, ip);
-    expect_eq_u64(trace_node_intern(ip, DEPTH, &a), 0);
-    expect_eq_u64(trace_node_intern(ip, DEPTH, &b), 0);
-    expect_eq_u64(b, a);
-    expect_eq_u64(trace_count(), n0); /* no trace made */
-    expect_true(ftree_same(a, ip, DEPTH), "its own frames");
-    memcpy(o, ip, sizeof o);
-    o[DEPTH / 2] ^= 8;
-    expect_true(!ftree_same(a, o, DEPTH), "a frame changed");
-    expect_eq_u64(trace_node_intern(o, DEPTH, &c), 0);
-    expect_true(c != a, "other frames, same node");
-    expect_true(ftree_same(c, o, DEPTH), "the other's frames");
-    expect_eq_u64(trace_node_intern(ip, 0, &c), 0);
-    expect_eq_u64(c, 0); /* no frames: the root */
-    uint32_t id = intern(ip, DEPTH); /* a trace of the same frames: the same nodes */
-    expect_true(roundtrip(id, ip, DEPTH), "trace of interned frames");
-TEST_END
-
 /* The bytes the shim maps per trace for stacks shaped like Python's
  * (dicts.py: 40 frames deep on average, 3.8 nodes per trace; here 64
  * deep, ~5 nodes): before the tree each 64-frame record took 632 bytes,
@@ -289,29 +262,6 @@ TEST_BEGIN(ftree_index_dropped_and_made_again)
     }
 TEST_END
 
-/* Seven families met in turn, more than a thread's ways, each stack's
- * outer frames shared with others' at every depth: each stack gets one
- * node, its own frames, every time, before and after ftree_thread_end
- * (which leaves the thread its one path). */
-TEST_BEGIN(tracetree_other_stores_in_turn_keep_their_nodes)
-    uintptr_t ip[DEPTH];
-    uint32_t node[7][8];
-    for (unsigned round = 0; round < 3; round++) {
-        if (round == 2)
-            ftree_thread_end();
-        for (unsigned j = 0; j < 8; j++)
-            for (unsigned f = 0; f < 7; f++) {
-                uint32_t n = 0;
-                family(0x4000 + f * 0x100 + j * 0x9, 2 + j % 5, ip);
-                expect_eq_u64(trace_node_intern(ip, DEPTH - j, &n), 0);
-                if (round)
-                    expect_eq_u64(n, node[f][j]);
-                node[f][j] = n;
-                expect_true(ftree_same(n, ip, DEPTH - j), "family %u, stack %u", f, j);
-            }
-    }
-TEST_END
-
 /* Stack j of chain_stack, innermost first: the outer SHARED frames of
  * every such stack, then frames of j's own. */
 static void chain_stack(uint32_t j, uintptr_t *ip)
@@ -320,15 +270,17 @@ static void chain_stack(uint32_t j, uintptr_t *ip)
         ip[DEPTH - 1 - i] = i < SHARED ? 0x900000 + i * 16 : 0xa00000 + j * 0x1000 + i * 16;
 }
 
-/* Stack j's innermost node, or UINT32_MAX when it is not its frames. */
+/* Stack j's innermost node, or UINT32_MAX when it is not its frames.
+ * The tree's own walk, as traces.c's intern makes it (the callers take
+ * turns: no lock needed). */
 static uint32_t chain_node(uint32_t j)
 {
     uintptr_t ip[DEPTH];
-    uint32_t n = 0;
     chain_stack(j, ip);
-    if (trace_node_intern(ip, DEPTH, &n) != 0 || !ftree_same(n, ip, DEPTH))
+    int64_t n = ftree_walk_in(ip, DEPTH);
+    if (n < 0 || !ftree_same((uint32_t)n, ip, DEPTH))
         return UINT32_MAX;
-    return n;
+    return (uint32_t)n;
 }
 
 static uint32_t chain_again[2];
@@ -386,11 +338,9 @@ int main(void)
     tracetree_near_stacks_differ();
     tracetree_depth_0_1_64_256();
     tracetree_unsampled_and_disabled_twin();
-    tracetree_node_intern_for_other_stores();
     tracetree_bytes_per_trace();
     tracetree_threads_agree();
     ftree_index_dropped_and_made_again();
-    tracetree_other_stores_in_turn_keep_their_nodes();
     tracetree_chains_are_made_once_and_found_again();
     tail_same_counts_equal_words_from_the_end();
     return 0;
