@@ -151,6 +151,7 @@ static const struct opt_def opt_table[OPT_COUNT] = {
     [OPT_PYTHON_NATIVE] = {"HEAPSNAP_PYTHON_NATIVE", OPT_CHOICE, "trim",
      "the native frames of a stack with Python frames: trim leaves out the interpreter's own "
      "(libpython's, the python executable's) outward of the innermost Python frame, and "
+     "those under it but the innermost when all under it are the interpreter's; "
      "HEAPSNAP_DEPTH counts the Python frames; all keeps every one (docs/python.md)",
      0, 0, "trim|all"},
     [OPT_PYTHON_OBJECTS] = {"HEAPSNAP_PYTHON_OBJECTS", OPT_INT, "4000000",

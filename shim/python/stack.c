@@ -173,17 +173,20 @@ static inline unsigned py_copy_run(struct py_out *o, const uintptr_t *nat, unsig
  * for a cut one (PY_WALK_MAX frames whose code cannot be kept), whose
  * splice is marked truncated. */
 static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
-                     const struct py_walk *wk, int truncated, const struct py_plan *pl)
+                     const struct py_walk *wk, int truncated, const struct py_plan *pl,
+                     unsigned from)
 {
     const uintptr_t lo = py_sym.eval_lo, span = py_sym.eval_hi - py_sym.eval_lo;
-    unsigned i = 0, j = 0;
+    unsigned i = from, j = 0;
     int fr = wk->n || wk->more;
     /* Most frames are the interpreter's, left out once a Python frame is
      * in (skip): runs of frames copied or passed over in tight loops, up
      * to the next evaluation frame or (skip) the next frame written. */
     int skip = o->trim && o->py;
+    if (from && !o->bare) /* frames 1 .. from - 1 left out (py_trim_inner) */
+        o->w[o->k++] = nat[0];
     if (pl && !o->bare) { /* the same as the loop below, the plan's frames only */
-        unsigned prev = 0;
+        unsigned prev = from;
         for (unsigned q = 0; q < pl->np; q++) {
             unsigned at = pl->at[q];
             if (!skip && (i = py_copy_run(o, nat, prev, at)) < at)
@@ -265,7 +268,7 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
             i++;
         }
     else /* no native frame written */
-        for (; i < n && o->k < o->room; i++)
+        for (i = 0; i < n && o->k < o->room; i++)
             if (fr && nat[i] - 1 - lo < span) {
                 py_put_call(o, wk, &j, 0);
                 fr = j < wk->n || wk->more;
@@ -317,6 +320,23 @@ static int py_walk_fresh(const struct py_walk *wk, const char *ts, uint32_t name
            wk->top == (uintptr_t)py_frame_top(ts, py_lay->frames);
 }
 
+/* Where trim's splice starts (py_splice's from): the first evaluation
+ * frame e when the frames under it, 0 .. e - 1, are all the interpreter's
+ * and more than one: only frame 0 of them is kept (the C that allocated,
+ * what --native names); else 0, every frame kept (a C extension's, with
+ * the interpreter's between it and its caller's Python line).  Not once
+ * tracemalloc has hooked the domains: the CLI tells its C by the frames
+ * under its raw_malloc (pytm.c). */
+static unsigned py_trim_inner(const uintptr_t *ip, unsigned e)
+{
+    if (!py_trim || e < 2 || atomic_load_explicit(&py_tm_n, memory_order_relaxed))
+        return 0;
+    for (unsigned i = 0; i < e; i++)
+        if (!py_is_interp(ip[i]))
+            return 0;
+    return e;
+}
+
 int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
              uint32_t *id)
 {
@@ -349,7 +369,8 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
                            cap && cap < max ? cap : max,
                            cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed),
                            py_trim};
-        truncated = py_splice(ip, depth, &o, wk, truncated, py_plan_of(*name, ip, depth));
+        truncated = py_splice(ip, depth, &o, wk, truncated, py_plan_of(*name, ip, depth),
+                              py_trim_inner(ip, i));
         st = out, depth = o.k;
     }
     if ((ts ? trace_intern_new : trace_intern)(st, depth,

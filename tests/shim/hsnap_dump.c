@@ -17,6 +17,13 @@
  *        or "-" if none
  *   timeline N
  *
+ * With --python, the same checks, then a line for each trace with a
+ * Python frame (a word HSNAP_PY_TAG tags):
+ *
+ *   pyinner <k> <interp>   k native frames under its innermost Python frame;
+ *                          interp 1 when each is in the interpreter's module
+ *                          (a libpython*, or an executable named python*)
+ *
  * With --leaks, the same checks, then what the in-process leak check wrote
  * instead (blocks are named by their requested size, which the leak
  * fixtures choose unique per role):
@@ -44,6 +51,7 @@
 
 #include "hsnap_format.h"
 #include "hsnap_planes.h"
+#include "hsnap_pyformat.h"
 
 static const char *file;
 static FILE *out; /* the summary's lines: stdout, or /dev/null under --leaks */
@@ -189,6 +197,20 @@ static void print_meta(void)
 
 static uint64_t bias0, lo0, hi0;
 
+/* --python: the interpreter's modules' ranges (libpython*, python*). */
+#define DUMP_INTERP_MAX 8
+static uint64_t interp_lo[DUMP_INTERP_MAX], interp_hi[DUMP_INTERP_MAX];
+static unsigned ninterp;
+static int py_lines;
+
+static int in_interp(uint64_t ip)
+{
+    for (unsigned i = 0; i < ninterp; i++)
+        if (ip - 1 >= interp_lo[i] && ip - 1 < interp_hi[i])
+            return 1;
+    return 0;
+}
+
 static void read_modules(void)
 {
     struct cur c = s.sec[HSNAP_SEC_MODULES];
@@ -197,7 +219,17 @@ static void read_modules(void)
         uint64_t bias = u(&c, 8, "short module"), lo = u(&c, 8, "m"), hi = u(&c, 8, "m");
         uint16_t pl = (uint16_t)u(&c, 2, "m"), bl = (uint16_t)u(&c, 2, "m");
         u(&c, 4, "m");
-        take(&c, (uint64_t)pl + bl, "short module strings");
+        const char *path = take(&c, (uint64_t)pl + bl, "short module strings");
+        const char *base = path;
+        for (uint16_t k = 0; k < pl; k++)
+            if (path[k] == '/')
+                base = path + k + 1;
+        size_t bl_ = (size_t)(path + pl - base);
+        if (ninterp < DUMP_INTERP_MAX &&
+            ((bl_ >= 9 && !memcmp(base, "libpython", 9)) || (bl_ >= 6 && !memcmp(base, "python", 6)))) {
+            interp_lo[ninterp] = lo;
+            interp_hi[ninterp++] = hi;
+        }
         if (lo > hi)
             die("module lo > hi");
         if (i == 0) {
@@ -239,6 +271,18 @@ static void read_traces(void)
         memcpy(ips + (size_t)(depth - shared) * 8, prev + (size_t)(before - shared) * 8,
                (size_t)shared * 8);
         before = depth;
+        if (py_lines) {
+            unsigned k = 0, interp = 1;
+            uint64_t ip = 0;
+            for (; k < depth; k++) {
+                memcpy(&ip, ips + 8 * k, 8);
+                if ((ip & HSNAP_PY_TAG_MASK) == HSNAP_PY_TAG)
+                    break;
+                interp &= (unsigned)in_interp(ip);
+            }
+            if (k < depth)
+                printf("pyinner %u %u\n", k, interp);
+        }
         struct hsnap_stat stat;
         memcpy(&stat, take(&st, sizeof stat, "short stat"), sizeof stat);
         live += stat.live_bytes;
@@ -384,12 +428,13 @@ static void print_leak_check(void)
 int main(int argc, char **argv)
 {
     int leaks = argc == 3 && !strcmp(argv[1], "--leaks");
-    if (argc != 2 && !leaks) {
-        fprintf(stderr, "usage: hsnap_dump [--leaks] FILE\n");
+    py_lines = argc == 3 && !strcmp(argv[1], "--python");
+    if (argc != 2 && !leaks && !py_lines) {
+        fprintf(stderr, "usage: hsnap_dump [--leaks | --python] FILE\n");
         return 2;
     }
     file = argv[argc - 1];
-    out = leaks ? fopen("/dev/null", "w") : stdout;
+    out = leaks || py_lines ? fopen("/dev/null", "w") : stdout;
     if (!out)
         die("cannot open /dev/null");
     FILE *f = fopen(file, "rb");

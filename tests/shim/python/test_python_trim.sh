@@ -5,9 +5,12 @@
 # outward of the innermost Python frame are not stored and the depth
 # counts the Python frames; what is stored reads right (the C extension's
 # frames between Python frames and under the innermost one are there, in
-# the order the full stack has them); HEAPSNAP_PYTHON_NATIVE=all keeps the
+# the order the full stack has them); under a Python frame whose native
+# frames are all the interpreter's, trim keeps only the innermost (the C
+# that allocated), all keeps the chain; HEAPSNAP_PYTHON_NATIVE=all keeps the
 # full stacks, and the CLI reads both.  On every CPython 3.10-3.13 found.
 . tests/shim/python/lib_py.sh
+t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd
 
 user=tests/shim/python/deep_user.py
 l_alloc=$(py_line $user MARK_DEEP_ALLOC) l_ext=$(py_line $user MARK_DEEP_EXT)
@@ -48,6 +51,19 @@ while read -r tag py; do
     t_pass "python_trimmed_stack_keeps_extension_frames_$tag"
   else t_fail "python_trimmed_stack_keeps_extension_frames_$tag" \
     "ext_call x$calls; not Python: $others; $(head -2 "$T/ext-$tag.txt" | tr '\n' '|')"; fi
+  # Under the innermost Python frame (hsnap_dump --python: "pyinner K
+  # INTERP"): trim keeps one frame where all are the interpreter's (none
+  # with more), all keeps chains of them; a C extension's keep theirs.
+  "$T/hsnap_dump" --python "$T/trim-$tag.hsnap" >"$T/pyin-trim-$tag.txt" 2>&1
+  "$T/hsnap_dump" --python "$T/all-$tag.hsnap" >"$T/pyin-all-$tag.txt" 2>&1
+  one=$(grep -c '^pyinner 1 1$' "$T/pyin-trim-$tag.txt")
+  more=$(awk '$1 == "pyinner" && $2 > 1 && $3 == 1' "$T/pyin-trim-$tag.txt" | wc -l)
+  chains=$(awk '$1 == "pyinner" && $2 > 1 && $3 == 1' "$T/pyin-all-$tag.txt" | wc -l)
+  ext=$(awk '$1 == "pyinner" && $2 > 1 && $3 == 0' "$T/pyin-trim-$tag.txt" | wc -l)
+  if [ "$one" -ge 100 ] && [ "$more" = 0 ] && [ "$chains" -ge 100 ] && [ "$ext" -ge 1 ]; then
+    t_pass "python_trim_keeps_one_interpreter_frame_under_python_$tag"
+  else t_fail "python_trim_keeps_one_interpreter_frame_under_python_$tag" \
+    "trim: $one traces with one, $more with more, $ext extension chains; all: $chains chains ($(head -c 200 "$T/pyin-trim-$tag.txt"))"; fi
   # The full stack (cut at 256 frames) has the same Python and extension
   # frames, in the same order, as the trimmed one's first ones (which has
   # more of them), and frames of the interpreter's besides.
