@@ -322,11 +322,11 @@ static int py_walk_fresh(const struct py_walk *wk, const char *ts, uint32_t name
 
 /* Where trim's splice starts (py_splice's from): the first evaluation
  * frame e when the frames under it, 0 .. e - 1, are all the interpreter's
- * and more than one: only frame 0 of them is kept (the C that allocated,
- * what --native names); else 0, every frame kept (a C extension's, with
- * the interpreter's between it and its caller's Python line).  Not once
- * tracemalloc has hooked the domains: the CLI tells its C by the frames
- * under its raw_malloc (pytm.c). */
+ * and more than one: only frame 0 of them is kept (the C that allocated:
+ * a block's innermost return address, heapsnap_ref.site); else 0, every
+ * frame kept (a C extension's, with the interpreter's between it and its
+ * caller's Python line).  Not once tracemalloc has hooked the domains:
+ * the CLI tells its C by the frames under its raw_malloc (pytm.c). */
 static unsigned py_trim_inner(const uintptr_t *ip, unsigned e)
 {
     if (!py_trim || e < 2 || atomic_load_explicit(&py_tm_n, memory_order_relaxed))
