@@ -66,7 +66,7 @@ static struct py_native_key py_native_key(const uintptr_t *ip, unsigned depth, i
 }
 
 static struct {
-    struct py_native **recs; /* by number */
+    struct py_native *recs;  /* by number, side by side: a probe's one miss */
     uint32_t n, cap;
     uint32_t *index;         /* number + 1 by hash; 0 = empty */
     uint32_t slots;          /* power of two */
@@ -88,7 +88,7 @@ static int py_native_same(const struct py_native *r, struct py_native_key k, uns
 static int py_native_grow(void)
 {
     if (nat.n + 1 > nat.cap) {
-        struct py_native **r = py_array_double(nat.recs, nat.n, &nat.cap, sizeof *r, 256);
+        struct py_native *r = py_array_double(nat.recs, nat.n, &nat.cap, sizeof *r, 256);
         if (!r)
             return -1;
         nat.recs = r;
@@ -100,7 +100,7 @@ static int py_native_grow(void)
     if (!ix)
         return -1;
     for (uint32_t k = 0; k < nat.n; k++) {
-        uint32_t s = py_native_slot(nat.recs[k]->hash, slots);
+        uint32_t s = py_native_slot(nat.recs[k].hash, slots);
         while (ix[s])
             s = (s + 1) & (slots - 1);
         ix[s] = k + 1;
@@ -118,15 +118,13 @@ uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated)
     py_code_lock();
     uint32_t s = nat.slots ? py_native_slot(k.hash, nat.slots) : 0;
     for (; nat.slots && nat.index[s]; s = (s + 1) & (nat.slots - 1))
-        if (py_native_same(nat.recs[nat.index[s] - 1], k, depth, truncated)) {
+        if (py_native_same(&nat.recs[nat.index[s] - 1], k, depth, truncated)) {
             name = UNWIND_NAME_FRAMES | (nat.index[s] - 1);
             goto out;
         }
     if (nat.n >= PY_NATIVE_MAX || py_native_grow() != 0)
         goto out;
-    struct py_native *r = arena_keep(sizeof *r);
-    if (!r)
-        goto out;
+    struct py_native *r = &nat.recs[nat.n];
     r->hash = k.hash;
     r->check = k.check;
     r->depth = (uint16_t)depth;
@@ -134,7 +132,6 @@ uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated)
     s = py_native_slot(k.hash, nat.slots);
     while (nat.index[s])
         s = (s + 1) & (nat.slots - 1);
-    nat.recs[nat.n] = r;
     nat.index[s] = nat.n + 1;
     name = UNWIND_NAME_FRAMES | nat.n++;
 out:
