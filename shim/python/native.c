@@ -19,49 +19,34 @@
  * bytes instead of the frames' nodes in traces.c's tree (a Python
  * start-up names ten thousand native stacks some 60 frames deep), and a
  * match is two compares instead of a walk up 60 nodes.  Two stacks share
- * a name only when both hashes agree: with independent lanes and
- * multipliers, about n^2 / 2^129 for n names. */
-struct py_native {
-    uint64_t hash, check;
-    uint16_t depth;
-    uint16_t truncated;
-};
-
+ * a name only when both hashes agree: traces.c's trace_hash and a second
+ * one of other lanes and multipliers, about n^2 / 2^129 for n names. */
 struct py_native_key {
     uint64_t hash, check;
 };
 
-static inline uint64_t py_native_mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
+struct py_native {
+    struct py_native_key k;
+    uint16_t depth;
+    uint16_t truncated;
+};
 
-/* Both hashes in one pass: four lanes, two a hash, each frame into one
- * lane of each (even frames a and c, odd b and d), so that the four
- * multiplies of a pair of frames run side by side.  c and d also fold
- * their high bits down, so that they are no multiple of a and b. */
+/* trace_hash, and beside it the second hash: two lanes (even and odd
+ * frames, as trace_hash's) whose steps also fold their high bits down, so
+ * that they are no multiple of trace_hash's. */
 static struct py_native_key py_native_key(const uintptr_t *ip, unsigned depth, int truncated)
 {
-    uint64_t a = 0x9e3779b97f4a7c15ULL ^ depth, b = 0x6a09e667f3bcc909ULL;
     uint64_t c = 0xbb67ae8584caa73bULL ^ ((uint64_t)depth << 32), d = 0x3c6ef372fe94f82bULL;
     unsigned i = 0;
     for (; i + 1 < depth; i += 2) {
-        a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
-        b = (b ^ ip[i + 1]) * 0xc4ceb9fe1a85ec53ULL;
         c = (c ^ ip[i] ^ c >> 29) * 0x9fb21c651e98df25ULL;
         d = (d ^ ip[i + 1] ^ d >> 31) * 0xd6e8feb86659fd93ULL;
     }
-    if (i < depth) {
-        a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
+    if (i < depth)
         c = (c ^ ip[i] ^ c >> 29) * 0x9fb21c651e98df25ULL;
-    }
     uint64_t salt = truncated ? 0x5bd1e9955bd1e995ull : 0;
-    struct py_native_key k = {py_native_mix((a ^ a >> 32) * 0xbf58476d1ce4e5b9ULL + b) ^ salt,
-                              py_native_mix((c ^ c >> 27) * 0x94d049bb133111ebULL + d) ^ salt};
+    struct py_native_key k = {trace_hash(ip, depth) ^ salt,
+                              trace_mix((c ^ c >> 27) * 0x94d049bb133111ebULL + d) ^ salt};
     return k;
 }
 
@@ -80,7 +65,7 @@ static inline uint32_t py_native_slot(uint64_t hash, uint32_t slots)
 static int py_native_same(const struct py_native *r, struct py_native_key k, unsigned depth,
                           int truncated)
 {
-    return r->hash == k.hash && r->check == k.check && r->depth == depth &&
+    return r->k.hash == k.hash && r->k.check == k.check && r->depth == depth &&
            r->truncated == (truncated != 0);
 }
 
@@ -100,7 +85,7 @@ static int py_native_grow(void)
     if (!ix)
         return -1;
     for (uint32_t k = 0; k < nat.n; k++) {
-        uint32_t s = py_native_slot(nat.recs[k].hash, slots);
+        uint32_t s = py_native_slot(nat.recs[k].k.hash, slots);
         while (ix[s])
             s = (s + 1) & (slots - 1);
         ix[s] = k + 1;
@@ -125,8 +110,7 @@ uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated)
     if (nat.n >= PY_NATIVE_MAX || py_native_grow() != 0)
         goto out;
     struct py_native *r = &nat.recs[nat.n];
-    r->hash = k.hash;
-    r->check = k.check;
+    r->k = k;
     r->depth = (uint16_t)depth;
     r->truncated = truncated != 0;
     s = py_native_slot(k.hash, nat.slots);

@@ -172,6 +172,16 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
  * the thread's recent splices missed): the tree straight away, no cache slot. */
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
+/* murmur3's 64-bit finalizer, trace_hash's last step: every bit of h
+ * carried to every bit of the result (python/native.c's second hash too) */
+static inline uint64_t trace_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
 int trace_intern_unsampled(uint32_t *id); /* the <unsampled> pseudo-trace */
 void trace_charge(uint32_t id, uint64_t size);    /* a block was born */
 void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hook_plain's word (weight 1,

@@ -101,12 +101,7 @@ uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
     }
     if (i < depth)
         a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
-    uint64_t h = (a ^ (a >> 32)) * 0xbf58476d1ce4e5b9ULL + b;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
+    return trace_mix((a ^ (a >> 32)) * 0xbf58476d1ce4e5b9ULL + b);
 }
 
 static inline struct trace *trace_by_id(uint32_t id)
