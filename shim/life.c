@@ -42,6 +42,7 @@ static struct {
     atomic_int exited;        /* the _exit snapshot was taken */
     atomic_int ended;         /* life_atexit ran (CPython's finalization, exit, _exit) */
     atomic_int detached;      /* ... and detached: nothing more is written */
+    atomic_int finished;      /* Python's exit snapshot written: recording stopped */
     int forked;               /* a fork child that has not exec'd (HEAPSNAP_CHILDREN) */
 } life;
 
@@ -161,10 +162,11 @@ static void life_child(void)
 
 /* The process whose start-up or fork handler ran, neither a vfork child
  * (same memory, another pid) nor a clone child that no handler reached
- * (orphan.c): the only one that writes snapshots. */
+ * (orphan.c), nor past its Python exit snapshot (life_exit_early): the
+ * only one that writes snapshots. */
 int life_own_process(void)
 {
-    return !orph_foreign() && getpid() == life.pid;
+    return !orph_foreign() && getpid() == life.pid && !atomic_load(&life.finished);
 }
 
 /* What fork's child handler would have done, for orphan.c, in a child no
@@ -248,11 +250,20 @@ static HS_NOINLINE void life_atexit(void) /* out of line: the leak check's entry
     COLLECT_LEAVE();
 }
 
-/* CPython's finalization begins: the exit snapshot while modules hold data. */
+/* CPython's finalization begins: the exit snapshot while modules hold data.
+ * Nothing is written after it (exit() finds life.ended), so the hooks
+ * forward from here on: the teardown's frees and allocations are no
+ * snapshot's, and recording them cost the end of every Python run.  The
+ * process is then no longer one to write for (life_own_process): a
+ * HEAPSNAP_SIGNAL or a SIGTERM in the teardown writes nothing from
+ * tables the hooks no longer keep. */
 void life_exit_early(void)
 {
-    if (!guard_on && getpid() == life.pid)
-        life_atexit();
+    if (guard_on || getpid() != life.pid)
+        return;
+    life_atexit();
+    atomic_store(&life.finished, 1);
+    hook_set_active(0);
 }
 
 /* The exit snapshot of a process that leaves through _exit (see the top). */

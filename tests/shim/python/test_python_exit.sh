@@ -4,7 +4,8 @@
 # README's one-liner its 10 MiB list at <string>:1, a script its module's
 # dict and what its own atexit handler kept (the shim's runs after it);
 # one snapshot per process, compressed by its size (the one-liner's under
-# 1 MB, Python objects and all); a program that leaves through os._exit still writes its own, and
+# 1 MB, Python objects and all); nothing is written past it (a signal in
+# the teardown); a program that leaves through os._exit still writes its own, and
 # so do multiprocessing's fork workers (they ran Python code).  A SKIP
 # line names each supported version absent.
 . tests/shim/python/lib_py.sh
@@ -48,6 +49,25 @@ py_interpreters | while read -r tag py; do
     t_pass "python_exit_os_exit_still_writes_$tag"
   else
     t_fail "python_exit_os_exit_still_writes_$tag" "$# files: $(head -c 300 "$d/quick.err")"
+  fi
+  # past the exit snapshot the hooks forward and nothing more is written:
+  # a HEAPSNAP_SIGNAL sent in the teardown (a global's __del__) is
+  # answered by nothing, and the process ends as it would unhooked
+  mkdir -p "$d/late"
+  LD_PRELOAD=$SHIM HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$d/late/x.%p.hsnap" "$py" -c '
+import os, signal, time
+class Late:
+    def __del__(self):
+        self.junk = [bytearray(1000) for i in range(2000)]
+        os.kill(os.getpid(), signal.SIGUSR2)
+        time.sleep(0.1)
+late = Late()' 2>"$d/late.err"
+  rc=$?
+  set -- "$d"/late/*.hsnap
+  if [ $rc = 0 ] && [ $# = 1 ] && "$HEAPSNAP" info "$1" 2>/dev/null | grep -q '^reason: *exit'; then
+    t_pass "python_exit_teardown_writes_nothing_more_$tag"
+  else
+    t_fail "python_exit_teardown_writes_nothing_more_$tag" "rc $rc, $# files: $(head -c 300 "$d/late.err")"
   fi
 done
 
