@@ -135,6 +135,17 @@ uint32_t pyg_tracked_at(uint64_t w)
     return w == g.h->blk[bj].addr + o->off && o->tracked ? i : PYG_NONE;
 }
 
+void pyg_tracked_all(const uint64_t *w, uint32_t *out, size_t n)
+{
+    pyf_find_starts(w, out, n);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t bj = out[k];
+        uint32_t i = bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+        const struct pyg_obj *o = i == PYG_NONE ? NULL : &g.h->obj[i];
+        out[k] = o && w[k] == g.h->blk[bj].addr + o->off && o->tracked ? i : PYG_NONE;
+    }
+}
+
 uint32_t pyg_object_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);

@@ -389,6 +389,7 @@ static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_
                               void *ctx)
 {
     uintptr_t buf[512];
+    uint32_t obj[512];
     lo = (lo + 7) & ~(uintptr_t)7, hi &= ~(uintptr_t)7;
     if (hi <= lo)
         return;
@@ -403,9 +404,10 @@ static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_
         uintptr_t at = down ? hi - k - n : lo + k;
         if (!pyroot_peek(buf, at, n))
             continue;
+        pyg_tracked_all(buf, obj, n / 8);
         for (size_t i = 0; i < n / 8; i++) {
             size_t j = down ? n / 8 - 1 - i : i;
-            uint32_t o = pyg_tracked_at(buf[j]);
+            uint32_t o = obj[j];
             if (o == PYG_NONE)
                 continue;
             const char *text;
