@@ -170,11 +170,16 @@ uint32_t pyf_find(uint64_t w)
     return pyf_lookup(w);
 }
 
-void pyf_find_starts(const uint64_t *w, uint32_t *bj, size_t n)
+size_t pyf_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj)
 {
     /* an object starts 0, 16 or 32 bytes into its block: with every block
      * 16-aligned, a word that is not is no object's start */
     uint64_t odd = f.amask ? 0 : 15;
-    for (size_t i = 0; i < n; i++)
-        bj[i] = (w[i] & odd) ? PYG_NONE : pyf_lookup(w[i]);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = (w[i] & odd) ? PYG_NONE : pyf_lookup(w[i]);
+        if (b != PYG_NONE)
+            at[m] = (uint32_t)i, bj[m++] = b;
+    }
+    return m;
 }
