@@ -342,6 +342,11 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
  * name[0, n) names (kind: HSNAP_PYROOT_*); exact: a reference its count
  * holds that no edge of the graph is (it is subtracted as the graph's). */
 uint32_t pyg_tracked_at(uint64_t w);
+/* Of the n words w (n <= PYG_WORDS), those pyg_tracked_at finds an
+ * object at: their places into at[], the objects into obj[], in order;
+ * how many. */
+#define PYG_WORDS 512u
+size_t pyg_tracked_all(const uint64_t *w, size_t n, uint32_t *at, uint32_t *obj);
 uint32_t pyg_object_at(uint64_t w); /* an object starting at w, tracked or not */
 uint32_t pyg_object_holding(uint64_t at);
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact);
@@ -432,6 +437,11 @@ void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
 void pyf_build(const struct pyg_heap *h);
 uint32_t pyf_find(uint64_t w);
 void pyf_free(void);
+/* Of the n words w, those in a block that may start an object there (a
+ * block pyf_find finds, the word aligned as a start would be; the caller
+ * checks it is one): their places into at[], their blocks into bj[], in
+ * order; how many. */
+size_t pyf_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj);
 /* pyread.c: blocks read in ascending address order, a window of them by
  * one system call.  pyrd_begin: fn is called for each block added, in
  * order, at a flush, with the bytes read (p: NULL when unreadable) and

@@ -29,6 +29,8 @@ static struct {
     uint64_t mask;            /* slots - 1 */
     uint32_t *big;            /* indices of the big blocks, ascending */
     uint64_t nbig;
+    uint64_t biglo, bighi;    /* the span the big blocks cover */
+    uint64_t amask;           /* the blocks' starts' low four bits, or'ed */
 } f;
 
 static inline uint64_t pyf_hash(uint64_t page)
@@ -89,6 +91,7 @@ void pyf_build(const struct pyg_heap *h)
     for (uint64_t i = 0; i < f.n; i++) { /* the pages met, counted once: in order */
         const struct pyg_block *b = &f.b[i];
         uint64_t size = pyg_size(h, b);
+        f.amask |= b->addr & 15;
         if (size > PYF_BIG) {
             nbig++;
             continue;
@@ -102,8 +105,9 @@ void pyf_build(const struct pyg_heap *h)
         slots *= 2;
     if (!(f.slot = arena_map(slots * sizeof *f.slot)) ||
         (nbig && !(f.big = arena_map(nbig * sizeof *f.big)))) {
+        uint64_t amask = f.amask;
         pyf_free();
-        f.h = h, f.b = h->blk, f.n = h->nblk, f.lo = h->blk[0].addr;
+        f.h = h, f.b = h->blk, f.n = h->nblk, f.lo = h->blk[0].addr, f.amask = amask;
         f.hi = h->blk[f.n - 1].addr + pyg_size(h, &h->blk[f.n - 1]);
         return; /* the whole array searched */
     }
@@ -113,7 +117,10 @@ void pyf_build(const struct pyg_heap *h)
         const struct pyg_block *b = &f.b[i];
         uint64_t size = pyg_size(h, b);
         if (size > PYF_BIG) {
+            if (!f.nbig)
+                f.biglo = b->addr;
             f.big[f.nbig++] = (uint32_t)i;
+            f.bighi = b->addr + size;
             continue;
         }
         uint64_t p1 = ((b->addr + size - 1) >> PYF_PAGE) + 1;
@@ -130,7 +137,8 @@ void pyf_build(const struct pyg_heap *h)
     }
 }
 
-uint32_t pyf_find(uint64_t w)
+/* pyf_find's, inlined into its loops. */
+static inline __attribute__((always_inline)) uint32_t pyf_lookup(uint64_t w)
 {
     if (w < f.lo || w >= f.hi)
         return PYG_NONE;
@@ -144,11 +152,9 @@ uint32_t pyf_find(uint64_t w)
                 return bj;
             break;
         }
-    if (!f.nbig)
+    if (w < f.biglo || w >= f.bighi) /* (none: both 0) */
         return PYG_NONE;
     uint64_t lo = 0, hi = f.nbig; /* the big blocks */
-    if (w < f.b[f.big[0]].addr)
-        return PYG_NONE;
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
         if (f.b[f.big[mid]].addr <= w)
@@ -157,4 +163,23 @@ uint32_t pyf_find(uint64_t w)
             hi = mid;
     }
     return w - f.b[f.big[lo]].addr < pyg_size(f.h, &f.b[f.big[lo]]) ? f.big[lo] : PYG_NONE;
+}
+
+uint32_t pyf_find(uint64_t w)
+{
+    return pyf_lookup(w);
+}
+
+size_t pyf_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj)
+{
+    /* an object starts 0, 16 or 32 bytes into its block: with every block
+     * 16-aligned, a word that is not is no object's start */
+    uint64_t odd = f.amask ? 0 : 15;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = (w[i] & odd) ? PYG_NONE : pyf_lookup(w[i]);
+        if (b != PYG_NONE)
+            at[m] = (uint32_t)i, bj[m++] = b;
+    }
+    return m;
 }

@@ -135,6 +135,19 @@ uint32_t pyg_tracked_at(uint64_t w)
     return w == g.h->blk[bj].addr + o->off && o->tracked ? i : PYG_NONE;
 }
 
+size_t pyg_tracked_all(const uint64_t *w, size_t n, uint32_t *at, uint32_t *obj)
+{
+    uint32_t bj[PYG_WORDS];
+    size_t m = pyf_find_starts(w, n < PYG_WORDS ? n : PYG_WORDS, at, bj), k = 0;
+    for (size_t j = 0; j < m; j++) {
+        uint32_t i = pyg_obj_of(g.h, bj[j]);
+        const struct pyg_obj *o = i == PYG_NONE ? NULL : &g.h->obj[i];
+        if (o && o->tracked && w[at[j]] == g.h->blk[bj[j]].addr + o->off)
+            at[k] = at[j], obj[k++] = i;
+    }
+    return k;
+}
+
 uint32_t pyg_object_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);

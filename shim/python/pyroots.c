@@ -388,7 +388,8 @@ typedef uint32_t (*pyroot_namer)(uintptr_t at, const char **text, void *ctx);
 static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_namer name,
                               void *ctx)
 {
-    uintptr_t buf[512];
+    uintptr_t buf[PYG_WORDS];
+    uint32_t at[PYG_WORDS], obj[PYG_WORDS];
     lo = (lo + 7) & ~(uintptr_t)7, hi &= ~(uintptr_t)7;
     if (hi <= lo)
         return;
@@ -400,17 +401,15 @@ static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_
     int down = kind == HSNAP_PYROOT_CSTACK;
     for (uintptr_t k = 0; k < hi - lo; k += sizeof buf) {
         size_t n = hi - lo - k < sizeof buf ? hi - lo - k : sizeof buf;
-        uintptr_t at = down ? hi - k - n : lo + k;
-        if (!pyroot_peek(buf, at, n))
+        uintptr_t from = down ? hi - k - n : lo + k;
+        if (!pyroot_peek(buf, from, n))
             continue;
-        for (size_t i = 0; i < n / 8; i++) {
-            size_t j = down ? n / 8 - 1 - i : i;
-            uint32_t o = pyg_tracked_at(buf[j]);
-            if (o == PYG_NONE)
-                continue;
+        size_t m = pyg_tracked_all(buf, n / 8, at, obj);
+        for (size_t i = 0; i < m; i++) {
+            size_t j = down ? m - 1 - i : i;
             const char *text;
-            uint32_t len = name(at + 8 * j, &text, ctx);
-            pyg_root(o, kind, text, len, 0);
+            uint32_t len = name(from + 8 * at[j], &text, ctx);
+            pyg_root(obj[j], kind, text, len, 0);
         }
     }
 }
