@@ -28,6 +28,8 @@ struct frames_snap *fview_of(const struct snap *s)
     size_t old = fv.capsnaps;
     if (s->serial == 0)
         return NULL;
+    if (s->serial >= fv.lo && s->serial - fv.lo < old && fv.snaps[s->serial - fv.lo].traces)
+        return &fv.snaps[s->serial - fv.lo]; /* made before: asked once a trace */
     if (!fv.lo)
         fv.lo = s->serial;
     if (s->serial < fv.lo) { /* older than every one asked: the array moves up */
