@@ -34,6 +34,7 @@
 #define SUMMARY_PAD (16 << 20) /* bytes the heap grows by at least */
 #define SUMMARY_MMAP (32 << 20) /* blocks from a mapping of their own: glibc's most */
 #define SUMMARY_DWARF 4 /* a peak this many times the heap at exit is the story */
+#define SUMMARY_CHUNK 16 /* stacks added first, then twice as many each time */
 
 /* path as a shell word for a command to copy: as it is when plain,
  * else in single quotes. */
@@ -113,30 +114,14 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
     return found ? (got_named ? 1 : 0) : -1;
 }
 
-/* Trace ti's words into *ips (a compressed TRACES' tree walked from the
- * innermost node out); how many, or -1. */
+/* Trace ti's words into *ips; how many, or -1. */
 static int summary_words(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
 {
     const struct snap_trace *t = &s->traces[ti];
     if (grow_array((void **)ips, cap, (size_t)t->depth + 1, sizeof(**ips)) < 0)
         return -1;
-    if (!t->ips && s->nodes) {
-        uint32_t node = t->node;
-        for (int i = 0; i < t->depth; i++, node = s->nodes[node].parent)
-            (*ips)[i] = s->iptab[s->nodes[node].ipx];
-    } else
-        snap_trace_ips(s, t, *ips);
+    snap_trace_ips(s, t, *ips);
     return t->depth;
-}
-
-/* Whether trace ti has a Python frame (its site is then a Python line). */
-static int summary_is_python(const struct snap *s, uint32_t ti, uint64_t **ips, size_t *cap)
-{
-    int n = summary_words(s, ti, ips, cap);
-    for (int i = 0; i < n; i++)
-        if (HSNAP_IS_PYFRAME((*ips)[i]))
-            return 1;
-    return n < 0 ? -1 : 0;
 }
 
 /* A trace's answer to summary_in_module, for the module asked last. */
@@ -177,90 +162,216 @@ static const char *summary_key_module(const struct stat_entry *e)
                ? f->path : NULL;
 }
 
-static const struct hsnap_stat *summary_by;
+/* What the traces not yet added are asked about the first line: whether
+ * they may be of it.  Memos hold while the first line stays the same. */
+struct summary_first {
+    const struct frame *f;     /* the first line's frame (NULL: none asked yet) */
+    struct summary_in *in;     /* a line keyed by its module: by trace */
+    uint8_t *codes;            /* a Python line: by code, 1 of another file, 2 of its
+                                  file (0: not asked) */
+    uint8_t *nodes;            /* and by node of a compressed TRACES: 1 no word of
+                                  the line from it outward, 2 one (0: not asked) */
+    uint32_t *walk;            /* scratch: the nodes on the way to a known one */
+    size_t capwalk;
+    uint64_t *ips;             /* scratch: a trace's words */
+    size_t cap;
+    uint32_t *found;           /* scratch: the traces that may be of it */
+    size_t capfound;
+};
 
-static int summary_bytes_desc(const void *pa, const void *pb)
+/* Whether word w may be a frame of the Python line q->f: a Python word of
+ * a code whose file shows as f's, at f's line (of a code s does not
+ * hold: it may). */
+static int summary_py_word(const struct snap *s, struct summary_first *q, uint64_t w)
 {
-    uint64_t a = summary_by[*(const uint32_t *)pa].live_bytes;
-    uint64_t b = summary_by[*(const uint32_t *)pb].live_bytes;
+    int line;
+    if (!HSNAP_IS_PYFRAME(w))
+        return 0;
+    uint64_t k = pycode_word_code(w);
+    if (k >= s->npycodes)
+        return 1;
+    if (!q->codes[k])
+        q->codes[k] = strcmp(fmt_path(s->pycodes[k].file), q->f->file) ? 1 : 2;
+    if (q->codes[k] == 1)
+        return 0;
+    pycode_of_word(s, w, &line);
+    return (line > 0 ? line : 0) == q->f->line;
+}
+
+/* Whether trace ti has a word of the Python line q->f (its site is one of
+ * its Python words); the answer of a node of a compressed TRACES is kept
+ * for every trace through it.  1, 0, or -1. */
+static int summary_py_in(const struct snap *s, struct summary_first *q, uint32_t ti)
+{
+    const struct snap_trace *t = &s->traces[ti];
+    uint32_t node = t->node;
+    size_t n = 0;
+    if (t->ips || !s->nodes) {
+        int k = summary_words(s, ti, &q->ips, &q->cap);
+        for (int i = 0; i < k; i++)
+            if (summary_py_word(s, q, q->ips[i]))
+                return 1;
+        return k < 0 ? -1 : 0;
+    }
+    for (; node && !q->nodes[node]; node = s->nodes[node].parent) {
+        if (grow_array((void **)&q->walk, &q->capwalk, n + 1, sizeof(*q->walk)) < 0)
+            return -1;
+        q->walk[n++] = node;
+    }
+    uint8_t in = node ? q->nodes[node] : 1;
+    while (n-- > 0) {
+        uint32_t x = q->walk[n];
+        if (in == 1 && summary_py_word(s, q, s->iptab[s->nodes[x].ipx]))
+            in = 2;
+        q->nodes[x] = in;
+    }
+    return t->node && q->nodes[t->node] == 2;
+}
+
+/* The traces of order[next..n) that may be of the line of frame f: of a
+ * Python line (frames_has_file), those with a word of it; of a line keyed
+ * by module mod, those with a word in that module.  They move to the
+ * front of order[next..n), the others keep their order after them: how
+ * many, or -1 when out of memory. */
+static int64_t summary_gather(const struct snap *s, const struct frame *f, const char *mod,
+                              struct summary_first *q, uint32_t *order, uint32_t next,
+                              uint32_t n)
+{
+    uint32_t c = 0, kept = next;
+    if (!mod && f != q->f) {
+        if ((!q->codes && !(q->codes = malloc(s->npycodes + 1))) ||
+            (!q->nodes && !(q->nodes = malloc((size_t)s->nnodes + 1))))
+            return -1;
+        memset(q->codes, 0, s->npycodes + 1);
+        memset(q->nodes, 0, (size_t)s->nnodes + 1);
+    }
+    q->f = f;
+    if (mod && !q->in && !(q->in = calloc(s->ntraces ? s->ntraces : 1, sizeof(*q->in))))
+        return -1;
+    if (grow_array((void **)&q->found, &q->capfound, (size_t)(n - next) + 1, sizeof(*q->found)) < 0)
+        return -1;
+    for (uint32_t i = next; i < n; i++) {
+        uint32_t ti = order[i];
+        int in = mod ? summary_in_module(s, ti, mod, &q->ips, &q->cap, &q->in[ti])
+                     : summary_py_in(s, q, ti);
+        if (in < 0)
+            return -1;
+        if (in)
+            q->found[c++] = ti;
+        else
+            order[kept++] = ti;
+    }
+    memmove(order + next + c, order + next, (size_t)(kept - next) * sizeof(*order));
+    memcpy(order + next, q->found, (size_t)c * sizeof(*order));
+    return c;
+}
+
+static const struct hsnap_stat *summary_by;
+static const uint8_t *summary_py; /* by trace: 1 a Python stack */
+
+/* Python stacks first, then by bytes, descending. */
+static int summary_order(const void *pa, const void *pb)
+{
+    uint32_t ta = *(const uint32_t *)pa, tb = *(const uint32_t *)pb;
+    uint64_t a = summary_by[ta].live_bytes, b = summary_by[tb].live_bytes;
+    if (summary_py[ta] != summary_py[tb])
+        return summary_py[ta] ? -1 : 1;
     return (a < b) - (a > b);
 }
 
-/* The peak's line of most bytes, as `top --peak`'s first line, into st,
- * symbolizing as few native stacks as the answer needs (their DWARF, the
- * interpreter's in a Python process and libc's separate debug file, is
- * most of the summary's time and memory): the Python stacks' lines first,
- * then the stacks without a Python frame, biggest first, until the first
- * line is ahead of the second by more than every stack not yet added, and
- * no stack not yet added can grow it: a Python line, or a line keyed by
- * its module (a stack without a word there cannot be of it), once every
- * stack with such a word is added.  Its entry (NULL: none, or out of
- * memory). */
-static struct stat_entry *summary_top(struct stats *st, const struct snap *s)
+/* The traces of s with something at the peak into order (Python stacks
+ * first, then each kind by bytes, descending; *npy Python ones), their
+ * bytes in *rest: how many, or -1 when out of memory. */
+static int64_t summary_traces(const struct snap *s, uint32_t *order, uint32_t *npy,
+                              uint64_t *rest)
 {
-    uint32_t nt = s->ntraces, nn = 0, chunk = 1, left;
-    struct hsnap_stat *v = calloc(nt ? nt : 1, sizeof(*v));
-    uint32_t *nat = malloc((nt ? nt : 1) * sizeof(*nat));
-    struct summary_in *memo = calloc(nt ? nt : 1, sizeof(*memo));
-    uint64_t *ips = NULL, rest = 0;
-    size_t cap = 0, n = 0;
-    struct stat_entry **e = NULL;
-    if (!v || !nat || !memo)
-        goto out;
-    for (uint32_t ti = 0; ti < nt; ti++) {
+    uint8_t *py = malloc(s->ntraces ? s->ntraces : 1);
+    uint32_t n = 0;
+    *npy = 0;
+    if (!py)
+        return -1;
+    for (uint32_t ti = 0; ti < s->ntraces; ti++) {
         const struct hsnap_stat *sv = &s->peak_stats[ti];
         if (!sv->live_count && !sv->live_bytes)
             continue;
-        int py = summary_is_python(s, ti, &ips, &cap);
-        if (py < 0)
-            goto out;
-        if (py)
-            v[ti] = *sv;
-        else
-            nat[nn++] = ti, rest += sv->live_bytes;
+        int p = frames_has_python(s, ti);
+        if (p < 0) {
+            free(py);
+            return -1;
+        }
+        py[ti] = (uint8_t)p;
+        *npy += (uint32_t)p;
+        order[n++] = ti, *rest += sv->live_bytes;
     }
     summary_by = s->peak_stats;
-    qsort(nat, nn, sizeof(*nat), summary_bytes_desc);
-    if (stats_add_values(st, s, v) < 0)
+    summary_py = py;
+    qsort(order, n, sizeof(*order), summary_order);
+    free(py);
+    return n;
+}
+
+/* The peak's line of most bytes, as `top --peak`'s first line, into st,
+ * symbolizing as few stacks as the answer needs (their DWARF, the
+ * interpreter's in a Python process and libc's separate debug file, and
+ * a Python start-up's thousands of lines, are most of the summary's time
+ * and memory).  The Python stacks first, biggest first in chunks that
+ * double, until the first line is a Python line ahead of the second by
+ * more than every stack not yet added, and every Python stack with a word
+ * of it is added; then the stacks without a Python frame, biggest first
+ * from one, until the first line is ahead so and no stack not yet added
+ * can grow it: a Python line, or a line keyed by its module (a stack
+ * without a word there cannot be of it) once every stack with such a word
+ * is added.  Its entry (NULL: none, or out of memory). */
+static struct stat_entry *summary_top(struct stats *st, const struct snap *s)
+{
+    uint32_t nt = s->ntraces, npy, next = 0, take, chunk = SUMMARY_CHUNK, nchunk = 1;
+    uint32_t *order = malloc((nt ? nt : 1) * sizeof(*order));
+    struct summary_first q = {0};
+    uint64_t rest = 0;
+    struct stat_entry **e = NULL;
+    size_t ne = 0;
+    int64_t n = order ? summary_traces(s, order, &npy, &rest) : -1;
+    if (n < 0)
         goto out;
-    for (left = nn;;) { /* nat[0..left) are the stacks not yet added, biggest first */
-        if (!(e = stats_sort(st, 0, &n)))
-            goto out;
-        uint64_t first = n ? (uint64_t)e[0]->size : 0, second = n > 1 ? (uint64_t)e[1]->size : 0;
-        int python_line = n && e[0]->frames && HSNAP_IS_PYFRAME(e[0]->frames[e[0]->head]->ip);
-        const char *mod = n && !python_line ? summary_key_module(e[0]) : NULL;
-        int grows = 0; /* stacks not yet added that may be of the first line */
-        for (uint32_t k = 0; mod && k < left && !grows; k++)
-            if ((grows = summary_in_module(s, nat[k], mod, &ips, &cap, &memo[nat[k]])) < 0)
-                goto fail;
-        if (!left || ((python_line || (mod && !grows)) && first > second + rest))
-            break;
-        memset(v, 0, nt * sizeof(*v));
-        uint32_t kept = 0, added = 0;
-        for (uint32_t k = 0; k < left; k++) {
-            int in = grows ? summary_in_module(s, nat[k], mod, &ips, &cap, &memo[nat[k]])
-                           : added < chunk;
-            if (in < 0)
-                goto fail;
-            if (in) { /* the first line's module's stacks, or the next chunk */
-                v[nat[k]] = s->peak_stats[nat[k]];
-                rest -= s->peak_stats[nat[k]].live_bytes;
-                added++;
-            } else
-                nat[kept++] = nat[k];
-        }
-        left = kept;
-        if (!grows)
-            chunk *= 2;
-        if (stats_add_values(st, s, v) < 0)
+    take = npy ? SUMMARY_CHUNK : 1;
+    nchunk = npy ? 1 : 2;
+    while (next < n) { /* order[next..n): the stacks not yet added */
+        uint32_t end = next < npy ? npy : (uint32_t)n; /* the Python stacks before the others */
+        take = take < end - next ? take : end - next;
+        if (stats_add_traces(st, s, s->peak_stats, order + next, take) < 0)
             goto fail;
+        for (uint32_t k = next; k < next + take; k++)
+            rest -= s->peak_stats[order[k]].live_bytes;
+        next += take;
+        if (!(e = stats_top(st, 0, 2, &ne)))
+            goto out;
+        const struct frame *f = ne && e[0]->frames ? e[0]->frames[e[0]->head] : NULL;
+        uint64_t first = ne ? (uint64_t)e[0]->size : 0, second = ne > 1 ? (uint64_t)e[1]->size : 0;
+        int ahead = first > second + rest, python = f && HSNAP_IS_PYFRAME(f->ip);
+        const char *mod = f && !python && next >= npy ? summary_key_module(e[0]) : NULL;
+        int64_t may = -2; /* the stacks that may grow the first line, -2: not asked */
+        if (next < n && ((ahead && python && next < npy && frames_has_file(f)) || mod))
+            may = summary_gather(s, f, mod, &q, order, next, next < npy ? npy : (uint32_t)n);
+        if (may == -1)
+            goto fail;
+        if (next == n || (ahead && ((python && next >= npy) || (may == 0))))
+            break;
+        if (may > 0)
+            take = (uint32_t)may; /* its stacks */
+        else if (next < npy)
+            take = chunk *= 2;
+        else
+            take = nchunk, nchunk *= 2;
     }
 out:
-    free(v);
-    free(nat);
-    free(memo);
-    free(ips);
-    return e && n ? e[0] : NULL;
+    free(order);
+    free(q.in);
+    free(q.codes);
+    free(q.nodes);
+    free(q.walk);
+    free(q.ips);
+    free(q.found);
+    return e && ne ? e[0] : NULL;
 fail:
     e = NULL;
     goto out;

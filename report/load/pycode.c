@@ -111,6 +111,25 @@ int pycode_line_of(const struct snap *s, uint32_t code, int64_t off)
     return lo < l->n ? l->line[lo] : 0;
 }
 
+uint64_t pycode_word_code(uint64_t w)
+{
+    return (w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
+}
+
+const struct snap_pycode *pycode_of_word(const struct snap *s, uint64_t w, int *line)
+{
+    static const struct snap_pycode missing = {0, "<unknown>", "<python>", NULL, 0};
+    uint64_t code = pycode_word_code(w);
+    if (code >= s->npycodes) {
+        if (line)
+            *line = 0;
+        return &missing;
+    }
+    if (line)
+        *line = pycode_line_of(s, (uint32_t)code, (int64_t)(w & HSNAP_PY_OFF_MASK) - 1);
+    return &s->pycodes[code];
+}
+
 /* Appends a location-table entry of units (1-8) code units: kind 13 (a
  * line delta, no column) or 15 (no line). */
 static uint32_t put_entry(uint8_t *o, uint32_t k, int kind, int units, int32_t delta)

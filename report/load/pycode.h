@@ -48,6 +48,16 @@ int pycode_line(uint32_t version, const uint8_t *lt, uint32_t len, int32_t first
  * stack names the same few codes thousands of times. */
 int pycode_line_of(const struct snap *s, uint32_t code, int64_t off);
 
+/* The number of the code of Python frame word w (HSNAP_IS_PYFRAME): an
+ * index into s->pycodes when below s->npycodes. */
+uint64_t pycode_word_code(uint64_t w);
+
+/* The code and line of Python frame word w of s (HSNAP_IS_PYFRAME): its
+ * code (a placeholder "<unknown>" one, not in s->pycodes, when s holds
+ * no such code) and in *line (unless NULL) pycode_line_of's line (0 for
+ * the placeholder). */
+const struct snap_pycode *pycode_of_word(const struct snap *s, uint64_t w, int *line);
+
 /* A 3.10 line table (len bytes) rewritten as a location table (3.11 on)
  * that gives the same line for each code unit: a malloc'd block of
  * *out_len bytes, or NULL (out of memory).  merge's output holds one

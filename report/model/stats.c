@@ -321,16 +321,30 @@ struct stat_entry *stats_group_of(struct stats *st, const struct snap *s, uint32
     return rc < 0 ? NULL : st->last;
 }
 
+/* Charges trace ti its values sv, unless they are nothing to show. */
+static int add_value(struct stats *st, const struct snap *s, uint32_t ti,
+                     const struct hsnap_stat *sv)
+{
+    if (!sv->live_count && !sv->live_bytes &&
+        (st->o.sort == SORT_LIVE || (!sv->total_count && !sv->total_bytes)))
+        return 0; /* nothing live: only the allocation sorts show it */
+    return charge_trace(st, s, ti, sv);
+}
+
 int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values)
 {
-    for (uint32_t ti = 0; ti < s->ntraces; ti++) {
-        const struct hsnap_stat *sv = &values[ti];
-        if (!sv->live_count && !sv->live_bytes &&
-            (st->o.sort == SORT_LIVE || (!sv->total_count && !sv->total_bytes)))
-            continue; /* nothing live: only the allocation sorts show it */
-        if (charge_trace(st, s, ti, sv) < 0)
+    for (uint32_t ti = 0; ti < s->ntraces; ti++)
+        if (add_value(st, s, ti, &values[ti]) < 0)
             return -1;
-    }
+    return 0;
+}
+
+int stats_add_traces(struct stats *st, const struct snap *s, const struct hsnap_stat *values,
+                     const uint32_t *traces, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (add_value(st, s, traces[i], &values[traces[i]]) < 0)
+            return -1;
     return 0;
 }
 
@@ -654,23 +668,66 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
                 e->frames[i]->func);
 }
 
+typedef int (*order_fn)(const void *, const void *, void *);
+
+/* The print order of st's groups: its comparison, and that's argument in *arg. */
+static order_fn order_of(struct stats *st, int diff, void **arg)
+{
+    *arg = &st->o.key;
+    if (st->o.failed || (st->o.collected && !diff)) /* by count (calls, objects), then size */
+        return cmp_failed;
+    if (!diff && st->o.sort != SORT_LIVE) {
+        *arg = &st->o;
+        return cmp_alloc;
+    }
+    return diff ? cmp_diff : cmp_stat;
+}
+
+/* st->sorted made room for n groups; -1 when out of memory. */
+static int sorted_alloc(struct stats *st, size_t n)
+{
+    free(st->sorted);
+    st->nsorted = 0;
+    st->sorted = malloc((n ? n : 1) * sizeof(*st->sorted));
+    return st->sorted ? 0 : -1;
+}
+
 struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
 {
     size_t i = 0;
     struct stat_entry *e, *tmp;
+    void *arg;
+    order_fn cmp = order_of(st, diff, &arg);
     *n = HASH_COUNT(st->groups);
-    free(st->sorted);
-    st->sorted = malloc((*n ? *n : 1) * sizeof(*st->sorted));
-    if (!st->sorted)
+    if (sorted_alloc(st, *n) < 0)
         return NULL;
     HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
     st->nsorted = *n;
-    if (st->o.failed || (st->o.collected && !diff)) /* by count (calls, objects), then size */
-        qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp_failed, &st->o.key);
-    else if (!diff && st->o.sort != SORT_LIVE)
-        qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp_alloc, &st->o);
-    else
-        qsort_r(st->sorted, *n, sizeof(*st->sorted), diff ? cmp_diff : cmp_stat, &st->o.key);
+    qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp, arg);
+    return st->sorted;
+}
+
+/* Insertion into the k best so far: an equal group stays after those met
+ * before it, as the stable sort (glibc's merge sort) keeps it. */
+struct stat_entry **stats_top(struct stats *st, int diff, size_t k, size_t *n)
+{
+    struct stat_entry *e, *tmp;
+    void *arg;
+    order_fn cmp = order_of(st, diff, &arg);
+    if (sorted_alloc(st, k) < 0)
+        return NULL;
+    *n = 0;
+    HASH_ITER(hh, st->groups, e, tmp) {
+        size_t at = *n < k ? (*n)++ : k;
+        while (at > 0 && cmp(&e, &st->sorted[at - 1], arg) < 0) {
+            if (at < k)
+                st->sorted[at] = st->sorted[at - 1];
+            at--;
+        }
+        if (at < k)
+            st->sorted[at] = e;
+    }
+    st->nsorted = *n;
     return st->sorted;
 }
 

@@ -101,6 +101,11 @@ int stats_add(struct stats *st, const struct snap *s);
  * class, blocks of one age).  Traces whose values are 0 are skipped. */
 int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values);
 
+/* stats_add_values over traces[0..n) of s alone (each once), each with
+ * values[its id]: a caller that adds a snapshot's traces in parts. */
+int stats_add_traces(struct stats *st, const struct snap *s, const struct hsnap_stat *values,
+                     const uint32_t *traces, size_t n);
+
 /* The group trace ti of s is charged to (with the Python type's name, or
  * NULL), made with nothing in it when new; NULL when its frames are
  * filtered out or out of memory.  Not with --cumulative. */
@@ -120,6 +125,11 @@ int stats_compare(struct stats *newer, struct stats *older);
 /* The groups in print order (see stats_print), *n of them; owned by st and
  * valid until the next stats_sort/stats_print.  NULL when out of memory. */
 struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n);
+
+/* stats_sort's first k groups (fewer when st has fewer: *n), without
+ * ordering the others; owned by st as stats_sort's.  NULL when out of
+ * memory. */
+struct stat_entry **stats_top(struct stats *st, int diff, size_t k, size_t *n);
 
 /* The group whose identity is id (stat_entry.id), or NULL. */
 struct stat_entry *stats_find(struct stats *st, const char *id);

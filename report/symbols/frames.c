@@ -504,6 +504,20 @@ const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
     return r ? (v->traces[ti] = r) : NULL;
 }
 
+int frames_has_python(const struct snap *s, uint32_t ti)
+{
+    const struct snap_trace *t = &s->traces[ti];
+    struct frames_snap *v = fview_of(s);
+    if (!v)
+        return -1;
+    if (s->nodes && !t->ips)
+        return t->depth ? node_has_py(s, v, t->node) : 0;
+    for (int i = 0; i < t->depth; i++)
+        if (HSNAP_IS_PYFRAME(snap_ip(s, t, i)))
+            return 1;
+    return 0;
+}
+
 const char *frames_id(const struct frames_trace *t)
 {
     struct stack *st = (struct stack *)((char *)t - offsetof(struct stack, t));

@@ -59,6 +59,11 @@ struct frames_trace {
  * frames_fini, whatever happens to s. */
 const struct frames_trace *frames_get(const struct snap *s, uint32_t ti);
 
+/* Whether trace ti of s has a Python frame's word (a Python stack, whose
+ * site is a Python line), without symbolizing it: 1, 0, or -1 when out
+ * of memory. */
+int frames_has_python(const struct snap *s, uint32_t ti);
+
 /* The stack's identity from fr[first] outward as one string (the identity
  * of a loss record and of a gate finding): built on first ask, it lives
  * until frames_fini; NULL when out of memory. */

@@ -28,6 +28,8 @@ struct frames_snap *fview_of(const struct snap *s)
     size_t old = fv.capsnaps;
     if (s->serial == 0)
         return NULL;
+    if (s->serial >= fv.lo && s->serial - fv.lo < old && fv.snaps[s->serial - fv.lo].traces)
+        return &fv.snaps[s->serial - fv.lo]; /* made before: asked once a trace */
     if (!fv.lo)
         fv.lo = s->serial;
     if (s->serial < fv.lo) { /* older than every one asked: the array moves up */
@@ -101,11 +103,8 @@ static int word_resolve(const struct snap *s, const struct frames_snap *v, uint3
                         uint64_t w, struct frec *const **out)
 {
     if (HSNAP_IS_PYFRAME(w)) {
-        static const struct snap_pycode missing = {0, "<unknown>", "<python>", NULL, 0};
-        uint64_t code = (w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
-        const struct snap_pycode *c = code < s->npycodes ? &s->pycodes[code] : &missing;
-        int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
-        int line = c == &missing ? 0 : pycode_line_of(s, (uint32_t)code, off);
+        int line;
+        const struct snap_pycode *c = pycode_of_word(s, w, &line);
         return frec_python(c->file, c->qualname, line, w, out) < 0 ? -1 : 1;
     }
     const struct snap_module *m = snap_module_in(s, ti, w);
