@@ -63,7 +63,9 @@ int pyrd_begin(pyrd_fn fn, void *arg)
     int plain = rd.plain, held = rd.held;
     memset(&rd, 0, sizeof rd);
     rd.calls = calls, rd.plain = plain, rd.held = held;
-    if (!w && !(w = arena_map(PYRD_MAP)))
+    /* resident at once: an interpreter's heap fills the window many
+     * times over, and one call costs less than a fault a page */
+    if (!w && !(w = arena_map_full(PYRD_MAP)))
         return -1;
     rd.win = w, rd.b = (struct pyrd_batch *)(w + PYRD_WINDOW), rd.fn = fn, rd.arg = arg;
     return 0;
