@@ -392,6 +392,15 @@ int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *t
  * many were added, or -1 (out of memory). */
 int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
                uint32_t *owner);
+/* The graph's walk lends its copies (pygraph.c): pyfl_begin before it
+ * (h's blocks and objects, of types ty); pyfl_wants: whether object i
+ * (in block bj) has fields read, their span [*at, *at + *len); pyfl_see:
+ * that span's copy p (NULL: unreadable); pyfl_owned then claims what it
+ * saw.  pyfl_drop: what pyfl_begin kept, given back (no claim). */
+void pyfl_begin(const struct pyg_heap *h, const struct pyg_type *ty);
+int pyfl_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len);
+void pyfl_see(uint32_t i, uint64_t at, const char *p, uint32_t len); /* under pyf_build */
+void pyfl_drop(void);
 /* pyowned.c: PYOWNED from owner (pyg_build's owners' array over h's
  * nobj objects, taken over, NULL: none), once numpy's arrays and the
  * other objects' fields have set theirs in it (pynp_owned, pyfl_owned);

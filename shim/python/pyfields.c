@@ -15,8 +15,13 @@
  * first object in address order), set in the owners' array (pyowned.c
  * makes PYOWNED from it).  The atomic types (int, bytes, str: their
  * words are numbers or text) and those of one word (float) are not
- * read.  The fields are copied a window at a time (pyread.c), in the
- * objects' ascending order.  State: none kept past a pass.
+ * read.  The graph's walk copies the fields as it copies the objects'
+ * blocks (pyfl_see: one read of the heap where there were two), and keeps
+ * the words that start a block without an object, in the objects'
+ * ascending order; pyfl_owned then claims them, once the graph and numpy
+ * have claimed theirs.  Without that walk the fields are copied here, a
+ * window at a time (pyread.c).  State: one struct, from pyfl_begin to
+ * pyfl_owned (or pyfl_drop), under the snapshot lock only.
  */
 #include <string.h>
 
@@ -54,6 +59,26 @@ struct pyfl_pass {
     struct pyfl_bare *bare; /* NULL: the blocks searched (out of memory) */
     uint64_t mask;          /* its slots - 1 */
 };
+
+/* A field's word that starts a block without an object, as the graph's
+ * walk met it: claimed by pyfl_owned if no one else has the block. */
+struct pyfl_hit {
+    uint64_t at;      /* the word's address */
+    uint32_t obj, bj; /* the object whose field it is; the block */
+};
+
+#define PYFL_EMPTY 16 /* blocks of no bytes without an object kept, else no hits */
+
+static struct {
+    const struct pyg_heap *h;
+    const struct pyg_type *ty;
+    struct pyfl_hit *hit;
+    uint64_t nhit, caphit;
+    uint32_t empty[PYFL_EMPTY]; /* the blocks of no bytes without an object:
+                                   no address is in one (pyf_find) */
+    uint32_t nempty;
+    int on;               /* pyfl_begin's, while every hit is kept */
+} fl;
 
 static inline uint64_t pyfl_slot(const struct pyfl_pass *ps, uint64_t addr)
 {
@@ -94,6 +119,19 @@ static uint32_t *pyfl_owner_at(const struct pyfl_pass *ps, uint64_t w, uint32_t 
     return NULL;
 }
 
+/* Object i's claim on the block without an object bj (own its owner's
+ * entry) by its field at: set when no one has it; a non-gc type's is the
+ * retained sizes' edge too (a gc type's, the graph's: pyretain.c). */
+static void pyfl_claim(uint32_t *added, uint32_t i, uint64_t at, uint32_t bj, uint32_t *own,
+                       int gc)
+{
+    if (*own)
+        return;
+    *own = i + 1, (*added)++;
+    if (!gc)
+        pyr_ref(at, bj);
+}
+
 /* Object tag's fields as read (p NULL: unreadable): the blocks they own. */
 static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                      uint32_t len)
@@ -106,35 +144,119 @@ static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
         if (w < 4096 || (w & 7))
             continue;
         uint32_t *own = pyfl_owner_at(ps, w, &bj);
-        if (own && !*own) {
-            *own = tag + 1, ps->added++;
-            if (!aux) /* a gc type's: the retained graph has the edge (pyretain.c) */
-                pyr_ref(addr + k, bj);
-        }
+        if (own)
+            pyfl_claim(&ps->added, tag, addr + k, bj, own, aux != 0);
     }
+}
+
+/* Whether object i (in block bj) of t's type has its fields read: the
+ * span [*at, *at + *len). */
+static int pyfl_span(const struct pyg_heap *h, uint64_t i, uint64_t bj, const struct pyg_type *t,
+                     uint64_t *at, uint32_t *len)
+{
+    const struct pyg_block *b = &h->blk[bj];
+    uint64_t obj = b->addr + h->obj[i].off;
+    if (!pyfl_reads(t) || obj + (uint64_t)t->basic > b->addr + pyg_size(h, b))
+        return 0;
+    *at = obj + 16, *len = (uint32_t)(t->basic - 16);
+    return 1;
+}
+
+void pyfl_begin(const struct pyg_heap *h, const struct pyg_type *ty)
+{
+    pyfl_drop();
+    fl.h = h, fl.ty = ty, fl.on = 1;
+    for (uint64_t bj = 0; bj < h->nblk && fl.on; bj++)
+        if (!h->blk[bj].size && pyg_obj_of(h, bj) == PYG_NONE) {
+            if (fl.nempty == PYFL_EMPTY)
+                fl.on = 0; /* pyfl_owned reads the fields itself */
+            else
+                fl.empty[fl.nempty++] = (uint32_t)bj;
+        }
+}
+
+int pyfl_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
+{
+    return fl.on && pyfl_span(fl.h, i, bj, &fl.ty[fl.h->obj[i].type], at, len);
+}
+
+/* The block without an object that starts at w, or PYG_NONE: found as
+ * the graph finds any address (pyfind.c), not by a table of its own
+ * (held through the graph's walk, it raised the walk's peak). */
+static uint32_t pyfl_bare_at(uint64_t w)
+{
+    uint32_t bj = pyf_find(w);
+    if (bj != PYG_NONE)
+        return fl.h->blk[bj].addr == w && pyg_obj_of(fl.h, bj) == PYG_NONE ? bj : PYG_NONE;
+    for (uint32_t k = 0; k < fl.nempty; k++)
+        if (fl.h->blk[fl.empty[k]].addr == w)
+            return fl.empty[k];
+    return PYG_NONE;
+}
+
+void pyfl_see(uint32_t i, uint64_t at, const char *p, uint32_t len)
+{
+    for (uint32_t k = 0; p && fl.on && k + 8 <= len; k += 8) {
+        uint64_t w;
+        uint32_t bj;
+        memcpy(&w, p + k, 8);
+        if (w < 4096 || (w & 7) || (bj = pyfl_bare_at(w)) == PYG_NONE)
+            continue;
+        if (fl.nhit == fl.caphit) {
+            uint64_t want = fl.caphit ? fl.caphit * 2 : 4096;
+            void *r = fl.hit ? arena_remap(fl.hit, fl.caphit * sizeof *fl.hit, want * sizeof *fl.hit)
+                             : arena_map(want * sizeof *fl.hit);
+            if (!r) {
+                fl.on = 0; /* pyfl_owned reads the fields itself */
+                return;
+            }
+            fl.hit = r, fl.caphit = want;
+        }
+        fl.hit[fl.nhit++] = (struct pyfl_hit){at + k, i, bj};
+    }
+}
+
+void pyfl_drop(void)
+{
+    if (fl.hit)
+        arena_unmap(fl.hit, fl.caphit * sizeof *fl.hit);
+    memset(&fl, 0, sizeof fl);
+}
+
+/* The hits the graph's walk kept, claimed in its order (the objects'). */
+static int pyfl_replay(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t *owner)
+{
+    uint32_t added = 0;
+    for (uint64_t n = 0; n < fl.nhit; n++) {
+        const struct pyfl_hit *x = &fl.hit[n];
+        pyfl_claim(&added, x->obj, x->at, x->bj, &owner[x->bj - pyg_objs_below(h, x->bj)],
+                   (ty[h->obj[x->obj].type].flags & PY_TPF_HAVE_GC) != 0);
+    }
+    pyfl_drop();
+    return (int)added;
 }
 
 int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
                uint32_t *owner)
 {
+    if (fl.on && fl.h == h && fl.ty == ty)
+        return pyfl_replay(h, ty, owner);
+    pyfl_drop();
     if (!h->obj || !h->nblk)
         return 0;
     struct pyfl_pass ps = {h, owner, 0, NULL, 0};
     int began = 0, tried = 0;
-    uint64_t i;
+    uint64_t i, at;
+    uint32_t len;
     for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
-        const struct pyg_obj *o = &h->obj[i];
-        const struct pyg_type *t = &ty[o->type];
-        const struct pyg_block *b = &h->blk[it.bj];
-        uint64_t at = b->addr + o->off;
-        if (!pyfl_reads(t) || at + (uint64_t)t->basic > b->addr + pyg_size(h, b))
+        const struct pyg_type *t = &ty[h->obj[i].type];
+        if (!pyfl_span(h, i, it.bj, t, &at, &len))
             continue;
         if (!began && (began = 1, pyrd_begin(pyfl_got, &ps) != 0))
             return -1;
         if (!tried && (tried = 1, pyfl_bare_make(&ps, h->nblk - nobj) != 0))
             ps.bare = NULL; /* the blocks are searched */
-        if (pyrd_add(at + 16, (uint32_t)(t->basic - 16), (uint32_t)i,
-                     (t->flags & PY_TPF_HAVE_GC) != 0) != 0)
+        if (pyrd_add(at, len, (uint32_t)i, (t->flags & PY_TPF_HAVE_GC) != 0) != 0)
             break; /* not begun, or too large for a window: cannot be */
     }
     if (began)

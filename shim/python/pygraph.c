@@ -511,11 +511,36 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
     sbuf_put(g.names, name, n);
 }
 
+/* Object i's fields (pyfields.c), from the batch's copy of its block when
+ * it holds them, else read (one call: a block too large for the window,
+ * or unreadable there). */
+static void pyg_fields(uint32_t i, uint64_t bj)
+{
+    uint64_t at;
+    uint32_t len;
+    if (!pyfl_wants(i, bj, &at, &len))
+        return;
+    if (g.local && at >= g.local_at && at - g.local_at + len <= g.local_len)
+        pyfl_see(i, at, g.local + (at - g.local_at), len);
+    else
+        pyfl_see(i, at, peek(g.buf, at, len) ? g.buf : NULL, len);
+}
+
+/* Object i as the batch read it: its edges, and its fields; aux: its
+ * block, PYG_FIELDS_ONLY when it has no edges to read. */
+#define PYG_FIELDS_ONLY (1ull << 63)
+static void pyg_object(uint32_t i, uint64_t aux)
+{
+    if (!(aux & PYG_FIELDS_ONLY))
+        pyg_edges_of(i, aux);
+    pyg_fields(i, aux & ~PYG_FIELDS_ONLY);
+}
+
 typedef void (*pyg_pass)(uint32_t, uint64_t);
-static pyg_pass pyg_pass_obj = pyg_edges_of, pyg_pass_fol = pyg_fol_scan;
+static pyg_pass pyg_pass_obj = pyg_object, pyg_pass_fol = pyg_fol_scan;
 
 /* A block as pyread.c read it (p NULL: unreadable, read as scanned):
- * its edges, by the pass arg names (pyg_edges_of, tag the object, aux its
+ * its edges, by the pass arg names (pyg_object, tag the object, aux its
  * block; or pyg_fol_scan, tag the block). */
 static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                     uint32_t len)
@@ -589,12 +614,17 @@ static int pyg_read_all(uint64_t nobj)
         for (n = 0; n < PYG_BATCH && !g.oom && (more = pyg_next(g.h, nobj, &it, &i)); n++) {
             const struct pyg_obj *o = &g.h->obj[i];
             const struct pyg_block *b = &blk[it.bj];
-            if (!pyg_walked((uint32_t)i) && !pyr_scans(o, &g.ty[o->type]))
+            uint64_t size = pyg_size(g.h, b), at, aux = it.bj;
+            uint32_t len;
+            if (pyg_walked((uint32_t)i) || pyr_scans(o, &g.ty[o->type]))
+                at = b->addr, len = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
+            else if (pyfl_wants(i, it.bj, &at, &len))
+                aux |= PYG_FIELDS_ONLY;
+            else
                 continue;
-            uint64_t size = pyg_size(g.h, b);
-            if (size >= UINT32_MAX || pyrd_add(b->addr, (uint32_t)size, (uint32_t)i, it.bj) != 0) {
+            if (len == UINT32_MAX || pyrd_add(at, len, (uint32_t)i, aux) != 0) {
                 pyrd_flush();
-                pyg_edges_of((uint32_t)i, it.bj);
+                pyg_object((uint32_t)i, aux);
             }
         }
         pyrd_end();
@@ -620,6 +650,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.names = names;
     pyg_link_begin(names);
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
+    pyfl_begin(h, ty); /* the fields seen as the objects are read */
     if (!(g.owner = arena_map((g.capfol + 1) * sizeof *g.owner)) ||
         !(g.fol = arena_map(PYG_FOL_MAP)) || pye_begin(nobj) != 0)
         g.oom = 1;
@@ -644,6 +675,8 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.root = NULL;
     if (rc == 0) /* handed over: PYOWNED is made from it (pyowned.c) */
         *owner = g.owner, g.owner = NULL;
+    else
+        pyfl_drop();
     if (g.owner)
         arena_unmap(g.owner, (g.capfol + 1) * sizeof *g.owner);
     pyf_free();

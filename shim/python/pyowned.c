@@ -27,8 +27,10 @@ void pyo_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
               uint32_t *owner)
 {
     pyo_free();
-    if (!owner)
+    if (!owner) {
+        pyfl_drop(); /* the fields the graph's walk saw, unclaimed */
         return;
+    }
     pyo.h = h, pyo.owner = owner, pyo.nobj = nobj;
     pynp_owned(h, nobj, ty, nty, owner); /* numpy arrays' buffers */
     pyfl_owned(h, nobj, ty, owner);      /* other non-gc objects' blocks */

@@ -620,6 +620,7 @@ void py_types_retain(void)
 void py_types_drop(struct sbuf *b)
 {
     pyo_free();
+    pyfl_drop();
     pyrd_end();
     pyrd_hold(0);
     pypg_close();
