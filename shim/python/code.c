@@ -162,24 +162,6 @@ static inline uint32_t py_slot(uintptr_t addr, uint32_t slots)
     return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 40) & (slots - 1);
 }
 
-/* The n elements of elem bytes at old (room for *cap) copied to an arena
- * block of twice the room (first, when *cap is 0), old freed and *cap
- * set; NULL when out of memory (old kept).  The record arrays of code.c
- * and native.c grow by it. */
-void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first)
-{
-    uint32_t want = *cap ? *cap * 2 : first;
-    void *r = arena_alloc(want * elem);
-    if (!r)
-        return NULL;
-    if (n)
-        memcpy(r, old, n * elem);
-    if (old)
-        arena_free(old, *cap * elem);
-    *cap = want;
-    return r;
-}
-
 /* Index and records grown for one more id: 0, or -1. */
 static int py_code_grow(void)
 {

@@ -516,8 +516,10 @@ static inline uintptr_t py_ptr(const char *base, uint16_t off)
  * when it cannot.  The table's own answer, under py_code_lock (taken
  * here), kept in this thread's cache; py_code_quick asks the cache first. */
 uint32_t py_code_id(const char *co);
-/* code.c: a record array doubled in the arena (native.c's grows by it too) */
+/* pyarray.c: a record array doubled in the arena by a copy; a graph's
+ * array given room in its own mapping, moved */
 void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first);
+int py_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t first);
 
 /* A thread's answer of the code table: the code object at addr is id, as
  * long as py_code_gen is gen.  py_code_gen moves whenever a code object

@@ -47,22 +47,6 @@ static struct {
     uint64_t nkey, capkey;
 } pe;
 
-/* Room in *a (cap elements of elem bytes) for n. */
-static int pye_room(void **a, uint64_t n, uint64_t *cap, size_t elem, uint64_t first)
-{
-    if (n <= *cap)
-        return 0;
-    uint64_t want = *cap ? *cap * 2 : first;
-    while (want < n)
-        want *= 2;
-    void *r = *a ? arena_remap(*a, *cap * elem, want * elem) : arena_map(want * elem);
-    if (!r)
-        return -1;
-    *a = r;
-    *cap = want;
-    return 0;
-}
-
 int pye_begin(uint64_t nobj)
 {
     pye_free_edges();
@@ -76,11 +60,11 @@ int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
 {
     uint32_t rank = pye_rank(how);
     if (!pe.len || src < pe.done || src >= pe.nobj ||
-        pye_room((void **)&pe.bb, pe.nbb + PYE_EDGE_MAX, &pe.capbb, 1, PYE_BYTES_FIRST) != 0)
+        py_map_room((void **)&pe.bb, pe.nbb + PYE_EDGE_MAX, &pe.capbb, 1, PYE_BYTES_FIRST) != 0)
         return -1;
     struct pye_seg *last = pe.nseg ? &pe.seg[pe.nseg - 1] : NULL;
     if (!last || last->src != src || last->rank != rank) {
-        if (pye_room((void **)&pe.seg, pe.nseg + 1, &pe.capseg, sizeof *pe.seg, PYE_SEGS_FIRST) != 0)
+        if (py_map_room((void **)&pe.seg, pe.nseg + 1, &pe.capseg, sizeof *pe.seg, PYE_SEGS_FIRST) != 0)
             return -1;
         last = &pe.seg[pe.nseg++];
         *last = (struct pye_seg){src, rank, pe.nbb, 0};
@@ -105,7 +89,7 @@ int pye_key_slot(uint64_t key, uint32_t *slot)
         return 0;
     }
     if (pe.nkey >= UINT32_MAX - 1 ||
-        pye_room((void **)&pe.keys, pe.nkey + 1, &pe.capkey, sizeof *pe.keys, 4096) != 0)
+        py_map_room((void **)&pe.keys, pe.nkey + 1, &pe.capkey, sizeof *pe.keys, 4096) != 0)
         return -1;
     pe.keys[pe.nkey++] = key;
     *slot = (uint32_t)pe.nkey;
@@ -137,9 +121,9 @@ int pye_flush(uint64_t upto)
 {
     uint64_t lo = pe.done, n = upto > lo ? upto - lo : 0;
     if (!pe.len || upto > pe.nobj ||
-        pye_room((void **)&pe.cnt, n + 1, &pe.capcnt, 4, 4096) != 0 ||
-        pye_room((void **)&pe.perm, pe.nseg, &pe.capperm, 4, PYE_SEGS_FIRST) != 0 ||
-        pye_room((void **)&pe.e, pe.nbyte + pe.nbb + 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0 ||
+        py_map_room((void **)&pe.cnt, n + 1, &pe.capcnt, 4, 4096) != 0 ||
+        py_map_room((void **)&pe.perm, pe.nseg, &pe.capperm, 4, PYE_SEGS_FIRST) != 0 ||
+        py_map_room((void **)&pe.e, pe.nbyte + pe.nbb + 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0 ||
         pe.nbyte + pe.nbb > PYE_BYTES_MAX)
         return -1;
     uint32_t *cnt = pe.cnt;
@@ -168,7 +152,7 @@ int pye_flush(uint64_t upto)
         uint64_t l = pe.nbyte - b0;
         pe.len[v] = (uint8_t)(l < PYE_LONG ? l : PYE_LONG);
         if (l >= PYE_LONG) {
-            if (pye_room((void **)&pe.lng, 2 * pe.nlong + 2, &pe.caplong, 4, 4096) != 0)
+            if (py_map_room((void **)&pe.lng, 2 * pe.nlong + 2, &pe.caplong, 4, 4096) != 0)
                 return -1;
             pe.lng[2 * pe.nlong] = (uint32_t)v, pe.lng[2 * pe.nlong + 1] = (uint32_t)l;
             pe.nlong++;
@@ -203,7 +187,7 @@ int pye_done(struct pye_csr *c)
         pye_free_edges();
         return -1;
     }
-    if (!pe.e && pye_room((void **)&pe.e, 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0) {
+    if (!pe.e && py_map_room((void **)&pe.e, 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0) {
         pye_free_edges();
         return -1;
     }

@@ -202,15 +202,9 @@ void pyfl_see(uint32_t i, uint64_t at, const char *p, uint32_t len)
         memcpy(&w, p + k, 8);
         if (w < 4096 || (w & 7) || (bj = pyfl_bare_at(w)) == PYG_NONE)
             continue;
-        if (fl.nhit == fl.caphit) {
-            uint64_t want = fl.caphit ? fl.caphit * 2 : 4096;
-            void *r = fl.hit ? arena_remap(fl.hit, fl.caphit * sizeof *fl.hit, want * sizeof *fl.hit)
-                             : arena_map(want * sizeof *fl.hit);
-            if (!r) {
-                fl.on = 0; /* pyfl_owned reads the fields itself */
-                return;
-            }
-            fl.hit = r, fl.caphit = want;
+        if (py_map_room((void **)&fl.hit, fl.nhit + 1, &fl.caphit, sizeof *fl.hit, 4096) != 0) {
+            fl.on = 0; /* pyfl_owned reads the fields itself */
+            return;
         }
         fl.hit[fl.nhit++] = (struct pyfl_hit){at + k, i, bj};
     }

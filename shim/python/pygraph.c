@@ -488,16 +488,9 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
 {
     if (obj == PYG_NONE || g.oom)
         return;
-    if (g.nroot == g.caproot) {
-        uint64_t want = g.caproot ? g.caproot * 2 : 4096;
-        void *r = g.root ? arena_remap(g.root, g.caproot * sizeof *g.root, want * sizeof *g.root)
-                         : arena_map(want * sizeof *g.root);
-        if (!r) {
-            g.oom = 1;
-            return;
-        }
-        g.root = r;
-        g.caproot = want;
+    if (py_map_room((void **)&g.root, g.nroot + 1, &g.caproot, sizeof *g.root, 4096) != 0) {
+        g.oom = 1;
+        return;
     }
     const struct pyg_root *last = g.nroot ? &g.root[g.nroot - 1] : NULL;
     if (last && !g.names->err && last->name_len == n &&

@@ -249,14 +249,7 @@ static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
         return 0;
     if (n >= UINT32_MAX - 1)
         return -1;
-    uint64_t want = *cap ? *cap * 2 : 65536;
-    /* moved, not copied: the old and the new are never both resident */
-    void *r = *a ? arena_remap(*a, *cap * elem, want * elem) : arena_map(want * elem);
-    if (!r)
-        return -1;
-    *a = r;
-    *cap = want;
-    return 0;
+    return py_map_room(a, n + 1, cap, elem, 65536);
 }
 
 /* Whether the words before an object at off in block b (its PyGC_Head

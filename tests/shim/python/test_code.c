@@ -1,4 +1,4 @@
-// link: shim/python/code.c shim/python/layout.c shim/base/lock.c
+// link: shim/python/code.c shim/python/layout.c shim/base/lock.c shim/python/pyarray.c
 /*
  * test_code.c - shim/python/code.c's per-thread cache of code ids
  * answers what the code table answers, on fake CPython 3.11 code objects

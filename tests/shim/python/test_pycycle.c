@@ -1,4 +1,4 @@
-// link: shim/python/pycycle.c shim/python/pyedge.c
+// link: shim/python/pycycle.c shim/python/pyedge.c shim/python/pyarray.c
 /*
  * test_pycycle.c - pyc_links, the link each garbage object keeps: on a
  * tree whose children point to their parent, the links from one object

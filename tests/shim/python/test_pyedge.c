@@ -1,4 +1,4 @@
-// link: shim/python/pyedge.c shim/base/arena.c shim/base/lock.c
+// link: shim/python/pyedge.c shim/base/arena.c shim/base/lock.c shim/python/pyarray.c
 /*
  * test_pyedge.c - the graph's 16-byte edges (pyedge.h, pyedge.c): a
  * reference's label, rank and value come back from its packed word at

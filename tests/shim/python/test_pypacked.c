@@ -1,4 +1,4 @@
-// link: shim/python/pyretain.c shim/python/pydom.c shim/python/pyedge.c shim/python/pyowned.c shim/base/sbuf.c
+// link: shim/python/pyretain.c shim/python/pydom.c shim/python/pyedge.c shim/python/pyowned.c shim/base/sbuf.c shim/python/pyarray.c
 /*
  * test_pypacked.c - the packed arrays' ways around a mapping that fails
  * (pyretain.c, pyowned.c) on a synthetic heap: the retained sizes'
