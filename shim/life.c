@@ -263,7 +263,9 @@ void life_exit_early(void)
         return;
     life_atexit();
     atomic_store(&life.finished, 1);
+    int saved = guard_enter(); /* as life_detach stops them */
     hook_set_active(0);
+    guard_leave(saved);
 }
 
 /* The exit snapshot of a process that leaves through _exit (see the top). */
