@@ -40,7 +40,8 @@ s_books() {
 s_same() {
   local name=$1; shift
   "$@" >"$T/plain.out" 2>"$T/plain.err"; local want=$?
-  LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@" >"$T/shim.out" 2>"$T/shim.err"; local got=$?
+  LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" HEAPSNAP_OUTPUT="${HEAPSNAP_OUTPUT:-$T/same.%p.hsnap}" \
+    "$@" >"$T/shim.out" 2>"$T/shim.err"; local got=$?
   if [ "$want" -ne "$got" ]; then t_fail "$name" "exit $got under the shim, $want without"; return 1; fi
   if ! cmp -s "$T/plain.out" "$T/shim.out"; then
     t_fail "$name" "stdout differs: $(diff "$T/plain.out" "$T/shim.out" | head -5 | tr '\n' ' ')"; return 1; fi

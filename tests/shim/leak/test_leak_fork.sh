@@ -14,7 +14,7 @@ t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail leak_fork_
 # f_watch NAME WANT [ENV...] -- ARGS: forkwatch's line must be WANT
 f_watch() {
   local name=$1 want=$2 out; shift 2
-  out=$(env "$@" 2>"$T/$name.err")
+  out=$(env HEAPSNAP_OUTPUT="$T/$name.%p.hsnap" "$@" 2>"$T/$name.err")
   if [ "$out" = "$want" ]; then t_pass "$name"
   else t_fail "$name" "got '$out', want '$want' $(head -c 200 "$T/$name.err")"; fi
 }

@@ -9,7 +9,7 @@
 t_build snapmem tests/shim/snapshot/snapmem.c &&
 t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd || { t_fail snapmem_builds "cc failed"; return 0 2>/dev/null || exit 0; }
 
-out=$(LD_PRELOAD="$SHIM" "$T/snapmem" 400000 "$T/mem.hsnap" 2>"$T/mem.err")
+out=$(LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/mem.%p.hsnap" "$T/snapmem" 400000 "$T/mem.hsnap" 2>"$T/mem.err")
 per=$(echo "$out" | sed -n 's/.*per_block=\([0-9-]*\)$/\1/p')
 if [ -n "$per" ] && [ "$per" -le 8 ]; then t_pass snapshot_needs_at_most_8_bytes_a_block
 else t_fail snapshot_needs_at_most_8_bytes_a_block "'$out' $(head -c 200 "$T/mem.err")"; fi
@@ -25,7 +25,7 @@ else t_fail streamed_blocks_all_there_sorted "blocks '$n': $("$T/hsnap_dump" "$T
 # tests/shim/snapshot/snapmem.c, its "traces" mode.  No state file: the
 # helper maps its documents' pieces when its beat says, and one that lands
 # inside the snapshot's window counted as the snapshot's.
-out=$(LD_PRELOAD="$SHIM" HEAPSNAP_STATE=0 "$T/snapmem" traces "$T/tr.hsnap" 2>"$T/tr.err")
+out=$(LD_PRELOAD="$SHIM" HEAPSNAP_STATE=0 HEAPSNAP_OUTPUT="$T/tr.%p.hsnap" "$T/snapmem" traces "$T/tr.hsnap" 2>"$T/tr.err")
 tr=$(echo "$out" | sed -n 's/.*transient=\([0-9-]*\)$/\1/p')
 ntr=$("$T/hsnap_dump" "$T/tr.hsnap" 2>&1 | sed -n 's/^traces \([0-9]*\)$/\1/p')
 if [ -n "$tr" ] && [ "$tr" -le $((3 * 1024 * 1024)) ]; then t_pass snapshot_traces_not_held_whole
