@@ -93,7 +93,6 @@ static int sb_add(struct strbuf *b, const char *s, size_t n)
     return 0;
 }
 
-#define KEY_PART_MAX 4096 /* a key's name: a demangled C++ function and its module */
 
 /* Whether frame f has no line but a function name, so that --key lineno
  * names it "func (module)": a program without debug information then reads
@@ -104,10 +103,8 @@ static int key_by_function(enum stats_key key, const struct frame *f)
            frames_has_symbol(f);
 }
 
-/* The printed parts of frame f under key: its name (into buf when it must
- * be built) and line (-1: none to print). */
-static const char *key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
-                            int *line)
+const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
+                           int *line)
 {
     *line = key == KEY_LINENO || key == KEY_TRACEBACK ? f->line : 0;
     if (key_by_function(key, f)) {
@@ -130,7 +127,7 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
         snprintf(buf, n, "%s", e->type ? e->type : STATS_NO_OBJECT);
         return;
     }
-    const char *name = key_part(key, e->frames[e->head], where, sizeof(where), &line);
+    const char *name = stats_key_part(key, e->frames[e->head], where, sizeof(where), &line);
     size_t k = (size_t)(key == KEY_FUNCTION || key == KEY_MODULE || line < 0
                             ? snprintf(buf, n, "%s", name)
                             : snprintf(buf, n, "%s:%d", name, line));
@@ -143,7 +140,7 @@ static int id_add(struct stats *st, const struct frame *f)
 {
     char num[24], where[KEY_PART_MAX];
     int line;
-    const char *name = key_part(st->o.key, f, where, sizeof(where), &line);
+    const char *name = stats_key_part(st->o.key, f, where, sizeof(where), &line);
     int n = snprintf(num, sizeof(num), "\x1f%d\x1f", line);
     if (sb_add(&st->id, name, strlen(name)) || sb_add(&st->id, num, n))
         return -1;
@@ -552,64 +549,6 @@ int stats_compare(struct stats *newer, struct stats *older)
 
 /* --- order and output -------------------------------------------------- */
 
-static int cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
-
-/* tracemalloc compares Tracebacks oldest frame first, frames by
- * (filename, lineno); function names only break remaining ties. */
-static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct stat_entry *b)
-{
-    char wa[KEY_PART_MAX], wb[KEY_PART_MAX];
-    int i = a->nframes - 1, j = b->nframes - 1, c, la, lb;
-    if (a->type && b->type && (c = strcmp(a->type, b->type)) != 0 && key == KEY_TYPE)
-        return c;
-    for (; i >= 0 && j >= 0; i--, j--) {
-        const char *na = key_part(key, a->frames[i], wa, sizeof(wa), &la);
-        const char *nb = key_part(key, b->frames[j], wb, sizeof(wb), &lb);
-        if ((c = strcmp(na, nb)) != 0)
-            return c;
-        if ((c = cmp_i64(la, lb)) != 0)
-            return c;
-    }
-    if (i >= 0 || j >= 0)
-        return i >= 0 ? 1 : -1;
-    for (i = 0; i < a->nframes; i++)
-        if ((c = strcmp(a->frames[i]->func, b->frames[i]->func)) != 0)
-            return c;
-    return a->type && b->type ? strcmp(a->type, b->type) : 0;
-}
-
-/* Descending (size, count, key): Statistic._sort_key, reverse=True. */
-static int cmp_stat(const void *pa, const void *pb, void *key)
-{
-    const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
-    int c = cmp_i64(b->size, a->size);
-    if (!c) c = cmp_i64(b->count, a->count);
-    return c ? c : cmp_key(*(enum stats_key *)key, b, a);
-}
-
-/* Descending (allocations, allocated, key) or (allocated, allocations, key). */
-static int cmp_alloc(const void *pa, const void *pb, void *opts)
-{
-    const struct stats_opts *o = opts;
-    const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
-    int bycount = o->sort == SORT_ALLOCATIONS;
-    int c = bycount ? cmp_i64(b->alloc_count, a->alloc_count)
-                    : cmp_i64(b->alloc_size, a->alloc_size);
-    if (!c)
-        c = bycount ? cmp_i64(b->alloc_size, a->alloc_size)
-                    : cmp_i64(b->alloc_count, a->alloc_count);
-    return c ? c : cmp_key(o->key, b, a);
-}
-
-/* --failed: descending (failed calls, largest size, key). */
-static int cmp_failed(const void *pa, const void *pb, void *key)
-{
-    const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
-    int c = cmp_i64(b->count, a->count);
-    if (!c) c = cmp_i64(b->size, a->size);
-    return c ? c : cmp_key(*(enum stats_key *)key, b, a);
-}
-
 /* --failed's largest size: "1024 GiB", or "overflow" (n * size did not fit). */
 void stats_failed_size(char *buf, size_t n, int64_t size)
 {
@@ -617,19 +556,6 @@ void stats_failed_size(char *buf, size_t n, int64_t size)
         snprintf(buf, n, "overflow");
     else
         fmt_size(buf, n, (double)size, 0);
-}
-
-static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
-
-/* Descending (|size_diff|, size, |count_diff|, count, key). */
-static int cmp_diff(const void *pa, const void *pb, void *key)
-{
-    const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
-    int c = cmp_i64(abs64(b->size_diff), abs64(a->size_diff));
-    if (!c) c = cmp_i64(b->size, a->size);
-    if (!c) c = cmp_i64(abs64(b->count_diff), abs64(a->count_diff));
-    if (!c) c = cmp_i64(b->count, a->count);
-    return c ? c : cmp_key(*(enum stats_key *)key, b, a);
 }
 
 /* top and diff tag a group " [mmap]" when both kinds are shown (mixed). */
@@ -668,21 +594,6 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
                 e->frames[i]->func);
 }
 
-typedef int (*order_fn)(const void *, const void *, void *);
-
-/* The print order of st's groups: its comparison, and that's argument in *arg. */
-static order_fn order_of(struct stats *st, int diff, void **arg)
-{
-    *arg = &st->o.key;
-    if (st->o.failed || (st->o.collected && !diff)) /* by count (calls, objects), then size */
-        return cmp_failed;
-    if (!diff && st->o.sort != SORT_LIVE) {
-        *arg = &st->o;
-        return cmp_alloc;
-    }
-    return diff ? cmp_diff : cmp_stat;
-}
-
 /* st->sorted made room for n groups; -1 when out of memory. */
 static int sorted_alloc(struct stats *st, size_t n)
 {
@@ -697,7 +608,7 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
     size_t i = 0;
     struct stat_entry *e, *tmp;
     void *arg;
-    order_fn cmp = order_of(st, diff, &arg);
+    stats_order_fn cmp = stats_order(&st->o, diff, &arg);
     *n = HASH_COUNT(st->groups);
     if (sorted_alloc(st, *n) < 0)
         return NULL;
@@ -713,7 +624,7 @@ struct stat_entry **stats_top(struct stats *st, int diff, size_t k, size_t *n)
 {
     struct stat_entry *e, *tmp;
     void *arg;
-    order_fn cmp = order_of(st, diff, &arg);
+    stats_order_fn cmp = stats_order(&st->o, diff, &arg);
     if (sorted_alloc(st, k) < 0)
         return NULL;
     *n = 0;

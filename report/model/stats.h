@@ -131,6 +131,17 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n);
  * memory. */
 struct stat_entry **stats_top(struct stats *st, int diff, size_t k, size_t *n);
 
+/* statorder.c: the comparison of two groups (pointers to stat_entry
+ * pointers) in o's print order, its qsort_r argument in *arg. */
+typedef int (*stats_order_fn)(const void *, const void *, void *);
+stats_order_fn stats_order(struct stats_opts *o, int diff, void **arg);
+/* A frame's printed parts under key: its name (into buf, of KEY_PART_MAX
+ * bytes, when it must be built) and line (-1: none to print); stats_key's
+ * and the order's. */
+#define KEY_PART_MAX 4096 /* a key's name: a demangled C++ function and its module */
+const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
+                           int *line);
+
 /* The group whose identity is id (stat_entry.id), or NULL. */
 struct stat_entry *stats_find(struct stats *st, const char *id);
 

@@ -441,40 +441,7 @@ uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
 /* The arrays unmapped (capacities in elements); want cleared. */
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
 
-/* pyfind.c: the block of h (pyf_build: the index made) that holds
- * address w, or PYG_NONE, while h is unchanged; pyf_free gives it back. */
-void pyf_build(const struct pyg_heap *h);
-uint32_t pyf_find(uint64_t w);
-void pyf_free(void);
-/* Of the n words w, those in a block that may start an object there (a
- * block pyf_find finds, the word aligned as a start would be; the caller
- * checks it is one): their places into at[], their blocks into bj[], in
- * order; how many. */
-size_t pyf_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj);
-/* pyread.c: blocks read in ascending address order, a window of them by
- * one system call.  pyrd_begin: fn is called for each block added, in
- * order, at a flush, with the bytes read (p: NULL when unreadable) and
- * the tag and aux given; 0, or -1 (out of memory).  pyrd_add: 0, or -1
- * when the reader is not begun or len is too large for a window (read it
- * apart, after pyrd_flush).  pyrd_end flushes.  pyrd_calls: the system
- * calls made since the process began. */
-typedef void (*pyrd_fn)(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
-                        uint32_t len);
-int pyrd_begin(pyrd_fn fn, void *arg);
-int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux);
-void pyrd_flush(void);
-void pyrd_end(void);
-void pyrd_hold(int on); /* 1: pyrd_end keeps the window for the next pass; 0: unmapped */
-uint64_t pyrd_calls(void);
-/* pypage.c: a snapshot pass's small reads of the process's memory, a
- * chunk copied once and served from the copy while the thread that opened
- * the cache (pypg_open; pypg_close) reads; a plain peek (peek.h)
- * otherwise.  pypg_peek: 1 when all n bytes were readable, 0 when not.
- * pypg_counts: the system calls it made, the reads served from a copy. */
-void pypg_open(void);
-void pypg_close(void);
-int pypg_peek(void *dst, uintptr_t src, size_t n);
-void pypg_counts(uint64_t *calls, uint64_t *hits);
+#include "pyreads.h" /* pyfind.c, pyread.c, pypage.c */
 
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
 struct py_syms {

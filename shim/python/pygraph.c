@@ -676,33 +676,3 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     memset(&g, 0, sizeof g);
     return rc;
 }
-
-uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr)
-{
-    uint64_t lo = 0, hi = h->nbig;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (h->big[mid].addr == addr)
-            return h->big[mid].size;
-        if (h->big[mid].addr < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return PYG_BIG; /* not kept: at least so much */
-}
-
-void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
-{
-    if (h->big)
-        arena_unmap(h->big, h->capbig * sizeof *h->big);
-    if (h->blk)
-        arena_unmap(h->blk, capblk * sizeof *h->blk);
-    if (h->rank)
-        arena_unmap(h->rank, h->caprank * sizeof *h->rank);
-    if (h->sel)
-        arena_unmap(h->sel, h->capsel * sizeof *h->sel);
-    if (h->obj)
-        arena_unmap(h->obj, capobj * sizeof *h->obj);
-    memset(h, 0, sizeof *h);
-}
