@@ -178,6 +178,8 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
 static void *py_realloc(void *ctx, void *p, size_t n)
 {
     const struct py_alloc *o = ctx;
+    if (HS_UNLIKELY(hook_books_closed()))
+        return o->realloc(o->ctx, p, n);
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     if (p && o == &dom.orig[PY_DOMAIN_OBJ])
@@ -251,6 +253,8 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
+    if (HS_UNLIKELY(hook_books_closed()))
+        return o->free(o->ctx, p);
     int obj = o == &dom.orig[PY_DOMAIN_OBJ]; /* a code object's death: before its memory goes */
     if (!p || guard_on || !tbl_maybe((uintptr_t)p)) {
         if (p && obj)

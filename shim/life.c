@@ -265,6 +265,7 @@ void life_exit_early(void)
     atomic_store(&life.finished, 1);
     int saved = guard_enter(); /* as life_detach stops them */
     hook_set_active(0);
+    hook_books_close();
     guard_leave(saved);
 }
 

@@ -78,6 +78,8 @@ void *hook_real_sym(const char *name); /* realsym.c: the next definition of name
 extern uintptr_t hook_loader_lo, hook_loader_hi; /* attach build: the loader's text */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
+void hook_books_close(void);  /* no snapshot any more: frees forward (life_exit_early) */
+int hook_books_closed(void);
 struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
 /* A call returned NULL for n bytes asked: its site counts a failed
