@@ -188,6 +188,10 @@ static uint32_t pyfl_bare_at(uint64_t w)
     uint32_t bj = pyf_find(w);
     if (bj != PYG_NONE)
         return fl.h->blk[bj].addr == w && pyg_obj_of(fl.h, bj) == PYG_NONE ? bj : PYG_NONE;
+    /* the empty blocks ascend (pyfl_begin): most words miss their span */
+    if (!fl.nempty || w < fl.h->blk[fl.empty[0]].addr ||
+        w > fl.h->blk[fl.empty[fl.nempty - 1]].addr)
+        return PYG_NONE;
     for (uint32_t k = 0; k < fl.nempty; k++)
         if (fl.h->blk[fl.empty[k]].addr == w)
             return fl.empty[k];

@@ -312,7 +312,8 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret,
             pyr_sink.put(pyr_sink.arg, r.out.p, r.out.len);
             r.out.len = 0;
         }
-        sbuf_put(&r.out, &e, sizeof e);
+        memcpy(r.out.p + r.out.len, &e, sizeof e); /* reserved above */
+        r.out.len += sizeof e;
     }
     if (pyr_sink.put) {
         if (r.out.len)

@@ -185,7 +185,9 @@ static uint32_t pyt_name(uintptr_t t, const char *tb, uint64_t flags, char *out)
 static uint32_t pyt_new_type(uintptr_t t)
 {
     char tb[PY_TP_FINALIZE + 8], mb[PY_TP_FLAGS + 8], name[PYT_NAME_MAX];
-    if (!pyt_peek(tb, t, sizeof tb) || !pyt_u64(tb, 0))
+    /* its head first: most words tried are no type, and their type's
+     * type tells so without the rest */
+    if (!pyt_peek(tb, t, 16) || !pyt_u64(tb, 0))
         return PYT_BAD;
     uintptr_t meta = pyt_u64(tb, 8);
     if (meta != py_sym.type_type) { /* a metaclass: a type whose type is `type` */
@@ -193,6 +195,8 @@ static uint32_t pyt_new_type(uintptr_t t)
             !(pyt_u64(mb, PY_TP_FLAGS) & PY_TPF_TYPE_SUBCLASS))
             return PYT_BAD;
     }
+    if (!pyt_peek(tb, t, sizeof tb) || !pyt_u64(tb, 0) || pyt_u64(tb, 8) != meta)
+        return PYT_BAD;
     uint64_t flags = pyt_u64(tb, PY_TP_FLAGS);
     int64_t basic = (int64_t)pyt_u64(tb, PY_TP_BASICSIZE), item = (int64_t)pyt_u64(tb, PY_TP_ITEMSIZE);
     if (!(flags & PY_TPF_READY) || basic < 16 || basic > (1 << 20) || item < -64 || item > 4096)
