@@ -435,9 +435,17 @@ uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value);
  * at t (its tp_members, those of its bases, a class's and a function's
  * known fields), into out (cap bytes); its length. */
 uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap);
-/* pytype.c: the str at s as UTF-8 into out (cap bytes), read safely; its
+/* pytname.c: the str at s as UTF-8 into out (cap bytes), read safely; its
  * length (0: none). */
 uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
+/* pytname.c: the name of the type at t whose first PY_TP_FINALIZE + 8
+ * bytes are tb, into out (PY_TYPE_NAME_MAX bytes): tp_name, or for a class
+ * __module__.__qualname__; its length, 0: none readable.  Each snapshot
+ * calls py_type_names_begin first. */
+#define PY_TYPE_NAME_MAX 512u
+uint32_t py_type_name(const struct py_obj_layout *ol, uintptr_t t, const char *tb, uint64_t flags,
+                      char *out);
+void py_type_names_begin(void);
 /* The arrays unmapped (capacities in elements); want cleared. */
 void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj);
 

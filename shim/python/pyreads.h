@@ -8,6 +8,7 @@
 #define HEAPSNAP_PYTHON_PYREADS_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct pyg_heap;
 
@@ -44,6 +45,19 @@ uint64_t pyrd_calls(void);
 void pypg_open(void);
 void pypg_close(void);
 int pypg_peek(void *dst, uintptr_t src, size_t n);
+/* pypg_peek of a field that holds an object's address (an 8-aligned one
+ * past the first page), else 0; and a word of a copy read back. */
+static inline int pypg_peek8(void *dst, uintptr_t src, size_t n)
+{
+    return src >= 4096 && !(src & 7) && pypg_peek(dst, src, n);
+}
+
+static inline uint64_t pypg_u64(const char *p, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, p + off, sizeof v);
+    return v;
+}
 void pypg_counts(uint64_t *calls, uint64_t *hits);
 
 #endif

@@ -25,10 +25,9 @@
 
 #define PYT_HEAD 64        /* bytes read of a block: an object at 0, 16 or 32, and
                               a dict's ma_values */
-#define PYT_SLOTS 16384u   /* the cache of candidate type addresses (power of two) */
+#define PYT_SLOTS 16384u   /* the cache of candidate type addresses, at first (power of
+                              two; doubled when half full: pyt_slots_grow) */
 #define PYT_BAD UINT32_MAX /* a cached address that is no type */
-#define PYT_NAME_MAX 512u  /* bytes of a type's name */
-#define PYT_KEYS_MAX 512u  /* entries of a class's dict looked at for __module__ */
 #define PYT_REFCNT_MAX (1ull << 40) /* a larger "count" is a pointer: no object */
 
 
@@ -36,172 +35,40 @@ static struct {
     const struct py_obj_layout *ol;
     struct sbuf *out;          /* the section: head, objects; types and names at the end */
     struct sbuf types, names, links, parents;
-    struct { uintptr_t addr; uint32_t id; } *slot; /* PYT_SLOTS, by address hash */
+    struct pyt_slot { uintptr_t addr; uint32_t id; } *slot; /* nslots, by address hash */
     struct pyg_type *ty;
-    uint32_t nty, capty, nslot;
+    uint32_t nty, capty, nslot, nslots;
     struct pyg_heap heap;      /* every block and object, for the graph (pygraph.c) */
     uint64_t capblk, capobj;
     uint64_t nobj, last_blk;   /* the last object's block (they ascend) */
-    uintptr_t module_key;      /* the interned "__module__", once found */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
     uint64_t nstarts;
     int retain;                /* py_types_end built the graph: py_types_retain's pass */
 } pyt;
-
-static uint64_t pyt_u64(const char *p, size_t off)
-{
-    uint64_t v;
-    memcpy(&v, p + off, sizeof v);
-    return v;
-}
-
-static int pyt_peek(void *dst, uintptr_t src, size_t n)
-{
-    return src >= 4096 && !(src & 7) && pypg_peek(dst, src, n);
-}
-
-/* The str object at s as UTF-8 into out (cap bytes), read safely; its
- * length, 0 when it is no compact str (or empty). */
-static uint32_t pyt_str(uintptr_t s, char *out, uint32_t cap)
-{
-    const struct py_layout *l = py_lay;
-    char copy[96 + 4 * PYT_NAME_MAX];
-    size_t head = l->str_compact_data;
-    if (!pyt_peek(copy, s, head) || pyt_u64(copy, l->ob_type) != py_sym.str_type)
-        return 0;
-    uint32_t state;
-    memcpy(&state, copy + l->str_state, sizeof state);
-    unsigned kind = (state >> 2) & 7, ascii = (state >> 6) & 1;
-    uint64_t len = pyt_u64(copy, l->str_length);
-    size_t at = ascii ? l->str_ascii_data : l->str_compact_data;
-    if (kind != 1 && kind != 2 && kind != 4)
-        return 0;
-    if (len > PYT_NAME_MAX)
-        len = PYT_NAME_MAX;
-    memcpy(copy + l->str_length, &len, sizeof len); /* py_str reads no further */
-    if (len && !pypg_peek(copy + at, s + at, len * kind))
-        return 0;
-    return py_str(copy, out, cap);
-}
-
-uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap)
-{
-    return pyt_str(s, out, cap);
-}
-
-/* Whether name[0..n) reads as a type's name (printable, no quotes). */
-static int pyt_printable(const char *name, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '"')
-            return 0;
-    return n > 0;
-}
-
-/* The value of "__module__" in the dict at d (a class's tp_dict), or 0. */
-static uintptr_t pyt_module_of(uintptr_t d)
-{
-    char dict[48], keys[48], ent[24 * 32], name[16];
-    if (!pyt_peek(dict, d, sizeof dict) || pyt_u64(dict, 40) /* split: not a class's */ ||
-        !pyt_peek(keys, pyt_u64(dict, 32), sizeof keys))
-        return 0;
-    uintptr_t k = pyt_u64(dict, 32), at;
-    uint64_t n;
-    size_t esz = 24, kat = 8;
-    if (pyt.ol->keys == PY_KEYS_310) {
-        uint64_t size = pyt_u64(keys, 8);
-        unsigned ib = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffu ? 4 : 8;
-        n = pyt_u64(keys, 32);
-        at = k + 40 + size * ib;
-        if (size > (1u << 24))
-            return 0;
-    } else {
-        unsigned log2ib = (uint8_t)keys[9], kind = (uint8_t)keys[10];
-        n = pyt_u64(keys, 24);
-        at = k + 32 + ((uint64_t)1 << (log2ib & 31));
-        if (kind != 0)
-            esz = 16, kat = 0; /* PyDictUnicodeEntry: key, value */
-    }
-    if (n > PYT_KEYS_MAX)
-        n = PYT_KEYS_MAX;
-    for (uint64_t i = 0; i < n; i += 32) {
-        size_t m = n - i < 32 ? n - i : 32;
-        if (!pyt_peek(ent, at + i * esz, m * esz))
-            return 0;
-        for (size_t j = 0; j < m; j++) {
-            uintptr_t key = pyt_u64(ent, j * esz + kat);
-            if (!key)
-                continue;
-            if (key != pyt.module_key &&
-                (pyt_str(key, name, sizeof name) != 10 || memcmp(name, "__module__", 10)))
-                continue;
-            pyt.module_key = key;
-            return pyt_u64(ent, j * esz + kat + 8);
-        }
-    }
-    return 0;
-}
-
-/* The name of the type whose first PY_TP_FINALIZE + 8 bytes are tb (at t)
- * into out: tp_name, or for a class __module__.__qualname__; length. */
-static uint32_t pyt_name(uintptr_t t, const char *tb, uint64_t flags, char *out)
-{
-    uint32_t n = 0;
-    if (flags & PY_TPF_HEAPTYPE) {
-        uintptr_t q;
-        char mod[PYT_NAME_MAX];
-        uint32_t m = 0;
-        if (!pyt_peek(&q, t + pyt.ol->ht_qualname, sizeof q) ||
-            !(n = pyt_str(q, out, PYT_NAME_MAX)))
-            return 0;
-        uintptr_t mo = pyt_module_of(pyt_u64(tb, PY_TP_DICT));
-        if (mo)
-            m = pyt_str(mo, mod, sizeof mod);
-        if (m && !(m == 8 && !memcmp(mod, "builtins", 8)) && m + 1 + n <= PYT_NAME_MAX) {
-            memmove(out + m + 1, out, n);
-            memcpy(out, mod, m);
-            out[m] = '.';
-            n += m + 1;
-        }
-        return pyt_printable(out, n) ? n : 0;
-    }
-    char s[PYT_NAME_MAX];
-    uintptr_t p = pyt_u64(tb, PY_TP_NAME);
-    if (!p || !peek(s, p, 8))
-        return 0;
-    /* read on while the name goes on, a page at a time stops short of it */
-    for (size_t k = 8; k < PYT_NAME_MAX && !memchr(s, 0, k); k += 8)
-        if (!peek(s + k, p + k, 8))
-            return 0;
-    const char *z = memchr(s, 0, PYT_NAME_MAX);
-    n = z ? (uint32_t)(z - s) : 0;
-    memcpy(out, s, n);
-    return pyt_printable(out, n) ? n : 0;
-}
 
 /* A new type id for the type at t, or PYT_BAD: not a type (its own type
  * is not `type` or a metaclass, it is not ready, its sizes are absurd, or
  * it has no name to read). */
 static uint32_t pyt_new_type(uintptr_t t)
 {
-    char tb[PY_TP_FINALIZE + 8], mb[PY_TP_FLAGS + 8], name[PYT_NAME_MAX];
+    char tb[PY_TP_FINALIZE + 8], mb[PY_TP_FLAGS + 8], name[PY_TYPE_NAME_MAX];
     /* its head first: most words tried are no type, and their type's
      * type tells so without the rest */
-    if (!pyt_peek(tb, t, 16) || !pyt_u64(tb, 0))
+    if (!pypg_peek8(tb, t, 16) || !pypg_u64(tb, 0))
         return PYT_BAD;
-    uintptr_t meta = pyt_u64(tb, 8);
+    uintptr_t meta = pypg_u64(tb, 8);
     if (meta != py_sym.type_type) { /* a metaclass: a type whose type is `type` */
-        if (!pyt_peek(mb, meta, sizeof mb) || pyt_u64(mb, 8) != py_sym.type_type ||
-            !(pyt_u64(mb, PY_TP_FLAGS) & PY_TPF_TYPE_SUBCLASS))
+        if (!pypg_peek8(mb, meta, sizeof mb) || pypg_u64(mb, 8) != py_sym.type_type ||
+            !(pypg_u64(mb, PY_TP_FLAGS) & PY_TPF_TYPE_SUBCLASS))
             return PYT_BAD;
     }
-    if (!pyt_peek(tb, t, sizeof tb) || !pyt_u64(tb, 0) || pyt_u64(tb, 8) != meta)
+    if (!pypg_peek8(tb, t, sizeof tb) || !pypg_u64(tb, 0) || pypg_u64(tb, 8) != meta)
         return PYT_BAD;
-    uint64_t flags = pyt_u64(tb, PY_TP_FLAGS);
-    int64_t basic = (int64_t)pyt_u64(tb, PY_TP_BASICSIZE), item = (int64_t)pyt_u64(tb, PY_TP_ITEMSIZE);
+    uint64_t flags = pypg_u64(tb, PY_TP_FLAGS);
+    int64_t basic = (int64_t)pypg_u64(tb, PY_TP_BASICSIZE), item = (int64_t)pypg_u64(tb, PY_TP_ITEMSIZE);
     if (!(flags & PY_TPF_READY) || basic < 16 || basic > (1 << 20) || item < -64 || item > 4096)
         return PYT_BAD;
-    uint32_t n = pyt_name(t, tb, flags, name);
+    uint32_t n = py_type_name(pyt.ol, t, tb, flags, name);
     if (!n || pyt.nty >= HSNAP_PY_CODE_MAX)
         return PYT_BAD;
     if (pyt.nty == pyt.capty) {
@@ -211,38 +78,67 @@ static uint32_t pyt_new_type(uintptr_t t)
         pyt.ty = r;
     }
     uintptr_t ck = 0;
-    if ((flags & PY_TPF_HEAPTYPE) && !pyt_peek(&ck, t + pyt.ol->ht_cached_keys, sizeof ck))
+    if ((flags & PY_TPF_HEAPTYPE) && !pypg_peek8(&ck, t + pyt.ol->ht_cached_keys, sizeof ck))
         ck = 0;
     pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags),
-                                        (int64_t)pyt_u64(tb, PY_TP_DICTOFFSET), ck};
+                                        (int64_t)pypg_u64(tb, PY_TP_DICTOFFSET), ck};
     struct hsnap_pytype rec = {
         .name_off = (uint32_t)pyt.names.len, .name_len = n,
         .flags = ((flags & PY_TPF_HAVE_GC) ? HSNAP_PYTYPE_GC : 0) |
                  ((flags & PY_TPF_HEAPTYPE) ? HSNAP_PYTYPE_CLASS : 0) |
-                 (pyt_u64(tb, PY_TP_FINALIZE) || pyt_u64(tb, PY_TP_DEL) ? HSNAP_PYTYPE_FINALIZER
+                 (pypg_u64(tb, PY_TP_FINALIZE) || pypg_u64(tb, PY_TP_DEL) ? HSNAP_PYTYPE_FINALIZER
                                                                         : 0)};
     sbuf_put(&pyt.types, &rec, sizeof rec);
     sbuf_put(&pyt.names, name, n);
     return pyt.nty++;
 }
 
+/* The first of t's 16 slots that holds t or nothing; NULL: all taken. */
+static struct pyt_slot *pyt_slot_of(struct pyt_slot *slot, uint32_t nslots, uintptr_t t)
+{
+    uint32_t s = (uint32_t)((t * 0x9e3779b97f4a7c15ull) >> 40) & (nslots - 1);
+    for (uint32_t k = 0; k < 16; k++, s = (s + 1) & (nslots - 1))
+        if (slot[s].addr == t || !slot[s].addr)
+            return &slot[s];
+    return NULL;
+}
+
+/* The cache doubled, its addresses placed anew: a heap whose blocks hold
+ * more distinct candidate words than the cache has room for would make
+ * a new type record each time a type missing from it is met again.  No
+ * memory: it stays as it is. */
+static void pyt_slots_grow(void)
+{
+    uint32_t n = pyt.nslots * 2;
+    struct pyt_slot *t = n ? arena_map((size_t)n * sizeof *t) : NULL;
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < pyt.nslots; i++) {
+        struct pyt_slot *d;
+        if (pyt.slot[i].addr && (d = pyt_slot_of(t, n, pyt.slot[i].addr)) != NULL)
+            *d = pyt.slot[i];
+    }
+    arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
+    pyt.slot = t;
+    pyt.nslots = n;
+}
+
 /* The id of the type at t (PYT_BAD: none), from the cache when it can. */
 static uint32_t pyt_type(uintptr_t t)
 {
-    uint32_t s = (uint32_t)((t * 0x9e3779b97f4a7c15ull) >> 40) & (PYT_SLOTS - 1);
-    for (uint32_t k = 0; k < 16; k++, s = (s + 1) & (PYT_SLOTS - 1)) {
-        if (pyt.slot[s].addr == t)
-            return pyt.slot[s].id;
-        if (!pyt.slot[s].addr) {
-            uint32_t id = pyt_new_type(t);
-            if (pyt.nslot < PYT_SLOTS / 2) {
-                pyt.slot[s].addr = t, pyt.slot[s].id = id;
-                pyt.nslot++;
-            }
-            return id;
-        }
+    struct pyt_slot *s = pyt_slot_of(pyt.slot, pyt.nslots, t);
+    if (s && s->addr == t)
+        return s->id;
+    uint32_t id = pyt_new_type(t);
+    if (pyt.nslot >= pyt.nslots / 2) {
+        pyt_slots_grow();
+        s = pyt_slot_of(pyt.slot, pyt.nslots, t);
     }
-    return pyt_new_type(t); /* a crowded neighbourhood: not kept */
+    if (s && pyt.nslot < pyt.nslots / 2) { /* a crowded neighbourhood (s NULL): not kept */
+        s->addr = t, s->id = id;
+        pyt.nslot++;
+    }
+    return id;
 }
 
 /* Room in the array *a (of *cap elements of elem bytes, mapped) for
@@ -262,7 +158,7 @@ static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
 static int pyt_links(const char *b, unsigned off)
 {
     for (unsigned k = 0; k < off; k += 8) {
-        uint64_t w = pyt_u64(b, k) & ~7ull; /* _gc_prev's flags, a tagged values pointer */
+        uint64_t w = pypg_u64(b, k) & ~7ull; /* _gc_prev's flags, a tagged values pointer */
         if (w && (w < 65536 || w >> 47))
             return 0;
     }
@@ -423,7 +319,7 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
 static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
 {
     for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
-        uint64_t refcnt = pyt_u64(b, off), t = pyt_u64(b, off + 8);
+        uint64_t refcnt = pypg_u64(b, off), t = pypg_u64(b, off + 8);
         /* the leak check takes a dead object too (count 0): one the
          * interpreter keeps on a free list to hand out again, linked by its
          * start */
@@ -447,10 +343,10 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
             if (!off) /* no PyGC_Head: its start needs no mark; its text's may */
                 pyt.starts[blk].reserved = pyt_text_start(ty->addr, b, len);
             for (unsigned k = 0; k + PY_GC_HEAD < off; k += 8) { /* the pre-header's */
-                pyt_values_start(pyt_u64(b, k));
+                pyt_values_start(pypg_u64(b, k));
             }
             if (ty->kind == PYG_DICT && off + 48 <= len) /* a split dict's values */
-                pyt_values_start(pyt_u64(b, off + 40));
+                pyt_values_start(pypg_u64(b, off + 40));
             return;
         }
         if (pyt.heap.want && (pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
@@ -464,7 +360,7 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
             sbuf_put(pyt.out, &o, sizeof o);
         } else {
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
-            int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyt_u64(b, off - PY_GC_HEAD) != 0;
+            int tracked = (ty->flags & PY_TPF_HAVE_GC) && pypg_u64(b, off - PY_GC_HEAD) != 0;
             uint64_t rc = refcnt < PYG_REFCNT_MAX ? refcnt : PYG_REFCNT_MAX;
             pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = rc, .off = off,
                                                       .tracked = tracked != 0, .type = id};
@@ -501,10 +397,12 @@ int py_types_begin(struct sbuf *b)
     pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot);
     if (!pyt.slot)
         return -1;
+    pyt.nslots = PYT_SLOTS;
+    py_type_names_begin();
     pyrd_hold(1); /* the window kept for the graph's passes: pyrd_hold(0) below */
     if (pyrd_begin(pyt_got, NULL) != 0) {
         pyrd_hold(0);
-        arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+        arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
         return -1;
     }
     pypg_open(); /* the pass's field reads: a page copied once (pypg_close) */
@@ -587,7 +485,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     sbuf_free(&pyt.names);
     sbuf_free(&pyt.links);
     sbuf_free(&pyt.parents);
-    arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+    arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
     pyt.slot = NULL;
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
@@ -628,7 +526,7 @@ void py_types_drop(struct sbuf *b)
     sbuf_free(&pyt.links);
     sbuf_free(&pyt.parents);
     if (pyt.slot)
-        arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+        arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
     memset(&pyt, 0, sizeof pyt);
@@ -642,6 +540,8 @@ void py_object_starts(struct hsnap_block *b, uint64_t n)
         !(pyt.ol = py_obj_layout_find(py_lay->version)) ||
         !(pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot)))
         return;
+    pyt.nslots = PYT_SLOTS;
+    py_type_names_begin();
     pyt.starts = b;
     pyt.nstarts = n;
     if (pyrd_begin(pyt_got, NULL) == 0) {
@@ -653,7 +553,7 @@ void py_object_starts(struct hsnap_block *b, uint64_t n)
     }
     sbuf_free(&pyt.types); /* the types' records, unused here */
     sbuf_free(&pyt.names);
-    arena_unmap(pyt.slot, PYT_SLOTS * sizeof *pyt.slot);
+    arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
     memset(&pyt, 0, sizeof pyt);
