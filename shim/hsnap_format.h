@@ -537,6 +537,10 @@ struct hsnap_failed {
  * (heapsnap_stop, HEAPSNAP_PAUSED), so it wrote no exit snapshot; the
  * path is "stopped", err 0. */
 #define HSNAP_RUNMSG_STOPPED_MAGIC 0x5053534eu /* "NSSP" */
+/* Another (older runs ignore it), after the path's own message: the path
+ * is the sender's exit snapshot, its last; err is 0.  run reads it ahead
+ * while the process ends (summary_preload). */
+#define HSNAP_RUNMSG_LAST_MAGIC 0x5453414eu /* "NAST" */
 struct hsnap_runmsg {
     uint32_t magic;
     uint32_t err; /* 0: written; else the errno of the failure */

@@ -313,17 +313,23 @@ static int run_live_drain(void *arg)
 }
 
 /* Reads what the shim tells on sock (-1: no socket) until CMD has ended,
- * then what is left.  CMD is not reaped here (run_wait does). */
-static void run_listen(pid_t pid, int sock, struct manifest *mf)
+ * then what is left.  CMD is not reaped here (run_wait does).  When CMD
+ * says a snapshot is its exit's, the summary reads it (summary_preload,
+ * leaks: summary_print's) while CMD ends, unless leaks is -1 (-q). */
+static void run_listen(pid_t pid, int sock, struct manifest *mf, int leaks)
 {
     int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
     siginfo_t si;
+    size_t said = 0;
     for (;;) {
         struct pollfd p[2] = {{sock, POLLIN, 0}, {pfd, POLLIN, 0}};
         /* without a pidfd (Linux < 5.3), CMD's end is looked for every 50 ms */
         int n = poll(p, pfd >= 0 ? 2 : 1, pfd >= 0 ? -1 : 50);
         if (n > 0 && sock >= 0 && p[0].revents && mf_recv(sock, mf) != 0)
             sock = p[0].fd = -1; /* every sender is gone, or out of memory */
+        if (leaks >= 0 && mf->nlast != said && mf->last_pid == pid)
+            summary_preload(mf->last, leaks);
+        said = mf->nlast;
         si.si_pid = 0;
         if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 ? errno != EINTR
                                                                              : si.si_pid == pid)
@@ -639,7 +645,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     struct run_live l = {sock[0], &mf};
     if (o.live && live_watch(pid, sock[0], run_live_drain, &l, why, sizeof(why)) != 0)
         fprintf(stderr, "heapsnap: %s\n", esc_text(why, err, errlen)); /* the view first */
-    run_listen(pid, l.sock, &mf);
+    run_listen(pid, l.sock, &mf, o.quiet ? -1 : o.leaks || o.gate);
     if (sock[0] >= 0)
         close(sock[0]);
     rc = run_wait(pid, &sig);

@@ -18,6 +18,7 @@
  */
 #include <malloc.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,13 +69,12 @@ static const char *summary_word(const char *path, char *buf, size_t n)
  * the one of largest peak into *s, its path in *path, and in *nproc how
  * many processes wrote.  1 when it is the program's, 0 when of largest
  * peak, -1 when none loads. */
-static int summary_pick(const struct manifest *mf, const char *named, pid_t program, int leaks,
-                        struct snap *s, const char **path, size_t *nproc)
+/* What the lines need: the traces, PEAK and PYCODE (the peak's top
+ * line), and under --leaks STATS, BLOCKS, LEAKS, RETAINERS and SUPPRESSIONS;
+ * not the Python objects, the series nor the temporaries, which in a
+ * short Python run are most of the file. */
+static uint32_t summary_skip(int leaks)
 {
-    /* What the lines need: the traces, PEAK and PYCODE (the peak's top
-     * line), and under --leaks STATS, BLOCKS, LEAKS, RETAINERS and SUPPRESSIONS;
-     * not the Python objects, the series nor the temporaries, which in a
-     * short Python run are most of the file. */
     uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
                     1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |
                     1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
@@ -82,6 +82,50 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
     if (!leaks) /* and the live sums: the lines are the peak's and META's */
         skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |
                 1u << HSNAP_SEC_SUPPRESSIONS | 1u << HSNAP_SEC_STATS;
+    return skip;
+}
+
+/* The exit snapshot read ahead (summary_preload): its path, the file as it
+ * was read (a file written again since is read again), the load until
+ * summary_pick takes it, and the peak's line made from it. */
+static struct {
+    char *path;
+    struct stat st;
+    struct snap s;
+    int taken;
+    char *peak;
+} pre;
+
+static void summary_peak(const struct snap *s, FILE *out);
+
+/* The read-ahead snapshot of path, taken into *s, when it is that file
+ * still; 0, else -1. */
+static int summary_take_pre(const char *path, struct snap *s)
+{
+    struct stat st;
+    if (!pre.path || pre.taken || strcmp(pre.path, path) || stat(path, &st) != 0 ||
+        st.st_ino != pre.st.st_ino || st.st_dev != pre.st.st_dev ||
+        st.st_size != pre.st.st_size || st.st_mtim.tv_sec != pre.st.st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != pre.st.st_mtim.tv_nsec)
+        return -1;
+    *s = pre.s;
+    pre.taken = 1;
+    return 0;
+}
+
+static void summary_drop_pre(void)
+{
+    if (pre.path && !pre.taken)
+        snap_free(&pre.s);
+    free(pre.path);
+    free(pre.peak);
+    memset(&pre, 0, sizeof pre);
+}
+
+static int summary_pick(const struct manifest *mf, const char *named, pid_t program, int leaks,
+                        struct snap *s, const char **path, size_t *nproc)
+{
+    uint32_t skip = summary_skip(leaks);
     char err[512];
     int found = 0, got_named = 0;
     size_t looked = 0;
@@ -97,7 +141,8 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
         int is_named = named && !strcmp(mf->e[i].path, named);
         struct snap t;
         if ((looked >= SUMMARY_LOOK && !is_named) ||
-            (looked++, snap_load_skip(mf->e[i].path, &t, skip, err, sizeof(err)) < 0))
+            (looked++, summary_take_pre(mf->e[i].path, &t) < 0 &&
+                           snap_load_skip(mf->e[i].path, &t, skip, err, sizeof(err)) < 0))
             continue;
         is_named = is_named && (pid_t)t.meta.pid == program;
         if (found && !is_named && (got_named || t.meta.peak_bytes <= s->meta.peak_bytes)) {
@@ -450,31 +495,61 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     return lost;
 }
 
+/* How the summary reads: a line that names the site alone needs no frame
+ * past it resolved: not a Python stack's native frames (the interpreter's
+ * DWARF was most of the summary's time), nor a native stack's C runtime
+ * beyond the site (libc's compressed DWARF, read whole, was most of its
+ * memory); not under --leaks or --gate: suppressions match them.  And
+ * the heap grown SUMMARY_PAD at a time, and blocks up to SUMMARY_MMAP from
+ * it: the load's large buffers (its sections, the decompressor's window, a
+ * stream's chunks) then reuse the heap's pages instead of mappings of
+ * their own, which cost a page fault a page again for each; run ends
+ * after this, so nothing is kept too long.  The threshold is set, not left
+ * to glibc: M_TOP_PAD freezes its sliding one wherever the process's
+ * earlier frees had left it. */
+static void summary_setup(int leaks)
+{
+    if (!leaks)
+        frames_site_only();
+    mallopt(M_TOP_PAD, SUMMARY_PAD);
+    mallopt(M_MMAP_THRESHOLD, SUMMARY_MMAP);
+}
+
+void summary_preload(const char *path, int leaks)
+{
+    char err[512];
+    summary_drop_pre();
+    summary_setup(leaks);
+    if (stat(path, &pre.st) != 0 || !(pre.path = strdup(path)))
+        return;
+    if (snap_load_skip(path, &pre.s, summary_skip(leaks), err, sizeof(err)) < 0) {
+        free(pre.path);
+        pre.path = NULL;
+        return;
+    }
+    size_t n = 0;
+    FILE *f = open_memstream(&pre.peak, &n);
+    if (f) {
+        summary_peak(&pre.s, f);
+        if (fclose(f) != 0) {
+            free(pre.peak);
+            pre.peak = NULL;
+        }
+    }
+}
+
 void summary_print(const struct manifest *mf, const char *named, pid_t program, int leaks,
                    FILE *out)
 {
     struct snap s;
     const char *path = NULL;
     size_t nproc;
-    /* A line that names the site alone needs no frame past it resolved:
-     * not a Python stack's native frames (the interpreter's DWARF was most
-     * of the summary's time), nor a native stack's C runtime beyond the
-     * site (libc's compressed DWARF, read whole, was most of its memory).
-     * Not under --leaks or --gate: suppressions match them. */
-    if (!leaks)
-        frames_site_only();
-    /* The heap grown SUMMARY_PAD at a time, and blocks up to SUMMARY_MMAP
-     * from it: the load's large buffers (its sections, the decompressor's
-     * window, a stream's chunks) then reuse the heap's pages instead of
-     * mappings of their own, which cost a page fault a page again for each;
-     * run ends after this, so nothing is kept too long.  The threshold is
-     * set, not left to glibc: M_TOP_PAD freezes its sliding one wherever
-     * the process's earlier frees had left it. */
-    mallopt(M_TOP_PAD, SUMMARY_PAD);
-    mallopt(M_MMAP_THRESHOLD, SUMMARY_MMAP);
+    summary_setup(leaks);
     int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc);
-    if (picked < 0)
+    if (picked < 0) {
+        summary_drop_pre();
         return;
+    }
     char word[8192], sz[64], exe[512];
     summary_word(path, word, sizeof(word));
     const char *base = strrchr(s.exe, '/');
@@ -485,7 +560,11 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
     else if (mf->n > 1)
         fprintf(out, "heapsnap: the latest of %zu snapshots of pid %u (%s)\n", mf->n,
                 s.meta.pid, exe);
-    summary_peak(&s, out);
+    if (pre.taken && pre.peak && !strcmp(pre.path, path)) /* read ahead: its line made then */
+        fputs(pre.peak, out);
+    else
+        summary_peak(&s, out);
+    summary_drop_pre();
     fmt_size(sz, sizeof(sz), (double)s.meta.current_bytes, 0);
     fprintf(out, "heapsnap: %s %s in %llu blocks%s\n",
             s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot", sz,

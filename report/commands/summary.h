@@ -18,4 +18,9 @@
 void summary_print(const struct manifest *mf, const char *named, pid_t program, int leaks,
                    FILE *out);
 
+/* The exit snapshot at path (a process said it was its last) read ahead,
+ * with the peak's line, while the process ends: summary_print takes it
+ * when it picks that file, unchanged since, and reads it again else. */
+void summary_preload(const char *path, int leaks);
+
 #endif

@@ -195,12 +195,23 @@ static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
             m->stopped = pwho ? pwho->pid : 0;
         return 0;
     }
-    if (head.magic != HSNAP_RUNMSG_MAGIC && head.magic != HSNAP_RUNMSG_STATE_MAGIC)
+    if (head.magic != HSNAP_RUNMSG_MAGIC && head.magic != HSNAP_RUNMSG_STATE_MAGIC &&
+        head.magic != HSNAP_RUNMSG_LAST_MAGIC)
         return 0;
     const char *p = buf + sizeof(head);
     size_t len = (size_t)n - sizeof(head);
     if (memchr(p, 0, len))
         return 0;
+    if (head.magic == HSNAP_RUNMSG_LAST_MAGIC) {
+        char *last = strndup(p, len);
+        if (!last)
+            return -1;
+        free(m->last);
+        m->last = last;
+        m->last_pid = pwho ? pwho->pid : 0;
+        m->nlast++;
+        return 0;
+    }
     if (head.magic == HSNAP_RUNMSG_STATE_MAGIC)
         return mf_add_state(m, p, len, pwho) < 0 ? -1 : 0;
     if (head.err)
@@ -222,6 +233,7 @@ int mf_recv(int fd, struct manifest *m)
 
 void mf_free(struct manifest *m)
 {
+    free(m->last);
     for (size_t i = 0; i < m->ns; i++)
         free(m->s[i].path);
     free(m->s);

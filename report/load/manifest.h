@@ -38,6 +38,10 @@ struct manifest {
     size_t ns, scap;
     size_t nstopped;    /* processes that ended with recording stopped (socket only) */
     pid_t stopped;      /* the first of them */
+    char *last;         /* the latest snapshot a process said was its exit's (socket
+                           only; NULL: none), its pid, and how many were said */
+    pid_t last_pid;
+    size_t nlast;
 };
 
 /* Reads the manifest file at path into m (m zeroed by the caller, or

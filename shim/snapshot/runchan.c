@@ -91,6 +91,13 @@ int rchan_tell_state(const char *path)
     return r;
 }
 
+/* Tells run that path, told just before, is this process's exit
+ * snapshot: nothing follows it. */
+int rchan_tell_last(const char *path)
+{
+    return rchan_send(HSNAP_RUNMSG_LAST_MAGIC, path, 0);
+}
+
 /* Tells run that this process ends with recording stopped (pause.c), so
  * that it writes no exit snapshot: run says so, not "killed". */
 int rchan_tell_stopped(void)

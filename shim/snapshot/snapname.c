@@ -101,12 +101,13 @@ static void name_insert_seq(char *name, uint64_t seq)
 /* Tells `heapsnap run` that path was written (err 0) or failed (errno):
  * on its socket (runchan.c) when this process still holds it, else, for a
  * snapshot written, "<absolute path>\0" appended to HEAPSNAP_MANIFEST in
- * one write (NUL ends a record).  A path that holds a newline never goes
+ * one write (NUL ends a record).  last: the process's exit snapshot, said
+ * on the socket (rchan_tell_last).  A path that holds a newline never goes
  * to that file: whatever file the variable names, no line of the
  * environment's choosing is added to it. */
 void (*name_notify)(const char *path, int err);
 
-void name_manifest(const char *path, int err)
+void name_manifest(const char *path, int err, int last)
 {
     static atomic_int warned;
     const char *m = opt_str(OPT_MANIFEST);
@@ -120,7 +121,12 @@ void name_manifest(const char *path, int err)
     line[len] = '\0';
     if (name_notify)
         name_notify(line, err);
-    if (rchan_tell(line, err) == 0 || err || !m || !*m || cred_secure())
+    if (rchan_tell(line, err) == 0) {
+        if (last && !err)
+            rchan_tell_last(line);
+        return;
+    }
+    if (err || !m || !*m || cred_secure())
         return;
     if (memchr(line, '\n', len)) {
         if (!atomic_exchange(&warned, 1))

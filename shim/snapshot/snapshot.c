@@ -523,7 +523,8 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     ret = snap_write_last(reason, seq, fatal, leaks, why);
     if (found)
         *found = snap_run.unreachable;
-    name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO);
+    name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO,
+                  reason == HSNAP_REASON_EXIT);
     if (ret == 0)
         opt_debug("wrote ", snap.name, "");
     snap_drop_lock();

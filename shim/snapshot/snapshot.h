@@ -104,7 +104,8 @@ size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
 void name_choose(char *out, const char *path, unsigned reason, uint32_t seq);
 int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its name; fd or -1 */
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
-void name_manifest(const char *path, int err); /* run told: written (0) or failed */
+void name_manifest(const char *path, int err, int last); /* run told: written (0) or
+                                                         * failed; last: the exit's */
 /* shim/attach: told of each snapshot too (its absolute path), when set */
 extern void (*name_notify)(const char *path, int err);
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
@@ -153,6 +154,7 @@ void snap_after_fork_child(void);
 int rchan_tell(const char *path, int err); /* 0: run was told */
 int rchan_tell_state(const char *path);    /* ... of this process's state file */
 int rchan_tell_stopped(void);              /* ... that it ends stopped: no exit snapshot */
+int rchan_tell_last(const char *path);     /* ... that path, told, is its exit snapshot */
 int rchan_fd_number(void);                 /* the channel's descriptor, or -1 */
 
 /* ---- siteline.c: memory over time, per site (SITELINE) ---- */

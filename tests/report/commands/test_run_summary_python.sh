@@ -30,3 +30,35 @@ most=$(sed -n 's/^heapsnap: peak .*; most at \(.*\) (\([0-9.]* [KMG]*i*B\) in \(
 first=$("$HEAPSNAP" top --peak -n 1 "$T/s/n.hsnap" 2>/dev/null | head -1 | sed 's/, average=.*//')
 if [ -n "$most" ] && [ "$most" = "$first" ]; then t_pass run_summary_start_up_top_line_as_top_peak
 else t_fail run_summary_start_up_top_line_as_top_peak "summary '$most', top --peak '$first'"; fi
+# The exit snapshot is read while the program ends (the shim's "last"
+# message, summary_preload): a teardown that takes half a second (a
+# global's __del__) sees run open the snapshot before it reaps the
+# program; one that then puts another snapshot at that path has the
+# summary read again, of what the file holds at the end.
+"$HEAPSNAP" run -q -o "$T/s/other.hsnap" -- /bin/true 2>/dev/null
+strace -o "$T/pre.txt" -e trace=openat,waitid "$HEAPSNAP" run -o "$T/s/pre.hsnap" -- "$py" -c '
+import time
+class Slow:
+    def __del__(self):
+        time.sleep(0.5)
+slow = Slow()
+x = [str(i) * 10 for i in range(100000)]' >/dev/null 2>"$T/pre.err"
+opened=$(grep -n 'pre\.hsnap"' "$T/pre.txt" | head -1 | cut -d: -f1)
+reaped=$(grep -n 'CLD_EXITED' "$T/pre.txt" | head -1 | cut -d: -f1)
+if [ -n "$opened" ] && [ -n "$reaped" ] && [ "$opened" -lt "$reaped" ] &&
+   grep -q '^heapsnap: peak .*; most at <string>:' "$T/pre.err"; then
+  t_pass run_summary_reads_the_exit_snapshot_while_the_program_ends
+else t_fail run_summary_reads_the_exit_snapshot_while_the_program_ends "open at line '$opened', reaped at '$reaped': $(head -c 300 "$T/pre.err" | tr '\n' '|')"; fi
+cp "$T/s/other.hsnap" "$T/s/swap.hsnap"
+"$HEAPSNAP" run -o "$T/s/late.hsnap" -- "$py" -c "
+import os, time
+class Swap:
+    def __del__(self):
+        time.sleep(0.5)
+        os.replace('$T/s/swap.hsnap', '$T/s/late.hsnap')
+swap = Swap()
+x = [str(i) * 10 for i in range(100000)]" >/dev/null 2>"$T/late.err"
+if grep -q '^heapsnap: peak 0 B: no heap block was traced' "$T/late.err" &&
+   ! grep -q 'most at <string>' "$T/late.err"; then
+  t_pass run_summary_reads_again_a_snapshot_replaced_after_it_was_read
+else t_fail run_summary_reads_again_a_snapshot_replaced_after_it_was_read "$(head -c 300 "$T/late.err" | tr '\n' '|')"; fi
