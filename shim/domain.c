@@ -178,8 +178,6 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
 static void *py_realloc(void *ctx, void *p, size_t n)
 {
     const struct py_alloc *o = ctx;
-    if (HS_UNLIKELY(hook_books_closed()))
-        return o->realloc(o->ctx, p, n);
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     if (p && o == &dom.orig[PY_DOMAIN_OBJ])
@@ -253,8 +251,6 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
 static void py_free(void *ctx, void *p)
 {
     const struct py_alloc *o = ctx;
-    if (HS_UNLIKELY(hook_books_closed()))
-        return o->free(o->ctx, p);
     int obj = o == &dom.orig[PY_DOMAIN_OBJ]; /* a code object's death: before its memory goes */
     if (!p || guard_on || !tbl_maybe((uintptr_t)p)) {
         if (p && obj)
@@ -669,6 +665,15 @@ static int py_unwrap(void *arg)
     py_tm_raw_unwrap(dom.get_allocator, dom.set_allocator);
     py_on = 0;
     return 0;
+}
+
+/* Python's exit snapshot is written (life_exit_early, an atexit callback,
+ * the GIL held): nothing more is recorded, the domains unwrapped at once. */
+void dom_close(void)
+{
+    dom_waiting = 0;
+    if (py_on)
+        py_unwrap(NULL);
 }
 
 /* A detach: the unwrap asked of the interpreter (a pending call, which the

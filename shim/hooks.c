@@ -405,25 +405,11 @@ static void hook_free_ready(void)
     atomic_compare_exchange_strong(&hook_free_entry, &early, hook_free_unfiltered);
 }
 
-/* Once the books are closed (hook_books_close), free goes straight to
- * the allocator: no snapshot is written any more, so no block need leave
- * them. */
-static void hook_free_closed(void *p)
-{
-    real.free(p);
-}
-
-static atomic_int hook_closed;
-
+/* life_exit_early: no snapshot is written any more, so no block need
+ * leave the books: free goes straight to the allocator. */
 void hook_books_close(void)
 {
-    atomic_store(&hook_closed, 1);
-    atomic_store_explicit(&hook_free_entry, hook_free_closed, memory_order_relaxed);
-}
-
-int hook_books_closed(void)
-{
-    return atomic_load_explicit(&hook_closed, memory_order_relaxed);
+    atomic_store_explicit(&hook_free_entry, real.free, memory_order_relaxed);
 }
 
 /* tbl_filter_enable, and free's group test with it (a free that still
@@ -432,7 +418,7 @@ void hook_filter_enable(void)
 {
     tbl_filter_enable();
     void (*was)(void *) = atomic_load(&hook_free_entry);
-    while (was != hook_free_closed &&
+    while (was != real.free && /* not once the books are closed */
            !atomic_compare_exchange_weak(&hook_free_entry, &was, hook_free_filtered))
         ;
 }

@@ -266,6 +266,7 @@ void life_exit_early(void)
     int saved = guard_enter(); /* as life_detach stops them */
     hook_set_active(0);
     hook_books_close();
+    dom_close();
     guard_leave(saved);
 }
 

@@ -78,8 +78,7 @@ void *hook_real_sym(const char *name); /* realsym.c: the next definition of name
 extern uintptr_t hook_loader_lo, hook_loader_hi; /* attach build: the loader's text */
 void hook_set_active(int on);   /* start / stop recording */
 int hook_is_active(void);
-void hook_books_close(void);  /* no snapshot any more: frees forward (life_exit_early) */
-int hook_books_closed(void);
+void hook_books_close(void);  /* no snapshot any more: free forwards (life_exit_early) */
 struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
 /* A call returned NULL for n bytes asked: its site counts a failed
@@ -217,6 +216,7 @@ void dom_init(void);
  * when the interpreter is initialized and this thread holds the GIL. */
 void dom_poll(void);
 int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
+void dom_close(void);   /* ... at once, the GIL held: Python's exit snapshot is written */
 void dom_reattach(void); /* ... and wrapped again at the next attach */
 /* preseed.c: dom_poll's, the domains just wrapped (GIL held, guard set):
  * the dead objects on the free lists booked as blocks (lookup: dlsym's) */

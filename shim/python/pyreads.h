@@ -45,6 +45,7 @@ uint64_t pyrd_calls(void);
 void pypg_open(void);
 void pypg_close(void);
 int pypg_peek(void *dst, uintptr_t src, size_t n);
+void pypg_counts(uint64_t *calls, uint64_t *hits);
 /* pypg_peek of a field that holds an object's address (an 8-aligned one
  * past the first page), else 0; and a word of a copy read back. */
 static inline int pypg_peek8(void *dst, uintptr_t src, size_t n)
@@ -58,6 +59,5 @@ static inline uint64_t pypg_u64(const char *p, size_t off)
     memcpy(&v, p + off, sizeof v);
     return v;
 }
-void pypg_counts(uint64_t *calls, uint64_t *hits);
 
 #endif
