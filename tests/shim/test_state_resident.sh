@@ -41,7 +41,7 @@ for _ in 1 2 3; do
   out=$(LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/beat/b.%p.hsnap" "$T/beatstacks" "$T/beat" 2>"$T/beat.err")
   [ "$out" = busy ] || break
 done
-spike=$(echo "$out" | sed -n 's/^spike=\([0-9]*\) .*/\1/p')
+spike=$(echo "$out" | sed -n 's/^spike=\(-\{0,1\}[0-9]*\) .*/\1/p')
 stacks=$(echo "$out" | sed -n 's/.* stacks=\([0-9]*\)$/\1/p')
 if [ "$out" = busy ]; then
   t_skip state_beat_lets_stacks_go_as_it_writes "a beat came during each of 3 bursts (a loaded machine)"
