@@ -31,6 +31,7 @@
 #include "escape.h"
 #include "input.h"
 #include "sym.h"
+#include "symtab.h"
 
 /* libstdc++'s demangler: linked in (a build with -lstdc++), else dlopened
  * when the first C++ name comes, so that C++ is no part of the CLI's start;
@@ -62,6 +63,7 @@ struct sym_mod {
     size_t ncur;
     int cur_built;
     struct cux_mod cux;    /* scope chains, per CU read (cuindex.h) */
+    struct symtab *symtab; /* symbol-table names by interval (symtab.h) */
 };
 
 /* The cache key: (module, file address); pad zeroed so the bytes hash. */
@@ -277,6 +279,7 @@ void sym_fini(void)
         free(sym.mods[i].shown);
         free(sym.mods[i].cur);
         cux_fini(&sym.mods[i].cux);
+        symtab_free(sym.mods[i].symtab);
     }
     for (int i = 0; i < sym.nwarned; i++)
         free(sym.warned[i]);
@@ -531,11 +534,8 @@ static void sym_fallback(int mod, uint64_t addr, struct sym_frame *f)
 {
     char buf[512];
     const char *name = NULL;
-    if (mod >= 0 && sym.mods[mod].dm) {
-        GElf_Off off;
-        GElf_Sym es;
-        name = dwfl_module_addrinfo(sym.mods[mod].dm, addr, &off, &es, NULL, NULL, NULL);
-    }
+    if (mod >= 0 && sym.mods[mod].dm)
+        name = symtab_name(&sym.mods[mod].symtab, sym.mods[mod].dm, addr);
     if (!name && mod >= 0) {
         snprintf(buf, sizeof(buf), "%s+%#llx", sym.mods[mod].base, (unsigned long long)addr);
         name = buf;
