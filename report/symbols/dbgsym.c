@@ -84,14 +84,20 @@ static void dbg_add(char *list, size_t cap, const char *pkg, size_t n)
 static void dbg_owners(char *list, size_t cap)
 {
     const char *want[3 * DBG_MAX + 1];
+    size_t wlen[3 * DBG_MAX];
     static char owner[3 * DBG_MAX][128];
-    int nwant = dbg_wanted(want);
+    int nwant = dbg_wanted(want), left = nwant;
     DIR *d = nwant ? opendir(DBG_LISTS) : NULL;
     struct dirent *e;
     char path[PATH_MAX], *line = NULL;
     size_t linecap = 0;
     memset(owner, 0, sizeof(owner));
-    while (d && (e = readdir(d)) != NULL) {
+    for (int i = 0; i < nwant; i++)
+        wlen[i] = strlen(want[i]);
+    /* a line is compared only with the paths of its length (the lists hold
+     * some 200,000 lines), and the lists are read until every path has
+     * its owner */
+    while (left && d && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name), name = strcspn(e->d_name, ":");
         if (n < 6 || strcmp(e->d_name + n - 5, ".list") != 0)
             continue;
@@ -99,12 +105,14 @@ static void dbg_owners(char *list, size_t cap)
         FILE *f = fopen(path, "re");
         ssize_t got;
         while (f && (got = getline(&line, &linecap, f)) > 0) {
-            if (line[got - 1] == '\n')
-                line[got - 1] = '\0';
+            size_t len = (size_t)got - (line[got - 1] == '\n');
+            line[len] = '\0';
             for (int i = 0; i < nwant; i++) /* the package: its name without ":arch" */
-                if (!owner[i][0] && strcmp(line, want[i]) == 0)
+                if (wlen[i] == len && !owner[i][0] && memcmp(line, want[i], len) == 0) {
                     snprintf(owner[i], sizeof(owner[i]), "%.*s",
                              (int)(name < n - 5 ? name : n - 5), e->d_name);
+                    left--;
+                }
         }
         if (f)
             fclose(f);
