@@ -12,11 +12,15 @@
  * section and module hold it.  So the table's points - every symbol's
  * start and end, each section's bounds, the module's, and the byte after
  * each of them - cut the addresses into intervals where every address
- * gets one answer, and libdwfl is asked once an interval: its own answer,
- * not a copy of its rules.  Points past those libdwfl weighs (every
- * symbol is taken, eligible for it or not) only cut finer.  A module's
- * first SYMTAB_DIRECT look-ups ask libdwfl alone, so that one met a few
- * times does not pay for its table.
+ * gets one answer, found once an interval.  Points past those libdwfl
+ * weighs (every symbol is taken, eligible for it or not) only cut finer.
+ * Where one symbol alone can answer (symtab_plain: one sized symbol holds
+ * the address, no other starts from its start up to the address, none before
+ * reaches it) it is the answer; elsewhere libdwfl is asked, and its own
+ * answer kept, not a copy of its rules for aliases, nested symbols and
+ * labels.  A module's first look-up asks libdwfl alone, so that a module
+ * met once does not pay for its table.  test_symtab holds both against
+ * libdwfl's own answers.
  */
 #include "symtab.h"
 
@@ -24,8 +28,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYMTAB_DIRECT 4 /* a module's look-ups before its table is made */
+#define SYMTAB_DIRECT 1 /* a module's look-ups before its table is made */
 #define SYMTAB_ELVES 4  /* symbol files whose sections cut (main, aux) */
+
+/* A symbol libdwfl may answer with: a name, defined, not a section's,
+ * file's or thread-local's. */
+struct symtab_sym {
+    uint64_t start, size;
+    const char *name;
+    uint32_t order;    /* its place in the table: equal starts keep it */
+    uint32_t special;  /* in no section of its own (SHN_ABS and the like) */
+};
 
 struct symtab {
     unsigned asked;    /* look-ups so far */
@@ -34,6 +47,9 @@ struct symtab {
     size_t npt, cap;
     const char **name; /* by interval: [pt[i - 1], pt[i]) is i */
     uint8_t *known;    /* by interval: name holds libdwfl's answer */
+    struct symtab_sym *sym; /* by start */
+    uint64_t *reach;   /* reach[i]: the furthest end of sym[0..i] */
+    size_t nsym, capsym;
 };
 
 static const char *symtab_ask(Dwfl_Module *dm, uint64_t addr)
@@ -81,6 +97,33 @@ static int symtab_sections(struct symtab *t, Elf *elf, GElf_Addr bias)
     return 0;
 }
 
+static int symtab_keep(struct symtab *t, const GElf_Sym *s, uint64_t a, const char *name,
+                       uint32_t order)
+{
+    int type = GELF_ST_TYPE(s->st_info);
+    if (!name || !name[0] || s->st_shndx == SHN_UNDEF || type == STT_SECTION ||
+        type == STT_FILE || type == STT_TLS)
+        return 0;
+    if (t->nsym == t->capsym) {
+        size_t cap = t->capsym ? t->capsym * 2 : 512;
+        struct symtab_sym *p = realloc(t->sym, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        t->sym = p, t->capsym = cap;
+    }
+    t->sym[t->nsym++] =
+        (struct symtab_sym){a, s->st_size, name, order, s->st_shndx >= SHN_LORESERVE};
+    return 0;
+}
+
+static int symtab_sym_cmp(const void *a, const void *b)
+{
+    const struct symtab_sym *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
 static int symtab_cmp(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -108,9 +151,10 @@ static int symtab_build(struct symtab *t, Dwfl_Module *dm)
         GElf_Addr a, b;
         GElf_Word shndx;
         Elf *elf = NULL;
-        if (!dwfl_module_getsym_info(dm, i, &s, &a, &shndx, &elf, &b))
+        const char *name = dwfl_module_getsym_info(dm, i, &s, &a, &shndx, &elf, &b);
+        if (!name)
             continue;
-        if (symtab_range(t, a, a + s.st_size))
+        if (symtab_range(t, a, a + s.st_size) || symtab_keep(t, &s, a, name, (uint32_t)i))
             return -1;
         int seen = 0;
         for (int k = 0; k < nelf; k++)
@@ -127,9 +171,44 @@ static int symtab_build(struct symtab *t, Dwfl_Module *dm)
         if (!n || t->pt[i] != t->pt[n - 1])
             t->pt[n++] = t->pt[i];
     t->npt = n;
+    qsort(t->sym, t->nsym, sizeof(*t->sym), symtab_sym_cmp);
+    if (t->nsym && !(t->reach = malloc(t->nsym * sizeof(*t->reach))))
+        return -1;
+    for (size_t i = 0; i < t->nsym; i++) {
+        uint64_t end = t->sym[i].start + t->sym[i].size;
+        t->reach[i] = i && t->reach[i - 1] > end ? t->reach[i - 1] : end;
+    }
     t->name = calloc(n + 1, sizeof(*t->name));
     t->known = calloc(n + 1, 1);
     return t->name && t->known ? 0 : -1;
+}
+
+/* The answer without libdwfl where only one reading exists: one symbol
+ * with a size holds addr, it starts last at or below addr and alone at
+ * its start, and no symbol before it reaches addr.  libdwfl then takes
+ * it, global or local: no other sized symbol holds addr, and no other
+ * starts at addr (a global without a size there would keep it from the
+ * locals).  Anything else (aliases, nested symbols, labels without a
+ * size, an absolute symbol, which libdwfl matches only at its start) is
+ * libdwfl's to weigh: NULL. */
+static const char *symtab_plain(const struct symtab *t, uint64_t addr)
+{
+    size_t lo = 0, hi = t->nsym; /* the first symbol past addr */
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (t->sym[m].start <= addr)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    if (!lo)
+        return NULL;
+    const struct symtab_sym *c = &t->sym[lo - 1];
+    if (!c->size || addr - c->start >= c->size || c->special)
+        return NULL;
+    if (lo > 1 && (t->sym[lo - 2].start == c->start || t->reach[lo - 2] > addr))
+        return NULL;
+    return c->name;
 }
 
 const char *symtab_name(struct symtab **st, Dwfl_Module *dm, uint64_t addr)
@@ -152,7 +231,8 @@ const char *symtab_name(struct symtab **st, Dwfl_Module *dm, uint64_t addr)
             hi = m;
     }
     if (!t->known[lo]) {
-        t->name[lo] = symtab_ask(dm, addr);
+        const char *plain = symtab_plain(t, addr);
+        t->name[lo] = plain ? plain : symtab_ask(dm, addr);
         t->known[lo] = 1;
     }
     return t->name[lo];
@@ -165,5 +245,7 @@ void symtab_free(struct symtab *st)
     free(st->pt);
     free(st->name);
     free(st->known);
+    free(st->sym);
+    free(st->reach);
     free(st);
 }

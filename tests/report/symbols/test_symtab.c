@@ -6,8 +6,9 @@
  * own binary (with symbols made below to be hard: a weak and a global
  * alias of one function, a sizeless label inside a function and one after
  * it, a symbol nested in a larger one, one of size zero at a function's
- * start), on libc and on Debian's Python when it is installed.  Twice: the
- * second pass answers from the intervals the first one filled.
+ * start), on libc and on Debian's Python when it is installed: the
+ * answers symtab_plain finds alone and those it leaves to libdwfl.  Twice:
+ * the second pass answers from the intervals the first one filled.
  */
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
