@@ -149,6 +149,8 @@ int cmd_diff(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "diff: want two snapshots (heapsnap diff OLD NEW [options])");
         return 2;
     }
+    if (statsopt_site_alone(&o)) /* as top's default view */
+        frames_site_only_plain();
     struct stats *old = stats_new(&o), *cur = stats_new(&o);
     struct diff_in in;
     memset(&in, 0, sizeof(in));

@@ -12,6 +12,11 @@
  * --help (usage() was called), 2 with err filled. */
 int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
                    void (*usage)(void), char *err, size_t errlen);
+/* Whether o's view prints each group's site and nothing else of its
+ * stacks (the lineno key, a group a site, no frame filter, none of the
+ * views that show or weigh a stack's other frames), so that the stacks
+ * can be read as their sites alone (frames_site_only_plain). */
+int statsopt_site_alone(const struct stats_opts *o);
 extern const char statsopt_help[];     /* a printf format: %s takes statsopt_help_top or "" */
 extern const char statsopt_help_top[]; /* the options only top takes */
 

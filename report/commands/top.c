@@ -414,6 +414,12 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: --temporary takes neither --format json nor --sort");
         return 2;
     }
+    /* The default view's lines need each stack's site alone, as run's
+     * summary reads them: its other frames, the C runtime's beyond a
+     * native site (libc's DWARF) and a Python stack's native words, are
+     * not symbolized. */
+    if (statsopt_site_alone(&o))
+        frames_site_only_plain();
     /* Validate every file before symbolizing any (no warnings, then an error). */
     int n = argc - optind, loaded = 0;
     struct snap *snaps = calloc(n, sizeof(*snaps));

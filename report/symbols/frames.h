@@ -116,6 +116,9 @@ void frames_python_frames_only(void);
  * out to the site only, so the C runtime's frames beyond it (libc's
  * compressed DWARF, tens of MB once read) are not. */
 void frames_site_only(void);
+/* frames_site_only, unless --native or --interpreter-frames asked for
+ * the frames a site-only stack leaves out; 1 when it is set. */
+int frames_site_only_plain(void);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \
