@@ -150,7 +150,7 @@ int cmd_diff(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     if (statsopt_site_alone(&o)) /* as top's default view */
-        frames_site_only_plain();
+        frames_site_only();
     struct stats *old = stats_new(&o), *cur = stats_new(&o);
     struct diff_in in;
     memset(&in, 0, sizeof(in));

@@ -501,7 +501,7 @@ int cmd_info(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "info: no snapshot given (heapsnap info SNAP)");
         return 2;
     }
-    frames_site_only_plain(); /* its peak sites and failed site name a site alone */
+    frames_site_only(); /* its peak sites and failed site name a site alone */
     if (json)
         return info_json(argv + optind, argc - optind, err, errlen);
     for (int i = optind; i < argc; i++) {

@@ -15,7 +15,7 @@ int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
 /* Whether o's view prints each group's site and nothing else of its
  * stacks (the lineno key, a group a site, no frame filter, none of the
  * views that show or weigh a stack's other frames), so that the stacks
- * can be read as their sites alone (frames_site_only_plain). */
+ * can be read as their sites alone (frames_site_only). */
 int statsopt_site_alone(const struct stats_opts *o);
 extern const char statsopt_help[];     /* a printf format: %s takes statsopt_help_top or "" */
 extern const char statsopt_help_top[]; /* the options only top takes */

@@ -62,13 +62,6 @@ static const char *summary_word(const char *path, char *buf, size_t n)
     return buf;
 }
 
-/* Of mf's snapshots, the latest of each process (by the pid the socket
- * named; one told through the file stands alone), the latest first, at
- * most SUMMARY_LOOK of them read: the one at named written by the pid run
- * started (the program's, when run was given a name without %p) or else
- * the one of largest peak into *s, its path in *path, and in *nproc how
- * many processes wrote.  1 when it is the program's, 0 when of largest
- * peak, -1 when none loads. */
 /* What the lines need: the traces, PEAK and PYCODE (the peak's top
  * line), and under --leaks STATS, BLOCKS, LEAKS, RETAINERS and SUPPRESSIONS;
  * not the Python objects, the series nor the temporaries, which in a
@@ -122,6 +115,13 @@ static void summary_drop_pre(void)
     memset(&pre, 0, sizeof pre);
 }
 
+/* Of mf's snapshots, the latest of each process (by the pid the socket
+ * named; one told through the file stands alone), the latest first, at
+ * most SUMMARY_LOOK of them read: the one at named written by the pid run
+ * started (the program's, when run was given a name without %p) or else
+ * the one of largest peak into *s, its path in *path, and in *nproc how
+ * many processes wrote.  1 when it is the program's, 0 when of largest
+ * peak, -1 when none loads. */
 static int summary_pick(const struct manifest *mf, const char *named, pid_t program, int leaks,
                         struct snap *s, const char **path, size_t *nproc)
 {

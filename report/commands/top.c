@@ -419,7 +419,7 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
      * native site (libc's DWARF) and a Python stack's native words, are
      * not symbolized. */
     if (statsopt_site_alone(&o))
-        frames_site_only_plain();
+        frames_site_only();
     /* Validate every file before symbolizing any (no warnings, then an error). */
     int n = argc - optind, loaded = 0;
     struct snap *snaps = calloc(n, sizeof(*snaps));

@@ -81,14 +81,10 @@ static struct {
 void frames_native_site(void) { py_cfg.native = 1; }
 void frames_interpreter_frames(void) { py_cfg.interp = 1; }
 void frames_python_frames_only(void) { py_cfg.pyonly = 1; }
-void frames_site_only(void) { py_cfg.pyonly = py_cfg.siteonly = 1; }
-
-int frames_site_only_plain(void)
+void frames_site_only(void)
 {
-    if (py_cfg.native || py_cfg.interp)
-        return 0;
-    frames_site_only();
-    return 1;
+    if (!py_cfg.native && !py_cfg.interp) /* they ask for the frames it leaves out */
+        py_cfg.pyonly = py_cfg.siteonly = 1;
 }
 
 /* --- stacks -------------------------------------------------------------- */

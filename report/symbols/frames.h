@@ -114,11 +114,10 @@ void frames_python_frames_only(void);
  * and no more (run's summary).  A Python stack's site is its innermost
  * Python line; a native stack's words are symbolized from the innermost
  * out to the site only, so the C runtime's frames beyond it (libc's
- * compressed DWARF, tens of MB once read) are not. */
+ * compressed DWARF, tens of MB once read) are not.  None of it under
+ * --native or --interpreter-frames, which ask for the frames it leaves
+ * out. */
 void frames_site_only(void);
-/* frames_site_only, unless --native or --interpreter-frames asked for
- * the frames a site-only stack leaves out; 1 when it is set. */
-int frames_site_only_plain(void);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \

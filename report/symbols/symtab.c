@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h" /* grow_array */
+
 #define SYMTAB_DIRECT 1 /* a module's look-ups before its table is made */
 #define SYMTAB_ELVES 4  /* symbol files whose sections cut (main, aux) */
 
@@ -61,13 +63,8 @@ static const char *symtab_ask(Dwfl_Module *dm, uint64_t addr)
 
 static int symtab_put(struct symtab *t, uint64_t v)
 {
-    if (t->npt == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        uint64_t *p = realloc(t->pt, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        t->pt = p, t->cap = cap;
-    }
+    if (grow_array((void **)&t->pt, &t->cap, t->npt + 1, sizeof(*t->pt)) < 0)
+        return -1;
     t->pt[t->npt++] = v;
     return 0;
 }
@@ -104,13 +101,8 @@ static int symtab_keep(struct symtab *t, const GElf_Sym *s, uint64_t a, const ch
     if (!name || !name[0] || s->st_shndx == SHN_UNDEF || type == STT_SECTION ||
         type == STT_FILE || type == STT_TLS)
         return 0;
-    if (t->nsym == t->capsym) {
-        size_t cap = t->capsym ? t->capsym * 2 : 512;
-        struct symtab_sym *p = realloc(t->sym, cap * sizeof(*p));
-        if (!p)
-            return -1;
-        t->sym = p, t->capsym = cap;
-    }
+    if (grow_array((void **)&t->sym, &t->capsym, t->nsym + 1, sizeof(*t->sym)) < 0)
+        return -1;
     t->sym[t->nsym++] =
         (struct symtab_sym){a, s->st_size, name, order, s->st_shndx >= SHN_LORESERVE};
     return 0;
