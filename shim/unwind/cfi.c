@@ -33,22 +33,7 @@ static int cfi_avx; /* the memo's pairs compared with AVX (cfi_memo_setup sets i
 
 /* Its layout, and why a replay is exact: cfimemo.h. */
 
-/* Walks kept per thread: CFI_MEMO_SETS sets of eight, a walk in the set of
- * its first state (the hook's caller: return address and CFA), the most
- * recent first.  Sites that take turns (churn's six, a parser's handful)
- * each find their own walk again; paths into one function from the same
- * depth share a set without pushing each other out.  Memos are allocated
- * as sets fill: at most 65, each (depth + 1) states and its check list in
- * one power-of-two arena block (4 KiB at the default depth: 260 KiB per
- * thread at most, only where that many walks take turns).  Fewer ways let
- * a handful of sites push each other out as the address layout puts them
- * in one set: 16 sets of 4 (the same 64 walks) had a few of the deep
- * workload's 30 (site, depth) walks miss again and again, and 32 sets of 4
- * cost Python's workload memory (docs/performance.md).  A hit is usually
- * the set's first way (the most recent), whatever the ways. */
-#define CFI_MEMO_SET_BITS 3
-#define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
-#define CFI_MEMO_WAYS 8
+/* The sets and ways of a thread's walks, and the set of a walk: cfimemo.h. */
 
 /* An empty way: a memo no walk repeats (its state 0's rsp is 0, and no
  * walk asks for CFI_MAX_NEVER frames), so that a lookup reads each way
@@ -60,6 +45,7 @@ static __thread struct {
     struct cfi_memo *set[CFI_MEMO_SETS][CFI_MEMO_WAYS]; /* &cfi_memo_none: none yet */
     struct cfi_memo *last;        /* the last walk (replayed from); one of set[][] */
     struct cfi_memo *spare;       /* the next walk is recorded here; never one of set[][] */
+    unsigned spilled;             /* bit i: set i's walks may be in its partner set too */
     unsigned cap;                 /* steps each memo holds; 0 = not set up */
     int off;                      /* no memo on this thread (ended, or no memory) */
     int fresh;                    /* last is the walk just made (cfi_name may name it) */
@@ -87,12 +73,6 @@ static int cfi_check_unloads(void)
     }
     cfi_memo.countdown = CFI_CHECK_EVERY;
     return 0;
-}
-
-static unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
-{
-    return (unsigned)(((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL >>
-                      (64 - CFI_MEMO_SET_BITS));
 }
 
 /* A memo for walks of up to cap steps, from the arena; NULL when out of
@@ -149,15 +129,28 @@ static void cfi_memo_fold(struct cfi_memo *m)
 }
 
 /* The walk just recorded into the spare is kept; its set's oldest walk (if
- * any) is the next spare. */
+ * any) spills into the partner set's first free way, or, with none free
+ * (or no memory for a new spare), is the next spare. */
 static void cfi_memo_keep(struct cfi_memo *nw)
 {
-    struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)];
+    unsigned s = cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp);
+    struct cfi_memo **w = cfi_memo.set[s], **pw = cfi_memo.set[s ^ CFI_MEMO_SPILL];
     struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
     cfi_memo_front(w, CFI_MEMO_WAYS - 1, nw);
-    if (out != &cfi_memo_none)
-        cfi_memo_fold(out);
-    cfi_memo.spare = out != &cfi_memo_none ? out : cfi_memo_new(cfi_memo.cap);
+    if (out == &cfi_memo_none) {
+        cfi_memo.spare = cfi_memo_new(cfi_memo.cap);
+        return;
+    }
+    if (pw[CFI_MEMO_WAYS - 1] == &cfi_memo_none && (cfi_memo.spare = cfi_memo_new(cfi_memo.cap))) {
+        unsigned j = 0;
+        while (pw[j] != &cfi_memo_none) /* the partner's ways fill from the front */
+            j++;
+        pw[j] = out;
+        cfi_memo.spilled |= 1u << s;
+        return;
+    }
+    cfi_memo_fold(out);
+    cfi_memo.spare = out;
 }
 
 /* The thread is ending: give the memos back; no memo from now on. */
@@ -178,6 +171,7 @@ void cfi_thread_end(void)
                 unwind_host->free(cfi_memo.set[i][j], one);
             cfi_memo.set[i][j] = &cfi_memo_none;
         }
+    cfi_memo.spilled = 0;
     if (cfi_memo.spare)
         unwind_host->free(cfi_memo.spare, one);
     cfi_memo.spare = cfi_memo.last = NULL;
@@ -404,13 +398,32 @@ again:;
                            d1) == 0;
 }
 
+/* cfi_memo_again_in's search of set s's partner, where s's walks spill
+ * (cfi_memo_keep): a walk found trades places with s's oldest. */
+static HS_NOINLINE struct cfi_memo *
+cfi_memo_again_spilled(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+                       unsigned max, unsigned long long subs)
+{
+    struct cfi_memo **w = cfi_memo.set[s], **pw = cfi_memo.set[s ^ CFI_MEMO_SPILL];
+    for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+        struct cfi_memo *m = pw[j];
+        if (cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
+            pw[j] = w[CFI_MEMO_WAYS - 1]; /* s is full: it spilled */
+            cfi_memo_front(w, CFI_MEMO_WAYS - 1, m);
+            return m;
+        }
+    }
+    return NULL;
+}
+
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat
  * exactly, made the last and the most recent of its set; NULL if none. */
 static inline __attribute__((always_inline)) struct cfi_memo *
 cfi_memo_again_in(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, unsigned max,
                   unsigned long long subs)
 {
-    struct cfi_memo **w = cfi_memo.set[cfi_memo_set_of(key, rsp)];
+    unsigned s = cfi_memo_set_of(key, rsp);
+    struct cfi_memo **w = cfi_memo.set[s];
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
         struct cfi_memo *m = w[j];
         if (cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
@@ -418,6 +431,8 @@ cfi_memo_again_in(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, u
             return m;
         }
     }
+    if (HS_UNLIKELY(cfi_memo.spilled >> s & 1))
+        return cfi_memo_again_spilled(s, key, rsp, rbp, top8, max, subs);
     return NULL;
 }
 

@@ -121,6 +121,41 @@ enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT, CFI_CMP_LIST };
  * most walks of a start-up are never met again. */
 #define CFI_CHECKS_LATER (UINT_MAX - 1)
 
+/* Walks kept per thread: CFI_MEMO_SETS sets of eight, a walk in the set of
+ * its first state (the hook's caller: return address and CFA), the most
+ * recent first.  Sites that take turns (churn's six, a parser's handful)
+ * each find their own walk again; paths into one function from the same
+ * depth share a set without pushing each other out.  Memos are allocated
+ * as sets fill: at most 65, each (depth + 1) states and its check list in
+ * one power-of-two arena block (4 KiB at the default depth: 260 KiB per
+ * thread at most, only where that many walks take turns).  Fewer ways let
+ * a handful of sites push each other out as the address layout puts them
+ * in one set: 16 sets of 4 (the same 64 walks) had a few of the deep
+ * workload's 30 (site, depth) walks miss again and again, and 32 sets of 4
+ * cost Python's workload memory (docs/performance.md).  A hit is usually
+ * the set's first way (the most recent), whatever the ways.
+ *
+ * Eight sets of eight still let nine walks that take turns fall into one
+ * set as the stack's addresses happen to lie (the environment's size moves
+ * them): the deep workload's 30 did, for some environments, and then cost
+ * 7% more a pair.  So a full set's oldest walk spills into its partner set
+ * (the set number with CFI_MEMO_SPILL flipped) while that one has a free
+ * way, and the set's bit in spilled says a miss looks there too; a walk
+ * found there trades places with the set's oldest.  The common case, a
+ * hit in the walk's own set, is unchanged. */
+#define CFI_MEMO_SET_BITS 3
+#define CFI_MEMO_SETS (1u << CFI_MEMO_SET_BITS)
+#define CFI_MEMO_WAYS 8
+#define CFI_MEMO_SPILL (CFI_MEMO_SETS / 2)
+
+/* The set a walk is kept in, by its first state (the test
+ * cfi_memo_spills_a_full_set aims walks at one set with it). */
+static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
+{
+    return (unsigned)(((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL >>
+                      (64 - CFI_MEMO_SET_BITS));
+}
+
 /* cap + 1 states, then checks in the rest of the arena's power-of-two
  * block: 122 at the default depth (64), where a walk of n steps needs n to
  * 2n. */

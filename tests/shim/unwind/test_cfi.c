@@ -18,6 +18,7 @@
 
 #include "base.h"
 #include "unit.h"
+#include "unwind/cfimemo.h"
 #include "unwind/inner.h"
 
 /* The arena's out-of-memory path calls these; the tests never run out. */
@@ -362,6 +363,99 @@ TEST_BEGIN(cfi_rules_of_this_binary)
     expect_eq_u64(rcache_rule_at(16, &r), CFI_UNKNOWN); /* in no module */
 TEST_END
 
+/* ---------------- the memo's sets ---------------- */
+
+/* A walk from the state a hook's caller leaves: memo_ask's return address
+ * into memo_at, its CFA, memo_at's rbp.  probe: that state alone; else
+ * the memo is asked (cfi_again), and on a miss the walk is made and named. */
+struct memo_ask {
+    uintptr_t ra, cfa;
+    uint32_t name;
+    int probe, hit, right;
+};
+
+static NOINLINE void memo_ask(struct memo_ask *q)
+{
+    const uintptr_t *fp = __builtin_frame_address(0);
+    uintptr_t ra = (uintptr_t)__builtin_return_address(0), cfa = (uintptr_t)(fp + 2);
+    uintptr_t rbp = fp[0], top = top_of(cfa), ip[80];
+    uint32_t same;
+    if (q->probe) {
+        q->ra = ra;
+        q->cfa = cfa;
+        return;
+    }
+    uint32_t tag = cfi_again(ra, cfa, rbp, top, 64);
+    q->hit = tag != CFI_NO_TAG;
+    if (q->hit) {
+        q->right = tag == q->name;
+        return;
+    }
+    q->right = cfi_walk_caller(ra, cfa, rbp, top, ip, 64, &same) > 2 && same == CFI_NO_TAG;
+    cfi_name(q->name);
+}
+
+/* One call site, its CFA moved 16 bytes a pad. */
+static NOINLINE void memo_at(unsigned pad, struct memo_ask *q)
+{
+    volatile char *p = alloca((size_t)pad * 16 + 16);
+    p[0] = 1;
+    memo_ask(q);
+    sink += p[0];
+}
+
+struct memo_run {
+    unsigned want, n, pads[24];
+    int misses, wrong; /* misses after the first round; wrong names or walks */
+};
+
+/* On a thread of its own (no walk kept yet): want walks whose first
+ * states all fall into one set, asked in turn four rounds. */
+static void *memo_thread(void *arg)
+{
+    struct memo_run *r = arg;
+    struct memo_ask q = {.probe = 1};
+    unsigned set = ~0u;
+    for (unsigned pad = 0; pad < 4096 && r->n < r->want; pad++) {
+        memo_at(pad, &q);
+        unsigned s = cfi_memo_set_of(q.ra, q.cfa);
+        if (set == ~0u)
+            set = s;
+        if (s == set)
+            r->pads[r->n++] = pad;
+    }
+    q.probe = 0;
+    for (int round = 0; round < 4; round++)
+        for (unsigned i = 0; i < r->n; i++) {
+            q.name = 1000 + i;
+            memo_at(r->pads[i], &q);
+            r->wrong += !q.right;
+            r->misses += round > 0 && !q.hit;
+        }
+    cfi_thread_end();
+    return NULL;
+}
+
+/* Twelve and sixteen walks that take turns in one set of eight ways all
+ * find their walk again (the full set spills into its partner); twenty
+ * miss some, and every answer, hit or walk, is still the right one. */
+TEST_BEGIN(cfi_memo_spills_a_full_set)
+    static const unsigned wants[] = {12, 2 * CFI_MEMO_WAYS, 20};
+    for (unsigned k = 0; k < sizeof wants / sizeof *wants; k++) {
+        struct memo_run r = {.want = wants[k]};
+        pthread_t t;
+        expect_true(pthread_create(&t, NULL, memo_thread, &r) == 0, "pthread_create");
+        pthread_join(t, NULL);
+        expect_true(r.n == r.want, "%u walks in one set found, want %u", r.n, r.want);
+        expect_true(r.wrong == 0, "%u walks: %d wrong answers", r.n, r.wrong);
+        if (r.want <= 2 * CFI_MEMO_WAYS)
+            expect_true(r.misses == 0, "%u walks in one set: %d misses after the first round",
+                        r.n, r.misses);
+        else
+            expect_true(r.misses > 0, "%u walks in two sets' room never missed", r.n);
+    }
+TEST_END
+
 /* The rule cache starts small and doubles, emptied, when half full:
  * lookups of many distinct IPs (every 4th byte of libc's code from malloc
  * on) grow it to its most, and every rule it gives, before and after each
@@ -456,6 +550,7 @@ int main(void)
     cfi_walk_equals_unw_backtrace_200_deep();
     cfi_walk_truncates_like_unw_backtrace();
     cfi_walk_equals_unw_backtrace_in_a_thread();
+    cfi_memo_spills_a_full_set();
     cfi_rules_of_this_binary();
     cfi_walk_gives_up_outside_the_bounds();
     unwind_check_counts_a_stack_that_differs();
