@@ -2,7 +2,7 @@
 # scripts/bench/instrcount.py --check counts, with callgrind, the
 # instructions heapsnap adds to a malloc+free pair on churn (full stacks and
 # sampled) and deep (full stacks), as the difference of a 20,000-pair and a
-# 10,000-pair run, and fails when one is more than 5% over the figure in
+# 10,000-pair run (sampled: ten times those), and fails when one is more than 5% over the figure in
 # scripts/bench/hotpath.counts (which says how to update it on purpose).
 # Then the same comparison against figures 6% lower must fail: the check
 # can fail.
