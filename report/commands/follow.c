@@ -16,7 +16,11 @@
  * when the wrapper ran no Python itself, started exactly one process that
  * did, and ended within FOLLOW_HAND_NS of it.  Whether a process ran
  * Python is whether its snapshot holds Python code (PYCODE) or objects
- * (PYTYPES), read from the sections' headers alone.
+ * (PYTYPES), read from the sections' headers alone.  A shell (`sh -c
+ * CMD` where the shell forks CMD rather than exec it, a script without
+ * `exec`) hands the name as well to the one process it started, whatever
+ * that runs, when it started only one; the shell is known by its image
+ * (META's exe).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -57,6 +61,50 @@ static int follow_meta(const char *path, struct follow_proc *p)
     p->ppid = buf.m.ppid;
     p->start = buf.m.start_ns;
     p->time = buf.m.time_ns;
+    return 0;
+}
+
+/* META's exe (after its cmdline) into out, NUL-terminated; 0, or -1 (no
+ * such string, or one that does not fit). */
+static int follow_exe(const char *path, char *out, size_t cap)
+{
+    struct {
+        struct hsnap_header h;
+        struct hsnap_section s;
+    } __attribute__((packed)) head;
+    uint32_t len;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ok = -1;
+    if (fd < 0)
+        return -1;
+    uint64_t at = sizeof head + sizeof(struct hsnap_meta), end = 0;
+    if (pread(fd, &head, sizeof head, 0) == (ssize_t)sizeof head &&
+        head.s.type == HSNAP_SEC_META && head.s.length >= sizeof(struct hsnap_meta)) {
+        end = sizeof head + head.s.length;
+        if (at + 4 <= end && pread(fd, &len, 4, (off_t)at) == 4 && len <= end - at - 4)
+            at += 4 + (uint64_t)len; /* the cmdline, skipped */
+        else
+            end = 0;
+    }
+    if (end && at + 4 <= end && pread(fd, &len, 4, (off_t)at) == 4 && len < cap &&
+        len <= end - at - 4 && pread(fd, out, len, (off_t)(at + 4)) == (ssize_t)len) {
+        out[len] = 0;
+        ok = 0;
+    }
+    close(fd);
+    return ok;
+}
+
+/* Whether the image at exe is a command shell, by its file name: a shell
+ * that runs its command as a child rather than exec it is a wrapper. */
+static int follow_is_shell(const char *exe)
+{
+    static const char *const shells[] = {"sh", "dash", "bash", "zsh", "ksh", "ksh93", "mksh",
+                                         "ash", "yash", "posh", "busybox", "fish", "tcsh", "csh"};
+    const char *base = strrchr(exe, '/');
+    base = base ? base + 1 : exe;
+    for (size_t i = 0; i < sizeof shells / sizeof *shells; i++)
+        if (!strcmp(base, shells[i]))
+            return 1;
     return 0;
 }
 
@@ -153,28 +201,45 @@ static int follow_pid_name(const char *name, uint32_t pid, char *out, size_t cap
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-pid_t follow_hand_name(struct manifest *mf, const char *named, pid_t program)
+/* The one child of root (at mf index r) that ran Python, or with
+ * python 0 the one child at all: its index in mf, with theirs its name;
+ * mf->n when there are none or two. */
+static size_t follow_only_child(const struct manifest *mf, size_t r, const char *named,
+                                const struct follow_proc *root, int python, char *theirs,
+                                size_t cap)
+{
+    struct follow_proc p;
+    uint32_t child = 0;
+    size_t c = mf->n;
+    for (size_t i = 0; i < mf->n; i++) {
+        if (i == r || follow_meta(mf->e[i].path, &p) < 0 || p.ppid != root->pid ||
+            p.pid == root->pid || (python && !follow_ran_python(mf->e[i].path)))
+            continue;
+        if (child && child != p.pid)
+            return mf->n; /* two of them: neither is the program */
+        child = p.pid;
+        if (follow_pid_name(named, p.pid, theirs, cap) == 0 && !strcmp(mf->e[i].path, theirs))
+            c = i; /* its exit snapshot, at the name run would give it */
+    }
+    return c;
+}
+
+pid_t follow_hand_name(struct manifest *mf, const char *named, pid_t program, int *python)
 {
     struct follow_proc root, p;
-    size_t r = mf->n, c = mf->n;
-    char mine[PATH_MAX], theirs[PATH_MAX];
+    size_t r = mf->n, c;
+    char mine[PATH_MAX], theirs[PATH_MAX], exe[PATH_MAX];
     for (size_t i = 0; named && i < mf->n; i++)
         if (!strcmp(mf->e[i].path, named))
             r = i;
     if (r == mf->n || follow_meta(named, &root) < 0 || root.pid != (uint32_t)program ||
         follow_ran_python(named))
         return 0;
-    uint32_t child = 0;
-    for (size_t i = 0; i < mf->n; i++) { /* the one child that ran Python */
-        if (i == r || follow_meta(mf->e[i].path, &p) < 0 || p.ppid != root.pid ||
-            p.pid == root.pid || !follow_ran_python(mf->e[i].path))
-            continue;
-        if (child && child != p.pid)
-            return 0; /* two of them: neither is the program */
-        child = p.pid;
-        if (follow_pid_name(named, p.pid, theirs, sizeof theirs) == 0 &&
-            !strcmp(mf->e[i].path, theirs))
-            c = i; /* its exit snapshot, at the name run would give it */
+    *python = 1;
+    c = follow_only_child(mf, r, named, &root, 1, theirs, sizeof theirs);
+    if (c == mf->n && follow_exe(named, exe, sizeof exe) == 0 && follow_is_shell(exe)) {
+        *python = 0;
+        c = follow_only_child(mf, r, named, &root, 0, theirs, sizeof theirs);
     }
     if (c == mf->n || follow_meta(mf->e[c].path, &p) < 0 || p.time > root.time ||
         root.time - p.time > FOLLOW_HAND_NS ||

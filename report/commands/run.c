@@ -658,14 +658,16 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
      * wrapper that ran none (follow_hand_name). */
     const char *named = getenv("HEAPSNAP_OUTPUT");
     named = named && !strchr(named, '%') ? named : NULL;
-    pid_t program = follow_hand_name(&mf, named, pid);
+    int python = 0;
+    pid_t program = follow_hand_name(&mf, named, pid, &python);
     run_report(&mf, cmd[0], pid, sig, o.quiet);
     char shown[2 * PATH_MAX];
     if (program && !o.quiet)
-        fprintf(stderr, "heapsnap: %s ran Python as its child, pid %ld: %s is that "
-                "program's snapshot, and the wrapper's has its pid\n",
-                esc_text(cmd[0], why, sizeof(why)), (long)program,
-                esc_text(fmt_path(named), shown, sizeof(shown)));
+        fprintf(stderr, "heapsnap: %s ran %s as its child, pid %ld: %s is that "
+                "program's snapshot, and the %s's has its pid\n",
+                esc_text(cmd[0], why, sizeof(why)), python ? "Python" : "its one command",
+                (long)program, esc_text(fmt_path(named), shown, sizeof(shown)),
+                python ? "wrapper" : "shell");
     if (helpers && !o.quiet)
         fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
                 "started before their parent exec'd; --follow all keeps them)\n", helpers,

@@ -171,6 +171,23 @@ static int launch_image(void)
     return script && launch_file_execs(script);
 }
 
+/* name= taken out of environ by hand, not with unsetenv: a program may
+ * define its own (bash does, and its unsetenv, called before bash has read
+ * its environment into variables, leaves environ as it was: bash then
+ * exported the variable to every child, which stayed inactive as helpers).
+ * Start-up is single-threaded. */
+static void launch_unset(const char *name)
+{
+    size_t n = strlen(name);
+    char **e = environ, **out = environ;
+    if (!e)
+        return;
+    for (; *e; e++)
+        if (strncmp(*e, name, n) || (*e)[n] != '=')
+            *out++ = *e;
+    *out = NULL;
+}
+
 /* 1 when this process is a launcher's (see the top), 0 when not.  Once,
  * at start-up (cred_secure keeps the answer); the program's start takes
  * the variable out of its environment. */
@@ -187,7 +204,7 @@ int launch_inactive(void)
         return 1; /* started by the launcher before it exec'd */
     if (launch_image())
         return 1;
-    unsetenv(LAUNCH_VAR);
+    launch_unset(LAUNCH_VAR);
     return 0;
 }
 

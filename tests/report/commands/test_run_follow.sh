@@ -28,3 +28,31 @@ else t_fail run_follow_all_keeps_helpers "$n files: $(ls "$T/a" | tr '\n' ' ')";
 "$HEAPSNAP" run --follow some -- true 2>"$T/bad.err"; rc=$?
 [ $rc = 2 ] && grep -q "bad value for --follow: 'some' (program, all)" "$T/bad.err" &&
   t_pass run_follow_bad_value || t_fail run_follow_bad_value "exit $rc: $(cat "$T/bad.err")"
+
+# A shell that runs its command as a child (`sh -c "CMD; true"`, a script
+# without exec) is the pid run started: its children are followed, bash's
+# too (bash's own unsetenv, before bash has read its environment, leaves
+# HEAPSNAP_LAUNCHER in place: launch_unset), and when it started one
+# process alone, -o's name goes to that process (follow_hand_name); two
+# commands leave the name with the shell.  (A last command that is not a
+# builtin, the shell may exec instead: bash -c does.)
+fxabs=$(cd "$FX" && pwd)
+for sh in sh bash; do
+  command -v "$sh" >/dev/null || { t_skip "run_${sh}_hands_its_name_to_its_one_command" "no $sh"; continue; }
+  mkdir -p "$T/$sh"
+  "$HEAPSNAP" run -o "$T/$sh/s.hsnap" -- "$sh" -c "\"$FX/sites\"; true" >/dev/null 2>"$T/$sh.err"; rc=$?
+  "$HEAPSNAP" info "$T/$sh/s.hsnap" >"$T/$sh.info" 2>&1
+  shell=$(ls "$T/$sh" | grep '^s\.[0-9]*\.hsnap$')
+  if [ $rc = 0 ] && grep -q "^executable: *$fxabs/sites\$" "$T/$sh.info" && [ -n "$shell" ] &&
+     [ "$(ls "$T/$sh" | wc -l)" = 2 ] &&
+     grep -q "^heapsnap: $sh ran its one command as its child, pid [0-9]*: .*s.hsnap is that program's snapshot, and the shell's has its pid\$" "$T/$sh.err" &&
+     grep -q "the program's: pid [0-9]* (sites)" "$T/$sh.err"; then
+    t_pass "run_${sh}_hands_its_name_to_its_one_command"
+  else t_fail "run_${sh}_hands_its_name_to_its_one_command" "exit $rc: $(ls -A "$T/$sh" | tr '\n' ' ') $(head -3 "$T/$sh.info" | tr '\n' ' ') $(tail -n +3 "$T/$sh.err" | head -c 400)"; fi
+done
+mkdir -p "$T/two"
+"$HEAPSNAP" run -o "$T/two/s.hsnap" -- bash -c "\"$FX/sites\"; \"$FX/sites\"; true" >/dev/null 2>"$T/two.err"
+"$HEAPSNAP" info "$T/two/s.hsnap" >"$T/two.info" 2>&1
+if grep -q '^executable: .*/bash$' "$T/two.info" && [ "$(ls "$T/two" | grep -c '^s\.[0-9]*\.hsnap$')" = 2 ] &&
+   ! grep -q 'as its child' "$T/two.err"; then t_pass run_shell_with_two_commands_keeps_its_name
+else t_fail run_shell_with_two_commands_keeps_its_name "$(ls -A "$T/two" | tr '\n' ' ') $(head -3 "$T/two.info" | tr '\n' ' ') $(head -c 300 "$T/two.err")"; fi
