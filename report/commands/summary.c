@@ -115,21 +115,51 @@ static void summary_drop_pre(void)
     memset(&pre, 0, sizeof pre);
 }
 
+/* Of the snapshots summary_pick read, the one of largest peak other than
+ * the one it picked: a wrapper's child (a shell's several commands, a
+ * program's workers) that peaked higher than the program is named too. */
+struct summary_other {
+    const char *path;
+    uint32_t pid;
+    uint64_t peak;
+    char exe[64];
+};
+
+/* The peak summary_peak reports. */
+static uint64_t summary_peak_bytes(const struct snap *s)
+{
+    return s->has_peak ? s->peak.bytes : s->meta.peak_bytes;
+}
+
+/* t (read from path) as a candidate for o; o->path NULL: none yet. */
+static void summary_other_see(struct summary_other *o, const struct snap *t, const char *path)
+{
+    if (o->path && summary_peak_bytes(t) <= o->peak)
+        return;
+    const char *base = strrchr(t->exe, '/');
+    o->path = path;
+    o->pid = t->meta.pid;
+    o->peak = summary_peak_bytes(t);
+    snprintf(o->exe, sizeof o->exe, "%s", base ? base + 1 : t->exe);
+}
+
 /* Of mf's snapshots, the latest of each process (by the pid the socket
  * named; one told through the file stands alone), the latest first, at
  * most SUMMARY_LOOK of them read: the one at named written by the pid run
  * started (the program's, when run was given a name without %p) or else
  * the one of largest peak into *s, its path in *path, and in *nproc how
- * many processes wrote.  1 when it is the program's, 0 when of largest
- * peak, -1 when none loads. */
+ * many processes wrote; in *other the largest peak of the rest read.  1
+ * when it is the program's, 0 when of largest peak, -1 when none loads. */
 static int summary_pick(const struct manifest *mf, const char *named, pid_t program, int leaks,
-                        struct snap *s, const char **path, size_t *nproc)
+                        struct snap *s, const char **path, size_t *nproc,
+                        struct summary_other *other)
 {
     uint32_t skip = summary_skip(leaks);
     char err[512];
     int found = 0, got_named = 0;
     size_t looked = 0;
     *nproc = 0;
+    memset(other, 0, sizeof *other);
     for (size_t i = mf->n; i-- > 0;) {
         pid_t pid = mf->e[i].pid;
         int later = 0; /* a later snapshot of the same process */
@@ -146,11 +176,14 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
             continue;
         is_named = is_named && (pid_t)t.meta.pid == program;
         if (found && !is_named && (got_named || t.meta.peak_bytes <= s->meta.peak_bytes)) {
+            summary_other_see(other, &t, mf->e[i].path);
             snap_free(&t);
             continue;
         }
-        if (found)
+        if (found) {
+            summary_other_see(other, s, *path);
             snap_free(s);
+        }
         *s = t;
         *path = mf->e[i].path;
         found = 1;
@@ -544,8 +577,9 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
     struct snap s;
     const char *path = NULL;
     size_t nproc;
+    struct summary_other other;
     summary_setup(leaks);
-    int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc);
+    int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc, &other);
     if (picked < 0) {
         summary_drop_pre();
         return;
@@ -570,8 +604,15 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
             s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot", sz,
             (unsigned long long)s.meta.live_blocks,
             s.meta.sample_interval ? " (sampled: estimates)" : "");
+    uint64_t peak = summary_peak_bytes(&s);
+    if (picked && other.path && other.peak > peak) {
+        char ow[8192], oe[256];
+        summary_word(other.path, ow, sizeof(ow));
+        fmt_size(sz, sizeof(sz), (double)other.peak, 0);
+        fprintf(out, "heapsnap: pid %u (%s) peaked higher, at %s: heapsnap top --peak %s\n",
+                other.pid, esc_text(other.exe, oe, sizeof(oe)), sz, ow);
+    }
     int lost = leaks ? summary_leaks(&s, path, out) : 0;
-    uint64_t peak = s.has_peak ? s.peak.bytes : s.meta.peak_bytes;
     if (lost > 0)
         fprintf(out, "heapsnap: next: heapsnap leaks %s\n", word);
     else if (peak && peak >= SUMMARY_DWARF * s.meta.current_bytes) {

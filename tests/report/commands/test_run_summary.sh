@@ -137,6 +137,18 @@ if grep -Eq '^heapsnap: 3 processes wrote snapshots; of largest peak: pid [0-9]+
    grep -Eq '^heapsnap: peak .* most at tests/fixtures/forker\.c:21 ' "$T/f.err"; then
   t_pass run_summary_of_several_processes_names_largest
 else t_fail run_summary_of_several_processes_names_largest "$(cat "$T/f.err")"; fi
+# the program's summary (a name without %p), and a line for the process of
+# another pid that peaked higher, with the command that shows its peak
+"$HEAPSNAP" run -o "$T/w.hsnap" -- sh -c '"$1"; "$1"; true' sh "$FX/forker" >/dev/null 2>"$T/w.err"
+other=$(sed -n 's/^heapsnap: pid [0-9]* (forker) peaked higher, at [0-9.]* [KM]*i*B: heapsnap top --peak //p' "$T/w.err")
+if grep -Eq '^heapsnap: [0-9]+ processes wrote snapshots; the program.s: pid [0-9]+ \(dash|sh|bash\)$' "$T/w.err" &&
+   [ -n "$other" ] && [ -f "$other" ] && "$HEAPSNAP" top --peak -n 1 "$other" 2>/dev/null | grep -q '^tests/fixtures/forker\.c:21:' &&
+   [ "$(grep -n 'peaked higher' "$T/w.err" | cut -d: -f1)" -lt "$(grep -n '^heapsnap: next:' "$T/w.err" | cut -d: -f1)" ]; then
+  t_pass run_summary_names_a_process_that_peaked_higher
+else t_fail run_summary_names_a_process_that_peaked_higher "'$other': $(cat "$T/w.err")"; fi
+"$HEAPSNAP" run -o "$T/one.hsnap" -- "$FX/sites" >/dev/null 2>"$T/one.err"
+! grep -q 'peaked higher' "$T/one.err" && t_pass run_summary_one_process_names_no_other ||
+  t_fail run_summary_one_process_names_no_other "$(cat "$T/one.err")"
 "$HEAPSNAP" run --interval 0.1 -o "$T/iv.%p.%n.hsnap" -- "$FX/demo" >/dev/null 2>"$T/iv.err"
 n=$(grep -c '^heapsnap: wrote ' "$T/iv.err")
 last=$(sed -n 's/^heapsnap: wrote //p' "$T/iv.err" | tail -1)
