@@ -145,6 +145,7 @@ static int psites_update(struct proc *p, const struct snap *s)
     struct psites *c = p->sites;
     if (!c || grow_array((void **)&c->site, &c->capsite, (size_t)s->ntraces + 1, sizeof *c->site) < 0)
         return -1;
+    frames_site_only_of(s); /* a label is the site's frame alone */
     for (; c->n < s->ntraces; c->n++) {
         const struct frames_trace *t = frames_get(s, c->n);
         char buf[4400];

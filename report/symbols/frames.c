@@ -87,6 +87,25 @@ void frames_site_only(void)
         py_cfg.pyonly = py_cfg.siteonly = 1;
 }
 
+void frames_site_only_of(const struct snap *s)
+{
+    struct frames_snap *v = fview_of(s);
+    if (v && !py_cfg.native && !py_cfg.interp)
+        v->siteonly = 1;
+}
+
+/* Whether v's stacks are their site's alone, and a Python stack's words
+ * its Python ones alone (frames_site_only, frames_site_only_of). */
+static int site_only(const struct frames_snap *v)
+{
+    return (py_cfg.siteonly || v->siteonly) && !py_cfg.native && !py_cfg.interp;
+}
+
+static int python_only(const struct frames_snap *v)
+{
+    return py_cfg.pyonly || v->siteonly;
+}
+
 /* --- stacks -------------------------------------------------------------- */
 
 static int push(int n, const struct frame *f)
@@ -178,7 +197,7 @@ static int gather(const struct snap *s, struct frames_snap *v, uint32_t ti)
         return -1;
     snap_trace_ips(s, t, fx.ips);
     int pyonly = 0; /* a Python stack's native words are not even symbolized */
-    for (int i = 0; i < t->depth && py_cfg.pyonly && !pyonly; i++)
+    for (int i = 0; i < t->depth && python_only(v) && !pyonly; i++)
         pyonly = HSNAP_IS_PYFRAME(fx.ips[i]);
     for (int i = 0; i < t->depth && n >= 0; i++) {
         struct frec *const *recs;
@@ -384,7 +403,7 @@ static const struct frames_trace *get_by_node(const struct snap *s, struct frame
                                               uint32_t ti, int *slow)
 {
     const struct snap_trace *t = &s->traces[ti];
-    int py = py_cfg.pyonly ? node_has_py(s, v, t->node) : 0;
+    int py = python_only(v) ? node_has_py(s, v, t->node) : 0;
     int64_t c = py < 0 ? -1 : node_chain(s, v, ti, t->node, py);
     if (c == NODE_ERA)
         *slow = 1;
@@ -496,7 +515,7 @@ const struct frames_trace *frames_get(const struct snap *s, uint32_t ti)
         return v->traces[ti];
     const struct snap_trace *t = &s->traces[ti];
     const struct frames_trace *r = NULL;
-    if (py_cfg.siteonly && !py_cfg.native && !py_cfg.interp && (r = get_site(s, v, ti)))
+    if (site_only(v) && (r = get_site(s, v, ti)))
         return v->traces[ti] = r;
     int slow = !s->nodes || t->ips || !t->depth;
     r = slow ? NULL : get_by_node(s, v, ti, &slow);

@@ -118,6 +118,11 @@ void frames_python_frames_only(void);
  * --native or --interpreter-frames, which ask for the frames it leaves
  * out. */
 void frames_site_only(void);
+/* frames_site_only for snapshot s alone, set before its first frames_get
+ * (serve's metrics read a process's sites alone, its pprof profile the
+ * whole stacks of another read).  Nothing under --native or
+ * --interpreter-frames. */
+void frames_site_only_of(const struct snap *s);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \

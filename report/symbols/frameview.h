@@ -36,6 +36,7 @@ struct frames_snap {
                                              NODE_ERA when trace-dependent */
     uint8_t *haspy;                       /* by node: 0 not yet, 1 no Python word
                                              from it outward, 2 one */
+    int siteonly;                         /* frames_site_only_of */
 };
 
 #define NODE_ERA UINT32_MAX
