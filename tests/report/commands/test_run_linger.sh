@@ -2,7 +2,8 @@
 # its command: one still working when the command ends (a child that spends
 # 2.5 s of CPU first, as a worker finalising on a loaded machine does) is
 # waited for, and its snapshot is listed; one left idle (a sleeping daemon)
-# is not waited for beyond a second or so (run_settle).
+# is not waited for beyond a second or so (run_settle), and is said, once,
+# to still run, with its state file.
 . tests/fixtures/lib.sh
 PY=/usr/bin/python3
 if [ ! -x "$PY" ]; then t_skip run_linger "no /usr/bin/python3"; return 0; fi
@@ -33,3 +34,17 @@ pkill -f "$T/linger.py idle" 2>/dev/null
 if [ "$took" -lt 10 ] && [ "$(grep -c '^heapsnap: wrote ' "$d.err")" = 1 ]; then
   t_pass run_does_not_wait_for_an_idle_child
 else t_fail run_does_not_wait_for_an_idle_child "took $took s: $(head -c 300 "$d.err")"; fi
+# it is said once to still run (not to be killed), with its state file
+if [ "$(grep -c 'still runs (the command left it behind)' "$d.err")" = 1 ] &&
+   grep -Eq "^heapsnap: pid [0-9]+ still runs .*its state so far is in $d/l\.[0-9]+\.hsnap\.state " "$d.err" &&
+   ! grep -q 'killed' "$d.err"; then
+  t_pass run_names_an_idle_child_as_still_running
+else t_fail run_names_an_idle_child_as_still_running "$(head -c 400 "$d.err")"; fi
+# a command's background job that exec'd (sh forks, the child execs sleep)
+# told its state twice, once a image: it is named once all the same
+d=$T/bg && mkdir -p "$d"
+"$HEAPSNAP" run -o "$d/l.%p.hsnap" -- sh -c 'sleep 7.31 & :' >/dev/null 2>"$d.err"
+pkill -f 'sleep 7.31' 2>/dev/null
+if [ "$(grep -c 'still runs' "$d.err")" = 1 ] && ! grep -q 'killed' "$d.err"; then
+  t_pass run_names_a_background_job_once
+else t_fail run_names_a_background_job_once "$(head -c 400 "$d.err")"; fi
