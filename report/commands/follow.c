@@ -19,8 +19,9 @@
  * (PYTYPES), read from the sections' headers alone.  A shell (`sh -c
  * CMD` where the shell forks CMD rather than exec it, a script without
  * `exec`) hands the name as well to the one process it started, whatever
- * that runs, when it started only one; the shell is known by its image
- * (META's exe).
+ * that runs, when it started only one and that one peaked at least as high
+ * (a script that did its work itself and ran `date` at its end keeps it);
+ * the shell is known by its image (META's exe).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -36,11 +37,13 @@ struct follow_proc {
     uint32_t pid, ppid;
     uint64_t start; /* this snapshot's image start */
     uint64_t time;  /* when it was written */
+    uint64_t peak;  /* its traced peak */
     int known;      /* META read */
     int helper;
 };
 
-/* META's pid, ppid and start from the file's first section; 0, or -1. */
+/* META's pid, ppid, start, time and peak from the file's first section;
+ * 0, or -1. */
 static int follow_meta(const char *path, struct follow_proc *p)
 {
     struct {
@@ -61,6 +64,7 @@ static int follow_meta(const char *path, struct follow_proc *p)
     p->ppid = buf.m.ppid;
     p->start = buf.m.start_ns;
     p->time = buf.m.time_ns;
+    p->peak = buf.m.peak_bytes;
     return 0;
 }
 
@@ -242,7 +246,7 @@ pid_t follow_hand_name(struct manifest *mf, const char *named, pid_t program, in
         c = follow_only_child(mf, r, named, &root, 0, theirs, sizeof theirs);
     }
     if (c == mf->n || follow_meta(mf->e[c].path, &p) < 0 || p.time > root.time ||
-        root.time - p.time > FOLLOW_HAND_NS ||
+        root.time - p.time > FOLLOW_HAND_NS || (!*python && p.peak < root.peak) ||
         follow_pid_name(named, root.pid, mine, sizeof mine) < 0)
         return 0;
     if (renameat2(AT_FDCWD, named, AT_FDCWD, mine, RENAME_NOREPLACE) != 0)

@@ -18,7 +18,7 @@ size_t follow_drop_helpers(struct manifest *mf);
  * (follow.c): when named (a name without %p) was written by program, the
  * pid run started, which ran no Python, and exactly one child of it that
  * did (or, when program is a shell and no child ran Python, exactly one
- * child at all) wrote its snapshot at named.<pid> within FOLLOW_HAND_NS of
+ * child at all, which peaked at least as high) wrote its snapshot at named.<pid> within FOLLOW_HAND_NS of
  * the wrapper's end, the two files swap names (the wrapper's becomes
  * named.<program>) and in mf.  Returns the child's pid, or 0 when nothing
  * moved; *python: 1 when the child was chosen for running Python. */

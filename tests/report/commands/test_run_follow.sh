@@ -56,3 +56,12 @@ mkdir -p "$T/two"
 if grep -q '^executable: .*/bash$' "$T/two.info" && [ "$(ls "$T/two" | grep -c '^s\.[0-9]*\.hsnap$')" = 2 ] &&
    ! grep -q 'as its child' "$T/two.err"; then t_pass run_shell_with_two_commands_keeps_its_name
 else t_fail run_shell_with_two_commands_keeps_its_name "$(ls -A "$T/two" | tr '\n' ' ') $(head -3 "$T/two.info" | tr '\n' ' ') $(head -c 300 "$T/two.err")"; fi
+# a shell that did the work itself (a peak higher than its one command's)
+# keeps the name: a script's closing `echo` is not its program
+mkdir -p "$T/work"
+"$HEAPSNAP" run -o "$T/work/s.hsnap" -- bash -c 'x=""; for i in {1..3000}; do x="$x.$i"; done; /bin/echo done >/dev/null; true' \
+  >/dev/null 2>"$T/work.err"
+"$HEAPSNAP" info "$T/work/s.hsnap" >"$T/work.info" 2>&1
+if grep -q '^executable: .*/bash$' "$T/work.info" && [ "$(ls "$T/work" | grep -c '^s\.[0-9]*\.hsnap$')" = 1 ] &&
+   ! grep -q 'as its child' "$T/work.err"; then t_pass run_shell_that_did_the_work_keeps_its_name
+else t_fail run_shell_that_did_the_work_keeps_its_name "$(ls -A "$T/work" | tr '\n' ' ') $(head -3 "$T/work.info" | tr '\n' ' ') $(head -c 300 "$T/work.err")"; fi
