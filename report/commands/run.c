@@ -341,8 +341,9 @@ static void run_listen(pid_t pid, int sock, struct manifest *mf, int leaks)
         close(pfd);
 }
 
-/* The CPU ticks (utime + stime) process pid has used, or 0 when
- * /proc cannot say. */
+/* The CPU ticks process pid has used, with those of its children it has
+ * waited for (utime + stime + cutime + cstime: a shell that waits while its
+ * commands work is busy), or 0 when /proc cannot say. */
 static unsigned long long run_cpu_ticks(pid_t pid)
 {
     char path[64], buf[512];
@@ -357,9 +358,11 @@ static unsigned long long run_cpu_ticks(pid_t pid)
     buf[n] = 0;
     char *p = strrchr(buf, ')'); /* the command's name may hold spaces */
     unsigned long long ut = 0, st = 0;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+    long long cut = 0, cst = 0;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut,
+                     &st, &cut, &cst) != 4)
         return 0;
-    return ut + st;
+    return ut + st + (unsigned long long)(cut > 0 ? cut : 0) + (unsigned long long)(cst > 0 ? cst : 0);
 }
 
 /* Processes of the run that outlive CMD (multiprocessing's resource
@@ -386,10 +389,14 @@ static int run_lingers(const struct manifest *m, pid_t child, unsigned long long
  * daemon the command left behind, idle, is not waited for. */
 #define RUN_LINGER_IDLE_MS 1000
 #define RUN_LINGER_MAX_MS 15000
+/* Once some process lingered, none seen for this long ends the wait: a
+ * process between two images (an exec removes the state file, the new
+ * image makes its own) and between two helpers shows none for an instant. */
+#define RUN_LINGER_GAP_MS 100
 static void run_settle(const char *manifest, const struct manifest *mf, pid_t child)
 {
     unsigned long long last = ~0ull;
-    int idle_ms = 0;
+    int idle_ms = 0, gap_ms = 0, lingered = 0;
     for (int ms = 0; ms < RUN_LINGER_MAX_MS && idle_ms < RUN_LINGER_IDLE_MS; ms += 10) {
         struct manifest peek;
         char why[256];
@@ -399,8 +406,14 @@ static void run_settle(const char *manifest, const struct manifest *mf, pid_t ch
         int wait = run_lingers(mf, child, &ticks);
         wait |= run_lingers(&peek, child, &ticks);
         mf_free(&peek);
-        if (!wait)
-            return;
+        if (!wait) {
+            if (!lingered || (gap_ms += 10) >= RUN_LINGER_GAP_MS)
+                return;
+            usleep(10000);
+            continue;
+        }
+        lingered = 1;
+        gap_ms = 0;
         if (ticks != last) {
             last = ticks;
             idle_ms = 0;
