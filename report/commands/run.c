@@ -43,6 +43,7 @@
 #include "follow.h"
 #include "gate.h"
 #include "hsnap_state.h"
+#include "linger.h"
 #include "live.h"
 #include "manifest.h"
 #include "options_table.h"
@@ -341,89 +342,6 @@ static void run_listen(pid_t pid, int sock, struct manifest *mf, int leaks)
         close(pfd);
 }
 
-/* The CPU ticks process pid has used, with those of its children it has
- * waited for (utime + stime + cutime + cstime: a shell that waits while its
- * commands work is busy), or 0 when /proc cannot say. */
-static unsigned long long run_cpu_ticks(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the command's name may hold spaces */
-    unsigned long long ut = 0, st = 0;
-    long long cut = 0, cst = 0;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut,
-                     &st, &cut, &cst) != 4)
-        return 0;
-    return ut + st + (unsigned long long)(cut > 0 ? cut : 0) + (unsigned long long)(cst > 0 ? cst : 0);
-}
-
-/* Processes of the run that outlive CMD (multiprocessing's resource
- * tracker, a worker the pool has just ended) are given time to end and
- * write their snapshot, rather than named as killed: while a process
- * whose state file is still there still runs.  Returns whether any does,
- * adding their CPU ticks to *ticks. */
-static int run_lingers(const struct manifest *m, pid_t child, unsigned long long *ticks)
-{
-    struct stat st;
-    int any = 0;
-    for (size_t i = 0; i < m->ns; i++)
-        if (m->s[i].pid > 0 && m->s[i].pid != child && kill(m->s[i].pid, 0) == 0 &&
-            lstat(m->s[i].path, &st) == 0) {
-            any = 1;
-            *ticks += run_cpu_ticks(m->s[i].pid);
-        }
-    return any;
-}
-
-/* Waits for the lingering processes: a second, and longer (up to
- * RUN_LINGER_MAX_MS) while they still use CPU, as one that finalises and
- * writes its snapshot does; a machine under load slows that down, and a
- * daemon the command left behind, idle, is not waited for. */
-#define RUN_LINGER_IDLE_MS 1000
-#define RUN_LINGER_MAX_MS 15000
-/* Once some process lingered, none seen for this long ends the wait: a
- * process between two images (an exec removes the state file, the new
- * image makes its own) and between two helpers shows none for an instant. */
-#define RUN_LINGER_GAP_MS 100
-static void run_settle(const char *manifest, const struct manifest *mf, pid_t child)
-{
-    unsigned long long last = ~0ull;
-    int idle_ms = 0, gap_ms = 0, lingered = 0;
-    for (int ms = 0; ms < RUN_LINGER_MAX_MS && idle_ms < RUN_LINGER_IDLE_MS; ms += 10) {
-        struct manifest peek;
-        char why[256];
-        unsigned long long ticks = 0;
-        memset(&peek, 0, sizeof(peek));
-        mf_read(manifest, &peek, why, sizeof(why));
-        int wait = run_lingers(mf, child, &ticks);
-        wait |= run_lingers(&peek, child, &ticks);
-        mf_free(&peek);
-        if (!wait) {
-            if (!lingered || (gap_ms += 10) >= RUN_LINGER_GAP_MS)
-                return;
-            usleep(10000);
-            continue;
-        }
-        lingered = 1;
-        gap_ms = 0;
-        if (ticks != last) {
-            last = ticks;
-            idle_ms = 0;
-        } else {
-            idle_ms += 10;
-        }
-        usleep(10000);
-    }
-}
-
 /* CMD's exit code; when a signal killed it, 128 + N with N in *sig. */
 static int run_wait(pid_t pid, int *sig)
 {
@@ -484,7 +402,7 @@ static int run_state_told(const struct manifest *mf, size_t i)
 }
 
 /* The state files still there once CMD ended and the processes that
- * outlived it were given their time (run_settle; shim/state.c removes its
+ * outlived it were given their time (linger_wait; shim/state.c removes its
  * own at a clean end): each names a process that was killed, or one that
  * still runs (a daemon CMD left behind), once. */
 static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_t child,
@@ -681,7 +599,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (sock[0] >= 0)
         close(sock[0]);
     rc = run_wait(pid, &sig);
-    run_settle(manifest, &mf, pid);
+    linger_wait(manifest, &mf, pid);
     if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
         fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
     size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);

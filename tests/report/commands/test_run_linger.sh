@@ -2,7 +2,7 @@
 # its command: one still working when the command ends (a child that spends
 # 2.5 s of CPU first, as a worker finalising on a loaded machine does) is
 # waited for, and its snapshot is listed; one left idle (a sleeping daemon)
-# is not waited for beyond a second or so (run_settle), and is said, once,
+# is not waited for beyond a second or so (linger_wait), and is said, once,
 # to still run, with its state file.
 . tests/fixtures/lib.sh
 PY=/usr/bin/python3
@@ -51,7 +51,7 @@ else t_fail run_names_a_background_job_once "$(head -c 400 "$d.err")"; fi
 # a background job busy through its children: pyenv's python3 shim, a
 # bash script that waits while its helpers work (about 40 of them) before
 # it execs python: run waits for it until it idles (its children's CPU
-# counts, run_cpu_ticks) and lists every snapshot written meanwhile (it
+# counts, linger_ticks) and lists every snapshot written meanwhile (it
 # stopped after the first second and listed 8)
 shim=$(command -v pyenv >/dev/null && echo "$(pyenv root)/shims/python3")
 if [ -z "$shim" ] || [ ! -x "$shim" ]; then
