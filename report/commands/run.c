@@ -391,16 +391,6 @@ static int run_state_exited(const char *path)
            h.state == HSTATE_EXITED && unlink(path) == 0;
 }
 
-/* Whether an earlier entry of mf's states than i names the same file (a
- * process that exec'd tells its state again). */
-static int run_state_told(const struct manifest *mf, size_t i)
-{
-    for (size_t k = 0; k < i; k++)
-        if (!strcmp(mf->s[k].path, mf->s[i].path))
-            return 1;
-    return 0;
-}
-
 /* The state files still there once CMD ended and the processes that
  * outlived it were given their time (linger_wait; shim/state.c removes its
  * own at a clean end): each names a process that was killed, or one that
@@ -413,7 +403,7 @@ static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_
     for (size_t i = 0; i < mf->ns; i++) {
         struct stat st;
         if (lstat(mf->s[i].path, &st) != 0 || !S_ISREG(st.st_mode) ||
-            run_state_exited(mf->s[i].path) || run_state_told(mf, i))
+            run_state_exited(mf->s[i].path))
             continue;
         const char *path = esc_text(fmt_path(mf->s[i].path), shown, sizeof(shown));
         if (mf->s[i].pid > 0 && mf->s[i].pid != child && kill(mf->s[i].pid, 0) == 0) {

@@ -115,9 +115,14 @@ int mf_read(const char *path, struct manifest *m, char *err, size_t errlen)
     return rc;
 }
 
+/* A state file told again (a process tells its state once per image: a
+ * fork child, then what it execs) is held once. */
 static int mf_add_state(struct manifest *m, const char *p, size_t len,
                         const struct ucred *who)
 {
+    for (size_t i = 0; i < m->ns; i++)
+        if (strlen(m->s[i].path) == len && !memcmp(m->s[i].path, p, len))
+            return 0;
     if (grow_array((void **)&m->s, &m->scap, m->ns + 1, sizeof(*m->s)) < 0 ||
         !(m->s[m->ns].path = strndup(p, len)))
         return -1;

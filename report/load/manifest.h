@@ -34,7 +34,7 @@ struct manifest {
     size_t n, cap;
     struct mf_fail *f;  /* failures, in the order told */
     size_t nf, fcap;
-    struct mf_state *s; /* state files, in the order told (socket only) */
+    struct mf_state *s; /* distinct state files, in the order first told */
     size_t ns, scap;
     size_t nstopped;    /* processes that ended with recording stopped (socket only) */
     pid_t stopped;      /* the first of them */

@@ -13,10 +13,12 @@ sv_end() {
 trap sv_end EXIT
 
 # sv_start [OPTIONS...]: heapsnap serve --listen 127.0.0.1:0 OPTIONS in the
-# background; SV_PID, SV_PORT, SV_URL once it says where it listens.
+# background; SV_PID, SV_PORT, SV_URL once it says where it listens.  With
+# SV_UNDER set (a command and its words: strace ...), the agent runs under
+# it, and SV_PIDS holds the agent too (the command may leave it running).
 sv_start() {
   rm -f "$T/serve.err" # an earlier agent's line must not be read for this one's
-  "$HEAPSNAP" serve --listen 127.0.0.1:0 "$@" 2>"$T/serve.err" &
+  ${SV_UNDER:-} "$HEAPSNAP" serve --listen 127.0.0.1:0 "$@" 2>"$T/serve.err" &
   SV_PID=$!
   SV_PIDS="$SV_PIDS $SV_PID"
   SV_PORT=
@@ -26,6 +28,7 @@ sv_start() {
     [ -n "$SV_PORT" ] || sleep 0.02
   done
   SV_URL=http://127.0.0.1:$SV_PORT
+  [ -z "${SV_UNDER:-}" ] || SV_PIDS="$SV_PIDS $(pgrep -P "$SV_PID")"
   [ -n "$SV_PORT" ]
 }
 

@@ -38,15 +38,7 @@ if ! command -v strace >/dev/null; then
 else
   t_build sitealone tests/report/serve/sitealone.c
   mkfifo "$T/alone.in"
-  strace -f -qq -e trace=openat -o "$T/st.sv" "$HEAPSNAP" serve --listen 127.0.0.1:0 2>"$T/st.err" &
-  ST=$!
-  SV_PORT=
-  for _ in $(seq 500); do
-    SV_PORT=$(sed -n 's|^heapsnap serve: listening on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$T/st.err")
-    [ -n "$SV_PORT" ] && break; sleep 0.02
-  done
-  SV_PIDS="$SV_PIDS $(pgrep -P "$ST")" # the agent, not strace: it ends with the test
-  SV_URL=http://127.0.0.1:$SV_PORT
+  SV_UNDER="strace -f -qq -e trace=openat -o $T/st.sv" sv_start
   env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/alone.%p.hsnap" "$T/sitealone" <"$T/alone.in" >"$T/alone.out" &
   A=$!; SV_PIDS="$SV_PIDS $A"
   exec 8>"$T/alone.in"
