@@ -13,7 +13,8 @@
  * a vfork child that execs shares its parent's memory and must not take
  * the loader's lock.  The variadic ones gather their arguments on the
  * stack, as glibc's do.  A launcher's helper execs without the shim in
- * LD_PRELOAD (launch_exec_env): the array is rebuilt on the stack.
+ * LD_PRELOAD, and a launcher's own exec tells the image it becomes
+ * (launch_exec_env): the array is rebuilt on the stack.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -44,22 +45,6 @@ __attribute__((constructor(103))) static void exec_init(void)
     guard_leave(saved);
 }
 
-#define EXEC_ENV_MAX 1024 /* a helper's environment rebuilt up to this many entries */
-#define EXEC_PRE_MAX 4096 /* and its LD_PRELOAD up to this many bytes */
-
-/* Room for a helper's environment, on the stack of the exec's caller. */
-struct exec_env {
-    char *out[EXEC_ENV_MAX];
-    char pre[EXEC_PRE_MAX];
-};
-
-/* The environment an exec passes: a launcher's helper's rebuilt in e,
- * else envp. */
-static char *const *exec_env(struct exec_env *e, char *const envp[])
-{
-    return launch_exec_env(envp, e->out, EXEC_ENV_MAX, e->pre, EXEC_PRE_MAX);
-}
-
 /* The call when start-up has not found it (a constructor of another
  * library that execs before ours ran). */
 static int exec_missing(void)
@@ -70,18 +55,18 @@ static int exec_missing(void)
 
 HS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-    struct exec_env e;
+    struct launch_env e;
     life_before_exec(path);
-    int r = next.execve ? next.execve(path, argv, exec_env(&e, envp)) : exec_missing();
+    int r = next.execve ? next.execve(path, argv, launch_exec_env(envp, &e)) : exec_missing();
     life_after_exec();
     return r;
 }
 
 HS_EXPORT int execv(const char *path, char *const argv[])
 {
-    struct exec_env e;
+    struct launch_env e;
     life_before_exec(path);
-    int r = next.execve ? next.execve(path, argv, exec_env(&e, environ)) : exec_missing();
+    int r = next.execve ? next.execve(path, argv, launch_exec_env(environ, &e)) : exec_missing();
     life_after_exec();
     return r;
 }
@@ -95,27 +80,27 @@ static const char *exec_named(const char *file)
 
 HS_EXPORT int execvp(const char *file, char *const argv[])
 {
-    struct exec_env e;
+    struct launch_env e;
     life_before_exec(exec_named(file));
-    int r = next.execvpe ? next.execvpe(file, argv, exec_env(&e, environ)) : exec_missing();
+    int r = next.execvpe ? next.execvpe(file, argv, launch_exec_env(environ, &e)) : exec_missing();
     life_after_exec();
     return r;
 }
 
 HS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    struct exec_env e;
+    struct launch_env e;
     life_before_exec(exec_named(file));
-    int r = next.execvpe ? next.execvpe(file, argv, exec_env(&e, envp)) : exec_missing();
+    int r = next.execvpe ? next.execvpe(file, argv, launch_exec_env(envp, &e)) : exec_missing();
     life_after_exec();
     return r;
 }
 
 HS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    struct exec_env e;
+    struct launch_env e;
     life_before_exec(NULL);
-    int r = next.fexecve ? next.fexecve(fd, argv, exec_env(&e, envp)) : exec_missing();
+    int r = next.fexecve ? next.fexecve(fd, argv, launch_exec_env(envp, &e)) : exec_missing();
     life_after_exec();
     return r;
 }
@@ -123,9 +108,9 @@ HS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 HS_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
                        int flags)
 {
-    struct exec_env e;
+    struct launch_env e;
     life_before_exec(!flags && (path[0] == '/' || dirfd == AT_FDCWD) ? path : NULL);
-    int r = next.execveat ? next.execveat(dirfd, path, argv, exec_env(&e, envp), flags)
+    int r = next.execveat ? next.execveat(dirfd, path, argv, launch_exec_env(envp, &e), flags)
                           : exec_missing();
     life_after_exec();
     return r;

@@ -48,6 +48,7 @@ enum opt_id {
     OPT_PYTHON_NATIVE,
     OPT_PYTHON_OBJECTS,
     OPT_EXEC_SNAPSHOT,
+    OPT_FOLLOW,
     OPT_COMPRESS,
     OPT_MAPPED_ROOTS,
     OPT_STATE,
@@ -164,6 +165,11 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "
      "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "
      "writes the pid's snapshot, the image it leaves nothing", 0, 1, 0},
+    [OPT_FOLLOW] = {"HEAPSNAP_FOLLOW", OPT_CHOICE, "program",
+     "program: a launcher (env, a shell running a script that execs, as pyenv's python3 "
+     "shim) and the helpers it starts before its exec are not traced, the program it "
+     "becomes is (read at start-up; heapsnap run --follow sets it); all: every process",
+     0, 0, "program|all"},
     [OPT_COMPRESS] = {"HEAPSNAP_COMPRESS", OPT_INT, "1",
      "zstd level of the sections of snapshots of about 48 KiB or more (2048 live blocks, or "
      "96 long stacks), 1 (fastest) to 9 "

@@ -89,10 +89,10 @@ static void run_usage(void)
            "      --no-blocks    do not record individual live blocks\n"
            "      --children M   forked children that do not exec write at exit() (exit,\n"
            "                     the default), also at _exit (all), or never (none)\n"
-           "      --follow M     program (the default) leaves out the snapshots of a\n"
-           "                     launcher's helpers (processes started before their\n"
-           "                     parent exec'd: a wrapper script's readlink, $(...));\n"
-           "                     all keeps every process's\n"
+           "      --follow M     program (the default): a launcher's helpers (what a\n"
+           "                     wrapper script starts before its exec: readlink,\n"
+           "                     $(...)) are not traced; all traces every process\n"
+           "                     (HEAPSNAP_FOLLOW)\n"
            "      --leaks        run the leak check (reference model) at exit\n"
            "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
@@ -274,6 +274,7 @@ static pid_t run_spawn(char **cmd, int keep, int follow_all, char *err, size_t e
         char self[24];
         snprintf(self, sizeof(self), "%ld", (long)getpid());
         setenv("HEAPSNAP_RUN_PID", self, 1); /* the program's: -o NAME's bare name */
+        setenv("HEAPSNAP_FOLLOW", follow_all ? "all" : "program", 1);
         if (follow_all)
             unsetenv("HEAPSNAP_LAUNCHER");
         else

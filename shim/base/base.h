@@ -401,11 +401,19 @@ unsigned long long gotw_adds(void); /* the loader's count of loads */
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
-int launch_inactive(void); /* launcher.c: a launcher's process under heapsnap run (cred_secure) */
+int launch_inactive(void); /* launcher.c: a launcher's process (cred_secure) */
 void launch_exec_init(void); /* from a constructor: this library's name, for launch_exec_env */
-/* envp as an exec should pass it: a launcher's helper's without this library
- * in LD_PRELOAD, in out (nout pointers) and pre (npre bytes); else envp */
-char *const *launch_exec_env(char *const envp[], char **out, size_t nout, char *pre,
-                             size_t npre);
+#define LAUNCH_ENV_MAX 1024 /* an exec's environment rebuilt up to this many entries */
+#define LAUNCH_PRE_MAX 4096 /* and its LD_PRELOAD up to this many bytes */
+/* Room for an exec's environment, on the stack of the exec's caller. */
+struct launch_env {
+    char *out[LAUNCH_ENV_MAX];
+    char pre[LAUNCH_PRE_MAX];
+    char var[48]; /* HEAPSNAP_LAUNCHER=PID */
+};
+/* envp as an exec should pass it, rebuilt in e when it changes: a
+ * launcher's helper's without this library in LD_PRELOAD, a launcher's
+ * own with HEAPSNAP_LAUNCHER naming its pid; else envp */
+char *const *launch_exec_env(char *const envp[], struct launch_env *e);
 
 #endif

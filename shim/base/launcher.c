@@ -1,22 +1,31 @@
 /*
- * launcher.c - whether this process belongs to a launcher that `heapsnap
- * run` leaves untraced: a wrapper script (pyenv's shim, a bash wrapper in
- * the manner of `uv run`, `/usr/bin/env bash`) that runs helpers - `$(...)`
+ * launcher.c - whether this process belongs to a launcher, which heapsnap
+ * leaves untraced: a wrapper script (pyenv's shim, a bash wrapper in the
+ * manner of `uv run`, `/usr/bin/env bash`) that runs helpers - `$(...)`
  * subshells, readlink, basename - and then execs the program in its own
- * pid.  run names the pid it started in HEAPSNAP_LAUNCHER.  In that pid,
- * an image that is `env`, or a shell running a script file that holds an
- * `exec CMD` command, is the launcher; any other image is the program,
- * which takes the variable out of its environment (its own children are
- * followed as any program's).  A process of another pid that still sees
- * the variable was started by the launcher before it exec'd: a helper.
- * Both stay inactive, as under secure execution (cred_secure): the hooks
- * forward, nothing is recorded or written, nothing is said.
+ * pid.  An image that is `env`, or a shell running a script file that
+ * holds an `exec CMD` command, is a launcher; the first image of its pid
+ * that is neither is the program, and the processes the launcher starts
+ * before that are its helpers.  Both stay inactive, as under secure
+ * execution (cred_secure): the hooks forward, nothing is recorded or
+ * written, nothing is said.  The program takes the launcher's mark out of
+ * its environment, so its own children are followed as any program's, and
+ * a launcher among them is found again.  HEAPSNAP_FOLLOW=all (`heapsnap
+ * run --follow all`) traces every process.
+ *
+ * The mark is HEAPSNAP_LAUNCHER=PID, the launcher's pid.  `heapsnap run`
+ * sets it for the pid it starts; a launcher found without it (a plain
+ * LD_PRELOAD, or one a program started) is its own.  Its helpers know it
+ * from the memory they share with it (launch_pid, kept over fork); its
+ * own exec hands the mark to the image it becomes (launch_exec_env), which
+ * is either a launcher again or the program.
  *
  * Raw system calls and the stack only: this runs from the constructor, or
  * from the first hook before it.  A script is read through a private
  * mapping of at most LAUNCH_SCRIPT_MAX bytes.  The scan is a heuristic
  * (docs/python.md, "Launchers"): an `exec` in a branch never taken still
- * makes a launcher, and `--follow all` traces everything.
+ * makes a launcher.  The copy that `heapsnap attach` loads finds none of
+ * its own: a process attached to is traced.
  *
  * A helper that execs would start an image that only stays inactive, at
  * the price of loading this library, its libraries and its constructors
@@ -36,7 +45,13 @@
 #include "base.h"
 
 #define LAUNCH_VAR "HEAPSNAP_LAUNCHER"
+#define LAUNCH_FOLLOW_VAR "HEAPSNAP_FOLLOW"
 #define LAUNCH_SCRIPT_MAX (1u << 20)
+
+/* The pid of the launcher this process belongs to: its own (a launcher's
+ * image), the launcher's that started it (a helper; kept over fork, shared
+ * by a vfork child), 0 for none.  Set once, by launch_inactive. */
+static long launch_pid;
 
 static int launch_is_one_of(const char *base, const char *const *names)
 {
@@ -188,23 +203,40 @@ static void launch_unset(const char *name)
     *out = NULL;
 }
 
+/* The launcher's pid that v (the mark's value) names, or 0. */
+static long launch_mark_pid(const char *v)
+{
+    char *end;
+    long pid = v ? strtol(v, &end, 10) : 0;
+    return pid > 0 && !*end ? pid : 0;
+}
+
 /* 1 when this process is a launcher's (see the top), 0 when not.  Once,
  * at start-up (cred_secure keeps the answer); the program's start takes
- * the variable out of its environment. */
+ * the mark out of its environment. */
 int launch_inactive(void)
 {
+    const char *follow = getenv(LAUNCH_FOLLOW_VAR);
+    if (follow && !strcmp(follow, "all"))
+        return 0;
     const char *v = getenv(LAUNCH_VAR);
-    if (!v)
+    long me = (long)syscall(SYS_getpid), pid = launch_mark_pid(v);
+    if (v && !pid)
         return 0;
-    char *end;
-    long pid = strtol(v, &end, 10);
-    if (*end || pid <= 0)
-        return 0;
-    if (pid != (long)syscall(SYS_getpid))
-        return 1; /* started by the launcher before it exec'd */
-    if (launch_image())
+#ifdef HEAPSNAP_ATTACH_BUILD
+    if (!pid)
+        return 0; /* attached to: traced, whatever its image */
+#endif
+    if (pid && pid != me) {
+        launch_pid = pid; /* started by the launcher before it exec'd */
         return 1;
-    launch_unset(LAUNCH_VAR);
+    }
+    if (launch_image()) {
+        launch_pid = me;
+        return 1;
+    }
+    if (pid)
+        launch_unset(LAUNCH_VAR);
     return 0;
 }
 
@@ -263,29 +295,52 @@ static long launch_drop_self(const char *v, char *pre, size_t npre)
     return dropped ? (long)(k - start) : -1;
 }
 
-char *const *launch_exec_env(char *const envp[], char **out, size_t nout, char *pre,
-                             size_t npre)
+/* envp with the entry at index `at` replaced by rep (left out when NULL)
+ * and add appended (when not NULL), in e->out; envp when it does not fit. */
+static char *const *launch_env_edit(char *const envp[], struct launch_env *e, size_t at,
+                                    char *rep, char *add)
 {
-    size_t at_var, at_pre, n = 0;
+    size_t n = 0;
+    for (size_t i = 0; envp[i]; i++) {
+        if (n + 2 >= LAUNCH_ENV_MAX)
+            return envp;
+        if (i != at)
+            e->out[n++] = envp[i];
+        else if (rep)
+            e->out[n++] = rep;
+    }
+    if (add)
+        e->out[n++] = add;
+    e->out[n] = NULL;
+    return e->out;
+}
+
+char *const *launch_exec_env(char *const envp[], struct launch_env *e)
+{
+    size_t at_var = (size_t)-1, at_pre;
     if (!envp || !launch_self)
         return envp;
-    const char *v = launch_env_get(envp, LAUNCH_VAR "=", &at_var);
-    const char *ld = launch_env_get(envp, "LD_PRELOAD=", &at_pre);
-    char *end;
-    long pid = v ? strtol(v, &end, 10) : 0;
-    if (!ld || !v || *end || pid <= 0 || pid == (long)syscall(SYS_getpid))
-        return envp; /* not a helper: its image may be the program */
-    long left = launch_drop_self(ld, pre, npre);
-    if (left < 0)
-        return envp;
-    for (size_t i = 0; envp[i]; i++) {
-        if (n + 1 >= nout)
-            return envp;
-        if (i != at_pre)
-            out[n++] = envp[i];
-        else if (left)
-            out[n++] = pre;
+    (void)cred_secure(); /* launch_pid is known from here on */
+    long me = (long)syscall(SYS_getpid);
+    if (!launch_pid)
+        return envp; /* not a launcher's: the program, or a process of its */
+    if (launch_pid != me) { /* a helper: its image runs without the shim */
+        const char *ld = launch_env_get(envp, "LD_PRELOAD=", &at_pre);
+        long left = ld ? launch_drop_self(ld, e->pre, sizeof e->pre) : -1;
+        return left < 0 ? envp : launch_env_edit(envp, e, at_pre, left ? e->pre : NULL, NULL);
     }
-    out[n] = NULL;
-    return out;
+    /* the launcher's own exec: the image it becomes is of the launcher's
+     * pid (told only when it loads the shim) */
+    const char *ld = launch_env_get(envp, "LD_PRELOAD=", &at_pre);
+    if (!ld || launch_drop_self(ld, e->pre, sizeof e->pre) < 0)
+        return envp;
+    const char *v = launch_env_get(envp, LAUNCH_VAR "=", &at_var);
+    if (v && launch_mark_pid(v) == me)
+        return envp;
+    if (!v && at_var != (size_t)-1)
+        return envp; /* there twice: the loader and getenv would differ */
+    size_t k = strlen(LAUNCH_VAR "=");
+    memcpy(e->var, LAUNCH_VAR "=", k);
+    e->var[k + opt_fmt_u64(e->var + k, (uint64_t)me)] = 0;
+    return launch_env_edit(envp, e, at_var, NULL, e->var);
 }

@@ -2,13 +2,15 @@
 # that execs writes nothing (the program it becomes writes the pid's
 # snapshot); HEAPSNAP_EXEC_SNAPSHOT=1 makes each image of an exec chain
 # (execer -> dash -> sites, one pid) write its own first, reason exec, with
-# what it held.  The wrappers change nothing else: execl/execlp/execle/execvp
+# what it held (HEAPSNAP_FOLLOW=all: dash runs a script that execs, a
+# launcher, untraced by default).  The wrappers change nothing else: execl/execlp/execle/execvp
 # with their arguments and environment, and a failed exec's errno.
 . tests/shim/lib_shim.sh
 . tests/fixtures/lib.sh
 FX_TEST=exec_snapshot fx_ready execer sites || return 0
-mkdir -p "$T/on"
-LD_PRELOAD=$SHIM HEAPSNAP_EXEC_SNAPSHOT=1 HEAPSNAP_OUTPUT="$T/on/%e.%p.hsnap" "$FX/execer" "$FX/sites" >/dev/null 2>&1
+mkdir -p "$T/on" "$T/prog"
+LD_PRELOAD=$SHIM HEAPSNAP_FOLLOW=all HEAPSNAP_EXEC_SNAPSHOT=1 HEAPSNAP_OUTPUT="$T/on/%e.%p.hsnap" \
+  "$FX/execer" "$FX/sites" >/dev/null 2>&1
 want="dash exec
 execer exec
 sites exit"
@@ -17,6 +19,13 @@ got=$(for f in "$T"/on/*.hsnap; do
 if [ "$got" = "$want" ] && "$HEAPSNAP" top "$T"/on/execer.*.hsnap 2>/dev/null | grep -q 'execer.c:19: size=8991 B, count=9'; then
   t_pass exec_snapshot_every_image
 else t_fail exec_snapshot_every_image "$(echo "$got" | tr '\n' ' ')"; fi
+# By default (HEAPSNAP_FOLLOW=program) the shell image is a launcher (a
+# script that execs): untraced, it writes nothing; the others write theirs.
+LD_PRELOAD=$SHIM HEAPSNAP_EXEC_SNAPSHOT=1 HEAPSNAP_OUTPUT="$T/prog/%e.%p.hsnap" \
+  "$FX/execer" "$FX/sites" >/dev/null 2>&1
+got=$(cd "$T/prog" && ls | cut -d. -f1 | tr '\n' ' ')
+[ "$got" = "execer sites " ] && t_pass exec_snapshot_launcher_image_writes_nothing ||
+  t_fail exec_snapshot_launcher_image_writes_nothing "$got"
 
 cat >"$T/ex.c" <<'C'
 #include <errno.h>

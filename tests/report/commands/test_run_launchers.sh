@@ -155,3 +155,39 @@ mkdir -p "$T/linger"
   ! grep -q 'ran Python as its child' "$T/linger.err" &&
   t_pass run_program_that_outlives_its_python_keeps_its_name ||
   t_fail run_program_that_outlives_its_python_keeps_its_name "$(ls -A "$T/linger" | tr '\n' ' ') $(head -c 300 "$T/linger.info")"
+
+# --- without run: a plain LD_PRELOAD finds the launcher itself ------------------
+# (launch_inactive: no mark, so the launcher's image is its own); its helpers
+# (readlink, basename, a python helper) write nothing, the program writes
+# its own; HEAPSNAP_FOLLOW=all traces them all.
+mkdir -p "$T/plain" "$T/plainall"
+WATCH_DIR=$T/plain LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/plain/%e.%p.hsnap" "$T/bin/pyrun" -c "$prog" \
+  >/dev/null 2>"$T/plain.err"
+got=$(ls -A "$T/plain" | sed 's/\.[0-9]*\.hsnap$//' | tr '\n' ' ')
+case "$got" in python*" ") ok=$([ "$(ls -A "$T/plain" | wc -l)" = 1 ] && echo y) ;; *) ok= ;; esac
+[ "$ok" = y ] && ! grep -q 'helpers traced' "$T/plain.err" && t_pass launcher_plain_preload_program_alone_writes ||
+  t_fail launcher_plain_preload_program_alone_writes "$got $(head -c 300 "$T/plain.err")"
+WATCH_DIR=$T/none LD_PRELOAD=$SHIM HEAPSNAP_FOLLOW=all HEAPSNAP_OUTPUT="$T/plainall/%e.%p.hsnap" \
+  "$T/bin/pyrun" -c "$prog" >/dev/null 2>"$T/plainall.err"
+n=$(ls "$T/plainall" | grep -c '^python.*\.hsnap$')
+ls "$T/plainall" | grep -q '^readlink\.' && [ "$n" = 2 ] && t_pass launcher_plain_preload_follow_all_traces_helpers ||
+  t_fail launcher_plain_preload_follow_all_traces_helpers "$(ls -A "$T/plainall" | tr '\n' ' ')"
+if [ -x "$root/shims/python3" ] && [ -d "$root/versions/$ver" ]; then
+  mkdir -p "$T/plainpy"
+  (cd "$T/plainpy" && PYENV_VERSION=$ver LD_PRELOAD=$SHIM "$root/shims/python3" -c "$prog") >/dev/null 2>"$T/plainpy.err"
+  got=$(ls -A "$T/plainpy" | tr '\n' ' ')
+  case "$got" in "python$(echo "$ver" | cut -d. -f1-2)."[0-9]*".hsnap ") t_pass launcher_plain_preload_pyenv_shim_program_alone_writes ;;
+    *) t_fail launcher_plain_preload_pyenv_shim_program_alone_writes "$got $(head -c 300 "$T/plainpy.err")" ;; esac
+else
+  t_skip launcher_plain_preload_pyenv_shim_program_alone_writes "no pyenv shim with CPython $ver here ($root/shims/python3)"
+fi
+
+# --- a launcher the program starts: its helpers are not traced either -----------
+# (traced, they would write snapshots that run then leaves out, and says so)
+mkdir -p "$T/nest"
+WATCH_DIR=$T/none "$HEAPSNAP" run -o "$T/nest/%e.%p.hsnap" -- "$PY" -c \
+  "import subprocess; subprocess.run(['$T/bin/pyrun', '-c', 'y = [bytes(100) for i in range(1000)]'], check=True)" \
+  >/dev/null 2>"$T/nest.err"
+n=$(ls "$T/nest" | grep -c '^python.*\.hsnap$')
+[ "$n" = 2 ] && [ "$(ls -A "$T/nest" | wc -l)" = 2 ] && ! grep -q 'left out' "$T/nest.err" && t_pass run_launcher_started_by_the_program_helpers_not_traced ||
+  t_fail run_launcher_started_by_the_program_helpers_not_traced "$(ls -A "$T/nest" | tr '\n' ' ') $(head -c 300 "$T/nest.err")"
