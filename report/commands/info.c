@@ -249,8 +249,9 @@ static void info_state(const struct snap *s)
 {
     const char *full = state_full_why(s->state_flags);
     if (s->state_size)
-        printf("%-17s cut short: the process was killed; last update as of time above; "
+        printf("%-17s %s; last update as of time above; "
                "%llu KiB in use of %llu KiB%s%s%s\n", "state file:",
+               s->state_live ? "the process still runs" : "cut short: the process was killed",
                (unsigned long long)(s->state_used / 1024),
                (unsigned long long)(s->state_size / 1024), full ? " (" : "",
                full ? full : "", full ? ": some sites are missing)" : "");
@@ -282,7 +283,7 @@ static void info_print(const struct snap *s)
         printf("%-17s %s %s (%s)\n", "reason:", info_reason(m->reason), signame,
                strsignal((int)HSNAP_META_SIG(m->flags)));
     else
-        printf("%-17s %s\n", "reason:", info_reason(m->reason));
+        printf("%-17s %s\n", "reason:", s->state_live ? "running" : info_reason(m->reason));
     printf("%-17s %u\n", "sequence:", m->seq);
     printf("%-17s %u frames\n", "depth:", m->depth);
     if (m->sample_interval)
@@ -328,8 +329,8 @@ static void info_print(const struct snap *s)
         printf("%-17s no (written at a fatal signal: no check runs in a crashing process)\n",
                "leak check:");
     else if (m->flags & HSNAP_META_CUT_SHORT)
-        printf("%-17s no (the process was killed: a state file has no block list)\n",
-               "leak check:");
+        printf("%-17s no (%s: a state file has no block list)\n", "leak check:",
+               s->state_live ? "the process still runs" : "the process was killed");
     else if (m->flags & HSNAP_META_LSAN_CHECKED)
         printf("%-17s no (the program's __lsan_do_leak_check() ran it earlier)\n",
                "leak check:");
@@ -376,7 +377,7 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_ku64(j, "ppid", m->ppid);
     json_ku64(j, "time_ns", m->time_ns);
     json_ku64(j, "start_ns", m->start_ns);
-    json_kstr(j, "reason", info_reason(m->reason));
+    json_kstr(j, "reason", s->state_live ? "running" : info_reason(m->reason));
     char signame[32];
     if (info_fatal_sig(m, signame, sizeof signame))
         json_kstr(j, "signal", signame);

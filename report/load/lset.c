@@ -35,6 +35,9 @@ const char *lset_absent_why(const struct snap *s)
     if (s->meta.reason == HSNAP_REASON_FATAL)
         return "no leak check: the snapshot was written at a fatal signal (the program "
                "crashed, and no leak check runs in a crashing process)";
+    if (s->meta.flags & HSNAP_META_CUT_SHORT && s->state_live)
+        return "no leak check: the process still runs, and its state file has no block "
+               "list: the leak check runs at its exit, or with HEAPSNAP_SIGNAL";
     if (s->meta.flags & HSNAP_META_CUT_SHORT)
         return "no leak check: the process was killed, and what it left (a state file) has "
                "no block list: the leak check runs at exit, or with HEAPSNAP_SIGNAL";

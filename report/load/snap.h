@@ -141,6 +141,8 @@ struct snap {
                                   bound and bytes in use; 0: a snapshot file */
     uint64_t state_used;
     uint32_t state_flags;      /* its HSTATE_FULL_* */
+    int state_live;            /* its writer still runs (state_load_noted): the
+                                  state as of its last update, not a death */
     uint64_t state_bound, state_max; /* STATE: the state file it kept, bound and most used */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */

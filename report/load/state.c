@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -665,27 +664,4 @@ out:
     free(doc);
     close(fd);
     return rc;
-}
-
-int state_load_noted(const char *path, struct snap *out, char *err, size_t errlen)
-{
-    char why[256], when[64] = "?";
-    struct state_info si; struct tm tm;
-    if (state_load(path, out, &si, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%s: %s", path, why);
-        return -1;
-    }
-    out->state_size = si.size, out->state_used = si.used, out->state_flags = si.flags;
-    time_t t = (time_t)(si.beat_ns / 1000000000u);
-    if (localtime_r(&t, &tm)) /* the last heartbeat */
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-    const char *full = state_full_why(si.flags);
-    fprintf(stderr, "heapsnap: note: %s is the state pid %u left when it was killed "
-                    "(last update %s): cut short, no block list, no leak check%s%s%s\n",
-            path, si.pid, when, full ? "; " : "", full ? full : "",
-            full ? ", some sites are missing" : "");
-    if (si.later_bytes)
-        fprintf(stderr, "heapsnap: note: %llu live bytes at sites first seen after the last "
-                "update are not shown (no stack yet)\n", (unsigned long long)si.later_bytes);
-    return 0;
 }

@@ -1,6 +1,7 @@
 # test_killstate.sh - a SIGKILL leaves the state file (shim/state.c), which
 # top, top --peak, timeline, html and export read as a cut-short snapshot;
 # run names the killed process and the file; a clean end leaves one file;
+# while the process runs, its state file reads as a running one's;
 # a full state file warns once and harms nothing; a damaged one is refused.
 . tests/shim/lib_kill.sh
 
@@ -41,6 +42,17 @@ mkdir -p "$T/preload" && mkfifo "$T/preload.fifo"
 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/preload/k.%p.hsnap" "$T/killgrow" 1000 "$T/preload.fifo" &
 pid=$!
 kill_wait_fifo "$T/preload.fifo" && kill_settle "$T/preload/k.$pid.hsnap.state"
+# While it runs, its state file reads as the state of a running process
+# (it maps the file), not as one left by a kill.
+"$HEAPSNAP" top "$T/preload/k.$pid.hsnap.state" >"$T/alive.top" 2>"$T/alive.err"
+"$HEAPSNAP" info "$T/preload/k.$pid.hsnap.state" >"$T/alive.info" 2>/dev/null
+"$HEAPSNAP" leaks "$T/preload/k.$pid.hsnap.state" >"$T/alive.lk" 2>&1
+if grep -q "^tests/shim/$SITE" "$T/alive.top" &&
+   grep -q "state of pid $pid, which still runs.*no block list" "$T/alive.err" &&
+   ! grep -q killed "$T/alive.err" "$T/alive.info" "$T/alive.lk" &&
+   grep -q "^reason: *running" "$T/alive.info" && grep -q "still runs.*no block list" "$T/alive.lk"
+then t_pass state_of_a_running_process_reads_as_running
+else t_fail state_of_a_running_process_reads_as_running "$(head -c 400 "$T/alive.err" "$T/alive.lk")"; fi
 kill_now "$pid"
 kill_read preload "$T/preload/k.$pid.hsnap.state"
 
