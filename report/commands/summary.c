@@ -617,12 +617,13 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
         fprintf(out, "heapsnap: next: heapsnap leaks %s\n", word);
     else if (peak && peak >= SUMMARY_DWARF * s.meta.current_bytes) {
         char why[64];
+        const char *at = s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot";
         if (s.meta.current_bytes)
-            snprintf(why, sizeof(why), "%.0fx the heap at exit",
-                     (double)peak / (double)s.meta.current_bytes);
+            snprintf(why, sizeof(why), "the peak is %.0fx the heap %s",
+                     (double)peak / (double)s.meta.current_bytes, at);
         else
-            snprintf(why, sizeof(why), "nothing was live at exit");
-        fprintf(out, "heapsnap: next: heapsnap top --peak %s (the peak is %s)\n", word, why);
+            snprintf(why, sizeof(why), "nothing was live %s", at);
+        fprintf(out, "heapsnap: next: heapsnap top --peak %s (%s)\n", word, why);
     } else
         fprintf(out, "heapsnap: next: heapsnap top %s\n", word);
     snap_free(&s);

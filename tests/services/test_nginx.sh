@@ -137,9 +137,17 @@ D=$N/usr2; port=$(sv_port); ng_conf "$D" "$port" off
 sv_start "$D/stderr" env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$D/out/nginx.%p.%n.hsnap" HEAPSNAP_SIGNAL=USR2 \
   nginx -p "$D/" -c "$D/nginx.conf" -e "$D/error.log"
 master=$SV_PID tpid=$SV_TPID
+# ng_usr2_warned: heapsnap's warning is in the logs
+ng_usr2_warned() {
+  cat "$D/stderr" "$D/error.log" 2>/dev/null | grep -i 'heapsnap' |
+    grep -Eiq 'USR2|signal 12|HEAPSNAP_SIGNAL.*handler|handler.*HEAPSNAP_SIGNAL'
+}
 if [ -n "$master" ] && sv_up "$port"; then
+  # nginx listens before it sets its handlers (ngx_init_signals; USR2's after
+  # QUIT's): a QUIT sent in between ends it by default (exit 131)
+  i=0; while ! ng_usr2_warned && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   kill -QUIT "$master"; wait "$tpid"; rc=$?
-  if [ "$rc" = 0 ] && cat "$D/stderr" "$D/error.log" | grep -i 'heapsnap' | grep -Eiq 'USR2|signal 12|HEAPSNAP_SIGNAL.*handler|handler.*HEAPSNAP_SIGNAL'; then
+  if [ "$rc" = 0 ] && ng_usr2_warned; then
     t_pass nginx_usr2_takeover_warned
   else sv_fail nginx_usr2_takeover_warned "exit $rc; no heapsnap warning that nginx took HEAPSNAP_SIGNAL (USR2) over" "$D/stderr" "$D/error.log"; fi
 else

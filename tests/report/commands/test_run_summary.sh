@@ -51,6 +51,15 @@ if t_build dwarf "$T/dwarf.c" 2>"$T/cc.err"; then
     t_pass run_summary_points_at_top_peak
   else t_fail run_summary_points_at_top_peak "$(cat "$T/p.err")"; fi
 else t_fail run_summary_points_at_top_peak "cc: $(head -c 200 "$T/cc.err")"; fi
+# ... and says so in words when nothing was live at exit
+printf '#include <stdlib.h>\n#include <string.h>\nint main(void) { char *p = malloc(1 << 20); memset(p, 1, 1 << 20); free(p); return 0; }\n' >"$T/none.c"
+if t_build none "$T/none.c" 2>"$T/cc.err"; then
+  "$HEAPSNAP" run -o "$T/n.%p.hsnap" -- "$T/none" >/dev/null 2>"$T/n.err"
+  snap=$(sed -n 's/^heapsnap: wrote //p' "$T/n.err")
+  grep -Eq "^heapsnap: next: heapsnap top --peak $snap \(nothing was live at exit\)$" "$T/n.err" &&
+    t_pass run_summary_nothing_live_at_exit_in_words ||
+    t_fail run_summary_nothing_live_at_exit_in_words "$(cat "$T/n.err")"
+else t_fail run_summary_nothing_live_at_exit_in_words "cc: $(head -c 200 "$T/cc.err")"; fi
 
 # --- the summary symbolizes a native stack up to its site only: the C runtime's
 # frames past main (libc's separate debug file, compressed DWARF read whole:
