@@ -99,7 +99,7 @@ $(BUILD)/obj-attach/shim/%.o: shim/%.c $(SHIM_HDR) Makefile $(BUILD)/gen/version
 	@mkdir -p $(dir $@)
 	$(CC) $(SHIM_CFLAGS) $(SHIM_TLS_ATTACH) $(SHIM_LTO) $(if $(filter shim/$*,$(SHIM_HOT)),$(SHIM_HOT_OPT)) -c $< -o $@
 
-$(BUILD)/obj/report/%.o: report/%.c $(CLI_HDR) shim/hsnap_format.h shim/hsnap_pyformat.h \
+$(BUILD)/obj/report/%.o: report/%.c $(CLI_HDR) $(wildcard shim/hsnap_*.h) \
                         shim/options_table.h $(BUILD)/gen/profile.pb-c.h $(BUILD)/gen/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@

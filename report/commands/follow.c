@@ -32,6 +32,7 @@
 
 #include "follow.h"
 #include "hsnap_format.h"
+#include "hsnap_shells.h"
 
 struct follow_proc {
     uint32_t pid, ppid;
@@ -98,18 +99,13 @@ static int follow_exe(const char *path, char *out, size_t cap)
     return ok;
 }
 
-/* Whether the image at exe is a command shell, by its file name: a shell
- * that runs its command as a child rather than exec it is a wrapper. */
+/* Whether the image at exe is a command shell (hsnap_shells.h), by its
+ * file name: a shell that runs its command as a child rather than exec it
+ * is a wrapper. */
 static int follow_is_shell(const char *exe)
 {
-    static const char *const shells[] = {"sh", "dash", "bash", "zsh", "ksh", "ksh93", "mksh",
-                                         "ash", "yash", "posh", "busybox", "fish", "tcsh", "csh"};
     const char *base = strrchr(exe, '/');
-    base = base ? base + 1 : exe;
-    for (size_t i = 0; i < sizeof shells / sizeof *shells; i++)
-        if (!strcmp(base, shells[i]))
-            return 1;
-    return 0;
+    return hsnap_is_shell(base ? base + 1 : exe);
 }
 
 /* The latest image start among pid's snapshots, 0 when it wrote none. */

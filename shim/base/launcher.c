@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "hsnap_shells.h"
 
 #define LAUNCH_VAR "HEAPSNAP_LAUNCHER"
 #define LAUNCH_FOLLOW_VAR "HEAPSNAP_FOLLOW"
@@ -52,14 +53,6 @@
  * image), the launcher's that started it (a helper; kept over fork, shared
  * by a vfork child), 0 for none.  Set once, by launch_inactive. */
 static long launch_pid;
-
-static int launch_is_one_of(const char *base, const char *const *names)
-{
-    for (; *names; names++)
-        if (!strcmp(base, *names))
-            return 1;
-    return 0;
-}
 
 /* c may begin a command word: nothing before it on its line but blanks,
  * or a separator (; & | ( { !) or a keyword that opens a list. */
@@ -161,18 +154,15 @@ static const char *launch_shell_script(const char *args, size_t n)
 /* This image is a launcher's: env, or a shell running a script that execs. */
 static int launch_image(void)
 {
-    static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash",
-                                         NULL};
-    static const char *const envs[] = {"env", NULL};
     char exe[512], args[8192];
     ssize_t n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return 0;
     exe[n] = 0;
     const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-    if (launch_is_one_of(base, envs))
+    if (!strcmp(base, "env"))
         return 1;
-    if (!launch_is_one_of(base, shells))
+    if (!hsnap_is_shell(base))
         return 0;
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
