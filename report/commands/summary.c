@@ -25,6 +25,7 @@
 #include "escape.h"
 #include "fmt.h"
 #include "cli.h"
+#include "dbgsym.h"
 #include "frames.h"
 #include "lossrec.h"
 #include "stats.h"
@@ -87,6 +88,7 @@ static struct {
     struct snap s;
     int taken;
     char *peak;
+    struct dbg_mark dbg_from, dbg_to; /* the modules its peak's line met */
 } pre;
 
 static void summary_peak(const struct snap *s, FILE *out);
@@ -108,8 +110,10 @@ static int summary_take_pre(const char *path, struct snap *s)
 
 static void summary_drop_pre(void)
 {
-    if (pre.path && !pre.taken)
+    if (pre.path && !pre.taken) {
         snap_free(&pre.s);
+        dbg_forget(pre.dbg_from, pre.dbg_to); /* not this run's note */
+    }
     free(pre.path);
     free(pre.peak);
     memset(&pre, 0, sizeof pre);
@@ -562,6 +566,7 @@ void summary_preload(const char *path, int leaks)
     }
     size_t n = 0;
     FILE *f = open_memstream(&pre.peak, &n);
+    pre.dbg_from = dbg_mark();
     if (f) {
         summary_peak(&pre.s, f);
         if (fclose(f) != 0) {
@@ -569,6 +574,7 @@ void summary_preload(const char *path, int leaks)
             pre.peak = NULL;
         }
     }
+    pre.dbg_to = dbg_mark();
 }
 
 void summary_print(const struct manifest *mf, const char *named, pid_t program, int leaks,
@@ -594,10 +600,12 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
     else if (mf->n > 1)
         fprintf(out, "heapsnap: the latest of %zu snapshots of pid %u (%s)\n", mf->n,
                 s.meta.pid, exe);
-    if (pre.taken && pre.peak && !strcmp(pre.path, path)) /* read ahead: its line made then */
+    if (pre.taken && pre.peak && !strcmp(pre.path, path)) { /* read ahead: its line made then */
         fputs(pre.peak, out);
-    else
+    } else {
+        summary_drop_pre(); /* first: the modules it met are not this snapshot's */
         summary_peak(&s, out);
+    }
     summary_drop_pre();
     fmt_size(sz, sizeof(sz), (double)s.meta.current_bytes, 0);
     fprintf(out, "heapsnap: %s %s in %llu blocks%s\n",

@@ -145,6 +145,22 @@ void dbg_note(void)
     dbg.n = dbg.more = 0;
 }
 
+struct dbg_mark dbg_mark(void)
+{
+    return (struct dbg_mark){dbg.n, dbg.more};
+}
+
+void dbg_forget(struct dbg_mark from, struct dbg_mark to)
+{
+    if (from.n > to.n || to.n > dbg.n || from.more > to.more || to.more > dbg.more)
+        return; /* the note was printed since: nothing of them is left */
+    int k = to.n - from.n;
+    memmove(dbg.path[from.n], dbg.path[to.n], (size_t)(dbg.n - to.n) * sizeof dbg.path[0]);
+    memmove(dbg.shown[from.n], dbg.shown[to.n], (size_t)(dbg.n - to.n) * sizeof dbg.shown[0]);
+    dbg.n -= k;
+    dbg.more -= to.more - from.more;
+}
+
 void dbg_quiet(void)
 {
     dbg.quiet = 1;

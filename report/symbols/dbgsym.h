@@ -11,6 +11,15 @@
  * in the note, once, printed on stderr when the CLI exits. */
 void dbg_missing(const char *path, const char *shown);
 
+/* Where the gathering stands, and the modules gathered between two such
+ * marks (from, then to) forgotten, as if what symbolized them had not
+ * run: `run`'s read-ahead of a snapshot that its summary does not show. */
+struct dbg_mark {
+    int n, more;
+};
+struct dbg_mark dbg_mark(void);
+void dbg_forget(struct dbg_mark from, struct dbg_mark to);
+
 /* Prints the note now, if any module is missing, and forgets them. */
 void dbg_note(void);
 

@@ -300,6 +300,10 @@ static void sym_check_module(struct sym_mod *m)
         atexit(sym_debug_atexit);
     m->cux.check = debug && strstr(debug, "symbols-check") != NULL;
     sym_report(m);
+    Dwarf_Addr bias;
+    if (m->dm && !dwfl_module_getdwarf(m->dm, &bias))
+        dbg_missing(m->path, m->shown); /* one note, at exit: of every snapshot read, as a
+                                         * discarded one's are forgotten (dbg_forget) */
     if (!sym_first_warning(m->path))
         return;
     if (!m->dm) {
@@ -315,9 +319,6 @@ static void sym_check_module(struct sym_mod *m)
         (n != m->build_id_len || memcmp(bits, m->build_id, n) != 0))
         fprintf(stderr, "heapsnap: warning: %s: build-id differs from the recorded one "
                         "(file changed since the run?); symbols may be wrong\n", m->shown);
-    Dwarf_Addr bias;
-    if (!dwfl_module_getdwarf(m->dm, &bias))
-        dbg_missing(m->path, m->shown); /* one note for the run, at exit */
 }
 
 static sym_demangle_fn sym_demangler(void)

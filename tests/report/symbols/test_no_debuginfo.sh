@@ -59,3 +59,14 @@ if command -v strace >/dev/null; then
     t_pass nodbg_debuginfod_client_only_when_asked
   else t_fail nodbg_debuginfod_client_only_when_asked "without: $(grep -c libdebuginfod "$T/st.top"), with: $(grep -c libdebuginfod "$T/st.url") $(diff "$T/top3.txt" "$T/top3u.txt" | head -3 | tr '\n' '|')"; fi
 else t_skip nodbg_debuginfod_client_only_when_asked "no strace (Debian package strace)"; fi
+# a shell that hands run's name to its one command: the note names the
+# modules of what the summary shows (sqlite3's), not those of the shell's
+# snapshot, read ahead and dropped (dash's)
+echo "$sql" >"$T/sql.txt"
+"$HEAPSNAP" run -o "$T/hand.hsnap" -- sh -c "sqlite3 :memory: <'$T/sql.txt' >/dev/null; true" \
+  >/dev/null 2>"$T/hand.err"
+note=$(grep '^heapsnap: note: no debug information' "$T/hand.err")
+if echo "$note" | grep -q 'libsqlite3\.so\.0' && ! echo "$note" | grep -Eq '(in|,) dash[ ,]' &&
+   grep -q 'hands the name\|gets the name\|ran .* as its child\|-o' "$T/hand.err"; then
+  t_pass nodbg_note_names_the_shown_snapshots_modules
+else t_fail nodbg_note_names_the_shown_snapshots_modules "$(tr '\n' '|' <"$T/hand.err" | head -c 600)"; fi
