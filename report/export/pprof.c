@@ -42,8 +42,21 @@ struct pp_key {
     UT_hash_handle hh;
 };
 
+/* A location already made, by the frames it was made of: a stack's frames
+ * are records shared by every trace (frames.h), so the same leaf and
+ * chain meet again at every stack through that return address, and the
+ * location's key (its text) is made once for them all. */
+#define PP_MEMO_CHAIN 8
+struct pp_lmemo {
+    const struct frame *fr[PP_MEMO_CHAIN]; /* fr[0], the key; then its inlined chain */
+    int n;
+    uint64_t id;
+    UT_hash_handle hh;
+};
+
 struct pp {
     const struct prof *p;
+    struct pp_lmemo *lmemo; /* by fr[0] */
     int nv;              /* values per sample (export_opts.nvalues) */
     struct pp_key *strings, *functions, *locations, *mappings;
     char **str;
@@ -165,7 +178,28 @@ static uint64_t pp_mapping(struct pp *x, const struct frame *f)
 
 /* The location of frames fr[0..n) (one ip: the inlined ones, then the
  * function they were inlined into). */
+static uint64_t pp_location_made(struct pp *x, const struct frame *const *fr, int n);
+
+/* The location of fr[0..n), from the memo when these frames made one. */
 static uint64_t pp_location(struct pp *x, const struct frame *const *fr, int n)
+{
+    struct pp_lmemo *m;
+    HASH_FIND_PTR(x->lmemo, &fr[0], m);
+    if (m && m->n == n && !memcmp(m->fr, fr, (size_t)n * sizeof *fr))
+        return m->id;
+    uint64_t id = pp_location_made(x, fr, n);
+    if (!id || m || n > PP_MEMO_CHAIN || !(m = calloc(1, sizeof *m)))
+        return id; /* another chain behind one leaf (never seen) goes the long way */
+    memcpy(m->fr, fr, (size_t)n * sizeof *fr);
+    m->n = n;
+    m->id = id;
+    HASH_ADD_PTR(x->lmemo, fr[0], m);
+    return id;
+}
+
+/* The location of fr[0..n), by its text: made, or found made from other
+ * frame records of the same text (another snapshot's). */
+static uint64_t pp_location_made(struct pp *x, const struct frame *const *fr, int n)
 {
     char key[8192];
     size_t at = (size_t)snprintf(key, sizeof(key), "%llx", (unsigned long long)fr[0]->ip);
@@ -341,6 +375,11 @@ static void pp_free(struct pp *x)
             free(k->key);
             free(k);
         }
+    }
+    struct pp_lmemo *m, *mt;
+    HASH_ITER(hh, x->lmemo, m, mt) {
+        HASH_DEL(x->lmemo, m);
+        free(m);
     }
     for (size_t i = 0; i < x->nstr; i++)
         free(x->str[i]);

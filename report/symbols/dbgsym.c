@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,11 @@
 #define DBG_MAX 16        /* modules named in the note */
 #define DBG_LISTS "/var/lib/dpkg/info" /* dpkg's file lists */
 
+#define DBG_MORE 4096 /* modules beyond DBG_MAX counted apart, by their paths' hashes */
+
 static struct {
     int n, more;              /* modules gathered; beyond DBG_MAX */
+    uint64_t beyond[DBG_MORE]; /* those beyond: FNV-1a of their paths, more of them */
     int armed;                /* the atexit handler is registered */
     int quiet;                /* dbg_quiet: no note */
     char shown[DBG_MAX][64];  /* basenames, as frames show them */
@@ -154,10 +158,11 @@ void dbg_forget(struct dbg_mark from, struct dbg_mark to)
 {
     if (from.n > to.n || to.n > dbg.n || from.more > to.more || to.more > dbg.more)
         return; /* the note was printed since: nothing of them is left */
-    int k = to.n - from.n;
     memmove(dbg.path[from.n], dbg.path[to.n], (size_t)(dbg.n - to.n) * sizeof dbg.path[0]);
     memmove(dbg.shown[from.n], dbg.shown[to.n], (size_t)(dbg.n - to.n) * sizeof dbg.shown[0]);
-    dbg.n -= k;
+    memmove(&dbg.beyond[from.more], &dbg.beyond[to.more],
+            (size_t)(dbg.more - to.more) * sizeof dbg.beyond[0]);
+    dbg.n -= to.n - from.n;
     dbg.more -= to.more - from.more;
 }
 
@@ -179,8 +184,15 @@ void dbg_missing(const char *path, const char *shown)
             return;
     if (!dbg.armed)
         dbg.armed = atexit(dbg_atexit) == 0;
-    if (dbg.n == DBG_MAX) {
-        dbg.more++;
+    if (dbg.n == DBG_MAX) { /* counted once each, as every snapshot read meets them */
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (const char *c = path; *c; c++)
+            h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+        for (int i = 0; i < dbg.more; i++)
+            if (dbg.beyond[i] == h)
+                return;
+        if (dbg.more < DBG_MORE)
+            dbg.beyond[dbg.more++] = h;
         return;
     }
     snprintf(dbg.path[dbg.n], sizeof(dbg.path[0]), "%s", path);
