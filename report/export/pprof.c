@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 #include <zlib.h>
 
+#include "hashfn.h" /* first: its hash for uthash, before any other header brings uthash */
 #include "cli.h"
 #include "export.h"
 #include "profile.pb-c.h"
@@ -337,7 +337,7 @@ static int pp_emit(const pb_profile *pf, FILE *out, char *err, size_t errlen)
     uint8_t *raw = malloc(len ? len : 1), chunk[65536];
     z_stream z = {0};
     int rc = -1, zr = Z_OK;
-    if (!raw || deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+    if (!raw || deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
                              Z_DEFAULT_STRATEGY) != Z_OK) {
         free(raw);
         snprintf(err, errlen, "out of memory");
