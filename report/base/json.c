@@ -133,16 +133,30 @@ void json_str(struct json *j, const char *s)
         fputs("null", j->out);
 }
 
+/* v in decimal (after a '-' when neg), by hand: fprintf's parse of its
+ * format cost more than anything else of a large document (html's data:
+ * 581M instructions of 6.85G on a numpy + pandas snapshot). */
+static void json_digits(FILE *out, uint64_t v, int neg)
+{
+    char buf[24], *p = buf + sizeof buf;
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    if (neg)
+        *--p = '-';
+    fwrite(p, 1, (size_t)(buf + sizeof buf - p), out);
+}
+
 void json_u64(struct json *j, uint64_t v)
 {
     json_pre(j);
-    fprintf(j->out, "%" PRIu64, v);
+    json_digits(j->out, v, 0);
 }
 
 void json_i64(struct json *j, int64_t v)
 {
     json_pre(j);
-    fprintf(j->out, "%" PRId64, v);
+    json_digits(j->out, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
 }
 
 void json_bool(struct json *j, int v)
