@@ -42,6 +42,10 @@ struct stats {
     struct stat_entry *last;     /* the group charged last (stats_group_of) */
     struct stat_entry **byident; /* charge_frame's groups by ident, or NULL */
     size_t capbyident;
+    struct stat_entry **byshown; /* charge_stack's: by 2 x shown + mmap, or NULL */
+    size_t capbyshown;
+    struct strbuf *frag;         /* id_add's text of a frame, by its ident (len 0: none yet) */
+    size_t capfrag;
 };
 
 /* --- setup ------------------------------------------------------------- */
@@ -78,6 +82,10 @@ void stats_free(struct stats *st)
     free(st->sorted);
     free(st->id.p);
     free(st->byident);
+    free(st->byshown);
+    for (size_t i = 0; i < st->capfrag; i++)
+        free(st->frag[i].p);
+    free(st->frag);
     free(st);
 }
 
@@ -93,50 +101,8 @@ static int sb_add(struct strbuf *b, const char *s, size_t n)
     return 0;
 }
 
-
-/* Whether frame f has no line but a function name, so that --key lineno
- * names it "func (module)": a program without debug information then reads
- * as its functions, not as one row per library ("[libsqlite3.so.0]:0"). */
-static int key_by_function(enum stats_key key, const struct frame *f)
-{
-    return (key == KEY_LINENO || key == KEY_TRACEBACK) && !frames_has_file(f) && f->module[0] != '<' && !f->pymodule &&
-           frames_has_symbol(f);
-}
-
-const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
-                           int *line)
-{
-    *line = key == KEY_LINENO || key == KEY_TRACEBACK ? f->line : 0;
-    if (key_by_function(key, f)) {
-        *line = -1;
-        snprintf(buf, n, "%s (%s)", f->func, f->module);
-        return buf;
-    }
-    switch (key) {
-    case KEY_FUNCTION: return f->func;
-    case KEY_MODULE: return f->pymodule ? f->pymodule : f->module;
-    default: return frames_where(f, buf, n);
-    }
-}
-
-void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t n)
-{
-    char where[KEY_PART_MAX];
-    int line;
-    if (key == KEY_TYPE || !e->nframes) {
-        snprintf(buf, n, "%s", e->type ? e->type : STATS_NO_OBJECT);
-        return;
-    }
-    const char *name = stats_key_part(key, e->frames[e->head], where, sizeof(where), &line);
-    size_t k = (size_t)(key == KEY_FUNCTION || key == KEY_MODULE || line < 0
-                            ? snprintf(buf, n, "%s", name)
-                            : snprintf(buf, n, "%s:%d", name, line));
-    if (e->type && k < n)
-        snprintf(buf + k, n - k, " (%s)", e->type);
-}
-
 /* Appends frame f's identity to the id being built. */
-static int id_add(struct stats *st, const struct frame *f)
+static int id_make(struct stats *st, const struct frame *f)
 {
     char num[24], where[KEY_PART_MAX];
     int line;
@@ -146,6 +112,29 @@ static int id_add(struct stats *st, const struct frame *f)
         return -1;
     if (st->o.key == KEY_TRACEBACK)
         return sb_add(&st->id, f->func, strlen(f->func));
+    return 0;
+}
+
+/* id_make's text is a function of the key and of the frame's file, line,
+ * function and module, which its ident stands for (frames.h): made once
+ * an ident, then copied (a traceback's 45 frames, at every stack). */
+static int id_add(struct stats *st, const struct frame *f)
+{
+    uint32_t k = f->ident;
+    if (k < st->capfrag && st->frag[k].len)
+        return sb_add(&st->id, st->frag[k].p, st->frag[k].len);
+    size_t at = st->id.len, old = st->capfrag;
+    if (id_make(st, f) < 0)
+        return -1;
+    if (grow_array((void **)&st->frag, &st->capfrag, (size_t)k + 1, sizeof(*st->frag)) < 0)
+        return 0; /* unmemoized: the id is made all the same */
+    memset(st->frag + old, 0, (st->capfrag - old) * sizeof(*st->frag));
+    struct strbuf *m = &st->frag[k];
+    m->p = malloc(st->id.len - at);
+    if (m->p) {
+        memcpy(m->p, st->id.p + at, st->id.len - at);
+        m->len = st->id.len - at;
+    }
     return 0;
 }
 
@@ -245,6 +234,30 @@ static int charge_frame(struct stats *st, const struct frame *const *fr,
     return group_add(st, e, sv);
 }
 
+/* group_charge of a whole stack as shown (--key traceback, t's frames
+ * from its first): equal `shown`, equal frames (frames.h), so a group
+ * (not by type) is found by it after its first time, its identity (the
+ * text of every frame) unbuilt. */
+static int charge_stack(struct stats *st, const struct frames_trace *t,
+                        const struct hsnap_stat *sv, int mmap)
+{
+    const struct frame *const *fr = t->fr + t->first;
+    int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
+    size_t at = 2 * (size_t)t->shown + (mmap != 0);
+    if (st->type)
+        return group_charge(st, fr, rest, head, sv, mmap);
+    if (at < st->capbyshown && st->byshown[at])
+        return group_add(st, st->byshown[at], sv);
+    size_t old = st->capbyshown;
+    struct stat_entry *e = group_find(st, fr, rest, head, mmap);
+    if (!e || grow_array((void **)&st->byshown, &st->capbyshown, at + 1,
+                         sizeof(*st->byshown)) < 0)
+        return -1;
+    memset(st->byshown + old, 0, (st->capbyshown - old) * sizeof(*st->byshown));
+    st->byshown[at] = e;
+    return group_add(st, e, sv);
+}
+
 /* --key lineno: a site with neither line nor name (a static function of a
  * library without debug information) is keyed by its nearest named caller
  * in its module ("sqlite3BtreeInsert (libsqlite3.so.0)"): one row per
@@ -257,7 +270,7 @@ static int key_head(const struct stats *st, const struct frame *const *fr, int r
     while (i + 1 < rest && !frames_has_file(fr[i]) && !frames_has_symbol(fr[i]) &&
            fr[i]->module[0] != '<' && !strcmp(fr[i]->module, fr[i + 1]->module))
         i++;
-    return key_by_function(KEY_LINENO, fr[i]) ? i : head;
+    return stats_key_by_function(KEY_LINENO, fr[i]) ? i : head;
 }
 
 int stats_add(struct stats *st, const struct snap *s)
@@ -287,6 +300,8 @@ static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
         return group_charge(st, NULL, 0, 0, sv, mmap);
     /* The stack as shown from its first frame past the wrappers; under
      * --python-only, a Python stack's Python frames alone. */
+    if (st->o.key == KEY_TRACEBACK && !(st->o.python_only && !st->o.native_site && t->npy))
+        return charge_stack(st, t, sv, mmap);
     const struct frame *const *fr = t->fr + t->first;
     int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
     if (st->o.python_only && !st->o.native_site && t->npy) {

@@ -141,6 +141,9 @@ stats_order_fn stats_order(struct stats_opts *o, int diff, void **arg);
 #define KEY_PART_MAX 4096 /* a key's name: a demangled C++ function and its module */
 const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
                            int *line);
+/* Whether f has no line but a function name, so that --key lineno (and
+ * traceback) names it "func (module)" (statkey.c). */
+int stats_key_by_function(enum stats_key key, const struct frame *f);
 
 /* The group whose identity is id (stat_entry.id), or NULL. */
 struct stat_entry *stats_find(struct stats *st, const char *id);
