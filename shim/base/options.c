@@ -340,6 +340,21 @@ void opt_init_conf(const char *conf)
     opt_conf = NULL;
 }
 
+/* The warning of a bad value: a choice's names the choices ("... (one of
+ * auto|fp|libunwind), using the default"), put together on the stack. */
+static void opt_warn_bad(const struct opt_def *d)
+{
+    char tail[192];
+    size_t k = 0, n;
+    if (d->type == OPT_CHOICE && d->choices && (n = strlen(d->choices)) < sizeof tail - 48) {
+        memcpy(tail, " (one of ", 9), k = 9;
+        memcpy(tail + k, d->choices, n), k += n;
+        memcpy(tail + k, ")", 1), k += 1;
+    }
+    memcpy(tail + k, ", using the default", 20);
+    opt_warn("bad value for ", d->name, tail);
+}
+
 /* Reads every variable once.  Safe to call again (e.g. in tests). */
 void opt_init(void)
 {
@@ -354,7 +369,7 @@ void opt_init(void)
             continue;
         int r = opt_parse_one(d, env, &v);
         if (r < 0)
-            opt_warn("bad value for ", d->name, ", using the default");
+            opt_warn_bad(d);
         if (r != 0)
             continue;
         opts.ival[id] = v;
