@@ -16,9 +16,9 @@
 
 /* line -1: keyed by the name alone (stats_key); "<folded>" as fold.js's */
 static const struct frame pyfold_imp = {0, PYFOLD_IMP, PYFOLD_IMP, PYFOLD_IMP, -1, "<folded>",
-                                        "", 0, NULL, 0};
+                                        "", 0, NULL, FRAMES_NO_IDENT};
 static const struct frame pyfold_start = {0, PYFOLD_START, PYFOLD_START, PYFOLD_START, -1,
-                                          "<folded>", "", 0, NULL, 0};
+                                          "<folded>", "", 0, NULL, FRAMES_NO_IDENT};
 
 static int pyfold_is_import(const struct frame *f)
 {

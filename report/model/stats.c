@@ -121,6 +121,8 @@ static int id_make(struct stats *st, const struct frame *f)
 static int id_add(struct stats *st, const struct frame *f)
 {
     uint32_t k = f->ident;
+    if (k == FRAMES_NO_IDENT)
+        return id_make(st, f);
     if (k < st->capfrag && st->frag[k].len)
         return sb_add(&st->id, st->frag[k].p, st->frag[k].len);
     size_t at = st->id.len, old = st->capfrag;
@@ -220,7 +222,8 @@ static int charge_frame(struct stats *st, const struct frame *const *fr,
                         const struct hsnap_stat *sv, int mmap)
 {
     uint32_t id = fr[0]->ident, k = st->o.key;
-    if (mmap || st->type || (k != KEY_LINENO && k != KEY_FILENAME && k != KEY_FUNCTION))
+    if (mmap || st->type || (k != KEY_LINENO && k != KEY_FILENAME && k != KEY_FUNCTION) ||
+        id == FRAMES_NO_IDENT)
         return group_charge(st, fr, 1, 0, sv, mmap);
     if (id < st->capbyident && st->byident[id])
         return group_add(st, st->byident[id], sv);

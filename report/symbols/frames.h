@@ -35,8 +35,13 @@ struct frame {
     const char *path;     /* module path as recorded, "" outside every module */
     int inlined;          /* inlined into the next frame */
     const char *pymodule; /* a Python frame's module ("json.decoder"), else NULL */
-    uint32_t ident;       /* equal idents: equal file, line, function and module */
+    uint32_t ident;       /* equal idents: equal file, line, function and module;
+                             FRAMES_NO_IDENT for a frame made outside the records */
 };
+
+/* The ident of a frame no record holds (pyfold's synthetic groups): it
+ * stands for nothing, and no memo keyed by idents may take it. */
+#define FRAMES_NO_IDENT UINT32_MAX
 
 /* A stack: pointers to frames each stored once for the command
  * (report/symbols/framerec.h), shared by every trace that expands to it. */

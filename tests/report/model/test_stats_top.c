@@ -109,10 +109,55 @@ TEST_BEGIN(traces_added_in_chunks_make_stats_adds_groups)
 }
 TEST_END
 
+/* The HTML report's folded view (fold, python_only): a stack of import
+ * machinery alone is the synthetic "[import machinery]" group, whatever
+ * real frame was charged before it (the synthetic frame has no ident, and
+ * took the text of the frame of ident 0 when a memo keyed it by ident). */
+TEST_BEGIN(folded_import_stack_is_its_own_group)
+{
+    static struct snap_pycode c2[NCODE + 1];
+    static uint64_t ip2[3][2];
+    static struct snap_trace t2[3];
+    static struct hsnap_stat v2[3];
+    build(); /* the records of the tests before: a.py's f is among the first idents */
+    memcpy(c2, codes, sizeof codes);
+    c2[NCODE] = (struct snap_pycode){30, "<frozen importlib._bootstrap>", "_find_and_load",
+                                     NULL, 0};
+    static const uint64_t bytes[3] = {100, 1000, 10};
+    for (int t = 0; t < 3; t++) {
+        int imp = t == 1;
+        ip2[t][0] = PY(imp ? NCODE : 0);
+        ip2[t][1] = PY(imp ? NCODE : NCODE - 1);
+        t2[t] = (struct snap_trace){2, 0, ip2[t], 0};
+        v2[t] = (struct hsnap_stat){0};
+        v2[t].live_count = 1, v2[t].live_bytes = bytes[t];
+    }
+    s.ntraces = 3, s.traces = t2, s.stats = v2;
+    s.pycodes = c2, s.npycodes = NCODE + 1;
+    s.serial = 2;
+    struct stats_opts o = {.key = KEY_LINENO, .python_only = 1, .fold = 1};
+    struct stats *st = stats_new(&o);
+    expect_true(st && stats_add(st, &s) == 0, "stats");
+    size_t n;
+    struct stat_entry **e = stats_sort(st, 0, &n);
+    int imp = 0, own = 0;
+    char k[256];
+    for (size_t i = 0; e && i < n; i++) {
+        stats_key(KEY_LINENO, e[i], k, sizeof k);
+        imp += !strcmp(k, "[import machinery]") && e[i]->size == 1000;
+        own += !strncmp(k, "a.py:", 5) && e[i]->size == 110;
+    }
+    expect_true(e && n == 2 && imp == 1 && own == 1,
+                "two groups: the folded imports' 1000 B, a.py's 110 B");
+    stats_free(st);
+}
+TEST_END
+
 int main(void)
 {
     stats_top_gives_the_sorts_first_groups_ties_included();
     traces_added_in_chunks_make_stats_adds_groups();
+    folded_import_stack_is_its_own_group();
     frames_fini();
     return 0;
 }
