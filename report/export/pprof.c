@@ -176,11 +176,11 @@ static uint64_t pp_mapping(struct pp *x, const struct frame *f)
 
 /* --- locations and samples -------------------------------------------------- */
 
-/* The location of frames fr[0..n) (one ip: the inlined ones, then the
- * function they were inlined into). */
 static uint64_t pp_location_made(struct pp *x, const struct frame *const *fr, int n);
 
-/* The location of fr[0..n), from the memo when these frames made one. */
+/* The location of frames fr[0..n) (one ip: the inlined ones, then the
+ * function they were inlined into), from the memo when these frames made
+ * one. */
 static uint64_t pp_location(struct pp *x, const struct frame *const *fr, int n)
 {
     struct pp_lmemo *m;

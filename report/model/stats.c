@@ -31,6 +31,12 @@ struct strbuf {
     size_t len, cap;
 };
 
+/* Groups by a number their frames stand for (group_memo_find). */
+struct group_memo {
+    struct stat_entry **v;
+    size_t cap;
+};
+
 struct stats {
     struct stats_opts o;
     struct stat_entry *groups;   /* uthash by id */
@@ -40,10 +46,8 @@ struct stats {
     struct strbuf id;            /* scratch: key identity being built */
     const char *type;            /* the Python type being charged (KEY_TYPE, by_type) */
     struct stat_entry *last;     /* the group charged last (stats_group_of) */
-    struct stat_entry **byident; /* charge_frame's groups by ident, or NULL */
-    size_t capbyident;
-    struct stat_entry **byshown; /* charge_stack's: by 2 x shown + mmap, or NULL */
-    size_t capbyshown;
+    struct group_memo byident;   /* charge_frame's groups by ident */
+    struct group_memo byshown;   /* charge_stack's: by 2 x shown + mmap */
     struct strbuf *frag;         /* id_add's text of a frame, by its ident (len 0: none yet) */
     size_t capfrag;
 };
@@ -81,8 +85,8 @@ void stats_free(struct stats *st)
     }
     free(st->sorted);
     free(st->id.p);
-    free(st->byident);
-    free(st->byshown);
+    free(st->byident.v);
+    free(st->byshown.v);
     for (size_t i = 0; i < st->capfrag; i++)
         free(st->frag[i].p);
     free(st->frag);
@@ -215,26 +219,35 @@ static int group_charge(struct stats *st, const struct frame *const *fr, int n, 
     return e ? group_add(st, e, sv) : -1;
 }
 
+/* A memo of groups by a number the frames stand for (an ident, a shown
+ * id): where it has one at `at`, that group, else the group of fr[0..n)
+ * found by its identity (built) and kept there; NULL when out of memory. */
+static struct stat_entry *group_memo_find(struct stats *st, struct group_memo *m, size_t at,
+                                          const struct frame *const *fr, int n, int head,
+                                          int mmap)
+{
+    if (at < m->cap && m->v[at])
+        return m->v[at];
+    size_t old = m->cap;
+    struct stat_entry *e = group_find(st, fr, n, head, mmap);
+    if (!e || grow_array((void **)&m->v, &m->cap, at + 1, sizeof(*m->v)) < 0)
+        return NULL;
+    memset(m->v + old, 0, (m->cap - old) * sizeof(*m->v));
+    return m->v[at] = e;
+}
+
 /* group_charge of one frame of a stack: under a key its ident decides (not
  * module: a Python one's is the file's), a group (not mmap, not by type)
  * is found by the ident after its first time, its identity unbuilt. */
 static int charge_frame(struct stats *st, const struct frame *const *fr,
                         const struct hsnap_stat *sv, int mmap)
 {
-    uint32_t id = fr[0]->ident, k = st->o.key;
+    uint32_t k = st->o.key;
     if (mmap || st->type || (k != KEY_LINENO && k != KEY_FILENAME && k != KEY_FUNCTION) ||
-        id == FRAMES_NO_IDENT)
+        fr[0]->ident == FRAMES_NO_IDENT)
         return group_charge(st, fr, 1, 0, sv, mmap);
-    if (id < st->capbyident && st->byident[id])
-        return group_add(st, st->byident[id], sv);
-    size_t old = st->capbyident;
-    struct stat_entry *e = group_find(st, fr, 1, 0, mmap);
-    if (!e || grow_array((void **)&st->byident, &st->capbyident, (size_t)id + 1,
-                         sizeof(*st->byident)) < 0)
-        return -1;
-    memset(st->byident + old, 0, (st->capbyident - old) * sizeof(*st->byident));
-    st->byident[id] = e;
-    return group_add(st, e, sv);
+    struct stat_entry *e = group_memo_find(st, &st->byident, fr[0]->ident, fr, 1, 0, mmap);
+    return e ? group_add(st, e, sv) : -1;
 }
 
 /* group_charge of a whole stack as shown (--key traceback, t's frames
@@ -246,19 +259,11 @@ static int charge_stack(struct stats *st, const struct frames_trace *t,
 {
     const struct frame *const *fr = t->fr + t->first;
     int rest = t->n - t->first, head = st->o.native_site ? 0 : t->site - t->first;
-    size_t at = 2 * (size_t)t->shown + (mmap != 0);
     if (st->type)
         return group_charge(st, fr, rest, head, sv, mmap);
-    if (at < st->capbyshown && st->byshown[at])
-        return group_add(st, st->byshown[at], sv);
-    size_t old = st->capbyshown;
-    struct stat_entry *e = group_find(st, fr, rest, head, mmap);
-    if (!e || grow_array((void **)&st->byshown, &st->capbyshown, at + 1,
-                         sizeof(*st->byshown)) < 0)
-        return -1;
-    memset(st->byshown + old, 0, (st->capbyshown - old) * sizeof(*st->byshown));
-    st->byshown[at] = e;
-    return group_add(st, e, sv);
+    struct stat_entry *e = group_memo_find(st, &st->byshown, 2 * (size_t)t->shown + (mmap != 0),
+                                           fr, rest, head, mmap);
+    return e ? group_add(st, e, sv) : -1;
 }
 
 /* --key lineno: a site with neither line nor name (a static function of a

@@ -14,6 +14,7 @@
 #include "hashfn.h"
 
 #include "cli.h"
+#include "decimal.h"
 #include "fmt.h"
 #include "framerec.h"
 #include "sym.h"
@@ -211,20 +212,16 @@ int frec_ident(struct frec *r)
 {
     const struct frame *f = &r->f;
     size_t lfile = strlen(f->file), lfunc = strlen(f->func), lmod = strlen(f->module);
-    char *text = malloc(lfile + lfunc + lmod + 16), num[12], *o = text;
+    char *text = malloc(lfile + lfunc + lmod + 16), num[DECIMAL_MAX], *o = text;
     struct ident_entry *e;
     if (!text)
         return -1;
     uint32_t u = f->line < 0 ? 0u - (uint32_t)f->line : (uint32_t)f->line;
-    int k = (int)sizeof num;
-    do
-        num[--k] = (char)('0' + u % 10);
-    while (u /= 10);
-    if (f->line < 0)
-        num[--k] = '-';
+    const char *d = decimal_put(num + sizeof num, u, f->line < 0);
+    size_t ld = (size_t)(num + sizeof num - d); /* at most 11: "-2147483648" */
     o = put(o, f->file, lfile);
     *o++ = '\x1f';
-    o = put(o, num + k, sizeof num - (size_t)k);
+    o = put(o, d, ld);
     *o++ = '\x1f';
     o = put(o, f->func, lfunc);
     *o++ = '\x1f';
@@ -242,7 +239,7 @@ int frec_ident(struct frec *r)
     if (frames_has_file(f)) {
         at = put_cut(site, at, sizeof site, f->file, lfile);
         at = put_cut(site, at, sizeof site, ":", 1);
-        at = put_cut(site, at, sizeof site, num + k, sizeof num - (size_t)k);
+        at = put_cut(site, at, sizeof site, d, ld);
     } else {
         at = put_cut(site, at, sizeof site, f->func, lfunc);
     }

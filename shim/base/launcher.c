@@ -314,16 +314,13 @@ char *const *launch_exec_env(char *const envp[], struct launch_env *e)
     long me = (long)syscall(SYS_getpid);
     if (!launch_pid)
         return envp; /* not a launcher's: the program, or a process of its */
-    if (launch_pid != me) { /* a helper: its image runs without the shim */
-        const char *ld = launch_env_get(envp, "LD_PRELOAD=", &at_pre);
-        long left = ld ? launch_drop_self(ld, e->pre, sizeof e->pre) : -1;
-        return left < 0 ? envp : launch_env_edit(envp, e, at_pre, left ? e->pre : NULL, NULL);
-    }
-    /* the launcher's own exec: the image it becomes is of the launcher's
-     * pid (told only when it loads the shim) */
     const char *ld = launch_env_get(envp, "LD_PRELOAD=", &at_pre);
-    if (!ld || launch_drop_self(ld, e->pre, sizeof e->pre) < 0)
-        return envp;
+    long left = ld ? launch_drop_self(ld, e->pre, sizeof e->pre) : -1;
+    if (left < 0)
+        return envp; /* the image loads no shim: nothing to leave out or to tell */
+    if (launch_pid != me) /* a helper: its image runs without the shim */
+        return launch_env_edit(envp, e, at_pre, left ? e->pre : NULL, NULL);
+    /* the launcher's own exec: the image it becomes is of the launcher's pid */
     const char *v = launch_env_get(envp, LAUNCH_VAR "=", &at_var);
     if (v && launch_mark_pid(v) == me)
         return envp;
