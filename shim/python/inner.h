@@ -78,6 +78,12 @@ struct py_gc_layout {
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
 #define PY_GC_STATS_BYTES 72
 
+/* The readable ranges of the address space at one moment (pymaps.c):
+ * loaded before a walk of the interpreter's memory (0, or -1: no walk),
+ * then asked before each load of it (1: the n bytes at p are readable). */
+int pymap_load(void);
+int pymap_readable(uintptr_t p, size_t n);
+
 /* The spans [lo[k], hi[k]) of PyInterpreterState (bytes from its start,
  * in order) that hold no reference of their own: its free lists (their
  * slots are free objects, past numfree stale addresses of objects since

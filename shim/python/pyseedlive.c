@@ -13,11 +13,13 @@
  * __dict__); fn gets each block and the size the interpreter asked.
  * Called under the GIL (dom_poll), while no collection runs (the lists
  * and what they hold are then the interpreter's consistent own), so the
- * reads are plain loads, each address checked and the walks bounded (a
- * peek, a system call each, would cost a start-up tens of milliseconds).
+ * reads are plain loads, each address first found readable (pymap_readable)
+ * and the walks bounded (a peek, a system call each, would cost a start-up
+ * tens of milliseconds).  The generations' heads are found and verified
+ * (pysl_gens_find), never computed from another field.
  * Not named: an untracked one no tracked container holds, the immortal and
  * the static ones (they never die), subclasses (no free list), a split
- * dict's values.  The generations' place: layout_check.c's check_gc.
+ * dict's values.
  */
 #include <dlfcn.h>
 #include <string.h>
@@ -26,8 +28,7 @@
 #include "peek.h"
 
 #define PYSL_MAX (1u << 22)   /* objects a generation, at most */
-#define PYSL_GENS 176u        /* gc.generations: gc.collecting less this */
-#define PYSL_PERMANENT 80u    /* gc.permanent_generation: past generations */
+#define PYSL_SEARCH 256u      /* the generations lie this close before gc.collecting */
 #define PYSL_DICTOFFSET 288u  /* PyTypeObject's tp_dictoffset */
 #define PYSL_SMALL 512u       /* pymalloc's largest; larger ones are malloc's */
 
@@ -60,6 +61,8 @@ static unsigned pysl_keys(uintptr_t k, py_seed_fn fn, void *arg)
     int64_t refs;
     uint64_t slots, size;
     if (!pysl_heap(k))
+        return 0;
+    if (!pymap_readable(k, 40))
         return 0;
     memcpy(&refs, h, sizeof refs);
     if (refs <= 0 || refs > (1 << 30))
@@ -98,7 +101,7 @@ static unsigned pysl_dict(uintptr_t o, const uintptr_t *w, const uintptr_t basic
 static unsigned pysl_untracked(uintptr_t v, const uintptr_t basic[3], uint64_t tuple_max,
                                py_seed_fn fn, void *arg)
 {
-    if (!pysl_heap(v) || (v & 4095) < PY_GC_HEAD) /* v's page holds its PyGC_Head */
+    if (!pysl_heap(v) || !pymap_readable(v - PY_GC_HEAD, PY_GC_HEAD + 24))
         return 0;
     const uintptr_t *w = (const uintptr_t *)(v - PY_GC_HEAD);
     int64_t refs = (int64_t)w[2];
@@ -119,7 +122,7 @@ static unsigned pysl_values(uintptr_t at, uint64_t n, unsigned stride, const uin
                             uint64_t tuple_max, py_seed_fn fn, void *arg)
 {
     unsigned seen = 0;
-    if (!pysl_heap(at) || n > (1u << 20))
+    if (!pysl_heap(at) || n > (1u << 20) || !pymap_readable(at, 8 * stride * n))
         return 0;
     for (uint64_t i = 0; i < n; i++) {
         uintptr_t v;
@@ -138,7 +141,7 @@ static unsigned pysl_dict(uintptr_t g, const uintptr_t *w, const uintptr_t basic
     uint64_t tuple_max = 19 + (py_lay->version >= 0x030b0000u), n;
     fn(g, PY_GC_HEAD + basic[1], arg);
     if (w[7]) { /* ma_values: split, its keys the class's (their entries' count) */
-        if (!w[0] || !pysl_heap(w[6]))
+        if (!w[0] || !pysl_heap(w[6]) || !pymap_readable(w[6], 40))
             return 1;
         memcpy(&n, (const void *)(w[6] + (py_lay->version < 0x030b0000u ? 32 : 24)), 8);
         return 1 + pysl_values(w[7] + (py_lay->version >= 0x030d0000u ? 8 : 0), n, 1, basic,
@@ -174,7 +177,7 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
     uintptr_t g;
     memcpy(&g, (const void *)head, sizeof g);
     for (; g != head && n < PYSL_MAX; n++) {
-        if (!pysl_heap(g))
+        if (!pysl_heap(g) || !pymap_readable(g, 7 * sizeof(uintptr_t)))
             return seen;
         const uintptr_t *w = (const uintptr_t *)g; /* _gc_next, _gc_prev, refcnt, type */
         uintptr_t next = w[0] & ~(uintptr_t)3, type = w[3];
@@ -193,9 +196,11 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
                 fn(g, PY_GC_HEAD + ((basic[2] + 8 * w[4] + 7) & ~7ull), arg), seen++;
             }
             if (py_lay->version < 0x030b0000u && type >= 4096 && !(type & 7)) { /* 3.10: __dict__ */
-                int64_t off;
-                memcpy(&off, (const void *)(type + PYSL_DICTOFFSET), sizeof off);
-                if (off >= 16 && off < 4096 && !(off & 7)) {
+                int64_t off = 0;
+                if (pymap_readable(type + PYSL_DICTOFFSET, sizeof off))
+                    memcpy(&off, (const void *)(type + PYSL_DICTOFFSET), sizeof off);
+                if (off >= 16 && off < 4096 && !(off & 7) &&
+                    pymap_readable(g + PY_GC_HEAD + (uintptr_t)off, sizeof(uintptr_t))) {
                     uintptr_t d;
                     memcpy(&d, (const void *)(g + PY_GC_HEAD + (uintptr_t)off), sizeof d);
                     seen += pysl_untracked(d, basic, tuple_max, fn, arg);
@@ -209,22 +214,63 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
     return seen;
 }
 
+/* A collector's list head at h: its next node's prev is h and its prev
+ * node's next is h, or both are h itself (an empty list); the low two
+ * bits of each link are flags.  Read with peek: h is not trusted yet. */
+static int pysl_head_ok(uintptr_t h)
+{
+    uintptr_t w[2], n[2], p[2], next, prev;
+    if (!peek(w, h, sizeof w))
+        return 0;
+    next = w[0] & ~(uintptr_t)3, prev = w[1] & ~(uintptr_t)3;
+    if (next == h || prev == h)
+        return next == h && prev == h;
+    return !(next & 7) && !(prev & 7) && peek(n, next, sizeof n) && (n[1] & ~(uintptr_t)3) == h &&
+           peek(p, prev, sizeof p) && (p[0] & ~(uintptr_t)3) == h;
+}
+
+/* The heads of the collector's three generations and of its permanent one,
+ * found in the interpreter's state at interp, whose gc.collecting is at
+ * collecting: found, never computed, since a point release moved them
+ * (3.13.5's PyGC_Head is 4-aligned, which puts the generations at gc+20
+ * where 3.13.0 has gc+24).  What 3.10-3.13 keep, in order: the array of
+ * three gc_generation (a head and two ints: 24 bytes), then generation0, a
+ * pointer to the first head (a word pointing a little way back into the
+ * same state), then the permanent generation.  A candidate counts when all
+ * four heads are circular lists the collector keeps (pysl_head_ok).
+ * 0, or -1: not found (the walk does not run). */
+static int pysl_gens_find(uintptr_t interp, uint32_t collecting, uintptr_t heads[4])
+{
+    uintptr_t lo = interp + collecting - PYSL_SEARCH, at = interp + collecting;
+    if (collecting < PYSL_SEARCH)
+        return -1;
+    for (uintptr_t o = (at - 8) & ~(uintptr_t)7; o >= lo + 72; o -= 8) {
+        uintptr_t v;
+        if (!peek(&v, o, sizeof v) || v < lo || v + 72 > o || v + 80 <= o)
+            continue;
+        heads[0] = v, heads[1] = v + 24, heads[2] = v + 48, heads[3] = o + 8;
+        if (pysl_head_ok(heads[0]) && pysl_head_ok(heads[1]) && pysl_head_ok(heads[2]) &&
+            pysl_head_ok(heads[3]))
+            return 0;
+    }
+    return -1;
+}
+
 unsigned py_seed_live(py_seed_fn fn, void *arg)
 {
     struct py_gc_layout gl;
     void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
-    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0, heads[4];
     int32_t collecting = 1;
     if (!interp || !py_lay || py_gc_layout_find(py_sym.version, runtime, &gl) != 0 ||
-        gl.collecting < PYSL_GENS || !peek(&collecting, interp + gl.collecting, sizeof collecting) ||
-        collecting)
+        !peek(&collecting, interp + gl.collecting, sizeof collecting) || collecting ||
+        pysl_gens_find(interp, gl.collecting, heads) != 0 || pymap_load() != 0)
         return 0;
     const uintptr_t basic[3] = {pysl_basic(py_sym.list_type), pysl_basic(py_sym.dict_type),
                                 pysl_basic(py_sym.tuple_type)};
     uint64_t tuple_max = 19 + gl.tuple_base; /* the tuple free lists' largest */
-    uintptr_t gens = interp + gl.collecting - PYSL_GENS;
     unsigned seen = 0;
-    for (unsigned i = 0; i < 3; i++)
-        seen += pysl_gen(gens + 24 * i, basic, tuple_max, fn, arg);
-    return seen + pysl_gen(gens + PYSL_PERMANENT, basic, tuple_max, fn, arg);
+    for (unsigned i = 0; i < 4; i++)
+        seen += pysl_gen(heads[i], basic, tuple_max, fn, arg);
+    return seen;
 }

@@ -320,11 +320,19 @@ static int check_gc(void)
     SAME("tuple_base", g.tuple_base, 0); /* index = size; [0] the empty tuple */
     SAME("frame_numfree", g.frame_numfree, offsetof(PyInterpreterState, frame.numfree));
 #endif
-    /* pyseedlive.c's: the generations before gc.collecting, the permanent
-     * one past them; the words it reads of a list, a dict and a type */
-    SAME("gc.generations", g.collecting - 176, offsetof(PyInterpreterState, gc.generations));
-    SAME("gc.permanent_generation", g.collecting - 176 + 80,
-         offsetof(PyInterpreterState, gc.permanent_generation));
+    /* pysl_gens_find's order: the generations, generation0 72 to 79 bytes
+     * past them (pointing at the first), the permanent one right after it,
+     * all within 256 bytes before gc.collecting; the words it reads of a
+     * list, a dict and a type */
+    {
+        size_t gens = offsetof(PyInterpreterState, gc.generations);
+        size_t g0 = offsetof(PyInterpreterState, gc.generation0);
+        SAME("gc.generation0 past the generations", 1, g0 >= gens + 72 && g0 < gens + 80);
+        SAME("gc.generation0 8-aligned", 0, g0 & 7);
+        SAME("gc.permanent_generation", g0 + 8,
+             offsetof(PyInterpreterState, gc.permanent_generation));
+        SAME("gc.generations near gc.collecting", 1, g.collecting - gens <= 256 - 8);
+    }
     SAME("gc_generation", 24, sizeof(struct gc_generation));
     SAME("PyGC_Head", PY_GC_HEAD, sizeof(PyGC_Head));
     SAME("list ob_item", 24, offsetof(PyListObject, ob_item));
