@@ -126,6 +126,11 @@ void heapsnap_python_frames(unsigned n, int native)
     py_frames_cap(n, native);
 }
 
+const char *heapsnap_python_unread(void)
+{
+    return py_unread_text();
+}
+
 int heapsnap_thread_recording(int on)
 {
     return pause_thread(!on);

@@ -325,15 +325,6 @@ static uint32_t py_claimed(uint32_t real)
     return (maj & 0xff) << 24 | (min & 0xff) << 16;
 }
 
-static void py_version_note(uint32_t v, const char *what)
-{
-    char num[48];
-    size_t k = opt_fmt_u64(num, v >> 24);
-    num[k++] = '.';
-    k += opt_fmt_u64(num + k, (v >> 16) & 0xff);
-    num[k] = 0;
-    opt_warn("CPython ", num, what);
-}
 
 static int py_basename_is(const char *path, const char *prefix)
 {
@@ -460,11 +451,13 @@ static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
     static struct py_layout pub;
     static char name[16];
     const char *why = " is not one heapsnap knows: native frames only";
+    uint32_t code = HSNAP_PYUNREAD_UNKNOWN;
     const struct py_layout *row = py_layout_find(v);
     if ((v & 0xffff0000u) != (real & 0xffff0000u)) {
         row = NULL;
+        code = HSNAP_PYUNREAD_CLAIMED;
     } else if (v >= 0x030d0000u) {
-        if (py_layout_published(py_dlsym("_PyRuntime"), v, &pub, &why) == 0) {
+        if (py_layout_published(py_dlsym("_PyRuntime"), v, &pub, &why, &code) == 0) {
             size_t k = opt_fmt_u64(name, v >> 24);
             name[k++] = '.';
             k += opt_fmt_u64(name + k, (v >> 16) & 0xff);
@@ -481,13 +474,10 @@ static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
         row = NULL;
     } else if (v && v < 0x030a0000u) {
         why = " is older than 3.10: native frames only";
+        code = HSNAP_PYUNREAD_OLD;
     }
-    if (!row) {
-        if (v)
-            py_version_note(v, why);
-        else
-            opt_warn("CPython of a version it does not say: native frames only", "", "");
-    }
+    if (!row) /* one note, and the same words in every snapshot (PYUNREAD) */
+        opt_warn(py_unread_set(v ? v : real, code, v ? why : ": native frames only"), "", "");
     return row;
 }
 
@@ -533,7 +523,8 @@ void dom_init(void)
     py_sym.interp_main = py_dlsym("PyInterpreterState_Main");
     if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
         !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
-        opt_warn("CPython's symbols are not all there: native frames only", "", "");
+        opt_warn(py_unread_set(real, HSNAP_PYUNREAD_SYMBOLS,
+                               "'s symbols are not all there: native frames only"), "", "");
         py_lay = NULL;
         return;
     }

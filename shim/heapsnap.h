@@ -139,6 +139,13 @@ HEAPSNAP_API void heapsnap_start(void);
  * notebook magic. */
 HEAPSNAP_API void heapsnap_python_frames(unsigned n, int native);
 
+/* NULL when the shim reads this process's CPython (Python lines, types,
+ * the object graph) or the process runs none; else the one line it said
+ * at start-up, "CPython 3.14's _Py_DebugOffsets have a shape heapsnap does
+ * not read: native frames only": it records native frames only.  The
+ * Python package's start() raises RuntimeError with it. */
+HEAPSNAP_API const char *heapsnap_python_unread(void);
+
 /* This thread's own allocations pass unrecorded (on = 0) or are recorded
  * again (1); its frees of recorded blocks leave the books either way.
  * Returns 1 if the thread was recording.  (What tracemalloc does while it

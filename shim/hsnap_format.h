@@ -257,12 +257,33 @@ enum hsnap_section_type {
     HSNAP_SEC_PYRETAIN = 22, /* the heap's dominator tree: retained sizes */
     HSNAP_SEC_PYGCFREED = 23, /* objects the cycle collector freed, per site */
     HSNAP_SEC_PYCAPPED = 24, /* no PYTYPES: more live blocks than the cap (hsnap_pycapped) */
+    HSNAP_SEC_PYUNREAD = 25, /* a CPython the shim did not read (hsnap_pyunread) */
     HSNAP_SEC_END = 0xffff,
 };
 /* PYCAPPED's payload: the Python objects were not read, the snapshot having
  * blocks live blocks, more than HEAPSNAP_PYTHON_OBJECTS (cap). */
 struct hsnap_pycapped {
     uint64_t blocks, cap;
+};
+
+/* PYUNREAD's payload: the process runs a CPython whose frames and objects
+ * the shim does not read (native frames only), of version (Py_Version's
+ * major.minor, 0x030e0000 for 3.14; 0: it did not say), and why.  A
+ * reader checks the length is 8 and why is one of these. */
+struct hsnap_pyunread {
+    uint32_t version, why;
+};
+enum hsnap_pyunread_why {
+    HSNAP_PYUNREAD_UNKNOWN = 1,       /* a version heapsnap has no layout for */
+    HSNAP_PYUNREAD_OLD = 2,           /* older than 3.10 */
+    HSNAP_PYUNREAD_NO_OFFSETS = 3,    /* 3.13 on, without _Py_DebugOffsets */
+    HSNAP_PYUNREAD_OTHER_VERSION = 4, /* its _Py_DebugOffsets name another version */
+    HSNAP_PYUNREAD_SHAPE = 5,         /* _Py_DebugOffsets of a shape not read (a newer version) */
+    HSNAP_PYUNREAD_FREE_THREADED = 6, /* a free-threaded build (3.13t on) */
+    HSNAP_PYUNREAD_RANGE = 7,         /* its _Py_DebugOffsets out of range */
+    HSNAP_PYUNREAD_SYMBOLS = 8,       /* symbols the shim needs are missing */
+    HSNAP_PYUNREAD_CLAIMED = 9,       /* HEAPSNAP_PYTHON claimed another version */
+    HSNAP_PYUNREAD_WHY_MAX = 9
 };
 
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,

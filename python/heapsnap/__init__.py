@@ -85,6 +85,11 @@ def _shim():
         lib.heapsnap_has_stop = True
     except AttributeError:
         lib.heapsnap_has_stop = False
+    try:  # the CPython the shim found and does not read (an older shim: not said)
+        lib.heapsnap_python_unread.argtypes = []
+        lib.heapsnap_python_unread.restype = ctypes.c_char_p
+    except AttributeError:
+        pass
     try:  # start(nframe)'s limit kept as the shim records (an older shim: cut at the dump)
         lib.heapsnap_python_frames.argtypes = [ctypes.c_uint, ctypes.c_int]
         lib.heapsnap_python_frames.restype = None
@@ -162,6 +167,17 @@ def new_epoch():
     return _lib.heapsnap_new_epoch()
 
 
+def _refuse_unread():
+    """RuntimeError when the shim does not read this CPython (a version it
+    has no layout for, a free-threaded build): its snapshots would hold
+    native frames only, and tracemalloc's answers would be wrong."""
+    unread = getattr(_lib, "heapsnap_python_unread", None)
+    why = unread() if unread is not None else None
+    if why:
+        raise RuntimeError("heapsnap: %s (docs/python.md, \"Versions\")" % why.decode(
+            "utf-8", "replace"))
+
+
 def start(nframe=1, native=True):
     """tracemalloc.start(): snapshots taken from now on hold the blocks
     allocated since this call (not the interpreter's start-up memory), with
@@ -171,7 +187,8 @@ def start(nframe=1, native=True):
     Trace.native and the CLI's reports then show Python frames alone.  The
     shim records again if stop() (or HEAPSNAP_PAUSED) stopped it, and
     get_traced_memory() counts from here.  Calling it again while tracing only changes nframe, as
-    tracemalloc.  CPython older than 3.10 is refused (RuntimeError)."""
+    tracemalloc.  CPython older than 3.10 is refused (RuntimeError), and so
+    is one the shim does not read (newer than it knows, free-threaded)."""
     if not isinstance(nframe, int) or isinstance(nframe, bool):
         raise TypeError("nframe must be an int, not %s" % type(nframe).__name__)
     if nframe < 1 or nframe > 65535:
@@ -180,6 +197,7 @@ def start(nframe=1, native=True):
         raise RuntimeError(_OLD_PYTHON % sys.version_info[:2])
     if _lib is None:  # no call else: 3.10 allocates a call's frame at its caller's line
         load()
+    _refuse_unread()
     if not _state["tracing"]:
         if _lib.heapsnap_has_stop:
             _lib.heapsnap_start()

@@ -310,6 +310,33 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n)
     return rc;
 }
 
+int pytypes_unread_note(const struct snap *s, char *buf, size_t n)
+{
+    static const char *const why[HSNAP_PYUNREAD_WHY_MAX + 1] = {
+        [HSNAP_PYUNREAD_UNKNOWN] = "a version heapsnap has no layout for",
+        [HSNAP_PYUNREAD_OLD] = "older than 3.10",
+        [HSNAP_PYUNREAD_NO_OFFSETS] = "it publishes no _Py_DebugOffsets",
+        [HSNAP_PYUNREAD_OTHER_VERSION] = "its _Py_DebugOffsets name another version",
+        [HSNAP_PYUNREAD_SHAPE] = "its _Py_DebugOffsets have a shape heapsnap does not read "
+                                 "(a version newer than this heapsnap)",
+        [HSNAP_PYUNREAD_FREE_THREADED] = "a free-threaded build",
+        [HSNAP_PYUNREAD_RANGE] = "its _Py_DebugOffsets are out of range",
+        [HSNAP_PYUNREAD_SYMBOLS] = "symbols heapsnap needs are missing",
+        [HSNAP_PYUNREAD_CLAIMED] = "HEAPSNAP_PYTHON named another version",
+    };
+    const struct hsnap_pyunread *u = &s->pyunread;
+    if (!u->why) /* snap_load checked it is one of them */
+        return 0;
+    if (u->version)
+        snprintf(buf, n, "CPython %u.%u was not read (%s): native frames only, no Python lines "
+                 "or objects (docs/python.md, \"Versions\")", u->version >> 24,
+                 (u->version >> 16) & 0xff, why[u->why]);
+    else
+        snprintf(buf, n, "a CPython of a version it does not say was not read: native frames "
+                 "only, no Python lines or objects (docs/python.md, \"Versions\")");
+    return 1;
+}
+
 int pytypes_capped_note(const struct snap *s, char *buf, size_t n)
 {
     if (!s->py.capped_blocks)

@@ -60,6 +60,10 @@ struct snap_pyobjs {
 
 struct snap;
 
+/* A snapshot of a CPython process the shim did not read (PYUNREAD): its
+ * version and why, a phrase into buf (n bytes): 1; 0 when not so. */
+int pytypes_unread_note(const struct snap *s, char *buf, size_t n);
+
 /* A Python process's snapshot whose objects were not read (PYCAPPED): why
  * and how to have them, a phrase into buf (n bytes): 1; 0 when not so. */
 int pytypes_capped_note(const struct snap *s, char *buf, size_t n);

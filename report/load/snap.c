@@ -531,6 +531,17 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         memcpy(&c, secs[HSNAP_SEC_PYCAPPED].data, sizeof c);
         s->py.capped_blocks = c.blocks, s->py.cap = c.cap;
     }
+    if (secs[HSNAP_SEC_PYUNREAD].seen) { /* a CPython whose frames were not read */
+        struct hsnap_pyunread u;
+        if (secs[HSNAP_SEC_PYUNREAD].len != sizeof u)
+            return fail(err, errlen, "section PYUNREAD: %llu bytes, want %zu",
+                        (unsigned long long)secs[HSNAP_SEC_PYUNREAD].len, sizeof u);
+        memcpy(&u, secs[HSNAP_SEC_PYUNREAD].data, sizeof u);
+        if (!u.why || u.why > HSNAP_PYUNREAD_WHY_MAX || (u.version & 0xffffu))
+            return fail(err, errlen, "section PYUNREAD: reason %u, version %#x: not one written",
+                        u.why, u.version);
+        s->pyunread = u;
+    }
     return 0;
 }
 

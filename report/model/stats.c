@@ -499,7 +499,7 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
         (!s->py.block_type || (st->o.garbage && !s->py.graph) ||
          (st->o.owner && !s->py.block_owner))) {
         char why[320];
-        if (pytypes_capped_note(s, why, sizeof why)) {
+        if (pytypes_capped_note(s, why, sizeof why) || pytypes_unread_note(s, why, sizeof why)) {
             snprintf(err, errlen, "%s: --%s: %s", path,
                      st->o.garbage ? "garbage" : st->o.owner ? "owner" : "key type", why);
             return -1;

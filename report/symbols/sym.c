@@ -16,7 +16,9 @@
  */
 #include <dlfcn.h>
 #include <dwarf.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,63 @@ int sym_module(const struct snap_module *m)
 const char *sym_module_path(int mod) { return sym.mods[mod].path; }
 const char *sym_module_base(int mod) { return sym.mods[mod].base; }
 
+/* Whether the ELF file at path has the module's recorded build-id (1), a
+ * different one or none (0); a module recorded without one matches. */
+static int sym_build_id_is(const struct sym_mod *m, const char *path)
+{
+    if (!m->build_id_len)
+        return 1;
+    struct stat st;
+    char why[64];
+    int fd = in_open(path, &st, why, sizeof why), same = 0;
+    if (fd < 0)
+        return 0;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    const void *id;
+    ssize_t n = e ? dwelf_elf_gnu_build_id(e, &id) : -1;
+    same = n == m->build_id_len && memcmp(id, m->build_id, (size_t)n) == 0;
+    if (e)
+        elf_end(e);
+    close(fd);
+    return same;
+}
+
+/* The file to read for the module, into full (n bytes): its path, or under
+ * HEAPSNAP_SYSROOT (perf's --symfs, gdb's sysroot), a colon-separated list
+ * of trees ("/" for this machine's own), the first tree whose file of that
+ * path has the recorded build-id, else the first where it exists: a
+ * snapshot taken in a container or a chroot reads outside it, beside
+ * snapshots of this machine's processes.  -1 when the name is too long. */
+static int sym_module_file(const struct sym_mod *m, char *full, size_t n)
+{
+    const char *roots = getenv("HEAPSNAP_SYSROOT"), *r, *end;
+    int found = 0;
+    snprintf(full, n, "%s", m->path);
+    if (!roots || !*roots)
+        return 0;
+    for (r = roots; *r; r = *end ? end + 1 : end) {
+        char cand[4096];
+        end = strchr(r, ':');
+        if (!end)
+            end = r + strlen(r);
+        size_t len = (size_t)(end - r);
+        while (len && r[len - 1] == '/')
+            len--; /* "/" is the empty prefix */
+        if ((size_t)snprintf(cand, sizeof cand, "%.*s%s", (int)len, r, m->path) >= sizeof cand)
+            return -1;
+        if (access(cand, R_OK) != 0)
+            continue;
+        if (sym_build_id_is(m, cand)) {
+            snprintf(full, n, "%s", cand);
+            return 0;
+        }
+        if (!found++)
+            snprintf(full, n, "%s", cand);
+    }
+    return 0;
+}
+
 /* Opens the module's file in a Dwfl of its own, once. */
 static void sym_report(struct sym_mod *m)
 {
@@ -215,11 +274,16 @@ static void sym_report(struct sym_mod *m)
     /* Opened here, not by libdwfl, so that a FIFO or a device named by a
      * crafted snapshot is refused instead of blocking the CLI. */
     struct stat st;
-    int fd = in_open(m->path, &st, m->why, sizeof(m->why));
+    char full[4096];
+    if (sym_module_file(m, full, sizeof full) != 0) {
+        snprintf(m->why, sizeof(m->why), "path too long under HEAPSNAP_SYSROOT");
+        return;
+    }
+    int fd = in_open(full, &st, m->why, sizeof(m->why));
     if (fd < 0)
         return;
     dwfl_report_begin(m->dwfl);
-    m->dm = dwfl_report_elf(m->dwfl, m->path, m->path, fd, 0, true);
+    m->dm = dwfl_report_elf(m->dwfl, m->path, full, fd, 0, true);
     if (!m->dm) { /* libdwfl keeps fd only when it succeeds */
         snprintf(m->why, sizeof(m->why), "%s", dwfl_errmsg(-1));
         close(fd);

@@ -108,9 +108,10 @@ int py_zombie_find(uint32_t version, struct py_zombie *out);
 
 /* The layout the interpreter publishes in its _Py_DebugOffsets (the start
  * of _PyRuntime, at runtime), into *out: 0, or -1 with *why (a note's
- * end) when it publishes none heapsnap can read or a free-threaded build. */
+ * end) and *code (HSNAP_PYUNREAD_*) when it publishes none heapsnap can
+ * read or a free-threaded build. */
 int py_layout_published(const void *runtime, uint32_t version, struct py_layout *out,
-                        const char **why);
+                        const char **why, uint32_t *code);
 extern const struct py_layout *py_lay; /* the interpreter's, once found */
 
 /* What pytype.c reads of objects and their types, for one version: the

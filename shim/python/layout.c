@@ -129,25 +129,31 @@ static int py_fits(uint64_t v, uint16_t *out)
 }
 
 int py_layout_published(const void *runtime, uint32_t version, struct py_layout *out,
-                        const char **why)
+                        const char **why, uint32_t *code)
 {
     const char *d = runtime;
     const struct py_debug_format *f = NULL;
     if (!d || memcmp(d, "xdebugpy", 8) != 0) {
         *why = " publishes no _Py_DebugOffsets: native frames only";
+        *code = HSNAP_PYUNREAD_NO_OFFSETS;
         return -1;
     }
     uint32_t pub = (uint32_t)py_u64(d, 8);
     if ((pub & 0xffff0000u) != (version & 0xffff0000u)) {
         *why = "'s _Py_DebugOffsets name another version: native frames only";
+        *code = HSNAP_PYUNREAD_OTHER_VERSION;
+        return -1;
+    }
+    /* cookie, version, free_threaded: the head every shape keeps (3.13 on),
+     * so a free-threaded build is named as such whatever its version */
+    if (py_u64(d, 16)) {
+        *why = " is a free-threaded build: native frames only";
+        *code = HSNAP_PYUNREAD_FREE_THREADED;
         return -1;
     }
     if (!(f = py_debug_format_find(pub))) {
         *why = "'s _Py_DebugOffsets have a shape heapsnap does not read: native frames only";
-        return -1;
-    }
-    if (py_u64(d, f->free_threaded)) {
-        *why = " is a free-threaded build: native frames only";
+        *code = HSNAP_PYUNREAD_SHAPE;
         return -1;
     }
     memset(out, 0, sizeof *out);
@@ -173,6 +179,7 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
         py_fits(py_u64(d, f->str_state), &out->str_state) ||
         py_fits(py_u64(d, f->str_ascii_size), &ascii)) {
         *why = "'s _Py_DebugOffsets are out of range: native frames only";
+        *code = HSNAP_PYUNREAD_RANGE;
         return -1;
     }
     /* PyCompactUnicodeObject: PyASCIIObject, utf8_length, utf8 */

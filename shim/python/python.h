@@ -86,6 +86,7 @@ void py_code_unlock(void);
  * with only the snapshot lock held, after TRACES.  fatal: bounded lock
  * attempts (nothing written if they fail). */
 struct sbuf;
+struct hsnap_pyunread;
 void py_put_codes(struct sbuf *b, int fatal);
 uint32_t py_code_count(void);
 /* The in-process dump (heapsnap_dump), with py_code_lock held: a Python
@@ -196,6 +197,15 @@ void py_gcf_freed(const void *p, uint64_t size, uint32_t trace);
 /* The snapshot writer, after TRACES (ntraces of them): PYGCFREED into b
  * (hsnap_format.h); nothing when the collector was never watched. */
 void py_gcf_put(struct sbuf *b, uint32_t ntraces);
+/* pyunread.c: the CPython found and not read (HSNAP_PYUNREAD_*, set at
+ * start-up), for PYUNREAD (py_unread_put: nothing when it is read) and the
+ * API (py_unread_get: 1 with it, 0 when the shim reads its CPython or
+ * finds none). */
+const char *py_unread_set(uint32_t version, uint32_t why, const char *what); /* the note */
+const char *py_unread_text(void); /* the note, or NULL */
+void py_unread_clear(void);
+int py_unread_get(struct hsnap_pyunread *out);
+void py_unread_put(struct sbuf *b);
 /* pyseed.c: each dead list, dict and small tuple the main interpreter's
  * free lists hold (under the GIL): fn(block, size, arg), its block (the
  * PyGC_Head's start) and the size asked for it; how many. */

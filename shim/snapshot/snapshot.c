@@ -214,7 +214,8 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_UNLOADED, HSNAP_SEC_STATE,
                                            HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES,
                                            HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN,
-                                           HSNAP_SEC_PYGCFREED, HSNAP_SEC_PYCAPPED};
+                                           HSNAP_SEC_PYGCFREED, HSNAP_SEC_PYCAPPED,
+                                           HSNAP_SEC_PYUNREAD};
 
 /* PYGCFREED, for the traces TRACES has. */
 static void snap_gcfreed(struct sbuf *sec)
@@ -426,6 +427,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     snap_gcfreed(sec);
+    py_unread_put(&sec[SEC_PYUNREAD]); /* a CPython found, native frames only */
     if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
         py_retain_refs(leaks);
         int typed = snap_pytypes(&side, &sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);

@@ -26,6 +26,18 @@ py_candidates() {
 }
 
 py_interpreters() {
+  py_interpreters_here | py_only
+}
+
+# py_only: the "TAG ..." lines whose tag contains TEST_PYTHONS.
+py_only() {
+  local tag rest
+  while read -r tag rest; do
+    case "$tag" in *"${TEST_PYTHONS:-}"*) echo "$tag $rest" ;; esac
+  done
+}
+
+py_interpreters_here() {
   local seen="" p real tag ver
   while read -r p; do
     [ -x "$p" ] || continue
@@ -41,6 +53,60 @@ print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 13) and not ft
     case "$real" in /usr/bin/*) tag=debian ;; */.pyenv/*|*/pyenv/*) tag=pyenv-$ver ;; *) tag=path-$ver ;; esac
     echo "$tag $real"
   done < <(py_candidates)
+  py_root_interpreters supported
+}
+
+# py_root_interpreters supported|unread: "TAG WRAPPER" of the interpreters
+# of the Debian roots (scripts/debian-root.sh, made by `make check`):
+# Debian 13's python3.13 ("debian13-3.13") among the supported ones, sid's
+# 3.14 and 3.15 ("sid-3.14") among those heapsnap does not read yet.
+# TEST_PYTHONS=PATTERN keeps only the tags that contain it (every
+# interpreter list of these tests), to run one interpreter's tests.
+py_root_interpreters() {
+  local w name ver suite tag
+  for w in "${BUILD:-build}"/roots/python3.*-*; do
+    [ -x "$w" ] || continue
+    name=${w##*/}; ver=${name%%-*}; ver=${ver#python}; suite=${name#*-}
+    case "$suite" in trixie) tag=debian13-$ver ;; *) tag=$suite-$ver ;; esac
+    case " $PY_SUPPORTED " in
+      *" $ver "*) [ "$1" = supported ] || continue ;;
+      *) [ "$1" = unread ] || continue ;;
+    esac
+    echo "$tag $PWD/$w"
+  done
+}
+
+# py_include PY: the directory of PY's Python.h as seen from here.
+py_include() {
+  local inc
+  inc=$("$1" -c 'import sysconfig; print(sysconfig.get_paths()["include"])') || return 1
+  echo "$(py_root "$1")$inc"
+}
+
+# py_incafter PY: for a root's interpreter, its root's /usr/include after
+# this machine's own headers (Debian's pyconfig.h includes a multiarch one
+# from there; libc's headers stay this machine's, whose libc links it).
+py_incafter() {
+  local r
+  r=$(py_root "$1")
+  [ -n "$r" ] && echo "-idirafter $r/usr/include"
+}
+
+# The CLI reads a root's snapshots with the root's own files (its libc, its
+# python binary): HEAPSNAP_SYSROOT tries this machine's first, then each
+# root, and takes the file whose build-id the snapshot recorded.
+for _r in "${BUILD:-build}"/roots/python3.*-*; do
+  [ -x "$_r" ] || continue
+  _r=$(scripts/debian-root.sh root "${_r##*-}")
+  case ":${HEAPSNAP_SYSROOT:-/}:" in *":$_r:"*) ;; *) HEAPSNAP_SYSROOT=${HEAPSNAP_SYSROOT:-/}:$_r ;; esac
+done
+[ -n "${HEAPSNAP_SYSROOT:-}" ] && export HEAPSNAP_SYSROOT
+unset _r
+
+# py_root PY: the root directory PY runs in ("" for an interpreter of this
+# machine), to find its headers from here.
+py_root() {
+  case "$1" in */roots/python3.*-*) scripts/debian-root.sh root "${1##*-}" ;; esac
 }
 
 # py_versions_missing: the supported versions no interpreter here has, one
@@ -70,12 +136,12 @@ py_old_interpreters() {
 # interpreter's own); prints the directory; 1 when it cannot.
 py_ext_build() {
   local py=$1 inc suffix dir
-  inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])') || return 1
+  inc=$(py_include "$py") || return 1
   suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))') || return 1
   [ -f "$inc/Python.h" ] || return 1
   dir=$T/ext-$(echo "$py" | md5sum | cut -c1-8)
   mkdir -p "$dir"
-  t_build "$dir/pyext$suffix" tests/shim/python/pyext.c -shared -fPIC -I"$inc" -O1 || return 1
+  t_build "$dir/pyext$suffix" tests/shim/python/pyext.c -shared -fPIC -I"$inc" $(py_incafter "$py") -O1 || return 1
   echo "$dir"
 }
 

@@ -39,15 +39,15 @@
 ran=0
 while read -r tag py; do
   case "$tag" in debian|pyenv-3.10|pyenv-3.11) ;; *) continue ;; esac
-  inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  inc=$(py_include "$py")
   suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
   if [ ! -f "$inc/Python.h" ]; then
     t_skip "python_clean_extension_init_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue
   fi
   ran=$((ran + 1))
   mkdir -p "$T/ic-$tag"
-  if ! t_build "$T/ic-$tag/initconst$suffix" tests/shim/python/initconst.c -shared -fPIC -I"$inc" 2>"$T/cc-$tag.err" ||
-     ! t_build "$T/ic-$tag/initsingle$suffix" tests/shim/python/initsingle.c -shared -fPIC -I"$inc" 2>>"$T/cc-$tag.err"; then
+  if ! t_build "$T/ic-$tag/initconst$suffix" tests/shim/python/initconst.c -shared -fPIC -I"$inc" $(py_incafter "$py") 2>"$T/cc-$tag.err" ||
+     ! t_build "$T/ic-$tag/initsingle$suffix" tests/shim/python/initsingle.c -shared -fPIC -I"$inc" $(py_incafter "$py") 2>>"$T/cc-$tag.err"; then
     t_fail "python_clean_extension_init_build_$tag" "$(head -c 300 "$T/cc-$tag.err")"; continue
   fi
   rm -f "$T"/exit.*.hsnap

@@ -29,13 +29,13 @@ total() { awk '/: size=/ { sub(/.*count=/, ""); sub(/,.*/, ""); n += $0 } END { 
 count() { awk -v k="$2: " 'index($0, k) == 1 { sub(/.*count=/, ""); sub(/,.*/, ""); n += $0 } END { print n + 0 }' "$1"; }
 
 while read -r tag py; do
-  inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  inc=$(py_include "$py")
   suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
   if [ ! -f "$inc/Python.h" ]; then
     t_skip "python_cstack_roots_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue
   fi
   mkdir -p "$T/cs-$tag"
-  if ! t_build "$T/cs-$tag/cstackroot$suffix" $src -shared -fPIC -I"$inc" 2>"$T/cc-$tag.err"; then
+  if ! t_build "$T/cs-$tag/cstackroot$suffix" $src -shared -fPIC -I"$inc" $(py_incafter "$py") 2>"$T/cc-$tag.err"; then
     t_fail "python_cstack_roots_build_$tag" "$(head -c 300 "$T/cc-$tag.err")"; continue
   fi
   rm -f "$T"/exit.*.hsnap

@@ -12,11 +12,11 @@ for v in $(py_versions_missing); do
 done
 
 while read -r tag py; do
-  inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  inc=$(py_include "$py")
   if [ ! -f "$inc/Python.h" ] || [ ! -d "$inc/internal" ]; then
     t_fail "python_layout_matches_headers_$tag" "no internal headers in $inc (python3-dev)"; continue
   fi
-  if ! gcc -std=gnu11 -D_GNU_SOURCE $ROOM_INC -I"$inc" tests/shim/python/layout_check.c shim/python/layout.c \
+  if ! gcc -std=gnu11 -D_GNU_SOURCE $ROOM_INC -I"$inc" $(py_incafter "$py") tests/shim/python/layout_check.c shim/python/layout.c \
        -o "$T/layout-$tag" 2>"$T/layout-$tag.err"; then
     t_fail "python_layout_matches_headers_$tag" "$(head -c 300 "$T/layout-$tag.err")"; continue
   fi

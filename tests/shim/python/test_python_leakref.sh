@@ -60,13 +60,13 @@ while read -r tag py; do
 done < <(py_interpreters)
 
 while read -r tag py; do
-  inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  inc=$(py_include "$py")
   suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
   if [ ! -f "$inc/Python.h" ]; then
     t_skip "python_leakref_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue
   fi
   mkdir -p "$T/lr-$tag"
-  if ! t_build "$T/lr-$tag/leakref$suffix" tests/shim/python/leakref.c -shared -fPIC -I"$inc" 2>"$T/cc-$tag.err"; then
+  if ! t_build "$T/lr-$tag/leakref$suffix" tests/shim/python/leakref.c -shared -fPIC -I"$inc" $(py_incafter "$py") 2>"$T/cc-$tag.err"; then
     t_fail "python_leakref_build_$tag" "$(head -c 300 "$T/cc-$tag.err")"; continue
   fi
   rm -f "$T"/exit.*.hsnap

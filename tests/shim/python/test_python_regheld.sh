@@ -18,13 +18,13 @@ for v in $(py_versions_missing); do
 done
 
 while read -r tag py; do
-  inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+  inc=$(py_include "$py")
   suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
   if [ ! -f "$inc/Python.h" ]; then
     t_skip "python_regheld_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue
   fi
   mkdir -p "$T/rh-$tag"
-  if ! t_build "$T/rh-$tag/regheld$suffix" $src -shared -fPIC -O1 -I"$inc" 2>"$T/cc-$tag.err"; then
+  if ! t_build "$T/rh-$tag/regheld$suffix" $src -shared -fPIC -O1 -I"$inc" $(py_incafter "$py") 2>"$T/cc-$tag.err"; then
     t_fail "python_regheld_build_$tag" "$(head -c 300 "$T/cc-$tag.err")"; continue
   fi
   rm -f "$T"/exit.*.hsnap
