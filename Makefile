@@ -184,6 +184,8 @@ check:
 	@scripts/install-deps.sh npm || echo "make check: the npm SARIF validator could not be installed" >&2
 	@$(MAKE) --no-print-directory $(CHECK_JOBS) all
 	@scripts/sizes.sh
+	@scripts/debian-root.sh make trixie sid >/dev/null && scripts/debian-root.sh wrappers $(BUILD)/roots || \
+	  echo "make check: the Debian roots could not be made: Debian 13's and sid's CPythons go untested" >&2
 	@tests/run.sh
 
 # The edit-test loop: the unit tests and the offline tests of fixtures

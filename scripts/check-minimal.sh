@@ -4,7 +4,8 @@
 # tests call (issue 16's set-up item).  Not part of `make check`: it downloads about
 # 1.5 GB of packages and runs the whole suite, 10-20 minutes.
 #
-# DIR/base is a `debootstrap --variant=minbase bookworm` root (what the debian:12
+# DIR/base-SUITE is a `debootstrap --variant=minbase SUITE` root (SUITE=bookworm,
+# the default, is what the debian:12
 # container image holds), made once and never changed; each run copies it to
 # DIR/run, clones this repository's HEAD (committed work only; REF=) into
 # DIR/run/heapsnap, and chroots there as root with /proc, a /dev/shm tmpfs and
@@ -17,6 +18,7 @@
 #
 # Usage: scripts/check-minimal.sh [DIR]    (default /var/tmp/heapsnap-minimal)
 #   MIRROR=URL  the Debian mirror (default http://deb.debian.org/debian)
+#   SUITE=NAME  the Debian release (default bookworm; trixie is Debian 13)
 #   REF=COMMIT  check that commit instead of HEAD (the old code, to see a fix fail there)
 #   KEEP=1      keep DIR/run afterwards (to look into it); by default it is removed
 #   CMD='...'   what to run inside instead (default: scripts/install-deps.sh && make check;
@@ -29,6 +31,7 @@ set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-/var/tmp/heapsnap-minimal}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+SUITE=${SUITE:-bookworm}
 if [ "${AS:-root}" = user ]; then
   CMD=${CMD:-'scripts/install-deps.sh bench && scripts/install-deps.sh npm;
     useradd -m checker && chown -R checker /heapsnap &&
@@ -45,12 +48,14 @@ mkdir -p "$DIR" || die "cannot create $DIR"
 DIR=$(cd "$DIR" && pwd) RUN=$DIR/run
 
 # base: made once; a failed debootstrap leaves no half-made base behind.
-if [ ! -f "$DIR/base/etc/debian_version" ]; then
-  echo "check-minimal: debootstrap --variant=minbase bookworm into $DIR/base" >&2
-  rm -rf "$DIR/base.new"
-  debootstrap --variant=minbase bookworm "$DIR/base.new" "$MIRROR" >"$DIR/debootstrap.log" 2>&1 ||
+BASE=$DIR/base-$SUITE
+[ "$SUITE" = bookworm ] && [ -d "$DIR/base" ] && [ ! -e "$BASE" ] && mv "$DIR/base" "$BASE"
+if [ ! -f "$BASE/etc/debian_version" ]; then
+  echo "check-minimal: debootstrap --variant=minbase $SUITE into $BASE" >&2
+  rm -rf "$BASE.new"
+  debootstrap --variant=minbase "$SUITE" "$BASE.new" "$MIRROR" >"$DIR/debootstrap.log" 2>&1 ||
     die "debootstrap failed (is $MIRROR reachable?): $(tail -n 3 "$DIR/debootstrap.log" | tr '\n' ' ')"
-  mv "$DIR/base.new" "$DIR/base"
+  mv "$BASE.new" "$BASE"
 fi
 
 # Stops what still runs inside the root (a test's child that outlived its
@@ -70,7 +75,7 @@ trap 'exit 130' INT TERM
 
 if grep -q -e " $RUN/" -e " $RUN " /proc/self/mounts; then die "something is still mounted under $RUN"; fi
 rm -rf --one-file-system "$RUN"
-cp -a "$DIR/base" "$RUN" || die "cannot copy $DIR/base"
+cp -a "$BASE" "$RUN" || die "cannot copy $BASE"
 cp /etc/resolv.conf "$RUN/etc/resolv.conf"            # apt-get inside needs names
 # The host's own CAs (a site's TLS proxy, say) go in too: ca-certificates, once
 # a level installs it, adds them, as it would on that site's machines.
@@ -97,5 +102,5 @@ rm -f "$RUN/dev/ptmx" && ln -s pts/ptmx "$RUN/dev/ptmx"
 chroot "$RUN" /usr/bin/env -i HOME=/root TEST_TIMEOUT="${TEST_TIMEOUT:-600}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/bash -c "cd /heapsnap && $CMD" 2>&1 | tee "$DIR/check.log"
 rc=${PIPESTATUS[0]}
-echo "check-minimal: '$CMD' in a minimal bookworm root exited $rc (log: $DIR/check.log)" >&2
+echo "check-minimal: '$CMD' in a minimal $SUITE root exited $rc (log: $DIR/check.log)" >&2
 exit "$rc"

@@ -22,7 +22,7 @@
 #   MIRROR=URL          the Debian mirror (default http://deb.debian.org/debian)
 # Exit: 0; 2 trouble (not root, no debootstrap, the mirror not reached), one line.
 set -u
-SRC=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$(cd "${0%/*}/.." && pwd)
 ROOTS=${HEAPSNAP_ROOTS:-/var/tmp/heapsnap-roots}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 die() { echo "debian-root: $*" >&2; exit 2; }
@@ -67,34 +67,37 @@ make_one() {
 
 run_in() {
   local suite=$1; shift
-  local dir=$ROOTS/$suite
+  local dir=$ROOTS/$suite chroot
+  # by path: a caller may run with a PATH of its own, without /usr/sbin
+  chroot=$(PATH=$PATH:/usr/sbin:/sbin command -v chroot) || die "no chroot (coreutils)"
   [ -f "$dir/.heapsnap-ready" ] || die "no $suite root in $ROOTS (scripts/debian-root.sh make $suite)"
   # LD_PRELOAD (the shim, say) is for CMD alone, not for the tools that
   # set the root up: it is put back by the root's shell right before CMD
   local pre=${HEAPSNAP_ROOT_PRELOAD-${LD_PRELOAD:-}}
   unset LD_PRELOAD HEAPSNAP_ROOT_PRELOAD
   # shellcheck disable=SC2016
-  exec env HEAPSNAP_ROOT_PRELOAD="$pre" unshare -m sh -c '
-    r=$1 src=$2 cwd=$3; shift 3
+  exec /usr/bin/env HEAPSNAP_ROOT_PRELOAD="$pre" /usr/bin/unshare -m /bin/sh -c '
+    r=$1 src=$2 cwd=$3 chroot=$4; shift 4
     for d in /proc /dev /tmp "$src"; do
-      mkdir -p "$r$d" && mount --rbind "$d" "$r$d" || exit 125
+      /bin/mkdir -p "$r$d" && /bin/mount --rbind "$d" "$r$d" || exit 125
     done
     case "$cwd" in "$src"|"$src"/*|/tmp|/tmp/*) ;; *) cwd=/ ;; esac
-    exec chroot "$r" /bin/sh -c "cd \"\$0\" || exit 125
+    exec "$chroot" "$r" /bin/sh -c "cd \"\$0\" || exit 125
       [ -n \"\$HEAPSNAP_ROOT_PRELOAD\" ] && export LD_PRELOAD=\"\$HEAPSNAP_ROOT_PRELOAD\"
       unset HEAPSNAP_ROOT_PRELOAD
       exec \"\$@\"" "$cwd" "$@"' \
-    sh "$dir" "$SRC" "$PWD" "$@"
+    sh "$dir" "$SRC" "$PWD" "$chroot" "$@"
 }
 
 wrappers() {
   local out=$1 suite py
   mkdir -p "$out" || die "cannot create $out"
+  rm -f "$out"/python3.*-*
   for suite in trixie sid; do
     [ -f "$ROOTS/$suite/.heapsnap-ready" ] || continue
     for py in $(suite_pythons "$suite"); do
       [ -x "$ROOTS/$suite/usr/bin/$py" ] || continue
-      printf '#!/bin/sh\n# %s of the Debian %s root (scripts/debian-root.sh)\nHEAPSNAP_ROOT_PRELOAD=${LD_PRELOAD:-}\nexport HEAPSNAP_ROOT_PRELOAD\nunset LD_PRELOAD\nexec %q run %s %s "$@"\n' \
+      printf '#!/bin/sh\n# %s of the Debian %s root (scripts/debian-root.sh)\nHEAPSNAP_ROOT_PRELOAD=${LD_PRELOAD:-}\nexport HEAPSNAP_ROOT_PRELOAD\nunset LD_PRELOAD\nexec /bin/bash %q run %s /usr/bin/%s "$@"\n' \
         "$py" "$suite" "$SRC/scripts/debian-root.sh" "$suite" "$py" >"$out/$py-$suite.new" &&
         chmod +x "$out/$py-$suite.new" && mv "$out/$py-$suite.new" "$out/$py-$suite"
     done

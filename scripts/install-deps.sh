@@ -7,7 +7,8 @@
 #          ncurses for `heapsnap live`'s view, libmicrohttpd for `heapsnap serve`'s HTTP
 #   quick: build + what `make check-fast` (tests/run.sh --quick) uses: python3 (the
 #          layout checks' scripts), binutils' nm, procps
-#   test:  build + what `make check` uses (clang for ASan/libFuzzer, xmllint, python3 and
+#   test:  build + what `make check` uses (clang for ASan/libFuzzer, with libclang-rt-dev,
+#          the runtime of the release's default clang: 14 on Debian 12, 19 on Debian 13, xmllint, python3 and
 #          python3-dev (tests/shim/python builds a C extension and checks the frame layout),
 #          python3-venv, -pip, -wheel and -setuptools (pip installs ./python offline),
 #          python3-pytest (the pytest plugin's tests run a real pytest; with python3-exceptiongroup
@@ -41,12 +42,12 @@ level=${1:-build}
 build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev
             libmicrohttpd-dev"
-test_pkgs="clang libclang-rt-14-dev python3 python3-dev python3-venv python3-pip python3-wheel
+test_pkgs="clang libclang-rt-dev python3 python3-dev python3-venv python3-pip python3-wheel
            python3-setuptools python3-pytest python3-exceptiongroup python3-tomli python3-nbclient python3-ipykernel python3-yaml python3-numpy python3-pandas libxml2-utils valgrind procps binutils golang-go man-db systemd
            curl
            chromium tmux time debhelper dpkg-dev fakeroot lintian strace"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"
-bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-14-dev"
+bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-dev"
 minimal_pkgs="debootstrap git"
 quick_pkgs="python3 binutils procps git"
 

@@ -207,7 +207,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
 /* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the
  * shim's warning about names it does not know leaves these alone. */
 static const char *const opt_other_vars[] = {"HEAPSNAP_PROGRESS", "HEAPSNAP_LAUNCHER",
-                                              "HEAPSNAP_DEBUG", "HEAPSNAP_SHIM"};
+                                              "HEAPSNAP_DEBUG", "HEAPSNAP_SHIM",
+                                              "HEAPSNAP_SYSROOT"};
 
 /* Signals no program survives as a snapshot trigger, refused by the shim
  * and by `heapsnap run` alike: the faults re-run the faulting instruction

@@ -62,7 +62,7 @@ int merge_leaks(struct merge *mg, const struct snap *in, int n)
 {
     struct hsnap_leaks_head h, oh = {.nclass = HSNAP_CLASS_IGNORED + 1};
     struct hsnap_leak_total tot[HSNAP_CLASS_IGNORED + 1] = {{0, 0}};
-    const uint8_t *t, *r, *m;
+    const uint8_t *t = NULL, *r = NULL, *m = NULL;
     for (int i = 0; i < n; i++) {
         if (leaks_split(&in[i], &h, &t, &r, &m) < 0)
             return 1; /* unreadable: drop LEAKS */
@@ -89,7 +89,10 @@ int merge_leaks(struct merge *mg, const struct snap *in, int n)
     mo = ro + 56ull * oh.nrecords;
     uint32_t block_base = 0, member_base = 0;
     for (int i = 0; i < n; i++) {
-        leaks_split(&in[i], &h, &t, &r, &m);
+        if (leaks_split(&in[i], &h, &t, &r, &m) < 0) { /* read whole above: never */
+            free(out);
+            return 1;
+        }
         for (uint32_t k = 0; k < h.nrecords; k++, ro += 56) {
             struct hsnap_leak_record rec;
             memcpy(&rec, r + 56ull * k, sizeof(rec));

@@ -34,7 +34,7 @@ TIMEOUTS = {"full": 300, "quick": 60, "smoke": 15}
 CFLAGS = ["-O2", "-g", "-Wall", "-pthread"]
 FP_FLAGS = [("-fomit-frame-pointer", ""), ("-fno-omit-frame-pointer", ".fp")]
 # LeakSanitizer's column: the workloads judged against it, rebuilt with
-# clang without and with LSan (its runtime: Debian's libclang-rt-14-dev);
+# clang without and with LSan (its runtime: Debian's libclang-rt-dev);
 # the mode's build suffix.
 CLANG_FLAGS = [([], ".clang"), (["-fsanitize=leak"], ".lsan")]
 BUILD_OF = {"plain_fp": ".fp", "hs_fp": ".fp", "plain_clang": ".clang", "lsan": ".lsan",
@@ -206,7 +206,7 @@ class Runner:
                 p = subprocess.run([cc[os.path.splitext(src)[1]]] + CFLAGS + flags + [src, "-o", out],
                                    capture_output=True)
                 if p.returncode != 0:
-                    say("cannot build %s with clang %s (libclang-rt-14-dev?): the lsan column is "
+                    say("cannot build %s with clang %s (libclang-rt-dev?): the lsan column is "
                         "skipped: %s" % (os.path.relpath(src, self.root), " ".join(flags),
                                          p.stderr[:200].decode(errors="replace")))
                     return False

@@ -307,7 +307,7 @@ static char *const *launch_env_edit(char *const envp[], struct launch_env *e, si
 
 char *const *launch_exec_env(char *const envp[], struct launch_env *e)
 {
-    size_t at_var = (size_t)-1, at_pre;
+    size_t at_var = (size_t)-1, at_pre = (size_t)-1;
     if (!envp || !launch_self)
         return envp;
     (void)cred_secure(); /* launch_pid is known from here on */

@@ -84,6 +84,11 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
 int pymap_load(void);
 int pymap_readable(uintptr_t p, size_t n);
 
+/* The heads of the collector's three generations and its permanent one in
+ * the interpreter's state at interp, whose gc.collecting is at collecting
+ * (pygens.c): 0, or -1 when no candidate verifies. */
+int py_gens_find(uintptr_t interp, uint32_t collecting, uintptr_t heads[4]);
+
 /* The spans [lo[k], hi[k]) of PyInterpreterState (bytes from its start,
  * in order) that hold no reference of their own: its free lists (their
  * slots are free objects, past numfree stale addresses of objects since

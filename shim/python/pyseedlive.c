@@ -16,7 +16,7 @@
  * reads are plain loads, each address first found readable (pymap_readable)
  * and the walks bounded (a peek, a system call each, would cost a start-up
  * tens of milliseconds).  The generations' heads are found and verified
- * (pysl_gens_find), never computed from another field.
+ * (py_gens_find), never computed from another field.
  * Not named: an untracked one no tracked container holds, the immortal and
  * the static ones (they never die), subclasses (no free list), a split
  * dict's values.
@@ -28,7 +28,6 @@
 #include "peek.h"
 
 #define PYSL_MAX (1u << 22)   /* objects a generation, at most */
-#define PYSL_SEARCH 256u      /* the generations lie this close before gc.collecting */
 #define PYSL_DICTOFFSET 288u  /* PyTypeObject's tp_dictoffset */
 #define PYSL_SMALL 512u       /* pymalloc's largest; larger ones are malloc's */
 
@@ -214,48 +213,6 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
     return seen;
 }
 
-/* A collector's list head at h: its next node's prev is h and its prev
- * node's next is h, or both are h itself (an empty list); the low two
- * bits of each link are flags.  Read with peek: h is not trusted yet. */
-static int pysl_head_ok(uintptr_t h)
-{
-    uintptr_t w[2], n[2], p[2], next, prev;
-    if (!peek(w, h, sizeof w))
-        return 0;
-    next = w[0] & ~(uintptr_t)3, prev = w[1] & ~(uintptr_t)3;
-    if (next == h || prev == h)
-        return next == h && prev == h;
-    return !(next & 7) && !(prev & 7) && peek(n, next, sizeof n) && (n[1] & ~(uintptr_t)3) == h &&
-           peek(p, prev, sizeof p) && (p[0] & ~(uintptr_t)3) == h;
-}
-
-/* The heads of the collector's three generations and of its permanent one,
- * found in the interpreter's state at interp, whose gc.collecting is at
- * collecting: found, never computed, since a point release moved them
- * (3.13.5's PyGC_Head is 4-aligned, which puts the generations at gc+20
- * where 3.13.0 has gc+24).  What 3.10-3.13 keep, in order: the array of
- * three gc_generation (a head and two ints: 24 bytes), then generation0, a
- * pointer to the first head (a word pointing a little way back into the
- * same state), then the permanent generation.  A candidate counts when all
- * four heads are circular lists the collector keeps (pysl_head_ok).
- * 0, or -1: not found (the walk does not run). */
-static int pysl_gens_find(uintptr_t interp, uint32_t collecting, uintptr_t heads[4])
-{
-    uintptr_t lo = interp + collecting - PYSL_SEARCH, at = interp + collecting;
-    if (collecting < PYSL_SEARCH)
-        return -1;
-    for (uintptr_t o = (at - 8) & ~(uintptr_t)7; o >= lo + 72; o -= 8) {
-        uintptr_t v;
-        if (!peek(&v, o, sizeof v) || v < lo || v + 72 > o || v + 80 <= o)
-            continue;
-        heads[0] = v, heads[1] = v + 24, heads[2] = v + 48, heads[3] = o + 8;
-        if (pysl_head_ok(heads[0]) && pysl_head_ok(heads[1]) && pysl_head_ok(heads[2]) &&
-            pysl_head_ok(heads[3]))
-            return 0;
-    }
-    return -1;
-}
-
 unsigned py_seed_live(py_seed_fn fn, void *arg)
 {
     struct py_gc_layout gl;
@@ -264,7 +221,7 @@ unsigned py_seed_live(py_seed_fn fn, void *arg)
     int32_t collecting = 1;
     if (!interp || !py_lay || py_gc_layout_find(py_sym.version, runtime, &gl) != 0 ||
         !peek(&collecting, interp + gl.collecting, sizeof collecting) || collecting ||
-        pysl_gens_find(interp, gl.collecting, heads) != 0 || pymap_load() != 0)
+        py_gens_find(interp, gl.collecting, heads) != 0 || pymap_load() != 0)
         return 0;
     const uintptr_t basic[3] = {pysl_basic(py_sym.list_type), pysl_basic(py_sym.dict_type),
                                 pysl_basic(py_sym.tuple_type)};

@@ -38,8 +38,8 @@ size_t name_exe(char *buf, size_t cap)
 
 static size_t name_append(char *out, size_t len, const char *s, size_t n)
 {
-    if (len + n >= NAME_MAX_PATH)
-        n = NAME_MAX_PATH - 1 - len;
+    size_t room = len < NAME_MAX_PATH - 1 ? NAME_MAX_PATH - 1 - len : 0;
+    n = n < room ? n : room; /* never more than s holds */
     memcpy(out + len, s, n);
     return len + n;
 }

@@ -35,7 +35,7 @@ full=""
 interp='\[python3|\[libpython|libpython3|Python/[a-z_]+\.c|Py_RunMain|PyEval_EvalCode'
 
 while read -r tag py; do
-  dec=$("$py" -c 'import json.decoder; print(json.decoder.__file__)')
+  dec=$(py_root "$py")$("$py" -c 'import json.decoder; print(json.decoder.__file__)')
   l_dec=$(grep -n 'obj, end = self.scan_once(s, idx)' "$dec" | cut -d: -f1)
   rm -f "$T/s-$tag.hsnap"
   if ! py_run "$py" "$T/run-$tag" $script "$T/s-$tag.hsnap" || [ ! -s "$T/s-$tag.hsnap" ]; then
