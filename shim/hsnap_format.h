@@ -337,8 +337,15 @@ enum hsnap_class {
 
 #pragma pack(push, 1)
 
+/* A byte array, not a string: HSNAP_MAGIC fills it whole, without a NUL. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define HSNAP_NONSTRING __attribute__((nonstring))
+#else
+#define HSNAP_NONSTRING
+#endif
+
 struct hsnap_header {
-    char magic[HSNAP_MAGIC_LEN];
+    char magic[HSNAP_MAGIC_LEN] HSNAP_NONSTRING;
     uint32_t version;
     uint32_t header_size; /* 24 */
     uint64_t file_size;   /* whole file, so truncation is caught at once */

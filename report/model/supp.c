@@ -349,7 +349,7 @@ static int parse_frame_line(struct supp *s, const struct supp_reader *rd, char *
         return supp_fail(err, errlen, rd, "more than %d frame lines", SUPP_MAX_PATS);
     if (!strncmp(l, "fun:", 4) || !strncmp(l, "obj:", 4) || !strncmp(l, "src:", 4)) {
         p.type = l[0] == 'f' ? PAT_FUN : l[0] == 'o' ? PAT_OBJ : PAT_SRC;
-        char *colon = p.type == PAT_SRC ? strrchr(l + 4, ':') : NULL;
+        const char *colon = p.type == PAT_SRC ? strrchr(l + 4, ':') : NULL;
         uint64_t line;
         if (colon && cli_parse_count(colon + 1, INT32_MAX, &line) == 0 && line > 0)
             p.line = (int)line, p.glob = strndup(l + 4, (size_t)(colon - (l + 4)));
