@@ -5,7 +5,8 @@
 # their registers are roots.  A thread that blocks it past the shim (the
 # raw system call) cannot be seen: the check then judges nothing lost and
 # says so.  Fixture: tests/shim/leak/blocked.c (valgrind: definitely
-# lost 0).  The runs are few here; docs/leaks.md quotes 50 of each.
+# lost 0).  The runs are few here; 50 of each, as the issue asks:
+#   for i in $(seq 50); do heapsnap run -q --gate -- ./blocked 32 50 || echo FAIL; done
 # tier: full (35 gated runs of threaded programs)
 
 L=tests/shim/leak
