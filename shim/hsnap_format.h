@@ -446,7 +446,8 @@ struct hsnap_leaks_head {
     uint32_t nrecords;      /* loss records */
     uint32_t nmembers;      /* u32 cycle member indices after the records */
     uint32_t unstopped;     /* threads that could not be stopped; their whole
-                               stack was scanned instead */
+                               stack was scanned, but not their registers, so
+                               no block is classed lost (IGNORED instead) */
     uint64_t scan_ns;       /* how long the model ran */
     uint64_t scratch_bytes; /* the model's peak scratch memory */
     uint64_t reserved;      /* 0 */

@@ -445,6 +445,7 @@ void life_detach(void)
     helper_stop();
     dom_detach();
     stop_release_signal();
+    sig_keep_open(0);
     trace_clear(); /* the table's memory back; a free still in a hook finds nothing */
     guard_leave(saved);
 }

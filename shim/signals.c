@@ -12,6 +12,12 @@
  * The shim's own installs go through sig_install, which calls the real
  * sigaction (dlsym RTLD_NEXT; libc's raw syscall wrapper when that fails)
  * and is not watched.  SIGTERM's default is term.c's (term_sigaction).
+ *   The one exception to "the program wins" is the leak check's stop
+ * signal (sig_keep_open): pthread_sigmask and sigprocmask never block it,
+ * since a thread that blocks it (a service's workers block every signal
+ * for one signal thread) cannot be stopped, and its registers, the only
+ * home of some pointers, could not be read.  The program asked to block a
+ * signal it does not use; the shim's handler only saves the registers.
  * Everything here is async-signal-safe: sigaction may be called from a
  * handler.
  */
@@ -19,12 +25,20 @@
 #include <signal.h>
 #include <string.h>
 
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "root.h"
 
 typedef int (*sig_action_fn)(int, const struct sigaction *, struct sigaction *);
+typedef int (*sig_mask_fn)(int, const sigset_t *, sigset_t *);
 
 static struct {
     sig_action_fn real;            /* the next sigaction */
+    sig_mask_fn real_thread_mask;  /* the next pthread_sigmask */
+    sig_mask_fn real_mask;         /* the next sigprocmask */
+    atomic_int open;               /* a signal no mask may block, 0 = none */
     int watched;                   /* the signal the shim handles, 0 = none */
     void (*ours)(int);             /* its handler */
     atomic_int lost;               /* the program took it over */
@@ -35,6 +49,8 @@ static struct {
 void sig_init(void)
 {
     sig.real = (sig_action_fn)dlsym(RTLD_NEXT, "sigaction");
+    sig.real_thread_mask = (sig_mask_fn)dlsym(RTLD_NEXT, "pthread_sigmask");
+    sig.real_mask = (sig_mask_fn)dlsym(RTLD_NEXT, "sigprocmask");
 }
 
 static int sig_real(int s, const struct sigaction *act, struct sigaction *old)
@@ -96,4 +112,53 @@ HS_EXPORT void (*signal(int s, void (*handler)(int)))(int)
     if (sigaction(s, &act, &old) != 0)
         return SIG_ERR;
     return old.sa_handler;
+}
+
+/* ---------------- the stop signal stays deliverable ---------------- */
+
+/* s (the leak check's stop signal) is never blocked by the program's
+ * pthread_sigmask or sigprocmask from now on; 0: masks as asked again. */
+void sig_keep_open(int s)
+{
+    atomic_store(&sig.open, s);
+}
+
+/* set, less the signal kept open, in *copy; set itself when it holds none. */
+static const sigset_t *sig_mask_less(int how, const sigset_t *set, sigset_t *copy)
+{
+    int s = atomic_load(&sig.open);
+    if (!set || !s || how == SIG_UNBLOCK || sigismember(set, s) != 1)
+        return set;
+    *copy = *set;
+    sigdelset(copy, s);
+    return copy;
+}
+
+/* Without the next function (dlsym failed): the system call, which takes
+ * the kernel's 8-byte set. */
+static int sig_mask_raw(int how, const sigset_t *set, sigset_t *old)
+{
+    return (int)syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
+}
+
+HS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    sigset_t copy;
+    set = sig_mask_less(how, set, &copy);
+    if (HS_UNLIKELY(!sig.real_thread_mask))
+        sig_init();
+    if (sig.real_thread_mask)
+        return sig.real_thread_mask(how, set, old);
+    int saved = errno, r = sig_mask_raw(how, set, old) == 0 ? 0 : errno;
+    errno = saved;
+    return r;
+}
+
+HS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    sigset_t copy;
+    set = sig_mask_less(how, set, &copy);
+    if (HS_UNLIKELY(!sig.real_mask))
+        sig_init();
+    return sig.real_mask ? sig.real_mask(how, set, old) : sig_mask_raw(how, set, old);
 }

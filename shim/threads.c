@@ -272,7 +272,9 @@ __attribute__((constructor(102))) static void thr_init(void)
     collect_init(&thr_leak_host);
     thr_resolve();
     task_bounds(&lo, &hi);
-    stop_init(thr_signal(), lo, hi);
+    int sig = thr_signal();
+    stop_init(sig, lo, hi);
+    sig_keep_open(sig);
     roots_set_mapped(opt_int(OPT_MAPPED_ROOTS) != 0);
     pend_thread_begin();
     pthread_atfork(NULL, NULL, stop_after_fork_child);

@@ -273,8 +273,9 @@ static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls,
     for (size_t i = 0; i < n; i++)
         print_record(o, v[i], lossrec_ranked(ls), out);
     if (lossrec_unstopped(ls))
-        fprintf(out, "note: %u threads could not be stopped; their whole stacks were "
-                "scanned\n\n", lossrec_unstopped(ls));
+        fprintf(out, "note: %u threads could not be stopped: their registers were not "
+                "read, so no block is reported lost (the check is incomplete)\n\n",
+                lossrec_unstopped(ls));
     if (lossrec_partial(ls))
         fprintf(out, "note: %llu blocks could not be read whole (a PROT_NONE page or an "
                 "unmapped range in them): scanned partially; what they point to from "

@@ -525,6 +525,9 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     if (supp.blocks)
         fprintf(out, "heapsnap:    suppressed: %llu bytes in %llu blocks\n",
                 (unsigned long long)supp.bytes, (unsigned long long)supp.blocks);
+    if (lossrec_unstopped(ls))
+        fprintf(out, "heapsnap: incomplete: %u threads could not be stopped (their registers "
+                "unread): no block is reported lost\n", lossrec_unstopped(ls));
     int lost = sum[LOSSREC_DIRECT].blocks + sum[LOSSREC_INDIRECT].blocks +
                sum[LOSSREC_CYCLE].blocks > 0;
     lossrec_free(ls);

@@ -319,5 +319,11 @@ int leakcheck_check(struct leakcheck *gl, struct verdict *g, int proc, char *err
         if ((r->fail_on & (1u << leak_rules[i].cls)) && leak_kind(gl, g, proc, i, ls, &sums) < 0)
             return -1;
     leak_message(c, r, &sums);
+    if (s->lk.head.unstopped) { /* the shim judged nothing lost: say so */
+        size_t len = strlen(c->msg);
+        snprintf(c->msg + len, sizeof(c->msg) - len, "; incomplete: %u threads could not be "
+                 "stopped, their registers unread, so no block was judged lost",
+                 s->lk.head.unstopped);
+    }
     return 0;
 }

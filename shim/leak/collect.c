@@ -393,6 +393,8 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         ret_free();
         return -1;
     }
+    if (col.unstopped) /* their registers unread: the answer is incomplete */
+        model_result_unverified(b, n, &col.res, &col.ops);
     col.res.unstopped = col.unstopped;
     col.res.scan_ns = collect_now() - col.t0;
     col.last_unreachable = (int64_t)(col.res.total[HSNAP_CLASS_DIRECT].blocks +

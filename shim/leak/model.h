@@ -128,6 +128,16 @@ int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roo
 void model_result_free(struct model_result *out, const struct model_ops *ops);
 
 /*
+ * After model_run, when the roots were not complete (a thread whose
+ * registers could not be read): a block no root reached may be held in
+ * one of them, so none is judged lost.  Every possibly lost, direct,
+ * indirect and cycle block of b[0..n) becomes HSNAP_CLASS_IGNORED, its
+ * class's total moves there, and the loss records are dropped.
+ */
+void model_result_unverified(struct hsnap_block *b, size_t n, struct model_result *out,
+                             const struct model_ops *ops);
+
+/*
  * Encode *r as the payload of a HSNAP_SEC_LEAKS section (grammar in
  * hsnap_format.h).  Returns the payload's size; writes it to buf only when
  * cap is at least that size, so call once with cap 0 to size the buffer.

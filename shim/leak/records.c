@@ -151,6 +151,30 @@ void model_result_free(struct model_result *out, const struct model_ops *ops)
     memset(out, 0, sizeof(*out));
 }
 
+void model_result_unverified(struct hsnap_block *b, size_t n, struct model_result *out,
+                             const struct model_ops *ops)
+{
+    static const int judged[] = {HSNAP_CLASS_POSSIBLE, HSNAP_CLASS_DIRECT, HSNAP_CLASS_INDIRECT,
+                                 HSNAP_CLASS_CYCLE};
+    for (size_t i = 0; i < n; i++)
+        if (b[i].cls >= HSNAP_CLASS_POSSIBLE && b[i].cls <= HSNAP_CLASS_CYCLE)
+            b[i].cls = HSNAP_CLASS_IGNORED;
+    for (size_t k = 0; k < sizeof judged / sizeof *judged; k++) {
+        struct hsnap_leak_total *t = &out->total[judged[k]];
+        out->total[HSNAP_CLASS_IGNORED].blocks += t->blocks;
+        out->total[HSNAP_CLASS_IGNORED].bytes += t->bytes;
+        *t = (struct hsnap_leak_total){0};
+    }
+    if (out->records)
+        ops->free(out->records, out->nrecords * sizeof(*out->records), ops->ctx);
+    if (out->members)
+        ops->free(out->members, out->nmembers * sizeof(uint32_t), ops->ctx);
+    out->records = NULL;
+    out->members = NULL;
+    out->nrecords = out->nmembers = 0;
+    out->out_bytes = 0;
+}
+
 /* ---- the LEAKS section --------------------------------------------------- */
 
 size_t model_result_encode(const struct model_result *r, void *buf, size_t cap)

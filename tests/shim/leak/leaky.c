@@ -18,8 +18,9 @@
  *          (both reachable), 2003 leaked by a thread that exited (direct),
  *          2004 held only by the TLS of a thread that exited (a plain TLS
  *          pointer dies with its thread: direct).
- * blocked: like threads' running thread, but it blocks every signal:
- *          unstopped 1, and 2001 still reachable (whole stack scanned).
+ * blocked: like threads' running thread, but it blocks every signal
+ *          with pthread_sigmask, which never blocks the stop signal under
+ *          the shim: unstopped 0, 2001 and 2002 still reachable.
  * dlopen:  3001 held only by a dlopened library's global: reachable.
  * fork:    the child leaks 4001 (direct) and exits; the parent frees all.
  * worker:  a second thread calls heapsnap_collect(argv[2]) while main

@@ -83,8 +83,8 @@ if l_run threads threads; then
   l_line threads_all_stopped "$T/threads.txt" "unstopped 0"
 else t_fail threads "exit $?: $(head -c 300 "$T/threads.err")"; fi
 if l_run blocked blocked; then
-  l_line thread_blocking_signals_is_unstopped "$T/blocked.txt" "unstopped 1"
-  l_expect unstopped_thread_whole_stack_scanned "$T/blocked.txt" 2001:1 2002:1
+  l_line thread_blocking_signals_is_stopped "$T/blocked.txt" "unstopped 0"
+  l_expect thread_blocking_signals_stack_and_tls_reachable "$T/blocked.txt" 2001:1 2002:1
 else t_fail blocked "exit $?: $(head -c 300 "$T/blocked.err")"; fi
 "$T/leaky" threads >"$T/plain.out" 2>&1; want=$?
 if [ "$want" = 0 ] && [ ! -s "$T/threads.err" ] && cmp -s "$T/plain.out" "$T/threads.out"; then

@@ -1,6 +1,7 @@
 # tests/shim/leak/test_leak_unstoppable.sh - threads the leak check cannot stop
-# (they block the stop signal): the check never scans in place while one
-# runs.  It moves to a fork of the process, whose image stands still, or,
+# (they block the stop signal with the raw system call): the check never
+# scans in place while one runs.  It moves to a fork of the process, whose
+# image stands still (and judges nothing lost: their registers are unread), or,
 # when no fork may be made (HEAPSNAP_LEAK_FORK=0), it is skipped and the
 # snapshot says so.  And a thread the shim did not see start (its
 # pthread_create hook bypassed) is stopped and scanned all the same: the

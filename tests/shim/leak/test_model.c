@@ -760,6 +760,35 @@ TEST_BEGIN(test_encode)
     heap_fini(&h);
 TEST_END
 
+/* Roots known incomplete (a thread's registers unread): a direct leak,
+ * what it owns and a cycle all become ignored, their totals with them;
+ * reachable blocks stay; no loss record is left. */
+TEST_BEGIN(test_unverified_judges_nothing_lost)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t d = heap_block(&h, 16), a = heap_block(&h, 24), b = heap_block(&h, 16);
+    uint32_t c = heap_block(&h, 16), k = heap_block(&h, 8);
+    heap_link(&h, d, 0, a);
+    heap_link(&h, b, 0, c);
+    heap_link(&h, c, 0, b);
+    uintptr_t root = (uintptr_t)h.b[k].addr;
+    struct model_root rt = {(uintptr_t)&root, (uintptr_t)(&root + 1), MODEL_ROOT_STACK, 0};
+    expect_eq_u64(model_run(h.b, h.n, &rt, 1, &g_ops, &r), MODEL_OK);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_DIRECT);
+    model_result_unverified(h.b, h.n, &r, &g_ops);
+    for (uint32_t i = 0; i < h.n; i++)
+        expect_eq_u64(h.b[i].cls, i == k ? HSNAP_CLASS_REACHABLE : HSNAP_CLASS_IGNORED);
+    expect_eq_u64(r.total[HSNAP_CLASS_DIRECT].blocks + r.total[HSNAP_CLASS_INDIRECT].blocks +
+                  r.total[HSNAP_CLASS_CYCLE].blocks + r.total[HSNAP_CLASS_POSSIBLE].blocks, 0);
+    expect_eq_u64(r.total[HSNAP_CLASS_IGNORED].blocks, 4);
+    expect_eq_u64(r.total[HSNAP_CLASS_IGNORED].bytes, 72);
+    expect_eq_u64(r.nrecords, 0);
+    expect_eq_u64(model_result_encode(&r, NULL, 0), 40 + 16 * 7);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
 /* ---- a million blocks ----------------------------------------------------- */
 
 static double ms_since(const struct timespec *t0)
@@ -957,6 +986,7 @@ int main(void)
     test_out_of_memory();
     test_index_matches_search();
     test_encode();
+    test_unverified_judges_nothing_lost();
     test_ring_of_a_million();
     test_million_with_1000_leaked();
     test_hole_scanned_around();

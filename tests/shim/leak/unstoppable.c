@@ -1,6 +1,7 @@
 /*
  * unstoppable.c - threads the leak check cannot stop: four threads block
- * every signal (so HEAPSNAP_STOP_SIGNAL never reaches them) and keep
+ * every signal with the raw system call, past the shim's pthread_sigmask
+ * (so HEAPSNAP_STOP_SIGNAL never reaches them), and keep
  * rebuilding linked lists (push a node, drop the oldest past 1,000) while
  * main calls exit(0).  Every node is reachable from heads[] at every
  * moment; a scan in place reads the lists while they change and calls
@@ -10,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define NT 4
@@ -26,7 +28,7 @@ static void *builder(void *arg)
     long i = (long)arg, n = 0;
     sigset_t all;
     sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, 8);
     for (;;) {
         struct node *x = calloc(1, sizeof *x);
         x->next = heads[i];
