@@ -341,7 +341,12 @@ static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, 
  * weakrefs, dict.  The weak references are borrowed.  Both words are
  * the instance's references for the retained sizes: it owns its values
  * array and its __dict__ as its own block's fields.  inl: 3.13's inline
- * values are valid (pyg_inline): a __dict__ sharing them is no edge. */
+ * values are valid (pyg_inline), and a __dict__ sharing them (it holds
+ * nothing: its values are the instance's) is the instance's edge as the
+ * collector sees it from 3.13.3 on (gh-130327: the managed dict always
+ * traversed), an outside reference before. */
+#define PYG_DICT_ALWAYS 0x030d0300u
+
 static void pyg_preheader(uint32_t i, uint64_t p, int inl)
 {
     uint64_t w[2];
@@ -353,7 +358,8 @@ static void pyg_preheader(uint32_t i, uint64_t p, int inl)
         values = w[0];
     else if (w[1] & 1)
         values = w[1] + 1, dict = 0;
-    uint32_t d = dict && !inl ? pyg_tracked_at(dict) : PYG_NONE;
+    int edge = !inl || py_sym.version >= PYG_DICT_ALWAYS;
+    uint32_t d = dict && edge ? pyg_tracked_at(dict) : PYG_NONE;
     if (d != PYG_NONE && d != i)
         pyg_add(i, d, HSNAP_PYLABEL_DICT, 0, 0);
     if (values && !(values & 7)) /* its edges before the instance's own block's */
