@@ -139,7 +139,9 @@ void name_manifest(const char *path, int err, int last)
 }
 
 /* rec (n bytes, its NUL included) appended to the manifest file m in one
- * write.  The open follows no symlink and blocks on nothing: a link
+ * write; under heapsnap run (HEAPSNAP_MANIFEST_FD) only to the file run
+ * made, never one made again after a killed run removed or left it.  The
+ * open follows no symlink and blocks on nothing: a link
  * planted in a shared directory (to /etc/passwd, for a root process) is
  * refused with one warning, ELOOP, as is anything but a regular file, or
  * a file of another user with other names (a hard link), EPERM.  SIGXFSZ
@@ -150,7 +152,9 @@ int name_manifest_append(const char *m, const char *rec, size_t n)
     static atomic_int warned;
     struct sighold fsz;
     struct stat sb;
-    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+    const char *chan = opt_str(OPT_MANIFEST_FD);
+    int creat = chan && *chan ? 0 : O_CREAT; /* run's file is run's: none made after it ends */
+    int fd = open(m, O_WRONLY | O_APPEND | creat | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                          O_CLOEXEC, 0600), r, e;
     if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
                     (sb.st_nlink > 1 && sb.st_uid != geteuid()))) {
