@@ -13,7 +13,9 @@
  * heartbeat, new traces' stacks (statestacks.c) and, spaced by its cost,
  * a document (snapshot.c's snap_state_doc: a snapshot without BLOCKS); what it wrote
  * leaves the program's RSS at each beat's end (state_let_go).  Every range
- * is allocated before it is touched: a full disk never raises SIGBUS.
+ * is allocated before it is touched: a full disk never raises SIGBUS;
+ * the file is never bigger than RLIMIT_FSIZE (state_fit_limit), so no
+ * write into it raises SIGXFSZ.
  * statelife.c follows the file through fork, exec and a clean end.
  * Lock: none of its own.  Cells are handed out with an atomic counter;
  * the rest is the helper's; start-up and a fork's child are single-threaded.
