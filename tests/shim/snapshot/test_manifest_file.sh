@@ -9,8 +9,9 @@ t_build fewblocks tests/shim/snapshot/fewblocks.c
 prog=$T/fewblocks
 warns() { grep -c '^heapsnap: ' "$1"; }
 "$prog" >"$T/plain.out" 2>&1; want=$?
-# M MANIFEST OUT [VAR=VALUE...]: the program preloaded, stdout $T/o, stderr $T/e
-M() { env LD_PRELOAD="$SHIM" HEAPSNAP_MANIFEST="$1" HEAPSNAP_OUTPUT="$2" "${@:3}" "$prog" >"$T/o" 2>"$T/e"; rc=$?; }
+# M MANIFEST OUT [VAR=VALUE...]: the program preloaded, stdout $T/o, stderr
+# $T/e, status $rc (137: held up for 20 s)
+M() { timeout -s KILL 20 env LD_PRELOAD="$SHIM" HEAPSNAP_MANIFEST="$1" HEAPSNAP_OUTPUT="$2" "${@:3}" "$prog" >"$T/o" 2>"$T/e"; rc=$?; }
 
 # ---- a regular file: the path appended, NUL-ended
 : >"$T/m.list"
