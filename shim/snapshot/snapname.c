@@ -134,19 +134,20 @@ void name_manifest(const char *path, int err, int last)
             opt_warn("a snapshot name holds a newline: not listed in HEAPSNAP_MANIFEST", "", "");
         return;
     }
-    if (name_manifest_append(m, line, len + 1) != 0 && errno != ELOOP && errno != EPERM)
-        opt_warn("cannot append to ", m, "");
+    name_manifest_append(m, line, len + 1);
 }
 
 /* rec (n bytes, its NUL included) appended to the manifest file m in one
  * write; under heapsnap run (HEAPSNAP_MANIFEST_FD) only to the file run
  * made, never one made again after a killed run removed or left it.  The
- * open follows no symlink and blocks on nothing: a link
- * planted in a shared directory (to /etc/passwd, for a root process) is
- * refused with one warning, ELOOP, as is anything but a regular file, or
+ * open follows no symlink and blocks on nothing: a link planted in a
+ * shared directory (to /etc/passwd, for a root process) is refused, ELOOP,
+ * as is anything but a regular file (a FIFO without a reader: ENXIO), or
  * a file of another user with other names (a hard link), EPERM.  SIGXFSZ
  * is held (sighold.c): a manifest past the file size limit fails the
- * write, not the host.  0, or -1 with errno. */
+ * write, not the host.  A refusal or a failed write is said once; a file
+ * that is not there (run ended) or not ours to open is not.  0, or -1
+ * with errno. */
 int name_manifest_append(const char *m, const char *rec, size_t n)
 {
     static atomic_int warned;
@@ -164,7 +165,7 @@ int name_manifest_append(const char *m, const char *rec, size_t n)
     }
     if (fd < 0) {
         e = errno;
-        if ((e == ELOOP || e == EPERM) && !atomic_exchange(&warned, 1))
+        if ((e == ELOOP || e == EPERM || e == ENXIO) && !atomic_exchange(&warned, 1))
             opt_warn("HEAPSNAP_MANIFEST ", m,
                      e == ELOOP ? " is a symbolic link: not followed, nothing appended"
                                 : " is not a regular file of this user: nothing appended");
@@ -176,6 +177,8 @@ int name_manifest_append(const char *m, const char *rec, size_t n)
     e = errno;
     sighold_drop(&fsz);
     close(fd);
+    if (r != 0 && !atomic_exchange(&warned, 1))
+        opt_warn("cannot append to ", m, e == EFBIG ? ": the file size limit is reached" : "");
     errno = e;
     return r;
 }

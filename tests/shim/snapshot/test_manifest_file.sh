@@ -4,7 +4,8 @@
 # user planted in a shared directory (to a root-owned file, for a root
 # process) is refused with one warning and its target left as it was, and
 # so is a FIFO; under heapsnap run (HEAPSNAP_MANIFEST_FD) a manifest that
-# is gone is not made again.  The program's output and status never change.
+# is gone is not made again; an append past the file size limit fails with
+# one warning.  The program's output and status never change.
 t_build fewblocks tests/shim/snapshot/fewblocks.c
 prog=$T/fewblocks
 warns() { grep -c '^heapsnap: ' "$1"; }
@@ -58,3 +59,13 @@ if [ "$M2_rc" = "$want" ] && [ "$(tr '\0' '|' <"$T/run.list")" = "$T/e1.hsnap|" 
    [ ! -e "$T/gone.list" ]; then
   t_pass manifest_under_run_not_made_again
 else t_fail manifest_under_run_not_made_again "run.list: $(tr '\0' '|' <"$T/run.list" | head -c 200); gone.list $( [ -e "$T/gone.list" ] && echo made || echo absent)"; fi
+
+# ---- a manifest already past the file size limit: the append fails with
+# one warning, the program (whose small snapshot fits) is unharmed
+head -c 20000 /dev/zero | tr '\0' a >"$T/big.list"
+(ulimit -f 16 && exec env LD_PRELOAD="$SHIM" HEAPSNAP_STATE=0 HEAPSNAP_MANIFEST="$T/big.list" \
+  HEAPSNAP_OUTPUT="$T/f.hsnap" /bin/true) >"$T/o" 2>"$T/e"; rc=$?
+if [ "$rc" = 0 ] && [ "$(warns "$T/e")" = 1 ] && grep -q "^heapsnap: cannot append to $T/big.list: the file size limit" "$T/e" &&
+   [ "$(stat -c %s "$T/big.list")" = 20000 ] && [ -s "$T/f.hsnap" ]; then
+  t_pass manifest_past_file_size_limit_host_unharmed
+else t_fail manifest_past_file_size_limit_host_unharmed "status $rc: $(head -c 200 "$T/e")"; fi
