@@ -13,15 +13,19 @@
  * heartbeat, new traces' stacks (statestacks.c) and, spaced by its cost,
  * a document (snapshot.c's snap_state_doc: a snapshot without BLOCKS); what it wrote
  * leaves the program's RSS at each beat's end (state_let_go).  Every range
- * is allocated before it is touched: a full disk never raises SIGBUS.
+ * is allocated before it is touched: a full disk never raises SIGBUS;
+ * the file is never bigger than RLIMIT_FSIZE (state_fit_limit), so no
+ * write into it raises SIGXFSZ.
  * statelife.c follows the file through fork, exec and a clean end.
  * Lock: none of its own.  Cells are handed out with an atomic counter;
  * the rest is the helper's; start-up and a fork's child are single-threaded.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -399,8 +403,12 @@ int state_create_file(char *t)
     }
     if (fd < 0)
         return -1;
-    if (ftruncate(fd, (off_t)st.size) != 0 || posix_fallocate(fd, 0, HSTATE_PAGE) != 0 ||
-        fstat(fd, &sb) != 0) {
+    struct sighold fsz; /* a file size limit lowered since state_init: EFBIG, not the host's end */
+    sighold_take(&fsz, SIGXFSZ);
+    int bad = ftruncate(fd, (off_t)st.size) != 0 || posix_fallocate(fd, 0, HSTATE_PAGE) != 0 ||
+              fstat(fd, &sb) != 0;
+    sighold_drop(&fsz);
+    if (bad) {
         unlink(t);
         close(fd);
         return -1;
@@ -469,8 +477,33 @@ void state_identity(void)
         st.h->service[i] = 0;
 }
 
+/* st.size within RLIMIT_FSIZE, in whole MiB, or 0: the file is sized
+ * with ftruncate up front, and a size past the limit would fail (the
+ * write of the last snapshot, no bigger, may still fit).  A smaller
+ * bound, or no file, said once: as a warning when HEAPSNAP_STATE was
+ * set, else under HEAPSNAP_VERBOSE. */
+static void state_fit_limit(void)
+{
+    struct rlimit rl;
+    char num[24];
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= st.size)
+        return;
+    void (*say)(const char *, const char *, const char *) = opt_given(OPT_STATE) ? opt_warn
+                                                                                 : opt_debug;
+    st.size = (size_t)(rl.rlim_cur / STATE_MIB) * STATE_MIB;
+    if (!st.size) {
+        say("no state file: the file size limit (RLIMIT_FSIZE, ulimit -f) is under 1 MiB; "
+            "a SIGKILL will leave nothing of ", st.path, "");
+        return;
+    }
+    num[opt_fmt_u64(num, st.size / STATE_MIB)] = 0;
+    say("the state file's bound is cut to the file size limit (RLIMIT_FSIZE, ulimit -f): ", num,
+        " MiB");
+}
+
 /* Start-up (before recording): the file, unless HEAPSNAP_STATE=0, the
- * peak's sums are off, or the output is not a file's name. */
+ * peak's sums are off, the output is not a file's name, or the file size
+ * limit leaves no MiB for it (state_fit_limit). */
 void state_init(void)
 {
     long mib = opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0;
@@ -478,6 +511,9 @@ void state_init(void)
         return;
     st.size = (size_t)mib * STATE_MIB;
     state_name(st.path);
+    state_fit_limit();
+    if (!st.size)
+        return;
     if (state_create() != 0) {
         if (errno == ENOMEM || errno == EAGAIN)
             opt_warn("no state file (out of address space): a SIGKILL will leave nothing of ",

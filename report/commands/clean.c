@@ -7,11 +7,15 @@
  * recognised; the CLI's own use O_TMPFILE where it can and leave none.
  * Only regular files older than --min-age seconds (default 60) are taken,
  * so a write in progress is left alone; symlinks are never followed.
+ * The manifest file of a `heapsnap run` that a SIGKILL ended
+ * (heapsnap-manifest.PID.XXXXXX, mf_name) is taken too, once no process
+ * PID is left.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,14 +25,17 @@
 #include "cli.h"
 #include "commands.h"
 #include "escape.h"
+#include "manifest.h"
 #include "snapsave.h"
 
 static void clean_usage(void)
 {
     printf("usage: heapsnap clean [--dry-run] [--min-age S] DIR...\n"
            "Removes the temporary files (.NAME.tmp.XXXXXX) that a snapshot writer killed\n"
-           "in the middle of a write left in DIR, prints each one, and how many it\n"
-           "removed in each DIR on stderr.\n\n"
+           "in the middle of a write left in DIR, and the manifest files\n"
+           "(heapsnap-manifest.PID.XXXXXX) of a `heapsnap run` killed by SIGKILL once\n"
+           "process PID is gone, prints each one, and how many it removed in each DIR\n"
+           "on stderr.\n\n"
            "  -n, --dry-run     list them, remove nothing\n"
            "      --min-age S   only files not modified for S seconds (default 60)\n");
 }
@@ -52,6 +59,13 @@ static void clean_said(const char *dir, int dry, uint64_t min_age, const struct 
                 dry ? "; --dry-run removed nothing" : "");
 }
 
+/* Whether name is a manifest file of a run whose process is gone. */
+static int clean_run_gone(const char *name)
+{
+    pid_t pid = mf_name_pid(name);
+    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 /* One directory; returns how many could not be removed, or -1. */
 static int clean_dir(const char *dir, int dry, uint64_t min_age, char *err, size_t errlen)
 {
@@ -69,7 +83,7 @@ static int clean_dir(const char *dir, int dry, uint64_t min_age, char *err, size
     time_t now = time(NULL);
     while ((de = readdir(d))) {
         struct stat st;
-        if (!save_is_tmp_name(de->d_name) ||
+        if (!(save_is_tmp_name(de->d_name) || clean_run_gone(de->d_name)) ||
             fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
             (uint64_t)(now - st.st_mtime) < min_age)
             continue;

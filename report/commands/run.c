@@ -12,9 +12,11 @@
  * started hold it.  One that closed it appends to the temporary file
  * HEAPSNAP_MANIFEST names (0600, ours) instead (mf_read).  The exit
  * status is CMD's; when a signal killed CMD, heapsnap dies by the same
- * signal once its report (and --gate's) is out.  SIGINT/SIGTERM sent to
- * heapsnap alone (kill) are forwarded; those from the terminal reach CMD by
- * themselves.  Under a name without %p the pid run started takes it and
+ * signal once its report (and --gate's) is out.  SIGINT/SIGTERM/SIGHUP
+ * sent to heapsnap alone (kill) are forwarded; those from the terminal
+ * reach CMD by themselves.  Either way heapsnap waits for CMD and removes
+ * the manifest file; one a SIGKILL left names run's pid (mf_name), for
+ * `heapsnap clean`.  Under a name without %p the pid run started takes it and
  * every other process adds its pid (HEAPSNAP_RUN_PID): no snapshot
  * replaces another, so --gate sees each process's, whatever the name.
  */
@@ -228,6 +230,16 @@ static void run_forward(int sig, siginfo_t *si, void *uc)
     (void)uc;
     if (run_child > 0 && si->si_code <= 0) /* sent by a process, not the tty */
         kill((pid_t)run_child, sig);
+}
+
+/* sig forwarded (run_forward) unless it is ignored (nohup, a shell's
+ * background job): CMD inherits SIG_IGN across exec, a handler it would not. */
+static void run_catch(int sig)
+{
+    struct sigaction sa = {.sa_sigaction = run_forward, .sa_flags = SA_SIGINFO | SA_RESTART}, old;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(sig, &sa, NULL);
 }
 
 /* The channel's end, moved out of the low numbers the command will use
@@ -536,8 +548,9 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     const char *tmp = getenv("TMPDIR");
-    snprintf(manifest, sizeof(manifest), "%s/heapsnap-manifest.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(manifest);
+    int fd = mf_name(manifest, sizeof(manifest), tmp && *tmp ? tmp : "/tmp", getpid()) == 0
+                 ? mkstemp(manifest)
+                 : (errno = ENAMETOOLONG, -1);
     if (fd < 0) {
         snprintf(err, errlen, "run: %s: %s", manifest, strerror(errno));
         return 2;
@@ -562,10 +575,9 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         unlink(manifest);
         return 2;
     }
-    struct sigaction sa = {.sa_sigaction = run_forward, .sa_flags = SA_SIGINFO | SA_RESTART};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    run_catch(SIGINT);
+    run_catch(SIGTERM);
+    run_catch(SIGHUP); /* not our death: the manifest would stay behind */
     fflush(NULL);
     int e;
     pid_t pid = run_spawn(cmd, sock[1], o.follow_all, err, errlen, &e);

@@ -250,3 +250,28 @@ void mf_free(struct manifest *m)
     free(m->f);
     memset(m, 0, sizeof(*m));
 }
+
+#define MF_NAME_HEAD "heapsnap-manifest."
+
+int mf_name(char *out, size_t cap, const char *dir, pid_t run)
+{
+    int n = snprintf(out, cap, "%s/" MF_NAME_HEAD "%ld.XXXXXX", dir, (long)run);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+pid_t mf_name_pid(const char *name)
+{
+    static const char an[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t head = strlen(MF_NAME_HEAD), digits;
+    long pid = 0;
+    if (strncmp(name, MF_NAME_HEAD, head) != 0)
+        return 0;
+    name += head;
+    digits = strspn(name, "0123456789");
+    if (!digits || digits > 9 || name[0] == '0' || name[digits] != '.' ||
+        strlen(name + digits + 1) != 6 || strspn(name + digits + 1, an) != 6)
+        return 0;
+    for (size_t i = 0; i < digits; i++)
+        pid = pid * 10 + (name[i] - '0');
+    return (pid_t)pid;
+}

@@ -56,4 +56,13 @@ int mf_recv(int fd, struct manifest *m);
 
 void mf_free(struct manifest *m);
 
+/* The manifest file's template, DIR/heapsnap-manifest.<run's pid>.XXXXXX,
+ * into out for mkstemp: the pid tells `heapsnap clean` that the run a
+ * SIGKILL ended left it.  0, or -1 (too long). */
+int mf_name(char *out, size_t cap, const char *dir, pid_t run);
+
+/* The run's pid in a manifest file's base name made by mf_name; 0 when
+ * name is not one. */
+pid_t mf_name_pid(const char *name);
+
 #endif

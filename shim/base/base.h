@@ -8,7 +8,8 @@
  * entries and the register scrub.  Nothing here references a room above.
  * Prefixes: lock_, guard_ and defer_ (deferred.c), arena_, opt_
  * (options.c), sbuf_, clock_, degrade_, loader_ (and base_fork_mark),
- * cred_ (secure.c), launch_ (launcher.c), gotw_ (gotwalk.c), scrub_, line_.
+ * cred_ (secure.c), launch_ (launcher.c), gotw_ (gotwalk.c), scrub_, line_,
+ * sighold_.
  * Locks (the root's door, root.h, has the order): arena (6) and arena
  * maps (10), arena.c's.
  */
@@ -16,6 +17,7 @@
 #define HEAPSNAP_BASE_H
 
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -385,6 +387,17 @@ void loader_close(void);      /* fork's prepare: wait for those inside */
 void loader_open(void);       /* fork's parent */
 void loader_reset(void);      /* fork's child: nobody is inside */
 int loader_closed(void);      /* between fork's prepare and its child handler */
+
+/* ---- sighold.c: SIGXFSZ or SIGPIPE that the shim's own writes raise
+ * kept from the host: blocked on this thread from take to drop, and the
+ * one raised meanwhile taken back, unless one was pending before ---- */
+struct sighold {
+    sigset_t old; /* the thread's mask before the take */
+    int sig;
+    int had;      /* sig was pending already: it stays pending */
+};
+void sighold_take(struct sighold *h, int sig);
+void sighold_drop(struct sighold *h);
 
 /* ---- base/gotwalk.c: a module's GOT entries against given names ---- */
 struct gotw_mod {                  /* the module being walked */

@@ -83,12 +83,7 @@ int rchan_tell_state(const char *path)
     const char *m = opt_str(OPT_MANIFEST), *chan = opt_str(OPT_MANIFEST_FD);
     if (!m || !*m || !chan || !*chan || cred_secure() || memchr(abs, '\n', len + n))
         return -1; /* not under run (which reads it): the file lists snapshots only */
-    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    int r = sbuf_write_all(fd, abs, len + n + 1);
-    close(fd);
-    return r;
+    return name_manifest_append(m, abs, len + n + 1);
 }
 
 /* Tells run that path, told just before, is this process's exit

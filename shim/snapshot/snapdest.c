@@ -101,20 +101,18 @@ static int dest_put(int fd, const char *p, size_t n, const char **why)
     return 0;
 }
 
-/* src, from its start to its end, to fd; SIGPIPE blocked meanwhile on this
- * thread, and taken back if the write raised it. */
+/* src, from its start to its end, to fd; SIGPIPE held on this thread
+ * meanwhile (sighold_take), and taken back if the write raised it. */
 static int dest_copy(int fd, int src, const char **why)
 {
     const size_t room = 65536; /* mapped here: no .bss held for good */
     char *buf = arena_map(room);
-    sigset_t pipe, old, pending;
-    int had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE), r = 0, e;
+    struct sighold pipe;
+    int r = 0, e;
     off_t at = 0;
     if (!buf)
         return -1;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe, &old);
+    sighold_take(&pipe, SIGPIPE);
     for (;;) {
         ssize_t n = pread(src, buf, room, at);
         if (n < 0 && errno == EINTR)
@@ -126,11 +124,7 @@ static int dest_copy(int fd, int src, const char **why)
         at += n;
     }
     e = errno;
-    if (!had && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
-        struct timespec zero = {0, 0};
-        sigtimedwait(&pipe, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sighold_drop(&pipe);
     arena_unmap(buf, room);
     errno = e;
     return r;

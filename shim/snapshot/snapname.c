@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h> /* renameat2 only; no stdio streams */
 #include <stdlib.h>
 #include <string.h>
@@ -133,13 +134,53 @@ void name_manifest(const char *path, int err, int last)
             opt_warn("a snapshot name holds a newline: not listed in HEAPSNAP_MANIFEST", "", "");
         return;
     }
-    len++;
-    int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return;
-    if (sbuf_write_all(fd, line, len) != 0)
-        opt_warn("cannot append to ", m, "");
+    name_manifest_append(m, line, len + 1);
+}
+
+/* rec (n bytes, its NUL included) appended to the manifest file m in one
+ * write; under heapsnap run (HEAPSNAP_MANIFEST_FD) only to the file run
+ * made, never one made again after a killed run removed or left it.  The
+ * open follows no symlink and blocks on nothing: a link planted in a
+ * shared directory (to /etc/passwd, for a root process) is refused, ELOOP,
+ * as is anything but a regular file (a FIFO without a reader: ENXIO), or
+ * a file of another user with other names (a hard link), EPERM.  SIGXFSZ
+ * is held (sighold.c): a manifest past the file size limit fails the
+ * write, not the host.  A refusal or a failed write is said once; a file
+ * that is not there (run ended) or not ours to open is not.  0, or -1
+ * with errno. */
+int name_manifest_append(const char *m, const char *rec, size_t n)
+{
+    static atomic_int warned;
+    struct sighold fsz;
+    struct stat sb;
+    const char *chan = opt_str(OPT_MANIFEST_FD);
+    int creat = chan && *chan ? 0 : O_CREAT; /* run's file is run's: none made after it ends */
+    int fd = open(m, O_WRONLY | O_APPEND | creat | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+                         O_CLOEXEC, 0600), r, e;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+                    (sb.st_nlink > 1 && sb.st_uid != geteuid()))) {
+        close(fd);
+        fd = -1;
+        errno = EPERM;
+    }
+    if (fd < 0) {
+        e = errno;
+        if ((e == ELOOP || e == EPERM || e == ENXIO) && !atomic_exchange(&warned, 1))
+            opt_warn("HEAPSNAP_MANIFEST ", m,
+                     e == ELOOP ? " is a symbolic link: not followed, nothing appended"
+                                : " is not a regular file of this user: nothing appended");
+        errno = e;
+        return -1;
+    }
+    sighold_take(&fsz, SIGXFSZ);
+    r = sbuf_write_all(fd, rec, n);
+    e = errno;
+    sighold_drop(&fsz);
     close(fd);
+    if (r != 0 && !atomic_exchange(&warned, 1))
+        opt_warn("cannot append to ", m, e == EFBIG ? ": the file size limit is reached" : "");
+    errno = e;
+    return r;
 }
 
 /* The name of snapshot seq into out (NAME_MAX_PATH): path taken literally,

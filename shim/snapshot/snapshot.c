@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -297,6 +298,8 @@ static void snap_warn_why(const char *path, int err, const char *desc)
     if ((snap.hold_full && (err == ENOSPC || err == EDQUOT)) || atomic_exchange(&snap.warned, 1) != 0)
         return;
     char why[96] = ": ";
+    if (!desc && err == EFBIG)
+        desc = "the file size limit (RLIMIT_FSIZE, ulimit -f) is reached";
     if (!desc)
         desc = err ? strerrordesc_np(err) : "out of memory";
     strncat(why, desc ? desc : "unknown error", sizeof why - 3);
@@ -498,7 +501,9 @@ static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, 
 }
 
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
- * is NULL.  Serialised with every other snapshot; advances the epoch. */
+ * is NULL.  Serialised with every other snapshot; advances the epoch.
+ * SIGXFSZ is held meanwhile (sighold.c): past RLIMIT_FSIZE the write
+ * fails with EFBIG, its temporary goes, and one warning says so. */
 int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
 {
     int saved_errno = errno, ret;
@@ -519,6 +524,8 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
         return -1;
     }
     uint32_t seq = snap.seq++;
+    struct sighold fsz; /* a file size limit fails the write, never the host */
+    sighold_take(&fsz, SIGXFSZ);
     name_choose(snap.name, path, reason, seq);
     snap_run.unreachable = -1;
     snap.fail_err = 0;
@@ -527,6 +534,7 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
         *found = snap_run.unreachable;
     name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO,
                   reason == HSNAP_REASON_EXIT);
+    sighold_drop(&fsz);
     if (ret == 0)
         opt_debug("wrote ", snap.name, "");
     snap_drop_lock();

@@ -106,6 +106,9 @@ int name_open_tmp(char *t, const char *path); /* t (NAME_MAX_PATH + 32): its nam
 unsigned name_mode(void);                     /* HEAPSNAP_MODE's permission bits */
 void name_manifest(const char *path, int err, int last); /* run told: written (0) or
                                                          * failed; last: the exit's */
+/* rec (its NUL included) appended to HEAPSNAP_MANIFEST's file m: no link
+ * followed, SIGXFSZ held; 0, or -1 (errno; ELOOP, EPERM: refused, said once) */
+int name_manifest_append(const char *m, const char *rec, size_t n);
 /* shim/attach: told of each snapshot too (its absolute path), when set */
 extern void (*name_notify)(const char *path, int err);
 int name_commit(const char *t, char *path);   /* t -> path (may become path.<pid>); 0/-1 */
