@@ -404,6 +404,40 @@ static int py_find_interp(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* The loop of the evaluation function [lo, hi) when the compiler split it
+ * off into a part of its own (GCC's function partitioning: Debian's 3.14
+ * keeps 1 KiB at _PyEval_EvalFrameDefault and its 84 KiB loop elsewhere,
+ * reached by a jump, so that every evaluation frame's return address lies
+ * there): the largest function, by its .eh_frame FDE, that starts exactly
+ * where a jump (jmp or jcc rel32) of the function's own bytes leads out of
+ * it.  A byte scan, so a target must be an FDE's first byte, and the part
+ * at least PY_EVAL_SPLIT_MIN: a stray match names no function. */
+#define PY_EVAL_SPLIT_MIN 4096u
+static void py_find_eval_split(uintptr_t lo, uintptr_t hi)
+{
+    const uint8_t *p = (const uint8_t *)lo;
+    uintptr_t best_lo = 0, best_hi = 0;
+    for (uintptr_t at = lo; at + 6 <= hi; at++, p++) {
+        int32_t rel;
+        uintptr_t next;
+        if (p[0] == 0xe9) {
+            __builtin_memcpy(&rel, p + 1, 4), next = at + 5;
+        } else if (p[0] == 0x0f && (p[1] & 0xf0) == 0x80) {
+            __builtin_memcpy(&rel, p + 2, 4), next = at + 6;
+        } else {
+            continue;
+        }
+        uintptr_t t = next + (uintptr_t)(intptr_t)rel, flo, fhi;
+        if (t - lo < hi - lo || t == best_lo ||
+            t - py_sym.interp_lo[0] >= py_sym.interp_hi[0] - py_sym.interp_lo[0] ||
+            unwind_func_range(t, &flo, &fhi) != 0 || flo != t || fhi - flo < PY_EVAL_SPLIT_MIN ||
+            fhi - flo <= best_hi - best_lo)
+            continue;
+        best_lo = flo, best_hi = fhi;
+    }
+    py_sym.eval2_lo = best_lo, py_sym.eval2_hi = best_hi;
+}
+
 /* _PyEval_EvalFrameDefault's text range, from its dynamic symbol, and the
  * interpreter's modules. */
 static int py_find_eval(void)
@@ -418,6 +452,7 @@ static int py_find_eval(void)
     loader_iterate_phdr(py_find_interp, NULL);
     if (py_sym.interp_lo[0] == py_sym.interp_lo[1]) /* a static build: one module */
         py_sym.interp_lo[1] = py_sym.interp_hi[1] = 0;
+    py_find_eval_split(py_sym.eval_lo, py_sym.eval_hi);
     return 0;
 }
 
@@ -529,6 +564,10 @@ void dom_init(void)
         return;
     }
     py_trim = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_TRIM;
+    if (!py_obj_layout_find(real)) /* frames from _Py_DebugOffsets, objects not yet */
+        opt_warn(py_unread_set(real, HSNAP_PYUNREAD_OBJECTS,
+                               ": Python lines read, its objects not yet (no types, cycles "
+                               "or holders)"), "", "");
     pyexit_find(py_dlsym);
     pthread_atfork(NULL, NULL, py_forked);
     py_wrap_arenas();

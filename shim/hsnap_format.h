@@ -267,7 +267,8 @@ struct hsnap_pycapped {
 };
 
 /* PYUNREAD's payload: the process runs a CPython whose frames and objects
- * the shim does not read (native frames only), of version (Py_Version's
+ * the shim does not read (native frames only; with why OBJECTS, whose
+ * frames it reads but not its objects), of version (Py_Version's
  * major.minor, 0x030e0000 for 3.14; 0: it did not say), and why.  A
  * reader checks the length is 8 and why is one of these. */
 struct hsnap_pyunread {
@@ -283,7 +284,8 @@ enum hsnap_pyunread_why {
     HSNAP_PYUNREAD_RANGE = 7,         /* its _Py_DebugOffsets out of range */
     HSNAP_PYUNREAD_SYMBOLS = 8,       /* symbols the shim needs are missing */
     HSNAP_PYUNREAD_CLAIMED = 9,       /* HEAPSNAP_PYTHON claimed another version */
-    HSNAP_PYUNREAD_WHY_MAX = 9
+    HSNAP_PYUNREAD_OBJECTS = 10,      /* frames read, objects not: no object layout yet */
+    HSNAP_PYUNREAD_WHY_MAX = 10
 };
 
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,

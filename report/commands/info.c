@@ -302,11 +302,12 @@ static void info_print(const struct snap *s)
     info_bytes("shim memory:", m->shim_bytes);
     printf("%-17s %u\n", "traces:", s->ntraces);
     char unread[320];
+    int unread_said = pytypes_unread_note(s, unread, sizeof unread);
     if (s->npycodes)
         printf("%-17s CPython %u.%u, %u code objects\n", "python:", s->py_version >> 24,
                (s->py_version >> 16) & 0xff, s->npycodes);
-    else if (pytypes_unread_note(s, unread, sizeof unread))
-        printf("%-17s %s\n", "python:", unread);
+    if (unread_said) /* not read, or (with its lines) its objects not read */
+        printf("%-17s %s\n", s->npycodes ? "" : "python:", unread);
     if (s->has_gcfreed) { /* PYGCFREED: what the cycle collector freed over the run */
         gcfreed_print_total(s, 1, "gc collected:    ", stdout);
     }

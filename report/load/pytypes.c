@@ -323,11 +323,16 @@ int pytypes_unread_note(const struct snap *s, char *buf, size_t n)
         [HSNAP_PYUNREAD_RANGE] = "its _Py_DebugOffsets are out of range",
         [HSNAP_PYUNREAD_SYMBOLS] = "symbols heapsnap needs are missing",
         [HSNAP_PYUNREAD_CLAIMED] = "HEAPSNAP_PYTHON named another version",
+        [HSNAP_PYUNREAD_OBJECTS] = "",
     };
     const struct hsnap_pyunread *u = &s->pyunread;
     if (!u->why) /* snap_load checked it is one of them */
         return 0;
-    if (u->version)
+    if (u->why == HSNAP_PYUNREAD_OBJECTS)
+        snprintf(buf, n, "CPython %u.%u's objects were not read (its Python lines were): no "
+                 "types, cycles or holders for this version yet (docs/python.md, \"Versions\")",
+                 u->version >> 24, (u->version >> 16) & 0xff);
+    else if (u->version)
         snprintf(buf, n, "CPython %u.%u was not read (%s): native frames only, no Python lines "
                  "or objects (docs/python.md, \"Versions\")", u->version >> 24,
                  (u->version >> 16) & 0xff, why[u->why]);

@@ -469,6 +469,7 @@ struct py_syms {
     void *(*gil_holder)(void);  /* _PyThreadState_UncheckedGet */
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
+    uintptr_t eval2_lo, eval2_hi; /* its loop split off by the compiler, or 0 */
     /* the interpreter's own text (stack.c's trim): [0] the executable
      * segments of the module that holds the evaluation loop (libpython,
      * or a static python executable), [1] a shared build's python
@@ -496,6 +497,15 @@ static inline uintptr_t py_ptr(const char *base, uint16_t off)
     uintptr_t v;
     __builtin_memcpy(&v, base + off, sizeof v);
     return v;
+}
+
+/* A frame's code object: from 3.14 on f_executable is a _PyStackRef, its
+ * low bit a tag (Py_TAG_REFCNT); objects are 16-aligned, so the tag bits
+ * are cleared on every version. */
+#define PY_CODE_TAGS ((uintptr_t)7)
+static inline uintptr_t py_frame_code(const char *fr)
+{
+    return py_ptr(fr, py_lay->fr_code) & ~PY_CODE_TAGS;
 }
 
 /* code.c: the code object at co (alive: a frame of this thread names it)

@@ -102,6 +102,24 @@ static const struct py_debug_format py_debug_formats[] = {
         .str_state = 544, .str_length = 552, .str_ascii_size = 560,
         .interp_gc = 80, .gc_collecting = 576,
     },
+    { /* 3.14: the thread state's and the interpreter state's blocks grew */
+        .version = 0x030e0000, .free_threaded = 16, .ts_current_frame = 208,
+        .fr_previous = 256, .fr_executable = 264, .fr_instr_ptr = 272, .fr_owner = 288,
+        .co_filename = 320, .co_qualname = 336, .co_linetable = 344,
+        .co_firstlineno = 352, .co_code_adaptive = 384,
+        .ob_type = 408, .bytes_ob_size = 600, .bytes_ob_sval = 608,
+        .str_state = 624, .str_length = 632, .str_ascii_size = 640,
+        .interp_gc = 88, .gc_collecting = 656,
+    },
+    { /* 3.15: the interpreter frame's block grew */
+        .version = 0x030f0000, .free_threaded = 16, .ts_current_frame = 208,
+        .fr_previous = 320, .fr_executable = 328, .fr_instr_ptr = 336, .fr_owner = 352,
+        .co_filename = 384, .co_qualname = 400, .co_linetable = 408,
+        .co_firstlineno = 416, .co_code_adaptive = 448,
+        .ob_type = 472, .bytes_ob_size = 696, .bytes_ob_sval = 704,
+        .str_state = 720, .str_length = 728, .str_ascii_size = 736,
+        .interp_gc = 88, .gc_collecting = 760,
+    },
 };
 
 const struct py_debug_format *py_debug_format_find(uint32_t version)

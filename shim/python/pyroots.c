@@ -371,7 +371,7 @@ static void pyroot_thread(uintptr_t ts)
         if (l->frames == PY_FRAMES_OWNER && pyroot_peek(&owner, fr + l->fr_entry, 1) &&
             owner == l->cstack)
             continue; /* the C stack's own frame: no locals of the program */
-        uintptr_t co = pyroot_word(fr + l->fr_code);
+        uintptr_t co = pyroot_word(fr + l->fr_code) & ~PY_CODE_TAGS;
         if (co && pyroot_word(co + l->ob_type) == py_sym.code_type)
             pyroot_frame(fr, co);
     }

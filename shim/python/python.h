@@ -202,7 +202,7 @@ void py_gcf_put(struct sbuf *b, uint32_t ntraces);
  * API (py_unread_get: 1 with it, 0 when the shim reads its CPython or
  * finds none). */
 const char *py_unread_set(uint32_t version, uint32_t why, const char *what); /* the note */
-const char *py_unread_text(void); /* the note, or NULL */
+const char *py_unread_text(void); /* the note when frames are not read, or NULL */
 void py_unread_clear(void);
 int py_unread_get(struct hsnap_pyunread *out);
 void py_unread_put(struct sbuf *b);

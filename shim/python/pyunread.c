@@ -39,7 +39,7 @@ const char *py_unread_set(uint32_t version, uint32_t why, const char *what)
 
 const char *py_unread_text(void)
 {
-    return py_unread.why ? py_unread_line : NULL;
+    return py_unread.why && py_unread.why != HSNAP_PYUNREAD_OBJECTS ? py_unread_line : NULL;
 }
 
 void py_unread_clear(void)

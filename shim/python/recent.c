@@ -109,14 +109,13 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
                                                             const struct py_walk *old,
                                                             uint32_t lim, int model)
 {
-    const struct py_layout *l = py_lay;
     const char *fr = py_frame_top(ts, model);
     uint32_t n = 0, gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
     wk->top = (uintptr_t)fr;
     if (lim > PY_WALK_MAX)
         lim = PY_WALK_MAX;
     for (int first; fr && n < lim; n++) {
-        wk->fa[2 * n] = py_ptr(fr, l->fr_code);
+        wk->fa[2 * n] = py_frame_code(fr);
         wk->fa[2 * n + 1] = (uintptr_t)py_frame_at(fr, model);
         fr = py_frame_next(fr, &first, model);
         wk->first[n] = first != 0;
@@ -159,7 +158,7 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     }
     wk->ext = 0;
     for (int first; HS_UNLIKELY(fr && have < lim && n < PY_WALK_MAX); n++) {
-        const char *co = (const char *)py_ptr(fr, l->fr_code);
+        const char *co = (const char *)py_frame_code(fr);
         intptr_t at = py_frame_at(fr, model);
         wk->fa[2 * n] = (uintptr_t)co;
         wk->fa[2 * n + 1] = (uintptr_t)at;

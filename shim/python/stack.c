@@ -23,9 +23,12 @@
 struct py_syms py_sym;
 int py_on; /* python.h: set by the root once the domains are wrapped */
 
+/* ip (a return address) is in the evaluation loop: its function, or the
+ * part of it the compiler split off (Debian's 3.14: py_find_eval). */
 static inline int py_is_eval(uintptr_t ip)
 {
-    return ip - 1 - py_sym.eval_lo < py_sym.eval_hi - py_sym.eval_lo;
+    return ip - 1 - py_sym.eval_lo < py_sym.eval_hi - py_sym.eval_lo ||
+           ip - 1 - py_sym.eval2_lo < py_sym.eval2_hi - py_sym.eval2_lo;
 }
 
 /* This thread's own state, or NULL (not a Python thread, finalizing). */
@@ -176,7 +179,6 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                      const struct py_walk *wk, int truncated, const struct py_plan *pl,
                      unsigned from)
 {
-    const uintptr_t lo = py_sym.eval_lo, span = py_sym.eval_hi - py_sym.eval_lo;
     unsigned i = from, j = 0;
     int fr = wk->n || wk->more;
     /* Most frames are the interpreter's, left out once a Python frame is
@@ -237,7 +239,7 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                 unsigned end = o->room - o->k < n - i ? i + (o->room - o->k) : n;
                 uintptr_t *w = o->w + o->k;
                 if (fr)
-                    for (uintptr_t ip; i < end && (ip = nat[i]) - 1 - lo >= span; i++)
+                    for (uintptr_t ip; i < end && !py_is_eval(ip = nat[i]); i++)
                         w[i - s] = ip;
                 else
                     for (; i < end; i++)
@@ -251,12 +253,12 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                     uintptr_t ip = nat[i] - 1;
                     if (ip - lo0 >= span0 && !py_is_interp(ip + 1))
                         break;
-                    if (fr && ip - lo < span)
+                    if (fr && py_is_eval(ip + 1))
                         break;
                 }
                 if (i == n)
                     break;
-                if (!(fr && nat[i] - 1 - lo < span)) {
+                if (!(fr && py_is_eval(nat[i]))) {
                     o->w[o->k++] = nat[i++];
                     continue;
                 }
@@ -269,7 +271,7 @@ static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
         }
     else /* no native frame written */
         for (i = 0; i < n && o->k < o->room; i++)
-            if (fr && nat[i] - 1 - lo < span) {
+            if (fr && py_is_eval(nat[i])) {
                 py_put_call(o, wk, &j, 0);
                 fr = j < wk->n || wk->more;
             }
