@@ -647,6 +647,13 @@ void dom_poll(void)
     hs_rare_mark(HS_RARE_DOM, 0);
     if (py_sym.finalizing && py_sym.finalizing())
         return;
+    if (py_layout_verify(me) != 0) { /* never a walk through a layout misread */
+        opt_warn(py_unread_set(py_sym.version, HSNAP_PYUNREAD_UNVERIFIED,
+                               "'s frames do not read as its layout says: native frames only"),
+                 "", "");
+        py_lay = NULL;
+        return;
+    }
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
     for (int i = 0; i < 2; i++) {
         int d = domains[i];

@@ -285,7 +285,8 @@ enum hsnap_pyunread_why {
     HSNAP_PYUNREAD_SYMBOLS = 8,       /* symbols the shim needs are missing */
     HSNAP_PYUNREAD_CLAIMED = 9,       /* HEAPSNAP_PYTHON claimed another version */
     HSNAP_PYUNREAD_OBJECTS = 10,      /* frames read, objects not: no object layout yet */
-    HSNAP_PYUNREAD_WHY_MAX = 10
+    HSNAP_PYUNREAD_UNVERIFIED = 11,   /* its frames did not read as the layout says */
+    HSNAP_PYUNREAD_WHY_MAX = 11
 };
 
 /* Section type flag (version 3): the payload is stored as struct hsnap_zhead,

@@ -324,6 +324,8 @@ int pytypes_unread_note(const struct snap *s, char *buf, size_t n)
         [HSNAP_PYUNREAD_SYMBOLS] = "symbols heapsnap needs are missing",
         [HSNAP_PYUNREAD_CLAIMED] = "HEAPSNAP_PYTHON named another version",
         [HSNAP_PYUNREAD_OBJECTS] = "",
+        [HSNAP_PYUNREAD_UNVERIFIED] = "its frames did not read as the layout says: a build "
+                                      "heapsnap misreads",
     };
     const struct hsnap_pyunread *u = &s->pyunread;
     if (!u->why) /* snap_load checked it is one of them */

@@ -15,9 +15,21 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "base.h"
+
+/* The thread's mask by the system call itself: the shim interposes
+ * pthread_sigmask (signals.c keeps its stop signal open), a room above
+ * this one, and a hold needs none of that. */
+static void sighold_mask(int how, const sigset_t *set, sigset_t *old)
+{
+    int saved = errno;
+    syscall(SYS_rt_sigprocmask, how, set, old, (size_t)(_NSIG / 8));
+    errno = saved;
+}
 
 void sighold_take(struct sighold *h, int sig)
 {
@@ -26,7 +38,8 @@ void sighold_take(struct sighold *h, int sig)
     sigemptyset(&one);
     sigaddset(&one, sig);
     h->sig = sig;
-    pthread_sigmask(SIG_BLOCK, &one, &h->old);
+    sigemptyset(&h->old); /* the kernel writes its 8 bytes of it */
+    sighold_mask(SIG_BLOCK, &one, &h->old);
     /* after the block: sigpending lists blocked signals only */
     h->had = sigpending(&pending) == 0 && sigismember(&pending, sig);
     errno = e;
@@ -42,6 +55,6 @@ void sighold_drop(struct sighold *h)
         sigaddset(&one, h->sig);
         sigtimedwait(&one, NULL, &zero);
     }
-    pthread_sigmask(SIG_SETMASK, &h->old, NULL);
+    sighold_mask(SIG_SETMASK, &h->old, NULL);
     errno = e;
 }

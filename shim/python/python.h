@@ -197,6 +197,9 @@ void py_gcf_freed(const void *p, uint64_t size, uint32_t trace);
 /* The snapshot writer, after TRACES (ntraces of them): PYGCFREED into b
  * (hsnap_format.h); nothing when the collector was never watched. */
 void py_gcf_put(struct sbuf *b, uint32_t ntraces);
+/* pyverify.c: the layout read against the calling thread's frames (under
+ * the GIL, with peek): 0, or -1 when a frame does not read as it says. */
+int py_layout_verify(const char *ts);
 /* pyunread.c: the CPython found and not read (HSNAP_PYUNREAD_*, set at
  * start-up), for PYUNREAD (py_unread_put: nothing when it is read) and the
  * API (py_unread_get: 1 with it, 0 when the shim reads its CPython or
