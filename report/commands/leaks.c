@@ -3,19 +3,17 @@
  * Valgrind-style loss records and a LEAK SUMMARY, in text or JSON.
  *
  * The records come from lossrec_new (grouping, filters, suppressions,
- * order); this file parses the options and prints.  Text, per record:
- *
- *   48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 3 of 5
- *       at 0x401136: make_list (list.c:12)
- *       by 0x4011a0: main (list.c:30)
- *
- * frames innermost first; allocator wrappers that were recorded (strdup,
- * operator new) come first, marked "[wrapper]", and the allocation site is
- * the first frame without the mark.  Then LEAK SUMMARY (one line per kind,
- * always all six) and, with --suppressions, which matched and which are
- * stale.  --why SITE prints who holds SITE's memory instead (pyholders_print,
- * retainers_print; JSON: heapsnap-leaks-why).  Exit 0
- * whatever leaked: deciding failure is the gate's job.
+ * order) and print through lossprint_sites; this file parses the options.
+ * Text starts with the LEAK SUMMARY (one line per kind, always all six)
+ * and, with --suppressions, which matched and which are stale; then the
+ * records of the LEAKS_SITES sites of most bytes (-n), largest first, as
+ * LeakSanitizer orders them and a terminal user reads them (Valgrind's
+ * smallest-first flood of 5,000 records put the largest 30,000 lines
+ * down); one last line says what -n left out.  JSON lists every record
+ * unless -n is given: machine readers want them all.  --why SITE prints
+ * who holds SITE's memory instead (pyholders_print, retainers_print;
+ * JSON: heapsnap-leaks-why).  Exit 0 whatever leaked: deciding failure is
+ * the gate's job.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +26,7 @@
 #include "config.h"
 #include "json.h"
 #include "jsondoc.h"
+#include "lossprint.h"
 #include "lset.h"
 #include "lossrec.h"
 #include "pygarbage.h"
@@ -37,13 +36,14 @@
 #include "supp.h"
 
 #define LEAKS_MAX_SUPP_FILES 16
+#define LEAKS_SITES 10 /* sites text shows without -n: a screen's worth */
 #define LEAKS_JSON_VERSION 1
 
 struct leaks_opts {
     struct lossrec_opts lr;
-    int refs;                  /* print refcount ranges */
+    struct lossprint_opts pr;  /* --refs, --gen-suppressions */
     int json;                  /* --format json */
-    int gen;                   /* --gen-suppressions: 0 no, 1 lsan, 2 valgrind */
+    int limit_given;           /* -n given: JSON keeps only those sites too */
     const char *why;           /* --why SITE */
     int nsupp;
     const char *supp[LEAKS_MAX_SUPP_FILES];
@@ -68,8 +68,9 @@ static const struct option leaks_longopts[] = {
 static void leaks_usage(void)
 {
     printf("usage: heapsnap leaks SNAP... [options]\n"
-           "Loss records from the reference model (run with --leaks or HEAPSNAP_LEAKS=1),\n"
-           "largest last, then a LEAK SUMMARY.  Several snapshots are combined.\n"
+           "A LEAK SUMMARY, then the loss records from the reference model (run with\n"
+           "--leaks or HEAPSNAP_LEAKS=1) of the largest sites, largest first: a site's\n"
+           "records are one line and its largest record.  Several snapshots are combined.\n"
            "  --kinds LIST        kinds of record to show: direct, indirect, cycle,\n"
            "                      possible, reachable, all (default direct,cycle)\n"
            "  --include PAT       keep records whose allocation site's file, function or\n"
@@ -81,8 +82,8 @@ static void leaks_usage(void)
            "  --gen-suppressions[=lsan|valgrind]\n"
            "                      print a suppression after each record\n"
            "  --refs              print each record's refcount range\n"
-           "  --sort size         largest first\n"
-           "  -n N                show the N largest records only (0 = all)\n"
+           "  -n N                the N sites of most bytes (default 10; 0 = every site\n"
+           "                      and every record); JSON: every record unless -n is given\n"
            "  --format text|json  JSON is described in docs/json.md\n"
            "  --why SITE          who keeps SITE's memory alive (file.c:12 or a function)\n"
            CONFIG_HELP
@@ -95,24 +96,24 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
     uint64_t cnt;
     switch (c) {
     case 'k': return lossrec_parse_kinds(arg, &o->lr.kinds, err, errlen) < 0 ? -1 : 1;
-    case 'r': o->refs = 1; return 1;
+    case 'r': o->pr.refs = 1; return 1;
     case 'w': o->why = arg; return 1;
     case 'n':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
             return cli_bad_value(err, errlen, "-n", arg, "a count from 0 to 2147483647");
         o->lr.limit = (long)cnt;
+        o->limit_given = 1;
         return 1;
-    case 'o':
+    case 'o': /* largest first is the order: kept for the scripts that ask */
         if (strcmp(arg, "size") != 0)
             return cli_bad_value(err, errlen, "--sort", arg, "size");
-        o->lr.largest_first = 1;
         return 1;
     case 'f':
         return cli_parse_format(arg, &o->json, err, errlen) < 0 ? -1 : 1;
     case 'g':
         if (arg && strcmp(arg, "lsan") && strcmp(arg, "valgrind"))
             return cli_bad_value(err, errlen, "--gen-suppressions", arg, "lsan, valgrind");
-        o->gen = arg && !strcmp(arg, "valgrind") ? 2 : 1;
+        o->pr.gen = arg && !strcmp(arg, "valgrind") ? 2 : 1;
         return 1;
     case 's':
         if (o->nsupp == LEAKS_MAX_SUPP_FILES)
@@ -133,6 +134,7 @@ static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, 
     int c;
     memset(o, 0, sizeof(*o));
     o->lr.kinds = LOSSREC_KINDS_DEFAULT;
+    o->lr.by_site = 1;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, leaks_shortopts, leaks_longopts, NULL)) != -1) {
@@ -152,93 +154,12 @@ static int leaks_getopt(int argc, char **argv, struct leaks_opts *o, char *err, 
         snprintf(err, errlen, "leaks: no snapshot given (heapsnap leaks SNAP... [options])");
         return 2;
     }
+    if (!o->limit_given && !o->json)
+        o->lr.limit = LEAKS_SITES;
     return config_load("leaks", err, errlen) ? 2 : -1;
 }
 
 /* --- text ---------------------------------------------------------------- */
-
-static const char *const kind_verbs[LOSSREC_NKINDS] = {
-    "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
-    "are still reachable"};
-
-static void print_frame(const struct frame *f, int wrapper, const char *word, FILE *out)
-{
-    if (HSNAP_IS_PYFRAME(f->ip)) /* a Python frame has no address */
-        fprintf(out, "    %s %s", word, f->func);
-    else
-        fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
-    if (frames_has_file(f))
-        fprintf(out, " (%s:%d)", f->file, f->line);
-    else
-        fprintf(out, " (in %s)", f->module);
-    fprintf(out, "%s\n", wrapper ? " [wrapper]" : "");
-}
-
-static void print_header(const struct lossrec_record *r, size_t n, FILE *out)
-{
-    unsigned long long own = r->bytes, ind = r->indirect_bytes;
-    if (ind)
-        fprintf(out, "%llu (%llu %s, %llu indirect) bytes", own + ind, own,
-                r->kind == LOSSREC_CYCLE ? "own" : "direct", ind);
-    else
-        fprintf(out, "%llu bytes", own);
-    fprintf(out, " in %llu blocks %s in loss record %d of %zu\n", (unsigned long long)r->blocks,
-            r->owned ? "are indirectly lost in a cycle" : kind_verbs[r->kind], r->index, n);
-}
-
-static void print_ring(const struct lossrec_record *r, FILE *out)
-{
-    fprintf(out, "    cycle of %u blocks: ", r->ring_blocks);
-    for (int i = 0; i < r->nring; i++)
-        fprintf(out, "%s -> ", r->ring[i]);
-    if (r->ring_blocks > (uint32_t)r->nring)
-        fprintf(out, "... (%u more) -> ", r->ring_blocks - (uint32_t)r->nring);
-    fprintf(out, "back");
-    if (r->ncycles > 1)
-        fprintf(out, " (1 of %llu cycles)", (unsigned long long)r->ncycles);
-    fputc('\n', out);
-}
-
-/* A suppression that matches r: "leak:FUNC" (lsan) or a Valgrind block,
- * preceded by a '#' comment naming the record. */
-static void print_gen(FILE *out, int valgrind, const struct lossrec_record *r)
-{
-    static const char *const gen_kinds[LOSSREC_NKINDS] = {"definite", "indirect", "definite",
-                                                     "possible", "reachable"};
-    const struct frame *site = r->frames[r->site];
-    fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lossrec_kind_names[r->kind],
-            (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
-    if (!valgrind) {
-        fprintf(out, "leak:%s\n", site->func);
-        return;
-    }
-    fprintf(out, "{\n   heapsnap-%s-%s\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
-            lossrec_kind_names[r->kind], site->func, gen_kinds[r->kind]);
-    /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
-     * obj:, which matches every frame of the module; this stays precise. */
-    for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
-        fprintf(out, "   fun:%s\n", r->frames[i]->func);
-    fprintf(out, "}\n");
-}
-
-static void print_record(const struct leaks_opts *o, const struct lossrec_record *r, size_t n,
-                         FILE *out)
-{
-    print_header(r, n, out);
-    for (int i = 0; i < r->nframes; i++)
-        print_frame(r->frames[i], i < r->trace->nwrap, i <= r->first ? "at" : "by", out);
-    if (r->ring_blocks)
-        print_ring(r, out);
-    if (o->refs) {
-        if (r->ref_min == r->ref_max)
-            fprintf(out, "    refcount: %u\n", r->ref_min);
-        else
-            fprintf(out, "    refcount: %u..%u\n", r->ref_min, r->ref_max);
-    }
-    if (o->gen)
-        print_gen(out, o->gen == 2, r);
-    fputc('\n', out);
-}
 
 static void print_total(const char *name, const struct lossrec_total *t, FILE *out)
 {
@@ -260,18 +181,22 @@ static void print_supps(const struct supp_set *ss, FILE *out)
     }
 }
 
-static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls, FILE *out)
+static void leaks_summary(const struct leaks_opts *o, const struct lossrec_set *ls, FILE *out)
 {
-    static const char *const names[LOSSREC_NKINDS] = {"direct", "indirect", "cycle",
-                                                 "possibly lost", "still reachable"};
     static const enum lossrec_kind order[LOSSREC_NKINDS] = {LOSSREC_DIRECT, LOSSREC_INDIRECT, LOSSREC_CYCLE,
                                                   LOSSREC_POSSIBLE, LOSSREC_REACHABLE};
-    size_t n;
-    struct lossrec_record *const *v = lossrec_shown(ls, &n);
     struct lossrec_total supp;
     const struct lossrec_total *sum = lossrec_summary(ls, &supp);
-    for (size_t i = 0; i < n; i++)
-        print_record(o, v[i], lossrec_ranked(ls), out);
+    fprintf(out, "LEAK SUMMARY:\n");
+    for (int k = 0; k < LOSSREC_NKINDS; k++)
+        print_total(lossrec_kind_words[order[k]], &sum[order[k]], out);
+    print_total("suppressed", &supp, out);
+    if (o->lr.supp && supp_count(o->lr.supp))
+        print_supps(o->lr.supp, out);
+}
+
+static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls, FILE *out)
+{
     if (lossrec_unstopped(ls))
         fprintf(out, "note: %u threads could not be stopped: their registers were not "
                 "read, so no block is reported lost (the check is incomplete)\n\n",
@@ -280,12 +205,8 @@ static void leaks_text(const struct leaks_opts *o, const struct lossrec_set *ls,
         fprintf(out, "note: %llu blocks could not be read whole (a PROT_NONE page or an "
                 "unmapped range in them): scanned partially; what they point to from "
                 "there counts as unreferenced\n\n", (unsigned long long)lossrec_partial(ls));
-    fprintf(out, "LEAK SUMMARY:\n");
-    for (int k = 0; k < LOSSREC_NKINDS; k++)
-        print_total(names[order[k]], &sum[order[k]], out);
-    print_total("suppressed", &supp, out);
-    if (o->lr.supp && supp_count(o->lr.supp))
-        print_supps(o->lr.supp, out);
+    leaks_summary(o, ls, out);
+    lossprint_sites(ls, o->lr.limit == 0, &o->pr, "-n 0 shows all", out);
 }
 
 /* --- JSON (docs/json.md) ------------------------------------------------- */
@@ -378,8 +299,12 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     struct lossrec_record *const *v = lossrec_shown(ls, &n);
     struct lossrec_total supp;
     const struct lossrec_total *sum = lossrec_summary(ls, &supp);
+    size_t nsites;
+    lossrec_groups(ls, &nsites, &nsites);
     jdoc_begin(&j, out, "heapsnap-leaks", LEAKS_JSON_VERSION);
     json_snaps(&j, snaps, paths, nsnaps);
+    json_ku64(&j, "records_total", lossrec_ranked(ls));
+    json_ku64(&j, "sites_total", nsites);
     json_key(&j, "records");
     json_arr_begin(&j);
     for (size_t i = 0; i < n; i++)

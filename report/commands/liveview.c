@@ -132,6 +132,7 @@ static void lv_group(struct lview *v)
     struct stats_opts o = {0};
     o.key = lv_keys[v->key];
     o.sort = v->sort == LV_SORT_ALLOCS ? SORT_ALLOCATIONS : SORT_LIVE;
+    o.totals = 1; /* its allocations column */
     stats_free(v->st);
     free(v->rows);
     v->rows = NULL;

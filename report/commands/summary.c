@@ -4,7 +4,8 @@
  * that analyzes its file: the traced peak and the site that held most of
  * it (top --peak's first line), the heap at exit, under --leaks the LEAK
  * SUMMARY `heapsnap leaks` prints (the program's own suppressions
- * applied), and the command to run next: top --peak when the peak dwarfs
+ * applied) and the largest record of each of its SUMMARY_SITES largest
+ * sites, with its stack, and the command to run next: top --peak when the peak dwarfs
  * the heap at exit, leaks when something leaked, else top.
  *
  * One process is summarized, at its latest snapshot (as `top` reads a
@@ -27,6 +28,7 @@
 #include "cli.h"
 #include "dbgsym.h"
 #include "frames.h"
+#include "lossprint.h"
 #include "lossrec.h"
 #include "stats.h"
 #include "summary.h"
@@ -37,6 +39,7 @@
 #define SUMMARY_MMAP (32 << 20) /* blocks from a mapping of their own: glibc's most */
 #define SUMMARY_DWARF 4 /* a peak this many times the heap at exit is the story */
 #define SUMMARY_CHUNK 16 /* stacks added first, then twice as many each time */
+#define SUMMARY_SITES 5 /* --leaks: the sites whose largest record is shown */
 
 /* path as a shell word for a command to copy: as it is when plain,
  * else in single quotes. */
@@ -488,13 +491,41 @@ static void summary_peak(const struct snap *s, FILE *out)
             (unsigned long long)s->peak.blocks, s->peak.t_ns / 1e9, site);
 }
 
-/* Valgrind's LEAK SUMMARY words over `heapsnap leaks`'s sums; 1 when
+/* text, each line with "heapsnap: " before it (a blank one stays blank). */
+static void summary_prefixed(const char *text, FILE *out)
+{
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        fprintf(out, n ? "heapsnap: %.*s\n" : "heapsnap:\n", (int)n, p);
+        p += n + (nl != NULL);
+    }
+}
+
+/* The records of the SUMMARY_SITES largest sites, as `heapsnap leaks`
+ * prints them: a program's leaks answered by one command, as memcheck's
+ * --leak-check=full answers. */
+static void summary_records(const struct lossrec_set *ls, FILE *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct lossprint_opts po = {0};
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    lossprint_sites(ls, 0, &po, "heapsnap leaks -n 0 shows all", f);
+    if (fclose(f) == 0)
+        summary_prefixed(text, out);
+    free(text);
+}
+
+/* `heapsnap leaks`'s LEAK SUMMARY and its largest records; 1 when
  * something was lost (direct, indirect, cycle), 0 when not, -1 when the
  * check did not run (a line says why). */
 static int summary_leaks(struct snap *s, const char *path, FILE *out)
 {
-    static const char *const words[LOSSREC_NKINDS] = {
-        "definitely lost", "indirectly lost", "lost in cycles", "possibly lost", "still reachable"};
+    static const enum lossrec_kind order[LOSSREC_NKINDS] = {
+        LOSSREC_DIRECT, LOSSREC_INDIRECT, LOSSREC_CYCLE, LOSSREC_POSSIBLE, LOSSREC_REACHABLE};
     char err[1024];
     if (!s->lk.present) {
         fprintf(out, "heapsnap: no leak check in this snapshot (%s)\n",
@@ -506,7 +537,8 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
                     : "not written at exit");
         return -1;
     }
-    struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_DEFAULT};
+    struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_DEFAULT, .by_site = 1,
+                              .limit = SUMMARY_SITES};
     struct lossrec_set *ls = NULL;
     char *paths[1] = {(char *)path};
     if (supp_add_snaps(&lo.supp, s, paths, 1, err, sizeof(err)) < 0 ||
@@ -520,14 +552,15 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     const struct lossrec_total *sum = lossrec_summary(ls, &supp);
     fprintf(out, "heapsnap: LEAK SUMMARY:\n");
     for (int k = 0; k < LOSSREC_NKINDS; k++)
-        fprintf(out, "heapsnap:    %s: %llu bytes in %llu blocks\n", words[k],
-                (unsigned long long)sum[k].bytes, (unsigned long long)sum[k].blocks);
+        fprintf(out, "heapsnap:    %s: %llu bytes in %llu blocks\n", lossrec_kind_words[order[k]],
+                (unsigned long long)sum[order[k]].bytes, (unsigned long long)sum[order[k]].blocks);
     if (supp.blocks)
         fprintf(out, "heapsnap:    suppressed: %llu bytes in %llu blocks\n",
                 (unsigned long long)supp.bytes, (unsigned long long)supp.blocks);
     if (lossrec_unstopped(ls))
         fprintf(out, "heapsnap: incomplete: %u threads could not be stopped (their registers "
                 "unread): no block is reported lost\n", lossrec_unstopped(ls));
+    summary_records(ls, out);
     int lost = sum[LOSSREC_DIRECT].blocks + sum[LOSSREC_INDIRECT].blocks +
                sum[LOSSREC_CYCLE].blocks > 0;
     lossrec_free(ls);

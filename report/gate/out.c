@@ -1,7 +1,10 @@
 /*
  * out.c - the gate's human text and its JSON document, and the one-line
  * message every format uses for a finding (so text, JUnit, SARIF and GitHub
- * annotations say the same thing).
+ * annotations say the same thing).  Text lists each check's findings by
+ * site, the site of most bytes first, -n of them (default GATE_SITES): a
+ * program with 5,000 leaking sites printed 27,000 lines.  The other formats
+ * list every finding: machines read them.
  *
  * JSON is written with json_* (the writer `leaks --format json`
  * uses) and documented in docs/json.md ("heapsnap gate --format json"):
@@ -16,6 +19,7 @@
  * "process" is an index into "processes", or -1 for all of them.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
@@ -30,9 +34,107 @@ static const char *check_status(const struct gate_check *c)
     return c->failed ? "FAIL" : c->skipped ? "SKIP" : "PASS";
 }
 
+/* One finding's lines: its message, its mark, its stack. */
+static void text_finding(FILE *out, const struct verdict *g, const struct gate_finding *f)
+{
+    char msg[8600], where[300];
+    verdict_message(g, f, msg, sizeof(msg));
+    fprintf(out, "  %s", msg);
+    if (f->supp >= 0)
+        fprintf(out, " [suppressed by %s]", supp_matched(g->supp, f->supp)->name);
+    fputs(f->supp >= 0 || f->over ? "\n"
+          : f->owned ? " [counted in the record that owns it]\n"
+                     : " [within its site limit]\n", out);
+    for (int j = 0; f->e && j < f->e->nframes && f->e->nframes > 1; j++)
+        fprintf(out, "    File \"%s\", line %d, in %s\n",
+                frames_where(f->e->frames[j], where, sizeof(where)), f->e->frames[j]->line,
+                f->e->frames[j]->func);
+}
+
+/* A check's findings of one site: they are at[first, first + n). */
+struct site_group {
+    char site[4200];
+    int64_t bytes, blocks;
+    size_t first, n;
+};
+
+static const struct verdict *sort_g; /* the verdict the comparisons read */
+
+/* By site, then bytes, descending. */
+static int cmp_by_site(const void *pa, const void *pb)
+{
+    const struct gate_finding *a = *(void *const *)pa, *b = *(void *const *)pb;
+    char sa[4200], sb[4200];
+    verdict_site(sort_g, a, sa, sizeof(sa));
+    verdict_site(sort_g, b, sb, sizeof(sb));
+    int c = strcmp(sa, sb);
+    if (c)
+        return c;
+    return (a->bytes < b->bytes) - (a->bytes > b->bytes);
+}
+
+static int cmp_group(const void *pa, const void *pb)
+{
+    const struct site_group *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    return strcmp(a->site, b->site);
+}
+
+/* Check c's findings grouped by site, the site of most bytes first, the
+ * r->limit largest listed (a site of several: one line and its largest
+ * finding), then one line of what was left out.  -1 out of memory. */
+static int text_findings(FILE *out, const struct verdict *g, const struct gate_check *c,
+                         long limit)
+{
+    size_t n = 0, ng = 0, shown = 0, listed = 0;
+    const struct gate_finding **at = malloc(((size_t)g->nfindings + 1) * sizeof(*at));
+    struct site_group *gr = calloc((size_t)g->nfindings + 1, sizeof(*gr));
+    if (!at || !gr) {
+        free(at), free(gr);
+        return -1;
+    }
+    for (int k = 0; k < g->nfindings; k++)
+        if (verdict_finding_of(c, &g->findings[k]))
+            at[n++] = &g->findings[k];
+    sort_g = g;
+    qsort(at, n, sizeof(*at), cmp_by_site);
+    for (size_t i = 0; i < n; i++) {
+        char site[4200];
+        verdict_site(g, at[i], site, sizeof(site));
+        if (!ng || strcmp(site, gr[ng - 1].site)) {
+            snprintf(gr[ng].site, sizeof(gr[ng].site), "%s", site);
+            gr[ng++].first = i;
+        }
+        gr[ng - 1].n++;
+        gr[ng - 1].bytes += at[i]->bytes;
+        gr[ng - 1].blocks += at[i]->blocks;
+    }
+    qsort(gr, ng, sizeof(*gr), cmp_group);
+    size_t keep = limit > 0 && (size_t)limit < ng ? (size_t)limit : ng;
+    for (size_t k = 0; k < keep; k++) {
+        size_t all = limit == 0 ? gr[k].n : 1;
+        if (gr[k].n > 1)
+            fprintf(out, "  %zu findings, %lld bytes in %lld blocks at %s\n", gr[k].n,
+                    (long long)gr[k].bytes, (long long)gr[k].blocks, gr[k].site);
+        for (size_t i = gr[k].first; i < gr[k].first + all; i++)
+            text_finding(out, g, at[i]);
+        shown += all;
+        listed++;
+    }
+    if (shown < n && listed < ng)
+        fprintf(out, "  ... %zu more findings in %zu more sites: -n 0 shows all\n", n - shown,
+                ng - listed);
+    else if (shown < n)
+        fprintf(out, "  ... %zu more findings at the sites above: -n 0 shows all\n", n - shown);
+    free(at);
+    free(gr);
+    return 0;
+}
+
 int out_text(FILE *out, const struct verdict *g, const struct gate_rules *r)
 {
-    char proc[300], msg[8600], where[300];
+    char proc[300], msg[8600];
     int nfail = 0;
     for (int i = 0; i < g->nchecks; i++)
         nfail += g->checks[i].failed;
@@ -43,22 +145,8 @@ int out_text(FILE *out, const struct verdict *g, const struct gate_rules *r)
         const struct gate_check *c = &g->checks[i];
         fprintf(out, "%s %s %s: %s\n", check_status(c), c->rule,
                 verdict_proc_name(g, c->proc, proc, sizeof(proc)), c->msg);
-        for (int k = 0; k < g->nfindings; k++) {
-            const struct gate_finding *f = &g->findings[k];
-            if (!verdict_finding_of(c, f))
-                continue;
-            verdict_message(g, f, msg, sizeof(msg));
-            fprintf(out, "  %s", msg);
-            if (f->supp >= 0)
-                fprintf(out, " [suppressed by %s]", supp_matched(g->supp, f->supp)->name);
-            fputs(f->supp >= 0 || f->over ? "\n"
-                  : f->owned ? " [counted in the record that owns it]\n"
-                             : " [within its site limit]\n", out);
-            for (int j = 0; f->e && j < f->e->nframes && f->e->nframes > 1; j++)
-                fprintf(out, "    File \"%s\", line %d, in %s\n",
-                        frames_where(f->e->frames[j], where, sizeof(where)),
-                        f->e->frames[j]->line, f->e->frames[j]->func);
-        }
+        if (text_findings(out, g, c, r->limit) < 0)
+            return -1;
     }
     size_t nstale, nsupp = verdict_nsupp(g, &nstale);
     if (nsupp)
@@ -67,7 +155,6 @@ int out_text(FILE *out, const struct verdict *g, const struct gate_rules *r)
         verdict_supp_line(g, i, msg, sizeof(msg));
         fprintf(out, "   %s\n", msg);
     }
-    (void)r;
     return ferror(out) ? -1 : 0;
 }
 

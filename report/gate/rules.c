@@ -51,6 +51,8 @@ static const struct rule_opt rule_opts[] = {
     {"metric", 1, 'M', "live (per-site live bytes, default) or peak (process peak)"},
     {"max-trend-growth", 1, 'T', "N% or BYTES: how much a site may grow across one "
                                  "process's snapshot series"},
+    {"limit", 1, 'n', "-n N: the sites of most bytes each check lists in text, a site's "
+                      "findings one line and its largest (default 10; 0 = every finding)"},
     {"source-root", 1, 'R', "the user's source tree (SARIF/GitHub locations), default ."},
     {"exitcode", 1, 'E', "exit status when a rule fails (default 1)"},
     {"format", 1, 'f', "text, json, junit, sarif or github (repeatable, each with its -o)"},
@@ -81,6 +83,7 @@ void rules_init(struct gate_rules *r)
     r->fail_on = 1u << HSNAP_CLASS_DIRECT | 1u << HSNAP_CLASS_CYCLE;
     r->max_bytes = r->max_blocks = -1;
     r->exitcode = 1;
+    r->limit = GATE_SITES;
 }
 
 void rules_fini(struct gate_rules *r)
@@ -231,6 +234,13 @@ static int rules_apply(struct gate_rules *r, int code, const char *arg)
             return -1;
         r->peak = !strcmp(arg, "peak");
         return 0;
+    case 'n': {
+        uint64_t v;
+        if (cli_parse_count(arg, INT32_MAX, &v) < 0)
+            return -1;
+        r->limit = (long)v;
+        return 0;
+    }
     case 'E': {
         uint64_t v;
         if (cli_parse_count(arg, 125, &v) < 0 || v < 1)
@@ -276,6 +286,7 @@ static const char *rule_accepts(int c)
     case 'G': case 'T': return "N% or " CLI_AMOUNT_WANTS;
     case 'S': return "PAT=BYTES, BYTES " CLI_AMOUNT_WANTS;
     case 'E': return "an integer from 1 to 125";
+    case 'n': return "a count from 0 to 2147483647";
     case 'F': return "a comma list of direct, indirect, cycle, possible, or none";
     case 'Y': return "a comma list of garbage, leaked-refs, or none";
     case 'f': return "text, json, junit, sarif, github";
@@ -365,7 +376,7 @@ int rules_getopt(int argc, char **argv, struct gate_rules *r, char *err, size_t 
         return 2;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:k:f:h", longopts, &idx)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:k:f:n:h", longopts, &idx)) != -1) {
         if (c == 'h') {
             usage();
             return 0;
@@ -376,7 +387,8 @@ int rules_getopt(int argc, char **argv, struct gate_rules *r, char *err, size_t 
             return cli_bad_option("gate", c, argv, longopts, err, errlen);
         if (rules_apply(r, c, optarg) < 0) {
             char opt[64];
-            snprintf(opt, sizeof(opt), "%s%s", c == 'o' ? "-" : "--", c == 'o' ? "o" : rule_name(c));
+            snprintf(opt, sizeof(opt), "%s%s", c == 'o' || c == 'n' ? "-" : "--",
+                     c == 'o' ? "o" : c == 'n' ? "n" : rule_name(c));
             cli_bad_value(err, errlen, opt, optarg, rule_accepts(c));
             cli_prefix(err, errlen, "gate");
             return 2;

@@ -22,6 +22,7 @@ struct gate_limit {
 #define GATE_MAX_SITES 32
 #define GATE_MAX_SUPP 16
 #define GATE_MAX_OUT 8
+#define GATE_SITES 10 /* sites a check lists in text without -n: a screen's worth */
 
 struct gate_rules {
     unsigned fail_on;           /* bit (1 << enum hsnap_class) per failing class */
@@ -39,6 +40,7 @@ struct gate_rules {
     char *supp[GATE_MAX_SUPP];
     char *source_root;
     int exitcode;               /* status when a rule fails (default 1) */
+    long limit;                 /* -n: sites each check lists in text (0 = all) */
     int nout;
     enum gate_fmt out_fmt[GATE_MAX_OUT];
     char *out_path[GATE_MAX_OUT]; /* NULL = stdout */

@@ -22,6 +22,8 @@
 
 const char *const lossrec_kind_names[LOSSREC_NKINDS] = {"direct", "indirect", "cycle", "possible",
                                               "reachable"};
+const char *const lossrec_kind_words[LOSSREC_NKINDS] = {"direct", "indirect", "cycle",
+                                                        "possibly lost", "still reachable"};
 
 struct lossrec_set {
     struct lossrec_opts o;
@@ -29,6 +31,9 @@ struct lossrec_set {
     struct lossrec_record **shown;
     size_t nshown;
     size_t nranked;           /* records before -n kept the nshown largest */
+    struct lossrec_group *groups; /* by_site: the records' sites, largest first */
+    size_t ngroups;           /* of them kept by -n */
+    size_t ngroups_all;       /* before -n */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
     uint32_t unstopped;
     uint64_t partial;         /* blocks the check could not read whole */
@@ -88,6 +93,7 @@ void lossrec_free(struct lossrec_set *ls)
         free(r);
     }
     free(ls->shown);
+    free(ls->groups);
     free(ls);
 }
 
@@ -256,23 +262,70 @@ static int lossrec_kept(const struct lossrec_set *ls, const struct lossrec_recor
 
 static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 
-/* Smallest first: total bytes, blocks, kind, then the stack (stable output). */
+/* Largest first: total bytes, blocks, kind, then the stack (stable output). */
 static int lossrec_cmp(const void *pa, const void *pb)
 {
     const struct lossrec_record *a = *(void *const *)pa, *b = *(void *const *)pb;
-    int c = cmp_u64(a->bytes + a->indirect_bytes, b->bytes + b->indirect_bytes);
-    if (!c) c = cmp_u64(a->blocks, b->blocks);
+    int c = cmp_u64(b->bytes + b->indirect_bytes, a->bytes + a->indirect_bytes);
+    if (!c) c = cmp_u64(b->blocks, a->blocks);
     if (!c) c = (int)a->kind - (int)b->kind;
     return c ? c : strcmp(a->id, b->id);
 }
 
-static void lossrec_reverse(struct lossrec_record **v, size_t n)
+/* By site, then rank: a site's records side by side, its largest first. */
+static int lossrec_cmp_site(const void *pa, const void *pb)
 {
-    for (size_t i = 0; i < n / 2; i++) {
-        struct lossrec_record *t = v[i];
-        v[i] = v[n - 1 - i];
-        v[n - 1 - i] = t;
+    const struct lossrec_record *a = *(void *const *)pa, *b = *(void *const *)pb;
+    int c = strcmp(a->site_name, b->site_name);
+    return c ? c : a->index - b->index;
+}
+
+/* Largest first: bytes, blocks, then the rank of the largest record. */
+static int lossrec_cmp_group(const void *pa, const void *pb)
+{
+    const struct lossrec_group *a = pa, *b = pb;
+    int c = cmp_u64(b->bytes, a->bytes);
+    if (!c) c = cmp_u64(b->blocks, a->blocks);
+    return c ? c : a->largest - b->largest;
+}
+
+/* Groups the n ranked records of ls->shown by site (by_site), largest
+ * group first, and lays the records out group by group.  -1 when out of
+ * memory. */
+static int lossrec_group(struct lossrec_set *ls, size_t n)
+{
+    struct lossrec_record **v = malloc((n + 1) * sizeof(*v));
+    free(ls->groups);
+    ls->groups = calloc(n + 1, sizeof(*ls->groups));
+    ls->ngroups = 0;
+    if (!v || !ls->groups) {
+        free(v);
+        return -1;
     }
+    memcpy(v, ls->shown, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), lossrec_cmp_site);
+    for (size_t i = 0; i < n; i++) {
+        struct lossrec_group *g = &ls->groups[ls->ngroups - 1];
+        if (i == 0 || strcmp(v[i]->site_name, v[i - 1]->site_name)) {
+            g = &ls->groups[ls->ngroups++];
+            g->site = v[i]->site_name;
+            g->first = i;
+            g->largest = v[i]->index;
+        }
+        g->n++;
+        g->bytes += v[i]->bytes + v[i]->indirect_bytes;
+        g->blocks += v[i]->blocks;
+    }
+    qsort(ls->groups, ls->ngroups, sizeof(*ls->groups), lossrec_cmp_group);
+    size_t at = 0;
+    for (size_t k = 0; k < ls->ngroups; k++) {
+        struct lossrec_group *g = &ls->groups[k];
+        memcpy(ls->shown + at, v + g->first, g->n * sizeof(*v));
+        g->first = at;
+        at += g->n;
+    }
+    free(v);
+    return 0;
 }
 
 int lossrec_finish(struct lossrec_set *ls)
@@ -300,17 +353,30 @@ int lossrec_finish(struct lossrec_set *ls)
             ls->shown[n++] = r;
     }
     qsort(ls->shown, n, sizeof(*ls->shown), lossrec_cmp);
-    size_t skip = ls->o.limit > 0 && (size_t)ls->o.limit < n ? n - (size_t)ls->o.limit : 0;
-    memmove(ls->shown, ls->shown + skip, (n - skip) * sizeof(*ls->shown));
-    ls->nshown = n - skip;
+    /* Numbered among all n records, largest first, as if -n had not cut
+     * them: -n 2 of 6 shows records 1 and 2 of 6. */
+    for (size_t i = 0; i < n; i++)
+        ls->shown[i]->index = (int)i + 1;
     ls->nranked = n;
-    /* Numbered among all n records of their order, as if -n had not cut
-     * them: -n 2 of 6 shows records 5 and 6 of 6 (1 and 2 with --sort size). */
-    for (size_t i = 0; i < ls->nshown; i++)
-        ls->shown[i]->index = (int)(ls->o.largest_first ? n - skip - i : skip + i + 1);
-    if (ls->o.largest_first)
-        lossrec_reverse(ls->shown, ls->nshown);
+    ls->nshown = ls->o.limit > 0 && (size_t)ls->o.limit < n ? (size_t)ls->o.limit : n;
+    if (!ls->o.by_site)
+        return 0;
+    if (lossrec_group(ls, n) < 0)
+        return -1;
+    ls->ngroups_all = ls->ngroups;
+    if (ls->o.limit > 0 && (size_t)ls->o.limit < ls->ngroups)
+        ls->ngroups = (size_t)ls->o.limit;
+    ls->nshown = ls->ngroups ? ls->groups[ls->ngroups - 1].first + ls->groups[ls->ngroups - 1].n : 0;
     return 0;
+}
+
+const struct lossrec_group *lossrec_groups(const struct lossrec_set *ls, size_t *n,
+                                           size_t *all)
+{
+    *n = ls->ngroups;
+    if (all)
+        *all = ls->ngroups_all;
+    return ls->groups;
 }
 
 size_t lossrec_ranked(const struct lossrec_set *ls) { return ls->nranked; }

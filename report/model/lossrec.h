@@ -35,6 +35,11 @@ enum lossrec_kind { LOSSREC_DIRECT, LOSSREC_INDIRECT, LOSSREC_CYCLE, LOSSREC_POS
 /* "direct", "indirect", "cycle", "possible", "reachable" (--kinds, JSON). */
 extern const char *const lossrec_kind_names[LOSSREC_NKINDS];
 
+/* "direct", "indirect", "cycle", "possibly lost", "still reachable": the one
+ * vocabulary of the text of leaks, gate and run (memcheck's record sentence
+ * aside, which scripts grep). */
+extern const char *const lossrec_kind_words[LOSSREC_NKINDS];
+
 /* Parses a comma list of kind names (or "all") into a bit set; -1 with the
  * bad name in err. */
 int lossrec_parse_kinds(const char *list, unsigned *kinds, char *err, size_t errlen);
@@ -67,8 +72,9 @@ struct supp_set;
 
 struct lossrec_opts {
     unsigned kinds;            /* LOSSREC_KIND_BIT set of kinds to show */
-    int largest_first;         /* --sort size */
-    long limit;                /* show the N largest (0 = all) */
+    int by_site;               /* group the records by site (lossrec_groups) */
+    long limit;                /* show the N largest records, or with by_site
+                                  the records of the N largest sites (0 = all) */
     struct frames_filter filter; /* over the site frame (all_frames unused) */
     struct supp_set *supp;     /* may be NULL */
     unsigned supp_kinds;       /* kinds suppressions are matched against
@@ -90,15 +96,31 @@ int lossrec_add_snap(struct lossrec_set *ls, const struct snap *s, const char *p
                 size_t errlen);
 
 /* Applies filters and suppressions, sums the kinds, sorts the shown records
- * (largest last, or first with largest_first) and numbers them.  -1 when out
- * of memory. */
+ * largest first (total bytes, then blocks) and numbers them from 1, the
+ * largest; with by_site, lays them out site by site (lossrec_groups).  -1
+ * when out of memory. */
 int lossrec_finish(struct lossrec_set *ls);
+
+/* The records of one allocation site (lossrec_record.site_name): its
+ * records are lossrec_shown's [first, first + n), the largest first. */
+struct lossrec_group {
+    const char *site;
+    uint64_t bytes;            /* own and indirect, as the records' headers */
+    uint64_t blocks;           /* own */
+    size_t first, n;
+    int largest;               /* index of its largest record */
+};
+
+/* After lossrec_finish with by_site: the sites -n kept, the one of most
+ * bytes first, *n of them; in *all (may be NULL) how many before -n. */
+const struct lossrec_group *lossrec_groups(const struct lossrec_set *ls, size_t *n,
+                                           size_t *all);
 
 /* After lossrec_finish: the shown records, in order. */
 struct lossrec_record *const *lossrec_shown(const struct lossrec_set *ls, size_t *n);
 
 /* After lossrec_finish: how many records the shown ones are numbered among
- * (all that matched, before -n kept the largest): "loss record 5 of 6". */
+ * (all that matched, before -n kept the largest): "loss record 1 of 6". */
 size_t lossrec_ranked(const struct lossrec_set *ls);
 
 /* After lossrec_finish: per-kind sums of the kept, unsuppressed records (all

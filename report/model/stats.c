@@ -194,6 +194,7 @@ static int group_add(struct stats *st, struct stat_entry *e, const struct hsnap_
     if (e->stamp == st->stamp)
         return 0; /* cumulative: this trace already counted here */
     e->stamp = st->stamp;
+    e->live |= sv->live_count || sv->live_bytes;
     if (st->o.failed) { /* --failed: count summed, size the largest asked */
         sat_add(&e->count, sv->live_count);
         if ((int64_t)sv->live_bytes > e->size)
@@ -341,13 +342,22 @@ struct stat_entry *stats_group_of(struct stats *st, const struct snap *s, uint32
     return rc < 0 ? NULL : st->last;
 }
 
+/* Whether st's output shows the allocation totals (--sort allocations or
+ * allocated, JSON's allocated_*, the live view's column): then a trace with
+ * nothing live still adds its totals to its group, or a site's count would
+ * depend on which of its stacks still hold a block. */
+static int shows_totals(const struct stats *st)
+{
+    return st->o.sort != SORT_LIVE || st->o.json || st->o.totals;
+}
+
 /* Charges trace ti its values sv, unless they are nothing to show. */
 static int add_value(struct stats *st, const struct snap *s, uint32_t ti,
                      const struct hsnap_stat *sv)
 {
     if (!sv->live_count && !sv->live_bytes &&
-        (st->o.sort == SORT_LIVE || (!sv->total_count && !sv->total_bytes)))
-        return 0; /* nothing live: only the allocation sorts show it */
+        (!shows_totals(st) || (!sv->total_count && !sv->total_bytes)))
+        return 0; /* nothing live, and its totals unshown */
     return charge_trace(st, s, ti, sv);
 }
 
@@ -555,8 +565,10 @@ int stats_compare(struct stats *newer, struct stats *older)
         HASH_FIND(hh, older->groups, e->id, strlen(e->id), o);
         e->size_diff = e->size - (o ? o->size : 0);
         e->count_diff = e->count - (o ? o->count : 0);
-        if (o)
+        if (o) {
             o->seen = 1;
+            e->live |= o->live;
+        }
     }
     HASH_ITER(hh, older->groups, o, tmp) {
         if (o->seen)
@@ -626,17 +638,26 @@ static int sorted_alloc(struct stats *st, size_t n)
     return st->sorted ? 0 : -1;
 }
 
+/* A group is listed unless the order is by live memory and none of its
+ * traces held anything (in either snapshot of a diff): such a group was
+ * made only to sum its site's allocation totals (shows_totals). */
+static int listed(const struct stats *st, const struct stat_entry *e)
+{
+    return e->live || st->o.sort != SORT_LIVE;
+}
+
 struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
 {
     size_t i = 0;
     struct stat_entry *e, *tmp;
     void *arg;
     stats_order_fn cmp = stats_order(&st->o, diff, &arg);
-    *n = HASH_COUNT(st->groups);
-    if (sorted_alloc(st, *n) < 0)
+    if (sorted_alloc(st, HASH_COUNT(st->groups)) < 0)
         return NULL;
-    HASH_ITER(hh, st->groups, e, tmp) st->sorted[i++] = e;
-    st->nsorted = *n;
+    HASH_ITER(hh, st->groups, e, tmp)
+        if (listed(st, e))
+            st->sorted[i++] = e;
+    *n = st->nsorted = i;
     qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp, arg);
     return st->sorted;
 }
@@ -652,6 +673,8 @@ struct stat_entry **stats_top(struct stats *st, int diff, size_t k, size_t *n)
         return NULL;
     *n = 0;
     HASH_ITER(hh, st->groups, e, tmp) {
+        if (!listed(st, e))
+            continue;
         size_t at = *n < k ? (*n)++ : k;
         while (at > 0 && cmp(&e, &st->sorted[at - 1], arg) < 0) {
             if (at < k)

@@ -53,6 +53,8 @@ struct stats_opts {
     long limit;           /* -n: lines to print, 0 = all */
     enum stats_sort sort; /* top --sort */
     int json;             /* --format json (docs/json.md) */
+    int totals;           /* the allocation totals are shown whatever the sort
+                             and format (the live view's column) */
     int python_only;      /* --python-only: a Python stack is its Python frames */
     int native_site;      /* a Python stack's group is its native site, as under
                              --native (the HTML report's view) */
@@ -74,6 +76,8 @@ struct stat_entry {
     int64_t alloc_size, alloc_count; /* allocated since the start (total_*) */
     int64_t size_diff, count_diff; /* filled by stats_compare */
     int seen;                 /* stats_compare: matched in the new snapshot */
+    int live;                 /* a trace charged to it held something (here or,
+                                 after stats_compare, in the older snapshot) */
     int mmap;                 /* its traces are of the mmap kind (kept apart
                                  from malloc ones with the same key) */
     uint64_t stamp;           /* last trace charged (cumulative dedupe) */

@@ -125,18 +125,21 @@ if gcc -O1 -shared -fPIC -o "$T/libtopx.so" "$T/topx.c" 2>"$T/cc.err" &&
   fi
 else t_fail run_summary_library_top_reads_no_libc "cc: $(head -c 200 "$T/cc.err")"; fi
 
-# --- --leaks: valgrind's words over the sums `heapsnap leaks` prints -------------
+# --- --leaks: the LEAK SUMMARY `heapsnap leaks` prints, in its words, and its records
 "$HEAPSNAP" run --leaks -o "$T/l.%p.hsnap" -- "$LF/direct_into_cycle" >/dev/null 2>"$T/l.err"
 snap=$(sed -n 's/^heapsnap: wrote //p' "$T/l.err")
 "$HEAPSNAP" leaks "$snap" >"$T/l.leaks" 2>&1
 want=$(sed -n '/^LEAK SUMMARY:/,$p' "$T/l.leaks" | sed -n \
-  -e 's/^   direct: /heapsnap:    definitely lost: /p' -e 's/^   indirect: /heapsnap:    indirectly lost: /p' \
-  -e 's/^   cycle: /heapsnap:    lost in cycles: /p' -e 's/^   possibly lost: /heapsnap:    possibly lost: /p' \
-  -e 's/^   still reachable: /heapsnap:    still reachable: /p')
-got=$(sed -n '/^heapsnap: LEAK SUMMARY:$/,/^heapsnap: next/p' "$T/l.err" | grep '^heapsnap:    ')
-if [ -n "$want" ] && [ "$want" = "$got" ] && grep -q '^heapsnap:    definitely lost: 24 bytes in 1 blocks$' "$T/l.err"; then
+  -e 's/^   \(direct\|indirect\|cycle\|possibly lost\|still reachable\): /heapsnap:    \1: /p')
+got=$(sed -n '/^heapsnap: LEAK SUMMARY:$/,/^heapsnap: next/p' "$T/l.err" | grep '^heapsnap:    [a-z]')
+if [ -n "$want" ] && [ "$want" = "$got" ] && grep -q '^heapsnap:    direct: 24 bytes in 1 blocks$' "$T/l.err"; then
   t_pass run_leaks_prints_leak_summary
 else t_fail run_leaks_prints_leak_summary "want (from heapsnap leaks) '$want', got '$got'"; fi
+# and the largest records with their stacks, as `heapsnap leaks` prints them
+rec=$(sed -n '/^[0-9].* in loss record 1 of /,/^$/p' "$T/l.leaks" | sed 's/^/heapsnap: /; s/ *$//')
+got=$(sed -n '/^heapsnap: [0-9].* in loss record 1 of /,/^heapsnap:$/p' "$T/l.err")
+[ -n "$rec" ] && [ "$rec" = "$got" ] && t_pass run_leaks_prints_largest_records ||
+  t_fail run_leaks_prints_largest_records "want '$rec', got '$got'"
 grep -qx "heapsnap: next: heapsnap leaks $snap" "$T/l.err" && t_pass run_leaks_next_is_leaks \
   || t_fail run_leaks_next_is_leaks "$(tail -3 "$T/l.err")"
 

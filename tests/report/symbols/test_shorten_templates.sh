@@ -24,12 +24,12 @@ names() {
             s/ \([^()]*\)( \[wrapper\])?$//'
 }
 
-"$HEAPSNAP" leaks "$S" --kinds all --shorten-templates >"$T/short.txt" 2>/dev/null
+"$HEAPSNAP" leaks "$S" -n 0 --kinds all --shorten-templates >"$T/short.txt" 2>/dev/null
 names "$T/short.txt" >"$T/short.names"
 t_golden shorten_templates_leaks_stl "$G/shorten_templates_leaks_stl.txt" "$T/short.names"
 
 # off by default: the same records with the arguments in full
-"$HEAPSNAP" leaks "$S" --kinds all >"$T/long.txt" 2>/dev/null
+"$HEAPSNAP" leaks "$S" -n 0 --kinds all >"$T/long.txt" 2>/dev/null
 grep -q 'std::__new_allocator<std::_Sp_counted_ptr_inplace<Node, ' "$T/long.txt" &&
   ! grep -q 'std::__new_allocator<>::allocate' "$T/long.txt" &&
   [ "$(grep -c 'bytes in' "$T/long.txt")" = "$(grep -c 'bytes in' "$T/short.txt")" ] &&

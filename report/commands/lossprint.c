@@ -1,0 +1,147 @@
+/*
+ * lossprint.c - loss records as text, site by site, for `heapsnap leaks`
+ * and the summary `heapsnap run --leaks` ends with.  A record is memcheck's
+ * sentence and its stack:
+ *
+ *   48 (16 direct, 32 indirect) bytes in 1 blocks are definitely lost in loss record 1 of 5
+ *       at 0x401136: make_list (list.c:12)
+ *       by 0x4011a0: main (list.c:30)
+ *
+ * frames innermost first; allocator wrappers that were recorded (strdup,
+ * operator new) come first, marked "[wrapper]", and the allocation site is
+ * the first frame without the mark.  The sentence stays memcheck's, which
+ * scripts grep; every line of ours says direct, indirect, cycle, possibly
+ * lost (lossrec_kind_words).  A site of several records is one line,
+ * "3 records, 144 bytes in 3 blocks at list.c:12 (2 direct, 1 cycle)",
+ * then its largest record, or all of them.
+ */
+#include <stdio.h>
+
+#include "lossprint.h"
+#include "supp.h"
+
+static const char *const kind_verbs[LOSSREC_NKINDS] = {
+    "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
+    "are still reachable"};
+
+static void print_frame(const struct frame *f, int wrapper, const char *word, FILE *out)
+{
+    if (HSNAP_IS_PYFRAME(f->ip)) /* a Python frame has no address */
+        fprintf(out, "    %s %s", word, f->func);
+    else
+        fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
+    if (frames_has_file(f))
+        fprintf(out, " (%s:%d)", f->file, f->line);
+    else
+        fprintf(out, " (in %s)", f->module);
+    fprintf(out, "%s\n", wrapper ? " [wrapper]" : "");
+}
+
+static void print_header(const struct lossrec_record *r, size_t n, FILE *out)
+{
+    unsigned long long own = r->bytes, ind = r->indirect_bytes;
+    if (ind)
+        fprintf(out, "%llu (%llu %s, %llu indirect) bytes", own + ind, own,
+                r->kind == LOSSREC_CYCLE ? "own" : "direct", ind);
+    else
+        fprintf(out, "%llu bytes", own);
+    fprintf(out, " in %llu blocks %s in loss record %d of %zu\n", (unsigned long long)r->blocks,
+            r->owned ? "are indirectly lost in a cycle" : kind_verbs[r->kind], r->index, n);
+}
+
+static void print_ring(const struct lossrec_record *r, FILE *out)
+{
+    fprintf(out, "    cycle of %u blocks: ", r->ring_blocks);
+    for (int i = 0; i < r->nring; i++)
+        fprintf(out, "%s -> ", r->ring[i]);
+    if (r->ring_blocks > (uint32_t)r->nring)
+        fprintf(out, "... (%u more) -> ", r->ring_blocks - (uint32_t)r->nring);
+    fprintf(out, "back");
+    if (r->ncycles > 1)
+        fprintf(out, " (1 of %llu cycles)", (unsigned long long)r->ncycles);
+    fputc('\n', out);
+}
+
+/* A suppression that matches r: "leak:FUNC" (lsan) or a Valgrind block,
+ * preceded by a '#' comment naming the record. */
+static void print_gen(FILE *out, int valgrind, const struct lossrec_record *r)
+{
+    static const char *const gen_kinds[LOSSREC_NKINDS] = {"definite", "indirect", "definite",
+                                                     "possible", "reachable"};
+    const struct frame *site = r->frames[r->site];
+    fprintf(out, "# %s, %llu bytes in %llu blocks, allocated at %s\n", lossrec_kind_names[r->kind],
+            (unsigned long long)r->bytes, (unsigned long long)r->blocks, r->site_name);
+    if (!valgrind) {
+        fprintf(out, "leak:%s\n", site->func);
+        return;
+    }
+    fprintf(out, "{\n   heapsnap-%s-%s\n   Memcheck:Leak\n   match-leak-kinds: %s\n",
+            lossrec_kind_names[r->kind], site->func, gen_kinds[r->kind]);
+    /* fun: even for "module+0xoff" frames (no symbol): Valgrind would write
+     * obj:, which matches every frame of the module; this stays precise. */
+    for (int i = 0; i < r->nframes && i < SUPP_MAX_PATS; i++)
+        fprintf(out, "   fun:%s\n", r->frames[i]->func);
+    fprintf(out, "}\n");
+}
+
+void lossprint_record(const struct lossrec_record *r, size_t n, const struct lossprint_opts *o,
+                      FILE *out)
+{
+    print_header(r, n, out);
+    for (int i = 0; i < r->nframes; i++)
+        print_frame(r->frames[i], i < r->trace->nwrap, i <= r->first ? "at" : "by", out);
+    if (r->ring_blocks)
+        print_ring(r, out);
+    if (o->refs) {
+        if (r->ref_min == r->ref_max)
+            fprintf(out, "    refcount: %u\n", r->ref_min);
+        else
+            fprintf(out, "    refcount: %u..%u\n", r->ref_min, r->ref_max);
+    }
+    if (o->gen)
+        print_gen(out, o->gen == 2, r);
+    fputc('\n', out);
+}
+
+/* "3 records, 144 bytes in 3 blocks at list.c:12 (2 direct, 1 cycle)". */
+static void print_group(const struct lossrec_group *g, struct lossrec_record *const *v,
+                        FILE *out)
+{
+    size_t per[LOSSREC_NKINDS] = {0};
+    const char *sep = " (";
+    for (size_t i = g->first; i < g->first + g->n; i++)
+        per[v[i]->kind]++;
+    fprintf(out, "%zu records, %llu bytes in %llu blocks at %s", g->n,
+            (unsigned long long)g->bytes, (unsigned long long)g->blocks, g->site);
+    for (int k = 0; k < LOSSREC_NKINDS; k++)
+        if (per[k]) {
+            fprintf(out, "%s%zu %s", sep, per[k], lossrec_kind_words[k]);
+            sep = ", ";
+        }
+    fprintf(out, ")\n");
+}
+
+void lossprint_sites(const struct lossrec_set *ls, int every, const struct lossprint_opts *o,
+                     const char *more, FILE *out)
+{
+    size_t n, ng, nsites, printed = 0, nrec = lossrec_ranked(ls);
+    struct lossrec_record *const *v = lossrec_shown(ls, &n);
+    const struct lossrec_group *g = lossrec_groups(ls, &ng, &nsites);
+    if (nrec)
+        fprintf(out, "\n%zu loss records in %zu sites, largest first:\n\n", nrec, nsites);
+    for (size_t k = 0; k < ng; k++) {
+        size_t all = every ? g[k].n : 1;
+        if (g[k].n > 1)
+            print_group(&g[k], v, out);
+        for (size_t i = g[k].first; i < g[k].first + all; i++)
+            lossprint_record(v[i], nrec, o, out);
+        printed += all;
+    }
+    if (printed >= nrec)
+        return;
+    if (ng < nsites)
+        fprintf(out, "... %zu more records in %zu more sites: %s\n", nrec - printed,
+                nsites - ng, more);
+    else
+        fprintf(out, "... %zu more records at the sites above: %s\n", nrec - printed, more);
+}
