@@ -243,7 +243,7 @@ static void info_mapped_lines(const struct snap *s)
         return;
     fmt_size(in, sizeof(in), (double)s->mapped.resident_bytes, 0);
     fmt_size(all, sizeof(all), (double)b[1], 0);
-    printf("%-17s %s of the %s mapped (pages touched; top --kind touched)\n", "mmap resident:",
+    printf("%-17s %s of the %s mapped (pages touched at the snapshot)\n", "mmap resident:",
            in, all);
 }
 

@@ -5,7 +5,7 @@
  * their bytes are resident now (mincore, under the regions' lock: a system
  * call a range, no allocation).  A mapping counts in the heap and the peak
  * whole, touched or not; this is what tells a 512 MiB arena nothing
- * touched from one in use (top --kind touched).
+ * touched from one in use (heapsnap info's "mmap resident").
  *
  *   MAPPED := hsnap_mapped (32 bytes), hsnap_mapped_item[count] (16 each)
  *
