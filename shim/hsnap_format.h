@@ -206,6 +206,24 @@
  *                is then malloc's).  A reader checks the length is exactly
  *                8 + 8*count and mapped[i] <= heap[i].
  *
+ *   MAPPED    := struct hsnap_mapped, struct hsnap_mapped_item[count]
+ *                (type 26) The program's address space beside its
+ *                allocations.  reserved_bytes in reserved_ranges ranges:
+ *                anonymous memory it mapped PROT_NONE (the CUDA driver,
+ *                jemalloc, Go, the JVM reserve so) and has not given access
+ *                to since (mprotect, mmap MAP_FIXED); never in
+ *                current_bytes, peak_bytes, STATS, PEAK or SITELINE (a
+ *                piece given access is a range of the mmap kind, charged
+ *                to the call that gave it).  Then one item per trace of the
+ *                mmap kind with live ranges, sorted by trace id, each once,
+ *                trace < TRACES count: the bytes of its ranges resident at
+ *                the snapshot (mincore, read before the leak check: at
+ *                most its live bytes unless another thread unmapped since);
+ *                resident_bytes is their sum.  Written when the program
+ *                mapped or reserved anything, not on the fatal path; absent
+ *                in older files (nothing reserved, residency unknown).  A
+ *                reader checks the length is exactly 32 + 16*count.
+ *
  *   PYTYPES, PYOWNED, PYRETAIN, PYGCFREED (types 20 to 23), PYCODE (type
  *                12, version 2) and the words that name a Python frame in
  *                a trace (HSNAP_PY_TAG): hsnap_pyformat.h, the Python part.
@@ -220,7 +238,8 @@
  * hundred bytes.  FAILED came within version 2 (an older
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
- * and MAPLINE (an older reader takes the latest unloaded module at an address).
+ * and MAPLINE (an older reader takes the latest unloaded module at an address),
+ * and so did MAPPED (an older reader skips it: no reserved total).
  * PYTYPES came within version 3 (an older reader skips it: no types), and
  * so did PYOWNED (an older reader skips it: no top --owner), PYRETAIN
  * (no retained sizes) and PYGCFREED (no top --collected).
@@ -258,6 +277,7 @@ enum hsnap_section_type {
     HSNAP_SEC_PYGCFREED = 23, /* objects the cycle collector freed, per site */
     HSNAP_SEC_PYCAPPED = 24, /* no PYTYPES: more live blocks than the cap (hsnap_pycapped) */
     HSNAP_SEC_PYUNREAD = 25, /* a CPython the shim did not read (hsnap_pyunread) */
+    HSNAP_SEC_MAPPED = 26, /* address space reserved; mapped ranges' residency */
     HSNAP_SEC_END = 0xffff,
 };
 /* PYCAPPED's payload: the Python objects were not read, the snapshot having
@@ -515,6 +535,21 @@ struct hsnap_peak_item {
     uint32_t reserved; /* 0 */
     uint64_t blocks;   /* its live blocks at the capture */
     uint64_t bytes;    /* their requested bytes */
+};
+
+/* MAPPED's head and items. */
+struct hsnap_mapped {
+    uint64_t reserved_bytes;  /* PROT_NONE address space the program holds */
+    uint64_t reserved_ranges; /* ... in so many ranges */
+    uint64_t resident_bytes;  /* the items' sum */
+    uint32_t count;           /* items that follow */
+    uint32_t flags;           /* 0 */
+};
+
+struct hsnap_mapped_item {
+    uint32_t trace;    /* TRACES index, of the mmap kind */
+    uint32_t reserved; /* 0 */
+    uint64_t resident; /* bytes of its live ranges resident at the snapshot */
 };
 
 struct hsnap_point {

@@ -1,7 +1,11 @@
 /*
- * maphooks.c - the interposed mmap, mmap64, munmap and mremap: anonymous
- * memory the program maps itself (MAP_PRIVATE or MAP_SHARED) is recorded
- * as the mmap kind (record/regions.c), charged to the call's stack.  A mapping is
+ * maphooks.c - the interposed mmap, mmap64, munmap, mremap and mprotect:
+ * anonymous memory the program maps itself (MAP_PRIVATE or MAP_SHARED) is
+ * recorded as the mmap kind (record/regions.c), charged to the call's
+ * stack; mapped PROT_NONE, it is address space reserved, charged to
+ * nothing, and a piece of it becomes the mmap kind at the stack of the
+ * mprotect (or mmap MAP_FIXED) that gives it access (an mprotect back to
+ * PROT_NONE reserves it again; madvise leaves it mapped).  A mapping is
  * the program's only when the call comes with guard_on clear (the shim's
  * own work, libunwind's, the wrapped CPython domains' pymalloc arenas set
  * it), from outside the shim's module (its arena maps with or without the
@@ -31,6 +35,7 @@ static struct {
     void *(*mmap)(void *, size_t, int, int, int, off_t);
     int (*munmap)(void *, size_t);
     void *(*mremap)(void *, size_t, size_t, int, ...);
+    int (*mprotect)(void *, size_t, int);
     atomic_int state;          /* MAPH_* */
     atomic_int spans_known;    /* own[] is filled */
     struct { uintptr_t lo, hi; } own[3]; /* the shim's module, the real malloc's, libunwind's */
@@ -48,10 +53,11 @@ static void maph_resolve(void)
     maph.mmap = dlsym(RTLD_NEXT, "mmap");
     maph.munmap = dlsym(RTLD_NEXT, "munmap");
     maph.mremap = dlsym(RTLD_NEXT, "mremap");
+    maph.mprotect = dlsym(RTLD_NEXT, "mprotect");
     long page = sysconf(_SC_PAGESIZE);
     maph.page = page > 0 ? (size_t)page : 4096;
     guard_leave(saved);
-    if (maph.mmap && maph.munmap && maph.mremap)
+    if (maph.mmap && maph.munmap && maph.mremap && maph.mprotect)
         atomic_store(&maph.state, MAPH_READY);
 }
 
@@ -79,6 +85,11 @@ static void *maph_real_mremap(void *a, size_t old, size_t n, int flags, void *to
     if (maph_ready())
         return maph.mremap(a, old, n, flags, to);
     return (void *)syscall(SYS_mremap, a, old, n, flags, to);
+}
+
+static int maph_real_mprotect(void *a, size_t n, int prot)
+{
+    return maph_ready() ? maph.mprotect(a, n, prot) : (int)syscall(SYS_mprotect, a, n, prot);
 }
 
 /* ---------------- whose mapping ---------------- */
@@ -163,15 +174,16 @@ static HS_NOINLINE void *maph_mmap_tracked(void *a, size_t n, int prot, int flag
     void *p = maph_real_mmap(a, n, prot, flags, fd, off);
     int err = errno;
     guard_enter();
-    if (p == MAP_FAILED) {
-        uint32_t t = anon && err == ENOMEM ? maph_trace(n, o, 1) : REG_UNTRACKED;
+    if (p == MAP_FAILED) { /* a reservation that failed is no allocation */
+        uint32_t t = anon && prot != PROT_NONE && err == ENOMEM ? maph_trace(n, o, 1)
+                                                                : REG_UNTRACKED;
         if (t != REG_UNTRACKED)
             trace_fail(t, n);
     } else {
         if (!anon)
             reg_file_map();
-        reg_add((uintptr_t)p, (uintptr_t)p + maph_pages(n), anon ? maph_trace(n, o, 0) : REG_UNTRACKED,
-                snap_epoch());
+        uint32_t t = !anon ? REG_UNTRACKED : prot == PROT_NONE ? REG_RESERVED : maph_trace(n, o, 0);
+        reg_add((uintptr_t)p, (uintptr_t)p + maph_pages(n), t, snap_epoch());
     }
     hook_leave(); /* the walk's words cleared, as a malloc's are */
     errno = err;
@@ -222,9 +234,15 @@ static HS_NOINLINE void *maph_mremap_tracked(void *a, size_t old, size_t n, int 
     }
     guard_enter();
     if (q != MAP_FAILED) {
+        uint32_t reserved = 0;
         for (uint32_t i = 0; i < k; i++)
-            trace_discharge(was[i].trace, was[i].hi - was[i].lo);
-        reg_add((uintptr_t)q, (uintptr_t)q + maph_pages(n), maph_trace(n, o, 0), snap_epoch());
+            if (was[i].trace != REG_RESERVED)
+                trace_discharge(was[i].trace, was[i].hi - was[i].lo);
+            else
+                reserved++;
+        /* a reservation moved is still one; with access anywhere, charged */
+        reg_add((uintptr_t)q, (uintptr_t)q + maph_pages(n),
+                reserved == k ? REG_RESERVED : maph_trace(n, o, 0), snap_epoch());
     } else {
         reg_restore(was, k);
         uint32_t t = err == ENOMEM ? maph_trace(n, o, 1) : REG_UNTRACKED;
@@ -251,4 +269,37 @@ HS_EXPORT void *mremap(void *a, size_t old, size_t n, int flags, ...)
         ((uintptr_t)a & (maph.page - 1)))
         return maph_real_mremap(a, old, n, flags, to);
     return maph_mremap_tracked(a, old, n, flags, to, &o);
+}
+
+/* mprotect of a range the books may hold, after the call succeeded: to
+ * PROT_NONE its pieces with access are reserved again; to access its
+ * reserved pieces are committed, charged to this call's stack (walked only
+ * when there are some; recording stopped, they leave the reserved total
+ * uncharged). */
+static HS_NOINLINE int maph_mprotect_tracked(void *a, size_t n, int prot,
+                                             const struct unwind_origin *o)
+{
+    uintptr_t lo = (uintptr_t)a, hi = lo + maph_pages(n);
+    int r = maph_real_mprotect(a, n, prot);
+    int err = errno;
+    if (r != 0)
+        return r;
+    guard_enter();
+    if (prot == PROT_NONE)
+        reg_protect(lo, hi, REG_RESERVED, snap_epoch());
+    else if (reg_reserved_in(lo, hi))
+        reg_protect(lo, hi, hook_is_active() ? maph_trace(n, o, 0) : REG_UNTRACKED, snap_epoch());
+    hook_leave();
+    errno = err;
+    return r;
+}
+
+HS_EXPORT int mprotect(void *a, size_t n, int prot)
+{
+    struct unwind_origin o;
+    UNWIND_ORIGIN(o);
+    if (guard_on || !n || !maph_programs((uintptr_t)__builtin_return_address(0)) ||
+        ((uintptr_t)a & (maph.page - 1)))
+        return maph_real_mprotect(a, n, prot);
+    return maph_mprotect_tracked(a, n, prot, &o);
 }

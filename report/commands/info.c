@@ -227,6 +227,40 @@ static void info_kinds_json(struct json *j, const struct snap *s)
     json_obj_end(j);
 }
 
+/* MAPPED: "reserved: SIZE in N ranges (address space, not counted)" and
+ * how much of the mapped ranges was resident; nothing without it. */
+static void info_mapped_lines(const struct snap *s)
+{
+    char r[64], in[64], all[64];
+    if (!s->has_mapped)
+        return;
+    fmt_size(r, sizeof(r), (double)s->mapped.reserved_bytes, 0);
+    printf("%-17s %s in %llu range%s (address space, not counted)\n", "reserved:", r,
+           (unsigned long long)s->mapped.reserved_ranges,
+           s->mapped.reserved_ranges == 1 ? "" : "s");
+    uint64_t b[2], c[2];
+    if (!info_kinds(s, b, c))
+        return;
+    fmt_size(in, sizeof(in), (double)s->mapped.resident_bytes, 0);
+    fmt_size(all, sizeof(all), (double)b[1], 0);
+    printf("%-17s %s of the %s mapped (pages touched at the snapshot)\n", "mmap resident:",
+           in, all);
+}
+
+/* The same in JSON: "reserved" {bytes, ranges} and "mmap_resident_bytes",
+ * only with MAPPED (a program that mapped nothing has neither). */
+static void info_mapped_json(struct json *j, const struct snap *s)
+{
+    if (!s->has_mapped)
+        return;
+    json_key(j, "reserved");
+    json_obj_begin(j);
+    json_ku64(j, "bytes", s->mapped.reserved_bytes);
+    json_ku64(j, "ranges", s->mapped.reserved_ranges);
+    json_obj_end(j);
+    json_ku64(j, "mmap_resident_bytes", s->mapped.resident_bytes);
+}
+
 /* "failed allocations: N at M sites, largest SIZE (from file.c:12)". */
 static void info_failed(const struct snap *s)
 {
@@ -295,6 +329,7 @@ static void info_print(const struct snap *s)
     info_peak(s);
     printf("%-17s %llu\n", "live blocks:", (unsigned long long)m->live_blocks);
     info_kind_lines(s);
+    info_mapped_lines(s);
     printf("%-17s %llu allocations, %llu frees\n", "total:",
            (unsigned long long)m->total_allocs, (unsigned long long)m->total_frees);
     printf("%-17s %llu\n", "foreign frees:", (unsigned long long)m->foreign_frees);
@@ -402,6 +437,7 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_ku64(j, "peak_bytes", m->peak_bytes);
     json_ku64(j, "live_blocks", m->live_blocks);
     info_kinds_json(j, s);
+    info_mapped_json(j, s);
     json_ku64(j, "total_allocs", m->total_allocs);
     json_ku64(j, "total_frees", m->total_frees);
     json_ku64(j, "foreign_frees", m->foreign_frees);

@@ -2,7 +2,8 @@
  * summary.c - the few lines `heapsnap run` ends with, on stderr, as
  * valgrind and LeakSanitizer end theirs and heaptrack names the command
  * that analyzes its file: the traced peak and the site that held most of
- * it (top --peak's first line), the heap at exit, under --leaks the LEAK
+ * it (top --peak's first line), the heap at exit, the address space
+ * reserved beside it (MAPPED, when any), under --leaks the LEAK
  * SUMMARY `heapsnap leaks` prints (the program's own suppressions
  * applied) and the largest record of each of its SUMMARY_SITES largest
  * sites, with its stack, and the command to run next: top --peak when the peak dwarfs
@@ -648,6 +649,12 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
             s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot", sz,
             (unsigned long long)s.meta.live_blocks,
             s.meta.sample_interval ? " (sampled: estimates)" : "");
+    if (s.has_mapped && s.mapped.reserved_ranges) { /* PROT_NONE: not in the heap nor the peak */
+        fmt_size(sz, sizeof(sz), (double)s.mapped.reserved_bytes, 0);
+        fprintf(out, "heapsnap: reserved: %s in %llu range%s (address space, not counted)\n", sz,
+                (unsigned long long)s.mapped.reserved_ranges,
+                s.mapped.reserved_ranges == 1 ? "" : "s");
+    }
     uint64_t peak = summary_peak_bytes(&s);
     if (picked && other.path && other.peak > peak) {
         char ow[8192], oe[256];

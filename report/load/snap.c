@@ -408,6 +408,47 @@ static int parse_state_use(struct sec *sec, struct snap *s, char *err, size_t er
     return 0;
 }
 
+/* MAPPED: the reserved address space, and each mmap-kind trace's resident
+ * bytes (32 + 16 * count; items sorted by trace, each at most its live
+ * bytes when STATS says them). */
+static int parse_mapped(const struct sec *sec, struct snap *s, char *err, size_t errlen)
+{
+    struct hsnap_mapped h;
+    if (sec->len < sizeof h)
+        return fail(err, errlen, "section MAPPED: %llu bytes, want at least %zu",
+                    (unsigned long long)sec->len, sizeof h);
+    memcpy(&h, sec->data, sizeof h);
+    if (sec->len != sizeof h + (uint64_t)h.count * sizeof(struct hsnap_mapped_item))
+        return fail(err, errlen, "section MAPPED: count %u does not match %llu bytes", h.count,
+                    (unsigned long long)sec->len);
+    if (h.reserved_bytes > (1ull << 52) || h.resident_bytes > (1ull << 52) ||
+        h.reserved_ranges > h.reserved_bytes)
+        return fail(err, errlen, "section MAPPED: %llu bytes reserved in %llu ranges: damaged",
+                    (unsigned long long)h.reserved_bytes, (unsigned long long)h.reserved_ranges);
+    if (!(s->resident = calloc(s->ntraces ? s->ntraces : 1, sizeof *s->resident)))
+        return fail(err, errlen, "out of memory");
+    uint64_t sum = 0;
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < h.count; i++) {
+        struct hsnap_mapped_item it;
+        memcpy(&it, (const uint8_t *)sec->data + sizeof h + (size_t)i * sizeof it, sizeof it);
+        if (it.trace >= s->ntraces)
+            return fail(err, errlen, "section MAPPED: item %u names trace %u of %u", i, it.trace,
+                        s->ntraces);
+        if (i && it.trace <= last)
+            return fail(err, errlen, "section MAPPED: item %u: traces not increasing", i);
+        last = it.trace;
+        s->resident[it.trace] = it.resident;
+        sum += it.resident;
+    }
+    if (sum != h.resident_bytes)
+        return fail(err, errlen, "section MAPPED: items add up to %llu bytes, the head says %llu",
+                    (unsigned long long)sum, (unsigned long long)h.resident_bytes);
+    s->mapped = h;
+    s->has_mapped = 1;
+    return 0;
+}
+
 /* UNLOADED: 4 + 4 * count bytes, a count per unloaded module. */
 static int parse_unloaded(const struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
@@ -515,6 +556,8 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_STATE].seen && parse_state_use(&secs[HSNAP_SEC_STATE], s, err, errlen) < 0)
         return -1;
     if (secs[HSNAP_SEC_FAILED].seen && parse_failed(&secs[HSNAP_SEC_FAILED], s, err, errlen) < 0)
+        return -1;
+    if (secs[HSNAP_SEC_MAPPED].seen && parse_mapped(&secs[HSNAP_SEC_MAPPED], s, err, errlen) < 0)
         return -1;
     if (secs[HSNAP_SEC_PYGCFREED].seen &&
         pygcfreed_decode(s, secs[HSNAP_SEC_PYGCFREED].data, secs[HSNAP_SEC_PYGCFREED].len,
@@ -681,6 +724,7 @@ void snap_free(struct snap *s)
         free(s->unpacked[i]);
     free(s->peak_stats);
     free(s->temps);
+    free(s->resident);
     if (s->zeros)
         munmap(s->zeros, s->zeros_len);
     memset(s, 0, sizeof(*s));

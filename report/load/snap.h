@@ -69,7 +69,7 @@ struct snap_siteline {
                                             buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 26 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 27 /* slots for known types, indexed by type */
 
 /* What one input file may still make the CLI hold (section.c). */
 struct snap_budget {
@@ -129,6 +129,9 @@ struct snap {
                                   where pycodes was filled elsewhere */
     uint32_t py_version;       /* Py_Version of the interpreter that wrote them */
     struct snap_pyobjs py;     /* PYTYPES (pytypes_decode): the objects' types */
+    int has_mapped;            /* MAPPED was there: reserved total, residency known */
+    struct hsnap_mapped mapped; /* its head (reserved address space, resident sum) */
+    uint64_t *resident;        /* ntraces: mmap-kind traces' resident bytes, or NULL */
     struct hsnap_pyunread pyunread; /* PYUNREAD: a CPython not read (why 0: none
                                   such, or the shim read it) */
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL

@@ -391,9 +391,39 @@ void peak_reset(void)
     guard_leave(saved);
 }
 
+/* The lines' sums now, as the capture when above it: the traced size
+ * can pass the capture without one (a charge that raised the peak while
+ * another thread held the capture's lock, a snapshot's live sums taken
+ * before blocks born since: a leak check on a fork, the program's threads
+ * running on), and the peak is never below a snapshot's total.  Lock
+ * held. */
+static void peak_now_above(uint32_t n)
+{
+    uint64_t cur;
+    trace_totals(&cur, NULL);
+    if (cur <= peak.head.bytes || !n)
+        return;
+    size_t len = (size_t)n * sizeof(struct trace_live);
+    struct trace_live *now = arena_map(len);
+    if (!now)
+        return;
+    peak_live(now, n);
+    uint64_t bytes = 0;
+    for (uint32_t id = 0; id < n; id++)
+        bytes += now[id].bytes;
+    if (bytes > peak.head.bytes && peak_room(n) == 0) {
+        memcpy(peak.kept, now, len);
+        peak.kept_n = n;
+        peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
+                                        .flags = HSNAP_PEAK_AT_SNAPSHOT};
+        atomic_store(&peak_next, peak_step(bytes));
+    }
+    arena_unmap(now, len);
+}
+
 /* The PEAK payload into b.  live[0..n) are the snapshot's own live sums;
  * when they are above the capture, this moment is nearer the peak and
- * becomes the capture.  tries: 0 waits for the lock, else bounded.
+ * becomes the capture, and so do the lines' sums now (peak_now_above).  tries: 0 waits for the lock, else bounded.
  * 0, or -1 (nothing written: no PEAK section). */
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries)
 {
@@ -404,6 +434,7 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
         return -1;
     for (uint32_t id = 0; live && id < n; id++)
         bytes += live[id].bytes;
+    peak_head();
     if (live && bytes > peak.head.bytes && peak_room(n) == 0) {
         memcpy(peak.kept, live, (size_t)n * sizeof *live);
         peak.kept_n = n;
@@ -411,6 +442,8 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
                                         .flags = HSNAP_PEAK_AT_SNAPSHOT};
         atomic_store(&peak_next, peak_step(bytes));
     }
+    if (!tries)
+        peak_now_above(n);
     peak_head();
     /* a capture the hooks made after the caller counted its n traces may
      * name newer ones: the snapshot (or state document) has no stacks for

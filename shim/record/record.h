@@ -316,9 +316,14 @@ struct reg_piece {          /* a tracked range, as mremap takes and restores it 
 };
 #define REG_PIECES 16u      /* reg_take's out: room for this many */
 #define REG_UNTRACKED UINT32_MAX /* reg_add's trace: a mapping not charged */
+#define REG_RESERVED (UINT32_MAX - 1) /* ... address space only (PROT_NONE): kept apart */
 int64_t reg_twin(uint32_t id);                   /* id's mmap-kind twin; -1 no memory */
 void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch); /* a new mapping */
 void reg_remove(uintptr_t lo, uintptr_t hi);     /* before an munmap */
+void reg_protect(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch); /* mprotect */
+uint64_t reg_reserved_in(uintptr_t lo, uintptr_t hi); /* reserved bytes there */
+void reg_reserved(uint64_t *ranges, uint64_t *bytes);  /* the reserved total */
+void reg_foreach_resident(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg);
 uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out); /* mremap's old */
 void reg_restore(const struct reg_piece *p, uint32_t n); /* ... back: it failed */
 void reg_file_map(void);                         /* a file-backed mapping was made */

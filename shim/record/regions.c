@@ -8,6 +8,13 @@
  * and the site line add the ranges to their live sums (reg_foreach), never
  * to BLOCKS: the leak check does not see them (they are roots, as any
  * mapping of the program: leak/roots.c).
+ *   Address space reserved (PROT_NONE: the CUDA driver, jemalloc, Go, the
+ * JVM) is a range of trace REG_RESERVED: in the array, so that its pieces
+ * split, move and leave as any range's, but charged to no trace (never in
+ * the heap, the peak or top) and summed apart when read (reg_reserved).  A piece
+ * made accessible (mprotect, or mmap MAP_FIXED over it) becomes the mmap
+ * kind at the committing call's stack; one made PROT_NONE again goes back
+ * (reg_protect).
  *
  * One lock (root.h: 5b, after the table, before the arena, whose blocks it
  * takes under it); the charges and discharges a change makes are handed to
@@ -16,6 +23,7 @@
  * search and a memmove are cheap enough, and the malloc path pays nothing.
  */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "record.h"
 
@@ -122,7 +130,7 @@ static uint32_t reg_cut(uintptr_t lo, uintptr_t hi, struct reg_range *out, uint3
         }
         if (got < max)
             out[got] = cut;
-        else
+        else if (cut.trace != REG_RESERVED)
             *more_bytes += cut.hi - cut.lo, *more_trace = cut.trace;
         got++;
     }
@@ -191,15 +199,17 @@ int64_t reg_twin(uint32_t id)
 static void reg_discharge(const struct reg_range *cut, uint32_t n, uint64_t more, uint32_t trace)
 {
     for (uint32_t k = 0; k < n && k < REG_CUT_MAX; k++)
-        trace_discharge(cut[k].trace, cut[k].hi - cut[k].lo);
+        if (cut[k].trace != REG_RESERVED)
+            trace_discharge(cut[k].trace, cut[k].hi - cut[k].lo);
     if (more)
         trace_discharge(trace, more);
 }
 
 /* [lo, hi) is a new mapping of trace (an mmap-kind id; UINT32_MAX: one
- * not tracked, a file's or one not sampled): whatever was tracked there
- * is gone (MAP_FIXED over it, or unmapped behind the hooks' back), and the
- * new range charged, born in epoch. */
+ * not tracked, a file's or one not sampled; REG_RESERVED: address space
+ * only, charged to nothing): whatever was tracked there is gone (MAP_FIXED
+ * over it, or unmapped behind the hooks' back), and the new range
+ * charged, born in epoch. */
 void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
 {
     struct reg_range cut[REG_CUT_MAX];
@@ -215,7 +225,7 @@ void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
     }
     lock_drop(&reg.lock);
     reg_discharge(cut, n, more, more_trace);
-    if (added)
+    if (added && trace != REG_RESERVED)
         trace_charge(trace, hi - lo);
 }
 
@@ -232,6 +242,70 @@ void reg_remove(uintptr_t lo, uintptr_t hi)
     reg_discharge(cut, n, more, more_trace);
 }
 
+/* The first range over [lo, hi) of the other kind than trace's (reserved
+ * or not): its piece inside [lo, hi) into *at; 0 when none.  Lock held. */
+static int reg_other(uintptr_t lo, uintptr_t hi, uint32_t trace, struct reg_range *at)
+{
+    for (uint32_t i = reg_first_above(lo); i < reg.n && reg.r[i].lo < hi; i++)
+        if ((reg.r[i].trace == REG_RESERVED) != (trace == REG_RESERVED)) {
+            *at = reg.r[i];
+            at->lo = at->lo > lo ? at->lo : lo;
+            at->hi = at->hi < hi ? at->hi : hi;
+            return 1;
+        }
+    return 0;
+}
+
+/* The bytes of [lo, hi) reserved now (mprotect's hook: a stack is walked
+ * only when something is to commit). */
+uint64_t reg_reserved_in(uintptr_t lo, uintptr_t hi)
+{
+    uint64_t b = 0;
+    lock_take(&reg.lock);
+    for (uint32_t i = reg_first_above(lo); i < reg.n && reg.r[i].lo < hi; i++)
+        if (reg.r[i].trace == REG_RESERVED)
+            b += (reg.r[i].hi < hi ? reg.r[i].hi : hi) - (reg.r[i].lo > lo ? reg.r[i].lo : lo);
+    lock_drop(&reg.lock);
+    return b;
+}
+
+/* [lo, hi)'s protection changed (mprotect): to PROT_NONE (trace
+ * REG_RESERVED), its accessible pieces in the books are decommitted
+ * (discharged, reserved again); to access (trace: the committing call's
+ * mmap-kind id), its reserved pieces are committed, each charged to trace,
+ * born in epoch (REG_UNTRACKED: not recorded, they leave the books).
+ * Pieces of the same kind keep their site; what the books do not hold
+ * (malloc's, a file's) is left alone. */
+void reg_protect(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
+{
+    struct reg_range cut[REG_CUT_MAX], piece, one;
+    uint64_t more = 0, charged[REG_CUT_MAX];
+    uint32_t more_trace = 0, n = 0, c = 0;
+    lock_take(&reg.lock);
+    while (reg_other(lo, hi, trace, &piece) && reg_room(2) == 0) {
+        uint64_t m = 0;
+        uint32_t mt = 0;
+        reg_cut(piece.lo, piece.hi, &one, 1, &m, &mt);
+        if (n < REG_CUT_MAX)
+            cut[n++] = one;
+        else if (one.trace != REG_RESERVED)
+            more += one.hi - one.lo, more_trace = one.trace;
+        if (trace == REG_UNTRACKED)
+            continue; /* committed, not recorded: out of the reserved total */
+        uint32_t i = reg_first_above(piece.lo);
+        reg_open(i, 1);
+        reg.r[i] = (struct reg_range){piece.lo, piece.hi, trace, epoch};
+        if (trace != REG_RESERVED && c < REG_CUT_MAX)
+            charged[c++] = piece.hi - piece.lo;
+        else if (trace != REG_RESERVED)
+            charged[REG_CUT_MAX - 1] += piece.hi - piece.lo;
+    }
+    lock_drop(&reg.lock);
+    reg_discharge(cut, n, more, more_trace);
+    for (uint32_t k = 0; k < c; k++)
+        trace_charge(trace, charged[k]);
+}
+
 /* mremap's old range leaves the books (its pieces into cut, at most
  * REG_CUT_MAX; the lock is dropped, nothing discharged yet): the number
  * of pieces, 0 when nothing there was tracked. */
@@ -245,6 +319,7 @@ uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out)
     lock_drop(&reg.lock);
     for (uint32_t k = 0; k < n && k < REG_CUT_MAX; k++)
         out[k] = (struct reg_piece){cut[k].lo, cut[k].hi, cut[k].trace, cut[k].epoch};
+    /* (pieces past REG_CUT_MAX that were reserved are gone uncounted) */
     if (more) /* past what a caller restores: gone for good */
         trace_discharge(more_trace, more);
     return n < REG_CUT_MAX ? n : REG_CUT_MAX;
@@ -258,7 +333,8 @@ void reg_restore(const struct reg_piece *p, uint32_t n)
         if (reg_room(1) != 0) {
             lock_drop(&reg.lock);
             for (; k < n; k++)
-                trace_discharge(p[k].trace, p[k].hi - p[k].lo);
+                if (p[k].trace != REG_RESERVED)
+                    trace_discharge(p[k].trace, p[k].hi - p[k].lo);
             return;
         }
         uint32_t i = reg_first_above(p[k].lo);
@@ -289,30 +365,81 @@ int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg
     if (tries ? !lock_take_bounded(&reg.lock, tries) : (lock_take(&reg.lock), 0))
         return -1;
     for (uint32_t i = 0; i < reg.n; i++)
-        fn(reg.r[i].trace, reg.r[i].hi - reg.r[i].lo, arg);
+        if (reg.r[i].trace != REG_RESERVED)
+            fn(reg.r[i].trace, reg.r[i].hi - reg.r[i].lo, arg);
     lock_drop(&reg.lock);
     return 0;
 }
 
-/* The live ranges and their bytes (tests, heapsnap info's totals). */
-void reg_totals(uint64_t *ranges, uint64_t *bytes)
+/* The live ranges and their bytes (tests, heapsnap info's totals); of
+ * the reserved ranges when reserved is set, else of the others. */
+static void reg_sum(int reserved, uint64_t *ranges, uint64_t *bytes)
 {
-    uint64_t b = 0;
+    uint64_t b = 0, n = 0;
     lock_take(&reg.lock);
     for (uint32_t i = 0; i < reg.n; i++)
-        b += reg.r[i].hi - reg.r[i].lo;
-    *ranges = reg.n;
+        if ((reg.r[i].trace == REG_RESERVED) == reserved)
+            b += reg.r[i].hi - reg.r[i].lo, n++;
     lock_drop(&reg.lock);
+    *ranges = n;
     *bytes = b;
+}
+
+void reg_totals(uint64_t *ranges, uint64_t *bytes)
+{
+    reg_sum(0, ranges, bytes);
+}
+
+/* The address space reserved now (the snapshot's MAPPED head). */
+void reg_reserved(uint64_t *ranges, uint64_t *bytes)
+{
+    reg_sum(1, ranges, bytes);
+}
+
+/* The bytes of [lo, hi) resident now (mincore: a system call, no
+ * allocation; a page it cannot say counts resident).  Lock held: the
+ * vector is one buffer. */
+static uint64_t reg_resident(uintptr_t lo, uintptr_t hi)
+{
+    static unsigned char vec[4096];
+    const uintptr_t page = 4096;
+    uint64_t in = 0;
+    for (uintptr_t a = lo; a < hi;) {
+        uintptr_t n = (hi - a) / page < sizeof vec ? (hi - a) / page : sizeof vec;
+        if (!n)
+            break;
+        if (mincore((void *)a, n * page, vec) != 0)
+            in += n * page;
+        else
+            for (uintptr_t k = 0; k < n; k++)
+                in += (vec[k] & 1) ? page : 0;
+        a += n * page;
+    }
+    return in;
+}
+
+/* Each accessible range's resident bytes now to fn (trace, bytes, arg),
+ * under the lock, as reg_foreach. */
+void reg_foreach_resident(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg)
+{
+    lock_take(&reg.lock);
+    for (uint32_t i = 0; i < reg.n; i++)
+        if (reg.r[i].trace != REG_RESERVED)
+            fn(reg.r[i].trace, reg_resident(reg.r[i].lo, reg.r[i].hi), arg);
+    lock_drop(&reg.lock);
 }
 
 /* trace_clear: every range forgotten (its bytes as trace_forget's). */
 void reg_clear(void)
 {
     lock_take(&reg.lock);
+    uint32_t k = 0;
     for (uint32_t i = 0; i < reg.n; i++)
-        trace_forget(reg.r[i].hi - reg.r[i].lo);
-    reg.n = 0;
+        if (reg.r[i].trace != REG_RESERVED)
+            trace_forget(reg.r[i].hi - reg.r[i].lo);
+        else
+            reg.r[k++] = reg.r[i]; /* address space stays reserved */
+    reg.n = k;
     lock_drop(&reg.lock);
 }
 

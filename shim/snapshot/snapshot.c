@@ -216,7 +216,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES,
                                            HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN,
                                            HSNAP_SEC_PYGCFREED, HSNAP_SEC_PYCAPPED,
-                                           HSNAP_SEC_PYUNREAD};
+                                           HSNAP_SEC_PYUNREAD, HSNAP_SEC_MAPPED};
 
 /* PYGCFREED, for the traces TRACES has. */
 static void snap_gcfreed(struct sbuf *sec)
@@ -399,6 +399,10 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
                            ? &sec[SEC_PYTYPES]
                            : NULL; /* typed as BLOCKS streams, if it does */
     mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
+    /* before the leak check, whose scan of the mapped ranges (roots) would
+     * make every page of them resident */
+    if (!fatal && snap_mapped(&sec[SEC_MAPPED], trace_count()) != 0)
+        sbuf_free(&sec[SEC_MAPPED]); /* out of memory: a snapshot without it */
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
         return -1;
@@ -426,6 +430,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         r = snap_peak(sec, &lv, fatal);
     if (r == 0)
         r = snap_siteline(sec, &lv, fatal);
+
     if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
