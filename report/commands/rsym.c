@@ -24,7 +24,13 @@ static Elf *rsym_open(pid_t pid, const char *path, int *fd)
     else
         snprintf(full, sizeof full, "%s", path);
     elf_version(EV_CURRENT);
-    if ((*fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
+    /* The target's maps name a file in its own root as this process sees
+     * it: inside a container (another mount namespace) the path of its
+     * root, through /proc/PID/root; under a chroot in this namespace the
+     * path from here already (/srv/root/usr/bin/python3), which
+     * /proc/PID/root would prefix twice. */
+    if ((*fd = open(full, O_RDONLY | O_CLOEXEC)) < 0 &&
+        (pid <= 0 || (*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0))
         return NULL;
     Elf *e = elf_begin(*fd, ELF_C_READ, NULL);
     if (!e || elf_kind(e) != ELF_K_ELF) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "sysmap.h"
 
 /* A dynamic entry's address: the loader relocates most in place, not all. */
 static uintptr_t gotw_dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) v)
@@ -43,11 +44,11 @@ int gotw_write(void **at, void *v, const struct gotw_mod *m)
     uintptr_t a = (uintptr_t)at, page = (uintptr_t)getpagesize();
     int ro = a >= m->relro_lo && a < m->relro_hi;
     void *pg = (void *)(a & ~(page - 1));
-    if (ro && mprotect(pg, page, PROT_READ | PROT_WRITE) != 0)
+    if (ro && sys_mprotect(pg, page, PROT_READ | PROT_WRITE) != 0)
         return -1;
     __atomic_store_n(at, v, __ATOMIC_RELEASE);
     if (ro)
-        mprotect(pg, page, PROT_READ);
+        sys_mprotect(pg, page, PROT_READ);
     return 0;
 }
 

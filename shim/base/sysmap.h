@@ -1,5 +1,5 @@
 /*
- * sysmap.h - the shim's own mmap, munmap and mremap, as system calls.
+ * sysmap.h - the shim's own mmap, munmap, mremap and mprotect, as system calls.
  * The exported mmap family is maphooks.c's door for the program's mappings;
  * the shim's own memory (arena, replies, copies, mapped ELF files) must
  * never pass through it, so every room maps with these and no room calls
@@ -32,6 +32,11 @@ static inline void *sys_mremap(void *old, size_t old_len, size_t new_len, int fl
                                void *new_addr)
 {
     return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+}
+
+static inline int sys_mprotect(void *addr, size_t len, int prot)
+{
+    return (int)syscall(SYS_mprotect, addr, len, prot);
 }
 
 /* renameat2(AT_FDCWD, from, AT_FDCWD, to, flags) as the system call; a

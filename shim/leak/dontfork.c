@@ -143,7 +143,7 @@ void dfk_restore(void)
             continue;
         }
         if (r->prot != (PROT_READ | PROT_WRITE))
-            mprotect(to, size, r->prot);
+            sys_mprotect(to, size, r->prot);
         madvise(to, size, r->advice); /* its mapping stands apart, as in the parent */
     }
     dfk.n = 0;
