@@ -88,8 +88,9 @@ def _shim():
     try:  # the CPython the shim found and does not read (an older shim: not said)
         lib.heapsnap_python_unread.argtypes = []
         lib.heapsnap_python_unread.restype = ctypes.c_char_p
+        lib.heapsnap_has_unread = True
     except AttributeError:
-        pass
+        lib.heapsnap_has_unread = False
     try:  # start(nframe)'s limit kept as the shim records (an older shim: cut at the dump)
         lib.heapsnap_python_frames.argtypes = [ctypes.c_uint, ctypes.c_int]
         lib.heapsnap_python_frames.restype = None
@@ -167,17 +168,6 @@ def new_epoch():
     return _lib.heapsnap_new_epoch()
 
 
-def _refuse_unread():
-    """RuntimeError when the shim does not read this CPython (a version it
-    has no layout for, a free-threaded build): its snapshots would hold
-    native frames only, and tracemalloc's answers would be wrong."""
-    unread = getattr(_lib, "heapsnap_python_unread", None)
-    why = unread() if unread is not None else None
-    if why:
-        raise RuntimeError("heapsnap: %s (docs/python.md, \"Versions\")" % why.decode(
-            "utf-8", "replace"))
-
-
 def start(nframe=1, native=True):
     """tracemalloc.start(): snapshots taken from now on hold the blocks
     allocated since this call (not the interpreter's start-up memory), with
@@ -197,7 +187,14 @@ def start(nframe=1, native=True):
         raise RuntimeError(_OLD_PYTHON % sys.version_info[:2])
     if _lib is None:  # no call else: 3.10 allocates a call's frame at its caller's line
         load()
-    _refuse_unread()
+    # a CPython the shim does not read (a version it has no layout for, a
+    # free-threaded build) would answer from native frames: refused.  No
+    # call here: 3.10 allocates a call's frame, charged to the caller's line
+    if _lib.heapsnap_has_unread:
+        why = _lib.heapsnap_python_unread()
+        if why:
+            raise RuntimeError("heapsnap: %s (docs/python.md, \"Versions\")"
+                               % why.decode("utf-8", "replace"))
     if not _state["tracing"]:
         if _lib.heapsnap_has_stop:
             _lib.heapsnap_start()
