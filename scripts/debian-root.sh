@@ -30,7 +30,7 @@ die() { echo "debian-root: $*" >&2; exit 2; }
 # The packages and interpreters of each suite.
 suite_pkgs() {
   case "$1" in
-    trixie) echo "python3 python3-dev libunwind8" ;;
+    trixie) echo "python3 python3-dev python3-pytest libunwind8" ;;
     sid) echo "python3.14 python3.14-dev python3.15 python3.15-dev libunwind8" ;;
     *) return 1 ;;
   esac
@@ -42,11 +42,28 @@ suite_pythons() {
   esac
 }
 
+# add_pkgs SUITE PKGS: a root made with an older list gets the packages
+# added since, by its own apt-get (the list it has: .heapsnap-ready).
+add_pkgs() {
+  local dir=$ROOTS/$1
+  [ "$(cat "$dir/.heapsnap-ready" 2>/dev/null)" = "$2" ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "needs root (chroot)"
+  cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null
+  # shellcheck disable=SC2086
+  chroot "$dir" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
+    "apt-get update -qq && apt-get install -y -qq --no-install-recommends $2" \
+    >"$ROOTS/$1.apt.log" 2>&1 || die "cannot add packages to the $1 root: $(tail -n 2 "$ROOTS/$1.apt.log" | tr '\n' ' ')"
+  echo "$2" >"$dir/.heapsnap-ready"
+}
+
 # make_one SUITE: the root, made once; a failed make leaves no half-made root.
 make_one() {
   local suite=$1 dir=$ROOTS/$1 pkgs
   pkgs=$(suite_pkgs "$suite") || die "unknown suite '$suite' (trixie|sid)"
-  [ -f "$dir/.heapsnap-ready" ] && { echo "$dir"; return 0; }
+  if [ -f "$dir/.heapsnap-ready" ]; then
+    (flock 9; add_pkgs "$suite" "$pkgs") 9>"$ROOTS/.$suite.lock" || exit 2
+    echo "$dir"; return 0
+  fi
   [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot)"
   command -v debootstrap >/dev/null || "$SRC/scripts/install-deps.sh" minimal ||
     die "cannot install debootstrap"
@@ -60,7 +77,7 @@ make_one() {
       >"$ROOTS/$suite.log" 2>&1 ||
       die "debootstrap $suite failed (is $MIRROR reachable?): $(tail -n 2 "$ROOTS/$suite.log" | tr '\n' ' ')"
     rm -rf --one-file-system "$dir"
-    mv "$dir.new" "$dir" && touch "$dir/.heapsnap-ready"
+    mv "$dir.new" "$dir" && echo "$pkgs" >"$dir/.heapsnap-ready"
   ) 9>"$ROOTS/.$suite.lock" || exit 2
   echo "$dir"
 }

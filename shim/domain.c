@@ -410,32 +410,53 @@ static int py_find_interp(struct dl_phdr_info *info, size_t size, void *arg)
  * reached by a jump, so that every evaluation frame's return address lies
  * there): the largest function, by its .eh_frame FDE, that starts exactly
  * where a jump (jmp or jcc rel32) of the function's own bytes leads out of
- * it.  A byte scan, so a target must be an FDE's first byte, and the part
- * at least PY_EVAL_SPLIT_MIN: a stray match names no function. */
+ * it.  A byte scan, so a target must be an FDE's first byte, the part at
+ * least PY_EVAL_SPLIT_MIN, and it must jump back into the function (a
+ * part split off returns to it; a function tail-called does not): a stray
+ * match or a tail call names no part. */
 #define PY_EVAL_SPLIT_MIN 4096u
+
+/* The jump (jmp or jcc rel32) at p, at address at: its target, or 0. */
+static uintptr_t py_jump_target(const uint8_t *p, uintptr_t at)
+{
+    int32_t rel;
+    if (p[0] == 0xe9) {
+        __builtin_memcpy(&rel, p + 1, 4);
+        return at + 5 + (uintptr_t)(intptr_t)rel;
+    }
+    if (p[0] == 0x0f && (p[1] & 0xf0) == 0x80) {
+        __builtin_memcpy(&rel, p + 2, 4);
+        return at + 6 + (uintptr_t)(intptr_t)rel;
+    }
+    return 0;
+}
+
+/* Whether the code [lo, hi) has a jump into [to_lo, to_hi). */
+static int py_jumps_into(uintptr_t lo, uintptr_t hi, uintptr_t to_lo, uintptr_t to_hi)
+{
+    for (uintptr_t at = lo; at + 6 <= hi; at++) {
+        uintptr_t t = py_jump_target((const uint8_t *)at, at);
+        if (t && t - to_lo < to_hi - to_lo)
+            return 1;
+    }
+    return 0;
+}
+
 static void py_find_eval_split(uintptr_t lo, uintptr_t hi)
 {
-    const uint8_t *p = (const uint8_t *)lo;
     uintptr_t best_lo = 0, best_hi = 0;
-    for (uintptr_t at = lo; at + 6 <= hi; at++, p++) {
-        int32_t rel;
-        uintptr_t next;
-        if (p[0] == 0xe9) {
-            __builtin_memcpy(&rel, p + 1, 4), next = at + 5;
-        } else if (p[0] == 0x0f && (p[1] & 0xf0) == 0x80) {
-            __builtin_memcpy(&rel, p + 2, 4), next = at + 6;
-        } else {
-            continue;
-        }
-        uintptr_t t = next + (uintptr_t)(intptr_t)rel, flo, fhi;
-        if (t - lo < hi - lo || t == best_lo ||
+    for (uintptr_t at = lo; at + 6 <= hi; at++) {
+        uintptr_t t = py_jump_target((const uint8_t *)at, at), flo, fhi;
+        if (!t || t - lo < hi - lo || t == best_lo ||
             t - py_sym.interp_lo[0] >= py_sym.interp_hi[0] - py_sym.interp_lo[0] ||
             unwind_func_range(t, &flo, &fhi) != 0 || flo != t || fhi - flo < PY_EVAL_SPLIT_MIN ||
-            fhi - flo <= best_hi - best_lo)
+            fhi - flo <= best_hi - best_lo || !py_jumps_into(flo, fhi, lo, hi))
             continue;
         best_lo = flo, best_hi = fhi;
     }
     py_sym.eval2_lo = best_lo, py_sym.eval2_hi = best_hi;
+    if (best_lo)
+        opt_debug("python: the evaluation loop's part split off its function found", "", "");
 }
 
 /* _PyEval_EvalFrameDefault's text range, from its dynamic symbol, and the

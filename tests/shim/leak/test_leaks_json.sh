@@ -20,10 +20,12 @@ assert d["schema"] == "heapsnap-leaks" and d["version"] == 1, d.get("schema")
 assert [s["pid"] for s in d["snapshots"]] == [4242]
 recs = d["records"]
 assert len(recs) == 8, len(recs)
-assert [r["index"] for r in recs] == list(range(1, 9))
+assert sorted(r["index"] for r in recs) == list(range(1, 9))
 tot = [r["total_bytes"] for r in recs]
-assert tot == sorted(tot), tot                       # largest last
-big = recs[-2] if recs[-1]["class"] == "reachable" else recs[-1]
+# site by site, the site of most bytes first, each site's largest first;
+# index is the rank by size: 1, the largest, comes first
+assert recs[0]["index"] == 1 and recs[0]["total_bytes"] == max(tot), tot
+assert [r["total_bytes"] for r in sorted(recs, key=lambda r: r["index"])] == sorted(tot, reverse=True)
 direct = [r for r in recs if r["class"] == "direct"]
 assert sorted((r["bytes"], r["indirect_bytes"], r["indirect_blocks"], r["blocks"]) for r in direct) == [(32, 16, 2, 1), (40, 32, 2, 2)]
 for r in recs:
