@@ -485,6 +485,7 @@ static void httpd_release(struct httpd *h, int idle)
     if (over || h->ps->loads - h->reset_at > HTTPD_RESET_LOADS) {
         frames_fini(); /* the stacks and symbols of every read so far */
         h->reset_at = h->ps->loads;
+        h->trimmed_at = h->st.requests - 1; /* their pages go back now */
         idle = 1;
     }
     if (idle && h->trimmed_at != h->st.requests) {
