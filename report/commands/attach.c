@@ -41,6 +41,7 @@
 
 #define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
 #define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */
+#define ATTACH_EXIT_MS 2000  /* a process that removed its socket: its end, waited for */
 #define ATTACH_SHIM "libheapsnap-attach.so"
 
 static volatile sig_atomic_t attach_stop; /* Ctrl-C, SIGTERM */
@@ -509,6 +510,28 @@ static int attach_wait(pid_t pid, const char *sock, double duration)
     return 1;
 }
 
+/* Whether pid has ended: gone, or a zombie its parent has not reaped yet
+ * (kill(pid, 0) still succeeds on one). */
+static int attach_ended(pid_t pid)
+{
+    struct attach_facts f;
+    return attach_facts(pid, &f) != 0 || f.state == 'Z' || f.state == 'X';
+}
+
+/* The socket went without us: 1 when the process ended (its shim removes
+ * the socket at the exit, and the exit goes on a while: atexit handlers,
+ * the other threads, the parent's wait), 0 when a `heapsnap detach` from
+ * elsewhere ended the session, the process running on. */
+static int attach_gone_by_exit(pid_t pid)
+{
+    for (int i = 0; i < ATTACH_EXIT_MS / 20; i++) {
+        if (attach_ended(pid))
+            return 1;
+        poll(NULL, 0, 20);
+    }
+    return attach_ended(pid);
+}
+
 /* The checks, then the shim loaded and started in o->pid (f filled):
  * 0, or 2 with err. */
 static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *err,
@@ -586,7 +609,7 @@ int cmd_attach(int argc, char **argv, char *err, size_t errlen)
             "traced.  Ctrl-C%s or `heapsnap detach %d` ends it\n", (int)o.pid, f.comm, when,
             o.duration ? ", the end of --duration" : "", (int)o.pid);
     if (!attach_wait(o.pid, sock, o.duration ? strtod(o.duration, NULL) : 0)) {
-        if (kill(o.pid, 0) != 0)
+        if (attach_gone_by_exit(o.pid))
             fprintf(stderr, "heapsnap: process %d has ended\n", (int)o.pid);
         else
             fprintf(stderr, "heapsnap: process %d was detached (heapsnap detach)\n", (int)o.pid);

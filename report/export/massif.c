@@ -16,13 +16,16 @@
  * largest PEAK capture among the snapshots, peak_decode) is one more
  * snapshot at its own time, heap_tree=peak, as massif marks its peak:
  * ms_print draws it with '#' and prints its tree.  ms_print applies its
- * own threshold to the trees.
+ * own threshold to the trees.  Frames' names come escaped (esc_text); the
+ * module paths and the command line, as recorded, are escaped here, so no
+ * byte of a snapshot can end a line early or reach a terminal raw.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "export.h"
 
 struct ms_stack {
@@ -94,13 +97,23 @@ static struct ms_group *ms_groups(struct ms *m, size_t lo, size_t hi, int d, siz
     return g;
 }
 
+/* s as recorded (a path, the command line), escaped (esc_text). */
+static void ms_text(struct ms *m, const char *s)
+{
+    char *e = esc_text_needed(s) ? esc_text_dup(s) : NULL;
+    fputs(e ? e : esc_text_needed(s) ? "?" : s, m->out);
+    free(e);
+}
+
 static void ms_name(struct ms *m, const struct frame *f)
 {
-    if (frames_has_file(f))
+    if (frames_has_file(f)) {
         fprintf(m->out, "0x%" PRIx64 ": %s (%s:%d)\n", f->ip, f->func, f->file, f->line);
-    else
-        fprintf(m->out, "0x%" PRIx64 ": %s (in %s)\n", f->ip, f->func,
-                f->path[0] ? f->path : f->module);
+        return;
+    }
+    fprintf(m->out, "0x%" PRIx64 ": %s (in ", f->ip, f->func);
+    ms_text(m, f->path[0] ? f->path : f->module);
+    fputs(")\n", m->out);
 }
 
 /* The nodes below a node: the groups of stacks [lo, hi) at depth d. */
@@ -217,8 +230,10 @@ static int ms_series(struct ms *m, const struct prof *p, const struct snap **sna
     const struct prof_series *se = &p->series[0];
     const struct snap *s0 = p->in[0].s, *pk = ms_peak(p);
     size_t k = 0, num = 0;
-    fprintf(m->out, "desc: heapsnap export of %zu snapshot%s\ncmd: %s\ntime_unit: ms\n",
-            p->nin, p->nin == 1 ? "" : "s", s0->exe && s0->exe[0] ? s0->exe : "?");
+    fprintf(m->out, "desc: heapsnap export of %zu snapshot%s\ncmd: ", p->nin,
+            p->nin == 1 ? "" : "s");
+    ms_text(m, s0->cmdline && s0->cmdline[0] ? s0->cmdline : s0->exe && s0->exe[0] ? s0->exe : "?");
+    fputs("\ntime_unit: ms\n", m->out);
     for (size_t i = 0; i < se->n || k < p->nin || pk; num++) {
         int more = i < se->n || k < p->nin, r = 0;
         uint64_t next = k < p->nin ? ms_time(p, snaps[k]) : 0;

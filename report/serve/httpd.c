@@ -17,15 +17,39 @@
  * another method 405, a bad pid or seconds 400.  Bounds: the connections
  * at once (and per client address), the bytes of a request's head (a
  * longer URL is refused by the library), an idle connection's seconds.
+ *
+ * Slow clients.  The library's idle bound never fires on a client that
+ * sends a byte every few seconds, so each connection (struct hconn) has a
+ * deadline of its own for the whole request: its head within
+ * HTTPD_HEAD_S of the accept (within the idle bound of the last answer
+ * on a kept-alive one), its answer sent within the idle bound of the head
+ * (plus ?seconds=N).  And the table never fills with them: a connection
+ * that comes when HTTPD_SPARE slots are left closes the oldest one still
+ * waiting for its request's head, so a scraper, which sends its head at
+ * once, is answered while hundreds of slow clients hold connections.  A
+ * connection is closed by shutdown(2) of its socket, which the library
+ * sees as the client's end.
+ *
+ * Memory.  What a request costs is freed when it ends: its body, the
+ * snapshot it read, and the allocator's free pages (malloc_trim) once the
+ * loop is idle; the symbol tables the reads built are dropped every
+ * HTTPD_RESET_LOADS reads, whenever the resident set passes
+ * HTTPD_RSS_SOFT after a read, and after HTTPD_QUIET_S without one (the
+ * next profile reads the symbols again: a second or two); ?seconds=N
+ * requests waiting at once are at most HTTPD_WAITING (each holds a
+ * snapshot).
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "frames.h"
@@ -37,6 +61,12 @@
                                    keeps one per target, a target per process */
 #define HTTPD_RESET_LOADS 512   /* state reads between resets of the symbols */
 #define HTTPD_SCAN_MS 1000      /* /proc read again at most this often */
+#define HTTPD_HEAD_S 5          /* a new connection's request head, whole, within this */
+#define HTTPD_SPARE 32          /* slots kept free by closing the oldest slow connection:
+                                   more than the library accepts in one run (10) */
+#define HTTPD_WAITING 4         /* ?seconds=N requests at once: each holds a snapshot */
+#define HTTPD_RSS_SOFT (192u << 20) /* resident bytes past which the symbols are dropped */
+#define HTTPD_QUIET_S 30        /* ... and seconds without a state read after which too */
 
 enum { R_INDEX, R_METRICS, R_TARGETS, R_HEAP, R_ALLOCS };
 
@@ -51,12 +81,28 @@ struct hreq {
     struct hreq *next;     /* the waiting list */
 };
 
+/* A connection (the library's socket context), in accept order. */
+struct hconn {
+    struct MHD_Connection *c;
+    int fd;
+    uint64_t due_ns;       /* CLOCK_MONOTONIC past which it is closed */
+    int answering;         /* its request's head is in: being answered */
+    int closing;           /* shut down: the library closes it at its next run */
+    struct hconn *prev, *next;
+};
+
 struct httpd {
     const struct serve_cfg *cfg;
     struct procs *ps;
     struct serve_stats st;
     struct hreq *waiting;
+    unsigned nwaiting;     /* ... its length */
+    struct hconn *first, *last; /* the connections, oldest first */
+    unsigned nconns;       /* ... not closing */
     uint64_t reset_at;     /* ps->loads at the last reset of the symbols */
+    uint64_t measured_at;  /* ps->loads when the resident set was last read */
+    uint64_t trimmed_at;   /* st.requests at the last malloc_trim */
+    uint64_t read_ns;      /* CLOCK_MONOTONIC of the last state read */
 };
 
 static uint64_t httpd_now_ns(void)
@@ -64,6 +110,105 @@ static uint64_t httpd_now_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* c's record (NULL for a connection the library made before it told us). */
+static struct hconn *httpd_conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* k shut down: the library reads its end and closes it. */
+static void httpd_close(struct httpd *h, struct hconn *k, uint64_t *count)
+{
+    if (k->closing)
+        return;
+    shutdown(k->fd, SHUT_RDWR);
+    k->closing = 1;
+    h->nconns--;
+    (*count)++;
+}
+
+/* A connection accepted: recorded with its head's deadline; when it
+ * leaves fewer than HTTPD_SPARE slots, the oldest connection still
+ * waiting for its request's head is closed. */
+static void httpd_conn_start(struct httpd *h, struct MHD_Connection *c, void **sctx)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct hconn *k = calloc(1, sizeof *k);
+    if (!k || !ci) {
+        free(k);
+        return; /* no deadline but the library's idle one */
+    }
+    k->c = c;
+    k->fd = ci->connect_fd;
+    k->due_ns = httpd_now_ns() + HTTPD_HEAD_S * 1000000000ull;
+    k->prev = h->last;
+    *(h->last ? &h->last->next : &h->first) = k;
+    h->last = k;
+    *sctx = k;
+    unsigned cap = h->cfg->max_conns > 2 * HTTPD_SPARE ? h->cfg->max_conns - HTTPD_SPARE
+                                                      : h->cfg->max_conns / 2;
+    if (++h->nconns <= cap)
+        return;
+    for (struct hconn *o = h->first; o && o != k; o = o->next)
+        if (!o->answering && !o->closing) {
+            httpd_close(h, o, &h->st.evicted);
+            return;
+        }
+}
+
+static void httpd_conn_end(struct httpd *h, void **sctx)
+{
+    struct hconn *k = *sctx;
+    if (!k)
+        return;
+    *(k->prev ? &k->prev->next : &h->first) = k->next;
+    *(k->next ? &k->next->prev : &h->last) = k->prev;
+    if (!k->closing)
+        h->nconns--;
+    free(k);
+    *sctx = NULL;
+}
+
+static void httpd_conn(void *cls, struct MHD_Connection *c, void **sctx,
+                       enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        httpd_conn_start(cls, c, sctx);
+    else
+        httpd_conn_end(cls, sctx);
+}
+
+/* c's deadline from now: secs more than the idle bound (0: its head is
+ * in, or a kept-alive connection waits for its next one). */
+static void httpd_conn_due(struct httpd *h, struct MHD_Connection *c, int answering, uint64_t secs)
+{
+    struct hconn *k = httpd_conn_of(c);
+    if (!k)
+        return;
+    k->answering = answering;
+    k->due_ns = httpd_now_ns() + (h->cfg->timeout_s + secs) * 1000000000ull;
+}
+
+/* Connections past their deadline closed; the milliseconds until the
+ * next deadline (or limit). */
+static int httpd_reap(struct httpd *h, int limit)
+{
+    uint64_t now = httpd_now_ns();
+    for (struct hconn *k = h->first; k; k = k->next) {
+        if (k->closing)
+            continue;
+        if (k->due_ns <= now) {
+            httpd_close(h, k, &h->st.late);
+            continue;
+        }
+        uint64_t ms = (k->due_ns - now) / 1000000u + 1;
+        if (ms < (uint64_t)limit)
+            limit = (int)ms;
+    }
+    return limit;
 }
 
 static enum MHD_Result httpd_reply(struct httpd *h, struct MHD_Connection *c, unsigned status,
@@ -198,6 +343,7 @@ static enum MHD_Result httpd_profile(struct httpd *h, struct MHD_Connection *c, 
     if (procs_load(h->ps, p, &s, &info, err, sizeof err) != 0)
         return httpd_text(h, c, 503, "process %d: %s\n", (int)x->pid, err);
     if (x->resumed && s.meta.start_ns != x->base.meta.start_ns) {
+        frames_forget(&s);
         snap_free(&s);
         return httpd_text(h, c, 409, "process %d is another program since the first read (exec)\n",
                           (int)x->pid);
@@ -205,6 +351,7 @@ static enum MHD_Result httpd_profile(struct httpd *h, struct MHD_Connection *c, 
     int rc = heapprof_build(&s, x->resumed ? &x->base : NULL,
                             x->route == R_ALLOCS ? HEAPPROF_ALLOCS : HEAPPROF_HEAP, &buf, &len,
                             err, sizeof err);
+    frames_forget(&s);
     snap_free(&s);
     if (rc != 0)
         return httpd_text(h, c, 500, "%s\n", err);
@@ -225,6 +372,9 @@ static enum MHD_Result httpd_pprof(struct httpd *h, struct MHD_Connection *c, st
         return httpd_text(h, c, 400, "invalid value for \"seconds\" (1 to %d)\n", SERVE_MAX_SECONDS);
     if (has > 0)
         return httpd_profile(h, c, x);
+    if (h->nwaiting >= HTTPD_WAITING)
+        return httpd_text(h, c, 503, "%d profiles over seconds are under way: try again later\n",
+                          HTTPD_WAITING);
     struct proc *p = procs_find(h->ps, x->pid);
     if (!p)
         return httpd_text(h, c, 404, "no process %d with a state file here\n", (int)x->pid);
@@ -234,6 +384,8 @@ static enum MHD_Result httpd_pprof(struct httpd *h, struct MHD_Connection *c, st
     x->due_ns = httpd_now_ns() + secs * 1000000000u;
     x->next = h->waiting;
     h->waiting = x;
+    h->nwaiting++;
+    httpd_conn_due(h, c, 1, secs);
     MHD_suspend_connection(c);
     return MHD_YES;
 }
@@ -264,6 +416,7 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const c
     (void)upload;
     if (x && x->resumed)
         return httpd_profile(h, c, x);
+    httpd_conn_due(h, c, 1, 0);
     h->st.requests++;
     *upload_size = 0; /* a body is never read: the answer below ends the request */
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
@@ -295,19 +448,50 @@ static void httpd_done(void *cls, struct MHD_Connection *c, void **ctx,
 {
     struct httpd *h = cls;
     struct hreq *x = *ctx;
-    (void)c;
     (void)why;
+    httpd_conn_due(h, c, 0, 0);
     if (!x)
         return;
     for (struct hreq **pp = &h->waiting; *pp; pp = &(*pp)->next)
         if (*pp == x) {
             *pp = x->next;
+            h->nwaiting--;
             break;
         }
-    if (x->waiting || x->resumed)
+    if (x->waiting || x->resumed) {
+        frames_forget(&x->base);
         snap_free(&x->base);
+    }
     free(x);
     *ctx = NULL;
+}
+
+/* The symbol tables dropped every HTTPD_RESET_LOADS state reads, or
+ * when the resident set is past HTTPD_RSS_SOFT; the allocator's free
+ * pages given back once the loop is idle after requests. */
+static void httpd_release(struct httpd *h, int idle)
+{
+    int grew = h->ps->loads != h->measured_at; /* /proc/self/statm read after reads alone */
+    uint64_t now = httpd_now_ns();
+    h->measured_at = h->ps->loads;
+    if (grew)
+        h->read_ns = now;
+    int over = h->ps->loads != h->reset_at && now - h->read_ns > HTTPD_QUIET_S * 1000000000ull;
+    if (grew && procs_rss(getpid()) > HTTPD_RSS_SOFT) {
+        malloc_trim(0); /* free pages first: what is left is held */
+        h->trimmed_at = h->st.requests;
+        over |= procs_rss(getpid()) > HTTPD_RSS_SOFT;
+    }
+    if (over || h->ps->loads - h->reset_at > HTTPD_RESET_LOADS) {
+        frames_fini(); /* the stacks and symbols of every read so far */
+        h->reset_at = h->ps->loads;
+        h->trimmed_at = h->st.requests - 1; /* their pages go back now */
+        idle = 1;
+    }
+    if (idle && h->trimmed_at != h->st.requests) {
+        malloc_trim(0);
+        h->trimmed_at = h->st.requests;
+    }
 }
 
 /* Requests whose seconds are up (all of them when all) resumed; the
@@ -319,6 +503,7 @@ static int httpd_resume(struct httpd *h, int all, int limit)
         struct hreq *x = *pp;
         if (all || x->due_ns <= now) {
             *pp = x->next;
+            h->nwaiting--;
             x->waiting = 0;
             x->resumed = 1;
             MHD_resume_connection(x->c);
@@ -342,6 +527,7 @@ int httpd_run(const struct serve_cfg *cfg, struct procs *ps, volatile sig_atomic
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->timeout_s, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTPD_HEAD_BYTES, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)httpd_done, &h},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)httpd_conn, &h},
         {cfg->is_unix ? MHD_OPTION_END : MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTPD_PER_CLIENT, NULL},
         {MHD_OPTION_END, 0, NULL}};
     if (mhd_load(err, errlen) < 0)
@@ -362,16 +548,16 @@ int httpd_run(const struct serve_cfg *cfg, struct procs *ps, volatile sig_atomic
         if (MHD_get_timeout(d, &to) == MHD_YES && to < (MHD_UNSIGNED_LONG_LONG)ms)
             ms = (int)to;
         ms = httpd_resume(&h, 0, ms);
+        ms = httpd_reap(&h, ms);
         struct pollfd p = {epfd, POLLIN, 0};
-        if (poll(&p, epfd >= 0 ? 1 : 0, ms) < 0 && errno != EINTR)
+        int n = poll(&p, epfd >= 0 ? 1 : 0, ms);
+        if (n < 0 && errno != EINTR)
             break;
         httpd_resume(&h, 0, 0);
+        httpd_reap(&h, 0);
         MHD_run(d);
         procs_scan(ps, HTTPD_SCAN_MS);
-        if (ps->loads - h.reset_at > HTTPD_RESET_LOADS) {
-            frames_fini(); /* frames.c keeps a table per state read */
-            h.reset_at = ps->loads;
-        }
+        httpd_release(&h, n == 0);
     }
     httpd_resume(&h, 1, 0); /* a suspended connection must be resumed before the stop */
     MHD_run(d);

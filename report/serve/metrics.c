@@ -228,6 +228,7 @@ static void metrics_read_whole(struct procs *ps, struct mproc *m, struct proc *p
         metrics_sites(m, top, s.ntraces, snap_trace_bytes, &s);
     if (c && top > 0 && c->n != s.ntraces)
         c->ntr = 0; /* sites unresolved: the next read is whole */
+    frames_forget(&s);
     snap_free(&s);
 }
 
@@ -401,6 +402,12 @@ static void metrics_self(FILE *out, const struct metrics_opts *o, const struct p
     metrics_family(out, o, "heapsnap_serve_errors_total", "counter",
                    "HTTP requests answered with an error (4xx, 5xx).");
     fprintf(out, "heapsnap_serve_errors_total %" PRIu64 "\n", st->errors);
+    metrics_family(out, o, "heapsnap_serve_connections_closed_total", "counter",
+                   "Connections the agent closed: past their request's deadline, or the "
+                   "oldest waiting for its request when the connections ran short.");
+    fprintf(out, "heapsnap_serve_connections_closed_total{why=\"deadline\"} %" PRIu64 "\n", st->late);
+    fprintf(out, "heapsnap_serve_connections_closed_total{why=\"evicted\"} %" PRIu64 "\n",
+            st->evicted);
     metrics_family(out, o, "heapsnap_serve_read_errors_total", "counter",
                    "State files that could not be opened or read.");
     fprintf(out, "heapsnap_serve_read_errors_total %" PRIu64 "\n", ps->errors);

@@ -20,6 +20,8 @@ static struct {
     struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
                                                         enum MHD_ResponseMemoryMode);
     void (*destroy_response)(struct MHD_Response *);
+    const union MHD_ConnectionInfo *(*get_connection_info)(struct MHD_Connection *,
+                                                           enum MHD_ConnectionInfoType, ...);
     const union MHD_DaemonInfo *(*get_daemon_info)(struct MHD_Daemon *,
                                                    enum MHD_DaemonInfoType, ...);
     enum MHD_Result (*get_timeout)(struct MHD_Daemon *, MHD_UNSIGNED_LONG_LONG *);
@@ -44,7 +46,8 @@ int mhd_load(char *err, size_t errlen)
         const char *name;
         void **slot; /* dlsym's object pointer stored as POSIX has it */
     } fns[] = {MHD_FN(add_response_header), MHD_FN(create_response_from_buffer),
-               MHD_FN(destroy_response), MHD_FN(get_daemon_info), MHD_FN(get_timeout),
+               MHD_FN(destroy_response), MHD_FN(get_connection_info), MHD_FN(get_daemon_info),
+               MHD_FN(get_timeout),
                MHD_FN(lookup_connection_value), MHD_FN(lookup_connection_value_n),
                MHD_FN(queue_response), MHD_FN(resume_connection), MHD_FN(run),
                MHD_FN(start_daemon_va), MHD_FN(stop_daemon), MHD_FN(suspend_connection)};
@@ -81,6 +84,14 @@ struct MHD_Response *MHD_create_response_from_buffer(size_t n, void *b,
 void MHD_destroy_response(struct MHD_Response *r)
 {
     mhd.destroy_response(r);
+}
+
+/* httpd.c asks only for kinds that take no argument (its descriptor, its
+ * socket context) */
+const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *c,
+                                                        enum MHD_ConnectionInfoType t, ...)
+{
+    return mhd.get_connection_info(c, t);
 }
 
 /* httpd.c asks only for kinds that take no argument (the epoll fd) */

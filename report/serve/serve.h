@@ -103,6 +103,8 @@ struct serve_stats {
     uint64_t requests;      /* every request */
     uint64_t errors;        /* answers of 4xx or 5xx */
     double last_scrape_s;   /* the last /metrics' time to build */
+    uint64_t late;          /* connections closed at their deadline (httpd.c) */
+    uint64_t evicted;       /* ... closed for a newer one, their head not in */
 };
 
 struct metrics_opts {

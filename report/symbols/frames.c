@@ -579,6 +579,11 @@ int frames_id_cmp(const struct frames_trace *a, const struct frames_trace *b)
     return (i < a->n) - (k < b->n);
 }
 
+void frames_forget(const struct snap *s)
+{
+    fview_forget(s);
+}
+
 void frames_fini(void)
 {
     struct stack *st, *tmp;

@@ -174,6 +174,11 @@ int frames_filter_add(struct frames_filter *fl, int exclude, const char *pat, ch
                       size_t errlen);
 int frames_kept(const struct frames_filter *fl, const struct frames_trace *t);
 
+/* Releases what s's expansion keeps per snapshot (its words' table, its
+ * traces' index), before s is freed: the stacks it made live on.  A
+ * program that loads without end (heapsnap serve) calls it for each. */
+void frames_forget(const struct snap *s);
+
 /* Releases every expansion, the --alloc-fn choices, and the symbolizer's state. */
 void frames_fini(void);
 

@@ -154,17 +154,28 @@ int fview_word(const struct snap *s, struct frames_snap *v, uint32_t ti, uint64_
     return n;
 }
 
+static void fview_free(struct frames_snap *v)
+{
+    free(v->mods);
+    free(v->traces);
+    free(v->words);
+    free(v->chains[0]);
+    free(v->chains[1]);
+    free(v->haspy);
+    tmlike_free(v->tm);
+    memset(v, 0, sizeof(*v));
+}
+
+void fview_forget(const struct snap *s)
+{
+    if (s->serial >= fv.lo && s->serial - fv.lo < fv.capsnaps)
+        fview_free(&fv.snaps[s->serial - fv.lo]);
+}
+
 void fview_fini(void)
 {
-    for (size_t i = 0; i < fv.capsnaps; i++) {
-        free(fv.snaps[i].mods);
-        free(fv.snaps[i].traces);
-        free(fv.snaps[i].words);
-        free(fv.snaps[i].chains[0]);
-        free(fv.snaps[i].chains[1]);
-        free(fv.snaps[i].haspy);
-        tmlike_free(fv.snaps[i].tm);
-    }
+    for (size_t i = 0; i < fv.capsnaps; i++)
+        fview_free(&fv.snaps[i]);
     free(fv.snaps);
     memset(&fv, 0, sizeof(fv));
 }

@@ -55,6 +55,10 @@ int fview_word(const struct snap *s, struct frames_snap *v, uint32_t ti, uint64_
  * never part of the user's stack. */
 int fview_is_self(int mod);
 
+/* Frees s's view (a snapshot freed, never to be expanded again): what
+ * its words resolved to stays in the records. */
+void fview_forget(const struct snap *s);
+
 /* Frees every view and what frames.c keeps on them. */
 void fview_fini(void);
 #endif

@@ -301,7 +301,7 @@ static void snap_warn_why(const char *path, int err, const char *desc)
     if (!desc && err == EFBIG)
         desc = "the file size limit (RLIMIT_FSIZE, ulimit -f) is reached";
     if (!desc)
-        desc = err ? strerrordesc_np(err) : "out of memory";
+        desc = err ? strerrordesc_np(err) : "a step of the snapshot failed";
     strncat(why, desc ? desc : "unknown error", sizeof why - 3);
     opt_warn("cannot write ", path, why);
 }
@@ -380,6 +380,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     struct sbuf sec[SEC_N] = {{0}};
     struct snap_live lv = {0};
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
+    const char *what = "a step of the snapshot failed"; /* the warning's, when no errno says */
     uint64_t blocks = pend_live_count();
     struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
     if (!fatal)
@@ -409,6 +410,9 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     }
     r = has_blocks ? snap_put_blocks(&side, sec, reason, fatal, &leaks, &lv, &blocks)
                    : snap_live(&lv, fatal);
+    if (r != 0)
+        what = has_blocks ? "the live blocks (BLOCKS) could not be gathered"
+                          : "the live sums (a walk of the table) could not be made";
     snap_run.pytypes = NULL;
     zsec_release(); /* BLOCKS' compressor is not held through the Python sections */
     if (!leaks) {
@@ -423,15 +427,16 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
-    if (r == 0)
-        r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], &lv, fatal,
-                        UINT32_MAX);
-    if (r == 0)
-        r = snap_peak(sec, &lv, fatal);
-    if (r == 0)
-        r = snap_siteline(sec, &lv, fatal);
-
-    if (r != 0 || side.err || snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
+    if (r == 0 && (r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], &lv,
+                                   fatal, UINT32_MAX)) != 0)
+        what = "the stacks (TRACES, STATS) could not be listed";
+    if (r == 0 && (r = snap_peak(sec, &lv, fatal)) != 0)
+        what = "the peak's temporaries (TEMPS) could not be listed";
+    if (r == 0 && (r = snap_siteline(sec, &lv, fatal)) != 0)
+        what = "the sites' series (SITELINE) could not be made";
+    if (r == 0 && !side.err && snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
+        what = "the timeline (TIMELINE) could not be copied", r = -1;
+    if (r != 0 || side.err)
         goto out;
     py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     snap_gcfreed(sec);
@@ -463,8 +468,10 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
                        ? (uint32_t)fatal << HSNAP_META_SIG_SHIFT : 0),
               shim_bytes);
     for (int i = 0; i < SEC_N; i++)
-        if (sec[i].err)
+        if (sec[i].err) {
+            what = "out of memory for a section's buffer";
             goto out;
+        }
     ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
 out:
     if (snap_run.pytyped) /* typed as BLOCKS streamed, given up since */
@@ -473,8 +480,8 @@ out:
     zsec_release();
     arena_unmap(lv.live, lv.len); /* after STATS (snap_put_stats) */
     snap.stats_lv = NULL;
-    if (ret == -1)
-        snap_warn_failure(path, side.err);
+    if (ret == -1) /* what failed, named: a step without errno says what it was */
+        snap_warn_why(path, side.err, side.err ? NULL : what);
     if (side.fd >= 0)
         close(side.fd);
     for (int i = 0; i < SEC_N; i++)
