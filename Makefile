@@ -56,15 +56,16 @@ CLI_ROOMS   := report report/base report/load report/symbols report/model \
                report/export report/html report/gate report/serve report/commands
 CLI_INC     := -Ishim $(addprefix -I,$(CLI_ROOMS))
 CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
-# libstdc++'s __cxa_demangle is dlopened by report/symbols/sym.c at the first C++
-# name, and C++ is linked into no command's start.
+# libstdc++'s __cxa_demangle is dlopened by report/symbols/demangle.c at the first C++
+# name, and C++ is linked into no command's start.  Rust's names are demangled by
+# libiberty's rust_demangle (binutils' and valgrind's), whose archive is linked in.
 # libmicrohttpd is `heapsnap serve`'s HTTP server (report/serve/httpd.c), dlopened
 # by serve alone (report/serve/mhdload.c): not linked, so no command's start loads GnuTLS.
 # toml++ reads the rules file, .heapsnap.toml (report/load/tomlread.cc, the one C++
 # file; its flags are Debian's tomlplusplus.pc: the shared library build), built as
 # libheapsnap-toml.so, which the CLI opens when it reads one (report/load/tomlload.c).
 CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -fPIC -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
-CLI_LIBS    := -ldw -lelf -lz -lzstd -lm -lprotobuf-c -lncurses
+CLI_LIBS    := -liberty -ldw -lelf -lz -lzstd -lm -lprotobuf-c -lncurses
 CLI_CXX_LIBS := -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 
 SHIM_SRC := $(foreach r,$(SHIM_ROOMS),$(wildcard $(r)/*.c))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
 # Usage: scripts/install-deps.sh [build|quick|test|bench|npm|minimal|all]   (default: build)
-#   build: compiler toolchain and the libraries the shim and CLI link against,
+#   build: compiler toolchain and the libraries the shim and CLI link against
+#          (libiberty's archive demangles Rust's names),
 #          protobuf-c (protoc-c generates the pprof export's code from report/export/profile.proto),
 #          toml++ for the gate's rules file, help2man for `make install`'s man pages,
 #          ncurses for `heapsnap live`'s view, libmicrohttpd for `heapsnap serve`'s HTTP
@@ -18,6 +19,7 @@
 #          curl (the HTTP client of tests/report/serve),
 #          python3-numpy (numpy's arrays in tracemalloc's domain: test_python_domains.sh),
 #          python3-pandas (import numpy, pandas is clean: test_python_clean_extensions.sh),
+#          Debian's rustc (tests/report/symbols/test_rust.sh builds Rust programs),
 #          binutils' nm and addr2line, go for `go tool pprof`, man-db (the man pages'
 #          test renders one), chromium for the HTML
 #          report, tmux (tests/report/commands/test_live*.sh drive the live view in it),
@@ -39,10 +41,10 @@
 set -eu
 level=${1:-build}
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev zlib1g-dev libzstd-dev
+build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-dev libiberty-dev zlib1g-dev libzstd-dev
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev
             libmicrohttpd-dev"
-test_pkgs="clang libclang-rt-dev python3 python3-dev python3-venv python3-pip python3-wheel
+test_pkgs="clang libclang-rt-dev rustc python3 python3-dev python3-venv python3-pip python3-wheel
            python3-setuptools python3-pytest python3-exceptiongroup python3-tomli python3-nbclient python3-ipykernel python3-yaml python3-numpy python3-pandas libxml2-utils valgrind procps binutils golang-go man-db systemd
            curl
            chromium tmux time debhelper dpkg-dev fakeroot lintian strace"

@@ -91,7 +91,7 @@ run_unit() {
   name=$(basename "$src" .c); bin=$BUILD/tests/$name
   objs=""; for f in $(link_srcs "$src"); do objs="$objs $BUILD/obj/${f%.c}.o"; done
   if ! ${CC:-gcc} -O1 -g -std=gnu11 -D_GNU_SOURCE $ROOM_INC -Itests "$src" $objs \
-       -o "$bin" -ldw -lelf -lz -lzstd -lm -lunwind -ldl -pthread 2>"$o.err"; then
+       -o "$bin" -liberty -ldw -lelf -lz -lzstd -lm -lunwind -ldl -pthread 2>"$o.err"; then
     echo "FAIL $name: does not build: $(head -c 400 "$o.err" | tr '\n' ' ')"; return
   fi
   run_one "$name" "$bin"

@@ -16,6 +16,17 @@
  * of this unit reaches (libdw 0.188 fails the lookup otherwise): a DIE of
  * the top level, else one of the whole walk, built once per CU on need.
  * Any DWARF error on the way hands the address to libdw's walk itself.
+ *
+ * Rust's units are the exception where the answer is not libdw's: rustc
+ * (LLVM) nests every function, concrete or abstract, in the namespaces of
+ * its path (rs_leaks::make_cycle in DW_TAG_namespace "rs_leaks"), and
+ * libdw 0.188's walk prunes a namespace, which holds no address, so it
+ * finds no scope at all for any address of a Rust program (addr2line
+ * finds them).  In a Rust unit the top level is read through its
+ * address-less containers (cux_flattens): their functions are top-level
+ * DIEs here, in walk order, and an inline's abstract origin among them is
+ * reached.  C and C++ units are read as before (GCC and clang put concrete
+ * functions at the top level, and their namespaces can be large).
  */
 #include <dwarf.h>
 #include <stdint.h>
@@ -45,6 +56,7 @@ struct cux_unit {
     void **seen;             /* every DIE the whole walk visits, sorted */
     size_t nseen, capseen;
     int seen_built, seen_err;
+    int flat;                /* a Rust unit: containers read through (cux_flattens) */
     UT_hash_handle hh;
 };
 
@@ -112,6 +124,19 @@ static int cux_below(Dwarf_Die *parent, const struct cux_imp *imp, cux_visit fn,
     return cux_children(&kid, imp, fn, arg);
 }
 
+/* Whether a DIE of a Rust unit is a container whose children are read as
+ * top-level DIEs: the namespaces and types that hold functions and no
+ * address of their own. */
+static int cux_flattens(Dwarf_Die *die)
+{
+    switch (dwarf_tag(die)) {
+    case DW_TAG_namespace: case DW_TAG_structure_type: case DW_TAG_class_type:
+    case DW_TAG_union_type: case DW_TAG_enumeration_type:
+        return 1;
+    }
+    return 0;
+}
+
 static int cux_grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -150,6 +175,9 @@ static int cux_top(Dwarf_Die *die, const struct cux_imp *imp, void *arg)
         u->err_at = idx;
         return 1;
     }
+    Dwarf_Die kid;
+    if (u->flat && cux_flattens(die) && dwarf_child(die, &kid) == 0)
+        return cux_children(&kid, imp, cux_top, u);
     return 0;
 }
 
@@ -195,6 +223,7 @@ static struct cux_unit *cux_unit_get(struct cux_mod *m, Dwarf_Die *cu)
     u->key = key;
     u->mod = m;
     u->err_at = UINT32_MAX;
+    u->flat = dwarf_srclang(cu) == DW_LANG_Rust;
     Dwarf_Die kid;
     int r = dwarf_child(cu, &kid);
     if (r < 0)

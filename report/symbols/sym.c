@@ -14,7 +14,6 @@
  * of CU ranges, built once.  A module's problems are warned about once,
  * never fatal; missing debug information is one note for the run (dbgsym.h).  Names are escaped here, once, for every output (escape.c).
  */
-#include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
@@ -30,17 +29,11 @@
 #include "cli.h"
 #include "cuindex.h"
 #include "dbgsym.h"
+#include "demangle.h"
 #include "escape.h"
 #include "input.h"
 #include "sym.h"
 #include "symtab.h"
-
-/* libstdc++'s demangler: linked in (a build with -lstdc++), else dlopened
- * when the first C++ name comes, so that C++ is no part of the CLI's start;
- * without libstdc++ names stay as they are. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status)
-    __attribute__((weak));
-typedef char *(*sym_demangle_fn)(const char *, char *, size_t *, int *);
 
 #define SYM_MAX_INLINE 32 /* inline frames kept per ip */
 
@@ -385,38 +378,16 @@ static void sym_check_module(struct sym_mod *m)
                         "(file changed since the run?); symbols may be wrong\n", m->shown);
 }
 
-static sym_demangle_fn sym_demangler(void)
-{
-    static sym_demangle_fn fn;
-    static int tried;
-    if (__cxa_demangle)
-        return __cxa_demangle;
-    if (!tried) {
-        tried = 1;
-        void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
-        if (lib)
-            *(void **)&fn = dlsym(lib, "__cxa_demangle");
-    }
-    return fn;
-}
-
 /* The name as printed: demangled, then escaped (esc_text). */
 static char *sym_demangle(const char *name)
 {
-    sym_demangle_fn demangle;
-    if (name && name[0] == '_' && name[1] == 'Z' && (demangle = sym_demangler())) {
-        int status = -1;
-        char *d = demangle(name, NULL, NULL, &status);
-        if (d && status == 0 && esc_text_needed(d)) {
-            char *e = esc_text_dup(d);
-            free(d);
-            return e;
-        }
-        if (d && status == 0)
-            return d;
+    char *d = demangle_name(name);
+    if (d && esc_text_needed(d)) {
+        char *e = esc_text_dup(d);
         free(d);
+        return e;
     }
-    return esc_text_dup(name ? name : "??");
+    return d ? d : esc_text_dup(name ? name : "??");
 }
 
 /* The linkage name (mangled, so it demangles with arguments) or the plain

@@ -17,10 +17,32 @@
  * libc++'s .../include/c++/v1/...), whose templates (new_allocator.h,
  * stl_vector.h, basic_string.h, shared_ptr_base.h...) are inlined into or
  * instantiated in the user's own code: a std::vector's block belongs to the
- * line that made the vector, as operator new's does. */
+ * line that made the vector, as operator new's does.  Rust's standard
+ * library is the same case: its generics (RawVec, Box::new, Rc::new, Vec's
+ * growth, String) are instantiated in the user's crate, with their DWARF
+ * files under the library's sources, /rustc/<commit>/library/ as rustc's
+ * releases remap them, /usr/src/rustc-<version>/library/ as Debian's do
+ * (its prebuilt std says "library/std/src/..."); hashbrown (HashMap's
+ * table) is vendored beside it. */
 static const char *const machinery_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
                                                 "libgcc_s.so", "libc++.so", "libc++abi.so"};
 static const char *const machinery_dirs[] = {"/include/c++/"};
+static const char *const rust_roots[] = {"/rustc/", "/usr/src/rustc-", "library/"};
+static const char *const rust_crates[] = {"library/alloc/src/", "library/core/src/",
+                                          "library/std/src/", "/hashbrown-"};
+
+/* Whether file is a source of Rust's standard library (or its vendored
+ * hashbrown): under a toolchain's root, in one of its crates. */
+static int is_rust_std(const char *file)
+{
+    int root = 0;
+    for (size_t i = 0; !root && i < NELEM(rust_roots); i++)
+        root = strncmp(file, rust_roots[i], strlen(rust_roots[i])) == 0;
+    for (size_t i = 0; root && i < NELEM(rust_crates); i++)
+        if (strstr(file, rust_crates[i]))
+            return 1;
+    return 0;
+}
 
 static int is_machinery(const struct frame *f)
 {
@@ -30,7 +52,7 @@ static int is_machinery(const struct frame *f)
     for (size_t i = 0; i < NELEM(machinery_dirs); i++)
         if (strstr(f->dwarf_file, machinery_dirs[i]))
             return 1;
-    return 0;
+    return is_rust_std(f->dwarf_file);
 }
 
 /* Allocation functions by name (fnmatch patterns over the function name).
@@ -49,6 +71,16 @@ static const struct alloc_fn builtin_alloc_fns[] = {
     {"__libc_memalign", 0}, {"strdup", 0}, {"strndup", 0}, {"__strdup", 0},
     {"__strndup", 0}, {"wcsdup", 0}, {"operator new*", 0}, {"_Znwm*", 0}, {"_Znam*", 0},
     {"_Znwj*", 0}, {"_Znaj*", 0},
+    /* Rust's runtime, by name where its DWARF is absent (is_rust_std has
+     * it otherwise): the allocator's entry points (__rust_alloc, the
+     * default __rdl_alloc, the global allocator's __rg_alloc), the alloc
+     * crate and impls on its types (RawVec, Box<T>::new, Rc<T>::new,
+     * Arc<T>::new, Vec's growth, String, format!, to_owned), and the
+     * generic code between them and the user's call (core's iterators
+     * that collect, std's and hashbrown's HashMap) */
+    {"__rust_*", 0}, {"__rdl_*", 0}, {"__rg_*", 0}, {"alloc::*", 0}, {"<alloc::*", 0},
+    {"<* as alloc::*", 0}, {"core::*", 0}, {"<core::*", 0}, {"hashbrown::*", 0},
+    {"<hashbrown::*", 0}, {"std::collections::*", 0}, {"<std::collections::*", 0},
     /* libiberty and gnulib */
     {"xmalloc", 1}, {"xcalloc", 1}, {"xrealloc", 1}, {"xstrdup", 1}, {"xstrndup", 1},
     {"xmemdup", 1}, {"xzalloc", 1},

@@ -9,7 +9,7 @@ asan=$T/heapsnap_asan
 if ! ${CC:-gcc} -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
      -std=gnu11 -D_GNU_SOURCE $ROOM_INC -I"$BUILD/gen" $(find report -name '*.c' | sort) \
      "$BUILD/gen/profile.pb-c.c" report/html/assets.S "$BUILD"/obj/report/load/tomlread.o -o "$asan" \
-     -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -lncurses -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state 2>"$T/ca.err"; then
+     -liberty -ldw -lelf -lz -lzstd -lm -lprotobuf-c -ltomlplusplus -lncurses -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state 2>"$T/ca.err"; then
   if grep -q "cannot find.*asan\|libasan" "$T/ca.err"; then
     t_skip cli_asan_build "no AddressSanitizer runtime: $(head -c 200 "$T/ca.err")"
   else
