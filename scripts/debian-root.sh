@@ -51,7 +51,7 @@ add_pkgs() {
   cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null
   # shellcheck disable=SC2086
   chroot "$dir" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c \
-    "apt-get update -qq && apt-get install -y -qq --no-install-recommends $2" \
+    "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $2" \
     >"$ROOTS/$1.apt.log" 2>&1 || die "cannot add packages to the $1 root: $(tail -n 2 "$ROOTS/$1.apt.log" | tr '\n' ' ')"
   echo "$2" >"$dir/.heapsnap-ready"
 }

@@ -139,10 +139,13 @@ PY
       continue
     fi
     PLUGINS="-W ignore" PY=$other PP=$T/pp run "v-$tag"
-    if answers "v-$tag" && [ "$(execs "v-$tag")" = 1 ]; then
+    n=$(execs "v-$tag")
+    # a Debian root's wrapper execs its own tools first: its python's execs count
+    [ -n "$(py_root "$other")" ] && n=$(grep -c 'execve("/usr/bin/python3' "$T/src/v-$tag.st")
+    if answers "v-$tag" && [ "$n" = 1 ]; then
       t_pass "python_pytest_source_tree_same_answers_$tag"
     else
-      t_fail "python_pytest_source_tree_same_answers_$tag" "rc $(cat "$T/src/v-$tag.rc"), execve $(execs "v-$tag"): $(tail -c 600 "$T/src/v-$tag.out")"
+      t_fail "python_pytest_source_tree_same_answers_$tag" "rc $(cat "$T/src/v-$tag.rc"), execve $n: $(tail -c 600 "$T/src/v-$tag.out")"
     fi
   done < <(py_interpreters)
 fi
