@@ -208,7 +208,7 @@ static const struct opt_def opt_table[OPT_COUNT] = {
  * shim's warning about names it does not know leaves these alone. */
 static const char *const opt_other_vars[] = {"HEAPSNAP_PROGRESS", "HEAPSNAP_LAUNCHER",
                                               "HEAPSNAP_DEBUG", "HEAPSNAP_SHIM",
-                                              "HEAPSNAP_SYSROOT"};
+                                              "HEAPSNAP_SYSROOT", "HEAPSNAP_OS_RELEASE"};
 
 /* Signals no program survives as a snapshot trigger, refused by the shim
  * and by `heapsnap run` alike: the faults re-run the faulting instruction

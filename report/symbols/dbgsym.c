@@ -1,13 +1,17 @@
 /*
  * dbgsym.c - the one note about missing debug information (dbgsym.h).
- * Debian's programs and libraries ship without it, so a run that touches
- * five of them would say so five times; instead the modules are gathered
- * as symbolization meets them and named once, at exit, with where their
- * debug information is found: the -dbgsym packages of the Debian packages
- * that own them (dpkg's file lists, the only record of which package owns
- * a file, read as dpkg-query -S reads them: dbg_owners says why not
- * through it), or a debuginfod server, which libdw asks when
- * DEBUGINFOD_URLS is set.
+ * A distribution's programs and libraries ship without it, so a run that
+ * touches five of them would say so five times; instead the modules are
+ * gathered as symbolization meets them and named once, at exit, with the
+ * host's own way to their debug information, by os-release's ID and
+ * ID_LIKE (dbg_hosts): on Debian and Ubuntu the -dbgsym packages of the
+ * packages that own them (dpkg's file lists, the only record of which
+ * package owns a file, read as dpkg-query -S reads them: dbg_owners says
+ * why not through it); on Fedora and RHEL, dnf debuginfo-install of the
+ * modules' paths (rpm's database is no file list to read a line of);
+ * elsewhere the distribution's debuginfod server, which libdw asks when
+ * DEBUGINFOD_URLS is set.  dpkg's lists are read only where dpkg is the
+ * package manager.
  */
 #include "dbgsym.h"
 
@@ -129,9 +133,102 @@ static void dbg_owners(char *list, size_t cap)
             dbg_add(list, cap, owner[i], strlen(owner[i]));
 }
 
+/* The hosts the note knows, by the os-release word (ID, then ID_LIKE's
+ * words in order, so that Mint's "ubuntu debian" reads as Ubuntu) that
+ * names them: how to install the packages (dpkg: named by dbg_owners;
+ * else the modules' paths when paths is set, else `none`), and the
+ * debuginfod server.  A host not here gets the server hint alone. */
+static const struct dbg_host {
+    const char *word;    /* os-release word; a trailing '*' matches a prefix */
+    int dpkg, paths;     /* packages from dpkg's lists; the modules' paths */
+    const char *install; /* command before the names */
+    const char *archive; /* after the names, where they come from */
+    const char *none;    /* with no name to give */
+    const char *url;     /* DEBUGINFOD_URLS */
+} dbg_hosts[] = {
+    {"debian", 1, 0, "apt install", " (Debian's debug archive)",
+     "install their -dbgsym packages", "https://debuginfod.debian.net"},
+    {"ubuntu", 1, 0, "apt install",
+     " (Ubuntu's ddebs archive, ddebs.ubuntu.com, once added to apt's sources)",
+     "install their -dbgsym packages from Ubuntu's ddebs archive (ddebs.ubuntu.com)",
+     "https://debuginfod.ubuntu.com"},
+    {"fedora", 0, 1, "dnf debuginfo-install", "", "dnf debuginfo-install their packages",
+     "https://debuginfod.fedoraproject.org"},
+    {"rhel", 0, 1, "dnf debuginfo-install", "", "dnf debuginfo-install their packages",
+     "https://debuginfod.fedoraproject.org"},
+    {"opensuse*", 0, 0, NULL, NULL,
+     "zypper install PKG-debuginfo for their packages (rpm -qf names them)",
+     "https://debuginfod.opensuse.org"},
+    {"suse", 0, 0, NULL, NULL,
+     "zypper install PKG-debuginfo for their packages (rpm -qf names them)",
+     "https://debuginfod.opensuse.org"},
+    {"arch", 0, 0, NULL, NULL, NULL, "https://debuginfod.archlinux.org"},
+};
+
+/* The host named by os-release word w (len n), or NULL. */
+static const struct dbg_host *dbg_host_of(const char *w, size_t n)
+{
+    for (size_t i = 0; i < sizeof(dbg_hosts) / sizeof(dbg_hosts[0]); i++) {
+        const char *h = dbg_hosts[i].word;
+        size_t hn = strcspn(h, "*");
+        if (h[hn] == '*' ? n >= hn && !memcmp(w, h, hn) : n == hn && !memcmp(w, h, n))
+            return &dbg_hosts[i];
+    }
+    return NULL;
+}
+
+/* The host of the os-release file at HEAPSNAP_OS_RELEASE, else
+ * /etc/os-release, else /usr/lib/os-release (os-release(5)): ID's word,
+ * then ID_LIKE's, the first one known; NULL for a host not known, or no
+ * file. */
+static const struct dbg_host *dbg_host(void)
+{
+    const char *env = getenv("HEAPSNAP_OS_RELEASE");
+    FILE *f = env && *env ? fopen(env, "re") : fopen("/etc/os-release", "re");
+    if (!f && !(env && *env))
+        f = fopen("/usr/lib/os-release", "re");
+    char line[512], words[2][512] = {"", ""};
+    while (f && fgets(line, sizeof(line), f)) {
+        int k = !strncmp(line, "ID=", 3) ? 0 : !strncmp(line, "ID_LIKE=", 8) ? 1 : -1;
+        if (k < 0)
+            continue;
+        char *v = strchr(line, '=') + 1, *o = words[k];
+        for (; *v && *v != '\n'; v++) /* the value unquoted: its words, blank-separated */
+            if (*v != '"' && *v != '\'')
+                *o++ = *v;
+        *o = '\0';
+    }
+    if (f)
+        fclose(f);
+    for (int k = 0; k < 2; k++)
+        for (const char *w = words[k]; *(w += strspn(w, " \t"));) {
+            size_t n = strcspn(w, " \t");
+            const struct dbg_host *h = dbg_host_of(w, n);
+            if (h)
+                return h;
+            w += n;
+        }
+    return NULL;
+}
+
+/* Appends " PATH" to list for each module a package could own (its path,
+ * else the path it resolves to): what dnf debuginfo-install takes where
+ * its package's name cannot be read cheaply. */
+static void dbg_paths(char *list, size_t cap)
+{
+    char real[PATH_MAX];
+    for (int i = 0; i < dbg.n; i++) {
+        const char *p = dbg_packaged(dbg.path[i]) ? dbg.path[i]
+                        : realpath(dbg.path[i], real) && dbg_packaged(real) ? real : NULL;
+        size_t len = strlen(list);
+        if (p && len + strlen(p) + 2 < cap)
+            snprintf(list + len, cap - len, " %s", p);
+    }
+}
+
 void dbg_note(void)
 {
-    char mods[DBG_MAX * 66 + 32] = "", pkgs[2048] = "";
+    char mods[DBG_MAX * 66 + 32] = "", names[4096] = "", how[4096 + 512];
     size_t len = 0;
     if (!dbg.n || dbg.quiet)
         return;
@@ -140,12 +237,22 @@ void dbg_note(void)
                                 dbg.shown[i]);
     if (dbg.more)
         snprintf(mods + len, sizeof(mods) - len, " and %d more", dbg.more);
-    dbg_owners(pkgs, sizeof(pkgs));
+    const struct dbg_host *h = dbg_host();
+    if (h && h->dpkg)
+        dbg_owners(names, sizeof(names));
+    else if (h && h->paths)
+        dbg_paths(names, sizeof(names));
+    if (!h)
+        snprintf(how, sizeof(how), "set DEBUGINFOD_URLS to your distribution's debuginfod "
+                 "server");
+    else if (names[0])
+        snprintf(how, sizeof(how), "%s%s%s, or set DEBUGINFOD_URLS=%s", h->install, names,
+                 h->archive, h->url);
+    else
+        snprintf(how, sizeof(how), "%s%sset DEBUGINFOD_URLS=%s", h->none ? h->none : "",
+                 h->none ? ", or " : "", h->url);
     fprintf(stderr, "heapsnap: note: no debug information in %s (sites without a line "
-            "are keyed by function); for lines: %s%s%s, or set "
-            "DEBUGINFOD_URLS=https://debuginfod.debian.net\n", mods,
-            pkgs[0] ? "apt install" : "install their -dbgsym packages", pkgs,
-            pkgs[0] ? " (Debian's debug archive)" : "");
+            "are keyed by function); for lines: %s\n", mods, how);
     dbg.n = dbg.more = 0;
 }
 

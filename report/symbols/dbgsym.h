@@ -1,8 +1,8 @@
 /*
  * dbgsym.h - one note for the whole run about the modules symbolized
  * without debug information (report/symbols/dbgsym.c), instead of a
- * warning per module: their names, their Debian -dbgsym packages, and
- * debuginfod.
+ * warning per module: their names, and the host's way to their debug
+ * information (its packages, its debuginfod server).
  */
 #ifndef REPORT_DBGSYM_H
 #define REPORT_DBGSYM_H

@@ -1,0 +1,63 @@
+# tests/report/symbols/test_dbgsym_hints.sh - the debug-information note names the
+# host's own way to debug information, read from os-release's ID and ID_LIKE
+# (HEAPSNAP_OS_RELEASE here, dbg_host): Debian's debug archive and server, Ubuntu's
+# ddebs archive and server, Fedora's dnf debuginfo-install and server (and a
+# Fedora-like ID_LIKE's), Arch's server, and for a host it does not know the
+# DEBUGINFOD_URLS hint without a URL; one line each.  dpkg's lists are read only on
+# Debian and Ubuntu: a packaged program's note names its Debian package there and its
+# path on Fedora.  (The note itself: test_symbolize.sh, test_no_debuginfo.sh.)
+unset DEBUGINFOD_URLS # no network: libdw would ask a debuginfod server
+cat >"$T/keep.c" <<'C'
+#include <stdlib.h>
+void *volatile keep;
+__attribute__((noinline)) void grow(void) { keep = malloc(4000); }
+int main(void) { grow(); return 0; }
+C
+if ! t_build keep "$T/keep.c" 2>"$T/cc.err" || ! strip -g "$T/keep"; then
+  t_fail hint_fixture_builds "$(head -c 300 "$T/cc.err")"; return 0 2>/dev/null || exit 0
+fi
+HEAPSNAP_OUTPUT=$T/keep.hsnap LD_PRELOAD=$SHIM "$T/keep"
+if [ ! -s "$T/keep.hsnap" ]; then t_fail hint_snapshot_written "no $T/keep.hsnap"; return 0 2>/dev/null || exit 0; fi
+printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n' >"$T/os.debian"
+printf 'NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\n' >"$T/os.ubuntu"
+printf 'NAME="Linux Mint"\nID=linuxmint\nID_LIKE="ubuntu debian"\n' >"$T/os.mint"
+printf 'NAME="Fedora Linux"\nID=fedora\n' >"$T/os.fedora"
+printf 'NAME="Rocky Linux"\nID="rocky"\nID_LIKE="rhel centos fedora"\n' >"$T/os.rocky"
+printf 'NAME="Arch Linux"\nID=arch\n' >"$T/os.arch"
+printf 'NAME="openSUSE Tumbleweed"\nID="opensuse-tumbleweed"\nID_LIKE="opensuse suse"\n' >"$T/os.suse"
+printf 'NAME="Plan Nine"\nID=plan9\nID_LIKE="bell-labs"\n' >"$T/os.unknown"
+# note NAME OS PATTERN: the one line of `top`'s stderr under os-release OS matches PATTERN
+note() {
+  HEAPSNAP_OS_RELEASE=$T/os.$2 "$HEAPSNAP" top -n 1 "$T/keep.hsnap" >/dev/null 2>"$T/err.$2"
+  if [ "$(grep -c . "$T/err.$2")" = 1 ] &&
+     grep -q '^heapsnap: note: no debug information in .*keep' "$T/err.$2" &&
+     grep -Eq -- "for lines: $3\$" "$T/err.$2"; then t_pass "$1"
+  else t_fail "$1" "$(tr '\n' '|' <"$T/err.$2")"; fi
+}
+U='DEBUGINFOD_URLS=https://debuginfod'
+note hint_debian_archive_and_server debian "install their -dbgsym packages, or set $U\\.debian\\.net"
+note hint_ubuntu_ddebs_and_server ubuntu "install their -dbgsym packages from Ubuntu's ddebs archive \\(ddebs\\.ubuntu\\.com\\), or set $U\\.ubuntu\\.com"
+note hint_ubuntu_like_is_ubuntu mint ".*ddebs.*, or set $U\\.ubuntu\\.com"
+note hint_fedora_dnf_and_server fedora "dnf debuginfo-install their packages, or set $U\\.fedoraproject\\.org"
+note hint_rhel_like_is_fedora rocky "dnf debuginfo-install their packages, or set $U\\.fedoraproject\\.org"
+note hint_arch_server arch "set $U\\.archlinux\\.org"
+note hint_opensuse_zypper_and_server suse "zypper install PKG-debuginfo .*, or set $U\\.opensuse\\.org"
+note hint_unknown_host_no_url unknown "set DEBUGINFOD_URLS to your distribution's debuginfod server"
+# A packaged program without debug information (a Debian host's own, when dpkg
+# knows it): its -dbgsym package on Debian and Ubuntu, its path on Fedora.
+prog=$(command -v sort)
+pkg=$(dpkg-query -S "$prog" 2>/dev/null | sed -n '1s/:.*//p')
+if [ -z "$pkg" ] || dpkg-query -W -f='${Status}' "$pkg-dbgsym" 2>/dev/null | grep -q installed; then
+  t_skip hint_packaged_names_package "no dpkg package owns $prog, or its -dbgsym is installed"
+else
+  seq 2000 | HEAPSNAP_OUTPUT=$T/sort.hsnap LD_PRELOAD=$SHIM "$prog" -r >/dev/null
+  HEAPSNAP_OS_RELEASE=$T/os.debian "$HEAPSNAP" top -n 3 "$T/sort.hsnap" >/dev/null 2>"$T/sd.err"
+  HEAPSNAP_OS_RELEASE=$T/os.ubuntu "$HEAPSNAP" top -n 3 "$T/sort.hsnap" >/dev/null 2>"$T/su.err"
+  HEAPSNAP_OS_RELEASE=$T/os.fedora "$HEAPSNAP" top -n 3 "$T/sort.hsnap" >/dev/null 2>"$T/sf.err"
+  if grep -q "apt install .*$pkg-dbgsym.* (Debian's debug archive), or set $U\\.debian\\.net\$" "$T/sd.err" &&
+     grep -q "apt install .*$pkg-dbgsym.* (Ubuntu's ddebs archive" "$T/su.err" &&
+     grep -q "dnf debuginfo-install .*/sort.*, or set $U\\.fedoraproject\\.org\$" "$T/sf.err" &&
+     ! grep -q 'dbgsym' "$T/sf.err"; then
+    t_pass hint_packaged_names_package
+  else t_fail hint_packaged_names_package "$(cat "$T/sd.err" "$T/su.err" "$T/sf.err" | tr '\n' '|')"; fi
+fi
