@@ -325,7 +325,6 @@ static uint32_t py_claimed(uint32_t real)
     return (maj & 0xff) << 24 | (min & 0xff) << 16;
 }
 
-
 static int py_basename_is(const char *path, const char *prefix)
 {
     const char *base = strrchr(path, '/');
@@ -404,17 +403,7 @@ static int py_find_interp(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* The loop of the evaluation function [lo, hi) when the compiler split it
- * off into a part of its own (GCC's function partitioning: Debian's 3.14
- * keeps 1 KiB at _PyEval_EvalFrameDefault and its 84 KiB loop elsewhere,
- * reached by a jump, so that every evaluation frame's return address lies
- * there): the largest function, by its .eh_frame FDE, that starts exactly
- * where a jump (jmp or jcc rel32) of the function's own bytes leads out of
- * it.  A byte scan, so a target must be an FDE's first byte, the part at
- * least PY_EVAL_SPLIT_MIN, and it must jump back into the function (a
- * part split off returns to it; a function tail-called does not): a stray
- * match or a tail call names no part. */
-#define PY_EVAL_SPLIT_MIN 4096u
+#define PY_EVAL_SPLIT_MIN 4096u /* py_find_eval_split's smallest part */
 
 /* The jump (jmp or jcc rel32) at p, at address at: its target, or 0. */
 static uintptr_t py_jump_target(const uint8_t *p, uintptr_t at)
@@ -442,6 +431,16 @@ static int py_jumps_into(uintptr_t lo, uintptr_t hi, uintptr_t to_lo, uintptr_t 
     return 0;
 }
 
+/* The loop of the evaluation function [lo, hi) when the compiler split it
+ * off into a part of its own (GCC's function partitioning: Debian's 3.14
+ * keeps 1 KiB at _PyEval_EvalFrameDefault and its 84 KiB loop elsewhere,
+ * reached by a jump, so that every evaluation frame's return address lies
+ * there): the largest function, by its .eh_frame FDE, that starts exactly
+ * where a jump (jmp or jcc rel32) of the function's own bytes leads out of
+ * it.  A byte scan, so a target must be an FDE's first byte, the part at
+ * least PY_EVAL_SPLIT_MIN, and it must jump back into the function (a
+ * part split off returns to it; a function tail-called does not): a stray
+ * match or a tail call names no part. */
 static void py_find_eval_split(uintptr_t lo, uintptr_t hi)
 {
     uintptr_t best_lo = 0, best_hi = 0;
