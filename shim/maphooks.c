@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "root.h"
+#include "sysmap.h"
 
 enum { MAPH_UNRESOLVED, MAPH_RESOLVING, MAPH_READY };
 
@@ -89,7 +90,7 @@ static void *maph_real_mremap(void *a, size_t old, size_t n, int flags, void *to
 
 static int maph_real_mprotect(void *a, size_t n, int prot)
 {
-    return maph_ready() ? maph.mprotect(a, n, prot) : (int)syscall(SYS_mprotect, a, n, prot);
+    return maph_ready() ? maph.mprotect(a, n, prot) : sys_mprotect(a, n, prot);
 }
 
 /* ---------------- whose mapping ---------------- */

@@ -26,10 +26,9 @@
 #include <string.h>
 
 #include <errno.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "root.h"
+#include "sysmap.h"
 
 typedef int (*sig_action_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*sig_mask_fn)(int, const sigset_t *, sigset_t *);
@@ -134,13 +133,6 @@ static const sigset_t *sig_mask_less(int how, const sigset_t *set, sigset_t *cop
     return copy;
 }
 
-/* Without the next function (dlsym failed): the system call, which takes
- * the kernel's 8-byte set. */
-static int sig_mask_raw(int how, const sigset_t *set, sigset_t *old)
-{
-    return (int)syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
-}
-
 HS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     sigset_t copy;
@@ -149,7 +141,7 @@ HS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
         sig_init();
     if (sig.real_thread_mask)
         return sig.real_thread_mask(how, set, old);
-    int saved = errno, r = sig_mask_raw(how, set, old) == 0 ? 0 : errno;
+    int saved = errno, r = sys_sigmask(how, set, old) == 0 ? 0 : errno;
     errno = saved;
     return r;
 }
@@ -160,5 +152,5 @@ HS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
     set = sig_mask_less(how, set, &copy);
     if (HS_UNLIKELY(!sig.real_mask))
         sig_init();
-    return sig.real_mask ? sig.real_mask(how, set, old) : sig_mask_raw(how, set, old);
+    return sig.real_mask ? sig.real_mask(how, set, old) : sys_sigmask(how, set, old);
 }

@@ -15,19 +15,17 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <time.h>
 
 #include "base.h"
+#include "sysmap.h"
 
-/* The thread's mask by the system call itself: the shim interposes
- * pthread_sigmask (signals.c keeps its stop signal open), a room above
- * this one, and a hold needs none of that. */
+/* The thread's mask by the system call itself (sys_sigmask): the shim
+ * interposes pthread_sigmask, a room above this one. */
 static void sighold_mask(int how, const sigset_t *set, sigset_t *old)
 {
     int saved = errno;
-    syscall(SYS_rt_sigprocmask, how, set, old, (size_t)(_NSIG / 8));
+    sys_sigmask(how, set, old);
     errno = saved;
 }
 

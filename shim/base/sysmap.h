@@ -1,5 +1,6 @@
 /*
- * sysmap.h - the shim's own mmap, munmap, mremap and mprotect, as system calls.
+ * sysmap.h - the shim's own mmap, munmap, mremap and mprotect, as system calls
+ * (and the thread's signal mask: pthread_sigmask is a hook too, signals.c).
  * The exported mmap family is maphooks.c's door for the program's mappings;
  * the shim's own memory (arena, replies, copies, mapped ELF files) must
  * never pass through it, so every room maps with these and no room calls
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -37,6 +39,13 @@ static inline void *sys_mremap(void *old, size_t old_len, size_t new_len, int fl
 static inline int sys_mprotect(void *addr, size_t len, int prot)
 {
     return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
+/* rt_sigprocmask, which reads and writes the kernel's 8-byte set (the rest
+ * of a sigset_t is left as it was): 0, or -1 with errno. */
+static inline int sys_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    return (int)syscall(SYS_rt_sigprocmask, how, set, old, (size_t)(_NSIG / 8));
 }
 
 /* renameat2(AT_FDCWD, from, AT_FDCWD, to, flags) as the system call; a
