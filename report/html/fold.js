@@ -19,10 +19,11 @@ function heapsnapFold(frames, isPy) {
    * machinery]" when all its Python frames are importlib's, under
    * "[interpreter start-up]", which stands above what the interpreter did
    * before the program's first line (a stack whose outermost Python frame is
-   * importlib's, as site and encodings are imported, or a C stack through
-   * Py_InitializeFromConfig and its kin). */
+   * importlib's, as site and encodings are imported, or a stack with no
+   * Python frame through Py_InitializeFromConfig and its kin, or through the
+   * main entry alone: sys.path's first entry, the main file's compilation). */
   const isImp = function (fi) { return frames[fi][1].startsWith('<frozen importlib._bootstrap'); };
-  const startC = /^(Py_Initialize|Py_InitializeEx|Py_InitializeFromConfig|_Py_InitializeMain|pymain_init|pyinit_)/;
+  const startC = /^(Py_Initialize|_Py_InitializeMain|pyinit_|pymain_|Py_BytesMain$|Py_Main$|Py_RunMain$)/;
   const F_IMP = frames.push(['[import machinery]', '', 0, 'folded']) - 1;
   const F_START = frames.push(['[interpreter start-up]', '', 0, 'folded']) - 1;
   function fold(full, py) {

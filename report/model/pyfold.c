@@ -25,13 +25,19 @@ static int pyfold_is_import(const struct frame *f)
     return f->pymodule && !strncmp(f->file, "<frozen importlib._bootstrap", 28);
 }
 
-/* fold.js's start-up functions: the interpreter's initialisation. */
+/* fold.js's start-up functions: the interpreter's initialisation and its
+ * main entry (in a stack with no Python frame: sys.path's first entry, the
+ * main file's compilation, before the program's first line). */
 static int pyfold_is_start(const struct frame *f)
 {
-    static const char *const pre[] = {"Py_Initialize", "_Py_InitializeMain", "pymain_init",
-                                      "pyinit_"};
+    static const char *const pre[] = {"Py_Initialize", "_Py_InitializeMain", "pyinit_",
+                                      "pymain_"};
+    static const char *const whole[] = {"Py_BytesMain", "Py_Main", "Py_RunMain"};
     for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
         if (!strncmp(f->func, pre[i], strlen(pre[i])))
+            return 1;
+    for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+        if (!strcmp(f->func, whole[i]))
             return 1;
     return 0;
 }

@@ -13,7 +13,8 @@
  * importlib's frames to the innermost program line, or a synthetic frame
  * (one, stored for good) that names it instead: "[import machinery]"
  * when all its Python frames are importlib's, "[interpreter start-up]"
- * for a C stack through Py_InitializeFromConfig and its kin. */
+ * for a stack with no Python frame through Py_InitializeFromConfig and
+ * its kin or the main entry alone (Py_BytesMain, pymain_run_python). */
 const struct frame *const *pyfold_site(const struct frames_trace *t,
                                        const struct frame *const *fr, int rest, int *head);
 

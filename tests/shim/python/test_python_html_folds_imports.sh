@@ -53,6 +53,24 @@ nodom python_html_fold_no_startup_frames "$T/folded.dom" "$startup"
 # the loss record of imports_leak's top-level malloc: its module under the import line
 table python_html_fold_top_table "$T/folded.dom" top 0
 dom python_html_fold_top_table_startup "$T/folded.dom" '<td>\[interpreter start-up\]</td>'
+# heapsnapFold itself on three stacks with no Python frame (frames too narrow
+# to draw are left out of the flame graph's DOM, so the page alone cannot
+# pin them): under the main entry alone (the main file's compilation) and
+# under Py_InitializeFromConfig they are start-up; a native thread's stays.
+cat >"$T/foldunit.html" <<EOF
+<body><script src="file://$PWD/report/html/fold.js"></script><script>
+const fr = [['_start','',0,''], ['Py_BytesMain','',0,''], ['pymain_run_python','',0,''],
+  ['_PyAST_Compile','',0,''], ['Py_InitializeFromConfig','',0,''], ['pyinit_main','',0,''],
+  ['start_thread','',0,''], ['worker','',0,'']];
+const fold = heapsnapFold(fr, function () { return false; });
+const name = function (s) { return s.map(function (f) { return fr[f][0]; }).join(';'); };
+document.body.setAttribute('data-out', [name(fold([0, 1, 2, 3], false)),
+  name(fold([0, 1, 4, 5, 3], false)), name(fold([6, 7], false))].join('|'));
+</script></body>
+EOF
+chr foldunit "$T/foldunit.html"
+dom python_html_fold_main_entry_is_startup "$T/foldunit.dom" \
+  'data-out="\[interpreter start-up\];_PyAST_Compile\|\[interpreter start-up\];_PyAST_Compile\|start_thread;worker"'
 dom python_html_fold_loss_record "$T/folded.dom" '<ol class="stack"><li>&lt;module&gt; \([^)]*imports_leak.py:'"$l_leak"'\)</li><li>&lt;module&gt; \([^)]*imports.py:[0-9]+\)</li></ol>'
 
 chr all "$T/s.html#all-frames"
