@@ -57,6 +57,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     char err[4096] = "";
+    cli_set_self(argv[0]);
     if (argc < 2) {
         fprintf(stderr, "heapsnap: no command given (see heapsnap --help)\n");
         return 2;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -183,4 +184,38 @@ int cli_find_lib(const char *name, char *out, size_t n)
             return 0;
     }
     return -1;
+}
+
+static const char *cli_argv0;
+
+void cli_set_self(const char *argv0)
+{
+    cli_argv0 = argv0;
+}
+
+/* Whether "heapsnap" found on PATH is the file /proc/self/exe is. */
+static int cli_on_path(void)
+{
+    struct stat me, st;
+    const char *path = getenv("PATH");
+    if (!path || stat("/proc/self/exe", &me) != 0)
+        return 0;
+    for (const char *p = path; *p;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char f[PATH_MAX];
+        if (n && snprintf(f, sizeof(f), "%.*s/heapsnap", (int)n, p) < (int)sizeof(f) &&
+            access(f, X_OK) == 0 && stat(f, &st) == 0) /* the first on PATH is what runs */
+            return st.st_dev == me.st_dev && st.st_ino == me.st_ino;
+        p = end ? end + 1 : p + n;
+    }
+    return 0;
+}
+
+const char *cli_self(void)
+{
+    static const char *self;
+    if (!self)
+        self = cli_on_path() || !cli_argv0 || !strchr(cli_argv0, '/') ? "heapsnap" : cli_argv0;
+    return self;
 }

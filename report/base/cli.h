@@ -68,4 +68,11 @@ int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
  * real path in out; 0, or -1. */
 int cli_find_lib(const char *name, char *out, size_t n);
 
+/* The command as the user can type it again, for the hints that name one
+ * ("next: heapsnap leaks ..."): "heapsnap" when that name on PATH is this
+ * very executable, else the path it was run by (argv0, given once by main;
+ * "build/heapsnap" after `make`), else "heapsnap". */
+void cli_set_self(const char *argv0);
+const char *cli_self(void);
+
 #endif

@@ -514,7 +514,9 @@ static void summary_records(const struct lossrec_set *ls, FILE *out)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return;
-    lossprint_sites(ls, 0, &po, "heapsnap leaks -n 0 shows all", f);
+    char more[4096 + 32];
+    snprintf(more, sizeof(more), "%s leaks -n 0 shows all", cli_self());
+    lossprint_sites(ls, 0, &po, more, f);
     if (fclose(f) == 0)
         summary_prefixed(text, out);
     free(text);
@@ -660,12 +662,12 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
         char ow[8192], oe[256];
         summary_word(other.path, ow, sizeof(ow));
         fmt_size(sz, sizeof(sz), (double)other.peak, 0);
-        fprintf(out, "heapsnap: pid %u (%s) peaked higher, at %s: heapsnap top --peak %s\n",
-                other.pid, esc_text(other.exe, oe, sizeof(oe)), sz, ow);
+        fprintf(out, "heapsnap: pid %u (%s) peaked higher, at %s: %s top --peak %s\n",
+                other.pid, esc_text(other.exe, oe, sizeof(oe)), sz, cli_self(), ow);
     }
     int lost = leaks ? summary_leaks(&s, path, out) : 0;
     if (lost > 0)
-        fprintf(out, "heapsnap: next: heapsnap leaks %s\n", word);
+        fprintf(out, "heapsnap: next: %s leaks %s\n", cli_self(), word);
     else if (peak && peak >= SUMMARY_DWARF * s.meta.current_bytes) {
         char why[64];
         const char *at = s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot";
@@ -674,8 +676,8 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
                      (double)peak / (double)s.meta.current_bytes, at);
         else
             snprintf(why, sizeof(why), "nothing was live %s", at);
-        fprintf(out, "heapsnap: next: heapsnap top --peak %s (%s)\n", word, why);
+        fprintf(out, "heapsnap: next: %s top --peak %s (%s)\n", cli_self(), word, why);
     } else
-        fprintf(out, "heapsnap: next: heapsnap top %s\n", word);
+        fprintf(out, "heapsnap: next: %s top %s\n", cli_self(), word);
     snap_free(&s);
 }

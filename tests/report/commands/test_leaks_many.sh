@@ -69,7 +69,7 @@ else t_fail gate_many_largest_sites_bounded "exit $rc, $(wc -l <"$T/g.txt") line
 if grep -qx 'heapsnap:    direct: 12637500 bytes in 5003 blocks' "$T/run.err" &&
    [ "$(grep -c 'in loss record' "$T/run.err")" = 5 ] &&
    grep -q '^heapsnap:     at 0x[0-9a-f]*: shared (.*many.c:3)$' "$T/run.err" &&
-   grep -qx 'heapsnap: ... 4998 more records in 4996 more sites: heapsnap leaks -n 0 shows all' "$T/run.err" &&
+   grep -qx "heapsnap: ... 4998 more records in 4996 more sites: $HEAPSNAP leaks -n 0 shows all" "$T/run.err" &&
    [ "$(wc -l <"$T/run.err")" -lt 60 ]; then
   t_pass run_leaks_many_prints_largest_records
 else t_fail run_leaks_many_prints_largest_records "$(grep -c 'in loss record' "$T/run.err") records, $(wc -l <"$T/run.err") lines: $(tail -3 "$T/run.err" | tr '\n' '|')"; fi

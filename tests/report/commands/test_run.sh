@@ -4,6 +4,7 @@
 # fork (parent and child each write their own %p snapshot with their own
 # allocations) and exec (the exec'd image is profiled).
 . tests/fixtures/lib.sh
+hs_re=$(printf '%s' "$HEAPSNAP" | sed 's/[].[\\*^$()+?{|]/\\&/g') # the command as run, in a regex
 FX_TEST=run fx_ready sites allocfns newdelete threads forker execer || return 0
 G=tests/golden
 
@@ -102,7 +103,7 @@ if [ "$rc" = 0 ] && [ "$(ls "$T/forkname" | wc -l)" = 2 ] && [ -n "$kid" ] &&
    "$HEAPSNAP" info "$T/forkname/f.hsnap" | grep -Eq "^pid: +[0-9]+ \(parent $rp\)$" &&
    "$HEAPSNAP" info "$T/forkname/f.$kid.hsnap" | grep -Eq "^pid: +$kid " &&
    ! grep -q 'another process' "$T/forkname.err" &&
-   grep -Eq "^heapsnap: next: heapsnap top (--peak )?\S*forkname/f\.hsnap( |$)" "$T/forkname.err"
+   grep -Eq "^heapsnap: next: $hs_re top (--peak )?\S*forkname/f\.hsnap( |$)" "$T/forkname.err"
 then t_pass run_o_without_pid_names_the_parent_not_its_fork_child
 else t_fail run_o_without_pid_names_the_parent_not_its_fork_child "exit $rc, run $rp: $(ls "$T/forkname" | tr '\n' ' ') $(head -c 400 "$T/forkname.err" | tr '\n' '|')"; fi
 

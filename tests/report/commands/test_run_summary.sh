@@ -4,6 +4,7 @@
 # leaks` prints), the next command (top --peak when the peak dwarfs the heap at
 # exit); CMD's stdout and status untouched; -q silences it.
 . tests/fixtures/lib.sh
+hs_re=$(printf '%s' "$HEAPSNAP" | sed 's/[].[\\*^$()+?{|]/\\&/g') # the command as run, in a regex
 FX_TEST=run_summary fx_ready sites forker demo || return 0
 if ! tests/shim/leak/classes/build.sh direct_into_cycle >"$T/lf.log" 2>&1; then
   t_fail run_summary "leak fixtures do not build: $(head -c 300 "$T/lf.log")"; return 0
@@ -21,11 +22,15 @@ if grep -Eq '^heapsnap: peak 1087 KiB in 207 blocks at [0-9.]+ s; most at tests/
 else t_fail run_summary_names_peak_and_its_site "$(cat "$T/s.err")"; fi
 grep -qx 'heapsnap: at exit 1087 KiB in 207 blocks' "$T/s.err" && t_pass run_summary_names_heap_at_exit \
   || t_fail run_summary_names_heap_at_exit "$(cat "$T/s.err")"
-grep -qx "heapsnap: next: heapsnap top $snap" "$T/s.err" && t_pass run_summary_names_next_command \
-  || t_fail run_summary_names_next_command "want 'next: heapsnap top $snap': $(cat "$T/s.err")"
+grep -qx "heapsnap: next: $HEAPSNAP top $snap" "$T/s.err" && t_pass run_summary_names_next_command \
+  || t_fail run_summary_names_next_command "want 'next: $HEAPSNAP top $snap': $(cat "$T/s.err")"
+# named as the user can type it again: "heapsnap" when that is the one on PATH
+PATH="${HEAPSNAP%/*}:$PATH" "$HEAPSNAP" run -o "$T/sp.%p.hsnap" -- "$FX/sites" >/dev/null 2>"$T/sp.err"
+grep -qx "heapsnap: next: heapsnap top $(sed -n 's/^heapsnap: wrote //p' "$T/sp.err")" "$T/sp.err" &&
+  t_pass run_summary_next_is_heapsnap_on_path || t_fail run_summary_next_is_heapsnap_on_path "$(cat "$T/sp.err")"
 # what it names runs as written
 next=$(sed -n 's/^heapsnap: next: //p' "$T/s.err")
-if [ -n "$next" ] && (cd "$T" && eval "${next/heapsnap/\"\$HEAPSNAP\"}") >"$T/next.out" 2>&1 &&
+if [ -n "$next" ] && (cd "$T" && eval "$next") >"$T/next.out" 2>&1 &&
    grep -q 'sites.c:52: size=1024 KiB' "$T/next.out"; then t_pass run_summary_next_command_runs
 else t_fail run_summary_next_command_runs "'$next': $(head -c 300 "$T/next.out")"; fi
 
@@ -46,7 +51,7 @@ EOF2
 if t_build dwarf "$T/dwarf.c" 2>"$T/cc.err"; then
   "$HEAPSNAP" run -o "$T/p.%p.hsnap" -- "$T/dwarf" >/dev/null 2>"$T/p.err"
   snap=$(sed -n 's/^heapsnap: wrote //p' "$T/p.err")
-  if grep -Eq "^heapsnap: next: heapsnap top --peak $snap \(the peak is [0-9]+x the heap at exit\)$" "$T/p.err" &&
+  if grep -Eq "^heapsnap: next: $hs_re top --peak $snap \(the peak is [0-9]+x the heap at exit\)$" "$T/p.err" &&
      grep -Eq '^heapsnap: peak 1024 KiB in 1 blocks at .* most at .*dwarf\.c:6 \(1024 KiB in 1 blocks\)$' "$T/p.err"; then
     t_pass run_summary_points_at_top_peak
   else t_fail run_summary_points_at_top_peak "$(cat "$T/p.err")"; fi
@@ -56,7 +61,7 @@ printf '#include <stdlib.h>\n#include <string.h>\nint main(void) { char *p = mal
 if t_build none "$T/none.c" 2>"$T/cc.err"; then
   "$HEAPSNAP" run -o "$T/n.%p.hsnap" -- "$T/none" >/dev/null 2>"$T/n.err"
   snap=$(sed -n 's/^heapsnap: wrote //p' "$T/n.err")
-  grep -Eq "^heapsnap: next: heapsnap top --peak $snap \(nothing was live at exit\)$" "$T/n.err" &&
+  grep -Eq "^heapsnap: next: $hs_re top --peak $snap \(nothing was live at exit\)$" "$T/n.err" &&
     t_pass run_summary_nothing_live_at_exit_in_words ||
     t_fail run_summary_nothing_live_at_exit_in_words "$(cat "$T/n.err")"
 else t_fail run_summary_nothing_live_at_exit_in_words "cc: $(head -c 200 "$T/cc.err")"; fi
@@ -140,7 +145,7 @@ rec=$(sed -n '/^[0-9].* in loss record 1 of /,/^$/p' "$T/l.leaks" | sed 's/^/hea
 got=$(sed -n '/^heapsnap: [0-9].* in loss record 1 of /,/^heapsnap:$/p' "$T/l.err")
 [ -n "$rec" ] && [ "$rec" = "$got" ] && t_pass run_leaks_prints_largest_records ||
   t_fail run_leaks_prints_largest_records "want '$rec', got '$got'"
-grep -qx "heapsnap: next: heapsnap leaks $snap" "$T/l.err" && t_pass run_leaks_next_is_leaks \
+grep -qx "heapsnap: next: $HEAPSNAP leaks $snap" "$T/l.err" && t_pass run_leaks_next_is_leaks \
   || t_fail run_leaks_next_is_leaks "$(tail -3 "$T/l.err")"
 
 # --- several processes: the one of largest peak (forker's child), and a line says so --
@@ -152,7 +157,7 @@ else t_fail run_summary_of_several_processes_names_largest "$(cat "$T/f.err")"; 
 # the program's summary (a name without %p), and a line for the process of
 # another pid that peaked higher, with the command that shows its peak
 "$HEAPSNAP" run -o "$T/w.hsnap" -- sh -c '"$1"; "$1"; true' sh "$FX/forker" >/dev/null 2>"$T/w.err"
-other=$(sed -n 's/^heapsnap: pid [0-9]* (forker) peaked higher, at [0-9.]* [KM]*i*B: heapsnap top --peak //p' "$T/w.err")
+other=$(sed -n "s|^heapsnap: pid [0-9]* (forker) peaked higher, at [0-9.]* [KM]*i*B: $hs_re top --peak ||p" "$T/w.err")
 if grep -Eq '^heapsnap: [0-9]+ processes wrote snapshots; the program.s: pid [0-9]+ \(dash|sh|bash\)$' "$T/w.err" &&
    [ -n "$other" ] && [ -f "$other" ] && "$HEAPSNAP" top --peak -n 1 "$other" 2>/dev/null | grep -q '^tests/fixtures/forker\.c:21:' &&
    [ "$(grep -n 'peaked higher' "$T/w.err" | cut -d: -f1)" -lt "$(grep -n '^heapsnap: next:' "$T/w.err" | cut -d: -f1)" ]; then
@@ -165,7 +170,7 @@ else t_fail run_summary_names_a_process_that_peaked_higher "'$other': $(cat "$T/
 n=$(grep -c '^heapsnap: wrote ' "$T/iv.err")
 last=$(sed -n 's/^heapsnap: wrote //p' "$T/iv.err" | tail -1)
 if [ "$n" -ge 2 ] && grep -Eq "^heapsnap: the latest of $n snapshots of pid [0-9]+ \(demo\)$" "$T/iv.err" &&
-   grep -qx "heapsnap: next: heapsnap top $last" "$T/iv.err"; then
+   grep -qx "heapsnap: next: $HEAPSNAP top $last" "$T/iv.err"; then
   t_pass run_summary_of_a_series_is_its_latest
 else t_fail run_summary_of_a_series_is_its_latest "$(cat "$T/iv.err")"; fi
 

@@ -8,6 +8,7 @@
 # reads SIG_DFL).  Under a name without %p the name is the program's and
 # each worker, forked or spawned, adds its pid.
 . tests/shim/python/lib_py.sh
+hs_re=$(printf '%s' "$HEAPSNAP" | sed 's/[].[\\*^$()+?{|]/\\&/g') # the command as run, in a regex
 
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(py_interpreters | head -1 | cut -d' ' -f2)
@@ -46,7 +47,7 @@ nw=$(ls "$d" | grep -c '^run\.[0-9]*\.hsnap$')
 if [ "$rc" = 0 ] && [ "$nw" = 4 ] && [ -z "$bad" ] &&
    grep -Eq "^pid: +[0-9]+ \(parent $rp\)$" "$d.info" && grep -Eq '^reason: +exit$' "$d.info" &&
    ! grep -q 'another process\|HEAPSNAP_OUTPUT' "$d.err" &&
-   grep -Eq "^heapsnap: next: heapsnap (top|leaks)( --peak)? \S*named/run\.hsnap( |$)" "$d.err"
+   grep -Eq "^heapsnap: next: $hs_re (top|leaks)( --peak)? \S*named/run\.hsnap( |$)" "$d.err"
 then t_pass python_run_o_names_the_programs_snapshot_and_workers_add_their_pid
 else t_fail python_run_o_names_the_programs_snapshot_and_workers_add_their_pid "exit $rc, run $rp, $nw workers' files (bad:$bad): $(grep -E '^(pid|reason)' "$d.info" | tr '\n' ' ') $(head -c 400 "$d.err" | tr '\n' '|')"; fi
 
@@ -67,7 +68,7 @@ nw=$(ls "$d" | grep -c '^run\.[0-9]*\.hsnap$')
 if [ "$rc" = 0 ] && [ "$nw" -ge 2 ] && [ "$at" = 2 ] && [ -z "$bad" ] &&
    grep -Eq "^pid: +[0-9]+ \(parent $rp\)$" "$d.info" && grep -Eq '^reason: +exit$' "$d.info" &&
    ! grep -q 'another process' "$d.err" &&
-   grep -Eq "^heapsnap: next: heapsnap (top|leaks)( --peak)? \S*named-spawn/run\.hsnap( |$)" "$d.err"
+   grep -Eq "^heapsnap: next: $hs_re (top|leaks)( --peak)? \S*named-spawn/run\.hsnap( |$)" "$d.err"
 then t_pass python_run_o_spawn_workers_add_their_pid
 else t_fail python_run_o_spawn_workers_add_their_pid "exit $rc, run $rp, $nw others' files ($at at pool.py:$work; bad:$bad): $(grep -E '^(pid|reason)' "$d.info" | tr '\n' ' ') $(head -c 400 "$d.err" | tr '\n' '|')"; fi
 
