@@ -197,9 +197,16 @@ check-fast:
 	@$(MAKE) --no-print-directory $(CHECK_JOBS) all
 	@tests/run.sh --quick
 
+# make demo: a line a step (installing, building, profiling), then the
+# report; the compiler's lines go to $(BUILD)/build.log (V=1 prints them).
 demo:
 	@scripts/install-deps.sh build
-	@$(MAKE) --no-print-directory all
+	@echo "demo: building heapsnap (make all; V=1 shows each command)"
+	@mkdir -p $(BUILD)
+	@if [ "$(V)" = 1 ]; then $(MAKE) --no-print-directory all; \
+	elif ! $(MAKE) --no-print-directory all >$(BUILD)/build.log 2>&1; then \
+	  tail -n 20 $(BUILD)/build.log; \
+	  echo "demo: the build failed; all its lines are in $(BUILD)/build.log" >&2; exit 2; fi
 	@scripts/demo.sh
 
 # libFuzzer + ASan over the snapshot reader; seeds come from tests/fuzz/corpus.

@@ -104,5 +104,11 @@ if [ -n "$no_start" ]; then
   $as_root chmod 0755 "$policy"
 fi
 # shellcheck disable=SC2086
-$as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# apt's and dpkg's own lines only when it fails (the demo's first screen is the demo)
+log=$(mktemp)
+if ! $as_root apt-get install -y -qq --no-install-recommends $missing >"$log" 2>&1; then
+  tail -n 20 "$log" >&2; rm -f "$log"
+  echo "install-deps: apt-get install$missing failed" >&2; exit 2
+fi
+rm -f "$log"
 if [ "$level" = npm ]; then npm_install; fi
