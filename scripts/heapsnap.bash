@@ -11,7 +11,7 @@ _heapsnap_values()
 {
     "$1" "$2" "$3" $'\001' -- /nonexistent/heapsnap-completion 2>&1 >/dev/null </dev/null |
         sed -n "s/.*bad value for [^:]*: '[^']*' (\(.*\))\$/\1/p" |
-        sed 's/^a comma list of //; s/,* or / /g; s/, / /g' | tr ' ' '\n' | grep -x '[a-z_]\{1,\}'
+        sed 's/^a comma list of //; s/,* or / /g; s/, / /g' | tr ' ' '\n' | grep -x '[a-z_][a-z_-]*'
 }
 
 _heapsnap()
@@ -40,8 +40,8 @@ _heapsnap()
         prev=${COMP_WORDS[COMP_CWORD-2]}
     fi
     case "$prev" in
-    --key|-k|--format|-f|--value|--sort|--metric|--kinds|--unwind|--children)
-        [ "$prev" = --kinds ] && [[ $cur == *,* ]] && pre=${cur%,*},
+    --key|-k|--format|-f|--value|--sort|--metric|--kinds|--unwind|--children|--kind|--fail-on|--python-fail-on)
+        case "$prev" in --kinds|--fail-on|--python-fail-on) [[ $cur == *,* ]] && pre=${cur%,*}, ;; esac
         COMPREPLY=($(compgen -P "$pre" -W "$(_heapsnap_values "$1" "$cmd" "$prev")" -- "${cur##*,}"))
         return ;;
     esac

@@ -96,7 +96,7 @@ static void run_usage(void)
            "                     $(...)) are not traced; all traces every process\n"
            "                     (HEAPSNAP_FOLLOW)\n"
            "      --leaks        run the leak check (reference model) at exit\n"
-           "      --gate         --leaks, then `heapsnap gate` over every snapshot written\n"
+           "      --gate         as --leaks, then `heapsnap gate` over every snapshot written\n"
            "                     (rules from ./.heapsnap.toml); exit status: CMD's when\n"
            "                     it failed, else the gate's (docs/ci.md); the output\n"
            "                     name must hold %%p\n"

@@ -51,7 +51,7 @@ static const struct rule_opt rule_opts[] = {
     {"metric", 1, 'M', "live (per-site live bytes, default) or peak (process peak)"},
     {"max-trend-growth", 1, 'T', "N% or BYTES: how much a site may grow across one "
                                  "process's snapshot series"},
-    {"limit", 1, 'n', "-n N: the sites of most bytes each check lists in text, a site's "
+    {"limit", 1, 'n', "N (or -n N): the sites of most bytes each check lists in text, a site's "
                       "findings one line and its largest (default 10; 0 = every finding)"},
     {"source-root", 1, 'R', "the user's source tree (SARIF/GitHub locations), default ."},
     {"exitcode", 1, 'E', "exit status when a rule fails (default 1)"},

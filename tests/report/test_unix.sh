@@ -93,7 +93,11 @@ else
   check "filename function" diff -k f
   check "text json" top --format ""
   check "text json junit sarif github" gate --format ""
-  check "pprof folded speedscope massif tracemalloc" export --format ""
+  check "pprof folded speedscope massif tracemalloc tracemalloc-binary" export --format ""
+  check "tracemalloc-binary" export --format tracemalloc-
+  check "all malloc mmap" export --kind ""
+  check "direct,indirect" gate --fail-on direct,ind
+  check "leaked-refs" gate --python-fail-on leaked
   check "speedscope" export -f sp
   check "inuse_space inuse_objects" export --value inuse
   check "direct,cycle" leaks --kinds direct,c
@@ -106,6 +110,13 @@ else
      ! man -l "$m/heapsnap-top.1" 2>/dev/null | col -b | grep -q -- '--alloc-fn PAT allocation'; then
     t_pass man_option_apart_from_description
   else t_fail man_option_apart_from_description "$(man -l "$m/heapsnap-leaks.1" 2>/dev/null | col -b | grep -- '--suppressions' | head -2)"; fi
+  # no option's description starts with another option ("--all-frames   --include/--exclude
+  # look at ..." read as two options run together), on any page
+  runon=""
+  for f in $want; do
+    runon="$runon$(man -l "$m/$f" 2>/dev/null | col -b | grep -E '^ +(-[a-zA-Z], )?--[a-z][-a-z]*( [A-Z][A-Z_:|]*)? +-' | sed "s|^ *|$f: |" | head -2)"
+  done
+  [ -z "$runon" ] && t_pass man_no_option_runs_into_another || t_fail man_no_option_runs_into_another "$runon"
   # make uninstall takes back every file install put there
   make --no-print-directory uninstall DESTDIR="$T/inst" PREFIX=/usr BUILD="$BUILD" >"$T/uninst.log" 2>&1
   left=$(find "$T/inst" -type f | head -5)
