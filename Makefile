@@ -3,6 +3,9 @@
 CC      ?= gcc
 CXX     ?= g++
 CFLAGS  ?= -O2 -g
+# glibc's checked string and memory functions, as Debian's hardened builds
+# (dpkg-buildflags puts it here: debian/rules)
+CPPFLAGS ?= -D_FORTIFY_SOURCE=2
 BUILD   ?= build
 PREFIX  ?= /usr/local
 # The one version of the CLI, the shim and the Python package is the file
@@ -30,7 +33,7 @@ SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
 SHIM_HOT    := shim/hooks shim/hookrecord shim/hookstack shim/record/pending shim/record/pendwalk shim/record/table shim/record/table_hint shim/record/tblpool shim/record/traces shim/record/sample \
                shim/unwind/unwind shim/unwind/cfi shim/unwind/cfichecks shim/unwind/rulecache
-SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -I$(BUILD)/gen \
+SHIM_CFLAGS := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -I$(BUILD)/gen \
                -fno-omit-frame-pointer -pthread -D_GNU_SOURCE $(addprefix -I,$(SHIM_ROOMS))
 # The preloaded shim's thread-locals are initial-exec (docs/design.md).  The
 # copy that `heapsnap attach` loads into a running process cannot be: glibc
@@ -55,7 +58,7 @@ SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -lzstd -Wl,--pop-state -ld
 CLI_ROOMS   := report report/base report/load report/symbols report/model \
                report/export report/html report/gate report/serve report/commands
 CLI_INC     := -Ishim $(addprefix -I,$(CLI_ROOMS))
-CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
+CLI_CFLAGS  := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
 # libstdc++'s __cxa_demangle is dlopened by report/symbols/demangle.c at the first C++
 # name, and C++ is linked into no command's start.  Rust's names are demangled by
 # libiberty's rust_demangle (binutils' and valgrind's), whose archive is linked in.
@@ -64,7 +67,7 @@ CLI_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/
 # toml++ reads the rules file, .heapsnap.toml (report/load/tomlread.cc, the one C++
 # file; its flags are Debian's tomlplusplus.pc: the shared library build), built as
 # libheapsnap-toml.so, which the CLI opens when it reads one (report/load/tomlload.c).
-CLI_CXXFLAGS := $(CFLAGS) -Wall -Wextra -std=c++17 -fPIC -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
+CLI_CXXFLAGS := $(CFLAGS) $(CPPFLAGS) -Wall -Wextra -std=c++17 -fPIC -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1 $(CLI_INC)
 CLI_LIBS    := -liberty -ldw -lelf -lz -lzstd -lm -lprotobuf-c -lncurses
 CLI_CXX_LIBS := -ltomlplusplus -Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state
 

@@ -5,26 +5,27 @@
  * gathered as symbolization meets them and named once, at exit, with the
  * host's own way to their debug information, by os-release's ID and
  * ID_LIKE (dbg_hosts): on Debian and Ubuntu the -dbgsym packages of the
- * packages that own them (dpkg's file lists, the only record of which
- * package owns a file, read as dpkg-query -S reads them: dbg_owners says
- * why not through it); on Fedora and RHEL, dnf debuginfo-install of the
- * modules' paths (rpm's database is no file list to read a line of);
- * elsewhere the distribution's debuginfod server, which libdw asks when
- * DEBUGINFOD_URLS is set.  dpkg's lists are read only where dpkg is the
- * package manager.
+ * packages that own them (dpkg-query -S, once for all of them); on Fedora
+ * and RHEL, dnf debuginfo-install of the modules' paths (dnf finds their
+ * packages itself); elsewhere the distribution's debuginfod server, which libdw asks when
+ * DEBUGINFOD_URLS is set.  dpkg-query runs only where dpkg is the package
+ * manager.
  */
 #include "dbgsym.h"
 
-#include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #define DBG_MAX 16        /* modules named in the note */
-#define DBG_LISTS "/var/lib/dpkg/info" /* dpkg's file lists */
 
 #define DBG_MORE 4096 /* modules beyond DBG_MAX counted apart, by their paths' hashes */
 
@@ -84,50 +85,55 @@ static void dbg_add(char *list, size_t cap, const char *pkg, size_t n)
 }
 
 /* The packages that own the wanted paths, as " PKG-dbgsym" words into
- * list in the modules' order: what `dpkg-query -S` answers, read from the
- * same record (dpkg's file lists, one path a line, a file PKG[:ARCH].list
- * a package) a line at a time.  dpkg-query itself loads every package's
- * list first, and was the largest process of a small program's run (its
- * peak is in docs/performance.md); this holds one line. */
+ * list in the modules' order: one `dpkg-query -S PATH...` for them all
+ * (lines "PKG[:ARCH][, PKG...]: PATH"; "diversion by" lines skipped).
+ * dpkg's own tool, not its file lists: the lists are dpkg's private
+ * database (lintian: uses-dpkg-database-directly), and dpkg-query's memory
+ * is its own process's, not the CLI's. */
 static void dbg_owners(char *list, size_t cap)
 {
     const char *want[3 * DBG_MAX + 1];
-    size_t wlen[3 * DBG_MAX];
     static char owner[3 * DBG_MAX][128];
-    int nwant = dbg_wanted(want), left = nwant;
-    DIR *d = nwant ? opendir(DBG_LISTS) : NULL;
-    struct dirent *e;
-    char path[PATH_MAX], *line = NULL;
-    size_t linecap = 0;
+    int nwant = dbg_wanted(want), fd[2];
+    if (!nwant || pipe2(fd, O_CLOEXEC) != 0)
+        return;
     memset(owner, 0, sizeof(owner));
+    char *argv[3 * DBG_MAX + 3] = {"dpkg-query", "-S"};
     for (int i = 0; i < nwant; i++)
-        wlen[i] = strlen(want[i]);
-    /* a line is compared only with the paths of its length (the lists hold
-     * some 200,000 lines), and the lists are read until every path has
-     * its owner */
-    while (left && d && (e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name), name = strcspn(e->d_name, ":");
-        if (n < 6 || strcmp(e->d_name + n - 5, ".list") != 0)
+        argv[2 + i] = (char *)want[i];
+    posix_spawn_file_actions_t fa;
+    pid_t pid = -1;
+    if (posix_spawn_file_actions_init(&fa) == 0) {
+        posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        if (posix_spawnp(&pid, "dpkg-query", &fa, NULL, argv, environ) != 0)
+            pid = -1;
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    close(fd[1]);
+    FILE *f = pid > 0 ? fdopen(fd[0], "re") : NULL;
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t got;
+    while (f && (got = getline(&line, &linecap, f)) > 0) {
+        size_t len = (size_t)got - (line[got - 1] == '\n');
+        line[len] = '\0';
+        char *sep = strstr(line, ": /");
+        if (!sep || !strncmp(line, "diversion by", 12))
             continue;
-        snprintf(path, sizeof(path), "%s/%s", DBG_LISTS, e->d_name);
-        FILE *f = fopen(path, "re");
-        ssize_t got;
-        while (f && (got = getline(&line, &linecap, f)) > 0) {
-            size_t len = (size_t)got - (line[got - 1] == '\n');
-            line[len] = '\0';
-            for (int i = 0; i < nwant; i++) /* the package: its name without ":arch" */
-                if (wlen[i] == len && !owner[i][0] && memcmp(line, want[i], len) == 0) {
-                    snprintf(owner[i], sizeof(owner[i]), "%.*s",
-                             (int)(name < n - 5 ? name : n - 5), e->d_name);
-                    left--;
-                }
-        }
-        if (f)
-            fclose(f);
+        size_t name = strcspn(line, ":, ");
+        for (int i = 0; i < nwant; i++)
+            if (!owner[i][0] && !strcmp(sep + 2, want[i]))
+                snprintf(owner[i], sizeof(owner[i]), "%.*s", (int)name, line);
     }
     free(line);
-    if (d)
-        closedir(d);
+    if (f)
+        fclose(f);
+    else
+        close(fd[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
     for (int i = 0; i < nwant; i++)
         if (owner[i][0])
             dbg_add(list, cap, owner[i], strlen(owner[i]));

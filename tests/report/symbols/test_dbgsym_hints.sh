@@ -3,7 +3,7 @@
 # (HEAPSNAP_OS_RELEASE here, dbg_host): Debian's debug archive and server, Ubuntu's
 # ddebs archive and server, Fedora's dnf debuginfo-install and server (and a
 # Fedora-like ID_LIKE's), Arch's server, and for a host it does not know the
-# DEBUGINFOD_URLS hint without a URL; one line each.  dpkg's lists are read only on
+# DEBUGINFOD_URLS hint without a URL; one line each.  dpkg-query runs only on
 # Debian and Ubuntu: a packaged program's note names its Debian package there and its
 # path on Fedora.  (The note itself: test_symbolize.sh, test_no_debuginfo.sh.)
 unset DEBUGINFOD_URLS # no network: libdw would ask a debuginfod server
