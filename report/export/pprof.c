@@ -119,7 +119,11 @@ static uint64_t pp_function(struct pp *x, const struct frame *f)
     pb_function *fn = &x->fn[x->nfn];
     perftools__profiles__function__init(fn);
     fn->id = x->nfn + 1;
-    fn->name = fn->system_name = pp_str(x, f->func);
+    fn->name = pp_str(x, f->func);
+    /* A Python name ("<module>", "build.<locals>.<listcomp>") has no system
+     * name: pprof readers demangle a function whose system name is its
+     * name, and take <...> for C++ template arguments to strip. */
+    fn->system_name = f->pymodule ? 0 : fn->name;
     fn->filename = frames_has_file(f) ? pp_str(x, f->file) : 0;
     return ++x->nfn;
 }

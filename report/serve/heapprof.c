@@ -74,7 +74,9 @@ int heapprof_build(const struct snap *s, const struct snap *base, int kind, uint
 {
     struct prof_input in[2] = {{.s = s, .path = "state", .latest = 1},
                                {.s = base, .path = "state", .latest = 0}};
-    struct prof p = {.in = in, .nin = base ? 2 : 1, .nprocs = 1, .t0_ns = s->meta.start_ns};
+    /* a delta's duration is its window (Go's delta profiles), else the process's life */
+    struct prof p = {.in = in, .nin = base ? 2 : 1, .nprocs = 1,
+                     .t0_ns = base ? base->meta.time_ns : s->meta.start_ns};
     struct export_opts o = {.value = PROF_INUSE_SPACE, .nvalues = HEAPPROF_GO_VALUES,
                             .default_type = kind == HEAPPROF_ALLOCS ? "alloc_space" : ""};
     char *mem = NULL;

@@ -118,6 +118,10 @@ else
   pp -top -unit=B -nodecount=1 "$T/delta.pb.gz" >"$T/dtop"
   if grep -Eq '^ +30000B .* grow_site$' "$T/dtop"; then t_pass serve_pprof_seconds_gives_the_change
   else t_fail serve_pprof_seconds_gives_the_change "$(tail -n 3 "$T/dtop" | tr '\n' ' ') $(head -c 200 "$T/pprof.err")"; fi
+  # its duration is the window's 2 s, not the process's life (Go's delta profiles)
+  d=$(sed -n 's/^Duration: \([0-9.]*\)s.*/\1/p' "$T/dtop")
+  if [ -n "$d" ] && awk -v d="$d" 'BEGIN { exit !(d >= 1.5 && d < 6) }'; then t_pass serve_pprof_delta_duration_is_the_window
+  else t_fail serve_pprof_delta_duration_is_the_window "$(grep -m1 '^Duration' "$T/dtop")"; fi
 fi
 
 # --- hostile requests ------------------------------------------------------
