@@ -24,18 +24,35 @@ function heapsnapTimeline(page) {
   const tsec = section('timeline', 'Memory over time');
   const W = 1000, H = 300, L = 80, R = 20, T = 14, B = 34;
   const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'tl', role: 'img' });
-  let tmax = 1, vmax = 1;
+  let tmax = 1, vmax = 1; /* the axes' ends: each rounded up to a tick below */
   for (const s of data.series) s.t.forEach(function (t, i) { tmax = Math.max(tmax, t); vmax = Math.max(vmax, s.v[i]); });
   for (const s of data.snapshots) vmax = Math.max(vmax, s.peak);
+  /* Round ticks, as a reader counts: a step of 1, 2 or 5 times a power of
+   * ten, about four to an axis, which ends at the next tick; the byte axis
+   * in one unit (KiB, MiB, ...: the largest that leaves its end at least
+   * 10 of it, as size() picks). */
+  function niceStep(max, unit) {
+    const raw = max / unit / 4, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const f = raw / mag;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag * unit;
+  }
+  const vunits = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let vu = 0;
+  while (vu < vunits.length - 1 && vmax / Math.pow(1024, vu) >= 10 * 1024) vu++;
+  const vunit = Math.pow(1024, vu), vstep = niceStep(vmax, vunit), tstep = niceStep(tmax, 1);
+  vmax = Math.ceil(vmax / vstep) * vstep;
+  tmax = Math.ceil(tmax / tstep) * tstep;
+  const vdigits = Math.max(0, -Math.floor(Math.log10(vstep / vunit) + 1e-9));
+  const tdigits = Math.max(0, -Math.floor(Math.log10(tstep / 1000) + 1e-9));
   const X = function (t) { return L + (W - L - R) * t / tmax; };
   const Y = function (v) { return H - B - (H - T - B) * v / vmax; };
-  for (let i = 0; i <= 4; i++) {
-    const v = vmax * i / 4;
-    chart.append(svg('line', { x1: L, x2: W - R, y1: Y(v), y2: Y(v), class: 'grid' }),
-      svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, size(Math.round(v))));
-    const t = tmax * i / 4;
-    chart.append(svg('text', { x: X(t), y: H - 12, 'text-anchor': 'middle' }, (t / 1000).toFixed(2) + ' s'));
-  }
+  for (let i = 0; i * vstep <= vmax + vstep / 2; i++)
+    chart.append(svg('line', { x1: L, x2: W - R, y1: Y(i * vstep), y2: Y(i * vstep), class: 'grid' }),
+      svg('text', { x: L - 6, y: Y(i * vstep) + 4, 'text-anchor': 'end', class: 'tick-v' },
+        (i * vstep / vunit).toFixed(vdigits) + ' ' + vunits[vu]));
+  for (let i = 0; i * tstep <= tmax + tstep / 2; i++)
+    chart.append(svg('text', { x: X(i * tstep), y: H - 12, 'text-anchor': 'middle', class: 'tick-t' },
+      (i * tstep / 1000).toFixed(tdigits) + ' s'));
   const colors = ['#d9480f', '#1971c2', '#2f9e44', '#9c36b5', '#e67700', '#0c8599'];
   /* the resident set in colours of its own, apart from the heap's and the sites' */
   const rssColors = ['#343a40', '#74b816', '#f06595', '#1098ad', '#ae3ec9', '#fab005'];

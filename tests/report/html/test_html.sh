@@ -40,6 +40,18 @@ then
   dom html_timeline_site_lines "$T/demo.dom" '<polyline [^>]*data-kind="site"' 5
   dom html_timeline_site_legend "$T/demo.dom" '<span class="key" data-kind="site"[^>]*>tests/fixtures/demo.c:80 table_add \(site\)</span>'
   dom html_timeline_peak_button "$T/demo.dom" '<button class="go-peak">Go to peak</button>'
+  # round ticks: equal steps of 1, 2 or 5 times a power of ten, from 0 (in the
+  # unit the axis shows: "0 B 2000 KiB 4000 KiB ..."; "0.0 s 0.5 s 1.0 s")
+  roundticks() { # CLASS: the ticks' numbers in order, the step equal and 1/2/5 x 10^k
+    grep -oE "<text [^>]*class=\"$1\"[^>]*>[^<]*" "$T/demo.dom" | sed 's/.*>//; s/ [KMGT]*i*B$//; s/ s$//' |
+      awk 'NR == 1 { if ($1 != 0) bad = 1 } NR == 2 { step = $1 } NR > 1 && ($1 - prev - step > 1e-9 || prev + step - $1 > 1e-9) { bad = 1 }
+           { prev = $1 } END { m = step; while (m >= 10) m /= 10; while (m < 1 && m > 0) m *= 10;
+             if (NR < 3 || bad || (m != 1 && m != 2 && m != 5)) exit 1 }'
+  }
+  roundticks tick-v && t_pass html_timeline_round_byte_ticks \
+    || t_fail html_timeline_round_byte_ticks "$(grep -oE '<text [^>]*class="tick-v"[^>]*>[^<]*' "$T/demo.dom" | sed 's/.*>//' | tr '\n' '|')"
+  roundticks tick-t && t_pass html_timeline_round_time_ticks \
+    || t_fail html_timeline_round_time_ticks "$(grep -oE '<text [^>]*class="tick-t"[^>]*>[^<]*' "$T/demo.dom" | sed 's/.*>//' | tr '\n' '|')"
   chr demopeak "$T/demo.html#peak" # as a click on it would: the page selects the peak
   quiet html_timeline_peak_no_console_messages "$T/demopeak.log"
   dom html_timeline_peak_marked "$T/demopeak.dom" '<circle [^>]*class="peak-mark"[^>]* visibility="visible"'
