@@ -1,6 +1,6 @@
 # tests/scripts/test_deb.sh - heapsnap installed as Debian users install tools: the
 # package that scripts/deb.sh (make deb) builds with dpkg-buildpackage from a copy of
-# the tree (which gains no file, nor does its parent), lintian without an error, then `apt-get install
+# the tree (which gains no file, nor does its parent), lintian without an error or a warning, then `apt-get install
 # ./heapsnap_VERSION_amd64.deb` on this machine, the installed heapsnap used (a
 # fixture run with its own shim, top, a man page), and `apt-get purge` takes it all
 # back.  Installing needs root (else SKIP), and no heapsnap package already
@@ -28,6 +28,9 @@ ver=$(dpkg-deb -f "$deb" Version)
 lintian --tag-display-limit 0 "$deb" >"$T/lintian.out" 2>&1
 if grep -q '^E: ' "$T/lintian.out"; then t_fail deb_lintian_no_errors "$(grep '^E: ' "$T/lintian.out" | head -5 | tr '\n' ' ')"
 else t_pass deb_lintian_no_errors; fi
+# nor a warning (hardening-no-fortify-functions, uses-dpkg-database-directly were)
+if grep -q '^W: ' "$T/lintian.out"; then t_fail deb_lintian_no_warnings "$(grep '^W: ' "$T/lintian.out" | head -5 | tr '\n' ' ')"
+else t_pass deb_lintian_no_warnings; fi
 
 if [ "$(id -u)" != 0 ]; then t_skip deb_installs "not root: apt-get install needs it"; return 0; fi
 if dpkg-query -W -f='${Status}' heapsnap 2>/dev/null | grep -q 'install ok installed'; then
