@@ -4,8 +4,8 @@
 # basic_string::_M_construct, _Rb_tree, _Hashtable, _Deque_base,
 # __shared_count, std::function's _Base_manager) fold into the first frame
 # of the program's own in every view: a loss record's first frame, its site,
-# run --leaks's summary, top's lines, the folded export's leaf, the gate's
-# finding; `leaks --all-frames` lists them, marked [wrapper].  A template of
+# run --leaks's summary, top's lines, the folded export's leaf, the HTML
+# page's stacks, the gate's finding; `leaks --all-frames` lists them, marked [wrapper].  A template of
 # the program's own instantiated with std types, its lambdas called through
 # std::for_each and std::function, and its functions named like the
 # library's internals (user::_M_allocate, user::vector<int>::push_back) stay
@@ -116,6 +116,12 @@ for fx in cxxwrappers cxxwrappers_O2 cxxwrappers_nodebug; do
   leaves=$(sed 's/ [0-9]*$//; s/.*;//' "$T/$fx.folded" | grep -v "($src:[0-9]*)$" | head -3 | tr '\n' '|')
   [ -s "$T/$fx.folded" ] && [ -z "$leaves" ] && t_pass "cxx_${fx}_folded_leaf_is_user_frame" ||
     t_fail "cxx_${fx}_folded_leaf_is_user_frame" "$leaves"
+  # the HTML page: its loss records' stacks and its flame graph hold no wrapper
+  "$HEAPSNAP" html -o "$T/$fx.html" "$T/$fx.hsnap" 2>/dev/null
+  grep -qF "\"stack\":[[\"leak_string\",\"$src\",$(line_of leak_string)," "$T/$fx.html" &&
+    ! grep -qE '__new_allocator|_M_realloc_|allocator_traits' "$T/$fx.html" &&
+    t_pass "cxx_${fx}_html_stacks_at_user_frame" ||
+    t_fail "cxx_${fx}_html_stacks_at_user_frame" "$(grep -o '"stack":\[\[[^]]*\]' "$T/$fx.html" | head -2 | tr '\n' '|')"
   "$HEAPSNAP" gate "$T/$fx.hsnap" >"$T/$fx.gate" 2>&1
   grep -A1 'leaked (direct' "$T/$fx.gate" | grep -qx "    File \"$src\", line $(line_of leak_string), in leak_string" &&
     t_pass "cxx_${fx}_gate_finding_at_user_frame" ||
