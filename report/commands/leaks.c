@@ -41,7 +41,7 @@
 
 struct leaks_opts {
     struct lossrec_opts lr;
-    struct lossprint_opts pr;  /* --refs, --gen-suppressions */
+    struct lossprint_opts pr;  /* --refs, --gen-suppressions, --all-frames */
     int json;                  /* --format json */
     int limit_given;           /* -n given: JSON keeps only those sites too */
     const char *why;           /* --why SITE */
@@ -60,6 +60,7 @@ static const struct option leaks_longopts[] = {
     {"format", required_argument, NULL, 'f'},
     {"why", required_argument, NULL, 'w'},
     {"gen-suppressions", optional_argument, NULL, 'g'},
+    {"all-frames", no_argument, NULL, 'a'},
     CONFIG_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -82,6 +83,10 @@ static void leaks_usage(void)
            "  --gen-suppressions[=lsan|valgrind]\n"
            "                      print a suppression after each record\n"
            "  --refs              print each record's refcount range\n"
+           "  --all-frames        stacks keep the allocator's frames before the program's\n"
+           "                      (operator new, strdup, std::vector's templates...),\n"
+           "                      marked [wrapper]; by default a stack starts at the\n"
+           "                      program's first frame\n"
            "  -n N                the N sites of most bytes (default 10; 0 = every site\n"
            "                      and every record); JSON: every record unless -n is given\n"
            "  --format text|json  JSON is described in docs/json.md\n"
@@ -97,6 +102,7 @@ static int leaks_opt(int c, const char *arg, struct leaks_opts *o, char *err, si
     switch (c) {
     case 'k': return lossrec_parse_kinds(arg, &o->lr.kinds, err, errlen) < 0 ? -1 : 1;
     case 'r': o->pr.refs = 1; return 1;
+    case 'a': o->pr.all_frames = 1; return 1;
     case 'w': o->why = arg; return 1;
     case 'n':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0)
@@ -242,7 +248,7 @@ static void json_cycle(struct json *j, const struct lossrec_record *r)
     json_obj_end(j);
 }
 
-static void json_record(struct json *j, const struct lossrec_record *r)
+static void json_record(struct json *j, const struct lossrec_record *r, int all_frames)
 {
     json_obj_begin(j);
     json_ku64(j, "index", (uint64_t)r->index);
@@ -258,7 +264,7 @@ static void json_record(struct json *j, const struct lossrec_record *r)
     json_kstr(j, "site", r->site_name);
     json_key(j, "frames");
     json_arr_begin(j);
-    for (int i = 0; i < r->nframes; i++)
+    for (int i = all_frames ? 0 : r->first; i < r->nframes; i++)
         json_frame(j, r->frames[i], i == r->site, i < r->trace->nwrap);
     json_arr_end(j);
     json_cycle(j, r);
@@ -308,7 +314,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     json_key(&j, "records");
     json_arr_begin(&j);
     for (size_t i = 0; i < n; i++)
-        json_record(&j, v[i]);
+        json_record(&j, v[i], o->pr.all_frames);
     json_arr_end(&j);
     json_key(&j, "summary");
     json_obj_begin(&j);

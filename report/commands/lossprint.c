@@ -7,9 +7,10 @@
  *       at 0x401136: make_list (list.c:12)
  *       by 0x4011a0: main (list.c:30)
  *
- * frames innermost first; allocator wrappers that were recorded (strdup,
- * operator new) come first, marked "[wrapper]", and the allocation site is
- * the first frame without the mark.  The sentence stays memcheck's, which
+ * frames innermost first, from the first of the program's own: the
+ * allocator's frames before it (operator new, strdup, the C++ standard
+ * library's templates: eight of them under a push_back) fold into it, and
+ * --all-frames lists them, marked "[wrapper]".  The sentence stays memcheck's, which
  * scripts grep; every line of ours says direct, indirect, cycle, possibly
  * lost (lossrec_kind_words).  A site of several records is one line,
  * "3 records, 144 bytes in 3 blocks at list.c:12 (2 direct, 1 cycle)",
@@ -88,7 +89,7 @@ void lossprint_record(const struct lossrec_record *r, size_t n, const struct los
                       FILE *out)
 {
     print_header(r, n, out);
-    for (int i = 0; i < r->nframes; i++)
+    for (int i = o->all_frames ? 0 : r->first; i < r->nframes; i++)
         print_frame(r->frames[i], i < r->trace->nwrap, i <= r->first ? "at" : "by", out);
     if (r->ring_blocks)
         print_ring(r, out);

@@ -12,6 +12,8 @@
 struct lossprint_opts {
     int refs;                  /* each record's refcount range */
     int gen;                   /* a suppression after each: 0 no, 1 lsan, 2 valgrind */
+    int all_frames;            /* --all-frames: the allocator's frames before the
+                                  first of the program's, marked [wrapper] */
 };
 
 /* Record r, numbered among n, with its stack and a blank line after. */

@@ -9,7 +9,9 @@
  * (a frame in the shim, libc, libstdc++ or libgcc_s, or from a C++ standard
  * library header (".../include/c++/..."), or an allocation function: malloc,
  * operator new, strdup and their kin, the common libraries' front ends,
- * --alloc-fn); if every frame is one, the outermost.  In a PYTHON STACK (one
+ * --alloc-fn; where no DWARF names a file, the standard library's
+ * allocating templates by name: std::vector<...>::_M_realloc_insert...);
+ * if every frame is one, the outermost.  In a PYTHON STACK (one
  * with a Python frame) it is the innermost Python frame, whatever C lies
  * under it (--native: the first past the wrappers and the interpreter), and
  * the interpreter's frames are left out (--interpreter-frames keeps them).

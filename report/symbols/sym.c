@@ -533,8 +533,11 @@ static int sym_dwarf(struct sym_mod *m, Dwarf_Addr addr, struct sym_frame *out, 
         return 0;
     Dwarf_Die *scopes = NULL;
     int ns = cux_scopes(&m->cux, cu, addr - bias, &scopes);
-    if (ns < 0)
-        return 0;
+    if (ns < 0) /* no scope holds addr (GCC nests a lambda's or a local
+                   class's functions in their enclosing function's DIE,
+                   whose ranges do not hold them): the line table's line
+                   under the symbol's name, as addr2line reads it */
+        ns = 0;
     Dwarf_Files *files = NULL;
     dwarf_getsrcfiles(cu, &files, NULL);
     const char *file = NULL;

@@ -26,7 +26,8 @@
  * table) is vendored beside it. */
 static const char *const machinery_modules[] = {"libheapsnap.so", "libc.so", "libstdc++.so",
                                                 "libgcc_s.so", "libc++.so", "libc++abi.so"};
-static const char *const machinery_dirs[] = {"/include/c++/"};
+static const char *const machinery_dirs[] = {"/include/c++/", "/libstdc++-v3/include/",
+                                             "/libcxx/include/"};
 static const char *const rust_roots[] = {"/rustc/", "/usr/src/rustc-", "library/"};
 static const char *const rust_crates[] = {"library/alloc/src/", "library/core/src/",
                                           "library/std/src/", "/hashbrown-"};
@@ -204,9 +205,138 @@ static int is_alloc_fn(const char *func)
     return 0;
 }
 
+/* The C++ standard library's allocating templates by name, for the frames
+ * no DWARF places in its headers (a program built without -g, whose
+ * instantiations of them are its own symbols): fnmatch patterns over the
+ * qualified name past "std::" (or "__gnu_cxx::") and an inline namespace
+ * (libc++'s "__1::", libstdc++'s "__cxx11::"), both libraries' names
+ * alike.  A class names its members, which allocate or construct what they
+ * hold (emplace_back constructs a user's type: that constructor, when it
+ * allocates, is a frame of its own and the site); never a member that
+ * calls the user's code to do the user's work (std::function's
+ * operator(), _Function_handler::_M_invoke, std::thread's _M_run), never
+ * an algorithm that takes the user's callable (std::sort, for_each). */
+static const char *const std_inline_ns[] = {"__1::", "__cxx11::", "__8::", "__cxx1998::"};
+static const char *const std_fns[] = {
+    /* allocators: libstdc++ (__new_allocator from GCC 12, new_allocator
+     * before, in __gnu_cxx), libc++ (__libcpp_allocate & co.) */
+    "__new_allocator<*", "new_allocator<*", "allocator<*", "allocator_traits<*",
+    "__alloc_traits<*", "__allocated_ptr<*", "__allocate_guarded<*", "__allocation_guard<*",
+    "__allocate_at_least<*", "__libcpp_allocate*", "__libcpp_operator_new<*",
+    "__pool_alloc<*", "__mt_alloc<*", "malloc_allocator<*", "bitmap_allocator<*",
+    /* sequences and strings (libc++'s vector grows through __split_buffer) */
+    "vector<*", "_Vector_base<*", "_Bvector_base<*", "__vector_base<*", "__split_buffer<*",
+    "basic_string<*", "to_string", "to_wstring", "operator+<*", "deque<*", "_Deque_base<*",
+    "__deque_base<*", "list<*", "_List_base<*", "__list_imp<*", "forward_list<*",
+    "_Fwd_list_base<*", "__forward_list_base<*",
+    /* trees and hash tables, with the nodes' allocators */
+    "map<*", "multimap<*", "set<*", "multiset<*", "_Rb_tree<*", "__tree<*",
+    "unordered_map<*", "unordered_multimap<*", "unordered_set<*", "unordered_multiset<*",
+    "_Hashtable<*", "__hash_table<*", "__detail::_Hashtable_alloc<*", "__detail::_Map_base<*",
+    "__detail::_Insert_base<*", "__detail::_Insert<*", "__detail::_AllocNode<*",
+    "__detail::_ReuseOrAllocNode<*",
+    /* smart pointers and their control blocks */
+    "shared_ptr<*", "__shared_ptr<*", "__shared_count<*", "_Sp_counted_ptr_inplace<*",
+    "_Sp_counted_ptr<*", "_Sp_counted_deleter<*", "make_shared<*", "allocate_shared<*",
+    "__allocate_shared<*", "__make_shared<*", "__shared_ptr_emplace<*",
+    "__shared_ptr_pointer<*", "unique_ptr<*", "make_unique<*",
+    /* std::function's copy of its callable: made, never called */
+    "function<*>::function*", "function<*>::operator=*", "function<*>::swap*",
+    "_Function_base::_Base_manager<*", "__function::__value_func<*>::__value_func*",
+};
+
+/* func's length without " [clone .isra.0]" suffixes, cv- and
+ * ref-qualifiers, and its parameter list. */
+static size_t cxx_name_end(const char *func)
+{
+    static const char *const quals[] = {" const", " volatile", " &&", " &", " noexcept"};
+    const char *clone = strstr(func, " [clone ");
+    size_t len = clone ? (size_t)(clone - func) : strlen(func);
+    for (size_t i = 0; i < NELEM(quals); i++) {
+        size_t k = strlen(quals[i]);
+        if (len > k && strncmp(func + len - k, quals[i], k) == 0) {
+            len -= k;
+            i = (size_t)-1; /* "() const &": again from the first */
+        }
+    }
+    if (len == 0 || func[len - 1] != ')')
+        return len;
+    for (int depth = 0; len-- > 0;) {
+        depth += func[len] == ')' ? 1 : func[len] == '(' ? -1 : 0;
+        if (depth == 0)
+            return len;
+    }
+    return 0;
+}
+
+/* Where func's qualified name begins among its first end bytes: past the
+ * return type a template function's demangled name opens with ("long&
+ * std::vector<long>::emplace_back<long>", "std::vector<int> make<int>"),
+ * whose last space outside brackets ends it; "operator new" and a
+ * conversion operator's space are the name's own. */
+static size_t cxx_name_start(const char *func, size_t end)
+{
+    size_t start = 0;
+    int depth = 0;
+    for (size_t i = 0; i < end; i++) {
+        char c = func[i];
+        if (depth == 0 && c == 'o' && strncmp(func + i, "operator", 8) == 0 &&
+            (i == 0 || func[i - 1] == ':' || func[i - 1] == ' '))
+            break; /* the last component: no return type past it */
+        if (c == '<' || c == '(' || c == '[' || c == '{')
+            depth++;
+        else if ((c == '>' || c == ')' || c == ']' || c == '}') && depth > 0)
+            depth--;
+        else if (c == ' ' && depth == 0)
+            start = i + 1;
+    }
+    return start;
+}
+
+/* Whether the qualified name q (NUL-terminated) is one of std_fns. */
+static int is_std_name(const char *q)
+{
+    if (strncmp(q, "std::", 5) == 0)
+        q += 5;
+    else if (strncmp(q, "__gnu_cxx::", 11) == 0)
+        q += 11;
+    else
+        return 0;
+    for (size_t i = 0; i < NELEM(std_inline_ns); i++)
+        if (strncmp(q, std_inline_ns[i], strlen(std_inline_ns[i])) == 0) {
+            q += strlen(std_inline_ns[i]);
+            break;
+        }
+    for (size_t i = 0; i < NELEM(std_fns); i++)
+        if (pat_matches(std_fns[i], q))
+            return 1;
+    return 0;
+}
+
+/* Whether f is one of the standard library's allocating templates by its
+ * name alone: only where DWARF does not say whose source it is (a frame
+ * with a file of the program's own is the program's, whatever its name). */
+static int is_std_fn(const struct frame *f)
+{
+    char buf[1024], *q = buf;
+    if (strcmp(f->dwarf_file, "??") != 0)
+        return 0;
+    if (f->func[0] != 's' && f->func[0] != '_' && !strchr(f->func, ' '))
+        return 0; /* neither std::, __gnu_cxx:: nor a return type before them */
+    size_t end = cxx_name_end(f->func), start = cxx_name_start(f->func, end);
+    if (end - start >= sizeof(buf) && !(q = malloc(end - start + 1)))
+        return 0;
+    memcpy(q, f->func + start, end - start);
+    q[end - start] = 0;
+    int yes = is_std_name(q);
+    if (q != buf)
+        free(q);
+    return yes;
+}
+
 int wrap_is_wrapper(const struct frame *f)
 {
-    return is_machinery(f) || is_alloc_fn(f->func);
+    return is_machinery(f) || is_alloc_fn(f->func) || is_std_fn(f);
 }
 
 /* In a stack with Python frames, the interpreter's own code (libpython, the

@@ -1,7 +1,8 @@
 /*
  * wrappers.h - which frames are the allocator's machinery rather than a
  * program's own (frames.h states the rules): the C and C++ runtimes, the
- * shim, allocation functions by name (built in, and --alloc-fn's), and in
+ * shim, allocation functions by name (built in, and --alloc-fn's), the C++
+ * standard library's allocating templates by name where DWARF is silent, and in
  * a Python stack the interpreter's own code.  Verdicts on one frame's
  * fields; frames.c asks once per frame record.
  */

@@ -1,6 +1,7 @@
 # tests/report/symbols/test_shorten_templates.sh - --shorten-templates (heaptrack's
 # option; off by default) on tests/fixtures/stl.cc: the standard library's
-# frames of every loss record read std::__new_allocator<>::allocate(...),
+# frames of every loss record (--all-frames: the folded ones too) read
+# std::__new_allocator<>::allocate(...),
 # std::shared_ptr<> std::make_shared<>()..., golden over the function names
 # of the fixture's and the C++ headers' frames; every command that prints
 # frames takes the option, and .heapsnap.toml can set it.
@@ -24,12 +25,12 @@ names() {
             s/ \([^()]*\)( \[wrapper\])?$//'
 }
 
-"$HEAPSNAP" leaks "$S" -n 0 --kinds all --shorten-templates >"$T/short.txt" 2>/dev/null
+"$HEAPSNAP" leaks "$S" -n 0 --kinds all --all-frames --shorten-templates >"$T/short.txt" 2>/dev/null
 names "$T/short.txt" >"$T/short.names"
 t_golden shorten_templates_leaks_stl "$G/shorten_templates_leaks_stl.txt" "$T/short.names"
 
 # off by default: the same records with the arguments in full
-"$HEAPSNAP" leaks "$S" -n 0 --kinds all >"$T/long.txt" 2>/dev/null
+"$HEAPSNAP" leaks "$S" -n 0 --kinds all --all-frames >"$T/long.txt" 2>/dev/null
 grep -q 'std::__new_allocator<std::_Sp_counted_ptr_inplace<Node, ' "$T/long.txt" &&
   ! grep -q 'std::__new_allocator<>::allocate' "$T/long.txt" &&
   [ "$(grep -c 'bytes in' "$T/long.txt")" = "$(grep -c 'bytes in' "$T/short.txt")" ] &&
@@ -38,8 +39,8 @@ grep -q 'std::__new_allocator<std::_Sp_counted_ptr_inplace<Node, ' "$T/long.txt"
 
 # from the rules file, as the gate reads it (top level or [gate])
 mkdir -p "$T/cfg" && printf '[gate]\nshorten-templates = true\n' >"$T/cfg/.heapsnap.toml"
-(cd "$T/cfg" && "$HEAPSNAP" leaks "$S" --kinds all >"$T/cfg.txt" 2>/dev/null)
-(cd "$T/cfg" && "$HEAPSNAP" leaks "$S" --kinds all --rules none >"$T/none.txt" 2>/dev/null)
+(cd "$T/cfg" && "$HEAPSNAP" leaks "$S" --kinds all --all-frames >"$T/cfg.txt" 2>/dev/null)
+(cd "$T/cfg" && "$HEAPSNAP" leaks "$S" --kinds all --all-frames --rules none >"$T/none.txt" 2>/dev/null)
 grep -q 'std::__new_allocator<>::allocate' "$T/cfg.txt" &&
   ! grep -q 'std::__new_allocator<>::allocate' "$T/none.txt" &&
   t_pass shorten_templates_from_rules_file ||
@@ -61,7 +62,7 @@ for cmd in "top" "diff $S" "gate --fail-on none" "trend $S" "export --format fol
   fi
 done
 [ $ok = 1 ] && t_pass shorten_templates_every_command || t_fail shorten_templates_every_command "$why"
-"$HEAPSNAP" leaks "$S" --kinds all --shorten-templates --format json | python3 -c '
+"$HEAPSNAP" leaks "$S" --kinds all --all-frames --shorten-templates --format json | python3 -c '
 import json, sys
 names = [f["function"] for r in json.load(sys.stdin)["records"] for f in r["frames"]]
 assert "std::__new_allocator<>::allocate(unsigned long, void const*)" in names, names

@@ -3,7 +3,8 @@
 # is known from its source:
 #   a list of 3 nodes lost from make_list: 1 direct (leaky.c:11) + 2 indirect
 #   a ring of 3 nodes, lost: a cycle of 3 blocks, all from make_node (leaky.c:11)
-#   a string lost through strdup (a recorded wrapper frame): direct, leaky.c:33
+#   a string lost through strdup (a recorded wrapper frame, folded unless
+#   --all-frames): direct, leaky.c:33
 #   a 100-byte block kept by a global: still reachable (leaky.c:38)
 # Addresses vary from run to run (ASLR), so they are masked, and the frames
 # below main (libc's start-up) are dropped before comparing with the golden;
@@ -72,11 +73,15 @@ t_golden leaks_real_default tests/golden/leaks_real_default.txt "$T/default.out"
 (cd "$T" && "$HEAPSNAP" leaks --kinds all --refs --sort size leaky.hsnap) 2>/dev/null | mask >"$T/all.out"
 t_golden leaks_real_all_refs_sorted tests/golden/leaks_real_all_refs_sorted.txt "$T/all.out"
 
-# The strdup record shows strdup as a marked wrapper frame, then the site.
-if grep -A1 'strdup' "$T/default.raw" | head -2 | grep -q '\[wrapper\]' &&
-   grep -A1 'strdup.*\[wrapper\]' "$T/default.raw" | grep -q 'at 0x[0-9a-f]*: lose_string (leaky.c:33)$'; then
-  t_pass leaks_real_wrapper_marked_site_next
-else t_fail leaks_real_wrapper_marked_site_next "$(grep -B1 -A2 strdup "$T/default.raw" | tr '\n' '|')"; fi
+# The strdup record opens at its site, strdup folded into it; --all-frames
+# shows strdup as a marked wrapper frame, then the site.
+(cd "$T" && "$HEAPSNAP" leaks --all-frames leaky.hsnap) >"$T/allfr.raw" 2>/dev/null
+if ! grep -q 'strdup' "$T/default.raw" &&
+   grep -A1 'definitely lost' "$T/default.raw" | grep -q 'at 0x[0-9a-f]*: lose_string (leaky.c:33)$' &&
+   grep -A1 'strdup' "$T/allfr.raw" | head -2 | grep -q '\[wrapper\]' &&
+   grep -A1 'strdup.*\[wrapper\]' "$T/allfr.raw" | grep -q 'at 0x[0-9a-f]*: lose_string (leaky.c:33)$'; then
+  t_pass leaks_real_wrapper_folded_shown_by_all_frames
+else t_fail leaks_real_wrapper_folded_shown_by_all_frames "$(grep -B1 -A2 'strdup\|lose_string' "$T/default.raw" "$T/allfr.raw" | tr '\n' '|')"; fi
 
 # JSON of the same run: the direct list record and the ring, by line.
 (cd "$T" && "$HEAPSNAP" leaks --format json leaky.hsnap) >"$T/real.json" 2>/dev/null
