@@ -1,7 +1,8 @@
 # test_badfree.sh - a bad free stops the program where glibc stops it
 # without the shim, and one glibc lets pass runs on: badfree.c's modes (a
-# double free, a stack buffer, an interior pointer, realloc after free,
-# glibc's passing re-free, a correct program), each run plainly and under
+# double free, in the main thread and in another, a stack buffer, an
+# interior pointer, realloc after free, two bad frees glibc lets pass, a
+# correct program), each run plainly and under
 # the shim, preloaded, through `heapsnap run` and sampled, with the same
 # exit status, stdout and stderr (heapsnap run's own "heapsnap:" lines
 # aside).  The plain runs are pinned first, so that a glibc that changed
@@ -21,6 +22,8 @@ bf_plain badfree_plain_double_free_aborts_at_the_call double 134 "before "
 bf_plain badfree_plain_stack_free_aborts_at_the_call stack 134 "before "
 bf_plain badfree_plain_interior_free_aborts_at_the_call interior 134 "before "
 bf_plain badfree_plain_realloc_after_free_aborts_at_the_call realloc 134 "before "
+bf_plain badfree_plain_thread_double_free_aborts_at_the_call thread 134 "before "
+bf_plain badfree_plain_fake_chunk_on_the_stack_runs_on stackpass 0 "before after "
 bf_plain badfree_plain_fastbin_refree_runs_on refree 0 "before after "
 bf_plain badfree_plain_correct_program_runs_on ok 0 "before after "
 
@@ -39,10 +42,12 @@ bf_run() {
   else t_pass "$1"; fi
 }
 
-for m in double stack interior realloc refree ok; do
+for m in double thread stack stackpass interior realloc refree ok; do
   case $m in
     double) what=double_free_stops_at_the_call ;;
+    thread) what=double_free_in_a_thread_stops_at_the_call ;;
     stack) what=stack_buffer_free_stops_at_the_call ;;
+    stackpass) what=fake_chunk_on_the_stack_glibc_lets_pass_runs_on ;;
     interior) what=interior_pointer_free_stops_at_the_call ;;
     realloc) what=realloc_after_free_stops_at_the_call ;;
     refree) what=refree_glibc_lets_pass_runs_on ;;
