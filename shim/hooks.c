@@ -489,6 +489,8 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     size_t size = n * m;
     guard_enter();
     pend_room(size);
+    if (p) /* a held block: its free reaches the allocator before this call */
+        pend_settle_held((uintptr_t)p);
     int looked = p && tbl_maybe((uintptr_t)p);
     int had = looked && pend_take_any((uintptr_t)p, &old, 1);
     if (looked)

@@ -113,6 +113,7 @@ unsigned tbl_stripes_used(void);
 #define PEND_QUEUES 64    /* threads that hold any */
 #define PEND_YOUNG_BITS 6 /* blocks remembered as young: 64, direct-mapped */
 #define PEND_SCORE 1024   /* bound of the old-minus-young score (pend_hold) */
+#define PEND_NEAR_STACK (1u << 18) /* a free this far above its frame: of the stack */
 #define PEND_FRESH_BITS 4 /* fresh slots per thread: 16, direct-mapped */
 #define PEND_FRESH (1u << PEND_FRESH_BITS)
 #define PEND_SLOTS (PEND_FRESH + 1) /* ... and the one entering the table */

@@ -63,13 +63,16 @@ void pend_thread_begin(void)
     lock_drop(&pend_claim);
 }
 
-/* Releases every block q holds.  Each slot is emptied before its block is
+/* Releases every block q holds, oldest first: the allocator meets the
+ * frees in the program's order (a double free it lets pass stays one it
+ * lets pass: test_badfree.sh).  Each slot is emptied before its block is
  * released, so a settle that re-enters (through the peak) finds it empty. */
 static void pend_drain(struct pend_queue *q)
 {
     int saved = guard_enter();
-    for (unsigned i = 0; i < PEND_DEPTH; i++) {
-        void *p = atomic_exchange_explicit(&q->p[i], NULL, memory_order_relaxed);
+    for (unsigned k = 0; k < PEND_DEPTH; k++) {
+        void *p = atomic_exchange_explicit(&q->p[(q->next + k) % PEND_DEPTH], NULL,
+                                           memory_order_relaxed);
         if (p)
             pend_release(p);
     }
@@ -349,13 +352,47 @@ __attribute__((always_inline)) inline void pend_born(uintptr_t p, struct tbl_whe
     tbl_prefetch_where(p, w);
 }
 
-/* A young block freed: the score moves towards not holding. */
-static void pend_young_freed(struct pend_queue *q)
+/* Whether q holds p. */
+static int pend_holds(const struct pend_queue *q, uintptr_t p)
 {
-    if (q->score > -PEND_SCORE && --q->score == 0) {
-        pend_drain(q); /* stops holding: what it held goes too */
+    for (unsigned i = 0; i < PEND_DEPTH; i++)
+        if ((uintptr_t)atomic_load_explicit(&q->p[i], memory_order_relaxed) == p)
+            return 1;
+    return 0;
+}
+
+/* A young block p freed in a thread that held frees until now (its score
+ * came down to 0 or more): at 0 it stops holding, and what it held goes
+ * too.  Above 0, p may be a block it holds, freed again (a hold marks p
+ * young: pend_hold): what it holds goes, oldest first, and p itself then
+ * goes to the real free at the call, not in the table - the allocator
+ * meets both frees in the program's order, and stops the program where it
+ * would without the shim (test_badfree.sh). */
+static HS_NOINLINE void pend_young_holding(struct pend_queue *q, uintptr_t p)
+{
+    if (q->score == 0) {
+        pend_drain(q);
         pend_fresh_on = 1;
+    } else if (pend_holds(q, p)) {
+        pend_drain(q);
     }
+}
+
+/* A young block p freed: the score moves towards not holding. */
+static void pend_young_freed(struct pend_queue *q, uintptr_t p)
+{
+    if (q->score > -PEND_SCORE && --q->score >= 0)
+        pend_young_holding(q, p);
+}
+
+/* A realloc of p: if the calling thread holds p (a use after free), what
+ * it holds goes first, oldest first, so that the allocator meets p's free
+ * before the call that uses p again, as it would without the shim. */
+void pend_settle_held(uintptr_t p)
+{
+    struct pend_queue *q = pend_self;
+    if (q && pend_holds(q, p))
+        pend_drain(q);
 }
 
 /* The calling thread frees p: 1 and *e filled if p was one of its fresh
@@ -370,7 +407,7 @@ int pend_take(uintptr_t p, struct tbl_entry *e)
     if (!f)
         return 0;
     pend_fresh_empty(f, p, e);
-    pend_young_freed(q);
+    pend_young_freed(q, p);
     return 1;
 }
 
@@ -488,7 +525,12 @@ void pend_after_fork_child(void)
  * cold blocks, gains most.  So the thread keeps a score, +1 for
  * each old block freed, -1 for each young one, within +-PEND_SCORE, and
  * holds while it is positive (churn: 0.1% young; deep 0.1%; realloc 11%;
- * python 55%; cxx 69%; sqlite 99%).  Inlined into hooks.c's free path
+ * python 55%; cxx 69%; sqlite 99%).  Never held either: a pointer that
+ * is no block's (not 16-aligned; into the thread's stack, PEND_NEAR_STACK
+ * above the freeing frame), whose free must meet glibc at the call, where
+ * it stops the program (test_badfree.sh); a block taken for one only
+ * loses the hold.  A held block is marked young, so that a second free
+ * of it finds the mark (pend_young_holding).  Inlined into hooks.c's free path
  * (with LTO, as tbl_prefetch_where): its own prologue saved four
  * registers that hook_free_tracked saves already.  plain: hook_plain's
  * word, lines_mine: the thread has a queue. */
@@ -496,11 +538,13 @@ static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct 
                                                                 int plain)
 {
     struct pend_queue *q = pend_self;
+    uintptr_t a = (uintptr_t)p;
     w->stripe = NULL;
-    if ((!plain && !q) || ((uintptr_t)p & 4095) == 16) /* none, maybe an mmapped chunk */
+    if ((!plain && !q) || (a & 4095) == 16) /* none, maybe an mmapped chunk */
         return p;
-    if (q->young[pend_young((uintptr_t)p)] == (uintptr_t)p) {
-        pend_young_freed(q);
+    uintptr_t *young = &q->young[pend_young(a)];
+    if (*young == a) {
+        pend_young_freed(q, a);
         tbl_prefetch_where((uintptr_t)p, w); /* released now: the plain remove */
         return p;
     }
@@ -512,6 +556,8 @@ static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct 
         tbl_prefetch_where((uintptr_t)p, w);
         return p;
     }
+    if ((a & 15) || a - (uintptr_t)__builtin_frame_address(0) < PEND_NEAR_STACK)
+        return p; /* no block's: released now, by the full lookup */
     unsigned i = q->next;
     void *out = atomic_load_explicit(&q->p[i], memory_order_relaxed);
     /* only this thread writes where[] (a drain empties p[] alone); read
@@ -520,6 +566,7 @@ static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct 
     *w = q->where[i];
     tbl_prefetch_where((uintptr_t)p, &q->where[i]);
     atomic_store_explicit(&q->p[i], p, memory_order_relaxed);
+    *young = a; /* p freed again while held: pend_young_holding */
     q->next = (i + 1) % PEND_DEPTH;
     return out;
 }

@@ -285,6 +285,7 @@ void pend_release_where(void *p, const struct tbl_where *w); /* ... from pend_ho
 void pend_release_plain(void *p, const struct tbl_where *w); /* ... with hs_rare 0 */
 void pend_settle(void);         /* releases what this thread holds */
 int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
+void pend_settle_held(uintptr_t p); /* realloc of p: settles first if this thread holds p */
 struct tbl_entry;
 /* pend_fresh_on (base.h's hs_hot) 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
