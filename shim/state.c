@@ -506,7 +506,13 @@ static void state_fit_limit(void)
  * limit leaves no MiB for it (state_fit_limit). */
 void state_init(void)
 {
-    long mib = opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0;
+    state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0, 0);
+}
+
+/* state_init with a bound of mib MiB; running: the hooks record already
+ * (state_late), the helper paused. */
+void state_init_as(long mib, int running)
+{
     if (!mib || opt_int(OPT_PEAK) == OPT_PEAK_OFF || cred_secure())
         return;
     st.size = (size_t)mib * STATE_MIB;
@@ -524,7 +530,7 @@ void state_init(void)
         return;
     }
     static const struct peak_store store = {state_cells, state_cells_drop};
-    peak_set_store(&store);
+    peak_set_store(&store, running);
     rchan_tell_state(st.path);
 }
 

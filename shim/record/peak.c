@@ -95,12 +95,16 @@ static int peak_line_grow(unsigned j)
 static struct peak_store peak_store;
 
 /* The cells made in the arena before there was a store (an attach that
- * kept no state file, then one that keeps it: state_reattach) move to the
- * store, sums and all: the file's readers (heapsnap live) find only the
- * cells its directory names, and saw none of a thread's sums until then.
- * Called between sessions, when no hook records (the GOT entries are
- * out); a chunk the store cannot give stays where it is. */
-static void peak_adopt(void)
+ * kept no state file, then one that keeps it: state_reattach; or live's
+ * request in such a session: state_late) move to the store, sums and all:
+ * the file's readers (heapsnap live) find only the cells its directory
+ * names, and saw none of a thread's sums until then.  A chunk the store
+ * cannot give stays where it is.  running: hooks may record meanwhile;
+ * the old chunks then stay allocated (a hook may hold one's address for
+ * a few instructions, and a sum it moves there in that window is lost to
+ * the view; the snapshots' sums come from the table), which happens once
+ * in a process's life: the store, once set, stays. */
+static void peak_adopt(int running)
 {
     unsigned top = atomic_load(&peak_lines_top);
     for (unsigned k = 0; k < top; k++) {
@@ -114,17 +118,18 @@ static void peak_adopt(void)
                 atomic_store_explicit(&f[i].bytes, atomic_load(&c[i].bytes), memory_order_relaxed);
             }
             atomic_store_explicit(&l->chunk[j], f, memory_order_release);
-            arena_free(c, PEAK_CHUNK * sizeof *c);
+            if (!running)
+                arena_free(c, PEAK_CHUNK * sizeof *c);
         }
     }
 }
 
-void peak_set_store(const struct peak_store *s)
+void peak_set_store(const struct peak_store *s, int running)
 {
     int late = !peak_store.cells && s->cells;
     peak_store = *s;
     if (late)
-        peak_adopt();
+        peak_adopt(running);
 }
 
 /* A line's cells for id's chunk, made if missing (only its thread makes
