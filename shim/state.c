@@ -506,12 +506,12 @@ static void state_fit_limit(void)
  * limit leaves no MiB for it (state_fit_limit). */
 void state_init(void)
 {
-    state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0, 0);
+    state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0);
 }
 
-/* state_init with a bound of mib MiB; running: the hooks record already
- * (state_late), the helper paused. */
-void state_init_as(long mib, int running)
+/* state_init with a bound of mib MiB (state_late: the hooks may record
+ * already, the helper is paused). */
+void state_init_as(long mib)
 {
     if (!mib || opt_int(OPT_PEAK) == OPT_PEAK_OFF || cred_secure())
         return;
@@ -530,7 +530,7 @@ void state_init_as(long mib, int running)
         return;
     }
     static const struct peak_store store = {state_cells, state_cells_drop};
-    peak_set_store(&store, running);
+    peak_set_store(&store);
     rchan_tell_state(st.path);
 }
 

@@ -331,7 +331,7 @@ int state_late(int again)
         return -1;
     int paused = helper_pause();
     if (!st.h)
-        state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : 64, 1);
+        state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : 64);
     else
         state_again();
     if (paused)

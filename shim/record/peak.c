@@ -99,12 +99,12 @@ static struct peak_store peak_store;
  * request in such a session: state_late) move to the store, sums and all:
  * the file's readers (heapsnap live) find only the cells its directory
  * names, and saw none of a thread's sums until then.  A chunk the store
- * cannot give stays where it is.  running: hooks may record meanwhile;
- * the old chunks then stay allocated (a hook may hold one's address for
- * a few instructions, and a sum it moves there in that window is lost to
- * the view; the snapshots' sums come from the table), which happens once
- * in a process's life: the store, once set, stays. */
-static void peak_adopt(int running)
+ * cannot give stays where it is.  The old chunks stay allocated: hooks
+ * may record meanwhile, and one may hold a chunk's address for a few
+ * instructions (a sum it moves there then is lost to the view; the
+ * snapshots' sums come from the table).  It happens once in a process's
+ * life: the store, once set, stays. */
+static void peak_adopt(void)
 {
     unsigned top = atomic_load(&peak_lines_top);
     for (unsigned k = 0; k < top; k++) {
@@ -118,18 +118,16 @@ static void peak_adopt(int running)
                 atomic_store_explicit(&f[i].bytes, atomic_load(&c[i].bytes), memory_order_relaxed);
             }
             atomic_store_explicit(&l->chunk[j], f, memory_order_release);
-            if (!running)
-                arena_free(c, PEAK_CHUNK * sizeof *c);
         }
     }
 }
 
-void peak_set_store(const struct peak_store *s, int running)
+void peak_set_store(const struct peak_store *s)
 {
     int late = !peak_store.cells && s->cells;
     peak_store = *s;
     if (late)
-        peak_adopt(running);
+        peak_adopt();
 }
 
 /* A line's cells for id's chunk, made if missing (only its thread makes

@@ -452,8 +452,7 @@ struct peak_store { /* cells kept elsewhere than the arena (state.c) */
     void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
     void (*drop)(const void *c);                   /* ... not kept after all */
 };
-/* Cells made before move to it; running: hooks may record meanwhile. */
-void peak_set_store(const struct peak_store *s, int running);
+void peak_set_store(const struct peak_store *s); /* cells made before move to it */
 void peak_clear(void);                /* heapsnap_clear_traces */
 /* peak_last (base.h's hs_hot): this thread's last recorded block */
 static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
