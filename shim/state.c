@@ -506,7 +506,13 @@ static void state_fit_limit(void)
  * limit leaves no MiB for it (state_fit_limit). */
 void state_init(void)
 {
-    long mib = opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0;
+    state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0);
+}
+
+/* state_init with a bound of mib MiB (state_late: the hooks may record
+ * already, the helper is paused). */
+void state_init_as(long mib)
+{
     if (!mib || opt_int(OPT_PEAK) == OPT_PEAK_OFF || cred_secure())
         return;
     st.size = (size_t)mib * STATE_MIB;

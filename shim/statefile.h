@@ -61,6 +61,7 @@ void state_name(char *out);       /* NAME.state beside the output */
 int state_create_file(char *t);   /* a new file, named t for now: its descriptor, or -1 */
 int state_name_file(const char *t); /* ... given st.path once whole: 0, or -1 */
 void state_identity(void);        /* pid, ppid, start time, service into the header */
+void state_init_as(long mib);     /* state_init with a bound of mib MiB */
 /* state.c, for statestacks.c */
 int state_reserve(uint64_t off, uint64_t len); /* the file's blocks allocated: 0, or -1 */
 void *state_at(uint64_t off, uint64_t len); /* the helper's bytes there, mapped; NULL */

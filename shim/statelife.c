@@ -272,19 +272,11 @@ int state_exec_failed(void)
     return st.h && life_own_process() && atomic_compare_exchange_strong(&st.unnamed, &one, 2);
 }
 
-/* heapsnap attach again after a detach (state_done took the file away):
- * the file made again under the session's name, every piece moved to it
- * at the same addresses (the hooks' cells stay valid), its stacks and
- * documents from the next beat; or made for the first time, when the
- * sessions before had none (a plain attach keeps no state). */
-void state_reattach(void)
+/* The file made again under the session's name after state_done took it
+ * away, every piece moved to it at the same addresses (the hooks' cells
+ * stay valid), its stacks and documents from the next beat. */
+static void state_again(void)
 {
-    if (!st.h) {
-        state_init();
-        return;
-    }
-    if (!atomic_load(&st.done) || opt_int(OPT_STATE) == 0)
-        return;
     state_name(st.path);
     char t[NAME_MAX_PATH + 64];
     int fd = state_create_file(t);
@@ -307,4 +299,43 @@ void state_reattach(void)
     atomic_store(&st.warned_full, 0);
     atomic_store(&st.done, 0);
     rchan_tell_state(st.path);
+}
+
+/* heapsnap attach again after a detach (state_done took the file away):
+ * state_again; or the file made for the first time, when the sessions
+ * before had none (a plain attach keeps no state). */
+void state_reattach(void)
+{
+    if (!st.h) {
+        state_init();
+        return;
+    }
+    if (!atomic_load(&st.done) || opt_int(OPT_STATE) == 0)
+        return;
+    state_again();
+}
+
+/* heapsnap live asks for the file in a session that keeps none (a plain
+ * attach, HEAPSNAP_STATE=0): made now, while the hooks record, with the
+ * helper paused (it beats on the header), as at start-up (64 MiB unless
+ * HEAPSNAP_STATE says) or as state_again makes it; one taken away by
+ * state_done only when again (an attach's session: in a preloaded
+ * process the file goes at the end).  0 once there is a file, else -1
+ * (the peak's sums off, secure execution, no room). */
+int state_late(int again)
+{
+    if (st.h && !atomic_load(&st.done))
+        return 0;
+    if ((st.h && !again) || !life_own_process() || opt_int(OPT_PEAK) == OPT_PEAK_OFF ||
+        cred_secure())
+        return -1;
+    int paused = helper_pause();
+    if (!st.h)
+        state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : 64);
+    else
+        state_again();
+    if (paused)
+        helper_resume();
+    helper_wake();
+    return st.h && !atomic_load(&st.done) ? 0 : -1;
 }

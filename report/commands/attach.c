@@ -43,6 +43,8 @@
 #define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */
 #define ATTACH_EXIT_MS 2000  /* a process that removed its socket: its end, waited for */
 #define ATTACH_SHIM "libheapsnap-attach.so"
+#define PRELOAD_SHIM "libheapsnap.so" /* heapsnap run's, LD_PRELOAD's */
+#define ATTACH_RTLD_NOW 2
 
 static volatile sig_atomic_t attach_stop; /* Ctrl-C, SIGTERM */
 
@@ -212,12 +214,12 @@ static int attach_yama(void)
     return v;
 }
 
-/* Why pid cannot be attached to, in err (-1), touching nothing; 0 when
- * it can, with its modules in map. */
-static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *map,
-                          char *err, size_t errlen)
+/* Why pid cannot be traced, in err (-1), touching nothing; 0 when it
+ * can, with its modules in map. */
+static int attach_untraceable(pid_t pid, struct attach_facts *f, struct rsym_map *map,
+                              char *err, size_t errlen)
 {
-    char exe[64], sock[PATH_MAX], why[512];
+    char exe[64];
     int any = attach_may_ptrace_any(), yama = attach_yama();
     if (pid == getpid()) {
         snprintf(err, errlen, "attach: %d is heapsnap itself", (int)pid);
@@ -282,7 +284,18 @@ static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *ma
         snprintf(err, errlen, "attach: cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
         return -1;
     }
-    if (rsym_find(map, "libheapsnap.so")) {
+    return 0;
+}
+
+/* Why pid cannot be attached to, in err (-1), touching nothing; 0 when
+ * it can, with its modules in map. */
+static int attach_refusal(pid_t pid, struct attach_facts *f, struct rsym_map *map,
+                          char *err, size_t errlen)
+{
+    char sock[PATH_MAX], why[512];
+    if (attach_untraceable(pid, f, map, err, errlen) != 0)
+        return -1;
+    if (rsym_find(map, PRELOAD_SHIM)) {
         snprintf(err, errlen, "attach: process %d (%s) already runs under heapsnap (heapsnap "
                  "run or LD_PRELOAD): use its HEAPSNAP_SIGNAL for a snapshot", (int)pid, f->comm);
         return -1;
@@ -384,13 +397,21 @@ static const char *attach_code_text(int64_t r)
     case -5: return "no module of it calls the malloc family through a GOT";
     case -6: return "the control socket /tmp/heapsnap-UID/PID.sock could not be made";
     case -7: return "the shim's control thread could not start";
+    case -8: return "its shim was loaded by the program itself (heapsnap__load): it has no "
+                    "control socket to open";
+    case -9: return "its shim records nothing (recording stopped, or secure execution)";
     default: return "the shim refused";
     }
 }
 
-/* dlopen(shim), then heapsnap__attach(conf), on a borrowed thread. */
-static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim,
-                         const char *conf, char *err, size_t errlen)
+/* dlopen(shim, mode), then the shim's function sym(conf), on a borrowed
+ * thread; or, with direct (the address of a function of a shim loaded
+ * already), only direct(conf), in dlopen's place (the tramp takes its
+ * answer for the handle: 0, then no dlerror, entry nor dlsym to call).
+ * 0 when it returned 0, else 2 with err. */
+static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim, int mode,
+                         const char *sym, uint64_t direct, const char *conf, char *err,
+                         size_t errlen)
 {
     const struct rsym_module *libc = rsym_find(map, "libc.so"), *ld = rsym_find(map, "ld-linux");
     uint64_t dlopen_fn = 0, dlerror_fn = 0;
@@ -401,7 +422,7 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
     const struct rsym_module *dl = rsym_find(map, "libdl.so");
     if (!dlopen_fn && dl && (dlopen_fn = rsym_lookup(pid, dl, "dlopen")))
         dlerror_fn = rsym_lookup(pid, dl, "dlerror");
-    if (!dlopen_fn) {
+    if (!dlopen_fn && !direct) {
         snprintf(err, errlen, "attach: no dlopen in process %d's libc (glibc is needed)", (int)pid);
         return 2;
     }
@@ -410,6 +431,7 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
     attach_range(&unsafe, ld);
     attach_range(&loader, ld);
     attach_range(&unsafe, rsym_find(map, ATTACH_SHIM));
+    attach_range(&unsafe, rsym_find(map, PRELOAD_SHIM));
     for (unsigned i = 0; i < map->n; i++) {
         const char *base = strrchr(map->m[i].path, '/');
         if (base && strstr(base, "malloc")) /* jemalloc, tcmalloc, mimalloc */
@@ -431,12 +453,14 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
         snprintf(err, errlen, "attach: %s", why);
         return 2;
     }
-    struct inj_load l = {.dlopen = dlopen_fn, .dlerror = dlerror_fn, .path = shim,
-                         .sym = "heapsnap__attach", .conf = conf, .mode = 2 /* RTLD_NOW */};
+    struct inj_load l = {.dlopen = dlopen_fn, .dlerror = dlerror_fn, .path = shim, .sym = sym,
+                         .conf = conf, .mode = mode};
     if (libc)
         l.dlsym = rsym_lookup(pid, libc, "dlsym");
     if (!l.dlsym && dl)
         l.dlsym = rsym_lookup(pid, dl, "dlsym");
+    if (direct) /* its first argument is the path: conf's text there */
+        l = (struct inj_load){.dlopen = direct, .path = conf, .sym = "", .conf = ""};
     int rc = 2;
     const char *t = getenv("HEAPSNAP_INJECT_TIMEOUT_MS"); /* the tests' */
     unsigned ms = t && atoi(t) > 0 ? (unsigned)atoi(t) : ATTACH_CALL_MS;
@@ -444,11 +468,20 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
         snprintf(err, errlen, "attach: %s", why);
         goto out;
     }
+    if (direct && (int32_t)l.handle != 0) {
+        snprintf(err, errlen, "attach: process %d: %s", (int)pid,
+                 attach_code_text((int32_t)l.handle));
+        goto out;
+    }
+    if (direct) {
+        rc = 0;
+        goto out;
+    }
     if (l.handle && !l.called && !l.entry) { /* no dlsym: the entry from the file */
         struct rsym_map *now = malloc(sizeof *now);
         const struct rsym_module *me;
         if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
-            l.entry = rsym_lookup(pid, me, "heapsnap__attach");
+            l.entry = rsym_lookup(pid, me, sym);
         free(now);
         if (l.entry && (r = inj_load(j, (struct rsym_map *)map, &l, ms, why, sizeof why)) != 0) {
             snprintf(err, errlen, "attach: %s", why);
@@ -565,7 +598,8 @@ static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL); /* a closed terminal: detach, then leave */
     signal(SIGPIPE, SIG_IGN);
-    rc = attach_inject(o->pid, map, shim, conf, err, errlen);
+    rc = attach_inject(o->pid, map, shim, ATTACH_RTLD_NOW, "heapsnap__attach", 0, conf, err,
+                       errlen);
     sigprocmask(SIG_SETMASK, &old, NULL);
 out:
     free(map);
@@ -578,6 +612,41 @@ int attach_start(pid_t pid, const char *output, char *comm, size_t n, char *err,
     struct attach_facts f = {0};
     int rc = attach_do(&o, &f, err, errlen);
     snprintf(comm, n, "%s", f.comm);
+    return rc;
+}
+
+int attach_serve(pid_t pid, char *err, size_t errlen)
+{
+    struct attach_facts f;
+    struct rsym_map *map = malloc(sizeof *map);
+    const struct rsym_module *me;
+    uint64_t entry = 0;
+    int rc = 2;
+    if (!map) {
+        snprintf(err, errlen, "live: out of memory");
+        return 2;
+    }
+    if (attach_untraceable(pid, &f, map, err, errlen) != 0)
+        goto out;
+    if (!(me = rsym_find(map, PRELOAD_SHIM)) || !(entry = rsym_lookup(pid, me, "heapsnap__serve"))) {
+        snprintf(err, errlen, "live: process %d (%s) runs under heapsnap without its control "
+                 "socket, and its shim %s: start it with heapsnap run --live (or HEAPSNAP_LIVE=1)",
+                 (int)pid, f.comm, me ? "is older than this heapsnap" : "is not one heapsnap knows");
+        goto out;
+    }
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, &old); /* the injection is not cut short */
+    signal(SIGPIPE, SIG_IGN);
+    /* the library is the process's already: no dlopen (even one with
+     * RTLD_NOLOAD allocates, in the program's heap, through the hooks) */
+    rc = attach_inject(pid, map, me->path, 0, "heapsnap__serve", entry, "", err, errlen);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+    free(map);
     return rc;
 }
 

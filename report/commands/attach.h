@@ -13,6 +13,12 @@
  * its pid), expanded by the shim. */
 #define ATTACH_OUTPUT "%e.%p.hsnap"
 
+/* A process that runs the shim preloaded (heapsnap run, LD_PRELOAD)
+ * without its control socket makes it now (its shim's heapsnap__serve,
+ * called on a borrowed thread as attach calls): 0, or 2 with the one-line
+ * reason in err (the process untouched, or served as before). */
+int attach_serve(pid_t pid, char *err, size_t errlen);
+
 /* The control socket pid has or would have (ctl_path: EUID the process's)
  * into sock, and its name into comm: 0, or -1: no process pid. */
 int attach_socket(pid_t pid, char *sock, size_t n, char *comm, size_t commn);

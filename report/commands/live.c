@@ -8,13 +8,18 @@
  * the process nothing.  A process has that socket when it was attached to
  * (heapsnap attach, or live itself), or started with HEAPSNAP_LIVE=1
  * (run --live); live attaches to a process without the shim, and its quit
- * then detaches; a process preloaded without the socket serves nothing.
+ * then detaches; a process preloaded without the socket (heapsnap run,
+ * LD_PRELOAD) is asked to open it (attach_serve: its shim's
+ * heapsnap__serve, called as attach calls), and serves on after the view.
  * The loop waits on the terminal (and on run's channel, drained by the
  * caller's function) for at most a second, then reads the file again; the
- * view ends with q, Ctrl-C, or the process's end.
+ * view ends with q, Ctrl-C, or the process's end.  --batch SECONDS needs
+ * no terminal: the view is printed as text each second (lview_print),
+ * then quits as q does.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +44,7 @@
 #define LIVE_ANSWER_MS 5000 /* the shim answers within this */
 #define LIVE_START_MS 10000 /* run --live: the program's socket appears within this */
 #define LIVE_COMM 64        /* the process's name (comm), and room to spare */
+#define LIVE_BATCH_ROWS 20  /* --batch: the sites printed each second */
 
 static volatile sig_atomic_t live_stop;
 
@@ -50,15 +56,18 @@ static void live_on_signal(int sig)
 
 static void live_usage(void)
 {
-    printf("usage: heapsnap live PID [-o PATTERN]\n"
+    printf("usage: heapsnap live PID [-o PATTERN] [--batch SECONDS]\n"
            "A terminal view of process PID's heap, refreshed each second: heap now, peak,\n"
            "RSS, allocation rate, and the sites by live bytes with their growth since the\n"
            "view opened.  Keys: k the key (l line, f function, b traceback), s the sort\n"
            "(live, growth, allocations), t the thread (by the function it started in),\n"
            "w a snapshot, q quit.  A process without heapsnap is attached to (as heapsnap\n"
            "attach; -o names its snapshots) and detached at quit; one attached already, or\n"
-           "started by heapsnap run --live, is only watched.  Exit status 2 when the\n"
-           "process cannot be watched (one line says why).\n");
+           "started by heapsnap run --live, is only watched; one started by heapsnap run\n"
+           "or LD_PRELOAD without --live opens its control socket now, and keeps it.\n"
+           "--batch SECONDS: no terminal; the view is printed as text each second, for\n"
+           "SECONDS, then quits.  Exit status 2 when the process cannot be watched (one\n"
+           "line says why).\n");
 }
 
 static double live_ms_since(const struct timespec *t0)
@@ -133,11 +142,9 @@ static int live_state_fd(const char *sock, pid_t pid, char *err, size_t errlen)
     if (fd >= 0)
         close(fd);
     buf[strcspn(buf, "\n")] = 0;
-    snprintf(err, errlen, "live: process %d: %s%s", (int)pid,
+    snprintf(err, errlen, "live: process %d: %s", (int)pid,
              !strncmp(buf, "error ", 6) ? esc_text(buf + 6, shown, sizeof shown)
-                                        : "no answer on its control socket",
-             strstr(buf, "state file is off") ? "; an attach without it: heapsnap detach, then "
-             "heapsnap live (or attach with HEAPSNAP_STATE=64)" : "");
+                                        : "no answer on its control socket");
     return -2;
 }
 
@@ -223,12 +230,47 @@ static int live_refd(pid_t pid, const char *sock, int fd, uint64_t *ino, char *c
     return r;
 }
 
+/* --batch: v printed now and after each second's read, for secs
+ * seconds, a signal or the process's end (the same ends as live_loop's).
+ * v is freed. */
+static int live_batch(struct lview *v, pid_t pid, char comm[LIVE_COMM], const char *sock, int fd,
+                      uint64_t ino, double secs)
+{
+    struct sigaction sa = {.sa_handler = live_on_signal}, old_int, old_term, old_hup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int ended = 0;
+    lview_print(v, stdout, LIVE_BATCH_ROWS);
+    for (double next = 1000; !live_stop && !(ended = live_gone(pid)); next += 1000) {
+        double left = next - live_ms_since(&t0);
+        if (next > secs * 1000)
+            break;
+        if (left > 0)
+            poll(NULL, 0, (int)left);
+        if (live_stop || (ended = live_gone(pid)))
+            break;
+        if (live_refd(pid, sock, fd, &ino, comm, LIVE_COMM))
+            lview_restart(v, comm);
+        lview_refresh(v);
+        lview_print(v, stdout, LIVE_BATCH_ROWS);
+    }
+    lview_free(v);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    return ended;
+}
+
 /* The view until q, a signal or the process's end: 1 when the process
  * ended, 0 otherwise, 2 with err when it could not open.  comm follows
  * the images an exec puts in the process. */
 static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, uint64_t ino,
-                     const char *quit, int extra, int (*drain)(void *), void *arg, char *err,
-                     size_t errlen)
+                     const char *quit, double batch, int extra, int (*drain)(void *), void *arg,
+                     char *err, size_t errlen)
 {
     char path[64], msg[1024];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -245,6 +287,8 @@ static int live_loop(pid_t pid, char comm[LIVE_COMM], const char *sock, int fd, 
         if (poll(&p, extra >= 0 ? 1 : 0, 50) > 0 && drain(arg) != 0)
             extra = -1;
     }
+    if (batch > 0)
+        return live_batch(v, pid, comm, sock, fd, ino, batch);
     if (lview_open(err, errlen) != 0) {
         lview_free(v);
         return 2;
@@ -329,7 +373,8 @@ int live_watch(pid_t pid, int extra, int (*drain)(void *), void *arg, char *err,
                  "LD_PRELOAD, or runs as another user)", (int)pid);
         return 2;
     }
-    int r = live_loop(pid, comm, sock, fd, ino, "close the view", extra, drain, arg, err, errlen);
+    int r = live_loop(pid, comm, sock, fd, ino, "close the view", 0, extra, drain, arg, err,
+                      errlen);
     close(fd);
     if (r == 0)
         fprintf(stderr, "heapsnap: the view is closed; process %d (%s) runs on, and its "
@@ -390,30 +435,55 @@ static void live_ended(pid_t pid, const char *output, const char *exe)
         fprintf(stderr, "heapsnap: process %d has ended\n", (int)pid);
 }
 
+/* live's options: the PID, -o, --batch.  -1 to go on, else the exit status. */
+static int live_parse(int argc, char **argv, pid_t *pid, const char **output, double *batch,
+                      char *err, size_t errlen)
+{
+    static const struct option longopts[] = {{"batch", required_argument, NULL, 'B'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int c;
+    uint64_t v;
+    char *end;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': *output = optarg; break;
+        case 'B':
+            *batch = strtod(optarg, &end);
+            if (end == optarg || *end || !(*batch > 0) || *batch > 1e7) {
+                snprintf(err, errlen, "live: bad value for --batch: '%s' (seconds, e.g. 2.5)",
+                         optarg);
+                return 2;
+            }
+            break;
+        case 'h': live_usage(); return 0;
+        default: return cli_bad_option("live", c, argv, longopts, err, errlen);
+        }
+    }
+    if (optind != argc - 1) {
+        snprintf(err, errlen, "live: %s (heapsnap live PID [-o PATTERN] [--batch SECONDS])",
+                 optind >= argc ? "no PID given" : "one PID only");
+        return 2;
+    }
+    if (cli_parse_count(argv[optind], INT_MAX, &v) != 0 || v == 0) {
+        snprintf(err, errlen, "live: bad PID '%s' (a process id)", argv[optind]);
+        return 2;
+    }
+    *pid = (pid_t)v;
+    return -1;
+}
+
 int cmd_live(int argc, char **argv, char *err, size_t errlen)
 {
     const char *output = NULL;
     char sock[PATH_MAX], comm[LIVE_COMM];
-    uint64_t v;
-    int i = 1;
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        live_usage();
-        return 0;
-    }
-    if (argc == 4 && !strcmp(argv[1], "-o"))
-        output = argv[2], i = 3;
-    else if (argc == 4 && !strcmp(argv[2], "-o"))
-        output = argv[3], i = 1;
-    else if (argc != 2) {
-        snprintf(err, errlen, "live: %s (heapsnap live PID [-o PATTERN])",
-                 argc < 2 ? "no PID given" : "one PID, and -o PATTERN, only");
-        return 2;
-    }
-    if (cli_parse_count(argv[i], INT_MAX, &v) != 0 || v == 0) {
-        snprintf(err, errlen, "live: bad PID '%s' (a process id)", argv[i]);
-        return 2;
-    }
-    pid_t pid = (pid_t)v;
+    double batch = 0;
+    pid_t pid = 0;
+    int pr = live_parse(argc, argv, &pid, &output, &batch, err, errlen);
+    if (pr >= 0)
+        return pr;
     if (attach_socket(pid, sock, sizeof sock, comm, LIVE_COMM) != 0 || live_gone(pid)) {
         snprintf(err, errlen, "live: no process %d (is it still running? see ps)", (int)pid);
         return 2;
@@ -424,17 +494,25 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
         return 2;
     if (fd >= 0)
         live_name(pid, comm, LIVE_COMM);
-    if (fd < 0 && live_preloaded(pid)) {
-        snprintf(err, errlen, "live: process %d (%s) runs under heapsnap without its control "
-                 "socket: start it with heapsnap run --live (or HEAPSNAP_LIVE=1)", (int)pid, comm);
-        return 2;
-    }
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+    if (!batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         snprintf(err, errlen, "live: needs a terminal (stdin and stdout); without one, use "
-                 "heapsnap attach and heapsnap top");
+                 "heapsnap live --batch SECONDS, or heapsnap attach and heapsnap top");
         if (fd >= 0)
             close(fd);
         return 2;
+    }
+    if (fd < 0 && live_preloaded(pid)) {
+        /* heapsnap run or LD_PRELOAD without --live: its socket now */
+        if (attach_serve(pid, err, errlen) != 0)
+            return 2;
+        attach_socket(pid, sock, sizeof sock, comm, LIVE_COMM);
+        ino = live_sock_ino(sock);
+        if ((fd = live_state_fd(sock, pid, err, errlen)) < 0) {
+            if (fd == -1)
+                snprintf(err, errlen, "live: process %d's control socket went away", (int)pid);
+            return 2;
+        }
+        live_name(pid, comm, LIVE_COMM);
     }
     char exe[PATH_MAX] = "", link[64];
     snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
@@ -458,8 +536,8 @@ int cmd_live(int argc, char **argv, char *err, size_t errlen)
             return 2;
         }
     }
-    int r = live_loop(pid, comm, sock, fd, ino, attached ? "quit and detach" : "quit", -1, NULL, NULL,
-                      err, errlen);
+    int r = live_loop(pid, comm, sock, fd, ino, attached ? "quit and detach" : "quit", batch, -1,
+                      NULL, NULL, err, errlen);
     close(fd);
     if (r == 1 && attached)
         live_ended(pid, output, exe);

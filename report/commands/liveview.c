@@ -371,7 +371,9 @@ static void lv_line(int y, int attr, const char *fmt, ...)
     attrset(A_NORMAL);
 }
 
-static void lv_head(struct lview *v)
+/* Line k (0 to 3) of the head into buf: the process, what is traced,
+ * the figures, the keys. */
+static void lv_head_line(struct lview *v, int k, char *buf, size_t n)
 {
     char heap[32], peak[32], rss[32], note[160] = "", tn[160];
     struct timespec t;
@@ -380,19 +382,72 @@ static void lv_head(struct lview *v)
     fmt_size(heap, sizeof heap, (double)v->now.meta.current_bytes, 0);
     fmt_size(peak, sizeof peak, (double)v->now.meta.peak_bytes, 0);
     fmt_size(rss, sizeof rss, (double)v->rss, 0);
-    if (snap_attached_note(&v->now, note, sizeof note))
-        lv_line(1, A_NORMAL, "  %s", note);
-    else
-        lv_line(1, A_NORMAL, "  traced since the start");
-    lv_line(0, A_BOLD, "heapsnap live: pid %d (%s)   open %d:%02d   refresh 1 s", (int)v->pid,
-            v->comm, open / 60, open % 60);
-    lv_line(2, A_BOLD, "heap %s   peak %s   RSS %s   allocations %.0f/s   sites %u", heap, peak,
-            rss, v->rate, v->now.ntraces);
     snprintf(tn, sizeof tn, "%s", v->thread < 0 ? "all" : v->roots[v->thread]);
-    lv_line(3, A_NORMAL, "key %s [k]   sort %s [s]   thread %s [t]   snapshot [w]   %s [q]",
-            lv_key_names[v->key], lv_sort_names[v->sort], tn, v->quit_label);
-    lv_line(5, A_REVERSE, "%10s %11s %9s %10s  %s", "LIVE", "GROWTH", "COUNT", "ALLOCS",
-            v->key == 1 ? "FUNCTION" : v->key == 2 ? "TRACEBACK" : "LINE");
+    if (k == 0)
+        snprintf(buf, n, "heapsnap live: pid %d (%s)   open %d:%02d   refresh 1 s", (int)v->pid,
+                 v->comm, open / 60, open % 60);
+    else if (k == 1 && snap_attached_note(&v->now, note, sizeof note))
+        snprintf(buf, n, "  %s", note);
+    else if (k == 1)
+        snprintf(buf, n, "  traced since the start");
+    else if (k == 2)
+        snprintf(buf, n, "heap %s   peak %s   RSS %s   allocations %.0f/s   sites %u", heap,
+                 peak, rss, v->rate, v->now.ntraces);
+    else
+        snprintf(buf, n, "key %s [k]   sort %s [s]   thread %s [t]   snapshot [w]   %s [q]",
+                 lv_key_names[v->key], lv_sort_names[v->sort], tn, v->quit_label);
+}
+
+static void lv_columns(const struct lview *v, char *buf, size_t n)
+{
+    snprintf(buf, n, "%10s %11s %9s %10s  %s", "LIVE", "GROWTH", "COUNT", "ALLOCS",
+             v->key == 1 ? "FUNCTION" : v->key == 2 ? "TRACEBACK" : "LINE");
+}
+
+/* Row e into buf (its key's text), or 1 when the rows end here (the
+ * sort by live bytes reached sites with nothing live). */
+static int lv_row(const struct lview *v, const struct stat_entry *e, char *buf, size_t n)
+{
+    char key[1024], live[32], grow[32];
+    if (v->sort == LV_SORT_LIVE && !e->size)
+        return 1;
+    stats_key(lv_keys[v->key], e, key, sizeof key);
+    fmt_size(live, sizeof live, (double)e->size, 0);
+    fmt_size(grow, sizeof grow, (double)e->size_diff, 1);
+    snprintf(buf, n, "%10s %11s %9lld %10lld  %s", live, grow, (long long)e->count,
+             (long long)e->alloc_count, key);
+    return 0;
+}
+
+static void lv_head(struct lview *v)
+{
+    char line[1024];
+    for (int k = 0; k < 4; k++) {
+        lv_head_line(v, k, line, sizeof line);
+        lv_line(k, k == 0 || k == 2 ? A_BOLD : A_NORMAL, "%s", line);
+    }
+    lv_columns(v, line, sizeof line);
+    lv_line(5, A_REVERSE, "%s", line);
+}
+
+void lview_print(struct lview *v, FILE *out, size_t rows)
+{
+    char line[1400];
+    for (int k = 0; k < 3; k++) {
+        lv_head_line(v, k, line, sizeof line);
+        fprintf(out, "%s\n", line);
+    }
+    lv_columns(v, line, sizeof line);
+    fprintf(out, "%s\n", line);
+    size_t i = 0;
+    for (; i < v->nrows && i < rows && !lv_row(v, v->rows[i], line, sizeof line); i++)
+        fprintf(out, "%s\n", line);
+    if (!i)
+        fprintf(out, "  (nothing live yet)\n");
+    if (v->status[0])
+        fprintf(out, "  %s\n", v->status);
+    fprintf(out, "\n");
+    fflush(out);
 }
 
 void lview_draw(struct lview *v)
@@ -402,14 +457,10 @@ void lview_draw(struct lview *v)
     int y = 6, last = LINES - 2;
     for (size_t i = 0; i < v->nrows && y < last; i++) {
         const struct stat_entry *e = v->rows[i];
-        char key[1024], live[32], grow[32], where[300];
-        if (v->sort == LV_SORT_LIVE && !e->size)
+        char row[1400], where[300];
+        if (lv_row(v, e, row, sizeof row))
             break; /* nothing live from here on */
-        stats_key(lv_keys[v->key], e, key, sizeof key);
-        fmt_size(live, sizeof live, (double)e->size, 0);
-        fmt_size(grow, sizeof grow, (double)e->size_diff, 1);
-        lv_line(y++, A_NORMAL, "%10s %11s %9lld %10lld  %s", live, grow, (long long)e->count,
-                (long long)e->alloc_count, key);
+        lv_line(y++, A_NORMAL, "%s", row);
         for (int f = e->head + 1; v->key == 2 && f < e->nframes && f <= e->head + 4 && y < last; f++)
             lv_line(y++, A_DIM, "%44s %s:%d in %s", "", frames_where(e->frames[f], where,
                     sizeof where), e->frames[f]->line, e->frames[f]->func);

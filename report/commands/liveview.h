@@ -8,6 +8,7 @@
 #define REPORT_LIVEVIEW_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct lview;
@@ -38,6 +39,11 @@ int lview_restart(struct lview *v, const char *comm);
 
 /* The screen redrawn in full (whatever the program wrote over it). */
 void lview_draw(struct lview *v);
+
+/* The view as text on out, for --batch (no terminal): the head's figures,
+ * the column names and the first `rows` sites (the screen's lines, without
+ * the keys' line), the status line when set, and an empty line. */
+void lview_print(struct lview *v, FILE *out, size_t rows);
 
 /* The next key pressed, or -1 when none is waiting. */
 int lview_getkey(void);

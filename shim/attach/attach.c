@@ -7,7 +7,8 @@
  * heapsnap__attach starts recording (options from the CLI's text, never the
  * environment), rewrites the GOT entries (got.c), and starts the control
  * thread.  A preloaded shim starts the same thread at start-up when
- * HEAPSNAP_LIVE is set (heapsnap run --live), and only then.  The thread
+ * HEAPSNAP_LIVE is set (heapsnap run --live), or when `heapsnap live`
+ * asks for it later (heapsnap__serve, called as heapsnap__attach is).  The thread
  * blocks every signal, is none of the leak check's threads to stop, serves
  * /tmp/heapsnap-UID/PID.sock (0700 directory, 0600 socket, other uids
  * refused) with one-line requests (snapshot, status, state, detach,
@@ -270,11 +271,12 @@ static void att_detach(int c, int last)
  * the live view reads it at no cost to this process. */
 static void att_send_state(int c)
 {
-    const char *path = state_path();
+    /* a session without one (a plain attach) makes it now */
+    const char *path = state_late(!att.preloaded) == 0 ? state_path() : NULL;
     int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY) : -1;
     if (fd < 0) {
-        att_say(c, "error the state file is off in this process (HEAPSNAP_STATE=0, or its "
-                   "output is not a file's name)", NULL);
+        att_say(c, "error the state file is off in this process, and cannot be made (its "
+                   "output is not a file's name, or HEAPSNAP_PEAK=off)", NULL);
         return;
     }
     char line[] = "ok state\n";
@@ -463,25 +465,60 @@ static void att_live_child(void)
     att.fd = -1;
 }
 
+/* The socket and its thread in a preloaded process: 0, or ATT_E_SOCKET
+ * or ATT_E_THREAD (nothing served, att.on left for the caller). */
+static int att_serve_preloaded(void)
+{
+    static int forks_set; /* att_live_child registered */
+    att.preloaded = 1;
+    att.owner = getpid();
+    if (att_listen() != 0)
+        return ATT_E_SOCKET;
+    if (att_start_thread() != 0) {
+        att_unlisten();
+        return ATT_E_THREAD;
+    }
+    name_notify = att_note;
+    if (!att.exit_set)
+        att.exit_set = atexit(att_live_exit) == 0;
+    if (!forks_set)
+        forks_set = pthread_atfork(NULL, NULL, att_live_child) == 0;
+    return 0;
+}
+
 /* After life.c's constructor: the socket and its thread, when asked. */
 __attribute__((constructor(102))) static void att_live_init(void)
 {
     if (clock_is_late() || cred_secure() || !hook_is_active() || !opt_int(OPT_LIVE))
         return;
     int saved = guard_enter();
-    att.preloaded = 1;
-    att.owner = getpid();
     atomic_store(&att.on, 1);
-    if (att_listen() != 0) {
+    int r = att_serve_preloaded();
+    if (r == ATT_E_SOCKET)
         opt_warn("HEAPSNAP_LIVE: cannot make /tmp/heapsnap-UID/PID.sock; nothing is served", "",
                  "");
-    } else if (att_start_thread() != 0) {
+    else if (r == ATT_E_THREAD)
         opt_warn("HEAPSNAP_LIVE: cannot start the control thread; nothing is served", "", "");
-        att_unlisten();
-    } else {
-        name_notify = att_note;
-        atexit(att_live_exit);
-        pthread_atfork(NULL, NULL, att_live_child);
-    }
     guard_leave(saved);
+}
+
+/* attach.h.  `heapsnap live` on a process preloaded without
+ * HEAPSNAP_LIVE: the socket and its thread now, as HEAPSNAP_LIVE would
+ * have made them at start-up.  Bounded work on the borrowed thread. */
+HS_EXPORT int heapsnap__serve(const char *conf)
+{
+    (void)conf;
+    if (clock_is_late())
+        return ATT_E_LATE;
+    if (cred_secure())
+        return ATT_E_SECURE;
+    if (!hook_is_active())
+        return ATT_E_IDLE;
+    if (atomic_exchange(&att.on, 1))
+        return att.preloaded && att.fd >= 0 ? 0 : ATT_E_BUSY; /* another view's, just now */
+    int saved = guard_enter(), r = att_serve_preloaded();
+    if (r)
+        atomic_store(&att.on, 0);
+    guard_leave(saved);
+    return r;
 }

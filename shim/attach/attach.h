@@ -30,6 +30,8 @@ enum {
     ATT_E_NO_GOT = -5,    /* no module reaches the malloc family through a GOT */
     ATT_E_SOCKET = -6,    /* the control socket could not be made */
     ATT_E_THREAD = -7,    /* the control thread could not start */
+    ATT_E_LATE = -8,      /* heapsnap__serve: the shim was loaded late (no socket of ours) */
+    ATT_E_IDLE = -9,      /* heapsnap__serve: the shim records nothing (stopped, or off) */
 };
 HS_EXPORT int heapsnap__attach(const char *conf);
 /* The same, called by the process itself after its own dlopen of this
@@ -38,5 +40,11 @@ HS_EXPORT int heapsnap__attach(const char *conf);
  * HEAPSNAP_PAUSED=1 honoured (recording stopped until heapsnap_start).
  * ATT_E_SOCKET never comes. */
 HS_EXPORT int heapsnap__load(const char *conf);
+/* A preloaded shim (heapsnap run, LD_PRELOAD) without its control socket
+ * makes it now, with its thread, as HEAPSNAP_LIVE makes them at start-up:
+ * `heapsnap live` calls it through the injector (the library is loaded
+ * already).  conf is unused.  0 (served already counts), or ATT_E_LATE,
+ * ATT_E_SECURE, ATT_E_IDLE, ATT_E_BUSY, ATT_E_SOCKET, ATT_E_THREAD. */
+HS_EXPORT int heapsnap__serve(const char *conf);
 
 #endif

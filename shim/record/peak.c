@@ -94,9 +94,40 @@ static int peak_line_grow(unsigned j)
  * itself at start-up, before the first block): NULL, the arena. */
 static struct peak_store peak_store;
 
+/* The cells made in the arena before there was a store (an attach that
+ * kept no state file, then one that keeps it: state_reattach; or live's
+ * request in such a session: state_late) move to the store, sums and all:
+ * the file's readers (heapsnap live) find only the cells its directory
+ * names, and saw none of a thread's sums until then.  A chunk the store
+ * cannot give stays where it is.  The old chunks stay allocated: hooks
+ * may record meanwhile, and one may hold a chunk's address for a few
+ * instructions (a sum it moves there then is lost to the view; the
+ * snapshots' sums come from the table).  It happens once in a process's
+ * life: the store, once set, stays. */
+static void peak_adopt(void)
+{
+    unsigned top = atomic_load(&peak_lines_top);
+    for (unsigned k = 0; k < top; k++) {
+        struct peak_line *l = peak_line(k);
+        for (unsigned j = 0; l && j < PEAK_CHUNKS; j++) {
+            struct peak_cell *c = atomic_load(&l->chunk[j]), *f;
+            if (!c || !(f = peak_store.cells(l->index, j)))
+                continue;
+            for (unsigned i = 0; i < PEAK_CHUNK; i++) {
+                atomic_store_explicit(&f[i].count, atomic_load(&c[i].count), memory_order_relaxed);
+                atomic_store_explicit(&f[i].bytes, atomic_load(&c[i].bytes), memory_order_relaxed);
+            }
+            atomic_store_explicit(&l->chunk[j], f, memory_order_release);
+        }
+    }
+}
+
 void peak_set_store(const struct peak_store *s)
 {
+    int late = !peak_store.cells && s->cells;
     peak_store = *s;
+    if (late)
+        peak_adopt();
 }
 
 /* A line's cells for id's chunk, made if missing (only its thread makes

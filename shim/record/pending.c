@@ -459,6 +459,19 @@ void pend_forget_fresh(void)
     }
 }
 
+/* A new session (trace_reset_counts, no hook recording): the fresh blocks
+ * that pend_forget_fresh left to threads that have not allocated since
+ * (a detach unhooks them: they would forget at their first kept block of
+ * the next session, after its first blocks had raised its peak over its
+ * own) are forgotten now. */
+void pend_forget_owed(void)
+{
+    unsigned top = atomic_load(&pend_q_top);
+    for (unsigned i = 0; i < top; i++)
+        if (atomic_load(&pend_q[i].forget))
+            pend_fresh_forget(&pend_q[i]);
+}
+
 /* fork's prepare and parent: every claimed queue's flock, in ascending
  * order, under pend_claim (no queue is claimed meanwhile, so the top does
  * not move).  The fork handlers take them after the trace lock and before

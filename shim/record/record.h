@@ -68,6 +68,7 @@ int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *l
 #define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
 uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
 void pend_forget_fresh(void);                        /* trace_clear */
+void pend_forget_owed(void); /* trace_reset_counts: what pend_forget_fresh left, forgotten */
 void tbl_lock_all(void);
 void tbl_unlock_all(void);
 uint64_t tbl_count(void);
@@ -452,7 +453,7 @@ struct peak_store { /* cells kept elsewhere than the arena (state.c) */
     void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
     void (*drop)(const void *c);                   /* ... not kept after all */
 };
-void peak_set_store(const struct peak_store *s);
+void peak_set_store(const struct peak_store *s); /* cells made before move to it */
 void peak_clear(void);                /* heapsnap_clear_traces */
 /* peak_last (base.h's hs_hot): this thread's last recorded block */
 static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */

@@ -519,6 +519,7 @@ void trace_reset_counts(void)
         atomic_store(&trace_shards[k].frees, 0);
     }
     atomic_store(&trace_counters.foreign_frees, 0);
+    pend_forget_owed(); /* the last session's fresh blocks out of the sums first */
     trace_reset_peak();
     peak_clear();
     peak_reset();
