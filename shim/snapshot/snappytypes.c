@@ -85,8 +85,13 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
     snap_run.pytyped = 0;
     if (!typed && py_types_begin(b) != 0)
         return 0;
-    if (!typed && bstream_blocks(snap_pytype_block, NULL, &left) != 0)
+    if (!typed && snap_run.nwritten) { /* BLOCKS as the check wrote it */
+        for (uint64_t i = 0; i < snap_run.nwritten; i++)
+            py_types_block(snap_run.written[i].addr, snap_run.written[i].size);
+        snap_written_drop();
+    } else if (!typed && bstream_blocks(snap_pytype_block, NULL, &left) != 0) {
         b->err = 1;
+    }
     struct py_types_sink ts = {snap_types_begin, snap_types_run, snap_types_put, snap_types_end,
                                side};
     int streamed = py_types_end(b, owned, side->fd >= 0 ? &ts : NULL);
