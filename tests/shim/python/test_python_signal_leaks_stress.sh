@@ -34,7 +34,9 @@ for i in $(seq 1 "$N"); do
 done
 kill -TERM "$pid" 2>/dev/null; wait "$pid"
 kill $busy 2>/dev/null; wait $busy 2>/dev/null
-files=$(ls "$d"/s.*.hsnap 2>/dev/null | sort -t. -k2 -n)
+# the first N: the signals' (SIGTERM's own snapshot, if any, comes after,
+# with the threads gone)
+files=$(ls "$d" | grep '^s\..*\.hsnap$' | sort -t. -k2 -n | head -n "$N" | sed "s|^|$d/|")
 bad="" prev="" n=0
 for f in $files; do
   n=$((n + 1))
