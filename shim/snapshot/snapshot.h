@@ -225,11 +225,12 @@ struct snap_run {
     struct sbuf *pytypes;
     int pytyped;
     /* BLOCKS' addresses and sizes as written, when the check wrote them
-     * (on its fork or in place): the objects' pass types these, not a
-     * later walk of the table, so that PYTYPES and PYRETAIN speak of the
-     * blocks BLOCKS holds (a block freed and made anew at the same
-     * address since had another size: a retained size below BLOCKS'
-     * own).  Mapped by the check, given back by snap_written_drop. */
+     * (on its fork or in place): the objects' pass takes the live
+     * blocks BLOCKS has at the same address with the same size, so that
+     * PYTYPES and PYRETAIN speak of the blocks BLOCKS holds (a block
+     * freed and made anew at the same address since had another size: a
+     * retained size below BLOCKS' own).  Mapped by the check, given back
+     * by snap_written_drop. */
     struct snap_written *written;
     uint64_t nwritten;
     size_t written_len;
