@@ -6,6 +6,13 @@
  * instruction pointers and the module map are stored; symbolization happens
  * later, in the CLI.
  *
+ * Derived sections: RETAINERS, PYOWNED and PYRETAIN are what the shim
+ * computed from the others (BLOCKS, PYTYPES).  The shim writes them
+ * consistent with those (a retained size never below its block's own); a
+ * reader that finds one inconsistent leaves that section out with one
+ * warning and reads the rest.  Every other section (LEAKS too: a gate's
+ * verdict rests on it) is refused whole when damaged.
+ *
  *   file     := header section* end
  *   header   := magic[8] "HSNAP\0\r\n"          catches text-mode mangling
  *               u32 version                      HSNAP_VERSION; readers refuse newer
@@ -118,7 +125,7 @@
  *                less its IGNORED blocks (which are roots themselves).
  *                Written only with LEAKS.  A reader checks the length is
  *                exactly 8 + 40*count, each trace < TRACES count, and
- *                source_kind <= HSNAP_RET_USER.
+ *                source_kind <= HSNAP_RET_USER.  Derived (below).
  *   SUPPRESSIONS := bytes[length]   (type 15) the text the program's
  *                __lsan_default_suppressions() returned (LeakSanitizer's
  *                "leak:PATTERN" lines), no NUL; written only with LEAKS, and

@@ -91,8 +91,11 @@
  *                leaked references (shim/python/pyleakref.c).  A reader
  *                checks the length is a multiple of 32, addresses
  *                ascending, each idom < count and retained >= the entry's
- *                own size when BLOCKS has it.  Absent without PYTYPES'
- *                graph.
+ *                own size when BLOCKS has it (the graph's blocks are
+ *                BLOCKS' as written: a leak check's fork hands them over).
+ *                Absent without PYTYPES' graph.  Derived, as PYOWNED is
+ *                (hsnap_format.h): left out, not refused, when a check
+ *                fails.
  *   PYGCFREED := u32 count, u32 reserved (0), u64 collected, u64 dropped,
  *                struct hsnap_pygcfreed[count]
  *                (type 23) The objects CPython's cycle collector freed over

@@ -63,6 +63,37 @@ static int lchk_blocks(struct sbuf *b, unsigned tries)
     }
 }
 
+/* ---------------- the blocks the objects' pass types ---------------- */
+
+/* Room for cap blocks' addresses and sizes (snap_run.written), shared
+ * with the check's fork when shared is set: pages only where written.
+ * None in a process whose objects are not read. */
+static struct snap_written *lchk_written_map(uint64_t cap, int shared)
+{
+    snap_written_drop();
+    if (!py_types_can() || pend_live_count() > (uint64_t)opt_int(OPT_PYTHON_OBJECTS))
+        return NULL;
+    size_t len = (size_t)cap * sizeof(struct snap_written);
+    void *m = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    snap_run.written = m;
+    snap_run.written_len = len;
+    return m;
+}
+
+/* b[0, n) into w (room for cap): how many, or 0 when they do not fit. */
+static uint64_t lchk_written(const struct hsnap_block *b, uint64_t n, struct snap_written *w,
+                             uint64_t cap)
+{
+    if (!w || n > cap)
+        return 0;
+    for (uint64_t i = 0; i < n; i++)
+        w[i] = (struct snap_written){b[i].addr, b[i].size};
+    return n;
+}
+
 /* BLOCKS from the sorted copy, and the live sums. */
 static void lchk_put_copy(struct side_file *f, const struct hsnap_block *b, uint64_t n,
                           struct snap_live *lv)
@@ -179,7 +210,10 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
         r = -1;
     if (r == 0) {
         memcpy(count, blocks.p, 8);
-        lchk_put_copy(f, (const struct hsnap_block *)(blocks.p + 8), *count, lv);
+        const struct hsnap_block *b = (const struct hsnap_block *)(blocks.p + 8);
+        lchk_put_copy(f, b, *count, lv);
+        if (!fatal) /* the objects' pass types what BLOCKS holds */
+            snap_run.nwritten = lchk_written(b, *count, lchk_written_map(*count, 0), *count);
     }
     sbuf_free(&blocks);
     return r;
@@ -189,6 +223,7 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
 struct lchk_reply {
     uint64_t count;         /* blocks in BLOCKS */
     uint64_t ncls;          /* entries in the classes' mapping (lchk_classes) */
+    uint64_t nwritten;      /* entries in snap_run.written (lchk_written) */
     struct pend_left left;  /* held blocks the copy left out */
     int64_t unreachable;    /* direct + indirect + cycle blocks */
     uint32_t ntraces;       /* live[]'s room */
@@ -201,6 +236,8 @@ struct lchk_fork {
     struct lchk_reply *reply;
     struct py_blkcls *cls;  /* shared: the classes the child found */
     uint64_t cls_cap;
+    struct snap_written *written; /* shared: BLOCKS' addresses and sizes */
+    uint64_t written_cap;
 };
 
 /* In the fork: BLOCKS, LEAKS and RETAINERS into the file, the rest into
@@ -215,6 +252,7 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
     r->left = snap_run.left;
     r->unreachable = a->unreachable;
     r->ncls = sf->cls ? lchk_classes(b, n, sf->cls, sf->cls_cap) : 0;
+    r->nwritten = lchk_written(b, n, sf->written, sf->written_cap);
     lchk_put_copy(sf->f, b, n, &lv);
     if (sf->f->fd >= 0) {
         side_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
@@ -239,7 +277,7 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     /* the child's walk takes no stripe lock (it is the one thread left)
      * and drains the table as it copies it: the child's resident set
      * holds the blocks' copy instead of the table, not beside it */
-    struct lchk_fork sf = {{&blocks, PEND_DRAIN, 0, -1}, f, r, NULL, 0};
+    struct lchk_fork sf = {{&blocks, PEND_DRAIN, 0, -1}, f, r, NULL, 0, NULL, 0};
     /* the classes: one entry a block at most, the live count and as many
      * born before the stop; pages only where the child writes */
     uint64_t ccap = 2 * pend_live_count() + 4096;
@@ -250,6 +288,8 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     if (cm != MAP_FAILED)
         sf.cls = cm, sf.cls_cap = ccap;
     py_lc_drop();
+    if ((sf.written = lchk_written_map(ccap, 1)))
+        sf.written_cap = ccap;
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
     int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, &sf);
     if (rc == 0 && snap_live_init(lv, nt) == 0) {
@@ -257,6 +297,7 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
         *count = r->count;
         snap_run.left = r->left;
         snap_run.unreachable = r->unreachable;
+        snap_run.nwritten = r->nwritten <= sf.written_cap ? r->nwritten : 0;
         struct py_blkcls *c = sf.cls && r->ncls <= ccap ? py_lc_room(r->ncls) : NULL;
         if (c) {
             memcpy(c, sf.cls, (size_t)r->ncls * sizeof *c);
@@ -298,6 +339,7 @@ int64_t lchk_collect(const char *path)
     if (snap_put_blocks(&f, sec, HSNAP_REASON_COLLECT, 0, &leaks, &lv, &n) == 0 && leaks)
         ret = snap_run.unreachable;
     py_lc_drop(); /* no objects' pass hears them */
+    snap_written_drop();
     stop_kept_drop();
     arena_unmap(lv.live, lv.len);
     for (int i = 0; i < SEC_N; i++)

@@ -6,7 +6,9 @@
  * BLOCKS lacks (born while the snapshot was written) is left out, and what
  * it dominated then hangs from the roots too.  Objects flagged with leaked
  * references (a refcount above the pointers found to them) keep both
- * counts.  pyobjs_decode reads the Python sections in their order.
+ * counts.  pyobjs_decode reads the primary Python sections in their
+ * order; PYRETAIN is derived (snap.c's snap_derived drops it whole when
+ * it disagrees with BLOCKS).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,12 +84,21 @@ int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, s
     return 0;
 }
 
-int pyobjs_decode(struct snap *s, const uint8_t *code, uint64_t code_len, const uint8_t *types,
-                  uint64_t types_len, const uint8_t *ret, uint64_t ret_len, char *err,
-                  size_t errlen)
+void pyretain_drop(struct snap *s)
 {
-    if ((code && pycode_decode(s, code, code_len, err, errlen)) ||
-        (types && pytypes_decode(s, types, types_len, err, errlen)))
-        return -1;
-    return ret && s->py.graph ? pyretain_decode(s, ret, ret_len, err, errlen) : 0;
+    struct snap_pyobjs *py = &s->py;
+    free(py->block_retained), free(py->block_idom), free(py->block_held);
+    free(py->block_refcnt), free(py->block_refs);
+    py->block_retained = NULL, py->block_idom = NULL, py->block_refs = NULL;
+    py->block_held = NULL, py->block_refcnt = NULL;
+    py->leakrefs = 0;
+}
+
+int pyobjs_decode(struct snap *s, const uint8_t *code, uint64_t code_len, const uint8_t *types,
+                  uint64_t types_len, char *err, size_t errlen)
+{
+    return (code && pycode_decode(s, code, code_len, err, errlen)) ||
+                   (types && pytypes_decode(s, types, types_len, err, errlen))
+               ? -1
+               : 0;
 }

@@ -149,6 +149,12 @@ int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *e
     return 0;
 }
 
+void pytypes_drop_owned(struct snap *s)
+{
+    free(s->py.block_owner);
+    s->py.block_owner = NULL;
+}
+
 void pytypes_free(struct snap *s)
 {
     for (uint32_t i = 0; s->py.types && i < s->py.ntypes; i++)

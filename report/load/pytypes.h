@@ -87,11 +87,16 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n);
  * block_held and the leaked references from its payload (after BLOCKS
  * and PYTYPES); 0, or -1 with "section PYRETAIN: why" in err. */
 int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
-/* PYCODE, PYTYPES and PYRETAIN in that order, each when its payload is
- * not NULL (a section absent), PYRETAIN only with PYTYPES' graph. */
+/* What pyretain_decode filled, given back (a section dropped: every
+ * block retains its own size again, no leaked references). */
+void pyretain_drop(struct snap *s);
+/* What pytypes_decode_owned filled, given back (no block owned). */
+void pytypes_drop_owned(struct snap *s);
+/* PYCODE and PYTYPES in that order, each when its payload is not NULL (a
+ * section absent).  PYRETAIN, a derived section, is snap.c's to read
+ * after them (pyretain_decode, with PYTYPES' graph). */
 int pyobjs_decode(struct snap *s, const uint8_t *code, uint64_t code_len, const uint8_t *types,
-                  uint64_t types_len, const uint8_t *ret, uint64_t ret_len, char *err,
-                  size_t errlen);
+                  uint64_t types_len, char *err, size_t errlen);
 
 /* The name of block i's type, or NULL (no object, or no PYTYPES). */
 const char *pytypes_of_block(const struct snap *s, uint64_t i);

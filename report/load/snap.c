@@ -497,6 +497,34 @@ static int parse_failed(const struct sec *sec, struct snap *s, char *err, size_t
     return 0;
 }
 
+/* A derived section (PYRETAIN, PYOWNED, RETAINERS: what the shim
+ * computed from BLOCKS and PYTYPES, the dominator tree, the blocks the
+ * objects own, who retains each site) that disagrees with them, decoded
+ * with rc -1 and why in err: what it filled given back, its line kept
+ * for snap_load to say, and the rest read.  Primary sections stay strict,
+ * and so does LEAKS, derived too: a gate's verdict rests on it, and a
+ * dropped one would pass a failing gate. */
+static void snap_derived(struct snap *s, uint32_t type, int rc, char *err)
+{
+    if (rc == 0)
+        return;
+    if (type == HSNAP_SEC_PYRETAIN)
+        pyretain_drop(s);
+    else if (type == HSNAP_SEC_PYOWNED)
+        pytypes_drop_owned(s);
+    else /* RETAINERS */
+        s->retainers = NULL, s->nretainers = 0, s->has_retainers = 0;
+    size_t had = s->dropped ? strlen(s->dropped) : 0, add = strlen(err);
+    char *d = realloc(s->dropped, had + add + 2);
+    if (d) {
+        if (had)
+            d[had++] = '\n';
+        memcpy(d + had, err, add + 1);
+        s->dropped = d;
+    }
+    err[0] = 0;
+}
+
 static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t errlen)
 {
     uint64_t n;
@@ -538,16 +566,21 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
         return -1;
     if (pyobjs_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, /* after BLOCKS */
-                      secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len,
-                      secs[HSNAP_SEC_PYRETAIN].data, secs[HSNAP_SEC_PYRETAIN].len, err, errlen) ||
-        (secs[HSNAP_SEC_PYTYPES].seen && /* PYOWNED after PYTYPES */
-         pytypes_decode_owned(s, secs[HSNAP_SEC_PYOWNED].data, secs[HSNAP_SEC_PYOWNED].len, err, errlen)))
+                      secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len, err, errlen))
         return -1;
+    if (secs[HSNAP_SEC_PYRETAIN].seen && s->py.graph)
+        snap_derived(s, HSNAP_SEC_PYRETAIN,
+                     pyretain_decode(s, secs[HSNAP_SEC_PYRETAIN].data,
+                                     secs[HSNAP_SEC_PYRETAIN].len, err, errlen), err);
+    if (secs[HSNAP_SEC_PYTYPES].seen && secs[HSNAP_SEC_PYOWNED].seen) /* after PYTYPES */
+        snap_derived(s, HSNAP_SEC_PYOWNED,
+                     pytypes_decode_owned(s, secs[HSNAP_SEC_PYOWNED].data,
+                                          secs[HSNAP_SEC_PYOWNED].len, err, errlen), err);
     if (secs[HSNAP_SEC_RETAINERS].seen) {
         s->has_retainers = 1;
-        if (lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
-                                  secs[HSNAP_SEC_RETAINERS].len, err, errlen) < 0)
-            return -1;
+        snap_derived(s, HSNAP_SEC_RETAINERS,
+                     lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
+                                           secs[HSNAP_SEC_RETAINERS].len, err, errlen), err);
     }
     if (secs[HSNAP_SEC_SITELINE].seen &&
         siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len,
@@ -719,6 +752,7 @@ void snap_free(struct snap *s)
     free(s->cmdline);
     free(s->exe);
     free(s->supp_text);
+    free(s->dropped);
     free(s->buf);
     for (int i = 0; i < SNAP_MAX_SECTIONS; i++)
         free(s->unpacked[i]);

@@ -149,6 +149,8 @@ struct snap {
     int state_live;            /* its writer still runs (state_load_noted): the
                                   state as of its last update, not a death */
     uint64_t state_bound, state_max; /* STATE: the state file it kept, bound and most used */
+    char *dropped;             /* the derived sections dropped (snap_derived):
+                                  "section NAME: why", a line each; NULL: none */
     uint64_t serial;           /* distinct per load in this process (1, 2, ...):
                                   what caches of a snapshot's derived data key on */
     uint8_t *buf;              /* the whole file, owned */
@@ -197,7 +199,9 @@ static inline int snap_kind_kept(int kind, const struct snap *s, uint32_t ti)
 }
 
 /* Reads and validates the file at path.  Returns 0 and fills *out, or -1 with
- * "PATH: reason" in err (out is then empty and need not be freed). */
+ * "PATH: reason" in err (out is then empty and need not be freed).  A
+ * derived section that disagrees with the rest (out->dropped) is left
+ * out, said in one warning line each on stderr. */
 int snap_load(const char *path, struct snap *out, char *err, size_t errlen);
 /* The same without the optional sections in skip (bit 1 << type; the
  * required ones are read whatever it says, but STATS, whose sums then

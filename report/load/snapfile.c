@@ -85,6 +85,12 @@ int snap_load_skip(const char *path, struct snap *out, uint32_t skip, char *err,
     b.skip = skip;
     if (!buf || snap_load_owned(buf, len, &b, out, why, sizeof(why)) < 0)
         return fail(err, errlen, "%s: %s", path, why);
+    for (const char *l = out->dropped; l && *l;) { /* a line each */
+        size_t n = strcspn(l, "\n");
+        fprintf(stderr, "heapsnap: warning: %s: %.*s; that section is left out, the rest read\n",
+                path, (int)n, l);
+        l += n + (l[n] == '\n');
+    }
     return 0;
 }
 

@@ -235,6 +235,12 @@ int pyretained_print(const struct stats_opts *o, const struct snap *snaps, char 
             rc = -2;
             break;
         }
+        if (!s->py.block_retained && s->dropped && strstr(s->dropped, "section PYRETAIN: ")) {
+            snprintf(err, errlen, "%s: --retained: its PYRETAIN was left out (the warning "
+                     "above says why)", paths[i]);
+            rc = -2;
+            break;
+        }
         if (!s->py.block_retained) {
             snprintf(err, errlen, "%s: --retained needs a snapshot of a Python process with "
                      "its blocks and object graph (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, at "

@@ -18,6 +18,22 @@ static void snap_pytype_block(const struct hsnap_block *b, void *arg)
     py_types_block(b->addr, b->size);
 }
 
+/* A live block the objects' pass takes when BLOCKS, as the check wrote
+ * it (snap_run.written, ascending as the walk is), has it at the same
+ * address with the same size: a block freed since is not read (its
+ * memory is another's by now), nor one born since or resized in place,
+ * whose size would not be BLOCKS' (PYRETAIN's retained sizes are over
+ * the pass's blocks).  *arg: where the last one was found. */
+static void snap_pytype_written(const struct hsnap_block *b, void *arg)
+{
+    uint64_t *at = arg;
+    while (*at < snap_run.nwritten && snap_run.written[*at].addr < b->addr)
+        (*at)++;
+    if (*at < snap_run.nwritten && snap_run.written[*at].addr == b->addr &&
+        snap_run.written[*at].size == b->size)
+        py_types_block(b->addr, b->size);
+}
+
 /* PYRETAIN streamed into the side file (py_retain_sink's). */
 struct snap_retain {
     struct side_file *f;
@@ -85,8 +101,11 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
     snap_run.pytyped = 0;
     if (!typed && py_types_begin(b) != 0)
         return 0;
-    if (!typed && bstream_blocks(snap_pytype_block, NULL, &left) != 0)
+    uint64_t at = 0; /* snap_pytype_written's place in snap_run.written */
+    if (!typed && bstream_blocks(snap_run.nwritten ? snap_pytype_written : snap_pytype_block,
+                                 &at, &left) != 0)
         b->err = 1;
+    snap_written_drop();
     struct py_types_sink ts = {snap_types_begin, snap_types_run, snap_types_put, snap_types_end,
                                side};
     int streamed = py_types_end(b, owned, side->fd >= 0 ? &ts : NULL);

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/sysmap.h"
 #include "leak.h"
 #include "python/python.h"
 #include "snapshot.h"
@@ -477,6 +478,7 @@ out:
     if (snap_run.pytyped) /* typed as BLOCKS streamed, given up since */
         py_types_drop(&sec[SEC_PYTYPES]);
     snap_run.pytyped = 0;
+    snap_written_drop();
     zsec_release();
     arena_unmap(lv.live, lv.len); /* after STATS (snap_put_stats) */
     snap.stats_lv = NULL;
@@ -558,6 +560,15 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
 int snap_take(unsigned reason, const char *path, int fatal)
 {
     return snap_take_found(reason, path, fatal, NULL);
+}
+
+void snap_written_drop(void)
+{
+    if (snap_run.written)
+        sys_munmap(snap_run.written, snap_run.written_len);
+    snap_run.written = NULL;
+    snap_run.nwritten = 0;
+    snap_run.written_len = 0;
 }
 
 void snap_drop_lock(void)

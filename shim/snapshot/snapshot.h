@@ -224,8 +224,24 @@ struct snap_run {
      * whether they did (py_types_end or py_types_drop is then owed) */
     struct sbuf *pytypes;
     int pytyped;
+    /* BLOCKS' addresses and sizes as written, when the check wrote them
+     * (on its fork or in place): the objects' pass takes the live
+     * blocks BLOCKS has at the same address with the same size, so that
+     * PYTYPES and PYRETAIN speak of the blocks BLOCKS holds (a block
+     * freed and made anew at the same address since had another size: a
+     * retained size below BLOCKS' own).  Mapped by the check, given back
+     * by snap_written_drop. */
+    struct snap_written *written;
+    uint64_t nwritten;
+    size_t written_len;
 };
 extern struct snap_run snap_run;
+/* One block of BLOCKS as written (snap_run.written). */
+struct snap_written {
+    uint64_t addr, size;
+};
+/* snap_run.written given back (snapshot.c, at a run's end). */
+void snap_written_drop(void);
 
 /* ---- snapshot.c ---- */
 void snap_take_lock(void); /* a run's lock, after any snap_lock caller */

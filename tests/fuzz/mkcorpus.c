@@ -9,6 +9,8 @@
  *                          DIR/siteline.hsnap (format 2's SITELINE)
  *                          DIR/pytypes.hsnap (blocks with PYTYPES and PYOWNED),
  *                          DIR/pytypes_bad_owner.hsnap (PYOWNED's owner out of range),
+ *                          DIR/pyretain_below_own.hsnap (PYRETAIN: a retained size
+ *                          below the block's own; PYOWNED's owner out of range)
  *                          DIR/gcfreed.hsnap (PYGCFREED: what the collector freed)
  *                          DIR/shared.hsnap (format 5: trace 2's outermost frame
  *                          trace 1's, stored once)
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
                  siteline = {.with_blocks = 1, .with_siteline = 1},
                  pytypes = {.with_blocks = 1, .with_pytypes = 1},
                  bad_owner = {.with_blocks = 1, .with_pytypes = 1, .pyowned_bad_owner = 1},
+                 below_own = {.with_blocks = 1, .with_pytypes = 1, .pyowned_bad_owner = 1,
+                              .pyretain_below_own = 1},
                  gcfreed = {.with_gcfreed = 1}, shared = {.with_blocks = 1, .shared2 = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal, NULL) |
            write_one(argv[1], "blocks.hsnap", &blocks, NULL) |
@@ -62,6 +66,7 @@ int main(int argc, char **argv)
            write_one(argv[1], "siteline.hsnap", &siteline, NULL) |
            write_one(argv[1], "pytypes.hsnap", &pytypes, NULL) |
            write_one(argv[1], "pytypes_bad_owner.hsnap", &bad_owner, NULL) |
+           write_one(argv[1], "pyretain_below_own.hsnap", &below_own, NULL) |
            write_one(argv[1], "gcfreed.hsnap", &gcfreed, NULL) |
            write_one(argv[1], "shared.hsnap", &shared, NULL) |
            write_one(argv[1], "bomb_traces.hsnap", NULL, "traces") |

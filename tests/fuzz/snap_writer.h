@@ -61,6 +61,8 @@ struct wopts {
     int with_pytypes;          /* PYTYPES (block 0x1000 a list, graph) and PYOWNED
                                   (0x2000 the list's): needs with_blocks */
     int pyowned_bad_owner;     /* PYOWNED's owner = PYTYPES' object count */
+    int pyretain_below_own;    /* PYRETAIN (with with_pytypes): 0x1000 retains
+                                  50 bytes, less than its own 100 */
     int with_gcfreed;          /* PYGCFREED: traces 0 and 2 collected (7 and 2
                                   objects, 448 and 96 B), the interpreter 12 */
     int sl_bad_trace;          /* point 1's first site names trace 3 */
@@ -281,6 +283,12 @@ static void w_pytypes(struct wbuf *w, const struct wopts *o)
     w_u64(w, 1);
     w_put(w, &own, sizeof(own));
     w_sec_end(w, at);
+    if (o->pyretain_below_own) {
+        struct hsnap_pyretain r = {0x1000, 50, HSNAP_PYRETAIN_ROOT, HSNAP_PYRETAIN_HELD, 0, 0};
+        at = w_sec_begin(w, HSNAP_SEC_PYRETAIN);
+        w_put(w, &r, sizeof(r));
+        w_sec_end(w, at);
+    }
 }
 
 static void w_leaks(struct wbuf *w, const struct wopts *o)

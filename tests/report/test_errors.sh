@@ -47,8 +47,21 @@ t_trouble unknown_option "top: unknown option '--bogus'" "$HEAPSNAP" top --bogus
 t_trouble unknown_short_option "unknown option '-q'" "$HEAPSNAP" info -q "$good"
 t_trouble option_needs_value "option '--key' needs a value" "$HEAPSNAP" top "$good" --key
 t_trouble bad_key "bad value for --key: 'colour' (lineno, filename, function, module, traceback, type, lineno,type, filename,type, function,type, module,type)" "$HEAPSNAP" top --key colour "$good"
-t_trouble pyowned_owner_out_of_range "section PYOWNED: item 0: owner 1 of 1" \
-  "$HEAPSNAP" top --key type "$T/c/pytypes_bad_owner.hsnap"
+# a derived section that disagrees with the rest is not trouble: it is left
+# out with one warning line each, and every command reads the rest (exit 0)
+# (--retained, with no PYRETAIN left, says so: exit 2, a third line)
+for how in "info 0 info" "top 0 top --key type" "merge 0 merge -o $T/m.hsnap" \
+           "retained 2 top --retained"; do
+  set -- $how
+  name=derived_sections_dropped_with_one_warning_each_$1 want=$2; shift 2
+  "$HEAPSNAP" "$@" "$T/c/pyretain_below_own.hsnap" >"$T/out" 2>"$T/err"; rc=$?
+  [ "$want" = 2 ] && echo >>"$T/out" && sed -i '3{/--retained: its PYRETAIN was left out (the warning above says why)$/d}' "$T/err"
+  if [ "$rc" = "$want" ] && [ "$(wc -l <"$T/err")" = 2 ] && { [ -s "$T/out" ] || [ -s "$T/m.hsnap" ]; } &&
+     grep -q '^heapsnap: warning: .*pyretain_below_own.hsnap: section PYRETAIN: entry 0: retains 50 bytes, less than its own 100; that section is left out, the rest read$' "$T/err" &&
+     grep -q '^heapsnap: warning: .*: section PYOWNED: item 0: owner 1 of 1' "$T/err"
+  then t_pass "$name"
+  else t_fail "$name" "exit $rc: $(head -c 400 "$T/err" | tr '\n' '|') out: $(head -c 200 "$T/out")"; fi
+done
 t_trouble owner_needs_python_objects "--owner needs a snapshot of a Python process" \
   "$HEAPSNAP" top --owner "$good"
 t_trouble bad_count "bad value for -n: '-3' (a count from 0 to 2147483647)" "$HEAPSNAP" top -n -3 "$good"

@@ -90,15 +90,38 @@ TEST_BEGIN(test_damage_refused)
         {offsetof(struct wopts, leaks_bad_cls), "record 0: class 4 is not direct or cycle"},
         {offsetof(struct wopts, leaks_members_over), "record 4: members 3+2 beyond the 4 stored"},
         {offsetof(struct wopts, leaks_no_blocks), "present without a BLOCKS section"},
-        {offsetof(struct wopts, ret_bad_trace), "RETAINERS: item 2: target trace 3 out of range"},
-        {offsetof(struct wopts, ret_bad_kind), "RETAINERS: item 0: unknown source kind 9"},
-        {offsetof(struct wopts, ret_unsorted), "RETAINERS: item 2: not sorted, or a duplicate"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct wopts o = {0};
         *(int *)((char *)&o + cases[i].knob) = 1;
         expect_true(refused(&o, cases[i].want), "case %zu: want \"%s\", got \"%s\"", i,
                     cases[i].want, err);
+    }
+}
+TEST_END
+
+/* RETAINERS, derived from the leak check, is left out when it disagrees
+ * with the rest (its line in s.dropped); LEAKS and BLOCKS are still read. */
+TEST_BEGIN(retainers_damage_drops_the_section_alone)
+{
+    static const struct {
+        size_t knob;
+        const char *want;
+    } cases[] = {
+        {offsetof(struct wopts, ret_bad_trace), "section RETAINERS: item 2: target trace 3 out of range"},
+        {offsetof(struct wopts, ret_bad_kind), "section RETAINERS: item 0: unknown source kind 9"},
+        {offsetof(struct wopts, ret_unsorted), "section RETAINERS: item 2: not sorted, or a duplicate"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct wopts o = {.with_leaks = 1};
+        struct snap s;
+        *(int *)((char *)&o + cases[i].knob) = 1;
+        expect_true(load_opts(&o, &s) == 0, "case %zu: %s", i, err);
+        expect_true(s.dropped && strstr(s.dropped, cases[i].want) == s.dropped && !strchr(s.dropped, '\n'), "case %zu: dropped \"%s\"",
+                    i, s.dropped ? s.dropped : "");
+        expect_true(!s.has_retainers && !s.nretainers && !s.retainers, "case %zu: kept", i);
+        expect_true(s.lk.present && s.nblocks == W_NLEAK_BLOCKS, "case %zu: the rest", i);
+        snap_free(&s);
     }
 }
 TEST_END
@@ -126,6 +149,7 @@ int main(void)
     test_leaks_decoded();
     test_no_leaks_section();
     test_damage_refused();
+    retainers_damage_drops_the_section_alone();
     test_truncations_refused();
     return 0;
 }
