@@ -82,6 +82,12 @@ static const struct py_obj_layout py_obj_layouts[] = {
     {.version = 0x030d0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
      .interp_modules = 7656, .interp_threads = 7344, .ht_cached_keys = 880, .fr_localsplus = 72,
      .co_names = 96, .co_nnames = 72},
+    {.version = 0x030e0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
+     .interp_modules = 7688, .interp_threads = 7344, .ht_cached_keys = 880, .fr_localsplus = 80,
+     .co_names = 96, .co_nnames = 72},
+    {.version = 0x030f0000, .ht_qualname = 880, .keys = PY_KEYS_311, .preheader = 3u << 3,
+     .interp_modules = 7592, .interp_threads = 7336, .ht_cached_keys = 888, .fr_localsplus = 80,
+     .co_names = 96, .co_nnames = 72},
 };
 
 const struct py_obj_layout *py_obj_layout_find(uint32_t version)

@@ -7,7 +7,7 @@
 # (its shared libpython: "pyenv-3.12"), another on PATH ("path-3.12").
 # Symlinks are resolved so each binary is listed once (pyenv's python3 on
 # PATH is a shell script: the real binary is asked for its sys.executable).
-PY_SUPPORTED="3.10 3.11 3.12 3.13"
+PY_SUPPORTED="3.10 3.11 3.12 3.13 3.14 3.15"
 
 py_pyenv_root() {
   if command -v pyenv >/dev/null 2>&1; then pyenv root; else echo "${PYENV_ROOT:-$HOME/.pyenv}"; fi
@@ -44,7 +44,7 @@ py_interpreters_here() {
     real=$("$p" -c 'import sys, sysconfig
 v = "%d.%d" % sys.version_info[:2]
 ft = sysconfig.get_config_var("Py_GIL_DISABLED")
-print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 13) and not ft else "")' 2>/dev/null)
+print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 15) and not ft else "")' 2>/dev/null)
     ver=${real%% *}; real=${real#* }
     [ -n "$real" ] && [ "$real" != "$ver" ] || continue
     real=$(readlink -f "$real")
