@@ -140,6 +140,7 @@ struct py_obj_layout {
     uint16_t interp_modules, ht_cached_keys, fr_localsplus;
     uint16_t interp_threads; /* its first thread state (3.10: tstate_head) */
     uint16_t co_names, co_cellvars, co_freevars, co_nnames;
+    uint16_t tuple_items; /* PyTupleObject's ob_item (3.14 on: past ob_hash) */
 };
 #define PY_TP_MEMBERS 240
 #define PY_TP_BASE 256

@@ -72,22 +72,23 @@ const struct py_layout *py_layout_find(uint32_t version)
 static const struct py_obj_layout py_obj_layouts[] = {
     {.version = 0x030a0000, .ht_qualname = 864, .keys = PY_KEYS_310, .preheader = 0,
      .interp_modules = 856, .interp_threads = 8, .ht_cached_keys = 872, .fr_localsplus = 352,
-     .co_names = 72, .co_cellvars = 88, .co_freevars = 80, .co_nnames = 28},
+     .co_names = 72, .co_cellvars = 88, .co_freevars = 80, .co_nnames = 28,
+     .tuple_items = 24},
     {.version = 0x030b0000, .ht_qualname = 864, .keys = PY_KEYS_311, .preheader = 1u << 4,
      .interp_modules = 888, .interp_threads = 16, .ht_cached_keys = 872, .fr_localsplus = 72,
-     .co_names = 96, .co_nnames = 76},
+     .co_names = 96, .co_nnames = 76, .tuple_items = 24},
     {.version = 0x030c0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
      .interp_modules = 944, .interp_threads = 72, .ht_cached_keys = 880, .fr_localsplus = 72,
-     .co_names = 96, .co_nnames = 72},
+     .co_names = 96, .co_nnames = 72, .tuple_items = 24},
     {.version = 0x030d0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
      .interp_modules = 7656, .interp_threads = 7344, .ht_cached_keys = 880, .fr_localsplus = 72,
-     .co_names = 96, .co_nnames = 72},
+     .co_names = 96, .co_nnames = 72, .tuple_items = 24},
     {.version = 0x030e0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
      .interp_modules = 7688, .interp_threads = 7344, .ht_cached_keys = 880, .fr_localsplus = 80,
-     .co_names = 96, .co_nnames = 72},
+     .co_names = 96, .co_nnames = 72, .tuple_items = 32},
     {.version = 0x030f0000, .ht_qualname = 880, .keys = PY_KEYS_311, .preheader = 3u << 3,
      .interp_modules = 7592, .interp_threads = 7336, .ht_cached_keys = 888, .fr_localsplus = 80,
-     .co_names = 96, .co_nnames = 72},
+     .co_names = 96, .co_nnames = 72, .tuple_items = 32},
 };
 
 const struct py_obj_layout *py_obj_layout_find(uint32_t version)
@@ -247,8 +248,9 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
  * 3.11 and 3.12 from float_state to exc_state (floats, the slice cache,
  * tuples, lists, dicts and their keys, async generators' values and
  * asends, contexts; 3.12 also long_state, dtoa and func_state, which hold
- * no object), 3.13 object_state.freelists; and 3.13's
- * func_state.func_version_cache (borrowed functions and code).  3.10
+ * no object), from 3.13 on object_state.freelists (3.14 on: each list's
+ * head, its free objects linked through their first word); and from 3.13
+ * on func_state.func_version_cache (borrowed functions and code).  3.10
  * keeps its interpreter on the heap. */
 static const struct {
     uint32_t version, lo[PY_SPANS], hi[PY_SPANS];
@@ -256,6 +258,8 @@ static const struct {
     {0x030b0000, {3608}, {7128}},
     {0x030c0000, {267408}, {273400}},
     {0x030d0000, {10952, 17008}, {14488, 82544}},
+    {0x030e0000, {11120, 14264}, {11744, 79800}},
+    {0x030f0000, {11096, 14272}, {11752, 79808}},
 };
 
 unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS])
@@ -273,12 +277,15 @@ unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[
 
 /* offsetof(_PyRuntimeState, tracemalloc.config) by version: from 3.12 on
  * tracemalloc's config is no longer exported on its own (pytm.c reads its
- * tracing flag there); layout_check.c's check_tm. */
+ * tracing flag there; 3.14's tracemalloc, rewritten in C, keeps the same
+ * config); layout_check.c's check_tm. */
 static const struct {
     uint32_t version, at;
 } py_tm_rows[] = {
     {0x030c0000, 2768},
     {0x030d0000, 10080},
+    {0x030e0000, 10296},
+    {0x030f0000, 10432},
 };
 
 uint32_t py_tm_config_at(uint32_t version)
@@ -297,6 +304,8 @@ static const struct {
     {0x030b0000, 304},
     {0x030c0000, 240},
     {0x030d0000, 240},
+    {0x030e0000, 240},
+    {0x030f0000, 264},
 };
 
 int py_zombie_find(uint32_t version, struct py_zombie *out)
