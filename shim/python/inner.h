@@ -61,6 +61,9 @@ struct py_debug_format {
     uint16_t bytes_ob_size, bytes_ob_sval;
     uint16_t str_state, str_length, str_ascii_size;
     uint16_t interp_gc, gc_collecting; /* pygcfreed.c's flag */
+    /* what the object row has too (3.14 on; 0: not read): the interpreter's
+     * threads and modules, a frame's locals and their names, a tuple's items */
+    uint16_t interp_threads, interp_modules, fr_localsplus, co_localsplusnames, tuple_ob_item;
 };
 const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL */
 /* Where the main interpreter keeps what pygcfreed.c reads, in bytes from
@@ -163,8 +166,14 @@ struct py_obj_layout {
 /* PyFunctionObject's func_defaults, then func_kwdefaults and func_closure
  * (3.10-3.13: layout_check.c): getsets, no members, but __closure__ */
 #define PY_FUNC_DEFAULTS 56
-/* The row for version, or NULL: no object types then. */
+/* The row for version, or NULL: no object types then; once
+ * py_obj_layout_publish has read the interpreter's, that one. */
 const struct py_obj_layout *py_obj_layout_find(uint32_t version);
+/* The row for version with the fields the interpreter's _Py_DebugOffsets
+ * (runtime: _PyRuntime) publish taken from them (3.14 on), for
+ * py_obj_layout_find: 1 the same as the row, 0 not (the interpreter's
+ * taken), -1 none published, or out of range (the row stays). */
+int py_obj_layout_publish(const void *runtime, uint32_t version);
 /* code.c: the UTF-8 text of the compact str object at s into out (cap
  * bytes); its length (0: none, or not a compact str). */
 uint32_t py_str(const char *s, char *out, uint32_t cap);

@@ -91,12 +91,21 @@ static const struct py_obj_layout py_obj_layouts[] = {
      .co_names = 96, .co_nnames = 72, .tuple_items = 32},
 };
 
-const struct py_obj_layout *py_obj_layout_find(uint32_t version)
+static struct py_obj_layout py_obj_pub; /* py_obj_layout_publish's; version 0: none */
+
+static const struct py_obj_layout *py_obj_row(uint32_t version)
 {
     for (size_t i = 0; i < sizeof py_obj_layouts / sizeof py_obj_layouts[0]; i++)
         if ((version & 0xffff0000u) == py_obj_layouts[i].version)
             return &py_obj_layouts[i];
     return NULL;
+}
+
+const struct py_obj_layout *py_obj_layout_find(uint32_t version)
+{
+    if (py_obj_pub.version && (version & 0xffff0000u) == py_obj_pub.version)
+        return &py_obj_pub;
+    return py_obj_row(version);
 }
 
 static const struct py_debug_format py_debug_formats[] = {
@@ -117,6 +126,8 @@ static const struct py_debug_format py_debug_formats[] = {
         .ob_type = 408, .bytes_ob_size = 600, .bytes_ob_sval = 608,
         .str_state = 624, .str_length = 632, .str_ascii_size = 640,
         .interp_gc = 88, .gc_collecting = 656,
+        .interp_threads = 72, .interp_modules = 96, .fr_localsplus = 280,
+        .co_localsplusnames = 368, .tuple_ob_item = 456,
     },
     { /* 3.15: the interpreter frame's block grew */
         .version = 0x030f0000, .free_threaded = 16, .ts_current_frame = 208,
@@ -126,6 +137,8 @@ static const struct py_debug_format py_debug_formats[] = {
         .ob_type = 472, .bytes_ob_size = 696, .bytes_ob_sval = 704,
         .str_state = 720, .str_length = 728, .str_ascii_size = 736,
         .interp_gc = 88, .gc_collecting = 760,
+        .interp_threads = 72, .interp_modules = 96, .fr_localsplus = 344,
+        .co_localsplusnames = 432, .tuple_ob_item = 552,
     },
 };
 
@@ -211,6 +224,28 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
     out->str_ascii_data = ascii;
     out->str_compact_data = (uint16_t)(ascii + 16);
     return 0;
+}
+
+int py_obj_layout_publish(const void *runtime, uint32_t version)
+{
+    const struct py_debug_format *f = py_debug_format_find(version);
+    const struct py_obj_layout *row = py_obj_row(version);
+    const char *d = runtime;
+    struct py_obj_layout o;
+    if (!row || !f || !f->tuple_ob_item || !d || memcmp(d, "xdebugpy", 8) != 0 ||
+        (py_u64(d, 8) & 0xffff0000u) != (version & 0xffff0000u))
+        return -1;
+    o = *row;
+    /* PyInterpreterState's fields lie further in than py_fits takes */
+    uint64_t threads = py_u64(d, f->interp_threads), mods = py_u64(d, f->interp_modules);
+    if (threads > UINT16_MAX - 8 || mods > UINT16_MAX - 8 ||
+        py_fits(py_u64(d, f->fr_localsplus), &o.fr_localsplus) ||
+        py_fits(py_u64(d, f->co_localsplusnames), &o.co_names) ||
+        py_fits(py_u64(d, f->tuple_ob_item), &o.tuple_items))
+        return -1;
+    o.interp_threads = (uint16_t)threads, o.interp_modules = (uint16_t)mods;
+    py_obj_pub = o;
+    return !memcmp(&o, row, sizeof o);
 }
 
 /* py_gc_layout_find's rows: offsetof(PyInterpreterState, ...) by version

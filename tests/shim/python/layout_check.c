@@ -87,6 +87,15 @@ static int check_published(void)
     D(str_ascii_size, unicode_object.asciiobject_size);
     D(interp_gc, interpreter_state.gc);
     D(gc_collecting, gc.collecting);
+#if PY_VERSION_HEX >= 0x030e0000
+    D(interp_threads, interpreter_state.threads_head);
+    D(interp_modules, interpreter_state.imports_modules);
+    D(fr_localsplus, interpreter_frame.localsplus);
+    D(co_localsplusnames, code_object.localsplusnames);
+    D(tuple_ob_item, tuple_object.ob_item);
+#else
+    CHECK(tuple_ob_item, 0); /* the object row's own, not published */
+#endif
 #undef D
     if (offsetof(_PyRuntimeState, debug_offsets) != 0) {
         printf("debug_offsets is not _PyRuntime's first field\n");

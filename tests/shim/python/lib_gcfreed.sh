@@ -2,6 +2,21 @@
 # lib_py.sh): gcpairs.py under the shim, with a known count of objects the
 # cycle collector frees (600) at a known line (GC_PAIR_LINE).
 
+# py_gc_interpreters: py_interpreters whose collector the shim watches
+# (a gc row of shim/python/layout.c: 3.10-3.13).  py_gc_skips NAME: a SKIP
+# line NAME_TAG for each other one, saying why.
+py_gc_interpreters() {
+  py_interpreters | while read -r tag py; do
+    case "$tag" in *-3.1[45]) ;; *) echo "$tag $py" ;; esac
+  done
+}
+py_gc_skips() {
+  local tag py
+  py_interpreters | while read -r tag py; do
+    case "$tag" in *-3.1[45]) t_skip "$1_$tag" "CPython ${tag##*-}'s collector is not watched: no gc row (3.14's free lists are linked through their objects, 3.15 keeps the collector's stats behind a pointer)" ;; esac
+  done
+}
+
 GC_PAIRS=tests/shim/python/gcpairs.py
 GC_PAIR_LINE=$(py_line $GC_PAIRS '# PAIR')
 

@@ -1,6 +1,6 @@
 # tests/shim/python/lib_py.sh - helpers of the Python tests (sourced after
 # tests/lib.sh): the CPython interpreters on this machine that heapsnap
-# gives Python frames (3.10-3.13), and the C extension the tests build.
+# gives Python frames (3.10-3.15), and the C extension the tests build.
 #
 # py_interpreters: one line per interpreter, "TAG PATH": Debian's
 # /usr/bin/python3 ("debian"), every pyenv build of a supported version
@@ -58,8 +58,9 @@ print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 15) and not ft
 
 # py_root_interpreters supported|unread: "TAG WRAPPER" of the interpreters
 # of the Debian roots (scripts/debian-root.sh, made by `make check`):
-# Debian 13's python3.13 ("debian13-3.13") among the supported ones, sid's
-# 3.14 and 3.15 ("sid-3.14") among those heapsnap does not read yet.
+# Debian 13's python3.13 ("debian13-3.13") and sid's 3.14 and 3.15
+# ("sid-3.14") among the supported ones; a root's version outside
+# PY_SUPPORTED among those heapsnap does not read (unread).
 # TEST_PYTHONS=PATTERN keeps only the tags that contain it (every
 # interpreter list of these tests), to run one interpreter's tests.
 py_root_interpreters() {
