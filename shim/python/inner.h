@@ -72,13 +72,29 @@ const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL
  * Py_ssize_t, end where it starts), and the numfree counts (ints) of the
  * free lists of lists, dicts, tuples (one a size: index size - tuple_base)
  * and frames (3.10; 0: none).  From 3.13 on, collecting is the
- * interpreter's _Py_DebugOffsets' (runtime: _PyRuntime).  0, or -1: a
- * version without a row. */
+ * interpreter's _Py_DebugOffsets' (runtime: _PyRuntime).  From 3.14 on
+ * (linked) each free list is a struct _Py_freelist: its head, the free
+ * objects linked through their first word, then its count (a Py_ssize_t,
+ * the numfree places), the tuples' 16 bytes apart, the keys' list right
+ * after the dicts'; gens: where the generations are (py_gens_at; 0:
+ * searched, py_gens_find); nostats: the collector's stats are behind a
+ * pointer (3.15), not before collecting.  0, or -1: a version without a
+ * row. */
 struct py_gc_layout {
     uint32_t version, collecting, list_numfree, dict_numfree, tuple_numfree, tuple_base,
-        frame_numfree;
+        frame_numfree, gens;
+    uint8_t linked, nostats;
 };
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
+/* 3.14's free lists of gc types other than lists, dicts and tuples, in
+ * struct _Py_freelists (its place: py_borrowed_spans' first): the type's
+ * exported symbol, offsetof its struct _Py_freelist, its most objects.
+ * Their *n entries for version (0: none). */
+struct py_fl_type {
+    const char *sym;
+    uint16_t at, room;
+};
+const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n);
 #define PY_GC_STATS_BYTES 72
 
 /* The readable ranges of the address space at one moment (pymaps.c):
@@ -91,6 +107,9 @@ int pymap_readable(uintptr_t p, size_t n);
  * the interpreter's state at interp, whose gc.collecting is at collecting
  * (pygens.c): 0, or -1 when no candidate verifies. */
 int py_gens_find(uintptr_t interp, uint32_t collecting, uintptr_t heads[4]);
+/* ... 3.14 on, where the row says (gens: offsetof gc.generations; the
+ * permanent generation right after them), verified as py_gens_find's. */
+int py_gens_at(uintptr_t interp, uint32_t gens, uintptr_t heads[4]);
 
 /* The spans [lo[k], hi[k]) of PyInterpreterState (bytes from its start,
  * in order) that hold no reference of their own: its free lists (their

@@ -250,12 +250,16 @@ int py_obj_layout_publish(const void *runtime, uint32_t version)
 
 /* py_gc_layout_find's rows: offsetof(PyInterpreterState, ...) by version
  * (layout_check.c's check_gc): gc.collecting, and the numfree of the free
- * lists of lists, dicts, tuples (an int per size) and 3.10's frames. */
+ * lists of lists, dicts, tuples (an int per size; 3.14 on each list's
+ * size) and 3.10's frames; from 3.14 on gc.generations, linked lists, and
+ * 3.15's stats behind a pointer. */
 static const struct py_gc_layout py_gc_rows[] = {
-    {0x030a0000, 816, 10680, 11328, 9960, 0, 11992},
-    {0x030b0000, 848, 4512, 5160, 3792, 1, 0},
-    {0x030c0000, 312, 270712, 272016, 269992, 1, 0},
-    {0x030d0000, 7600, 11848, 12496, 11128, 1, 0},
+    {0x030a0000, 816, 10680, 11328, 9960, 0, 11992, 0, 0, 0},
+    {0x030b0000, 848, 4512, 5160, 3792, 1, 0, 0, 0, 0},
+    {0x030c0000, 312, 270712, 272016, 269992, 1, 0, 0, 0, 0},
+    {0x030d0000, 7600, 11848, 12496, 11128, 1, 0, 0, 0, 0},
+    {0x030e0000, 7600, 11480, 11528, 11160, 1, 0, 7432, 1, 0},
+    {0x030f0000, 7512, 11472, 11520, 11152, 1, 0, 7408, 1, 1},
 };
 
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out)
@@ -276,6 +280,22 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
         return 0;
     }
     return -1;
+}
+
+/* layout_check.c's check_gc: offsetof(struct _Py_freelists, ...) and
+ * Py_*_MAXFREELIST of 3.14 (pygcfreed.c's types freed from a free list) */
+static const struct py_fl_type py_fl_314[] = {
+    {"PyListIter_Type", 368, 10},  {"PyTupleIter_Type", 384, 10}, {"PyContext_Type", 480, 255},
+    {"PyCFunction_Type", 576, 16}, {"PyCMethod_Type", 592, 16},   {"PyMethod_Type", 608, 20},
+};
+
+const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n)
+{
+    *n = 0;
+    if ((version & 0xffff0000u) != 0x030e0000u)
+        return NULL;
+    *n = sizeof py_fl_314 / sizeof py_fl_314[0];
+    return py_fl_314;
 }
 
 /* offsetof(PyInterpreterState, ...) by version of the spans that hold

@@ -222,7 +222,9 @@ unsigned py_seed_live(py_seed_fn fn, void *arg)
     int32_t collecting = 1;
     if (!interp || !py_lay || py_gc_layout_find(py_sym.version, runtime, &gl) != 0 ||
         !peek(&collecting, interp + gl.collecting, sizeof collecting) || collecting ||
-        py_gens_find(interp, gl.collecting, heads) != 0 || pymap_load() != 0)
+        (gl.gens ? py_gens_at(interp, gl.gens, heads) : py_gens_find(interp, gl.collecting, heads)) !=
+            0 ||
+        pymap_load() != 0)
         return 0;
     const uintptr_t basic[3] = {pysl_basic(py_sym.list_type), pysl_basic(py_sym.dict_type),
                                 pysl_basic(py_sym.tuple_type)};

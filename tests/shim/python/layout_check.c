@@ -304,17 +304,73 @@ static int check_gc(void)
     struct py_gc_layout g;
     int bad = 0;
 #if PY_VERSION_HEX >= 0x030e0000
-    /* 3.14's free lists are linked through their objects (no slots for
-     * pyseed.c), 3.15's collector keeps its stats behind a pointer and
-     * generation0 past gc.collecting: no row, so pygcfreed.c, pyseed.c and
-     * pyseedlive.c stay off */
-    SAME("no gc row from 3.14 on", py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g), -1);
+    /* 3.14 on: free lists linked through their objects, the generations
+     * where the row says (generation0 past gc.collecting) */
+    if (py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
+        printf("no gc row for %s\n", PY_VERSION);
+        return 1;
+    }
+#define FL(m) offsetof(PyInterpreterState, object_state.freelists.m)
+    SAME("gc.collecting", g.collecting, offsetof(PyInterpreterState, gc.collecting));
+    SAME("gc.generations", g.gens, offsetof(PyInterpreterState, gc.generations));
+    SAME("gc.permanent_generation", g.gens + 72,
+         offsetof(PyInterpreterState, gc.permanent_generation));
+    SAME("linked free lists", g.linked, 1);
+    SAME("the free list's head", 0, offsetof(struct _Py_freelist, freelist));
     SAME("the free list's count", 8, offsetof(struct _Py_freelist, size));
+    SAME("struct _Py_freelist", 16, sizeof(struct _Py_freelist));
+    SAME("list numfree", g.list_numfree, FL(lists.size));
+    SAME("dict numfree", g.dict_numfree, FL(dicts.size));
+    SAME("dict keys numfree", g.dict_numfree + 16, FL(dictkeys.size));
+    SAME("tuple numfree", g.tuple_numfree, FL(tuples[0].size));
+    SAME("tuple numfree 1", g.tuple_numfree + 16, FL(tuples[1].size));
+    SAME("tuple free lists", 20, PyTuple_MAXSAVESIZE);
+    SAME("tuple_base", g.tuple_base, 1);
+    SAME("frame_numfree", g.frame_numfree, 0);
+    SAME("PyList_MAXFREELIST", 80, PY_LIST_MAXFREE);
+    SAME("PyDict_MAXFREELIST", 80, PY_DICT_MAXFREE);
+    SAME("dict keys MAXFREELIST", 80, Py_dictkeys_MAXFREELIST);
+    SAME("PyTuple_MAXFREELIST", 2000, PY_TUPLE_MAXFREE);
+#undef FL
+    {
+        unsigned nfl;
+        const struct py_fl_type *fl = py_fl_types((uint32_t)PY_VERSION_HEX, &nfl);
+#if PY_VERSION_HEX >= 0x030f0000
+        SAME("no free list types (no stats read)", nfl, 0);
+        (void)fl;
+#else
+        const size_t at[] = {offsetof(struct _Py_freelists, list_iters),
+                             offsetof(struct _Py_freelists, tuple_iters),
+                             offsetof(struct _Py_freelists, contexts),
+                             offsetof(struct _Py_freelists, pycfunctionobject),
+                             offsetof(struct _Py_freelists, pycmethodobject),
+                             offsetof(struct _Py_freelists, pymethodobjects)};
+        const size_t room[] = {Py_list_iters_MAXFREELIST, Py_tuple_iters_MAXFREELIST,
+                               Py_contexts_MAXFREELIST, Py_pycfunctionobject_MAXFREELIST,
+                               Py_pycmethodobject_MAXFREELIST, Py_pymethodobjects_MAXFREELIST};
+        SAME("free list types", nfl, 6);
+        for (unsigned k = 0; k < nfl && k < 6; k++) {
+            SAME(fl[k].sym, fl[k].at, at[k]);
+            SAME(fl[k].sym, fl[k].room, room[k]);
+        }
+#endif
+    }
+#if PY_VERSION_HEX >= 0x030f0000
+    SAME("stats behind a pointer", g.nostats, 1);
+    SAME("gc.generation_stats a pointer", 8, sizeof(((PyInterpreterState *)0)->gc.generation_stats));
+#else
+    SAME("stats before gc.collecting", g.nostats, 0);
+    SAME("gc.generation_stats", g.collecting - PY_GC_STATS_BYTES,
+         offsetof(PyInterpreterState, gc.generation_stats));
+    SAME("generation_stats", PY_GC_STATS_BYTES, sizeof(struct gc_generation_stats) * 3);
+    SAME("stats collected", 8, offsetof(struct gc_generation_stats, collected));
+#endif
 #else
     if (py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
         printf("no gc row for %s\n", PY_VERSION);
         return 1;
     }
+    SAME("generations searched, slots in arrays, stats", g.gens + g.linked + g.nostats, 0);
     SAME("gc.collecting", g.collecting, offsetof(PyInterpreterState, gc.collecting));
     SAME("gc.generation_stats", g.collecting - PY_GC_STATS_BYTES,
          offsetof(PyInterpreterState, gc.generation_stats));

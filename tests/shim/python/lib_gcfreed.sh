@@ -3,17 +3,17 @@
 # cycle collector frees (600) at a known line (GC_PAIR_LINE).
 
 # py_gc_interpreters: py_interpreters whose collector the shim watches
-# (a gc row of shim/python/layout.c: 3.10-3.13).  py_gc_skips NAME: a SKIP
-# line NAME_TAG for each other one, saying why.
+# (3.10-3.14: pygcfreed.c reads the stats just before gc.collecting).
+# py_gc_skips NAME: a SKIP line NAME_TAG for each other one, saying why.
 py_gc_interpreters() {
   py_interpreters | while read -r tag py; do
-    case "$tag" in *-3.1[45]) ;; *) echo "$tag $py" ;; esac
+    case "$tag" in *-3.15) ;; *) echo "$tag $py" ;; esac
   done
 }
 py_gc_skips() {
   local tag py
   py_interpreters | while read -r tag py; do
-    case "$tag" in *-3.1[45]) t_skip "$1_$tag" "CPython ${tag##*-}'s collector is not watched: no gc row (3.14's free lists are linked through their objects, 3.15 keeps the collector's stats behind a pointer)" ;; esac
+    case "$tag" in *-3.15) t_skip "$1_$tag" "CPython 3.15's collector is not watched: it keeps its stats behind a pointer (struct gc_stats' ring buffers)" ;; esac
   done
 }
 

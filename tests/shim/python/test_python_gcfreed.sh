@@ -21,7 +21,7 @@ tree=$(py_line $script '# TREE')
 acyclic=$(py_line $script '# ACYCLIC')
 py_gc_skips python_gcfreed
 if [ -z "$(py_gc_interpreters)" ]; then
-  t_skip python_gcfreed_watched "no CPython whose collector heapsnap watches here (3.10-3.13)"
+  t_skip python_gcfreed_watched "no CPython whose collector heapsnap watches here (3.10-3.14)"
   exit 0
 fi
 for v in $(py_versions_missing); do
