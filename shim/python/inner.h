@@ -86,10 +86,10 @@ struct py_gc_layout {
     uint8_t linked, nostats;
 };
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
-/* 3.14's free lists of gc types other than lists, dicts and tuples, in
- * struct _Py_freelists (its place: py_borrowed_spans' first): the type's
- * exported symbol, offsetof its struct _Py_freelist, its most objects.
- * Their *n entries for version (0: none). */
+/* 3.14's and 3.15's free lists of gc types other than lists, dicts and
+ * tuples, in struct _Py_freelists (its place: py_borrowed_spans' first):
+ * the type's exported symbol, offsetof its struct _Py_freelist, its most
+ * objects.  Their *n entries for version (0: none). */
 struct py_fl_type {
     const char *sym;
     uint16_t at, room;

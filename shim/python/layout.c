@@ -283,19 +283,30 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
 }
 
 /* layout_check.c's check_gc: offsetof(struct _Py_freelists, ...) and
- * Py_*_MAXFREELIST of 3.14 (pygcfreed.c's types freed from a free list) */
-static const struct py_fl_type py_fl_314[] = {
-    {"PyListIter_Type", 368, 10},  {"PyTupleIter_Type", 384, 10}, {"PyContext_Type", 480, 255},
-    {"PyCFunction_Type", 576, 16}, {"PyCMethod_Type", 592, 16},   {"PyMethod_Type", 608, 20},
+ * Py_*_MAXFREELIST of 3.14 and 3.15 (which added complexes' and bytes
+ * writers' lists): pyseed.c's and pygcfreed.c's other gc types */
+#define PY_FL_TYPES 6
+static const struct {
+    uint32_t version;
+    struct py_fl_type t[PY_FL_TYPES];
+} py_fl_rows[] = {
+    {0x030e0000,
+     {{"PyListIter_Type", 368, 10}, {"PyTupleIter_Type", 384, 10}, {"PyContext_Type", 480, 255},
+      {"PyCFunction_Type", 576, 16}, {"PyCMethod_Type", 592, 16}, {"PyMethod_Type", 608, 20}}},
+    {0x030f0000,
+     {{"PyListIter_Type", 384, 10}, {"PyTupleIter_Type", 400, 10}, {"PyContext_Type", 496, 255},
+      {"PyCFunction_Type", 608, 16}, {"PyCMethod_Type", 624, 16}, {"PyMethod_Type", 640, 20}}},
 };
 
 const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n)
 {
     *n = 0;
-    if ((version & 0xffff0000u) != 0x030e0000u)
-        return NULL;
-    *n = sizeof py_fl_314 / sizeof py_fl_314[0];
-    return py_fl_314;
+    for (size_t i = 0; i < sizeof py_fl_rows / sizeof py_fl_rows[0]; i++)
+        if ((version & 0xffff0000u) == py_fl_rows[i].version) {
+            *n = PY_FL_TYPES;
+            return py_fl_rows[i].t;
+        }
+    return NULL;
 }
 
 /* offsetof(PyInterpreterState, ...) by version of the spans that hold

@@ -111,7 +111,8 @@ static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t s
     return seen;
 }
 
-/* 3.14 on (py_gc_layout's linked): lists, dicts, their keys, tuples. */
+/* 3.14 on (py_gc_layout's linked): lists, dicts, their keys, tuples, and
+ * the other gc types kept (py_fl_types). */
 static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uintptr_t tuple,
                            py_seed_fn fn, void *arg)
 {
@@ -121,6 +122,15 @@ static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uint
     for (unsigned i = 0; tuple && i < PYS_SIZES; i++)
         seen += pys_chain(interp, gl->tuple_numfree + 16 * i, tuple, i + gl->tuple_base,
                           PYS_TUPLES, fn, arg);
+    /* iterators, contexts, methods (py_fl_types) */
+    uint32_t lo[PY_SPANS], hi[PY_SPANS];
+    unsigned n;
+    const struct py_fl_type *fl = py_fl_types(py_sym.version, &n);
+    for (unsigned k = 0; fl && py_borrowed_spans(py_sym.version, lo, hi) && k < n; k++) {
+        uintptr_t t = (uintptr_t)dlsym(RTLD_DEFAULT, fl[k].sym);
+        if (t)
+            seen += pys_chain(interp, lo[0] + fl[k].at + 8u, t, 0, fl[k].room, fn, arg);
+    }
     return seen;
 }
 
