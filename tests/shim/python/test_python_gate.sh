@@ -5,7 +5,7 @@
 # clean or kept ones), and a clean program (json, re, dataclasses, asyncio,
 # a thread) passes with its leak check: the interpreter's own leftovers
 # never fail it (the garbage its standard library made is counted apart),
-# on every CPython 3.10-3.13 found (a SKIP line names each one absent; the
+# on every CPython 3.10-3.15 found (a SKIP line names each one absent; the
 # extension needs the interpreter's Python.h).  A bad value is refused in
 # one line (exit 2).
 . tests/shim/python/lib_py.sh

@@ -7,7 +7,7 @@
 # collected sums move by, as the program itself printed them; each
 # snapshot's interpreter figure is the program's.  With the collector off
 # and no gc.collect(), nothing is collected; PYTHONMALLOC=malloc carries
-# the counts too.  On every CPython 3.10-3.13 found (a SKIP line names
+# the counts too.  On every CPython 3.10-3.14 found (a SKIP line names
 # each one absent); on the first, diff, merge and a killed program's state
 # file (gcpairs.py's 600, lib_gcfreed.sh): the CLI's and the state file's,
 # the same for every version.

@@ -5,7 +5,7 @@
 # against each interpreter's headers, leaks a reference of 3 bytearrays
 # (one of them twice), returns 5 clean ones and keeps 2 in a C global;
 # tests/shim/python/leakref_user.py drops them all and imports what a
-# clean program does.  On every CPython 3.10-3.13 found (a SKIP line names
+# clean program does.  On every CPython 3.10-3.15 found (a SKIP line names
 # each one absent), `top --retained --key type` counts exactly the 3
 # planted, all bytearrays (the scan is conservative, but leaves out the
 # dead frames' slots and glibc's free chunks that used to hide one), and

@@ -5,7 +5,7 @@
 # themselves is recorded, at tracemalloc's own site.  Before, it ran
 # inside the wrappers' guard, unseen, and the hash tables' entries chained
 # after it read as lost: `run --gate` failed on `-c 'x=1'` on every
-# version.  Now, on every CPython 3.10-3.13 found (a SKIP line names each
+# version.  Now, on every CPython 3.10-3.15 found (a SKIP line names each
 # one absent): a clean program passes the gate; the program's line holds
 # what tracemalloc counts there (within 20 blocks: tracemalloc's count
 # is at its snapshot, heapsnap's at exit) and tracemalloc's tables are their own

@@ -3,7 +3,7 @@
 # snapshots (the gc's counts printed: 500, then 1000); `diff --key type`
 # reads __main__.Order's count and its change as the gc counts them, `diff
 # --key lineno,type` charges them to their line, and the JSON's group
-# carries "type".  On every CPython 3.10-3.13 found (--key type reads no
+# carries "type".  On every CPython 3.10-3.15 found (--key type reads no
 # symbols: quick on each); a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 
