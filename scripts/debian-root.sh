@@ -5,8 +5,8 @@
 # `debootstrap --variant=minbase` from Debian's mirror and kept between runs
 # (a root is a cache: removing it costs the next run a few minutes).  A
 # root holds only what the tests run there: the interpreters, their headers
-# (python3-dev: the layout check and the test extension build against them)
-# and libunwind (the shim's one shared library).
+# (python3-dev: the layout check and the test extension build against them),
+# libunwind (the shim's one shared library) and pytest (the plugin's tests).
 #
 # Usage:
 #   scripts/debian-root.sh make SUITE...     make the roots that are missing; prints each path
@@ -31,7 +31,7 @@ die() { echo "debian-root: $*" >&2; exit 2; }
 suite_pkgs() {
   case "$1" in
     trixie) echo "python3 python3-dev python3-pytest libunwind8" ;;
-    sid) echo "python3.14 python3.14-dev python3.15 python3.15-dev libunwind8" ;;
+    sid) echo "python3.14 python3.14-dev python3.15 python3.15-dev python3-pytest libunwind8" ;;
     *) return 1 ;;
   esac
 }

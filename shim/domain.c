@@ -588,6 +588,13 @@ void dom_init(void)
         opt_warn(py_unread_set(real, HSNAP_PYUNREAD_OBJECTS,
                                ": Python lines read, its objects not yet (no types, cycles "
                                "or holders)"), "", "");
+    else if (real >= 0x030e0000u) { /* the row's fields the interpreter publishes */
+        int same = py_obj_layout_publish(py_dlsym("_PyRuntime"), real);
+        if (same >= 0)
+            opt_debug("python: object layout from _Py_DebugOffsets, ",
+                      same ? "the same as the row" : "not the row's (the interpreter's own taken)",
+                      "");
+    }
     pyexit_find(py_dlsym);
     pthread_atfork(NULL, NULL, py_forked);
     py_wrap_arenas();

@@ -61,6 +61,9 @@ struct py_debug_format {
     uint16_t bytes_ob_size, bytes_ob_sval;
     uint16_t str_state, str_length, str_ascii_size;
     uint16_t interp_gc, gc_collecting; /* pygcfreed.c's flag */
+    /* what the object row has too (3.14 on; 0: not read): the interpreter's
+     * threads and modules, a frame's locals and their names, a tuple's items */
+    uint16_t interp_threads, interp_modules, fr_localsplus, co_localsplusnames, tuple_ob_item;
 };
 const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL */
 /* Where the main interpreter keeps what pygcfreed.c reads, in bytes from
@@ -69,13 +72,29 @@ const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL
  * Py_ssize_t, end where it starts), and the numfree counts (ints) of the
  * free lists of lists, dicts, tuples (one a size: index size - tuple_base)
  * and frames (3.10; 0: none).  From 3.13 on, collecting is the
- * interpreter's _Py_DebugOffsets' (runtime: _PyRuntime).  0, or -1: a
- * version without a row. */
+ * interpreter's _Py_DebugOffsets' (runtime: _PyRuntime).  From 3.14 on
+ * (linked) each free list is a struct _Py_freelist: its head, the free
+ * objects linked through their first word, then its count (a Py_ssize_t,
+ * the numfree places), the tuples' 16 bytes apart, the keys' list right
+ * after the dicts'; gens: where the generations are (py_gens_at; 0:
+ * searched, py_gens_find); nostats: the collector's stats are behind a
+ * pointer (3.15), not before collecting.  0, or -1: a version without a
+ * row. */
 struct py_gc_layout {
     uint32_t version, collecting, list_numfree, dict_numfree, tuple_numfree, tuple_base,
-        frame_numfree;
+        frame_numfree, gens;
+    uint8_t linked, nostats;
 };
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
+/* 3.14's and 3.15's free lists of gc types other than lists, dicts and
+ * tuples, in struct _Py_freelists (its place: py_borrowed_spans' first):
+ * the type's exported symbol, offsetof its struct _Py_freelist, its most
+ * objects.  Their *n entries for version (0: none). */
+struct py_fl_type {
+    const char *sym;
+    uint16_t at, room;
+};
+const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n);
 #define PY_GC_STATS_BYTES 72
 
 /* The readable ranges of the address space at one moment (pymaps.c):
@@ -88,6 +107,9 @@ int pymap_readable(uintptr_t p, size_t n);
  * the interpreter's state at interp, whose gc.collecting is at collecting
  * (pygens.c): 0, or -1 when no candidate verifies. */
 int py_gens_find(uintptr_t interp, uint32_t collecting, uintptr_t heads[4]);
+/* ... 3.14 on, where the row says (gens: offsetof gc.generations; the
+ * permanent generation right after them), verified as py_gens_find's. */
+int py_gens_at(uintptr_t interp, uint32_t gens, uintptr_t heads[4]);
 
 /* The spans [lo[k], hi[k]) of PyInterpreterState (bytes from its start,
  * in order) that hold no reference of their own: its free lists (their
@@ -140,6 +162,7 @@ struct py_obj_layout {
     uint16_t interp_modules, ht_cached_keys, fr_localsplus;
     uint16_t interp_threads; /* its first thread state (3.10: tstate_head) */
     uint16_t co_names, co_cellvars, co_freevars, co_nnames;
+    uint16_t tuple_items; /* PyTupleObject's ob_item (3.14 on: past ob_hash) */
 };
 #define PY_TP_MEMBERS 240
 #define PY_TP_BASE 256
@@ -162,8 +185,14 @@ struct py_obj_layout {
 /* PyFunctionObject's func_defaults, then func_kwdefaults and func_closure
  * (3.10-3.13: layout_check.c): getsets, no members, but __closure__ */
 #define PY_FUNC_DEFAULTS 56
-/* The row for version, or NULL: no object types then. */
+/* The row for version, or NULL: no object types then; once
+ * py_obj_layout_publish has read the interpreter's, that one. */
 const struct py_obj_layout *py_obj_layout_find(uint32_t version);
+/* The row for version with the fields the interpreter's _Py_DebugOffsets
+ * (runtime: _PyRuntime) publish taken from them (3.14 on), for
+ * py_obj_layout_find: 1 the same as the row, 0 not (the interpreter's
+ * taken), -1 none published, or out of range (the row stays). */
+int py_obj_layout_publish(const void *runtime, uint32_t version);
 /* code.c: the UTF-8 text of the compact str object at s into out (cap
  * bytes); its length (0: none, or not a compact str). */
 uint32_t py_str(const char *s, char *out, uint32_t cap);

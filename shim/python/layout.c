@@ -72,24 +72,40 @@ const struct py_layout *py_layout_find(uint32_t version)
 static const struct py_obj_layout py_obj_layouts[] = {
     {.version = 0x030a0000, .ht_qualname = 864, .keys = PY_KEYS_310, .preheader = 0,
      .interp_modules = 856, .interp_threads = 8, .ht_cached_keys = 872, .fr_localsplus = 352,
-     .co_names = 72, .co_cellvars = 88, .co_freevars = 80, .co_nnames = 28},
+     .co_names = 72, .co_cellvars = 88, .co_freevars = 80, .co_nnames = 28,
+     .tuple_items = 24},
     {.version = 0x030b0000, .ht_qualname = 864, .keys = PY_KEYS_311, .preheader = 1u << 4,
      .interp_modules = 888, .interp_threads = 16, .ht_cached_keys = 872, .fr_localsplus = 72,
-     .co_names = 96, .co_nnames = 76},
+     .co_names = 96, .co_nnames = 76, .tuple_items = 24},
     {.version = 0x030c0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
      .interp_modules = 944, .interp_threads = 72, .ht_cached_keys = 880, .fr_localsplus = 72,
-     .co_names = 96, .co_nnames = 72},
+     .co_names = 96, .co_nnames = 72, .tuple_items = 24},
     {.version = 0x030d0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
      .interp_modules = 7656, .interp_threads = 7344, .ht_cached_keys = 880, .fr_localsplus = 72,
-     .co_names = 96, .co_nnames = 72},
+     .co_names = 96, .co_nnames = 72, .tuple_items = 24},
+    {.version = 0x030e0000, .ht_qualname = 872, .keys = PY_KEYS_311, .preheader = 3u << 3,
+     .interp_modules = 7688, .interp_threads = 7344, .ht_cached_keys = 880, .fr_localsplus = 80,
+     .co_names = 96, .co_nnames = 72, .tuple_items = 32},
+    {.version = 0x030f0000, .ht_qualname = 880, .keys = PY_KEYS_311, .preheader = 3u << 3,
+     .interp_modules = 7592, .interp_threads = 7336, .ht_cached_keys = 888, .fr_localsplus = 80,
+     .co_names = 96, .co_nnames = 72, .tuple_items = 32},
 };
 
-const struct py_obj_layout *py_obj_layout_find(uint32_t version)
+static struct py_obj_layout py_obj_pub; /* py_obj_layout_publish's; version 0: none */
+
+static const struct py_obj_layout *py_obj_row(uint32_t version)
 {
     for (size_t i = 0; i < sizeof py_obj_layouts / sizeof py_obj_layouts[0]; i++)
         if ((version & 0xffff0000u) == py_obj_layouts[i].version)
             return &py_obj_layouts[i];
     return NULL;
+}
+
+const struct py_obj_layout *py_obj_layout_find(uint32_t version)
+{
+    if (py_obj_pub.version && (version & 0xffff0000u) == py_obj_pub.version)
+        return &py_obj_pub;
+    return py_obj_row(version);
 }
 
 static const struct py_debug_format py_debug_formats[] = {
@@ -110,6 +126,8 @@ static const struct py_debug_format py_debug_formats[] = {
         .ob_type = 408, .bytes_ob_size = 600, .bytes_ob_sval = 608,
         .str_state = 624, .str_length = 632, .str_ascii_size = 640,
         .interp_gc = 88, .gc_collecting = 656,
+        .interp_threads = 72, .interp_modules = 96, .fr_localsplus = 280,
+        .co_localsplusnames = 368, .tuple_ob_item = 456,
     },
     { /* 3.15: the interpreter frame's block grew */
         .version = 0x030f0000, .free_threaded = 16, .ts_current_frame = 208,
@@ -119,6 +137,8 @@ static const struct py_debug_format py_debug_formats[] = {
         .ob_type = 472, .bytes_ob_size = 696, .bytes_ob_sval = 704,
         .str_state = 720, .str_length = 728, .str_ascii_size = 736,
         .interp_gc = 88, .gc_collecting = 760,
+        .interp_threads = 72, .interp_modules = 96, .fr_localsplus = 344,
+        .co_localsplusnames = 432, .tuple_ob_item = 552,
     },
 };
 
@@ -206,14 +226,40 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
     return 0;
 }
 
+int py_obj_layout_publish(const void *runtime, uint32_t version)
+{
+    const struct py_debug_format *f = py_debug_format_find(version);
+    const struct py_obj_layout *row = py_obj_row(version);
+    const char *d = runtime;
+    struct py_obj_layout o;
+    if (!row || !f || !f->tuple_ob_item || !d || memcmp(d, "xdebugpy", 8) != 0 ||
+        (py_u64(d, 8) & 0xffff0000u) != (version & 0xffff0000u))
+        return -1;
+    o = *row;
+    /* PyInterpreterState's fields lie further in than py_fits takes */
+    uint64_t threads = py_u64(d, f->interp_threads), mods = py_u64(d, f->interp_modules);
+    if (threads > UINT16_MAX - 8 || mods > UINT16_MAX - 8 ||
+        py_fits(py_u64(d, f->fr_localsplus), &o.fr_localsplus) ||
+        py_fits(py_u64(d, f->co_localsplusnames), &o.co_names) ||
+        py_fits(py_u64(d, f->tuple_ob_item), &o.tuple_items))
+        return -1;
+    o.interp_threads = (uint16_t)threads, o.interp_modules = (uint16_t)mods;
+    py_obj_pub = o;
+    return !memcmp(&o, row, sizeof o);
+}
+
 /* py_gc_layout_find's rows: offsetof(PyInterpreterState, ...) by version
  * (layout_check.c's check_gc): gc.collecting, and the numfree of the free
- * lists of lists, dicts, tuples (an int per size) and 3.10's frames. */
+ * lists of lists, dicts, tuples (an int per size; 3.14 on each list's
+ * size) and 3.10's frames; from 3.14 on gc.generations, linked lists, and
+ * 3.15's stats behind a pointer. */
 static const struct py_gc_layout py_gc_rows[] = {
-    {0x030a0000, 816, 10680, 11328, 9960, 0, 11992},
-    {0x030b0000, 848, 4512, 5160, 3792, 1, 0},
-    {0x030c0000, 312, 270712, 272016, 269992, 1, 0},
-    {0x030d0000, 7600, 11848, 12496, 11128, 1, 0},
+    {0x030a0000, 816, 10680, 11328, 9960, 0, 11992, 0, 0, 0},
+    {0x030b0000, 848, 4512, 5160, 3792, 1, 0, 0, 0, 0},
+    {0x030c0000, 312, 270712, 272016, 269992, 1, 0, 0, 0, 0},
+    {0x030d0000, 7600, 11848, 12496, 11128, 1, 0, 0, 0, 0},
+    {0x030e0000, 7600, 11480, 11528, 11160, 1, 0, 7432, 1, 0},
+    {0x030f0000, 7512, 11472, 11520, 11152, 1, 0, 7408, 1, 1},
 };
 
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out)
@@ -236,13 +282,41 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
     return -1;
 }
 
+/* layout_check.c's check_gc: offsetof(struct _Py_freelists, ...) and
+ * Py_*_MAXFREELIST of 3.14 and 3.15 (which added complexes' and bytes
+ * writers' lists): pyseed.c's and pygcfreed.c's other gc types */
+#define PY_FL_TYPES 6
+static const struct {
+    uint32_t version;
+    struct py_fl_type t[PY_FL_TYPES];
+} py_fl_rows[] = {
+    {0x030e0000,
+     {{"PyListIter_Type", 368, 10}, {"PyTupleIter_Type", 384, 10}, {"PyContext_Type", 480, 255},
+      {"PyCFunction_Type", 576, 16}, {"PyCMethod_Type", 592, 16}, {"PyMethod_Type", 608, 20}}},
+    {0x030f0000,
+     {{"PyListIter_Type", 384, 10}, {"PyTupleIter_Type", 400, 10}, {"PyContext_Type", 496, 255},
+      {"PyCFunction_Type", 608, 16}, {"PyCMethod_Type", 624, 16}, {"PyMethod_Type", 640, 20}}},
+};
+
+const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < sizeof py_fl_rows / sizeof py_fl_rows[0]; i++)
+        if ((version & 0xffff0000u) == py_fl_rows[i].version) {
+            *n = PY_FL_TYPES;
+            return py_fl_rows[i].t;
+        }
+    return NULL;
+}
+
 /* offsetof(PyInterpreterState, ...) by version of the spans that hold
  * no reference of its own (layout_check.c's check_free): its free lists,
  * 3.11 and 3.12 from float_state to exc_state (floats, the slice cache,
  * tuples, lists, dicts and their keys, async generators' values and
  * asends, contexts; 3.12 also long_state, dtoa and func_state, which hold
- * no object), 3.13 object_state.freelists; and 3.13's
- * func_state.func_version_cache (borrowed functions and code).  3.10
+ * no object), from 3.13 on object_state.freelists (3.14 on: each list's
+ * head, its free objects linked through their first word); and from 3.13
+ * on func_state.func_version_cache (borrowed functions and code).  3.10
  * keeps its interpreter on the heap. */
 static const struct {
     uint32_t version, lo[PY_SPANS], hi[PY_SPANS];
@@ -250,6 +324,8 @@ static const struct {
     {0x030b0000, {3608}, {7128}},
     {0x030c0000, {267408}, {273400}},
     {0x030d0000, {10952, 17008}, {14488, 82544}},
+    {0x030e0000, {11120, 14264}, {11744, 79800}},
+    {0x030f0000, {11096, 14272}, {11752, 79808}},
 };
 
 unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS])
@@ -267,12 +343,15 @@ unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[
 
 /* offsetof(_PyRuntimeState, tracemalloc.config) by version: from 3.12 on
  * tracemalloc's config is no longer exported on its own (pytm.c reads its
- * tracing flag there); layout_check.c's check_tm. */
+ * tracing flag there; 3.14's tracemalloc, rewritten in C, keeps the same
+ * config); layout_check.c's check_tm. */
 static const struct {
     uint32_t version, at;
 } py_tm_rows[] = {
     {0x030c0000, 2768},
     {0x030d0000, 10080},
+    {0x030e0000, 10296},
+    {0x030f0000, 10432},
 };
 
 uint32_t py_tm_config_at(uint32_t version)
@@ -291,6 +370,8 @@ static const struct {
     {0x030b0000, 304},
     {0x030c0000, 240},
     {0x030d0000, 240},
+    {0x030e0000, 240},
+    {0x030f0000, 264},
 };
 
 int py_zombie_find(uint32_t version, struct py_zombie *out)

@@ -45,6 +45,10 @@ static struct {
     uintptr_t tuple_type, frame_type;
     uint64_t epoch;             /* collections summed when the cache was filled */
     uint32_t preheader;         /* tp_flags of a pre-header (py_obj_layout's) */
+    uint32_t fl_lo;             /* linked (3.14): the free lists' place in interp */
+    const struct py_fl_type *fl; /* ... those of other gc types (py_fl_types) */
+    uintptr_t fl_type[8];        /* ... their types */
+    unsigned nfl;
     int armed;
     struct {
         uintptr_t addr;
@@ -58,12 +62,19 @@ void py_gcf_arm(void)
     void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
     char *interp = py_sym.interp_main ? py_sym.interp_main() : NULL;
     if (!ol || !interp || !py_sym.type_type || pygcf.armed ||
-        py_gc_layout_find(py_sym.version, runtime, &pygcf.gl) != 0)
+        py_gc_layout_find(py_sym.version, runtime, &pygcf.gl) != 0 || pygcf.gl.nostats)
         return;
     if (!pygcf.dir && !(pygcf.dir = arena_map(PYGCF_CHUNKS * sizeof *pygcf.dir)))
         return;
     pygcf.preheader = ol->preheader;
     pygcf.interp = interp;
+    uint32_t lo[PY_SPANS], hi[PY_SPANS];
+    if (pygcf.gl.linked && py_borrowed_spans(py_sym.version, lo, hi) &&
+        (pygcf.fl = py_fl_types(py_sym.version, &pygcf.nfl))) {
+        pygcf.fl_lo = lo[0];
+        for (unsigned k = 0; k < pygcf.nfl && k < 8; k++)
+            pygcf.fl_type[k] = (uintptr_t)dlsym(RTLD_DEFAULT, pygcf.fl[k].sym);
+    }
     pygcf.stats = interp + pygcf.gl.collecting - PY_GC_STATS_BYTES;
     pygcf.tuple_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
     pygcf.frame_type = pygcf.gl.frame_numfree ? (uintptr_t)dlsym(RTLD_DEFAULT, "PyFrame_Type") : 0;
@@ -164,6 +175,15 @@ static int pygcf_int(unsigned off)
 static int pygcf_from_freelist(uintptr_t t, const char *obj)
 {
     int room, nf;
+    /* 3.14 keeps more gc types on free lists (iterators, methods,
+     * contexts), emptied at a full collection the same way; of a list
+     * being emptied only the last object has a count 0 here (the others'
+     * first word is their link) */
+    for (unsigned k = 0; k < pygcf.nfl && k < 8; k++)
+        if (t == pygcf.fl_type[k] && t) {
+            nf = pygcf_int(pygcf.fl_lo + pygcf.fl[k].at + 8u);
+            return nf >= 0 && nf < pygcf.fl[k].room;
+        }
     if (t == py_sym.list_type)
         nf = pygcf_int(pygcf.gl.list_numfree), room = 80;
     else if (t == py_sym.dict_type)
@@ -176,7 +196,8 @@ static int pygcf_from_freelist(uintptr_t t, const char *obj)
         int64_t i = size - (int64_t)pygcf.gl.tuple_base;
         if (size < 1 || i < 0 || i >= 20)
             return 0;
-        nf = pygcf_int(pygcf.gl.tuple_numfree + 4 * (unsigned)i), room = 2000;
+        nf = pygcf_int(pygcf.gl.tuple_numfree + (pygcf.gl.linked ? 16 : 4) * (unsigned)i),
+        room = 2000;
     } else
         return 0;
     return nf >= 0 && nf < room;

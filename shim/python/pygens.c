@@ -11,7 +11,9 @@
  * are the circular lists the collector keeps; every read is a peek, as
  * nothing here is trusted yet.  tests/shim/python/test_pygens.c runs it on
  * both layouts; layout_check.c checks the order against each version's
- * headers.
+ * headers.  3.14 moved generation0 past gc.collecting: from there the
+ * row names the generations' place, and py_gens_at verifies the four
+ * heads there alike.
  */
 #include <stdint.h>
 
@@ -33,6 +35,17 @@ static int pygens_head_ok(uintptr_t h)
         return next == h && prev == h;
     return !(next & 7) && !(prev & 7) && peek(n, next, sizeof n) && (n[1] & ~(uintptr_t)3) == h &&
            peek(p, prev, sizeof p) && (p[0] & ~(uintptr_t)3) == h;
+}
+
+int py_gens_at(uintptr_t interp, uint32_t gens, uintptr_t heads[4])
+{
+    uintptr_t g = interp + gens;
+    if (!gens || (g & 7))
+        return -1;
+    for (int i = 0; i < 4; i++)
+        if (!pygens_head_ok(heads[i] = g + 24 * (uintptr_t)i))
+            return -1;
+    return 0;
 }
 
 /* Candidates from the nearest to gc.collecting back; the first whose

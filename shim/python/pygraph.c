@@ -62,6 +62,7 @@ static struct {
                                   int's digits, a bytes' hash and bytes */
     const char *local;    /* the object's block as the batch read it, or NULL */
     uint64_t local_at, local_len;
+    uint32_t tuple_shift; /* a tuple's items past 24 bytes in (3.14: ob_hash) */
     char buf[PYG_CHUNK];
 } g;
 
@@ -189,6 +190,11 @@ static void pyg_field(uint32_t src, uint32_t *label, uint32_t *value, uint64_t *
 static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
     uint32_t slot;
+    /* a tuple's item i is a field 24 + 8i bytes in, as the CLI reads it
+     * (3.10-3.13's layout), on every version */
+    if (label == HSNAP_PYLABEL_FIELD && g.tuple_shift && value >= 24 + g.tuple_shift &&
+        g.ty[g.h->obj[src].type].addr == py_sym.tuple_type)
+        value -= g.tuple_shift;
     if (label == HSNAP_PYLABEL_FIELD)
         pyg_field(src, &label, &value, &key);
     if (pye_key_slot(key, &slot) != 0 || pye_add(src, dst, pye_how(label, g.rank, value), slot) != 0)
@@ -644,6 +650,8 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         return -1;
     g.h = h;
     g.ty = ty;
+    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    g.tuple_shift = ol && ol->tuple_items > 24 ? ol->tuple_items - 24u : 0;
     pyf_build(h);
     pye_free();
     g.names = names;

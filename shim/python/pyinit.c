@@ -169,7 +169,7 @@ static uint64_t pyi_block(const struct hsnap_block *b, uint64_t n, uintptr_t a)
  * reads: the code's head, the names tuple's head and items. */
 static int pyi_code_sig(uintptr_t co, const struct py_obj_layout *ol, uint64_t *sig)
 {
-    uintptr_t w[3 + PYI_ITEMS];
+    uintptr_t w[4 + PYI_ITEMS];
     uint8_t head[128];
     int32_t nl = 0;
     uintptr_t names = 0, ty = 0;
@@ -180,9 +180,10 @@ static int pyi_code_sig(uintptr_t co, const struct py_obj_layout *ol, uint64_t *
     memcpy(&nl, head + ol->co_nnames, sizeof nl);
     memcpy(&names, head + ol->co_names, sizeof names);
     if (ty != py_sym.code_type || nl <= 0 || nl > (int32_t)PYI_ITEMS ||
-        !peek(w, names, (3 + (size_t)nl) * 8) || w[1] != py_sym.tuple_type || w[2] < (uint64_t)nl)
+        !peek(w, names, ol->tuple_items + (size_t)nl * 8) || w[1] != py_sym.tuple_type ||
+        w[2] < (uint64_t)nl)
         return 0;
-    *sig = pyi_sig(w + 3, (uint64_t)nl);
+    *sig = pyi_sig(w + ol->tuple_items / 8, (uint64_t)nl);
     return 1;
 }
 
@@ -253,12 +254,12 @@ static uintptr_t pyi_obj(const struct pyg_heap *h, uint64_t i)
 
 /* Object i a candidate tuple: its items' signature into *sig. */
 static int pyi_cand(const struct pyg_heap *h, uint64_t i, const uint8_t *want,
-                    const uint32_t *words, uint64_t *sig)
+                    const uint32_t *words, const struct py_obj_layout *ol, uint64_t *sig)
 {
     uintptr_t hd[3], it[PYI_ITEMS], t = pyi_obj(h, i);
     if (!want[i] || words[i] == UINT32_MAX || (uint64_t)words[i] + 1 != h->obj[i].refcnt ||
         !peek(hd, t, sizeof hd) || hd[1] != py_sym.tuple_type || !hd[2] || hd[2] > PYI_ITEMS ||
-        !peek(it, t + sizeof hd, hd[2] * 8))
+        !peek(it, t + ol->tuple_items, hd[2] * 8))
         return 0;
     *sig = pyi_sig(it, hd[2]);
     return 1;
@@ -288,13 +289,13 @@ uint64_t py_init_names_refs(const struct pyg_heap *h, uint64_t nobj, const uint8
         !py_sym.code_type || !(ol = py_obj_layout_find(py_lay->version)))
         return 0;
     for (uint64_t i = 0; i < nobj; i++)
-        ncand += pyi_cand(h, i, want, words, &sig);
+        ncand += pyi_cand(h, i, want, words, ol, &sig);
     if (!ncand || !(cand = arena_map(len)))
         return 0;
     set = cand + PYI_SET;
     uint32_t *types = (uint32_t *)(set + PYI_SET), nsig = 0;
     for (uint64_t i = 0, k = 0; i < nobj && k < PYI_SET / 2; i++)
-        if (pyi_cand(h, i, want, words, &sig))
+        if (pyi_cand(h, i, want, words, ol, &sig))
             pyi_set(cand, sig, 1), k++;
     /* the code objects whose names a candidate holds: their makers */
     for (uint64_t i = 0; i < nobj && nsig < PYI_SET / 2; i++)
@@ -304,7 +305,7 @@ uint64_t py_init_names_refs(const struct pyg_heap *h, uint64_t nobj, const uint8
             nsig++;
         }
     for (uint64_t i = 0; nsig && i < nobj; i++)
-        if (pyi_cand(h, i, want, words, &sig) && pyi_set(set, sig, 0)) {
+        if (pyi_cand(h, i, want, words, ol, &sig) && pyi_set(set, sig, 0)) {
             words[i] = UINT32_MAX;
             marked++;
         }

@@ -432,9 +432,9 @@ struct pyl_nest {
     uint64_t mask;
 };
 
-/* The tuple whose items hold address at (h's object, by the sorted
- * blocks), or 0. */
-static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at)
+/* The tuple whose items (from byte items of it) hold address at (h's
+ * object, by the sorted blocks), or 0. */
+static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at, uint16_t items)
 {
     uint64_t lo = 0, hi = h->nblk, w[3];
     while (lo < hi) {
@@ -448,8 +448,8 @@ static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at)
         pyg_obj_of(h, lo - 1) == PYG_NONE)
         return 0;
     uint64_t t = h->blk[lo - 1].addr + h->obj[pyg_obj_of(h, lo - 1)].off;
-    if (!peek(w, t, sizeof w) || w[1] != py_sym.tuple_type || at < t + sizeof w ||
-        (at - t - sizeof w) / 8 >= w[2])
+    if (!peek(w, t, sizeof w) || w[1] != py_sym.tuple_type || at < t + items ||
+        (at - t - items) / 8 >= w[2])
         return 0;
     return t;
 }
@@ -489,7 +489,8 @@ static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
 {
     struct pyl_nest n = {0};
     uint64_t cap = 2 * PYL_NESTED;
-    if (!py_sym.tuple_type || !(n.obj = arena_map(PYL_NESTED * 4)) ||
+    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    if (!py_sym.tuple_type || !ol || !(n.obj = arena_map(PYL_NESTED * 4)) ||
         !(n.outer = arena_map(PYL_NESTED * 8)) || !(n.set = arena_map(cap * 8)))
         goto out;
     n.mask = cap - 1;
@@ -500,7 +501,7 @@ static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
         uint64_t a = h->blk[pyg_blk_of(h, i)].addr + o->off, s = pyl_hash(a) & l.mask;
         while (l.key[s] && l.key[s] != a)
             s = (s + 1) & l.mask;
-        uint64_t t = l.key[s] ? pyl_outer(h, l.at[s]) : 0;
+        uint64_t t = l.key[s] ? pyl_outer(h, l.at[s], ol->tuple_items) : 0;
         if (!t)
             continue;
         n.obj[n.n] = (uint32_t)i, n.outer[n.n++] = t;

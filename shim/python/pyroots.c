@@ -257,7 +257,7 @@ static uint64_t pyroot_tuple(uintptr_t t, uint64_t i, char *out, uint32_t cap, u
     uint64_t len = pyroot_word(t + 16);
     *n = 0;
     if (t && i < len && len < (1u << 20))
-        *n = py_str_peek(pyroot_word(t + 24 + 8 * i), out, cap);
+        *n = py_str_peek(pyroot_word(t + r.ol->tuple_items + 8 * i), out, cap);
     return len < (1u << 20) ? len : 0;
 }
 

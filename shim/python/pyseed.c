@@ -16,7 +16,8 @@
  * so the lists hold still; read with peek all the same, bounded.
  * The lists' places: py_gc_layout's numfree (layout_check.c's check_gc
  * checks that the slots lie just before them, and the keys' list just
- * after the dicts' count).
+ * after the dicts' count); from 3.14 on each list is a chain through its
+ * objects' first words from a head just before its count (pys_chain).
  */
 #include <dlfcn.h>
 #include <string.h>
@@ -45,12 +46,13 @@ static uint64_t pys_sizes(uintptr_t t, uint64_t *item)
     return s[0];
 }
 
-/* A dead object at o of type t (count 0, that type), n items: fn given
- * its block; 1, or 0 when it reads as none. */
-static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, py_seed_fn fn, void *arg)
+/* A dead object at o of type t (count 0, that type; linked: its first
+ * word is its list's link instead), n items: fn given its block; 1, or 0
+ * when it reads as none. */
+static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, py_seed_fn fn, void *arg)
 {
     uint64_t item, basic = pys_sizes(t, &item);
-    if (!basic || o < 4096 || (o & 7) || pys_word(o) != 0 || pys_word(o + 8) != t)
+    if (!basic || o < 4096 || (o & 7) || (!linked && pys_word(o) != 0) || pys_word(o + 8) != t)
         return 0;
     fn(o - PY_GC_HEAD, PY_GC_HEAD + ((basic + n * item + 7) & ~7ull), arg);
     return 1;
@@ -61,11 +63,11 @@ static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, py_seed_fn fn, void *ar
  * its header, an index byte a slot and 5 entries of 24 bytes; 3.11 on:
  * its header, 1 << dk_log2_index_bytes and 5 entries of 16 bytes (str
  * keys) or 24); 1, or 0 when it reads as none. */
-static int pys_keys(uintptr_t d, py_seed_fn fn, void *arg)
+static int pys_keys(uintptr_t d, int linked, py_seed_fn fn, void *arg)
 {
     uint8_t k[40];
     uint64_t size;
-    if (d < 4096 || (d & 7) || !peek(k, d, sizeof k) || pys_word(d) != 0)
+    if (d < 4096 || (d & 7) || !peek(k, d, sizeof k) || (!linked && pys_word(d) != 0))
         return 0;
     if (py_lay->version < 0x030b0000u) {
         memcpy(&size, k + 8, 8);
@@ -91,6 +93,47 @@ static void pys_dict_places(int32_t *dicts, int32_t *keys, int32_t *nkeys)
         *dicts = -640, *keys = 8, *nkeys = 648;
 }
 
+/* 3.14 on: the struct _Py_freelist whose count is at interp + at (its
+ * head the word before), of objects of type t (a tuple's: size items;
+ * keys: t 0), each linked through its first word; how many named. */
+static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t size,
+                          unsigned room, py_seed_fn fn, void *arg)
+{
+    int64_t nf = (int64_t)pys_word(interp + at);
+    uintptr_t o = pys_word(interp + at - 8);
+    unsigned seen = 0;
+    for (int64_t j = 0; o && j < nf && j < (int64_t)room; j++, seen++) {
+        if (t ? (size && pys_word(o + 16) != size) || !pys_one(o, t, size, 1, fn, arg)
+              : !pys_keys(o, 1, fn, arg))
+            break;
+        o = pys_word(o);
+    }
+    return seen;
+}
+
+/* 3.14 on (py_gc_layout's linked): lists, dicts, their keys, tuples, and
+ * the other gc types kept (py_fl_types). */
+static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uintptr_t tuple,
+                           py_seed_fn fn, void *arg)
+{
+    unsigned seen = pys_chain(interp, gl->list_numfree, py_sym.list_type, 0, PYS_ROOM, fn, arg) +
+                    pys_chain(interp, gl->dict_numfree, py_sym.dict_type, 0, PYS_ROOM, fn, arg) +
+                    pys_chain(interp, gl->dict_numfree + 16, 0, 0, PYS_ROOM, fn, arg);
+    for (unsigned i = 0; tuple && i < PYS_SIZES; i++)
+        seen += pys_chain(interp, gl->tuple_numfree + 16 * i, tuple, i + gl->tuple_base,
+                          PYS_TUPLES, fn, arg);
+    /* iterators, contexts, methods (py_fl_types) */
+    uint32_t lo[PY_SPANS], hi[PY_SPANS];
+    unsigned n;
+    const struct py_fl_type *fl = py_fl_types(py_sym.version, &n);
+    for (unsigned k = 0; fl && py_borrowed_spans(py_sym.version, lo, hi) && k < n; k++) {
+        uintptr_t t = (uintptr_t)dlsym(RTLD_DEFAULT, fl[k].sym);
+        if (t)
+            seen += pys_chain(interp, lo[0] + fl[k].at + 8u, t, 0, fl[k].room, fn, arg);
+    }
+    return seen;
+}
+
 unsigned py_seed_each(py_seed_fn fn, void *arg)
 {
     struct py_gc_layout gl;
@@ -101,6 +144,8 @@ unsigned py_seed_each(py_seed_fn fn, void *arg)
     if (!interp || !py_sym.list_type || !py_sym.dict_type ||
         py_gc_layout_find(py_sym.version, runtime, &gl) != 0)
         return 0;
+    if (gl.linked)
+        return pys_linked(interp, &gl, tuple, fn, arg);
     /* lists and dicts: slots [0, numfree) (pys_dict_places) */
     int32_t dicts, keys_at, nkeys_at;
     pys_dict_places(&dicts, &keys_at, &nkeys_at);
@@ -115,7 +160,7 @@ unsigned py_seed_each(py_seed_fn fn, void *arg)
             !peek(slot, lo, (size_t)nf * 8))
             continue;
         for (int32_t i = 0; i < nf; i++)
-            seen += (unsigned)pys_one(slot[i], ty[k], 0, fn, arg);
+            seen += (unsigned)pys_one(slot[i], ty[k], 0, 0, fn, arg);
     }
     /* a dict's keys tables */
     int32_t nk = 0;
@@ -124,7 +169,7 @@ unsigned py_seed_each(py_seed_fn fn, void *arg)
     if (peek(&nk, interp + gl.dict_numfree + nkeys_at, sizeof nk) && nk > 0 &&
         nk <= (int32_t)PYS_ROOM && peek(keys, klo, (size_t)nk * 8))
         for (int32_t i = 0; i < nk; i++)
-            seen += (unsigned)pys_keys(keys[i], fn, arg);
+            seen += (unsigned)pys_keys(keys[i], 0, fn, arg);
     /* tuples: a chain a size, linked by ob_item[0], the heads before the
      * counts (an int each); index i holds size i + tuple_base */
     uintptr_t heads[PYS_SIZES];
@@ -136,7 +181,7 @@ unsigned py_seed_each(py_seed_fn fn, void *arg)
         uint64_t size = i + gl.tuple_base;
         uintptr_t o = heads[i];
         for (int32_t j = 0; size && o && j < nfs[i] && j < (int32_t)PYS_TUPLES; j++) {
-            if (pys_word(o + 16) != size || !pys_one(o, tuple, size, fn, arg))
+            if (pys_word(o + 16) != size || !pys_one(o, tuple, size, 0, fn, arg))
                 break;
             seen++;
             o = pys_word(o + 24); /* ob_item[0]: the next */

@@ -172,7 +172,8 @@ static unsigned pysl_dict(uintptr_t g, const uintptr_t *w, const uintptr_t basic
 static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tuple_max,
                          py_seed_fn fn, void *arg)
 {
-    unsigned seen = 0, n = 0;
+    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    unsigned seen = 0, n = 0, items = ol ? ol->tuple_items : 0; /* ob_item */
     uintptr_t g;
     memcpy(&g, (const void *)head, sizeof g);
     for (; g != head && n < PYSL_MAX; n++) {
@@ -205,8 +206,8 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
                     seen += pysl_untracked(d, basic, tuple_max, fn, arg);
                 }
             }
-            if (type == py_sym.tuple_type && basic[2] && w[4] <= (1u << 20))
-                seen += pysl_values(g + PY_GC_HEAD + 24, w[4], 1, basic, tuple_max, fn, arg);
+            if (type == py_sym.tuple_type && basic[2] && items && w[4] <= (1u << 20))
+                seen += pysl_values(g + PY_GC_HEAD + items, w[4], 1, basic, tuple_max, fn, arg);
         }
         g = next;
     }
@@ -221,7 +222,9 @@ unsigned py_seed_live(py_seed_fn fn, void *arg)
     int32_t collecting = 1;
     if (!interp || !py_lay || py_gc_layout_find(py_sym.version, runtime, &gl) != 0 ||
         !peek(&collecting, interp + gl.collecting, sizeof collecting) || collecting ||
-        py_gens_find(interp, gl.collecting, heads) != 0 || pymap_load() != 0)
+        (gl.gens ? py_gens_at(interp, gl.gens, heads) : py_gens_find(interp, gl.collecting, heads)) !=
+            0 ||
+        pymap_load() != 0)
         return 0;
     const uintptr_t basic[3] = {pysl_basic(py_sym.list_type), pysl_basic(py_sym.dict_type),
                                 pysl_basic(py_sym.tuple_type)};

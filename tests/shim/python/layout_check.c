@@ -27,6 +27,27 @@
 
 #include "python/inner.h"
 
+/* The owner of the frame a native call of the evaluation loop puts below
+ * the first it runs (3.14 on: the interpreter's entry frame). */
+#if PY_VERSION_HEX >= 0x030e0000
+#define PY_CSTACK_OWNER FRAME_OWNED_BY_INTERPRETER
+#else
+#define PY_CSTACK_OWNER FRAME_OWNED_BY_CSTACK
+#endif
+/* 3.14 made each free list a struct _Py_freelist: a head (the free
+ * objects linked through their first word) and a count, Py_ssize_t. */
+#if PY_VERSION_HEX >= 0x030e0000
+#define PY_FREELISTS struct _Py_freelists
+#define PY_LIST_MAXFREE Py_lists_MAXFREELIST
+#define PY_DICT_MAXFREE Py_dicts_MAXFREELIST
+#define PY_TUPLE_MAXFREE Py_tuple_MAXFREELIST
+#else
+#define PY_FREELISTS struct _Py_object_freelists
+#define PY_LIST_MAXFREE PyList_MAXFREELIST
+#define PY_DICT_MAXFREE PyDict_MAXFREELIST
+#define PY_TUPLE_MAXFREE PyTuple_MAXFREELIST
+#endif
+
 #define CHECK(field, want)                                                              \
     do {                                                                                \
         if (l->field != (want)) {                                                       \
@@ -66,6 +87,15 @@ static int check_published(void)
     D(str_ascii_size, unicode_object.asciiobject_size);
     D(interp_gc, interpreter_state.gc);
     D(gc_collecting, gc.collecting);
+#if PY_VERSION_HEX >= 0x030e0000
+    D(interp_threads, interpreter_state.threads_head);
+    D(interp_modules, interpreter_state.imports_modules);
+    D(fr_localsplus, interpreter_frame.localsplus);
+    D(co_localsplusnames, code_object.localsplusnames);
+    D(tuple_ob_item, tuple_object.ob_item);
+#else
+    CHECK(tuple_ob_item, 0); /* the object row's own, not published */
+#endif
 #undef D
     if (offsetof(_PyRuntimeState, debug_offsets) != 0) {
         printf("debug_offsets is not _PyRuntime's first field\n");
@@ -76,8 +106,8 @@ static int check_published(void)
         printf("PyCompactUnicodeObject is not PyASCIIObject + 16 bytes\n");
         bad++;
     }
-    if (FRAME_OWNED_BY_CSTACK != 3) {
-        printf("FRAME_OWNED_BY_CSTACK is %d\n", (int)FRAME_OWNED_BY_CSTACK);
+    if (PY_CSTACK_OWNER != 3) {
+        printf("the C stack's frames' owner is %d\n", (int)PY_CSTACK_OWNER);
         bad++;
     }
     return bad;
@@ -121,6 +151,7 @@ static int check_objects(void)
     SAME("tp_base", PY_TP_BASE, offsetof(PyTypeObject, tp_base));
     SAME("tp_dictoffset", PY_TP_DICTOFFSET, offsetof(PyTypeObject, tp_dictoffset));
     SAME("md_dict", 16, sizeof(PyObject)); /* PyModuleObject's first field */
+    SAME("tuple ob_item", l->tuple_items, offsetof(PyTupleObject, ob_item));
     SAME("cell ob_ref", 16, offsetof(PyCellObject, ob_ref));
     SAME("func_defaults", PY_FUNC_DEFAULTS, offsetof(PyFunctionObject, func_defaults));
     SAME("func_kwdefaults", PY_FUNC_DEFAULTS + 8, offsetof(PyFunctionObject, func_kwdefaults));
@@ -243,7 +274,7 @@ static int check_free(void)
     SAME("borrowed spans", n, 2);
     SAME("free lists start", lo[0], offsetof(PyInterpreterState, object_state.freelists));
     SAME("free lists end", hi[0], offsetof(PyInterpreterState, object_state.freelists) +
-                                      sizeof(struct _Py_object_freelists));
+                                      sizeof(PY_FREELISTS));
     SAME("func_version_cache start", lo[1],
          offsetof(PyInterpreterState, func_state.func_version_cache));
     SAME("func_version_cache end", hi[1],
@@ -272,18 +303,77 @@ static int check_gc(void)
 {
     struct py_gc_layout g;
     int bad = 0;
+#if PY_VERSION_HEX >= 0x030e0000
+    /* 3.14 on: free lists linked through their objects, the generations
+     * where the row says (generation0 past gc.collecting) */
     if (py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
         printf("no gc row for %s\n", PY_VERSION);
         return 1;
     }
+#define FL(m) offsetof(PyInterpreterState, object_state.freelists.m)
+    SAME("gc.collecting", g.collecting, offsetof(PyInterpreterState, gc.collecting));
+    SAME("gc.generations", g.gens, offsetof(PyInterpreterState, gc.generations));
+    SAME("gc.permanent_generation", g.gens + 72,
+         offsetof(PyInterpreterState, gc.permanent_generation));
+    SAME("linked free lists", g.linked, 1);
+    SAME("the free list's head", 0, offsetof(struct _Py_freelist, freelist));
+    SAME("the free list's count", 8, offsetof(struct _Py_freelist, size));
+    SAME("struct _Py_freelist", 16, sizeof(struct _Py_freelist));
+    SAME("list numfree", g.list_numfree, FL(lists.size));
+    SAME("dict numfree", g.dict_numfree, FL(dicts.size));
+    SAME("dict keys numfree", g.dict_numfree + 16, FL(dictkeys.size));
+    SAME("tuple numfree", g.tuple_numfree, FL(tuples[0].size));
+    SAME("tuple numfree 1", g.tuple_numfree + 16, FL(tuples[1].size));
+    SAME("tuple free lists", 20, PyTuple_MAXSAVESIZE);
+    SAME("tuple_base", g.tuple_base, 1);
+    SAME("frame_numfree", g.frame_numfree, 0);
+    SAME("PyList_MAXFREELIST", 80, PY_LIST_MAXFREE);
+    SAME("PyDict_MAXFREELIST", 80, PY_DICT_MAXFREE);
+    SAME("dict keys MAXFREELIST", 80, Py_dictkeys_MAXFREELIST);
+    SAME("PyTuple_MAXFREELIST", 2000, PY_TUPLE_MAXFREE);
+#undef FL
+    {
+        unsigned nfl;
+        const struct py_fl_type *fl = py_fl_types((uint32_t)PY_VERSION_HEX, &nfl);
+        const size_t at[] = {offsetof(struct _Py_freelists, list_iters),
+                             offsetof(struct _Py_freelists, tuple_iters),
+                             offsetof(struct _Py_freelists, contexts),
+                             offsetof(struct _Py_freelists, pycfunctionobject),
+                             offsetof(struct _Py_freelists, pycmethodobject),
+                             offsetof(struct _Py_freelists, pymethodobjects)};
+        const size_t room[] = {Py_list_iters_MAXFREELIST, Py_tuple_iters_MAXFREELIST,
+                               Py_contexts_MAXFREELIST, Py_pycfunctionobject_MAXFREELIST,
+                               Py_pycmethodobject_MAXFREELIST, Py_pymethodobjects_MAXFREELIST};
+        SAME("free list types", nfl, 6);
+        for (unsigned k = 0; k < nfl && k < 6; k++) {
+            SAME(fl[k].sym, fl[k].at, at[k]);
+            SAME(fl[k].sym, fl[k].room, room[k]);
+        }
+    }
+#if PY_VERSION_HEX >= 0x030f0000
+    SAME("stats behind a pointer", g.nostats, 1);
+    SAME("gc.generation_stats a pointer", 8, sizeof(((PyInterpreterState *)0)->gc.generation_stats));
+#else
+    SAME("stats before gc.collecting", g.nostats, 0);
+    SAME("gc.generation_stats", g.collecting - PY_GC_STATS_BYTES,
+         offsetof(PyInterpreterState, gc.generation_stats));
+    SAME("generation_stats", PY_GC_STATS_BYTES, sizeof(struct gc_generation_stats) * 3);
+    SAME("stats collected", 8, offsetof(struct gc_generation_stats, collected));
+#endif
+#else
+    if (py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
+        printf("no gc row for %s\n", PY_VERSION);
+        return 1;
+    }
+    SAME("generations searched, slots in arrays, stats", g.gens + g.linked + g.nostats, 0);
     SAME("gc.collecting", g.collecting, offsetof(PyInterpreterState, gc.collecting));
     SAME("gc.generation_stats", g.collecting - PY_GC_STATS_BYTES,
          offsetof(PyInterpreterState, gc.generation_stats));
     SAME("generation_stats", PY_GC_STATS_BYTES, sizeof(struct gc_generation_stats) * 3);
     SAME("stats collected", 8, offsetof(struct gc_generation_stats, collected));
-    SAME("PyList_MAXFREELIST", 80, PyList_MAXFREELIST);
-    SAME("PyDict_MAXFREELIST", 80, PyDict_MAXFREELIST);
-    SAME("PyTuple_MAXFREELIST", 2000, PyTuple_MAXFREELIST);
+    SAME("PyList_MAXFREELIST", 80, PY_LIST_MAXFREE);
+    SAME("PyDict_MAXFREELIST", 80, PY_DICT_MAXFREE);
+    SAME("PyTuple_MAXFREELIST", 2000, PY_TUPLE_MAXFREE);
 #if PY_VERSION_HEX >= 0x030d0000
     SAME("list numfree", g.list_numfree, offsetof(PyInterpreterState, object_state.freelists.lists.numfree));
     SAME("dict numfree", g.dict_numfree, offsetof(PyInterpreterState, object_state.freelists.dicts.numfree));
@@ -333,6 +423,7 @@ static int check_gc(void)
              offsetof(PyInterpreterState, gc.permanent_generation));
         SAME("gc.generations near gc.collecting", 1, g.collecting - gens <= 256 - 8);
     }
+#endif
     SAME("gc_generation", 24, sizeof(struct gc_generation));
     SAME("PyGC_Head", PY_GC_HEAD, sizeof(PyGC_Head));
     SAME("list ob_item", 24, offsetof(PyListObject, ob_item));
@@ -347,6 +438,13 @@ int main(void)
 {
     const struct py_layout *l = py_layout_find((uint32_t)PY_VERSION_HEX);
     int bad = 0;
+#if PY_VERSION_HEX >= 0x030e0000
+    /* 3.14 on: frames and code only from _Py_DebugOffsets (no row) */
+    if (l) {
+        printf("a frames row for %s\n", PY_VERSION);
+        bad++;
+    }
+#else
     if (!l) {
         printf("no row for %s\n", PY_VERSION);
         return 1;
@@ -354,7 +452,7 @@ int main(void)
     CHECK(ob_type, offsetof(PyObject, ob_type));
 #if PY_VERSION_HEX >= 0x030d0000
     CHECK(frames, PY_FRAMES_OWNER);
-    CHECK(cstack, FRAME_OWNED_BY_CSTACK);
+    CHECK(cstack, PY_CSTACK_OWNER);
     CHECK(ts_cframe, 0);
     CHECK(cf_current, offsetof(PyThreadState, current_frame));
     CHECK(fr_code, offsetof(_PyInterpreterFrame, f_executable));
@@ -417,6 +515,7 @@ int main(void)
         printf("str state bits: %#x\n", w);
         bad++;
     }
+#endif
 #if PY_VERSION_HEX >= 0x030d0000
     bad += check_published();
 #endif

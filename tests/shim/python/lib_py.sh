@@ -1,13 +1,13 @@
 # tests/shim/python/lib_py.sh - helpers of the Python tests (sourced after
 # tests/lib.sh): the CPython interpreters on this machine that heapsnap
-# gives Python frames (3.10-3.13), and the C extension the tests build.
+# gives Python frames (3.10-3.15), and the C extension the tests build.
 #
 # py_interpreters: one line per interpreter, "TAG PATH": Debian's
 # /usr/bin/python3 ("debian"), every pyenv build of a supported version
 # (its shared libpython: "pyenv-3.12"), another on PATH ("path-3.12").
 # Symlinks are resolved so each binary is listed once (pyenv's python3 on
 # PATH is a shell script: the real binary is asked for its sys.executable).
-PY_SUPPORTED="3.10 3.11 3.12 3.13"
+PY_SUPPORTED="3.10 3.11 3.12 3.13 3.14 3.15"
 
 py_pyenv_root() {
   if command -v pyenv >/dev/null 2>&1; then pyenv root; else echo "${PYENV_ROOT:-$HOME/.pyenv}"; fi
@@ -44,7 +44,7 @@ py_interpreters_here() {
     real=$("$p" -c 'import sys, sysconfig
 v = "%d.%d" % sys.version_info[:2]
 ft = sysconfig.get_config_var("Py_GIL_DISABLED")
-print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 13) and not ft else "")' 2>/dev/null)
+print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 15) and not ft else "")' 2>/dev/null)
     ver=${real%% *}; real=${real#* }
     [ -n "$real" ] && [ "$real" != "$ver" ] || continue
     real=$(readlink -f "$real")
@@ -58,8 +58,9 @@ print(v, sys.executable if (3, 10) <= sys.version_info[:2] <= (3, 13) and not ft
 
 # py_root_interpreters supported|unread: "TAG WRAPPER" of the interpreters
 # of the Debian roots (scripts/debian-root.sh, made by `make check`):
-# Debian 13's python3.13 ("debian13-3.13") among the supported ones, sid's
-# 3.14 and 3.15 ("sid-3.14") among those heapsnap does not read yet.
+# Debian 13's python3.13 ("debian13-3.13") and sid's 3.14 and 3.15
+# ("sid-3.14") among the supported ones; a root's version outside
+# PY_SUPPORTED among those heapsnap does not read (unread).
 # TEST_PYTHONS=PATTERN keeps only the tags that contain it (every
 # interpreter list of these tests), to run one interpreter's tests.
 py_root_interpreters() {

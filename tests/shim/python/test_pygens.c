@@ -5,7 +5,8 @@
  * PyGC_Head is 4-aligned), with objects on some lists and others empty;
  * a word that points back into the state but heads no list is passed
  * over; a state with no generation0 at all, and one whose lists are
- * broken, give -1 (the walk does not run) instead of a guess.
+ * broken, give -1 (the walk does not run) instead of a guess; py_gens_at
+ * (3.14 on) takes the row's place and verifies it the same way.
  */
 #include <stdint.h>
 #include <string.h>
@@ -94,6 +95,22 @@ TEST_BEGIN(gens_a_word_pointing_back_that_heads_no_list_passed_over)
 }
 TEST_END
 
+/* 3.14 on: the generations where the row says, the permanent one right
+ * after them (generation0 past gc.collecting, not read). */
+TEST_BEGIN(gens_at_the_rows_place_as_3_14)
+{
+    struct fake f = make(24);
+    uintptr_t h[4], b = (uintptr_t)f.interp, g = b + GC;
+    head(g + 24 + 72, NULL, 0); /* the permanent generation after the three */
+    expect_eq_u64(py_gens_at(b, GC + 24, h), 0);
+    expect_eq_u64(h[0] - g, 24);
+    expect_eq_u64(h[3] - g, 24 + 72);
+    expect_eq_u64(py_gens_at(b, GC + 20, h), (uint64_t)-1); /* not 8-aligned */
+    expect_eq_u64(py_gens_at(b, GC + 32, h), (uint64_t)-1); /* no heads there */
+    expect_eq_u64(py_gens_at(b, 0, h), (uint64_t)-1);
+}
+TEST_END
+
 TEST_BEGIN(gens_no_generation0_not_found)
 {
     struct fake f = make(24);
@@ -122,5 +139,6 @@ int main(void)
     gens_a_word_pointing_back_that_heads_no_list_passed_over();
     gens_no_generation0_not_found();
     gens_a_broken_list_not_found();
+    gens_at_the_rows_place_as_3_14();
     return 0;
 }

@@ -16,7 +16,7 @@
 # either: a CstackBorrowed cycle whose address only borrow_and_call's
 # local holds while it calls the snapshot is garbage, as gc.collect()
 # says (before: kept alive by that word, as the eval loop's own frame
-# kept a ring of lists on 3.12).  On every CPython 3.10-3.13 found; a
+# kept a ring of lists on 3.12).  On every CPython 3.10-3.15 found; a
 # SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 

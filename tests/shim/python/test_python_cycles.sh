@@ -8,7 +8,7 @@
 # garbage.  A clean program (json, re, dataclasses, asyncio, a thread)
 # has the garbage gc.collect() finds there, and under the leak check no
 # object the interpreter unmarshalled is "possibly lost".  On every
-# CPython 3.10-3.13 found; a SKIP line names each one absent.
+# CPython 3.10-3.15 found; a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 
 script=tests/shim/python/cycles.py

@@ -3,7 +3,7 @@
 # (pyext.c: numpy's domain 389047 from its init and later, another domain)
 # are in those domains, DomainFilter picks them, PyTraceMalloc_Untrack
 # takes them out: the lines real tracemalloc prints (domain_user.py), on
-# every CPython 3.10-3.13 found.  Debian's python3 is a static build whose
+# every CPython 3.10-3.15 found.  Debian's python3 is a static build whose
 # executable defines PyTraceMalloc_Track (the shim reaches the calls
 # through the extensions' GOT entries, pytrack.c).  And numpy's own arrays
 # (Debian's python3-numpy) in domain 389047 at their lines.

@@ -40,8 +40,10 @@ while read -r tag py; do
     "$T/tb-$tag.txt" >"$T/keep-$tag.txt"
   has "python_ext_traceback_has_python_caller_$tag" "$T/keep-$tag.txt" \
     "ext_user.py\", line $p_keep, in keeper"
+  # the four mallocs and, up to 3.13, a small block of ctypes' own a call
+  n=8; case "$tag" in *-3.1[45]) n=4 ;; esac
   has "python_ctypes_malloc_charged_to_python_line_$tag" "$T/top-$tag.txt" \
-    "ext_user.py:$p_ctypes: size=35[0-9] KiB, count=8,"
+    "ext_user.py:$p_ctypes: size=35[0-9] KiB, count=$n,"
   has "python_threads_lines_$tag" "$T/top-$tag.txt" \
     "ext_user.py:$p_thread: size=39[0-9][0-9] KiB, count=160[01],"
   awk -v s="pyext.c:$l_nogil:" '/^[^ ]/ && index($0, s) { on = 1; print; next } /^[^ ]/ { on = 0 } on' \

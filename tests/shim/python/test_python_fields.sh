@@ -10,7 +10,7 @@
 # An object of a gc type whose blocks the graph does not follow owns them
 # too: 10 array.array('d') of 20000 items weigh what sys.getsizeof()
 # says with `top --owner --key type` (before: their 80-byte objects,
-# the buffers "[no object]").  On every CPython 3.10-3.13 found (a SKIP
+# the buffers "[no object]").  On every CPython 3.10-3.15 found (a SKIP
 # line names each one absent).
 . tests/shim/python/lib_py.sh
 

@@ -9,7 +9,7 @@
 # dicts deep.  Before py_seed_live booked the live pre-wrap lists, dicts
 # and keys tables at the wrap, one of them dead since and reused was no
 # block, so no object: "outside (C code or the interpreter) -> list -> ..."
-# on every version.  On every CPython 3.10-3.13 found (a SKIP line names
+# on every version.  On every CPython 3.10-3.15 found (a SKIP line names
 # each one absent).  3.10's BIG also needs the dead temporaries of
 # pyexit_register's atexit registration (run with recording off: its
 # import's globals dict) booked (dom_seed_again): BIG's inner dict was one.

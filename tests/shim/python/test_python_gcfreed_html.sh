@@ -7,7 +7,7 @@
 . tests/shim/python/lib_gcfreed.sh
 . tests/report/html/lib_html.sh
 
-read -r tag py < <(py_interpreters | head -1)
+read -r tag py < <(py_gc_interpreters | head -1)
 if [ -z "$py" ]; then
   t_skip python_gcfreed_html_table_data "no CPython 3.10-3.13 here"
   exit 0

@@ -6,7 +6,7 @@
 # values, 3.13's inline values).  tests/shim/python/holders.py keeps Items
 # in a module's list and one in Result.data, itself in a module's dict
 # under "user42"; the last holder on each path is what gc.get_referrers()
-# names (a list).  On every CPython 3.10-3.13 found (a SKIP line names
+# names (a list).  On every CPython 3.10-3.15 found (a SKIP line names
 # each one absent): symbols are read lazily, so a pyenv build's
 # `leaks --why` takes well under a second.
 . tests/shim/python/lib_py.sh

@@ -4,7 +4,7 @@
 # the snapshot) with "Python frames only" on (the flame graph holds the
 # Python frames and none of the _json extension's, the top table goes by
 # Python line), and page.html#exit shows the exit snapshot's live memory.
-# On Debian's python3 (else the first CPython 3.10-3.13 found).
+# On Debian's python3 (else the first CPython 3.10-3.15 found).
 . tests/shim/python/lib_py.sh
 . tests/report/html/lib_html.sh
 

@@ -8,7 +8,7 @@
 # regheld_user.py ends with the thread in it; the exit snapshot's leak
 # check must not call it a leaked reference ("refcount 1, 0 references
 # found", as before), and `top --retainers` names its holder "C stack of
-# thread TID (a register)".  On every CPython 3.10-3.13 found (a SKIP
+# thread TID (a register)".  On every CPython 3.10-3.15 found (a SKIP
 # line names each one absent).
 . tests/shim/python/lib_py.sh
 

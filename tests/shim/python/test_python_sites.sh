@@ -6,7 +6,7 @@
 # --native gives the extension's own line back, --key module names Python
 # modules, a traceback holds the Python frames and the C under the site but
 # none of the interpreter's (--interpreter-frames: all of them), top
-# --python-only and the exports follow.  On every CPython 3.10-3.13 found
+# --python-only and the exports follow.  On every CPython 3.10-3.15 found
 # (tests/shim/python/lib_py.sh); a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 

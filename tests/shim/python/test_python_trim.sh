@@ -8,7 +8,7 @@
 # the order the full stack has them); under a Python frame whose native
 # frames are all the interpreter's, trim keeps only the innermost (the C
 # that allocated), all keeps the chain; HEAPSNAP_PYTHON_NATIVE=all keeps the
-# full stacks, and the CLI reads both.  On every CPython 3.10-3.13 found.
+# full stacks, and the CLI reads both.  On every CPython 3.10-3.15 found.
 . tests/shim/python/lib_py.sh
 t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd
 

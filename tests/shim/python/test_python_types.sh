@@ -6,7 +6,7 @@
 # puts the dicts at their line, JSON carries the type; with a thread that
 # frees and makes big (unmapped) objects while snapshots are taken, the
 # process lives and every snapshot has its types.  On every CPython
-# 3.10-3.13 found; a SKIP line names each one absent.  Without CPython's
+# 3.10-3.15 found; a SKIP line names each one absent.  Without CPython's
 # objects (HEAPSNAP_PYTHON=off), --key type is refused with one line.
 . tests/shim/python/lib_py.sh
 

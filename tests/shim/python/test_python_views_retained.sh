@@ -4,7 +4,7 @@
 # (views_retained.py) retains the bases' bytes at the list's line with
 # `top --retained --key lineno,type` (a memoryview holds its exporter
 # through its managed buffer, gc types the graph walks).  numpy's views
-# are test_python_numpy_retained.sh's.  On every CPython 3.10-3.13 found;
+# are test_python_numpy_retained.sh's.  On every CPython 3.10-3.15 found;
 # a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 
