@@ -199,6 +199,36 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
         hook_record(p, n, origin);
 }
 
+/* root.h: a free list's object born again (shim/python's pyreborn.c):
+ * its block, when on the books, charged to the stack of its new birth,
+ * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace - off the
+ * books and in again, its size (sampled mode: its sampling) kept, born
+ * in this epoch.  The stack is taken only for a booked block (a free
+ * list's object made before the wrap is reborn again and again), and
+ * the books are touched only when it names another trace (a loop's own
+ * floats come back to the line that made them).  Unsampled blocks
+ * (HEAPSNAP_LEAKS in sampled mode) stay so. */
+void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
+{
+    struct tbl_entry e;
+    if (!hook_is_active())
+        return;
+    int saved = HS_ERRNO;
+    guard_enter();
+    if ((tbl_find(p, &e) || pend_find_fresh(p, &e)) &&
+        !(hook_mode.all_blocks && e.trace == hook_mode.unsampled)) {
+        uint32_t id = hook_site(origin, hook_mode.depth);
+        if (id != UNWIND_NO_NAME && (id = hook_lsan_twin(id, 0)) != e.trace &&
+            pend_take_any(p, &e, 1)) {
+            struct tbl_where w = {0, NULL};
+            trace_discharge_block(&e);
+            hook_insert((void *)p, e.size, id, &w, 0);
+        }
+    }
+    HS_ERRNO = saved;
+    hook_leave();
+}
+
 /* The sampled countdown around a domain's own call: the malloc it makes
  * underneath (guard set) must not move it a second time. */
 int64_t hook_countdown_get(void)
