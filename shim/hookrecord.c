@@ -201,13 +201,14 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
 
 /* root.h: a free list's object born again (shim/python's pyreborn.c):
  * its block, when on the books, charged to the stack of its new birth,
- * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace - off the
- * books and in again, its size (sampled mode: its sampling) kept, born
- * in this epoch.  The stack is taken only for a booked block (a free
- * list's object made before the wrap is reborn again and again), and
- * the books are touched only when it names another trace (a loop's own
- * floats come back to the line that made them).  Unsampled blocks
- * (HEAPSNAP_LEAKS in sampled mode) stay so. */
+ * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace and nothing
+ * else: the block keeps its size (sampled mode: its sampling) and birth
+ * epoch, so the traced memory since an epoch (watch.c) does not move.
+ * The stack is taken only for a booked block (a free list's object made
+ * before the wrap is reborn again and again), and the books are touched
+ * only when it names another trace (a loop's own floats come back to the
+ * line that made them).  Unsampled blocks (HEAPSNAP_LEAKS in sampled
+ * mode) stay so. */
 void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
 {
     struct tbl_entry e;
@@ -220,9 +221,13 @@ void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
         uint32_t id = hook_site(origin, hook_mode.depth);
         if (id != UNWIND_NO_NAME && (id = hook_lsan_twin(id, 0)) != e.trace &&
             pend_take_any(p, &e, 1)) {
-            struct tbl_where w = {0, NULL};
-            trace_discharge_block(&e);
-            hook_insert((void *)p, e.size, id, &w, 0);
+            struct tbl_entry old;
+            trace_discharge(e.trace, e.size);
+            int r = tbl_insert(p, e.size, id, e.epoch, &old);
+            if (r == 1)
+                trace_discharge_block(&old);
+            if (r >= 0)
+                trace_charge(id, e.size);
         }
     }
     HS_ERRNO = saved;
