@@ -137,7 +137,7 @@ static void *py_malloc(void *ctx, size_t n)
     void *p = o->malloc(o->ctx, n);
     hook_countdown_set(cd);
     if (p)
-        hook_adopt(p, n, &org);
+        hook_adopt(p, n, &org), py_fresh = (uintptr_t)p; /* its object's birth: pyreborn.c */
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
     hook_leave();
@@ -167,7 +167,7 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     hook_countdown_set(cd);
     size_t total;
     if (p)
-        hook_adopt(p, n * m, &org);
+        hook_adopt(p, n * m, &org), py_fresh = (uintptr_t)p;
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &org);
     hook_leave();
@@ -205,7 +205,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         if (hook_is_active() && c > n)
             hook_countdown = (int64_t)(c - n);
         else if (hook_is_active())
-            hook_adopt(q, n, &org);
+            hook_adopt(q, n, &org), py_fresh = (uintptr_t)q; /* a resize is told as a birth */
     } else {
         if (had)
             tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
@@ -704,6 +704,7 @@ void dom_poll(void)
     py_gcf_arm();
     pyexit_arm();
     pytrack_arm(py_dlsym);
+    py_reborn_arm(py_dlsym, hook_reborn);
     opt_debug("python: allocator domains wrapped", "", "");
 }
 
@@ -727,6 +728,7 @@ static int py_unwrap(void *arg)
             dom.set_allocator(domains[i], &dom.orig[domains[i]]);
     }
     py_tm_raw_unwrap(dom.get_allocator, dom.set_allocator);
+    py_reborn_disarm();
     py_on = 0;
     return 0;
 }

@@ -199,6 +199,41 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
         hook_record(p, n, origin);
 }
 
+/* root.h: a free list's object born again (shim/python's pyreborn.c):
+ * its block, when on the books, charged to the stack of its new birth,
+ * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace and nothing
+ * else: the block keeps its size (sampled mode: its sampling) and birth
+ * epoch, so the traced memory since an epoch (watch.c) does not move.
+ * The stack is taken only for a booked block (a free list's object made
+ * before the wrap is reborn again and again), and the books are touched
+ * only when it names another trace (a loop's own floats come back to the
+ * line that made them).  Unsampled blocks (HEAPSNAP_LEAKS in sampled
+ * mode) stay so. */
+void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
+{
+    struct tbl_entry e;
+    if (!hook_is_active())
+        return;
+    int saved = HS_ERRNO;
+    guard_enter();
+    if ((tbl_find(p, &e) || pend_find_fresh(p, &e)) &&
+        !(hook_mode.all_blocks && e.trace == hook_mode.unsampled)) {
+        uint32_t id = hook_site(origin, hook_mode.depth);
+        if (id != UNWIND_NO_NAME && (id = hook_lsan_twin(id, 0)) != e.trace &&
+            pend_take_any(p, &e, 1)) {
+            struct tbl_entry old;
+            trace_discharge(e.trace, e.size);
+            int r = tbl_insert(p, e.size, id, e.epoch, &old);
+            if (r == 1)
+                trace_discharge_block(&old);
+            if (r >= 0)
+                trace_charge(id, e.size);
+        }
+    }
+    HS_ERRNO = saved;
+    hook_leave();
+}
+
 /* The sampled countdown around a domain's own call: the malloc it makes
  * underneath (guard set) must not move it a second time. */
 int64_t hook_countdown_get(void)

@@ -14,6 +14,7 @@
  *   pydomain.c tracemalloc's domains per block (py_domain_; lock 11)
  *   pygcfreed.c what the cycle collector freed, per trace (py_gcf_)
  *   pytm.c    tracemalloc's own allocations told by its hooks (py_tm_)
+ *   pyreborn.c a free list's object charged where it is born again (py_reborn_)
  *
  * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
  * on the allocating thread with guard_on set, reads the interpreter's
@@ -218,6 +219,18 @@ unsigned py_seed_each(py_seed_fn fn, void *arg);
  * and small tuple the collector tracks, made before the wrap (under the
  * GIL, no collection running): fn as py_seed_each's; how many. */
 unsigned py_seed_live(py_seed_fn fn, void *arg);
+/* pyreborn.c: an object a free list hands out again, charged where it is
+ * born again (3.13 on).  py_fresh: the block the domains' wrapper recorded
+ * last on this thread (its object's birth is its first).  py_reborn_arm:
+ * the domains wrapped (GIL held): the interpreter's reference tracer
+ * taken, unless another holds it; each birth of a block not fresh is
+ * handed to host (the block, the birth's origin), with the guard clear.
+ * py_reborn_disarm: the tracer given back, if ours (GIL held). */
+struct unwind_origin;
+extern __thread uintptr_t py_fresh;
+void py_reborn_arm(void *(*lookup)(const char *),
+                   void (*host)(uintptr_t block, const struct unwind_origin *origin));
+void py_reborn_disarm(void);
 /* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
  * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
  * wrapper's caller's return address while tracemalloc traces (py_tm_on).

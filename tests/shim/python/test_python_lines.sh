@@ -39,9 +39,11 @@ while read -r tag py; do
   if "$HEAPSNAP" info "$T/l-$tag.hsnap" 2>/dev/null | grep -Eq "^python: +CPython $ver, [1-9][0-9]* code objects"; then
     t_pass "python_info_names_version_$tag"
   else t_fail "python_info_names_version_$tag" "$("$HEAPSNAP" info "$T/l-$tag.hsnap" 2>&1 | grep -i python)"; fi
-  # The allocation site is the Python line, with nothing else in front.
-  # (3.15's bytearray keeps its bytes in a bytes object: a few more bytes each)
-  if "$HEAPSNAP" top "$T/l-$tag.hsnap" -n 1 --include "*/lines.py" 2>/dev/null | grep -Eq "lines.py:21: size=6[01][0-9] KiB, count=600,"; then
+  # The allocation site is the Python line, with nothing else in front
+  # (601 blocks where tracemalloc counts 601: from 3.13 on a free list's
+  # object handed out again there is charged there, pyreborn.c; 3.15's
+  # bytearray keeps its bytes in a bytes object: a few more bytes each).
+  if "$HEAPSNAP" top "$T/l-$tag.hsnap" -n 1 --include "*/lines.py" 2>/dev/null | grep -Eq "lines.py:21: size=6[01][0-9] KiB, count=60[01],"; then
     t_pass "python_bytearray_charged_to_its_line_$tag"
   else t_fail "python_bytearray_charged_to_its_line_$tag" "$("$HEAPSNAP" top "$T/l-$tag.hsnap" -n 3 2>&1 | tr '\n' ' ')"; fi
   # Sampled mode: estimates of the two biggest lines within 30% (about
@@ -65,7 +67,10 @@ set -- "$T"/l-*.hsnap
 if [ -e "$1" ]; then
   "$HEAPSNAP" merge "$@" "$1" -o "$T/merged.hsnap" >/dev/null 2>&1
   want=$(( ($# + 1) * 600 ))
-  if "$HEAPSNAP" top "$T/merged.hsnap" -n 1 --include '*/lines.py' 2>/dev/null |
-     grep -q "lines.py:21: size=.*, count=$want,"; then t_pass python_merge_keeps_python_lines
+  got=$("$HEAPSNAP" top "$T/merged.hsnap" -n 1 --include '*/lines.py' 2>/dev/null |
+        sed -n 's/^.*lines.py:21: size=.*, count=\([0-9,]*\),.*/\1/p' | tr -d ,)
+  # each snapshot 600 or 601 (above)
+  if [ -n "$got" ] && [ "$got" -ge "$want" ] && [ "$got" -le $((want + $# + 1)) ]; then
+    t_pass python_merge_keeps_python_lines
   else t_fail python_merge_keeps_python_lines "$("$HEAPSNAP" top "$T/merged.hsnap" -n 2 2>&1 | tr '\n' ' ')"; fi
 fi
