@@ -84,6 +84,20 @@ static void dbg_add(char *list, size_t cap, const char *pkg, size_t n)
     memcpy(list + len, name, nl + 1);
 }
 
+/* The CLI's environment without the shim's variables (LD_PRELOAD,
+ * HEAPSNAP_*), which `heapsnap run` sets in its own before it starts the
+ * program: dpkg-query is the CLI's helper, not a process to profile. */
+static char **dbg_env(void)
+{
+    static char *env[256];
+    size_t n = 0;
+    for (char **e = environ; e && *e && n + 1 < sizeof(env) / sizeof(env[0]); e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "HEAPSNAP_", 9) != 0)
+            env[n++] = *e;
+    env[n] = NULL;
+    return env;
+}
+
 /* The packages that own the wanted paths, as " PKG-dbgsym" words into
  * list in the modules' order: one `dpkg-query -S PATH...` for them all
  * (lines "PKG[:ARCH][, PKG...]: PATH"; "diversion by" lines skipped).
@@ -107,7 +121,7 @@ static void dbg_owners(char *list, size_t cap)
         posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        if (posix_spawnp(&pid, "dpkg-query", &fa, NULL, argv, environ) != 0)
+        if (posix_spawnp(&pid, "dpkg-query", &fa, NULL, argv, dbg_env()) != 0)
             pid = -1;
         posix_spawn_file_actions_destroy(&fa);
     }
