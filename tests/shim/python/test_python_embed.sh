@@ -1,6 +1,7 @@
 # test_python_embed.sh - a C program that embeds CPython (libpython3.X.so:
 # python3-dev's, and each pyenv build's shared library): its Python code's
-# blocks are charged to its Python lines ("<string>", line 2), the
+# blocks are charged to its Python lines ("<string>", line 2: 600 blocks,
+# and from 3.13 the few objects the line takes again from free lists), the
 # interpreter found in the library.
 . tests/shim/python/lib_py.sh
 
@@ -21,7 +22,7 @@ while read -r tag py; do
   fi
   PYTHONHOME=$("$py" -c 'import sys; print(sys.base_prefix)') LD_PRELOAD=$SHIM \
     HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/embed-$tag" "$T/e-$tag.hsnap" >"$T/e-$tag.out" 2>&1
-  if "$HEAPSNAP" top "$T/e-$tag.hsnap" -n 0 2>/dev/null | grep -q '^<string>:2: size=8[0-9][0-9] KiB, count=60[01],'; then
+  if "$HEAPSNAP" top "$T/e-$tag.hsnap" -n 0 2>/dev/null | grep -q '^<string>:2: size=8[0-9][0-9] KiB, count=60[0-3],'; then
     t_pass "python_embedded_interpreter_$tag"
   else t_fail "python_embedded_interpreter_$tag" "$("$HEAPSNAP" top "$T/e-$tag.hsnap" -n 2 2>&1 | tr '\n' ' ') $(head -c 200 "$T/e-$tag.out")"; fi
 done < <(py_interpreters)
