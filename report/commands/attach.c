@@ -565,6 +565,19 @@ static int attach_gone_by_exit(pid_t pid)
     return attach_ended(pid);
 }
 
+/* SIGINT, SIGTERM and SIGHUP held while an injection runs (it is not cut
+ * short; *old gets the mask to put back), SIGPIPE ignored. */
+static void attach_hold_signals(sigset_t *old)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigprocmask(SIG_BLOCK, &block, old);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 /* The checks, then the shim loaded and started in o->pid (f filled):
  * 0, or 2 with err. */
 static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *err,
@@ -586,18 +599,13 @@ static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *
     }
     if (attach_conf(o, conf, sizeof conf, err, errlen) != 0)
         goto out;
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    sigprocmask(SIG_BLOCK, &block, &old); /* the injection is not cut short */
+    sigset_t old;
+    attach_hold_signals(&old);
     struct sigaction sa = {.sa_handler = attach_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL); /* a closed terminal: detach, then leave */
-    signal(SIGPIPE, SIG_IGN);
     rc = attach_inject(o->pid, map, shim, ATTACH_RTLD_NOW, "heapsnap__attach", 0, conf, err,
                        errlen);
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -634,13 +642,8 @@ int attach_serve(pid_t pid, char *err, size_t errlen)
                  (int)pid, f.comm, me ? "is older than this heapsnap" : "is not one heapsnap knows");
         goto out;
     }
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    sigprocmask(SIG_BLOCK, &block, &old); /* the injection is not cut short */
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t old;
+    attach_hold_signals(&old);
     /* the library is the process's already: no dlopen (even one with
      * RTLD_NOLOAD allocates, in the program's heap, through the hooks) */
     rc = attach_inject(pid, map, me->path, 0, "heapsnap__serve", entry, "", err, errlen);
