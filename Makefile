@@ -88,9 +88,16 @@ HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
             $(BUILD)/obj/report/html/assets.o
 
-.PHONY: all deps check check-fast demo fuzz bench man install uninstall deb clean print-%
+.PHONY: all deps fixtures check check-fast demo fuzz bench man install uninstall deb clean print-%
 all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(BUILD)/libheapsnap-toml.so \
-     $(BUILD)/include/heapsnap.h
+     $(BUILD)/include/heapsnap.h fixtures
+
+# The fixture programs the README and docs/ run (build/fixtures/demo...): made by
+# all, so that every page's commands run after the README's set-up as written
+# (scripts/docwalk.py walks them).  tests/fixtures/build.sh rebuilds only a stale one.
+DOC_FIXTURES := demo sites api peak temps phases mapped reserve
+fixtures: $(BUILD)/include/heapsnap.h
+	@BUILD=$(BUILD) tests/fixtures/build.sh $(DOC_FIXTURES)
 
 deps:
 	@scripts/install-deps.sh build
